@@ -1,0 +1,111 @@
+# colb - build, test, benchmark, install.
+#
+#   make                 library (static + shared) and the colb tool in $(BUILD)
+#   make check           build and run the test suite (quick tier)
+#   make sanitize        the test suite under AddressSanitizer + UBSan (build-san/)
+#   make check-long      long statistical tier (not in CI's default run)
+#   make bench           benchmarks, built with -march=native (build-native/)
+#   make run             the main job: reproduce the paper's figures (quick mode)
+#   make install PREFIX=/usr/local
+#
+# BUILD selects the output folder, so several configurations coexist.
+# NATIVE=1 adds -march=native (opt-in; default flags are portable).
+
+VERSION  := 0.1.0
+BUILD    ?= build
+PREFIX   ?= /usr/local
+CC       ?= cc
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+PKGS     := openblas lapacke inih
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lopenblas -llapacke -linih)
+ifeq ($(NATIVE),1)
+CFLAGS += -march=native
+endif
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -Iinclude -Isrc \
+              $(PKG_CFLAGS) -DCOLB_VERSION='"$(VERSION)"' $(CFLAGS)
+LDLIBS   := $(PKG_LIBS) -lpthread -lm
+
+LIB_SRC  := $(sort $(wildcard src/*.c))
+CLI_SRC  := $(sort $(wildcard cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+BENCH_SRC:= $(sort $(wildcard bench/*.c))
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_PIC  := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all lib check sanitize check-long bench run install uninstall clean
+all: lib $(BUILD)/colb
+
+lib: $(BUILD)/libcolb.a $(BUILD)/libcolb.so $(BUILD)/colb.pc
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+$(BUILD)/libcolb.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libcolb.so: $(LIB_PIC)
+	$(CC) -shared -Wl,-soname,libcolb.so.0 $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/colb.pc: colb.pc.in Makefile
+	@mkdir -p $(BUILD)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+$(BUILD)/colb: $(CLI_OBJ) $(BUILD)/libcolb.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcolb.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libcolb.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(BUILD)/libcolb.a $(LDLIBS) -lcmocka
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libcolb.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcolb.a $(LDLIBS)
+
+check: all $(TESTS)
+	@COLB=$(BUILD)/colb sh tests/run.sh $(TESTS)
+
+sanitize:
+	$(MAKE) BUILD=build-san OPT=-O1 \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check
+
+check-long: all $(TESTS)
+	@COLB_LONG=1 COLB=$(BUILD)/colb sh tests/run.sh $(TESTS)
+
+bench:
+	$(MAKE) BUILD=build-native NATIVE=1 OPT=-O3 build-native/colb $(BENCHES:$(BUILD)/%=build-native/%)
+	@for b in $(BENCHES:$(BUILD)/%=build-native/%); do $$b || exit 1; done
+
+run: all
+	$(BUILD)/colb reproduce --quick --out results/quick
+
+install: lib $(BUILD)/colb
+	install -d $(DESTDIR)$(PREFIX)/include/colb $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 include/colb/*.h $(DESTDIR)$(PREFIX)/include/colb/
+	install -m 644 $(BUILD)/libcolb.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libcolb.so $(DESTDIR)$(PREFIX)/lib/libcolb.so.$(VERSION)
+	ln -sf libcolb.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libcolb.so.0
+	ln -sf libcolb.so.0 $(DESTDIR)$(PREFIX)/lib/libcolb.so
+	install -m 644 $(BUILD)/colb.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(BUILD)/colb $(DESTDIR)$(PREFIX)/bin/
+
+uninstall:
+	rm -rf $(DESTDIR)$(PREFIX)/include/colb $(DESTDIR)$(PREFIX)/lib/libcolb.* \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/colb.pc $(DESTDIR)$(PREFIX)/bin/colb
+
+clean:
+	rm -rf build build-san build-native
+
+-include $(LIB_OBJ:.o=.d) $(LIB_PIC:.o=.d) $(CLI_OBJ:.o=.d)

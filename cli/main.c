@@ -1,0 +1,3 @@
+#include <stdio.h>
+#include "colb/colb.h"
+int main(void) { puts("colb " COLB_VERSION_STRING); return 0; }

@@ -1,0 +1,127 @@
+/* colb/learner.h - the ridge-regression / OFUL / LinUCB learner for one linear
+ * bandit, the building block of every colb algorithm.
+ *
+ * State for dimension d:   V = lambda*I + sum_s w_s x_s x_s^T,
+ *                          b = sum_s w_s (y_s - <x_s, theta0>) x_s,
+ *                          theta_hat = theta0 + V^{-1} b,
+ * where theta0 is an optional prior mean (zero by default). An arm x scores
+ *     <x, theta_hat> + width * ||x||_{V^{-1}},
+ * and the width is either
+ *   COLB_WIDTH_OFUL  - the radius of Abbasi-Yadkori, Pal, Szepesvari (2011,
+ *                      Theorem 2): beta = R*sqrt(2*ln(det(V)^{1/2} *
+ *                      lambda^{-d/2} / delta)) + sqrt(lambda)*S;
+ *   COLB_WIDTH_FIXED - a constant alpha, as in LinUCB (Li et al. 2010).
+ *
+ * Cost: an update is O(d^2) (Sherman-Morrison on V^{-1}, see src/ridge.c for
+ * why and for the drift guard); scoring K arms is O(K d^2) as one small
+ * matrix product. A learner is not thread-safe; distinct learners are
+ * independent. */
+#ifndef COLB_LEARNER_H
+#define COLB_LEARNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "colb/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum colb_width {
+    COLB_WIDTH_OFUL = 0,  /* theory radius beta_t (needs noise, norm_bound, delta) */
+    COLB_WIDTH_FIXED = 1  /* constant alpha */
+} colb_width;
+
+typedef struct colb_learner_params {
+    double lambda;      /* ridge regulariser, > 0; default 1 */
+    colb_width width;   /* default COLB_WIDTH_OFUL */
+    double alpha;       /* COLB_WIDTH_FIXED width, >= 0; default 1 */
+    double noise;       /* R, sub-Gaussian noise scale, >= 0; default 0.1 */
+    double norm_bound;  /* S, bound on ||theta - theta0||, >= 0; default 1 */
+    double delta;       /* confidence, in (0, 1); default 0.1 */
+} colb_learner_params;
+
+typedef struct colb_learner colb_learner;
+
+/* Fill `p` with the defaults listed above. */
+void colb_learner_params_default(colb_learner_params *p);
+
+/* Check every field of `p`; COLB_OK, or COLB_EINVAL (NULL), COLB_ENONFIN
+ * (NaN/Inf field) or COLB_ERANGE (lambda <= 0, alpha/noise/norm_bound < 0,
+ * delta outside (0, 1), unknown width). */
+colb_status colb_learner_params_check(const colb_learner_params *p);
+
+/* The name of the field that made colb_learner_params_check fail, or NULL when
+ * `p` is valid. Static string. */
+const char *colb_learner_params_bad_field(const colb_learner_params *p);
+
+/* Create a learner of dimension d >= 1 with parameters `p` (copied).
+ * On success *out owns a new learner (free with colb_learner_free). Errors:
+ * COLB_EINVAL (NULL, d == 0), the errors of colb_learner_params_check,
+ * COLB_ENOMEM. */
+colb_status colb_learner_create(size_t d, const colb_learner_params *p, colb_learner **out);
+
+/* Free a learner; NULL is harmless. */
+void colb_learner_free(colb_learner *l);
+
+/* A deep copy of `src` (state and parameters) in *out. */
+colb_status colb_learner_copy(const colb_learner *src, colb_learner **out);
+
+/* Forget all data: V = lambda*I, b = 0, count = 0. The prior mean is kept. */
+void colb_learner_reset(colb_learner *l);
+
+/* Set the prior mean theta0 (d values, copied; NULL means zero). Allowed only
+ * while the learner holds no data (count == 0), else COLB_ESTATE. */
+colb_status colb_learner_set_prior(colb_learner *l, const double *theta0);
+
+/* Change the norm bound S used by the OFUL radius (ALB-norm does this between
+ * epochs). COLB_ERANGE if S < 0 or not finite. */
+colb_status colb_learner_set_norm_bound(colb_learner *l, double S);
+
+/* Change the noise scale R used by the OFUL radius. */
+colb_status colb_learner_set_noise(colb_learner *l, double R);
+
+/* Add one observation: context x (d values, borrowed), reward y, weight
+ * w > 0 (w = n counts an averaged reward of n samples as n samples).
+ * O(d^2). Errors leave the learner unchanged: COLB_EINVAL (NULL),
+ * COLB_ENONFIN (NaN/Inf in x, y or w), COLB_ERANGE (w <= 0). */
+colb_status colb_learner_update(colb_learner *l, const double *x, double y, double w);
+
+/* Scores of K >= 1 arms, X is K x d row-major (borrowed); scores[k] receives
+ * <x_k, theta_hat> + width * ||x_k||_{V^{-1}}. O(K d^2). Errors: COLB_EINVAL
+ * (NULL, K == 0), COLB_ENONFIN (NaN/Inf in X), COLB_ENOMEM. */
+colb_status colb_learner_scores(colb_learner *l, const double *X, size_t K, double *scores);
+
+/* The index of the highest-scoring arm (ties to the lowest index). Same
+ * errors as colb_learner_scores. */
+colb_status colb_learner_choose(colb_learner *l, const double *X, size_t K, size_t *arm);
+
+/* Copy theta_hat (d values) into `theta`. */
+colb_status colb_learner_theta(const colb_learner *l, double *theta);
+
+/* Copy V^{-1} (d x d row-major) into `vinv`. */
+colb_status colb_learner_vinv(const colb_learner *l, double *vinv);
+
+/* ln det V, maintained in O(1) per update. */
+double colb_learner_logdet(const colb_learner *l);
+
+/* The current width: beta_t for COLB_WIDTH_OFUL, alpha for FIXED. */
+double colb_learner_width(const colb_learner *l);
+
+/* Smallest eigenvalue of V (O(d^3), LAPACK); NaN on numerical failure. */
+double colb_learner_min_eig(const colb_learner *l);
+
+/* Dimension, number of updates, and the parameters in force. */
+size_t colb_learner_dim(const colb_learner *l);
+uint64_t colb_learner_count(const colb_learner *l);
+void colb_learner_get_params(const colb_learner *l, colb_learner_params *p);
+
+/* A message about the last failed call on `l` (naming the bad argument), or
+ * "" if none. Owned by `l`, valid until the next call on it. */
+const char *colb_learner_last_error(const colb_learner *l);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,77 @@
+/* util.h - small internal helpers shared by the library's files: error
+ * messages, finiteness checks, allocation. Internal: colb__ prefix. */
+#ifndef COLB_UTIL_H
+#define COLB_UTIL_H
+
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "colb/status.h"
+
+#define COLB__ERRLEN 256
+
+#if defined(__GNUC__)
+#define COLB__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define COLB__PRINTF(a, b)
+/* One step of SplitMix64 (Steele, Lea, Flood 2014) on state *x (rng.c). */
+uint64_t colb__splitmix64(uint64_t *x);
+
+#endif
+
+/* Write a formatted message into `buf` (COLB__ERRLEN bytes) and return `s`,
+ * so that error paths read `return colb__err(h->err, COLB_ERANGE, "...")`. */
+static inline COLB__PRINTF(3, 4) colb_status colb__err(char *buf, colb_status s, const char *fmt, ...)
+{
+    if (buf) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(buf, COLB__ERRLEN, fmt, ap);
+        va_end(ap);
+    }
+    return s;
+}
+
+/* 1 when all n values are finite. */
+static inline int colb__finite(const double *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return 0;
+    return 1;
+}
+
+/* Overflow-checked calloc of n*size bytes (NULL on overflow or failure). */
+static inline void *colb__calloc(size_t n, size_t size)
+{
+    if (size && n > (size_t)-1 / size)
+        return NULL;
+    return calloc(n ? n : 1, size ? size : 1);
+}
+
+/* Overflow-checked malloc of n*size bytes. */
+static inline void *colb__malloc(size_t n, size_t size)
+{
+    if (size && n > (size_t)-1 / size)
+        return NULL;
+    return malloc(n && size ? n * size : 1);
+}
+
+/* Index of the largest of v[0..n) (ties to the lowest index; NaN never wins). */
+static inline size_t colb__argmax(const double *v, size_t n)
+{
+    size_t best = 0;
+    for (size_t k = 1; k < n; k++)
+        if (v[k] > v[best])
+            best = k;
+    return best;
+}
+
+/* One step of SplitMix64 (Steele, Lea, Flood 2014) on state *x (rng.c). */
+uint64_t colb__splitmix64(uint64_t *x);
+
+#endif

@@ -1,0 +1,180 @@
+/* test_rng.c - xoshiro256++ and SplitMix64 known answers; streams; moments of
+ * the samplers. */
+#include "testutil.h"
+
+#include "util.h"
+
+static void test_xoshiro_known_answers(void **state)
+{
+    (void)state;
+    /* Outputs of the reference xoshiro256plusplus.c from state {1, 2, 3, 4}. */
+    static const uint64_t want[10] = {
+        41943041ULL, 58720359ULL, 3588806011781223ULL, 3591011842654386ULL,
+        9228616714210784205ULL, 9973669472204895162ULL, 14011001112246962877ULL,
+        12406186145184390807ULL, 15849039046786891736ULL, 10450023813501588000ULL };
+    const uint64_t s[4] = { 1, 2, 3, 4 };
+    colb_rng r;
+    assert_ok(colb_rng_set_state(&r, s));
+    for (int i = 0; i < 10; i++)
+        assert_true(colb_rng_u64(&r) == want[i]);
+    const uint64_t zero[4] = { 0, 0, 0, 0 };
+    assert_status(colb_rng_set_state(&r, zero), COLB_EINVAL);
+}
+
+static void test_splitmix_known_answers(void **state)
+{
+    (void)state;
+    /* Reference SplitMix64 outputs for seed 1234567. */
+    static const uint64_t want[5] = { 6457827717110365317ULL, 3203168211198807973ULL,
+                                      9817491932198370423ULL, 4593380528125082431ULL,
+                                      16408922859458223821ULL };
+    uint64_t x = 1234567;
+    for (int i = 0; i < 5; i++)
+        assert_true(colb__splitmix64(&x) == want[i]);
+}
+
+static void test_streams_distinct_and_reproducible(void **state)
+{
+    (void)state;
+    colb_rng a, b, c;
+    colb_rng_seed(&a, 42, 0);
+    colb_rng_seed(&b, 42, 0);
+    colb_rng_seed(&c, 42, 1);
+    int same_ab = 1, same_ac = 0;
+    for (int i = 0; i < 1000; i++) {
+        uint64_t x = colb_rng_u64(&a), y = colb_rng_u64(&b), z = colb_rng_u64(&c);
+        same_ab &= x == y;
+        same_ac += x == z;
+    }
+    assert_true(same_ab);
+    assert_int_equal(same_ac, 0);
+    /* (seed, stream) and (seed+1, stream-1) are different streams */
+    colb_rng_seed(&a, 7, 3);
+    colb_rng_seed(&b, 8, 2);
+    assert_true(colb_rng_u64(&a) != colb_rng_u64(&b));
+    /* jump changes the sequence and is deterministic */
+    colb_rng_seed(&a, 1, 1);
+    b = a;
+    colb_rng_jump(&a);
+    colb_rng_jump(&b);
+    assert_true(colb_rng_u64(&a) == colb_rng_u64(&b));
+}
+
+static void test_uniform_and_below(void **state)
+{
+    (void)state;
+    colb_rng r;
+    colb_rng_seed(&r, 2024, 5);
+    const int n = 200000;
+    double s = 0, s2 = 0;
+    for (int i = 0; i < n; i++) {
+        double u = colb_rng_uniform(&r);
+        assert_true(u >= 0.0 && u < 1.0);
+        s += u;
+        s2 += u * u;
+    }
+    /* mean 1/2 (sd of the mean 0.29/sqrt(n) = 6.5e-4; 5 sd), var 1/12 */
+    assert_true(fabs(s / n - 0.5) < 5 * 6.5e-4);
+    assert_true(fabs(s2 / n - (s / n) * (s / n) - 1.0 / 12) < 2e-3);
+
+    /* below(7): chi-square over 7 cells, 6 dof: 99.99% quantile is 27.9 */
+    long cnt[7] = { 0 };
+    for (int i = 0; i < 70000; i++) {
+        uint64_t k = colb_rng_below(&r, 7);
+        assert_true(k < 7);
+        cnt[k]++;
+    }
+    double chi = 0;
+    for (int k = 0; k < 7; k++)
+        chi += (cnt[k] - 10000.0) * (cnt[k] - 10000.0) / 10000.0;
+    assert_true(chi < 27.9);
+    assert_true(colb_rng_below(&r, 0) == 0);
+    assert_true(colb_rng_below(&r, 1) == 0);
+    /* a bound just above 2^63 exercises the rejection branch */
+    uint64_t big = (UINT64_C(1) << 63) + 12345;
+    for (int i = 0; i < 1000; i++)
+        assert_true(colb_rng_below(&r, big) < big);
+}
+
+static void test_normal_moments(void **state)
+{
+    (void)state;
+    colb_rng r;
+    colb_rng_seed(&r, 99, 0);
+    const int n = 400000;
+    double m1 = 0, m2 = 0, m3 = 0, m4 = 0;
+    for (int i = 0; i < n; i++) {
+        double z = colb_rng_normal(&r);
+        m1 += z;
+        m2 += z * z;
+        m3 += z * z * z;
+        m4 += z * z * z * z;
+    }
+    m1 /= n; m2 /= n; m3 /= n; m4 /= n;
+    /* standard errors: mean 1/sqrt(n)=1.6e-3, var sqrt(2/n)=2.2e-3,
+     * skew sqrt(15/n)=6.1e-3, kurt sqrt(96/n)=1.5e-2; tolerance 5 se */
+    assert_true(fabs(m1) < 8e-3);
+    assert_true(fabs(m2 - 1) < 1.1e-2);
+    assert_true(fabs(m3) < 3.1e-2);
+    assert_true(fabs(m4 - 3) < 7.7e-2);
+}
+
+static void test_sphere(void **state)
+{
+    (void)state;
+    colb_rng r;
+    colb_rng_seed(&r, 5, 5);
+    enum { D = 15, N = 100000 };
+    double x[D], mean[D] = { 0 }, m2[D] = { 0 };
+    for (int i = 0; i < N; i++) {
+        colb_rng_sphere(&r, x, D);
+        double nrm = 0;
+        for (int j = 0; j < D; j++) {
+            nrm += x[j] * x[j];
+            mean[j] += x[j];
+            m2[j] += x[j] * x[j];
+        }
+        assert_close(nrm, 1.0, 1e-12);
+    }
+    /* E x_j = 0, E x_j^2 = 1/D; sd of coordinate mean = sqrt(1/(D N)) = 8.2e-4 */
+    for (int j = 0; j < D; j++) {
+        assert_true(fabs(mean[j] / N) < 5 * 8.2e-4);
+        assert_true(fabs(m2[j] / N - 1.0 / D) < 3e-3);
+    }
+}
+
+static void test_sample_distinct(void **state)
+{
+    (void)state;
+    colb_rng r;
+    colb_rng_seed(&r, 11, 0);
+    size_t work[50], out[20];
+    long hits[50] = { 0 };
+    for (int rep = 0; rep < 5000; rep++) {
+        colb_rng_sample(&r, 50, 20, work, out);
+        int seen[50] = { 0 };
+        for (int i = 0; i < 20; i++) {
+            assert_true(out[i] < 50);
+            assert_int_equal(seen[out[i]], 0);
+            seen[out[i]] = 1;
+            hits[out[i]]++;
+        }
+    }
+    /* each index is drawn with probability 20/50: 2000 of 5000, sd 34.6 */
+    for (int i = 0; i < 50; i++)
+        assert_true(labs(hits[i] - 2000) < 5 * 35);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_xoshiro_known_answers),
+        cmocka_unit_test(test_splitmix_known_answers),
+        cmocka_unit_test(test_streams_distinct_and_reproducible),
+        cmocka_unit_test(test_uniform_and_below),
+        cmocka_unit_test(test_normal_moments),
+        cmocka_unit_test(test_sphere),
+        cmocka_unit_test(test_sample_distinct),
+    };
+    return cmocka_run_group_tests_name("rng", tests, NULL, NULL);
+}

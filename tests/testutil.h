@@ -1,0 +1,48 @@
+/* testutil.h - helpers shared by the test programs (cmocka). */
+#ifndef COLB_TESTUTIL_H
+#define COLB_TESTUTIL_H
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "colb/colb.h"
+
+/* assert |a - b| <= tol * max(1, |b|) with a readable message */
+#define assert_close(a, b, tol)                                                       \
+    do {                                                                               \
+        double a_ = (a), b_ = (b), t_ = (tol) * (fabs(b_) > 1.0 ? fabs(b_) : 1.0);     \
+        if (!(fabs(a_ - b_) <= t_))                                                    \
+            fail_msg("%s = %.17g, expected %.17g (tol %g)", #a, a_, b_, (double)(tol)); \
+    } while (0)
+
+#define assert_ok(expr)                                                               \
+    do {                                                                               \
+        colb_status s_ = (expr);                                                       \
+        if (s_ != COLB_OK)                                                             \
+            fail_msg("%s returned %s", #expr, colb_status_name(s_));                   \
+    } while (0)
+
+#define assert_status(expr, want)                                                     \
+    do {                                                                               \
+        colb_status s_ = (expr);                                                       \
+        if (s_ != (want))                                                              \
+            fail_msg("%s returned %s, expected %s", #expr, colb_status_name(s_),       \
+                     colb_status_name(want));                                          \
+    } while (0)
+
+/* The long statistical tier runs only when COLB_LONG is set. */
+static inline int long_tier(void)
+{
+    const char *e = getenv("COLB_LONG");
+    return e && *e && strcmp(e, "0") != 0;
+}
+
+#endif
