@@ -24,8 +24,10 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lopenblas -
 ifeq ($(NATIVE),1)
 CFLAGS += -march=native
 endif
-ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -Iinclude -Isrc \
-              $(PKG_CFLAGS) -DCOLB_VERSION='"$(VERSION)"' $(CFLAGS)
+# Optional policies are registered when their source file exists.
+HAVE     := $(if $(wildcard src/club.c),-DCOLB_HAVE_CLUB) $(if $(wildcard src/pmlb.c),-DCOLB_HAVE_PMLB)
+ALL_CFLAGS := $(HAVE) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -Iinclude -Isrc \
+              $(PKG_CFLAGS) -DCOLB_BUILD_FLAGS='"$(strip $(CFLAGS))"' $(CFLAGS)
 LDLIBS   := $(PKG_LIBS) -lpthread -lm
 
 LIB_SRC  := $(sort $(wildcard src/*.c))
@@ -46,7 +48,7 @@ lib: $(BUILD)/libcolb.a $(BUILD)/libcolb.so $(BUILD)/colb.pc
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(if $(filter cli/%,$<),-Icli) -MMD -MP -c $< -o $@
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)

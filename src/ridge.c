@@ -176,7 +176,7 @@ colb_status colb__ridge_refresh(colb__ridge *r, size_t i)
     return COLB_OK;
 }
 
-colb_status colb__ridge_absorb(colb__ridge *r, size_t dst, const colb__ridge *from, size_t src)
+void colb__ridge_absorb(colb__ridge *r, size_t dst, const colb__ridge *from, size_t src)
 {
     size_t d = r->d;
     double *V = r->V + dst * d * d, *b = r->b + dst * d;
@@ -188,7 +188,6 @@ colb_status colb__ridge_absorb(colb__ridge *r, size_t dst, const colb__ridge *fr
         b[j] += bs[j];
     }
     r->count[dst] += from->count[src];
-    return colb__ridge_refresh(r, dst);
 }
 
 double colb__ridge_width(const colb__ridge *r, size_t i)
@@ -207,7 +206,7 @@ size_t colb__ridge_scores_work(size_t d, size_t K)
     return SCORE_BLOCK * (d * d + d + d * K) + K;
 }
 
-void colb__ridge_scores_many(const colb__ridge *r, const size_t *idx, size_t m,
+void colb__ridge_scores_many(const colb__ridge *r, const size_t *idx, size_t first, size_t m,
                              const double *X, size_t K, double *out, double *work)
 {
     size_t d = r->d;
@@ -224,8 +223,8 @@ void colb__ridge_scores_many(const colb__ridge *r, const size_t *idx, size_t m,
             Ab = Ag;
             Tb = Tg;
         } else {
-            Ab = r->A + j0 * d * d;
-            Tb = r->theta + j0 * d;
+            Ab = r->A + (first + j0) * d * d;
+            Tb = r->theta + (first + j0) * d;
         }
         double *O = out + j0 * K;
         /* Q = [A_1; ...; A_nb] X^T : (nb d) x K, row (u d + i) = (A_u x_k)_i */
@@ -235,7 +234,7 @@ void colb__ridge_scores_many(const colb__ridge *r, const size_t *idx, size_t m,
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)K, (int)d,
                     1.0, Tb, (int)d, X, (int)d, 0.0, O, (int)K);
         for (size_t u = 0; u < nb; u++) {
-            size_t model = idx ? idx[j0 + u] : j0 + u;
+            size_t model = idx ? idx[j0 + u] : first + j0 + u;
             double wdt = colb__ridge_width(r, model);
             double *q = Q + u * d * K, *o = O + u * K;
             /* quad_k = sum_i x_k[i] (A x_k)_i, accumulated over i so the
@@ -257,7 +256,7 @@ void colb__ridge_scores(const colb__ridge *r, size_t i, const double *X, size_t 
                         double *out, double *work)
 {
     size_t idx = i;
-    colb__ridge_scores_many(r, &idx, 1, X, K, out, work);
+    colb__ridge_scores_many(r, &idx, 0, 1, X, K, out, work);
 }
 
 void colb__ridge_copy_model(colb__ridge *to, size_t dst, const colb__ridge *from, size_t src)

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "colb/learner.h"
+#include "util.h"
 
 typedef struct colb__ridge {
     size_t n, d;
@@ -50,9 +51,9 @@ void colb__ridge_set_prior(colb__ridge *r, size_t i, const double *theta0);
 void colb__ridge_update(colb__ridge *r, size_t i, const double *x, double y, double w);
 
 /* Add model src of bank `from` into model dst of `r` as pooled data:
- * V_dst += V_src - lambda I, b_dst += b_src (requires equal priors, used with
- * zero priors), then recompute A, theta and logdet from V (O(d^3)). */
-colb_status colb__ridge_absorb(colb__ridge *r, size_t dst, const colb__ridge *from, size_t src);
+ * V_dst += V_src - lambda_src I, b_dst += b_src (meaningful for equal priors).
+ * O(d^2); A, theta and logdet are stale until colb__ridge_refresh(r, dst). */
+void colb__ridge_absorb(colb__ridge *r, size_t dst, const colb__ridge *from, size_t src);
 
 /* Recompute A, theta, logdet of model i from V and b by a Cholesky
  * factorisation (O(d^3)); COLB_ENUMERIC if V is not positive definite. */
@@ -66,10 +67,10 @@ double colb__ridge_width(const colb__ridge *r, size_t i);
 void colb__ridge_scores(const colb__ridge *r, size_t i, const double *X, size_t K,
                         double *out, double *work);
 
-/* Scores of the m models idx[0..m) (idx NULL: models 0..m-1) on one shared
+/* Scores of the m models idx[0..m) (idx NULL: models first..first+m-1) on one shared
  * X: out is m x K row-major. Uses two DGEMMs over blocks of models; `work`
  * must hold colb__ridge_scores_work(d, K) doubles. */
-void colb__ridge_scores_many(const colb__ridge *r, const size_t *idx, size_t m,
+void colb__ridge_scores_many(const colb__ridge *r, const size_t *idx, size_t first, size_t m,
                              const double *X, size_t K, double *out, double *work);
 size_t colb__ridge_scores_work(size_t d, size_t K);
 

@@ -12,6 +12,9 @@
 #include "colb/status.h"
 #include "colb/rng.h"
 #include "colb/learner.h"
+#include "colb/env.h"
+#include "colb/policy.h"
+#include "colb/sim.h"
 
 #define COLB_VERSION_STRING "0.1.0"
 

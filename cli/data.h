@@ -1,0 +1,24 @@
+/* data.h - the environment of one setting: synthetic (the library's
+ * generators) or a data set (Last.FM, or the user's logged data) loaded once
+ * and shared read-only by every job of the setting. */
+#ifndef COLB_CLI_DATA_H
+#define COLB_CLI_DATA_H
+
+#include "options.h"
+
+typedef struct data_env {
+    void *ds;                /* colb_dataset * when a data set is used */
+    int protocol;            /* resolved protocol of the data set */
+    size_t K;
+} data_env;
+
+/* Prepare c->sim for its environment: learner noise default, data sets
+ * (loaded, filtered to top users, plugged in as c->sim.make_env). */
+int data_env_open(data_env *d, run_config *c, char *err, size_t err_len);
+void data_env_close(data_env *d);
+
+/* Grid-search club-alpha and club-alpha2 on a burn-in (colb_club_tune) and
+ * set them in c; `chosen` receives "club-alpha=A club-alpha2=B". */
+int data_tune_club(data_env *d, run_config *c, char *chosen, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,409 @@
+/* options.c - the option table of `colb run` and experiment files. */
+#include "options.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum kind { K_SIZE, K_DOUBLE, K_U64, K_BOOL, K_STR, K_ENUM, K_POLICIES, K_SWEEP } kind;
+
+typedef struct option_def {
+    const char *name;
+    kind k;
+    size_t off;              /* offset of the target in run_config */
+    double lo, hi;           /* numeric range */
+    const char *choices;     /* K_ENUM: "a|b|c" -> 0, 1, 2 */
+    const char *group, *help;
+} option_def;
+
+#define OFF(f) offsetof(run_config, f)
+#define BIG 1e15
+
+static const option_def OPTS[] = {
+    /* run */
+    { "config", K_STR, 0, 0, 0, NULL, "run", "FILE: read an experiment file (see docs/experiments.md)" },
+    { "policies", K_POLICIES, 0, 0, 0, NULL, "run", "LIST: comma-separated policy names" },
+    { "horizon", K_SIZE, OFF(sim.horizon), 1, 1e9, NULL, "run", "T: rounds" },
+    { "repeats", K_SIZE, OFF(sim.repeats), 1, 1e6, NULL, "run", "R: independent repeats" },
+    { "seed", K_U64, OFF(sim.seed), 0, 0, NULL, "run", "S: master seed" },
+    { "threads", K_SIZE, OFF(sim.threads), 1, 1024, NULL, "run", "J: worker threads (results do not depend on it)" },
+    { "curve-points", K_SIZE, OFF(sim.curve_points), 1, 1e6, NULL, "run", "P: checkpoints of regret curves" },
+    { "sweep", K_SWEEP, 0, 0, 0, NULL, "run", "KEY=V1,V2,...: run once per value of option KEY" },
+    { "out", K_STR, OFF(out_dir), 0, PATH_LEN, NULL, "run", "DIR: results folder" },
+    { "title", K_STR, OFF(title), 0, 256, NULL, "run", "TEXT: title of the experiment" },
+    { "claim", K_STR, OFF(claim), 0, 512, NULL, "run", "TEXT: the paper's claim this experiment tests" },
+    { "quiet", K_BOOL, OFF(quiet), 0, 1, NULL, "run", "no table or progress" },
+    /* environment */
+    { "env", K_ENUM, 0, 0, 0, "clustered|personalized|lastfm|logged", "environment", "E: kind of environment" },
+    { "users", K_SIZE, OFF(sim.env.users), 1, 1u << 31, NULL, "environment", "N: users" },
+    { "clusters", K_SIZE, OFF(sim.env.clusters), 1, 1u << 31, NULL, "environment", "L: clusters (clustered)" },
+    { "zipf", K_DOUBLE, OFF(sim.env.zipf), 0, 50, NULL, "environment", "z: cluster l has share ~ l^-z" },
+    { "dim", K_SIZE, OFF(sim.env.dim), 1, 4096, NULL, "environment", "d: context dimension" },
+    { "arms", K_SIZE, OFF(sim.env.arms), 1, 1e6, NULL, "environment", "K: arms per round" },
+    { "noise", K_DOUBLE, OFF(sim.env.noise), 0, BIG, NULL, "environment", "sigma: reward noise sd" },
+    { "sigma-theta", K_DOUBLE, OFF(sim.env.sigma_theta), 0, BIG, NULL, "environment", "s: personalized spread of theta_u around mu" },
+    { "normalize", K_BOOL, OFF(sim.env.normalize), 0, 1, NULL, "environment", "personalized: scale so ||theta|| <= 1" },
+    { "data-dir", K_STR, OFF(data_dir), 0, PATH_LEN, NULL, "data", "DIR: Last.FM folder (default $COLB_DATA_DIR/hetrec2011-lastfm-2k or ../shared/data/...)" },
+    { "features", K_STR, OFF(features), 0, PATH_LEN, NULL, "data", "FILE: item features (env logged)" },
+    { "positives", K_STR, OFF(positives), 0, PATH_LEN, NULL, "data", "FILE: positive user-item pairs (env logged)" },
+    { "feature-cache", K_STR, OFF(feature_cache), 0, PATH_LEN, NULL, "data", "FILE: Last.FM feature cache" },
+    { "protocol", K_ENUM, OFF(protocol), 0, 0, "auto|shared|per-user", "data", "P: contexts shared by all users or drawn per user" },
+    { "top-users", K_SIZE, OFF(top_users), 0, 1u << 31, NULL, "data", "M: keep the M most active users (0: all)" },
+    /* learners */
+    { "width", K_ENUM, OFF(sim.policy.learner.width), 0, 0, "oful|fixed", "learner", "W: exploration width: OFUL radius or fixed alpha" },
+    { "alpha", K_DOUBLE, OFF(sim.policy.learner.alpha), 0, BIG, NULL, "learner", "a: fixed width (LinUCB alpha)" },
+    { "lambda", K_DOUBLE, OFF(sim.policy.learner.lambda), 1e-300, BIG, NULL, "learner", "l: ridge regulariser" },
+    { "delta", K_DOUBLE, OFF(sim.policy.learner.delta), 1e-300, 1 - 1e-16, NULL, "learner", "d: confidence of OFUL(delta)" },
+    { "learner-noise", K_DOUBLE, OFF(sim.policy.learner.noise), 0, BIG, NULL, "learner", "R: noise scale in the OFUL radius (default: --noise)" },
+    { "norm-bound", K_DOUBLE, OFF(sim.policy.learner.norm_bound), 0, BIG, NULL, "learner", "S: bound on ||theta|| in the OFUL radius" },
+    /* CMLB / SCLB */
+    { "cmlb-alpha", K_DOUBLE, OFF(sim.policy.cmlb_alpha), 1e-12, 0.5 - 1e-12, NULL, "cmlb", "a: exploration exponent, in (0, 1/2)" },
+    { "cmlb-c", K_DOUBLE, OFF(sim.policy.cmlb_C), 0, BIG, NULL, "cmlb", "C: constant of T_explore" },
+    { "cmlb-gamma", K_DOUBLE, OFF(sim.policy.cmlb_gamma), 0, BIG, NULL, "cmlb", "g: threshold (0: the --cmlb-threshold rule)" },
+    { "cmlb-pstar", K_DOUBLE, OFF(sim.policy.cmlb_pstar), 0, 1, NULL, "cmlb", "p: merge clusters smaller than p*N" },
+    { "cmlb-threshold", K_ENUM, OFF(sim.policy.cmlb_threshold), 0, 0, "paper|data", "cmlb", "R: gamma = 3/(NT)^alpha, or from confidence radii" },
+    { "cmlb-warm-start", K_BOOL, OFF(sim.policy.cmlb_warm_start), 0, 1, NULL, "cmlb", "cluster learners start from pooled individual data" },
+    /* CLUB */
+    { "club-alpha", K_DOUBLE, OFF(sim.policy.club_alpha), 0, BIG, NULL, "club", "a: exploration" },
+    { "club-alpha2", K_DOUBLE, OFF(sim.policy.club_alpha2), 1e-300, BIG, NULL, "club", "a2: edge-deletion constant" },
+    { "club-graph", K_ENUM, OFF(sim.policy.club_graph), 0, 0, "complete|random", "club", "G: initial user graph" },
+    { "club-tune", K_BOOL, OFF(club_tune), 0, 1, NULL, "club", "grid-search club-alpha, club-alpha2 on a burn-in first" },
+    { "club-burn-in", K_SIZE, OFF(club_burn_in), 1, 1e9, NULL, "club", "B: rounds of the tuning burn-in" },
+    /* PMLB */
+    { "pmlb-learner", K_ENUM, OFF(sim.policy.pmlb_learner), 0, 0, "alb-norm|linucb", "pmlb", "L: personal learner" },
+};
+#define N_OPTS (sizeof OPTS / sizeof OPTS[0])
+
+static const option_def *find(const char *key)
+{
+    for (size_t i = 0; i < N_OPTS; i++)
+        if (!strcmp(OPTS[i].name, key))
+            return &OPTS[i];
+    return NULL;
+}
+
+int option_known(const char *key) { return find(key) != NULL; }
+
+int option_is_flag(const char *key)
+{
+    (void)key;
+    return 0; /* every option takes a value; booleans take 0/1 */
+}
+
+void config_default(run_config *c)
+{
+    memset(c, 0, sizeof *c);
+    colb_sim_spec_default(&c->sim);
+    c->sim.threads = 1;
+    c->sim.repeats = 30;
+    c->sim.policy.learner.delta = 0.4; /* the paper's CMLB delta (Section 6.1) */
+    c->club_burn_in = 500;
+    snprintf(c->policies[0], NAME_LEN, "oracle");
+    snprintf(c->policies[1], NAME_LEN, "cmlb");
+    snprintf(c->policies[2], NAME_LEN, "linucb-ind");
+    c->n_policies = 3;
+    snprintf(c->out_dir, PATH_LEN, "results/run");
+}
+
+int parse_double(const char *s, double lo, double hi, double *out)
+{
+    if (!s || !*s)
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    while (*end == ' ' || *end == '\t')
+        end++;
+    if (*end || errno == ERANGE || !isfinite(v) || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int parse_size(const char *s, size_t lo, size_t hi, size_t *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    while (*end == ' ' || *end == '\t')
+        end++;
+    if (*end || errno == ERANGE || v < lo || v > hi)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+static int enum_index(const char *choices, const char *v)
+{
+    size_t n = strlen(v);
+    int idx = 0;
+    for (const char *p = choices; *p; idx++) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && !strncmp(p, v, n))
+            return idx;
+        if (!bar)
+            break;
+        p = bar + 1;
+    }
+    return -1;
+}
+
+/* Split "a,b,c" into at most max items of NAME_LEN (spaces trimmed). */
+static int split_list(const char *v, char (*items)[NAME_LEN], size_t max, size_t *n)
+{
+    *n = 0;
+    const char *p = v;
+    for (;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len == 0 || len >= NAME_LEN || *n >= max)
+            return -1;
+        memcpy(items[*n], p, len);
+        items[*n][len] = '\0';
+        (*n)++;
+        if (!comma)
+            return 0;
+        p = comma + 1;
+    }
+}
+
+int config_set(run_config *c, const char *key, const char *value, char *err, size_t err_len)
+{
+    const option_def *o = find(key);
+    if (!o) {
+        snprintf(err, err_len, "unknown option '%s'", key);
+        return -1;
+    }
+    if (!value) {
+        snprintf(err, err_len, "option '%s' needs a value", key);
+        return -1;
+    }
+    char *base = (char *)c;
+    switch (o->k) {
+    case K_SIZE: {
+        size_t v;
+        if (parse_size(value, (size_t)o->lo, (size_t)o->hi, &v)) {
+            snprintf(err, err_len, "%s: '%s' is not an integer in [%.0f, %.0f]", key, value, o->lo, o->hi);
+            return -1;
+        }
+        *(size_t *)(base + o->off) = v;
+        return 0;
+    }
+    case K_U64: {
+        size_t v;
+        if (parse_size(value, 0, SIZE_MAX, &v)) {
+            snprintf(err, err_len, "%s: '%s' is not a non-negative integer", key, value);
+            return -1;
+        }
+        *(uint64_t *)(base + o->off) = (uint64_t)v;
+        return 0;
+    }
+    case K_DOUBLE: {
+        double v;
+        if (parse_double(value, o->lo, o->hi, &v)) {
+            snprintf(err, err_len, "%s: '%s' is not a number in [%g, %g]", key, value, o->lo, o->hi);
+            return -1;
+        }
+        *(double *)(base + o->off) = v;
+        if (!strcmp(key, "learner-noise"))
+            c->learner_noise_set = 1;
+        return 0;
+    }
+    case K_BOOL: {
+        int v = !strcmp(value, "1") || !strcmp(value, "true") || !strcmp(value, "yes")   ? 1
+                : !strcmp(value, "0") || !strcmp(value, "false") || !strcmp(value, "no") ? 0
+                                                                                         : -1;
+        if (v < 0) {
+            snprintf(err, err_len, "%s: '%s' is not a boolean (0/1, true/false, yes/no)", key, value);
+            return -1;
+        }
+        *(int *)(base + o->off) = v;
+        return 0;
+    }
+    case K_STR:
+        if (!strcmp(key, "config")) {
+            snprintf(err, err_len, "'config' cannot be set inside an experiment file");
+            return -1;
+        }
+        if (strlen(value) >= (size_t)o->hi) {
+            snprintf(err, err_len, "%s: value too long", key);
+            return -1;
+        }
+        snprintf(base + o->off, (size_t)o->hi, "%s", value);
+        return 0;
+    case K_ENUM: {
+        int v = enum_index(o->choices, value);
+        if (v < 0) {
+            snprintf(err, err_len, "%s: '%s' is not one of %s", key, value, o->choices);
+            return -1;
+        }
+        if (!strcmp(key, "env")) {
+            c->data = v <= 1 ? DATA_SYNTHETIC : v == 2 ? DATA_LASTFM : DATA_LOGGED;
+            c->sim.env.kind = v == 1 ? COLB_ENV_PERSONALIZED : COLB_ENV_CLUSTERED;
+        } else {
+            *(int *)(base + o->off) = v;
+        }
+        return 0;
+    }
+    case K_POLICIES: {
+        char items[MAX_POLICIES][NAME_LEN];
+        size_t n;
+        if (split_list(value, items, MAX_POLICIES, &n)) {
+            snprintf(err, err_len, "policies: '%s' is not a list of at most %d names", value, MAX_POLICIES);
+            return -1;
+        }
+        const char *const *known = colb_policy_names();
+        for (size_t i = 0; i < n; i++) {
+            int ok = 0;
+            for (size_t j = 0; known[j]; j++)
+                ok |= !strcmp(known[j], items[i]);
+            if (!ok) {
+                char list[256] = "";
+                for (size_t j = 0; known[j]; j++)
+                    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "", known[j]);
+                snprintf(err, err_len, "policies: unknown policy '%s' (known: %s)", items[i], list);
+                return -1;
+            }
+        }
+        memcpy(c->policies, items, sizeof items);
+        c->n_policies = n;
+        return 0;
+    }
+    case K_SWEEP: {
+        const char *eq = strchr(value, '=');
+        if (!eq || eq == value || (size_t)(eq - value) >= NAME_LEN) {
+            snprintf(err, err_len, "sweep: expected KEY=V1,V2,... , got '%s'", value);
+            return -1;
+        }
+        char k[NAME_LEN];
+        memcpy(k, value, (size_t)(eq - value));
+        k[eq - value] = '\0';
+        const option_def *t = find(k);
+        if (!t || t->k == K_SWEEP || t->k == K_POLICIES || !strcmp(k, "config") || !strcmp(k, "out")) {
+            snprintf(err, err_len, "sweep: '%s' is not an option that can be swept", k);
+            return -1;
+        }
+        size_t n;
+        if (split_list(eq + 1, c->sweep_values, MAX_SWEEP, &n)) {
+            snprintf(err, err_len, "sweep: '%s' is not a list of at most %d values", eq + 1, MAX_SWEEP);
+            return -1;
+        }
+        /* every value must be valid for the option: try each on a scratch copy */
+        for (size_t i = 0; i < n; i++) {
+            run_config *tmp = malloc(sizeof *tmp);
+            if (!tmp) {
+                snprintf(err, err_len, "out of memory");
+                return -1;
+            }
+            *tmp = *c;
+            int bad = config_set(tmp, k, c->sweep_values[i], err, err_len);
+            free(tmp);
+            if (bad)
+                return -1;
+        }
+        snprintf(c->sweep_key, NAME_LEN, "%s", k);
+        c->n_sweep = n;
+        return 0;
+    }
+    }
+    return -1;
+}
+
+int config_check(const run_config *c, char *err, size_t err_len)
+{
+    if (c->data == DATA_SYNTHETIC) {
+        if (c->sim.env.kind == COLB_ENV_CLUSTERED && c->sim.env.clusters > c->sim.env.users) {
+            snprintf(err, err_len, "clusters (%zu) must not exceed users (%zu)", c->sim.env.clusters,
+                     c->sim.env.users);
+            return -1;
+        }
+    }
+    if (c->data == DATA_LOGGED && (!c->features[0] || !c->positives[0])) {
+        snprintf(err, err_len, "env logged needs --features FILE and --positives FILE");
+        return -1;
+    }
+    for (size_t i = 0; i < c->n_policies; i++)
+        if (!strcmp(c->policies[i], "oracle") &&
+            (c->data != DATA_SYNTHETIC || c->sim.env.kind != COLB_ENV_CLUSTERED)) {
+            snprintf(err, err_len, "policy 'oracle' needs --env clustered (true clusters)");
+            return -1;
+        }
+    return 0;
+}
+
+void options_help(FILE *f)
+{
+    const char *group = "";
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const option_def *o = &OPTS[i];
+        if (strcmp(group, o->group)) {
+            group = o->group;
+            fprintf(f, "\n%s options:\n", group);
+        }
+        const char *sp = strchr(o->help, ':');
+        const char *text = sp ? sp + 2 : o->help;
+        char lhs[64];
+        if (o->k == K_ENUM)
+            snprintf(lhs, sizeof lhs, "--%s %s", o->name, o->choices);
+        else if (o->k == K_BOOL)
+            snprintf(lhs, sizeof lhs, "--%s 0|1", o->name);
+        else if (sp)
+            snprintf(lhs, sizeof lhs, "--%s %.*s", o->name, (int)(sp - o->help), o->help);
+        else
+            snprintf(lhs, sizeof lhs, "--%s", o->name);
+        fprintf(f, "  %-34s %s\n", lhs, text);
+    }
+}
+
+void config_dump(FILE *f, const char *reading, const run_config *c)
+{
+    fprintf(f, "[reading %s]\n", reading);
+    const char *base = (const char *)c;
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const option_def *o = &OPTS[i];
+        if (!strcmp(o->name, "config"))
+            continue;
+        fprintf(f, "%s = ", o->name);
+        switch (o->k) {
+        case K_SIZE: fprintf(f, "%zu", *(const size_t *)(base + o->off)); break;
+        case K_U64: fprintf(f, "%llu", (unsigned long long)*(const uint64_t *)(base + o->off)); break;
+        case K_DOUBLE: fprintf(f, "%.17g", *(const double *)(base + o->off)); break;
+        case K_BOOL: fprintf(f, "%d", *(const int *)(base + o->off)); break;
+        case K_STR: fprintf(f, "%s", base + o->off); break;
+        case K_ENUM: {
+            int v = !strcmp(o->name, "env")
+                        ? (c->data == DATA_LASTFM ? 2 : c->data == DATA_LOGGED ? 3
+                           : c->sim.env.kind == COLB_ENV_PERSONALIZED ? 1 : 0)
+                        : *(const int *)(base + o->off);
+            const char *p = o->choices;
+            for (int k = 0; k < v && strchr(p, '|'); k++)
+                p = strchr(p, '|') + 1;
+            fprintf(f, "%.*s", (int)(strchr(p, '|') ? (size_t)(strchr(p, '|') - p) : strlen(p)), p);
+            break;
+        }
+        case K_POLICIES:
+            for (size_t j = 0; j < c->n_policies; j++)
+                fprintf(f, "%s%s", j ? "," : "", c->policies[j]);
+            break;
+        case K_SWEEP:
+            if (c->n_sweep) {
+                fprintf(f, "%s=", c->sweep_key);
+                for (size_t j = 0; j < c->n_sweep; j++)
+                    fprintf(f, "%s%s", j ? "," : "", c->sweep_values[j]);
+            }
+            break;
+        }
+        fputc('\n', f);
+    }
+}

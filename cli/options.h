@@ -1,0 +1,69 @@
+/* options.h - the settings of one colb run and the table of named options
+ * that set them. The same names serve as long command-line options
+ * (--users 100) and as keys of experiment files (users = 100), so the two
+ * can never disagree. */
+#ifndef COLB_CLI_OPTIONS_H
+#define COLB_CLI_OPTIONS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "colb/colb.h"
+
+#define MAX_POLICIES 16
+#define MAX_SWEEP 32
+#define NAME_LEN 64
+#define PATH_LEN 1024
+
+typedef enum data_kind { DATA_SYNTHETIC = 0, DATA_LASTFM = 1, DATA_LOGGED = 2 } data_kind;
+
+typedef struct run_config {
+    colb_sim_spec sim;               /* env, policy params, T, R, seed, threads */
+    char policies[MAX_POLICIES][NAME_LEN];
+    size_t n_policies;
+    int learner_noise_set;           /* 0: learner R follows the env noise */
+    data_kind data;
+    char data_dir[PATH_LEN];         /* Last.FM directory */
+    char features[PATH_LEN], positives[PATH_LEN];
+    char feature_cache[PATH_LEN];
+    int protocol;                    /* 0 auto, 1 shared, 2 per-user */
+    size_t top_users;                /* 0: all */
+    int club_tune;
+    size_t club_burn_in;
+    /* one swept parameter */
+    char sweep_key[NAME_LEN];
+    char sweep_values[MAX_SWEEP][NAME_LEN];
+    size_t n_sweep;
+    char out_dir[PATH_LEN];
+    char title[256];
+    char claim[512];                 /* free text: what the paper claims */
+    int quiet;
+} run_config;
+
+/* Defaults of `colb run`. */
+void config_default(run_config *c);
+
+/* Set option `key` (without leading dashes) to `value`. On failure returns
+ * non-zero and writes a one-line reason into err. */
+int config_set(run_config *c, const char *key, const char *value, char *err, size_t err_len);
+
+/* 1 if `key` names an option that takes no value on the command line. */
+int option_is_flag(const char *key);
+
+/* 1 if `key` is a known option. */
+int option_known(const char *key);
+
+/* Print the options, grouped, with their defaults, to f. */
+void options_help(FILE *f);
+
+/* Check the combination of settings (after all options are set). */
+int config_check(const run_config *c, char *err, size_t err_len);
+
+/* Write every setting of c as `key = value` lines under [reading NAME]. */
+void config_dump(FILE *f, const char *reading, const run_config *c);
+
+/* Strict number parsing: the whole string, finite, within [lo, hi]. */
+int parse_double(const char *s, double lo, double hi, double *out);
+int parse_size(const char *s, size_t lo, size_t hi, size_t *out);
+
+#endif

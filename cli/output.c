@@ -1,0 +1,120 @@
+/* output.c - atomic files, directories, progress bar. */
+#include "output.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int afile_open(afile *a, const char *path, char *err, size_t err_len)
+{
+    memset(a, 0, sizeof *a);
+    if (strlen(path) >= sizeof a->path) {
+        snprintf(err, err_len, "%s: path too long", path);
+        return -1;
+    }
+    snprintf(a->path, sizeof a->path, "%s", path);
+    snprintf(a->tmp, sizeof a->tmp, "%s.tmp.%ld", path, (long)getpid());
+    a->f = fopen(a->tmp, "w");
+    if (!a->f) {
+        snprintf(err, err_len, "%s: %s", a->tmp, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int afile_commit(afile *a, char *err, size_t err_len)
+{
+    int bad = ferror(a->f);
+    if (fclose(a->f) != 0)
+        bad = 1;
+    a->f = NULL;
+    if (bad) {
+        snprintf(err, err_len, "%s: write failed", a->tmp);
+        remove(a->tmp);
+        return -1;
+    }
+    if (rename(a->tmp, a->path) != 0) {
+        snprintf(err, err_len, "%s: %s", a->path, strerror(errno));
+        remove(a->tmp);
+        return -1;
+    }
+    return 0;
+}
+
+void afile_abort(afile *a)
+{
+    if (a->f)
+        fclose(a->f);
+    a->f = NULL;
+    if (a->tmp[0])
+        remove(a->tmp);
+}
+
+int make_dirs(const char *path, char *err, size_t err_len)
+{
+    char buf[1024];
+    if (strlen(path) >= sizeof buf) {
+        snprintf(err, err_len, "%s: path too long", path);
+        return -1;
+    }
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; ; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+                snprintf(err, err_len, "%s: %s", buf, strerror(errno));
+                return -1;
+            }
+            *p = c;
+            if (!c)
+                break;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, err_len, "%s: not a directory", path);
+        return -1;
+    }
+    return 0;
+}
+
+double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void progress_init(progress *p, size_t total, int quiet)
+{
+    memset(p, 0, sizeof *p);
+    p->enabled = !quiet && isatty(STDERR_FILENO);
+    p->total = total;
+    p->t0 = wall_now();
+}
+
+void progress_update(void *ctx, size_t done, size_t total_in_setting)
+{
+    progress *p = ctx;
+    (void)total_in_setting;
+    if (!p->enabled || p->total == 0)
+        return;
+    size_t all = p->done_before + done;
+    double frac = (double)all / (double)p->total, el = wall_now() - p->t0;
+    double eta = frac > 0 ? el * (1 - frac) / frac : 0;
+    int width = 30, fill = (int)(frac * width + 0.5);
+    fprintf(stderr, "\r%-28.28s [", p->label);
+    for (int i = 0; i < width; i++)
+        fputc(i < fill ? '#' : '.', stderr);
+    fprintf(stderr, "] %3.0f%%  %5.0fs elapsed, ETA %5.0fs ", 100 * frac, el, eta);
+    fflush(stderr);
+}
+
+void progress_finish(progress *p)
+{
+    if (p->enabled)
+        fprintf(stderr, "\r%*s\r", 100, "");
+}

@@ -1,0 +1,11 @@
+/* reproduce.c - `colb reproduce` (experiment specs, plots, report). */
+#include "reproduce.h"
+
+#include <stdio.h>
+
+int cmd_reproduce(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    fprintf(stderr, "colb: reproduce is not available yet\n");
+    return 1;
+}

@@ -1,0 +1,312 @@
+/* run.c - `colb run`: readings x sweep values x policies through the
+ * simulator, then the results files and the table. */
+#include "run.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data.h"
+
+size_t experiment_jobs(const experiment *e)
+{
+    size_t n = 0;
+    for (size_t r = 0; r < e->n_readings; r++) {
+        const run_config *c = &e->cfg[r];
+        size_t sweeps = c->n_sweep ? c->n_sweep : 1;
+        n += sweeps * c->n_policies * c->sim.repeats;
+    }
+    return n;
+}
+
+const char *sweep_label(const experiment *e, size_t s)
+{
+    const run_config *c = &e->cfg[0];
+    return c->n_sweep ? c->sweep_values[s] : "-";
+}
+
+static result_row *new_row(result_set *rs)
+{
+    if (rs->n_rows == rs->cap) {
+        size_t cap = rs->cap ? 2 * rs->cap : 16;
+        result_row *nr = realloc(rs->rows, cap * sizeof *nr);
+        if (!nr)
+            return NULL;
+        rs->rows = nr;
+        rs->cap = cap;
+    }
+    result_row *r = &rs->rows[rs->n_rows++];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+void result_set_free(result_set *rs)
+{
+    for (size_t i = 0; i < rs->n_rows; i++) {
+        free(rs->rows[i].round);
+        free(rs->rows[i].cmean); /* cci, rmean, rci live in the same block */
+    }
+    free(rs->rows);
+    memset(rs, 0, sizeof *rs);
+}
+
+/* Summaries of one simulator result into rows. */
+static int collect(result_set *rs, size_t ri, size_t si, const run_config *c,
+                   const colb_sim_result *res, char *err, size_t err_len)
+{
+    size_t P = colb_sim_result_policies(res), R = colb_sim_result_repeats(res);
+    size_t K = colb_sim_result_points(res);
+    size_t rnd = P;
+    for (size_t i = 0; i < P; i++)
+        if (!strcmp(c->policies[i], "random"))
+            rnd = i;
+    double *x = malloc(2 * R * sizeof(double));
+    if (!x) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    double *y = x + R;
+    for (size_t i = 0; i < P; i++) {
+        result_row *row = new_row(rs);
+        if (!row) {
+            free(x);
+            snprintf(err, err_len, "out of memory");
+            return -1;
+        }
+        row->reading = ri;
+        row->sweep = si;
+        snprintf(row->policy, NAME_LEN, "%s", c->policies[i]);
+        row->repeats = R;
+        row->points = K;
+        row->has_ratio = rnd < P;
+        row->round = malloc(K * sizeof(size_t));
+        row->cmean = malloc(4 * K * sizeof(double));
+        if (!row->round || !row->cmean) {
+            free(x);
+            snprintf(err, err_len, "out of memory");
+            return -1;
+        }
+        row->cci = row->cmean + K;
+        row->rmean = row->cmean + 2 * K;
+        row->rci = row->cmean + 3 * K;
+        for (size_t k = 0; k < K; k++) {
+            row->round[k] = colb_sim_result_point_round(res, k);
+            size_t m = 0;
+            for (size_t j = 0; j < R; j++) {
+                x[j] = colb_sim_result_regret(res, i, j, k);
+                if (row->has_ratio) {
+                    double base = colb_sim_result_regret(res, rnd, j, k);
+                    if (base > 0.0)
+                        y[m++] = x[j] / base;
+                }
+            }
+            colb_mean_ci95(x, R, &row->cmean[k], &row->cci[k]);
+            if (row->has_ratio && m)
+                colb_mean_ci95(y, m, &row->rmean[k], &row->rci[k]);
+            else
+                row->rmean[k] = row->rci[k] = NAN;
+        }
+        row->mean = row->cmean[K - 1];
+        row->ci = row->cci[K - 1];
+        row->ratio_mean = row->rmean[K - 1];
+        row->ratio_ci = row->rci[K - 1];
+        row->wall = 0.0;
+        for (size_t j = 0; j < R; j++)
+            row->wall += colb_sim_result_wall(res, i, j);
+        snprintf(row->info, sizeof row->info, "%s", colb_sim_result_info(res, i, 0));
+    }
+    free(x);
+    return 0;
+}
+
+int run_experiment(const experiment *e, result_set *rs, progress *pg, char *err, size_t err_len)
+{
+    memset(rs, 0, sizeof *rs);
+    rs->e = e;
+    double t0 = wall_now();
+    run_config *c = malloc(sizeof *c);
+    if (!c) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    for (size_t ri = 0; ri < e->n_readings && !rc; ri++) {
+        const run_config *base = &e->cfg[ri];
+        size_t sweeps = base->n_sweep ? base->n_sweep : 1;
+        for (size_t si = 0; si < sweeps && !rc; si++) {
+            *c = *base;
+            if (base->n_sweep && config_set(c, base->sweep_key, base->sweep_values[si], err, err_len)) {
+                rc = -1;
+                break;
+            }
+            if (config_check(c, err, err_len)) {
+                rc = -1;
+                break;
+            }
+            data_env data;
+            if (data_env_open(&data, c, err, err_len)) {
+                rc = -1;
+                break;
+            }
+            const char *names[MAX_POLICIES];
+            for (size_t i = 0; i < c->n_policies; i++)
+                names[i] = c->policies[i];
+            c->sim.policies = names;
+            c->sim.n_policies = c->n_policies;
+            if (pg) {
+                snprintf(pg->label, sizeof pg->label, "%s%s%s=%s", e->n_readings > 1 ? e->reading[ri] : "",
+                         e->n_readings > 1 ? " " : "", base->n_sweep ? base->sweep_key : "run",
+                         base->n_sweep ? base->sweep_values[si] : "");
+                c->sim.progress = progress_update;
+                c->sim.progress_ctx = pg;
+            }
+            if (c->club_tune && data_tune_club(&data, c, rs->tuned[ri][si], err, err_len)) {
+                data_env_close(&data);
+                rc = -1;
+                break;
+            }
+            colb_sim_result *res = NULL;
+            char msg[512];
+            colb_status st = colb_sim_run(&c->sim, &res, msg, sizeof msg);
+            data_env_close(&data);
+            if (st != COLB_OK) {
+                snprintf(err, err_len, "%s", msg);
+                rc = -1;
+                break;
+            }
+            rc = collect(rs, ri, si, c, res, err, err_len);
+            colb_sim_result_free(res);
+            if (pg)
+                pg->done_before += c->n_policies * c->sim.repeats;
+        }
+    }
+    free(c);
+    rs->wall = wall_now() - t0;
+    return rc;
+}
+
+static void csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void csv_num(FILE *f, double v)
+{
+    if (isnan(v))
+        fputs("", f);
+    else
+        fprintf(f, "%.10g", v);
+}
+
+int write_results(const result_set *rs, const char *dir, char *err, size_t err_len)
+{
+    const experiment *e = rs->e;
+    const run_config *c0 = &e->cfg[0];
+    const char *skey = c0->n_sweep ? c0->sweep_key : "setting";
+    if (make_dirs(dir, err, err_len))
+        return -1;
+    char path[1100];
+    afile a;
+    snprintf(path, sizeof path, "%s/summary.csv", dir);
+    if (afile_open(&a, path, err, err_len))
+        return -1;
+    fprintf(a.f, "reading,%s,policy,repeats,regret_mean,regret_ci95,ratio_random_mean,ratio_random_ci95,wall_s,tuned,info\n", skey);
+    for (size_t i = 0; i < rs->n_rows; i++) {
+        const result_row *r = &rs->rows[i];
+        csv_field(a.f, e->reading[r->reading]);
+        fputc(',', a.f);
+        csv_field(a.f, sweep_label(e, r->sweep));
+        fprintf(a.f, ",%s,%zu,%.10g,%.10g,", r->policy, r->repeats, r->mean, r->ci);
+        csv_num(a.f, r->ratio_mean);
+        fputc(',', a.f);
+        csv_num(a.f, r->ratio_ci);
+        fprintf(a.f, ",%.4f,", r->wall);
+        csv_field(a.f, !strcmp(r->policy, "club") ? rs->tuned[r->reading][r->sweep] : "");
+        fputc(',', a.f);
+        csv_field(a.f, r->info);
+        fputc('\n', a.f);
+    }
+    if (afile_commit(&a, err, err_len))
+        return -1;
+
+    snprintf(path, sizeof path, "%s/curves.csv", dir);
+    if (afile_open(&a, path, err, err_len))
+        return -1;
+    fprintf(a.f, "reading,%s,policy,round,regret_mean,regret_ci95,ratio_random_mean,ratio_random_ci95\n", skey);
+    for (size_t i = 0; i < rs->n_rows; i++) {
+        const result_row *r = &rs->rows[i];
+        for (size_t k = 0; k < r->points; k++) {
+            csv_field(a.f, e->reading[r->reading]);
+            fputc(',', a.f);
+            csv_field(a.f, sweep_label(e, r->sweep));
+            fprintf(a.f, ",%s,%zu,%.10g,%.10g,", r->policy, r->round[k], r->cmean[k], r->cci[k]);
+            csv_num(a.f, r->rmean[k]);
+            fputc(',', a.f);
+            csv_num(a.f, r->rci[k]);
+            fputc('\n', a.f);
+        }
+    }
+    if (afile_commit(&a, err, err_len))
+        return -1;
+
+    snprintf(path, sizeof path, "%s/settings.txt", dir);
+    if (afile_open(&a, path, err, err_len))
+        return -1;
+    fprintf(a.f, "# colb %s, built with: %s\n", COLB_VERSION_STRING, COLB_BUILD_FLAGS);
+    fprintf(a.f, "# wall time %.3f s\n", rs->wall);
+    for (size_t ri = 0; ri < e->n_readings; ri++)
+        config_dump(a.f, e->reading[ri], &e->cfg[ri]);
+    return afile_commit(&a, err, err_len);
+}
+
+static void table(FILE *f, const result_set *rs, int ratio)
+{
+    const experiment *e = rs->e;
+    const run_config *c0 = &e->cfg[0];
+    fprintf(f, "%s per user at T = %zu (mean +- 95%% CI over %zu repeats)\n",
+            ratio ? "cumulative regret / random policy's" : "cumulative regret", c0->sim.horizon,
+            c0->sim.repeats);
+    /* columns: the policies of the first setting */
+    size_t P = 0;
+    while (P < rs->n_rows && rs->rows[P].reading == 0 && rs->rows[P].sweep == 0)
+        P++;
+    fprintf(f, "%-12s %-8s", "reading", c0->n_sweep ? c0->sweep_key : "");
+    for (size_t i = 0; i < P; i++)
+        fprintf(f, " %17s", rs->rows[i].policy);
+    fputc('\n', f);
+    for (size_t i = 0; P && i < rs->n_rows; i += P) {
+        const result_row *r = &rs->rows[i];
+        fprintf(f, "%-12.12s %-8.8s", e->reading[r->reading], sweep_label(e, r->sweep));
+        for (size_t j = 0; j < P && i + j < rs->n_rows; j++) {
+            const result_row *q = &rs->rows[i + j];
+            char cell[64];
+            if (ratio)
+                snprintf(cell, sizeof cell, "%.3f +- %.3f", q->ratio_mean, q->ratio_ci);
+            else
+                snprintf(cell, sizeof cell, "%.2f +- %.2f", q->mean, q->ci);
+            fprintf(f, " %17s", cell);
+        }
+        fputc('\n', f);
+    }
+}
+
+void print_table(FILE *f, const result_set *rs)
+{
+    const run_config *c0 = &rs->e->cfg[0];
+    if (c0->title[0])
+        fprintf(f, "%s\n", c0->title);
+    table(f, rs, 0);
+    if (rs->n_rows && rs->rows[0].has_ratio && c0->data != DATA_SYNTHETIC)
+        table(f, rs, 1);
+    fprintf(f, "wall time: %.1f s\n", rs->wall);
+}

@@ -1,0 +1,48 @@
+/* run.h - running an experiment (all readings x sweep values x policies)
+ * and writing its results: summary.csv, curves.csv, settings.txt. */
+#ifndef COLB_CLI_RUN_H
+#define COLB_CLI_RUN_H
+
+#include "experiment.h"
+#include "output.h"
+
+typedef struct result_row {
+    size_t reading, sweep;           /* indices into the experiment */
+    char policy[NAME_LEN];
+    size_t repeats;
+    double mean, ci;                 /* average cumulative regret per user at T */
+    int has_ratio;                   /* a "random" policy ran in the same setting */
+    double ratio_mean, ratio_ci;     /* regret / random's regret, paired by repeat */
+    double wall;                     /* seconds, summed over repeats */
+    char info[256];                  /* policy info at the end of repeat 1 */
+    size_t points;
+    size_t *round;                   /* points */
+    double *cmean, *cci, *rmean, *rci; /* curves of regret and of ratio */
+} result_row;
+
+typedef struct result_set {
+    const experiment *e;
+    result_row *rows;
+    size_t n_rows, cap;
+    double wall;                     /* whole experiment, seconds */
+    char tuned[MAX_READINGS][MAX_SWEEP][64]; /* "club-alpha=..,club-alpha2=.." if tuned */
+} result_set;
+
+/* Total number of (policy, repeat) jobs of an experiment, for progress. */
+size_t experiment_jobs(const experiment *e);
+
+/* Run every reading and sweep value. err gets one line on failure. */
+int run_experiment(const experiment *e, result_set *rs, progress *pg, char *err, size_t err_len);
+
+/* summary.csv, curves.csv and settings.txt in dir (created), atomically. */
+int write_results(const result_set *rs, const char *dir, char *err, size_t err_len);
+
+/* One-screen table: rows = readings x sweep values, columns = policies. */
+void print_table(FILE *f, const result_set *rs);
+
+void result_set_free(result_set *rs);
+
+/* The value label of sweep index s ("-" without a sweep). */
+const char *sweep_label(const experiment *e, size_t s);
+
+#endif

@@ -1,0 +1,45 @@
+/* colb/cluster.h - MAXIMAL-CLUSTER (Algorithm 3 of Ghosh, Sankararaman,
+ * Ramchandran): cluster users by their estimated parameters.
+ *
+ * Graph G on N users with an edge i ~ j when ||theta_i - theta_j|| <= gamma
+ * (or, with per-user radii r, when ||theta_i - theta_j|| <= r_i + r_j); the
+ * clusters are the connected components of G, except that every component
+ * with fewer than p* N users is merged into one cluster.
+ *
+ * Distances come from one blocked matrix product per block pair,
+ * ||a||^2 + ||b||^2 - 2 a^T b (DGEMM): O(N^2 d) flops, O(N * block) memory. */
+#ifndef COLB_CLUSTER_H
+#define COLB_CLUSTER_H
+
+#include <stddef.h>
+
+#include "colb/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Cluster N estimates theta (N x d row-major, borrowed). Threshold: gamma
+ * >= 0 when radius is NULL, else radius[0..N) >= 0 per user (gamma ignored).
+ * pstar in [0, 1]. On success labels[0..N) receives cluster ids in
+ * [0, *n_clusters), numbered in order of each cluster's smallest user id.
+ * Errors: COLB_EINVAL (NULL, N or d == 0), COLB_ENONFIN, COLB_ERANGE,
+ * COLB_ENOMEM. */
+colb_status colb_maximal_cluster(const double *theta, size_t N, size_t d, double gamma,
+                                 const double *radius, double pstar, size_t *labels,
+                                 size_t *n_clusters);
+
+/* Connected components of a graph given by an edge list (edges[2e], [2e+1]
+ * in [0, N)), by union-find; labels as above. Exposed for tests and for
+ * users' own graphs. */
+colb_status colb_components(size_t N, const size_t *edges, size_t n_edges, size_t *labels,
+                            size_t *n_clusters);
+
+/* Merge every cluster smaller than pstar*N into one cluster and renumber
+ * (in order of smallest member). labels is updated in place. */
+colb_status colb_merge_small(size_t N, size_t *labels, size_t *n_clusters, double pstar);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,103 @@
+/* colb/env.h - environments: where users' rewards come from.
+ *
+ * An environment draws, round by round, K context vectors and one noise value
+ * per user; the reward of user u for arm k is <theta_u, x_k> + noise_u (or the
+ * logged 0/1 reward for data sets). All the randomness of a run derives from
+ * (seed, stream) pairs of colb/rng.h: the users' parameters, the contexts and
+ * the noise each have their own stream, so two policies run on environments
+ * created with the same seed see exactly the same users, contexts and noise
+ * (paired comparisons), whatever they choose.
+ *
+ * Kinds:
+ *   COLB_ENV_CLUSTERED    N users in L clusters, cluster l's share of users
+ *                         proportional to l^{-z} (every cluster non-empty,
+ *                         sizes summing to N); each cluster's theta uniform on
+ *                         the unit sphere; contexts i.i.d. N(0, I/d).
+ *   COLB_ENV_PERSONALIZED theta_u ~ N(mu, sigma_theta^2 I), mu ~ N(0, I)
+ *                         (or, with normalize, mu and every theta_u rescaled
+ *                         to norm <= 1); contexts i.i.d. N(0, I/d).
+ *   logged data sets      see colb/dataset.h (colb_env_create_logged).
+ */
+#ifndef COLB_ENV_H
+#define COLB_ENV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "colb/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum colb_env_kind {
+    COLB_ENV_CLUSTERED = 0,
+    COLB_ENV_PERSONALIZED = 1,
+    COLB_ENV_LOGGED = 2
+} colb_env_kind;
+
+typedef struct colb_env_params {
+    colb_env_kind kind;  /* default COLB_ENV_CLUSTERED */
+    size_t users;        /* N >= 1; default 100 */
+    size_t clusters;     /* L in [1, N] (clustered); default 4 */
+    double zipf;         /* z >= 0: cluster shares proportional to l^{-z}; default 0 */
+    size_t dim;          /* d >= 1; default 15 */
+    size_t arms;         /* K >= 1; default 25 */
+    double noise;        /* sigma >= 0 of the Gaussian reward noise; default 0.1 */
+    double sigma_theta;  /* personalized spread >= 0; default 0.1 */
+    int normalize;       /* personalized: rescale so that ||theta_u|| <= 1; default 0 */
+} colb_env_params;
+
+typedef struct colb_env colb_env;
+
+void colb_env_params_default(colb_env_params *p);
+
+/* Check `p`; writes a one-line reason naming the bad field into msg. */
+colb_status colb_env_params_check(const colb_env_params *p, char *msg, size_t msg_len);
+
+/* Create a synthetic environment (clustered or personalized) drawing from
+ * master seed `seed`; the users' parameters are drawn at once. */
+colb_status colb_env_create(const colb_env_params *p, uint64_t seed, colb_env **out,
+                            char *msg, size_t msg_len);
+
+void colb_env_free(colb_env *e);
+
+size_t colb_env_users(const colb_env *e);
+size_t colb_env_dim(const colb_env *e);
+size_t colb_env_arms(const colb_env *e);
+
+/* 1 if every user of a round sees the same contexts (synthetic; the
+ * multi-agent protocol on logged data), 0 if contexts are drawn per user
+ * (the CLUB protocol on logged data: see colb/dataset.h). */
+int colb_env_shared_contexts(const colb_env *e);
+
+/* Draw the next round: contexts and every user's noise. */
+colb_status colb_env_next_round(colb_env *e);
+
+/* The contexts user u sees in the current round (K x d, owned by e, valid
+ * until the next colb_env_next_round). For shared-context environments the
+ * same array for every u. */
+const double *colb_env_contexts(colb_env *e, size_t u);
+
+/* Observed reward of user u for arm k in the current round. */
+double colb_env_reward(const colb_env *e, size_t u, size_t k);
+
+/* Pseudo-regret of user u for arm k in the current round:
+ * max_j E[reward(u, j)] - E[reward(u, k)] >= 0. */
+double colb_env_regret(const colb_env *e, size_t u, size_t k);
+
+/* The true clusters (labels[0..N), *n_clusters); COLB_EUNSUP if the
+ * environment has none. */
+colb_status colb_env_true_clusters(const colb_env *e, size_t *labels, size_t *n_clusters);
+
+/* The true parameter of user u (d values); COLB_EUNSUP for logged data. */
+colb_status colb_env_theta(const colb_env *e, size_t u, double *theta);
+
+/* Cluster sizes of the clustered model: sizes[0..L) proportional to l^{-z},
+ * each >= 1, summing to N (largest-remainder rounding). */
+colb_status colb_cluster_sizes(size_t N, size_t L, double z, size_t *sizes);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

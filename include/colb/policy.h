@@ -1,0 +1,164 @@
+/* colb/policy.h - multi-agent bandit policies: one center serving N users.
+ *
+ * Protocol (the same for a simulator and for an application serving real
+ * users online). Each round:
+ *
+ *   colb_policy_begin_round(p, X, K)     K contexts (K x d, copied), shared by
+ *                                        every user served this round;
+ *   colb_policy_choose(p, u, &arm)       for each user u served this round
+ *   colb_policy_observe(p, u, arm, y)    (at most once per user per round;
+ *                                        observe only after choose, with the
+ *                                        chosen arm);
+ *   colb_policy_end_round(p)             applies any deferred updates.
+ *
+ * Batch forms serve every user at once: colb_policy_choose_all and
+ * colb_policy_observe_all (the simulator uses them; batching is where the
+ * speed comes from). Users need not all be served in a round.
+ *
+ * Some policies update at once in observe (CLUB: colb_policy_is_sequential
+ * returns 1, and the order in which users are served matters); others update
+ * at end_round (a cluster learner averages the rewards of its users).
+ *
+ * Every call validates its arguments and, on error, returns a status, leaves
+ * the policy unchanged, and records a message (colb_policy_last_error). A
+ * policy is not thread-safe; distinct policies are independent.
+ *
+ * Policy names: "linucb-ind", "oracle", "random", "cmlb", "sclb", "club",
+ * "pmlb", "pooled" (colb_policy_names lists those compiled in). */
+#ifndef COLB_POLICY_H
+#define COLB_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "colb/learner.h"
+#include "colb/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum colb_threshold {
+    COLB_THRESHOLD_PAPER = 0, /* gamma = 3 / (N T)^alpha (Lemma 1) */
+    COLB_THRESHOLD_DATA = 1   /* gamma from the estimates' own confidence widths */
+} colb_threshold;
+
+typedef enum colb_club_graph {
+    COLB_CLUB_COMPLETE = 0,   /* initial graph: complete (the CLUB paper's theory) */
+    COLB_CLUB_RANDOM = 1      /* Erdos-Renyi with p = 3 ln(N) / N (its experiments) */
+} colb_club_graph;
+
+typedef enum colb_pmlb_learner {
+    COLB_PMLB_ALB_NORM = 0,   /* ALB-norm of Ghosh, Sankararaman, Ramchandran 2021 */
+    COLB_PMLB_LINUCB = 1      /* plain learner (the paper's experiments) */
+} colb_pmlb_learner;
+
+typedef struct colb_policy_params {
+    size_t users;             /* N >= 1 */
+    size_t dim;               /* d >= 1 */
+    size_t horizon;           /* T >= 1, rounds (CMLB, SCLB and PMLB plan by it) */
+    colb_learner_params learner; /* lambda, width, alpha, noise R, S, delta of every
+                                    OFUL/LinUCB learner inside the policy */
+    uint64_t seed;            /* randomness of the policy itself (random arms,
+                                 CLUB's random graph) */
+
+    /* CMLB (Algorithm 2) and SCLB (Algorithm 1) */
+    double cmlb_alpha;        /* alpha in (0, 1/2); default 0.2 */
+    double cmlb_C;            /* C > 0; default 0.2 */
+    double cmlb_gamma;        /* threshold; <= 0 means the rule in cmlb_threshold */
+    double cmlb_pstar;        /* p* in [0, 1]; default 0 */
+    colb_threshold cmlb_threshold; /* default COLB_THRESHOLD_PAPER */
+    int cmlb_warm_start;      /* 1: cluster learners start from their members'
+                                 pooled individual-phase data; default 0 */
+
+    /* CLUB (Gentile, Li, Zappella 2014) */
+    double club_alpha;        /* exploration, >= 0; default 1 */
+    double club_alpha2;       /* edge-deletion constant, > 0; default 2 */
+    colb_club_graph club_graph; /* default COLB_CLUB_COMPLETE */
+
+    /* PMLB (Algorithm 4) */
+    colb_pmlb_learner pmlb_learner; /* default COLB_PMLB_ALB_NORM */
+
+    /* Oracle: true cluster of every user (N labels in [0, n_clusters));
+     * borrowed for colb_policy_create only (copied). */
+    const size_t *true_cluster;
+    size_t n_clusters;
+} colb_policy_params;
+
+typedef struct colb_policy colb_policy;
+
+/* Fill `p` with the defaults above (users, dim, horizon are 0 and must be
+ * set; learner from colb_learner_params_default). */
+void colb_policy_params_default(colb_policy_params *p);
+
+/* Check `p` for policy `name`; on failure writes a one-line reason naming the
+ * bad field into msg (msg_len bytes, may be NULL). */
+colb_status colb_policy_params_check(const char *name, const colb_policy_params *p,
+                                     char *msg, size_t msg_len);
+
+/* Create policy `name` with parameters `p` (copied, including the oracle's
+ * labels). Errors: COLB_ENOTFOUND (unknown name), those of
+ * colb_policy_params_check, COLB_ENOMEM. On error *out is NULL and, if msg
+ * is not NULL, a reason is written there. */
+colb_status colb_policy_create(const char *name, const colb_policy_params *p,
+                               colb_policy **out, char *msg, size_t msg_len);
+
+/* Free; NULL harmless. */
+void colb_policy_free(colb_policy *p);
+
+/* NULL-terminated list of the policy names (static). */
+const char *const *colb_policy_names(void);
+
+/* The policy's name (static string). */
+const char *colb_policy_name(const colb_policy *p);
+
+/* 1 if the policy updates immediately in observe, so that the order in which
+ * users are served within a round matters (CLUB); 0 otherwise. */
+int colb_policy_is_sequential(const colb_policy *p);
+
+/* Start a round with K >= 1 contexts X (K x d row-major, copied).
+ * Errors: COLB_EINVAL (NULL, K == 0), COLB_ENONFIN, COLB_ESTATE (a round is
+ * already open), COLB_ENOMEM. */
+colb_status colb_policy_begin_round(colb_policy *p, const double *X, size_t K);
+
+/* Choose an arm for user u in [0, N). Choosing twice in a round returns the
+ * same arm. Errors: COLB_ESTATE (no open round), COLB_ERANGE (u >= N). */
+colb_status colb_policy_choose(colb_policy *p, size_t u, size_t *arm);
+
+/* Choose for every user: arms[0..N). */
+colb_status colb_policy_choose_all(colb_policy *p, size_t *arms);
+
+/* Report user u's reward y for `arm`, which must be the arm chosen for u this
+ * round. Errors: COLB_ESTATE (no round, or u not chosen, or observed
+ * already), COLB_ERANGE (u or arm out of range), COLB_EINVAL (arm differs
+ * from the chosen one), COLB_ENONFIN (y not finite). */
+colb_status colb_policy_observe(colb_policy *p, size_t u, size_t arm, double y);
+
+/* Observe every user: arms[0..N) as returned by choose_all, rewards[0..N).
+ * Validates all entries before applying any. */
+colb_status colb_policy_observe_all(colb_policy *p, const size_t *arms, const double *rewards);
+
+/* Close the round, applying deferred updates. COLB_ESTATE if no round is open. */
+colb_status colb_policy_end_round(colb_policy *p);
+
+/* Number of completed rounds. */
+uint64_t colb_policy_rounds(const colb_policy *p);
+
+/* The policy's current estimate of user u's parameter (d values). */
+colb_status colb_policy_user_theta(const colb_policy *p, size_t u, double *theta);
+
+/* The clusters the policy currently uses, if it clusters users: labels[0..N)
+ * in [0, *n_clusters). COLB_EUNSUP for policies without clusters. */
+colb_status colb_policy_clusters(const colb_policy *p, size_t *labels, size_t *n_clusters);
+
+/* A short free-form line about the policy's state worth logging (e.g. the
+ * clusters found by CMLB, the chosen CLUB parameters); "" if none. Owned by p. */
+const char *colb_policy_info(const colb_policy *p);
+
+/* The message of the last failed call on p, or "". Owned by p. */
+const char *colb_policy_last_error(const colb_policy *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

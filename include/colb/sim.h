@@ -1,0 +1,94 @@
+/* colb/sim.h - the simulator: run policies on an environment for T rounds,
+ * R repeats, in parallel threads, and collect regret.
+ *
+ * Reproducibility: repeat r of every policy uses the environment created
+ * with seed env_seed(seed, r) - so all policies of a repeat see the same
+ * users, contexts and noise (paired comparison) - and the policy's own
+ * randomness comes from a stream named by (seed, r, policy name). No draw
+ * depends on the thread that runs a job: results are bit-identical for any
+ * number of threads. Call openblas_set_num_threads(1) (or set
+ * OPENBLAS_NUM_THREADS=1) when threads > 1 to avoid oversubscription; it
+ * does not change results.
+ *
+ * Protocol per round t = 1..T:
+ *   shared contexts, batch policy:      begin_round; choose_all; observe_all;
+ *                                       end_round
+ *   shared contexts, sequential policy  begin_round; for u = 0..N-1 in order:
+ *   (CLUB, round-robin):                choose(u); observe(u); end_round
+ *   per-user contexts (logged data,     for u = 0..N-1: begin_round(X_u);
+ *   CLUB protocol):                     choose(u); observe(u); end_round
+ * Regret is pseudo-regret (colb_env_regret), averaged over users. */
+#ifndef COLB_SIM_H
+#define COLB_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "colb/env.h"
+#include "colb/policy.h"
+#include "colb/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Makes the environment of one repeat; `ctx` is colb_sim_spec.env_ctx. */
+typedef colb_status (*colb_env_factory)(void *ctx, uint64_t seed, colb_env **out, char *msg,
+                                        size_t msg_len);
+
+typedef struct colb_sim_spec {
+    colb_env_params env;          /* used when make_env is NULL */
+    colb_env_factory make_env;    /* optional: custom environments (data sets) */
+    void *env_ctx;
+    colb_policy_params policy;    /* users, dim, horizon, true clusters are filled in */
+    const char *const *policies;  /* n_policies names (borrowed) */
+    size_t n_policies;
+    size_t horizon;               /* T >= 1 rounds */
+    size_t repeats;               /* R >= 1 */
+    uint64_t seed;
+    size_t threads;               /* worker threads; 0 or 1: run in the caller */
+    size_t curve_points;          /* checkpoints of the regret curve; default 100 */
+    /* Optional: called from worker threads (serialised by the simulator)
+     * after each finished job with (done, total). */
+    void (*progress)(void *ctx, size_t done, size_t total);
+    void *progress_ctx;
+} colb_sim_spec;
+
+typedef struct colb_sim_result colb_sim_result;
+
+/* Fill `s` with defaults (env and policy defaults, T = 1000, R = 30,
+ * seed 1, 1 thread, 100 curve points, no policies). */
+void colb_sim_spec_default(colb_sim_spec *s);
+
+/* Run every (policy, repeat) job. On error, *out is NULL and msg says which
+ * job failed and why. The result is owned by the caller
+ * (colb_sim_result_free). */
+colb_status colb_sim_run(const colb_sim_spec *s, colb_sim_result **out, char *msg, size_t msg_len);
+
+void colb_sim_result_free(colb_sim_result *r);
+
+size_t colb_sim_result_policies(const colb_sim_result *r);
+size_t colb_sim_result_repeats(const colb_sim_result *r);
+size_t colb_sim_result_points(const colb_sim_result *r);
+
+/* Round index (1-based) of checkpoint k. */
+size_t colb_sim_result_point_round(const colb_sim_result *r, size_t k);
+
+/* Average (over users) cumulative regret of policy i, repeat j, at
+ * checkpoint k; the last checkpoint is T. NaN for bad indices. */
+double colb_sim_result_regret(const colb_sim_result *r, size_t i, size_t j, size_t k);
+
+/* Wall-clock seconds of job (i, j). */
+double colb_sim_result_wall(const colb_sim_result *r, size_t i, size_t j);
+
+/* colb_policy_info of policy i at the end of repeat j ("" if none). */
+const char *colb_sim_result_info(const colb_sim_result *r, size_t i, size_t j);
+
+/* Mean of x[0..n) and the half-width of its 95% confidence interval
+ * (Student t with n-1 degrees of freedom; 0 when n < 2). */
+void colb_mean_ci95(const double *x, size_t n, double *mean, double *half);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

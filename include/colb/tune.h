@@ -1,0 +1,73 @@
+/* colb/tune.h - hyper-parameter tuning by burn-in simulation.
+ *
+ * The paper (Section 6.1) tunes CLUB's two constants "for each setting by
+ * considering the performance over the first 500 rounds and choosing the
+ * best one". colb_club_tune does exactly that: for every pair (alpha,
+ * alpha2) of a grid it simulates CLUB for a short burn-in on environments
+ * drawn from a seed of their own (so that the tuning never sees the
+ * evaluation's users, contexts or noise) and returns the pair of least mean
+ * regret. */
+#ifndef COLB_TUNE_H
+#define COLB_TUNE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "colb/sim.h"
+#include "colb/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Default grid, as initialisers:
+ *     static const double a[] = COLB_CLUB_TUNE_ALPHAS;
+ *     static const double a2[] = COLB_CLUB_TUNE_ALPHA2S;           */
+#define COLB_CLUB_TUNE_ALPHAS { 0.1, 0.2, 0.4, 0.8, 1.6 }
+#define COLB_CLUB_TUNE_N_ALPHAS 5
+#define COLB_CLUB_TUNE_ALPHA2S { 0.5, 1.0, 2.0, 4.0, 8.0 }
+#define COLB_CLUB_TUNE_N_ALPHA2S 5
+
+/* Default burn-in: rounds (the paper's 500) and repeats per grid point. */
+#define COLB_CLUB_TUNE_ROUNDS 500
+#define COLB_CLUB_TUNE_REPEATS 3
+
+/* The burn-in runs with master seed spec->seed ^ COLB_CLUB_TUNE_SEED_XOR
+ * (the ASCII bytes "ClubTune"), so its environments differ from those of an
+ * evaluation run with spec->seed. */
+#define COLB_CLUB_TUNE_SEED_XOR UINT64_C(0x436c756254756e65)
+
+/* Tune CLUB's exploration alpha and edge-deletion constant alpha2.
+ *
+ * For every pair (alphas[i], alpha2s[j]) in grid order (i outer, j inner)
+ * this runs colb_sim_run with the single policy "club" and a copy of `spec`
+ * in which only these fields are changed: policies/n_policies ("club"),
+ * horizon = burn_in_rounds, repeats = burn_in_repeats, seed = spec->seed ^
+ * COLB_CLUB_TUNE_SEED_XOR, curve_points = 1, progress = NULL,
+ * policy.club_alpha and policy.club_alpha2. Everything else (environment or
+ * make_env, lambda, the initial graph, threads) is used as given. The score
+ * of a pair is the user-averaged cumulative regret after burn_in_rounds
+ * rounds, averaged over the repeats; the pair of least score is returned in
+ * *best_alpha, *best_alpha2 (ties: the first in grid order).
+ *
+ * burn_in_rounds == 0 means COLB_CLUB_TUNE_ROUNDS; burn_in_repeats == 0
+ * means COLB_CLUB_TUNE_REPEATS. Deterministic: the result depends only on the
+ * arguments, not on spec->threads.
+ *
+ * Cost: n_alphas * n_alpha2s * burn_in_repeats CLUB runs of burn_in_rounds *
+ * N steps each.
+ *
+ * Errors (a reason naming the bad argument or the failing grid point goes to
+ * msg, msg_len bytes, may be NULL): COLB_EINVAL (NULL spec, grid or outputs,
+ * empty grid), COLB_ENONFIN (a NaN or Inf in a grid), COLB_ERANGE (an alpha <
+ * 0 or an alpha2 <= 0), and any error of colb_sim_run. On error the outputs
+ * are not written. Thread safety: as colb_sim_run (spec is only read). */
+colb_status colb_club_tune(const colb_sim_spec *spec, const double *alphas, size_t n_alphas,
+                           const double *alpha2s, size_t n_alpha2s, size_t burn_in_rounds,
+                           size_t burn_in_repeats, double *best_alpha, double *best_alpha2,
+                           char *msg, size_t msg_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
