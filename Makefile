@@ -41,7 +41,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all lib check sanitize check-long bench run install uninstall clean
+.PHONY: FORCE all lib check sanitize check-long bench run install uninstall clean
 all: lib $(BUILD)/colb
 
 lib: $(BUILD)/libcolb.a $(BUILD)/libcolb.so $(BUILD)/colb.pc
@@ -53,6 +53,13 @@ $(BUILD)/%.o: %.c
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+# policy.c registers the optional policies: rebuild it when that set changes.
+$(BUILD)/src/policy.o $(BUILD)/pic/src/policy.o: $(BUILD)/have.flags
+$(BUILD)/have.flags: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(HAVE)' | cmp -s - $@ || echo '$(HAVE)' > $@
+FORCE:
 
 $(BUILD)/libcolb.a: $(LIB_OBJ)
 	@rm -f $@

@@ -34,7 +34,9 @@ typedef struct colb__ridge {
 
 /* A is recomputed from V by Cholesky after this many Sherman-Morrison
  * updates, which bounds the drift of A = V^{-1} (see ridge.c). */
+#ifndef COLB__RIDGE_REFRESH
 #define COLB__RIDGE_REFRESH 4096
+#endif
 
 /* Allocate n models of dimension d, all reset. COLB_ENOMEM on failure (the
  * bank is then left zeroed and safe to ridge_free). */

@@ -1,0 +1,171 @@
+/* test_cli.c - the colb tool as a user drives it: exit codes, one-line
+ * errors, experiment files with line numbers, results files, and identical
+ * results for any number of threads. The binary is $COLB (set by make). */
+#include "testutil.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *colb_bin(void)
+{
+    const char *b = getenv("COLB");
+    return b && *b ? b : "build/colb";
+}
+
+/* Run `colb ARGS`, capture stderr (first 4 KiB) into err; returns exit code. */
+static int run(const char *args, char *err, size_t len)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1 >/dev/null", colb_bin(), args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(err, 1, len - 1, p);
+    err[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *b = malloc((size_t)n + 1);
+    size_t got = fread(b, 1, (size_t)n, f);
+    b[got] = '\0';
+    fclose(f);
+    return b;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_usage_errors(void **state)
+{
+    (void)state;
+    char err[4096];
+    static const char *bad[] = {
+        "run --users 0", "run --users abc", "run --users 1e3x", "run --noise -1",
+        "run --zipf nan", "run --cmlb-alpha 0.5", "run --delta 1", "run --lambda 0",
+        "run --policies cmlb,nosuch", "run --nosuch 1", "run --users", "run --width sideways",
+        "run --clusters 10 --users 5", "run --env personalized --policies oracle",
+        "run --sweep users", "run --sweep users=10,x", "run -c /nonexistent/file.conf",
+        "frobnicate", "run stray",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = run(bad[i], err, sizeof err);
+        if (rc != 2 || lines(err) != 1 || strncmp(err, "colb: ", 6) != 0)
+            fail_msg("'colb %s': exit %d, stderr '%s'", bad[i], rc, err);
+    }
+    assert_int_equal(run("--help", err, sizeof err), 0);
+    assert_int_equal(run("run --help", err, sizeof err), 0);
+    assert_int_equal(run("--version", err, sizeof err), 0);
+}
+
+static void test_experiment_file_errors(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", path[512], err[4096], args[1024];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/bad.conf", dir);
+    static const struct { const char *text; const char *want; } cases[] = {
+        { "# fine\nusers = 10\nhorizon = ten\n", ":3: horizon" },
+        { "users = 10\n\nnonsense line\n", ":3:" },
+        { "users = 10\n[oops]\nusers = 5\n", ":3: unknown section" }, /* inih reports the first key of a section */
+        { "[reading a]\nusers = 5\nzipf = -1\n", ":3: zipf" },
+        { "policies = cmlb\n[reading a]\nusers=4\n[reading b]\nfoo = 1\n", ":5: unknown option 'foo'" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_file(path, cases[i].text);
+        snprintf(args, sizeof args, "run -c %s --out %s/out", path, dir);
+        int rc = run(args, err, sizeof err);
+        if (rc != 2 || lines(err) != 1 || !strstr(err, cases[i].want))
+            fail_msg("case %zu: exit %d, stderr '%s' (want '%s')", i, rc, err, cases[i].want);
+    }
+    /* nothing was written */
+    struct stat st;
+    snprintf(path, sizeof path, "%s/out", dir);
+    assert_int_not_equal(stat(path, &st), 0);
+}
+
+/* A small sweep with two readings through an experiment file, run with 1
+ * and with 2 threads: identical CSVs (but for wall times). */
+static void test_run_files_and_threads(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", path[512], err[4096], args[1024];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/exp.conf", dir);
+    write_file(path, "# test experiment\n"
+                     "title = cli test\n"
+                     "users = 12\nclusters = 3\ndim = 4\narms = 6\nhorizon = 60\nrepeats = 3\n"
+                     "curve-points = 6\n"
+                     "policies = oracle, cmlb, linucb-ind, random\n"
+                     "sweep = zipf=0,1\n"
+                     "[reading theory]\nwidth = oful\n"
+                     "[reading practice]\nwidth = fixed\nalpha = 0.5\ncmlb-warm-start = 1\n");
+    for (int j = 1; j <= 2; j++) {
+        snprintf(args, sizeof args, "run -c %s -j %d --out %s/j%d --quiet 1", path, j, dir, j);
+        int rc = run(args, err, sizeof err);
+        if (rc != 0)
+            fail_msg("exit %d: %s", rc, err);
+    }
+    char p1[600], p2[600];
+    snprintf(p1, sizeof p1, "%s/j1/curves.csv", dir);
+    snprintf(p2, sizeof p2, "%s/j2/curves.csv", dir);
+    char *c1 = slurp(p1), *c2 = slurp(p2);
+    assert_non_null(c1);
+    assert_non_null(c2);
+    assert_string_equal(c1, c2);
+    /* 2 readings x 2 zipf x 4 policies x 6 points + header */
+    assert_int_equal(lines(c1), 1 + 2 * 2 * 4 * 6);
+    assert_non_null(strstr(c1, "practice,1,cmlb,60,"));
+    free(c1);
+    free(c2);
+    snprintf(p1, sizeof p1, "%s/j1/summary.csv", dir);
+    c1 = slurp(p1);
+    assert_non_null(c1);
+    assert_int_equal(lines(c1), 1 + 2 * 2 * 4);
+    assert_true(strncmp(c1, "reading,zipf,policy,repeats,regret_mean,regret_ci95", 51) == 0);
+    free(c1);
+    snprintf(p1, sizeof p1, "%s/j1/settings.txt", dir);
+    c1 = slurp(p1);
+    assert_non_null(c1);
+    assert_non_null(strstr(c1, "[reading practice]"));
+    assert_non_null(strstr(c1, "width = fixed"));
+    free(c1);
+    /* no temporary files are left behind */
+    snprintf(args, sizeof args, "ls %s/j1 | grep -c tmp", dir);
+    FILE *p = popen(args, "r");
+    char buf[16] = "";
+    assert_non_null(fgets(buf, sizeof buf, p));
+    pclose(p);
+    assert_int_equal(atoi(buf), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_experiment_file_errors),
+        cmocka_unit_test(test_run_files_and_threads),
+    };
+    return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}
