@@ -37,7 +37,8 @@ BENCH_SRC:= $(sort $(wildcard bench/*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB_PIC  := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
-CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/specs.o
+CLI_LIB  := $(filter-out $(BUILD)/cli/main.o,$(CLI_OBJ))
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
@@ -74,6 +75,19 @@ $(BUILD)/colb.pc: colb.pc.in Makefile
 
 $(BUILD)/colb: $(CLI_OBJ) $(BUILD)/libcolb.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcolb.a $(LDLIBS)
+
+# The paper's experiment specs, embedded in the tool.
+$(BUILD)/gen/specs.c: $(sort $(wildcard experiments/*.conf)) scripts/embed-specs
+	@mkdir -p $(dir $@)
+	sh scripts/embed-specs $(sort $(wildcard experiments/*.conf)) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/specs.o: $(BUILD)/gen/specs.c
+	$(CC) $(ALL_CFLAGS) -Icli -c $< -o $@
+
+# tests/test_cli_*.c test the tool's own modules and link its objects.
+$(BUILD)/tests/test_cli_%: tests/test_cli_%.c tests/testutil.h $(BUILD)/libcolb.a $(CLI_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -Icli -o $@ $< $(CLI_LIB) $(BUILD)/libcolb.a $(LDLIBS) -lcmocka
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libcolb.a
 	@mkdir -p $(dir $@)

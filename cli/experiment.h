@@ -7,19 +7,38 @@
  *                                  key is a long option of `colb run`
  *   [reading NAME]                 a variant: the base plus these keys
  *   key = value
- * Without [reading] sections the experiment has one reading, "default". */
+ *   [quick]                        overrides for `colb reproduce --quick`
+ * Lines are at most 200 characters; ';' starts a comment anywhere; a line
+ * that starts with whitespace continues the previous `note`.
+ * Top-level keys that are not options: figure, metric, check (repeatable),
+ * and `note` inside a reading. Without [reading] sections the experiment has
+ * one reading, "default". */
 #ifndef COLB_CLI_EXPERIMENT_H
 #define COLB_CLI_EXPERIMENT_H
 
 #include "options.h"
+#include "verdict.h"
 
 #define MAX_READINGS 8
+#define MAX_CHECKS 8
+#define MAX_QUICK 16
+
+typedef enum metric { METRIC_REGRET = 0, METRIC_RATIO = 1 } metric;
 
 typedef struct experiment {
     run_config base;
     size_t n_readings;
     char reading[MAX_READINGS][NAME_LEN];
+    char reading_note[MAX_READINGS][1024]; /* `note = ...` of a reading section */
     run_config cfg[MAX_READINGS];
+    /* reproduction metadata (top-level keys of experiment files) */
+    char figure[NAME_LEN];            /* figure = fig1a */
+    metric metric;                    /* metric = regret | ratio */
+    check checks[MAX_CHECKS];         /* check = ... (repeatable) */
+    size_t n_checks;
+    /* [quick] section: overrides applied in quick mode */
+    char quick_key[MAX_QUICK][NAME_LEN], quick_val[MAX_QUICK][NAME_LEN];
+    size_t n_quick;
 } experiment;
 
 /* Load `path` into e (e->base must hold the defaults). On failure returns
@@ -28,6 +47,12 @@ int experiment_load(experiment *e, const char *path, char *err, size_t err_len);
 
 /* Apply key=value to the base and to every reading. */
 int experiment_set(experiment *e, const char *key, const char *value, char *err, size_t err_len);
+
+/* Load from text (an embedded spec); `name` is used in messages. */
+int experiment_load_text(experiment *e, const char *name, const char *text, char *err, size_t err_len);
+
+/* Apply the [quick] overrides. */
+int experiment_apply_quick(experiment *e, char *err, size_t err_len);
 
 /* Make sure there is at least one reading ("default" = the base). */
 void experiment_finish(experiment *e);

@@ -1,6 +1,8 @@
 /* options.c - the option table of `colb run` and experiment files. */
 #include "options.h"
 
+#include "colb/tune.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -61,18 +63,20 @@ static const option_def OPTS[] = {
     { "learner-noise", K_DOUBLE, OFF(sim.policy.learner.noise), 0, BIG, NULL, "learner", "R: noise scale in the OFUL radius (default: --noise)" },
     { "norm-bound", K_DOUBLE, OFF(sim.policy.learner.norm_bound), 0, BIG, NULL, "learner", "S: bound on ||theta|| in the OFUL radius" },
     /* CMLB / SCLB */
-    { "cmlb-alpha", K_DOUBLE, OFF(sim.policy.cmlb_alpha), 1e-12, 0.5 - 1e-12, NULL, "cmlb", "a: exploration exponent, in (0, 1/2)" },
+    { "pooled-updates", K_BOOL, OFF(sim.policy.pooled_updates), 0, 1, NULL, "collaboration", "group learners take an average of n rewards with weight n (1) or weight 1, noise R/sqrt(n) (0, the paper)" },
+    { "cmlb-warm-start", K_BOOL, OFF(sim.policy.cmlb_warm_start), 0, 1, NULL, "collaboration", "cluster learners start from pooled individual data" },
+    { "cmlb-alpha", K_DOUBLE, OFF(sim.policy.cmlb_alpha), 1e-12, 0.5, NULL, "cmlb", "a: exploration exponent, in (0, 1/2]" },
     { "cmlb-c", K_DOUBLE, OFF(sim.policy.cmlb_C), 0, BIG, NULL, "cmlb", "C: constant of T_explore" },
     { "cmlb-gamma", K_DOUBLE, OFF(sim.policy.cmlb_gamma), 0, BIG, NULL, "cmlb", "g: threshold (0: the --cmlb-threshold rule)" },
     { "cmlb-pstar", K_DOUBLE, OFF(sim.policy.cmlb_pstar), 0, 1, NULL, "cmlb", "p: merge clusters smaller than p*N" },
     { "cmlb-threshold", K_ENUM, OFF(sim.policy.cmlb_threshold), 0, 0, "paper|data", "cmlb", "R: gamma = 3/(NT)^alpha, or from confidence radii" },
-    { "cmlb-warm-start", K_BOOL, OFF(sim.policy.cmlb_warm_start), 0, 1, NULL, "cmlb", "cluster learners start from pooled individual data" },
     /* CLUB */
     { "club-alpha", K_DOUBLE, OFF(sim.policy.club_alpha), 0, BIG, NULL, "club", "a: exploration" },
     { "club-alpha2", K_DOUBLE, OFF(sim.policy.club_alpha2), 1e-300, BIG, NULL, "club", "a2: edge-deletion constant" },
     { "club-graph", K_ENUM, OFF(sim.policy.club_graph), 0, 0, "complete|random", "club", "G: initial user graph" },
     { "club-tune", K_BOOL, OFF(club_tune), 0, 1, NULL, "club", "grid-search club-alpha, club-alpha2 on a burn-in first" },
     { "club-burn-in", K_SIZE, OFF(club_burn_in), 1, 1e9, NULL, "club", "B: rounds of the tuning burn-in" },
+    { "club-tune-repeats", K_SIZE, OFF(club_tune_repeats), 1, 1e6, NULL, "club", "R: repeats per grid point of the tuning" },
     /* PMLB */
     { "pmlb-learner", K_ENUM, OFF(sim.policy.pmlb_learner), 0, 0, "alb-norm|linucb", "pmlb", "L: personal learner" },
 };
@@ -101,7 +105,8 @@ void config_default(run_config *c)
     c->sim.threads = 1;
     c->sim.repeats = 30;
     c->sim.policy.learner.delta = 0.4; /* the paper's CMLB delta (Section 6.1) */
-    c->club_burn_in = 500;
+    c->club_burn_in = COLB_CLUB_TUNE_ROUNDS;
+    c->club_tune_repeats = COLB_CLUB_TUNE_REPEATS;
     snprintf(c->policies[0], NAME_LEN, "oracle");
     snprintf(c->policies[1], NAME_LEN, "cmlb");
     snprintf(c->policies[2], NAME_LEN, "linucb-ind");
@@ -366,44 +371,91 @@ void options_help(FILE *f)
     }
 }
 
+/* The value of option o in c as text. */
+static void option_value(const option_def *o, const run_config *c, char *out, size_t len)
+{
+    const char *base = (const char *)c;
+    size_t n = 0;
+    out[0] = '\0';
+    switch (o->k) {
+    case K_SIZE: snprintf(out, len, "%zu", *(const size_t *)(base + o->off)); break;
+    case K_U64: snprintf(out, len, "%llu", (unsigned long long)*(const uint64_t *)(base + o->off)); break;
+    case K_DOUBLE: snprintf(out, len, "%.17g", *(const double *)(base + o->off)); break;
+    case K_BOOL: snprintf(out, len, "%d", *(const int *)(base + o->off)); break;
+    case K_STR: snprintf(out, len, "%s", base + o->off); break;
+    case K_ENUM: {
+        int v = !strcmp(o->name, "env")
+                    ? (c->data == DATA_LASTFM ? 2 : c->data == DATA_LOGGED ? 3
+                       : c->sim.env.kind == COLB_ENV_PERSONALIZED ? 1 : 0)
+                    : *(const int *)(base + o->off);
+        const char *p = o->choices;
+        for (int k = 0; k < v && strchr(p, '|'); k++)
+            p = strchr(p, '|') + 1;
+        snprintf(out, len, "%.*s", (int)(strchr(p, '|') ? (size_t)(strchr(p, '|') - p) : strlen(p)), p);
+        break;
+    }
+    case K_POLICIES:
+        for (size_t j = 0; j < c->n_policies && n < len; j++)
+            n += (size_t)snprintf(out + n, len - n, "%s%s", j ? "," : "", c->policies[j]);
+        break;
+    case K_SWEEP:
+        if (c->n_sweep) {
+            n += (size_t)snprintf(out + n, len - n, "%s=", c->sweep_key);
+            for (size_t j = 0; j < c->n_sweep && n < len; j++)
+                n += (size_t)snprintf(out + n, len - n, "%s%s", j ? "," : "", c->sweep_values[j]);
+        }
+        break;
+    }
+}
+
 void config_dump(FILE *f, const char *reading, const run_config *c)
 {
     fprintf(f, "[reading %s]\n", reading);
-    const char *base = (const char *)c;
+    char v[PATH_LEN + 64];
     for (size_t i = 0; i < N_OPTS; i++) {
-        const option_def *o = &OPTS[i];
-        if (!strcmp(o->name, "config"))
+        if (!strcmp(OPTS[i].name, "config"))
             continue;
-        fprintf(f, "%s = ", o->name);
-        switch (o->k) {
-        case K_SIZE: fprintf(f, "%zu", *(const size_t *)(base + o->off)); break;
-        case K_U64: fprintf(f, "%llu", (unsigned long long)*(const uint64_t *)(base + o->off)); break;
-        case K_DOUBLE: fprintf(f, "%.17g", *(const double *)(base + o->off)); break;
-        case K_BOOL: fprintf(f, "%d", *(const int *)(base + o->off)); break;
-        case K_STR: fprintf(f, "%s", base + o->off); break;
-        case K_ENUM: {
-            int v = !strcmp(o->name, "env")
-                        ? (c->data == DATA_LASTFM ? 2 : c->data == DATA_LOGGED ? 3
-                           : c->sim.env.kind == COLB_ENV_PERSONALIZED ? 1 : 0)
-                        : *(const int *)(base + o->off);
-            const char *p = o->choices;
-            for (int k = 0; k < v && strchr(p, '|'); k++)
-                p = strchr(p, '|') + 1;
-            fprintf(f, "%.*s", (int)(strchr(p, '|') ? (size_t)(strchr(p, '|') - p) : strlen(p)), p);
-            break;
-        }
-        case K_POLICIES:
-            for (size_t j = 0; j < c->n_policies; j++)
-                fprintf(f, "%s%s", j ? "," : "", c->policies[j]);
-            break;
-        case K_SWEEP:
-            if (c->n_sweep) {
-                fprintf(f, "%s=", c->sweep_key);
-                for (size_t j = 0; j < c->n_sweep; j++)
-                    fprintf(f, "%s%s", j ? "," : "", c->sweep_values[j]);
-            }
-            break;
-        }
-        fputc('\n', f);
+        option_value(&OPTS[i], c, v, sizeof v);
+        fprintf(f, "%s = %s\n", OPTS[i].name, v);
     }
+}
+
+/* Whether the results of `policy` can depend on option o (see
+ * config_signature). */
+static int policy_uses(const char *policy, const option_def *o)
+{
+    const char *g = o->group, *n = o->name;
+    int is = 0;
+    if (!strcmp(g, "run"))
+        return !strcmp(n, "horizon") || !strcmp(n, "repeats") || !strcmp(n, "seed") ||
+               !strcmp(n, "curve-points");
+    if (!strcmp(g, "environment") || !strcmp(g, "data"))
+        return 1;
+    if (!strcmp(policy, "random"))
+        return 0;
+    if (!strcmp(n, "lambda"))
+        return 1;
+    if (!strcmp(n, "pooled-updates") || !strcmp(n, "cmlb-warm-start"))
+        is = !strcmp(policy, "oracle") || !strcmp(policy, "pooled") || !strcmp(policy, "cmlb") ||
+             !strcmp(policy, "sclb") || !strcmp(policy, "pmlb");
+    else if (!strcmp(g, "learner"))
+        is = strcmp(policy, "club") != 0;
+    else if (!strcmp(g, "cmlb"))
+        is = !strcmp(policy, "cmlb") || !strcmp(policy, "sclb");
+    else if (!strcmp(g, "club"))
+        is = !strcmp(policy, "club");
+    else if (!strcmp(g, "pmlb"))
+        is = !strcmp(policy, "pmlb");
+    return is;
+}
+
+void config_signature(const run_config *c, const char *policy, char *out, size_t len)
+{
+    size_t n = (size_t)snprintf(out, len, "%s", policy);
+    char v[PATH_LEN + 64];
+    for (size_t i = 0; i < N_OPTS && n < len; i++)
+        if (policy_uses(policy, &OPTS[i])) {
+            option_value(&OPTS[i], c, v, sizeof v);
+            n += (size_t)snprintf(out + n, len - n, ";%s=%s", OPTS[i].name, v);
+        }
 }

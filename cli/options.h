@@ -30,6 +30,7 @@ typedef struct run_config {
     size_t top_users;                /* 0: all */
     int club_tune;
     size_t club_burn_in;
+    size_t club_tune_repeats;
     /* one swept parameter */
     char sweep_key[NAME_LEN];
     char sweep_values[MAX_SWEEP][NAME_LEN];
@@ -61,6 +62,12 @@ int config_check(const run_config *c, char *err, size_t err_len);
 
 /* Write every setting of c as `key = value` lines under [reading NAME]. */
 void config_dump(FILE *f, const char *reading, const run_config *c);
+
+/* A string of every setting that the results of `policy` can depend on:
+ * two settings with equal signatures give bit-identical results for that
+ * policy, so `colb run` runs it once (readings that differ only in what a
+ * policy ignores share its runs). */
+void config_signature(const run_config *c, const char *policy, char *out, size_t len);
 
 /* Strict number parsing: the whole string, finite, within [lo, hi]. */
 int parse_double(const char *s, double lo, double hi, double *out);

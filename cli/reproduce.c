@@ -1,4 +1,4 @@
-/* reproduce.c - `colb reproduce` (experiment specs, plots, report). */
+/* reproduce.c - placeholder while the report generator lands. */
 #include "reproduce.h"
 
 #include <stdio.h>

@@ -10,12 +10,43 @@
 
 size_t experiment_jobs(const experiment *e)
 {
-    size_t n = 0;
-    for (size_t r = 0; r < e->n_readings; r++) {
-        const run_config *c = &e->cfg[r];
-        size_t sweeps = c->n_sweep ? c->n_sweep : 1;
-        n += sweeps * c->n_policies * c->sim.repeats;
+    /* The jobs that will run: settings x policies x repeats, less the
+     * policies whose signature repeats (see run_setting). */
+    size_t n = 0, n_sigs = 0, cap = 0;
+    char **sigs = NULL, *sig = malloc(8192);
+    run_config *c = malloc(sizeof *c);
+    char err[256];
+    for (size_t r = 0; sig && c && r < e->n_readings; r++) {
+        const run_config *base = &e->cfg[r];
+        size_t sweeps = base->n_sweep ? base->n_sweep : 1;
+        for (size_t s = 0; s < sweeps; s++) {
+            *c = *base;
+            if (base->n_sweep)
+                config_set(c, base->sweep_key, base->sweep_values[s], err, sizeof err);
+            for (size_t i = 0; i < c->n_policies; i++) {
+                config_signature(c, c->policies[i], sig, 8192);
+                size_t j = 0;
+                while (j < n_sigs && strcmp(sigs[j], sig))
+                    j++;
+                if (j < n_sigs && strcmp(c->policies[i], "random"))
+                    continue;
+                n += c->sim.repeats;
+                if (n_sigs == cap) {
+                    cap = cap ? 2 * cap : 64;
+                    char **ns = realloc(sigs, cap * sizeof *ns);
+                    if (!ns)
+                        break;
+                    sigs = ns;
+                }
+                sigs[n_sigs++] = strdup(sig);
+            }
+        }
     }
+    for (size_t j = 0; j < n_sigs; j++)
+        free(sigs[j]);
+    free(sigs);
+    free(sig);
+    free(c);
     return n;
 }
 
@@ -43,6 +74,7 @@ static result_row *new_row(result_set *rs)
 void result_set_free(result_set *rs)
 {
     for (size_t i = 0; i < rs->n_rows; i++) {
+        free(rs->rows[i].signature);
         free(rs->rows[i].round);
         free(rs->rows[i].cmean); /* cci, rmean, rci live in the same block */
     }
@@ -50,73 +82,151 @@ void result_set_free(result_set *rs)
     memset(rs, 0, sizeof *rs);
 }
 
-/* Summaries of one simulator result into rows. */
-static int collect(result_set *rs, size_t ri, size_t si, const run_config *c,
-                   const colb_sim_result *res, char *err, size_t err_len)
+/* The summary of policy i of a simulator result into `row`. */
+static int summarize(result_row *row, const colb_sim_result *res, size_t i, size_t rnd)
 {
-    size_t P = colb_sim_result_policies(res), R = colb_sim_result_repeats(res);
-    size_t K = colb_sim_result_points(res);
-    size_t rnd = P;
-    for (size_t i = 0; i < P; i++)
-        if (!strcmp(c->policies[i], "random"))
-            rnd = i;
+    size_t R = colb_sim_result_repeats(res), K = colb_sim_result_points(res);
     double *x = malloc(2 * R * sizeof(double));
-    if (!x) {
-        snprintf(err, err_len, "out of memory");
+    row->repeats = R;
+    row->points = K;
+    row->has_ratio = rnd != (size_t)-1;
+    row->round = malloc(K * sizeof(size_t));
+    row->cmean = malloc(4 * K * sizeof(double));
+    if (!x || !row->round || !row->cmean) {
+        free(x);
         return -1;
     }
     double *y = x + R;
+    row->cci = row->cmean + K;
+    row->rmean = row->cmean + 2 * K;
+    row->rci = row->cmean + 3 * K;
+    for (size_t k = 0; k < K; k++) {
+        row->round[k] = colb_sim_result_point_round(res, k);
+        size_t m = 0;
+        for (size_t j = 0; j < R; j++) {
+            x[j] = colb_sim_result_regret(res, i, j, k);
+            if (row->has_ratio) {
+                double base = colb_sim_result_regret(res, rnd, j, k);
+                if (base > 0.0)
+                    y[m++] = x[j] / base;
+            }
+        }
+        colb_mean_ci95(x, R, &row->cmean[k], &row->cci[k]);
+        if (m)
+            colb_mean_ci95(y, m, &row->rmean[k], &row->rci[k]);
+        else
+            row->rmean[k] = row->rci[k] = NAN;
+    }
+    free(x);
+    row->mean = row->cmean[K - 1];
+    row->ci = row->cci[K - 1];
+    row->ratio_mean = row->rmean[K - 1];
+    row->ratio_ci = row->rci[K - 1];
+    row->wall = 0.0;
+    for (size_t j = 0; j < R; j++)
+        row->wall += colb_sim_result_wall(res, i, j);
+    snprintf(row->info, sizeof row->info, "%s", colb_sim_result_info(res, i, 0));
+    return 0;
+}
+
+/* A deep copy of row `from` (a cached run) into `to`. */
+static int copy_row(result_row *to, const result_row *from)
+{
+    size_t K = from->points;
+    *to = *from;
+    to->round = malloc(K * sizeof(size_t));
+    to->cmean = malloc(4 * K * sizeof(double));
+    to->signature = NULL;
+    if (!to->round || !to->cmean)
+        return -1;
+    memcpy(to->round, from->round, K * sizeof(size_t));
+    memcpy(to->cmean, from->cmean, 4 * K * sizeof(double));
+    to->cci = to->cmean + K;
+    to->rmean = to->cmean + 2 * K;
+    to->rci = to->cmean + 3 * K;
+    return 0;
+}
+
+/* Run one setting: the policies whose signature was seen before are copied
+ * from the earlier row, the others go through the simulator together. */
+static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data_env *data,
+                       progress *pg, char *err, size_t err_len)
+{
+    size_t P = c->n_policies, first = rs->n_rows;
+    const char *names[MAX_POLICIES];
+    size_t sim_of[MAX_POLICIES], n_sim = 0, rnd_sim = (size_t)-1;
+    long cached_from[MAX_POLICIES];
+    char *sig = malloc(8192);
+    if (!sig) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
     for (size_t i = 0; i < P; i++) {
         result_row *row = new_row(rs);
         if (!row) {
-            free(x);
+            free(sig);
             snprintf(err, err_len, "out of memory");
             return -1;
         }
         row->reading = ri;
         row->sweep = si;
         snprintf(row->policy, NAME_LEN, "%s", c->policies[i]);
-        row->repeats = R;
-        row->points = K;
-        row->has_ratio = rnd < P;
-        row->round = malloc(K * sizeof(size_t));
-        row->cmean = malloc(4 * K * sizeof(double));
-        if (!row->round || !row->cmean) {
-            free(x);
-            snprintf(err, err_len, "out of memory");
-            return -1;
+        config_signature(c, c->policies[i], sig, 8192);
+        row->signature = strdup(sig);
+        cached_from[i] = -1;
+        for (size_t j = 0; j < first && strcmp(c->policies[i], "random"); j++)
+            if (rs->rows[j].signature && !strcmp(rs->rows[j].signature, sig))
+                cached_from[i] = (long)j;
+        if (cached_from[i] < 0) {
+            sim_of[i] = n_sim;
+            names[n_sim++] = c->policies[i];
+            if (!strcmp(c->policies[i], "random"))
+                rnd_sim = sim_of[i];
         }
-        row->cci = row->cmean + K;
-        row->rmean = row->cmean + 2 * K;
-        row->rci = row->cmean + 3 * K;
-        for (size_t k = 0; k < K; k++) {
-            row->round[k] = colb_sim_result_point_round(res, k);
-            size_t m = 0;
-            for (size_t j = 0; j < R; j++) {
-                x[j] = colb_sim_result_regret(res, i, j, k);
-                if (row->has_ratio) {
-                    double base = colb_sim_result_regret(res, rnd, j, k);
-                    if (base > 0.0)
-                        y[m++] = x[j] / base;
+    }
+    free(sig);
+    if (c->club_tune) {
+        for (size_t i = 0; i < P; i++)
+            if (!strcmp(c->policies[i], "club")) {
+                if (cached_from[i] >= 0) {
+                    const result_row *src = &rs->rows[cached_from[i]];
+                    memmove(rs->tuned[ri][si], rs->tuned[src->reading][src->sweep], sizeof rs->tuned[ri][si]);
+                } else if (data_tune_club(data, c, rs->tuned[ri][si], err, err_len)) {
+                    return -1;
                 }
             }
-            colb_mean_ci95(x, R, &row->cmean[k], &row->cci[k]);
-            if (row->has_ratio && m)
-                colb_mean_ci95(y, m, &row->rmean[k], &row->rci[k]);
-            else
-                row->rmean[k] = row->rci[k] = NAN;
-        }
-        row->mean = row->cmean[K - 1];
-        row->ci = row->cci[K - 1];
-        row->ratio_mean = row->rmean[K - 1];
-        row->ratio_ci = row->rci[K - 1];
-        row->wall = 0.0;
-        for (size_t j = 0; j < R; j++)
-            row->wall += colb_sim_result_wall(res, i, j);
-        snprintf(row->info, sizeof row->info, "%s", colb_sim_result_info(res, i, 0));
     }
-    free(x);
-    return 0;
+    colb_sim_result *res = NULL;
+    if (n_sim) {
+        c->sim.policies = names;
+        c->sim.n_policies = n_sim;
+        char msg[512];
+        colb_status st = colb_sim_run(&c->sim, &res, msg, sizeof msg);
+        if (st != COLB_OK) {
+            snprintf(err, err_len, "%s", msg);
+            return -1;
+        }
+    }
+    int rc = 0;
+    for (size_t i = 0; i < P && !rc; i++) {
+        result_row *row = &rs->rows[first + i];
+        char *keep = row->signature;
+        size_t r0 = row->reading, s0 = row->sweep;
+        if (cached_from[i] >= 0) {
+            rc = copy_row(row, &rs->rows[cached_from[i]]);
+            row->signature = keep;
+            row->reading = r0;
+            row->sweep = s0;
+        } else {
+            rc = summarize(row, res, sim_of[i], rnd_sim);
+        }
+    }
+    colb_sim_result_free(res);
+    if (pg)
+        pg->done_before += n_sim * c->sim.repeats;
+    if (rc)
+        snprintf(err, err_len, "out of memory");
+    return rc;
 }
 
 int run_experiment(const experiment *e, result_set *rs, progress *pg, char *err, size_t err_len)
@@ -148,11 +258,6 @@ int run_experiment(const experiment *e, result_set *rs, progress *pg, char *err,
                 rc = -1;
                 break;
             }
-            const char *names[MAX_POLICIES];
-            for (size_t i = 0; i < c->n_policies; i++)
-                names[i] = c->policies[i];
-            c->sim.policies = names;
-            c->sim.n_policies = c->n_policies;
             if (pg) {
                 snprintf(pg->label, sizeof pg->label, "%s%s%s=%s", e->n_readings > 1 ? e->reading[ri] : "",
                          e->n_readings > 1 ? " " : "", base->n_sweep ? base->sweep_key : "run",
@@ -160,24 +265,8 @@ int run_experiment(const experiment *e, result_set *rs, progress *pg, char *err,
                 c->sim.progress = progress_update;
                 c->sim.progress_ctx = pg;
             }
-            if (c->club_tune && data_tune_club(&data, c, rs->tuned[ri][si], err, err_len)) {
-                data_env_close(&data);
-                rc = -1;
-                break;
-            }
-            colb_sim_result *res = NULL;
-            char msg[512];
-            colb_status st = colb_sim_run(&c->sim, &res, msg, sizeof msg);
+            rc = run_setting(rs, ri, si, c, &data, pg, err, err_len);
             data_env_close(&data);
-            if (st != COLB_OK) {
-                snprintf(err, err_len, "%s", msg);
-                rc = -1;
-                break;
-            }
-            rc = collect(rs, ri, si, c, res, err, err_len);
-            colb_sim_result_free(res);
-            if (pg)
-                pg->done_before += c->n_policies * c->sim.repeats;
         }
     }
     free(c);
@@ -269,6 +358,27 @@ int write_results(const result_set *rs, const char *dir, char *err, size_t err_l
     return afile_commit(&a, err, err_len);
 }
 
+/* Rows [i, j) of one setting (same reading and sweep index). */
+static size_t setting_end(const result_set *rs, size_t i)
+{
+    size_t j = i;
+    while (j < rs->n_rows && rs->rows[j].reading == rs->rows[i].reading &&
+           rs->rows[j].sweep == rs->rows[i].sweep)
+        j++;
+    return j;
+}
+
+static int same_policies(const result_set *rs, size_t a, size_t b)
+{
+    size_t ea = setting_end(rs, a), eb = setting_end(rs, b);
+    if (ea - a != eb - b)
+        return 0;
+    for (size_t k = 0; k < ea - a; k++)
+        if (strcmp(rs->rows[a + k].policy, rs->rows[b + k].policy))
+            return 0;
+    return 1;
+}
+
 static void table(FILE *f, const result_set *rs, int ratio)
 {
     const experiment *e = rs->e;
@@ -276,19 +386,19 @@ static void table(FILE *f, const result_set *rs, int ratio)
     fprintf(f, "%s per user at T = %zu (mean +- 95%% CI over %zu repeats)\n",
             ratio ? "cumulative regret / random policy's" : "cumulative regret", c0->sim.horizon,
             c0->sim.repeats);
-    /* columns: the policies of the first setting */
-    size_t P = 0;
-    while (P < rs->n_rows && rs->rows[P].reading == 0 && rs->rows[P].sweep == 0)
-        P++;
-    fprintf(f, "%-12s %-8s", "reading", c0->n_sweep ? c0->sweep_key : "");
-    for (size_t i = 0; i < P; i++)
-        fprintf(f, " %17s", rs->rows[i].policy);
-    fputc('\n', f);
-    for (size_t i = 0; P && i < rs->n_rows; i += P) {
+    size_t header = (size_t)-1;
+    for (size_t i = 0; i < rs->n_rows; i = setting_end(rs, i)) {
+        if (header == (size_t)-1 || !same_policies(rs, header, i)) {
+            header = i;
+            fprintf(f, "%-12s %-8s", "reading", c0->n_sweep ? c0->sweep_key : "");
+            for (size_t k = i; k < setting_end(rs, i); k++)
+                fprintf(f, " %17s", rs->rows[k].policy);
+            fputc('\n', f);
+        }
         const result_row *r = &rs->rows[i];
         fprintf(f, "%-12.12s %-8.8s", e->reading[r->reading], sweep_label(e, r->sweep));
-        for (size_t j = 0; j < P && i + j < rs->n_rows; j++) {
-            const result_row *q = &rs->rows[i + j];
+        for (size_t k = i; k < setting_end(rs, i); k++) {
+            const result_row *q = &rs->rows[k];
             char cell[64];
             if (ratio)
                 snprintf(cell, sizeof cell, "%.3f +- %.3f", q->ratio_mean, q->ratio_ci);

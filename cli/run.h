@@ -15,6 +15,7 @@ typedef struct result_row {
     double ratio_mean, ratio_ci;     /* regret / random's regret, paired by repeat */
     double wall;                     /* seconds, summed over repeats */
     char info[256];                  /* policy info at the end of repeat 1 */
+    char *signature;                 /* config_signature of the setting */
     size_t points;
     size_t *round;                   /* points */
     double *cmean, *cci, *rmean, *rci; /* curves of regret and of ratio */

@@ -51,8 +51,9 @@ double colb__cmlb_gamma(size_t N, size_t T, double alpha)
 static colb_status cmlb_check(const colb_policy_params *pp, char *msg, size_t len)
 {
     const char *bad = NULL;
-    if (!isfinite(pp->cmlb_alpha) || pp->cmlb_alpha <= 0.0 || pp->cmlb_alpha >= 0.5)
-        bad = "cmlb alpha must be in (0, 1/2)";
+    /* The theory needs alpha < 1/2; the paper's Last.FM experiment uses 1/2. */
+    if (!isfinite(pp->cmlb_alpha) || pp->cmlb_alpha <= 0.0 || pp->cmlb_alpha > 0.5)
+        bad = "cmlb alpha must be in (0, 1/2]";
     else if (!isfinite(pp->cmlb_C) || pp->cmlb_C < 0.0)
         bad = "cmlb C must be >= 0";
     else if (!isfinite(pp->cmlb_gamma))
@@ -116,9 +117,9 @@ static colb_status cmlb_cluster(colb_policy *p, cmlb *c)
     if (st == COLB_OK)
         st = colb_maximal_cluster(c->users.r.theta, N, p->d, c->gamma, radius, p->pp.cmlb_pstar,
                                   labels, &G);
-    int warm = p->pp.cmlb_warm_start;
+    int warm = p->pp.cmlb_warm_start, pooled = warm || p->pp.pooled_updates;
     if (st == COLB_OK)
-        st = colb__clusters_init(&c->clusters, N, p->d, &p->pp.learner, labels, G, warm);
+        st = colb__clusters_init(&c->clusters, N, p->d, &p->pp.learner, labels, G, pooled);
     if (st == COLB_OK && warm) {
         for (size_t u = 0; u < N; u++)
             colb__ridge_absorb(&c->clusters.r, labels[u], &c->users.r, u);

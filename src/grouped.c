@@ -3,8 +3,8 @@
  *             each group's learner fed the group's average reward - the
  *             regret an algorithm that knew the clusters would get;
  *   "pooled": a single learner for all users (one group).
- * Both feed averages as in the paper (weight 1, noise R/sqrt(|group|)); see
- * cluster_bank.h. */
+ * Both feed each group's average reward as colb_policy_params.pooled_updates
+ * says (see cluster_bank.h). */
 #include <string.h>
 
 #include "cluster_bank.h"
@@ -33,7 +33,7 @@ static colb_status grouped_init(colb_policy *p, const size_t *labels, size_t G)
     if (!c)
         return COLB_ENOMEM;
     p->impl = c;
-    return colb__clusters_init(c, p->N, p->d, &p->pp.learner, labels, G, 0);
+    return colb__clusters_init(c, p->N, p->d, &p->pp.learner, labels, G, p->pp.pooled_updates);
 }
 
 static colb_status oracle_create(colb_policy *p)

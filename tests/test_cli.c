@@ -63,7 +63,7 @@ static void test_usage_errors(void **state)
     char err[4096];
     static const char *bad[] = {
         "run --users 0", "run --users abc", "run --users 1e3x", "run --noise -1",
-        "run --zipf nan", "run --cmlb-alpha 0.5", "run --delta 1", "run --lambda 0",
+        "run --zipf nan", "run --cmlb-alpha 0.51", "run --delta 1", "run --lambda 0",
         "run --policies cmlb,nosuch", "run --nosuch 1", "run --users", "run --width sideways",
         "run --clusters 10 --users 5", "run --env personalized --policies oracle",
         "run --sweep users", "run --sweep users=10,x", "run -c /nonexistent/file.conf",

@@ -387,7 +387,7 @@ static void test_protocol_validation(void **state)
     assert_status(colb_policy_create("nope", &pp, &p, msg, sizeof msg), COLB_ENOTFOUND);
     assert_null(p);
     assert_status(colb_policy_create("oracle", &pp, &p, msg, sizeof msg), COLB_EINVAL);
-    pp.cmlb_alpha = 0.5;
+    pp.cmlb_alpha = 0.51;
     assert_status(colb_policy_create("cmlb", &pp, &p, msg, sizeof msg), COLB_ERANGE);
     assert_non_null(strstr(msg, "alpha"));
     pp.cmlb_alpha = 0.2;

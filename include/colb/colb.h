@@ -15,6 +15,8 @@
 #include "colb/env.h"
 #include "colb/policy.h"
 #include "colb/sim.h"
+#include "colb/tune.h"
+#include "colb/cluster.h"
 
 #define COLB_VERSION_STRING "0.1.0"
 

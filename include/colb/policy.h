@@ -61,15 +61,23 @@ typedef struct colb_policy_params {
                                     OFUL/LinUCB learner inside the policy */
     uint64_t seed;            /* randomness of the policy itself (random arms,
                                  CLUB's random graph) */
+    int pooled_updates;       /* how a group learner (oracle, pooled, CMLB's
+                                 clusters, PMLB's common phase) takes the
+                                 average y of its n users' rewards: 0 (the
+                                 paper) weight 1 with noise scale R/sqrt(n);
+                                 1 weight n with noise scale R, which equals
+                                 pooling the n samples. Default 0. */
 
     /* CMLB (Algorithm 2) and SCLB (Algorithm 1) */
-    double cmlb_alpha;        /* alpha in (0, 1/2); default 0.2 */
+    double cmlb_alpha;        /* alpha in (0, 1/2] (the theory needs < 1/2; the
+                                 paper's Last.FM run uses 1/2); default 0.2 */
     double cmlb_C;            /* C > 0; default 0.2 */
     double cmlb_gamma;        /* threshold; <= 0 means the rule in cmlb_threshold */
     double cmlb_pstar;        /* p* in [0, 1]; default 0 */
     colb_threshold cmlb_threshold; /* default COLB_THRESHOLD_PAPER */
     int cmlb_warm_start;      /* 1: cluster learners start from their members'
-                                 pooled individual-phase data; default 0 */
+                                 pooled individual-phase data (implies
+                                 pooled_updates for them); default 0 */
 
     /* CLUB (Gentile, Li, Zappella 2014) */
     double club_alpha;        /* exploration, >= 0; default 1 */

@@ -1,0 +1,636 @@
+/* plot.c - figures of an experiment with gnuplot.
+ *
+ * For every reading two plots (each as SVG and PNG): the metric at T
+ * against the swept parameter (when the experiment has a sweep), and the
+ * metric over rounds at the last sweep value. Each plot leaves three files
+ * for a reader beside the images:
+ *     NAME.dat   whitespace-separated data, one index block per policy:
+ *                x  mean  ci95  low  high      (low/high = mean -/+ ci95)
+ *     NAME.gp    the gnuplot script; `gnuplot NAME.gp` in the folder
+ *                re-draws NAME.svg and NAME.png
+ * where NAME = FIG-READING-sweep or FIG-READING-time (plot_file_name).
+ *
+ * gnuplot runs as a child process (fork + exec, no shell) in the figure's
+ * folder; it draws into temporary names that are renamed into place only
+ * when it exits with status 0, so the images appear atomically. Its stderr
+ * is captured and the telling line becomes the error message.
+ *
+ * Colours: the Okabe-Ito palette (colour-blind safe), one fixed colour,
+ * point type and dash per policy name in every plot. */
+#include "plot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PLOT_W 900
+#define PLOT_H 560
+
+/* ---- policy styles ----------------------------------------------------- */
+
+typedef struct pstyle {
+    const char *name;
+    const char *color;
+    int pt, dt;          /* gnuplot point type, dash type */
+} pstyle;
+
+static const pstyle STYLES[] = {
+    { "oracle", "#000000", 7, 1 },     { "cmlb", "#0072B2", 5, 1 },
+    { "club", "#D55E00", 9, 1 },       { "linucb-ind", "#009E73", 13, 1 },
+    { "sclb", "#56B4E9", 11, 1 },      { "pmlb", "#CC79A7", 15, 1 },
+    { "pooled", "#E69F00", 6, 1 },     { "random", "#999999", 2, 2 },
+};
+
+static const char *const OKABE_ITO[] = { "#E69F00", "#56B4E9", "#009E73", "#F0E442",
+                                         "#0072B2", "#D55E00", "#CC79A7", "#000000" };
+
+/* The style of a policy: the table above, else a colour chosen by a hash of
+ * the name (so still fixed across plots) with a dashed line. */
+static pstyle style_of(const char *name)
+{
+    for (size_t i = 0; i < sizeof STYLES / sizeof STYLES[0]; i++)
+        if (!strcmp(STYLES[i].name, name))
+            return STYLES[i];
+    unsigned long h = 5381;
+    for (const char *p = name; *p; p++)
+        h = h * 33 + (unsigned char)*p;
+    pstyle s = { name, OKABE_ITO[h % 8], 8 + (int)(h / 8 % 4), 3 };
+    return s;
+}
+
+/* ---- names and strings ------------------------------------------------- */
+
+static void safe_part(char *out, size_t len, const char *s)
+{
+    size_t n = 0;
+    for (; *s && n + 1 < len; s++) {
+        unsigned char ch = (unsigned char)*s;
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                 ch == '-' || ch == '_' || ch == '.';
+        out[n++] = ok ? (char)ch : '_';
+    }
+    out[n] = '\0';
+}
+
+void plot_file_name(char *out, size_t len, const char *fig, const char *reading, const char *kind)
+{
+    char f[NAME_LEN], r[NAME_LEN];
+    safe_part(f, sizeof f, fig && *fig ? fig : "figure");
+    safe_part(r, sizeof r, reading);
+    snprintf(out, len, "%s-%s-%s", f, r, kind);
+}
+
+/* s as a gnuplot double-quoted string literal. */
+static void gp_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', f);
+        fputc(*s == '\n' ? ' ' : *s, f);
+    }
+    fputc('"', f);
+}
+
+/* Axis label of a swept option, with its symbol. */
+static const char *sweep_axis_label(const char *key)
+{
+    static const struct { const char *key, *label; } L[] = {
+        { "users", "users N" },
+        { "clusters", "clusters L" },
+        { "zipf", "Zipf exponent z of cluster sizes" },
+        { "dim", "context dimension d" },
+        { "arms", "arms per round K" },
+        { "horizon", "rounds T" },
+        { "noise", "reward noise sd sigma" },
+        { "sigma-theta", "spread of user parameters sigma_theta" },
+        { "top-users", "most active users kept M" },
+        { "alpha", "exploration width alpha" },
+        { "lambda", "ridge regulariser lambda" },
+        { "delta", "confidence delta" },
+        { "cmlb-alpha", "CMLB exponent alpha" },
+        { "cmlb-c", "CMLB constant C of T_explore" },
+        { "cmlb-gamma", "CMLB threshold gamma" },
+        { "cmlb-pstar", "CMLB merge share p*" },
+        { "club-alpha", "CLUB exploration alpha" },
+        { "club-alpha2", "CLUB edge-deletion constant alpha_2" },
+    };
+    for (size_t i = 0; i < sizeof L / sizeof L[0]; i++)
+        if (!strcmp(L[i].key, key))
+            return L[i].label;
+    return key;
+}
+
+static int parse_num(const char *s, double *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    return *s && !*end && errno == 0 && isfinite(*v);
+}
+
+/* ---- finding gnuplot --------------------------------------------------- */
+
+static int executable(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* Make `path` absolute (gnuplot runs in another folder). */
+static int absolutize(char *path, size_t len)
+{
+    if (path[0] == '/')
+        return 0;
+    char cwd[PATH_LEN], tmp[PATH_LEN];
+    if (!getcwd(cwd, sizeof cwd))
+        return -1;
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s/%s", cwd, path) >= sizeof tmp || strlen(tmp) >= len)
+        return -1;
+    snprintf(path, len, "%s", tmp);
+    return 0;
+}
+
+/* The gnuplot executable: $COLB_GNUPLOT if set (a path, or a name looked up
+ * on PATH), else `gnuplot` on PATH. Returns 0 and the absolute path, or -1. */
+static int find_gnuplot(char *out, size_t len)
+{
+    const char *name = getenv("COLB_GNUPLOT");
+    if (!name || !*name)
+        name = "gnuplot";
+    if (strchr(name, '/')) {
+        if (strlen(name) >= len || !executable(name))
+            return -1;
+        snprintf(out, len, "%s", name);
+        return absolutize(out, len);
+    }
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *p = path;;) {
+        const char *colon = strchr(p, ':');
+        size_t n = colon ? (size_t)(colon - p) : strlen(p);
+        int w = n ? snprintf(out, len, "%.*s/%s", (int)n, p, name) : snprintf(out, len, "%s", name);
+        if (w > 0 && (size_t)w < len && executable(out))
+            return absolutize(out, len);
+        if (!colon)
+            break;
+        p = colon + 1;
+    }
+    return -1;
+}
+
+/* ---- running gnuplot --------------------------------------------------- */
+
+/* The line of gnuplot's stderr that says what went wrong: the one naming
+ * the script line ("NAME.gp" line 12: ...), else the last non-empty one. */
+static void gnuplot_reason(const char *text, char *out, size_t len)
+{
+    const char *best = NULL, *last = NULL;
+    size_t best_n = 0, last_n = 0;
+    for (const char *p = text; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        const char *q = p;
+        while (q < p + n && (*q == ' ' || *q == '\t'))
+            q++;
+        size_t m = n - (size_t)(q - p);
+        if (m && !(m == 1 && *q == '^')) {
+            last = q, last_n = m;
+            for (size_t i = 0; i + 7 <= m; i++)
+                if (!memcmp(q + i, "\" line ", 7)) {
+                    best = q, best_n = m;
+                    break;
+                }
+        }
+        p += n + (e != NULL);
+    }
+    if (!best)
+        best = last, best_n = last_n;
+    if (best)
+        snprintf(out, len, "%.*s", (int)best_n, best);
+    else
+        snprintf(out, len, "no message");
+}
+
+/* Run `gnuplot -e ASSIGN SCRIPT` in folder dir. 0, or -1 with err set. */
+static int run_gnuplot(const char *exe, const char *dir, const char *script, const char *assign,
+                       char *err, size_t err_len)
+{
+    int fd[2];
+    if (pipe(fd) != 0) {
+        snprintf(err, err_len, "gnuplot: pipe: %s", strerror(errno));
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        snprintf(err, err_len, "gnuplot: fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) { /* child: only async-signal-safe calls */
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, STDIN_FILENO);
+            dup2(null, STDOUT_FILENO);
+        }
+        dup2(fd[1], STDERR_FILENO);
+        close(fd[0]);
+        if (chdir(dir) != 0) {
+            static const char m[] = "cannot enter the figure folder\n";
+            ssize_t w = write(STDERR_FILENO, m, sizeof m - 1);
+            (void)w;
+            _exit(126);
+        }
+        char *argv[] = { (char *)exe, (char *)"-e", (char *)assign, (char *)script, NULL };
+        execv(exe, argv);
+        static const char m[] = "cannot execute gnuplot\n";
+        ssize_t w = write(STDERR_FILENO, m, sizeof m - 1);
+        (void)w;
+        _exit(127);
+    }
+    close(fd[1]);
+    char buf[8192];
+    size_t n = 0;
+    for (;;) {
+        char chunk[1024];
+        ssize_t got = read(fd[0], chunk, sizeof chunk);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        /* keep the last part: the error comes at the end */
+        size_t g = (size_t)got;
+        if (n + g > sizeof buf - 1) {
+            size_t drop = n + g - (sizeof buf - 1);
+            if (drop > n)
+                drop = n;
+            memmove(buf, buf + drop, n - drop);
+            n -= drop;
+        }
+        if (g > sizeof buf - 1 - n)
+            g = sizeof buf - 1 - n;
+        memcpy(buf + n, chunk, g);
+        n += g;
+    }
+    buf[n] = '\0';
+    close(fd[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            snprintf(err, err_len, "gnuplot: waitpid: %s", strerror(errno));
+            return -1;
+        }
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    char why[512];
+    gnuplot_reason(buf, why, sizeof why);
+    if (WIFEXITED(status))
+        snprintf(err, err_len, "gnuplot failed on %s/%s (exit %d): %s", dir, script, WEXITSTATUS(status), why);
+    else
+        snprintf(err, err_len, "gnuplot failed on %s/%s (signal %d): %s", dir, script,
+                 WIFSIGNALED(status) ? WTERMSIG(status) : 0, why);
+    return -1;
+}
+
+static int nonempty_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+}
+
+/* Run the script NAME.gp in dir and move NAME.svg/.png into place. */
+static int draw(const char *exe, const char *dir, const char *name, char *err, size_t err_len)
+{
+    char script[256], assign[640], tmp[2][256], tmp_path[2][PATH_LEN + 256], final[2][PATH_LEN + 256];
+    static const char *const ext[2] = { "svg", "png" };
+    long pid = (long)getpid();
+    snprintf(script, sizeof script, "%s.gp", name);
+    for (int i = 0; i < 2; i++) {
+        snprintf(tmp[i], sizeof tmp[i], "%s.%s.tmp.%ld", name, ext[i], pid);
+        int w1 = snprintf(tmp_path[i], sizeof tmp_path[i], "%s/%s", dir, tmp[i]);
+        int w2 = snprintf(final[i], sizeof final[i], "%s/%s.%s", dir, name, ext[i]);
+        if (w1 < 0 || w2 < 0 || (size_t)w1 >= sizeof tmp_path[i] || (size_t)w2 >= sizeof final[i]) {
+            snprintf(err, err_len, "%s: path too long", dir);
+            return -1;
+        }
+    }
+    snprintf(assign, sizeof assign, "svgfile='%s'; pngfile='%s'", tmp[0], tmp[1]);
+    int rc = run_gnuplot(exe, dir, script, assign, err, err_len);
+    for (int i = 0; i < 2 && rc == 0; i++)
+        if (!nonempty_file(tmp_path[i])) {
+            snprintf(err, err_len, "gnuplot wrote no %s for %s/%s", ext[i], dir, script);
+            rc = -1;
+        }
+    for (int i = 0; i < 2 && rc == 0; i++)
+        if (rename(tmp_path[i], final[i]) != 0) {
+            snprintf(err, err_len, "%s: %s", final[i], strerror(errno));
+            rc = -1;
+        }
+    if (rc)
+        for (int i = 0; i < 2; i++)
+            remove(tmp_path[i]);
+    return rc;
+}
+
+/* ---- data of one plot -------------------------------------------------- */
+
+static const result_row *find_row(const result_set *rs, size_t r, size_t s, const char *policy)
+{
+    for (size_t i = 0; i < rs->n_rows; i++) {
+        const result_row *w = &rs->rows[i];
+        if (w->reading == r && w->sweep == s && !strcmp(w->policy, policy))
+            return w;
+    }
+    return NULL;
+}
+
+/* The policies of reading r in the order of the rows. */
+static size_t reading_policies(const result_set *rs, size_t r, const char *names[MAX_POLICIES])
+{
+    size_t n = 0;
+    for (size_t i = 0; i < rs->n_rows && n < MAX_POLICIES; i++) {
+        const result_row *w = &rs->rows[i];
+        if (w->reading != r)
+            continue;
+        size_t j = 0;
+        while (j < n && strcmp(names[j], w->policy))
+            j++;
+        if (j == n)
+            names[n++] = w->policy;
+    }
+    return n;
+}
+
+typedef struct plot_spec {
+    char name[2 * NAME_LEN + 16];       /* file name without extension */
+    char title[512], xlabel[128], ylabel[128];
+    int logx;
+    int xtics_kind;                     /* 0 auto, 1 at the values, 2 labels at indices */
+    size_t n_x;
+    const char *const *labels;          /* xtics_kind 2 */
+    double x[MAX_SWEEP];                /* xtics_kind 1 */
+    int time;                           /* 1: curves over rounds */
+    size_t points;                      /* time: points per curve */
+} plot_spec;
+
+/* Write the gnuplot script of a plot whose data has n_pol index blocks. */
+static int write_script(const char *dir, const plot_spec *ps, const char *const *pol, size_t n_pol,
+                        char *err, size_t err_len)
+{
+    char path[2 * PATH_LEN];
+    snprintf(path, sizeof path, "%s/%s.gp", dir, ps->name);
+    afile a;
+    if (afile_open(&a, path, err, err_len))
+        return -1;
+    FILE *f = a.f;
+    fprintf(f, "# %s.gp - written by colb %s. Re-draw %s.svg and %s.png with:\n#     gnuplot %s.gp\n",
+            ps->name, COLB_VERSION_STRING, ps->name, ps->name, ps->name);
+    fprintf(f, "# Data: %s.dat, one index block per policy; columns x mean ci95 low high.\n\n",
+            ps->name);
+    fprintf(f, "if (!exists(\"svgfile\")) svgfile = \"%s.svg\"\n", ps->name);
+    fprintf(f, "if (!exists(\"pngfile\")) pngfile = \"%s.png\"\n", ps->name);
+    fprintf(f, "data = \"%s.dat\"\n\n", ps->name);
+    fprintf(f, "set encoding utf8\nset title ");
+    gp_string(f, ps->title);
+    fprintf(f, "\nset xlabel ");
+    gp_string(f, ps->xlabel);
+    fprintf(f, "\nset ylabel ");
+    gp_string(f, ps->ylabel);
+    fprintf(f, "\nset key outside right top vertical Left reverse samplen 3 spacing 1.3\n");
+    fprintf(f, "set border 3 lw 1.2\nset tics nomirror out\nset grid lc rgb \"#e0e0e0\" lw 1\n");
+    fprintf(f, "set yrange [0:*]\nset format y \"%%g\"\n");
+    fprintf(f, "set style fill transparent solid 0.18 noborder\n");
+    if (ps->logx)
+        fprintf(f, "set logscale x\n");
+    if (ps->xtics_kind == 1) {
+        fprintf(f, "set xtics (");
+        for (size_t i = 0; i < ps->n_x; i++)
+            fprintf(f, "%s%.10g", i ? ", " : "", ps->x[i]);
+        fprintf(f, ")\n");
+    } else if (ps->xtics_kind == 2) {
+        fprintf(f, "set xtics (");
+        for (size_t i = 0; i < ps->n_x; i++) {
+            fprintf(f, "%s", i ? ", " : "");
+            gp_string(f, ps->labels[i]);
+            fprintf(f, " %zu", i);
+        }
+        fprintf(f, ")\nset xrange [-0.3:%g]\n", (double)ps->n_x - 0.7);
+    }
+    if (!ps->time && ps->xtics_kind != 2)
+        fprintf(f, "set offsets graph 0.03, graph 0.03, 0, 0\n");
+    fprintf(f, "\nset terminal svg size %d,%d font \"Sans,14\" noenhanced background rgb \"white\"\n",
+            PLOT_W, PLOT_H);
+    fprintf(f, "set output svgfile\n");
+    fprintf(f, "\nplot \\\n");
+    /* bands first, then the lines on top */
+    for (size_t i = 0; i < n_pol; i++) {
+        pstyle st = style_of(pol[i]);
+        fprintf(f, "    data index %zu using 1:4:5 with filledcurves lc rgb \"%s\" notitle, \\\n", i,
+                st.color);
+    }
+    size_t pi = ps->points > 16 ? ps->points / 8 : 1;
+    for (size_t i = 0; i < n_pol; i++) {
+        pstyle st = style_of(pol[i]);
+        fprintf(f, "    data index %zu using 1:2 with linespoints lc rgb \"%s\" lw 2 dt %d pt %d ps 1.1",
+                i, st.color, st.dt, st.pt);
+        if (ps->time)
+            fprintf(f, " pi %zu", pi);
+        fprintf(f, " title ");
+        gp_string(f, pol[i]);
+        fprintf(f, "%s\n", i + 1 < n_pol ? ", \\" : "");
+    }
+    fprintf(f, "set terminal pngcairo size %d,%d font \"Sans,11\" noenhanced background rgb \"white\"\n",
+            PLOT_W, PLOT_H);
+    fprintf(f, "set output pngfile\nreplot\nset output\n");
+    return afile_commit(&a, err, err_len);
+}
+
+/* ---- the figure ------------------------------------------------------- */
+
+static void metric_at(const result_row *w, metric m, size_t k, int time, double *mean, double *ci)
+{
+    if (m == METRIC_RATIO) {
+        *mean = time ? w->rmean[k] : w->ratio_mean;
+        *ci = time ? w->rci[k] : w->ratio_ci;
+    } else {
+        *mean = time ? w->cmean[k] : w->mean;
+        *ci = time ? w->cci[k] : w->ci;
+    }
+    if (!isfinite(*ci))
+        *ci = 0.0;
+}
+
+static void plot_title(char *out, size_t len, const result_set *rs, size_t r, const char *fig,
+                       const char *extra)
+{
+    const experiment *e = rs->e;
+    const char *t = e->cfg[0].title[0] ? e->cfg[0].title : fig;
+    int show_reading = e->n_readings > 1 || strcmp(e->reading[r], "default");
+    snprintf(out, len, "%s%s%s%s", t, show_reading ? " \xe2\x80\x94 " : "", show_reading ? e->reading[r] : "",
+             extra);
+}
+
+/* One plot of reading r: the sweep plot (time = 0) or the curves at sweep
+ * point s_last (time = 1). Returns 1 if drawn, 0 if there was nothing to
+ * draw, -1 on error. */
+static int one_plot(const char *exe, const result_set *rs, metric m, const char *dir, const char *fig,
+                    size_t r, int time, char *err, size_t err_len)
+{
+    const experiment *e = rs->e;
+    const run_config *c = &e->cfg[r];
+    size_t n_sweep = c->n_sweep ? c->n_sweep : 1;
+    size_t s_last = n_sweep - 1;
+    const char *pol_all[MAX_POLICIES];
+    size_t n_all = reading_policies(rs, r, pol_all);
+
+    plot_spec *ps = calloc(1, sizeof *ps);
+    if (!ps) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    plot_file_name(ps->name, sizeof ps->name, fig, e->reading[r], time ? "time" : "sweep");
+    ps->time = time;
+    const char *what = m == METRIC_RATIO ? "regret / random policy's regret" : "cumulative regret per user";
+    int all_num = 1, all_pos = 1;
+    double lo = INFINITY, hi = -INFINITY;
+    if (!time) {
+        for (size_t s = 0; s < n_sweep; s++) {
+            double v;
+            if (!parse_num(c->sweep_values[s], &v)) {
+                all_num = 0;
+                break;
+            }
+            ps->x[s] = v;
+            all_pos &= v > 0;
+            lo = fmin(lo, v);
+            hi = fmax(hi, v);
+        }
+        ps->n_x = n_sweep;
+        ps->logx = all_num && all_pos && hi >= 20 * lo;
+        if (!all_num) {
+            ps->xtics_kind = 2;
+            for (size_t s = 0; s < n_sweep; s++)
+                ps->x[s] = (double)s;
+        } else {
+            /* ticks at the values unless two would crowd each other */
+            double min_gap = INFINITY;
+            for (size_t s = 0; s + 1 < n_sweep; s++) {
+                double a = ps->logx ? log(ps->x[s]) : ps->x[s], b = ps->logx ? log(ps->x[s + 1]) : ps->x[s + 1];
+                min_gap = fmin(min_gap, fabs(b - a));
+            }
+            double span = ps->logx ? log(hi) - log(lo) : hi - lo;
+            ps->xtics_kind = n_sweep <= 16 && (n_sweep < 2 || min_gap >= span / 14) ? 1 : 0;
+        }
+        snprintf(ps->xlabel, sizeof ps->xlabel, "%s", sweep_axis_label(c->sweep_key));
+        if (m == METRIC_RATIO || !strcmp(c->sweep_key, "horizon"))
+            snprintf(ps->ylabel, sizeof ps->ylabel, "%s at T", what);
+        else
+            snprintf(ps->ylabel, sizeof ps->ylabel, "%s at T = %zu", what, c->sim.horizon);
+        plot_title(ps->title, sizeof ps->title, rs, r, fig, "");
+    } else {
+        snprintf(ps->xlabel, sizeof ps->xlabel, "rounds t");
+        snprintf(ps->ylabel, sizeof ps->ylabel, "%s", what);
+        char extra[160] = "";
+        if (c->n_sweep)
+            snprintf(extra, sizeof extra, " (%s = %s)", c->sweep_key, c->sweep_values[s_last]);
+        plot_title(ps->title, sizeof ps->title, rs, r, fig, extra);
+    }
+    const char *labels[MAX_SWEEP];
+    for (size_t s = 0; s < n_sweep; s++)
+        labels[s] = c->n_sweep ? c->sweep_values[s] : "-";
+    ps->labels = labels;
+
+    /* the data: one block per policy that has at least one finite value */
+    char path[2 * PATH_LEN];
+    snprintf(path, sizeof path, "%s/%s.dat", dir, ps->name);
+    afile a;
+    if (afile_open(&a, path, err, err_len)) {
+        free(ps);
+        return -1;
+    }
+    fprintf(a.f, "# %s.dat - %s, written by colb %s\n", ps->name, ps->title, COLB_VERSION_STRING);
+    fprintf(a.f, "# x = %s; y = %s; one index block per policy\n", ps->xlabel, ps->ylabel);
+    fprintf(a.f, "# x mean ci95 low high\n");
+    const char *pol[MAX_POLICIES];
+    size_t n_pol = 0;
+    for (size_t i = 0; i < n_all; i++) {
+        size_t written = 0;
+        if (time) {
+            const result_row *w = find_row(rs, r, s_last, pol_all[i]);
+            for (size_t k = 0; w && k < w->points; k++) {
+                double mean, ci;
+                metric_at(w, m, k, 1, &mean, &ci);
+                if (!isfinite(mean))
+                    continue;
+                if (!written)
+                    fprintf(a.f, "%s# %s\n", n_pol ? "\n\n" : "", pol_all[i]);
+                fprintf(a.f, "%zu %.10g %.10g %.10g %.10g\n", w->round[k], mean, ci, mean - ci, mean + ci);
+                written++;
+                if (w->points > ps->points)
+                    ps->points = w->points;
+            }
+        } else {
+            for (size_t s = 0; s < n_sweep; s++) {
+                const result_row *w = find_row(rs, r, s, pol_all[i]);
+                double mean, ci;
+                if (!w)
+                    continue;
+                metric_at(w, m, 0, 0, &mean, &ci);
+                if (!isfinite(mean))
+                    continue;
+                if (!written)
+                    fprintf(a.f, "%s# %s\n", n_pol ? "\n\n" : "", pol_all[i]);
+                fprintf(a.f, "%.10g %.10g %.10g %.10g %.10g\n", ps->x[s], mean, ci, mean - ci, mean + ci);
+                written++;
+            }
+        }
+        if (written)
+            pol[n_pol++] = pol_all[i];
+    }
+    if (n_pol == 0) {
+        afile_abort(&a);
+        free(ps);
+        return 0;
+    }
+    if (afile_commit(&a, err, err_len) || write_script(dir, ps, pol, n_pol, err, err_len) ||
+        draw(exe, dir, ps->name, err, err_len)) {
+        free(ps);
+        return -1;
+    }
+    free(ps);
+    return 1;
+}
+
+int plot_figure(const result_set *rs, metric m, const char *dir, const char *fig, char *err,
+                size_t err_len)
+{
+    /* The notice is printed once per process: a run of many figures
+     * without gnuplot says it once. (The CLI is single-threaded here.) */
+    static int noticed;
+    char exe[PATH_LEN];
+    if (find_gnuplot(exe, sizeof exe)) {
+        if (!noticed)
+            fprintf(stderr, "colb: gnuplot not found; writing CSV results only\n");
+        noticed = 1;
+        return PLOT_SKIPPED;
+    }
+    const experiment *e = rs->e;
+    int plots = 0;
+    for (size_t r = 0; r < e->n_readings; r++) {
+        for (int time = e->cfg[r].n_sweep ? 0 : 1; time <= 1; time++) {
+            int k = one_plot(exe, rs, m, dir, fig, r, time, err, err_len);
+            if (k < 0)
+                return -1;
+            plots += k;
+        }
+    }
+    return plots;
+}

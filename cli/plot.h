@@ -1,0 +1,25 @@
+/* plot.h - figures with gnuplot (SVG and PNG) from an experiment's results.
+ * Without gnuplot the plots are skipped with a one-line notice. */
+#ifndef COLB_CLI_PLOT_H
+#define COLB_CLI_PLOT_H
+
+#include "run.h"
+
+#define PLOT_SKIPPED (-2)
+
+/* Plots of figure `fig` into `dir` (which exists): for each reading, the
+ * metric against the swept parameter with 95% bands (when there is a
+ * sweep), and the metric over rounds at the last sweep value. Returns the
+ * number of plots written, PLOT_SKIPPED when gnuplot is not available
+ * ($COLB_GNUPLOT, else `gnuplot` on PATH; a notice goes to stderr), or -1
+ * with err set. */
+int plot_figure(const result_set *rs, metric m, const char *dir, const char *fig, char *err,
+                size_t err_len);
+
+/* The file name (without folder and extension) of a plot of figure `fig`,
+ * reading `reading`, kind "sweep" or "time": FIG-READING-KIND, with any
+ * character other than [A-Za-z0-9._-] replaced by '_'. The report links
+ * the images by this name. */
+void plot_file_name(char *out, size_t len, const char *fig, const char *reading, const char *kind);
+
+#endif

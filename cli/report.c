@@ -1,0 +1,586 @@
+/* report.c - report.md: for every figure of a reproduction the paper's
+ * claim, the settings, the measured numbers (tables of mean +- 95% CI),
+ * the plots and a verdict per check and reading. Verdicts come only from
+ * the numbers, through check_eval (verdict.c); this file only collects the
+ * numbers and lays them out as Markdown. */
+#include "report.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "plot.h"
+
+/* ---- numbers of a reading -------------------------------------------- */
+
+static const result_row *find_row(const result_set *rs, size_t r, size_t s, const char *policy)
+{
+    for (size_t i = 0; i < rs->n_rows; i++) {
+        const result_row *w = &rs->rows[i];
+        if (w->reading == r && w->sweep == s && !strcmp(w->policy, policy))
+            return w;
+    }
+    return NULL;
+}
+
+static size_t n_points(const experiment *e, size_t r)
+{
+    return e->cfg[r].n_sweep ? e->cfg[r].n_sweep : 1;
+}
+
+static const char *point_label(const experiment *e, size_t r, size_t s)
+{
+    return e->cfg[r].n_sweep ? e->cfg[r].sweep_values[s] : "-";
+}
+
+static double row_mean(const result_row *w, metric m)
+{
+    return m == METRIC_RATIO ? w->ratio_mean : w->mean;
+}
+
+static double row_ci(const result_row *w, metric m)
+{
+    double c = m == METRIC_RATIO ? w->ratio_ci : w->ci;
+    return isfinite(c) ? c : 0.0;
+}
+
+verdict report_check(const experiment *e, const result_set *rs, const check *c, size_t r,
+                     char *why, size_t why_len)
+{
+    if (!rs || !e || r >= e->n_readings) {
+        snprintf(why, why_len, "no results");
+        return V_NOT_RUN;
+    }
+    size_t n = n_points(e, r);
+    double ma[MAX_SWEEP], ca[MAX_SWEEP], mb[MAX_SWEEP], cb[MAX_SWEEP];
+    for (size_t s = 0; s < n; s++) {
+        const char *name[2] = { c->a, c->b };
+        double *mv[2] = { ma, mb }, *cv[2] = { ca, cb };
+        for (int k = 0; k < 2; k++) {
+            const result_row *w = find_row(rs, r, s, name[k]);
+            if (!w) {
+                snprintf(why, why_len, "%s did not run in reading %s", name[k], e->reading[r]);
+                return V_NOT_RUN;
+            }
+            mv[k][s] = row_mean(w, e->metric);
+            cv[k][s] = row_ci(w, e->metric);
+            if (!isfinite(mv[k][s])) {
+                snprintf(why, why_len, "no %s for %s at %s (%s)",
+                         e->metric == METRIC_RATIO ? "ratio to the random policy" : "regret", name[k],
+                         point_label(e, r, s),
+                         e->metric == METRIC_RATIO ? "did the random policy run?" : "no value");
+                return V_NOT_RUN;
+            }
+        }
+    }
+    return check_eval(c, ma, ca, mb, cb, n, why, why_len);
+}
+
+/* ---- Markdown helpers --------------------------------------------------- */
+
+/* Text inside a table cell or a line: '|' escaped, line breaks as spaces. */
+static void md(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|')
+            fputs("\\|", f);
+        else if (*s == '\n' || *s == '\r')
+            fputc(' ', f);
+        else
+            fputc(*s, f);
+    }
+}
+
+/* Inline code: backticks inside become quotes. */
+static void md_code(FILE *f, const char *s)
+{
+    fputc('`', f);
+    for (; *s; s++)
+        fputc(*s == '`' ? '\'' : *s == '\n' ? ' ' : *s == '|' ? '/' : *s, f);
+    fputc('`', f);
+}
+
+static void check_label(FILE *f, const check *c)
+{
+    char buf[160];
+    check_format(c, buf, sizeof buf);
+    if (c->text[0]) {
+        md(f, c->text);
+        fputs(" (", f);
+        md_code(f, buf);
+        fputc(')', f);
+    } else {
+        md_code(f, buf);
+    }
+}
+
+/* The settings of a run_config as `key = value` lines (config_dump). */
+typedef struct dump {
+    char *text;
+    size_t len;
+} dump;
+
+static int dump_config(dump *d, const run_config *c)
+{
+    d->text = NULL;
+    d->len = 0;
+    FILE *f = open_memstream(&d->text, &d->len);
+    if (!f)
+        return -1;
+    config_dump(f, "x", c);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+/* The value of `key` in a dump ("" if absent). */
+static const char *dump_get(const dump *d, const char *key, char *out, size_t len)
+{
+    out[0] = '\0';
+    size_t k = strlen(key);
+    for (const char *p = d->text; p && *p;) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n > k + 3 && !strncmp(p, key, k) && !strncmp(p + k, " = ", 3)) {
+            snprintf(out, len, "%.*s", (int)(n - k - 3), p + k + 3);
+            break;
+        }
+        p += n + (e != NULL);
+    }
+    return out;
+}
+
+/* One line describing the settings shared by the readings. */
+static void settings_line(FILE *f, const run_config *c)
+{
+    dump d;
+    if (dump_config(&d, c)) {
+        free(d.text);
+        fputs("(settings unavailable)", f);
+        return;
+    }
+    char env[64], v[PATH_LEN];
+    dump_get(&d, "env", env, sizeof env);
+    fprintf(f, "env %s", env);
+    if (!strcmp(env, "lastfm") || !strcmp(env, "logged")) {
+        fprintf(f, ", protocol %s", dump_get(&d, "protocol", v, sizeof v));
+        if (c->top_users)
+            fprintf(f, ", the %zu most active users", c->top_users);
+    } else {
+        fprintf(f, ", N = %zu users", c->sim.env.users);
+        if (!strcmp(env, "clustered"))
+            fprintf(f, " in L = %zu clusters (Zipf z = %g)", c->sim.env.clusters, c->sim.env.zipf);
+        else
+            fprintf(f, " (spread sigma_theta = %g)", c->sim.env.sigma_theta);
+    }
+    fprintf(f, ", d = %zu, K = %zu arms, T = %zu rounds, %zu repeats, noise sigma = %g", c->sim.env.dim,
+            c->sim.env.arms, c->sim.horizon, c->sim.repeats, c->sim.env.noise);
+    dump_get(&d, "width", v, sizeof v);
+    if (!strcmp(v, "fixed"))
+        fprintf(f, ", width fixed (alpha = %g)", c->sim.policy.learner.alpha);
+    else
+        fprintf(f, ", width %s (delta = %g, lambda = %g)", v, c->sim.policy.learner.delta,
+                c->sim.policy.learner.lambda);
+    fprintf(f, ", seed %llu", (unsigned long long)c->sim.seed);
+    if (c->n_sweep) {
+        fprintf(f, "; swept: %s = ", c->sweep_key);
+        for (size_t s = 0; s < c->n_sweep; s++)
+            fprintf(f, "%s%s", s ? ", " : "", c->sweep_values[s]);
+    }
+    fputs("; policies ", f);
+    for (size_t i = 0; i < c->n_policies; i++)
+        fprintf(f, "%s%s", i ? ", " : "", c->policies[i]);
+    fputc('.', f);
+    free(d.text);
+}
+
+/* The settings in which reading c differs from the base b. */
+static void reading_diff(FILE *f, const run_config *b, const run_config *c)
+{
+    static const char *const ignore[] = { "title", "claim", "out", "quiet", "threads" };
+    dump db, dc;
+    int bad = dump_config(&db, b);
+    bad |= dump_config(&dc, c);
+    size_t shown = 0;
+    for (const char *p = bad ? NULL : dc.text; p && *p;) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        const char *eq = memchr(p, '=', n);
+        if (eq && eq > p + 1 && p[0] != '[') {
+            char key[NAME_LEN], vb[PATH_LEN], vc[PATH_LEN];
+            snprintf(key, sizeof key, "%.*s", (int)(eq - 1 - p), p);
+            int skip = 0;
+            for (size_t i = 0; i < sizeof ignore / sizeof ignore[0]; i++)
+                skip |= !strcmp(key, ignore[i]);
+            if (!skip && strcmp(dump_get(&db, key, vb, sizeof vb), dump_get(&dc, key, vc, sizeof vc))) {
+                fputs(shown++ ? ", " : "Settings of this reading: ", f);
+                char kv[NAME_LEN + PATH_LEN + 4];
+                snprintf(kv, sizeof kv, "%s = %s", key, vc);
+                md_code(f, kv);
+            }
+        }
+        p += n + (e != NULL);
+    }
+    if (shown)
+        fputs(".\n\n", f);
+    free(db.text);
+    free(dc.text);
+}
+
+static void fmt_cell(char *out, size_t len, double mean, double ci, metric m)
+{
+    if (!isfinite(mean))
+        snprintf(out, len, "n/a");
+    else if (m == METRIC_RATIO)
+        snprintf(out, len, "%.3f ± %.3f", mean, ci);
+    else
+        snprintf(out, len, "%.4g ± %.2g", mean, ci);
+}
+
+/* The policies of reading r, in the order of the rows. */
+static size_t reading_policies(const result_set *rs, size_t r, const char *names[MAX_POLICIES])
+{
+    size_t n = 0;
+    for (size_t i = 0; i < rs->n_rows && n < MAX_POLICIES; i++) {
+        const result_row *w = &rs->rows[i];
+        if (w->reading != r)
+            continue;
+        size_t j = 0;
+        while (j < n && strcmp(names[j], w->policy))
+            j++;
+        if (j == n)
+            names[n++] = w->policy;
+    }
+    return n;
+}
+
+/* ---- one figure ---------------------------------------------------------- */
+
+static void anchor(char *out, size_t len, const char *name)
+{
+    size_t n = 0;
+    for (; *name && n + 1 < len; name++) {
+        char ch = *name;
+        out[n++] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ? ch : '-';
+    }
+    out[n] = '\0';
+}
+
+static const char *fig_name(const figure_result *fr)
+{
+    return fr->e && fr->e->figure[0] ? fr->e->figure : "figure";
+}
+
+/* A link target: the figure folder (relative to the report) / file. */
+static void rel_path(char *out, size_t len, const char *dir, const char *file)
+{
+    if (!dir || !*dir || !strcmp(dir, "."))
+        snprintf(out, len, "%s", file);
+    else
+        snprintf(out, len, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", file);
+}
+
+static int file_exists(const char *report_dir, const char *rel)
+{
+    char p[2 * PATH_LEN + 8];
+    int w = rel[0] == '/' || !report_dir[0] ? snprintf(p, sizeof p, "%s", rel)
+                                            : snprintf(p, sizeof p, "%s/%s", report_dir, rel);
+    return w > 0 && (size_t)w < sizeof p && access(p, R_OK) == 0;
+}
+
+static void reading_plots(FILE *f, const figure_result *fr, size_t r, const char *report_dir)
+{
+    const experiment *e = fr->e;
+    if (fr->plots == PLOT_SKIPPED) {
+        fputs("_Plots not drawn: gnuplot was not found (the numbers are in the CSV files)._\n\n", f);
+        return;
+    }
+    if (fr->plots < 0) {
+        fputs("_Plots failed (see the messages of the run)._\n\n", f);
+        return;
+    }
+    if (fr->plots == 0)
+        return;
+    static const char *const kinds[2] = { "sweep", "time" };
+    static const char *const what[2] = { "against the swept parameter", "over rounds" };
+    for (int k = e->cfg[r].n_sweep ? 0 : 1; k < 2; k++) {
+        char name[2 * NAME_LEN + 16], file[2 * NAME_LEN + 24], png[PATH_LEN + 160], svg[PATH_LEN + 160];
+        plot_file_name(name, sizeof name, fig_name(fr), e->reading[r], kinds[k]);
+        snprintf(file, sizeof file, "%s.png", name);
+        rel_path(png, sizeof png, fr->dir, file);
+        snprintf(file, sizeof file, "%s.svg", name);
+        rel_path(svg, sizeof svg, fr->dir, file);
+        if (!file_exists(report_dir, png))
+            continue;
+        fprintf(f, "![%s, reading %s, %s](%s)  \n", fig_name(fr), e->reading[r], what[k], png);
+        fprintf(f, "[SVG](%s) · %s\n\n", svg, what[k]);
+    }
+}
+
+static void reading_table(FILE *f, const figure_result *fr, size_t r)
+{
+    const experiment *e = fr->e;
+    const result_set *rs = fr->rs;
+    const run_config *c = &e->cfg[r];
+    metric m = e->metric;
+    const char *pol[MAX_POLICIES];
+    size_t P = reading_policies(rs, r, pol);
+    if (!P) {
+        fputs("_No results for this reading._\n\n", f);
+        return;
+    }
+    size_t n = n_points(e, r);
+    fprintf(f, "%s at T (mean ± 95%% CI over %zu repeats; bold: lowest mean apart from the oracle):\n\n",
+            m == METRIC_RATIO ? "Cumulative regret / the random policy's" : "Average cumulative regret per user",
+            c->sim.repeats);
+    fputs("| ", f);
+    md(f, c->n_sweep ? c->sweep_key : "T");
+    for (size_t i = 0; i < P; i++) {
+        fputs(" | ", f);
+        md(f, pol[i]);
+    }
+    fputs(" |\n|---", f);
+    for (size_t i = 0; i < P; i++)
+        fputs("|---:", f);
+    fputs("|\n", f);
+    for (size_t s = 0; s < n; s++) {
+        fputs("| ", f);
+        if (c->n_sweep)
+            md(f, point_label(e, r, s));
+        else
+            fprintf(f, "%zu", c->sim.horizon);
+        size_t best = P;
+        for (size_t i = 0; i < P; i++) {
+            const result_row *w = find_row(rs, r, s, pol[i]);
+            if (!w || !strcmp(pol[i], "oracle") || !isfinite(row_mean(w, m)))
+                continue;
+            if (best == P || row_mean(w, m) < row_mean(find_row(rs, r, s, pol[best]), m))
+                best = i;
+        }
+        for (size_t i = 0; i < P; i++) {
+            const result_row *w = find_row(rs, r, s, pol[i]);
+            char cell[96];
+            if (!w)
+                snprintf(cell, sizeof cell, "—");
+            else
+                fmt_cell(cell, sizeof cell, row_mean(w, m), row_ci(w, m), m);
+            fprintf(f, i == best ? " | **%s**" : " | %s", cell);
+        }
+        fputs(" |\n", f);
+    }
+    fputc('\n', f);
+
+    fputs("Wall time per policy (seconds, summed over repeats and sweep points):", f);
+    for (size_t i = 0; i < P; i++) {
+        double t = 0.0;
+        for (size_t s = 0; s < n; s++) {
+            const result_row *w = find_row(rs, r, s, pol[i]);
+            if (w)
+                t += w->wall;
+        }
+        fprintf(f, "%s %s %.2f", i ? "," : "", pol[i], t);
+    }
+    fputs(".\n\n", f);
+
+    size_t tuned = 0;
+    for (size_t s = 0; s < n && s < MAX_SWEEP; s++) {
+        if (!rs->tuned[r][s][0])
+            continue;
+        fputs(tuned++ ? "; " : "CLUB's tuned parameters: ", f);
+        if (c->n_sweep) {
+            md(f, c->sweep_key);
+            fputs(" = ", f);
+            md(f, point_label(e, r, s));
+            fputs(": ", f);
+        }
+        md_code(f, rs->tuned[r][s]);
+    }
+    if (tuned)
+        fputs(".\n\n", f);
+
+    size_t info = 0;
+    for (size_t i = 0; i < P; i++) {
+        const result_row *w = find_row(rs, r, n - 1, pol[i]);
+        if (!w || !w->info[0])
+            continue;
+        if (!info++) {
+            fputs("What the policies report at the end of repeat 1", f);
+            if (c->n_sweep) {
+                fputs(" (", f);
+                md(f, c->sweep_key);
+                fputs(" = ", f);
+                md(f, point_label(e, r, n - 1));
+                fputc(')', f);
+            }
+            fputs(":\n\n", f);
+        }
+        fprintf(f, "- %s: ", pol[i]);
+        md_code(f, w->info);
+        fputc('\n', f);
+    }
+    if (info)
+        fputc('\n', f);
+}
+
+static void figure_section(FILE *f, const figure_result *fr, const char *report_dir)
+{
+    const experiment *e = fr->e;
+    const run_config *c0 = &e->cfg[0];
+    char a[NAME_LEN];
+    anchor(a, sizeof a, fig_name(fr));
+    fprintf(f, "<a id=\"%s\"></a>\n\n## %s", a, fig_name(fr));
+    if (c0->title[0]) {
+        fputs(": ", f);
+        md(f, c0->title);
+    }
+    fputs("\n\n", f);
+    if (c0->claim[0]) {
+        fputs("**The paper's claim.** ", f);
+        md(f, c0->claim);
+        fputs("\n\n", f);
+    }
+    if (fr->skipped || !fr->rs) {
+        fputs("**Not run:** ", f);
+        md(f, fr->skip_reason[0] ? fr->skip_reason : "no results");
+        fputs("\n\n", f);
+        return;
+    }
+    fputs("**Settings.** ", f);
+    settings_line(f, &e->base);
+    fprintf(f, " Metric: %s. Results: ",
+            e->metric == METRIC_RATIO ? "cumulative regret divided by the random policy's (paired by repeat)"
+                                      : "average cumulative regret per user");
+    static const char *const files[3] = { "summary.csv", "curves.csv", "settings.txt" };
+    for (int i = 0; i < 3; i++) {
+        char p[PATH_LEN + 32];
+        rel_path(p, sizeof p, fr->dir, files[i]);
+        fprintf(f, "%s[%s](%s)", i ? ", " : "", files[i], p);
+    }
+    fprintf(f, "; wall time %.1f s.\n\n", fr->rs->wall);
+
+    for (size_t r = 0; r < e->n_readings; r++) {
+        if (e->n_readings > 1 || strcmp(e->reading[r], "default")) {
+            fputs("### Reading ", f);
+            md(f, e->reading[r]);
+            fputs("\n\n", f);
+        }
+        if (e->reading_note[r][0]) {
+            md(f, e->reading_note[r]);
+            fputs("\n\n", f);
+        }
+        reading_diff(f, &e->base, &e->cfg[r]);
+        reading_plots(f, fr, r, report_dir);
+        reading_table(f, fr, r);
+        if (e->n_checks)
+            fputs("Checks:\n\n", f);
+        for (size_t i = 0; i < e->n_checks; i++) {
+            const check *c = &e->checks[i];
+            char why[512];
+            verdict v = report_check(e, fr->rs, c, r, why, sizeof why);
+            fprintf(f, "- **%s**: ", verdict_name(v));
+            check_label(f, c);
+            fprintf(f, ". A = %s, B = %s: ", c->a, c->b);
+            md(f, why);
+            fputs(".\n", f);
+        }
+        if (e->n_checks)
+            fputc('\n', f);
+    }
+}
+
+/* ---- the report ---------------------------------------------------------- */
+
+static const char *or_unknown(const char *s)
+{
+    return s && *s ? s : "unknown";
+}
+
+static void summary(FILE *f, const figure_result *figs, size_t n)
+{
+    size_t count[4] = { 0, 0, 0, 0 };
+    fputs("## Summary\n\n| figure | claim | reading | verdict |\n|---|---|---|---|\n", f);
+    for (size_t i = 0; i < n; i++) {
+        const figure_result *fr = &figs[i];
+        const experiment *e = fr->e;
+        char a[NAME_LEN];
+        anchor(a, sizeof a, fig_name(fr));
+        if (!e)
+            continue;
+        if (fr->skipped || !fr->rs) {
+            fprintf(f, "| [%s](#%s) | ", fig_name(fr), a);
+            if (e->n_checks)
+                for (size_t k = 0; k < e->n_checks; k++) {
+                    fputs(k ? "; " : "", f);
+                    check_label(f, &e->checks[k]);
+                }
+            else
+                md(f, e->cfg[0].claim);
+            fputs(" | — | not run: ", f);
+            md(f, fr->skip_reason[0] ? fr->skip_reason : "no results");
+            fputs(" |\n", f);
+            count[V_NOT_RUN] += e->n_checks * e->n_readings;
+            continue;
+        }
+        if (!e->n_checks) {
+            fprintf(f, "| [%s](#%s) | ", fig_name(fr), a);
+            md(f, e->cfg[0].claim[0] ? e->cfg[0].claim : "(no claim)");
+            fputs(" | — | no check defined |\n", f);
+        }
+        for (size_t k = 0; k < e->n_checks; k++)
+            for (size_t r = 0; r < e->n_readings; r++) {
+                char why[512];
+                verdict v = report_check(e, fr->rs, &e->checks[k], r, why, sizeof why);
+                count[v]++;
+                fprintf(f, "| [%s](#%s) | ", fig_name(fr), a);
+                check_label(f, &e->checks[k]);
+                fputs(" | ", f);
+                md(f, e->reading[r]);
+                fprintf(f, " | **%s** |\n", verdict_name(v));
+            }
+    }
+    fprintf(f, "\nIn all: %zu supported, %zu not supported, %zu inconclusive, %zu not run.\n\n",
+            count[V_SUPPORTED], count[V_NOT_SUPPORTED], count[V_INCONCLUSIVE], count[V_NOT_RUN]);
+}
+
+int report_write(const char *path, const figure_result *figs, size_t n, const report_meta *meta,
+                 char *err, size_t err_len)
+{
+    char report_dir[PATH_LEN];
+    const char *slash = strrchr(path, '/');
+    snprintf(report_dir, sizeof report_dir, "%.*s", slash ? (int)(slash - path) : 0, path);
+    if (slash && slash == path)
+        snprintf(report_dir, sizeof report_dir, "/");
+
+    afile a;
+    if (afile_open(&a, path, err, err_len))
+        return -1;
+    FILE *f = a.f;
+    report_meta none = { 0 };
+    if (!meta)
+        meta = &none;
+    fputs("# colb: reproduction of the paper's experiments\n\n", f);
+    fputs("| | |\n|---|---|\n", f);
+    fputs("| command | ", f);
+    md_code(f, or_unknown(meta->command));
+    fprintf(f, " |\n| version | %s |\n| commit | ", or_unknown(meta->version));
+    md_code(f, or_unknown(meta->commit));
+    fprintf(f, " |\n| date | %s |\n", or_unknown(meta->date));
+    fprintf(f, "| mode | %s |\n", meta->quick ? "quick (reduced sizes: a smoke test of the claims, not a "
+                                                "faithful reproduction)"
+                                              : "full");
+    fprintf(f, "| wall time | %.1f s |\n\n", meta->wall);
+    fputs("Each claim of the paper is a check on the measured numbers, made separately for every "
+          "reading (variant) of a figure. With means m and 95% half-widths c, A is significantly "
+          "below B when mA + cA < mB - cB. `A < B` is **supported** when A is below B at every sweep "
+          "point and significantly so at more than half of them, **not supported** when A is "
+          "significantly above B somewhere or above it at half of the points or more, and "
+          "**inconclusive** otherwise; `@last` applies the rule at the last point only. `A ~ B` "
+          "(competitive) is supported when at every point A is within 10% of B, its interval overlaps "
+          "B's, or A is lower. `A - B decreasing` compares the gap at the first and the last point. "
+          "Verdicts are computed from the numbers only.\n\n",
+          f);
+    summary(f, figs, n);
+    for (size_t i = 0; i < n; i++)
+        if (figs[i].e)
+            figure_section(f, &figs[i], report_dir);
+    return afile_commit(&a, err, err_len);
+}
