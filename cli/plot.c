@@ -97,6 +97,32 @@ static void gp_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* A title as a gnuplot string, broken onto two balanced lines at a blank
+ * when it is longer than `width` characters (the plots are 900 pixels
+ * wide). */
+static void gp_title(FILE *f, const char *s, size_t width)
+{
+    size_t n = strlen(s), cut = 0, best = (size_t)-1;
+    if (n > width) /* the blank nearest the middle */
+        for (size_t i = 1; i + 1 < n && i <= width; i++)
+            if (s[i] == ' ') {
+                size_t d = i > n / 2 ? i - n / 2 : n / 2 - i;
+                if (d < best)
+                    best = d, cut = i;
+            }
+    fputc('"', f);
+    for (size_t i = 0; i < n; i++) {
+        if (cut && i == cut) {
+            fputs("\\n", f);
+            continue;
+        }
+        if (s[i] == '"' || s[i] == '\\')
+            fputc('\\', f);
+        fputc(s[i] == '\n' ? ' ' : s[i], f);
+    }
+    fputc('"', f);
+}
+
 /* Axis label of a swept option, with its symbol. */
 static const char *sweep_axis_label(const char *key)
 {
@@ -377,6 +403,9 @@ typedef struct plot_spec {
     size_t n_x;
     const char *const *labels;          /* xtics_kind 2 */
     double x[MAX_SWEEP];                /* xtics_kind 1 */
+    double xlo, xhi;                    /* x range when xlo < xhi */
+    int logy;                           /* log y axis from ylo up */
+    double ylo;
     int time;                           /* 1: curves over rounds */
     size_t points;                      /* time: points per curve */
 } plot_spec;
@@ -399,15 +428,19 @@ static int write_script(const char *dir, const plot_spec *ps, const char *const 
     fprintf(f, "if (!exists(\"pngfile\")) pngfile = \"%s.png\"\n", ps->name);
     fprintf(f, "data = \"%s.dat\"\n\n", ps->name);
     fprintf(f, "set encoding utf8\nset title ");
-    gp_string(f, ps->title);
+    gp_title(f, ps->title, 72);
     fprintf(f, "\nset xlabel ");
     gp_string(f, ps->xlabel);
     fprintf(f, "\nset ylabel ");
     gp_string(f, ps->ylabel);
     fprintf(f, "\nset key outside right top vertical Left reverse samplen 3 spacing 1.3\n");
-    fprintf(f, "set border 3 lw 1.2\nset tics nomirror out\nset grid lc rgb \"#e0e0e0\" lw 1\n");
-    fprintf(f, "set yrange [0:*]\nset format y \"%%g\"\n");
-    fprintf(f, "set style fill transparent solid 0.18 noborder\n");
+    fprintf(f, "set border 3 lw 1.2\nset tics nomirror out\nset grid lt 1 lc rgb \"#e4e4e4\" lw 1\n");
+    if (ps->logy)
+        fprintf(f, "set logscale y\nset yrange [%.6g:*]\nylo = %.6g\n", ps->ylo, ps->ylo);
+    else
+        fprintf(f, "set yrange [0:*]\n");
+    fprintf(f, "set format y \"%%g\"\n");
+    fprintf(f, "set style fill transparent solid 0.15 noborder\n");
     if (ps->logx)
         fprintf(f, "set logscale x\n");
     if (ps->xtics_kind == 1) {
@@ -424,32 +457,43 @@ static int write_script(const char *dir, const plot_spec *ps, const char *const 
         }
         fprintf(f, ")\nset xrange [-0.3:%g]\n", (double)ps->n_x - 0.7);
     }
-    if (!ps->time && ps->xtics_kind != 2)
-        fprintf(f, "set offsets graph 0.03, graph 0.03, 0, 0\n");
+    if (ps->xlo < ps->xhi)
+        fprintf(f, "set xrange [%.10g:%.10g]\n", ps->xlo, ps->xhi);
+    if (ps->time)
+        fprintf(f, "set xrange [0:*]\nset autoscale xfixmax\n");
     fprintf(f, "\nset terminal svg size %d,%d font \"Sans,14\" noenhanced background rgb \"white\"\n",
             PLOT_W, PLOT_H);
-    fprintf(f, "set output svgfile\n");
+    fprintf(f, "set title font \",16\"\nset output svgfile\n");
     fprintf(f, "\nplot \\\n");
     /* bands first, then the lines on top */
     for (size_t i = 0; i < n_pol; i++) {
         pstyle st = style_of(pol[i]);
-        fprintf(f, "    data index %zu using 1:4:5 with filledcurves lc rgb \"%s\" notitle, \\\n", i,
-                st.color);
+        fprintf(f, "    data index %zu using 1:%s:5 with filledcurves lc rgb \"%s\" notitle, \\\n", i,
+                ps->logy ? "($4 > ylo ? $4 : ylo)" : "4", st.color);
     }
-    size_t pi = ps->points > 16 ? ps->points / 8 : 1;
+    /* Curves over rounds: the full line, markers on every step-th point
+     * staggered between policies so that they do not hide each other, and
+     * the key entry from an empty plot (1/0) with line and marker. */
+    size_t step = ps->points >= 12 ? ps->points / 6 : 1;
     for (size_t i = 0; i < n_pol; i++) {
         pstyle st = style_of(pol[i]);
-        fprintf(f, "    data index %zu using 1:2 with linespoints lc rgb \"%s\" lw 2 dt %d pt %d ps 1.1",
-                i, st.color, st.dt, st.pt);
-        if (ps->time)
-            fprintf(f, " pi %zu", pi);
-        fprintf(f, " title ");
+        if (ps->time) {
+            size_t start = step > 1 ? (step / 2 + i * step / n_pol) % step : 0;
+            fprintf(f, "    data index %zu using 1:2 with lines lc rgb \"%s\" lw 2 dt %d notitle, \\\n", i,
+                    st.color, st.dt);
+            fprintf(f, "    data index %zu every %zu::%zu using 1:2 with points lc rgb \"%s\" pt %d ps 1.1 notitle, \\\n",
+                    i, step, start, st.color, st.pt);
+            fprintf(f, "    1/0 with linespoints lc rgb \"%s\" lw 2 dt %d pt %d ps 1.1 title ", st.color, st.dt, st.pt);
+        } else {
+            fprintf(f, "    data index %zu using 1:2 with linespoints lc rgb \"%s\" lw 2 dt %d pt %d ps 1.1 title ",
+                    i, st.color, st.dt, st.pt);
+        }
         gp_string(f, pol[i]);
         fprintf(f, "%s\n", i + 1 < n_pol ? ", \\" : "");
     }
-    fprintf(f, "set terminal pngcairo size %d,%d font \"Sans,11\" noenhanced background rgb \"white\"\n",
+    fprintf(f, "set terminal pngcairo size %d,%d font \"Sans,12\" noenhanced background rgb \"white\"\n",
             PLOT_W, PLOT_H);
-    fprintf(f, "set output pngfile\nreplot\nset output\n");
+    fprintf(f, "set title font \",14\"\nset output pngfile\nreplot\nset output\n");
     return afile_commit(&a, err, err_len);
 }
 
@@ -515,6 +559,17 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
         }
         ps->n_x = n_sweep;
         ps->logx = all_num && all_pos && hi >= 20 * lo;
+        if (all_num) { /* a margin of 4% of the axis on each side */
+            if (ps->logx) {
+                double q = pow(hi / lo, 0.04);
+                ps->xlo = lo / q, ps->xhi = hi * q;
+            } else if (hi > lo) {
+                ps->xlo = lo - 0.04 * (hi - lo), ps->xhi = hi + 0.04 * (hi - lo);
+            } else {
+                double h = lo != 0 ? 0.1 * fabs(lo) : 1.0;
+                ps->xlo = lo - h, ps->xhi = hi + h;
+            }
+        }
         if (!all_num) {
             ps->xtics_kind = 2;
             for (size_t s = 0; s < n_sweep; s++)
@@ -522,10 +577,11 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
         } else {
             /* ticks at the values unless two would crowd each other */
             double min_gap = INFINITY;
-            for (size_t s = 0; s + 1 < n_sweep; s++) {
-                double a = ps->logx ? log(ps->x[s]) : ps->x[s], b = ps->logx ? log(ps->x[s + 1]) : ps->x[s + 1];
-                min_gap = fmin(min_gap, fabs(b - a));
-            }
+            for (size_t s = 0; s < n_sweep; s++) /* the values may come in any order */
+                for (size_t t = s + 1; t < n_sweep; t++) {
+                    double a = ps->logx ? log(ps->x[s]) : ps->x[s], b = ps->logx ? log(ps->x[t]) : ps->x[t];
+                    min_gap = fmin(min_gap, fabs(b - a));
+                }
             double span = ps->logx ? log(hi) - log(lo) : hi - lo;
             ps->xtics_kind = n_sweep <= 16 && (n_sweep < 2 || min_gap >= span / 14) ? 1 : 0;
         }
@@ -561,6 +617,7 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
     fprintf(a.f, "# x mean ci95 low high\n");
     const char *pol[MAX_POLICIES];
     size_t n_pol = 0;
+    double ymin = INFINITY, ymax = -INFINITY;
     for (size_t i = 0; i < n_all; i++) {
         size_t written = 0;
         if (time) {
@@ -586,6 +643,8 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
                 metric_at(w, m, 0, 0, &mean, &ci);
                 if (!isfinite(mean))
                     continue;
+                ymin = fmin(ymin, mean);
+                ymax = fmax(ymax, mean);
                 if (!written)
                     fprintf(a.f, "%s# %s\n", n_pol ? "\n\n" : "", pol_all[i]);
                 fprintf(a.f, "%.10g %.10g %.10g %.10g %.10g\n", ps->x[s], mean, ci, mean - ci, mean + ci);
@@ -594,6 +653,15 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
         }
         if (written)
             pol[n_pol++] = pol_all[i];
+    }
+    /* Sweep plots whose means span a factor of 30 or more (one policy far
+     * above the rest) get a log y axis, so that the others stay readable;
+     * bands that reach below half the smallest mean are cut there. */
+    if (!time && ymin > 0 && ymax >= 30 * ymin) {
+        ps->logy = 1;
+        ps->ylo = ymin / 2;
+        size_t n = strlen(ps->ylabel);
+        snprintf(ps->ylabel + n, sizeof ps->ylabel - n, " (log scale)");
     }
     if (n_pol == 0) {
         afile_abort(&a);

@@ -45,6 +45,20 @@ static double row_ci(const result_row *w, metric m)
     return isfinite(c) ? c : 0.0;
 }
 
+/* Whether check c is made in reading r: A names a policy of reading r
+ * ("policy"), or names reading r itself ("policy/reading"). Checks about
+ * policies a reading does not run by design are not listed for it. */
+static int check_applies(const experiment *e, const check *c, size_t r)
+{
+    const char *slash = strchr(c->a, '/');
+    if (slash)
+        return !strcmp(slash + 1, e->reading[r]);
+    for (size_t i = 0; i < e->cfg[r].n_policies; i++)
+        if (!strcmp(e->cfg[r].policies[i], c->a))
+            return 1;
+    return 0;
+}
+
 verdict report_check(const experiment *e, const result_set *rs, const check *c, size_t r,
                      char *why, size_t why_len)
 {
@@ -58,9 +72,24 @@ verdict report_check(const experiment *e, const result_set *rs, const check *c, 
         const char *name[2] = { c->a, c->b };
         double *mv[2] = { ma, mb }, *cv[2] = { ca, cb };
         for (int k = 0; k < 2; k++) {
-            const result_row *w = find_row(rs, r, s, name[k]);
+            /* "policy/reading" names a policy of another reading (Last.FM
+             * compares CMLB and CLUB, each under its own protocol) */
+            char pol[64];
+            size_t rk = r;
+            snprintf(pol, sizeof pol, "%s", name[k]);
+            char *slash = strchr(pol, '/');
+            if (slash) {
+                *slash = '\0';
+                for (rk = 0; rk < e->n_readings && strcmp(e->reading[rk], slash + 1); rk++)
+                    ;
+                if (rk == e->n_readings) {
+                    snprintf(why, why_len, "no reading '%s'", slash + 1);
+                    return V_NOT_RUN;
+                }
+            }
+            const result_row *w = find_row(rs, rk, s, pol);
             if (!w) {
-                snprintf(why, why_len, "%s did not run in reading %s", name[k], e->reading[r]);
+                snprintf(why, why_len, "%s did not run in reading %s", pol, e->reading[rk]);
                 return V_NOT_RUN;
             }
             mv[k][s] = row_mean(w, e->metric);
@@ -92,26 +121,30 @@ static void md(FILE *f, const char *s)
     }
 }
 
-/* Inline code: backticks inside become quotes. */
-static void md_code(FILE *f, const char *s)
+/* Inline code: backticks inside become quotes; in a table cell (table = 1)
+ * '|' is escaped, as GitHub's tables require even inside code. */
+static void md_code(FILE *f, const char *s, int table)
 {
     fputc('`', f);
-    for (; *s; s++)
-        fputc(*s == '`' ? '\'' : *s == '\n' ? ' ' : *s == '|' ? '/' : *s, f);
+    for (; *s; s++) {
+        if (*s == '|' && table)
+            fputc('\\', f);
+        fputc(*s == '`' ? '\'' : *s == '\n' ? ' ' : *s, f);
+    }
     fputc('`', f);
 }
 
-static void check_label(FILE *f, const check *c)
+static void check_label(FILE *f, const check *c, int table)
 {
     char buf[160];
     check_format(c, buf, sizeof buf);
     if (c->text[0]) {
         md(f, c->text);
         fputs(" (", f);
-        md_code(f, buf);
+        md_code(f, buf, table);
         fputc(')', f);
     } else {
-        md_code(f, buf);
+        md_code(f, buf, table);
     }
 }
 
@@ -149,6 +182,26 @@ static const char *dump_get(const dump *d, const char *key, char *out, size_t le
     return out;
 }
 
+/* "SYMBOL = VALUE UNIT", or with the swept values in braces when `key` is
+ * the swept option: "N = {10, 30, 100} users". */
+static void item(FILE *f, const run_config *c, const char *sep, const char *key, const char *symbol,
+                 const char *value, const char *unit, int *shown_sweep)
+{
+    fprintf(f, "%s%s%s", sep, symbol, *symbol ? " = " : "");
+    if (c->n_sweep && !strcmp(c->sweep_key, key)) {
+        fputc('{', f);
+        for (size_t s = 0; s < c->n_sweep; s++) {
+            fputs(s ? ", " : "", f);
+            md(f, c->sweep_values[s]);
+        }
+        fputc('}', f);
+        *shown_sweep = 1;
+    } else {
+        md(f, value);
+    }
+    fprintf(f, "%s%s", *unit && *unit != ')' ? " " : "", unit);
+}
+
 /* One line describing the settings shared by the readings. */
 static void settings_line(FILE *f, const run_config *c)
 {
@@ -159,32 +212,51 @@ static void settings_line(FILE *f, const run_config *c)
         return;
     }
     char env[64], v[PATH_LEN];
+    int sw = 0;
     dump_get(&d, "env", env, sizeof env);
-    fprintf(f, "env %s", env);
+    item(f, c, "", "env", "env", env, "", &sw);
     if (!strcmp(env, "lastfm") || !strcmp(env, "logged")) {
-        fprintf(f, ", protocol %s", dump_get(&d, "protocol", v, sizeof v));
-        if (c->top_users)
-            fprintf(f, ", the %zu most active users", c->top_users);
+        item(f, c, ", ", "protocol", "protocol", dump_get(&d, "protocol", v, sizeof v), "", &sw);
+        snprintf(v, sizeof v, "%zu", c->top_users);
+        item(f, c, ", ", "top-users", "M", c->top_users ? v : "all", "most active users", &sw);
     } else {
-        fprintf(f, ", N = %zu users", c->sim.env.users);
-        if (!strcmp(env, "clustered"))
-            fprintf(f, " in L = %zu clusters (Zipf z = %g)", c->sim.env.clusters, c->sim.env.zipf);
-        else
-            fprintf(f, " (spread sigma_theta = %g)", c->sim.env.sigma_theta);
+        snprintf(v, sizeof v, "%zu", c->sim.env.users);
+        item(f, c, ", ", "users", "N", v, "users", &sw);
+        if (!strcmp(env, "clustered")) {
+            snprintf(v, sizeof v, "%zu", c->sim.env.clusters);
+            item(f, c, " in ", "clusters", "L", v, "clusters", &sw);
+            snprintf(v, sizeof v, "%g", c->sim.env.zipf);
+            item(f, c, ", ", "zipf", "Zipf z", v, "", &sw);
+        } else {
+            snprintf(v, sizeof v, "%g", c->sim.env.sigma_theta);
+            item(f, c, ", ", "sigma-theta", "spread sigma_theta", v, "", &sw);
+        }
     }
-    fprintf(f, ", d = %zu, K = %zu arms, T = %zu rounds, %zu repeats, noise sigma = %g", c->sim.env.dim,
-            c->sim.env.arms, c->sim.horizon, c->sim.repeats, c->sim.env.noise);
+    snprintf(v, sizeof v, "%zu", c->sim.env.dim);
+    item(f, c, ", ", "dim", "d", v, "", &sw);
+    snprintf(v, sizeof v, "%zu", c->sim.env.arms);
+    item(f, c, ", ", "arms", "K", v, "arms", &sw);
+    snprintf(v, sizeof v, "%zu", c->sim.horizon);
+    item(f, c, ", ", "horizon", "T", v, "rounds", &sw);
+    snprintf(v, sizeof v, "%zu", c->sim.repeats);
+    item(f, c, ", ", "repeats", "", v, "repeats", &sw);
+    snprintf(v, sizeof v, "%g", c->sim.env.noise);
+    item(f, c, ", ", "noise", "noise sigma", v, "", &sw);
     dump_get(&d, "width", v, sizeof v);
-    if (!strcmp(v, "fixed"))
-        fprintf(f, ", width fixed (alpha = %g)", c->sim.policy.learner.alpha);
-    else
-        fprintf(f, ", width %s (delta = %g, lambda = %g)", v, c->sim.policy.learner.delta,
-                c->sim.policy.learner.lambda);
+    item(f, c, ", ", "width", "width", v, "", &sw);
+    if (!strcmp(v, "fixed")) {
+        snprintf(v, sizeof v, "%g", c->sim.policy.learner.alpha);
+        item(f, c, " (", "alpha", "alpha", v, ")", &sw);
+    } else {
+        snprintf(v, sizeof v, "%g", c->sim.policy.learner.delta);
+        item(f, c, " (", "delta", "delta", v, "", &sw);
+        snprintf(v, sizeof v, "%g", c->sim.policy.learner.lambda);
+        item(f, c, ", ", "lambda", "lambda", v, ")", &sw);
+    }
     fprintf(f, ", seed %llu", (unsigned long long)c->sim.seed);
-    if (c->n_sweep) {
-        fprintf(f, "; swept: %s = ", c->sweep_key);
-        for (size_t s = 0; s < c->n_sweep; s++)
-            fprintf(f, "%s%s", s ? ", " : "", c->sweep_values[s]);
+    if (c->n_sweep && !sw) {
+        fputs("; swept: ", f);
+        item(f, c, "", c->sweep_key, c->sweep_key, "", "", &sw);
     }
     fputs("; policies ", f);
     for (size_t i = 0; i < c->n_policies; i++)
@@ -215,7 +287,7 @@ static void reading_diff(FILE *f, const run_config *b, const run_config *c)
                 fputs(shown++ ? ", " : "Settings of this reading: ", f);
                 char kv[NAME_LEN + PATH_LEN + 4];
                 snprintf(kv, sizeof kv, "%s = %s", key, vc);
-                md_code(f, kv);
+                md_code(f, kv, 0);
             }
         }
         p += n + (e != NULL);
@@ -392,7 +464,7 @@ static void reading_table(FILE *f, const figure_result *fr, size_t r)
             md(f, point_label(e, r, s));
             fputs(": ", f);
         }
-        md_code(f, rs->tuned[r][s]);
+        md_code(f, rs->tuned[r][s], 0);
     }
     if (tuned)
         fputs(".\n\n", f);
@@ -414,7 +486,7 @@ static void reading_table(FILE *f, const figure_result *fr, size_t r)
             fputs(":\n\n", f);
         }
         fprintf(f, "- %s: ", pol[i]);
-        md_code(f, w->info);
+        md_code(f, w->info, 0);
         fputc('\n', f);
     }
     if (info)
@@ -475,9 +547,11 @@ static void figure_section(FILE *f, const figure_result *fr, const char *report_
         for (size_t i = 0; i < e->n_checks; i++) {
             const check *c = &e->checks[i];
             char why[512];
+            if (!check_applies(e, c, r))
+                continue;
             verdict v = report_check(e, fr->rs, c, r, why, sizeof why);
             fprintf(f, "- **%s**: ", verdict_name(v));
-            check_label(f, c);
+            check_label(f, c, 0);
             fprintf(f, ". A = %s, B = %s: ", c->a, c->b);
             md(f, why);
             fputs(".\n", f);
@@ -510,7 +584,7 @@ static void summary(FILE *f, const figure_result *figs, size_t n)
             if (e->n_checks)
                 for (size_t k = 0; k < e->n_checks; k++) {
                     fputs(k ? "; " : "", f);
-                    check_label(f, &e->checks[k]);
+                    check_label(f, &e->checks[k], 1);
                 }
             else
                 md(f, e->cfg[0].claim);
@@ -528,10 +602,12 @@ static void summary(FILE *f, const figure_result *figs, size_t n)
         for (size_t k = 0; k < e->n_checks; k++)
             for (size_t r = 0; r < e->n_readings; r++) {
                 char why[512];
+                if (!check_applies(e, &e->checks[k], r))
+                    continue;
                 verdict v = report_check(e, fr->rs, &e->checks[k], r, why, sizeof why);
                 count[v]++;
                 fprintf(f, "| [%s](#%s) | ", fig_name(fr), a);
-                check_label(f, &e->checks[k]);
+                check_label(f, &e->checks[k], 1);
                 fputs(" | ", f);
                 md(f, e->reading[r]);
                 fprintf(f, " | **%s** |\n", verdict_name(v));
@@ -560,9 +636,9 @@ int report_write(const char *path, const figure_result *figs, size_t n, const re
     fputs("# colb: reproduction of the paper's experiments\n\n", f);
     fputs("| | |\n|---|---|\n", f);
     fputs("| command | ", f);
-    md_code(f, or_unknown(meta->command));
+    md_code(f, or_unknown(meta->command), 1);
     fprintf(f, " |\n| version | %s |\n| commit | ", or_unknown(meta->version));
-    md_code(f, or_unknown(meta->commit));
+    md_code(f, or_unknown(meta->commit), 1);
     fprintf(f, " |\n| date | %s |\n", or_unknown(meta->date));
     fprintf(f, "| mode | %s |\n", meta->quick ? "quick (reduced sizes: a smoke test of the claims, not a "
                                                 "faithful reproduction)"

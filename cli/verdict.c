@@ -50,7 +50,7 @@ static int read_name(const char **p, char *out, size_t len)
 {
     skip_blanks(p);
     size_t n = 0;
-    while (**p && strchr("abcdefghijklmnopqrstuvwxyz0123456789-_.", **p) && n + 1 < len) {
+    while (**p && strchr("abcdefghijklmnopqrstuvwxyz0123456789-_./", **p) && n + 1 < len) {
         /* a '-' followed by a blank is the gap operator, not part of a name */
         if (**p == '-' && ((*p)[1] == ' ' || (*p)[1] == '\t'))
             break;

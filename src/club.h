@@ -22,12 +22,26 @@ uint64_t colb__club_served(const colb_policy *p, size_t u);
 /* Number of edges left in the user graph. */
 uint64_t colb__club_edges(const colb_policy *p);
 
+/* 1 if the edge (u, v) is in the graph (0 also for bad arguments). */
+int colb__club_has_edge(const colb_policy *p, size_t u, size_t v);
+
+/* Run the edge scan of observe for user u now, with the constant alpha2
+ * (not necessarily the policy's), without deleting anything: out[0..return)
+ * receives, in increasing order, the neighbours l of u for which the rule
+ * ||w_u - w_l|| > CB(T_u) + CB(T_l) holds at the current estimates and
+ * counts. out holds N values; (size_t)-1 if out of memory. Exposed to test
+ * the blocked kernel against colb__club_edge_deleted: in the policy's own
+ * state every remaining edge passes at its own alpha2 (the endpoint served
+ * last tested it), so only another alpha2 finds failing edges. */
+size_t colb__club_scan(const colb_policy *p, size_t u, double alpha2, size_t *out);
+
 /* Recompute from scratch and compare with the incremental state: the graph
  * invariants (colb__club_graph_consistent) and, for every component, the
  * aggregate V = lambda I + sum_j (M_j - lambda I), its inverse, b, w and
  * ln det V rebuilt from the members by Cholesky. *max_rel receives the
  * largest normwise relative difference (max |diff| / max |fresh|) over all of
- * them. COLB_ESTATE if a graph invariant fails or a count differs,
+ * them. COLB_ESTATE if a graph invariant fails, a count differs, or the
+ * edge scan's copies (CB_j, the transposed w_j) differ from their sources,
  * COLB_EUNSUP in naive mode (the aggregates are rebuilt lazily there),
  * COLB_ENOMEM, COLB_ENUMERIC. */
 colb_status colb__club_check(const colb_policy *p, double *max_rel);

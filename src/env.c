@@ -18,35 +18,28 @@ void colb_env_params_default(colb_env_params *p)
     p->normalize = 0;
 }
 
-static colb_status bad(char *msg, size_t len, colb_status s, const char *what)
-{
-    if (msg && len)
-        snprintf(msg, len, "%s", what);
-    return s;
-}
-
 colb_status colb_env_params_check(const colb_env_params *p, char *msg, size_t msg_len)
 {
     if (msg && msg_len)
         msg[0] = '\0';
     if (!p)
-        return bad(msg, msg_len, COLB_EINVAL, "NULL environment parameters");
+        return colb__say(msg, msg_len, COLB_EINVAL, "NULL environment parameters");
     if (p->kind != COLB_ENV_CLUSTERED && p->kind != COLB_ENV_PERSONALIZED)
-        return bad(msg, msg_len, COLB_EINVAL, "env kind must be clustered or personalized");
+        return colb__say(msg, msg_len, COLB_EINVAL, "env kind must be clustered or personalized");
     if (p->users == 0 || p->users > ((size_t)1 << 31))
-        return bad(msg, msg_len, COLB_ERANGE, "users must be in [1, 2^31]");
+        return colb__say(msg, msg_len, COLB_ERANGE, "users must be in [1, 2^31]");
     if (p->dim == 0 || p->dim > 4096)
-        return bad(msg, msg_len, COLB_ERANGE, "dim must be in [1, 4096]");
+        return colb__say(msg, msg_len, COLB_ERANGE, "dim must be in [1, 4096]");
     if (p->arms == 0 || p->arms > 1000000)
-        return bad(msg, msg_len, COLB_ERANGE, "arms must be in [1, 10^6]");
+        return colb__say(msg, msg_len, COLB_ERANGE, "arms must be in [1, 10^6]");
     if (p->kind == COLB_ENV_CLUSTERED && (p->clusters == 0 || p->clusters > p->users))
-        return bad(msg, msg_len, COLB_ERANGE, "clusters must be in [1, users]");
+        return colb__say(msg, msg_len, COLB_ERANGE, "clusters must be in [1, users]");
     if (!isfinite(p->zipf) || p->zipf < 0.0 || p->zipf > 50.0)
-        return bad(msg, msg_len, COLB_ERANGE, "zipf must be in [0, 50]");
+        return colb__say(msg, msg_len, COLB_ERANGE, "zipf must be in [0, 50]");
     if (!isfinite(p->noise) || p->noise < 0.0)
-        return bad(msg, msg_len, COLB_ERANGE, "noise must be finite and >= 0");
+        return colb__say(msg, msg_len, COLB_ERANGE, "noise must be finite and >= 0");
     if (!isfinite(p->sigma_theta) || p->sigma_theta < 0.0)
-        return bad(msg, msg_len, COLB_ERANGE, "sigma_theta must be finite and >= 0");
+        return colb__say(msg, msg_len, COLB_ERANGE, "sigma_theta must be finite and >= 0");
     return COLB_OK;
 }
 

@@ -63,13 +63,6 @@ void colb_policy_params_default(colb_policy_params *p)
     p->pmlb_learner = COLB_PMLB_ALB_NORM;
 }
 
-static colb_status say(char *msg, size_t len, colb_status s, const char *fmt, const char *a)
-{
-    if (msg && len)
-        snprintf(msg, len, fmt, a);
-    return s;
-}
-
 colb_status colb_policy_params_check(const char *name, const colb_policy_params *p, char *msg,
                                      size_t msg_len)
 {
@@ -77,15 +70,15 @@ colb_status colb_policy_params_check(const char *name, const colb_policy_params 
         msg[0] = '\0';
     const colb__policy_vt *vt = find_policy(name);
     if (!vt)
-        return say(msg, msg_len, COLB_ENOTFOUND, "unknown policy '%s'", name ? name : "(null)");
+        return colb__say(msg, msg_len, COLB_ENOTFOUND, "unknown policy '%s'", name ? name : "(null)");
     if (!p)
-        return say(msg, msg_len, COLB_EINVAL, "%s: NULL parameters", name);
+        return colb__say(msg, msg_len, COLB_EINVAL, "%s: NULL parameters", name);
     if (p->users == 0)
-        return say(msg, msg_len, COLB_EINVAL, "%s: users must be >= 1", name);
+        return colb__say(msg, msg_len, COLB_EINVAL, "%s: users must be >= 1", name);
     if (p->dim == 0)
-        return say(msg, msg_len, COLB_EINVAL, "%s: dim must be >= 1", name);
+        return colb__say(msg, msg_len, COLB_EINVAL, "%s: dim must be >= 1", name);
     if (p->horizon == 0)
-        return say(msg, msg_len, COLB_EINVAL, "%s: horizon must be >= 1", name);
+        return colb__say(msg, msg_len, COLB_EINVAL, "%s: horizon must be >= 1", name);
     colb_status st = colb_learner_params_check(&p->learner);
     if (st != COLB_OK) {
         if (msg && msg_len)
@@ -107,7 +100,7 @@ colb_status colb_policy_create(const char *name, const colb_policy_params *pp, c
         return st;
     colb_policy *p = calloc(1, sizeof *p);
     if (!p)
-        return say(msg, msg_len, COLB_ENOMEM, "%s: out of memory", name);
+        return colb__say(msg, msg_len, COLB_ENOMEM, "%s: out of memory", name);
     p->vt = find_policy(name);
     p->pp = *pp;
     p->N = pp->users;
@@ -122,7 +115,7 @@ colb_status colb_policy_create(const char *name, const colb_policy_params *pp, c
     p->pp.true_cluster = p->labels;
     if (!p->chosen || !p->observed || (pp->true_cluster && !p->labels)) {
         colb_policy_free(p);
-        return say(msg, msg_len, COLB_ENOMEM, "%s: out of memory", name);
+        return colb__say(msg, msg_len, COLB_ENOMEM, "%s: out of memory", name);
     }
     for (size_t u = 0; u < p->N; u++)
         p->chosen[u] = COLB__NO_ARM;

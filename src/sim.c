@@ -200,22 +200,15 @@ void colb_sim_result_free(colb_sim_result *r)
     free(r);
 }
 
-static colb_status fail(char *msg, size_t len, colb_status s, const char *what)
-{
-    if (msg && len)
-        snprintf(msg, len, "%s", what);
-    return s;
-}
-
 colb_status colb_sim_run(const colb_sim_spec *s, colb_sim_result **out, char *msg, size_t msg_len)
 {
     if (!out)
         return COLB_EINVAL;
     *out = NULL;
     if (!s || !s->policies || s->n_policies == 0)
-        return fail(msg, msg_len, COLB_EINVAL, "no policies to run");
+        return colb__say(msg, msg_len, COLB_EINVAL, "no policies to run");
     if (s->horizon == 0 || s->repeats == 0)
-        return fail(msg, msg_len, COLB_EINVAL, "horizon and repeats must be >= 1");
+        return colb__say(msg, msg_len, COLB_EINVAL, "horizon and repeats must be >= 1");
     for (size_t i = 0; i < s->n_policies; i++) {
         /* validate names and parameters once, before any work */
         colb_policy_params pp = s->policy;
@@ -241,7 +234,7 @@ colb_status colb_sim_run(const colb_sim_spec *s, colb_sim_result **out, char *ms
     }
     colb_sim_result *res = calloc(1, sizeof *res);
     if (!res)
-        return fail(msg, msg_len, COLB_ENOMEM, "out of memory");
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
     res->P = s->n_policies;
     res->R = s->repeats;
     size_t cp = s->curve_points ? s->curve_points : 100;
@@ -258,7 +251,7 @@ colb_status colb_sim_run(const colb_sim_spec *s, colb_sim_result **out, char *ms
         free(c.status);
         free(c.msg);
         colb_sim_result_free(res);
-        return fail(msg, msg_len, COLB_ENOMEM, "out of memory");
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
     }
     for (size_t k = 0; k < res->K; k++) /* ceil((k+1) T / K): the last is T */
         res->point_round[k] = ((k + 1) * s->horizon + res->K - 1) / res->K;

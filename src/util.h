@@ -18,9 +18,6 @@
 #define COLB__PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define COLB__PRINTF(a, b)
-/* One step of SplitMix64 (Steele, Lea, Flood 2014) on state *x (rng.c). */
-uint64_t colb__splitmix64(uint64_t *x);
-
 #endif
 
 /* Write a formatted message into `buf` (COLB__ERRLEN bytes) and return `s`,
@@ -31,6 +28,20 @@ static inline COLB__PRINTF(3, 4) colb_status colb__err(char *buf, colb_status s,
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(buf, COLB__ERRLEN, fmt, ap);
+        va_end(ap);
+    }
+    return s;
+}
+
+/* Write a formatted reason into msg (len bytes; msg may be NULL) and return
+ * `s`: the error path of calls that report through a caller's buffer. */
+static inline COLB__PRINTF(4, 5) colb_status colb__say(char *msg, size_t len, colb_status s,
+                                                       const char *fmt, ...)
+{
+    if (msg && len) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, len, fmt, ap);
         va_end(ap);
     }
     return s;

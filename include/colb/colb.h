@@ -17,6 +17,7 @@
 #include "colb/sim.h"
 #include "colb/tune.h"
 #include "colb/cluster.h"
+#include "colb/dataset.h"
 
 #define COLB_VERSION_STRING "0.1.0"
 

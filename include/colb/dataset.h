@@ -128,6 +128,12 @@ typedef enum colb_lastfm_positives {
 typedef struct colb_lastfm_params {
     size_t dim;                      /* number of principal components; default 25 */
     uint64_t seed;                   /* seed of the randomized SVD; default 1 */
+    size_t oversample;               /* SVD oversampling p in [0, 1000]; default 25 */
+    size_t power_iters;              /* SVD power iterations q in [0, 1000]; default 20.
+                                        The TF-IDF spectrum is flat (sigma_25/sigma_26 =
+                                        1.012), so p = 10, q = 4 leaves errors of 1e-2 in
+                                        the singular values; the defaults give 1e-10
+                                        (docs/data.md). */
     colb_lastfm_positives positives; /* default COLB_LASTFM_LISTENED */
 } colb_lastfm_params;
 

@@ -1,0 +1,712 @@
+/* test_cli_report.c - claims as checks (verdict.c), the verdicts of a
+ * hand-built result set (report_check), report.md (report_write) and the
+ * gnuplot figures (plot_figure): skipped without gnuplot, one clear error
+ * line when gnuplot fails, non-empty SVG and PNG files with the real one. */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "plot.h"
+#include "report.h"
+#include "run.h"
+#include "verdict.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *b = malloc((size_t)n + 1);
+    size_t got = fread(b, 1, (size_t)n, f);
+    b[got] = '\0';
+    fclose(f);
+    if (len)
+        *len = got;
+    return b;
+}
+
+static void make_tmpdir(char *out, size_t len)
+{
+    snprintf(out, len, "/tmp/colb-test-report-XXXXXX");
+    assert_non_null(mkdtemp(out));
+}
+
+static void remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    char p[2048];
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+            snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+            struct stat st;
+            if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+                remove_tree(p);
+            else
+                remove(p);
+        }
+    closedir(d);
+    rmdir(dir);
+}
+
+/* Number of files in dir whose name ends with `suffix`. */
+static int count_suffix(const char *dir, const char *suffix)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *de;
+    size_t k = strlen(suffix);
+    while ((de = readdir(d))) {
+        size_t m = strlen(de->d_name);
+        n += m >= k && !strcmp(de->d_name + m - k, suffix);
+    }
+    closedir(d);
+    return n;
+}
+
+static int has_line_count(const char *s, int want)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n == want;
+}
+
+#define assert_contains(hay, needle)                                                 \
+    do {                                                                              \
+        if (!strstr((hay), (needle)))                                                 \
+            fail_msg("expected to find '%s' in:\n%.3000s", (needle), (hay));           \
+    } while (0)
+
+/* ---- check_parse --------------------------------------------------------- */
+
+static void test_parse_good(void **state)
+{
+    (void)state;
+    check c;
+    char err[512];
+    assert_int_equal(check_parse("cmlb < linucb-ind | CMLB beats LinUCB-Ind", &c, err, sizeof err), 0);
+    assert_int_equal(c.op, OP_LESS);
+    assert_string_equal(c.a, "cmlb");
+    assert_string_equal(c.b, "linucb-ind");
+    assert_string_equal(c.text, "CMLB beats LinUCB-Ind");
+
+    assert_int_equal(check_parse("cmlb<club", &c, err, sizeof err), 0);
+    assert_int_equal(c.op, OP_LESS);
+    assert_string_equal(c.b, "club");
+    assert_string_equal(c.text, "");
+
+    assert_int_equal(check_parse("  pmlb ~ club|competitive", &c, err, sizeof err), 0);
+    assert_int_equal(c.op, OP_SIMILAR);
+    assert_string_equal(c.a, "pmlb");
+    assert_string_equal(c.text, "competitive");
+
+    assert_int_equal(check_parse("cmlb < linucb-ind @last | at large N", &c, err, sizeof err), 0);
+    assert_int_equal(c.op, OP_LESS_AT_LAST);
+    assert_string_equal(c.b, "linucb-ind");
+
+    assert_int_equal(check_parse("linucb-ind - cmlb decreasing | gap closes", &c, err, sizeof err), 0);
+    assert_int_equal(c.op, OP_GAP_DECREASING);
+    assert_string_equal(c.a, "linucb-ind");
+    assert_string_equal(c.b, "cmlb");
+
+    assert_int_equal(check_parse("a\t<\tb\t@last", &c, err, sizeof err), 0); /* tabs are blanks */
+    assert_int_equal(c.op, OP_LESS_AT_LAST);
+
+    /* format and parse again give the same check */
+    static const char *const specs[] = { "cmlb < club", "cmlb ~ club", "x - y decreasing" };
+    for (size_t i = 0; i < 3; i++) {
+        check c1, c2;
+        char buf[160];
+        assert_int_equal(check_parse(specs[i], &c1, err, sizeof err), 0);
+        check_format(&c1, buf, sizeof buf);
+        assert_int_equal(check_parse(buf, &c2, err, sizeof err), 0);
+        assert_int_equal(c1.op, c2.op);
+        assert_string_equal(c1.a, c2.a);
+        assert_string_equal(c1.b, c2.b);
+    }
+}
+
+static void test_parse_bad(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "", "| only text", "cmlb", "cmlb <", "cmlb > club", "cmlb = club", "CMLB < club",
+        "cmlb < club extra", "cmlb ~ club @last", "cmlb < club @lastx", "cmlb - club",
+        "cmlb - club decreasingly", "cmlb-club decreasing", "< club", "cmlb << club",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        check c;
+        char err[512] = "";
+        if (check_parse(bad[i], &c, err, sizeof err) != -1)
+            fail_msg("check_parse accepted '%s'", bad[i]);
+        if (!strstr(err, "check:") || !has_line_count(err, 0))
+            fail_msg("'%s': error '%s' is not one line starting with 'check:'", bad[i], err);
+    }
+}
+
+/* ---- check_eval ---------------------------------------------------------- */
+
+static verdict eval(const char *spec, const double *ma, const double *ca, const double *mb,
+                    const double *cb, size_t n)
+{
+    check c;
+    char err[256], why[512];
+    assert_int_equal(check_parse(spec, &c, err, sizeof err), 0);
+    why[0] = '\0';
+    verdict v = check_eval(&c, ma, ca, mb, cb, n, why, sizeof why);
+    if (!why[0])
+        fail_msg("check_eval('%s') gave no reason", spec);
+    return v;
+}
+
+static void test_eval_less(void **state)
+{
+    (void)state;
+    /* below everywhere, significantly at 2 of 3 > half */
+    {
+        double ma[] = { 1, 1, 1 }, ca[] = { .1, .1, .5 }, mb[] = { 2, 2, 1.2 }, cb[] = { .1, .1, .1 };
+        assert_int_equal(eval("a < b", ma, ca, mb, cb, 3), V_SUPPORTED);
+    }
+    /* below everywhere, significantly at exactly half (1 of 2): inconclusive */
+    {
+        double ma[] = { 1, 1 }, ca[] = { .1, .5 }, mb[] = { 2, 1.2 }, cb[] = { .1, .1 };
+        assert_int_equal(eval("a < b", ma, ca, mb, cb, 2), V_INCONCLUSIVE);
+    }
+    /* touching intervals are not significant: mA + cA == mB - cB */
+    {
+        double ma[] = { 1 }, ca[] = { .5 }, mb[] = { 2 }, cb[] = { .5 };
+        assert_int_equal(eval("a < b", ma, ca, mb, cb, 1), V_INCONCLUSIVE);
+        double cb2[] = { .25 };
+        assert_int_equal(eval("a < b", ma, ca, mb, cb2, 1), V_SUPPORTED);
+    }
+    /* significantly above at one point, below at the others: not supported */
+    {
+        double ma[] = { 1, 1, 1, 3 }, ca[] = { .1, .1, .1, .1 }, mb[] = { 2, 2, 2, 2 }, cb[] = { .1, .1, .1, .1 };
+        assert_int_equal(eval("a < b", ma, ca, mb, cb, 4), V_NOT_SUPPORTED);
+    }
+    /* above (not significantly) at exactly half of the points: not supported */
+    {
+        double ma[] = { 1, 1, 2.1, 2.1 }, ca[] = { .1, .1, 1, 1 }, mb[] = { 2, 2, 2, 2 }, cb[] = { .1, .1, .1, .1 };
+        assert_int_equal(eval("a < b", ma, ca, mb, cb, 4), V_NOT_SUPPORTED);
+    }
+    /* above (not significantly) at 1 of 3: inconclusive */
+    {
+        double ma[] = { 1, 1, 2.1 }, ca[] = { .1, .1, 1 }, mb[] = { 2, 2, 2 }, cb[] = { .1, .1, .1 };
+        assert_int_equal(eval("a < b", ma, ca, mb, cb, 3), V_INCONCLUSIVE);
+    }
+    /* ties count as "not below" */
+    {
+        double ma[] = { 2 }, ca[] = { 0 }, mb[] = { 2 }, cb[] = { 0 };
+        assert_int_equal(eval("a < b", ma, ca, mb, cb, 1), V_NOT_SUPPORTED);
+    }
+    /* no points, and NaN numbers: not run */
+    {
+        double ma[] = { NAN, 1 }, ca[] = { .1, .1 }, mb[] = { 2, 2 }, cb[] = { .1, .1 };
+        assert_int_equal(eval("a < b", ma, ca, mb, cb, 0), V_NOT_RUN);
+        assert_int_equal(eval("a < b", ma, ca, mb, cb, 2), V_NOT_RUN);
+        double ma2[] = { 1, 1 }, cb2[] = { .1, INFINITY };
+        assert_int_equal(eval("a < b", ma2, ca, mb, cb2, 2), V_NOT_RUN);
+    }
+}
+
+static void test_eval_less_at_last(void **state)
+{
+    (void)state;
+    /* A is worse at the first points, significantly better at the last */
+    double ma[] = { 5, 5, 1 }, ca[] = { .1, .1, .1 }, mb[] = { 2, 2, 2 }, cb[] = { .1, .1, .1 };
+    assert_int_equal(eval("a < b @last", ma, ca, mb, cb, 3), V_SUPPORTED);
+    assert_int_equal(eval("a < b", ma, ca, mb, cb, 3), V_NOT_SUPPORTED);
+    /* below at the last point but not significantly */
+    double ma2[] = { 1, 1, 1.9 }, ca2[] = { .1, .1, .3 };
+    assert_int_equal(eval("a < b @last", ma2, ca2, mb, cb, 3), V_INCONCLUSIVE);
+    /* above at the last point */
+    double ma3[] = { 1, 1, 2.05 }, ca3[] = { .1, .1, .3 };
+    assert_int_equal(eval("a < b @last", ma3, ca3, mb, cb, 3), V_NOT_SUPPORTED);
+}
+
+static void test_eval_similar(void **state)
+{
+    (void)state;
+    double mb[] = { 100, 100 }, cb[] = { 1, 1 };
+    /* exactly 10% above B with separate intervals: within, supported */
+    {
+        double ma[] = { 110, 100 }, ca[] = { 1, 1 };
+        assert_int_equal(eval("a ~ b", ma, ca, mb, cb, 2), V_SUPPORTED);
+    }
+    /* far above but the intervals overlap: supported */
+    {
+        double ma[] = { 150, 100 }, ca[] = { 60, 1 };
+        assert_int_equal(eval("a ~ b", ma, ca, mb, cb, 2), V_SUPPORTED);
+    }
+    /* much better is never a failure of "competitive" */
+    {
+        double ma[] = { 10, 20 }, ca[] = { 1, 1 };
+        assert_int_equal(eval("a ~ b", ma, ca, mb, cb, 2), V_SUPPORTED);
+    }
+    /* whole interval above 110% of B's upper end: not supported */
+    {
+        double ma[] = { 100, 125 }, ca[] = { 1, 1 }; /* 124 > 1.1 * 101 = 111.1 */
+        assert_int_equal(eval("a ~ b", ma, ca, mb, cb, 2), V_NOT_SUPPORTED);
+    }
+    /* more than 10% above in the mean, separate intervals, but the excess
+     * over 10% is not significant: inconclusive */
+    {
+        double ma[] = { 100, 112 }, ca[] = { 1, 5 }; /* 107 > 101 but 107 < 111.1 */
+        assert_int_equal(eval("a ~ b", ma, ca, mb, cb, 2), V_INCONCLUSIVE);
+    }
+    /* boundary of "not supported": mA - cA == 1.1 (mB + cB) is not above */
+    {
+        double ma[] = { 100, 112.1 }, ca[] = { 1, 1 }, mb2[] = { 100, 100 }, cb2[] = { 1, 1 };
+        /* 111.1 vs 1.1 * 101 = 111.1 (up to rounding): not strictly above */
+        verdict v = eval("a ~ b", ma, ca, mb2, cb2, 2);
+        assert_true(v == V_INCONCLUSIVE || v == V_NOT_SUPPORTED);
+        double ma2[] = { 100, 112.2 };
+        assert_int_equal(eval("a ~ b", ma2, ca, mb2, cb2, 2), V_NOT_SUPPORTED);
+        double ma3[] = { 100, 112.0 };
+        assert_int_equal(eval("a ~ b", ma3, ca, mb2, cb2, 2), V_INCONCLUSIVE);
+    }
+}
+
+static void test_eval_gap(void **state)
+{
+    (void)state;
+    double mb[] = { 1, 1, 1 }, cb[] = { .1, .1, .1 };
+    /* gap 4 -> 1 with small CIs: supported */
+    {
+        double ma[] = { 5, 3, 2 }, ca[] = { .1, .1, .1 };
+        assert_int_equal(eval("a - b decreasing", ma, ca, mb, cb, 3), V_SUPPORTED);
+    }
+    /* gap 1 -> 4: not supported */
+    {
+        double ma[] = { 2, 3, 5 }, ca[] = { .1, .1, .1 };
+        assert_int_equal(eval("a - b decreasing", ma, ca, mb, cb, 3), V_NOT_SUPPORTED);
+    }
+    /* gap shrinks, but less than the combined half-widths: inconclusive */
+    {
+        double ma[] = { 3, 3, 2.5 }, ca[] = { 1, 1, 1 };
+        assert_int_equal(eval("a - b decreasing", ma, ca, mb, cb, 3), V_INCONCLUSIVE);
+    }
+    /* one point is not enough */
+    {
+        double ma[] = { 5 }, ca[] = { .1 };
+        assert_int_equal(eval("a - b decreasing", ma, ca, mb, cb, 1), V_INCONCLUSIVE);
+    }
+    /* boundary: half-widths sqrt(0.3^2 + 0.4^2) = 0.5 each; gaps 2 -> 1 touch */
+    {
+        double ma[] = { 3, 2 }, ca[] = { .3, .3 }, mb2[] = { 1, 1 }, cb2[] = { .4, .4 };
+        assert_int_equal(eval("a - b decreasing", ma, ca, mb2, cb2, 2), V_INCONCLUSIVE);
+        double ma2[] = { 3, 1.9 };
+        assert_int_equal(eval("a - b decreasing", ma2, ca, mb2, cb2, 2), V_SUPPORTED);
+    }
+    assert_string_equal(verdict_name(V_SUPPORTED), "supported");
+    assert_string_equal(verdict_name(V_NOT_SUPPORTED), "not supported");
+    assert_string_equal(verdict_name(V_INCONCLUSIVE), "inconclusive");
+    assert_string_equal(verdict_name(V_NOT_RUN), "not run");
+}
+
+/* ---- a hand-built result set --------------------------------------------- */
+
+static void set(run_config *c, const char *k, const char *v)
+{
+    char err[512];
+    if (config_set(c, k, v, err, sizeof err))
+        fail_msg("config_set(%s, %s): %s", k, v, err);
+}
+
+static void add_check(experiment *e, const char *spec)
+{
+    char err[512];
+    if (check_parse(spec, &e->checks[e->n_checks], err, sizeof err))
+        fail_msg("%s", err);
+    e->n_checks++;
+}
+
+/* An experiment with readings r0 (and r1), policies oracle, cmlb,
+ * linucb-ind, random, and `sweep` (may be NULL). */
+static experiment *make_experiment(const char *fig, const char *sweep, size_t readings)
+{
+    experiment *e = calloc(1, sizeof *e);
+    assert_non_null(e);
+    config_default(&e->base);
+    set(&e->base, "policies", "oracle,cmlb,linucb-ind,random");
+    set(&e->base, "horizon", "200");
+    set(&e->base, "repeats", "5");
+    set(&e->base, "title", "Regret vs users (test)");
+    set(&e->base, "claim", "CMLB beats LinUCB-Ind | and more");
+    if (sweep)
+        set(&e->base, "sweep", sweep);
+    snprintf(e->figure, sizeof e->figure, "%s", fig);
+    e->n_readings = readings;
+    for (size_t r = 0; r < readings; r++) {
+        e->cfg[r] = e->base;
+        snprintf(e->reading[r], NAME_LEN, "r%zu", r);
+    }
+    if (readings > 1) {
+        set(&e->cfg[1], "noise", "0.5");
+        snprintf(e->reading_note[1], sizeof e->reading_note[1], "noisier rewards");
+    }
+    return e;
+}
+
+static void add_row(result_set *rs, size_t r, size_t s, const char *policy, double mean, double ci,
+                    double ratio, size_t K, size_t T)
+{
+    if (rs->n_rows == rs->cap) {
+        rs->cap = rs->cap ? 2 * rs->cap : 16;
+        rs->rows = realloc(rs->rows, rs->cap * sizeof *rs->rows);
+        assert_non_null(rs->rows);
+    }
+    result_row *w = &rs->rows[rs->n_rows++];
+    memset(w, 0, sizeof *w);
+    w->reading = r;
+    w->sweep = s;
+    snprintf(w->policy, NAME_LEN, "%s", policy);
+    w->repeats = 5;
+    w->mean = mean;
+    w->ci = ci;
+    w->has_ratio = !isnan(ratio);
+    w->ratio_mean = ratio;
+    w->ratio_ci = isnan(ratio) ? NAN : 0.02;
+    w->wall = 0.25;
+    snprintf(w->info, sizeof w->info, "%s", !strcmp(policy, "cmlb") ? "T_explore=40 clusters=4" : "");
+    w->points = K;
+    w->round = malloc(K * sizeof(size_t));
+    w->cmean = malloc(4 * K * sizeof(double));
+    assert_non_null(w->round);
+    assert_non_null(w->cmean);
+    w->cci = w->cmean + K;
+    w->rmean = w->cmean + 2 * K;
+    w->rci = w->cmean + 3 * K;
+    for (size_t k = 0; k < K; k++) {
+        double frac = (double)(k + 1) / (double)K;
+        w->round[k] = (size_t)(frac * (double)T);
+        w->cmean[k] = mean * sqrt(frac);
+        w->cci[k] = ci * sqrt(frac);
+        w->rmean[k] = isnan(ratio) ? NAN : ratio;
+        w->rci[k] = isnan(ratio) ? NAN : 0.02;
+    }
+}
+
+/* Reading 0: cmlb significantly below linucb-ind at every point.
+ * Reading 1: cmlb significantly above linucb-ind at the last point. */
+static void fill(result_set *rs, const experiment *e, size_t K)
+{
+    memset(rs, 0, sizeof *rs);
+    rs->e = e;
+    rs->wall = 3.5;
+    size_t n = e->cfg[0].n_sweep ? e->cfg[0].n_sweep : 1;
+    for (size_t r = 0; r < e->n_readings; r++)
+        for (size_t s = 0; s < n; s++) {
+            double x = (double)(s + 1);
+            add_row(rs, r, s, "oracle", 1.0 * x, 0.1, 0.1, K, 200);
+            double cm = r == 0 ? 3.0 * x : (s + 1 == n ? 9.0 * x : 3.0 * x);
+            add_row(rs, r, s, "cmlb", cm, 0.2, cm / (10.0 * x), K, 200);
+            add_row(rs, r, s, "linucb-ind", 6.0 * x, 0.3, 0.6, K, 200);
+            add_row(rs, r, s, "random", 10.0 * x, 0.5, 1.0, K, 200);
+        }
+    snprintf(rs->tuned[0][0], sizeof rs->tuned[0][0], "club-alpha=0.5,club-alpha2=1");
+}
+
+static void test_report_check(void **state)
+{
+    (void)state;
+    experiment *e = make_experiment("figt", "users=10,20,50", 2);
+    add_check(e, "cmlb < linucb-ind | CMLB beats LinUCB-Ind");
+    add_check(e, "cmlb < club | CMLB beats CLUB");
+    add_check(e, "oracle < cmlb @last");
+    result_set rs;
+    fill(&rs, e, 5);
+    char why[512];
+    assert_int_equal(report_check(e, &rs, &e->checks[0], 0, why, sizeof why), V_SUPPORTED);
+    assert_int_equal(report_check(e, &rs, &e->checks[0], 1, why, sizeof why), V_NOT_SUPPORTED);
+    assert_int_equal(report_check(e, &rs, &e->checks[1], 0, why, sizeof why), V_NOT_RUN);
+    assert_contains(why, "club");
+    assert_int_equal(report_check(e, &rs, &e->checks[2], 1, why, sizeof why), V_SUPPORTED);
+    assert_int_equal(report_check(e, NULL, &e->checks[0], 0, why, sizeof why), V_NOT_RUN);
+    assert_int_equal(report_check(e, &rs, &e->checks[0], 5, why, sizeof why), V_NOT_RUN);
+
+    /* the ratio metric: cmlb/random 0.3 vs linucb-ind 0.6 in reading 0 */
+    e->metric = METRIC_RATIO;
+    assert_int_equal(report_check(e, &rs, &e->checks[0], 0, why, sizeof why), V_SUPPORTED);
+    /* without a random policy there is no ratio: not run */
+    for (size_t i = 0; i < rs.n_rows; i++)
+        rs.rows[i].ratio_mean = rs.rows[i].ratio_ci = NAN;
+    assert_int_equal(report_check(e, &rs, &e->checks[0], 0, why, sizeof why), V_NOT_RUN);
+    assert_contains(why, "random");
+    result_set_free(&rs);
+    free(e);
+}
+
+static void test_report_write(void **state)
+{
+    (void)state;
+    char dir[64], path[256];
+    make_tmpdir(dir, sizeof dir);
+    experiment *e = make_experiment("figt", "users=10,20,50", 2);
+    add_check(e, "cmlb < linucb-ind | CMLB beats LinUCB-Ind");
+    add_check(e, "cmlb ~ oracle | CMLB is competitive with the oracle");
+    experiment *e2 = make_experiment("figskip", NULL, 1);
+    add_check(e2, "cmlb < club | CMLB beats CLUB");
+    result_set rs;
+    fill(&rs, e, 4);
+    figure_result figs[2] = {
+        { .e = e, .rs = &rs, .dir = "figt", .plots = PLOT_SKIPPED },
+        { .e = e2, .rs = NULL, .dir = "figskip", .skipped = 1, .skip_reason = "the Last.FM data set is missing" },
+    };
+    report_meta meta = { .command = "colb reproduce --quick", .commit = "abc1234", .version = "0.1.0",
+                         .date = "2024-01-02T03:04:05Z", .quick = 1, .wall = 12.5 };
+    char err[512];
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    assert_int_equal(report_write(path, figs, 2, &meta, err, sizeof err), 0);
+    char *text = slurp(path, NULL);
+    assert_non_null(text);
+    assert_contains(text, "`colb reproduce --quick`");
+    assert_contains(text, "abc1234");
+    assert_contains(text, "quick");
+    assert_contains(text, "| figure | claim | reading | verdict |");
+    assert_contains(text, "CMLB beats LinUCB-Ind (`cmlb < linucb-ind`) | r0 | **supported** |");
+    assert_contains(text, "CMLB beats LinUCB-Ind (`cmlb < linucb-ind`) | r1 | **not supported** |");
+    /* cmlb is 3x the oracle: significantly more than 10% worse */
+    assert_contains(text, "(`cmlb ~ oracle`) | r0 | **not supported** |");
+    assert_contains(text, "not run: the Last.FM data set is missing");
+    assert_contains(text, "In all: 1 supported, 3 not supported, 0 inconclusive, 1 not run.");
+    /* per figure: claim, table of mean +- ci, settings, notes, tuned, info */
+    assert_contains(text, "CMLB beats LinUCB-Ind \\| and more");
+    assert_contains(text, "| users | oracle | cmlb | linucb-ind | random |");
+    assert_contains(text, "| 10 | 1 ± 0.1 | **3 ± 0.2** | 6 ± 0.3 | 10 ± 0.5 |");
+    assert_contains(text, "noisier rewards");
+    assert_contains(text, "env = clustered, N = {10, 20, 50} users in L = 4 clusters");
+    assert_contains(text, "T = 200 rounds, 5 repeats, noise sigma = 0.1, width = oful (delta = 0.4, lambda = 1)");
+    assert_contains(text, "`noise = 0.5");
+    assert_contains(text, "club-alpha=0.5,club-alpha2=1");
+    assert_contains(text, "T_explore=40 clusters=4");
+    assert_contains(text, "gnuplot was not found");
+    assert_contains(text, "- **supported**: CMLB beats LinUCB-Ind");
+    assert_contains(text, "**Not run:** the Last.FM data set is missing");
+    assert_contains(text, "[summary.csv](figt/summary.csv)");
+    assert_null(strstr(text, "![")); /* no plots were drawn */
+    free(text);
+    /* no temporary file left behind */
+    assert_int_equal(count_suffix(dir, ".md"), 1);
+    assert_int_equal(count_suffix(dir, ".tmp"), 0);
+
+    /* an unwritable path fails with a message */
+    err[0] = '\0';
+    assert_int_not_equal(report_write("/nonexistent-dir/report.md", figs, 2, &meta, err, sizeof err), 0);
+    assert_true(err[0] != '\0');
+    result_set_free(&rs);
+    free(e);
+    free(e2);
+    remove_tree(dir);
+}
+
+/* ---- plots ------------------------------------------------------------------ */
+
+static int gnuplot_on_path(void)
+{
+    const char *path = getenv("PATH");
+    char p[2048];
+    for (const char *s = path ? path : ""; s && *s;) {
+        const char *c = strchr(s, ':');
+        size_t n = c ? (size_t)(c - s) : strlen(s);
+        snprintf(p, sizeof p, "%.*s/gnuplot", (int)n, s);
+        if (access(p, X_OK) == 0)
+            return 1;
+        s = c ? c + 1 : NULL;
+    }
+    return 0;
+}
+
+static void test_plot_skipped(void **state)
+{
+    (void)state;
+    char dir[64], err[512] = "";
+    make_tmpdir(dir, sizeof dir);
+    experiment *e = make_experiment("figt", "users=10,20,50", 1);
+    result_set rs;
+    fill(&rs, e, 4);
+    setenv("COLB_GNUPLOT", "/nonexistent/bin/gnuplot", 1);
+    assert_int_equal(plot_figure(&rs, METRIC_REGRET, dir, "figt", err, sizeof err), PLOT_SKIPPED);
+    assert_int_equal(plot_figure(&rs, METRIC_REGRET, dir, "figt", err, sizeof err), PLOT_SKIPPED);
+    unsetenv("COLB_GNUPLOT");
+    assert_int_equal(count_suffix(dir, ".png"), 0);
+    assert_int_equal(count_suffix(dir, ".svg"), 0);
+    result_set_free(&rs);
+    free(e);
+    remove_tree(dir);
+}
+
+/* A "gnuplot" that fails like the real one: one clear error line, no images. */
+static void test_plot_gnuplot_fails(void **state)
+{
+    (void)state;
+    char dir[64], fake[128], err[1024] = "";
+    make_tmpdir(dir, sizeof dir);
+    snprintf(fake, sizeof fake, "%s/fake-gnuplot", dir);
+    FILE *f = fopen(fake, "w");
+    assert_non_null(f);
+    fputs("#!/bin/sh\necho 'plot data index 0 using 1:2' >&2\necho '     ^' >&2\n"
+          "echo '\"x.gp\" line 3: undefined variable: foo' >&2\necho 'closing remark' >&2\n"
+          "echo '' >&2\nexit 1\n", f);
+    fclose(f);
+    chmod(fake, 0755);
+    experiment *e = make_experiment("figt", "users=10,20,50", 1);
+    result_set rs;
+    fill(&rs, e, 4);
+    setenv("COLB_GNUPLOT", fake, 1);
+    int rc = plot_figure(&rs, METRIC_REGRET, dir, "figt", err, sizeof err);
+    unsetenv("COLB_GNUPLOT");
+    assert_int_equal(rc, -1);
+    assert_contains(err, "undefined variable: foo");
+    assert_contains(err, "gnuplot failed");
+    assert_null(strchr(err, '\n'));
+    assert_int_equal(count_suffix(dir, ".png"), 0);
+    assert_int_equal(count_suffix(dir, ".svg"), 0);
+    /* the script and data stay for the reader */
+    assert_int_equal(count_suffix(dir, ".gp"), 1);
+    assert_int_equal(count_suffix(dir, ".dat"), 1);
+    result_set_free(&rs);
+    free(e);
+    remove_tree(dir);
+}
+
+static void assert_png(const char *path)
+{
+    size_t n = 0;
+    char *b = slurp(path, &n);
+    if (!b)
+        fail_msg("%s was not written", path);
+    if (n < 100 || memcmp(b, "\x89PNG\r\n\x1a\n", 8) != 0)
+        fail_msg("%s is not a PNG (%zu bytes)", path, n);
+    free(b);
+}
+
+static void assert_svg(const char *path)
+{
+    size_t n = 0;
+    char *b = slurp(path, &n);
+    if (!b)
+        fail_msg("%s was not written", path);
+    if (n < 100 || !strstr(b, "<svg"))
+        fail_msg("%s is not an SVG (%zu bytes)", path, n);
+    free(b);
+}
+
+static void test_plot_gnuplot(void **state)
+{
+    (void)state;
+    unsetenv("COLB_GNUPLOT");
+    if (!gnuplot_on_path())
+        skip();
+    char dir[64], sub[128], p[256], err[1024] = "";
+    make_tmpdir(dir, sizeof dir);
+    snprintf(sub, sizeof sub, "%s/figt", dir);
+    assert_int_equal(mkdir(sub, 0777), 0);
+    experiment *e = make_experiment("figt", "users=10,20,50,100,200", 2);
+    result_set rs;
+    fill(&rs, e, 50);
+    int rc = plot_figure(&rs, METRIC_REGRET, sub, "figt", err, sizeof err);
+    if (rc != 4)
+        fail_msg("plot_figure returned %d (%s)", rc, err);
+    static const char *const names[] = { "figt-r0-sweep", "figt-r0-time", "figt-r1-sweep", "figt-r1-time" };
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s/%s.png", sub, names[i]);
+        assert_png(p);
+        snprintf(p, sizeof p, "%s/%s.svg", sub, names[i]);
+        assert_svg(p);
+        snprintf(p, sizeof p, "%s/%s.gp", sub, names[i]);
+        assert_int_equal(access(p, R_OK), 0);
+        snprintf(p, sizeof p, "%s/%s.dat", sub, names[i]);
+        char *dat = slurp(p, NULL);
+        assert_non_null(dat);
+        assert_contains(dat, "# linucb-ind");
+        free(dat);
+    }
+    /* the sweep plot uses a log x axis (200 / 10 >= 20) with ticks at the values */
+    snprintf(p, sizeof p, "%s/figt-r0-sweep.gp", sub);
+    char *gp = slurp(p, NULL);
+    assert_contains(gp, "set logscale x");
+    assert_contains(gp, "set xtics (10, 20, 50, 100, 200)");
+    assert_contains(gp, "#0072B2"); /* cmlb's colour */
+    /* the means span 1 ... 50: a log y axis */
+    assert_contains(gp, "set logscale y");
+    free(gp);
+    assert_int_equal(count_suffix(sub, ".tmp"), 0);
+
+    /* the report links the plots relative to itself */
+    figure_result fr = { .e = e, .rs = &rs, .dir = "figt", .plots = rc };
+    snprintf(p, sizeof p, "%s/report.md", dir);
+    assert_int_equal(report_write(p, &fr, 1, NULL, err, sizeof err), 0);
+    char *text = slurp(p, NULL);
+    assert_contains(text, "(figt/figt-r0-sweep.png)");
+    assert_contains(text, "(figt/figt-r1-time.svg)");
+    free(text);
+    result_set_free(&rs);
+    free(e);
+
+    /* no sweep: only the plot over rounds; the ratio metric */
+    e = make_experiment("fig one", NULL, 1);
+    set(&e->cfg[0], "title", "A long title that would not fit on one line of a plot nine hundred pixels wide");
+    fill(&rs, e, 20);
+    rc = plot_figure(&rs, METRIC_RATIO, sub, "fig one", err, sizeof err);
+    if (rc != 1)
+        fail_msg("plot_figure returned %d (%s)", rc, err);
+    snprintf(p, sizeof p, "%s/fig_one-r0-time.png", sub);
+    assert_png(p);
+    snprintf(p, sizeof p, "%s/fig_one-r0-time.gp", sub);
+    gp = slurp(p, NULL);
+    assert_contains(gp, "set title \"A long title that would not fit on one line\\nof a plot");
+    assert_contains(gp, "set yrange [0:*]");
+    free(gp);
+    result_set_free(&rs);
+    free(e);
+
+    /* a sweep over words: the values become tick labels */
+    e = make_experiment("figw", "width=oful,fixed", 1);
+    fill(&rs, e, 10);
+    rc = plot_figure(&rs, METRIC_REGRET, sub, "figw", err, sizeof err);
+    if (rc != 2)
+        fail_msg("plot_figure returned %d (%s)", rc, err);
+    snprintf(p, sizeof p, "%s/figw-r0-sweep.png", sub);
+    assert_png(p);
+    snprintf(p, sizeof p, "%s/figw-r0-sweep.gp", sub);
+    gp = slurp(p, NULL);
+    assert_contains(gp, "set xtics (\"oful\" 0, \"fixed\" 1)");
+    assert_null(strstr(gp, "logscale")); /* means 1 ... 20, words on x */
+    free(gp);
+    result_set_free(&rs);
+    free(e);
+    if (!getenv("COLB_KEEP_PLOTS"))
+        remove_tree(dir);
+    else
+        fprintf(stderr, "plots kept in %s\n", dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_good),
+        cmocka_unit_test(test_parse_bad),
+        cmocka_unit_test(test_eval_less),
+        cmocka_unit_test(test_eval_less_at_last),
+        cmocka_unit_test(test_eval_similar),
+        cmocka_unit_test(test_eval_gap),
+        cmocka_unit_test(test_report_check),
+        cmocka_unit_test(test_report_write),
+        cmocka_unit_test(test_plot_skipped),
+        cmocka_unit_test(test_plot_gnuplot_fails),
+        cmocka_unit_test(test_plot_gnuplot),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

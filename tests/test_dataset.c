@@ -1,0 +1,590 @@
+/* test_dataset.c - colb_dataset (creation, accessors, top users), the
+ * general text loader (good files in several dialects, every malformed case
+ * with its exact line number, missing files), the writer (round trip, bit
+ * for bit), and the logged-data environment's two protocols. */
+#include "testutil.h"
+
+#include <float.h>
+#include <unistd.h>
+
+#include "colb/dataset.h"
+
+/* ---- temporary files ------------------------------------------------------ */
+
+static char tmpdir[256];
+
+static int setup_dir(void **state)
+{
+    (void)state;
+    const char *t = getenv("TMPDIR");
+    snprintf(tmpdir, sizeof tmpdir, "%s/colb-dataset-XXXXXX", t && *t ? t : "/tmp");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static const char *const made[] = { "f.tsv", "p.tsv", "f.csv", "p.csv", "w_f.tsv", "w_p.tsv",
+                                    "x_f", "x_p" };
+
+static int teardown_dir(void **state)
+{
+    (void)state;
+    char path[512];
+    for (size_t i = 0; i < sizeof made / sizeof *made; i++) {
+        snprintf(path, sizeof path, "%s/%s", tmpdir, made[i]);
+        unlink(path);
+    }
+    return rmdir(tmpdir);
+}
+
+/* Write `text` to tmpdir/name (a name of made[]); returns the path, in a
+ * static buffer of that name. */
+static const char *put(const char *name, const char *text)
+{
+    static char paths[sizeof made / sizeof *made][512];
+    size_t i = 0;
+    while (i < sizeof made / sizeof *made && strcmp(made[i], name) != 0)
+        i++;
+    assert_true(i < sizeof made / sizeof *made);
+    char *p = paths[i];
+    snprintf(p, 512, "%s/%s", tmpdir, name);
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return p;
+}
+
+/* ---- creation and accessors ---------------------------------------------- */
+
+static void test_create_and_access(void **state)
+{
+    (void)state;
+    const uint64_t items[] = { 100, 7, 42 };
+    const double x[] = { 1, 2, 3, 4, 5, 6 };
+    const uint64_t users[] = { 9, 3 };
+    const size_t ptr[] = { 0, 4, 4 };
+    const size_t pos[] = { 2, 0, 2, 1 }; /* unsorted, with a duplicate */
+    colb_dataset *ds;
+    char msg[256];
+    assert_ok(colb_dataset_create(3, 2, items, x, 2, users, ptr, pos, &ds, msg, sizeof msg));
+    assert_int_equal(colb_dataset_items(ds), 3);
+    assert_int_equal(colb_dataset_users(ds), 2);
+    assert_int_equal(colb_dataset_dim(ds), 2);
+    assert_int_equal(colb_dataset_n_positives(ds), 3);
+    assert_memory_equal(colb_dataset_features(ds), x, sizeof x);
+    const size_t *it;
+    assert_int_equal(colb_dataset_positives(ds, 0, &it), 3);
+    assert_int_equal(it[0], 0);
+    assert_int_equal(it[1], 1);
+    assert_int_equal(it[2], 2);
+    assert_int_equal(colb_dataset_positives(ds, 1, NULL), 0);
+    assert_int_equal(colb_dataset_positives(ds, 2, &it), 0);
+    assert_null(it);
+    assert_true(colb_dataset_is_positive(ds, 0, 1));
+    assert_false(colb_dataset_is_positive(ds, 1, 1));
+    assert_false(colb_dataset_is_positive(ds, 0, 3));
+    assert_false(colb_dataset_is_positive(ds, 5, 0));
+    assert_true(colb_dataset_item_id(ds, 1) == 7);
+    assert_true(colb_dataset_item_id(ds, 3) == UINT64_MAX);
+    assert_true(colb_dataset_user_id(ds, 1) == 3);
+    size_t idx;
+    assert_ok(colb_dataset_item_index(ds, 42, &idx));
+    assert_int_equal(idx, 2);
+    assert_status(colb_dataset_item_index(ds, 43, &idx), COLB_ENOTFOUND);
+    assert_ok(colb_dataset_user_index(ds, 9, &idx));
+    assert_int_equal(idx, 0);
+    assert_status(colb_dataset_user_index(ds, 4, &idx), COLB_ENOTFOUND);
+    colb_dataset_free(ds);
+    colb_dataset_free(NULL);
+}
+
+static void test_create_rejects(void **state)
+{
+    (void)state;
+    const uint64_t items[] = { 1, 2, 1 };
+    double x[] = { 1, 2, 3 };
+    const uint64_t users[] = { 5, 5 };
+    const size_t ptr[] = { 0, 1, 1 };
+    const size_t pos[] = { 3 };
+    const size_t ok_pos[] = { 0 };
+    colb_dataset *ds = (colb_dataset *)1;
+    char msg[256];
+    assert_status(colb_dataset_create(3, 1, items, x, 1, users, ptr, ok_pos, &ds, msg, sizeof msg),
+                  COLB_EINVAL);
+    assert_null(ds);
+    assert_non_null(strstr(msg, "duplicate item id 1"));
+    assert_status(colb_dataset_create(2, 1, items, x, 2, users, ptr, ok_pos, &ds, msg, sizeof msg),
+                  COLB_EINVAL);
+    assert_non_null(strstr(msg, "duplicate user id 5"));
+    assert_status(colb_dataset_create(3, 1, items + 1, x, 1, users, ptr, pos, &ds, msg, sizeof msg),
+                  COLB_EINVAL);
+    assert_non_null(strstr(msg, "pos_items[0] = 3"));
+    x[1] = NAN;
+    assert_status(colb_dataset_create(2, 1, items, x, 1, users, ptr, ok_pos, &ds, msg, sizeof msg),
+                  COLB_ENONFIN);
+    x[1] = 2;
+    assert_status(colb_dataset_create(0, 1, items, x, 1, users, ptr, ok_pos, &ds, msg, sizeof msg),
+                  COLB_EINVAL);
+    const size_t bad_ptr[] = { 1, 1 };
+    assert_status(colb_dataset_create(2, 1, items, x, 1, users, bad_ptr, ok_pos, &ds, msg,
+                                      sizeof msg),
+                  COLB_EINVAL);
+}
+
+static void test_top_users(void **state)
+{
+    (void)state;
+    const uint64_t items[] = { 1, 2, 3, 4 };
+    const double x[] = { 0, 1, 2, 3 };
+    /* counts: id 50 -> 2, id 10 -> 3, id 30 -> 2, id 20 -> 1 */
+    const uint64_t users[] = { 50, 10, 30, 20 };
+    const size_t ptr[] = { 0, 2, 5, 7, 8 };
+    const size_t pos[] = { 0, 1, 0, 1, 2, 2, 3, 3 };
+    colb_dataset *ds, *top;
+    assert_ok(colb_dataset_create(4, 1, items, x, 4, users, ptr, pos, &ds, NULL, 0));
+    assert_ok(colb_dataset_top_users(ds, 3, &top));
+    assert_int_equal(colb_dataset_users(top), 3);
+    assert_true(colb_dataset_user_id(top, 0) == 10);
+    assert_true(colb_dataset_user_id(top, 1) == 30); /* tie with 50: lower id first */
+    assert_true(colb_dataset_user_id(top, 2) == 50);
+    assert_int_equal(colb_dataset_positives(top, 0, NULL), 3);
+    assert_true(colb_dataset_is_positive(top, 1, 3));
+    assert_int_equal(colb_dataset_items(top), 4);
+    colb_dataset_free(top);
+    assert_status(colb_dataset_top_users(ds, 0, &top), COLB_ERANGE);
+    assert_status(colb_dataset_top_users(ds, 5, &top), COLB_ERANGE);
+    assert_ok(colb_dataset_top_users(ds, 4, &top));
+    colb_dataset_free(top);
+    colb_dataset_free(ds);
+}
+
+/* ---- the loader: good files ------------------------------------------------- */
+
+static void test_load_tab_header_crlf(void **state)
+{
+    (void)state;
+    const char *f = put("f.tsv", "# features of three items\r\n"
+                                 "item\tx\ty\r\n"
+                                 "\r\n"
+                                 "10\t0.5\t-1\r\n"
+                                 "3\t 2.5e-3 \t1e2\r\n"
+                                 "   \t\r\n"
+                                 "77\t-0\t0x1p-2\r\n");
+    const char *p = put("p.csv", "user,item\n"
+                                 "900,77\n"
+                                 "5,10\n"
+                                 "900,3\n"
+                                 "# comment\n"
+                                 "900,77\n" /* duplicate: merged */
+                                 "5, 77");  /* no final newline */
+    colb_dataset *ds;
+    char msg[256];
+    colb_status s = colb_dataset_load(f, p, &ds, msg, sizeof msg);
+    if (s != COLB_OK)
+        fail_msg("load: %s", msg);
+    assert_int_equal(colb_dataset_items(ds), 3);
+    assert_int_equal(colb_dataset_dim(ds), 2);
+    assert_int_equal(colb_dataset_users(ds), 2);
+    assert_int_equal(colb_dataset_n_positives(ds), 4);
+    assert_true(colb_dataset_item_id(ds, 0) == 10);
+    assert_true(colb_dataset_item_id(ds, 1) == 3);
+    assert_true(colb_dataset_item_id(ds, 2) == 77);
+    const double *x = colb_dataset_features(ds);
+    const double want[] = { 0.5, -1, 2.5e-3, 100, -0.0, 0.25 };
+    assert_memory_equal(x, want, sizeof want); /* -0 kept bit for bit */
+    assert_true(colb_dataset_user_id(ds, 0) == 5); /* users by increasing id */
+    assert_true(colb_dataset_user_id(ds, 1) == 900);
+    const size_t *it;
+    assert_int_equal(colb_dataset_positives(ds, 0, &it), 2);
+    assert_int_equal(it[0], 0);
+    assert_int_equal(it[1], 2);
+    assert_int_equal(colb_dataset_positives(ds, 1, &it), 2);
+    assert_int_equal(it[0], 1);
+    assert_int_equal(it[1], 2);
+    colb_dataset_free(ds);
+}
+
+static void test_load_comma_no_header(void **state)
+{
+    (void)state;
+    const char *f = put("f.csv", "18446744073709551615,1,2,3\n0,4,5,6\n");
+    const char *p = put("p.tsv", "1\t0\n2\t18446744073709551615\n");
+    colb_dataset *ds;
+    char msg[256];
+    colb_status s = colb_dataset_load(f, p, &ds, msg, sizeof msg);
+    if (s != COLB_OK)
+        fail_msg("load: %s", msg);
+    assert_int_equal(colb_dataset_dim(ds), 3);
+    assert_true(colb_dataset_item_id(ds, 0) == UINT64_MAX);
+    assert_true(colb_dataset_is_positive(ds, 1, 0));
+    assert_true(colb_dataset_is_positive(ds, 0, 1));
+    colb_dataset_free(ds);
+}
+
+/* ---- the loader: malformed files, one per case ------------------------------- */
+
+/* Load and check the status and that msg starts with "PATH:LINE: " and
+ * contains `what`. */
+static void expect_error(const char *f, const char *p, colb_status want, const char *bad_path,
+                         int line, const char *what)
+{
+    colb_dataset *ds = (colb_dataset *)1;
+    char msg[512], prefix[600];
+    colb_status s = colb_dataset_load(f, p, &ds, msg, sizeof msg);
+    if (s != want)
+        fail_msg("status %s, expected %s (msg: %s)", colb_status_name(s), colb_status_name(want),
+                 msg);
+    assert_null(ds);
+    if (line > 0)
+        snprintf(prefix, sizeof prefix, "%s:%d: ", bad_path, line);
+    else
+        snprintf(prefix, sizeof prefix, "%s", bad_path);
+    if (strncmp(msg, prefix, strlen(prefix)) != 0 && !(line <= 0 && strstr(msg, prefix)))
+        fail_msg("message '%s' does not start with '%s'", msg, prefix);
+    if (!strstr(msg, what))
+        fail_msg("message '%s' does not mention '%s'", msg, what);
+}
+
+static void test_load_malformed_features(void **state)
+{
+    (void)state;
+    const char *p = put("p.tsv", "1\t1\n");
+    const char *f;
+    f = put("f.tsv", "id\ta\tb\n1\t1\t2\n2\t3\n");
+    expect_error(f, p, COLB_EPARSE, f, 3, "expected 3 tab-separated fields");
+    f = put("f.tsv", "1\t1\t2\n2\t3\t4\t5\n");
+    expect_error(f, p, COLB_EPARSE, f, 2, "found 4");
+    f = put("f.tsv", "1\t1\t2\n\n# x\n2\t3\tabc\n");
+    expect_error(f, p, COLB_EPARSE, f, 4, "expected a number in field 3");
+    f = put("f.tsv", "1\t1\t2\n2\tnan\t1\n");
+    expect_error(f, p, COLB_EPARSE, f, 2, "finite number in field 2");
+    f = put("f.tsv", "1\t1\t2\n2\t1\t-Inf\n");
+    expect_error(f, p, COLB_EPARSE, f, 2, "finite number in field 3");
+    f = put("f.tsv", "1\t1\t1e999\n");
+    expect_error(f, p, COLB_EPARSE, f, 1, "finite number");
+    f = put("f.tsv", "1\t1\t2\n2\t1\t\n");
+    expect_error(f, p, COLB_EPARSE, f, 2, "expected a number in field 3");
+    f = put("f.tsv", "1\t1\t2\n2\t1 2\t3\n");
+    expect_error(f, p, COLB_EPARSE, f, 2, "expected a number in field 2");
+    f = put("f.tsv", "h\n1\t1\t2\n7\t0\t0\n3\t0\t0\n7\t1\t1\n");
+    expect_error(f, p, COLB_EPARSE, f, 5, "found 7 again (first on line 3)");
+    f = put("f.tsv", "1\t1\nabc\t2\n");
+    expect_error(f, p, COLB_EPARSE, f, 2, "non-negative integer item id");
+    f = put("f.tsv", "1\t1\n-2\t2\n");
+    expect_error(f, p, COLB_EPARSE, f, 2, "non-negative integer item id");
+    f = put("f.tsv", "1\t1\n18446744073709551616\t2\n");
+    expect_error(f, p, COLB_EPARSE, f, 2, "non-negative integer item id");
+    f = put("f.tsv", "id\n1\n2\n");
+    expect_error(f, p, COLB_EPARSE, f, 2, "d = 0");
+    f = put("f.tsv", "");
+    expect_error(f, p, COLB_EPARSE, f, 1, "at least one data line");
+    f = put("f.tsv", "id\tx\n# nothing\n\n");
+    expect_error(f, p, COLB_EPARSE, f, 3, "at least one data line");
+    f = put("f.csv", "1,2,3\r\n4,5\r\n");
+    expect_error(f, p, COLB_EPARSE, f, 2, "expected 3 comma-separated fields");
+}
+
+static void test_load_malformed_positives(void **state)
+{
+    (void)state;
+    const char *f = put("f.tsv", "10\t1\n20\t2\n");
+    const char *p;
+    p = put("p.tsv", "user\titem\n1\t10\n2\t30\n");
+    expect_error(f, p, COLB_EPARSE, p, 3, "unknown id 30");
+    p = put("p.tsv", "1\t10\n2\t10\t5\n");
+    expect_error(f, p, COLB_EPARSE, p, 2, "expected 2 tab-separated fields");
+    p = put("p.tsv", "1\t10\nx\t10\n");
+    expect_error(f, p, COLB_EPARSE, p, 2, "integer user id");
+    p = put("p.tsv", "1\t10\n1\t1.5\n");
+    expect_error(f, p, COLB_EPARSE, p, 2, "integer item id");
+    p = put("p.tsv", "1\n");
+    expect_error(f, p, COLB_EPARSE, p, 1, "found 1");
+    p = put("p.tsv", "user\titem\n");
+    expect_error(f, p, COLB_EPARSE, p, 1, "at least one data line");
+}
+
+static void test_load_missing_files(void **state)
+{
+    (void)state;
+    const char *f = put("f.tsv", "10\t1\n");
+    const char *p = put("p.tsv", "1\t10\n");
+    char missing[600];
+    snprintf(missing, sizeof missing, "%s/no-such-file.tsv", tmpdir);
+    expect_error(missing, p, COLB_EIO, missing, 0, "No such file or directory");
+    expect_error(f, missing, COLB_EIO, missing, 0, "No such file or directory");
+    colb_dataset *ds;
+    assert_status(colb_dataset_load(NULL, p, &ds, NULL, 0), COLB_EINVAL);
+    assert_status(colb_dataset_load(f, p, NULL, NULL, 0), COLB_EINVAL);
+}
+
+/* ---- writer: round trip ------------------------------------------------ */
+
+static void test_write_round_trip(void **state)
+{
+    (void)state;
+    const uint64_t items[] = { 5, 1000000000000ULL, 0 };
+    const double x[] = { 1.0 / 3.0, -0.0, 1e-310, DBL_MAX, -DBL_MIN, 2.718281828459045 };
+    const uint64_t users[] = { 8, 2 };
+    const size_t ptr[] = { 0, 2, 3 };
+    const size_t pos[] = { 2, 0, 1 };
+    colb_dataset *a, *b;
+    char msg[256];
+    assert_ok(colb_dataset_create(3, 2, items, x, 2, users, ptr, pos, &a, NULL, 0));
+    char fp[600], pp[600];
+    snprintf(fp, sizeof fp, "%s/w_f.tsv", tmpdir);
+    snprintf(pp, sizeof pp, "%s/w_p.tsv", tmpdir);
+    colb_status s = colb_dataset_write(a, fp, pp, msg, sizeof msg);
+    if (s != COLB_OK)
+        fail_msg("write: %s", msg);
+    s = colb_dataset_load(fp, pp, &b, msg, sizeof msg);
+    if (s != COLB_OK)
+        fail_msg("reload: %s", msg);
+    assert_int_equal(colb_dataset_items(b), 3);
+    assert_memory_equal(colb_dataset_features(a), colb_dataset_features(b), sizeof x);
+    for (size_t i = 0; i < 3; i++)
+        assert_true(colb_dataset_item_id(a, i) == colb_dataset_item_id(b, i));
+    /* users come back by increasing id: 2 then 8 */
+    assert_true(colb_dataset_user_id(b, 0) == 2);
+    assert_true(colb_dataset_user_id(b, 1) == 8);
+    for (size_t u = 0; u < 2; u++) {
+        size_t ua;
+        assert_ok(colb_dataset_user_index(a, colb_dataset_user_id(b, u), &ua));
+        const size_t *pa, *pb;
+        size_t na = colb_dataset_positives(a, ua, &pa), nb = colb_dataset_positives(b, u, &pb);
+        assert_int_equal(na, nb);
+        assert_memory_equal(pa, pb, na * sizeof(size_t));
+    }
+    colb_dataset_free(b);
+    /* a directory that does not exist: EIO naming the file, nothing left */
+    char bad[600];
+    snprintf(bad, sizeof bad, "%s/no/such/dir/f.tsv", tmpdir);
+    assert_status(colb_dataset_write(a, bad, pp, msg, sizeof msg), COLB_EIO);
+    assert_non_null(strstr(msg, bad));
+    colb_dataset_free(a);
+}
+
+/* ---- the logged-data environment ----------------------------------------- */
+
+enum { NI = 40, DD = 3, NU = 5 };
+
+static colb_dataset *env_dataset(void)
+{
+    static uint64_t items[NI];
+    static double x[NI * DD];
+    for (int i = 0; i < NI; i++) {
+        items[i] = 1000 + 3 * (uint64_t)i;
+        for (int j = 0; j < DD; j++)
+            x[i * DD + j] = i + 0.1 * j;
+    }
+    const uint64_t users[NU] = { 1, 2, 3, 4, 5 };
+    /* user 0: 1 positive; 1: 3; 2: none; 3: 10; 4: every item */
+    static size_t pos[1 + 3 + 10 + NI];
+    size_t n = 0, ptr[NU + 1];
+    ptr[0] = 0;
+    pos[n++] = 17;
+    ptr[1] = n;
+    pos[n++] = 0;
+    pos[n++] = 39;
+    pos[n++] = 20;
+    ptr[2] = n;
+    ptr[3] = n;
+    for (int i = 0; i < 10; i++)
+        pos[n++] = (size_t)(4 * i);
+    ptr[4] = n;
+    for (int i = 0; i < NI; i++)
+        pos[n++] = (size_t)i;
+    ptr[5] = n;
+    colb_dataset *ds;
+    assert_ok(colb_dataset_create(NI, DD, items, x, NU, users, ptr, pos, &ds, NULL, 0));
+    return ds;
+}
+
+static void check_round(colb_env *e, const colb_dataset *ds, size_t K, int shared)
+{
+    const double *c0 = colb_env_contexts(e, 0);
+    for (size_t u = 0; u < NU; u++) {
+        const size_t *it = colb_env_logged_items(e, u);
+        assert_non_null(it);
+        const double *c = colb_env_contexts(e, u);
+        if (shared)
+            assert_ptr_equal(c, c0);
+        int best = 0;
+        for (size_t k = 0; k < K; k++) {
+            assert_true(it[k] < NI);
+            for (size_t j = 0; j < k; j++)
+                assert_true(it[j] != it[k]); /* distinct */
+            assert_memory_equal(c + k * DD, colb_dataset_features(ds) + it[k] * DD,
+                                DD * sizeof(double));
+            best |= colb_dataset_is_positive(ds, u, it[k]);
+        }
+        for (size_t k = 0; k < K; k++) {
+            double r = colb_env_reward(e, u, k);
+            assert_true(r == (double)colb_dataset_is_positive(ds, u, it[k]));
+            assert_true(colb_env_regret(e, u, k) == (double)best - r);
+        }
+        if (!shared && colb_dataset_positives(ds, u, NULL) > 0)
+            assert_true(best); /* the CLUB protocol always shows a positive */
+    }
+}
+
+static void test_env_shared(void **state)
+{
+    (void)state;
+    colb_dataset *ds = env_dataset();
+    colb_env *e;
+    char msg[256];
+    assert_ok(colb_env_create_logged(ds, COLB_LOGGED_SHARED, 7, 42, &e, msg, sizeof msg));
+    assert_int_equal(colb_env_users(e), NU);
+    assert_int_equal(colb_env_dim(e), DD);
+    assert_int_equal(colb_env_arms(e), 7);
+    assert_int_equal(colb_env_shared_contexts(e), 1);
+    assert_null(colb_env_contexts(e, 0)); /* before the first round */
+    assert_true(isnan(colb_env_reward(e, 0, 0)));
+    assert_null(colb_env_logged_items(e, 0));
+    double theta[DD];
+    assert_status(colb_env_theta(e, 0, theta), COLB_EUNSUP);
+    long hits[NI] = { 0 };
+    const int rounds = 4000;
+    for (int t = 0; t < rounds; t++) {
+        assert_ok(colb_env_next_round(e));
+        const size_t *it = colb_env_logged_items(e, 0);
+        for (size_t u = 1; u < NU; u++)
+            assert_memory_equal(colb_env_logged_items(e, u), it, 7 * sizeof(size_t));
+        if (t < 50)
+            check_round(e, ds, 7, 1);
+        for (int k = 0; k < 7; k++)
+            hits[it[k]]++;
+    }
+    /* each item is shown with probability 7/40: 700 of 4000, sd 24; 5 sd */
+    for (int i = 0; i < NI; i++)
+        assert_true(labs(hits[i] - 700) < 5 * 24);
+    assert_null(colb_env_logged_items(e, NU));
+    colb_env_free(e);
+    colb_dataset_free(ds);
+}
+
+static void test_env_per_user(void **state)
+{
+    (void)state;
+    colb_dataset *ds = env_dataset();
+    colb_env *e;
+    assert_ok(colb_env_create_logged(ds, COLB_LOGGED_PER_USER, 6, 7, &e, NULL, 0));
+    assert_int_equal(colb_env_shared_contexts(e), 0);
+    long slot[6] = { 0 }, hits17 = 0, other[NI] = { 0 };
+    const int rounds = 3000;
+    for (int t = 0; t < rounds; t++) {
+        assert_ok(colb_env_next_round(e));
+        if (t < 50)
+            check_round(e, ds, 6, 0);
+        /* user 0's only positive (item 17) is in a uniform slot */
+        const size_t *it = colb_env_logged_items(e, 0);
+        int seen = 0;
+        for (int k = 0; k < 6; k++)
+            if (it[k] == 17) {
+                slot[k]++;
+                seen++;
+            } else {
+                other[it[k]]++;
+            }
+        assert_int_equal(seen, 1);
+        hits17 += seen;
+        /* contexts differ between users (per-user draws) */
+        if (t == 0)
+            assert_ptr_not_equal(colb_env_contexts(e, 0), colb_env_contexts(e, 1));
+    }
+    assert_int_equal(hits17, rounds);
+    for (int k = 0; k < 6; k++) /* 500 each, sd 20.4 */
+        assert_true(labs(slot[k] - 500) < 5 * 21);
+    /* the 5 other items are uniform over the 39 others: 3000*5/39 = 384.6, sd 18.4 */
+    for (int i = 0; i < NI; i++)
+        if (i != 17)
+            assert_true(fabs(other[i] - 384.6) < 5 * 18.4);
+    colb_env_free(e);
+    colb_dataset_free(ds);
+}
+
+static void test_env_same_seed_same_rounds(void **state)
+{
+    (void)state;
+    colb_dataset *ds = env_dataset();
+    for (int proto = 0; proto < 2; proto++) {
+        colb_env *a, *b, *c;
+        assert_ok(colb_env_create_logged(ds, (colb_logged_protocol)proto, 5, 11, &a, NULL, 0));
+        assert_ok(colb_env_create_logged(ds, (colb_logged_protocol)proto, 5, 11, &b, NULL, 0));
+        assert_ok(colb_env_create_logged(ds, (colb_logged_protocol)proto, 5, 12, &c, NULL, 0));
+        int differ = 0;
+        for (int t = 0; t < 100; t++) {
+            assert_ok(colb_env_next_round(a));
+            assert_ok(colb_env_next_round(b));
+            assert_ok(colb_env_next_round(c));
+            /* b's contexts are read in another order: no influence */
+            for (size_t u = NU; u-- > 0;)
+                (void)colb_env_contexts(b, u);
+            for (size_t u = 0; u < NU; u++) {
+                assert_memory_equal(colb_env_logged_items(a, u), colb_env_logged_items(b, u),
+                                    5 * sizeof(size_t));
+                assert_memory_equal(colb_env_contexts(a, u), colb_env_contexts(b, u),
+                                    5 * DD * sizeof(double));
+                differ |= memcmp(colb_env_logged_items(a, u), colb_env_logged_items(c, u),
+                                 5 * sizeof(size_t)) != 0;
+            }
+        }
+        assert_true(differ);
+        colb_env_free(a);
+        colb_env_free(b);
+        colb_env_free(c);
+    }
+    colb_dataset_free(ds);
+}
+
+static void test_env_edge_cases(void **state)
+{
+    (void)state;
+    colb_dataset *ds = env_dataset();
+    colb_env *e;
+    char msg[256];
+    assert_status(colb_env_create_logged(ds, COLB_LOGGED_SHARED, 0, 1, &e, msg, sizeof msg),
+                  COLB_ERANGE);
+    assert_status(colb_env_create_logged(ds, COLB_LOGGED_SHARED, NI + 1, 1, &e, msg, sizeof msg),
+                  COLB_ERANGE);
+    assert_non_null(strstr(msg, "n_items = 40"));
+    assert_status(colb_env_create_logged(NULL, COLB_LOGGED_SHARED, 3, 1, &e, msg, sizeof msg),
+                  COLB_EINVAL);
+    assert_status(colb_env_create_logged(ds, (colb_logged_protocol)7, 3, 1, &e, msg, sizeof msg),
+                  COLB_EINVAL);
+    /* K = n_items: every item, once, each round; K = 1 per user: the positive */
+    assert_ok(colb_env_create_logged(ds, COLB_LOGGED_PER_USER, NI, 3, &e, NULL, 0));
+    for (int t = 0; t < 5; t++) {
+        assert_ok(colb_env_next_round(e));
+        check_round(e, ds, NI, 0);
+    }
+    colb_env_free(e);
+    assert_ok(colb_env_create_logged(ds, COLB_LOGGED_PER_USER, 1, 3, &e, NULL, 0));
+    for (int t = 0; t < 20; t++) {
+        assert_ok(colb_env_next_round(e));
+        assert_true(colb_env_reward(e, 0, 0) == 1.0);
+        assert_true(colb_env_regret(e, 0, 0) == 0.0);
+        assert_true(colb_env_reward(e, 2, 0) == 0.0); /* user without positives */
+    }
+    colb_env_free(e);
+    colb_dataset_free(ds);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_create_and_access),
+        cmocka_unit_test(test_create_rejects),
+        cmocka_unit_test(test_top_users),
+        cmocka_unit_test(test_load_tab_header_crlf),
+        cmocka_unit_test(test_load_comma_no_header),
+        cmocka_unit_test(test_load_malformed_features),
+        cmocka_unit_test(test_load_malformed_positives),
+        cmocka_unit_test(test_load_missing_files),
+        cmocka_unit_test(test_write_round_trip),
+        cmocka_unit_test(test_env_shared),
+        cmocka_unit_test(test_env_per_user),
+        cmocka_unit_test(test_env_same_seed_same_rounds),
+        cmocka_unit_test(test_env_edge_cases),
+    };
+    return cmocka_run_group_tests_name("dataset", tests, setup_dir, teardown_dir);
+}
