@@ -378,22 +378,6 @@ static const result_row *find_row(const result_set *rs, size_t r, size_t s, cons
     return NULL;
 }
 
-/* The policies of reading r in the order of the rows. */
-static size_t reading_policies(const result_set *rs, size_t r, const char *names[MAX_POLICIES])
-{
-    size_t n = 0;
-    for (size_t i = 0; i < rs->n_rows && n < MAX_POLICIES; i++) {
-        const result_row *w = &rs->rows[i];
-        if (w->reading != r)
-            continue;
-        size_t j = 0;
-        while (j < n && strcmp(names[j], w->policy))
-            j++;
-        if (j == n)
-            names[n++] = w->policy;
-    }
-    return n;
-}
 
 typedef struct plot_spec {
     char name[2 * NAME_LEN + 16];       /* file name without extension */
@@ -533,7 +517,7 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
     size_t n_sweep = c->n_sweep ? c->n_sweep : 1;
     size_t s_last = n_sweep - 1;
     const char *pol_all[MAX_POLICIES];
-    size_t n_all = reading_policies(rs, r, pol_all);
+    size_t n_all = result_reading_policies(rs, r, pol_all);
 
     plot_spec *ps = calloc(1, sizeof *ps);
     if (!ps) {

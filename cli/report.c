@@ -308,22 +308,6 @@ static void fmt_cell(char *out, size_t len, double mean, double ci, metric m)
         snprintf(out, len, "%.4g ± %.2g", mean, ci);
 }
 
-/* The policies of reading r, in the order of the rows. */
-static size_t reading_policies(const result_set *rs, size_t r, const char *names[MAX_POLICIES])
-{
-    size_t n = 0;
-    for (size_t i = 0; i < rs->n_rows && n < MAX_POLICIES; i++) {
-        const result_row *w = &rs->rows[i];
-        if (w->reading != r)
-            continue;
-        size_t j = 0;
-        while (j < n && strcmp(names[j], w->policy))
-            j++;
-        if (j == n)
-            names[n++] = w->policy;
-    }
-    return n;
-}
 
 /* ---- one figure ---------------------------------------------------------- */
 
@@ -395,7 +379,7 @@ static void reading_table(FILE *f, const figure_result *fr, size_t r)
     const run_config *c = &e->cfg[r];
     metric m = e->metric;
     const char *pol[MAX_POLICIES];
-    size_t P = reading_policies(rs, r, pol);
+    size_t P = result_reading_policies(rs, r, pol);
     if (!P) {
         fputs("_No results for this reading._\n\n", f);
         return;

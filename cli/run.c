@@ -82,6 +82,22 @@ void result_set_free(result_set *rs)
     memset(rs, 0, sizeof *rs);
 }
 
+size_t result_reading_policies(const result_set *rs, size_t r, const char *names[MAX_POLICIES])
+{
+    size_t n = 0;
+    for (size_t i = 0; i < rs->n_rows && n < MAX_POLICIES; i++) {
+        const result_row *w = &rs->rows[i];
+        if (w->reading != r)
+            continue;
+        size_t j = 0;
+        while (j < n && strcmp(names[j], w->policy))
+            j++;
+        if (j == n)
+            names[n++] = w->policy;
+    }
+    return n;
+}
+
 /* The summary of policy i of a simulator result into `row`. */
 static int summarize(result_row *row, const colb_sim_result *res, size_t i, size_t rnd)
 {

@@ -43,6 +43,10 @@ void print_table(FILE *f, const result_set *rs);
 
 void result_set_free(result_set *rs);
 
+/* The policies of reading r in order of first appearance (names point into
+ * rs, at most MAX_POLICIES); returns how many. */
+size_t result_reading_policies(const result_set *rs, size_t r, const char *names[MAX_POLICIES]);
+
 /* The value label of sweep index s ("-" without a sweep). */
 const char *sweep_label(const experiment *e, size_t s);
 

@@ -40,28 +40,13 @@ void colb__clusters_free(colb__clusters *c)
     free(c->arm);
     free(c->sum);
     free(c->nobs);
-    free(c->scores);
-    free(c->work);
+    colb__scratch_free(&c->s);
     memset(c, 0, sizeof *c);
 }
 
 colb_status colb__clusters_reserve(colb__clusters *c, size_t K)
 {
-    if (K <= c->K_cap)
-        return COLB_OK;
-    double *s = colb__malloc(GROUP_BLOCK, K * sizeof(double));
-    double *w = colb__malloc(colb__ridge_scores_work(c->r.d, K), sizeof(double));
-    if (!s || !w) {
-        free(s);
-        free(w);
-        return COLB_ENOMEM;
-    }
-    free(c->scores);
-    free(c->work);
-    c->scores = s;
-    c->work = w;
-    c->K_cap = K;
-    return COLB_OK;
+    return colb__scratch_reserve(&c->s, c->r.d, K, GROUP_BLOCK);
 }
 
 void colb__clusters_begin(colb__clusters *c)
@@ -77,8 +62,8 @@ size_t colb__clusters_choose(colb__clusters *c, size_t u, const double *X, size_
 {
     size_t g = c->label[u];
     if (c->arm[g] == NO_ARM) {
-        colb__ridge_scores(&c->r, g, X, K, c->scores, c->work);
-        c->arm[g] = colb__argmax(c->scores, K);
+        colb__ridge_scores(&c->r, g, X, K, c->s.scores, c->s.work);
+        c->arm[g] = colb__argmax(c->s.scores, K);
     }
     return c->arm[g];
 }
@@ -87,10 +72,10 @@ void colb__clusters_choose_all(colb__clusters *c, const double *X, size_t K, siz
 {
     for (size_t g0 = 0; g0 < c->G; g0 += GROUP_BLOCK) {
         size_t m = c->G - g0 < GROUP_BLOCK ? c->G - g0 : GROUP_BLOCK;
-        colb__ridge_scores_many(&c->r, NULL, g0, m, X, K, c->scores, c->work);
+        colb__ridge_scores_many(&c->r, NULL, g0, m, X, K, c->s.scores, c->s.work);
         for (size_t i = 0; i < m; i++)
             if (c->arm[g0 + i] == NO_ARM)
-                c->arm[g0 + i] = colb__argmax(c->scores + i * K, K);
+                c->arm[g0 + i] = colb__argmax(c->s.scores + i * K, K);
     }
     for (size_t u = 0; u < c->N; u++)
         arms[u] = c->arm[c->label[u]];

@@ -25,8 +25,7 @@ typedef struct colb__clusters {
     size_t *arm;          /* G: the group's arm this round, or (size_t)-1 */
     double *sum;          /* G: sum of this round's rewards */
     size_t *nobs;         /* G: number of this round's rewards */
-    double *scores, *work;
-    size_t K_cap;
+    colb__scratch s;      /* scores of a block of groups */
 } colb__clusters;
 
 /* G groups given by label[0..N) (copied, each in [0, G), every group

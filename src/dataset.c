@@ -23,18 +23,6 @@ struct colb_dataset {
 
 /* ---- small helpers ------------------------------------------------------- */
 
-typedef struct id_idx {
-    uint64_t id;
-    size_t idx;
-} id_idx;
-
-static int cmp_id_idx(const void *a, const void *b)
-{
-    const id_idx *x = a, *y = b;
-    if (x->id != y->id)
-        return x->id < y->id ? -1 : 1;
-    return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
 
 static int cmp_size(const void *a, const void *b)
 {
@@ -46,7 +34,7 @@ static int cmp_size(const void *a, const void *b)
  * occurs twice (or n when all are distinct). NULL on ENOMEM. */
 static size_t *sort_by_id(const uint64_t *ids, size_t n, size_t *dup)
 {
-    id_idx *t = colb__malloc(n, sizeof *t);
+    colb__pair *t = colb__malloc(n, sizeof *t);
     size_t *order = colb__malloc(n, sizeof *order);
     if (!t || !order) {
         free(t);
@@ -57,7 +45,7 @@ static size_t *sort_by_id(const uint64_t *ids, size_t n, size_t *dup)
         t[i].id = ids[i];
         t[i].idx = i;
     }
-    qsort(t, n, sizeof *t, cmp_id_idx);
+    qsort(t, n, sizeof *t, colb__pair_cmp);
     *dup = n;
     for (size_t i = 0; i < n; i++) {
         order[i] = t[i].idx;
@@ -110,36 +98,36 @@ colb_status colb_dataset_create(size_t n_items, size_t dim, const uint64_t *item
     if (msg && msg_len)
         msg[0] = '\0';
     if (!out)
-        return colb__msg(msg, msg_len, COLB_EINVAL, "NULL output pointer");
+        return colb__say(msg, msg_len, COLB_EINVAL, "NULL output pointer");
     *out = NULL;
     if (!item_ids || !features || !user_ids || !pos_ptr)
-        return colb__msg(msg, msg_len, COLB_EINVAL, "NULL array argument");
+        return colb__say(msg, msg_len, COLB_EINVAL, "NULL array argument");
     if (n_items == 0 || dim == 0 || n_users == 0)
-        return colb__msg(msg, msg_len, COLB_EINVAL, "n_items, dim and n_users must be >= 1");
+        return colb__say(msg, msg_len, COLB_EINVAL, "n_items, dim and n_users must be >= 1");
     if (n_items > SIZE_MAX / dim / sizeof(double))
-        return colb__msg(msg, msg_len, COLB_ENOMEM, "n_items * dim is too large");
+        return colb__say(msg, msg_len, COLB_ENOMEM, "n_items * dim is too large");
     if (pos_ptr[0] != 0)
-        return colb__msg(msg, msg_len, COLB_EINVAL, "pos_ptr[0] must be 0");
+        return colb__say(msg, msg_len, COLB_EINVAL, "pos_ptr[0] must be 0");
     for (size_t u = 0; u < n_users; u++)
         if (pos_ptr[u + 1] < pos_ptr[u])
-            return colb__msg(msg, msg_len, COLB_EINVAL, "pos_ptr decreases at user index %zu", u);
+            return colb__say(msg, msg_len, COLB_EINVAL, "pos_ptr decreases at user index %zu", u);
     size_t P = pos_ptr[n_users];
     if (P && !pos_items)
-        return colb__msg(msg, msg_len, COLB_EINVAL, "NULL pos_items");
+        return colb__say(msg, msg_len, COLB_EINVAL, "NULL pos_items");
     for (size_t j = 0; j < P; j++)
         if (pos_items[j] >= n_items)
-            return colb__msg(msg, msg_len, COLB_EINVAL,
+            return colb__say(msg, msg_len, COLB_EINVAL,
                              "pos_items[%zu] = %zu is not an item index (n_items = %zu)", j,
                              pos_items[j], n_items);
     for (size_t i = 0; i < n_items; i++)
         if (!colb__finite(features + i * dim, dim))
-            return colb__msg(msg, msg_len, COLB_ENONFIN,
+            return colb__say(msg, msg_len, COLB_ENONFIN,
                              "features of item index %zu (id %" PRIu64 ") are not finite", i,
                              item_ids[i]);
 
     colb_dataset *ds = calloc(1, sizeof *ds);
     if (!ds)
-        return colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory");
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
     ds->n_items = n_items;
     ds->dim = dim;
     ds->n_users = n_users;
@@ -150,7 +138,7 @@ colb_status colb_dataset_create(size_t n_items, size_t dim, const uint64_t *item
     ds->pos_items = colb__malloc(P, sizeof(size_t));
     if (!ds->item_ids || !ds->features || !ds->user_ids || !ds->pos_ptr || !ds->pos_items) {
         colb_dataset_free(ds);
-        return colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory");
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
     }
     memcpy(ds->item_ids, item_ids, n_items * sizeof(uint64_t));
     memcpy(ds->features, features, n_items * dim * sizeof(double));
@@ -174,20 +162,20 @@ colb_status colb_dataset_create(size_t n_items, size_t dim, const uint64_t *item
     ds->item_by_id = sort_by_id(item_ids, n_items, &dup);
     if (!ds->item_by_id) {
         colb_dataset_free(ds);
-        return colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory");
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
     }
     if (dup != n_items) {
         colb_dataset_free(ds);
-        return colb__msg(msg, msg_len, COLB_EINVAL, "duplicate item id %" PRIu64, item_ids[dup]);
+        return colb__say(msg, msg_len, COLB_EINVAL, "duplicate item id %" PRIu64, item_ids[dup]);
     }
     ds->user_by_id = sort_by_id(user_ids, n_users, &dup);
     if (!ds->user_by_id) {
         colb_dataset_free(ds);
-        return colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory");
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
     }
     if (dup != n_users) {
         colb_dataset_free(ds);
-        return colb__msg(msg, msg_len, COLB_EINVAL, "duplicate user id %" PRIu64, user_ids[dup]);
+        return colb__say(msg, msg_len, COLB_EINVAL, "duplicate user id %" PRIu64, user_ids[dup]);
     }
     *out = ds;
     return COLB_OK;
@@ -378,14 +366,6 @@ static size_t idmap_put(idmap *m, uint64_t key, size_t val)
     return SIZE_MAX;
 }
 
-static size_t count_lines(const char *buf, size_t len)
-{
-    size_t n = 1;
-    for (const char *p = buf; (p = memchr(p, '\n', (size_t)(buf + len - p))) != NULL; p++)
-        n++;
-    return n;
-}
-
 /* 1 when the text before the first tab or comma is a non-negative integer. */
 static int first_field_is_int(const char *line)
 {
@@ -444,13 +424,13 @@ static colb_status parse_features(const char *path, feat_file *f, char *msg, siz
     colb_status s = colb__read_file(path, &buf, &len, msg, msg_len);
     if (s != COLB_OK)
         return s;
-    size_t max_lines = count_lines(buf, len);
+    size_t max_lines = colb__count_lines(buf, len);
     char **fields = NULL;
     size_t cap_rows = max_lines;
     size_t *first_line = colb__malloc(max_lines, sizeof(size_t)); /* line of each item */
     f->ids = colb__malloc(max_lines, sizeof(uint64_t));
     if (!first_line || !f->ids || idmap_init(&f->map, max_lines) != 0) {
-        s = colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory reading '%s'", path);
+        s = colb__say(msg, msg_len, COLB_ENOMEM, "out of memory reading '%s'", path);
         goto done;
     }
 
@@ -473,7 +453,7 @@ static colb_status parse_features(const char *path, feat_file *f, char *msg, siz
             for (const char *c = line; *c; c++)
                 nf += *c == sep;
             if (nf < 2) {
-                s = colb__msg(msg, msg_len, COLB_EPARSE,
+                s = colb__say(msg, msg_len, COLB_EPARSE,
                               "%s:%zu: expected an item id followed by at least one feature "
                               "(tab- or comma-separated), found 1 field (d = 0)",
                               path, it.lineno);
@@ -483,13 +463,13 @@ static colb_status parse_features(const char *path, feat_file *f, char *msg, siz
             fields = colb__malloc(nf, sizeof(char *));
             f->x = colb__malloc(cap_rows, f->dim * sizeof(double));
             if (!fields || !f->x || f->dim > SIZE_MAX / sizeof(double)) {
-                s = colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory reading '%s'", path);
+                s = colb__say(msg, msg_len, COLB_ENOMEM, "out of memory reading '%s'", path);
                 goto done;
             }
         }
         size_t nf = colb__split(line, sep, fields, f->dim + 1);
         if (nf != f->dim + 1) {
-            s = colb__msg(msg, msg_len, COLB_EPARSE,
+            s = colb__say(msg, msg_len, COLB_EPARSE,
                           "%s:%zu: expected %zu %s-separated fields (item id and %zu features, as "
                           "on line %zu), found %zu",
                           path, it.lineno, f->dim + 1, sep == '\t' ? "tab" : "comma", f->dim,
@@ -498,7 +478,7 @@ static colb_status parse_features(const char *path, feat_file *f, char *msg, siz
         }
         uint64_t id;
         if (colb__parse_u64(fields[0], &id) != 0) {
-            s = colb__msg(msg, msg_len, COLB_EPARSE,
+            s = colb__say(msg, msg_len, COLB_EPARSE,
                           "%s:%zu: expected a non-negative integer item id in field 1, found '%s'",
                           path, it.lineno, quote(fields[0], qb));
             goto done;
@@ -507,13 +487,13 @@ static colb_status parse_features(const char *path, feat_file *f, char *msg, siz
         for (size_t j = 0; j < f->dim; j++) {
             int r = colb__parse_double(fields[j + 1], &x[j]);
             if (r < 0) {
-                s = colb__msg(msg, msg_len, COLB_EPARSE,
+                s = colb__say(msg, msg_len, COLB_EPARSE,
                               "%s:%zu: expected a number in field %zu (feature %zu), found '%s'",
                               path, it.lineno, j + 2, j + 1, quote(fields[j + 1], qb));
                 goto done;
             }
             if (r > 0) {
-                s = colb__msg(msg, msg_len, COLB_EPARSE,
+                s = colb__say(msg, msg_len, COLB_EPARSE,
                               "%s:%zu: expected a finite number in field %zu (feature %zu), "
                               "found '%s'",
                               path, it.lineno, j + 2, j + 1, quote(fields[j + 1], qb));
@@ -522,7 +502,7 @@ static colb_status parse_features(const char *path, feat_file *f, char *msg, siz
         }
         size_t prev = idmap_put(&f->map, id, f->n);
         if (prev != SIZE_MAX) {
-            s = colb__msg(msg, msg_len, COLB_EPARSE,
+            s = colb__say(msg, msg_len, COLB_EPARSE,
                           "%s:%zu: expected a new item id, found %" PRIu64
                           " again (first on line %zu)",
                           path, it.lineno, id, first_line[prev]);
@@ -533,7 +513,7 @@ static colb_status parse_features(const char *path, feat_file *f, char *msg, siz
         f->n++;
     }
     if (f->n == 0)
-        s = colb__msg(msg, msg_len, COLB_EPARSE,
+        s = colb__say(msg, msg_len, COLB_EPARSE,
                       "%s:%zu: expected at least one data line (item id and features), found none",
                       path, it.lineno ? it.lineno : 1);
 done:
@@ -545,21 +525,8 @@ done:
     return s;
 }
 
-typedef struct upair {
-    uint64_t user;
-    size_t item;
-} upair;
-
-static int cmp_upair(const void *a, const void *b)
-{
-    const upair *x = a, *y = b;
-    if (x->user != y->user)
-        return x->user < y->user ? -1 : 1;
-    return x->item < y->item ? -1 : x->item > y->item;
-}
-
 static colb_status parse_positives(const char *path, const char *fpath, const feat_file *f,
-                                   upair **pairs, size_t *n_pairs, char *msg, size_t msg_len)
+                                   colb__pair **pairs, size_t *n_pairs, char *msg, size_t msg_len)
 {
     *pairs = NULL;
     *n_pairs = 0;
@@ -568,10 +535,10 @@ static colb_status parse_positives(const char *path, const char *fpath, const fe
     colb_status s = colb__read_file(path, &buf, &len, msg, msg_len);
     if (s != COLB_OK)
         return s;
-    upair *pr = colb__malloc(count_lines(buf, len), sizeof *pr);
+    colb__pair *pr = colb__malloc(colb__count_lines(buf, len), sizeof *pr);
     if (!pr) {
         free(buf);
-        return colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory reading '%s'", path);
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory reading '%s'", path);
     }
     size_t n = 0;
     colb__lines it;
@@ -591,37 +558,37 @@ static colb_status parse_positives(const char *path, const char *fpath, const fe
         char *fl[2];
         size_t nf = colb__split(line, sep, fl, 2);
         if (nf != 2) {
-            s = colb__msg(msg, msg_len, COLB_EPARSE,
+            s = colb__say(msg, msg_len, COLB_EPARSE,
                           "%s:%zu: expected 2 %s-separated fields (user id, item id), found %zu",
                           path, it.lineno, sep == '\t' ? "tab" : "comma", nf);
             break;
         }
         uint64_t uid, iid;
         if (colb__parse_u64(fl[0], &uid) != 0) {
-            s = colb__msg(msg, msg_len, COLB_EPARSE,
+            s = colb__say(msg, msg_len, COLB_EPARSE,
                           "%s:%zu: expected a non-negative integer user id in field 1, found '%s'",
                           path, it.lineno, quote(fl[0], qb));
             break;
         }
         if (colb__parse_u64(fl[1], &iid) != 0) {
-            s = colb__msg(msg, msg_len, COLB_EPARSE,
+            s = colb__say(msg, msg_len, COLB_EPARSE,
                           "%s:%zu: expected a non-negative integer item id in field 2, found '%s'",
                           path, it.lineno, quote(fl[1], qb));
             break;
         }
         size_t idx = idmap_get(&f->map, iid);
         if (idx == SIZE_MAX) {
-            s = colb__msg(msg, msg_len, COLB_EPARSE,
+            s = colb__say(msg, msg_len, COLB_EPARSE,
                           "%s:%zu: expected an item id listed in '%s', found unknown id %" PRIu64,
                           path, it.lineno, fpath, iid);
             break;
         }
-        pr[n].user = uid;
-        pr[n].item = idx;
+        pr[n].id = uid;
+        pr[n].idx = idx;
         n++;
     }
     if (s == COLB_OK && n == 0)
-        s = colb__msg(msg, msg_len, COLB_EPARSE,
+        s = colb__say(msg, msg_len, COLB_EPARSE,
                       "%s:%zu: expected at least one data line (user id, item id), found none",
                       path, it.lineno ? it.lineno : 1);
     free(buf);
@@ -634,53 +601,62 @@ static colb_status parse_positives(const char *path, const char *fpath, const fe
     return COLB_OK;
 }
 
+colb_status colb__dataset_from_pairs(size_t n_items, size_t dim, const uint64_t *item_ids,
+                                     const double *features, colb__pair *pairs, size_t np,
+                                     colb_dataset **out, char *msg, size_t msg_len)
+{
+    /* Users by increasing id, their items sorted (create merges duplicates). */
+    qsort(pairs, np, sizeof *pairs, colb__pair_cmp);
+    size_t n_users = 0;
+    for (size_t j = 0; j < np; j++)
+        n_users += j == 0 || pairs[j].id != pairs[j - 1].id;
+    uint64_t *uids = colb__malloc(n_users, sizeof *uids);
+    size_t *ptr = colb__malloc(n_users + 1, sizeof *ptr);
+    size_t *items = colb__malloc(np, sizeof *items);
+    colb_status s;
+    if (!uids || !ptr || !items) {
+        s = colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
+    } else {
+        size_t u = 0;
+        ptr[0] = 0;
+        for (size_t j = 0; j < np; j++) {
+            if (j > 0 && pairs[j].id != pairs[j - 1].id)
+                ptr[++u] = j;
+            uids[u] = pairs[j].id;
+            items[j] = pairs[j].idx;
+        }
+        ptr[n_users] = np;
+        s = colb_dataset_create(n_items, dim, item_ids, features, n_users, uids, ptr, items, out,
+                                msg, msg_len);
+    }
+    free(uids);
+    free(ptr);
+    free(items);
+    return s;
+}
+
 colb_status colb_dataset_load(const char *features_path, const char *positives_path,
                               colb_dataset **out, char *msg, size_t msg_len)
 {
     if (msg && msg_len)
         msg[0] = '\0';
     if (!out)
-        return colb__msg(msg, msg_len, COLB_EINVAL, "NULL output pointer");
+        return colb__say(msg, msg_len, COLB_EINVAL, "NULL output pointer");
     *out = NULL;
     if (!features_path || !positives_path)
-        return colb__msg(msg, msg_len, COLB_EINVAL, "NULL path");
+        return colb__say(msg, msg_len, COLB_EINVAL, "NULL path");
     feat_file f;
     colb_status s = parse_features(features_path, &f, msg, msg_len);
     if (s != COLB_OK)
         return s;
-    upair *pr;
+    colb__pair *pr;
     size_t n;
     s = parse_positives(positives_path, features_path, &f, &pr, &n, msg, msg_len);
     if (s != COLB_OK) {
         feat_file_free(&f);
         return s;
     }
-    /* Users by increasing id; positives sorted (create merges duplicates). */
-    qsort(pr, n, sizeof *pr, cmp_upair);
-    size_t n_users = 0;
-    for (size_t j = 0; j < n; j++)
-        n_users += j == 0 || pr[j].user != pr[j - 1].user;
-    uint64_t *uids = colb__malloc(n_users, sizeof *uids);
-    size_t *ptr = colb__malloc(n_users + 1, sizeof *ptr);
-    size_t *items = colb__malloc(n, sizeof *items);
-    if (!uids || !ptr || !items) {
-        s = colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory");
-    } else {
-        size_t u = 0;
-        ptr[0] = 0;
-        for (size_t j = 0; j < n; j++) {
-            if (j > 0 && pr[j].user != pr[j - 1].user)
-                ptr[++u] = j;
-            uids[u] = pr[j].user;
-            items[j] = pr[j].item;
-        }
-        ptr[n_users] = n;
-        s = colb_dataset_create(f.n, f.dim, f.ids, f.x, n_users, uids, ptr, items, out, msg,
-                                msg_len);
-    }
-    free(uids);
-    free(ptr);
-    free(items);
+    s = colb__dataset_from_pairs(f.n, f.dim, f.ids, f.x, pr, n, out, msg, msg_len);
     free(pr);
     feat_file_free(&f);
     return s;
@@ -692,7 +668,7 @@ colb_status colb_dataset_write(const colb_dataset *ds, const char *features_path
     if (msg && msg_len)
         msg[0] = '\0';
     if (!ds || !features_path || !positives_path)
-        return colb__msg(msg, msg_len, COLB_EINVAL, "NULL argument");
+        return colb__say(msg, msg_len, COLB_EINVAL, "NULL argument");
     colb__tmpfile t;
     colb_status s = colb__tmpfile_open(&t, features_path, msg, msg_len);
     if (s != COLB_OK)

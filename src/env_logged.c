@@ -170,18 +170,18 @@ colb_status colb_env_create_logged(const colb_dataset *ds, colb_logged_protocol 
     if (msg && msg_len)
         msg[0] = '\0';
     if (!out)
-        return colb__msg(msg, msg_len, COLB_EINVAL, "NULL output pointer");
+        return colb__say(msg, msg_len, COLB_EINVAL, "NULL output pointer");
     *out = NULL;
     if (!ds)
-        return colb__msg(msg, msg_len, COLB_EINVAL, "NULL dataset");
+        return colb__say(msg, msg_len, COLB_EINVAL, "NULL dataset");
     if (proto != COLB_LOGGED_SHARED && proto != COLB_LOGGED_PER_USER)
-        return colb__msg(msg, msg_len, COLB_EINVAL, "protocol must be shared or per-user");
+        return colb__say(msg, msg_len, COLB_EINVAL, "protocol must be shared or per-user");
     size_t n = colb_dataset_items(ds), N = colb_dataset_users(ds), d = colb_dataset_dim(ds);
     if (K == 0 || K > n)
-        return colb__msg(msg, msg_len, COLB_ERANGE, "arms K must be in [1, n_items = %zu]", n);
+        return colb__say(msg, msg_len, COLB_ERANGE, "arms K must be in [1, n_items = %zu]", n);
     size_t rows = proto == COLB_LOGGED_SHARED ? 1 : N;
     if (K > SIZE_MAX / d || rows > SIZE_MAX / (K * d))
-        return colb__msg(msg, msg_len, COLB_ENOMEM, "contexts too large");
+        return colb__say(msg, msg_len, COLB_ENOMEM, "contexts too large");
 
     colb_env_params p;
     colb_env_params_default(&p);
@@ -196,7 +196,7 @@ colb_status colb_env_create_logged(const colb_dataset *ds, colb_logged_protocol 
     if (!e || !g) {
         free(g);
         colb_env_free(e);
-        return colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory");
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
     }
     e->impl = g;
     g->ds = ds;
@@ -209,7 +209,7 @@ colb_status colb_env_create_logged(const colb_dataset *ds, colb_logged_protocol 
         g->filled = colb__calloc(N, 1);
     if (!g->items || !g->ctx || (proto == COLB_LOGGED_PER_USER && !g->filled)) {
         colb_env_free(e);
-        return colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory");
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
     }
     *out = e;
     return COLB_OK;

@@ -73,7 +73,7 @@ static colb_status infile_read(infile *f, const char *dir, const char *name, cha
     memset(f, 0, sizeof *f);
     f->path = join_path(dir, name);
     if (!f->path)
-        return colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory");
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
     colb_status s = colb__read_file(f->path, &f->buf, &f->len, msg, msg_len);
     if (s == COLB_OK)
         f->fnv = colb__fnv1a64(COLB__FNV64_INIT, f->buf, f->len);
@@ -130,7 +130,7 @@ static int reader_next(reader *r, char **fields, size_t nf, const char *what, co
         }
         size_t n = colb__split(line, '\t', fields, nf);
         if (n != nf) {
-            *st = colb__msg(msg, msg_len, COLB_EPARSE,
+            *st = colb__say(msg, msg_len, COLB_EPARSE,
                             "%s:%zu: expected %zu tab-separated fields (%s), found %zu", r->path,
                             r->it.lineno, nf, what, n);
             return -1;
@@ -148,11 +148,11 @@ static int field_u64(reader *r, char **fields, size_t j, const char *name, uint6
         size_t n = strlen(fields[j]);
         snprintf(q, sizeof q, "%.40s%s", fields[j], n > 40 ? "..." : "");
         if (hi == UINT64_MAX)
-            *st = colb__msg(msg, msg_len, COLB_EPARSE,
+            *st = colb__say(msg, msg_len, COLB_EPARSE,
                             "%s:%zu: expected a non-negative integer %s in field %zu, found '%s'",
                             r->path, r->it.lineno, name, j + 1, q);
         else
-            *st = colb__msg(msg, msg_len, COLB_EPARSE,
+            *st = colb__say(msg, msg_len, COLB_EPARSE,
                             "%s:%zu: expected an integer %s in [%" PRIu64 ", %" PRIu64
                             "] in field %zu, found '%s'",
                             r->path, r->it.lineno, name, lo, hi, j + 1, q);
@@ -161,55 +161,19 @@ static int field_u64(reader *r, char **fields, size_t j, const char *name, uint6
     return 0;
 }
 
-typedef struct id_idx {
-    uint64_t id;
-    size_t idx;
-} id_idx;
-
-static int cmp_id_idx(const void *a, const void *b)
-{
-    const id_idx *x = a, *y = b;
-    if (x->id != y->id)
-        return x->id < y->id ? -1 : 1;
-    return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-static size_t lookup(const id_idx *t, size_t n, uint64_t id)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t[mid].id < id)
-            lo = mid + 1;
-        else if (t[mid].id > id)
-            hi = mid;
-        else
-            return t[mid].idx;
-    }
-    return SIZE_MAX;
-}
-
-static size_t count_lines(const char *buf, size_t len)
-{
-    size_t n = 1;
-    for (const char *p = buf; (p = memchr(p, '\n', (size_t)(buf + len - p))) != NULL; p++)
-        n++;
-    return n;
-}
-
 /* Sort (id, idx) pairs and report a duplicate id by its line. */
 static colb_status sorted_index(const char *path, const uint64_t *ids, const size_t *lines,
-                                size_t n, const char *what, id_idx **out, char *msg,
+                                size_t n, const char *what, colb__pair **out, char *msg,
                                 size_t msg_len)
 {
-    id_idx *t = colb__malloc(n, sizeof *t);
+    colb__pair *t = colb__malloc(n, sizeof *t);
     if (!t)
-        return colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory");
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         t[i].id = ids[i];
         t[i].idx = i;
     }
-    qsort(t, n, sizeof *t, cmp_id_idx);
+    qsort(t, n, sizeof *t, colb__pair_cmp);
     size_t worst = SIZE_MAX, first = 0;
     for (size_t i = 1; i < n; i++)
         if (t[i].id == t[i - 1].id && (worst == SIZE_MAX || lines[t[i].idx] < lines[worst])) {
@@ -218,7 +182,7 @@ static colb_status sorted_index(const char *path, const uint64_t *ids, const siz
         }
     if (worst != SIZE_MAX) {
         free(t);
-        return colb__msg(msg, msg_len, COLB_EPARSE,
+        return colb__say(msg, msg_len, COLB_EPARSE,
                          "%s:%zu: expected a new %s id, found %" PRIu64 " again (first on line %zu)",
                          path, lines[worst], what, ids[worst], lines[first]);
     }
@@ -231,7 +195,7 @@ static colb_status sorted_index(const char *path, const uint64_t *ids, const siz
 typedef struct artists {
     size_t n;
     uint64_t *ids;  /* file order */
-    id_idx *index;  /* sorted by id */
+    colb__pair *index;  /* sorted by id */
 } artists;
 
 static void artists_free(artists *a)
@@ -244,12 +208,12 @@ static void artists_free(artists *a)
 static colb_status parse_artists(infile *f, artists *a, char *msg, size_t msg_len)
 {
     memset(a, 0, sizeof *a);
-    size_t cap = count_lines(f->buf, f->len);
+    size_t cap = colb__count_lines(f->buf, f->len);
     size_t *lines = colb__malloc(cap, sizeof *lines);
     a->ids = colb__malloc(cap, sizeof *a->ids);
     colb_status st = COLB_OK;
     if (!lines || !a->ids) {
-        st = colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory");
+        st = colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
         goto out;
     }
     reader r;
@@ -266,7 +230,7 @@ static colb_status parse_artists(infile *f, artists *a, char *msg, size_t msg_le
     if (k < 0)
         goto out;
     if (a->n == 0) {
-        st = colb__msg(msg, msg_len, COLB_EPARSE, "%s:%zu: expected at least one artist, found none",
+        st = colb__say(msg, msg_len, COLB_EPARSE, "%s:%zu: expected at least one artist, found none",
                        f->path, r.it.lineno ? r.it.lineno : 1);
         goto out;
     }
@@ -369,7 +333,7 @@ static size_t vocab_intern(vocab *v, const char *s, size_t n)
 typedef struct tagset {
     size_t n;
     uint64_t *ids;
-    id_idx *index;
+    colb__pair *index;
     size_t *ptr;    /* n + 1 */
     size_t *terms;  /* term ids of tag t: terms[ptr[t] .. ptr[t+1]) */
 } tagset;
@@ -386,7 +350,7 @@ static void tagset_free(tagset *t)
 static colb_status parse_tags(infile *f, vocab *v, tagset *t, char *msg, size_t msg_len)
 {
     memset(t, 0, sizeof *t);
-    size_t cap = count_lines(f->buf, f->len);
+    size_t cap = colb__count_lines(f->buf, f->len);
     size_t *lines = colb__malloc(cap, sizeof *lines);
     t->ids = colb__malloc(cap, sizeof *t->ids);
     t->ptr = colb__malloc(cap + 1, sizeof *t->ptr);
@@ -395,7 +359,7 @@ static colb_status parse_tags(infile *f, vocab *v, tagset *t, char *msg, size_t 
     char *tok = colb__malloc(2 * f->len + 2, 1);
     colb_status st = COLB_OK;
     if (!lines || !t->ids || !t->ptr || !t->terms || !tok) {
-        st = colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory");
+        st = colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
         goto out;
     }
     t->ptr[0] = 0;
@@ -414,7 +378,7 @@ static colb_status parse_tags(infile *f, vocab *v, tagset *t, char *msg, size_t 
         while ((n = colb__tags_next(&ti, tok)) > 0) {
             size_t term = vocab_intern(v, tok, n);
             if (term == SIZE_MAX) {
-                st = colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory");
+                st = colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
                 goto out;
             }
             t->terms[w++] = term;
@@ -426,7 +390,7 @@ static colb_status parse_tags(infile *f, vocab *v, tagset *t, char *msg, size_t 
     if (k < 0)
         goto out;
     if (t->n == 0) {
-        st = colb__msg(msg, msg_len, COLB_EPARSE, "%s:%zu: expected at least one tag, found none",
+        st = colb__say(msg, msg_len, COLB_EPARSE, "%s:%zu: expected at least one tag, found none",
                        f->path, r.it.lineno ? r.it.lineno : 1);
         goto out;
     }
@@ -441,30 +405,18 @@ out:
 
 /* ---- user_taggedartists.dat ------------------------------------------------ */
 
-typedef struct upair {
-    uint64_t user;
-    size_t item;
-} upair;
-
-static int cmp_upair(const void *a, const void *b)
-{
-    const upair *x = a, *y = b;
-    if (x->user != y->user)
-        return x->user < y->user ? -1 : 1;
-    return x->item < y->item ? -1 : x->item > y->item;
-}
 
 /* One call reads the assignments: with tg != NULL it collects the (artist,
  * term) triplets; with pairs != NULL the (user, artist) pairs. */
 static colb_status parse_assignments(infile *f, const artists *a, const tagset *tg,
-                                     size_t **ri, size_t **ci, size_t *n_trip, upair **pairs,
+                                     size_t **ri, size_t **ci, size_t *n_trip, colb__pair **pairs,
                                      size_t *n_pairs, colb_lastfm_info *info, char *msg,
                                      size_t msg_len)
 {
-    size_t cap = count_lines(f->buf, f->len);
+    size_t cap = colb__count_lines(f->buf, f->len);
     size_t tcap = 0;
     size_t *R = NULL, *C = NULL;
-    upair *P = NULL;
+    colb__pair *P = NULL;
     colb_status st = COLB_OK;
     if (tg) {
         tcap = 4 * cap + 16;
@@ -474,7 +426,7 @@ static colb_status parse_assignments(infile *f, const artists *a, const tagset *
     if (pairs)
         P = colb__malloc(cap, sizeof *P);
     if ((tg && (!R || !C)) || (pairs && !P)) {
-        st = colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory");
+        st = colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
         goto out;
     }
     size_t nt = 0, np = 0;
@@ -496,15 +448,15 @@ static colb_status parse_assignments(infile *f, const artists *a, const tagset *
         info->n_assignments++;
         size_t t = SIZE_MAX;
         if (tg) {
-            t = lookup(tg->index, tg->n, tag);
+            t = colb__pair_find(tg->index, tg->n, tag);
             if (t == SIZE_MAX) {
-                st = colb__msg(msg, msg_len, COLB_EPARSE,
+                st = colb__say(msg, msg_len, COLB_EPARSE,
                                "%s:%zu: expected a tag id listed in tags.dat, found unknown id %" PRIu64,
                                f->path, r.it.lineno, tag);
                 goto out;
             }
         }
-        size_t ai = lookup(a->index, a->n, artist);
+        size_t ai = colb__pair_find(a->index, a->n, artist);
         if (ai == SIZE_MAX) {
             info->n_skipped++; /* 390 artists of the real data are not in artists.dat */
             continue;
@@ -519,7 +471,7 @@ static colb_status parse_assignments(infile *f, const artists *a, const tagset *
                     R = R2;
                 size_t *C2 = R2 ? realloc(C, tcap * sizeof *C) : NULL;
                 if (!R2 || !C2) {
-                    st = colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory");
+                    st = colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
                     goto out;
                 }
                 C = C2;
@@ -531,15 +483,15 @@ static colb_status parse_assignments(infile *f, const artists *a, const tagset *
             }
         }
         if (pairs) {
-            P[np].user = user;
-            P[np].item = ai;
+            P[np].id = user;
+            P[np].idx = ai;
             np++;
         }
     }
     if (k < 0)
         goto out;
     if (info->n_assignments == 0) {
-        st = colb__msg(msg, msg_len, COLB_EPARSE,
+        st = colb__say(msg, msg_len, COLB_EPARSE,
                        "%s:%zu: expected at least one tag assignment, found none", f->path,
                        r.it.lineno ? r.it.lineno : 1);
         goto out;
@@ -564,12 +516,12 @@ out:
 
 /* ---- user_artists.dat ------------------------------------------------------ */
 
-static colb_status parse_listened(infile *f, const artists *a, upair **pairs, size_t *n_pairs,
+static colb_status parse_listened(infile *f, const artists *a, colb__pair **pairs, size_t *n_pairs,
                                   char *msg, size_t msg_len)
 {
-    upair *P = colb__malloc(count_lines(f->buf, f->len), sizeof *P);
+    colb__pair *P = colb__malloc(colb__count_lines(f->buf, f->len), sizeof *P);
     if (!P)
-        return colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory");
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
     colb_status st = COLB_OK;
     size_t np = 0, lines = 0;
     reader r;
@@ -584,23 +536,23 @@ static colb_status parse_listened(infile *f, const artists *a, upair **pairs, si
                       msg_len))
             goto out;
         lines++;
-        size_t ai = lookup(a->index, a->n, artist);
+        size_t ai = colb__pair_find(a->index, a->n, artist);
         if (ai == SIZE_MAX) {
-            st = colb__msg(msg, msg_len, COLB_EPARSE,
+            st = colb__say(msg, msg_len, COLB_EPARSE,
                            "%s:%zu: expected an artist id listed in artists.dat, found unknown id %" PRIu64,
                            f->path, r.it.lineno, artist);
             goto out;
         }
         if (weight == 0)
             continue; /* never listened: not a positive */
-        P[np].user = user;
-        P[np].item = ai;
+        P[np].id = user;
+        P[np].idx = ai;
         np++;
     }
     if (k < 0)
         goto out;
     if (lines == 0)
-        st = colb__msg(msg, msg_len, COLB_EPARSE,
+        st = colb__say(msg, msg_len, COLB_EPARSE,
                        "%s:%zu: expected at least one (user, artist, weight) line, found none",
                        f->path, r.it.lineno ? r.it.lineno : 1);
 out:
@@ -662,7 +614,7 @@ static colb_status build_features(size_t n_artists, const vocab *v, size_t *ri, 
         ones[j] = 1.0;
     }
     if (nterms == 0) {
-        st = colb__msg(msg, msg_len, COLB_EPARSE,
+        st = colb__say(msg, msg_len, COLB_EPARSE,
                        "no atomic tag is assigned to an artist of artists.dat: cannot build features");
         goto out;
     }
@@ -679,7 +631,7 @@ static colb_status build_features(size_t n_artists, const vocab *v, size_t *ri, 
             docs[nd++] = i;
     size_t mn = nd < nterms ? nd : nterms;
     if (p->dim > mn) {
-        st = colb__msg(msg, msg_len, COLB_ERANGE,
+        st = colb__say(msg, msg_len, COLB_ERANGE,
                        "dim = %zu exceeds min(tagged artists, atomic tags) = min(%zu, %zu)", p->dim,
                        nd, nterms);
         goto out;
@@ -700,7 +652,7 @@ static colb_status build_features(size_t n_artists, const vocab *v, size_t *ri, 
                             .seed = p->seed };
     st = colb__svd_sparse(&d, &sp, s, u, NULL, mu);
     if (st != COLB_OK) {
-        colb__msg(msg, msg_len, st, "truncated SVD of the %zu x %zu TF-IDF matrix failed: %s", nd,
+        colb__say(msg, msg_len, st, "truncated SVD of the %zu x %zu TF-IDF matrix failed: %s", nd,
                   nterms, colb_strerror(st));
         goto out;
     }
@@ -723,7 +675,7 @@ static colb_status build_features(size_t n_artists, const vocab *v, size_t *ri, 
     st = COLB_OK;
 out:
     if (st == COLB_ENOMEM && msg && msg_len && !msg[0])
-        colb__msg(msg, msg_len, st, "out of memory building Last.FM features");
+        colb__say(msg, msg_len, st, "out of memory building Last.FM features");
     free(map);
     free(refs);
     free(ones);
@@ -851,7 +803,7 @@ static colb_status cache_write(const char *path, const cache_key *k, const uint6
     size_t len = cache_size(k);
     unsigned char *b = malloc(len);
     if (!b)
-        return colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory writing the cache");
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory writing the cache");
     cache_header(b, k, info);
     unsigned char *pi = b + CACHE_HEADER;
     for (size_t i = 0; i < k->n_items; i++)
@@ -873,38 +825,12 @@ static colb_status cache_write(const char *path, const cache_key *k, const uint6
 /* ---- the loader ------------------------------------------------------------ */
 
 static colb_status make_dataset(const artists *a, size_t dim, const double *features,
-                                upair *P, size_t np, colb_dataset **out, char *msg,
+                                colb__pair *P, size_t np, colb_dataset **out, char *msg,
                                 size_t msg_len)
 {
     if (np == 0)
-        return colb__msg(msg, msg_len, COLB_EPARSE, "no positive (user, artist) pair found");
-    qsort(P, np, sizeof *P, cmp_upair);
-    size_t n_users = 0;
-    for (size_t j = 0; j < np; j++)
-        n_users += j == 0 || P[j].user != P[j - 1].user;
-    uint64_t *uids = colb__malloc(n_users, sizeof *uids);
-    size_t *ptr = colb__malloc(n_users + 1, sizeof *ptr);
-    size_t *items = colb__malloc(np, sizeof *items);
-    colb_status st;
-    if (!uids || !ptr || !items) {
-        st = colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory");
-    } else {
-        size_t u = 0;
-        ptr[0] = 0;
-        for (size_t j = 0; j < np; j++) {
-            if (j > 0 && P[j].user != P[j - 1].user)
-                ptr[++u] = j;
-            uids[u] = P[j].user;
-            items[j] = P[j].item;
-        }
-        ptr[n_users] = np;
-        st = colb_dataset_create(a->n, dim, a->ids, features, n_users, uids, ptr, items, out, msg,
-                                 msg_len);
-    }
-    free(uids);
-    free(ptr);
-    free(items);
-    return st;
+        return colb__say(msg, msg_len, COLB_EPARSE, "no positive (user, artist) pair found");
+    return colb__dataset_from_pairs(a->n, dim, a->ids, features, P, np, out, msg, msg_len);
 }
 
 colb_status colb_lastfm_load_ex(const char *dir, const colb_lastfm_params *p,
@@ -914,18 +840,18 @@ colb_status colb_lastfm_load_ex(const char *dir, const colb_lastfm_params *p,
     if (msg && msg_len)
         msg[0] = '\0';
     if (!out)
-        return colb__msg(msg, msg_len, COLB_EINVAL, "NULL output pointer");
+        return colb__say(msg, msg_len, COLB_EINVAL, "NULL output pointer");
     *out = NULL;
     if (!dir || !p)
-        return colb__msg(msg, msg_len, COLB_EINVAL, "NULL directory or parameters");
+        return colb__say(msg, msg_len, COLB_EINVAL, "NULL directory or parameters");
     if (p->dim == 0 || p->dim > 1000)
-        return colb__msg(msg, msg_len, COLB_ERANGE, "dim must be in [1, 1000], got %zu", p->dim);
+        return colb__say(msg, msg_len, COLB_ERANGE, "dim must be in [1, 1000], got %zu", p->dim);
     if (p->oversample > 1000 || p->power_iters > 1000)
-        return colb__msg(msg, msg_len, COLB_ERANGE,
+        return colb__say(msg, msg_len, COLB_ERANGE,
                          "oversample and power_iters must be in [0, 1000], got %zu and %zu",
                          p->oversample, p->power_iters);
     if (p->positives != COLB_LASTFM_LISTENED && p->positives != COLB_LASTFM_TAGGED)
-        return colb__msg(msg, msg_len, COLB_EINVAL, "positives must be listened or tagged");
+        return colb__say(msg, msg_len, COLB_EINVAL, "positives must be listened or tagged");
     colb_lastfm_info inf_local, *inf = info ? info : &inf_local;
     memset(inf, 0, sizeof *inf);
 
@@ -937,7 +863,7 @@ colb_status colb_lastfm_load_ex(const char *dir, const colb_lastfm_params *p,
     vocab v = { 0 };
     tagset tg = { 0 };
     size_t *ri = NULL, *ci = NULL, nt = 0, np = 0;
-    upair *P = NULL;
+    colb__pair *P = NULL;
     double *features = NULL;
     colb_status st = infile_read(&fa, dir, "artists.dat", msg, msg_len);
     if (st == COLB_OK)
@@ -952,7 +878,7 @@ colb_status colb_lastfm_load_ex(const char *dir, const colb_lastfm_params *p,
         goto out;
     features = colb__malloc(a.n, p->dim * sizeof(double));
     if (!features) {
-        st = colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory");
+        st = colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
         goto out;
     }
     cache_key key = { .dim = p->dim,

@@ -285,3 +285,29 @@ void colb__ridge_copy_model(colb__ridge *to, size_t dst, const colb__ridge *from
     to->count[dst] = from->count[src];
     to->since_refresh[dst] = from->since_refresh[src];
 }
+
+colb_status colb__scratch_reserve(colb__scratch *s, size_t d, size_t K, size_t block)
+{
+    if (K <= s->K_cap)
+        return COLB_OK;
+    double *sc = colb__malloc(block, K * sizeof(double));
+    double *w = colb__malloc(colb__ridge_scores_work(d, K), sizeof(double));
+    if (!sc || !w) {
+        free(sc);
+        free(w);
+        return COLB_ENOMEM;
+    }
+    colb__scratch_free(s);
+    s->scores = sc;
+    s->work = w;
+    s->K_cap = K;
+    return COLB_OK;
+}
+
+void colb__scratch_free(colb__scratch *s)
+{
+    free(s->scores);
+    free(s->work);
+    s->scores = s->work = NULL;
+    s->K_cap = 0;
+}

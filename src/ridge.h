@@ -76,6 +76,17 @@ void colb__ridge_scores_many(const colb__ridge *r, const size_t *idx, size_t fir
                              const double *X, size_t K, double *out, double *work);
 size_t colb__ridge_scores_work(size_t d, size_t K);
 
+/* Scratch of a bank that scores `block` models at a time on K arms: the
+ * scores (block x K) and the work of colb__ridge_scores_many. */
+typedef struct colb__scratch {
+    double *scores, *work;
+    size_t K_cap;
+} colb__scratch;
+
+/* Make s fit K arms for blocks of `block` models of dimension d. */
+colb_status colb__scratch_reserve(colb__scratch *s, size_t d, size_t K, size_t block);
+void colb__scratch_free(colb__scratch *s);
+
 /* Copy model src of `from` over model dst of `to` (same d). */
 void colb__ridge_copy_model(colb__ridge *to, size_t dst, const colb__ridge *from, size_t src);
 

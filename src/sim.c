@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "colb/rng.h"
+#include "textio.h"
 #include "util.h"
 
 struct colb_sim_result {
@@ -43,16 +44,6 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* FNV-1a of a policy name: the policy's stream does not depend on its
- * position in the list. */
-static uint64_t name_hash(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-    return h;
 }
 
 static uint64_t derive(uint64_t seed, uint64_t stream)
@@ -129,7 +120,9 @@ static colb_status run_job(job_ctx *c, size_t i, size_t r, char *msg)
     pp.users = N;
     pp.dim = colb_env_dim(env);
     pp.horizon = s->horizon;
-    pp.seed = derive(s->seed ^ name_hash(s->policies[i]), 0x20000000ULL + r);
+    /* the policy's stream is named by its name, not by its list position */
+    pp.seed = derive(s->seed ^ colb__fnv1a64(COLB__FNV64_INIT, s->policies[i], strlen(s->policies[i])),
+                     0x20000000ULL + r);
     labels = colb__malloc(N, sizeof(size_t));
     arms = colb__malloc(N, sizeof(size_t));
     rewards = colb__malloc(N, sizeof(double));

@@ -10,15 +10,35 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-colb_status colb__msg(char *msg, size_t msg_len, colb_status s, const char *fmt, ...)
+int colb__pair_cmp(const void *a, const void *b)
 {
-    if (msg && msg_len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, msg_len, fmt, ap);
-        va_end(ap);
+    const colb__pair *x = a, *y = b;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+size_t colb__pair_find(const colb__pair *t, size_t n, uint64_t id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t[mid].id < id)
+            lo = mid + 1;
+        else if (t[mid].id > id)
+            hi = mid;
+        else
+            return t[mid].idx;
     }
-    return s;
+    return SIZE_MAX;
+}
+
+size_t colb__count_lines(const char *buf, size_t len)
+{
+    size_t n = 1;
+    for (const char *p = buf; (p = memchr(p, '\n', (size_t)(buf + len - p))) != NULL; p++)
+        n++;
+    return n;
 }
 
 uint64_t colb__fnv1a64(uint64_t h, const void *data, size_t n)
@@ -37,25 +57,25 @@ colb_status colb__read_file(const char *path, char **buf, size_t *len, char *msg
     *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
-        return colb__msg(msg, msg_len, COLB_EIO, "cannot open '%s': %s", path, strerror(errno));
+        return colb__say(msg, msg_len, COLB_EIO, "cannot open '%s': %s", path, strerror(errno));
     size_t cap = 1 << 16, n = 0;
     char *b = malloc(cap);
     if (!b) {
         fclose(f);
-        return colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory reading '%s'", path);
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory reading '%s'", path);
     }
     for (;;) {
         if (cap - n < 2) {
             if (cap > ((size_t)-1) / 2) {
                 free(b);
                 fclose(f);
-                return colb__msg(msg, msg_len, COLB_ENOMEM, "'%s' is too large", path);
+                return colb__say(msg, msg_len, COLB_ENOMEM, "'%s' is too large", path);
             }
             char *nb = realloc(b, cap * 2);
             if (!nb) {
                 free(b);
                 fclose(f);
-                return colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory reading '%s'", path);
+                return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory reading '%s'", path);
             }
             b = nb;
             cap *= 2;
@@ -69,7 +89,7 @@ colb_status colb__read_file(const char *path, char **buf, size_t *len, char *msg
         int e = errno;
         free(b);
         fclose(f);
-        return colb__msg(msg, msg_len, COLB_EIO, "cannot read '%s': %s", path, strerror(e));
+        return colb__say(msg, msg_len, COLB_EIO, "cannot read '%s': %s", path, strerror(e));
     }
     fclose(f);
     b[n] = '\0';
@@ -178,12 +198,12 @@ colb_status colb__tmpfile_open(colb__tmpfile *t, const char *path, char *msg, si
     size_t n = strlen(path);
     t->tmp = malloc(n + 16);
     if (!t->tmp)
-        return colb__msg(msg, msg_len, COLB_ENOMEM, "out of memory");
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
     memcpy(t->tmp, path, n);
     memcpy(t->tmp + n, ".tmp.XXXXXX", 12);
     int fd = mkstemp(t->tmp);
     if (fd < 0) {
-        colb_status s = colb__msg(msg, msg_len, COLB_EIO, "cannot create a temporary file for '%s': %s",
+        colb_status s = colb__say(msg, msg_len, COLB_EIO, "cannot create a temporary file for '%s': %s",
                                   path, strerror(errno));
         free(t->tmp);
         t->tmp = NULL;
@@ -192,7 +212,7 @@ colb_status colb__tmpfile_open(colb__tmpfile *t, const char *path, char *msg, si
     (void)fchmod(fd, 0644); /* mkstemp's 0600 is too strict for data files */
     t->f = fdopen(fd, "wb");
     if (!t->f) {
-        colb_status s = colb__msg(msg, msg_len, COLB_EIO, "cannot open '%s': %s", t->tmp, strerror(errno));
+        colb_status s = colb__say(msg, msg_len, COLB_EIO, "cannot open '%s': %s", t->tmp, strerror(errno));
         close(fd);
         unlink(t->tmp);
         free(t->tmp);
@@ -217,10 +237,10 @@ colb_status colb__tmpfile_commit(colb__tmpfile *t, char *msg, size_t msg_len)
     }
     t->f = NULL;
     if (bad) {
-        s = colb__msg(msg, msg_len, COLB_EIO, "cannot write '%s': %s", t->path, strerror(e));
+        s = colb__say(msg, msg_len, COLB_EIO, "cannot write '%s': %s", t->path, strerror(e));
         unlink(t->tmp);
     } else if (rename(t->tmp, t->path) != 0) {
-        s = colb__msg(msg, msg_len, COLB_EIO, "cannot rename '%s' to '%s': %s", t->tmp, t->path,
+        s = colb__say(msg, msg_len, COLB_EIO, "cannot rename '%s' to '%s': %s", t->tmp, t->path,
                       strerror(errno));
         unlink(t->tmp);
     }

@@ -14,9 +14,30 @@
 #include "colb/status.h"
 #include "util.h"
 
-/* snprintf into msg when msg_len > 0; returns s. */
-colb_status colb__msg(char *msg, size_t msg_len, colb_status s, const char *fmt, ...)
-    COLB__PRINTF(4, 5);
+/* Error messages go through colb__say (util.h). */
+
+/* An (id, index) pair ordered by id, then index: sorted tables for id
+ * lookups, and (user id, item index) lists of positives. */
+typedef struct colb__pair {
+    uint64_t id;
+    size_t idx;
+} colb__pair;
+
+/* qsort comparator of colb__pair. */
+int colb__pair_cmp(const void *a, const void *b);
+
+/* The idx of `id` in the sorted table t[0..n), or SIZE_MAX. */
+size_t colb__pair_find(const colb__pair *t, size_t n, uint64_t id);
+
+/* A dataset from items and (user id, item index) pairs (sorted here; users
+ * by increasing id, duplicates merged): the last step of every loader. */
+struct colb_dataset;
+colb_status colb__dataset_from_pairs(size_t n_items, size_t dim, const uint64_t *item_ids,
+                                     const double *features, colb__pair *pairs, size_t np,
+                                     struct colb_dataset **out, char *msg, size_t msg_len);
+
+/* Number of lines of a text buffer (an upper bound on records). */
+size_t colb__count_lines(const char *buf, size_t len);
 
 /* FNV-1a 64 (Fowler, Noll, Vo) of n bytes, continuing from h; start with
  * COLB__FNV64_INIT. */

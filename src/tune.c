@@ -3,9 +3,45 @@
  * describes. */
 #include "colb/tune.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "util.h"
+
+typedef struct tune_ctx {
+    const colb_sim_spec *spec;      /* burn-in spec, single-threaded */
+    const double *alphas, *alpha2s;
+    size_t n_alpha2s, n, next;
+    double *score;
+    colb_status *status;
+    char (*why)[COLB__ERRLEN];
+    pthread_mutex_t lock;
+} tune_ctx;
+
+/* Score grid points until none is left: mean regret after the burn-in. */
+static void *tune_worker(void *arg)
+{
+    tune_ctx *c = arg;
+    for (;;) {
+        pthread_mutex_lock(&c->lock);
+        size_t g = c->next++;
+        pthread_mutex_unlock(&c->lock);
+        if (g >= c->n)
+            return NULL;
+        colb_sim_spec s = *c->spec;
+        s.policy.club_alpha = c->alphas[g / c->n_alpha2s];
+        s.policy.club_alpha2 = c->alpha2s[g % c->n_alpha2s];
+        colb_sim_result *res = NULL;
+        c->status[g] = colb_sim_run(&s, &res, c->why[g], sizeof c->why[g]);
+        if (c->status[g] != COLB_OK)
+            continue;
+        double sum = 0.0;
+        for (size_t r = 0; r < s.repeats; r++)
+            sum += colb_sim_result_regret(res, 0, r, 0);
+        colb_sim_result_free(res);
+        c->score[g] = sum / (double)s.repeats;
+    }
+}
 
 colb_status colb_club_tune(const colb_sim_spec *spec, const double *alphas, size_t n_alphas,
                            const double *alpha2s, size_t n_alpha2s, size_t burn_in_rounds,
@@ -45,33 +81,52 @@ colb_status colb_club_tune(const colb_sim_spec *spec, const double *alphas, size
     s.curve_points = 1;
     s.progress = NULL;
     s.progress_ctx = NULL;
+    /* Grid points run in parallel, each a single-threaded simulation, so the
+     * scores (and the choice) do not depend on the number of threads. */
+    size_t n = n_alphas * n_alpha2s;
+    tune_ctx c = { .spec = &s, .alphas = alphas, .alpha2s = alpha2s, .n_alpha2s = n_alpha2s, .n = n };
+    c.score = colb__malloc(n, sizeof(double));
+    c.status = colb__calloc(n, sizeof(colb_status));
+    c.why = colb__calloc(n, sizeof c.why[0]);
+    if (!c.score || !c.status || !c.why) {
+        free(c.score);
+        free(c.status);
+        free(c.why);
+        return colb__say(msg, msg_len, COLB_ENOMEM, "club_tune: out of memory");
+    }
+    s.threads = 1;
+    pthread_mutex_init(&c.lock, NULL);
+    size_t nt = spec->threads > 1 ? spec->threads : 1;
+    if (nt > n)
+        nt = n;
+    pthread_t th[64];
+    size_t started = 0;
+    for (; nt > 1 && started < nt && started < 64; started++)
+        if (pthread_create(&th[started], NULL, tune_worker, &c) != 0)
+            break;
+    tune_worker(&c);
+    for (size_t t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
+    pthread_mutex_destroy(&c.lock);
+    colb_status st = COLB_OK;
     double best = 0.0, ba = 0.0, ba2 = 0.0;
-    int found = 0;
-    for (size_t i = 0; i < n_alphas; i++)
-        for (size_t j = 0; j < n_alpha2s; j++) {
-            s.policy.club_alpha = alphas[i];
-            s.policy.club_alpha2 = alpha2s[j];
-            colb_sim_result *res = NULL;
-            char why[COLB__ERRLEN];
-            colb_status st = colb_sim_run(&s, &res, why, sizeof why);
-            if (st != COLB_OK) {
-                if (msg && msg_len)
-                    snprintf(msg, msg_len, "club_tune: alpha=%g alpha2=%g: %s", alphas[i],
-                             alpha2s[j], why);
-                return st;
-            }
-            double sum = 0.0;
-            for (size_t r = 0; r < s.repeats; r++)
-                sum += colb_sim_result_regret(res, 0, r, 0);
-            colb_sim_result_free(res);
-            double mean = sum / (double)s.repeats;
-            if (!found || mean < best) {
-                found = 1;
-                best = mean;
-                ba = alphas[i];
-                ba2 = alpha2s[j];
-            }
+    for (size_t g = 0; g < n && st == COLB_OK; g++) {
+        if (c.status[g] != COLB_OK) {
+            st = c.status[g];
+            if (msg && msg_len)
+                snprintf(msg, msg_len, "club_tune: alpha=%g alpha2=%g: %s", alphas[g / n_alpha2s],
+                         alpha2s[g % n_alpha2s], c.why[g]);
+        } else if (g == 0 || c.score[g] < best) {
+            best = c.score[g];
+            ba = alphas[g / n_alpha2s];
+            ba2 = alpha2s[g % n_alpha2s];
         }
+    }
+    free(c.score);
+    free(c.status);
+    free(c.why);
+    if (st != COLB_OK)
+        return st;
     *best_alpha = ba;
     *best_alpha2 = ba2;
     return COLB_OK;

@@ -16,28 +16,13 @@ colb_status colb__users_init(colb__users *b, size_t N, size_t d, const colb_lear
 void colb__users_free(colb__users *b)
 {
     colb__ridge_free(&b->r);
-    free(b->scores);
-    free(b->work);
+    colb__scratch_free(&b->s);
     memset(b, 0, sizeof *b);
 }
 
 colb_status colb__users_reserve(colb__users *b, size_t K)
 {
-    if (K <= b->K_cap)
-        return COLB_OK;
-    double *s = colb__malloc(USERS_BLOCK, K * sizeof(double));
-    double *w = colb__malloc(colb__ridge_scores_work(b->r.d, K), sizeof(double));
-    if (!s || !w) {
-        free(s);
-        free(w);
-        return COLB_ENOMEM;
-    }
-    free(b->scores);
-    free(b->work);
-    b->scores = s;
-    b->work = w;
-    b->K_cap = K;
-    return COLB_OK;
+    return colb__scratch_reserve(&b->s, b->r.d, K, USERS_BLOCK);
 }
 
 void colb__users_choose_all(colb__users *b, const double *X, size_t K, size_t *arms)
@@ -45,14 +30,14 @@ void colb__users_choose_all(colb__users *b, const double *X, size_t K, size_t *a
     size_t N = b->r.n;
     for (size_t u0 = 0; u0 < N; u0 += USERS_BLOCK) {
         size_t m = N - u0 < USERS_BLOCK ? N - u0 : USERS_BLOCK;
-        colb__ridge_scores_many(&b->r, NULL, u0, m, X, K, b->scores, b->work);
+        colb__ridge_scores_many(&b->r, NULL, u0, m, X, K, b->s.scores, b->s.work);
         for (size_t i = 0; i < m; i++)
-            arms[u0 + i] = colb__argmax(b->scores + i * K, K);
+            arms[u0 + i] = colb__argmax(b->s.scores + i * K, K);
     }
 }
 
 size_t colb__users_choose(colb__users *b, size_t u, const double *X, size_t K)
 {
-    colb__ridge_scores(&b->r, u, X, K, b->scores, b->work);
-    return colb__argmax(b->scores, K);
+    colb__ridge_scores(&b->r, u, X, K, b->s.scores, b->s.work);
+    return colb__argmax(b->s.scores, K);
 }

@@ -8,9 +8,7 @@
 
 typedef struct colb__users {
     colb__ridge r;       /* N models */
-    double *scores;      /* scratch: block of users x K scores */
-    double *work;        /* scratch of ridge_scores_many */
-    size_t K_cap;
+    colb__scratch s;     /* scores of a block of users */
 } colb__users;
 
 colb_status colb__users_init(colb__users *b, size_t N, size_t d, const colb_learner_params *p);

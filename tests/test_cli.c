@@ -34,20 +34,6 @@ static int lines(const char *s)
     return n;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *b = malloc((size_t)n + 1);
-    size_t got = fread(b, 1, (size_t)n, f);
-    b[got] = '\0';
-    fclose(f);
-    return b;
-}
 
 static void write_file(const char *path, const char *text)
 {
@@ -130,7 +116,7 @@ static void test_run_files_and_threads(void **state)
     char p1[600], p2[600];
     snprintf(p1, sizeof p1, "%s/j1/curves.csv", dir);
     snprintf(p2, sizeof p2, "%s/j2/curves.csv", dir);
-    char *c1 = slurp(p1), *c2 = slurp(p2);
+    char *c1 = slurp(p1, NULL), *c2 = slurp(p2, NULL);
     assert_non_null(c1);
     assert_non_null(c2);
     assert_string_equal(c1, c2);
@@ -140,13 +126,13 @@ static void test_run_files_and_threads(void **state)
     free(c1);
     free(c2);
     snprintf(p1, sizeof p1, "%s/j1/summary.csv", dir);
-    c1 = slurp(p1);
+    c1 = slurp(p1, NULL);
     assert_non_null(c1);
     assert_int_equal(lines(c1), 1 + 2 * 2 * 4);
     assert_true(strncmp(c1, "reading,zipf,policy,repeats,regret_mean,regret_ci95", 51) == 0);
     free(c1);
     snprintf(p1, sizeof p1, "%s/j1/settings.txt", dir);
-    c1 = slurp(p1);
+    c1 = slurp(p1, NULL);
     assert_non_null(c1);
     assert_non_null(strstr(c1, "[reading practice]"));
     assert_non_null(strstr(c1, "width = fixed"));

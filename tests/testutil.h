@@ -38,6 +38,26 @@
                      colb_status_name(want));                                          \
     } while (0)
 
+/* The contents of a file, NUL-terminated (caller frees), its length in
+ * *len (may be NULL); NULL if it cannot be read. */
+static inline char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *b = malloc(n > 0 ? (size_t)n + 1 : 1);
+    size_t got = b && n > 0 ? fread(b, 1, (size_t)n, f) : 0;
+    if (b)
+        b[got] = '\0';
+    fclose(f);
+    if (len)
+        *len = got;
+    return b;
+}
+
 /* The long statistical tier runs only when COLB_LONG is set. */
 static inline int long_tier(void)
 {
