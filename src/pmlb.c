@@ -5,9 +5,10 @@
  *
  *   1. Common phase, rounds 1..T0 with T0 = ceil(sqrt(T)): one OFUL(delta)
  *      for everybody; every user plays its arm; it is updated once per round
- *      with the average reward of the users observed (noise scale R/sqrt(N):
- *      the cluster bank with one group). theta* = its estimate after round
- *      T0 (an estimate of theta_bar, the mean of the users' parameters).
+ *      with the average reward of the users observed (weight 1 and noise
+ *      scale R/sqrt(N); weight N with pooled_updates: the cluster bank with
+ *      one group). theta* = its estimate after round T0 (an estimate of
+ *      theta_bar, the mean of the users' parameters).
  *   2. Personal phase, rounds T0+1..: every user runs its own learner on the
  *      shifted reward y - <x, theta*>, i.e. learns psi_u = theta_u - theta*.
  *      It is a ridge model with prior mean theta0 = theta*, so that
@@ -26,7 +27,11 @@
  *   COLB_PMLB_SCORE_PSI=1   choose by psi_hat_u alone (the literal reading of
  *                           Algorithm 4, line 11);
  *   COLB_PMLB_ALB_RESTART=1 ALB-norm forgets a user's data at each epoch start
- *                           (a fresh OFUL per epoch). */
+ *                           (a fresh OFUL per epoch).
+ * colb_policy_params.pooled_updates = 1 makes the common OFUL take the
+ * round's average with weight N and noise R (the ridge estimate on all N
+ * samples, i.e. an effective lambda/N) instead of weight 1 and noise
+ * R/sqrt(N) (see cluster_bank.h). */
 #include <string.h>
 
 #include "alb_norm.h"
@@ -126,7 +131,8 @@ static colb_status pmlb_create(colb_policy *p)
     m->theta_star = colb__calloc(p->d, sizeof(double));
     colb_status st = zero && m->theta_star ? COLB_OK : COLB_ENOMEM;
     if (st == COLB_OK)
-        st = colb__clusters_init(&m->common, p->N, p->d, &p->pp.learner, zero, 1, 0);
+        st = colb__clusters_init(&m->common, p->N, p->d, &p->pp.learner, zero, 1,
+                                 p->pp.pooled_updates != 0);
     if (st == COLB_OK)
         st = colb__users_init(&m->users, p->N, p->d, &p->pp.learner);
     if (st == COLB_OK && m->use_alb)
