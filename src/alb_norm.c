@@ -75,15 +75,6 @@ void colb__alb_start(colb__alb *a, colb__ridge *r, double S1)
     }
 }
 
-double colb__alb_radius(const colb__ridge *r, size_t i)
-{
-    double lambda = r->p.lambda;
-    double arg = r->logdet[i] - (double)r->d * log(lambda) + 2.0 * log(1.0 / r->p.delta);
-    if (arg < 0.0)
-        arg = 0.0; /* ln det V >= d ln lambda; guards rounding only */
-    return r->noise[i] * sqrt(arg) + sqrt(lambda) * r->S[i];
-}
-
 double colb__alb_min_eig(colb__alb *a, const colb__ridge *r, size_t i)
 {
     size_t d = a->d;
@@ -106,7 +97,7 @@ double colb__alb_bound(colb__alb *a, const colb__ridge *r, size_t i)
     double nrm = 0.0;
     for (size_t j = 0; j < d; j++)
         nrm += (th[j] - t0[j]) * (th[j] - t0[j]);
-    return sqrt(nrm) + colb__alb_radius(r, i) / sqrt(lmin);
+    return sqrt(nrm) + colb__ridge_oful_radius(r, i) / sqrt(lmin);
 }
 
 int colb__alb_update(colb__alb *a, colb__ridge *r, size_t i, const double *x, double y)

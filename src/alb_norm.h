@@ -56,11 +56,6 @@ void colb__alb_start(colb__alb *a, colb__ridge *r, double S1);
  * saturating at UINT64_MAX. */
 uint64_t colb__alb_epoch_end(uint64_t tau, unsigned e);
 
-/* The OFUL radius of model i (Abbasi-Yadkori et al. 2011, Theorem 2) with the
- * model's R_i, S_i and the bank's lambda, delta, whatever the bank's width
- * mode: R_i sqrt(ln det V_i - d ln lambda + 2 ln(1/delta)) + sqrt(lambda) S_i. */
-double colb__alb_radius(const colb__ridge *r, size_t i);
-
 /* Smallest eigenvalue of V_i (LAPACK dsyev on the workspace); NaN when the
  * solver fails. O(d^3). */
 double colb__alb_min_eig(colb__alb *a, const colb__ridge *r, size_t i);

@@ -84,9 +84,7 @@ static colb_status data_radii(const colb__ridge *r, double *radius)
             st = COLB_ENUMERIC;
             break;
         }
-        double arg = r->logdet[i] - (double)d * log(r->p.lambda) + 2.0 * log(1.0 / r->p.delta);
-        double beta = r->noise[i] * sqrt(arg > 0.0 ? arg : 0.0) + sqrt(r->p.lambda) * r->S[i];
-        radius[i] = beta / sqrt(M[d * d]);
+        radius[i] = colb__ridge_oful_radius(r, i) / sqrt(M[d * d]);
     }
     free(M);
     return st;

@@ -79,6 +79,9 @@ colb_status colb_policy_params_check(const char *name, const colb_policy_params 
         return colb__say(msg, msg_len, COLB_EINVAL, "%s: dim must be >= 1", name);
     if (p->horizon == 0)
         return colb__say(msg, msg_len, COLB_EINVAL, "%s: horizon must be >= 1", name);
+    if ((p->pooled_updates != 0 && p->pooled_updates != 1) ||
+        (p->cmlb_warm_start != 0 && p->cmlb_warm_start != 1))
+        return colb__say(msg, msg_len, COLB_ERANGE, "%s: pooled_updates and cmlb_warm_start must be 0 or 1", name);
     colb_status st = colb_learner_params_check(&p->learner);
     if (st != COLB_OK) {
         if (msg && msg_len)

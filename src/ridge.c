@@ -199,15 +199,18 @@ void colb__ridge_absorb(colb__ridge *r, size_t dst, const colb__ridge *from, siz
     r->count[dst] += from->count[src];
 }
 
-double colb__ridge_width(const colb__ridge *r, size_t i)
+double colb__ridge_oful_radius(const colb__ridge *r, size_t i)
 {
-    if (r->p.width == COLB_WIDTH_FIXED)
-        return r->p.alpha;
     double d = (double)r->d;
     double arg = r->logdet[i] - d * log(r->p.lambda) + 2.0 * log(1.0 / r->p.delta);
     if (arg < 0.0)
         arg = 0.0; /* ln det V >= d ln lambda; guard rounding only */
     return r->noise[i] * sqrt(arg) + sqrt(r->p.lambda) * r->S[i];
+}
+
+double colb__ridge_width(const colb__ridge *r, size_t i)
+{
+    return r->p.width == COLB_WIDTH_FIXED ? r->p.alpha : colb__ridge_oful_radius(r, i);
 }
 
 size_t colb__ridge_scores_work(size_t d, size_t K)

@@ -61,6 +61,10 @@ void colb__ridge_absorb(colb__ridge *r, size_t dst, const colb__ridge *from, siz
  * factorisation (O(d^3)); COLB_ENUMERIC if V is not positive definite. */
 colb_status colb__ridge_refresh(colb__ridge *r, size_t i);
 
+/* The OFUL radius beta_t of model i (Abbasi-Yadkori et al. 2011, Theorem 2)
+ * with its noise R_i and bound S_i, whatever the width mode. */
+double colb__ridge_oful_radius(const colb__ridge *r, size_t i);
+
 /* Exploration width of model i (beta_t or alpha). */
 double colb__ridge_width(const colb__ridge *r, size_t i);
 

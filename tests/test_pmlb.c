@@ -310,7 +310,7 @@ static void test_alb_bound_handmade(void **state)
     double logdet = 2.0 * log(3.0);
     double beta = R * sqrt(logdet + 2.0 * log(1.0 / delta)) + S1;
     double want = want_psi1 + beta / sqrt(3.0);
-    assert_close(colb__alb_radius(&r, 0), R * sqrt(log(3.0) + log(2.0) + 2.0 * log(1.0 / delta)) + S1,
+    assert_close(colb__ridge_oful_radius(&r, 0), R * sqrt(log(3.0) + log(2.0) + 2.0 * log(1.0 / delta)) + S1,
                  1e-12); /* before the 4th update: V = diag(3, 2) */
     assert_int_equal(colb__alb_update(&a, &r, 0, e2, t0[1]), 1);
     assert_close(a.last_bound[0], want, 1e-12);
