@@ -34,6 +34,7 @@ LIB_SRC  := $(sort $(wildcard src/*.c))
 CLI_SRC  := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 BENCH_SRC:= $(sort $(wildcard bench/*.c))
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(sort $(wildcard examples/*.c)))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB_PIC  := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
@@ -43,7 +44,7 @@ TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: FORCE all lib check sanitize check-long bench run install uninstall clean
-all: lib $(BUILD)/colb
+all: lib $(BUILD)/colb $(EXAMPLES)
 
 lib: $(BUILD)/libcolb.a $(BUILD)/libcolb.so $(BUILD)/colb.pc
 
@@ -93,6 +94,10 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libcolb.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(BUILD)/libcolb.a $(LDLIBS) -lcmocka
 
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libcolb.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcolb.a $(LDLIBS)
+
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libcolb.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcolb.a $(LDLIBS)
@@ -114,7 +119,7 @@ bench:
 run: all
 	$(BUILD)/colb reproduce --quick --out results/quick
 
-install: lib $(BUILD)/colb
+install: lib $(BUILD)/colb $(EXAMPLES)
 	install -d $(DESTDIR)$(PREFIX)/include/colb $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/colb/*.h $(DESTDIR)$(PREFIX)/include/colb/
 	install -m 644 $(BUILD)/libcolb.a $(DESTDIR)$(PREFIX)/lib/

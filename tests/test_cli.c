@@ -146,12 +146,27 @@ static void test_run_files_and_threads(void **state)
     assert_int_equal(atoi(buf), 0);
 }
 
+/* The embedding example (examples/online.c) runs and finds the 3 groups. */
+static void test_online_example(void **state)
+{
+    (void)state;
+    char cmd[1100], out[4096];
+    snprintf(cmd, sizeof cmd, "dir=$(dirname %s); $dir/examples/online", colb_bin());
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+    assert_non_null(strstr(out, "clusters found: 3 (true: 3)"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_experiment_file_errors),
         cmocka_unit_test(test_run_files_and_threads),
+        cmocka_unit_test(test_online_example),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }
