@@ -26,6 +26,8 @@ CFLAGS += -march=native
 endif
 # Optional policies are registered when their source file exists.
 HAVE     := $(if $(wildcard src/club.c),-DCOLB_HAVE_CLUB) $(if $(wildcard src/pmlb.c),-DCOLB_HAVE_PMLB)
+# The source commit, recorded in reports (empty outside a git checkout).
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null)$(shell git diff --quiet HEAD -- src include cli experiments 2>/dev/null || echo -modified)
 ALL_CFLAGS := $(HAVE) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -Iinclude -Isrc \
               $(PKG_CFLAGS) -DCOLB_BUILD_FLAGS='"$(strip $(CFLAGS))"' $(CFLAGS)
 LDLIBS   := $(PKG_LIBS) -lpthread -lm
@@ -50,7 +52,7 @@ lib: $(BUILD)/libcolb.a $(BUILD)/libcolb.so $(BUILD)/colb.pc
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(if $(filter cli/%,$<),-Icli) -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(if $(filter cli/%,$<),-Icli) $(if $(filter cli/reproduce.c,$<),-DCOLB_GIT_COMMIT='"$(GIT_COMMIT)"') -MMD -MP -c $< -o $@
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -81,6 +83,12 @@ $(BUILD)/colb: $(CLI_OBJ) $(BUILD)/libcolb.a
 $(BUILD)/gen/specs.c: $(sort $(wildcard experiments/*.conf)) scripts/embed-specs
 	@mkdir -p $(dir $@)
 	sh scripts/embed-specs $(sort $(wildcard experiments/*.conf)) > $@.tmp && mv $@.tmp $@
+
+# reproduce.c records the commit: rebuild it when HEAD moves.
+$(BUILD)/cli/reproduce.o: $(BUILD)/commit.stamp
+$(BUILD)/commit.stamp: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(GIT_COMMIT)' | cmp -s - $@ || echo '$(GIT_COMMIT)' > $@
 
 $(BUILD)/gen/specs.o: $(BUILD)/gen/specs.c
 	$(CC) $(ALL_CFLAGS) -Icli -c $< -o $@

@@ -42,19 +42,14 @@ static const spec_text *find_spec(const char *name)
     return NULL;
 }
 
-/* The commit of the working directory's checkout, if it is one. */
+/* The commit the tool was built from (make records it), or "unknown". */
 static void git_commit(char *out, size_t len)
 {
+#ifdef COLB_GIT_COMMIT
+    snprintf(out, len, "%s", COLB_GIT_COMMIT[0] && COLB_GIT_COMMIT[0] != '-' ? COLB_GIT_COMMIT : "unknown");
+#else
     snprintf(out, len, "unknown");
-    FILE *p = popen("git rev-parse --short=12 HEAD 2>/dev/null", "r");
-    if (!p)
-        return;
-    char buf[64];
-    if (fgets(buf, sizeof buf, p) && strlen(buf) > 6) {
-        buf[strcspn(buf, "\n")] = '\0';
-        snprintf(out, len, "%s", buf);
-    }
-    pclose(p);
+#endif
 }
 
 typedef struct job {
