@@ -96,7 +96,7 @@ static double bench_policy(const char *name, size_t N, size_t d, size_t K, doubl
     pp.users = N;
     pp.dim = d;
     pp.horizon = 1000;
-    pp.cmlb_C = 0.02; /* CMLB: individual phase of ~30 rounds, then 1 cluster learner per group */
+    pp.cmlb_C = 0.002; /* CMLB: a short individual phase (3 to 17 rounds), then cluster learners */
     colb_policy *p;
     char msg[256];
     if (colb_policy_create(name, &pp, &p, msg, sizeof msg) != COLB_OK) {
@@ -153,7 +153,7 @@ int main(int argc, char **argv)
     const char *pols[] = { "linucb-ind", "cmlb" };
     for (size_t pi = 0; pi < 2; pi++)
         for (size_t i = 0; i < 3; i++) {
-            size_t rounds;
+            size_t rounds = 0;
             double r = bench_policy(pols[pi], Ns[i], 15, 25, sec, &rounds);
             double gf = r * flops_per_decision(15, 25) / 1e9;
             printf("%-11s %7zu %7zu %18.0f %12.2f %13.1f%%\n", pols[pi], Ns[i], rounds, r, gf, 100 * gf / g1);

@@ -203,8 +203,9 @@ static void item(FILE *f, const run_config *c, const char *sep, const char *key,
 }
 
 /* One line describing the settings shared by the readings. */
-static void settings_line(FILE *f, const run_config *c)
+static void settings_line(FILE *f, const experiment *e)
 {
+    const run_config *c = &e->base;
     dump d;
     if (dump_config(&d, c)) {
         free(d.text);
@@ -240,8 +241,10 @@ static void settings_line(FILE *f, const run_config *c)
     item(f, c, ", ", "horizon", "T", v, "rounds", &sw);
     snprintf(v, sizeof v, "%zu", c->sim.repeats);
     item(f, c, ", ", "repeats", "", v, "repeats", &sw);
-    snprintf(v, sizeof v, "%g", c->sim.env.noise);
-    item(f, c, ", ", "noise", "noise sigma", v, "", &sw);
+    if (strcmp(env, "lastfm") && strcmp(env, "logged")) { /* data sets have no noise */
+        snprintf(v, sizeof v, "%g", c->sim.env.noise);
+        item(f, c, ", ", "noise", "noise sigma", v, "", &sw);
+    }
     dump_get(&d, "width", v, sizeof v);
     item(f, c, ", ", "width", "width", v, "", &sw);
     if (!strcmp(v, "fixed")) {
@@ -258,9 +261,19 @@ static void settings_line(FILE *f, const run_config *c)
         fputs("; swept: ", f);
         item(f, c, "", c->sweep_key, c->sweep_key, "", "", &sw);
     }
-    fputs("; policies ", f);
-    for (size_t i = 0; i < c->n_policies; i++)
-        fprintf(f, "%s%s", i ? ", " : "", c->policies[i]);
+    fputs("; policies ", f); /* of every reading, in order of appearance */
+    const char *seen[MAX_READINGS * MAX_POLICIES];
+    size_t n_seen = 0;
+    for (size_t r = 0; r < e->n_readings; r++)
+        for (size_t i = 0; i < e->cfg[r].n_policies; i++) {
+            size_t j = 0;
+            while (j < n_seen && strcmp(seen[j], e->cfg[r].policies[i]))
+                j++;
+            if (j == n_seen) {
+                seen[n_seen++] = e->cfg[r].policies[i];
+                fprintf(f, "%s%s", j ? ", " : "", e->cfg[r].policies[i]);
+            }
+        }
     fputc('.', f);
     free(d.text);
 }
@@ -501,7 +514,7 @@ static void figure_section(FILE *f, const figure_result *fr, const char *report_
         return;
     }
     fputs("**Settings.** ", f);
-    settings_line(f, &e->base);
+    settings_line(f, e);
     fprintf(f, " Metric: %s. Results: ",
             e->metric == METRIC_RATIO ? "cumulative regret divided by the random policy's (paired by repeat)"
                                       : "average cumulative regret per user");

@@ -92,7 +92,9 @@ static colb_status data_radii(const colb__ridge *r, double *radius)
 
 static void describe(colb_policy *p, const cmlb *c)
 {
-    int n = snprintf(p->info, sizeof p->info, "T_explore=%zu gamma=%.4g", c->T_explore, c->gamma);
+    int n = p->pp.cmlb_threshold == COLB_THRESHOLD_DATA && p->pp.cmlb_gamma <= 0.0
+                ? snprintf(p->info, sizeof p->info, "T_explore=%zu threshold=data", c->T_explore)
+                : snprintf(p->info, sizeof p->info, "T_explore=%zu gamma=%.4g", c->T_explore, c->gamma);
     if (!c->clustered || n < 0)
         return;
     const colb__clusters *cb = &c->clusters;
@@ -205,8 +207,10 @@ static colb_status cmlb_end(colb_policy *p)
         colb__clusters_end(&c->clusters, p->X);
         return COLB_OK;
     }
-    /* p->rounds counts completed rounds; this one completes now */
-    return p->rounds + 1 == c->T_explore ? cmlb_cluster(p, c) : COLB_OK;
+    /* p->rounds counts completed rounds; this one completes now. When the
+     * individual phase fills the horizon there is nothing left to cluster for. */
+    return p->rounds + 1 == c->T_explore && c->T_explore < p->pp.horizon ? cmlb_cluster(p, c)
+                                                                          : COLB_OK;
 }
 
 static colb_status cmlb_theta(const colb_policy *p, size_t u, double *theta)
