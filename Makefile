@@ -48,7 +48,7 @@ BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 .PHONY: FORCE all lib check sanitize check-long bench run install uninstall clean
 all: lib $(BUILD)/colb $(EXAMPLES)
 
-lib: $(BUILD)/libcolb.a $(BUILD)/libcolb.so $(BUILD)/colb.pc
+lib: $(BUILD)/libcolb.a $(BUILD)/libcolb.so
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -71,10 +71,6 @@ $(BUILD)/libcolb.a: $(LIB_OBJ)
 
 $(BUILD)/libcolb.so: $(LIB_PIC)
 	$(CC) -shared -Wl,-soname,libcolb.so.0 $(CFLAGS) -o $@ $^ $(LDLIBS)
-
-$(BUILD)/colb.pc: colb.pc.in Makefile
-	@mkdir -p $(BUILD)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
 $(BUILD)/colb: $(CLI_OBJ) $(BUILD)/libcolb.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcolb.a $(LDLIBS)
@@ -134,7 +130,8 @@ install: lib $(BUILD)/colb $(EXAMPLES)
 	install -m 755 $(BUILD)/libcolb.so $(DESTDIR)$(PREFIX)/lib/libcolb.so.$(VERSION)
 	ln -sf libcolb.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libcolb.so.0
 	ln -sf libcolb.so.0 $(DESTDIR)$(PREFIX)/lib/libcolb.so
-	install -m 644 $(BUILD)/colb.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' colb.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/colb.pc
 	install -m 755 $(BUILD)/colb $(DESTDIR)$(PREFIX)/bin/
 
 uninstall:
