@@ -366,19 +366,6 @@ static size_t idmap_put(idmap *m, uint64_t key, size_t val)
     return SIZE_MAX;
 }
 
-/* 1 when the text before the first tab or comma is a non-negative integer. */
-static int first_field_is_int(const char *line)
-{
-    size_t n = strcspn(line, "\t,");
-    char tmp[32];
-    if (n >= sizeof tmp)
-        return 0;
-    memcpy(tmp, line, n);
-    tmp[n] = '\0';
-    uint64_t v;
-    return colb__parse_u64(tmp, &v) == 0;
-}
-
 static char detect_sep(const char *line)
 {
     if (strchr(line, '\t'))
@@ -444,7 +431,7 @@ static colb_status parse_features(const char *path, feat_file *f, char *msg, siz
             continue;
         if (!seen_content) {
             seen_content = 1;
-            if (!first_field_is_int(line))
+            if (!colb__first_field_uint(line, "\t,"))
                 continue; /* header */
         }
         if (!sep) {
@@ -550,7 +537,7 @@ static colb_status parse_positives(const char *path, const char *fpath, const fe
             continue;
         if (!seen_content) {
             seen_content = 1;
-            if (!first_field_is_int(line))
+            if (!colb__first_field_uint(line, "\t,"))
                 continue;
         }
         if (!sep)

@@ -87,19 +87,6 @@ static void infile_free(infile *f)
     memset(f, 0, sizeof *f);
 }
 
-/* 1 when the first field (up to a tab) is not an integer: a header line. */
-static int is_header(const char *line)
-{
-    size_t n = strcspn(line, "\t");
-    char tmp[32];
-    if (n >= sizeof tmp)
-        return 1;
-    memcpy(tmp, line, n);
-    tmp[n] = '\0';
-    uint64_t v;
-    return colb__parse_u64(tmp, &v) != 0;
-}
-
 /* Iterate the data lines of a hetrec file: skips blank and '#' lines and a
  * header as the first non-blank line; splits on tabs and checks the field
  * count. Returns 1 with fields set, 0 at the end, -1 on error (msg set). */
@@ -125,7 +112,7 @@ static int reader_next(reader *r, char **fields, size_t nf, const char *what, co
             continue;
         if (!r->seen) {
             r->seen = 1;
-            if (is_header(line))
+            if (!colb__first_field_uint(line, "\t"))
                 continue;
         }
         size_t n = colb__split(line, '\t', fields, nf);

@@ -262,3 +262,15 @@ void colb__tmpfile_abort(colb__tmpfile *t)
     }
     t->tmp = NULL;
 }
+
+int colb__first_field_uint(const char *line, const char *seps)
+{
+    size_t n = strcspn(line, seps);
+    char tmp[32];
+    if (n >= sizeof tmp)
+        return 0;
+    memcpy(tmp, line, n);
+    tmp[n] = '\0';
+    uint64_t v;
+    return colb__parse_u64(tmp, &v) == 0;
+}

@@ -78,6 +78,10 @@ int colb__parse_u64(const char *s, uint64_t *v);
  * or infinite (*v set anyway), -1 when it is not a number. */
 int colb__parse_double(const char *s, double *v);
 
+/* 1 when the text of `line` before the first of the characters `seps` is a
+ * non-negative integer (colb__parse_u64): a data line rather than a header. */
+int colb__first_field_uint(const char *line, const char *seps);
+
 /* A file written under a temporary name beside `path` and renamed over it on
  * commit, so readers never see a half-written file. */
 typedef struct colb__tmpfile {
