@@ -50,9 +50,9 @@ size_t experiment_jobs(const experiment *e)
     return n;
 }
 
-const char *sweep_label(const experiment *e, size_t s)
+const char *sweep_label(const experiment *e, size_t r, size_t s)
 {
-    const run_config *c = &e->cfg[0];
+    const run_config *c = &e->cfg[r];
     return c->n_sweep ? c->sweep_values[s] : "-";
 }
 
@@ -330,7 +330,7 @@ int write_results(const result_set *rs, const char *dir, char *err, size_t err_l
         const result_row *r = &rs->rows[i];
         csv_field(a.f, e->reading[r->reading]);
         fputc(',', a.f);
-        csv_field(a.f, sweep_label(e, r->sweep));
+        csv_field(a.f, sweep_label(e, r->reading, r->sweep));
         fprintf(a.f, ",%s,%zu,%.10g,%.10g,", r->policy, r->repeats, r->mean, r->ci);
         csv_num(a.f, r->ratio_mean);
         fputc(',', a.f);
@@ -353,7 +353,7 @@ int write_results(const result_set *rs, const char *dir, char *err, size_t err_l
         for (size_t k = 0; k < r->points; k++) {
             csv_field(a.f, e->reading[r->reading]);
             fputc(',', a.f);
-            csv_field(a.f, sweep_label(e, r->sweep));
+            csv_field(a.f, sweep_label(e, r->reading, r->sweep));
             fprintf(a.f, ",%s,%zu,%.10g,%.10g,", r->policy, r->round[k], r->cmean[k], r->cci[k]);
             csv_num(a.f, r->rmean[k]);
             fputc(',', a.f);
@@ -412,7 +412,7 @@ static void table(FILE *f, const result_set *rs, int ratio)
             fputc('\n', f);
         }
         const result_row *r = &rs->rows[i];
-        fprintf(f, "%-12.12s %-8.8s", e->reading[r->reading], sweep_label(e, r->sweep));
+        fprintf(f, "%-12.12s %-8.8s", e->reading[r->reading], sweep_label(e, r->reading, r->sweep));
         for (size_t k = i; k < setting_end(rs, i); k++) {
             const result_row *q = &rs->rows[k];
             char cell[64];

@@ -47,7 +47,7 @@ void result_set_free(result_set *rs);
  * rs, at most MAX_POLICIES); returns how many. */
 size_t result_reading_policies(const result_set *rs, size_t r, const char *names[MAX_POLICIES]);
 
-/* The value label of sweep index s ("-" without a sweep). */
-const char *sweep_label(const experiment *e, size_t s);
+/* The value label of sweep index s of reading r ("-" without a sweep). */
+const char *sweep_label(const experiment *e, size_t r, size_t s);
 
 #endif
