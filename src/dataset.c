@@ -74,6 +74,20 @@ static int find_by_id(const uint64_t *ids, const size_t *order, size_t n, uint64
     return 0;
 }
 
+/* The id index of n ids (sort_by_id) into *out; a repeated id is an error
+ * naming `what`. */
+static colb_status index_ids(const uint64_t *ids, size_t n, const char *what, size_t **out,
+                             char *msg, size_t msg_len)
+{
+    size_t dup;
+    *out = sort_by_id(ids, n, &dup);
+    if (!*out)
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
+    if (dup != n)
+        return colb__say(msg, msg_len, COLB_EINVAL, "duplicate %s id %" PRIu64, what, ids[dup]);
+    return COLB_OK;
+}
+
 /* ---- creation and access -------------------------------------------------- */
 
 void colb_dataset_free(colb_dataset *ds)
@@ -158,24 +172,12 @@ colb_status colb_dataset_create(size_t n_items, size_t dim, const uint64_t *item
     }
     ds->n_pos = w;
 
-    size_t dup;
-    ds->item_by_id = sort_by_id(item_ids, n_items, &dup);
-    if (!ds->item_by_id) {
+    colb_status st = index_ids(item_ids, n_items, "item", &ds->item_by_id, msg, msg_len);
+    if (st == COLB_OK)
+        st = index_ids(user_ids, n_users, "user", &ds->user_by_id, msg, msg_len);
+    if (st != COLB_OK) {
         colb_dataset_free(ds);
-        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
-    }
-    if (dup != n_items) {
-        colb_dataset_free(ds);
-        return colb__say(msg, msg_len, COLB_EINVAL, "duplicate item id %" PRIu64, item_ids[dup]);
-    }
-    ds->user_by_id = sort_by_id(user_ids, n_users, &dup);
-    if (!ds->user_by_id) {
-        colb_dataset_free(ds);
-        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
-    }
-    if (dup != n_users) {
-        colb_dataset_free(ds);
-        return colb__say(msg, msg_len, COLB_EINVAL, "duplicate user id %" PRIu64, user_ids[dup]);
+        return st;
     }
     *out = ds;
     return COLB_OK;

@@ -2,11 +2,11 @@
  * threads, each job a pure function of (spec, policy, repeat). */
 #include "colb/sim.h"
 
-#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
 #include "colb/rng.h"
+#include "parallel.h"
 #include "textio.h"
 #include "util.h"
 
@@ -21,8 +21,7 @@ struct colb_sim_result {
 typedef struct job_ctx {
     const colb_sim_spec *s;
     colb_sim_result *res;
-    pthread_mutex_t lock;
-    size_t next, done, total;
+    size_t total;
     colb_status *status;     /* per job */
     char (*msg)[COLB__ERRLEN];
 } job_ctx;
@@ -162,24 +161,20 @@ out:
     return st;
 }
 
-static void *worker(void *arg)
+/* Job j of the parallel loop. Jobs run repeat-major so that early progress
+ * covers all policies. */
+static void job_task(void *ctx, size_t j)
 {
-    job_ctx *c = arg;
-    for (;;) {
-        pthread_mutex_lock(&c->lock);
-        size_t j = c->next++;
-        pthread_mutex_unlock(&c->lock);
-        if (j >= c->total)
-            return NULL;
-        /* Jobs run repeat-major so that early progress covers all policies. */
-        size_t P = c->res->P, r = j / P, i = j % P;
-        c->status[j] = run_job(c, i, r, c->msg[j]);
-        pthread_mutex_lock(&c->lock);
-        c->done++;
-        if (c->s->progress)
-            c->s->progress(c->s->progress_ctx, c->done, c->total);
-        pthread_mutex_unlock(&c->lock);
-    }
+    job_ctx *c = ctx;
+    size_t P = c->res->P, r = j / P, i = j % P;
+    c->status[j] = run_job(c, i, r, c->msg[j]);
+}
+
+static void job_done(void *ctx, size_t done)
+{
+    job_ctx *c = ctx;
+    if (c->s->progress)
+        c->s->progress(c->s->progress_ctx, done, c->total);
 }
 
 void colb_sim_result_free(colb_sim_result *r)
@@ -248,25 +243,7 @@ colb_status colb_sim_run(const colb_sim_spec *s, colb_sim_result **out, char *ms
     }
     for (size_t k = 0; k < res->K; k++) /* ceil((k+1) T / K): the last is T */
         res->point_round[k] = ((k + 1) * s->horizon + res->K - 1) / res->K;
-    pthread_mutex_init(&c.lock, NULL);
-    size_t nt = s->threads > 1 ? s->threads : 1;
-    if (nt > jobs)
-        nt = jobs;
-    if (nt == 1) {
-        worker(&c);
-    } else {
-        pthread_t *th = colb__malloc(nt, sizeof(pthread_t));
-        size_t started = 0;
-        for (; th && started < nt; started++)
-            if (pthread_create(&th[started], NULL, worker, &c) != 0)
-                break;
-        if (started == 0)
-            worker(&c); /* no threads could start: run here */
-        for (size_t t = 0; t < started; t++)
-            pthread_join(th[t], NULL);
-        free(th);
-    }
-    pthread_mutex_destroy(&c.lock);
+    colb__parallel_for(jobs, s->threads, job_task, job_done, &c);
     colb_status st = COLB_OK;
     for (size_t j = 0; j < jobs && st == COLB_OK; j++)
         if (c.status[j] != COLB_OK) {

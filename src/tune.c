@@ -3,44 +3,36 @@
  * describes. */
 #include "colb/tune.h"
 
-#include <pthread.h>
 #include <string.h>
 
+#include "parallel.h"
 #include "util.h"
 
 typedef struct tune_ctx {
     const colb_sim_spec *spec;      /* burn-in spec, single-threaded */
     const double *alphas, *alpha2s;
-    size_t n_alpha2s, n, next;
+    size_t n_alpha2s;
     double *score;
     colb_status *status;
     char (*why)[COLB__ERRLEN];
-    pthread_mutex_t lock;
 } tune_ctx;
 
-/* Score grid points until none is left: mean regret after the burn-in. */
-static void *tune_worker(void *arg)
+/* Score grid point g: the mean regret after the burn-in. */
+static void tune_task(void *ctx, size_t g)
 {
-    tune_ctx *c = arg;
-    for (;;) {
-        pthread_mutex_lock(&c->lock);
-        size_t g = c->next++;
-        pthread_mutex_unlock(&c->lock);
-        if (g >= c->n)
-            return NULL;
-        colb_sim_spec s = *c->spec;
-        s.policy.club_alpha = c->alphas[g / c->n_alpha2s];
-        s.policy.club_alpha2 = c->alpha2s[g % c->n_alpha2s];
-        colb_sim_result *res = NULL;
-        c->status[g] = colb_sim_run(&s, &res, c->why[g], sizeof c->why[g]);
-        if (c->status[g] != COLB_OK)
-            continue;
-        double sum = 0.0;
-        for (size_t r = 0; r < s.repeats; r++)
-            sum += colb_sim_result_regret(res, 0, r, 0);
-        colb_sim_result_free(res);
-        c->score[g] = sum / (double)s.repeats;
-    }
+    tune_ctx *c = ctx;
+    colb_sim_spec s = *c->spec;
+    s.policy.club_alpha = c->alphas[g / c->n_alpha2s];
+    s.policy.club_alpha2 = c->alpha2s[g % c->n_alpha2s];
+    colb_sim_result *res = NULL;
+    c->status[g] = colb_sim_run(&s, &res, c->why[g], sizeof c->why[g]);
+    if (c->status[g] != COLB_OK)
+        return;
+    double sum = 0.0;
+    for (size_t r = 0; r < s.repeats; r++)
+        sum += colb_sim_result_regret(res, 0, r, 0);
+    colb_sim_result_free(res);
+    c->score[g] = sum / (double)s.repeats;
 }
 
 colb_status colb_club_tune(const colb_sim_spec *spec, const double *alphas, size_t n_alphas,
@@ -84,7 +76,7 @@ colb_status colb_club_tune(const colb_sim_spec *spec, const double *alphas, size
     /* Grid points run in parallel, each a single-threaded simulation, so the
      * scores (and the choice) do not depend on the number of threads. */
     size_t n = n_alphas * n_alpha2s;
-    tune_ctx c = { .spec = &s, .alphas = alphas, .alpha2s = alpha2s, .n_alpha2s = n_alpha2s, .n = n };
+    tune_ctx c = { .spec = &s, .alphas = alphas, .alpha2s = alpha2s, .n_alpha2s = n_alpha2s };
     c.score = colb__malloc(n, sizeof(double));
     c.status = colb__calloc(n, sizeof(colb_status));
     c.why = colb__calloc(n, sizeof c.why[0]);
@@ -95,19 +87,7 @@ colb_status colb_club_tune(const colb_sim_spec *spec, const double *alphas, size
         return colb__say(msg, msg_len, COLB_ENOMEM, "club_tune: out of memory");
     }
     s.threads = 1;
-    pthread_mutex_init(&c.lock, NULL);
-    size_t nt = spec->threads > 1 ? spec->threads : 1;
-    if (nt > n)
-        nt = n;
-    pthread_t th[64];
-    size_t started = 0;
-    for (; nt > 1 && started < nt && started < 64; started++)
-        if (pthread_create(&th[started], NULL, tune_worker, &c) != 0)
-            break;
-    tune_worker(&c);
-    for (size_t t = 0; t < started; t++)
-        pthread_join(th[t], NULL);
-    pthread_mutex_destroy(&c.lock);
+    colb__parallel_for(n, spec->threads, tune_task, NULL, &c);
     colb_status st = COLB_OK;
     double best = 0.0, ba = 0.0, ba2 = 0.0;
     for (size_t g = 0; g < n && st == COLB_OK; g++) {
