@@ -22,7 +22,7 @@
 
 #include <cblas.h>
 
-#include "club.h"
+#include "policies/club.h"
 #include "colb/colb.h"
 
 /* CPU time of this thread: the machines we benchmark on are shared, and

@@ -6,7 +6,7 @@
  * the file runs in about a second (a few under the sanitizers). */
 #include "testutil.h"
 
-#include "club.h"
+#include "policies/club.h"
 #include "colb/tune.h"
 
 static colb_policy *make_club(size_t N, size_t d, double alpha, double alpha2, colb_club_graph g,

@@ -4,7 +4,7 @@
  * theory predicts, and thread-count independence of the simulator. */
 #include "testutil.h"
 
-#include "cmlb.h"
+#include "policies/cmlb.h"
 #include "colb/cluster.h"
 
 /* 1 if two labelings are the same partition of N users. */

@@ -6,8 +6,8 @@
  * check; docs/pmlb.md has the full experiment. */
 #include "testutil.h"
 
-#include "alb_norm.h"
-#include "ridge.h"
+#include "learn/alb_norm.h"
+#include "linalg/ridge.h"
 
 /* ---- parameters ------------------------------------------------------- */
 

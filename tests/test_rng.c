@@ -2,7 +2,7 @@
  * the samplers. */
 #include "testutil.h"
 
-#include "util.h"
+#include "core/util.h"
 
 static void test_xoshiro_known_answers(void **state)
 {

@@ -6,7 +6,7 @@
 
 #include <lapacke.h>
 
-#include "sparse.h"
+#include "linalg/sparse.h"
 
 enum { M = 150, N = 90, R = 8 };
 

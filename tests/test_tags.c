@@ -3,7 +3,7 @@
  * lower-casing table against the documented rule. */
 #include "testutil.h"
 
-#include "tags.h"
+#include "data/tags.h"
 
 /* Split `in` (n bytes) and compare with the NULL-terminated list want. */
 static void check_split_n(const char *in, size_t n, const char *const *want)

@@ -2,7 +2,7 @@
  * of a tiny corpus against values computed by hand. */
 #include "testutil.h"
 
-#include "sparse.h"
+#include "linalg/sparse.h"
 
 static void test_csr_from_coo(void **state)
 {

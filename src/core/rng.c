@@ -1,0 +1,148 @@
+/* rng.c - xoshiro256++ with SplitMix64 seeding, and the samplers of
+ * colb/rng.h. Reference: https://prng.di.unimi.it/ (Blackman and Vigna). */
+#include "colb/rng.h"
+
+#include <math.h>
+
+#include "core/util.h"
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+/* SplitMix64 (Steele, Lea, Flood 2014): the seeding function recommended by
+ * the xoshiro authors. */
+uint64_t colb__splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void colb_rng_seed(colb_rng *r, uint64_t seed, uint64_t stream)
+{
+    /* Hash the stream id into the seed with one SplitMix64 step of its own so
+     * that (seed, stream) and (seed + 1, stream - 1) do not collide; then
+     * expand to 256 bits. */
+    uint64_t h = stream;
+    uint64_t x = seed ^ colb__splitmix64(&h);
+    for (int i = 0; i < 4; i++)
+        r->s[i] = colb__splitmix64(&x);
+    if ((r->s[0] | r->s[1] | r->s[2] | r->s[3]) == 0)
+        r->s[0] = 1; /* unreachable in practice; the all-zero state is fixed */
+}
+
+colb_status colb_rng_set_state(colb_rng *r, const uint64_t state[4])
+{
+    if (!r || !state || (state[0] | state[1] | state[2] | state[3]) == 0)
+        return COLB_EINVAL;
+    for (int i = 0; i < 4; i++)
+        r->s[i] = state[i];
+    return COLB_OK;
+}
+
+uint64_t colb_rng_u64(colb_rng *r)
+{
+    uint64_t *s = r->s;
+    const uint64_t result = rotl(s[0] + s[3], 23) + s[0];
+    const uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+void colb_rng_jump(colb_rng *r)
+{
+    static const uint64_t JUMP[] = { 0x180ec6d33cfd0abaULL, 0xd5a61266f0c9392cULL,
+                                     0xa9582618e03fc9aaULL, 0x39abdc4529b1661cULL };
+    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (int i = 0; i < 4; i++)
+        for (int b = 0; b < 64; b++) {
+            if (JUMP[i] & (UINT64_C(1) << b)) {
+                s0 ^= r->s[0];
+                s1 ^= r->s[1];
+                s2 ^= r->s[2];
+                s3 ^= r->s[3];
+            }
+            colb_rng_u64(r);
+        }
+    r->s[0] = s0;
+    r->s[1] = s1;
+    r->s[2] = s2;
+    r->s[3] = s3;
+}
+
+double colb_rng_uniform(colb_rng *r)
+{
+    return (double)(colb_rng_u64(r) >> 11) * 0x1.0p-53;
+}
+
+uint64_t colb_rng_below(colb_rng *r, uint64_t n)
+{
+    /* Lemire, "Fast random integer generation in an interval", ACM TOMACS
+     * 2019: the high word of a 128-bit product, rejecting the few low words
+     * that would bias it. */
+    if (n == 0)
+        return 0;
+    unsigned __int128 m = (unsigned __int128)colb_rng_u64(r) * n;
+    uint64_t lo = (uint64_t)m;
+    if (lo < n) {
+        uint64_t thresh = (0 - n) % n;
+        while (lo < thresh) {
+            m = (unsigned __int128)colb_rng_u64(r) * n;
+            lo = (uint64_t)m;
+        }
+    }
+    return (uint64_t)(m >> 64);
+}
+
+double colb_rng_normal(colb_rng *r)
+{
+    double u, v, s;
+    do {
+        u = 2.0 * colb_rng_uniform(r) - 1.0;
+        v = 2.0 * colb_rng_uniform(r) - 1.0;
+        s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    return u * sqrt(-2.0 * log(s) / s);
+}
+
+void colb_rng_normal_fill(colb_rng *r, double *out, size_t n, double sd)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = sd * colb_rng_normal(r);
+}
+
+void colb_rng_sphere(colb_rng *r, double *out, size_t d)
+{
+    double nrm2;
+    do {
+        nrm2 = 0.0;
+        for (size_t i = 0; i < d; i++) {
+            out[i] = colb_rng_normal(r);
+            nrm2 += out[i] * out[i];
+        }
+    } while (nrm2 < 1e-300);
+    double inv = 1.0 / sqrt(nrm2);
+    for (size_t i = 0; i < d; i++)
+        out[i] *= inv;
+}
+
+void colb_rng_sample(colb_rng *r, size_t n, size_t k, size_t *work, size_t *out)
+{
+    for (size_t i = 0; i < n; i++)
+        work[i] = i;
+    for (size_t i = 0; i < k; i++) {
+        size_t j = i + (size_t)colb_rng_below(r, n - i);
+        size_t t = work[i];
+        work[i] = work[j];
+        work[j] = t;
+        out[i] = work[i];
+    }
+}

@@ -1,0 +1,276 @@
+/* textio.c - strict text-file reading and atomic writes for the data loaders
+ * (see textio.h). FNV-1a: Fowler, Noll and Vo, IETF draft
+ * draft-eastlake-fnv (64-bit offset basis 0xcbf29ce484222325, prime
+ * 0x100000001b3). */
+#include "data/textio.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int colb__pair_cmp(const void *a, const void *b)
+{
+    const colb__pair *x = a, *y = b;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+size_t colb__pair_find(const colb__pair *t, size_t n, uint64_t id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t[mid].id < id)
+            lo = mid + 1;
+        else if (t[mid].id > id)
+            hi = mid;
+        else
+            return t[mid].idx;
+    }
+    return SIZE_MAX;
+}
+
+size_t colb__count_lines(const char *buf, size_t len)
+{
+    size_t n = 1;
+    for (const char *p = buf; (p = memchr(p, '\n', (size_t)(buf + len - p))) != NULL; p++)
+        n++;
+    return n;
+}
+
+uint64_t colb__fnv1a64(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= UINT64_C(0x100000001b3);
+    }
+    return h;
+}
+
+colb_status colb__read_file(const char *path, char **buf, size_t *len, char *msg, size_t msg_len)
+{
+    *buf = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return colb__say(msg, msg_len, COLB_EIO, "cannot open '%s': %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    char *b = malloc(cap);
+    if (!b) {
+        fclose(f);
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory reading '%s'", path);
+    }
+    for (;;) {
+        if (cap - n < 2) {
+            if (cap > ((size_t)-1) / 2) {
+                free(b);
+                fclose(f);
+                return colb__say(msg, msg_len, COLB_ENOMEM, "'%s' is too large", path);
+            }
+            char *nb = realloc(b, cap * 2);
+            if (!nb) {
+                free(b);
+                fclose(f);
+                return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory reading '%s'", path);
+            }
+            b = nb;
+            cap *= 2;
+        }
+        size_t got = fread(b + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        int e = errno;
+        free(b);
+        fclose(f);
+        return colb__say(msg, msg_len, COLB_EIO, "cannot read '%s': %s", path, strerror(e));
+    }
+    fclose(f);
+    b[n] = '\0';
+    *buf = b;
+    *len = n;
+    return COLB_OK;
+}
+
+void colb__lines_init(colb__lines *it, char *buf, size_t len)
+{
+    it->p = buf;
+    it->end = buf + len;
+    it->lineno = 0;
+}
+
+char *colb__lines_next(colb__lines *it)
+{
+    if (it->p >= it->end)
+        return NULL;
+    char *s = it->p;
+    char *nl = memchr(s, '\n', (size_t)(it->end - s));
+    char *e = nl ? nl : it->end;
+    it->p = nl ? nl + 1 : it->end;
+    if (e > s && e[-1] == '\r')
+        e--;
+    *e = '\0';
+    it->lineno++;
+    return s;
+}
+
+int colb__line_skip(const char *line)
+{
+    if (line[0] == '#')
+        return 1;
+    for (const char *c = line; *c; c++)
+        if (*c != ' ' && *c != '\t')
+            return 0;
+    return 1;
+}
+
+size_t colb__split(char *line, char sep, char **fields, size_t max_fields)
+{
+    size_t n = 0;
+    char *s = line;
+    for (;;) {
+        char *e = strchr(s, sep);
+        if (n < max_fields)
+            fields[n] = s;
+        n++;
+        if (!e)
+            break;
+        *e = '\0';
+        s = e + 1;
+    }
+    return n;
+}
+
+static const char *skip_blank(const char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return s;
+}
+
+int colb__parse_u64(const char *s, uint64_t *v)
+{
+    s = skip_blank(s);
+    if (*s < '0' || *s > '9')
+        return -1;
+    uint64_t x = 0;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        unsigned d = (unsigned)(*s - '0');
+        if (x > (UINT64_MAX - d) / 10)
+            return -1;
+        x = 10 * x + d;
+    }
+    s = skip_blank(s);
+    if (*s)
+        return -1;
+    *v = x;
+    return 0;
+}
+
+int colb__parse_double(const char *s, double *v)
+{
+    s = skip_blank(s);
+    if (!*s)
+        return -1;
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (end == s)
+        return -1;
+    if (*skip_blank(end))
+        return -1;
+    *v = x;
+    /* ERANGE on underflow gives a usable (subnormal or zero) value; on
+     * overflow strtod returns +-HUGE_VAL, caught here as infinite. */
+    return isfinite(x) ? 0 : 1;
+}
+
+colb_status colb__tmpfile_open(colb__tmpfile *t, const char *path, char *msg, size_t msg_len)
+{
+    t->f = NULL;
+    t->path = path;
+    size_t n = strlen(path);
+    t->tmp = malloc(n + 16);
+    if (!t->tmp)
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
+    memcpy(t->tmp, path, n);
+    memcpy(t->tmp + n, ".tmp.XXXXXX", 12);
+    int fd = mkstemp(t->tmp);
+    if (fd < 0) {
+        colb_status s = colb__say(msg, msg_len, COLB_EIO, "cannot create a temporary file for '%s': %s",
+                                  path, strerror(errno));
+        free(t->tmp);
+        t->tmp = NULL;
+        return s;
+    }
+    (void)fchmod(fd, 0644); /* mkstemp's 0600 is too strict for data files */
+    t->f = fdopen(fd, "wb");
+    if (!t->f) {
+        colb_status s = colb__say(msg, msg_len, COLB_EIO, "cannot open '%s': %s", t->tmp, strerror(errno));
+        close(fd);
+        unlink(t->tmp);
+        free(t->tmp);
+        t->tmp = NULL;
+        return s;
+    }
+    return COLB_OK;
+}
+
+colb_status colb__tmpfile_commit(colb__tmpfile *t, char *msg, size_t msg_len)
+{
+    colb_status s = COLB_OK;
+    int bad = ferror(t->f) != 0;
+    int e = errno;
+    if (fflush(t->f) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (fclose(t->f) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    t->f = NULL;
+    if (bad) {
+        s = colb__say(msg, msg_len, COLB_EIO, "cannot write '%s': %s", t->path, strerror(e));
+        unlink(t->tmp);
+    } else if (rename(t->tmp, t->path) != 0) {
+        s = colb__say(msg, msg_len, COLB_EIO, "cannot rename '%s' to '%s': %s", t->tmp, t->path,
+                      strerror(errno));
+        unlink(t->tmp);
+    }
+    free(t->tmp);
+    t->tmp = NULL;
+    return s;
+}
+
+void colb__tmpfile_abort(colb__tmpfile *t)
+{
+    if (!t)
+        return;
+    if (t->f)
+        fclose(t->f);
+    t->f = NULL;
+    if (t->tmp) {
+        unlink(t->tmp);
+        free(t->tmp);
+    }
+    t->tmp = NULL;
+}
+
+int colb__first_field_uint(const char *line, const char *seps)
+{
+    size_t n = strcspn(line, seps);
+    char tmp[32];
+    if (n >= sizeof tmp)
+        return 0;
+    memcpy(tmp, line, n);
+    tmp[n] = '\0';
+    uint64_t v;
+    return colb__parse_u64(tmp, &v) == 0;
+}

@@ -1,0 +1,102 @@
+/* textio.h - strict text-file reading shared by the data loaders (internal):
+ * whole-file reads, line iteration (LF or CRLF), field splitting, checked
+ * number parsing, FNV-1a 64 checksums and write-to-temp-then-rename.
+ *
+ * Error messages follow "FILE:LINE: what was expected" and are written into
+ * caller buffers (msg, msg_len), which may be NULL/0. */
+#ifndef COLB_TEXTIO_H
+#define COLB_TEXTIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "colb/status.h"
+#include "core/util.h"
+
+/* Error messages go through colb__say (util.h). */
+
+/* An (id, index) pair ordered by id, then index: sorted tables for id
+ * lookups, and (user id, item index) lists of positives. */
+typedef struct colb__pair {
+    uint64_t id;
+    size_t idx;
+} colb__pair;
+
+/* qsort comparator of colb__pair. */
+int colb__pair_cmp(const void *a, const void *b);
+
+/* The idx of `id` in the sorted table t[0..n), or SIZE_MAX. */
+size_t colb__pair_find(const colb__pair *t, size_t n, uint64_t id);
+
+/* A dataset from items and (user id, item index) pairs (sorted here; users
+ * by increasing id, duplicates merged): the last step of every loader. */
+struct colb_dataset;
+colb_status colb__dataset_from_pairs(size_t n_items, size_t dim, const uint64_t *item_ids,
+                                     const double *features, colb__pair *pairs, size_t np,
+                                     struct colb_dataset **out, char *msg, size_t msg_len);
+
+/* Number of lines of a text buffer (an upper bound on records). */
+size_t colb__count_lines(const char *buf, size_t len);
+
+/* FNV-1a 64 (Fowler, Noll, Vo) of n bytes, continuing from h; start with
+ * COLB__FNV64_INIT. */
+#define COLB__FNV64_INIT UINT64_C(0xcbf29ce484222325)
+uint64_t colb__fnv1a64(uint64_t h, const void *data, size_t n);
+
+/* Read the whole file into a fresh NUL-terminated buffer (*buf, caller frees;
+ * *len bytes without the NUL). COLB_EIO with "cannot open 'path': strerror"
+ * or a read error; COLB_ENOMEM. */
+colb_status colb__read_file(const char *path, char **buf, size_t *len, char *msg, size_t msg_len);
+
+/* Line iteration over a buffer of text that may be modified in place. */
+typedef struct colb__lines {
+    char *p, *end;
+    size_t lineno; /* number of the line last returned, 1-based */
+} colb__lines;
+
+void colb__lines_init(colb__lines *it, char *buf, size_t len);
+
+/* Next line, NUL-terminated in place, without its '\n' and an optional '\r'
+ * before it. Returns NULL at the end of the buffer. */
+char *colb__lines_next(colb__lines *it);
+
+/* 1 when the line is blank (spaces, tabs only) or starts with '#'. */
+int colb__line_skip(const char *line);
+
+/* Split `line` in place on `sep`; stores at most max_fields pointers in
+ * fields[] and returns the total number of fields (which may exceed
+ * max_fields; then the extra ones are not stored). */
+size_t colb__split(char *line, char sep, char **fields, size_t max_fields);
+
+/* Parse a non-negative decimal integer (digits only, optional surrounding
+ * spaces/tabs, no sign) that fits in uint64. Returns 0 on success. */
+int colb__parse_u64(const char *s, uint64_t *v);
+
+/* Parse a floating-point number with strtod (whole field, optional
+ * surrounding spaces/tabs). Returns 0 on success, 1 when the number is NaN
+ * or infinite (*v set anyway), -1 when it is not a number. */
+int colb__parse_double(const char *s, double *v);
+
+/* 1 when the text of `line` before the first of the characters `seps` is a
+ * non-negative integer (colb__parse_u64): a data line rather than a header. */
+int colb__first_field_uint(const char *line, const char *seps);
+
+/* A file written under a temporary name beside `path` and renamed over it on
+ * commit, so readers never see a half-written file. */
+typedef struct colb__tmpfile {
+    FILE *f;
+    char *tmp;        /* temporary path (owned) */
+    const char *path; /* final path (borrowed) */
+} colb__tmpfile;
+
+colb_status colb__tmpfile_open(colb__tmpfile *t, const char *path, char *msg, size_t msg_len);
+
+/* Flush, close and rename into place; on any failure the temporary file is
+ * removed and COLB_EIO returned. Always releases t. */
+colb_status colb__tmpfile_commit(colb__tmpfile *t, char *msg, size_t msg_len);
+
+/* Close and remove the temporary file (error paths). NULL-safe. */
+void colb__tmpfile_abort(colb__tmpfile *t);
+
+#endif

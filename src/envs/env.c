@@ -1,0 +1,152 @@
+/* env.c - the generic layer of colb/env.h: parameters, dispatch, and the
+ * cluster-size rule of the clustered model. */
+#include "envs/env_impl.h"
+
+#include <string.h>
+
+void colb_env_params_default(colb_env_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->kind = COLB_ENV_CLUSTERED;
+    p->users = 100;
+    p->clusters = 4;
+    p->zipf = 0.0;
+    p->dim = 15;
+    p->arms = 25;
+    p->noise = 0.1;
+    p->sigma_theta = 0.1;
+    p->normalize = 0;
+}
+
+colb_status colb_env_params_check(const colb_env_params *p, char *msg, size_t msg_len)
+{
+    if (msg && msg_len)
+        msg[0] = '\0';
+    if (!p)
+        return colb__say(msg, msg_len, COLB_EINVAL, "NULL environment parameters");
+    if (p->kind != COLB_ENV_CLUSTERED && p->kind != COLB_ENV_PERSONALIZED)
+        return colb__say(msg, msg_len, COLB_EINVAL, "env kind must be clustered or personalized");
+    if (p->users == 0 || p->users > ((size_t)1 << 31))
+        return colb__say(msg, msg_len, COLB_ERANGE, "users must be in [1, 2^31]");
+    if (p->dim == 0 || p->dim > 4096)
+        return colb__say(msg, msg_len, COLB_ERANGE, "dim must be in [1, 4096]");
+    if (p->arms == 0 || p->arms > 1000000)
+        return colb__say(msg, msg_len, COLB_ERANGE, "arms must be in [1, 10^6]");
+    if (p->kind == COLB_ENV_CLUSTERED && (p->clusters == 0 || p->clusters > p->users))
+        return colb__say(msg, msg_len, COLB_ERANGE, "clusters must be in [1, users]");
+    if (!isfinite(p->zipf) || p->zipf < 0.0 || p->zipf > 50.0)
+        return colb__say(msg, msg_len, COLB_ERANGE, "zipf must be in [0, 50]");
+    if (!isfinite(p->noise) || p->noise < 0.0)
+        return colb__say(msg, msg_len, COLB_ERANGE, "noise must be finite and >= 0");
+    if (!isfinite(p->sigma_theta) || p->sigma_theta < 0.0)
+        return colb__say(msg, msg_len, COLB_ERANGE, "sigma_theta must be finite and >= 0");
+    return COLB_OK;
+}
+
+colb_status colb_cluster_sizes(size_t N, size_t L, double z, size_t *sizes)
+{
+    if (!sizes || L == 0 || L > N || !isfinite(z) || z < 0.0)
+        return COLB_EINVAL;
+    /* Every cluster gets one user; the other N - L are shared out in
+     * proportion to l^{-z} by largest remainders (ties to the smaller l), so
+     * every cluster is non-empty and the sizes sum to N exactly. */
+    double tot = 0.0;
+    for (size_t l = 0; l < L; l++)
+        tot += pow((double)(l + 1), -z);
+    size_t rest = N - L, given = 0;
+    double *frac = colb__malloc(L, sizeof(double));
+    if (!frac)
+        return COLB_ENOMEM;
+    for (size_t l = 0; l < L; l++) {
+        double q = (double)rest * pow((double)(l + 1), -z) / tot;
+        double fl = floor(q);
+        if (fl > (double)(rest - given))
+            fl = (double)(rest - given); /* rounding guard */
+        sizes[l] = 1 + (size_t)fl;
+        frac[l] = q - fl;
+        given += (size_t)fl;
+    }
+    while (given < rest) { /* fewer than L users are left */
+        size_t best = 0;
+        for (size_t l = 1; l < L; l++)
+            if (frac[l] > frac[best])
+                best = l;
+        sizes[best]++;
+        frac[best] = -1.0;
+        given++;
+    }
+    free(frac);
+    return COLB_OK;
+}
+
+colb_env *colb__env_alloc(const colb__env_vt *vt, const colb_env_params *p, size_t N, size_t d,
+                          size_t K, int shared)
+{
+    colb_env *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->vt = vt;
+    e->p = *p;
+    e->N = N;
+    e->d = d;
+    e->K = K;
+    e->shared = shared;
+    return e;
+}
+
+void colb_env_free(colb_env *e)
+{
+    if (!e)
+        return;
+    if (e->vt && e->vt->destroy)
+        e->vt->destroy(e);
+    free(e->labels);
+    free(e);
+}
+
+size_t colb_env_users(const colb_env *e) { return e ? e->N : 0; }
+size_t colb_env_dim(const colb_env *e) { return e ? e->d : 0; }
+size_t colb_env_arms(const colb_env *e) { return e ? e->K : 0; }
+int colb_env_shared_contexts(const colb_env *e) { return e ? e->shared : 0; }
+
+colb_status colb_env_next_round(colb_env *e)
+{
+    return e ? e->vt->next_round(e) : COLB_EINVAL;
+}
+
+const double *colb_env_contexts(colb_env *e, size_t u)
+{
+    return e && u < e->N ? e->vt->contexts(e, u) : NULL;
+}
+
+double colb_env_reward(const colb_env *e, size_t u, size_t k)
+{
+    return e && u < e->N && k < e->K ? e->vt->reward(e, u, k) : NAN;
+}
+
+double colb_env_regret(const colb_env *e, size_t u, size_t k)
+{
+    return e && u < e->N && k < e->K ? e->vt->regret(e, u, k) : NAN;
+}
+
+colb_status colb_env_true_clusters(const colb_env *e, size_t *labels, size_t *n_clusters)
+{
+    if (!e || !labels || !n_clusters)
+        return COLB_EINVAL;
+    if (!e->labels)
+        return COLB_EUNSUP;
+    memcpy(labels, e->labels, e->N * sizeof(size_t));
+    *n_clusters = e->n_clusters;
+    return COLB_OK;
+}
+
+colb_status colb_env_theta(const colb_env *e, size_t u, double *theta)
+{
+    if (!e || !theta)
+        return COLB_EINVAL;
+    if (u >= e->N)
+        return COLB_ERANGE;
+    if (!e->vt->theta)
+        return COLB_EUNSUP;
+    return e->vt->theta(e, u, theta);
+}

@@ -1,0 +1,223 @@
+/* env_logged.c - the logged-data environment of colb/dataset.h: rounds of K
+ * items drawn from a colb_dataset, rewarded 1 for a user's positives and 0
+ * otherwise.
+ *
+ * Protocols (paper sec. 6.2): SHARED shows the same K uniformly drawn items
+ * to every user (the multi-agent protocol of CMLB); PER_USER draws, for each
+ * user, one of its positives and K-1 other items (the protocol of CLUB,
+ * Gentile, Li and Zappella 2014, sec. 5), so that the best reward of every
+ * user with positives is 1.
+ *
+ * Sampling is O(K^2) per draw (Floyd's algorithm, "Programming pearls: a
+ * sample of brilliance", CACM 30(9), 1987, with a linear membership scan,
+ * then a Fisher-Yates shuffle so that the order of the arms is uniform too);
+ * nothing is O(n_items) per round. Every draw comes from the
+ * COLB__STREAM_CONTEXT stream of the seed, users in index order, so the
+ * rounds do not depend on what the policy chooses. */
+#include "colb/dataset.h"
+
+#include <string.h>
+
+#include "envs/env_impl.h"
+#include "data/textio.h"
+
+typedef struct logged {
+    const colb_dataset *ds;
+    colb_logged_protocol proto;
+    size_t n_items;
+    colb_rng rng;
+    uint64_t rounds;        /* rounds drawn so far */
+    size_t *items;          /* SHARED: K; PER_USER: N x K */
+    double *ctx;            /* SHARED: K x d; PER_USER: N x K x d (filled lazily) */
+    unsigned char *filled;  /* PER_USER: N flags, contexts of u copied this round */
+} logged;
+
+static const colb__env_vt logged_vt;
+
+/* k distinct values of [0, n) in uniformly random order (k <= n). */
+static void sample_distinct(colb_rng *r, size_t n, size_t k, size_t *out)
+{
+    size_t cnt = 0;
+    for (size_t j = n - k; j < n; j++) {
+        size_t t = (size_t)colb_rng_below(r, (uint64_t)j + 1);
+        int seen = 0;
+        for (size_t i = 0; i < cnt; i++)
+            if (out[i] == t) {
+                seen = 1;
+                break;
+            }
+        out[cnt++] = seen ? j : t;
+    }
+    for (size_t i = k; i > 1; i--) {
+        size_t j = (size_t)colb_rng_below(r, i);
+        size_t tmp = out[i - 1];
+        out[i - 1] = out[j];
+        out[j] = tmp;
+    }
+}
+
+static void fill(const logged *g, size_t K, size_t d, const size_t *items, double *ctx)
+{
+    const double *f = colb_dataset_features(g->ds);
+    for (size_t k = 0; k < K; k++)
+        memcpy(ctx + k * d, f + items[k] * d, d * sizeof(double));
+}
+
+static colb_status logged_next_round(colb_env *e)
+{
+    logged *g = e->impl;
+    size_t K = e->K;
+    if (g->proto == COLB_LOGGED_SHARED) {
+        sample_distinct(&g->rng, g->n_items, K, g->items);
+        fill(g, K, e->d, g->items, g->ctx);
+    } else {
+        for (size_t u = 0; u < e->N; u++) {
+            size_t *it = g->items + u * K;
+            const size_t *pos;
+            size_t np = colb_dataset_positives(g->ds, u, &pos);
+            if (np == 0) {
+                sample_distinct(&g->rng, g->n_items, K, it);
+                continue;
+            }
+            size_t p = pos[colb_rng_below(&g->rng, np)];
+            /* K-1 distinct items of the n_items-1 others, then p in a
+             * uniformly random slot. */
+            sample_distinct(&g->rng, g->n_items - 1, K - 1, it);
+            for (size_t k = 0; k + 1 < K; k++)
+                it[k] += it[k] >= p;
+            size_t slot = (size_t)colb_rng_below(&g->rng, K);
+            it[K - 1] = it[slot];
+            it[slot] = p;
+        }
+        memset(g->filled, 0, e->N);
+    }
+    g->rounds++;
+    return COLB_OK;
+}
+
+static const double *logged_contexts(colb_env *e, size_t u)
+{
+    logged *g = e->impl;
+    if (g->rounds == 0)
+        return NULL;
+    if (g->proto == COLB_LOGGED_SHARED)
+        return g->ctx;
+    double *c = g->ctx + u * e->K * e->d;
+    if (!g->filled[u]) {
+        fill(g, e->K, e->d, g->items + u * e->K, c);
+        g->filled[u] = 1;
+    }
+    return c;
+}
+
+static const size_t *shown(const colb_env *e, size_t u)
+{
+    const logged *g = e->impl;
+    if (g->rounds == 0)
+        return NULL;
+    return g->proto == COLB_LOGGED_SHARED ? g->items : g->items + u * e->K;
+}
+
+static double logged_reward(const colb_env *e, size_t u, size_t k)
+{
+    const logged *g = e->impl;
+    const size_t *it = shown(e, u);
+    if (!it)
+        return NAN;
+    return colb_dataset_is_positive(g->ds, u, it[k]) ? 1.0 : 0.0;
+}
+
+static double logged_regret(const colb_env *e, size_t u, size_t k)
+{
+    const logged *g = e->impl;
+    const size_t *it = shown(e, u);
+    if (!it)
+        return NAN;
+    int rk = colb_dataset_is_positive(g->ds, u, it[k]);
+    if (rk)
+        return 0.0;
+    for (size_t j = 0; j < e->K; j++)
+        if (colb_dataset_is_positive(g->ds, u, it[j]))
+            return 1.0;
+    return 0.0;
+}
+
+static void logged_destroy(colb_env *e)
+{
+    logged *g = e->impl;
+    if (!g)
+        return;
+    free(g->items);
+    free(g->ctx);
+    free(g->filled);
+    free(g);
+    e->impl = NULL;
+}
+
+static const colb__env_vt logged_vt = {
+    .name = "logged",
+    .next_round = logged_next_round,
+    .contexts = logged_contexts,
+    .reward = logged_reward,
+    .regret = logged_regret,
+    .theta = NULL,
+    .destroy = logged_destroy,
+};
+
+colb_status colb_env_create_logged(const colb_dataset *ds, colb_logged_protocol proto, size_t K,
+                                   uint64_t seed, colb_env **out, char *msg, size_t msg_len)
+{
+    if (msg && msg_len)
+        msg[0] = '\0';
+    if (!out)
+        return colb__say(msg, msg_len, COLB_EINVAL, "NULL output pointer");
+    *out = NULL;
+    if (!ds)
+        return colb__say(msg, msg_len, COLB_EINVAL, "NULL dataset");
+    if (proto != COLB_LOGGED_SHARED && proto != COLB_LOGGED_PER_USER)
+        return colb__say(msg, msg_len, COLB_EINVAL, "protocol must be shared or per-user");
+    size_t n = colb_dataset_items(ds), N = colb_dataset_users(ds), d = colb_dataset_dim(ds);
+    if (K == 0 || K > n)
+        return colb__say(msg, msg_len, COLB_ERANGE, "arms K must be in [1, n_items = %zu]", n);
+    size_t rows = proto == COLB_LOGGED_SHARED ? 1 : N;
+    if (K > SIZE_MAX / d || rows > SIZE_MAX / (K * d))
+        return colb__say(msg, msg_len, COLB_ENOMEM, "contexts too large");
+
+    colb_env_params p;
+    colb_env_params_default(&p);
+    p.kind = COLB_ENV_LOGGED;
+    p.users = N;
+    p.clusters = 1;
+    p.dim = d;
+    p.arms = K;
+    p.noise = 0.0;
+    colb_env *e = colb__env_alloc(&logged_vt, &p, N, d, K, proto == COLB_LOGGED_SHARED);
+    logged *g = calloc(1, sizeof *g);
+    if (!e || !g) {
+        free(g);
+        colb_env_free(e);
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
+    }
+    e->impl = g;
+    g->ds = ds;
+    g->proto = proto;
+    g->n_items = n;
+    colb_rng_seed(&g->rng, seed, COLB__STREAM_CONTEXT);
+    g->items = colb__malloc(rows * K, sizeof(size_t));
+    g->ctx = colb__malloc(rows * K * d, sizeof(double));
+    if (proto == COLB_LOGGED_PER_USER)
+        g->filled = colb__calloc(N, 1);
+    if (!g->items || !g->ctx || (proto == COLB_LOGGED_PER_USER && !g->filled)) {
+        colb_env_free(e);
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
+    }
+    *out = e;
+    return COLB_OK;
+}
+
+const size_t *colb_env_logged_items(const colb_env *e, size_t u)
+{
+    if (!e || e->vt != &logged_vt || u >= e->N)
+        return NULL;
+    return shown(e, u);
+}

@@ -1,0 +1,188 @@
+/* env_synthetic.c - the paper's synthetic environments (Section 6.1 and 6.3):
+ * linear rewards <theta_u, x> + N(0, sigma^2) with contexts i.i.d. N(0, I/d).
+ *
+ * Clustered: cluster sizes from colb_cluster_sizes (shares ~ l^{-z}); users
+ * are assigned to clusters by a random permutation (so user ids carry no
+ * information); each cluster's theta is uniform on the unit sphere.
+ * Personalized: mu ~ N(0, I) and theta_u ~ N(mu, sigma_theta^2 I) (the paper,
+ * where ||theta|| is about sqrt(d)); with `normalize`, everything is scaled
+ * by 1/sqrt(d) (mu ~ N(0, I/d), theta_u ~ N(mu, sigma_theta^2 I/d), so
+ * ||mu|| ~ 1 and ||theta_u - mu|| ~ sigma_theta) and each theta_u is then
+ * projected onto the unit ball, matching the theory's ||theta|| <= 1.
+ *
+ * Randomness: thetas from stream COLB__STREAM_THETA, contexts from
+ * COLB__STREAM_CONTEXT, noise from COLB__STREAM_NOISE (one value per user per
+ * round, drawn whatever the users play: paired comparisons). */
+#include "envs/env_impl.h"
+
+#include <string.h>
+
+#include <cblas.h>
+
+typedef struct synth {
+    size_t G;          /* number of distinct parameter vectors (L or N) */
+    size_t *group;     /* N: row of theta used by user u */
+    double *theta;     /* G x d */
+    double *X;         /* K x d contexts of the round */
+    double *mean;      /* G x K expected rewards of the round */
+    double *best;      /* G: best expected reward of the round */
+    double *noise;     /* N: this round's noise */
+    colb_rng ctx_rng, noise_rng;
+} synth;
+
+static void synth_destroy(colb_env *e)
+{
+    synth *s = e->impl;
+    if (!s)
+        return;
+    free(s->group);
+    free(s->theta);
+    free(s->X);
+    free(s->mean);
+    free(s->best);
+    free(s->noise);
+    free(s);
+    e->impl = NULL;
+}
+
+static colb_status synth_next_round(colb_env *e)
+{
+    synth *s = e->impl;
+    size_t K = e->K, d = e->d;
+    colb_rng_normal_fill(&s->ctx_rng, s->X, K * d, 1.0 / sqrt((double)d));
+    colb_rng_normal_fill(&s->noise_rng, s->noise, e->N, e->p.noise);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)s->G, (int)K, (int)d, 1.0, s->theta,
+                (int)d, s->X, (int)d, 0.0, s->mean, (int)K);
+    for (size_t g = 0; g < s->G; g++) {
+        const double *m = s->mean + g * K;
+        s->best[g] = m[colb__argmax(m, K)];
+    }
+    return COLB_OK;
+}
+
+static const double *synth_contexts(colb_env *e, size_t u)
+{
+    (void)u;
+    return ((synth *)e->impl)->X;
+}
+
+static double synth_reward(const colb_env *e, size_t u, size_t k)
+{
+    const synth *s = e->impl;
+    return s->mean[s->group[u] * e->K + k] + s->noise[u];
+}
+
+static double synth_regret(const colb_env *e, size_t u, size_t k)
+{
+    const synth *s = e->impl;
+    size_t g = s->group[u];
+    return s->best[g] - s->mean[g * e->K + k];
+}
+
+static colb_status synth_theta(const colb_env *e, size_t u, double *theta)
+{
+    const synth *s = e->impl;
+    memcpy(theta, s->theta + s->group[u] * e->d, e->d * sizeof(double));
+    return COLB_OK;
+}
+
+static const colb__env_vt synth_vt = {
+    .name = "synthetic",
+    .next_round = synth_next_round,
+    .contexts = synth_contexts,
+    .reward = synth_reward,
+    .regret = synth_regret,
+    .theta = synth_theta,
+    .destroy = synth_destroy,
+};
+
+static void draw_clustered(colb_env *e, synth *s, colb_rng *r, const size_t *sizes)
+{
+    size_t N = e->N, d = e->d, u = 0;
+    for (size_t l = 0; l < s->G; l++) {
+        colb_rng_sphere(r, s->theta + l * d, d);
+        for (size_t j = 0; j < sizes[l]; j++)
+            e->labels[u++] = l;
+    }
+    for (size_t i = N; i-- > 1;) { /* Fisher-Yates: random user -> cluster map */
+        size_t j = (size_t)colb_rng_below(r, i + 1), t = e->labels[i];
+        e->labels[i] = e->labels[j];
+        e->labels[j] = t;
+    }
+    memcpy(s->group, e->labels, N * sizeof(size_t));
+}
+
+static void draw_personalized(colb_env *e, synth *s, colb_rng *r)
+{
+    size_t N = e->N, d = e->d;
+    double scale = e->p.normalize ? 1.0 / sqrt((double)d) : 1.0;
+    double *mu = s->X; /* scratch: X is K x d >= d */
+    colb_rng_normal_fill(r, mu, d, scale);
+    for (size_t u = 0; u < N; u++) {
+        double *th = s->theta + u * d, nrm = 0.0;
+        for (size_t j = 0; j < d; j++) {
+            th[j] = mu[j] + e->p.sigma_theta * scale * colb_rng_normal(r);
+            nrm += th[j] * th[j];
+        }
+        if (e->p.normalize && nrm > 1.0)
+            for (size_t j = 0; j < d; j++)
+                th[j] /= sqrt(nrm);
+        s->group[u] = u;
+    }
+}
+
+colb_status colb_env_create(const colb_env_params *p, uint64_t seed, colb_env **out, char *msg,
+                            size_t msg_len)
+{
+    if (!out)
+        return COLB_EINVAL;
+    *out = NULL;
+    colb_status st = colb_env_params_check(p, msg, msg_len);
+    if (st != COLB_OK)
+        return st;
+    size_t N = p->users, d = p->dim, K = p->arms;
+    int clustered = p->kind == COLB_ENV_CLUSTERED;
+    colb_env *e = colb__env_alloc(&synth_vt, p, N, d, K, 1);
+    synth *s = calloc(1, sizeof *s);
+    size_t *sizes = clustered ? colb__malloc(p->clusters, sizeof(size_t)) : NULL;
+    if (!e || !s || (clustered && !sizes)) {
+        free(e);
+        free(s);
+        free(sizes);
+        goto nomem;
+    }
+    e->impl = s;
+    s->G = clustered ? p->clusters : N;
+    s->group = colb__malloc(N, sizeof(size_t));
+    s->theta = colb__malloc(s->G, d * sizeof(double));
+    s->X = colb__malloc(K > 1 ? K : 1, d * sizeof(double));
+    s->mean = colb__malloc(s->G, K * sizeof(double));
+    s->best = colb__malloc(s->G, sizeof(double));
+    s->noise = colb__malloc(N, sizeof(double));
+    if (clustered)
+        e->labels = colb__malloc(N, sizeof(size_t));
+    if (!s->group || !s->theta || !s->X || !s->mean || !s->best || !s->noise ||
+        (clustered && !e->labels)) {
+        free(sizes);
+        colb_env_free(e);
+        goto nomem;
+    }
+    colb_rng r;
+    colb_rng_seed(&r, seed, COLB__STREAM_THETA);
+    colb_rng_seed(&s->ctx_rng, seed, COLB__STREAM_CONTEXT);
+    colb_rng_seed(&s->noise_rng, seed, COLB__STREAM_NOISE);
+    if (clustered) {
+        colb_cluster_sizes(N, p->clusters, p->zipf, sizes);
+        e->n_clusters = p->clusters;
+        draw_clustered(e, s, &r, sizes);
+        free(sizes);
+    } else {
+        draw_personalized(e, s, &r);
+    }
+    *out = e;
+    return COLB_OK;
+nomem:
+    if (msg && msg_len)
+        snprintf(msg, msg_len, "out of memory for %zu users", N);
+    return COLB_ENOMEM;
+}

@@ -1,0 +1,118 @@
+/* alb_norm.c - ALB-norm's epoch schedule over a ridge bank (see alb_norm.h;
+ * Ghosh, Sankararaman, Ramchandran, AISTATS 2021, Algorithm 1 "ALB-Norm").
+ *
+ * Why S_i = min(S_i, b_i) rather than S_i = b_i: on the event that every
+ * OFUL ellipsoid contains the true vector psi (probability >= 1 - delta
+ * uniformly in time when the data are kept, given that the bound S_i in
+ * force is a true bound), every b_i is an upper bound on ||psi||, and so is
+ * the smaller of two of them. Taking the minimum also makes the epochs that
+ * end before V_i is well conditioned harmless: while lambda_min(V_i) is still
+ * about lambda, b_i >= ||psi_hat|| + S_i by construction and would otherwise
+ * raise the bound. */
+#include "learn/alb_norm.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include <lapacke.h>
+
+colb_status colb__alb_init(colb__alb *a, size_t n, size_t d, uint64_t tau, int restart)
+{
+    memset(a, 0, sizeof *a);
+    if (tau == 0 || d == 0)
+        return COLB_EINVAL;
+    a->n = n;
+    a->d = d;
+    a->tau = tau;
+    a->restart = restart != 0;
+    a->lwork = 3 * d > 1 ? 3 * d - 1 : 1; /* dsyev, jobz = 'N' */
+    if (d > ((size_t)1 << 20))
+        return COLB_ENOMEM;
+    a->steps = colb__calloc(n, sizeof(uint64_t));
+    a->epoch_end = colb__calloc(n, sizeof(uint64_t));
+    a->epoch = colb__calloc(n, sizeof(unsigned));
+    a->last_bound = colb__malloc(n, sizeof(double));
+    a->work = colb__malloc(d * d + d + a->lwork, sizeof(double));
+    if (!a->steps || !a->epoch_end || !a->epoch || !a->last_bound || !a->work) {
+        colb__alb_free(a);
+        return COLB_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        a->epoch_end[i] = tau;
+        a->last_bound[i] = NAN;
+    }
+    return COLB_OK;
+}
+
+void colb__alb_free(colb__alb *a)
+{
+    if (!a)
+        return;
+    free(a->steps);
+    free(a->epoch_end);
+    free(a->epoch);
+    free(a->last_bound);
+    free(a->work);
+    memset(a, 0, sizeof *a);
+}
+
+uint64_t colb__alb_epoch_end(uint64_t tau, unsigned e)
+{
+    if (e >= 63)
+        return UINT64_MAX;
+    uint64_t m = (UINT64_C(1) << (e + 1)) - 1; /* 2^{e+1} - 1 */
+    return tau > UINT64_MAX / m ? UINT64_MAX : tau * m;
+}
+
+void colb__alb_start(colb__alb *a, colb__ridge *r, double S1)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        a->steps[i] = 0;
+        a->epoch[i] = 0;
+        a->epoch_end[i] = colb__alb_epoch_end(a->tau, 0);
+        a->last_bound[i] = NAN;
+        r->S[i] = S1;
+    }
+}
+
+double colb__alb_min_eig(colb__alb *a, const colb__ridge *r, size_t i)
+{
+    size_t d = a->d;
+    double *M = a->work, *w = M + d * d, *lw = w + d;
+    memcpy(M, r->V + i * d * d, d * d * sizeof(double));
+    /* V is symmetric, so its row-major array is also its column-major one;
+     * the column-major _work call allocates nothing. */
+    lapack_int info = LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'L', (lapack_int)d, M,
+                                         (lapack_int)d, w, lw, (lapack_int)a->lwork);
+    return info == 0 ? w[0] : NAN;
+}
+
+double colb__alb_bound(colb__alb *a, const colb__ridge *r, size_t i)
+{
+    size_t d = a->d;
+    double lmin = colb__alb_min_eig(a, r, i);
+    if (!(lmin > 0.0) || !isfinite(lmin))
+        return NAN;
+    const double *th = r->theta + i * d, *t0 = r->theta0 + i * d;
+    double nrm = 0.0;
+    for (size_t j = 0; j < d; j++)
+        nrm += (th[j] - t0[j]) * (th[j] - t0[j]);
+    return sqrt(nrm) + colb__ridge_oful_radius(r, i) / sqrt(lmin);
+}
+
+int colb__alb_update(colb__alb *a, colb__ridge *r, size_t i, const double *x, double y)
+{
+    colb__ridge_update(r, i, x, y, 1.0);
+    if (++a->steps[i] < a->epoch_end[i])
+        return 0;
+    double b = colb__alb_bound(a, r, i);
+    a->last_bound[i] = b;
+    if (b < r->S[i]) /* false for NaN */
+        r->S[i] = b;
+    if (a->restart)
+        colb__ridge_reset(r, i);
+    if (a->epoch[i] < UINT_MAX)
+        a->epoch[i]++;
+    a->epoch_end[i] = colb__alb_epoch_end(a->tau, a->epoch[i]);
+    return 1;
+}

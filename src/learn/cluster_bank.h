@@ -1,0 +1,49 @@
+/* cluster_bank.h - one learner per group of users (internal): the Oracle
+ * (true clusters), the pooled learner (one group), the collaborative phase of
+ * CMLB and the common phase of PMLB. All users of a group play the group's
+ * arm; at the end of the round the group's learner is updated once with the
+ * average reward of the group's users that were observed.
+ *
+ * Two statistically consistent ways to feed that average y_bar of n rewards:
+ *   pooled = 0 (the paper's Algorithm 2, line 10): weight 1, and the learner's
+ *              noise scale R/sqrt(|group|) in the OFUL radius;
+ *   pooled = 1: weight n with noise scale R, which is exactly the ridge
+ *              estimate on all n individual samples; required when the
+ *              learner is warm-started from its members' individual data
+ *              (each of those samples has noise R, weight 1). */
+#ifndef COLB_CLUSTER_BANK_H
+#define COLB_CLUSTER_BANK_H
+
+#include "linalg/ridge.h"
+
+typedef struct colb__clusters {
+    colb__ridge r;        /* G models */
+    size_t N, G;
+    size_t *label;        /* N: group of each user */
+    size_t *size;         /* G */
+    int pooled;
+    size_t *arm;          /* G: the group's arm this round, or (size_t)-1 */
+    double *sum;          /* G: sum of this round's rewards */
+    size_t *nobs;         /* G: number of this round's rewards */
+    colb__scratch s;      /* scores of a block of groups */
+} colb__clusters;
+
+/* G groups given by label[0..N) (copied, each in [0, G), every group
+ * non-empty is not required). */
+colb_status colb__clusters_init(colb__clusters *c, size_t N, size_t d, const colb_learner_params *p,
+                                const size_t *label, size_t G, int pooled);
+void colb__clusters_free(colb__clusters *c);
+colb_status colb__clusters_reserve(colb__clusters *c, size_t K);
+
+/* Forget this round's arms and rewards (call at the start of every round). */
+void colb__clusters_begin(colb__clusters *c);
+
+size_t colb__clusters_choose(colb__clusters *c, size_t u, const double *X, size_t K);
+void colb__clusters_choose_all(colb__clusters *c, const double *X, size_t K, size_t *arms);
+void colb__clusters_observe(colb__clusters *c, size_t u, double y);
+
+/* Update every group that received rewards this round (X: the round's
+ * contexts). */
+void colb__clusters_end(colb__clusters *c, const double *X);
+
+#endif

@@ -1,0 +1,259 @@
+/* learner.c - the public single-learner API (colb/learner.h): a ridge bank
+ * of one model plus validation and error messages. */
+#include "colb/learner.h"
+
+#include <string.h>
+
+#include <lapacke.h>
+
+#include "linalg/ridge.h"
+#include "core/util.h"
+
+struct colb_learner {
+    colb__ridge r;
+    double *work;       /* scoring scratch, grown on demand */
+    size_t work_len;
+    char err[COLB__ERRLEN];
+};
+
+void colb_learner_params_default(colb_learner_params *p)
+{
+    p->lambda = 1.0;
+    p->width = COLB_WIDTH_OFUL;
+    p->alpha = 1.0;
+    p->noise = 0.1;
+    p->norm_bound = 1.0;
+    p->delta = 0.1;
+}
+
+const char *colb_learner_params_bad_field(const colb_learner_params *p)
+{
+    if (!p)
+        return "params";
+    if (!isfinite(p->lambda) || p->lambda <= 0.0)
+        return "lambda";
+    if (p->width != COLB_WIDTH_OFUL && p->width != COLB_WIDTH_FIXED)
+        return "width";
+    if (!isfinite(p->alpha) || p->alpha < 0.0)
+        return "alpha";
+    if (!isfinite(p->noise) || p->noise < 0.0)
+        return "noise";
+    if (!isfinite(p->norm_bound) || p->norm_bound < 0.0)
+        return "norm_bound";
+    if (!isfinite(p->delta) || p->delta <= 0.0 || p->delta >= 1.0)
+        return "delta";
+    return NULL;
+}
+
+colb_status colb_learner_params_check(const colb_learner_params *p)
+{
+    if (!p)
+        return COLB_EINVAL;
+    const char *bad = colb_learner_params_bad_field(p);
+    if (!bad)
+        return COLB_OK;
+    double v = !strcmp(bad, "lambda") ? p->lambda : !strcmp(bad, "alpha") ? p->alpha
+             : !strcmp(bad, "noise") ? p->noise : !strcmp(bad, "norm_bound") ? p->norm_bound
+             : !strcmp(bad, "delta") ? p->delta : 0.0;
+    return isfinite(v) ? COLB_ERANGE : COLB_ENONFIN;
+}
+
+colb_status colb_learner_create(size_t d, const colb_learner_params *p, colb_learner **out)
+{
+    if (!out)
+        return COLB_EINVAL;
+    *out = NULL;
+    if (!p || d == 0)
+        return COLB_EINVAL;
+    colb_status st = colb_learner_params_check(p);
+    if (st != COLB_OK)
+        return st;
+    colb_learner *l = calloc(1, sizeof *l);
+    if (!l)
+        return COLB_ENOMEM;
+    if (colb__ridge_init(&l->r, 1, d, p) != COLB_OK) {
+        free(l);
+        return COLB_ENOMEM;
+    }
+    *out = l;
+    return COLB_OK;
+}
+
+void colb_learner_free(colb_learner *l)
+{
+    if (!l)
+        return;
+    colb__ridge_free(&l->r);
+    free(l->work);
+    free(l);
+}
+
+colb_status colb_learner_copy(const colb_learner *src, colb_learner **out)
+{
+    if (!src || !out)
+        return COLB_EINVAL;
+    colb_status st = colb_learner_create(src->r.d, &src->r.p, out);
+    if (st != COLB_OK)
+        return st;
+    colb__ridge_copy_model(&(*out)->r, 0, &src->r, 0);
+    return COLB_OK;
+}
+
+void colb_learner_reset(colb_learner *l)
+{
+    if (l)
+        colb__ridge_reset(&l->r, 0);
+}
+
+colb_status colb_learner_set_prior(colb_learner *l, const double *theta0)
+{
+    if (!l)
+        return COLB_EINVAL;
+    if (l->r.count[0] != 0)
+        return colb__err(l->err, COLB_ESTATE, "set_prior: the learner already holds data; reset it first");
+    if (theta0 && !colb__finite(theta0, l->r.d))
+        return colb__err(l->err, COLB_ENONFIN, "set_prior: theta0 has a NaN or Inf entry");
+    colb__ridge_set_prior(&l->r, 0, theta0);
+    return COLB_OK;
+}
+
+colb_status colb_learner_set_norm_bound(colb_learner *l, double S)
+{
+    if (!l)
+        return COLB_EINVAL;
+    if (!isfinite(S) || S < 0.0)
+        return colb__err(l->err, isfinite(S) ? COLB_ERANGE : COLB_ENONFIN,
+                         "norm bound S = %g: must be finite and >= 0", S);
+    l->r.S[0] = S;
+    return COLB_OK;
+}
+
+colb_status colb_learner_set_noise(colb_learner *l, double R)
+{
+    if (!l)
+        return COLB_EINVAL;
+    if (!isfinite(R) || R < 0.0)
+        return colb__err(l->err, isfinite(R) ? COLB_ERANGE : COLB_ENONFIN,
+                         "noise R = %g: must be finite and >= 0", R);
+    l->r.noise[0] = R;
+    return COLB_OK;
+}
+
+colb_status colb_learner_update(colb_learner *l, const double *x, double y, double w)
+{
+    if (!l)
+        return COLB_EINVAL;
+    if (!x)
+        return colb__err(l->err, COLB_EINVAL, "update: x is NULL");
+    if (!colb__finite(x, l->r.d))
+        return colb__err(l->err, COLB_ENONFIN, "update: context x has a NaN or Inf entry");
+    if (!isfinite(y))
+        return colb__err(l->err, COLB_ENONFIN, "update: reward y is %g", y);
+    if (!isfinite(w))
+        return colb__err(l->err, COLB_ENONFIN, "update: weight w is %g", w);
+    if (w <= 0.0)
+        return colb__err(l->err, COLB_ERANGE, "update: weight w = %g must be > 0", w);
+    colb__ridge_update(&l->r, 0, x, y, w);
+    return COLB_OK;
+}
+
+/* Validate a K x d context array and make the scratch hold the scoring work
+ * plus `extra` doubles. */
+static colb_status prepare_scoring(colb_learner *l, const double *X, size_t K, size_t extra)
+{
+    if (!X)
+        return colb__err(l->err, COLB_EINVAL, "contexts X is NULL");
+    if (K == 0)
+        return colb__err(l->err, COLB_EINVAL, "K = 0 arms");
+    size_t d = l->r.d;
+    if (K > (size_t)-1 / d / 64)
+        return colb__err(l->err, COLB_ERANGE, "K = %zu arms is too large", K);
+    if (!colb__finite(X, K * d))
+        return colb__err(l->err, COLB_ENONFIN, "contexts X have a NaN or Inf entry");
+    size_t need = colb__ridge_scores_work(d, K) + extra;
+    if (need > l->work_len) {
+        double *w = colb__malloc(need, sizeof(double));
+        if (!w)
+            return colb__err(l->err, COLB_ENOMEM, "out of memory for K = %zu arms", K);
+        free(l->work);
+        l->work = w;
+        l->work_len = need;
+    }
+    return COLB_OK;
+}
+
+colb_status colb_learner_scores(colb_learner *l, const double *X, size_t K, double *scores)
+{
+    if (!l)
+        return COLB_EINVAL;
+    if (!scores)
+        return colb__err(l->err, COLB_EINVAL, "scores: output is NULL");
+    colb_status st = prepare_scoring(l, X, K, 0);
+    if (st != COLB_OK)
+        return st;
+    colb__ridge_scores(&l->r, 0, X, K, scores, l->work);
+    return COLB_OK;
+}
+
+colb_status colb_learner_choose(colb_learner *l, const double *X, size_t K, size_t *arm)
+{
+    if (!l)
+        return COLB_EINVAL;
+    if (!arm)
+        return colb__err(l->err, COLB_EINVAL, "choose: arm is NULL");
+    colb_status st = prepare_scoring(l, X, K, K);
+    if (st != COLB_OK)
+        return st;
+    double *sc = l->work + colb__ridge_scores_work(l->r.d, K);
+    colb__ridge_scores(&l->r, 0, X, K, sc, l->work);
+    *arm = colb__argmax(sc, K);
+    return COLB_OK;
+}
+
+colb_status colb_learner_theta(const colb_learner *l, double *theta)
+{
+    if (!l || !theta)
+        return COLB_EINVAL;
+    memcpy(theta, l->r.theta, l->r.d * sizeof(double));
+    return COLB_OK;
+}
+
+colb_status colb_learner_vinv(const colb_learner *l, double *vinv)
+{
+    if (!l || !vinv)
+        return COLB_EINVAL;
+    memcpy(vinv, l->r.A, l->r.d * l->r.d * sizeof(double));
+    return COLB_OK;
+}
+
+double colb_learner_logdet(const colb_learner *l) { return l ? l->r.logdet[0] : NAN; }
+double colb_learner_width(const colb_learner *l) { return l ? colb__ridge_width(&l->r, 0) : NAN; }
+size_t colb_learner_dim(const colb_learner *l) { return l ? l->r.d : 0; }
+uint64_t colb_learner_count(const colb_learner *l) { return l ? l->r.count[0] : 0; }
+
+void colb_learner_get_params(const colb_learner *l, colb_learner_params *p)
+{
+    if (l && p)
+        *p = l->r.p;
+}
+
+double colb_learner_min_eig(const colb_learner *l)
+{
+    if (!l)
+        return NAN;
+    size_t d = l->r.d;
+    double *M = colb__malloc(d * d + d, sizeof(double));
+    if (!M)
+        return NAN;
+    memcpy(M, l->r.V, d * d * sizeof(double));
+    double *ev = M + d * d;
+    lapack_int info = LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'N', 'L', (lapack_int)d, M, (lapack_int)d, ev);
+    double r = info == 0 ? ev[0] : NAN;
+    free(M);
+    return r;
+}
+
+const char *colb_learner_last_error(const colb_learner *l)
+{
+    return l ? l->err : "";
+}

@@ -1,0 +1,97 @@
+/* ridge.h - a bank of n ridge-regression models of one dimension d stored as
+ * flat arrays (internal). Every learner-based policy keeps its learners in a
+ * bank: a single colb_learner is a bank of one, LinUCB-Ind a bank of N users,
+ * CMLB a bank of users plus a bank of clusters. Flat storage is what lets a
+ * round score many models against the same K contexts with one BLAS-3 product
+ * (ridge_scores_many).
+ *
+ * Model i:  V_i = lambda I + sum w x x^T            (V,    d x d row-major)
+ *           A_i = V_i^{-1}                          (A,    d x d row-major)
+ *           b_i = sum w (y - <x, theta0_i>) x       (b,    d)
+ *           theta_i = theta0_i + A_i b_i            (theta, d)
+ *           logdet_i = ln det V_i
+ * plus, for the width: noise R_i and norm bound S_i. */
+#ifndef COLB_RIDGE_H
+#define COLB_RIDGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "colb/learner.h"
+#include "core/util.h"
+
+typedef struct colb__ridge {
+    size_t n, d;
+    colb_learner_params p;  /* shared parameters (noise, norm_bound: defaults) */
+    double *V, *A;          /* n*d*d */
+    double *b, *theta, *theta0; /* n*d */
+    double *logdet;         /* n */
+    double *noise, *S;      /* n: per-model R and S for the OFUL radius */
+    uint64_t *count;        /* n: updates since reset */
+    uint64_t *since_refresh;/* n: updates since A was last recomputed from V */
+    double *work;           /* d*d + d scratch for refresh and updates */
+} colb__ridge;
+
+/* A is recomputed from V by Cholesky after this many Sherman-Morrison
+ * updates, which bounds the drift of A = V^{-1} (see ridge.c). */
+#ifndef COLB__RIDGE_REFRESH
+#define COLB__RIDGE_REFRESH 4096
+#endif
+
+/* Allocate n models of dimension d, all reset. COLB_ENOMEM on failure (the
+ * bank is then left zeroed and safe to ridge_free). */
+colb_status colb__ridge_init(colb__ridge *r, size_t n, size_t d, const colb_learner_params *p);
+void colb__ridge_free(colb__ridge *r);
+
+/* Reset model i to no data; keeps theta0, noise and S. */
+void colb__ridge_reset(colb__ridge *r, size_t i);
+
+/* Set model i's prior mean (NULL = zero); recomputes theta. */
+void colb__ridge_set_prior(colb__ridge *r, size_t i, const double *theta0);
+
+/* Rank-one update of model i (inputs assumed validated). O(d^2). */
+void colb__ridge_update(colb__ridge *r, size_t i, const double *x, double y, double w);
+
+/* Add model src of bank `from` into model dst of `r` as pooled data:
+ * V_dst += V_src - lambda_src I, b_dst += b_src (meaningful for equal priors).
+ * O(d^2); A, theta and logdet are stale until colb__ridge_refresh(r, dst). */
+void colb__ridge_absorb(colb__ridge *r, size_t dst, const colb__ridge *from, size_t src);
+
+/* Recompute A, theta, logdet of model i from V and b by a Cholesky
+ * factorisation (O(d^3)); COLB_ENUMERIC if V is not positive definite. */
+colb_status colb__ridge_refresh(colb__ridge *r, size_t i);
+
+/* The OFUL radius beta_t of model i (Abbasi-Yadkori et al. 2011, Theorem 2)
+ * with its noise R_i and bound S_i, whatever the width mode. */
+double colb__ridge_oful_radius(const colb__ridge *r, size_t i);
+
+/* Exploration width of model i (beta_t or alpha). */
+double colb__ridge_width(const colb__ridge *r, size_t i);
+
+/* Scores of model i on the K x d contexts X: out[k] = <x_k, theta_i> +
+ * width_i * ||x_k||_{A_i}. `work` holds K*d doubles. */
+void colb__ridge_scores(const colb__ridge *r, size_t i, const double *X, size_t K,
+                        double *out, double *work);
+
+/* Scores of the m models idx[0..m) (idx NULL: models first..first+m-1) on one shared
+ * X: out is m x K row-major. Uses two DGEMMs over blocks of models; `work`
+ * must hold colb__ridge_scores_work(d, K) doubles. */
+void colb__ridge_scores_many(const colb__ridge *r, const size_t *idx, size_t first, size_t m,
+                             const double *X, size_t K, double *out, double *work);
+size_t colb__ridge_scores_work(size_t d, size_t K);
+
+/* Scratch of a bank that scores `block` models at a time on K arms: the
+ * scores (block x K) and the work of colb__ridge_scores_many. */
+typedef struct colb__scratch {
+    double *scores, *work;
+    size_t K_cap;
+} colb__scratch;
+
+/* Make s fit K arms for blocks of `block` models of dimension d. */
+colb_status colb__scratch_reserve(colb__scratch *s, size_t d, size_t K, size_t block);
+void colb__scratch_free(colb__scratch *s);
+
+/* Copy model src of `from` over model dst of `to` (same d). */
+void colb__ridge_copy_model(colb__ridge *to, size_t dst, const colb__ridge *from, size_t src);
+
+#endif

@@ -1,0 +1,187 @@
+/* maximal_cluster.c - MAXIMAL-CLUSTER (Algorithm 3), union-find components
+ * and the small-component merge rule (colb/cluster.h). */
+#include "colb/cluster.h"
+
+#include <string.h>
+
+#include <cblas.h>
+
+#include "core/util.h"
+
+#define DIST_BLOCK 256 /* rows per distance block: 256 x 256 doubles = 512 KiB */
+
+/* Union-find with path halving and union by size. */
+static size_t uf_find(size_t *parent, size_t x)
+{
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
+static void uf_union(size_t *parent, size_t *size, size_t a, size_t b)
+{
+    a = uf_find(parent, a);
+    b = uf_find(parent, b);
+    if (a == b)
+        return;
+    if (size[a] < size[b]) {
+        size_t t = a;
+        a = b;
+        b = t;
+    }
+    parent[b] = a;
+    size[a] += size[b];
+}
+
+/* Labels from union-find roots, numbered by smallest member. */
+static size_t uf_labels(size_t *parent, size_t N, size_t *labels, size_t *root_label)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < N; i++)
+        root_label[i] = (size_t)-1;
+    for (size_t i = 0; i < N; i++) {
+        size_t r = uf_find(parent, i);
+        if (root_label[r] == (size_t)-1)
+            root_label[r] = n++;
+        labels[i] = root_label[r];
+    }
+    return n;
+}
+
+colb_status colb_merge_small(size_t N, size_t *labels, size_t *n_clusters, double pstar)
+{
+    if (!labels || !n_clusters || N == 0)
+        return COLB_EINVAL;
+    if (!isfinite(pstar) || pstar < 0.0 || pstar > 1.0)
+        return COLB_ERANGE;
+    size_t C = *n_clusters;
+    size_t *size = colb__calloc(C, sizeof(size_t)), *map = colb__malloc(C, sizeof(size_t));
+    if (!size || !map) {
+        free(size);
+        free(map);
+        return COLB_ENOMEM;
+    }
+    for (size_t i = 0; i < N; i++) {
+        if (labels[i] >= C) {
+            free(size);
+            free(map);
+            return COLB_ERANGE;
+        }
+        size[labels[i]]++;
+    }
+    double min_size = pstar * (double)N;
+    /* small clusters all map to one id, given at the first small member */
+    size_t n = 0, small_id = (size_t)-1;
+    for (size_t c = 0; c < C; c++)
+        map[c] = (size_t)-1;
+    for (size_t i = 0; i < N; i++) {
+        size_t c = labels[i];
+        if (map[c] == (size_t)-1) {
+            if ((double)size[c] < min_size) {
+                if (small_id == (size_t)-1)
+                    small_id = n++;
+                map[c] = small_id;
+            } else {
+                map[c] = n++;
+            }
+        }
+        labels[i] = map[c];
+    }
+    *n_clusters = n;
+    free(size);
+    free(map);
+    return COLB_OK;
+}
+
+colb_status colb_components(size_t N, const size_t *edges, size_t n_edges, size_t *labels,
+                            size_t *n_clusters)
+{
+    if (!labels || !n_clusters || N == 0 || (n_edges && !edges))
+        return COLB_EINVAL;
+    size_t *parent = colb__malloc(N, 3 * sizeof(size_t));
+    if (!parent)
+        return COLB_ENOMEM;
+    size_t *size = parent + N, *tmp = parent + 2 * N;
+    for (size_t i = 0; i < N; i++) {
+        parent[i] = i;
+        size[i] = 1;
+    }
+    for (size_t e = 0; e < n_edges; e++) {
+        if (edges[2 * e] >= N || edges[2 * e + 1] >= N) {
+            free(parent);
+            return COLB_ERANGE;
+        }
+        uf_union(parent, size, edges[2 * e], edges[2 * e + 1]);
+    }
+    *n_clusters = uf_labels(parent, N, labels, tmp);
+    free(parent);
+    return COLB_OK;
+}
+
+colb_status colb_maximal_cluster(const double *theta, size_t N, size_t d, double gamma,
+                                 const double *radius, double pstar, size_t *labels,
+                                 size_t *n_clusters)
+{
+    if (!theta || !labels || !n_clusters || N == 0 || d == 0)
+        return COLB_EINVAL;
+    if (N > (size_t)-1 / d || !colb__finite(theta, N * d))
+        return COLB_ENONFIN;
+    if (radius) {
+        if (!colb__finite(radius, N))
+            return COLB_ENONFIN;
+        for (size_t i = 0; i < N; i++)
+            if (radius[i] < 0.0)
+                return COLB_ERANGE;
+    } else if (!isfinite(gamma) || gamma < 0.0) {
+        return isfinite(gamma) ? COLB_ERANGE : COLB_ENONFIN;
+    }
+    if (!isfinite(pstar) || pstar < 0.0 || pstar > 1.0)
+        return COLB_ERANGE;
+
+    size_t *parent = colb__malloc(N, 3 * sizeof(size_t));
+    double *nrm = colb__malloc(N, sizeof(double));
+    double *G = colb__malloc(DIST_BLOCK * DIST_BLOCK, sizeof(double));
+    if (!parent || !nrm || !G) {
+        free(parent);
+        free(nrm);
+        free(G);
+        return COLB_ENOMEM;
+    }
+    size_t *size = parent + N, *tmp = parent + 2 * N;
+    for (size_t i = 0; i < N; i++) {
+        parent[i] = i;
+        size[i] = 1;
+        const double *t = theta + i * d;
+        double s = 0.0;
+        for (size_t k = 0; k < d; k++)
+            s += t[k] * t[k];
+        nrm[i] = s;
+    }
+    double g2 = gamma * gamma;
+    for (size_t i0 = 0; i0 < N; i0 += DIST_BLOCK) {
+        size_t bi = N - i0 < DIST_BLOCK ? N - i0 : DIST_BLOCK;
+        for (size_t j0 = i0; j0 < N; j0 += DIST_BLOCK) {
+            size_t bj = N - j0 < DIST_BLOCK ? N - j0 : DIST_BLOCK;
+            /* G = Theta_I Theta_J^T */
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bi, (int)bj, (int)d, 1.0,
+                        theta + i0 * d, (int)d, theta + j0 * d, (int)d, 0.0, G, (int)bj);
+            for (size_t a = 0; a < bi; a++) {
+                size_t i = i0 + a;
+                for (size_t b = (j0 == i0 ? a + 1 : 0); b < bj; b++) {
+                    size_t j = j0 + b;
+                    double d2 = nrm[i] + nrm[j] - 2.0 * G[a * bj + b];
+                    double thr = radius ? (radius[i] + radius[j]) * (radius[i] + radius[j]) : g2;
+                    if (d2 <= thr)
+                        uf_union(parent, size, i, j);
+                }
+            }
+        }
+    }
+    *n_clusters = uf_labels(parent, N, labels, tmp);
+    free(parent);
+    free(nrm);
+    free(G);
+    return colb_merge_small(N, labels, n_clusters, pstar);
+}

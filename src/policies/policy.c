@@ -1,0 +1,307 @@
+/* policy.c - the generic layer of colb/policy.h: registry, parameter checks,
+ * round bookkeeping and validation around the policy implementations. */
+#include "policies/policy_impl.h"
+
+#include <string.h>
+
+extern const colb__policy_vt colb__policy_linucb_ind, colb__policy_oracle, colb__policy_random,
+    colb__policy_pooled, colb__policy_cmlb, colb__policy_sclb, colb__policy_club,
+    colb__policy_pmlb;
+
+static const colb__policy_vt *const registry[] = {
+    &colb__policy_linucb_ind, &colb__policy_oracle, &colb__policy_random, &colb__policy_pooled,
+    &colb__policy_cmlb, &colb__policy_sclb, &colb__policy_club, &colb__policy_pmlb,
+};
+#define N_REGISTRY (sizeof registry / sizeof registry[0])
+
+const char *const *colb_policy_names(void)
+{
+    static const char *const names[] = { "linucb-ind", "oracle", "random", "pooled", "cmlb",
+                                         "sclb", "club", "pmlb", NULL };
+    return names;
+}
+
+static const colb__policy_vt *find_policy(const char *name)
+{
+    for (size_t i = 0; name && i < N_REGISTRY; i++)
+        if (!strcmp(registry[i]->name, name))
+            return registry[i];
+    return NULL;
+}
+
+void colb_policy_params_default(colb_policy_params *p)
+{
+    memset(p, 0, sizeof *p);
+    colb_learner_params_default(&p->learner);
+    p->seed = 1;
+    p->cmlb_alpha = 0.2;
+    p->cmlb_C = 0.2;
+    p->cmlb_gamma = 0.0;
+    p->cmlb_pstar = 0.0;
+    p->cmlb_threshold = COLB_THRESHOLD_PAPER;
+    p->cmlb_warm_start = 0;
+    p->club_alpha = 1.0;
+    p->club_alpha2 = 2.0;
+    p->club_graph = COLB_CLUB_COMPLETE;
+    p->pmlb_learner = COLB_PMLB_ALB_NORM;
+}
+
+colb_status colb_policy_params_check(const char *name, const colb_policy_params *p, char *msg,
+                                     size_t msg_len)
+{
+    if (msg && msg_len)
+        msg[0] = '\0';
+    const colb__policy_vt *vt = find_policy(name);
+    if (!vt)
+        return colb__say(msg, msg_len, COLB_ENOTFOUND, "unknown policy '%s'", name ? name : "(null)");
+    if (!p)
+        return colb__say(msg, msg_len, COLB_EINVAL, "%s: NULL parameters", name);
+    if (p->users == 0)
+        return colb__say(msg, msg_len, COLB_EINVAL, "%s: users must be >= 1", name);
+    if (p->dim == 0)
+        return colb__say(msg, msg_len, COLB_EINVAL, "%s: dim must be >= 1", name);
+    if (p->horizon == 0)
+        return colb__say(msg, msg_len, COLB_EINVAL, "%s: horizon must be >= 1", name);
+    if ((p->pooled_updates != 0 && p->pooled_updates != 1) ||
+        (p->cmlb_warm_start != 0 && p->cmlb_warm_start != 1))
+        return colb__say(msg, msg_len, COLB_ERANGE, "%s: pooled_updates and cmlb_warm_start must be 0 or 1", name);
+    colb_status st = colb_learner_params_check(&p->learner);
+    if (st != COLB_OK) {
+        if (msg && msg_len)
+            snprintf(msg, msg_len, "%s: learner parameter '%s' out of range", name,
+                     colb_learner_params_bad_field(&p->learner));
+        return st;
+    }
+    return vt->check ? vt->check(p, msg, msg_len) : COLB_OK;
+}
+
+colb_status colb_policy_create(const char *name, const colb_policy_params *pp, colb_policy **out,
+                               char *msg, size_t msg_len)
+{
+    if (!out)
+        return COLB_EINVAL;
+    *out = NULL;
+    colb_status st = colb_policy_params_check(name, pp, msg, msg_len);
+    if (st != COLB_OK)
+        return st;
+    colb_policy *p = calloc(1, sizeof *p);
+    if (!p)
+        return colb__say(msg, msg_len, COLB_ENOMEM, "%s: out of memory", name);
+    p->vt = find_policy(name);
+    p->pp = *pp;
+    p->N = pp->users;
+    p->d = pp->dim;
+    p->chosen = colb__malloc(p->N, sizeof(size_t));
+    p->observed = colb__calloc(p->N, 1);
+    if (pp->true_cluster) {
+        p->labels = colb__malloc(p->N, sizeof(size_t));
+        if (p->labels)
+            memcpy(p->labels, pp->true_cluster, p->N * sizeof(size_t));
+    }
+    p->pp.true_cluster = p->labels;
+    if (!p->chosen || !p->observed || (pp->true_cluster && !p->labels)) {
+        colb_policy_free(p);
+        return colb__say(msg, msg_len, COLB_ENOMEM, "%s: out of memory", name);
+    }
+    for (size_t u = 0; u < p->N; u++)
+        p->chosen[u] = COLB__NO_ARM;
+    st = p->vt->create(p);
+    if (st != COLB_OK) {
+        if (msg && msg_len)
+            snprintf(msg, msg_len, "%s: %s", name, p->err[0] ? p->err : colb_strerror(st));
+        colb_policy_free(p);
+        return st;
+    }
+    *out = p;
+    return COLB_OK;
+}
+
+void colb_policy_free(colb_policy *p)
+{
+    if (!p)
+        return;
+    if (p->impl && p->vt->destroy)
+        p->vt->destroy(p);
+    free(p->X);
+    free(p->chosen);
+    free(p->observed);
+    free(p->labels);
+    free(p);
+}
+
+const char *colb_policy_name(const colb_policy *p) { return p ? p->vt->name : ""; }
+int colb_policy_is_sequential(const colb_policy *p) { return p ? p->vt->sequential : 0; }
+uint64_t colb_policy_rounds(const colb_policy *p) { return p ? p->rounds : 0; }
+const char *colb_policy_info(const colb_policy *p) { return p ? p->info : ""; }
+const char *colb_policy_last_error(const colb_policy *p) { return p ? p->err : ""; }
+
+colb_status colb_policy_begin_round(colb_policy *p, const double *X, size_t K)
+{
+    if (!p)
+        return COLB_EINVAL;
+    if (p->in_round)
+        return colb__err(p->err, COLB_ESTATE, "begin_round: round %llu is still open",
+                         (unsigned long long)p->rounds + 1);
+    if (!X)
+        return colb__err(p->err, COLB_EINVAL, "begin_round: contexts X is NULL");
+    if (K == 0)
+        return colb__err(p->err, COLB_EINVAL, "begin_round: K = 0 arms");
+    if (K > ((size_t)1 << 40) / p->d)
+        return colb__err(p->err, COLB_ERANGE, "begin_round: K = %zu arms is too large", K);
+    if (!colb__finite(X, K * p->d))
+        return colb__err(p->err, COLB_ENONFIN, "begin_round: contexts have a NaN or Inf entry");
+    if (K > p->X_cap) {
+        double *nx = colb__malloc(K * p->d, sizeof(double));
+        if (!nx)
+            return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
+        free(p->X);
+        p->X = nx;
+        p->X_cap = K;
+    }
+    memcpy(p->X, X, K * p->d * sizeof(double));
+    p->K = K;
+    p->in_round = 1;
+    if (p->vt->begin_round) {
+        colb_status st = p->vt->begin_round(p);
+        if (st != COLB_OK) {
+            p->in_round = 0;
+            return st;
+        }
+    }
+    return COLB_OK;
+}
+
+colb_status colb_policy_choose(colb_policy *p, size_t u, size_t *arm)
+{
+    if (!p)
+        return COLB_EINVAL;
+    if (!arm)
+        return colb__err(p->err, COLB_EINVAL, "choose: arm is NULL");
+    if (!p->in_round)
+        return colb__err(p->err, COLB_ESTATE, "choose: no open round (call begin_round)");
+    if (u >= p->N)
+        return colb__err(p->err, COLB_ERANGE, "choose: user %zu out of range [0, %zu)", u, p->N);
+    if (p->chosen[u] == COLB__NO_ARM) {
+        size_t a = 0;
+        colb_status st = p->vt->choose(p, u, &a);
+        if (st != COLB_OK)
+            return st;
+        p->chosen[u] = a;
+    }
+    *arm = p->chosen[u];
+    return COLB_OK;
+}
+
+colb_status colb_policy_choose_all(colb_policy *p, size_t *arms)
+{
+    if (!p)
+        return COLB_EINVAL;
+    if (!arms)
+        return colb__err(p->err, COLB_EINVAL, "choose_all: arms is NULL");
+    if (!p->in_round)
+        return colb__err(p->err, COLB_ESTATE, "choose_all: no open round (call begin_round)");
+    int fresh = 1;
+    for (size_t u = 0; u < p->N && fresh; u++)
+        fresh = p->chosen[u] == COLB__NO_ARM;
+    if (fresh && p->vt->choose_all && !p->vt->sequential) {
+        colb_status st = p->vt->choose_all(p, arms);
+        if (st != COLB_OK)
+            return st;
+        memcpy(p->chosen, arms, p->N * sizeof(size_t));
+        return COLB_OK;
+    }
+    for (size_t u = 0; u < p->N; u++) {
+        colb_status st = colb_policy_choose(p, u, &arms[u]);
+        if (st != COLB_OK)
+            return st;
+    }
+    return COLB_OK;
+}
+
+static colb_status check_observe(colb_policy *p, size_t u, size_t arm, double y)
+{
+    if (!p->in_round)
+        return colb__err(p->err, COLB_ESTATE, "observe: no open round");
+    if (u >= p->N)
+        return colb__err(p->err, COLB_ERANGE, "observe: user %zu out of range [0, %zu)", u, p->N);
+    if (arm >= p->K)
+        return colb__err(p->err, COLB_ERANGE, "observe: arm %zu out of range [0, %zu)", arm, p->K);
+    if (p->chosen[u] == COLB__NO_ARM)
+        return colb__err(p->err, COLB_ESTATE, "observe: user %zu was not served this round", u);
+    if (p->observed[u])
+        return colb__err(p->err, COLB_ESTATE, "observe: user %zu already observed this round", u);
+    if (arm != p->chosen[u])
+        return colb__err(p->err, COLB_EINVAL, "observe: user %zu was served arm %zu, not %zu", u,
+                         p->chosen[u], arm);
+    if (!isfinite(y))
+        return colb__err(p->err, COLB_ENONFIN, "observe: reward of user %zu is %g", u, y);
+    return COLB_OK;
+}
+
+colb_status colb_policy_observe(colb_policy *p, size_t u, size_t arm, double y)
+{
+    if (!p)
+        return COLB_EINVAL;
+    colb_status st = check_observe(p, u, arm, y);
+    if (st != COLB_OK)
+        return st;
+    st = p->vt->observe(p, u, arm, y);
+    if (st == COLB_OK)
+        p->observed[u] = 1;
+    return st;
+}
+
+colb_status colb_policy_observe_all(colb_policy *p, const size_t *arms, const double *rewards)
+{
+    if (!p)
+        return COLB_EINVAL;
+    if (!arms || !rewards)
+        return colb__err(p->err, COLB_EINVAL, "observe_all: NULL arms or rewards");
+    for (size_t u = 0; u < p->N; u++) {
+        colb_status st = check_observe(p, u, arms[u], rewards[u]);
+        if (st != COLB_OK)
+            return st;
+    }
+    for (size_t u = 0; u < p->N; u++) {
+        colb_status st = p->vt->observe(p, u, arms[u], rewards[u]);
+        if (st != COLB_OK)
+            return st;
+        p->observed[u] = 1;
+    }
+    return COLB_OK;
+}
+
+colb_status colb_policy_end_round(colb_policy *p)
+{
+    if (!p)
+        return COLB_EINVAL;
+    if (!p->in_round)
+        return colb__err(p->err, COLB_ESTATE, "end_round: no open round");
+    colb_status st = p->vt->end_round ? p->vt->end_round(p) : COLB_OK;
+    for (size_t u = 0; u < p->N; u++)
+        p->chosen[u] = COLB__NO_ARM;
+    memset(p->observed, 0, p->N);
+    p->in_round = 0;
+    p->rounds++;
+    return st;
+}
+
+colb_status colb_policy_user_theta(const colb_policy *p, size_t u, double *theta)
+{
+    if (!p || !theta)
+        return COLB_EINVAL;
+    if (u >= p->N)
+        return COLB_ERANGE;
+    if (!p->vt->user_theta)
+        return COLB_EUNSUP;
+    return p->vt->user_theta(p, u, theta);
+}
+
+colb_status colb_policy_clusters(const colb_policy *p, size_t *labels, size_t *n_clusters)
+{
+    if (!p || !labels || !n_clusters)
+        return COLB_EINVAL;
+    if (!p->vt->clusters)
+        return COLB_EUNSUP;
+    return p->vt->clusters(p, labels, n_clusters);
+}

@@ -1,0 +1,160 @@
+/* sclb.c - SCLB, Successive Clustering of Linear Bandits (Algorithm 1 of
+ * Ghosh, Sankararaman, Ramchandran).
+ *
+ * Phases i = 1, 2, ... of 2^i rounds; phase i runs a fresh CMLB planned for
+ * horizon 2^i with gamma = 3/(N 2^i)^alpha, confidence delta/2^i and size
+ * parameter p* = i^{-2}; the last phase is cut to end at T. Every other CMLB
+ * parameter (alpha, C, the learners, warm start, the threshold rule) is
+ * passed through; an explicit cmlb_gamma is ignored (SCLB sets gamma per
+ * phase), while the data-driven threshold, if selected, replaces gamma. */
+#include <string.h>
+
+#include "policies/cmlb.h"
+#include "policies/policy_impl.h"
+
+typedef struct sclb {
+    colb_policy *inner;      /* CMLB of the current phase */
+    size_t phase;            /* i >= 1 */
+    uint64_t phase_end;      /* rounds completed when the phase ends */
+} sclb;
+
+static colb_status start_phase(colb_policy *p, sclb *s)
+{
+    s->phase++;
+    double len = ldexp(1.0, (int)s->phase);
+    colb_policy_params q = p->pp;
+    q.horizon = (size_t)len;
+    q.learner.delta = p->pp.learner.delta / len;
+    q.cmlb_pstar = 1.0 / ((double)s->phase * (double)s->phase);
+    q.cmlb_gamma = p->pp.cmlb_threshold == COLB_THRESHOLD_DATA
+                       ? 0.0 : 3.0 / pow((double)p->N * len, p->pp.cmlb_alpha);
+    q.seed = p->pp.seed + s->phase;
+    colb_policy *next = NULL;
+    char msg[COLB__ERRLEN];
+    colb_status st = colb_policy_create("cmlb", &q, &next, msg, sizeof msg);
+    if (st != COLB_OK)
+        return colb__err(p->err, st, "sclb phase %zu: %s", s->phase, msg);
+    colb_policy_free(s->inner);
+    s->inner = next;
+    s->phase_end += (uint64_t)len;
+    return COLB_OK;
+}
+
+static colb_status sclb_create(colb_policy *p)
+{
+    sclb *s = calloc(1, sizeof *s);
+    if (!s)
+        return COLB_ENOMEM;
+    p->impl = s;
+    return COLB_OK;
+}
+
+static void sclb_destroy(colb_policy *p)
+{
+    sclb *s = p->impl;
+    colb_policy_free(s->inner);
+    free(s);
+    p->impl = NULL;
+}
+
+static void describe(colb_policy *p, const sclb *s)
+{
+    snprintf(p->info, sizeof p->info, "phase=%zu %s", s->phase, colb_policy_info(s->inner));
+}
+
+static colb_status inner_status(colb_policy *p, const sclb *s, colb_status st)
+{
+    if (st != COLB_OK)
+        colb__err(p->err, st, "sclb phase %zu: %s", s->phase, colb_policy_last_error(s->inner));
+    return st;
+}
+
+static colb_status sclb_begin(colb_policy *p)
+{
+    sclb *s = p->impl;
+    if (!s->inner || p->rounds >= s->phase_end) {
+        colb_status st = start_phase(p, s);
+        if (st != COLB_OK)
+            return st;
+    }
+    return inner_status(p, s, colb_policy_begin_round(s->inner, p->X, p->K));
+}
+
+static colb_status sclb_choose(colb_policy *p, size_t u, size_t *arm)
+{
+    sclb *s = p->impl;
+    return inner_status(p, s, colb_policy_choose(s->inner, u, arm));
+}
+
+static colb_status sclb_choose_all(colb_policy *p, size_t *arms)
+{
+    sclb *s = p->impl;
+    return inner_status(p, s, colb_policy_choose_all(s->inner, arms));
+}
+
+static colb_status sclb_observe(colb_policy *p, size_t u, size_t arm, double y)
+{
+    sclb *s = p->impl;
+    return inner_status(p, s, colb_policy_observe(s->inner, u, arm, y));
+}
+
+static colb_status sclb_end(colb_policy *p)
+{
+    sclb *s = p->impl;
+    colb_status st = inner_status(p, s, colb_policy_end_round(s->inner));
+    describe(p, s);
+    return st;
+}
+
+static colb_status sclb_theta(const colb_policy *p, size_t u, double *theta)
+{
+    const sclb *s = p->impl;
+    if (!s->inner) {
+        memset(theta, 0, p->d * sizeof(double));
+        return COLB_OK;
+    }
+    return colb_policy_user_theta(s->inner, u, theta);
+}
+
+static colb_status sclb_clusters(const colb_policy *p, size_t *labels, size_t *n)
+{
+    const sclb *s = p->impl;
+    if (!s->inner) {
+        for (size_t u = 0; u < p->N; u++)
+            labels[u] = u;
+        *n = p->N;
+        return COLB_OK;
+    }
+    return colb_policy_clusters(s->inner, labels, n);
+}
+
+extern const colb__policy_vt colb__policy_cmlb;
+
+static colb_status sclb_check(const colb_policy_params *pp, char *msg, size_t len)
+{
+    return colb__policy_cmlb.check(pp, msg, len);
+}
+
+const colb__policy_vt colb__policy_sclb = {
+    .name = "sclb",
+    .check = sclb_check,
+    .create = sclb_create,
+    .destroy = sclb_destroy,
+    .begin_round = sclb_begin,
+    .choose = sclb_choose,
+    .choose_all = sclb_choose_all,
+    .observe = sclb_observe,
+    .end_round = sclb_end,
+    .user_theta = sclb_theta,
+    .clusters = sclb_clusters,
+};
+
+size_t colb__sclb_phase(const colb_policy *p)
+{
+    return ((const sclb *)p->impl)->phase;
+}
+
+const colb_policy *colb__sclb_inner(const colb_policy *p)
+{
+    return ((const sclb *)p->impl)->inner;
+}
