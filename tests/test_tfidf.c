@@ -2,7 +2,7 @@
  * of a tiny corpus against values computed by hand. */
 #include "testutil.h"
 
-#include "linalg/sparse.h"
+#include "data/tfidf.h"
 
 static void test_csr_from_coo(void **state)
 {

@@ -7,8 +7,8 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "data/textio.h"
 #include "core/util.h"
+#include "data/textio.h"
 
 struct colb_dataset {
     size_t n_items, dim, n_users, n_pos;

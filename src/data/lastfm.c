@@ -22,10 +22,11 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "linalg/sparse.h"
+#include "core/util.h"
 #include "data/tags.h"
 #include "data/textio.h"
-#include "core/util.h"
+#include "data/tfidf.h"
+#include "linalg/sparse.h"
 
 #define CACHE_FORMAT 1u      /* layout of the cache file */
 #define FEATURES_RECIPE 1u   /* TF-IDF + PCA recipe of steps 2-4 */

@@ -18,8 +18,8 @@
 
 #include <string.h>
 
-#include "envs/env_impl.h"
 #include "data/textio.h"
+#include "envs/env_impl.h"
 
 typedef struct logged {
     const colb_dataset *ds;

@@ -6,8 +6,8 @@
 
 #include <lapacke.h>
 
-#include "linalg/ridge.h"
 #include "core/util.h"
+#include "linalg/ridge.h"
 
 struct colb_learner {
     colb__ridge r;

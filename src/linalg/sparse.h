@@ -1,6 +1,6 @@
-/* sparse.h - compressed sparse row (CSR) matrices, TF-IDF weighting and a
- * truncated SVD / PCA that never densifies the sparse matrix (internal).
- * tfidf.c implements the CSR basics and TF-IDF, svd.c the SVD. */
+/* sparse.h - compressed sparse row (CSR) matrices and a truncated SVD / PCA
+ * that never densifies the sparse matrix (internal). sparse.c implements the
+ * CSR basics, svd.c the SVD. */
 #ifndef COLB_SPARSE_H
 #define COLB_SPARSE_H
 
@@ -39,17 +39,6 @@ void colb__csr_mm(const colb__csr *a, size_t l, const double *x, size_t ldx, dou
 /* Y = A^T X for column-major X (rows x l, ldx) and Y (cols x l, ldy). */
 void colb__csr_mtm(const colb__csr *a, size_t l, const double *x, size_t ldx, double *y,
                    size_t ldy);
-
-/* TF-IDF of a documents x terms count matrix, in place:
- *     w(a, t) = tf(a, t) * ln(n_docs / df(t)),
- * tf = the raw count, df(t) = the number of rows with a non-zero count of t,
- * n_docs = the number of rows with at least one non-zero count; then every
- * non-zero row is scaled to unit Euclidean norm (rows that become all-zero,
- * because all their terms occur in every document, stay zero; so do empty
- * rows). idf (may be NULL) receives cols values (0 for terms with df = 0);
- * *n_docs (may be NULL) the count above. Counts must be >= 0 and finite:
- * COLB_EINVAL otherwise. */
-colb_status colb__tfidf(colb__csr *a, double *idf, size_t *n_docs);
 
 /* Parameters of the randomized truncated SVD. */
 typedef struct colb__svd_params {

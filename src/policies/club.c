@@ -34,8 +34,8 @@
 
 #include "policies/club_graph.h"
 #include "colb/rng.h"
-#include "policies/policy_impl.h"
 #include "linalg/ridge.h"
+#include "policies/policy_impl.h"
 
 /* Most users a CLUB policy accepts: the graph takes N^2 / 8 bytes (512 MiB
  * at this bound) and the two ridge banks 16 N d^2 bytes. */

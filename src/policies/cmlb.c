@@ -26,8 +26,8 @@
 #include "learn/cluster_bank.h"
 #include "policies/cmlb.h"
 #include "colb/cluster.h"
-#include "policies/policy_impl.h"
 #include "learn/user_bank.h"
+#include "policies/policy_impl.h"
 
 typedef struct cmlb {
     size_t T_explore;

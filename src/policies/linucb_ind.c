@@ -1,7 +1,7 @@
 /* linucb_ind.c - LinUCB-Ind: one independent OFUL/LinUCB learner per user,
  * the paper's no-collaboration baseline (Section 6.1). */
-#include "policies/policy_impl.h"
 #include "learn/user_bank.h"
+#include "policies/policy_impl.h"
 
 #include <string.h>
 

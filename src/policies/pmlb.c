@@ -36,8 +36,8 @@
 
 #include "learn/alb_norm.h"
 #include "learn/cluster_bank.h"
-#include "policies/policy_impl.h"
 #include "learn/user_bank.h"
+#include "policies/policy_impl.h"
 
 #ifndef COLB_PMLB_SCORE_PSI
 #define COLB_PMLB_SCORE_PSI 0

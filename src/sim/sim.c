@@ -6,9 +6,9 @@
 #include <time.h>
 
 #include "colb/rng.h"
-#include "sim/parallel.h"
-#include "data/textio.h"
 #include "core/util.h"
+#include "data/textio.h"
+#include "sim/parallel.h"
 
 struct colb_sim_result {
     size_t P, R, K;          /* policies, repeats, checkpoints */

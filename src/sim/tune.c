@@ -5,8 +5,8 @@
 
 #include <string.h>
 
-#include "sim/parallel.h"
 #include "core/util.h"
+#include "sim/parallel.h"
 
 typedef struct tune_ctx {
     const colb_sim_spec *spec;      /* burn-in spec, single-threaded */
