@@ -102,6 +102,7 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libcolb.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcolb.a $(LDLIBS)
 
 check: all $(TESTS)
+	@sh scripts/check-layers
 	@COLB=$(BUILD)/colb sh tests/run.sh $(TESTS)
 
 sanitize:

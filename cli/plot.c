@@ -10,23 +10,20 @@
  *                re-draws NAME.svg and NAME.png
  * where NAME = FIG-READING-sweep or FIG-READING-time (plot_file_name).
  *
- * gnuplot runs as a child process (fork + exec, no shell) in the figure's
- * folder; it draws into temporary names that are renamed into place only
- * when it exits with status 0, so the images appear atomically. Its stderr
- * is captured and the telling line becomes the error message.
+ * gnuplot runs as a child process in the figure's folder (gnuplot.c); the
+ * images appear atomically.
  *
  * Colours: the Okabe-Ito palette (colour-blind safe), one fixed colour,
  * point type and dash per policy name in every plot. */
 #include "plot.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#include "gnuplot.h"
 
 #define PLOT_W 900
 #define PLOT_H 560
@@ -85,44 +82,6 @@ void plot_file_name(char *out, size_t len, const char *fig, const char *reading,
     snprintf(out, len, "%s-%s-%s", f, r, kind);
 }
 
-/* s as a gnuplot double-quoted string literal. */
-static void gp_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', f);
-        fputc(*s == '\n' ? ' ' : *s, f);
-    }
-    fputc('"', f);
-}
-
-/* A title as a gnuplot string, broken onto two balanced lines at a blank
- * when it is longer than `width` characters (the plots are 900 pixels
- * wide). */
-static void gp_title(FILE *f, const char *s, size_t width)
-{
-    size_t n = strlen(s), cut = 0, best = (size_t)-1;
-    if (n > width) /* the blank nearest the middle */
-        for (size_t i = 1; i + 1 < n && i <= width; i++)
-            if (s[i] == ' ') {
-                size_t d = i > n / 2 ? i - n / 2 : n / 2 - i;
-                if (d < best)
-                    best = d, cut = i;
-            }
-    fputc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        if (cut && i == cut) {
-            fputs("\\n", f);
-            continue;
-        }
-        if (s[i] == '"' || s[i] == '\\')
-            fputc('\\', f);
-        fputc(s[i] == '\n' ? ' ' : s[i], f);
-    }
-    fputc('"', f);
-}
-
 /* Axis label of a swept option, with its symbol. */
 static const char *sweep_axis_label(const char *key)
 {
@@ -160,224 +119,7 @@ static int parse_num(const char *s, double *v)
     return *s && !*end && errno == 0 && isfinite(*v);
 }
 
-/* ---- finding gnuplot --------------------------------------------------- */
-
-static int executable(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
-
-/* Make `path` absolute (gnuplot runs in another folder). */
-static int absolutize(char *path, size_t len)
-{
-    if (path[0] == '/')
-        return 0;
-    char cwd[PATH_LEN], tmp[PATH_LEN];
-    if (!getcwd(cwd, sizeof cwd))
-        return -1;
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s/%s", cwd, path) >= sizeof tmp || strlen(tmp) >= len)
-        return -1;
-    snprintf(path, len, "%s", tmp);
-    return 0;
-}
-
-/* The gnuplot executable: $COLB_GNUPLOT if set (a path, or a name looked up
- * on PATH), else `gnuplot` on PATH. Returns 0 and the absolute path, or -1. */
-static int find_gnuplot(char *out, size_t len)
-{
-    const char *name = getenv("COLB_GNUPLOT");
-    if (!name || !*name)
-        name = "gnuplot";
-    if (strchr(name, '/')) {
-        if (strlen(name) >= len || !executable(name))
-            return -1;
-        snprintf(out, len, "%s", name);
-        return absolutize(out, len);
-    }
-    const char *path = getenv("PATH");
-    if (!path)
-        path = "/usr/local/bin:/usr/bin:/bin";
-    for (const char *p = path;;) {
-        const char *colon = strchr(p, ':');
-        size_t n = colon ? (size_t)(colon - p) : strlen(p);
-        int w = n ? snprintf(out, len, "%.*s/%s", (int)n, p, name) : snprintf(out, len, "%s", name);
-        if (w > 0 && (size_t)w < len && executable(out))
-            return absolutize(out, len);
-        if (!colon)
-            break;
-        p = colon + 1;
-    }
-    return -1;
-}
-
-/* ---- running gnuplot --------------------------------------------------- */
-
-/* The line of gnuplot's stderr that says what went wrong: the one naming
- * the script line ("NAME.gp" line 12: ...), else the last non-empty one. */
-static void gnuplot_reason(const char *text, char *out, size_t len)
-{
-    const char *best = NULL, *last = NULL;
-    size_t best_n = 0, last_n = 0;
-    for (const char *p = text; *p;) {
-        const char *e = strchr(p, '\n');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        const char *q = p;
-        while (q < p + n && (*q == ' ' || *q == '\t'))
-            q++;
-        size_t m = n - (size_t)(q - p);
-        if (m && !(m == 1 && *q == '^')) {
-            last = q, last_n = m;
-            for (size_t i = 0; i + 7 <= m; i++)
-                if (!memcmp(q + i, "\" line ", 7)) {
-                    best = q, best_n = m;
-                    break;
-                }
-        }
-        p += n + (e != NULL);
-    }
-    if (!best)
-        best = last, best_n = last_n;
-    if (best)
-        snprintf(out, len, "%.*s", (int)best_n, best);
-    else
-        snprintf(out, len, "no message");
-}
-
-/* Run `gnuplot -e ASSIGN SCRIPT` in folder dir. 0, or -1 with err set. */
-static int run_gnuplot(const char *exe, const char *dir, const char *script, const char *assign,
-                       char *err, size_t err_len)
-{
-    int fd[2];
-    if (pipe(fd) != 0) {
-        snprintf(err, err_len, "gnuplot: pipe: %s", strerror(errno));
-        return -1;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fd[0]);
-        close(fd[1]);
-        snprintf(err, err_len, "gnuplot: fork: %s", strerror(errno));
-        return -1;
-    }
-    if (pid == 0) { /* child: only async-signal-safe calls */
-        int null = open("/dev/null", O_RDWR);
-        if (null >= 0) {
-            dup2(null, STDIN_FILENO);
-            dup2(null, STDOUT_FILENO);
-        }
-        dup2(fd[1], STDERR_FILENO);
-        close(fd[0]);
-        if (chdir(dir) != 0) {
-            static const char m[] = "cannot enter the figure folder\n";
-            ssize_t w = write(STDERR_FILENO, m, sizeof m - 1);
-            (void)w;
-            _exit(126);
-        }
-        char *argv[] = { (char *)exe, (char *)"-e", (char *)assign, (char *)script, NULL };
-        execv(exe, argv);
-        static const char m[] = "cannot execute gnuplot\n";
-        ssize_t w = write(STDERR_FILENO, m, sizeof m - 1);
-        (void)w;
-        _exit(127);
-    }
-    close(fd[1]);
-    char buf[8192];
-    size_t n = 0;
-    for (;;) {
-        char chunk[1024];
-        ssize_t got = read(fd[0], chunk, sizeof chunk);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        /* keep the last part: the error comes at the end */
-        size_t g = (size_t)got;
-        if (n + g > sizeof buf - 1) {
-            size_t drop = n + g - (sizeof buf - 1);
-            if (drop > n)
-                drop = n;
-            memmove(buf, buf + drop, n - drop);
-            n -= drop;
-        }
-        if (g > sizeof buf - 1 - n)
-            g = sizeof buf - 1 - n;
-        memcpy(buf + n, chunk, g);
-        n += g;
-    }
-    buf[n] = '\0';
-    close(fd[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            snprintf(err, err_len, "gnuplot: waitpid: %s", strerror(errno));
-            return -1;
-        }
-    }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        return 0;
-    char why[512];
-    gnuplot_reason(buf, why, sizeof why);
-    if (WIFEXITED(status))
-        snprintf(err, err_len, "gnuplot failed on %s/%s (exit %d): %s", dir, script, WEXITSTATUS(status), why);
-    else
-        snprintf(err, err_len, "gnuplot failed on %s/%s (signal %d): %s", dir, script,
-                 WIFSIGNALED(status) ? WTERMSIG(status) : 0, why);
-    return -1;
-}
-
-static int nonempty_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
-}
-
-/* Run the script NAME.gp in dir and move NAME.svg/.png into place. */
-static int draw(const char *exe, const char *dir, const char *name, char *err, size_t err_len)
-{
-    char script[256], assign[640], tmp[2][256], tmp_path[2][PATH_LEN + 256], final[2][PATH_LEN + 256];
-    static const char *const ext[2] = { "svg", "png" };
-    long pid = (long)getpid();
-    snprintf(script, sizeof script, "%s.gp", name);
-    for (int i = 0; i < 2; i++) {
-        snprintf(tmp[i], sizeof tmp[i], "%s.%s.tmp.%ld", name, ext[i], pid);
-        int w1 = snprintf(tmp_path[i], sizeof tmp_path[i], "%s/%s", dir, tmp[i]);
-        int w2 = snprintf(final[i], sizeof final[i], "%s/%s.%s", dir, name, ext[i]);
-        if (w1 < 0 || w2 < 0 || (size_t)w1 >= sizeof tmp_path[i] || (size_t)w2 >= sizeof final[i]) {
-            snprintf(err, err_len, "%s: path too long", dir);
-            return -1;
-        }
-    }
-    snprintf(assign, sizeof assign, "svgfile='%s'; pngfile='%s'", tmp[0], tmp[1]);
-    int rc = run_gnuplot(exe, dir, script, assign, err, err_len);
-    for (int i = 0; i < 2 && rc == 0; i++)
-        if (!nonempty_file(tmp_path[i])) {
-            snprintf(err, err_len, "gnuplot wrote no %s for %s/%s", ext[i], dir, script);
-            rc = -1;
-        }
-    for (int i = 0; i < 2 && rc == 0; i++)
-        if (rename(tmp_path[i], final[i]) != 0) {
-            snprintf(err, err_len, "%s: %s", final[i], strerror(errno));
-            rc = -1;
-        }
-    if (rc)
-        for (int i = 0; i < 2; i++)
-            remove(tmp_path[i]);
-    return rc;
-}
-
 /* ---- data of one plot -------------------------------------------------- */
-
-static const result_row *find_row(const result_set *rs, size_t r, size_t s, const char *policy)
-{
-    for (size_t i = 0; i < rs->n_rows; i++) {
-        const result_row *w = &rs->rows[i];
-        if (w->reading == r && w->sweep == s && !strcmp(w->policy, policy))
-            return w;
-    }
-    return NULL;
-}
-
 
 typedef struct plot_spec {
     char name[2 * NAME_LEN + 16];       /* file name without extension */
@@ -412,11 +154,11 @@ static int write_script(const char *dir, const plot_spec *ps, const char *const 
     fprintf(f, "if (!exists(\"pngfile\")) pngfile = \"%s.png\"\n", ps->name);
     fprintf(f, "data = \"%s.dat\"\n\n", ps->name);
     fprintf(f, "set encoding utf8\nset title ");
-    gp_title(f, ps->title, 72);
+    gnuplot_title(f, ps->title, 72);
     fprintf(f, "\nset xlabel ");
-    gp_string(f, ps->xlabel);
+    gnuplot_string(f, ps->xlabel);
     fprintf(f, "\nset ylabel ");
-    gp_string(f, ps->ylabel);
+    gnuplot_string(f, ps->ylabel);
     fprintf(f, "\nset key outside right top vertical Left reverse samplen 3 spacing 1.3\n");
     fprintf(f, "set border 3 lw 1.2\nset tics nomirror out\nset grid lt 1 lc rgb \"#e4e4e4\" lw 1\n");
     if (ps->logy)
@@ -436,7 +178,7 @@ static int write_script(const char *dir, const plot_spec *ps, const char *const 
         fprintf(f, "set xtics (");
         for (size_t i = 0; i < ps->n_x; i++) {
             fprintf(f, "%s", i ? ", " : "");
-            gp_string(f, ps->labels[i]);
+            gnuplot_string(f, ps->labels[i]);
             fprintf(f, " %zu", i);
         }
         fprintf(f, ")\nset xrange [-0.3:%g]\n", (double)ps->n_x - 0.7);
@@ -472,7 +214,7 @@ static int write_script(const char *dir, const plot_spec *ps, const char *const 
             fprintf(f, "    data index %zu using 1:2 with linespoints lc rgb \"%s\" lw 2 dt %d pt %d ps 1.1 title ",
                     i, st.color, st.dt, st.pt);
         }
-        gp_string(f, pol[i]);
+        gnuplot_string(f, pol[i]);
         fprintf(f, "%s\n", i + 1 < n_pol ? ", \\" : "");
     }
     fprintf(f, "set terminal pngcairo size %d,%d font \"Sans,12\" noenhanced background rgb \"white\"\n",
@@ -605,7 +347,7 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
     for (size_t i = 0; i < n_all; i++) {
         size_t written = 0;
         if (time) {
-            const result_row *w = find_row(rs, r, s_last, pol_all[i]);
+            const result_row *w = result_find(rs, r, s_last, pol_all[i]);
             for (size_t k = 0; w && k < w->points; k++) {
                 double mean, ci;
                 metric_at(w, m, k, 1, &mean, &ci);
@@ -620,7 +362,7 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
             }
         } else {
             for (size_t s = 0; s < n_sweep; s++) {
-                const result_row *w = find_row(rs, r, s, pol_all[i]);
+                const result_row *w = result_find(rs, r, s, pol_all[i]);
                 double mean, ci;
                 if (!w)
                     continue;
@@ -653,7 +395,7 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
         return 0;
     }
     if (afile_commit(&a, err, err_len) || write_script(dir, ps, pol, n_pol, err, err_len) ||
-        draw(exe, dir, ps->name, err, err_len)) {
+        gnuplot_draw(exe, dir, ps->name, err, err_len)) {
         free(ps);
         return -1;
     }
@@ -668,7 +410,7 @@ int plot_figure(const result_set *rs, metric m, const char *dir, const char *fig
      * without gnuplot says it once. (The CLI is single-threaded here.) */
     static int noticed;
     char exe[PATH_LEN];
-    if (find_gnuplot(exe, sizeof exe)) {
+    if (gnuplot_find(exe, sizeof exe)) {
         if (!noticed)
             fprintf(stderr, "colb: gnuplot not found; writing CSV results only\n");
         noticed = 1;

@@ -10,19 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "markdown.h"
 #include "plot.h"
+#include "report_settings.h"
 
 /* ---- numbers of a reading -------------------------------------------- */
-
-static const result_row *find_row(const result_set *rs, size_t r, size_t s, const char *policy)
-{
-    for (size_t i = 0; i < rs->n_rows; i++) {
-        const result_row *w = &rs->rows[i];
-        if (w->reading == r && w->sweep == s && !strcmp(w->policy, policy))
-            return w;
-    }
-    return NULL;
-}
 
 static size_t n_points(const experiment *e, size_t r)
 {
@@ -32,17 +24,6 @@ static size_t n_points(const experiment *e, size_t r)
 static const char *point_label(const experiment *e, size_t r, size_t s)
 {
     return e->cfg[r].n_sweep ? e->cfg[r].sweep_values[s] : "-";
-}
-
-static double row_mean(const result_row *w, metric m)
-{
-    return m == METRIC_RATIO ? w->ratio_mean : w->mean;
-}
-
-static double row_ci(const result_row *w, metric m)
-{
-    double c = m == METRIC_RATIO ? w->ratio_ci : w->ci;
-    return isfinite(c) ? c : 0.0;
 }
 
 /* Whether check c is made in reading r: A names a policy of reading r
@@ -87,13 +68,13 @@ verdict report_check(const experiment *e, const result_set *rs, const check *c, 
                     return V_NOT_RUN;
                 }
             }
-            const result_row *w = find_row(rs, rk, s, pol);
+            const result_row *w = result_find(rs, rk, s, pol);
             if (!w) {
                 snprintf(why, why_len, "%s did not run in reading %s", pol, e->reading[rk]);
                 return V_NOT_RUN;
             }
-            mv[k][s] = row_mean(w, e->metric);
-            cv[k][s] = row_ci(w, e->metric);
+            mv[k][s] = result_mean(w, e->metric);
+            cv[k][s] = result_ci(w, e->metric);
             if (!isfinite(mv[k][s])) {
                 snprintf(why, why_len, "no %s for %s at %s (%s)",
                          e->metric == METRIC_RATIO ? "ratio to the random policy" : "regret", name[k],
@@ -106,209 +87,18 @@ verdict report_check(const experiment *e, const result_set *rs, const check *c, 
     return check_eval(c, ma, ca, mb, cb, n, why, why_len);
 }
 
-/* ---- Markdown helpers --------------------------------------------------- */
-
-/* Text inside a table cell or a line: '|' escaped, line breaks as spaces. */
-static void md(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '|')
-            fputs("\\|", f);
-        else if (*s == '\n' || *s == '\r')
-            fputc(' ', f);
-        else
-            fputc(*s, f);
-    }
-}
-
-/* Inline code: backticks inside become quotes; in a table cell (table = 1)
- * '|' is escaped, as GitHub's tables require even inside code. */
-static void md_code(FILE *f, const char *s, int table)
-{
-    fputc('`', f);
-    for (; *s; s++) {
-        if (*s == '|' && table)
-            fputc('\\', f);
-        fputc(*s == '`' ? '\'' : *s == '\n' ? ' ' : *s, f);
-    }
-    fputc('`', f);
-}
-
 static void check_label(FILE *f, const check *c, int table)
 {
     char buf[160];
     check_format(c, buf, sizeof buf);
     if (c->text[0]) {
-        md(f, c->text);
+        md_text(f, c->text);
         fputs(" (", f);
         md_code(f, buf, table);
         fputc(')', f);
     } else {
         md_code(f, buf, table);
     }
-}
-
-/* The settings of a run_config as `key = value` lines (config_dump). */
-typedef struct dump {
-    char *text;
-    size_t len;
-} dump;
-
-static int dump_config(dump *d, const run_config *c)
-{
-    d->text = NULL;
-    d->len = 0;
-    FILE *f = open_memstream(&d->text, &d->len);
-    if (!f)
-        return -1;
-    config_dump(f, "x", c);
-    return fclose(f) == 0 ? 0 : -1;
-}
-
-/* The value of `key` in a dump ("" if absent). */
-static const char *dump_get(const dump *d, const char *key, char *out, size_t len)
-{
-    out[0] = '\0';
-    size_t k = strlen(key);
-    for (const char *p = d->text; p && *p;) {
-        const char *e = strchr(p, '\n');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n > k + 3 && !strncmp(p, key, k) && !strncmp(p + k, " = ", 3)) {
-            snprintf(out, len, "%.*s", (int)(n - k - 3), p + k + 3);
-            break;
-        }
-        p += n + (e != NULL);
-    }
-    return out;
-}
-
-/* "SYMBOL = VALUE UNIT", or with the swept values in braces when `key` is
- * the swept option: "N = {10, 30, 100} users". */
-static void item(FILE *f, const run_config *c, const char *sep, const char *key, const char *symbol,
-                 const char *value, const char *unit, int *shown_sweep)
-{
-    fprintf(f, "%s%s%s", sep, symbol, *symbol ? " = " : "");
-    if (c->n_sweep && !strcmp(c->sweep_key, key)) {
-        fputc('{', f);
-        for (size_t s = 0; s < c->n_sweep; s++) {
-            fputs(s ? ", " : "", f);
-            md(f, c->sweep_values[s]);
-        }
-        fputc('}', f);
-        *shown_sweep = 1;
-    } else {
-        md(f, value);
-    }
-    fprintf(f, "%s%s", *unit && *unit != ')' ? " " : "", unit);
-}
-
-/* One line describing the settings shared by the readings. */
-static void settings_line(FILE *f, const experiment *e)
-{
-    const run_config *c = &e->base;
-    dump d;
-    if (dump_config(&d, c)) {
-        free(d.text);
-        fputs("(settings unavailable)", f);
-        return;
-    }
-    char env[64], v[PATH_LEN];
-    int sw = 0;
-    dump_get(&d, "env", env, sizeof env);
-    item(f, c, "", "env", "env", env, "", &sw);
-    if (!strcmp(env, "lastfm") || !strcmp(env, "logged")) {
-        item(f, c, ", ", "protocol", "protocol", dump_get(&d, "protocol", v, sizeof v), "", &sw);
-        snprintf(v, sizeof v, "%zu", c->top_users);
-        item(f, c, ", ", "top-users", "M", c->top_users ? v : "all", "most active users", &sw);
-    } else {
-        snprintf(v, sizeof v, "%zu", c->sim.env.users);
-        item(f, c, ", ", "users", "N", v, "users", &sw);
-        if (!strcmp(env, "clustered")) {
-            snprintf(v, sizeof v, "%zu", c->sim.env.clusters);
-            item(f, c, " in ", "clusters", "L", v, "clusters", &sw);
-            snprintf(v, sizeof v, "%g", c->sim.env.zipf);
-            item(f, c, ", ", "zipf", "Zipf z", v, "", &sw);
-        } else {
-            snprintf(v, sizeof v, "%g", c->sim.env.sigma_theta);
-            item(f, c, ", ", "sigma-theta", "spread sigma_theta", v, "", &sw);
-        }
-    }
-    snprintf(v, sizeof v, "%zu", c->sim.env.dim);
-    item(f, c, ", ", "dim", "d", v, "", &sw);
-    snprintf(v, sizeof v, "%zu", c->sim.env.arms);
-    item(f, c, ", ", "arms", "K", v, "arms", &sw);
-    snprintf(v, sizeof v, "%zu", c->sim.horizon);
-    item(f, c, ", ", "horizon", "T", v, "rounds", &sw);
-    snprintf(v, sizeof v, "%zu", c->sim.repeats);
-    item(f, c, ", ", "repeats", "", v, "repeats", &sw);
-    if (strcmp(env, "lastfm") && strcmp(env, "logged")) { /* data sets have no noise */
-        snprintf(v, sizeof v, "%g", c->sim.env.noise);
-        item(f, c, ", ", "noise", "noise sigma", v, "", &sw);
-    }
-    dump_get(&d, "width", v, sizeof v);
-    item(f, c, ", ", "width", "width", v, "", &sw);
-    if (!strcmp(v, "fixed")) {
-        snprintf(v, sizeof v, "%g", c->sim.policy.learner.alpha);
-        item(f, c, " (", "alpha", "alpha", v, ")", &sw);
-    } else {
-        snprintf(v, sizeof v, "%g", c->sim.policy.learner.delta);
-        item(f, c, " (", "delta", "delta", v, "", &sw);
-        snprintf(v, sizeof v, "%g", c->sim.policy.learner.lambda);
-        item(f, c, ", ", "lambda", "lambda", v, ")", &sw);
-    }
-    fprintf(f, ", seed %llu", (unsigned long long)c->sim.seed);
-    if (c->n_sweep && !sw) {
-        fputs("; swept: ", f);
-        item(f, c, "", c->sweep_key, c->sweep_key, "", "", &sw);
-    }
-    fputs("; policies ", f); /* of every reading, in order of appearance */
-    const char *seen[MAX_READINGS * MAX_POLICIES];
-    size_t n_seen = 0;
-    for (size_t r = 0; r < e->n_readings; r++)
-        for (size_t i = 0; i < e->cfg[r].n_policies; i++) {
-            size_t j = 0;
-            while (j < n_seen && strcmp(seen[j], e->cfg[r].policies[i]))
-                j++;
-            if (j == n_seen) {
-                seen[n_seen++] = e->cfg[r].policies[i];
-                fprintf(f, "%s%s", j ? ", " : "", e->cfg[r].policies[i]);
-            }
-        }
-    fputc('.', f);
-    free(d.text);
-}
-
-/* The settings in which reading c differs from the base b. */
-static void reading_diff(FILE *f, const run_config *b, const run_config *c)
-{
-    static const char *const ignore[] = { "title", "claim", "out", "quiet", "threads" };
-    dump db, dc;
-    int bad = dump_config(&db, b);
-    bad |= dump_config(&dc, c);
-    size_t shown = 0;
-    for (const char *p = bad ? NULL : dc.text; p && *p;) {
-        const char *e = strchr(p, '\n');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        const char *eq = memchr(p, '=', n);
-        if (eq && eq > p + 1 && p[0] != '[') {
-            char key[NAME_LEN], vb[PATH_LEN], vc[PATH_LEN];
-            snprintf(key, sizeof key, "%.*s", (int)(eq - 1 - p), p);
-            int skip = 0;
-            for (size_t i = 0; i < sizeof ignore / sizeof ignore[0]; i++)
-                skip |= !strcmp(key, ignore[i]);
-            if (!skip && strcmp(dump_get(&db, key, vb, sizeof vb), dump_get(&dc, key, vc, sizeof vc))) {
-                fputs(shown++ ? ", " : "Settings of this reading: ", f);
-                char kv[NAME_LEN + PATH_LEN + 4];
-                snprintf(kv, sizeof kv, "%s = %s", key, vc);
-                md_code(f, kv, 0);
-            }
-        }
-        p += n + (e != NULL);
-    }
-    if (shown)
-        fputs(".\n\n", f);
-    free(db.text);
-    free(dc.text);
 }
 
 static void fmt_cell(char *out, size_t len, double mean, double ci, metric m)
@@ -402,10 +192,10 @@ static void reading_table(FILE *f, const figure_result *fr, size_t r)
             m == METRIC_RATIO ? "Cumulative regret / the random policy's" : "Average cumulative regret per user",
             c->sim.repeats);
     fputs("| ", f);
-    md(f, c->n_sweep ? c->sweep_key : "T");
+    md_text(f, c->n_sweep ? c->sweep_key : "T");
     for (size_t i = 0; i < P; i++) {
         fputs(" | ", f);
-        md(f, pol[i]);
+        md_text(f, pol[i]);
     }
     fputs(" |\n|---", f);
     for (size_t i = 0; i < P; i++)
@@ -414,24 +204,24 @@ static void reading_table(FILE *f, const figure_result *fr, size_t r)
     for (size_t s = 0; s < n; s++) {
         fputs("| ", f);
         if (c->n_sweep)
-            md(f, point_label(e, r, s));
+            md_text(f, point_label(e, r, s));
         else
             fprintf(f, "%zu", c->sim.horizon);
         size_t best = P;
         for (size_t i = 0; i < P; i++) {
-            const result_row *w = find_row(rs, r, s, pol[i]);
-            if (!w || !strcmp(pol[i], "oracle") || !isfinite(row_mean(w, m)))
+            const result_row *w = result_find(rs, r, s, pol[i]);
+            if (!w || !strcmp(pol[i], "oracle") || !isfinite(result_mean(w, m)))
                 continue;
-            if (best == P || row_mean(w, m) < row_mean(find_row(rs, r, s, pol[best]), m))
+            if (best == P || result_mean(w, m) < result_mean(result_find(rs, r, s, pol[best]), m))
                 best = i;
         }
         for (size_t i = 0; i < P; i++) {
-            const result_row *w = find_row(rs, r, s, pol[i]);
+            const result_row *w = result_find(rs, r, s, pol[i]);
             char cell[96];
             if (!w)
                 snprintf(cell, sizeof cell, "—");
             else
-                fmt_cell(cell, sizeof cell, row_mean(w, m), row_ci(w, m), m);
+                fmt_cell(cell, sizeof cell, result_mean(w, m), result_ci(w, m), m);
             fprintf(f, i == best ? " | **%s**" : " | %s", cell);
         }
         fputs(" |\n", f);
@@ -442,7 +232,7 @@ static void reading_table(FILE *f, const figure_result *fr, size_t r)
     for (size_t i = 0; i < P; i++) {
         double t = 0.0;
         for (size_t s = 0; s < n; s++) {
-            const result_row *w = find_row(rs, r, s, pol[i]);
+            const result_row *w = result_find(rs, r, s, pol[i]);
             if (w)
                 t += w->wall;
         }
@@ -456,9 +246,9 @@ static void reading_table(FILE *f, const figure_result *fr, size_t r)
             continue;
         fputs(tuned++ ? "; " : "CLUB's tuned parameters: ", f);
         if (c->n_sweep) {
-            md(f, c->sweep_key);
+            md_text(f, c->sweep_key);
             fputs(" = ", f);
-            md(f, point_label(e, r, s));
+            md_text(f, point_label(e, r, s));
             fputs(": ", f);
         }
         md_code(f, rs->tuned[r][s], 0);
@@ -468,16 +258,16 @@ static void reading_table(FILE *f, const figure_result *fr, size_t r)
 
     size_t info = 0;
     for (size_t i = 0; i < P; i++) {
-        const result_row *w = find_row(rs, r, n - 1, pol[i]);
+        const result_row *w = result_find(rs, r, n - 1, pol[i]);
         if (!w || !w->info[0])
             continue;
         if (!info++) {
             fputs("What the policies report at the end of repeat 1", f);
             if (c->n_sweep) {
                 fputs(" (", f);
-                md(f, c->sweep_key);
+                md_text(f, c->sweep_key);
                 fputs(" = ", f);
-                md(f, point_label(e, r, n - 1));
+                md_text(f, point_label(e, r, n - 1));
                 fputc(')', f);
             }
             fputs(":\n\n", f);
@@ -499,22 +289,22 @@ static void figure_section(FILE *f, const figure_result *fr, const char *report_
     fprintf(f, "<a id=\"%s\"></a>\n\n## %s", a, fig_name(fr));
     if (c0->title[0]) {
         fputs(": ", f);
-        md(f, c0->title);
+        md_text(f, c0->title);
     }
     fputs("\n\n", f);
     if (c0->claim[0]) {
         fputs("**The paper's claim.** ", f);
-        md(f, c0->claim);
+        md_text(f, c0->claim);
         fputs("\n\n", f);
     }
     if (fr->skipped || !fr->rs) {
         fputs("**Not run:** ", f);
-        md(f, fr->skip_reason[0] ? fr->skip_reason : "no results");
+        md_text(f, fr->skip_reason[0] ? fr->skip_reason : "no results");
         fputs("\n\n", f);
         return;
     }
     fputs("**Settings.** ", f);
-    settings_line(f, e);
+    report_settings_line(f, e);
     fprintf(f, " Metric: %s. Results: ",
             e->metric == METRIC_RATIO ? "cumulative regret divided by the random policy's (paired by repeat)"
                                       : "average cumulative regret per user");
@@ -529,14 +319,14 @@ static void figure_section(FILE *f, const figure_result *fr, const char *report_
     for (size_t r = 0; r < e->n_readings; r++) {
         if (e->n_readings > 1 || strcmp(e->reading[r], "default")) {
             fputs("### Reading ", f);
-            md(f, e->reading[r]);
+            md_text(f, e->reading[r]);
             fputs("\n\n", f);
         }
         if (e->reading_note[r][0]) {
-            md(f, e->reading_note[r]);
+            md_text(f, e->reading_note[r]);
             fputs("\n\n", f);
         }
-        reading_diff(f, &e->base, &e->cfg[r]);
+        report_reading_diff(f, &e->base, &e->cfg[r]);
         reading_plots(f, fr, r, report_dir);
         reading_table(f, fr, r);
         if (e->n_checks)
@@ -550,7 +340,7 @@ static void figure_section(FILE *f, const figure_result *fr, const char *report_
             fprintf(f, "- **%s**: ", verdict_name(v));
             check_label(f, c, 0);
             fprintf(f, ". A = %s, B = %s: ", c->a, c->b);
-            md(f, why);
+            md_text(f, why);
             fputs(".\n", f);
         }
         if (e->n_checks)
@@ -584,16 +374,16 @@ static void summary(FILE *f, const figure_result *figs, size_t n)
                     check_label(f, &e->checks[k], 1);
                 }
             else
-                md(f, e->cfg[0].claim);
+                md_text(f, e->cfg[0].claim);
             fputs(" | — | not run: ", f);
-            md(f, fr->skip_reason[0] ? fr->skip_reason : "no results");
+            md_text(f, fr->skip_reason[0] ? fr->skip_reason : "no results");
             fputs(" |\n", f);
             count[V_NOT_RUN] += e->n_checks * e->n_readings;
             continue;
         }
         if (!e->n_checks) {
             fprintf(f, "| [%s](#%s) | ", fig_name(fr), a);
-            md(f, e->cfg[0].claim[0] ? e->cfg[0].claim : "(no claim)");
+            md_text(f, e->cfg[0].claim[0] ? e->cfg[0].claim : "(no claim)");
             fputs(" | — | no check defined |\n", f);
         }
         for (size_t k = 0; k < e->n_checks; k++)
@@ -606,7 +396,7 @@ static void summary(FILE *f, const figure_result *figs, size_t n)
                 fprintf(f, "| [%s](#%s) | ", fig_name(fr), a);
                 check_label(f, &e->checks[k], 1);
                 fputs(" | ", f);
-                md(f, e->reading[r]);
+                md_text(f, e->reading[r]);
                 fprintf(f, " | **%s** |\n", verdict_name(v));
             }
     }

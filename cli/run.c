@@ -50,6 +50,27 @@ size_t experiment_jobs(const experiment *e)
     return n;
 }
 
+const result_row *result_find(const result_set *rs, size_t r, size_t s, const char *policy)
+{
+    for (size_t i = 0; i < rs->n_rows; i++) {
+        const result_row *w = &rs->rows[i];
+        if (w->reading == r && w->sweep == s && !strcmp(w->policy, policy))
+            return w;
+    }
+    return NULL;
+}
+
+double result_mean(const result_row *w, metric m)
+{
+    return m == METRIC_RATIO ? w->ratio_mean : w->mean;
+}
+
+double result_ci(const result_row *w, metric m)
+{
+    double c = m == METRIC_RATIO ? w->ratio_ci : w->ci;
+    return isfinite(c) ? c : 0.0;
+}
+
 const char *sweep_label(const experiment *e, size_t r, size_t s)
 {
     const run_config *c = &e->cfg[r];

@@ -47,6 +47,14 @@ void result_set_free(result_set *rs);
  * rs, at most MAX_POLICIES); returns how many. */
 size_t result_reading_policies(const result_set *rs, size_t r, const char *names[MAX_POLICIES]);
 
+/* The row of policy `policy` at (reading r, sweep index s), or NULL. */
+const result_row *result_find(const result_set *rs, size_t r, size_t s, const char *policy);
+
+/* The row's mean and 95% half-width of metric m (a NaN half-width, as with
+ * one repeat, reads as 0). */
+double result_mean(const result_row *w, metric m);
+double result_ci(const result_row *w, metric m);
+
 /* The value label of sweep index s of reading r ("-" without a sweep). */
 const char *sweep_label(const experiment *e, size_t r, size_t s);
 

@@ -1,4 +1,4 @@
-/* test_lastfm.c - the Last.FM loader (src/lastfm.c): the whole pipeline and
+/* test_lastfm.c - the Last.FM loader (src/data/lastfm.c): the whole pipeline and
  * the feature cache on a small synthetic directory in the HetRec format
  * generated here (quick), strict parse errors with file:line, and, when the
  * real data set is present, its sizes and the cache on it.

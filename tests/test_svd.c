@@ -1,5 +1,5 @@
 /* test_svd.c - the randomized truncated SVD / PCA of a sparse matrix
- * (src/svd.c) against a dense LAPACK dgesdd of the same (explicitly
+ * (src/linalg/svd.c) against a dense LAPACK dgesdd of the same (explicitly
  * centred) matrix: singular values to 1e-8 relative, leading left and right
  * subspaces to 1e-8 in the Frobenius norm of the projector difference. */
 #include "testutil.h"

@@ -1,4 +1,4 @@
-/* test_tags.c - atomic tag splitting (src/tags.h): hand-made tags with
+/* test_tags.c - atomic tag splitting (src/data/tags.h): hand-made tags with
  * ASCII punctuation, whitespace and latin-1 bytes; the byte classes and the
  * lower-casing table against the documented rule. */
 #include "testutil.h"

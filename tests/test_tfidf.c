@@ -1,4 +1,4 @@
-/* test_tfidf.c - CSR construction and products (src/sparse.h) and TF-IDF
+/* test_tfidf.c - CSR construction and products (src/linalg/sparse.h) and TF-IDF
  * of a tiny corpus against values computed by hand. */
 #include "testutil.h"
 

@@ -12,7 +12,7 @@
  *                      lambda^{-d/2} / delta)) + sqrt(lambda)*S;
  *   COLB_WIDTH_FIXED - a constant alpha, as in LinUCB (Li et al. 2010).
  *
- * Cost: an update is O(d^2) (Sherman-Morrison on V^{-1}, see src/ridge.c for
+ * Cost: an update is O(d^2) (Sherman-Morrison on V^{-1}, see src/linalg/ridge.c for
  * why and for the drift guard); scoring K arms is O(K d^2) as one small
  * matrix product. A learner is not thread-safe; distinct learners are
  * independent. */

@@ -1,7 +1,7 @@
 /* alb_norm.h - ALB-norm, the norm-adaptive linear bandit of Ghosh,
  * Sankararaman, Ramchandran ("Problem-complexity adaptive model selection for
  * stochastic linear bandits", AISTATS 2021), run as an epoch schedule over
- * the models of a ridge bank (internal; used by PMLB, src/pmlb.c).
+ * the models of a ridge bank (internal; used by PMLB, src/policies/pmlb.c).
  *
  * Each model i runs OFUL in epochs of doubling length: epoch e (0-based)
  * covers the model's updates [tau (2^e - 1), tau (2^{e+1} - 1)). The norm

@@ -1,4 +1,4 @@
-/* club.h - internal hooks into the "club" policy (src/club.c) for the tests
+/* club.h - internal hooks into the "club" policy (src/policies/club.c) for the tests
  * and the benchmark. Not part of the public API: the names may change. Every
  * function taking a colb_policy returns COLB_EINVAL (or 0) when the policy is
  * not a CLUB policy. */

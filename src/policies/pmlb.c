@@ -15,7 +15,7 @@
  *      theta_hat_u = theta* + psi_hat_u and the user chooses
  *      argmax <x, theta* + psi_hat_u> + width_u ||x||_{V_u^{-1}}
  *      (see docs/pmlb.md for why not by psi_hat_u alone). The learner is
- *        COLB_PMLB_ALB_NORM: ALB-norm (src/alb_norm.h), epochs of doubling
+ *        COLB_PMLB_ALB_NORM: ALB-norm (src/learn/alb_norm.h), epochs of doubling
  *            length starting at d updates, first norm bound 2 S (S =
  *            colb_learner_params.norm_bound bounds ||theta_u||, so
  *            ||theta_u - theta_bar|| <= 2 S), data kept across epochs;

@@ -1,0 +1,28 @@
+/* gnuplot.h - the gnuplot driver of the plots (plot.c): where gnuplot is,
+ * running a script, and quoting strings for scripts. */
+#ifndef COLB_CLI_GNUPLOT_H
+#define COLB_CLI_GNUPLOT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* The gnuplot executable: $COLB_GNUPLOT if set (a path, or a name looked up
+ * on PATH), else `gnuplot` on PATH. Returns 0 and the absolute path in out,
+ * or -1. */
+int gnuplot_find(char *out, size_t len);
+
+/* Run the script NAME.gp in folder dir with `exe`; it writes NAME.svg and
+ * NAME.png under temporary names (the script reads them from the variables
+ * svgfile and pngfile), which are renamed into place only when gnuplot exits
+ * with status 0 and both are non-empty. Returns 0, or -1 with err set to the
+ * telling line of gnuplot's stderr. */
+int gnuplot_draw(const char *exe, const char *dir, const char *name, char *err, size_t err_len);
+
+/* s as a gnuplot double-quoted string literal (line breaks as blanks). */
+void gnuplot_string(FILE *f, const char *s);
+
+/* A title as a gnuplot string, broken onto two balanced lines at a blank
+ * when it is longer than `width` characters. */
+void gnuplot_title(FILE *f, const char *s, size_t width);
+
+#endif
