@@ -6,18 +6,18 @@
 
 extern const colb__policy_vt colb__policy_linucb_ind, colb__policy_oracle, colb__policy_random,
     colb__policy_pooled, colb__policy_cmlb, colb__policy_sclb, colb__policy_club,
-    colb__policy_pmlb;
+    colb__policy_pmlb, colb__policy_cohort;
 
 static const colb__policy_vt *const registry[] = {
     &colb__policy_linucb_ind, &colb__policy_oracle, &colb__policy_random, &colb__policy_pooled,
-    &colb__policy_cmlb, &colb__policy_sclb, &colb__policy_club, &colb__policy_pmlb,
+    &colb__policy_cmlb, &colb__policy_sclb, &colb__policy_club, &colb__policy_pmlb, &colb__policy_cohort,
 };
 #define N_REGISTRY (sizeof registry / sizeof registry[0])
 
 const char *const *colb_policy_names(void)
 {
     static const char *const names[] = { "linucb-ind", "oracle", "random", "pooled", "cmlb",
-                                         "sclb", "club", "pmlb", NULL };
+                                         "sclb", "club", "pmlb", "cohort", NULL };
     return names;
 }
 
