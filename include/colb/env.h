@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "colb/limits.h"
 #include "colb/status.h"
 
 #ifdef __cplusplus

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "colb/limits.h"
 #include "colb/status.h"
 
 #ifdef __cplusplus
