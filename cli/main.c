@@ -11,6 +11,7 @@
 #include <cblas.h>
 
 #include "experiment.h"
+#include "outdir.h"
 #include "reproduce.h"
 #include "run.h"
 
@@ -51,7 +52,7 @@ static int parse_run_args(int argc, char **argv, experiment *e)
         } else if (!strcmp(argv[i], "--")) {
             break;
         }
-    char err[1024];
+    char err[ERR_LEN];
     if (cfg && experiment_load(e, cfg, err, sizeof err)) {
         fprintf(stderr, "colb: %s\n", err);
         return EXIT_USAGE;
@@ -133,18 +134,29 @@ static int cmd_run(int argc, char **argv)
         free(e);
         return rc;
     }
+    /* Every output path is checked (and the results folder locked) before
+     * any work: a bad --out fails now, not after the computation. */
+    char err[ERR_LEN];
+    outdir od;
+    if (run_check_outputs(e, err, sizeof err) || outdir_open(&od, e->cfg[0].out_dir, err, sizeof err)) {
+        fprintf(stderr, "colb: %s\n", err);
+        free(e);
+        return 1;
+    }
     /* Jobs run in parallel threads; BLAS inside them runs single-threaded
      * (results do not depend on it, speed does). */
     openblas_set_num_threads(1);
     progress pg;
     progress_init(&pg, experiment_jobs(e), e->cfg[0].quiet);
     result_set rs;
-    char err[1024];
     rc = run_experiment(e, &rs, &pg, err, sizeof err);
     progress_finish(&pg);
     if (rc == 0)
-        rc = write_results(&rs, e->cfg[0].out_dir, err, sizeof err);
+        rc = write_results(&rs, od.tmp, err, sizeof err);
+    if (rc == 0)
+        rc = outdir_commit(&od, err, sizeof err);
     if (rc) {
+        outdir_abort(&od);
         fprintf(stderr, "colb: %s\n", err);
         result_set_free(&rs);
         free(e);

@@ -53,7 +53,7 @@ static const option_def OPTS[] = {
     { "noise", K_DOUBLE, OFF(sim.env.noise), 0, COLB_SCALE_MAX, NULL, "environment", "sigma: reward noise sd" },
     { "sigma-theta", K_DOUBLE, OFF(sim.env.sigma_theta), 0, COLB_SCALE_MAX, NULL, "environment", "s: personalized spread of theta_u around mu" },
     { "normalize", K_BOOL, OFF(sim.env.normalize), 0, 1, NULL, "environment", "personalized: scale so ||theta|| <= 1" },
-    { "data-dir", K_STR, OFF(data_dir), 0, PATH_LEN, NULL, "data", "DIR: Last.FM folder (default $COLB_DATA_DIR/hetrec2011-lastfm-2k or ../shared/data/...)" },
+    { "data-dir", K_STR, OFF(data_dir), 0, PATH_LEN, NULL, "data", "DIR: data folder: Last.FM is DIR/hetrec2011-lastfm-2k, or DIR itself if it holds artists.dat (default $COLB_DATA_DIR, else ../shared/data)" },
     { "features", K_STR, OFF(features), 0, PATH_LEN, NULL, "data", "FILE: item features (env logged)" },
     { "positives", K_STR, OFF(positives), 0, PATH_LEN, NULL, "data", "FILE: positive user-item pairs (env logged)" },
     { "feature-cache", K_STR, OFF(feature_cache), 0, PATH_LEN, NULL, "data", "FILE: Last.FM feature cache" },

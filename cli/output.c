@@ -26,12 +26,16 @@ int afile_open(afile *a, const char *path, char *err, size_t err_len)
 
 int afile_commit(afile *a, char *err, size_t err_len)
 {
-    int bad = ferror(a->f);
-    if (fclose(a->f) != 0)
-        bad = 1;
+    int e = 0;
+    if (ferror(a->f))
+        e = errno ? errno : EIO;
+    if (fflush(a->f) != 0 && !e)
+        e = errno;
+    if (fclose(a->f) != 0 && !e)
+        e = errno;
     a->f = NULL;
-    if (bad) {
-        snprintf(err, err_len, "%s: write failed", a->tmp);
+    if (e) {
+        snprintf(err, err_len, "%s: cannot write: %s", a->path, strerror(e));
         remove(a->tmp);
         return -1;
     }
@@ -54,7 +58,7 @@ void afile_abort(afile *a)
 
 int make_dirs(const char *path, char *err, size_t err_len)
 {
-    char buf[1024];
+    char buf[PATH_LEN];
     if (strlen(path) >= sizeof buf) {
         snprintf(err, err_len, "%s: path too long", path);
         return -1;

@@ -4,11 +4,14 @@
 
 #include <stdio.h>
 
+#include "options.h"
+
 /* A file written atomically: opened as PATH.tmp.PID, renamed onto PATH by
- * afile_commit; afile_abort removes the temporary. */
+ * afile_commit (which reports errno text: "No space left on device");
+ * afile_abort removes the temporary. */
 typedef struct afile {
     FILE *f;
-    char path[1024], tmp[1100];
+    char path[PATH_LEN], tmp[PATH_LEN + 32];
 } afile;
 
 int afile_open(afile *a, const char *path, char *err, size_t err_len);

@@ -7,6 +7,21 @@
 #include <string.h>
 
 #include "data.h"
+#include "outdir.h"
+
+int run_check_outputs(const experiment *e, char *err, size_t err_len)
+{
+    for (size_t r = 0; r < e->n_readings; r++)
+        if (e->cfg[r].data == DATA_LASTFM) {
+            char cache[PATH_LEN + 64], why[ERR_LEN];
+            data_cache_path(&e->cfg[r], cache, sizeof cache);
+            if (outdir_check_file(cache, why, sizeof why)) {
+                snprintf(err, err_len, "feature cache: %s", why);
+                return -1;
+            }
+        }
+    return 0;
+}
 
 size_t experiment_jobs(const experiment *e)
 {
@@ -341,7 +356,7 @@ int write_results(const result_set *rs, const char *dir, char *err, size_t err_l
     const char *skey = c0->n_sweep ? c0->sweep_key : "setting";
     if (make_dirs(dir, err, err_len))
         return -1;
-    char path[1100];
+    char path[PATH_LEN + 32];
     afile a;
     snprintf(path, sizeof path, "%s/summary.csv", dir);
     if (afile_open(&a, path, err, err_len))

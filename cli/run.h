@@ -29,6 +29,10 @@ typedef struct result_set {
     char tuned[MAX_READINGS][MAX_SWEEP][64]; /* "club-alpha=..,club-alpha2=.." if tuned */
 } result_set;
 
+/* The files a run writes outside its results folder (the Last.FM feature
+ * cache) can be written; 0, or -1 with err set. */
+int run_check_outputs(const experiment *e, char *err, size_t err_len);
+
 /* Total number of (policy, repeat) jobs of an experiment, for progress. */
 size_t experiment_jobs(const experiment *e);
 
