@@ -55,6 +55,7 @@ static int lastfm_dir(const run_config *c, char *out, size_t len)
 int data_env_open(data_env *d, run_config *c, char *err, size_t err_len)
 {
     memset(d, 0, sizeof *d);
+    c->sim.max_memory = c->max_memory;
     if (c->data == DATA_SYNTHETIC) {
         if (!c->learner_noise_set)
             c->sim.policy.learner.noise = c->sim.env.noise;
@@ -75,9 +76,13 @@ int data_env_open(data_env *d, run_config *c, char *err, size_t err_len)
             snprintf(err, err_len, "feature cache: %s", msg);
             return -1;
         }
-        st = colb_lastfm_load(dir, c->sim.env.dim, cache, &ds, msg, sizeof msg);
+        colb_lastfm_params lp;
+        colb_lastfm_params_default(&lp);
+        lp.dim = c->sim.env.dim;
+        lp.max_memory = c->max_memory;
+        st = colb_lastfm_load_ex(dir, &lp, cache, &ds, NULL, msg, sizeof msg);
     } else {
-        st = colb_dataset_load(c->features, c->positives, &ds, msg, sizeof msg);
+        st = colb_dataset_load_ex(c->features, c->positives, c->max_memory, &ds, msg, sizeof msg);
     }
     if (st != COLB_OK) {
         snprintf(err, err_len, "%s", msg);
@@ -110,6 +115,11 @@ int data_env_open(data_env *d, run_config *c, char *err, size_t err_len)
     c->sim.env_ctx = d;
     c->sim.env.users = colb_dataset_users(ds);
     c->sim.env.dim = colb_dataset_dim(ds);
+    /* one environment: the items and contexts shown per round (per user
+     * under the CLUB protocol) */
+    double rows = d->protocol == 2 ? (double)c->sim.env.users : 1.0;
+    double env_bytes = rows * (double)d->K * (8.0 + 8.0 * (double)c->sim.env.dim) + (double)c->sim.env.users;
+    c->sim.env_bytes = env_bytes < 1e18 ? (size_t)env_bytes : (size_t)1e18;
     return 0;
 }
 

@@ -138,7 +138,7 @@ static int cmd_run(int argc, char **argv)
      * any work: a bad --out fails now, not after the computation. */
     char err[ERR_LEN];
     outdir od;
-    if (run_check_outputs(e, err, sizeof err) || outdir_open(&od, e->cfg[0].out_dir, err, sizeof err)) {
+    if (run_check_outputs(e, err, sizeof err) || run_check_memory(e, err, sizeof err) || outdir_open(&od, e->cfg[0].out_dir, err, sizeof err)) {
         fprintf(stderr, "colb: %s\n", err);
         free(e);
         return 1;

@@ -139,7 +139,7 @@ int cmd_reproduce(int argc, char **argv)
         for (size_t r = 0; r < jb->e->n_readings && !rc; r++)
             if (config_check(&jb->e->cfg[r], err, sizeof err))
                 rc = EXIT_USAGE;
-        if (!rc && run_check_outputs(jb->e, err, sizeof err))
+        if (!rc && (run_check_outputs(jb->e, err, sizeof err) || run_check_memory(jb->e, err, sizeof err)))
             rc = 1;
         total += experiment_jobs(jb->e);
     }

@@ -23,6 +23,47 @@ int run_check_outputs(const experiment *e, char *err, size_t err_len)
     return 0;
 }
 
+int run_check_memory(const experiment *e, char *err, size_t err_len)
+{
+    run_config *c = malloc(sizeof *c);
+    if (!c) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    for (size_t r = 0; r < e->n_readings && !rc; r++) {
+        const run_config *base = &e->cfg[r];
+        size_t sweeps = base->n_sweep ? base->n_sweep : 1;
+        for (size_t s = 0; s < sweeps && !rc; s++) {
+            *c = *base;
+            if (base->n_sweep && config_set(c, base->sweep_key, base->sweep_values[s], err, err_len)) {
+                rc = -1;
+                break;
+            }
+            if (c->data != DATA_SYNTHETIC)
+                continue; /* data sets are checked when they are loaded */
+            const char *names[MAX_POLICIES];
+            for (size_t i = 0; i < c->n_policies; i++)
+                names[i] = c->policies[i];
+            c->sim.policies = names;
+            c->sim.n_policies = c->n_policies;
+            c->sim.max_memory = c->max_memory;
+            double need;
+            size_t budget = c->max_memory ? c->max_memory : colb_memory_budget_default();
+            if (colb_sim_memory(&c->sim, &need) == COLB_OK && need > (double)budget) {
+                snprintf(err, err_len,
+                         "users = %zu, dim = %zu, arms = %zu, repeats = %zu, curve-points = %zu, threads = %zu: "
+                         "the run needs about %.3g GB of memory, more than the budget of %.3g GB (--max-memory)",
+                         c->sim.env.users, c->sim.env.dim, c->sim.env.arms, c->sim.repeats,
+                         c->sim.curve_points, c->sim.threads, need / 1e9, (double)budget / 1e9);
+                rc = -1;
+            }
+        }
+    }
+    free(c);
+    return rc;
+}
+
 size_t experiment_jobs(const experiment *e)
 {
     /* The jobs that will run: settings x policies x repeats, less the

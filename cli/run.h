@@ -33,6 +33,10 @@ typedef struct result_set {
  * cache) can be written; 0, or -1 with err set. */
 int run_check_outputs(const experiment *e, char *err, size_t err_len);
 
+/* Every synthetic setting of e fits the memory budget (--max-memory):
+ * checked before any work. 0, or -1 with the inputs and the estimate in err. */
+int run_check_memory(const experiment *e, char *err, size_t err_len);
+
 /* Total number of (policy, repeat) jobs of an experiment, for progress. */
 size_t experiment_jobs(const experiment *e);
 

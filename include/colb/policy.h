@@ -91,6 +91,10 @@ typedef struct colb_policy_params {
      * borrowed for colb_policy_create only (copied). */
     const size_t *true_cluster;
     size_t n_clusters;
+
+    /* Memory budget (colb/limits.h): create fails with COLB_ENOMEM when the
+     * policy would need more bytes; 0 means colb_memory_budget_default(). */
+    size_t max_memory;
 } colb_policy_params;
 
 typedef struct colb_policy colb_policy;
@@ -113,6 +117,11 @@ colb_status colb_policy_create(const char *name, const colb_policy_params *p,
 
 /* Free; NULL harmless. */
 void colb_policy_free(colb_policy *p);
+
+/* An estimate of the bytes colb_policy_create(name, p) allocates (within a
+ * small factor; without the K-dependent scratch of a round). Errors:
+ * COLB_ENOTFOUND, COLB_EINVAL (NULL). O(1). */
+colb_status colb_policy_memory(const char *name, const colb_policy_params *p, double *bytes);
 
 /* NULL-terminated list of the policy names (static). */
 const char *const *colb_policy_names(void);

@@ -4,6 +4,9 @@
 
 #include <string.h>
 
+#include "core/memory.h"
+#include "linalg/ridge.h"
+
 extern const colb__policy_vt colb__policy_linucb_ind, colb__policy_oracle, colb__policy_random,
     colb__policy_pooled, colb__policy_cmlb, colb__policy_sclb, colb__policy_club,
     colb__policy_pmlb;
@@ -75,6 +78,32 @@ colb_status colb_policy_params_check(const char *name, const colb_policy_params 
     return vt->check ? vt->check(p, msg, msg_len) : COLB_OK;
 }
 
+/* ---- memory budget (issue 17) ------------------------------------------- */
+
+colb_status colb_policy_memory(const char *name, const colb_policy_params *pp, double *bytes)
+{
+    const colb__policy_vt *vt = find_policy(name);
+    if (!vt)
+        return COLB_ENOTFOUND;
+    if (!pp || !bytes)
+        return COLB_EINVAL;
+    double N = (double)pp->users;
+    *bytes = sizeof(colb_policy) + N * (sizeof(size_t) + 1) + (pp->true_cluster ? N * sizeof(size_t) : 0) +
+             (vt->memory ? vt->memory(pp) : 0);
+    return COLB_OK;
+}
+
+/* COLB_OK when K arms of the round fit the budget: the contexts and the
+ * scoring scratch of a block of models. */
+static colb_status round_memory(colb_policy *p, size_t K)
+{
+    double d = (double)p->d, k = (double)K;
+    double need = 8 * (k * d + 64 * (d * d + d + d * k) + k + d * k + 256 * k);
+    char what[96];
+    snprintf(what, sizeof what, "begin_round with K = %zu arms of dimension %zu", K, p->d);
+    return colb__budget_check(need, p->pp.max_memory, what, p->err, COLB__ERRLEN);
+}
+
 colb_status colb_policy_create(const char *name, const colb_policy_params *pp, colb_policy **out,
                                char *msg, size_t msg_len)
 {
@@ -82,6 +111,13 @@ colb_status colb_policy_create(const char *name, const colb_policy_params *pp, c
         return COLB_EINVAL;
     *out = NULL;
     colb_status st = colb_policy_params_check(name, pp, msg, msg_len);
+    if (st != COLB_OK)
+        return st;
+    double need;
+    colb_policy_memory(name, pp, &need);
+    char what[160];
+    snprintf(what, sizeof what, "policy '%s' with users = %zu, dim = %zu", name, pp->users, pp->dim);
+    st = colb__budget_check(need, pp->max_memory, what, msg, msg_len);
     if (st != COLB_OK)
         return st;
     colb_policy *p = calloc(1, sizeof *p);
@@ -151,6 +187,9 @@ colb_status colb_policy_begin_round(colb_policy *p, const double *X, size_t K)
     if (!colb__finite(X, K * p->d))
         return colb__err(p->err, COLB_ENONFIN, "begin_round: contexts have a NaN or Inf entry");
     if (K > p->X_cap) {
+        colb_status st = round_memory(p, K);
+        if (st != COLB_OK)
+            return st;
         double *nx = colb__malloc(K * p->d, sizeof(double));
         if (!nx)
             return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);

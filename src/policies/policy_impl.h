@@ -34,6 +34,9 @@ typedef struct colb__policy_vt {
     colb_status (*end_round)(colb_policy *p);
     colb_status (*user_theta)(const colb_policy *p, size_t u, double *theta); /* may be NULL */
     colb_status (*clusters)(const colb_policy *p, size_t *labels, size_t *n); /* may be NULL */
+    /* Memory budget (issue 17): the bytes create allocates for pp, an
+     * estimate within a small factor; NULL: nothing worth counting. */
+    double (*memory)(const colb_policy_params *pp);
 } colb__policy_vt;
 
 #define COLB__NO_ARM ((size_t)-1)
