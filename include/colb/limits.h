@@ -7,11 +7,14 @@
  * chosen so that no update can overflow: with |x_i| <= 1e6, d <= 2^16,
  * lambda >= 1e-6, weights <= 2^32 and |y| <= 1e9, after even 2^64 updates
  * every entry of V and b stays below 1e45, x^T V^-1 x below 1e23 and
- * ||theta|| below 1e53 (worked out in docs/algorithms.md, "Ranges"); a
+ * ||theta|| below 1e53 (||V^-1|| <= 1/lambda bounds every product); a
  * double overflows at 1.8e308. The scale parameters (widths, noise scales,
  * norm bounds, CLUB's and CMLB's constants) are at most 1e6, which keeps
- * every score below 1e18. A state that turns non-finite all the same
- * (a numerical failure) is reported as COLB_ENUMERIC, never as success.
+ * every score below 1e18. What the ranges cannot exclude is rounding: a
+ * stream so ill-conditioned (the same extreme vector again and again) that
+ * Sherman-Morrison breaks down. A state that turns non-finite that way is
+ * detected after the update and reported as COLB_ENUMERIC, never as
+ * success: a learner undoes the update; a policy is fenced (colb/policy.h).
  *
  * Memory. Creating a policy, an environment or a simulation, and loading a
  * data set, first estimates the bytes it will allocate and fails with

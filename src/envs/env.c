@@ -131,7 +131,14 @@ int colb_env_shared_contexts(const colb_env *e) { return e ? e->shared : 0; }
 
 colb_status colb_env_next_round(colb_env *e)
 {
-    return e ? e->vt->next_round(e) : COLB_EINVAL;
+    if (!e)
+        return COLB_EINVAL;
+    colb_status st = e->vt->next_round(e);
+    /* the finite-state guard: what the round shows must be finite (and is,
+     * for parameters within colb/limits.h) */
+    if (st == COLB_OK && e->shared && !colb__finite(e->vt->contexts(e, 0), e->K * e->d))
+        return COLB_ENUMERIC;
+    return st;
 }
 
 const double *colb_env_contexts(colb_env *e, size_t u)

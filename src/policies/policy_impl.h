@@ -56,6 +56,10 @@ struct colb_policy {
     void *impl;
     char info[512];
     char err[COLB__ERRLEN];
+    /* finite-state guard (issue 17): set when an update left a user's
+     * estimate non-finite; every later call then fails with COLB_ENUMERIC */
+    int failed;
+    double *X_guard;         /* d: scratch of the guard */
 };
 
 #endif
