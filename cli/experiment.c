@@ -236,6 +236,12 @@ int experiment_load_text(experiment *e, const char *name, const char *text, char
     return load_text(e, name, text, strlen(text), err, err_len);
 }
 
+int experiment_load_mem(experiment *e, const char *name, const char *text, size_t len, char *err,
+                        size_t err_len)
+{
+    return load_text(e, name, text, len, err, err_len);
+}
+
 int experiment_apply_quick(experiment *e, char *err, size_t err_len)
 {
     for (size_t i = 0; i < e->n_quick; i++)

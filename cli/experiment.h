@@ -54,6 +54,10 @@ int experiment_set(experiment *e, const char *key, const char *value, char *err,
 /* Load from text (an embedded spec); `name` is used in messages. */
 int experiment_load_text(experiment *e, const char *name, const char *text, char *err, size_t err_len);
 
+/* Load from len bytes of text (NUL bytes included: they are errors). */
+int experiment_load_mem(experiment *e, const char *name, const char *text, size_t len, char *err,
+                        size_t err_len);
+
 /* Apply the [quick] overrides. */
 int experiment_apply_quick(experiment *e, char *err, size_t err_len);
 
