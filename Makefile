@@ -107,6 +107,7 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libcolb.a
 
 check: all $(TESTS)
 	@sh scripts/check-layers
+	@sh scripts/check-install $(BUILD) "$(CFLAGS)"
 	@COLB=$(BUILD)/colb sh tests/run.sh $(TESTS)
 
 sanitize:

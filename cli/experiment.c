@@ -245,6 +245,9 @@ int experiment_load_mem(experiment *e, const char *name, const char *text, size_
 int experiment_apply_quick(experiment *e, char *err, size_t err_len)
 {
     for (size_t i = 0; i < e->n_quick; i++)
+        config_get(&e->base, e->quick_key[i], e->quick_full[i], sizeof e->quick_full[i]);
+    e->quick_applied = 1;
+    for (size_t i = 0; i < e->n_quick; i++)
         if (experiment_set(e, e->quick_key[i], e->quick_val[i], err, err_len))
             return -1;
     return 0;

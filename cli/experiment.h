@@ -42,6 +42,10 @@ typedef struct experiment {
     /* [quick] section: overrides applied in quick mode */
     char quick_key[MAX_QUICK][NAME_LEN], quick_val[MAX_QUICK][QUICK_VAL_LEN];
     size_t n_quick;
+    /* set by experiment_apply_quick: the full-size value of each [quick]
+     * key, so that reports can say how much smaller a quick run is */
+    int quick_applied;
+    char quick_full[MAX_QUICK][QUICK_VAL_LEN];
 } experiment;
 
 /* Load `path` into e (e->base must hold the defaults). On failure returns

@@ -13,7 +13,9 @@
 #include "experiment.h"
 #include "outdir.h"
 #include "reproduce.h"
+#include "plot.h"
 #include "run.h"
+#include "suggest.h"
 
 #define EXIT_USAGE 2
 
@@ -91,7 +93,11 @@ static int parse_run_args(int argc, char **argv, experiment *e)
             keybuf[len] = '\0';
             key = keybuf;
             if (!option_known(key)) {
-                fprintf(stderr, "colb: unknown option '--%s' (see colb --help)\n", key);
+                const char *s = option_suggest(key);
+                if (s)
+                    fprintf(stderr, "colb: unknown option '--%s'; did you mean '--%s'? (see colb --help)\n", key, s);
+                else
+                    fprintf(stderr, "colb: unknown option '--%s' (see colb --help)\n", key);
                 return EXIT_USAGE;
             }
             val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
@@ -153,6 +159,10 @@ static int cmd_run(int argc, char **argv)
     progress_finish(&pg);
     if (rc == 0)
         rc = write_results(&rs, od.tmp, err, sizeof err);
+    /* the regret curves (and the metric against the swept option) as PNG
+     * and SVG beside the CSVs; without gnuplot a notice, not a failure */
+    if (rc == 0 && plot_figure(&rs, METRIC_REGRET, od.tmp, "run", err, sizeof err) == -1)
+        rc = -1;
     if (rc == 0)
         rc = outdir_commit(&od, err, sizeof err);
     if (rc) {
@@ -164,7 +174,8 @@ static int cmd_run(int argc, char **argv)
     }
     if (!e->cfg[0].quiet) {
         print_table(stdout, &rs);
-        printf("results: %s/summary.csv, %s/curves.csv\n", e->cfg[0].out_dir, e->cfg[0].out_dir);
+        printf("results: %s/summary.csv, %s/curves.csv, plots %s/run-*.png\n", e->cfg[0].out_dir,
+               e->cfg[0].out_dir, e->cfg[0].out_dir);
     }
     result_set_free(&rs);
     free(e);
@@ -195,6 +206,11 @@ int main(int argc, char **argv)
         printf("colb %s\n", COLB_VERSION_STRING);
         return 0;
     }
-    fprintf(stderr, "colb: unknown command '%s' (see colb --help)\n", cmd);
+    static const char *const cmds[] = { "run", "reproduce", "policies", "help", "version" };
+    const char *s = suggest(cmd, cmds, sizeof cmds / sizeof cmds[0]);
+    if (s)
+        fprintf(stderr, "colb: unknown command '%s'; did you mean '%s'? (see colb --help)\n", cmd, s);
+    else
+        fprintf(stderr, "colb: unknown command '%s' (see colb --help)\n", cmd);
     return EXIT_USAGE;
 }

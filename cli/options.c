@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include "colb/tune.h"
+#include "suggest.h"
 
 #include <errno.h>
 #include <math.h>
@@ -95,6 +96,14 @@ static const option_def *find(const char *key)
 }
 
 int option_known(const char *key) { return find(key) != NULL; }
+
+const char *option_suggest(const char *key)
+{
+    const char *names[sizeof OPTS / sizeof OPTS[0]];
+    for (size_t i = 0; i < N_OPTS; i++)
+        names[i] = OPTS[i].name;
+    return suggest(key, names, N_OPTS);
+}
 
 int option_is_flag(const char *key)
 {
@@ -249,7 +258,9 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
 {
     const option_def *o = find(key);
     if (!o) {
-        snprintf(err, err_len, "unknown option '%s'", key);
+        const char *s = option_suggest(key);
+        snprintf(err, err_len, "unknown option '%s'%s%s%s", key, s ? " (did you mean '" : "", s ? s : "",
+                 s ? "'?)" : "");
         return -1;
     }
     if (!value) {
@@ -515,6 +526,15 @@ static void option_value(const option_def *o, const run_config *c, char *out, si
         }
         break;
     }
+}
+
+void config_get(const run_config *c, const char *key, char *out, size_t len)
+{
+    const option_def *o = find(key);
+    if (o)
+        option_value(o, c, out, len);
+    else if (len)
+        out[0] = '\0';
 }
 
 void config_dump(FILE *f, const char *reading, const run_config *c)

@@ -58,11 +58,17 @@ int option_is_flag(const char *key);
 /* 1 if `key` is a known option. */
 int option_known(const char *key);
 
+/* The known option closest to a misspelled `key`, or NULL (suggest.h). */
+const char *option_suggest(const char *key);
+
 /* Print the options, grouped, with their defaults, to f. */
 void options_help(FILE *f);
 
 /* Check the combination of settings (after all options are set). */
 int config_check(const run_config *c, char *err, size_t err_len);
+
+/* The value of option `key` in c as text ("" for an unknown key). */
+void config_get(const run_config *c, const char *key, char *out, size_t len);
 
 /* Write every setting of c as `key = value` lines under [reading NAME]. */
 void config_dump(FILE *f, const char *reading, const run_config *c);

@@ -96,6 +96,7 @@ void progress_init(progress *p, size_t total, int quiet)
 {
     memset(p, 0, sizeof *p);
     p->enabled = !quiet && isatty(STDERR_FILENO);
+    p->lines = !quiet && !p->enabled;
     p->total = total;
     p->t0 = wall_now();
 }
@@ -114,6 +115,21 @@ void progress_update(void *ctx, size_t done, size_t total_in_setting)
     for (int i = 0; i < width; i++)
         fputc(i < fill ? '#' : '.', stderr);
     fprintf(stderr, "] %3.0f%%  %5.0fs elapsed, ETA %5.0fs ", 100 * frac, el, eta);
+    fflush(stderr);
+}
+
+void progress_step(progress *p, const char *what)
+{
+    if (!p->lines || p->total == 0)
+        return;
+    double frac = (double)p->done_before / (double)p->total, el = wall_now() - p->t0;
+    if (frac > 1)
+        frac = 1;
+    if (frac > 0)
+        fprintf(stderr, "colb: %3.0f%% %s done; %.0f s elapsed, ETA %.0f s\n", 100 * frac, what, el,
+                el * (1 - frac) / frac);
+    else
+        fprintf(stderr, "colb: %s done; %.0f s elapsed\n", what, el);
     fflush(stderr);
 }
 

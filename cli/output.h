@@ -21,9 +21,12 @@ void afile_abort(afile *a);
 /* mkdir -p; returns 0 or -1 with err set. */
 int make_dirs(const char *path, char *err, size_t err_len);
 
-/* Progress bar on stderr when it is a terminal (silent otherwise). */
+/* Progress on stderr: one bar with the ETA of the whole run when stderr is
+ * a terminal; otherwise one line per finished step (setting), with the
+ * elapsed time and the ETA of the whole run. Nothing when quiet. */
 typedef struct progress {
-    int enabled;
+    int enabled;                 /* the bar */
+    int lines;                   /* a line per step */
     double t0;
     size_t done_before, total;   /* jobs of earlier settings, all jobs */
     char label[96];
@@ -32,6 +35,10 @@ typedef struct progress {
 void progress_init(progress *p, size_t total, int quiet);
 void progress_update(void *ctx, size_t done, size_t total_in_setting);
 void progress_finish(progress *p);
+
+/* A step (one setting: a reading at one sweep value) has finished; its
+ * jobs are counted in done_before. Prints the line when lines is set. */
+void progress_step(progress *p, const char *what);
 
 double wall_now(void);
 

@@ -22,6 +22,7 @@
 #include "report.h"
 #include "run.h"
 #include "specs.h"
+#include "suggest.h"
 
 #define EXIT_USAGE 2
 
@@ -89,10 +90,19 @@ int cmd_reproduce(int argc, char **argv)
             else
                 threads = v;
         } else if (a[0] == '-') {
-            fprintf(stderr, "colb: unknown option '%s' (see colb reproduce --help)\n", a);
+            static const char *const opts[] = { "--quick", "--out", "--threads", "--data-dir", "--help" };
+            const char *s = suggest(a, opts, sizeof opts / sizeof opts[0]);
+            fprintf(stderr, "colb: unknown option '%s'%s%s%s (see colb reproduce --help)\n", a,
+                    s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
             return EXIT_USAGE;
         } else if (!find_spec(a)) {
-            fprintf(stderr, "colb: unknown figure '%s' (see colb reproduce --help)\n", a);
+            const char *names[64];
+            size_t n = 0;
+            for (size_t k = 0; k < N_SPECS && n < 64; k++)
+                names[n++] = SPECS[k].name;
+            const char *s = suggest(a, names, n);
+            fprintf(stderr, "colb: unknown figure '%s'%s%s%s (see colb reproduce --help)\n", a,
+                    s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
             return EXIT_USAGE;
         } else if (n_want < 64) {
             want[n_want++] = a;

@@ -123,8 +123,7 @@ double result_mean(const result_row *w, metric m)
 
 double result_ci(const result_row *w, metric m)
 {
-    double c = m == METRIC_RATIO ? w->ratio_ci : w->ci;
-    return isfinite(c) ? c : 0.0;
+    return m == METRIC_RATIO ? w->ratio_ci : w->ci;
 }
 
 const char *sweep_label(const experiment *e, size_t r, size_t s)
@@ -315,8 +314,10 @@ static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data
         }
     }
     colb_sim_result_free(res);
-    if (pg)
+    if (pg) {
         pg->done_before += n_sim * c->sim.repeats;
+        progress_step(pg, pg->label);
+    }
     if (rc)
         snprintf(err, err_len, "out of memory");
     return rc;
@@ -408,7 +409,9 @@ int write_results(const result_set *rs, const char *dir, char *err, size_t err_l
         csv_field(a.f, e->reading[r->reading]);
         fputc(',', a.f);
         csv_field(a.f, sweep_label(e, r->reading, r->sweep));
-        fprintf(a.f, ",%s,%zu,%.10g,%.10g,", r->policy, r->repeats, r->mean, r->ci);
+        fprintf(a.f, ",%s,%zu,%.10g,", r->policy, r->repeats, r->mean);
+        csv_num(a.f, r->ci);
+        fputc(',', a.f);
         csv_num(a.f, r->ratio_mean);
         fputc(',', a.f);
         csv_num(a.f, r->ratio_ci);
@@ -431,7 +434,9 @@ int write_results(const result_set *rs, const char *dir, char *err, size_t err_l
             csv_field(a.f, e->reading[r->reading]);
             fputc(',', a.f);
             csv_field(a.f, sweep_label(e, r->reading, r->sweep));
-            fprintf(a.f, ",%s,%zu,%.10g,%.10g,", r->policy, r->round[k], r->cmean[k], r->cci[k]);
+            fprintf(a.f, ",%s,%zu,%.10g,", r->policy, r->round[k], r->cmean[k]);
+            csv_num(a.f, r->cci[k]);
+            fputc(',', a.f);
             csv_num(a.f, r->rmean[k]);
             fputc(',', a.f);
             csv_num(a.f, r->rci[k]);
@@ -493,10 +498,13 @@ static void table(FILE *f, const result_set *rs, int ratio)
         for (size_t k = i; k < setting_end(rs, i); k++) {
             const result_row *q = &rs->rows[k];
             char cell[64];
-            if (ratio)
-                snprintf(cell, sizeof cell, "%.3f +- %.3f", q->ratio_mean, q->ratio_ci);
+            double ci = ratio ? q->ratio_ci : q->ci;
+            if (!isfinite(ci)) /* one repeat: no interval */
+                snprintf(cell, sizeof cell, ratio ? "%.3f +- n/a" : "%.2f +- n/a", ratio ? q->ratio_mean : q->mean);
+            else if (ratio)
+                snprintf(cell, sizeof cell, "%.3f +- %.3f", q->ratio_mean, ci);
             else
-                snprintf(cell, sizeof cell, "%.2f +- %.2f", q->mean, q->ci);
+                snprintf(cell, sizeof cell, "%.2f +- %.2f", q->mean, ci);
             fprintf(f, " %17s", cell);
         }
         fputc('\n', f);

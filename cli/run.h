@@ -58,8 +58,8 @@ size_t result_reading_policies(const result_set *rs, size_t r, const char *names
 /* The row of policy `policy` at (reading r, sweep index s), or NULL. */
 const result_row *result_find(const result_set *rs, size_t r, size_t s, const char *policy);
 
-/* The row's mean and 95% half-width of metric m (a NaN half-width, as with
- * one repeat, reads as 0). */
+/* The row's mean and 95% half-width of metric m (NaN with one repeat: the
+ * interval is undefined, printed as n/a and written as an empty field). */
 double result_mean(const result_row *w, metric m);
 double result_ci(const result_row *w, metric m);
 

@@ -98,7 +98,8 @@ double colb_sim_result_wall(const colb_sim_result *r, size_t i, size_t j);
 const char *colb_sim_result_info(const colb_sim_result *r, size_t i, size_t j);
 
 /* Mean of x[0..n) and the half-width of its 95% confidence interval
- * (Student t with n-1 degrees of freedom; 0 when n < 2). */
+ * (Student t with n-1 degrees of freedom; NaN when n < 2: with one value
+ * the interval is undefined, not zero). */
 void colb_mean_ci95(const double *x, size_t n, double *mean, double *half);
 
 #ifdef __cplusplus

@@ -366,5 +366,5 @@ void colb_mean_ci95(const double *x, size_t n, double *mean, double *half)
     if (mean)
         *mean = m;
     if (half)
-        *half = n >= 2 ? t975(n - 1) * sqrt(v / (double)(n - 1) / (double)n) : 0.0;
+        *half = n >= 2 ? t975(n - 1) * sqrt(v / (double)(n - 1) / (double)n) : NAN;
 }
