@@ -29,7 +29,8 @@ static void usage(FILE *f)
             "       colb help | --help   this text\n"
             "       colb --version\n\n"
             "colb run simulates policies on an environment and writes summary.csv,\n"
-            "curves.csv and settings.txt into --out DIR (default results/run).\n"
+            "curves.csv, settings.txt and plots of the regret curves into --out DIR\n"
+            "(default results/run), replacing a previous results folder as a whole.\n"
             "Every option below is also a key of experiment files (docs/experiments.md).\n",
             COLB_VERSION_STRING);
     options_help(f);
