@@ -154,19 +154,27 @@ static const char *decimal_end(const char *s)
     return s;
 }
 
-int parse_double(const char *s, double lo, double hi, double *out)
+/* strtod of the plain decimal number at the start of s (decimal_end);
+ * *end after it. -1 when there is none or it overflows. */
+static int decimal_value(const char *s, double *v, char **end)
 {
     const char *num_end = s ? decimal_end(s) : NULL;
     if (!num_end)
         return -1;
-    char *end;
     errno = 0;
-    double v = strtod(s, &end);
-    if (end != num_end)
+    *v = strtod(s, end);
+    return *end == num_end && errno != ERANGE && isfinite(*v) ? 0 : -1;
+}
+
+int parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v;
+    if (decimal_value(s, &v, &end))
         return -1;
     while (*end == ' ' || *end == '\t')
         end++;
-    if (*end || errno == ERANGE || !isfinite(v) || v < lo || v > hi)
+    if (*end || v < lo || v > hi)
         return -1;
     *out = v;
     return 0;
@@ -174,13 +182,9 @@ int parse_double(const char *s, double lo, double hi, double *out)
 
 int parse_bytes(const char *s, size_t *out)
 {
-    const char *num_end = s ? decimal_end(s) : NULL;
-    if (!num_end)
-        return -1;
     char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end != num_end)
+    double v;
+    if (decimal_value(s, &v, &end))
         return -1;
     double unit = 1.0;
     switch (*end) {
@@ -192,7 +196,7 @@ int parse_bytes(const char *s, size_t *out)
     }
     if (unit > 1.0 && (*end == 'B' || *end == 'b'))
         end++;
-    if (*end || errno == ERANGE || !isfinite(v) || v < 0 || v * unit >= 18446744073709551615.0)
+    if (*end || v < 0 || v * unit >= 18446744073709551615.0)
         return -1;
     *out = (size_t)(v * unit);
     return 0;

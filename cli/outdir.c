@@ -39,6 +39,18 @@ static int split_path(const char *path, char *parent, char *base, size_t len)
     return strcmp(base, ".") && strcmp(base, "..") && *base ? 0 : -1;
 }
 
+/* The folder `parent` of `path` exists (made if missing) and is writable. */
+static int writable_parent(const char *path, const char *parent, char *err, size_t err_len)
+{
+    if (make_dirs(parent, err, err_len))
+        return -1;
+    if (access(parent, W_OK | X_OK) != 0) {
+        snprintf(err, err_len, "%s: cannot write into %s: %s", path, parent, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;
@@ -167,12 +179,8 @@ int outdir_open(outdir *o, const char *path, char *err, size_t err_len)
         snprintf(err, err_len, "%s: %s", path, strerror(errno));
         return -1;
     }
-    if (make_dirs(parent, err, err_len))
+    if (writable_parent(path, parent, err, err_len))
         return -1;
-    if (access(parent, W_OK | X_OK) != 0) {
-        snprintf(err, err_len, "%s: cannot write into %s: %s", path, parent, strerror(errno));
-        return -1;
-    }
     snprintf(o->lock, sizeof o->lock, "%s/.%s.lock", parent, base);
     if (take_lock(o, err, err_len))
         return -1;
@@ -307,11 +315,5 @@ int outdir_check_file(const char *path, char *err, size_t err_len)
         snprintf(err, err_len, "%s: is a folder, not a file", path);
         return -1;
     }
-    if (make_dirs(parent, err, err_len))
-        return -1;
-    if (access(parent, W_OK | X_OK) != 0) {
-        snprintf(err, err_len, "%s: cannot write into %s: %s", path, parent, strerror(errno));
-        return -1;
-    }
-    return 0;
+    return writable_parent(path, parent, err, err_len);
 }
