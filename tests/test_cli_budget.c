@@ -70,7 +70,7 @@ static void test_endless_data_file_ends(void **state)
     fputs("1\t1\n", f);
     fclose(f);
     snprintf(cmd, sizeof cmd,
-             "%s run --env logged --features %s/features.tsv --positives %s --policies linucb-ind --quiet 1 "
+             "%s run --env logged --features %s/features.tsv --positives %s --policies linucb-ind --quiet 1 --max-memory 1G "
              "--out %s/out",
              colb_bin(), dir, p, dir);
     double t0 = now();

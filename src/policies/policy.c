@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "core/memory.h"
-#include "linalg/ridge.h"
 
 extern const colb__policy_vt colb__policy_linucb_ind, colb__policy_oracle, colb__policy_random,
     colb__policy_pooled, colb__policy_cmlb, colb__policy_sclb, colb__policy_club,
