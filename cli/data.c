@@ -68,7 +68,10 @@ int data_env_open(data_env *d, run_config *c, char *err, size_t err_len)
     if (c->data == DATA_LASTFM) {
         char dir[PATH_LEN + 64], cache[PATH_LEN];
         if (lastfm_dir(c, dir, sizeof dir)) {
-            snprintf(err, err_len, "Last.FM data not found (looked for %s; use --data-dir or COLB_DATA_DIR)", dir);
+            snprintf(err, err_len,
+                     "Last.FM data not found (looked for %s, and for artists.dat in its parent; set the data "
+                     "folder with --data-dir or COLB_DATA_DIR)",
+                     dir);
             return -1;
         }
         data_cache_path(c, cache, sizeof cache);

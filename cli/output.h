@@ -30,6 +30,7 @@ typedef struct progress {
     double t0;
     size_t done_before, total;   /* jobs of earlier settings, all jobs */
     char label[96];
+    char prefix[32];             /* e.g. the figure of colb reproduce */
 } progress;
 
 void progress_init(progress *p, size_t total, int quiet);

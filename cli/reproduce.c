@@ -169,6 +169,7 @@ int cmd_reproduce(int argc, char **argv)
         jb->fr.dir = jb->rel;
         if (!pg.enabled)
             fprintf(stderr, "colb: running %s\n", jb->spec->name);
+        snprintf(pg.prefix, sizeof pg.prefix, "%s", jb->spec->name);
         size_t before = pg.done_before;
         int r = run_experiment(jb->e, &jb->rs, &pg, err, sizeof err);
         pg.done_before = before + experiment_jobs(jb->e);

@@ -353,7 +353,8 @@ int run_experiment(const experiment *e, result_set *rs, progress *pg, char *err,
                 break;
             }
             if (pg) {
-                snprintf(pg->label, sizeof pg->label, "%s%s%s=%s", e->n_readings > 1 ? e->reading[ri] : "",
+                snprintf(pg->label, sizeof pg->label, "%s%s%s%s%s=%s", pg->prefix, pg->prefix[0] ? " " : "",
+                         e->n_readings > 1 ? e->reading[ri] : "",
                          e->n_readings > 1 ? " " : "", base->n_sweep ? base->sweep_key : "run",
                          base->n_sweep ? base->sweep_values[si] : "");
                 c->sim.progress = progress_update;
