@@ -54,6 +54,12 @@ static colb_status ind_theta(const colb_policy *p, size_t u, double *theta)
     return COLB_OK;
 }
 
+/* Memory budget: one ridge model per user. */
+static double ind_memory(const colb_policy_params *pp)
+{
+    return colb__ridge_bytes(pp->users, pp->dim);
+}
+
 const colb__policy_vt colb__policy_linucb_ind = {
     .name = "linucb-ind",
     .create = ind_create,
@@ -63,4 +69,5 @@ const colb__policy_vt colb__policy_linucb_ind = {
     .choose_all = ind_choose_all,
     .observe = ind_observe,
     .user_theta = ind_theta,
+    .memory = ind_memory,
 };
