@@ -5,6 +5,7 @@
 #   make sanitize        the test suite under AddressSanitizer + UBSan (build-san/)
 #   make check-long      long statistical tier (not in CI's default run)
 #   make bench           benchmarks, built with -march=native (build-native/)
+#   make fuzz            libFuzzer harnesses for FUZZ_SECONDS each (build-fuzz/)
 #   make run             the main job: reproduce the paper's figures (quick mode)
 #   make install PREFIX=/usr/local
 #
@@ -45,7 +46,7 @@ CLI_LIB  := $(filter-out $(BUILD)/cli/main.o,$(CLI_OBJ))
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: FORCE all lib check sanitize check-long bench run install uninstall clean
+.PHONY: FORCE all lib check sanitize check-long bench run install uninstall clean fuzz fuzz-long
 all: lib $(BUILD)/colb $(EXAMPLES)
 
 lib: $(BUILD)/libcolb.a $(BUILD)/libcolb.so
@@ -119,6 +120,25 @@ bench:
 run: all
 	$(BUILD)/colb reproduce --quick --out results/quick
 
+# Fuzzing: every tests/fuzz/fuzz_NAME.c is a libFuzzer harness (clang and
+# libfuzzer-14-dev), its seeds in tests/fuzz/corpus/NAME/ (copied to
+# build-fuzz/corpus/NAME/, which grows); `make fuzz` runs each for
+# FUZZ_SECONDS, `make fuzz-long` for FUZZ_LONG_SECONDS.
+FUZZ_SECONDS ?= 30
+FUZZ_LONG_SECONDS ?= 1800
+FUZZ_HARNESSES := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c FORCE
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" build-fuzz/libcolb.a
+	clang -std=c11 -Iinclude -Isrc $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libcolb.a $(LDLIBS)
+
+fuzz fuzz-long: $(FUZZ_HARNESSES)
+	@for h in $(FUZZ_HARNESSES); do n=$${h#build-fuzz/fuzz_}; mkdir -p build-fuzz/corpus/$$n; \
+	  cp -n tests/fuzz/corpus/$$n/* build-fuzz/corpus/$$n/ 2>/dev/null; \
+	  $$h -max_total_time=$(if $(filter fuzz-long,$@),$(FUZZ_LONG_SECONDS),$(FUZZ_SECONDS)) \
+	    -rss_limit_mb=2048 -print_final_stats=1 build-fuzz/corpus/$$n || exit 1; done
+
 install: lib $(BUILD)/colb $(EXAMPLES)
 	install -d $(DESTDIR)$(PREFIX)/include/colb $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/colb/*.h $(DESTDIR)$(PREFIX)/include/colb/
@@ -135,6 +155,6 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/colb.pc $(DESTDIR)$(PREFIX)/bin/colb
 
 clean:
-	rm -rf build build-san build-native
+	rm -rf build build-san build-native build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(LIB_PIC:.o=.d) $(CLI_OBJ:.o=.d)
