@@ -30,6 +30,12 @@
 
 colb_status colb__ridge_init(colb__ridge *r, size_t n, size_t d, const colb_learner_params *p)
 {
+    return colb__ridge_init_from(r, n, d, p, 0);
+}
+
+colb_status colb__ridge_init_from(colb__ridge *r, size_t n, size_t d, const colb_learner_params *p,
+                                  size_t first)
+{
     memset(r, 0, sizeof *r);
     r->n = n;
     r->d = d;
@@ -53,7 +59,7 @@ colb_status colb__ridge_init(colb__ridge *r, size_t n, size_t d, const colb_lear
         colb__ridge_free(r);
         return COLB_ENOMEM;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = first; i < n; i++) {
         r->noise[i] = p->noise;
         r->S[i] = p->norm_bound;
         colb__ridge_reset(r, i);

@@ -41,6 +41,11 @@ typedef struct colb__ridge {
 /* Allocate n models of dimension d, all reset. COLB_ENOMEM on failure (the
  * bank is then left zeroed and safe to ridge_free). */
 colb_status colb__ridge_init(colb__ridge *r, size_t n, size_t d, const colb_learner_params *p);
+
+/* The same, but models [0, first) are left unset, for colb__ridge_import to
+ * fill (a snapshot being loaded: one pass over the memory instead of two). */
+colb_status colb__ridge_init_from(colb__ridge *r, size_t n, size_t d, const colb_learner_params *p,
+                                  size_t first);
 void colb__ridge_free(colb__ridge *r);
 
 /* Reset model i to no data; keeps theta0, noise and S. */

@@ -71,7 +71,7 @@ colb_status colb__ridge_load(colb__snap_in *in, const colb__snap_group *g, const
         (st = colb__snap_field_of(in, &rg, "counters", COLB__SNAP_U64, (uint64_t)m * 2, &ints)) ||
         (st = reserve(in, ridge_bytes(n, d), rg.path)))
         return st;
-    if (colb__ridge_init(r, n, d, p) != COLB_OK)
+    if (colb__ridge_init_from(r, n, d, p, m) != COLB_OK)
         return colb__snap_error(in, COLB_ENOMEM, "out of memory for bank '%s'", rg.path);
     double *rec = colb__malloc(len, sizeof(double));
     if (!rec)
