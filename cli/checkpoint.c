@@ -98,8 +98,8 @@ int session_sim(run_session *s, size_t ri, size_t si, run_config *c, int create,
         snprintf(tuned, 64, "%s", t + n);
     }
     if (colb_snapshot_get_sim(s->resume, i, &c->sim, out) != COLB_OK) {
-        snprintf(err, err_len, "checkpoint does not fit this run: %s",
-                 colb_snapshot_reader_last_error(s->resume));
+        snprintf(err, err_len, "the checkpoint does not fit this run (%s); remove it or run "
+                 "without --resume", colb_snapshot_reader_last_error(s->resume));
         return -1;
     }
     return 0;

@@ -176,9 +176,10 @@ const char *colb_policy_last_error(const colb_policy *p);
 
 /* Add n users, numbered N..N+n-1 (N the current number), between rounds.
  * They start as a new user would at creation: no data of their own (their
- * learners are fresh), in the policy's current phase. labels: the oracle's
- * true clusters of the new users (n values below params.n_clusters),
- * required for "oracle" and ignored (may be NULL) by the others. What each
+ * learners are fresh), in the policy's current phase. labels: the new
+ * users' true clusters (n values below params.n_clusters), required by the
+ * oracle; any other policy may get NULL (if it was given true clusters at
+ * creation, it then forgets them: it does not use them). What each
  * policy does with a newcomer (e.g. CMLB after clustering: a cluster of its
  * own until the next clustering) is in docs/algorithms.md.
  * Supported: linucb-ind, oracle, random, pooled, cmlb, sclb, pmlb. Errors:
