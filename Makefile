@@ -131,7 +131,7 @@ FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c FORCE
 	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" build-fuzz/libcolb.a
-	clang -std=c11 -Iinclude -Isrc $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libcolb.a $(LDLIBS)
+	clang -std=c11 -Iinclude -Isrc -Itests $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libcolb.a $(LDLIBS)
 
 fuzz fuzz-long: $(FUZZ_HARNESSES)
 	@for h in $(FUZZ_HARNESSES); do n=$${h#build-fuzz/fuzz_}; mkdir -p build-fuzz/corpus/$$n; \

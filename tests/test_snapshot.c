@@ -24,10 +24,11 @@
 #include "persist/snapshot.h"
 #include "policies/club.h"
 #include "policies/cmlb.h"
+#include "snapshot_fixtures.h"
 
 static uint64_t g_seed;
 
-enum { N0 = 12, D0 = 4, K0 = 6, T0 = 60 };
+enum { N0 = FIX_USERS, D0 = FIX_DIM, K0 = 6, T0 = 60 };
 
 /* ---- environments ------------------------------------------------------- */
 
@@ -36,32 +37,10 @@ typedef enum env_kind { ENV_CLUSTERED, ENV_PERSONALIZED, ENV_LOGGED_SHARED, ENV_
 static const char *const ENV_NAME[] = { "clustered", "personalized", "logged-shared",
                                         "logged-per-user" };
 
-/* A small logged data set: 30 items in dimension D0, N0 users with a few
- * positives each (user 3 has none). */
 static colb_dataset *small_dataset(void)
 {
-    enum { I = 30 };
-    uint64_t item_ids[I], user_ids[N0];
-    double feat[I * D0];
-    size_t ptr[N0 + 1], items[N0 * 5];
-    colb_rng r;
-    colb_rng_seed(&r, 7, 0);
-    for (size_t i = 0; i < I; i++) {
-        item_ids[i] = 100 + 3 * i;
-        for (size_t j = 0; j < D0; j++)
-            feat[i * D0 + j] = colb_rng_normal(&r) / 2.0;
-    }
-    size_t n = 0;
-    for (size_t u = 0; u < N0; u++) {
-        user_ids[u] = 10 + u;
-        ptr[u] = n;
-        for (size_t k = 0; u != 3 && k < 1 + u % 5; k++)
-            items[n++] = (size_t)colb_rng_below(&r, I);
-    }
-    ptr[N0] = n;
-    colb_dataset *ds = NULL;
-    char msg[256];
-    assert_ok(colb_dataset_create(I, D0, item_ids, feat, N0, user_ids, ptr, items, &ds, msg, sizeof msg));
+    colb_dataset *ds = fixture_dataset();
+    assert_non_null(ds);
     return ds;
 }
 
@@ -365,18 +344,7 @@ static int stop_after_calls(void *ctx)
 
 static void sim_spec(colb_sim_spec *s, const char *const *names, size_t n)
 {
-    colb_sim_spec_default(s);
-    s->env.users = 15;
-    s->env.clusters = 3;
-    s->env.dim = 4;
-    s->env.arms = 8;
-    s->policy.learner.noise = 0.1;
-    s->policies = names;
-    s->n_policies = n;
-    s->horizon = 120;
-    s->repeats = 3;
-    s->seed = 11;
-    s->curve_points = 25;
+    fixture_sim_spec(s, names, n);
 }
 
 static void same_results(const colb_sim_result *a, const colb_sim_result *b)
@@ -1150,11 +1118,8 @@ static int write_corpus(const char *dir)
         n += colb_env_save(e, path, msg, sizeof msg) == COLB_OK;
         colb_env_free(e);
     }
-    static const char *const names[] = { "cmlb", "random" };
     colb_sim_spec s;
-    sim_spec(&s, names, 2);
-    s.repeats = 1;
-    s.horizon = 30;
+    fixture_corpus_spec(&s);
     colb_sim *sim = NULL;
     if (colb_sim_create(&s, &sim, msg, sizeof msg) == COLB_OK &&
         colb_sim_advance(sim, 12, msg, sizeof msg) == COLB_OK) {

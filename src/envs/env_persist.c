@@ -6,11 +6,11 @@
  * then overwritten by the saved ones - and restores the rest. */
 #include "envs/env_persist.h"
 
-#include <limits.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "envs/env_impl.h"
+#include "persist/snap_table.h"
 
 #if defined(__LP64__)
 _Static_assert(sizeof(colb_env_params) == 72,
@@ -19,14 +19,8 @@ _Static_assert(sizeof(colb_env_params) == 72,
 #endif
 _Static_assert(sizeof(colb_env_kind) == sizeof(int), "enums are stored as int");
 
-typedef struct param_field {
-    const char *name;
-    char type; /* 'z' size_t, 'd' double, 'i' int or enum */
-    size_t off;
-} param_field;
-
 #define P(n, t, f) { n, t, offsetof(colb_env_params, f) }
-static const param_field PARAMS[] = {
+static const colb__snap_param PARAMS[] = {
     P("kind", 'i', kind), P("users", 'z', users), P("clusters", 'z', clusters),
     P("zipf", 'd', zipf), P("dim", 'z', dim), P("arms", 'z', arms), P("noise", 'd', noise),
     P("sigma_theta", 'd', sigma_theta), P("normalize", 'i', normalize),
@@ -36,57 +30,19 @@ static const param_field PARAMS[] = {
 
 void colb__env_params_save(colb__snap_out *w, const char *name, const colb_env_params *p)
 {
-    const char *base = (const char *)p;
-    colb__snap_group_begin(w, name);
-    for (size_t i = 0; i < N_PARAMS; i++) {
-        const param_field *f = &PARAMS[i];
-        const void *at = base + f->off;
-        if (f->type == 'd')
-            colb__snap_f64(w, f->name, *(const double *)at);
-        else if (f->type == 'z')
-            colb__snap_u64(w, f->name, *(const size_t *)at);
-        else
-            colb__snap_u64(w, f->name, (uint64_t)(int64_t)*(const int *)at);
-    }
-    colb__snap_group_end(w);
+    colb__snap_params_save(w, name, p, PARAMS, N_PARAMS);
 }
 
 colb_status colb__env_params_load(colb__snap_in *in, const colb__snap_group *g, const char *name,
                                   colb_env_params *p)
 {
-    colb__snap_group pg;
-    colb_status st = colb__snap_get_group(in, g, name, &pg);
     colb_env_params_default(p);
-    char *base = (char *)p;
-    for (size_t i = 0; i < N_PARAMS && st == COLB_OK; i++) {
-        const param_field *f = &PARAMS[i];
-        colb__snap_field x;
-        if (colb__snap_find(&pg, f->name, &x) != COLB_OK)
-            continue;
-        void *at = base + f->off;
-        if (f->type == 'd') {
-            st = colb__snap_get_f64(in, &pg, f->name, 1, at);
-            continue;
-        }
-        size_t v = 0;
-        st = colb__snap_get_size(in, &pg, f->name, 0, f->type == 'z' ? SIZE_MAX : INT_MAX, &v);
-        if (st == COLB_OK && f->type == 'z')
-            *(size_t *)at = v;
-        else if (st == COLB_OK)
-            *(int *)at = (int)v;
-    }
-    return st;
+    return colb__snap_params_load(in, g, name, p, PARAMS, N_PARAMS);
 }
 
 const char *colb__env_params_diff(const colb_env_params *a, const colb_env_params *b)
 {
-    for (size_t i = 0; i < N_PARAMS; i++) {
-        const param_field *f = &PARAMS[i];
-        size_t n = f->type == 'z' ? sizeof(size_t) : f->type == 'i' ? sizeof(int) : 8;
-        if (memcmp((const char *)a + f->off, (const char *)b + f->off, n))
-            return f->name;
-    }
-    return NULL;
+    return colb__snap_params_diff(a, b, PARAMS, N_PARAMS);
 }
 
 colb_status colb__env_save_fields(colb__snap_out *w, const colb_env *e)

@@ -6,10 +6,10 @@
  * its default (docs/format.md, "Versions"). */
 #include "policies/policy_persist.h"
 
-#include <limits.h>
 #include <stddef.h>
 #include <string.h>
 
+#include "persist/snap_table.h"
 #include "policies/bank_persist.h"
 #include "policies/policy_impl.h"
 
@@ -25,14 +25,8 @@ _Static_assert(sizeof(colb_width) == sizeof(int) && sizeof(colb_threshold) == si
                sizeof(colb_club_graph) == sizeof(int) && sizeof(colb_pmlb_learner) == sizeof(int),
                "enums are stored as int");
 
-typedef struct param_field {
-    const char *name;
-    char type;   /* 'z' size_t, 'u' uint64_t, 'd' double, 'i' int or enum */
-    size_t off;
-} param_field;
-
 #define P(n, t, f) { n, t, offsetof(colb_policy_params, f) }
-static const param_field PARAMS[] = {
+static const colb__snap_param PARAMS[] = {
     P("users", 'z', users), P("dim", 'z', dim), P("horizon", 'z', horizon),
     P("learner.lambda", 'd', learner.lambda), P("learner.width", 'i', learner.width),
     P("learner.alpha", 'd', learner.alpha), P("learner.noise", 'd', learner.noise),
@@ -50,68 +44,21 @@ static const param_field PARAMS[] = {
 
 void colb__policy_params_save(colb__snap_out *w, const char *name, const colb_policy_params *pp)
 {
-    const char *base = (const char *)pp;
-    colb__snap_group_begin(w, name);
-    for (size_t i = 0; i < N_PARAMS; i++) {
-        const param_field *f = &PARAMS[i];
-        const void *at = base + f->off;
-        switch (f->type) {
-        case 'z': colb__snap_u64(w, f->name, *(const size_t *)at); break;
-        case 'u': colb__snap_u64(w, f->name, *(const uint64_t *)at); break;
-        case 'd': colb__snap_f64(w, f->name, *(const double *)at); break;
-        default: colb__snap_u64(w, f->name, (uint64_t)(int64_t)*(const int *)at); break;
-        }
-    }
-    colb__snap_group_end(w);
+    colb__snap_params_save(w, name, pp, PARAMS, N_PARAMS);
 }
 
 colb_status colb__policy_params_load(colb__snap_in *in, const colb__snap_group *g,
                                      const char *name, colb_policy_params *pp)
 {
-    colb__snap_group pg;
-    colb_status st = colb__snap_get_group(in, g, name, &pg);
-    if (st != COLB_OK)
-        return st;
     colb_policy_params_default(pp);
-    char *base = (char *)pp;
-    for (size_t i = 0; i < N_PARAMS && st == COLB_OK; i++) {
-        const param_field *f = &PARAMS[i];
-        colb__snap_field x;
-        if (colb__snap_find(&pg, f->name, &x) != COLB_OK)
-            continue; /* written before the field existed: its default */
-        void *at = base + f->off;
-        if (f->type == 'd') {
-            st = colb__snap_get_f64(in, &pg, f->name, 1, at); /* params_check judges values */
-            continue;
-        }
-        uint64_t v = 0;
-        st = colb__snap_get_u64(in, &pg, f->name, &v);
-        if (st != COLB_OK)
-            break;
-        if (f->type == 'z')
-            *(size_t *)at = (size_t)v;
-        else if (f->type == 'u')
-            *(uint64_t *)at = v;
-        else if (v > INT_MAX)
-            st = colb__snap_error(in, COLB_EPARSE, "snapshot: parameter '%s.%s' = %llu is out of "
-                                  "range", pg.path, f->name, (unsigned long long)v);
-        else
-            *(int *)at = (int)v;
-    }
+    colb_status st = colb__snap_params_load(in, g, name, pp, PARAMS, N_PARAMS);
     pp->true_cluster = NULL;
     return st;
 }
 
 const char *colb__policy_params_diff(const colb_policy_params *a, const colb_policy_params *b)
 {
-    for (size_t i = 0; i < N_PARAMS; i++) {
-        const param_field *f = &PARAMS[i];
-        const char *x = (const char *)a + f->off, *y = (const char *)b + f->off;
-        size_t n = f->type == 'z' ? sizeof(size_t) : f->type == 'i' ? sizeof(int) : 8;
-        if (memcmp(x, y, n) != 0)
-            return f->name;
-    }
-    return NULL;
+    return colb__snap_params_diff(a, b, PARAMS, N_PARAMS);
 }
 
 colb_status colb__policy_save_fields(colb__snap_out *w, const colb_policy *p)

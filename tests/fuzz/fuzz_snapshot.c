@@ -15,34 +15,14 @@
 #include "colb/colb.h"
 #include "persist/snapshot.h"
 #include "policies/policy_impl.h"
+#include "snapshot_fixtures.h"
 
-enum { N0 = 12, D0 = 4, ITEMS = 30 };
-
-/* The data set of the seed corpus's logged-data environments (the same
- * construction as tests/test_snapshot.c). */
+/* The data set of the seed corpus's logged-data environments, made once. */
 static colb_dataset *dataset(void)
 {
     static colb_dataset *ds;
-    if (ds)
-        return ds;
-    uint64_t item_ids[ITEMS], user_ids[N0];
-    double feat[ITEMS * D0];
-    size_t ptr[N0 + 1], items[N0 * 5], n = 0;
-    colb_rng r;
-    colb_rng_seed(&r, 7, 0);
-    for (size_t i = 0; i < ITEMS; i++) {
-        item_ids[i] = 100 + 3 * i;
-        for (size_t j = 0; j < D0; j++)
-            feat[i * D0 + j] = colb_rng_normal(&r) / 2.0;
-    }
-    for (size_t u = 0; u < N0; u++) {
-        user_ids[u] = 10 + u;
-        ptr[u] = n;
-        for (size_t k = 0; u != 3 && k < 1 + u % 5; k++)
-            items[n++] = (size_t)colb_rng_below(&r, ITEMS);
-    }
-    ptr[N0] = n;
-    colb_dataset_create(ITEMS, D0, item_ids, feat, N0, user_ids, ptr, items, &ds, NULL, 0);
+    if (!ds)
+        ds = fixture_dataset();
     return ds;
 }
 
@@ -91,20 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.dataset = dataset();
     colb_snapshot_reader *r = NULL;
     if (colb_snapshot_reader_open_buffer(b, n, &o, &r, NULL, 0) == COLB_OK) {
-        static const char *const names[] = { "cmlb", "random" };
-        colb_sim_spec s; /* the seed corpus's simulation */
-        colb_sim_spec_default(&s);
-        s.env.users = 15;
-        s.env.clusters = 3;
-        s.env.dim = 4;
-        s.env.arms = 8;
-        s.policy.learner.noise = 0.1;
-        s.policies = names;
-        s.n_policies = 2;
-        s.horizon = 30;
-        s.repeats = 1;
-        s.seed = 11;
-        s.curve_points = 25;
+        colb_sim_spec s;
+        fixture_corpus_spec(&s);
         for (size_t i = 0; i < colb_snapshot_reader_count(r) && i < 8; i++) {
             colb_policy *p = NULL;
             colb_env *e = NULL;
