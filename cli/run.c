@@ -244,6 +244,7 @@ static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data
                     int t = data_tune_club(data, c, rs->tuned[ri][si], err, err_len);
                     if (t > 0 && ss) { /* interrupted: this setting starts over on resume */
                         ss->paused = 1;
+                        ss->paused_horizon = c->sim.horizon;
                         return 1;
                     }
                     if (t)
