@@ -137,7 +137,8 @@ fuzz fuzz-long: $(FUZZ_HARNESSES)
 	@for h in $(FUZZ_HARNESSES); do n=$${h#build-fuzz/fuzz_}; mkdir -p build-fuzz/corpus/$$n; \
 	  cp -n tests/fuzz/corpus/$$n/* build-fuzz/corpus/$$n/ 2>/dev/null; \
 	  $$h -max_total_time=$(if $(filter fuzz-long,$@),$(FUZZ_LONG_SECONDS),$(FUZZ_SECONDS)) \
-	    -rss_limit_mb=2048 -print_final_stats=1 build-fuzz/corpus/$$n || exit 1; done
+	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build-fuzz/ \
+	    build-fuzz/corpus/$$n || exit 1; done
 
 install: lib $(BUILD)/colb $(EXAMPLES)
 	install -d $(DESTDIR)$(PREFIX)/include/colb $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin

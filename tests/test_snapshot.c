@@ -725,6 +725,57 @@ static void test_hostile_dimensions(void **state)
     }
 }
 
+/* The data of field `name` in a snapshot (the first one so named). */
+static unsigned char *field_data(unsigned char *b, size_t n, const char *name)
+{
+    size_t len = strlen(name), hdr = 16 + len + (8 - len % 8) % 8;
+    for (size_t i = 16; i + hdr <= n; i += 8)
+        if (b[i] == COLB__SNAP_U64 && b[i + 4] == len && !memcmp(b + i + 16, name, len))
+            return b + i + hdr;
+    fail_msg("no field '%s'", name);
+    return NULL;
+}
+
+/* CLUB's graph is checked on load: an edge in one row only, or a component
+ * that is not connected, would break the invariants its splits rely on (a
+ * fuzzer found the second: a later split wrote past the end of perm). */
+static void test_club_graph_checked(void **state)
+{
+    (void)state;
+    colb_policy_params pp;
+    colb_policy_params_default(&pp);
+    pp.users = 4;
+    pp.dim = 2;
+    pp.horizon = 10;
+    colb_policy *p = NULL, *q = NULL;
+    char msg[512];
+    assert_ok(colb_policy_create("club", &pp, &p, msg, sizeof msg)); /* complete graph */
+    size_t n;
+    unsigned char *good = policy_bytes(p, &n), *b = malloc(n);
+    /* user 0's row without user 1: asymmetric */
+    memcpy(b, good, n);
+    field_data(b, n, "adjacency")[0] &= (unsigned char)~2u;
+    fix_trailer(b, n);
+    assert_status(colb_policy_load_buffer(b, n, NULL, &q, msg, sizeof msg), COLB_EPARSE);
+    assert_non_null(strstr(msg, "inconsistent"));
+    /* user 0 cut off from 1, 2, 3 in both directions, still one component */
+    memcpy(b, good, n);
+    unsigned char *adj = field_data(b, n, "adjacency");
+    adj[0] = 0;                                /* row 0: no edges */
+    for (int u = 1; u < 4; u++)
+        adj[8 * u] &= (unsigned char)~1u;      /* rows 1..3: no edge to 0 */
+    fix_trailer(b, n);
+    assert_status(colb_policy_load_buffer(b, n, NULL, &q, msg, sizeof msg), COLB_EPARSE);
+    assert_non_null(strstr(msg, "inconsistent"));
+    assert_null(q);
+    /* untouched, it loads */
+    assert_ok(colb_policy_load_buffer(good, n, NULL, &q, msg, sizeof msg));
+    colb_policy_free(q);
+    free(b);
+    free(good);
+    colb_policy_free(p);
+}
+
 /* ---- writes -------------------------------------------------------------------- */
 
 static int count_entries(const char *dir)
@@ -1175,6 +1226,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_every_byte_flipped_and_truncated),
         cmocka_unit_test(test_versions_kinds_budget),
         cmocka_unit_test(test_hostile_dimensions),
+        cmocka_unit_test(test_club_graph_checked),
         cmocka_unit_test(test_atomic_durable_writes),
         cmocka_unit_test(test_size_close_to_state),
         cmocka_unit_test(test_ridge_symmetric_and_rebase),

@@ -316,6 +316,19 @@ int colb__club_graph_check_loaded(colb__club_graph *g)
     free(mask);
     if (!owner || !mask)
         return -1;
+    /* what split assumes: symmetric edges, no self-loops, and every
+     * component connected (a search from one member reaches them all) */
+    for (size_t u = 0; ok && u < n; u++) {
+        const uint64_t *row = g->adj + u * W;
+        ok = !colb__club_graph_has_edge(g, u, u);
+        for (size_t w = 0; ok && w < W; w++)
+            for (uint64_t b = row[w]; ok && b; b &= b - 1)
+                ok = colb__club_graph_has_edge(g, w * 64 + colb__ctz64(b), u);
+    }
+    for (size_t c = 0; ok && c < nc; c++) {
+        memset(g->vis, 0, W * sizeof(uint64_t));
+        ok = bfs(g, g->perm[g->start[c]], 0) == g->size[c];
+    }
     g->edges = bits / 2;
     return ok;
 }
