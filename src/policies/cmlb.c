@@ -345,15 +345,16 @@ static colb_status cmlb_load(colb_policy *p, colb__snap_in *in, const colb__snap
         return COLB_ENOMEM;
     p->impl = c;
     c->anytime = colb__anytime(&p->pp);
-    size_t clustered = 0;
+    size_t clustered = 0, plan = 1;
     colb__snap_field f;
     colb_status st = colb__snap_get_size(in, g, "T_explore", 0, SIZE_MAX, &c->T_explore);
     if (st == COLB_OK)
         st = colb__snap_get_f64(in, g, "gamma", 0, &c->gamma);
     if (st == COLB_OK)
         st = colb__snap_get_size(in, g, "clustered", 0, 1, &clustered);
-    if (st == COLB_OK)
-        st = colb__snap_get_u64(in, g, "plan", &c->plan);
+    if (st == COLB_OK) /* the doubling loop needs a plan >= 1 */
+        st = colb__snap_get_size(in, g, "plan", 1, SIZE_MAX, &plan);
+    c->plan = plan;
     if (st == COLB_OK)
         st = colb__snap_get_u64(in, g, "explored", &c->explored);
     c->clustered = (int)clustered;

@@ -337,8 +337,10 @@ static colb_status pmlb_load(colb_policy *p, colb__snap_in *in, const colb__snap
         st = colb__snap_get_size(in, g, "personal", 0, 1, &personal);
     if (st == COLB_OK)
         st = colb__snap_get_size(in, g, "started", personal, 1, &started);
-    if (st == COLB_OK)
-        st = colb__snap_get_u64(in, g, "plan", &m->plan);
+    size_t plan = 1;
+    if (st == COLB_OK) /* the doubling loop needs a plan >= 1 */
+        st = colb__snap_get_size(in, g, "plan", 1, SIZE_MAX, &plan);
+    m->plan = plan;
     if (st == COLB_OK)
         st = colb__snap_get_u64(in, g, "common_done", &m->common_done);
     m->personal = (int)personal;

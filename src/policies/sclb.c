@@ -24,6 +24,8 @@ typedef struct sclb {
 
 static colb_status start_phase(colb_policy *p, sclb *s)
 {
+    if (s->phase >= 62) /* 2^63 rounds: the next phase's length would not fit */
+        return colb__err(p->err, COLB_ERANGE, "sclb: no phase after phase %zu", s->phase);
     s->phase++;
     double len = ldexp(1.0, (int)s->phase);
     colb_policy_params q = p->pp;
