@@ -256,8 +256,7 @@ static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data
     if (n_sim) {
         char msg[512];
         if (!sim && (ss ? session_sim(ss, ri, si, c, 1, rs->tuned[ri][si], &sim, &saved, err, err_len)
-                        : (colb_sim_create(&c->sim, &sim, msg, sizeof msg) != COLB_OK &&
-                           snprintf(err, err_len, "%s", msg) >= 0)))
+                        : colb_sim_create(&c->sim, &sim, err, err_len) != COLB_OK))
             return -1;
         colb_status st = colb_sim_advance(sim, ss ? ss->stop_after : 0, msg, sizeof msg);
         if (st != COLB_OK && st != COLB_EINTR) {
