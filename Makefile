@@ -19,9 +19,9 @@ CC       ?= cc
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
-PKGS     := openblas lapacke
+PKGS     := openblas lapacke libxxhash
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lopenblas -llapacke)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lopenblas -llapacke -lxxhash)
 ifeq ($(NATIVE),1)
 CFLAGS += -march=native
 endif
@@ -49,7 +49,7 @@ FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz
 TESTS    += $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz_%_replay)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: FORCE all lib check sanitize check-long bench run install uninstall clean
+.PHONY: FORCE all lib check sanitize check-long bench run install uninstall clean fuzz fuzz-long
 all: lib $(BUILD)/colb $(EXAMPLES)
 
 lib: $(BUILD)/libcolb.a $(BUILD)/libcolb.so
@@ -165,7 +165,7 @@ fuzz-build:
 	  $(CLI_LIB:$(BUILD)/%=build-fuzz/%) $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_split.h build-fuzz/libcolb.a
-	clang $(ALL_CFLAGS) -fsanitize=fuzzer -Icli -Itests/fuzz -o $@ $< $(CLI_LIB:$(BUILD)/%=build-fuzz/%) build-fuzz/libcolb.a $(LDLIBS)
+	clang $(ALL_CFLAGS) -fsanitize=fuzzer -Icli -Itests -Itests/fuzz -o $@ $< $(CLI_LIB:$(BUILD)/%=build-fuzz/%) build-fuzz/libcolb.a $(LDLIBS)
 
 fuzz fuzz-long: fuzz-build
 	@for n in $(FUZZ_NAMES); do \

@@ -141,6 +141,8 @@ int data_tune_club(data_env *d, run_config *c, char *chosen, char *err, size_t e
     colb_status st = colb_club_tune(&c->sim, alphas, COLB_CLUB_TUNE_N_ALPHAS, alpha2s,
                                     COLB_CLUB_TUNE_N_ALPHA2S, c->club_burn_in, c->club_tune_repeats,
                                     &a, &a2, msg, sizeof msg);
+    if (st == COLB_EINTR)
+        return 1;
     if (st != COLB_OK) {
         snprintf(err, err_len, "club tuning: %s", msg);
         return -1;

@@ -70,6 +70,7 @@ static const option_def OPTS[] = {
     /* CMLB / SCLB */
     { "pooled-updates", K_BOOL, OFF(sim.policy.pooled_updates), 0, 1, NULL, "collaboration", "group learners take an average of n rewards with weight n (1) or weight 1, noise R/sqrt(n) (0, the paper)" },
     { "cmlb-warm-start", K_BOOL, OFF(sim.policy.cmlb_warm_start), 0, 1, NULL, "collaboration", "cluster learners start from pooled individual data" },
+    { "anytime", K_BOOL, OFF(sim.policy.anytime), 0, 1, NULL, "collaboration", "CMLB, PMLB plan without the horizon (doubling schedule)" },
     { "cmlb-alpha", K_DOUBLE, OFF(sim.policy.cmlb_alpha), 1e-12, 0.5, NULL, "cmlb", "a: exploration exponent, in (0, 1/2]" },
     { "cmlb-c", K_DOUBLE, OFF(sim.policy.cmlb_C), 0, BIG, NULL, "cmlb", "C: constant of T_explore" },
     { "cmlb-gamma", K_DOUBLE, OFF(sim.policy.cmlb_gamma), 0, BIG, NULL, "cmlb", "g: threshold (0: the --cmlb-threshold rule)" },
@@ -568,7 +569,9 @@ static int policy_uses(const char *policy, const option_def *o)
         return 0;
     if (!strcmp(n, "lambda"))
         return 1;
-    if (!strcmp(n, "pooled-updates") || !strcmp(n, "cmlb-warm-start"))
+    if (!strcmp(n, "anytime"))
+        is = !strcmp(policy, "cmlb") || !strcmp(policy, "pmlb");
+    else if (!strcmp(n, "pooled-updates") || !strcmp(n, "cmlb-warm-start"))
         is = !strcmp(policy, "oracle") || !strcmp(policy, "pooled") || !strcmp(policy, "cmlb") ||
              !strcmp(policy, "sclb") || !strcmp(policy, "pmlb");
     else if (!strcmp(g, "learner"))

@@ -6,16 +6,26 @@
  *
  * --quick applies each spec's [quick] section (fewer repeats, smaller
  * sweeps). A figure whose data set is missing is skipped with a notice and
- * reported as skipped. */
+ * reported as skipped.
+ *
+ * Checkpoints: each figure's simulations are saved in DIR.checkpoints/
+ * FIGURE.colb (beside DIR: DIR itself is replaced as one set only when the
+ * reproduction completes, outdir.h) when it completes, and - SIGINT or
+ * SIGTERM between rounds - when the run is interrupted. --resume loads them:
+ * finished figures and finished settings (cells) are not run again, an
+ * interrupted one goes on from where it stopped, and the results equal an
+ * uninterrupted run's. A completed reproduction removes its checkpoints. */
 #include "reproduce.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cblas.h>
 
+#include "checkpoint.h"
 #include "experiment.h"
 #include "outdir.h"
 #include "plot.h"
@@ -28,12 +38,13 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: colb reproduce [--quick] [--out DIR] [-j THREADS] [--data-dir DIR] [FIGURE ...]\n"
+    fprintf(f, "usage: colb reproduce [--quick] [--resume] [--out DIR] [-j THREADS] [--data-dir DIR] [FIGURE ...]\n"
                "figures:");
     for (size_t i = 0; i < N_SPECS; i++)
         fprintf(f, " %s", SPECS[i].name);
     fprintf(f, "\n(default: all; results, plots and report.md go to DIR, default results/full\n"
-               " or results/quick)\n");
+               " or results/quick; --resume continues an interrupted reproduction from the\n"
+               " checkpoints in DIR, skipping figures and settings already done)\n");
 }
 
 static const spec_text *find_spec(const char *name)
@@ -63,9 +74,21 @@ typedef struct job {
     char dir[sizeof ((outdir *)0)->tmp + 96], rel[128];
 } job;
 
+/* Remove the checkpoints of a completed reproduction, and their folder when
+ * nothing else is in it. */
+static void remove_checkpoints(const char *dir, const job *jobs, size_t n)
+{
+    char path[PATH_LEN + 128];
+    for (size_t j = 0; j < n; j++) {
+        snprintf(path, sizeof path, "%s/%s.colb", dir, jobs[j].spec->name);
+        remove(path);
+    }
+    rmdir(dir);
+}
+
 int cmd_reproduce(int argc, char **argv)
 {
-    int quick = 0;
+    int quick = 0, resume = 0;
     const char *out = NULL, *threads = "2", *data_dir = NULL;
     const char *want[64];
     size_t n_want = 0;
@@ -76,6 +99,8 @@ int cmd_reproduce(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--quick")) {
             quick = 1;
+        } else if (!strcmp(a, "--resume")) {
+            resume = 1;
         } else if ((!strcmp(a, "--out") || !strcmp(a, "-j") || !strcmp(a, "--threads") ||
                     !strcmp(a, "--data-dir"))) {
             if (i + 1 >= argc) {
@@ -157,9 +182,12 @@ int cmd_reproduce(int argc, char **argv)
      * written into a temporary folder that replaces --out at the end. */
     if (!rc && outdir_open(&od, out, err, sizeof err))
         rc = 1;
+    char ckdir[PATH_LEN + 16];
+    snprintf(ckdir, sizeof ckdir, "%s.checkpoints", out);
     for (size_t j = 0; j < n_jobs && !rc; j++)
         snprintf(jobs[j].dir, sizeof jobs[j].dir, "%s/%s", od.tmp, jobs[j].rel);
     openblas_set_num_threads(1);
+    interrupt_install();
     progress pg;
     progress_init(&pg, total, 0);
     double t0 = wall_now();
@@ -171,8 +199,46 @@ int cmd_reproduce(int argc, char **argv)
             fprintf(stderr, "colb: running %s\n", jb->spec->name);
         snprintf(pg.prefix, sizeof pg.prefix, "%s", jb->spec->name);
         size_t before = pg.done_before;
-        int r = run_experiment(jb->e, &jb->rs, &pg, err, sizeof err);
+        /* checkpoints lie beside --out (OUT.checkpoints/FIG.colb), outside
+         * the set that replaces --out only when the reproduction completes */
+        char ckpt[sizeof ckdir + 80];
+        snprintf(ckpt, sizeof ckpt, "%s/%s.colb", ckdir, jb->spec->name);
+        run_session ss;
+        session_init(&ss);
+        const void *bytes;
+        size_t blen;
+        FILE *have = resume ? fopen(ckpt, "rb") : NULL;
+        if (have) {
+            fclose(have);
+            if (session_open(&ss, ckpt, "colb reproduce", &bytes, &blen, err, sizeof err)) {
+                session_free(&ss);
+                rc = 1;
+                break;
+            }
+        }
+        int r = run_experiment(jb->e, &jb->rs, &pg, &ss, err, sizeof err);
         pg.done_before = before + experiment_jobs(jb->e);
+        /* the figure's simulations, done or stopped: what --resume reads */
+        if (r >= 0 && ss.n_sims && (make_dirs(ckdir, err, sizeof err) ||
+                                    session_write(&ss, ckpt, "colb reproduce", jb->spec->name,
+                                                  strlen(jb->spec->name), err, sizeof err)))
+            r = -1;
+        size_t stopped_lo = ss.paused_round, stopped_hi = ss.paused_max, T = ss.paused_horizon;
+        session_free(&ss);
+        if (r == 1) {
+            progress_finish(&pg);
+            int sig = interrupt_signal();
+            char again[1024] = "colb reproduce --resume";
+            for (int i = 0; i < argc; i++)
+                if (strcmp(argv[i], "--resume"))
+                    snprintf(again + strlen(again), sizeof again - strlen(again), " %s", argv[i]);
+            fprintf(stderr, "colb: interrupted in %s with jobs at rounds %zu to %zu of %zu; "
+                            "checkpoint written to %s\ncolb: resume with: %s\n", jb->spec->name,
+                    stopped_lo, stopped_hi, T, ckpt, again);
+            result_set_free(&jb->rs);
+            rc = sig ? 128 + sig : 1;
+            break;
+        }
         if (r) {
             /* a missing data set skips the figure; anything else stops */
             if (jb->e->cfg[0].data != DATA_SYNTHETIC && strstr(err, "not found")) {
@@ -217,8 +283,10 @@ int cmd_reproduce(int argc, char **argv)
         if (!frs || report_write(path, frs, n_jobs, &meta, err, sizeof err) ||
             (n_want && outdir_keep_old(&od, err, sizeof err)) || outdir_commit(&od, err, sizeof err))
             rc = 1;
-        else
+        else {
             printf("report: %s/report.md (%.1f s)\n", out, meta.wall);
+            remove_checkpoints(ckdir, jobs, n_jobs); /* the reproduction is complete */
+        }
         free(frs);
     }
     outdir_abort(&od);
@@ -231,7 +299,7 @@ int cmd_reproduce(int argc, char **argv)
                     jobs[j].fr.skip_reason);
             missing++;
         }
-    if (rc)
+    if (rc && rc < 128) /* 128 + signal: already said */
         fprintf(stderr, "colb: %s\n", err);
     else if (missing)
         rc = 1;

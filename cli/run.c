@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "data.h"
 #include "outdir.h"
 
@@ -242,7 +243,7 @@ static int copy_row(result_row *to, const result_row *from)
 /* Run one setting: the policies whose signature was seen before are copied
  * from the earlier row, the others go through the simulator together. */
 static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data_env *data,
-                       progress *pg, char *err, size_t err_len)
+                       progress *pg, run_session *ss, char *err, size_t err_len)
 {
     size_t P = c->n_policies, first = rs->n_rows;
     const char *names[MAX_POLICIES];
@@ -277,27 +278,62 @@ static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data
         }
     }
     free(sig);
+    /* a setting saved in the resumed checkpoint comes back with its CLUB
+     * constants: no tuning again */
+    colb_sim *sim = NULL;
+    int saved = 0;
+    c->sim.policies = names;
+    c->sim.n_policies = n_sim;
+    if (ss) {
+        c->sim.stop = interrupt_requested;
+        if (n_sim && session_sim(ss, ri, si, c, 0, rs->tuned[ri][si], &sim, &saved, err, err_len))
+            return -1;
+    }
     if (c->club_tune) {
         for (size_t i = 0; i < P; i++)
             if (!strcmp(c->policies[i], "club")) {
                 if (cached_from[i] >= 0) {
                     const result_row *src = &rs->rows[cached_from[i]];
                     memmove(rs->tuned[ri][si], rs->tuned[src->reading][src->sweep], sizeof rs->tuned[ri][si]);
-                } else if (data_tune_club(data, c, rs->tuned[ri][si], err, err_len)) {
-                    return -1;
+                } else if (!saved) {
+                    int t = data_tune_club(data, c, rs->tuned[ri][si], err, err_len);
+                    if (t > 0 && ss) { /* interrupted: this setting starts over on resume */
+                        ss->paused = 1;
+                        ss->paused_horizon = c->sim.horizon;
+                        return 1;
+                    }
+                    if (t)
+                        return -1;
                 }
             }
     }
-    colb_sim_result *res = NULL;
+    const colb_sim_result *res = NULL;
     if (n_sim) {
-        c->sim.policies = names;
-        c->sim.n_policies = n_sim;
         char msg[512];
-        colb_status st = colb_sim_run(&c->sim, &res, msg, sizeof msg);
-        if (st != COLB_OK) {
+        if (!sim && (ss ? session_sim(ss, ri, si, c, 1, rs->tuned[ri][si], &sim, &saved, err, err_len)
+                        : colb_sim_create(&c->sim, &sim, err, err_len) != COLB_OK))
+            return -1;
+        colb_status st = colb_sim_advance(sim, ss ? ss->stop_after : 0, msg, sizeof msg);
+        if (st != COLB_OK && st != COLB_EINTR) {
+            colb_sim_free(sim);
             snprintf(err, err_len, "%s", msg);
             return -1;
         }
+        int done = colb_sim_finished(sim);
+        if (ss && !done) {
+            ss->paused = 1;
+            ss->paused_round = colb_sim_round(sim);
+            ss->paused_horizon = c->sim.horizon;
+            for (size_t i = 0; i < n_sim; i++)
+                for (size_t r = 0; r < c->sim.repeats; r++)
+                    if (colb_sim_job_round(sim, i, r) > ss->paused_max)
+                        ss->paused_max = colb_sim_job_round(sim, i, r);
+        }
+        if (ss && session_keep(ss, sim, ri, si, c, rs->tuned[ri][si], err, err_len))
+            return -1;
+        if (!done)
+            return ss ? 1 : -1;
+        res = colb_sim_results(sim);
     }
     int rc = 0;
     for (size_t i = 0; i < P && !rc; i++) {
@@ -313,7 +349,8 @@ static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data
             rc = summarize(row, res, sim_of[i], rnd_sim);
         }
     }
-    colb_sim_result_free(res);
+    if (!ss)
+        colb_sim_free(sim); /* else the session keeps it for checkpoints */
     if (pg) {
         pg->done_before += n_sim * c->sim.repeats;
         progress_step(pg, pg->label);
@@ -323,7 +360,8 @@ static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data
     return rc;
 }
 
-int run_experiment(const experiment *e, result_set *rs, progress *pg, char *err, size_t err_len)
+int run_experiment(const experiment *e, result_set *rs, progress *pg, run_session *ss, char *err,
+                   size_t err_len)
 {
     memset(rs, 0, sizeof *rs);
     rs->e = e;
@@ -360,7 +398,11 @@ int run_experiment(const experiment *e, result_set *rs, progress *pg, char *err,
                 c->sim.progress = progress_update;
                 c->sim.progress_ctx = pg;
             }
-            rc = run_setting(rs, ri, si, c, &data, pg, err, err_len);
+            rc = run_setting(rs, ri, si, c, &data, pg, ss, err, err_len);
+            if (rc == 1) { /* the stopped jobs' environments read the data set */
+                ss->dataset = data.ds;
+                data.ds = NULL;
+            }
             data_env_close(&data);
         }
     }

@@ -3,6 +3,7 @@
 #ifndef COLB_CLI_RUN_H
 #define COLB_CLI_RUN_H
 
+#include "checkpoint.h"
 #include "experiment.h"
 #include "output.h"
 
@@ -40,8 +41,13 @@ int run_check_memory(const experiment *e, char *err, size_t err_len);
 /* Total number of (policy, repeat) jobs of an experiment, for progress. */
 size_t experiment_jobs(const experiment *e);
 
-/* Run every reading and sweep value. err gets one line on failure. */
-int run_experiment(const experiment *e, result_set *rs, progress *pg, char *err, size_t err_len);
+/* Run every reading and sweep value. err gets one line on failure (-1).
+ * With a session (checkpoint.h; may be NULL) the run can resume from a
+ * checkpoint, stops at ss->stop_after or on a signal between rounds, and
+ * returns 1 when it stopped before the end (ss->paused): the settings
+ * reached are then in ss, ready for session_write. */
+int run_experiment(const experiment *e, result_set *rs, progress *pg, run_session *ss, char *err,
+                   size_t err_len);
 
 /* summary.csv, curves.csv and settings.txt in dir (created), atomically. */
 int write_results(const result_set *rs, const char *dir, char *err, size_t err_len);

@@ -19,6 +19,7 @@
 #include "colb/tune.h"
 #include "colb/cluster.h"
 #include "colb/dataset.h"
+#include "colb/snapshot.h"
 
 #define COLB_VERSION_STRING "0.1.0"
 

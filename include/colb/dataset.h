@@ -84,6 +84,12 @@ uint64_t colb_dataset_user_id(const colb_dataset *ds, size_t u);
 colb_status colb_dataset_item_index(const colb_dataset *ds, uint64_t id, size_t *index);
 colb_status colb_dataset_user_index(const colb_dataset *ds, uint64_t id, size_t *index);
 
+/* A 64-bit fingerprint of the whole data set (dimensions, ids, features,
+ * positives; XXH3-64 of their little-endian bytes): equal for data sets
+ * with the same content, whatever their source. Snapshots of logged-data
+ * environments store it to recognise their data set. O(size of ds). */
+uint64_t colb_dataset_fingerprint(const colb_dataset *ds);
+
 /* A new dataset with the same items and the M users with the most positives
  * (ties: lower original id first), in that order: user 0 of *out has the
  * most positives. COLB_ERANGE unless 1 <= M <= n_users. Caller frees *out. */

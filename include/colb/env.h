@@ -82,6 +82,9 @@ int colb_env_shared_contexts(const colb_env *e);
 /* Draw the next round: contexts and every user's noise. */
 colb_status colb_env_next_round(colb_env *e);
 
+/* Rounds drawn so far (a loaded environment continues the count). */
+uint64_t colb_env_rounds(const colb_env *e);
+
 /* The contexts user u sees in the current round (K x d, owned by e, valid
  * until the next colb_env_next_round). For shared-context environments the
  * same array for every u. */

@@ -56,7 +56,8 @@ typedef enum colb_pmlb_learner {
 typedef struct colb_policy_params {
     size_t users;             /* N >= 1 */
     size_t dim;               /* d >= 1 */
-    size_t horizon;           /* T >= 1, rounds (CMLB, SCLB and PMLB plan by it) */
+    size_t horizon;           /* T, rounds (CMLB and PMLB plan by it); 0: unknown
+                                 (CMLB and PMLB then run in anytime mode) */
     colb_learner_params learner; /* lambda, width, alpha, noise R, S, delta of every
                                     OFUL/LinUCB learner inside the policy */
     uint64_t seed;            /* randomness of the policy itself (random arms,
@@ -95,12 +96,16 @@ typedef struct colb_policy_params {
     /* Memory budget (colb/limits.h): create fails with COLB_ENOMEM when the
      * policy would need more bytes; 0 means colb_memory_budget_default(). */
     size_t max_memory;
+    /* Anytime mode (CMLB, PMLB): plan without the horizon by a doubling
+     * schedule of the phases that depend on it (docs/algorithms.md). 0
+     * (default): plan by `horizon`. A horizon of 0 (unknown) implies it. */
+    int anytime;
 } colb_policy_params;
 
 typedef struct colb_policy colb_policy;
 
-/* Fill `p` with the defaults above (users, dim, horizon are 0 and must be
- * set; learner from colb_learner_params_default). */
+/* Fill `p` with the defaults above (users and dim are 0 and must be set;
+ * horizon 0 means unknown; learner from colb_learner_params_default). */
 void colb_policy_params_default(colb_policy_params *p);
 
 /* Check `p` for policy `name`; on failure writes a one-line reason naming the
@@ -184,6 +189,27 @@ const char *colb_policy_info(const colb_policy *p);
 
 /* The message of the last failed call on p, or "". Owned by p. */
 const char *colb_policy_last_error(const colb_policy *p);
+
+/* ---- users added online ------------------------------------------------- */
+
+/* Add n users, numbered N..N+n-1 (N the current number), between rounds.
+ * They start as a new user would at creation: no data of their own (their
+ * learners are fresh), in the policy's current phase. labels: the new
+ * users' true clusters (n values below params.n_clusters), required by the
+ * oracle; any other policy may get NULL (if it was given true clusters at
+ * creation, it then forgets them: it does not use them). What each
+ * policy does with a newcomer (e.g. CMLB after clustering: a cluster of its
+ * own until the next clustering) is in docs/algorithms.md.
+ * Supported: linucb-ind, oracle, random, pooled, cmlb, sclb, pmlb. Errors:
+ * COLB_EINVAL (NULL, labels missing), COLB_ERANGE (a label out of range, or
+ * too many users), COLB_ESTATE (a round is open), COLB_EUNSUP (a policy that
+ * cannot take users online: club, whose user graph only ever loses edges),
+ * COLB_ENOMEM; on error the policy is unchanged. Cost: the memory of n new
+ * users plus a reallocation of the per-user arrays (O(N d^2) copied). */
+colb_status colb_policy_add_users(colb_policy *p, size_t n, const size_t *labels);
+
+/* The number of users N (grows with colb_policy_add_users). */
+size_t colb_policy_users(const colb_policy *p);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "core/memory.h"
 #include "core/util.h"
 #include "data/textio.h"
@@ -707,4 +709,56 @@ colb_status colb_dataset_write(const colb_dataset *ds, const char *features_path
             fprintf(t.f, "%" PRIu64 "\t%" PRIu64 "\n", ds->user_ids[u],
                     ds->item_ids[ds->pos_items[j]]);
     return colb__tmpfile_commit(&t, msg, msg_len);
+}
+
+/* ---- fingerprint ---------------------------------------------------------- */
+
+static void hash_u64s(XXH3_state_t *h, const uint64_t *v, size_t n)
+{
+    unsigned char b[8 * 64];
+    for (size_t i = 0; i < n;) {
+        size_t k = 0;
+        for (; k < 64 && i < n; k++, i++)
+            for (int j = 0; j < 8; j++)
+                b[8 * k + (size_t)j] = (unsigned char)(v[i] >> (8 * j));
+        XXH3_64bits_update(h, b, 8 * k);
+    }
+}
+
+static void hash_sizes(XXH3_state_t *h, const size_t *v, size_t n)
+{
+    uint64_t buf[64];
+    for (size_t i = 0; i < n; i += 64) {
+        size_t k = n - i < 64 ? n - i : 64;
+        for (size_t j = 0; j < k; j++)
+            buf[j] = v[i + j];
+        hash_u64s(h, buf, k);
+    }
+}
+
+uint64_t colb_dataset_fingerprint(const colb_dataset *ds)
+{
+    if (!ds)
+        return 0;
+    XXH3_state_t *h = XXH3_createState();
+    if (!h || XXH3_64bits_reset(h) != XXH_OK) {
+        XXH3_freeState(h);
+        return 0;
+    }
+    uint64_t dims[4] = { ds->n_items, ds->dim, ds->n_users, ds->n_pos };
+    hash_u64s(h, dims, 4);
+    hash_u64s(h, ds->item_ids, ds->n_items);
+    hash_u64s(h, ds->user_ids, ds->n_users);
+    size_t nf = ds->n_items * ds->dim;
+    for (size_t i = 0; i < nf; i += 64) { /* doubles by their bit patterns */
+        uint64_t buf[64];
+        size_t k = nf - i < 64 ? nf - i : 64;
+        memcpy(buf, ds->features + i, k * sizeof(double));
+        hash_u64s(h, buf, k);
+    }
+    hash_sizes(h, ds->pos_ptr, ds->n_users + 1);
+    hash_sizes(h, ds->pos_items, ds->n_pos);
+    uint64_t v = XXH3_64bits_digest(h);
+    XXH3_freeState(h);
+    return v;
 }

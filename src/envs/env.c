@@ -100,7 +100,7 @@ colb_status colb_cluster_sizes(size_t N, size_t L, double z, size_t *sizes)
 }
 
 colb_env *colb__env_alloc(const colb__env_vt *vt, const colb_env_params *p, size_t N, size_t d,
-                          size_t K, int shared)
+                          size_t K, int shared, uint64_t seed)
 {
     colb_env *e = calloc(1, sizeof *e);
     if (!e)
@@ -111,6 +111,7 @@ colb_env *colb__env_alloc(const colb__env_vt *vt, const colb_env_params *p, size
     e->d = d;
     e->K = K;
     e->shared = shared;
+    e->seed = seed;
     return e;
 }
 
@@ -138,8 +139,12 @@ colb_status colb_env_next_round(colb_env *e)
      * for parameters within colb/limits.h) */
     if (st == COLB_OK && e->shared && !colb__finite(e->vt->contexts(e, 0), e->K * e->d))
         return COLB_ENUMERIC;
+    if (st == COLB_OK)
+        e->rounds++;
     return st;
 }
+
+uint64_t colb_env_rounds(const colb_env *e) { return e ? e->rounds : 0; }
 
 const double *colb_env_contexts(colb_env *e, size_t u)
 {

@@ -72,11 +72,9 @@ colb_status colb_policy_params_check(const char *name, const colb_policy_params 
         if (isfinite(scales[i]) && fabs(scales[i]) > COLB_SCALE_MAX)
             return colb__say(msg, msg_len, COLB_ERANGE, "%s: %s = %g exceeds %g", name, scale_names[i],
                              scales[i], COLB_SCALE_MAX);
-    if (p->horizon == 0)
-        return colb__say(msg, msg_len, COLB_EINVAL, "%s: horizon must be >= 1", name);
     if ((p->pooled_updates != 0 && p->pooled_updates != 1) ||
-        (p->cmlb_warm_start != 0 && p->cmlb_warm_start != 1))
-        return colb__say(msg, msg_len, COLB_ERANGE, "%s: pooled_updates and cmlb_warm_start must be 0 or 1", name);
+        (p->cmlb_warm_start != 0 && p->cmlb_warm_start != 1) || (p->anytime != 0 && p->anytime != 1))
+        return colb__say(msg, msg_len, COLB_ERANGE, "%s: pooled_updates, cmlb_warm_start and anytime must be 0 or 1", name);
     colb_status st = colb_learner_params_check(&p->learner);
     if (st != COLB_OK) {
         if (msg && msg_len)
@@ -113,6 +111,42 @@ static colb_status round_memory(colb_policy *p, size_t K)
     return colb__budget_check(need, p->pp.max_memory, what, p->err, COLB__ERRLEN);
 }
 
+colb_status colb__policy_alloc_rounds(colb_policy *p)
+{
+    p->chosen = colb__malloc(p->N, sizeof(size_t));
+    p->observed = colb__calloc(p->N, 1);
+    p->X_guard = colb__malloc(p->d, sizeof(double));
+    if (!p->chosen || !p->observed || !p->X_guard)
+        return COLB_ENOMEM;
+    for (size_t u = 0; u < p->N; u++)
+        p->chosen[u] = COLB__NO_ARM;
+    return COLB_OK;
+}
+
+colb_policy *colb__policy_alloc(const colb__policy_vt *vt, const colb_policy_params *pp)
+{
+    colb_policy *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->vt = vt;
+    p->pp = *pp;
+    p->N = pp->users;
+    p->d = pp->dim;
+    if (pp->true_cluster) {
+        p->labels = colb__malloc(p->N, sizeof(size_t));
+        if (p->labels)
+            memcpy(p->labels, pp->true_cluster, p->N * sizeof(size_t));
+    }
+    p->pp.true_cluster = p->labels;
+    if ((pp->true_cluster && !p->labels) || colb__policy_alloc_rounds(p) != COLB_OK) {
+        colb_policy_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+const colb__policy_vt *colb__policy_find(const char *name) { return find_policy(name); }
+
 colb_status colb_policy_create(const char *name, const colb_policy_params *pp, colb_policy **out,
                                char *msg, size_t msg_len)
 {
@@ -129,28 +163,9 @@ colb_status colb_policy_create(const char *name, const colb_policy_params *pp, c
     st = colb__budget_check(need, pp->max_memory, what, msg, msg_len);
     if (st != COLB_OK)
         return st;
-    colb_policy *p = calloc(1, sizeof *p);
+    colb_policy *p = colb__policy_alloc(find_policy(name), pp);
     if (!p)
         return colb__say(msg, msg_len, COLB_ENOMEM, "%s: out of memory", name);
-    p->vt = find_policy(name);
-    p->pp = *pp;
-    p->N = pp->users;
-    p->d = pp->dim;
-    p->chosen = colb__malloc(p->N, sizeof(size_t));
-    p->X_guard = colb__malloc(p->d, sizeof(double));
-    p->observed = colb__calloc(p->N, 1);
-    if (pp->true_cluster) {
-        p->labels = colb__malloc(p->N, sizeof(size_t));
-        if (p->labels)
-            memcpy(p->labels, pp->true_cluster, p->N * sizeof(size_t));
-    }
-    p->pp.true_cluster = p->labels;
-    if (!p->chosen || !p->observed || !p->X_guard || (pp->true_cluster && !p->labels)) {
-        colb_policy_free(p);
-        return colb__say(msg, msg_len, COLB_ENOMEM, "%s: out of memory", name);
-    }
-    for (size_t u = 0; u < p->N; u++)
-        p->chosen[u] = COLB__NO_ARM;
     st = p->vt->create(p);
     if (st != COLB_OK) {
         if (msg && msg_len)
