@@ -116,3 +116,22 @@ int colb__alb_update(colb__alb *a, colb__ridge *r, size_t i, const double *x, do
     a->epoch_end[i] = colb__alb_epoch_end(a->tau, a->epoch[i]);
     return 1;
 }
+
+colb_status colb__alb_grow(colb__alb *a, size_t n)
+{
+    if (n <= a->n)
+        return COLB_OK;
+    if (colb__realloc_n(&a->steps, n, sizeof(uint64_t)) ||
+        colb__realloc_n(&a->epoch_end, n, sizeof(uint64_t)) ||
+        colb__realloc_n(&a->epoch, n, sizeof(unsigned)) ||
+        colb__realloc_n(&a->last_bound, n, sizeof(double)))
+        return COLB_ENOMEM; /* arrays already grown are only larger */
+    for (size_t i = a->n; i < n; i++) {
+        a->steps[i] = 0;
+        a->epoch[i] = 0;
+        a->epoch_end[i] = colb__alb_epoch_end(a->tau, 0);
+        a->last_bound[i] = NAN;
+    }
+    a->n = n;
+    return COLB_OK;
+}

@@ -64,6 +64,11 @@ double colb__alb_min_eig(colb__alb *a, const colb__ridge *r, size_t i);
  * positive number. O(d^3). */
 double colb__alb_bound(colb__alb *a, const colb__ridge *r, size_t i);
 
+/* Grow the schedule to n >= a->n models (users added online); the new ones
+ * start in epoch 0 at step 0. Their ridge models' S is the caller's to set.
+ * COLB_ENOMEM leaves a unchanged. */
+colb_status colb__alb_grow(colb__alb *a, size_t n);
+
 /* Update model i with (x, y) (weight 1; inputs assumed validated) and advance
  * its schedule: at the end of an epoch, S_i = min(S_i, b_i) (b_i is recorded
  * in last_bound; a NaN b_i leaves S_i as it is), the model is reset if

@@ -99,3 +99,41 @@ void colb__clusters_end(colb__clusters *c, const double *X)
     }
     colb__clusters_begin(c);
 }
+
+/* The noise scale of group g's learner (see cluster_bank.h). */
+static double group_noise(const colb__clusters *c, size_t g)
+{
+    double R = c->r.p.noise;
+    return c->pooled || c->size[g] == 0 ? R : R / sqrt((double)c->size[g]);
+}
+
+colb_status colb__clusters_add_users(colb__clusters *c, size_t n, const size_t *labels)
+{
+    if (colb__realloc_n(&c->label, c->N + n, sizeof(size_t)))
+        return COLB_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        c->label[c->N + i] = labels[i];
+        c->size[labels[i]]++;
+    }
+    for (size_t i = 0; i < n; i++)
+        c->r.noise[labels[i]] = group_noise(c, labels[i]);
+    c->N += n;
+    return COLB_OK;
+}
+
+colb_status colb__clusters_add_groups(colb__clusters *c, size_t n)
+{
+    size_t G = c->G + n;
+    if (colb__realloc_n(&c->size, G, sizeof(size_t)) || colb__realloc_n(&c->arm, G, sizeof(size_t)) ||
+        colb__realloc_n(&c->sum, G, sizeof(double)) || colb__realloc_n(&c->nobs, G, sizeof(size_t)) ||
+        colb__ridge_grow(&c->r, G) != COLB_OK)
+        return COLB_ENOMEM; /* arrays already grown are only larger */
+    for (size_t g = c->G; g < G; g++) {
+        c->size[g] = 0;
+        c->arm[g] = NO_ARM;
+        c->sum[g] = 0.0;
+        c->nobs[g] = 0;
+    }
+    c->G = G;
+    return COLB_OK;
+}

@@ -30,6 +30,12 @@
 
 colb_status colb__ridge_init(colb__ridge *r, size_t n, size_t d, const colb_learner_params *p)
 {
+    return colb__ridge_init_from(r, n, d, p, 0);
+}
+
+colb_status colb__ridge_init_from(colb__ridge *r, size_t n, size_t d, const colb_learner_params *p,
+                                  size_t first)
+{
     memset(r, 0, sizeof *r);
     r->n = n;
     r->d = d;
@@ -53,12 +59,18 @@ colb_status colb__ridge_init(colb__ridge *r, size_t n, size_t d, const colb_lear
         colb__ridge_free(r);
         return COLB_ENOMEM;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = first; i < n; i++) {
         r->noise[i] = p->noise;
         r->S[i] = p->norm_bound;
         colb__ridge_reset(r, i);
     }
     return COLB_OK;
+}
+
+double colb__ridge_bytes(size_t n, size_t d)
+{
+    double dd = (double)d;
+    return (double)n * (2 * dd * dd + 3 * dd + 5) * 8 + (dd * dd + dd) * 8;
 }
 
 void colb__ridge_free(colb__ridge *r)
@@ -151,9 +163,15 @@ void colb__ridge_update(colb__ridge *r, size_t i, const double *x, double y, dou
     for (size_t j = 0; j < d; j++) {
         double *Aj = A + j * d, *Vj = V + j * d;
         double uj = u[j], wxj = w * x[j];
-        for (size_t k = 0; k < d; k++) {
+        for (size_t k = 0; k < d; k++)
             Aj[k] -= (uj * u[k]) * c;
-            Vj[k] += wxj * x[k];
+        /* V's lower triangle, mirrored: (w x_j) x_k and (w x_k) x_j may
+         * differ in the last bit when w != 1, and V must stay exactly
+         * symmetric (snapshots store one triangle; see colb__ridge_export) */
+        for (size_t k = 0; k <= j; k++) {
+            double v = Vj[k] + wxj * x[k];
+            Vj[k] = v;
+            V[k * d + j] = v;
         }
         b[j] += ry * x[j];
         th[j] += gain * uj;
@@ -313,4 +331,97 @@ void colb__scratch_free(colb__scratch *s)
     free(s->work);
     s->scores = s->work = NULL;
     s->K_cap = 0;
+}
+
+/* ---- logical form, growth, rebase -------------------------------------- */
+
+size_t colb__ridge_model_len(size_t d)
+{
+    return d * (d + 1) + 3 * d + 3;
+}
+
+void colb__ridge_export(const colb__ridge *r, size_t i, double *real, uint64_t *ints)
+{
+    ints[0] = r->count[i];
+    ints[1] = r->since_refresh[i];
+    if (!real)
+        return;
+    size_t d = r->d;
+    const double *V = r->V + i * d * d, *A = r->A + i * d * d;
+    for (size_t j = 0; j < d; j++)
+        for (size_t k = 0; k <= j; k++)
+            *real++ = V[j * d + k];
+    for (size_t j = 0; j < d; j++)
+        for (size_t k = 0; k <= j; k++)
+            *real++ = A[j * d + k];
+    memcpy(real, r->b + i * d, d * sizeof(double));
+    memcpy(real + d, r->theta + i * d, d * sizeof(double));
+    memcpy(real + 2 * d, r->theta0 + i * d, d * sizeof(double));
+    real += 3 * d;
+    real[0] = r->logdet[i];
+    real[1] = r->noise[i];
+    real[2] = r->S[i];
+}
+
+void colb__ridge_import(colb__ridge *r, size_t i, const double *real, const uint64_t *ints)
+{
+    size_t d = r->d;
+    double *V = r->V + i * d * d, *A = r->A + i * d * d;
+    for (size_t j = 0; j < d; j++)
+        for (size_t k = 0; k <= j; k++)
+            V[j * d + k] = V[k * d + j] = *real++;
+    for (size_t j = 0; j < d; j++)
+        for (size_t k = 0; k <= j; k++)
+            A[j * d + k] = A[k * d + j] = *real++;
+    memcpy(r->b + i * d, real, d * sizeof(double));
+    memcpy(r->theta + i * d, real + d, d * sizeof(double));
+    memcpy(r->theta0 + i * d, real + 2 * d, d * sizeof(double));
+    real += 3 * d;
+    r->logdet[i] = real[0];
+    r->noise[i] = real[1];
+    r->S[i] = real[2];
+    r->count[i] = ints[0];
+    r->since_refresh[i] = ints[1];
+}
+
+colb_status colb__ridge_grow(colb__ridge *r, size_t n)
+{
+    size_t d = r->d, dd = d * d, old = r->n;
+    if (n <= old)
+        return COLB_OK;
+    if (colb__realloc_n(&r->V, n, dd * sizeof(double)) || colb__realloc_n(&r->A, n, dd * sizeof(double)) ||
+        colb__realloc_n(&r->b, n, d * sizeof(double)) || colb__realloc_n(&r->theta, n, d * sizeof(double)) ||
+        colb__realloc_n(&r->theta0, n, d * sizeof(double)) || colb__realloc_n(&r->logdet, n, sizeof(double)) ||
+        colb__realloc_n(&r->noise, n, sizeof(double)) || colb__realloc_n(&r->S, n, sizeof(double)) ||
+        colb__realloc_n(&r->count, n, sizeof(uint64_t)) ||
+        colb__realloc_n(&r->since_refresh, n, sizeof(uint64_t)))
+        return COLB_ENOMEM; /* arrays already grown are only larger: the bank is intact */
+    r->n = n;
+    memset(r->theta0 + old * d, 0, (n - old) * d * sizeof(double));
+    for (size_t i = old; i < n; i++) {
+        r->noise[i] = r->p.noise;
+        r->S[i] = r->p.norm_bound;
+        colb__ridge_reset(r, i);
+    }
+    return COLB_OK;
+}
+
+void colb__ridge_rebase(colb__ridge *r, size_t i, const double *shift, int move_prior)
+{
+    size_t d = r->d;
+    const double *V = r->V + i * d * d;
+    double *b = r->b + i * d, *t0 = r->theta0 + i * d;
+    /* b = sum w (y - <x, theta0>) x: lowering every target by <x, shift>
+     * subtracts (sum w x x^T) shift = (V - lambda I) shift */
+    for (size_t j = 0; j < d; j++) {
+        const double *Vj = V + j * d;
+        double s = -r->p.lambda * shift[j];
+        for (size_t k = 0; k < d; k++)
+            s += Vj[k] * shift[k];
+        b[j] -= s;
+    }
+    if (move_prior)
+        for (size_t j = 0; j < d; j++)
+            t0[j] += shift[j];
+    ridge_solve(r, i);
 }

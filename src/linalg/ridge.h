@@ -41,7 +41,15 @@ typedef struct colb__ridge {
 /* Allocate n models of dimension d, all reset. COLB_ENOMEM on failure (the
  * bank is then left zeroed and safe to ridge_free). */
 colb_status colb__ridge_init(colb__ridge *r, size_t n, size_t d, const colb_learner_params *p);
+
+/* The same, but models [0, first) are left unset, for colb__ridge_import to
+ * fill (a snapshot being loaded: one pass over the memory instead of two). */
+colb_status colb__ridge_init_from(colb__ridge *r, size_t n, size_t d, const colb_learner_params *p,
+                                  size_t first);
 void colb__ridge_free(colb__ridge *r);
+
+/* The bytes colb__ridge_init(n, d) allocates (memory budgets). */
+double colb__ridge_bytes(size_t n, size_t d);
 
 /* Reset model i to no data; keeps theta0, noise and S. */
 void colb__ridge_reset(colb__ridge *r, size_t i);
@@ -93,5 +101,32 @@ void colb__scratch_free(colb__scratch *s);
 
 /* Copy model src of `from` over model dst of `to` (same d). */
 void colb__ridge_copy_model(colb__ridge *to, size_t dst, const colb__ridge *from, size_t src);
+
+/* ---- the logical form of a model (what snapshots store) ----------------
+ * Layout-independent, so that a change of this bank's in-memory layout
+ * touches only these two functions (the snapshot format, docs/format.md
+ * "ridge bank", stays): `real` holds colb__ridge_model_len(d) doubles
+ *     V's lower triangle row by row (V_00, V_10, V_11, V_20, ...: d(d+1)/2),
+ *     A = V^{-1}'s lower triangle the same way (d(d+1)/2),
+ *     b, theta, theta0 (d each), logdet, noise, S,
+ * and `ints` the two counters: count, since_refresh. V and A are exactly
+ * symmetric (colb__ridge_update keeps them so), so one triangle is the whole
+ * matrix bit for bit. Export with real == NULL gives the counters only.
+ * Import does no checking: validate before. */
+size_t colb__ridge_model_len(size_t d);
+void colb__ridge_export(const colb__ridge *r, size_t i, double *real, uint64_t *ints);
+void colb__ridge_import(colb__ridge *r, size_t i, const double *real, const uint64_t *ints);
+
+/* Grow the bank to n >= r->n models; the new ones are reset (no data, prior
+ * zero, noise and S from the bank's parameters). COLB_ENOMEM leaves the
+ * bank as it was. O((n - r->n) d^2) plus the reallocation. */
+colb_status colb__ridge_grow(colb__ridge *r, size_t n);
+
+/* Re-express model i's data against targets lowered by <x, shift> (every
+ * past sample's y becomes y - <x, shift>): b -= (V - lambda I) shift, and,
+ * with move_prior, theta0 += shift, so that theta0 + (psi learned) keeps
+ * estimating the same vector. theta is recomputed; O(d^2). Exact algebra
+ * when every sample had the model's lambda (no absorb from another bank). */
+void colb__ridge_rebase(colb__ridge *r, size_t i, const double *shift, int move_prior);
 
 #endif

@@ -27,7 +27,13 @@
  * detection is a breadth-first search that stops as soon as the deleted
  * neighbours are reached again (club_graph.c). Per step the cost is then
  * O(K d^2) to score the arms plus O(deg(i) d) for the edge tests, which are
- * inherent in the algorithm. */
+ * inherent in the algorithm.
+ *
+ * Users added online are not supported (colb_policy_add_users gives
+ * COLB_EUNSUP): the graph only ever loses edges, and a newcomer has no edges
+ * to lose and no principled ones to start with - joined to every user it
+ * would merge all the components found so far into one (components are
+ * connected components), joined to none it would stay alone forever. */
 #include "policies/club.h"
 
 #include <string.h>
@@ -35,6 +41,7 @@
 #include "policies/club_graph.h"
 #include "colb/rng.h"
 #include "linalg/ridge.h"
+#include "policies/bank_persist.h"
 #include "policies/policy_impl.h"
 
 /* Most users a CLUB policy accepts: the graph takes N^2 / 8 bytes (512 MiB
@@ -365,6 +372,93 @@ static colb_status club_clusters(const colb_policy *p, size_t *labels, size_t *n
     return COLB_OK;
 }
 
+/* Memory budget: models of users and components, the user graph as a
+ * bit matrix (N^2 / 8 bytes), per-user vectors. */
+static double club_memory(const colb_policy_params *pp)
+{
+    double N = (double)pp->users, d = (double)pp->dim;
+    return 2 * colb__ridge_bytes(pp->users, pp->dim) + N * (N / 8 + 8) + N * (8 * d + 64);
+}
+
+static colb_status club_save(const colb_policy *p, colb__snap_out *w)
+{
+    const club *c = p->impl;
+    const colb__club_graph *g = &c->g;
+    colb__snap_u64(w, "t", c->t);
+    colb__snap_u64(w, "naive", (uint64_t)c->naive);
+    colb__ridge_save(w, "users", &c->users, p->N);
+    colb__ridge_save(w, "components", &c->comps, g->n_comp);
+    colb__snap_group_begin(w, "graph");
+    colb__snap_u64s(w, "adjacency", g->adj, g->n * g->W);
+    colb__snap_sizes(w, "comp", g->comp, g->n);
+    colb__snap_sizes(w, "start", g->start, g->n_comp);
+    colb__snap_sizes(w, "size", g->size, g->n_comp);
+    colb__snap_sizes(w, "perm", g->perm, g->n);
+    colb__snap_group_end(w);
+    return colb__snap_status(w);
+}
+
+static colb_status club_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *gr)
+{
+    size_t N = p->N, d = p->d, naive = 0, nc = 0;
+    club *c = calloc(1, sizeof *c);
+    if (!c)
+        return COLB_ENOMEM;
+    p->impl = c;
+    c->alpha = p->pp.club_alpha;
+    c->alpha2 = p->pp.club_alpha2;
+    colb__snap_group gg;
+    colb__snap_field adj;
+    size_t W = (N + 63) / 64;
+    colb_status st = colb__snap_get_u64(in, gr, "t", &c->t);
+    if (st == COLB_OK)
+        st = colb__snap_get_size(in, gr, "naive", 0, 1, &naive);
+    if (st == COLB_OK)
+        st = colb__snap_get_group(in, gr, "graph", &gg);
+    if (st == COLB_OK) /* N is believed: the N^2/8-byte matrix is in the file */
+        st = colb__snap_field_of(in, &gg, "adjacency", COLB__SNAP_U64, (uint64_t)N * W, &adj);
+    if (st == COLB_OK)
+        st = colb__snap_reserve(in, 8 * ((uint64_t)N * (W + 7 + 2 * d) + 2 * W), "club's graph");
+    if (st == COLB_OK && (!(c->cb = colb__malloc(N, sizeof(double))) ||
+                          !(c->del = colb__malloc(N, sizeof(size_t))) ||
+                          !(c->wT = colb__malloc(N, d * sizeof(double))) ||
+                          colb__club_graph_init(&c->g, N) != COLB_OK))
+        st = colb__snap_error(in, COLB_ENOMEM, "out of memory for club's %zu users", N);
+    if (st == COLB_OK)
+        st = colb__ridge_load(in, gr, "users", &c->users, N, d, &p->pp.learner, NULL);
+    if (st == COLB_OK)
+        st = colb__ridge_load(in, gr, "components", &c->comps, N, d, &p->pp.learner, &nc);
+    colb__club_graph *g = &c->g;
+    if (st == COLB_OK) {
+        g->n_comp = nc;
+        st = colb__snap_get_u64s(in, &gg, "adjacency", g->adj, N * W);
+    }
+    if (st == COLB_OK)
+        st = colb__snap_get_sizes(in, &gg, "comp", g->comp, N, N);
+    if (st == COLB_OK)
+        st = colb__snap_get_sizes(in, &gg, "start", g->start, nc, N);
+    if (st == COLB_OK)
+        st = colb__snap_get_sizes(in, &gg, "size", g->size, nc, N + 1);
+    if (st == COLB_OK)
+        st = colb__snap_get_sizes(in, &gg, "perm", g->perm, N, N);
+    if (st == COLB_OK) {
+        int ok = colb__club_graph_check_loaded(g);
+        if (ok < 0)
+            st = colb__snap_error(in, COLB_ENOMEM, "out of memory checking club's graph");
+        else if (!ok)
+            st = colb__snap_error(in, COLB_EPARSE, "snapshot: club's graph is inconsistent");
+    }
+    if (st != COLB_OK)
+        return st;
+    c->naive = (int)naive;
+    for (size_t u = 0; u < N; u++) { /* what observe keeps, from the loaded users */
+        c->cb[u] = colb__club_cb(c->users.count[u], c->alpha2);
+        for (size_t j = 0; j < d; j++)
+            c->wT[j * N + u] = c->users.theta[u * d + j];
+    }
+    return COLB_OK;
+}
+
 const colb__policy_vt colb__policy_club = {
     .name = "club",
     .sequential = 1,
@@ -376,6 +470,9 @@ const colb__policy_vt colb__policy_club = {
     .observe = club_observe,
     .user_theta = club_theta,
     .clusters = club_clusters,
+    .memory = club_memory,
+    .save = club_save,
+    .load = club_load,
 };
 
 /* ---- internal hooks (club.h) ---- */

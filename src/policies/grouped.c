@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "learn/cluster_bank.h"
+#include "policies/bank_persist.h"
 #include "policies/policy_impl.h"
 
 static colb_status oracle_check(const colb_policy_params *pp, char *msg, size_t len)
@@ -104,6 +105,59 @@ static colb_status grouped_clusters(const colb_policy *p, size_t *labels, size_t
     return COLB_OK;
 }
 
+/* Memory budget: one model per group (L true clusters, or one). */
+static double oracle_memory(const colb_policy_params *pp)
+{
+    return colb__ridge_bytes(pp->n_clusters ? pp->n_clusters : pp->users, pp->dim) + (double)pp->users * 16;
+}
+
+static double pooled_memory(const colb_policy_params *pp)
+{
+    return colb__ridge_bytes(1, pp->dim) + (double)pp->users * 16;
+}
+
+static colb_status grouped_save(const colb_policy *p, colb__snap_out *w)
+{
+    colb__clusters_save(w, "groups", p->impl);
+    return colb__snap_status(w);
+}
+
+static colb_status grouped_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *g)
+{
+    colb__clusters *c = calloc(1, sizeof *c);
+    if (!c)
+        return COLB_ENOMEM;
+    p->impl = c;
+    return colb__clusters_load(in, g, "groups", c, p->N, p->d, &p->pp.learner);
+}
+
+static colb_status oracle_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *g)
+{
+    colb_status st = grouped_load(p, in, g);
+    const colb__clusters *c = p->impl;
+    if (st == COLB_OK && memcmp(p->labels, c->label, p->N * sizeof(size_t)))
+        st = colb__snap_error(in, COLB_EPARSE, "snapshot: the oracle's groups differ from its labels");
+    return st;
+}
+
+/* The oracle's newcomers join their true clusters. */
+static colb_status oracle_add_users(colb_policy *p, size_t n, const size_t *labels)
+{
+    return colb__clusters_add_users(p->impl, n, labels);
+}
+
+/* The pooled learner's newcomers join its one group. */
+static colb_status pooled_add_users(colb_policy *p, size_t n, const size_t *labels)
+{
+    (void)labels;
+    size_t *zero = colb__calloc(n, sizeof(size_t));
+    if (!zero)
+        return COLB_ENOMEM;
+    colb_status st = colb__clusters_add_users(p->impl, n, zero);
+    free(zero);
+    return st;
+}
+
 const colb__policy_vt colb__policy_oracle = {
     .name = "oracle",
     .check = oracle_check,
@@ -116,6 +170,10 @@ const colb__policy_vt colb__policy_oracle = {
     .end_round = grouped_end,
     .user_theta = grouped_theta,
     .clusters = grouped_clusters,
+    .memory = oracle_memory,
+    .save = grouped_save,
+    .load = oracle_load,
+    .add_users = oracle_add_users,
 };
 
 const colb__policy_vt colb__policy_pooled = {
@@ -129,4 +187,8 @@ const colb__policy_vt colb__policy_pooled = {
     .end_round = grouped_end,
     .user_theta = grouped_theta,
     .clusters = grouped_clusters,
+    .memory = pooled_memory,
+    .save = grouped_save,
+    .load = grouped_load,
+    .add_users = pooled_add_users,
 };

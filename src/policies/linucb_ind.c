@@ -1,6 +1,7 @@
 /* linucb_ind.c - LinUCB-Ind: one independent OFUL/LinUCB learner per user,
  * the paper's no-collaboration baseline (Section 6.1). */
 #include "learn/user_bank.h"
+#include "policies/bank_persist.h"
 #include "policies/policy_impl.h"
 
 #include <string.h>
@@ -54,6 +55,35 @@ static colb_status ind_theta(const colb_policy *p, size_t u, double *theta)
     return COLB_OK;
 }
 
+/* Memory budget: one ridge model per user. */
+static double ind_memory(const colb_policy_params *pp)
+{
+    return colb__ridge_bytes(pp->users, pp->dim);
+}
+
+static colb_status ind_save(const colb_policy *p, colb__snap_out *w)
+{
+    colb__users_save(w, "users", p->impl);
+    return colb__snap_status(w);
+}
+
+static colb_status ind_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *g)
+{
+    colb__users *b = calloc(1, sizeof *b);
+    if (!b)
+        return COLB_ENOMEM;
+    p->impl = b;
+    return colb__users_load(in, g, "users", b, p->N, p->d, &p->pp.learner);
+}
+
+/* A newcomer gets a fresh learner of its own. */
+static colb_status ind_add_users(colb_policy *p, size_t n, const size_t *labels)
+{
+    (void)labels;
+    colb__users *b = p->impl;
+    return colb__ridge_grow(&b->r, p->N + n);
+}
+
 const colb__policy_vt colb__policy_linucb_ind = {
     .name = "linucb-ind",
     .create = ind_create,
@@ -63,4 +93,8 @@ const colb__policy_vt colb__policy_linucb_ind = {
     .choose_all = ind_choose_all,
     .observe = ind_observe,
     .user_theta = ind_theta,
+    .memory = ind_memory,
+    .save = ind_save,
+    .load = ind_load,
+    .add_users = ind_add_users,
 };
