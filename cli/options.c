@@ -364,9 +364,7 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
         }
         const char *const *known = colb_policy_names();
         for (size_t i = 0; i < n; i++) {
-            int ok = 0;
-            for (size_t j = 0; known[j]; j++)
-                ok |= !strcmp(known[j], items[i]);
+            int ok = colb_policy_resolve(items[i]) != NULL;
             if (!ok) {
                 char list[256] = "";
                 for (size_t j = 0; known[j]; j++)

@@ -152,8 +152,12 @@ void colb__sim_job_params(const colb_sim *sim, size_t i, size_t r, const colb_en
     pp->dim = colb_env_dim(env);
     pp->horizon = s->horizon;
     pp->max_memory = s->max_memory;
-    /* the policy's stream is named by its name, not by its list position */
-    pp->seed = derive(s->seed ^ colb__fnv1a64(COLB__FNV64_INIT, s->policies[i], strlen(s->policies[i])),
+    /* the policy's stream is named by its name, not by its list position;
+     * an alias draws the stream of the policy it names */
+    const char *canon = colb_policy_resolve(s->policies[i]);
+    if (!canon)
+        canon = s->policies[i];
+    pp->seed = derive(s->seed ^ colb__fnv1a64(COLB__FNV64_INIT, canon, strlen(canon)),
                       0x20000000ULL + r);
     if (colb_env_true_clusters(env, labels, &L) == COLB_OK) {
         pp->true_cluster = labels;
