@@ -1,0 +1,71 @@
+/* env_params.c - colb_env_params by name (colb/params.h): the table of the
+ * environment keys, with the names and ranges of the options of `colb run`
+ * (cli/options.c). A new field of colb_env_params gets a row here (the
+ * size check below fails the build until it has one). */
+#include <stddef.h>
+
+#include "colb/params.h"
+#include "core/param_table.h"
+
+#if defined(__LP64__)
+_Static_assert(sizeof(colb_env_params) == 80,
+               "colb_env_params changed: add a row for the new field to KEYS in env_params.c, "
+               "then update this size");
+#endif
+
+#define F(f) offsetof(colb_env_params, f)
+static const colb__param KEYS[] = {
+    { "env", COLB_PARAM_CHOICE, 'i', F(kind), 0, 0, "clustered|personalized",
+      "E: kind of environment", NULL },
+    { "users", COLB_PARAM_INT, 'z', F(users), 1, 2147483648.0, NULL, "N: users", NULL },
+    { "clusters", COLB_PARAM_INT, 'z', F(clusters), 1, 2147483648.0, NULL,
+      "L: clusters (clustered)", NULL },
+    { "zipf", COLB_PARAM_REAL, 'd', F(zipf), 0, 50, NULL, "z: cluster l has share ~ l^-z", NULL },
+    { "dim", COLB_PARAM_INT, 'z', F(dim), 1, 4096, NULL, "d: context dimension", NULL },
+    { "arms", COLB_PARAM_INT, 'z', F(arms), 1, 1e6, NULL, "K: arms per round", NULL },
+    { "noise", COLB_PARAM_REAL, 'd', F(noise), 0, COLB_SCALE_MAX, NULL, "sigma: reward noise sd", NULL },
+    { "sigma-theta", COLB_PARAM_REAL, 'd', F(sigma_theta), 0, COLB_SCALE_MAX, NULL,
+      "s: personalized spread of theta_u around mu", NULL },
+    { "normalize", COLB_PARAM_BOOL, 'i', F(normalize), 0, 1, NULL,
+      "personalized: scale so ||theta|| <= 1", NULL },
+    { "max-memory", COLB_PARAM_BYTES, 'z', F(max_memory), 0, 0, NULL,
+      "BYTES: memory budget (0: 80% of the available memory)", NULL },
+};
+#undef F
+#define N_KEYS (sizeof KEYS / sizeof KEYS[0])
+
+size_t colb_env_params_size(void) { return sizeof(colb_env_params); }
+
+colb_status colb_env_params_set(colb_env_params *p, const char *key, const char *value, char *msg,
+                                size_t msg_len)
+{
+    const colb__param *e = colb__param_find(KEYS, N_KEYS, key);
+    if (!e)
+        return colb__param_unknown("environment parameter", key, msg, msg_len);
+    return colb__param_set(e, p, value, "environment parameter", msg, msg_len);
+}
+
+colb_status colb_env_params_get(const colb_env_params *p, const char *key, char *value, size_t len)
+{
+    if (!p || !value)
+        return COLB_EINVAL;
+    const colb__param *e = colb__param_find(KEYS, N_KEYS, key);
+    if (!e)
+        return COLB_ENOTFOUND;
+    colb__param_get(e, p, value, len);
+    return COLB_OK;
+}
+
+size_t colb_env_param_count(void) { return N_KEYS; }
+
+colb_status colb_env_param_info(size_t i, colb_param_info *info)
+{
+    if (!info)
+        return COLB_EINVAL;
+    if (i >= N_KEYS)
+        return COLB_ERANGE;
+    colb_env_params d;
+    colb_env_params_default(&d);
+    colb__param_info(&KEYS[i], &d, info);
+    return COLB_OK;
+}
