@@ -91,6 +91,11 @@ colb_status colb_policy_params_set_clusters(colb_policy_params *p, const size_t 
 size_t colb_policy_param_count(void);
 colb_status colb_policy_param_info(size_t i, colb_param_info *info);
 
+/* The parameters in force of policy p (owned by p; users follows
+ * colb_policy_add_users), to read by key with colb_policy_params_get, e.g.
+ * the dimension of a loaded policy. NULL for NULL. O(1). */
+const colb_policy_params *colb_policy_params_of(const colb_policy *p);
+
 /* 1 if policy `name` reads key `key` (its value can change what the policy
  * does), 0 if it ignores it, -1 for an unknown policy or key. A policy not
  * named in the table of src/policies/policy_params.c reads the keys every

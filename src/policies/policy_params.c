@@ -23,27 +23,27 @@ _Static_assert(sizeof(colb_policy_params) == 184,
 #define BIG COLB_SCALE_MAX
 #define CMLB_LIKE "cmlb sclb"
 static const colb__param KEYS[] = {
-    { "users", COLB_PARAM_INT, 'z', F(users), 1, 1099511627776.0, NULL, "N: users (>= 1)", NULL },
-    { "dim", COLB_PARAM_INT, 'z', F(dim), 1, COLB_DIM_MAX, NULL, "d: context dimension", NULL },
+    { "users", COLB_PARAM_INT, 'z', F(users), 1, 1099511627776.0, NULL, "users N", NULL },
+    { "dim", COLB_PARAM_INT, 'z', F(dim), 1, COLB_DIM_MAX, NULL, "context dimension d", NULL },
     { "horizon", COLB_PARAM_INT, 'z', F(horizon), 0, 9007199254740992.0, NULL,
-      "T: rounds the policy plans for (0: unknown, plan without it)", "cmlb pmlb" },
+      "horizon T the policy plans for (0: unknown, plan without it)", "cmlb pmlb" },
     { "seed", COLB_PARAM_INT, 'u', F(seed), 0, 18446744073709551615.0, NULL,
-      "S: seed of the policy's own randomness", "random club" },
+      "seed of the policy's own randomness", "random club" },
     { "max-memory", COLB_PARAM_BYTES, 'z', F(max_memory), 0, 0, NULL,
-      "BYTES: memory budget (0: 80% of the available memory)", NULL },
+      "memory budget (0: 80% of the available memory)", NULL },
     /* learners */
     { "width", COLB_PARAM_CHOICE, 'i', F(learner.width), 0, 0, "oful|fixed",
-      "W: exploration width: OFUL radius or fixed alpha", "-random -club" },
+      "exploration width: OFUL radius or fixed alpha", "-random -club" },
     { "alpha", COLB_PARAM_REAL, 'd', F(learner.alpha), 0, BIG, NULL,
-      "a: fixed width (LinUCB alpha)", "-random -club" },
+      "the fixed width (LinUCB's alpha)", "-random -club" },
     { "lambda", COLB_PARAM_REAL, 'd', F(learner.lambda), COLB_LAMBDA_MIN, COLB_LAMBDA_MAX, NULL,
-      "l: ridge regulariser", "-random" },
+      "ridge regulariser lambda", "-random" },
     { "delta", COLB_PARAM_REAL, 'd', F(learner.delta), 1e-12, 1 - 1e-12, NULL,
-      "d: confidence of OFUL(delta)", "-random -club" },
+      "confidence delta of the OFUL radius", "-random -club" },
     { "learner-noise", COLB_PARAM_REAL, 'd', F(learner.noise), 0, BIG, NULL,
-      "R: noise scale in the OFUL radius", "-random -club" },
+      "noise scale R in the OFUL radius", "-random -club" },
     { "norm-bound", COLB_PARAM_REAL, 'd', F(learner.norm_bound), 0, BIG, NULL,
-      "S: bound on ||theta|| in the OFUL radius", "-random -club" },
+      "bound S on ||theta|| in the OFUL radius", "-random -club" },
     /* collaboration */
     { "pooled-updates", COLB_PARAM_BOOL, 'i', F(pooled_updates), 0, 1, NULL,
       "group learners take an average of n rewards with weight n (1) or weight 1, noise "
@@ -54,23 +54,23 @@ static const colb__param KEYS[] = {
       "CMLB, PMLB plan without the horizon (doubling schedule)", "cmlb pmlb" },
     /* CMLB / SCLB */
     { "cmlb-alpha", COLB_PARAM_REAL, 'd', F(cmlb_alpha), 1e-12, 0.5, NULL,
-      "a: exploration exponent, in (0, 1/2]", CMLB_LIKE },
-    { "cmlb-c", COLB_PARAM_REAL, 'd', F(cmlb_C), 0, BIG, NULL, "C: constant of T_explore", CMLB_LIKE },
+      "CMLB's exploration exponent alpha, in (0, 1/2]", CMLB_LIKE },
+    { "cmlb-c", COLB_PARAM_REAL, 'd', F(cmlb_C), 0, BIG, NULL, "CMLB's constant C of T_explore", CMLB_LIKE },
     { "cmlb-gamma", COLB_PARAM_REAL, 'd', F(cmlb_gamma), 0, BIG, NULL,
-      "g: threshold (0: the cmlb-threshold rule)", "cmlb" },
+      "CMLB's threshold gamma (0: the cmlb-threshold rule)", "cmlb" },
     { "cmlb-pstar", COLB_PARAM_REAL, 'd', F(cmlb_pstar), 0, 1, NULL,
-      "p: merge clusters smaller than p*N", "cmlb" },
+      "CMLB merges clusters smaller than p*N", "cmlb" },
     { "cmlb-threshold", COLB_PARAM_CHOICE, 'i', F(cmlb_threshold), 0, 0, "paper|data",
-      "R: gamma = 3/(NT)^alpha, or from confidence radii", CMLB_LIKE },
+      "gamma = 3/(NT)^alpha, or from confidence radii", CMLB_LIKE },
     /* CLUB */
-    { "club-alpha", COLB_PARAM_REAL, 'd', F(club_alpha), 0, BIG, NULL, "a: exploration", "club" },
+    { "club-alpha", COLB_PARAM_REAL, 'd', F(club_alpha), 0, BIG, NULL, "CLUB's exploration alpha", "club" },
     { "club-alpha2", COLB_PARAM_REAL, 'd', F(club_alpha2), 1e-6, BIG, NULL,
-      "a2: edge-deletion constant", "club" },
+      "CLUB's edge-deletion constant alpha2", "club" },
     { "club-graph", COLB_PARAM_CHOICE, 'i', F(club_graph), 0, 0, "complete|random",
-      "G: initial user graph", "club" },
+      "CLUB's initial user graph", "club" },
     /* PMLB */
     { "pmlb-learner", COLB_PARAM_CHOICE, 'i', F(pmlb_learner), 0, 0, "alb-norm|linucb",
-      "L: personal learner", "pmlb" },
+      "PMLB's personal learner", "pmlb" },
 };
 #undef F
 #define N_KEYS (sizeof KEYS / sizeof KEYS[0])
@@ -107,6 +107,8 @@ colb_status colb_policy_params_set_clusters(colb_policy_params *p, const size_t 
     p->n_clusters = labels ? n_clusters : 0;
     return COLB_OK;
 }
+
+const colb_policy_params *colb_policy_params_of(const colb_policy *p) { return p ? &p->pp : NULL; }
 
 size_t colb_policy_param_count(void) { return N_KEYS; }
 

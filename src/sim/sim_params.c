@@ -8,15 +8,15 @@
 
 #define F(f) offsetof(colb_sim_spec, f)
 static const colb__param KEYS[] = {
-    { "horizon", COLB_PARAM_INT, 'z', F(horizon), 1, 1e9, NULL, "T: rounds", NULL },
-    { "repeats", COLB_PARAM_INT, 'z', F(repeats), 1, 1e6, NULL, "R: independent repeats", NULL },
-    { "seed", COLB_PARAM_INT, 'u', F(seed), 0, 18446744073709551615.0, NULL, "S: master seed", NULL },
+    { "horizon", COLB_PARAM_INT, 'z', F(horizon), 1, 1e9, NULL, "rounds T", NULL },
+    { "repeats", COLB_PARAM_INT, 'z', F(repeats), 1, 1e6, NULL, "independent repeats R", NULL },
+    { "seed", COLB_PARAM_INT, 'u', F(seed), 0, 18446744073709551615.0, NULL, "master seed", NULL },
     { "threads", COLB_PARAM_INT, 'z', F(threads), 1, 1024, NULL,
-      "J: worker threads (results do not depend on it)", NULL },
+      "worker threads (results do not depend on it)", NULL },
     { "curve-points", COLB_PARAM_INT, 'z', F(curve_points), 1, 1e6, NULL,
-      "P: checkpoints of regret curves", NULL },
+      "checkpoints of regret curves", NULL },
     { "max-memory", COLB_PARAM_BYTES, 'z', F(max_memory), 0, 0, NULL,
-      "BYTES: memory budget (0: 80% of the available memory)", NULL },
+      "memory budget (0: 80% of the available memory)", NULL },
 };
 #undef F
 #define N_KEYS (sizeof KEYS / sizeof KEYS[0])
