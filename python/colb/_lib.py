@@ -56,7 +56,7 @@ def _load():
             tried.append(f"{path} ({where}: no such file)")
             continue
         try:
-            return ctypes.CDLL(path), path
+            return ctypes.CDLL(path), os.path.abspath(path) if os.sep in path else path
         except OSError as e:
             tried.append(f"{path} ({where}: {e})")
     raise ImportError("colb: cannot load libcolb.so; build it with `make` (then use "

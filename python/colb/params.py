@@ -51,7 +51,8 @@ def _listing(count, info):
             default=_value(tname, pi.default_value.decode()),
             choices=tuple(pi.choices.decode().split("|")) if tname == "choice" else (),
             min=(int(pi.min) if tname == "int" else pi.min) if numeric else None,
-            max=(int(pi.max) if tname == "int" else pi.max) if numeric else None,
+            # a double cannot hold 2^64 - 1 (a seed's maximum): it rounds up
+            max=(min(int(pi.max), 2 ** 64 - 1) if tname == "int" else pi.max) if numeric else None,
             help=pi.help.decode()))
     return out
 
