@@ -188,7 +188,7 @@ fuzz fuzz-long: fuzz-build
 # the first of python3 and /usr/bin/python3 that imports numpy). `make check`
 # runs its pytest suite (tests/python), `make install` installs it in PREFIX's
 # site-packages (dist-packages on Debian).
-.PHONY: python check-python install-python uninstall-python
+.PHONY: python check-python install-python uninstall-python bench-python
 python: $(BUILD)/libcolb.so
 	@PYTHON="$(PYTHON)" sh scripts/python import $(BUILD)
 
@@ -203,3 +203,9 @@ install-python:
 uninstall: uninstall-python
 uninstall-python:
 	@PYTHON="$(PYTHON)" sh scripts/python uninstall "$(DESTDIR)" "$(PREFIX)"
+
+# the binding's overhead: colb.Policy.choose against the C calls it makes
+bench: bench-python
+bench-python:
+	$(MAKE) BUILD=build-native NATIVE=1 OPT=-O3 build-native/libcolb.so build-native/bench/bench_binding
+	@PYTHON="$(PYTHON)" sh scripts/python bench build-native

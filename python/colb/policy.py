@@ -37,6 +37,16 @@ def _array(x, what, ndims):
     return x
 
 
+def _addr(a):
+    """The address of a C-contiguous array's data. ctypes' view of a
+    writable buffer costs a third of numpy's .ctypes.data, which matters for
+    the per-call overhead; read-only and empty arrays take the latter."""
+    try:
+        return ctypes.addressof(ctypes.c_char.from_buffer(a))
+    except (TypeError, ValueError, BufferError):
+        return a.ctypes.data
+
+
 def _indices(x, what, n, bound):
     """x as an intp array of n distinct indices in [0, bound) (a copy)."""
     a = np.asarray(x)
@@ -183,7 +193,7 @@ class Policy:
         lib = _lib.lib
         if users is None and contexts.ndim == 2 and rewards is None:
             # the fast path: one shared round for every user
-            st = lib.colb_policy_begin_round(h, contexts.ctypes.data, K)
+            st = lib.colb_policy_begin_round(h, _addr(contexts), K)
             if st:
                 raise self._fail(st)
             self._open = True
@@ -211,7 +221,7 @@ class Policy:
                 "and observe([reward])")
         if contexts.ndim == 3:
             return self._per_user(contexts, served, rewards)
-        st = lib.colb_policy_begin_round(h, contexts.ctypes.data, K)
+        st = lib.colb_policy_begin_round(h, _addr(contexts), K)
         if st:
             raise self._fail(st)
         self._open = True
@@ -297,7 +307,7 @@ class Policy:
                                          "(one per user served this round)")
         lib = _lib.lib
         if served is None:
-            st = lib.colb_policy_observe_all(h, self._arms_p, rewards.ctypes.data)
+            st = lib.colb_policy_observe_all(h, self._arms_p, _addr(rewards))
             if st:
                 raise self._fail(st)
         else:

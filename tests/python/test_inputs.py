@@ -57,10 +57,16 @@ def test_non_finite_and_huge_contexts(pol, X):
         still_works(pol, X)
 
 
-def test_lists_are_converted(pol, X):
+def test_lists_and_read_only_arrays(pol, X):
     arms = pol.choose(X.tolist())
     pol.observe([0.5] * N)
     assert arms.shape == (N,)
+    X.flags.writeable = False
+    y = np.ones(N)
+    y.flags.writeable = False
+    assert pol.choose(X).shape == (N,)
+    pol.observe(y)
+    assert pol.rounds == 2
 
 
 @pytest.mark.parametrize("bad, cls, match", [
