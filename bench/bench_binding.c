@@ -13,9 +13,16 @@
  * processes disturb less). bench_binding.py also counts instructions with
  * callgrind, which the load of the machine does not change at all.
  *
- * Usage: bench_binding [--cpu] [POLICY [ROUNDS [REPS]]]  (linucb-ind 200 7)
+ * The library: the one linked in (libcolb.a), or with --lib PATH the shared
+ * library at PATH, opened with dlopen - the very code the binding loads,
+ * since a shared build differs a little (-fPIC, calls between exported
+ * functions through the PLT).
+ *
+ * Usage: bench_binding [--cpu] [--lib PATH] [POLICY [ROUNDS [REPS]]]
+ *        (default linucb-ind 200 7)
  * Output: one line, "bench_binding: POLICY N=200 K=25 d=15 choose_us=X
  *         round_us=Y (best of REPS runs of ROUNDS rounds)". */
+#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,18 +54,56 @@ static void die(const char *what, const char *msg)
     exit(1);
 }
 
+/* The calls the benchmark makes, from the linked library or a dlopen'ed one. */
+#define API(X)                                                                                     \
+    X(colb_policy_params_default) X(colb_policy_params_set) X(colb_policy_params_set_clusters)      \
+    X(colb_policy_create) X(colb_policy_free) X(colb_policy_last_error) X(colb_policy_begin_round)   \
+    X(colb_policy_choose_all) X(colb_policy_observe_all) X(colb_policy_end_round)
+static struct {
+#define FIELD(f) __typeof__(&f) f;
+    API(FIELD)
+#undef FIELD
+} api = {
+#define LINKED(f) f,
+    API(LINKED)
+#undef LINKED
+};
+
+static void open_library(const char *path)
+{
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        die("dlopen", dlerror());
+#define RESOLVE(f)                                                                                 \
+    if (!(*(void **)&api.f = dlsym(h, #f)))                                                        \
+        die("dlsym", #f);
+    API(RESOLVE)
+#undef RESOLVE
+}
+
 int main(int argc, char **argv)
 {
-    if (argc > 1 && !strcmp(argv[1], "--cpu")) {
-        use_cpu = 1;
+    const char *lib = NULL;
+    for (;;) {
+        if (argc > 1 && !strcmp(argv[1], "--cpu")) {
+            use_cpu = 1;
+        } else if (argc > 2 && !strcmp(argv[1], "--lib")) {
+            lib = argv[2];
+            argv++;
+            argc--;
+        } else {
+            break;
+        }
         argv++;
         argc--;
     }
+    if (lib)
+        open_library(lib);
     const char *name = argc > 1 ? argv[1] : "linucb-ind";
     size_t rounds = argc > 2 ? strtoul(argv[2], NULL, 10) : 200;
     size_t reps = argc > 3 ? strtoul(argv[3], NULL, 10) : 7;
     if (!rounds || !reps)
-        die("usage", "bench_binding [--cpu] [POLICY [ROUNDS [REPS]]]");
+        die("usage", "bench_binding [--cpu] [--lib PATH] [POLICY [ROUNDS [REPS]]]");
     openblas_set_num_threads(1);
     /* round t: contexts X[t % POOL], rewards Y[t % POOL] */
     static double X[POOL][K * D], Y[POOL][N];
@@ -72,15 +117,15 @@ int main(int argc, char **argv)
     for (size_t u = 0; u < N; u++)
         labels[u] = u % 4;
     colb_policy_params pp;
-    colb_policy_params_default(&pp);
+    api.colb_policy_params_default(&pp);
     char msg[512];
-    if (colb_policy_params_set(&pp, "users", "200", msg, sizeof msg) ||
-        colb_policy_params_set(&pp, "dim", "15", msg, sizeof msg) ||
-        colb_policy_params_set(&pp, "horizon", "100000", msg, sizeof msg) ||
-        colb_policy_params_set_clusters(&pp, labels, 4))
+    if (api.colb_policy_params_set(&pp, "users", "200", msg, sizeof msg) ||
+        api.colb_policy_params_set(&pp, "dim", "15", msg, sizeof msg) ||
+        api.colb_policy_params_set(&pp, "horizon", "100000", msg, sizeof msg) ||
+        api.colb_policy_params_set_clusters(&pp, labels, 4))
         die("parameters", msg);
     colb_policy *p = NULL;
-    if (colb_policy_create(name, &pp, &p, msg, sizeof msg) != COLB_OK)
+    if (api.colb_policy_create(name, &pp, &p, msg, sizeof msg) != COLB_OK)
         die("create", msg);
     double best_choose = INFINITY, best_round = INFINITY;
     size_t t = 0;
@@ -89,11 +134,11 @@ int main(int argc, char **argv)
         double choose = 0.0, t0 = now();
         for (size_t i = 0; i < n; i++, t++) {
             double c0 = now();
-            if (colb_policy_begin_round(p, X[t % POOL], K) || colb_policy_choose_all(p, arms))
-                die("choose", colb_policy_last_error(p));
+            if (api.colb_policy_begin_round(p, X[t % POOL], K) || api.colb_policy_choose_all(p, arms))
+                die("choose", api.colb_policy_last_error(p));
             choose += now() - c0;
-            if (colb_policy_observe_all(p, arms, Y[t % POOL]) || colb_policy_end_round(p))
-                die("observe", colb_policy_last_error(p));
+            if (api.colb_policy_observe_all(p, arms, Y[t % POOL]) || api.colb_policy_end_round(p))
+                die("observe", api.colb_policy_last_error(p));
         }
         double total = now() - t0;
         if (rep && choose / (double)n < best_choose)
@@ -102,7 +147,8 @@ int main(int argc, char **argv)
             best_round = total / (double)n;
     }
     printf("bench_binding: %s N=%d K=%d d=%d choose_us=%.2f round_us=%.2f (best of %zu runs of %zu "
-           "rounds)\n", name, N, K, D, 1e6 * best_choose, 1e6 * best_round, reps, rounds);
-    colb_policy_free(p);
+           "rounds, %s)\n", name, N, K, D, 1e6 * best_choose, 1e6 * best_round, reps, rounds,
+           lib ? lib : "linked libcolb.a");
+    api.colb_policy_free(p);
     return 0;
 }

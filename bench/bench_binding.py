@@ -10,8 +10,8 @@ Three measures, because the machine is shared:
     the machine does not change them): each side runs R1 and R2 rounds and
     the difference over R2 - R1 rounds is the cost of one round, start-up
     and warm-up cancelling out.
-The library should be the one the C benchmark links (the same build flags):
-`make bench-python` runs this on build-native/.
+The C benchmark opens the library this process loads (--lib), so that
+both run the very same code; `make bench-python` runs this on build-native/.
 
     PYTHONPATH=python COLB_LIBRARY=build-native/libcolb.so python3 \\
         bench/bench_binding.py [--callgrind] build-native/bench/bench_binding [POLICY ...]
@@ -74,7 +74,9 @@ def python_side(name, X, Y, clock, rounds=ROUNDS, reps=REPS):
 
 
 def c_side(binary, name, cpu):
-    out = subprocess.run([binary] + (["--cpu"] if cpu else []) + [name, str(ROUNDS), str(REPS)],
+    """The C benchmark on the library this process loaded (dlopen'ed)."""
+    out = subprocess.run([binary] + (["--cpu"] if cpu else []) + ["--lib", colb.library_path, name,
+                                                                   str(ROUNDS), str(REPS)],
                          check=True, capture_output=True, text=True).stdout
     m = re.search(r"choose_us=([0-9.]+) round_us=([0-9.]+)", out)
     return float(m.group(1)), float(m.group(2))
@@ -109,7 +111,8 @@ def counted(binary, names):
           f"N={N} K={K} d={D}, ({R2} - {R1} rounds) difference")
     print(f"{'policy':12s} {'C':>12s} {'python':>12s} {'overhead':>9s} {'per call':>9s}")
     for name in names:
-        c = [instructions([binary, name, str(r), "1"]) for r in (R1, R2)]
+        c = [instructions([binary, "--lib", colb.library_path, name, str(r), "1"])
+             for r in (R1, R2)]
         p = [instructions([sys.executable, __file__, "--run", name, str(r)]) for r in (R1, R2)]
         ci, pi = (c[1] - c[0]) / (R2 - R1), (p[1] - p[0]) / (R2 - R1)
         print(f"{name:12s} {ci:12.0f} {pi:12.0f} {100 * (pi / ci - 1):8.2f}% "

@@ -170,7 +170,10 @@ class Policy:
 
         Returns the chosen arms, an int array of n entries.  Without
         ``rewards`` the round stays open until :meth:`observe` or
-        :meth:`end_round`.
+        :meth:`end_round`.  With ``rewards``, a refused reward (NaN, beyond
+        1e9) ends the round and raises; the observations before it stay
+        (those of a sequential policy's earlier users, of earlier per-user
+        rounds), none of a batch.
 
         Raises InvalidArgument (shape, dtype, layout, K = 0), NonFinite (a
         NaN or Inf context), OutOfRange (an entry beyond 1e6, a user out of
@@ -228,7 +231,7 @@ class Policy:
         self._served = served
         arms = self._arms[:n]
         if rewards is not None and self._sequential:
-            ids = range(n) if served is None else served
+            ids = range(n) if served is None else served.tolist()
             for i, u in enumerate(ids):
                 st = lib.colb_policy_choose(h, u, self._arms_p + self._arms.itemsize * i)
                 if not st:
@@ -247,7 +250,12 @@ class Policy:
                     raise self._fail(st, closing=True)
         if rewards is None:
             return arms.copy()
-        self.observe(np.ascontiguousarray(rewards[np.arange(n), arms]))
+        try:
+            self.observe(np.ascontiguousarray(rewards[np.arange(n), arms]))
+        except errors.Error:
+            if self._open:  # a refused reward: the round ends without feedback
+                self.end_round()
+            raise
         return arms.copy()
 
     def _end_with(self, arms):

@@ -106,6 +106,21 @@ def test_a_subset_of_users(rng):
     assert np.any(pol.theta(4) != 0)
 
 
+def test_rewards_tables_for_a_subset_and_refused(rng):
+    labels, _, draw = instance(rng, N, D, K)
+    for name in ("club", "cmlb"):                       # sequential and batch
+        pol = make(name, labels)
+        X, R = draw()
+        arms = pol.choose(X, users=[5, 2], rewards=R[[5, 2]])
+        assert arms.shape == (2,) and pol.rounds == 1
+        bad = R.copy()
+        bad[3, :] = np.nan
+        with pytest.raises(colb.NonFinite, match="user 3"):
+            pol.choose(X, rewards=bad)
+        assert pol.rounds == 2                          # the round ended
+        pol.choose(X, rewards=R)                        # and the policy goes on
+
+
 def test_round_protocol_errors(rng):
     labels, _, draw = instance(rng, N, D, K)
     pol = make("cmlb", labels)
