@@ -25,7 +25,8 @@ def key_of(name):
     return name.replace("_", "-")
 
 
-def _value(type_name, text):
+def value(type_name, text):
+    """The text of a key of type type_name as a Python value (None for "")."""
     if text == "":
         return None
     if type_name in ("int", "bytes"):
@@ -48,7 +49,7 @@ def _listing(count, info):
         numeric = tname in ("int", "real")
         out.append(Option(
             name=key.replace("-", "_"), key=key, type=tname,
-            default=_value(tname, pi.default_value.decode()),
+            default=value(tname, pi.default_value.decode()),
             choices=tuple(pi.choices.decode().split("|")) if tname == "choice" else (),
             min=(int(pi.min) if tname == "int" else pi.min) if numeric else None,
             # a double cannot hold 2^64 - 1 (a seed's maximum): it rounds up

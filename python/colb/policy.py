@@ -452,6 +452,17 @@ class Policy:
         return int(_lib.lib.colb_policy_rounds(self._handle()))
 
     @property
+    def options(self):
+        """The parameters in force, {option name: value}, as the library
+        holds them (also those of a loaded policy)."""
+        pp, buf = _lib.lib.colb_policy_params_of(self._handle()), ctypes.create_string_buffer(64)
+        out = {}
+        for o in params.options()["policy"]:
+            _lib.lib.colb_policy_params_get(pp, o.key.encode(), buf, 64)
+            out[o.name] = params.value(o.type, buf.value.decode())
+        return out
+
+    @property
     def info(self):
         """A line about the policy's state (e.g. CMLB's clusters), or ''."""
         return _lib.lib.colb_policy_info(self._handle()).decode()

@@ -237,7 +237,7 @@ void colb__param_get(const colb__param *e, const void *base, char *out, size_t l
     snprintf(out, len, "%.*s", (int)(bar ? (size_t)(bar - p) : strlen(p)), p);
 }
 
-void colb__param_info(const colb__param *e, const void *defaults, colb_param_info *info)
+static void param_info(const colb__param *e, const void *defaults, colb_param_info *info)
 {
     memset(info, 0, sizeof *info);
     info->key = e->key;
@@ -257,4 +257,36 @@ void colb__param_info(const colb__param *e, const void *defaults, colb_param_inf
             info->default_value[0] = '\0';
     }
     info->help = e->help;
+}
+
+colb_status colb__params_set(const colb__param *t, size_t n, void *base, const char *key,
+                             const char *value, const char *what, char *msg, size_t msg_len)
+{
+    const colb__param *e = colb__param_find(t, n, key);
+    if (!e)
+        return colb__param_unknown(what, key, msg, msg_len);
+    return colb__param_set(e, base, value, what, msg, msg_len);
+}
+
+colb_status colb__params_get(const colb__param *t, size_t n, const void *base, const char *key,
+                             char *value, size_t len)
+{
+    if (!base || !value)
+        return COLB_EINVAL;
+    const colb__param *e = colb__param_find(t, n, key);
+    if (!e)
+        return COLB_ENOTFOUND;
+    colb__param_get(e, base, value, len);
+    return COLB_OK;
+}
+
+colb_status colb__params_info(const colb__param *t, size_t n, size_t i, const void *defaults,
+                              colb_param_info *info)
+{
+    if (!info)
+        return COLB_EINVAL;
+    if (i >= n)
+        return COLB_ERANGE;
+    param_info(&t[i], defaults, info);
+    return COLB_OK;
 }

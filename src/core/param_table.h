@@ -25,6 +25,16 @@ typedef struct colb__param {
 /* The row of `key` in t[0..n), or NULL. */
 const colb__param *colb__param_find(const colb__param *t, size_t n, const char *key);
 
+/* The public calls of colb/params.h over a table t[0..n): set key (what
+ * names the table in messages: "policy parameter"), get key, and the info
+ * of row i with the defaults read from `defaults`. */
+colb_status colb__params_set(const colb__param *t, size_t n, void *base, const char *key,
+                             const char *value, const char *what, char *msg, size_t msg_len);
+colb_status colb__params_get(const colb__param *t, size_t n, const void *base, const char *key,
+                             char *value, size_t len);
+colb_status colb__params_info(const colb__param *t, size_t n, size_t i, const void *defaults,
+                              colb_param_info *info);
+
 /* Parse `value` as row e's type and range and store it in the struct at
  * base; on error base is unchanged and msg says why, naming `what` (e.g.
  * "policy parameter") and the key. */
@@ -33,9 +43,6 @@ colb_status colb__param_set(const colb__param *e, void *base, const char *value,
 
 /* Row e's field of the struct at base as text (see colb/params.h). */
 void colb__param_get(const colb__param *e, const void *base, char *out, size_t len);
-
-/* The public description of row e; the default is read from `defaults`. */
-void colb__param_info(const colb__param *e, const void *defaults, colb_param_info *info);
 
 /* The error of an unknown key: COLB_ENOTFOUND, "unknown WHAT 'KEY'". */
 colb_status colb__param_unknown(const char *what, const char *key, char *msg, size_t msg_len);

@@ -39,33 +39,19 @@ size_t colb_env_params_size(void) { return sizeof(colb_env_params); }
 colb_status colb_env_params_set(colb_env_params *p, const char *key, const char *value, char *msg,
                                 size_t msg_len)
 {
-    const colb__param *e = colb__param_find(KEYS, N_KEYS, key);
-    if (!e)
-        return colb__param_unknown("environment parameter", key, msg, msg_len);
-    return colb__param_set(e, p, value, "environment parameter", msg, msg_len);
+    return colb__params_set(KEYS, N_KEYS, p, key, value, "environment parameter", msg, msg_len);
 }
 
 colb_status colb_env_params_get(const colb_env_params *p, const char *key, char *value, size_t len)
 {
-    if (!p || !value)
-        return COLB_EINVAL;
-    const colb__param *e = colb__param_find(KEYS, N_KEYS, key);
-    if (!e)
-        return COLB_ENOTFOUND;
-    colb__param_get(e, p, value, len);
-    return COLB_OK;
+    return colb__params_get(KEYS, N_KEYS, p, key, value, len);
 }
 
 size_t colb_env_param_count(void) { return N_KEYS; }
 
 colb_status colb_env_param_info(size_t i, colb_param_info *info)
 {
-    if (!info)
-        return COLB_EINVAL;
-    if (i >= N_KEYS)
-        return COLB_ERANGE;
     colb_env_params d;
     colb_env_params_default(&d);
-    colb__param_info(&KEYS[i], &d, info);
-    return COLB_OK;
+    return colb__params_info(KEYS, N_KEYS, i, &d, info);
 }

@@ -80,22 +80,13 @@ size_t colb_policy_params_size(void) { return sizeof(colb_policy_params); }
 colb_status colb_policy_params_set(colb_policy_params *p, const char *key, const char *value,
                                    char *msg, size_t msg_len)
 {
-    const colb__param *e = colb__param_find(KEYS, N_KEYS, key);
-    if (!e)
-        return colb__param_unknown("policy parameter", key, msg, msg_len);
-    return colb__param_set(e, p, value, "policy parameter", msg, msg_len);
+    return colb__params_set(KEYS, N_KEYS, p, key, value, "policy parameter", msg, msg_len);
 }
 
 colb_status colb_policy_params_get(const colb_policy_params *p, const char *key, char *value,
                                    size_t len)
 {
-    if (!p || !value)
-        return COLB_EINVAL;
-    const colb__param *e = colb__param_find(KEYS, N_KEYS, key);
-    if (!e)
-        return COLB_ENOTFOUND;
-    colb__param_get(e, p, value, len);
-    return COLB_OK;
+    return colb__params_get(KEYS, N_KEYS, p, key, value, len);
 }
 
 colb_status colb_policy_params_set_clusters(colb_policy_params *p, const size_t *labels,
@@ -114,14 +105,9 @@ size_t colb_policy_param_count(void) { return N_KEYS; }
 
 colb_status colb_policy_param_info(size_t i, colb_param_info *info)
 {
-    if (!info)
-        return COLB_EINVAL;
-    if (i >= N_KEYS)
-        return COLB_ERANGE;
     colb_policy_params d;
     colb_policy_params_default(&d);
-    colb__param_info(&KEYS[i], &d, info);
-    return COLB_OK;
+    return colb__params_info(KEYS, N_KEYS, i, &d, info);
 }
 
 /* 1 if `name` is a word of the space-separated list `words`. */

@@ -28,9 +28,8 @@ colb_status colb_sim_spec_set(colb_sim_spec *s, const char *key, const char *val
 {
     if (!s)
         return colb__say(msg, msg_len, COLB_EINVAL, "NULL simulation spec");
-    const colb__param *e = colb__param_find(KEYS, N_KEYS, key);
-    if (e)
-        return colb__param_set(e, s, value, "run parameter", msg, msg_len);
+    if (colb__param_find(KEYS, N_KEYS, key))
+        return colb__params_set(KEYS, N_KEYS, s, key, value, "run parameter", msg, msg_len);
     colb_status st = colb_env_params_set(&s->env, key, value, msg, msg_len);
     if (st != COLB_ENOTFOUND)
         return st;
@@ -44,11 +43,8 @@ colb_status colb_sim_spec_get(const colb_sim_spec *s, const char *key, char *val
 {
     if (!s || !value)
         return COLB_EINVAL;
-    const colb__param *e = colb__param_find(KEYS, N_KEYS, key);
-    if (e) {
-        colb__param_get(e, s, value, len);
-        return COLB_OK;
-    }
+    if (colb__param_find(KEYS, N_KEYS, key))
+        return colb__params_get(KEYS, N_KEYS, s, key, value, len);
     colb_status st = colb_env_params_get(&s->env, key, value, len);
     return st != COLB_ENOTFOUND ? st : colb_policy_params_get(&s->policy, key, value, len);
 }
@@ -66,12 +62,7 @@ size_t colb_sim_param_count(void) { return N_KEYS; }
 
 colb_status colb_sim_param_info(size_t i, colb_param_info *info)
 {
-    if (!info)
-        return COLB_EINVAL;
-    if (i >= N_KEYS)
-        return COLB_ERANGE;
     colb_sim_spec d;
     colb_sim_spec_default(&d);
-    colb__param_info(&KEYS[i], &d, info);
-    return COLB_OK;
+    return colb__params_info(KEYS, N_KEYS, i, &d, info);
 }

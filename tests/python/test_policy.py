@@ -183,8 +183,10 @@ def test_save_load_continue_bit_for_bit(rng, tmp_path):
     copies = [colb.Policy.load(path), colb.Policy.from_bytes(pol.to_bytes()),
               pickle.loads(pickle.dumps(pol))]
     for c in copies:
-        assert (c.name, c.users, c.dim, c.rounds, c.info) == \
-            (pol.name, pol.users, pol.dim, pol.rounds, pol.info)
+        assert (c.name, c.users, c.dim, c.rounds, c.info, c.options) == \
+            (pol.name, pol.users, pol.dim, pol.rounds, pol.info, pol.options)
+    assert pol.options["seed"] == 3 and pol.options["horizon"] == 200
+    assert pol.options["lambda"] == 1.0 and pol.options["width"] == "oful"
     for t in range(60):
         X, R = draw()
         arms = pol.choose(X, rewards=R)
