@@ -135,8 +135,11 @@ static int read_bytes(const char *s, size_t *out)
     return 0;
 }
 
-colb_status colb__param_set(const colb__param *e, void *base, const char *value, const char *what,
-                            char *msg, size_t msg_len)
+/* Parse `value` as row e's type and range and store it in the struct at
+ * base; on error base is unchanged and msg says why, naming `what` and the
+ * key. */
+static colb_status param_set(const colb__param *e, void *base, const char *value, const char *what,
+                             char *msg, size_t msg_len)
 {
     if (!base || !value)
         return colb__say(msg, msg_len, COLB_EINVAL, "%s %s: NULL %s", what, e->key,
@@ -214,7 +217,8 @@ static void shortest_double(char *out, size_t len, double v)
     }
 }
 
-void colb__param_get(const colb__param *e, const void *base, char *out, size_t len)
+/* Row e's field of the struct at base as text (see colb/params.h). */
+static void param_get(const colb__param *e, const void *base, char *out, size_t len)
 {
     if (!out || !len)
         return;
@@ -248,7 +252,7 @@ static void param_info(const colb__param *e, const void *defaults, colb_param_in
         info->min = e->lo;
         info->max = e->hi;
     }
-    colb__param_get(e, defaults, info->default_value, sizeof info->default_value);
+    param_get(e, defaults, info->default_value, sizeof info->default_value);
     /* a default the key's range excludes means "must be given" (a policy's
      * users and dim are 0 until set) */
     if (e->type == COLB_PARAM_INT || e->type == COLB_PARAM_REAL) {
@@ -265,7 +269,7 @@ colb_status colb__params_set(const colb__param *t, size_t n, void *base, const c
     const colb__param *e = colb__param_find(t, n, key);
     if (!e)
         return colb__param_unknown(what, key, msg, msg_len);
-    return colb__param_set(e, base, value, what, msg, msg_len);
+    return param_set(e, base, value, what, msg, msg_len);
 }
 
 colb_status colb__params_get(const colb__param *t, size_t n, const void *base, const char *key,
@@ -276,7 +280,7 @@ colb_status colb__params_get(const colb__param *t, size_t n, const void *base, c
     const colb__param *e = colb__param_find(t, n, key);
     if (!e)
         return COLB_ENOTFOUND;
-    colb__param_get(e, base, value, len);
+    param_get(e, base, value, len);
     return COLB_OK;
 }
 

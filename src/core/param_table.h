@@ -35,15 +35,6 @@ colb_status colb__params_get(const colb__param *t, size_t n, const void *base, c
 colb_status colb__params_info(const colb__param *t, size_t n, size_t i, const void *defaults,
                               colb_param_info *info);
 
-/* Parse `value` as row e's type and range and store it in the struct at
- * base; on error base is unchanged and msg says why, naming `what` (e.g.
- * "policy parameter") and the key. */
-colb_status colb__param_set(const colb__param *e, void *base, const char *value, const char *what,
-                            char *msg, size_t msg_len);
-
-/* Row e's field of the struct at base as text (see colb/params.h). */
-void colb__param_get(const colb__param *e, const void *base, char *out, size_t len);
-
 /* The error of an unknown key: COLB_ENOTFOUND, "unknown WHAT 'KEY'". */
 colb_status colb__param_unknown(const char *what, const char *key, char *msg, size_t msg_len);
 
