@@ -157,6 +157,10 @@ for _code in range(1, 64):
     _BY_CODE[_code] = errors.BY_NAME.get(_sname, errors.Error)
 
 
+#: status name -> code, e.g. CODE["COLB_EUNSUP"]
+CODE = {cls.status_name: code for code, cls in _BY_CODE.items()}
+
+
 def error(status, message):
     """The exception for a failed call: its status's class and message."""
     text = message.decode(errors="replace") if isinstance(message, bytes) else message

@@ -116,8 +116,6 @@ def apply(setter, params, items, kinds):
         key = key_of(name)
         st = setter(params, key.encode(), _lib.text(value).encode(), msg, _lib.MSG_LEN)
         if st:
-            extra = suggest(name, kinds) if st == _NOT_FOUND else ""
+            extra = suggest(name, kinds) if st == _lib.CODE["COLB_ENOTFOUND"] else ""
             raise _lib.error(st, msg.value.decode() + extra)
 
-
-_NOT_FOUND = next(c for c, cls in _lib._BY_CODE.items() if cls.status_name == "COLB_ENOTFOUND")

@@ -492,12 +492,8 @@ class Policy:
                 f"rounds={self.rounds}>")
 
 
-def _code(name):
-    return next(c for c, cls in _lib._BY_CODE.items() if cls.status_name == name)
-
-
-_UNSUP = _code("COLB_EUNSUP")
-_RANGE = _code("COLB_ERANGE")
+_UNSUP = _lib.CODE["COLB_EUNSUP"]
+_RANGE = _lib.CODE["COLB_ERANGE"]
 
 
 class _LoadOptions(ctypes.Structure):

@@ -19,7 +19,7 @@ import colb
 from conftest import SANITIZED
 
 pytestmark = pytest.mark.skipif(SANITIZED, reason="resident memory means nothing under ASan "
-                                "(quarantine); the sanitizer checks leaks of the library itself")
+                                "(quarantine); LeakSanitizer checks the library in the C tests")
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TOLERANCE = 256 * 1024
