@@ -39,3 +39,12 @@ def test_pip_install_offline(tmp_path):
                          timeout=60).stdout.split("\n")
     assert out[0].startswith(str(env_dir)) and out[0].endswith("colb/libcolb.so")
     assert out[1] == "[0, 0, 0]"
+
+
+def test_a_missing_library_is_named(tmp_path):
+    env = dict(os.environ, COLB_LIBRARY=str(tmp_path / "nope.so"), PYTHONPATH=str(ROOT / "python"))
+    env.pop("LD_PRELOAD", None)
+    r = subprocess.run([sys.executable, "-c", "import colb"], env=env, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode != 0
+    assert "cannot load libcolb.so" in r.stderr and "nope.so (COLB_LIBRARY: no such file)" in r.stderr
