@@ -181,3 +181,31 @@ fuzz fuzz-long: fuzz-build
 .PHONY: fuzz fuzz-long fuzz-build
 
 -include $(LIB_OBJ:.o=.d) $(LIB_PIC:.o=.d) $(CLI_OBJ:.o=.d)
+
+# ---- Python package (issue 18) ---------------------------------------------
+# python/colb over $(BUILD)/libcolb.so (ctypes + numpy; docs/python.md); usable
+# with PYTHONPATH=python after `make`. PYTHON picks the interpreter (default:
+# the first of python3 and /usr/bin/python3 that imports numpy). `make check`
+# runs its pytest suite (tests/python), `make install` installs it in PREFIX's
+# site-packages (dist-packages on Debian).
+.PHONY: python check-python install-python uninstall-python bench-python
+python: $(BUILD)/libcolb.so
+	@PYTHON="$(PYTHON)" sh scripts/python import $(BUILD)
+
+check: check-python
+check-python: all
+	@PYTHON="$(PYTHON)" CC="$(CC)" sh scripts/python check $(BUILD) "$(CFLAGS)"
+
+install: install-python
+install-python:
+	@PYTHON="$(PYTHON)" sh scripts/python install "$(DESTDIR)" "$(PREFIX)"
+
+uninstall: uninstall-python
+uninstall-python:
+	@PYTHON="$(PYTHON)" sh scripts/python uninstall "$(DESTDIR)" "$(PREFIX)"
+
+# the binding's overhead: colb.Policy.choose against the C calls it makes
+bench: bench-python
+bench-python:
+	$(MAKE) BUILD=build-native NATIVE=1 OPT=-O3 build-native/libcolb.so build-native/bench/bench_binding
+	@PYTHON="$(PYTHON)" sh scripts/python bench build-native

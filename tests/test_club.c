@@ -467,6 +467,12 @@ static void test_tune(void **state)
     static const double da[] = COLB_CLUB_TUNE_ALPHAS, da2[] = COLB_CLUB_TUNE_ALPHA2S;
     assert_int_equal(sizeof da / sizeof da[0], COLB_CLUB_TUNE_N_ALPHAS);
     assert_int_equal(sizeof da2 / sizeof da2[0], COLB_CLUB_TUNE_N_ALPHA2S);
+    /* NULL grids of length 0 are the default grid */
+    assert_ok(colb_club_tune(&s, da, COLB_CLUB_TUNE_N_ALPHAS, da2, COLB_CLUB_TUNE_N_ALPHA2S, 8, 1,
+                             &a, &a2, msg, sizeof msg));
+    assert_ok(colb_club_tune(&s, NULL, 0, NULL, 0, 8, 1, &b, &b2, msg, sizeof msg));
+    assert_true(a == b && a2 == b2);
+    assert_status(colb_club_tune(&s, NULL, 1, NULL, 0, 8, 1, &b, &b2, msg, sizeof msg), COLB_EINVAL);
     /* bad arguments: outputs untouched */
     const double nan_grid[] = { NAN }, neg[] = { -1.0 }, zero[] = { 0.0 };
     b = 42;

@@ -44,6 +44,16 @@ colb_status colb_club_tune(const colb_sim_spec *spec, const double *alphas, size
         msg[0] = '\0';
     if (!spec || !best_alpha || !best_alpha2)
         return colb__say(msg, msg_len, COLB_EINVAL, "club_tune: NULL spec or output");
+    static const double default_alphas[] = COLB_CLUB_TUNE_ALPHAS,
+                        default_alpha2s[] = COLB_CLUB_TUNE_ALPHA2S;
+    if (!alphas && n_alphas == 0) {
+        alphas = default_alphas;
+        n_alphas = COLB_CLUB_TUNE_N_ALPHAS;
+    }
+    if (!alpha2s && n_alpha2s == 0) {
+        alpha2s = default_alpha2s;
+        n_alpha2s = COLB_CLUB_TUNE_N_ALPHA2S;
+    }
     if (!alphas || n_alphas == 0)
         return colb__say(msg, msg_len, COLB_EINVAL, "club_tune: empty alpha grid");
     if (!alpha2s || n_alpha2s == 0)
