@@ -145,34 +145,41 @@ double colb__cohort_pred_score(colb__cohort *h, size_t u, size_t c)
     double lam = h->u.p.lambda;
     double *Vp = h->work + 3 * d, *L = Vp + d * d, *tp = L + d * d, *r = tp + d, *z = r + d;
     const double *Vu = h->u.V + u * d * d, *bu = h->u.b + u * d;
-    double n = 1.0;
     int own = c != COLB__COHORT_NONE && h->label[u] == c;
     if (own && h->size[c] <= 1)
         c = COLB__COHORT_NONE; /* alone: its cluster without it is a new one */
+    /* V' and theta' = V'^{-1} b' with ln det V', and what (V' + G_u)^{-1} r
+     * and ln det(V' + G_u) need: the banks keep A and ln det of V_c (another
+     * cluster's V', and own cluster's V' + G_u) and of V_u (a new cluster's
+     * V' + G_u), so one factorisation at most */
+    double n = 1.0, ld0, ld1;
+    const double *Minv = NULL; /* (V' + G_u)^{-1} when a bank has it */
     if (c == COLB__COHORT_NONE) {
-        memset(Vp, 0, d * d * sizeof(double));
-        for (size_t a = 0; a < d; a++)
-            Vp[a * d + a] = lam;
         memset(tp, 0, d * sizeof(double));
+        ld0 = (double)d * log(lam);
+        ld1 = h->u.logdet[u];
+        Minv = h->u.A + u * d * d;
+    } else if (!own) {
+        n = (double)h->size[c];
+        memcpy(tp, h->c.theta + c * d, d * sizeof(double));
+        ld0 = h->c.logdet[c];
     } else {
         const double *Vc = h->c.V + c * d * d, *bc = h->c.b + c * d;
-        n = (double)h->size[c] - (own ? 1.0 : 0.0);
+        n = (double)h->size[c] - 1.0;
         for (size_t k = 0; k < d * d; k++)
-            Vp[k] = Vc[k] - (own ? Vu[k] : 0.0);
+            Vp[k] = Vc[k] - Vu[k];
         for (size_t a = 0; a < d; a++) {
-            if (own)
-                Vp[a * d + a] += lam;
-            tp[a] = bc[a] - (own ? bu[a] : 0.0);
+            Vp[a * d + a] += lam;
+            tp[a] = bc[a] - bu[a];
         }
-    }
-    double ld0 = (double)d * log(lam), ld1;
-    if (c != COLB__COHORT_NONE) {
         if (colb__cholesky(Vp, d, L, &ld0))
             return INFINITY;
         colb__cholesky_solve(L, d, tp);
+        ld1 = h->c.logdet[c];
+        Minv = h->c.A + c * d * d;
     }
     double rss = h->yy[u];
-    for (size_t a = 0; a < d; a++) {
+    for (size_t a = 0; a < d; a++) { /* r = b_u - G_u theta', RSS_u(theta') */
         const double *Va = Vu + a * d;
         double s = -lam * tp[a];
         for (size_t k = 0; k < d; k++)
@@ -180,17 +187,23 @@ double colb__cohort_pred_score(colb__cohort *h, size_t u, size_t c)
         r[a] = bu[a] - s;
         rss += tp[a] * s - 2.0 * tp[a] * bu[a];
     }
-    for (size_t k = 0; k < d * d; k++) /* V' + G_u */
-        Vp[k] += Vu[k];
-    for (size_t a = 0; a < d; a++)
-        Vp[a * d + a] -= lam;
-    if (colb__cholesky(Vp, d, L, &ld1))
-        return INFINITY;
-    memcpy(z, r, d * sizeof(double));
-    colb__cholesky_solve(L, d, z);
-    double q = 0.0;
-    for (size_t a = 0; a < d; a++)
-        q += r[a] * z[a];
+    double q;
+    if (Minv) {
+        q = colb__quad(Minv, r, d);
+    } else { /* another cluster: factor V_c + G_u */
+        const double *Vc = h->c.V + c * d * d;
+        for (size_t k = 0; k < d * d; k++)
+            Vp[k] = Vc[k] + Vu[k];
+        for (size_t a = 0; a < d; a++)
+            Vp[a * d + a] -= lam;
+        if (colb__cholesky(Vp, d, L, &ld1))
+            return INFINITY;
+        memcpy(z, r, d * sizeof(double));
+        colb__cholesky_solve(L, d, z);
+        q = 0.0;
+        for (size_t a = 0; a < d; a++)
+            q += r[a] * z[a];
+    }
     return (rss - q) / (h->R * h->R) + ld1 - ld0 - 2.0 * log(n);
 }
 
