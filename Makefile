@@ -60,6 +60,15 @@ $(BUILD)/pic/%.o: %.c
 
 FORCE:
 
+# The SoA bank's hand-written SIMD kernels (src/linalg/soa_kernel_*.c): only
+# these files are compiled with their ISA's flags; soa_bank.c picks one at run
+# time from the CPU's features (or COLB_KERNEL), so the library still runs
+# on any x86-64.
+SOA_AVX512 := src/linalg/soa_kernel_avx512
+SOA_AVX2   := src/linalg/soa_kernel_avx2
+$(BUILD)/$(SOA_AVX512).o $(BUILD)/pic/$(SOA_AVX512).o: ALL_CFLAGS += -mavx512f -mavx512dq -mavx2 -mfma
+$(BUILD)/$(SOA_AVX2).o $(BUILD)/pic/$(SOA_AVX2).o: ALL_CFLAGS += -mavx2 -mfma
+
 $(BUILD)/libcolb.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^

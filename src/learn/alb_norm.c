@@ -116,3 +116,41 @@ int colb__alb_update(colb__alb *a, colb__ridge *r, size_t i, const double *x, do
     a->epoch_end[i] = colb__alb_epoch_end(a->tau, a->epoch[i]);
     return 1;
 }
+
+void colb__alb_start_users(colb__alb *a, colb__users *b, double S1)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        a->steps[i] = 0;
+        a->epoch[i] = 0;
+        a->epoch_end[i] = colb__alb_epoch_end(a->tau, 0);
+        a->last_bound[i] = NAN;
+        b->s.S[i] = S1;
+    }
+}
+
+int colb__alb_update_users(colb__alb *a, colb__users *b, size_t i, const double *x, double y)
+{
+    colb__soa_bank *s = &b->s;
+    colb__users_update(b, i, x, y);
+    if (++a->steps[i] < a->epoch_end[i])
+        return 0;
+    colb__soa_sync(s, i);
+    size_t d = a->d;
+    double lmin = colb__soa_min_eig_V(s, i, a->work), bound = NAN;
+    if (lmin > 0.0 && isfinite(lmin)) {
+        double *th = a->work, nrm = 0.0; /* the eigenvalue workspace is free again */
+        colb__soa_theta(s, i, th);
+        for (size_t j = 0; j < d; j++)
+            nrm += (th[j] - s->theta0[j]) * (th[j] - s->theta0[j]);
+        bound = sqrt(nrm) + colb__soa_oful_radius(s, i) / sqrt(lmin);
+    }
+    a->last_bound[i] = bound;
+    if (bound < s->S[i]) /* false for NaN */
+        s->S[i] = bound;
+    if (a->restart)
+        colb__soa_reset(s, i);
+    if (a->epoch[i] < UINT_MAX)
+        a->epoch[i]++;
+    a->epoch_end[i] = colb__alb_epoch_end(a->tau, a->epoch[i]);
+    return 1;
+}

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "learn/user_bank.h"
 #include "linalg/ridge.h"
 
 typedef struct colb__alb {
@@ -69,5 +70,13 @@ double colb__alb_bound(colb__alb *a, const colb__ridge *r, size_t i);
  * in last_bound; a NaN b_i leaves S_i as it is), the model is reset if
  * `restart`, and the next epoch begins. Returns 1 when an epoch ended, else 0. */
 int colb__alb_update(colb__alb *a, colb__ridge *r, size_t i, const double *x, double y);
+
+/* The same schedule over the users of a user bank (PMLB's personal
+ * learners): colb__alb_start and colb__alb_update with b's models. The update
+ * is deferred as colb__users_update's, except at an epoch end, where the
+ * user's block is applied before b_i is computed (lambda_min(V_i) = 1 /
+ * lambda_max(A_i)). */
+void colb__alb_start_users(colb__alb *a, colb__users *b, double S1);
+int colb__alb_update_users(colb__alb *a, colb__users *b, size_t i, const double *x, double y);
 
 #endif

@@ -21,8 +21,6 @@
  * This file also exports colb__cmlb_* helpers used by SCLB (sclb.c). */
 #include <string.h>
 
-#include <lapacke.h>
-
 #include "learn/cluster_bank.h"
 #include "policies/cmlb.h"
 #include "colb/cluster.h"
@@ -69,27 +67,6 @@ static colb_status cmlb_check(const colb_policy_params *pp, char *msg, size_t le
     return COLB_ERANGE;
 }
 
-/* r_i = beta_i(delta) / sqrt(lambda_min(V_i)) for every user. */
-static colb_status data_radii(const colb__ridge *r, double *radius)
-{
-    size_t d = r->d;
-    double *M = colb__malloc(d * d + d, sizeof(double));
-    if (!M)
-        return COLB_ENOMEM;
-    colb_status st = COLB_OK;
-    for (size_t i = 0; i < r->n && st == COLB_OK; i++) {
-        memcpy(M, r->V + i * d * d, d * d * sizeof(double));
-        if (LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'N', 'L', (lapack_int)d, M, (lapack_int)d, M + d * d) != 0 ||
-            !(M[d * d] > 0.0)) {
-            st = COLB_ENUMERIC;
-            break;
-        }
-        radius[i] = colb__ridge_oful_radius(r, i) / sqrt(M[d * d]);
-    }
-    free(M);
-    return st;
-}
-
 static void describe(colb_policy *p, const cmlb *c)
 {
     int n = p->pp.cmlb_threshold == COLB_THRESHOLD_DATA && p->pp.cmlb_gamma <= 0.0
@@ -108,27 +85,30 @@ static colb_status cmlb_cluster(colb_policy *p, cmlb *c)
 {
     size_t N = p->N;
     size_t *labels = colb__malloc(N, sizeof(size_t));
+    double *theta = colb__malloc(N, p->d * sizeof(double)); /* the users' estimates, N x d */
     double *radius = p->pp.cmlb_threshold == COLB_THRESHOLD_DATA && p->pp.cmlb_gamma <= 0.0
                          ? colb__malloc(N, sizeof(double)) : NULL;
-    colb_status st = labels ? COLB_OK : COLB_ENOMEM;
+    colb_status st = labels && theta ? COLB_OK : COLB_ENOMEM;
     if (st == COLB_OK && p->pp.cmlb_threshold == COLB_THRESHOLD_DATA && p->pp.cmlb_gamma <= 0.0)
-        st = radius ? data_radii(&c->users.r, radius) : COLB_ENOMEM;
+        st = radius ? colb__users_radii(&c->users, radius) : COLB_ENOMEM;
+    for (size_t u = 0; u < N && st == COLB_OK; u++)
+        colb__users_theta(&c->users, u, theta + u * p->d);
     size_t G = 0;
     if (st == COLB_OK)
-        st = colb_maximal_cluster(c->users.r.theta, N, p->d, c->gamma, radius, p->pp.cmlb_pstar,
-                                  labels, &G);
+        st = colb_maximal_cluster(theta, N, p->d, c->gamma, radius, p->pp.cmlb_pstar, labels, &G);
     int warm = p->pp.cmlb_warm_start, pooled = warm || p->pp.pooled_updates;
     if (st == COLB_OK)
         st = colb__clusters_init(&c->clusters, N, p->d, &p->pp.learner, labels, G, pooled);
     if (st == COLB_OK && warm) {
-        for (size_t u = 0; u < N; u++)
-            colb__ridge_absorb(&c->clusters.r, labels[u], &c->users.r, u);
+        for (size_t u = 0; u < N && st == COLB_OK; u++)
+            st = colb__users_absorb_into(&c->users, u, &c->clusters.r, labels[u]);
         for (size_t g = 0; g < G && st == COLB_OK; g++)
             st = colb__ridge_refresh(&c->clusters.r, g);
     }
     if (st == COLB_OK && p->K)
         st = colb__clusters_reserve(&c->clusters, p->K);
     free(labels);
+    free(theta);
     free(radius);
     if (st != COLB_OK)
         return colb__err(p->err, st, "cmlb: clustering failed: %s", colb_strerror(st));
@@ -196,7 +176,7 @@ static colb_status cmlb_observe(colb_policy *p, size_t u, size_t arm, double y)
     if (c->clustered)
         colb__clusters_observe(&c->clusters, u, y);
     else
-        colb__ridge_update(&c->users.r, u, p->X + arm * p->d, y, 1.0);
+        colb__users_update(&c->users, u, p->X + arm * p->d, y);
     return COLB_OK;
 }
 
@@ -207,6 +187,7 @@ static colb_status cmlb_end(colb_policy *p)
         colb__clusters_end(&c->clusters, p->X);
         return COLB_OK;
     }
+    colb__users_flush(&c->users);
     /* p->rounds counts completed rounds; this one completes now. When the
      * individual phase fills the horizon there is nothing left to cluster for. */
     return p->rounds + 1 == c->T_explore && c->T_explore < p->pp.horizon ? cmlb_cluster(p, c)
@@ -216,9 +197,10 @@ static colb_status cmlb_end(colb_policy *p)
 static colb_status cmlb_theta(const colb_policy *p, size_t u, double *theta)
 {
     const cmlb *c = p->impl;
-    const double *src = c->clustered ? c->clusters.r.theta + c->clusters.label[u] * p->d
-                                     : c->users.r.theta + u * p->d;
-    memcpy(theta, src, p->d * sizeof(double));
+    if (c->clustered)
+        memcpy(theta, c->clusters.r.theta + c->clusters.label[u] * p->d, p->d * sizeof(double));
+    else
+        colb__users_theta(&c->users, u, theta);
     return COLB_OK;
 }
 

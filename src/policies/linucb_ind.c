@@ -3,8 +3,6 @@
 #include "learn/user_bank.h"
 #include "policies/policy_impl.h"
 
-#include <string.h>
-
 static colb_status ind_create(colb_policy *p)
 {
     colb__users *b = calloc(1, sizeof *b);
@@ -39,18 +37,24 @@ static colb_status ind_choose_all(colb_policy *p, size_t *arms)
     return COLB_OK;
 }
 
-/* Users are independent, so updating at once equals updating at round end. */
+/* Users are independent, so updating at once equals updating at round end:
+ * the bank batches the updates by blocks of 8 users and applies what is left
+ * at the end of the round (while p->X still holds the round's contexts). */
 static colb_status ind_observe(colb_policy *p, size_t u, size_t arm, double y)
 {
-    colb__users *b = p->impl;
-    colb__ridge_update(&b->r, u, p->X + arm * p->d, y, 1.0);
+    colb__users_update(p->impl, u, p->X + arm * p->d, y);
+    return COLB_OK;
+}
+
+static colb_status ind_end(colb_policy *p)
+{
+    colb__users_flush(p->impl);
     return COLB_OK;
 }
 
 static colb_status ind_theta(const colb_policy *p, size_t u, double *theta)
 {
-    const colb__users *b = p->impl;
-    memcpy(theta, b->r.theta + u * p->d, p->d * sizeof(double));
+    colb__users_theta(p->impl, u, theta);
     return COLB_OK;
 }
 
@@ -62,5 +66,6 @@ const colb__policy_vt colb__policy_linucb_ind = {
     .choose = ind_choose,
     .choose_all = ind_choose_all,
     .observe = ind_observe,
+    .end_round = ind_end,
     .user_theta = ind_theta,
 };

@@ -110,7 +110,7 @@ static void describe(colb_policy *p, const pmlb *m)
     double sumS = 0.0, maxS = 0.0;
     unsigned maxe = 0;
     for (size_t u = 0; u < p->N; u++) {
-        double S = m->users.r.S[u];
+        double S = m->users.s.S[u];
         sumS += S;
         maxS = S > maxS ? S : maxS;
         maxe = m->alb.epoch[u] > maxe ? m->alb.epoch[u] : maxe;
@@ -185,9 +185,9 @@ static colb_status pmlb_observe(colb_policy *p, size_t u, size_t arm, double y)
         y -= x[j] * m->theta_star[j];
 #endif
     if (m->use_alb)
-        m->epoch_ended |= colb__alb_update(&m->alb, &m->users.r, u, x, y);
+        m->epoch_ended |= colb__alb_update_users(&m->alb, &m->users, u, x, y);
     else
-        colb__ridge_update(&m->users.r, u, x, y, 1.0);
+        colb__users_update(&m->users, u, x, y);
     return COLB_OK;
 }
 
@@ -199,11 +199,10 @@ static colb_status start_personal(colb_policy *p, pmlb *m)
         return colb__err(p->err, st, "pmlb: out of memory for the personal phase");
     memcpy(m->theta_star, m->common.r.theta, p->d * sizeof(double));
 #if !COLB_PMLB_SCORE_PSI
-    for (size_t u = 0; u < p->N; u++)
-        colb__ridge_set_prior(&m->users.r, u, m->theta_star);
+    colb__users_set_prior(&m->users, m->theta_star);
 #endif
     if (m->use_alb)
-        colb__alb_start(&m->alb, &m->users.r, 2.0 * p->pp.learner.norm_bound);
+        colb__alb_start_users(&m->alb, &m->users, 2.0 * p->pp.learner.norm_bound);
     m->personal = 1;
     describe(p, m);
     return COLB_OK;
@@ -213,6 +212,7 @@ static colb_status pmlb_end(colb_policy *p)
 {
     pmlb *m = p->impl;
     if (m->personal) {
+        colb__users_flush(&m->users);
         if (m->epoch_ended)
             describe(p, m);
         return COLB_OK;
@@ -228,7 +228,7 @@ static colb_status pmlb_theta(const colb_policy *p, size_t u, double *theta)
         memcpy(theta, m->common.r.theta, p->d * sizeof(double));
         return COLB_OK;
     }
-    memcpy(theta, m->users.r.theta + u * p->d, p->d * sizeof(double));
+    colb__users_theta(&m->users, u, theta);
 #if COLB_PMLB_SCORE_PSI
     for (size_t j = 0; j < p->d; j++)
         theta[j] += m->theta_star[j];

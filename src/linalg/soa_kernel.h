@@ -1,0 +1,53 @@
+/* soa_kernel.h - the hand-written kernels of the SoA model bank (internal;
+ * soa_bank.h is their only caller). Three implementations of one table:
+ * soa_kernel_avx512.c, soa_kernel_avx2.c (both compiled with their ISA flags
+ * only for their own file, see the Makefile) and soa_kernel_portable.c.
+ *
+ * Layout (COLB__SOA_W = 8 models per block, "lanes"): entry e of the packed
+ * upper triangle of A = V^{-1} (row-major: (0,0), (0,1), ..., (0,d-1), (1,1),
+ * ..., P = d(d+1)/2 entries) of the block's model l is A[e * 8 + l]; vectors
+ * (theta, b, a gathered context) are d x 8 the same way. One AVX-512 register
+ * holds one entry of the 8 models, so every instruction does 8 models' work
+ * and no shuffles are needed.
+ *
+ * Arithmetic contract: for every lane, each sum runs over its index in
+ * increasing order; the AVX-512 and AVX2 kernels use the same fused
+ * multiply-adds in the same order and so give bit-identical results; the
+ * portable kernel rounds each product (no FMA), so it may differ from them in
+ * the last bits (tests/test_kernels.c checks the chosen arms). */
+#ifndef COLB_SOA_KERNEL_H
+#define COLB_SOA_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define COLB__SOA_W 8
+
+typedef struct colb__soa_kernel {
+    const char *name; /* "avx512", "avx2" or "portable" */
+    /* The arm of every lane of one block on K shared contexts:
+     *     best[l] = argmax_k  <theta_l, x_k> + width[l] * sqrt(max(q_lk, 0)),
+     *     q_lk = x_k^T A_l x_k = sum_e A_l[e] Q[e * K + k]
+     * (ties to the lowest k; a NaN score never wins, as colb__argmax). Q holds
+     * the round's outer products x_k x_k^T packed like A with the off-diagonal
+     * entries doubled (computed once per round for all models). X: K x d.
+     * scores (K x 8, may be NULL) receives the scores. */
+    void (*choose)(const double *A, const double *theta, const double *width, const double *Q,
+                   const double *X, size_t d, size_t K, uint32_t *best, double *scores);
+    /* Rank-one (Sherman-Morrison) update of every lane of one block with its
+     * context xs (d x 8), reward y, weight w (0: lane untouched, exactly) and
+     * ry = w (y - <x, theta0>):
+     *     u = A x, s = x^T u, c = w / (1 + w s),
+     *     theta += c (y - <x, theta>) u,  A -= (c u) u^T,  b += ry x,
+     * and ws[l] = w s (the caller adds log1p(ws) to ln det V). idx: d x d
+     * packed index of (min(i,j), max(i,j)). work: 8 d doubles. */
+    void (*update)(double *A, double *b, double *theta, double *ws, const double *xs,
+                   const double *y, const double *w, const double *ry, const int32_t *idx,
+                   size_t d, double *work);
+} colb__soa_kernel;
+
+extern const colb__soa_kernel colb__soa_kernel_portable;
+extern const colb__soa_kernel colb__soa_kernel_avx2;
+extern const colb__soa_kernel colb__soa_kernel_avx512;
+
+#endif

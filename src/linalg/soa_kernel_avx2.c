@@ -1,0 +1,147 @@
+/* soa_kernel_avx2.c - the SoA bank's kernels for AVX2 + FMA (see
+ * soa_kernel.h). Compiled with -mavx2 -mfma for this file only (Makefile);
+ * soa_bank.c calls them only when __builtin_cpu_supports reports AVX2 and FMA.
+ *
+ * Why hand-written: as in soa_kernel_avx512.c (a BLAS call on a 15 x 15
+ * matrix costs more in overhead than in arithmetic). A block's 8 lanes are two
+ * ymm halves processed one after the other; every lane runs the same fused
+ * multiply-adds in the same order as the AVX-512 kernel, so the two give
+ * bit-identical results. Up to 6 arms per pass (16 ymm registers). Ceiling:
+ * the single-thread DGEMM peak measured by bench/bench.c. */
+#include "linalg/soa_kernel.h"
+
+#include <immintrin.h>
+
+#define W COLB__SOA_W
+#define KB 6
+
+#define AI static inline __attribute__((always_inline))
+
+/* Arms k0..k0+kb-1 for the 4 lanes starting at A, theta (stride W), merged
+ * into (bv, bi); k_first: the first arm overall. */
+AI void arms256(const double *A, const double *theta, __m256d wd, const double *Q,
+                const double *X, size_t d, size_t K, size_t k0, const int kb, __m256d *bv,
+                __m256d *bi, double *scores)
+{
+    size_t P = d * (d + 1) / 2;
+    __m256d q[KB], m[KB];
+    _Pragma("GCC unroll 16")
+    for (int r = 0; r < kb; r++)
+        q[r] = m[r] = _mm256_setzero_pd();
+    for (size_t e = 0; e < P; e++) {
+        __m256d a = _mm256_loadu_pd(A + e * W);
+        const double *qe = Q + e * K + k0;
+        _Pragma("GCC unroll 16")
+        for (int r = 0; r < kb; r++)
+            q[r] = _mm256_fmadd_pd(a, _mm256_broadcast_sd(qe + r), q[r]);
+    }
+    for (size_t j = 0; j < d; j++) {
+        __m256d t = _mm256_loadu_pd(theta + j * W);
+        _Pragma("GCC unroll 16")
+        for (int r = 0; r < kb; r++)
+            m[r] = _mm256_fmadd_pd(t, _mm256_broadcast_sd(X + (k0 + (size_t)r) * d + j), m[r]);
+    }
+    __m256d zero = _mm256_setzero_pd();
+    _Pragma("GCC unroll 16")
+    for (int r = 0; r < kb; r++) {
+        size_t k = k0 + (size_t)r;
+        __m256d s = _mm256_fmadd_pd(wd, _mm256_sqrt_pd(_mm256_max_pd(q[r], zero)), m[r]);
+        if (scores)
+            _mm256_storeu_pd(scores + k * W, s);
+        if (k == 0) {
+            *bv = s;
+            *bi = zero;
+        } else {
+            __m256d gt = _mm256_cmp_pd(s, *bv, _CMP_GT_OQ);
+            *bv = _mm256_blendv_pd(*bv, s, gt);
+            *bi = _mm256_blendv_pd(*bi, _mm256_set1_pd((double)k), gt);
+        }
+    }
+}
+
+static void choose_avx2(const double *A, const double *theta, const double *width,
+                        const double *Q, const double *X, size_t d, size_t K, uint32_t *best,
+                        double *scores)
+{
+    size_t n = (K + KB - 1) / KB, base = K / n, rem = K % n;
+    for (int h = 0; h < 2; h++) {
+        const double *Ah = A + 4 * h, *th = theta + 4 * h;
+        double *sh = scores ? scores + 4 * h : NULL;
+        __m256d wd = _mm256_loadu_pd(width + 4 * h), bv = _mm256_setzero_pd(), bi = bv;
+        size_t k0 = 0;
+        for (size_t c = 0; c < n; c++) {
+            int kb = (int)(base + (c < rem));
+            switch (kb) {
+#define CASE(n_) case n_: arms256(Ah, th, wd, Q, X, d, K, k0, n_, &bv, &bi, sh); break;
+                CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
+#undef CASE
+            default: break;
+            }
+            k0 += (size_t)kb;
+        }
+        double bd[4];
+        _mm256_storeu_pd(bd, bi);
+        for (int l = 0; l < 4; l++)
+            best[4 * h + l] = (uint32_t)bd[l];
+    }
+}
+
+/* u = A x for the 4 lanes at A, xs (stride W), scanning the packed entries
+ * in order as the AVX-512 kernel does (same sums in the same order). */
+static void amul256(const double *A, const double *xs, size_t d, double *u)
+{
+    for (size_t i = 0; i < d; i++)
+        _mm256_storeu_pd(u + i * W, _mm256_setzero_pd());
+    size_t e = 0;
+    for (size_t i = 0; i < d; i++) {
+        __m256d xi = _mm256_loadu_pd(xs + i * W);
+        __m256d ui = _mm256_fmadd_pd(_mm256_loadu_pd(A + e * W), xi, _mm256_loadu_pd(u + i * W));
+        e++;
+        for (size_t j = i + 1; j < d; j++, e++) {
+            __m256d a = _mm256_loadu_pd(A + e * W);
+            ui = _mm256_fmadd_pd(a, _mm256_loadu_pd(xs + j * W), ui);
+            _mm256_storeu_pd(u + j * W, _mm256_fmadd_pd(a, xi, _mm256_loadu_pd(u + j * W)));
+        }
+        _mm256_storeu_pd(u + i * W, ui);
+    }
+}
+
+static void update_avx2(double *A, double *b, double *theta, double *ws, const double *xs,
+                        const double *y, const double *w, const double *ry, const int32_t *idx,
+                        size_t d, double *work)
+{
+    (void)idx;
+    for (int h = 0; h < 2; h++) {
+        size_t o = 4 * (size_t)h;
+        double *Ah = A + o, *bh = b + o, *th = theta + o, *u = work + o;
+        const double *xh = xs + o;
+        amul256(Ah, xh, d, u);
+        __m256d s = _mm256_setzero_pd(), pred = s;
+        for (size_t j = 0; j < d; j++) {
+            __m256d x = _mm256_loadu_pd(xh + j * W);
+            s = _mm256_fmadd_pd(x, _mm256_loadu_pd(u + j * W), s);
+            pred = _mm256_fmadd_pd(x, _mm256_loadu_pd(th + j * W), pred);
+        }
+        __m256d wv = _mm256_loadu_pd(w + o), wsv = _mm256_mul_pd(wv, s);
+        __m256d c = _mm256_div_pd(wv, _mm256_add_pd(_mm256_set1_pd(1.0), wsv));
+        __m256d gain = _mm256_mul_pd(c, _mm256_sub_pd(_mm256_loadu_pd(y + o), pred));
+        __m256d ryv = _mm256_loadu_pd(ry + o);
+        _mm256_storeu_pd(ws + o, wsv);
+        size_t e = 0;
+        for (size_t i = 0; i < d; i++) {
+            __m256d ui = _mm256_loadu_pd(u + i * W), cu = _mm256_mul_pd(c, ui);
+            for (size_t j = i; j < d; j++, e++)
+                _mm256_storeu_pd(Ah + e * W, _mm256_fnmadd_pd(cu, _mm256_loadu_pd(u + j * W),
+                                                              _mm256_loadu_pd(Ah + e * W)));
+            _mm256_storeu_pd(th + i * W, _mm256_fmadd_pd(gain, ui, _mm256_loadu_pd(th + i * W)));
+            _mm256_storeu_pd(bh + i * W, _mm256_fmadd_pd(ryv, _mm256_loadu_pd(xh + i * W),
+                                                         _mm256_loadu_pd(bh + i * W)));
+        }
+    }
+}
+
+const colb__soa_kernel colb__soa_kernel_avx2 = {
+    .name = "avx2",
+    .choose = choose_avx2,
+    .update = update_avx2,
+};

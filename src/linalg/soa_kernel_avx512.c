@@ -1,0 +1,145 @@
+/* soa_kernel_avx512.c - the SoA bank's kernels for AVX-512 (see
+ * soa_kernel.h). Compiled with -mavx512f -mavx512dq -mfma for this file only
+ * (Makefile); soa_bank.c calls them only when __builtin_cpu_supports says the
+ * CPU has AVX-512F/DQ.
+ *
+ * Why hand-written: the per-user work is tiny (A_u has 120 packed entries at
+ * d = 15) and the same for every user of a round; a BLAS call per user (or
+ * DGEMM over a stack of full d x d matrices, the previous design) spends more
+ * in call overhead, packing and the unused lower triangle than in arithmetic
+ * (measured: 11 % of the machine's DGEMM peak). Here one zmm register holds
+ * the same entry of 8 users' A, each FMA serves 8 users, and the K arms'
+ * scores are accumulated in registers (up to 12 arms per pass, the context's
+ * packed outer product broadcast from memory). Ceiling: the single-thread
+ * DGEMM peak measured in the same run by bench/bench.c (docs/performance.md);
+ * flops per decision are counted there. */
+#include "linalg/soa_kernel.h"
+
+#include <immintrin.h>
+
+#define W COLB__SOA_W
+#define KB 12 /* arms per pass: KB accumulators + A + temporaries < 32 zmm */
+
+#define AI static inline __attribute__((always_inline))
+
+/* Scores of arms k0..k0+kb-1 for the 8 lanes, merged into (bv, bi). */
+AI void arms512(const double *A, const double *theta, __m512d wd, const double *Q,
+                const double *X, size_t d, size_t K, size_t k0, const int kb, __m512d *bv,
+                __m512d *bi, double *scores)
+{
+    size_t P = d * (d + 1) / 2;
+    __m512d q[KB], m[KB];
+    _Pragma("GCC unroll 16")
+    for (int r = 0; r < kb; r++)
+        q[r] = m[r] = _mm512_setzero_pd();
+    for (size_t e = 0; e < P; e++) {
+        __m512d a = _mm512_loadu_pd(A + e * W);
+        const double *qe = Q + e * K + k0;
+        _Pragma("GCC unroll 16")
+        for (int r = 0; r < kb; r++)
+            q[r] = _mm512_fmadd_pd(a, _mm512_set1_pd(qe[r]), q[r]);
+    }
+    for (size_t j = 0; j < d; j++) {
+        __m512d t = _mm512_loadu_pd(theta + j * W);
+        _Pragma("GCC unroll 16")
+        for (int r = 0; r < kb; r++)
+            m[r] = _mm512_fmadd_pd(t, _mm512_set1_pd(X[(k0 + (size_t)r) * d + j]), m[r]);
+    }
+    __m512d zero = _mm512_setzero_pd();
+    _Pragma("GCC unroll 16")
+    for (int r = 0; r < kb; r++) {
+        size_t k = k0 + (size_t)r;
+        /* max(q, 0) with a NaN q giving 0, as the portable q > 0 ? q : 0 */
+        __m512d s = _mm512_fmadd_pd(wd, _mm512_sqrt_pd(_mm512_max_pd(q[r], zero)), m[r]);
+        if (scores)
+            _mm512_storeu_pd(scores + k * W, s);
+        if (k == 0) {
+            *bv = s;
+            *bi = zero;
+        } else {
+            __mmask8 gt = _mm512_cmp_pd_mask(s, *bv, _CMP_GT_OQ);
+            *bv = _mm512_mask_blend_pd(gt, *bv, s);
+            *bi = _mm512_mask_blend_pd(gt, *bi, _mm512_set1_pd((double)k));
+        }
+    }
+}
+
+static void choose_avx512(const double *A, const double *theta, const double *width,
+                          const double *Q, const double *X, size_t d, size_t K, uint32_t *best,
+                          double *scores)
+{
+    __m512d wd = _mm512_loadu_pd(width), bv = _mm512_setzero_pd(), bi = bv;
+    size_t n = (K + KB - 1) / KB, base = K / n, rem = K % n, k0 = 0;
+    for (size_t c = 0; c < n; c++) { /* n passes of balanced sizes <= KB */
+        int kb = (int)(base + (c < rem));
+        switch (kb) {
+#define CASE(n_) case n_: arms512(A, theta, wd, Q, X, d, K, k0, n_, &bv, &bi, scores); break;
+            CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
+            CASE(7) CASE(8) CASE(9) CASE(10) CASE(11) CASE(12)
+#undef CASE
+        default: break;
+        }
+        k0 += (size_t)kb;
+    }
+    double bd[W];
+    _mm512_storeu_pd(bd, bi);
+    for (int l = 0; l < W; l++)
+        best[l] = (uint32_t)bd[l];
+}
+
+/* u = A x, scanning the packed entries in order: entry (i, j), j > i, adds
+ * A_ij x_j to u_i and A_ij x_i to u_j. Each u_k then receives its terms in
+ * the order j = 0..d-1, as the portable kernel's row sums. */
+static void amul512(const double *A, const double *xs, size_t d, double *u)
+{
+    for (size_t i = 0; i < d; i++)
+        _mm512_storeu_pd(u + i * W, _mm512_setzero_pd());
+    size_t e = 0;
+    for (size_t i = 0; i < d; i++) {
+        __m512d xi = _mm512_loadu_pd(xs + i * W);
+        __m512d ui = _mm512_fmadd_pd(_mm512_loadu_pd(A + e * W), xi, _mm512_loadu_pd(u + i * W));
+        e++;
+        for (size_t j = i + 1; j < d; j++, e++) {
+            __m512d a = _mm512_loadu_pd(A + e * W);
+            ui = _mm512_fmadd_pd(a, _mm512_loadu_pd(xs + j * W), ui);
+            _mm512_storeu_pd(u + j * W, _mm512_fmadd_pd(a, xi, _mm512_loadu_pd(u + j * W)));
+        }
+        _mm512_storeu_pd(u + i * W, ui);
+    }
+}
+
+static void update_avx512(double *A, double *b, double *theta, double *ws, const double *xs,
+                          const double *y, const double *w, const double *ry, const int32_t *idx,
+                          size_t d, double *work)
+{
+    double *u = work;
+    (void)idx;
+    amul512(A, xs, d, u);
+    __m512d s = _mm512_setzero_pd(), pred = s;
+    for (size_t j = 0; j < d; j++) {
+        __m512d x = _mm512_loadu_pd(xs + j * W);
+        s = _mm512_fmadd_pd(x, _mm512_loadu_pd(u + j * W), s);
+        pred = _mm512_fmadd_pd(x, _mm512_loadu_pd(theta + j * W), pred);
+    }
+    __m512d wv = _mm512_loadu_pd(w), wsv = _mm512_mul_pd(wv, s);
+    __m512d c = _mm512_div_pd(wv, _mm512_add_pd(_mm512_set1_pd(1.0), wsv));
+    __m512d gain = _mm512_mul_pd(c, _mm512_sub_pd(_mm512_loadu_pd(y), pred));
+    __m512d ryv = _mm512_loadu_pd(ry);
+    _mm512_storeu_pd(ws, wsv);
+    size_t e = 0;
+    for (size_t i = 0; i < d; i++) {
+        __m512d ui = _mm512_loadu_pd(u + i * W), cu = _mm512_mul_pd(c, ui);
+        for (size_t j = i; j < d; j++, e++)
+            _mm512_storeu_pd(A + e * W, _mm512_fnmadd_pd(cu, _mm512_loadu_pd(u + j * W),
+                                                         _mm512_loadu_pd(A + e * W)));
+        _mm512_storeu_pd(theta + i * W, _mm512_fmadd_pd(gain, ui, _mm512_loadu_pd(theta + i * W)));
+        _mm512_storeu_pd(b + i * W, _mm512_fmadd_pd(ryv, _mm512_loadu_pd(xs + i * W),
+                                                    _mm512_loadu_pd(b + i * W)));
+    }
+}
+
+const colb__soa_kernel colb__soa_kernel_avx512 = {
+    .name = "avx512",
+    .choose = choose_avx512,
+    .update = update_avx512,
+};

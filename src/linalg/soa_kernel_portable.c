@@ -1,0 +1,106 @@
+/* soa_kernel_portable.c - the SoA bank's kernels in plain C (see
+ * soa_kernel.h): the fallback on CPUs without AVX2/FMA and the reference the
+ * SIMD kernels are tested against. Loops run along the 8 lanes innermost, so a
+ * compiler may vectorise them; products are rounded before they are added
+ * (ISO C mode contracts nothing into FMAs).
+ *
+ * Why hand-written rather than BLAS: at d = 15 a model's A has 120 packed
+ * entries, and a DGEMM/DSYMV call on it costs more in call overhead, packing
+ * and edge handling than its arithmetic (the issue-14 measurement: 11 % of the
+ * DGEMM peak through OpenBLAS). Ceiling: the single-thread DGEMM rate measured
+ * in the same run by bench/bench.c. */
+#include "linalg/soa_kernel.h"
+
+#include <math.h>
+
+#define W COLB__SOA_W
+
+static void choose_portable(const double *A, const double *theta, const double *width,
+                            const double *Q, const double *X, size_t d, size_t K, uint32_t *best,
+                            double *scores)
+{
+    size_t P = d * (d + 1) / 2;
+    double bs[W];
+    for (size_t k = 0; k < K; k++) {
+        double q[W], m[W];
+        for (size_t l = 0; l < W; l++)
+            q[l] = m[l] = 0.0;
+        for (size_t e = 0; e < P; e++) {
+            double qe = Q[e * K + k];
+            for (size_t l = 0; l < W; l++)
+                q[l] += A[e * W + l] * qe;
+        }
+        const double *x = X + k * d;
+        for (size_t j = 0; j < d; j++)
+            for (size_t l = 0; l < W; l++)
+                m[l] += theta[j * W + l] * x[j];
+        for (size_t l = 0; l < W; l++) {
+            double s = m[l] + width[l] * sqrt(q[l] > 0.0 ? q[l] : 0.0);
+            if (scores)
+                scores[k * W + l] = s;
+            if (k == 0 || s > bs[l]) {
+                bs[l] = s;
+                best[l] = (uint32_t)k;
+            }
+        }
+    }
+}
+
+static void update_portable(double *A, double *b, double *theta, double *ws, const double *xs,
+                            const double *y, const double *w, const double *ry, const int32_t *idx,
+                            size_t d, double *work)
+{
+    /* u = A x (d x W), scanning the packed entries in order: entry (i, j),
+     * j > i, adds A_ij x_j to u_i and A_ij x_i to u_j, so every u_k receives
+     * its terms in the order j = 0..d-1 (the SIMD kernels do the same). */
+    double *u = work;
+    (void)idx;
+    for (size_t i = 0; i < d * W; i++)
+        u[i] = 0.0;
+    const double *a = A;
+    for (size_t i = 0; i < d; i++) {
+        const double *xi = xs + i * W;
+        double *ui = u + i * W;
+        for (size_t l = 0; l < W; l++)
+            ui[l] += a[l] * xi[l];
+        a += W;
+        for (size_t j = i + 1; j < d; j++, a += W) {
+            const double *xj = xs + j * W;
+            double *uj = u + j * W;
+            for (size_t l = 0; l < W; l++) {
+                ui[l] += a[l] * xj[l];
+                uj[l] += a[l] * xi[l];
+            }
+        }
+    }
+    double s[W] = { 0 }, pred[W] = { 0 }, c[W], gain[W];
+    for (size_t j = 0; j < d; j++)
+        for (size_t l = 0; l < W; l++) {
+            s[l] += xs[j * W + l] * u[j * W + l];
+            pred[l] += xs[j * W + l] * theta[j * W + l];
+        }
+    for (size_t l = 0; l < W; l++) {
+        c[l] = w[l] / (1.0 + w[l] * s[l]);
+        gain[l] = c[l] * (y[l] - pred[l]);
+        ws[l] = w[l] * s[l];
+    }
+    size_t e = 0;
+    for (size_t i = 0; i < d; i++) {
+        double cu[W];
+        for (size_t l = 0; l < W; l++)
+            cu[l] = c[l] * u[i * W + l];
+        for (size_t j = i; j < d; j++, e++)
+            for (size_t l = 0; l < W; l++)
+                A[e * W + l] -= cu[l] * u[j * W + l];
+        for (size_t l = 0; l < W; l++) {
+            theta[i * W + l] += gain[l] * u[i * W + l];
+            b[i * W + l] += ry[l] * xs[i * W + l];
+        }
+    }
+}
+
+const colb__soa_kernel colb__soa_kernel_portable = {
+    .name = "portable",
+    .choose = choose_portable,
+    .update = update_portable,
+};
