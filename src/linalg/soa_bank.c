@@ -249,16 +249,7 @@ colb_status colb__soa_prepare(colb__soa_bank *s, const double *X, size_t K)
     colb_status st = colb__soa_reserve(s, K);
     if (st != COLB_OK)
         return st;
-    /* Q[e K + k] = x_ki x_kj, doubled off the diagonal: x^T A x = <A, Q_k> */
-    for (size_t k = 0; k < K; k++) {
-        const double *x = X + k * d;
-        for (size_t i = 0, e = 0; i < d; i++) {
-            double x2 = 2.0 * x[i];
-            s->Q[e++ * K + k] = x[i] * x[i];
-            for (size_t j = i + 1; j < d; j++)
-                s->Q[e++ * K + k] = x2 * x[j];
-        }
-    }
+    colb__soa_outer(X, K, d, K, s->Q, NULL);
     return COLB_OK;
 }
 

@@ -63,11 +63,6 @@ typedef struct colb__soa_bank {
     double *work;                   /* kernel scratch and one model's copy */
 } colb__soa_bank;
 
-/* The kernel for `name` ("avx512", "avx2", "portable"; NULL or "" = the best
- * this CPU supports). COLB_EINVAL for an unknown name, COLB_EUNSUP when the
- * CPU lacks the instructions. */
-colb_status colb__soa_pick_kernel(const char *name, const colb__soa_kernel **out);
-
 /* Allocate n >= 1 models, all reset, prior mean 0, noise p->noise and bound
  * p->norm_bound. kernel: as colb__soa_pick_kernel, NULL = getenv("COLB_KERNEL")
  * (read here, once). COLB_ENOMEM, COLB_EINVAL / COLB_EUNSUP (kernel); on error

@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "colb/status.h"
+
 #define COLB__SOA_W 8
 
 typedef struct colb__soa_kernel {
@@ -44,7 +46,35 @@ typedef struct colb__soa_kernel {
     void (*update)(double *A, double *b, double *theta, double *ws, const double *xs,
                    const double *y, const double *w, const double *ry, const int32_t *idx,
                    size_t d, double *work);
+    /* Scores of ONE model (a packed copy: Ap, P values; theta, d) on K
+     * contexts, vectorised along the arms:
+     *     scores[k] = <theta, x_k> + alpha * sqrt(max(q_k, 0) * scale),
+     *     q_k = sum over even e of Ap[e] Q[e Kp + k] + sum over odd e (the two
+     *           partial sums added last: independent chains),
+     * Q: P x Kp (colb__soa_outer with ldq = Kp), Xt: d x Kp (the contexts
+     * transposed), Kp a multiple of 8, columns K..Kp-1 zero. Returns the
+     * argmax over k < K (ties to the lowest k, a NaN score never wins). For
+     * a single learner scored against a round's contexts (CLUB's component
+     * aggregates; phase 2: cluster learners). scores: Kp doubles. */
+    size_t (*score1)(const double *Ap, const double *theta, double alpha, double scale,
+                     const double *Q, const double *Xt, size_t d, size_t K, size_t Kp,
+                     double *scores);
 } colb__soa_kernel;
+
+/* The kernel for `name` ("avx512", "avx2", "portable"; NULL or "" = the best
+ * this CPU supports, from __builtin_cpu_supports). COLB_EINVAL for an unknown
+ * name, COLB_EUNSUP when the CPU lacks the instructions. (soa_bank.c) */
+colb_status colb__soa_pick_kernel(const char *name, const colb__soa_kernel **out);
+
+/* Q[e ldq + k] = x_ki x_kj for the packed entry e = (i, j) (doubled when
+ * i != j), so that x_k^T A x_k = sum_e A[e] Q[e ldq + k]; columns K..ldq-1
+ * are set to 0. Xt (may be NULL): the contexts transposed, d x ldq, zero
+ * padded. X: K x d. O(K d^2). */
+void colb__soa_outer(const double *X, size_t K, size_t d, size_t ldq, double *Q, double *Xt);
+
+/* The first index of the largest of v[0..n) (NaN never wins), as
+ * colb__argmax; shared by the kernels. */
+size_t colb__soa_argmax(const double *v, size_t n);
 
 extern const colb__soa_kernel colb__soa_kernel_portable;
 extern const colb__soa_kernel colb__soa_kernel_avx2;

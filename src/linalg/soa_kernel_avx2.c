@@ -140,8 +140,61 @@ static void update_avx2(double *A, double *b, double *theta, double *ws, const d
     }
 }
 
+/* One model on arms k0..k0+4nv-1 (nv ymm vectors, two partial sums each). */
+AI void score1_256(const double *Ap, const double *theta, __m256d al, __m256d sc,
+                   const double *Q, const double *Xt, size_t d, size_t Kp, size_t k0,
+                   const int nv, double *scores)
+{
+    size_t P = d * (d + 1) / 2, e = 0;
+    __m256d q0[4], q1[4], m[4];
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < nv; v++)
+        q0[v] = q1[v] = m[v] = _mm256_setzero_pd();
+    for (; e + 1 < P; e += 2) {
+        __m256d a0 = _mm256_broadcast_sd(Ap + e), a1 = _mm256_broadcast_sd(Ap + e + 1);
+        const double *r0 = Q + e * Kp + k0, *r1 = r0 + Kp;
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++) {
+            q0[v] = _mm256_fmadd_pd(a0, _mm256_loadu_pd(r0 + 4 * v), q0[v]);
+            q1[v] = _mm256_fmadd_pd(a1, _mm256_loadu_pd(r1 + 4 * v), q1[v]);
+        }
+    }
+    if (e < P) {
+        __m256d a0 = _mm256_broadcast_sd(Ap + e);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++)
+            q0[v] = _mm256_fmadd_pd(a0, _mm256_loadu_pd(Q + e * Kp + k0 + 4 * v), q0[v]);
+    }
+    for (size_t j = 0; j < d; j++) {
+        __m256d t = _mm256_broadcast_sd(theta + j);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++)
+            m[v] = _mm256_fmadd_pd(t, _mm256_loadu_pd(Xt + j * Kp + k0 + 4 * v), m[v]);
+    }
+    __m256d zero = _mm256_setzero_pd();
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < nv; v++) {
+        __m256d q = _mm256_mul_pd(_mm256_max_pd(_mm256_add_pd(q0[v], q1[v]), zero), sc);
+        _mm256_storeu_pd(scores + k0 + 4 * v, _mm256_fmadd_pd(al, _mm256_sqrt_pd(q), m[v]));
+    }
+}
+
+static size_t score1_avx2(const double *Ap, const double *theta, double alpha, double scale,
+                          const double *Q, const double *Xt, size_t d, size_t K, size_t Kp,
+                          double *scores)
+{
+    __m256d al = _mm256_set1_pd(alpha), sc = _mm256_set1_pd(scale);
+    for (size_t k0 = 0; k0 < Kp; k0 += 16) /* Kp is a multiple of 8 */
+        if (Kp - k0 >= 16)
+            score1_256(Ap, theta, al, sc, Q, Xt, d, Kp, k0, 4, scores);
+        else
+            score1_256(Ap, theta, al, sc, Q, Xt, d, Kp, k0, 2, scores);
+    return colb__soa_argmax(scores, K);
+}
+
 const colb__soa_kernel colb__soa_kernel_avx2 = {
     .name = "avx2",
     .choose = choose_avx2,
     .update = update_avx2,
+    .score1 = score1_avx2,
 };

@@ -138,8 +138,73 @@ static void update_avx512(double *A, double *b, double *theta, double *ws, const
     }
 }
 
+/* One model on arms k0..k0+8nv-1 (nv vectors of 8 arms, two partial sums
+ * each: 2 nv independent FMA chains). */
+AI void score1_512(const double *Ap, const double *theta, __m512d al, __m512d sc,
+                   const double *Q, const double *Xt, size_t d, size_t Kp, size_t k0,
+                   const int nv, double *scores)
+{
+    size_t P = d * (d + 1) / 2, e = 0;
+    __m512d q0[4], q1[4], m[4];
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < nv; v++)
+        q0[v] = q1[v] = m[v] = _mm512_setzero_pd();
+    for (; e + 1 < P; e += 2) {
+        __m512d a0 = _mm512_set1_pd(Ap[e]), a1 = _mm512_set1_pd(Ap[e + 1]);
+        const double *r0 = Q + e * Kp + k0, *r1 = r0 + Kp;
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++) {
+            q0[v] = _mm512_fmadd_pd(a0, _mm512_loadu_pd(r0 + 8 * v), q0[v]);
+            q1[v] = _mm512_fmadd_pd(a1, _mm512_loadu_pd(r1 + 8 * v), q1[v]);
+        }
+    }
+    if (e < P) {
+        __m512d a0 = _mm512_set1_pd(Ap[e]);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++)
+            q0[v] = _mm512_fmadd_pd(a0, _mm512_loadu_pd(Q + e * Kp + k0 + 8 * v), q0[v]);
+    }
+    for (size_t j = 0; j < d; j++) {
+        __m512d t = _mm512_set1_pd(theta[j]);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++)
+            m[v] = _mm512_fmadd_pd(t, _mm512_loadu_pd(Xt + j * Kp + k0 + 8 * v), m[v]);
+    }
+    __m512d zero = _mm512_setzero_pd();
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < nv; v++) {
+        __m512d q = _mm512_mul_pd(_mm512_max_pd(_mm512_add_pd(q0[v], q1[v]), zero), sc);
+        _mm512_storeu_pd(scores + k0 + 8 * v, _mm512_fmadd_pd(al, _mm512_sqrt_pd(q), m[v]));
+    }
+}
+
+static size_t score1_avx512(const double *Ap, const double *theta, double alpha, double scale,
+                            const double *Q, const double *Xt, size_t d, size_t K, size_t Kp,
+                            double *scores)
+{
+    __m512d al = _mm512_set1_pd(alpha), sc = _mm512_set1_pd(scale);
+    for (size_t k0 = 0; k0 < Kp;) {
+        size_t nv = (Kp - k0) / 8;
+        if (nv >= 4) {
+            score1_512(Ap, theta, al, sc, Q, Xt, d, Kp, k0, 4, scores);
+            k0 += 32;
+        } else if (nv == 3) {
+            score1_512(Ap, theta, al, sc, Q, Xt, d, Kp, k0, 3, scores);
+            k0 += 24;
+        } else if (nv == 2) {
+            score1_512(Ap, theta, al, sc, Q, Xt, d, Kp, k0, 2, scores);
+            k0 += 16;
+        } else {
+            score1_512(Ap, theta, al, sc, Q, Xt, d, Kp, k0, 1, scores);
+            k0 += 8;
+        }
+    }
+    return colb__soa_argmax(scores, K);
+}
+
 const colb__soa_kernel colb__soa_kernel_avx512 = {
     .name = "avx512",
     .choose = choose_avx512,
     .update = update_avx512,
+    .score1 = score1_avx512,
 };

@@ -99,8 +99,70 @@ static void update_portable(double *A, double *b, double *theta, double *ws, con
     }
 }
 
+static size_t score1_portable(const double *Ap, const double *theta, double alpha, double scale,
+                              const double *Q, const double *Xt, size_t d, size_t K, size_t Kp,
+                              double *scores)
+{
+    size_t P = d * (d + 1) / 2;
+    for (size_t k0 = 0; k0 < Kp; k0 += W) {
+        double q0[W] = { 0 }, q1[W] = { 0 }, m[W] = { 0 };
+        size_t e = 0;
+        for (; e + 1 < P; e += 2)
+            for (size_t l = 0; l < W; l++) {
+                q0[l] += Ap[e] * Q[e * Kp + k0 + l];
+                q1[l] += Ap[e + 1] * Q[(e + 1) * Kp + k0 + l];
+            }
+        if (e < P)
+            for (size_t l = 0; l < W; l++)
+                q0[l] += Ap[e] * Q[e * Kp + k0 + l];
+        for (size_t j = 0; j < d; j++)
+            for (size_t l = 0; l < W; l++)
+                m[l] += theta[j] * Xt[j * Kp + k0 + l];
+        for (size_t l = 0; l < W; l++) {
+            double q = q0[l] + q1[l];
+            scores[k0 + l] = m[l] + alpha * sqrt((q > 0.0 ? q : 0.0) * scale);
+        }
+    }
+    return colb__soa_argmax(scores, K);
+}
+
+size_t colb__soa_argmax(const double *v, size_t n)
+{
+    size_t best = 0;
+    for (size_t k = 1; k < n; k++)
+        if (v[k] > v[best])
+            best = k;
+    return best;
+}
+
+void colb__soa_outer(const double *X, size_t K, size_t d, size_t ldq, double *Q, double *Xt)
+{
+    size_t P = d * (d + 1) / 2;
+    for (size_t e = 0; e < P; e++)
+        for (size_t k = K; k < ldq; k++)
+            Q[e * ldq + k] = 0.0;
+    for (size_t k = 0; k < K; k++) {
+        const double *x = X + k * d;
+        for (size_t i = 0, e = 0; i < d; i++) {
+            double x2 = 2.0 * x[i];
+            Q[e++ * ldq + k] = x[i] * x[i];
+            for (size_t j = i + 1; j < d; j++)
+                Q[e++ * ldq + k] = x2 * x[j];
+        }
+    }
+    if (!Xt)
+        return;
+    for (size_t j = 0; j < d; j++) {
+        for (size_t k = 0; k < K; k++)
+            Xt[j * ldq + k] = X[k * d + j];
+        for (size_t k = K; k < ldq; k++)
+            Xt[j * ldq + k] = 0.0;
+    }
+}
+
 const colb__soa_kernel colb__soa_kernel_portable = {
     .name = "portable",
     .choose = choose_portable,
     .update = update_portable,
+    .score1 = score1_portable,
 };

@@ -35,6 +35,7 @@
 #include "policies/club_graph.h"
 #include "colb/rng.h"
 #include "linalg/ridge.h"
+#include "linalg/soa_kernel.h"
 #include "policies/policy_impl.h"
 
 /* Most users a CLUB policy accepts: the graph takes N^2 / 8 bytes (512 MiB
@@ -53,9 +54,12 @@ typedef struct club {
     double *cb;          /* N: CB_j for the current T_j */
     size_t *del;         /* N: scratch, neighbours whose edge goes */
     double *wT;          /* d x N: the users' w_i transposed, for mark_deletions */
-    double *Xt;          /* d x K_cap: the round's contexts, transposed */
-    double *scores, *acc, *quad; /* K_cap each, one allocation at scores */
-    size_t K_cap;
+    double *Xt;          /* d x Kp: the round's contexts, transposed, zero padded */
+    double *Q;           /* P x Kp: their packed outer products (soa_kernel.h) */
+    double *scores;      /* Kp */
+    double *Ap;          /* P: the served component's A, packed */
+    size_t K_cap, Kp;    /* Kp = K rounded up to a multiple of 8 */
+    const colb__soa_kernel *kern; /* scoring kernel, chosen at create */
     uint64_t t;          /* steps so far (choose calls) */
     double alpha, alpha2;
     int naive;
@@ -135,7 +139,9 @@ static void club_destroy(colb_policy *p)
     free(c->del);
     free(c->wT);
     free(c->Xt);
-    free(c->scores); /* also acc and quad */
+    free(c->Q);
+    free(c->scores);
+    free(c->Ap);
     free(c);
     p->impl = NULL;
 }
@@ -149,10 +155,15 @@ static colb_status club_create(colb_policy *p)
     p->impl = c;
     c->alpha = p->pp.club_alpha;
     c->alpha2 = p->pp.club_alpha2;
+    colb_status kst = colb__soa_pick_kernel(getenv("COLB_KERNEL"), &c->kern);
+    if (kst != COLB_OK)
+        return colb__err(p->err, kst, "COLB_KERNEL = %s is not a kernel this CPU runs",
+                         getenv("COLB_KERNEL"));
+    c->Ap = colb__malloc(d * (d + 1) / 2, sizeof(double));
     c->cb = colb__malloc(N, sizeof(double));
     c->del = colb__malloc(N, sizeof(size_t));
     c->wT = colb__calloc(N, d * sizeof(double)); /* every w_i = 0 */
-    if (!c->cb || !c->del || !c->wT ||
+    if (!c->cb || !c->del || !c->wT || !c->Ap ||
         colb__ridge_init(&c->users, N, d, &p->pp.learner) != COLB_OK ||
         colb__ridge_init(&c->comps, N, d, &p->pp.learner) != COLB_OK ||
         colb__club_graph_init(&c->g, N) != COLB_OK)
@@ -176,63 +187,28 @@ static colb_status club_create(colb_policy *p)
 static colb_status club_begin(colb_policy *p)
 {
     club *c = p->impl;
-    size_t K = p->K, d = p->d;
+    size_t K = p->K, d = p->d, Kp = (K + 7) / 8 * 8;
     if (K > c->K_cap) {
-        double *xt = colb__malloc(K, d * sizeof(double));
-        double *sc = colb__malloc(K, 3 * sizeof(double));
-        if (!xt || !sc) {
+        double *xt = colb__malloc(Kp, d * sizeof(double));
+        double *q = colb__malloc(Kp, d * (d + 1) / 2 * sizeof(double));
+        double *sc = colb__malloc(Kp, sizeof(double));
+        if (!xt || !q || !sc) {
             free(xt);
+            free(q);
             free(sc);
             return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
         }
         free(c->Xt);
+        free(c->Q);
         free(c->scores);
         c->Xt = xt;
+        c->Q = q;
         c->scores = sc;
-        c->acc = sc + K;
-        c->quad = sc + 2 * K;
         c->K_cap = K;
     }
-    for (size_t k = 0; k < K; k++)
-        for (size_t j = 0; j < d; j++)
-            c->Xt[j * K + k] = p->X[k * d + j];
+    c->Kp = Kp;
+    colb__soa_outer(p->X, K, d, Kp, c->Q, c->Xt);
     return COLB_OK;
-}
-
-/* scores[k] = w^T x_k + alpha sqrt(x_k^T A x_k * lt) for the round's contexts
- * given transposed (Xt: d x K), component model (A = M^{-1} symmetric, w).
- * acc, quad: K doubles of scratch. The quadratic form uses the symmetry of A,
- *     x^T A x = sum_j x_j (A_jj x_j + 2 sum_{l>j} A_jl x_l),
- * (d(d+1)/2 multiply-adds per arm) and every inner loop runs along the K
- * arms with unit stride and no dependence between iterations, so it
- * pipelines (and vectorises at -O3). At d = 15, K = 25 this beats a DGEMM
- * call on one d x d matrix. */
-static void score_arms(const double *restrict A, const double *restrict w,
-                       const double *restrict Xt, size_t K, size_t d, double alpha, double lt,
-                       double *restrict acc, double *restrict quad, double *restrict scores)
-{
-    for (size_t k = 0; k < K; k++) {
-        quad[k] = 0.0;
-        scores[k] = 0.0; /* the mean w^T x_k first */
-    }
-    for (size_t j = 0; j < d; j++) {
-        const double *xj = Xt + j * K, *Aj = A + j * d;
-        double ajj = Aj[j], wj = w[j];
-        for (size_t k = 0; k < K; k++)
-            acc[k] = ajj * xj[k];
-        for (size_t l = j + 1; l < d; l++) {
-            const double *xl = Xt + l * K;
-            double a2 = 2.0 * Aj[l];
-            for (size_t k = 0; k < K; k++)
-                acc[k] += a2 * xl[k];
-        }
-        for (size_t k = 0; k < K; k++) {
-            quad[k] += xj[k] * acc[k];
-            scores[k] += wj * xj[k];
-        }
-    }
-    for (size_t k = 0; k < K; k++)
-        scores[k] += alpha * sqrt((quad[k] > 0.0 ? quad[k] : 0.0) * lt);
 }
 
 static colb_status club_choose(colb_policy *p, size_t u, size_t *arm)
@@ -246,9 +222,15 @@ static colb_status club_choose(colb_policy *p, size_t u, size_t *arm)
                              k);
     }
     c->t++; /* t of the paper: this step's number, counting every user's */
-    score_arms(c->comps.A + k * d * d, c->comps.theta + k * d, c->Xt, p->K, d, c->alpha,
-               log((double)c->t + 1.0), c->acc, c->quad, c->scores);
-    *arm = colb__argmax(c->scores, p->K);
+    /* scores[k] = w^T x_k + alpha sqrt(x_k^T A x_k ln(t + 1)): the hand-written
+     * single-model kernel on the round's outer products (soa_kernel.h), the
+     * component's A packed first (its upper triangle, d(d+1)/2 copies). */
+    const double *A = c->comps.A + k * d * d;
+    for (size_t i = 0, e = 0; i < d; i++)
+        for (size_t j = i; j < d; j++)
+            c->Ap[e++] = A[i * d + j];
+    *arm = c->kern->score1(c->Ap, c->comps.theta + k * d, c->alpha, log((double)c->t + 1.0), c->Q,
+                           c->Xt, d, p->K, c->Kp, c->scores);
     return COLB_OK;
 }
 
