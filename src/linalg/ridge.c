@@ -25,6 +25,7 @@
 #include <lapacke.h>
 
 #include "core/util.h"
+#include "linalg/soa_kernel.h"
 
 #define SCORE_BLOCK 64 /* models per DGEMM block in ridge_scores_many */
 
@@ -34,6 +35,10 @@ colb_status colb__ridge_init(colb__ridge *r, size_t n, size_t d, const colb_lear
     r->n = n;
     r->d = d;
     r->p = *p;
+    /* the rank-one step is the same bit for bit on every kernel path, so a
+     * COLB_KERNEL this CPU cannot run falls back to the best one it can */
+    if (colb__soa_pick_kernel(getenv("COLB_KERNEL"), &r->kern) != COLB_OK)
+        colb__soa_pick_kernel(NULL, &r->kern);
     size_t dd = d * d;
     if (d && dd / d != d)
         return COLB_ENOMEM;
@@ -125,39 +130,14 @@ void colb__ridge_set_prior(colb__ridge *r, size_t i, const double *theta0)
 void colb__ridge_update(colb__ridge *r, size_t i, const double *x, double y, double w)
 {
     size_t d = r->d;
-    double *V = r->V + i * d * d, *A = r->A + i * d * d, *b = r->b + i * d;
-    double *th = r->theta + i * d;
-    const double *t0 = r->theta0 + i * d;
-    double *u = r->work; /* A x */
-
-    double s = 0.0, pred0 = 0.0, pred = 0.0;
-    for (size_t j = 0; j < d; j++) {
-        const double *Aj = A + j * d;
-        double acc = 0.0;
-        for (size_t k = 0; k < d; k++)
-            acc += Aj[k] * x[k];
-        u[j] = acc;
-        s += x[j] * acc;
-        pred0 += x[j] * t0[j];
-        pred += x[j] * th[j];
-    }
     /* A <- A - c (Ax)(Ax)^T with c = w / (1 + w x^T A x); (u_j*u_k)*c is
      * symmetric bit for bit because IEEE multiplication commutes.
      * theta <- theta + c (y - <x, theta>) A x, the recursive least-squares
      * form of theta0 + A b (O(d) instead of the O(d^2) product A b; the
-     * periodic refresh recomputes theta from A and b exactly). */
-    double c = w / (1.0 + w * s);
-    double ry = w * (y - pred0), gain = c * (y - pred);
-    for (size_t j = 0; j < d; j++) {
-        double *Aj = A + j * d, *Vj = V + j * d;
-        double uj = u[j], wxj = w * x[j];
-        for (size_t k = 0; k < d; k++) {
-            Aj[k] -= (uj * u[k]) * c;
-            Vj[k] += wxj * x[k];
-        }
-        b[j] += ry * x[j];
-        th[j] += gain * uj;
-    }
+     * periodic refresh recomputes theta from A and b exactly). The kernel
+     * (soa_kernel.h, ridge_step) vectorises this without changing a bit. */
+    double s = r->kern->ridge_step(r->A + i * d * d, r->V + i * d * d, r->b + i * d,
+                                   r->theta + i * d, r->theta0 + i * d, x, y, w, d, r->work);
     r->logdet[i] += log1p(w * s);
     r->count[i]++;
     if (++r->since_refresh[i] >= COLB__RIDGE_REFRESH)

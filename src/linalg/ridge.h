@@ -30,6 +30,7 @@ typedef struct colb__ridge {
     uint64_t *count;        /* n: updates since reset */
     uint64_t *since_refresh;/* n: updates since A was last recomputed from V */
     double *work;           /* d*d + d scratch for refresh and updates */
+    const struct colb__soa_kernel *kern; /* the rank-one step's kernel (soa_kernel.h) */
 } colb__ridge;
 
 /* A is recomputed from V by Cholesky after this many Sherman-Morrison

@@ -59,6 +59,20 @@ typedef struct colb__soa_kernel {
     size_t (*score1)(const double *Ap, const double *theta, double alpha, double scale,
                      const double *Q, const double *Xt, size_t d, size_t K, size_t Kp,
                      double *scores);
+    /* Squared distances out[i] = sum_j (wu[j] - wT[j ld + i])^2, i < n, each
+     * summed over j in order with the products rounded (no FMA): bit for bit
+     * the scalar loop, on every path (CLUB's edge tests). */
+    void (*dist2)(const double *wT, size_t ld, const double *wu, size_t d, size_t n,
+                  double *out);
+    /* The flat ridge bank's rank-one step (ridge.c, full row-major d x d A
+     * and V, A symmetric bit for bit), bit for bit the scalar code on every
+     * path (products rounded, sums in the scalar order; u = A x is summed
+     * along A's columns, equal to its rows by symmetry):
+     *     u = A x, s = x^T u, c = w / (1 + w s),
+     *     A -= (u u^T) c, V += w x x^T, b += w (y - <x, t0>) x,
+     *     theta += c (y - <x, theta>) u;   returns s. u: d doubles. */
+    double (*ridge_step)(double *A, double *V, double *b, double *theta, const double *t0,
+                         const double *x, double y, double w, size_t d, double *u);
 } colb__soa_kernel;
 
 /* The kernel for `name` ("avx512", "avx2", "portable"; NULL or "" = the best

@@ -192,7 +192,77 @@ static size_t score1_avx2(const double *Ap, const double *theta, double alpha, d
     return colb__soa_argmax(scores, K);
 }
 
+static void dist2_avx2(const double *wT, size_t ld, const double *wu, size_t d, size_t n,
+                       double *out)
+{
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d acc = _mm256_setzero_pd();
+        for (size_t j = 0; j < d; j++) {
+            __m256d e = _mm256_sub_pd(_mm256_set1_pd(wu[j]), _mm256_loadu_pd(wT + j * ld + i));
+            acc = _mm256_add_pd(acc, _mm256_mul_pd(e, e));
+        }
+        _mm256_storeu_pd(out + i, acc);
+    }
+    for (; i < n; i++) {
+        double acc = 0.0;
+        for (size_t j = 0; j < d; j++) {
+            double e = wu[j] - wT[j * ld + i];
+            acc += e * e;
+        }
+        out[i] = acc;
+    }
+}
+
+static double ridge_step_avx2(double *A, double *V, double *b, double *th, const double *t0,
+                              const double *x, double y, double w, size_t d, double *u)
+{
+    size_t j0 = 0;
+    for (; j0 + 4 <= d; j0 += 4) { /* u[j] = sum_k A_kj x_k, k in order */
+        __m256d acc = _mm256_setzero_pd();
+        for (size_t k = 0; k < d; k++)
+            acc = _mm256_add_pd(acc, _mm256_mul_pd(_mm256_loadu_pd(A + k * d + j0),
+                                                   _mm256_set1_pd(x[k])));
+        _mm256_storeu_pd(u + j0, acc);
+    }
+    for (; j0 < d; j0++) {
+        double acc = 0.0;
+        for (size_t k = 0; k < d; k++)
+            acc += A[k * d + j0] * x[k];
+        u[j0] = acc;
+    }
+    double s = 0.0, pred0 = 0.0, pred = 0.0;
+    for (size_t j = 0; j < d; j++) {
+        s += x[j] * u[j];
+        pred0 += x[j] * t0[j];
+        pred += x[j] * th[j];
+    }
+    double c = w / (1.0 + w * s);
+    double ry = w * (y - pred0), gain = c * (y - pred);
+    __m256d cv = _mm256_set1_pd(c);
+    for (size_t j = 0; j < d; j++) {
+        double *Aj = A + j * d, *Vj = V + j * d, uj = u[j], wxj = w * x[j];
+        __m256d ujv = _mm256_set1_pd(uj), wxv = _mm256_set1_pd(wxj);
+        size_t k = 0;
+        for (; k + 4 <= d; k += 4) {
+            _mm256_storeu_pd(Aj + k, _mm256_sub_pd(_mm256_loadu_pd(Aj + k),
+                             _mm256_mul_pd(_mm256_mul_pd(ujv, _mm256_loadu_pd(u + k)), cv)));
+            _mm256_storeu_pd(Vj + k, _mm256_add_pd(_mm256_loadu_pd(Vj + k),
+                             _mm256_mul_pd(wxv, _mm256_loadu_pd(x + k))));
+        }
+        for (; k < d; k++) {
+            Aj[k] -= (uj * u[k]) * c;
+            Vj[k] += wxj * x[k];
+        }
+        b[j] += ry * x[j];
+        th[j] += gain * uj;
+    }
+    return s;
+}
+
 const colb__soa_kernel colb__soa_kernel_avx2 = {
+    .dist2 = dist2_avx2,
+    .ridge_step = ridge_step_avx2,
     .name = "avx2",
     .choose = choose_avx2,
     .update = update_avx2,

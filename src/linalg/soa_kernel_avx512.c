@@ -202,7 +202,68 @@ static size_t score1_avx512(const double *Ap, const double *theta, double alpha,
     return colb__soa_argmax(scores, K);
 }
 
+static void dist2_avx512(const double *wT, size_t ld, const double *wu, size_t d, size_t n,
+                         double *out)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m512d acc = _mm512_setzero_pd();
+        for (size_t j = 0; j < d; j++) {
+            __m512d e = _mm512_sub_pd(_mm512_set1_pd(wu[j]), _mm512_loadu_pd(wT + j * ld + i));
+            acc = _mm512_add_pd(acc, _mm512_mul_pd(e, e));
+        }
+        _mm512_storeu_pd(out + i, acc);
+    }
+    for (; i < n; i++) {
+        double acc = 0.0;
+        for (size_t j = 0; j < d; j++) {
+            double e = wu[j] - wT[j * ld + i];
+            acc += e * e;
+        }
+        out[i] = acc;
+    }
+}
+
+static double ridge_step_avx512(double *A, double *V, double *b, double *th, const double *t0,
+                                const double *x, double y, double w, size_t d, double *u)
+{
+    for (size_t j0 = 0; j0 < d; j0 += 8) { /* u[j] = sum_k A_kj x_k, k in order */
+        __mmask8 m = d - j0 >= 8 ? 0xff : (__mmask8)((1u << (d - j0)) - 1);
+        __m512d acc = _mm512_setzero_pd();
+        for (size_t k = 0; k < d; k++)
+            acc = _mm512_add_pd(acc, _mm512_mul_pd(_mm512_maskz_loadu_pd(m, A + k * d + j0),
+                                                   _mm512_set1_pd(x[k])));
+        _mm512_mask_storeu_pd(u + j0, m, acc);
+    }
+    double s = 0.0, pred0 = 0.0, pred = 0.0;
+    for (size_t j = 0; j < d; j++) {
+        s += x[j] * u[j];
+        pred0 += x[j] * t0[j];
+        pred += x[j] * th[j];
+    }
+    double c = w / (1.0 + w * s);
+    double ry = w * (y - pred0), gain = c * (y - pred);
+    __m512d cv = _mm512_set1_pd(c);
+    for (size_t j = 0; j < d; j++) {
+        double *Aj = A + j * d, *Vj = V + j * d;
+        __m512d uj = _mm512_set1_pd(u[j]), wxj = _mm512_set1_pd(w * x[j]);
+        for (size_t k0 = 0; k0 < d; k0 += 8) {
+            __mmask8 m = d - k0 >= 8 ? 0xff : (__mmask8)((1u << (d - k0)) - 1);
+            __m512d uk = _mm512_maskz_loadu_pd(m, u + k0), xk = _mm512_maskz_loadu_pd(m, x + k0);
+            _mm512_mask_storeu_pd(Aj + k0, m, _mm512_sub_pd(_mm512_maskz_loadu_pd(m, Aj + k0),
+                                  _mm512_mul_pd(_mm512_mul_pd(uj, uk), cv)));
+            _mm512_mask_storeu_pd(Vj + k0, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, Vj + k0),
+                                  _mm512_mul_pd(wxj, xk)));
+        }
+        b[j] += ry * x[j];
+        th[j] += gain * u[j];
+    }
+    return s;
+}
+
 const colb__soa_kernel colb__soa_kernel_avx512 = {
+    .dist2 = dist2_avx512,
+    .ridge_step = ridge_step_avx512,
     .name = "avx512",
     .choose = choose_avx512,
     .update = update_avx512,

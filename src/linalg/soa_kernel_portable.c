@@ -160,7 +160,52 @@ void colb__soa_outer(const double *X, size_t K, size_t d, size_t ldq, double *Q,
     }
 }
 
+static void dist2_portable(const double *wT, size_t ld, const double *wu, size_t d, size_t n,
+                           double *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        double acc = 0.0;
+        for (size_t j = 0; j < d; j++) {
+            double e = wu[j] - wT[j * ld + i];
+            acc += e * e;
+        }
+        out[i] = acc;
+    }
+}
+
+/* The reference the SIMD ridge steps reproduce bit for bit. */
+static double ridge_step_portable(double *A, double *V, double *b, double *th, const double *t0,
+                                  const double *x, double y, double w, size_t d, double *u)
+{
+    double s = 0.0, pred0 = 0.0, pred = 0.0;
+    for (size_t j = 0; j < d; j++) {
+        const double *Aj = A + j * d;
+        double acc = 0.0;
+        for (size_t k = 0; k < d; k++)
+            acc += Aj[k] * x[k];
+        u[j] = acc;
+        s += x[j] * acc;
+        pred0 += x[j] * t0[j];
+        pred += x[j] * th[j];
+    }
+    double c = w / (1.0 + w * s);
+    double ry = w * (y - pred0), gain = c * (y - pred);
+    for (size_t j = 0; j < d; j++) {
+        double *Aj = A + j * d, *Vj = V + j * d;
+        double uj = u[j], wxj = w * x[j];
+        for (size_t k = 0; k < d; k++) {
+            Aj[k] -= (uj * u[k]) * c;
+            Vj[k] += wxj * x[k];
+        }
+        b[j] += ry * x[j];
+        th[j] += gain * uj;
+    }
+    return s;
+}
+
 const colb__soa_kernel colb__soa_kernel_portable = {
+    .dist2 = dist2_portable,
+    .ridge_step = ridge_step_portable,
     .name = "portable",
     .choose = choose_portable,
     .update = update_portable,

@@ -243,7 +243,7 @@ static colb_status club_choose(colb_policy *p, size_t u, size_t *arm)
  * O(deg(u) d), in a dense graph the main cost of a step. Each word of u's adjacency row covers 64 users;
  * when it holds many neighbours, their squared distances to w_u are computed
  * together from the transposed copy wT of the users' estimates, lanes along
- * the users - contiguous, independent, vectorisable - and the neighbours
+ * the users - contiguous, independent, vectorised (the kernel's dist2) - and the neighbours
  * are then picked out of the 64; sparse words are tested one by one. Either
  * way each distance is summed over j = 0..d-1 in the same order as too_far,
  * so the outcome is the same bit for bit. */
@@ -267,28 +267,8 @@ static size_t mark_deletions(const club *c, size_t u, size_t d, const double *cb
             }
             continue;
         }
-        size_t len = N - l0 < 64 ? N - l0 : 64, i0 = 0;
-        for (; i0 + 4 <= len; i0 += 4) { /* 4 users, sums in registers */
-            double acc[4] = { 0.0, 0.0, 0.0, 0.0 };
-            for (size_t j = 0; j < d; j++) {
-                const double *t = c->wT + j * N + l0 + i0;
-                double wj = wu[j];
-                for (size_t r = 0; r < 4; r++) {
-                    double e = wj - t[r];
-                    acc[r] += e * e;
-                }
-            }
-            for (size_t r = 0; r < 4; r++)
-                s[i0 + r] = acc[r];
-        }
-        for (; i0 < len; i0++) { /* the last users of the last word */
-            double acc = 0.0;
-            for (size_t j = 0; j < d; j++) {
-                double e = wu[j] - c->wT[j * N + l0 + i0];
-                acc += e * e;
-            }
-            s[i0] = acc;
-        }
+        size_t len = N - l0 < 64 ? N - l0 : 64;
+        c->kern->dist2(c->wT + l0, N, wu, d, len, s); /* SIMD, same bits as too_far */
         for (; bits; bits &= bits - 1) {
             size_t i = colb__ctz64(bits);
             double thr = cbu + cb[l0 + i];
