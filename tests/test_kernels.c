@@ -284,8 +284,8 @@ static void test_drift_1e6(void **state)
 
 /* Arms chosen by `policy` on a fixed-seed clustered instance with kernel
  * `path` (through COLB_KERNEL, read when the policy is created). */
-static void run_arms(const char *policy, const char *path, size_t N, size_t T, size_t *arms,
-                     double *theta_end)
+static void run_arms(const char *policy, const char *path, size_t N, size_t T, size_t threads,
+                     size_t *arms, double *theta_end)
 {
     setenv("COLB_KERNEL", path, 1);
     colb_env_params ep;
@@ -300,6 +300,7 @@ static void run_arms(const char *policy, const char *path, size_t N, size_t T, s
     pp.dim = 15;
     pp.horizon = T;
     pp.seed = 3;
+    pp.threads = threads;
     colb_env *e;
     colb_policy *pol;
     char msg[256];
@@ -332,13 +333,13 @@ static void test_same_arms_every_path(void **state)
     size_t *ref = malloc(N * T * sizeof(size_t)), *got = malloc(N * T * sizeof(size_t));
     for (size_t q = 0; q < 3; q++) {
         double th0[15], th[15];
-        run_arms(pols[q], "portable", N, T, ref, th0);
+        run_arms(pols[q], "portable", N, T, 1, ref, th0);
         for (size_t pi = 1; pi < 3; pi++) {
             if (!have(paths[pi])) {
                 print_message("skipped: this CPU has no %s\n", paths[pi]);
                 continue;
             }
-            run_arms(pols[q], paths[pi], N, T, got, th);
+            run_arms(pols[q], paths[pi], N, T, 1, got, th);
             size_t diff = 0;
             for (size_t j = 0; j < N * T; j++)
                 diff += got[j] != ref[j];
@@ -354,6 +355,24 @@ static void test_same_arms_every_path(void **state)
     free(got);
 }
 
+/* LinUCB-Ind on 1, 2 and 3 threads: the same arms and estimates, bit for bit
+ * (users are independent; each block is computed by one thread). */
+static void test_threads_same_results(void **state)
+{
+    (void)state;
+    enum { N = 101, T = 120 };
+    size_t *ref = malloc(N * T * sizeof(size_t)), *got = malloc(N * T * sizeof(size_t));
+    double th0[15], th[15];
+    run_arms("linucb-ind", "", N, T, 1, ref, th0);
+    for (size_t threads = 2; threads <= 3; threads++) {
+        run_arms("linucb-ind", "", N, T, threads, got, th);
+        assert_memory_equal(got, ref, N * T * sizeof(size_t));
+        assert_memory_equal(th, th0, sizeof th);
+    }
+    free(ref);
+    free(got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -362,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_paths_agree_on_a_block),
         cmocka_unit_test(test_drift_1e6),
         cmocka_unit_test(test_same_arms_every_path),
+        cmocka_unit_test(test_threads_same_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

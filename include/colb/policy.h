@@ -91,6 +91,12 @@ typedef struct colb_policy_params {
      * borrowed for colb_policy_create only (copied). */
     const size_t *true_cluster;
     size_t n_clusters;
+
+    /* Threads a policy may use inside one round (LinUCB-Ind splits its
+     * users' scoring and updates over them; other policies ignore it). 0 or
+     * 1: the caller's thread only; at most 256. Decisions do not depend on
+     * it. Default 1. The simulator sets it to its threads per job. */
+    size_t threads;
 } colb_policy_params;
 
 typedef struct colb_policy colb_policy;

@@ -16,6 +16,11 @@ void colb__users_free(colb__users *b)
     memset(b, 0, sizeof *b);
 }
 
+colb_status colb__users_set_threads(colb__users *b, size_t threads)
+{
+    return colb__soa_set_threads(&b->s, threads);
+}
+
 colb_status colb__users_reserve(colb__users *b, size_t K)
 {
     return colb__soa_reserve(&b->s, K);

@@ -23,6 +23,10 @@ typedef struct colb__users {
 colb_status colb__users_init(colb__users *b, size_t N, size_t d, const colb_learner_params *p);
 void colb__users_free(colb__users *b);
 
+/* Split choose_all and the updates over `threads` threads (1: none); the
+ * updates then all wait for colb__users_flush. Same results. COLB_ENOMEM. */
+colb_status colb__users_set_threads(colb__users *b, size_t threads);
+
 /* Make the scratch fit K arms. */
 colb_status colb__users_reserve(colb__users *b, size_t K);
 

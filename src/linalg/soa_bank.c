@@ -14,6 +14,8 @@
 
 #include <lapacke.h>
 
+#include "core/team.h"
+
 #define W COLB__SOA_W
 
 colb_status colb__soa_pick_kernel(const char *name, const colb__soa_kernel **out)
@@ -69,6 +71,8 @@ void colb__soa_free(colb__soa_bank *s)
     free(s->idx);
     free(s->Q);
     free(s->work);
+    colb__team_free(s->team);
+    free(s->twork);
     memset(s, 0, sizeof *s);
 }
 
@@ -158,12 +162,12 @@ static void solve_one(colb__soa_bank *s, size_t i)
 
 /* Apply the pending updates of block k (lanes without one get weight 0,
  * which leaves them exactly as they are). */
-static void apply_block(colb__soa_bank *s, size_t k)
+static void apply_block(colb__soa_bank *s, size_t k, double *work)
 {
     if (!s->npend[k])
         return;
     size_t d = s->d;
-    double *xs = s->work, *u = xs + d * W, *y = u + d * W, *w = y + W, *ry = w + W, *ws = ry + W;
+    double *xs = work, *u = xs + d * W, *y = u + d * W, *w = y + W, *ry = w + W, *ws = ry + W;
     for (size_t l = 0; l < W; l++) {
         size_t i = k * W + l;
         const double *x = s->px[i];
@@ -199,24 +203,68 @@ void colb__soa_update(colb__soa_bank *s, size_t i, const double *x, double y, do
 {
     size_t k = i / W;
     if (s->px[i])
-        apply_block(s, k);
+        apply_block(s, k, s->work);
     s->px[i] = x;
     s->py[i] = y;
     s->pw[i] = w;
     size_t live = s->n - k * W < W ? s->n - k * W : W;
-    if (++s->npend[k] == live)
-        apply_block(s, k);
+    if (++s->npend[k] == live && !s->team) /* a team applies them all at flush */
+        apply_block(s, k, s->work);
+}
+
+/* Scratch doubles of one kernel call (apply_block, choose). */
+static size_t kernel_work(size_t d)
+{
+    return 2 * d * W + 8 * W;
+}
+
+/* Blocks [k0, k1) of part `part` of `parts` (contiguous, balanced). */
+static void part_range(size_t nblk, size_t part, size_t parts, size_t *k0, size_t *k1)
+{
+    *k0 = nblk * part / parts;
+    *k1 = nblk * (part + 1) / parts;
+}
+
+static void flush_part(void *ctx, size_t part, size_t parts)
+{
+    colb__soa_bank *s = ctx;
+    size_t k0, k1;
+    part_range(s->nblk, part, parts, &k0, &k1);
+    for (size_t k = k0; k < k1; k++)
+        apply_block(s, k, s->twork + part * kernel_work(s->d));
 }
 
 void colb__soa_flush(colb__soa_bank *s)
 {
+    if (s->team) {
+        colb__team_run(s->team, flush_part, s);
+        return;
+    }
     for (size_t k = 0; k < s->nblk; k++)
-        apply_block(s, k);
+        apply_block(s, k, s->work);
+}
+
+colb_status colb__soa_set_threads(colb__soa_bank *s, size_t threads)
+{
+    colb__soa_flush(s);
+    colb__team_free(s->team);
+    free(s->twork);
+    s->team = NULL;
+    s->twork = NULL;
+    if (threads < 2)
+        return COLB_OK;
+    s->twork = colb__malloc(threads, kernel_work(s->d) * sizeof(double));
+    if (!s->twork || colb__team_create(threads, &s->team) != COLB_OK) {
+        free(s->twork);
+        s->twork = NULL;
+        return COLB_ENOMEM;
+    }
+    return COLB_OK;
 }
 
 void colb__soa_sync(colb__soa_bank *s, size_t i)
 {
-    apply_block(s, i / W);
+    apply_block(s, i / W, s->work);
 }
 
 void colb__soa_set_prior(colb__soa_bank *s, const double *theta0)
@@ -266,14 +314,15 @@ double colb__soa_width(const colb__soa_bank *s, size_t i)
     return s->p.width == COLB_WIDTH_FIXED ? s->p.alpha : colb__soa_oful_radius(s, i);
 }
 
-void colb__soa_choose_all(colb__soa_bank *s, size_t first, size_t m, const double *X, size_t K,
-                          size_t *arms)
+/* choose_all on blocks [k0, k1) with scratch `work`. */
+static void choose_blocks(colb__soa_bank *s, size_t k0, size_t k1, size_t first, size_t end,
+                          const double *X, size_t K, size_t *arms, double *work)
 {
-    size_t d = s->d, end = first + m;
+    size_t d = s->d;
     double width[W];
     uint32_t best[W];
-    for (size_t k = first / W; k * W < end; k++) {
-        apply_block(s, k);
+    for (size_t k = k0; k < k1; k++) {
+        apply_block(s, k, work);
         for (size_t l = 0; l < W; l++)
             width[l] = k * W + l < s->n ? colb__soa_width(s, k * W + l) : 0.0;
         s->kern->choose(s->A + k * s->P * W, s->theta + k * d * W, width, s->Q, X, d, K, best,
@@ -283,6 +332,36 @@ void colb__soa_choose_all(colb__soa_bank *s, size_t first, size_t m, const doubl
             if (i >= first && i < end)
                 arms[i - first] = best[l];
         }
+    }
+}
+
+typedef struct choose_job {
+    colb__soa_bank *s;
+    size_t kb0, kb1, first, end, K;
+    const double *X;
+    size_t *arms;
+} choose_job;
+
+static void choose_part(void *ctx, size_t part, size_t parts)
+{
+    choose_job *j = ctx;
+    size_t k0, k1;
+    part_range(j->kb1 - j->kb0, part, parts, &k0, &k1);
+    choose_blocks(j->s, j->kb0 + k0, j->kb0 + k1, j->first, j->end, j->X, j->K, j->arms,
+                  j->s->twork + part * kernel_work(j->s->d));
+}
+
+void colb__soa_choose_all(colb__soa_bank *s, size_t first, size_t m, const double *X, size_t K,
+                          size_t *arms)
+{
+    if (m == 0)
+        return;
+    size_t end = first + m, kb0 = first / W, kb1 = (end + W - 1) / W;
+    if (s->team) {
+        choose_job j = { s, kb0, kb1, first, end, K, X, arms };
+        colb__team_run(s->team, choose_part, &j);
+    } else {
+        choose_blocks(s, kb0, kb1, first, end, X, K, arms, s->work);
     }
 }
 

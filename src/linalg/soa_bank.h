@@ -34,7 +34,8 @@
  * round (before the next round's contexts overwrite x). Reads of one model
  * (theta, get_model, scores) see its pending update applied.
  *
- * Not thread-safe: one bank per thread, or disjoint blocks per thread. */
+ * Not thread-safe: one bank per thread (it may run a team of its own, see
+ * colb__soa_set_threads). */
 #ifndef COLB_SOA_BANK_H
 #define COLB_SOA_BANK_H
 
@@ -61,6 +62,8 @@ typedef struct colb__soa_bank {
     double *Q;                      /* P x K_cap: the round's outer products */
     size_t K_cap;
     double *work;                   /* kernel scratch and one model's copy */
+    struct colb__team *team;        /* threads of colb__soa_set_threads, or NULL */
+    double *twork;                  /* kernel scratch of each of the team's parts */
 } colb__soa_bank;
 
 /* Allocate n >= 1 models, all reset, prior mean 0, noise p->noise and bound
@@ -70,6 +73,12 @@ typedef struct colb__soa_bank {
 colb_status colb__soa_init(colb__soa_bank *s, size_t n, size_t d, const colb_learner_params *p,
                            const char *kernel);
 void colb__soa_free(colb__soa_bank *s);
+
+/* Split choose_all and flush over `threads` threads (a team started here;
+ * 0 or 1: none). Results do not depend on it: models are independent and
+ * each block is computed by one thread with the same kernel. With a team,
+ * every update waits for colb__soa_flush (applied in parallel). COLB_ENOMEM. */
+colb_status colb__soa_set_threads(colb__soa_bank *s, size_t threads);
 
 /* Bytes per model of the bank's arrays (excluding the O(d^2 + P K) scratch). */
 size_t colb__soa_bytes_per_model(size_t d);

@@ -3,13 +3,30 @@
 #include "learn/user_bank.h"
 #include "policies/policy_impl.h"
 
+/* The most threads one policy starts (colb_policy_params.threads). */
+#define IND_MAX_THREADS 256
+
+static colb_status ind_check(const colb_policy_params *pp, char *msg, size_t len)
+{
+    if (pp->threads > IND_MAX_THREADS)
+        return colb__say(msg, len, COLB_ERANGE, "linucb-ind: threads = %zu exceeds %d",
+                         pp->threads, IND_MAX_THREADS);
+    return COLB_OK;
+}
+
 static colb_status ind_create(colb_policy *p)
 {
     colb__users *b = calloc(1, sizeof *b);
     if (!b)
         return COLB_ENOMEM;
     p->impl = b;
-    return colb__users_init(b, p->N, p->d, &p->pp.learner);
+    colb_status st = colb__users_init(b, p->N, p->d, &p->pp.learner);
+    if (st == COLB_EINVAL || st == COLB_EUNSUP)
+        return colb__err(p->err, st, "COLB_KERNEL = '%s' is not avx512, avx2 or portable, or "
+                         "this CPU cannot run it", getenv("COLB_KERNEL") ? getenv("COLB_KERNEL") : "");
+    if (st == COLB_OK && p->pp.threads > 1)
+        st = colb__users_set_threads(b, p->pp.threads);
+    return st;
 }
 
 static void ind_destroy(colb_policy *p)
@@ -60,6 +77,7 @@ static colb_status ind_theta(const colb_policy *p, size_t u, double *theta)
 
 const colb__policy_vt colb__policy_linucb_ind = {
     .name = "linucb-ind",
+    .check = ind_check,
     .create = ind_create,
     .destroy = ind_destroy,
     .begin_round = ind_begin,

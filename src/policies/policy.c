@@ -44,6 +44,7 @@ void colb_policy_params_default(colb_policy_params *p)
     p->club_alpha2 = 2.0;
     p->club_graph = COLB_CLUB_COMPLETE;
     p->pmlb_learner = COLB_PMLB_ALB_NORM;
+    p->threads = 1;
 }
 
 colb_status colb_policy_params_check(const char *name, const colb_policy_params *p, char *msg,

@@ -119,6 +119,10 @@ static colb_status run_job(job_ctx *c, size_t i, size_t r, char *msg)
     pp.users = N;
     pp.dim = colb_env_dim(env);
     pp.horizon = s->horizon;
+    /* threads the jobs leave idle go to the policies (LinUCB-Ind splits its
+     * users over them); decisions do not depend on it */
+    size_t jobs = c->total, th = s->threads > 1 ? s->threads : 1;
+    pp.threads = th > jobs ? th / jobs : 1;
     /* the policy's stream is named by its name, not by its list position */
     pp.seed = derive(s->seed ^ colb__fnv1a64(COLB__FNV64_INIT, s->policies[i], strlen(s->policies[i])),
                      0x20000000ULL + r);
