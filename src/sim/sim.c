@@ -9,6 +9,7 @@
 #include "core/util.h"
 #include "data/textio.h"
 #include "sim/parallel.h"
+#include "sim/sim_job.h"
 
 struct colb_sim_result {
     size_t P, R, K;          /* policies, repeats, checkpoints */
@@ -99,9 +100,24 @@ static colb_status play_round(colb_env *env, colb_policy *pol, size_t N, size_t 
 
 static colb_status run_job(job_ctx *c, size_t i, size_t r, char *msg)
 {
-    const colb_sim_spec *s = c->s;
     colb_sim_result *res = c->res;
     double t0 = now_s();
+    colb__sim_job job = {
+        .curve = res->regret + (i * res->R + r) * res->K,
+        .point_round = res->point_round,
+        .points = res->K,
+        .info = res->info[i * res->R + r],
+        .info_len = sizeof res->info[0],
+        .jobs = c->total,
+    };
+    colb_status st = colb__sim_run_job(c->s, c->s->policies[i], r, &job, msg);
+    res->wall[i * res->R + r] = now_s() - t0;
+    return st;
+}
+
+colb_status colb__sim_run_job(const colb_sim_spec *s, const char *name, size_t r, colb__sim_job *job,
+                              char *msg)
+{
     uint64_t env_seed = derive(s->seed, 0x10000000ULL + r);
     colb_env *env = NULL;
     colb_policy *pol = NULL;
@@ -121,10 +137,10 @@ static colb_status run_job(job_ctx *c, size_t i, size_t r, char *msg)
     pp.horizon = s->horizon;
     /* threads the jobs leave idle go to the policies (LinUCB-Ind splits its
      * users over them); decisions do not depend on it */
-    size_t jobs = c->total, th = s->threads > 1 ? s->threads : 1;
+    size_t jobs = job->jobs ? job->jobs : 1, th = s->threads > 1 ? s->threads : 1;
     pp.threads = th > jobs ? th / jobs : 1;
     /* the policy's stream is named by its name, not by its list position */
-    pp.seed = derive(s->seed ^ colb__fnv1a64(COLB__FNV64_INIT, s->policies[i], strlen(s->policies[i])),
+    pp.seed = derive(s->seed ^ colb__fnv1a64(COLB__FNV64_INIT, name, strlen(name)),
                      0x20000000ULL + r);
     labels = colb__malloc(N, sizeof(size_t));
     arms = colb__malloc(N, sizeof(size_t));
@@ -141,27 +157,32 @@ static colb_status run_job(job_ctx *c, size_t i, size_t r, char *msg)
         pp.true_cluster = NULL;
         pp.n_clusters = 0;
     }
-    if ((st = colb_policy_create(s->policies[i], &pp, &pol, msg, COLB__ERRLEN)) != COLB_OK)
+    if ((st = colb_policy_create(name, &pp, &pol, msg, COLB__ERRLEN)) != COLB_OK)
         goto out;
     double reg = 0.0;
     size_t k = 0;
-    double *curve = res->regret + (i * res->R + r) * res->K;
+    job->stopped = 0;
     for (size_t t = 1; t <= s->horizon; t++) {
         if ((st = play_round(env, pol, N, K, arms, rewards, &reg)) != COLB_OK) {
-            colb__err(msg, st, "%s, round %zu: %s", s->policies[i], t, colb_policy_last_error(pol));
+            colb__err(msg, st, "%s, round %zu: %s", name, t, colb_policy_last_error(pol));
             goto out;
         }
-        while (k < res->K && res->point_round[k] == t)
-            curve[k++] = reg / (double)N;
+        while (k < job->points && job->point_round[k] == t)
+            job->curve[k++] = reg / (double)N;
+        job->regret = reg / (double)N;
+        if (job->stop && t < s->horizon && job->stop(job->stop_ctx, job->regret)) {
+            job->stopped = 1;
+            break;
+        }
     }
-    snprintf(res->info[i * res->R + r], sizeof res->info[0], "%s", colb_policy_info(pol));
+    if (job->info)
+        snprintf(job->info, job->info_len, "%s", colb_policy_info(pol));
 out:
     colb_policy_free(pol);
     colb_env_free(env);
     free(labels);
     free(arms);
     free(rewards);
-    res->wall[i * res->R + r] = now_s() - t0;
     return st;
 }
 
