@@ -114,9 +114,20 @@ check: all $(TESTS)
 	@sh scripts/check-layers
 	@COLB=$(BUILD)/colb sh tests/run.sh $(TESTS)
 
+# The whole suite under ASan+UBSan with the default kernel, then the tests
+# that exercise the SoA kernels again with every other COLB_KERNEL value this
+# CPU runs (test_kernels itself covers every path).
+SAN_KERNEL_TESTS := test_kernels test_engine test_pmlb test_club test_learner
 sanitize:
 	$(MAKE) BUILD=build-san OPT=-O1 \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check
+	@for k in avx512 avx2 portable; do \
+	  case $$k in avx512) f='avx512f.*avx512dq|avx512dq.*avx512f';; avx2) f='fma.*avx2|avx2.*fma';; *) f=.;; esac; \
+	  grep -Eqm1 "^flags.*($$f)" /proc/cpuinfo || { echo "sanitize: COLB_KERNEL=$$k skipped (not on this CPU)"; continue; }; \
+	  echo "sanitize: COLB_KERNEL=$$k"; \
+	  COLB_KERNEL=$$k sh tests/run.sh $(SAN_KERNEL_TESTS:%=build-san/tests/%) >build-san/kernel-$$k.log 2>&1 || \
+	    { cat build-san/kernel-$$k.log; exit 1; }; tail -1 build-san/kernel-$$k.log; \
+	done
 
 check-long: all $(TESTS)
 	@COLB_LONG=1 COLB=$(BUILD)/colb sh tests/run.sh $(TESTS)

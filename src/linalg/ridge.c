@@ -127,6 +127,8 @@ void colb__ridge_set_prior(colb__ridge *r, size_t i, const double *theta0)
     ridge_solve(r, i);
 }
 
+static void after_step(colb__ridge *r, size_t i, double s, double w);
+
 void colb__ridge_update(colb__ridge *r, size_t i, const double *x, double y, double w)
 {
     size_t d = r->d;
@@ -138,10 +140,30 @@ void colb__ridge_update(colb__ridge *r, size_t i, const double *x, double y, dou
      * (soa_kernel.h, ridge_step) vectorises this without changing a bit. */
     double s = r->kern->ridge_step(r->A + i * d * d, r->V + i * d * d, r->b + i * d,
                                    r->theta + i * d, r->theta0 + i * d, x, y, w, d, r->work);
+    after_step(r, i, s, w);
+}
+
+/* The bookkeeping after model i's rank-one step of x^T A x = s. */
+static void after_step(colb__ridge *r, size_t i, double s, double w)
+{
     r->logdet[i] += log1p(w * s);
     r->count[i]++;
     if (++r->since_refresh[i] >= COLB__RIDGE_REFRESH)
         colb__ridge_refresh(r, i); /* on failure the Sherman-Morrison state stands */
+}
+
+void colb__ridge_update2(colb__ridge *r, size_t i, colb__ridge *r2, size_t j, const double *x,
+                         double y, double w)
+{
+    size_t d = r->d;
+    double *const m[2][5] = {
+        { r->A + i * d * d, r->V + i * d * d, r->b + i * d, r->theta + i * d, r->theta0 + i * d },
+        { r2->A + j * d * d, r2->V + j * d * d, r2->b + j * d, r2->theta + j * d, r2->theta0 + j * d },
+    };
+    double s[2];
+    r->kern->ridge_step2(m, x, y, w, d, r->work, s); /* work: d*d + d >= 2d doubles */
+    after_step(r, i, s[0], w);
+    after_step(r2, j, s[1], w);
 }
 
 colb_status colb__ridge_refresh(colb__ridge *r, size_t i)

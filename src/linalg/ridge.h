@@ -53,6 +53,12 @@ void colb__ridge_set_prior(colb__ridge *r, size_t i, const double *theta0);
 /* Rank-one update of model i (inputs assumed validated). O(d^2). */
 void colb__ridge_update(colb__ridge *r, size_t i, const double *x, double y, double w);
 
+/* colb__ridge_update(r, i, x, y, w) and colb__ridge_update(r2, j, x, y, w) at
+ * once (the same bits; the two steps' dependency chains interleaved). r and
+ * r2 must differ, or i != j. */
+void colb__ridge_update2(colb__ridge *r, size_t i, colb__ridge *r2, size_t j, const double *x,
+                         double y, double w);
+
 /* Add model src of bank `from` into model dst of `r` as pooled data:
  * V_dst += V_src - lambda_src I, b_dst += b_src (meaningful for equal priors).
  * O(d^2); A, theta and logdet are stale until colb__ridge_refresh(r, dst). */

@@ -73,6 +73,12 @@ typedef struct colb__soa_kernel {
      *     theta += c (y - <x, theta>) u;   returns s. u: d doubles. */
     double (*ridge_step)(double *A, double *V, double *b, double *theta, const double *t0,
                          const double *x, double y, double w, size_t d, double *u);
+    /* Two independent ridge_steps with the same (x, y, w) (CLUB: a user and
+     * its component), interleaved for instruction-level parallelism where the
+     * path can; the same bits as two ridge_step calls. m[0], m[1]: A, V, b,
+     * theta, theta0 of each model; s[0], s[1] receive their x^T A x. u: 2d. */
+    void (*ridge_step2)(double *const m[2][5], const double *x, double y, double w, size_t d,
+                        double *u, double s[2]);
 } colb__soa_kernel;
 
 /* The kernel for `name` ("avx512", "avx2", "portable"; NULL or "" = the best

@@ -260,7 +260,15 @@ static double ridge_step_avx2(double *A, double *V, double *b, double *th, const
     return s;
 }
 
+static void ridge_step2_avx2(double *const m[2][5], const double *x, double y, double w, size_t d,
+                             double *u, double s[2])
+{
+    for (int i = 0; i < 2; i++)
+        s[i] = ridge_step_avx2(m[i][0], m[i][1], m[i][2], m[i][3], m[i][4], x, y, w, d, u + i * d);
+}
+
 const colb__soa_kernel colb__soa_kernel_avx2 = {
+    .ridge_step2 = ridge_step2_avx2,
     .dist2 = dist2_avx2,
     .ridge_step = ridge_step_avx2,
     .name = "avx2",

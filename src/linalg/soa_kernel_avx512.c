@@ -224,6 +224,57 @@ static void dist2_avx512(const double *wT, size_t ld, const double *wu, size_t d
     }
 }
 
+/* Row j of the flat ridge step: A_j -= (u_j u) c, V_j += (w x_j) x, d
+ * doubles each. For 8 <= d <= 64 the row is covered by unmasked vectors at
+ * 0, 8, ... and one ending at d (overlapping: its shared entries get the same
+ * value twice), all loaded before any is stored: a masked store whose
+ * masked-off lanes cover the next row would stall that row's loads (store
+ * forwarding fails on the partial overlap). Other d: masked vectors. */
+AI void rown512(double *Aj, double *Vj, const double *u, const double *x, __m512d uj,
+                __m512d cv, __m512d wxj, size_t d, const int n)
+{
+    __m512d a[8], v[8];
+    _Pragma("GCC unroll 8")
+    for (int i = 0; i < n; i++) { /* vector i starts at min(8 i, d - 8) */
+        size_t o = 8 * (size_t)i + 8 <= d ? 8 * (size_t)i : d - 8;
+        a[i] = _mm512_loadu_pd(Aj + o);
+        v[i] = _mm512_loadu_pd(Vj + o);
+    }
+    _Pragma("GCC unroll 8")
+    for (int i = 0; i < n; i++) {
+        size_t o = 8 * (size_t)i + 8 <= d ? 8 * (size_t)i : d - 8;
+        a[i] = _mm512_sub_pd(a[i], _mm512_mul_pd(_mm512_mul_pd(uj, _mm512_loadu_pd(u + o)), cv));
+        v[i] = _mm512_add_pd(v[i], _mm512_mul_pd(wxj, _mm512_loadu_pd(x + o)));
+    }
+    _Pragma("GCC unroll 8")
+    for (int i = 0; i < n; i++) {
+        size_t o = 8 * (size_t)i + 8 <= d ? 8 * (size_t)i : d - 8;
+        _mm512_storeu_pd(Aj + o, a[i]);
+        _mm512_storeu_pd(Vj + o, v[i]);
+    }
+}
+
+AI void row512(double *Aj, double *Vj, const double *u, const double *x, __m512d uj, __m512d cv,
+               __m512d wxj, size_t d)
+{
+    if (d >= 8 && d <= 64) {
+        switch ((d + 7) / 8) {
+#define CASE(n_) case n_: rown512(Aj, Vj, u, x, uj, cv, wxj, d, n_); return;
+            CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+        default: break;
+        }
+    }
+    for (size_t k0 = 0; k0 < d; k0 += 8) {
+        __mmask8 m = d - k0 >= 8 ? 0xff : (__mmask8)((1u << (d - k0)) - 1);
+        __m512d uk = _mm512_maskz_loadu_pd(m, u + k0), xk = _mm512_maskz_loadu_pd(m, x + k0);
+        _mm512_mask_storeu_pd(Aj + k0, m, _mm512_sub_pd(_mm512_maskz_loadu_pd(m, Aj + k0),
+                              _mm512_mul_pd(_mm512_mul_pd(uj, uk), cv)));
+        _mm512_mask_storeu_pd(Vj + k0, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, Vj + k0),
+                              _mm512_mul_pd(wxj, xk)));
+    }
+}
+
 static double ridge_step_avx512(double *A, double *V, double *b, double *th, const double *t0,
                                 const double *x, double y, double w, size_t d, double *u)
 {
@@ -245,23 +296,59 @@ static double ridge_step_avx512(double *A, double *V, double *b, double *th, con
     double ry = w * (y - pred0), gain = c * (y - pred);
     __m512d cv = _mm512_set1_pd(c);
     for (size_t j = 0; j < d; j++) {
-        double *Aj = A + j * d, *Vj = V + j * d;
-        __m512d uj = _mm512_set1_pd(u[j]), wxj = _mm512_set1_pd(w * x[j]);
-        for (size_t k0 = 0; k0 < d; k0 += 8) {
-            __mmask8 m = d - k0 >= 8 ? 0xff : (__mmask8)((1u << (d - k0)) - 1);
-            __m512d uk = _mm512_maskz_loadu_pd(m, u + k0), xk = _mm512_maskz_loadu_pd(m, x + k0);
-            _mm512_mask_storeu_pd(Aj + k0, m, _mm512_sub_pd(_mm512_maskz_loadu_pd(m, Aj + k0),
-                                  _mm512_mul_pd(_mm512_mul_pd(uj, uk), cv)));
-            _mm512_mask_storeu_pd(Vj + k0, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, Vj + k0),
-                                  _mm512_mul_pd(wxj, xk)));
-        }
+        row512(A + j * d, V + j * d, u, x, _mm512_set1_pd(u[j]), cv, _mm512_set1_pd(w * x[j]), d);
         b[j] += ry * x[j];
         th[j] += gain * u[j];
     }
     return s;
 }
 
+/* Two ridge_step_avx512 interleaved: every operation of each model is the
+ * one ridge_step_avx512 does, in the same order; only the two independent
+ * dependency chains run side by side. */
+static void ridge_step2_avx512(double *const m[2][5], const double *x, double y, double w,
+                               size_t d, double *u, double s[2])
+{
+    double *A0 = m[0][0], *A1 = m[1][0], *u0 = u, *u1 = u + d;
+    for (size_t j0 = 0; j0 < d; j0 += 8) {
+        __mmask8 mk = d - j0 >= 8 ? 0xff : (__mmask8)((1u << (d - j0)) - 1);
+        __m512d acc0 = _mm512_setzero_pd(), acc1 = acc0;
+        for (size_t k = 0; k < d; k++) {
+            __m512d xk = _mm512_set1_pd(x[k]);
+            acc0 = _mm512_add_pd(acc0, _mm512_mul_pd(_mm512_maskz_loadu_pd(mk, A0 + k * d + j0), xk));
+            acc1 = _mm512_add_pd(acc1, _mm512_mul_pd(_mm512_maskz_loadu_pd(mk, A1 + k * d + j0), xk));
+        }
+        _mm512_mask_storeu_pd(u0 + j0, mk, acc0);
+        _mm512_mask_storeu_pd(u1 + j0, mk, acc1);
+    }
+    double s0 = 0.0, s1 = 0.0, p00 = 0.0, p01 = 0.0, p0 = 0.0, p1 = 0.0;
+    const double *t00 = m[0][4], *t01 = m[1][4], *th0 = m[0][3], *th1 = m[1][3];
+    for (size_t j = 0; j < d; j++) {
+        s0 += x[j] * u0[j];
+        s1 += x[j] * u1[j];
+        p00 += x[j] * t00[j];
+        p01 += x[j] * t01[j];
+        p0 += x[j] * th0[j];
+        p1 += x[j] * th1[j];
+    }
+    double c[2] = { w / (1.0 + w * s0), w / (1.0 + w * s1) };
+    double ry[2] = { w * (y - p00), w * (y - p01) }, gain[2] = { c[0] * (y - p0), c[1] * (y - p1) };
+    for (int i = 0; i < 2; i++) {
+        double *A = m[i][0], *V = m[i][1], *b = m[i][2], *th = m[i][3], *ui = u + (size_t)i * d;
+        __m512d cv = _mm512_set1_pd(c[i]);
+        for (size_t j = 0; j < d; j++) {
+            row512(A + j * d, V + j * d, ui, x, _mm512_set1_pd(ui[j]), cv,
+                   _mm512_set1_pd(w * x[j]), d);
+            b[j] += ry[i] * x[j];
+            th[j] += gain[i] * ui[j];
+        }
+    }
+    s[0] = s0;
+    s[1] = s1;
+}
+
 const colb__soa_kernel colb__soa_kernel_avx512 = {
+    .ridge_step2 = ridge_step2_avx512,
     .dist2 = dist2_avx512,
     .ridge_step = ridge_step_avx512,
     .name = "avx512",

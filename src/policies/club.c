@@ -285,9 +285,10 @@ static colb_status club_observe(colb_policy *p, size_t u, size_t arm, double y)
     colb__club_graph *g = &c->g;
     size_t d = p->d, k = g->comp[u];
     const double *x = p->X + arm * d;
-    colb__ridge_update(&c->users, u, x, y, 1.0);
-    if (!c->naive)
-        colb__ridge_update(&c->comps, k, x, y, 1.0);
+    if (c->naive)
+        colb__ridge_update(&c->users, u, x, y, 1.0);
+    else /* the user and its component in one interleaved kernel call */
+        colb__ridge_update2(&c->users, u, &c->comps, k, x, y, 1.0);
     c->cb[u] = colb__club_cb(c->users.count[u], c->alpha2);
     for (size_t j = 0; j < d; j++)
         c->wT[j * p->N + u] = c->users.theta[u * d + j];
