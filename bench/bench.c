@@ -122,7 +122,7 @@ static kres bench_kernels(const colb__soa_kernel *k, size_t d, size_t K, double 
         for (size_t j = i; j < d; j++, e++)
             for (size_t l = 0; l < 8; l++)
                 A[e * 8 + l] = i == j ? 1.0 : 0.0;
-    colb__soa_outer(X, K, d, K, Q, NULL);
+    colb__soa_outer(X, K, d, K, Q, Xt); /* Xt overwritten below */
     colb__soa_outer(X, K, d, Kp, Qp, Xt);
     double width[8] = { 1, 1, 1, 1, 1, 1, 1, 1 }, y[8] = { 0 }, w[8], ry[8] = { 0 }, ws[8];
     uint32_t best[8];

@@ -70,6 +70,7 @@ void colb__soa_free(colb__soa_bank *s)
     free(s->npend);
     free(s->idx);
     free(s->Q);
+    free(s->Xt);
     free(s->work);
     colb__team_free(s->team);
     free(s->twork);
@@ -282,11 +283,16 @@ colb_status colb__soa_reserve(colb__soa_bank *s, size_t K)
 {
     if (K <= s->K_cap)
         return COLB_OK;
-    double *q = colb__malloc(s->P, K * sizeof(double));
-    if (!q)
+    double *q = colb__malloc(s->P, K * sizeof(double)), *xt = colb__malloc(s->d, K * sizeof(double));
+    if (!q || !xt) {
+        free(q);
+        free(xt);
         return COLB_ENOMEM;
+    }
     free(s->Q);
+    free(s->Xt);
     s->Q = q;
+    s->Xt = xt;
     s->K_cap = K;
     return COLB_OK;
 }
@@ -297,7 +303,7 @@ colb_status colb__soa_prepare(colb__soa_bank *s, const double *X, size_t K)
     colb_status st = colb__soa_reserve(s, K);
     if (st != COLB_OK)
         return st;
-    colb__soa_outer(X, K, d, K, s->Q, NULL);
+    s->kern->outer(X, K, d, K, s->Q, s->Xt);
     return COLB_OK;
 }
 

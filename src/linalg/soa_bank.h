@@ -60,6 +60,7 @@ typedef struct colb__soa_bank {
     int32_t *idx;                   /* d x d: packed index of (min, max) */
     double radius0;                 /* 2 ln(1/delta) */
     double *Q;                      /* P x K_cap: the round's outer products */
+    double *Xt;                     /* d x K_cap: the round's contexts, transposed */
     size_t K_cap;
     double *work;                   /* kernel scratch and one model's copy */
     struct colb__team *team;        /* threads of colb__soa_set_threads, or NULL */

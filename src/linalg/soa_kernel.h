@@ -79,6 +79,8 @@ typedef struct colb__soa_kernel {
      * theta, theta0 of each model; s[0], s[1] receive their x^T A x. u: 2d. */
     void (*ridge_step2)(double *const m[2][5], const double *x, double y, double w, size_t d,
                         double *u, double s[2]);
+    /* colb__soa_outer, vectorised (the same products, so the same bits). */
+    void (*outer)(const double *X, size_t K, size_t d, size_t ldq, double *Q, double *Xt);
 } colb__soa_kernel;
 
 /* The kernel for `name` ("avx512", "avx2", "portable"; NULL or "" = the best
@@ -88,8 +90,8 @@ colb_status colb__soa_pick_kernel(const char *name, const colb__soa_kernel **out
 
 /* Q[e ldq + k] = x_ki x_kj for the packed entry e = (i, j) (doubled when
  * i != j), so that x_k^T A x_k = sum_e A[e] Q[e ldq + k]; columns K..ldq-1
- * are set to 0. Xt (may be NULL): the contexts transposed, d x ldq, zero
- * padded. X: K x d. O(K d^2). */
+ * are set to 0. Xt receives the contexts transposed, d x ldq, zero padded
+ * (also the scratch Q is built from). X: K x d, ldq >= K. O(K d^2). */
 void colb__soa_outer(const double *X, size_t K, size_t d, size_t ldq, double *Q, double *Xt);
 
 /* The first index of the largest of v[0..n) (NaN never wins), as

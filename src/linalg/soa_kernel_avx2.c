@@ -267,7 +267,41 @@ static void ridge_step2_avx2(double *const m[2][5], const double *x, double y, d
         s[i] = ridge_step_avx2(m[i][0], m[i][1], m[i][2], m[i][3], m[i][4], x, y, w, d, u + i * d);
 }
 
+/* colb__soa_outer with the rows of Q as vector products of rows of X^T
+ * (ldq is a multiple of 4 here, or the scalar tail finishes the row). */
+static void outer_avx2(const double *X, size_t K, size_t d, size_t ldq, double *Q, double *Xt)
+{
+    for (size_t j = 0; j < d; j++) {
+        double *tj = Xt + j * ldq;
+        for (size_t k = 0; k < K; k++)
+            tj[k] = X[k * d + j];
+        for (size_t k = K; k < ldq; k++)
+            tj[k] = 0.0;
+    }
+    __m256d two = _mm256_set1_pd(2.0);
+    double *q = Q;
+    for (size_t i = 0; i < d; i++) {
+        const double *ti = Xt + i * ldq;
+        for (size_t j = i; j < d; j++, q += ldq) {
+            const double *tj = Xt + j * ldq;
+            size_t k = 0;
+            if (i == j) {
+                for (; k + 4 <= ldq; k += 4)
+                    _mm256_storeu_pd(q + k, _mm256_mul_pd(_mm256_loadu_pd(ti + k), _mm256_loadu_pd(ti + k)));
+                for (; k < ldq; k++)
+                    q[k] = ti[k] * ti[k];
+            } else {
+                for (; k + 4 <= ldq; k += 4)
+                    _mm256_storeu_pd(q + k, _mm256_mul_pd(_mm256_mul_pd(two, _mm256_loadu_pd(ti + k)), _mm256_loadu_pd(tj + k)));
+                for (; k < ldq; k++)
+                    q[k] = (2.0 * ti[k]) * tj[k];
+            }
+        }
+    }
+}
+
 const colb__soa_kernel colb__soa_kernel_avx2 = {
+    .outer = outer_avx2,
     .ridge_step2 = ridge_step2_avx2,
     .dist2 = dist2_avx2,
     .ridge_step = ridge_step_avx2,

@@ -137,26 +137,27 @@ size_t colb__soa_argmax(const double *v, size_t n)
 
 void colb__soa_outer(const double *X, size_t K, size_t d, size_t ldq, double *Q, double *Xt)
 {
-    size_t P = d * (d + 1) / 2;
-    for (size_t e = 0; e < P; e++)
-        for (size_t k = K; k < ldq; k++)
-            Q[e * ldq + k] = 0.0;
-    for (size_t k = 0; k < K; k++) {
-        const double *x = X + k * d;
-        for (size_t i = 0, e = 0; i < d; i++) {
-            double x2 = 2.0 * x[i];
-            Q[e++ * ldq + k] = x[i] * x[i];
-            for (size_t j = i + 1; j < d; j++)
-                Q[e++ * ldq + k] = x2 * x[j];
-        }
-    }
-    if (!Xt)
-        return;
+    /* the rows of Q are products of rows of X^T: contiguous, vectorisable
+     * (the values do not depend on how: one product each, 2 x exact) */
+    double *t = Xt;
     for (size_t j = 0; j < d; j++) {
+        double *tj = t + j * ldq;
         for (size_t k = 0; k < K; k++)
-            Xt[j * ldq + k] = X[k * d + j];
+            tj[k] = X[k * d + j];
         for (size_t k = K; k < ldq; k++)
-            Xt[j * ldq + k] = 0.0;
+            tj[k] = 0.0;
+    }
+    double *q = Q;
+    for (size_t i = 0; i < d; i++) {
+        const double *ti = t + i * ldq;
+        for (size_t k = 0; k < ldq; k++)
+            q[k] = ti[k] * ti[k];
+        q += ldq;
+        for (size_t j = i + 1; j < d; j++, q += ldq) {
+            const double *tj = t + j * ldq;
+            for (size_t k = 0; k < ldq; k++)
+                q[k] = (2.0 * ti[k]) * tj[k];
+        }
     }
 }
 
@@ -211,6 +212,7 @@ static void ridge_step2_portable(double *const m[2][5], const double *x, double 
 }
 
 const colb__soa_kernel colb__soa_kernel_portable = {
+    .outer = colb__soa_outer,
     .ridge_step2 = ridge_step2_portable,
     .dist2 = dist2_portable,
     .ridge_step = ridge_step_portable,

@@ -207,7 +207,7 @@ static colb_status club_begin(colb_policy *p)
         c->K_cap = K;
     }
     c->Kp = Kp;
-    colb__soa_outer(p->X, K, d, Kp, c->Q, c->Xt);
+    c->kern->outer(p->X, K, d, Kp, c->Q, c->Xt);
     return COLB_OK;
 }
 

@@ -94,13 +94,14 @@ colb_status colb_policy_create(const char *name, const colb_policy_params *pp, c
     p->d = pp->dim;
     p->chosen = colb__malloc(p->N, sizeof(size_t));
     p->observed = colb__calloc(p->N, 1);
+    p->served = colb__malloc(p->N, sizeof(size_t));
     if (pp->true_cluster) {
         p->labels = colb__malloc(p->N, sizeof(size_t));
         if (p->labels)
             memcpy(p->labels, pp->true_cluster, p->N * sizeof(size_t));
     }
     p->pp.true_cluster = p->labels;
-    if (!p->chosen || !p->observed || (pp->true_cluster && !p->labels)) {
+    if (!p->chosen || !p->observed || !p->served || (pp->true_cluster && !p->labels)) {
         colb_policy_free(p);
         return colb__say(msg, msg_len, COLB_ENOMEM, "%s: out of memory", name);
     }
@@ -126,6 +127,7 @@ void colb_policy_free(colb_policy *p)
     free(p->X);
     free(p->chosen);
     free(p->observed);
+    free(p->served);
     free(p->labels);
     free(p);
 }
@@ -188,6 +190,7 @@ colb_status colb_policy_choose(colb_policy *p, size_t u, size_t *arm)
         if (st != COLB_OK)
             return st;
         p->chosen[u] = a;
+        p->served[p->n_served++] = u;
     }
     *arm = p->chosen[u];
     return COLB_OK;
@@ -209,6 +212,7 @@ colb_status colb_policy_choose_all(colb_policy *p, size_t *arms)
         if (st != COLB_OK)
             return st;
         memcpy(p->chosen, arms, p->N * sizeof(size_t));
+        p->served_all = 1;
         return COLB_OK;
     }
     for (size_t u = 0; u < p->N; u++) {
@@ -279,9 +283,18 @@ colb_status colb_policy_end_round(colb_policy *p)
     if (!p->in_round)
         return colb__err(p->err, COLB_ESTATE, "end_round: no open round");
     colb_status st = p->vt->end_round ? p->vt->end_round(p) : COLB_OK;
-    for (size_t u = 0; u < p->N; u++)
-        p->chosen[u] = COLB__NO_ARM;
-    memset(p->observed, 0, p->N);
+    if (p->served_all || p->n_served > p->N / 8) {
+        for (size_t u = 0; u < p->N; u++)
+            p->chosen[u] = COLB__NO_ARM;
+        memset(p->observed, 0, p->N);
+    } else { /* only the users served one by one have entries to clear */
+        for (size_t i = 0; i < p->n_served; i++) {
+            p->chosen[p->served[i]] = COLB__NO_ARM;
+            p->observed[p->served[i]] = 0;
+        }
+    }
+    p->n_served = 0;
+    p->served_all = 0;
     p->in_round = 0;
     p->rounds++;
     return st;

@@ -53,6 +53,12 @@ struct colb_policy {
     void *impl;
     char info[512];
     char err[COLB__ERRLEN];
+    /* users chosen one at a time this round (colb_policy_choose), so that
+     * end_round resets only their entries of chosen/observed: O(served), not
+     * O(N), per round (the per-user protocol opens a round per user) */
+    size_t *served;          /* N */
+    size_t n_served;
+    int served_all;          /* choose_all filled every entry */
 };
 
 #endif
