@@ -64,6 +64,10 @@ typedef struct colb__soa_kernel {
      * the scalar loop, on every path (CLUB's edge tests). */
     void (*dist2)(const double *wT, size_t ld, const double *wu, size_t d, size_t n,
                   double *out);
+    /* The same for the columns idx[0..n) of wT (gathered): out[q] = sum_j
+     * (wu[j] - wT[j ld + idx[q]])^2, the same bits as dist2. */
+    void (*dist2_idx)(const double *wT, size_t ld, const double *wu, size_t d, const size_t *idx,
+                      size_t n, double *out);
     /* The flat ridge bank's rank-one step (ridge.c, full row-major d x d A
      * and V, A symmetric bit for bit), bit for bit the scalar code on every
      * path (products rounded, sums in the scalar order; u = A x is summed

@@ -300,7 +300,32 @@ static void outer_avx2(const double *X, size_t K, size_t d, size_t ldq, double *
     }
 }
 
+static void dist2_idx_avx2(const double *wT, size_t ld, const double *wu, size_t d,
+                           const size_t *idx, size_t n, double *out)
+{
+    size_t q = 0;
+    for (; q + 4 <= n; q += 4) { /* 4 columns per gather */
+        __m256i vi = _mm256_loadu_si256((const __m256i *)(const void *)(idx + q));
+        __m256d acc = _mm256_setzero_pd();
+        for (size_t j = 0; j < d; j++) {
+            __m256d g = _mm256_i64gather_pd(wT + j * ld, vi, 8);
+            __m256d e = _mm256_sub_pd(_mm256_set1_pd(wu[j]), g);
+            acc = _mm256_add_pd(acc, _mm256_mul_pd(e, e));
+        }
+        _mm256_storeu_pd(out + q, acc);
+    }
+    for (; q < n; q++) {
+        double acc = 0.0;
+        for (size_t j = 0; j < d; j++) {
+            double e = wu[j] - wT[j * ld + idx[q]];
+            acc += e * e;
+        }
+        out[q] = acc;
+    }
+}
+
 const colb__soa_kernel colb__soa_kernel_avx2 = {
+    .dist2_idx = dist2_idx_avx2,
     .outer = outer_avx2,
     .ridge_step2 = ridge_step2_avx2,
     .dist2 = dist2_avx2,

@@ -380,7 +380,32 @@ static void outer_avx512(const double *X, size_t K, size_t d, size_t ldq, double
     }
 }
 
+static void dist2_idx_avx512(const double *wT, size_t ld, const double *wu, size_t d,
+                             const size_t *idx, size_t n, double *out)
+{
+    size_t q = 0;
+    for (; q + 8 <= n; q += 8) { /* 8 columns per gather */
+        __m512i vi = _mm512_loadu_si512((const void *)(idx + q));
+        __m512d acc = _mm512_setzero_pd();
+        for (size_t j = 0; j < d; j++) {
+            __m512d g = _mm512_i64gather_pd(vi, wT + j * ld, 8);
+            __m512d e = _mm512_sub_pd(_mm512_set1_pd(wu[j]), g);
+            acc = _mm512_add_pd(acc, _mm512_mul_pd(e, e));
+        }
+        _mm512_storeu_pd(out + q, acc);
+    }
+    for (; q < n; q++) {
+        double acc = 0.0;
+        for (size_t j = 0; j < d; j++) {
+            double e = wu[j] - wT[j * ld + idx[q]];
+            acc += e * e;
+        }
+        out[q] = acc;
+    }
+}
+
 const colb__soa_kernel colb__soa_kernel_avx512 = {
+    .dist2_idx = dist2_idx_avx512,
     .outer = outer_avx512,
     .ridge_step2 = ridge_step2_avx512,
     .dist2 = dist2_avx512,

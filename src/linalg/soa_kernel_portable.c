@@ -211,7 +211,21 @@ static void ridge_step2_portable(double *const m[2][5], const double *x, double 
         s[i] = ridge_step_portable(m[i][0], m[i][1], m[i][2], m[i][3], m[i][4], x, y, w, d, u + i * d);
 }
 
+static void dist2_idx_portable(const double *wT, size_t ld, const double *wu, size_t d,
+                               const size_t *idx, size_t n, double *out)
+{
+    for (size_t q = 0; q < n; q++) {
+        double acc = 0.0;
+        for (size_t j = 0; j < d; j++) {
+            double e = wu[j] - wT[j * ld + idx[q]];
+            acc += e * e;
+        }
+        out[q] = acc;
+    }
+}
+
 const colb__soa_kernel colb__soa_kernel_portable = {
+    .dist2_idx = dist2_idx_portable,
     .outer = colb__soa_outer,
     .ridge_step2 = ridge_step2_portable,
     .dist2 = dist2_portable,

@@ -53,6 +53,8 @@ typedef struct club {
     colb__club_graph g;
     double *cb;          /* N: CB_j for the current T_j */
     size_t *del;         /* N: scratch, neighbours whose edge goes */
+    size_t *nb, *sidx, *spos; /* N each: scratch of mark_deletions */
+    double *dist, *sdist;     /* N each: likewise */
     double *wT;          /* d x N: the users' w_i transposed, for mark_deletions */
     double *Xt;          /* d x Kp: the round's contexts, transposed, zero padded */
     double *Q;           /* P x Kp: their packed outer products (soa_kernel.h) */
@@ -137,6 +139,11 @@ static void club_destroy(colb_policy *p)
     colb__club_graph_free(&c->g);
     free(c->cb);
     free(c->del);
+    free(c->nb);
+    free(c->sidx);
+    free(c->spos);
+    free(c->dist);
+    free(c->sdist);
     free(c->wT);
     free(c->Xt);
     free(c->Q);
@@ -162,8 +169,14 @@ static colb_status club_create(colb_policy *p)
     c->Ap = colb__malloc(d * (d + 1) / 2, sizeof(double));
     c->cb = colb__malloc(N, sizeof(double));
     c->del = colb__malloc(N, sizeof(size_t));
+    c->nb = colb__malloc(N, sizeof(size_t));
+    c->sidx = colb__malloc(N, sizeof(size_t));
+    c->spos = colb__malloc(N, sizeof(size_t));
+    c->dist = colb__malloc(N, sizeof(double));
+    c->sdist = colb__malloc(N, sizeof(double));
     c->wT = colb__calloc(N, d * sizeof(double)); /* every w_i = 0 */
-    if (!c->cb || !c->del || !c->wT || !c->Ap ||
+    if (!c->cb || !c->del || !c->wT || !c->Ap || !c->nb || !c->sidx || !c->spos || !c->dist ||
+        !c->sdist ||
         colb__ridge_init(&c->users, N, d, &p->pp.learner) != COLB_OK ||
         colb__ridge_init(&c->comps, N, d, &p->pp.learner) != COLB_OK ||
         colb__club_graph_init(&c->g, N) != COLB_OK)
@@ -240,30 +253,33 @@ static colb_status club_choose(colb_policy *p, size_t u, size_t *arm)
 
 /* Test every edge (u, l) of the graph with the bounds cb[0..N): del[0..m)
  * receives the l whose edge fails, in increasing order; returns m.
- * O(deg(u) d), in a dense graph the main cost of a step. Each word of u's adjacency row covers 64 users;
- * when it holds many neighbours, their squared distances to w_u are computed
- * together from the transposed copy wT of the users' estimates, lanes along
- * the users - contiguous, independent, vectorised (the kernel's dist2) - and the neighbours
- * are then picked out of the 64; sparse words are tested one by one. Either
- * way each distance is summed over j = 0..d-1 in the same order as too_far,
- * so the outcome is the same bit for bit. */
+ * O(deg(u) d), in a dense graph the main cost of a step. Each word of u's
+ * adjacency row covers 64 users; when it holds many neighbours, their
+ * squared distances to w_u are computed together from the transposed copy wT
+ * of the users' estimates, lanes along the users - contiguous, independent,
+ * vectorised (the kernel's dist2) - and the neighbours are then picked out of
+ * the 64; the neighbours of sparse words are collected and their columns of
+ * wT gathered, 8 at a time (dist2_idx). Either way each distance is summed
+ * over j = 0..d-1 in the same order as too_far, so the outcome is the same
+ * bit for bit. */
 static size_t mark_deletions(const club *c, size_t u, size_t d, const double *cb, size_t *del)
 {
     const colb__club_graph *g = &c->g;
     const uint64_t *row = g->adj + u * g->W;
-    const double *wu = c->users.theta + u * d, *th = c->users.theta;
+    const double *wu = c->users.theta + u * d;
     double cbu = cb[u], s[64];
-    size_t N = g->n, m = 0;
-    for (size_t w = 0; w < g->W; w++) {
+    size_t N = g->n, n = 0, ns = 0;
+    size_t *nb = c->nb, *sidx = c->sidx, *spos = c->spos;
+    double *dist = c->dist;
+    for (size_t w = 0; w < g->W; w++) { /* the neighbours in increasing order */
         uint64_t bits = row[w];
         if (!bits)
             continue;
         size_t l0 = w * 64;
-        if (colb__popcount64(bits) < DENSE_WORD) {
+        if (colb__popcount64(bits) < DENSE_WORD) { /* gathered below */
             for (; bits; bits &= bits - 1) {
-                size_t l = l0 + colb__ctz64(bits);
-                if (too_far(wu, th + l * d, d, cbu + cb[l]))
-                    del[m++] = l;
+                spos[ns] = n;
+                sidx[ns++] = nb[n++] = l0 + colb__ctz64(bits);
             }
             continue;
         }
@@ -271,10 +287,20 @@ static size_t mark_deletions(const club *c, size_t u, size_t d, const double *cb
         c->kern->dist2(c->wT + l0, N, wu, d, len, s); /* SIMD, same bits as too_far */
         for (; bits; bits &= bits - 1) {
             size_t i = colb__ctz64(bits);
-            double thr = cbu + cb[l0 + i];
-            if (s[i] > thr * thr)
-                del[m++] = l0 + i;
+            nb[n] = l0 + i;
+            dist[n++] = s[i];
         }
+    }
+    if (ns) {
+        c->kern->dist2_idx(c->wT, N, wu, d, sidx, ns, c->sdist);
+        for (size_t q = 0; q < ns; q++)
+            dist[spos[q]] = c->sdist[q];
+    }
+    size_t m = 0;
+    for (size_t q = 0; q < n; q++) {
+        double thr = cbu + cb[nb[q]];
+        if (dist[q] > thr * thr)
+            del[m++] = nb[q];
     }
     return m;
 }
