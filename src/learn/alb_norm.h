@@ -50,7 +50,8 @@ colb_status colb__alb_init(colb__alb *a, size_t n, size_t d, uint64_t tau, int r
 void colb__alb_free(colb__alb *a);
 
 /* Start every model of `r` (which must have a->n models of dimension a->d)
- * in epoch 0 with norm bound S1 >= 0. The models' data are not touched. */
+ * in epoch 0 with norm bound S1 >= 0. The models' data are not touched.
+ * r == NULL: the schedule only. */
 void colb__alb_start(colb__alb *a, colb__ridge *r, double S1);
 
 /* The number of updates at which epoch e ends: tau (2^{e+1} - 1),

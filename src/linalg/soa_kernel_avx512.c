@@ -214,14 +214,7 @@ static void dist2_avx512(const double *wT, size_t ld, const double *wu, size_t d
         }
         _mm512_storeu_pd(out + i, acc);
     }
-    for (; i < n; i++) {
-        double acc = 0.0;
-        for (size_t j = 0; j < d; j++) {
-            double e = wu[j] - wT[j * ld + i];
-            acc += e * e;
-        }
-        out[i] = acc;
-    }
+    colb__soa_kernel_portable.dist2(wT + i, ld, wu, d, n - i, out + i); /* the tail */
 }
 
 /* Row j of the flat ridge step: A_j -= (u_j u) c, V_j += (w x_j) x, d
@@ -394,14 +387,7 @@ static void dist2_idx_avx512(const double *wT, size_t ld, const double *wu, size
         }
         _mm512_storeu_pd(out + q, acc);
     }
-    for (; q < n; q++) {
-        double acc = 0.0;
-        for (size_t j = 0; j < d; j++) {
-            double e = wu[j] - wT[j * ld + idx[q]];
-            acc += e * e;
-        }
-        out[q] = acc;
-    }
+    colb__soa_kernel_portable.dist2_idx(wT, ld, wu, d, idx + q, n - q, out + q); /* the tail */
 }
 
 const colb__soa_kernel colb__soa_kernel_avx512 = {
