@@ -6,7 +6,9 @@
  * (ridge_scores_many).
  *
  * Model i:  V_i = lambda I + sum w x x^T            (V,    d x d row-major)
- *           A_i = V_i^{-1}                          (A,    d x d row-major)
+ *           A_i = V_i^{-1}                          (A,    d x d row-major,
+ *                 symmetric bit for bit: every write keeps it so, and the
+ *                 rank-one kernel reads its columns as its rows)
  *           b_i = sum w (y - <x, theta0_i>) x       (b,    d)
  *           theta_i = theta0_i + A_i b_i            (theta, d)
  *           logdet_i = ln det V_i
