@@ -239,9 +239,8 @@ static colb_status club_choose(colb_policy *p, size_t u, size_t *arm)
      * single-model kernel on the round's outer products (soa_kernel.h), the
      * component's A packed first (its upper triangle, d(d+1)/2 copies). */
     const double *A = c->comps.A + k * d * d;
-    for (size_t i = 0, e = 0; i < d; i++)
-        for (size_t j = i; j < d; j++)
-            c->Ap[e++] = A[i * d + j];
+    for (size_t i = 0, e = 0; i < d; e += d - i, i++) /* row i's upper part is contiguous */
+        memcpy(c->Ap + e, A + i * d + i, (d - i) * sizeof(double));
     *arm = c->kern->score1(c->Ap, c->comps.theta + k * d, c->alpha, log((double)c->t + 1.0), c->Q,
                            c->Xt, d, p->K, c->Kp, c->scores);
     return COLB_OK;
