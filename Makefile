@@ -114,10 +114,10 @@ check: all $(TESTS)
 	@sh scripts/check-layers
 	@COLB=$(BUILD)/colb sh tests/run.sh $(TESTS)
 
-# The whole suite under ASan+UBSan with the default kernel, then the tests
-# that exercise the SoA kernels again with every other COLB_KERNEL value this
-# CPU runs (test_kernels itself covers every path).
-SAN_KERNEL_TESTS := test_kernels test_engine test_pmlb test_club test_learner
+# The whole suite under ASan+UBSan with the default kernel (test_kernels in it
+# runs every path the CPU has), then the policy tests again under every
+# COLB_KERNEL value this CPU runs.
+SAN_KERNEL_TESTS := test_engine test_pmlb test_club test_learner
 sanitize:
 	$(MAKE) BUILD=build-san OPT=-O1 \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check
