@@ -98,6 +98,9 @@ colb_status colb__soa_pick_kernel(const char *name, const colb__soa_kernel **out
  * (also the scratch Q is built from). X: K x d, ldq >= K. O(K d^2). */
 void colb__soa_outer(const double *X, size_t K, size_t d, size_t ldq, double *Q, double *Xt);
 
+/* Xt (d x ldq) = X^T (X: K x d), columns K..ldq-1 zero. */
+void colb__soa_transpose(const double *X, size_t K, size_t d, size_t ldq, double *Xt);
+
 /* The first index of the largest of v[0..n) (NaN never wins), as
  * colb__argmax; shared by the kernels. */
 size_t colb__soa_argmax(const double *v, size_t n);

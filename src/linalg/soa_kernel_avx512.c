@@ -344,13 +344,7 @@ static void ridge_step2_avx512(double *const m[2][5], const double *x, double y,
  * (ldq is a multiple of 8 here, or the scalar tail finishes the row). */
 static void outer_avx512(const double *X, size_t K, size_t d, size_t ldq, double *Q, double *Xt)
 {
-    for (size_t j = 0; j < d; j++) {
-        double *tj = Xt + j * ldq;
-        for (size_t k = 0; k < K; k++)
-            tj[k] = X[k * d + j];
-        for (size_t k = K; k < ldq; k++)
-            tj[k] = 0.0;
-    }
+    colb__soa_transpose(X, K, d, ldq, Xt);
     __m512d two = _mm512_set1_pd(2.0);
     double *q = Q;
     for (size_t i = 0; i < d; i++) {
@@ -360,12 +354,14 @@ static void outer_avx512(const double *X, size_t K, size_t d, size_t ldq, double
             size_t k = 0;
             if (i == j) {
                 for (; k + 8 <= ldq; k += 8)
-                    _mm512_storeu_pd(q + k, _mm512_mul_pd(_mm512_loadu_pd(ti + k), _mm512_loadu_pd(ti + k)));
+                    _mm512_storeu_pd(q + k, _mm512_mul_pd(_mm512_loadu_pd(ti + k),
+                                                    _mm512_loadu_pd(ti + k)));
                 for (; k < ldq; k++)
                     q[k] = ti[k] * ti[k];
             } else {
                 for (; k + 8 <= ldq; k += 8)
-                    _mm512_storeu_pd(q + k, _mm512_mul_pd(_mm512_mul_pd(two, _mm512_loadu_pd(ti + k)), _mm512_loadu_pd(tj + k)));
+                    _mm512_storeu_pd(q + k, _mm512_mul_pd(_mm512_mul_pd(two, _mm512_loadu_pd(ti + k)),
+                                                    _mm512_loadu_pd(tj + k)));
                 for (; k < ldq; k++)
                     q[k] = (2.0 * ti[k]) * tj[k];
             }

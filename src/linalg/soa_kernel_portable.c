@@ -135,18 +135,23 @@ size_t colb__soa_argmax(const double *v, size_t n)
     return best;
 }
 
-void colb__soa_outer(const double *X, size_t K, size_t d, size_t ldq, double *Q, double *Xt)
+void colb__soa_transpose(const double *X, size_t K, size_t d, size_t ldq, double *Xt)
 {
-    /* the rows of Q are products of rows of X^T: contiguous, vectorisable
-     * (the values do not depend on how: one product each, 2 x exact) */
-    double *t = Xt;
     for (size_t j = 0; j < d; j++) {
-        double *tj = t + j * ldq;
+        double *tj = Xt + j * ldq;
         for (size_t k = 0; k < K; k++)
             tj[k] = X[k * d + j];
         for (size_t k = K; k < ldq; k++)
             tj[k] = 0.0;
     }
+}
+
+void colb__soa_outer(const double *X, size_t K, size_t d, size_t ldq, double *Q, double *Xt)
+{
+    /* the rows of Q are products of rows of X^T: contiguous, vectorisable
+     * (the values do not depend on how: one product each, 2 x exact) */
+    const double *t = Xt;
+    colb__soa_transpose(X, K, d, ldq, Xt);
     double *q = Q;
     for (size_t i = 0; i < d; i++) {
         const double *ti = t + i * ldq;
