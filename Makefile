@@ -7,6 +7,7 @@
 #   make bench           benchmarks, built with -march=native (build-native/)
 #   make run             the main job: reproduce the paper's figures (quick mode)
 #   make install PREFIX=/usr/local
+#   make fuzz            libFuzzer harnesses of every parser, 75 s + build (fuzz-long: longer)
 #
 # BUILD selects the output folder, so several configurations coexist.
 # NATIVE=1 adds -march=native (opt-in; default flags are portable).
@@ -18,9 +19,9 @@ CC       ?= cc
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
-PKGS     := openblas lapacke inih
+PKGS     := openblas lapacke
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lopenblas -llapacke -linih)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lopenblas -llapacke)
 ifeq ($(NATIVE),1)
 CFLAGS += -march=native
 endif
@@ -43,6 +44,9 @@ LIB_PIC  := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/specs.o
 CLI_LIB  := $(filter-out $(BUILD)/cli/main.o,$(CLI_OBJ))
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+# the fuzz harnesses' corpora are replayed by the test suite (see fuzzing below)
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+TESTS    += $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz_%_replay)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: FORCE all lib check sanitize check-long bench run install uninstall clean
@@ -112,6 +116,7 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libcolb.a
 
 check: all $(TESTS)
 	@sh scripts/check-layers
+	@sh scripts/check-install $(BUILD) "$(CFLAGS)"
 	@COLB=$(BUILD)/colb sh tests/run.sh $(TESTS)
 
 # The whole suite under ASan+UBSan with the default kernel (test_kernels in it
@@ -156,6 +161,44 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/colb.pc $(DESTDIR)$(PREFIX)/bin/colb
 
 clean:
-	rm -rf build build-san build-native
+	rm -rf build build-san build-native build-fuzz
+
+# ---- fuzzing (issue 17) ----------------------------------------------------
+# Every tests/fuzz/fuzz_NAME.c is one libFuzzer harness with its seed corpus
+# in tests/fuzz/corpus/NAME/. `make fuzz` builds them with clang
+# (-fsanitize=fuzzer,address,undefined, in build-fuzz/) and runs each for
+# FUZZ_SECONDS (FUZZ_BUDGET seconds shared out, 75 by default: with the build
+# CI spends about two minutes); `make fuzz-long` runs each for FUZZ_LONG seconds. New inputs
+# go to build-fuzz/corpus/NAME, crashes to build-fuzz/crash-NAME-*: copy a
+# crash into tests/fuzz/corpus/NAME/ and `make check` replays it from then on
+# (build/tests/fuzz_NAME_replay, built with the ordinary compiler).
+FUZZ_BUDGET ?= 75
+FUZZ_SECONDS ?= $(shell n=$(words $(FUZZ_NAMES)); expr $(FUZZ_BUDGET) / $${n:-1})
+FUZZ_LONG   ?= 600
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+
+$(BUILD)/tests/fuzz_%_replay: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz_split.h tests/testutil.h $(BUILD)/libcolb.a $(CLI_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -Icli -Itests/fuzz -DFUZZ_NAME='"$*"' -o $@ $< tests/fuzz/replay.c $(CLI_LIB) $(BUILD)/libcolb.a $(LDLIBS) -lcmocka
+
+fuzz-build:
+	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 CFLAGS="$(FUZZ_CFLAGS)" build-fuzz/libcolb.a \
+	  $(CLI_LIB:$(BUILD)/%=build-fuzz/%) $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_split.h build-fuzz/libcolb.a
+	clang $(ALL_CFLAGS) -fsanitize=fuzzer -Icli -Itests/fuzz -o $@ $< $(CLI_LIB:$(BUILD)/%=build-fuzz/%) build-fuzz/libcolb.a $(LDLIBS)
+
+fuzz fuzz-long: fuzz-build
+	@for n in $(FUZZ_NAMES); do \
+	  mkdir -p build-fuzz/corpus/$$n; \
+	  echo "fuzz: $$n for $(if $(filter fuzz-long,$@),$(FUZZ_LONG),$(FUZZ_SECONDS)) s"; \
+	  ./build-fuzz/fuzz_$$n -max_total_time=$(if $(filter fuzz-long,$@),$(FUZZ_LONG),$(FUZZ_SECONDS)) \
+	    -rss_limit_mb=1536 -timeout=10 -print_final_stats=0 -artifact_prefix=build-fuzz/crash-$$n- \
+	    build-fuzz/corpus/$$n tests/fuzz/corpus/$$n 2>build-fuzz/fuzz-$$n.log \
+	    || { tail -40 build-fuzz/fuzz-$$n.log; echo "fuzz: $$n found a crash (build-fuzz/crash-$$n-*)"; exit 1; }; \
+	  grep -E "^#[0-9]+.*DONE" build-fuzz/fuzz-$$n.log | tail -1; \
+	done
+
+.PHONY: fuzz fuzz-long fuzz-build
 
 -include $(LIB_OBJ:.o=.d) $(LIB_PIC:.o=.d) $(CLI_OBJ:.o=.d)

@@ -11,8 +11,11 @@
 #include <cblas.h>
 
 #include "experiment.h"
+#include "outdir.h"
 #include "reproduce.h"
+#include "plot.h"
 #include "run.h"
+#include "suggest.h"
 
 #define EXIT_USAGE 2
 
@@ -26,7 +29,8 @@ static void usage(FILE *f)
             "       colb help | --help   this text\n"
             "       colb --version\n\n"
             "colb run simulates policies on an environment and writes summary.csv,\n"
-            "curves.csv and settings.txt into --out DIR (default results/run).\n"
+            "curves.csv, settings.txt and plots of the regret curves into --out DIR\n"
+            "(default results/run), replacing a previous results folder as a whole.\n"
             "Every option below is also a key of experiment files (docs/experiments.md).\n",
             COLB_VERSION_STRING);
     options_help(f);
@@ -51,7 +55,7 @@ static int parse_run_args(int argc, char **argv, experiment *e)
         } else if (!strcmp(argv[i], "--")) {
             break;
         }
-    char err[1024];
+    char err[ERR_LEN];
     if (cfg && experiment_load(e, cfg, err, sizeof err)) {
         fprintf(stderr, "colb: %s\n", err);
         return EXIT_USAGE;
@@ -90,7 +94,11 @@ static int parse_run_args(int argc, char **argv, experiment *e)
             keybuf[len] = '\0';
             key = keybuf;
             if (!option_known(key)) {
-                fprintf(stderr, "colb: unknown option '--%s' (see colb --help)\n", key);
+                const char *s = option_suggest(key);
+                if (s)
+                    fprintf(stderr, "colb: unknown option '--%s'; did you mean '--%s'? (see colb --help)\n", key, s);
+                else
+                    fprintf(stderr, "colb: unknown option '--%s' (see colb --help)\n", key);
                 return EXIT_USAGE;
             }
             val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
@@ -133,18 +141,33 @@ static int cmd_run(int argc, char **argv)
         free(e);
         return rc;
     }
+    /* Every output path is checked (and the results folder locked) before
+     * any work: a bad --out fails now, not after the computation. */
+    char err[ERR_LEN];
+    outdir od;
+    if (run_check_outputs(e, err, sizeof err) || run_check_memory(e, err, sizeof err) || outdir_open(&od, e->cfg[0].out_dir, err, sizeof err)) {
+        fprintf(stderr, "colb: %s\n", err);
+        free(e);
+        return 1;
+    }
     /* Jobs run in parallel threads; BLAS inside them runs single-threaded
      * (results do not depend on it, speed does). */
     openblas_set_num_threads(1);
     progress pg;
     progress_init(&pg, experiment_jobs(e), e->cfg[0].quiet);
     result_set rs;
-    char err[1024];
     rc = run_experiment(e, &rs, &pg, err, sizeof err);
     progress_finish(&pg);
     if (rc == 0)
-        rc = write_results(&rs, e->cfg[0].out_dir, err, sizeof err);
+        rc = write_results(&rs, od.tmp, err, sizeof err);
+    /* the regret curves (and the metric against the swept option) as PNG
+     * and SVG beside the CSVs; without gnuplot a notice, not a failure */
+    if (rc == 0 && plot_figure(&rs, METRIC_REGRET, od.tmp, "run", err, sizeof err) == -1)
+        rc = -1;
+    if (rc == 0)
+        rc = outdir_commit(&od, err, sizeof err);
     if (rc) {
+        outdir_abort(&od);
         fprintf(stderr, "colb: %s\n", err);
         result_set_free(&rs);
         free(e);
@@ -152,7 +175,8 @@ static int cmd_run(int argc, char **argv)
     }
     if (!e->cfg[0].quiet) {
         print_table(stdout, &rs);
-        printf("results: %s/summary.csv, %s/curves.csv\n", e->cfg[0].out_dir, e->cfg[0].out_dir);
+        printf("results: %s/summary.csv, %s/curves.csv, plots %s/run-*.png\n", e->cfg[0].out_dir,
+               e->cfg[0].out_dir, e->cfg[0].out_dir);
     }
     result_set_free(&rs);
     free(e);
@@ -183,6 +207,11 @@ int main(int argc, char **argv)
         printf("colb %s\n", COLB_VERSION_STRING);
         return 0;
     }
-    fprintf(stderr, "colb: unknown command '%s' (see colb --help)\n", cmd);
+    static const char *const cmds[] = { "run", "reproduce", "policies", "help", "version" };
+    const char *s = suggest(cmd, cmds, sizeof cmds / sizeof cmds[0]);
+    if (s)
+        fprintf(stderr, "colb: unknown command '%s'; did you mean '%s'? (see colb --help)\n", cmd, s);
+    else
+        fprintf(stderr, "colb: unknown command '%s' (see colb --help)\n", cmd);
     return EXIT_USAGE;
 }

@@ -17,10 +17,12 @@
 #include <cblas.h>
 
 #include "experiment.h"
+#include "outdir.h"
 #include "plot.h"
 #include "report.h"
 #include "run.h"
 #include "specs.h"
+#include "suggest.h"
 
 #define EXIT_USAGE 2
 
@@ -58,7 +60,7 @@ typedef struct job {
     result_set rs;
     int ran;
     figure_result fr;
-    char dir[1100], rel[128];
+    char dir[sizeof ((outdir *)0)->tmp + 96], rel[128];
 } job;
 
 int cmd_reproduce(int argc, char **argv)
@@ -88,10 +90,19 @@ int cmd_reproduce(int argc, char **argv)
             else
                 threads = v;
         } else if (a[0] == '-') {
-            fprintf(stderr, "colb: unknown option '%s' (see colb reproduce --help)\n", a);
+            static const char *const opts[] = { "--quick", "--out", "--threads", "--data-dir", "--help" };
+            const char *s = suggest(a, opts, sizeof opts / sizeof opts[0]);
+            fprintf(stderr, "colb: unknown option '%s'%s%s%s (see colb reproduce --help)\n", a,
+                    s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
             return EXIT_USAGE;
         } else if (!find_spec(a)) {
-            fprintf(stderr, "colb: unknown figure '%s' (see colb reproduce --help)\n", a);
+            const char *names[64];
+            size_t n = 0;
+            for (size_t k = 0; k < N_SPECS && n < 64; k++)
+                names[n++] = SPECS[k].name;
+            const char *s = suggest(a, names, n);
+            fprintf(stderr, "colb: unknown figure '%s'%s%s%s (see colb reproduce --help)\n", a,
+                    s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
             return EXIT_USAGE;
         } else if (n_want < 64) {
             want[n_want++] = a;
@@ -105,8 +116,10 @@ int cmd_reproduce(int argc, char **argv)
         fprintf(stderr, "colb: out of memory\n");
         return 1;
     }
-    char err[1024];
+    char err[ERR_LEN];
     int rc = 0;
+    outdir od;
+    memset(&od, 0, sizeof od);
     size_t total = 0;
     /* Load and validate every spec before running anything. */
     for (size_t j = 0; j < n_jobs && !rc; j++) {
@@ -125,7 +138,7 @@ int cmd_reproduce(int argc, char **argv)
         }
         experiment_finish(jb->e);
         snprintf(jb->rel, sizeof jb->rel, "%s", jb->spec->name);
-        snprintf(jb->dir, sizeof jb->dir, "%s/%s", out, jb->rel);
+        snprintf(jb->dir, sizeof jb->dir, "%s/%s", out, jb->rel); /* as recorded in settings.txt */
         if ((quick && experiment_apply_quick(jb->e, err, sizeof err)) ||
             experiment_set(jb->e, "threads", threads, err, sizeof err) ||
             experiment_set(jb->e, "out", jb->dir, err, sizeof err) ||
@@ -136,10 +149,16 @@ int cmd_reproduce(int argc, char **argv)
         for (size_t r = 0; r < jb->e->n_readings && !rc; r++)
             if (config_check(&jb->e->cfg[r], err, sizeof err))
                 rc = EXIT_USAGE;
+        if (!rc && (run_check_outputs(jb->e, err, sizeof err) || run_check_memory(jb->e, err, sizeof err)))
+            rc = 1;
         total += experiment_jobs(jb->e);
     }
-    if (!rc && make_dirs(out, err, sizeof err))
+    /* The whole of --out is one set (outdir.h): figures and report are
+     * written into a temporary folder that replaces --out at the end. */
+    if (!rc && outdir_open(&od, out, err, sizeof err))
         rc = 1;
+    for (size_t j = 0; j < n_jobs && !rc; j++)
+        snprintf(jobs[j].dir, sizeof jobs[j].dir, "%s/%s", od.tmp, jobs[j].rel);
     openblas_set_num_threads(1);
     progress pg;
     progress_init(&pg, total, 0);
@@ -150,6 +169,7 @@ int cmd_reproduce(int argc, char **argv)
         jb->fr.dir = jb->rel;
         if (!pg.enabled)
             fprintf(stderr, "colb: running %s\n", jb->spec->name);
+        snprintf(pg.prefix, sizeof pg.prefix, "%s", jb->spec->name);
         size_t before = pg.done_before;
         int r = run_experiment(jb->e, &jb->rs, &pg, err, sizeof err);
         pg.done_before = before + experiment_jobs(jb->e);
@@ -180,9 +200,10 @@ int cmd_reproduce(int argc, char **argv)
         }
     }
     progress_finish(&pg);
+    size_t missing = 0; /* figures asked for by name and not made */
     if (!rc) {
         figure_result *frs = calloc(n_jobs, sizeof *frs);
-        char cmd[1024] = "colb reproduce", commit[64], date[64], path[1200];
+        char cmd[1024] = "colb reproduce", commit[64], date[64], path[sizeof od.tmp + 16];
         for (int i = 0; i < argc; i++)
             snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " %s", argv[i]);
         git_commit(commit, sizeof commit);
@@ -192,15 +213,28 @@ int cmd_reproduce(int argc, char **argv)
                              .date = date, .quick = quick, .wall = wall_now() - t0 };
         for (size_t j = 0; frs && j < n_jobs; j++)
             frs[j] = jobs[j].fr;
-        snprintf(path, sizeof path, "%s/report.md", out);
-        if (!frs || report_write(path, frs, n_jobs, &meta, err, sizeof err))
+        snprintf(path, sizeof path, "%s/report.md", od.tmp);
+        if (!frs || report_write(path, frs, n_jobs, &meta, err, sizeof err) ||
+            (n_want && outdir_keep_old(&od, err, sizeof err)) || outdir_commit(&od, err, sizeof err))
             rc = 1;
         else
-            printf("report: %s (%.1f s)\n", path, meta.wall);
+            printf("report: %s/report.md (%.1f s)\n", out, meta.wall);
         free(frs);
     }
+    outdir_abort(&od);
+    /* A figure named on the command line that could not be made is a
+     * failure; without names every figure is attempted and a skipped one
+     * (its data set is missing) is only a notice and a line of the report. */
+    for (size_t j = 0; j < n_jobs && !rc && n_want; j++)
+        if (jobs[j].fr.skipped) {
+            fprintf(stderr, "colb: %s was asked for and not made: %s\n", jobs[j].spec->name,
+                    jobs[j].fr.skip_reason);
+            missing++;
+        }
     if (rc)
         fprintf(stderr, "colb: %s\n", err);
+    else if (missing)
+        rc = 1;
     for (size_t j = 0; j < n_jobs; j++) {
         if (jobs[j].ran)
             result_set_free(&jobs[j].rs);

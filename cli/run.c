@@ -7,6 +7,62 @@
 #include <string.h>
 
 #include "data.h"
+#include "outdir.h"
+
+int run_check_outputs(const experiment *e, char *err, size_t err_len)
+{
+    for (size_t r = 0; r < e->n_readings; r++)
+        if (e->cfg[r].data == DATA_LASTFM) {
+            char cache[PATH_LEN + 64], why[ERR_LEN];
+            data_cache_path(&e->cfg[r], cache, sizeof cache);
+            if (outdir_check_file(cache, why, sizeof why)) {
+                snprintf(err, err_len, "feature cache: %s", why);
+                return -1;
+            }
+        }
+    return 0;
+}
+
+int run_check_memory(const experiment *e, char *err, size_t err_len)
+{
+    run_config *c = malloc(sizeof *c);
+    if (!c) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    for (size_t r = 0; r < e->n_readings && !rc; r++) {
+        const run_config *base = &e->cfg[r];
+        size_t sweeps = base->n_sweep ? base->n_sweep : 1;
+        for (size_t s = 0; s < sweeps && !rc; s++) {
+            *c = *base;
+            if (base->n_sweep && config_set(c, base->sweep_key, base->sweep_values[s], err, err_len)) {
+                rc = -1;
+                break;
+            }
+            if (c->data != DATA_SYNTHETIC)
+                continue; /* data sets are checked when they are loaded */
+            const char *names[MAX_POLICIES];
+            for (size_t i = 0; i < c->n_policies; i++)
+                names[i] = c->policies[i];
+            c->sim.policies = names;
+            c->sim.n_policies = c->n_policies;
+            c->sim.max_memory = c->max_memory;
+            double need;
+            size_t budget = c->max_memory ? c->max_memory : colb_memory_budget_default();
+            if (colb_sim_memory(&c->sim, &need) == COLB_OK && need > (double)budget) {
+                snprintf(err, err_len,
+                         "users = %zu, dim = %zu, arms = %zu, repeats = %zu, curve-points = %zu, threads = %zu: "
+                         "the run needs about %.3g GB of memory, more than the budget of %.3g GB (--max-memory)",
+                         c->sim.env.users, c->sim.env.dim, c->sim.env.arms, c->sim.repeats,
+                         c->sim.curve_points, c->sim.threads, need / 1e9, (double)budget / 1e9);
+                rc = -1;
+            }
+        }
+    }
+    free(c);
+    return rc;
+}
 
 size_t experiment_jobs(const experiment *e)
 {
@@ -67,8 +123,7 @@ double result_mean(const result_row *w, metric m)
 
 double result_ci(const result_row *w, metric m)
 {
-    double c = m == METRIC_RATIO ? w->ratio_ci : w->ci;
-    return isfinite(c) ? c : 0.0;
+    return m == METRIC_RATIO ? w->ratio_ci : w->ci;
 }
 
 const char *sweep_label(const experiment *e, size_t r, size_t s)
@@ -259,8 +314,10 @@ static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data
         }
     }
     colb_sim_result_free(res);
-    if (pg)
+    if (pg) {
         pg->done_before += n_sim * c->sim.repeats;
+        progress_step(pg, pg->label);
+    }
     if (rc)
         snprintf(err, err_len, "out of memory");
     return rc;
@@ -296,7 +353,8 @@ int run_experiment(const experiment *e, result_set *rs, progress *pg, char *err,
                 break;
             }
             if (pg) {
-                snprintf(pg->label, sizeof pg->label, "%s%s%s=%s", e->n_readings > 1 ? e->reading[ri] : "",
+                snprintf(pg->label, sizeof pg->label, "%s%s%s%s%s=%s", pg->prefix, pg->prefix[0] ? " " : "",
+                         e->n_readings > 1 ? e->reading[ri] : "",
                          e->n_readings > 1 ? " " : "", base->n_sweep ? base->sweep_key : "run",
                          base->n_sweep ? base->sweep_values[si] : "");
                 c->sim.progress = progress_update;
@@ -341,7 +399,7 @@ int write_results(const result_set *rs, const char *dir, char *err, size_t err_l
     const char *skey = c0->n_sweep ? c0->sweep_key : "setting";
     if (make_dirs(dir, err, err_len))
         return -1;
-    char path[1100];
+    char path[PATH_LEN + 32];
     afile a;
     snprintf(path, sizeof path, "%s/summary.csv", dir);
     if (afile_open(&a, path, err, err_len))
@@ -352,7 +410,9 @@ int write_results(const result_set *rs, const char *dir, char *err, size_t err_l
         csv_field(a.f, e->reading[r->reading]);
         fputc(',', a.f);
         csv_field(a.f, sweep_label(e, r->reading, r->sweep));
-        fprintf(a.f, ",%s,%zu,%.10g,%.10g,", r->policy, r->repeats, r->mean, r->ci);
+        fprintf(a.f, ",%s,%zu,%.10g,", r->policy, r->repeats, r->mean);
+        csv_num(a.f, r->ci);
+        fputc(',', a.f);
         csv_num(a.f, r->ratio_mean);
         fputc(',', a.f);
         csv_num(a.f, r->ratio_ci);
@@ -375,7 +435,9 @@ int write_results(const result_set *rs, const char *dir, char *err, size_t err_l
             csv_field(a.f, e->reading[r->reading]);
             fputc(',', a.f);
             csv_field(a.f, sweep_label(e, r->reading, r->sweep));
-            fprintf(a.f, ",%s,%zu,%.10g,%.10g,", r->policy, r->round[k], r->cmean[k], r->cci[k]);
+            fprintf(a.f, ",%s,%zu,%.10g,", r->policy, r->round[k], r->cmean[k]);
+            csv_num(a.f, r->cci[k]);
+            fputc(',', a.f);
             csv_num(a.f, r->rmean[k]);
             fputc(',', a.f);
             csv_num(a.f, r->rci[k]);
@@ -437,10 +499,13 @@ static void table(FILE *f, const result_set *rs, int ratio)
         for (size_t k = i; k < setting_end(rs, i); k++) {
             const result_row *q = &rs->rows[k];
             char cell[64];
-            if (ratio)
-                snprintf(cell, sizeof cell, "%.3f +- %.3f", q->ratio_mean, q->ratio_ci);
+            double ci = ratio ? q->ratio_ci : q->ci;
+            if (!isfinite(ci)) /* one repeat: no interval */
+                snprintf(cell, sizeof cell, ratio ? "%.3f +- n/a" : "%.2f +- n/a", ratio ? q->ratio_mean : q->mean);
+            else if (ratio)
+                snprintf(cell, sizeof cell, "%.3f +- %.3f", q->ratio_mean, ci);
             else
-                snprintf(cell, sizeof cell, "%.2f +- %.2f", q->mean, q->ci);
+                snprintf(cell, sizeof cell, "%.2f +- %.2f", q->mean, ci);
             fprintf(f, " %17s", cell);
         }
         fputc('\n', f);

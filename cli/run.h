@@ -29,6 +29,14 @@ typedef struct result_set {
     char tuned[MAX_READINGS][MAX_SWEEP][64]; /* "club-alpha=..,club-alpha2=.." if tuned */
 } result_set;
 
+/* The files a run writes outside its results folder (the Last.FM feature
+ * cache) can be written; 0, or -1 with err set. */
+int run_check_outputs(const experiment *e, char *err, size_t err_len);
+
+/* Every synthetic setting of e fits the memory budget (--max-memory):
+ * checked before any work. 0, or -1 with the inputs and the estimate in err. */
+int run_check_memory(const experiment *e, char *err, size_t err_len);
+
 /* Total number of (policy, repeat) jobs of an experiment, for progress. */
 size_t experiment_jobs(const experiment *e);
 
@@ -50,8 +58,8 @@ size_t result_reading_policies(const result_set *rs, size_t r, const char *names
 /* The row of policy `policy` at (reading r, sweep index s), or NULL. */
 const result_row *result_find(const result_set *rs, size_t r, size_t s, const char *policy);
 
-/* The row's mean and 95% half-width of metric m (a NaN half-width, as with
- * one repeat, reads as 0). */
+/* The row's mean and 95% half-width of metric m (NaN with one repeat: the
+ * interval is undefined, printed as n/a and written as an empty field). */
 double result_mean(const result_row *w, metric m);
 double result_ci(const result_row *w, metric m);
 

@@ -10,6 +10,7 @@
 #define COLB_H
 
 #include "colb/status.h"
+#include "colb/limits.h"
 #include "colb/rng.h"
 #include "colb/learner.h"
 #include "colb/env.h"

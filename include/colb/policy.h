@@ -92,6 +92,10 @@ typedef struct colb_policy_params {
     const size_t *true_cluster;
     size_t n_clusters;
 
+    /* Memory budget (colb/limits.h): create fails with COLB_ENOMEM when the
+     * policy would need more bytes; 0 means colb_memory_budget_default(). */
+    size_t max_memory;
+
     /* Threads a policy may use inside one round (LinUCB-Ind splits its
      * users' scoring and updates over them; other policies ignore it). 0 or
      * 1: the caller's thread only; at most 256. Decisions do not depend on
@@ -120,6 +124,11 @@ colb_status colb_policy_create(const char *name, const colb_policy_params *p,
 /* Free; NULL harmless. */
 void colb_policy_free(colb_policy *p);
 
+/* An estimate of the bytes colb_policy_create(name, p) allocates (within a
+ * small factor; without the K-dependent scratch of a round). Errors:
+ * COLB_ENOTFOUND, COLB_EINVAL (NULL). O(1). */
+colb_status colb_policy_memory(const char *name, const colb_policy_params *p, double *bytes);
+
 /* NULL-terminated list of the policy names (static). */
 const char *const *colb_policy_names(void);
 
@@ -130,9 +139,11 @@ const char *colb_policy_name(const colb_policy *p);
  * users are served within a round matters (CLUB); 0 otherwise. */
 int colb_policy_is_sequential(const colb_policy *p);
 
-/* Start a round with K >= 1 contexts X (K x d row-major, copied).
- * Errors: COLB_EINVAL (NULL, K == 0), COLB_ENONFIN, COLB_ESTATE (a round is
- * already open), COLB_ENOMEM. */
+/* Start a round with K >= 1 contexts X (K x d row-major, copied, every
+ * |entry| <= COLB_CONTEXT_MAX). Errors: COLB_EINVAL (NULL, K == 0),
+ * COLB_ENONFIN, COLB_ERANGE (an entry beyond COLB_CONTEXT_MAX), COLB_ESTATE
+ * (a round is already open), COLB_ENOMEM (K over the memory budget),
+ * COLB_ENUMERIC (the policy is fenced, see below). */
 colb_status colb_policy_begin_round(colb_policy *p, const double *X, size_t K);
 
 /* Choose an arm for user u in [0, N). Choosing twice in a round returns the
@@ -144,8 +155,16 @@ colb_status colb_policy_choose_all(colb_policy *p, size_t *arms);
 
 /* Report user u's reward y for `arm`, which must be the arm chosen for u this
  * round. Errors: COLB_ESTATE (no round, or u not chosen, or observed
- * already), COLB_ERANGE (u or arm out of range), COLB_EINVAL (arm differs
- * from the chosen one), COLB_ENONFIN (y not finite). */
+ * already), COLB_ERANGE (u or arm out of range, |y| > COLB_REWARD_MAX),
+ * COLB_EINVAL (arm differs from the chosen one), COLB_ENONFIN (y not
+ * finite).
+ *
+ * Finite-state guard: after every update (observe of a sequential policy,
+ * end_round of the others) the estimates of the users it touched are
+ * checked; inputs within colb/limits.h keep them finite, and a numerical
+ * failure that does not is returned as COLB_ENUMERIC, after which the
+ * policy is fenced: every later call returns COLB_ENUMERIC (its state is
+ * not restored; create a new policy). */
 colb_status colb_policy_observe(colb_policy *p, size_t u, size_t arm, double y);
 
 /* Observe every user: arms[0..N) as returned by choose_all, rewards[0..N).

@@ -52,6 +52,13 @@ typedef struct colb_sim_spec {
      * after each finished job with (done, total). */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *progress_ctx;
+    /* Memory budget (colb/limits.h): colb_sim_run fails with COLB_ENOMEM
+     * before any work when colb_sim_memory exceeds it; 0 means the default
+     * budget. With make_env, env_bytes is the size of one environment it
+     * makes (0 if unknown) and env.users / env.dim must be those of its
+     * environments for the estimate to hold. */
+    size_t max_memory;
+    size_t env_bytes;
 } colb_sim_spec;
 
 typedef struct colb_sim_result colb_sim_result;
@@ -66,6 +73,12 @@ void colb_sim_spec_default(colb_sim_spec *s);
 colb_status colb_sim_run(const colb_sim_spec *s, colb_sim_result **out, char *msg, size_t msg_len);
 
 void colb_sim_result_free(colb_sim_result *r);
+
+/* An estimate of the bytes colb_sim_run(s) allocates at its peak: the
+ * results (policies x repeats x curve points) and, for each thread at work,
+ * one environment and the largest of the policies. COLB_EINVAL on NULL,
+ * COLB_ENOTFOUND for an unknown policy. O(policies). */
+colb_status colb_sim_memory(const colb_sim_spec *s, double *bytes);
 
 size_t colb_sim_result_policies(const colb_sim_result *r);
 size_t colb_sim_result_repeats(const colb_sim_result *r);
@@ -85,7 +98,8 @@ double colb_sim_result_wall(const colb_sim_result *r, size_t i, size_t j);
 const char *colb_sim_result_info(const colb_sim_result *r, size_t i, size_t j);
 
 /* Mean of x[0..n) and the half-width of its 95% confidence interval
- * (Student t with n-1 degrees of freedom; 0 when n < 2). */
+ * (Student t with n-1 degrees of freedom; NaN when n < 2: with one value
+ * the interval is undefined, not zero). */
 void colb_mean_ci95(const double *x, size_t n, double *mean, double *half);
 
 #ifdef __cplusplus

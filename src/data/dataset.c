@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "core/memory.h"
 #include "core/util.h"
 #include "data/textio.h"
 
@@ -405,12 +406,14 @@ static void feat_file_free(feat_file *f)
     memset(f, 0, sizeof *f);
 }
 
-static colb_status parse_features(const char *path, feat_file *f, char *msg, size_t msg_len)
+static colb_status parse_features(const char *path, size_t max_memory, feat_file *f, char *msg,
+                                  size_t msg_len)
 {
     memset(f, 0, sizeof *f);
     char *buf;
     size_t len;
-    colb_status s = colb__read_file(path, &buf, &len, msg, msg_len);
+    colb_status s = colb__read_file(path, colb__budget(max_memory) / COLB__LOAD_FACTOR, &buf, &len, msg,
+                                    msg_len);
     if (s != COLB_OK)
         return s;
     size_t max_lines = colb__count_lines(buf, len);
@@ -449,6 +452,17 @@ static colb_status parse_features(const char *path, feat_file *f, char *msg, siz
                 goto done;
             }
             f->dim = nf - 1;
+            /* a row of d features takes at least 2 (d + 1) bytes of the
+             * file, which bounds the rows to allocate */
+            if (cap_rows > len / (2 * nf) + 1)
+                cap_rows = len / (2 * nf) + 1;
+            char what[320];
+            snprintf(what, sizeof what, "'%.200s' (%zu features per item, up to %zu items)", path, f->dim,
+                     cap_rows);
+            s = colb__budget_check((double)cap_rows * (double)f->dim * 8.0 + (double)nf * 8.0 + (double)len,
+                                   max_memory, what, msg, msg_len);
+            if (s != COLB_OK)
+                goto done;
             fields = colb__malloc(nf, sizeof(char *));
             f->x = colb__malloc(cap_rows, f->dim * sizeof(double));
             if (!fields || !f->x || f->dim > SIZE_MAX / sizeof(double)) {
@@ -515,13 +529,15 @@ done:
 }
 
 static colb_status parse_positives(const char *path, const char *fpath, const feat_file *f,
-                                   colb__pair **pairs, size_t *n_pairs, char *msg, size_t msg_len)
+                                   size_t max_memory, colb__pair **pairs, size_t *n_pairs, char *msg,
+                                   size_t msg_len)
 {
     *pairs = NULL;
     *n_pairs = 0;
     char *buf;
     size_t len;
-    colb_status s = colb__read_file(path, &buf, &len, msg, msg_len);
+    colb_status s = colb__read_file(path, colb__budget(max_memory) / COLB__LOAD_FACTOR, &buf, &len, msg,
+                                    msg_len);
     if (s != COLB_OK)
         return s;
     colb__pair *pr = colb__malloc(colb__count_lines(buf, len), sizeof *pr);
@@ -627,6 +643,12 @@ colb_status colb__dataset_from_pairs(size_t n_items, size_t dim, const uint64_t 
 colb_status colb_dataset_load(const char *features_path, const char *positives_path,
                               colb_dataset **out, char *msg, size_t msg_len)
 {
+    return colb_dataset_load_ex(features_path, positives_path, 0, out, msg, msg_len);
+}
+
+colb_status colb_dataset_load_ex(const char *features_path, const char *positives_path,
+                                 size_t max_memory, colb_dataset **out, char *msg, size_t msg_len)
+{
     if (msg && msg_len)
         msg[0] = '\0';
     if (!out)
@@ -635,12 +657,12 @@ colb_status colb_dataset_load(const char *features_path, const char *positives_p
     if (!features_path || !positives_path)
         return colb__say(msg, msg_len, COLB_EINVAL, "NULL path");
     feat_file f;
-    colb_status s = parse_features(features_path, &f, msg, msg_len);
+    colb_status s = parse_features(features_path, max_memory, &f, msg, msg_len);
     if (s != COLB_OK)
         return s;
     colb__pair *pr;
     size_t n;
-    s = parse_positives(positives_path, features_path, &f, &pr, &n, msg, msg_len);
+    s = parse_positives(positives_path, features_path, &f, max_memory, &pr, &n, msg, msg_len);
     if (s != COLB_OK) {
         feat_file_free(&f);
         return s;

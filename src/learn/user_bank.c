@@ -16,6 +16,13 @@ void colb__users_free(colb__users *b)
     memset(b, 0, sizeof *b);
 }
 
+double colb__users_bytes(size_t N, size_t d)
+{
+    double blocks = (double)((N + COLB__SOA_W - 1) / COLB__SOA_W);
+    return blocks * COLB__SOA_W * (double)colb__soa_bytes_per_model(d) + blocks +
+           8.0 * (double)(d * d + 2 * d * COLB__SOA_W + 8 * COLB__SOA_W + d * (d + 1) / 2 + 3 * d);
+}
+
 colb_status colb__users_set_threads(colb__users *b, size_t threads)
 {
     return colb__soa_set_threads(&b->s, threads);

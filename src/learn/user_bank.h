@@ -27,6 +27,9 @@ void colb__users_free(colb__users *b);
  * updates then all wait for colb__users_flush. Same results. COLB_ENOMEM. */
 colb_status colb__users_set_threads(colb__users *b, size_t threads);
 
+/* The bytes colb__users_init(N, d) allocates (memory budgets). */
+double colb__users_bytes(size_t N, size_t d);
+
 /* Make the scratch fit K arms. */
 colb_status colb__users_reserve(colb__users *b, size_t K);
 

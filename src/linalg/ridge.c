@@ -66,6 +66,12 @@ colb_status colb__ridge_init(colb__ridge *r, size_t n, size_t d, const colb_lear
     return COLB_OK;
 }
 
+double colb__ridge_bytes(size_t n, size_t d)
+{
+    double dd = (double)d;
+    return (double)n * (2 * dd * dd + 3 * dd + 5) * 8 + (dd * dd + dd) * 8;
+}
+
 void colb__ridge_free(colb__ridge *r)
 {
     if (!r)

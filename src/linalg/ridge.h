@@ -46,6 +46,9 @@ typedef struct colb__ridge {
 colb_status colb__ridge_init(colb__ridge *r, size_t n, size_t d, const colb_learner_params *p);
 void colb__ridge_free(colb__ridge *r);
 
+/* The bytes colb__ridge_init(n, d) allocates (memory budgets). */
+double colb__ridge_bytes(size_t n, size_t d);
+
 /* Reset model i to no data; keeps theta0, noise and S. */
 void colb__ridge_reset(colb__ridge *r, size_t i);
 

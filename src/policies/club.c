@@ -355,6 +355,14 @@ static colb_status club_clusters(const colb_policy *p, size_t *labels, size_t *n
     return COLB_OK;
 }
 
+/* Memory budget: models of users and components, the user graph as a
+ * bit matrix (N^2 / 8 bytes), per-user vectors. */
+static double club_memory(const colb_policy_params *pp)
+{
+    double N = (double)pp->users, d = (double)pp->dim;
+    return 2 * colb__ridge_bytes(pp->users, pp->dim) + N * (N / 8 + 8) + N * (8 * d + 64);
+}
+
 const colb__policy_vt colb__policy_club = {
     .name = "club",
     .sequential = 1,
@@ -366,6 +374,7 @@ const colb__policy_vt colb__policy_club = {
     .observe = club_observe,
     .user_theta = club_theta,
     .clusters = club_clusters,
+    .memory = club_memory,
 };
 
 /* ---- internal hooks (club.h) ---- */

@@ -223,6 +223,14 @@ int colb__cmlb_is_clustered(const colb_policy *p)
     return ((const cmlb *)p->impl)->clustered;
 }
 
+/* Memory budget: a model per user, up to one per user for the clusters,
+ * and MAXIMAL-CLUSTER's per-user work. */
+static double cmlb_memory(const colb_policy_params *pp)
+{
+    double N = (double)pp->users;
+    return colb__users_bytes(pp->users, pp->dim) + colb__ridge_bytes(pp->users, pp->dim) + N * 64;
+}
+
 const colb__policy_vt colb__policy_cmlb = {
     .name = "cmlb",
     .check = cmlb_check,
@@ -235,4 +243,5 @@ const colb__policy_vt colb__policy_cmlb = {
     .end_round = cmlb_end,
     .user_theta = cmlb_theta,
     .clusters = cmlb_clusters,
+    .memory = cmlb_memory,
 };

@@ -104,6 +104,17 @@ static colb_status grouped_clusters(const colb_policy *p, size_t *labels, size_t
     return COLB_OK;
 }
 
+/* Memory budget: one model per group (L true clusters, or one). */
+static double oracle_memory(const colb_policy_params *pp)
+{
+    return colb__ridge_bytes(pp->n_clusters ? pp->n_clusters : pp->users, pp->dim) + (double)pp->users * 16;
+}
+
+static double pooled_memory(const colb_policy_params *pp)
+{
+    return colb__ridge_bytes(1, pp->dim) + (double)pp->users * 16;
+}
+
 const colb__policy_vt colb__policy_oracle = {
     .name = "oracle",
     .check = oracle_check,
@@ -116,6 +127,7 @@ const colb__policy_vt colb__policy_oracle = {
     .end_round = grouped_end,
     .user_theta = grouped_theta,
     .clusters = grouped_clusters,
+    .memory = oracle_memory,
 };
 
 const colb__policy_vt colb__policy_pooled = {
@@ -129,4 +141,5 @@ const colb__policy_vt colb__policy_pooled = {
     .end_round = grouped_end,
     .user_theta = grouped_theta,
     .clusters = grouped_clusters,
+    .memory = pooled_memory,
 };

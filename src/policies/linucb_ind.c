@@ -75,6 +75,12 @@ static colb_status ind_theta(const colb_policy *p, size_t u, double *theta)
     return COLB_OK;
 }
 
+/* Memory budget: one compact model per user. */
+static double ind_memory(const colb_policy_params *pp)
+{
+    return colb__users_bytes(pp->users, pp->dim);
+}
+
 const colb__policy_vt colb__policy_linucb_ind = {
     .name = "linucb-ind",
     .check = ind_check,
@@ -86,4 +92,5 @@ const colb__policy_vt colb__policy_linucb_ind = {
     .observe = ind_observe,
     .end_round = ind_end,
     .user_theta = ind_theta,
+    .memory = ind_memory,
 };

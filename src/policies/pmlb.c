@@ -236,6 +236,12 @@ static colb_status pmlb_theta(const colb_policy *p, size_t u, double *theta)
     return COLB_OK;
 }
 
+/* Memory budget: a model per user, the common model, ALB-norm's state. */
+static double pmlb_memory(const colb_policy_params *pp)
+{
+    return colb__users_bytes(pp->users, pp->dim) + colb__ridge_bytes(1, pp->dim) + (double)pp->users * 64;
+}
+
 const colb__policy_vt colb__policy_pmlb = {
     .name = "pmlb",
     .check = pmlb_check,
@@ -247,4 +253,5 @@ const colb__policy_vt colb__policy_pmlb = {
     .observe = pmlb_observe,
     .end_round = pmlb_end,
     .user_theta = pmlb_theta,
+    .memory = pmlb_memory,
 };

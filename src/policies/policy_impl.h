@@ -34,6 +34,9 @@ typedef struct colb__policy_vt {
     colb_status (*end_round)(colb_policy *p);
     colb_status (*user_theta)(const colb_policy *p, size_t u, double *theta); /* may be NULL */
     colb_status (*clusters)(const colb_policy *p, size_t *labels, size_t *n); /* may be NULL */
+    /* Memory budget (issue 17): the bytes create allocates for pp, an
+     * estimate within a small factor; NULL: nothing worth counting. */
+    double (*memory)(const colb_policy_params *pp);
 } colb__policy_vt;
 
 #define COLB__NO_ARM ((size_t)-1)
@@ -53,6 +56,10 @@ struct colb_policy {
     void *impl;
     char info[512];
     char err[COLB__ERRLEN];
+    /* finite-state guard (issue 17): set when an update left a user's
+     * estimate non-finite; every later call then fails with COLB_ENUMERIC */
+    int failed;
+    double *X_guard;         /* d: scratch of the guard */
     /* users chosen one at a time this round (colb_policy_choose), so that
      * end_round resets only their entries of chosen/observed: O(served), not
      * O(N), per round (the per-user protocol opens a round per user) */

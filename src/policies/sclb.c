@@ -9,6 +9,7 @@
  * phase), while the data-driven threshold, if selected, replaces gamma. */
 #include <string.h>
 
+#include "linalg/ridge.h"
 #include "policies/cmlb.h"
 #include "policies/policy_impl.h"
 
@@ -135,6 +136,13 @@ static colb_status sclb_check(const colb_policy_params *pp, char *msg, size_t le
     return colb__policy_cmlb.check(pp, msg, len);
 }
 
+/* Memory budget: the CMLB of the current phase, and the next one while it
+ * is made. */
+static double sclb_memory(const colb_policy_params *pp)
+{
+    return 2 * (2 * colb__ridge_bytes(pp->users, pp->dim) + (double)pp->users * 64);
+}
+
 const colb__policy_vt colb__policy_sclb = {
     .name = "sclb",
     .check = sclb_check,
@@ -147,6 +155,7 @@ const colb__policy_vt colb__policy_sclb = {
     .end_round = sclb_end,
     .user_theta = sclb_theta,
     .clusters = sclb_clusters,
+    .memory = sclb_memory,
 };
 
 size_t colb__sclb_phase(const colb_policy *p)

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "colb/rng.h"
+#include "core/memory.h"
 #include "core/util.h"
 #include "data/textio.h"
 #include "sim/parallel.h"
@@ -98,6 +99,44 @@ static colb_status play_round(colb_env *env, colb_policy *pol, size_t N, size_t 
     return colb_policy_end_round(pol);
 }
 
+colb_status colb_sim_memory(const colb_sim_spec *s, double *bytes)
+{
+    if (!s || !bytes || (s->n_policies && !s->policies))
+        return COLB_EINVAL;
+    double P = (double)s->n_policies, R = (double)s->repeats;
+    double K = (double)(s->curve_points && s->curve_points < s->horizon ? s->curve_points
+                        : s->curve_points                           ? s->horizon
+                        : s->horizon < 100                          ? s->horizon
+                                                                    : 100);
+    double jobs = P * R;
+    double results = K * 8 + jobs * (K * 8 + 8 + 512) + jobs * (sizeof(colb_status) + COLB__ERRLEN);
+    double env = 0.0, pol = 0.0;
+    colb_env_params ep = s->env;
+    if (s->make_env)
+        env = (double)s->env_bytes;
+    else
+        colb_env_memory(&ep, &env);
+    colb_policy_params pp = s->policy;
+    pp.users = s->env.users;
+    pp.dim = s->env.dim;
+    pp.horizon = s->horizon;
+    pp.n_clusters = s->env.clusters;
+    for (size_t i = 0; i < s->n_policies; i++) {
+        double b;
+        colb_status st = colb_policy_memory(s->policies[i], &pp, &b);
+        if (st != COLB_OK)
+            return st;
+        if (b > pol)
+            pol = b;
+    }
+    double threads = (double)(s->threads > 1 ? s->threads : 1);
+    if (threads > jobs)
+        threads = jobs;
+    double per_job = env + pol + 24.0 * (double)s->env.users; /* labels, arms, rewards */
+    *bytes = results + threads * per_job;
+    return COLB_OK;
+}
+
 static colb_status run_job(job_ctx *c, size_t i, size_t r, char *msg)
 {
     colb_sim_result *res = c->res;
@@ -135,6 +174,7 @@ colb_status colb__sim_run_job(const colb_sim_spec *s, const char *name, size_t r
     pp.users = N;
     pp.dim = colb_env_dim(env);
     pp.horizon = s->horizon;
+    pp.max_memory = s->max_memory;
     /* threads the jobs leave idle go to the policies (LinUCB-Ind splits its
      * users over them); decisions do not depend on it */
     size_t jobs = job->jobs ? job->jobs : 1, th = s->threads > 1 ? s->threads : 1;
@@ -240,6 +280,17 @@ colb_status colb_sim_run(const colb_sim_spec *s, colb_sim_result **out, char *ms
         if (st != COLB_OK)
             return st;
     }
+    double need;
+    colb_status mst = colb_sim_memory(s, &need);
+    if (mst != COLB_OK)
+        return colb__say(msg, msg_len, mst, "cannot estimate the memory of the run");
+    char what[256];
+    snprintf(what, sizeof what,
+             "the run (users = %zu, dim = %zu, arms = %zu; %zu policies x %zu repeats x %zu curve points; %zu threads)",
+             s->env.users, s->env.dim, s->env.arms, s->n_policies, s->repeats,
+             s->curve_points < s->horizon ? s->curve_points : s->horizon, s->threads ? s->threads : 1);
+    if ((mst = colb__budget_check(need, s->max_memory, what, msg, msg_len)) != COLB_OK)
+        return mst;
     if (!s->make_env) {
         colb_status st = colb_env_params_check(&s->env, msg, msg_len);
         if (st != COLB_OK)
@@ -340,5 +391,5 @@ void colb_mean_ci95(const double *x, size_t n, double *mean, double *half)
     if (mean)
         *mean = m;
     if (half)
-        *half = n >= 2 ? t975(n - 1) * sqrt(v / (double)(n - 1) / (double)n) : 0.0;
+        *half = n >= 2 ? t975(n - 1) * sqrt(v / (double)(n - 1) / (double)n) : NAN;
 }
