@@ -145,7 +145,7 @@ static kres bench_kernels(const colb__soa_kernel *k, size_t d, size_t K, double 
         t0 = dlblas_cpu_now();
         do {
             for (int i = 0; i < 64; i++, n++)
-                k->update(A, b, th, ws, xs, y, w, ry, NULL, d, work);
+                k->update(A, b, th, ws, xs, y, w, ry, d, work);
         } while ((t = dlblas_cpu_now() - t0) < sec);
         g = (double)n * 8.0 * (2.0 * (double)(d * d) + 2.0 * (double)P + 8.0 * (double)d) / t / 1e9;
         o.update = g > o.update ? g : o.update;

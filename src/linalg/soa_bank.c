@@ -188,7 +188,7 @@ static void apply_block(colb__soa_bank *s, size_t k, double *work)
         ry[l] = w[l] * (y[l] - p0);
     }
     s->kern->update(s->A + k * s->P * W, s->b + k * d * W, s->theta + k * d * W, ws, xs, y, w, ry,
-                    s->idx, d, u);
+                    d, u);
     for (size_t l = 0; l < W; l++) {
         size_t i = k * W + l;
         if (!s->px[i])

@@ -1,5 +1,7 @@
-/* soa_kernel.h - the hand-written kernels of the SoA model bank (internal;
- * soa_bank.h is their only caller). Three implementations of one table:
+/* soa_kernel.h - the hand-written small-matrix kernels (internal): those of
+ * the SoA model bank (soa_bank.c), the single-model scoring and edge
+ * distances of CLUB (club.c) and the flat ridge bank's rank-one step
+ * (ridge.c). Three implementations of one table:
  * soa_kernel_avx512.c, soa_kernel_avx2.c (both compiled with their ISA flags
  * only for their own file, see the Makefile) and soa_kernel_portable.c.
  *
@@ -41,11 +43,11 @@ typedef struct colb__soa_kernel {
      * ry = w (y - <x, theta0>):
      *     u = A x, s = x^T u, c = w / (1 + w s),
      *     theta += c (y - <x, theta>) u,  A -= (c u) u^T,  b += ry x,
-     * and ws[l] = w s (the caller adds log1p(ws) to ln det V). idx: d x d
-     * packed index of (min(i,j), max(i,j)). work: 8 d doubles. */
+     * and ws[l] = w s (the caller adds log1p(ws) to ln det V). u = A x is
+     * computed by scanning the packed entries once (each u_k still summed
+     * over j in order). work: 8 d doubles. */
     void (*update)(double *A, double *b, double *theta, double *ws, const double *xs,
-                   const double *y, const double *w, const double *ry, const int32_t *idx,
-                   size_t d, double *work);
+                   const double *y, const double *w, const double *ry, size_t d, double *work);
     /* Scores of ONE model (a packed copy: Ap, P values; theta, d) on K
      * contexts, vectorised along the arms:
      *     scores[k] = <theta, x_k> + alpha * sqrt(max(q_k, 0) * scale),

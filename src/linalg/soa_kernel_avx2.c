@@ -107,10 +107,9 @@ static void amul256(const double *A, const double *xs, size_t d, double *u)
 }
 
 static void update_avx2(double *A, double *b, double *theta, double *ws, const double *xs,
-                        const double *y, const double *w, const double *ry, const int32_t *idx,
-                        size_t d, double *work)
+                        const double *y, const double *w, const double *ry, size_t d,
+                        double *work)
 {
-    (void)idx;
     for (int h = 0; h < 2; h++) {
         size_t o = 4 * (size_t)h;
         double *Ah = A + o, *bh = b + o, *th = theta + o, *u = work + o;
@@ -307,13 +306,13 @@ static void dist2_idx_avx2(const double *wT, size_t ld, const double *wu, size_t
 }
 
 const colb__soa_kernel colb__soa_kernel_avx2 = {
-    .dist2_idx = dist2_idx_avx2,
-    .outer = outer_avx2,
-    .ridge_step2 = ridge_step2_avx2,
-    .dist2 = dist2_avx2,
-    .ridge_step = ridge_step_avx2,
     .name = "avx2",
     .choose = choose_avx2,
     .update = update_avx2,
     .score1 = score1_avx2,
+    .dist2 = dist2_avx2,
+    .dist2_idx = dist2_idx_avx2,
+    .ridge_step = ridge_step_avx2,
+    .ridge_step2 = ridge_step2_avx2,
+    .outer = outer_avx2,
 };

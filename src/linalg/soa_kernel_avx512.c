@@ -64,6 +64,10 @@ AI void arms512(const double *A, const double *theta, __m512d wd, const double *
     }
 }
 
+/* choose: hand-written because a BLAS product per user or per block costs
+ * more in calls, packing and the unused lower triangle than the 2P + 2d
+ * flops per arm; FMA-bound (8 users x up to 12 arms in registers), ceiling
+ * the FMA peak, measured in bench.c section 2 with 8 K (2P + 2d) flops. */
 static void choose_avx512(const double *A, const double *theta, const double *width,
                           const double *Q, const double *X, size_t d, size_t K, uint32_t *best,
                           double *scores)
@@ -108,12 +112,14 @@ static void amul512(const double *A, const double *xs, size_t d, double *u)
     }
 }
 
+/* update: 8 users' Sherman-Morrison steps, each with its own context (no
+ * BLAS call batches that); load/store bound (A is rewritten), measured in
+ * bench.c section 2 with 8 (2 d^2 + 2P + 8d) flops per block. */
 static void update_avx512(double *A, double *b, double *theta, double *ws, const double *xs,
-                          const double *y, const double *w, const double *ry, const int32_t *idx,
-                          size_t d, double *work)
+                          const double *y, const double *w, const double *ry, size_t d,
+                          double *work)
 {
     double *u = work;
-    (void)idx;
     amul512(A, xs, d, u);
     __m512d s = _mm512_setzero_pd(), pred = s;
     for (size_t j = 0; j < d; j++) {
@@ -178,6 +184,9 @@ AI void score1_512(const double *Ap, const double *theta, __m512d al, __m512d sc
     }
 }
 
+/* score1: one model on K arms, lanes along the arms (a DGEMV per arm would
+ * cost a call per 2P flops); load bound on the Q table, measured in bench.c
+ * section 2 with K (2P + 2d) flops. */
 static size_t score1_avx512(const double *Ap, const double *theta, double alpha, double scale,
                             const double *Q, const double *Xt, size_t d, size_t K, size_t Kp,
                             double *scores)
@@ -202,6 +211,9 @@ static size_t score1_avx512(const double *Ap, const double *theta, double alpha,
     return colb__soa_argmax(scores, K);
 }
 
+/* dist2 / dist2_idx: CLUB's edge tests, d subtract-multiply-adds per
+ * neighbour, lanes along the neighbours (no BLAS routine computes a set of
+ * distances in a fixed summation order); memory bound on wT. */
 static void dist2_avx512(const double *wT, size_t ld, const double *wu, size_t d, size_t n,
                          double *out)
 {
@@ -268,6 +280,9 @@ AI void row512(double *Aj, double *Vj, const double *u, const double *x, __m512d
     }
 }
 
+/* ridge_step: the flat bank's rank-one step on full d x d matrices, bit for
+ * bit the scalar code (so no FMA); a DSYR pair would cost two calls for
+ * 4 d^2 flops and change the rounding. */
 static double ridge_step_avx512(double *A, double *V, double *b, double *th, const double *t0,
                                 const double *x, double y, double w, size_t d, double *u)
 {
@@ -387,13 +402,13 @@ static void dist2_idx_avx512(const double *wT, size_t ld, const double *wu, size
 }
 
 const colb__soa_kernel colb__soa_kernel_avx512 = {
-    .dist2_idx = dist2_idx_avx512,
-    .outer = outer_avx512,
-    .ridge_step2 = ridge_step2_avx512,
-    .dist2 = dist2_avx512,
-    .ridge_step = ridge_step_avx512,
     .name = "avx512",
     .choose = choose_avx512,
     .update = update_avx512,
     .score1 = score1_avx512,
+    .dist2 = dist2_avx512,
+    .dist2_idx = dist2_idx_avx512,
+    .ridge_step = ridge_step_avx512,
+    .ridge_step2 = ridge_step2_avx512,
+    .outer = outer_avx512,
 };

@@ -47,14 +47,13 @@ static void choose_portable(const double *A, const double *theta, const double *
 }
 
 static void update_portable(double *A, double *b, double *theta, double *ws, const double *xs,
-                            const double *y, const double *w, const double *ry, const int32_t *idx,
-                            size_t d, double *work)
+                            const double *y, const double *w, const double *ry, size_t d,
+                            double *work)
 {
     /* u = A x (d x W), scanning the packed entries in order: entry (i, j),
      * j > i, adds A_ij x_j to u_i and A_ij x_i to u_j, so every u_k receives
      * its terms in the order j = 0..d-1 (the SIMD kernels do the same). */
     double *u = work;
-    (void)idx;
     for (size_t i = 0; i < d * W; i++)
         u[i] = 0.0;
     const double *a = A;
@@ -230,13 +229,13 @@ static void dist2_idx_portable(const double *wT, size_t ld, const double *wu, si
 }
 
 const colb__soa_kernel colb__soa_kernel_portable = {
-    .dist2_idx = dist2_idx_portable,
-    .outer = colb__soa_outer,
-    .ridge_step2 = ridge_step2_portable,
-    .dist2 = dist2_portable,
-    .ridge_step = ridge_step_portable,
     .name = "portable",
     .choose = choose_portable,
     .update = update_portable,
     .score1 = score1_portable,
+    .dist2 = dist2_portable,
+    .dist2_idx = dist2_idx_portable,
+    .ridge_step = ridge_step_portable,
+    .ridge_step2 = ridge_step2_portable,
+    .outer = colb__soa_outer,
 };
