@@ -418,19 +418,25 @@ static colb_status club_load(colb_policy *p, colb__snap_in *in, const colb__snap
     if (st == COLB_OK) /* N is believed: the N^2/8-byte matrix is in the file */
         st = colb__snap_field_of(in, &gg, "adjacency", COLB__SNAP_U64, (uint64_t)N * W, &adj);
     if (st == COLB_OK)
-        st = colb__snap_reserve(in, 8 * ((uint64_t)N * (W + 12 + 2 * d) + 2 * W), "club's graph");
+        st = colb__snap_reserve(in, 8 * ((uint64_t)N * (W + 7) + 2 * W), "club's graph");
+    if (st == COLB_OK && colb__club_graph_init(&c->g, N) != COLB_OK)
+        st = colb__snap_error(in, COLB_ENOMEM, "out of memory for club's %zu users", N);
+    if (st == COLB_OK)
+        st = colb__ridge_load(in, gr, "users", &c->users, N, d, &p->pp.learner, NULL);
+    if (st == COLB_OK)
+        st = colb__ridge_load(in, gr, "components", &c->comps, N, d, &p->pp.learner, &nc);
+    /* d is believed now (the users' models are in the file): the scratch */
+    if (st == COLB_OK)
+        st = colb__snap_reserve(in, 8 * ((uint64_t)N * (5 + 2 * d) + d * (d + 1) / 2),
+                                "club's scratch");
     if (st == COLB_OK) {
         colb_status kst = club_setup(p, c);
         if (kst == COLB_EINVAL || kst == COLB_EUNSUP)
             st = colb__snap_error(in, kst, "COLB_KERNEL = %s is not a kernel this CPU runs",
                                   getenv("COLB_KERNEL"));
-        else if (kst != COLB_OK || colb__club_graph_init(&c->g, N) != COLB_OK)
+        else if (kst != COLB_OK)
             st = colb__snap_error(in, COLB_ENOMEM, "out of memory for club's %zu users", N);
     }
-    if (st == COLB_OK)
-        st = colb__ridge_load(in, gr, "users", &c->users, N, d, &p->pp.learner, NULL);
-    if (st == COLB_OK)
-        st = colb__ridge_load(in, gr, "components", &c->comps, N, d, &p->pp.learner, &nc);
     colb__club_graph *g = &c->g;
     if (st == COLB_OK) {
         g->n_comp = nc;
