@@ -121,8 +121,9 @@ check: all $(TESTS)
 
 # The whole suite under ASan+UBSan with the default kernel (test_kernels in it
 # runs every path the CPU has), then the policy tests again under every
-# COLB_KERNEL value this CPU runs.
-SAN_KERNEL_TESTS := test_engine test_pmlb test_club test_learner
+# COLB_KERNEL value this CPU runs (test_snapshot: every policy saved, loaded
+# and continued bit for bit on that path).
+SAN_KERNEL_TESTS := test_engine test_pmlb test_club test_learner test_snapshot
 sanitize:
 	$(MAKE) BUILD=build-san OPT=-O1 \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check

@@ -24,6 +24,8 @@
 #include "linalg/ridge.h"
 #include "persist/snapshot.h"
 #include "policies/club.h"
+#include "policies/policy_impl.h"
+#include "sim/sim_impl.h"
 #include "policies/cmlb.h"
 #include "snapshot_fixtures.h"
 
@@ -426,6 +428,30 @@ static void test_sim_stop_save_resume(void **state)
         fail_msg("sim load: %s", msg);
     assert_ok(colb_sim_advance(sim, 0, msg, sizeof msg));
     same_results(ref, colb_sim_results(sim));
+    colb_sim_free(sim);
+    colb_sim_result_free(ref);
+
+    /* 3: one LinUCB-Ind job given 4 threads (a team inside the policy),
+     * stopped, saved, loaded - where the policy gets its threads again -
+     * and finished: the results of one thread */
+    static const char *const ind[] = { "linucb-ind" };
+    sim_spec(&s, ind, 1);
+    s.repeats = 1;
+    assert_ok(colb_sim_run(&s, &ref, msg, sizeof msg));
+    s.threads = 4;
+    assert_ok(colb_sim_create(&s, &sim, msg, sizeof msg));
+    assert_ok(colb_sim_advance(sim, cut, msg, sizeof msg));
+    assert_int_equal(sim->jobs[0].pol->pp.threads, 4);
+    assert_status(colb_sim_save_buffer(sim, NULL, 0, &len, msg, sizeof msg), COLB_ERANGE);
+    buf = malloc(len);
+    assert_ok(colb_sim_save_buffer(sim, buf, len, &len, msg, sizeof msg));
+    colb_sim_free(sim);
+    if (colb_sim_load_buffer(buf, len, &s, NULL, &sim, msg, sizeof msg) != COLB_OK)
+        fail_msg("sim load: %s", msg);
+    assert_int_equal(sim->jobs[0].pol->pp.threads, 4);
+    assert_ok(colb_sim_advance(sim, 0, msg, sizeof msg));
+    same_results(ref, colb_sim_results(sim));
+    free(buf);
     colb_sim_free(sim);
     colb_sim_result_free(ref);
 }

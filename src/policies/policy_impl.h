@@ -90,7 +90,8 @@ typedef struct colb__policy_vt {
 
     /* ---- threads inside a round (issue 14) ----
      * set_threads: use up to `threads` threads from now on (1: the caller's
-     *   only), pp.threads already set; decisions must not depend on it.
+     *   only; the generic layer has checked it and sets pp.threads after
+     *   success); decisions must not depend on it.
      *   Called between rounds, e.g. on a policy just loaded (threads belong
      *   to the running process and are not saved). NULL: one thread. */
     colb_status (*set_threads)(colb_policy *p, size_t threads);
