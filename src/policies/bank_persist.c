@@ -150,8 +150,8 @@ colb_status colb__ridge_load(colb__snap_in *in, const colb__snap_group *g, const
  * bank"): models, dim, theta0 (one prior mean), one record of
  * colb__soa_model_len(d) values and one counter per model. A version-1
  * file stored the users as a ridge bank (V, A, b, theta, theta0, ...):
- * read_v1 converts its records (V is dropped, every theta0 must be the
- * same, since_refresh is dropped). */
+ * user_import_v1 converts its records (V and since_refresh are dropped,
+ * every theta0 must be the same). */
 
 static void user_record(const void *bank, size_t i, double *real, uint64_t *ints)
 {
