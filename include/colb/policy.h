@@ -102,6 +102,14 @@ typedef struct colb_policy_params {
      * (default): plan by `horizon`. A horizon of 0 (unknown) implies it. */
     int anytime;
 
+    /* Threads a policy may use inside one round (LinUCB-Ind splits its
+     * users' scoring and updates over them; other policies ignore it). 0 or
+     * 1: the caller's thread only; at most COLB_POLICY_THREADS_MAX (256,
+     * colb/limits.h). Decisions do not depend on it. Default 1. The
+     * simulator sets it to its threads per job. Not saved in snapshots (a
+     * property of the running process): a loaded policy uses 1. */
+    size_t threads;
+
     /* cohort, colb's recommended policy (docs/algorithms.md, "cohort") */
     double cohort_delta;      /* confidence of its split, merge and outlier
                                  tests, in (0, 1); default 0.1 */

@@ -65,6 +65,7 @@ void colb_policy_params_default(colb_policy_params *p)
     p->club_alpha2 = 2.0;
     p->club_graph = COLB_CLUB_COMPLETE;
     p->pmlb_learner = COLB_PMLB_ALB_NORM;
+    p->threads = 1;
     p->cohort_delta = 0.1;
     p->cohort_personal = 1;
     p->cohort_soft = 1;
@@ -118,7 +119,7 @@ colb_status colb_policy_memory(const char *name, const colb_policy_params *pp, d
     if (!pp || !bytes)
         return COLB_EINVAL;
     double N = (double)pp->users;
-    *bytes = sizeof(colb_policy) + N * (sizeof(size_t) + 1) + (pp->true_cluster ? N * sizeof(size_t) : 0) +
+    *bytes = sizeof(colb_policy) + N * (2 * sizeof(size_t) + 1) + (pp->true_cluster ? N * sizeof(size_t) : 0) +
              (vt->memory ? vt->memory(pp) : 0);
     return COLB_OK;
 }
@@ -138,8 +139,9 @@ colb_status colb__policy_alloc_rounds(colb_policy *p)
 {
     p->chosen = colb__malloc(p->N, sizeof(size_t));
     p->observed = colb__calloc(p->N, 1);
+    p->served = colb__malloc(p->N, sizeof(size_t));
     p->X_guard = colb__malloc(p->d, sizeof(double));
-    if (!p->chosen || !p->observed || !p->X_guard)
+    if (!p->chosen || !p->observed || !p->served || !p->X_guard)
         return COLB_ENOMEM;
     for (size_t u = 0; u < p->N; u++)
         p->chosen[u] = COLB__NO_ARM;
@@ -169,6 +171,18 @@ colb_policy *colb__policy_alloc(const colb__policy_vt *vt, const colb_policy_par
 }
 
 const colb__policy_vt *colb__policy_find(const char *name) { return find_policy(name); }
+
+colb_status colb__policy_set_threads(colb_policy *p, size_t threads)
+{
+    colb_policy_params q = p->pp;
+    q.threads = threads;
+    if (p->vt->check && p->vt->check(&q, NULL, 0) != COLB_OK)
+        return COLB_ERANGE;
+    colb_status st = p->vt->set_threads ? p->vt->set_threads(p, threads) : COLB_OK;
+    if (st == COLB_OK)
+        p->pp.threads = threads;
+    return st;
+}
 
 colb_status colb_policy_create(const char *name, const colb_policy_params *pp, colb_policy **out,
                                char *msg, size_t msg_len)
@@ -210,6 +224,7 @@ void colb_policy_free(colb_policy *p)
     free(p->chosen);
     free(p->observed);
     free(p->X_guard);
+    free(p->served);
     free(p->labels);
     free(p);
 }
@@ -284,6 +299,7 @@ colb_status colb_policy_choose(colb_policy *p, size_t u, size_t *arm)
         if (st != COLB_OK)
             return st;
         p->chosen[u] = a;
+        p->served[p->n_served++] = u;
     }
     *arm = p->chosen[u];
     return COLB_OK;
@@ -305,6 +321,7 @@ colb_status colb_policy_choose_all(colb_policy *p, size_t *arms)
         if (st != COLB_OK)
             return st;
         memcpy(p->chosen, arms, p->N * sizeof(size_t));
+        p->served_all = 1;
         return COLB_OK;
     }
     for (size_t u = 0; u < p->N; u++) {
@@ -350,7 +367,11 @@ static colb_status guard(colb_policy *p, size_t u, const char *call)
     if (!p->vt->user_theta)
         return COLB_OK;
     double *th = p->X_guard;
-    for (size_t v = u == COLB__NO_ARM ? 0 : u; v < p->N && (u == COLB__NO_ARM || v == u); v++) {
+    /* every user, or (a round of users served one by one) only those */
+    int listed = u == COLB__NO_ARM && !p->served_all;
+    size_t n = u != COLB__NO_ARM ? 1 : listed ? p->n_served : p->N;
+    for (size_t i = 0; i < n; i++) {
+        size_t v = u != COLB__NO_ARM ? u : listed ? p->served[i] : i;
         if (u == COLB__NO_ARM && !p->observed[v])
             continue;
         if (p->vt->user_theta(p, v, th) == COLB_OK && !colb__finite(th, p->d)) {
@@ -407,9 +428,18 @@ colb_status colb_policy_end_round(colb_policy *p)
     colb_status st = p->vt->end_round ? p->vt->end_round(p) : COLB_OK;
     if (st == COLB_OK)
         st = guard(p, COLB__NO_ARM, "end_round");
-    for (size_t u = 0; u < p->N; u++)
-        p->chosen[u] = COLB__NO_ARM;
-    memset(p->observed, 0, p->N);
+    if (p->served_all || p->n_served > p->N / 8) {
+        for (size_t u = 0; u < p->N; u++)
+            p->chosen[u] = COLB__NO_ARM;
+        memset(p->observed, 0, p->N);
+    } else { /* only the users served one by one have entries to clear */
+        for (size_t i = 0; i < p->n_served; i++) {
+            p->chosen[p->served[i]] = COLB__NO_ARM;
+            p->observed[p->served[i]] = 0;
+        }
+    }
+    p->n_served = 0;
+    p->served_all = 0;
     p->in_round = 0;
     p->rounds++;
     return st;

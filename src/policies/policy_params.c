@@ -13,8 +13,11 @@
 #include "core/param_table.h"
 #include "policies/policy_impl.h"
 
+/* Not keyed, on purpose: true_cluster and n_clusters (set with
+ * colb_policy_params_set_clusters) and threads (the simulator gives each
+ * job's policy the threads its jobs leave idle: the run's key `threads`). */
 #if defined(__LP64__)
-_Static_assert(sizeof(colb_policy_params) == 208,
+_Static_assert(sizeof(colb_policy_params) == 216,
                "colb_policy_params changed: add a row for the new field to KEYS in "
                "policy_params.c, then update this size");
 #endif
