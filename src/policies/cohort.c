@@ -26,6 +26,15 @@
 
 #define NONE COLB__COHORT_NONE
 #define INITIAL_SLOTS 8
+/* An epoch ends once the observations since the last one reach N/2 (every
+ * round of the simulator) while the partition is moving (the last epoch
+ * split, merged or moved something, or a split is pending); once it has
+ * settled, when they also reach 1/EPOCH_SHARE of all observations so far: a
+ * geometric schedule, so that a settled run of T rounds has about
+ * EPOCH_SHARE ln T epochs and maintenance costs o(1) per decision. Between
+ * epochs the pooled models, the members' personal estimates and the choices
+ * still follow every observation. */
+#define EPOCH_SHARE 16
 
 extern const colb__policy_vt colb__policy_cohort;
 
@@ -95,18 +104,41 @@ static void init_users(colb__cohort *h, size_t from, size_t to, size_t c)
     }
 }
 
-/* The banks and arrays of h for N users and `slots` cluster slots. */
-static colb_status alloc_state(colb__cohort *h, const colb_policy_params *pp, size_t N, size_t slots)
+/* What create and load share: the parameters and the scoring kernel.
+ * COLB_EINVAL / COLB_EUNSUP (COLB_KERNEL), COLB_ENOMEM. */
+static colb_status setup(colb__cohort *h, const colb_policy_params *pp)
 {
-    size_t d = h->d;
-    h->N = N;
-    h->cap = 0;
     h->delta = pp->cohort_delta;
     h->R = pp->learner.noise;
     h->personal = pp->cohort_personal;
     h->soft = pp->cohort_soft;
     h->seeds = pp->cohort_seeds;
     h->diversify = 1;
+    colb_status st = colb__soa_pick_kernel(getenv("COLB_KERNEL"), &h->kern);
+    if (st != COLB_OK)
+        return st;
+    h->Ap = colb__malloc(h->d * (h->d + 1) / 2, sizeof(double));
+    return h->Ap ? COLB_OK : COLB_ENOMEM;
+}
+
+/* The error of a failed setup or allocation at create or load. */
+static colb_status setup_error(colb_policy *p, colb_status st)
+{
+    if (st == COLB_EINVAL || st == COLB_EUNSUP)
+        return colb__err(p->err, st, "COLB_KERNEL = %s is not a kernel this CPU runs",
+                         getenv("COLB_KERNEL"));
+    return colb__err(p->err, st, "out of memory for cohort's %zu users", p->N);
+}
+
+/* The banks and arrays of h for N users and `slots` cluster slots. */
+static colb_status alloc_state(colb__cohort *h, const colb_policy_params *pp, size_t N, size_t slots)
+{
+    size_t d = h->d;
+    h->N = N;
+    h->cap = 0;
+    colb_status st = setup(h, pp);
+    if (st != COLB_OK)
+        return st;
     if (colb__ridge_init(&h->u, N, d, &pp->learner) != COLB_OK ||
         colb__ridge_init(&h->c, 0, d, &pp->learner) != COLB_OK ||
         colb__ridge_init(&h->f, 0, d, &pp->learner) != COLB_OK ||
@@ -125,7 +157,7 @@ static colb_status ch_create(colb_policy *p)
     h->d = p->d;
     colb_status st = alloc_state(h, &p->pp, p->N, INITIAL_SLOTS);
     if (st != COLB_OK)
-        return st;
+        return setup_error(p, st);
     init_users(h, 0, p->N, 0); /* everyone starts in one cluster */
     h->nc = 1;
     return COLB_OK;
@@ -141,7 +173,8 @@ static void ch_destroy(colb_policy *p)
     void *arr[] = { h->M, h->th, h->yy, h->lamu, h->gap, h->label, h->alt, h->next, h->prev,
                     h->side, h->oarm, h->oy, h->obs, h->pieces, h->ns, h->size, h->head, h->tau2,
                     h->shrink, h->pending, h->dirty, h->changed, h->stamp, h->sideth,
-                    h->prop_count, h->next_try, h->At, h->cand, h->cdist, h->scores, h->work };
+                    h->prop_count, h->next_try, h->At, h->cand, h->cdist, h->scores, h->work,
+                    h->Q, h->Xt, h->Ap };
     for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++)
         free(arr[i]);
     free(h);
@@ -151,14 +184,27 @@ static void ch_destroy(colb_policy *p)
 static colb_status ch_begin(colb_policy *p)
 {
     colb__cohort *h = p->impl;
-    if (p->K > h->K_cap) {
-        double *s = colb__malloc(p->K, sizeof(double));
-        if (!s)
-            return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory");
+    size_t K = p->K, d = p->d, Kp = (K + 7) / 8 * 8;
+    if (K > h->K_cap) {
+        double *sc = colb__malloc(Kp, sizeof(double));
+        double *q = colb__malloc(Kp, d * (d + 1) / 2 * sizeof(double));
+        double *xt = colb__malloc(Kp, d * sizeof(double));
+        if (!sc || !q || !xt) {
+            free(sc);
+            free(q);
+            free(xt);
+            return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
+        }
         free(h->scores);
-        h->scores = s;
-        h->K_cap = p->K;
+        free(h->Q);
+        free(h->Xt);
+        h->scores = sc;
+        h->Q = q;
+        h->Xt = xt;
+        h->K_cap = K;
     }
+    h->Kp = Kp;
+    h->kern->outer(p->X, K, d, Kp, h->Q, h->Xt);
     h->round++; /* invalidates every diversified copy (stamp) */
     h->n_obs = 0;
     return COLB_OK;
@@ -173,18 +219,21 @@ static colb_status ch_choose(colb_policy *p, size_t u, size_t *arm)
         memcpy(At, h->c.A + c * d * d, d * d * sizeof(double));
         h->stamp[c] = h->round;
     }
-    const double *th = h->th + u * d, *M = h->M + u * d * d;
-    int pers = isfinite(h->lamu[u]);
-    double wdt = colb__ridge_width(&h->c, c);
-    for (size_t k = 0; k < p->K; k++) {
-        const double *x = p->X + k * d;
-        double m = 0.0;
-        for (size_t i = 0; i < d; i++)
-            m += x[i] * th[i];
-        double q = colb__quad(At, x, d) + (pers ? colb__quad(M, x, d) : 0.0);
-        h->scores[k] = m + wdt * sqrt(q);
+    /* scores[k] = <th_u, x_k> + width_c sqrt(x_k^T (A_c + M_u) x_k): the
+     * packed upper triangle of A_c (+ M_u) on the round's outer products by
+     * the hand-written single-model kernel (soa_kernel.h) */
+    const double *M = h->M + u * d * d;
+    double *Ap = h->Ap;
+    if (isfinite(h->lamu[u])) {
+        for (size_t i = 0, e = 0; i < d; i++)
+            for (size_t j = i; j < d; j++, e++)
+                Ap[e] = At[i * d + j] + M[i * d + j];
+    } else {
+        for (size_t i = 0, e = 0; i < d; e += d - i, i++)
+            memcpy(Ap + e, At + i * d + i, (d - i) * sizeof(double));
     }
-    *arm = colb__argmax(h->scores, p->K);
+    *arm = h->kern->score1(Ap, h->th + u * d, colb__ridge_width(&h->c, c), 1.0, h->Q, h->Xt, d,
+                           p->K, h->Kp, h->scores);
     if (h->diversify)
         colb__sherman_morrison(At, p->X + *arm * d, d, h->work);
     return COLB_OK;
@@ -216,8 +265,13 @@ static colb_status ch_end(colb_policy *p)
             colb__ridge_update(&h->f, 2 * c + h->side[u], x, y, 1.0);
     }
     h->obs_since += h->n_obs;
-    if (2 * h->obs_since >= h->N) {
+    h->obs_total += h->n_obs;
+    if (2 * h->obs_since >= h->N && (!h->settled || EPOCH_SHARE * h->obs_since >= h->obs_total)) {
+        uint64_t before = h->splits + h->merges + h->moves;
         colb__cohort_maintain(h);
+        h->settled = h->splits + h->merges + h->moves == before;
+        for (size_t c = 0; c < h->cap && h->settled; c++)
+            h->settled = !(h->size[c] && h->pending[c]);
         h->epoch++;
         h->obs_since = 0;
     } else { /* between epochs only the observed users' estimates move */
@@ -298,6 +352,8 @@ static colb_status ch_save(const colb_policy *p, colb__snap_out *w)
     colb__snap_u64(w, "round", h->round);
     colb__snap_u64(w, "epoch", h->epoch);
     colb__snap_u64(w, "obs_since", h->obs_since);
+    colb__snap_u64(w, "obs_total", h->obs_total);
+    colb__snap_u64(w, "settled", h->settled);
     colb__snap_u64s(w, "counters", (const uint64_t[]){ h->splits, h->merges, h->moves, h->props }, 4);
     colb__ridge_save(w, "users", &h->u, N);
     colb__ridge_save(w, "clusters", &h->c, cap);
@@ -346,6 +402,13 @@ static colb_status ch_load(colb_policy *p, colb__snap_in *in, const colb__snap_g
     if (st == COLB_OK)
         st = colb__snap_get_u64(in, g, "obs_since", &h->obs_since);
     if (st == COLB_OK)
+        st = colb__snap_get_u64(in, g, "obs_total", &h->obs_total);
+    if (st == COLB_OK)
+        st = colb__snap_get_u64(in, g, "settled", &h->settled);
+    if (st == COLB_OK && h->settled > 1)
+        st = colb__snap_error(in, COLB_EPARSE, "snapshot: cohort's settled flag %llu is not 0 or 1",
+                              (unsigned long long)h->settled);
+    if (st == COLB_OK)
         st = colb__snap_get_u64s(in, g, "counters", cnt, 4);
     if (st != COLB_OK)
         return st;
@@ -353,12 +416,8 @@ static colb_status ch_load(colb_policy *p, colb__snap_in *in, const colb__snap_g
     if ((st = colb__snap_reserve(in, (uint64_t)ch_memory(&p->pp), "cohort's state")) != COLB_OK)
         return st;
     const colb_policy_params *pp = &p->pp;
-    h->delta = pp->cohort_delta;
-    h->R = pp->learner.noise;
-    h->personal = pp->cohort_personal;
-    h->soft = pp->cohort_soft;
-    h->seeds = pp->cohort_seeds;
-    h->diversify = 1;
+    if ((st = setup(h, pp)) != COLB_OK)
+        return setup_error(p, st);
     if ((st = colb__ridge_load(in, g, "users", &h->u, N, d, &pp->learner, NULL)) ||
         (st = colb__ridge_load(in, g, "clusters", &h->c, cap, d, &pp->learner, NULL)) ||
         (st = colb__ridge_load(in, g, "fresh", &h->f, 2 * cap, d, &pp->learner, NULL)))

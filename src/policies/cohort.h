@@ -24,6 +24,7 @@
 #define COLB_COHORT_H
 
 #include "linalg/ridge.h"
+#include "linalg/soa_kernel.h"
 #include "policies/policy_impl.h"
 
 #define COLB__COHORT_NONE ((size_t)-1)
@@ -60,13 +61,21 @@ typedef struct colb__cohort {
     size_t *cand;             /* cap scratch */
     double *cdist;            /* cap scratch */
     /* schedule and counters */
-    uint64_t round, epoch, obs_since, splits, merges, moves, props;
+    uint64_t round, epoch, obs_since, obs_total, splits, merges, moves, props;
+    uint64_t settled;         /* 1: the last epoch changed nothing, no split pending */
     /* parameters */
     double delta, R;
     int diversify, personal, soft;
     size_t seeds;
+    /* choosing: the scoring kernel (soa_kernel.h, chosen at create and load)
+     * on the round's packed outer products */
+    const colb__soa_kernel *kern;
+    double *Q;                /* P x Kp: the round's outer products */
+    double *Xt;               /* d x Kp: the round's contexts, transposed */
+    double *Ap;               /* P: the packed matrix a choice is scored with */
+    size_t Kp;                /* K rounded up to a multiple of 8 */
     /* scratch */
-    double *scores, *work;
+    double *scores, *work;    /* scores: Kp */
     size_t K_cap;
 } colb__cohort;
 
