@@ -527,8 +527,17 @@ void colb__cohort_maintain(colb__cohort *h)
             size_t c2 = h->cand[i];
             if (!h->size[c2])
                 continue;
+            /* merge when the self-normalised bound cannot separate them
+             * AND neither could the split test: a merge threshold above the
+             * split threshold would undo a fresh split in the same epoch
+             * (measured: 1,537 splits and 1,505 merges in 1,000 rounds at
+             * sigma = 1, sigma_theta = 0.3; 51 and 1 with this rule, regret
+             * within 2%) */
             double W = colb__cohort_wald(h, &h->c, c, &h->c, c2);
-            if (W <= colb__cohort_oful_thr(h, &h->c, c, &h->c, c2)) {
+            double thr = colb__cohort_oful_thr(h, &h->c, c, &h->c, c2);
+            if (thr > colb__cohort_chi_thr(h))
+                thr = colb__cohort_chi_thr(h);
+            if (W <= thr) {
                 merge(h, c, c2);
                 test_members(h, c);
             }
