@@ -20,15 +20,17 @@
  *     better - all users in the first epochs and at powers of two, else
  *     only those whose score test rejects their cluster;
  *  5. merges: clusters whose models are not significantly different
- *     (Wald, self-normalised bound) - the changed ones every epoch, all
- *     pairs in the first epochs and at powers of two;
+ *     (Wald, below the self-normalised bound and the split threshold) -
+ *     the changed ones every epoch, all pairs in the first epochs and at
+ *     powers of two;
  *  6. shrinkage (spread -> lam_c = R^2 / tau2) and the personal estimates,
  *     with soft centres for users whose assignment is still uncertain.
  *
- * Splits use the tighter threshold, merges the looser one, so a cluster just
- * split is not merged back by the next epoch's noise (hysteresis). Beyond
- * CANDIDATES clusters a user or a cluster is compared with the CANDIDATES
- * nearest models (Euclidean, O(C d)), so an epoch costs O(N d^2) plus
+ * A merge needs W below both the self-normalised bound and the split
+ * threshold, so a cluster just split is not merged back by the next epoch's
+ * noise (hysteresis). Beyond CANDIDATES clusters a user or a cluster is
+ * compared with the CANDIDATES nearest models (Euclidean, O(C d)), so an
+ * epoch costs O(N d^2) plus
  * O(N CANDIDATES d^3) in the epochs that check everyone. */
 #include <string.h>
 
