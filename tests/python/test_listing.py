@@ -43,5 +43,5 @@ def test_compare_example_runs():
     out = subprocess.run([sys.executable, str(ROOT / "examples" / "compare.py"), "60"],
                          env=env, check=True, capture_output=True, text=True, timeout=120).stdout
     found = re.findall(r"^(\S+) +regret per user after 60 rounds: +([0-9.]+)", out, re.M)
-    assert [name for name, _ in found] == ["linucb-ind", "cmlb", "club"]
+    assert [name for name, _ in found] == ["recommended", "linucb-ind", "cmlb", "club"]
     assert all(0 < float(r) < 60 * 2.5 for _, r in found)   # regret per round is below 2
