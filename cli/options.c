@@ -79,6 +79,14 @@ static const option_def OPTS[] = {
     { "club-tune-repeats", K_SIZE, OFF(club_tune_repeats), 1, 1e6, NULL, "club", "R: repeats per grid point of the tuning" },
     /* PMLB */
     { "pmlb-learner", K_ENUM, OFF(sim.policy.pmlb_learner), 0, 0, "alb-norm|linucb", "pmlb", "L: personal learner" },
+    /* fair comparisons: one width for all, diversification, sampling, SCLUB, LOCB */
+    { "diversify", K_BOOL, OFF(sim.policy.diversify), 0, 1, NULL, "comparison", "group learners diversify their members' choices within a round (hallucinated updates)" },
+    { "sampling", K_ENUM, OFF(sim.policy.sampling), 0, 0, "ucb|ts", "comparison", "S: every learner chooses by UCB or by Thompson sampling" },
+    { "club-own-alpha", K_BOOL, OFF(sim.policy.club_own_alpha), 0, 1, NULL, "comparison", "CLUB explores with --club-alpha and its published bonus, not the shared width (set by --club-alpha; an override)" },
+    { "sclub-alpha", K_DOUBLE, OFF(sim.policy.sclub_alpha), 1e-300, BIG, NULL, "sclub", "a: split/merge constant" },
+    { "sclub-alpha-p", K_DOUBLE, OFF(sim.policy.sclub_alpha_p), 1e-300, BIG, NULL, "sclub", "a: user-frequency constant" },
+    { "locb-seeds", K_SIZE, OFF(sim.policy.locb_seeds), 1, 1u << 31, NULL, "locb", "S: seed users" },
+    { "locb-gamma", K_DOUBLE, OFF(sim.policy.locb_gamma), 1e-300, BIG, NULL, "locb", "g: a seed's neighbourhood is final when F(T_seed) <= g/4" },
 };
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])
 
@@ -223,6 +231,8 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
         *(double *)(base + o->off) = v;
         if (!strcmp(key, "learner-noise"))
             c->learner_noise_set = 1;
+        if (!strcmp(key, "club-alpha")) /* CLUB's own width: an override */
+            c->sim.policy.club_own_alpha = 1;
         return 0;
     }
     case K_BOOL: {
@@ -339,9 +349,9 @@ int config_check(const run_config *c, char *err, size_t err_len)
         return -1;
     }
     for (size_t i = 0; i < c->n_policies; i++)
-        if (!strcmp(c->policies[i], "oracle") &&
+        if (colb_policy_needs_true_clusters(c->policies[i]) &&
             (c->data != DATA_SYNTHETIC || c->sim.env.kind != COLB_ENV_CLUSTERED)) {
-            snprintf(err, err_len, "policy 'oracle' needs --env clustered (true clusters)");
+            snprintf(err, err_len, "policy '%s' needs --env clustered (true clusters)", c->policies[i]);
             return -1;
         }
     return 0;
@@ -436,10 +446,17 @@ static int policy_uses(const char *policy, const option_def *o)
     if (!strcmp(n, "lambda"))
         return 1;
     if (!strcmp(n, "pooled-updates") || !strcmp(n, "cmlb-warm-start"))
+        is = colb_policy_needs_true_clusters(policy) || !strcmp(policy, "pooled") ||
+             !strcmp(policy, "cmlb") || !strcmp(policy, "sclb") || !strcmp(policy, "pmlb");
+    else if (!strcmp(n, "diversify"))
         is = !strcmp(policy, "oracle") || !strcmp(policy, "pooled") || !strcmp(policy, "cmlb") ||
              !strcmp(policy, "sclb") || !strcmp(policy, "pmlb");
-    else if (!strcmp(g, "learner"))
-        is = strcmp(policy, "club") != 0;
+    else if (!strcmp(n, "club-own-alpha"))
+        is = !strcmp(policy, "club");
+    else if (!strcmp(g, "learner") || !strcmp(g, "comparison"))
+        is = 1; /* every learner, CLUB's included, explores with the shared width */
+    else if (!strcmp(g, "sclub") || !strcmp(g, "locb"))
+        is = !strcmp(policy, g);
     else if (!strcmp(g, "cmlb"))
         is = !strcmp(policy, "cmlb") || !strcmp(policy, "sclb");
     else if (!strcmp(g, "club"))

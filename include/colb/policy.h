@@ -24,7 +24,8 @@
  * policy is not thread-safe; distinct policies are independent.
  *
  * Policy names: "linucb-ind", "oracle", "random", "cmlb", "sclb", "club",
- * "pmlb", "pooled" (colb_policy_names lists those compiled in). */
+ * "pmlb", "pooled", "oracle-batch", "oracle-seq", "sclub", "locb"
+ * (colb_policy_names lists those compiled in). */
 #ifndef COLB_POLICY_H
 #define COLB_POLICY_H
 
@@ -53,6 +54,11 @@ typedef enum colb_pmlb_learner {
     COLB_PMLB_LINUCB = 1      /* plain learner (the paper's experiments) */
 } colb_pmlb_learner;
 
+typedef enum colb_sampling {
+    COLB_SAMPLING_UCB = 0,    /* optimism: <x, theta> + width ||x||_{V^-1} */
+    COLB_SAMPLING_TS = 1      /* Thompson sampling: <x, theta~>, theta~ ~ N(theta, width^2 V^-1) */
+} colb_sampling;
+
 typedef struct colb_policy_params {
     size_t users;             /* N >= 1 */
     size_t dim;               /* d >= 1 */
@@ -80,7 +86,8 @@ typedef struct colb_policy_params {
                                  pooled_updates for them); default 0 */
 
     /* CLUB (Gentile, Li, Zappella 2014) */
-    double club_alpha;        /* exploration, >= 0; default 1 */
+    double club_alpha;        /* exploration, >= 0; default 1; used only with
+                                 club_own_alpha = 1 (below) */
     double club_alpha2;       /* edge-deletion constant, > 0; default 2 */
     colb_club_graph club_graph; /* default COLB_CLUB_COMPLETE */
 
@@ -91,6 +98,31 @@ typedef struct colb_policy_params {
      * borrowed for colb_policy_create only (copied). */
     const size_t *true_cluster;
     size_t n_clusters;
+
+    /* Fair comparisons (docs/algorithms.md, "One width for all" and after) */
+    int diversify;            /* 1 (default): a group learner that serves several
+                                 users in one round (oracle, pooled, CMLB's
+                                 clusters, SCLB, PMLB's common phase) updates a
+                                 per-round copy of its V^-1 with each choice
+                                 before the next member chooses (hallucinated,
+                                 no reward); the real rewards are applied at
+                                 end_round. 0: every member plays the group's
+                                 arm. "oracle-batch" ignores it (always 0). */
+    colb_sampling sampling;   /* how every ridge learner turns its state into
+                                 a choice; default COLB_SAMPLING_UCB. Thompson
+                                 draws come from the policy's own stream of
+                                 `seed`. */
+    int club_own_alpha;       /* 0 (default): CLUB explores with the learners'
+                                 width like every policy (bonus width *
+                                 ||x||_{M^-1}); 1: with club_alpha and the
+                                 published bonus club_alpha * sqrt(x^T M^-1 x
+                                 ln(t + 1)) - an override, not equal footing */
+    double sclub_alpha;       /* SCLUB split/merge constant alpha > 0; default 1 */
+    double sclub_alpha_p;     /* SCLUB frequency constant alpha_p > 0; default 1 */
+    size_t locb_seeds;        /* LOCB: number of seed users >= 1 (at most N are
+                                 used); default 20 */
+    double locb_gamma;        /* LOCB: a seed's neighbourhood is final once
+                                 F(T_seed) <= gamma / 4; > 0, default 0.2 */
 } colb_policy_params;
 
 typedef struct colb_policy colb_policy;
@@ -116,6 +148,10 @@ void colb_policy_free(colb_policy *p);
 
 /* NULL-terminated list of the policy names (static). */
 const char *const *colb_policy_names(void);
+
+/* 1 if policy `name` needs the true clusters (colb_policy_params.true_cluster):
+ * "oracle", "oracle-batch", "oracle-seq"; 0 otherwise (also for NULL). */
+int colb_policy_needs_true_clusters(const char *name);
 
 /* The policy's name (static string). */
 const char *colb_policy_name(const colb_policy *p);

@@ -44,7 +44,9 @@ extern "C" {
  * in which only these fields are changed: policies/n_policies ("club"),
  * horizon = burn_in_rounds, repeats = burn_in_repeats, seed = spec->seed ^
  * COLB_CLUB_TUNE_SEED_XOR, curve_points = 1, progress = NULL,
- * policy.club_alpha and policy.club_alpha2. Everything else (environment or
+ * policy.club_own_alpha = 1 (CLUB's published bonus with its own alpha: the
+ * paper's protocol, not colb's shared width), policy.club_alpha and
+ * policy.club_alpha2. Everything else (environment or
  * make_env, lambda, the initial graph, threads) is used as given. The score
  * of a pair is the user-averaged cumulative regret after burn_in_rounds
  * rounds, averaged over the repeats; the pair of least score is returned in

@@ -18,6 +18,16 @@
  * versions (log10, soft edges, edges that return, squared norms in the
  * bonus); see docs/club.md.
  *
+ * Exploration width. The bonus above, alpha sqrt(x^T M^-1 x ln(t + 1)), is
+ * used only when colb_policy_params.club_own_alpha = 1 (an override: CLUB
+ * then explores with a width of its own). By default CLUB explores like
+ * every other colb learner, width * ||x||_{M^-1}, with the learners' width
+ * (a fixed alpha, or the OFUL radius of the component's aggregate M), so that
+ * comparisons measure the algorithms and not their widths
+ * (docs/algorithms.md). With Thompson sampling the arm is the argmax of one
+ * draw N(w, s^2 M^-1), s the width (or alpha sqrt(ln(t + 1)) with the
+ * override).
+ *
  * Speed. The aggregate (M, M^{-1}, b, w) of every component is kept in a
  * ridge bank indexed by component: serving user i is one rank-one
  * (Sherman-Morrison) update of i's model and one of its component's, O(d^2),
@@ -34,6 +44,7 @@
 
 #include "policies/club_graph.h"
 #include "colb/rng.h"
+#include "learn/thompson.h"
 #include "linalg/ridge.h"
 #include "policies/policy_impl.h"
 
@@ -59,6 +70,8 @@ typedef struct club {
     uint64_t t;          /* steps so far (choose calls) */
     double alpha, alpha2;
     int naive;
+    int own_alpha;       /* club_own_alpha: the published bonus with alpha */
+    double *ts_work;     /* colb__ts_work(d): Thompson sampling */
 } club;
 
 double colb__club_cb(uint64_t T, double alpha2)
@@ -108,8 +121,15 @@ static colb_status club_check(const colb_policy_params *pp, char *msg, size_t le
 static void set_info(colb_policy *p)
 {
     const club *c = p->impl;
-    snprintf(p->info, sizeof p->info, "alpha=%g alpha2=%g graph=%s components=%zu edges=%llu",
-             c->alpha, c->alpha2, p->pp.club_graph == COLB_CLUB_RANDOM ? "random" : "complete",
+    char w[64];
+    if (c->own_alpha)
+        snprintf(w, sizeof w, "alpha=%g", c->alpha);
+    else if (p->pp.learner.width == COLB_WIDTH_FIXED)
+        snprintf(w, sizeof w, "width=fixed:%g", p->pp.learner.alpha);
+    else
+        snprintf(w, sizeof w, "width=oful");
+    snprintf(p->info, sizeof p->info, "%s alpha2=%g graph=%s components=%zu edges=%llu", w,
+             c->alpha2, p->pp.club_graph == COLB_CLUB_RANDOM ? "random" : "complete",
              c->g.n_comp, (unsigned long long)c->g.edges);
 }
 
@@ -136,6 +156,7 @@ static void club_destroy(colb_policy *p)
     free(c->wT);
     free(c->Xt);
     free(c->scores); /* also acc and quad */
+    free(c->ts_work);
     free(c);
     p->impl = NULL;
 }
@@ -149,6 +170,9 @@ static colb_status club_create(colb_policy *p)
     p->impl = c;
     c->alpha = p->pp.club_alpha;
     c->alpha2 = p->pp.club_alpha2;
+    c->own_alpha = p->pp.club_own_alpha;
+    if (colb__policy_ts(p) && !(c->ts_work = colb__malloc(colb__ts_work(d), sizeof(double))))
+        return colb__err(p->err, COLB_ENOMEM, "out of memory");
     c->cb = colb__malloc(N, sizeof(double));
     c->del = colb__malloc(N, sizeof(size_t));
     c->wT = colb__calloc(N, d * sizeof(double)); /* every w_i = 0 */
@@ -246,8 +270,15 @@ static colb_status club_choose(colb_policy *p, size_t u, size_t *arm)
                              k);
     }
     c->t++; /* t of the paper: this step's number, counting every user's */
-    score_arms(c->comps.A + k * d * d, c->comps.theta + k * d, c->Xt, p->K, d, c->alpha,
-               log((double)c->t + 1.0), c->acc, c->quad, c->scores);
+    /* published bonus alpha sqrt(q ln(t+1)), or the shared width * sqrt(q) */
+    double a = c->own_alpha ? c->alpha : colb__ridge_width(&c->comps, k);
+    double lt = c->own_alpha ? log((double)c->t + 1.0) : 1.0;
+    if (colb__policy_ts(p))
+        colb__ts_scores(&c->comps, k, NULL, a * sqrt(lt), p->X, p->K, &p->ts_rng, c->scores,
+                        c->ts_work);
+    else
+        score_arms(c->comps.A + k * d * d, c->comps.theta + k * d, c->Xt, p->K, d, a, lt, c->acc,
+                   c->quad, c->scores);
     *arm = colb__argmax(c->scores, p->K);
     return COLB_OK;
 }

@@ -18,6 +18,9 @@
  *                 r_i = beta_i / sqrt(lambda_min(V_i)) the radius of user i's
  *                 OFUL confidence ellipsoid in its widest direction (the
  *                 theory radius, whatever width the learners explore with).
+ * The cluster learners diversify within rounds (colb_policy_params.diversify,
+ * learn/diversify.h) and every learner may choose by Thompson sampling
+ * (colb_policy_params.sampling, learn/thompson.h).
  * This file also exports colb__cmlb_* helpers used by SCLB (sclb.c). */
 #include <string.h>
 
@@ -26,6 +29,7 @@
 #include "learn/cluster_bank.h"
 #include "policies/cmlb.h"
 #include "colb/cluster.h"
+#include "learn/thompson.h"
 #include "learn/user_bank.h"
 #include "policies/policy_impl.h"
 
@@ -120,6 +124,9 @@ static colb_status cmlb_cluster(colb_policy *p, cmlb *c)
     int warm = p->pp.cmlb_warm_start, pooled = warm || p->pp.pooled_updates;
     if (st == COLB_OK)
         st = colb__clusters_init(&c->clusters, N, p->d, &p->pp.learner, labels, G, pooled);
+    if (st == COLB_OK)
+        st = colb__clusters_set_mode(&c->clusters, p->pp.diversify,
+                                     colb__policy_ts(p) ? &p->ts_rng : NULL);
     if (st == COLB_OK && warm) {
         for (size_t u = 0; u < N; u++)
             colb__ridge_absorb(&c->clusters.r, labels[u], &c->users.r, u);
@@ -175,8 +182,13 @@ static colb_status cmlb_begin(colb_policy *p)
 static colb_status cmlb_choose(colb_policy *p, size_t u, size_t *arm)
 {
     cmlb *c = p->impl;
-    *arm = c->clustered ? colb__clusters_choose(&c->clusters, u, p->X, p->K)
-                        : colb__users_choose(&c->users, u, p->X, p->K);
+    if (c->clustered)
+        *arm = colb__clusters_choose(&c->clusters, u, p->X, p->K);
+    else if (colb__policy_ts(p))
+        *arm = colb__ts_choose(&c->users.r, u, NULL, p->X, p->K, &p->ts_rng, c->users.s.scores,
+                               c->users.s.work);
+    else
+        *arm = colb__users_choose(&c->users, u, p->X, p->K);
     return COLB_OK;
 }
 
@@ -185,6 +197,9 @@ static colb_status cmlb_choose_all(colb_policy *p, size_t *arms)
     cmlb *c = p->impl;
     if (c->clustered)
         colb__clusters_choose_all(&c->clusters, p->X, p->K, arms);
+    else if (colb__policy_ts(p))
+        colb__ts_choose_all(&c->users.r, p->X, p->K, &p->ts_rng, arms, c->users.s.scores,
+                            c->users.s.work);
     else
         colb__users_choose_all(&c->users, p->X, p->K, arms);
     return COLB_OK;
@@ -194,7 +209,7 @@ static colb_status cmlb_observe(colb_policy *p, size_t u, size_t arm, double y)
 {
     cmlb *c = p->impl;
     if (c->clustered)
-        colb__clusters_observe(&c->clusters, u, y);
+        colb__clusters_observe(&c->clusters, u, arm, y);
     else
         colb__ridge_update(&c->users.r, u, p->X + arm * p->d, y, 1.0);
     return COLB_OK;

@@ -1,5 +1,8 @@
 /* linucb_ind.c - LinUCB-Ind: one independent OFUL/LinUCB learner per user,
- * the paper's no-collaboration baseline (Section 6.1). */
+ * the paper's no-collaboration baseline (Section 6.1); with
+ * colb_policy_params.sampling = COLB_SAMPLING_TS every user's learner is a
+ * linear Thompson sampler instead (learn/thompson.h). */
+#include "learn/thompson.h"
 #include "learn/user_bank.h"
 #include "policies/policy_impl.h"
 
@@ -29,13 +32,20 @@ static colb_status ind_begin(colb_policy *p)
 
 static colb_status ind_choose(colb_policy *p, size_t u, size_t *arm)
 {
-    *arm = colb__users_choose(p->impl, u, p->X, p->K);
+    colb__users *b = p->impl;
+    *arm = colb__policy_ts(p) ? colb__ts_choose(&b->r, u, NULL, p->X, p->K, &p->ts_rng, b->s.scores,
+                                                b->s.work)
+                              : colb__users_choose(b, u, p->X, p->K);
     return COLB_OK;
 }
 
 static colb_status ind_choose_all(colb_policy *p, size_t *arms)
 {
-    colb__users_choose_all(p->impl, p->X, p->K, arms);
+    colb__users *b = p->impl;
+    if (colb__policy_ts(p))
+        colb__ts_choose_all(&b->r, p->X, p->K, &p->ts_rng, arms, b->s.scores, b->s.work);
+    else
+        colb__users_choose_all(b, p->X, p->K, arms);
     return COLB_OK;
 }
 

@@ -31,11 +31,14 @@
  * colb_policy_params.pooled_updates = 1 makes the common OFUL take the
  * round's average with weight N and noise R (the ridge estimate on all N
  * samples, i.e. an effective lambda/N) instead of weight 1 and noise
- * R/sqrt(N) (see cluster_bank.h). */
+ * R/sqrt(N) (see cluster_bank.h). The common OFUL diversifies its users'
+ * choices within rounds (colb_policy_params.diversify, learn/diversify.h);
+ * every learner may choose by Thompson sampling (learn/thompson.h). */
 #include <string.h>
 
 #include "learn/alb_norm.h"
 #include "learn/cluster_bank.h"
+#include "learn/thompson.h"
 #include "learn/user_bank.h"
 #include "policies/policy_impl.h"
 
@@ -134,6 +137,9 @@ static colb_status pmlb_create(colb_policy *p)
         st = colb__clusters_init(&m->common, p->N, p->d, &p->pp.learner, zero, 1,
                                  p->pp.pooled_updates != 0);
     if (st == COLB_OK)
+        st = colb__clusters_set_mode(&m->common, p->pp.diversify,
+                                     colb__policy_ts(p) ? &p->ts_rng : NULL);
+    if (st == COLB_OK)
         st = colb__users_init(&m->users, p->N, p->d, &p->pp.learner);
     if (st == COLB_OK && m->use_alb)
         st = colb__alb_init(&m->alb, p->N, p->d, (uint64_t)p->d, COLB_PMLB_ALB_RESTART);
@@ -156,18 +162,26 @@ static colb_status pmlb_begin(colb_policy *p)
 static colb_status pmlb_choose(colb_policy *p, size_t u, size_t *arm)
 {
     pmlb *m = p->impl;
-    *arm = m->personal ? colb__users_choose(&m->users, u, p->X, p->K)
-                       : colb__clusters_choose(&m->common, u, p->X, p->K);
+    if (!m->personal)
+        *arm = colb__clusters_choose(&m->common, u, p->X, p->K);
+    else if (colb__policy_ts(p))
+        *arm = colb__ts_choose(&m->users.r, u, NULL, p->X, p->K, &p->ts_rng, m->users.s.scores,
+                               m->users.s.work);
+    else
+        *arm = colb__users_choose(&m->users, u, p->X, p->K);
     return COLB_OK;
 }
 
 static colb_status pmlb_choose_all(colb_policy *p, size_t *arms)
 {
     pmlb *m = p->impl;
-    if (m->personal)
-        colb__users_choose_all(&m->users, p->X, p->K, arms);
-    else
+    if (!m->personal)
         colb__clusters_choose_all(&m->common, p->X, p->K, arms);
+    else if (colb__policy_ts(p))
+        colb__ts_choose_all(&m->users.r, p->X, p->K, &p->ts_rng, arms, m->users.s.scores,
+                            m->users.s.work);
+    else
+        colb__users_choose_all(&m->users, p->X, p->K, arms);
     return COLB_OK;
 }
 
@@ -176,7 +190,7 @@ static colb_status pmlb_observe(colb_policy *p, size_t u, size_t arm, double y)
 {
     pmlb *m = p->impl;
     if (!m->personal) {
-        colb__clusters_observe(&m->common, u, y);
+        colb__clusters_observe(&m->common, u, arm, y);
         return COLB_OK;
     }
     const double *x = p->X + arm * p->d;

@@ -7,18 +7,29 @@
 extern const colb__policy_vt colb__policy_linucb_ind, colb__policy_oracle, colb__policy_random,
     colb__policy_pooled, colb__policy_cmlb, colb__policy_sclb, colb__policy_club,
     colb__policy_pmlb;
+/* fair comparisons: the oracle's other forms, SCLUB, LOCB */
+extern const colb__policy_vt colb__policy_oracle_batch, colb__policy_oracle_seq,
+    colb__policy_sclub, colb__policy_locb;
 
 static const colb__policy_vt *const registry[] = {
     &colb__policy_linucb_ind, &colb__policy_oracle, &colb__policy_random, &colb__policy_pooled,
     &colb__policy_cmlb, &colb__policy_sclb, &colb__policy_club, &colb__policy_pmlb,
+    &colb__policy_oracle_batch, &colb__policy_oracle_seq, &colb__policy_sclub, &colb__policy_locb,
 };
 #define N_REGISTRY (sizeof registry / sizeof registry[0])
 
 const char *const *colb_policy_names(void)
 {
     static const char *const names[] = { "linucb-ind", "oracle", "random", "pooled", "cmlb",
-                                         "sclb", "club", "pmlb", NULL };
+                                         "sclb", "club", "pmlb", "oracle-batch", "oracle-seq",
+                                         "sclub", "locb", NULL };
     return names;
+}
+
+int colb_policy_needs_true_clusters(const char *name)
+{
+    return name && (!strcmp(name, "oracle") || !strcmp(name, "oracle-batch") ||
+                    !strcmp(name, "oracle-seq"));
 }
 
 static const colb__policy_vt *find_policy(const char *name)
@@ -44,6 +55,14 @@ void colb_policy_params_default(colb_policy_params *p)
     p->club_alpha2 = 2.0;
     p->club_graph = COLB_CLUB_COMPLETE;
     p->pmlb_learner = COLB_PMLB_ALB_NORM;
+    /* fair comparisons */
+    p->diversify = 1;
+    p->sampling = COLB_SAMPLING_UCB;
+    p->club_own_alpha = 0;
+    p->sclub_alpha = 1.0;
+    p->sclub_alpha_p = 1.0;
+    p->locb_seeds = 20;
+    p->locb_gamma = 0.2;
 }
 
 colb_status colb_policy_params_check(const char *name, const colb_policy_params *p, char *msg,
@@ -65,6 +84,11 @@ colb_status colb_policy_params_check(const char *name, const colb_policy_params 
     if ((p->pooled_updates != 0 && p->pooled_updates != 1) ||
         (p->cmlb_warm_start != 0 && p->cmlb_warm_start != 1))
         return colb__say(msg, msg_len, COLB_ERANGE, "%s: pooled_updates and cmlb_warm_start must be 0 or 1", name);
+    if ((p->diversify != 0 && p->diversify != 1) || (p->club_own_alpha != 0 && p->club_own_alpha != 1))
+        return colb__say(msg, msg_len, COLB_ERANGE, "%s: diversify and club_own_alpha must be 0 or 1", name);
+    if (p->sampling != COLB_SAMPLING_UCB && p->sampling != COLB_SAMPLING_TS)
+        return colb__say(msg, msg_len, COLB_ERANGE, "%s: sampling = %d is not COLB_SAMPLING_UCB (0) or "
+                         "COLB_SAMPLING_TS (1)", name, (int)p->sampling);
     colb_status st = colb_learner_params_check(&p->learner);
     if (st != COLB_OK) {
         if (msg && msg_len)
@@ -105,6 +129,7 @@ colb_status colb_policy_create(const char *name, const colb_policy_params *pp, c
     }
     for (size_t u = 0; u < p->N; u++)
         p->chosen[u] = COLB__NO_ARM;
+    colb_rng_seed(&p->ts_rng, pp->seed, COLB__STREAM_TS);
     st = p->vt->create(p);
     if (st != COLB_OK) {
         if (msg && msg_len)

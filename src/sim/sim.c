@@ -203,10 +203,10 @@ colb_status colb_sim_run(const colb_sim_spec *s, colb_sim_result **out, char *ms
         pp.users = s->make_env ? 1 : s->env.users;
         pp.dim = s->make_env ? 1 : s->env.dim;
         pp.horizon = s->horizon;
-        if (!strcmp(s->policies[i] ? s->policies[i] : "", "oracle")) {
+        if (colb_policy_needs_true_clusters(s->policies[i])) {
             if (s->make_env || s->env.kind != COLB_ENV_CLUSTERED) {
                 if (msg && msg_len)
-                    snprintf(msg, msg_len, "oracle: needs an environment with true clusters");
+                    snprintf(msg, msg_len, "%s: needs an environment with true clusters", s->policies[i]);
                 return COLB_EINVAL;
             }
             continue; /* the labels come from the environment */

@@ -22,6 +22,7 @@ static void tune_task(void *ctx, size_t g)
 {
     tune_ctx *c = ctx;
     colb_sim_spec s = *c->spec;
+    s.policy.club_own_alpha = 1; /* the published bonus with this alpha */
     s.policy.club_alpha = c->alphas[g / c->n_alpha2s];
     s.policy.club_alpha2 = c->alpha2s[g % c->n_alpha2s];
     colb_sim_result *res = NULL;

@@ -1,0 +1,278 @@
+/* locb.c - "locb": LOCB, local clustering in contextual bandits (Yikun Ban,
+ * Jingrui He, "Local clustering in contextual multi-armed bandits", The Web
+ * Conference 2021, arXiv:2103.00063; the authors' code
+ * github.com/banyikun/LOCB, LOCB.py), in colb's protocol.
+ *
+ * Users are served one at a time (users 0..N-1 in order within a colb round,
+ * each update seen before the next choice, as CLUB). Every user i keeps its
+ * own ridge model V_i = lambda I + sum x x^T, b_i, theta_i and T_i (times
+ * served). S seed users are drawn at random (distinct, from the policy's own
+ * stream); seed s owns a neighbourhood N_s, initially every user, and the
+ * aggregate M_s = lambda I + sum_{i in N_s} (V_i - lambda I), b_s, theta_s.
+ * Neighbourhoods overlap. Serving user i:
+ *   choose   among the neighbourhoods that contain i, the one whose best arm
+ *            has the highest score <x, theta_s> + width_s ||x||_{M_s^-1}
+ *            plays that arm (colb's shared width: a fixed alpha or the OFUL
+ *            radius of M_s; Thompson sampling: the highest sampled score); a
+ *            user in no neighbourhood plays by its own model;
+ *   update   V_i, b_i, T_i and every aggregate M_s with i in N_s;
+ *   refine   for every seed s whose neighbourhood is not final: i leaves N_s
+ *            when ||theta_i - theta_seed|| > F(T_i) + F(T_seed), and joins it
+ *            when the distance is below that (its whole data leave or join
+ *            the aggregate); F(T) = sqrt((1 + ln(1 + T)) / (1 + T)). N_s
+ *            becomes final once F(T_seed) <= gamma / 4.
+ * The reported clusters (colb_policy_clusters) are the classes of users
+ * with the same set of neighbourhoods; users in none are alone.
+ * docs/algorithms.md lists the readings of the paper and of the authors'
+ * code made here (seed draw, exploration width, the threshold F).
+ *
+ * Cost per step: scoring O(c K d^2) for the c neighbourhoods containing the
+ * user (c = S at the start, about S/L once L clusters have separated),
+ * c + 1 rank-one updates O(d^2), the refinement O(S d), and O(d^3) for each
+ * neighbourhood the user leaves or joins. State: flat arrays in the impl
+ * struct (a ridge bank of N users, one of S aggregates, an S x N membership
+ * matrix). */
+#include <string.h>
+
+#include "learn/thompson.h"
+#include "linalg/ridge.h"
+#include "policies/policy_impl.h"
+
+/* Stream of the policy's seed that draws the seed users ("LOCBseed"). */
+#define LOCB_STREAM_SEEDS UINT64_C(0x4c4f434273656564)
+
+typedef struct locb {
+    colb__ridge users;     /* N: V_i, b_i, theta_i; count = T_i */
+    colb__ridge hood;      /* S: the neighbourhoods' aggregates */
+    size_t S;
+    size_t *seed;          /* S: the seed users */
+    unsigned char *member; /* S x N: user i in N_s */
+    unsigned char *final;  /* S: N_s no longer refined */
+    size_t n_final;
+    double gamma;
+    double *scores, *work, *ts_work;
+    size_t K_cap;
+} locb;
+
+static double F(double T)
+{
+    return sqrt((1.0 + log(1.0 + T)) / (1.0 + T));
+}
+
+static colb_status locb_check(const colb_policy_params *pp, char *msg, size_t len)
+{
+    if (pp->locb_seeds == 0)
+        return colb__say(msg, len, COLB_ERANGE, "locb: locb_seeds must be >= 1");
+    if (!isfinite(pp->locb_gamma) || pp->locb_gamma <= 0.0)
+        return colb__say(msg, len, isfinite(pp->locb_gamma) ? COLB_ERANGE : COLB_ENONFIN,
+                         "locb: locb_gamma = %g must be > 0", pp->locb_gamma);
+    return COLB_OK;
+}
+
+static void set_info(colb_policy *p)
+{
+    const locb *c = p->impl;
+    size_t sum = 0;
+    for (size_t s = 0; s < c->S; s++)
+        for (size_t u = 0; u < p->N; u++)
+            sum += c->member[s * p->N + u];
+    snprintf(p->info, sizeof p->info, "seeds=%zu final=%zu mean_neighbourhood=%.1f", c->S,
+             c->n_final, (double)sum / (double)c->S);
+}
+
+static void locb_destroy(colb_policy *p)
+{
+    locb *c = p->impl;
+    if (!c)
+        return;
+    colb__ridge_free(&c->users);
+    colb__ridge_free(&c->hood);
+    free(c->seed);
+    free(c->member);
+    free(c->final);
+    free(c->scores);
+    free(c->work);
+    free(c->ts_work);
+    free(c);
+    p->impl = NULL;
+}
+
+static colb_status locb_create(colb_policy *p)
+{
+    size_t N = p->N, d = p->d;
+    locb *c = calloc(1, sizeof *c);
+    if (!c)
+        return colb__err(p->err, COLB_ENOMEM, "out of memory");
+    p->impl = c;
+    c->S = p->pp.locb_seeds < N ? p->pp.locb_seeds : N;
+    c->gamma = p->pp.locb_gamma;
+    c->seed = colb__malloc(c->S, sizeof(size_t));
+    c->member = colb__malloc(c->S, N);
+    c->final = colb__calloc(c->S, 1);
+    c->ts_work = colb__malloc(colb__ts_work(d), sizeof(double));
+    size_t *tmp = colb__malloc(N, sizeof(size_t));
+    if (!c->seed || !c->member || !c->final || !c->ts_work || !tmp ||
+        colb__ridge_init(&c->users, N, d, &p->pp.learner) != COLB_OK ||
+        colb__ridge_init(&c->hood, c->S, d, &p->pp.learner) != COLB_OK) {
+        free(tmp);
+        return colb__err(p->err, COLB_ENOMEM, "out of memory for N = %zu users", N);
+    }
+    colb_rng rng;
+    colb_rng_seed(&rng, p->pp.seed, LOCB_STREAM_SEEDS);
+    colb_rng_sample(&rng, N, c->S, tmp, c->seed);
+    free(tmp);
+    memset(c->member, 1, c->S * N); /* every neighbourhood starts as everybody */
+    set_info(p);
+    return COLB_OK;
+}
+
+static colb_status locb_begin(colb_policy *p)
+{
+    locb *c = p->impl;
+    if (p->K <= c->K_cap)
+        return COLB_OK;
+    double *sc = colb__malloc(p->K, sizeof(double));
+    double *w = colb__malloc(colb__ridge_scores_work(p->d, p->K), sizeof(double));
+    if (!sc || !w) {
+        free(sc);
+        free(w);
+        return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", p->K);
+    }
+    free(c->scores);
+    free(c->work);
+    c->scores = sc;
+    c->work = w;
+    c->K_cap = p->K;
+    return COLB_OK;
+}
+
+/* Scores of model i of bank r on the round's contexts into out. */
+static void score(colb_policy *p, locb *c, const colb__ridge *r, size_t i, double *out)
+{
+    if (colb__policy_ts(p))
+        colb__ts_scores(r, i, NULL, colb__ridge_width(r, i), p->X, p->K, &p->ts_rng, out,
+                        c->ts_work);
+    else
+        colb__ridge_scores(r, i, p->X, p->K, out, c->work);
+}
+
+static colb_status locb_choose(colb_policy *p, size_t u, size_t *arm)
+{
+    locb *c = p->impl;
+    size_t K = p->K, N = p->N;
+    int found = 0;
+    double top = 0.0;
+    for (size_t s = 0; s < c->S; s++) {
+        if (!c->member[s * N + u])
+            continue;
+        score(p, c, &c->hood, s, c->scores);
+        size_t a = colb__argmax(c->scores, K);
+        if (!found || c->scores[a] > top) { /* ties: the first neighbourhood */
+            found = 1;
+            top = c->scores[a];
+            *arm = a;
+        }
+    }
+    if (!found) {
+        score(p, c, &c->users, u, c->scores);
+        *arm = colb__argmax(c->scores, K);
+    }
+    return COLB_OK;
+}
+
+static colb_status locb_observe(colb_policy *p, size_t u, size_t arm, double y)
+{
+    locb *c = p->impl;
+    size_t N = p->N, d = p->d;
+    const double *x = p->X + arm * d;
+    colb__ridge_update(&c->users, u, x, y, 1.0);
+    for (size_t s = 0; s < c->S; s++)
+        if (c->member[s * N + u])
+            colb__ridge_update(&c->hood, s, x, y, 1.0);
+    if (c->n_final == c->S)
+        return COLB_OK;
+    const double *tu = c->users.theta + u * d;
+    double Fu = F((double)c->users.count[u]);
+    int changed = 0;
+    for (size_t s = 0; s < c->S; s++) {
+        if (c->final[s])
+            continue;
+        size_t z = c->seed[s];
+        double Fz = F((double)c->users.count[z]), q = 0.0;
+        const double *tz = c->users.theta + z * d;
+        for (size_t k = 0; k < d; k++)
+            q += (tu[k] - tz[k]) * (tu[k] - tz[k]);
+        double dist = sqrt(q), thr = Fu + Fz;
+        unsigned char *m = &c->member[s * N + u];
+        int leave = *m && dist > thr && u != z, join = !*m && dist < thr;
+        if (leave || join) {
+            if (leave)
+                colb__ridge_unabsorb(&c->hood, s, &c->users, u);
+            else
+                colb__ridge_absorb(&c->hood, s, &c->users, u);
+            *m = (unsigned char)join;
+            changed = 1;
+            colb_status st = colb__ridge_refresh(&c->hood, s);
+            if (st != COLB_OK)
+                return colb__err(p->err, st, "observe: neighbourhood %zu not positive definite", s);
+        }
+        if (Fz <= c->gamma / 4.0) {
+            c->final[s] = 1;
+            c->n_final++;
+            changed = 1;
+        }
+    }
+    if (changed)
+        set_info(p);
+    return COLB_OK;
+}
+
+static colb_status locb_theta(const colb_policy *p, size_t u, double *theta)
+{
+    const locb *c = p->impl;
+    memcpy(theta, c->users.theta + u * p->d, p->d * sizeof(double));
+    return COLB_OK;
+}
+
+/* Users with the same set of neighbourhoods share a label (labels in order
+ * of first appearance); O(N m S) for m labels. */
+static colb_status locb_clusters(const colb_policy *p, size_t *labels, size_t *n)
+{
+    const locb *c = p->impl;
+    size_t N = p->N, m = 0;
+    size_t *rep = colb__malloc(N, sizeof(size_t)); /* a user of each label */
+    if (!rep)
+        return COLB_ENOMEM;
+    for (size_t u = 0; u < N; u++) {
+        int any = 0;
+        for (size_t s = 0; s < c->S && !any; s++)
+            any = c->member[s * N + u];
+        size_t l = m;
+        for (size_t q = 0; any && q < m && l == m; q++) {
+            size_t v = rep[q], s = 0;
+            while (s < c->S && c->member[s * N + u] == c->member[s * N + v])
+                s++;
+            if (s == c->S)
+                l = q;
+        }
+        if (l == m)
+            rep[m++] = u;
+        labels[u] = l;
+    }
+    free(rep);
+    *n = m;
+    return COLB_OK;
+}
+
+const colb__policy_vt colb__policy_locb = {
+    .name = "locb",
+    .sequential = 1,
+    .check = locb_check,
+    .create = locb_create,
+    .destroy = locb_destroy,
+    .begin_round = locb_begin,
+    .choose = locb_choose,
+    .observe = locb_observe,
+    .user_theta = locb_theta,
+    .clusters = locb_clusters,
+};
