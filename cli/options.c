@@ -87,6 +87,9 @@ static const option_def OPTS[] = {
     { "sclub-alpha-p", K_DOUBLE, OFF(sim.policy.sclub_alpha_p), 1e-300, BIG, NULL, "sclub", "a: user-frequency constant" },
     { "locb-seeds", K_SIZE, OFF(sim.policy.locb_seeds), 1, 1u << 31, NULL, "locb", "S: seed users" },
     { "locb-gamma", K_DOUBLE, OFF(sim.policy.locb_gamma), 1e-300, BIG, NULL, "locb", "g: a seed's neighbourhood is final when F(T_seed) <= g/4" },
+    { "tune", K_BOOL, OFF(tune), 0, 1, NULL, "comparison", "tune every policy's fixed width alpha on a burn-in, the same way for all" },
+    { "tune-burn-in", K_SIZE, OFF(tune_burn_in), 1, 1e9, NULL, "comparison", "B: rounds of the width tuning's burn-in" },
+    { "tune-repeats", K_SIZE, OFF(tune_repeats), 1, 1e6, NULL, "comparison", "R: repeats per alpha of the width tuning" },
 };
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])
 
@@ -115,6 +118,12 @@ void config_default(run_config *c)
     c->sim.policy.learner.delta = 0.4; /* the paper's CMLB delta (Section 6.1) */
     c->club_burn_in = COLB_CLUB_TUNE_ROUNDS;
     c->club_tune_repeats = COLB_CLUB_TUNE_REPEATS;
+    /* one exploration width for every policy, chosen from measurements
+     * (docs/results.md, "The default width"): fixed alpha = 0.25 */
+    c->sim.policy.learner.width = COLB_WIDTH_FIXED;
+    c->sim.policy.learner.alpha = 0.25;
+    c->tune_burn_in = COLB_CLUB_TUNE_ROUNDS;
+    c->tune_repeats = COLB_CLUB_TUNE_REPEATS;
     snprintf(c->policies[0], NAME_LEN, "oracle");
     snprintf(c->policies[1], NAME_LEN, "cmlb");
     snprintf(c->policies[2], NAME_LEN, "linucb-ind");
@@ -346,6 +355,11 @@ int config_check(const run_config *c, char *err, size_t err_len)
     }
     if (c->data == DATA_LOGGED && (!c->features[0] || !c->positives[0])) {
         snprintf(err, err_len, "env logged needs --features FILE and --positives FILE");
+        return -1;
+    }
+    if (c->tune && c->club_tune) {
+        snprintf(err, err_len, "tune = 1 tunes every policy's width; club-tune = 1 tunes CLUB alone "
+                               "(the paper's protocol): choose one");
         return -1;
     }
     for (size_t i = 0; i < c->n_policies; i++)

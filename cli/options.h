@@ -39,6 +39,9 @@ typedef struct run_config {
     char title[256];
     char claim[512];                 /* free text: what the paper claims */
     int quiet;
+    /* fair comparisons: tune every policy's width the same way, or none */
+    int tune;
+    size_t tune_burn_in, tune_repeats;
 } run_config;
 
 /* Defaults of `colb run`. */

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "colb/tune.h"
 #include "data.h"
+#include "width.h"
 
 size_t experiment_jobs(const experiment *e)
 {
@@ -184,6 +186,67 @@ static int copy_row(result_row *to, const result_row *from)
     return 0;
 }
 
+/* tune = 1: every simulated policy but random gets its fixed width alpha by
+ * the same burn-in tuning (colb_width_tune), then runs with it; a random
+ * policy of the setting runs beside each so that ratios stay paired. Rows
+ * [first, first + n_policies) of rs are filled. */
+static int run_tuned(result_set *rs, size_t first, run_config *c, const char **names, size_t n_sim,
+                     const size_t *sim_of, const long *cached_from, progress *pg, char *err,
+                     size_t err_len)
+{
+    static const double alphas[] = COLB_WIDTH_TUNE_ALPHAS;
+    int has_random = 0;
+    for (size_t k = 0; k < n_sim; k++)
+        has_random |= !strcmp(names[k], "random");
+    int rc = 0;
+    for (size_t i = 0; i < c->n_policies && !rc; i++) {
+        result_row *row = &rs->rows[first + i];
+        char *keep = row->signature;
+        size_t r0 = row->reading, s0 = row->sweep;
+        if (cached_from[i] >= 0) {
+            rc = copy_row(row, &rs->rows[cached_from[i]]);
+            row->signature = keep;
+            row->reading = r0;
+            row->sweep = s0;
+            continue;
+        }
+        const char *pol = names[sim_of[i]];
+        colb_sim_spec s = c->sim;
+        char msg[512];
+        double a = 0.0;
+        if (strcmp(pol, "random")) {
+            colb_status st = colb_width_tune(&c->sim, pol, alphas, COLB_WIDTH_TUNE_N_ALPHAS,
+                                             c->tune_burn_in, c->tune_repeats, &a, msg, sizeof msg);
+            if (st != COLB_OK) {
+                snprintf(err, err_len, "width tuning: %s", msg);
+                return -1;
+            }
+            s.policy.learner.width = COLB_WIDTH_FIXED;
+            s.policy.learner.alpha = a;
+            s.policy.club_own_alpha = 0;
+        }
+        const char *pair[2] = { pol, "random" };
+        int with_random = has_random && strcmp(pol, "random");
+        s.policies = pair;
+        s.n_policies = with_random ? 2 : 1;
+        colb_sim_result *res = NULL;
+        if (colb_sim_run(&s, &res, msg, sizeof msg) != COLB_OK) {
+            snprintf(err, err_len, "%s", msg);
+            return -1;
+        }
+        rc = summarize(row, res, 0, with_random || !strcmp(pol, "random") ? (with_random ? 1 : 0)
+                                                                         : (size_t)-1);
+        if (strcmp(pol, "random"))
+            snprintf(row->tuned_width, sizeof row->tuned_width, "alpha=%g", a);
+        colb_sim_result_free(res);
+    }
+    if (pg)
+        pg->done_before += n_sim * c->sim.repeats;
+    if (rc)
+        snprintf(err, err_len, "out of memory");
+    return rc;
+}
+
 /* Run one setting: the policies whose signature was seen before are copied
  * from the earlier row, the others go through the simulator together. */
 static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data_env *data,
@@ -233,6 +296,8 @@ static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data
                 }
             }
     }
+    if (c->tune)
+        return run_tuned(rs, first, c, names, n_sim, sim_of, cached_from, pg, err, err_len);
     colb_sim_result *res = NULL;
     if (n_sim) {
         c->sim.policies = names;
@@ -357,7 +422,8 @@ int write_results(const result_set *rs, const char *dir, char *err, size_t err_l
         fputc(',', a.f);
         csv_num(a.f, r->ratio_ci);
         fprintf(a.f, ",%.4f,", r->wall);
-        csv_field(a.f, !strcmp(r->policy, "club") ? rs->tuned[r->reading][r->sweep] : "");
+        csv_field(a.f, r->tuned_width[0] ? r->tuned_width
+                       : !strcmp(r->policy, "club") ? rs->tuned[r->reading][r->sweep] : "");
         fputc(',', a.f);
         csv_field(a.f, r->info);
         fputc('\n', a.f);
@@ -390,8 +456,11 @@ int write_results(const result_set *rs, const char *dir, char *err, size_t err_l
         return -1;
     fprintf(a.f, "# colb %s, built with: %s\n", COLB_VERSION_STRING, COLB_BUILD_FLAGS);
     fprintf(a.f, "# wall time %.3f s\n", rs->wall);
-    for (size_t ri = 0; ri < e->n_readings; ri++)
+    for (size_t ri = 0; ri < e->n_readings; ri++) {
         config_dump(a.f, e->reading[ri], &e->cfg[ri]);
+        fprintf(a.f, "# how each policy explores (width.POLICY)\n");
+        width_dump(a.f, &e->cfg[ri]);
+    }
     return afile_commit(&a, err, err_len);
 }
 
