@@ -11,6 +11,7 @@
 #include <cblas.h>
 
 #include "experiment.h"
+#include "quality.h"
 #include "reproduce.h"
 #include "run.h"
 
@@ -22,6 +23,7 @@ static void usage(FILE *f)
             "colb %s - collaborative multi-agent linear bandits\n\n"
             "usage: colb run [-c FILE] [-j THREADS] [--option VALUE ...]\n"
             "       colb reproduce [--quick] [--out DIR] [-j THREADS] [FIGURE ...]\n"
+            "       colb bench-quality [-c FILE] [--out DIR] [-j THREADS] [--quick]\n"
             "       colb policies        list the policies\n"
             "       colb help | --help   this text\n"
             "       colb --version\n\n"
@@ -170,6 +172,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "reproduce"))
         return cmd_reproduce(argc - 2, argv + 2);
+    if (!strcmp(cmd, "bench-quality"))
+        return cmd_bench_quality(argc - 2, argv + 2);
     if (!strcmp(cmd, "policies")) {
         for (const char *const *n = colb_policy_names(); *n; n++)
             puts(*n);
