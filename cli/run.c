@@ -186,6 +186,19 @@ static int copy_row(result_row *to, const result_row *from)
     return 0;
 }
 
+/* Row `row` takes the numbers of an earlier run with the same signature,
+ * keeping its own place and signature. */
+static int copy_cached(result_row *row, const result_row *from)
+{
+    char *keep = row->signature;
+    size_t r0 = row->reading, s0 = row->sweep;
+    int rc = copy_row(row, from);
+    row->signature = keep;
+    row->reading = r0;
+    row->sweep = s0;
+    return rc;
+}
+
 /* tune = 1: every simulated policy but random gets its fixed width alpha by
  * the same burn-in tuning (colb_width_tune), then runs with it; a random
  * policy of the setting runs beside each so that ratios stay paired. Rows
@@ -201,13 +214,8 @@ static int run_tuned(result_set *rs, size_t first, run_config *c, const char **n
     int rc = 0;
     for (size_t i = 0; i < c->n_policies && !rc; i++) {
         result_row *row = &rs->rows[first + i];
-        char *keep = row->signature;
-        size_t r0 = row->reading, s0 = row->sweep;
         if (cached_from[i] >= 0) {
-            rc = copy_row(row, &rs->rows[cached_from[i]]);
-            row->signature = keep;
-            row->reading = r0;
-            row->sweep = s0;
+            rc = copy_cached(row, &rs->rows[cached_from[i]]);
             continue;
         }
         const char *pol = names[sim_of[i]];
@@ -312,13 +320,8 @@ static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data
     int rc = 0;
     for (size_t i = 0; i < P && !rc; i++) {
         result_row *row = &rs->rows[first + i];
-        char *keep = row->signature;
-        size_t r0 = row->reading, s0 = row->sweep;
         if (cached_from[i] >= 0) {
-            rc = copy_row(row, &rs->rows[cached_from[i]]);
-            row->signature = keep;
-            row->reading = r0;
-            row->sweep = s0;
+            rc = copy_cached(row, &rs->rows[cached_from[i]]);
         } else {
             rc = summarize(row, res, sim_of[i], rnd_sim);
         }

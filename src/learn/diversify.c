@@ -60,42 +60,57 @@ void colb__div_free(colb__div *v)
     memset(v, 0, sizeof *v);
 }
 
-colb_status colb__div_reserve(colb__div *v, size_t K)
+/* The pool of copies for cap slots of K arms each, keeping the n_open
+ * slots in use (their K stays that of the pool they were opened in). */
+static colb_status pools(colb__div *v, size_t cap, size_t K)
 {
-    if (K <= v->K_cap)
-        return COLB_OK;
-    size_t cap = v->slot_cap ? v->slot_cap : 1;
-    double *sc = colb__malloc(K, sizeof(double));
-    double *rw = colb__malloc(colb__ridge_scores_work(v->d, K), sizeof(double));
+    size_t d = v->d;
+    double *A = colb__malloc(cap, d * d * sizeof(double));
     double *mean = colb__malloc(cap, K * sizeof(double));
     double *quad = colb__malloc(cap, K * sizeof(double));
-    if (!sc || !rw || !mean || !quad) {
-        free(sc);
-        free(rw);
+    if (!A || !mean || !quad || cap < v->n_open) {
+        free(A);
         free(mean);
         free(quad);
         return COLB_ENOMEM;
     }
-    free(v->scores);
-    free(v->rwork);
+    if (v->n_open) {
+        memcpy(A, v->A, v->n_open * d * d * sizeof(double));
+        memcpy(mean, v->mean, v->n_open * K * sizeof(double));
+        memcpy(quad, v->quad, v->n_open * K * sizeof(double));
+    }
+    free(v->A);
     free(v->mean);
     free(v->quad);
-    v->scores = sc;
-    v->rwork = rw;
+    v->A = A;
     v->mean = mean;
     v->quad = quad;
-    v->K_cap = K;
-    if (!v->slot_cap) { /* the A pool starts with one slot too */
-        double *A = colb__malloc(1, v->d * v->d * sizeof(double));
-        if (!A)
-            return COLB_ENOMEM;
-        v->A = A;
-        v->slot_cap = 1;
+    v->slot_cap = cap;
+    return COLB_OK;
+}
+
+colb_status colb__div_reserve(colb__div *v, size_t K)
+{
+    if (K <= v->K_cap)
+        return COLB_OK;
+    double *sc = colb__malloc(K, sizeof(double));
+    double *rw = colb__malloc(colb__ridge_scores_work(v->d, K), sizeof(double));
+    if (!sc || !rw) {
+        free(sc);
+        free(rw);
+        return COLB_ENOMEM;
     }
+    free(v->scores);
+    free(v->rwork);
+    v->scores = sc;
+    v->rwork = rw;
     v->n_open = 0; /* copies never outlive a round */
     for (size_t g = 0; g < v->G; g++)
         v->slot[g] = NONE;
-    return COLB_OK;
+    colb_status st = pools(v, v->slot_cap ? v->slot_cap : 1, K);
+    if (st == COLB_OK)
+        v->K_cap = K;
+    return st;
 }
 
 void colb__div_set_rng(colb__div *v, colb_rng *rng)
@@ -125,39 +140,13 @@ const double *colb__div_copy(const colb__div *v, size_t g)
     return v->slot[g] == NONE ? NULL : v->A + v->slot[g] * v->d * v->d;
 }
 
-/* Double the pool of copies. */
-static colb_status grow(colb__div *v)
-{
-    size_t cap = 2 * v->slot_cap, d = v->d, K = v->K_cap;
-    double *A = colb__malloc(cap, d * d * sizeof(double));
-    double *mean = colb__malloc(cap, K * sizeof(double));
-    double *quad = colb__malloc(cap, K * sizeof(double));
-    if (!A || !mean || !quad || cap < v->slot_cap) {
-        free(A);
-        free(mean);
-        free(quad);
-        return COLB_ENOMEM;
-    }
-    memcpy(A, v->A, v->n_open * d * d * sizeof(double));
-    memcpy(mean, v->mean, v->n_open * K * sizeof(double));
-    memcpy(quad, v->quad, v->n_open * K * sizeof(double));
-    free(v->A);
-    free(v->mean);
-    free(v->quad);
-    v->A = A;
-    v->mean = mean;
-    v->quad = quad;
-    v->slot_cap = cap;
-    return COLB_OK;
-}
-
 colb_status colb__div_open(colb__div *v, const colb__ridge *r, size_t g, const double *X, size_t K)
 {
     if (v->slot[g] != NONE)
         return COLB_OK;
     if (K > v->K_cap)
         return COLB_EINVAL;
-    if (v->n_open == v->slot_cap && grow(v) != COLB_OK)
+    if (v->n_open == v->slot_cap && pools(v, 2 * v->slot_cap, v->K_cap) != COLB_OK)
         return COLB_ENOMEM;
     size_t s = v->n_open++, d = v->d;
     v->slot[g] = s;

@@ -50,8 +50,8 @@ typedef struct locb {
     unsigned char *final;  /* S: N_s no longer refined */
     size_t n_final;
     double gamma;
-    double *scores, *work, *ts_work;
-    size_t K_cap;
+    colb__scratch sc;      /* scores of one model on the round's arms (its work
+                              also serves Thompson draws: >= colb__ts_work(d)) */
 } locb;
 
 static double F(double T)
@@ -90,9 +90,7 @@ static void locb_destroy(colb_policy *p)
     free(c->seed);
     free(c->member);
     free(c->final);
-    free(c->scores);
-    free(c->work);
-    free(c->ts_work);
+    colb__scratch_free(&c->sc);
     free(c);
     p->impl = NULL;
 }
@@ -109,9 +107,8 @@ static colb_status locb_create(colb_policy *p)
     c->seed = colb__malloc(c->S, sizeof(size_t));
     c->member = colb__malloc(c->S, N);
     c->final = colb__calloc(c->S, 1);
-    c->ts_work = colb__malloc(colb__ts_work(d), sizeof(double));
     size_t *tmp = colb__malloc(N, sizeof(size_t));
-    if (!c->seed || !c->member || !c->final || !c->ts_work || !tmp ||
+    if (!c->seed || !c->member || !c->final || !tmp ||
         colb__ridge_init(&c->users, N, d, &p->pp.learner) != COLB_OK ||
         colb__ridge_init(&c->hood, c->S, d, &p->pp.learner) != COLB_OK) {
         free(tmp);
@@ -129,21 +126,8 @@ static colb_status locb_create(colb_policy *p)
 static colb_status locb_begin(colb_policy *p)
 {
     locb *c = p->impl;
-    if (p->K <= c->K_cap)
-        return COLB_OK;
-    double *sc = colb__malloc(p->K, sizeof(double));
-    double *w = colb__malloc(colb__ridge_scores_work(p->d, p->K), sizeof(double));
-    if (!sc || !w) {
-        free(sc);
-        free(w);
-        return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", p->K);
-    }
-    free(c->scores);
-    free(c->work);
-    c->scores = sc;
-    c->work = w;
-    c->K_cap = p->K;
-    return COLB_OK;
+    colb_status st = colb__scratch_reserve(&c->sc, p->d, p->K, 1);
+    return st == COLB_OK ? st : colb__err(p->err, st, "begin_round: out of memory for K = %zu", p->K);
 }
 
 /* Scores of model i of bank r on the round's contexts into out. */
@@ -151,9 +135,9 @@ static void score(colb_policy *p, locb *c, const colb__ridge *r, size_t i, doubl
 {
     if (colb__policy_ts(p))
         colb__ts_scores(r, i, NULL, colb__ridge_width(r, i), p->X, p->K, &p->ts_rng, out,
-                        c->ts_work);
+                        c->sc.work);
     else
-        colb__ridge_scores(r, i, p->X, p->K, out, c->work);
+        colb__ridge_scores(r, i, p->X, p->K, out, c->sc.work);
 }
 
 static colb_status locb_choose(colb_policy *p, size_t u, size_t *arm)
@@ -165,17 +149,17 @@ static colb_status locb_choose(colb_policy *p, size_t u, size_t *arm)
     for (size_t s = 0; s < c->S; s++) {
         if (!c->member[s * N + u])
             continue;
-        score(p, c, &c->hood, s, c->scores);
-        size_t a = colb__argmax(c->scores, K);
-        if (!found || c->scores[a] > top) { /* ties: the first neighbourhood */
+        score(p, c, &c->hood, s, c->sc.scores);
+        size_t a = colb__argmax(c->sc.scores, K);
+        if (!found || c->sc.scores[a] > top) { /* ties: the first neighbourhood */
             found = 1;
-            top = c->scores[a];
+            top = c->sc.scores[a];
             *arm = a;
         }
     }
     if (!found) {
-        score(p, c, &c->users, u, c->scores);
-        *arm = colb__argmax(c->scores, K);
+        score(p, c, &c->users, u, c->sc.scores);
+        *arm = colb__argmax(c->sc.scores, K);
     }
     return COLB_OK;
 }

@@ -64,8 +64,8 @@ typedef struct sclub {
     size_t at_min;         /* users with T_i == T_min */
     size_t n_clusters, splits, merges;
     double alpha, alpha_p;
-    double *scores, *work, *ts_work;
-    size_t K_cap;
+    colb__scratch sc;      /* scores of one model on the round's arms (its work
+                              also serves Thompson draws: >= colb__ts_work(d)) */
 } sclub;
 
 static double F(double T)
@@ -108,9 +108,7 @@ static void sclub_destroy(colb_policy *p)
     free(s->checked);
     free(s->pivot);
     free(s->pivot_T);
-    free(s->scores);
-    free(s->work);
-    free(s->ts_work);
+    colb__scratch_free(&s->sc);
     free(s);
     p->impl = NULL;
 }
@@ -134,9 +132,8 @@ static colb_status sclub_create(colb_policy *p)
     s->checked = colb__calloc(N, 1);
     s->pivot = colb__calloc(N, d * sizeof(double));
     s->pivot_T = colb__calloc(N, sizeof(uint64_t));
-    s->ts_work = colb__malloc(colb__ts_work(d), sizeof(double));
     if (!s->cl || !s->nxt || !s->prv || !s->head || !s->tail || !s->size || !s->n_checked ||
-        !s->checked || !s->pivot || !s->pivot_T || !s->ts_work ||
+        !s->checked || !s->pivot || !s->pivot_T ||
         colb__ridge_init(&s->users, N, d, &p->pp.learner) != COLB_OK ||
         colb__ridge_init(&s->clus, N, d, &p->pp.learner) != COLB_OK)
         return colb__err(p->err, COLB_ENOMEM, "out of memory for N = %zu users", N);
@@ -158,21 +155,8 @@ static colb_status sclub_create(colb_policy *p)
 static colb_status sclub_begin(colb_policy *p)
 {
     sclub *s = p->impl;
-    if (p->K <= s->K_cap)
-        return COLB_OK;
-    double *sc = colb__malloc(p->K, sizeof(double));
-    double *w = colb__malloc(colb__ridge_scores_work(p->d, p->K), sizeof(double));
-    if (!sc || !w) {
-        free(sc);
-        free(w);
-        return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", p->K);
-    }
-    free(s->scores);
-    free(s->work);
-    s->scores = sc;
-    s->work = w;
-    s->K_cap = p->K;
-    return COLB_OK;
+    colb_status st = colb__scratch_reserve(&s->sc, p->d, p->K, 1);
+    return st == COLB_OK ? st : colb__err(p->err, st, "begin_round: out of memory for K = %zu", p->K);
 }
 
 /* A new phase: every user unchecked, every cluster's pivot recorded. */
@@ -197,10 +181,10 @@ static colb_status sclub_choose(colb_policy *p, size_t u, size_t *arm)
         start_phase(s, p->N, p->d);
     size_t j = s->cl[u];
     if (colb__policy_ts(p)) {
-        *arm = colb__ts_choose(&s->clus, j, NULL, p->X, p->K, &p->ts_rng, s->scores, s->ts_work);
+        *arm = colb__ts_choose(&s->clus, j, NULL, p->X, p->K, &p->ts_rng, s->sc.scores, s->sc.work);
     } else {
-        colb__ridge_scores(&s->clus, j, p->X, p->K, s->scores, s->work);
-        *arm = colb__argmax(s->scores, p->K);
+        colb__ridge_scores(&s->clus, j, p->X, p->K, s->sc.scores, s->sc.work);
+        *arm = colb__argmax(s->sc.scores, p->K);
     }
     return COLB_OK;
 }
