@@ -129,6 +129,8 @@ static int run_grid(q_run *q, progress *pg, char *err, size_t err_len)
                 }
                 snprintf(pg->label, sizeof pg->label, "N=%s z=%s sigma=%s", g->users[in], g->zipf[iz],
                          g->noise[is]);
+                if (!pg->enabled) /* no progress bar: one line per setting */
+                    fprintf(stderr, "colb: quality %s (%zu of %zu)\n", pg->label, s + 1, q->S);
                 c->sim.policies = names;
                 c->sim.n_policies = q->P;
                 c->sim.curve_points = 1;

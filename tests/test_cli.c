@@ -230,6 +230,32 @@ static void test_bench_quality(void **state)
     assert_int_equal(run("bench-quality -c /nonexistent/q.conf", err, sizeof err), 2);
 }
 
+/* Every supplementary experiment file (experiments/extra) loads, validates
+ * and runs, cut to 2 rounds of 1 repeat. */
+static void test_extra_experiments_run(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", args[1024], err[4096], list[4096] = "";
+    assert_non_null(mkdtemp(dir));
+    FILE *p = popen("ls experiments/extra/*.conf 2>/dev/null", "r");
+    assert_non_null(p);
+    size_t n = fread(list, 1, sizeof list - 1, p);
+    list[n] = '\0';
+    pclose(p);
+    if (!n)
+        skip(); /* not run from the repository's root */
+    int files = 0;
+    for (char *f = strtok(list, "\n"); f; f = strtok(NULL, "\n")) {
+        snprintf(args, sizeof args, "run -c %s --horizon 2 --repeats 1 --tune-burn-in 2 --out %s/x --quiet 1",
+                 f, dir);
+        int rc = run(args, err, sizeof err);
+        if (rc != 0)
+            fail_msg("%s: exit %d: %s", f, rc, err);
+        files++;
+    }
+    assert_true(files >= 7);
+}
+
 /* The embedding example (examples/online.c) runs and finds the 3 groups. */
 static void test_online_example(void **state)
 {
@@ -252,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_run_files_and_threads),
         cmocka_unit_test(test_run_fair_policies),
         cmocka_unit_test(test_bench_quality),
+        cmocka_unit_test(test_extra_experiments_run),
         cmocka_unit_test(test_online_example),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
