@@ -19,9 +19,9 @@ void width_shared(const run_config *c, char *out, size_t len)
                  c->tune_burn_in, c->tune_repeats, smp);
     else if (l->width == COLB_WIDTH_FIXED)
         snprintf(out, len, "fixed alpha = %g; %s", l->alpha, smp);
-    else if (c->learner_noise_set)
-        snprintf(out, len, "OFUL radius (R = %g, S = %g, delta = %g, lambda = %g); %s", l->noise,
-                 l->norm_bound, l->delta, l->lambda, smp);
+    else if (c->learner_noise_set || c->data != DATA_SYNTHETIC) /* data sets: 0/1 rewards */
+        snprintf(out, len, "OFUL radius (R = %g, S = %g, delta = %g, lambda = %g); %s",
+                 c->learner_noise_set ? l->noise : 0.5, l->norm_bound, l->delta, l->lambda, smp);
     else
         snprintf(out, len, "OFUL radius (R = the reward noise, S = %g, delta = %g, lambda = %g); %s",
                  l->norm_bound, l->delta, l->lambda, smp);
