@@ -83,13 +83,13 @@ static const option_def OPTS[] = {
     { "diversify", K_BOOL, OFF(sim.policy.diversify), 0, 1, NULL, "comparison", "group learners diversify their members' choices within a round (hallucinated updates)" },
     { "sampling", K_ENUM, OFF(sim.policy.sampling), 0, 0, "ucb|ts", "comparison", "S: every learner chooses by UCB or by Thompson sampling" },
     { "club-own-alpha", K_BOOL, OFF(sim.policy.club_own_alpha), 0, 1, NULL, "comparison", "CLUB explores with --club-alpha and its published bonus, not the shared width (set by --club-alpha; an override)" },
+    { "tune", K_BOOL, OFF(tune), 0, 1, NULL, "comparison", "tune every policy's fixed width alpha on a burn-in, the same way for all" },
+    { "tune-burn-in", K_SIZE, OFF(tune_burn_in), 1, 1e9, NULL, "comparison", "B: rounds of the width tuning's burn-in" },
+    { "tune-repeats", K_SIZE, OFF(tune_repeats), 1, 1e6, NULL, "comparison", "R: repeats per alpha of the width tuning" },
     { "sclub-alpha", K_DOUBLE, OFF(sim.policy.sclub_alpha), 1e-300, BIG, NULL, "sclub", "a: split/merge constant" },
     { "sclub-alpha-p", K_DOUBLE, OFF(sim.policy.sclub_alpha_p), 1e-300, BIG, NULL, "sclub", "a: user-frequency constant" },
     { "locb-seeds", K_SIZE, OFF(sim.policy.locb_seeds), 1, 1u << 31, NULL, "locb", "S: seed users" },
     { "locb-gamma", K_DOUBLE, OFF(sim.policy.locb_gamma), 1e-300, BIG, NULL, "locb", "g: a seed's neighbourhood is final when F(T_seed) <= g/4" },
-    { "tune", K_BOOL, OFF(tune), 0, 1, NULL, "comparison", "tune every policy's fixed width alpha on a burn-in, the same way for all" },
-    { "tune-burn-in", K_SIZE, OFF(tune_burn_in), 1, 1e9, NULL, "comparison", "B: rounds of the width tuning's burn-in" },
-    { "tune-repeats", K_SIZE, OFF(tune_repeats), 1, 1e6, NULL, "comparison", "R: repeats per alpha of the width tuning" },
 };
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])
 
