@@ -8,6 +8,7 @@
 #   make run             the main job: reproduce the paper's figures (quick mode)
 #   make quality         the quality benchmark of every policy at one width (long)
 #   make install PREFIX=/usr/local
+#   make fuzz            libFuzzer harnesses of every parser, 75 s + build (fuzz-long: longer)
 #
 # BUILD selects the output folder, so several configurations coexist.
 # NATIVE=1 adds -march=native (opt-in; default flags are portable).
@@ -19,9 +20,9 @@ CC       ?= cc
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
-PKGS     := openblas lapacke inih
+PKGS     := openblas lapacke libxxhash
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lopenblas -llapacke -linih)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lopenblas -llapacke -lxxhash)
 ifeq ($(NATIVE),1)
 CFLAGS += -march=native
 endif
@@ -44,9 +45,12 @@ LIB_PIC  := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/specs.o
 CLI_LIB  := $(filter-out $(BUILD)/cli/main.o,$(CLI_OBJ))
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+# the fuzz harnesses' corpora are replayed by the test suite (see fuzzing below)
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+TESTS    += $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz_%_replay)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: FORCE all lib check sanitize check-long bench run install uninstall clean
+.PHONY: FORCE all lib check sanitize check-long bench run install uninstall clean fuzz fuzz-long
 all: lib $(BUILD)/colb $(EXAMPLES)
 
 lib: $(BUILD)/libcolb.a $(BUILD)/libcolb.so
@@ -60,6 +64,15 @@ $(BUILD)/pic/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -fPIC -MMD -MP -c $< -o $@
 
 FORCE:
+
+# The SoA bank's hand-written SIMD kernels (src/linalg/soa_kernel_*.c): only
+# these files are compiled with their ISA's flags; soa_bank.c picks one at run
+# time from the CPU's features (or COLB_KERNEL), so the library still runs
+# on any x86-64.
+SOA_AVX512 := src/linalg/soa_kernel_avx512
+SOA_AVX2   := src/linalg/soa_kernel_avx2
+$(BUILD)/$(SOA_AVX512).o $(BUILD)/pic/$(SOA_AVX512).o: ALL_CFLAGS += -mavx512f -mavx512dq -mavx2 -mfma
+$(BUILD)/$(SOA_AVX2).o $(BUILD)/pic/$(SOA_AVX2).o: ALL_CFLAGS += -mavx2 -mfma
 
 $(BUILD)/libcolb.a: $(LIB_OBJ)
 	@rm -f $@
@@ -104,11 +117,24 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libcolb.a
 
 check: all $(TESTS)
 	@sh scripts/check-layers
+	@sh scripts/check-install $(BUILD) "$(CFLAGS)"
 	@COLB=$(BUILD)/colb sh tests/run.sh $(TESTS)
 
+# The whole suite under ASan+UBSan with the default kernel (test_kernels in it
+# runs every path the CPU has), then the policy tests again under every
+# COLB_KERNEL value this CPU runs (test_snapshot: every policy saved, loaded
+# and continued bit for bit on that path).
+SAN_KERNEL_TESTS := test_engine test_pmlb test_club test_learner test_snapshot
 sanitize:
 	$(MAKE) BUILD=build-san OPT=-O1 \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check
+	@for k in avx512 avx2 portable; do \
+	  case $$k in avx512) f='avx512f.*avx512dq|avx512dq.*avx512f';; avx2) f='fma.*avx2|avx2.*fma';; *) f=.;; esac; \
+	  grep -Eqm1 "^flags.*($$f)" /proc/cpuinfo || { echo "sanitize: COLB_KERNEL=$$k skipped (not on this CPU)"; continue; }; \
+	  echo "sanitize: COLB_KERNEL=$$k"; \
+	  COLB_KERNEL=$$k sh tests/run.sh $(SAN_KERNEL_TESTS:%=build-san/tests/%) >build-san/kernel-$$k.log 2>&1 || \
+	    { cat build-san/kernel-$$k.log; exit 1; }; tail -1 build-san/kernel-$$k.log; \
+	done
 
 check-long: all $(TESTS)
 	@COLB_LONG=1 COLB=$(BUILD)/colb sh tests/run.sh $(TESTS)
@@ -116,6 +142,7 @@ check-long: all $(TESTS)
 bench:
 	$(MAKE) BUILD=build-native NATIVE=1 OPT=-O3 build-native/colb $(BENCHES:$(BUILD)/%=build-native/%)
 	@for b in $(BENCHES:$(BUILD)/%=build-native/%); do $$b || exit 1; done
+	@sh bench/whole_process.sh build-native/colb
 
 run: all
 	$(BUILD)/colb reproduce --quick --out results/quick
@@ -142,6 +169,72 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/colb.pc $(DESTDIR)$(PREFIX)/bin/colb
 
 clean:
-	rm -rf build build-san build-native
+	rm -rf build build-san build-native build-fuzz
+
+# ---- fuzzing (issue 17) ----------------------------------------------------
+# Every tests/fuzz/fuzz_NAME.c is one libFuzzer harness with its seed corpus
+# in tests/fuzz/corpus/NAME/. `make fuzz` builds them with clang
+# (-fsanitize=fuzzer,address,undefined, in build-fuzz/) and runs each for
+# FUZZ_SECONDS (FUZZ_BUDGET seconds shared out, 75 by default: with the build
+# CI spends about two minutes); `make fuzz-long` runs each for FUZZ_LONG seconds. New inputs
+# go to build-fuzz/corpus/NAME, crashes to build-fuzz/crash-NAME-*: copy a
+# crash into tests/fuzz/corpus/NAME/ and `make check` replays it from then on
+# (build/tests/fuzz_NAME_replay, built with the ordinary compiler).
+FUZZ_BUDGET ?= 75
+FUZZ_SECONDS ?= $(shell n=$(words $(FUZZ_NAMES)); expr $(FUZZ_BUDGET) / $${n:-1})
+FUZZ_LONG   ?= 600
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+
+$(BUILD)/tests/fuzz_%_replay: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz_split.h tests/testutil.h $(BUILD)/libcolb.a $(CLI_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -Icli -Itests/fuzz -DFUZZ_NAME='"$*"' -o $@ $< tests/fuzz/replay.c $(CLI_LIB) $(BUILD)/libcolb.a $(LDLIBS) -lcmocka
+
+fuzz-build:
+	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 CFLAGS="$(FUZZ_CFLAGS)" build-fuzz/libcolb.a \
+	  $(CLI_LIB:$(BUILD)/%=build-fuzz/%) $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_split.h build-fuzz/libcolb.a
+	clang $(ALL_CFLAGS) -fsanitize=fuzzer -Icli -Itests -Itests/fuzz -o $@ $< $(CLI_LIB:$(BUILD)/%=build-fuzz/%) build-fuzz/libcolb.a $(LDLIBS)
+
+fuzz fuzz-long: fuzz-build
+	@for n in $(FUZZ_NAMES); do \
+	  mkdir -p build-fuzz/corpus/$$n; \
+	  echo "fuzz: $$n for $(if $(filter fuzz-long,$@),$(FUZZ_LONG),$(FUZZ_SECONDS)) s"; \
+	  ./build-fuzz/fuzz_$$n -max_total_time=$(if $(filter fuzz-long,$@),$(FUZZ_LONG),$(FUZZ_SECONDS)) \
+	    -rss_limit_mb=1536 -timeout=10 -print_final_stats=0 -artifact_prefix=build-fuzz/crash-$$n- \
+	    build-fuzz/corpus/$$n tests/fuzz/corpus/$$n 2>build-fuzz/fuzz-$$n.log \
+	    || { tail -40 build-fuzz/fuzz-$$n.log; echo "fuzz: $$n found a crash (build-fuzz/crash-$$n-*)"; exit 1; }; \
+	  grep -E "^#[0-9]+.*DONE" build-fuzz/fuzz-$$n.log | tail -1; \
+	done
+
+.PHONY: fuzz fuzz-long fuzz-build
 
 -include $(LIB_OBJ:.o=.d) $(LIB_PIC:.o=.d) $(CLI_OBJ:.o=.d)
+
+# ---- Python package (issue 18) ---------------------------------------------
+# python/colb over $(BUILD)/libcolb.so (ctypes + numpy; docs/python.md); usable
+# with PYTHONPATH=python after `make`. PYTHON picks the interpreter (default:
+# the first of python3 and /usr/bin/python3 that imports numpy). `make check`
+# runs its pytest suite (tests/python), `make install` installs it in PREFIX's
+# site-packages (dist-packages on Debian).
+.PHONY: python check-python install-python uninstall-python bench-python
+python: $(BUILD)/libcolb.so
+	@PYTHON="$(PYTHON)" sh scripts/python import $(BUILD)
+
+check: check-python
+check-python: all
+	@PYTHON="$(PYTHON)" CC="$(CC)" sh scripts/python check $(BUILD) "$(CFLAGS)"
+
+install: install-python
+install-python:
+	@PYTHON="$(PYTHON)" sh scripts/python install "$(DESTDIR)" "$(PREFIX)"
+
+uninstall: uninstall-python
+uninstall-python:
+	@PYTHON="$(PYTHON)" sh scripts/python uninstall "$(DESTDIR)" "$(PREFIX)"
+
+# the binding's overhead: colb.Policy.choose against the C calls it makes
+bench: bench-python
+bench-python:
+	$(MAKE) BUILD=build-native NATIVE=1 OPT=-O3 build-native/libcolb.so build-native/bench/bench_binding
+	@PYTHON="$(PYTHON)" sh scripts/python bench build-native

@@ -7,6 +7,7 @@
 
 #include "colb/dataset.h"
 #include "colb/tune.h"
+#include "outdir.h"
 #include "output.h"
 
 #define LASTFM_SUBDIR "hetrec2011-lastfm-2k"
@@ -24,27 +25,37 @@ static int is_dir(const char *p)
     return p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* --data-dir, else $COLB_DATA_DIR/hetrec2011-lastfm-2k, else
- * ../shared/data/hetrec2011-lastfm-2k. */
+void data_cache_path(const run_config *c, char *out, size_t len)
+{
+    if (c->feature_cache[0])
+        snprintf(out, len, "%s", c->feature_cache);
+    else
+        snprintf(out, len, "results/cache/lastfm-d%zu.colbfeat", c->sim.env.dim);
+}
+
+/* One rule for --data-dir and $COLB_DATA_DIR: the data folder is
+ * --data-dir, else $COLB_DATA_DIR, else ../shared/data; the Last.FM files
+ * are in its hetrec2011-lastfm-2k folder, or in the folder itself when it
+ * holds artists.dat (it is the Last.FM folder). */
 static int lastfm_dir(const run_config *c, char *out, size_t len)
 {
-    if (c->data_dir[0]) {
-        snprintf(out, len, "%s", c->data_dir);
-        return is_dir(out) ? 0 : -1;
-    }
     const char *env = getenv("COLB_DATA_DIR");
-    if (env && *env) {
-        snprintf(out, len, "%s/%s", env, LASTFM_SUBDIR);
-        if (is_dir(out))
-            return 0;
+    const char *root = c->data_dir[0] ? c->data_dir : env && *env ? env : "../shared/data";
+    char probe[PATH_LEN + 64];
+    snprintf(probe, sizeof probe, "%s/artists.dat", root);
+    struct stat st;
+    if (stat(probe, &st) == 0 && S_ISREG(st.st_mode)) {
+        snprintf(out, len, "%s", root);
+        return 0;
     }
-    snprintf(out, len, "../shared/data/%s", LASTFM_SUBDIR);
+    snprintf(out, len, "%s/%s", root, LASTFM_SUBDIR);
     return is_dir(out) ? 0 : -1;
 }
 
 int data_env_open(data_env *d, run_config *c, char *err, size_t err_len)
 {
     memset(d, 0, sizeof *d);
+    c->sim.max_memory = c->max_memory;
     if (c->data == DATA_SYNTHETIC) {
         if (!c->learner_noise_set)
             c->sim.policy.learner.noise = c->sim.env.noise;
@@ -52,26 +63,29 @@ int data_env_open(data_env *d, run_config *c, char *err, size_t err_len)
         return 0;
     }
     colb_dataset *ds = NULL;
-    char msg[1024];
+    char msg[ERR_LEN];
     colb_status st;
     if (c->data == DATA_LASTFM) {
         char dir[PATH_LEN + 64], cache[PATH_LEN];
         if (lastfm_dir(c, dir, sizeof dir)) {
-            snprintf(err, err_len, "Last.FM data not found (looked for %s; use --data-dir or COLB_DATA_DIR)", dir);
+            snprintf(err, err_len,
+                     "Last.FM data not found (looked for %s, and for artists.dat in its parent; set the data "
+                     "folder with --data-dir or COLB_DATA_DIR)",
+                     dir);
             return -1;
         }
-        if (c->feature_cache[0]) {
-            snprintf(cache, sizeof cache, "%s", c->feature_cache);
-        } else {
-            if (make_dirs("results/cache", msg, sizeof msg)) {
-                snprintf(err, err_len, "feature cache: %s", msg);
-                return -1;
-            }
-            snprintf(cache, sizeof cache, "results/cache/lastfm-d%zu.colbfeat", c->sim.env.dim);
+        data_cache_path(c, cache, sizeof cache);
+        if (outdir_check_file(cache, msg, sizeof msg)) {
+            snprintf(err, err_len, "feature cache: %s", msg);
+            return -1;
         }
-        st = colb_lastfm_load(dir, c->sim.env.dim, cache, &ds, msg, sizeof msg);
+        colb_lastfm_params lp;
+        colb_lastfm_params_default(&lp);
+        lp.dim = c->sim.env.dim;
+        lp.max_memory = c->max_memory;
+        st = colb_lastfm_load_ex(dir, &lp, cache, &ds, NULL, msg, sizeof msg);
     } else {
-        st = colb_dataset_load(c->features, c->positives, &ds, msg, sizeof msg);
+        st = colb_dataset_load_ex(c->features, c->positives, c->max_memory, &ds, msg, sizeof msg);
     }
     if (st != COLB_OK) {
         snprintf(err, err_len, "%s", msg);
@@ -104,6 +118,11 @@ int data_env_open(data_env *d, run_config *c, char *err, size_t err_len)
     c->sim.env_ctx = d;
     c->sim.env.users = colb_dataset_users(ds);
     c->sim.env.dim = colb_dataset_dim(ds);
+    /* one environment: the items and contexts shown per round (per user
+     * under the CLUB protocol) */
+    double rows = d->protocol == 2 ? (double)c->sim.env.users : 1.0;
+    double env_bytes = rows * (double)d->K * (8.0 + 8.0 * (double)c->sim.env.dim) + (double)c->sim.env.users;
+    c->sim.env_bytes = env_bytes < 1e18 ? (size_t)env_bytes : (size_t)1e18;
     return 0;
 }
 
@@ -122,6 +141,8 @@ int data_tune_club(data_env *d, run_config *c, char *chosen, char *err, size_t e
     colb_status st = colb_club_tune(&c->sim, alphas, COLB_CLUB_TUNE_N_ALPHAS, alpha2s,
                                     COLB_CLUB_TUNE_N_ALPHA2S, c->club_burn_in, c->club_tune_repeats,
                                     &a, &a2, msg, sizeof msg);
+    if (st == COLB_EINTR)
+        return 1;
     if (st != COLB_OK) {
         snprintf(err, err_len, "club tuning: %s", msg);
         return -1;

@@ -17,8 +17,13 @@ typedef struct data_env {
 int data_env_open(data_env *d, run_config *c, char *err, size_t err_len);
 void data_env_close(data_env *d);
 
+/* The Last.FM feature cache of c: --feature-cache, else
+ * results/cache/lastfm-dD.colbfeat. */
+void data_cache_path(const run_config *c, char *out, size_t len);
+
 /* Grid-search club-alpha and club-alpha2 on a burn-in (colb_club_tune) and
- * set them in c; `chosen` receives "club-alpha=A club-alpha2=B". */
+ * set them in c; `chosen` receives "club-alpha=A club-alpha2=B". Returns 0,
+ * -1 on error, 1 when c->sim.stop asked to stop. */
 int data_tune_club(data_env *d, run_config *c, char *chosen, char *err, size_t err_len);
 
 #endif

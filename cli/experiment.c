@@ -1,26 +1,88 @@
-/* experiment.c - experiment files (INI via libinih) and readings. */
+/* experiment.c - experiment files (the strict INI reader of ini.c) and
+ * readings. */
 #include "experiment.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <ini.h>
+#include "ini.h"
+
+/* Experiment files are a few KiB; anything larger is not one. */
+#define MAX_EXPERIMENT_FILE (1u << 20)
+
+/* A key seen in a section, to reject a second one (a malformed file: which
+ * of the two was meant?). */
+typedef struct seen_key {
+    char section[NAME_LEN + 16], key[NAME_LEN];
+    size_t line;
+} seen_key;
 
 typedef struct load_ctx {
     experiment *e;
-    char err[512];
-    int in_reading;          /* a [reading] section has started */
+    seen_key *seen;
+    size_t n_seen, cap_seen;
+    size_t reading_line[MAX_READINGS];
 } load_ctx;
 
+/* 0 when `key` is new in `section` (and records it), else -1 with err set. */
+static int first_time(load_ctx *c, size_t line, const char *section, const char *key, char *err,
+                      size_t err_len)
+{
+    for (size_t i = 0; i < c->n_seen; i++)
+        if (!strcmp(c->seen[i].section, section) && !strcmp(c->seen[i].key, key)) {
+            snprintf(err, err_len, "'%s' is set twice in %s%s%s (first on line %zu)", key,
+                     *section ? "[" : "the top level", section, *section ? "]" : "", c->seen[i].line);
+            return -1;
+        }
+    if (c->n_seen == c->cap_seen) {
+        size_t cap = c->cap_seen ? 2 * c->cap_seen : 32;
+        seen_key *ns = realloc(c->seen, cap * sizeof *ns);
+        if (!ns) {
+            snprintf(err, err_len, "out of memory");
+            return -1;
+        }
+        c->seen = ns;
+        c->cap_seen = cap;
+    }
+    seen_key *k = &c->seen[c->n_seen++];
+    snprintf(k->section, sizeof k->section, "%s", section);
+    snprintf(k->key, sizeof k->key, "%s", key);
+    k->line = line;
+    return 0;
+}
+
+/* An indented line continues title, claim or a reading's note: the text is
+ * appended after a blank. */
+static int continue_text(run_config *rc, const char *key, const char *more, char *err, size_t err_len)
+{
+    const char *cur = !strcmp(key, "title") ? rc->title : !strcmp(key, "claim") ? rc->claim : NULL;
+    if (!cur) {
+        snprintf(err, err_len, "'%s' does not continue onto an indented line (only title, claim and note do)",
+                 key);
+        return -1;
+    }
+    size_t n = strlen(cur) + strlen(more) + 2;
+    char *v = malloc(n);
+    if (!v) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    snprintf(v, n, "%s %s", cur, more);
+    int rc_ = config_set(rc, key, v, err, err_len);
+    free(v);
+    return rc_;
+}
+
 /* Keys of experiment files that are not options of `colb run`. */
-static int meta_entry(load_ctx *c, const char *name, const char *value, int *handled)
+static int meta_entry(load_ctx *c, const char *name, const char *value, int *handled, char *err,
+                      size_t err_len)
 {
     experiment *e = c->e;
     *handled = 1;
     if (!strcmp(name, "figure")) {
         if (strlen(value) >= NAME_LEN) {
-            snprintf(c->err, sizeof c->err, "figure name too long");
+            snprintf(err, err_len, "figure name too long");
             return 0;
         }
         snprintf(e->figure, NAME_LEN, "%s", value);
@@ -28,7 +90,7 @@ static int meta_entry(load_ctx *c, const char *name, const char *value, int *han
     }
     if (!strcmp(name, "metric")) {
         if (strcmp(value, "regret") && strcmp(value, "ratio")) {
-            snprintf(c->err, sizeof c->err, "metric: '%s' is not regret or ratio", value);
+            snprintf(err, err_len, "metric: '%s' is not regret or ratio", value);
             return 0;
         }
         e->metric = !strcmp(value, "ratio") ? METRIC_RATIO : METRIC_REGRET;
@@ -36,10 +98,10 @@ static int meta_entry(load_ctx *c, const char *name, const char *value, int *han
     }
     if (!strcmp(name, "check")) {
         if (e->n_checks == MAX_CHECKS) {
-            snprintf(c->err, sizeof c->err, "more than %d checks", MAX_CHECKS);
+            snprintf(err, err_len, "more than %d checks", MAX_CHECKS);
             return 0;
         }
-        if (check_parse(value, &e->checks[e->n_checks], c->err, sizeof c->err))
+        if (check_parse(value, &e->checks[e->n_checks], err, err_len))
             return 0;
         e->n_checks++;
         return 1;
@@ -48,103 +110,143 @@ static int meta_entry(load_ctx *c, const char *name, const char *value, int *han
     return 1;
 }
 
-static int on_entry(void *user, const char *section, const char *name, const char *value)
+static int on_entry(void *user, size_t line, const char *section, const char *name, const char *value,
+                    int cont, char *err, size_t err_len)
 {
     load_ctx *c = user;
     experiment *e = c->e;
     if (!strcmp(section, "quick")) {
+        if (!name)
+            return 0;
+        if (cont) {
+            snprintf(err, err_len, "[quick] entries do not continue onto indented lines");
+            return -1;
+        }
+        if (first_time(c, line, section, name, err, err_len))
+            return -1;
         run_config *tmp = malloc(sizeof *tmp);
         if (!tmp) {
-            snprintf(c->err, sizeof c->err, "out of memory");
-            return 0;
+            snprintf(err, err_len, "out of memory");
+            return -1;
         }
         *tmp = e->base; /* validate the value now, apply it in quick mode */
-        int bad = config_set(tmp, name, value, c->err, sizeof c->err);
+        int bad = config_set(tmp, name, value, err, err_len);
         free(tmp);
         if (bad)
-            return 0;
-        if (e->n_quick == MAX_QUICK || strlen(name) >= NAME_LEN || strlen(value) >= NAME_LEN) {
-            snprintf(c->err, sizeof c->err, "too many or too long [quick] entries");
-            return 0;
+            return -1;
+        if (e->n_quick == MAX_QUICK || strlen(name) >= NAME_LEN || strlen(value) >= QUICK_VAL_LEN) {
+            snprintf(err, err_len, "too many (> %d) or too long [quick] entries", MAX_QUICK);
+            return -1;
         }
         snprintf(e->quick_key[e->n_quick], NAME_LEN, "%s", name);
-        snprintf(e->quick_val[e->n_quick], NAME_LEN, "%s", value);
+        snprintf(e->quick_val[e->n_quick], QUICK_VAL_LEN, "%s", value);
         e->n_quick++;
-        return 1;
-    }
-    if (!*section) {
-        int handled;
-        int ok = meta_entry(c, name, value, &handled);
-        if (handled)
-            return ok;
-        if (c->in_reading) {
-            snprintf(c->err, sizeof c->err, "top-level key '%s' after a [reading] section", name);
-            return 0;
-        }
-        return config_set(&e->base, name, value, c->err, sizeof c->err) == 0;
-    }
-    if (strncmp(section, "reading ", 8) != 0 || !section[8]) {
-        snprintf(c->err, sizeof c->err, "unknown section [%s] (expected [reading NAME] or [quick])", section);
         return 0;
     }
+    if (!*section) { /* the top level (no section header has come yet) */
+        if (cont)
+            return continue_text(&e->base, name, value, err, err_len);
+        if (strcmp(name, "check") && first_time(c, line, section, name, err, err_len))
+            return -1;
+        int handled;
+        int ok = meta_entry(c, name, value, &handled, err, err_len);
+        if (handled)
+            return ok ? 0 : -1;
+        return config_set(&e->base, name, value, err, err_len);
+    }
+    if (strncmp(section, "reading ", 8) != 0 || !section[8]) {
+        snprintf(err, err_len, "unknown section [%s] (expected [reading NAME] or [quick])", section);
+        return -1;
+    }
     const char *rname = section + 8;
+    while (*rname == ' ' || *rname == '\t')
+        rname++;
     size_t i = 0;
     while (i < e->n_readings && strcmp(e->reading[i], rname))
         i++;
-    if (i == e->n_readings) {
+    if (!name) { /* the section header: a new reading, even if it stays empty */
+        if (i < e->n_readings) {
+            snprintf(err, err_len, "reading '%s' is defined twice (first on line %zu)", rname,
+                     c->reading_line[i]);
+            return -1;
+        }
         if (i == MAX_READINGS || strlen(rname) >= NAME_LEN) {
-            snprintf(c->err, sizeof c->err, "too many readings or name too long ([%s])", section);
-            return 0;
+            snprintf(err, err_len, "more than %d readings, or a reading name of %d characters or more",
+                     MAX_READINGS, NAME_LEN);
+            return -1;
         }
         snprintf(e->reading[i], NAME_LEN, "%s", rname);
         e->cfg[i] = e->base;
+        c->reading_line[i] = line;
         e->n_readings++;
-        c->in_reading = 1;
+        return 0;
     }
-    if (!name) /* section header only (inih with INI_CALL_HANDLER_ON_NEW_SECTION) */
-        return 1;
     if (!strcmp(name, "note")) { /* indented continuation lines append */
+        if (!cont && first_time(c, line, section, name, err, err_len))
+            return -1;
         size_t n = strlen(e->reading_note[i]);
+        if (n + strlen(value) + 2 > sizeof e->reading_note[i]) {
+            snprintf(err, err_len, "note of reading '%s' is longer than %zu characters", rname,
+                     sizeof e->reading_note[i] - 1);
+            return -1;
+        }
         snprintf(e->reading_note[i] + n, sizeof e->reading_note[i] - n, "%s%s", n ? " " : "", value);
-        return 1;
+        return 0;
     }
-    return config_set(&e->cfg[i], name, value, c->err, sizeof c->err) == 0;
+    if (cont)
+        return continue_text(&e->cfg[i], name, value, err, err_len);
+    if (first_time(c, line, section, name, err, err_len))
+        return -1;
+    if (!strcmp(name, "figure") || !strcmp(name, "metric") || !strcmp(name, "check")) {
+        snprintf(err, err_len, "'%s' belongs at the top level, before the first [reading]", name);
+        return -1;
+    }
+    return config_set(&e->cfg[i], name, value, err, err_len);
+}
+
+/* Parse text into e; "NAME:LINE: reason" on failure. */
+static int load_text(experiment *e, const char *name, const char *text, size_t len, char *err,
+                     size_t err_len)
+{
+    load_ctx c = { .e = e };
+    char why[PATH_LEN];
+    why[0] = '\0';
+    size_t line = ini_parse(text, len, on_entry, &c, why, sizeof why);
+    free(c.seen);
+    if (line) {
+        snprintf(err, err_len, "%s:%zu: %s", name, line, why[0] ? why : "malformed line");
+        return -1;
+    }
+    return 0;
 }
 
 int experiment_load(experiment *e, const char *path, char *err, size_t err_len)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, err_len, "%s: %s", path, strerror(errno));
+    char *text;
+    size_t len;
+    if (ini_read_file(path, MAX_EXPERIMENT_FILE, &text, &len, err, err_len))
         return -1;
-    }
-    load_ctx c = { .e = e };
-    int line = ini_parse_file(f, on_entry, &c);
-    fclose(f);
-    if (line > 0) {
-        snprintf(err, err_len, "%s:%d: %s", path, line, c.err[0] ? c.err : "malformed line (expected key = value or [section])");
-        return -1;
-    }
-    if (line < 0) {
-        snprintf(err, err_len, "%s: cannot read the file", path);
-        return -1;
-    }
-    return 0;
+    int rc = load_text(e, path, text, len, err, err_len);
+    free(text);
+    return rc;
 }
 
 int experiment_load_text(experiment *e, const char *name, const char *text, char *err, size_t err_len)
 {
-    load_ctx c = { .e = e };
-    int line = ini_parse_string(text, on_entry, &c);
-    if (line != 0) {
-        snprintf(err, err_len, "%s:%d: %s", name, line, c.err[0] ? c.err : "malformed line");
-        return -1;
-    }
-    return 0;
+    return load_text(e, name, text, strlen(text), err, err_len);
+}
+
+int experiment_load_mem(experiment *e, const char *name, const char *text, size_t len, char *err,
+                        size_t err_len)
+{
+    return load_text(e, name, text, len, err, err_len);
 }
 
 int experiment_apply_quick(experiment *e, char *err, size_t err_len)
 {
+    for (size_t i = 0; i < e->n_quick; i++)
+        config_get(&e->base, e->quick_key[i], e->quick_full[i], sizeof e->quick_full[i]);
+    e->quick_applied = 1;
     for (size_t i = 0; i < e->n_quick; i++)
         if (experiment_set(e, e->quick_key[i], e->quick_val[i], err, err_len))
             return -1;

@@ -1,15 +1,17 @@
 /* experiment.h - an experiment: base settings plus named readings (variants)
  * of them, loaded from an experiment file and/or the command line.
  *
- * File format (INI, parsed by libinih; see docs/experiments.md):
+ * File format (INI, read by ini.c; see docs/experiments.md):
  *   # comment                      ; also a comment
  *   key = value                    top-level keys: the base settings; every
  *                                  key is a long option of `colb run`
  *   [reading NAME]                 a variant: the base plus these keys
  *   key = value
  *   [quick]                        overrides for `colb reproduce --quick`
- * Lines are at most 200 characters; ';' starts a comment anywhere; a line
- * that starts with whitespace continues the previous `note`.
+ * Lines may be of any length; ';' after a blank starts a comment; a line
+ * that starts with whitespace continues the previous `note`, `title` or
+ * `claim`. A key set twice in one section, a reading defined twice, and
+ * anything else malformed is an error at its line; reading stops there.
  * Top-level keys that are not options: figure, metric, check (repeatable),
  * and `note` inside a reading. Without [reading] sections the experiment has
  * one reading, "default". */
@@ -22,6 +24,7 @@
 #define MAX_READINGS 8
 #define MAX_CHECKS 8
 #define MAX_QUICK 16
+#define QUICK_VAL_LEN 256
 
 typedef enum metric { METRIC_REGRET = 0, METRIC_RATIO = 1 } metric;
 
@@ -37,8 +40,12 @@ typedef struct experiment {
     check checks[MAX_CHECKS];         /* check = ... (repeatable) */
     size_t n_checks;
     /* [quick] section: overrides applied in quick mode */
-    char quick_key[MAX_QUICK][NAME_LEN], quick_val[MAX_QUICK][NAME_LEN];
+    char quick_key[MAX_QUICK][NAME_LEN], quick_val[MAX_QUICK][QUICK_VAL_LEN];
     size_t n_quick;
+    /* set by experiment_apply_quick: the full-size value of each [quick]
+     * key, so that reports can say how much smaller a quick run is */
+    int quick_applied;
+    char quick_full[MAX_QUICK][QUICK_VAL_LEN];
 } experiment;
 
 /* Load `path` into e (e->base must hold the defaults). On failure returns
@@ -50,6 +57,10 @@ int experiment_set(experiment *e, const char *key, const char *value, char *err,
 
 /* Load from text (an embedded spec); `name` is used in messages. */
 int experiment_load_text(experiment *e, const char *name, const char *text, char *err, size_t err_len);
+
+/* Load from len bytes of text (NUL bytes included: they are errors). */
+int experiment_load_mem(experiment *e, const char *name, const char *text, size_t len, char *err,
+                        size_t err_len);
 
 /* Apply the [quick] overrides. */
 int experiment_apply_quick(experiment *e, char *err, size_t err_len);

@@ -2,18 +2,24 @@
  * exit codes. Built only on the public API (include/colb) plus the CLI's own
  * files.
  *
- * Exit codes: 0 success; 1 the run failed (I/O, data, numerical);
+ * Exit codes: 0 success (also a run stopped by --stop-after, checkpoint
+ *             written); 1 the run failed (I/O, data, numerical);
  *             2 usage error (unknown option, bad value, bad experiment file). */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cblas.h>
 
+#include "checkpoint.h"
 #include "experiment.h"
+#include "outdir.h"
 #include "quality.h"
 #include "reproduce.h"
+#include "plot.h"
 #include "run.h"
+#include "suggest.h"
 
 #define EXIT_USAGE 2
 
@@ -21,24 +27,33 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "colb %s - collaborative multi-agent linear bandits\n\n"
-            "usage: colb run [-c FILE] [-j THREADS] [--option VALUE ...]\n"
-            "       colb reproduce [--quick] [--out DIR] [-j THREADS] [FIGURE ...]\n"
+            "usage: colb run [-c FILE] [-j THREADS] [--option VALUE ...] [--checkpoint FILE]\n"
+            "                [--stop-after ROUND]\n"
+            "       colb run --resume FILE [-j THREADS] [--out DIR]\n"
+            "       colb reproduce [--quick] [--resume] [--out DIR] [-j THREADS] [FIGURE ...]\n"
             "       colb bench-quality [-c FILE] [--out DIR] [-j THREADS] [--quick]\n"
             "       colb policies        list the policies\n"
             "       colb help | --help   this text\n"
             "       colb --version\n\n"
             "colb run simulates policies on an environment and writes summary.csv,\n"
-            "curves.csv and settings.txt into --out DIR (default results/run).\n"
+            "curves.csv, settings.txt and plots of the regret curves into --out DIR\n"
+            "(default results/run), replacing a previous results folder as a whole.\n"
             "Every option below is also a key of experiment files (docs/experiments.md).\n",
             COLB_VERSION_STRING);
     options_help(f);
-    fprintf(f, "\nexit status: 0 success, 1 run failed, 2 usage error\n");
+    fprintf(f, "\ncheckpoints (docs/experiments.md):\n"
+               "  %-34s %s\n  %-34s %s\n  %-34s %s\n",
+            "--checkpoint FILE", "where a stopped run saves its state (default OUT.checkpoint.colb, beside OUT)",
+            "--stop-after ROUND", "stop every job after ROUND rounds, save, exit 0",
+            "--resume FILE", "continue a saved run (with -j, --out, --quiet at most)");
+    fprintf(f, "SIGINT/SIGTERM save a checkpoint between rounds and exit 128+signal.\n");
+    fprintf(f, "\nexit status: 0 success, 1 run failed, 2 usage error, 130/143 interrupted (checkpoint saved)\n");
 }
 
 /* Parse `--key value`, `--key=value`, -c FILE, -j N into the experiment;
  * the experiment file (if any) is loaded first, then the other options
  * override it. Returns 0, or EXIT_USAGE with a message printed. */
-static int parse_run_args(int argc, char **argv, experiment *e)
+static int parse_run_args(int argc, char **argv, experiment *e, const char *cfg_text)
 {
     const char *cfg = NULL;
     for (int i = 0; i < argc; i++) /* find the experiment file first */
@@ -53,8 +68,9 @@ static int parse_run_args(int argc, char **argv, experiment *e)
         } else if (!strcmp(argv[i], "--")) {
             break;
         }
-    char err[1024];
-    if (cfg && experiment_load(e, cfg, err, sizeof err)) {
+    char err[ERR_LEN];
+    if (cfg && (cfg_text ? experiment_load_text(e, cfg, cfg_text, err, sizeof err)
+                         : experiment_load(e, cfg, err, sizeof err))) {
         fprintf(stderr, "colb: %s\n", err);
         return EXIT_USAGE;
     }
@@ -92,7 +108,11 @@ static int parse_run_args(int argc, char **argv, experiment *e)
             keybuf[len] = '\0';
             key = keybuf;
             if (!option_known(key)) {
-                fprintf(stderr, "colb: unknown option '--%s' (see colb --help)\n", key);
+                const char *s = option_suggest(key);
+                if (s)
+                    fprintf(stderr, "colb: unknown option '--%s'; did you mean '--%s'? (see colb --help)\n", key, s);
+                else
+                    fprintf(stderr, "colb: unknown option '--%s' (see colb --help)\n", key);
                 return EXIT_USAGE;
             }
             val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
@@ -117,6 +137,121 @@ static int parse_run_args(int argc, char **argv, experiment *e)
     return 0;
 }
 
+/* --checkpoint, --stop-after and --resume: how `colb run` stops and goes
+ * on (checkpoint.h). They are taken out of argv; the rest is the run's
+ * command line, saved in the checkpoint so that --resume re-creates it. */
+typedef struct run_control {
+    const char *checkpoint, *resume;
+    size_t stop_after;
+    int argc;
+    char **argv;          /* the remaining arguments */
+} run_control;
+
+static int take_control(int argc, char **argv, run_control *rc)
+{
+    memset(rc, 0, sizeof *rc);
+    rc->argv = calloc((size_t)argc + 1, sizeof(char *));
+    if (!rc->argv)
+        return 1;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        int which = !strncmp(a, "--checkpoint", 12) ? 1 : !strncmp(a, "--stop-after", 12) ? 2
+                    : !strncmp(a, "--resume", 8) ? 3 : 0;
+        size_t n = which == 3 ? 8 : 12;
+        if (!which || (a[n] != '\0' && a[n] != '=')) {
+            rc->argv[rc->argc++] = argv[i];
+            continue;
+        }
+        v = a[n] == '=' ? a + n + 1 : i + 1 < argc ? argv[++i] : NULL;
+        if (!v || !*v) {
+            fprintf(stderr, "colb: %.*s needs a value\n", (int)n, a);
+            return EXIT_USAGE;
+        }
+        if (which == 1)
+            rc->checkpoint = v;
+        else if (which == 3)
+            rc->resume = v;
+        else if (parse_size(v, 1, (size_t)1e12, &rc->stop_after)) {
+            fprintf(stderr, "colb: --stop-after: '%s' is not a round >= 1\n", v);
+            return EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
+#define RUN_MAGIC "colb-run-1"
+
+/* The command line and the experiment file's text, NUL-separated:
+ * magic, file name, file text, then the arguments. */
+static char *encode_run(const run_control *rc, size_t *len)
+{
+    const char *cfg = "";
+    for (int i = 0; i + 1 < rc->argc; i++)
+        if (!strcmp(rc->argv[i], "-c") || !strcmp(rc->argv[i], "--config"))
+            cfg = rc->argv[i + 1];
+    for (int i = 0; i < rc->argc; i++)
+        if (!strncmp(rc->argv[i], "--config=", 9))
+            cfg = rc->argv[i] + 9;
+    FILE *f = *cfg ? fopen(cfg, "rb") : NULL;
+    size_t n = sizeof RUN_MAGIC + strlen(cfg) + 2, text = 0;
+    for (int i = 0; i < rc->argc; i++)
+        n += strlen(rc->argv[i]) + 1;
+    if (f) {
+        fseek(f, 0, SEEK_END);
+        text = (size_t)ftell(f);
+        rewind(f);
+    }
+    char *b = malloc(n + text), *p = b;
+    if (!b) {
+        if (f)
+            fclose(f);
+        return NULL;
+    }
+    p += sprintf(p, "%s", RUN_MAGIC) + 1;
+    p += sprintf(p, "%s", cfg) + 1;
+    if (f) {
+        p += fread(p, 1, text, f);
+        fclose(f);
+    }
+    *p++ = '\0';
+    for (int i = 0; i < rc->argc; i++)
+        p += sprintf(p, "%s", rc->argv[i]) + 1;
+    *len = (size_t)(p - b);
+    return b;
+}
+
+/* The saved command line back: the arguments (pointing into a copy owned
+ * by *keep), the experiment file's name and text. */
+static int decode_run(const void *bytes, size_t len, char **keep, run_control *rc,
+                      const char **cfg_text)
+{
+    char *b = malloc(len + 1);
+    if (!b)
+        return -1;
+    memcpy(b, bytes, len);
+    b[len] = '\0';
+    *keep = b;
+    char *end = b + len, *p = b;
+    if (strcmp(p, RUN_MAGIC))
+        return -1;
+    p += strlen(p) + 1;
+    if (p >= end)
+        return -1;
+    p += strlen(p) + 1; /* the file name, also in the arguments */
+    if (p > end)
+        return -1;
+    *cfg_text = p;
+    p += strlen(p) + 1;
+    free(rc->argv);
+    rc->argv = calloc(len + 1, sizeof(char *));
+    rc->argc = 0;
+    if (!rc->argv)
+        return -1;
+    for (; p < end; p += strlen(p) + 1)
+        rc->argv[rc->argc++] = p;
+    return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     for (int i = 0; i < argc; i++)
@@ -124,29 +259,155 @@ static int cmd_run(int argc, char **argv)
             usage(stdout);
             return 0;
         }
+    run_control ctl;
+    int rc = take_control(argc, argv, &ctl);
     experiment *e = calloc(1, sizeof *e);
-    if (!e) {
-        fprintf(stderr, "colb: out of memory\n");
-        return 1;
+    run_session ss;
+    session_init(&ss);
+    char *saved_cmd = NULL, *cmd = NULL;
+    const char *cfg_text = NULL;
+    const void *saved_bytes = NULL; /* the resumed run's command, owned by ss */
+    size_t saved_len = 0;
+    char err[ERR_LEN], ckpt[PATH_LEN + 32];
+    if (!rc && !e)
+        rc = 1;
+    if (!rc && ctl.resume) {
+        /* the saved command line, then what may be changed on resuming */
+        for (int i = 0; i < ctl.argc && !rc; i++) {
+            const char *a = ctl.argv[i];
+            int with_value = !strcmp(a, "--out") || !strcmp(a, "-j") || !strcmp(a, "--threads") ||
+                             !strcmp(a, "--quiet");
+            if (with_value)
+                i++;
+            else if (strncmp(a, "--out=", 6) && strncmp(a, "--threads=", 10) &&
+                     strncmp(a, "--quiet=", 8) && strncmp(a, "-j", 2))
+                rc = EXIT_USAGE;
+        }
+        if (rc) {
+            fprintf(stderr, "colb: --resume takes the run's settings from the checkpoint; only "
+                            "--out, -j, --quiet, --checkpoint and --stop-after may be given with it\n");
+        } else if (session_open(&ss, ctl.resume, "colb run", &saved_bytes, &saved_len, err, sizeof err)) {
+            fprintf(stderr, "colb: %s\n", err);
+            rc = 1;
+        } else {
+            run_control saved = ctl;
+            saved.argv = NULL;
+            if (decode_run(saved_bytes, saved_len, &saved_cmd, &saved, &cfg_text)) {
+                fprintf(stderr, "colb: %s is not a checkpoint of colb run\n", ctl.resume);
+                rc = 1;
+            } else {
+                /* saved arguments, then the extra ones */
+                char **all = calloc((size_t)(saved.argc + ctl.argc) + 1, sizeof(char *));
+                if (all) {
+                    memcpy(all, saved.argv, (size_t)saved.argc * sizeof(char *));
+                    memcpy(all + saved.argc, ctl.argv, (size_t)ctl.argc * sizeof(char *));
+                }
+                free(ctl.argv);
+                free(saved.argv);
+                ctl.argv = all;
+                ctl.argc += saved.argc;
+                rc = all ? 0 : 1;
+            }
+        }
     }
-    config_default(&e->base);
-    int rc = parse_run_args(argc, argv, e);
+    if (!rc) {
+        config_default(&e->base);
+        rc = parse_run_args(ctl.argc, ctl.argv, e, cfg_text);
+    }
+    for (size_t r = 0; !rc && ctl.stop_after && r < e->n_readings; r++)
+        if (e->cfg[r].tune) { /* a tuned setting runs whole (run.c, run_tuned) */
+            fprintf(stderr, "colb: --stop-after cannot stop a run with tune = 1 (each setting "
+                            "is tuned and run whole)\n");
+            rc = EXIT_USAGE;
+        }
     if (rc) {
+        session_free(&ss);
+        free(ctl.argv);
+        free(saved_cmd);
         free(e);
         return rc;
+    }
+    /* Every output path is checked (and the results folder locked) before
+     * any work: a bad --out fails now, not after the computation. */
+    outdir od;
+    if (run_check_outputs(e, err, sizeof err) || run_check_memory(e, err, sizeof err) ||
+        outdir_open(&od, e->cfg[0].out_dir, err, sizeof err)) {
+        fprintf(stderr, "colb: %s\n", err);
+        session_free(&ss);
+        free(ctl.argv);
+        free(saved_cmd);
+        free(e);
+        return 1;
     }
     /* Jobs run in parallel threads; BLAS inside them runs single-threaded
      * (results do not depend on it, speed does). */
     openblas_set_num_threads(1);
+    interrupt_install();
+    ss.stop_after = ctl.stop_after;
+    snprintf(ckpt, sizeof ckpt, "%s", ctl.checkpoint ? ctl.checkpoint : ctl.resume ? ctl.resume : "");
+    /* the default checkpoint lies beside the results folder, outside the
+     * set that outdir.h swaps in only when the run completes */
+    if (!ckpt[0])
+        snprintf(ckpt, sizeof ckpt, "%s.checkpoint.colb", e->cfg[0].out_dir);
     progress pg;
     progress_init(&pg, experiment_jobs(e), e->cfg[0].quiet);
     result_set rs;
-    char err[1024];
-    rc = run_experiment(e, &rs, &pg, err, sizeof err);
+    rc = run_experiment(e, &rs, &pg, &ss, err, sizeof err);
     progress_finish(&pg);
+    if (rc == 1) { /* stopped: save everything reached, say how to go on */
+        size_t len = 0;
+        outdir_abort(&od); /* the previous results stay as they were */
+        if (!(cmd = ctl.resume ? NULL : encode_run(&ctl, &len)) && !ctl.resume)
+            rc = -1, snprintf(err, sizeof err, "out of memory");
+        if (rc == 1 && session_write(&ss, ckpt, "colb run", ctl.resume ? saved_bytes : cmd,
+                                     ctl.resume ? saved_len : len, err, sizeof err))
+            rc = -1;
+        if (rc == 1) {
+            int sig = interrupt_signal();
+            if (sig)
+                fprintf(stderr, "colb: interrupted (%s) with jobs at rounds %zu to %zu of %zu; "
+                                "checkpoint written to %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
+                        ss.paused_round, ss.paused_max, ss.paused_horizon, ckpt);
+            else
+                fprintf(stderr, "colb: stopped at round %zu of %zu; checkpoint written to %s\n",
+                        ss.paused_round, ss.paused_horizon, ckpt);
+            fprintf(stderr, "colb: resume with: colb run --resume %s\n", ckpt);
+            rc = sig ? 128 + sig : 0;
+        } else {
+            fprintf(stderr, "colb: stopped, but the checkpoint could not be written: %s\n", err);
+            rc = 1;
+        }
+        result_set_free(&rs);
+        session_free(&ss);
+        free(ctl.argv);
+        free(cmd);
+        free(saved_cmd);
+        free(e);
+        return rc;
+    }
+    session_free(&ss);
     if (rc == 0)
-        rc = write_results(&rs, e->cfg[0].out_dir, err, sizeof err);
+        rc = write_results(&rs, od.tmp, err, sizeof err);
+    /* the regret curves (and the metric against the swept option) as PNG
+     * and SVG beside the CSVs; without gnuplot a notice, not a failure */
+    if (rc == 0 && plot_figure(&rs, METRIC_REGRET, od.tmp, "run", err, sizeof err) == -1)
+        rc = -1;
+    if (rc == 0)
+        rc = outdir_commit(&od, err, sizeof err);
+    if (rc == 0 && ctl.stop_after)
+        fprintf(stderr, "colb: --stop-after %zu: every setting ended by then; the run is complete\n",
+                ctl.stop_after);
+    /* a default checkpoint this run resumed from is used up */
+    if (rc == 0 && ctl.resume && !ctl.checkpoint && !strcmp(ckpt, ctl.resume)) {
+        char def[PATH_LEN + 32];
+        snprintf(def, sizeof def, "%s.checkpoint.colb", e->cfg[0].out_dir);
+        if (!strcmp(def, ckpt))
+            remove(ckpt);
+    }
+    free(ctl.argv);
+    free(saved_cmd);
     if (rc) {
+        outdir_abort(&od);
         fprintf(stderr, "colb: %s\n", err);
         result_set_free(&rs);
         free(e);
@@ -154,7 +415,8 @@ static int cmd_run(int argc, char **argv)
     }
     if (!e->cfg[0].quiet) {
         print_table(stdout, &rs);
-        printf("results: %s/summary.csv, %s/curves.csv\n", e->cfg[0].out_dir, e->cfg[0].out_dir);
+        printf("results: %s/summary.csv, %s/curves.csv, plots %s/run-*.png\n", e->cfg[0].out_dir,
+               e->cfg[0].out_dir, e->cfg[0].out_dir);
     }
     result_set_free(&rs);
     free(e);
@@ -187,6 +449,11 @@ int main(int argc, char **argv)
         printf("colb %s\n", COLB_VERSION_STRING);
         return 0;
     }
-    fprintf(stderr, "colb: unknown command '%s' (see colb --help)\n", cmd);
+    static const char *const cmds[] = { "run", "reproduce", "policies", "help", "version" };
+    const char *s = suggest(cmd, cmds, sizeof cmds / sizeof cmds[0]);
+    if (s)
+        fprintf(stderr, "colb: unknown command '%s'; did you mean '%s'? (see colb --help)\n", cmd, s);
+    else
+        fprintf(stderr, "colb: unknown command '%s' (see colb --help)\n", cmd);
     return EXIT_USAGE;
 }

@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include "colb/tune.h"
+#include "suggest.h"
 
 #include <errno.h>
 #include <math.h>
@@ -11,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum kind { K_SIZE, K_DOUBLE, K_U64, K_BOOL, K_STR, K_ENUM, K_POLICIES, K_SWEEP } kind;
+typedef enum kind { K_SIZE, K_DOUBLE, K_U64, K_BOOL, K_STR, K_ENUM, K_POLICIES, K_SWEEP, K_BYTES } kind;
 
 typedef struct option_def {
     const char *name;
@@ -23,7 +24,10 @@ typedef struct option_def {
 } option_def;
 
 #define OFF(f) offsetof(run_config, f)
-#define BIG 1e15
+/* Upper bounds of scales and constants: far above any sensible value, and
+ * low enough that every update of the library stays finite (the ranges of
+ * colb/learner.h and colb/env.h). */
+#define BIG COLB_SCALE_MAX
 
 static const option_def OPTS[] = {
     /* run */
@@ -34,6 +38,7 @@ static const option_def OPTS[] = {
     { "seed", K_U64, OFF(sim.seed), 0, 0, NULL, "run", "S: master seed" },
     { "threads", K_SIZE, OFF(sim.threads), 1, 1024, NULL, "run", "J: worker threads (results do not depend on it)" },
     { "curve-points", K_SIZE, OFF(sim.curve_points), 1, 1e6, NULL, "run", "P: checkpoints of regret curves" },
+    { "max-memory", K_BYTES, OFF(max_memory), 0, 0, NULL, "run", "BYTES: memory budget, e.g. 8G or 512M (default: 80% of the available memory)" },
     { "sweep", K_SWEEP, 0, 0, 0, NULL, "run", "KEY=V1,V2,...: run once per value of option KEY" },
     { "out", K_STR, OFF(out_dir), 0, PATH_LEN, NULL, "run", "DIR: results folder" },
     { "title", K_STR, OFF(title), 0, 256, NULL, "run", "TEXT: title of the experiment" },
@@ -46,10 +51,10 @@ static const option_def OPTS[] = {
     { "zipf", K_DOUBLE, OFF(sim.env.zipf), 0, 50, NULL, "environment", "z: cluster l has share ~ l^-z" },
     { "dim", K_SIZE, OFF(sim.env.dim), 1, 4096, NULL, "environment", "d: context dimension" },
     { "arms", K_SIZE, OFF(sim.env.arms), 1, 1e6, NULL, "environment", "K: arms per round" },
-    { "noise", K_DOUBLE, OFF(sim.env.noise), 0, BIG, NULL, "environment", "sigma: reward noise sd" },
-    { "sigma-theta", K_DOUBLE, OFF(sim.env.sigma_theta), 0, BIG, NULL, "environment", "s: personalized spread of theta_u around mu" },
+    { "noise", K_DOUBLE, OFF(sim.env.noise), 0, COLB_SCALE_MAX, NULL, "environment", "sigma: reward noise sd" },
+    { "sigma-theta", K_DOUBLE, OFF(sim.env.sigma_theta), 0, COLB_SCALE_MAX, NULL, "environment", "s: personalized spread of theta_u around mu" },
     { "normalize", K_BOOL, OFF(sim.env.normalize), 0, 1, NULL, "environment", "personalized: scale so ||theta|| <= 1" },
-    { "data-dir", K_STR, OFF(data_dir), 0, PATH_LEN, NULL, "data", "DIR: Last.FM folder (default $COLB_DATA_DIR/hetrec2011-lastfm-2k or ../shared/data/...)" },
+    { "data-dir", K_STR, OFF(data_dir), 0, PATH_LEN, NULL, "data", "DIR: data folder: Last.FM is DIR/hetrec2011-lastfm-2k, or DIR itself if it holds artists.dat (default $COLB_DATA_DIR, else ../shared/data)" },
     { "features", K_STR, OFF(features), 0, PATH_LEN, NULL, "data", "FILE: item features (env logged)" },
     { "positives", K_STR, OFF(positives), 0, PATH_LEN, NULL, "data", "FILE: positive user-item pairs (env logged)" },
     { "feature-cache", K_STR, OFF(feature_cache), 0, PATH_LEN, NULL, "data", "FILE: Last.FM feature cache" },
@@ -58,13 +63,14 @@ static const option_def OPTS[] = {
     /* learners */
     { "width", K_ENUM, OFF(sim.policy.learner.width), 0, 0, "oful|fixed", "learner", "W: exploration width: OFUL radius or fixed alpha" },
     { "alpha", K_DOUBLE, OFF(sim.policy.learner.alpha), 0, BIG, NULL, "learner", "a: fixed width (LinUCB alpha)" },
-    { "lambda", K_DOUBLE, OFF(sim.policy.learner.lambda), 1e-300, BIG, NULL, "learner", "l: ridge regulariser" },
-    { "delta", K_DOUBLE, OFF(sim.policy.learner.delta), 1e-300, 1 - 1e-16, NULL, "learner", "d: confidence of OFUL(delta)" },
+    { "lambda", K_DOUBLE, OFF(sim.policy.learner.lambda), COLB_LAMBDA_MIN, COLB_LAMBDA_MAX, NULL, "learner", "l: ridge regulariser" },
+    { "delta", K_DOUBLE, OFF(sim.policy.learner.delta), 1e-12, 1 - 1e-12, NULL, "learner", "d: confidence of OFUL(delta)" },
     { "learner-noise", K_DOUBLE, OFF(sim.policy.learner.noise), 0, BIG, NULL, "learner", "R: noise scale in the OFUL radius (default: --noise)" },
     { "norm-bound", K_DOUBLE, OFF(sim.policy.learner.norm_bound), 0, BIG, NULL, "learner", "S: bound on ||theta|| in the OFUL radius" },
     /* CMLB / SCLB */
     { "pooled-updates", K_BOOL, OFF(sim.policy.pooled_updates), 0, 1, NULL, "collaboration", "group learners take an average of n rewards with weight n (1) or weight 1, noise R/sqrt(n) (0, the paper)" },
     { "cmlb-warm-start", K_BOOL, OFF(sim.policy.cmlb_warm_start), 0, 1, NULL, "collaboration", "cluster learners start from pooled individual data" },
+    { "anytime", K_BOOL, OFF(sim.policy.anytime), 0, 1, NULL, "collaboration", "CMLB, PMLB plan without the horizon (doubling schedule)" },
     { "cmlb-alpha", K_DOUBLE, OFF(sim.policy.cmlb_alpha), 1e-12, 0.5, NULL, "cmlb", "a: exploration exponent, in (0, 1/2]" },
     { "cmlb-c", K_DOUBLE, OFF(sim.policy.cmlb_C), 0, BIG, NULL, "cmlb", "C: constant of T_explore" },
     { "cmlb-gamma", K_DOUBLE, OFF(sim.policy.cmlb_gamma), 0, BIG, NULL, "cmlb", "g: threshold (0: the --cmlb-threshold rule)" },
@@ -72,11 +78,11 @@ static const option_def OPTS[] = {
     { "cmlb-threshold", K_ENUM, OFF(sim.policy.cmlb_threshold), 0, 0, "paper|data", "cmlb", "R: gamma = 3/(NT)^alpha, or from confidence radii" },
     /* CLUB */
     { "club-alpha", K_DOUBLE, OFF(sim.policy.club_alpha), 0, BIG, NULL, "club", "a: exploration" },
-    { "club-alpha2", K_DOUBLE, OFF(sim.policy.club_alpha2), 1e-300, BIG, NULL, "club", "a2: edge-deletion constant" },
+    { "club-alpha2", K_DOUBLE, OFF(sim.policy.club_alpha2), 1e-6, BIG, NULL, "club", "a2: edge-deletion constant" },
     { "club-graph", K_ENUM, OFF(sim.policy.club_graph), 0, 0, "complete|random", "club", "G: initial user graph" },
     { "club-tune", K_BOOL, OFF(club_tune), 0, 1, NULL, "club", "grid-search club-alpha, club-alpha2 on a burn-in first" },
-    { "club-burn-in", K_SIZE, OFF(club_burn_in), 1, 1e9, NULL, "club", "B: rounds of the tuning burn-in" },
-    { "club-tune-repeats", K_SIZE, OFF(club_tune_repeats), 1, 1e6, NULL, "club", "R: repeats per grid point of the tuning" },
+    { "club-burn-in", K_SIZE, OFF(club_burn_in), 1, 1e6, NULL, "club", "B: rounds of the tuning burn-in" },
+    { "club-tune-repeats", K_SIZE, OFF(club_tune_repeats), 1, 1000, NULL, "club", "R: repeats per grid point of the tuning" },
     /* PMLB */
     { "pmlb-learner", K_ENUM, OFF(sim.policy.pmlb_learner), 0, 0, "alb-norm|linucb", "pmlb", "L: personal learner" },
     /* fair comparisons: one width for all, diversification, sampling, SCLUB, LOCB */
@@ -84,12 +90,12 @@ static const option_def OPTS[] = {
     { "sampling", K_ENUM, OFF(sim.policy.sampling), 0, 0, "ucb|ts", "comparison", "S: every learner chooses by UCB or by Thompson sampling" },
     { "club-own-alpha", K_BOOL, OFF(sim.policy.club_own_alpha), 0, 1, NULL, "comparison", "CLUB explores with --club-alpha and its published bonus, not the shared width (set by --club-alpha; an override)" },
     { "tune", K_BOOL, OFF(tune), 0, 1, NULL, "comparison", "tune every policy's fixed width alpha on a burn-in, the same way for all" },
-    { "tune-burn-in", K_SIZE, OFF(tune_burn_in), 1, 1e9, NULL, "comparison", "B: rounds of the width tuning's burn-in" },
-    { "tune-repeats", K_SIZE, OFF(tune_repeats), 1, 1e6, NULL, "comparison", "R: repeats per alpha of the width tuning" },
-    { "sclub-alpha", K_DOUBLE, OFF(sim.policy.sclub_alpha), 1e-300, BIG, NULL, "sclub", "a: split/merge constant" },
-    { "sclub-alpha-p", K_DOUBLE, OFF(sim.policy.sclub_alpha_p), 1e-300, BIG, NULL, "sclub", "a: user-frequency constant" },
+    { "tune-burn-in", K_SIZE, OFF(tune_burn_in), 1, 1e6, NULL, "comparison", "B: rounds of the width tuning's burn-in" },
+    { "tune-repeats", K_SIZE, OFF(tune_repeats), 1, 1000, NULL, "comparison", "R: repeats per alpha of the width tuning" },
+    { "sclub-alpha", K_DOUBLE, OFF(sim.policy.sclub_alpha), 1e-6, BIG, NULL, "sclub", "a: split/merge constant" },
+    { "sclub-alpha-p", K_DOUBLE, OFF(sim.policy.sclub_alpha_p), 1e-6, BIG, NULL, "sclub", "a: user-frequency constant" },
     { "locb-seeds", K_SIZE, OFF(sim.policy.locb_seeds), 1, 1u << 31, NULL, "locb", "S: seed users" },
-    { "locb-gamma", K_DOUBLE, OFF(sim.policy.locb_gamma), 1e-300, BIG, NULL, "locb", "g: a seed's neighbourhood is final when F(T_seed) <= g/4" },
+    { "locb-gamma", K_DOUBLE, OFF(sim.policy.locb_gamma), 1e-6, BIG, NULL, "locb", "g: a seed's neighbourhood is final when F(T_seed) <= g/4" },
 };
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])
 
@@ -102,6 +108,14 @@ static const option_def *find(const char *key)
 }
 
 int option_known(const char *key) { return find(key) != NULL; }
+
+const char *option_suggest(const char *key)
+{
+    const char *names[sizeof OPTS / sizeof OPTS[0]];
+    for (size_t i = 0; i < N_OPTS; i++)
+        names[i] = OPTS[i].name;
+    return suggest(key, names, N_OPTS);
+}
 
 int option_is_flag(const char *key)
 {
@@ -131,18 +145,78 @@ void config_default(run_config *c)
     snprintf(c->out_dir, PATH_LEN, "results/run");
 }
 
+/* The end of the plain decimal number at the start of s: [+-] digits
+ * [. digits] [e [+-] digits] with at least one digit before the exponent
+ * (no hex, inf or nan, which strtod would take); NULL if there is none. */
+static const char *decimal_end(const char *s)
+{
+    size_t digits = 0;
+    if (*s == '+' || *s == '-')
+        s++;
+    for (; *s >= '0' && *s <= '9'; s++)
+        digits++;
+    if (*s == '.')
+        for (s++; *s >= '0' && *s <= '9'; s++)
+            digits++;
+    if (!digits)
+        return NULL;
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-')
+            s++;
+        if (*s < '0' || *s > '9')
+            return NULL;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    return s;
+}
+
+/* strtod of the plain decimal number at the start of s (decimal_end);
+ * *end after it. -1 when there is none or it overflows. */
+static int decimal_value(const char *s, double *v, char **end)
+{
+    const char *num_end = s ? decimal_end(s) : NULL;
+    if (!num_end)
+        return -1;
+    errno = 0;
+    *v = strtod(s, end);
+    return *end == num_end && errno != ERANGE && isfinite(*v) ? 0 : -1;
+}
+
 int parse_double(const char *s, double lo, double hi, double *out)
 {
-    if (!s || !*s)
-        return -1;
     char *end;
-    errno = 0;
-    double v = strtod(s, &end);
+    double v;
+    if (decimal_value(s, &v, &end))
+        return -1;
     while (*end == ' ' || *end == '\t')
         end++;
-    if (*end || errno == ERANGE || !isfinite(v) || v < lo || v > hi)
+    if (*end || v < lo || v > hi)
         return -1;
     *out = v;
+    return 0;
+}
+
+int parse_bytes(const char *s, size_t *out)
+{
+    char *end;
+    double v;
+    if (decimal_value(s, &v, &end))
+        return -1;
+    double unit = 1.0;
+    switch (*end) {
+    case 'k': case 'K': unit = 1024.0; end++; break;
+    case 'm': case 'M': unit = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': unit = 1024.0 * 1024 * 1024; end++; break;
+    case 't': case 'T': unit = 1024.0 * 1024 * 1024 * 1024; end++; break;
+    default: break;
+    }
+    if (unit > 1.0 && (*end == 'B' || *end == 'b'))
+        end++;
+    if (*end || v < 0 || v * unit >= 18446744073709551615.0)
+        return -1;
+    *out = (size_t)(v * unit);
     return 0;
 }
 
@@ -200,11 +274,15 @@ static int split_list(const char *v, char (*items)[NAME_LEN], size_t max, size_t
     }
 }
 
+static void option_value(const option_def *o, const run_config *c, char *out, size_t len);
+
 int config_set(run_config *c, const char *key, const char *value, char *err, size_t err_len)
 {
     const option_def *o = find(key);
     if (!o) {
-        snprintf(err, err_len, "unknown option '%s'", key);
+        const char *s = option_suggest(key);
+        snprintf(err, err_len, "unknown option '%s'%s%s%s", key, s ? " (did you mean '" : "", s ? s : "",
+                 s ? "'?)" : "");
         return -1;
     }
     if (!value) {
@@ -261,11 +339,27 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
             return -1;
         }
         if (strlen(value) >= (size_t)o->hi) {
-            snprintf(err, err_len, "%s: value too long", key);
+            snprintf(err, err_len, "%s: value too long (%zu characters, at most %.0f)", key, strlen(value),
+                     o->hi - 1);
             return -1;
         }
+        for (const char *q = value; *q; q++)
+            if ((unsigned char)*q < 0x20 || *q == 0x7f) {
+                snprintf(err, err_len, "%s: control character 0x%02x (%s) in the value", key,
+                         (unsigned)(unsigned char)*q, *q == '\n' ? "a line break" : *q == '\t' ? "a tab" : "not text");
+                return -1;
+            }
         snprintf(base + o->off, (size_t)o->hi, "%s", value);
         return 0;
+    case K_BYTES: {
+        size_t v;
+        if (parse_bytes(value, &v)) {
+            snprintf(err, err_len, "%s: '%s' is not a byte count such as 8G, 512M or 1e9", key, value);
+            return -1;
+        }
+        *(size_t *)(base + o->off) = v;
+        return 0;
+    }
     case K_ENUM: {
         int v = enum_index(o->choices, value);
         if (v < 0) {
@@ -299,6 +393,11 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
                 snprintf(err, err_len, "policies: unknown policy '%s' (known: %s)", items[i], list);
                 return -1;
             }
+            for (size_t j = 0; j < i; j++)
+                if (!strcmp(items[j], items[i])) {
+                    snprintf(err, err_len, "policies: '%s' is listed twice", items[i]);
+                    return -1;
+                }
         }
         memcpy(c->policies, items, sizeof items);
         c->n_policies = n;
@@ -314,28 +413,42 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
         memcpy(k, value, (size_t)(eq - value));
         k[eq - value] = '\0';
         const option_def *t = find(k);
-        if (!t || t->k == K_SWEEP || t->k == K_POLICIES || !strcmp(k, "config") || !strcmp(k, "out")) {
+        if (!t || t->k == K_SWEEP || t->k == K_POLICIES || t->k == K_BYTES ||
+            (!strcmp(t->group, "run") && strcmp(k, "horizon") && strcmp(k, "repeats") && strcmp(k, "seed") &&
+             strcmp(k, "curve-points"))) {
             snprintf(err, err_len, "sweep: '%s' is not an option that can be swept", k);
             return -1;
         }
+        char vals[MAX_SWEEP][NAME_LEN], canon[MAX_SWEEP][NAME_LEN];
         size_t n;
-        if (split_list(eq + 1, c->sweep_values, MAX_SWEEP, &n)) {
+        if (split_list(eq + 1, vals, MAX_SWEEP, &n)) {
             snprintf(err, err_len, "sweep: '%s' is not a list of at most %d values", eq + 1, MAX_SWEEP);
             return -1;
         }
-        /* every value must be valid for the option: try each on a scratch copy */
+        /* every value must be valid for the option, and no two the same
+         * setting: try each on a scratch copy and compare the settings */
+        run_config *tmp = malloc(sizeof *tmp);
+        if (!tmp) {
+            snprintf(err, err_len, "out of memory");
+            return -1;
+        }
         for (size_t i = 0; i < n; i++) {
-            run_config *tmp = malloc(sizeof *tmp);
-            if (!tmp) {
-                snprintf(err, err_len, "out of memory");
+            *tmp = *c;
+            if (config_set(tmp, k, vals[i], err, err_len)) {
+                free(tmp);
                 return -1;
             }
-            *tmp = *c;
-            int bad = config_set(tmp, k, c->sweep_values[i], err, err_len);
-            free(tmp);
-            if (bad)
-                return -1;
+            option_value(t, tmp, canon[i], sizeof canon[i]);
+            for (size_t j = 0; j < i; j++)
+                if (!strcmp(canon[j], canon[i])) {
+                    snprintf(err, err_len, "sweep: %s = %s is listed twice ('%s' and '%s')", k, canon[i],
+                             vals[j], vals[i]);
+                    free(tmp);
+                    return -1;
+                }
         }
+        free(tmp);
+        memcpy(c->sweep_values, vals, sizeof vals);
         snprintf(c->sweep_key, NAME_LEN, "%s", k);
         c->n_sweep = n;
         return 0;
@@ -395,6 +508,17 @@ void options_help(FILE *f)
     }
 }
 
+/* The shortest text of v that reads back as v: %.Ng for the least N in
+ * 1..17 that round-trips through strtod (0.1, not 0.10000000000000001). */
+static void shortest_double(char *out, size_t len, double v)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(out, len, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+}
+
 /* The value of option o in c as text. */
 static void option_value(const option_def *o, const run_config *c, char *out, size_t len)
 {
@@ -404,7 +528,8 @@ static void option_value(const option_def *o, const run_config *c, char *out, si
     switch (o->k) {
     case K_SIZE: snprintf(out, len, "%zu", *(const size_t *)(base + o->off)); break;
     case K_U64: snprintf(out, len, "%llu", (unsigned long long)*(const uint64_t *)(base + o->off)); break;
-    case K_DOUBLE: snprintf(out, len, "%.17g", *(const double *)(base + o->off)); break;
+    case K_DOUBLE: shortest_double(out, len, *(const double *)(base + o->off)); break;
+    case K_BYTES: snprintf(out, len, "%zu", *(const size_t *)(base + o->off)); break;
     case K_BOOL: snprintf(out, len, "%d", *(const int *)(base + o->off)); break;
     case K_STR: snprintf(out, len, "%s", base + o->off); break;
     case K_ENUM: {
@@ -430,6 +555,15 @@ static void option_value(const option_def *o, const run_config *c, char *out, si
         }
         break;
     }
+}
+
+void config_get(const run_config *c, const char *key, char *out, size_t len)
+{
+    const option_def *o = find(key);
+    if (o)
+        option_value(o, c, out, len);
+    else if (len)
+        out[0] = '\0';
 }
 
 void config_dump(FILE *f, const char *reading, const run_config *c)
@@ -459,7 +593,9 @@ static int policy_uses(const char *policy, const option_def *o)
         return 0;
     if (!strcmp(n, "lambda"))
         return 1;
-    if (!strcmp(n, "pooled-updates") || !strcmp(n, "cmlb-warm-start"))
+    if (!strcmp(n, "anytime"))
+        is = !strcmp(policy, "cmlb") || !strcmp(policy, "pmlb");
+    else if (!strcmp(n, "pooled-updates") || !strcmp(n, "cmlb-warm-start"))
         is = colb_policy_needs_true_clusters(policy) || !strcmp(policy, "pooled") ||
              !strcmp(policy, "cmlb") || !strcmp(policy, "sclb") || !strcmp(policy, "pmlb");
     else if (!strcmp(n, "diversify"))

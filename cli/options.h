@@ -13,7 +13,9 @@
 #define MAX_POLICIES 16
 #define MAX_SWEEP 32
 #define NAME_LEN 64
-#define PATH_LEN 1024
+/* Paths up to Linux's PATH_MAX; messages hold two paths and a reason. */
+#define PATH_LEN 4096
+#define ERR_LEN (2 * PATH_LEN + 512)
 
 typedef enum data_kind { DATA_SYNTHETIC = 0, DATA_LASTFM = 1, DATA_LOGGED = 2 } data_kind;
 
@@ -39,6 +41,8 @@ typedef struct run_config {
     char title[256];
     char claim[512];                 /* free text: what the paper claims */
     int quiet;
+    /* hardening (issue 17) */
+    size_t max_memory;               /* bytes; 0: colb_memory_budget_default() */
     /* fair comparisons: tune every policy's width the same way, or none */
     int tune;
     size_t tune_burn_in, tune_repeats;
@@ -57,11 +61,17 @@ int option_is_flag(const char *key);
 /* 1 if `key` is a known option. */
 int option_known(const char *key);
 
+/* The known option closest to a misspelled `key`, or NULL (suggest.h). */
+const char *option_suggest(const char *key);
+
 /* Print the options, grouped, with their defaults, to f. */
 void options_help(FILE *f);
 
 /* Check the combination of settings (after all options are set). */
 int config_check(const run_config *c, char *err, size_t err_len);
+
+/* The value of option `key` in c as text ("" for an unknown key). */
+void config_get(const run_config *c, const char *key, char *out, size_t len);
 
 /* Write every setting of c as `key = value` lines under [reading NAME]. */
 void config_dump(FILE *f, const char *reading, const run_config *c);
@@ -75,5 +85,9 @@ void config_signature(const run_config *c, const char *policy, char *out, size_t
 /* Strict number parsing: the whole string, finite, within [lo, hi]. */
 int parse_double(const char *s, double lo, double hi, double *out);
 int parse_size(const char *s, size_t lo, size_t hi, size_t *out);
+
+/* A byte count: a decimal number with an optional K, M, G or T suffix
+ * (powers of 1024, an optional B after it): "512M", "1.5G", "2e9". */
+int parse_bytes(const char *s, size_t *out);
 
 #endif

@@ -26,12 +26,16 @@ int afile_open(afile *a, const char *path, char *err, size_t err_len)
 
 int afile_commit(afile *a, char *err, size_t err_len)
 {
-    int bad = ferror(a->f);
-    if (fclose(a->f) != 0)
-        bad = 1;
+    int e = 0;
+    if (ferror(a->f))
+        e = errno ? errno : EIO;
+    if (fflush(a->f) != 0 && !e)
+        e = errno;
+    if (fclose(a->f) != 0 && !e)
+        e = errno;
     a->f = NULL;
-    if (bad) {
-        snprintf(err, err_len, "%s: write failed", a->tmp);
+    if (e) {
+        snprintf(err, err_len, "%s: cannot write: %s", a->path, strerror(e));
         remove(a->tmp);
         return -1;
     }
@@ -54,7 +58,7 @@ void afile_abort(afile *a)
 
 int make_dirs(const char *path, char *err, size_t err_len)
 {
-    char buf[1024];
+    char buf[PATH_LEN];
     if (strlen(path) >= sizeof buf) {
         snprintf(err, err_len, "%s: path too long", path);
         return -1;
@@ -92,6 +96,7 @@ void progress_init(progress *p, size_t total, int quiet)
 {
     memset(p, 0, sizeof *p);
     p->enabled = !quiet && isatty(STDERR_FILENO);
+    p->lines = !quiet && !p->enabled;
     p->total = total;
     p->t0 = wall_now();
 }
@@ -110,6 +115,21 @@ void progress_update(void *ctx, size_t done, size_t total_in_setting)
     for (int i = 0; i < width; i++)
         fputc(i < fill ? '#' : '.', stderr);
     fprintf(stderr, "] %3.0f%%  %5.0fs elapsed, ETA %5.0fs ", 100 * frac, el, eta);
+    fflush(stderr);
+}
+
+void progress_step(progress *p, const char *what)
+{
+    if (!p->lines || p->total == 0)
+        return;
+    double frac = (double)p->done_before / (double)p->total, el = wall_now() - p->t0;
+    if (frac > 1)
+        frac = 1;
+    if (frac > 0)
+        fprintf(stderr, "colb: %3.0f%% %s done; %.0f s elapsed, ETA %.0f s\n", 100 * frac, what, el,
+                el * (1 - frac) / frac);
+    else
+        fprintf(stderr, "colb: %s done; %.0f s elapsed\n", what, el);
     fflush(stderr);
 }
 

@@ -4,11 +4,14 @@
 
 #include <stdio.h>
 
+#include "options.h"
+
 /* A file written atomically: opened as PATH.tmp.PID, renamed onto PATH by
- * afile_commit; afile_abort removes the temporary. */
+ * afile_commit (which reports errno text: "No space left on device");
+ * afile_abort removes the temporary. */
 typedef struct afile {
     FILE *f;
-    char path[1024], tmp[1100];
+    char path[PATH_LEN], tmp[PATH_LEN + 32];
 } afile;
 
 int afile_open(afile *a, const char *path, char *err, size_t err_len);
@@ -18,17 +21,25 @@ void afile_abort(afile *a);
 /* mkdir -p; returns 0 or -1 with err set. */
 int make_dirs(const char *path, char *err, size_t err_len);
 
-/* Progress bar on stderr when it is a terminal (silent otherwise). */
+/* Progress on stderr: one bar with the ETA of the whole run when stderr is
+ * a terminal; otherwise one line per finished step (setting), with the
+ * elapsed time and the ETA of the whole run. Nothing when quiet. */
 typedef struct progress {
-    int enabled;
+    int enabled;                 /* the bar */
+    int lines;                   /* a line per step */
     double t0;
     size_t done_before, total;   /* jobs of earlier settings, all jobs */
     char label[96];
+    char prefix[32];             /* e.g. the figure of colb reproduce */
 } progress;
 
 void progress_init(progress *p, size_t total, int quiet);
 void progress_update(void *ctx, size_t done, size_t total_in_setting);
 void progress_finish(progress *p);
+
+/* A step (one setting: a reading at one sweep value) has finished; its
+ * jobs are counted in done_before. Prints the line when lines is set. */
+void progress_step(progress *p, const char *what);
 
 double wall_now(void);
 

@@ -238,11 +238,29 @@ static void metric_at(const result_row *w, metric m, size_t k, int time, double 
         *ci = 0.0;
 }
 
+/* A title from the settings, for runs without a `title`. */
+static void settings_title(char *out, size_t len, const run_config *c)
+{
+    if (c->data == DATA_SYNTHETIC && c->sim.env.kind == COLB_ENV_CLUSTERED)
+        snprintf(out, len, "clustered users: N=%zu, L=%zu, z=%g, d=%zu, K=%zu, T=%zu, noise %g",
+                 c->sim.env.users, c->sim.env.clusters, c->sim.env.zipf, c->sim.env.dim, c->sim.env.arms,
+                 c->sim.horizon, c->sim.env.noise);
+    else if (c->data == DATA_SYNTHETIC)
+        snprintf(out, len, "personalized users: N=%zu, spread %g, d=%zu, K=%zu, T=%zu, noise %g",
+                 c->sim.env.users, c->sim.env.sigma_theta, c->sim.env.dim, c->sim.env.arms, c->sim.horizon,
+                 c->sim.env.noise);
+    else
+        snprintf(out, len, "%s data: K=%zu, T=%zu", c->data == DATA_LASTFM ? "Last.FM" : "logged",
+                 c->sim.env.arms, c->sim.horizon);
+}
+
 static void plot_title(char *out, size_t len, const result_set *rs, size_t r, const char *fig,
                        const char *extra)
 {
     const experiment *e = rs->e;
-    const char *t = e->cfg[0].title[0] ? e->cfg[0].title : fig;
+    char from_settings[256];
+    settings_title(from_settings, sizeof from_settings, &e->cfg[0]);
+    const char *t = e->cfg[0].title[0] ? e->cfg[0].title : fig && !strcmp(fig, "run") ? from_settings : fig;
     int show_reading = e->n_readings > 1 || strcmp(e->reading[r], "default");
     snprintf(out, len, "%s%s%s%s", t, show_reading ? " \xe2\x80\x94 " : "", show_reading ? e->reading[r] : "",
              extra);
@@ -311,14 +329,16 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
             double span = ps->logx ? log(hi) - log(lo) : hi - lo;
             ps->xtics_kind = n_sweep <= 16 && (n_sweep < 2 || min_gap >= span / 14) ? 1 : 0;
         }
-        snprintf(ps->xlabel, sizeof ps->xlabel, "%s", sweep_axis_label(c->sweep_key));
+        snprintf(ps->xlabel, sizeof ps->xlabel, "%s   (bands: 95%% confidence intervals, %zu repeats)",
+                 sweep_axis_label(c->sweep_key), c->sim.repeats);
         if (m == METRIC_RATIO || !strcmp(c->sweep_key, "horizon"))
             snprintf(ps->ylabel, sizeof ps->ylabel, "%s at T", what);
         else
             snprintf(ps->ylabel, sizeof ps->ylabel, "%s at T = %zu", what, c->sim.horizon);
         plot_title(ps->title, sizeof ps->title, rs, r, fig, "");
     } else {
-        snprintf(ps->xlabel, sizeof ps->xlabel, "rounds t");
+        snprintf(ps->xlabel, sizeof ps->xlabel, "rounds t   (bands: 95%% confidence intervals, %zu repeats)",
+                 c->sim.repeats);
         snprintf(ps->ylabel, sizeof ps->ylabel, "%s", what);
         char extra[160] = "";
         if (c->n_sweep)

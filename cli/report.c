@@ -76,6 +76,11 @@ verdict report_check(const experiment *e, const result_set *rs, const check *c, 
             }
             mv[k][s] = result_mean(w, e->metric);
             cv[k][s] = result_ci(w, e->metric);
+            if (isfinite(mv[k][s]) && !isfinite(cv[k][s])) {
+                snprintf(why, why_len, "%s ran %zu repeat at %s: its 95%% interval is undefined, so the claim "
+                         "cannot be judged", pol, w->repeats, point_label(e, r, s));
+                return V_INCONCLUSIVE;
+            }
             if (!isfinite(mv[k][s])) {
                 snprintf(why, why_len, "no %s for %s at %s (%s)",
                          e->metric == METRIC_RATIO ? "ratio to the random policy" : "regret", name[k],
@@ -106,6 +111,8 @@ static void fmt_cell(char *out, size_t len, double mean, double ci, metric m)
 {
     if (!isfinite(mean))
         snprintf(out, len, "n/a");
+    else if (!isfinite(ci)) /* one repeat: the interval is undefined */
+        snprintf(out, len, m == METRIC_RATIO ? "%.3f ± n/a" : "%.4g ± n/a", mean);
     else if (m == METRIC_RATIO)
         snprintf(out, len, "%.3f ± %.3f", mean, ci);
     else
@@ -349,6 +356,18 @@ static void figure_section(FILE *f, const figure_result *fr, const char *report_
         fputs("\n\n", f);
         return;
     }
+    if (e->quick_applied && e->n_quick) {
+        fputs("**Quick mode: the verdicts below come from reduced runs**, not the paper's sizes:", f);
+        for (size_t i = 0; i < e->n_quick; i++) {
+            fprintf(f, "%s ", i ? "," : "");
+            md_text(f, e->quick_key[i]);
+            fputs(" ", f);
+            md_code(f, e->quick_full[i], 0);
+            fputs(" → ", f);
+            md_code(f, e->quick_val[i], 0);
+        }
+        fputs(".\n\n", f);
+    }
     fputs("**Settings.** ", f);
     report_settings_line(f, e);
     fprintf(f, " Metric: %s. Results: ",
@@ -386,7 +405,8 @@ static void figure_section(FILE *f, const figure_result *fr, const char *report_
             verdict v = report_check(e, fr->rs, c, r, why, sizeof why);
             fprintf(f, "- **%s**: ", verdict_name(v));
             check_label(f, c, 0);
-            fprintf(f, ". A = %s, B = %s: ", c->a, c->b);
+            fprintf(f, ". A = %s, compared with the reference B = %s%s: ", c->a, c->b,
+                    e->quick_applied ? " (quick mode: reduced runs)" : "");
             md_text(f, why);
             fputs(".\n", f);
         }
@@ -444,7 +464,7 @@ static void summary(FILE *f, const figure_result *figs, size_t n)
                 check_label(f, &e->checks[k], 1);
                 fputs(" | ", f);
                 md_text(f, e->reading[r]);
-                fprintf(f, " | **%s** |\n", verdict_name(v));
+                fprintf(f, " | **%s**%s |\n", verdict_name(v), e->quick_applied ? " (quick)" : "");
             }
     }
     fprintf(f, "\nIn all: %zu supported, %zu not supported, %zu inconclusive, %zu not run.\n\n",

@@ -6,32 +6,45 @@
  *
  * --quick applies each spec's [quick] section (fewer repeats, smaller
  * sweeps). A figure whose data set is missing is skipped with a notice and
- * reported as skipped. */
+ * reported as skipped.
+ *
+ * Checkpoints: each figure's simulations are saved in DIR.checkpoints/
+ * FIGURE.colb (beside DIR: DIR itself is replaced as one set only when the
+ * reproduction completes, outdir.h) when it completes, and - SIGINT or
+ * SIGTERM between rounds - when the run is interrupted. --resume loads them:
+ * finished figures and finished settings (cells) are not run again, an
+ * interrupted one goes on from where it stopped, and the results equal an
+ * uninterrupted run's. A completed reproduction removes its checkpoints. */
 #include "reproduce.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cblas.h>
 
+#include "checkpoint.h"
 #include "experiment.h"
+#include "outdir.h"
 #include "plot.h"
 #include "report.h"
 #include "run.h"
 #include "specs.h"
+#include "suggest.h"
 
 #define EXIT_USAGE 2
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: colb reproduce [--quick] [--out DIR] [-j THREADS] [--data-dir DIR] [FIGURE ...]\n"
+    fprintf(f, "usage: colb reproduce [--quick] [--resume] [--out DIR] [-j THREADS] [--data-dir DIR] [FIGURE ...]\n"
                "figures:");
     for (size_t i = 0; i < N_SPECS; i++)
         fprintf(f, " %s", SPECS[i].name);
     fprintf(f, "\n(default: all; results, plots and report.md go to DIR, default results/full\n"
-               " or results/quick)\n");
+               " or results/quick; --resume continues an interrupted reproduction from the\n"
+               " checkpoints in DIR, skipping figures and settings already done)\n");
 }
 
 static const spec_text *find_spec(const char *name)
@@ -58,12 +71,24 @@ typedef struct job {
     result_set rs;
     int ran;
     figure_result fr;
-    char dir[1100], rel[128];
+    char dir[sizeof ((outdir *)0)->tmp + 96], rel[128];
 } job;
+
+/* Remove the checkpoints of a completed reproduction, and their folder when
+ * nothing else is in it. */
+static void remove_checkpoints(const char *dir, const job *jobs, size_t n)
+{
+    char path[PATH_LEN + 128];
+    for (size_t j = 0; j < n; j++) {
+        snprintf(path, sizeof path, "%s/%s.colb", dir, jobs[j].spec->name);
+        remove(path);
+    }
+    rmdir(dir);
+}
 
 int cmd_reproduce(int argc, char **argv)
 {
-    int quick = 0;
+    int quick = 0, resume = 0;
     const char *out = NULL, *threads = "2", *data_dir = NULL;
     const char *want[64];
     size_t n_want = 0;
@@ -74,6 +99,8 @@ int cmd_reproduce(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--quick")) {
             quick = 1;
+        } else if (!strcmp(a, "--resume")) {
+            resume = 1;
         } else if ((!strcmp(a, "--out") || !strcmp(a, "-j") || !strcmp(a, "--threads") ||
                     !strcmp(a, "--data-dir"))) {
             if (i + 1 >= argc) {
@@ -88,10 +115,19 @@ int cmd_reproduce(int argc, char **argv)
             else
                 threads = v;
         } else if (a[0] == '-') {
-            fprintf(stderr, "colb: unknown option '%s' (see colb reproduce --help)\n", a);
+            static const char *const opts[] = { "--quick", "--out", "--threads", "--data-dir", "--help" };
+            const char *s = suggest(a, opts, sizeof opts / sizeof opts[0]);
+            fprintf(stderr, "colb: unknown option '%s'%s%s%s (see colb reproduce --help)\n", a,
+                    s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
             return EXIT_USAGE;
         } else if (!find_spec(a)) {
-            fprintf(stderr, "colb: unknown figure '%s' (see colb reproduce --help)\n", a);
+            const char *names[64];
+            size_t n = 0;
+            for (size_t k = 0; k < N_SPECS && n < 64; k++)
+                names[n++] = SPECS[k].name;
+            const char *s = suggest(a, names, n);
+            fprintf(stderr, "colb: unknown figure '%s'%s%s%s (see colb reproduce --help)\n", a,
+                    s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
             return EXIT_USAGE;
         } else if (n_want < 64) {
             want[n_want++] = a;
@@ -105,8 +141,10 @@ int cmd_reproduce(int argc, char **argv)
         fprintf(stderr, "colb: out of memory\n");
         return 1;
     }
-    char err[1024];
+    char err[ERR_LEN];
     int rc = 0;
+    outdir od;
+    memset(&od, 0, sizeof od);
     size_t total = 0;
     /* Load and validate every spec before running anything. */
     for (size_t j = 0; j < n_jobs && !rc; j++) {
@@ -125,7 +163,7 @@ int cmd_reproduce(int argc, char **argv)
         }
         experiment_finish(jb->e);
         snprintf(jb->rel, sizeof jb->rel, "%s", jb->spec->name);
-        snprintf(jb->dir, sizeof jb->dir, "%s/%s", out, jb->rel);
+        snprintf(jb->dir, sizeof jb->dir, "%s/%s", out, jb->rel); /* as recorded in settings.txt */
         if ((quick && experiment_apply_quick(jb->e, err, sizeof err)) ||
             experiment_set(jb->e, "threads", threads, err, sizeof err) ||
             experiment_set(jb->e, "out", jb->dir, err, sizeof err) ||
@@ -136,11 +174,20 @@ int cmd_reproduce(int argc, char **argv)
         for (size_t r = 0; r < jb->e->n_readings && !rc; r++)
             if (config_check(&jb->e->cfg[r], err, sizeof err))
                 rc = EXIT_USAGE;
+        if (!rc && (run_check_outputs(jb->e, err, sizeof err) || run_check_memory(jb->e, err, sizeof err)))
+            rc = 1;
         total += experiment_jobs(jb->e);
     }
-    if (!rc && make_dirs(out, err, sizeof err))
+    /* The whole of --out is one set (outdir.h): figures and report are
+     * written into a temporary folder that replaces --out at the end. */
+    if (!rc && outdir_open(&od, out, err, sizeof err))
         rc = 1;
+    char ckdir[PATH_LEN + 16];
+    snprintf(ckdir, sizeof ckdir, "%s.checkpoints", out);
+    for (size_t j = 0; j < n_jobs && !rc; j++)
+        snprintf(jobs[j].dir, sizeof jobs[j].dir, "%s/%s", od.tmp, jobs[j].rel);
     openblas_set_num_threads(1);
+    interrupt_install();
     progress pg;
     progress_init(&pg, total, 0);
     double t0 = wall_now();
@@ -150,9 +197,48 @@ int cmd_reproduce(int argc, char **argv)
         jb->fr.dir = jb->rel;
         if (!pg.enabled)
             fprintf(stderr, "colb: running %s\n", jb->spec->name);
+        snprintf(pg.prefix, sizeof pg.prefix, "%s", jb->spec->name);
         size_t before = pg.done_before;
-        int r = run_experiment(jb->e, &jb->rs, &pg, err, sizeof err);
+        /* checkpoints lie beside --out (OUT.checkpoints/FIG.colb), outside
+         * the set that replaces --out only when the reproduction completes */
+        char ckpt[sizeof ckdir + 80];
+        snprintf(ckpt, sizeof ckpt, "%s/%s.colb", ckdir, jb->spec->name);
+        run_session ss;
+        session_init(&ss);
+        const void *bytes;
+        size_t blen;
+        FILE *have = resume ? fopen(ckpt, "rb") : NULL;
+        if (have) {
+            fclose(have);
+            if (session_open(&ss, ckpt, "colb reproduce", &bytes, &blen, err, sizeof err)) {
+                session_free(&ss);
+                rc = 1;
+                break;
+            }
+        }
+        int r = run_experiment(jb->e, &jb->rs, &pg, &ss, err, sizeof err);
         pg.done_before = before + experiment_jobs(jb->e);
+        /* the figure's simulations, done or stopped: what --resume reads */
+        if (r >= 0 && ss.n_sims && (make_dirs(ckdir, err, sizeof err) ||
+                                    session_write(&ss, ckpt, "colb reproduce", jb->spec->name,
+                                                  strlen(jb->spec->name), err, sizeof err)))
+            r = -1;
+        size_t stopped_lo = ss.paused_round, stopped_hi = ss.paused_max, T = ss.paused_horizon;
+        session_free(&ss);
+        if (r == 1) {
+            progress_finish(&pg);
+            int sig = interrupt_signal();
+            char again[1024] = "colb reproduce --resume";
+            for (int i = 0; i < argc; i++)
+                if (strcmp(argv[i], "--resume"))
+                    snprintf(again + strlen(again), sizeof again - strlen(again), " %s", argv[i]);
+            fprintf(stderr, "colb: interrupted in %s with jobs at rounds %zu to %zu of %zu; "
+                            "checkpoint written to %s\ncolb: resume with: %s\n", jb->spec->name,
+                    stopped_lo, stopped_hi, T, ckpt, again);
+            result_set_free(&jb->rs);
+            rc = sig ? 128 + sig : 1;
+            break;
+        }
         if (r) {
             /* a missing data set skips the figure; anything else stops */
             if (jb->e->cfg[0].data != DATA_SYNTHETIC && strstr(err, "not found")) {
@@ -180,9 +266,10 @@ int cmd_reproduce(int argc, char **argv)
         }
     }
     progress_finish(&pg);
+    size_t missing = 0; /* figures asked for by name and not made */
     if (!rc) {
         figure_result *frs = calloc(n_jobs, sizeof *frs);
-        char cmd[1024] = "colb reproduce", commit[64], date[64], path[1200];
+        char cmd[1024] = "colb reproduce", commit[64], date[64], path[sizeof od.tmp + 16];
         for (int i = 0; i < argc; i++)
             snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " %s", argv[i]);
         git_commit(commit, sizeof commit);
@@ -192,15 +279,30 @@ int cmd_reproduce(int argc, char **argv)
                              .date = date, .quick = quick, .wall = wall_now() - t0 };
         for (size_t j = 0; frs && j < n_jobs; j++)
             frs[j] = jobs[j].fr;
-        snprintf(path, sizeof path, "%s/report.md", out);
-        if (!frs || report_write(path, frs, n_jobs, &meta, err, sizeof err))
+        snprintf(path, sizeof path, "%s/report.md", od.tmp);
+        if (!frs || report_write(path, frs, n_jobs, &meta, err, sizeof err) ||
+            (n_want && outdir_keep_old(&od, err, sizeof err)) || outdir_commit(&od, err, sizeof err))
             rc = 1;
-        else
-            printf("report: %s (%.1f s)\n", path, meta.wall);
+        else {
+            printf("report: %s/report.md (%.1f s)\n", out, meta.wall);
+            remove_checkpoints(ckdir, jobs, n_jobs); /* the reproduction is complete */
+        }
         free(frs);
     }
-    if (rc)
+    outdir_abort(&od);
+    /* A figure named on the command line that could not be made is a
+     * failure; without names every figure is attempted and a skipped one
+     * (its data set is missing) is only a notice and a line of the report. */
+    for (size_t j = 0; j < n_jobs && !rc && n_want; j++)
+        if (jobs[j].fr.skipped) {
+            fprintf(stderr, "colb: %s was asked for and not made: %s\n", jobs[j].spec->name,
+                    jobs[j].fr.skip_reason);
+            missing++;
+        }
+    if (rc && rc < 128) /* 128 + signal: already said */
         fprintf(stderr, "colb: %s\n", err);
+    else if (missing)
+        rc = 1;
     for (size_t j = 0; j < n_jobs; j++) {
         if (jobs[j].ran)
             result_set_free(&jobs[j].rs);

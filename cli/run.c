@@ -6,9 +6,66 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "colb/tune.h"
 #include "data.h"
+#include "outdir.h"
 #include "width.h"
+
+int run_check_outputs(const experiment *e, char *err, size_t err_len)
+{
+    for (size_t r = 0; r < e->n_readings; r++)
+        if (e->cfg[r].data == DATA_LASTFM) {
+            char cache[PATH_LEN + 64], why[ERR_LEN];
+            data_cache_path(&e->cfg[r], cache, sizeof cache);
+            if (outdir_check_file(cache, why, sizeof why)) {
+                snprintf(err, err_len, "feature cache: %s", why);
+                return -1;
+            }
+        }
+    return 0;
+}
+
+int run_check_memory(const experiment *e, char *err, size_t err_len)
+{
+    run_config *c = malloc(sizeof *c);
+    if (!c) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    for (size_t r = 0; r < e->n_readings && !rc; r++) {
+        const run_config *base = &e->cfg[r];
+        size_t sweeps = base->n_sweep ? base->n_sweep : 1;
+        for (size_t s = 0; s < sweeps && !rc; s++) {
+            *c = *base;
+            if (base->n_sweep && config_set(c, base->sweep_key, base->sweep_values[s], err, err_len)) {
+                rc = -1;
+                break;
+            }
+            if (c->data != DATA_SYNTHETIC)
+                continue; /* data sets are checked when they are loaded */
+            const char *names[MAX_POLICIES];
+            for (size_t i = 0; i < c->n_policies; i++)
+                names[i] = c->policies[i];
+            c->sim.policies = names;
+            c->sim.n_policies = c->n_policies;
+            c->sim.max_memory = c->max_memory;
+            double need;
+            size_t budget = c->max_memory ? c->max_memory : colb_memory_budget_default();
+            if (colb_sim_memory(&c->sim, &need) == COLB_OK && need > (double)budget) {
+                snprintf(err, err_len,
+                         "users = %zu, dim = %zu, arms = %zu, repeats = %zu, curve-points = %zu, threads = %zu: "
+                         "the run needs about %.3g GB of memory, more than the budget of %.3g GB (--max-memory)",
+                         c->sim.env.users, c->sim.env.dim, c->sim.env.arms, c->sim.repeats,
+                         c->sim.curve_points, c->sim.threads, need / 1e9, (double)budget / 1e9);
+                rc = -1;
+            }
+        }
+    }
+    free(c);
+    return rc;
+}
 
 size_t experiment_jobs(const experiment *e)
 {
@@ -69,8 +126,7 @@ double result_mean(const result_row *w, metric m)
 
 double result_ci(const result_row *w, metric m)
 {
-    double c = m == METRIC_RATIO ? w->ratio_ci : w->ci;
-    return isfinite(c) ? c : 0.0;
+    return m == METRIC_RATIO ? w->ratio_ci : w->ci;
 }
 
 const char *sweep_label(const experiment *e, size_t r, size_t s)
@@ -202,10 +258,12 @@ static int copy_cached(result_row *row, const result_row *from)
 /* tune = 1: every simulated policy but random gets its fixed width alpha by
  * the same burn-in tuning (colb_width_tune), then runs with it; a random
  * policy of the setting runs beside each so that ratios stay paired. Rows
- * [first, first + n_policies) of rs are filled. */
+ * [first, first + n_policies) of rs are filled. Such a setting runs whole:
+ * an interruption (the spec's stop) returns 1 with nothing kept, and a
+ * resumed run starts the setting over (results are the same). */
 static int run_tuned(result_set *rs, size_t first, run_config *c, const char **names, size_t n_sim,
-                     const size_t *sim_of, const long *cached_from, progress *pg, char *err,
-                     size_t err_len)
+                     const size_t *sim_of, const long *cached_from, progress *pg, run_session *ss,
+                     char *err, size_t err_len)
 {
     static const double alphas[] = COLB_WIDTH_TUNE_ALPHAS;
     int has_random = 0;
@@ -222,13 +280,12 @@ static int run_tuned(result_set *rs, size_t first, run_config *c, const char **n
         colb_sim_spec s = c->sim;
         char msg[512];
         double a = 0.0;
+        colb_status st = COLB_OK;
+        const char *stage = "";
         if (strcmp(pol, "random")) {
-            colb_status st = colb_width_tune(&c->sim, pol, alphas, COLB_WIDTH_TUNE_N_ALPHAS,
-                                             c->tune_burn_in, c->tune_repeats, &a, msg, sizeof msg);
-            if (st != COLB_OK) {
-                snprintf(err, err_len, "width tuning: %s", msg);
-                return -1;
-            }
+            stage = "width tuning: ";
+            st = colb_width_tune(&c->sim, pol, alphas, COLB_WIDTH_TUNE_N_ALPHAS, c->tune_burn_in,
+                                 c->tune_repeats, &a, msg, sizeof msg);
             s.policy.learner.width = COLB_WIDTH_FIXED;
             s.policy.learner.alpha = a;
             s.policy.club_own_alpha = 0;
@@ -238,8 +295,17 @@ static int run_tuned(result_set *rs, size_t first, run_config *c, const char **n
         s.policies = pair;
         s.n_policies = with_random ? 2 : 1;
         colb_sim_result *res = NULL;
-        if (colb_sim_run(&s, &res, msg, sizeof msg) != COLB_OK) {
-            snprintf(err, err_len, "%s", msg);
+        if (st == COLB_OK) {
+            stage = "";
+            st = colb_sim_run(&s, &res, msg, sizeof msg);
+        }
+        if (st == COLB_EINTR && ss) { /* this setting starts over on resume */
+            ss->paused = 1;
+            ss->paused_horizon = c->sim.horizon;
+            return 1;
+        }
+        if (st != COLB_OK) {
+            snprintf(err, err_len, "%s%s", stage, msg);
             return -1;
         }
         rc = summarize(row, res, 0, with_random || !strcmp(pol, "random") ? (with_random ? 1 : 0)
@@ -248,8 +314,10 @@ static int run_tuned(result_set *rs, size_t first, run_config *c, const char **n
             snprintf(row->tuned_width, sizeof row->tuned_width, "alpha=%g", a);
         colb_sim_result_free(res);
     }
-    if (pg)
+    if (pg) {
         pg->done_before += n_sim * c->sim.repeats;
+        progress_step(pg, pg->label);
+    }
     if (rc)
         snprintf(err, err_len, "out of memory");
     return rc;
@@ -258,7 +326,7 @@ static int run_tuned(result_set *rs, size_t first, run_config *c, const char **n
 /* Run one setting: the policies whose signature was seen before are copied
  * from the earlier row, the others go through the simulator together. */
 static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data_env *data,
-                       progress *pg, char *err, size_t err_len)
+                       progress *pg, run_session *ss, char *err, size_t err_len)
 {
     size_t P = c->n_policies, first = rs->n_rows;
     const char *names[MAX_POLICIES];
@@ -293,29 +361,64 @@ static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data
         }
     }
     free(sig);
+    /* a setting saved in the resumed checkpoint comes back with its CLUB
+     * constants: no tuning again */
+    colb_sim *sim = NULL;
+    int saved = 0;
+    c->sim.policies = names;
+    c->sim.n_policies = n_sim;
+    if (ss) {
+        c->sim.stop = interrupt_requested;
+        if (n_sim && session_sim(ss, ri, si, c, 0, rs->tuned[ri][si], &sim, &saved, err, err_len))
+            return -1;
+    }
     if (c->club_tune) {
         for (size_t i = 0; i < P; i++)
             if (!strcmp(c->policies[i], "club")) {
                 if (cached_from[i] >= 0) {
                     const result_row *src = &rs->rows[cached_from[i]];
                     memmove(rs->tuned[ri][si], rs->tuned[src->reading][src->sweep], sizeof rs->tuned[ri][si]);
-                } else if (data_tune_club(data, c, rs->tuned[ri][si], err, err_len)) {
-                    return -1;
+                } else if (!saved) {
+                    int t = data_tune_club(data, c, rs->tuned[ri][si], err, err_len);
+                    if (t > 0 && ss) { /* interrupted: this setting starts over on resume */
+                        ss->paused = 1;
+                        ss->paused_horizon = c->sim.horizon;
+                        return 1;
+                    }
+                    if (t)
+                        return -1;
                 }
             }
     }
     if (c->tune)
-        return run_tuned(rs, first, c, names, n_sim, sim_of, cached_from, pg, err, err_len);
-    colb_sim_result *res = NULL;
+        return run_tuned(rs, first, c, names, n_sim, sim_of, cached_from, pg, ss, err, err_len);
+    const colb_sim_result *res = NULL;
     if (n_sim) {
-        c->sim.policies = names;
-        c->sim.n_policies = n_sim;
         char msg[512];
-        colb_status st = colb_sim_run(&c->sim, &res, msg, sizeof msg);
-        if (st != COLB_OK) {
+        if (!sim && (ss ? session_sim(ss, ri, si, c, 1, rs->tuned[ri][si], &sim, &saved, err, err_len)
+                        : colb_sim_create(&c->sim, &sim, err, err_len) != COLB_OK))
+            return -1;
+        colb_status st = colb_sim_advance(sim, ss ? ss->stop_after : 0, msg, sizeof msg);
+        if (st != COLB_OK && st != COLB_EINTR) {
+            colb_sim_free(sim);
             snprintf(err, err_len, "%s", msg);
             return -1;
         }
+        int done = colb_sim_finished(sim);
+        if (ss && !done) {
+            ss->paused = 1;
+            ss->paused_round = colb_sim_round(sim);
+            ss->paused_horizon = c->sim.horizon;
+            for (size_t i = 0; i < n_sim; i++)
+                for (size_t r = 0; r < c->sim.repeats; r++)
+                    if (colb_sim_job_round(sim, i, r) > ss->paused_max)
+                        ss->paused_max = colb_sim_job_round(sim, i, r);
+        }
+        if (ss && session_keep(ss, sim, ri, si, c, rs->tuned[ri][si], err, err_len))
+            return -1;
+        if (!done)
+            return ss ? 1 : -1;
+        res = colb_sim_results(sim);
     }
     int rc = 0;
     for (size_t i = 0; i < P && !rc; i++) {
@@ -326,15 +429,19 @@ static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data
             rc = summarize(row, res, sim_of[i], rnd_sim);
         }
     }
-    colb_sim_result_free(res);
-    if (pg)
+    if (!ss)
+        colb_sim_free(sim); /* else the session keeps it for checkpoints */
+    if (pg) {
         pg->done_before += n_sim * c->sim.repeats;
+        progress_step(pg, pg->label);
+    }
     if (rc)
         snprintf(err, err_len, "out of memory");
     return rc;
 }
 
-int run_experiment(const experiment *e, result_set *rs, progress *pg, char *err, size_t err_len)
+int run_experiment(const experiment *e, result_set *rs, progress *pg, run_session *ss, char *err,
+                   size_t err_len)
 {
     memset(rs, 0, sizeof *rs);
     rs->e = e;
@@ -364,13 +471,18 @@ int run_experiment(const experiment *e, result_set *rs, progress *pg, char *err,
                 break;
             }
             if (pg) {
-                snprintf(pg->label, sizeof pg->label, "%s%s%s=%s", e->n_readings > 1 ? e->reading[ri] : "",
+                snprintf(pg->label, sizeof pg->label, "%s%s%s%s%s=%s", pg->prefix, pg->prefix[0] ? " " : "",
+                         e->n_readings > 1 ? e->reading[ri] : "",
                          e->n_readings > 1 ? " " : "", base->n_sweep ? base->sweep_key : "run",
                          base->n_sweep ? base->sweep_values[si] : "");
                 c->sim.progress = progress_update;
                 c->sim.progress_ctx = pg;
             }
-            rc = run_setting(rs, ri, si, c, &data, pg, err, err_len);
+            rc = run_setting(rs, ri, si, c, &data, pg, ss, err, err_len);
+            if (rc == 1) { /* the stopped jobs' environments read the data set */
+                ss->dataset = data.ds;
+                data.ds = NULL;
+            }
             data_env_close(&data);
         }
     }
@@ -409,7 +521,7 @@ int write_results(const result_set *rs, const char *dir, char *err, size_t err_l
     const char *skey = c0->n_sweep ? c0->sweep_key : "setting";
     if (make_dirs(dir, err, err_len))
         return -1;
-    char path[1100];
+    char path[PATH_LEN + 32];
     afile a;
     snprintf(path, sizeof path, "%s/summary.csv", dir);
     if (afile_open(&a, path, err, err_len))
@@ -420,7 +532,9 @@ int write_results(const result_set *rs, const char *dir, char *err, size_t err_l
         csv_field(a.f, e->reading[r->reading]);
         fputc(',', a.f);
         csv_field(a.f, sweep_label(e, r->reading, r->sweep));
-        fprintf(a.f, ",%s,%zu,%.10g,%.10g,", r->policy, r->repeats, r->mean, r->ci);
+        fprintf(a.f, ",%s,%zu,%.10g,", r->policy, r->repeats, r->mean);
+        csv_num(a.f, r->ci);
+        fputc(',', a.f);
         csv_num(a.f, r->ratio_mean);
         fputc(',', a.f);
         csv_num(a.f, r->ratio_ci);
@@ -444,7 +558,9 @@ int write_results(const result_set *rs, const char *dir, char *err, size_t err_l
             csv_field(a.f, e->reading[r->reading]);
             fputc(',', a.f);
             csv_field(a.f, sweep_label(e, r->reading, r->sweep));
-            fprintf(a.f, ",%s,%zu,%.10g,%.10g,", r->policy, r->round[k], r->cmean[k], r->cci[k]);
+            fprintf(a.f, ",%s,%zu,%.10g,", r->policy, r->round[k], r->cmean[k]);
+            csv_num(a.f, r->cci[k]);
+            fputc(',', a.f);
             csv_num(a.f, r->rmean[k]);
             fputc(',', a.f);
             csv_num(a.f, r->rci[k]);
@@ -509,10 +625,13 @@ static void table(FILE *f, const result_set *rs, int ratio)
         for (size_t k = i; k < setting_end(rs, i); k++) {
             const result_row *q = &rs->rows[k];
             char cell[64];
-            if (ratio)
-                snprintf(cell, sizeof cell, "%.3f +- %.3f", q->ratio_mean, q->ratio_ci);
+            double ci = ratio ? q->ratio_ci : q->ci;
+            if (!isfinite(ci)) /* one repeat: no interval */
+                snprintf(cell, sizeof cell, ratio ? "%.3f +- n/a" : "%.2f +- n/a", ratio ? q->ratio_mean : q->mean);
+            else if (ratio)
+                snprintf(cell, sizeof cell, "%.3f +- %.3f", q->ratio_mean, ci);
             else
-                snprintf(cell, sizeof cell, "%.2f +- %.2f", q->mean, q->ci);
+                snprintf(cell, sizeof cell, "%.2f +- %.2f", q->mean, ci);
             fprintf(f, " %17s", cell);
         }
         fputc('\n', f);

@@ -3,6 +3,7 @@
 #ifndef COLB_CLI_RUN_H
 #define COLB_CLI_RUN_H
 
+#include "checkpoint.h"
 #include "experiment.h"
 #include "output.h"
 
@@ -30,11 +31,24 @@ typedef struct result_set {
     char tuned[MAX_READINGS][MAX_SWEEP][64]; /* "club-alpha=..,club-alpha2=.." if tuned */
 } result_set;
 
+/* The files a run writes outside its results folder (the Last.FM feature
+ * cache) can be written; 0, or -1 with err set. */
+int run_check_outputs(const experiment *e, char *err, size_t err_len);
+
+/* Every synthetic setting of e fits the memory budget (--max-memory):
+ * checked before any work. 0, or -1 with the inputs and the estimate in err. */
+int run_check_memory(const experiment *e, char *err, size_t err_len);
+
 /* Total number of (policy, repeat) jobs of an experiment, for progress. */
 size_t experiment_jobs(const experiment *e);
 
-/* Run every reading and sweep value. err gets one line on failure. */
-int run_experiment(const experiment *e, result_set *rs, progress *pg, char *err, size_t err_len);
+/* Run every reading and sweep value. err gets one line on failure (-1).
+ * With a session (checkpoint.h; may be NULL) the run can resume from a
+ * checkpoint, stops at ss->stop_after or on a signal between rounds, and
+ * returns 1 when it stopped before the end (ss->paused): the settings
+ * reached are then in ss, ready for session_write. */
+int run_experiment(const experiment *e, result_set *rs, progress *pg, run_session *ss, char *err,
+                   size_t err_len);
 
 /* summary.csv, curves.csv and settings.txt in dir (created), atomically. */
 int write_results(const result_set *rs, const char *dir, char *err, size_t err_len);
@@ -51,8 +65,8 @@ size_t result_reading_policies(const result_set *rs, size_t r, const char *names
 /* The row of policy `policy` at (reading r, sweep index s), or NULL. */
 const result_row *result_find(const result_set *rs, size_t r, size_t s, const char *policy);
 
-/* The row's mean and 95% half-width of metric m (a NaN half-width, as with
- * one repeat, reads as 0). */
+/* The row's mean and 95% half-width of metric m (NaN with one repeat: the
+ * interval is undefined, printed as n/a and written as an empty field). */
 double result_mean(const result_row *w, metric m);
 double result_ci(const result_row *w, metric m);
 

@@ -72,6 +72,24 @@ int main(void)
         }
         if ((st = colb_policy_end_round(policy)) != COLB_OK)
             return fail("end_round", st, colb_policy_last_error(policy));
+        if (t + 1 == T / 2) {
+            /* A restart: the service saves what it learned, stops, and
+             * comes back exactly where it was (a real one saves to a file:
+             * colb_policy_save(policy, path, ...) is atomic and durable, and
+             * colb_policy_load(path, NULL, &policy, ...) reads it back;
+             * colb_policy_add_users takes users who sign up meanwhile). */
+            size_t len = 0;
+            colb_policy_save_buffer(policy, NULL, 0, &len, msg, sizeof msg); /* the size */
+            unsigned char *snap = malloc(len);
+            if (!snap || (st = colb_policy_save_buffer(policy, snap, len, &len, msg, sizeof msg)) != COLB_OK)
+                return fail("save", snap ? st : COLB_ENOMEM, msg);
+            colb_policy_free(policy);
+            st = colb_policy_load_buffer(snap, len, NULL, &policy, msg, sizeof msg);
+            free(snap);
+            if (st != COLB_OK)
+                return fail("load", st, msg);
+            printf("round %3d: saved %zu bytes, restarted, loaded\n", t + 1, len);
+        }
         if ((t + 1) % 100 == 0)
             printf("round %3d: regret per user %.2f  [%s]\n", t + 1, regret / N,
                    colb_policy_info(policy));

@@ -74,7 +74,7 @@ static void test_experiment_file_errors(void **state)
     static const struct { const char *text; const char *want; } cases[] = {
         { "# fine\nusers = 10\nhorizon = ten\n", ":3: horizon" },
         { "users = 10\n\nnonsense line\n", ":3:" },
-        { "users = 10\n[oops]\nusers = 5\n", ":3: unknown section" }, /* inih reports the first key of a section */
+        { "users = 10\n[oops]\nusers = 5\n", ":2: unknown section" },
         { "[reading a]\nusers = 5\nzipf = -1\n", ":3: zipf" },
         { "policies = cmlb\n[reading a]\nusers=4\n[reading b]\nfoo = 1\n", ":5: unknown option 'foo'" },
     };

@@ -38,8 +38,11 @@ static void test_invalid_params(void **state)
     pp.pmlb_learner = (colb_pmlb_learner)-1;
     assert_status(colb_policy_params_check("pmlb", &pp, NULL, 0), COLB_ERANGE);
 
-    /* generic fields and the learner's are checked too */
+    /* generic fields and the learner's are checked too (horizon 0 is valid:
+     * unknown, the anytime mode) */
     base_params(&pp, 4, 3, 0);
+    assert_ok(colb_policy_params_check("pmlb", &pp, msg, sizeof msg));
+    base_params(&pp, 0, 3, 100);
     assert_status(colb_policy_params_check("pmlb", &pp, msg, sizeof msg), COLB_EINVAL);
     base_params(&pp, 4, 3, 100);
     pp.learner.delta = 1.5;

@@ -10,6 +10,7 @@
 #define COLB_H
 
 #include "colb/status.h"
+#include "colb/limits.h"
 #include "colb/rng.h"
 #include "colb/learner.h"
 #include "colb/env.h"
@@ -18,6 +19,8 @@
 #include "colb/tune.h"
 #include "colb/cluster.h"
 #include "colb/dataset.h"
+#include "colb/snapshot.h"
+#include "colb/params.h"
 
 #define COLB_VERSION_STRING "0.1.0"
 

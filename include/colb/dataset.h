@@ -84,6 +84,12 @@ uint64_t colb_dataset_user_id(const colb_dataset *ds, size_t u);
 colb_status colb_dataset_item_index(const colb_dataset *ds, uint64_t id, size_t *index);
 colb_status colb_dataset_user_index(const colb_dataset *ds, uint64_t id, size_t *index);
 
+/* A 64-bit fingerprint of the whole data set (dimensions, ids, features,
+ * positives; XXH3-64 of their little-endian bytes): equal for data sets
+ * with the same content, whatever their source. Snapshots of logged-data
+ * environments store it to recognise their data set. O(size of ds). */
+uint64_t colb_dataset_fingerprint(const colb_dataset *ds);
+
 /* A new dataset with the same items and the M users with the most positives
  * (ties: lower original id first), in that order: user 0 of *out has the
  * most positives. COLB_ERANGE unless 1 <= M <= n_users. Caller frees *out. */
@@ -107,6 +113,15 @@ colb_status colb_dataset_top_users(const colb_dataset *ds, size_t M, colb_datase
  * d == 0); COLB_ENOMEM. On error *out is NULL. */
 colb_status colb_dataset_load(const char *features_path, const char *positives_path,
                               colb_dataset **out, char *msg, size_t msg_len);
+
+/* colb_dataset_load under a memory budget of max_memory bytes (0: the
+ * default, colb/limits.h): a file may have at most budget / 16 bytes (the
+ * loader's memory per byte of input; a device such as /dev/zero ends with
+ * an error once that many bytes have come), and the rows the features need
+ * (items x d) are checked against the budget before they are allocated.
+ * Over the budget: COLB_ENOMEM with the file and the estimate in msg. */
+colb_status colb_dataset_load_ex(const char *features_path, const char *positives_path,
+                                 size_t max_memory, colb_dataset **out, char *msg, size_t msg_len);
 
 /* Write ds in the format read by colb_dataset_load (tab-separated, one
  * header line each, doubles as %.17g so that they round-trip exactly). Each
@@ -135,6 +150,10 @@ typedef struct colb_lastfm_params {
                                         the singular values; the defaults give 1e-10
                                         (docs/data.md). */
     colb_lastfm_positives positives; /* default COLB_LASTFM_LISTENED */
+    size_t max_memory;               /* budget in bytes (colb/limits.h), 0: the default;
+                                        each file may have budget / 16 bytes and all
+                                        of them together need about 16 bytes of
+                                        memory per byte */
 } colb_lastfm_params;
 
 void colb_lastfm_params_default(colb_lastfm_params *p);

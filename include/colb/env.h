@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "colb/limits.h"
 #include "colb/status.h"
 
 #ifdef __cplusplus
@@ -46,14 +47,21 @@ typedef struct colb_env_params {
     double noise;        /* sigma >= 0 of the Gaussian reward noise; default 0.1 */
     double sigma_theta;  /* personalized spread >= 0; default 0.1 */
     int normalize;       /* personalized: rescale so that ||theta_u|| <= 1; default 0 */
+    size_t max_memory;   /* bytes colb_env_create may use (colb/limits.h); 0: the
+                            default budget */
 } colb_env_params;
 
 typedef struct colb_env colb_env;
 
 void colb_env_params_default(colb_env_params *p);
 
-/* Check `p`; writes a one-line reason naming the bad field into msg. */
+/* Check `p`, including noise and sigma_theta <= COLB_SCALE_MAX and the
+ * memory budget; writes a one-line reason naming the bad field into msg. */
 colb_status colb_env_params_check(const colb_env_params *p, char *msg, size_t msg_len);
+
+/* An estimate of the bytes colb_env_create(p) allocates. COLB_EINVAL on
+ * NULL. O(1). */
+colb_status colb_env_memory(const colb_env_params *p, double *bytes);
 
 /* Create a synthetic environment (clustered or personalized) drawing from
  * master seed `seed`; the users' parameters are drawn at once. */
@@ -73,6 +81,9 @@ int colb_env_shared_contexts(const colb_env *e);
 
 /* Draw the next round: contexts and every user's noise. */
 colb_status colb_env_next_round(colb_env *e);
+
+/* Rounds drawn so far (a loaded environment continues the count). */
+uint64_t colb_env_rounds(const colb_env *e);
 
 /* The contexts user u sees in the current round (K x d, owned by e, valid
  * until the next colb_env_next_round). For shared-context environments the

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "colb/limits.h"
 #include "colb/status.h"
 
 #ifdef __cplusplus
@@ -34,7 +35,9 @@ typedef enum colb_width {
 } colb_width;
 
 typedef struct colb_learner_params {
-    double lambda;      /* ridge regulariser, > 0; default 1 */
+    double lambda;      /* ridge regulariser in [COLB_LAMBDA_MIN, COLB_LAMBDA_MAX];
+                           default 1 (colb/limits.h also bounds alpha, noise and
+                           norm_bound by COLB_SCALE_MAX) */
     colb_width width;   /* default COLB_WIDTH_OFUL */
     double alpha;       /* COLB_WIDTH_FIXED width, >= 0; default 1 */
     double noise;       /* R, sub-Gaussian noise scale, >= 0; default 0.1 */
@@ -82,10 +85,13 @@ colb_status colb_learner_set_norm_bound(colb_learner *l, double S);
 /* Change the noise scale R used by the OFUL radius. */
 colb_status colb_learner_set_noise(colb_learner *l, double R);
 
-/* Add one observation: context x (d values, borrowed), reward y, weight
- * w > 0 (w = n counts an averaged reward of n samples as n samples).
- * O(d^2). Errors leave the learner unchanged: COLB_EINVAL (NULL),
- * COLB_ENONFIN (NaN/Inf in x, y or w), COLB_ERANGE (w <= 0). */
+/* Add one observation: context x (d values, borrowed, |x_i| <=
+ * COLB_CONTEXT_MAX), reward y (|y| <= COLB_REWARD_MAX), weight w in
+ * (0, COLB_WEIGHT_MAX] (w = n counts an averaged reward of n samples as n
+ * samples). O(d^2) (twice that for the guard's copy). Errors leave the
+ * learner unchanged: COLB_EINVAL (NULL), COLB_ENONFIN (NaN/Inf in x, y or
+ * w), COLB_ERANGE (outside the ranges of colb/limits.h), COLB_ENUMERIC (the
+ * update made the state non-finite: it is undone). */
 colb_status colb_learner_update(colb_learner *l, const double *x, double y, double w);
 
 /* Scores of K >= 1 arms, X is K x d row-major (borrowed); scores[k] receives

@@ -62,7 +62,8 @@ typedef enum colb_sampling {
 typedef struct colb_policy_params {
     size_t users;             /* N >= 1 */
     size_t dim;               /* d >= 1 */
-    size_t horizon;           /* T >= 1, rounds (CMLB, SCLB and PMLB plan by it) */
+    size_t horizon;           /* T, rounds (CMLB and PMLB plan by it); 0: unknown
+                                 (CMLB and PMLB then run in anytime mode) */
     colb_learner_params learner; /* lambda, width, alpha, noise R, S, delta of every
                                     OFUL/LinUCB learner inside the policy */
     uint64_t seed;            /* randomness of the policy itself (random arms,
@@ -99,6 +100,22 @@ typedef struct colb_policy_params {
     const size_t *true_cluster;
     size_t n_clusters;
 
+    /* Memory budget (colb/limits.h): create fails with COLB_ENOMEM when the
+     * policy would need more bytes; 0 means colb_memory_budget_default(). */
+    size_t max_memory;
+    /* Anytime mode (CMLB, PMLB): plan without the horizon by a doubling
+     * schedule of the phases that depend on it (docs/algorithms.md). 0
+     * (default): plan by `horizon`. A horizon of 0 (unknown) implies it. */
+    int anytime;
+
+    /* Threads a policy may use inside one round (LinUCB-Ind splits its
+     * users' scoring and updates over them; other policies ignore it). 0 or
+     * 1: the caller's thread only; at most COLB_POLICY_THREADS_MAX (256,
+     * colb/limits.h). Decisions do not depend on it. Default 1. The
+     * simulator sets it to its threads per job. Not saved in snapshots (a
+     * property of the running process): a loaded policy uses 1. */
+    size_t threads;
+
     /* Fair comparisons (docs/algorithms.md, "One width for all" and after) */
     int diversify;            /* 1 (default): a group learner that serves several
                                  users in one round (oracle, pooled, CMLB's
@@ -127,8 +144,8 @@ typedef struct colb_policy_params {
 
 typedef struct colb_policy colb_policy;
 
-/* Fill `p` with the defaults above (users, dim, horizon are 0 and must be
- * set; learner from colb_learner_params_default). */
+/* Fill `p` with the defaults above (users and dim are 0 and must be set;
+ * horizon 0 means unknown; learner from colb_learner_params_default). */
 void colb_policy_params_default(colb_policy_params *p);
 
 /* Check `p` for policy `name`; on failure writes a one-line reason naming the
@@ -146,6 +163,11 @@ colb_status colb_policy_create(const char *name, const colb_policy_params *p,
 /* Free; NULL harmless. */
 void colb_policy_free(colb_policy *p);
 
+/* An estimate of the bytes colb_policy_create(name, p) allocates (within a
+ * small factor; without the K-dependent scratch of a round). Errors:
+ * COLB_ENOTFOUND, COLB_EINVAL (NULL). O(1). */
+colb_status colb_policy_memory(const char *name, const colb_policy_params *p, double *bytes);
+
 /* NULL-terminated list of the policy names (static). */
 const char *const *colb_policy_names(void);
 
@@ -160,9 +182,11 @@ const char *colb_policy_name(const colb_policy *p);
  * users are served within a round matters (CLUB); 0 otherwise. */
 int colb_policy_is_sequential(const colb_policy *p);
 
-/* Start a round with K >= 1 contexts X (K x d row-major, copied).
- * Errors: COLB_EINVAL (NULL, K == 0), COLB_ENONFIN, COLB_ESTATE (a round is
- * already open), COLB_ENOMEM. */
+/* Start a round with K >= 1 contexts X (K x d row-major, copied, every
+ * |entry| <= COLB_CONTEXT_MAX). Errors: COLB_EINVAL (NULL, K == 0),
+ * COLB_ENONFIN, COLB_ERANGE (an entry beyond COLB_CONTEXT_MAX), COLB_ESTATE
+ * (a round is already open), COLB_ENOMEM (K over the memory budget),
+ * COLB_ENUMERIC (the policy is fenced, see below). */
 colb_status colb_policy_begin_round(colb_policy *p, const double *X, size_t K);
 
 /* Choose an arm for user u in [0, N). Choosing twice in a round returns the
@@ -174,8 +198,16 @@ colb_status colb_policy_choose_all(colb_policy *p, size_t *arms);
 
 /* Report user u's reward y for `arm`, which must be the arm chosen for u this
  * round. Errors: COLB_ESTATE (no round, or u not chosen, or observed
- * already), COLB_ERANGE (u or arm out of range), COLB_EINVAL (arm differs
- * from the chosen one), COLB_ENONFIN (y not finite). */
+ * already), COLB_ERANGE (u or arm out of range, |y| > COLB_REWARD_MAX),
+ * COLB_EINVAL (arm differs from the chosen one), COLB_ENONFIN (y not
+ * finite).
+ *
+ * Finite-state guard: after every update (observe of a sequential policy,
+ * end_round of the others) the estimates of the users it touched are
+ * checked; inputs within colb/limits.h keep them finite, and a numerical
+ * failure that does not is returned as COLB_ENUMERIC, after which the
+ * policy is fenced: every later call returns COLB_ENUMERIC (its state is
+ * not restored; create a new policy). */
 colb_status colb_policy_observe(colb_policy *p, size_t u, size_t arm, double y);
 
 /* Observe every user: arms[0..N) as returned by choose_all, rewards[0..N).
@@ -201,6 +233,27 @@ const char *colb_policy_info(const colb_policy *p);
 
 /* The message of the last failed call on p, or "". Owned by p. */
 const char *colb_policy_last_error(const colb_policy *p);
+
+/* ---- users added online ------------------------------------------------- */
+
+/* Add n users, numbered N..N+n-1 (N the current number), between rounds.
+ * They start as a new user would at creation: no data of their own (their
+ * learners are fresh), in the policy's current phase. labels: the new
+ * users' true clusters (n values below params.n_clusters), required by the
+ * oracle; any other policy may get NULL (if it was given true clusters at
+ * creation, it then forgets them: it does not use them). What each
+ * policy does with a newcomer (e.g. CMLB after clustering: a cluster of its
+ * own until the next clustering) is in docs/algorithms.md.
+ * Supported: linucb-ind, oracle, random, pooled, cmlb, sclb, pmlb. Errors:
+ * COLB_EINVAL (NULL, labels missing), COLB_ERANGE (a label out of range, or
+ * too many users), COLB_ESTATE (a round is open), COLB_EUNSUP (a policy that
+ * cannot take users online: club, whose user graph only ever loses edges),
+ * COLB_ENOMEM; on error the policy is unchanged. Cost: the memory of n new
+ * users plus a reallocation of the per-user arrays (O(N d^2) copied). */
+colb_status colb_policy_add_users(colb_policy *p, size_t n, const size_t *labels);
+
+/* The number of users N (grows with colb_policy_add_users). */
+size_t colb_policy_users(const colb_policy *p);
 
 #ifdef __cplusplus
 }

@@ -52,6 +52,21 @@ typedef struct colb_sim_spec {
      * after each finished job with (done, total). */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *progress_ctx;
+    /* Memory budget (colb/limits.h): colb_sim_run fails with COLB_ENOMEM
+     * before any work when colb_sim_memory exceeds it; 0 means the default
+     * budget. With make_env, env_bytes is the size of one environment it
+     * makes (0 if unknown) and env.users / env.dim must be those of its
+     * environments for the estimate to hold. */
+    size_t max_memory;
+    size_t env_bytes;
+
+    /* Optional: asked by every job before every round (from worker
+     * threads, concurrently: it must only read, e.g. a flag set by a signal
+     * handler); non-zero stops the jobs between rounds, and the call that
+     * was running them returns COLB_EINTR with a consistent, saveable
+     * state (colb/snapshot.h). */
+    int (*stop)(void *ctx);
+    void *stop_ctx;
 } colb_sim_spec;
 
 typedef struct colb_sim_result colb_sim_result;
@@ -61,11 +76,17 @@ typedef struct colb_sim_result colb_sim_result;
 void colb_sim_spec_default(colb_sim_spec *s);
 
 /* Run every (policy, repeat) job. On error, *out is NULL and msg says which
- * job failed and why. The result is owned by the caller
- * (colb_sim_result_free). */
+ * job failed and why (COLB_EINTR: s->stop asked to stop). The result is
+ * owned by the caller (colb_sim_result_free). */
 colb_status colb_sim_run(const colb_sim_spec *s, colb_sim_result **out, char *msg, size_t msg_len);
 
 void colb_sim_result_free(colb_sim_result *r);
+
+/* An estimate of the bytes colb_sim_run(s) allocates at its peak: the
+ * results (policies x repeats x curve points) and, for each thread at work,
+ * one environment and the largest of the policies. COLB_EINVAL on NULL,
+ * COLB_ENOTFOUND for an unknown policy. O(policies). */
+colb_status colb_sim_memory(const colb_sim_spec *s, double *bytes);
 
 size_t colb_sim_result_policies(const colb_sim_result *r);
 size_t colb_sim_result_repeats(const colb_sim_result *r);
@@ -84,8 +105,53 @@ double colb_sim_result_wall(const colb_sim_result *r, size_t i, size_t j);
 /* colb_policy_info of policy i at the end of repeat j ("" if none). */
 const char *colb_sim_result_info(const colb_sim_result *r, size_t i, size_t j);
 
+/* ---- a simulation in progress: advance, stop, save, resume -------------- */
+
+/* A simulation that runs in steps: every (policy, repeat) job keeps its
+ * environment, its policy and the regret accumulated so far between calls,
+ * and the whole can be saved and loaded (colb/snapshot.h). colb_sim_run is
+ * create + advance to T + results. Running in steps, stopping and resuming
+ * (also from a snapshot, with any number of threads) give results that are
+ * bit-identical to an uninterrupted run. */
+typedef struct colb_sim colb_sim;
+
+/* Validate s (as colb_sim_run does) and set up the jobs; nothing runs yet.
+ * s is copied and the policy names too; make_env's context and the
+ * callbacks' contexts are borrowed and must outlive the simulation. */
+colb_status colb_sim_create(const colb_sim_spec *s, colb_sim **out, char *msg, size_t msg_len);
+
+/* Run every unfinished job up to round `until` (0 or more than T: to T), in
+ * parallel (spec threads). A job that reaches T records its final regret,
+ * wall time and info and frees its environment and policy. Returns
+ * COLB_EINTR when spec stop asked to stop first (jobs stop between rounds;
+ * those not started stay unstarted), else COLB_OK or the first job's error
+ * (msg names the job). Memory: every started, unfinished job's environment
+ * and policy stay alive between calls. */
+colb_status colb_sim_advance(colb_sim *sim, size_t until, char *msg, size_t msg_len);
+
+/* 1 when every job has reached T. */
+int colb_sim_finished(const colb_sim *sim);
+
+/* Rounds completed by job (policy i, repeat r); 0 for bad indices. */
+size_t colb_sim_job_round(const colb_sim *sim, size_t i, size_t r);
+
+/* The smallest round any job has completed. */
+size_t colb_sim_round(const colb_sim *sim);
+
+/* The results (owned by sim): complete once colb_sim_finished; before that
+ * only finished jobs' entries are meaningful. */
+const colb_sim_result *colb_sim_results(const colb_sim *sim);
+
+/* The spec the simulation runs (its copy; policies point at its own
+ * copies of the names). */
+const colb_sim_spec *colb_sim_spec_of(const colb_sim *sim);
+
+/* Free; NULL harmless. */
+void colb_sim_free(colb_sim *sim);
+
 /* Mean of x[0..n) and the half-width of its 95% confidence interval
- * (Student t with n-1 degrees of freedom; 0 when n < 2). */
+ * (Student t with n-1 degrees of freedom; NaN when n < 2: with one value
+ * the interval is undefined, not zero). */
 void colb_mean_ci95(const double *x, size_t n, double *mean, double *half);
 
 #ifdef __cplusplus

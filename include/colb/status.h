@@ -23,7 +23,8 @@ extern "C" {
     X(EPARSE,   7, "malformed input")                                          \
     X(ENOTFOUND,8, "not found")                                                \
     X(ENUMERIC, 9, "numerical failure (matrix not positive definite)")         \
-    X(EUNSUP,  10, "not supported")
+    X(EUNSUP,  10, "not supported")                                            \
+    X(EINTR,   11, "stopped on request (the state is consistent and can be saved)")
 
 typedef enum colb_status {
 #define COLB_STATUS_ENUM_(name, value, msg) COLB_##name = value,

@@ -53,8 +53,10 @@ extern "C" {
  * *best_alpha, *best_alpha2 (ties: the first in grid order).
  *
  * burn_in_rounds == 0 means COLB_CLUB_TUNE_ROUNDS; burn_in_repeats == 0
- * means COLB_CLUB_TUNE_REPEATS. Deterministic: the result depends only on the
- * arguments, not on spec->threads.
+ * means COLB_CLUB_TUNE_REPEATS; a grid given as NULL with length 0 means
+ * the default grid above (for bindings, which cannot read the macros).
+ * Deterministic: the result depends only on the arguments, not on
+ * spec->threads.
  *
  * Cost: n_alphas * n_alpha2s * burn_in_repeats CLUB runs of burn_in_rounds *
  * N steps each.
@@ -80,8 +82,11 @@ colb_status colb_club_tune(const colb_sim_spec *spec, const double *alphas, size
  * policy.club_own_alpha = 0 (CLUB explores with the shared width). The
  * alpha of least mean regret after the burn-in goes to *best_alpha (ties:
  * the first). burn_in_rounds / burn_in_repeats 0 mean COLB_CLUB_TUNE_ROUNDS
- * / COLB_CLUB_TUNE_REPEATS. Deterministic, independent of spec->threads.
- * Cost: n_alphas * burn_in_repeats runs of burn_in_rounds rounds.
+ * / COLB_CLUB_TUNE_REPEATS; a grid given as NULL with length 0 means
+ * COLB_WIDTH_TUNE_ALPHAS. Deterministic, independent of spec->threads.
+ * Cost: at most n_alphas * burn_in_repeats runs of burn_in_rounds rounds
+ * (pruned exactly as colb_club_tune's: a point whose running regret already
+ * exceeds a finished point's score is stopped).
  * Errors as colb_club_tune (a reason naming the grid point in msg). */
 #define COLB_WIDTH_TUNE_SEED_XOR UINT64_C(0x5769647468546e65) /* "WidthTne" */
 #define COLB_WIDTH_TUNE_ALPHAS { 0.05, 0.1, 0.25, 0.5, 1.0 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "colb/status.h"
 
@@ -70,6 +71,21 @@ static inline void *colb__malloc(size_t n, size_t size)
     if (size && n > (size_t)-1 / size)
         return NULL;
     return malloc(n && size ? n * size : 1);
+}
+
+/* Overflow-checked realloc of the array *pp to n elements of size bytes;
+ * 0 on success, -1 (and *pp unchanged) on failure. */
+static inline int colb__realloc_n(void *pp, size_t n, size_t size)
+{
+    void *old, *q; /* memcpy: pp is a T **, not a void ** */
+    if (size && n > (size_t)-1 / size)
+        return -1;
+    memcpy(&old, pp, sizeof old);
+    q = realloc(old, n && size ? n * size : 1);
+    if (!q)
+        return -1;
+    memcpy(pp, &q, sizeof q);
+    return 0;
 }
 
 /* Index of the largest of v[0..n) (ties to the lowest index; NaN never wins). */

@@ -7,6 +7,9 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include <xxhash.h>
+
+#include "core/memory.h"
 #include "core/util.h"
 #include "data/textio.h"
 
@@ -405,12 +408,14 @@ static void feat_file_free(feat_file *f)
     memset(f, 0, sizeof *f);
 }
 
-static colb_status parse_features(const char *path, feat_file *f, char *msg, size_t msg_len)
+static colb_status parse_features(const char *path, size_t max_memory, feat_file *f, char *msg,
+                                  size_t msg_len)
 {
     memset(f, 0, sizeof *f);
     char *buf;
     size_t len;
-    colb_status s = colb__read_file(path, &buf, &len, msg, msg_len);
+    colb_status s = colb__read_file(path, colb__budget(max_memory) / COLB__LOAD_FACTOR, &buf, &len, msg,
+                                    msg_len);
     if (s != COLB_OK)
         return s;
     size_t max_lines = colb__count_lines(buf, len);
@@ -449,6 +454,17 @@ static colb_status parse_features(const char *path, feat_file *f, char *msg, siz
                 goto done;
             }
             f->dim = nf - 1;
+            /* a row of d features takes at least 2 (d + 1) bytes of the
+             * file, which bounds the rows to allocate */
+            if (cap_rows > len / (2 * nf) + 1)
+                cap_rows = len / (2 * nf) + 1;
+            char what[320];
+            snprintf(what, sizeof what, "'%.200s' (%zu features per item, up to %zu items)", path, f->dim,
+                     cap_rows);
+            s = colb__budget_check((double)cap_rows * (double)f->dim * 8.0 + (double)nf * 8.0 + (double)len,
+                                   max_memory, what, msg, msg_len);
+            if (s != COLB_OK)
+                goto done;
             fields = colb__malloc(nf, sizeof(char *));
             f->x = colb__malloc(cap_rows, f->dim * sizeof(double));
             if (!fields || !f->x || f->dim > SIZE_MAX / sizeof(double)) {
@@ -515,13 +531,15 @@ done:
 }
 
 static colb_status parse_positives(const char *path, const char *fpath, const feat_file *f,
-                                   colb__pair **pairs, size_t *n_pairs, char *msg, size_t msg_len)
+                                   size_t max_memory, colb__pair **pairs, size_t *n_pairs, char *msg,
+                                   size_t msg_len)
 {
     *pairs = NULL;
     *n_pairs = 0;
     char *buf;
     size_t len;
-    colb_status s = colb__read_file(path, &buf, &len, msg, msg_len);
+    colb_status s = colb__read_file(path, colb__budget(max_memory) / COLB__LOAD_FACTOR, &buf, &len, msg,
+                                    msg_len);
     if (s != COLB_OK)
         return s;
     colb__pair *pr = colb__malloc(colb__count_lines(buf, len), sizeof *pr);
@@ -627,6 +645,12 @@ colb_status colb__dataset_from_pairs(size_t n_items, size_t dim, const uint64_t 
 colb_status colb_dataset_load(const char *features_path, const char *positives_path,
                               colb_dataset **out, char *msg, size_t msg_len)
 {
+    return colb_dataset_load_ex(features_path, positives_path, 0, out, msg, msg_len);
+}
+
+colb_status colb_dataset_load_ex(const char *features_path, const char *positives_path,
+                                 size_t max_memory, colb_dataset **out, char *msg, size_t msg_len)
+{
     if (msg && msg_len)
         msg[0] = '\0';
     if (!out)
@@ -635,12 +659,12 @@ colb_status colb_dataset_load(const char *features_path, const char *positives_p
     if (!features_path || !positives_path)
         return colb__say(msg, msg_len, COLB_EINVAL, "NULL path");
     feat_file f;
-    colb_status s = parse_features(features_path, &f, msg, msg_len);
+    colb_status s = parse_features(features_path, max_memory, &f, msg, msg_len);
     if (s != COLB_OK)
         return s;
     colb__pair *pr;
     size_t n;
-    s = parse_positives(positives_path, features_path, &f, &pr, &n, msg, msg_len);
+    s = parse_positives(positives_path, features_path, &f, max_memory, &pr, &n, msg, msg_len);
     if (s != COLB_OK) {
         feat_file_free(&f);
         return s;
@@ -685,4 +709,56 @@ colb_status colb_dataset_write(const colb_dataset *ds, const char *features_path
             fprintf(t.f, "%" PRIu64 "\t%" PRIu64 "\n", ds->user_ids[u],
                     ds->item_ids[ds->pos_items[j]]);
     return colb__tmpfile_commit(&t, msg, msg_len);
+}
+
+/* ---- fingerprint ---------------------------------------------------------- */
+
+static void hash_u64s(XXH3_state_t *h, const uint64_t *v, size_t n)
+{
+    unsigned char b[8 * 64];
+    for (size_t i = 0; i < n;) {
+        size_t k = 0;
+        for (; k < 64 && i < n; k++, i++)
+            for (int j = 0; j < 8; j++)
+                b[8 * k + (size_t)j] = (unsigned char)(v[i] >> (8 * j));
+        XXH3_64bits_update(h, b, 8 * k);
+    }
+}
+
+static void hash_sizes(XXH3_state_t *h, const size_t *v, size_t n)
+{
+    uint64_t buf[64];
+    for (size_t i = 0; i < n; i += 64) {
+        size_t k = n - i < 64 ? n - i : 64;
+        for (size_t j = 0; j < k; j++)
+            buf[j] = v[i + j];
+        hash_u64s(h, buf, k);
+    }
+}
+
+uint64_t colb_dataset_fingerprint(const colb_dataset *ds)
+{
+    if (!ds)
+        return 0;
+    XXH3_state_t *h = XXH3_createState();
+    if (!h || XXH3_64bits_reset(h) != XXH_OK) {
+        XXH3_freeState(h);
+        return 0;
+    }
+    uint64_t dims[4] = { ds->n_items, ds->dim, ds->n_users, ds->n_pos };
+    hash_u64s(h, dims, 4);
+    hash_u64s(h, ds->item_ids, ds->n_items);
+    hash_u64s(h, ds->user_ids, ds->n_users);
+    size_t nf = ds->n_items * ds->dim;
+    for (size_t i = 0; i < nf; i += 64) { /* doubles by their bit patterns */
+        uint64_t buf[64];
+        size_t k = nf - i < 64 ? nf - i : 64;
+        memcpy(buf, ds->features + i, k * sizeof(double));
+        hash_u64s(h, buf, k);
+    }
+    hash_sizes(h, ds->pos_ptr, ds->n_users + 1);
+    hash_sizes(h, ds->pos_items, ds->n_pos);
+    uint64_t v = XXH3_64bits_digest(h);
+    XXH3_freeState(h);
+    return v;
 }

@@ -22,6 +22,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "core/memory.h"
 #include "core/util.h"
 #include "data/tags.h"
 #include "data/textio.h"
@@ -68,14 +69,14 @@ typedef struct infile {
     uint64_t fnv;
 } infile;
 
-static colb_status infile_read(infile *f, const char *dir, const char *name, char *msg,
+static colb_status infile_read(infile *f, const char *dir, const char *name, size_t max_memory, char *msg,
                                size_t msg_len)
 {
     memset(f, 0, sizeof *f);
     f->path = join_path(dir, name);
     if (!f->path)
         return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
-    colb_status s = colb__read_file(f->path, &f->buf, &f->len, msg, msg_len);
+    colb_status s = colb__read_file(f->path, colb__budget(max_memory) / COLB__LOAD_FACTOR, &f->buf, &f->len, msg, msg_len);
     if (s == COLB_OK)
         f->fnv = colb__fnv1a64(COLB__FNV64_INIT, f->buf, f->len);
     return s;
@@ -754,7 +755,7 @@ static int cache_read(const char *path, const cache_key *k, const uint64_t *ids,
 {
     char *buf;
     size_t len;
-    if (colb__read_file(path, &buf, &len, NULL, 0) != COLB_OK)
+    if (colb__read_file(path, cache_size(k), &buf, &len, NULL, 0) != COLB_OK)
         return 0;
     const unsigned char *b = (const unsigned char *)buf;
     unsigned char want[CACHE_HEADER];
@@ -853,13 +854,20 @@ colb_status colb_lastfm_load_ex(const char *dir, const colb_lastfm_params *p,
     size_t *ri = NULL, *ci = NULL, nt = 0, np = 0;
     colb__pair *P = NULL;
     double *features = NULL;
-    colb_status st = infile_read(&fa, dir, "artists.dat", msg, msg_len);
+    size_t mm = p->max_memory;
+    colb_status st = infile_read(&fa, dir, "artists.dat", mm, msg, msg_len);
     if (st == COLB_OK)
-        st = infile_read(&ft, dir, "tags.dat", msg, msg_len);
+        st = infile_read(&ft, dir, "tags.dat", mm, msg, msg_len);
     if (st == COLB_OK)
-        st = infile_read(&fu, dir, "user_taggedartists.dat", msg, msg_len);
+        st = infile_read(&fu, dir, "user_taggedartists.dat", mm, msg, msg_len);
     if (st == COLB_OK && p->positives == COLB_LASTFM_LISTENED)
-        st = infile_read(&fl, dir, "user_artists.dat", msg, msg_len);
+        st = infile_read(&fl, dir, "user_artists.dat", mm, msg, msg_len);
+    if (st == COLB_OK) {
+        double in = (double)fa.len + (double)ft.len + (double)fu.len + (double)fl.len;
+        char what[320];
+        snprintf(what, sizeof what, "Last.FM in '%.200s' (%.0f bytes of files, dim = %zu)", dir, in, p->dim);
+        st = colb__budget_check(in * COLB__LOAD_FACTOR, mm, what, msg, msg_len);
+    }
     if (st == COLB_OK)
         st = parse_artists(&fa, &a, msg, msg_len);
     if (st != COLB_OK)

@@ -4,6 +4,8 @@
  * 0x100000001b3). */
 #include "data/textio.h"
 
+#include "core/memory.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
@@ -51,13 +53,27 @@ uint64_t colb__fnv1a64(uint64_t h, const void *data, size_t n)
     return h;
 }
 
-colb_status colb__read_file(const char *path, char **buf, size_t *len, char *msg, size_t msg_len)
+colb_status colb__read_file(const char *path, size_t max_bytes, char **buf, size_t *len, char *msg,
+                            size_t msg_len)
 {
     *buf = NULL;
     *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
         return colb__say(msg, msg_len, COLB_EIO, "cannot open '%s': %s", path, strerror(errno));
+    char lim[32];
+    colb__bytes_text(lim, sizeof lim, (double)max_bytes);
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return colb__say(msg, msg_len, COLB_EIO, "cannot read '%s': it is a folder", path);
+    }
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (unsigned long long)st.st_size > max_bytes) {
+        fclose(f);
+        return colb__say(msg, msg_len, COLB_ENOMEM,
+                         "'%s' has %lld bytes, more than the %s a data file may have under the memory budget",
+                         path, (long long)st.st_size, lim);
+    }
     size_t cap = 1 << 16, n = 0;
     char *b = malloc(cap);
     if (!b) {
@@ -65,6 +81,14 @@ colb_status colb__read_file(const char *path, char **buf, size_t *len, char *msg
         return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory reading '%s'", path);
     }
     for (;;) {
+        if (n > max_bytes) {
+            free(b);
+            fclose(f);
+            return colb__say(msg, msg_len, COLB_ENOMEM,
+                             "'%s' has more than the %s a data file may have under the memory budget (is it "
+                             "a device or an endless pipe?)",
+                             path, lim);
+        }
         if (cap - n < 2) {
             if (cap > ((size_t)-1) / 2) {
                 free(b);

@@ -45,9 +45,18 @@ size_t colb__count_lines(const char *buf, size_t len);
 uint64_t colb__fnv1a64(uint64_t h, const void *data, size_t n);
 
 /* Read the whole file into a fresh NUL-terminated buffer (*buf, caller frees;
- * *len bytes without the NUL). COLB_EIO with "cannot open 'path': strerror"
- * or a read error; COLB_ENOMEM. */
-colb_status colb__read_file(const char *path, char **buf, size_t *len, char *msg, size_t msg_len);
+ * *len bytes without the NUL), refusing files of more than max_bytes (a
+ * regular file by its size, before reading; anything else - a pipe, a
+ * device such as /dev/zero - once that many bytes have come). COLB_EIO with
+ * "cannot open 'path': strerror", a read error or a folder; COLB_ENOMEM for
+ * a file over the bound ("'path' is larger than ..."). */
+colb_status colb__read_file(const char *path, size_t max_bytes, char **buf, size_t *len, char *msg,
+                            size_t msg_len);
+
+/* The loaders need at most this many bytes of memory per byte of input
+ * (buffers, per-line tables, parsed values): a data file may have at most
+ * budget / COLB__LOAD_FACTOR bytes. */
+#define COLB__LOAD_FACTOR 16
 
 /* Line iteration over a buffer of text that may be modified in place. */
 typedef struct colb__lines {

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "core/memory.h"
+
 void colb_env_params_default(colb_env_params *p)
 {
     memset(p, 0, sizeof *p);
@@ -36,10 +38,28 @@ colb_status colb_env_params_check(const colb_env_params *p, char *msg, size_t ms
         return colb__say(msg, msg_len, COLB_ERANGE, "clusters must be in [1, users]");
     if (!isfinite(p->zipf) || p->zipf < 0.0 || p->zipf > 50.0)
         return colb__say(msg, msg_len, COLB_ERANGE, "zipf must be in [0, 50]");
-    if (!isfinite(p->noise) || p->noise < 0.0)
-        return colb__say(msg, msg_len, COLB_ERANGE, "noise must be finite and >= 0");
-    if (!isfinite(p->sigma_theta) || p->sigma_theta < 0.0)
-        return colb__say(msg, msg_len, COLB_ERANGE, "sigma_theta must be finite and >= 0");
+    if (!isfinite(p->noise) || p->noise < 0.0 || p->noise > COLB_SCALE_MAX)
+        return colb__say(msg, msg_len, COLB_ERANGE, "noise must be in [0, %g]", COLB_SCALE_MAX);
+    if (!isfinite(p->sigma_theta) || p->sigma_theta < 0.0 || p->sigma_theta > COLB_SCALE_MAX)
+        return colb__say(msg, msg_len, COLB_ERANGE, "sigma_theta must be in [0, %g]", COLB_SCALE_MAX);
+    double need;
+    colb_env_memory(p, &need);
+    char what[128];
+    snprintf(what, sizeof what, "an environment with users = %zu, dim = %zu, arms = %zu", p->users, p->dim,
+             p->arms);
+    return colb__budget_check(need, p->max_memory, what, msg, msg_len);
+}
+
+colb_status colb_env_memory(const colb_env_params *p, double *bytes)
+{
+    if (!p || !bytes)
+        return COLB_EINVAL;
+    /* env_synthetic.c: labels, groups and noise per user; a parameter and
+     * K means per group (a cluster, or a user when personalized); the
+     * contexts */
+    double N = (double)p->users, d = (double)p->dim, K = (double)p->arms;
+    double G = p->kind == COLB_ENV_CLUSTERED ? (double)p->clusters : N;
+    *bytes = sizeof(colb_env) + 24 * N + G * 8 * (d + K + 2) + 8 * K * d;
     return COLB_OK;
 }
 
@@ -80,7 +100,7 @@ colb_status colb_cluster_sizes(size_t N, size_t L, double z, size_t *sizes)
 }
 
 colb_env *colb__env_alloc(const colb__env_vt *vt, const colb_env_params *p, size_t N, size_t d,
-                          size_t K, int shared)
+                          size_t K, int shared, uint64_t seed)
 {
     colb_env *e = calloc(1, sizeof *e);
     if (!e)
@@ -91,6 +111,7 @@ colb_env *colb__env_alloc(const colb__env_vt *vt, const colb_env_params *p, size
     e->d = d;
     e->K = K;
     e->shared = shared;
+    e->seed = seed;
     return e;
 }
 
@@ -111,8 +132,19 @@ int colb_env_shared_contexts(const colb_env *e) { return e ? e->shared : 0; }
 
 colb_status colb_env_next_round(colb_env *e)
 {
-    return e ? e->vt->next_round(e) : COLB_EINVAL;
+    if (!e)
+        return COLB_EINVAL;
+    colb_status st = e->vt->next_round(e);
+    /* the finite-state guard: what the round shows must be finite (and is,
+     * for parameters within colb/limits.h) */
+    if (st == COLB_OK && e->shared && !colb__finite(e->vt->contexts(e, 0), e->K * e->d))
+        return COLB_ENUMERIC;
+    if (st == COLB_OK)
+        e->rounds++;
+    return st;
 }
+
+uint64_t colb_env_rounds(const colb_env *e) { return e ? e->rounds : 0; }
 
 const double *colb_env_contexts(colb_env *e, size_t u)
 {

@@ -6,6 +6,7 @@
 #include "colb/env.h"
 #include "colb/rng.h"
 #include "core/util.h"
+#include "persist/snapshot.h"
 
 /* Stream ids of an environment's randomness under its master seed. */
 enum { COLB__STREAM_THETA = 1, COLB__STREAM_CONTEXT = 2, COLB__STREAM_NOISE = 3 };
@@ -18,6 +19,15 @@ typedef struct colb__env_vt {
     double (*regret)(const colb_env *e, size_t u, size_t k);
     colb_status (*theta)(const colb_env *e, size_t u, double *theta); /* may be NULL */
     void (*destroy)(colb_env *e);
+
+    /* Persistence (src/envs/env_persist.c, docs/format.md "Environment").
+     * save: the impl's state as named fields into w (the generic layer
+     * writes kind, parameters, seed, round count and true clusters). restore:
+     * overwrite the state of e - freshly created from the same parameters
+     * and seed - with the fields of g, checking every count and index; on
+     * error e may be half-restored and is freed by the caller. */
+    colb_status (*save)(const colb_env *e, colb__snap_out *w);
+    colb_status (*restore)(colb_env *e, colb__snap_in *in, const colb__snap_group *g);
 } colb__env_vt;
 
 struct colb_env {
@@ -28,10 +38,12 @@ struct colb_env {
     size_t *labels;          /* true clusters or NULL */
     size_t n_clusters;
     void *impl;
+    uint64_t seed;           /* master seed it was created with */
+    uint64_t rounds;         /* rounds drawn (colb_env_next_round) */
 };
 
 /* Allocate a colb_env with the generic fields set (impl NULL). */
 colb_env *colb__env_alloc(const colb__env_vt *vt, const colb_env_params *p, size_t N, size_t d,
-                          size_t K, int shared);
+                          size_t K, int shared, uint64_t seed);
 
 #endif

@@ -154,6 +154,51 @@ static void logged_destroy(colb_env *e)
     e->impl = NULL;
 }
 
+/* The data set by fingerprint (not its content), the protocol, the stream
+ * and the items shown this round; the contexts are copied again from the
+ * data set on demand. */
+static colb_status logged_save(const colb_env *e, colb__snap_out *w)
+{
+    const logged *g = e->impl;
+    size_t rows = g->proto == COLB_LOGGED_SHARED ? 1 : e->N;
+    colb__snap_u64(w, "dataset", colb_dataset_fingerprint(g->ds));
+    colb__snap_u64(w, "protocol", (uint64_t)g->proto);
+    colb__snap_u64(w, "rounds", g->rounds);
+    colb__snap_u64s(w, "rng", g->rng.s, 4);
+    if (g->rounds)
+        colb__snap_sizes(w, "items", g->items, rows * e->K);
+    return colb__snap_status(w);
+}
+
+static colb_status logged_restore(colb_env *e, colb__snap_in *in, const colb__snap_group *gr)
+{
+    logged *g = e->impl;
+    size_t rows = g->proto == COLB_LOGGED_SHARED ? 1 : e->N, proto = 0;
+    uint64_t fp = 0, r[4];
+    colb_status st = colb__snap_get_u64(in, gr, "dataset", &fp);
+    if (st == COLB_OK && fp != colb_dataset_fingerprint(g->ds))
+        return colb__snap_error(in, COLB_EINVAL, "snapshot was taken on another data set "
+                                "(fingerprint %016llx, this one is %016llx)", (unsigned long long)fp,
+                                (unsigned long long)colb_dataset_fingerprint(g->ds));
+    if (st == COLB_OK)
+        st = colb__snap_get_size(in, gr, "protocol", g->proto, g->proto, &proto);
+    if (st == COLB_OK)
+        st = colb__snap_get_u64(in, gr, "rounds", &g->rounds);
+    if (st == COLB_OK)
+        st = colb__snap_get_u64s(in, gr, "rng", r, 4);
+    if (st == COLB_OK && colb_rng_set_state(&g->rng, r) != COLB_OK)
+        st = colb__snap_error(in, COLB_EPARSE, "snapshot: the environment's stream state is zero");
+    if (st == COLB_OK && g->rounds)
+        st = colb__snap_get_sizes(in, gr, "items", g->items, rows * e->K, g->n_items);
+    if (st != COLB_OK || !g->rounds)
+        return st;
+    if (g->proto == COLB_LOGGED_SHARED)
+        fill(g, e->K, e->d, g->items, g->ctx);
+    else
+        memset(g->filled, 0, e->N);
+    return COLB_OK;
+}
+
 static const colb__env_vt logged_vt = {
     .name = "logged",
     .next_round = logged_next_round,
@@ -162,6 +207,8 @@ static const colb__env_vt logged_vt = {
     .regret = logged_regret,
     .theta = NULL,
     .destroy = logged_destroy,
+    .save = logged_save,
+    .restore = logged_restore,
 };
 
 colb_status colb_env_create_logged(const colb_dataset *ds, colb_logged_protocol proto, size_t K,
@@ -191,7 +238,7 @@ colb_status colb_env_create_logged(const colb_dataset *ds, colb_logged_protocol 
     p.dim = d;
     p.arms = K;
     p.noise = 0.0;
-    colb_env *e = colb__env_alloc(&logged_vt, &p, N, d, K, proto == COLB_LOGGED_SHARED);
+    colb_env *e = colb__env_alloc(&logged_vt, &p, N, d, K, proto == COLB_LOGGED_SHARED, seed);
     logged *g = calloc(1, sizeof *g);
     if (!e || !g) {
         free(g);

@@ -86,6 +86,54 @@ static colb_status synth_theta(const colb_env *e, size_t u, double *theta)
     return COLB_OK;
 }
 
+/* Everything but the parameters: the users' parameters and their map, the
+ * current round, the two streams (the theta stream is used up at creation). */
+static colb_status synth_save(const colb_env *e, colb__snap_out *w)
+{
+    const synth *s = e->impl;
+    colb__snap_u64(w, "groups", s->G);
+    colb__snap_sizes(w, "group", s->group, e->N);
+    colb__snap_f64s(w, "theta", s->theta, s->G * e->d);
+    colb__snap_f64s(w, "contexts", s->X, e->K * e->d);
+    colb__snap_f64s(w, "mean", s->mean, s->G * e->K);
+    colb__snap_f64s(w, "best", s->best, s->G);
+    colb__snap_f64s(w, "noise", s->noise, e->N);
+    colb__snap_u64s(w, "context_rng", s->ctx_rng.s, 4);
+    colb__snap_u64s(w, "noise_rng", s->noise_rng.s, 4);
+    return colb__snap_status(w);
+}
+
+static colb_status synth_restore(colb_env *e, colb__snap_in *in, const colb__snap_group *g)
+{
+    synth *s = e->impl;
+    size_t G = 0;
+    uint64_t rc[4], rn[4];
+    colb_status st = colb__snap_get_size(in, g, "groups", s->G, s->G, &G);
+    if (st == COLB_OK)
+        st = colb__snap_get_sizes(in, g, "group", s->group, e->N, s->G);
+    if (st == COLB_OK)
+        st = colb__snap_get_f64s(in, g, "theta", s->theta, s->G * e->d, 0);
+    if (st == COLB_OK)
+        st = colb__snap_get_f64s(in, g, "contexts", s->X, e->K * e->d, 0);
+    if (st == COLB_OK)
+        st = colb__snap_get_f64s(in, g, "mean", s->mean, s->G * e->K, 0);
+    if (st == COLB_OK)
+        st = colb__snap_get_f64s(in, g, "best", s->best, s->G, 0);
+    if (st == COLB_OK)
+        st = colb__snap_get_f64s(in, g, "noise", s->noise, e->N, 0);
+    if (st == COLB_OK)
+        st = colb__snap_get_u64s(in, g, "context_rng", rc, 4);
+    if (st == COLB_OK)
+        st = colb__snap_get_u64s(in, g, "noise_rng", rn, 4);
+    if (st == COLB_OK && (colb_rng_set_state(&s->ctx_rng, rc) != COLB_OK ||
+                          colb_rng_set_state(&s->noise_rng, rn) != COLB_OK))
+        st = colb__snap_error(in, COLB_EPARSE, "snapshot: an environment stream's state is zero");
+    if (st == COLB_OK && e->labels && memcmp(e->labels, s->group, e->N * sizeof(size_t)))
+        st = colb__snap_error(in, COLB_EPARSE, "snapshot: the users' clusters differ from their "
+                              "parameter groups");
+    return st;
+}
+
 static const colb__env_vt synth_vt = {
     .name = "synthetic",
     .next_round = synth_next_round,
@@ -94,6 +142,8 @@ static const colb__env_vt synth_vt = {
     .regret = synth_regret,
     .theta = synth_theta,
     .destroy = synth_destroy,
+    .save = synth_save,
+    .restore = synth_restore,
 };
 
 static void draw_clustered(colb_env *e, synth *s, colb_rng *r, const size_t *sizes)
@@ -142,7 +192,7 @@ colb_status colb_env_create(const colb_env_params *p, uint64_t seed, colb_env **
         return st;
     size_t N = p->users, d = p->dim, K = p->arms;
     int clustered = p->kind == COLB_ENV_CLUSTERED;
-    colb_env *e = colb__env_alloc(&synth_vt, p, N, d, K, 1);
+    colb_env *e = colb__env_alloc(&synth_vt, p, N, d, K, 1, seed);
     synth *s = calloc(1, sizeof *s);
     size_t *sizes = clustered ? colb__malloc(p->clusters, sizeof(size_t)) : NULL;
     if (!e || !s || (clustered && !sizes)) {
@@ -155,10 +205,11 @@ colb_status colb_env_create(const colb_env_params *p, uint64_t seed, colb_env **
     s->G = clustered ? p->clusters : N;
     s->group = colb__malloc(N, sizeof(size_t));
     s->theta = colb__malloc(s->G, d * sizeof(double));
-    s->X = colb__malloc(K > 1 ? K : 1, d * sizeof(double));
-    s->mean = colb__malloc(s->G, K * sizeof(double));
-    s->best = colb__malloc(s->G, sizeof(double));
-    s->noise = colb__malloc(N, sizeof(double));
+    /* zeroed: a snapshot taken before the first round holds defined bytes */
+    s->X = colb__calloc(K > 1 ? K : 1, d * sizeof(double));
+    s->mean = colb__calloc(s->G, K * sizeof(double));
+    s->best = colb__calloc(s->G, sizeof(double));
+    s->noise = colb__calloc(N, sizeof(double));
     if (clustered)
         e->labels = colb__malloc(N, sizeof(size_t));
     if (!s->group || !s->theta || !s->X || !s->mean || !s->best || !s->noise ||

@@ -56,6 +56,40 @@ colb_status colb__clusters_reserve(colb__clusters *c, size_t K)
     return st == COLB_OK && c->diversify ? colb__div_reserve(&c->div, K) : st;
 }
 
+/* The members' lists (CSR, user order) and the diversification state of the
+ * current groups, built apart and swapped in on success (c unchanged on
+ * COLB_ENOMEM). Between rounds only: the state holds no round. */
+static colb_status build_div(colb__clusters *c)
+{
+    colb__div v;
+    size_t *mstart = colb__calloc(c->G + 1, sizeof(size_t));
+    size_t *members = colb__malloc(c->N ? c->N : 1, sizeof(size_t));
+    size_t *fill = colb__malloc(c->G ? c->G : 1, sizeof(size_t));
+    colb_status st = mstart && members && fill ? colb__div_init(&v, c->G, c->r.d, c->N) : COLB_ENOMEM;
+    if (st == COLB_OK && c->s.K_cap && (st = colb__div_reserve(&v, c->s.K_cap)) != COLB_OK)
+        colb__div_free(&v);
+    if (st != COLB_OK) {
+        free(mstart);
+        free(members);
+        free(fill);
+        return COLB_ENOMEM;
+    }
+    for (size_t g = 0; g < c->G; g++)
+        mstart[g + 1] = mstart[g] + c->size[g];
+    memcpy(fill, mstart, c->G * sizeof(size_t));
+    for (size_t u = 0; u < c->N; u++)
+        members[fill[c->label[u]]++] = u;
+    free(fill);
+    colb__div_set_rng(&v, c->rng);
+    colb__div_free(&c->div);
+    free(c->mstart);
+    free(c->members);
+    c->div = v;
+    c->mstart = mstart;
+    c->members = members;
+    return COLB_OK;
+}
+
 colb_status colb__clusters_set_mode(colb__clusters *c, int diversify, colb_rng *rng)
 {
     c->rng = rng;
@@ -67,24 +101,10 @@ colb_status colb__clusters_set_mode(colb__clusters *c, int diversify, colb_rng *
         colb__div_set_rng(&c->div, rng);
         return COLB_OK;
     }
-    c->mstart = colb__calloc(c->G + 1, sizeof(size_t));
-    c->members = colb__malloc(c->N, sizeof(size_t));
-    if (!c->mstart || !c->members || colb__div_init(&c->div, c->G, c->r.d, c->N) != COLB_OK)
-        return COLB_ENOMEM;
-    for (size_t g = 0; g < c->G; g++)
-        c->mstart[g + 1] = c->mstart[g] + c->size[g];
-    size_t *fill = colb__malloc(c->G, sizeof(size_t));
-    if (!fill)
-        return COLB_ENOMEM;
-    memcpy(fill, c->mstart, c->G * sizeof(size_t));
-    for (size_t u = 0; u < c->N; u++)
-        c->members[fill[c->label[u]]++] = u;
-    free(fill);
-    colb__div_set_rng(&c->div, rng);
-    c->diversify = 1;
-    if (c->s.K_cap)
-        return colb__div_reserve(&c->div, c->s.K_cap);
-    return COLB_OK;
+    colb_status st = build_div(c);
+    if (st == COLB_OK)
+        c->diversify = 1;
+    return st;
 }
 
 /* The weight a member's own sample carries in its group's learner. */
@@ -186,4 +206,53 @@ void colb__clusters_end(colb__clusters *c, const double *X)
         colb__ridge_update(&c->r, g, X + c->arm[g] * d, c->sum[g] / n, c->pooled ? n : 1.0);
     }
     colb__clusters_begin(c);
+}
+
+/* The noise scale of group g's learner (see cluster_bank.h). */
+static double group_noise(const colb__clusters *c, size_t g)
+{
+    double R = c->r.p.noise;
+    return c->pooled || c->size[g] == 0 ? R : R / sqrt((double)c->size[g]);
+}
+
+colb_status colb__clusters_add_users(colb__clusters *c, size_t n, const size_t *labels)
+{
+    if (colb__realloc_n(&c->label, c->N + n, sizeof(size_t)))
+        return COLB_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        c->label[c->N + i] = labels[i];
+        c->size[labels[i]]++;
+    }
+    c->N += n;
+    if (c->diversify && build_div(c) != COLB_OK) { /* the members' lists grow too */
+        c->N -= n;
+        for (size_t i = 0; i < n; i++)
+            c->size[labels[i]]--;
+        return COLB_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        c->r.noise[labels[i]] = group_noise(c, labels[i]);
+    return COLB_OK;
+}
+
+colb_status colb__clusters_add_groups(colb__clusters *c, size_t n)
+{
+    size_t G = c->G + n;
+    if (colb__realloc_n(&c->size, G, sizeof(size_t)) || colb__realloc_n(&c->arm, G, sizeof(size_t)) ||
+        colb__realloc_n(&c->sum, G, sizeof(double)) || colb__realloc_n(&c->nobs, G, sizeof(size_t)) ||
+        colb__ridge_grow(&c->r, G) != COLB_OK)
+        return COLB_ENOMEM; /* arrays already grown are only larger */
+    for (size_t g = c->G; g < G; g++) {
+        c->size[g] = 0;
+        c->arm[g] = NO_ARM;
+        c->sum[g] = 0.0;
+        c->nobs[g] = 0;
+    }
+    size_t G0 = c->G;
+    c->G = G;
+    if (c->diversify && build_div(c) != COLB_OK) {
+        c->G = G0; /* the bank keeps its extra model unused, as the arrays above */
+        return COLB_ENOMEM;
+    }
+    return COLB_OK;
 }

@@ -70,4 +70,13 @@ void colb__clusters_observe(colb__clusters *c, size_t u, size_t arm, double y);
  * contexts). */
 void colb__clusters_end(colb__clusters *c, const double *X);
 
+/* Users added online (between rounds): n users N..N+n-1 join the groups
+ * labels[0..n) (each < G); the groups' sizes and, without pooled updates,
+ * their noise scales R/sqrt(size) follow. COLB_ENOMEM leaves c unchanged. */
+colb_status colb__clusters_add_users(colb__clusters *c, size_t n, const size_t *labels);
+
+/* Add n groups G..G+n-1 with fresh learners and no members yet (between
+ * rounds). COLB_ENOMEM leaves c unchanged. */
+colb_status colb__clusters_add_groups(colb__clusters *c, size_t n);
+
 #endif

@@ -36,6 +36,13 @@ colb_status colb__div_init(colb__div *v, size_t G, size_t d, size_t obs_cap)
     return COLB_OK;
 }
 
+double colb__div_bytes(size_t G, size_t d, size_t obs_cap)
+{
+    double copies = (double)(G < obs_cap / 2 ? G : obs_cap / 2);
+    return 8.0 * (7.0 * (double)G + 5.0 * (double)obs_cap + (double)(d + colb__ts_work(d)) +
+                  copies * (double)(d * d));
+}
+
 void colb__div_free(colb__div *v)
 {
     if (!v)

@@ -87,6 +87,11 @@ typedef struct colb__div {
  * round (the number of users). COLB_ENOMEM (the struct is then safe to free). */
 colb_status colb__div_init(colb__div *v, size_t G, size_t d, size_t obs_cap);
 
+/* The bytes colb__div_init(G, d, obs_cap) and a round's copies take at most
+ * (one copy per model that serves two or more users: min(G, obs_cap / 2)),
+ * without the O(K) parts (memory budgets). */
+double colb__div_bytes(size_t G, size_t d, size_t obs_cap);
+
 /* Free; a zeroed struct is harmless. */
 void colb__div_free(colb__div *v);
 

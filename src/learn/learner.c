@@ -11,6 +11,7 @@
 
 struct colb_learner {
     colb__ridge r;
+    colb__ridge saved;  /* the state before the update in progress (finite-state guard) */
     double *work;       /* scoring scratch, grown on demand */
     size_t work_len;
     char err[COLB__ERRLEN];
@@ -30,15 +31,15 @@ const char *colb_learner_params_bad_field(const colb_learner_params *p)
 {
     if (!p)
         return "params";
-    if (!isfinite(p->lambda) || p->lambda <= 0.0)
+    if (!isfinite(p->lambda) || p->lambda < COLB_LAMBDA_MIN || p->lambda > COLB_LAMBDA_MAX)
         return "lambda";
     if (p->width != COLB_WIDTH_OFUL && p->width != COLB_WIDTH_FIXED)
         return "width";
-    if (!isfinite(p->alpha) || p->alpha < 0.0)
+    if (!isfinite(p->alpha) || p->alpha < 0.0 || p->alpha > COLB_SCALE_MAX)
         return "alpha";
-    if (!isfinite(p->noise) || p->noise < 0.0)
+    if (!isfinite(p->noise) || p->noise < 0.0 || p->noise > COLB_SCALE_MAX)
         return "noise";
-    if (!isfinite(p->norm_bound) || p->norm_bound < 0.0)
+    if (!isfinite(p->norm_bound) || p->norm_bound < 0.0 || p->norm_bound > COLB_SCALE_MAX)
         return "norm_bound";
     if (!isfinite(p->delta) || p->delta <= 0.0 || p->delta >= 1.0)
         return "delta";
@@ -65,13 +66,16 @@ colb_status colb_learner_create(size_t d, const colb_learner_params *p, colb_lea
     *out = NULL;
     if (!p || d == 0)
         return COLB_EINVAL;
+    if (d > COLB_DIM_MAX)
+        return COLB_ERANGE;
     colb_status st = colb_learner_params_check(p);
     if (st != COLB_OK)
         return st;
     colb_learner *l = calloc(1, sizeof *l);
     if (!l)
         return COLB_ENOMEM;
-    if (colb__ridge_init(&l->r, 1, d, p) != COLB_OK) {
+    if (colb__ridge_init(&l->r, 1, d, p) != COLB_OK || colb__ridge_init(&l->saved, 1, d, p) != COLB_OK) {
+        colb__ridge_free(&l->r);
         free(l);
         return COLB_ENOMEM;
     }
@@ -84,6 +88,7 @@ void colb_learner_free(colb_learner *l)
     if (!l)
         return;
     colb__ridge_free(&l->r);
+    colb__ridge_free(&l->saved);
     free(l->work);
     free(l);
 }
@@ -121,9 +126,9 @@ colb_status colb_learner_set_norm_bound(colb_learner *l, double S)
 {
     if (!l)
         return COLB_EINVAL;
-    if (!isfinite(S) || S < 0.0)
+    if (!isfinite(S) || S < 0.0 || S > COLB_SCALE_MAX)
         return colb__err(l->err, isfinite(S) ? COLB_ERANGE : COLB_ENONFIN,
-                         "norm bound S = %g: must be finite and >= 0", S);
+                         "norm bound S = %g: must be in [0, %g]", S, COLB_SCALE_MAX);
     l->r.S[0] = S;
     return COLB_OK;
 }
@@ -132,9 +137,9 @@ colb_status colb_learner_set_noise(colb_learner *l, double R)
 {
     if (!l)
         return COLB_EINVAL;
-    if (!isfinite(R) || R < 0.0)
+    if (!isfinite(R) || R < 0.0 || R > COLB_SCALE_MAX)
         return colb__err(l->err, isfinite(R) ? COLB_ERANGE : COLB_ENONFIN,
-                         "noise R = %g: must be finite and >= 0", R);
+                         "noise R = %g: must be in [0, %g]", R, COLB_SCALE_MAX);
     l->r.noise[0] = R;
     return COLB_OK;
 }
@@ -151,9 +156,22 @@ colb_status colb_learner_update(colb_learner *l, const double *x, double y, doub
         return colb__err(l->err, COLB_ENONFIN, "update: reward y is %g", y);
     if (!isfinite(w))
         return colb__err(l->err, COLB_ENONFIN, "update: weight w is %g", w);
-    if (w <= 0.0)
-        return colb__err(l->err, COLB_ERANGE, "update: weight w = %g must be > 0", w);
+    if (w <= 0.0 || w > COLB_WEIGHT_MAX)
+        return colb__err(l->err, COLB_ERANGE, "update: weight w = %g must be in (0, %g]", w, COLB_WEIGHT_MAX);
+    if (fabs(y) > COLB_REWARD_MAX)
+        return colb__err(l->err, COLB_ERANGE, "update: reward y = %g is beyond +-%g", y, COLB_REWARD_MAX);
+    for (size_t j = 0; j < l->r.d; j++)
+        if (fabs(x[j]) > COLB_CONTEXT_MAX)
+            return colb__err(l->err, COLB_ERANGE, "update: context entry %zu is %g, beyond +-%g", j, x[j],
+                             COLB_CONTEXT_MAX);
+    /* the finite-state guard: a numerical failure restores the state */
+    colb__ridge_copy_model(&l->saved, 0, &l->r, 0);
     colb__ridge_update(&l->r, 0, x, y, w);
+    size_t d = l->r.d;
+    if (!colb__finite(l->r.theta, d) || !isfinite(l->r.logdet[0]) || !colb__finite(l->r.A, d * d)) {
+        colb__ridge_copy_model(&l->r, 0, &l->saved, 0);
+        return colb__err(l->err, COLB_ENUMERIC, "update: the estimate became non-finite; the update was undone");
+    }
     return COLB_OK;
 }
 
@@ -170,6 +188,10 @@ static colb_status prepare_scoring(colb_learner *l, const double *X, size_t K, s
         return colb__err(l->err, COLB_ERANGE, "K = %zu arms is too large", K);
     if (!colb__finite(X, K * d))
         return colb__err(l->err, COLB_ENONFIN, "contexts X have a NaN or Inf entry");
+    for (size_t i = 0; i < K * d; i++)
+        if (fabs(X[i]) > COLB_CONTEXT_MAX)
+            return colb__err(l->err, COLB_ERANGE, "context %zu, entry %zu is %g, beyond +-%g", i / d, i % d, X[i],
+                             COLB_CONTEXT_MAX);
     size_t need = colb__ridge_scores_work(d, K) + extra;
     if (need > l->work_len) {
         double *w = colb__malloc(need, sizeof(double));

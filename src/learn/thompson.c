@@ -25,22 +25,20 @@ static int cholesky(const double *M, size_t d, double *L)
     return 0;
 }
 
-void colb__ts_scores(const colb__ridge *r, size_t i, const double *A, double scale,
-                     const double *X, size_t K, colb_rng *rng, double *out, double *work)
+void colb__ts_draw(const double *A, const double *V, const double *theta, size_t d, double scale,
+                   const double *X, size_t K, colb_rng *rng, double *out, double *work)
 {
-    size_t d = r->d;
     double *L = work, *z = L + d * d, *th = z + d;
     for (size_t j = 0; j < d; j++)
         z[j] = colb_rng_normal(rng);
-    const double *theta = r->theta + i * d;
-    if (cholesky(A ? A : r->A + i * d * d, d, L) == 0) {
+    if (cholesky(A, d, L) == 0) {
         for (size_t j = 0; j < d; j++) { /* theta + v L z */
             double s = 0.0;
             for (size_t k = 0; k <= j; k++)
                 s += L[j * d + k] * z[k];
             th[j] = theta[j] + scale * s;
         }
-    } else if (cholesky(r->V + i * d * d, d, L) == 0) {
+    } else if (V && cholesky(V, d, L) == 0) {
         for (size_t j = d; j-- > 0;) { /* L^T y = z, then theta + v y */
             double s = z[j];
             for (size_t k = j + 1; k < d; k++)
@@ -50,7 +48,7 @@ void colb__ts_scores(const colb__ridge *r, size_t i, const double *A, double sca
         for (size_t j = 0; j < d; j++)
             th[j] = theta[j] + scale * th[j];
     } else {
-        memcpy(th, theta, d * sizeof(double)); /* V not positive definite: the mean */
+        memcpy(th, theta, d * sizeof(double)); /* no positive definite factor: the mean */
     }
     for (size_t k = 0; k < K; k++) {
         const double *x = X + k * d;
@@ -59,6 +57,14 @@ void colb__ts_scores(const colb__ridge *r, size_t i, const double *A, double sca
             s += x[j] * th[j];
         out[k] = s;
     }
+}
+
+void colb__ts_scores(const colb__ridge *r, size_t i, const double *A, double scale,
+                     const double *X, size_t K, colb_rng *rng, double *out, double *work)
+{
+    size_t d = r->d;
+    colb__ts_draw(A ? A : r->A + i * d * d, r->V + i * d * d, r->theta + i * d, d, scale, X, K, rng,
+                  out, work);
 }
 
 size_t colb__ts_choose(const colb__ridge *r, size_t i, const double *A, const double *X, size_t K,

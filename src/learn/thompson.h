@@ -1,4 +1,5 @@
-/* thompson.h - Thompson sampling for the models of a ridge bank (internal):
+/* thompson.h - Thompson sampling for the models of a ridge bank, and the
+ * draw behind it for any model (the compact user bank's, user_bank.h) (internal):
  * linear Thompson sampling (Agrawal and Goyal, "Thompson sampling for
  * contextual bandits with linear payoffs", ICML 2013, Algorithm 1), the
  * alternative to the optimistic (UCB) scores of ridge.h that every
@@ -28,6 +29,14 @@
 
 /* Doubles of work space colb__ts_scores needs for dimension d. */
 size_t colb__ts_work(size_t d);
+
+/* The draw itself, for any model: theta~ = theta + scale L z with L L^T = A
+ * (d x d, full), or, when A is not numerically positive definite, theta +
+ * scale L_V^{-T} z from V (d x d, may be NULL); without either the mean.
+ * out[k] = <x_k, theta~> on the K x d contexts X. Exactly d normal draws from
+ * rng. work: colb__ts_work(d) doubles. O(d^3 / 3 + K d). */
+void colb__ts_draw(const double *A, const double *V, const double *theta, size_t d, double scale,
+                   const double *X, size_t K, colb_rng *rng, double *out, double *work);
 
 /* One posterior draw of model i scored on the K x d contexts X:
  * out[k] = <x_k, theta~>. A: d x d stand-in for V_i^{-1} (NULL: the model's

@@ -25,15 +25,26 @@
 #include <lapacke.h>
 
 #include "core/util.h"
+#include "linalg/soa_kernel.h"
 
 #define SCORE_BLOCK 64 /* models per DGEMM block in ridge_scores_many */
 
 colb_status colb__ridge_init(colb__ridge *r, size_t n, size_t d, const colb_learner_params *p)
 {
+    return colb__ridge_init_from(r, n, d, p, 0);
+}
+
+colb_status colb__ridge_init_from(colb__ridge *r, size_t n, size_t d, const colb_learner_params *p,
+                                  size_t first)
+{
     memset(r, 0, sizeof *r);
     r->n = n;
     r->d = d;
     r->p = *p;
+    /* the rank-one step is the same bit for bit on every kernel path, so a
+     * COLB_KERNEL this CPU cannot run falls back to the best one it can */
+    if (colb__soa_pick_kernel(getenv("COLB_KERNEL"), &r->kern) != COLB_OK)
+        colb__soa_pick_kernel(NULL, &r->kern);
     size_t dd = d * d;
     if (d && dd / d != d)
         return COLB_ENOMEM;
@@ -53,12 +64,18 @@ colb_status colb__ridge_init(colb__ridge *r, size_t n, size_t d, const colb_lear
         colb__ridge_free(r);
         return COLB_ENOMEM;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = first; i < n; i++) {
         r->noise[i] = p->noise;
         r->S[i] = p->norm_bound;
         colb__ridge_reset(r, i);
     }
     return COLB_OK;
+}
+
+double colb__ridge_bytes(size_t n, size_t d)
+{
+    double dd = (double)d;
+    return (double)n * (2 * dd * dd + 3 * dd + 5) * 8 + (dd * dd + dd) * 8;
 }
 
 void colb__ridge_free(colb__ridge *r)
@@ -122,46 +139,55 @@ void colb__ridge_set_prior(colb__ridge *r, size_t i, const double *theta0)
     ridge_solve(r, i);
 }
 
+static void after_step(colb__ridge *r, size_t i, double s, double w);
+
 void colb__ridge_update(colb__ridge *r, size_t i, const double *x, double y, double w)
 {
     size_t d = r->d;
-    double *V = r->V + i * d * d, *A = r->A + i * d * d, *b = r->b + i * d;
-    double *th = r->theta + i * d;
-    const double *t0 = r->theta0 + i * d;
-    double *u = r->work; /* A x */
-
-    double s = 0.0, pred0 = 0.0, pred = 0.0;
-    for (size_t j = 0; j < d; j++) {
-        const double *Aj = A + j * d;
-        double acc = 0.0;
-        for (size_t k = 0; k < d; k++)
-            acc += Aj[k] * x[k];
-        u[j] = acc;
-        s += x[j] * acc;
-        pred0 += x[j] * t0[j];
-        pred += x[j] * th[j];
-    }
     /* A <- A - c (Ax)(Ax)^T with c = w / (1 + w x^T A x); (u_j*u_k)*c is
      * symmetric bit for bit because IEEE multiplication commutes.
      * theta <- theta + c (y - <x, theta>) A x, the recursive least-squares
      * form of theta0 + A b (O(d) instead of the O(d^2) product A b; the
-     * periodic refresh recomputes theta from A and b exactly). */
-    double c = w / (1.0 + w * s);
-    double ry = w * (y - pred0), gain = c * (y - pred);
-    for (size_t j = 0; j < d; j++) {
-        double *Aj = A + j * d, *Vj = V + j * d;
-        double uj = u[j], wxj = w * x[j];
-        for (size_t k = 0; k < d; k++) {
-            Aj[k] -= (uj * u[k]) * c;
-            Vj[k] += wxj * x[k];
-        }
-        b[j] += ry * x[j];
-        th[j] += gain * uj;
+     * periodic refresh recomputes theta from A and b exactly). The kernel
+     * (soa_kernel.h, ridge_step) vectorises this without changing a bit. */
+    double s = r->kern->ridge_step(r->A + i * d * d, r->V + i * d * d, r->b + i * d,
+                                   r->theta + i * d, r->theta0 + i * d, x, y, w, d, r->work);
+    after_step(r, i, s, w);
+}
+
+/* The bookkeeping after model i's rank-one step of x^T A x = s. The kernel
+ * adds (w x_j) x_k to every V_jk; when w != 1, (w x_j) x_k and (w x_k) x_j
+ * may differ in the last bit, and V must stay exactly symmetric (snapshots
+ * store one triangle, see colb__ridge_export; the refresh reads the lower
+ * one): the lower triangle is mirrored onto the upper. With w == 1 both
+ * products are x_j x_k, the same bits, and nothing is done. */
+static void after_step(colb__ridge *r, size_t i, double s, double w)
+{
+    if (w != 1.0) {
+        size_t d = r->d;
+        double *V = r->V + i * d * d;
+        for (size_t j = 1; j < d; j++)
+            for (size_t k = 0; k < j; k++)
+                V[k * d + j] = V[j * d + k];
     }
     r->logdet[i] += log1p(w * s);
     r->count[i]++;
     if (++r->since_refresh[i] >= COLB__RIDGE_REFRESH)
         colb__ridge_refresh(r, i); /* on failure the Sherman-Morrison state stands */
+}
+
+void colb__ridge_update2(colb__ridge *r, size_t i, colb__ridge *r2, size_t j, const double *x,
+                         double y, double w)
+{
+    size_t d = r->d;
+    double *const m[2][5] = {
+        { r->A + i * d * d, r->V + i * d * d, r->b + i * d, r->theta + i * d, r->theta0 + i * d },
+        { r2->A + j * d * d, r2->V + j * d * d, r2->b + j * d, r2->theta + j * d, r2->theta0 + j * d },
+    };
+    double s[2];
+    r->kern->ridge_step2(m, x, y, w, d, r->work, s); /* work: d*d + d >= 2d doubles */
+    after_step(r, i, s[0], w);
+    after_step(r2, j, s[1], w);
 }
 
 colb_status colb__ridge_refresh(colb__ridge *r, size_t i)
@@ -327,4 +353,77 @@ void colb__scratch_free(colb__scratch *s)
     free(s->work);
     s->scores = s->work = NULL;
     s->K_cap = 0;
+}
+
+/* ---- logical form, growth --------------------------------------------- */
+
+size_t colb__ridge_model_len(size_t d)
+{
+    return d * (d + 1) + 3 * d + 3;
+}
+
+void colb__ridge_export(const colb__ridge *r, size_t i, double *real, uint64_t *ints)
+{
+    ints[0] = r->count[i];
+    ints[1] = r->since_refresh[i];
+    if (!real)
+        return;
+    size_t d = r->d;
+    const double *V = r->V + i * d * d, *A = r->A + i * d * d;
+    for (size_t j = 0; j < d; j++)
+        for (size_t k = 0; k <= j; k++)
+            *real++ = V[j * d + k];
+    for (size_t j = 0; j < d; j++)
+        for (size_t k = 0; k <= j; k++)
+            *real++ = A[j * d + k];
+    memcpy(real, r->b + i * d, d * sizeof(double));
+    memcpy(real + d, r->theta + i * d, d * sizeof(double));
+    memcpy(real + 2 * d, r->theta0 + i * d, d * sizeof(double));
+    real += 3 * d;
+    real[0] = r->logdet[i];
+    real[1] = r->noise[i];
+    real[2] = r->S[i];
+}
+
+void colb__ridge_import(colb__ridge *r, size_t i, const double *real, const uint64_t *ints)
+{
+    size_t d = r->d;
+    double *V = r->V + i * d * d, *A = r->A + i * d * d;
+    for (size_t j = 0; j < d; j++)
+        for (size_t k = 0; k <= j; k++)
+            V[j * d + k] = V[k * d + j] = *real++;
+    for (size_t j = 0; j < d; j++)
+        for (size_t k = 0; k <= j; k++)
+            A[j * d + k] = A[k * d + j] = *real++;
+    memcpy(r->b + i * d, real, d * sizeof(double));
+    memcpy(r->theta + i * d, real + d, d * sizeof(double));
+    memcpy(r->theta0 + i * d, real + 2 * d, d * sizeof(double));
+    real += 3 * d;
+    r->logdet[i] = real[0];
+    r->noise[i] = real[1];
+    r->S[i] = real[2];
+    r->count[i] = ints[0];
+    r->since_refresh[i] = ints[1];
+}
+
+colb_status colb__ridge_grow(colb__ridge *r, size_t n)
+{
+    size_t d = r->d, dd = d * d, old = r->n;
+    if (n <= old)
+        return COLB_OK;
+    if (colb__realloc_n(&r->V, n, dd * sizeof(double)) || colb__realloc_n(&r->A, n, dd * sizeof(double)) ||
+        colb__realloc_n(&r->b, n, d * sizeof(double)) || colb__realloc_n(&r->theta, n, d * sizeof(double)) ||
+        colb__realloc_n(&r->theta0, n, d * sizeof(double)) || colb__realloc_n(&r->logdet, n, sizeof(double)) ||
+        colb__realloc_n(&r->noise, n, sizeof(double)) || colb__realloc_n(&r->S, n, sizeof(double)) ||
+        colb__realloc_n(&r->count, n, sizeof(uint64_t)) ||
+        colb__realloc_n(&r->since_refresh, n, sizeof(uint64_t)))
+        return COLB_ENOMEM; /* arrays already grown are only larger: the bank is intact */
+    r->n = n;
+    memset(r->theta0 + old * d, 0, (n - old) * d * sizeof(double));
+    for (size_t i = old; i < n; i++) {
+        r->noise[i] = r->p.noise;
+        r->S[i] = r->p.norm_bound;
+        colb__ridge_reset(r, i);
+    }
+    return COLB_OK;
 }

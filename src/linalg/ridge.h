@@ -6,7 +6,9 @@
  * (ridge_scores_many).
  *
  * Model i:  V_i = lambda I + sum w x x^T            (V,    d x d row-major)
- *           A_i = V_i^{-1}                          (A,    d x d row-major)
+ *           A_i = V_i^{-1}                          (A,    d x d row-major,
+ *                 symmetric bit for bit: every write keeps it so, and the
+ *                 rank-one kernel reads its columns as its rows)
  *           b_i = sum w (y - <x, theta0_i>) x       (b,    d)
  *           theta_i = theta0_i + A_i b_i            (theta, d)
  *           logdet_i = ln det V_i
@@ -30,6 +32,7 @@ typedef struct colb__ridge {
     uint64_t *count;        /* n: updates since reset */
     uint64_t *since_refresh;/* n: updates since A was last recomputed from V */
     double *work;           /* d*d + d scratch for refresh and updates */
+    const struct colb__soa_kernel *kern; /* the rank-one step's kernel (soa_kernel.h) */
 } colb__ridge;
 
 /* A is recomputed from V by Cholesky after this many Sherman-Morrison
@@ -41,7 +44,15 @@ typedef struct colb__ridge {
 /* Allocate n models of dimension d, all reset. COLB_ENOMEM on failure (the
  * bank is then left zeroed and safe to ridge_free). */
 colb_status colb__ridge_init(colb__ridge *r, size_t n, size_t d, const colb_learner_params *p);
+
+/* The same, but models [0, first) are left unset, for colb__ridge_import to
+ * fill (a snapshot being loaded: one pass over the memory instead of two). */
+colb_status colb__ridge_init_from(colb__ridge *r, size_t n, size_t d, const colb_learner_params *p,
+                                  size_t first);
 void colb__ridge_free(colb__ridge *r);
+
+/* The bytes colb__ridge_init(n, d) allocates (memory budgets). */
+double colb__ridge_bytes(size_t n, size_t d);
 
 /* Reset model i to no data; keeps theta0, noise and S. */
 void colb__ridge_reset(colb__ridge *r, size_t i);
@@ -51,6 +62,12 @@ void colb__ridge_set_prior(colb__ridge *r, size_t i, const double *theta0);
 
 /* Rank-one update of model i (inputs assumed validated). O(d^2). */
 void colb__ridge_update(colb__ridge *r, size_t i, const double *x, double y, double w);
+
+/* colb__ridge_update(r, i, x, y, w) and colb__ridge_update(r2, j, x, y, w) at
+ * once (the same bits; the two steps' dependency chains interleaved). r and
+ * r2 must differ, or i != j. */
+void colb__ridge_update2(colb__ridge *r, size_t i, colb__ridge *r2, size_t j, const double *x,
+                         double y, double w);
 
 /* Add model src of bank `from` into model dst of `r` as pooled data:
  * V_dst += V_src - lambda_src I, b_dst += b_src (meaningful for equal priors).
@@ -98,5 +115,25 @@ void colb__scratch_free(colb__scratch *s);
 
 /* Copy model src of `from` over model dst of `to` (same d). */
 void colb__ridge_copy_model(colb__ridge *to, size_t dst, const colb__ridge *from, size_t src);
+
+/* ---- the logical form of a model (what snapshots store) ----------------
+ * Layout-independent, so that a change of this bank's in-memory layout
+ * touches only these two functions (the snapshot format, docs/format.md
+ * "ridge bank", stays): `real` holds colb__ridge_model_len(d) doubles
+ *     V's lower triangle row by row (V_00, V_10, V_11, V_20, ...: d(d+1)/2),
+ *     A = V^{-1}'s lower triangle the same way (d(d+1)/2),
+ *     b, theta, theta0 (d each), logdet, noise, S,
+ * and `ints` the two counters: count, since_refresh. V and A are exactly
+ * symmetric (colb__ridge_update keeps them so), so one triangle is the whole
+ * matrix bit for bit. Export with real == NULL gives the counters only.
+ * Import does no checking: validate before. */
+size_t colb__ridge_model_len(size_t d);
+void colb__ridge_export(const colb__ridge *r, size_t i, double *real, uint64_t *ints);
+void colb__ridge_import(colb__ridge *r, size_t i, const double *real, const uint64_t *ints);
+
+/* Grow the bank to n >= r->n models; the new ones are reset (no data, prior
+ * zero, noise and S from the bank's parameters). COLB_ENOMEM leaves the
+ * bank as it was. O((n - r->n) d^2) plus the reallocation. */
+colb_status colb__ridge_grow(colb__ridge *r, size_t n);
 
 #endif

@@ -262,3 +262,73 @@ int colb__club_graph_consistent(const colb__club_graph *g)
     colb__club_graph_free(&h);
     return ok;
 }
+
+int colb__club_graph_check_loaded(colb__club_graph *g)
+{
+    size_t n = g->n, W = g->W, nc = g->n_comp;
+    if (nc < 1 || nc > n)
+        return 0;
+    for (size_t u = 0; u < n; u++)
+        if (g->comp[u] >= nc || g->perm[u] >= n)
+            return 0;
+    size_t *owner = colb__malloc(n, sizeof(size_t));
+    uint64_t *mask = colb__calloc(W, sizeof(uint64_t));
+    int ok = owner && mask;
+    for (size_t k = 0; ok && k < n; k++)
+        owner[k] = (size_t)-1;
+    for (size_t c = 0; ok && c < nc; c++) { /* the ranges tile [0, n) */
+        ok = g->size[c] >= 1 && g->start[c] < n && g->size[c] <= n - g->start[c];
+        for (size_t k = g->start[c]; ok && k < g->start[c] + g->size[c]; k++) {
+            ok = owner[k] == (size_t)-1 && g->comp[g->perm[k]] == c;
+            owner[k] = c;
+        }
+    }
+    for (size_t k = 0; ok && k < n; k++)
+        ok = owner[k] != (size_t)-1;
+    /* perm hits every user once: n slots, each holding a user whose label
+     * is the slot's component; count the labels to rule out repeats */
+    for (size_t c = 0; ok && c < nc; c++)
+        owner[c] = 0;
+    for (size_t u = 0; ok && u < n; u++)
+        owner[g->comp[u]]++;
+    for (size_t c = 0; ok && c < nc; c++)
+        ok = owner[c] == g->size[c];
+    for (size_t k = 0; ok && k < n; k++) { /* and no user twice */
+        size_t v = g->perm[k];
+        ok = !((mask[v >> 6] >> (v & 63)) & 1u);
+        mask[v >> 6] |= (uint64_t)1 << (v & 63);
+    }
+    uint64_t bits = 0;
+    for (size_t c = 0; ok && c < nc; c++) { /* edges stay inside components */
+        const size_t *mem = g->perm + g->start[c];
+        memset(mask, 0, W * sizeof(uint64_t));
+        for (size_t q = 0; q < g->size[c]; q++)
+            mask[mem[q] >> 6] |= (uint64_t)1 << (mem[q] & 63);
+        for (size_t q = 0; ok && q < g->size[c]; q++) {
+            const uint64_t *row = g->adj + mem[q] * W;
+            for (size_t w = 0; ok && w < W; w++) {
+                ok = !(row[w] & ~mask[w]);
+                bits += colb__popcount64(row[w]);
+            }
+        }
+    }
+    free(owner);
+    free(mask);
+    if (!owner || !mask)
+        return -1;
+    /* what split assumes: symmetric edges, no self-loops, and every
+     * component connected (a search from one member reaches them all) */
+    for (size_t u = 0; ok && u < n; u++) {
+        const uint64_t *row = g->adj + u * W;
+        ok = !colb__club_graph_has_edge(g, u, u);
+        for (size_t w = 0; ok && w < W; w++)
+            for (uint64_t b = row[w]; ok && b; b &= b - 1)
+                ok = colb__club_graph_has_edge(g, w * 64 + colb__ctz64(b), u);
+    }
+    for (size_t c = 0; ok && c < nc; c++) {
+        memset(g->vis, 0, W * sizeof(uint64_t));
+        ok = bfs(g, g->perm[g->start[c]], 0) == g->size[c];
+    }
+    g->edges = bits / 2;
+    return ok;
+}

@@ -97,6 +97,16 @@ void colb__club_graph_delete(colb__club_graph *g, size_t u, size_t v);
  * the whole component, O(|component| W). */
 size_t colb__club_graph_split(colb__club_graph *g, size_t u, const size_t *nbr, size_t m);
 
+/* Check a graph loaded from a snapshot: n_comp in [1, n], every label below
+ * n_comp, the ranges start/size tile [0, n) and hold exactly the members of
+ * their component in perm, no bit beyond n, no edge leaving its component,
+ * no self-loop, every edge in both rows, and every component connected -
+ * the invariants split and rebuild rely on (for memory safety too: split
+ * writes a component's search into its range of perm). O(n W + edges) time,
+ * O(n) memory. Sets edges from the bit count. 1 if all hold, 0 if not, -1
+ * if out of memory. */
+int colb__club_graph_check_loaded(colb__club_graph *g);
+
 /* Verify the invariants from scratch (for tests): adjacency symmetric with
  * no self-loops, `edges` equal to the bit count, comp/perm/start/size
  * consistent, and the components equal to the connected components of the

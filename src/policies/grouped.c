@@ -23,6 +23,7 @@
 
 #include "learn/cluster_bank.h"
 #include "learn/thompson.h"
+#include "policies/bank_persist.h"
 #include "policies/policy_impl.h"
 
 static colb_status oracle_check(const colb_policy_params *pp, char *msg, size_t len)
@@ -150,6 +151,92 @@ static colb_status grouped_clusters(const colb_policy *p, size_t *labels, size_t
     return COLB_OK;
 }
 
+/* Memory budget: one model per group (L true clusters, or one), and the
+ * round's diversification state when it is on. */
+static double groups_memory(const colb_policy_params *pp, size_t G, int diversify)
+{
+    return colb__ridge_bytes(G, pp->dim) + (double)pp->users * 16 +
+           (diversify ? colb__div_bytes(G, pp->dim, pp->users) : 0.0);
+}
+
+static double oracle_memory(const colb_policy_params *pp)
+{
+    return groups_memory(pp, pp->n_clusters ? pp->n_clusters : pp->users, pp->diversify);
+}
+
+static double oracle_batch_memory(const colb_policy_params *pp)
+{
+    return groups_memory(pp, pp->n_clusters ? pp->n_clusters : pp->users, 0);
+}
+
+static double pooled_memory(const colb_policy_params *pp)
+{
+    return groups_memory(pp, 1, pp->diversify);
+}
+
+static colb_status grouped_save(const colb_policy *p, colb__snap_out *w)
+{
+    colb__clusters_save(w, "groups", p->impl);
+    return colb__snap_status(w);
+}
+
+/* The groups as saved, in the mode of their policy (diversify, sampling). */
+static colb_status groups_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *g,
+                               int diversify)
+{
+    colb__clusters *c = calloc(1, sizeof *c);
+    if (!c)
+        return COLB_ENOMEM;
+    p->impl = c;
+    colb_status st = colb__clusters_load(in, g, "groups", c, p->N, p->d, &p->pp.learner);
+    return st == COLB_OK ? colb__clusters_set_mode(c, diversify, colb__policy_ts(p) ? &p->ts_rng : NULL)
+                         : st;
+}
+
+static colb_status pooled_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *g)
+{
+    return groups_load(p, in, g, p->pp.diversify);
+}
+
+/* The oracles' groups must be their labels. */
+static colb_status oracles_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *g,
+                                int diversify)
+{
+    colb_status st = groups_load(p, in, g, diversify);
+    const colb__clusters *c = p->impl;
+    if (st == COLB_OK && memcmp(p->labels, c->label, p->N * sizeof(size_t)))
+        st = colb__snap_error(in, COLB_EPARSE, "snapshot: the oracle's groups differ from its labels");
+    return st;
+}
+
+static colb_status oracle_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *g)
+{
+    return oracles_load(p, in, g, p->pp.diversify);
+}
+
+static colb_status oracle_batch_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *g)
+{
+    return oracles_load(p, in, g, 0);
+}
+
+/* The oracle's newcomers join their true clusters. */
+static colb_status oracle_add_users(colb_policy *p, size_t n, const size_t *labels)
+{
+    return colb__clusters_add_users(p->impl, n, labels);
+}
+
+/* The pooled learner's newcomers join its one group. */
+static colb_status pooled_add_users(colb_policy *p, size_t n, const size_t *labels)
+{
+    (void)labels;
+    size_t *zero = colb__calloc(n, sizeof(size_t));
+    if (!zero)
+        return COLB_ENOMEM;
+    colb_status st = colb__clusters_add_users(p->impl, n, zero);
+    free(zero);
+    return st;
+}
+
 const colb__policy_vt colb__policy_oracle = {
     .name = "oracle",
     .check = oracle_check,
@@ -162,6 +249,10 @@ const colb__policy_vt colb__policy_oracle = {
     .end_round = grouped_end,
     .user_theta = grouped_theta,
     .clusters = grouped_clusters,
+    .memory = oracle_memory,
+    .save = grouped_save,
+    .load = oracle_load,
+    .add_users = oracle_add_users,
 };
 
 const colb__policy_vt colb__policy_oracle_batch = {
@@ -176,6 +267,10 @@ const colb__policy_vt colb__policy_oracle_batch = {
     .end_round = grouped_end,
     .user_theta = grouped_theta,
     .clusters = grouped_clusters,
+    .memory = oracle_batch_memory,
+    .save = grouped_save,
+    .load = oracle_batch_load,
+    .add_users = oracle_add_users,
 };
 
 const colb__policy_vt colb__policy_oracle_seq = {
@@ -189,6 +284,10 @@ const colb__policy_vt colb__policy_oracle_seq = {
     .observe = seq_observe,
     .user_theta = grouped_theta,
     .clusters = grouped_clusters,
+    .memory = oracle_batch_memory,
+    .save = grouped_save,
+    .load = oracle_batch_load,
+    .add_users = oracle_add_users,
 };
 
 const colb__policy_vt colb__policy_pooled = {
@@ -202,4 +301,8 @@ const colb__policy_vt colb__policy_pooled = {
     .end_round = grouped_end,
     .user_theta = grouped_theta,
     .clusters = grouped_clusters,
+    .memory = pooled_memory,
+    .save = grouped_save,
+    .load = pooled_load,
+    .add_users = pooled_add_users,
 };

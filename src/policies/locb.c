@@ -36,6 +36,7 @@
 
 #include "learn/thompson.h"
 #include "linalg/ridge.h"
+#include "policies/bank_persist.h"
 #include "policies/policy_impl.h"
 
 /* Stream of the policy's seed that draws the seed users ("LOCBseed"). */
@@ -248,6 +249,108 @@ static colb_status locb_clusters(const colb_policy *p, size_t *labels, size_t *n
     return COLB_OK;
 }
 
+/* Memory budget: two banks (N users, S <= N neighbourhoods), the S x N
+ * membership matrix. */
+static double locb_memory(const colb_policy_params *pp)
+{
+    size_t S = pp->locb_seeds < pp->users ? pp->locb_seeds : pp->users;
+    return colb__ridge_bytes(pp->users, pp->dim) + colb__ridge_bytes(S, pp->dim) +
+           (double)S * ((double)pp->users + 9);
+}
+
+/* The banks, the seeds, the membership matrix (one 0/1 per entry) and
+ * which neighbourhoods are final. */
+static colb_status locb_save(const colb_policy *p, colb__snap_out *w)
+{
+    const locb *c = p->impl;
+    colb__ridge_save(w, "users", &c->users, p->N);
+    colb__ridge_save(w, "neighbourhoods", &c->hood, c->S);
+    colb__snap_sizes(w, "seeds", c->seed, c->S);
+    colb__snap_bytes(w, "member", c->member, c->S * p->N);
+    colb__snap_bytes(w, "final", c->final, c->S);
+    return colb__snap_status(w);
+}
+
+/* A 0/1 byte array of n entries. */
+static colb_status get_flags(colb__snap_in *in, const colb__snap_group *g, const char *name,
+                             unsigned char *out, size_t n)
+{
+    colb__snap_field f;
+    colb_status st = colb__snap_field_of(in, g, name, COLB__SNAP_BYTES, n, &f);
+    if (st != COLB_OK)
+        return st;
+    memcpy(out, f.data, n);
+    for (size_t i = 0; i < n; i++)
+        if (out[i] > 1)
+            return colb__snap_error(in, COLB_EPARSE, "snapshot: locb's %s holds %u", name, out[i]);
+    return COLB_OK;
+}
+
+static colb_status locb_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *g)
+{
+    size_t N = p->N, d = p->d;
+    locb *c = calloc(1, sizeof *c);
+    if (!c)
+        return COLB_ENOMEM;
+    p->impl = c;
+    c->gamma = p->pp.locb_gamma;
+    /* the banks first: their arrays in the file vouch for N, S and d */
+    colb_status st = colb__ridge_load(in, g, "users", &c->users, N, d, &p->pp.learner, NULL);
+    /* S seeds were drawn from the users of create: fewer than now after
+     * users added online */
+    size_t S = p->pp.locb_seeds < N ? p->pp.locb_seeds : N;
+    if (st == COLB_OK)
+        st = colb__ridge_load(in, g, "neighbourhoods", &c->hood, S, d, &p->pp.learner, &S);
+    if (st == COLB_OK && S == 0)
+        st = colb__snap_error(in, COLB_EPARSE, "snapshot: locb has no neighbourhoods");
+    c->S = S;
+    if (st == COLB_OK)
+        st = colb__snap_reserve(in, (uint64_t)S * (N + 9), "locb's neighbourhoods");
+    if (st == COLB_OK) {
+        c->seed = colb__malloc(S, sizeof(size_t));
+        c->member = colb__malloc(S, N);
+        c->final = colb__calloc(S, 1);
+        if (!c->seed || !c->member || !c->final)
+            st = colb__snap_error(in, COLB_ENOMEM, "out of memory for locb's %zu users", N);
+    }
+    if (st == COLB_OK)
+        st = colb__snap_get_sizes(in, g, "seeds", c->seed, S, N);
+    if (st == COLB_OK)
+        st = get_flags(in, g, "member", c->member, S * N);
+    if (st == COLB_OK)
+        st = get_flags(in, g, "final", c->final, S);
+    if (st != COLB_OK)
+        return st;
+    for (size_t k = 0; k < S; k++)
+        c->n_final += c->final[k];
+    set_info(p);
+    return COLB_OK;
+}
+
+/* Newcomers get models of their own and join every neighbourhood still
+ * being refined (as every user did at the start; without data, joining
+ * leaves the aggregate as it is); the refinement then keeps or drops them. */
+static colb_status locb_add_users(colb_policy *p, size_t n, const size_t *labels)
+{
+    (void)labels;
+    locb *c = p->impl;
+    size_t N = p->N, M = N + n;
+    unsigned char *member = colb__malloc(c->S, M);
+    if (!member || colb__ridge_grow(&c->users, M) != COLB_OK) {
+        free(member);
+        return COLB_ENOMEM;
+    }
+    for (size_t k = 0; k < c->S; k++) {
+        memcpy(member + k * M, c->member + k * N, N);
+        memset(member + k * M + N, !c->final[k], n);
+    }
+    free(c->member);
+    c->member = member;
+    for (size_t u = N; u < M; u++)
+        colb__ridge_reset(&c->users, u);
+    return COLB_OK;
+}
+
 const colb__policy_vt colb__policy_locb = {
     .name = "locb",
     .sequential = 1,
@@ -259,4 +362,8 @@ const colb__policy_vt colb__policy_locb = {
     .observe = locb_observe,
     .user_theta = locb_theta,
     .clusters = locb_clusters,
+    .memory = locb_memory,
+    .save = locb_save,
+    .load = locb_load,
+    .add_users = locb_add_users,
 };

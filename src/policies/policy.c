@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "core/memory.h"
+
 extern const colb__policy_vt colb__policy_linucb_ind, colb__policy_oracle, colb__policy_random,
     colb__policy_pooled, colb__policy_cmlb, colb__policy_sclb, colb__policy_club,
     colb__policy_pmlb;
@@ -55,6 +57,7 @@ void colb_policy_params_default(colb_policy_params *p)
     p->club_alpha2 = 2.0;
     p->club_graph = COLB_CLUB_COMPLETE;
     p->pmlb_learner = COLB_PMLB_ALB_NORM;
+    p->threads = 1;
     /* fair comparisons */
     p->diversify = 1;
     p->sampling = COLB_SAMPLING_UCB;
@@ -79,11 +82,21 @@ colb_status colb_policy_params_check(const char *name, const colb_policy_params 
         return colb__say(msg, msg_len, COLB_EINVAL, "%s: users must be >= 1", name);
     if (p->dim == 0)
         return colb__say(msg, msg_len, COLB_EINVAL, "%s: dim must be >= 1", name);
-    if (p->horizon == 0)
-        return colb__say(msg, msg_len, COLB_EINVAL, "%s: horizon must be >= 1", name);
+    if (p->dim > COLB_DIM_MAX)
+        return colb__say(msg, msg_len, COLB_ERANGE, "%s: dim = %zu exceeds %u", name, p->dim, COLB_DIM_MAX);
+    /* the scale constants of every policy, generic so that no update can
+     * overflow (colb/limits.h); each policy checks its own lower bounds */
+    const double scales[7] = { p->cmlb_C, p->cmlb_gamma, p->club_alpha, p->club_alpha2,
+                               p->sclub_alpha, p->sclub_alpha_p, p->locb_gamma };
+    static const char *const scale_names[7] = { "cmlb_C", "cmlb_gamma", "club_alpha", "club_alpha2",
+                                                "sclub_alpha", "sclub_alpha_p", "locb_gamma" };
+    for (int i = 0; i < 7; i++)
+        if (isfinite(scales[i]) && fabs(scales[i]) > COLB_SCALE_MAX)
+            return colb__say(msg, msg_len, COLB_ERANGE, "%s: %s = %g exceeds %g", name, scale_names[i],
+                             scales[i], COLB_SCALE_MAX);
     if ((p->pooled_updates != 0 && p->pooled_updates != 1) ||
-        (p->cmlb_warm_start != 0 && p->cmlb_warm_start != 1))
-        return colb__say(msg, msg_len, COLB_ERANGE, "%s: pooled_updates and cmlb_warm_start must be 0 or 1", name);
+        (p->cmlb_warm_start != 0 && p->cmlb_warm_start != 1) || (p->anytime != 0 && p->anytime != 1))
+        return colb__say(msg, msg_len, COLB_ERANGE, "%s: pooled_updates, cmlb_warm_start and anytime must be 0 or 1", name);
     if ((p->diversify != 0 && p->diversify != 1) || (p->club_own_alpha != 0 && p->club_own_alpha != 1))
         return colb__say(msg, msg_len, COLB_ERANGE, "%s: diversify and club_own_alpha must be 0 or 1", name);
     if (p->sampling != COLB_SAMPLING_UCB && p->sampling != COLB_SAMPLING_TS)
@@ -99,6 +112,82 @@ colb_status colb_policy_params_check(const char *name, const colb_policy_params 
     return vt->check ? vt->check(p, msg, msg_len) : COLB_OK;
 }
 
+/* ---- memory budget (issue 17) ------------------------------------------- */
+
+colb_status colb_policy_memory(const char *name, const colb_policy_params *pp, double *bytes)
+{
+    const colb__policy_vt *vt = find_policy(name);
+    if (!vt)
+        return COLB_ENOTFOUND;
+    if (!pp || !bytes)
+        return COLB_EINVAL;
+    double N = (double)pp->users;
+    *bytes = sizeof(colb_policy) + N * (2 * sizeof(size_t) + 1) + (pp->true_cluster ? N * sizeof(size_t) : 0) +
+             (vt->memory ? vt->memory(pp) : 0);
+    return COLB_OK;
+}
+
+/* COLB_OK when K arms of the round fit the budget: the contexts and the
+ * scoring scratch of a block of models. */
+static colb_status round_memory(colb_policy *p, size_t K)
+{
+    double d = (double)p->d, k = (double)K;
+    double need = 8 * (k * d + 64 * (d * d + d + d * k) + k + d * k + 256 * k);
+    char what[96];
+    snprintf(what, sizeof what, "begin_round with K = %zu arms of dimension %zu", K, p->d);
+    return colb__budget_check(need, p->pp.max_memory, what, p->err, COLB__ERRLEN);
+}
+
+colb_status colb__policy_alloc_rounds(colb_policy *p)
+{
+    p->chosen = colb__malloc(p->N, sizeof(size_t));
+    p->observed = colb__calloc(p->N, 1);
+    p->served = colb__malloc(p->N, sizeof(size_t));
+    p->X_guard = colb__malloc(p->d, sizeof(double));
+    if (!p->chosen || !p->observed || !p->served || !p->X_guard)
+        return COLB_ENOMEM;
+    for (size_t u = 0; u < p->N; u++)
+        p->chosen[u] = COLB__NO_ARM;
+    return COLB_OK;
+}
+
+colb_policy *colb__policy_alloc(const colb__policy_vt *vt, const colb_policy_params *pp)
+{
+    colb_policy *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->vt = vt;
+    p->pp = *pp;
+    p->N = pp->users;
+    p->d = pp->dim;
+    if (pp->true_cluster) {
+        p->labels = colb__malloc(p->N, sizeof(size_t));
+        if (p->labels)
+            memcpy(p->labels, pp->true_cluster, p->N * sizeof(size_t));
+    }
+    p->pp.true_cluster = p->labels;
+    colb_rng_seed(&p->ts_rng, pp->seed, COLB__STREAM_TS);
+    if ((pp->true_cluster && !p->labels) || colb__policy_alloc_rounds(p) != COLB_OK) {
+        colb_policy_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+const colb__policy_vt *colb__policy_find(const char *name) { return find_policy(name); }
+
+colb_status colb__policy_set_threads(colb_policy *p, size_t threads)
+{
+    colb_policy_params q = p->pp;
+    q.threads = threads;
+    if (p->vt->check && p->vt->check(&q, NULL, 0) != COLB_OK)
+        return COLB_ERANGE;
+    colb_status st = p->vt->set_threads ? p->vt->set_threads(p, threads) : COLB_OK;
+    if (st == COLB_OK)
+        p->pp.threads = threads;
+    return st;
+}
+
 colb_status colb_policy_create(const char *name, const colb_policy_params *pp, colb_policy **out,
                                char *msg, size_t msg_len)
 {
@@ -108,28 +197,16 @@ colb_status colb_policy_create(const char *name, const colb_policy_params *pp, c
     colb_status st = colb_policy_params_check(name, pp, msg, msg_len);
     if (st != COLB_OK)
         return st;
-    colb_policy *p = calloc(1, sizeof *p);
+    double need;
+    colb_policy_memory(name, pp, &need);
+    char what[160];
+    snprintf(what, sizeof what, "policy '%s' with users = %zu, dim = %zu", name, pp->users, pp->dim);
+    st = colb__budget_check(need, pp->max_memory, what, msg, msg_len);
+    if (st != COLB_OK)
+        return st;
+    colb_policy *p = colb__policy_alloc(find_policy(name), pp);
     if (!p)
         return colb__say(msg, msg_len, COLB_ENOMEM, "%s: out of memory", name);
-    p->vt = find_policy(name);
-    p->pp = *pp;
-    p->N = pp->users;
-    p->d = pp->dim;
-    p->chosen = colb__malloc(p->N, sizeof(size_t));
-    p->observed = colb__calloc(p->N, 1);
-    if (pp->true_cluster) {
-        p->labels = colb__malloc(p->N, sizeof(size_t));
-        if (p->labels)
-            memcpy(p->labels, pp->true_cluster, p->N * sizeof(size_t));
-    }
-    p->pp.true_cluster = p->labels;
-    if (!p->chosen || !p->observed || (pp->true_cluster && !p->labels)) {
-        colb_policy_free(p);
-        return colb__say(msg, msg_len, COLB_ENOMEM, "%s: out of memory", name);
-    }
-    for (size_t u = 0; u < p->N; u++)
-        p->chosen[u] = COLB__NO_ARM;
-    colb_rng_seed(&p->ts_rng, pp->seed, COLB__STREAM_TS);
     st = p->vt->create(p);
     if (st != COLB_OK) {
         if (msg && msg_len)
@@ -150,6 +227,8 @@ void colb_policy_free(colb_policy *p)
     free(p->X);
     free(p->chosen);
     free(p->observed);
+    free(p->X_guard);
+    free(p->served);
     free(p->labels);
     free(p);
 }
@@ -173,9 +252,19 @@ colb_status colb_policy_begin_round(colb_policy *p, const double *X, size_t K)
         return colb__err(p->err, COLB_EINVAL, "begin_round: K = 0 arms");
     if (K > ((size_t)1 << 40) / p->d)
         return colb__err(p->err, COLB_ERANGE, "begin_round: K = %zu arms is too large", K);
+    if (p->failed)
+        return colb__err(p->err, COLB_ENUMERIC, "begin_round: the policy's state became non-finite in round "
+                         "%llu; create a new one", (unsigned long long)p->rounds + 1);
     if (!colb__finite(X, K * p->d))
         return colb__err(p->err, COLB_ENONFIN, "begin_round: contexts have a NaN or Inf entry");
+    for (size_t i = 0; i < K * p->d; i++)
+        if (fabs(X[i]) > COLB_CONTEXT_MAX)
+            return colb__err(p->err, COLB_ERANGE, "begin_round: context %zu, entry %zu is %g, beyond +-%g",
+                             i / p->d, i % p->d, X[i], COLB_CONTEXT_MAX);
     if (K > p->X_cap) {
+        colb_status st = round_memory(p, K);
+        if (st != COLB_OK)
+            return st;
         double *nx = colb__malloc(K * p->d, sizeof(double));
         if (!nx)
             return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
@@ -204,6 +293,8 @@ colb_status colb_policy_choose(colb_policy *p, size_t u, size_t *arm)
         return colb__err(p->err, COLB_EINVAL, "choose: arm is NULL");
     if (!p->in_round)
         return colb__err(p->err, COLB_ESTATE, "choose: no open round (call begin_round)");
+    if (p->failed)
+        return colb__err(p->err, COLB_ENUMERIC, "choose: the policy's state became non-finite; create a new one");
     if (u >= p->N)
         return colb__err(p->err, COLB_ERANGE, "choose: user %zu out of range [0, %zu)", u, p->N);
     if (p->chosen[u] == COLB__NO_ARM) {
@@ -212,6 +303,7 @@ colb_status colb_policy_choose(colb_policy *p, size_t u, size_t *arm)
         if (st != COLB_OK)
             return st;
         p->chosen[u] = a;
+        p->served[p->n_served++] = u;
     }
     *arm = p->chosen[u];
     return COLB_OK;
@@ -233,6 +325,7 @@ colb_status colb_policy_choose_all(colb_policy *p, size_t *arms)
         if (st != COLB_OK)
             return st;
         memcpy(p->chosen, arms, p->N * sizeof(size_t));
+        p->served_all = 1;
         return COLB_OK;
     }
     for (size_t u = 0; u < p->N; u++) {
@@ -247,6 +340,8 @@ static colb_status check_observe(colb_policy *p, size_t u, size_t arm, double y)
 {
     if (!p->in_round)
         return colb__err(p->err, COLB_ESTATE, "observe: no open round");
+    if (p->failed)
+        return colb__err(p->err, COLB_ENUMERIC, "observe: the policy's state became non-finite; create a new one");
     if (u >= p->N)
         return colb__err(p->err, COLB_ERANGE, "observe: user %zu out of range [0, %zu)", u, p->N);
     if (arm >= p->K)
@@ -260,6 +355,36 @@ static colb_status check_observe(colb_policy *p, size_t u, size_t arm, double y)
                          p->chosen[u], arm);
     if (!isfinite(y))
         return colb__err(p->err, COLB_ENONFIN, "observe: reward of user %zu is %g", u, y);
+    if (fabs(y) > COLB_REWARD_MAX)
+        return colb__err(p->err, COLB_ERANGE, "observe: reward of user %zu is %g, beyond +-%g", u, y,
+                         COLB_REWARD_MAX);
+    return COLB_OK;
+}
+
+/* The finite-state guard: after an update, the estimates of the users it
+ * touched (u, or every user observed this round when u is COLB__NO_ARM)
+ * must be finite. Inputs within colb/limits.h cannot make them otherwise;
+ * this catches a numerical failure, which is reported as COLB_ENUMERIC and
+ * fences the policy (its state cannot be trusted, and is not restored). */
+static colb_status guard(colb_policy *p, size_t u, const char *call)
+{
+    if (!p->vt->user_theta)
+        return COLB_OK;
+    double *th = p->X_guard;
+    /* every user, or (a round of users served one by one) only those */
+    int listed = u == COLB__NO_ARM && !p->served_all;
+    size_t n = u != COLB__NO_ARM ? 1 : listed ? p->n_served : p->N;
+    for (size_t i = 0; i < n; i++) {
+        size_t v = u != COLB__NO_ARM ? u : listed ? p->served[i] : i;
+        if (u == COLB__NO_ARM && !p->observed[v])
+            continue;
+        if (p->vt->user_theta(p, v, th) == COLB_OK && !colb__finite(th, p->d)) {
+            p->failed = 1;
+            return colb__err(p->err, COLB_ENUMERIC, "%s: the estimate of user %zu became non-finite in round %llu "
+                             "(numerical failure); the policy can no longer be used", call, v,
+                             (unsigned long long)p->rounds + 1);
+        }
+    }
     return COLB_OK;
 }
 
@@ -273,6 +398,8 @@ colb_status colb_policy_observe(colb_policy *p, size_t u, size_t arm, double y)
     st = p->vt->observe(p, u, arm, y);
     if (st == COLB_OK)
         p->observed[u] = 1;
+    if (st == COLB_OK && p->vt->sequential)
+        st = guard(p, u, "observe");
     return st;
 }
 
@@ -303,9 +430,20 @@ colb_status colb_policy_end_round(colb_policy *p)
     if (!p->in_round)
         return colb__err(p->err, COLB_ESTATE, "end_round: no open round");
     colb_status st = p->vt->end_round ? p->vt->end_round(p) : COLB_OK;
-    for (size_t u = 0; u < p->N; u++)
-        p->chosen[u] = COLB__NO_ARM;
-    memset(p->observed, 0, p->N);
+    if (st == COLB_OK)
+        st = guard(p, COLB__NO_ARM, "end_round");
+    if (p->served_all || p->n_served > p->N / 8) {
+        for (size_t u = 0; u < p->N; u++)
+            p->chosen[u] = COLB__NO_ARM;
+        memset(p->observed, 0, p->N);
+    } else { /* only the users served one by one have entries to clear */
+        for (size_t i = 0; i < p->n_served; i++) {
+            p->chosen[p->served[i]] = COLB__NO_ARM;
+            p->observed[p->served[i]] = 0;
+        }
+    }
+    p->n_served = 0;
+    p->served_all = 0;
     p->in_round = 0;
     p->rounds++;
     return st;

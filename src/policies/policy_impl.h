@@ -17,6 +17,7 @@
 #include "colb/policy.h"
 #include "colb/rng.h"
 #include "core/util.h"
+#include "persist/snapshot.h"
 
 typedef struct colb__policy_vt {
     const char *name;
@@ -35,9 +36,92 @@ typedef struct colb__policy_vt {
     colb_status (*end_round)(colb_policy *p);
     colb_status (*user_theta)(const colb_policy *p, size_t u, double *theta); /* may be NULL */
     colb_status (*clusters)(const colb_policy *p, size_t *labels, size_t *n); /* may be NULL */
+    /* Memory budget (issue 17): the bytes create allocates for pp, an
+     * estimate within a small factor; NULL: nothing worth counting. */
+    double (*memory)(const colb_policy_params *pp);
+
+    /* ---- persistence and users added online (src/policies/policy_persist.c,
+     * policy_users.c; format in docs/format.md). Every policy implements
+     * save and load: tests/test_snapshot.c round-trips every name of
+     * colb_policy_names() and fails for a policy without them.
+     *
+     * save: write the impl's state as named fields into w (the generic layer
+     *   has opened the group "state" and writes name, parameters, N, d,
+     *   rounds, info and the oracle's labels itself). Called only between
+     *   rounds. Write everything the next rounds depend on - learners,
+     *   schedules, RNG states, counters - and nothing derived that load can
+     *   recompute exactly (scratch, transposed copies). Banks have their
+     *   writers in bank_persist.h. Errors are sticky in w: return
+     *   colb__snap_status(w).
+     * load: build p->impl from the group g that save wrote. The generic
+     *   fields are set (vt, pp, N, d, labels, rounds, info). Check every
+     *   count against the file before allocating (colb__snap_get_* and the
+     *   bank loaders do) and every index and counter that later code trusts
+     *   (a label below its bound, a phase number that cannot overflow);
+     *   memory not backed by the file's own arrays goes through
+     *   colb__snap_reserve first. On error return the status (the reader
+     *   holds the message); the generic layer then calls destroy, which must
+     *   cope with a half-built impl (NULL fields).
+     *   A typical pair, for a policy with one user bank and a counter:
+     *       static colb_status x_save(const colb_policy *p, colb__snap_out *w) {
+     *           const x *s = p->impl;
+     *           colb__snap_u64(w, "phase", s->phase);
+     *           colb__users_save(w, "users", &s->users);
+     *           return colb__snap_status(w);
+     *       }
+     *       static colb_status x_load(colb_policy *p, colb__snap_in *in,
+     *                                 const colb__snap_group *g) {
+     *           x *s = calloc(1, sizeof *s);
+     *           if (!s) return COLB_ENOMEM;
+     *           p->impl = s;
+     *           colb_status st = colb__snap_get_size(in, g, "phase", 0, 62, &s->phase);
+     *           return st ? st : colb__users_load(in, g, "users", &s->users, p->N, p->d,
+     *                                             &p->pp.learner);
+     *       }
+     * add_users: make room for n users N..N+n-1 (p->N is still the old N;
+     *   the generic layer grows its own arrays and p->N after success).
+     *   labels: the new users' true clusters for policies that take them
+     *   (oracle; checked by the generic layer against pp.n_clusters), else
+     *   NULL. All or nothing: on error the policy must be as before. NULL:
+     *   the policy does not take users online (COLB_EUNSUP; say why in
+     *   docs/algorithms.md). Called only between rounds. */
+    colb_status (*save)(const colb_policy *p, colb__snap_out *w);
+    colb_status (*load)(colb_policy *p, colb__snap_in *in, const colb__snap_group *g);
+    colb_status (*add_users)(colb_policy *p, size_t n, const size_t *labels);
+
+    /* ---- threads inside a round (issue 14) ----
+     * set_threads: use up to `threads` threads from now on (1: the caller's
+     *   only; the generic layer has checked it and sets pp.threads after
+     *   success); decisions must not depend on it.
+     *   Called between rounds, e.g. on a policy just loaded (threads belong
+     *   to the running process and are not saved). NULL: one thread. */
+    colb_status (*set_threads)(colb_policy *p, size_t threads);
 } colb__policy_vt;
 
 #define COLB__NO_ARM ((size_t)-1)
+
+/* The registry entry of `name`, or NULL (policy.c). */
+const colb__policy_vt *colb__policy_find(const char *name);
+
+/* A policy's generic part for parameters pp (validated), impl NULL; the
+ * oracle's labels copied from pp->true_cluster. NULL when out of memory. */
+colb_policy *colb__policy_alloc(const colb__policy_vt *vt, const colb_policy_params *pp);
+
+/* Allocate the round bookkeeping (chosen, observed, served) for p->N users and
+ * the d-vector of the finite-state guard. */
+colb_status colb__policy_alloc_rounds(colb_policy *p);
+
+/* Let p use `threads` threads inside a round (its set_threads hook; sets
+ * pp.threads). Between rounds only. COLB_ENOMEM, COLB_ERANGE (above what the
+ * policy's check allows). */
+colb_status colb__policy_set_threads(colb_policy *p, size_t threads);
+
+/* 1 when a policy that plans by the horizon (CMLB, PMLB) must plan without
+ * it: anytime requested, or the horizon unknown (0). */
+static inline int colb__anytime(const colb_policy_params *pp)
+{
+    return pp->anytime || pp->horizon == 0;
+}
 
 struct colb_policy {
     const colb__policy_vt *vt;
@@ -54,6 +138,16 @@ struct colb_policy {
     void *impl;
     char info[512];
     char err[COLB__ERRLEN];
+    /* finite-state guard (issue 17): set when an update left a user's
+     * estimate non-finite; every later call then fails with COLB_ENUMERIC */
+    int failed;
+    double *X_guard;         /* d: scratch of the guard */
+    /* users chosen one at a time this round (colb_policy_choose), so that
+     * end_round resets only their entries of chosen/observed: O(served), not
+     * O(N), per round (the per-user protocol opens a round per user) */
+    size_t *served;          /* N */
+    size_t n_served;
+    int served_all;          /* choose_all filled every entry */
     /* Thompson sampling (pp.sampling): the policy's own stream of pp.seed,
      * COLB__STREAM_TS, seeded by the generic layer at create */
     colb_rng ts_rng;

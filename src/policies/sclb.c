@@ -6,11 +6,16 @@
  * parameter p* = i^{-2}; the last phase is cut to end at T. Every other CMLB
  * parameter (alpha, C, the learners, warm start, the threshold rule) is
  * passed through; an explicit cmlb_gamma is ignored (SCLB sets gamma per
- * phase), while the data-driven threshold, if selected, replaces gamma. */
+ * phase), while the data-driven threshold, if selected, replaces gamma.
+ * SCLB plans by its phases, not by T, so it needs no anytime mode. Users
+ * added online join the current phase's CMLB (colb_policy_add_users) and
+ * every later phase. */
 #include <string.h>
 
+#include "linalg/ridge.h"
 #include "policies/cmlb.h"
 #include "policies/policy_impl.h"
+#include "policies/policy_persist.h"
 
 typedef struct sclb {
     colb_policy *inner;      /* CMLB of the current phase */
@@ -20,10 +25,13 @@ typedef struct sclb {
 
 static colb_status start_phase(colb_policy *p, sclb *s)
 {
+    if (s->phase >= 62) /* 2^63 rounds: the next phase's length would not fit */
+        return colb__err(p->err, COLB_ERANGE, "sclb: no phase after phase %zu", s->phase);
     s->phase++;
     double len = ldexp(1.0, (int)s->phase);
     colb_policy_params q = p->pp;
     q.horizon = (size_t)len;
+    q.anytime = 0; /* each phase's CMLB knows its horizon */
     q.learner.delta = p->pp.learner.delta / len;
     q.cmlb_pstar = 1.0 / ((double)s->phase * (double)s->phase);
     q.cmlb_gamma = p->pp.cmlb_threshold == COLB_THRESHOLD_DATA
@@ -130,9 +138,63 @@ static colb_status sclb_clusters(const colb_policy *p, size_t *labels, size_t *n
 
 extern const colb__policy_vt colb__policy_cmlb;
 
+static colb_status sclb_save(const colb_policy *p, colb__snap_out *w)
+{
+    const sclb *s = p->impl;
+    colb__snap_u64(w, "phase", s->phase);
+    colb__snap_u64(w, "phase_end", s->phase_end);
+    if (s->inner) {
+        colb__snap_group_begin(w, "inner");
+        colb__policy_save_fields(w, s->inner);
+        colb__snap_group_end(w);
+    }
+    return colb__snap_status(w);
+}
+
+static colb_status sclb_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *g)
+{
+    sclb *s = calloc(1, sizeof *s);
+    if (!s)
+        return COLB_ENOMEM;
+    p->impl = s;
+    colb__snap_group ig;
+    colb_status st = colb__snap_get_size(in, g, "phase", 0, 62, &s->phase);
+    if (st == COLB_OK)
+        st = colb__snap_get_u64(in, g, "phase_end", &s->phase_end);
+    /* phases 1..i have lengths 2, 4, ..., 2^i */
+    if (st == COLB_OK && s->phase_end != (((uint64_t)1 << (s->phase + 1)) - 2))
+        st = colb__snap_error(in, COLB_EPARSE, "snapshot: sclb phase %zu cannot end at round %llu",
+                              s->phase, (unsigned long long)s->phase_end);
+    if (st != COLB_OK || s->phase == 0)
+        return st;
+    if ((st = colb__snap_get_group(in, g, "inner", &ig)) != COLB_OK ||
+        (st = colb__policy_load_fields(in, &ig, &s->inner)) != COLB_OK)
+        return st;
+    if (s->inner->vt != &colb__policy_cmlb || s->inner->N != p->N || s->inner->d != p->d)
+        return colb__snap_error(in, COLB_EPARSE, "snapshot: sclb's inner policy is not a CMLB of "
+                                "its %zu users", p->N);
+    return COLB_OK;
+}
+
+static colb_status sclb_add_users(colb_policy *p, size_t n, const size_t *labels)
+{
+    sclb *s = p->impl;
+    if (!s->inner)
+        return COLB_OK;
+    colb_status st = colb_policy_add_users(s->inner, n, labels);
+    return inner_status(p, s, st);
+}
+
 static colb_status sclb_check(const colb_policy_params *pp, char *msg, size_t len)
 {
     return colb__policy_cmlb.check(pp, msg, len);
+}
+
+/* Memory budget: the CMLB of the current phase, and the next one while it
+ * is made. */
+static double sclb_memory(const colb_policy_params *pp)
+{
+    return 2 * (2 * colb__ridge_bytes(pp->users, pp->dim) + (double)pp->users * 64);
 }
 
 const colb__policy_vt colb__policy_sclb = {
@@ -147,6 +209,10 @@ const colb__policy_vt colb__policy_sclb = {
     .end_round = sclb_end,
     .user_theta = sclb_theta,
     .clusters = sclb_clusters,
+    .memory = sclb_memory,
+    .save = sclb_save,
+    .load = sclb_load,
+    .add_users = sclb_add_users,
 };
 
 size_t colb__sclb_phase(const colb_policy *p)

@@ -42,6 +42,7 @@
 
 #include "learn/thompson.h"
 #include "linalg/ridge.h"
+#include "policies/bank_persist.h"
 #include "policies/policy_impl.h"
 
 #define NONE ((size_t)-1)
@@ -113,15 +114,9 @@ static void sclub_destroy(colb_policy *p)
     p->impl = NULL;
 }
 
-static colb_status sclub_create(colb_policy *p)
+/* The per-user and per-slot arrays for N users (the banks apart). */
+static colb_status alloc_arrays(sclub *s, size_t N, size_t d)
 {
-    size_t N = p->N, d = p->d;
-    sclub *s = calloc(1, sizeof *s);
-    if (!s)
-        return colb__err(p->err, COLB_ENOMEM, "out of memory");
-    p->impl = s;
-    s->alpha = p->pp.sclub_alpha;
-    s->alpha_p = p->pp.sclub_alpha_p;
     s->cl = colb__calloc(N, sizeof(size_t));
     s->nxt = colb__malloc(N, sizeof(size_t));
     s->prv = colb__malloc(N, sizeof(size_t));
@@ -132,20 +127,60 @@ static colb_status sclub_create(colb_policy *p)
     s->checked = colb__calloc(N, 1);
     s->pivot = colb__calloc(N, d * sizeof(double));
     s->pivot_T = colb__calloc(N, sizeof(uint64_t));
-    if (!s->cl || !s->nxt || !s->prv || !s->head || !s->tail || !s->size || !s->n_checked ||
-        !s->checked || !s->pivot || !s->pivot_T ||
+    return s->cl && s->nxt && s->prv && s->head && s->tail && s->size && s->n_checked &&
+                   s->checked && s->pivot && s->pivot_T ? COLB_OK : COLB_ENOMEM;
+}
+
+/* Append user u to the member list of slot j. */
+static void list_append(sclub *s, size_t j, size_t u)
+{
+    s->nxt[u] = NONE;
+    s->prv[u] = s->tail[j];
+    if (s->tail[j] != NONE)
+        s->nxt[s->tail[j]] = u;
+    else
+        s->head[j] = u;
+    s->tail[j] = u;
+    s->size[j]++;
+}
+
+/* The range of the T_i and how many users are at its low end. */
+static void count_range(sclub *s, size_t N)
+{
+    s->T_min = UINT64_MAX;
+    s->T_max = 0;
+    s->at_min = 0;
+    for (size_t l = 0; l < N; l++) {
+        uint64_t T = s->users.count[l];
+        if (T > s->T_max)
+            s->T_max = T;
+        if (T < s->T_min) {
+            s->T_min = T;
+            s->at_min = 1;
+        } else if (T == s->T_min) {
+            s->at_min++;
+        }
+    }
+}
+
+static colb_status sclub_create(colb_policy *p)
+{
+    size_t N = p->N, d = p->d;
+    sclub *s = calloc(1, sizeof *s);
+    if (!s)
+        return colb__err(p->err, COLB_ENOMEM, "out of memory");
+    p->impl = s;
+    s->alpha = p->pp.sclub_alpha;
+    s->alpha_p = p->pp.sclub_alpha_p;
+    if (alloc_arrays(s, N, d) != COLB_OK ||
         colb__ridge_init(&s->users, N, d, &p->pp.learner) != COLB_OK ||
         colb__ridge_init(&s->clus, N, d, &p->pp.learner) != COLB_OK)
         return colb__err(p->err, COLB_ENOMEM, "out of memory for N = %zu users", N);
     /* one cluster (slot 0) of everybody, users in order */
-    for (size_t u = 0; u < N; u++) {
-        s->nxt[u] = u + 1 < N ? u + 1 : NONE;
-        s->prv[u] = u ? u - 1 : NONE;
+    for (size_t u = 0; u < N; u++)
         s->head[u] = s->tail[u] = NONE;
-    }
-    s->head[0] = 0;
-    s->tail[0] = N - 1;
-    s->size[0] = N;
+    for (size_t u = 0; u < N; u++)
+        list_append(s, 0, u);
     s->n_clusters = 1;
     s->at_min = N;
     set_info(p);
@@ -383,6 +418,153 @@ static colb_status sclub_clusters(const colb_policy *p, size_t *labels, size_t *
     return COLB_OK;
 }
 
+/* Memory budget: two banks of N models, per-user and per-slot arrays. */
+static double sclub_memory(const colb_policy_params *pp)
+{
+    return 2 * colb__ridge_bytes(pp->users, pp->dim) + (double)pp->users * (8.0 * (double)pp->dim + 81);
+}
+
+/* The banks (every slot), each user's slot and the slots' member lists as
+ * one order of the users (slot by slot, each list in order), the checked
+ * marks, pivots and counters. */
+static colb_status sclub_save(const colb_policy *p, colb__snap_out *w)
+{
+    const sclub *s = p->impl;
+    size_t N = p->N, m = 0;
+    size_t *tmp = colb__malloc(N, sizeof(size_t));
+    if (!tmp)
+        return colb__snap_fail(w, COLB_ENOMEM, "sclub: out of memory saving %zu users", N);
+    colb__snap_u64(w, "tau", s->tau);
+    colb__snap_u64(w, "phase", s->phase);
+    colb__snap_u64(w, "splits", s->splits);
+    colb__snap_u64(w, "merges", s->merges);
+    colb__ridge_save(w, "users", &s->users, N);
+    colb__ridge_save(w, "clusters", &s->clus, N);
+    colb__snap_sizes(w, "slot", s->cl, N);
+    for (size_t j = 0; j < N; j++)
+        for (size_t l = s->size[j] ? s->head[j] : NONE; l != NONE; l = s->nxt[l])
+            tmp[m++] = l;
+    colb__snap_sizes(w, "order", tmp, N);
+    for (size_t u = 0; u < N; u++)
+        tmp[u] = s->checked[u];
+    colb__snap_sizes(w, "checked", tmp, N);
+    colb__snap_f64s(w, "pivot", s->pivot, N * p->d);
+    colb__snap_u64s(w, "pivot_T", s->pivot_T, N);
+    free(tmp);
+    return colb__snap_status(w);
+}
+
+static colb_status sclub_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *g)
+{
+    size_t N = p->N, d = p->d, phase = 0;
+    sclub *s = calloc(1, sizeof *s);
+    if (!s)
+        return COLB_ENOMEM;
+    p->impl = s;
+    s->alpha = p->pp.sclub_alpha;
+    s->alpha_p = p->pp.sclub_alpha_p;
+    /* the banks first: their arrays in the file vouch for N and d */
+    colb_status st = colb__ridge_load(in, g, "users", &s->users, N, d, &p->pp.learner, NULL);
+    if (st == COLB_OK)
+        st = colb__ridge_load(in, g, "clusters", &s->clus, N, d, &p->pp.learner, NULL);
+    if (st == COLB_OK)
+        st = colb__snap_reserve(in, (uint64_t)N * (8 * d + 81), "sclub's users");
+    if (st == COLB_OK && alloc_arrays(s, N, d) != COLB_OK)
+        st = colb__snap_error(in, COLB_ENOMEM, "out of memory for sclub's %zu users", N);
+    if (st == COLB_OK)
+        st = colb__snap_get_u64(in, g, "tau", &s->tau);
+    if (st == COLB_OK) /* phase_end = 2^(phase+1) - 2 must not overflow */
+        st = colb__snap_get_size(in, g, "phase", 0, 62, &phase);
+    if (st == COLB_OK)
+        st = colb__snap_get_u64(in, g, "splits", &s->splits);
+    if (st == COLB_OK)
+        st = colb__snap_get_u64(in, g, "merges", &s->merges);
+    if (st == COLB_OK)
+        st = colb__snap_get_sizes(in, g, "slot", s->cl, N, N);
+    if (st == COLB_OK) /* the checked marks, through nxt as scratch */
+        st = colb__snap_get_sizes(in, g, "checked", s->nxt, N, 2);
+    for (size_t u = 0; st == COLB_OK && u < N; u++)
+        s->checked[u] = (unsigned char)s->nxt[u];
+    size_t *order = st == COLB_OK ? colb__malloc(N, sizeof(size_t)) : NULL;
+    if (st == COLB_OK && !order)
+        st = colb__snap_error(in, COLB_ENOMEM, "out of memory for sclub's %zu users", N);
+    if (st == COLB_OK)
+        st = colb__snap_get_sizes(in, g, "order", order, N, N);
+    if (st == COLB_OK)
+        st = colb__snap_get_f64s(in, g, "pivot", s->pivot, N * d, 0);
+    if (st == COLB_OK)
+        st = colb__snap_get_u64s(in, g, "pivot_T", s->pivot_T, N);
+    /* order must be a permutation of the users, each slot's users together
+     * (n_checked and size serve as marks of users and slots seen) */
+    for (size_t q = 0; st == COLB_OK && q < N; q++) {
+        size_t u = order[q], j = s->cl[u];
+        if (s->n_checked[u]++)
+            st = colb__snap_error(in, COLB_EPARSE, "snapshot: sclub's order repeats user %zu", u);
+        else if (q && j != s->cl[order[q - 1]] && s->size[j])
+            st = colb__snap_error(in, COLB_EPARSE, "snapshot: sclub's slot %zu is not contiguous "
+                                  "in its order", j);
+        s->size[j] = 1;
+    }
+    if (st != COLB_OK) {
+        free(order);
+        return st;
+    }
+    for (size_t j = 0; j < N; j++) {
+        s->head[j] = s->tail[j] = NONE;
+        s->size[j] = s->n_checked[j] = 0;
+    }
+    for (size_t q = 0; q < N; q++) {
+        size_t u = order[q];
+        list_append(s, s->cl[u], u);
+        s->n_checked[s->cl[u]] += s->checked[u];
+    }
+    free(order);
+    for (size_t j = 0; j < N; j++)
+        s->n_clusters += s->size[j] != 0;
+    s->phase = (unsigned)phase;
+    s->phase_end = phase ? ((uint64_t)2 << phase) - 2 : 0;
+    count_range(s, N);
+    set_info(p);
+    return COLB_OK;
+}
+
+/* Newcomers start as clusters of their own (no data: nothing to pool), not
+ * checked; the merge test joins them to a cluster once they are served. */
+static colb_status sclub_add_users(colb_policy *p, size_t n, const size_t *labels)
+{
+    (void)labels;
+    sclub *s = p->impl;
+    size_t N = p->N, M = N + n, d = p->d;
+    if (colb__realloc_n(&s->cl, M, sizeof(size_t)) || colb__realloc_n(&s->nxt, M, sizeof(size_t)) ||
+        colb__realloc_n(&s->prv, M, sizeof(size_t)) || colb__realloc_n(&s->head, M, sizeof(size_t)) ||
+        colb__realloc_n(&s->tail, M, sizeof(size_t)) || colb__realloc_n(&s->size, M, sizeof(size_t)) ||
+        colb__realloc_n(&s->n_checked, M, sizeof(size_t)) || colb__realloc_n(&s->checked, M, 1) ||
+        colb__realloc_n(&s->pivot, M, d * sizeof(double)) ||
+        colb__realloc_n(&s->pivot_T, M, sizeof(uint64_t)) || colb__ridge_grow(&s->users, M) != COLB_OK ||
+        colb__ridge_grow(&s->clus, M) != COLB_OK)
+        return COLB_ENOMEM; /* arrays already grown are only larger: the policy is intact */
+    for (size_t j = N; j < M; j++) {
+        s->head[j] = s->tail[j] = NONE;
+        s->size[j] = s->n_checked[j] = 0;
+    }
+    for (size_t u = N; u < M; u++) {
+        size_t k = 0;
+        while (s->size[k]) /* the lowest free slot (N + n slots for N + n users) */
+            k++;
+        colb__ridge_reset(&s->clus, k);
+        colb__ridge_reset(&s->users, u);
+        s->checked[u] = 0;
+        s->cl[u] = k;
+        list_append(s, k, u);
+        memcpy(s->pivot + k * d, s->clus.theta + k * d, d * sizeof(double));
+        s->pivot_T[k] = 0;
+        s->n_clusters++;
+    }
+    count_range(s, M);
+    set_info(p);
+    return COLB_OK;
+}
+
 const colb__policy_vt colb__policy_sclub = {
     .name = "sclub",
     .sequential = 1,
@@ -394,4 +576,8 @@ const colb__policy_vt colb__policy_sclub = {
     .observe = sclub_observe,
     .user_theta = sclub_theta,
     .clusters = sclub_clusters,
+    .memory = sclub_memory,
+    .save = sclub_save,
+    .load = sclub_load,
+    .add_users = sclub_add_users,
 };

@@ -1,28 +1,28 @@
 /* sim.c - the simulator of colb/sim.h: (policy, repeat) jobs on a pool of
- * threads, each job a pure function of (spec, policy, repeat). */
+ * threads, each job a pure function of (spec, policy, repeat), run in steps
+ * (colb_sim_advance) that can stop between rounds and resume - also from a
+ * snapshot (sim_persist.c) - with results identical to one uninterrupted
+ * run. Every job runs through one loop (job_advance, sim_job.h), which
+ * CLUB's tuning also runs alone (colb__sim_run_job). */
 #include "colb/sim.h"
 
 #include <string.h>
 #include <time.h>
 
+#include "colb/limits.h"
 #include "colb/rng.h"
+#include "core/memory.h"
 #include "core/util.h"
 #include "data/textio.h"
 #include "sim/parallel.h"
-
-struct colb_sim_result {
-    size_t P, R, K;          /* policies, repeats, checkpoints */
-    size_t *point_round;     /* K */
-    double *regret;          /* P x R x K */
-    double *wall;            /* P x R */
-    char (*info)[512];       /* P x R */
-};
+#include "sim/sim_impl.h"
 
 typedef struct job_ctx {
-    const colb_sim_spec *s;
-    colb_sim_result *res;
-    size_t total;
-    colb_status *status;     /* per job */
+    colb_sim *sim;
+    size_t until;
+    size_t total, done_before;
+    _Atomic size_t finished;  /* jobs finished in this advance */
+    colb_status *status;      /* per job */
     char (*msg)[COLB__ERRLEN];
 } job_ctx;
 
@@ -97,67 +97,211 @@ static colb_status play_round(colb_env *env, colb_policy *pol, size_t N, size_t 
     return colb_policy_end_round(pol);
 }
 
-static colb_status run_job(job_ctx *c, size_t i, size_t r, char *msg)
+colb_status colb_sim_memory(const colb_sim_spec *s, double *bytes)
 {
-    const colb_sim_spec *s = c->s;
-    colb_sim_result *res = c->res;
-    double t0 = now_s();
-    uint64_t env_seed = derive(s->seed, 0x10000000ULL + r);
-    colb_env *env = NULL;
-    colb_policy *pol = NULL;
-    size_t *labels = NULL, *arms = NULL;
-    double *rewards = NULL;
-    colb_status st;
+    if (!s || !bytes || (s->n_policies && !s->policies))
+        return COLB_EINVAL;
+    double P = (double)s->n_policies, R = (double)s->repeats;
+    double K = (double)(s->curve_points && s->curve_points < s->horizon ? s->curve_points
+                        : s->curve_points                           ? s->horizon
+                        : s->horizon < 100                          ? s->horizon
+                                                                    : 100);
+    double jobs = P * R;
+    double results = K * 8 + jobs * (K * 8 + 8 + 512) + jobs * (sizeof(colb_status) + COLB__ERRLEN);
+    double env = 0.0, pol = 0.0;
+    colb_env_params ep = s->env;
     if (s->make_env)
-        st = s->make_env(s->env_ctx, env_seed, &env, msg, COLB__ERRLEN);
+        env = (double)s->env_bytes;
     else
-        st = colb_env_create(&s->env, env_seed, &env, msg, COLB__ERRLEN);
-    if (st != COLB_OK)
-        goto out;
-    size_t N = colb_env_users(env), K = colb_env_arms(env);
+        colb_env_memory(&ep, &env);
     colb_policy_params pp = s->policy;
-    pp.users = N;
-    pp.dim = colb_env_dim(env);
+    pp.users = s->env.users;
+    pp.dim = s->env.dim;
     pp.horizon = s->horizon;
-    /* the policy's stream is named by its name, not by its list position */
-    pp.seed = derive(s->seed ^ colb__fnv1a64(COLB__FNV64_INIT, s->policies[i], strlen(s->policies[i])),
-                     0x20000000ULL + r);
-    labels = colb__malloc(N, sizeof(size_t));
-    arms = colb__malloc(N, sizeof(size_t));
-    rewards = colb__malloc(N, sizeof(double));
-    if (!labels || !arms || !rewards) {
-        st = colb__err(msg, COLB_ENOMEM, "out of memory");
-        goto out;
+    pp.n_clusters = s->env.clusters;
+    for (size_t i = 0; i < s->n_policies; i++) {
+        double b;
+        colb_status st = colb_policy_memory(s->policies[i], &pp, &b);
+        if (st != COLB_OK)
+            return st;
+        if (b > pol)
+            pol = b;
     }
+    double threads = (double)(s->threads > 1 ? s->threads : 1);
+    if (threads > jobs)
+        threads = jobs;
+    double per_job = env + pol + 24.0 * (double)s->env.users; /* labels, arms, rewards */
+    *bytes = results + threads * per_job;
+    return COLB_OK;
+}
+
+colb_status colb__sim_make_env(const colb_sim_spec *s, size_t r, colb_env **out, char *msg)
+{
+    uint64_t env_seed = derive(s->seed, 0x10000000ULL + r);
+    if (s->make_env)
+        return s->make_env(s->env_ctx, env_seed, out, msg, COLB__ERRLEN);
+    return colb_env_create(&s->env, env_seed, out, msg, COLB__ERRLEN);
+}
+
+void colb__sim_job_params(const colb_sim_spec *s, const char *name, size_t r, size_t jobs,
+                          const colb_env *env, size_t *labels, colb_policy_params *pp)
+{
     size_t L = 0;
+    *pp = s->policy;
+    pp->users = colb_env_users(env);
+    pp->dim = colb_env_dim(env);
+    pp->horizon = s->horizon;
+    pp->max_memory = s->max_memory;
+    /* threads the jobs leave idle go to the policies (LinUCB-Ind splits its
+     * users over them); decisions do not depend on it */
+    size_t th = s->threads > 1 ? s->threads : 1;
+    jobs = jobs ? jobs : 1;
+    pp->threads = th > jobs ? th / jobs : 1;
+    if (pp->threads > COLB_POLICY_THREADS_MAX)
+        pp->threads = COLB_POLICY_THREADS_MAX;
+    /* the policy's stream is named by its name, not by its list position */
+    pp->seed = derive(s->seed ^ colb__fnv1a64(COLB__FNV64_INIT, name, strlen(name)),
+                      0x20000000ULL + r);
     if (colb_env_true_clusters(env, labels, &L) == COLB_OK) {
-        pp.true_cluster = labels;
-        pp.n_clusters = L;
+        pp->true_cluster = labels;
+        pp->n_clusters = L;
     } else {
-        pp.true_cluster = NULL;
-        pp.n_clusters = 0;
+        pp->true_cluster = NULL;
+        pp->n_clusters = 0;
     }
-    if ((st = colb_policy_create(s->policies[i], &pp, &pol, msg, COLB__ERRLEN)) != COLB_OK)
-        goto out;
-    double reg = 0.0;
-    size_t k = 0;
-    double *curve = res->regret + (i * res->R + r) * res->K;
-    for (size_t t = 1; t <= s->horizon; t++) {
-        if ((st = play_round(env, pol, N, K, arms, rewards, &reg)) != COLB_OK) {
-            colb__err(msg, st, "%s, round %zu: %s", s->policies[i], t, colb_policy_last_error(pol));
-            goto out;
-        }
-        while (k < res->K && res->point_round[k] == t)
-            curve[k++] = reg / (double)N;
+}
+
+/* Create a NEW job's environment and policy (it becomes LIVE). */
+static colb_status job_start(const colb_sim_spec *s, const char *name, size_t r, size_t jobs,
+                             colb__sim_job *job, char *msg)
+{
+    colb_env *env = NULL;
+    colb_status st = colb__sim_make_env(s, r, &env, msg);
+    if (st != COLB_OK)
+        return st;
+    size_t N = colb_env_users(env);
+    colb_policy_params pp;
+    size_t *labels = colb__malloc(N, sizeof(size_t));
+    if (!labels) {
+        colb_env_free(env);
+        return colb__err(msg, COLB_ENOMEM, "out of memory");
     }
-    snprintf(res->info[i * res->R + r], sizeof res->info[0], "%s", colb_policy_info(pol));
-out:
-    colb_policy_free(pol);
-    colb_env_free(env);
+    colb__sim_job_params(s, name, r, jobs, env, labels, &pp);
+    colb_policy *pol = NULL;
+    st = colb_policy_create(name, &pp, &pol, msg, COLB__ERRLEN);
     free(labels);
+    if (st != COLB_OK) {
+        colb_env_free(env);
+        return st;
+    }
+    job->env = env;
+    job->pol = pol;
+    job->state = COLB__JOB_LIVE;
+    return COLB_OK;
+}
+
+/* Play a LIVE job's rounds t+1 .. run->until, recording the checkpoints
+ * they pass: the one loop of every job. Stops early with COLB_EINTR when
+ * s->stop asks (before every round but the call's first), or when
+ * run->hopeless does. On a round's error the job stays at its last complete
+ * round. */
+static colb_status job_advance(const colb_sim_spec *s, const char *name, colb__sim_job *job,
+                               colb__job_run *run, char *msg)
+{
+    size_t N = colb_env_users(job->env), K = colb_env_arms(job->env);
+    size_t *arms = colb__malloc(N, sizeof(size_t));
+    double *rewards = colb__malloc(N, sizeof(double));
+    if (!arms || !rewards) {
+        free(arms);
+        free(rewards);
+        return colb__err(msg, COLB_ENOMEM, "out of memory");
+    }
+    colb_status st = COLB_OK;
+    size_t k = 0, until = run->until < s->horizon ? run->until : s->horizon;
+    while (k < run->points && run->point_round[k] <= job->t)
+        k++;
+    run->stopped = 0;
+    uint64_t first = job->t + 1; /* stop was asked just before it */
+    for (uint64_t t = first; t <= until; t++) {
+        if (t > first && s->stop && s->stop(s->stop_ctx)) {
+            st = COLB_EINTR;
+            break;
+        }
+        if ((st = play_round(job->env, job->pol, N, K, arms, rewards, &job->reg)) != COLB_OK) {
+            colb__err(msg, st, "%s, round %llu: %s", name, (unsigned long long)t,
+                      colb_policy_last_error(job->pol));
+            break;
+        }
+        job->t = t;
+        while (k < run->points && run->point_round[k] == t)
+            run->curve[k++] = job->reg / (double)N;
+        if (run->hopeless && t < s->horizon &&
+            run->hopeless(run->hopeless_ctx, job->reg / (double)N)) {
+            run->stopped = 1;
+            break;
+        }
+    }
     free(arms);
     free(rewards);
-    res->wall[i * res->R + r] = now_s() - t0;
+    return st;
+}
+
+/* A LIVE job at the horizon: its policy's info line into info (len bytes),
+ * env and policy freed, DONE. */
+static void job_finish(colb__sim_job *job, char *info, size_t len)
+{
+    if (info && len)
+        snprintf(info, len, "%s", colb_policy_info(job->pol));
+    colb_policy_free(job->pol);
+    colb_env_free(job->env);
+    job->pol = NULL;
+    job->env = NULL;
+    job->state = COLB__JOB_DONE;
+}
+
+colb_status colb__sim_run_job(const colb_sim_spec *s, const char *name, size_t r,
+                              colb__job_run *run, double *regret, char *msg)
+{
+    colb__sim_job job = { 0 };
+    colb_status st = s->stop && s->stop(s->stop_ctx) ? COLB_EINTR : COLB_OK;
+    run->until = s->horizon;
+    if (st == COLB_OK && (st = job_start(s, name, r, 1, &job, msg)) == COLB_OK)
+        st = job_advance(s, name, &job, run, msg);
+    if (st == COLB_OK)
+        *regret = job.reg / (double)colb_env_users(job.env);
+    else if (st == COLB_EINTR)
+        colb__err(msg, st, "stopped on request");
+    colb_policy_free(job.pol);
+    colb_env_free(job.env);
+    return st;
+}
+
+/* Run job (i, r) of c->sim to round c->until (at most T), or until stop
+ * asks. */
+static colb_status run_job(job_ctx *c, size_t i, size_t r, char *msg)
+{
+    colb_sim *sim = c->sim;
+    const colb_sim_spec *s = &sim->s;
+    colb_sim_result *res = sim->res;
+    size_t j = i * res->R + r;
+    colb__sim_job *job = &sim->jobs[j];
+    if (job->state == COLB__JOB_DONE)
+        return COLB_OK;
+    if (s->stop && s->stop(s->stop_ctx))
+        return COLB_EINTR;
+    double t0 = now_s();
+    colb_status st = COLB_OK;
+    if (job->state == COLB__JOB_NEW)
+        st = job_start(s, s->policies[i], r, c->total, job, msg);
+    colb__job_run run = { .until = c->until, .curve = res->regret + j * res->K,
+                          .point_round = res->point_round, .points = res->K };
+    if (st == COLB_OK)
+        st = job_advance(s, s->policies[i], job, &run, msg);
+    if (st == COLB_OK && job->t == s->horizon) {
+        job_finish(job, res->info[j], sizeof res->info[0]);
+        c->finished++;
+    }
+    res->wall[j] += now_s() - t0;
     return st;
 }
 
@@ -166,15 +310,16 @@ out:
 static void job_task(void *ctx, size_t j)
 {
     job_ctx *c = ctx;
-    size_t P = c->res->P, r = j / P, i = j % P;
+    size_t P = c->sim->res->P, r = j / P, i = j % P;
     c->status[j] = run_job(c, i, r, c->msg[j]);
 }
 
 static void job_done(void *ctx, size_t done)
 {
+    (void)done;
     job_ctx *c = ctx;
-    if (c->s->progress)
-        c->s->progress(c->s->progress_ctx, done, c->total);
+    if (c->sim->s.progress)
+        c->sim->s.progress(c->sim->s.progress_ctx, c->done_before + c->finished, c->total);
 }
 
 void colb_sim_result_free(colb_sim_result *r)
@@ -188,11 +333,9 @@ void colb_sim_result_free(colb_sim_result *r)
     free(r);
 }
 
-colb_status colb_sim_run(const colb_sim_spec *s, colb_sim_result **out, char *msg, size_t msg_len)
+/* Check the spec before any work (as colb_sim_run always did). */
+colb_status colb__sim_check_spec(const colb_sim_spec *s, char *msg, size_t msg_len)
 {
-    if (!out)
-        return COLB_EINVAL;
-    *out = NULL;
     if (!s || !s->policies || s->n_policies == 0)
         return colb__say(msg, msg_len, COLB_EINVAL, "no policies to run");
     if (s->horizon == 0 || s->repeats == 0)
@@ -215,14 +358,54 @@ colb_status colb_sim_run(const colb_sim_spec *s, colb_sim_result **out, char *ms
         if (st != COLB_OK)
             return st;
     }
+    double need;
+    colb_status mst = colb_sim_memory(s, &need);
+    if (mst != COLB_OK)
+        return colb__say(msg, msg_len, mst, "cannot estimate the memory of the run");
+    char what[256];
+    snprintf(what, sizeof what,
+             "the run (users = %zu, dim = %zu, arms = %zu; %zu policies x %zu repeats x %zu curve points; %zu threads)",
+             s->env.users, s->env.dim, s->env.arms, s->n_policies, s->repeats,
+             s->curve_points < s->horizon ? s->curve_points : s->horizon, s->threads ? s->threads : 1);
+    if ((mst = colb__budget_check(need, s->max_memory, what, msg, msg_len)) != COLB_OK)
+        return mst;
     if (!s->make_env) {
         colb_status st = colb_env_params_check(&s->env, msg, msg_len);
         if (st != COLB_OK)
             return st;
     }
+    return COLB_OK;
+}
+
+void colb_sim_free(colb_sim *sim)
+{
+    if (!sim)
+        return;
+    size_t jobs = sim->res ? sim->res->P * sim->res->R : 0;
+    for (size_t j = 0; sim->jobs && j < jobs; j++) {
+        colb_policy_free(sim->jobs[j].pol);
+        colb_env_free(sim->jobs[j].env);
+    }
+    for (size_t i = 0; sim->names && i < sim->s.n_policies; i++)
+        free(sim->names[i]);
+    free(sim->names);
+    free(sim->jobs);
+    colb_sim_result_free(sim->res);
+    free(sim);
+}
+
+colb_status colb__sim_alloc(const colb_sim_spec *s, colb_sim **out, char *msg, size_t msg_len)
+{
+    *out = NULL;
+    colb_sim *sim = calloc(1, sizeof *sim);
     colb_sim_result *res = calloc(1, sizeof *res);
-    if (!res)
+    if (!sim || !res) {
+        free(sim);
+        free(res);
         return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
+    }
+    sim->s = *s;
+    sim->res = res;
     res->P = s->n_policies;
     res->R = s->repeats;
     size_t cp = s->curve_points ? s->curve_points : 100;
@@ -232,34 +415,120 @@ colb_status colb_sim_run(const colb_sim_spec *s, colb_sim_result **out, char *ms
     res->regret = colb__calloc(jobs, res->K * sizeof(double));
     res->wall = colb__calloc(jobs, sizeof(double));
     res->info = colb__calloc(jobs, sizeof res->info[0]);
-    job_ctx c = { .s = s, .res = res, .total = jobs };
-    c.status = colb__calloc(jobs, sizeof(colb_status));
-    c.msg = colb__calloc(jobs, sizeof c.msg[0]);
-    if (!res->point_round || !res->regret || !res->wall || !res->info || !c.status || !c.msg) {
-        free(c.status);
-        free(c.msg);
-        colb_sim_result_free(res);
+    sim->jobs = colb__calloc(jobs, sizeof *sim->jobs);
+    sim->names = colb__calloc(res->P, sizeof(char *));
+    int ok = res->point_round && res->regret && res->wall && res->info && sim->jobs && sim->names;
+    for (size_t i = 0; ok && i < res->P; i++) {
+        size_t n = strlen(s->policies[i]) + 1;
+        ok = (sim->names[i] = malloc(n)) != NULL;
+        if (ok)
+            memcpy(sim->names[i], s->policies[i], n);
+    }
+    if (!ok) {
+        colb_sim_free(sim);
         return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
     }
+    sim->s.policies = (const char *const *)sim->names;
     for (size_t k = 0; k < res->K; k++) /* ceil((k+1) T / K): the last is T */
         res->point_round[k] = ((k + 1) * s->horizon + res->K - 1) / res->K;
-    colb__parallel_for(jobs, s->threads, job_task, job_done, &c);
+    *out = sim;
+    return COLB_OK;
+}
+
+colb_status colb_sim_create(const colb_sim_spec *s, colb_sim **out, char *msg, size_t msg_len)
+{
+    if (!out)
+        return COLB_EINVAL;
+    *out = NULL;
+    if (msg && msg_len)
+        msg[0] = '\0';
+    colb_status st = colb__sim_check_spec(s, msg, msg_len);
+    return st != COLB_OK ? st : colb__sim_alloc(s, out, msg, msg_len);
+}
+
+colb_status colb_sim_advance(colb_sim *sim, size_t until, char *msg, size_t msg_len)
+{
+    if (!sim)
+        return COLB_EINVAL;
+    colb_sim_result *res = sim->res;
+    size_t jobs = res->P * res->R, done = 0;
+    for (size_t j = 0; j < jobs; j++)
+        done += sim->jobs[j].state == COLB__JOB_DONE;
+    job_ctx c = { .sim = sim, .until = until ? until : sim->s.horizon, .total = jobs,
+                  .done_before = done };
+    c.status = colb__calloc(jobs, sizeof(colb_status));
+    c.msg = colb__calloc(jobs, sizeof c.msg[0]);
+    if (!c.status || !c.msg) {
+        free(c.status);
+        free(c.msg);
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
+    }
+    colb__parallel_for(jobs, sim->s.threads, job_task, job_done, &c);
     colb_status st = COLB_OK;
     for (size_t j = 0; j < jobs && st == COLB_OK; j++)
-        if (c.status[j] != COLB_OK) {
+        if (c.status[j] != COLB_OK && c.status[j] != COLB_EINTR) {
             st = c.status[j];
             if (msg && msg_len)
-                snprintf(msg, msg_len, "%s (repeat %zu): %s", s->policies[j % res->P],
+                snprintf(msg, msg_len, "%s (repeat %zu): %s", sim->s.policies[j % res->P],
                          j / res->P + 1, c.msg[j][0] ? c.msg[j] : colb_strerror(st));
         }
+    for (size_t j = 0; j < jobs && st == COLB_OK; j++)
+        if (c.status[j] == COLB_EINTR)
+            st = colb__say(msg, msg_len, COLB_EINTR, "stopped on request at round %zu",
+                           colb_sim_round(sim));
     free(c.status);
     free(c.msg);
-    if (st != COLB_OK) {
-        colb_sim_result_free(res);
-        return st;
+    return st;
+}
+
+int colb_sim_finished(const colb_sim *sim)
+{
+    if (!sim)
+        return 0;
+    for (size_t j = 0; j < sim->res->P * sim->res->R; j++)
+        if (sim->jobs[j].state != COLB__JOB_DONE)
+            return 0;
+    return 1;
+}
+
+size_t colb_sim_job_round(const colb_sim *sim, size_t i, size_t r)
+{
+    if (!sim || i >= sim->res->P || r >= sim->res->R)
+        return 0;
+    return (size_t)sim->jobs[i * sim->res->R + r].t;
+}
+
+size_t colb_sim_round(const colb_sim *sim)
+{
+    if (!sim)
+        return 0;
+    uint64_t m = UINT64_MAX;
+    for (size_t j = 0; j < sim->res->P * sim->res->R; j++)
+        if (sim->jobs[j].t < m)
+            m = sim->jobs[j].t;
+    return (size_t)m;
+}
+
+const colb_sim_result *colb_sim_results(const colb_sim *sim) { return sim ? sim->res : NULL; }
+const colb_sim_spec *colb_sim_spec_of(const colb_sim *sim) { return sim ? &sim->s : NULL; }
+
+colb_status colb_sim_run(const colb_sim_spec *s, colb_sim_result **out, char *msg, size_t msg_len)
+{
+    if (!out)
+        return COLB_EINVAL;
+    *out = NULL;
+    colb_sim *sim = NULL;
+    colb_status st = colb_sim_create(s, &sim, msg, msg_len);
+    if (st == COLB_OK)
+        st = colb_sim_advance(sim, 0, msg, msg_len);
+    if (st == COLB_OK) {
+        *out = sim->res;
+        sim->res = NULL; /* detached: the jobs are all done */
+        free(sim->jobs);
+        sim->jobs = NULL;
     }
-    *out = res;
-    return COLB_OK;
+    colb_sim_free(sim);
+    return st;
 }
 
 size_t colb_sim_result_policies(const colb_sim_result *r) { return r ? r->P : 0; }
@@ -315,5 +584,5 @@ void colb_mean_ci95(const double *x, size_t n, double *mean, double *half)
     if (mean)
         *mean = m;
     if (half)
-        *half = n >= 2 ? t975(n - 1) * sqrt(v / (double)(n - 1) / (double)n) : 0.0;
+        *half = n >= 2 ? t975(n - 1) * sqrt(v / (double)(n - 1) / (double)n) : NAN;
 }

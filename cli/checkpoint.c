@@ -1,0 +1,161 @@
+/* checkpoint.c - checkpoints of colb's runs (see checkpoint.h). */
+#include "checkpoint.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The signal caught (the only state a handler may touch). */
+static volatile sig_atomic_t caught;
+
+static void on_signal(int sig)
+{
+    caught = sig;
+}
+
+void interrupt_install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND; /* a second signal kills as usual */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int interrupt_requested(void *ctx)
+{
+    (void)ctx;
+    return caught != 0;
+}
+
+int interrupt_signal(void) { return caught; }
+
+void session_init(run_session *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+void session_free(run_session *s)
+{
+    for (size_t i = 0; i < s->n_sims; i++)
+        colb_sim_free(s->sims[i]);
+    colb_snapshot_reader_free(s->resume);
+    colb_dataset_free(s->dataset);
+    memset(s, 0, sizeof *s);
+}
+
+static void label_of(char *out, size_t len, size_t ri, size_t si)
+{
+    snprintf(out, len, "setting %zu %zu", ri, si);
+}
+
+/* The resumed checkpoint's object for setting (ri, si), or (size_t)-1. */
+static size_t find(const run_session *s, size_t ri, size_t si)
+{
+    char want[64];
+    label_of(want, sizeof want, ri, si);
+    size_t n = strlen(want);
+    for (size_t i = 0; s->resume && i < colb_snapshot_reader_count(s->resume); i++) {
+        const char *l = colb_snapshot_reader_label(s->resume, i);
+        if (colb_snapshot_reader_kind(s->resume, i) == COLB_SNAPSHOT_SIM && !strncmp(l, want, n) &&
+            (l[n] == '\0' || l[n] == ' '))
+            return i;
+    }
+    return (size_t)-1;
+}
+
+int session_sim(run_session *s, size_t ri, size_t si, run_config *c, int create, char *tuned,
+                colb_sim **out, int *have, char *err, size_t err_len)
+{
+    *out = NULL;
+    size_t i = find(s, ri, si);
+    *have = i != (size_t)-1;
+    if (!*have) {
+        if (!create)
+            return 0;
+        char msg[512];
+        if (colb_sim_create(&c->sim, out, msg, sizeof msg) != COLB_OK) {
+            snprintf(err, err_len, "%s", msg);
+            return -1;
+        }
+        return 0;
+    }
+    /* "setting R S tuned=A,A2 club-alpha=.. club-alpha2=..": the exact
+     * constants first, then the text shown in summary.csv */
+    const char *l = colb_snapshot_reader_label(s->resume, i), *t = strstr(l, " tuned=");
+    if (t) {
+        double a, a2;
+        int n = 0;
+        if (sscanf(t, " tuned=%lf,%lf %n", &a, &a2, &n) != 2 || n == 0) {
+            snprintf(err, err_len, "checkpoint: malformed setting label '%s'", l);
+            return -1;
+        }
+        c->sim.policy.club_own_alpha = 1; /* as data_tune_club sets them */
+        c->sim.policy.club_alpha = a;
+        c->sim.policy.club_alpha2 = a2;
+        snprintf(tuned, 64, "%s", t + n);
+    }
+    if (colb_snapshot_get_sim(s->resume, i, &c->sim, out) != COLB_OK) {
+        snprintf(err, err_len, "the checkpoint does not fit this run (%s); remove it or run "
+                 "without --resume", colb_snapshot_reader_last_error(s->resume));
+        return -1;
+    }
+    return 0;
+}
+
+int session_keep(run_session *s, colb_sim *sim, size_t ri, size_t si, const run_config *c,
+                 const char *tuned, char *err, size_t err_len)
+{
+    if (s->n_sims == MAX_SETTINGS) {
+        colb_sim_free(sim);
+        snprintf(err, err_len, "more than %d settings to checkpoint", MAX_SETTINGS);
+        return -1;
+    }
+    char *l = s->labels[s->n_sims];
+    label_of(l, sizeof s->labels[0], ri, si);
+    if (tuned && tuned[0])
+        snprintf(l + strlen(l), sizeof s->labels[0] - strlen(l), " tuned=%.17g,%.17g %s",
+                 c->sim.policy.club_alpha, c->sim.policy.club_alpha2, tuned);
+    s->sims[s->n_sims++] = sim;
+    return 0;
+}
+
+int session_write(const run_session *s, const char *path, const char *label, const void *bytes,
+                  size_t len, char *err, size_t err_len)
+{
+    colb_snapshot_writer *w = NULL;
+    char msg[512];
+    colb_status st = colb_snapshot_writer_open(path, &w, msg, sizeof msg);
+    if (st == COLB_OK)
+        st = colb_snapshot_put_bytes(w, label, bytes, len);
+    for (size_t i = 0; i < s->n_sims && st == COLB_OK; i++)
+        st = colb_snapshot_put_sim(w, s->labels[i], s->sims[i]);
+    if (st == COLB_OK)
+        return colb_snapshot_writer_commit(w, NULL, err, err_len) == COLB_OK ? 0 : -1;
+    if (w) {
+        snprintf(err, err_len, "%s", colb_snapshot_writer_last_error(w));
+        colb_snapshot_writer_abort(w);
+    } else {
+        snprintf(err, err_len, "%s", msg);
+    }
+    return -1;
+}
+
+int session_open(run_session *s, const char *path, const char *label, const void **bytes,
+                 size_t *len, char *err, size_t err_len)
+{
+    char msg[512];
+    if (colb_snapshot_reader_open(path, NULL, &s->resume, msg, sizeof msg) != COLB_OK) {
+        snprintf(err, err_len, "%s", msg);
+        return -1;
+    }
+    for (size_t i = 0; i < colb_snapshot_reader_count(s->resume); i++)
+        if (colb_snapshot_reader_kind(s->resume, i) == COLB_SNAPSHOT_BYTES &&
+            !strcmp(colb_snapshot_reader_label(s->resume, i), label))
+            return colb_snapshot_get_bytes(s->resume, i, bytes, len) == COLB_OK ? 0 : -1;
+    snprintf(err, err_len, "%s is a colb snapshot but not a checkpoint of %s", path, label);
+    return -1;
+}

@@ -1,0 +1,319 @@
+/* outdir.c - results folders written as one set (outdir.h). */
+#define _GNU_SOURCE /* renameat2, nftw */
+#include "outdir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "output.h"
+
+#define MARKER ".colb-results"
+
+/* parent folder and base name of path (trailing slashes ignored) */
+static int split_path(const char *path, char *parent, char *base, size_t len)
+{
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    if (n == 0 || n >= len)
+        return -1;
+    const char *slash = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (path[i] == '/')
+            slash = path + i;
+    if (!slash) {
+        snprintf(parent, len, ".");
+        snprintf(base, len, "%.*s", (int)n, path);
+    } else {
+        snprintf(parent, len, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+        snprintf(base, len, "%.*s", (int)(path + n - slash - 1), slash + 1);
+    }
+    return strcmp(base, ".") && strcmp(base, "..") && *base ? 0 : -1;
+}
+
+/* The folder `parent` of `path` exists (made if missing) and is writable. */
+static int writable_parent(const char *path, const char *parent, char *err, size_t err_len)
+{
+    if (make_dirs(parent, err, err_len))
+        return -1;
+    if (access(parent, W_OK | X_OK) != 0) {
+        snprintf(err, err_len, "%s: cannot write into %s: %s", path, parent, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(p) != 0 && errno != ENOENT ? -1 : 0;
+}
+
+static int remove_tree(const char *path)
+{
+    return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A folder colb may replace: it has the marker, or is empty. */
+static int replaceable(const char *dir)
+{
+    char p[PATH_LEN + 32];
+    snprintf(p, sizeof p, "%s/" MARKER, dir);
+    if (access(p, F_OK) == 0)
+        return 1;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    struct dirent *de;
+    int empty = 1;
+    while (empty && (de = readdir(d)))
+        empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+    closedir(d);
+    return empty;
+}
+
+/* Remove what killed runs on this folder left beside it (we hold the lock,
+ * so no one else is writing them): temporary folders, and an old folder
+ * put aside by an interrupted two-rename commit, which goes back in place
+ * when the final folder is missing. */
+static void clean_stale(const char *parent, const char *base, const char *final)
+{
+    DIR *d = opendir(parent);
+    if (!d)
+        return;
+    char tmp_prefix[PATH_LEN + 16], old_prefix[PATH_LEN + 16], p[2 * PATH_LEN + 32];
+    snprintf(tmp_prefix, sizeof tmp_prefix, ".%s.tmp.", base);
+    snprintf(old_prefix, sizeof old_prefix, ".%s.old.", base);
+    struct dirent *de;
+    struct stat st;
+    int have_final = lstat(final, &st) == 0;
+    while ((de = readdir(d))) {
+        int is_tmp = !strncmp(de->d_name, tmp_prefix, strlen(tmp_prefix));
+        int is_old = !strncmp(de->d_name, old_prefix, strlen(old_prefix));
+        if (!is_tmp && !is_old)
+            continue;
+        snprintf(p, sizeof p, "%s/%s", parent, de->d_name);
+        if (is_old && !have_final && rename(p, final) == 0) {
+            have_final = 1;
+            continue;
+        }
+        remove_tree(p);
+    }
+    closedir(d);
+}
+
+static int take_lock(outdir *o, char *err, size_t err_len)
+{
+    for (int tries = 0; tries < 5; tries++) {
+        int fd = open(o->lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            snprintf(err, err_len, "%s: cannot create the lock file: %s", o->lock, strerror(errno));
+            return -1;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int e = errno;
+            close(fd);
+            if (e == EWOULDBLOCK)
+                snprintf(err, err_len, "%s: another colb process is writing this folder (lock %s)", o->final,
+                         o->lock);
+            else
+                snprintf(err, err_len, "%s: cannot lock: %s", o->lock, strerror(e));
+            return -1;
+        }
+        /* the holder before us may have removed the file: lock the file
+         * that is at the path now */
+        struct stat a, b;
+        if (fstat(fd, &a) == 0 && stat(o->lock, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+            o->lock_fd = fd;
+            o->locked = 1;
+            return 0;
+        }
+        close(fd);
+    }
+    snprintf(err, err_len, "%s: cannot lock (the lock file keeps changing)", o->lock);
+    return -1;
+}
+
+static void release_lock(outdir *o)
+{
+    if (o->locked) {
+        unlink(o->lock);
+        close(o->lock_fd);
+    }
+    o->locked = 0;
+}
+
+int outdir_open(outdir *o, const char *path, char *err, size_t err_len)
+{
+    memset(o, 0, sizeof *o);
+    char parent[PATH_LEN], base[PATH_LEN];
+    if (!path || strlen(path) >= PATH_LEN || split_path(path, parent, base, sizeof parent)) {
+        snprintf(err, err_len, "%s: not a usable results folder name (or longer than %d bytes)",
+                 path ? path : "(null)", PATH_LEN - 1);
+        return -1;
+    }
+    snprintf(o->final, sizeof o->final, "%s", path);
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+            snprintf(err, err_len, "%s: exists and is not a folder", path);
+            return -1;
+        }
+        if (!replaceable(path)) {
+            snprintf(err, err_len,
+                     "%s: not a colb results folder (no " MARKER " file, not empty); choose another --out",
+                     path);
+            return -1;
+        }
+    } else if (errno != ENOENT) {
+        snprintf(err, err_len, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (writable_parent(path, parent, err, err_len))
+        return -1;
+    snprintf(o->lock, sizeof o->lock, "%s/.%s.lock", parent, base);
+    if (take_lock(o, err, err_len))
+        return -1;
+    clean_stale(parent, base, o->final);
+    snprintf(o->tmp, sizeof o->tmp, "%s/.%s.tmp.XXXXXX", parent, base);
+    if (!mkdtemp(o->tmp)) {
+        snprintf(err, err_len, "%s: cannot create a folder in %s: %s", path, parent, strerror(errno));
+        o->tmp[0] = '\0';
+        release_lock(o);
+        return -1;
+    }
+    chmod(o->tmp, 0755); /* mkdtemp's 0700 is too strict for results */
+    return 0;
+}
+
+/* Hard-link (copy where links are refused) src into dst, entry by entry,
+ * skipping names dst already has. */
+static int link_tree(const char *src, const char *dst, char *err, size_t err_len)
+{
+    DIR *d = opendir(src);
+    if (!d) {
+        snprintf(err, err_len, "%s: %s", src, strerror(errno));
+        return -1;
+    }
+    struct dirent *de;
+    int rc = 0;
+    char *a = malloc(PATH_LEN * 2), *b = malloc(PATH_LEN * 2);
+    while (rc == 0 && a && b && (de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || !strcmp(de->d_name, MARKER))
+            continue;
+        snprintf(a, 2 * PATH_LEN, "%s/%s", src, de->d_name);
+        snprintf(b, 2 * PATH_LEN, "%s/%s", dst, de->d_name);
+        struct stat st, sb;
+        if (lstat(a, &st) != 0)
+            continue;
+        int exists = lstat(b, &sb) == 0;
+        if (S_ISDIR(st.st_mode)) {
+            if (exists)
+                continue; /* the new run made it: the new one wins whole */
+            if (mkdir(b, st.st_mode & 07777) != 0 || link_tree(a, b, err, err_len) != 0)
+                rc = -1;
+        } else if (!exists && link(a, b) != 0) {
+            snprintf(err, err_len, "%s: cannot keep it in the new folder: %s", a, strerror(errno));
+            rc = -1;
+        }
+    }
+    if (!a || !b) {
+        snprintf(err, err_len, "out of memory");
+        rc = -1;
+    }
+    free(a);
+    free(b);
+    closedir(d);
+    return rc;
+}
+
+int outdir_keep_old(outdir *o, char *err, size_t err_len)
+{
+    struct stat st;
+    if (stat(o->final, &st) != 0)
+        return 0;
+    return link_tree(o->final, o->tmp, err, err_len);
+}
+
+/* Write the marker that makes the folder replaceable by a later run. */
+static int write_marker(const outdir *o, char *err, size_t err_len)
+{
+    char p[sizeof o->tmp + 32];
+    snprintf(p, sizeof p, "%s/" MARKER, o->tmp);
+    afile a;
+    if (afile_open(&a, p, err, err_len))
+        return -1;
+    fprintf(a.f, "colb %s results folder; a later run with this --out replaces it whole\n",
+            COLB_VERSION_STRING);
+    return afile_commit(&a, err, err_len);
+}
+
+int outdir_commit(outdir *o, char *err, size_t err_len)
+{
+    if (write_marker(o, err, err_len)) {
+        outdir_abort(o);
+        return -1;
+    }
+    struct stat st;
+    if (lstat(o->final, &st) != 0) {
+        if (rename(o->tmp, o->final) != 0) {
+            snprintf(err, err_len, "%s: cannot move the results into place: %s", o->final, strerror(errno));
+            outdir_abort(o);
+            return -1;
+        }
+    } else if (renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->final, RENAME_EXCHANGE) == 0) {
+        remove_tree(o->tmp); /* the previous folder, now under the temporary name */
+    } else {
+        /* no RENAME_EXCHANGE on this file system: put the old folder aside
+         * (outdir_open of a later run puts it back if we stop between the
+         * two renames), then move the new one in */
+        char old[sizeof o->tmp];
+        snprintf(old, sizeof old, "%s", o->tmp);
+        char *t = strstr(old + strlen(old) - 11, ".tmp.");
+        if (t)
+            memcpy(t, ".old.", 5);
+        if (rename(o->final, old) != 0 || rename(o->tmp, o->final) != 0) {
+            snprintf(err, err_len, "%s: cannot move the results into place: %s", o->final, strerror(errno));
+            rename(old, o->final);
+            outdir_abort(o);
+            return -1;
+        }
+        remove_tree(old);
+    }
+    o->tmp[0] = '\0';
+    release_lock(o);
+    return 0;
+}
+
+void outdir_abort(outdir *o)
+{
+    if (o->tmp[0])
+        remove_tree(o->tmp);
+    o->tmp[0] = '\0';
+    release_lock(o);
+}
+
+int outdir_check_file(const char *path, char *err, size_t err_len)
+{
+    char parent[PATH_LEN], base[PATH_LEN];
+    struct stat st;
+    if (!path || strlen(path) >= PATH_LEN || split_path(path, parent, base, sizeof parent)) {
+        snprintf(err, err_len, "%s: not a usable file name", path ? path : "(null)");
+        return -1;
+    }
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(err, err_len, "%s: is a folder, not a file", path);
+        return -1;
+    }
+    return writable_parent(path, parent, err, err_len);
+}

@@ -1,0 +1,56 @@
+/* outdir.h - a results folder written as one set (issue 17, defect 2).
+ *
+ * A run writes into a fresh temporary folder beside its --out folder
+ * (".NAME.tmp.XXXXXX" in the same parent) and only a complete set of
+ * results replaces --out, in one atomic rename (RENAME_EXCHANGE, falling
+ * back to two renames with recovery); the previous folder stays in place
+ * until then and is removed after. A run stopped at any point leaves either
+ * the previous folder or the complete new one; its temporary folder is
+ * removed by the next run on the same --out. An exclusive lock (flock on
+ * ".NAME.lock" beside --out) keeps two colb processes from writing the same
+ * folder. An existing --out is replaced only when it is a colb results
+ * folder (it holds the marker file .colb-results, or it is empty) so that a
+ * mistyped --out never deletes someone's files.
+ *
+ *   outdir o;
+ *   if (outdir_open(&o, "results/run", err, len))  ...  validated, locked
+ *   ... write files into o.tmp ...
+ *   outdir_commit(&o, err, len)  (or outdir_abort(&o) on failure)
+ */
+#ifndef COLB_CLI_OUTDIR_H
+#define COLB_CLI_OUTDIR_H
+
+#include <stddef.h>
+
+#include "options.h"
+
+typedef struct outdir {
+    char final[PATH_LEN];        /* --out as given */
+    char tmp[2 * PATH_LEN + 32]; /* the folder being written */
+    char lock[2 * PATH_LEN + 32];
+    int lock_fd, locked;
+} outdir;
+
+/* Validate `path` as a results folder (creating missing parents), take its
+ * lock, remove what killed runs left beside it, and create o->tmp. Returns
+ * 0, or -1 with "PATH: reason" (errno text where there is one) in err. */
+int outdir_open(outdir *o, const char *path, char *err, size_t err_len);
+
+/* Hard-link into o->tmp every entry of the previous folder that o->tmp
+ * does not have (a run that redoes part of a folder keeps the rest). */
+int outdir_keep_old(outdir *o, char *err, size_t err_len);
+
+/* Put o->tmp in place of o->final, remove the previous folder, release the
+ * lock. On failure the previous folder is left as it was. */
+int outdir_commit(outdir *o, char *err, size_t err_len);
+
+/* Remove o->tmp and release the lock (failed runs). Harmless after
+ * commit or on a zeroed outdir. */
+void outdir_abort(outdir *o);
+
+/* Validate a file the run will write outside its results folder (a cache):
+ * not a directory, and its folder exists or can be created, and is
+ * writable. 0, or -1 with err set. */
+int outdir_check_file(const char *path, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,54 @@
+/* colb/limits.h - the ranges of numbers the library accepts and the memory
+ * budget it checks before allocating.
+ *
+ * Numbers. Every public call that takes contexts, rewards, weights or scale
+ * parameters checks them against these ranges (COLB_ERANGE outside them,
+ * COLB_ENONFIN for NaN/Inf) before it changes any state. The ranges are
+ * chosen so that no update can overflow: with |x_i| <= 1e6, d <= 2^16,
+ * lambda >= 1e-6, weights <= 2^32 and |y| <= 1e9, after even 2^64 updates
+ * every entry of V and b stays below 1e45, x^T V^-1 x below 1e23 and
+ * ||theta|| below 1e53 (||V^-1|| <= 1/lambda bounds every product); a
+ * double overflows at 1.8e308. The scale parameters (widths, noise scales,
+ * norm bounds, CLUB's and CMLB's constants) are at most 1e6, which keeps
+ * every score below 1e18. What the ranges cannot exclude is rounding: a
+ * stream so ill-conditioned (the same extreme vector again and again) that
+ * Sherman-Morrison breaks down. A state that turns non-finite that way is
+ * detected after the update and reported as COLB_ENUMERIC, never as
+ * success: a learner undoes the update; a policy is fenced (colb/policy.h).
+ *
+ * Memory. Creating a policy, an environment or a simulation, and loading a
+ * data set, first estimates the bytes it will allocate and fails with
+ * COLB_ENOMEM and a message naming the input and the estimate when that
+ * exceeds the budget given in its parameters (max_memory; 0 means
+ * colb_memory_budget_default()). */
+#ifndef COLB_LIMITS_H
+#define COLB_LIMITS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define COLB_CONTEXT_MAX 1e6            /* |entry| of a context vector */
+#define COLB_REWARD_MAX 1e9             /* |reward| */
+#define COLB_WEIGHT_MAX 4294967296.0    /* learner update weight, 2^32 */
+#define COLB_LAMBDA_MIN 1e-6            /* ridge regulariser lambda */
+#define COLB_LAMBDA_MAX 1e6
+#define COLB_SCALE_MAX 1e6              /* widths, noise scales, norm bounds,
+                                           environment noise and spread,
+                                           CMLB's C and gamma, CLUB's alphas */
+#define COLB_DIM_MAX 65536u             /* context dimension d */
+#define COLB_POLICY_THREADS_MAX 256u    /* colb_policy_params.threads */
+
+/* The default memory budget in bytes: 80% of the memory available to the
+ * process (MemAvailable of /proc/meminfo, capped by a cgroup v2 limit in
+ * /sys/fs/cgroup/memory.max), or of the physical memory (sysconf) where
+ * those cannot be read. Reads the files on every call (cost: a few
+ * microseconds); never fails (at least 64 MiB). Thread-safe. */
+size_t colb_memory_budget_default(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,80 @@
+/* memory.c - the default memory budget (colb/limits.h) and the check every
+ * allocating entry point makes against a budget before it allocates. */
+#include "core/memory.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A number of bytes from the first line of `path` ("max" or a count); 0 if
+ * it cannot be read or is "max". */
+static size_t read_limit(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char line[64];
+    unsigned long long v = 0;
+    if (fgets(line, sizeof line, f) && strncmp(line, "max", 3) != 0 && sscanf(line, "%llu", &v) != 1)
+        v = 0;
+    fclose(f);
+    return (size_t)v;
+}
+
+/* MemAvailable of /proc/meminfo in bytes, or 0. */
+static size_t mem_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return 0;
+    char line[128];
+    unsigned long long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+            break;
+    fclose(f);
+    return (size_t)kb * 1024;
+}
+
+size_t colb_memory_budget_default(void)
+{
+    size_t avail = mem_available();
+    if (!avail) {
+        long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+        avail = pages > 0 && size > 0 ? (size_t)pages * (size_t)size : (size_t)1 << 32;
+    }
+    size_t cg = read_limit("/sys/fs/cgroup/memory.max");
+    if (cg && cg < avail)
+        avail = cg;
+    size_t budget = avail / 5 * 4;
+    return budget < ((size_t)64 << 20) ? (size_t)64 << 20 : budget;
+}
+
+size_t colb__budget(size_t max_memory)
+{
+    return max_memory ? max_memory : colb_memory_budget_default();
+}
+
+void colb__bytes_text(char *out, size_t len, double bytes)
+{
+    static const char *const unit[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+    int u = 0;
+    while (bytes >= 1024.0 && u < 6) {
+        bytes /= 1024.0;
+        u++;
+    }
+    snprintf(out, len, u ? "%.1f %s" : "%.0f %s", bytes, unit[u]);
+}
+
+colb_status colb__budget_check(double need, size_t max_memory, const char *what, char *msg,
+                               size_t msg_len)
+{
+    size_t budget = colb__budget(max_memory);
+    if (need <= (double)budget)
+        return COLB_OK;
+    char a[32], b[32];
+    colb__bytes_text(a, sizeof a, need);
+    colb__bytes_text(b, sizeof b, (double)budget);
+    return colb__say(msg, msg_len, COLB_ENOMEM, "%s needs about %s of memory, more than the budget of %s%s",
+                     what, a, b, max_memory ? "" : " (80% of the available memory)");
+}

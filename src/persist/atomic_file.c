@@ -1,0 +1,129 @@
+/* atomic_file.c - temporary file, fsync, rename, fsync of the folder (see
+ * atomic_file.h). The temporary is "PATH.tmp.PID.N" opened with O_EXCL, N
+ * taken from the clock and bumped on collision, so concurrent writers of
+ * the same target never share a temporary. */
+#include "persist/atomic_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/util.h"
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+colb_status colb__afile_open(colb__afile *a, const char *path, char *msg, size_t msg_len)
+{
+    memset(a, 0, sizeof *a);
+    if (!path || !*path)
+        return colb__say(msg, msg_len, COLB_EINVAL, "snapshot path is empty");
+    size_t n = strlen(path) + 64;
+    a->path = dup_str(path);
+    a->tmp = malloc(n);
+    if (!a->path || !a->tmp) {
+        colb__afile_abort(a);
+        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long long salt = (unsigned long long)ts.tv_nsec ^ ((unsigned long long)ts.tv_sec << 20);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        snprintf(a->tmp, n, "%s.tmp.%ld.%llu", path, (long)getpid(), salt + (unsigned long long)attempt);
+        a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (a->fd >= 0 || errno != EEXIST)
+            break;
+    }
+    a->live = a->created = a->fd >= 0;
+    if (!a->live) {
+        int e = errno;
+        colb__say(msg, msg_len, COLB_EIO, "cannot write '%s': %s", path, strerror(e));
+        colb__afile_abort(a);
+        return COLB_EIO;
+    }
+    return COLB_OK;
+}
+
+colb_status colb__afile_write(colb__afile *a, const void *p, size_t n, char *msg, size_t msg_len)
+{
+    const unsigned char *c = p;
+    while (n > 0) {
+        ssize_t k = write(a->fd, c, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            int e = k < 0 ? errno : EIO;
+            return colb__say(msg, msg_len, COLB_EIO, "writing '%s' failed: %s", a->path, strerror(e));
+        }
+        c += k;
+        n -= (size_t)k;
+    }
+    return COLB_OK;
+}
+
+/* fsync the folder holding `path` so that the rename itself is durable. */
+static int sync_folder(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else if ((size_t)(slash - path) < sizeof dir)
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    else
+        return ENAMETOOLONG;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    int e = fsync(fd) != 0 && errno != EINVAL ? errno : 0; /* EINVAL: no fsync on this fs */
+    close(fd);
+    return e;
+}
+
+colb_status colb__afile_commit(colb__afile *a, char *msg, size_t msg_len)
+{
+    colb_status st = COLB_OK;
+    if (fsync(a->fd) != 0 && errno != EINVAL)
+        st = colb__say(msg, msg_len, COLB_EIO, "writing '%s' failed: fsync: %s", a->path, strerror(errno));
+    if (close(a->fd) != 0 && st == COLB_OK)
+        st = colb__say(msg, msg_len, COLB_EIO, "writing '%s' failed: %s", a->path, strerror(errno));
+    a->live = 0;
+    if (st == COLB_OK && rename(a->tmp, a->path) != 0)
+        st = colb__say(msg, msg_len, COLB_EIO, "cannot replace '%s': %s", a->path, strerror(errno));
+    if (st != COLB_OK) {
+        colb__afile_abort(a);
+        return st;
+    }
+    int e = sync_folder(a->path);
+    a->created = 0; /* renamed: nothing to remove any more */
+    if (e)
+        st = colb__say(msg, msg_len, COLB_EIO, "'%s' written, but syncing its folder failed: %s",
+                       a->path, strerror(e));
+    colb__afile_abort(a);
+    return st;
+}
+
+void colb__afile_abort(colb__afile *a)
+{
+    if (!a)
+        return;
+    if (a->live)
+        close(a->fd);
+    a->live = 0;
+    if (a->created && a->tmp)
+        unlink(a->tmp);
+    a->created = 0;
+    free(a->tmp);
+    free(a->path);
+    a->tmp = a->path = NULL;
+}

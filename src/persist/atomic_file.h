@@ -1,0 +1,38 @@
+/* atomic_file.h - atomic, durable replacement of a file (internal).
+ *
+ * The new content goes to a temporary file in the same folder (so that the
+ * rename cannot cross file systems); committing fsyncs it, renames it over
+ * the target and fsyncs the folder, so that after a crash the target holds
+ * either its old content or the complete new one, never a mix. A failed
+ * write (full disk, quota, I/O error) removes the temporary and leaves the
+ * target as it was; the message carries the system's reason (errno text). */
+#ifndef COLB_ATOMIC_FILE_H
+#define COLB_ATOMIC_FILE_H
+
+#include <stddef.h>
+
+#include "colb/status.h"
+
+typedef struct colb__afile {
+    int fd;
+    int live;          /* 1 while fd is open (a zeroed afile is closed) */
+    int created;       /* 1 while the temporary exists and is ours */
+    char *path, *tmp;  /* target and temporary names (owned) */
+} colb__afile;
+
+/* Create the temporary next to `path` (mode 0666 less the umask, like
+ * fopen). COLB_EIO with "PATH: reason" on failure, COLB_ENOMEM. */
+colb_status colb__afile_open(colb__afile *a, const char *path, char *msg, size_t msg_len);
+
+/* Append n bytes (retrying short writes and EINTR). COLB_EIO naming the
+ * target and the reason ("No space left on device") on failure. */
+colb_status colb__afile_write(colb__afile *a, const void *p, size_t n, char *msg, size_t msg_len);
+
+/* fsync, close, rename over the target, fsync the folder. On failure the
+ * temporary is removed and the target is untouched. Closes `a` either way. */
+colb_status colb__afile_commit(colb__afile *a, char *msg, size_t msg_len);
+
+/* Close and remove the temporary; harmless on a closed or zeroed afile. */
+void colb__afile_abort(colb__afile *a);
+
+#endif

@@ -1,0 +1,70 @@
+/* policy_users.c - users added online (colb_policy_add_users): the generic
+ * layer grows its per-user arrays around the policy's add_users hook
+ * (policy_impl.h), which grows the policy's own state all or nothing. */
+#include <string.h>
+
+#include "policies/policy_impl.h"
+
+size_t colb_policy_users(const colb_policy *p) { return p ? p->N : 0; }
+
+colb_status colb_policy_add_users(colb_policy *p, size_t n, const size_t *labels)
+{
+    if (!p)
+        return COLB_EINVAL;
+    if (p->in_round)
+        return colb__err(p->err, COLB_ESTATE, "add_users: round %llu is open; add users between "
+                         "end_round and begin_round", (unsigned long long)p->rounds + 1);
+    if (!p->vt->add_users)
+        return colb__err(p->err, COLB_EUNSUP, "add_users: policy '%s' cannot take users online "
+                         "(docs/algorithms.md)", p->vt->name);
+    if (n == 0)
+        return COLB_OK;
+    if (n > ((size_t)1 << 40) - p->N)
+        return colb__err(p->err, COLB_ERANGE, "add_users: %zu more users is too many", n);
+    /* A policy needs the newcomers' true clusters when its parameters are
+     * invalid without true clusters (the oracle); any other policy given
+     * them at creation keeps them only as long as they are complete. */
+    int needs = 0;
+    if (p->labels) {
+        colb_policy_params q = p->pp;
+        q.true_cluster = NULL;
+        needs = colb_policy_params_check(p->vt->name, &q, NULL, 0) != COLB_OK;
+    }
+    if (needs && !labels)
+        return colb__err(p->err, COLB_EINVAL, "add_users: %s needs the new users' true "
+                         "clusters (labels)", p->vt->name);
+    if (p->labels && labels) {
+        for (size_t i = 0; i < n; i++)
+            if (labels[i] >= p->pp.n_clusters)
+                return colb__err(p->err, COLB_ERANGE, "add_users: label %zu of new user %zu is "
+                                 "not below n_clusters = %zu", labels[i], i, p->pp.n_clusters);
+    }
+    size_t N = p->N + n;
+    /* larger arrays are harmless if the hook then fails: N stays the same */
+    if (colb__realloc_n(&p->chosen, N, sizeof(size_t)) || colb__realloc_n(&p->observed, N, 1) ||
+        colb__realloc_n(&p->served, N, sizeof(size_t)) || (p->labels && colb__realloc_n(&p->labels, N, sizeof(size_t))))
+        return colb__err(p->err, COLB_ENOMEM, "add_users: out of memory for %zu users", N);
+    p->err[0] = '\0';
+    int keep = p->labels && labels; /* else the labels are dropped below */
+    colb_status st = p->vt->add_users(p, n, keep ? labels : NULL);
+    if (st != COLB_OK) {
+        if (!p->err[0])
+            colb__err(p->err, st, "add_users: %s", colb_strerror(st));
+        return st;
+    }
+    for (size_t u = p->N; u < N; u++) {
+        p->chosen[u] = COLB__NO_ARM;
+        p->observed[u] = 0;
+        if (keep)
+            p->labels[u] = labels[u - p->N];
+    }
+    if (p->labels && !keep) {
+        free(p->labels);
+        p->labels = NULL;
+        p->pp.n_clusters = 0;
+    }
+    p->N = N;
+    p->pp.users = N;
+    p->pp.true_cluster = p->labels;
+    return COLB_OK;
+}

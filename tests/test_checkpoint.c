@@ -1,0 +1,338 @@
+/* test_checkpoint.c - checkpoints of the colb tool ($COLB): `colb run
+ * --stop-after 437 --checkpoint FILE` then `colb run --resume FILE` writes
+ * the summary.csv (timing column aside) and curves.csv of an uninterrupted
+ * run, for every policy and environment kind, with sweeps and CLUB's tuning;
+ * SIGINT saves a checkpoint and says how to resume; bad resumes fail with
+ * one line. The long tier interrupts and resumes `colb reproduce`. */
+#include "testutil.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char dir[256];
+
+static const char *colb_bin(void)
+{
+    const char *b = getenv("COLB");
+    return b && *b ? b : "build/colb";
+}
+
+/* Run `colb ARGS` (stdout discarded); stderr into err; the exit code. */
+static int run(const char *args, char *err, size_t len)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1 >/dev/null", colb_bin(), args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(err, 1, len - 1, p);
+    err[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* summary.csv without its wall_s column (the 9th). */
+static char *summary_sans_wall(const char *out)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/summary.csv", out);
+    char *s = slurp(path, NULL);
+    if (!s)
+        fail_msg("no %s", path);
+    char *r = malloc(strlen(s) + 1), *w = r;
+    for (char *line = s; *line;) {
+        char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+        int field = 1, quoted = 0;
+        for (size_t i = 0; i < n; i++) {
+            char c = line[i];
+            if (c == '"')
+                quoted = !quoted;
+            if (c == ',' && !quoted) {
+                field++;
+                if (field == 9)
+                    continue; /* drop the comma opening wall_s */
+            }
+            if (field != 9)
+                *w++ = c;
+        }
+        *w++ = '\n';
+        line += n + (nl ? 1 : 0);
+    }
+    *w = '\0';
+    free(s);
+    return r;
+}
+
+static void same_outputs(const char *a, const char *b)
+{
+    char *sa = summary_sans_wall(a), *sb = summary_sans_wall(b), pa[512], pb[512];
+    if (strcmp(sa, sb))
+        fail_msg("summary.csv differs:\n%s\nvs\n%s", sa, sb);
+    snprintf(pa, sizeof pa, "%s/curves.csv", a);
+    snprintf(pb, sizeof pb, "%s/curves.csv", b);
+    size_t la = 0, lb = 0;
+    char *ca = slurp(pa, &la), *cb = slurp(pb, &lb);
+    assert_non_null(ca);
+    assert_non_null(cb);
+    if (la != lb || memcmp(ca, cb, la))
+        fail_msg("curves.csv differs between %s and %s", a, b);
+    free(sa);
+    free(sb);
+    free(ca);
+    free(cb);
+}
+
+/* Uninterrupted into DIR/NAME-full; stopped after 437 rounds and resumed
+ * into DIR/NAME-cut; identical outputs. */
+static void stop_and_resume(const char *name, const char *args)
+{
+    char cmd[3000], err[4096];
+    snprintf(cmd, sizeof cmd, "run %s --quiet 1 --out %s/%s-full", args, dir, name);
+    if (run(cmd, err, sizeof err))
+        fail_msg("%s: %s", cmd, err);
+    snprintf(cmd, sizeof cmd, "run %s --quiet 1 --out %s/%s-cut --stop-after 437 --checkpoint %s/%s.colb",
+             args, dir, name, dir, name);
+    if (run(cmd, err, sizeof err))
+        fail_msg("%s: %s", cmd, err);
+    if (!strstr(err, "resume with: colb run --resume"))
+        fail_msg("%s: says '%s'", name, err);
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s-cut/summary.csv", dir, name);
+    struct stat st;
+    if (!strstr(args, "sweep") && stat(path, &st) == 0)
+        fail_msg("%s: a stopped run wrote summary.csv", name);
+    snprintf(cmd, sizeof cmd, "run --resume %s/%s.colb -j 1", dir, name);
+    if (run(cmd, err, sizeof err))
+        fail_msg("%s: %s", cmd, err);
+    char a[512], b[512];
+    snprintf(a, sizeof a, "%s/%s-full", dir, name);
+    snprintf(b, sizeof b, "%s/%s-cut", dir, name);
+    same_outputs(a, b);
+}
+
+/* Every policy of `colb policies` (comma-separated), less `except`. */
+/* Every policy's name, comma-separated; with no_oracles, not those that
+ * need true clusters (the oracles). */
+static void all_policies(char *out, size_t len, int no_oracles)
+{
+    out[0] = '\0';
+    for (const char *const *n = colb_policy_names(); *n; n++)
+        if (!no_oracles || !colb_policy_needs_true_clusters(*n))
+            snprintf(out + strlen(out), len - strlen(out), "%s%s", out[0] ? "," : "", *n);
+}
+
+static void test_stop_resume_every_policy(void **state)
+{
+    (void)state;
+    char pol[512], args[1024];
+    all_policies(pol, sizeof pol, 0);
+    snprintf(args, sizeof args, "--env clustered --policies %s --users 24 --clusters 3 --dim 5 "
+             "--arms 10 --horizon 700 --repeats 2 -j 2", pol);
+    stop_and_resume("clustered", args);
+    all_policies(pol, sizeof pol, 1);
+    snprintf(args, sizeof args, "--env personalized --policies %s --users 20 --dim 4 --horizon 600 "
+             "--repeats 2 --anytime 1 --pooled-updates 1 --cmlb-warm-start 1", pol);
+    stop_and_resume("personalized", args);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_stop_resume_logged_data(void **state)
+{
+    (void)state;
+    char feat[300], pos[300], text[8192] = "item\tf1\tf2\tf3\n", pol[512], args[2048];
+    colb_rng r;
+    colb_rng_seed(&r, 5, 5);
+    for (int i = 0; i < 40; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%d\t%.6f\t%.6f\t%.6f\n", 500 + i,
+                 colb_rng_normal(&r), colb_rng_normal(&r), colb_rng_normal(&r));
+    snprintf(feat, sizeof feat, "%s/items.tsv", dir);
+    write_file(feat, text);
+    snprintf(text, sizeof text, "user\titem\n");
+    for (int u = 0; u < 15; u++)
+        for (int k = 0; k < 2 + u % 4; k++)
+            snprintf(text + strlen(text), sizeof text - strlen(text), "%d\t%d\n", 7 + u,
+                     500 + (int)colb_rng_below(&r, 40));
+    snprintf(pos, sizeof pos, "%s/positives.tsv", dir);
+    write_file(pos, text);
+    all_policies(pol, sizeof pol, 1);
+    snprintf(args, sizeof args, "--env logged --features %s --positives %s --arms 8 --policies %s "
+             "--horizon 600 --repeats 2", feat, pos, pol);
+    stop_and_resume("logged", args);
+    /* the CLUB protocol (contexts per user), CLUB tuned on a burn-in */
+    snprintf(args, sizeof args, "--env logged --features %s --positives %s --arms 8 --policies "
+             "club,random --horizon 600 --repeats 2 --club-tune 1 --club-burn-in 50 "
+             "--club-tune-repeats 1", feat, pos);
+    stop_and_resume("logged-club", args);
+    /* the data set changed under a checkpoint: refused, naming it */
+    char cmd[4096], err[4096];
+    snprintf(cmd, sizeof cmd, "run %s --quiet 1 --out %s/x --stop-after 437 --checkpoint %s/x.colb",
+             args, dir, dir);
+    assert_int_equal(run(cmd, err, sizeof err), 0);
+    /* same users, one positive moved */
+    char *old = slurp(pos, NULL);
+    assert_non_null(old);
+    char *digit = old + strlen(old) - 2; /* the last id's last digit: 50x -> 50y */
+    *digit = *digit == '0' ? '1' : '0';
+    write_file(pos, old);
+    free(old);
+    snprintf(cmd, sizeof cmd, "run --resume %s/x.colb", dir);
+    assert_int_equal(run(cmd, err, sizeof err), 1);
+    if (!strstr(err, "another data set"))
+        fail_msg("changed data set: '%s'", err);
+}
+
+static void test_stop_resume_sweep(void **state)
+{
+    (void)state;
+    /* the first setting (T = 300) ends before round 437, the second stops */
+    stop_and_resume("sweep", "--policies cmlb,linucb-ind,club --users 20 --dim 4 --repeats 2 "
+                             "--sweep horizon=300,800");
+}
+
+static void test_sigint_saves_and_resumes(void **state)
+{
+    (void)state;
+    char args[600], cmd[1200], err[4096];
+    snprintf(args, sizeof args, "--policies linucb-ind,cmlb,club --users 30 --dim 5 --horizon 20000 "
+             "--repeats 1 -j 2 --quiet 1");
+    snprintf(cmd, sizeof cmd, "exec %s run %s --out %s/sig 2>%s/sig.err", colb_bin(), args, dir, dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    struct timespec ts = { 0, 300 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+    kill(pid, SIGINT);
+    int st;
+    waitpid(pid, &st, 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/sig.err", dir);
+    char *msg = slurp(path, NULL);
+    assert_non_null(msg);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 130)
+        fail_msg("interrupted run: status %d, stderr '%s' (did it end before the signal?)",
+                 WIFEXITED(st) ? WEXITSTATUS(st) : -1, msg);
+    assert_non_null(strstr(msg, "interrupted (SIGINT)"));
+    assert_non_null(strstr(msg, "resume with: colb run --resume"));
+    free(msg);
+    snprintf(cmd, sizeof cmd, "run --resume %s/sig.checkpoint.colb", dir);
+    if (run(cmd, err, sizeof err))
+        fail_msg("%s", err);
+    snprintf(cmd, sizeof cmd, "run %s --out %s/sig-full", args, dir);
+    assert_int_equal(run(cmd, err, sizeof err), 0);
+    char a[512], b[512];
+    snprintf(a, sizeof a, "%s/sig-full", dir);
+    snprintf(b, sizeof b, "%s/sig", dir);
+    same_outputs(a, b);
+}
+
+static int lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static void test_resume_errors(void **state)
+{
+    (void)state;
+    char cmd[1200], err[4096], path[512];
+    /* missing, not a snapshot, corrupt, not a run's checkpoint */
+    snprintf(cmd, sizeof cmd, "run --resume %s/none.colb", dir);
+    assert_int_equal(run(cmd, err, sizeof err), 1);
+    assert_int_equal(lines(err), 1);
+    snprintf(path, sizeof path, "%s/text.colb", dir);
+    write_file(path, "not a snapshot at all, just some text\n");
+    snprintf(cmd, sizeof cmd, "run --resume %s", path);
+    assert_int_equal(run(cmd, err, sizeof err), 1);
+    assert_non_null(strstr(err, "not a colb snapshot"));
+    snprintf(cmd, sizeof cmd, "run --users 10 --horizon 500 --policies linucb-ind --repeats 1 --quiet 1 "
+             "--out %s/e --stop-after 100 --checkpoint %s/e.colb", dir, dir);
+    assert_int_equal(run(cmd, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/e.colb", dir);
+    size_t n = 0;
+    char *b = slurp(path, &n);
+    assert_non_null(b);
+    b[n / 2] ^= 1;
+    FILE *f = fopen(path, "wb");
+    fwrite(b, 1, n, f);
+    fclose(f);
+    free(b);
+    snprintf(cmd, sizeof cmd, "run --resume %s", path);
+    assert_int_equal(run(cmd, err, sizeof err), 1);
+    assert_non_null(strstr(err, "checksum"));
+    assert_int_equal(lines(err), 1);
+    /* settings come from the checkpoint: others are a usage error */
+    snprintf(cmd, sizeof cmd, "run --resume %s --users 5", path);
+    assert_int_equal(run(cmd, err, sizeof err), 2);
+    assert_int_equal(run("run --stop-after 0", err, sizeof err), 2);
+    assert_int_equal(run("run --checkpoint", err, sizeof err), 2);
+}
+
+/* Long tier: `colb reproduce --quick fig2` interrupted and resumed gives
+ * the uninterrupted figure (about a minute). */
+static void test_reproduce_interrupt_resume(void **state)
+{
+    (void)state;
+    if (!long_tier())
+        skip();
+    char cmd[1200], err[4096];
+    snprintf(cmd, sizeof cmd, "exec %s reproduce --quick fig2 --out %s/rep -j 2 >/dev/null 2>%s/rep.err",
+             colb_bin(), dir, dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    sleep(3);
+    kill(pid, SIGTERM);
+    int st;
+    waitpid(pid, &st, 0);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 143);
+    snprintf(cmd, sizeof cmd, "reproduce --quick fig2 --out %s/rep -j 2 --resume", dir);
+    if (run(cmd, err, sizeof err))
+        fail_msg("%s", err);
+    snprintf(cmd, sizeof cmd, "reproduce --quick fig2 --out %s/rep-full -j 2", dir);
+    assert_int_equal(run(cmd, err, sizeof err), 0);
+    char a[512], b[512];
+    snprintf(a, sizeof a, "%s/rep-full/fig2", dir);
+    snprintf(b, sizeof b, "%s/rep/fig2", dir);
+    same_outputs(a, b);
+    /* a completed reproduction leaves no checkpoints beside its folder */
+    struct stat sb;
+    snprintf(cmd, sizeof cmd, "%s/rep.checkpoints", dir);
+    assert_int_not_equal(stat(cmd, &sb), 0);
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/colb-ckpt-XXXXXX");
+    if (!mkdtemp(dir))
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stop_resume_every_policy),
+        cmocka_unit_test(test_stop_resume_logged_data),
+        cmocka_unit_test(test_stop_resume_sweep),
+        cmocka_unit_test(test_sigint_saves_and_resumes),
+        cmocka_unit_test(test_resume_errors),
+        cmocka_unit_test(test_reproduce_interrupt_resume),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        return 1;
+    return rc;
+}

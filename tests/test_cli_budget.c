@@ -1,0 +1,171 @@
+/* test_cli_budget.c - sizes that drive allocations are checked against the
+ * memory budget before anything is allocated (issue 17, defect 1): a huge
+ * --users fails at once with the estimate, a data file that never ends
+ * (/dev/zero) ends with an error, and the library's create calls say what
+ * they would need. The binary is $COLB (set by make). */
+#include "testutil.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Run a shell command with a 20 s limit; stderr into err; exit status
+ * (124 when the limit ended it). */
+static int sh(const char *cmd, char *err, size_t len)
+{
+    char full[4096];
+    snprintf(full, sizeof full, "timeout -s KILL 20 %s 2>&1 >/dev/null", cmd);
+    FILE *p = popen(full, "r");
+    assert_non_null(p);
+    size_t n = fread(err, 1, len - 1, p);
+    err[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static const char *colb_bin(void)
+{
+    const char *b = getenv("COLB");
+    return b && *b ? b : "build/colb";
+}
+
+static void test_huge_users_fail_fast(void **state)
+{
+    (void)state;
+    char cmd[1024], err[4096];
+    snprintf(cmd, sizeof cmd, "%s run --users 2147483648 --horizon 10 --repeats 1 --quiet 1 --out /tmp/colb-budget-never",
+             colb_bin());
+    double t0 = now();
+    int rc = sh(cmd, err, sizeof err);
+    double t = now() - t0;
+    assert_int_equal(rc, 1);
+    if (t >= 1.0)
+        fail_msg("took %.2f s", t);
+    if (!strstr(err, "users = 2147483648") || !strstr(err, "needs about") || !strstr(err, "budget"))
+        fail_msg("message without the input and the estimate: '%s'", err);
+    /* --max-memory lowers the budget */
+    snprintf(cmd, sizeof cmd, "%s run --users 2000 --policies club --max-memory 4M --quiet 1 --out /tmp/colb-budget-never",
+             colb_bin());
+    assert_int_equal(sh(cmd, err, sizeof err), 1);
+    assert_non_null(strstr(err, "budget of 0.00419 GB"));
+}
+
+static void test_endless_data_file_ends(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-budget-XXXXXX", cmd[2048], err[4096], p[600];
+    assert_non_null(mkdtemp(dir));
+    snprintf(p, sizeof p, "%s/features.tsv", dir);
+    assert_int_equal(symlink("/dev/zero", p), 0);
+    snprintf(p, sizeof p, "%s/positives.tsv", dir);
+    FILE *f = fopen(p, "w");
+    fputs("1\t1\n", f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd,
+             "%s run --env logged --features %s/features.tsv --positives %s --policies linucb-ind --quiet 1 --max-memory 1G "
+             "--out %s/out",
+             colb_bin(), dir, p, dir);
+    double t0 = now();
+    int rc = sh(cmd, err, sizeof err);
+    double t = now() - t0;
+    if (rc != 1 || t > 10.0)
+        fail_msg("exit %d after %.1f s: '%s'", rc, t, err);
+    assert_non_null(strstr(err, "features.tsv"));
+    assert_non_null(strstr(err, "memory budget"));
+}
+
+static void test_library_estimates(void **state)
+{
+    (void)state;
+    colb_policy_params pp;
+    colb_policy_params_default(&pp);
+    pp.users = (size_t)1 << 31;
+    pp.dim = 15;
+    pp.horizon = 10;
+    pp.max_memory = (size_t)1 << 30;
+    colb_policy *p = NULL;
+    char msg[512];
+    assert_status(colb_policy_create("linucb-ind", &pp, &p, msg, sizeof msg), COLB_ENOMEM);
+    assert_null(p);
+    assert_non_null(strstr(msg, "users = 2147483648"));
+    assert_non_null(strstr(msg, "needs about"));
+    double b;
+    assert_ok(colb_policy_memory("club", &pp, &b));
+    assert_true(b > 5e17); /* the N^2/8 graph */
+    pp.users = 100;
+    pp.max_memory = 0;
+    assert_ok(colb_policy_create("linucb-ind", &pp, &p, msg, sizeof msg));
+    colb_policy_free(p);
+
+    colb_sim_spec s;
+    colb_sim_spec_default(&s);
+    const char *names[] = { "linucb-ind" };
+    s.policies = names;
+    s.n_policies = 1;
+    s.repeats = 1000000;
+    s.curve_points = 1000;
+    s.horizon = 1000;
+    s.max_memory = (size_t)1 << 30;
+    colb_sim_result *r = NULL;
+    double t0 = now();
+    assert_status(colb_sim_run(&s, &r, msg, sizeof msg), COLB_ENOMEM);
+    assert_true(now() - t0 < 1.0);
+    assert_non_null(strstr(msg, "1000000 repeats"));
+
+    colb_env_params ep;
+    colb_env_params_default(&ep);
+    ep.users = (size_t)1 << 31;
+    ep.max_memory = (size_t)1 << 30;
+    colb_env *e = NULL;
+    assert_status(colb_env_create(&ep, 1, &e, msg, sizeof msg), COLB_ENOMEM);
+    assert_non_null(strstr(msg, "users = 2147483648"));
+}
+
+/* Features wider than the budget allows are refused before allocation. */
+static void test_wide_features(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-budget-XXXXXX", fp[600], pp_[600], msg[1024];
+    assert_non_null(mkdtemp(dir));
+    snprintf(fp, sizeof fp, "%s/f.tsv", dir);
+    snprintf(pp_, sizeof pp_, "%s/p.tsv", dir);
+    FILE *f = fopen(fp, "w");
+    for (int i = 1; i <= 300; i++) {
+        fprintf(f, "%d", i);
+        for (int j = 0; j < 4000; j++)
+            fputs("\t0", f);
+        fputc('\n', f);
+    }
+    fclose(f);
+    f = fopen(pp_, "w");
+    fputs("7\t1\n", f);
+    fclose(f);
+    colb_dataset *ds = NULL;
+    /* 300 x 4000 doubles = 9.6 MB from a 2.4 MB file: over a 4 MiB budget
+     * (the file alone is more than budget / 16), within 64 MiB */
+    assert_status(colb_dataset_load_ex(fp, pp_, (size_t)4 << 20, &ds, msg, sizeof msg), COLB_ENOMEM);
+    if (!strstr(msg, "f.tsv") || !strstr(msg, "memory budget"))
+        fail_msg("%s", msg);
+    assert_ok(colb_dataset_load_ex(fp, pp_, (size_t)64 << 20, &ds, msg, sizeof msg));
+    assert_int_equal(colb_dataset_dim(ds), 4000);
+    colb_dataset_free(ds);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_huge_users_fail_fast),
+        cmocka_unit_test(test_endless_data_file_ends),
+        cmocka_unit_test(test_library_estimates),
+        cmocka_unit_test(test_wide_features),
+    };
+    return cmocka_run_group_tests_name("memory budget", tests, NULL, NULL);
+}

@@ -1,0 +1,163 @@
+/* test_cli_experiment.c - experiment files and option values are read
+ * strictly (issue 17, defect 4): every malformed line is one error at the
+ * right line, long lines are read whole, empty sections are kept,
+ * duplicates and out-of-range or non-decimal numbers are refused. */
+#include "testutil.h"
+
+#include <unistd.h>
+
+#include "experiment.h"
+
+static experiment *fresh(void)
+{
+    experiment *e = calloc(1, sizeof *e);
+    assert_non_null(e);
+    config_default(&e->base);
+    return e;
+}
+
+/* Load `text` as spec "x"; returns 0 or -1 with the message in err. */
+static int load(experiment *e, const char *text, char *err, size_t len)
+{
+    return experiment_load_text(e, "x", text, err, len);
+}
+
+static void expect_error(const char *text, const char *want)
+{
+    experiment *e = fresh();
+    char err[ERR_LEN];
+    if (load(e, text, err, sizeof err) == 0)
+        fail_msg("accepted: '%s'", text);
+    if (!strstr(err, want))
+        fail_msg("'%s': got '%s', want '%s'", text, err, want);
+    free(e);
+}
+
+static void test_long_lines_are_read_whole(void **state)
+{
+    (void)state;
+    char text[2048], claim[601];
+    memset(claim, 'c', 600);
+    claim[0] = 'A';
+    claim[599] = 'Z';
+    claim[600] = '\0';
+    snprintf(text, sizeof text, "claim = %.*s\nusers = 10\n", 500, claim); /* a 508-character line */
+    experiment *e = fresh();
+    char err[ERR_LEN];
+    if (load(e, text, err, sizeof err))
+        fail_msg("%s", err);
+    assert_int_equal(strlen(e->base.claim), 500);
+    assert_int_equal(e->base.sim.env.users, 10);
+    free(e);
+}
+
+static void test_first_error_stops_with_its_line(void **state)
+{
+    (void)state;
+    /* two bad lines: the first one is reported, with its own reason */
+    expect_error("users = 10\nhorizon = ten\nzipf = -1\nnonsense\n", "x:2: horizon");
+    expect_error("users = 10\nnonsense line\nhorizon = ten\n", "x:2: expected 'key = value'");
+    expect_error("users = 10\n[oops]\nusers = 5\n", "x:2: unknown section [oops]");
+    expect_error("[reading a]\n  indented first\n", "x:2:");
+    expect_error("[reading a]\nusers = 5\n[reading a]\n", "x:3: reading 'a' is defined twice (first on line 1)");
+    expect_error("users = 10\nusers = 12\n", "x:2: 'users' is set twice");
+    expect_error("users = 1\n[]\n", "x:2: empty section name");
+}
+
+static void test_empty_sections_are_kept(void **state)
+{
+    (void)state;
+    experiment *e = fresh();
+    char err[ERR_LEN];
+    if (load(e, "users = 7\n[reading plain]\n[reading other]\nwidth = fixed\n", err, sizeof err))
+        fail_msg("%s", err);
+    experiment_finish(e);
+    assert_int_equal(e->n_readings, 2);
+    assert_string_equal(e->reading[0], "plain");
+    assert_int_equal(e->cfg[0].sim.env.users, 7);
+    assert_int_equal(e->cfg[1].sim.policy.learner.width, COLB_WIDTH_FIXED);
+    free(e);
+}
+
+static void test_nul_bytes_and_directories(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-exp-XXXXXX", path[512], err[ERR_LEN];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/nul.conf", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fwrite("users = 10\nhorizon = 5\0 00\n", 1, 27, f);
+    fclose(f);
+    experiment *e = fresh();
+    assert_int_not_equal(experiment_load(e, path, err, sizeof err), 0);
+    assert_non_null(strstr(err, ":2: NUL byte"));
+    free(e);
+    e = fresh();
+    assert_int_not_equal(experiment_load(e, dir, err, sizeof err), 0);
+    assert_non_null(strstr(err, "is a directory"));
+    free(e);
+    unlink(path);
+    rmdir(dir);
+}
+
+static void test_duplicates_are_refused(void **state)
+{
+    (void)state;
+    expect_error("policies = cmlb, club, cmlb\n", "x:1: policies: 'cmlb' is listed twice");
+    expect_error("sweep = zipf=1,2,1.0\n", "x:1: sweep: zipf = 1 is listed twice");
+    expect_error("sweep = users=10,20,10\n", "sweep: users = 10 is listed twice");
+}
+
+static void test_values_are_checked(void **state)
+{
+    (void)state;
+    run_config *c = malloc(sizeof *c);
+    config_default(c);
+    char err[ERR_LEN];
+    static const struct { const char *key, *value; } bad[] = {
+        { "title", "two\nlines" }, { "claim", "tab\there" }, { "noise", "0x1p3" }, { "noise", "inf" },
+        { "alpha", "1e15" }, { "club-burn-in", "10000000" }, { "lambda", "1e-300" },
+        { "club-alpha2", "1e-300" }, { "sigma-theta", "1e7" }, { "max-memory", "lots" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (config_set(c, bad[i].key, bad[i].value, err, sizeof err) == 0)
+            fail_msg("%s = '%s' accepted", bad[i].key, bad[i].value);
+    assert_int_equal(config_set(c, "max-memory", "1.5G", err, sizeof err), 0);
+    assert_int_equal(c->max_memory, (size_t)3 << 29);
+    free(c);
+}
+
+/* settings.txt holds the shortest text that reads back as the same double */
+static void test_shortest_doubles(void **state)
+{
+    (void)state;
+    run_config *c = malloc(sizeof *c);
+    config_default(c);
+    char err[ERR_LEN], *text = NULL;
+    size_t len = 0;
+    assert_int_equal(config_set(c, "noise", "0.1", err, sizeof err), 0);
+    assert_int_equal(config_set(c, "zipf", "0.30000000000000004", err, sizeof err), 0);
+    FILE *f = open_memstream(&text, &len);
+    config_dump(f, "r", c);
+    fclose(f);
+    assert_non_null(strstr(text, "\nnoise = 0.1\n"));
+    assert_non_null(strstr(text, "\nzipf = 0.30000000000000004\n"));
+    assert_non_null(strstr(text, "\ndelta = 0.4\n"));
+    free(text);
+    free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_long_lines_are_read_whole),
+        cmocka_unit_test(test_first_error_stops_with_its_line),
+        cmocka_unit_test(test_empty_sections_are_kept),
+        cmocka_unit_test(test_nul_bytes_and_directories),
+        cmocka_unit_test(test_duplicates_are_refused),
+        cmocka_unit_test(test_values_are_checked),
+        cmocka_unit_test(test_shortest_doubles),
+    };
+    return cmocka_run_group_tests_name("experiment files", tests, NULL, NULL);
+}

@@ -1,0 +1,146 @@
+/* test_cli_firstuse.c - what a new user meets (issue 17, first-use
+ * polish): suggestions for misspelled options, an undefined interval with
+ * one repeat, plots from every colb run, a progress line per step when
+ * stderr is not a terminal, one rule for --data-dir and COLB_DATA_DIR, and
+ * a requested figure that cannot be made fails. The binary is $COLB. */
+#include "testutil.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *colb_bin(void)
+{
+    const char *b = getenv("COLB");
+    return b && *b ? b : "build/colb";
+}
+
+/* `[ENV] colb ARGS` with stderr into err (stdout into out if not NULL). */
+static int run(const char *env, const char *args, char *err, size_t len, char *out, size_t out_len)
+{
+    char cmd[4096], ofile[] = "/tmp/colb-first-out-XXXXXX";
+    int ofd = mkstemp(ofile);
+    assert_true(ofd >= 0);
+    close(ofd);
+    snprintf(cmd, sizeof cmd, "%s %s %s 2>&1 >%s", env ? env : "", colb_bin(), args, ofile);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(err, 1, len - 1, p);
+    err[n] = '\0';
+    int st = pclose(p);
+    if (out) {
+        size_t m = 0;
+        char *o = slurp(ofile, &m);
+        snprintf(out, out_len, "%s", o ? o : "");
+        free(o);
+    }
+    unlink(ofile);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_suggestions(void **state)
+{
+    (void)state;
+    char err[4096];
+    assert_int_equal(run(NULL, "run --horizn 5", err, sizeof err, NULL, 0), 2);
+    assert_non_null(strstr(err, "did you mean '--horizon'?"));
+    assert_int_equal(run(NULL, "reproduc", err, sizeof err, NULL, 0), 2);
+    assert_non_null(strstr(err, "did you mean 'reproduce'?"));
+    assert_int_equal(run(NULL, "reproduce --quik", err, sizeof err, NULL, 0), 2);
+    assert_non_null(strstr(err, "did you mean '--quick'?"));
+    assert_int_equal(run(NULL, "run --xyzzy 1", err, sizeof err, NULL, 0), 2);
+    assert_null(strstr(err, "did you mean"));
+}
+
+static void test_one_repeat_and_plots(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-first-XXXXXX", args[1024], err[4096], out[8192], p[600];
+    assert_non_null(mkdtemp(dir));
+    snprintf(args, sizeof args, "run --users 8 --clusters 2 --dim 3 --arms 4 --horizon 40 --repeats 1 "
+                                "--sweep zipf=0,1 --out %s/r",
+             dir);
+    assert_int_equal(run(NULL, args, err, sizeof err, out, sizeof out), 0);
+    /* the table says n/a, the CSV leaves the field empty */
+    assert_non_null(strstr(out, "+- n/a"));
+    assert_null(strstr(out, "+- 0.00"));
+    snprintf(p, sizeof p, "%s/r/summary.csv", dir);
+    char *csv = slurp(p, NULL);
+    assert_non_null(csv);
+    assert_non_null(strstr(csv, ",oracle,1,"));
+    const char *row = strstr(csv, ",oracle,1,");
+    const char *after_mean = strchr(row + 10, ',');
+    assert_non_null(after_mean);
+    assert_true(after_mean[1] == ','); /* regret_ci95 empty */
+    free(csv);
+    /* a progress line per setting (stderr is not a terminal here) */
+    assert_non_null(strstr(err, "zipf=0 done"));
+    assert_non_null(strstr(err, "ETA"));
+    /* the plots, titled from the settings */
+    static const char *const files[] = { "run-default-sweep.png", "run-default-sweep.svg", "run-default-time.png",
+                                         "run-default-time.svg" };
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s/r/%s", dir, files[i]);
+        if (access(p, R_OK) != 0)
+            fail_msg("no %s", files[i]);
+    }
+    snprintf(p, sizeof p, "%s/r/run-default-time.gp", dir);
+    char *gp = slurp(p, NULL);
+    assert_non_null(gp);
+    assert_non_null(strstr(gp, "clustered users: N=8"));
+    assert_non_null(strstr(gp, "95% confidence intervals"));
+    free(gp);
+}
+
+/* --data-dir and COLB_DATA_DIR: the same folder rule for both. */
+static void test_data_dir_rule(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-first-XXXXXX", p[700], args[1024], env[800], err[4096];
+    assert_non_null(mkdtemp(dir));
+    snprintf(p, sizeof p, "%s/hetrec2011-lastfm-2k", dir);
+    assert_int_equal(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/hetrec2011-lastfm-2k/artists.dat", dir);
+    FILE *f = fopen(p, "w");
+    fputs("id\tname\turl\tpictureURL\nnot-a-number\tx\ty\tz\n", f);
+    fclose(f);
+    const char *expect = "hetrec2011-lastfm-2k/tags.dat"; /* found the folder, read its files */
+    snprintf(args, sizeof args, "run --env lastfm --policies cmlb --data-dir %s --feature-cache %s/c.bin --out %s/o",
+             dir, dir, dir);
+    assert_int_equal(run(NULL, args, err, sizeof err, NULL, 0), 1);
+    if (!strstr(err, expect))
+        fail_msg("--data-dir: '%s'", err);
+    snprintf(args, sizeof args, "run --env lastfm --policies cmlb --feature-cache %s/c.bin --out %s/o", dir, dir);
+    snprintf(env, sizeof env, "COLB_DATA_DIR=%s", dir);
+    assert_int_equal(run(env, args, err, sizeof err, NULL, 0), 1);
+    if (!strstr(err, expect))
+        fail_msg("COLB_DATA_DIR: '%s'", err);
+    /* and the Last.FM folder itself works for both */
+    snprintf(args, sizeof args,
+             "run --env lastfm --policies cmlb --data-dir %s/hetrec2011-lastfm-2k --feature-cache %s/c.bin --out %s/o",
+             dir, dir, dir);
+    assert_int_equal(run(NULL, args, err, sizeof err, NULL, 0), 1);
+    assert_non_null(strstr(err, expect));
+}
+
+/* A figure asked for by name that cannot be made is a failure. */
+static void test_requested_figure_missing(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-first-XXXXXX", args[1024], err[4096];
+    assert_non_null(mkdtemp(dir));
+    snprintf(args, sizeof args, "reproduce --quick --data-dir %s/none --out %s/rep fig1e", dir, dir);
+    assert_int_equal(run(NULL, args, err, sizeof err, NULL, 0), 1);
+    assert_non_null(strstr(err, "fig1e was asked for and not made"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_suggestions),
+        cmocka_unit_test(test_one_repeat_and_plots),
+        cmocka_unit_test(test_data_dir_rule),
+        cmocka_unit_test(test_requested_figure_missing),
+    };
+    return cmocka_run_group_tests_name("first use", tests, NULL, NULL);
+}

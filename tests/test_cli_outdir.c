@@ -1,0 +1,369 @@
+/* test_cli_outdir.c - results folders are written as one set (issue 17,
+ * defects 2 and 3): a run killed at any point, failing half-way or hitting
+ * a full disk leaves the previous folder or a complete new one, never a
+ * mix and no temporary files; two runs cannot write one folder; a bad
+ * --out fails before any work, with its whole path in the message. The
+ * binary is $COLB (set by make). */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *colb_bin(void)
+{
+    const char *b = getenv("COLB");
+    return b && *b ? b : "build/colb";
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Run colb with the arguments of `args` (NULL-terminated); stderr goes to
+ * err. With fsize > 0 the child may write files of at most fsize bytes (a
+ * full disk). With kill_after > 0 it is killed with `sig` after that many
+ * seconds. Returns the exit status, or 128 + signal. */
+static int run_colb(char *const args[], char *err, size_t len, long fsize, double kill_after, int sig)
+{
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fd[1], 2);
+        close(fd[0]);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        if (fsize > 0) {
+            struct rlimit rl = { (rlim_t)fsize, (rlim_t)fsize };
+            signal(SIGXFSZ, SIG_IGN);
+            setrlimit(RLIMIT_FSIZE, &rl);
+        }
+        char *argv[64];
+        size_t n = 0;
+        argv[n++] = (char *)colb_bin();
+        for (size_t i = 0; args[i] && n < 63; i++)
+            argv[n++] = args[i];
+        argv[n] = NULL;
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(fd[1]);
+    if (kill_after > 0) {
+        struct timespec ts = { (time_t)kill_after, (long)((kill_after - (double)(time_t)kill_after) * 1e9) };
+        nanosleep(&ts, NULL);
+        kill(pid, sig);
+    }
+    size_t n = 0;
+    ssize_t r;
+    while ((r = read(fd[0], err + n, len - 1 - n)) > 0)
+        n += (size_t)r;
+    err[n] = '\0';
+    close(fd[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static char *read_in(const char *dir, const char *name)
+{
+    char p[8192];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return slurp(p, NULL);
+}
+
+static int same(const char *a, const char *b)
+{
+    return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+/* Entries of dir whose name contains `part`. */
+static int count_named(const char *dir, const char *part)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        n += strstr(de->d_name, part) != NULL;
+    closedir(d);
+    return n;
+}
+
+static void make_tmp(char *dir)
+{
+    assert_non_null(mkdtemp(dir));
+}
+
+#define RUN_ARGS(out, seed)                                                                          \
+    { "run", "--policies", "random,pooled,linucb-ind", "--users", "5", "--clusters", "2", "--dim", "3", \
+      "--arms", "4", "--horizon", "20000", "--curve-points", "20000", "--repeats", "2", "--quiet", "1",  \
+      "--seed", seed, "--out", out, NULL }
+
+typedef struct snapshot {
+    char *summary, *curves, *settings;
+} snapshot;
+
+static snapshot take(const char *dir)
+{
+    snapshot s = { read_in(dir, "summary.csv"), read_in(dir, "curves.csv"), read_in(dir, "settings.txt") };
+    return s;
+}
+
+static void drop(snapshot *s)
+{
+    free(s->summary);
+    free(s->curves);
+    free(s->settings);
+}
+
+/* summary.csv without its wall-time column (the 9th), which differs
+ * between two runs of the same settings. */
+static char *results_only(const char *summary)
+{
+    if (!summary)
+        return NULL;
+    char *out = malloc(strlen(summary) + 1), *w = out;
+    int field = 0;
+    for (const char *c = summary; *c; c++) {
+        if (*c == '\n')
+            field = 0;
+        else if (*c == ',')
+            field++;
+        if (field != 8 || *c == '\n')
+            *w++ = *c;
+    }
+    *w = '\0';
+    return out;
+}
+
+/* Which run each file of a snapshot comes from: 'o' old (seed 1), 'n' new
+ * (seed 2), '-' missing, '?' neither. */
+static void classify(const snapshot *s, const snapshot *old, const snapshot *neu, char who[4])
+{
+    char *a = results_only(s->summary), *o = results_only(old->summary), *n = results_only(neu->summary);
+    who[0] = !a ? '-' : same(a, o) ? 'o' : same(a, n) ? 'n' : '?';
+    who[1] = !s->curves ? '-' : same(s->curves, old->curves) ? 'o' : same(s->curves, neu->curves) ? 'n' : '?';
+    who[2] = !s->settings ? '-' : strstr(s->settings, "\nseed = 1\n") ? 'o'
+             : strstr(s->settings, "\nseed = 2\n")                    ? 'n'
+                                                                      : '?';
+    who[3] = '\0';
+    free(a);
+    free(o);
+    free(n);
+}
+
+#define RUN_ARGS(out, seed)                                                                          \
+    { "run", "--policies", "random,pooled,linucb-ind", "--users", "5", "--clusters", "2", "--dim", "3", \
+      "--arms", "4", "--horizon", "20000", "--curve-points", "20000", "--repeats", "2", "--quiet", "1",  \
+      "--seed", seed, "--out", out, NULL }
+
+/* Kill a run at many points (SIGKILL, SIGTERM, SIGINT, from just after
+ * the start to after the end): the folder is always the whole old set or
+ * the whole new one. */
+static void test_killed_runs(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-outdir-XXXXXX", out[600], err[8192];
+    make_tmp(dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    char *a1[] = RUN_ARGS(out, "1"), *a2[] = RUN_ARGS(out, "2");
+    assert_int_equal(run_colb(a2, err, sizeof err, 0, 0, 0), 0);
+    snapshot neu = take(out);
+    double t0 = now();
+    assert_int_equal(run_colb(a1, err, sizeof err, 0, 0, 0), 0);
+    double t_run = now() - t0;
+    snapshot old = take(out);
+    assert_non_null(old.curves);
+    assert_false(same(old.curves, neu.curves));
+    int sigs[] = { SIGKILL, SIGTERM, SIGINT };
+    int saw[2] = { 0, 0 };
+    /* 14 points through the run (the write phase is the last third), then
+     * 4 well after its end (a loaded machine runs slower than measured) */
+    static const double late[4] = { 1.5, 2.5, 4.0, 6.0 };
+    for (int k = 0; k < 18; k++) {
+        double at = t_run * (k < 14 ? 0.03 + 0.075 * k : late[k - 14]);
+        int rc = run_colb(a2, err, sizeof err, 0, at, sigs[k % 3]);
+        snapshot cur = take(out);
+        char who[4];
+        classify(&cur, &old, &neu, who);
+        drop(&cur);
+        if (strcmp(who, "ooo") && strcmp(who, "nnn"))
+            fail_msg("killed at %.3f s of %.3f (exit %d): files from runs '%s' (summary, curves, settings)",
+                     at, t_run, rc, who);
+        saw[who[0] == 'n']++;
+        if (who[0] == 'n') { /* back to the old set for the next kill */
+            assert_int_equal(run_colb(a1, err, sizeof err, 0, 0, 0), 0);
+        }
+    }
+    assert_true(saw[0] > 0); /* early kills kept the old folder */
+    assert_true(saw[1] > 0); /* late ones found the run finished */
+    /* a completed run removes what killed runs left beside the folder */
+    assert_int_equal(run_colb(a2, err, sizeof err, 0, 0, 0), 0);
+    assert_int_equal(count_named(dir, ".tmp."), 0);
+    assert_int_equal(count_named(dir, ".lock"), 0);
+    assert_int_equal(count_named(out, "tmp"), 0);
+    drop(&old);
+    drop(&neu);
+}
+
+/* A run that fails half-way through writing (a full disk, a file it
+ * cannot replace) leaves the old folder whole and says why. */
+static void test_failures_keep_the_old_folder(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-outdir-XXXXXX", out[600], err[8192];
+    make_tmp(dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    char *a1[] = RUN_ARGS(out, "1"), *a2[] = RUN_ARGS(out, "2");
+    assert_int_equal(run_colb(a1, err, sizeof err, 0, 0, 0), 0);
+    snapshot old = take(out);
+    /* full disk: files may not exceed 100 kB (curves.csv is 4 MB) */
+    int rc = run_colb(a2, err, sizeof err, 100000, 0, 0);
+    assert_int_equal(rc, 1);
+    if (!strstr(err, "File too large"))
+        fail_msg("no errno text in '%s'", err);
+    snapshot cur = take(out);
+    char who[4];
+    classify(&cur, &old, &old, who);
+    drop(&cur);
+    assert_string_equal(who, "ooo");
+    assert_int_equal(count_named(out, "tmp"), 0);
+    assert_int_equal(count_named(dir, ".tmp."), 0);
+    /* curves.csv cannot be replaced (a folder of that name): old kept */
+    char p[700];
+    snprintf(p, sizeof p, "%s/curves.csv", out);
+    free(old.curves);
+    assert_int_equal(remove(p), 0);
+    assert_int_equal(mkdir(p, 0755), 0);
+    old.curves = NULL;
+    rc = run_colb(a2, err, sizeof err, 0, 0, 0);
+    /* either the whole new set replaced the old folder, or nothing changed */
+    snapshot now_ = take(out);
+    if (rc == 0) {
+        assert_non_null(now_.curves);
+        assert_false(same(now_.summary, old.summary));
+    } else {
+        assert_true(same(now_.summary, old.summary));
+    }
+    drop(&now_);
+    drop(&old);
+}
+
+/* Two processes cannot write one folder; a folder colb did not make is
+ * never replaced. */
+static void test_lock_and_foreign_folders(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-outdir-XXXXXX", out[600], lock[700], err[8192], p[700];
+    make_tmp(dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(lock, sizeof lock, "%s/.out.lock", dir);
+    int fd = open(lock, O_RDWR | O_CREAT, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(flock(fd, LOCK_EX), 0);
+    char *a1[] = RUN_ARGS(out, "1");
+    assert_int_equal(run_colb(a1, err, sizeof err, 0, 0, 0), 1);
+    assert_non_null(strstr(err, "another colb process"));
+    close(fd);
+    unlink(lock);
+    assert_int_equal(mkdir(out, 0755), 0);
+    snprintf(p, sizeof p, "%s/precious.txt", out);
+    FILE *f = fopen(p, "w");
+    fputs("mine\n", f);
+    fclose(f);
+    assert_int_equal(run_colb(a1, err, sizeof err, 0, 0, 0), 1);
+    assert_non_null(strstr(err, "not a colb results folder"));
+    assert_int_equal(access(p, F_OK), 0);
+}
+
+/* A bad --out fails at once, before the run, and the message holds the
+ * whole path however long it is. */
+static void test_bad_out_fails_first(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-outdir-XXXXXX", err[16384];
+    make_tmp(dir);
+    /* a path of ~1700 characters whose last folder is a regular file */
+    char *path = malloc(4096);
+    snprintf(path, 4096, "%s", dir);
+    for (int i = 0; i < 12; i++) {
+        size_t n = strlen(path);
+        snprintf(path + n, 4096 - n, "/%0140d", i);
+        assert_int_equal(mkdir(path, 0755), 0);
+    }
+    size_t n = strlen(path);
+    snprintf(path + n, 4096 - n, "/a-file");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+    n = strlen(path);
+    snprintf(path + n, 4096 - n, "/results");
+    assert_true(strlen(path) > 1500);
+    /* a run that would take minutes */
+    char *args[] = { "run", "--users", "400", "--horizon", "100000", "--repeats", "30", "--quiet", "1",
+                     "--out", path, NULL };
+    double t0 = now();
+    int rc = run_colb(args, err, sizeof err, 0, 0, 0);
+    double t = now() - t0;
+    assert_int_not_equal(rc, 0);
+    if (t > 2.0)
+        fail_msg("a bad --out was found after %.1f s", t);
+    path[strlen(path) - strlen("/results")] = '\0'; /* the file in the way */
+    if (!strstr(err, path))
+        fail_msg("the message does not hold the whole path: '%s'", err);
+    /* --out names an existing file */
+    char *args2[] = { "run", "--horizon", "100000", "--quiet", "1", "--out", path, NULL };
+    rc = run_colb(args2, err, sizeof err, 0, 0, 0);
+    assert_int_not_equal(rc, 0);
+    assert_non_null(strstr(err, "is not a folder"));
+    free(path);
+}
+
+/* An interrupted `colb reproduce` keeps the previous folder and report. */
+static void test_reproduce_interrupted(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-outdir-XXXXXX", out[600], p[700], err[8192];
+    make_tmp(dir);
+    snprintf(out, sizeof out, "%s/rep", dir);
+    assert_int_equal(mkdir(out, 0755), 0);
+    snprintf(p, sizeof p, "%s/.colb-results", out);
+    FILE *f = fopen(p, "w");
+    fclose(f);
+    snprintf(p, sizeof p, "%s/report.md", out);
+    f = fopen(p, "w");
+    fputs("# colb: the previous report\n", f);
+    fclose(f);
+    char *args[] = { "reproduce", "--quick", "--out", out, "fig2", NULL };
+    int rc = run_colb(args, err, sizeof err, 0, 1.0, SIGINT);
+    assert_int_not_equal(rc, 0);
+    char *r = slurp(p, NULL);
+    assert_non_null(r);
+    assert_string_equal(r, "# colb: the previous report\n");
+    free(r);
+    assert_int_equal(count_named(out, "fig2"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_killed_runs),
+        cmocka_unit_test(test_failures_keep_the_old_folder),
+        cmocka_unit_test(test_lock_and_foreign_folders),
+        cmocka_unit_test(test_bad_out_fails_first),
+        cmocka_unit_test(test_reproduce_interrupted),
+    };
+    return cmocka_run_group_tests_name("results folders", tests, NULL, NULL);
+}
