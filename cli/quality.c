@@ -4,7 +4,8 @@
  *
  * FILE (default experiments/extra/quality.conf) is an experiment file: the
  * policies (adding one to the benchmark is adding its name to the
- * `policies =` line) and every setting but the grid, which is
+ * `policies =` line; colb's recommended policy "cohort" is added whenever
+ * the library has it) and every setting but the grid, which is
  *     users N in {50, 100, 200, 400} x zipf z in {0, 1, 2, 3}
  *         x noise sigma in {0.1, 0.3, 1}
  * (--quick: N in {20, 40}, z in {0, 2}, sigma in {0.1, 1}, T = 100, 3
@@ -49,6 +50,10 @@ static const q_grid FULL = { 4, 4, 3, { "50", "100", "200", "400" }, { "0", "1",
 static const q_grid QUICK = { 2, 2, 2, { "20", "40" }, { "0", "2" }, { "0.1", "1" } };
 
 static const char *const REFS[N_REFS] = { "oracle", "oracle-batch", "oracle-seq", "linucb-ind" };
+
+/* Policies benchmarked whenever the library has them, listed in the file
+ * or not: colb's recommended policy (issue 13; alias "recommended"). */
+static const char *const ALWAYS[] = { "cohort" };
 
 typedef struct q_run {
     const q_grid *g;
@@ -459,6 +464,17 @@ int cmd_bench_quality(int argc, char **argv)
                                       "(no club-alpha, club-tune or tune)", cfg);
             rc = EXIT_USAGE;
         }
+    /* colb's recommended policy is always benchmarked once the library has it,
+     * whether or not the file lists it (it lands after this file was written) */
+    for (size_t k = 0; !rc && k < sizeof ALWAYS / sizeof ALWAYS[0]; k++) {
+        int known = 0, listed = 0;
+        for (const char *const *n = colb_policy_names(); *n; n++)
+            known |= !strcmp(*n, ALWAYS[k]);
+        for (size_t p = 0; p < b->n_policies; p++)
+            listed |= !strcmp(b->policies[p], ALWAYS[k]) || !strcmp(b->policies[p], "recommended");
+        if (known && !listed && b->n_policies < MAX_POLICIES)
+            snprintf(b->policies[b->n_policies++], NAME_LEN, "%s", ALWAYS[k]);
+    }
     q_run q = { .g = quick ? &QUICK : &FULL, .base = b, .P = b->n_policies, .R = b->sim.repeats };
     q.S = q.g->n_users * q.g->n_zipf * q.g->n_noise;
     for (size_t k = 0; k < N_REFS; k++) {

@@ -255,6 +255,19 @@ static int copy_cached(result_row *row, const result_row *from)
     return rc;
 }
 
+/* The end of a setting: its jobs counted in the progress, rc (nonzero: out
+ * of memory) said in err. */
+static int setting_done(progress *pg, size_t jobs, int rc, char *err, size_t err_len)
+{
+    if (pg) {
+        pg->done_before += jobs;
+        progress_step(pg, pg->label);
+    }
+    if (rc)
+        snprintf(err, err_len, "out of memory");
+    return rc;
+}
+
 /* tune = 1: every simulated policy but random gets its fixed width alpha by
  * the same burn-in tuning (colb_width_tune), then runs with it; a random
  * policy of the setting runs beside each so that ratios stay paired. Rows
@@ -314,13 +327,7 @@ static int run_tuned(result_set *rs, size_t first, run_config *c, const char **n
             snprintf(row->tuned_width, sizeof row->tuned_width, "alpha=%g", a);
         colb_sim_result_free(res);
     }
-    if (pg) {
-        pg->done_before += n_sim * c->sim.repeats;
-        progress_step(pg, pg->label);
-    }
-    if (rc)
-        snprintf(err, err_len, "out of memory");
-    return rc;
+    return setting_done(pg, n_sim * c->sim.repeats, rc, err, err_len);
 }
 
 /* Run one setting: the policies whose signature was seen before are copied
@@ -431,13 +438,7 @@ static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data
     }
     if (!ss)
         colb_sim_free(sim); /* else the session keeps it for checkpoints */
-    if (pg) {
-        pg->done_before += n_sim * c->sim.repeats;
-        progress_step(pg, pg->label);
-    }
-    if (rc)
-        snprintf(err, err_len, "out of memory");
-    return rc;
+    return setting_done(pg, n_sim * c->sim.repeats, rc, err, err_len);
 }
 
 int run_experiment(const experiment *e, result_set *rs, progress *pg, run_session *ss, char *err,
