@@ -410,7 +410,8 @@ int colb__cmlb_is_clustered(const colb_policy *p)
 static double cmlb_memory(const colb_policy_params *pp)
 {
     double N = (double)pp->users;
-    return colb__users_bytes(pp->users, pp->dim) + colb__ridge_bytes(pp->users, pp->dim) + N * 64;
+    return colb__users_bytes(pp->users, pp->dim) + colb__ridge_bytes(pp->users, pp->dim) + N * 64 +
+           (pp->diversify ? colb__div_bytes(pp->users, pp->dim, pp->users) : 0.0);
 }
 
 const colb__policy_vt colb__policy_cmlb = {

@@ -326,7 +326,8 @@ static colb_status pmlb_theta(const colb_policy *p, size_t u, double *theta)
 /* Memory budget: a model per user, the common model, ALB-norm's state. */
 static double pmlb_memory(const colb_policy_params *pp)
 {
-    return colb__users_bytes(pp->users, pp->dim) + colb__ridge_bytes(1, pp->dim) + (double)pp->users * 64;
+    return colb__users_bytes(pp->users, pp->dim) + colb__ridge_bytes(1, pp->dim) + (double)pp->users * 64 +
+           (pp->diversify ? colb__div_bytes(1, pp->dim, pp->users) : 0.0);
 }
 
 static colb_status pmlb_save(const colb_policy *p, colb__snap_out *w)
