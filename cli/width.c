@@ -32,6 +32,11 @@ static const char *round_mode(const run_config *c, const char *policy)
 {
     if (!strcmp(policy, "oracle-batch"))
         return "; groups play one arm per round";
+    if (!strcmp(policy, "cohort") || !strcmp(policy, "recommended"))
+        return c->sim.policy.sampling == COLB_SAMPLING_TS
+                   ? "; by UCB all the same (cohort has no Thompson sampling); cluster members "
+                     "diversified within rounds (always)"
+                   : "; cluster members diversified within rounds (always)";
     if (!strcmp(policy, "oracle-seq") || !strcmp(policy, "club") || !strcmp(policy, "sclub") ||
         !strcmp(policy, "locb"))
         return "; users served one after another, updates at once";

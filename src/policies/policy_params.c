@@ -17,7 +17,7 @@
  * colb_policy_params_set_clusters) and threads (the simulator gives each
  * job's policy the threads its jobs leave idle: the run's key `threads`). */
 #if defined(__LP64__)
-_Static_assert(sizeof(colb_policy_params) == 240,
+_Static_assert(sizeof(colb_policy_params) == 264,
                "colb_policy_params changed: add a row for the new field to KEYS in "
                "policy_params.c, then update this size");
 #endif
@@ -75,12 +75,21 @@ static const colb__param KEYS[] = {
     /* PMLB */
     { "pmlb-learner", COLB_PARAM_CHOICE, 'i', F(pmlb_learner), 0, 0, "alb-norm|linucb",
       "PMLB's personal learner", "pmlb" },
+    /* cohort */
+    { "cohort-delta", COLB_PARAM_REAL, 'd', F(cohort_delta), 1e-12, 1 - 1e-12, NULL,
+      "cohort's confidence of its split, merge and outlier tests", "cohort" },
+    { "cohort-personal", COLB_PARAM_BOOL, 'i', F(cohort_personal), 0, 1, NULL,
+      "cohort's personal estimates shrunk toward the cluster (1) or the cluster's model (0)", "cohort" },
+    { "cohort-soft", COLB_PARAM_BOOL, 'i', F(cohort_soft), 0, 1, NULL,
+      "cohort mixes the runner-up clusters' models while an assignment is uncertain", "cohort" },
+    { "cohort-seeds", COLB_PARAM_INT, 'z', F(cohort_seeds), 1, 64, NULL,
+      "cohort's members tried as seeds of a split proposal", "cohort" },
     /* fair comparisons (docs/algorithms.md) */
     { "diversify", COLB_PARAM_BOOL, 'i', F(diversify), 0, 1, NULL,
       "group learners diversify their members' choices within a round (hallucinated updates)",
       "oracle pooled cmlb sclb pmlb" },
     { "sampling", COLB_PARAM_CHOICE, 'i', F(sampling), 0, 0, "ucb|ts",
-      "every learner chooses by UCB or by Thompson sampling", "-random" },
+      "every learner chooses by UCB or by Thompson sampling", "-random -cohort" },
     { "club-own-alpha", COLB_PARAM_BOOL, 'i', F(club_own_alpha), 0, 1, NULL,
       "CLUB explores with club-alpha and its published bonus, not the shared width (an override)",
       "club" },
