@@ -16,7 +16,9 @@ def test_every_policy_is_listed_with_the_options_it_reads():
     assert "lambda" in lin and "width" in lin and "club_alpha" not in lin
     assert "users" not in lin and "dim" not in lin       # positional arguments
     assert set(listing["random"]) == {"seed", "max_memory"}
-    assert "club_graph" in listing["club"] and "width" not in listing["club"]
+    assert "club_graph" in listing["club"] and "width" in listing["club"]   # the shared width
+    assert "diversify" in listing["oracle"] and "diversify" not in listing["oracle-batch"]
+    assert "sclub_alpha" in listing["sclub"] and "locb_seeds" in listing["locb"]
     lam = lin["lambda"]
     assert (lam.key, lam.type, lam.default, lam.min, lam.max) == ("lambda", "real", 1.0, 1e-6, 1e6)
     w = lin["width"]
