@@ -62,6 +62,10 @@ static inline void fixture_corpus_spec(colb_sim_spec *s)
     fixture_sim_spec(s, names, 2);
     s->repeats = 1;
     s->horizon = 30;
+    /* the corpus was written with the defaults of the time: the paper's
+     * averaged updates and fresh cluster learners */
+    s->policy.pooled_updates = 0;
+    s->policy.cmlb_warm_start = 0;
 }
 
 #endif

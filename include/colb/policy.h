@@ -74,7 +74,8 @@ typedef struct colb_policy_params {
                                  average y of its n users' rewards: 0 (the
                                  paper) weight 1 with noise scale R/sqrt(n);
                                  1 weight n with noise scale R, which equals
-                                 pooling the n samples. Default 0. */
+                                 pooling the n samples. Default 1 (colb's
+                                 reading; 0 is the paper's). */
 
     /* CMLB (Algorithm 2) and SCLB (Algorithm 1) */
     double cmlb_alpha;        /* alpha in (0, 1/2] (the theory needs < 1/2; the
@@ -85,7 +86,8 @@ typedef struct colb_policy_params {
     colb_threshold cmlb_threshold; /* default COLB_THRESHOLD_PAPER */
     int cmlb_warm_start;      /* 1: cluster learners start from their members'
                                  pooled individual-phase data (implies
-                                 pooled_updates for them); default 0 */
+                                 pooled_updates for them); default 1 (0: the
+                                 paper's fresh start) */
 
     /* CLUB (Gentile, Li, Zappella 2014) */
     double club_alpha;        /* exploration, >= 0; default 1; used only with

@@ -77,6 +77,11 @@ void colb_policy_params_default(colb_policy_params *p)
     p->club_graph = COLB_CLUB_COMPLETE;
     p->pmlb_learner = COLB_PMLB_ALB_NORM;
     p->threads = 1;
+    /* colb's reading (docs/algorithms.md): group learners pool their users'
+     * samples and CMLB's clusters start from their members' data; the
+     * paper-literal reading sets both to 0 */
+    p->pooled_updates = 1;
+    p->cmlb_warm_start = 1;
     p->cohort_delta = 0.1;
     p->cohort_personal = 1;
     p->cohort_soft = 1;

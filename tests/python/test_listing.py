@@ -23,7 +23,7 @@ def test_every_policy_is_listed_with_the_options_it_reads():
     assert (lam.key, lam.type, lam.default, lam.min, lam.max) == ("lambda", "real", 1.0, 1e-6, 1e6)
     w = lin["width"]
     assert (w.type, w.default, w.choices) == ("choice", "oful", ("oful", "fixed"))
-    assert listing["cmlb"]["cmlb_warm_start"].default is False
+    assert listing["cmlb"]["cmlb_warm_start"].default is True
     for options in listing.values():
         for o in options.values():
             assert o.help and o.name == o.key.replace("-", "_")
