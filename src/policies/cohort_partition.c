@@ -87,7 +87,7 @@ int colb__cohort_grow_arrays(colb__cohort *h, size_t cap2)
         colb__realloc_n(&h->sideth, cap2, 2 * d * sizeof(double)) ||
         colb__realloc_n(&h->prop_count, cap2, sizeof(uint64_t)) ||
         colb__realloc_n(&h->next_try, cap2, sizeof(uint64_t)) ||
-        colb__realloc_n(&h->At, cap2, d * d * sizeof(double)) ||
+        colb__realloc_n(&h->At, cap2, d * (d + 1) / 2 * sizeof(double)) ||
         colb__realloc_n(&h->cand, cap2, sizeof(size_t)) ||
         colb__realloc_n(&h->cdist, cap2, sizeof(double)))
         return -1; /* the arrays grown so far are merely larger than used */
@@ -318,10 +318,11 @@ static void do_split(colb__cohort *h, size_t c)
 /* Score tests of every member of c against c, and c's spread. */
 static void test_members(colb__cohort *h, size_t c)
 {
-    double num = 0.0, den = 0.0;
+    double num = 0.0, den = 0.0, *pre = h->work + 9 * h->d + 2 * h->d * h->d; /* clear of the centre */
+    colb__cohort_score_prep(h, &h->c, c, pre); /* the cluster's part, once */
     for (size_t u = h->head[c]; u != NONE; u = h->next[u]) {
         double *st = h->pieces + 5 * u;
-        colb__cohort_score_test(h, &h->u, u, &h->c, c, 0.0, st);
+        colb__cohort_score_test(h, &h->u, u, &h->c, c, 0.0, st, pre);
         if (h->u.count[u]) {
             num += st[0] - h->R * h->R * st[1];
             den += st[2];
@@ -404,7 +405,7 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
 {
     size_t d = h->d, c = h->label[u];
     double lam = h->u.p.lambda, lc = h->shrink[c];
-    double *M = h->M + u * d * d, *thu = h->th + u * d, *r = h->work, *z = r + d;
+    double *M = h->M + u * (d * (d + 1) / 2), *thu = h->th + u * d, *r = h->work, *z = r + d;
     const double *V = h->u.V + u * d * d, *b = h->u.b + u * d;
     if (!isfinite(lc)) {
         h->lamu[u] = INFINITY;
@@ -416,11 +417,13 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
         memcpy(G, V, d * d * sizeof(double));
         for (size_t a = 0; a < d; a++)
             G[a * d + a] += lc - lam;
-        if (colb__spd_inverse(G, d, M, NULL)) {
+        double *Mf = G + d * d; /* clear of the centre (maintain's work + 8 d + 2 d^2) */
+        if (colb__spd_inverse(G, d, Mf, NULL)) {
             h->lamu[u] = INFINITY;
             memcpy(thu, centre, d * sizeof(double));
             return;
         }
+        colb__pack_upper(Mf, d, M);
         h->lamu[u] = lc;
     }
     for (size_t a = 0; a < d; a++) { /* th = centre + M (b - G centre) */
@@ -430,7 +433,7 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
             s += Va[k] * centre[k];
         r[a] = b[a] - s + lam * centre[a];
     }
-    colb__matvec(M, r, d, z);
+    colb__packed_symv(M, r, d, z);
     for (size_t a = 0; a < d; a++)
         thu[a] = centre[a] + z[a];
 }
