@@ -247,6 +247,29 @@ static colb_status ch_observe(colb_policy *p, size_t u, size_t arm, double y)
     return COLB_OK;
 }
 
+/* A fresh observation of a pending split's side (bank f): V, b and the
+ * count only, O(d^2) without the inverse; since_refresh counts the
+ * observations since A, theta and ln det V were last computed, which step 2
+ * of the maintenance does (colb__ridge_refresh) before it tests the sides,
+ * once per epoch instead of once per observation. */
+static void add_fresh(colb__ridge *f, size_t i, const double *x, double y)
+{
+    size_t d = f->d;
+    double *V = f->V + i * d * d, *b = f->b + i * d;
+    const double *t0 = f->theta0 + i * d;
+    double r = y;
+    for (size_t k = 0; k < d; k++)
+        r -= x[k] * t0[k];
+    for (size_t a = 0; a < d; a++) {
+        double xa = x[a];
+        for (size_t k = 0; k < d; k++)
+            V[a * d + k] += xa * x[k];
+        b[a] += r * xa;
+    }
+    f->count[i]++;
+    f->since_refresh[i]++;
+}
+
 static colb_status ch_end(colb_policy *p)
 {
     colb__cohort *h = p->impl;
@@ -260,7 +283,7 @@ static colb_status ch_end(colb_policy *p)
         if (isfinite(h->lamu[u]))
             colb__packed_sherman_morrison(h->M + u * (d * (d + 1) / 2), x, d, h->work);
         if (h->pending[c])
-            colb__ridge_update(&h->f, 2 * c + h->side[u], x, y, 1.0);
+            add_fresh(&h->f, 2 * c + h->side[u], x, y);
     }
     h->obs_since += h->n_obs;
     h->obs_total += h->n_obs;
@@ -279,9 +302,9 @@ static colb_status ch_end(colb_policy *p)
         }
     }
     h->n_obs = 0;
-    snprintf(p->info, sizeof p->info, "clusters=%zu splits=%llu merges=%llu moves=%llu", h->nc,
+    snprintf(p->info, sizeof p->info, "clusters=%zu splits=%llu merges=%llu moves=%llu epochs=%llu", h->nc,
              (unsigned long long)h->splits, (unsigned long long)h->merges,
-             (unsigned long long)h->moves);
+             (unsigned long long)h->moves, (unsigned long long)h->epoch);
     return COLB_OK;
 }
 

@@ -426,12 +426,15 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
         colb__pack_upper(Mf, d, M);
         h->lamu[u] = lc;
     }
-    for (size_t a = 0; a < d; a++) { /* th = centre + M (b - G centre) */
-        const double *Va = V + a * d;
-        double s = 0.0;
-        for (size_t k = 0; k < d; k++)
-            s += Va[k] * centre[k];
-        r[a] = b[a] - s + lam * centre[a];
+    /* th = centre + M (b - G centre); G centre by V's columns (= rows) in
+     * axpy form, which the compiler vectorises */
+    for (size_t a = 0; a < d; a++)
+        r[a] = b[a] + lam * centre[a];
+    for (size_t k = 0; k < d; k++) {
+        const double *Vk = V + k * d;
+        double ck = centre[k];
+        for (size_t a = 0; a < d; a++)
+            r[a] -= Vk[a] * ck;
     }
     colb__packed_symv(M, r, d, z);
     for (size_t a = 0; a < d; a++)
@@ -491,6 +494,9 @@ void colb__cohort_maintain(colb__cohort *h)
     for (size_t c = 0; c < h->cap; c++) {
         if (!h->pending[c])
             continue;
+        for (size_t i = 2 * c; i < 2 * c + 2; i++) /* the fresh models' inverses (add_fresh) */
+            if (h->f.since_refresh[i])
+                colb__ridge_refresh(&h->f, i); /* V >= lambda I: positive definite */
         if (colb__cohort_wald(h, &h->f, 2 * c, &h->f, 2 * c + 1) > colb__cohort_chi_thr(h)) {
             do_split(h, c);
         } else if (h->f.count[2 * c] + h->f.count[2 * c + 1] >= h->prop_count[c]) {
