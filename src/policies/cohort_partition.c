@@ -315,6 +315,34 @@ static void do_split(colb__cohort *h, size_t c)
 
 /* ---- the epoch ------------------------------------------------------------- */
 
+/* A, theta and ln det V of fresh model i from its V and b (cohort.c's
+ * add_fresh keeps only those): one Cholesky factor and d solves (hand
+ * loops, dense.c: LAPACKE's row-major calls cost more than the arithmetic
+ * at these sizes). V >= lambda I is positive definite; should the factor
+ * fail all the same, the old inverse stands. */
+static void refresh_fresh(colb__cohort *h, size_t i)
+{
+    colb__ridge *f = &h->f;
+    size_t d = h->d;
+    double *L = h->work + 3 * d, *col = L + d * d, ld;
+    double *A = f->A + i * d * d, *th = f->theta + i * d;
+    const double *b = f->b + i * d, *t0 = f->theta0 + i * d;
+    if (colb__cholesky(f->V + i * d * d, d, L, &ld))
+        return;
+    for (size_t k = 0; k < d; k++) {
+        memset(col, 0, d * sizeof(double));
+        col[k] = 1.0;
+        colb__cholesky_solve(L, d, col);
+        for (size_t j = k; j < d; j++) /* the lower triangle, mirrored: exactly symmetric */
+            A[j * d + k] = A[k * d + j] = col[j];
+    }
+    colb__matvec(A, b, d, th);
+    for (size_t a = 0; a < d; a++)
+        th[a] += t0[a];
+    f->logdet[i] = ld;
+    f->since_refresh[i] = 0;
+}
+
 /* Score tests of every member of c against c, and c's spread. */
 static void test_members(colb__cohort *h, size_t c)
 {
@@ -496,7 +524,7 @@ void colb__cohort_maintain(colb__cohort *h)
             continue;
         for (size_t i = 2 * c; i < 2 * c + 2; i++) /* the fresh models' inverses (add_fresh) */
             if (h->f.since_refresh[i])
-                colb__ridge_refresh(&h->f, i); /* V >= lambda I: positive definite */
+                refresh_fresh(h, i);
         if (colb__cohort_wald(h, &h->f, 2 * c, &h->f, 2 * c + 1) > colb__cohort_chi_thr(h)) {
             do_split(h, c);
         } else if (h->f.count[2 * c] + h->f.count[2 * c + 1] >= h->prop_count[c]) {

@@ -54,54 +54,47 @@ double colb__cohort_score_test(colb__cohort *h, const colb__ridge *from, size_t 
     double lam = from->p.lambda;
     const double *V = from->V + i * d * d, *A = from->A + i * d * d, *b = from->b + i * d;
     const double *th = cb->theta + j * d, *Aj = cb->A + j * d * d;
-    double *restrict r = h->work, *restrict z = r + d, *restrict ta = z + d,
-                     *restrict yr = ta + d, *restrict yz = yr + d;
+    double *r = h->work, *z = r + d;
     if (!pre) {
-        colb__cohort_score_prep(h, cb, j, yz + d);
-        pre = yz + d;
+        colb__cohort_score_prep(h, cb, j, z + d);
+        pre = z + d;
     }
     const double *q = pre; /* A_j th_j: the ridge bias of th_j is lambda G A_j th_j */
-    /* r = b - (V - lambda I) th, z = (V - lambda I) q and the terms of
-     * tau = tr(G A_j) = <V, A_j> - lambda tr(A_j), row by row of V (its
-     * columns: V is symmetric) in axpy form: independent lanes along a, which
-     * the compiler vectorises */
-    for (size_t a = 0; a < d; a++) {
-        r[a] = b[a] + lam * th[a];
-        z[a] = -lam * q[a];
-        ta[a] = 0.0;
-    }
-    for (size_t k = 0; k < d; k++) {
-        const double *Vk = V + k * d, *Ajk = Aj + k * d;
-        double tk = th[k], qk = q[k];
-        for (size_t a = 0; a < d; a++) {
-            r[a] -= Vk[a] * tk;
-            z[a] += Vk[a] * qk;
-            ta[a] += Vk[a] * Ajk[a];
-        }
-    }
+    /* one pass over V: r = b - (V - lambda I) th, z = (V - lambda I) q and
+     * tau = tr(G A_j) = <V, A_j> - lambda tr(A_j) (row sums: independent
+     * chains) */
     double tau = 0.0, trA = 0.0, trV = 0.0;
     for (size_t a = 0; a < d; a++) {
-        tau += ta[a] - lam * Aj[a * d + a];
+        const double *Va = V + a * d, *Aja = Aj + a * d;
+        double s = 0.0, t = -lam * q[a], ta = 0.0;
+        for (size_t k = 0; k < d; k++) {
+            double v = Va[k];
+            s += v * th[k];
+            t += v * q[k];
+            ta += v * Aja[k];
+        }
+        r[a] = b[a] - s + lam * th[a];
+        z[a] = t;
+        tau += ta;
+    }
+    for (size_t a = 0; a < d; a++) {
+        tau -= lam * Aj[a * d + a];
         trA += A[a * d + a];
         trV += V[a * d + a];
     }
     if (tau < 0.0)
         tau = 0.0;
-    /* yr = A r, yz = A z the same way; then r^T A r and z^T A z */
-    for (size_t a = 0; a < d; a++)
-        yr[a] = yz[a] = 0.0;
-    for (size_t k = 0; k < d; k++) {
-        const double *Ak = A + k * d;
-        double rk = r[k], zk = z[k];
-        for (size_t a = 0; a < d; a++) {
-            yr[a] += Ak[a] * rk;
-            yz[a] += Ak[a] * zk;
-        }
-    }
+    /* one pass over A = V^-1: r^T A r and z^T A z */
     double qr = 0.0, qz = 0.0;
     for (size_t a = 0; a < d; a++) {
-        qr += r[a] * yr[a];
-        qz += z[a] * yz[a];
+        const double *Aa = A + a * d;
+        double s = 0.0, t = 0.0;
+        for (size_t k = 0; k < d; k++) {
+            s += Aa[k] * r[k];
+            t += Aa[k] * z[k];
+        }
+        qr += r[a] * s;
+        qz += z[a] * t;
     }
     double pieces[5];
     double *p = st ? st : pieces;
