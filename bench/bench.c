@@ -292,12 +292,12 @@ int main(int argc, char **argv)
     }
     double sec = quick ? 0.05 : 0.3;
     printf("colb %s bench (%s)\n\n", COLB_VERSION_STRING, COLB_BUILD_FLAGS);
+    double peak = 0.0;
     if (sect == 3)
         goto policies;
 
     /* 1 */
     dlblas_open_all();
-    double peak = 0.0;
     const char *peak_lib = "none";
     printf("## 1. The ceiling: DGEMM 1000^3, one thread (thread CPU time, best of 3)\n\n");
     printf("| BLAS | kernels | GFLOP/s |\n|---|---|---:|\n");
