@@ -269,6 +269,26 @@ static double bench_policy(const char *name, size_t N, size_t d, size_t K, size_
     return bench_policy_rewards(name, N, d, K, threads, rounds, sec, reps, 0);
 }
 
+/* One row of section 3: `name` on every kernel path; rewards as
+ * bench_policy_rewards (clusters 0: random). */
+static void policy_row(const char *name, size_t clusters, double sec)
+{
+    if (clusters)
+        printf("| %s, clustered rewards (%zu groups, noise 0.1) |", name, clusters);
+    else
+        printf("| %s |", name);
+    for (int pi = 0; pi < N_PATHS; pi++) {
+        if (!have_path(PATHS[pi])) {
+            printf(" - |");
+            continue;
+        }
+        setenv("COLB_KERNEL", PATHS[pi], 1);
+        printf(" %.0f |", bench_policy_rewards(name, 200, 15, 25, 1, 1000, sec, 3, clusters));
+        fflush(stdout);
+    }
+    printf("\n");
+}
+
 static long max_rss_kb(void)
 {
     struct rusage ru;
@@ -339,41 +359,18 @@ int main(int argc, char **argv)
 
 policies:
     /* 3 */
-    static const char *const pols[] = { "cohort", "linucb-ind", "cmlb", "pmlb", "club", "oracle", "pooled",
-                                        "sclb", "random" };
+    static const char *const pols[] = { "cohort", "linucb-ind", "cmlb", "pmlb", "club",
+                                        "oracle", "pooled", "sclb", "random" };
     printf("\n## 3. Policies, N = 200, d = 15, K = 25, one thread: decisions/s (policy calls "
            "only)\n\n| policy |");
     for (int pi = 0; pi < N_PATHS; pi++)
         printf(" %s |", PATHS[pi]);
     printf("\n|---|---:|---:|---:|\n");
-    for (size_t q = 0; q < sizeof pols / sizeof pols[0]; q++) {
-        printf("| %s |", pols[q]);
-        for (int pi = 0; pi < N_PATHS; pi++) {
-            if (!have_path(PATHS[pi])) {
-                printf(" - |");
-                continue;
-            }
-            setenv("COLB_KERNEL", PATHS[pi], 1);
-            printf(" %.0f |", bench_policy(pols[q], 200, 15, 25, 1, 1000, sec, 3));
-            fflush(stdout);
-        }
-        printf("\n");
-    }
+    for (size_t q = 0; q < sizeof pols / sizeof pols[0]; q++)
+        policy_row(pols[q], 0, sec);
     /* clustering policies whose cost follows the partition's movement */
-    static const char *const cpols[] = { "cohort", "club" };
-    for (size_t q = 0; q < sizeof cpols / sizeof cpols[0]; q++) {
-        printf("| %s, clustered rewards (5 groups, noise 0.1) |", cpols[q]);
-        for (int pi = 0; pi < N_PATHS; pi++) {
-            if (!have_path(PATHS[pi])) {
-                printf(" - |");
-                continue;
-            }
-            setenv("COLB_KERNEL", PATHS[pi], 1);
-            printf(" %.0f |", bench_policy_rewards(cpols[q], 200, 15, 25, 1, 1000, sec, 3, 5));
-            fflush(stdout);
-        }
-        printf("\n");
-    }
+    policy_row("cohort", 5, sec);
+    policy_row("club", 5, sec);
     unsetenv("COLB_KERNEL");
     if (sect == 3)
         return 0;
