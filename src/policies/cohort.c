@@ -250,8 +250,8 @@ static colb_status ch_observe(colb_policy *p, size_t u, size_t arm, double y)
 /* A fresh observation of a pending split's side (bank f): V, b and the
  * count only, O(d^2) without the inverse; since_refresh counts the
  * observations since A, theta and ln det V were last computed, which step 2
- * of the maintenance does (colb__ridge_refresh) before it tests the sides,
- * once per epoch instead of once per observation. */
+ * of the maintenance does (refresh_fresh, cohort_partition.c) before it
+ * tests the sides: once per epoch instead of once per observation. */
 static void add_fresh(colb__ridge *f, size_t i, const double *x, double y)
 {
     size_t d = f->d;
@@ -302,7 +302,8 @@ static colb_status ch_end(colb_policy *p)
         }
     }
     h->n_obs = 0;
-    snprintf(p->info, sizeof p->info, "clusters=%zu splits=%llu merges=%llu moves=%llu epochs=%llu", h->nc,
+    snprintf(p->info, sizeof p->info,
+             "clusters=%zu splits=%llu merges=%llu moves=%llu epochs=%llu", h->nc,
              (unsigned long long)h->splits, (unsigned long long)h->merges,
              (unsigned long long)h->moves, (unsigned long long)h->epoch);
     return COLB_OK;

@@ -346,8 +346,9 @@ static void refresh_fresh(colb__cohort *h, size_t i)
 /* Score tests of every member of c against c, and c's spread. */
 static void test_members(colb__cohort *h, size_t c)
 {
-    double num = 0.0, den = 0.0, *pre = h->work + 9 * h->d + 2 * h->d * h->d; /* clear of the centre */
-    colb__cohort_score_prep(h, &h->c, c, pre); /* the cluster's part, once */
+    /* the cluster's part once, in work clear of the centre (maintain) */
+    double num = 0.0, den = 0.0, *pre = h->work + 9 * h->d + 2 * h->d * h->d;
+    colb__cohort_score_prep(h, &h->c, c, pre);
     for (size_t u = h->head[c]; u != NONE; u = h->next[u]) {
         double *st = h->pieces + 5 * u;
         colb__cohort_score_test(h, &h->u, u, &h->c, c, 0.0, st, pre);
