@@ -12,7 +12,9 @@
  *      mean), update 8 (2 d^2 + 2P + 8d), score1 K (2P + 2d); P = d(d+1)/2.
  *   3. Policies, N = 200, d = 15, K = 25, one thread, decisions per second
  *      of the policy calls (begin_round, choose_all or choose + observe,
- *      end_round; the environment's contexts precomputed), per kernel path.
+ *      end_round; the environment's contexts precomputed), per kernel path;
+ *      then the clustering policies with rewards linear in 5 groups' models
+ *      (their cost follows the partition's movement).
  *   4. Bytes per user (the bank's arrays; and the process's peak RSS growth
  *      when a 10^6-user LinUCB-Ind policy runs a round).
  *   5. LinUCB-Ind scaling with N (200 ... 10^6) on 1 and 2 threads, and with
@@ -20,7 +22,8 @@
  * Times are this thread's CPU time (1 thread) or wall time (2 threads), best
  * of 3: the machine is shared, and the neighbours' load shows in wall time.
  *
- * Usage: bench [--quick]     (make bench builds it with -O3 -march=native) */
+ * Usage: bench [--quick] [--section S]   (make bench builds it with -O3
+ * -march=native; --section 3: only the policies, the ceiling not measured) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,11 +170,24 @@ static kres bench_kernels(const colb__soa_kernel *k, size_t d, size_t K, double 
 
 /* ---- 3. and 5. policies ---- */
 
+static double linear_reward(const double *theta, const double *x, size_t d, double eps)
+{
+    double s = eps;
+    for (size_t j = 0; j < d; j++)
+        s += theta[j] * x[j];
+    return s;
+}
+
 /* Decisions per second of `name` with N users of dimension d (K arms),
  * `threads` threads inside the policy, on `rounds` rounds (at least `sec`
- * seconds, best of `reps`). Sequential policies are served user by user. */
-static double bench_policy(const char *name, size_t N, size_t d, size_t K, size_t threads,
-                           size_t rounds, double sec, int reps)
+ * seconds, best of `reps`). Sequential policies are served user by user.
+ * Rewards: `clusters` = 0, random (independent of the arm: a clustering
+ * policy keeps everyone in one cluster); else linear, y = <theta_g, x> +
+ * 0.1 noise with user u in group g = u % clusters (theta_g random, norm
+ * about 1): the partition of a clustering policy moves, as in a run. */
+static double bench_policy_rewards(const char *name, size_t N, size_t d, size_t K,
+                                   size_t threads, size_t rounds, double sec, int reps,
+                                   size_t clusters)
 {
     colb_policy_params pp;
     colb_policy_params_default(&pp);
@@ -192,6 +208,14 @@ static double bench_policy(const char *name, size_t N, size_t d, size_t K, size_
     colb_rng_seed(&r, 3, N);
     colb_rng_normal_fill(&r, X, NCTX * K * d, 1.0 / sqrt((double)d));
     colb_rng_normal_fill(&r, y, N, 1.0);
+    enum { NNOISE = 4096 };
+    double *theta = malloc((clusters ? clusters : 1) * d * sizeof(double)),
+           *noise = malloc(NNOISE * sizeof(double));
+    if (!theta || !noise)
+        return 0.0;
+    colb_rng_normal_fill(&r, theta, (clusters ? clusters : 1) * d, 1.0 / sqrt((double)d));
+    colb_rng_normal_fill(&r, noise, NNOISE, 0.1);
+    size_t ni = 0;
     double best = 0.0;
     for (int rep = 0; rep < reps; rep++) {
         colb_policy *p;
@@ -210,10 +234,16 @@ static double bench_policy(const char *name, size_t N, size_t d, size_t K, size_
                 for (size_t u = 0; u < N; u++) {
                     size_t a;
                     colb_policy_choose(p, u, &a);
+                    if (clusters)
+                        y[u] = linear_reward(theta + u % clusters * d, Xr + a * d, d,
+                                             noise[ni++ % NNOISE]);
                     colb_policy_observe(p, u, a, y[u]);
                 }
             } else {
                 colb_policy_choose_all(p, arms);
+                for (size_t u = 0; u < N && clusters; u++)
+                    y[u] = linear_reward(theta + u % clusters * d, Xr + arms[u] * d, d,
+                                         noise[ni++ % NNOISE]);
                 colb_policy_observe_all(p, arms, y);
             }
             colb_policy_end_round(p);
@@ -228,7 +258,35 @@ static double bench_policy(const char *name, size_t N, size_t d, size_t K, size_
     free(y);
     free(arms);
     free(labels);
+    free(theta);
+    free(noise);
     return best;
+}
+
+static double bench_policy(const char *name, size_t N, size_t d, size_t K, size_t threads,
+                           size_t rounds, double sec, int reps)
+{
+    return bench_policy_rewards(name, N, d, K, threads, rounds, sec, reps, 0);
+}
+
+/* One row of section 3: `name` on every kernel path; rewards as
+ * bench_policy_rewards (clusters 0: random). */
+static void policy_row(const char *name, size_t clusters, double sec)
+{
+    if (clusters)
+        printf("| %s, clustered rewards (%zu groups, noise 0.1) |", name, clusters);
+    else
+        printf("| %s |", name);
+    for (int pi = 0; pi < N_PATHS; pi++) {
+        if (!have_path(PATHS[pi])) {
+            printf(" - |");
+            continue;
+        }
+        setenv("COLB_KERNEL", PATHS[pi], 1);
+        printf(" %.0f |", bench_policy_rewards(name, 200, 15, 25, 1, 1000, sec, 3, clusters));
+        fflush(stdout);
+    }
+    printf("\n");
 }
 
 static long max_rss_kb(void)
@@ -240,13 +298,26 @@ static long max_rss_kb(void)
 
 int main(int argc, char **argv)
 {
-    int quick = argc > 1 && !strcmp(argv[1], "--quick");
+    int quick = 0, sect = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick"))
+            quick = 1;
+        else if (!strcmp(argv[i], "--section") && i + 1 < argc && atoi(argv[i + 1]) >= 1 &&
+                 atoi(argv[i + 1]) <= 5)
+            sect = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: bench [--quick] [--section 1-5]\n");
+            return 2;
+        }
+    }
     double sec = quick ? 0.05 : 0.3;
     printf("colb %s bench (%s)\n\n", COLB_VERSION_STRING, COLB_BUILD_FLAGS);
+    double peak = 0.0;
+    if (sect == 3)
+        goto policies;
 
     /* 1 */
     dlblas_open_all();
-    double peak = 0.0;
     const char *peak_lib = "none";
     printf("## 1. The ceiling: DGEMM 1000^3, one thread (thread CPU time, best of 3)\n\n");
     printf("| BLAS | kernels | GFLOP/s |\n|---|---|---:|\n");
@@ -286,28 +357,23 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
 
+policies:
     /* 3 */
-    static const char *const pols[] = { "linucb-ind", "cmlb", "pmlb", "club", "oracle", "pooled",
-                                        "sclb", "random" };
+    static const char *const pols[] = { "cohort", "linucb-ind", "cmlb", "pmlb", "club",
+                                        "oracle", "pooled", "sclb", "random" };
     printf("\n## 3. Policies, N = 200, d = 15, K = 25, one thread: decisions/s (policy calls "
            "only)\n\n| policy |");
     for (int pi = 0; pi < N_PATHS; pi++)
         printf(" %s |", PATHS[pi]);
     printf("\n|---|---:|---:|---:|\n");
-    for (size_t q = 0; q < sizeof pols / sizeof pols[0]; q++) {
-        printf("| %s |", pols[q]);
-        for (int pi = 0; pi < N_PATHS; pi++) {
-            if (!have_path(PATHS[pi])) {
-                printf(" - |");
-                continue;
-            }
-            setenv("COLB_KERNEL", PATHS[pi], 1);
-            printf(" %.0f |", bench_policy(pols[q], 200, 15, 25, 1, 1000, sec, 3));
-            fflush(stdout);
-        }
-        printf("\n");
-    }
+    for (size_t q = 0; q < sizeof pols / sizeof pols[0]; q++)
+        policy_row(pols[q], 0, sec);
+    /* clustering policies whose cost follows the partition's movement */
+    policy_row("cohort", 5, sec);
+    policy_row("club", 5, sec);
     unsetenv("COLB_KERNEL");
+    if (sect == 3)
+        return 0;
 
     /* 4 */
     printf("\n## 4. Bytes per user (LinUCB-Ind's bank: packed A, b, theta, ln det V, "

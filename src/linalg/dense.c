@@ -12,7 +12,11 @@
 
 int colb__cholesky(const double *S, size_t d, double *L, double *logdet)
 {
-    double ld = 0.0;
+    /* ln det S = ln prod_j L_jj^2: the product of the pivots, kept as
+     * mantissa * 2^ex (renormalised before it could overflow or underflow),
+     * and one log at the end instead of d */
+    double pm = 1.0;
+    int ex = 0;
     for (size_t j = 0; j < d; j++) {
         double *Lj = L + j * d;
         for (size_t k = 0; k <= j; k++) {
@@ -24,7 +28,12 @@ int colb__cholesky(const double *S, size_t d, double *L, double *logdet)
                 if (!(s > 0.0))
                     return -1;
                 Lj[j] = sqrt(s);
-                ld += 2.0 * log(Lj[j]);
+                pm *= s;
+                if (pm > 0x1p500 || pm < 0x1p-500) {
+                    int e;
+                    pm = frexp(pm, &e);
+                    ex += e;
+                }
             } else {
                 Lj[k] = s / Lk[k];
             }
@@ -33,7 +42,7 @@ int colb__cholesky(const double *S, size_t d, double *L, double *logdet)
             Lj[k] = 0.0;
     }
     if (logdet)
-        *logdet = ld;
+        *logdet = log(pm) + (double)ex * M_LN2;
     return 0;
 }
 

@@ -69,7 +69,7 @@ static double ch_memory(const colb_policy_params *pp)
 static int grow_users(colb__cohort *h, size_t n)
 {
     size_t d = h->d;
-    return colb__realloc_n(&h->M, n, d * d * sizeof(double)) ||
+    return colb__realloc_n(&h->M, n, d * (d + 1) / 2 * sizeof(double)) ||
            colb__realloc_n(&h->th, n, d * sizeof(double)) ||
            colb__realloc_n(&h->yy, n, sizeof(double)) ||
            colb__realloc_n(&h->lamu, n, sizeof(double)) ||
@@ -90,7 +90,7 @@ static int grow_users(colb__cohort *h, size_t n)
 /* New users [from, to): no data, in cluster c. */
 static void init_users(colb__cohort *h, size_t from, size_t to, size_t c)
 {
-    size_t d = h->d;
+    size_t d = h->d, P = d * (d + 1) / 2;
     for (size_t u = from; u < to; u++) {
         h->yy[u] = 0.0;
         h->lamu[u] = INFINITY;
@@ -98,7 +98,7 @@ static void init_users(colb__cohort *h, size_t from, size_t to, size_t c)
         h->alt[u] = NONE;
         h->side[u] = 0;
         h->ns[u] = 0.0;
-        memset(h->M + u * d * d, 0, d * d * sizeof(double)); /* saved even when unused */
+        memset(h->M + u * P, 0, P * sizeof(double)); /* saved even when unused */
         memcpy(h->th + u * d, h->c.theta + c * d, d * sizeof(double));
         colb__cohort_link(h, u, c);
     }
@@ -114,6 +114,8 @@ static colb_status setup(colb__cohort *h, const colb_policy_params *pp)
     h->soft = pp->cohort_soft;
     h->seeds = pp->cohort_seeds;
     h->diversify = 1;
+    h->d_log_lambda = (double)h->d * log(pp->learner.lambda);
+    h->two_log_delta = 2.0 * log(1.0 / h->delta);
     colb_status st = colb__soa_pick_kernel(getenv("COLB_KERNEL"), &h->kern);
     if (st != COLB_OK)
         return st;
@@ -213,29 +215,26 @@ static colb_status ch_begin(colb_policy *p)
 static colb_status ch_choose(colb_policy *p, size_t u, size_t *arm)
 {
     colb__cohort *h = p->impl;
-    size_t d = p->d, c = h->label[u];
-    double *At = h->At + c * d * d;
+    size_t d = p->d, c = h->label[u], P = d * (d + 1) / 2;
+    double *At = h->At + c * P; /* packed */
     if (h->stamp[c] != h->round) {
-        memcpy(At, h->c.A + c * d * d, d * d * sizeof(double));
+        colb__pack_upper(h->c.A + c * d * d, d, At);
         h->stamp[c] = h->round;
     }
     /* scores[k] = <th_u, x_k> + width_c sqrt(x_k^T (A_c + M_u) x_k): the
      * packed upper triangle of A_c (+ M_u) on the round's outer products by
      * the hand-written single-model kernel (soa_kernel.h) */
-    const double *M = h->M + u * d * d;
-    double *Ap = h->Ap;
+    const double *Ap = At;
     if (isfinite(h->lamu[u])) {
-        for (size_t i = 0, e = 0; i < d; i++)
-            for (size_t j = i; j < d; j++, e++)
-                Ap[e] = At[i * d + j] + M[i * d + j];
-    } else {
-        for (size_t i = 0, e = 0; i < d; e += d - i, i++)
-            memcpy(Ap + e, At + i * d + i, (d - i) * sizeof(double));
+        const double *M = h->M + u * P;
+        for (size_t e = 0; e < P; e++)
+            h->Ap[e] = At[e] + M[e];
+        Ap = h->Ap;
     }
     *arm = h->kern->score1(Ap, h->th + u * d, colb__ridge_width(&h->c, c), 1.0, h->Q, h->Xt, d,
                            p->K, h->Kp, h->scores);
     if (h->diversify)
-        colb__sherman_morrison(At, p->X + *arm * d, d, h->work);
+        colb__packed_sherman_morrison(At, p->X + *arm * d, d, h->work);
     return COLB_OK;
 }
 
@@ -248,6 +247,29 @@ static colb_status ch_observe(colb_policy *p, size_t u, size_t arm, double y)
     return COLB_OK;
 }
 
+/* A fresh observation of a pending split's side (bank f): V, b and the
+ * count only, O(d^2) without the inverse; since_refresh counts the
+ * observations since A, theta and ln det V were last computed, which step 2
+ * of the maintenance does (refresh_fresh, cohort_partition.c) before it
+ * tests the sides: once per epoch instead of once per observation. */
+static void add_fresh(colb__ridge *f, size_t i, const double *x, double y)
+{
+    size_t d = f->d;
+    double *V = f->V + i * d * d, *b = f->b + i * d;
+    const double *t0 = f->theta0 + i * d;
+    double r = y;
+    for (size_t k = 0; k < d; k++)
+        r -= x[k] * t0[k];
+    for (size_t a = 0; a < d; a++) {
+        double xa = x[a];
+        for (size_t k = 0; k < d; k++)
+            V[a * d + k] += xa * x[k];
+        b[a] += r * xa;
+    }
+    f->count[i]++;
+    f->since_refresh[i]++;
+}
+
 static colb_status ch_end(colb_policy *p)
 {
     colb__cohort *h = p->impl;
@@ -256,13 +278,12 @@ static colb_status ch_end(colb_policy *p)
         size_t u = h->obs[i], c = h->label[u];
         const double *x = p->X + h->oarm[u] * d;
         double y = h->oy[u];
-        colb__ridge_update(&h->u, u, x, y, 1.0);
-        colb__ridge_update(&h->c, c, x, y, 1.0);
+        colb__ridge_update2(&h->u, u, &h->c, c, x, y, 1.0); /* both at once, same bits */
         h->yy[u] += y * y;
         if (isfinite(h->lamu[u]))
-            colb__sherman_morrison(h->M + u * d * d, x, d, h->work);
+            colb__packed_sherman_morrison(h->M + u * (d * (d + 1) / 2), x, d, h->work);
         if (h->pending[c])
-            colb__ridge_update(&h->f, 2 * c + h->side[u], x, y, 1.0);
+            add_fresh(&h->f, 2 * c + h->side[u], x, y);
     }
     h->obs_since += h->n_obs;
     h->obs_total += h->n_obs;
@@ -281,9 +302,10 @@ static colb_status ch_end(colb_policy *p)
         }
     }
     h->n_obs = 0;
-    snprintf(p->info, sizeof p->info, "clusters=%zu splits=%llu merges=%llu moves=%llu", h->nc,
+    snprintf(p->info, sizeof p->info,
+             "clusters=%zu splits=%llu merges=%llu moves=%llu epochs=%llu", h->nc,
              (unsigned long long)h->splits, (unsigned long long)h->merges,
-             (unsigned long long)h->moves);
+             (unsigned long long)h->moves, (unsigned long long)h->epoch);
     return COLB_OK;
 }
 
@@ -322,6 +344,34 @@ static void member_order(const colb__cohort *h, size_t *order)
             order[k++] = u;
 }
 
+/* The full symmetric d x d matrix of the packed Ap. */
+static void unpack_sym(const double *Ap, size_t d, double *A)
+{
+    for (size_t i = 0, e = 0; i < d; i++)
+        for (size_t j = i; j < d; j++, e++)
+            A[i * d + j] = A[j * d + i] = Ap[e];
+}
+
+/* The users' M_u from the file's full matrices (their upper triangles),
+ * finite. */
+static colb_status load_personal_inverse(colb__snap_in *in, const colb__snap_group *g,
+                                         colb__cohort *h)
+{
+    size_t N = h->N, d = h->d, P = d * (d + 1) / 2;
+    colb__snap_field f;
+    colb_status st = colb__snap_field_of(in, g, "personal_inverse", COLB__SNAP_F64,
+                                         (uint64_t)N * d * d, &f);
+    for (size_t u = 0; u < N && st == COLB_OK; u++) {
+        colb__snap_f64_copy(&f, (uint64_t)u * d * d, d * d, h->work);
+        for (size_t k = 0; k < d * d; k++)
+            if (!isfinite(h->work[k]))
+                return colb__snap_error(in, COLB_EPARSE, "snapshot: %s.personal_inverse has a "
+                                        "non-finite value", g->path);
+        colb__pack_upper(h->work, d, h->M + u * P);
+    }
+    return st;
+}
+
 static colb_status ch_save(const colb_policy *p, colb__snap_out *w)
 {
     const colb__cohort *h = p->impl;
@@ -358,7 +408,13 @@ static colb_status ch_save(const colb_policy *p, colb__snap_out *w)
     colb__ridge_save(w, "users", &h->u, N);
     colb__ridge_save(w, "clusters", &h->c, cap);
     colb__ridge_save(w, "fresh", &h->f, 2 * cap);
-    colb__snap_f64s(w, "personal_inverse", h->M, N * d * d);
+    /* M_u is kept packed; the file holds it full (d x d per user) */
+    colb__snap_array_begin(w, "personal_inverse", COLB__SNAP_F64, (uint64_t)N * d * d);
+    for (size_t u = 0; u < N; u++) {
+        unpack_sym(h->M + u * (d * (d + 1) / 2), d, h->work);
+        colb__snap_put_f64s(w, h->work, d * d);
+    }
+    colb__snap_array_end(w);
     colb__snap_f64s(w, "personal", h->th, N * d);
     colb__snap_f64s(w, "yy", h->yy, N);
     colb__snap_f64s(w, "shrink_of_user", h->lamu, N);
@@ -431,7 +487,7 @@ static colb_status ch_load(colb_policy *p, colb__snap_in *in, const colb__snap_g
         free(tmp);
         return colb__snap_error(in, COLB_ENOMEM, "out of memory for cohort's %zu users", N);
     }
-    if ((st = colb__snap_get_f64s(in, g, "personal_inverse", h->M, N * d * d, 0)) ||
+    if ((st = load_personal_inverse(in, g, h)) ||
         (st = colb__snap_get_f64s(in, g, "personal", h->th, N * d, 0)) ||
         (st = colb__snap_get_f64s(in, g, "yy", h->yy, N, 0)) ||
         (st = colb__snap_get_f64s(in, g, "shrink_of_user", h->lamu, N, 1)) ||

@@ -65,6 +65,7 @@ typedef struct colb__cohort {
     uint64_t settled;         /* 1: the last epoch changed nothing, no split pending */
     /* parameters */
     double delta, R;
+    double d_log_lambda, two_log_delta; /* d ln lambda, 2 ln(1/delta): the radii's constants */
     int diversify, personal, soft;
     size_t seeds;
     /* choosing: the scoring kernel (soa_kernel.h, chosen at create and load)
@@ -85,6 +86,10 @@ typedef struct colb__cohort {
  * ln det V - d ln lambda). */
 double colb__cohort_noise_radius(const colb__cohort *h, const colb__ridge *r, size_t i);
 
+/* The score test's part that depends on model j of bank cb only (pre: d + 1
+ * doubles): A_j th_j and rho_j^2. O(d^2). */
+void colb__cohort_score_prep(colb__cohort *h, const colb__ridge *cb, size_t j, double *pre);
+
 /* Score test of the data (V, b) of model i of bank `from` against the
  * parameter of model j of bank cb, with tau2 the spread of true parameters
  * around it (0: strict). Returns stat / thr with
@@ -92,9 +97,11 @@ double colb__cohort_noise_radius(const colb__cohort *h, const colb__ridge *r, si
  *   thr  = sqrt(rho_i^2 + tau rho_j^2 + q tau2 h) + lambda ||G A_j th_j||_{V^-1},
  * tau = tr(G A_j), h = tr(G V^-1 G). Pieces (may be NULL): st[0] = stat^2,
  * st[1] = e = tr(V^-1 G), st[2] = h, st[3] = the base rho_i^2 + tau rho_j^2,
- * st[4] = the bias term. O(d^2). */
+ * st[4] = the bias term. pre: colb__cohort_score_prep(cb, j), or NULL (then
+ * computed here). O(d^2): one pass over V_i and A_j, one over A_i. */
 double colb__cohort_score_test(colb__cohort *h, const colb__ridge *from, size_t i,
-                               const colb__ridge *cb, size_t j, double tau2, double st[5]);
+                               const colb__ridge *cb, size_t j, double tau2, double st[5],
+                               const double *pre);
 
 /* The normalised statistic from the pieces of colb__cohort_score_test for
  * another tau2. */

@@ -89,7 +89,7 @@ int colb__cohort_grow_arrays(colb__cohort *h, size_t cap2)
         colb__realloc_n(&h->sideth, cap2, 2 * d * sizeof(double)) ||
         colb__realloc_n(&h->prop_count, cap2, sizeof(uint64_t)) ||
         colb__realloc_n(&h->next_try, cap2, sizeof(uint64_t)) ||
-        colb__realloc_n(&h->At, cap2, d * d * sizeof(double)) ||
+        colb__realloc_n(&h->At, cap2, d * (d + 1) / 2 * sizeof(double)) ||
         colb__realloc_n(&h->cand, cap2, sizeof(size_t)) ||
         colb__realloc_n(&h->cdist, cap2, sizeof(double)))
         return -1; /* the arrays grown so far are merely larger than used */
@@ -317,13 +317,43 @@ static void do_split(colb__cohort *h, size_t c)
 
 /* ---- the epoch ------------------------------------------------------------- */
 
+/* A, theta and ln det V of fresh model i from its V and b (cohort.c's
+ * add_fresh keeps only those): one Cholesky factor and d solves (hand
+ * loops, dense.c: LAPACKE's row-major calls cost more than the arithmetic
+ * at these sizes). V >= lambda I is positive definite; should the factor
+ * fail all the same, the old inverse stands. */
+static void refresh_fresh(colb__cohort *h, size_t i)
+{
+    colb__ridge *f = &h->f;
+    size_t d = h->d;
+    double *L = h->work + 3 * d, *col = L + d * d, ld;
+    double *A = f->A + i * d * d, *th = f->theta + i * d;
+    const double *b = f->b + i * d, *t0 = f->theta0 + i * d;
+    if (colb__cholesky(f->V + i * d * d, d, L, &ld))
+        return;
+    for (size_t k = 0; k < d; k++) {
+        memset(col, 0, d * sizeof(double));
+        col[k] = 1.0;
+        colb__cholesky_solve(L, d, col);
+        for (size_t j = k; j < d; j++) /* the lower triangle, mirrored: exactly symmetric */
+            A[j * d + k] = A[k * d + j] = col[j];
+    }
+    colb__matvec(A, b, d, th);
+    for (size_t a = 0; a < d; a++)
+        th[a] += t0[a];
+    f->logdet[i] = ld;
+    f->since_refresh[i] = 0;
+}
+
 /* Score tests of every member of c against c, and c's spread. */
 static void test_members(colb__cohort *h, size_t c)
 {
-    double num = 0.0, den = 0.0;
+    /* the cluster's part once, in work clear of the centre (maintain) */
+    double num = 0.0, den = 0.0, *pre = h->work + 9 * h->d + 2 * h->d * h->d;
+    colb__cohort_score_prep(h, &h->c, c, pre);
     for (size_t u = h->head[c]; u != NONE; u = h->next[u]) {
         double *st = h->pieces + 5 * u;
-        colb__cohort_score_test(h, &h->u, u, &h->c, c, 0.0, st);
+        colb__cohort_score_test(h, &h->u, u, &h->c, c, 0.0, st, pre);
         if (h->u.count[u]) {
             num += st[0] - h->R * h->R * st[1];
             den += st[2];
@@ -406,7 +436,7 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
 {
     size_t d = h->d, c = h->label[u];
     double lam = h->u.p.lambda, lc = h->shrink[c];
-    double *M = h->M + u * d * d, *thu = h->th + u * d, *r = h->work, *z = r + d;
+    double *M = h->M + u * (d * (d + 1) / 2), *thu = h->th + u * d, *r = h->work, *z = r + d;
     const double *V = h->u.V + u * d * d, *b = h->u.b + u * d;
     if (!isfinite(lc)) {
         h->lamu[u] = INFINITY;
@@ -418,21 +448,26 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
         memcpy(G, V, d * d * sizeof(double));
         for (size_t a = 0; a < d; a++)
             G[a * d + a] += lc - lam;
-        if (colb__spd_inverse(G, d, M, NULL)) {
+        double *Mf = G + d * d; /* clear of the centre (maintain's work + 8 d + 2 d^2) */
+        if (colb__spd_inverse(G, d, Mf, NULL)) {
             h->lamu[u] = INFINITY;
             memcpy(thu, centre, d * sizeof(double));
             return;
         }
+        colb__pack_upper(Mf, d, M);
         h->lamu[u] = lc;
     }
-    for (size_t a = 0; a < d; a++) { /* th = centre + M (b - G centre) */
-        const double *Va = V + a * d;
-        double s = 0.0;
-        for (size_t k = 0; k < d; k++)
-            s += Va[k] * centre[k];
-        r[a] = b[a] - s + lam * centre[a];
+    /* th = centre + M (b - G centre); G centre by V's columns (= rows) in
+     * axpy form, which the compiler vectorises */
+    for (size_t a = 0; a < d; a++)
+        r[a] = b[a] + lam * centre[a];
+    for (size_t k = 0; k < d; k++) {
+        const double *Vk = V + k * d;
+        double ck = centre[k];
+        for (size_t a = 0; a < d; a++)
+            r[a] -= Vk[a] * ck;
     }
-    colb__matvec(M, r, d, z);
+    colb__packed_symv(M, r, d, z);
     for (size_t a = 0; a < d; a++)
         thu[a] = centre[a] + z[a];
 }
@@ -490,6 +525,9 @@ void colb__cohort_maintain(colb__cohort *h)
     for (size_t c = 0; c < h->cap; c++) {
         if (!h->pending[c])
             continue;
+        for (size_t i = 2 * c; i < 2 * c + 2; i++) /* the fresh models' inverses (add_fresh) */
+            if (h->f.since_refresh[i])
+                refresh_fresh(h, i);
         if (colb__cohort_wald(h, &h->f, 2 * c, &h->f, 2 * c + 1) > colb__cohort_chi_thr(h)) {
             do_split(h, c);
         } else if (h->f.count[2 * c] + h->f.count[2 * c + 1] >= h->prop_count[c]) {

@@ -28,7 +28,7 @@
 
 double colb__cohort_noise_radius(const colb__cohort *h, const colb__ridge *r, size_t i)
 {
-    double arg = r->logdet[i] - (double)r->d * log(r->p.lambda) + 2.0 * log(1.0 / h->delta);
+    double arg = r->logdet[i] - h->d_log_lambda + h->two_log_delta;
     return r->noise[i] * sqrt(arg > 0.0 ? arg : 0.0);
 }
 
@@ -38,27 +38,45 @@ double colb__cohort_stat_with(const double st[5], double tau2)
     return thr > 0.0 ? sqrt(st[0]) / thr : INFINITY;
 }
 
+void colb__cohort_score_prep(colb__cohort *h, const colb__ridge *cb, size_t j, double *pre)
+{
+    size_t d = cb->d;
+    colb__matvec(cb->A + j * d * d, cb->theta + j * d, d, pre);
+    double rho_j = colb__cohort_noise_radius(h, cb, j);
+    pre[d] = rho_j * rho_j;
+}
+
 double colb__cohort_score_test(colb__cohort *h, const colb__ridge *from, size_t i,
-                               const colb__ridge *cb, size_t j, double tau2, double st[5])
+                               const colb__ridge *cb, size_t j, double tau2, double st[5],
+                               const double *pre)
 {
     size_t d = from->d;
     double lam = from->p.lambda;
     const double *V = from->V + i * d * d, *A = from->A + i * d * d, *b = from->b + i * d;
     const double *th = cb->theta + j * d, *Aj = cb->A + j * d * d;
-    double *r = h->work, *q = r + d, *z = q + d;
-    for (size_t a = 0; a < d; a++) { /* r = b - (V - lambda I) th */
-        const double *Va = V + a * d;
-        double s = 0.0;
-        for (size_t k = 0; k < d; k++)
-            s += Va[k] * th[k];
-        r[a] = b[a] - s + lam * th[a];
+    double *r = h->work, *z = r + d;
+    if (!pre) {
+        colb__cohort_score_prep(h, cb, j, z + d);
+        pre = z + d;
     }
-    double pieces[5];
-    double *p = st ? st : pieces;
-    p[0] = colb__quad(A, r, d);
+    const double *q = pre; /* A_j th_j: the ridge bias of th_j is lambda G A_j th_j */
+    /* one pass over V: r = b - (V - lambda I) th, z = (V - lambda I) q and
+     * tau = tr(G A_j) = <V, A_j> - lambda tr(A_j) (row sums: independent
+     * chains) */
     double tau = 0.0, trA = 0.0, trV = 0.0;
-    for (size_t k = 0; k < d * d; k++)
-        tau += V[k] * Aj[k];
+    for (size_t a = 0; a < d; a++) {
+        const double *Va = V + a * d, *Aja = Aj + a * d;
+        double s = 0.0, t = -lam * q[a], ta = 0.0;
+        for (size_t k = 0; k < d; k++) {
+            double v = Va[k];
+            s += v * th[k];
+            t += v * q[k];
+            ta += v * Aja[k];
+        }
+        r[a] = b[a] - s + lam * th[a];
+        z[a] = t;
+        tau += ta;
+    }
     for (size_t a = 0; a < d; a++) {
         tau -= lam * Aj[a * d + a];
         trA += A[a * d + a];
@@ -66,20 +84,26 @@ double colb__cohort_score_test(colb__cohort *h, const colb__ridge *from, size_t 
     }
     if (tau < 0.0)
         tau = 0.0;
+    /* one pass over A = V^-1: r^T A r and z^T A z */
+    double qr = 0.0, qz = 0.0;
+    for (size_t a = 0; a < d; a++) {
+        const double *Aa = A + a * d;
+        double s = 0.0, t = 0.0;
+        for (size_t k = 0; k < d; k++) {
+            s += Aa[k] * r[k];
+            t += Aa[k] * z[k];
+        }
+        qr += r[a] * s;
+        qz += z[a] * t;
+    }
+    double pieces[5];
+    double *p = st ? st : pieces;
+    p[0] = qr > 0.0 ? qr : 0.0;
     p[1] = (double)d - lam * trA;                /* tr(V^-1 G) */
     p[2] = (trV - (double)d * lam) - lam * p[1]; /* tr(G V^-1 G) */
-    /* the ridge bias of th_j seen through the data: lambda G A_j th_j */
-    colb__matvec(Aj, th, d, q);
-    for (size_t a = 0; a < d; a++) {
-        const double *Va = V + a * d;
-        double s = -lam * q[a];
-        for (size_t k = 0; k < d; k++)
-            s += Va[k] * q[k];
-        z[a] = s;
-    }
-    p[4] = lam * sqrt(colb__quad(A, z, d));
-    double rho_i = colb__cohort_noise_radius(h, from, i), rho_j = colb__cohort_noise_radius(h, cb, j);
-    p[3] = rho_i * rho_i + tau * rho_j * rho_j;
+    p[4] = lam * sqrt(qz > 0.0 ? qz : 0.0);
+    double rho_i = colb__cohort_noise_radius(h, from, i);
+    p[3] = rho_i * rho_i + tau * pre[d];
     return colb__cohort_stat_with(p, tau2);
 }
 
@@ -178,14 +202,20 @@ double colb__cohort_pred_score(colb__cohort *h, size_t u, size_t c)
         ld1 = h->c.logdet[c];
         Minv = h->c.A + c * d * d;
     }
+    /* g = G_u theta' (in z) by V_u's columns (= rows) in axpy form, then
+     * r = b_u - g and RSS_u(theta') */
+    for (size_t a = 0; a < d; a++)
+        z[a] = -lam * tp[a];
+    for (size_t k = 0; k < d; k++) {
+        const double *Vk = Vu + k * d;
+        double tk = tp[k];
+        for (size_t a = 0; a < d; a++)
+            z[a] += Vk[a] * tk;
+    }
     double rss = h->yy[u];
-    for (size_t a = 0; a < d; a++) { /* r = b_u - G_u theta', RSS_u(theta') */
-        const double *Va = Vu + a * d;
-        double s = -lam * tp[a];
-        for (size_t k = 0; k < d; k++)
-            s += Va[k] * tp[k];
-        r[a] = bu[a] - s;
-        rss += tp[a] * s - 2.0 * tp[a] * bu[a];
+    for (size_t a = 0; a < d; a++) {
+        r[a] = bu[a] - z[a];
+        rss += tp[a] * z[a] - 2.0 * tp[a] * bu[a];
     }
     double q;
     if (Minv) {
@@ -214,11 +244,12 @@ double colb__cohort_spread(colb__cohort *h, size_t c)
 {
     if (h->size[c] < 2)
         return 0.0;
-    double num = 0.0, den = 0.0, st[5];
+    double num = 0.0, den = 0.0, st[5], *pre = h->work + 9 * h->d + 2 * h->d * h->d;
+    colb__cohort_score_prep(h, &h->c, c, pre);
     for (size_t u = h->head[c]; u != COLB__COHORT_NONE; u = h->next[u]) {
         if (!h->u.count[u])
             continue;
-        colb__cohort_score_test(h, &h->u, u, &h->c, c, 0.0, st);
+        colb__cohort_score_test(h, &h->u, u, &h->c, c, 0.0, st, pre);
         num += st[0] - h->R * h->R * st[1];
         den += st[2];
     }
