@@ -116,7 +116,9 @@ colb_status colb__policy_alloc_rounds(colb_policy *p)
     p->chosen = colb__malloc(p->N, sizeof(size_t));
     p->observed = colb__calloc(p->N, 1);
     p->X_guard = colb__malloc(p->d, sizeof(double));
-    if (!p->chosen || !p->observed || !p->X_guard)
+    p->served = colb__malloc(p->N, sizeof(size_t));
+    p->n_served = 0;
+    if (!p->chosen || !p->observed || !p->X_guard || !p->served)
         return COLB_ENOMEM;
     for (size_t u = 0; u < p->N; u++)
         p->chosen[u] = COLB__NO_ARM;
@@ -187,6 +189,7 @@ void colb_policy_free(colb_policy *p)
     free(p->chosen);
     free(p->observed);
     free(p->X_guard);
+    free(p->served);
     free(p->labels);
     free(p);
 }
@@ -261,6 +264,8 @@ colb_status colb_policy_choose(colb_policy *p, size_t u, size_t *arm)
         if (st != COLB_OK)
             return st;
         p->chosen[u] = a;
+        if (p->n_served < p->N)
+            p->served[p->n_served++] = u;
     }
     *arm = p->chosen[u];
     return COLB_OK;
@@ -282,6 +287,7 @@ colb_status colb_policy_choose_all(colb_policy *p, size_t *arms)
         if (st != COLB_OK)
             return st;
         memcpy(p->chosen, arms, p->N * sizeof(size_t));
+        p->n_served = p->N;
         return COLB_OK;
     }
     for (size_t u = 0; u < p->N; u++) {
@@ -322,22 +328,34 @@ static colb_status check_observe(colb_policy *p, size_t u, size_t arm, double y)
  * must be finite. Inputs within colb/limits.h cannot make them otherwise;
  * this catches a numerical failure, which is reported as COLB_ENUMERIC and
  * fences the policy (its state cannot be trusted, and is not restored). */
+static int user_failed(colb_policy *p, size_t v)
+{
+    return p->vt->user_theta(p, v, p->X_guard) == COLB_OK && !colb__finite(p->X_guard, p->d);
+}
+
 static colb_status guard(colb_policy *p, size_t u, const char *call)
 {
     if (!p->vt->user_theta)
         return COLB_OK;
-    double *th = p->X_guard;
-    for (size_t v = u == COLB__NO_ARM ? 0 : u; v < p->N && (u == COLB__NO_ARM || v == u); v++) {
-        if (u == COLB__NO_ARM && !p->observed[v])
-            continue;
-        if (p->vt->user_theta(p, v, th) == COLB_OK && !colb__finite(th, p->d)) {
-            p->failed = 1;
-            return colb__err(p->err, COLB_ENUMERIC, "%s: the estimate of user %zu became non-finite in round %llu "
-                             "(numerical failure); the policy can no longer be used", call, v,
-                             (unsigned long long)p->rounds + 1);
+    size_t bad = COLB__NO_ARM; /* the lowest failing user, as a scan of all would find */
+    if (u != COLB__NO_ARM)
+        bad = user_failed(p, u) ? u : bad;
+    else if (p->n_served < p->N) /* only the users served this round can have changed */
+        for (size_t i = 0; i < p->n_served; i++) {
+            size_t v = p->served[i];
+            if (p->observed[v] && (bad == COLB__NO_ARM || v < bad) && user_failed(p, v))
+                bad = v;
         }
-    }
-    return COLB_OK;
+    else
+        for (size_t v = 0; v < p->N && bad == COLB__NO_ARM; v++)
+            if (p->observed[v] && user_failed(p, v))
+                bad = v;
+    if (bad == COLB__NO_ARM)
+        return COLB_OK;
+    p->failed = 1;
+    return colb__err(p->err, COLB_ENUMERIC, "%s: the estimate of user %zu became non-finite in round %llu "
+                     "(numerical failure); the policy can no longer be used", call, bad,
+                     (unsigned long long)p->rounds + 1);
 }
 
 colb_status colb_policy_observe(colb_policy *p, size_t u, size_t arm, double y)
@@ -384,9 +402,17 @@ colb_status colb_policy_end_round(colb_policy *p)
     colb_status st = p->vt->end_round ? p->vt->end_round(p) : COLB_OK;
     if (st == COLB_OK)
         st = guard(p, COLB__NO_ARM, "end_round");
-    for (size_t u = 0; u < p->N; u++)
-        p->chosen[u] = COLB__NO_ARM;
-    memset(p->observed, 0, p->N);
+    if (p->n_served < p->N) { /* a round of few users costs O(those users), not O(N) */
+        for (size_t i = 0; i < p->n_served; i++) {
+            p->chosen[p->served[i]] = COLB__NO_ARM;
+            p->observed[p->served[i]] = 0;
+        }
+    } else {
+        for (size_t u = 0; u < p->N; u++)
+            p->chosen[u] = COLB__NO_ARM;
+        memset(p->observed, 0, p->N);
+    }
+    p->n_served = 0;
     p->in_round = 0;
     p->rounds++;
     return st;
@@ -410,4 +436,33 @@ colb_status colb_policy_clusters(const colb_policy *p, size_t *labels, size_t *n
     if (!p->vt->clusters)
         return COLB_EUNSUP;
     return p->vt->clusters(p, labels, n_clusters);
+}
+
+/* ---- one observation outside a round (issue 16) ------------------------- */
+
+colb_status colb_policy_update(colb_policy *p, size_t u, const double *x, double y)
+{
+    if (!p)
+        return COLB_EINVAL;
+    if (!x)
+        return colb__err(p->err, COLB_EINVAL, "update: context x is NULL");
+    if (p->in_round)
+        return colb__err(p->err, COLB_ESTATE, "update: round %llu is open; update between rounds",
+                         (unsigned long long)p->rounds + 1);
+    if (u >= p->N)
+        return colb__err(p->err, COLB_ERANGE, "update: user %zu out of range [0, %zu)", u, p->N);
+    if (!isfinite(y))
+        return colb__err(p->err, COLB_ENONFIN, "update: reward of user %zu is %g", u, y);
+    if (fabs(y) > COLB_REWARD_MAX)
+        return colb__err(p->err, COLB_ERANGE, "update: reward of user %zu is %g, beyond +-%g", u, y,
+                         COLB_REWARD_MAX);
+    colb_status st = colb_policy_begin_round(p, x, 1); /* checks x; nothing changes on error */
+    if (st != COLB_OK)
+        return st;
+    size_t arm = 0;
+    st = colb_policy_choose(p, u, &arm);
+    if (st == COLB_OK)
+        st = colb_policy_observe(p, u, arm, y);
+    colb_status end = colb_policy_end_round(p);
+    return st != COLB_OK ? st : end;
 }

@@ -128,6 +128,11 @@ struct colb_policy {
      * estimate non-finite; every later call then fails with COLB_ENUMERIC */
     int failed;
     double *X_guard;         /* d: scratch of the guard */
+    /* one-user rounds (issue 16): the users chosen this round, in the order
+     * served, so that end_round resets and guards only them; n_served == N
+     * also stands for "every user" (choose_all's batch path) */
+    size_t *served;          /* N */
+    size_t n_served;
 };
 
 #endif
