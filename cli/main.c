@@ -18,6 +18,7 @@
 #include "reproduce.h"
 #include "plot.h"
 #include "run.h"
+#include "serve.h"
 #include "suggest.h"
 
 #define EXIT_USAGE 2
@@ -30,6 +31,8 @@ static void usage(FILE *f)
             "                [--stop-after ROUND]\n"
             "       colb run --resume FILE [-j THREADS] [--out DIR]\n"
             "       colb reproduce [--quick] [--resume] [--out DIR] [-j THREADS] [FIGURE ...]\n"
+            "       colb serve --state DIR [--listen ADDR:PORT] [--policy NAME --dim d ...]\n"
+            "                            serve a policy over HTTP/JSON (colb serve --help)\n"
             "       colb policies        list the policies\n"
             "       colb help | --help   this text\n"
             "       colb --version\n\n"
@@ -426,6 +429,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "reproduce"))
         return cmd_reproduce(argc - 2, argv + 2);
+    if (!strcmp(cmd, "serve"))
+        return serve_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "policies")) {
         for (const char *const *n = colb_policy_names(); *n; n++)
             puts(*n);
@@ -439,7 +444,7 @@ int main(int argc, char **argv)
         printf("colb %s\n", COLB_VERSION_STRING);
         return 0;
     }
-    static const char *const cmds[] = { "run", "reproduce", "policies", "help", "version" };
+    static const char *const cmds[] = { "run", "reproduce", "serve", "policies", "help", "version" };
     const char *s = suggest(cmd, cmds, sizeof cmds / sizeof cmds[0]);
     if (s)
         fprintf(stderr, "colb: unknown command '%s'; did you mean '%s'? (see colb --help)\n", cmd, s);
