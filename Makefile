@@ -95,6 +95,11 @@ $(BUILD)/tests/test_cli_%: tests/test_cli_%.c tests/testutil.h $(BUILD)/libcolb.
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests -Icli -Iserve -o $@ $< $(CLI_LIB) $(BUILD)/libcolb.a $(LDLIBS) $(SERVE_LIBS) -lcmocka
 
+# colb serve's test reads the server's JSON with cJSON (issue 16)
+$(BUILD)/tests/test_serve: tests/test_serve.c tests/testutil.h $(BUILD)/libcolb.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(BUILD)/libcolb.a $(LDLIBS) $(SERVE_LIBS) -lcmocka
+
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libcolb.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(BUILD)/libcolb.a $(LDLIBS) -lcmocka

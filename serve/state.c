@@ -492,7 +492,10 @@ int state_user_json(state *s, const char *id, size_t n, char **body, size_t *len
     if (slot == USERS_NONE)
         return 404;
     double *theta = scratch_X(s, s->d);
-    if (!theta || colb_policy_user_theta(s->p, slot, theta) != COLB_OK)
+    if (!theta)
+        return 500;
+    colb_status st = colb_policy_user_theta(s->p, slot, theta); /* COLB_EUNSUP: no estimate (random) */
+    if (st != COLB_OK && st != COLB_EUNSUP)
         return 500;
     int have;
     clusters(s, &have);
@@ -505,13 +508,17 @@ int state_user_json(state *s, const char *id, size_t n, char **body, size_t *len
         sbuf_printf(&b, "%zu", s->labels[slot]);
     else
         sbuf_put(&b, "null", 4);
-    sbuf_put(&b, ",\"theta\":[", 10);
-    for (size_t j = 0; j < s->d; j++) {
-        if (j)
-            sbuf_put(&b, ",", 1);
-        codec_put_double(&b, theta[j]);
+    if (st == COLB_OK) {
+        sbuf_put(&b, ",\"theta\":[", 10);
+        for (size_t j = 0; j < s->d; j++) {
+            if (j)
+                sbuf_put(&b, ",", 1);
+            codec_put_double(&b, theta[j]);
+        }
+        sbuf_put(&b, "]}", 2);
+    } else {
+        sbuf_put(&b, ",\"theta\":null}", 14);
     }
-    sbuf_put(&b, "]}", 2);
     *body = sbuf_take(&b, len);
     return *body ? 200 : 500;
 }

@@ -219,12 +219,10 @@ int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx
     size_t i0 = 0;
     if ((flags & WAL_ARCHIVE) && n > 0 && seg[0].first > after + 1)
         after = seg[0].first - 1; /* what was neither archived nor kept is gone: start where the log does */
-    /* segments wholly covered by the snapshot: their successor starts by after + 1 */
-    while (i0 + 1 < n && seg[i0 + 1].first <= after + 1) {
-        if ((flags & WAL_REPAIR) && !strstr(seg[i0].path, "/archive/"))
-            unlink(seg[i0].path);
+    /* segments wholly covered by the snapshot (their successor starts by
+     * after + 1) are skipped; the next snapshot drops or archives them */
+    while (i0 + 1 < n && seg[i0 + 1].first <= after + 1)
         i0++;
-    }
     if (i0 < n && seg[i0].first > after + 1) {
         snprintf(err, err_len, "the log starts at lsn %llu (%s), but the snapshot covers only up to lsn %llu: "
                  "records are missing", (unsigned long long)seg[i0].first, seg[i0].path, (unsigned long long)after);

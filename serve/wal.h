@@ -43,7 +43,7 @@ typedef struct wal_waiter {
 
 /* ---- reading ------------------------------------------------------------ */
 
-#define WAL_REPAIR 1   /* cut a torn tail, remove segments older than `after` */
+#define WAL_REPAIR 1   /* cut a torn tail (what a restart does) */
 #define WAL_ARCHIVE 2  /* also read DIR/archive (the whole history kept by --archive-log), and
                           start from the oldest segment there is, whatever `after` says */
 
