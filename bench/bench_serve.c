@@ -12,7 +12,9 @@
  *                 server is not hidden by the client waiting for it.
  *
  * Usage: bench_serve [--quick] [--seconds S] [--repeats R] [--policy NAME]
- *                    [--users N] [--batch B] [--connections C]
+ *                    [--users N] [--batch B] [--connections C] [--only FORM]
+ * The last column is the server's CPU time per request (user + system, from
+ * /proc): what a request costs whatever else the machine runs.
  * The server binary is $COLB, else build-native/colb, else build/colb. The
  * server it starts is stopped (SIGTERM, then SIGKILL) by its pid. */
 #define _GNU_SOURCE
@@ -492,24 +494,44 @@ static void stock(int port, size_t n)
 }
 
 typedef struct result {
-    double rps, dps, p50, p99;
+    double rps, dps, p50, p99, cpu_us; /* cpu_us: the server's CPU time per request */
     size_t errors;
 } result;
+
+/* The server's CPU time so far (user + system), seconds. */
+static double server_cpu(void)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)server_pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    unsigned long long ut = 0, st = 0;
+    if (p)
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st);
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
 
 static result measure(int port, next_fn next, resp_fn resp, int conns, double seconds, double rate, size_t per)
 {
     load L = { .port = port, .nconn = conns, .next = next, .resp = resp, .seconds = seconds, .rate = rate };
+    double c0 = server_cpu();
     run(&L);
+    double cpu = server_cpu() - c0;
     result r = { (double)L.done / L.elapsed, (double)(L.done * per) / L.elapsed, pct(&L, 0.5), pct(&L, 0.99),
-                 L.errors };
+                 L.done ? cpu / (double)L.done * 1e6 : 0, L.errors };
     free(L.lat);
     return r;
 }
 
 static void row(const char *form, const char *mode, int conns, result r, size_t per)
 {
-    printf("| %-13s | %-22s | %4d | %10.0f | %12.0f | %7.3f | %7.3f |%s\n", form, mode, conns, r.rps,
-           per > 1 ? r.dps : r.rps, r.p50 * 1e3, r.p99 * 1e3, r.errors ? " errors!" : "");
+    printf("| %-13s | %-22s | %4d | %10.0f | %12.0f | %7.3f | %7.3f | %9.1f |%s\n", form, mode, conns, r.rps,
+           per > 1 ? r.dps : r.rps, r.p50 * 1e3, r.p99 * 1e3, r.cpu_us, r.errors ? " errors!" : "");
     fflush(stdout);
 }
 
@@ -517,7 +539,7 @@ int main(int argc, char **argv)
 {
     double seconds = 3;
     int repeats = 3, conns = 16;
-    const char *policy = "linucb-ind";
+    const char *policy = "linucb-ind", *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             seconds = 1, repeats = 1;
@@ -533,9 +555,11 @@ int main(int argc, char **argv)
             batch = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--connections") && i + 1 < argc)
             conns = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
         else {
             fprintf(stderr, "usage: bench_serve [--quick] [--seconds S] [--repeats R] [--policy NAME] [--users N] "
-                    "[--batch B] [--connections C]\n");
+                    "[--batch B] [--connections C] [--only FORM]\n");
             return 2;
         }
     }
@@ -553,9 +577,9 @@ int main(int argc, char **argv)
     atexit(stop_server);
     printf("colb serve load (%s, d = %d, K = %d, %zu users, batches of %zu, durability on, best of %d x %.0f s; "
            "client and server share this machine's cores)\n\n", policy, D, K, n_users, batch, repeats, seconds);
-    printf("| %-13s | %-22s | %4s | %10s | %12s | %7s | %7s |\n", "form", "load", "conn", "requests/s",
-           "decisions/s", "p50 ms", "p99 ms");
-    printf("|---|---|---:|---:|---:|---:|---:|\n");
+    printf("| %-13s | %-22s | %4s | %10s | %12s | %7s | %7s | %9s |\n", "form", "load", "conn", "requests/s",
+           "decisions/s", "p50 ms", "p99 ms", "server CPU us/request");
+    printf("|---|---|---:|---:|---:|---:|---:|---:|\n");
     /* every user seen once, so that single chooses measure the steady state */
     user_next = 0;
     measure(port, next_choose_batch, record_decisions, 1, 0.01 + (double)n_users / 1e5, 0, batch);
@@ -569,8 +593,10 @@ int main(int argc, char **argv)
         { "reward/batch", next_reward_batch, 16, batch, 1, 0 },
     };
     for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++) {
+        if (only && strcmp(only, forms[f].form))
+            continue;
         use_b64 = forms[f].b64;
-        result best = { 0, 0, 0, 0, 0 };
+        result best = { 0, 0, 0, 0, 0, 0 };
         for (int r = 0; r < repeats; r++) {
             if (forms[f].reward)
                 stock(port, (size_t)(seconds * (forms[f].per > 1 ? 1.5e6 : 6e4)));
@@ -581,7 +607,7 @@ int main(int argc, char **argv)
         }
         row(forms[f].form, "closed loop (peak)", forms[f].conns, best, forms[f].per);
         /* half the peak, open loop */
-        result half = { 0, 0, 1e9, 1e9, 0 };
+        result half = { 0, 0, 1e9, 1e9, 0, 0 };
         for (int r = 0; r < repeats; r++) {
             if (forms[f].reward)
                 stock(port, (size_t)(seconds * best.rps * (double)forms[f].per / 2 * 1.1) + forms[f].per);

@@ -16,8 +16,12 @@ static inline void put_u32(unsigned char *p, uint32_t v)
 
 static inline void put_u64(unsigned char *p, uint64_t v)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, 8); /* the same bytes, in one store */
+#else
     for (int i = 0; i < 8; i++)
         p[i] = (unsigned char)(v >> (8 * i));
+#endif
 }
 
 static inline void put_f64(unsigned char *p, double v)
@@ -38,8 +42,12 @@ static inline uint32_t get_u32(const unsigned char *p)
 static inline uint64_t get_u64(const unsigned char *p)
 {
     uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&v, p, 8);
+#else
     for (int i = 7; i >= 0; i--)
         v = v << 8 | p[i];
+#endif
     return v;
 }
 

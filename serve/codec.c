@@ -16,6 +16,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "bytes.h"
 #include "colb/limits.h"
 
 /* ---- arena ----------------------------------------------------------------- */
@@ -253,6 +254,20 @@ static int check_keys(const cJSON *o, const char *const *keys, const char *where
     return 0;
 }
 
+/* Item parsers in a loop name their item "\x01" (formatting "users[%zu]"
+ * for every item would cost more than parsing it); on failure the message
+ * gets the real name here. Returns -1. */
+#define ITEM "\x01"
+static int name_item(char *err, size_t err_len, const char *list, size_t i)
+{
+    if (err[0] != ITEM[0])
+        return -1;
+    char rest[768];
+    snprintf(rest, sizeof rest, "%s", err + 1);
+    snprintf(err, err_len, "%s[%zu]%s", list, i, rest);
+    return -1;
+}
+
 /* A user id member: copied into the arena. */
 static int get_user(const cJSON *v, const char *where, const codec_limits *lim, arena *a, const char **id,
                     size_t *n, char *err, size_t err_len)
@@ -277,11 +292,25 @@ static int get_user(const cJSON *v, const char *where, const codec_limits *lim, 
 /* Strict base64 (RFC 4648, standard alphabet, padded): n characters to
  * out (3n/4 bytes at most); the number of bytes, or -1. Hand-written (20
  * lines): none of colb's libraries offers a decoder. */
-static int b64_val(unsigned char c)
-{
-    return c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52
-           : c == '+' ? 62 : c == '/' ? 63 : -1;
-}
+/* The value of each base64 character, -1 for the others. */
+static const signed char B64[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+    -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
 
 static long b64_decode(const char *s, size_t n, unsigned char *out)
 {
@@ -292,8 +321,8 @@ static long b64_decode(const char *s, size_t n, unsigned char *out)
         int pad = (s[i + 3] == '=') + (s[i + 2] == '=' && s[i + 3] == '=');
         if (pad && i + 4 != n)
             return -1;
-        int v0 = b64_val((unsigned char)s[i]), v1 = b64_val((unsigned char)s[i + 1]);
-        int v2 = pad == 2 ? 0 : b64_val((unsigned char)s[i + 2]), v3 = pad ? 0 : b64_val((unsigned char)s[i + 3]);
+        int v0 = B64[(unsigned char)s[i]], v1 = B64[(unsigned char)s[i + 1]];
+        int v2 = pad == 2 ? 0 : B64[(unsigned char)s[i + 2]], v3 = pad ? 0 : B64[(unsigned char)s[i + 3]];
         if ((v0 | v1 | v2 | v3) < 0)
             return -1;
         unsigned w = (unsigned)v0 << 18 | (unsigned)v1 << 12 | (unsigned)v2 << 6 | (unsigned)v3;
@@ -331,11 +360,7 @@ static int get_contexts_b64(const cJSON *v, const char *where, const codec_limit
     if (!X)
         return ERR("out of memory");
     for (size_t i = 0; i < K * lim->dim; i++) {
-        uint64_t u = 0;
-        for (int b = 7; b >= 0; b--)
-            u = u << 8 | raw[8 * i + (size_t)b];
-        double val;
-        memcpy(&val, &u, 8);
+        double val = get_f64(raw + 8 * i);
         if (!isfinite(val))
             return ERR("%s: contexts_b64: context %zu, entry %zu is not finite", where, i / lim->dim, i % lim->dim);
         if (fabs(val) > COLB_CONTEXT_MAX)
@@ -421,15 +446,13 @@ static int get_users(const cJSON *v, const codec_limits *lim, arena *a, choose_r
     if (!r->users || !r->user_len || !sorted)
         return ERR("out of memory");
     size_t i = 0;
-    char where[48];
     for (const cJSON *u = v->child; u; u = u->next, i++) {
-        snprintf(where, sizeof where, "users[%zu]", i);
         if (!cJSON_IsString(u))
-            return ERR("%s must be a string", where);
+            return ERR("users[%zu] must be a string", i);
         size_t len = strlen(u->valuestring);
         char why[160];
         if (codec_check_user_id(u->valuestring, len, lim->max_id_bytes, why, sizeof why))
-            return ERR("%s: %s", where, why);
+            return ERR("users[%zu]: %s", i, why);
         char *c = arena_alloc(a, len + 1);
         if (!c)
             return ERR("out of memory");
@@ -515,12 +538,9 @@ static int parse_choose(const cJSON *root, int batch, const codec_limits *lim, a
         return ERR("out of memory");
     memset(out->rounds, 0, n * sizeof *out->rounds);
     size_t i = 0;
-    char where[48];
-    for (const cJSON *o = req->child; o; o = o->next, i++) {
-        snprintf(where, sizeof where, "requests[%zu]", i);
-        if (get_single(o, where, lim, a, &out->rounds[i], err, err_len))
-            return -1;
-    }
+    for (const cJSON *o = req->child; o; o = o->next, i++)
+        if (get_single(o, ITEM, lim, a, &out->rounds[i], err, err_len))
+            return name_item(err, err_len, "requests", i);
     out->n_rounds = out->n_decisions = n;
     return 0;
 }
@@ -593,12 +613,9 @@ static int parse_reward(const cJSON *root, int batch, const codec_limits *lim, a
     if (!out->items)
         return ERR("out of memory");
     size_t i = 0;
-    char where[48];
-    for (const cJSON *o = list->child; o; o = o->next, i++) {
-        snprintf(where, sizeof where, "rewards[%zu]", i);
-        if (get_reward(o, where, &out->items[i], err, err_len))
-            return -1;
-    }
+    for (const cJSON *o = list->child; o; o = o->next, i++)
+        if (get_reward(o, ITEM, &out->items[i], err, err_len))
+            return name_item(err, err_len, "rewards", i);
     out->n = n;
     return 0;
 }
@@ -616,9 +633,24 @@ int codec_parse_reward(const char *body, size_t len, int batch, const codec_limi
 
 /* ---- answers ---------------------------------------------------------------- */
 
+void codec_put_u64(sbuf *b, uint64_t v)
+{
+    char t[24];
+    size_t n = sizeof t;
+    do { /* by hand: printf's machinery costs more than a decision (docs/performance.md) */
+        t[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    sbuf_put(b, t + n, sizeof t - n);
+}
+
 void codec_put_decision(sbuf *b, decision_id id)
 {
-    sbuf_printf(b, "\"%u-%llu\"", (unsigned)id.gen, (unsigned long long)id.seq);
+    sbuf_put(b, "\"", 1);
+    codec_put_u64(b, id.gen);
+    sbuf_put(b, "-", 1);
+    codec_put_u64(b, id.seq);
+    sbuf_put(b, "\"", 1);
 }
 
 void codec_put_string(sbuf *b, const char *s, size_t n)

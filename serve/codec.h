@@ -100,6 +100,9 @@ int codec_check_user_id(const char *s, size_t n, size_t max, char *err, size_t e
 
 /* ---- answers ------------------------------------------------------------ */
 
+/* An unsigned integer in decimal, appended to b. */
+void codec_put_u64(sbuf *b, uint64_t v);
+
 /* "GEN-SEQ" with quotes, appended to b. */
 void codec_put_decision(sbuf *b, decision_id id);
 

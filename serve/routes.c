@@ -194,13 +194,17 @@ void routes_finish(route_id r, const job *j, answer *ans)
         if (r == R_CHOOSE) {
             sbuf_put(&b, "{\"decision\":", 12);
             codec_put_decision(&b, j->ids[0]);
-            sbuf_printf(&b, ",\"arm\":%u}", (unsigned)j->arms[0]);
+            sbuf_put(&b, ",\"arm\":", 7);
+            codec_put_u64(&b, j->arms[0]);
+            sbuf_put(&b, "}", 1);
         } else {
             sbuf_put(&b, "{\"decisions\":[", 14);
             for (size_t i = 0; i < j->choose.n_decisions; i++) {
                 sbuf_put(&b, i ? ",{\"decision\":" : "{\"decision\":", i ? 13 : 12);
                 codec_put_decision(&b, j->ids[i]);
-                sbuf_printf(&b, ",\"arm\":%u}", (unsigned)j->arms[i]);
+                sbuf_put(&b, ",\"arm\":", 7);
+                codec_put_u64(&b, j->arms[i]);
+                sbuf_put(&b, "}", 1);
             }
             sbuf_put(&b, "]}", 2);
         }
