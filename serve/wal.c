@@ -71,7 +71,7 @@ static int list_segments(const char *dir, int flags, segment **out, size_t *n, c
     *n = 0;
     size_t cap = 0;
     for (int pass = 0; pass < 2; pass++) {
-        char d[4200];
+        char d[4120];
         if (pass == 1 && !(flags & WAL_ARCHIVE))
             break;
         snprintf(d, sizeof d, pass ? "%s/archive" : "%s", dir);
@@ -105,7 +105,8 @@ static int list_segments(const char *dir, int flags, segment **out, size_t *n, c
         }
         closedir(dh);
     }
-    qsort(*out, *n, sizeof **out, cmp_seg);
+    if (*n > 1)
+        qsort(*out, *n, sizeof **out, cmp_seg);
     for (size_t i = 1; i < *n; i++)
         if ((*out)[i].first == (*out)[i - 1].first) {
             snprintf(err, err_len, "%s and %s start at the same lsn", (*out)[i - 1].path, (*out)[i].path);
