@@ -102,7 +102,8 @@ static int start_server(const char *colb, const char *policy)
         dup2(fds[1], 1);
         close(fds[0]);
         execl(colb, colb, "serve", "--listen", "127.0.0.1:0", "--state", st, "--dim", "15", "--policy", policy,
-              "--quiet", "1", "--decision-window", "4000000", (char *)NULL);
+              "--quiet", getenv("BENCH_VERBOSE") ? "0" : "1", "--decision-window", "4000000",
+              "--max-connections", "4096", (char *)NULL);
         _exit(127);
     }
     close(fds[1]);

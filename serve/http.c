@@ -287,6 +287,8 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->idle_timeout,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+                            /* MHD clears a connection's pool between requests: keep it small */
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
                             MHD_OPTION_END);
     if (!h->d) {
         snprintf(err, err_len, "cannot listen on %s:%u (address in use, or not an address of this machine?)",
