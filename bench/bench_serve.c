@@ -15,7 +15,8 @@
  *                    [--users N] [--batch B] [--connections C] [--only FORM]
  * The last column is the server's CPU time per request (user + system, from
  * /proc): what a request costs whatever else the machine runs.
- * The server binary is $COLB, else build-native/colb, else build/colb. The
+ * The server binary is $COLB, else build-native/colb, else build/colb;
+ * $BENCH_HTTP_THREADS sets its --http-threads (2). The
  * server it starts is stopped (SIGTERM, then SIGKILL) by its pid. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -103,7 +104,8 @@ static int start_server(const char *colb, const char *policy)
         close(fds[0]);
         execl(colb, colb, "serve", "--listen", "127.0.0.1:0", "--state", st, "--dim", "15", "--policy", policy,
               "--quiet", getenv("BENCH_VERBOSE") ? "0" : "1", "--decision-window", "4000000",
-              "--max-connections", "4096", (char *)NULL);
+              "--max-connections", "4096", "--http-threads",
+              getenv("BENCH_HTTP_THREADS") ? getenv("BENCH_HTTP_THREADS") : "2", (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -124,6 +126,7 @@ static int start_server(const char *colb, const char *policy)
 
 typedef struct conn {
     int fd, busy;
+    size_t n;                /* requests answered on this connection */
     char *out;
     size_t out_len, out_off, out_cap;
     char *in;
@@ -270,7 +273,8 @@ static void run(load *L)
                     ssize_t r = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
                     if (r <= 0) {
                         if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-                            fprintf(stderr, "bench_serve: the server closed a connection\n");
+                            fprintf(stderr, "bench_serve: the server closed a connection (%s; %zu answered on it, "
+                                    "%zu in all)\n", r == 0 ? "end of stream" : strerror(errno), c->n, L->done);
                             exit(1);
                         }
                         break;
@@ -295,6 +299,7 @@ static void run(load *L)
                     memmove(c->in, c->in + total, c->in_len - total);
                     c->in_len -= total;
                     c->busy = 0;
+                    c->n++;
                     busy--;
                     L->done++;
                 }
@@ -429,7 +434,34 @@ static int next_choose(load *L, const char **path, char **body, size_t *len)
     return 1;
 }
 
+/* Batch bodies are built once (the client must not spend the machine's
+ * cores formatting ids): n_users / batch of them, cycled. */
+static char **batch_pool;
+static size_t *batch_len, n_batch_pool, batch_next;
+
+static int make_choose_batch(load *L, const char **path, char **body, size_t *len);
+
 static int next_choose_batch(load *L, const char **path, char **body, size_t *len)
+{
+    if (!batch_pool) {
+        n_batch_pool = n_users / batch ? n_users / batch : 1;
+        batch_pool = calloc(n_batch_pool, sizeof *batch_pool);
+        batch_len = calloc(n_batch_pool, sizeof *batch_len);
+        for (size_t i = 0; i < n_batch_pool; i++) {
+            make_choose_batch(L, path, body, len);
+            batch_pool[i] = malloc(*len);
+            memcpy(batch_pool[i], *body, *len);
+            batch_len[i] = *len;
+        }
+    }
+    size_t i = batch_next++ % n_batch_pool;
+    *path = "/v1/choose/batch";
+    *body = batch_pool[i];
+    *len = batch_len[i];
+    return 1;
+}
+
+static int make_choose_batch(load *L, const char **path, char **body, size_t *len)
 {
     (void)L;
     int p = (int)(rnd() * 64);
@@ -601,8 +633,7 @@ int main(int argc, char **argv)
         for (int r = 0; r < repeats; r++) {
             if (forms[f].reward)
                 stock(port, (size_t)(seconds * (forms[f].per > 1 ? 1.5e6 : 6e4)));
-            result x = measure(port, forms[f].next, forms[f].reward ? NULL : record_decisions, forms[f].conns, seconds,
-                               0, forms[f].per);
+            result x = measure(port, forms[f].next, NULL, forms[f].conns, seconds, 0, forms[f].per);
             if (x.rps > best.rps)
                 best = x;
         }
@@ -612,8 +643,7 @@ int main(int argc, char **argv)
         for (int r = 0; r < repeats; r++) {
             if (forms[f].reward)
                 stock(port, (size_t)(seconds * best.rps * (double)forms[f].per / 2 * 1.1) + forms[f].per);
-            result x = measure(port, forms[f].next, forms[f].reward ? NULL : record_decisions, forms[f].conns, seconds,
-                               best.rps / 2, forms[f].per);
+            result x = measure(port, forms[f].next, NULL, forms[f].conns, seconds, best.rps / 2, forms[f].per);
             if (x.p99 < half.p99)
                 half = x;
         }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -496,6 +497,7 @@ static void maybe_snapshot(engine *e, int force)
 static void *writer_main(void *arg)
 {
     engine *e = arg;
+    prctl(PR_SET_NAME, "colb-writer"); /* as ps and top show it */
     for (;;) {
         pthread_mutex_lock(&e->mu);
         if (!e->head && !e->stopping) {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,6 +83,7 @@ static double now_s(void)
 static void *main_loop(void *arg)
 {
     snapshotter *s = arg;
+    prctl(PR_SET_NAME, "colb-snapshot"); /* as ps and top show it */
     pthread_mutex_lock(&s->mu);
     for (;;) {
         while (!s->buf && !s->stop)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -345,6 +346,7 @@ static size_t complete(wal_waiter *list, int ok)
 static void *syncer_main(void *arg)
 {
     wal *w = arg;
+    prctl(PR_SET_NAME, "colb-syncer"); /* as ps and top show it */
     pthread_mutex_lock(&w->mu);
     for (;;) {
         while (!w->stop && (!w->head || w->written <= w->synced) && !(w->head && w->failed)) {
