@@ -66,6 +66,15 @@ $(BUILD)/pic/%.o: %.c
 
 FORCE:
 
+# The SoA bank's hand-written SIMD kernels (src/linalg/soa_kernel_*.c): only
+# these files are compiled with their ISA's flags; soa_bank.c picks one at run
+# time from the CPU's features (or COLB_KERNEL), so the library still runs
+# on any x86-64.
+SOA_AVX512 := src/linalg/soa_kernel_avx512
+SOA_AVX2   := src/linalg/soa_kernel_avx2
+$(BUILD)/$(SOA_AVX512).o $(BUILD)/pic/$(SOA_AVX512).o: ALL_CFLAGS += -mavx512f -mavx512dq -mavx2 -mfma
+$(BUILD)/$(SOA_AVX2).o $(BUILD)/pic/$(SOA_AVX2).o: ALL_CFLAGS += -mavx2 -mfma
+
 $(BUILD)/libcolb.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -117,9 +126,21 @@ check: all $(TESTS)
 	@sh scripts/check-install $(BUILD) "$(CFLAGS)"
 	@COLB=$(BUILD)/colb sh tests/run.sh $(TESTS)
 
+# The whole suite under ASan+UBSan with the default kernel (test_kernels in it
+# runs every path the CPU has), then the policy tests again under every
+# COLB_KERNEL value this CPU runs (test_snapshot: every policy saved, loaded
+# and continued bit for bit on that path).
+SAN_KERNEL_TESTS := test_engine test_pmlb test_club test_learner test_snapshot
 sanitize:
 	$(MAKE) BUILD=build-san OPT=-O1 \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check
+	@for k in avx512 avx2 portable; do \
+	  case $$k in avx512) f='avx512f.*avx512dq|avx512dq.*avx512f';; avx2) f='fma.*avx2|avx2.*fma';; *) f=.;; esac; \
+	  grep -Eqm1 "^flags.*($$f)" /proc/cpuinfo || { echo "sanitize: COLB_KERNEL=$$k skipped (not on this CPU)"; continue; }; \
+	  echo "sanitize: COLB_KERNEL=$$k"; \
+	  COLB_KERNEL=$$k sh tests/run.sh $(SAN_KERNEL_TESTS:%=build-san/tests/%) >build-san/kernel-$$k.log 2>&1 || \
+	    { cat build-san/kernel-$$k.log; exit 1; }; tail -1 build-san/kernel-$$k.log; \
+	done
 
 check-long: all $(TESTS)
 	@COLB_LONG=1 COLB=$(BUILD)/colb sh tests/run.sh $(TESTS)
@@ -127,6 +148,7 @@ check-long: all $(TESTS)
 bench:
 	$(MAKE) BUILD=build-native NATIVE=1 OPT=-O3 build-native/colb $(BENCHES:$(BUILD)/%=build-native/%)
 	@for b in $(BENCHES:$(BUILD)/%=build-native/%); do $$b || exit 1; done
+	@sh bench/whole_process.sh build-native/colb
 
 run: all
 	$(BUILD)/colb reproduce --quick --out results/quick
@@ -188,3 +210,31 @@ fuzz fuzz-long: fuzz-build
 .PHONY: fuzz fuzz-long fuzz-build
 
 -include $(LIB_OBJ:.o=.d) $(LIB_PIC:.o=.d) $(CLI_OBJ:.o=.d)
+
+# ---- Python package (issue 18) ---------------------------------------------
+# python/colb over $(BUILD)/libcolb.so (ctypes + numpy; docs/python.md); usable
+# with PYTHONPATH=python after `make`. PYTHON picks the interpreter (default:
+# the first of python3 and /usr/bin/python3 that imports numpy). `make check`
+# runs its pytest suite (tests/python), `make install` installs it in PREFIX's
+# site-packages (dist-packages on Debian).
+.PHONY: python check-python install-python uninstall-python bench-python
+python: $(BUILD)/libcolb.so
+	@PYTHON="$(PYTHON)" sh scripts/python import $(BUILD)
+
+check: check-python
+check-python: all
+	@PYTHON="$(PYTHON)" CC="$(CC)" sh scripts/python check $(BUILD) "$(CFLAGS)"
+
+install: install-python
+install-python:
+	@PYTHON="$(PYTHON)" sh scripts/python install "$(DESTDIR)" "$(PREFIX)"
+
+uninstall: uninstall-python
+uninstall-python:
+	@PYTHON="$(PYTHON)" sh scripts/python uninstall "$(DESTDIR)" "$(PREFIX)"
+
+# the binding's overhead: colb.Policy.choose against the C calls it makes
+bench: bench-python
+bench-python:
+	$(MAKE) BUILD=build-native NATIVE=1 OPT=-O3 build-native/libcolb.so build-native/bench/bench_binding
+	@PYTHON="$(PYTHON)" sh scripts/python bench build-native

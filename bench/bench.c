@@ -1,164 +1,349 @@
-/* bench.c - throughput of colb's kernels next to the machine's DGEMM rate.
+/* bench.c - colb's speed on this machine, next to its floating-point ceiling
+ * measured in the same run. Sections (docs/performance.md is written from
+ * this output):
  *
- *   1. DGEMM 1000 x 1000 x 1000 (OpenBLAS), single-threaded and with all
- *      threads: the floating-point ceiling.
- *   2. One learner: choose (K = 25 arms) + update, decisions per second for
- *      d in {5, 15, 25, 50, 100}.
- *   3. Many users sharing a round's contexts: user-decisions per second of
- *      LinUCB-Ind and CMLB at N in {100, 1000, 10000}, d = 15, K = 25.
- * Flops per decision are counted as the issue tracker specifies:
- * 2 K d^2 + 2 K d + 2 d^2 (scores, means, update). Single-threaded figures
- * are compared with the single-threaded DGEMM rate, since the simulator runs
- * one job per thread.
+ *   1. The ceiling: DGEMM 1000^3 on one thread of every installed Debian BLAS
+ *      (bench/dlblas.h); the best is "the machine's DGEMM peak", against
+ *      which every flop rate below is given.
+ *   2. The SoA kernels (src/linalg/soa_kernel_*.c), each path this CPU runs:
+ *      choose (a block of 8 users on K = 25 arms), update (a block's rank-one
+ *      step) and score1 (one model on K arms), GFLOP/s and % of the peak.
+ *      Flops: choose 8 K (2P + 2d) (the quadratic form <A, x x^T> and the
+ *      mean), update 8 (2 d^2 + 2P + 8d), score1 K (2P + 2d); P = d(d+1)/2.
+ *   3. Policies, N = 200, d = 15, K = 25, one thread, decisions per second
+ *      of the policy calls (begin_round, choose_all or choose + observe,
+ *      end_round; the environment's contexts precomputed), per kernel path.
+ *   4. Bytes per user (the bank's arrays; and the process's peak RSS growth
+ *      when a 10^6-user LinUCB-Ind policy runs a round).
+ *   5. LinUCB-Ind scaling with N (200 ... 10^6) on 1 and 2 threads, and with
+ *      d (5 ... 50), decisions per second.
+ * Times are this thread's CPU time (1 thread) or wall time (2 threads), best
+ * of 3: the machine is shared, and the neighbours' load shows in wall time.
  *
- * Usage: bench [--quick]     (make bench builds it with -march=native) */
+ * Usage: bench [--quick]     (make bench builds it with -O3 -march=native) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
-#include <cblas.h>
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#include <immintrin.h>
+#endif
 
 #include "colb/colb.h"
+#include "dlblas.h"
+#include "linalg/soa_bank.h"
 
-static double now(void)
+static const char *const PATHS[] = { "avx512", "avx2", "portable" };
+#define N_PATHS 3
+
+static double wall_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static double dgemm_gflops(int n, int threads)
+static int have_path(const char *name)
 {
-    openblas_set_num_threads(threads);
-    double *A = malloc((size_t)n * n * sizeof(double)), *B = malloc((size_t)n * n * sizeof(double)),
-           *C = malloc((size_t)n * n * sizeof(double));
-    colb_rng r;
-    colb_rng_seed(&r, 1, 0);
-    colb_rng_normal_fill(&r, A, (size_t)n * n, 1.0);
-    colb_rng_normal_fill(&r, B, (size_t)n * n, 1.0);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, A, n, B, n, 0.0, C, n);
-    double best = 0;
-    for (int rep = 0; rep < 5; rep++) {
-        double t0 = now();
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, A, n, B, n, 0.0, C, n);
-        double g = 2.0 * n * n * (double)n / (now() - t0) / 1e9;
-        if (g > best)
-            best = g;
+    const colb__soa_kernel *k;
+    return colb__soa_pick_kernel(name, &k) == COLB_OK;
+}
+
+/* The FMA peak of one core: 16 independent chains of vector FMAs (enough to
+ * cover the latency of two FMA units), flops counted as 2 per lane. Needs
+ * the build's -march=native; 0 without AVX2/AVX-512. */
+static double fma_peak(double sec, const char **isa)
+{
+#if defined(__AVX512F__)
+    *isa = "AVX-512";
+    __m512d acc[16], m = _mm512_set1_pd(0.999999), a = _mm512_set1_pd(1e-9);
+    for (int i = 0; i < 16; i++)
+        acc[i] = _mm512_set1_pd((double)i);
+    const double lanes = 8;
+#define VFMA _mm512_fmadd_pd
+#elif defined(__AVX2__) && defined(__FMA__)
+    *isa = "AVX2";
+    __m256d acc[16], m = _mm256_set1_pd(0.999999), a = _mm256_set1_pd(1e-9);
+    for (int i = 0; i < 16; i++)
+        acc[i] = _mm256_set1_pd((double)i);
+    const double lanes = 4;
+#define VFMA _mm256_fmadd_pd
+#else
+    *isa = "none";
+    (void)sec;
+    return 0.0;
+#endif
+#ifdef VFMA
+    double best = 0.0;
+    for (int rep = 0; rep < 3; rep++) {
+        size_t n = 0;
+        double t0 = dlblas_cpu_now(), t;
+        do {
+            for (int it = 0; it < 4096; it++) {
+                _Pragma("GCC unroll 16")
+                for (int i = 0; i < 16; i++)
+                    acc[i] = VFMA(acc[i], m, a);
+            }
+            n += 4096;
+        } while ((t = dlblas_cpu_now() - t0) < sec);
+        double g = (double)n * 16.0 * lanes * 2.0 / t / 1e9;
+        best = g > best ? g : best;
     }
-    free(A);
-    free(B);
-    free(C);
-    openblas_set_num_threads(1);
+    double sink[8];
+    memcpy(sink, &acc[0], sizeof(double) * (size_t)lanes);
+    if (sink[0] == 12345.0)
+        printf("!");
     return best;
+#undef VFMA
+#endif
 }
 
-static double flops_per_decision(double d, double K)
-{
-    return 2 * K * d * d + 2 * K * d + 2 * d * d;
-}
+/* ---- 2. kernels ---- */
 
-/* One learner: decisions per second at dimension d. */
-static double bench_learner(size_t d, size_t K, double seconds)
+typedef struct kres {
+    double choose, update, score1; /* GFLOP/s */
+} kres;
+
+static kres bench_kernels(const colb__soa_kernel *k, size_t d, size_t K, double sec)
 {
-    colb_learner_params p;
-    colb_learner_params_default(&p);
-    colb_learner *l;
-    if (colb_learner_create(d, &p, &l) != COLB_OK)
-        return 0;
-    enum { NCTX = 64 };
-    double *X = malloc(NCTX * K * d * sizeof(double));
+    size_t P = d * (d + 1) / 2, Kp = (K + 7) / 8 * 8;
+    double *A = malloc(P * 8 * sizeof(double)), *th = calloc(d * 8, sizeof(double)),
+           *b = calloc(d * 8, sizeof(double)), *X = malloc(K * d * sizeof(double)),
+           *Q = malloc(P * K * sizeof(double)), *Qp = malloc(P * Kp * sizeof(double)),
+           *Xt = malloc(d * Kp * sizeof(double)), *xs = malloc(d * 8 * sizeof(double)),
+           *work = malloc(d * 8 * sizeof(double)), *sc = malloc(Kp * sizeof(double));
     colb_rng r;
-    colb_rng_seed(&r, 2, d);
-    colb_rng_normal_fill(&r, X, NCTX * K * d, 1.0 / sqrt((double)d));
-    size_t n = 0;
-    double t0 = now(), t;
-    do {
-        for (int i = 0; i < 256; i++, n++) {
-            const double *Xi = X + (n % NCTX) * K * d;
-            size_t a;
-            colb_learner_choose(l, Xi, K, &a);
-            colb_learner_update(l, Xi + a * d, 0.1 * (double)(n % 7), 1.0);
-        }
-        t = now() - t0;
-    } while (t < seconds);
-    free(X);
-    colb_learner_free(l);
-    return (double)n / t;
+    colb_rng_seed(&r, 4, d);
+    colb_rng_normal_fill(&r, X, K * d, 1.0 / sqrt((double)d));
+    colb_rng_normal_fill(&r, xs, d * 8, 1.0 / sqrt((double)d));
+    for (size_t i = 0, e = 0; i < d; i++)
+        for (size_t j = i; j < d; j++, e++)
+            for (size_t l = 0; l < 8; l++)
+                A[e * 8 + l] = i == j ? 1.0 : 0.0;
+    colb__soa_outer(X, K, d, K, Q, Xt); /* Xt overwritten below */
+    colb__soa_outer(X, K, d, Kp, Qp, Xt);
+    double width[8] = { 1, 1, 1, 1, 1, 1, 1, 1 }, y[8] = { 0 }, w[8], ry[8] = { 0 }, ws[8];
+    uint32_t best[8];
+    kres o = { 0, 0, 0 };
+    for (int rep = 0; rep < 3; rep++) {
+        size_t n = 0;
+        double t0 = dlblas_cpu_now(), t;
+        do {
+            for (int i = 0; i < 64; i++, n++) {
+                width[n % 8] = 1.0 + 1e-12 * (double)(n % 5);
+                k->choose(A, th, width, Q, X, d, K, best, NULL);
+            }
+        } while ((t = dlblas_cpu_now() - t0) < sec);
+        double g = (double)n * 8.0 * (double)K * (2.0 * (double)P + 2.0 * (double)d) / t / 1e9;
+        o.choose = g > o.choose ? g : o.choose;
+        /* updates with weight ~0 keep A well conditioned over any count */
+        for (size_t l = 0; l < 8; l++)
+            w[l] = 1e-9;
+        n = 0;
+        t0 = dlblas_cpu_now();
+        do {
+            for (int i = 0; i < 64; i++, n++)
+                k->update(A, b, th, ws, xs, y, w, ry, d, work);
+        } while ((t = dlblas_cpu_now() - t0) < sec);
+        g = (double)n * 8.0 * (2.0 * (double)(d * d) + 2.0 * (double)P + 8.0 * (double)d) / t / 1e9;
+        o.update = g > o.update ? g : o.update;
+        n = 0;
+        t0 = dlblas_cpu_now();
+        size_t sink = 0;
+        do {
+            for (int i = 0; i < 64; i++, n++)
+                sink += k->score1(A, xs, 1.0, 1.0 + 1e-12 * (double)(n % 3), Qp, Xt, d, K, Kp, sc);
+        } while ((t = dlblas_cpu_now() - t0) < sec);
+        g = (double)n * (double)K * (2.0 * (double)P + 2.0 * (double)d) / t / 1e9;
+        o.score1 = g > o.score1 ? g : o.score1;
+        if (sink == (size_t)-1)
+            printf("!");
+    }
+    free(A), free(th), free(b), free(X), free(Q), free(Qp), free(Xt), free(xs), free(work), free(sc);
+    return o;
 }
 
-/* A multi-user policy: user-decisions per second (choose_all + observe_all). */
-static double bench_policy(const char *name, size_t N, size_t d, size_t K, double seconds,
-                           size_t *rounds_out)
+/* ---- 3. and 5. policies ---- */
+
+/* Decisions per second of `name` with N users of dimension d (K arms),
+ * `threads` threads inside the policy, on `rounds` rounds (at least `sec`
+ * seconds, best of `reps`). Sequential policies are served user by user. */
+static double bench_policy(const char *name, size_t N, size_t d, size_t K, size_t threads,
+                           size_t rounds, double sec, int reps)
 {
     colb_policy_params pp;
     colb_policy_params_default(&pp);
     pp.users = N;
     pp.dim = d;
     pp.horizon = 1000;
-    pp.cmlb_C = 0.002; /* CMLB: a short individual phase (3 to 17 rounds), then cluster learners */
-    colb_policy *p;
-    char msg[256];
-    if (colb_policy_create(name, &pp, &p, msg, sizeof msg) != COLB_OK) {
-        fprintf(stderr, "bench: %s\n", msg);
-        return 0;
-    }
+    pp.threads = threads;
     enum { NCTX = 16 };
     double *X = malloc(NCTX * K * d * sizeof(double)), *y = malloc(N * sizeof(double));
-    size_t *arms = malloc(N * sizeof(size_t));
+    size_t *arms = malloc(N * sizeof(size_t)), *labels = malloc(N * sizeof(size_t));
+    if (!X || !y || !arms || !labels)
+        return 0.0;
+    for (size_t u = 0; u < N; u++)
+        labels[u] = u % 10;
+    pp.true_cluster = labels;
+    pp.n_clusters = 10;
     colb_rng r;
     colb_rng_seed(&r, 3, N);
     colb_rng_normal_fill(&r, X, NCTX * K * d, 1.0 / sqrt((double)d));
     colb_rng_normal_fill(&r, y, N, 1.0);
-    size_t rounds = 0;
-    double t0 = now(), t;
-    do {
-        const double *Xr = X + (rounds % NCTX) * K * d;
-        colb_policy_begin_round(p, Xr, K);
-        colb_policy_choose_all(p, arms);
-        colb_policy_observe_all(p, arms, y);
-        colb_policy_end_round(p);
-        rounds++;
-        t = now() - t0;
-    } while (t < seconds && rounds < 1000);
-    *rounds_out = rounds;
+    double best = 0.0;
+    for (int rep = 0; rep < reps; rep++) {
+        colb_policy *p;
+        char msg[256];
+        if (colb_policy_create(name, &pp, &p, msg, sizeof msg) != COLB_OK) {
+            fprintf(stderr, "bench: %s: %s\n", name, msg);
+            break;
+        }
+        int seq = colb_policy_is_sequential(p);
+        size_t done = 0;
+        double t0 = threads > 1 ? wall_now() : dlblas_cpu_now(), t;
+        do {
+            const double *Xr = X + (done % NCTX) * K * d;
+            colb_policy_begin_round(p, Xr, K);
+            if (seq) {
+                for (size_t u = 0; u < N; u++) {
+                    size_t a;
+                    colb_policy_choose(p, u, &a);
+                    colb_policy_observe(p, u, a, y[u]);
+                }
+            } else {
+                colb_policy_choose_all(p, arms);
+                colb_policy_observe_all(p, arms, y);
+            }
+            colb_policy_end_round(p);
+            done++;
+            t = (threads > 1 ? wall_now() : dlblas_cpu_now()) - t0;
+        } while (done < rounds || t < sec);
+        colb_policy_free(p);
+        double rate = (double)done * (double)N / t;
+        best = rate > best ? rate : best;
+    }
     free(X);
     free(y);
     free(arms);
-    colb_policy_free(p);
-    return (double)rounds * (double)N / t;
+    free(labels);
+    return best;
+}
+
+static long max_rss_kb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
 }
 
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && !strcmp(argv[1], "--quick");
-    double sec = quick ? 0.2 : 1.0;
-    double g1 = dgemm_gflops(1000, 1), gall = dgemm_gflops(1000, 2);
-    printf("colb %s bench\n", COLB_VERSION_STRING);
-    printf("DGEMM 1000x1000: %.2f GFLOP/s on 1 thread, %.2f GFLOP/s on 2 threads\n\n", g1, gall);
+    double sec = quick ? 0.05 : 0.3;
+    printf("colb %s bench (%s)\n\n", COLB_VERSION_STRING, COLB_BUILD_FLAGS);
 
-    printf("One learner, K = 25 arms, choose + update:\n");
-    printf("%5s %16s %12s %14s\n", "d", "decisions/s", "GFLOP/s", "of 1-thr DGEMM");
-    const size_t dims[] = { 5, 15, 25, 50, 100 };
-    for (size_t i = 0; i < 5; i++) {
-        double r = bench_learner(dims[i], 25, sec);
-        double gf = r * flops_per_decision((double)dims[i], 25) / 1e9;
-        printf("%5zu %16.0f %12.2f %13.1f%%\n", dims[i], r, gf, 100 * gf / g1);
+    /* 1 */
+    dlblas_open_all();
+    double peak = 0.0;
+    const char *peak_lib = "none";
+    printf("## 1. The ceiling: DGEMM 1000^3, one thread (thread CPU time, best of 3)\n\n");
+    printf("| BLAS | kernels | GFLOP/s |\n|---|---|---:|\n");
+    for (size_t i = 0; i < N_DLBLAS; i++) {
+        if (!DLBLAS[i].h)
+            continue;
+        double g = dlblas_gflops(&DLBLAS[i], 1000, 1000, 1000, 1, quick ? 1 : 3);
+        printf("| %s | %s | %.2f |\n", DLBLAS[i].name, DLBLAS[i].kernel, g);
+        if (g > peak) {
+            peak = g;
+            peak_lib = DLBLAS[i].name;
+        }
+    }
+    const char *isa = "none";
+    double fpeak = fma_peak(sec, &isa);
+    printf("\nmachine DGEMM peak (one thread): %.2f GFLOP/s (%s)\n", peak, peak_lib);
+    printf("FMA peak (%s, 16 independent chains, one thread): %.2f GFLOP/s\n\n", isa, fpeak);
+    if (peak <= 0.0)
+        peak = 1.0;
+
+    /* 2 */
+    printf("## 2. SoA kernels, d = 15, K = 25, one thread (GFLOP/s, %% of the DGEMM peak; "
+           "of the FMA peak for choose)\n\n");
+    printf("| path | choose (block of 8) | update (block of 8) | score1 (one model) |\n");
+    printf("|---|---:|---:|---:|\n");
+    for (int pi = 0; pi < N_PATHS; pi++) {
+        const colb__soa_kernel *k;
+        if (colb__soa_pick_kernel(PATHS[pi], &k) != COLB_OK) {
+            printf("| %s | (not on this CPU) | | |\n", PATHS[pi]);
+            continue;
+        }
+        kres o = bench_kernels(k, 15, 25, sec);
+        printf("| %s | %.2f (%.0f%%; %.0f%% of FMA peak) | %.2f (%.0f%%) | %.2f (%.0f%%) |\n",
+               PATHS[pi], o.choose, 100 * o.choose / peak,
+               fpeak > 0 ? 100 * o.choose / fpeak : 0.0, o.update, 100 * o.update / peak,
+               o.score1, 100 * o.score1 / peak);
+        fflush(stdout);
     }
 
-    printf("\nMany users, d = 15, K = 25, one thread (choose_all + observe_all per round):\n");
-    printf("%-11s %7s %7s %18s %12s %14s\n", "policy", "N", "rounds", "user-decisions/s", "GFLOP/s",
-           "of 1-thr DGEMM");
-    const size_t Ns[] = { 100, 1000, 10000 };
-    const char *pols[] = { "linucb-ind", "cmlb" };
-    for (size_t pi = 0; pi < 2; pi++)
-        for (size_t i = 0; i < 3; i++) {
-            size_t rounds = 0;
-            double r = bench_policy(pols[pi], Ns[i], 15, 25, sec, &rounds);
-            double gf = r * flops_per_decision(15, 25) / 1e9;
-            printf("%-11s %7zu %7zu %18.0f %12.2f %13.1f%%\n", pols[pi], Ns[i], rounds, r, gf, 100 * gf / g1);
+    /* 3 */
+    static const char *const pols[] = { "linucb-ind", "cmlb", "pmlb", "club", "oracle", "pooled",
+                                        "sclb", "random" };
+    printf("\n## 3. Policies, N = 200, d = 15, K = 25, one thread: decisions/s (policy calls "
+           "only)\n\n| policy |");
+    for (int pi = 0; pi < N_PATHS; pi++)
+        printf(" %s |", PATHS[pi]);
+    printf("\n|---|---:|---:|---:|\n");
+    for (size_t q = 0; q < sizeof pols / sizeof pols[0]; q++) {
+        printf("| %s |", pols[q]);
+        for (int pi = 0; pi < N_PATHS; pi++) {
+            if (!have_path(PATHS[pi])) {
+                printf(" - |");
+                continue;
+            }
+            setenv("COLB_KERNEL", PATHS[pi], 1);
+            printf(" %.0f |", bench_policy(pols[q], 200, 15, 25, 1, 1000, sec, 3));
+            fflush(stdout);
         }
-    printf("\n(CMLB's GFLOP/s uses the same nominal count; after clustering it does far less work\n"
-           " per user, so its figure is an equivalent rate, not a measured flop rate.)\n");
+        printf("\n");
+    }
+    unsetenv("COLB_KERNEL");
+
+    /* 4 */
+    printf("\n## 4. Bytes per user (LinUCB-Ind's bank: packed A, b, theta, ln det V, "
+           "count, R, S, a pending update)\n\n| d | bytes/user |\n|---:|---:|\n");
+    static const size_t dims[] = { 5, 10, 15, 25, 50 };
+    for (size_t i = 0; i < 5; i++)
+        printf("| %zu | %zu |\n", dims[i], colb__soa_bytes_per_model(dims[i]));
+    long rss0 = max_rss_kb();
+    size_t bigN = quick ? 100000 : 1000000;
+    double big = bench_policy("linucb-ind", bigN, 15, 25, 1, 2, 0.0, 1);
+    long rss1 = max_rss_kb();
+    printf("\nLinUCB-Ind with N = %zu, d = 15: peak RSS grew by %.0f MB (%.0f bytes/user, the "
+           "policy layer's per-user arrays included); %.0f decisions/s\n", bigN,
+           (double)(rss1 - rss0) / 1024.0, (double)(rss1 - rss0) * 1024.0 / (double)bigN, big);
+
+    /* 5 */
+    printf("\n## 5. LinUCB-Ind scaling, d = 15, K = 25: decisions/s\n\n");
+    printf("| N | 1 thread | 2 threads |\n|---:|---:|---:|\n");
+    static const size_t Ns[] = { 200, 2000, 20000, 200000, 1000000 };
+    for (size_t i = 0; i < 5; i++) {
+        if (quick && Ns[i] > 20000)
+            break;
+        size_t rounds = Ns[i] >= 200000 ? 3 : 20;
+        double r1 = bench_policy("linucb-ind", Ns[i], 15, 25, 1, rounds, sec, 3);
+        double r2 = bench_policy("linucb-ind", Ns[i], 15, 25, 2, rounds, sec, 3);
+        printf("| %zu | %.0f | %.0f |\n", Ns[i], r1, r2);
+        fflush(stdout);
+    }
+    printf("\n| d | decisions/s (N = 2000, 1 thread) | GFLOP/s (choose + update) | of peak |\n"
+           "|---:|---:|---:|---:|\n");
+    for (size_t i = 0; i < 5; i++) {
+        double d = (double)dims[i], P = d * (d + 1) / 2;
+        double r = bench_policy("linucb-ind", 2000, dims[i], 25, 1, 20, sec, 3);
+        double g = r * (25.0 * (2 * P + 2 * d) + 2 * d * d + 2 * P + 8 * d) / 1e9;
+        printf("| %zu | %.0f | %.2f | %.0f%% |\n", dims[i], r, g, 100 * g / peak);
+        fflush(stdout);
+    }
     return 0;
 }

@@ -74,8 +74,9 @@ int main(int argc, char **argv)
     size_t len = 0;
     colb_policy_save_buffer(p, NULL, 0, &len, msg, sizeof msg);
     unsigned char *buf = malloc(len), *again = malloc(len);
-    double memory = 8.0 * (double)N * (2.0 * (double)d * (double)d + 3.0 * (double)d + 5.0);
-    printf("LinUCB-Ind N=%zu d=%zu: snapshot %.1f MB, model state in memory %.1f MB\n", N, d,
+    double memory = 0.0; /* the policy's estimate: its compact user bank and round arrays */
+    colb_policy_memory("linucb-ind", &pp, &memory);
+    printf("LinUCB-Ind N=%zu d=%zu: snapshot %.1f MB, the policy in memory %.1f MB\n", N, d,
            (double)len / 1e6, memory / 1e6);
 
     double best[3][2] = { { 1e9, 1e9 }, { 1e9, 1e9 }, { 1e9, 1e9 } };

@@ -467,6 +467,12 @@ static void test_tune(void **state)
     static const double da[] = COLB_CLUB_TUNE_ALPHAS, da2[] = COLB_CLUB_TUNE_ALPHA2S;
     assert_int_equal(sizeof da / sizeof da[0], COLB_CLUB_TUNE_N_ALPHAS);
     assert_int_equal(sizeof da2 / sizeof da2[0], COLB_CLUB_TUNE_N_ALPHA2S);
+    /* NULL grids of length 0 are the default grid */
+    assert_ok(colb_club_tune(&s, da, COLB_CLUB_TUNE_N_ALPHAS, da2, COLB_CLUB_TUNE_N_ALPHA2S, 8, 1,
+                             &a, &a2, msg, sizeof msg));
+    assert_ok(colb_club_tune(&s, NULL, 0, NULL, 0, 8, 1, &b, &b2, msg, sizeof msg));
+    assert_true(a == b && a2 == b2);
+    assert_status(colb_club_tune(&s, NULL, 1, NULL, 0, 8, 1, &b, &b2, msg, sizeof msg), COLB_EINVAL);
     /* bad arguments: outputs untouched */
     const double nan_grid[] = { NAN }, neg[] = { -1.0 }, zero[] = { 0.0 };
     b = 42;
@@ -483,10 +489,59 @@ static void test_tune(void **state)
     assert_true(b == 42);
 }
 
+/* The pruned grid search (tune.c) chooses what an exhaustive one chooses:
+ * every point of the default grid scored by colb_sim_run, the least score
+ * (first in grid order on a tie), on 1 and 2 threads. */
+static void test_tune_equals_exhaustive(void **state)
+{
+    (void)state;
+    colb_sim_spec s;
+    colb_sim_spec_default(&s);
+    s.env.users = 12;
+    s.env.clusters = 3;
+    s.env.dim = 4;
+    s.env.arms = 6;
+    s.seed = 11;
+    static const double al[] = COLB_CLUB_TUNE_ALPHAS, al2[] = COLB_CLUB_TUNE_ALPHA2S;
+    enum { NA = COLB_CLUB_TUNE_N_ALPHAS, NA2 = COLB_CLUB_TUNE_N_ALPHA2S, ROUNDS = 80, REPS = 2 };
+    const char *names[] = { "club" };
+    colb_sim_spec e = s;
+    e.policies = names;
+    e.n_policies = 1;
+    e.horizon = ROUNDS;
+    e.repeats = REPS;
+    e.seed = s.seed ^ COLB_CLUB_TUNE_SEED_XOR;
+    e.curve_points = 1;
+    double best = 0.0, ba = -1, ba2 = -1;
+    char msg[256];
+    for (size_t g = 0; g < NA * NA2; g++) {
+        e.policy.club_alpha = al[g / NA2];
+        e.policy.club_alpha2 = al2[g % NA2];
+        colb_sim_result *res;
+        assert_ok(colb_sim_run(&e, &res, msg, sizeof msg));
+        double sum = 0.0;
+        for (size_t r = 0; r < REPS; r++)
+            sum += colb_sim_result_regret(res, 0, r, 0);
+        colb_sim_result_free(res);
+        if (g == 0 || sum / REPS < best) {
+            best = sum / REPS;
+            ba = al[g / NA2];
+            ba2 = al2[g % NA2];
+        }
+    }
+    for (size_t th = 1; th <= 2; th++) {
+        double a = -1, a2 = -1;
+        s.threads = th;
+        assert_ok(colb_club_tune(&s, al, NA, al2, NA2, ROUNDS, REPS, &a, &a2, msg, sizeof msg));
+        assert_true(a == ba && a2 == ba2);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_invalid_parameters),
+        cmocka_unit_test(test_tune_equals_exhaustive),
         cmocka_unit_test(test_edge_rule_hand_cases),
         cmocka_unit_test(test_edge_rule_in_policy),
         cmocka_unit_test(test_edge_scan_matches_rule),

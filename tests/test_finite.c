@@ -132,7 +132,7 @@ static void test_guard_reports_numeric_failure(void **state)
         X[i] = 0.1 * (i % 5) - 0.2;
     assert_ok(round_with(p, X, 0.5));
     colb__users *b = p->impl;
-    b->r.theta[2 * D] = NAN; /* user 2 */
+    b->s.theta[2] = NAN; /* user 2: block 0, entry 0, lane 2 (soa_bank.h) */
     assert_status(round_with(p, X, 0.5), COLB_ENUMERIC);
     assert_non_null(strstr(colb_policy_last_error(p), "user 2"));
     assert_status(colb_policy_begin_round(p, X, K), COLB_ENUMERIC);

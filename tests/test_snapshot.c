@@ -20,9 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "learn/user_bank.h"
 #include "linalg/ridge.h"
 #include "persist/snapshot.h"
 #include "policies/club.h"
+#include "policies/policy_impl.h"
+#include "sim/sim_impl.h"
 #include "policies/cmlb.h"
 #include "snapshot_fixtures.h"
 
@@ -427,6 +430,30 @@ static void test_sim_stop_save_resume(void **state)
     same_results(ref, colb_sim_results(sim));
     colb_sim_free(sim);
     colb_sim_result_free(ref);
+
+    /* 3: one LinUCB-Ind job given 4 threads (a team inside the policy),
+     * stopped, saved, loaded - where the policy gets its threads again -
+     * and finished: the results of one thread */
+    static const char *const ind[] = { "linucb-ind" };
+    sim_spec(&s, ind, 1);
+    s.repeats = 1;
+    assert_ok(colb_sim_run(&s, &ref, msg, sizeof msg));
+    s.threads = 4;
+    assert_ok(colb_sim_create(&s, &sim, msg, sizeof msg));
+    assert_ok(colb_sim_advance(sim, cut, msg, sizeof msg));
+    assert_int_equal(sim->jobs[0].pol->pp.threads, 4);
+    assert_status(colb_sim_save_buffer(sim, NULL, 0, &len, msg, sizeof msg), COLB_ERANGE);
+    buf = malloc(len);
+    assert_ok(colb_sim_save_buffer(sim, buf, len, &len, msg, sizeof msg));
+    colb_sim_free(sim);
+    if (colb_sim_load_buffer(buf, len, &s, NULL, &sim, msg, sizeof msg) != COLB_OK)
+        fail_msg("sim load: %s", msg);
+    assert_int_equal(sim->jobs[0].pol->pp.threads, 4);
+    assert_ok(colb_sim_advance(sim, 0, msg, sizeof msg));
+    same_results(ref, colb_sim_results(sim));
+    free(buf);
+    colb_sim_free(sim);
+    colb_sim_result_free(ref);
 }
 
 /* A logged-data simulation: the environment is recognised by its data set. */
@@ -584,11 +611,11 @@ static void test_versions_kinds_budget(void **state)
     unsigned char *b = small_snapshot("linucb-ind", &n);
     colb_policy *p = NULL;
     /* a newer format version: refused, saying so */
-    b[8] = 2;
+    b[8] = COLB__SNAP_VERSION + 1;
     fix_trailer(b, n);
     assert_status(colb_policy_load_buffer(b, n, NULL, &p, msg, sizeof msg), COLB_EUNSUP);
     assert_non_null(strstr(msg, "newer"));
-    b[8] = 1;
+    b[8] = COLB__SNAP_VERSION;
     fix_trailer(b, n);
     assert_ok(colb_policy_load_buffer(b, n, NULL, &p, msg, sizeof msg));
     colb_policy_free(p);
@@ -871,9 +898,11 @@ static void test_size_close_to_state(void **state)
     assert_ok(colb_policy_create("linucb-ind", &pp, &p, msg, sizeof msg));
     size_t len;
     unsigned char *b = policy_bytes(p, &len);
-    /* the model state: V and A (one triangle each), b, theta, theta0,
-     * logdet, noise, S, two counters; in memory V and A are full */
-    size_t state_bytes = 8 * N * (d * d + 4 * d + 5), memory = 8 * N * (2 * d * d + 3 * d + 5);
+    /* the model state of the compact user bank: A (one triangle), b, theta,
+     * logdet, noise, S, the count (theta0 once); in memory the same plus
+     * the pending update's slots (soa_bank.h) */
+    size_t state_bytes = 8 * N * (d * (d + 1) / 2 + 2 * d + 4),
+           memory = N * colb__soa_bytes_per_model(d);
     printf("linucb-ind N=%zu d=%zu: snapshot %zu bytes, model state %zu, in memory %zu\n", N, d,
            len, state_bytes, memory);
     assert_true(len >= state_bytes && len < state_bytes + 4096);
@@ -882,17 +911,16 @@ static void test_size_close_to_state(void **state)
     colb_policy_free(p);
 }
 
-/* ---- the ridge bank's symmetric state and rebase --------------------------------- */
+/* ---- the ridge bank's symmetric state; the user bank's rebase ----------------------- */
 
 static void test_ridge_symmetric_and_rebase(void **state)
 {
     (void)state;
-    enum { D = 5 };
+    enum { D = 5, U = 3 };
     colb_learner_params lp;
     colb_learner_params_default(&lp);
-    colb__ridge r, fresh;
+    colb__ridge r;
     assert_ok(colb__ridge_init(&r, 1, D, &lp));
-    assert_ok(colb__ridge_init(&fresh, 1, D, &lp));
     colb_rng g;
     colb_rng_seed(&g, 3, 3);
     double xs[200][D], ys[200];
@@ -908,20 +936,135 @@ static void test_ridge_symmetric_and_rebase(void **state)
             assert_memory_equal(&r.V[j * D + k], &r.V[k * D + j], sizeof(double));
             assert_memory_equal(&r.A[j * D + k], &r.A[k * D + j], sizeof(double));
         }
-    /* rebase to prior th0 + shift == learning from scratch with that prior */
-    colb__ridge_rebase(&r, 0, shift, 1);
+    colb__ridge_free(&r);
+    /* the user bank (no V): rebase to prior th0 + shift == learning from
+     * scratch with that prior; user 2 has no data and stays exact */
+    colb__users ub, fresh;
+    assert_ok(colb__users_init(&ub, U, D, &lp));
+    assert_ok(colb__users_init(&fresh, U, D, &lp));
     double th1[D];
     for (int j = 0; j < D; j++)
         th1[j] = th0[j] + shift[j];
-    colb__ridge_set_prior(&fresh, 0, th1);
-    for (int s = 0; s < 200; s++)
-        colb__ridge_update(&fresh, 0, xs[s], ys[s], 1.0 + (double)(s % 7));
-    for (int j = 0; j < D; j++) {
-        assert_close(r.b[j], fresh.b[j], 1e-10);
-        assert_close(r.theta[j], fresh.theta[j], 1e-10);
+    colb__users_set_prior(&ub, th0);
+    colb__users_set_prior(&fresh, th1);
+    for (int s = 0; s < 200; s++) {
+        colb__users_update(&ub, (size_t)(s % 2), xs[s], ys[s]);
+        colb__users_update(&fresh, (size_t)(s % 2), xs[s], ys[s]);
+        colb__users_flush(&ub);
+        colb__users_flush(&fresh);
     }
-    colb__ridge_free(&r);
-    colb__ridge_free(&fresh);
+    assert_ok(colb__users_rebase(&ub, shift, 1));
+    for (size_t u = 0; u < U; u++) {
+        double b1[D], b2[D], t1[D], t2[D];
+        colb__soa_get_model(&ub.s, u, NULL, b1, t1, NULL, NULL);
+        colb__soa_get_model(&fresh.s, u, NULL, b2, t2, NULL, NULL);
+        for (int j = 0; j < D; j++) {
+            assert_close(b1[j], b2[j], 1e-10);
+            assert_close(t1[j], t2[j], 1e-10);
+            if (u == U - 1) {
+                assert_true(b1[j] == 0.0);
+                assert_true(t1[j] == th1[j]);
+            }
+        }
+    }
+    colb__users_free(&ub);
+    colb__users_free(&fresh);
+}
+
+/* ---- version-1 files: user banks stored as ridge banks ----------------------------- */
+
+/* The data of the `which`-th (from 0) f64 field `name` of a snapshot. */
+static unsigned char *f64_field(unsigned char *b, size_t n, const char *name, int which)
+{
+    size_t len = strlen(name), hdr = 16 + len + (8 - len % 8) % 8;
+    for (size_t i = 16; i + hdr <= n; i += 8)
+        if (b[i] == COLB__SNAP_F64 && b[i + 4] == len && !memcmp(b + i + 16, name, len) &&
+            which-- == 0)
+            return b + i + hdr;
+    fail_msg("no field '%s'", name);
+    return NULL;
+}
+
+static unsigned char *read_all(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    unsigned char *b = malloc(1 << 20);
+    assert_non_null(b);
+    *n = fread(b, 1, 1 << 20, f);
+    fclose(f);
+    return b;
+}
+
+/* Snapshots written by colb's first format (the seed corpus keeps them as
+ * v1-*.colb) still load: the user banks' A, b, theta come over exactly,
+ * the policies run on, and a user bank whose models had different prior
+ * means (which the compact bank cannot hold) is refused. */
+static void test_v1_user_banks(void **state)
+{
+    (void)state;
+    static const char *const names[] = { "linucb-ind", "cmlb", "pmlb", "sclb" };
+    char path[512], msg[512];
+    size_t d = D0, t = d * (d + 1) / 2, len = d * (d + 1) + 3 * d + 3, arms[64];
+    double rew[64];
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "tests/fuzz/corpus/snapshot/v1-policy-%s.colb", names[i]);
+        size_t n = 0;
+        unsigned char *b = read_all(path, &n);
+        if (!b)
+            skip();
+        assert_int_equal(b[8], 1);
+        colb_policy *p = NULL;
+        colb_status st = colb_policy_load_buffer(b, n, NULL, &p, msg, sizeof msg);
+        if (st != COLB_OK)
+            fail_msg("%s: %s", path, msg);
+        if (!strcmp(names[i], "linucb-ind")) { /* theta of every user, bit for bit */
+            const unsigned char *real = f64_field(b, n, "real", 0);
+            for (size_t u = 0; u < N0; u++) {
+                double th[D0], want[D0];
+                memcpy(want, real + 8 * (u * len + 2 * t + d), sizeof want);
+                assert_ok(colb_policy_user_theta(p, u, th));
+                assert_memory_equal(th, want, sizeof th);
+            }
+        }
+        colb_env *e = make_env(ENV_CLUSTERED, NULL, 5);
+        for (int r = 0; r < 10; r++)
+            play(e, p, arms, rew);
+        /* and it saves in the current format, which reloads to the same bytes */
+        size_t l1, l2;
+        unsigned char *b1 = policy_bytes(p, &l1);
+        colb_policy *q = NULL;
+        assert_ok(colb_policy_load_buffer(b1, l1, NULL, &q, msg, sizeof msg));
+        unsigned char *b2 = policy_bytes(q, &l2);
+        assert_int_equal(b1[8], COLB__SNAP_VERSION);
+        assert_int_equal(l1, l2);
+        assert_memory_equal(b1, b2, l1);
+        free(b1);
+        free(b2);
+        colb_policy_free(q);
+        colb_policy_free(p);
+        colb_env_free(e);
+        if (!strcmp(names[i], "pmlb")) { /* user 1's prior mean made different */
+            unsigned char *real = f64_field(b, n, "real", 1); /* [0] is the common learner's */
+            real[8 * (len + 2 * t + 2 * d)] ^= 1;
+            fix_trailer(b, n);
+            assert_status(colb_policy_load_buffer(b, n, NULL, &p, msg, sizeof msg), COLB_EPARSE);
+            assert_non_null(strstr(msg, "prior mean"));
+            assert_null(p);
+        }
+        free(b);
+    }
+    /* a version-1 simulation (cmlb, random at round 12) resumes to the end */
+    colb_sim_spec s;
+    fixture_corpus_spec(&s);
+    colb_sim *sim = NULL;
+    if (colb_sim_load("tests/fuzz/corpus/snapshot/v1-sim.colb", &s, NULL, &sim, msg, sizeof msg) != COLB_OK)
+        fail_msg("v1-sim.colb: %s", msg);
+    assert_int_equal(colb_sim_round(sim), 12);
+    assert_ok(colb_sim_advance(sim, 0, msg, sizeof msg));
+    assert_true(colb_sim_finished(sim));
+    colb_sim_free(sim);
 }
 
 /* ---- users added online ----------------------------------------------------------- */
@@ -1230,6 +1373,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_atomic_durable_writes),
         cmocka_unit_test(test_size_close_to_state),
         cmocka_unit_test(test_ridge_symmetric_and_rebase),
+        cmocka_unit_test(test_v1_user_banks),
         cmocka_unit_test(test_add_users_every_policy),
         cmocka_unit_test(test_add_users_linucb_fresh),
         cmocka_unit_test(test_anytime_cmlb_pmlb),

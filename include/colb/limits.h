@@ -39,6 +39,7 @@ extern "C" {
                                            environment noise and spread,
                                            CMLB's C and gamma, CLUB's alphas */
 #define COLB_DIM_MAX 65536u             /* context dimension d */
+#define COLB_POLICY_THREADS_MAX 256u    /* colb_policy_params.threads */
 
 /* The default memory budget in bytes: 80% of the memory available to the
  * process (MemAvailable of /proc/meminfo, capped by a cgroup v2 limit in

@@ -100,6 +100,14 @@ typedef struct colb_policy_params {
      * schedule of the phases that depend on it (docs/algorithms.md). 0
      * (default): plan by `horizon`. A horizon of 0 (unknown) implies it. */
     int anytime;
+
+    /* Threads a policy may use inside one round (LinUCB-Ind splits its
+     * users' scoring and updates over them; other policies ignore it). 0 or
+     * 1: the caller's thread only; at most COLB_POLICY_THREADS_MAX (256,
+     * colb/limits.h). Decisions do not depend on it. Default 1. The
+     * simulator sets it to its threads per job. Not saved in snapshots (a
+     * property of the running process): a loaded policy uses 1. */
+    size_t threads;
 } colb_policy_params;
 
 typedef struct colb_policy colb_policy;

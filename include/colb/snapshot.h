@@ -55,7 +55,7 @@ extern "C" {
 #endif
 
 /* The snapshot format version this colb writes (docs/format.md). */
-#define COLB_SNAPSHOT_VERSION 1
+#define COLB_SNAPSHOT_VERSION 2
 
 /* Default memory budget of a load: 8 GiB. */
 #define COLB_LOAD_BUDGET_DEFAULT ((size_t)8 << 30)

@@ -51,8 +51,10 @@ extern "C" {
  * *best_alpha, *best_alpha2 (ties: the first in grid order).
  *
  * burn_in_rounds == 0 means COLB_CLUB_TUNE_ROUNDS; burn_in_repeats == 0
- * means COLB_CLUB_TUNE_REPEATS. Deterministic: the result depends only on the
- * arguments, not on spec->threads.
+ * means COLB_CLUB_TUNE_REPEATS; a grid given as NULL with length 0 means
+ * the default grid above (for bindings, which cannot read the macros).
+ * Deterministic: the result depends only on the arguments, not on
+ * spec->threads.
  *
  * Cost: n_alphas * n_alpha2s * burn_in_repeats CLUB runs of burn_in_rounds *
  * N steps each.

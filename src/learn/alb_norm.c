@@ -71,7 +71,8 @@ void colb__alb_start(colb__alb *a, colb__ridge *r, double S1)
         a->epoch[i] = 0;
         a->epoch_end[i] = colb__alb_epoch_end(a->tau, 0);
         a->last_bound[i] = NAN;
-        r->S[i] = S1;
+        if (r)
+            r->S[i] = S1;
     }
 }
 
@@ -100,20 +101,55 @@ double colb__alb_bound(colb__alb *a, const colb__ridge *r, size_t i)
     return sqrt(nrm) + colb__ridge_oful_radius(r, i) / sqrt(lmin);
 }
 
+/* The end of model i's epoch with bound b: S_i = min(S_i, b), next epoch.
+ * The caller resets the model if a->restart. */
+static void end_epoch(colb__alb *a, size_t i, double b, double *S)
+{
+    a->last_bound[i] = b;
+    if (b < *S) /* false for NaN */
+        *S = b;
+    if (a->epoch[i] < UINT_MAX)
+        a->epoch[i]++;
+    a->epoch_end[i] = colb__alb_epoch_end(a->tau, a->epoch[i]);
+}
+
 int colb__alb_update(colb__alb *a, colb__ridge *r, size_t i, const double *x, double y)
 {
     colb__ridge_update(r, i, x, y, 1.0);
     if (++a->steps[i] < a->epoch_end[i])
         return 0;
-    double b = colb__alb_bound(a, r, i);
-    a->last_bound[i] = b;
-    if (b < r->S[i]) /* false for NaN */
-        r->S[i] = b;
+    end_epoch(a, i, colb__alb_bound(a, r, i), &r->S[i]);
     if (a->restart)
         colb__ridge_reset(r, i);
-    if (a->epoch[i] < UINT_MAX)
-        a->epoch[i]++;
-    a->epoch_end[i] = colb__alb_epoch_end(a->tau, a->epoch[i]);
+    return 1;
+}
+
+void colb__alb_start_users(colb__alb *a, colb__users *b, double S1)
+{
+    colb__alb_start(a, NULL, S1);
+    for (size_t i = 0; i < a->n; i++)
+        b->s.S[i] = S1;
+}
+
+int colb__alb_update_users(colb__alb *a, colb__users *b, size_t i, const double *x, double y)
+{
+    colb__soa_bank *s = &b->s;
+    colb__users_update(b, i, x, y);
+    if (++a->steps[i] < a->epoch_end[i])
+        return 0;
+    colb__soa_sync(s, i);
+    size_t d = a->d;
+    double lmin = colb__soa_min_eig_V(s, i, a->work), bound = NAN;
+    if (lmin > 0.0 && isfinite(lmin)) {
+        double *th = a->work, nrm = 0.0; /* the eigenvalue workspace is free again */
+        colb__soa_theta(s, i, th);
+        for (size_t j = 0; j < d; j++)
+            nrm += (th[j] - s->theta0[j]) * (th[j] - s->theta0[j]);
+        bound = sqrt(nrm) + colb__soa_oful_radius(s, i) / sqrt(lmin);
+    }
+    end_epoch(a, i, bound, &s->S[i]);
+    if (a->restart)
+        colb__soa_reset(s, i);
     return 1;
 }
 

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "learn/user_bank.h"
 #include "linalg/ridge.h"
 
 typedef struct colb__alb {
@@ -49,7 +50,8 @@ colb_status colb__alb_init(colb__alb *a, size_t n, size_t d, uint64_t tau, int r
 void colb__alb_free(colb__alb *a);
 
 /* Start every model of `r` (which must have a->n models of dimension a->d)
- * in epoch 0 with norm bound S1 >= 0. The models' data are not touched. */
+ * in epoch 0 with norm bound S1 >= 0. The models' data are not touched.
+ * r == NULL: the schedule only. */
 void colb__alb_start(colb__alb *a, colb__ridge *r, double S1);
 
 /* The number of updates at which epoch e ends: tau (2^{e+1} - 1),
@@ -74,5 +76,13 @@ colb_status colb__alb_grow(colb__alb *a, size_t n);
  * in last_bound; a NaN b_i leaves S_i as it is), the model is reset if
  * `restart`, and the next epoch begins. Returns 1 when an epoch ended, else 0. */
 int colb__alb_update(colb__alb *a, colb__ridge *r, size_t i, const double *x, double y);
+
+/* The same schedule over the users of a user bank (PMLB's personal
+ * learners): colb__alb_start and colb__alb_update with b's models. The update
+ * is deferred as colb__users_update's, except at an epoch end, where the
+ * user's block is applied before b_i is computed (lambda_min(V_i) = 1 /
+ * lambda_max(A_i)). */
+void colb__alb_start_users(colb__alb *a, colb__users *b, double S1);
+int colb__alb_update_users(colb__alb *a, colb__users *b, size_t i, const double *x, double y);
 
 #endif

@@ -1,43 +1,124 @@
-/* user_bank.c - one independent learner per user (see user_bank.h). */
+/* user_bank.c - one independent learner per user (see user_bank.h), on the
+ * compact SoA bank. */
 #include "learn/user_bank.h"
 
 #include <string.h>
 
-/* Users scored per call of ridge_scores_many: large enough for DGEMM to run
- * near its peak, small enough that the scores stay in cache. */
-#define USERS_BLOCK 256
-
 colb_status colb__users_init(colb__users *b, size_t N, size_t d, const colb_learner_params *p)
 {
     memset(b, 0, sizeof *b);
-    return colb__ridge_init(&b->r, N, d, p);
+    return colb__soa_init(&b->s, N, d, p, NULL);
 }
 
 void colb__users_free(colb__users *b)
 {
-    colb__ridge_free(&b->r);
-    colb__scratch_free(&b->s);
+    colb__soa_free(&b->s);
     memset(b, 0, sizeof *b);
+}
+
+double colb__users_bytes(size_t N, size_t d)
+{
+    double blocks = (double)((N + COLB__SOA_W - 1) / COLB__SOA_W);
+    return blocks * COLB__SOA_W * (double)colb__soa_bytes_per_model(d) + blocks +
+           8.0 * (double)(d * d + 2 * d * COLB__SOA_W + 8 * COLB__SOA_W + d * (d + 1) / 2 + 3 * d);
+}
+
+colb_status colb__users_set_threads(colb__users *b, size_t threads)
+{
+    return colb__soa_set_threads(&b->s, threads);
 }
 
 colb_status colb__users_reserve(colb__users *b, size_t K)
 {
-    return colb__scratch_reserve(&b->s, b->r.d, K, USERS_BLOCK);
+    return colb__soa_reserve(&b->s, K);
 }
 
 void colb__users_choose_all(colb__users *b, const double *X, size_t K, size_t *arms)
 {
-    size_t N = b->r.n;
-    for (size_t u0 = 0; u0 < N; u0 += USERS_BLOCK) {
-        size_t m = N - u0 < USERS_BLOCK ? N - u0 : USERS_BLOCK;
-        colb__ridge_scores_many(&b->r, NULL, u0, m, X, K, b->s.scores, b->s.work);
-        for (size_t i = 0; i < m; i++)
-            arms[u0 + i] = colb__argmax(b->s.scores + i * K, K);
-    }
+    colb__soa_prepare(&b->s, X, K); /* cannot fail after reserve(K) */
+    colb__soa_choose_all(&b->s, 0, b->s.n, X, K, arms);
 }
 
 size_t colb__users_choose(colb__users *b, size_t u, const double *X, size_t K)
 {
-    colb__ridge_scores(&b->r, u, X, K, b->s.scores, b->s.work);
-    return colb__argmax(b->s.scores, K);
+    colb__soa_sync(&b->s, u);
+    return colb__soa_choose_one(&b->s, u, X, K, NULL);
+}
+
+void colb__users_update(colb__users *b, size_t u, const double *x, double y)
+{
+    colb__soa_update(&b->s, u, x, y, 1.0);
+}
+
+void colb__users_flush(colb__users *b)
+{
+    colb__soa_flush(&b->s);
+}
+
+void colb__users_theta(const colb__users *b, size_t u, double *theta)
+{
+    colb__soa_theta(&b->s, u, theta);
+}
+
+void colb__users_set_prior(colb__users *b, const double *theta0)
+{
+    colb__soa_set_prior(&b->s, theta0);
+}
+
+colb_status colb__users_grow(colb__users *b, size_t N)
+{
+    return colb__soa_grow(&b->s, N);
+}
+
+void colb__users_shrink(colb__users *b, size_t N)
+{
+    colb__soa_shrink(&b->s, N);
+}
+
+colb_status colb__users_rebase(colb__users *b, const double *shift, int move_prior)
+{
+    return colb__soa_rebase(&b->s, shift, move_prior);
+}
+
+colb_status colb__users_radii(colb__users *b, double *radius)
+{
+    size_t d = b->s.d;
+    double *work = colb__malloc(d * d + 4 * d, sizeof(double));
+    if (!work)
+        return COLB_ENOMEM;
+    colb__soa_flush(&b->s);
+    colb_status st = COLB_OK;
+    for (size_t u = 0; u < b->s.n && st == COLB_OK; u++) {
+        double lmin = colb__soa_min_eig_V(&b->s, u, work);
+        if (!(lmin > 0.0) || !isfinite(lmin))
+            st = COLB_ENUMERIC;
+        else
+            radius[u] = colb__soa_oful_radius(&b->s, u) / sqrt(lmin);
+    }
+    free(work);
+    return st;
+}
+
+colb_status colb__users_absorb_into(colb__users *b, size_t u, colb__ridge *r, size_t dst)
+{
+    size_t d = b->s.d;
+    double *V = colb__malloc(d * d + d, sizeof(double)), *bu = V ? V + d * d : NULL;
+    if (!V)
+        return COLB_ENOMEM;
+    colb__soa_sync(&b->s, u);
+    colb_status st = colb__soa_V(&b->s, u, V);
+    if (st == COLB_OK) {
+        uint64_t cnt = 0;
+        colb__soa_get_model(&b->s, u, NULL, bu, NULL, NULL, &cnt);
+        double *Vd = r->V + dst * d * d, *bd = r->b + dst * d;
+        for (size_t j = 0; j < d * d; j++)
+            Vd[j] += V[j];
+        for (size_t j = 0; j < d; j++) {
+            Vd[j * d + j] -= b->s.p.lambda;
+            bd[j] += bu[j];
+        }
+        r->count[dst] += cnt;
+    }
+    free(V);
+    return st;
 }

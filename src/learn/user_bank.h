@@ -1,18 +1,34 @@
-/* user_bank.h - one independent learner per user (internal): LinUCB-Ind and
- * the individual phase of CMLB. Choosing for every user of a round is one
- * batched scoring call (ridge_scores_many: two DGEMMs per block of users). */
+/* user_bank.h - one independent learner per user (internal): LinUCB-Ind,
+ * the individual phase of CMLB and PMLB's personal learners. The users live
+ * in the compact SoA bank (linalg/soa_bank.h): packed A = V^{-1}, b, theta,
+ * ln det V in blocks of 8 users, scored and updated by the hand-written
+ * kernels. Choosing for every user of a round is one pass over the blocks
+ * with the round's outer products computed once.
+ *
+ * Updates are deferred (see soa_bank.h): colb__users_update reads x when the
+ * user's block is applied, so callers call colb__users_flush at the end of
+ * every round, before the contexts x points into change. */
 #ifndef COLB_USER_BANK_H
 #define COLB_USER_BANK_H
 
 #include "linalg/ridge.h"
+#include "linalg/soa_bank.h"
 
 typedef struct colb__users {
-    colb__ridge r;       /* N models */
-    colb__scratch s;     /* scores of a block of users */
+    colb__soa_bank s;    /* N models */
 } colb__users;
 
+/* N users of dimension d; the kernel from COLB_KERNEL or the CPU (read once
+ * here). COLB_ENOMEM, or COLB_EINVAL / COLB_EUNSUP for a bad COLB_KERNEL. */
 colb_status colb__users_init(colb__users *b, size_t N, size_t d, const colb_learner_params *p);
 void colb__users_free(colb__users *b);
+
+/* Split choose_all and the updates over `threads` threads (1: none); the
+ * updates then all wait for colb__users_flush. Same results. COLB_ENOMEM. */
+colb_status colb__users_set_threads(colb__users *b, size_t threads);
+
+/* The bytes colb__users_init(N, d) allocates (memory budgets). */
+double colb__users_bytes(size_t N, size_t d);
 
 /* Make the scratch fit K arms. */
 colb_status colb__users_reserve(colb__users *b, size_t K);
@@ -20,7 +36,43 @@ colb_status colb__users_reserve(colb__users *b, size_t K);
 /* arms[u] for every user u on contexts X (K x d). Requires reserve(K). */
 void colb__users_choose_all(colb__users *b, const double *X, size_t K, size_t *arms);
 
-/* The arm of one user. Requires reserve(K). */
+/* The arm of one user (no outer-product table: the per-user-contexts path). */
 size_t colb__users_choose(colb__users *b, size_t u, const double *X, size_t K);
+
+/* Update user u with (x, y), weight 1 (inputs assumed validated); deferred,
+ * x must stay valid until colb__users_flush. */
+void colb__users_update(colb__users *b, size_t u, const double *x, double y);
+
+/* Apply every deferred update (call at the end of every round). */
+void colb__users_flush(colb__users *b);
+
+/* theta_u (d values), a deferred update included. */
+void colb__users_theta(const colb__users *b, size_t u, double *theta);
+
+/* Set every user's prior mean (NULL = 0); theta_u = theta0 + A_u b_u. */
+void colb__users_set_prior(colb__users *b, const double *theta0);
+
+/* Users added online: grow to N >= b->s.n users, the new ones fresh (the
+ * bank's prior mean, noise and norm bound); COLB_ENOMEM leaves the bank as
+ * it was. shrink undoes a grow (back to N users). */
+colb_status colb__users_grow(colb__users *b, size_t N);
+void colb__users_shrink(colb__users *b, size_t N);
+
+/* Every user's data re-expressed against targets lowered by <x, shift>,
+ * and with move_prior the prior mean moved by shift (colb__soa_rebase;
+ * PMLB's anytime refinement of theta*). COLB_ENUMERIC, COLB_ENOMEM: the
+ * bank is as it was. O(N d^3). */
+colb_status colb__users_rebase(colb__users *b, const double *shift, int move_prior);
+
+/* r_u = beta_u / sqrt(lambda_min(V_u)) for every user (beta_u the OFUL
+ * radius): the radius of u's confidence ellipsoid in its widest direction.
+ * O(N d^3). COLB_ENOMEM, COLB_ENUMERIC. */
+colb_status colb__users_radii(colb__users *b, double *radius);
+
+/* Add user u's data into model dst of the flat bank r as pooled data:
+ * V_dst += V_u - lambda I (V_u = A_u^{-1}, derived), b_dst += b_u, counts
+ * added. A, theta, logdet of dst are stale until colb__ridge_refresh. O(d^3).
+ * COLB_ENUMERIC if A_u is not positive definite. */
+colb_status colb__users_absorb_into(colb__users *b, size_t u, colb__ridge *r, size_t dst);
 
 #endif

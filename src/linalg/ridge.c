@@ -25,6 +25,7 @@
 #include <lapacke.h>
 
 #include "core/util.h"
+#include "linalg/soa_kernel.h"
 
 #define SCORE_BLOCK 64 /* models per DGEMM block in ridge_scores_many */
 
@@ -40,6 +41,10 @@ colb_status colb__ridge_init_from(colb__ridge *r, size_t n, size_t d, const colb
     r->n = n;
     r->d = d;
     r->p = *p;
+    /* the rank-one step is the same bit for bit on every kernel path, so a
+     * COLB_KERNEL this CPU cannot run falls back to the best one it can */
+    if (colb__soa_pick_kernel(getenv("COLB_KERNEL"), &r->kern) != COLB_OK)
+        colb__soa_pick_kernel(NULL, &r->kern);
     size_t dd = d * d;
     if (d && dd / d != d)
         return COLB_ENOMEM;
@@ -134,52 +139,55 @@ void colb__ridge_set_prior(colb__ridge *r, size_t i, const double *theta0)
     ridge_solve(r, i);
 }
 
+static void after_step(colb__ridge *r, size_t i, double s, double w);
+
 void colb__ridge_update(colb__ridge *r, size_t i, const double *x, double y, double w)
 {
     size_t d = r->d;
-    double *V = r->V + i * d * d, *A = r->A + i * d * d, *b = r->b + i * d;
-    double *th = r->theta + i * d;
-    const double *t0 = r->theta0 + i * d;
-    double *u = r->work; /* A x */
-
-    double s = 0.0, pred0 = 0.0, pred = 0.0;
-    for (size_t j = 0; j < d; j++) {
-        const double *Aj = A + j * d;
-        double acc = 0.0;
-        for (size_t k = 0; k < d; k++)
-            acc += Aj[k] * x[k];
-        u[j] = acc;
-        s += x[j] * acc;
-        pred0 += x[j] * t0[j];
-        pred += x[j] * th[j];
-    }
     /* A <- A - c (Ax)(Ax)^T with c = w / (1 + w x^T A x); (u_j*u_k)*c is
      * symmetric bit for bit because IEEE multiplication commutes.
      * theta <- theta + c (y - <x, theta>) A x, the recursive least-squares
      * form of theta0 + A b (O(d) instead of the O(d^2) product A b; the
-     * periodic refresh recomputes theta from A and b exactly). */
-    double c = w / (1.0 + w * s);
-    double ry = w * (y - pred0), gain = c * (y - pred);
-    for (size_t j = 0; j < d; j++) {
-        double *Aj = A + j * d, *Vj = V + j * d;
-        double uj = u[j], wxj = w * x[j];
-        for (size_t k = 0; k < d; k++)
-            Aj[k] -= (uj * u[k]) * c;
-        /* V's lower triangle, mirrored: (w x_j) x_k and (w x_k) x_j may
-         * differ in the last bit when w != 1, and V must stay exactly
-         * symmetric (snapshots store one triangle; see colb__ridge_export) */
-        for (size_t k = 0; k <= j; k++) {
-            double v = Vj[k] + wxj * x[k];
-            Vj[k] = v;
-            V[k * d + j] = v;
-        }
-        b[j] += ry * x[j];
-        th[j] += gain * uj;
+     * periodic refresh recomputes theta from A and b exactly). The kernel
+     * (soa_kernel.h, ridge_step) vectorises this without changing a bit. */
+    double s = r->kern->ridge_step(r->A + i * d * d, r->V + i * d * d, r->b + i * d,
+                                   r->theta + i * d, r->theta0 + i * d, x, y, w, d, r->work);
+    after_step(r, i, s, w);
+}
+
+/* The bookkeeping after model i's rank-one step of x^T A x = s. The kernel
+ * adds (w x_j) x_k to every V_jk; when w != 1, (w x_j) x_k and (w x_k) x_j
+ * may differ in the last bit, and V must stay exactly symmetric (snapshots
+ * store one triangle, see colb__ridge_export; the refresh reads the lower
+ * one): the lower triangle is mirrored onto the upper. With w == 1 both
+ * products are x_j x_k, the same bits, and nothing is done. */
+static void after_step(colb__ridge *r, size_t i, double s, double w)
+{
+    if (w != 1.0) {
+        size_t d = r->d;
+        double *V = r->V + i * d * d;
+        for (size_t j = 1; j < d; j++)
+            for (size_t k = 0; k < j; k++)
+                V[k * d + j] = V[j * d + k];
     }
     r->logdet[i] += log1p(w * s);
     r->count[i]++;
     if (++r->since_refresh[i] >= COLB__RIDGE_REFRESH)
         colb__ridge_refresh(r, i); /* on failure the Sherman-Morrison state stands */
+}
+
+void colb__ridge_update2(colb__ridge *r, size_t i, colb__ridge *r2, size_t j, const double *x,
+                         double y, double w)
+{
+    size_t d = r->d;
+    double *const m[2][5] = {
+        { r->A + i * d * d, r->V + i * d * d, r->b + i * d, r->theta + i * d, r->theta0 + i * d },
+        { r2->A + j * d * d, r2->V + j * d * d, r2->b + j * d, r2->theta + j * d, r2->theta0 + j * d },
+    };
+    double s[2];
+    r->kern->ridge_step2(m, x, y, w, d, r->work, s); /* work: d*d + d >= 2d doubles */
+    after_step(r, i, s[0], w);
+    after_step(r2, j, s[1], w);
 }
 
 colb_status colb__ridge_refresh(colb__ridge *r, size_t i)
@@ -333,7 +341,7 @@ void colb__scratch_free(colb__scratch *s)
     s->K_cap = 0;
 }
 
-/* ---- logical form, growth, rebase -------------------------------------- */
+/* ---- logical form, growth --------------------------------------------- */
 
 size_t colb__ridge_model_len(size_t d)
 {
@@ -404,24 +412,4 @@ colb_status colb__ridge_grow(colb__ridge *r, size_t n)
         colb__ridge_reset(r, i);
     }
     return COLB_OK;
-}
-
-void colb__ridge_rebase(colb__ridge *r, size_t i, const double *shift, int move_prior)
-{
-    size_t d = r->d;
-    const double *V = r->V + i * d * d;
-    double *b = r->b + i * d, *t0 = r->theta0 + i * d;
-    /* b = sum w (y - <x, theta0>) x: lowering every target by <x, shift>
-     * subtracts (sum w x x^T) shift = (V - lambda I) shift */
-    for (size_t j = 0; j < d; j++) {
-        const double *Vj = V + j * d;
-        double s = -r->p.lambda * shift[j];
-        for (size_t k = 0; k < d; k++)
-            s += Vj[k] * shift[k];
-        b[j] -= s;
-    }
-    if (move_prior)
-        for (size_t j = 0; j < d; j++)
-            t0[j] += shift[j];
-    ridge_solve(r, i);
 }

@@ -6,7 +6,9 @@
  * (ridge_scores_many).
  *
  * Model i:  V_i = lambda I + sum w x x^T            (V,    d x d row-major)
- *           A_i = V_i^{-1}                          (A,    d x d row-major)
+ *           A_i = V_i^{-1}                          (A,    d x d row-major,
+ *                 symmetric bit for bit: every write keeps it so, and the
+ *                 rank-one kernel reads its columns as its rows)
  *           b_i = sum w (y - <x, theta0_i>) x       (b,    d)
  *           theta_i = theta0_i + A_i b_i            (theta, d)
  *           logdet_i = ln det V_i
@@ -30,6 +32,7 @@ typedef struct colb__ridge {
     uint64_t *count;        /* n: updates since reset */
     uint64_t *since_refresh;/* n: updates since A was last recomputed from V */
     double *work;           /* d*d + d scratch for refresh and updates */
+    const struct colb__soa_kernel *kern; /* the rank-one step's kernel (soa_kernel.h) */
 } colb__ridge;
 
 /* A is recomputed from V by Cholesky after this many Sherman-Morrison
@@ -59,6 +62,12 @@ void colb__ridge_set_prior(colb__ridge *r, size_t i, const double *theta0);
 
 /* Rank-one update of model i (inputs assumed validated). O(d^2). */
 void colb__ridge_update(colb__ridge *r, size_t i, const double *x, double y, double w);
+
+/* colb__ridge_update(r, i, x, y, w) and colb__ridge_update(r2, j, x, y, w) at
+ * once (the same bits; the two steps' dependency chains interleaved). r and
+ * r2 must differ, or i != j. */
+void colb__ridge_update2(colb__ridge *r, size_t i, colb__ridge *r2, size_t j, const double *x,
+                         double y, double w);
 
 /* Add model src of bank `from` into model dst of `r` as pooled data:
  * V_dst += V_src - lambda_src I, b_dst += b_src (meaningful for equal priors).
@@ -121,12 +130,5 @@ void colb__ridge_import(colb__ridge *r, size_t i, const double *real, const uint
  * zero, noise and S from the bank's parameters). COLB_ENOMEM leaves the
  * bank as it was. O((n - r->n) d^2) plus the reallocation. */
 colb_status colb__ridge_grow(colb__ridge *r, size_t n);
-
-/* Re-express model i's data against targets lowered by <x, shift> (every
- * past sample's y becomes y - <x, shift>): b -= (V - lambda I) shift, and,
- * with move_prior, theta0 += shift, so that theta0 + (psi learned) keeps
- * estimating the same vector. theta is recomputed; O(d^2). Exact algebra
- * when every sample had the model's lambda (no absorb from another bank). */
-void colb__ridge_rebase(colb__ridge *r, size_t i, const double *shift, int move_prior);
 
 #endif

@@ -33,8 +33,10 @@
 #include "persist/atomic_file.h"
 
 /* The format version this colb writes, and the oldest it reads. A reader
- * refuses newer versions with COLB_EUNSUP (docs/format.md, "Versions"). */
-#define COLB__SNAP_VERSION 1u
+ * refuses newer versions with COLB_EUNSUP (docs/format.md, "Versions").
+ * Version 2: the user bank in its compact form (no V); version 1 files
+ * still load (bank_persist.c converts their user banks). */
+#define COLB__SNAP_VERSION 2u
 #define COLB__SNAP_OLDEST 1u
 
 #define COLB__SNAP_HEADER 16u

@@ -3,9 +3,10 @@
  * group (learn/cluster_bank.h) and ALB-norm's schedule (learn/alb_norm.h).
  *
  * This file is the one place that knows how banks look in a snapshot
- * (docs/format.md, "Banks"); how a ridge model looks in memory is known only
- * to colb__ridge_export / colb__ridge_import (ridge.c), so that a new
- * in-memory layout changes neither the format nor this file. The banks sit
+ * (docs/format.md, "Banks"); how a model looks in memory is known only to
+ * colb__ridge_export / colb__ridge_import (ridge.c) and colb__soa_export /
+ * colb__soa_import (soa_bank.c, the user bank's), so that a new in-memory
+ * layout changes neither the format nor this file. The banks sit
  * in layers below src/persist/ (linalg, learn) and cannot include it, which
  * is why their writers live here, with the policies that use them.
  *
@@ -36,6 +37,8 @@ colb_status colb__ridge_load(colb__snap_in *in, const colb__snap_group *g, const
                              colb__ridge *r, size_t n, size_t d, const colb_learner_params *p,
                              size_t *m_out);
 
+/* The user bank (all its N models, and its one prior mean) as the group
+ * `name`; load reads it back, or a version-1 file's ridge bank of users. */
 void colb__users_save(colb__snap_out *w, const char *name, const colb__users *b);
 colb_status colb__users_load(colb__snap_in *in, const colb__snap_group *g, const char *name,
                              colb__users *b, size_t N, size_t d, const colb_learner_params *p);

@@ -41,6 +41,7 @@
 #include "policies/club_graph.h"
 #include "colb/rng.h"
 #include "linalg/ridge.h"
+#include "linalg/soa_kernel.h"
 #include "policies/bank_persist.h"
 #include "policies/policy_impl.h"
 
@@ -59,10 +60,15 @@ typedef struct club {
     colb__club_graph g;
     double *cb;          /* N: CB_j for the current T_j */
     size_t *del;         /* N: scratch, neighbours whose edge goes */
+    size_t *nb, *sidx, *spos; /* N each: scratch of mark_deletions */
+    double *dist, *sdist;     /* N each: likewise */
     double *wT;          /* d x N: the users' w_i transposed, for mark_deletions */
-    double *Xt;          /* d x K_cap: the round's contexts, transposed */
-    double *scores, *acc, *quad; /* K_cap each, one allocation at scores */
-    size_t K_cap;
+    double *Xt;          /* d x Kp: the round's contexts, transposed, zero padded */
+    double *Q;           /* P x Kp: their packed outer products (soa_kernel.h) */
+    double *scores;      /* Kp */
+    double *Ap;          /* P: the served component's A, packed */
+    size_t K_cap, Kp;    /* Kp = K rounded up to a multiple of 8 */
+    const colb__soa_kernel *kern; /* scoring kernel, chosen at create */
     uint64_t t;          /* steps so far (choose calls) */
     double alpha, alpha2;
     int naive;
@@ -140,11 +146,42 @@ static void club_destroy(colb_policy *p)
     colb__club_graph_free(&c->g);
     free(c->cb);
     free(c->del);
+    free(c->nb);
+    free(c->sidx);
+    free(c->spos);
+    free(c->dist);
+    free(c->sdist);
     free(c->wT);
     free(c->Xt);
-    free(c->scores); /* also acc and quad */
+    free(c->Q);
+    free(c->scores);
+    free(c->Ap);
     free(c);
     p->impl = NULL;
+}
+
+/* What create and load share: the parameters, the kernel and the per-user
+ * scratch (cb, del, the edge scan's arrays, wT zeroed: every w_i = 0).
+ * COLB_EINVAL / COLB_EUNSUP (COLB_KERNEL), COLB_ENOMEM. */
+static colb_status club_setup(colb_policy *p, club *c)
+{
+    size_t N = p->N, d = p->d;
+    c->alpha = p->pp.club_alpha;
+    c->alpha2 = p->pp.club_alpha2;
+    colb_status st = colb__soa_pick_kernel(getenv("COLB_KERNEL"), &c->kern);
+    if (st != COLB_OK)
+        return st;
+    c->Ap = colb__malloc(d * (d + 1) / 2, sizeof(double));
+    c->cb = colb__malloc(N, sizeof(double));
+    c->del = colb__malloc(N, sizeof(size_t));
+    c->nb = colb__malloc(N, sizeof(size_t));
+    c->sidx = colb__malloc(N, sizeof(size_t));
+    c->spos = colb__malloc(N, sizeof(size_t));
+    c->dist = colb__malloc(N, sizeof(double));
+    c->sdist = colb__malloc(N, sizeof(double));
+    c->wT = colb__calloc(N, d * sizeof(double));
+    return c->cb && c->del && c->wT && c->Ap && c->nb && c->sidx && c->spos && c->dist && c->sdist
+               ? COLB_OK : COLB_ENOMEM;
 }
 
 static colb_status club_create(colb_policy *p)
@@ -154,12 +191,11 @@ static colb_status club_create(colb_policy *p)
     if (!c)
         return colb__err(p->err, COLB_ENOMEM, "out of memory");
     p->impl = c;
-    c->alpha = p->pp.club_alpha;
-    c->alpha2 = p->pp.club_alpha2;
-    c->cb = colb__malloc(N, sizeof(double));
-    c->del = colb__malloc(N, sizeof(size_t));
-    c->wT = colb__calloc(N, d * sizeof(double)); /* every w_i = 0 */
-    if (!c->cb || !c->del || !c->wT ||
+    colb_status kst = club_setup(p, c);
+    if (kst == COLB_EINVAL || kst == COLB_EUNSUP)
+        return colb__err(p->err, kst, "COLB_KERNEL = %s is not a kernel this CPU runs",
+                         getenv("COLB_KERNEL"));
+    if (kst != COLB_OK ||
         colb__ridge_init(&c->users, N, d, &p->pp.learner) != COLB_OK ||
         colb__ridge_init(&c->comps, N, d, &p->pp.learner) != COLB_OK ||
         colb__club_graph_init(&c->g, N) != COLB_OK)
@@ -183,63 +219,28 @@ static colb_status club_create(colb_policy *p)
 static colb_status club_begin(colb_policy *p)
 {
     club *c = p->impl;
-    size_t K = p->K, d = p->d;
+    size_t K = p->K, d = p->d, Kp = (K + 7) / 8 * 8;
     if (K > c->K_cap) {
-        double *xt = colb__malloc(K, d * sizeof(double));
-        double *sc = colb__malloc(K, 3 * sizeof(double));
-        if (!xt || !sc) {
+        double *xt = colb__malloc(Kp, d * sizeof(double));
+        double *q = colb__malloc(Kp, d * (d + 1) / 2 * sizeof(double));
+        double *sc = colb__malloc(Kp, sizeof(double));
+        if (!xt || !q || !sc) {
             free(xt);
+            free(q);
             free(sc);
             return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
         }
         free(c->Xt);
+        free(c->Q);
         free(c->scores);
         c->Xt = xt;
+        c->Q = q;
         c->scores = sc;
-        c->acc = sc + K;
-        c->quad = sc + 2 * K;
         c->K_cap = K;
     }
-    for (size_t k = 0; k < K; k++)
-        for (size_t j = 0; j < d; j++)
-            c->Xt[j * K + k] = p->X[k * d + j];
+    c->Kp = Kp;
+    c->kern->outer(p->X, K, d, Kp, c->Q, c->Xt);
     return COLB_OK;
-}
-
-/* scores[k] = w^T x_k + alpha sqrt(x_k^T A x_k * lt) for the round's contexts
- * given transposed (Xt: d x K), component model (A = M^{-1} symmetric, w).
- * acc, quad: K doubles of scratch. The quadratic form uses the symmetry of A,
- *     x^T A x = sum_j x_j (A_jj x_j + 2 sum_{l>j} A_jl x_l),
- * (d(d+1)/2 multiply-adds per arm) and every inner loop runs along the K
- * arms with unit stride and no dependence between iterations, so it
- * pipelines (and vectorises at -O3). At d = 15, K = 25 this beats a DGEMM
- * call on one d x d matrix. */
-static void score_arms(const double *restrict A, const double *restrict w,
-                       const double *restrict Xt, size_t K, size_t d, double alpha, double lt,
-                       double *restrict acc, double *restrict quad, double *restrict scores)
-{
-    for (size_t k = 0; k < K; k++) {
-        quad[k] = 0.0;
-        scores[k] = 0.0; /* the mean w^T x_k first */
-    }
-    for (size_t j = 0; j < d; j++) {
-        const double *xj = Xt + j * K, *Aj = A + j * d;
-        double ajj = Aj[j], wj = w[j];
-        for (size_t k = 0; k < K; k++)
-            acc[k] = ajj * xj[k];
-        for (size_t l = j + 1; l < d; l++) {
-            const double *xl = Xt + l * K;
-            double a2 = 2.0 * Aj[l];
-            for (size_t k = 0; k < K; k++)
-                acc[k] += a2 * xl[k];
-        }
-        for (size_t k = 0; k < K; k++) {
-            quad[k] += xj[k] * acc[k];
-            scores[k] += wj * xj[k];
-        }
-    }
-    for (size_t k = 0; k < K; k++)
-        scores[k] += alpha * sqrt((quad[k] > 0.0 ? quad[k] : 0.0) * lt);
 }
 
 static colb_status club_choose(colb_policy *p, size_t u, size_t *arm)
@@ -253,73 +254,73 @@ static colb_status club_choose(colb_policy *p, size_t u, size_t *arm)
                              k);
     }
     c->t++; /* t of the paper: this step's number, counting every user's */
-    score_arms(c->comps.A + k * d * d, c->comps.theta + k * d, c->Xt, p->K, d, c->alpha,
-               log((double)c->t + 1.0), c->acc, c->quad, c->scores);
-    *arm = colb__argmax(c->scores, p->K);
+    /* scores[k] = w^T x_k + alpha sqrt(x_k^T A x_k ln(t + 1)): the hand-written
+     * single-model kernel on the round's outer products (soa_kernel.h), the
+     * component's A packed first (its upper triangle, d(d+1)/2 copies). */
+    const double *A = c->comps.A + k * d * d;
+    for (size_t i = 0, e = 0; i < d; e += d - i, i++) /* row i's upper part is contiguous */
+        memcpy(c->Ap + e, A + i * d + i, (d - i) * sizeof(double));
+    *arm = c->kern->score1(c->Ap, c->comps.theta + k * d, c->alpha, log((double)c->t + 1.0), c->Q,
+                           c->Xt, d, p->K, c->Kp, c->scores);
     return COLB_OK;
 }
 
 /* A word of u's adjacency row with at least this many neighbours is tested
- * as a block of 64 users (see mark_deletions). */
-#define DENSE_WORD 12
+ * as a block of 64 users (see mark_deletions): measured with AVX-512 at
+ * d = 15, a distance costs 2.1 ns in a block of 64 and 7.5 ns gathered, so
+ * the block wins from about 64 / 3.5 = 18 neighbours. */
+#define DENSE_WORD 18
 
 /* Test every edge (u, l) of the graph with the bounds cb[0..N): del[0..m)
  * receives the l whose edge fails, in increasing order; returns m.
- * O(deg(u) d), in a dense graph the main cost of a step. Each word of u's adjacency row covers 64 users;
- * when it holds many neighbours, their squared distances to w_u are computed
- * together from the transposed copy wT of the users' estimates, lanes along
- * the users - contiguous, independent, vectorisable - and the neighbours
- * are then picked out of the 64; sparse words are tested one by one. Either
- * way each distance is summed over j = 0..d-1 in the same order as too_far,
- * so the outcome is the same bit for bit. */
+ * O(deg(u) d), in a dense graph the main cost of a step. Each word of u's
+ * adjacency row covers 64 users; when it holds many neighbours, their
+ * squared distances to w_u are computed together from the transposed copy wT
+ * of the users' estimates, lanes along the users - contiguous, independent,
+ * vectorised (the kernel's dist2) - and the neighbours are then picked out of
+ * the 64; the neighbours of sparse words are collected and their columns of
+ * wT gathered, 8 at a time (dist2_idx). Either way each distance is summed
+ * over j = 0..d-1 in the same order as too_far, so the outcome is the same
+ * bit for bit. */
 static size_t mark_deletions(const club *c, size_t u, size_t d, const double *cb, size_t *del)
 {
     const colb__club_graph *g = &c->g;
     const uint64_t *row = g->adj + u * g->W;
-    const double *wu = c->users.theta + u * d, *th = c->users.theta;
+    const double *wu = c->users.theta + u * d;
     double cbu = cb[u], s[64];
-    size_t N = g->n, m = 0;
-    for (size_t w = 0; w < g->W; w++) {
+    size_t N = g->n, n = 0, ns = 0;
+    size_t *nb = c->nb, *sidx = c->sidx, *spos = c->spos;
+    double *dist = c->dist;
+    for (size_t w = 0; w < g->W; w++) { /* the neighbours in increasing order */
         uint64_t bits = row[w];
         if (!bits)
             continue;
         size_t l0 = w * 64;
-        if (colb__popcount64(bits) < DENSE_WORD) {
+        if (colb__popcount64(bits) < DENSE_WORD) { /* gathered below */
             for (; bits; bits &= bits - 1) {
-                size_t l = l0 + colb__ctz64(bits);
-                if (too_far(wu, th + l * d, d, cbu + cb[l]))
-                    del[m++] = l;
+                spos[ns] = n;
+                sidx[ns++] = nb[n++] = l0 + colb__ctz64(bits);
             }
             continue;
         }
-        size_t len = N - l0 < 64 ? N - l0 : 64, i0 = 0;
-        for (; i0 + 4 <= len; i0 += 4) { /* 4 users, sums in registers */
-            double acc[4] = { 0.0, 0.0, 0.0, 0.0 };
-            for (size_t j = 0; j < d; j++) {
-                const double *t = c->wT + j * N + l0 + i0;
-                double wj = wu[j];
-                for (size_t r = 0; r < 4; r++) {
-                    double e = wj - t[r];
-                    acc[r] += e * e;
-                }
-            }
-            for (size_t r = 0; r < 4; r++)
-                s[i0 + r] = acc[r];
-        }
-        for (; i0 < len; i0++) { /* the last users of the last word */
-            double acc = 0.0;
-            for (size_t j = 0; j < d; j++) {
-                double e = wu[j] - c->wT[j * N + l0 + i0];
-                acc += e * e;
-            }
-            s[i0] = acc;
-        }
+        size_t len = N - l0 < 64 ? N - l0 : 64;
+        c->kern->dist2(c->wT + l0, N, wu, d, len, s); /* SIMD, same bits as too_far */
         for (; bits; bits &= bits - 1) {
             size_t i = colb__ctz64(bits);
-            double thr = cbu + cb[l0 + i];
-            if (s[i] > thr * thr)
-                del[m++] = l0 + i;
+            nb[n] = l0 + i;
+            dist[n++] = s[i];
         }
+    }
+    if (ns) {
+        c->kern->dist2_idx(c->wT, N, wu, d, sidx, ns, c->sdist);
+        for (size_t q = 0; q < ns; q++)
+            dist[spos[q]] = c->sdist[q];
+    }
+    size_t m = 0;
+    for (size_t q = 0; q < n; q++) {
+        double thr = cbu + cb[nb[q]];
+        if (dist[q] > thr * thr)
+            del[m++] = nb[q];
     }
     return m;
 }
@@ -330,9 +331,10 @@ static colb_status club_observe(colb_policy *p, size_t u, size_t arm, double y)
     colb__club_graph *g = &c->g;
     size_t d = p->d, k = g->comp[u];
     const double *x = p->X + arm * d;
-    colb__ridge_update(&c->users, u, x, y, 1.0);
-    if (!c->naive)
-        colb__ridge_update(&c->comps, k, x, y, 1.0);
+    if (c->naive)
+        colb__ridge_update(&c->users, u, x, y, 1.0);
+    else /* the user and its component in one interleaved kernel call */
+        colb__ridge_update2(&c->users, u, &c->comps, k, x, y, 1.0);
     c->cb[u] = colb__club_cb(c->users.count[u], c->alpha2);
     for (size_t j = 0; j < d; j++)
         c->wT[j * p->N + u] = c->users.theta[u * d + j];
@@ -405,8 +407,6 @@ static colb_status club_load(colb_policy *p, colb__snap_in *in, const colb__snap
     if (!c)
         return COLB_ENOMEM;
     p->impl = c;
-    c->alpha = p->pp.club_alpha;
-    c->alpha2 = p->pp.club_alpha2;
     colb__snap_group gg;
     colb__snap_field adj;
     size_t W = (N + 63) / 64;
@@ -418,16 +418,25 @@ static colb_status club_load(colb_policy *p, colb__snap_in *in, const colb__snap
     if (st == COLB_OK) /* N is believed: the N^2/8-byte matrix is in the file */
         st = colb__snap_field_of(in, &gg, "adjacency", COLB__SNAP_U64, (uint64_t)N * W, &adj);
     if (st == COLB_OK)
-        st = colb__snap_reserve(in, 8 * ((uint64_t)N * (W + 7 + 2 * d) + 2 * W), "club's graph");
-    if (st == COLB_OK && (!(c->cb = colb__malloc(N, sizeof(double))) ||
-                          !(c->del = colb__malloc(N, sizeof(size_t))) ||
-                          !(c->wT = colb__malloc(N, d * sizeof(double))) ||
-                          colb__club_graph_init(&c->g, N) != COLB_OK))
+        st = colb__snap_reserve(in, 8 * ((uint64_t)N * (W + 7) + 2 * W), "club's graph");
+    if (st == COLB_OK && colb__club_graph_init(&c->g, N) != COLB_OK)
         st = colb__snap_error(in, COLB_ENOMEM, "out of memory for club's %zu users", N);
     if (st == COLB_OK)
         st = colb__ridge_load(in, gr, "users", &c->users, N, d, &p->pp.learner, NULL);
     if (st == COLB_OK)
         st = colb__ridge_load(in, gr, "components", &c->comps, N, d, &p->pp.learner, &nc);
+    /* d is believed now (the users' models are in the file): the scratch */
+    if (st == COLB_OK)
+        st = colb__snap_reserve(in, 8 * ((uint64_t)N * (5 + 2 * d) + d * (d + 1) / 2),
+                                "club's scratch");
+    if (st == COLB_OK) {
+        colb_status kst = club_setup(p, c);
+        if (kst == COLB_EINVAL || kst == COLB_EUNSUP)
+            st = colb__snap_error(in, kst, "COLB_KERNEL = %s is not a kernel this CPU runs",
+                                  getenv("COLB_KERNEL"));
+        else if (kst != COLB_OK)
+            st = colb__snap_error(in, COLB_ENOMEM, "out of memory for club's %zu users", N);
+    }
     colb__club_graph *g = &c->g;
     if (st == COLB_OK) {
         g->n_comp = nc;

@@ -39,8 +39,6 @@
  * This file also exports colb__cmlb_* helpers used by SCLB (sclb.c). */
 #include <string.h>
 
-#include <lapacke.h>
-
 #include "learn/cluster_bank.h"
 #include "policies/bank_persist.h"
 #include "policies/cmlb.h"
@@ -101,27 +99,6 @@ static void plan_for(const colb_policy *p, cmlb *c)
     c->gamma = pp->cmlb_gamma > 0.0 ? pp->cmlb_gamma : colb__cmlb_gamma(p->N, P, pp->cmlb_alpha);
 }
 
-/* r_i = beta_i(delta) / sqrt(lambda_min(V_i)) for every user. */
-static colb_status data_radii(const colb__ridge *r, double *radius)
-{
-    size_t d = r->d;
-    double *M = colb__malloc(d * d + d, sizeof(double));
-    if (!M)
-        return COLB_ENOMEM;
-    colb_status st = COLB_OK;
-    for (size_t i = 0; i < r->n && st == COLB_OK; i++) {
-        memcpy(M, r->V + i * d * d, d * d * sizeof(double));
-        if (LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'N', 'L', (lapack_int)d, M, (lapack_int)d, M + d * d) != 0 ||
-            !(M[d * d] > 0.0)) {
-            st = COLB_ENUMERIC;
-            break;
-        }
-        radius[i] = colb__ridge_oful_radius(r, i) / sqrt(M[d * d]);
-    }
-    free(M);
-    return st;
-}
-
 static void describe(colb_policy *p, const cmlb *c)
 {
     int n = 0;
@@ -167,23 +144,25 @@ static colb_status cmlb_cluster(colb_policy *p, cmlb *c)
 {
     size_t N = p->N;
     size_t *labels = colb__malloc(N, sizeof(size_t));
+    double *theta = colb__malloc(N, p->d * sizeof(double)); /* the users' estimates, N x d */
     double *radius = p->pp.cmlb_threshold == COLB_THRESHOLD_DATA && p->pp.cmlb_gamma <= 0.0
                          ? colb__malloc(N, sizeof(double)) : NULL;
-    colb_status st = labels ? COLB_OK : COLB_ENOMEM;
+    colb_status st = labels && theta ? COLB_OK : COLB_ENOMEM;
     if (st == COLB_OK && p->pp.cmlb_threshold == COLB_THRESHOLD_DATA && p->pp.cmlb_gamma <= 0.0)
-        st = radius ? data_radii(&c->users.r, radius) : COLB_ENOMEM;
+        st = radius ? colb__users_radii(&c->users, radius) : COLB_ENOMEM;
+    for (size_t u = 0; u < N && st == COLB_OK; u++)
+        colb__users_theta(&c->users, u, theta + u * p->d);
     size_t G = 0;
     if (st == COLB_OK)
-        st = colb_maximal_cluster(c->users.r.theta, N, p->d, c->gamma, radius, p->pp.cmlb_pstar,
-                                  labels, &G);
+        st = colb_maximal_cluster(theta, N, p->d, c->gamma, radius, p->pp.cmlb_pstar, labels, &G);
     int warm = p->pp.cmlb_warm_start, pooled = warm || p->pp.pooled_updates;
     colb__clusters nw;
     memset(&nw, 0, sizeof nw);
     if (st == COLB_OK)
         st = colb__clusters_init(&nw, N, p->d, &p->pp.learner, labels, G, pooled);
     if (st == COLB_OK && warm) {
-        for (size_t u = 0; u < N; u++)
-            colb__ridge_absorb(&nw.r, labels[u], &c->users.r, u);
+        for (size_t u = 0; u < N && st == COLB_OK; u++)
+            st = colb__users_absorb_into(&c->users, u, &nw.r, labels[u]);
         for (size_t g = 0; g < G && st == COLB_OK; g++)
             st = colb__ridge_refresh(&nw.r, g);
     } else if (st == COLB_OK && c->clusters.G) {
@@ -192,6 +171,7 @@ static colb_status cmlb_cluster(colb_policy *p, cmlb *c)
     if (st == COLB_OK && p->K)
         st = colb__clusters_reserve(&nw, p->K);
     free(labels);
+    free(theta);
     free(radius);
     if (st != COLB_OK) {
         colb__clusters_free(&nw);
@@ -235,7 +215,7 @@ static void cmlb_destroy(colb_policy *p)
 static colb_status cmlb_begin(colb_policy *p)
 {
     cmlb *c = p->impl;
-    colb_status st = c->users.r.n ? colb__users_reserve(&c->users, p->K) : COLB_OK;
+    colb_status st = c->users.s.n ? colb__users_reserve(&c->users, p->K) : COLB_OK;
     if (st == COLB_OK && c->clustered)
         st = colb__clusters_reserve(&c->clusters, p->K);
     return st == COLB_OK ? st : colb__err(p->err, st, "begin_round: out of memory");
@@ -265,13 +245,15 @@ static colb_status cmlb_observe(colb_policy *p, size_t u, size_t arm, double y)
     if (c->clustered)
         colb__clusters_observe(&c->clusters, u, y);
     if (!c->clustered || c->anytime)
-        colb__ridge_update(&c->users.r, u, p->X + arm * p->d, y, 1.0);
+        colb__users_update(&c->users, u, p->X + arm * p->d, y);
     return COLB_OK;
 }
 
 static colb_status cmlb_end(colb_policy *p)
 {
     cmlb *c = p->impl;
+    if (c->users.s.n) /* the deferred individual updates, while p->X holds the round */
+        colb__users_flush(&c->users);
     if (c->clustered)
         colb__clusters_end(&c->clusters, p->X);
     else
@@ -303,9 +285,10 @@ static colb_status cmlb_end(colb_policy *p)
 static colb_status cmlb_theta(const colb_policy *p, size_t u, double *theta)
 {
     const cmlb *c = p->impl;
-    const double *src = c->clustered ? c->clusters.r.theta + c->clusters.label[u] * p->d
-                                     : c->users.r.theta + u * p->d;
-    memcpy(theta, src, p->d * sizeof(double));
+    if (c->clustered)
+        memcpy(theta, c->clusters.r.theta + c->clusters.label[u] * p->d, p->d * sizeof(double));
+    else
+        colb__users_theta(&c->users, u, theta);
     return COLB_OK;
 }
 
@@ -331,7 +314,7 @@ static colb_status cmlb_save(const colb_policy *p, colb__snap_out *w)
     colb__snap_u64(w, "clustered", (uint64_t)c->clustered);
     colb__snap_u64(w, "plan", c->plan);
     colb__snap_u64(w, "explored", c->explored);
-    if (c->users.r.n)
+    if (c->users.s.n)
         colb__users_save(w, "users", &c->users);
     if (c->clusters.G)
         colb__clusters_save(w, "clusters", &c->clusters);
@@ -377,7 +360,7 @@ static colb_status cmlb_add_users(colb_policy *p, size_t n, const size_t *labels
     (void)labels;
     cmlb *c = p->impl;
     size_t N = p->N;
-    if (c->users.r.n && colb__ridge_grow(&c->users.r, N + n) != COLB_OK)
+    if (c->users.s.n && colb__users_grow(&c->users, N + n) != COLB_OK)
         return COLB_ENOMEM;
     if (!c->clusters.G)
         return COLB_OK;
@@ -394,8 +377,8 @@ static colb_status cmlb_add_users(colb_policy *p, size_t n, const size_t *labels
         }
     }
     free(own);
-    if (st != COLB_OK && c->users.r.n)
-        c->users.r.n = N; /* undo the grown individual bank (only appended to) */
+    if (st != COLB_OK && c->users.s.n)
+        colb__users_shrink(&c->users, N); /* undo the grown individual bank */
     if (st == COLB_OK && c->clustered)
         describe(p, c);
     return st;
@@ -411,7 +394,7 @@ int colb__cmlb_is_clustered(const colb_policy *p)
 static double cmlb_memory(const colb_policy_params *pp)
 {
     double N = (double)pp->users;
-    return 2 * colb__ridge_bytes(pp->users, pp->dim) + N * 64;
+    return colb__users_bytes(pp->users, pp->dim) + colb__ridge_bytes(pp->users, pp->dim) + N * 64;
 }
 
 const colb__policy_vt colb__policy_cmlb = {

@@ -1,10 +1,17 @@
 /* linucb_ind.c - LinUCB-Ind: one independent OFUL/LinUCB learner per user,
  * the paper's no-collaboration baseline (Section 6.1). */
+#include "colb/limits.h"
 #include "learn/user_bank.h"
 #include "policies/bank_persist.h"
 #include "policies/policy_impl.h"
 
-#include <string.h>
+static colb_status ind_check(const colb_policy_params *pp, char *msg, size_t len)
+{
+    if (pp->threads > COLB_POLICY_THREADS_MAX)
+        return colb__say(msg, len, COLB_ERANGE, "linucb-ind: threads = %zu exceeds %u",
+                         pp->threads, COLB_POLICY_THREADS_MAX);
+    return COLB_OK;
+}
 
 static colb_status ind_create(colb_policy *p)
 {
@@ -12,7 +19,18 @@ static colb_status ind_create(colb_policy *p)
     if (!b)
         return COLB_ENOMEM;
     p->impl = b;
-    return colb__users_init(b, p->N, p->d, &p->pp.learner);
+    colb_status st = colb__users_init(b, p->N, p->d, &p->pp.learner);
+    if (st == COLB_EINVAL || st == COLB_EUNSUP)
+        return colb__err(p->err, st, "COLB_KERNEL = '%s' is not avx512, avx2 or portable, or "
+                         "this CPU cannot run it", getenv("COLB_KERNEL") ? getenv("COLB_KERNEL") : "");
+    if (st == COLB_OK && p->pp.threads > 1)
+        st = colb__users_set_threads(b, p->pp.threads);
+    return st;
+}
+
+static colb_status ind_set_threads(colb_policy *p, size_t threads)
+{
+    return colb__users_set_threads(p->impl, threads);
 }
 
 static void ind_destroy(colb_policy *p)
@@ -40,25 +58,31 @@ static colb_status ind_choose_all(colb_policy *p, size_t *arms)
     return COLB_OK;
 }
 
-/* Users are independent, so updating at once equals updating at round end. */
+/* Users are independent, so updating at once equals updating at round end:
+ * the bank batches the updates by blocks of 8 users and applies what is left
+ * at the end of the round (while p->X still holds the round's contexts). */
 static colb_status ind_observe(colb_policy *p, size_t u, size_t arm, double y)
 {
-    colb__users *b = p->impl;
-    colb__ridge_update(&b->r, u, p->X + arm * p->d, y, 1.0);
+    colb__users_update(p->impl, u, p->X + arm * p->d, y);
+    return COLB_OK;
+}
+
+static colb_status ind_end(colb_policy *p)
+{
+    colb__users_flush(p->impl);
     return COLB_OK;
 }
 
 static colb_status ind_theta(const colb_policy *p, size_t u, double *theta)
 {
-    const colb__users *b = p->impl;
-    memcpy(theta, b->r.theta + u * p->d, p->d * sizeof(double));
+    colb__users_theta(p->impl, u, theta);
     return COLB_OK;
 }
 
-/* Memory budget: one ridge model per user. */
+/* Memory budget: one compact model per user. */
 static double ind_memory(const colb_policy_params *pp)
 {
-    return colb__ridge_bytes(pp->users, pp->dim);
+    return colb__users_bytes(pp->users, pp->dim);
 }
 
 static colb_status ind_save(const colb_policy *p, colb__snap_out *w)
@@ -81,20 +105,23 @@ static colb_status ind_add_users(colb_policy *p, size_t n, const size_t *labels)
 {
     (void)labels;
     colb__users *b = p->impl;
-    return colb__ridge_grow(&b->r, p->N + n);
+    return colb__users_grow(b, p->N + n);
 }
 
 const colb__policy_vt colb__policy_linucb_ind = {
     .name = "linucb-ind",
+    .check = ind_check,
     .create = ind_create,
     .destroy = ind_destroy,
     .begin_round = ind_begin,
     .choose = ind_choose,
     .choose_all = ind_choose_all,
     .observe = ind_observe,
+    .end_round = ind_end,
     .user_theta = ind_theta,
     .memory = ind_memory,
     .save = ind_save,
     .load = ind_load,
     .add_users = ind_add_users,
+    .set_threads = ind_set_threads,
 };

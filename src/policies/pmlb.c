@@ -21,7 +21,7 @@
  *            ||theta_u - theta_bar|| <= 2 S), data kept across epochs;
  *        COLB_PMLB_LINUCB: the plain learner with the same prior (what the
  *            paper's experiments ran, Section 6.3).
- *      All users are scored in one batched call (two DGEMMs per block).
+ *      All users are scored in one pass of the SoA kernels (user_bank.h).
  *
  * Compile-time alternatives (off by default; used for docs/pmlb.md):
  *   COLB_PMLB_SCORE_PSI=1   choose by psi_hat_u alone (the literal reading of
@@ -42,7 +42,8 @@
  * they have caught up theta* is taken again from the common learner. The
  * personal learners keep their data across such a refinement: their
  * regression targets move from y - <x, theta*_old> to y - <x, theta*_new>
- * exactly (colb__ridge_rebase: b -= (V - lambda I) delta), and ALB-norm's
+ * exactly (colb__users_rebase: b -= (V - lambda I) delta, V delta solved
+ * from A = V^{-1} since the user bank keeps no V), and ALB-norm's
  * bounds grow by |delta| (||psi_new|| <= ||psi_old|| + ||delta||). Common
  * rounds total about 1.4 sqrt(t) by round t (vs sqrt(T) with T known).
  *
@@ -75,7 +76,7 @@ typedef struct pmlb {
     int epoch_ended;         /* an ALB-norm epoch ended this round */
     colb__clusters common;   /* one group: the common OFUL */
     colb__users users;       /* personal learners (prior mean theta*) */
-    colb__alb alb;           /* ALB-norm schedule over users.r */
+    colb__alb alb;           /* ALB-norm schedule over the users */
     double *theta_star;      /* d: the common estimate at the end of phase 1 */
 } pmlb;
 
@@ -134,7 +135,7 @@ static void describe(colb_policy *p, const pmlb *m)
     double sumS = 0.0, maxS = 0.0;
     unsigned maxe = 0;
     for (size_t u = 0; u < p->N; u++) {
-        double S = m->users.r.S[u];
+        double S = m->users.s.S[u];
         sumS += S;
         maxS = S > maxS ? S : maxS;
         maxe = m->alb.epoch[u] > maxe ? m->alb.epoch[u] : maxe;
@@ -213,9 +214,9 @@ static colb_status pmlb_observe(colb_policy *p, size_t u, size_t arm, double y)
         y -= x[j] * m->theta_star[j];
 #endif
     if (m->use_alb)
-        m->epoch_ended |= colb__alb_update(&m->alb, &m->users.r, u, x, y);
+        m->epoch_ended |= colb__alb_update_users(&m->alb, &m->users, u, x, y);
     else
-        colb__ridge_update(&m->users.r, u, x, y, 1.0);
+        colb__users_update(&m->users, u, x, y);
     return COLB_OK;
 }
 
@@ -227,11 +228,10 @@ static colb_status start_personal(colb_policy *p, pmlb *m)
         return colb__err(p->err, st, "pmlb: out of memory for the personal phase");
     memcpy(m->theta_star, m->common.r.theta, p->d * sizeof(double));
 #if !COLB_PMLB_SCORE_PSI
-    for (size_t u = 0; u < p->N; u++)
-        colb__ridge_set_prior(&m->users.r, u, m->theta_star);
+    colb__users_set_prior(&m->users, m->theta_star);
 #endif
     if (m->use_alb)
-        colb__alb_start(&m->alb, &m->users.r, 2.0 * p->pp.learner.norm_bound);
+        colb__alb_start_users(&m->alb, &m->users, 2.0 * p->pp.learner.norm_bound);
     m->personal = 1;
     m->started = 1;
     describe(p, m);
@@ -252,13 +252,15 @@ static colb_status refine_personal(colb_policy *p, pmlb *m)
         nrm += delta[j] * delta[j];
     }
     nrm = sqrt(nrm);
-    for (size_t u = 0; u < p->N; u++) {
-        colb__ridge_rebase(&m->users.r, u, delta, !COLB_PMLB_SCORE_PSI);
-        if (m->use_alb)
-            m->users.r.S[u] += nrm;
-    }
-    memcpy(m->theta_star, m->common.r.theta, d * sizeof(double));
+    colb_status st = colb__users_rebase(&m->users, delta, !COLB_PMLB_SCORE_PSI);
     free(delta);
+    if (st != COLB_OK)
+        return colb__err(p->err, st, "pmlb: re-expressing the personal learners against the new "
+                         "theta*: %s", colb_strerror(st));
+    if (m->use_alb)
+        for (size_t u = 0; u < p->N; u++)
+            m->users.s.S[u] += nrm;
+    memcpy(m->theta_star, m->common.r.theta, d * sizeof(double));
     m->personal = 1;
     describe(p, m);
     return COLB_OK;
@@ -268,6 +270,7 @@ static colb_status pmlb_end(colb_policy *p)
 {
     pmlb *m = p->impl;
     if (m->personal) {
+        colb__users_flush(&m->users);
         if (m->epoch_ended)
             describe(p, m);
         if (!m->anytime)
@@ -299,7 +302,7 @@ static colb_status pmlb_theta(const colb_policy *p, size_t u, double *theta)
         memcpy(theta, m->common.r.theta, p->d * sizeof(double));
         return COLB_OK;
     }
-    memcpy(theta, m->users.r.theta + u * p->d, p->d * sizeof(double));
+    colb__users_theta(&m->users, u, theta);
 #if COLB_PMLB_SCORE_PSI
     for (size_t j = 0; j < p->d; j++)
         theta[j] += m->theta_star[j];
@@ -310,7 +313,7 @@ static colb_status pmlb_theta(const colb_policy *p, size_t u, double *theta)
 /* Memory budget: a model per user, the common model, ALB-norm's state. */
 static double pmlb_memory(const colb_policy_params *pp)
 {
-    return colb__ridge_bytes(pp->users, pp->dim) + colb__ridge_bytes(1, pp->dim) + (double)pp->users * 64;
+    return colb__users_bytes(pp->users, pp->dim) + colb__ridge_bytes(1, pp->dim) + (double)pp->users * 64;
 }
 
 static colb_status pmlb_save(const colb_policy *p, colb__snap_out *w)
@@ -373,24 +376,21 @@ static colb_status pmlb_add_users(colb_policy *p, size_t n, const size_t *labels
     pmlb *m = p->impl;
     size_t N = p->N;
     size_t *zero = colb__calloc(n, sizeof(size_t));
-    colb_status st = zero ? colb__ridge_grow(&m->users.r, N + n) : COLB_ENOMEM;
+    colb_status st = zero ? colb__users_grow(&m->users, N + n) : COLB_ENOMEM;
     if (st == COLB_OK && m->use_alb && (st = colb__alb_grow(&m->alb, N + n)) != COLB_OK)
-        m->users.r.n = N; /* undo: the bank was only appended to */
+        colb__users_shrink(&m->users, N); /* undo */
     if (st == COLB_OK && (st = colb__clusters_add_users(&m->common, n, zero)) != COLB_OK) {
-        m->users.r.n = N;
+        colb__users_shrink(&m->users, N);
         if (m->use_alb)
             m->alb.n = N;
     }
     free(zero);
     if (st != COLB_OK || !m->started)
         return st;
-    for (size_t u = N; u < N + n; u++) {
-#if !COLB_PMLB_SCORE_PSI
-        colb__ridge_set_prior(&m->users.r, u, m->theta_star);
-#endif
-        if (m->use_alb)
-            m->users.r.S[u] = 2.0 * p->pp.learner.norm_bound;
-    }
+    /* the bank's prior mean is already theta* (one for all users) */
+    if (m->use_alb)
+        for (size_t u = N; u < N + n; u++)
+            m->users.s.S[u] = 2.0 * p->pp.learner.norm_bound;
     return COLB_OK;
 }
 

@@ -46,6 +46,7 @@ void colb_policy_params_default(colb_policy_params *p)
     p->club_alpha2 = 2.0;
     p->club_graph = COLB_CLUB_COMPLETE;
     p->pmlb_learner = COLB_PMLB_ALB_NORM;
+    p->threads = 1;
 }
 
 colb_status colb_policy_params_check(const char *name, const colb_policy_params *p, char *msg,
@@ -95,7 +96,7 @@ colb_status colb_policy_memory(const char *name, const colb_policy_params *pp, d
     if (!pp || !bytes)
         return COLB_EINVAL;
     double N = (double)pp->users;
-    *bytes = sizeof(colb_policy) + N * (sizeof(size_t) + 1) + (pp->true_cluster ? N * sizeof(size_t) : 0) +
+    *bytes = sizeof(colb_policy) + N * (2 * sizeof(size_t) + 1) + (pp->true_cluster ? N * sizeof(size_t) : 0) +
              (vt->memory ? vt->memory(pp) : 0);
     return COLB_OK;
 }
@@ -115,10 +116,9 @@ colb_status colb__policy_alloc_rounds(colb_policy *p)
 {
     p->chosen = colb__malloc(p->N, sizeof(size_t));
     p->observed = colb__calloc(p->N, 1);
-    p->X_guard = colb__malloc(p->d, sizeof(double));
     p->served = colb__malloc(p->N, sizeof(size_t));
-    p->n_served = 0;
-    if (!p->chosen || !p->observed || !p->X_guard || !p->served)
+    p->X_guard = colb__malloc(p->d, sizeof(double));
+    if (!p->chosen || !p->observed || !p->served || !p->X_guard)
         return COLB_ENOMEM;
     for (size_t u = 0; u < p->N; u++)
         p->chosen[u] = COLB__NO_ARM;
@@ -148,6 +148,18 @@ colb_policy *colb__policy_alloc(const colb__policy_vt *vt, const colb_policy_par
 }
 
 const colb__policy_vt *colb__policy_find(const char *name) { return find_policy(name); }
+
+colb_status colb__policy_set_threads(colb_policy *p, size_t threads)
+{
+    colb_policy_params q = p->pp;
+    q.threads = threads;
+    if (p->vt->check && p->vt->check(&q, NULL, 0) != COLB_OK)
+        return COLB_ERANGE;
+    colb_status st = p->vt->set_threads ? p->vt->set_threads(p, threads) : COLB_OK;
+    if (st == COLB_OK)
+        p->pp.threads = threads;
+    return st;
+}
 
 colb_status colb_policy_create(const char *name, const colb_policy_params *pp, colb_policy **out,
                                char *msg, size_t msg_len)
@@ -264,8 +276,7 @@ colb_status colb_policy_choose(colb_policy *p, size_t u, size_t *arm)
         if (st != COLB_OK)
             return st;
         p->chosen[u] = a;
-        if (p->n_served < p->N)
-            p->served[p->n_served++] = u;
+        p->served[p->n_served++] = u;
     }
     *arm = p->chosen[u];
     return COLB_OK;
@@ -287,7 +298,7 @@ colb_status colb_policy_choose_all(colb_policy *p, size_t *arms)
         if (st != COLB_OK)
             return st;
         memcpy(p->chosen, arms, p->N * sizeof(size_t));
-        p->n_served = p->N;
+        p->served_all = 1;
         return COLB_OK;
     }
     for (size_t u = 0; u < p->N; u++) {
@@ -328,34 +339,26 @@ static colb_status check_observe(colb_policy *p, size_t u, size_t arm, double y)
  * must be finite. Inputs within colb/limits.h cannot make them otherwise;
  * this catches a numerical failure, which is reported as COLB_ENUMERIC and
  * fences the policy (its state cannot be trusted, and is not restored). */
-static int user_failed(colb_policy *p, size_t v)
-{
-    return p->vt->user_theta(p, v, p->X_guard) == COLB_OK && !colb__finite(p->X_guard, p->d);
-}
-
 static colb_status guard(colb_policy *p, size_t u, const char *call)
 {
     if (!p->vt->user_theta)
         return COLB_OK;
-    size_t bad = COLB__NO_ARM; /* the lowest failing user, as a scan of all would find */
-    if (u != COLB__NO_ARM)
-        bad = user_failed(p, u) ? u : bad;
-    else if (p->n_served < p->N) /* only the users served this round can have changed */
-        for (size_t i = 0; i < p->n_served; i++) {
-            size_t v = p->served[i];
-            if (p->observed[v] && (bad == COLB__NO_ARM || v < bad) && user_failed(p, v))
-                bad = v;
+    double *th = p->X_guard;
+    /* every user, or (a round of users served one by one) only those */
+    int listed = u == COLB__NO_ARM && !p->served_all;
+    size_t n = u != COLB__NO_ARM ? 1 : listed ? p->n_served : p->N;
+    for (size_t i = 0; i < n; i++) {
+        size_t v = u != COLB__NO_ARM ? u : listed ? p->served[i] : i;
+        if (u == COLB__NO_ARM && !p->observed[v])
+            continue;
+        if (p->vt->user_theta(p, v, th) == COLB_OK && !colb__finite(th, p->d)) {
+            p->failed = 1;
+            return colb__err(p->err, COLB_ENUMERIC, "%s: the estimate of user %zu became non-finite in round %llu "
+                             "(numerical failure); the policy can no longer be used", call, v,
+                             (unsigned long long)p->rounds + 1);
         }
-    else
-        for (size_t v = 0; v < p->N && bad == COLB__NO_ARM; v++)
-            if (p->observed[v] && user_failed(p, v))
-                bad = v;
-    if (bad == COLB__NO_ARM)
-        return COLB_OK;
-    p->failed = 1;
-    return colb__err(p->err, COLB_ENUMERIC, "%s: the estimate of user %zu became non-finite in round %llu "
-                     "(numerical failure); the policy can no longer be used", call, bad,
-                     (unsigned long long)p->rounds + 1);
+    }
+    return COLB_OK;
 }
 
 colb_status colb_policy_observe(colb_policy *p, size_t u, size_t arm, double y)
@@ -402,17 +405,18 @@ colb_status colb_policy_end_round(colb_policy *p)
     colb_status st = p->vt->end_round ? p->vt->end_round(p) : COLB_OK;
     if (st == COLB_OK)
         st = guard(p, COLB__NO_ARM, "end_round");
-    if (p->n_served < p->N) { /* a round of few users costs O(those users), not O(N) */
+    if (p->served_all || p->n_served > p->N / 8) {
+        for (size_t u = 0; u < p->N; u++)
+            p->chosen[u] = COLB__NO_ARM;
+        memset(p->observed, 0, p->N);
+    } else { /* only the users served one by one have entries to clear */
         for (size_t i = 0; i < p->n_served; i++) {
             p->chosen[p->served[i]] = COLB__NO_ARM;
             p->observed[p->served[i]] = 0;
         }
-    } else {
-        for (size_t u = 0; u < p->N; u++)
-            p->chosen[u] = COLB__NO_ARM;
-        memset(p->observed, 0, p->N);
     }
     p->n_served = 0;
+    p->served_all = 0;
     p->in_round = 0;
     p->rounds++;
     return st;

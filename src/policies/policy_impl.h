@@ -87,6 +87,14 @@ typedef struct colb__policy_vt {
     colb_status (*save)(const colb_policy *p, colb__snap_out *w);
     colb_status (*load)(colb_policy *p, colb__snap_in *in, const colb__snap_group *g);
     colb_status (*add_users)(colb_policy *p, size_t n, const size_t *labels);
+
+    /* ---- threads inside a round (issue 14) ----
+     * set_threads: use up to `threads` threads from now on (1: the caller's
+     *   only; the generic layer has checked it and sets pp.threads after
+     *   success); decisions must not depend on it.
+     *   Called between rounds, e.g. on a policy just loaded (threads belong
+     *   to the running process and are not saved). NULL: one thread. */
+    colb_status (*set_threads)(colb_policy *p, size_t threads);
 } colb__policy_vt;
 
 #define COLB__NO_ARM ((size_t)-1)
@@ -98,9 +106,14 @@ const colb__policy_vt *colb__policy_find(const char *name);
  * oracle's labels copied from pp->true_cluster. NULL when out of memory. */
 colb_policy *colb__policy_alloc(const colb__policy_vt *vt, const colb_policy_params *pp);
 
-/* Allocate the round bookkeeping (chosen, observed) for p->N users and
+/* Allocate the round bookkeeping (chosen, observed, served) for p->N users and
  * the d-vector of the finite-state guard. */
 colb_status colb__policy_alloc_rounds(colb_policy *p);
+
+/* Let p use `threads` threads inside a round (its set_threads hook; sets
+ * pp.threads). Between rounds only. COLB_ENOMEM, COLB_ERANGE (above what the
+ * policy's check allows). */
+colb_status colb__policy_set_threads(colb_policy *p, size_t threads);
 
 /* 1 when a policy that plans by the horizon (CMLB, PMLB) must plan without
  * it: anytime requested, or the horizon unknown (0). */
@@ -128,11 +141,12 @@ struct colb_policy {
      * estimate non-finite; every later call then fails with COLB_ENUMERIC */
     int failed;
     double *X_guard;         /* d: scratch of the guard */
-    /* one-user rounds (issue 16): the users chosen this round, in the order
-     * served, so that end_round resets and guards only them; n_served == N
-     * also stands for "every user" (choose_all's batch path) */
+    /* users chosen one at a time this round (colb_policy_choose), so that
+     * end_round resets only their entries of chosen/observed: O(served), not
+     * O(N), per round (the per-user protocol opens a round per user) */
     size_t *served;          /* N */
     size_t n_served;
+    int served_all;          /* choose_all filled every entry */
 };
 
 #endif

@@ -16,10 +16,11 @@
 /* A new field of colb_policy_params must get a row in PARAMS below (and its
  * default must reproduce the behaviour of files that lack it); this check
  * fails the build until the table has been looked at. Not stored, on
- * purpose: true_cluster (stored as the policy's labels) and max_memory (a
- * limit of the process that loads, given by colb_load_options). */
+ * purpose: true_cluster (stored as the policy's labels), max_memory (a
+ * limit of the process that loads, given by colb_load_options) and threads
+ * (the loading process's; decisions do not depend on them). */
 #if defined(__LP64__)
-_Static_assert(sizeof(colb_policy_params) == 184,
+_Static_assert(sizeof(colb_policy_params) == 192,
                "colb_policy_params changed: add the new field to PARAMS in policy_persist.c, "
                "then update this size");
 #endif

@@ -2,12 +2,14 @@
  * threads, each job a pure function of (spec, policy, repeat), run in steps
  * (colb_sim_advance) that can stop between rounds and resume - also from a
  * snapshot (sim_persist.c) - with results identical to one uninterrupted
- * run. */
+ * run. Every job runs through one loop (job_advance, sim_job.h), which
+ * CLUB's tuning also runs alone (colb__sim_run_job). */
 #include "colb/sim.h"
 
 #include <string.h>
 #include <time.h>
 
+#include "colb/limits.h"
 #include "colb/rng.h"
 #include "core/memory.h"
 #include "core/util.h"
@@ -133,27 +135,32 @@ colb_status colb_sim_memory(const colb_sim_spec *s, double *bytes)
     return COLB_OK;
 }
 
-colb_status colb__sim_make_env(const colb_sim *sim, size_t r, colb_env **out, char *msg)
+colb_status colb__sim_make_env(const colb_sim_spec *s, size_t r, colb_env **out, char *msg)
 {
-    const colb_sim_spec *s = &sim->s;
     uint64_t env_seed = derive(s->seed, 0x10000000ULL + r);
     if (s->make_env)
         return s->make_env(s->env_ctx, env_seed, out, msg, COLB__ERRLEN);
     return colb_env_create(&s->env, env_seed, out, msg, COLB__ERRLEN);
 }
 
-void colb__sim_job_params(const colb_sim *sim, size_t i, size_t r, const colb_env *env,
-                          size_t *labels, colb_policy_params *pp)
+void colb__sim_job_params(const colb_sim_spec *s, const char *name, size_t r, size_t jobs,
+                          const colb_env *env, size_t *labels, colb_policy_params *pp)
 {
-    const colb_sim_spec *s = &sim->s;
     size_t L = 0;
     *pp = s->policy;
     pp->users = colb_env_users(env);
     pp->dim = colb_env_dim(env);
     pp->horizon = s->horizon;
     pp->max_memory = s->max_memory;
+    /* threads the jobs leave idle go to the policies (LinUCB-Ind splits its
+     * users over them); decisions do not depend on it */
+    size_t th = s->threads > 1 ? s->threads : 1;
+    jobs = jobs ? jobs : 1;
+    pp->threads = th > jobs ? th / jobs : 1;
+    if (pp->threads > COLB_POLICY_THREADS_MAX)
+        pp->threads = COLB_POLICY_THREADS_MAX;
     /* the policy's stream is named by its name, not by its list position */
-    pp->seed = derive(s->seed ^ colb__fnv1a64(COLB__FNV64_INIT, s->policies[i], strlen(s->policies[i])),
+    pp->seed = derive(s->seed ^ colb__fnv1a64(COLB__FNV64_INIT, name, strlen(name)),
                       0x20000000ULL + r);
     if (colb_env_true_clusters(env, labels, &L) == COLB_OK) {
         pp->true_cluster = labels;
@@ -164,12 +171,12 @@ void colb__sim_job_params(const colb_sim *sim, size_t i, size_t r, const colb_en
     }
 }
 
-/* Start job (i, r): its environment and policy. */
-static colb_status start_job(colb_sim *sim, size_t i, size_t r, colb__sim_job *job, char *msg)
+/* Create a NEW job's environment and policy (it becomes LIVE). */
+static colb_status job_start(const colb_sim_spec *s, const char *name, size_t r, size_t jobs,
+                             colb__sim_job *job, char *msg)
 {
-    const colb_sim_spec *s = &sim->s;
     colb_env *env = NULL;
-    colb_status st = colb__sim_make_env(sim, r, &env, msg);
+    colb_status st = colb__sim_make_env(s, r, &env, msg);
     if (st != COLB_OK)
         return st;
     size_t N = colb_env_users(env);
@@ -179,9 +186,9 @@ static colb_status start_job(colb_sim *sim, size_t i, size_t r, colb__sim_job *j
         colb_env_free(env);
         return colb__err(msg, COLB_ENOMEM, "out of memory");
     }
-    colb__sim_job_params(sim, i, r, env, labels, &pp);
+    colb__sim_job_params(s, name, r, jobs, env, labels, &pp);
     colb_policy *pol = NULL;
-    st = colb_policy_create(s->policies[i], &pp, &pol, msg, COLB__ERRLEN);
+    st = colb_policy_create(name, &pp, &pol, msg, COLB__ERRLEN);
     free(labels);
     if (st != COLB_OK) {
         colb_env_free(env);
@@ -193,34 +200,27 @@ static colb_status start_job(colb_sim *sim, size_t i, size_t r, colb__sim_job *j
     return COLB_OK;
 }
 
-/* Run job (i, r) to round `until` (at most T), or until stop asks. */
-static colb_status run_job(job_ctx *c, size_t i, size_t r, char *msg)
+/* Play a LIVE job's rounds t+1 .. run->until, recording the checkpoints
+ * they pass: the one loop of every job. Stops early with COLB_EINTR when
+ * s->stop asks (before every round but the call's first), or when
+ * run->hopeless does. On a round's error the job stays at its last complete
+ * round. */
+static colb_status job_advance(const colb_sim_spec *s, const char *name, colb__sim_job *job,
+                               colb__job_run *run, char *msg)
 {
-    colb_sim *sim = c->sim;
-    const colb_sim_spec *s = &sim->s;
-    colb_sim_result *res = sim->res;
-    colb__sim_job *job = &sim->jobs[i * res->R + r];
-    if (job->state == COLB__JOB_DONE)
-        return COLB_OK;
-    if (s->stop && s->stop(s->stop_ctx))
-        return COLB_EINTR;
-    double t0 = now_s();
-    colb_status st = COLB_OK;
-    if (job->state == COLB__JOB_NEW && (st = start_job(sim, i, r, job, msg)) != COLB_OK)
-        goto out;
     size_t N = colb_env_users(job->env), K = colb_env_arms(job->env);
     size_t *arms = colb__malloc(N, sizeof(size_t));
     double *rewards = colb__malloc(N, sizeof(double));
     if (!arms || !rewards) {
         free(arms);
         free(rewards);
-        st = colb__err(msg, COLB_ENOMEM, "out of memory");
-        goto out;
+        return colb__err(msg, COLB_ENOMEM, "out of memory");
     }
-    double *curve = res->regret + (i * res->R + r) * res->K;
-    size_t k = 0, until = c->until < s->horizon ? c->until : s->horizon;
-    while (k < res->K && res->point_round[k] <= job->t)
+    colb_status st = COLB_OK;
+    size_t k = 0, until = run->until < s->horizon ? run->until : s->horizon;
+    while (k < run->points && run->point_round[k] <= job->t)
         k++;
+    run->stopped = 0;
     uint64_t first = job->t + 1; /* stop was asked just before it */
     for (uint64_t t = first; t <= until; t++) {
         if (t > first && s->stop && s->stop(s->stop_ctx)) {
@@ -228,27 +228,80 @@ static colb_status run_job(job_ctx *c, size_t i, size_t r, char *msg)
             break;
         }
         if ((st = play_round(job->env, job->pol, N, K, arms, rewards, &job->reg)) != COLB_OK) {
-            colb__err(msg, st, "%s, round %llu: %s", s->policies[i], (unsigned long long)t,
+            colb__err(msg, st, "%s, round %llu: %s", name, (unsigned long long)t,
                       colb_policy_last_error(job->pol));
             break;
         }
         job->t = t;
-        while (k < res->K && res->point_round[k] == t)
-            curve[k++] = job->reg / (double)N;
+        while (k < run->points && run->point_round[k] == t)
+            run->curve[k++] = job->reg / (double)N;
+        if (run->hopeless && t < s->horizon &&
+            run->hopeless(run->hopeless_ctx, job->reg / (double)N)) {
+            run->stopped = 1;
+            break;
+        }
     }
     free(arms);
     free(rewards);
+    return st;
+}
+
+/* A LIVE job at the horizon: its policy's info line into info (len bytes),
+ * env and policy freed, DONE. */
+static void job_finish(colb__sim_job *job, char *info, size_t len)
+{
+    if (info && len)
+        snprintf(info, len, "%s", colb_policy_info(job->pol));
+    colb_policy_free(job->pol);
+    colb_env_free(job->env);
+    job->pol = NULL;
+    job->env = NULL;
+    job->state = COLB__JOB_DONE;
+}
+
+colb_status colb__sim_run_job(const colb_sim_spec *s, const char *name, size_t r,
+                              colb__job_run *run, double *regret, char *msg)
+{
+    colb__sim_job job = { 0 };
+    colb_status st = s->stop && s->stop(s->stop_ctx) ? COLB_EINTR : COLB_OK;
+    run->until = s->horizon;
+    if (st == COLB_OK && (st = job_start(s, name, r, 1, &job, msg)) == COLB_OK)
+        st = job_advance(s, name, &job, run, msg);
+    if (st == COLB_OK)
+        *regret = job.reg / (double)colb_env_users(job.env);
+    else if (st == COLB_EINTR)
+        colb__err(msg, st, "stopped on request");
+    colb_policy_free(job.pol);
+    colb_env_free(job.env);
+    return st;
+}
+
+/* Run job (i, r) of c->sim to round c->until (at most T), or until stop
+ * asks. */
+static colb_status run_job(job_ctx *c, size_t i, size_t r, char *msg)
+{
+    colb_sim *sim = c->sim;
+    const colb_sim_spec *s = &sim->s;
+    colb_sim_result *res = sim->res;
+    size_t j = i * res->R + r;
+    colb__sim_job *job = &sim->jobs[j];
+    if (job->state == COLB__JOB_DONE)
+        return COLB_OK;
+    if (s->stop && s->stop(s->stop_ctx))
+        return COLB_EINTR;
+    double t0 = now_s();
+    colb_status st = COLB_OK;
+    if (job->state == COLB__JOB_NEW)
+        st = job_start(s, s->policies[i], r, c->total, job, msg);
+    colb__job_run run = { .until = c->until, .curve = res->regret + j * res->K,
+                          .point_round = res->point_round, .points = res->K };
+    if (st == COLB_OK)
+        st = job_advance(s, s->policies[i], job, &run, msg);
     if (st == COLB_OK && job->t == s->horizon) {
-        snprintf(res->info[i * res->R + r], sizeof res->info[0], "%s", colb_policy_info(job->pol));
-        colb_policy_free(job->pol);
-        colb_env_free(job->env);
-        job->pol = NULL;
-        job->env = NULL;
-        job->state = COLB__JOB_DONE;
+        job_finish(job, res->info[j], sizeof res->info[0]);
         c->finished++;
     }
-out:
-    res->wall[i * res->R + r] += now_s() - t0;
+    res->wall[j] += now_s() - t0;
     return st;
 }
 

@@ -138,7 +138,7 @@ static colb_status load_job(colb__snap_in *in, const colb__snap_group *jg, colb_
     if ((st = colb__snap_get_group(in, jg, "env", &eg)) != COLB_OK ||
         (st = colb__snap_get_group(in, jg, "policy", &pg)) != COLB_OK)
         return st;
-    if ((st = colb__sim_make_env(sim, r, &job->env, msg)) != COLB_OK)
+    if ((st = colb__sim_make_env(&sim->s, r, &job->env, msg)) != COLB_OK)
         return colb__snap_error(in, st, "re-creating the environment of repeat %zu failed: %s",
                                 r + 1, msg);
     job->state = COLB__JOB_LIVE; /* from here on colb_sim_free releases env and policy */
@@ -150,7 +150,7 @@ static colb_status load_job(colb__snap_in *in, const colb__snap_group *jg, colb_
     if (!labels)
         return colb__snap_error(in, COLB_ENOMEM, "out of memory");
     colb_policy_params want;
-    colb__sim_job_params(sim, i, r, job->env, labels, &want);
+    colb__sim_job_params(&sim->s, sim->s.policies[i], r, res->P * res->R, job->env, labels, &want);
     const colb_policy_params *got = &job->pol->pp;
     const char *bad = strcmp(colb_policy_name(job->pol), sim->s.policies[i]) ? "name"
                       : colb__policy_params_diff(got, &want);
@@ -162,6 +162,9 @@ static colb_status load_job(colb__snap_in *in, const colb__snap_group *jg, colb_
         return colb__snap_error(in, COLB_EINVAL, "snapshot: the policy of job %zu (%s, repeat %zu) "
                                 "is not the one the spec makes (it differs in '%s')", j,
                                 sim->s.policies[i], r + 1, bad);
+    /* threads are the running process's, not state: as the spec gives them */
+    if ((st = colb__policy_set_threads(job->pol, want.threads)) != COLB_OK)
+        return colb__snap_error(in, st, "out of memory for the threads of job %zu", j);
     return COLB_OK;
 }
 

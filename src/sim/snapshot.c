@@ -15,6 +15,9 @@
 #include "policies/policy_persist.h"
 #include "sim/sim_persist.h"
 
+_Static_assert(COLB_SNAPSHOT_VERSION == COLB__SNAP_VERSION,
+               "the public format version (colb/snapshot.h) is the one persist/ writes");
+
 #define LABEL_MAX 255
 
 static const char *const KIND_NAME[] = { "", "policy", "env", "sim", "bytes" };

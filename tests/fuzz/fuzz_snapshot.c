@@ -48,6 +48,8 @@ static void exercise(colb_policy *p)
     free(arms);
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > ((size_t)1 << 22))

@@ -1,0 +1,192 @@
+"""Loading libcolb.so and declaring the C functions the binding calls.
+
+The library is looked for, in this order:
+
+1. the path in the environment variable ``COLB_LIBRARY``;
+2. next to this package (``colb/libcolb.so``: what ``pip install ./python``
+   puts there);
+3. the library folder recorded by ``make install`` (``colb/_install.py``);
+4. the build folder of a source checkout (``../build/libcolb.so`` beside
+   ``python/``), so that ``PYTHONPATH=python`` works right after ``make``;
+5. the system's loader (``libcolb.so.0`` on its search path).
+
+Everything here is private; the public API is in ``colb``.
+"""
+
+import ctypes
+import numbers
+import os
+
+import numpy
+
+from . import errors
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+c_size_p = ctypes.POINTER(ctypes.c_size_t)
+vp = ctypes.c_void_p
+sz = ctypes.c_size_t
+cp = ctypes.c_char_p
+MSG_LEN = 1024
+
+
+def _candidates():
+    env = os.environ.get("COLB_LIBRARY")
+    if env:
+        return [("COLB_LIBRARY", env)]
+    out = []
+    for name in sorted(os.listdir(_HERE)):
+        if name.startswith("libcolb.so"):
+            out.append(("next to the package", os.path.join(_HERE, name)))
+    try:
+        from . import _install  # written by make install
+        out.append(("make install", os.path.join(_install.LIBDIR, "libcolb.so.0")))
+    except ImportError:
+        pass
+    out.append(("the build folder", os.path.normpath(os.path.join(_HERE, "..", "..", "build",
+                                                                    "libcolb.so"))))
+    out.append(("the system loader", "libcolb.so.0"))
+    return out
+
+
+def _load():
+    tried = []
+    for where, path in _candidates():
+        if os.sep in path and not os.path.exists(path):
+            tried.append(f"{path} ({where}: no such file)")
+            continue
+        try:
+            return ctypes.CDLL(path), os.path.abspath(path) if os.sep in path else path
+        except OSError as e:
+            tried.append(f"{path} ({where}: {e})")
+    raise ImportError("colb: cannot load libcolb.so; build it with `make` (then use "
+                      "PYTHONPATH=python) or set COLB_LIBRARY to its path. Tried: "
+                      + "; ".join(tried))
+
+
+lib, path = _load()
+
+# name: (restype, argtypes)
+_PROTOS = {
+    "colb_strerror": (cp, [ctypes.c_int]),
+    "colb_status_name": (cp, [ctypes.c_int]),
+    "colb_mean_ci95": (None, [vp, sz, ctypes.POINTER(ctypes.c_double),
+                              ctypes.POINTER(ctypes.c_double)]),
+    # parameters by name (colb/params.h)
+    "colb_policy_params_size": (sz, []),
+    "colb_policy_params_default": (None, [vp]),
+    "colb_policy_params_set": (ctypes.c_int, [vp, cp, cp, vp, sz]),
+    "colb_policy_params_get": (ctypes.c_int, [vp, cp, vp, sz]),
+    "colb_policy_params_set_clusters": (ctypes.c_int, [vp, vp, sz]),
+    "colb_policy_param_count": (sz, []),
+    "colb_policy_param_info": (ctypes.c_int, [sz, vp]),
+    "colb_policy_param_used": (ctypes.c_int, [cp, cp]),
+    "colb_policy_params_of": (vp, [vp]),
+    "colb_env_param_count": (sz, []),
+    "colb_env_param_info": (ctypes.c_int, [sz, vp]),
+    "colb_sim_spec_size": (sz, []),
+    "colb_sim_spec_default": (None, [vp]),
+    "colb_sim_spec_set": (ctypes.c_int, [vp, cp, cp, vp, sz]),
+    "colb_sim_spec_get": (ctypes.c_int, [vp, cp, vp, sz]),
+    "colb_sim_spec_set_policies": (ctypes.c_int, [vp, vp, sz]),
+    "colb_sim_param_count": (sz, []),
+    "colb_sim_param_info": (ctypes.c_int, [sz, vp]),
+    # policies (colb/policy.h, colb/snapshot.h)
+    "colb_policy_names": (ctypes.POINTER(cp), []),
+    "colb_policy_create": (ctypes.c_int, [cp, vp, ctypes.POINTER(vp), vp, sz]),
+    "colb_policy_free": (None, [vp]),
+    "colb_policy_name": (cp, [vp]),
+    "colb_policy_is_sequential": (ctypes.c_int, [vp]),
+    "colb_policy_users": (sz, [vp]),
+    "colb_policy_rounds": (ctypes.c_uint64, [vp]),
+    "colb_policy_info": (cp, [vp]),
+    "colb_policy_last_error": (cp, [vp]),
+    "colb_policy_begin_round": (ctypes.c_int, [vp, vp, sz]),
+    "colb_policy_choose": (ctypes.c_int, [vp, sz, vp]),
+    "colb_policy_choose_all": (ctypes.c_int, [vp, vp]),
+    "colb_policy_observe": (ctypes.c_int, [vp, sz, sz, ctypes.c_double]),
+    "colb_policy_observe_all": (ctypes.c_int, [vp, vp, vp]),
+    "colb_policy_end_round": (ctypes.c_int, [vp]),
+    "colb_policy_user_theta": (ctypes.c_int, [vp, sz, vp]),
+    "colb_policy_clusters": (ctypes.c_int, [vp, vp, c_size_p]),
+    "colb_policy_add_users": (ctypes.c_int, [vp, sz, vp]),
+    "colb_policy_save": (ctypes.c_int, [vp, cp, vp, sz]),
+    "colb_policy_save_buffer": (ctypes.c_int, [vp, vp, sz, c_size_p, vp, sz]),
+    "colb_policy_load": (ctypes.c_int, [cp, vp, ctypes.POINTER(vp), vp, sz]),
+    "colb_policy_load_buffer": (ctypes.c_int, [vp, sz, vp, ctypes.POINTER(vp), vp, sz]),
+    # the simulator (colb/sim.h, colb/tune.h)
+    "colb_sim_create": (ctypes.c_int, [vp, ctypes.POINTER(vp), vp, sz]),
+    "colb_sim_advance": (ctypes.c_int, [vp, sz, vp, sz]),
+    "colb_sim_finished": (ctypes.c_int, [vp]),
+    "colb_sim_results": (vp, [vp]),
+    "colb_sim_free": (None, [vp]),
+    "colb_sim_result_policies": (sz, [vp]),
+    "colb_sim_result_repeats": (sz, [vp]),
+    "colb_sim_result_points": (sz, [vp]),
+    "colb_sim_result_point_round": (sz, [vp, sz]),
+    "colb_sim_result_regret": (ctypes.c_double, [vp, sz, sz, sz]),
+    "colb_sim_result_wall": (ctypes.c_double, [vp, sz, sz]),
+    "colb_sim_result_info": (cp, [vp, sz, sz]),
+    "colb_club_tune": (ctypes.c_int, [vp, vp, sz, vp, sz, sz, sz, ctypes.POINTER(ctypes.c_double),
+                                      ctypes.POINTER(ctypes.c_double), vp, sz]),
+}
+
+for _name, (_res, _args) in _PROTOS.items():
+    try:
+        _f = getattr(lib, _name)
+    except AttributeError:
+        raise ImportError(f"colb: {path} has no {_name}: it is older than this package; "
+                          "rebuild it with `make`") from None
+    _f.restype = _res
+    _f.argtypes = _args
+
+
+class ParamInfo(ctypes.Structure):
+    """colb_param_info of colb/params.h."""
+    _fields_ = [("key", cp), ("type", ctypes.c_int), ("type_name", cp), ("choices", cp),
+                ("min", ctypes.c_double), ("max", ctypes.c_double),
+                ("default_value", ctypes.c_char * 32), ("help", cp)]
+
+
+# status code -> exception class, through the library's own names
+_BY_CODE = {}
+for _code in range(1, 64):
+    _sname = lib.colb_status_name(_code).decode()
+    if _sname == "COLB_UNKNOWN":
+        break
+    _BY_CODE[_code] = errors.BY_NAME.get(_sname, errors.Error)
+
+
+#: status name -> code, e.g. CODE["COLB_EUNSUP"]
+CODE = {cls.status_name: code for code, cls in _BY_CODE.items()}
+
+
+def error(status, message):
+    """The exception for a failed call: its status's class and message."""
+    text = message.decode(errors="replace") if isinstance(message, bytes) else message
+    if not text:
+        text = lib.colb_strerror(status).decode()
+    return _BY_CODE.get(status, errors.Error)(text, status)
+
+
+def msg_buffer():
+    return ctypes.create_string_buffer(MSG_LEN)
+
+
+def buffer(nbytes):
+    """A zeroed, 8-byte aligned buffer of at least nbytes (for C structs)."""
+    return (ctypes.c_uint64 * ((nbytes + 7) // 8))()
+
+
+def text(value):
+    """A Python value as the text of colb/params.h: bools as 1/0, floats by
+    their shortest repr (which reads back as the same double)."""
+    if isinstance(value, (bool, numpy.bool_)):
+        return "1" if value else "0"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return repr(float(value))
+    raise errors.InvalidArgument(f"option value {value!r} is not a number, bool or string")

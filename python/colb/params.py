@@ -1,0 +1,121 @@
+"""The options of policies, environments and runs, as the library lists them
+(colb/params.h): the same names as the options of ``colb run``, written
+with underscores in Python (``cmlb_alpha`` is ``--cmlb-alpha``)."""
+
+import collections
+import ctypes
+
+from . import _lib
+
+Option = collections.namedtuple("Option", "name key type default choices min max help")
+Option.__doc__ = """One option.
+
+    name     the Python keyword (``cmlb_alpha``)
+    key      the library's and colb run's name (``cmlb-alpha``)
+    type     'int', 'real', 'bool', 'choice' or 'bytes'
+    default  the default as a Python value (None: must be given)
+    choices  the names a 'choice' takes (tuple), else ()
+    min, max the inclusive range of an 'int' or 'real', else None
+    help     one line
+"""
+
+
+def key_of(name):
+    """The library key of a Python keyword: underscores become dashes."""
+    return name.replace("_", "-")
+
+
+def value(type_name, text):
+    """The text of a key of type type_name as a Python value (None for "")."""
+    if text == "":
+        return None
+    if type_name in ("int", "bytes"):
+        return int(text)
+    if type_name == "real":
+        return float(text)
+    if type_name == "bool":
+        return text == "1"
+    return text
+
+
+def _listing(count, info):
+    out = []
+    pi = _lib.ParamInfo()
+    for i in range(count()):
+        st = info(i, ctypes.byref(pi))
+        if st:
+            raise _lib.error(st, "")
+        key, tname = pi.key.decode(), pi.type_name.decode()
+        numeric = tname in ("int", "real")
+        out.append(Option(
+            name=key.replace("-", "_"), key=key, type=tname,
+            default=value(tname, pi.default_value.decode()),
+            choices=tuple(pi.choices.decode().split("|")) if tname == "choice" else (),
+            min=(int(pi.min) if tname == "int" else pi.min) if numeric else None,
+            # a double cannot hold 2^64 - 1 (a seed's maximum): it rounds up
+            max=(min(int(pi.max), 2 ** 64 - 1) if tname == "int" else pi.max) if numeric else None,
+            help=pi.help.decode()))
+    return out
+
+
+def policy_names():
+    """The names of the policies compiled into the library, in its order."""
+    names, arr, i = [], _lib.lib.colb_policy_names(), 0
+    while arr[i] is not None:
+        names.append(arr[i].decode())
+        i += 1
+    return names
+
+
+def policies():
+    """Every policy with the options it reads.
+
+    Returns a dict ``{name: {option_name: Option}}`` in the library's order.
+    ``users`` and ``dim`` (every policy needs them) are the positional
+    arguments of :class:`colb.Policy` and are not repeated here.  A policy
+    accepts every policy option (as ``colb run`` does); those it does not
+    list leave it unchanged.
+    """
+    every = _listing(_lib.lib.colb_policy_param_count, _lib.lib.colb_policy_param_info)
+    out = {}
+    for name in policy_names():
+        out[name] = {o.name: o for o in every if o.key not in ("users", "dim")
+                     and _lib.lib.colb_policy_param_used(name.encode(), o.key.encode()) == 1}
+    return out
+
+
+def options():
+    """Every option of :func:`colb.simulate` and :class:`colb.Policy`, by kind.
+
+    Returns ``{'run': [...], 'environment': [...], 'policy': [...]}``, lists of
+    :class:`Option`.  :func:`colb.simulate` takes all three kinds (``users``,
+    ``dim`` and ``seed`` there are the environment's and the run's);
+    :class:`colb.Policy` takes the policy options.
+    """
+    return {
+        "run": _listing(_lib.lib.colb_sim_param_count, _lib.lib.colb_sim_param_info),
+        "environment": _listing(_lib.lib.colb_env_param_count, _lib.lib.colb_env_param_info),
+        "policy": _listing(_lib.lib.colb_policy_param_count, _lib.lib.colb_policy_param_info),
+    }
+
+
+def suggest(key, kinds=("policy",)):
+    """' (did you mean ...?)' for a misspelled key, or ''."""
+    import difflib
+    every = options()
+    names = [o.name for k in kinds for o in every[k]]
+    close = difflib.get_close_matches(key.replace("-", "_"), names, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def apply(setter, params, items, kinds):
+    """Set every (python_name, value) of items with setter(params, key, text,
+    msg, len); a refused option raises with the library's message."""
+    msg = _lib.msg_buffer()
+    for name, value in items:
+        key = key_of(name)
+        st = setter(params, key.encode(), _lib.text(value).encode(), msg, _lib.MSG_LEN)
+        if st:
+            extra = suggest(name, kinds) if st == _lib.CODE["COLB_ENOTFOUND"] else ""
+            raise _lib.error(st, msg.value.decode() + extra)
+

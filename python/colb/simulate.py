@@ -1,0 +1,258 @@
+"""colb.simulate: run policies on a synthetic environment with the library's
+simulator (colb/sim.h), as ``colb run`` does, and get its numbers as numpy
+arrays: the same settings and seed give the same results as the files of
+``colb run`` (summary.csv, curves.csv), bit for bit."""
+
+import ctypes
+import math
+import os
+
+import numpy as np
+
+from . import _lib, errors, params
+
+# The defaults of `colb run` that differ from the library's (cli/options.c,
+# config_default): the paper's OFUL confidence, and (cli/data.c) the
+# learners' noise scale R following the environment's noise unless given.
+_RUN_DELTA = 0.4
+_POLICIES = ("oracle", "cmlb", "linucb-ind")
+
+
+def _mean_ci95(x):
+    """colb_mean_ci95 of the library, so that the numbers equal colb run's."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    m, h = ctypes.c_double(), ctypes.c_double()
+    _lib.lib.colb_mean_ci95(x.ctypes.data, x.size, ctypes.byref(m), ctypes.byref(h))
+    return m.value, h.value
+
+
+class SimResult:
+    """The results of :func:`colb.simulate`.
+
+    Attributes:
+        policies      the policy names, in the order given
+        rounds        (P,) int array: the round of each curve point (the last is T)
+        regret        (P, R, points) array: user-averaged cumulative regret of
+                      policy i, repeat r, at each point
+        wall          (P, R) array: seconds per job
+        info          P lists of R strings: each job's final state line
+        regret_mean, regret_ci95, ratio_mean, ratio_ci95
+                      (P, points) arrays: the mean over repeats and its 95%
+                      interval, and the same for the ratio to the random
+                      policy's regret (NaN without "random" among the policies)
+        summary       one dict per policy: the columns of colb run's summary.csv
+        tuned         the CLUB constants chosen by club_tune ('' if not tuned)
+        settings      every key of the run, environment and policies -> its text
+    """
+
+    def __init__(self, names, res, tuned, settings):
+        lib = _lib.lib
+        P, R, K = (lib.colb_sim_result_policies(res), lib.colb_sim_result_repeats(res),
+                   lib.colb_sim_result_points(res))
+        self.policies = tuple(names)
+        self.tuned = tuned
+        self.settings = settings
+        self.rounds = np.array([lib.colb_sim_result_point_round(res, k) for k in range(K)],
+                               dtype=np.intp)
+        get = lib.colb_sim_result_regret
+        self.regret = np.array([[[get(res, i, j, k) for k in range(K)] for j in range(R)]
+                                for i in range(P)], dtype=np.float64).reshape(P, R, K)
+        self.wall = np.array([[lib.colb_sim_result_wall(res, i, j) for j in range(R)]
+                              for i in range(P)], dtype=np.float64).reshape(P, R)
+        self.info = [[lib.colb_sim_result_info(res, i, j).decode() for j in range(R)]
+                     for i in range(P)]
+        rnd = self.policies.index("random") if "random" in self.policies else None
+        shape = (P, K)
+        self.regret_mean, self.regret_ci95 = np.empty(shape), np.empty(shape)
+        self.ratio_mean, self.ratio_ci95 = np.full(shape, np.nan), np.full(shape, np.nan)
+        # as cli/run.c summarize(): per point, over the repeats
+        for i in range(P):
+            for k in range(K):
+                x = self.regret[i, :, k]
+                self.regret_mean[i, k], self.regret_ci95[i, k] = _mean_ci95(x)
+                if rnd is not None:
+                    base = self.regret[rnd, :, k]
+                    y = [x[j] / base[j] for j in range(R) if base[j] > 0.0]
+                    if y:
+                        self.ratio_mean[i, k], self.ratio_ci95[i, k] = _mean_ci95(y)
+        self.summary = []
+        for i, name in enumerate(self.policies):
+            wall = 0.0
+            for j in range(R):
+                wall += self.wall[i, j]
+            self.summary.append({
+                "reading": "default", "setting": "-", "policy": name, "repeats": R,
+                "regret_mean": self.regret_mean[i, K - 1], "regret_ci95": self.regret_ci95[i, K - 1],
+                "ratio_random_mean": self.ratio_mean[i, K - 1],
+                "ratio_random_ci95": self.ratio_ci95[i, K - 1], "wall_s": wall,
+                "tuned": tuned if name == "club" else "", "info": self.info[i][0]})
+
+    def to_csv(self, folder):
+        """Write summary.csv and curves.csv into folder, in the format of
+        ``colb run`` (docs/experiments.md), each to a temporary file renamed
+        into place. Returns the two paths."""
+        os.makedirs(folder, exist_ok=True)
+        summary = ["reading,setting,policy,repeats,regret_mean,regret_ci95,ratio_random_mean,"
+                   "ratio_random_ci95,wall_s,tuned,info"]
+        for r in self.summary:
+            summary.append(",".join([
+                _field(r["reading"]), _field(r["setting"]), r["policy"], str(r["repeats"]),
+                "%.10g" % r["regret_mean"], _num(r["regret_ci95"]), _num(r["ratio_random_mean"]),
+                _num(r["ratio_random_ci95"]), "%.4f" % r["wall_s"], _field(r["tuned"]),
+                _field(r["info"])]))
+        curves = ["reading,setting,policy,round,regret_mean,regret_ci95,ratio_random_mean,"
+                  "ratio_random_ci95"]
+        for i, name in enumerate(self.policies):
+            for k, t in enumerate(self.rounds):
+                curves.append(",".join([
+                    "default", "-", name, str(int(t)), "%.10g" % self.regret_mean[i, k],
+                    _num(self.regret_ci95[i, k]), _num(self.ratio_mean[i, k]),
+                    _num(self.ratio_ci95[i, k])]))
+        paths = []
+        for name, lines in (("summary.csv", summary), ("curves.csv", curves)):
+            path = os.path.join(folder, name)
+            tmp = f"{path}.tmp.{os.getpid()}"
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write("\n".join(lines) + "\n")
+            os.replace(tmp, path)
+            paths.append(path)
+        return tuple(paths)
+
+    def plot(self, ax=None, ratio=False):
+        """Plot the mean regret curves with their 95% bands (matplotlib;
+        ImportError if it is not installed). Returns the axes."""
+        from .plot import plot_result
+        return plot_result(self, ax=ax, ratio=ratio)
+
+    def __repr__(self):
+        cells = ", ".join(f"{r['policy']}={r['regret_mean']:.4g}" for r in self.summary)
+        return (f"<colb.SimResult T={int(self.rounds[-1])} repeats={self.regret.shape[1]}: "
+                f"final regret {cells}>")
+
+
+def _field(s):
+    if not any(c in s for c in ',"\n'):
+        return s
+    return '"' + s.replace('"', '""') + '"'
+
+
+def _num(v):
+    return "" if math.isnan(v) else "%.10g" % v
+
+
+def _settings(spec):
+    out, buf = {}, ctypes.create_string_buffer(64)
+    for kind in params.options().values():
+        for o in kind:
+            if o.key not in out and not _lib.lib.colb_sim_spec_get(spec, o.key.encode(), buf, 64):
+                out[o.key] = buf.value.decode()
+    return out
+
+
+def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed=1, threads=1,
+             *, curve_points=100, club_tune=False, club_burn_in=None, club_tune_repeats=None,
+             progress=None, **opts):
+    """Simulate ``policies`` on environment ``env`` with the library's simulator.
+
+    The settings and defaults are those of ``colb run`` (``colb run --help``,
+    docs/experiments.md), with underscores for dashes: the environment
+    (``users``, ``clusters``, ``zipf``, ``dim``, ``arms``, ``noise``,
+    ``sigma_theta``, ``normalize``), the learners and policies (``lambda_`` or
+    ``**{"lambda": ...}``, ``delta``, ``cmlb_alpha``, ``club_alpha``, ...) and
+    the run (``horizon``, ``repeats``, ``seed``, ``threads``,
+    ``curve_points``, ``max_memory``, ``club_tune``, ``club_burn_in``,
+    ``club_tune_repeats``).  As in ``colb run``, ``delta`` defaults to 0.4 and
+    ``learner_noise`` to the environment's ``noise``.  For the same settings
+    and seed the results equal ``colb run``'s summary.csv and curves.csv
+    (:meth:`SimResult.to_csv` writes them), for any number of threads.
+
+    env: "clustered" or "personalized" (the logged data sets of ``colb run``
+    are not available here; a loop over :class:`colb.Policy` serves your
+    own data).  progress: optional callable(rounds_done, horizon).
+
+    The simulation runs in the library without the GIL; Ctrl-C stops it at
+    the next of 20 steps.  With threads > 1, OpenBLAS runs single-threaded
+    inside the jobs during the call (as in ``colb run``; results do not
+    depend on it).
+
+    Returns a :class:`SimResult`.  Raises the library's errors (e.g.
+    NotFound for an unknown policy or option, OutOfRange for a value out of
+    range, OutOfMemory over the memory budget) with its message.
+    """
+    lib = _lib.lib
+    names = [policies] if isinstance(policies, str) else list(policies)
+    if not names:
+        raise errors.InvalidArgument("policies: no policies to run")
+    for i, n in enumerate(names):
+        if names.index(n) != i:
+            raise errors.InvalidArgument(f"policies: {n!r} is listed twice")
+    if "lambda_" in opts:
+        opts["lambda"] = opts.pop("lambda_")
+    spec = _lib.buffer(lib.colb_sim_spec_size())
+    lib.colb_sim_spec_default(spec)
+    kinds = ("run", "environment", "policy")
+    items = [("env", env), ("delta", _RUN_DELTA)] + list(opts.items()) + [
+        ("horizon", horizon), ("repeats", repeats), ("seed", seed), ("threads", threads),
+        ("curve_points", curve_points)]
+    params.apply(lib.colb_sim_spec_set, spec, items, kinds)
+    if not any(params.key_of(k) == "learner-noise" for k in opts):
+        noise = ctypes.create_string_buffer(64)
+        lib.colb_sim_spec_get(spec, b"noise", noise, 64)
+        params.apply(lib.colb_sim_spec_set, spec, [("learner-noise", noise.value.decode())], kinds)
+    c_names = (ctypes.c_char_p * len(names))(*[str(n).encode() for n in names])
+    lib.colb_sim_spec_set_policies(spec, c_names, len(names))
+    msg = _lib.msg_buffer()
+    tuned = ""
+    blas = _Blas(threads)
+    try:
+        if club_tune and "club" in names:
+            a, a2 = ctypes.c_double(), ctypes.c_double()
+            st = lib.colb_club_tune(spec, None, 0, None, 0, int(club_burn_in or 0),
+                                    int(club_tune_repeats or 0), ctypes.byref(a),
+                                    ctypes.byref(a2), msg, _lib.MSG_LEN)
+            if st:
+                raise _lib.error(st, "club tuning: " + msg.value.decode())
+            params.apply(lib.colb_sim_spec_set, spec, [("club-alpha", a.value),
+                                                        ("club-alpha2", a2.value)], kinds)
+            tuned = "club-alpha=%g club-alpha2=%g" % (a.value, a2.value)
+        sim = ctypes.c_void_p()
+        st = lib.colb_sim_create(spec, ctypes.byref(sim), msg, _lib.MSG_LEN)
+        if st:
+            raise _lib.error(st, msg.value)
+        try:
+            T = int(horizon)
+            step = max(1, -(-T // 20))
+            for until in range(step, T + step, step):
+                if progress:
+                    progress(until - step, T)
+                st = lib.colb_sim_advance(sim, min(until, T), msg, _lib.MSG_LEN)
+                if st:
+                    raise _lib.error(st, msg.value)
+            if progress:
+                progress(T, T)
+            return SimResult(names, lib.colb_sim_results(sim), tuned, _settings(spec))
+        finally:
+            lib.colb_sim_free(sim)
+    finally:
+        blas.restore()
+
+
+class _Blas:
+    """OpenBLAS single-threaded while simulation threads run (if the library
+    is linked with OpenBLAS), restored afterwards."""
+
+    def __init__(self, threads):
+        self.old = None
+        try:
+            self.get = _lib.lib.openblas_get_num_threads
+            self.set = _lib.lib.openblas_set_num_threads
+        except AttributeError:
+            return
+        self.get.restype, self.set.argtypes = ctypes.c_int, [ctypes.c_int]
+        if int(threads) > 1:
+            self.old = self.get()
+            self.set(1)
+
+    def restore(self):
+        if self.old is not None:
+            self.set(self.old)

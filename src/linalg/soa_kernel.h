@@ -1,0 +1,114 @@
+/* soa_kernel.h - the hand-written small-matrix kernels (internal): those of
+ * the SoA model bank (soa_bank.c), the single-model scoring and edge
+ * distances of CLUB (club.c) and the flat ridge bank's rank-one step
+ * (ridge.c). Three implementations of one table:
+ * soa_kernel_avx512.c, soa_kernel_avx2.c (both compiled with their ISA flags
+ * only for their own file, see the Makefile) and soa_kernel_portable.c.
+ *
+ * Layout (COLB__SOA_W = 8 models per block, "lanes"): entry e of the packed
+ * upper triangle of A = V^{-1} (row-major: (0,0), (0,1), ..., (0,d-1), (1,1),
+ * ..., P = d(d+1)/2 entries) of the block's model l is A[e * 8 + l]; vectors
+ * (theta, b, a gathered context) are d x 8 the same way. One AVX-512 register
+ * holds one entry of the 8 models, so every instruction does 8 models' work
+ * and no shuffles are needed.
+ *
+ * Arithmetic contract: for every lane, each sum runs over its index in
+ * increasing order; the AVX-512 and AVX2 kernels use the same fused
+ * multiply-adds in the same order and so give bit-identical results; the
+ * portable kernel rounds each product (no FMA), so it may differ from them in
+ * the last bits (tests/test_kernels.c checks the chosen arms). */
+#ifndef COLB_SOA_KERNEL_H
+#define COLB_SOA_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "colb/status.h"
+
+#define COLB__SOA_W 8
+
+typedef struct colb__soa_kernel {
+    const char *name; /* "avx512", "avx2" or "portable" */
+    /* The arm of every lane of one block on K shared contexts:
+     *     best[l] = argmax_k  <theta_l, x_k> + width[l] * sqrt(max(q_lk, 0)),
+     *     q_lk = x_k^T A_l x_k = sum_e A_l[e] Q[e * K + k]
+     * (ties to the lowest k; a NaN score never wins, as colb__argmax). Q holds
+     * the round's outer products x_k x_k^T packed like A with the off-diagonal
+     * entries doubled (computed once per round for all models). X: K x d.
+     * scores (K x 8, may be NULL) receives the scores. */
+    void (*choose)(const double *A, const double *theta, const double *width, const double *Q,
+                   const double *X, size_t d, size_t K, uint32_t *best, double *scores);
+    /* Rank-one (Sherman-Morrison) update of every lane of one block with its
+     * context xs (d x 8), reward y, weight w (0: lane untouched, exactly) and
+     * ry = w (y - <x, theta0>):
+     *     u = A x, s = x^T u, c = w / (1 + w s),
+     *     theta += c (y - <x, theta>) u,  A -= (c u) u^T,  b += ry x,
+     * and ws[l] = w s (the caller adds log1p(ws) to ln det V). u = A x is
+     * computed by scanning the packed entries once (each u_k still summed
+     * over j in order). work: 8 d doubles. */
+    void (*update)(double *A, double *b, double *theta, double *ws, const double *xs,
+                   const double *y, const double *w, const double *ry, size_t d, double *work);
+    /* Scores of ONE model (a packed copy: Ap, P values; theta, d) on K
+     * contexts, vectorised along the arms:
+     *     scores[k] = <theta, x_k> + alpha * sqrt(max(q_k, 0) * scale),
+     *     q_k = sum over even e of Ap[e] Q[e Kp + k] + sum over odd e (the two
+     *           partial sums added last: independent chains),
+     * Q: P x Kp (colb__soa_outer with ldq = Kp), Xt: d x Kp (the contexts
+     * transposed), Kp a multiple of 8, columns K..Kp-1 zero. Returns the
+     * argmax over k < K (ties to the lowest k, a NaN score never wins). For
+     * a single learner scored against a round's contexts (CLUB's component
+     * aggregates; phase 2: cluster learners). scores: Kp doubles. */
+    size_t (*score1)(const double *Ap, const double *theta, double alpha, double scale,
+                     const double *Q, const double *Xt, size_t d, size_t K, size_t Kp,
+                     double *scores);
+    /* Squared distances out[i] = sum_j (wu[j] - wT[j ld + i])^2, i < n, each
+     * summed over j in order with the products rounded (no FMA): bit for bit
+     * the scalar loop, on every path (CLUB's edge tests). */
+    void (*dist2)(const double *wT, size_t ld, const double *wu, size_t d, size_t n,
+                  double *out);
+    /* The same for the columns idx[0..n) of wT (gathered): out[q] = sum_j
+     * (wu[j] - wT[j ld + idx[q]])^2, the same bits as dist2. */
+    void (*dist2_idx)(const double *wT, size_t ld, const double *wu, size_t d, const size_t *idx,
+                      size_t n, double *out);
+    /* The flat ridge bank's rank-one step (ridge.c, full row-major d x d A
+     * and V, A symmetric bit for bit), bit for bit the scalar code on every
+     * path (products rounded, sums in the scalar order; u = A x is summed
+     * along A's columns, equal to its rows by symmetry):
+     *     u = A x, s = x^T u, c = w / (1 + w s),
+     *     A -= (u u^T) c, V += w x x^T, b += w (y - <x, t0>) x,
+     *     theta += c (y - <x, theta>) u;   returns s. u: d doubles. */
+    double (*ridge_step)(double *A, double *V, double *b, double *theta, const double *t0,
+                         const double *x, double y, double w, size_t d, double *u);
+    /* Two independent ridge_steps with the same (x, y, w) (CLUB: a user and
+     * its component), interleaved for instruction-level parallelism where the
+     * path can; the same bits as two ridge_step calls. m[0], m[1]: A, V, b,
+     * theta, theta0 of each model; s[0], s[1] receive their x^T A x. u: 2d. */
+    void (*ridge_step2)(double *const m[2][5], const double *x, double y, double w, size_t d,
+                        double *u, double s[2]);
+    /* colb__soa_outer, vectorised (the same products, so the same bits). */
+    void (*outer)(const double *X, size_t K, size_t d, size_t ldq, double *Q, double *Xt);
+} colb__soa_kernel;
+
+/* The kernel for `name` ("avx512", "avx2", "portable"; NULL or "" = the best
+ * this CPU supports, from __builtin_cpu_supports). COLB_EINVAL for an unknown
+ * name, COLB_EUNSUP when the CPU lacks the instructions. (soa_bank.c) */
+colb_status colb__soa_pick_kernel(const char *name, const colb__soa_kernel **out);
+
+/* Q[e ldq + k] = x_ki x_kj for the packed entry e = (i, j) (doubled when
+ * i != j), so that x_k^T A x_k = sum_e A[e] Q[e ldq + k]; columns K..ldq-1
+ * are set to 0. Xt receives the contexts transposed, d x ldq, zero padded
+ * (also the scratch Q is built from). X: K x d, ldq >= K. O(K d^2). */
+void colb__soa_outer(const double *X, size_t K, size_t d, size_t ldq, double *Q, double *Xt);
+
+/* Xt (d x ldq) = X^T (X: K x d), columns K..ldq-1 zero. */
+void colb__soa_transpose(const double *X, size_t K, size_t d, size_t ldq, double *Xt);
+
+/* The first index of the largest of v[0..n) (NaN never wins), as
+ * colb__argmax; shared by the kernels. */
+size_t colb__soa_argmax(const double *v, size_t n);
+
+extern const colb__soa_kernel colb__soa_kernel_portable;
+extern const colb__soa_kernel colb__soa_kernel_avx2;
+extern const colb__soa_kernel colb__soa_kernel_avx512;
+
+#endif

@@ -1,0 +1,318 @@
+/* soa_kernel_avx2.c - the SoA bank's kernels for AVX2 + FMA (see
+ * soa_kernel.h). Compiled with -mavx2 -mfma for this file only (Makefile);
+ * soa_bank.c calls them only when __builtin_cpu_supports reports AVX2 and FMA.
+ *
+ * Why hand-written: as in soa_kernel_avx512.c (a BLAS call on a 15 x 15
+ * matrix costs more in overhead than in arithmetic). A block's 8 lanes are two
+ * ymm halves processed one after the other; every lane runs the same fused
+ * multiply-adds in the same order as the AVX-512 kernel, so the two give
+ * bit-identical results. Up to 6 arms per pass (16 ymm registers). Ceiling:
+ * the single-thread DGEMM peak measured by bench/bench.c. */
+#include "linalg/soa_kernel.h"
+
+#include <immintrin.h>
+
+#define W COLB__SOA_W
+#define KB 6
+
+#define AI static inline __attribute__((always_inline))
+
+/* Arms k0..k0+kb-1 for the 4 lanes starting at A, theta (stride W), merged
+ * into (bv, bi); k_first: the first arm overall. */
+AI void arms256(const double *A, const double *theta, __m256d wd, const double *Q,
+                const double *X, size_t d, size_t K, size_t k0, const int kb, __m256d *bv,
+                __m256d *bi, double *scores)
+{
+    size_t P = d * (d + 1) / 2;
+    __m256d q[KB], m[KB];
+    _Pragma("GCC unroll 16")
+    for (int r = 0; r < kb; r++)
+        q[r] = m[r] = _mm256_setzero_pd();
+    for (size_t e = 0; e < P; e++) {
+        __m256d a = _mm256_loadu_pd(A + e * W);
+        const double *qe = Q + e * K + k0;
+        _Pragma("GCC unroll 16")
+        for (int r = 0; r < kb; r++)
+            q[r] = _mm256_fmadd_pd(a, _mm256_broadcast_sd(qe + r), q[r]);
+    }
+    for (size_t j = 0; j < d; j++) {
+        __m256d t = _mm256_loadu_pd(theta + j * W);
+        _Pragma("GCC unroll 16")
+        for (int r = 0; r < kb; r++)
+            m[r] = _mm256_fmadd_pd(t, _mm256_broadcast_sd(X + (k0 + (size_t)r) * d + j), m[r]);
+    }
+    __m256d zero = _mm256_setzero_pd();
+    _Pragma("GCC unroll 16")
+    for (int r = 0; r < kb; r++) {
+        size_t k = k0 + (size_t)r;
+        __m256d s = _mm256_fmadd_pd(wd, _mm256_sqrt_pd(_mm256_max_pd(q[r], zero)), m[r]);
+        if (scores)
+            _mm256_storeu_pd(scores + k * W, s);
+        if (k == 0) {
+            *bv = s;
+            *bi = zero;
+        } else {
+            __m256d gt = _mm256_cmp_pd(s, *bv, _CMP_GT_OQ);
+            *bv = _mm256_blendv_pd(*bv, s, gt);
+            *bi = _mm256_blendv_pd(*bi, _mm256_set1_pd((double)k), gt);
+        }
+    }
+}
+
+static void choose_avx2(const double *A, const double *theta, const double *width,
+                        const double *Q, const double *X, size_t d, size_t K, uint32_t *best,
+                        double *scores)
+{
+    size_t n = (K + KB - 1) / KB, base = K / n, rem = K % n;
+    for (int h = 0; h < 2; h++) {
+        const double *Ah = A + 4 * h, *th = theta + 4 * h;
+        double *sh = scores ? scores + 4 * h : NULL;
+        __m256d wd = _mm256_loadu_pd(width + 4 * h), bv = _mm256_setzero_pd(), bi = bv;
+        size_t k0 = 0;
+        for (size_t c = 0; c < n; c++) {
+            int kb = (int)(base + (c < rem));
+            switch (kb) {
+#define CASE(n_) case n_: arms256(Ah, th, wd, Q, X, d, K, k0, n_, &bv, &bi, sh); break;
+                CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
+#undef CASE
+            default: break;
+            }
+            k0 += (size_t)kb;
+        }
+        double bd[4];
+        _mm256_storeu_pd(bd, bi);
+        for (int l = 0; l < 4; l++)
+            best[4 * h + l] = (uint32_t)bd[l];
+    }
+}
+
+/* u = A x for the 4 lanes at A, xs (stride W), scanning the packed entries
+ * in order as the AVX-512 kernel does (same sums in the same order). */
+static void amul256(const double *A, const double *xs, size_t d, double *u)
+{
+    for (size_t i = 0; i < d; i++)
+        _mm256_storeu_pd(u + i * W, _mm256_setzero_pd());
+    size_t e = 0;
+    for (size_t i = 0; i < d; i++) {
+        __m256d xi = _mm256_loadu_pd(xs + i * W);
+        __m256d ui = _mm256_fmadd_pd(_mm256_loadu_pd(A + e * W), xi, _mm256_loadu_pd(u + i * W));
+        e++;
+        for (size_t j = i + 1; j < d; j++, e++) {
+            __m256d a = _mm256_loadu_pd(A + e * W);
+            ui = _mm256_fmadd_pd(a, _mm256_loadu_pd(xs + j * W), ui);
+            _mm256_storeu_pd(u + j * W, _mm256_fmadd_pd(a, xi, _mm256_loadu_pd(u + j * W)));
+        }
+        _mm256_storeu_pd(u + i * W, ui);
+    }
+}
+
+static void update_avx2(double *A, double *b, double *theta, double *ws, const double *xs,
+                        const double *y, const double *w, const double *ry, size_t d,
+                        double *work)
+{
+    for (int h = 0; h < 2; h++) {
+        size_t o = 4 * (size_t)h;
+        double *Ah = A + o, *bh = b + o, *th = theta + o, *u = work + o;
+        const double *xh = xs + o;
+        amul256(Ah, xh, d, u);
+        __m256d s = _mm256_setzero_pd(), pred = s;
+        for (size_t j = 0; j < d; j++) {
+            __m256d x = _mm256_loadu_pd(xh + j * W);
+            s = _mm256_fmadd_pd(x, _mm256_loadu_pd(u + j * W), s);
+            pred = _mm256_fmadd_pd(x, _mm256_loadu_pd(th + j * W), pred);
+        }
+        __m256d wv = _mm256_loadu_pd(w + o), wsv = _mm256_mul_pd(wv, s);
+        __m256d c = _mm256_div_pd(wv, _mm256_add_pd(_mm256_set1_pd(1.0), wsv));
+        __m256d gain = _mm256_mul_pd(c, _mm256_sub_pd(_mm256_loadu_pd(y + o), pred));
+        __m256d ryv = _mm256_loadu_pd(ry + o);
+        _mm256_storeu_pd(ws + o, wsv);
+        size_t e = 0;
+        for (size_t i = 0; i < d; i++) {
+            __m256d ui = _mm256_loadu_pd(u + i * W), cu = _mm256_mul_pd(c, ui);
+            for (size_t j = i; j < d; j++, e++)
+                _mm256_storeu_pd(Ah + e * W, _mm256_fnmadd_pd(cu, _mm256_loadu_pd(u + j * W),
+                                                              _mm256_loadu_pd(Ah + e * W)));
+            _mm256_storeu_pd(th + i * W, _mm256_fmadd_pd(gain, ui, _mm256_loadu_pd(th + i * W)));
+            _mm256_storeu_pd(bh + i * W, _mm256_fmadd_pd(ryv, _mm256_loadu_pd(xh + i * W),
+                                                         _mm256_loadu_pd(bh + i * W)));
+        }
+    }
+}
+
+/* One model on arms k0..k0+4nv-1 (nv ymm vectors, two partial sums each). */
+AI void score1_256(const double *Ap, const double *theta, __m256d al, __m256d sc,
+                   const double *Q, const double *Xt, size_t d, size_t Kp, size_t k0,
+                   const int nv, double *scores)
+{
+    size_t P = d * (d + 1) / 2, e = 0;
+    __m256d q0[4], q1[4], m[4];
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < nv; v++)
+        q0[v] = q1[v] = m[v] = _mm256_setzero_pd();
+    for (; e + 1 < P; e += 2) {
+        __m256d a0 = _mm256_broadcast_sd(Ap + e), a1 = _mm256_broadcast_sd(Ap + e + 1);
+        const double *r0 = Q + e * Kp + k0, *r1 = r0 + Kp;
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++) {
+            q0[v] = _mm256_fmadd_pd(a0, _mm256_loadu_pd(r0 + 4 * v), q0[v]);
+            q1[v] = _mm256_fmadd_pd(a1, _mm256_loadu_pd(r1 + 4 * v), q1[v]);
+        }
+    }
+    if (e < P) {
+        __m256d a0 = _mm256_broadcast_sd(Ap + e);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++)
+            q0[v] = _mm256_fmadd_pd(a0, _mm256_loadu_pd(Q + e * Kp + k0 + 4 * v), q0[v]);
+    }
+    for (size_t j = 0; j < d; j++) {
+        __m256d t = _mm256_broadcast_sd(theta + j);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++)
+            m[v] = _mm256_fmadd_pd(t, _mm256_loadu_pd(Xt + j * Kp + k0 + 4 * v), m[v]);
+    }
+    __m256d zero = _mm256_setzero_pd();
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < nv; v++) {
+        __m256d q = _mm256_mul_pd(_mm256_max_pd(_mm256_add_pd(q0[v], q1[v]), zero), sc);
+        _mm256_storeu_pd(scores + k0 + 4 * v, _mm256_fmadd_pd(al, _mm256_sqrt_pd(q), m[v]));
+    }
+}
+
+static size_t score1_avx2(const double *Ap, const double *theta, double alpha, double scale,
+                          const double *Q, const double *Xt, size_t d, size_t K, size_t Kp,
+                          double *scores)
+{
+    __m256d al = _mm256_set1_pd(alpha), sc = _mm256_set1_pd(scale);
+    for (size_t k0 = 0; k0 < Kp; k0 += 16) /* Kp is a multiple of 8 */
+        if (Kp - k0 >= 16)
+            score1_256(Ap, theta, al, sc, Q, Xt, d, Kp, k0, 4, scores);
+        else
+            score1_256(Ap, theta, al, sc, Q, Xt, d, Kp, k0, 2, scores);
+    return colb__soa_argmax(scores, K);
+}
+
+static void dist2_avx2(const double *wT, size_t ld, const double *wu, size_t d, size_t n,
+                       double *out)
+{
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d acc = _mm256_setzero_pd();
+        for (size_t j = 0; j < d; j++) {
+            __m256d e = _mm256_sub_pd(_mm256_set1_pd(wu[j]), _mm256_loadu_pd(wT + j * ld + i));
+            acc = _mm256_add_pd(acc, _mm256_mul_pd(e, e));
+        }
+        _mm256_storeu_pd(out + i, acc);
+    }
+    colb__soa_kernel_portable.dist2(wT + i, ld, wu, d, n - i, out + i); /* the tail */
+}
+
+static double ridge_step_avx2(double *A, double *V, double *b, double *th, const double *t0,
+                              const double *x, double y, double w, size_t d, double *u)
+{
+    size_t j0 = 0;
+    for (; j0 + 4 <= d; j0 += 4) { /* u[j] = sum_k A_kj x_k, k in order */
+        __m256d acc = _mm256_setzero_pd();
+        for (size_t k = 0; k < d; k++)
+            acc = _mm256_add_pd(acc, _mm256_mul_pd(_mm256_loadu_pd(A + k * d + j0),
+                                                   _mm256_set1_pd(x[k])));
+        _mm256_storeu_pd(u + j0, acc);
+    }
+    for (; j0 < d; j0++) {
+        double acc = 0.0;
+        for (size_t k = 0; k < d; k++)
+            acc += A[k * d + j0] * x[k];
+        u[j0] = acc;
+    }
+    double s = 0.0, pred0 = 0.0, pred = 0.0;
+    for (size_t j = 0; j < d; j++) {
+        s += x[j] * u[j];
+        pred0 += x[j] * t0[j];
+        pred += x[j] * th[j];
+    }
+    double c = w / (1.0 + w * s);
+    double ry = w * (y - pred0), gain = c * (y - pred);
+    __m256d cv = _mm256_set1_pd(c);
+    for (size_t j = 0; j < d; j++) {
+        double *Aj = A + j * d, *Vj = V + j * d, uj = u[j], wxj = w * x[j];
+        __m256d ujv = _mm256_set1_pd(uj), wxv = _mm256_set1_pd(wxj);
+        size_t k = 0;
+        for (; k + 4 <= d; k += 4) {
+            _mm256_storeu_pd(Aj + k, _mm256_sub_pd(_mm256_loadu_pd(Aj + k),
+                             _mm256_mul_pd(_mm256_mul_pd(ujv, _mm256_loadu_pd(u + k)), cv)));
+            _mm256_storeu_pd(Vj + k, _mm256_add_pd(_mm256_loadu_pd(Vj + k),
+                             _mm256_mul_pd(wxv, _mm256_loadu_pd(x + k))));
+        }
+        for (; k < d; k++) {
+            Aj[k] -= (uj * u[k]) * c;
+            Vj[k] += wxj * x[k];
+        }
+        b[j] += ry * x[j];
+        th[j] += gain * uj;
+    }
+    return s;
+}
+
+static void ridge_step2_avx2(double *const m[2][5], const double *x, double y, double w, size_t d,
+                             double *u, double s[2])
+{
+    for (int i = 0; i < 2; i++)
+        s[i] = ridge_step_avx2(m[i][0], m[i][1], m[i][2], m[i][3], m[i][4], x, y, w, d, u + i * d);
+}
+
+/* colb__soa_outer with the rows of Q as vector products of rows of X^T
+ * (ldq is a multiple of 4 here, or the scalar tail finishes the row). */
+static void outer_avx2(const double *X, size_t K, size_t d, size_t ldq, double *Q, double *Xt)
+{
+    colb__soa_transpose(X, K, d, ldq, Xt);
+    __m256d two = _mm256_set1_pd(2.0);
+    double *q = Q;
+    for (size_t i = 0; i < d; i++) {
+        const double *ti = Xt + i * ldq;
+        for (size_t j = i; j < d; j++, q += ldq) {
+            const double *tj = Xt + j * ldq;
+            size_t k = 0;
+            if (i == j) {
+                for (; k + 4 <= ldq; k += 4)
+                    _mm256_storeu_pd(q + k, _mm256_mul_pd(_mm256_loadu_pd(ti + k),
+                                                    _mm256_loadu_pd(ti + k)));
+                for (; k < ldq; k++)
+                    q[k] = ti[k] * ti[k];
+            } else {
+                for (; k + 4 <= ldq; k += 4)
+                    _mm256_storeu_pd(q + k, _mm256_mul_pd(_mm256_mul_pd(two, _mm256_loadu_pd(ti + k)),
+                                                    _mm256_loadu_pd(tj + k)));
+                for (; k < ldq; k++)
+                    q[k] = (2.0 * ti[k]) * tj[k];
+            }
+        }
+    }
+}
+
+static void dist2_idx_avx2(const double *wT, size_t ld, const double *wu, size_t d,
+                           const size_t *idx, size_t n, double *out)
+{
+    size_t q = 0;
+    for (; q + 4 <= n; q += 4) { /* 4 columns per gather */
+        __m256i vi = _mm256_loadu_si256((const __m256i *)(const void *)(idx + q));
+        __m256d acc = _mm256_setzero_pd();
+        for (size_t j = 0; j < d; j++) {
+            __m256d g = _mm256_i64gather_pd(wT + j * ld, vi, 8);
+            __m256d e = _mm256_sub_pd(_mm256_set1_pd(wu[j]), g);
+            acc = _mm256_add_pd(acc, _mm256_mul_pd(e, e));
+        }
+        _mm256_storeu_pd(out + q, acc);
+    }
+    colb__soa_kernel_portable.dist2_idx(wT, ld, wu, d, idx + q, n - q, out + q); /* the tail */
+}
+
+const colb__soa_kernel colb__soa_kernel_avx2 = {
+    .name = "avx2",
+    .choose = choose_avx2,
+    .update = update_avx2,
+    .score1 = score1_avx2,
+    .dist2 = dist2_avx2,
+    .dist2_idx = dist2_idx_avx2,
+    .ridge_step = ridge_step_avx2,
+    .ridge_step2 = ridge_step2_avx2,
+    .outer = outer_avx2,
+};

@@ -1,0 +1,414 @@
+/* soa_kernel_avx512.c - the SoA bank's kernels for AVX-512 (see
+ * soa_kernel.h). Compiled with -mavx512f -mavx512dq -mfma for this file only
+ * (Makefile); soa_bank.c calls them only when __builtin_cpu_supports says the
+ * CPU has AVX-512F/DQ.
+ *
+ * Why hand-written: the per-user work is tiny (A_u has 120 packed entries at
+ * d = 15) and the same for every user of a round; a BLAS call per user (or
+ * DGEMM over a stack of full d x d matrices, the previous design) spends more
+ * in call overhead, packing and the unused lower triangle than in arithmetic
+ * (measured: 11 % of the machine's DGEMM peak). Here one zmm register holds
+ * the same entry of 8 users' A, each FMA serves 8 users, and the K arms'
+ * scores are accumulated in registers (up to 12 arms per pass, the context's
+ * packed outer product broadcast from memory). Ceiling: the single-thread
+ * DGEMM peak measured in the same run by bench/bench.c (docs/performance.md);
+ * flops per decision are counted there. */
+#include "linalg/soa_kernel.h"
+
+#include <immintrin.h>
+
+#define W COLB__SOA_W
+#define KB 12 /* arms per pass: KB accumulators + A + temporaries < 32 zmm */
+
+#define AI static inline __attribute__((always_inline))
+
+/* Scores of arms k0..k0+kb-1 for the 8 lanes, merged into (bv, bi). */
+AI void arms512(const double *A, const double *theta, __m512d wd, const double *Q,
+                const double *X, size_t d, size_t K, size_t k0, const int kb, __m512d *bv,
+                __m512d *bi, double *scores)
+{
+    size_t P = d * (d + 1) / 2;
+    __m512d q[KB], m[KB];
+    _Pragma("GCC unroll 16")
+    for (int r = 0; r < kb; r++)
+        q[r] = m[r] = _mm512_setzero_pd();
+    for (size_t e = 0; e < P; e++) {
+        __m512d a = _mm512_loadu_pd(A + e * W);
+        const double *qe = Q + e * K + k0;
+        _Pragma("GCC unroll 16")
+        for (int r = 0; r < kb; r++)
+            q[r] = _mm512_fmadd_pd(a, _mm512_set1_pd(qe[r]), q[r]);
+    }
+    for (size_t j = 0; j < d; j++) {
+        __m512d t = _mm512_loadu_pd(theta + j * W);
+        _Pragma("GCC unroll 16")
+        for (int r = 0; r < kb; r++)
+            m[r] = _mm512_fmadd_pd(t, _mm512_set1_pd(X[(k0 + (size_t)r) * d + j]), m[r]);
+    }
+    __m512d zero = _mm512_setzero_pd();
+    _Pragma("GCC unroll 16")
+    for (int r = 0; r < kb; r++) {
+        size_t k = k0 + (size_t)r;
+        /* max(q, 0) with a NaN q giving 0, as the portable q > 0 ? q : 0 */
+        __m512d s = _mm512_fmadd_pd(wd, _mm512_sqrt_pd(_mm512_max_pd(q[r], zero)), m[r]);
+        if (scores)
+            _mm512_storeu_pd(scores + k * W, s);
+        if (k == 0) {
+            *bv = s;
+            *bi = zero;
+        } else {
+            __mmask8 gt = _mm512_cmp_pd_mask(s, *bv, _CMP_GT_OQ);
+            *bv = _mm512_mask_blend_pd(gt, *bv, s);
+            *bi = _mm512_mask_blend_pd(gt, *bi, _mm512_set1_pd((double)k));
+        }
+    }
+}
+
+/* choose: hand-written because a BLAS product per user or per block costs
+ * more in calls, packing and the unused lower triangle than the 2P + 2d
+ * flops per arm; FMA-bound (8 users x up to 12 arms in registers), ceiling
+ * the FMA peak, measured in bench.c section 2 with 8 K (2P + 2d) flops. */
+static void choose_avx512(const double *A, const double *theta, const double *width,
+                          const double *Q, const double *X, size_t d, size_t K, uint32_t *best,
+                          double *scores)
+{
+    __m512d wd = _mm512_loadu_pd(width), bv = _mm512_setzero_pd(), bi = bv;
+    size_t n = (K + KB - 1) / KB, base = K / n, rem = K % n, k0 = 0;
+    for (size_t c = 0; c < n; c++) { /* n passes of balanced sizes <= KB */
+        int kb = (int)(base + (c < rem));
+        switch (kb) {
+#define CASE(n_) case n_: arms512(A, theta, wd, Q, X, d, K, k0, n_, &bv, &bi, scores); break;
+            CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
+            CASE(7) CASE(8) CASE(9) CASE(10) CASE(11) CASE(12)
+#undef CASE
+        default: break;
+        }
+        k0 += (size_t)kb;
+    }
+    double bd[W];
+    _mm512_storeu_pd(bd, bi);
+    for (int l = 0; l < W; l++)
+        best[l] = (uint32_t)bd[l];
+}
+
+/* u = A x, scanning the packed entries in order: entry (i, j), j > i, adds
+ * A_ij x_j to u_i and A_ij x_i to u_j. Each u_k then receives its terms in
+ * the order j = 0..d-1, as the portable kernel's row sums. */
+static void amul512(const double *A, const double *xs, size_t d, double *u)
+{
+    for (size_t i = 0; i < d; i++)
+        _mm512_storeu_pd(u + i * W, _mm512_setzero_pd());
+    size_t e = 0;
+    for (size_t i = 0; i < d; i++) {
+        __m512d xi = _mm512_loadu_pd(xs + i * W);
+        __m512d ui = _mm512_fmadd_pd(_mm512_loadu_pd(A + e * W), xi, _mm512_loadu_pd(u + i * W));
+        e++;
+        for (size_t j = i + 1; j < d; j++, e++) {
+            __m512d a = _mm512_loadu_pd(A + e * W);
+            ui = _mm512_fmadd_pd(a, _mm512_loadu_pd(xs + j * W), ui);
+            _mm512_storeu_pd(u + j * W, _mm512_fmadd_pd(a, xi, _mm512_loadu_pd(u + j * W)));
+        }
+        _mm512_storeu_pd(u + i * W, ui);
+    }
+}
+
+/* update: 8 users' Sherman-Morrison steps, each with its own context (no
+ * BLAS call batches that); load/store bound (A is rewritten), measured in
+ * bench.c section 2 with 8 (2 d^2 + 2P + 8d) flops per block. */
+static void update_avx512(double *A, double *b, double *theta, double *ws, const double *xs,
+                          const double *y, const double *w, const double *ry, size_t d,
+                          double *work)
+{
+    double *u = work;
+    amul512(A, xs, d, u);
+    __m512d s = _mm512_setzero_pd(), pred = s;
+    for (size_t j = 0; j < d; j++) {
+        __m512d x = _mm512_loadu_pd(xs + j * W);
+        s = _mm512_fmadd_pd(x, _mm512_loadu_pd(u + j * W), s);
+        pred = _mm512_fmadd_pd(x, _mm512_loadu_pd(theta + j * W), pred);
+    }
+    __m512d wv = _mm512_loadu_pd(w), wsv = _mm512_mul_pd(wv, s);
+    __m512d c = _mm512_div_pd(wv, _mm512_add_pd(_mm512_set1_pd(1.0), wsv));
+    __m512d gain = _mm512_mul_pd(c, _mm512_sub_pd(_mm512_loadu_pd(y), pred));
+    __m512d ryv = _mm512_loadu_pd(ry);
+    _mm512_storeu_pd(ws, wsv);
+    size_t e = 0;
+    for (size_t i = 0; i < d; i++) {
+        __m512d ui = _mm512_loadu_pd(u + i * W), cu = _mm512_mul_pd(c, ui);
+        for (size_t j = i; j < d; j++, e++)
+            _mm512_storeu_pd(A + e * W, _mm512_fnmadd_pd(cu, _mm512_loadu_pd(u + j * W),
+                                                         _mm512_loadu_pd(A + e * W)));
+        _mm512_storeu_pd(theta + i * W, _mm512_fmadd_pd(gain, ui, _mm512_loadu_pd(theta + i * W)));
+        _mm512_storeu_pd(b + i * W, _mm512_fmadd_pd(ryv, _mm512_loadu_pd(xs + i * W),
+                                                    _mm512_loadu_pd(b + i * W)));
+    }
+}
+
+/* One model on arms k0..k0+8nv-1 (nv vectors of 8 arms, two partial sums
+ * each: 2 nv independent FMA chains). */
+AI void score1_512(const double *Ap, const double *theta, __m512d al, __m512d sc,
+                   const double *Q, const double *Xt, size_t d, size_t Kp, size_t k0,
+                   const int nv, double *scores)
+{
+    size_t P = d * (d + 1) / 2, e = 0;
+    __m512d q0[4], q1[4], m[4];
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < nv; v++)
+        q0[v] = q1[v] = m[v] = _mm512_setzero_pd();
+    for (; e + 1 < P; e += 2) {
+        __m512d a0 = _mm512_set1_pd(Ap[e]), a1 = _mm512_set1_pd(Ap[e + 1]);
+        const double *r0 = Q + e * Kp + k0, *r1 = r0 + Kp;
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++) {
+            q0[v] = _mm512_fmadd_pd(a0, _mm512_loadu_pd(r0 + 8 * v), q0[v]);
+            q1[v] = _mm512_fmadd_pd(a1, _mm512_loadu_pd(r1 + 8 * v), q1[v]);
+        }
+    }
+    if (e < P) {
+        __m512d a0 = _mm512_set1_pd(Ap[e]);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++)
+            q0[v] = _mm512_fmadd_pd(a0, _mm512_loadu_pd(Q + e * Kp + k0 + 8 * v), q0[v]);
+    }
+    for (size_t j = 0; j < d; j++) {
+        __m512d t = _mm512_set1_pd(theta[j]);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++)
+            m[v] = _mm512_fmadd_pd(t, _mm512_loadu_pd(Xt + j * Kp + k0 + 8 * v), m[v]);
+    }
+    __m512d zero = _mm512_setzero_pd();
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < nv; v++) {
+        __m512d q = _mm512_mul_pd(_mm512_max_pd(_mm512_add_pd(q0[v], q1[v]), zero), sc);
+        _mm512_storeu_pd(scores + k0 + 8 * v, _mm512_fmadd_pd(al, _mm512_sqrt_pd(q), m[v]));
+    }
+}
+
+/* score1: one model on K arms, lanes along the arms (a DGEMV per arm would
+ * cost a call per 2P flops); load bound on the Q table, measured in bench.c
+ * section 2 with K (2P + 2d) flops. */
+static size_t score1_avx512(const double *Ap, const double *theta, double alpha, double scale,
+                            const double *Q, const double *Xt, size_t d, size_t K, size_t Kp,
+                            double *scores)
+{
+    __m512d al = _mm512_set1_pd(alpha), sc = _mm512_set1_pd(scale);
+    for (size_t k0 = 0; k0 < Kp;) {
+        size_t nv = (Kp - k0) / 8;
+        if (nv >= 4) {
+            score1_512(Ap, theta, al, sc, Q, Xt, d, Kp, k0, 4, scores);
+            k0 += 32;
+        } else if (nv == 3) {
+            score1_512(Ap, theta, al, sc, Q, Xt, d, Kp, k0, 3, scores);
+            k0 += 24;
+        } else if (nv == 2) {
+            score1_512(Ap, theta, al, sc, Q, Xt, d, Kp, k0, 2, scores);
+            k0 += 16;
+        } else {
+            score1_512(Ap, theta, al, sc, Q, Xt, d, Kp, k0, 1, scores);
+            k0 += 8;
+        }
+    }
+    return colb__soa_argmax(scores, K);
+}
+
+/* dist2 / dist2_idx: CLUB's edge tests, d subtract-multiply-adds per
+ * neighbour, lanes along the neighbours (no BLAS routine computes a set of
+ * distances in a fixed summation order); memory bound on wT. */
+static void dist2_avx512(const double *wT, size_t ld, const double *wu, size_t d, size_t n,
+                         double *out)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m512d acc = _mm512_setzero_pd();
+        for (size_t j = 0; j < d; j++) {
+            __m512d e = _mm512_sub_pd(_mm512_set1_pd(wu[j]), _mm512_loadu_pd(wT + j * ld + i));
+            acc = _mm512_add_pd(acc, _mm512_mul_pd(e, e));
+        }
+        _mm512_storeu_pd(out + i, acc);
+    }
+    colb__soa_kernel_portable.dist2(wT + i, ld, wu, d, n - i, out + i); /* the tail */
+}
+
+/* Row j of the flat ridge step: A_j -= (u_j u) c, V_j += (w x_j) x, d
+ * doubles each. For 8 <= d <= 64 the row is covered by unmasked vectors at
+ * 0, 8, ... and one ending at d (overlapping: its shared entries get the same
+ * value twice), all loaded before any is stored: a masked store whose
+ * masked-off lanes cover the next row would stall that row's loads (store
+ * forwarding fails on the partial overlap). Other d: masked vectors. */
+AI void rown512(double *Aj, double *Vj, const double *u, const double *x, __m512d uj,
+                __m512d cv, __m512d wxj, size_t d, const int n)
+{
+    __m512d a[8], v[8];
+    _Pragma("GCC unroll 8")
+    for (int i = 0; i < n; i++) { /* vector i starts at min(8 i, d - 8) */
+        size_t o = 8 * (size_t)i + 8 <= d ? 8 * (size_t)i : d - 8;
+        a[i] = _mm512_loadu_pd(Aj + o);
+        v[i] = _mm512_loadu_pd(Vj + o);
+    }
+    _Pragma("GCC unroll 8")
+    for (int i = 0; i < n; i++) {
+        size_t o = 8 * (size_t)i + 8 <= d ? 8 * (size_t)i : d - 8;
+        a[i] = _mm512_sub_pd(a[i], _mm512_mul_pd(_mm512_mul_pd(uj, _mm512_loadu_pd(u + o)), cv));
+        v[i] = _mm512_add_pd(v[i], _mm512_mul_pd(wxj, _mm512_loadu_pd(x + o)));
+    }
+    _Pragma("GCC unroll 8")
+    for (int i = 0; i < n; i++) {
+        size_t o = 8 * (size_t)i + 8 <= d ? 8 * (size_t)i : d - 8;
+        _mm512_storeu_pd(Aj + o, a[i]);
+        _mm512_storeu_pd(Vj + o, v[i]);
+    }
+}
+
+AI void row512(double *Aj, double *Vj, const double *u, const double *x, __m512d uj, __m512d cv,
+               __m512d wxj, size_t d)
+{
+    if (d >= 8 && d <= 64) {
+        switch ((d + 7) / 8) {
+#define CASE(n_) case n_: rown512(Aj, Vj, u, x, uj, cv, wxj, d, n_); return;
+            CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+        default: break;
+        }
+    }
+    for (size_t k0 = 0; k0 < d; k0 += 8) {
+        __mmask8 m = d - k0 >= 8 ? 0xff : (__mmask8)((1u << (d - k0)) - 1);
+        __m512d uk = _mm512_maskz_loadu_pd(m, u + k0), xk = _mm512_maskz_loadu_pd(m, x + k0);
+        _mm512_mask_storeu_pd(Aj + k0, m, _mm512_sub_pd(_mm512_maskz_loadu_pd(m, Aj + k0),
+                              _mm512_mul_pd(_mm512_mul_pd(uj, uk), cv)));
+        _mm512_mask_storeu_pd(Vj + k0, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, Vj + k0),
+                              _mm512_mul_pd(wxj, xk)));
+    }
+}
+
+/* ridge_step: the flat bank's rank-one step on full d x d matrices, bit for
+ * bit the scalar code (so no FMA); a DSYR pair would cost two calls for
+ * 4 d^2 flops and change the rounding. */
+static double ridge_step_avx512(double *A, double *V, double *b, double *th, const double *t0,
+                                const double *x, double y, double w, size_t d, double *u)
+{
+    for (size_t j0 = 0; j0 < d; j0 += 8) { /* u[j] = sum_k A_kj x_k, k in order */
+        __mmask8 m = d - j0 >= 8 ? 0xff : (__mmask8)((1u << (d - j0)) - 1);
+        __m512d acc = _mm512_setzero_pd();
+        for (size_t k = 0; k < d; k++)
+            acc = _mm512_add_pd(acc, _mm512_mul_pd(_mm512_maskz_loadu_pd(m, A + k * d + j0),
+                                                   _mm512_set1_pd(x[k])));
+        _mm512_mask_storeu_pd(u + j0, m, acc);
+    }
+    double s = 0.0, pred0 = 0.0, pred = 0.0;
+    for (size_t j = 0; j < d; j++) {
+        s += x[j] * u[j];
+        pred0 += x[j] * t0[j];
+        pred += x[j] * th[j];
+    }
+    double c = w / (1.0 + w * s);
+    double ry = w * (y - pred0), gain = c * (y - pred);
+    __m512d cv = _mm512_set1_pd(c);
+    for (size_t j = 0; j < d; j++) {
+        row512(A + j * d, V + j * d, u, x, _mm512_set1_pd(u[j]), cv, _mm512_set1_pd(w * x[j]), d);
+        b[j] += ry * x[j];
+        th[j] += gain * u[j];
+    }
+    return s;
+}
+
+/* Two ridge_step_avx512 interleaved: every operation of each model is the
+ * one ridge_step_avx512 does, in the same order; only the two independent
+ * dependency chains run side by side. */
+static void ridge_step2_avx512(double *const m[2][5], const double *x, double y, double w,
+                               size_t d, double *u, double s[2])
+{
+    double *A0 = m[0][0], *A1 = m[1][0], *u0 = u, *u1 = u + d;
+    for (size_t j0 = 0; j0 < d; j0 += 8) {
+        __mmask8 mk = d - j0 >= 8 ? 0xff : (__mmask8)((1u << (d - j0)) - 1);
+        __m512d acc0 = _mm512_setzero_pd(), acc1 = acc0;
+        for (size_t k = 0; k < d; k++) {
+            __m512d xk = _mm512_set1_pd(x[k]);
+            acc0 = _mm512_add_pd(acc0, _mm512_mul_pd(_mm512_maskz_loadu_pd(mk, A0 + k * d + j0), xk));
+            acc1 = _mm512_add_pd(acc1, _mm512_mul_pd(_mm512_maskz_loadu_pd(mk, A1 + k * d + j0), xk));
+        }
+        _mm512_mask_storeu_pd(u0 + j0, mk, acc0);
+        _mm512_mask_storeu_pd(u1 + j0, mk, acc1);
+    }
+    double s0 = 0.0, s1 = 0.0, p00 = 0.0, p01 = 0.0, p0 = 0.0, p1 = 0.0;
+    const double *t00 = m[0][4], *t01 = m[1][4], *th0 = m[0][3], *th1 = m[1][3];
+    for (size_t j = 0; j < d; j++) {
+        s0 += x[j] * u0[j];
+        s1 += x[j] * u1[j];
+        p00 += x[j] * t00[j];
+        p01 += x[j] * t01[j];
+        p0 += x[j] * th0[j];
+        p1 += x[j] * th1[j];
+    }
+    double c[2] = { w / (1.0 + w * s0), w / (1.0 + w * s1) };
+    double ry[2] = { w * (y - p00), w * (y - p01) }, gain[2] = { c[0] * (y - p0), c[1] * (y - p1) };
+    for (int i = 0; i < 2; i++) {
+        double *A = m[i][0], *V = m[i][1], *b = m[i][2], *th = m[i][3], *ui = u + (size_t)i * d;
+        __m512d cv = _mm512_set1_pd(c[i]);
+        for (size_t j = 0; j < d; j++) {
+            row512(A + j * d, V + j * d, ui, x, _mm512_set1_pd(ui[j]), cv,
+                   _mm512_set1_pd(w * x[j]), d);
+            b[j] += ry[i] * x[j];
+            th[j] += gain[i] * ui[j];
+        }
+    }
+    s[0] = s0;
+    s[1] = s1;
+}
+
+/* colb__soa_outer with the rows of Q as vector products of rows of X^T
+ * (ldq is a multiple of 8 here, or the scalar tail finishes the row). */
+static void outer_avx512(const double *X, size_t K, size_t d, size_t ldq, double *Q, double *Xt)
+{
+    colb__soa_transpose(X, K, d, ldq, Xt);
+    __m512d two = _mm512_set1_pd(2.0);
+    double *q = Q;
+    for (size_t i = 0; i < d; i++) {
+        const double *ti = Xt + i * ldq;
+        for (size_t j = i; j < d; j++, q += ldq) {
+            const double *tj = Xt + j * ldq;
+            size_t k = 0;
+            if (i == j) {
+                for (; k + 8 <= ldq; k += 8)
+                    _mm512_storeu_pd(q + k, _mm512_mul_pd(_mm512_loadu_pd(ti + k),
+                                                    _mm512_loadu_pd(ti + k)));
+                for (; k < ldq; k++)
+                    q[k] = ti[k] * ti[k];
+            } else {
+                for (; k + 8 <= ldq; k += 8)
+                    _mm512_storeu_pd(q + k, _mm512_mul_pd(_mm512_mul_pd(two, _mm512_loadu_pd(ti + k)),
+                                                    _mm512_loadu_pd(tj + k)));
+                for (; k < ldq; k++)
+                    q[k] = (2.0 * ti[k]) * tj[k];
+            }
+        }
+    }
+}
+
+static void dist2_idx_avx512(const double *wT, size_t ld, const double *wu, size_t d,
+                             const size_t *idx, size_t n, double *out)
+{
+    size_t q = 0;
+    for (; q + 8 <= n; q += 8) { /* 8 columns per gather */
+        __m512i vi = _mm512_loadu_si512((const void *)(idx + q));
+        __m512d acc = _mm512_setzero_pd();
+        for (size_t j = 0; j < d; j++) {
+            __m512d g = _mm512_i64gather_pd(vi, wT + j * ld, 8);
+            __m512d e = _mm512_sub_pd(_mm512_set1_pd(wu[j]), g);
+            acc = _mm512_add_pd(acc, _mm512_mul_pd(e, e));
+        }
+        _mm512_storeu_pd(out + q, acc);
+    }
+    colb__soa_kernel_portable.dist2_idx(wT, ld, wu, d, idx + q, n - q, out + q); /* the tail */
+}
+
+const colb__soa_kernel colb__soa_kernel_avx512 = {
+    .name = "avx512",
+    .choose = choose_avx512,
+    .update = update_avx512,
+    .score1 = score1_avx512,
+    .dist2 = dist2_avx512,
+    .dist2_idx = dist2_idx_avx512,
+    .ridge_step = ridge_step_avx512,
+    .ridge_step2 = ridge_step2_avx512,
+    .outer = outer_avx512,
+};

@@ -1,0 +1,241 @@
+/* soa_kernel_portable.c - the SoA bank's kernels in plain C (see
+ * soa_kernel.h): the fallback on CPUs without AVX2/FMA and the reference the
+ * SIMD kernels are tested against. Loops run along the 8 lanes innermost, so a
+ * compiler may vectorise them; products are rounded before they are added
+ * (ISO C mode contracts nothing into FMAs).
+ *
+ * Why hand-written rather than BLAS: at d = 15 a model's A has 120 packed
+ * entries, and a DGEMM/DSYMV call on it costs more in call overhead, packing
+ * and edge handling than its arithmetic (the issue-14 measurement: 11 % of the
+ * DGEMM peak through OpenBLAS). Ceiling: the single-thread DGEMM rate measured
+ * in the same run by bench/bench.c. */
+#include "linalg/soa_kernel.h"
+
+#include <math.h>
+
+#define W COLB__SOA_W
+
+static void choose_portable(const double *A, const double *theta, const double *width,
+                            const double *Q, const double *X, size_t d, size_t K, uint32_t *best,
+                            double *scores)
+{
+    size_t P = d * (d + 1) / 2;
+    double bs[W];
+    for (size_t k = 0; k < K; k++) {
+        double q[W], m[W];
+        for (size_t l = 0; l < W; l++)
+            q[l] = m[l] = 0.0;
+        for (size_t e = 0; e < P; e++) {
+            double qe = Q[e * K + k];
+            for (size_t l = 0; l < W; l++)
+                q[l] += A[e * W + l] * qe;
+        }
+        const double *x = X + k * d;
+        for (size_t j = 0; j < d; j++)
+            for (size_t l = 0; l < W; l++)
+                m[l] += theta[j * W + l] * x[j];
+        for (size_t l = 0; l < W; l++) {
+            double s = m[l] + width[l] * sqrt(q[l] > 0.0 ? q[l] : 0.0);
+            if (scores)
+                scores[k * W + l] = s;
+            if (k == 0 || s > bs[l]) {
+                bs[l] = s;
+                best[l] = (uint32_t)k;
+            }
+        }
+    }
+}
+
+static void update_portable(double *A, double *b, double *theta, double *ws, const double *xs,
+                            const double *y, const double *w, const double *ry, size_t d,
+                            double *work)
+{
+    /* u = A x (d x W), scanning the packed entries in order: entry (i, j),
+     * j > i, adds A_ij x_j to u_i and A_ij x_i to u_j, so every u_k receives
+     * its terms in the order j = 0..d-1 (the SIMD kernels do the same). */
+    double *u = work;
+    for (size_t i = 0; i < d * W; i++)
+        u[i] = 0.0;
+    const double *a = A;
+    for (size_t i = 0; i < d; i++) {
+        const double *xi = xs + i * W;
+        double *ui = u + i * W;
+        for (size_t l = 0; l < W; l++)
+            ui[l] += a[l] * xi[l];
+        a += W;
+        for (size_t j = i + 1; j < d; j++, a += W) {
+            const double *xj = xs + j * W;
+            double *uj = u + j * W;
+            for (size_t l = 0; l < W; l++) {
+                ui[l] += a[l] * xj[l];
+                uj[l] += a[l] * xi[l];
+            }
+        }
+    }
+    double s[W] = { 0 }, pred[W] = { 0 }, c[W], gain[W];
+    for (size_t j = 0; j < d; j++)
+        for (size_t l = 0; l < W; l++) {
+            s[l] += xs[j * W + l] * u[j * W + l];
+            pred[l] += xs[j * W + l] * theta[j * W + l];
+        }
+    for (size_t l = 0; l < W; l++) {
+        c[l] = w[l] / (1.0 + w[l] * s[l]);
+        gain[l] = c[l] * (y[l] - pred[l]);
+        ws[l] = w[l] * s[l];
+    }
+    size_t e = 0;
+    for (size_t i = 0; i < d; i++) {
+        double cu[W];
+        for (size_t l = 0; l < W; l++)
+            cu[l] = c[l] * u[i * W + l];
+        for (size_t j = i; j < d; j++, e++)
+            for (size_t l = 0; l < W; l++)
+                A[e * W + l] -= cu[l] * u[j * W + l];
+        for (size_t l = 0; l < W; l++) {
+            theta[i * W + l] += gain[l] * u[i * W + l];
+            b[i * W + l] += ry[l] * xs[i * W + l];
+        }
+    }
+}
+
+static size_t score1_portable(const double *Ap, const double *theta, double alpha, double scale,
+                              const double *Q, const double *Xt, size_t d, size_t K, size_t Kp,
+                              double *scores)
+{
+    size_t P = d * (d + 1) / 2;
+    for (size_t k0 = 0; k0 < Kp; k0 += W) {
+        double q0[W] = { 0 }, q1[W] = { 0 }, m[W] = { 0 };
+        size_t e = 0;
+        for (; e + 1 < P; e += 2)
+            for (size_t l = 0; l < W; l++) {
+                q0[l] += Ap[e] * Q[e * Kp + k0 + l];
+                q1[l] += Ap[e + 1] * Q[(e + 1) * Kp + k0 + l];
+            }
+        if (e < P)
+            for (size_t l = 0; l < W; l++)
+                q0[l] += Ap[e] * Q[e * Kp + k0 + l];
+        for (size_t j = 0; j < d; j++)
+            for (size_t l = 0; l < W; l++)
+                m[l] += theta[j] * Xt[j * Kp + k0 + l];
+        for (size_t l = 0; l < W; l++) {
+            double q = q0[l] + q1[l];
+            scores[k0 + l] = m[l] + alpha * sqrt((q > 0.0 ? q : 0.0) * scale);
+        }
+    }
+    return colb__soa_argmax(scores, K);
+}
+
+size_t colb__soa_argmax(const double *v, size_t n)
+{
+    size_t best = 0;
+    for (size_t k = 1; k < n; k++)
+        if (v[k] > v[best])
+            best = k;
+    return best;
+}
+
+void colb__soa_transpose(const double *X, size_t K, size_t d, size_t ldq, double *Xt)
+{
+    for (size_t j = 0; j < d; j++) {
+        double *tj = Xt + j * ldq;
+        for (size_t k = 0; k < K; k++)
+            tj[k] = X[k * d + j];
+        for (size_t k = K; k < ldq; k++)
+            tj[k] = 0.0;
+    }
+}
+
+void colb__soa_outer(const double *X, size_t K, size_t d, size_t ldq, double *Q, double *Xt)
+{
+    /* the rows of Q are products of rows of X^T: contiguous, vectorisable
+     * (the values do not depend on how: one product each, 2 x exact) */
+    const double *t = Xt;
+    colb__soa_transpose(X, K, d, ldq, Xt);
+    double *q = Q;
+    for (size_t i = 0; i < d; i++) {
+        const double *ti = t + i * ldq;
+        for (size_t k = 0; k < ldq; k++)
+            q[k] = ti[k] * ti[k];
+        q += ldq;
+        for (size_t j = i + 1; j < d; j++, q += ldq) {
+            const double *tj = t + j * ldq;
+            for (size_t k = 0; k < ldq; k++)
+                q[k] = (2.0 * ti[k]) * tj[k];
+        }
+    }
+}
+
+static void dist2_portable(const double *wT, size_t ld, const double *wu, size_t d, size_t n,
+                           double *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        double acc = 0.0;
+        for (size_t j = 0; j < d; j++) {
+            double e = wu[j] - wT[j * ld + i];
+            acc += e * e;
+        }
+        out[i] = acc;
+    }
+}
+
+/* The reference the SIMD ridge steps reproduce bit for bit. */
+static double ridge_step_portable(double *A, double *V, double *b, double *th, const double *t0,
+                                  const double *x, double y, double w, size_t d, double *u)
+{
+    double s = 0.0, pred0 = 0.0, pred = 0.0;
+    for (size_t j = 0; j < d; j++) {
+        const double *Aj = A + j * d;
+        double acc = 0.0;
+        for (size_t k = 0; k < d; k++)
+            acc += Aj[k] * x[k];
+        u[j] = acc;
+        s += x[j] * acc;
+        pred0 += x[j] * t0[j];
+        pred += x[j] * th[j];
+    }
+    double c = w / (1.0 + w * s);
+    double ry = w * (y - pred0), gain = c * (y - pred);
+    for (size_t j = 0; j < d; j++) {
+        double *Aj = A + j * d, *Vj = V + j * d;
+        double uj = u[j], wxj = w * x[j];
+        for (size_t k = 0; k < d; k++) {
+            Aj[k] -= (uj * u[k]) * c;
+            Vj[k] += wxj * x[k];
+        }
+        b[j] += ry * x[j];
+        th[j] += gain * uj;
+    }
+    return s;
+}
+
+static void ridge_step2_portable(double *const m[2][5], const double *x, double y, double w, size_t d,
+                             double *u, double s[2])
+{
+    for (int i = 0; i < 2; i++)
+        s[i] = ridge_step_portable(m[i][0], m[i][1], m[i][2], m[i][3], m[i][4], x, y, w, d, u + i * d);
+}
+
+static void dist2_idx_portable(const double *wT, size_t ld, const double *wu, size_t d,
+                               const size_t *idx, size_t n, double *out)
+{
+    for (size_t q = 0; q < n; q++) {
+        double acc = 0.0;
+        for (size_t j = 0; j < d; j++) {
+            double e = wu[j] - wT[j * ld + idx[q]];
+            acc += e * e;
+        }
+        out[q] = acc;
+    }
+}
+
+const colb__soa_kernel colb__soa_kernel_portable = {
+    .name = "portable",
+    .choose = choose_portable,
+    .update = update_portable,
+    .score1 = score1_portable,
+    .dist2 = dist2_portable,
+    .dist2_idx = dist2_idx_portable,
+    .ridge_step = ridge_step_portable,
+    .ridge_step2 = ridge_step2_portable,
+    .outer = colb__soa_outer,
+};

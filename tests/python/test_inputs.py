@@ -1,0 +1,117 @@
+"""Bad inputs raise clear exceptions (a colb.Error subclass that is also the
+matching built-in, with a message naming the problem), never a crash,
+and leave the policy usable."""
+import numpy as np
+import pytest
+
+import colb
+
+N, D, K = 5, 3, 4
+
+
+@pytest.fixture
+def pol():
+    return colb.Policy("linucb-ind", N, D)
+
+
+@pytest.fixture
+def X(rng):
+    return rng.normal(size=(K, D))
+
+
+def still_works(pol, X):
+    before = pol.rounds
+    arms = pol.choose(X)
+    pol.observe(np.ones(N))
+    assert arms.shape == (N,) and pol.rounds == before + 1
+
+
+@pytest.mark.parametrize("bad, match", [
+    (lambda X: X.astype(np.float32), "dtype float32, expected float64"),
+    (lambda X: X.astype(np.int64), "dtype int64, expected float64"),
+    (lambda X: np.asfortranarray(np.ones((K, D))), "not C-contiguous"),
+    (lambda X: np.ones((K, 2 * D))[:, ::2], "not C-contiguous"),
+    (lambda X: np.ones((D, K)).T, "not C-contiguous"),
+    (lambda X: np.ones((K, D + 1)), "last dimension d = 3"),
+    (lambda X: np.ones(D), "1 dimensions"),
+    (lambda X: np.ones((1, 1, K, D)), "4 dimensions"),
+    (lambda X: np.ones((0, D)), "K = 0"),
+    (lambda X: [["a", "b", "c"]], "not an array of numbers"),
+])
+def test_bad_contexts(pol, X, bad, match):
+    with pytest.raises(colb.InvalidArgument, match=match) as e:
+        pol.choose(bad(X))
+    assert isinstance(e.value, ValueError) and isinstance(e.value, colb.Error)
+    still_works(pol, X)
+
+
+def test_non_finite_and_huge_contexts(pol, X):
+    for v, cls, match in [(np.nan, colb.NonFinite, "NaN or Inf"),
+                          (np.inf, colb.NonFinite, "NaN or Inf"),
+                          (2e6, colb.OutOfRange, "context 1, entry 2 is 2e\\+06")]:
+        Y = X.copy()
+        Y[1, 2] = v
+        with pytest.raises(cls, match=match) as e:
+            pol.choose(Y)
+        assert e.value.status_name == cls.status_name and isinstance(e.value.status, int)
+        still_works(pol, X)
+
+
+def test_lists_and_read_only_arrays(pol, X):
+    arms = pol.choose(X.tolist())
+    pol.observe([0.5] * N)
+    assert arms.shape == (N,)
+    X.flags.writeable = False
+    y = np.ones(N)
+    y.flags.writeable = False
+    assert pol.choose(X).shape == (N,)
+    pol.observe(y)
+    assert pol.rounds == 2
+
+
+@pytest.mark.parametrize("bad, cls, match", [
+    (np.ones(N - 1), colb.InvalidArgument, "4 values, expected 5"),
+    (np.ones(N, dtype=np.float32), colb.InvalidArgument, "dtype float32"),
+    (np.ones(2 * N)[::2], colb.InvalidArgument, "not C-contiguous"),
+    (np.ones((N, 1)), colb.InvalidArgument, "2 dimensions"),
+    (np.array([1, 1, np.nan, 1, 1.0]), colb.NonFinite, "reward of user 2 is nan"),
+    (np.array([1, 1, 1, 1, 2e9]), colb.OutOfRange, "reward of user 4 is 2e\\+09"),
+])
+def test_bad_rewards_leave_the_round_open(pol, X, bad, cls, match):
+    pol.choose(X)
+    with pytest.raises(cls, match=match):
+        pol.observe(bad)
+    pol.observe(np.ones(N))                              # the round was still open
+    assert pol.rounds == 1
+    still_works(pol, X)
+
+
+def test_bad_users_and_tables(pol, X):
+    with pytest.raises(colb.InvalidArgument, match="integers"):
+        pol.choose(X, users=[0.5])
+    with pytest.raises(colb.InvalidArgument, match="rewards: shape"):
+        pol.choose(X, rewards=np.ones((N, K + 1)))
+    with pytest.raises(colb.InvalidArgument, match="expected \\(5, K, d\\)"):
+        pol.choose(np.ones((N + 1, K, D)), rewards=np.ones((N + 1, K)))
+    with pytest.raises(colb.InvalidArgument, match="labels: 3 entries, expected 5"):
+        colb.Policy("oracle", N, D, labels=[0, 1, 0])
+    with pytest.raises(colb.OutOfRange, match="labels"):
+        colb.Policy("oracle", N, D, labels=[0, 1, 0, 1, -1])
+    with pytest.raises(colb.OutOfRange, match="out of range"):
+        pol.theta(-1)
+    with pytest.raises(colb.OutOfRange):
+        pol.add_users(-1)
+    still_works(pol, X)
+
+
+def test_error_classes():
+    for cls, builtin in [(colb.InvalidArgument, ValueError), (colb.OutOfMemory, MemoryError),
+                         (colb.NonFinite, ValueError), (colb.OutOfRange, ValueError),
+                         (colb.StateError, RuntimeError), (colb.InputOutputError, OSError),
+                         (colb.ParseError, ValueError), (colb.NotFound, LookupError),
+                         (colb.NumericalError, ArithmeticError),
+                         (colb.Unsupported, NotImplementedError), (colb.Interrupted, RuntimeError)]:
+        assert issubclass(cls, colb.Error) and issubclass(cls, builtin)
+        assert cls.status_name.startswith("COLB_E")
+        e = cls("why", 1)
+        assert str(e) == "why" and e.status == 1

@@ -1,0 +1,245 @@
+"""colb.Policy: rounds of choose/observe for every policy, the three ways
+to serve users (all at once, a subset, per-user contexts), users added
+online, estimates and clusters, save/load, options."""
+import pickle
+
+import numpy as np
+import pytest
+
+import colb
+from conftest import instance
+
+N, D, K = 12, 4, 6
+
+
+def make(name, labels, **opts):
+    return colb.Policy(name, N, D, labels=labels, horizon=200, **opts)
+
+
+@pytest.mark.parametrize("name", colb.policy_names())
+def test_round_trip_every_policy(name, rng):
+    labels, _, draw = instance(rng, N, D, K)
+    pol = make(name, labels)
+    assert pol.name == name and pol.users == N and pol.dim == D and pol.rounds == 0
+    for t in range(30):
+        X, R = draw()
+        arms = pol.choose(X)
+        assert arms.shape == (N,) and arms.dtype == np.intp
+        assert ((arms >= 0) & (arms < K)).all()
+        pol.observe(np.ascontiguousarray(R[np.arange(N), arms]))
+    assert pol.rounds == 30
+    try:
+        th = pol.theta(0)
+        assert th.shape == (D,) and np.isfinite(th).all()
+    except colb.Unsupported as e:
+        assert "keeps no per-user estimate" in str(e)
+    assert isinstance(pol.info, str)
+    assert repr(pol).startswith(f"<colb.Policy '{name}'")
+
+
+def test_observations_reach_the_learners(rng):
+    labels, theta, draw = instance(rng, N, D, K)
+    pol = make("linucb-ind", labels)
+    regret = []
+    for t in range(300):
+        X, R = draw()
+        arms = pol.choose(X)
+        pol.observe(np.ascontiguousarray(R[np.arange(N), arms]))
+        mean = theta @ X.T
+        regret.append((mean.max(axis=1) - mean[np.arange(N), arms]).mean())
+    # it learns: regret falls and the estimates point where theta does
+    assert np.mean(regret[-50:]) < 0.5 * np.mean(regret[:50])
+    est = pol.theta()
+    cos = (est * theta).sum(axis=1) / np.linalg.norm(est, axis=1)
+    assert est.shape == (N, D) and cos.min() > 0.9
+
+
+def test_rewards_table_equals_choose_then_observe(rng):
+    labels, _, draw = instance(rng, N, D, K)
+    a, b = make("cmlb", labels), make("cmlb", labels)
+    for t in range(60):
+        X, R = draw()
+        arms_a = a.choose(X)
+        a.observe(np.ascontiguousarray(R[np.arange(N), arms_a]))
+        arms_b = b.choose(X, rewards=R)
+        assert (arms_a == arms_b).all()
+    assert a.rounds == b.rounds == 60
+    assert (a.theta() == b.theta()).all() and a.info == b.info
+
+
+def test_per_user_contexts_are_one_round_per_user(rng):
+    labels, _, draw = instance(rng, N, D, K)
+    a, b = make("club", labels), make("club", labels)
+    for t in range(10):
+        rounds = [draw() for u in range(N)]
+        X3 = np.stack([x for x, _ in rounds])            # (N, K, d)
+        R = np.stack([r[u] for u, (_, r) in enumerate(rounds)])
+        arms = a.choose(X3, rewards=R)
+        for u in range(N):                               # by hand: one user per round
+            (arm,) = b.choose(X3[u], users=[u])
+            b.observe([R[u, arm]])
+            assert arm == arms[u]
+    assert a.rounds == b.rounds == 10 * N
+    assert (a.theta() == b.theta()).all()
+    with pytest.raises(colb.InvalidArgument, match="pass rewards="):
+        a.choose(X3)
+
+
+def test_a_subset_of_users(rng):
+    labels, _, draw = instance(rng, N, D, K)
+    pol = make("linucb-ind", labels)
+    X, R = draw()
+    arms = pol.choose(X, users=[3, 1])
+    assert arms.shape == (2,)
+    pol.observe([R[3, arms[0]], R[1, arms[1]]])
+    assert np.any(pol.theta(3) != 0) and np.any(pol.theta(1) != 0)
+    assert (pol.theta(0) == 0).all()                     # not served: no data
+    with pytest.raises(colb.InvalidArgument, match="listed twice"):
+        pol.choose(X, users=[2, 2])
+    with pytest.raises(colb.OutOfRange):
+        pol.choose(X, users=[N])
+    # a bad reward in a subset applies none of them
+    pol.choose(X, users=[4, 5])
+    with pytest.raises(colb.NonFinite):
+        pol.observe([1.0, np.nan])
+    pol.observe([1.0, 2.0])
+    assert np.any(pol.theta(4) != 0)
+
+
+def test_rewards_tables_for_a_subset_and_refused(rng):
+    labels, _, draw = instance(rng, N, D, K)
+    for name in ("club", "cmlb"):                       # sequential and batch
+        pol = make(name, labels)
+        X, R = draw()
+        arms = pol.choose(X, users=[5, 2], rewards=R[[5, 2]])
+        assert arms.shape == (2,) and pol.rounds == 1
+        bad = R.copy()
+        bad[3, :] = np.nan
+        with pytest.raises(colb.NonFinite, match="user 3"):
+            pol.choose(X, rewards=bad)
+        assert pol.rounds == 2                          # the round ended
+        pol.choose(X, rewards=R)                        # and the policy goes on
+
+
+def test_round_protocol_errors(rng):
+    labels, _, draw = instance(rng, N, D, K)
+    pol = make("cmlb", labels)
+    X, R = draw()
+    with pytest.raises(colb.StateError, match="no open round"):
+        pol.observe(np.zeros(N))
+    with pytest.raises(colb.StateError):
+        pol.end_round()
+    pol.choose(X)
+    with pytest.raises(colb.StateError, match="still open"):
+        pol.choose(X)
+    with pytest.raises(colb.StateError, match="cannot save during round"):
+        pol.to_bytes()
+    before = pol.theta()
+    pol.end_round()                                      # no feedback this round
+    assert pol.rounds == 1 and (pol.theta() == before).all()
+
+
+def test_users_added_online(rng):
+    labels, _, draw = instance(rng, N, D, K)
+    pol = make("linucb-ind", labels)
+    X, R = draw()
+    pol.choose(X, rewards=R)
+    assert pol.add_users(3) == N + 3 and pol.users == N + 3
+    arms = pol.choose(X)
+    assert arms.shape == (N + 3,)
+    pol.observe(np.ones(N + 3))
+    with pytest.raises(colb.Unsupported, match="cannot take users online"):
+        make("club", labels).add_users(1)
+    oracle = make("oracle", labels)
+    with pytest.raises(colb.InvalidArgument, match="true"):
+        oracle.add_users(2)
+    assert oracle.add_users(2, labels=[0, 2]) == N + 2
+
+
+def test_clusters(rng):
+    labels, _, draw = instance(rng, N, D, K)
+    oracle = make("oracle", labels)
+    assert (oracle.clusters() == labels).all()
+    cmlb = make("cmlb", labels)
+    for t in range(40):
+        X, R = draw()
+        cmlb.choose(X, rewards=R)
+    got = cmlb.clusters()
+    assert got.shape == (N,) and got.min() >= 0
+    with pytest.raises(colb.Unsupported, match="does not cluster users"):
+        make("linucb-ind", labels).clusters()
+    with pytest.raises(colb.OutOfRange):
+        cmlb.theta(N)
+
+
+def test_save_load_continue_bit_for_bit(rng, tmp_path):
+    labels, _, draw = instance(rng, N, D, K)
+    pol = make("cmlb", labels, seed=3)
+    for t in range(40):
+        X, R = draw()
+        pol.choose(X, rewards=R)
+    path = tmp_path / "cmlb.colb"
+    pol.save(path)
+    copies = [colb.Policy.load(path), colb.Policy.from_bytes(pol.to_bytes()),
+              pickle.loads(pickle.dumps(pol))]
+    for c in copies:
+        assert (c.name, c.users, c.dim, c.rounds, c.info, c.options) == \
+            (pol.name, pol.users, pol.dim, pol.rounds, pol.info, pol.options)
+    assert pol.options["seed"] == 3 and pol.options["horizon"] == 200
+    assert pol.options["lambda"] == 1.0 and pol.options["width"] == "oful"
+    for t in range(60):
+        X, R = draw()
+        arms = pol.choose(X, rewards=R)
+        for c in copies:
+            assert (c.choose(X, rewards=R) == arms).all()
+    for c in copies:
+        assert (c.theta() == pol.theta()).all() and (c.clusters() == pol.clusters()).all()
+    (tmp_path / "junk.colb").write_bytes(b"not a snapshot" * 10)
+    with pytest.raises(colb.ParseError):
+        colb.Policy.load(tmp_path / "junk.colb")
+    with pytest.raises(colb.InputOutputError):
+        colb.Policy.load(tmp_path / "missing.colb")
+    with pytest.raises(colb.ParseError):
+        colb.Policy.from_bytes(pol.to_bytes()[:-9])
+    with pytest.raises(colb.OutOfMemory):
+        colb.Policy.load(path, memory_budget=1000)
+
+
+def test_options(rng):
+    labels, _, draw = instance(rng, N, D, K)
+    X, R = draw()
+    a = colb.Policy("linucb-ind", N, D, lambda_=0.5, width="fixed", alpha=0.3)
+    b = colb.Policy("linucb-ind", N, D, **{"lambda": 0.5, "width": "fixed", "alpha": 0.3})
+    c = colb.Policy("linucb-ind", N, D)
+    for p in (a, b, c):
+        p.choose(X, rewards=R)
+    assert (a.theta() == b.theta()).all() and (a.theta() != c.theta()).any()
+    with pytest.raises(colb.NotFound, match="did you mean 'lambda'"):
+        colb.Policy("linucb-ind", N, D, lamda=1)
+    with pytest.raises(colb.OutOfRange, match="lambda"):
+        colb.Policy("linucb-ind", N, D, lambda_=0)
+    with pytest.raises(colb.InvalidArgument, match="not one of oful|fixed"):
+        colb.Policy("linucb-ind", N, D, width="wide")
+    with pytest.raises(colb.NonFinite):
+        colb.Policy("linucb-ind", N, D, alpha=float("nan"))
+    with pytest.raises(colb.InvalidArgument):
+        colb.Policy("linucb-ind", N, D, alpha=[1])
+    with pytest.raises(colb.NotFound, match="unknown policy 'nope'.*known: linucb-ind"):
+        colb.Policy("nope", N, D)
+    with pytest.raises(colb.OutOfRange, match="users"):
+        colb.Policy("linucb-ind", 0, D)
+    with pytest.raises(colb.InvalidArgument, match="oracle"):
+        colb.Policy("oracle", N, D)                      # needs labels
+    r1, r2, r3 = (colb.Policy("random", N, D, seed=s) for s in (1, 1, 2))
+    arms = [p.choose(X) for p in (r1, r2, r3)]
+    assert (arms[0] == arms[1]).all() and (arms[0] != arms[2]).any()
+
+
+def test_close(rng):
+    pol = colb.Policy("linucb-ind", N, D)
+    with pol:
+        pass
+    assert "closed" in repr(pol)
+    with pytest.raises(colb.StateError, match="closed"):
+        pol.choose(np.zeros((K, D)))
+    pol.close()                                          # twice is harmless

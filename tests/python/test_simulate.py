@@ -1,0 +1,113 @@
+"""colb.simulate gives exactly what `colb run` writes for the same settings
+and seed: summary.csv (every column but the wall time) and curves.csv,
+compared as text; and its errors are the library's."""
+import csv
+import subprocess
+
+import numpy as np
+import pytest
+
+import colb
+
+SMALL = dict(users=20, clusters=3, dim=3, arms=5, horizon=60, repeats=3, seed=7)
+
+
+def run_cli(tool, folder, **kw):
+    args = [str(tool), "run", "--out", str(folder), "--quiet", "1"]
+    for k, v in kw.items():
+        args += ["--" + k.replace("_", "-").rstrip("-"), ",".join(v) if isinstance(v, list) else str(v)]
+    subprocess.run(args, check=True, capture_output=True, timeout=300)
+    return folder
+
+
+def rows(path, drop=()):
+    with open(path, newline="") as f:
+        table = list(csv.reader(f))
+    keep = [i for i, h in enumerate(table[0]) if h not in drop]
+    return [[r[i] for i in keep] for r in table]
+
+
+def same_as_cli(tool, tmp_path, **kw):
+    cli = run_cli(tool, tmp_path / "cli", **kw)
+    res = colb.simulate(**kw)
+    res.to_csv(tmp_path / "py")
+    got, want = rows(tmp_path / "py" / "summary.csv", ("wall_s",)), \
+        rows(cli / "summary.csv", ("wall_s",))
+    assert got == want
+    assert (tmp_path / "py" / "curves.csv").read_text() == (cli / "curves.csv").read_text()
+    return res
+
+
+def test_equal_to_colb_run(tool, tmp_path):
+    res = same_as_cli(tool, tmp_path, policies=["random", "oracle", "cmlb", "club", "linucb-ind"],
+                      **SMALL)
+    P, R, K = res.regret.shape
+    assert (P, R, K) == (5, 3, 60) and res.rounds[-1] == 60
+    assert [r["policy"] for r in res.summary] == list(res.policies)
+    assert res.summary[2]["regret_mean"] == res.regret_mean[2, -1]
+    assert (res.ratio_mean[0] == 1).all()                # random against itself
+    assert res.wall.shape == (5, 3) and (res.wall >= 0).all()
+    assert res.info[2][0].startswith("T_explore=")
+
+
+def test_equal_to_colb_run_with_options(tool, tmp_path):
+    same_as_cli(tool, tmp_path, env="personalized", users=15, dim=4, arms=7, sigma_theta=0.3,
+                normalize=1, horizon=45, repeats=2, seed=123456789, threads=2, curve_points=7,
+                policies=["pmlb", "sclb", "pooled"], lambda_=0.5, width="fixed", alpha=0.7,
+                learner_noise=0.2, noise=0.3, pmlb_learner="linucb", cmlb_alpha=0.3)
+
+
+def test_equal_to_colb_run_with_club_tuning(tool, tmp_path):
+    res = same_as_cli(tool, tmp_path, policies=["club", "cmlb"], club_tune=1, club_burn_in=15,
+                      club_tune_repeats=1, **SMALL)
+    assert res.tuned.startswith("club-alpha=") and res.summary[0]["tuned"] == res.tuned
+
+
+def test_results_do_not_depend_on_threads():
+    a = colb.simulate(policies=["club", "cmlb"], threads=1, **SMALL)
+    b = colb.simulate(policies=["club", "cmlb"], threads=2, **SMALL)
+    assert (a.regret == b.regret).all()
+
+
+def test_progress_and_settings():
+    seen = []
+    res = colb.simulate(policies=["linucb-ind"], progress=lambda d, t: seen.append((d, t)),
+                        lambda_=2, **SMALL)
+    assert seen[0] == (0, 60) and seen[-1] == (60, 60)
+    assert all(a[0] <= b[0] for a, b in zip(seen, seen[1:]))
+    s = res.settings
+    assert s["lambda"] == "2" and s["users"] == "20" and s["delta"] == "0.4"
+    assert s["learner-noise"] == s["noise"] == "0.1" and s["seed"] == "7"
+    assert "final regret linucb-ind=" in repr(res)
+
+
+def test_errors():
+    with pytest.raises(colb.NotFound, match="unknown policy 'nope'"):
+        colb.simulate(policies=["nope"], **SMALL)
+    with pytest.raises(colb.InvalidArgument, match="listed twice"):
+        colb.simulate(policies=["cmlb", "cmlb"], **SMALL)
+    with pytest.raises(colb.InvalidArgument, match="no policies"):
+        colb.simulate(policies=[], **SMALL)
+    with pytest.raises(colb.InvalidArgument, match="not one of clustered|personalized"):
+        colb.simulate(env="lastfm", **SMALL)
+    with pytest.raises(colb.InvalidArgument, match="oracle: needs an environment with true"):
+        colb.simulate(env="personalized", policies=["oracle"], **SMALL)
+    with pytest.raises(colb.NotFound, match="did you mean 'sigma_theta'"):
+        colb.simulate(sigma_theat=1, **SMALL)
+    with pytest.raises(colb.OutOfRange, match="clusters must be in"):
+        colb.simulate(**dict(SMALL, clusters=30))
+    with pytest.raises(colb.OutOfMemory, match="budget"):
+        colb.simulate(max_memory="1K", **SMALL)
+
+
+def test_plot_needs_matplotlib():
+    res = colb.simulate(policies=["linucb-ind", "random"], **SMALL)
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+    except ImportError:
+        with pytest.raises(ImportError, match="python3-matplotlib"):
+            res.plot()
+        pytest.skip("matplotlib is not installed (optional): checked the ImportError only")
+    ax = res.plot(ratio=True)
+    assert len(ax.get_lines()) == 2

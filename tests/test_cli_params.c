@@ -1,0 +1,124 @@
+/* test_cli_params.c - the library's parameters by name (colb/params.h)
+ * agree with the options of `colb run` (cli/options.c): every key of the
+ * policy, environment and run tables is an option of the same name, and
+ * for values at and beyond its range both accept or both refuse, and
+ * store the same value. */
+#include "testutil.h"
+
+#include "options.h"
+
+/* Values worth trying for a key: its default, its ends, inside, outside,
+ * its choices, and malformed text. */
+static size_t probes(const colb_param_info *in, char v[][48])
+{
+    size_t n = 0;
+    snprintf(v[n++], 48, "%s", in->default_value[0] ? in->default_value : "1");
+    static const char *const junk[] = { "abc", "", "nan", "1e999", "-1", "2.5", "0", "1", "true" };
+    for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++)
+        snprintf(v[n++], 48, "%s", junk[i]);
+    if (in->type == COLB_PARAM_INT || in->type == COLB_PARAM_REAL) {
+        const char *f = in->type == COLB_PARAM_INT ? "%.0f" : "%.17g";
+        double pts[5] = { in->min, in->max, (in->min + in->max) / 2, in->min - 1, in->max * 2 + 1 };
+        for (int i = 0; i < 5; i++)
+            if (in->type == COLB_PARAM_REAL || fabs(pts[i]) < 1e15)
+                snprintf(v[n++], 48, f, pts[i]);
+    }
+    if (in->type == COLB_PARAM_CHOICE) {
+        char all[128];
+        snprintf(all, sizeof all, "%s", in->choices);
+        for (char *c = strtok(all, "|"); c; c = strtok(NULL, "|"))
+            snprintf(v[n++], 48, "%s", c);
+    }
+    if (in->type == COLB_PARAM_BYTES) {
+        snprintf(v[n++], 48, "512M");
+        snprintf(v[n++], 48, "8GB");
+        snprintf(v[n++], 48, "12Q");
+    }
+    return n;
+}
+
+static void agree(const colb_param_info *in)
+{
+    if (!option_known(in->key))
+        fail_msg("'%s' is a library key but not an option of colb run", in->key);
+    char v[32][48], cli_text[64], lib_text[64], err[512], msg[256];
+    size_t n = probes(in, v);
+    run_config *c = malloc(sizeof *c);
+    assert_non_null(c);
+    for (size_t i = 0; i < n; i++) {
+        config_default(c);
+        colb_sim_spec s;
+        colb_sim_spec_default(&s);
+        int cli_ok = config_set(c, in->key, v[i], err, sizeof err) == 0;
+        int lib_ok = colb_sim_spec_set(&s, in->key, v[i], msg, sizeof msg) == COLB_OK;
+        if (cli_ok != lib_ok)
+            fail_msg("%s = '%s': colb run %s it (%s), the library %s it (%s)", in->key, v[i],
+                     cli_ok ? "takes" : "refuses", cli_ok ? "" : err, lib_ok ? "takes" : "refuses",
+                     lib_ok ? "" : msg);
+        if (!cli_ok)
+            continue;
+        config_get(c, in->key, cli_text, sizeof cli_text);
+        assert_ok(colb_sim_spec_get(&s, in->key, lib_text, sizeof lib_text));
+        if (strcmp(cli_text, lib_text))
+            fail_msg("%s = '%s': colb run stores %s, the library %s", in->key, v[i], cli_text, lib_text);
+    }
+    free(c);
+}
+
+static void test_policy_keys(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < colb_policy_param_count(); i++) {
+        colb_param_info in;
+        assert_ok(colb_policy_param_info(i, &in));
+        agree(&in);
+    }
+}
+
+static void test_env_keys(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < colb_env_param_count(); i++) {
+        colb_param_info in;
+        assert_ok(colb_env_param_info(i, &in));
+        if (strcmp(in.key, "env")) {
+            agree(&in);
+            continue;
+        }
+        /* the tool's env also names data sets (lastfm, logged), which are
+         * not environment parameters: compare the library's choices */
+        run_config *c = malloc(sizeof *c);
+        assert_non_null(c);
+        char err[512], msg[256];
+        for (int k = 0; k < 2; k++) {
+            static const char *const kinds[] = { "clustered", "personalized" };
+            config_default(c);
+            colb_env_params p;
+            colb_env_params_default(&p);
+            assert_int_equal(config_set(c, "env", kinds[k], err, sizeof err), 0);
+            assert_ok(colb_env_params_set(&p, "env", kinds[k], msg, sizeof msg));
+            assert_int_equal(c->sim.env.kind, p.kind);
+        }
+        free(c);
+    }
+}
+
+static void test_run_keys(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < colb_sim_param_count(); i++) {
+        colb_param_info in;
+        assert_ok(colb_sim_param_info(i, &in));
+        agree(&in);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_policy_keys),
+        cmocka_unit_test(test_env_keys),
+        cmocka_unit_test(test_run_keys),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,474 @@
+/* test_kernels.c - the SoA bank (src/linalg/soa_bank.h) and its three
+ * kernel paths: each against a direct dense solve, the drift of 10^6
+ * Sherman-Morrison updates without V, bit-identical AVX-512 / AVX2 results,
+ * the same chosen arms on every path for LinUCB-Ind, CMLB and PMLB on fixed-
+ * seed instances (selected with COLB_KERNEL, as a user would), deferred
+ * updates, the layout-independent model form, and COLB_KERNEL errors. Paths
+ * the CPU lacks are skipped with a message. */
+#include "testutil.h"
+
+#include <lapacke.h>
+
+#include "linalg/soa_bank.h"
+
+static const char *const paths[] = { "portable", "avx2", "avx512" };
+
+/* colb__argmax over lane l of scores stored K x 8. */
+static uint32_t argmax_lane(const double *sc, size_t K, size_t l)
+{
+    uint32_t best = 0;
+    for (size_t k = 1; k < K; k++)
+        if (sc[k * 8 + l] > sc[best * 8 + l])
+            best = (uint32_t)k;
+    return best;
+}
+
+/* 1 if the CPU runs kernel `name`. */
+static int have(const char *name)
+{
+    const colb__soa_kernel *k;
+    return colb__soa_pick_kernel(name, &k) == COLB_OK;
+}
+
+static void test_kernel_names(void **state)
+{
+    (void)state;
+    const colb__soa_kernel *k = NULL;
+    assert_status(colb__soa_pick_kernel("sse9", &k), COLB_EINVAL);
+    assert_ok(colb__soa_pick_kernel(NULL, &k));
+    assert_non_null(k);
+    assert_ok(colb__soa_pick_kernel("portable", &k));
+    assert_string_equal(k->name, "portable");
+    colb_learner_params p;
+    colb_learner_params_default(&p);
+    colb__soa_bank s;
+    assert_status(colb__soa_init(&s, 3, 4, &p, "neon"), COLB_EINVAL);
+    colb__soa_free(&s); /* zeroed: harmless */
+    /* the policy reports a bad COLB_KERNEL as an error, not a crash */
+    setenv("COLB_KERNEL", "bogus", 1);
+    colb_policy_params pp;
+    colb_policy_params_default(&pp);
+    pp.users = 10;
+    pp.dim = 3;
+    colb_policy *pol = NULL;
+    char msg[256];
+    assert_status(colb_policy_create("linucb-ind", &pp, &pol, msg, sizeof msg), COLB_EINVAL);
+    assert_null(pol);
+    unsetenv("COLB_KERNEL");
+}
+
+/* n models fed random data; every path against a dense solve of each. */
+static void test_against_dense(void **state)
+{
+    (void)state;
+    enum { n = 13, d = 6, T = 40, K = 7 };
+    colb_learner_params p;
+    colb_learner_params_default(&p);
+    p.lambda = 0.8;
+    static double X[T][K * d], y[T][n], t0[d];
+    colb_rng r;
+    colb_rng_seed(&r, 99, 0);
+    colb_rng_normal_fill(&r, &X[0][0], T * K * d, 1.0);
+    colb_rng_normal_fill(&r, &y[0][0], T * n, 1.0);
+    colb_rng_normal_fill(&r, t0, d, 0.3);
+    for (size_t pi = 0; pi < 3; pi++) {
+        if (!have(paths[pi])) {
+            print_message("skipped: this CPU has no %s\n", paths[pi]);
+            continue;
+        }
+        colb__soa_bank s;
+        assert_ok(colb__soa_init(&s, n, d, &p, paths[pi]));
+        colb__soa_set_prior(&s, t0);
+        assert_ok(colb__soa_reserve(&s, K));
+        static double V[n][d * d], b[n][d];
+        memset(V, 0, sizeof V);
+        memset(b, 0, sizeof b);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < d; j++)
+                V[i][j * d + j] = p.lambda;
+        for (size_t t = 0; t < T; t++) {
+            size_t arms[n];
+            assert_ok(colb__soa_prepare(&s, X[t], K));
+            colb__soa_choose_all(&s, 0, n, X[t], K, arms);
+            for (size_t i = 0; i < n; i++) {
+                /* choose_one scores like the portable kernel */
+                double sc[K];
+                size_t one = colb__soa_choose_one(&s, i, X[t], K, sc);
+                assert_true(one == arms[i] || fabs(sc[one] - sc[arms[i]]) < 1e-12 * fabs(sc[one]));
+                if ((i + t) % 5 == 0)
+                    continue; /* some users not served: partial blocks */
+                const double *x = X[t] + arms[i] * d;
+                colb__soa_update(&s, i, x, y[t][i], 1.0);
+                double pr = 0.0;
+                for (size_t j = 0; j < d; j++)
+                    pr += x[j] * t0[j];
+                for (size_t a = 0; a < d; a++) {
+                    b[i][a] += (y[t][i] - pr) * x[a];
+                    for (size_t c = 0; c < d; c++)
+                        V[i][a * d + c] += x[a] * x[c];
+                }
+            }
+            if (t % 3 == 0) { /* read a model with its update pending */
+                double th[d], th2[d];
+                colb__soa_theta(&s, 4, th);
+                colb__soa_sync(&s, 4);
+                colb__soa_theta(&s, 4, th2);
+                for (size_t j = 0; j < d; j++)
+                    assert_close(th[j], th2[j], 1e-12);
+            }
+            colb__soa_flush(&s);
+        }
+        for (size_t i = 0; i < n; i++) {
+            double L[d * d], th[d], Ap[d * (d + 1) / 2], Vd[d * d], ld = 0.0, logdet;
+            uint64_t cnt;
+            memcpy(L, V[i], sizeof L);
+            assert_int_equal(LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', d, L, d), 0);
+            for (size_t j = 0; j < d; j++)
+                ld += 2 * log(L[j * d + j]);
+            double ref[d];
+            memcpy(ref, b[i], sizeof ref);
+            assert_int_equal(LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'L', d, 1, L, d, ref, 1), 0);
+            assert_int_equal(LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'L', d, L, d), 0);
+            colb__soa_get_model(&s, i, Ap, NULL, th, &logdet, &cnt);
+            for (size_t a = 0, e = 0; a < d; a++)
+                for (size_t c = a; c < d; c++, e++)
+                    assert_close(Ap[e], L[c * d + a], 1e-10);
+            for (size_t j = 0; j < d; j++)
+                assert_close(th[j], ref[j] + t0[j], 1e-10);
+            assert_close(logdet, ld, 1e-10);
+            assert_ok(colb__soa_V(&s, i, Vd));
+            for (size_t j = 0; j < d * d; j++)
+                assert_close(Vd[j], V[i][j], 1e-9);
+            double work[d * d + 4 * d], ev[d], M[d * d];
+            memcpy(M, V[i], sizeof M);
+            assert_int_equal(LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'N', 'L', d, M, d, ev), 0);
+            assert_close(colb__soa_min_eig_V(&s, i, work), ev[0], 1e-9);
+        }
+        /* set_model(get_model) is the identity */
+        double Ap[d * (d + 1) / 2], bb[d], th[d], ld, th2[d];
+        uint64_t cnt;
+        colb__soa_get_model(&s, 5, Ap, bb, th, &ld, &cnt);
+        colb__soa_set_model(&s, 6, Ap, bb, th, ld, cnt);
+        colb__soa_theta(&s, 6, th2);
+        assert_memory_equal(th, th2, sizeof th);
+        assert_true(s.count[6] == cnt && s.logdet[6] == ld);
+        colb__soa_free(&s);
+    }
+}
+
+/* The kernels directly on one random block: AVX-512 and AVX2 bit-identical,
+ * the portable kernel within rounding. */
+static void test_paths_agree_on_a_block(void **state)
+{
+    (void)state;
+    enum { d = 15, K = 25, P = d * (d + 1) / 2 };
+    colb_learner_params p;
+    colb_learner_params_default(&p);
+    colb_rng r;
+    colb_rng_seed(&r, 5, 5);
+    double X[K * d], sc[3][K * 8];
+    colb_rng_normal_fill(&r, X, K * d, 1.0 / sqrt(d));
+    double A[3][P * 8], th[3][d * 8];
+    int ran[3] = { 0 };
+    for (size_t pi = 0; pi < 3; pi++) {
+        if (!have(paths[pi]))
+            continue;
+        colb__soa_bank s;
+        assert_ok(colb__soa_init(&s, 8, d, &p, paths[pi]));
+        assert_ok(colb__soa_prepare(&s, X, K));
+        colb_rng rr;
+        colb_rng_seed(&rr, 11, 0);
+        for (int t = 0; t < 200; t++) {
+            for (size_t i = 0; i < 8; i++)
+                colb__soa_update(&s, i, X + colb_rng_below(&rr, K) * d, colb_rng_normal(&rr), 1.0);
+        }
+        double width[8];
+        uint32_t best[8];
+        for (size_t l = 0; l < 8; l++)
+            width[l] = colb__soa_width(&s, l);
+        s.kern->choose(s.A, s.theta, width, s.Q, X, d, K, best, sc[pi]);
+        for (size_t l = 0; l < 8; l++)
+            assert_int_equal(best[l], argmax_lane(sc[pi], K, l));
+        memcpy(A[pi], s.A, sizeof A[pi]);
+        memcpy(th[pi], s.theta, sizeof th[pi]);
+        ran[pi] = 1;
+        colb__soa_free(&s);
+    }
+    if (ran[1] && ran[2]) {
+        assert_memory_equal(A[1], A[2], sizeof A[1]);
+        assert_memory_equal(th[1], th[2], sizeof th[1]);
+        assert_memory_equal(sc[1], sc[2], sizeof sc[1]);
+    } else {
+        print_message("skipped: AVX2 against AVX-512 needs both\n");
+    }
+    for (size_t pi = 1; pi < 3; pi++) {
+        if (!ran[pi])
+            continue;
+        for (size_t j = 0; j < P * 8; j++)
+            assert_close(A[pi][j], A[0][j], 1e-12);
+        for (size_t j = 0; j < K * 8; j++)
+            assert_close(sc[pi][j], sc[0][j], 1e-12);
+    }
+}
+
+/* The kernels whose contract is "the same bits as the scalar code" (outer,
+ * dist2, dist2_idx, ridge_step, ridge_step2) on every path against the
+ * portable one, for several d (masked tails, overlapping rows, d < 8). */
+static void test_exact_kernels(void **state)
+{
+    (void)state;
+    const colb__soa_kernel *ref = &colb__soa_kernel_portable;
+    static const size_t dims[] = { 3, 8, 15, 17, 25 };
+    colb_rng r;
+    colb_rng_seed(&r, 8, 8);
+    for (size_t di = 0; di < 5; di++) {
+        size_t d = dims[di], K = 13, ld = 16, P = d * (d + 1) / 2, n = 37;
+        double *X = malloc(K * d * sizeof(double)), *Q[2], *Xt[2], *wT = malloc(d * n * sizeof(double));
+        double wu[32], out[2][64], x[32];
+        size_t idx[21];
+        colb_rng_normal_fill(&r, X, K * d, 1.0);
+        colb_rng_normal_fill(&r, wT, d * n, 1.0);
+        colb_rng_normal_fill(&r, wu, d, 1.0);
+        colb_rng_normal_fill(&r, x, d, 0.5);
+        for (size_t q = 0; q < 21; q++)
+            idx[q] = (q * 7 + 3) % n;
+        for (int i = 0; i < 2; i++) {
+            Q[i] = malloc(P * ld * sizeof(double));
+            Xt[i] = malloc(d * ld * sizeof(double));
+        }
+        for (size_t pi = 1; pi < 3; pi++) {
+            const colb__soa_kernel *k;
+            if (colb__soa_pick_kernel(paths[pi], &k) != COLB_OK)
+                continue;
+            ref->outer(X, K, d, ld, Q[0], Xt[0]);
+            k->outer(X, K, d, ld, Q[1], Xt[1]);
+            assert_memory_equal(Q[0], Q[1], P * ld * sizeof(double));
+            assert_memory_equal(Xt[0], Xt[1], d * ld * sizeof(double));
+            ref->dist2(wT, n, wu, d, n, out[0]);
+            k->dist2(wT, n, wu, d, n, out[1]);
+            assert_memory_equal(out[0], out[1], n * sizeof(double));
+            ref->dist2_idx(wT, n, wu, d, idx, 21, out[0]);
+            k->dist2_idx(wT, n, wu, d, idx, 21, out[1]);
+            assert_memory_equal(out[0], out[1], 21 * sizeof(double));
+            /* two models (A symmetric bit for bit), ridge_step and ridge_step2 */
+            double *M[3][2][5], u[64], s0[2], s1[2];
+            for (int c = 0; c < 3; c++)
+                for (int m = 0; m < 2; m++) {
+                    M[c][m][0] = calloc(d * d, sizeof(double));
+                    M[c][m][1] = calloc(d * d, sizeof(double));
+                    for (int v = 2; v < 5; v++)
+                        M[c][m][v] = calloc(d, sizeof(double));
+                    for (size_t j = 0; j < d; j++) {
+                        M[c][m][0][j * d + j] = 1.0 / (1.0 + (double)m);
+                        M[c][m][1][j * d + j] = 1.0 + (double)m;
+                        M[c][m][4][j] = 0.1 * (double)j;
+                    }
+                }
+            for (int t = 0; t < 20; t++) {
+                x[t % d] += 0.3;
+                for (int m = 0; m < 2; m++) {
+                    s0[m] = ref->ridge_step(M[0][m][0], M[0][m][1], M[0][m][2], M[0][m][3], M[0][m][4],
+                                            x, 0.7, 1.5, d, u);
+                    s1[m] = k->ridge_step(M[1][m][0], M[1][m][1], M[1][m][2], M[1][m][3], M[1][m][4],
+                                          x, 0.7, 1.5, d, u);
+                }
+                assert_memory_equal(s0, s1, sizeof s0);
+                k->ridge_step2(M[2], x, 0.7, 1.5, d, u, s1);
+                assert_memory_equal(s0, s1, sizeof s0);
+            }
+            for (int c = 1; c < 3; c++)
+                for (int m = 0; m < 2; m++) {
+                    assert_memory_equal(M[0][m][0], M[c][m][0], d * d * sizeof(double));
+                    assert_memory_equal(M[0][m][1], M[c][m][1], d * d * sizeof(double));
+                    for (int v = 2; v < 4; v++)
+                        assert_memory_equal(M[0][m][v], M[c][m][v], d * sizeof(double));
+                }
+            for (int c = 0; c < 3; c++)
+                for (int m = 0; m < 2; m++)
+                    for (int v = 0; v < 5; v++)
+                        free(M[c][m][v]);
+        }
+        for (int i = 0; i < 2; i++) {
+            free(Q[i]);
+            free(Xt[i]);
+        }
+        free(X);
+        free(wT);
+    }
+}
+
+/* 10^6 Sherman-Morrison updates of 8 models (one block) without V or any
+ * refresh, against a direct solve: relative error of A < 1e-10 and of theta
+ * < 1e-9 (measured 3e-14 / 5e-14 at d = 15, contexts of covariance I/d). */
+static void test_drift_1e6(void **state)
+{
+    (void)state;
+    enum { d = 15, L = 8 };
+    const size_t n = 1000000;
+    colb_learner_params p;
+    colb_learner_params_default(&p);
+    for (size_t pi = 0; pi < 3; pi++) {
+        if (!have(paths[pi]))
+            continue;
+        colb__soa_bank s;
+        assert_ok(colb__soa_init(&s, L, d, &p, paths[pi]));
+        colb_rng r;
+        colb_rng_seed(&r, 2024, 1);
+        static double V[L][d * d], b[L][d], x[L][d];
+        memset(V, 0, sizeof V);
+        memset(b, 0, sizeof b);
+        for (size_t l = 0; l < L; l++)
+            for (size_t j = 0; j < d; j++)
+                V[l][j * d + j] = 1.0;
+        for (size_t t = 0; t < n; t++) {
+            for (size_t l = 0; l < L; l++) {
+                for (size_t j = 0; j < d; j++) /* uniform, variance 1/d (cheaper than normal) */
+                    x[l][j] = (colb_rng_uniform(&r) - 0.5) * sqrt(12.0 / d);
+                double y = 0.2 * (colb_rng_uniform(&r) - 0.5) + x[l][0];
+                colb__soa_update(&s, l, x[l], y, 1.0); /* the 8th applies the block */
+                if (l != 3 && l != 0)
+                    continue; /* reference sums for two models only (time) */
+                for (size_t i = 0; i < d; i++) {
+                    b[l][i] += y * x[l][i];
+                    for (size_t j = 0; j < d; j++)
+                        V[l][i * d + j] += x[l][i] * x[l][j];
+                }
+            }
+        }
+        for (size_t l = 0; l < L; l += 3) {
+            double Lc[d * d], ref[d], Ap[d * (d + 1) / 2], th[d], ld = 0.0, logdet;
+            memcpy(Lc, V[l], sizeof Lc);
+            assert_int_equal(LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', d, Lc, d), 0);
+            for (size_t j = 0; j < d; j++)
+                ld += 2 * log(Lc[j * d + j]);
+            memcpy(ref, b[l], sizeof ref);
+            assert_int_equal(LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'L', d, 1, Lc, d, ref, 1), 0);
+            assert_int_equal(LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'L', d, Lc, d), 0);
+            colb__soa_get_model(&s, l, Ap, NULL, th, &logdet, NULL);
+            double na = 0, nd = 0, nt = 0, ntd = 0;
+            for (size_t i = 0, e = 0; i < d; i++)
+                for (size_t j = i; j < d; j++, e++) {
+                    double f = i == j ? 1.0 : 2.0, ref_ij = Lc[j * d + i];
+                    na += f * ref_ij * ref_ij;
+                    nd += f * (Ap[e] - ref_ij) * (Ap[e] - ref_ij);
+                }
+            for (size_t i = 0; i < d; i++) {
+                nt += ref[i] * ref[i];
+                ntd += (th[i] - ref[i]) * (th[i] - ref[i]);
+            }
+            print_message("%s drift after 1e6 updates, model %zu: |dA|/|A| = %.2e, "
+                          "|dtheta|/|theta| = %.2e\n", paths[pi], l, sqrt(nd / na), sqrt(ntd / nt));
+            assert_true(sqrt(nd / na) < 1e-10);
+            assert_true(sqrt(ntd / nt) < 1e-9);
+            assert_close(logdet, ld, 1e-10);
+            if (l == 3)
+                break;
+        }
+        colb__soa_free(&s);
+    }
+}
+
+/* Arms chosen by `policy` on a fixed-seed clustered instance with kernel
+ * `path` (through COLB_KERNEL, read when the policy is created). */
+static void run_arms(const char *policy, const char *path, size_t N, size_t T, size_t threads,
+                     size_t *arms, double *theta_end)
+{
+    setenv("COLB_KERNEL", path, 1);
+    colb_env_params ep;
+    colb_env_params_default(&ep);
+    ep.users = N;
+    ep.dim = 15;
+    ep.arms = 25;
+    ep.clusters = 4;
+    colb_policy_params pp;
+    colb_policy_params_default(&pp);
+    pp.users = N;
+    pp.dim = 15;
+    pp.horizon = T;
+    pp.seed = 3;
+    pp.threads = threads;
+    colb_env *e;
+    colb_policy *pol;
+    char msg[256];
+    assert_ok(colb_env_create(&ep, 77, &e, msg, sizeof msg));
+    assert_ok(colb_policy_create(policy, &pp, &pol, msg, sizeof msg));
+    double *y = malloc(N * sizeof(double));
+    for (size_t t = 0; t < T; t++) {
+        assert_ok(colb_env_next_round(e));
+        assert_ok(colb_policy_begin_round(pol, colb_env_contexts(e, 0), 25));
+        assert_ok(colb_policy_choose_all(pol, arms + t * N));
+        for (size_t u = 0; u < N; u++)
+            y[u] = colb_env_reward(e, u, arms[t * N + u]);
+        assert_ok(colb_policy_observe_all(pol, arms + t * N, y));
+        assert_ok(colb_policy_end_round(pol));
+    }
+    assert_ok(colb_policy_user_theta(pol, N - 1, theta_end));
+    free(y);
+    colb_policy_free(pol);
+    colb_env_free(e);
+    unsetenv("COLB_KERNEL");
+}
+
+/* Every path chooses the same arms as the portable one, all rounds, all
+ * users (a rounding flip of a near-tie would show up here). */
+static void test_same_arms_every_path(void **state)
+{
+    (void)state;
+    enum { N = 61, T = 300 };
+    const char *pols[] = { "linucb-ind", "cmlb", "pmlb" };
+    size_t *ref = malloc(N * T * sizeof(size_t)), *got = malloc(N * T * sizeof(size_t));
+    for (size_t q = 0; q < 3; q++) {
+        double th0[15], th[15];
+        run_arms(pols[q], "portable", N, T, 1, ref, th0);
+        for (size_t pi = 1; pi < 3; pi++) {
+            if (!have(paths[pi])) {
+                print_message("skipped: this CPU has no %s\n", paths[pi]);
+                continue;
+            }
+            run_arms(pols[q], paths[pi], N, T, 1, got, th);
+            size_t diff = 0;
+            for (size_t j = 0; j < N * T; j++)
+                diff += got[j] != ref[j];
+            if (diff)
+                print_message("%s, %s: %zu of %d decisions differ\n", pols[q], paths[pi], diff,
+                              N * T);
+            assert_int_equal(diff, 0);
+            for (size_t j = 0; j < 15; j++)
+                assert_close(th[j], th0[j], 1e-9);
+        }
+    }
+    free(ref);
+    free(got);
+}
+
+/* LinUCB-Ind on 1, 2 and 3 threads: the same arms and estimates, bit for bit
+ * (users are independent; each block is computed by one thread). */
+static void test_threads_same_results(void **state)
+{
+    (void)state;
+    enum { N = 101, T = 120 };
+    size_t *ref = malloc(N * T * sizeof(size_t)), *got = malloc(N * T * sizeof(size_t));
+    double th0[15], th[15];
+    run_arms("linucb-ind", "", N, T, 1, ref, th0);
+    for (size_t threads = 2; threads <= 3; threads++) {
+        run_arms("linucb-ind", "", N, T, threads, got, th);
+        assert_memory_equal(got, ref, N * T * sizeof(size_t));
+        assert_memory_equal(th, th0, sizeof th);
+    }
+    free(ref);
+    free(got);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kernel_names),
+        cmocka_unit_test(test_against_dense),
+        cmocka_unit_test(test_paths_agree_on_a_block),
+        cmocka_unit_test(test_exact_kernels),
+        cmocka_unit_test(test_drift_1e6),
+        cmocka_unit_test(test_same_arms_every_path),
+        cmocka_unit_test(test_threads_same_results),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
