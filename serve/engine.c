@@ -276,8 +276,11 @@ static int grow(engine *e, size_t n)
 static void set_broken(engine *e, const char *msg)
 {
     pthread_mutex_lock(&e->mu);
-    if (!e->broken)
-        snprintf(e->broken_msg, sizeof e->broken_msg, "%s", msg);
+    if (!e->broken) { /* the first message, cut to fit */
+        size_t n = strnlen(msg, sizeof e->broken_msg - 1);
+        memcpy(e->broken_msg, msg, n);
+        e->broken_msg[n] = '\0';
+    }
     e->broken = 1;
     pthread_mutex_unlock(&e->mu);
     note(e, "colb serve: %s; writes are refused from now on\n", msg);
