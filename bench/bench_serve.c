@@ -13,6 +13,10 @@
  *
  * Usage: bench_serve [--quick] [--seconds S] [--repeats R] [--policy NAME]
  *                    [--users N] [--batch B] [--connections C] [--only FORM]
+ *                    [--recovery]
+ * --recovery instead measures restarts after SIGKILL: the time to serve
+ * again after 2e5 and 1e6 decisions and rewards, all in the log or with
+ * snapshots, and that the restarted model holds every acknowledged one.
  * The last column is the server's CPU time per request (user + system, from
  * /proc): what a request costs whatever else the machine runs.
  * The server binary is $COLB, else build-native/colb, else build/colb;
@@ -86,13 +90,19 @@ static void stop_server(void)
     }
     if (state_dir[0])
         nftw(state_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    state_dir[0] = '\0';
 }
 
+static const char *snapshot_every = "1000000"; /* the server's --snapshot-every */
+
+/* Start a server on a new state folder, or (again) on the last one. */
 static int start_server(const char *colb, const char *policy)
 {
-    snprintf(state_dir, sizeof state_dir, "/tmp/colb-bench-serve-XXXXXX");
-    if (!mkdtemp(state_dir))
-        return -1;
+    if (!state_dir[0]) {
+        snprintf(state_dir, sizeof state_dir, "/tmp/colb-bench-serve-XXXXXX");
+        if (!mkdtemp(state_dir))
+            return -1;
+    }
     char st[96];
     snprintf(st, sizeof st, "%s/state", state_dir);
     int fds[2];
@@ -104,7 +114,7 @@ static int start_server(const char *colb, const char *policy)
         close(fds[0]);
         execl(colb, colb, "serve", "--listen", "127.0.0.1:0", "--state", st, "--dim", "15", "--policy", policy,
               "--quiet", getenv("BENCH_VERBOSE") ? "0" : "1", "--decision-window", "4000000",
-              "--max-connections", "4096", "--http-threads",
+              "--max-connections", "4096", "--snapshot-every", snapshot_every, "--http-threads",
               getenv("BENCH_HTTP_THREADS") ? getenv("BENCH_HTTP_THREADS") : "2", (char *)NULL);
         _exit(127);
     }
@@ -568,11 +578,86 @@ static void row(const char *form, const char *mode, int conns, result r, size_t 
     fflush(stdout);
 }
 
+/* ---- recovery (--recovery) ---------------------------------------------------- */
+
+/* GET /v1/stats: the decisions and rewards in the model. */
+static int get_stats(int port, unsigned long long *dec, unsigned long long *rew)
+{
+    int fd = connect_one(port);
+    if (fd < 0)
+        return -1;
+    fcntl(fd, F_SETFL, 0);
+    static const char req[] = "GET /v1/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    char buf[8192];
+    size_t n = 0;
+    ssize_t r;
+    if (write(fd, req, sizeof req - 1) != (ssize_t)(sizeof req - 1)) {
+        close(fd);
+        return -1;
+    }
+    while (n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
+        n += (size_t)r;
+    close(fd);
+    buf[n] = '\0';
+    const char *d = strstr(buf, "\"decisions\":"), *w = strstr(buf, "\"rewards\":");
+    if (!d || !w)
+        return -1;
+    *dec = strtoull(d + 12, NULL, 10);
+    *rew = strtoull(w + 10, NULL, 10);
+    return 0;
+}
+
+static double log_bytes;
+
+static int sum_log(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)ftw;
+    if (flag == FTW_F && strstr(p, "/wal-"))
+        log_bytes += (double)st->st_size;
+    return 0;
+}
+
+/* n decisions (batch chooses), all rewarded (batch rewards), then SIGKILL
+ * once every answer is in, and a restart on the same folder: the time from
+ * the restart to the port's line (recovery: snapshot load, log replay, the
+ * new generation's fsynced START record), and whether the restarted model
+ * has every acknowledged decision and reward. */
+static int recovery(const char *colb, const char *policy, size_t n)
+{
+    int port = start_server(colb, policy);
+    if (port <= 0)
+        return -1;
+    n_dec = dec_next = 0;
+    stock(port, n);
+    load L = { .port = port, .nconn = 16, .next = next_reward_batch, .seconds = 1e9 };
+    run(&L);
+    free(L.lat);
+    unsigned long long d0, r0, d1 = 0, r1 = 0;
+    if (L.errors || get_stats(port, &d0, &r0))
+        return -1;
+    usleep(500000);
+    kill(server_pid, SIGKILL);
+    waitpid(server_pid, NULL, 0);
+    log_bytes = 0;
+    nftw(state_dir, sum_log, 16, FTW_PHYS);
+    double t0 = now_s();
+    port = start_server(colb, policy);
+    double t = now_s() - t0;
+    if (port <= 0 || get_stats(port, &d1, &r1))
+        return -1;
+    printf("| %10llu | %10llu | %12s | %8.1f | %9.3f | %s |\n", d0, r0, snapshot_every, log_bytes / 1e6, t,
+           d1 == d0 && r1 == r0 ? "yes" : "NO");
+    fflush(stdout);
+    stop_server();
+    return d1 == d0 && r1 == r0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     double seconds = 3;
     int repeats = 3, conns = 16;
     const char *policy = "linucb-ind", *only = NULL;
+    int recover = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             seconds = 1, repeats = 1;
@@ -590,9 +675,11 @@ int main(int argc, char **argv)
             conns = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
+        else if (!strcmp(argv[i], "--recovery"))
+            recover = 1;
         else {
             fprintf(stderr, "usage: bench_serve [--quick] [--seconds S] [--repeats R] [--policy NAME] [--users N] "
-                    "[--batch B] [--connections C] [--only FORM]\n");
+                    "[--batch B] [--connections C] [--only FORM] [--recovery]\n");
             return 2;
         }
     }
@@ -601,13 +688,28 @@ int main(int argc, char **argv)
         colb = access("build-native/colb", X_OK) == 0 ? "build-native/colb" : "build/colb";
     signal(SIGPIPE, SIG_IGN);
     make_contexts();
+    atexit(stop_server);
+    if (recover) {
+        printf("colb serve recovery (%s, d = %d, K = %d, %zu users, batches of %zu; SIGKILL once every answer is in, "
+               "restart on the same --state)\n\n| decisions  |  rewards   | --snapshot-every | log MB | restart s | "
+               "all acknowledged in the model |\n|---:|---:|---:|---:|---:|---|\n", policy, D, K, n_users, batch);
+        static const struct { size_t n; const char *every; } runs[] = {
+            { 200000, "1000000000" }, { 1000000, "1000000000" }, { 1000000, "300000" },
+        };
+        for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+            snapshot_every = runs[r].every;
+            if (recovery(colb, policy, runs[r].n)) {
+                fprintf(stderr, "bench_serve: the recovery run of %zu decisions failed\n", runs[r].n);
+                return 1;
+            }
+        }
+        return 0;
+    }
     int port = start_server(colb, policy);
     if (port <= 0) {
         fprintf(stderr, "bench_serve: could not start %s serve\n", colb);
-        stop_server();
         return 1;
     }
-    atexit(stop_server);
     printf("colb serve load (%s, d = %d, K = %d, %zu users, batches of %zu, durability on, best of %d x %.0f s; "
            "client and server share this machine's cores)\n\n", policy, D, K, n_users, batch, repeats, seconds);
     printf("| %-13s | %-22s | %4s | %10s | %12s | %7s | %7s | %9s |\n", "form", "load", "conn", "requests/s",

@@ -199,10 +199,13 @@ static int recover(engine *e, char *err, size_t err_len)
         if (state_init(&e->s, c, err, err_len) || write_snapshot_now(e, err, err_len))
             return -1;
         note(e, "colb serve: new state in %s\n", c->state_dir);
-    } else {
+    }
+    double t_load = now_s(), t_replay = t_load;
+    if (have_snap) {
         int rc = state_load(&e->s, c->state_dir, c, err, err_len);
         if (rc)
             return rc;
+        t_replay = now_s();
     }
     replay r = { &e->s, 0 };
     uint64_t last;
@@ -213,10 +216,10 @@ static int recover(engine *e, char *err, size_t err_len)
     if (torn[0])
         note(e, "colb serve: %s\n", torn);
     if (have_snap && !c->quiet)
-        fprintf(stderr, "colb serve: resumed %s: snapshot at lsn %llu, %llu log records replayed; %zu users, "
-                "%llu decisions, %llu rewards\n", c->state_dir, (unsigned long long)from,
-                (unsigned long long)r.records, users_count(e->s.users), (unsigned long long)e->s.decisions,
-                (unsigned long long)e->s.rewards);
+        fprintf(stderr, "colb serve: resumed %s: snapshot at lsn %llu (loaded in %.3f s), %llu log records "
+                "replayed in %.3f s; %zu users, %llu decisions, %llu rewards\n", c->state_dir,
+                (unsigned long long)from, t_replay - t_load, (unsigned long long)r.records, now_s() - t_replay,
+                users_count(e->s.users), (unsigned long long)e->s.decisions, (unsigned long long)e->s.rewards);
     if (e->s.arm_mismatches && !c->quiet)
         fprintf(stderr, "colb serve: %llu replayed choices differ from the logged arms (floating point on "
                 "another machine?); the logged arms were kept\n", (unsigned long long)e->s.arm_mismatches);
