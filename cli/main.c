@@ -433,7 +433,7 @@ int main(int argc, char **argv)
         return serve_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "policies")) {
         for (const char *const *n = colb_policy_names(); *n; n++)
-            puts(*n);
+            printf("%s%s\n", *n, n == colb_policy_names() ? " (recommended)" : "");
         return 0;
     }
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

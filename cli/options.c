@@ -85,6 +85,11 @@ static const option_def OPTS[] = {
     { "club-tune-repeats", K_SIZE, OFF(club_tune_repeats), 1, 1000, NULL, "club", "R: repeats per grid point of the tuning" },
     /* PMLB */
     { "pmlb-learner", K_ENUM, OFF(sim.policy.pmlb_learner), 0, 0, "alb-norm|linucb", "pmlb", "L: personal learner" },
+    /* cohort */
+    { "cohort-delta", K_DOUBLE, OFF(sim.policy.cohort_delta), 1e-12, 1 - 1e-12, NULL, "cohort", "d: confidence of its split, merge and outlier tests" },
+    { "cohort-personal", K_BOOL, OFF(sim.policy.cohort_personal), 0, 1, NULL, "cohort", "personal estimates shrunk toward the cluster (1) or the cluster's model (0)" },
+    { "cohort-soft", K_BOOL, OFF(sim.policy.cohort_soft), 0, 1, NULL, "cohort", "mix the runner-up clusters' models while an assignment is uncertain" },
+    { "cohort-seeds", K_SIZE, OFF(sim.policy.cohort_seeds), 1, 64, NULL, "cohort", "S: members tried as seeds of a split proposal" },
 };
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])
 
@@ -364,9 +369,7 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
         }
         const char *const *known = colb_policy_names();
         for (size_t i = 0; i < n; i++) {
-            int ok = 0;
-            for (size_t j = 0; known[j]; j++)
-                ok |= !strcmp(known[j], items[i]);
+            int ok = colb_policy_resolve(items[i]) != NULL;
             if (!ok) {
                 char list[256] = "";
                 for (size_t j = 0; known[j]; j++)
@@ -560,6 +563,8 @@ static int policy_uses(const char *policy, const option_def *o)
 {
     const char *g = o->group, *n = o->name;
     int is = 0;
+    if (colb_policy_resolve(policy))
+        policy = colb_policy_resolve(policy); /* an alias uses what its policy uses */
     if (!strcmp(g, "run"))
         return !strcmp(n, "horizon") || !strcmp(n, "repeats") || !strcmp(n, "seed") ||
                !strcmp(n, "curve-points");
@@ -582,6 +587,8 @@ static int policy_uses(const char *policy, const option_def *o)
         is = !strcmp(policy, "club");
     else if (!strcmp(g, "pmlb"))
         is = !strcmp(policy, "pmlb");
+    else if (!strcmp(g, "cohort"))
+        is = !strcmp(policy, "cohort");
     return is;
 }
 

@@ -41,6 +41,7 @@ static const pstyle STYLES[] = {
     { "club", "#D55E00", 9, 1 },       { "linucb-ind", "#009E73", 13, 1 },
     { "sclb", "#56B4E9", 11, 1 },      { "pmlb", "#CC79A7", 15, 1 },
     { "pooled", "#E69F00", 6, 1 },     { "random", "#999999", 2, 2 },
+    { "cohort", "#882255", 7, 1 },     { "recommended", "#882255", 7, 1 },
 };
 
 static const char *const OKABE_ITO[] = { "#E69F00", "#56B4E9", "#009E73", "#F0E442",

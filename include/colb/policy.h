@@ -23,8 +23,9 @@
  * the policy unchanged, and records a message (colb_policy_last_error). A
  * policy is not thread-safe; distinct policies are independent.
  *
- * Policy names: "linucb-ind", "oracle", "random", "cmlb", "sclb", "club",
- * "pmlb", "pooled" (colb_policy_names lists those compiled in). */
+ * Policy names: "cohort" (alias "recommended": colb's own collaborative
+ * policy), "linucb-ind", "oracle", "random", "cmlb", "sclb", "club",
+ * "pmlb", "pooled" (colb_policy_names lists them). */
 #ifndef COLB_POLICY_H
 #define COLB_POLICY_H
 
@@ -108,6 +109,18 @@ typedef struct colb_policy_params {
      * simulator sets it to its threads per job. Not saved in snapshots (a
      * property of the running process): a loaded policy uses 1. */
     size_t threads;
+
+    /* cohort, colb's recommended policy (docs/algorithms.md, "cohort") */
+    double cohort_delta;      /* confidence of its split, merge and outlier
+                                 tests, in (0, 1); default 0.1 */
+    int cohort_personal;      /* 1: personal estimates shrunk toward the
+                                 cluster's model (empirical Bayes); 0: every
+                                 member uses the cluster's model. Default 1 */
+    int cohort_soft;          /* 1: while a user's assignment is uncertain
+                                 its centre mixes its cluster's model and the
+                                 runner-up's; default 1 */
+    size_t cohort_seeds;      /* members tried as seeds of a split proposal,
+                                 >= 1; default 4 */
 } colb_policy_params;
 
 typedef struct colb_policy colb_policy;
@@ -136,8 +149,13 @@ void colb_policy_free(colb_policy *p);
  * COLB_ENOTFOUND, COLB_EINVAL (NULL). O(1). */
 colb_status colb_policy_memory(const char *name, const colb_policy_params *p, double *bytes);
 
-/* NULL-terminated list of the policy names (static). */
+/* NULL-terminated list of the policy names (static), the recommended policy
+ * ("cohort") first. */
 const char *const *colb_policy_names(void);
+
+/* The registered name of policy `name`, which may also be an alias
+ * ("recommended" is "cohort"); NULL when unknown. Static string. */
+const char *colb_policy_resolve(const char *name);
 
 /* The policy's name (static string). */
 const char *colb_policy_name(const colb_policy *p);

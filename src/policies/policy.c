@@ -8,25 +8,44 @@
 
 extern const colb__policy_vt colb__policy_linucb_ind, colb__policy_oracle, colb__policy_random,
     colb__policy_pooled, colb__policy_cmlb, colb__policy_sclb, colb__policy_club,
-    colb__policy_pmlb;
+    colb__policy_pmlb, colb__policy_cohort;
 
+/* The recommended policy first. */
 static const colb__policy_vt *const registry[] = {
-    &colb__policy_linucb_ind, &colb__policy_oracle, &colb__policy_random, &colb__policy_pooled,
-    &colb__policy_cmlb, &colb__policy_sclb, &colb__policy_club, &colb__policy_pmlb,
+    &colb__policy_cohort, &colb__policy_linucb_ind, &colb__policy_oracle, &colb__policy_random,
+    &colb__policy_pooled, &colb__policy_cmlb, &colb__policy_sclb, &colb__policy_club,
+    &colb__policy_pmlb,
 };
 #define N_REGISTRY (sizeof registry / sizeof registry[0])
 
+/* Other names of registered policies. */
+static const struct {
+    const char *alias, *name;
+} aliases[] = { { "recommended", "cohort" } };
+
 const char *const *colb_policy_names(void)
 {
-    static const char *const names[] = { "linucb-ind", "oracle", "random", "pooled", "cmlb",
-                                         "sclb", "club", "pmlb", NULL };
+    static const char *const names[] = { "cohort", "linucb-ind", "oracle", "random", "pooled",
+                                         "cmlb", "sclb", "club", "pmlb", NULL };
     return names;
+}
+
+const char *colb_policy_resolve(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof aliases / sizeof aliases[0]; i++)
+        if (!strcmp(aliases[i].alias, name))
+            return aliases[i].name;
+    for (size_t i = 0; name && i < N_REGISTRY; i++)
+        if (!strcmp(registry[i]->name, name))
+            return registry[i]->name;
+    return NULL;
 }
 
 static const colb__policy_vt *find_policy(const char *name)
 {
-    for (size_t i = 0; name && i < N_REGISTRY; i++)
-        if (!strcmp(registry[i]->name, name))
+    const char *canon = colb_policy_resolve(name);
+    for (size_t i = 0; canon && i < N_REGISTRY; i++)
+        if (!strcmp(registry[i]->name, canon))
             return registry[i];
     return NULL;
 }
@@ -47,6 +66,10 @@ void colb_policy_params_default(colb_policy_params *p)
     p->club_graph = COLB_CLUB_COMPLETE;
     p->pmlb_learner = COLB_PMLB_ALB_NORM;
     p->threads = 1;
+    p->cohort_delta = 0.1;
+    p->cohort_personal = 1;
+    p->cohort_soft = 1;
+    p->cohort_seeds = 4;
 }
 
 colb_status colb_policy_params_check(const char *name, const colb_policy_params *p, char *msg,

@@ -17,7 +17,7 @@
  * colb_policy_params_set_clusters) and threads (the simulator gives each
  * job's policy the threads its jobs leave idle: the run's key `threads`). */
 #if defined(__LP64__)
-_Static_assert(sizeof(colb_policy_params) == 192,
+_Static_assert(sizeof(colb_policy_params) == 216,
                "colb_policy_params changed: add a row for the new field to KEYS in "
                "policy_params.c, then update this size");
 #endif
@@ -74,6 +74,15 @@ static const colb__param KEYS[] = {
     /* PMLB */
     { "pmlb-learner", COLB_PARAM_CHOICE, 'i', F(pmlb_learner), 0, 0, "alb-norm|linucb",
       "PMLB's personal learner", "pmlb" },
+    /* cohort */
+    { "cohort-delta", COLB_PARAM_REAL, 'd', F(cohort_delta), 1e-12, 1 - 1e-12, NULL,
+      "cohort's confidence of its split, merge and outlier tests", "cohort" },
+    { "cohort-personal", COLB_PARAM_BOOL, 'i', F(cohort_personal), 0, 1, NULL,
+      "cohort's personal estimates shrunk toward the cluster (1) or the cluster's model (0)", "cohort" },
+    { "cohort-soft", COLB_PARAM_BOOL, 'i', F(cohort_soft), 0, 1, NULL,
+      "cohort mixes the runner-up clusters' models while an assignment is uncertain", "cohort" },
+    { "cohort-seeds", COLB_PARAM_INT, 'z', F(cohort_seeds), 1, 64, NULL,
+      "cohort's members tried as seeds of a split proposal", "cohort" },
 };
 #undef F
 #define N_KEYS (sizeof KEYS / sizeof KEYS[0])

@@ -20,7 +20,7 @@
  * limit of the process that loads, given by colb_load_options) and threads
  * (the loading process's; decisions do not depend on them). */
 #if defined(__LP64__)
-_Static_assert(sizeof(colb_policy_params) == 192,
+_Static_assert(sizeof(colb_policy_params) == 216,
                "colb_policy_params changed: add the new field to PARAMS in policy_persist.c, "
                "then update this size");
 #endif
@@ -40,7 +40,9 @@ static const colb__snap_param PARAMS[] = {
     P("cmlb_warm_start", 'i', cmlb_warm_start), P("club_alpha", 'd', club_alpha),
     P("club_alpha2", 'd', club_alpha2), P("club_graph", 'i', club_graph),
     P("pmlb_learner", 'i', pmlb_learner), P("n_clusters", 'z', n_clusters),
-    P("anytime", 'i', anytime),
+    P("anytime", 'i', anytime), P("cohort_delta", 'd', cohort_delta),
+    P("cohort_personal", 'i', cohort_personal), P("cohort_soft", 'i', cohort_soft),
+    P("cohort_seeds", 'z', cohort_seeds),
 };
 #undef P
 #define N_PARAMS (sizeof PARAMS / sizeof PARAMS[0])

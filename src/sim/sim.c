@@ -159,8 +159,12 @@ void colb__sim_job_params(const colb_sim_spec *s, const char *name, size_t r, si
     pp->threads = th > jobs ? th / jobs : 1;
     if (pp->threads > COLB_POLICY_THREADS_MAX)
         pp->threads = COLB_POLICY_THREADS_MAX;
-    /* the policy's stream is named by its name, not by its list position */
-    pp->seed = derive(s->seed ^ colb__fnv1a64(COLB__FNV64_INIT, name, strlen(name)),
+    /* the policy's stream is named by its name, not by its list position;
+     * an alias draws the stream of the policy it names */
+    const char *canon = colb_policy_resolve(name);
+    if (!canon)
+        canon = name;
+    pp->seed = derive(s->seed ^ colb__fnv1a64(COLB__FNV64_INIT, canon, strlen(canon)),
                       0x20000000ULL + r);
     if (colb_env_true_clusters(env, labels, &L) == COLB_OK) {
         pp->true_cluster = labels;

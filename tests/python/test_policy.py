@@ -224,7 +224,7 @@ def test_options(rng):
         colb.Policy("linucb-ind", N, D, alpha=float("nan"))
     with pytest.raises(colb.InvalidArgument):
         colb.Policy("linucb-ind", N, D, alpha=[1])
-    with pytest.raises(colb.NotFound, match="unknown policy 'nope'.*known: linucb-ind"):
+    with pytest.raises(colb.NotFound, match="unknown policy 'nope'.*known: cohort, linucb-ind"):
         colb.Policy("nope", N, D)
     with pytest.raises(colb.OutOfRange, match="users"):
         colb.Policy("linucb-ind", 0, D)

@@ -1,0 +1,66 @@
+/* dense.h - small dense matrix helpers (internal): quadratic forms,
+ * matrix-vector products and the Sherman-Morrison step on d x d row-major
+ * matrices, and the symmetric positive definite inverse and solve. Hand
+ * loops: at the sizes colb uses (d of 5 to 50) a BLAS call costs more in
+ * overhead than the d^2 multiply-adds; dense.c wraps LAPACK for the O(d^3)
+ * factorisations. Sums run in a fixed order, so results do not depend on
+ * the caller. */
+#ifndef COLB_DENSE_H
+#define COLB_DENSE_H
+
+#include <stddef.h>
+
+/* x^T A x (clamped at 0 against rounding). */
+static inline double colb__quad(const double *A, const double *x, size_t d)
+{
+    double q = 0.0;
+    for (size_t i = 0; i < d; i++) {
+        const double *Ai = A + i * d;
+        double s = 0.0;
+        for (size_t j = 0; j < d; j++)
+            s += Ai[j] * x[j];
+        q += x[i] * s;
+    }
+    return q > 0.0 ? q : 0.0;
+}
+
+/* y = A x (y must not alias x). */
+static inline void colb__matvec(const double *A, const double *x, size_t d, double *y)
+{
+    for (size_t i = 0; i < d; i++) {
+        const double *Ai = A + i * d;
+        double s = 0.0;
+        for (size_t j = 0; j < d; j++)
+            s += Ai[j] * x[j];
+        y[i] = s;
+    }
+}
+
+/* A <- A - (A x)(A x)^T / (1 + x^T A x): the inverse after adding x x^T to
+ * A^{-1} (symmetric A stays symmetric bit for bit: products commute). w
+ * holds d doubles. */
+static inline void colb__sherman_morrison(double *A, const double *x, size_t d, double *w)
+{
+    colb__matvec(A, x, d, w);
+    double s = 0.0;
+    for (size_t i = 0; i < d; i++)
+        s += x[i] * w[i];
+    double c = 1.0 / (1.0 + s);
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < d; j++)
+            A[i * d + j] -= (w[i] * w[j]) * c;
+}
+
+/* The inverse of the symmetric positive definite S into out (both d x d,
+ * distinct), made exactly symmetric; *logdet (may be NULL) gets ln det S.
+ * 0, or -1 when S is not positive definite. O(d^3). */
+int colb__spd_inverse(const double *S, size_t d, double *out, double *logdet);
+
+/* Cholesky factor of the symmetric positive definite S into L (lower,
+ * row-major, d x d), and ln det S; 0 or -1. */
+int colb__cholesky(const double *S, size_t d, double *L, double *logdet);
+
+/* Solve (L L^T) x = b in place, L from colb__cholesky. */
+void colb__cholesky_solve(const double *L, size_t d, double *b);
+
+#endif

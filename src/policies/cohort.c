@@ -1,0 +1,531 @@
+/* cohort.c - "cohort" (alias "recommended"), colb's collaborative policy:
+ * anytime adaptive clustering with personalisation (docs/algorithms.md,
+ * "cohort"; state and files in cohort.h).
+ *
+ * All users start in one cluster. A cluster's model pools its members'
+ * data; every member plays by its personal estimate, the cluster's model
+ * corrected by the member's own data with an empirical-Bayes shrinkage that
+ * vanishes for a cluster of identical users and weakens as members spread
+ * (cohort_partition.c). Exploration: the cluster's width times
+ * sqrt(x^T A~_c x + x^T M_u x), where A~_c is a per-round copy of the
+ * cluster's inverse that every member's choice updates with the chosen
+ * context (no reward: the members of a cluster served in one round spread
+ * over the arms the round has not yet covered) and M_u the uncertainty of
+ * the personal part. Observations update the user's and the cluster's
+ * models at once (O(d^2)); the partition is maintained once per epoch, an
+ * epoch being a round of the simulator or, when rounds serve few users, as
+ * many observations as half the users (so that a service pays O(d^2) per
+ * decision amortised). No horizon, no phase lengths; users may be added
+ * at any time. */
+#include "policies/cohort.h"
+
+#include <string.h>
+
+#include "linalg/dense.h"
+#include "policies/bank_persist.h"
+
+#define NONE COLB__COHORT_NONE
+#define INITIAL_SLOTS 8
+/* An epoch ends once the observations since the last one reach N/2 (every
+ * round of the simulator) while the partition is moving (the last epoch
+ * split, merged or moved something, or a split is pending); once it has
+ * settled, when they also reach 1/EPOCH_SHARE of all observations so far: a
+ * geometric schedule, so that a settled run of T rounds has about
+ * EPOCH_SHARE ln T epochs and maintenance costs o(1) per decision. Between
+ * epochs the pooled models, the members' personal estimates and the choices
+ * still follow every observation. */
+#define EPOCH_SHARE 16
+
+extern const colb__policy_vt colb__policy_cohort;
+
+static colb_status ch_check(const colb_policy_params *pp, char *msg, size_t len)
+{
+    const char *bad = NULL;
+    if (!(pp->cohort_delta > 0.0 && pp->cohort_delta < 1.0))
+        bad = "cohort delta must be in (0, 1)";
+    else if (pp->cohort_personal != 0 && pp->cohort_personal != 1)
+        bad = "cohort personal must be 0 or 1";
+    else if (pp->cohort_soft != 0 && pp->cohort_soft != 1)
+        bad = "cohort soft must be 0 or 1";
+    else if (pp->cohort_seeds < 1 || pp->cohort_seeds > 64)
+        bad = "cohort seeds must be in [1, 64]";
+    if (!bad)
+        return COLB_OK;
+    if (msg && len)
+        snprintf(msg, len, "%s", bad);
+    return COLB_ERANGE;
+}
+
+/* Users' models and personal parts, the cluster banks at their worst (a
+ * cluster per user), the fresh and scratch banks, per-user vectors. */
+static double ch_memory(const colb_policy_params *pp)
+{
+    double N = (double)pp->users, d = (double)pp->dim;
+    return 4 * colb__ridge_bytes(pp->users, pp->dim) + N * 8 * (2 * d * d + 2 * d + 24);
+}
+
+/* Per-user arrays, grown to n users (the new entries are set by the
+ * caller); 0 or -1, the arrays grown so far only larger than used. */
+static int grow_users(colb__cohort *h, size_t n)
+{
+    size_t d = h->d;
+    return colb__realloc_n(&h->M, n, d * d * sizeof(double)) ||
+           colb__realloc_n(&h->th, n, d * sizeof(double)) ||
+           colb__realloc_n(&h->yy, n, sizeof(double)) ||
+           colb__realloc_n(&h->lamu, n, sizeof(double)) ||
+           colb__realloc_n(&h->gap, n, sizeof(double)) ||
+           colb__realloc_n(&h->label, n, sizeof(size_t)) ||
+           colb__realloc_n(&h->alt, n, sizeof(size_t)) ||
+           colb__realloc_n(&h->next, n, sizeof(size_t)) ||
+           colb__realloc_n(&h->prev, n, sizeof(size_t)) || colb__realloc_n(&h->side, n, 1) ||
+           colb__realloc_n(&h->oarm, n, sizeof(size_t)) ||
+           colb__realloc_n(&h->oy, n, sizeof(double)) ||
+           colb__realloc_n(&h->obs, n, sizeof(size_t)) ||
+           colb__realloc_n(&h->pieces, n, 5 * sizeof(double)) ||
+           colb__realloc_n(&h->ns, n, sizeof(double))
+               ? -1
+               : 0;
+}
+
+/* New users [from, to): no data, in cluster c. */
+static void init_users(colb__cohort *h, size_t from, size_t to, size_t c)
+{
+    size_t d = h->d;
+    for (size_t u = from; u < to; u++) {
+        h->yy[u] = 0.0;
+        h->lamu[u] = INFINITY;
+        h->gap[u] = INFINITY;
+        h->alt[u] = NONE;
+        h->side[u] = 0;
+        h->ns[u] = 0.0;
+        memset(h->M + u * d * d, 0, d * d * sizeof(double)); /* saved even when unused */
+        memcpy(h->th + u * d, h->c.theta + c * d, d * sizeof(double));
+        colb__cohort_link(h, u, c);
+    }
+}
+
+/* What create and load share: the parameters and the scoring kernel.
+ * COLB_EINVAL / COLB_EUNSUP (COLB_KERNEL), COLB_ENOMEM. */
+static colb_status setup(colb__cohort *h, const colb_policy_params *pp)
+{
+    h->delta = pp->cohort_delta;
+    h->R = pp->learner.noise;
+    h->personal = pp->cohort_personal;
+    h->soft = pp->cohort_soft;
+    h->seeds = pp->cohort_seeds;
+    h->diversify = 1;
+    colb_status st = colb__soa_pick_kernel(getenv("COLB_KERNEL"), &h->kern);
+    if (st != COLB_OK)
+        return st;
+    h->Ap = colb__malloc(h->d * (h->d + 1) / 2, sizeof(double));
+    return h->Ap ? COLB_OK : COLB_ENOMEM;
+}
+
+/* The error of a failed setup or allocation at create or load. */
+static colb_status setup_error(colb_policy *p, colb_status st)
+{
+    if (st == COLB_EINVAL || st == COLB_EUNSUP)
+        return colb__err(p->err, st, "COLB_KERNEL = %s is not a kernel this CPU runs",
+                         getenv("COLB_KERNEL"));
+    return colb__err(p->err, st, "out of memory for cohort's %zu users", p->N);
+}
+
+/* The banks and arrays of h for N users and `slots` cluster slots. */
+static colb_status alloc_state(colb__cohort *h, const colb_policy_params *pp, size_t N, size_t slots)
+{
+    size_t d = h->d;
+    h->N = N;
+    h->cap = 0;
+    colb_status st = setup(h, pp);
+    if (st != COLB_OK)
+        return st;
+    if (colb__ridge_init(&h->u, N, d, &pp->learner) != COLB_OK ||
+        colb__ridge_init(&h->c, 0, d, &pp->learner) != COLB_OK ||
+        colb__ridge_init(&h->f, 0, d, &pp->learner) != COLB_OK ||
+        colb__ridge_init(&h->s, 2, d, &pp->learner) != COLB_OK || grow_users(h, N) ||
+        !(h->work = colb__malloc(4 * d * d + 16 * d, sizeof(double))))
+        return COLB_ENOMEM;
+    return colb__cohort_grow_slots(h, slots) ? COLB_ENOMEM : COLB_OK;
+}
+
+static colb_status ch_create(colb_policy *p)
+{
+    colb__cohort *h = calloc(1, sizeof *h);
+    if (!h)
+        return COLB_ENOMEM;
+    p->impl = h;
+    h->d = p->d;
+    colb_status st = alloc_state(h, &p->pp, p->N, INITIAL_SLOTS);
+    if (st != COLB_OK)
+        return setup_error(p, st);
+    init_users(h, 0, p->N, 0); /* everyone starts in one cluster */
+    h->nc = 1;
+    return COLB_OK;
+}
+
+static void ch_destroy(colb_policy *p)
+{
+    colb__cohort *h = p->impl;
+    colb__ridge_free(&h->u);
+    colb__ridge_free(&h->c);
+    colb__ridge_free(&h->f);
+    colb__ridge_free(&h->s);
+    void *arr[] = { h->M, h->th, h->yy, h->lamu, h->gap, h->label, h->alt, h->next, h->prev,
+                    h->side, h->oarm, h->oy, h->obs, h->pieces, h->ns, h->size, h->head, h->tau2,
+                    h->shrink, h->pending, h->dirty, h->changed, h->stamp, h->sideth,
+                    h->prop_count, h->next_try, h->At, h->cand, h->cdist, h->scores, h->work,
+                    h->Q, h->Xt, h->Ap };
+    for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++)
+        free(arr[i]);
+    free(h);
+    p->impl = NULL;
+}
+
+static colb_status ch_begin(colb_policy *p)
+{
+    colb__cohort *h = p->impl;
+    size_t K = p->K, d = p->d, Kp = (K + 7) / 8 * 8;
+    if (K > h->K_cap) {
+        double *sc = colb__malloc(Kp, sizeof(double));
+        double *q = colb__malloc(Kp, d * (d + 1) / 2 * sizeof(double));
+        double *xt = colb__malloc(Kp, d * sizeof(double));
+        if (!sc || !q || !xt) {
+            free(sc);
+            free(q);
+            free(xt);
+            return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
+        }
+        free(h->scores);
+        free(h->Q);
+        free(h->Xt);
+        h->scores = sc;
+        h->Q = q;
+        h->Xt = xt;
+        h->K_cap = K;
+    }
+    h->Kp = Kp;
+    h->kern->outer(p->X, K, d, Kp, h->Q, h->Xt);
+    h->round++; /* invalidates every diversified copy (stamp) */
+    h->n_obs = 0;
+    return COLB_OK;
+}
+
+static colb_status ch_choose(colb_policy *p, size_t u, size_t *arm)
+{
+    colb__cohort *h = p->impl;
+    size_t d = p->d, c = h->label[u];
+    double *At = h->At + c * d * d;
+    if (h->stamp[c] != h->round) {
+        memcpy(At, h->c.A + c * d * d, d * d * sizeof(double));
+        h->stamp[c] = h->round;
+    }
+    /* scores[k] = <th_u, x_k> + width_c sqrt(x_k^T (A_c + M_u) x_k): the
+     * packed upper triangle of A_c (+ M_u) on the round's outer products by
+     * the hand-written single-model kernel (soa_kernel.h) */
+    const double *M = h->M + u * d * d;
+    double *Ap = h->Ap;
+    if (isfinite(h->lamu[u])) {
+        for (size_t i = 0, e = 0; i < d; i++)
+            for (size_t j = i; j < d; j++, e++)
+                Ap[e] = At[i * d + j] + M[i * d + j];
+    } else {
+        for (size_t i = 0, e = 0; i < d; e += d - i, i++)
+            memcpy(Ap + e, At + i * d + i, (d - i) * sizeof(double));
+    }
+    *arm = h->kern->score1(Ap, h->th + u * d, colb__ridge_width(&h->c, c), 1.0, h->Q, h->Xt, d,
+                           p->K, h->Kp, h->scores);
+    if (h->diversify)
+        colb__sherman_morrison(At, p->X + *arm * d, d, h->work);
+    return COLB_OK;
+}
+
+static colb_status ch_observe(colb_policy *p, size_t u, size_t arm, double y)
+{
+    colb__cohort *h = p->impl;
+    h->oarm[u] = arm;
+    h->oy[u] = y;
+    h->obs[h->n_obs++] = u;
+    return COLB_OK;
+}
+
+static colb_status ch_end(colb_policy *p)
+{
+    colb__cohort *h = p->impl;
+    size_t d = p->d;
+    for (size_t i = 0; i < h->n_obs; i++) {
+        size_t u = h->obs[i], c = h->label[u];
+        const double *x = p->X + h->oarm[u] * d;
+        double y = h->oy[u];
+        colb__ridge_update(&h->u, u, x, y, 1.0);
+        colb__ridge_update(&h->c, c, x, y, 1.0);
+        h->yy[u] += y * y;
+        if (isfinite(h->lamu[u]))
+            colb__sherman_morrison(h->M + u * d * d, x, d, h->work);
+        if (h->pending[c])
+            colb__ridge_update(&h->f, 2 * c + h->side[u], x, y, 1.0);
+    }
+    h->obs_since += h->n_obs;
+    h->obs_total += h->n_obs;
+    if (2 * h->obs_since >= h->N && (!h->settled || EPOCH_SHARE * h->obs_since >= h->obs_total)) {
+        uint64_t before = h->splits + h->merges + h->moves;
+        colb__cohort_maintain(h);
+        h->settled = h->splits + h->merges + h->moves == before;
+        for (size_t c = 0; c < h->cap && h->settled; c++)
+            h->settled = !(h->size[c] && h->pending[c]);
+        h->epoch++;
+        h->obs_since = 0;
+    } else { /* between epochs only the observed users' estimates move */
+        for (size_t i = 0; i < h->n_obs; i++) {
+            size_t u = h->obs[i];
+            colb__cohort_personal(h, u, h->c.theta + h->label[u] * d);
+        }
+    }
+    h->n_obs = 0;
+    snprintf(p->info, sizeof p->info, "clusters=%zu splits=%llu merges=%llu moves=%llu", h->nc,
+             (unsigned long long)h->splits, (unsigned long long)h->merges,
+             (unsigned long long)h->moves);
+    return COLB_OK;
+}
+
+static colb_status ch_theta(const colb_policy *p, size_t u, double *theta)
+{
+    const colb__cohort *h = p->impl;
+    memcpy(theta, h->th + u * p->d, p->d * sizeof(double));
+    return COLB_OK;
+}
+
+static colb_status ch_clusters(const colb_policy *p, size_t *labels, size_t *n)
+{
+    const colb__cohort *h = p->impl;
+    size_t *map = colb__malloc(h->cap, sizeof(size_t));
+    if (!map)
+        return COLB_ENOMEM;
+    size_t k = 0;
+    for (size_t c = 0; c < h->cap; c++)
+        map[c] = h->size[c] ? k++ : NONE;
+    for (size_t u = 0; u < p->N; u++)
+        labels[u] = map[h->label[u]];
+    *n = k;
+    free(map);
+    return COLB_OK;
+}
+
+/* ---- snapshots ------------------------------------------------------------ */
+
+/* The members of every cluster in list order (list order decides the
+ * order of sums: it is state), clusters one after another. */
+static void member_order(const colb__cohort *h, size_t *order)
+{
+    size_t k = 0;
+    for (size_t c = 0; c < h->cap; c++)
+        for (size_t u = h->head[c]; u != NONE; u = h->next[u])
+            order[k++] = u;
+}
+
+static colb_status ch_save(const colb_policy *p, colb__snap_out *w)
+{
+    const colb__cohort *h = p->impl;
+    size_t N = h->N, d = h->d, cap = h->cap;
+    size_t *order = colb__malloc(N, sizeof(size_t)), *side = colb__malloc(N, sizeof(size_t)),
+           *pend = colb__malloc(cap, sizeof(size_t));
+    if (!order || !side || !pend) {
+        free(order);
+        free(side);
+        free(pend);
+        return colb__snap_fail(w, COLB_ENOMEM, "out of memory saving cohort");
+    }
+    member_order(h, order);
+    for (size_t u = 0; u < N; u++)
+        side[u] = h->side[u];
+    size_t *alt = colb__malloc(N, sizeof(size_t)); /* runner-up + 1, 0 for none */
+    if (!alt) {
+        free(order);
+        free(side);
+        free(pend);
+        return colb__snap_fail(w, COLB_ENOMEM, "out of memory saving cohort");
+    }
+    for (size_t u = 0; u < N; u++)
+        alt[u] = h->alt[u] == NONE ? 0 : h->alt[u] + 1;
+    for (size_t c = 0; c < cap; c++)
+        pend[c] = h->pending[c];
+    colb__snap_u64(w, "slots", cap);
+    colb__snap_u64(w, "round", h->round);
+    colb__snap_u64(w, "epoch", h->epoch);
+    colb__snap_u64(w, "obs_since", h->obs_since);
+    colb__snap_u64(w, "obs_total", h->obs_total);
+    colb__snap_u64(w, "settled", h->settled);
+    colb__snap_u64s(w, "counters", (const uint64_t[]){ h->splits, h->merges, h->moves, h->props }, 4);
+    colb__ridge_save(w, "users", &h->u, N);
+    colb__ridge_save(w, "clusters", &h->c, cap);
+    colb__ridge_save(w, "fresh", &h->f, 2 * cap);
+    colb__snap_f64s(w, "personal_inverse", h->M, N * d * d);
+    colb__snap_f64s(w, "personal", h->th, N * d);
+    colb__snap_f64s(w, "yy", h->yy, N);
+    colb__snap_f64s(w, "shrink_of_user", h->lamu, N);
+    colb__snap_f64s(w, "gap", h->gap, N);
+    colb__snap_sizes(w, "label", h->label, N);
+    colb__snap_sizes(w, "alt", alt, N);
+    colb__snap_sizes(w, "side", side, N);
+    colb__snap_sizes(w, "order", order, N);
+    colb__snap_sizes(w, "size", h->size, cap);
+    colb__snap_f64s(w, "spread", h->tau2, cap);
+    colb__snap_f64s(w, "shrink", h->shrink, cap);
+    colb__snap_sizes(w, "pending", pend, cap);
+    colb__snap_f64s(w, "side_models", h->sideth, 2 * cap * d);
+    colb__snap_u64s(w, "proposal_count", h->prop_count, cap);
+    colb__snap_u64s(w, "next_try", h->next_try, cap);
+    free(order);
+    free(side);
+    free(pend);
+    free(alt);
+    return colb__snap_status(w);
+}
+
+/* Everything that later code trusts: labels and alternates below the slot
+ * count, members listed once each in their own cluster, sizes matching,
+ * pending and side flags 0 or 1. */
+static colb_status ch_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *g)
+{
+    colb__cohort *h = calloc(1, sizeof *h);
+    if (!h)
+        return COLB_ENOMEM;
+    p->impl = h;
+    size_t N = p->N, d = p->d, cap = 0;
+    h->d = d;
+    h->N = N;
+    uint64_t cnt[4];
+    colb_status st = colb__snap_get_size(in, g, "slots", 1, 2 * N + INITIAL_SLOTS, &cap);
+    if (st == COLB_OK)
+        st = colb__snap_get_u64(in, g, "round", &h->round);
+    if (st == COLB_OK)
+        st = colb__snap_get_u64(in, g, "epoch", &h->epoch);
+    if (st == COLB_OK)
+        st = colb__snap_get_u64(in, g, "obs_since", &h->obs_since);
+    if (st == COLB_OK)
+        st = colb__snap_get_u64(in, g, "obs_total", &h->obs_total);
+    if (st == COLB_OK)
+        st = colb__snap_get_u64(in, g, "settled", &h->settled);
+    if (st == COLB_OK && h->settled > 1)
+        st = colb__snap_error(in, COLB_EPARSE, "snapshot: cohort's settled flag %llu is not 0 or 1",
+                              (unsigned long long)h->settled);
+    if (st == COLB_OK)
+        st = colb__snap_get_u64s(in, g, "counters", cnt, 4);
+    if (st != COLB_OK)
+        return st;
+    h->splits = cnt[0], h->merges = cnt[1], h->moves = cnt[2], h->props = cnt[3];
+    if ((st = colb__snap_reserve(in, (uint64_t)ch_memory(&p->pp), "cohort's state")) != COLB_OK)
+        return st;
+    const colb_policy_params *pp = &p->pp;
+    if ((st = setup(h, pp)) != COLB_OK)
+        return setup_error(p, st);
+    if ((st = colb__ridge_load(in, g, "users", &h->u, N, d, &pp->learner, NULL)) ||
+        (st = colb__ridge_load(in, g, "clusters", &h->c, cap, d, &pp->learner, NULL)) ||
+        (st = colb__ridge_load(in, g, "fresh", &h->f, 2 * cap, d, &pp->learner, NULL)))
+        return st;
+    if (colb__ridge_init(&h->s, 2, d, &pp->learner) != COLB_OK || grow_users(h, N) ||
+        colb__cohort_grow_arrays(h, cap) || !(h->work = colb__malloc(4 * d * d + 16 * d, sizeof(double))))
+        return colb__snap_error(in, COLB_ENOMEM, "out of memory for cohort's %zu users", N);
+    size_t *order = colb__malloc(N, sizeof(size_t)), *tmp = colb__malloc(N > cap ? N : cap, sizeof(size_t));
+    if (!order || !tmp) {
+        free(order);
+        free(tmp);
+        return colb__snap_error(in, COLB_ENOMEM, "out of memory for cohort's %zu users", N);
+    }
+    if ((st = colb__snap_get_f64s(in, g, "personal_inverse", h->M, N * d * d, 0)) ||
+        (st = colb__snap_get_f64s(in, g, "personal", h->th, N * d, 0)) ||
+        (st = colb__snap_get_f64s(in, g, "yy", h->yy, N, 0)) ||
+        (st = colb__snap_get_f64s(in, g, "shrink_of_user", h->lamu, N, 1)) ||
+        (st = colb__snap_get_f64s(in, g, "gap", h->gap, N, 1)) ||
+        (st = colb__snap_get_sizes(in, g, "label", h->label, N, cap)) ||
+        (st = colb__snap_get_sizes(in, g, "alt", h->alt, N, cap + 1)) ||
+        (st = colb__snap_get_sizes(in, g, "side", tmp, N, 2)) ||
+        (st = colb__snap_get_sizes(in, g, "order", order, N, N)) ||
+        (st = colb__snap_get_f64s(in, g, "spread", h->tau2, cap, 0)) ||
+        (st = colb__snap_get_f64s(in, g, "shrink", h->shrink, cap, 1)) ||
+        (st = colb__snap_get_f64s(in, g, "side_models", h->sideth, 2 * cap * d, 0)) ||
+        (st = colb__snap_get_u64s(in, g, "proposal_count", h->prop_count, cap)) ||
+        (st = colb__snap_get_u64s(in, g, "next_try", h->next_try, cap)))
+        goto out;
+    for (size_t u = 0; u < N; u++) {
+        h->side[u] = (unsigned char)tmp[u];
+        h->alt[u] = h->alt[u] ? h->alt[u] - 1 : NONE;
+        if (isnan(h->lamu[u]) || isnan(h->gap[u]) || h->lamu[u] <= 0.0) {
+            st = colb__snap_error(in, COLB_EPARSE, "snapshot: cohort's user %zu has a bad shrinkage", u);
+            goto out;
+        }
+    }
+    if ((st = colb__snap_get_sizes(in, g, "pending", tmp, cap, 2)) ||
+        (st = colb__snap_get_sizes(in, g, "size", h->size, cap, N + 1)))
+        goto out;
+    for (size_t c = 0; c < cap; c++)
+        h->pending[c] = (unsigned char)tmp[c];
+    /* the member lists, rebuilt from `order`: every user once, the clusters'
+     * runs in slot order with the saved sizes and matching labels */
+    memset(tmp, 0, (N > cap ? N : cap) * sizeof(size_t));
+    size_t k = 0;
+    for (size_t c = 0; c < cap && st == COLB_OK; c++) {
+        size_t n = h->size[c];
+        h->size[c] = 0;
+        h->head[c] = NONE;
+        if (n > N - k) {
+            st = colb__snap_error(in, COLB_EPARSE, "snapshot: cohort's cluster sizes exceed %zu users", N);
+            break;
+        }
+        h->nc += n > 0;
+        for (size_t i = n; i-- > 0;) { /* linking prepends: walk the run backwards */
+            size_t u = order[k + i];
+            if (tmp[u]++ || h->label[u] != c) {
+                st = colb__snap_error(in, COLB_EPARSE, "snapshot: cohort's user %zu is listed twice "
+                                      "or in a cluster other than its label", u);
+                break;
+            }
+            colb__cohort_link(h, u, c);
+        }
+        k += n;
+    }
+    if (st == COLB_OK && k != N)
+        st = colb__snap_error(in, COLB_EPARSE, "snapshot: cohort's clusters hold %zu of %zu users", k, N);
+out:
+    free(order);
+    free(tmp);
+    return st;
+}
+
+/* Newcomers join the largest cluster (the predictive score's choice for a
+ * user without data: the prior favours large clusters). */
+static colb_status ch_add_users(colb_policy *p, size_t n, const size_t *labels)
+{
+    (void)labels;
+    colb__cohort *h = p->impl;
+    size_t N = h->N;
+    if (colb__ridge_grow(&h->u, N + n) != COLB_OK)
+        return COLB_ENOMEM;
+    if (grow_users(h, N + n)) {
+        h->u.n = N; /* the bank was only appended to */
+        return COLB_ENOMEM;
+    }
+    size_t big = 0;
+    for (size_t c = 1; c < h->cap; c++)
+        if (h->size[c] > h->size[big])
+            big = c;
+    init_users(h, N, N + n, big);
+    h->N = N + n;
+    return COLB_OK;
+}
+
+const colb__policy_vt colb__policy_cohort = {
+    .name = "cohort",
+    .check = ch_check,
+    .create = ch_create,
+    .destroy = ch_destroy,
+    .begin_round = ch_begin,
+    .choose = ch_choose,
+    .observe = ch_observe,
+    .end_round = ch_end,
+    .user_theta = ch_theta,
+    .clusters = ch_clusters,
+    .memory = ch_memory,
+    .save = ch_save,
+    .load = ch_load,
+    .add_users = ch_add_users,
+};

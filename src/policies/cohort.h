@@ -1,0 +1,154 @@
+/* cohort.h - "cohort", colb's recommended collaborative policy (internal):
+ * the state shared by its files.
+ *
+ *   cohort.c            the policy interface: rounds, choices, users added
+ *                       online, snapshots;
+ *   cohort_stats.c      the statistics: score test of a user against a
+ *                       cluster's model, Wald test of two models, predictive
+ *                       score of a user under a cluster, spread of a
+ *                       cluster's members;
+ *   cohort_partition.c  the partition's maintenance: split proposals and
+ *                       their validation, assignment, merges, shrinkage and
+ *                       the users' personal estimates.
+ *
+ * The algorithm, its constants and their reasons are in docs/algorithms.md
+ * ("cohort"). Users are the models of bank u (V_u = lambda I + G_u, A_u =
+ * V_u^-1, b_u); a cluster's model (bank c) pools its members' data:
+ * V_c = lambda I + sum G_u, b_c = sum b_u. Every member of cluster c has a
+ * personal estimate th_u = m_u + M_u (b_u - G_u m_u), the ridge estimate
+ * shrunk toward its centre m_u (the cluster's model, or a mixture of it and
+ * the best other cluster while the assignment is uncertain) with strength
+ * lam_c = R^2 / tau2_c, where tau2_c is the spread of the members' true
+ * parameters around the model (0: no personal part, th_u = m_u). */
+#ifndef COLB_COHORT_H
+#define COLB_COHORT_H
+
+#include "linalg/ridge.h"
+#include "linalg/soa_kernel.h"
+#include "policies/policy_impl.h"
+
+#define COLB__COHORT_NONE ((size_t)-1)
+
+typedef struct colb__cohort {
+    size_t N, d;
+    /* users */
+    colb__ridge u;            /* N models */
+    double *M;                /* N d^2: (G_u + lamu I)^{-1} while lamu is finite */
+    double *th;               /* N d: personal estimates */
+    double *yy;               /* N: sum of squared rewards */
+    double *lamu;             /* N: the shrinkage M_u was built with; INFINITY: none */
+    double *gap;              /* N: predictive-score gap own -> alt (soft centres) */
+    size_t *label, *alt;      /* N: cluster; the best other cluster or NONE */
+    size_t *next, *prev;      /* N: the members of each cluster, doubly linked */
+    unsigned char *side;      /* N: side of a pending split */
+    size_t *oarm;             /* N: this round's observed arm */
+    double *oy;               /* N: this round's reward */
+    size_t *obs, n_obs;       /* N: the users observed this round, in order */
+    double *pieces;           /* 5 N: the score test's pieces against the own cluster */
+    double *ns;               /* N: the normalised statistic against the own cluster */
+    /* clusters: slots [0, cap), in use when size > 0 */
+    size_t cap, nc;
+    colb__ridge c;            /* cap models */
+    colb__ridge f;            /* 2 cap: fresh data of the sides of a pending split */
+    colb__ridge s;            /* 2 scratch models (2-means) */
+    size_t *size, *head;      /* cap */
+    double *tau2, *shrink;    /* cap */
+    unsigned char *pending, *dirty, *changed; /* cap */
+    uint64_t *stamp;          /* cap: the round At was copied in */
+    double *sideth;           /* 2 cap d: the side models of a pending split */
+    uint64_t *prop_count, *next_try; /* cap */
+    double *At;               /* cap d^2: this round's diversified copies of A_c */
+    size_t *cand;             /* cap scratch */
+    double *cdist;            /* cap scratch */
+    /* schedule and counters */
+    uint64_t round, epoch, obs_since, obs_total, splits, merges, moves, props;
+    uint64_t settled;         /* 1: the last epoch changed nothing, no split pending */
+    /* parameters */
+    double delta, R;
+    int diversify, personal, soft;
+    size_t seeds;
+    /* choosing: the scoring kernel (soa_kernel.h, chosen at create and load)
+     * on the round's packed outer products */
+    const colb__soa_kernel *kern;
+    double *Q;                /* P x Kp: the round's outer products */
+    double *Xt;               /* d x Kp: the round's contexts, transposed */
+    double *Ap;               /* P: the packed matrix a choice is scored with */
+    size_t Kp;                /* K rounded up to a multiple of 8 */
+    /* scratch */
+    double *scores, *work;    /* scores: Kp */
+    size_t K_cap;
+} colb__cohort;
+
+/* ---- cohort_stats.c ---- */
+
+/* Noise part of the OFUL radius of model i: R sqrt(2 ln(1/delta) +
+ * ln det V - d ln lambda). */
+double colb__cohort_noise_radius(const colb__cohort *h, const colb__ridge *r, size_t i);
+
+/* Score test of the data (V, b) of model i of bank `from` against the
+ * parameter of model j of bank cb, with tau2 the spread of true parameters
+ * around it (0: strict). Returns stat / thr with
+ *   stat = ||b - G th_j||_{V^-1},  G = V - lambda I,
+ *   thr  = sqrt(rho_i^2 + tau rho_j^2 + q tau2 h) + lambda ||G A_j th_j||_{V^-1},
+ * tau = tr(G A_j), h = tr(G V^-1 G). Pieces (may be NULL): st[0] = stat^2,
+ * st[1] = e = tr(V^-1 G), st[2] = h, st[3] = the base rho_i^2 + tau rho_j^2,
+ * st[4] = the bias term. O(d^2). */
+double colb__cohort_score_test(colb__cohort *h, const colb__ridge *from, size_t i,
+                               const colb__ridge *cb, size_t j, double tau2, double st[5]);
+
+/* The normalised statistic from the pieces of colb__cohort_score_test for
+ * another tau2. */
+double colb__cohort_stat_with(const double st[5], double tau2);
+
+/* Wald statistic of two models having the same parameter, with the ridge
+ * bias corrected by their pooled estimate:
+ *   W = (t0 - t1 + lambda (A0 - A1) t_p)^T (A0 + A1)^{-1} (...) / R^2.
+ * 0 when either model holds no data. O(d^3). */
+double colb__cohort_wald(colb__cohort *h, const colb__ridge *b0, size_t i0, const colb__ridge *b1,
+                         size_t i1);
+
+/* Thresholds of W: the chi-square quantile of d degrees of freedom at level
+ * delta (Laurent-Massart), and the self-normalised bound 2 ln(1/delta) +
+ * ln det V - d ln lambda of the model with more data. */
+double colb__cohort_chi_thr(const colb__cohort *h);
+double colb__cohort_oful_thr(const colb__cohort *h, const colb__ridge *b0, size_t i0,
+                             const colb__ridge *b1, size_t i1);
+
+/* -2 log of the predictive probability of user u's data under cluster c
+ * (NONE: a new cluster), u's own data left out of its own cluster, plus -2
+ * log of the Chinese-restaurant prior (the cluster's size, or 1 for a new
+ * cluster). O(d^3). */
+double colb__cohort_pred_score(colb__cohort *h, size_t u, size_t c);
+
+/* The spread of cluster c's members around its model (method of moments
+ * on the score statistics); 0 for fewer than two members. O(|c| d^2). */
+double colb__cohort_spread(colb__cohort *h, size_t c);
+
+/* ---- cohort_partition.c ---- */
+
+/* Member lists. */
+void colb__cohort_link(colb__cohort *h, size_t u, size_t c);
+void colb__cohort_unlink(colb__cohort *h, size_t u);
+
+/* Grow the cluster slots to cap2 > h->cap: the banks c and f and the
+ * per-cluster arrays (grow_arrays: the arrays only, new slots empty); 0, or
+ * -1 when out of memory (what was grown is only larger than used). */
+int colb__cohort_grow_slots(colb__cohort *h, size_t cap2);
+int colb__cohort_grow_arrays(colb__cohort *h, size_t cap2);
+
+/* A free cluster slot (growing the banks when needed), or NONE when out of
+ * memory. */
+size_t colb__cohort_new_slot(colb__cohort *h);
+
+/* Cluster c's model from its members' data. */
+void colb__cohort_rebuild(colb__cohort *h, size_t c);
+
+/* The maintenance of an epoch: validation of pending splits, proposals,
+ * assignment, merges, shrinkage and the personal estimates. */
+void colb__cohort_maintain(colb__cohort *h);
+
+/* Personal estimate of user u from its centre (O(d^2), plus O(d^3) when
+ * M_u must be rebuilt for a new shrinkage). */
+void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre);
+
+#endif

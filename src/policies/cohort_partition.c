@@ -1,0 +1,544 @@
+/* cohort_partition.c - the maintenance of cohort's partition of users
+ * (cohort.h), run once per epoch (a round of the simulator; in a service, as
+ * many observations as half the users). Steps, in order:
+ *
+ *  1. the members' score tests against their clusters and the clusters'
+ *     spreads;
+ *  2. pending splits: a proposed partition of a cluster is validated on
+ *     data that arrived after the proposal (fresh data cannot have shaped
+ *     the partition): split when the two sides' fresh models differ (Wald,
+ *     chi-square level delta); given up once the fresh data equal the data
+ *     the proposal used;
+ *  3. proposals: 2-means on the members' fits (seeded by the cluster's model
+ *     and, in turn, each of the worst-fitting members), on a doubling
+ *     schedule of the cluster's data; a partition whose in-sample Wald
+ *     statistic exceeds what choosing a partition can draw from noise
+ *     (~ 0.64 n + d for n members) splits at once, and its parts are
+ *     proposed again in the same epoch;
+ *  4. assignment (k-means steps): every user to the cluster of best
+ *     predictive score, or to a new cluster of its own when that scores
+ *     better - all users in the first epochs and at powers of two, else
+ *     only those whose score test rejects their cluster;
+ *  5. merges: clusters whose models are not significantly different
+ *     (Wald, self-normalised bound) - the changed ones every epoch, all
+ *     pairs in the first epochs and at powers of two;
+ *  6. shrinkage (spread -> lam_c = R^2 / tau2) and the personal estimates,
+ *     with soft centres for users whose assignment is still uncertain.
+ *
+ * Splits use the tighter threshold, merges the looser one, so a cluster just
+ * split is not merged back by the next epoch's noise (hysteresis). Beyond
+ * CANDIDATES clusters a user or a cluster is compared with the CANDIDATES
+ * nearest models (Euclidean, O(C d)), so an epoch costs O(N d^2) plus
+ * O(N CANDIDATES d^3) in the epochs that check everyone. */
+#include <string.h>
+
+#include "linalg/dense.h"
+#include "policies/cohort.h"
+
+#define NONE COLB__COHORT_NONE
+
+#define CANDIDATES 16    /* clusters compared per user or cluster beyond this many */
+#define EARLY_EPOCHS 16  /* epochs in which every user and pair is checked */
+#define PASSES 4         /* k-means passes of assignment per epoch, at most */
+#define MOVE_MARGIN 1.0  /* a move must gain this much predictive score (-2 log) */
+#define SEL_PER_USER 2.0 /* immediate split: W > SEL_PER_USER n + SEL_PER_DIM d */
+#define SEL_PER_DIM 4.0
+#define SOFT_GAP 10.0    /* soft centres while own -> alt gains less (-2 log) */
+#define SHRINK_SLACK 1.5 /* M_u is rebuilt when the shrinkage moves by more */
+#define TWO_MEANS_ITERS 10
+
+static int is_pow2(uint64_t t) { return t && !(t & (t - 1)); }
+
+/* ---- member lists and slots --------------------------------------------- */
+
+void colb__cohort_link(colb__cohort *h, size_t u, size_t c)
+{
+    h->label[u] = c;
+    h->prev[u] = NONE;
+    h->next[u] = h->head[c];
+    if (h->head[c] != NONE)
+        h->prev[h->head[c]] = u;
+    h->head[c] = u;
+    h->size[c]++;
+}
+
+void colb__cohort_unlink(colb__cohort *h, size_t u)
+{
+    size_t c = h->label[u];
+    if (h->prev[u] != NONE)
+        h->next[h->prev[u]] = h->next[u];
+    else
+        h->head[c] = h->next[u];
+    if (h->next[u] != NONE)
+        h->prev[h->next[u]] = h->prev[u];
+    h->size[c]--;
+    h->next[u] = h->prev[u] = NONE;
+}
+
+int colb__cohort_grow_arrays(colb__cohort *h, size_t cap2)
+{
+    size_t d = h->d, old = h->cap;
+    if (colb__realloc_n(&h->size, cap2, sizeof(size_t)) ||
+        colb__realloc_n(&h->head, cap2, sizeof(size_t)) ||
+        colb__realloc_n(&h->tau2, cap2, sizeof(double)) ||
+        colb__realloc_n(&h->shrink, cap2, sizeof(double)) ||
+        colb__realloc_n(&h->pending, cap2, 1) || colb__realloc_n(&h->dirty, cap2, 1) ||
+        colb__realloc_n(&h->changed, cap2, 1) || colb__realloc_n(&h->stamp, cap2, sizeof(uint64_t)) ||
+        colb__realloc_n(&h->sideth, cap2, 2 * d * sizeof(double)) ||
+        colb__realloc_n(&h->prop_count, cap2, sizeof(uint64_t)) ||
+        colb__realloc_n(&h->next_try, cap2, sizeof(uint64_t)) ||
+        colb__realloc_n(&h->At, cap2, d * d * sizeof(double)) ||
+        colb__realloc_n(&h->cand, cap2, sizeof(size_t)) ||
+        colb__realloc_n(&h->cdist, cap2, sizeof(double)))
+        return -1; /* the arrays grown so far are merely larger than used */
+    for (size_t c = old; c < cap2; c++) {
+        h->size[c] = 0;
+        h->head[c] = NONE;
+        h->tau2[c] = 0.0;
+        h->shrink[c] = INFINITY;
+        h->pending[c] = h->dirty[c] = h->changed[c] = 0;
+        h->stamp[c] = 0;
+        h->prop_count[c] = h->next_try[c] = 0;
+        memset(h->sideth + 2 * c * d, 0, 2 * d * sizeof(double));
+    }
+    h->cap = cap2;
+    return 0;
+}
+
+int colb__cohort_grow_slots(colb__cohort *h, size_t cap2)
+{
+    if (colb__ridge_grow(&h->c, cap2) != COLB_OK || colb__ridge_grow(&h->f, 2 * cap2) != COLB_OK)
+        return -1; /* a bank grown alone is merely larger than used */
+    return colb__cohort_grow_arrays(h, cap2);
+}
+
+size_t colb__cohort_new_slot(colb__cohort *h)
+{
+    for (size_t c = 0; c < h->cap; c++)
+        if (!h->size[c] && !h->pending[c]) {
+            colb__ridge_reset(&h->c, c);
+            h->next_try[c] = 0;
+            return c;
+        }
+    size_t c = h->cap;
+    if (colb__cohort_grow_slots(h, 2 * h->cap))
+        return NONE;
+    return c;
+}
+
+void colb__cohort_rebuild(colb__cohort *h, size_t c)
+{
+    colb__ridge_reset(&h->c, c);
+    for (size_t u = h->head[c]; u != NONE; u = h->next[u])
+        colb__ridge_absorb(&h->c, c, &h->u, u);
+    colb__ridge_refresh(&h->c, c);
+}
+
+static double rss_diff(const colb__cohort *h, size_t u, const double *ta, const double *tb);
+
+static void move_user(colb__cohort *h, size_t u, size_t to)
+{
+    size_t c = h->label[u], d = h->d;
+    if (h->pending[to]) /* the side whose model fits it better */
+        h->side[u] = rss_diff(h, u, h->sideth + 2 * to * d, h->sideth + (2 * to + 1) * d) > 0.0;
+    colb__cohort_unlink(h, u);
+    colb__cohort_link(h, u, to);
+    h->dirty[c] = h->dirty[to] = h->changed[c] = h->changed[to] = 1;
+    h->moves++;
+    if (!h->size[c]) {
+        h->nc--;
+        h->pending[c] = 0;
+    }
+}
+
+/* The clusters to compare a model th with: all when few, else the
+ * CANDIDATES nearest (ties by index); `skip` excluded. Returns how many,
+ * in h->cand. */
+static size_t candidates(colb__cohort *h, const double *th, size_t skip)
+{
+    size_t d = h->d, n = 0;
+    for (size_t c = 0; c < h->cap; c++)
+        if (h->size[c] && c != skip)
+            h->cand[n++] = c;
+    if (n <= CANDIDATES)
+        return n;
+    for (size_t i = 0; i < n; i++) {
+        const double *tc = h->c.theta + h->cand[i] * d;
+        double s = 0.0;
+        for (size_t a = 0; a < d; a++)
+            s += (th[a] - tc[a]) * (th[a] - tc[a]);
+        h->cdist[i] = s;
+    }
+    for (size_t i = 0; i < CANDIDATES; i++) { /* partial selection */
+        size_t m = i;
+        for (size_t j = i + 1; j < n; j++)
+            if (h->cdist[j] < h->cdist[m] || (h->cdist[j] == h->cdist[m] && h->cand[j] < h->cand[m]))
+                m = j;
+        double td = h->cdist[i];
+        size_t tc = h->cand[i];
+        h->cdist[i] = h->cdist[m];
+        h->cand[i] = h->cand[m];
+        h->cdist[m] = td;
+        h->cand[m] = tc;
+    }
+    return CANDIDATES;
+}
+
+/* ---- splits ---------------------------------------------------------------- */
+
+/* RSS_u(ta) - RSS_u(tb), up to the common constant. */
+static double rss_diff(const colb__cohort *h, size_t u, const double *ta, const double *tb)
+{
+    size_t d = h->d;
+    double lam = h->u.p.lambda;
+    const double *V = h->u.V + u * d * d, *b = h->u.b + u * d;
+    double fa = 0.0, fb = 0.0;
+    for (size_t i = 0; i < d; i++) {
+        const double *Vi = V + i * d;
+        double ga = -lam * ta[i], gb = -lam * tb[i];
+        for (size_t k = 0; k < d; k++) {
+            ga += Vi[k] * ta[k];
+            gb += Vi[k] * tb[k];
+        }
+        fa += ta[i] * ga - 2.0 * ta[i] * b[i];
+        fb += tb[i] * gb - 2.0 * tb[i] * b[i];
+    }
+    return fa - fb;
+}
+
+static void fit_side(colb__cohort *h, size_t c, unsigned char side)
+{
+    colb__ridge_reset(&h->s, side);
+    for (size_t u = h->head[c]; u != NONE; u = h->next[u])
+        if (h->side[u] == side)
+            colb__ridge_absorb(&h->s, side, &h->u, u);
+    colb__ridge_refresh(&h->s, side);
+}
+
+/* 2-means of cluster c's members from the cluster's model and user seed's
+ * own fit: sides in h->side, side models in h->s; returns the in-sample
+ * Wald statistic of the sides (0 when one side is empty). */
+static double two_means(colb__cohort *h, size_t c, size_t seed)
+{
+    size_t d = h->d;
+    colb__ridge_copy_model(&h->s, 0, &h->c, c);
+    colb__ridge_copy_model(&h->s, 1, &h->u, seed);
+    for (int it = 0; it < TWO_MEANS_ITERS; it++) {
+        size_t na = 0, nb = 0;
+        int changed = it == 0;
+        for (size_t u = h->head[c]; u != NONE; u = h->next[u]) {
+            unsigned char s = rss_diff(h, u, h->s.theta, h->s.theta + d) > 0.0;
+            changed |= s != h->side[u];
+            h->side[u] = s;
+            nb += s;
+            na += !s;
+        }
+        if (!na || !nb)
+            return 0.0;
+        if (!changed)
+            break;
+        fit_side(h, c, 0);
+        fit_side(h, c, 1);
+    }
+    fit_side(h, c, 0);
+    fit_side(h, c, 1);
+    return colb__cohort_wald(h, &h->s, 0, &h->s, 1);
+}
+
+/* Propose a split of c from the best of its seeds (largest in-sample W).
+ * Returns the in-sample W of the proposal, or 0 when none was made. */
+static double propose(colb__cohort *h, size_t c)
+{
+    size_t d = h->d, m = 0, *cand = h->cand;
+    /* the `seeds` worst-fitting members with data, worst first */
+    for (size_t u = h->head[c]; u != NONE; u = h->next[u]) {
+        if (!h->u.count[u])
+            continue;
+        size_t k = m < h->seeds ? m++ : h->seeds;
+        if (k == h->seeds) {
+            if (!(h->ns[u] > h->ns[cand[k - 1]]))
+                continue;
+            k--;
+        }
+        while (k > 0 && h->ns[cand[k - 1]] < h->ns[u]) {
+            cand[k] = cand[k - 1];
+            k--;
+        }
+        cand[k] = u;
+    }
+    double best = 0.0;
+    size_t bi = NONE;
+    for (size_t i = 0; i < m; i++) {
+        double W = two_means(h, c, cand[i]);
+        if (W > best)
+            best = W, bi = i;
+    }
+    if (bi == NONE)
+        return 0.0;
+    if (bi + 1 != m) /* redo the winner: h->side and h->s hold the last seed's */
+        best = two_means(h, c, cand[bi]);
+    memcpy(h->sideth + 2 * c * d, h->s.theta, 2 * d * sizeof(double));
+    colb__ridge_reset(&h->f, 2 * c);
+    colb__ridge_reset(&h->f, 2 * c + 1);
+    h->pending[c] = 1;
+    h->prop_count[c] = h->c.count[c];
+    h->props++;
+    return best;
+}
+
+/* Carry out c's pending split: side 1 becomes a new cluster. */
+static void do_split(colb__cohort *h, size_t c)
+{
+    h->pending[c] = 0;
+    size_t n1 = 0;
+    for (size_t u = h->head[c]; u != NONE; u = h->next[u])
+        n1 += h->side[u];
+    if (!n1 || n1 == h->size[c]) /* everyone on one side by now */
+        return;
+    size_t c2 = colb__cohort_new_slot(h);
+    if (c2 == NONE)
+        return;
+    for (size_t u = h->head[c], nx; u != NONE; u = nx) {
+        nx = h->next[u];
+        if (h->side[u]) {
+            colb__cohort_unlink(h, u);
+            colb__cohort_link(h, u, c2);
+        }
+    }
+    h->nc++;
+    h->splits++;
+    h->dirty[c] = h->dirty[c2] = h->changed[c] = h->changed[c2] = 1;
+    h->next_try[c] = h->next_try[c2] = 0;
+    colb__cohort_rebuild(h, c);
+    colb__cohort_rebuild(h, c2);
+}
+
+/* ---- the epoch ------------------------------------------------------------- */
+
+/* Score tests of every member of c against c, and c's spread. */
+static void test_members(colb__cohort *h, size_t c)
+{
+    double num = 0.0, den = 0.0;
+    for (size_t u = h->head[c]; u != NONE; u = h->next[u]) {
+        double *st = h->pieces + 5 * u;
+        colb__cohort_score_test(h, &h->u, u, &h->c, c, 0.0, st);
+        if (h->u.count[u]) {
+            num += st[0] - h->R * h->R * st[1];
+            den += st[2];
+        }
+    }
+    h->tau2[c] = h->size[c] > 1 && den > 0.0 && num > 0.0 ? num / den : 0.0;
+    for (size_t u = h->head[c]; u != NONE; u = h->next[u])
+        h->ns[u] = colb__cohort_stat_with(h->pieces + 5 * u, h->tau2[c]);
+}
+
+/* Assignment: k-means passes on the predictive score. */
+static void assign(colb__cohort *h, int full)
+{
+    size_t N = h->N;
+    for (int pass = 0; pass < PASSES; pass++) {
+        size_t moved = 0;
+        memset(h->dirty, 0, h->cap);
+        for (size_t u = 0; u < N; u++) {
+            size_t c = h->label[u];
+            if (!full && !(h->ns[u] > 1.0))
+                continue;
+            double s0 = colb__cohort_pred_score(h, u, c), bs = s0, second = INFINITY;
+            size_t best = c, alt = NONE, n = candidates(h, h->th + u * h->d, c);
+            for (size_t i = 0; i < n; i++) {
+                size_t c2 = h->cand[i];
+                double s2 = colb__cohort_pred_score(h, u, c2);
+                if (s2 < bs) {
+                    second = bs, alt = best, bs = s2, best = c2;
+                } else if (s2 < second) {
+                    second = s2, alt = c2;
+                }
+            }
+            if (h->size[c] > 1) { /* a cluster of its own */
+                double sn = colb__cohort_pred_score(h, u, NONE);
+                if (sn < bs)
+                    second = bs, alt = best, bs = sn, best = NONE;
+            }
+            if (best == c || bs > s0 - MOVE_MARGIN) {
+                h->alt[u] = best == c ? alt : best;
+                h->gap[u] = (best == c ? second : bs) - s0;
+                continue;
+            }
+            if (best == NONE) {
+                best = colb__cohort_new_slot(h);
+                if (best == NONE)
+                    continue;
+                h->nc++;
+            }
+            move_user(h, u, best);
+            h->alt[u] = c;
+            h->gap[u] = s0 - bs;
+            moved++;
+        }
+        for (size_t c = 0; c < h->cap; c++)
+            if (h->dirty[c] && h->size[c]) {
+                colb__cohort_rebuild(h, c);
+                test_members(h, c);
+            }
+        if (!moved)
+            break;
+    }
+}
+
+static void merge(colb__cohort *h, size_t c, size_t c2)
+{
+    for (size_t u = h->head[c2], nx; u != NONE; u = nx) {
+        nx = h->next[u];
+        colb__cohort_unlink(h, u);
+        colb__cohort_link(h, u, c);
+    }
+    h->pending[c2] = h->pending[c] = 0;
+    h->nc--;
+    h->merges++;
+    h->changed[c] = 1;
+    h->next_try[c] = 0;
+    colb__cohort_rebuild(h, c);
+}
+
+void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
+{
+    size_t d = h->d, c = h->label[u];
+    double lam = h->u.p.lambda, lc = h->shrink[c];
+    double *M = h->M + u * d * d, *thu = h->th + u * d, *r = h->work, *z = r + d;
+    const double *V = h->u.V + u * d * d, *b = h->u.b + u * d;
+    if (!isfinite(lc)) {
+        h->lamu[u] = INFINITY;
+        memcpy(thu, centre, d * sizeof(double));
+        return;
+    }
+    if (!isfinite(h->lamu[u]) || lc > SHRINK_SLACK * h->lamu[u] || h->lamu[u] > SHRINK_SLACK * lc) {
+        double *G = h->work + 3 * d;
+        memcpy(G, V, d * d * sizeof(double));
+        for (size_t a = 0; a < d; a++)
+            G[a * d + a] += lc - lam;
+        if (colb__spd_inverse(G, d, M, NULL)) {
+            h->lamu[u] = INFINITY;
+            memcpy(thu, centre, d * sizeof(double));
+            return;
+        }
+        h->lamu[u] = lc;
+    }
+    for (size_t a = 0; a < d; a++) { /* th = centre + M (b - G centre) */
+        const double *Va = V + a * d;
+        double s = 0.0;
+        for (size_t k = 0; k < d; k++)
+            s += Va[k] * centre[k];
+        r[a] = b[a] - s + lam * centre[a];
+    }
+    colb__matvec(M, r, d, z);
+    for (size_t a = 0; a < d; a++)
+        thu[a] = centre[a] + z[a];
+}
+
+/* The centre of user u: its cluster's model or, while the assignment is
+ * uncertain (the best other cluster scored within SOFT_GAP when last
+ * checked, or its cluster changed in this epoch), the mixture of
+ * the candidate clusters' models weighted by their predictive scores
+ * (softmax of -score/2, the posterior under the scores' model). */
+static const double *centre_of(colb__cohort *h, size_t u, double *out)
+{
+    size_t d = h->d, c = h->label[u];
+    const double *tc = h->c.theta + c * d;
+    /* a user alone in its cluster: the model is its own data, not a centre
+     * to mix with others' */
+    if (!h->soft || h->nc < 2 || h->size[c] < 2 || !(h->gap[u] < SOFT_GAP || h->changed[c]))
+        return tc;
+    double s0 = colb__cohort_pred_score(h, u, c), best = INFINITY;
+    size_t n = candidates(h, h->th + u * d, c);
+    for (size_t i = 0; i < n; i++) {
+        h->cdist[i] = colb__cohort_pred_score(h, u, h->cand[i]) - s0;
+        if (h->cdist[i] < best)
+            best = h->cdist[i];
+    }
+    h->gap[u] = best;
+    if (!(best < SOFT_GAP) || !isfinite(s0))
+        return tc;
+    /* weights relative to the best score, so that none overflows */
+    double ref = best < 0.0 ? best : 0.0, wsum = exp(0.5 * ref);
+    for (size_t k = 0; k < d; k++)
+        out[k] = wsum * tc[k];
+    for (size_t i = 0; i < n; i++) {
+        double w = exp(-0.5 * (h->cdist[i] - ref));
+        const double *ta = h->c.theta + h->cand[i] * d;
+        wsum += w;
+        for (size_t k = 0; k < d; k++)
+            out[k] += w * ta[k];
+    }
+    for (size_t k = 0; k < d; k++)
+        out[k] /= wsum;
+    return out;
+}
+
+void colb__cohort_maintain(colb__cohort *h)
+{
+    size_t cap = h->cap, N = h->N;
+    int early = h->epoch < EARLY_EPOCHS || is_pow2(h->epoch);
+    memset(h->dirty, 0, cap);
+    memset(h->changed, 0, cap);
+    /* 1. members against their clusters, spreads */
+    for (size_t c = 0; c < h->cap; c++)
+        if (h->size[c])
+            test_members(h, c);
+    /* 2. pending splits */
+    for (size_t c = 0; c < h->cap; c++) {
+        if (!h->pending[c])
+            continue;
+        if (colb__cohort_wald(h, &h->f, 2 * c, &h->f, 2 * c + 1) > colb__cohort_chi_thr(h)) {
+            do_split(h, c);
+        } else if (h->f.count[2 * c] + h->f.count[2 * c + 1] >= h->prop_count[c]) {
+            h->pending[c] = 0;
+            h->next_try[c] = h->c.count[c];
+        }
+    }
+    for (size_t c = 0; c < h->cap; c++)
+        if (h->dirty[c] && h->size[c])
+            test_members(h, c);
+    /* 3. proposals; an overwhelming one splits at once and its parts are
+     * proposed again */
+    for (size_t c = 0; c < h->cap; c++) {
+        if (h->size[c] < 2 || h->pending[c] || h->c.count[c] < h->next_try[c])
+            continue;
+        double W = propose(h, c);
+        if (W <= 0.0) {
+            h->next_try[c] = 2 * h->c.count[c] + 1;
+            continue;
+        }
+        if (W > SEL_PER_USER * (double)h->size[c] + SEL_PER_DIM * (double)h->d) {
+            do_split(h, c);
+            for (size_t c2 = 0; c2 < h->cap; c2++)
+                if (h->dirty[c2] && h->size[c2])
+                    test_members(h, c2);
+            c = (size_t)-1; /* rescan: the parts may split again */
+        }
+    }
+    /* 4. assignment */
+    assign(h, early);
+    /* 5. merges */
+    for (size_t c = 0; c < h->cap; c++) {
+        if (!h->size[c] || (!early && !h->changed[c]))
+            continue;
+        size_t n = candidates(h, h->c.theta + c * h->d, c);
+        for (size_t i = 0; i < n && h->size[c]; i++) {
+            size_t c2 = h->cand[i];
+            if (!h->size[c2])
+                continue;
+            double W = colb__cohort_wald(h, &h->c, c, &h->c, c2);
+            if (W <= colb__cohort_oful_thr(h, &h->c, c, &h->c, c2)) {
+                merge(h, c, c2);
+                test_members(h, c);
+            }
+        }
+    }
+    /* 6. shrinkage and personal estimates */
+    for (size_t c = 0; c < h->cap; c++)
+        if (h->size[c])
+            h->shrink[c] = h->personal && h->tau2[c] > 0.0 ? h->R * h->R / h->tau2[c] : INFINITY;
+    double *centre = h->work + 8 * h->d + 2 * h->d * h->d; /* clear of pred_score's */
+    for (size_t u = 0; u < N; u++)
+        colb__cohort_personal(h, u, centre_of(h, u, centre));
+}

@@ -1,0 +1,226 @@
+/* cohort_stats.c - the statistics behind cohort's partition (cohort.h):
+ *
+ *  - the score test of a user's data against a cluster's model: under "u
+ *    shares the cluster's parameter", b_u - G_u theta is the user's noise
+ *    martingale sum_s x_s eps_s, whose V_u^-1 norm the self-normalised bound
+ *    of Abbasi-Yadkori, Pal, Szepesvari (2011, Theorem 1) - the noise part of
+ *    the OFUL radius - controls at every time; the cluster model's own
+ *    error enters in quadrature (Gaussian approximation), its ridge bias by
+ *    a plug-in estimate, and an allowed spread tau2 of true parameters adds
+ *    its expectation tau2 tr(G V^-1 G);
+ *  - the Wald test of two models (splits, merges), with the ridge bias of
+ *    both estimates corrected by their pooled estimate;
+ *  - the predictive score of a user under a cluster (Bayesian ridge with
+ *    known noise R, the user's own data left out of its own cluster), the
+ *    criterion of assignment;
+ *  - the spread of a cluster's members around its model (method of
+ *    moments), which sets the shrinkage of the personal estimates. */
+#include "policies/cohort.h"
+
+#include <string.h>
+
+#include "linalg/dense.h"
+
+/* Spread term's weight in the score test's threshold: the statistic's
+ * expectation under a spread tau2 is tau2 h; 2 h leaves room for its
+ * fluctuation before a member of a broad population counts as an outlier. */
+#define SPREAD_WEIGHT 2.0
+
+double colb__cohort_noise_radius(const colb__cohort *h, const colb__ridge *r, size_t i)
+{
+    double arg = r->logdet[i] - (double)r->d * log(r->p.lambda) + 2.0 * log(1.0 / h->delta);
+    return r->noise[i] * sqrt(arg > 0.0 ? arg : 0.0);
+}
+
+double colb__cohort_stat_with(const double st[5], double tau2)
+{
+    double thr = sqrt(st[3] + SPREAD_WEIGHT * tau2 * st[2]) + st[4];
+    return thr > 0.0 ? sqrt(st[0]) / thr : INFINITY;
+}
+
+double colb__cohort_score_test(colb__cohort *h, const colb__ridge *from, size_t i,
+                               const colb__ridge *cb, size_t j, double tau2, double st[5])
+{
+    size_t d = from->d;
+    double lam = from->p.lambda;
+    const double *V = from->V + i * d * d, *A = from->A + i * d * d, *b = from->b + i * d;
+    const double *th = cb->theta + j * d, *Aj = cb->A + j * d * d;
+    double *r = h->work, *q = r + d, *z = q + d;
+    for (size_t a = 0; a < d; a++) { /* r = b - (V - lambda I) th */
+        const double *Va = V + a * d;
+        double s = 0.0;
+        for (size_t k = 0; k < d; k++)
+            s += Va[k] * th[k];
+        r[a] = b[a] - s + lam * th[a];
+    }
+    double pieces[5];
+    double *p = st ? st : pieces;
+    p[0] = colb__quad(A, r, d);
+    double tau = 0.0, trA = 0.0, trV = 0.0;
+    for (size_t k = 0; k < d * d; k++)
+        tau += V[k] * Aj[k];
+    for (size_t a = 0; a < d; a++) {
+        tau -= lam * Aj[a * d + a];
+        trA += A[a * d + a];
+        trV += V[a * d + a];
+    }
+    if (tau < 0.0)
+        tau = 0.0;
+    p[1] = (double)d - lam * trA;                /* tr(V^-1 G) */
+    p[2] = (trV - (double)d * lam) - lam * p[1]; /* tr(G V^-1 G) */
+    /* the ridge bias of th_j seen through the data: lambda G A_j th_j */
+    colb__matvec(Aj, th, d, q);
+    for (size_t a = 0; a < d; a++) {
+        const double *Va = V + a * d;
+        double s = -lam * q[a];
+        for (size_t k = 0; k < d; k++)
+            s += Va[k] * q[k];
+        z[a] = s;
+    }
+    p[4] = lam * sqrt(colb__quad(A, z, d));
+    double rho_i = colb__cohort_noise_radius(h, from, i), rho_j = colb__cohort_noise_radius(h, cb, j);
+    p[3] = rho_i * rho_i + tau * rho_j * rho_j;
+    return colb__cohort_stat_with(p, tau2);
+}
+
+double colb__cohort_wald(colb__cohort *h, const colb__ridge *b0, size_t i0, const colb__ridge *b1,
+                         size_t i1)
+{
+    size_t d = h->d;
+    if (!b0->count[i0] || !b1->count[i1])
+        return 0.0;
+    double lam = b0->p.lambda;
+    double *S = h->work + 3 * d, *L = S + d * d, *diff = L + d * d, *tp = diff + d;
+    const double *A0 = b0->A + i0 * d * d, *A1 = b1->A + i1 * d * d;
+    /* pooled estimate: under a common theta, E[t0 - t1] = -lambda (A0 - A1) theta */
+    for (size_t k = 0; k < d * d; k++)
+        S[k] = b0->V[i0 * d * d + k] + b1->V[i1 * d * d + k];
+    for (size_t a = 0; a < d; a++) {
+        S[a * d + a] -= lam;
+        tp[a] = b0->b[i0 * d + a] + b1->b[i1 * d + a];
+    }
+    if (colb__cholesky(S, d, L, NULL))
+        return 0.0;
+    colb__cholesky_solve(L, d, tp);
+    for (size_t a = 0; a < d; a++) {
+        double s = 0.0;
+        for (size_t k = 0; k < d; k++)
+            s += (A0[a * d + k] - A1[a * d + k]) * tp[k];
+        diff[a] = b0->theta[i0 * d + a] - b1->theta[i1 * d + a] + lam * s;
+    }
+    for (size_t k = 0; k < d * d; k++)
+        S[k] = A0[k] + A1[k];
+    if (colb__cholesky(S, d, L, NULL))
+        return 0.0;
+    memcpy(tp, diff, d * sizeof(double));
+    colb__cholesky_solve(L, d, tp);
+    double W = 0.0;
+    for (size_t a = 0; a < d; a++)
+        W += diff[a] * tp[a];
+    return W / (h->R * h->R);
+}
+
+double colb__cohort_chi_thr(const colb__cohort *h)
+{
+    double l = log(1.0 / h->delta), dd = (double)h->d;
+    return dd + 2.0 * sqrt(dd * l) + 2.0 * l;
+}
+
+double colb__cohort_oful_thr(const colb__cohort *h, const colb__ridge *b0, size_t i0,
+                             const colb__ridge *b1, size_t i1)
+{
+    double ld = b0->logdet[i0] > b1->logdet[i1] ? b0->logdet[i0] : b1->logdet[i1];
+    return 2.0 * log(1.0 / h->delta) + ld - (double)h->d * log(b0->p.lambda);
+}
+
+/*   theta' = V'^{-1} b' (the cluster without u; a new cluster: V' = lambda
+ *            I, b' = 0), r = b_u - G_u theta',
+ *   score  = (RSS_u(theta') - r^T (V' + G_u)^{-1} r) / R^2
+ *            + ln det(V' + G_u) - ln det V' - 2 ln n',
+ * the Gaussian -2 log p(y_u | cluster) up to terms common to all clusters,
+ * from sufficient statistics (RSS_u(t) = yy_u - 2 t.b_u + t^T G_u t). */
+double colb__cohort_pred_score(colb__cohort *h, size_t u, size_t c)
+{
+    size_t d = h->d;
+    double lam = h->u.p.lambda;
+    double *Vp = h->work + 3 * d, *L = Vp + d * d, *tp = L + d * d, *r = tp + d, *z = r + d;
+    const double *Vu = h->u.V + u * d * d, *bu = h->u.b + u * d;
+    int own = c != COLB__COHORT_NONE && h->label[u] == c;
+    if (own && h->size[c] <= 1)
+        c = COLB__COHORT_NONE; /* alone: its cluster without it is a new one */
+    /* V' and theta' = V'^{-1} b' with ln det V', and what (V' + G_u)^{-1} r
+     * and ln det(V' + G_u) need: the banks keep A and ln det of V_c (another
+     * cluster's V', and own cluster's V' + G_u) and of V_u (a new cluster's
+     * V' + G_u), so one factorisation at most */
+    double n = 1.0, ld0, ld1;
+    const double *Minv = NULL; /* (V' + G_u)^{-1} when a bank has it */
+    if (c == COLB__COHORT_NONE) {
+        memset(tp, 0, d * sizeof(double));
+        ld0 = (double)d * log(lam);
+        ld1 = h->u.logdet[u];
+        Minv = h->u.A + u * d * d;
+    } else if (!own) {
+        n = (double)h->size[c];
+        memcpy(tp, h->c.theta + c * d, d * sizeof(double));
+        ld0 = h->c.logdet[c];
+    } else {
+        const double *Vc = h->c.V + c * d * d, *bc = h->c.b + c * d;
+        n = (double)h->size[c] - 1.0;
+        for (size_t k = 0; k < d * d; k++)
+            Vp[k] = Vc[k] - Vu[k];
+        for (size_t a = 0; a < d; a++) {
+            Vp[a * d + a] += lam;
+            tp[a] = bc[a] - bu[a];
+        }
+        if (colb__cholesky(Vp, d, L, &ld0))
+            return INFINITY;
+        colb__cholesky_solve(L, d, tp);
+        ld1 = h->c.logdet[c];
+        Minv = h->c.A + c * d * d;
+    }
+    double rss = h->yy[u];
+    for (size_t a = 0; a < d; a++) { /* r = b_u - G_u theta', RSS_u(theta') */
+        const double *Va = Vu + a * d;
+        double s = -lam * tp[a];
+        for (size_t k = 0; k < d; k++)
+            s += Va[k] * tp[k];
+        r[a] = bu[a] - s;
+        rss += tp[a] * s - 2.0 * tp[a] * bu[a];
+    }
+    double q;
+    if (Minv) {
+        q = colb__quad(Minv, r, d);
+    } else { /* another cluster: factor V_c + G_u */
+        const double *Vc = h->c.V + c * d * d;
+        for (size_t k = 0; k < d * d; k++)
+            Vp[k] = Vc[k] + Vu[k];
+        for (size_t a = 0; a < d; a++)
+            Vp[a * d + a] -= lam;
+        if (colb__cholesky(Vp, d, L, &ld1))
+            return INFINITY;
+        memcpy(z, r, d * sizeof(double));
+        colb__cholesky_solve(L, d, z);
+        q = 0.0;
+        for (size_t a = 0; a < d; a++)
+            q += r[a] * z[a];
+    }
+    return (rss - q) / (h->R * h->R) + ld1 - ld0 - 2.0 * log(n);
+}
+
+/* tau2 = max(0, sum_u (stat_u^2 - R^2 e_u)) / sum_u h_u over the members
+ * with data: E[stat_u^2] = R^2 e_u + tau2 h_u when the members' parameters
+ * spread with variance tau2 per coordinate around the model. */
+double colb__cohort_spread(colb__cohort *h, size_t c)
+{
+    if (h->size[c] < 2)
+        return 0.0;
+    double num = 0.0, den = 0.0, st[5];
+    for (size_t u = h->head[c]; u != COLB__COHORT_NONE; u = h->next[u]) {
+        if (!h->u.count[u])
+            continue;
+        colb__cohort_score_test(h, &h->u, u, &h->c, c, 0.0, st);
+        num += st[0] - h->R * h->R * st[1];
+        den += st[2];
+    }
+    return den > 0.0 && num > 0.0 ? num / den : 0.0;
+}
