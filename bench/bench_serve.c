@@ -656,7 +656,7 @@ int main(int argc, char **argv)
 {
     double seconds = 3;
     int repeats = 3, conns = 16;
-    const char *policy = "linucb-ind", *only = NULL;
+    const char *policy = "recommended", *only = NULL;
     int recover = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))

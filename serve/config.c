@@ -54,6 +54,10 @@ static const opt OPTS[] = {
     { "cmlb-threshold", K_ENUM, 1, P(cmlb_threshold), 0, 0, "paper|data", "policy", "R: CMLB's threshold rule" },
     { "cmlb-warm-start", K_BOOL, 1, P(cmlb_warm_start), 0, 1, NULL, "policy", "CMLB's cluster learners start from pooled data" },
     { "pmlb-learner", K_ENUM, 1, P(pmlb_learner), 0, 0, "alb-norm|linucb", "policy", "L: PMLB's personal learner" },
+    { "cohort-delta", K_DOUBLE, 1, P(cohort_delta), 1e-12, 1 - 1e-12, NULL, "policy", "d: cohort's confidence of its split, merge and outlier tests" },
+    { "cohort-personal", K_BOOL, 1, P(cohort_personal), 0, 1, NULL, "policy", "cohort: personal estimates shrunk toward the cluster (1) or the cluster's model (0)" },
+    { "cohort-soft", K_BOOL, 1, P(cohort_soft), 0, 1, NULL, "policy", "cohort mixes the runner-up clusters' models while an assignment is uncertain" },
+    { "cohort-seeds", K_SIZE, 1, P(cohort_seeds), 1, 64, NULL, "policy", "S: cohort's members tried as seeds of a split proposal" },
     /* limits */
     { "max-body", K_BYTES, 0, C(max_body), 64, 1e9, NULL, "limits", "BYTES: largest request body (413 beyond)" },
     { "max-contexts", K_SIZE, 0, C(max_contexts), 1, 1e6, NULL, "limits", "K: most contexts in one round (400 beyond)" },
@@ -79,12 +83,13 @@ static const opt OPTS[] = {
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])
 _Static_assert(N_OPTS <= 64, "the `given` bit set holds 64 options");
 
+/* colb's recommended policy, under its registered name (the state records
+ * that name, so that it resumes as the same policy whatever "recommended"
+ * means in a later colb). */
 static const char *default_policy(void)
 {
-    for (const char *const *n = colb_policy_names(); *n; n++)
-        if (!strcmp(*n, "recommended"))
-            return "recommended";
-    return "linucb-ind";
+    const char *r = colb_policy_resolve("recommended");
+    return r ? r : "linucb-ind";
 }
 
 void serve_config_default(serve_config *c)
@@ -292,11 +297,8 @@ static int set_option(serve_config *c, const opt *o, const char *v, char *err, s
     case K_LISTEN:
         return parse_listen(c, v, err, err_len);
     case K_POLICY: {
-        const char *name = !strcmp(v, "recommended") ? default_policy() : v;
-        int known = 0;
-        for (const char *const *n = colb_policy_names(); *n; n++)
-            known |= !strcmp(*n, name);
-        if (!known || strlen(name) >= sizeof c->policy) {
+        const char *name = colb_policy_resolve(v); /* an alias: its registered name */
+        if (!name || strlen(name) >= sizeof c->policy) {
             char list[512] = "";
             for (const char *const *n = colb_policy_names(); *n; n++)
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? ", " : "", *n);

@@ -571,7 +571,7 @@ static void test_integration(void **state)
     (void)state;
     if (!have_python())
         skip();
-    static const char *const policies[] = { "linucb-ind", "pooled", "cmlb", "pmlb", "sclb", "random" };
+    static const char *const policies[] = { "cohort", "linucb-ind", "pooled", "cmlb", "pmlb", "sclb", "random" };
     for (size_t k = 0; k < sizeof policies / sizeof policies[0]; k++) {
         char st[256], args[256], out[256];
         snprintf(st, sizeof st, "%s/int-%s", dir, policies[k]);
@@ -686,8 +686,9 @@ static void test_crash(void **state)
     char st[256];
     snprintf(st, sizeof st, "%s/crash", dir);
     /* small snapshots and an archived log: every cycle crosses snapshots,
-     * and the whole history stays readable for the replay */
-    const char *args = "--dim 4 --policy linucb-ind --snapshot-every 150 --archive-log 1 --seed 3";
+     * and the whole history stays readable for the replay; the default
+     * policy (colb's recommended one: the replay below checks it) */
+    const char *args = "--dim 4 --snapshot-every 150 --archive-log 1 --seed 3";
     server s;
     int code;
     if (server_start(&s, st, args, &code)) {
@@ -729,7 +730,7 @@ static void test_crash(void **state)
         dump_log(st, dump);
         lines acked = read_lines(out), D = read_lines(dump);
         model m;
-        model_init(&m, "linucb-ind", 4);
+        model_init(&m, "recommended", 4);
         m.pp.seed = 3;
         replay_dump(&m, &D);
         size_t nd, nr;
