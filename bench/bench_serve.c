@@ -137,6 +137,8 @@ static int start_server(const char *colb, const char *policy)
 typedef struct conn {
     int fd, busy;
     size_t n;                /* requests answered on this connection */
+    int last_status;         /* of the last answer on it */
+    char last[160];          /* its body's start */
     char *out;
     size_t out_len, out_off, out_cap;
     char *in;
@@ -284,7 +286,8 @@ static void run(load *L)
                     if (r <= 0) {
                         if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
                             fprintf(stderr, "bench_serve: the server closed a connection (%s; %zu answered on it, "
-                                    "%zu in all)\n", r == 0 ? "end of stream" : strerror(errno), c->n, L->done);
+                                    "%zu in all; the last answer: %d %s)\n", r == 0 ? "end of stream" : strerror(errno),
+                                    c->n, L->done, c->last_status, c->last);
                             exit(1);
                         }
                         break;
@@ -304,6 +307,8 @@ static void run(load *L)
                     last = done;
                     if (status != 200)
                         L->errors++;
+                    c->last_status = status;
+                    snprintf(c->last, sizeof c->last, "%.*s", (int)(blen < 150 ? blen : 150), body);
                     if (L->resp)
                         L->resp(L, status, body, blen);
                     memmove(c->in, c->in + total, c->in_len - total);
