@@ -6,6 +6,7 @@
 #   make check-long      long statistical tier (not in CI's default run)
 #   make bench           benchmarks, built with -march=native (build-native/)
 #   make run             the main job: reproduce the paper's figures (quick mode)
+#   make quality         the quality benchmark of every policy at one width (long)
 #   make install PREFIX=/usr/local
 #   make fuzz            libFuzzer harnesses of every parser, 75 s + build (fuzz-long: longer)
 #
@@ -152,6 +153,12 @@ bench:
 
 run: all
 	$(BUILD)/colb reproduce --quick --out results/quick
+
+# The quality benchmark (docs/results.md): every policy at one width over
+# N x z x sigma with 10 repeats; about an hour on two cores. Not in check.
+.PHONY: quality
+quality: all
+	$(BUILD)/colb bench-quality -c experiments/extra/quality.conf --out results/quality -j 2
 
 install: lib $(BUILD)/colb $(EXAMPLES)
 	install -d $(DESTDIR)$(PREFIX)/include/colb $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin

@@ -93,6 +93,7 @@ int session_sim(run_session *s, size_t ri, size_t si, run_config *c, int create,
             snprintf(err, err_len, "checkpoint: malformed setting label '%s'", l);
             return -1;
         }
+        c->sim.policy.club_own_alpha = 1; /* as data_tune_club sets them */
         c->sim.policy.club_alpha = a;
         c->sim.policy.club_alpha2 = a2;
         snprintf(tuned, 64, "%s", t + n);

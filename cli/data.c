@@ -147,6 +147,7 @@ int data_tune_club(data_env *d, run_config *c, char *chosen, char *err, size_t e
         snprintf(err, err_len, "club tuning: %s", msg);
         return -1;
     }
+    c->sim.policy.club_own_alpha = 1;
     c->sim.policy.club_alpha = a;
     c->sim.policy.club_alpha2 = a2;
     snprintf(chosen, 64, "club-alpha=%g club-alpha2=%g", a, a2);

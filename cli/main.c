@@ -15,6 +15,7 @@
 #include "checkpoint.h"
 #include "experiment.h"
 #include "outdir.h"
+#include "quality.h"
 #include "reproduce.h"
 #include "plot.h"
 #include "run.h"
@@ -31,6 +32,7 @@ static void usage(FILE *f)
             "                [--stop-after ROUND]\n"
             "       colb run --resume FILE [-j THREADS] [--out DIR]\n"
             "       colb reproduce [--quick] [--resume] [--out DIR] [-j THREADS] [FIGURE ...]\n"
+            "       colb bench-quality [-c FILE] [--out DIR] [-j THREADS] [--quick]\n"
             "       colb serve --state DIR [--listen ADDR:PORT] [--policy NAME --dim d ...]\n"
             "                            serve a policy over HTTP/JSON (colb serve --help)\n"
             "       colb policies        list the policies\n"
@@ -315,6 +317,12 @@ static int cmd_run(int argc, char **argv)
         config_default(&e->base);
         rc = parse_run_args(ctl.argc, ctl.argv, e, cfg_text);
     }
+    for (size_t r = 0; !rc && ctl.stop_after && r < e->n_readings; r++)
+        if (e->cfg[r].tune) { /* a tuned setting runs whole (run.c, run_tuned) */
+            fprintf(stderr, "colb: --stop-after cannot stop a run with tune = 1 (each setting "
+                            "is tuned and run whole)\n");
+            rc = EXIT_USAGE;
+        }
     if (rc) {
         session_free(&ss);
         free(ctl.argv);
@@ -429,6 +437,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "reproduce"))
         return cmd_reproduce(argc - 2, argv + 2);
+    if (!strcmp(cmd, "bench-quality"))
+        return cmd_bench_quality(argc - 2, argv + 2);
     if (!strcmp(cmd, "serve"))
         return serve_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "policies")) {

@@ -90,6 +90,17 @@ static const option_def OPTS[] = {
     { "cohort-personal", K_BOOL, OFF(sim.policy.cohort_personal), 0, 1, NULL, "cohort", "personal estimates shrunk toward the cluster (1) or the cluster's model (0)" },
     { "cohort-soft", K_BOOL, OFF(sim.policy.cohort_soft), 0, 1, NULL, "cohort", "mix the runner-up clusters' models while an assignment is uncertain" },
     { "cohort-seeds", K_SIZE, OFF(sim.policy.cohort_seeds), 1, 64, NULL, "cohort", "S: members tried as seeds of a split proposal" },
+    /* fair comparisons: one width for all, diversification, sampling, SCLUB, LOCB */
+    { "diversify", K_BOOL, OFF(sim.policy.diversify), 0, 1, NULL, "comparison", "group learners diversify their members' choices within a round (hallucinated updates)" },
+    { "sampling", K_ENUM, OFF(sim.policy.sampling), 0, 0, "ucb|ts", "comparison", "S: every learner chooses by UCB or by Thompson sampling" },
+    { "club-own-alpha", K_BOOL, OFF(sim.policy.club_own_alpha), 0, 1, NULL, "comparison", "CLUB explores with --club-alpha and its published bonus, not the shared width (set by --club-alpha; an override)" },
+    { "tune", K_BOOL, OFF(tune), 0, 1, NULL, "comparison", "tune every policy's fixed width alpha on a burn-in, the same way for all" },
+    { "tune-burn-in", K_SIZE, OFF(tune_burn_in), 1, 1e6, NULL, "comparison", "B: rounds of the width tuning's burn-in" },
+    { "tune-repeats", K_SIZE, OFF(tune_repeats), 1, 1000, NULL, "comparison", "R: repeats per alpha of the width tuning" },
+    { "sclub-alpha", K_DOUBLE, OFF(sim.policy.sclub_alpha), 1e-6, BIG, NULL, "sclub", "a: split/merge constant" },
+    { "sclub-alpha-p", K_DOUBLE, OFF(sim.policy.sclub_alpha_p), 1e-6, BIG, NULL, "sclub", "a: user-frequency constant" },
+    { "locb-seeds", K_SIZE, OFF(sim.policy.locb_seeds), 1, 1u << 31, NULL, "locb", "S: seed users" },
+    { "locb-gamma", K_DOUBLE, OFF(sim.policy.locb_gamma), 1e-6, BIG, NULL, "locb", "g: a seed's neighbourhood is final when F(T_seed) <= g/4" },
 };
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])
 
@@ -126,6 +137,12 @@ void config_default(run_config *c)
     c->sim.policy.learner.delta = 0.4; /* the paper's CMLB delta (Section 6.1) */
     c->club_burn_in = COLB_CLUB_TUNE_ROUNDS;
     c->club_tune_repeats = COLB_CLUB_TUNE_REPEATS;
+    /* one exploration width for every policy, chosen from measurements
+     * (docs/results.md, "The default width"): fixed alpha = 0.25 */
+    c->sim.policy.learner.width = COLB_WIDTH_FIXED;
+    c->sim.policy.learner.alpha = 0.25;
+    c->tune_burn_in = COLB_CLUB_TUNE_ROUNDS;
+    c->tune_repeats = COLB_CLUB_TUNE_REPEATS;
     snprintf(c->policies[0], NAME_LEN, "oracle");
     snprintf(c->policies[1], NAME_LEN, "cmlb");
     snprintf(c->policies[2], NAME_LEN, "linucb-ind");
@@ -306,6 +323,8 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
         *(double *)(base + o->off) = v;
         if (!strcmp(key, "learner-noise"))
             c->learner_noise_set = 1;
+        if (!strcmp(key, "club-alpha")) /* CLUB's own width: an override */
+            c->sim.policy.club_own_alpha = 1;
         return 0;
     }
     case K_BOOL: {
@@ -454,10 +473,15 @@ int config_check(const run_config *c, char *err, size_t err_len)
         snprintf(err, err_len, "env logged needs --features FILE and --positives FILE");
         return -1;
     }
+    if (c->tune && c->club_tune) {
+        snprintf(err, err_len, "tune = 1 tunes every policy's width; club-tune = 1 tunes CLUB alone "
+                               "(the paper's protocol): choose one");
+        return -1;
+    }
     for (size_t i = 0; i < c->n_policies; i++)
-        if (!strcmp(c->policies[i], "oracle") &&
+        if (colb_policy_needs_true_clusters(c->policies[i]) &&
             (c->data != DATA_SYNTHETIC || c->sim.env.kind != COLB_ENV_CLUSTERED)) {
-            snprintf(err, err_len, "policy 'oracle' needs --env clustered (true clusters)");
+            snprintf(err, err_len, "policy '%s' needs --env clustered (true clusters)", c->policies[i]);
             return -1;
         }
     return 0;
@@ -577,10 +601,19 @@ static int policy_uses(const char *policy, const option_def *o)
     if (!strcmp(n, "anytime"))
         is = !strcmp(policy, "cmlb") || !strcmp(policy, "pmlb");
     else if (!strcmp(n, "pooled-updates") || !strcmp(n, "cmlb-warm-start"))
+        is = colb_policy_needs_true_clusters(policy) || !strcmp(policy, "pooled") ||
+             !strcmp(policy, "cmlb") || !strcmp(policy, "sclb") || !strcmp(policy, "pmlb");
+    else if (!strcmp(n, "diversify"))
         is = !strcmp(policy, "oracle") || !strcmp(policy, "pooled") || !strcmp(policy, "cmlb") ||
              !strcmp(policy, "sclb") || !strcmp(policy, "pmlb");
-    else if (!strcmp(g, "learner"))
-        is = strcmp(policy, "club") != 0;
+    else if (!strcmp(n, "club-own-alpha"))
+        is = !strcmp(policy, "club");
+    else if (!strcmp(n, "sampling")) /* cohort scores by UCB only */
+        is = strcmp(policy, "cohort") != 0;
+    else if (!strcmp(g, "learner") || !strcmp(g, "comparison"))
+        is = 1; /* every learner, CLUB's included, explores with the shared width */
+    else if (!strcmp(g, "sclub") || !strcmp(g, "locb"))
+        is = !strcmp(policy, g);
     else if (!strcmp(g, "cmlb"))
         is = !strcmp(policy, "cmlb") || !strcmp(policy, "sclb");
     else if (!strcmp(g, "club"))

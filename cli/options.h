@@ -43,6 +43,9 @@ typedef struct run_config {
     int quiet;
     /* hardening (issue 17) */
     size_t max_memory;               /* bytes; 0: colb_memory_budget_default() */
+    /* fair comparisons: tune every policy's width the same way, or none */
+    int tune;
+    size_t tune_burn_in, tune_repeats;
 } run_config;
 
 /* Defaults of `colb run`. */

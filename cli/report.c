@@ -13,6 +13,7 @@
 #include "markdown.h"
 #include "plot.h"
 #include "report_settings.h"
+#include "width.h"
 
 /* ---- numbers of a reading -------------------------------------------- */
 
@@ -195,7 +196,8 @@ static void reading_table(FILE *f, const figure_result *fr, size_t r)
         return;
     }
     size_t n = n_points(e, r);
-    fprintf(f, "%s at T (mean ± 95%% CI over %zu repeats; bold: lowest mean apart from the oracle):\n\n",
+    fprintf(f, "%s at T (mean ± 95%% CI over %zu repeats; bold: the lowest mean apart from the "
+               "oracles, only where its interval lies below every other policy's):\n\n",
             m == METRIC_RATIO ? "Cumulative regret / the random policy's" : "Average cumulative regret per user",
             c->sim.repeats);
     fputs("| ", f);
@@ -217,10 +219,18 @@ static void reading_table(FILE *f, const figure_result *fr, size_t r)
         size_t best = P;
         for (size_t i = 0; i < P; i++) {
             const result_row *w = result_find(rs, r, s, pol[i]);
-            if (!w || !strcmp(pol[i], "oracle") || !isfinite(result_mean(w, m)))
+            if (!w || colb_policy_needs_true_clusters(pol[i]) || !isfinite(result_mean(w, m)))
                 continue;
             if (best == P || result_mean(w, m) < result_mean(result_find(rs, r, s, pol[best]), m))
                 best = i;
+        }
+        /* "best" only when it is: significantly below every other non-oracle */
+        for (size_t i = 0; best < P && i < P; i++) {
+            const result_row *w = result_find(rs, r, s, pol[i]), *b = result_find(rs, r, s, pol[best]);
+            if (i == best || !w || colb_policy_needs_true_clusters(pol[i]) || !isfinite(result_mean(w, m)))
+                continue;
+            if (!(result_mean(b, m) + result_ci(b, m) < result_mean(w, m) - result_ci(w, m)))
+                best = P;
         }
         for (size_t i = 0; i < P; i++) {
             const result_row *w = result_find(rs, r, s, pol[i]);
@@ -287,6 +297,42 @@ static void reading_table(FILE *f, const figure_result *fr, size_t r)
         fputc('\n', f);
 }
 
+/* How the policies of a reading explore, which oracle is the reference, and
+ * a warning when some policy explores with a width of its own. */
+static void reading_footing(FILE *f, const run_config *c)
+{
+    char shared[256], own[512];
+    width_shared(c, shared, sizeof shared);
+    fputs("**Exploration.** ", f);
+    size_t n_over = 0;
+    for (size_t i = 0; i < c->n_policies; i++)
+        n_over += width_is_override(c, c->policies[i]) != 0;
+    fputs(n_over ? "The other policies: " : "Every policy: ", f);
+    md_text(f, shared);
+    fputs(".", f);
+    for (size_t i = 0; i < c->n_policies; i++) {
+        if (!width_is_override(c, c->policies[i]))
+            continue;
+        width_describe(c, c->policies[i], own, sizeof own);
+        fputs(" **Not on equal footing:** ", f);
+        md_text(f, c->policies[i]);
+        fputs(" explores with a width of its own (", f);
+        md_text(f, own);
+        fputs("), so its differences to the others mix algorithm and exploration width.", f);
+    }
+    for (size_t i = 0; i < c->n_policies; i++)
+        if (!strcmp(c->policies[i], "oracle")) {
+            fputs(c->sim.policy.diversify
+                      ? " The reference `oracle` knows the true clusters (one learner each) and "
+                        "diversifies its members' choices within a round."
+                      : " The reference `oracle` knows the true clusters (one learner each); all "
+                        "members of a cluster play its arm in a round (no diversification).",
+                  f);
+            break;
+        }
+    fputs("\n\n", f);
+}
+
 static void figure_section(FILE *f, const figure_result *fr, const char *report_dir)
 {
     const experiment *e = fr->e;
@@ -346,6 +392,7 @@ static void figure_section(FILE *f, const figure_result *fr, const char *report_
             fputs("\n\n", f);
         }
         report_reading_diff(f, &e->base, &e->cfg[r]);
+        reading_footing(f, &e->cfg[r]);
         reading_plots(f, fr, r, report_dir);
         reading_table(f, fr, r);
         if (e->n_checks)

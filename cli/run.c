@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "colb/tune.h"
 #include "data.h"
 #include "outdir.h"
+#include "width.h"
 
 int run_check_outputs(const experiment *e, char *err, size_t err_len)
 {
@@ -240,6 +242,94 @@ static int copy_row(result_row *to, const result_row *from)
     return 0;
 }
 
+/* Row `row` takes the numbers of an earlier run with the same signature,
+ * keeping its own place and signature. */
+static int copy_cached(result_row *row, const result_row *from)
+{
+    char *keep = row->signature;
+    size_t r0 = row->reading, s0 = row->sweep;
+    int rc = copy_row(row, from);
+    row->signature = keep;
+    row->reading = r0;
+    row->sweep = s0;
+    return rc;
+}
+
+/* The end of a setting: its jobs counted in the progress, rc (nonzero: out
+ * of memory) said in err. */
+static int setting_done(progress *pg, size_t jobs, int rc, char *err, size_t err_len)
+{
+    if (pg) {
+        pg->done_before += jobs;
+        progress_step(pg, pg->label);
+    }
+    if (rc)
+        snprintf(err, err_len, "out of memory");
+    return rc;
+}
+
+/* tune = 1: every simulated policy but random gets its fixed width alpha by
+ * the same burn-in tuning (colb_width_tune), then runs with it; a random
+ * policy of the setting runs beside each so that ratios stay paired. Rows
+ * [first, first + n_policies) of rs are filled. Such a setting runs whole:
+ * an interruption (the spec's stop) returns 1 with nothing kept, and a
+ * resumed run starts the setting over (results are the same). */
+static int run_tuned(result_set *rs, size_t first, run_config *c, const char **names, size_t n_sim,
+                     const size_t *sim_of, const long *cached_from, progress *pg, run_session *ss,
+                     char *err, size_t err_len)
+{
+    static const double alphas[] = COLB_WIDTH_TUNE_ALPHAS;
+    int has_random = 0;
+    for (size_t k = 0; k < n_sim; k++)
+        has_random |= !strcmp(names[k], "random");
+    int rc = 0;
+    for (size_t i = 0; i < c->n_policies && !rc; i++) {
+        result_row *row = &rs->rows[first + i];
+        if (cached_from[i] >= 0) {
+            rc = copy_cached(row, &rs->rows[cached_from[i]]);
+            continue;
+        }
+        const char *pol = names[sim_of[i]];
+        colb_sim_spec s = c->sim;
+        char msg[512];
+        double a = 0.0;
+        colb_status st = COLB_OK;
+        const char *stage = "";
+        if (strcmp(pol, "random")) {
+            stage = "width tuning: ";
+            st = colb_width_tune(&c->sim, pol, alphas, COLB_WIDTH_TUNE_N_ALPHAS, c->tune_burn_in,
+                                 c->tune_repeats, &a, msg, sizeof msg);
+            s.policy.learner.width = COLB_WIDTH_FIXED;
+            s.policy.learner.alpha = a;
+            s.policy.club_own_alpha = 0;
+        }
+        const char *pair[2] = { pol, "random" };
+        int with_random = has_random && strcmp(pol, "random");
+        s.policies = pair;
+        s.n_policies = with_random ? 2 : 1;
+        colb_sim_result *res = NULL;
+        if (st == COLB_OK) {
+            stage = "";
+            st = colb_sim_run(&s, &res, msg, sizeof msg);
+        }
+        if (st == COLB_EINTR && ss) { /* this setting starts over on resume */
+            ss->paused = 1;
+            ss->paused_horizon = c->sim.horizon;
+            return 1;
+        }
+        if (st != COLB_OK) {
+            snprintf(err, err_len, "%s%s", stage, msg);
+            return -1;
+        }
+        rc = summarize(row, res, 0, with_random || !strcmp(pol, "random") ? (with_random ? 1 : 0)
+                                                                         : (size_t)-1);
+        if (strcmp(pol, "random"))
+            snprintf(row->tuned_width, sizeof row->tuned_width, "alpha=%g", a);
+        colb_sim_result_free(res);
+    }
+    return setting_done(pg, n_sim * c->sim.repeats, rc, err, err_len);
+}
+
 /* Run one setting: the policies whose signature was seen before are copied
  * from the earlier row, the others go through the simulator together. */
 static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data_env *data,
@@ -307,6 +397,8 @@ static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data
                 }
             }
     }
+    if (c->tune)
+        return run_tuned(rs, first, c, names, n_sim, sim_of, cached_from, pg, ss, err, err_len);
     const colb_sim_result *res = NULL;
     if (n_sim) {
         char msg[512];
@@ -338,26 +430,15 @@ static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data
     int rc = 0;
     for (size_t i = 0; i < P && !rc; i++) {
         result_row *row = &rs->rows[first + i];
-        char *keep = row->signature;
-        size_t r0 = row->reading, s0 = row->sweep;
         if (cached_from[i] >= 0) {
-            rc = copy_row(row, &rs->rows[cached_from[i]]);
-            row->signature = keep;
-            row->reading = r0;
-            row->sweep = s0;
+            rc = copy_cached(row, &rs->rows[cached_from[i]]);
         } else {
             rc = summarize(row, res, sim_of[i], rnd_sim);
         }
     }
     if (!ss)
         colb_sim_free(sim); /* else the session keeps it for checkpoints */
-    if (pg) {
-        pg->done_before += n_sim * c->sim.repeats;
-        progress_step(pg, pg->label);
-    }
-    if (rc)
-        snprintf(err, err_len, "out of memory");
-    return rc;
+    return setting_done(pg, n_sim * c->sim.repeats, rc, err, err_len);
 }
 
 int run_experiment(const experiment *e, result_set *rs, progress *pg, run_session *ss, char *err,
@@ -459,7 +540,8 @@ int write_results(const result_set *rs, const char *dir, char *err, size_t err_l
         fputc(',', a.f);
         csv_num(a.f, r->ratio_ci);
         fprintf(a.f, ",%.4f,", r->wall);
-        csv_field(a.f, !strcmp(r->policy, "club") ? rs->tuned[r->reading][r->sweep] : "");
+        csv_field(a.f, r->tuned_width[0] ? r->tuned_width
+                       : !strcmp(r->policy, "club") ? rs->tuned[r->reading][r->sweep] : "");
         fputc(',', a.f);
         csv_field(a.f, r->info);
         fputc('\n', a.f);
@@ -494,8 +576,11 @@ int write_results(const result_set *rs, const char *dir, char *err, size_t err_l
         return -1;
     fprintf(a.f, "# colb %s, built with: %s\n", COLB_VERSION_STRING, COLB_BUILD_FLAGS);
     fprintf(a.f, "# wall time %.3f s\n", rs->wall);
-    for (size_t ri = 0; ri < e->n_readings; ri++)
+    for (size_t ri = 0; ri < e->n_readings; ri++) {
         config_dump(a.f, e->reading[ri], &e->cfg[ri]);
+        fprintf(a.f, "# how each policy explores (width.POLICY)\n");
+        width_dump(a.f, &e->cfg[ri]);
+    }
     return afile_commit(&a, err, err_len);
 }
 

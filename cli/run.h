@@ -20,6 +20,7 @@ typedef struct result_row {
     size_t points;
     size_t *round;                   /* points */
     double *cmean, *cci, *rmean, *rci; /* curves of regret and of ratio */
+    char tuned_width[32];            /* "alpha=..." when tune = 1 chose the width */
 } result_row;
 
 typedef struct result_set {

@@ -1,4 +1,4 @@
-"""Compare three colb policies on your own instance, made with numpy.
+"""Compare four colb policies on your own instance, made with numpy.
 
 200 users in 4 groups with alike tastes; every round each user is shown the
 same 25 items (15 features each), one is chosen for them, and they give a
@@ -19,7 +19,7 @@ groups = rng.integers(0, 4, size=N)                         # each user's group
 centers = rng.normal(size=(4, d))
 theta = centers[groups] / np.linalg.norm(centers[groups], axis=1, keepdims=True)
 
-policies = {name: colb.Policy(name, N, d, horizon=T) for name in ("linucb-ind", "cmlb", "club")}
+policies = {name: colb.Policy(name, N, d, horizon=T) for name in ("recommended", "linucb-ind", "cmlb", "club")}
 regret = dict.fromkeys(policies, 0.0)
 users = np.arange(N)
 for t in range(T):

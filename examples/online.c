@@ -1,5 +1,7 @@
-/* online.c - embedding colb in a recommender: one CMLB policy serving users
- * online, round by round, through the public API only.
+/* online.c - embedding colb in a recommender: colb's recommended policy
+ * (cohort) serving users online, round by round, through the public API only.
+ * It needs no horizon: it finds the groups of users with alike tastes as
+ * their feedback arrives, and users may be added at any time.
  *
  * Each round the application has K candidate items (their feature vectors),
  * asks the policy which item to show to each user who is online, shows it,
@@ -27,12 +29,10 @@ int main(void)
     colb_policy_params_default(&pp);
     pp.users = N;
     pp.dim = D;
-    pp.horizon = T;                 /* CMLB plans its individual phase by it */
-    pp.learner.noise = 0.1;
-    pp.cmlb_warm_start = 1;
+    pp.learner.noise = 0.1;         /* the feedback's noise scale */
     colb_policy *policy;
     char msg[256];
-    colb_status st = colb_policy_create("cmlb", &pp, &policy, msg, sizeof msg);
+    colb_status st = colb_policy_create("recommended", &pp, &policy, msg, sizeof msg);
     if (st != COLB_OK)
         return fail("create", st, msg);
 

@@ -35,7 +35,7 @@ static const opt OPTS[] = {
     { "dump-log", K_FLAG, 0, C(dump_log), 0, 1, NULL, "service", "print the state folder's log as JSON lines and exit (no server)" },
     { "quiet", K_BOOL, 0, C(quiet), 0, 1, NULL, "service", "no operational messages on stderr" },
     /* policy */
-    { "policy", K_POLICY, 0, 0, 0, 0, NULL, "policy", "NAME: the policy served (colb policies; not club or oracle)" },
+    { "policy", K_POLICY, 0, 0, 0, 0, NULL, "policy", "NAME: the policy served (colb policies; not club or the oracles)" },
     { "dim", K_SIZE, 1, P(dim), 1, 1024, NULL, "policy", "d: context dimension (required for a new state)" },
     { "horizon", K_SIZE, 1, P(horizon), 0, 1e12, NULL, "policy", "T: planned rounds (0: unknown, anytime schedules)" },
     { "seed", K_U64, 1, P(seed), 0, 0, NULL, "policy", "S: the policy's seed" },
@@ -305,10 +305,11 @@ static int set_option(serve_config *c, const opt *o, const char *v, char *err, s
             snprintf(err, err_len, "--policy: unknown policy '%s' (known: %s)", v, list);
             return -1;
         }
-        if (!strcmp(name, "club") || !strcmp(name, "oracle")) {
+        int oracle = !strncmp(name, "oracle", 6); /* oracle, oracle-batch, oracle-seq */
+        if (!strcmp(name, "club") || oracle) {
             snprintf(err, err_len, "--policy: %s cannot serve: colb serve adds users on first sight, and %s",
-                     name, !strcmp(name, "club") ? "CLUB's user graph cannot take users online"
-                                                 : "the oracle needs every user's true cluster");
+                     name, oracle ? "the oracle needs every user's true cluster"
+                                  : "CLUB's user graph cannot take users online");
             return -1;
         }
         snprintf(c->policy, sizeof c->policy, "%s", name);

@@ -146,6 +146,119 @@ static void test_run_files_and_threads(void **state)
     assert_int_equal(atoi(buf), 0);
 }
 
+/* The done-when command of the fair comparisons: the new policies run side
+ * by side with --diversify 1, and settings.txt states every policy's width. */
+static void test_run_fair_policies(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", args[1024], err[4096], path[600];
+    assert_non_null(mkdtemp(dir));
+    snprintf(args, sizeof args,
+             "run --policies oracle,sclub,locb,club,linucb-ind,oracle-batch,oracle-seq --diversify 1 "
+             "--users 20 --clusters 2 --dim 4 --arms 6 --horizon 40 --repeats 2 --out %s/f --quiet 1",
+             dir);
+    int rc = run(args, err, sizeof err);
+    if (rc != 0)
+        fail_msg("exit %d: %s", rc, err);
+    snprintf(path, sizeof path, "%s/f/settings.txt", dir);
+    char *t = slurp(path, NULL);
+    assert_non_null(t);
+    static const char *const want[] = {
+        "width.oracle = fixed alpha = 0.25; UCB; group members diversified within rounds",
+        "width.sclub = fixed alpha = 0.25; UCB", "width.locb = fixed alpha = 0.25; UCB",
+        "width.club = fixed alpha = 0.25; UCB", "width.linucb-ind = fixed alpha = 0.25; UCB",
+        "width.oracle-batch = fixed alpha = 0.25; UCB; groups play one arm per round",
+        "width.oracle-seq = fixed alpha = 0.25; UCB; users served one after another",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(t, want[i]))
+            fail_msg("settings.txt lacks '%s'", want[i]);
+    free(t);
+    /* CLUB's own alpha is an override, and says so */
+    snprintf(args, sizeof args, "run --policies club --club-alpha 0.3 --users 8 --horizon 5 --repeats 1 "
+                                "--out %s/o --quiet 1", dir);
+    assert_int_equal(run(args, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/o/settings.txt", dir);
+    t = slurp(path, NULL);
+    assert_non_null(t);
+    assert_non_null(strstr(t, "width.club = OVERRIDE, CLUB's own: club-alpha = 0.3"));
+    free(t);
+    /* tuning is all or none */
+    assert_int_equal(run("run --tune 1 --club-tune 1", err, sizeof err), 2);
+    assert_non_null(strstr(err, "choose one"));
+    /* oracles need true clusters */
+    assert_int_equal(run("run --policies oracle-seq --env personalized", err, sizeof err), 2);
+    assert_non_null(strstr(err, "oracle-seq"));
+}
+
+/* colb bench-quality --quick on three policies: the grid's rows, ratios of
+ * a reference to itself of 1, and refusals of unequal footing. */
+static void test_bench_quality(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", args[1024], err[4096], path[600];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/q.conf", dir);
+    write_file(path, "env = clustered\nclusters = 3\ndim = 4\narms = 6\nseed = 3\n"
+                     "policies = oracle, linucb-ind, sclub\n");
+    snprintf(args, sizeof args, "bench-quality --quick -c %s --out %s/q -j 2", path, dir);
+    int rc = run(args, err, sizeof err);
+    if (rc != 0)
+        fail_msg("exit %d: %s", rc, err);
+    snprintf(path, sizeof path, "%s/q/quality.csv", dir);
+    char *t = slurp(path, NULL);
+    assert_non_null(t);
+    /* header + 2 N x 2 z x 2 sigma x 4 policies: the file's 3 and colb's recommended
+     * policy, which the benchmark adds whenever the library has it */
+    assert_int_equal(lines(t), 1 + 8 * 4);
+    assert_non_null(strstr(t, "\n20,0,0.1,cohort,3,"));
+    assert_non_null(strstr(t, "users,zipf,noise,policy,repeats,regret_mean,regret_ci95,ratio_oracle_mean,"
+                              "ratio_oracle_ci95,ratio_linucb-ind_mean,ratio_linucb-ind_ci95,wall_s"));
+    assert_non_null(strstr(t, "\n20,0,0.1,oracle,3,"));
+    /* linucb-ind / linucb-ind = 1 with zero width */
+    char *row = strstr(t, "\n40,2,1,linucb-ind,3,");
+    assert_non_null(row);
+    assert_non_null(strstr(row, ",1,0,"));
+    free(t);
+    snprintf(path, sizeof path, "%s/q/quality.md", dir);
+    t = slurp(path, NULL);
+    assert_non_null(t);
+    assert_non_null(strstr(t, "| sclub |"));
+    free(t);
+    snprintf(path, sizeof path, "%s/bad.conf", dir);
+    write_file(path, "policies = club, oracle\nclub-alpha = 0.2\n");
+    snprintf(args, sizeof args, "bench-quality --quick -c %s --out %s/b", path, dir);
+    assert_int_equal(run(args, err, sizeof err), 2);
+    assert_non_null(strstr(err, "shared width"));
+    assert_int_equal(run("bench-quality -c /nonexistent/q.conf", err, sizeof err), 2);
+}
+
+/* Every supplementary experiment file (experiments/extra) loads, validates
+ * and runs, cut to 2 rounds of 1 repeat. */
+static void test_extra_experiments_run(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", args[1024], err[4096], list[4096] = "";
+    assert_non_null(mkdtemp(dir));
+    FILE *p = popen("ls experiments/extra/*.conf 2>/dev/null", "r");
+    assert_non_null(p);
+    size_t n = fread(list, 1, sizeof list - 1, p);
+    list[n] = '\0';
+    pclose(p);
+    if (!n)
+        skip(); /* not run from the repository's root */
+    int files = 0;
+    for (char *f = strtok(list, "\n"); f; f = strtok(NULL, "\n")) {
+        snprintf(args, sizeof args, "run -c %s --horizon 2 --repeats 1 --tune-burn-in 2 --out %s/x --quiet 1",
+                 f, dir);
+        int rc = run(args, err, sizeof err);
+        if (rc != 0)
+            fail_msg("%s: exit %d: %s", f, rc, err);
+        files++;
+    }
+    assert_true(files >= 7);
+}
+
 /* The embedding example (examples/online.c) runs and finds the 3 groups. */
 static void test_online_example(void **state)
 {
@@ -166,6 +279,9 @@ int main(void)
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_experiment_file_errors),
         cmocka_unit_test(test_run_files_and_threads),
+        cmocka_unit_test(test_run_fair_policies),
+        cmocka_unit_test(test_bench_quality),
+        cmocka_unit_test(test_extra_experiments_run),
         cmocka_unit_test(test_online_example),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -440,6 +440,8 @@ static void test_report_write(void **state)
     experiment *e = make_experiment("figt", "users=10,20,50", 2);
     add_check(e, "cmlb < linucb-ind | CMLB beats LinUCB-Ind");
     add_check(e, "cmlb ~ oracle | CMLB is competitive with the oracle");
+    set(&e->cfg[1], "policies", "oracle,cmlb,linucb-ind,random,club");
+    set(&e->cfg[1], "club-alpha", "0.3"); /* CLUB's own width: flagged */
     experiment *e2 = make_experiment("figskip", NULL, 1);
     add_check(e2, "cmlb < club | CMLB beats CLUB");
     result_set rs;
@@ -471,7 +473,11 @@ static void test_report_write(void **state)
     assert_contains(text, "| 10 | 1 ± 0.1 | **3 ± 0.2** | 6 ± 0.3 | 10 ± 0.5 |");
     assert_contains(text, "noisier rewards");
     assert_contains(text, "env = clustered, N = {10, 20, 50} users in L = 4 clusters");
-    assert_contains(text, "T = 200 rounds, 5 repeats, noise sigma = 0.1, width = oful (delta = 0.4, lambda = 1)");
+    assert_contains(text, "T = 200 rounds, 5 repeats, noise sigma = 0.1, width = fixed (alpha = 0.25)");
+    /* equal footing: the shared width, the reference oracle, the override */
+    assert_contains(text, "**Exploration.** Every policy: fixed alpha = 0.25; UCB. The reference `oracle`");
+    assert_contains(text, "**Not on equal footing:** club explores with a width of its own "
+                          "(OVERRIDE, CLUB's own: club-alpha = 0.3");
     assert_contains(text, "`noise = 0.5");
     assert_contains(text, "club-alpha=0.5,club-alpha2=1");
     assert_contains(text, "T_explore=40 clusters=4");
@@ -480,7 +486,26 @@ static void test_report_write(void **state)
     assert_contains(text, "**Not run:** the Last.FM data set is missing");
     assert_contains(text, "[summary.csv](figt/summary.csv)");
     assert_null(strstr(text, "![")); /* no plots were drawn */
+    /* reading 1, last point: linucb-ind 18 +- 0.3 is significantly lowest */
+    assert_contains(text, "| 50 | 3 ± 0.1 | 27 ± 0.2 | **18 ± 0.3** | 30 ± 0.5 |");
     free(text);
+
+    /* no bold where the lowest mean is not significantly lowest */
+    experiment *e3 = make_experiment("figb", NULL, 1);
+    result_set rs3;
+    memset(&rs3, 0, sizeof rs3);
+    rs3.e = e3;
+    add_row(&rs3, 0, 0, "oracle", 1.0, 0.1, NAN, 2, 200);
+    add_row(&rs3, 0, 0, "cmlb", 3.0, 0.5, NAN, 2, 200);
+    add_row(&rs3, 0, 0, "linucb-ind", 3.4, 0.5, NAN, 2, 200);
+    figure_result fb = { .e = e3, .rs = &rs3, .dir = "figb", .plots = PLOT_SKIPPED };
+    assert_int_equal(report_write(path, &fb, 1, &meta, err, sizeof err), 0);
+    text = slurp(path, NULL);
+    assert_non_null(text);
+    assert_contains(text, "| 200 | 1 ± 0.1 | 3 ± 0.5 | 3.4 ± 0.5 |");
+    free(text);
+    result_set_free(&rs3);
+    free(e3);
     /* no temporary file left behind */
     assert_int_equal(count_suffix(dir, ".md"), 1);
     assert_int_equal(count_suffix(dir, ".tmp"), 0);

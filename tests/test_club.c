@@ -17,6 +17,7 @@ static colb_policy *make_club(size_t N, size_t d, double alpha, double alpha2, c
     pp.users = N;
     pp.dim = d;
     pp.horizon = 100;
+    pp.club_own_alpha = 1; /* the published bonus alpha sqrt(x'M^-1x ln(t+1)) */
     pp.club_alpha = alpha;
     pp.club_alpha2 = alpha2;
     pp.club_graph = g;
@@ -395,6 +396,7 @@ static void test_regret_beats_linucb_ind(void **state)
     s.repeats = 3;
     s.seed = 7;
     s.curve_points = 1;
+    s.policy.club_own_alpha = 1;
     s.policy.club_alpha = 0.2;
     s.policy.club_alpha2 = 0.5;
     colb_sim_result *r = NULL;

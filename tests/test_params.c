@@ -229,7 +229,14 @@ static void test_used(void **state)
     assert_int_equal(colb_policy_param_used("random", "seed"), 1);
     assert_int_equal(colb_policy_param_used("random", "lambda"), 0);
     assert_int_equal(colb_policy_param_used("club", "lambda"), 1);
-    assert_int_equal(colb_policy_param_used("club", "width"), 0);
+    assert_int_equal(colb_policy_param_used("club", "width"), 1); /* the shared width */
+    assert_int_equal(colb_policy_param_used("club", "club-own-alpha"), 1);
+    assert_int_equal(colb_policy_param_used("oracle", "diversify"), 1);
+    assert_int_equal(colb_policy_param_used("oracle-batch", "diversify"), 0);
+    assert_int_equal(colb_policy_param_used("random", "sampling"), 0);
+    assert_int_equal(colb_policy_param_used("sclub", "sclub-alpha"), 1);
+    assert_int_equal(colb_policy_param_used("locb", "locb-seeds"), 1);
+    assert_int_equal(colb_policy_param_used("locb", "sclub-alpha"), 0);
     assert_int_equal(colb_policy_param_used("club", "club-graph"), 1);
     assert_int_equal(colb_policy_param_used("sclb", "cmlb-alpha"), 1);
     assert_int_equal(colb_policy_param_used("sclb", "cmlb-gamma"), 0);

@@ -571,7 +571,7 @@ static void test_integration(void **state)
     (void)state;
     if (!have_python())
         skip();
-    static const char *const policies[] = { "cohort", "linucb-ind", "pooled", "cmlb", "pmlb", "sclb", "random" };
+    static const char *const policies[] = { "cohort", "linucb-ind", "pooled", "cmlb", "pmlb", "sclb", "sclub", "locb", "random" };
     for (size_t k = 0; k < sizeof policies / sizeof policies[0]; k++) {
         char st[256], args[256], out[256];
         snprintf(st, sizeof st, "%s/int-%s", dir, policies[k]);

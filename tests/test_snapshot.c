@@ -94,6 +94,19 @@ static void v_club_random(colb_policy_params *pp)
     pp->club_graph = COLB_CLUB_RANDOM;
     pp->club_alpha2 = 0.3; /* deletes edges within T rounds */
 }
+static void v_ts(colb_policy_params *pp)
+{
+    pp->sampling = COLB_SAMPLING_TS;
+}
+static void v_ts_anytime(colb_policy_params *pp)
+{
+    pp->sampling = COLB_SAMPLING_TS;
+    pp->anytime = 1;
+}
+static void v_batch(colb_policy_params *pp)
+{
+    pp->diversify = 0;
+}
 static void v_data_threshold(colb_policy_params *pp)
 {
     pp->cmlb_threshold = COLB_THRESHOLD_DATA;
@@ -111,6 +124,16 @@ static const variant EXTRA[] = {
     { "oracle", "pooled", v_pooled_warm },
     { "club", "random graph", v_club_random },
     { "sclb", "pooled+warm", v_pooled_warm },
+    /* fair comparisons: Thompson draws (their generator is saved), no diversification */
+    { "linucb-ind", "thompson", v_ts },
+    { "oracle", "thompson", v_ts },
+    { "pooled", "batch", v_batch },
+    { "cmlb", "thompson, anytime", v_ts_anytime },
+    { "pmlb", "thompson", v_ts },
+    { "club", "thompson", v_ts },
+    { "sclub", "thompson", v_ts },
+    { "locb", "thompson", v_ts },
+    { "oracle-seq", "thompson", v_ts },
 };
 
 static colb_status make_policy(const char *name, void (*tweak)(colb_policy_params *),
@@ -1131,7 +1154,7 @@ static void test_add_users_every_policy(void **state)
             assert_status(colb_policy_add_users(q, 1, labels), COLB_ESTATE);
             assert_ok(colb_policy_end_round(q));
             size_t bad = 3;
-            if (!strcmp(*n, "oracle")) {
+            if (colb_policy_needs_true_clusters(*n)) {
                 assert_status(colb_policy_add_users(q, 1, NULL), COLB_EINVAL);
                 assert_status(colb_policy_add_users(q, 1, &bad), COLB_ERANGE);
                 assert_int_equal(colb_policy_users(q), N0 + 3);

@@ -25,7 +25,8 @@
  *
  * Policy names: "cohort" (alias "recommended": colb's own collaborative
  * policy), "linucb-ind", "oracle", "random", "cmlb", "sclb", "club",
- * "pmlb", "pooled" (colb_policy_names lists them). */
+ * "pmlb", "pooled", "oracle-batch", "oracle-seq", "sclub", "locb"
+ * (colb_policy_names lists them). */
 #ifndef COLB_POLICY_H
 #define COLB_POLICY_H
 
@@ -53,6 +54,11 @@ typedef enum colb_pmlb_learner {
     COLB_PMLB_ALB_NORM = 0,   /* ALB-norm of Ghosh, Sankararaman, Ramchandran 2021 */
     COLB_PMLB_LINUCB = 1      /* plain learner (the paper's experiments) */
 } colb_pmlb_learner;
+
+typedef enum colb_sampling {
+    COLB_SAMPLING_UCB = 0,    /* optimism: <x, theta> + width ||x||_{V^-1} */
+    COLB_SAMPLING_TS = 1      /* Thompson sampling: <x, theta~>, theta~ ~ N(theta, width^2 V^-1) */
+} colb_sampling;
 
 typedef struct colb_policy_params {
     size_t users;             /* N >= 1 */
@@ -82,7 +88,8 @@ typedef struct colb_policy_params {
                                  pooled_updates for them); default 0 */
 
     /* CLUB (Gentile, Li, Zappella 2014) */
-    double club_alpha;        /* exploration, >= 0; default 1 */
+    double club_alpha;        /* exploration, >= 0; default 1; used only with
+                                 club_own_alpha = 1 (below) */
     double club_alpha2;       /* edge-deletion constant, > 0; default 2 */
     colb_club_graph club_graph; /* default COLB_CLUB_COMPLETE */
 
@@ -121,6 +128,31 @@ typedef struct colb_policy_params {
                                  runner-up's; default 1 */
     size_t cohort_seeds;      /* members tried as seeds of a split proposal,
                                  >= 1; default 4 */
+
+    /* Fair comparisons (docs/algorithms.md, "One width for all" and after) */
+    int diversify;            /* 1 (default): a group learner that serves several
+                                 users in one round (oracle, pooled, CMLB's
+                                 clusters, SCLB, PMLB's common phase) updates a
+                                 per-round copy of its V^-1 with each choice
+                                 before the next member chooses (hallucinated,
+                                 no reward); the real rewards are applied at
+                                 end_round. 0: every member plays the group's
+                                 arm. "oracle-batch" ignores it (always 0). */
+    colb_sampling sampling;   /* how every ridge learner turns its state into
+                                 a choice; default COLB_SAMPLING_UCB. Thompson
+                                 draws come from the policy's own stream of
+                                 `seed`. */
+    int club_own_alpha;       /* 0 (default): CLUB explores with the learners'
+                                 width like every policy (bonus width *
+                                 ||x||_{M^-1}); 1: with club_alpha and the
+                                 published bonus club_alpha * sqrt(x^T M^-1 x
+                                 ln(t + 1)) - an override, not equal footing */
+    double sclub_alpha;       /* SCLUB split/merge constant alpha > 0; default 1 */
+    double sclub_alpha_p;     /* SCLUB frequency constant alpha_p > 0; default 1 */
+    size_t locb_seeds;        /* LOCB: number of seed users >= 1 (at most N are
+                                 used); default 20 */
+    double locb_gamma;        /* LOCB: a seed's neighbourhood is final once
+                                 F(T_seed) <= gamma / 4; > 0, default 0.2 */
 } colb_policy_params;
 
 typedef struct colb_policy colb_policy;
@@ -152,6 +184,10 @@ colb_status colb_policy_memory(const char *name, const colb_policy_params *p, do
 /* NULL-terminated list of the policy names (static), the recommended policy
  * ("cohort") first. */
 const char *const *colb_policy_names(void);
+
+/* 1 if policy `name` needs the true clusters (colb_policy_params.true_cluster):
+ * "oracle", "oracle-batch", "oracle-seq"; 0 otherwise (also for NULL). */
+int colb_policy_needs_true_clusters(const char *name);
 
 /* The registered name of policy `name`, which may also be an alias
  * ("recommended" is "cohort"); NULL when unknown. Static string. */

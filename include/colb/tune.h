@@ -44,7 +44,9 @@ extern "C" {
  * in which only these fields are changed: policies/n_policies ("club"),
  * horizon = burn_in_rounds, repeats = burn_in_repeats, seed = spec->seed ^
  * COLB_CLUB_TUNE_SEED_XOR, curve_points = 1, progress = NULL,
- * policy.club_alpha and policy.club_alpha2. Everything else (environment or
+ * policy.club_own_alpha = 1 (CLUB's published bonus with its own alpha: the
+ * paper's protocol, not colb's shared width), policy.club_alpha and
+ * policy.club_alpha2. Everything else (environment or
  * make_env, lambda, the initial graph, threads) is used as given. The score
  * of a pair is the user-averaged cumulative regret after burn_in_rounds
  * rounds, averaged over the repeats; the pair of least score is returned in
@@ -68,6 +70,30 @@ colb_status colb_club_tune(const colb_sim_spec *spec, const double *alphas, size
                            const double *alpha2s, size_t n_alpha2s, size_t burn_in_rounds,
                            size_t burn_in_repeats, double *best_alpha, double *best_alpha2,
                            char *msg, size_t msg_len);
+
+/* Tune one policy's exploration width the same way for every policy (what
+ * makes tuning fair: "every policy of a run tuned by the same procedure and
+ * budget, or none"). For every alpha of the grid, in order, this runs
+ * colb_sim_run with the single policy `policy` and a copy of `spec` in which
+ * only these fields change: policies/n_policies, horizon = burn_in_rounds,
+ * repeats = burn_in_repeats, seed = spec->seed ^ COLB_WIDTH_TUNE_SEED_XOR,
+ * curve_points = 1, progress = NULL, policy.learner.width =
+ * COLB_WIDTH_FIXED, policy.learner.alpha = alphas[i] and
+ * policy.club_own_alpha = 0 (CLUB explores with the shared width). The
+ * alpha of least mean regret after the burn-in goes to *best_alpha (ties:
+ * the first). burn_in_rounds / burn_in_repeats 0 mean COLB_CLUB_TUNE_ROUNDS
+ * / COLB_CLUB_TUNE_REPEATS; a grid given as NULL with length 0 means
+ * COLB_WIDTH_TUNE_ALPHAS. Deterministic, independent of spec->threads.
+ * Cost: at most n_alphas * burn_in_repeats runs of burn_in_rounds rounds
+ * (pruned exactly as colb_club_tune's: a point whose running regret already
+ * exceeds a finished point's score is stopped).
+ * Errors as colb_club_tune (a reason naming the grid point in msg). */
+#define COLB_WIDTH_TUNE_SEED_XOR UINT64_C(0x5769647468546e65) /* "WidthTne" */
+#define COLB_WIDTH_TUNE_ALPHAS { 0.05, 0.1, 0.25, 0.5, 1.0 }
+#define COLB_WIDTH_TUNE_N_ALPHAS 5
+colb_status colb_width_tune(const colb_sim_spec *spec, const char *policy, const double *alphas,
+                            size_t n_alphas, size_t burn_in_rounds, size_t burn_in_repeats,
+                            double *best_alpha, char *msg, size_t msg_len);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,7 @@ from . import _lib, errors, params
 # config_default): the paper's OFUL confidence, and (cli/data.c) the
 # learners' noise scale R following the environment's noise unless given.
 _RUN_DELTA = 0.4
+_RUN_ALPHA = 0.25  # colb run's one fixed width for every policy (docs/results.md)
 _POLICIES = ("oracle", "cmlb", "linucb-ind")
 
 
@@ -161,8 +162,9 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
     ``**{"lambda": ...}``, ``delta``, ``cmlb_alpha``, ``club_alpha``, ...) and
     the run (``horizon``, ``repeats``, ``seed``, ``threads``,
     ``curve_points``, ``max_memory``, ``club_tune``, ``club_burn_in``,
-    ``club_tune_repeats``).  As in ``colb run``, ``delta`` defaults to 0.4 and
-    ``learner_noise`` to the environment's ``noise``.  For the same settings
+    ``club_tune_repeats``).  As in ``colb run``, ``delta`` defaults to 0.4,
+    the width to ``fixed`` with ``alpha`` 0.25 (one width for every policy,
+    CLUB's included) and ``learner_noise`` to the environment's ``noise``.  For the same settings
     and seed the results equal ``colb run``'s summary.csv and curves.csv
     (:meth:`SimResult.to_csv` writes them), for any number of threads.
 
@@ -191,7 +193,8 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
     spec = _lib.buffer(lib.colb_sim_spec_size())
     lib.colb_sim_spec_default(spec)
     kinds = ("run", "environment", "policy")
-    items = [("env", env), ("delta", _RUN_DELTA)] + list(opts.items()) + [
+    items = [("env", env), ("delta", _RUN_DELTA), ("width", "fixed"), ("alpha", _RUN_ALPHA)] + \
+        list(opts.items()) + [
         ("horizon", horizon), ("repeats", repeats), ("seed", seed), ("threads", threads),
         ("curve_points", curve_points)]
     params.apply(lib.colb_sim_spec_set, spec, items, kinds)
@@ -212,7 +215,9 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
                                     ctypes.byref(a2), msg, _lib.MSG_LEN)
             if st:
                 raise _lib.error(st, "club tuning: " + msg.value.decode())
-            params.apply(lib.colb_sim_spec_set, spec, [("club-alpha", a.value),
+            # CLUB tuned alone explores with its own alpha (colb run does the same)
+            params.apply(lib.colb_sim_spec_set, spec, [("club-own-alpha", True),
+                                                        ("club-alpha", a.value),
                                                         ("club-alpha2", a2.value)], kinds)
             tuned = "club-alpha=%g club-alpha2=%g" % (a.value, a2.value)
         sim = ctypes.c_void_p()

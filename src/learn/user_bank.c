@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "learn/thompson.h"
+
 colb_status colb__users_init(colb__users *b, size_t N, size_t d, const colb_learner_params *p)
 {
     memset(b, 0, sizeof *b);
@@ -13,6 +15,7 @@ colb_status colb__users_init(colb__users *b, size_t N, size_t d, const colb_lear
 void colb__users_free(colb__users *b)
 {
     colb__soa_free(&b->s);
+    free(b->ts);
     memset(b, 0, sizeof *b);
 }
 
@@ -43,6 +46,44 @@ size_t colb__users_choose(colb__users *b, size_t u, const double *X, size_t K)
 {
     colb__soa_sync(&b->s, u);
     return colb__soa_choose_one(&b->s, u, X, K, NULL);
+}
+
+/* The Thompson scratch: K scores, A (d x d), Ap (P), theta (d), the draw's work. */
+colb_status colb__users_reserve_ts(colb__users *b, size_t K)
+{
+    size_t d = b->s.d;
+    if (K <= b->ts_K && b->ts)
+        return COLB_OK;
+    double *ts = colb__malloc(K + d * d + b->s.P + d + colb__ts_work(d), sizeof(double));
+    if (!ts)
+        return COLB_ENOMEM;
+    free(b->ts);
+    b->ts = ts;
+    b->ts_K = K;
+    return COLB_OK;
+}
+
+size_t colb__users_choose_ts(colb__users *b, size_t u, const double *X, size_t K, colb_rng *rng)
+{
+    colb__soa_bank *s = &b->s;
+    colb__soa_sync(s, u); /* the width reads ln det V_u */
+    size_t d = s->d;
+    double *scores = b->ts, *A = scores + b->ts_K, *Ap = A + d * d, *theta = Ap + s->P,
+           *work = theta + d;
+    colb__soa_get_model(s, u, Ap, NULL, theta, NULL, NULL);
+    for (size_t j = 0, e = 0; j < d; j++) /* packed upper triangle, by rows */
+        for (size_t k = j; k < d; k++, e++)
+            A[j * d + k] = A[k * d + j] = Ap[e];
+    /* V = A^{-1} is not kept: a non-positive-definite A falls back to the mean */
+    colb__ts_draw(A, NULL, theta, d, colb__soa_width(s, u), X, K, rng, scores, work);
+    return colb__argmax(scores, K);
+}
+
+void colb__users_choose_all_ts(colb__users *b, const double *X, size_t K, colb_rng *rng,
+                               size_t *arms)
+{
+    for (size_t u = 0; u < b->s.n; u++)
+        arms[u] = colb__users_choose_ts(b, u, X, K, rng);
 }
 
 void colb__users_update(colb__users *b, size_t u, const double *x, double y)

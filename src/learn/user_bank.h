@@ -11,11 +11,16 @@
 #ifndef COLB_USER_BANK_H
 #define COLB_USER_BANK_H
 
+#include "colb/rng.h"
 #include "linalg/ridge.h"
 #include "linalg/soa_bank.h"
 
 typedef struct colb__users {
     colb__soa_bank s;    /* N models */
+    /* Thompson sampling (colb__users_reserve_ts): K_cap scores, one model
+     * unpacked (A full, its packed form, theta) and the draw's work */
+    double *ts;
+    size_t ts_K;
 } colb__users;
 
 /* N users of dimension d; the kernel from COLB_KERNEL or the CPU (read once
@@ -38,6 +43,16 @@ void colb__users_choose_all(colb__users *b, const double *X, size_t K, size_t *a
 
 /* The arm of one user (no outer-product table: the per-user-contexts path). */
 size_t colb__users_choose(colb__users *b, size_t u, const double *X, size_t K);
+
+/* Thompson sampling (learn/thompson.h) instead of the UCB scores: the arm of
+ * user u is the argmax of one draw N(theta_u, width_u^2 A_u) scored on X
+ * (ties: the lowest index), d normal draws from rng; choose_all_ts draws for
+ * users 0..N-1 in order (one thread, whatever set_threads said). Require
+ * colb__users_reserve_ts(K) (COLB_ENOMEM). O(d^3 / 3 + K d) per user. */
+colb_status colb__users_reserve_ts(colb__users *b, size_t K);
+size_t colb__users_choose_ts(colb__users *b, size_t u, const double *X, size_t K, colb_rng *rng);
+void colb__users_choose_all_ts(colb__users *b, const double *X, size_t K, colb_rng *rng,
+                               size_t *arms);
 
 /* Update user u with (x, y), weight 1 (inputs assumed validated); deferred,
  * x must stay valid until colb__users_flush. */

@@ -225,6 +225,20 @@ void colb__ridge_absorb(colb__ridge *r, size_t dst, const colb__ridge *from, siz
     r->count[dst] += from->count[src];
 }
 
+void colb__ridge_unabsorb(colb__ridge *r, size_t dst, const colb__ridge *from, size_t src)
+{
+    size_t d = r->d;
+    double *V = r->V + dst * d * d, *b = r->b + dst * d;
+    const double *Vs = from->V + src * d * d, *bs = from->b + src * d;
+    for (size_t j = 0; j < d * d; j++)
+        V[j] -= Vs[j];
+    for (size_t j = 0; j < d; j++) {
+        V[j * d + j] += from->p.lambda;
+        b[j] -= bs[j];
+    }
+    r->count[dst] -= from->count[src] < r->count[dst] ? from->count[src] : r->count[dst];
+}
+
 double colb__ridge_oful_radius(const colb__ridge *r, size_t i)
 {
     double d = (double)r->d;

@@ -74,6 +74,11 @@ void colb__ridge_update2(colb__ridge *r, size_t i, colb__ridge *r2, size_t j, co
  * O(d^2); A, theta and logdet are stale until colb__ridge_refresh(r, dst). */
 void colb__ridge_absorb(colb__ridge *r, size_t dst, const colb__ridge *from, size_t src);
 
+/* The inverse of colb__ridge_absorb: V_dst -= V_src - lambda_src I,
+ * b_dst -= b_src, count_dst -= count_src (a member leaving a pooled model).
+ * O(d^2); A, theta and logdet are stale until colb__ridge_refresh(r, dst). */
+void colb__ridge_unabsorb(colb__ridge *r, size_t dst, const colb__ridge *from, size_t src);
+
 /* Recompute A, theta, logdet of model i from V and b by a Cholesky
  * factorisation (O(d^3)); COLB_ENUMERIC if V is not positive definite. */
 colb_status colb__ridge_refresh(colb__ridge *r, size_t i);

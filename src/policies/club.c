@@ -18,6 +18,16 @@
  * versions (log10, soft edges, edges that return, squared norms in the
  * bonus); see docs/club.md.
  *
+ * Exploration width. The bonus above, alpha sqrt(x^T M^-1 x ln(t + 1)), is
+ * used only when colb_policy_params.club_own_alpha = 1 (an override: CLUB
+ * then explores with a width of its own). By default CLUB explores like
+ * every other colb learner, width * ||x||_{M^-1}, with the learners' width
+ * (a fixed alpha, or the OFUL radius of the component's aggregate M), so that
+ * comparisons measure the algorithms and not their widths
+ * (docs/algorithms.md). With Thompson sampling the arm is the argmax of one
+ * draw N(w, s^2 M^-1), s the width (or alpha sqrt(ln(t + 1)) with the
+ * override).
+ *
  * Speed. The aggregate (M, M^{-1}, b, w) of every component is kept in a
  * ridge bank indexed by component: serving user i is one rank-one
  * (Sherman-Morrison) update of i's model and one of its component's, O(d^2),
@@ -40,6 +50,7 @@
 
 #include "policies/club_graph.h"
 #include "colb/rng.h"
+#include "learn/thompson.h"
 #include "linalg/ridge.h"
 #include "linalg/soa_kernel.h"
 #include "policies/bank_persist.h"
@@ -72,6 +83,8 @@ typedef struct club {
     uint64_t t;          /* steps so far (choose calls) */
     double alpha, alpha2;
     int naive;
+    int own_alpha;       /* club_own_alpha: the published bonus with alpha */
+    double *ts_work;     /* colb__ts_work(d): Thompson sampling */
 } club;
 
 double colb__club_cb(uint64_t T, double alpha2)
@@ -121,8 +134,15 @@ static colb_status club_check(const colb_policy_params *pp, char *msg, size_t le
 static void set_info(colb_policy *p)
 {
     const club *c = p->impl;
-    snprintf(p->info, sizeof p->info, "alpha=%g alpha2=%g graph=%s components=%zu edges=%llu",
-             c->alpha, c->alpha2, p->pp.club_graph == COLB_CLUB_RANDOM ? "random" : "complete",
+    char w[64];
+    if (c->own_alpha)
+        snprintf(w, sizeof w, "alpha=%g", c->alpha);
+    else if (p->pp.learner.width == COLB_WIDTH_FIXED)
+        snprintf(w, sizeof w, "width=fixed:%g", p->pp.learner.alpha);
+    else
+        snprintf(w, sizeof w, "width=oful");
+    snprintf(p->info, sizeof p->info, "%s alpha2=%g graph=%s components=%zu edges=%llu", w,
+             c->alpha2, p->pp.club_graph == COLB_CLUB_RANDOM ? "random" : "complete",
              c->g.n_comp, (unsigned long long)c->g.edges);
 }
 
@@ -156,6 +176,7 @@ static void club_destroy(colb_policy *p)
     free(c->Q);
     free(c->scores);
     free(c->Ap);
+    free(c->ts_work);
     free(c);
     p->impl = NULL;
 }
@@ -168,9 +189,12 @@ static colb_status club_setup(colb_policy *p, club *c)
     size_t N = p->N, d = p->d;
     c->alpha = p->pp.club_alpha;
     c->alpha2 = p->pp.club_alpha2;
+    c->own_alpha = p->pp.club_own_alpha;
     colb_status st = colb__soa_pick_kernel(getenv("COLB_KERNEL"), &c->kern);
     if (st != COLB_OK)
         return st;
+    if (colb__policy_ts(p) && !(c->ts_work = colb__malloc(colb__ts_work(d), sizeof(double))))
+        return COLB_ENOMEM;
     c->Ap = colb__malloc(d * (d + 1) / 2, sizeof(double));
     c->cb = colb__malloc(N, sizeof(double));
     c->del = colb__malloc(N, sizeof(size_t));
@@ -254,14 +278,24 @@ static colb_status club_choose(colb_policy *p, size_t u, size_t *arm)
                              k);
     }
     c->t++; /* t of the paper: this step's number, counting every user's */
-    /* scores[k] = w^T x_k + alpha sqrt(x_k^T A x_k ln(t + 1)): the hand-written
+    /* the published bonus alpha sqrt(q ln(t + 1)) (club_own_alpha), or the
+     * shared width: width * sqrt(q) */
+    double a = c->own_alpha ? c->alpha : colb__ridge_width(&c->comps, k);
+    double lt = c->own_alpha ? log((double)c->t + 1.0) : 1.0;
+    if (colb__policy_ts(p)) {
+        colb__ts_scores(&c->comps, k, NULL, a * sqrt(lt), p->X, p->K, &p->ts_rng, c->scores,
+                        c->ts_work);
+        *arm = colb__argmax(c->scores, p->K);
+        return COLB_OK;
+    }
+    /* scores[k] = w^T x_k + a sqrt(x_k^T A x_k lt): the hand-written
      * single-model kernel on the round's outer products (soa_kernel.h), the
      * component's A packed first (its upper triangle, d(d+1)/2 copies). */
     const double *A = c->comps.A + k * d * d;
     for (size_t i = 0, e = 0; i < d; e += d - i, i++) /* row i's upper part is contiguous */
         memcpy(c->Ap + e, A + i * d + i, (d - i) * sizeof(double));
-    *arm = c->kern->score1(c->Ap, c->comps.theta + k * d, c->alpha, log((double)c->t + 1.0), c->Q,
-                           c->Xt, d, p->K, c->Kp, c->scores);
+    *arm = c->kern->score1(c->Ap, c->comps.theta + k * d, a, lt, c->Q, c->Xt, d, p->K, c->Kp,
+                           c->scores);
     return COLB_OK;
 }
 

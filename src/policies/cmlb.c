@@ -18,6 +18,9 @@
  *                 r_i = beta_i / sqrt(lambda_min(V_i)) the radius of user i's
  *                 OFUL confidence ellipsoid in its widest direction (the
  *                 theory radius, whatever width the learners explore with).
+ * The cluster learners diversify within rounds (colb_policy_params.diversify,
+ * learn/diversify.h) and every learner may choose by Thompson sampling
+ * (colb_policy_params.sampling, learn/thompson.h).
  *
  * Anytime mode (colb_policy_params.anytime, or horizon 0): the two things
  * CMLB plans by T - T_explore and the paper's gamma - follow a doubling
@@ -160,6 +163,8 @@ static colb_status cmlb_cluster(colb_policy *p, cmlb *c)
     memset(&nw, 0, sizeof nw);
     if (st == COLB_OK)
         st = colb__clusters_init(&nw, N, p->d, &p->pp.learner, labels, G, pooled);
+    if (st == COLB_OK)
+        st = colb__clusters_set_mode(&nw, p->pp.diversify, colb__policy_ts(p) ? &p->ts_rng : NULL);
     if (st == COLB_OK && warm) {
         for (size_t u = 0; u < N && st == COLB_OK; u++)
             st = colb__users_absorb_into(&c->users, u, &nw.r, labels[u]);
@@ -216,6 +221,8 @@ static colb_status cmlb_begin(colb_policy *p)
 {
     cmlb *c = p->impl;
     colb_status st = c->users.s.n ? colb__users_reserve(&c->users, p->K) : COLB_OK;
+    if (st == COLB_OK && c->users.s.n && colb__policy_ts(p))
+        st = colb__users_reserve_ts(&c->users, p->K);
     if (st == COLB_OK && c->clustered)
         st = colb__clusters_reserve(&c->clusters, p->K);
     return st == COLB_OK ? st : colb__err(p->err, st, "begin_round: out of memory");
@@ -224,8 +231,12 @@ static colb_status cmlb_begin(colb_policy *p)
 static colb_status cmlb_choose(colb_policy *p, size_t u, size_t *arm)
 {
     cmlb *c = p->impl;
-    *arm = c->clustered ? colb__clusters_choose(&c->clusters, u, p->X, p->K)
-                        : colb__users_choose(&c->users, u, p->X, p->K);
+    if (c->clustered)
+        *arm = colb__clusters_choose(&c->clusters, u, p->X, p->K);
+    else if (colb__policy_ts(p))
+        *arm = colb__users_choose_ts(&c->users, u, p->X, p->K, &p->ts_rng);
+    else
+        *arm = colb__users_choose(&c->users, u, p->X, p->K);
     return COLB_OK;
 }
 
@@ -234,6 +245,8 @@ static colb_status cmlb_choose_all(colb_policy *p, size_t *arms)
     cmlb *c = p->impl;
     if (c->clustered)
         colb__clusters_choose_all(&c->clusters, p->X, p->K, arms);
+    else if (colb__policy_ts(p))
+        colb__users_choose_all_ts(&c->users, p->X, p->K, &p->ts_rng, arms);
     else
         colb__users_choose_all(&c->users, p->X, p->K, arms);
     return COLB_OK;
@@ -243,7 +256,7 @@ static colb_status cmlb_observe(colb_policy *p, size_t u, size_t arm, double y)
 {
     cmlb *c = p->impl;
     if (c->clustered)
-        colb__clusters_observe(&c->clusters, u, y);
+        colb__clusters_observe(&c->clusters, u, arm, y);
     if (!c->clustered || c->anytime)
         colb__users_update(&c->users, u, p->X + arm * p->d, y);
     return COLB_OK;
@@ -350,6 +363,9 @@ static colb_status cmlb_load(colb_policy *p, colb__snap_in *in, const colb__snap
         st = colb__users_load(in, g, "users", &c->users, p->N, p->d, &p->pp.learner);
     if (st == COLB_OK && has_clusters)
         st = colb__clusters_load(in, g, "clusters", &c->clusters, p->N, p->d, &p->pp.learner);
+    if (st == COLB_OK && has_clusters)
+        st = colb__clusters_set_mode(&c->clusters, p->pp.diversify,
+                                     colb__policy_ts(p) ? &p->ts_rng : NULL);
     return st;
 }
 
@@ -394,7 +410,8 @@ int colb__cmlb_is_clustered(const colb_policy *p)
 static double cmlb_memory(const colb_policy_params *pp)
 {
     double N = (double)pp->users;
-    return colb__users_bytes(pp->users, pp->dim) + colb__ridge_bytes(pp->users, pp->dim) + N * 64;
+    return colb__users_bytes(pp->users, pp->dim) + colb__ridge_bytes(pp->users, pp->dim) + N * 64 +
+           (pp->diversify ? colb__div_bytes(pp->users, pp->dim, pp->users) : 0.0);
 }
 
 const colb__policy_vt colb__policy_cmlb = {

@@ -1,13 +1,28 @@
 /* grouped.c - policies with one learner per fixed group of users:
- *   "oracle": the true clusters (given in colb_policy_params.true_cluster),
- *             each group's learner fed the group's average reward - the
- *             regret an algorithm that knew the clusters would get;
- *   "pooled": a single learner for all users (one group).
- * Both feed each group's average reward as colb_policy_params.pooled_updates
- * says (see cluster_bank.h). */
+ *   "oracle":       the true clusters (given in colb_policy_params.true_cluster),
+ *                   each group's learner fed its users' rewards - the regret an
+ *                   algorithm that knew the clusters would get. Its members
+ *                   choose one after another against a hallucinated copy of the
+ *                   group's learner when colb_policy_params.diversify is 1
+ *                   (the default), else all play the group's arm;
+ *   "oracle-batch": the same, never diversified: every member of a cluster
+ *                   plays the cluster's arm (the oracle of the paper's Figure 1);
+ *   "oracle-seq":   the same learners served one user after another with an
+ *                   immediate update after every reward (sequential, like
+ *                   CLUB): the best a known-cluster learner can do when every
+ *                   reward is seen before the next choice;
+ *   "pooled":       a single learner for all users (one group), diversified
+ *                   like "oracle".
+ * Group learners take their rewards as colb_policy_params.pooled_updates
+ * says (see cluster_bank.h): with pooling every sample has weight 1 and
+ * noise R; without, a round's rewards of a group carry weight 1 in all, with
+ * noise R/sqrt(|group|) (oracle-seq: weight 1/|group| per sample). The three
+ * oracles bound the game from three sides; docs/algorithms.md says which is
+ * the reference of each comparison. */
 #include <string.h>
 
 #include "learn/cluster_bank.h"
+#include "learn/thompson.h"
 #include "policies/bank_persist.h"
 #include "policies/policy_impl.h"
 
@@ -28,18 +43,25 @@ static colb_status oracle_check(const colb_policy_params *pp, char *msg, size_t 
     return COLB_OK;
 }
 
-static colb_status grouped_init(colb_policy *p, const size_t *labels, size_t G)
+static colb_status grouped_init(colb_policy *p, const size_t *labels, size_t G, int diversify)
 {
     colb__clusters *c = calloc(1, sizeof *c);
     if (!c)
         return COLB_ENOMEM;
     p->impl = c;
-    return colb__clusters_init(c, p->N, p->d, &p->pp.learner, labels, G, p->pp.pooled_updates);
+    colb_status st = colb__clusters_init(c, p->N, p->d, &p->pp.learner, labels, G, p->pp.pooled_updates);
+    return st == COLB_OK ? colb__clusters_set_mode(c, diversify, colb__policy_ts(p) ? &p->ts_rng : NULL)
+                         : st;
 }
 
 static colb_status oracle_create(colb_policy *p)
 {
-    return grouped_init(p, p->pp.true_cluster, p->pp.n_clusters);
+    return grouped_init(p, p->pp.true_cluster, p->pp.n_clusters, p->pp.diversify);
+}
+
+static colb_status oracle_batch_create(colb_policy *p)
+{
+    return grouped_init(p, p->pp.true_cluster, p->pp.n_clusters, 0);
 }
 
 static colb_status pooled_create(colb_policy *p)
@@ -47,7 +69,7 @@ static colb_status pooled_create(colb_policy *p)
     size_t *zero = colb__calloc(p->N, sizeof(size_t));
     if (!zero)
         return COLB_ENOMEM;
-    colb_status st = grouped_init(p, zero, 1);
+    colb_status st = grouped_init(p, zero, 1, p->pp.diversify);
     free(zero);
     return st;
 }
@@ -79,8 +101,32 @@ static colb_status grouped_choose_all(colb_policy *p, size_t *arms)
 
 static colb_status grouped_observe(colb_policy *p, size_t u, size_t arm, double y)
 {
-    (void)arm; /* the group's arm, checked by the generic layer */
-    colb__clusters_observe(p->impl, u, y);
+    colb__clusters_observe(p->impl, u, arm, y);
+    return COLB_OK;
+}
+
+/* oracle-seq: the group's learner as it stands, now (no round state). */
+static colb_status seq_choose(colb_policy *p, size_t u, size_t *arm)
+{
+    colb__clusters *c = p->impl;
+    size_t g = c->label[u];
+    if (colb__policy_ts(p)) {
+        *arm = colb__ts_choose(&c->r, g, NULL, p->X, p->K, &p->ts_rng, c->s.scores, c->ts_work);
+    } else {
+        colb__ridge_scores(&c->r, g, p->X, p->K, c->s.scores, c->s.work);
+        *arm = colb__argmax(c->s.scores, p->K);
+    }
+    return COLB_OK;
+}
+
+/* oracle-seq: every reward updates its group's learner at once, weight 1
+ * (pooled) or 1/|group| (the group's round carries weight 1 in all). */
+static colb_status seq_observe(colb_policy *p, size_t u, size_t arm, double y)
+{
+    colb__clusters *c = p->impl;
+    size_t g = c->label[u];
+    double w = c->pooled ? 1.0 : 1.0 / (double)c->size[g];
+    colb__ridge_update(&c->r, g, p->X + arm * p->d, y, w);
     return COLB_OK;
 }
 
@@ -105,15 +151,27 @@ static colb_status grouped_clusters(const colb_policy *p, size_t *labels, size_t
     return COLB_OK;
 }
 
-/* Memory budget: one model per group (L true clusters, or one). */
+/* Memory budget: one model per group (L true clusters, or one), and the
+ * round's diversification state when it is on. */
+static double groups_memory(const colb_policy_params *pp, size_t G, int diversify)
+{
+    return colb__ridge_bytes(G, pp->dim) + (double)pp->users * 16 +
+           (diversify ? colb__div_bytes(G, pp->dim, pp->users) : 0.0);
+}
+
 static double oracle_memory(const colb_policy_params *pp)
 {
-    return colb__ridge_bytes(pp->n_clusters ? pp->n_clusters : pp->users, pp->dim) + (double)pp->users * 16;
+    return groups_memory(pp, pp->n_clusters ? pp->n_clusters : pp->users, pp->diversify);
+}
+
+static double oracle_batch_memory(const colb_policy_params *pp)
+{
+    return groups_memory(pp, pp->n_clusters ? pp->n_clusters : pp->users, 0);
 }
 
 static double pooled_memory(const colb_policy_params *pp)
 {
-    return colb__ridge_bytes(1, pp->dim) + (double)pp->users * 16;
+    return groups_memory(pp, 1, pp->diversify);
 }
 
 static colb_status grouped_save(const colb_policy *p, colb__snap_out *w)
@@ -122,22 +180,43 @@ static colb_status grouped_save(const colb_policy *p, colb__snap_out *w)
     return colb__snap_status(w);
 }
 
-static colb_status grouped_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *g)
+/* The groups as saved, in the mode of their policy (diversify, sampling). */
+static colb_status groups_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *g,
+                               int diversify)
 {
     colb__clusters *c = calloc(1, sizeof *c);
     if (!c)
         return COLB_ENOMEM;
     p->impl = c;
-    return colb__clusters_load(in, g, "groups", c, p->N, p->d, &p->pp.learner);
+    colb_status st = colb__clusters_load(in, g, "groups", c, p->N, p->d, &p->pp.learner);
+    return st == COLB_OK ? colb__clusters_set_mode(c, diversify, colb__policy_ts(p) ? &p->ts_rng : NULL)
+                         : st;
 }
 
-static colb_status oracle_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *g)
+static colb_status pooled_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *g)
 {
-    colb_status st = grouped_load(p, in, g);
+    return groups_load(p, in, g, p->pp.diversify);
+}
+
+/* The oracles' groups must be their labels. */
+static colb_status oracles_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *g,
+                                int diversify)
+{
+    colb_status st = groups_load(p, in, g, diversify);
     const colb__clusters *c = p->impl;
     if (st == COLB_OK && memcmp(p->labels, c->label, p->N * sizeof(size_t)))
         st = colb__snap_error(in, COLB_EPARSE, "snapshot: the oracle's groups differ from its labels");
     return st;
+}
+
+static colb_status oracle_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *g)
+{
+    return oracles_load(p, in, g, p->pp.diversify);
+}
+
+static colb_status oracle_batch_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *g)
+{
+    return oracles_load(p, in, g, 0);
 }
 
 /* The oracle's newcomers join their true clusters. */
@@ -176,6 +255,41 @@ const colb__policy_vt colb__policy_oracle = {
     .add_users = oracle_add_users,
 };
 
+const colb__policy_vt colb__policy_oracle_batch = {
+    .name = "oracle-batch",
+    .check = oracle_check,
+    .create = oracle_batch_create,
+    .destroy = grouped_destroy,
+    .begin_round = grouped_begin,
+    .choose = grouped_choose,
+    .choose_all = grouped_choose_all,
+    .observe = grouped_observe,
+    .end_round = grouped_end,
+    .user_theta = grouped_theta,
+    .clusters = grouped_clusters,
+    .memory = oracle_batch_memory,
+    .save = grouped_save,
+    .load = oracle_batch_load,
+    .add_users = oracle_add_users,
+};
+
+const colb__policy_vt colb__policy_oracle_seq = {
+    .name = "oracle-seq",
+    .sequential = 1,
+    .check = oracle_check,
+    .create = oracle_batch_create,
+    .destroy = grouped_destroy,
+    .begin_round = grouped_begin,
+    .choose = seq_choose,
+    .observe = seq_observe,
+    .user_theta = grouped_theta,
+    .clusters = grouped_clusters,
+    .memory = oracle_batch_memory,
+    .save = grouped_save,
+    .load = oracle_batch_load,
+    .add_users = oracle_add_users,
+};
+
 const colb__policy_vt colb__policy_pooled = {
     .name = "pooled",
     .create = pooled_create,
@@ -189,6 +303,6 @@ const colb__policy_vt colb__policy_pooled = {
     .clusters = grouped_clusters,
     .memory = pooled_memory,
     .save = grouped_save,
-    .load = grouped_load,
+    .load = pooled_load,
     .add_users = pooled_add_users,
 };

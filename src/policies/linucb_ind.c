@@ -1,5 +1,8 @@
 /* linucb_ind.c - LinUCB-Ind: one independent OFUL/LinUCB learner per user,
- * the paper's no-collaboration baseline (Section 6.1). */
+ * the paper's no-collaboration baseline (Section 6.1); with
+ * colb_policy_params.sampling = COLB_SAMPLING_TS every user's learner is a
+ * linear Thompson sampler instead (learn/thompson.h, through the bank's
+ * colb__users_choose_ts). */
 #include "colb/limits.h"
 #include "learn/user_bank.h"
 #include "policies/bank_persist.h"
@@ -43,18 +46,24 @@ static void ind_destroy(colb_policy *p)
 static colb_status ind_begin(colb_policy *p)
 {
     colb_status st = colb__users_reserve(p->impl, p->K);
+    if (st == COLB_OK && colb__policy_ts(p))
+        st = colb__users_reserve_ts(p->impl, p->K);
     return st == COLB_OK ? st : colb__err(p->err, st, "begin_round: out of memory");
 }
 
 static colb_status ind_choose(colb_policy *p, size_t u, size_t *arm)
 {
-    *arm = colb__users_choose(p->impl, u, p->X, p->K);
+    *arm = colb__policy_ts(p) ? colb__users_choose_ts(p->impl, u, p->X, p->K, &p->ts_rng)
+                              : colb__users_choose(p->impl, u, p->X, p->K);
     return COLB_OK;
 }
 
 static colb_status ind_choose_all(colb_policy *p, size_t *arms)
 {
-    colb__users_choose_all(p->impl, p->X, p->K, arms);
+    if (colb__policy_ts(p))
+        colb__users_choose_all_ts(p->impl, p->X, p->K, &p->ts_rng, arms);
+    else
+        colb__users_choose_all(p->impl, p->X, p->K, arms);
     return COLB_OK;
 }
 

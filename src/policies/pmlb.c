@@ -31,7 +31,9 @@
  * colb_policy_params.pooled_updates = 1 makes the common OFUL take the
  * round's average with weight N and noise R (the ridge estimate on all N
  * samples, i.e. an effective lambda/N) instead of weight 1 and noise
- * R/sqrt(N) (see cluster_bank.h).
+ * R/sqrt(N) (see cluster_bank.h). The common OFUL diversifies its users'
+ * choices within rounds (colb_policy_params.diversify, learn/diversify.h);
+ * every learner may choose by Thompson sampling (learn/thompson.h).
  *
  * Anytime mode (colb_policy_params.anytime, or horizon 0): T0 follows a
  * doubling schedule. Round t is planned for the horizon P = the smallest
@@ -163,6 +165,9 @@ static colb_status pmlb_create(colb_policy *p)
         st = colb__clusters_init(&m->common, p->N, p->d, &p->pp.learner, zero, 1,
                                  p->pp.pooled_updates != 0);
     if (st == COLB_OK)
+        st = colb__clusters_set_mode(&m->common, p->pp.diversify,
+                                     colb__policy_ts(p) ? &p->ts_rng : NULL);
+    if (st == COLB_OK)
         st = colb__users_init(&m->users, p->N, p->d, &p->pp.learner);
     if (st == COLB_OK && m->use_alb)
         st = colb__alb_init(&m->alb, p->N, p->d, (uint64_t)p->d, COLB_PMLB_ALB_RESTART);
@@ -179,24 +184,32 @@ static colb_status pmlb_begin(colb_policy *p)
     m->epoch_ended = 0;
     colb_status st = m->personal ? colb__users_reserve(&m->users, p->K)
                                  : colb__clusters_reserve(&m->common, p->K);
+    if (st == COLB_OK && m->personal && colb__policy_ts(p))
+        st = colb__users_reserve_ts(&m->users, p->K);
     return st == COLB_OK ? st : colb__err(p->err, st, "begin_round: out of memory");
 }
 
 static colb_status pmlb_choose(colb_policy *p, size_t u, size_t *arm)
 {
     pmlb *m = p->impl;
-    *arm = m->personal ? colb__users_choose(&m->users, u, p->X, p->K)
-                       : colb__clusters_choose(&m->common, u, p->X, p->K);
+    if (!m->personal)
+        *arm = colb__clusters_choose(&m->common, u, p->X, p->K);
+    else if (colb__policy_ts(p))
+        *arm = colb__users_choose_ts(&m->users, u, p->X, p->K, &p->ts_rng);
+    else
+        *arm = colb__users_choose(&m->users, u, p->X, p->K);
     return COLB_OK;
 }
 
 static colb_status pmlb_choose_all(colb_policy *p, size_t *arms)
 {
     pmlb *m = p->impl;
-    if (m->personal)
-        colb__users_choose_all(&m->users, p->X, p->K, arms);
-    else
+    if (!m->personal)
         colb__clusters_choose_all(&m->common, p->X, p->K, arms);
+    else if (colb__policy_ts(p))
+        colb__users_choose_all_ts(&m->users, p->X, p->K, &p->ts_rng, arms);
+    else
+        colb__users_choose_all(&m->users, p->X, p->K, arms);
     return COLB_OK;
 }
 
@@ -205,7 +218,7 @@ static colb_status pmlb_observe(colb_policy *p, size_t u, size_t arm, double y)
 {
     pmlb *m = p->impl;
     if (!m->personal) {
-        colb__clusters_observe(&m->common, u, y);
+        colb__clusters_observe(&m->common, u, arm, y);
         return COLB_OK;
     }
     const double *x = p->X + arm * p->d;
@@ -313,7 +326,8 @@ static colb_status pmlb_theta(const colb_policy *p, size_t u, double *theta)
 /* Memory budget: a model per user, the common model, ALB-norm's state. */
 static double pmlb_memory(const colb_policy_params *pp)
 {
-    return colb__users_bytes(pp->users, pp->dim) + colb__ridge_bytes(1, pp->dim) + (double)pp->users * 64;
+    return colb__users_bytes(pp->users, pp->dim) + colb__ridge_bytes(1, pp->dim) + (double)pp->users * 64 +
+           (pp->diversify ? colb__div_bytes(1, pp->dim, pp->users) : 0.0);
 }
 
 static colb_status pmlb_save(const colb_policy *p, colb__snap_out *w)
@@ -363,6 +377,9 @@ static colb_status pmlb_load(colb_policy *p, colb__snap_in *in, const colb__snap
     if (st == COLB_OK && m->common.G != 1)
         st = colb__snap_error(in, COLB_EPARSE, "snapshot: pmlb's common learner has %zu groups",
                               m->common.G);
+    if (st == COLB_OK)
+        st = colb__clusters_set_mode(&m->common, p->pp.diversify,
+                                     colb__policy_ts(p) ? &p->ts_rng : NULL);
     if (st == COLB_OK)
         st = colb__users_load(in, g, "users", &m->users, p->N, p->d, &p->pp.learner);
     if (st == COLB_OK && m->use_alb)

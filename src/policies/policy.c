@@ -9,12 +9,16 @@
 extern const colb__policy_vt colb__policy_linucb_ind, colb__policy_oracle, colb__policy_random,
     colb__policy_pooled, colb__policy_cmlb, colb__policy_sclb, colb__policy_club,
     colb__policy_pmlb, colb__policy_cohort;
+/* fair comparisons: the oracle's other forms, SCLUB, LOCB */
+extern const colb__policy_vt colb__policy_oracle_batch, colb__policy_oracle_seq,
+    colb__policy_sclub, colb__policy_locb;
 
 /* The recommended policy first. */
 static const colb__policy_vt *const registry[] = {
     &colb__policy_cohort, &colb__policy_linucb_ind, &colb__policy_oracle, &colb__policy_random,
     &colb__policy_pooled, &colb__policy_cmlb, &colb__policy_sclb, &colb__policy_club,
-    &colb__policy_pmlb,
+    &colb__policy_pmlb, &colb__policy_oracle_batch, &colb__policy_oracle_seq, &colb__policy_sclub,
+    &colb__policy_locb,
 };
 #define N_REGISTRY (sizeof registry / sizeof registry[0])
 
@@ -26,8 +30,15 @@ static const struct {
 const char *const *colb_policy_names(void)
 {
     static const char *const names[] = { "cohort", "linucb-ind", "oracle", "random", "pooled",
-                                         "cmlb", "sclb", "club", "pmlb", NULL };
+                                         "cmlb", "sclb", "club", "pmlb", "oracle-batch",
+                                         "oracle-seq", "sclub", "locb", NULL };
     return names;
+}
+
+int colb_policy_needs_true_clusters(const char *name)
+{
+    return name && (!strcmp(name, "oracle") || !strcmp(name, "oracle-batch") ||
+                    !strcmp(name, "oracle-seq"));
 }
 
 const char *colb_policy_resolve(const char *name)
@@ -70,6 +81,14 @@ void colb_policy_params_default(colb_policy_params *p)
     p->cohort_personal = 1;
     p->cohort_soft = 1;
     p->cohort_seeds = 4;
+    /* fair comparisons */
+    p->diversify = 1;
+    p->sampling = COLB_SAMPLING_UCB;
+    p->club_own_alpha = 0;
+    p->sclub_alpha = 1.0;
+    p->sclub_alpha_p = 1.0;
+    p->locb_seeds = 20;
+    p->locb_gamma = 0.2;
 }
 
 colb_status colb_policy_params_check(const char *name, const colb_policy_params *p, char *msg,
@@ -90,15 +109,22 @@ colb_status colb_policy_params_check(const char *name, const colb_policy_params 
         return colb__say(msg, msg_len, COLB_ERANGE, "%s: dim = %zu exceeds %u", name, p->dim, COLB_DIM_MAX);
     /* the scale constants of every policy, generic so that no update can
      * overflow (colb/limits.h); each policy checks its own lower bounds */
-    const double scales[4] = { p->cmlb_C, p->cmlb_gamma, p->club_alpha, p->club_alpha2 };
-    static const char *const scale_names[4] = { "cmlb_C", "cmlb_gamma", "club_alpha", "club_alpha2" };
-    for (int i = 0; i < 4; i++)
+    const double scales[7] = { p->cmlb_C, p->cmlb_gamma, p->club_alpha, p->club_alpha2,
+                               p->sclub_alpha, p->sclub_alpha_p, p->locb_gamma };
+    static const char *const scale_names[7] = { "cmlb_C", "cmlb_gamma", "club_alpha", "club_alpha2",
+                                                "sclub_alpha", "sclub_alpha_p", "locb_gamma" };
+    for (int i = 0; i < 7; i++)
         if (isfinite(scales[i]) && fabs(scales[i]) > COLB_SCALE_MAX)
             return colb__say(msg, msg_len, COLB_ERANGE, "%s: %s = %g exceeds %g", name, scale_names[i],
                              scales[i], COLB_SCALE_MAX);
     if ((p->pooled_updates != 0 && p->pooled_updates != 1) ||
         (p->cmlb_warm_start != 0 && p->cmlb_warm_start != 1) || (p->anytime != 0 && p->anytime != 1))
         return colb__say(msg, msg_len, COLB_ERANGE, "%s: pooled_updates, cmlb_warm_start and anytime must be 0 or 1", name);
+    if ((p->diversify != 0 && p->diversify != 1) || (p->club_own_alpha != 0 && p->club_own_alpha != 1))
+        return colb__say(msg, msg_len, COLB_ERANGE, "%s: diversify and club_own_alpha must be 0 or 1", name);
+    if (p->sampling != COLB_SAMPLING_UCB && p->sampling != COLB_SAMPLING_TS)
+        return colb__say(msg, msg_len, COLB_ERANGE, "%s: sampling = %d is not COLB_SAMPLING_UCB (0) or "
+                         "COLB_SAMPLING_TS (1)", name, (int)p->sampling);
     colb_status st = colb_learner_params_check(&p->learner);
     if (st != COLB_OK) {
         if (msg && msg_len)
@@ -163,6 +189,7 @@ colb_policy *colb__policy_alloc(const colb__policy_vt *vt, const colb_policy_par
             memcpy(p->labels, pp->true_cluster, p->N * sizeof(size_t));
     }
     p->pp.true_cluster = p->labels;
+    colb_rng_seed(&p->ts_rng, pp->seed, COLB__STREAM_TS);
     if ((pp->true_cluster && !p->labels) || colb__policy_alloc_rounds(p) != COLB_OK) {
         colb_policy_free(p);
         return NULL;

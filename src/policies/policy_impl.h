@@ -15,6 +15,7 @@
 #define COLB_POLICY_IMPL_H
 
 #include "colb/policy.h"
+#include "colb/rng.h"
 #include "core/util.h"
 #include "persist/snapshot.h"
 
@@ -147,6 +148,18 @@ struct colb_policy {
     size_t *served;          /* N */
     size_t n_served;
     int served_all;          /* choose_all filled every entry */
+    /* Thompson sampling (pp.sampling): the policy's own stream of pp.seed,
+     * COLB__STREAM_TS, seeded by the generic layer at create */
+    colb_rng ts_rng;
 };
+
+/* Stream of a policy's seed that its Thompson draws come from ("Thompson"). */
+#define COLB__STREAM_TS UINT64_C(0x54686f6d70736f6e)
+
+/* 1 when the policy's learners choose by Thompson sampling. */
+static inline int colb__policy_ts(const struct colb_policy *p)
+{
+    return p->pp.sampling == COLB_SAMPLING_TS;
+}
 
 #endif

@@ -17,7 +17,7 @@
  * colb_policy_params_set_clusters) and threads (the simulator gives each
  * job's policy the threads its jobs leave idle: the run's key `threads`). */
 #if defined(__LP64__)
-_Static_assert(sizeof(colb_policy_params) == 216,
+_Static_assert(sizeof(colb_policy_params) == 264,
                "colb_policy_params changed: add a row for the new field to KEYS in "
                "policy_params.c, then update this size");
 #endif
@@ -31,26 +31,27 @@ static const colb__param KEYS[] = {
     { "horizon", COLB_PARAM_INT, 'z', F(horizon), 0, 9007199254740992.0, NULL,
       "horizon T the policy plans for (0: unknown, plan without it)", "cmlb pmlb" },
     { "seed", COLB_PARAM_INT, 'u', F(seed), 0, 18446744073709551615.0, NULL,
-      "seed of the policy's own randomness", "random club" },
+      "seed of the policy's own randomness (random arms, CLUB's random graph, LOCB's seed "
+      "users, Thompson draws)", NULL },
     { "max-memory", COLB_PARAM_BYTES, 'z', F(max_memory), 0, 0, NULL,
       "memory budget (0: 80% of the available memory)", NULL },
     /* learners */
     { "width", COLB_PARAM_CHOICE, 'i', F(learner.width), 0, 0, "oful|fixed",
-      "exploration width: OFUL radius or fixed alpha", "-random -club" },
+      "exploration width: OFUL radius or fixed alpha", "-random" },
     { "alpha", COLB_PARAM_REAL, 'd', F(learner.alpha), 0, BIG, NULL,
-      "the fixed width (LinUCB's alpha)", "-random -club" },
+      "the fixed width (LinUCB's alpha)", "-random" },
     { "lambda", COLB_PARAM_REAL, 'd', F(learner.lambda), COLB_LAMBDA_MIN, COLB_LAMBDA_MAX, NULL,
       "ridge regulariser lambda", "-random" },
     { "delta", COLB_PARAM_REAL, 'd', F(learner.delta), 1e-12, 1 - 1e-12, NULL,
-      "confidence delta of the OFUL radius", "-random -club" },
+      "confidence delta of the OFUL radius", "-random" },
     { "learner-noise", COLB_PARAM_REAL, 'd', F(learner.noise), 0, BIG, NULL,
-      "noise scale R in the OFUL radius", "-random -club" },
+      "noise scale R in the OFUL radius", "-random" },
     { "norm-bound", COLB_PARAM_REAL, 'd', F(learner.norm_bound), 0, BIG, NULL,
-      "bound S on ||theta|| in the OFUL radius", "-random -club" },
+      "bound S on ||theta|| in the OFUL radius", "-random" },
     /* collaboration */
     { "pooled-updates", COLB_PARAM_BOOL, 'i', F(pooled_updates), 0, 1, NULL,
       "group learners take an average of n rewards with weight n (1) or weight 1, noise "
-      "R/sqrt(n) (0, the paper)", "oracle pooled cmlb sclb pmlb" },
+      "R/sqrt(n) (0, the paper)", "oracle oracle-batch oracle-seq pooled cmlb sclb pmlb" },
     { "cmlb-warm-start", COLB_PARAM_BOOL, 'i', F(cmlb_warm_start), 0, 1, NULL,
       "cluster learners start from pooled individual data", CMLB_LIKE },
     { "anytime", COLB_PARAM_BOOL, 'i', F(anytime), 0, 1, NULL,
@@ -83,6 +84,23 @@ static const colb__param KEYS[] = {
       "cohort mixes the runner-up clusters' models while an assignment is uncertain", "cohort" },
     { "cohort-seeds", COLB_PARAM_INT, 'z', F(cohort_seeds), 1, 64, NULL,
       "cohort's members tried as seeds of a split proposal", "cohort" },
+    /* fair comparisons (docs/algorithms.md) */
+    { "diversify", COLB_PARAM_BOOL, 'i', F(diversify), 0, 1, NULL,
+      "group learners diversify their members' choices within a round (hallucinated updates)",
+      "oracle pooled cmlb sclb pmlb" },
+    { "sampling", COLB_PARAM_CHOICE, 'i', F(sampling), 0, 0, "ucb|ts",
+      "every learner chooses by UCB or by Thompson sampling", "-random -cohort" },
+    { "club-own-alpha", COLB_PARAM_BOOL, 'i', F(club_own_alpha), 0, 1, NULL,
+      "CLUB explores with club-alpha and its published bonus, not the shared width (an override)",
+      "club" },
+    { "sclub-alpha", COLB_PARAM_REAL, 'd', F(sclub_alpha), 1e-6, BIG, NULL,
+      "SCLUB's split/merge constant alpha", "sclub" },
+    { "sclub-alpha-p", COLB_PARAM_REAL, 'd', F(sclub_alpha_p), 1e-6, BIG, NULL,
+      "SCLUB's user-frequency constant alpha_p", "sclub" },
+    { "locb-seeds", COLB_PARAM_INT, 'z', F(locb_seeds), 1, 2147483648.0, NULL,
+      "LOCB's number of seed users", "locb" },
+    { "locb-gamma", COLB_PARAM_REAL, 'd', F(locb_gamma), 1e-6, BIG, NULL,
+      "LOCB: a seed's neighbourhood is final when F(T_seed) <= gamma/4", "locb" },
 };
 #undef F
 #define N_KEYS (sizeof KEYS / sizeof KEYS[0])

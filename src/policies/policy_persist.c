@@ -1,6 +1,6 @@
 /* policy_persist.c - the generic part of a policy's snapshot (see
- * policy_persist.h): name, parameters, round count, info line and the
- * oracle's labels, around the policy's own save/load hooks
+ * policy_persist.h): name, parameters, round count, info line, the
+ * oracle's labels and the Thompson draws' generator, around the policy's own save/load hooks
  * (policy_impl.h). The parameters are stored field by field from a table,
  * so that a field added later is simply absent from older files and takes
  * its default (docs/format.md, "Versions"). */
@@ -20,12 +20,13 @@
  * limit of the process that loads, given by colb_load_options) and threads
  * (the loading process's; decisions do not depend on them). */
 #if defined(__LP64__)
-_Static_assert(sizeof(colb_policy_params) == 216,
+_Static_assert(sizeof(colb_policy_params) == 264,
                "colb_policy_params changed: add the new field to PARAMS in policy_persist.c, "
                "then update this size");
 #endif
 _Static_assert(sizeof(colb_width) == sizeof(int) && sizeof(colb_threshold) == sizeof(int) &&
-               sizeof(colb_club_graph) == sizeof(int) && sizeof(colb_pmlb_learner) == sizeof(int),
+               sizeof(colb_club_graph) == sizeof(int) && sizeof(colb_pmlb_learner) == sizeof(int) &&
+               sizeof(colb_sampling) == sizeof(int),
                "enums are stored as int");
 
 #define P(n, t, f) { n, t, offsetof(colb_policy_params, f) }
@@ -43,6 +44,11 @@ static const colb__snap_param PARAMS[] = {
     P("anytime", 'i', anytime), P("cohort_delta", 'd', cohort_delta),
     P("cohort_personal", 'i', cohort_personal), P("cohort_soft", 'i', cohort_soft),
     P("cohort_seeds", 'z', cohort_seeds),
+    /* fair comparisons */
+    P("diversify", 'i', diversify), P("sampling", 'i', sampling),
+    P("club_own_alpha", 'i', club_own_alpha), P("sclub_alpha", 'd', sclub_alpha),
+    P("sclub_alpha_p", 'd', sclub_alpha_p), P("locb_seeds", 'z', locb_seeds),
+    P("locb_gamma", 'd', locb_gamma),
 };
 #undef P
 #define N_PARAMS (sizeof PARAMS / sizeof PARAMS[0])
@@ -83,6 +89,8 @@ colb_status colb__policy_save_fields(colb__snap_out *w, const colb_policy *p)
     colb__snap_str(w, "info", p->info);
     if (p->labels)
         colb__snap_sizes(w, "labels", p->labels, p->N);
+    if (colb__policy_ts(p)) /* where the Thompson draws go on */
+        colb__snap_u64s(w, "ts_rng", p->ts_rng.s, 4);
     colb__snap_group_begin(w, "state");
     colb_status st = p->vt->save(p, w);
     if (st != COLB_OK)
@@ -139,8 +147,16 @@ colb_status colb__policy_load_fields(colb__snap_in *in, const colb__snap_group *
     p->N = N;
     p->d = d;
     p->labels = labels; /* taken */
+    colb_rng_seed(&p->ts_rng, pp.seed, COLB__STREAM_TS);
     colb__snap_group sg;
     st = colb__snap_get_u64(in, g, "rounds", &p->rounds);
+    if (st == COLB_OK && colb__snap_find(g, "ts_rng", &lf) == COLB_OK) {
+        uint64_t rs[4];
+        st = colb__snap_get_u64s(in, g, "ts_rng", rs, 4);
+        if (st == COLB_OK && colb_rng_set_state(&p->ts_rng, rs) != COLB_OK)
+            st = colb__snap_error(in, COLB_EPARSE, "snapshot: policy '%s': ts_rng is not a "
+                                  "generator state", name);
+    }
     if (st == COLB_OK)
         st = colb__snap_get_str(in, g, "info", p->info, sizeof p->info);
     if (st == COLB_OK)

@@ -12,6 +12,7 @@
  * every later phase. */
 #include <string.h>
 
+#include "learn/diversify.h"
 #include "linalg/ridge.h"
 #include "policies/cmlb.h"
 #include "policies/policy_impl.h"
@@ -194,7 +195,8 @@ static colb_status sclb_check(const colb_policy_params *pp, char *msg, size_t le
  * is made. */
 static double sclb_memory(const colb_policy_params *pp)
 {
-    return 2 * (2 * colb__ridge_bytes(pp->users, pp->dim) + (double)pp->users * 64);
+    return 2 * (2 * colb__ridge_bytes(pp->users, pp->dim) + (double)pp->users * 64 +
+                (pp->diversify ? colb__div_bytes(pp->users, pp->dim, pp->users) : 0.0));
 }
 
 const colb__policy_vt colb__policy_sclb = {

@@ -338,7 +338,7 @@ void colb_sim_result_free(colb_sim_result *r)
 }
 
 /* Check the spec before any work (as colb_sim_run always did). */
-static colb_status check_spec(const colb_sim_spec *s, char *msg, size_t msg_len)
+colb_status colb__sim_check_spec(const colb_sim_spec *s, char *msg, size_t msg_len)
 {
     if (!s || !s->policies || s->n_policies == 0)
         return colb__say(msg, msg_len, COLB_EINVAL, "no policies to run");
@@ -350,10 +350,10 @@ static colb_status check_spec(const colb_sim_spec *s, char *msg, size_t msg_len)
         pp.users = s->make_env ? 1 : s->env.users;
         pp.dim = s->make_env ? 1 : s->env.dim;
         pp.horizon = s->horizon;
-        if (!strcmp(s->policies[i] ? s->policies[i] : "", "oracle")) {
+        if (colb_policy_needs_true_clusters(s->policies[i])) {
             if (s->make_env || s->env.kind != COLB_ENV_CLUSTERED) {
                 if (msg && msg_len)
-                    snprintf(msg, msg_len, "oracle: needs an environment with true clusters");
+                    snprintf(msg, msg_len, "%s: needs an environment with true clusters", s->policies[i]);
                 return COLB_EINVAL;
             }
             continue; /* the labels come from the environment */
@@ -446,7 +446,7 @@ colb_status colb_sim_create(const colb_sim_spec *s, colb_sim **out, char *msg, s
     *out = NULL;
     if (msg && msg_len)
         msg[0] = '\0';
-    colb_status st = check_spec(s, msg, msg_len);
+    colb_status st = colb__sim_check_spec(s, msg, msg_len);
     return st != COLB_OK ? st : colb__sim_alloc(s, out, msg, msg_len);
 }
 

@@ -49,6 +49,10 @@ colb_status colb__sim_make_env(const colb_sim_spec *s, size_t r, colb_env **out,
 void colb__sim_job_params(const colb_sim_spec *s, const char *name, size_t r, size_t jobs,
                           const colb_env *env, size_t *labels, colb_policy_params *pp);
 
+/* The checks colb_sim_run makes before any work: policy names and
+ * parameters, the environment, the memory budget (a reason in msg). */
+colb_status colb__sim_check_spec(const colb_sim_spec *s, char *msg, size_t msg_len);
+
 /* Repeat r of policy `name` alone, from start to the horizon (run->until
  * is ignored) or until run->hopeless or s->stop; *regret receives the
  * per-user cumulative regret at the last round played. Exactly the job

@@ -1,6 +1,7 @@
 /* tune.c - hyper-parameter tuning by burn-in simulation (colb/tune.h): the
  * grid search over CLUB's alpha and alpha2 that the paper's Section 6.1
- * describes.
+ * describes, and the same search over the shared exploration width of any
+ * one policy (run for every policy of a run, or for none).
  *
  * Pruning (exact): a grid point's score is a mean of cumulative regrets,
  * which never decrease round after round (every round's regret is >= 0 in
@@ -22,8 +23,11 @@
 #include "sim/parallel.h"
 #include "sim/sim_job.h"
 
-typedef struct tune_ctx {
+typedef struct tune_ctx tune_ctx;
+struct tune_ctx {
     const colb_sim_spec *spec;      /* burn-in spec, single-threaded */
+    const char *policy;             /* the one policy tuned */
+    void (*apply)(const tune_ctx *c, size_t g, colb_sim_spec *s); /* grid point g */
     const double *alphas, *alpha2s;
     size_t n_alpha2s;
     double *score;
@@ -34,7 +38,23 @@ typedef struct tune_ctx {
     pthread_mutex_t lock;
     int have_best;
     double best;                    /* least score of a finished point */
-} tune_ctx;
+};
+
+/* CLUB's grid: (alpha, alpha2) pairs, alpha outer, with its published bonus. */
+static void apply_club(const tune_ctx *c, size_t g, colb_sim_spec *s)
+{
+    s->policy.club_own_alpha = 1;
+    s->policy.club_alpha = c->alphas[g / c->n_alpha2s];
+    s->policy.club_alpha2 = c->alpha2s[g % c->n_alpha2s];
+}
+
+/* The shared width: a fixed alpha for the policy's learners (CLUB's too). */
+static void apply_width(const tune_ctx *c, size_t g, colb_sim_spec *s)
+{
+    s->policy.learner.width = COLB_WIDTH_FIXED;
+    s->policy.learner.alpha = c->alphas[g];
+    s->policy.club_own_alpha = 0;
+}
 
 typedef struct bound_ctx {
     tune_ctx *c;
@@ -58,13 +78,12 @@ static void tune_task(void *ctx, size_t g)
 {
     tune_ctx *c = ctx;
     colb_sim_spec s = *c->spec;
-    s.policy.club_alpha = c->alphas[g / c->n_alpha2s];
-    s.policy.club_alpha2 = c->alpha2s[g % c->n_alpha2s];
+    c->apply(c, g, &s);
     bound_ctx b = { c, 0.0 };
     for (size_t r = 0; r < s.repeats; r++) {
         colb__job_run run = { .hopeless = c->prune ? hopeless : NULL, .hopeless_ctx = &b };
         double regret = 0.0;
-        c->status[g] = colb__sim_run_job(&s, "club", r, &run, &regret, c->why[g]);
+        c->status[g] = colb__sim_run_job(&s, c->policy, r, &run, &regret, c->why[g]);
         if (c->status[g] != COLB_OK)
             return;
         if (run.stopped) {
@@ -80,6 +99,88 @@ static void tune_task(void *ctx, size_t g)
         c->have_best = 1;
     }
     pthread_mutex_unlock(&c->lock);
+}
+
+/* Every value of v[0..n) finite and >= 0 (> 0 when `positive`). */
+static colb_status check_grid(const char *who, const char *what, const double *v, size_t n,
+                              int positive, char *msg, size_t msg_len)
+{
+    if (!v || n == 0)
+        return colb__say(msg, msg_len, COLB_EINVAL, "%s: empty %s grid", who, what);
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(v[i]))
+            return colb__say(msg, msg_len, COLB_ENONFIN, "%s: %s %g in the grid", who, what, v[i]);
+        if (positive ? v[i] <= 0.0 : v[i] < 0.0)
+            return colb__say(msg, msg_len, COLB_ERANGE, "%s: %s %g %s 0 in the grid", who, what, v[i],
+                             positive ? "<=" : "<");
+    }
+    return COLB_OK;
+}
+
+/* Run the n grid points of c (c->spec is the caller's spec) for c->policy on
+ * the burn-in; *best receives the point of least score (ties: the first).
+ * On a failing point, *failed is its index and msg says why. Every point's
+ * spec is checked as colb_sim_run checks it before any work. */
+static colb_status run_grid(tune_ctx *c, size_t n, size_t burn_in_rounds, size_t burn_in_repeats,
+                            uint64_t seed_xor, size_t *best, size_t *failed, char *msg,
+                            size_t msg_len)
+{
+    const colb_sim_spec *spec = c->spec;
+    const char *names[1] = { c->policy };
+    colb_sim_spec s = *spec;
+    s.policies = names;
+    s.n_policies = 1;
+    s.horizon = burn_in_rounds ? burn_in_rounds : COLB_CLUB_TUNE_ROUNDS;
+    s.repeats = burn_in_repeats ? burn_in_repeats : COLB_CLUB_TUNE_REPEATS;
+    s.seed = spec->seed ^ seed_xor;
+    s.curve_points = 1;
+    s.progress = NULL;
+    s.progress_ctx = NULL;
+    /* Grid points run in parallel, each a single-threaded simulation, so the
+     * scores (and the choice) do not depend on the number of threads. */
+    s.threads = 1;
+    for (size_t g = 0; g < n; g++) {
+        colb_sim_spec sg = s;
+        c->apply(c, g, &sg);
+        colb_status st = colb__sim_check_spec(&sg, msg, msg_len);
+        if (st != COLB_OK) {
+            *failed = g;
+            return st;
+        }
+    }
+    c->spec = &s;
+    c->prune = s.make_env == NULL;
+    c->score = colb__malloc(n, sizeof(double));
+    c->status = colb__calloc(n, sizeof(colb_status));
+    c->pruned = colb__calloc(n, 1);
+    c->why = colb__calloc(n, sizeof c->why[0]);
+    colb_status st = COLB_OK;
+    int found = 0;
+    if (!c->score || !c->status || !c->pruned || !c->why) {
+        st = COLB_ENOMEM;
+        *failed = n;
+    } else {
+        pthread_mutex_init(&c->lock, NULL);
+        colb__parallel_for(n, spec->threads, tune_task, NULL, c);
+        pthread_mutex_destroy(&c->lock);
+        for (size_t g = 0; g < n && st == COLB_OK; g++) {
+            if (c->status[g] != COLB_OK) {
+                st = c->status[g];
+                *failed = g;
+                if (msg && msg_len)
+                    snprintf(msg, msg_len, "%s", c->why[g]);
+            } else if (!c->pruned[g] && (!found || c->score[g] < c->score[*best])) {
+                found = 1;
+                *best = g;
+            }
+        }
+    }
+    free(c->score);
+    free(c->status);
+    free(c->pruned);
+    free(c->why);
+    c->spec = spec;
+    return st;
 }
 
 colb_status colb_club_tune(const colb_sim_spec *spec, const double *alphas, size_t n_alphas,
@@ -101,94 +202,55 @@ colb_status colb_club_tune(const colb_sim_spec *spec, const double *alphas, size
         alpha2s = default_alpha2s;
         n_alpha2s = COLB_CLUB_TUNE_N_ALPHA2S;
     }
-    if (!alphas || n_alphas == 0)
-        return colb__say(msg, msg_len, COLB_EINVAL, "club_tune: empty alpha grid");
-    if (!alpha2s || n_alpha2s == 0)
-        return colb__say(msg, msg_len, COLB_EINVAL, "club_tune: empty alpha2 grid");
-    for (size_t i = 0; i < n_alphas; i++) {
-        if (!isfinite(alphas[i]))
-            return colb__say(msg, msg_len, COLB_ENONFIN, "club_tune: alpha %g in the grid", alphas[i]);
-        if (alphas[i] < 0.0)
-            return colb__say(msg, msg_len, COLB_ERANGE, "club_tune: alpha %g < 0 in the grid",
-                       alphas[i]);
-    }
-    for (size_t j = 0; j < n_alpha2s; j++) {
-        if (!isfinite(alpha2s[j]))
-            return colb__say(msg, msg_len, COLB_ENONFIN, "club_tune: alpha2 %g in the grid",
-                       alpha2s[j]);
-        if (alpha2s[j] <= 0.0)
-            return colb__say(msg, msg_len, COLB_ERANGE, "club_tune: alpha2 %g <= 0 in the grid",
-                       alpha2s[j]);
-    }
-    static const char *const names[] = { "club" };
-    colb_sim_spec s = *spec;
-    s.policies = names;
-    s.n_policies = 1;
-    s.horizon = burn_in_rounds ? burn_in_rounds : COLB_CLUB_TUNE_ROUNDS;
-    s.repeats = burn_in_repeats ? burn_in_repeats : COLB_CLUB_TUNE_REPEATS;
-    s.seed = spec->seed ^ COLB_CLUB_TUNE_SEED_XOR;
-    s.curve_points = 1;
-    s.progress = NULL;
-    s.progress_ctx = NULL;
-    s.threads = 1;
-    { /* what colb_sim_run checks before running */
-        colb_policy_params pp = s.policy;
-        pp.users = s.make_env ? 1 : s.env.users;
-        pp.dim = s.make_env ? 1 : s.env.dim;
-        pp.horizon = s.horizon;
-        for (size_t g = 0; g < n_alphas * n_alpha2s; g++) {
-            pp.club_alpha = alphas[g / n_alpha2s];
-            pp.club_alpha2 = alpha2s[g % n_alpha2s];
-            colb_status st = colb_policy_params_check("club", &pp, msg, msg_len);
-            if (st != COLB_OK)
-                return st;
-        }
-        colb_status st = s.make_env ? COLB_OK : colb_env_params_check(&s.env, msg, msg_len);
-        if (st != COLB_OK)
-            return st;
-    }
-    /* Grid points run in parallel, each a single-threaded simulation, so the
-     * scores (and the choice) do not depend on the number of threads. */
-    size_t n = n_alphas * n_alpha2s;
-    tune_ctx c = { .spec = &s, .alphas = alphas, .alpha2s = alpha2s, .n_alpha2s = n_alpha2s,
-                   .prune = s.make_env == NULL };
-    c.score = colb__malloc(n, sizeof(double));
-    c.status = colb__calloc(n, sizeof(colb_status));
-    c.pruned = colb__calloc(n, 1);
-    c.why = colb__calloc(n, sizeof c.why[0]);
-    if (!c.score || !c.status || !c.pruned || !c.why) {
-        free(c.score);
-        free(c.status);
-        free(c.pruned);
-        free(c.why);
-        return colb__say(msg, msg_len, COLB_ENOMEM, "club_tune: out of memory");
-    }
-    pthread_mutex_init(&c.lock, NULL);
-    colb__parallel_for(n, spec->threads, tune_task, NULL, &c);
-    pthread_mutex_destroy(&c.lock);
-    colb_status st = COLB_OK;
-    double best = 0.0, ba = 0.0, ba2 = 0.0;
-    int found = 0;
-    for (size_t g = 0; g < n && st == COLB_OK; g++) {
-        if (c.status[g] != COLB_OK) {
-            st = c.status[g];
-            if (msg && msg_len)
-                snprintf(msg, msg_len, "club_tune: alpha=%g alpha2=%g: %s", alphas[g / n_alpha2s],
-                         alpha2s[g % n_alpha2s], c.why[g]);
-        } else if (!c.pruned[g] && (!found || c.score[g] < best)) {
-            found = 1;
-            best = c.score[g];
-            ba = alphas[g / n_alpha2s];
-            ba2 = alpha2s[g % n_alpha2s];
-        }
-    }
-    free(c.score);
-    free(c.status);
-    free(c.pruned);
-    free(c.why);
+    colb_status st = check_grid("club_tune", "alpha", alphas, n_alphas, 0, msg, msg_len);
+    if (st == COLB_OK)
+        st = check_grid("club_tune", "alpha2", alpha2s, n_alpha2s, 1, msg, msg_len);
     if (st != COLB_OK)
         return st;
-    *best_alpha = ba;
-    *best_alpha2 = ba2;
+    tune_ctx c = { .spec = spec, .policy = "club", .apply = apply_club, .alphas = alphas,
+                   .alpha2s = alpha2s, .n_alpha2s = n_alpha2s };
+    size_t best = 0, failed = 0;
+    char why[COLB__ERRLEN] = "";
+    st = run_grid(&c, n_alphas * n_alpha2s, burn_in_rounds, burn_in_repeats,
+                  COLB_CLUB_TUNE_SEED_XOR, &best, &failed, why, sizeof why);
+    if (st != COLB_OK) {
+        if (st == COLB_ENOMEM && failed == n_alphas * n_alpha2s)
+            return colb__say(msg, msg_len, st, "club_tune: out of memory");
+        return colb__say(msg, msg_len, st, "club_tune: alpha=%g alpha2=%g: %s",
+                         alphas[failed / n_alpha2s], alpha2s[failed % n_alpha2s], why);
+    }
+    *best_alpha = alphas[best / n_alpha2s];
+    *best_alpha2 = alpha2s[best % n_alpha2s];
+    return COLB_OK;
+}
+
+colb_status colb_width_tune(const colb_sim_spec *spec, const char *policy, const double *alphas,
+                            size_t n_alphas, size_t burn_in_rounds, size_t burn_in_repeats,
+                            double *best_alpha, char *msg, size_t msg_len)
+{
+    if (msg && msg_len)
+        msg[0] = '\0';
+    if (!spec || !policy || !best_alpha)
+        return colb__say(msg, msg_len, COLB_EINVAL, "width_tune: NULL spec, policy or output");
+    static const double default_alphas[] = COLB_WIDTH_TUNE_ALPHAS;
+    if (!alphas && n_alphas == 0) {
+        alphas = default_alphas;
+        n_alphas = COLB_WIDTH_TUNE_N_ALPHAS;
+    }
+    colb_status st = check_grid("width_tune", "alpha", alphas, n_alphas, 0, msg, msg_len);
+    if (st != COLB_OK)
+        return st;
+    tune_ctx c = { .spec = spec, .policy = policy, .apply = apply_width, .alphas = alphas,
+                   .n_alpha2s = 1 };
+    size_t best = 0, failed = 0;
+    char why[COLB__ERRLEN] = "";
+    st = run_grid(&c, n_alphas, burn_in_rounds, burn_in_repeats, COLB_WIDTH_TUNE_SEED_XOR, &best,
+                  &failed, why, sizeof why);
+    if (st != COLB_OK) {
+        if (st == COLB_ENOMEM && failed == n_alphas)
+            return colb__say(msg, msg_len, st, "width_tune: out of memory");
+        return colb__say(msg, msg_len, st, "width_tune(%s): alpha=%g: %s", policy, alphas[failed], why);
+    }
+    *best_alpha = alphas[best];
     return COLB_OK;
 }

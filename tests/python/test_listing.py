@@ -16,7 +16,9 @@ def test_every_policy_is_listed_with_the_options_it_reads():
     assert "lambda" in lin and "width" in lin and "club_alpha" not in lin
     assert "users" not in lin and "dim" not in lin       # positional arguments
     assert set(listing["random"]) == {"seed", "max_memory"}
-    assert "club_graph" in listing["club"] and "width" not in listing["club"]
+    assert "club_graph" in listing["club"] and "width" in listing["club"]   # the shared width
+    assert "diversify" in listing["oracle"] and "diversify" not in listing["oracle-batch"]
+    assert "sclub_alpha" in listing["sclub"] and "locb_seeds" in listing["locb"]
     lam = lin["lambda"]
     assert (lam.key, lam.type, lam.default, lam.min, lam.max) == ("lambda", "real", 1.0, 1e-6, 1e6)
     w = lin["width"]
@@ -43,5 +45,5 @@ def test_compare_example_runs():
     out = subprocess.run([sys.executable, str(ROOT / "examples" / "compare.py"), "60"],
                          env=env, check=True, capture_output=True, text=True, timeout=120).stdout
     found = re.findall(r"^(\S+) +regret per user after 60 rounds: +([0-9.]+)", out, re.M)
-    assert [name for name, _ in found] == ["linucb-ind", "cmlb", "club"]
+    assert [name for name, _ in found] == ["recommended", "linucb-ind", "cmlb", "club"]
     assert all(0 < float(r) < 60 * 2.5 for _, r in found)   # regret per round is below 2

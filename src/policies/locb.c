@@ -1,0 +1,369 @@
+/* locb.c - "locb": LOCB, local clustering in contextual bandits (Yikun Ban,
+ * Jingrui He, "Local clustering in contextual multi-armed bandits", The Web
+ * Conference 2021, arXiv:2103.00063; the authors' code
+ * github.com/banyikun/LOCB, LOCB.py), in colb's protocol.
+ *
+ * Users are served one at a time (users 0..N-1 in order within a colb round,
+ * each update seen before the next choice, as CLUB). Every user i keeps its
+ * own ridge model V_i = lambda I + sum x x^T, b_i, theta_i and T_i (times
+ * served). S seed users are drawn at random (distinct, from the policy's own
+ * stream); seed s owns a neighbourhood N_s, initially every user, and the
+ * aggregate M_s = lambda I + sum_{i in N_s} (V_i - lambda I), b_s, theta_s.
+ * Neighbourhoods overlap. Serving user i:
+ *   choose   among the neighbourhoods that contain i, the one whose best arm
+ *            has the highest score <x, theta_s> + width_s ||x||_{M_s^-1}
+ *            plays that arm (colb's shared width: a fixed alpha or the OFUL
+ *            radius of M_s; Thompson sampling: the highest sampled score); a
+ *            user in no neighbourhood plays by its own model;
+ *   update   V_i, b_i, T_i and every aggregate M_s with i in N_s;
+ *   refine   for every seed s whose neighbourhood is not final: i leaves N_s
+ *            when ||theta_i - theta_seed|| > F(T_i) + F(T_seed), and joins it
+ *            when the distance is below that (its whole data leave or join
+ *            the aggregate); F(T) = sqrt((1 + ln(1 + T)) / (1 + T)). N_s
+ *            becomes final once F(T_seed) <= gamma / 4.
+ * The reported clusters (colb_policy_clusters) are the classes of users
+ * with the same set of neighbourhoods; users in none are alone.
+ * docs/algorithms.md lists the readings of the paper and of the authors'
+ * code made here (seed draw, exploration width, the threshold F).
+ *
+ * Cost per step: scoring O(c K d^2) for the c neighbourhoods containing the
+ * user (c = S at the start, about S/L once L clusters have separated),
+ * c + 1 rank-one updates O(d^2), the refinement O(S d), and O(d^3) for each
+ * neighbourhood the user leaves or joins. State: flat arrays in the impl
+ * struct (a ridge bank of N users, one of S aggregates, an S x N membership
+ * matrix). */
+#include <string.h>
+
+#include "learn/thompson.h"
+#include "linalg/ridge.h"
+#include "policies/bank_persist.h"
+#include "policies/policy_impl.h"
+
+/* Stream of the policy's seed that draws the seed users ("LOCBseed"). */
+#define LOCB_STREAM_SEEDS UINT64_C(0x4c4f434273656564)
+
+typedef struct locb {
+    colb__ridge users;     /* N: V_i, b_i, theta_i; count = T_i */
+    colb__ridge hood;      /* S: the neighbourhoods' aggregates */
+    size_t S;
+    size_t *seed;          /* S: the seed users */
+    unsigned char *member; /* S x N: user i in N_s */
+    unsigned char *final;  /* S: N_s no longer refined */
+    size_t n_final;
+    double gamma;
+    colb__scratch sc;      /* scores of one model on the round's arms (its work
+                              also serves Thompson draws: >= colb__ts_work(d)) */
+} locb;
+
+static double F(double T)
+{
+    return sqrt((1.0 + log(1.0 + T)) / (1.0 + T));
+}
+
+static colb_status locb_check(const colb_policy_params *pp, char *msg, size_t len)
+{
+    if (pp->locb_seeds == 0)
+        return colb__say(msg, len, COLB_ERANGE, "locb: locb_seeds must be >= 1");
+    if (!isfinite(pp->locb_gamma) || pp->locb_gamma <= 0.0)
+        return colb__say(msg, len, isfinite(pp->locb_gamma) ? COLB_ERANGE : COLB_ENONFIN,
+                         "locb: locb_gamma = %g must be > 0", pp->locb_gamma);
+    return COLB_OK;
+}
+
+static void set_info(colb_policy *p)
+{
+    const locb *c = p->impl;
+    size_t sum = 0;
+    for (size_t s = 0; s < c->S; s++)
+        for (size_t u = 0; u < p->N; u++)
+            sum += c->member[s * p->N + u];
+    snprintf(p->info, sizeof p->info, "seeds=%zu final=%zu mean_neighbourhood=%.1f", c->S,
+             c->n_final, (double)sum / (double)c->S);
+}
+
+static void locb_destroy(colb_policy *p)
+{
+    locb *c = p->impl;
+    if (!c)
+        return;
+    colb__ridge_free(&c->users);
+    colb__ridge_free(&c->hood);
+    free(c->seed);
+    free(c->member);
+    free(c->final);
+    colb__scratch_free(&c->sc);
+    free(c);
+    p->impl = NULL;
+}
+
+static colb_status locb_create(colb_policy *p)
+{
+    size_t N = p->N, d = p->d;
+    locb *c = calloc(1, sizeof *c);
+    if (!c)
+        return colb__err(p->err, COLB_ENOMEM, "out of memory");
+    p->impl = c;
+    c->S = p->pp.locb_seeds < N ? p->pp.locb_seeds : N;
+    c->gamma = p->pp.locb_gamma;
+    c->seed = colb__malloc(c->S, sizeof(size_t));
+    c->member = colb__malloc(c->S, N);
+    c->final = colb__calloc(c->S, 1);
+    size_t *tmp = colb__malloc(N, sizeof(size_t));
+    if (!c->seed || !c->member || !c->final || !tmp ||
+        colb__ridge_init(&c->users, N, d, &p->pp.learner) != COLB_OK ||
+        colb__ridge_init(&c->hood, c->S, d, &p->pp.learner) != COLB_OK) {
+        free(tmp);
+        return colb__err(p->err, COLB_ENOMEM, "out of memory for N = %zu users", N);
+    }
+    colb_rng rng;
+    colb_rng_seed(&rng, p->pp.seed, LOCB_STREAM_SEEDS);
+    colb_rng_sample(&rng, N, c->S, tmp, c->seed);
+    free(tmp);
+    memset(c->member, 1, c->S * N); /* every neighbourhood starts as everybody */
+    set_info(p);
+    return COLB_OK;
+}
+
+static colb_status locb_begin(colb_policy *p)
+{
+    locb *c = p->impl;
+    colb_status st = colb__scratch_reserve(&c->sc, p->d, p->K, 1);
+    return st == COLB_OK ? st : colb__err(p->err, st, "begin_round: out of memory for K = %zu", p->K);
+}
+
+/* Scores of model i of bank r on the round's contexts into out. */
+static void score(colb_policy *p, locb *c, const colb__ridge *r, size_t i, double *out)
+{
+    if (colb__policy_ts(p))
+        colb__ts_scores(r, i, NULL, colb__ridge_width(r, i), p->X, p->K, &p->ts_rng, out,
+                        c->sc.work);
+    else
+        colb__ridge_scores(r, i, p->X, p->K, out, c->sc.work);
+}
+
+static colb_status locb_choose(colb_policy *p, size_t u, size_t *arm)
+{
+    locb *c = p->impl;
+    size_t K = p->K, N = p->N;
+    int found = 0;
+    double top = 0.0;
+    for (size_t s = 0; s < c->S; s++) {
+        if (!c->member[s * N + u])
+            continue;
+        score(p, c, &c->hood, s, c->sc.scores);
+        size_t a = colb__argmax(c->sc.scores, K);
+        if (!found || c->sc.scores[a] > top) { /* ties: the first neighbourhood */
+            found = 1;
+            top = c->sc.scores[a];
+            *arm = a;
+        }
+    }
+    if (!found) {
+        score(p, c, &c->users, u, c->sc.scores);
+        *arm = colb__argmax(c->sc.scores, K);
+    }
+    return COLB_OK;
+}
+
+static colb_status locb_observe(colb_policy *p, size_t u, size_t arm, double y)
+{
+    locb *c = p->impl;
+    size_t N = p->N, d = p->d;
+    const double *x = p->X + arm * d;
+    colb__ridge_update(&c->users, u, x, y, 1.0);
+    for (size_t s = 0; s < c->S; s++)
+        if (c->member[s * N + u])
+            colb__ridge_update(&c->hood, s, x, y, 1.0);
+    if (c->n_final == c->S)
+        return COLB_OK;
+    const double *tu = c->users.theta + u * d;
+    double Fu = F((double)c->users.count[u]);
+    int changed = 0;
+    for (size_t s = 0; s < c->S; s++) {
+        if (c->final[s])
+            continue;
+        size_t z = c->seed[s];
+        double Fz = F((double)c->users.count[z]), q = 0.0;
+        const double *tz = c->users.theta + z * d;
+        for (size_t k = 0; k < d; k++)
+            q += (tu[k] - tz[k]) * (tu[k] - tz[k]);
+        double dist = sqrt(q), thr = Fu + Fz;
+        unsigned char *m = &c->member[s * N + u];
+        int leave = *m && dist > thr && u != z, join = !*m && dist < thr;
+        if (leave || join) {
+            if (leave)
+                colb__ridge_unabsorb(&c->hood, s, &c->users, u);
+            else
+                colb__ridge_absorb(&c->hood, s, &c->users, u);
+            *m = (unsigned char)join;
+            changed = 1;
+            colb_status st = colb__ridge_refresh(&c->hood, s);
+            if (st != COLB_OK)
+                return colb__err(p->err, st, "observe: neighbourhood %zu not positive definite", s);
+        }
+        if (Fz <= c->gamma / 4.0) {
+            c->final[s] = 1;
+            c->n_final++;
+            changed = 1;
+        }
+    }
+    if (changed)
+        set_info(p);
+    return COLB_OK;
+}
+
+static colb_status locb_theta(const colb_policy *p, size_t u, double *theta)
+{
+    const locb *c = p->impl;
+    memcpy(theta, c->users.theta + u * p->d, p->d * sizeof(double));
+    return COLB_OK;
+}
+
+/* Users with the same set of neighbourhoods share a label (labels in order
+ * of first appearance); O(N m S) for m labels. */
+static colb_status locb_clusters(const colb_policy *p, size_t *labels, size_t *n)
+{
+    const locb *c = p->impl;
+    size_t N = p->N, m = 0;
+    size_t *rep = colb__malloc(N, sizeof(size_t)); /* a user of each label */
+    if (!rep)
+        return COLB_ENOMEM;
+    for (size_t u = 0; u < N; u++) {
+        int any = 0;
+        for (size_t s = 0; s < c->S && !any; s++)
+            any = c->member[s * N + u];
+        size_t l = m;
+        for (size_t q = 0; any && q < m && l == m; q++) {
+            size_t v = rep[q], s = 0;
+            while (s < c->S && c->member[s * N + u] == c->member[s * N + v])
+                s++;
+            if (s == c->S)
+                l = q;
+        }
+        if (l == m)
+            rep[m++] = u;
+        labels[u] = l;
+    }
+    free(rep);
+    *n = m;
+    return COLB_OK;
+}
+
+/* Memory budget: two banks (N users, S <= N neighbourhoods), the S x N
+ * membership matrix. */
+static double locb_memory(const colb_policy_params *pp)
+{
+    size_t S = pp->locb_seeds < pp->users ? pp->locb_seeds : pp->users;
+    return colb__ridge_bytes(pp->users, pp->dim) + colb__ridge_bytes(S, pp->dim) +
+           (double)S * ((double)pp->users + 9);
+}
+
+/* The banks, the seeds, the membership matrix (one 0/1 per entry) and
+ * which neighbourhoods are final. */
+static colb_status locb_save(const colb_policy *p, colb__snap_out *w)
+{
+    const locb *c = p->impl;
+    colb__ridge_save(w, "users", &c->users, p->N);
+    colb__ridge_save(w, "neighbourhoods", &c->hood, c->S);
+    colb__snap_sizes(w, "seeds", c->seed, c->S);
+    colb__snap_bytes(w, "member", c->member, c->S * p->N);
+    colb__snap_bytes(w, "final", c->final, c->S);
+    return colb__snap_status(w);
+}
+
+/* A 0/1 byte array of n entries. */
+static colb_status get_flags(colb__snap_in *in, const colb__snap_group *g, const char *name,
+                             unsigned char *out, size_t n)
+{
+    colb__snap_field f;
+    colb_status st = colb__snap_field_of(in, g, name, COLB__SNAP_BYTES, n, &f);
+    if (st != COLB_OK)
+        return st;
+    memcpy(out, f.data, n);
+    for (size_t i = 0; i < n; i++)
+        if (out[i] > 1)
+            return colb__snap_error(in, COLB_EPARSE, "snapshot: locb's %s holds %u", name, out[i]);
+    return COLB_OK;
+}
+
+static colb_status locb_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *g)
+{
+    size_t N = p->N, d = p->d;
+    locb *c = calloc(1, sizeof *c);
+    if (!c)
+        return COLB_ENOMEM;
+    p->impl = c;
+    c->gamma = p->pp.locb_gamma;
+    /* the banks first: their arrays in the file vouch for N, S and d */
+    colb_status st = colb__ridge_load(in, g, "users", &c->users, N, d, &p->pp.learner, NULL);
+    /* S seeds were drawn from the users of create: fewer than now after
+     * users added online */
+    size_t S = p->pp.locb_seeds < N ? p->pp.locb_seeds : N;
+    if (st == COLB_OK)
+        st = colb__ridge_load(in, g, "neighbourhoods", &c->hood, S, d, &p->pp.learner, &S);
+    if (st == COLB_OK && S == 0)
+        st = colb__snap_error(in, COLB_EPARSE, "snapshot: locb has no neighbourhoods");
+    c->S = S;
+    if (st == COLB_OK)
+        st = colb__snap_reserve(in, (uint64_t)S * (N + 9), "locb's neighbourhoods");
+    if (st == COLB_OK) {
+        c->seed = colb__malloc(S, sizeof(size_t));
+        c->member = colb__malloc(S, N);
+        c->final = colb__calloc(S, 1);
+        if (!c->seed || !c->member || !c->final)
+            st = colb__snap_error(in, COLB_ENOMEM, "out of memory for locb's %zu users", N);
+    }
+    if (st == COLB_OK)
+        st = colb__snap_get_sizes(in, g, "seeds", c->seed, S, N);
+    if (st == COLB_OK)
+        st = get_flags(in, g, "member", c->member, S * N);
+    if (st == COLB_OK)
+        st = get_flags(in, g, "final", c->final, S);
+    if (st != COLB_OK)
+        return st;
+    for (size_t k = 0; k < S; k++)
+        c->n_final += c->final[k];
+    set_info(p);
+    return COLB_OK;
+}
+
+/* Newcomers get models of their own and join every neighbourhood still
+ * being refined (as every user did at the start; without data, joining
+ * leaves the aggregate as it is); the refinement then keeps or drops them. */
+static colb_status locb_add_users(colb_policy *p, size_t n, const size_t *labels)
+{
+    (void)labels;
+    locb *c = p->impl;
+    size_t N = p->N, M = N + n;
+    unsigned char *member = colb__malloc(c->S, M);
+    if (!member || colb__ridge_grow(&c->users, M) != COLB_OK) {
+        free(member);
+        return COLB_ENOMEM;
+    }
+    for (size_t k = 0; k < c->S; k++) {
+        memcpy(member + k * M, c->member + k * N, N);
+        memset(member + k * M + N, !c->final[k], n);
+    }
+    free(c->member);
+    c->member = member;
+    for (size_t u = N; u < M; u++)
+        colb__ridge_reset(&c->users, u);
+    return COLB_OK;
+}
+
+const colb__policy_vt colb__policy_locb = {
+    .name = "locb",
+    .sequential = 1,
+    .check = locb_check,
+    .create = locb_create,
+    .destroy = locb_destroy,
+    .begin_round = locb_begin,
+    .choose = locb_choose,
+    .observe = locb_observe,
+    .user_theta = locb_theta,
+    .clusters = locb_clusters,
+    .memory = locb_memory,
+    .save = locb_save,
+    .load = locb_load,
+    .add_users = locb_add_users,
+};
