@@ -28,6 +28,8 @@ CFLAGS += -march=native
 endif
 # The source commit, recorded in reports (empty outside a git checkout).
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null)$(shell git diff --quiet HEAD -- src include cli experiments 2>/dev/null || echo -modified)
+# colb serve (issue 16): serve/ is part of the tool, on libmicrohttpd and cJSON
+SERVE_LIBS := $(shell pkg-config --libs libmicrohttpd libcjson 2>/dev/null || echo -lmicrohttpd -lcjson)
 ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -Iinclude -Isrc \
               $(PKG_CFLAGS) -DCOLB_BUILD_FLAGS='"$(strip $(CFLAGS))"' $(CFLAGS)
 LDLIBS   := $(PKG_LIBS) -lpthread -lm
@@ -35,7 +37,7 @@ LDLIBS   := $(PKG_LIBS) -lpthread -lm
 # The library is every .c file one folder below src/ (one folder per layer,
 # docs/architecture.md); nothing is listed by hand.
 LIB_SRC  := $(sort $(wildcard src/*/*.c))
-CLI_SRC  := $(sort $(wildcard cli/*.c))
+CLI_SRC  := $(sort $(wildcard cli/*.c serve/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 BENCH_SRC:= $(sort $(wildcard bench/*.c))
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(sort $(wildcard examples/*.c)))
@@ -57,7 +59,7 @@ lib: $(BUILD)/libcolb.a $(BUILD)/libcolb.so
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(if $(filter cli/%,$<),-Icli) $(if $(filter cli/reproduce.c,$<),-DCOLB_GIT_COMMIT='"$(GIT_COMMIT)"') -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(if $(filter cli/% serve/%,$<),-Icli -Iserve) $(if $(filter cli/reproduce.c,$<),-DCOLB_GIT_COMMIT='"$(GIT_COMMIT)"') -MMD -MP -c $< -o $@
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -82,7 +84,7 @@ $(BUILD)/libcolb.so: $(LIB_PIC)
 	$(CC) -shared -Wl,-soname,libcolb.so.0 $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/colb: $(CLI_OBJ) $(BUILD)/libcolb.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcolb.a $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcolb.a $(LDLIBS) $(SERVE_LIBS)
 
 # The paper's experiment specs, embedded in the tool.
 $(BUILD)/gen/specs.c: $(sort $(wildcard experiments/*.conf)) scripts/embed-specs
@@ -101,7 +103,12 @@ $(BUILD)/gen/specs.o: $(BUILD)/gen/specs.c
 # tests/test_cli_*.c test the tool's own modules and link its objects.
 $(BUILD)/tests/test_cli_%: tests/test_cli_%.c tests/testutil.h $(BUILD)/libcolb.a $(CLI_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -Icli -o $@ $< $(CLI_LIB) $(BUILD)/libcolb.a $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -Itests -Icli -Iserve -o $@ $< $(CLI_LIB) $(BUILD)/libcolb.a $(LDLIBS) $(SERVE_LIBS) -lcmocka
+
+# colb serve's test reads the server's JSON with cJSON (issue 16)
+$(BUILD)/tests/test_serve: tests/test_serve.c tests/testutil.h $(BUILD)/libcolb.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(BUILD)/libcolb.a $(LDLIBS) $(SERVE_LIBS) -lcmocka
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libcolb.a
 	@mkdir -p $(dir $@)
@@ -187,14 +194,14 @@ FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-
 
 $(BUILD)/tests/fuzz_%_replay: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz_split.h tests/testutil.h $(BUILD)/libcolb.a $(CLI_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -Icli -Itests/fuzz -DFUZZ_NAME='"$*"' -o $@ $< tests/fuzz/replay.c $(CLI_LIB) $(BUILD)/libcolb.a $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -Itests -Icli -Iserve -Itests/fuzz -DFUZZ_NAME='"$*"' -o $@ $< tests/fuzz/replay.c $(CLI_LIB) $(BUILD)/libcolb.a $(LDLIBS) $(SERVE_LIBS) -lcmocka
 
 fuzz-build:
 	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 CFLAGS="$(FUZZ_CFLAGS)" build-fuzz/libcolb.a \
 	  $(CLI_LIB:$(BUILD)/%=build-fuzz/%) $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_split.h build-fuzz/libcolb.a
-	clang $(ALL_CFLAGS) -fsanitize=fuzzer -Icli -Itests -Itests/fuzz -o $@ $< $(CLI_LIB:$(BUILD)/%=build-fuzz/%) build-fuzz/libcolb.a $(LDLIBS)
+	clang $(ALL_CFLAGS) -fsanitize=fuzzer -Icli -Iserve -Itests -Itests/fuzz -o $@ $< $(CLI_LIB:$(BUILD)/%=build-fuzz/%) build-fuzz/libcolb.a $(LDLIBS) $(SERVE_LIBS)
 
 fuzz fuzz-long: fuzz-build
 	@for n in $(FUZZ_NAMES); do \

@@ -19,6 +19,7 @@
 #include "reproduce.h"
 #include "plot.h"
 #include "run.h"
+#include "serve.h"
 #include "suggest.h"
 
 #define EXIT_USAGE 2
@@ -32,6 +33,8 @@ static void usage(FILE *f)
             "       colb run --resume FILE [-j THREADS] [--out DIR]\n"
             "       colb reproduce [--quick] [--resume] [--out DIR] [-j THREADS] [FIGURE ...]\n"
             "       colb bench-quality [-c FILE] [--out DIR] [-j THREADS] [--quick]\n"
+            "       colb serve --state DIR [--listen ADDR:PORT] [--policy NAME --dim d ...]\n"
+            "                            serve a policy over HTTP/JSON (colb serve --help)\n"
             "       colb policies        list the policies\n"
             "       colb help | --help   this text\n"
             "       colb --version\n\n"
@@ -436,6 +439,8 @@ int main(int argc, char **argv)
         return cmd_reproduce(argc - 2, argv + 2);
     if (!strcmp(cmd, "bench-quality"))
         return cmd_bench_quality(argc - 2, argv + 2);
+    if (!strcmp(cmd, "serve"))
+        return serve_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "policies")) {
         for (const char *const *n = colb_policy_names(); *n; n++)
             printf("%s%s\n", *n, n == colb_policy_names() ? " (recommended)" : "");
@@ -449,7 +454,7 @@ int main(int argc, char **argv)
         printf("colb %s\n", COLB_VERSION_STRING);
         return 0;
     }
-    static const char *const cmds[] = { "run", "reproduce", "policies", "help", "version" };
+    static const char *const cmds[] = { "run", "reproduce", "serve", "policies", "help", "version" };
     const char *s = suggest(cmd, cmds, sizeof cmds / sizeof cmds[0]);
     if (s)
         fprintf(stderr, "colb: unknown command '%s'; did you mean '%s'? (see colb --help)\n", cmd, s);

@@ -95,6 +95,22 @@ static void test_against_dense(void **state)
                 double sc[K];
                 size_t one = colb__soa_choose_one(&s, i, X[t], K, sc);
                 assert_true(one == arms[i] || fabs(sc[one] - sc[arms[i]]) < 1e-12 * fabs(sc[one]));
+                /* ... bit for bit: sum_e A[e] Q_k[e] in e order, theta . x in order */
+                double Ap1[d * (d + 1) / 2], th1[d], wd = colb__soa_width(&s, i);
+                colb__soa_get_model(&s, i, Ap1, NULL, th1, NULL, NULL);
+                for (size_t k = 0; k < K; k++) {
+                    const double *x = X[t] + k * d;
+                    double q = 0.0, m = 0.0;
+                    for (size_t row = 0, e = 0; row < d; row++) {
+                        q += Ap1[e++] * (x[row] * x[row]);
+                        for (size_t c = row + 1; c < d; c++)
+                            q += Ap1[e++] * ((2.0 * x[row]) * x[c]);
+                    }
+                    for (size_t j = 0; j < d; j++)
+                        m += th1[j] * x[j];
+                    double ref = m + wd * sqrt(q > 0.0 ? q : 0.0);
+                    assert_memory_equal(&ref, &sc[k], sizeof ref);
+                }
                 if ((i + t) % 5 == 0)
                     continue; /* some users not served: partial blocks */
                 const double *x = X[t] + arms[i] * d;

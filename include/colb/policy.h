@@ -275,6 +275,25 @@ colb_status colb_policy_add_users(colb_policy *p, size_t n, const size_t *labels
 /* The number of users N (grows with colb_policy_add_users). */
 size_t colb_policy_users(const colb_policy *p);
 
+/* ---- one observation outside a round (issue 16) ------------------------ */
+
+/* Update user u's learning with one observation: reward y for context x
+ * (d values, copied), as a one-user round with that single context:
+ * begin_round(x, 1), choose(u) (the only arm, 0), observe(u, 0, y),
+ * end_round. For an application that learns a reward long after the
+ * decision (a service: other rounds ran in between), so that the update
+ * sees the decision's context whatever the policy's state is now. It
+ * counts as a round (colb_policy_rounds grows by 1) and changes the state
+ * exactly as those four calls would, so a log of such calls replays bit
+ * for bit. Call between rounds. Errors: COLB_EINVAL (NULL), COLB_ESTATE
+ * (a round is open), COLB_ERANGE (u >= N, an entry of x beyond
+ * COLB_CONTEXT_MAX, |y| > COLB_REWARD_MAX), COLB_ENONFIN (x or y not
+ * finite), COLB_ENUMERIC (the policy is fenced, or this update fenced it:
+ * colb_policy_observe); on the argument errors the policy is unchanged.
+ * Cost: one round of one user with one context (O(d^2) for LinUCB-Ind; a
+ * policy's own end-of-round work otherwise), independent of N. */
+colb_status colb_policy_update(colb_policy *p, size_t u, const double *x, double y);
+
 #ifdef __cplusplus
 }
 #endif

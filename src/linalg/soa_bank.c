@@ -463,29 +463,86 @@ void colb__soa_set_model(colb__soa_bank *s, size_t i, const double *Ap, const do
     s->count[i] = count;
 }
 
+/* Arm k's score on model i: sum_e A[e] Q_k[e] over the packed entries e in
+ * order, plus theta . x_k in order, plus the width term. */
+static double score_one(const colb__soa_bank *s, const double *A, const double *t, double wd, const double *x)
+{
+    size_t d = s->d;
+    double q = 0.0, m = 0.0;
+    for (size_t r = 0, e = 0; r < d; r++) {
+        double x2 = 2.0 * x[r];
+        q += A[e++ * W] * (x[r] * x[r]);
+        for (size_t c = r + 1; c < d; c++)
+            q += A[e++ * W] * (x2 * x[c]);
+    }
+    for (size_t j = 0; j < d; j++)
+        m += t[j * W] * x[j];
+    return m + wd * sqrt(q > 0.0 ? q : 0.0);
+}
+
+/* Up to L arms at once, arm l in lane l, the contexts transposed (xt[j][l]):
+ * each lane does score_one's operations in score_one's order (the same
+ * bits, tests/test_kernels.c), but the lanes' sums are independent, so the
+ * loop runs at the FPU's throughput instead of along one chain of dependent
+ * additions, and the compiler vectorises the lane loops. Measured per call
+ * at d = 15, K = 25 (a one-user choose, as colb serve makes them), best of
+ * 7, thread CPU time: build-native (-O3 -march=native, AVX-512) 4.6 -> 0.8
+ * us; the default -O2 build unchanged at 2.3 us (it does not vectorise
+ * them). L = 32 beats L = 8 (1.0 against 1.3 us): four vectors in flight. */
+enum { L = 32, XT_D = 64 };
+static void score_lanes(const colb__soa_bank *s, const double *A, const double *t, double wd, double (*xt)[L],
+                        double *sc)
+{
+    size_t d = s->d;
+    double q[L] = { 0 }, m[L] = { 0 }, x2[L];
+    for (size_t r = 0, e = 0; r < d; r++) {
+        double a = A[e++ * W];
+        for (size_t l = 0; l < L; l++) {
+            x2[l] = 2.0 * xt[r][l];
+            q[l] += a * (xt[r][l] * xt[r][l]);
+        }
+        for (size_t c = r + 1; c < d; c++) {
+            a = A[e++ * W];
+            for (size_t l = 0; l < L; l++)
+                q[l] += a * (x2[l] * xt[c][l]);
+        }
+    }
+    for (size_t j = 0; j < d; j++) {
+        double tj = t[j * W];
+        for (size_t l = 0; l < L; l++)
+            m[l] += tj * xt[j][l];
+    }
+    for (size_t l = 0; l < L; l++)
+        sc[l] = m[l] + wd * sqrt(q[l] > 0.0 ? q[l] : 0.0);
+}
+
 size_t colb__soa_choose_one(const colb__soa_bank *s, size_t i, const double *X, size_t K,
                             double *out)
 {
     size_t d = s->d, best = 0;
     const double *A = AOF(s, i), *t = TOF(s, i);
     double wd = colb__soa_width(s, i), bs = 0.0;
-    for (size_t k = 0; k < K; k++) {
-        const double *x = X + k * d;
-        double q = 0.0, m = 0.0;
-        for (size_t r = 0, e = 0; r < d; r++) { /* sum_e A[e] Q_k[e], e in order */
-            double x2 = 2.0 * x[r];
-            q += A[e++ * W] * (x[r] * x[r]);
-            for (size_t c = r + 1; c < d; c++)
-                q += A[e++ * W] * (x2 * x[c]);
+    for (size_t k0 = 0; k0 < K; k0 += L) {
+        size_t n = K - k0 < L ? K - k0 : L;
+        double sc[L];
+        if (d <= XT_D) {
+            double xt[XT_D][L];
+            for (size_t j = 0; j < d; j++)
+                for (size_t l = 0; l < L; l++)
+                    xt[j][l] = l < n ? X[(k0 + l) * d + j] : 0.0; /* idle lanes score zeros */
+            score_lanes(s, A, t, wd, xt, sc);
+        } else {
+            for (size_t l = 0; l < n; l++)
+                sc[l] = score_one(s, A, t, wd, X + (k0 + l) * d);
         }
-        for (size_t j = 0; j < d; j++)
-            m += t[j * W] * x[j];
-        double sc = m + wd * sqrt(q > 0.0 ? q : 0.0);
-        if (out)
-            out[k] = sc;
-        if (k == 0 || sc > bs) {
-            bs = sc;
-            best = k;
+        for (size_t l = 0; l < n; l++) {
+            size_t k = k0 + l;
+            if (out)
+                out[k] = sc[l];
+            if (k == 0 || sc[l] > bs) {
+                bs = sc[l];
+                best = k;
+            }
         }
     }
     return best;

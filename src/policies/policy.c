@@ -496,3 +496,32 @@ colb_status colb_policy_clusters(const colb_policy *p, size_t *labels, size_t *n
         return COLB_EUNSUP;
     return p->vt->clusters(p, labels, n_clusters);
 }
+
+/* ---- one observation outside a round (issue 16) ------------------------- */
+
+colb_status colb_policy_update(colb_policy *p, size_t u, const double *x, double y)
+{
+    if (!p)
+        return COLB_EINVAL;
+    if (!x)
+        return colb__err(p->err, COLB_EINVAL, "update: context x is NULL");
+    if (p->in_round)
+        return colb__err(p->err, COLB_ESTATE, "update: round %llu is open; update between rounds",
+                         (unsigned long long)p->rounds + 1);
+    if (u >= p->N)
+        return colb__err(p->err, COLB_ERANGE, "update: user %zu out of range [0, %zu)", u, p->N);
+    if (!isfinite(y))
+        return colb__err(p->err, COLB_ENONFIN, "update: reward of user %zu is %g", u, y);
+    if (fabs(y) > COLB_REWARD_MAX)
+        return colb__err(p->err, COLB_ERANGE, "update: reward of user %zu is %g, beyond +-%g", u, y,
+                         COLB_REWARD_MAX);
+    colb_status st = colb_policy_begin_round(p, x, 1); /* checks x; nothing changes on error */
+    if (st != COLB_OK)
+        return st;
+    size_t arm = 0;
+    st = colb_policy_choose(p, u, &arm);
+    if (st == COLB_OK)
+        st = colb_policy_observe(p, u, arm, y);
+    colb_status end = colb_policy_end_round(p);
+    return st != COLB_OK ? st : end;
+}

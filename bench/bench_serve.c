@@ -1,0 +1,795 @@
+/* bench_serve.c - load generator for `colb serve` (docs/performance.md,
+ * "colb serve"). It starts a server on 127.0.0.1 (an ephemeral port, a
+ * temporary state folder, durability on: rewards are answered after their
+ * fsync), drives it over keep-alive HTTP/1.1 connections from one epoll
+ * loop, and reports requests/s, decisions/s and p50/p99 latency for the
+ * single and batch forms of choose and reward at d = 15, K = 25:
+ *
+ *   closed loop   every connection sends its next request as soon as the
+ *                 answer to the last one arrives: the peak rate;
+ *   open loop     requests at a fixed rate (half the peak), latency measured
+ *                 from each request's scheduled time, so that a stalled
+ *                 server is not hidden by the client waiting for it.
+ *
+ * Usage: bench_serve [--quick] [--seconds S] [--repeats R] [--policy NAME]
+ *                    [--users N] [--batch B] [--connections C] [--only FORM]
+ *                    [--recovery]
+ * --recovery instead measures restarts after SIGKILL: the time to serve
+ * again after 2e5 and 1e6 decisions and rewards, all in the log or with
+ * snapshots, and that the restarted model holds every acknowledged one.
+ * The last column is the server's CPU time per request (user + system, from
+ * /proc): what a request costs whatever else the machine runs. Answers
+ * other than 200 and connections the server ended (the client reconnects)
+ * are counted over every repeat and printed after the row.
+ * The server binary is $COLB, else build-native/colb, else build/colb;
+ * $BENCH_HTTP_THREADS sets its --http-threads (2). The
+ * server it starts is stopped (SIGTERM, then SIGKILL) by its pid. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define D 15
+#define K 25
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static double rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (double)(rng_state >> 11) / 9007199254740992.0;
+}
+
+/* ---- the server ------------------------------------------------------------- */
+
+static pid_t server_pid;
+static char state_dir[64];
+
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+static void stop_server(void)
+{
+    if (server_pid > 0) {
+        kill(server_pid, SIGTERM);
+        for (int i = 0; i < 200; i++) {
+            if (waitpid(server_pid, NULL, WNOHANG) == server_pid) {
+                server_pid = 0;
+                break;
+            }
+            usleep(50000);
+        }
+        if (server_pid > 0) {
+            kill(server_pid, SIGKILL);
+            waitpid(server_pid, NULL, 0);
+        }
+        server_pid = 0;
+    }
+    if (state_dir[0])
+        nftw(state_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    state_dir[0] = '\0';
+}
+
+static const char *snapshot_every = "1000000"; /* the server's --snapshot-every */
+
+/* Start a server on a new state folder, or (again) on the last one. */
+static int start_server(const char *colb, const char *policy)
+{
+    if (!state_dir[0]) {
+        snprintf(state_dir, sizeof state_dir, "/tmp/colb-bench-serve-XXXXXX");
+        if (!mkdtemp(state_dir))
+            return -1;
+    }
+    char st[96];
+    snprintf(st, sizeof st, "%s/state", state_dir);
+    int fds[2];
+    if (pipe(fds))
+        return -1;
+    server_pid = fork();
+    if (server_pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        execl(colb, colb, "serve", "--listen", "127.0.0.1:0", "--state", st, "--dim", "15", "--policy", policy,
+              "--quiet", getenv("BENCH_VERBOSE") ? "0" : "1", "--decision-window", "4000000",
+              "--max-connections", "4096", "--snapshot-every", snapshot_every, "--http-threads",
+              getenv("BENCH_HTTP_THREADS") ? getenv("BENCH_HTTP_THREADS") : "2", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    FILE *f = fdopen(fds[0], "r");
+    char line[512];
+    int port = -1;
+    if (f && fgets(line, sizeof line, f)) {
+        const char *p = strstr(line, "127.0.0.1:");
+        if (p)
+            port = atoi(p + 10);
+    }
+    if (f)
+        fclose(f);
+    return port;
+}
+
+/* ---- an HTTP/1.1 client on epoll -------------------------------------------- */
+
+typedef struct conn {
+    int fd, busy;
+    size_t n;                /* requests answered on this connection */
+    int last_status;         /* of the last answer on it */
+    char last[160];          /* its body's start */
+    char *out;
+    size_t out_len, out_off, out_cap;
+    char *in;
+    size_t in_len, in_cap;
+    double t0;
+} conn;
+
+typedef struct load load;
+/* Write the next request's body into *body (len); 0 when there is none. */
+typedef int (*next_fn)(load *L, const char **path, char **body, size_t *len);
+typedef void (*resp_fn)(load *L, int status, const char *body, size_t len);
+
+struct load {
+    int port, nconn, ep;
+    conn *c;
+    next_fn next;
+    resp_fn resp;
+    double rate;             /* 0: closed loop */
+    double seconds;
+    /* results */
+    double *lat;
+    size_t nlat, cap, errors, done;
+    size_t closed;           /* connections the server ended */
+    double elapsed;
+    /* request scratch */
+    char *body;
+    size_t body_cap;
+};
+
+static int connect_one(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    a.sin_addr.s_addr = htonl(0x7f000001);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
+        return -1;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    return fd;
+}
+
+static void grow(char **p, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return;
+    size_t c = *cap ? *cap : 8192;
+    while (c < need)
+        c *= 2;
+    *p = realloc(*p, c);
+    *cap = c;
+}
+
+static int send_next(load *L, conn *c, double t0)
+{
+    const char *path;
+    char *body;
+    size_t len;
+    if (!L->next(L, &path, &body, &len))
+        return 0;
+    grow(&c->out, &c->out_cap, len + 256);
+    int h = snprintf(c->out, 256, "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\n\r\n", path, len);
+    memcpy(c->out + h, body, len);
+    c->out_len = (size_t)h + len;
+    c->out_off = 0;
+    c->busy = 1;
+    c->t0 = t0;
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
+    epoll_ctl(L->ep, EPOLL_CTL_MOD, c->fd, &ev);
+    return 1;
+}
+
+/* A complete response at the start of c->in: its total length, status and
+ * body; 0 when incomplete. */
+static size_t parse_response(conn *c, int *status, const char **body, size_t *blen)
+{
+    char *end = memmem(c->in, c->in_len, "\r\n\r\n", 4);
+    if (!end)
+        return 0;
+    *status = atoi(c->in + 9);
+    size_t cl = 0;
+    char *p = memmem(c->in, (size_t)(end - c->in), "Content-Length:", 15);
+    if (!p)
+        p = memmem(c->in, (size_t)(end - c->in), "content-length:", 15);
+    if (p)
+        cl = (size_t)strtoull(p + 15, NULL, 10);
+    size_t total = (size_t)(end + 4 - c->in) + cl;
+    if (c->in_len < total)
+        return 0;
+    *body = end + 4;
+    *blen = cl;
+    return total;
+}
+
+static void run(load *L)
+{
+    L->ep = epoll_create1(0);
+    L->c = calloc((size_t)L->nconn, sizeof *L->c);
+    for (int i = 0; i < L->nconn; i++) {
+        L->c[i].fd = connect_one(L->port);
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &L->c[i] };
+        epoll_ctl(L->ep, EPOLL_CTL_ADD, L->c[i].fd, &ev);
+    }
+    double t_begin = now_s(), t_end = t_begin + L->seconds, next_at = t_begin, last = t_begin;
+    int more = 1, busy = 0;
+    struct epoll_event evs[256];
+    while (busy || (more && now_s() < t_end)) {
+        double t = now_s();
+        for (int i = 0; i < L->nconn && more && t < t_end; i++) {
+            conn *c = &L->c[i];
+            if (c->busy)
+                continue;
+            if (L->rate > 0) {
+                if (t < next_at)
+                    break;
+                more = send_next(L, c, next_at);
+                next_at += 1.0 / L->rate;
+            } else {
+                more = send_next(L, c, t);
+            }
+            busy += more;
+        }
+        /* wait for answers, or until the next request is due (open loop:
+         * a timeout in nanoseconds, so that the client does not spin) */
+        double wait = L->rate > 0 && more ? next_at - now_s() : 0.1;
+        if (wait < 0)
+            wait = 0;
+        struct timespec to = { (time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9) };
+        int n = epoll_pwait2(L->ep, evs, 256, &to, NULL);
+        for (int k = 0; k < n; k++) {
+            conn *c = evs[k].data.ptr;
+            if ((evs[k].events & EPOLLOUT) && c->out_off < c->out_len) {
+                ssize_t w = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+                if (w > 0)
+                    c->out_off += (size_t)w;
+                if (c->out_off == c->out_len) {
+                    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+                    epoll_ctl(L->ep, EPOLL_CTL_MOD, c->fd, &ev);
+                }
+            }
+            if (evs[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+                for (;;) {
+                    grow(&c->in, &c->in_cap, c->in_len + 65536);
+                    ssize_t r = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+                    if (r <= 0) {
+                        if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+                            /* the server ended the connection: say so once,
+                             * count it (and a request lost with it), and
+                             * reconnect, as an HTTP client would */
+                            if (!L->closed++)
+                                fprintf(stderr, "bench_serve: the server closed a connection (%s; %zu answered "
+                                        "on it, %zu in all; the last answer: %d %s)\n",
+                                        r == 0 ? "end of stream" : strerror(errno), c->n, L->done, c->last_status,
+                                        c->last);
+                            epoll_ctl(L->ep, EPOLL_CTL_DEL, c->fd, NULL);
+                            close(c->fd);
+                            if (c->busy) {
+                                c->busy = 0;
+                                busy--;
+                                L->errors++;
+                            }
+                            c->in_len = 0;
+                            c->n = 0;
+                            c->fd = connect_one(L->port);
+                            struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+                            if (c->fd < 0 || epoll_ctl(L->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
+                                fprintf(stderr, "bench_serve: cannot reconnect\n");
+                                exit(1);
+                            }
+                            goto next_event;
+                        }
+                        break;
+                    }
+                    c->in_len += (size_t)r;
+                }
+                int status;
+                const char *body;
+                size_t blen, total;
+                while (c->busy && (total = parse_response(c, &status, &body, &blen)) > 0) {
+                    double done = now_s();
+                    if (L->nlat == L->cap) {
+                        L->cap = L->cap ? 2 * L->cap : 1 << 16;
+                        L->lat = realloc(L->lat, L->cap * sizeof *L->lat);
+                    }
+                    L->lat[L->nlat++] = done - c->t0;
+                    last = done;
+                    if (status != 200)
+                        L->errors++;
+                    c->last_status = status;
+                    snprintf(c->last, sizeof c->last, "%.*s", (int)(blen < 150 ? blen : 150), body);
+                    if (L->resp)
+                        L->resp(L, status, body, blen);
+                    memmove(c->in, c->in + total, c->in_len - total);
+                    c->in_len -= total;
+                    c->busy = 0;
+                    c->n++;
+                    busy--;
+                    L->done++;
+                }
+            }
+        next_event:;
+        }
+    }
+    L->elapsed = last - t_begin;
+    for (int i = 0; i < L->nconn; i++) {
+        close(L->c[i].fd);
+        free(L->c[i].out);
+        free(L->c[i].in);
+    }
+    free(L->c);
+    close(L->ep);
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double pct(load *L, double p)
+{
+    if (!L->nlat)
+        return 0;
+    qsort(L->lat, L->nlat, sizeof *L->lat, cmp_d);
+    size_t i = (size_t)(p * (double)(L->nlat - 1) + 0.5);
+    return L->lat[i];
+}
+
+/* ---- the requests ------------------------------------------------------------ */
+
+static size_t n_users = 10000, batch = 1000;
+static char *ctx_pool[64];
+static size_t ctx_len[64];
+static uint64_t *dec_seq;    /* decisions made, to reward */
+static unsigned dec_gen;
+static size_t n_dec, dec_cap, dec_next;
+static size_t user_next;
+static char *body_buf;
+static size_t body_cap;
+
+static char *b64_pool[64];
+static size_t b64_len[64];
+
+static char *b64_encode(const unsigned char *p, size_t n, size_t *len)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *s = malloc(4 * ((n + 2) / 3) + 3), *w = s;
+    *w++ = '"';
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+        *w++ = a[v >> 18];
+        *w++ = a[(v >> 12) & 63];
+        *w++ = i + 1 < n ? a[(v >> 6) & 63] : '=';
+        *w++ = i + 2 < n ? a[v & 63] : '=';
+    }
+    *w++ = '"';
+    *w = '\0';
+    *len = (size_t)(w - s);
+    return s;
+}
+
+static void make_contexts(void)
+{
+    for (int p = 0; p < 64; p++) {
+        char *s = malloc(K * D * 24 + 16), *w = s;
+        *w++ = '[';
+        for (int k = 0; k < K; k++) {
+            *w++ = k ? ',' : '[';
+            if (k)
+                *w++ = '[';
+            for (int j = 0; j < D; j++)
+                w += sprintf(w, "%s%.6g", j ? "," : "", rnd() * 2 - 1);
+            *w++ = ']';
+        }
+        *w++ = ']';
+        *w = '\0';
+        ctx_pool[p] = s;
+        ctx_len[p] = (size_t)(w - s);
+        unsigned char raw[K * D * 8];
+        const char *q = s;
+        for (int i = 0; i < K * D; i++) { /* the same numbers, as little-endian doubles */
+            while (*q == '[' || *q == ',' || *q == ']')
+                q++;
+            double v = strtod(q, (char **)&q);
+            uint64_t u;
+            memcpy(&u, &v, 8);
+            for (int b = 0; b < 8; b++)
+                raw[8 * i + b] = (unsigned char)(u >> (8 * b));
+        }
+        b64_pool[p] = b64_encode(raw, sizeof raw, &b64_len[p]);
+    }
+}
+
+static int use_b64;
+
+/* Take the decision ids out of an answer. */
+static void record_decisions(load *L, int status, const char *body, size_t len)
+{
+    (void)L;
+    if (status != 200)
+        return;
+    const char *p = body, *end = body + len;
+    while ((p = memmem(p, (size_t)(end - p), "\"decision\":\"", 12))) {
+        p += 12;
+        unsigned g = (unsigned)strtoul(p, (char **)&p, 10);
+        uint64_t s = strtoull(p + 1, (char **)&p, 10);
+        if (n_dec == dec_cap) {
+            dec_cap = dec_cap ? 2 * dec_cap : 1 << 16;
+            dec_seq = realloc(dec_seq, dec_cap * sizeof *dec_seq);
+        }
+        dec_gen = g;
+        dec_seq[n_dec++] = s;
+    }
+}
+
+static int next_choose(load *L, const char **path, char **body, size_t *len)
+{
+    (void)L;
+    int p = (int)(rnd() * 64);
+    const char *ctx = use_b64 ? b64_pool[p] : ctx_pool[p];
+    size_t cl = use_b64 ? b64_len[p] : ctx_len[p];
+    grow(&body_buf, &body_cap, cl + 128);
+    int h = sprintf(body_buf, "{\"user\":\"user-%zu\",\"contexts%s\":", user_next++ % n_users, use_b64 ? "_b64" : "");
+    memcpy(body_buf + h, ctx, cl);
+    memcpy(body_buf + h + cl, "}", 2);
+    *path = "/v1/choose";
+    *body = body_buf;
+    *len = (size_t)h + cl + 1;
+    return 1;
+}
+
+/* Batch bodies are built once (the client must not spend the machine's
+ * cores formatting ids): n_users / batch of them, cycled. */
+static char **batch_pool;
+static size_t *batch_len, n_batch_pool, batch_next;
+
+static int make_choose_batch(load *L, const char **path, char **body, size_t *len);
+
+static int next_choose_batch(load *L, const char **path, char **body, size_t *len)
+{
+    if (!batch_pool) {
+        n_batch_pool = n_users / batch ? n_users / batch : 1;
+        batch_pool = calloc(n_batch_pool, sizeof *batch_pool);
+        batch_len = calloc(n_batch_pool, sizeof *batch_len);
+        for (size_t i = 0; i < n_batch_pool; i++) {
+            make_choose_batch(L, path, body, len);
+            batch_pool[i] = malloc(*len);
+            memcpy(batch_pool[i], *body, *len);
+            batch_len[i] = *len;
+        }
+    }
+    size_t i = batch_next++ % n_batch_pool;
+    *path = "/v1/choose/batch";
+    *body = batch_pool[i];
+    *len = batch_len[i];
+    return 1;
+}
+
+static int make_choose_batch(load *L, const char **path, char **body, size_t *len)
+{
+    (void)L;
+    int p = (int)(rnd() * 64);
+    grow(&body_buf, &body_cap, ctx_len[p] + b64_len[p] + batch * 24 + 64);
+    char *w = body_buf;
+    w += sprintf(w, "{\"contexts_b64\":");
+    memcpy(w, b64_pool[p], b64_len[p]);
+    w += b64_len[p];
+    w += sprintf(w, ",\"users\":[");
+    size_t start = user_next % n_users;
+    for (size_t i = 0; i < batch; i++)
+        w += sprintf(w, "%s\"user-%zu\"", i ? "," : "", (start + i) % n_users);
+    user_next += batch;
+    w += sprintf(w, "]}");
+    *path = "/v1/choose/batch";
+    *body = body_buf;
+    *len = (size_t)(w - body_buf);
+    return 1;
+}
+
+static int next_reward(load *L, const char **path, char **body, size_t *len)
+{
+    (void)L;
+    if (dec_next >= n_dec)
+        return 0;
+    grow(&body_buf, &body_cap, 128);
+    *len = (size_t)sprintf(body_buf, "{\"decision\":\"%u-%llu\",\"reward\":%.6g}", dec_gen,
+                           (unsigned long long)dec_seq[dec_next++], rnd());
+    *path = "/v1/reward";
+    *body = body_buf;
+    return 1;
+}
+
+static int next_reward_batch(load *L, const char **path, char **body, size_t *len)
+{
+    (void)L;
+    if (dec_next + batch > n_dec)
+        return 0;
+    grow(&body_buf, &body_cap, batch * 64 + 32);
+    char *w = body_buf;
+    w += sprintf(w, "{\"rewards\":[");
+    for (size_t i = 0; i < batch; i++)
+        w += sprintf(w, "%s{\"decision\":\"%u-%llu\",\"reward\":%.6g}", i ? "," : "", dec_gen,
+                     (unsigned long long)dec_seq[dec_next++], rnd());
+    w += sprintf(w, "]}");
+    *path = "/v1/reward/batch";
+    *body = body_buf;
+    *len = (size_t)(w - body_buf);
+    return 1;
+}
+
+/* Make sure at least n unrewarded decisions are at hand (batch chooses). */
+static void stock(int port, size_t n)
+{
+    while (n_dec - dec_next < n) {
+        load L = { .port = port, .nconn = 2, .next = next_choose_batch, .resp = record_decisions, .seconds = 1e9 };
+        size_t want = n - (n_dec - dec_next);
+        /* a closed loop for as many batches as needed */
+        L.seconds = 0.2 + (double)want / 2e5;
+        run(&L);
+        free(L.lat);
+    }
+}
+
+typedef struct result {
+    double rps, dps, p50, p99, cpu_us; /* cpu_us: the server's CPU time per request */
+    size_t errors, closed;
+} result;
+
+/* The server's CPU time so far (user + system), seconds. */
+static double server_cpu(void)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)server_pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    unsigned long long ut = 0, st = 0;
+    if (p)
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st);
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static result measure(int port, next_fn next, resp_fn resp, int conns, double seconds, double rate, size_t per)
+{
+    load L = { .port = port, .nconn = conns, .next = next, .resp = resp, .seconds = seconds, .rate = rate };
+    double c0 = server_cpu();
+    run(&L);
+    double cpu = server_cpu() - c0;
+    result r = { (double)L.done / L.elapsed, (double)(L.done * per) / L.elapsed, pct(&L, 0.5), pct(&L, 0.99),
+                 L.done ? cpu / (double)L.done * 1e6 : 0, L.errors, L.closed };
+    free(L.lat);
+    return r;
+}
+
+static void row(const char *form, const char *mode, int conns, result r, size_t per)
+{
+    printf("| %-13s | %-22s | %4d | %10.0f | %12.0f | %7.3f | %7.3f | %9.1f |", form, mode, conns, r.rps,
+           per > 1 ? r.dps : r.rps, r.p50 * 1e3, r.p99 * 1e3, r.cpu_us);
+    if (r.errors || r.closed)
+        printf(" %zu errors, %zu connections closed by the server", r.errors, r.closed);
+    printf("\n");
+    fflush(stdout);
+}
+
+/* ---- recovery (--recovery) ---------------------------------------------------- */
+
+/* GET /v1/stats: the decisions and rewards in the model. */
+static int get_stats(int port, unsigned long long *dec, unsigned long long *rew)
+{
+    int fd = connect_one(port);
+    if (fd < 0)
+        return -1;
+    fcntl(fd, F_SETFL, 0);
+    static const char req[] = "GET /v1/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    char buf[8192];
+    size_t n = 0;
+    ssize_t r;
+    if (write(fd, req, sizeof req - 1) != (ssize_t)(sizeof req - 1)) {
+        close(fd);
+        return -1;
+    }
+    while (n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
+        n += (size_t)r;
+    close(fd);
+    buf[n] = '\0';
+    const char *d = strstr(buf, "\"decisions\":"), *w = strstr(buf, "\"rewards\":");
+    if (!d || !w)
+        return -1;
+    *dec = strtoull(d + 12, NULL, 10);
+    *rew = strtoull(w + 10, NULL, 10);
+    return 0;
+}
+
+static double log_bytes;
+
+static int sum_log(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)ftw;
+    if (flag == FTW_F && strstr(p, "/wal-"))
+        log_bytes += (double)st->st_size;
+    return 0;
+}
+
+/* n decisions (batch chooses), all rewarded (batch rewards), then SIGKILL
+ * once every answer is in, and a restart on the same folder: the time from
+ * the restart to the port's line (recovery: snapshot load, log replay, the
+ * new generation's fsynced START record), and whether the restarted model
+ * has every acknowledged decision and reward. */
+static int recovery(const char *colb, const char *policy, size_t n)
+{
+    int port = start_server(colb, policy);
+    if (port <= 0)
+        return -1;
+    n_dec = dec_next = 0;
+    stock(port, n);
+    load L = { .port = port, .nconn = 16, .next = next_reward_batch, .seconds = 1e9 };
+    run(&L);
+    free(L.lat);
+    unsigned long long d0, r0, d1 = 0, r1 = 0;
+    if (L.errors || get_stats(port, &d0, &r0))
+        return -1;
+    usleep(500000);
+    kill(server_pid, SIGKILL);
+    waitpid(server_pid, NULL, 0);
+    log_bytes = 0;
+    nftw(state_dir, sum_log, 16, FTW_PHYS);
+    double t0 = now_s();
+    port = start_server(colb, policy);
+    double t = now_s() - t0;
+    if (port <= 0 || get_stats(port, &d1, &r1))
+        return -1;
+    printf("| %10llu | %10llu | %12s | %8.1f | %9.3f | %s |\n", d0, r0, snapshot_every, log_bytes / 1e6, t,
+           d1 == d0 && r1 == r0 ? "yes" : "NO");
+    fflush(stdout);
+    stop_server();
+    return d1 == d0 && r1 == r0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    double seconds = 3;
+    int repeats = 3, conns = 16;
+    const char *policy = "recommended", *only = NULL;
+    int recover = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick"))
+            seconds = 1, repeats = 1;
+        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
+            seconds = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--repeats") && i + 1 < argc)
+            repeats = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--policy") && i + 1 < argc)
+            policy = argv[++i];
+        else if (!strcmp(argv[i], "--users") && i + 1 < argc)
+            n_users = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--batch") && i + 1 < argc)
+            batch = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--connections") && i + 1 < argc)
+            conns = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
+        else if (!strcmp(argv[i], "--recovery"))
+            recover = 1;
+        else {
+            fprintf(stderr, "usage: bench_serve [--quick] [--seconds S] [--repeats R] [--policy NAME] [--users N] "
+                    "[--batch B] [--connections C] [--only FORM] [--recovery]\n");
+            return 2;
+        }
+    }
+    const char *colb = getenv("COLB");
+    if (!colb || !*colb)
+        colb = access("build-native/colb", X_OK) == 0 ? "build-native/colb" : "build/colb";
+    signal(SIGPIPE, SIG_IGN);
+    make_contexts();
+    atexit(stop_server);
+    if (recover) {
+        printf("colb serve recovery (%s, d = %d, K = %d, %zu users, batches of %zu; SIGKILL once every answer is in, "
+               "restart on the same --state)\n\n| decisions  |  rewards   | --snapshot-every | log MB | restart s | "
+               "all acknowledged in the model |\n|---:|---:|---:|---:|---:|---|\n", policy, D, K, n_users, batch);
+        static const struct { size_t n; const char *every; } runs[] = {
+            { 200000, "1000000000" }, { 1000000, "1000000000" }, { 1000000, "300000" },
+        };
+        for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+            snapshot_every = runs[r].every;
+            if (recovery(colb, policy, runs[r].n)) {
+                fprintf(stderr, "bench_serve: the recovery run of %zu decisions failed\n", runs[r].n);
+                return 1;
+            }
+        }
+        return 0;
+    }
+    int port = start_server(colb, policy);
+    if (port <= 0) {
+        fprintf(stderr, "bench_serve: could not start %s serve\n", colb);
+        return 1;
+    }
+    printf("colb serve load (%s, d = %d, K = %d, %zu users, batches of %zu, durability on, best of %d x %.0f s; "
+           "client and server share this machine's cores)\n\n", policy, D, K, n_users, batch, repeats, seconds);
+    printf("| %-13s | %-22s | %4s | %10s | %12s | %7s | %7s | %9s |\n", "form", "load", "conn", "requests/s",
+           "decisions/s", "p50 ms", "p99 ms", "server CPU us/request");
+    printf("|---|---|---:|---:|---:|---:|---:|---:|\n");
+    /* every user seen once, so that single chooses measure the steady state */
+    user_next = 0;
+    measure(port, next_choose_batch, record_decisions, 1, 0.01 + (double)n_users / 1e5, 0, batch);
+    /* a reward is answered after an fsync of a few ms; its throughput is
+     * the requests in flight per fsync: many connections */
+    struct { const char *form; next_fn next; int conns; size_t per; int reward, b64; } forms[] = {
+        { "choose (JSON)", next_choose, conns, 1, 0, 0 },
+        { "choose (b64)", next_choose, conns, 1, 0, 1 },
+        { "reward", next_reward, 16 * conns, 1, 1, 0 },
+        { "choose/batch", next_choose_batch, 4, batch, 0, 1 },
+        { "reward/batch", next_reward_batch, 16, batch, 1, 0 },
+    };
+    for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++) {
+        if (only && strcmp(only, forms[f].form))
+            continue;
+        use_b64 = forms[f].b64;
+        result best = { 0, 0, 0, 0, 0, 0, 0 };
+        size_t err = 0, closed = 0;
+        for (int r = 0; r < repeats; r++) {
+            if (forms[f].reward)
+                stock(port, (size_t)(seconds * (forms[f].per > 1 ? 1.5e6 : 6e4)));
+            result x = measure(port, forms[f].next, NULL, forms[f].conns, seconds, 0, forms[f].per);
+            err += x.errors, closed += x.closed;
+            if (x.rps > best.rps)
+                best = x;
+        }
+        best.errors = err, best.closed = closed; /* over every repeat */
+        err = closed = 0;
+        row(forms[f].form, "closed loop (peak)", forms[f].conns, best, forms[f].per);
+        /* half the peak, open loop */
+        result half = { 0, 0, 1e9, 1e9, 0, 0, 0 };
+        for (int r = 0; r < repeats; r++) {
+            if (forms[f].reward)
+                stock(port, (size_t)(seconds * best.rps * (double)forms[f].per / 2 * 1.1) + forms[f].per);
+            result x = measure(port, forms[f].next, NULL, forms[f].conns, seconds, best.rps / 2, forms[f].per);
+            err += x.errors, closed += x.closed;
+            if (x.p99 < half.p99)
+                half = x;
+        }
+        half.errors = err, half.closed = closed;
+        char mode[48];
+        snprintf(mode, sizeof mode, "open loop, %.0f/s", best.rps / 2);
+        row(forms[f].form, mode, forms[f].conns, half, forms[f].per);
+    }
+    return 0;
+}

@@ -1,0 +1,88 @@
+/* config.h - the options of `colb serve`: where it listens and keeps its
+ * state, the policy it serves, its limits and its durability settings
+ * (docs/serve.md lists them all; `colb serve --help` prints them with their
+ * defaults). */
+#ifndef COLB_SERVE_CONFIG_H
+#define COLB_SERVE_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "colb/colb.h"
+
+#define SERVE_PATH_LEN 4096
+#define SERVE_ERR_LEN (SERVE_PATH_LEN + 512)
+#define SERVE_NAME_LEN 64
+/* the canonical text of the policy options (serve_config_policy_text) */
+#define SERVE_OPTS_LEN 2048
+
+typedef struct serve_config {
+    /* where */
+    char host[SERVE_NAME_LEN];      /* numeric IPv4 or IPv6 address */
+    unsigned port;                  /* 0: an ephemeral port */
+    char state_dir[SERVE_PATH_LEN];
+    char token_file[SERVE_PATH_LEN];
+    /* the policy: name and parameters, and which of them the command line
+     * gave (on resume, the others are taken from the state) */
+    char policy[SERVE_NAME_LEN];
+    colb_policy_params pp;
+    unsigned long long given;       /* bit i: policy option i was given */
+    int policy_given;
+    /* limits */
+    size_t http_threads;
+    size_t max_connections;
+    size_t max_connections_per_ip;  /* 0: no limit */
+    size_t idle_timeout;            /* seconds without traffic on a connection */
+    size_t request_timeout;         /* seconds to receive one request's body */
+    size_t max_body;                /* bytes */
+    size_t max_contexts;            /* K per round */
+    size_t max_batch;               /* users or rewards per request */
+    size_t max_users;
+    size_t max_id_bytes;
+    size_t decision_window;         /* decisions that can still be rewarded */
+    size_t max_queue;               /* requests waiting for the writer */
+    size_t max_memory;              /* the policy's memory budget; 0: default */
+    /* durability */
+    size_t commit_wait_us;          /* group commit: extra wait before an fsync */
+    int sync_decisions;             /* 1: a choose is answered after its fsync too */
+    size_t snapshot_every;          /* rewards between snapshots */
+    size_t snapshot_interval;       /* seconds between snapshots (if anything changed) */
+    size_t snapshot_log_bytes;      /* log bytes that trigger a snapshot */
+    int archive_log;                /* 1: keep old log segments in DIR/archive */
+    size_t drain_timeout;           /* seconds SIGTERM waits for requests in flight */
+    /* what to do */
+    int dump_log;                   /* print the log as JSON lines and exit */
+    int quiet;                      /* no operational lines on stderr */
+} serve_config;
+
+/* Defaults (the policy "recommended" when the library has it, else
+ * linucb-ind). */
+void serve_config_default(serve_config *c);
+
+/* Parse argv (after "serve"). Returns 0, 1 when --help was printed (exit
+ * 0), or -1 with a one-line reason in err (a usage error). */
+int serve_config_parse(serve_config *c, int argc, char **argv, char *err, size_t err_len);
+
+/* Print the usage, options, defaults and limits. */
+void serve_config_help(FILE *f);
+
+/* The policy options as canonical text, "key=value" lines in table order,
+ * the policy name first: what the state folder records, and what a
+ * resume compares. */
+void serve_config_policy_text(const serve_config *c, char *out, size_t len);
+
+/* Resume: take the policy options stored in `text` (serve_config_policy_text of
+ * the run that created the state) for every option not given; an option
+ * given with another value than the stored one is an error naming both.
+ * Returns 0 or -1 with err. */
+int serve_config_resume(serve_config *c, const char *text, char *err, size_t err_len);
+
+/* 1 if policy option `name` (e.g. "dim") was given on the command line. */
+int serve_config_given(const serve_config *c, const char *name);
+
+/* Read the bearer token of --token-file into tok (at most len - 1 bytes,
+ * trailing newline dropped). 0, or -1 with err (unreadable, empty, too
+ * long, control characters). */
+int serve_config_read_token(const serve_config *c, char *tok, size_t len, char *err, size_t err_len);
+
+#endif

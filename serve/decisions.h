@@ -1,0 +1,49 @@
+/* decisions.h - the decisions that can still be rewarded: the last W
+ * decisions (the window), each with its user and the context of the arm
+ * chosen, which is what the reward's update needs. Decision number s lives
+ * in slot s mod W until decision s + W takes the slot over; a reward for
+ * it after that is "expired". Owned by the writer thread. */
+#ifndef COLB_SERVE_DECISIONS_H
+#define COLB_SERVE_DECISIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+
+typedef enum dec_status {
+    DEC_PENDING = 0,   /* known, not rewarded yet */
+    DEC_UNKNOWN,       /* never made (or made by a generation whose log was lost in a crash) */
+    DEC_EXPIRED,       /* older than the window */
+    DEC_REWARDED       /* rewarded already */
+} dec_status;
+
+typedef struct decisions decisions;
+
+/* A window of W >= 1 decisions in dimension d; NULL when out of memory
+ * (W (8 d + 21) bytes). */
+decisions *decisions_create(size_t window, size_t d);
+void decisions_free(decisions *r);
+size_t decisions_window(const decisions *r);
+
+/* Record decision `id` of user `user` with chosen context x (d values). */
+void decisions_put(decisions *r, decision_id id, uint64_t user, const double *x);
+
+/* The state of decision id, given that decisions below next_seq have been
+ * made; when pending, its user and context (valid until the next put). */
+dec_status decisions_find(const decisions *r, decision_id id, uint64_t next_seq, uint64_t *user,
+                          const double **x);
+
+/* Mark a pending decision rewarded. */
+void decisions_mark_rewarded(decisions *r, decision_id id);
+
+/* A window of another size with the same recent decisions (those that fit);
+ * NULL when out of memory (r is kept then). Frees r on success. */
+decisions *decisions_resize(decisions *r, size_t window, uint64_t next_seq);
+
+/* The block "serve.decisions" of a snapshot (docs/serve.md). */
+int decisions_save(const decisions *r, unsigned char **out, size_t *len);
+/* A window from a saved block; NULL with err (malformed, or out of memory). */
+decisions *decisions_load(const unsigned char *p, size_t n, size_t d, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,785 @@
+/* engine.c - recovery, the writer thread, its job queue, group commit of
+ * answers and snapshot scheduling (engine.h). */
+#include "engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "records.h"
+#include "snapshotter.h"
+#include "state.h"
+
+struct engine {
+    serve_config c;
+    metrics *m;
+    state s;
+    wal *w;
+    snapshotter *snap;
+    int lock_fd;
+    /* the queue (mu) */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    job *head, *tail;
+    size_t depth;
+    int stopping;
+    int broken;              /* the log or the policy failed: no more writes */
+    char broken_msg[512];
+    pthread_t writer;
+    int writer_started;
+    /* the writer's own */
+    const char **ids;
+    size_t *lens, ids_cap;
+    uint64_t *slots;
+    size_t slots_cap;
+    uint64_t snap_lsn, snap_wal_bytes, rewards_since;
+    double snap_time;
+};
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static uint64_t unix_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static void note(const engine *e, const char *fmt, const char *a)
+{
+    if (!e->c.quiet)
+        fprintf(stderr, fmt, a);
+}
+
+static void job_error(job *j, unsigned status, const char *code, const char *msg)
+{
+    j->status = status;
+    j->err_code = code;
+    snprintf(j->err_msg, sizeof j->err_msg, "%s", msg);
+}
+
+/* ---- the state folder ---------------------------------------------------------- */
+
+static int make_dirs(const char *path, char *err, size_t err_len)
+{
+    char p[SERVE_PATH_LEN];
+    snprintf(p, sizeof p, "%s", path);
+    for (char *s = p + 1; *s; s++)
+        if (*s == '/') {
+            *s = '\0';
+            if (mkdir(p, 0755) != 0 && errno != EEXIST)
+                goto fail;
+            *s = '/';
+        }
+    if (mkdir(p, 0755) != 0 && errno != EEXIST)
+        goto fail;
+    return 0;
+fail:
+    snprintf(err, err_len, "--state %s: cannot create %s: %s", path, p, strerror(errno));
+    return -1;
+}
+
+static int lock_dir(engine *e, char *err, size_t err_len)
+{
+    char p[SERVE_PATH_LEN + 16];
+    snprintf(p, sizeof p, "%s/lock", e->c.state_dir);
+    e->lock_fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (e->lock_fd < 0) {
+        snprintf(err, err_len, "--state %s: cannot create the lock file: %s", e->c.state_dir, strerror(errno));
+        return -1;
+    }
+    if (flock(e->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(err, err_len, "--state %s: %s", e->c.state_dir,
+                 errno == EWOULDBLOCK ? "another colb serve is using this folder" : strerror(errno));
+        close(e->lock_fd);
+        e->lock_fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- recovery ------------------------------------------------------------------ */
+
+typedef struct replay {
+    state *s;
+    uint64_t records;
+} replay;
+
+static int visit_apply(void *ctx, uint64_t lsn, uint32_t type, const unsigned char *p, size_t n, char *err,
+                       size_t err_len)
+{
+    replay *r = ctx;
+    r->records++;
+    return state_apply(r->s, lsn, type, p, n, err, err_len);
+}
+
+typedef struct sync_wait {
+    wal_waiter w;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done, ok;
+} sync_wait;
+
+static void sync_done(wal_waiter *w, int ok)
+{
+    sync_wait *s = (sync_wait *)w;
+    pthread_mutex_lock(&s->mu);
+    s->done = 1;
+    s->ok = ok;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Write the pending records and wait until they are durable. */
+static int write_durably(engine *e, char *err, size_t err_len)
+{
+    uint64_t pos;
+    if (wal_write(e->w, &pos, err, err_len))
+        return -1;
+    sync_wait s = { .w.done = sync_done };
+    pthread_mutex_init(&s.mu, NULL);
+    pthread_cond_init(&s.cv, NULL);
+    wal_await(e->w, &s.w, pos);
+    pthread_mutex_lock(&s.mu);
+    while (!s.done)
+        pthread_cond_wait(&s.cv, &s.mu);
+    pthread_mutex_unlock(&s.mu);
+    pthread_mutex_destroy(&s.mu);
+    pthread_cond_destroy(&s.cv);
+    if (!s.ok)
+        wal_failed(e->w, err, err_len);
+    return s.ok ? 0 : -1;
+}
+
+static int write_snapshot_now(engine *e, char *err, size_t err_len)
+{
+    void *buf;
+    size_t len;
+    if (state_serialize(&e->s, &buf, &len, err, err_len))
+        return -1;
+    int rc = snapshot_write_file(e->c.state_dir, buf, len, err, err_len);
+    free(buf);
+    return rc;
+}
+
+static int recover(engine *e, char *err, size_t err_len)
+{
+    serve_config *c = &e->c;
+    char path[SERVE_PATH_LEN + 32];
+    snprintf(path, sizeof path, "%s/snapshot.colb", c->state_dir);
+    int have_snap = access(path, F_OK) == 0, have_log = wal_exists(c->state_dir);
+    if (have_log < 0) {
+        snprintf(err, err_len, "--state %s: cannot list the folder", c->state_dir);
+        return -1;
+    }
+    if (!have_snap && have_log) {
+        snprintf(err, err_len, "--state %s has log segments but no snapshot.colb: not a state colb serve "
+                 "can resume (docs/serve.md, recovery)", c->state_dir);
+        return -1;
+    }
+    if (!have_snap) {
+        if (!serve_config_given(c, "dim")) {
+            snprintf(err, err_len, "--state %s is new: give the policy's context dimension with --dim d",
+                     c->state_dir);
+            return -2;
+        }
+        if (state_init(&e->s, c, err, err_len) || write_snapshot_now(e, err, err_len))
+            return -1;
+        note(e, "colb serve: new state in %s\n", c->state_dir);
+    }
+    double t_load = now_s(), t_replay = t_load;
+    if (have_snap) {
+        int rc = state_load(&e->s, c->state_dir, c, err, err_len);
+        if (rc)
+            return rc;
+        t_replay = now_s();
+    }
+    replay r = { &e->s, 0 };
+    uint64_t last;
+    char torn[4400];
+    uint64_t from = e->s.lsn;
+    if (wal_read(c->state_dir, e->s.lsn, WAL_REPAIR, visit_apply, &r, &last, torn, sizeof torn, err, err_len))
+        return -1;
+    if (torn[0])
+        note(e, "colb serve: %s\n", torn);
+    if (have_snap && !c->quiet)
+        fprintf(stderr, "colb serve: resumed %s: snapshot at lsn %llu (loaded in %.3f s), %llu log records "
+                "replayed in %.3f s; %zu users, %llu decisions, %llu rewards\n", c->state_dir,
+                (unsigned long long)from, t_replay - t_load, (unsigned long long)r.records, now_s() - t_replay,
+                users_count(e->s.users), (unsigned long long)e->s.decisions, (unsigned long long)e->s.rewards);
+    if (e->s.arm_mismatches && !c->quiet)
+        fprintf(stderr, "colb serve: %llu replayed choices differ from the logged arms (floating point on "
+                "another machine?); the logged arms were kept\n", (unsigned long long)e->s.arm_mismatches);
+    /* a new generation: its START record, durable before anything is served */
+    uint32_t gen = e->s.gen + 1;
+    if (wal_open(&e->w, c->state_dir, last + 1, c->commit_wait_us, e->m, err, err_len))
+        return -1;
+    if (state_start(&e->s, gen, c->decision_window)) {
+        snprintf(err, err_len, "out of memory for a window of %zu decisions", c->decision_window);
+        return -1;
+    }
+    unsigned char *p = wal_reserve(e->w, REC_START, rec_start_size());
+    if (!p) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    rec_start st = { gen, c->decision_window, unix_ms() };
+    rec_start_put(p, &st);
+    wal_commit(e->w);
+    e->s.lsn = wal_last_lsn(e->w);
+    if (write_durably(e, err, err_len))
+        return -1;
+    e->snap_lsn = from;
+    e->snap_time = now_s();
+    if (e->s.fenced) {
+        e->broken = 1;
+        snprintf(e->broken_msg, sizeof e->broken_msg, "%s", e->s.fence_msg);
+    }
+    return 0;
+}
+
+/* ---- the writer ------------------------------------------------------------------- */
+
+static int grow(engine *e, size_t n)
+{
+    if (n > e->ids_cap) {
+        const char **ids = realloc(e->ids, n * sizeof *ids);
+        if (ids)
+            e->ids = ids;
+        size_t *lens = realloc(e->lens, n * sizeof *lens);
+        if (lens)
+            e->lens = lens;
+        if (!ids || !lens)
+            return -1;
+        e->ids_cap = n;
+    }
+    if (n > e->slots_cap) {
+        uint64_t *s = realloc(e->slots, n * sizeof *s);
+        if (!s)
+            return -1;
+        e->slots = s;
+        e->slots_cap = n;
+    }
+    return 0;
+}
+
+static void set_broken(engine *e, const char *msg)
+{
+    pthread_mutex_lock(&e->mu);
+    if (!e->broken) { /* the first message, cut to fit */
+        size_t n = strnlen(msg, sizeof e->broken_msg - 1);
+        memcpy(e->broken_msg, msg, n);
+        e->broken_msg[n] = '\0';
+    }
+    e->broken = 1;
+    pthread_mutex_unlock(&e->mu);
+    note(e, "colb serve: %s; writes are refused from now on\n", msg);
+}
+
+static void do_choose(engine *e, job *j)
+{
+    state *s = &e->s;
+    const choose_req *q = &j->choose;
+    size_t total = q->n_decisions, id_bytes = 0, k = 0;
+    if (grow(e, total))
+        return job_error(j, 503, "out_of_memory", "out of memory");
+    for (size_t r = 0; r < q->n_rounds; r++)
+        for (size_t i = 0; i < q->rounds[r].n_users; i++, k++) {
+            e->ids[k] = q->rounds[r].users[i];
+            e->lens[k] = q->rounds[r].user_len[i];
+            id_bytes += e->lens[k];
+        }
+    /* room for the USERS record first (an upper bound): nothing may change
+     * that cannot be logged */
+    unsigned char *p = wal_reserve(e->w, REC_USERS, rec_users_size(total, id_bytes));
+    if (!p)
+        return job_error(j, 503, "out_of_memory", "out of memory");
+    size_t first, added;
+    char why[512];
+    if (state_add_users(s, e->ids, e->lens, total, e->c.max_users, &first, &added, why, sizeof why)) {
+        wal_cancel(e->w);
+        return job_error(j, 507, "user_limit", why);
+    }
+    if (added) {
+        unsigned char *q2 = rec_users_put(p, first, added);
+        for (size_t u = first; u < first + added; u++) {
+            size_t len;
+            const char *id = users_id(s->users, u, &len);
+            q2 = rec_users_put_id(q2, id, len);
+        }
+        wal_commit_len(e->w, (size_t)(q2 - p));
+        s->lsn = wal_last_lsn(e->w);
+        atomic_store_explicit(&e->m->users, users_count(s->users), memory_order_relaxed);
+    } else {
+        wal_cancel(e->w);
+    }
+    size_t off = 0;
+    for (size_t r = 0; r < q->n_rounds; r++) {
+        const choose_round *rd = &q->rounds[r];
+        for (size_t i = 0; i < rd->n_users; i++)
+            e->slots[i] = users_find(s->users, rd->users[i], rd->user_len[i]);
+        p = wal_reserve(e->w, REC_CHOOSE, rec_choose_size(rd->n_users, rd->K, s->d));
+        if (!p)
+            return job_error(j, 503, "out_of_memory", "out of memory");
+        decision_id id;
+        int code;
+        int rc = state_choose(s, rd->K, rd->X, rd->n_users, e->slots, j->arms + off, NULL, &id, &code, why,
+                              sizeof why);
+        if (rc < 0) {
+            wal_cancel(e->w);
+            return job_error(j, (unsigned)code, code == STATE_FULL ? "out_of_memory" : "policy_failed", why);
+        }
+        rec_choose_put(p, id, rd->K, s->d, rd->X, rd->n_users, e->slots, j->arms + off);
+        wal_commit(e->w);
+        s->lsn = wal_last_lsn(e->w);
+        for (size_t i = 0; i < rd->n_users; i++) {
+            j->ids[off + i] = id;
+            j->ids[off + i].seq += i;
+        }
+        off += rd->n_users;
+        atomic_fetch_add_explicit(&e->m->decisions, rd->n_users, memory_order_relaxed);
+        if (rc > 0) {
+            set_broken(e, s->fence_msg);
+            return job_error(j, 500, "policy_failed", s->fence_msg);
+        }
+    }
+    j->wait_durable = e->c.sync_decisions;
+}
+
+static void do_reward(engine *e, job *j)
+{
+    state *s = &e->s;
+    const reward_req *q = &j->reward;
+    unsigned char *p = wal_reserve(e->w, REC_REWARD, rec_reward_size(q->n));
+    if (!p)
+        return job_error(j, 503, "out_of_memory", "out of memory");
+    unsigned char *w = rec_reward_put(p, 0);
+    size_t count = 0;
+    int fenced = 0;
+    for (size_t i = 0; i < q->n; i++) {
+        if (s->fenced) {
+            job_error(j, 500, "policy_failed", s->fence_msg);
+            break;
+        }
+        dec_status ds = state_reward(s, q->items[i].id, q->items[i].y, &fenced);
+        j->item_status[i] = (unsigned char)ds;
+        if (ds == DEC_PENDING) {
+            w = rec_reward_put_item(w, q->items[i].id, q->items[i].y);
+            count++;
+        } else {
+            _Atomic uint64_t *c = ds == DEC_UNKNOWN ? &e->m->conflicts_unknown
+                                  : ds == DEC_EXPIRED ? &e->m->conflicts_expired : &e->m->conflicts_rewarded;
+            atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+        }
+    }
+    if (count) {
+        rec_reward_put(p, count);
+        wal_commit_len(e->w, rec_reward_size(count));
+        s->lsn = wal_last_lsn(e->w);
+        e->rewards_since += count;
+        atomic_fetch_add_explicit(&e->m->rewards, count, memory_order_relaxed);
+    } else {
+        wal_cancel(e->w);
+    }
+    if (fenced)
+        set_broken(e, s->fence_msg);
+    /* answered once durable: also a refusal as "rewarded already", whose
+     * reward may still be on its way to the disk */
+    j->wait_durable = 1;
+}
+
+static void on_durable(wal_waiter *w, int ok)
+{
+    job *j = (job *)((char *)w - offsetof(job, waiter));
+    if (!ok)
+        job_error(j, 503, "log_failed", "the log could not be written; the request is not durable (see /healthz)");
+    j->done(j);
+}
+
+static void run_batch(engine *e, job *batch)
+{
+    pthread_mutex_lock(&e->mu);
+    int broken = e->broken;
+    pthread_mutex_unlock(&e->mu);
+    for (job *j = batch; j; j = j->next) {
+        j->status = 0;
+        j->wait_durable = 0;
+        switch (j->kind) {
+        case JOB_CHOOSE:
+        case JOB_REWARD:
+            if (broken || e->s.fenced) {
+                pthread_mutex_lock(&e->mu);
+                job_error(j, 503, "unavailable", e->broken_msg);
+                pthread_mutex_unlock(&e->mu);
+            } else if (j->kind == JOB_CHOOSE) {
+                do_choose(e, j);
+            } else {
+                do_reward(e, j);
+            }
+            break;
+        case JOB_STATS:
+            j->body = state_stats_json(&e->s, &j->body_len);
+            if (!j->body)
+                job_error(j, 503, "out_of_memory", "out of memory");
+            break;
+        case JOB_USER: {
+            int code = state_user_json(&e->s, j->user, j->user_len, &j->body, &j->body_len);
+            if (code == 404)
+                job_error(j, 404, "unknown_user", "no such user");
+            else if (code != 200)
+                job_error(j, 503, "out_of_memory", "out of memory");
+            break;
+        }
+        }
+        broken |= e->s.fenced;
+    }
+    uint64_t pos = 0;
+    char err[512];
+    if (wal_write(e->w, &pos, err, sizeof err) != 0) {
+        set_broken(e, err);
+        for (job *j = batch; j; j = j->next)
+            if (j->kind == JOB_CHOOSE || j->kind == JOB_REWARD)
+                job_error(j, 503, "log_failed", err);
+    }
+    atomic_fetch_add_explicit(&e->m->writer_batches, 1, memory_order_relaxed);
+    for (job *j = batch, *next; j; j = next) {
+        next = j->next; /* done() may free j */
+        if (j->status == 0 && j->wait_durable) {
+            j->waiter.done = on_durable;
+            wal_await(e->w, &j->waiter, pos);
+        } else {
+            j->done(j);
+        }
+    }
+}
+
+static void maybe_snapshot(engine *e, int force)
+{
+    state *s = &e->s;
+    uint64_t bytes = atomic_load_explicit(&e->m->wal_bytes, memory_order_relaxed);
+    double now = now_s();
+    if (s->lsn == e->snap_lsn)
+        return;
+    if (!force) {
+        int due = e->rewards_since >= e->c.snapshot_every || bytes - e->snap_wal_bytes >= e->c.snapshot_log_bytes ||
+                  now - e->snap_time >= (double)e->c.snapshot_interval;
+        if (!due || snapshotter_busy(e->snap))
+            return;
+    }
+    void *buf;
+    size_t len;
+    char err[SERVE_ERR_LEN];
+    e->snap_time = now;
+    if (state_serialize(s, &buf, &len, err, sizeof err)) {
+        atomic_fetch_add_explicit(&e->m->snapshot_failures, 1, memory_order_relaxed);
+        note(e, "colb serve: snapshot: %s\n", err);
+        return;
+    }
+    if (wal_rotate(e->w, err, sizeof err)) {
+        free(buf);
+        set_broken(e, err);
+        return;
+    }
+    metrics_observe(&e->m->snapshot_pause, now_s() - now);
+    snapshotter_submit(e->snap, buf, len, s->lsn, wal_segment_start(e->w));
+    e->snap_lsn = s->lsn;
+    e->rewards_since = 0;
+    e->snap_wal_bytes = bytes;
+}
+
+static void *writer_main(void *arg)
+{
+    engine *e = arg;
+    prctl(PR_SET_NAME, "colb-writer"); /* as ps and top show it */
+    for (;;) {
+        pthread_mutex_lock(&e->mu);
+        if (!e->head && !e->stopping) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 1; /* wake up to check the snapshot interval */
+            pthread_cond_timedwait(&e->cv, &e->mu, &until);
+        }
+        job *batch = e->head;
+        e->head = e->tail = NULL;
+        e->depth = 0;
+        int stop = e->stopping && !batch;
+        pthread_mutex_unlock(&e->mu);
+        atomic_store_explicit(&e->m->queue_depth, 0, memory_order_relaxed);
+        if (batch)
+            run_batch(e, batch);
+        if (stop)
+            return NULL;
+        if (!e->broken)
+            maybe_snapshot(e, 0);
+    }
+}
+
+/* ---- the engine ------------------------------------------------------------------- */
+
+void engine_free(engine *e)
+{
+    if (!e)
+        return;
+    if (e->writer_started)
+        engine_stop(e);
+    if (e->w)
+        wal_close(e->w);
+    snapshotter_stop(e->snap);
+    if (e->s.users)
+        state_free(&e->s);
+    if (e->lock_fd >= 0)
+        close(e->lock_fd);
+    pthread_mutex_destroy(&e->mu);
+    pthread_cond_destroy(&e->cv);
+    free(e->ids);
+    free(e->lens);
+    free(e->slots);
+    free(e);
+}
+
+int engine_open(engine **out, serve_config *c, metrics *m, char *err, size_t err_len)
+{
+    *out = NULL;
+    engine *e = calloc(1, sizeof *e);
+    if (!e) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    e->lock_fd = -1;
+    e->m = m;
+    pthread_mutex_init(&e->mu, NULL);
+    pthread_cond_init(&e->cv, NULL);
+    e->c = *c;
+    int rc = 0;
+    char snap[SERVE_PATH_LEN + 32];
+    snprintf(snap, sizeof snap, "%s/snapshot.colb", c->state_dir);
+    if (access(snap, F_OK) != 0 && !serve_config_given(c, "dim")) { /* before anything is created */
+        snprintf(err, err_len, "--state %s is new: give the policy's context dimension with --dim d", c->state_dir);
+        engine_free(e);
+        return -2;
+    }
+    if (make_dirs(c->state_dir, err, err_len) || lock_dir(e, err, err_len) || (rc = recover(e, err, err_len)) ||
+        snapshotter_start(&e->snap, c->state_dir, c->archive_log, c->quiet, m, err, err_len)) {
+        engine_free(e);
+        return rc == -2 ? -2 : -1;
+    }
+    *c = e->c; /* the resumed policy options */
+    atomic_store_explicit(&m->users, users_count(e->s.users), memory_order_relaxed);
+    atomic_store_explicit(&m->decisions, e->s.decisions, memory_order_relaxed);
+    atomic_store_explicit(&m->rewards, e->s.rewards, memory_order_relaxed);
+    if (pthread_create(&e->writer, NULL, writer_main, e) != 0) {
+        snprintf(err, err_len, "cannot start the writer thread");
+        engine_free(e);
+        return -1;
+    }
+    e->writer_started = 1;
+    *out = e;
+    return 0;
+}
+
+void engine_limits(const engine *e, codec_limits *lim)
+{
+    lim->dim = e->s.d;
+    lim->max_contexts = e->c.max_contexts;
+    lim->max_batch = e->c.max_batch;
+    lim->max_id_bytes = e->c.max_id_bytes;
+}
+
+int engine_submit(engine *e, job *j)
+{
+    j->next = NULL;
+    pthread_mutex_lock(&e->mu);
+    if (e->stopping || e->depth >= e->c.max_queue) {
+        int stopping = e->stopping;
+        pthread_mutex_unlock(&e->mu);
+        if (!stopping)
+            atomic_fetch_add_explicit(&e->m->overloaded, 1, memory_order_relaxed);
+        job_error(j, 503, stopping ? "stopping" : "overloaded",
+                  stopping ? "the server is shutting down" : "too many requests are waiting (--max-queue); retry");
+        return 503;
+    }
+    if (e->tail)
+        e->tail->next = j;
+    else
+        e->head = j;
+    e->tail = j;
+    e->depth++;
+    atomic_store_explicit(&e->m->queue_depth, e->depth, memory_order_relaxed);
+    pthread_cond_signal(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+    return 0;
+}
+
+int engine_health(engine *e, char *why, size_t len)
+{
+    pthread_mutex_lock(&e->mu);
+    int rc = e->broken || e->stopping ? -1 : 0;
+    if (rc)
+        snprintf(why, len, "%s", e->stopping ? "stopping" : e->broken_msg);
+    pthread_mutex_unlock(&e->mu);
+    return rc;
+}
+
+int engine_stop(engine *e)
+{
+    pthread_mutex_lock(&e->mu);
+    int already = e->stopping;
+    e->stopping = 1;
+    pthread_cond_signal(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+    if (already)
+        return 0;
+    if (e->writer_started)
+        pthread_join(e->writer, NULL);
+    e->writer_started = 0;
+    snapshotter_stop(e->snap); /* a background snapshot in progress finishes first */
+    e->snap = NULL;
+    int rc = 0;
+    if (!e->broken && e->s.lsn != e->snap_lsn) {
+        char err[SERVE_ERR_LEN];
+        void *buf = NULL;
+        size_t len = 0;
+        if (state_serialize(&e->s, &buf, &len, err, sizeof err) || wal_rotate(e->w, err, sizeof err) ||
+            snapshot_write_file(e->c.state_dir, buf, len, err, sizeof err) ||
+            wal_drop_segments(e->c.state_dir, wal_segment_start(e->w), e->c.archive_log, err, sizeof err)) {
+            fprintf(stderr, "colb serve: final snapshot: %s (the log keeps everything)\n", err);
+            rc = -1;
+        } else if (!e->c.quiet) {
+            fprintf(stderr, "colb serve: final snapshot at lsn %llu\n", (unsigned long long)e->s.lsn);
+        }
+        free(buf);
+    }
+    wal_close(e->w);
+    e->w = NULL;
+    if (e->lock_fd >= 0)
+        close(e->lock_fd);
+    e->lock_fd = -1;
+    return rc;
+}
+
+/* ---- --dump-log ----------------------------------------------------------------- */
+
+typedef struct dumper {
+    FILE *out;
+    size_t d;
+    double *X;
+} dumper;
+
+static void put_id(sbuf *b, decision_id id) { codec_put_decision(b, id); }
+
+static int visit_dump(void *ctx, uint64_t lsn, uint32_t type, const unsigned char *p, size_t n, char *err,
+                      size_t err_len)
+{
+    dumper *dp = ctx;
+    sbuf b = { 0 };
+    sbuf_printf(&b, "{\"lsn\":%llu,", (unsigned long long)lsn);
+    int bad = 0;
+    if (type == REC_START) {
+        rec_start r;
+        bad = rec_start_get(p, n, &r);
+        if (!bad)
+            sbuf_printf(&b, "\"type\":\"start\",\"generation\":%u,\"window\":%llu,\"unix_ms\":%llu}", (unsigned)r.gen,
+                        (unsigned long long)r.window, (unsigned long long)r.unix_ms);
+    } else if (type == REC_USERS) {
+        rec_users r;
+        bad = rec_users_get(p, n, &r);
+        if (!bad) {
+            sbuf_printf(&b, "\"type\":\"users\",\"first_slot\":%llu,\"ids\":[", (unsigned long long)r.first_slot);
+            size_t pos = 0, len;
+            for (size_t i = 0; i < r.n; i++) {
+                const char *id = rec_users_id(&r, &pos, &len);
+                if (i)
+                    sbuf_put(&b, ",", 1);
+                codec_put_string(&b, id, len);
+            }
+            sbuf_put(&b, "]}", 2);
+        }
+    } else if (type == REC_CHOOSE) {
+        rec_choose r;
+        bad = rec_choose_get(p, n, dp->d, &r);
+        double *X = bad ? NULL : realloc(dp->X, r.K * dp->d * sizeof *X);
+        if (!bad && X) {
+            dp->X = X;
+            rec_choose_contexts(&r, X);
+            sbuf_put(&b, "\"type\":\"choose\",\"first\":", 24);
+            put_id(&b, r.first);
+            sbuf_printf(&b, ",\"K\":%zu,\"users\":[", r.K);
+            for (size_t i = 0; i < r.n; i++)
+                sbuf_printf(&b, "%s%llu", i ? "," : "", (unsigned long long)rec_choose_slot(&r, i));
+            sbuf_put(&b, "],\"arms\":[", 10);
+            for (size_t i = 0; i < r.n; i++)
+                sbuf_printf(&b, "%s%u", i ? "," : "", (unsigned)rec_choose_arm(&r, i));
+            sbuf_put(&b, "],\"contexts\":[", 14);
+            for (size_t k = 0; k < r.K; k++) {
+                sbuf_put(&b, k ? ",[" : "[", k ? 2 : 1);
+                for (size_t i = 0; i < dp->d; i++) {
+                    if (i)
+                        sbuf_put(&b, ",", 1);
+                    codec_put_double(&b, X[k * dp->d + i]);
+                }
+                sbuf_put(&b, "]", 1);
+            }
+            sbuf_put(&b, "]}", 2);
+        }
+    } else if (type == REC_REWARD) {
+        rec_reward r;
+        bad = rec_reward_get(p, n, &r);
+        if (!bad) {
+            sbuf_put(&b, "\"type\":\"reward\",\"rewards\":[", 27);
+            for (size_t i = 0; i < r.n; i++) {
+                decision_id id;
+                double y;
+                rec_reward_item(&r, i, &id, &y);
+                sbuf_put(&b, i ? ",{\"decision\":" : "{\"decision\":", i ? 13 : 12);
+                put_id(&b, id);
+                sbuf_put(&b, ",\"reward\":", 10);
+                codec_put_double(&b, y);
+                sbuf_put(&b, "}", 1);
+            }
+            sbuf_put(&b, "]}", 2);
+        }
+    } else {
+        sbuf_printf(&b, "\"type\":\"unknown\",\"code\":%u,\"bytes\":%zu}", (unsigned)type, n);
+    }
+    size_t len;
+    char *line = sbuf_take(&b, &len);
+    if (bad || !line) {
+        free(line);
+        snprintf(err, err_len, "log record %llu is malformed", (unsigned long long)lsn);
+        return -1;
+    }
+    fprintf(dp->out, "%s\n", line);
+    free(line);
+    return 0;
+}
+
+int engine_dump_log(const serve_config *c, FILE *out, char *err, size_t err_len)
+{
+    serve_config rc = *c;
+    state s;
+    rc.quiet = 1;
+    if (state_load(&s, c->state_dir, &rc, err, err_len))
+        return -1;
+    dumper dp = { out, s.d, NULL };
+    state_free(&s);
+    uint64_t last;
+    char torn[4400];
+    int r = wal_read(c->state_dir, 0, WAL_ARCHIVE, visit_dump, &dp, &last, torn, sizeof torn, err, err_len);
+    free(dp.X);
+    if (r == 0 && torn[0])
+        fprintf(stderr, "colb serve: %s\n", torn);
+    return r;
+}

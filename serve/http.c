@@ -1,0 +1,332 @@
+/* http.c - the HTTP front on libmicrohttpd (http.h): its access handler
+ * reads a request (headers first: route, method, token, Content-Length
+ * are checked before any body byte is read), collects the body within
+ * --max-body and --request-timeout, and then either answers or suspends
+ * the connection while the writer works on the request's job; the job's
+ * completion resumes it. Every answered request is counted in the
+ * metrics with its latency. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+struct http_server {
+    struct MHD_Daemon *d;
+    routes_ctx rc;
+    size_t max_body;
+    double request_timeout;
+    int quiet;
+    MHD_socket quiesced;          /* the listen socket after quiesce, closed at stop */
+    _Atomic int draining;
+    _Atomic long active;          /* requests between their first byte and their completion */
+};
+
+typedef struct request {
+    http_server *h;
+    struct MHD_Connection *conn;
+    route_id route;
+    const char *arg;              /* the user id of /v1/users/ID, in the arena */
+    double t0;
+    char *body;
+    size_t len, cap;
+    int too_large, submitted, answered;
+    unsigned status;
+    arena a;
+    job j;
+} request;
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static enum MHD_Result send_answer(request *q, answer *ans, int close_after)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(ans->len, ans->body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(ans->body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            ans->content_type ? ans->content_type : "application/json");
+    if (ans->allow)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, ans->allow);
+    if (ans->status == 401)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"colb\"");
+    if (ans->retry_after) {
+        char s[16];
+        snprintf(s, sizeof s, "%d", ans->retry_after);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, s);
+    }
+    if (close_after)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret = MHD_queue_response(q->conn, ans->status, r);
+    MHD_destroy_response(r);
+    q->status = ans->status;
+    q->answered = 1;
+    return ret;
+}
+
+static enum MHD_Result send_error(request *q, unsigned status, const char *code, const char *msg, int close_after)
+{
+    answer ans;
+    routes_error(&ans, status, code, msg);
+    return send_answer(q, &ans, close_after);
+}
+
+/* The writer (or the log's syncer) finished the request's job. */
+static void job_done(job *j)
+{
+    request *q = j->ctx;
+    MHD_resume_connection(q->conn);
+}
+
+/* Headers are in: decide whether to read the body at all. */
+static enum MHD_Result first_call(request *q, const char *url, const char *method)
+{
+    http_server *h = q->h;
+    const char *arg;
+    q->route = routes_match(url, &arg);
+    if (atomic_load(&h->draining))
+        return send_error(q, 503, "stopping", "the server is shutting down", 1);
+    if (q->route == R_OTHER)
+        return send_error(q, 404, "not_found", "no such route (see docs/serve.md)", 0);
+    if (!routes_method_ok(q->route, method)) {
+        answer ans;
+        char msg[96];
+        snprintf(msg, sizeof msg, "method %.16s not allowed here; use %s", method, routes_allow(q->route));
+        routes_error(&ans, 405, "method_not_allowed", msg);
+        ans.allow = routes_allow(q->route);
+        return send_answer(q, &ans, 0);
+    }
+    if (routes_needs_token(q->route) &&
+        !routes_token_ok(&h->rc, MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION)))
+        return send_error(q, 401, "unauthorized", "missing or wrong bearer token (Authorization: Bearer TOKEN)", 0);
+    if (arg) {
+        size_t n = strlen(arg);
+        char *c = arena_alloc(&q->a, n + 1);
+        if (!c)
+            return send_error(q, 503, "out_of_memory", "out of memory", 1);
+        memcpy(c, arg, n + 1);
+        q->arg = c;
+    }
+    const char *cl = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (*end == '\0' && n > h->max_body) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "the body has %llu bytes; at most %zu (--max-body)", n, h->max_body);
+            return send_error(q, 413, "too_large", msg, 1);
+        }
+        if (*end == '\0' && n > 0) {
+            q->body = malloc((size_t)n + 1);
+            q->cap = q->body ? (size_t)n + 1 : 0;
+        }
+    }
+    return MHD_YES;
+}
+
+static void take_chunk(request *q, const char *data, size_t n)
+{
+    http_server *h = q->h;
+    if (q->too_large)
+        return;
+    if (q->len + n > h->max_body) {
+        q->too_large = 1;
+        free(q->body);
+        q->body = NULL;
+        q->len = q->cap = 0;
+        return;
+    }
+    if (q->len + n + 1 > q->cap) {
+        size_t cap = q->cap ? q->cap : 4096;
+        while (cap < q->len + n + 1)
+            cap *= 2;
+        char *b = realloc(q->body, cap);
+        if (!b) {
+            q->too_large = 1; /* answered as too large for this server's memory */
+            return;
+        }
+        q->body = b;
+        q->cap = cap;
+    }
+    memcpy(q->body + q->len, data, n);
+    q->len += n;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    http_server *h = cls;
+    request *q = *con_cls;
+    if (!q) {
+        q = calloc(1, sizeof *q);
+        if (!q)
+            return MHD_NO;
+        q->h = h;
+        q->conn = conn;
+        q->t0 = now_s();
+        *con_cls = q;
+        atomic_fetch_add(&h->active, 1);
+        return first_call(q, url, method);
+    }
+    if (q->answered) { /* an early answer: drop what else arrives */
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (now_s() - q->t0 > h->request_timeout) {
+            *upload_size = 0;
+            return send_error(q, 408, "timeout", "the body took longer than --request-timeout", 1);
+        }
+        take_chunk(q, upload, *upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    answer ans;
+    if (q->submitted) { /* resumed: the job is done */
+        routes_finish(q->route, &q->j, &ans);
+        return send_answer(q, &ans, 0);
+    }
+    if (q->too_large) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "the body is larger than %zu bytes (--max-body)", h->max_body);
+        return send_error(q, 413, "too_large", msg, 1);
+    }
+    if (!routes_prepare(&h->rc, q->route, q->arg, q->body ? q->body : "", q->len, &q->a, &q->j, &ans))
+        return send_answer(q, &ans, 0);
+    q->j.done = job_done;
+    q->j.ctx = q;
+    q->submitted = 1;
+    MHD_suspend_connection(conn); /* before the job can finish: resume needs a suspended connection */
+    if (engine_submit(h->rc.e, &q->j))
+        MHD_resume_connection(conn); /* refused: the answer is in the job */
+    return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    (void)toe;
+    http_server *h = cls;
+    request *q = *con_cls;
+    if (!q)
+        return;
+    metrics_request(h->rc.m, q->route, q->answered ? q->status : 0, now_s() - q->t0);
+    free(q->body);
+    free(q->j.body);
+    arena_free(&q->a);
+    free(q);
+    *con_cls = NULL;
+    atomic_fetch_sub(&h->active, 1);
+}
+
+static void on_log(void *cls, const char *fmt, va_list ap)
+{
+    http_server *h = cls;
+    if (h->quiet)
+        return;
+    fprintf(stderr, "colb serve: http: ");
+    vfprintf(stderr, fmt, ap);
+}
+
+int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, unsigned *bound_port, char *err,
+               size_t err_len)
+{
+    *out = NULL;
+    http_server *h = calloc(1, sizeof *h);
+    if (!h) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    h->rc = *rc;
+    h->max_body = c->max_body;
+    h->request_timeout = (double)c->request_timeout;
+    h->quiet = c->quiet;
+    h->quiesced = MHD_INVALID_SOCKET;
+    struct sockaddr_in a4;
+    struct sockaddr_in6 a6;
+    memset(&a4, 0, sizeof a4);
+    memset(&a6, 0, sizeof a6);
+    const struct sockaddr *sa;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    if (inet_pton(AF_INET, c->host, &a4.sin_addr) == 1) {
+        a4.sin_family = AF_INET;
+        a4.sin_port = htons((uint16_t)c->port);
+        sa = (const struct sockaddr *)&a4;
+    } else if (inet_pton(AF_INET6, c->host, &a6.sin6_addr) == 1) {
+        a6.sin6_family = AF_INET6;
+        a6.sin6_port = htons((uint16_t)c->port);
+        sa = (const struct sockaddr *)&a6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        snprintf(err, err_len, "--listen: '%s' is not a numeric address", c->host);
+        free(h);
+        return -1;
+    }
+    h->d = MHD_start_daemon(flags, (uint16_t)c->port, NULL, NULL, on_request, h,
+                            MHD_OPTION_EXTERNAL_LOGGER, on_log, h, /* first: it applies from here on */
+                            MHD_OPTION_SOCK_ADDR, sa,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->http_threads,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)c->max_connections_per_ip,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->idle_timeout,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+                            /* MHD clears a connection's pool between requests: keep it small */
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
+                            MHD_OPTION_END);
+    if (!h->d) {
+        snprintf(err, err_len, "cannot listen on %s:%u (address in use, or not an address of this machine?)",
+                 c->host, c->port);
+        free(h);
+        return -1;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    *bound_port = info ? info->port : c->port;
+    *out = h;
+    return 0;
+}
+
+void http_quiesce(http_server *h)
+{
+    atomic_store(&h->draining, 1);
+    if (h->quiesced == MHD_INVALID_SOCKET)
+        h->quiesced = MHD_quiesce_daemon(h->d);
+}
+
+int http_wait_idle(http_server *h, double seconds)
+{
+    double until = now_s() + seconds;
+    while (atomic_load(&h->active) > 0) {
+        if (now_s() >= until)
+            return -1;
+        struct timespec ts = { 0, 5000000 };
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+void http_stop(http_server *h)
+{
+    if (!h)
+        return;
+    MHD_stop_daemon(h->d);
+    if (h->quiesced != MHD_INVALID_SOCKET)
+        close(h->quiesced);
+    free(h);
+}

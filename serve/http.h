@@ -1,0 +1,30 @@
+/* http.h - the HTTP front of `colb serve` on libmicrohttpd: a pool of
+ * threads (epoll) accepts connections, reads each request's headers and
+ * body within the limits, checks the bearer token, and passes complete
+ * requests to the routes (routes.h). A request that goes to the writer is
+ * suspended (it holds no thread) and resumed when its job is done. */
+#ifndef COLB_SERVE_HTTP_H
+#define COLB_SERVE_HTTP_H
+
+#include "config.h"
+#include "routes.h"
+
+typedef struct http_server http_server;
+
+/* Listen on c->host:c->port. *bound_port receives the port (useful with
+ * port 0). 0, or -1 with err. */
+int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, unsigned *bound_port, char *err,
+               size_t err_len);
+
+/* Stop accepting connections; requests that arrive on open connections
+ * from now on are answered 503 and the connection closed. */
+void http_quiesce(http_server *h);
+
+/* Wait until no request is in flight, at most `seconds`; 0 if none is
+ * left, -1 on timeout. */
+int http_wait_idle(http_server *h, double seconds);
+
+/* Close every connection and stop the threads; frees h. NULL harmless. */
+void http_stop(http_server *h);
+
+#endif

@@ -1,0 +1,60 @@
+/* metrics.h - counters, gauges and latency histograms of `colb serve`,
+ * updated from any thread (relaxed atomics) and rendered in the Prometheus
+ * text format for GET /metrics (docs/serve.md lists every series). */
+#ifndef COLB_SERVE_METRICS_H
+#define COLB_SERVE_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The routes, as labels of the request series. */
+typedef enum route_id {
+    R_CHOOSE = 0, R_CHOOSE_BATCH, R_REWARD, R_REWARD_BATCH, R_STATS, R_USER, R_HEALTH, R_METRICS,
+    R_OTHER, R_COUNT
+} route_id;
+
+/* The status codes the server answers with (a label); others count as "other". */
+#define METRICS_CODES 14
+
+/* Histogram buckets (seconds): 50 us to 10 s, then +Inf. */
+#define METRICS_BUCKETS 16
+
+typedef struct histogram {
+    _Atomic uint64_t count[METRICS_BUCKETS + 1];
+    _Atomic uint64_t sum_ns;
+} histogram;
+
+typedef struct metrics {
+    _Atomic uint64_t requests[R_COUNT][METRICS_CODES + 1];
+    histogram latency[R_COUNT];
+    /* the model (set by the writer) */
+    _Atomic uint64_t decisions, rewards, users, conflicts_unknown, conflicts_expired, conflicts_rewarded;
+    /* the log */
+    _Atomic uint64_t wal_bytes, wal_records, fsyncs, group_commit_waiters, rotations;
+    histogram fsync_seconds;
+    histogram commit_batch;   /* waiters per fsync (bucket bounds read as counts x 1e-6) */
+    /* snapshots */
+    _Atomic uint64_t snapshots, snapshot_failures, snapshot_bytes, snapshot_lsn;
+    histogram snapshot_seconds; /* serialising (the writer's pause) and writing */
+    histogram snapshot_pause;
+    /* the writer */
+    _Atomic uint64_t queue_depth, overloaded, writer_batches;
+} metrics;
+
+void metrics_init(metrics *m);
+
+/* Count one answered request on route r with HTTP status code, taking
+ * `seconds` from its first byte to its answer. */
+void metrics_request(metrics *m, route_id r, unsigned code, double seconds);
+
+/* Add one observation to a histogram (seconds, or a count scaled by 1e-6). */
+void metrics_observe(histogram *h, double value);
+
+/* The Prometheus text exposition (caller frees; NULL when out of memory). */
+char *metrics_render(const metrics *m, size_t *len);
+
+/* The route's label text. */
+const char *metrics_route_name(route_id r);
+
+#endif

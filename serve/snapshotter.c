@@ -1,0 +1,183 @@
+/* snapshotter.c - the background snapshot writer (snapshotter.h). The
+ * library's own atomic writer (colb_snapshot_writer_open on a path) cannot
+ * serve here: it would read the policy while the writer thread changes it.
+ * So the writer serialises into a buffer and this file writes the buffer
+ * with the same protocol (docs/format.md, "Writing"). */
+#include "snapshotter.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wal.h"
+
+int snapshot_write_file(const char *dir, const void *buf, size_t len, char *err, size_t err_len)
+{
+    char path[4200], tmp[4300];
+    snprintf(path, sizeof path, "%s/snapshot.colb", dir);
+    snprintf(tmp, sizeof tmp, "%s/snapshot.colb.tmp", dir); /* one writer: DIR is locked */
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    const char *step = "create";
+    int e = 0;
+    if (fd >= 0) {
+        const unsigned char *p = buf;
+        size_t left = len;
+        step = "write";
+        while (left > 0) {
+            ssize_t k = write(fd, p, left);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0) {
+                e = k < 0 ? errno : EIO;
+                break;
+            }
+            p += k;
+            left -= (size_t)k;
+        }
+        if (!e && fsync(fd) != 0)
+            e = errno, step = "fsync";
+        if (close(fd) != 0 && !e)
+            e = errno, step = "close";
+        if (!e && rename(tmp, path) != 0)
+            e = errno, step = "rename";
+        if (!e && wal_sync_dir(dir) != 0)
+            e = errno, step = "fsync of the folder";
+    } else {
+        e = errno;
+    }
+    if (e) {
+        unlink(tmp);
+        snprintf(err, err_len, "%s: cannot write the snapshot (%s: %s)", path, step, strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+struct snapshotter {
+    char dir[4096];
+    int archive, quiet;
+    metrics *m;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    void *buf;
+    size_t len;
+    uint64_t lsn, keep;
+    int busy, stop;
+    pthread_t th;
+};
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void *main_loop(void *arg)
+{
+    snapshotter *s = arg;
+    prctl(PR_SET_NAME, "colb-snapshot"); /* as ps and top show it */
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->buf && !s->stop)
+            pthread_cond_wait(&s->cv, &s->mu);
+        if (!s->buf)
+            break;
+        void *buf = s->buf;
+        size_t len = s->len;
+        uint64_t lsn = s->lsn, keep = s->keep;
+        pthread_mutex_unlock(&s->mu);
+        char err[4400];
+        double t0 = now_s();
+        int rc = snapshot_write_file(s->dir, buf, len, err, sizeof err);
+        free(buf);
+        if (rc == 0 && wal_drop_segments(s->dir, keep, s->archive, err, sizeof err) != 0)
+            rc = 1; /* the snapshot is good; old segments linger until the next one */
+        if (rc < 0) {
+            atomic_fetch_add_explicit(&s->m->snapshot_failures, 1, memory_order_relaxed);
+            fprintf(stderr, "colb serve: %s; the log is kept, the next snapshot retries\n", err);
+        } else {
+            if (rc > 0)
+                fprintf(stderr, "colb serve: %s\n", err);
+            atomic_fetch_add_explicit(&s->m->snapshots, 1, memory_order_relaxed);
+            atomic_store_explicit(&s->m->snapshot_bytes, len, memory_order_relaxed);
+            atomic_store_explicit(&s->m->snapshot_lsn, lsn, memory_order_relaxed);
+            metrics_observe(&s->m->snapshot_seconds, now_s() - t0);
+        }
+        pthread_mutex_lock(&s->mu);
+        s->buf = NULL;
+        s->busy = 0;
+        pthread_cond_broadcast(&s->cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+int snapshotter_start(snapshotter **out, const char *dir, int archive, int quiet, metrics *m, char *err,
+                      size_t err_len)
+{
+    snapshotter *s = calloc(1, sizeof *s);
+    *out = NULL;
+    if (!s) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    snprintf(s->dir, sizeof s->dir, "%s", dir);
+    s->archive = archive;
+    s->quiet = quiet;
+    s->m = m;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    if (pthread_create(&s->th, NULL, main_loop, s) != 0) {
+        snprintf(err, err_len, "cannot start the snapshot thread");
+        free(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+int snapshotter_busy(snapshotter *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int b = s->busy;
+    pthread_mutex_unlock(&s->mu);
+    return b;
+}
+
+void snapshotter_submit(snapshotter *s, void *buf, size_t len, uint64_t lsn, uint64_t keep)
+{
+    pthread_mutex_lock(&s->mu);
+    while (s->busy)
+        pthread_cond_wait(&s->cv, &s->mu);
+    s->buf = buf;
+    s->len = len;
+    s->lsn = lsn;
+    s->keep = keep;
+    s->busy = 1;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+void snapshotter_stop(snapshotter *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    while (s->busy)
+        pthread_cond_wait(&s->cv, &s->mu);
+    s->stop = 1;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->th, NULL);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    free(s);
+}

@@ -1,0 +1,36 @@
+/* snapshotter.h - writes snapshots of the served state in the background.
+ *
+ * The writer thread serialises the state into a buffer (the only pause it
+ * takes), starts a new log segment, and hands the buffer over; this thread
+ * writes DIR/snapshot.colb atomically and durably (a temporary file in DIR,
+ * fsync, rename, fsync of DIR) and then drops the log segments the snapshot
+ * covers (or archives them). One snapshot at a time: while one is being
+ * written the writer does not start another. */
+#ifndef COLB_SERVE_SNAPSHOTTER_H
+#define COLB_SERVE_SNAPSHOTTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics.h"
+
+typedef struct snapshotter snapshotter;
+
+/* Write buf (len bytes) to DIR/snapshot.colb, atomically and durably.
+ * 0, or -1 with err (an existing snapshot is then untouched). */
+int snapshot_write_file(const char *dir, const void *buf, size_t len, char *err, size_t err_len);
+
+int snapshotter_start(snapshotter **out, const char *dir, int archive, int quiet, metrics *m, char *err,
+                      size_t err_len);
+
+/* 1 while a snapshot is being written. */
+int snapshotter_busy(snapshotter *s);
+
+/* Write buf (taken: freed by the snapshotter) covering the log up to lsn;
+ * then drop the segments before `keep` (the segment started for it). */
+void snapshotter_submit(snapshotter *s, void *buf, size_t len, uint64_t lsn, uint64_t keep);
+
+/* Wait for a snapshot in progress, stop the thread. NULL harmless. */
+void snapshotter_stop(snapshotter *s);
+
+#endif

@@ -1,0 +1,524 @@
+/* state.c - the served state and its deterministic changes (state.h), its
+ * snapshot and its JSON views. */
+#include "state.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "records.h"
+
+int state_init(state *s, const serve_config *c, char *err, size_t err_len)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->policy, sizeof s->policy, "%s", c->policy);
+    s->pp = c->pp;
+    s->pp.users = 1; /* set to the first users' number at creation */
+    s->d = c->pp.dim;
+    serve_config_policy_text(c, s->options, sizeof s->options);
+    char msg[512];
+    if (colb_policy_params_check(s->policy, &s->pp, msg, sizeof msg) != COLB_OK) {
+        snprintf(err, err_len, "policy options: %s", msg);
+        return -1;
+    }
+    s->next_seq = 1;
+    s->users = users_create();
+    s->dec = decisions_create(c->decision_window, s->d);
+    if (!s->users || !s->dec) {
+        snprintf(err, err_len, "out of memory for the users and a window of %zu decisions (%.0f MB; see "
+                 "--decision-window)", c->decision_window, (double)c->decision_window * (8.0 * (double)s->d + 21) / 1e6);
+        state_free(s);
+        return -1;
+    }
+    return 0;
+}
+
+void state_free(state *s)
+{
+    colb_policy_free(s->p);
+    users_free(s->users);
+    decisions_free(s->dec);
+    free(s->X);
+    free(s->labels);
+    memset(s, 0, sizeof *s);
+}
+
+int state_add_users(state *s, const char *const *ids, const size_t *lens, size_t n, size_t max_users,
+                    size_t *first, size_t *added, char *why, size_t why_len)
+{
+    size_t old = users_count(s->users);
+    *first = old;
+    *added = 0;
+    for (size_t i = 0; i < n; i++)
+        if (users_find(s->users, ids[i], lens[i]) == USERS_NONE && users_add(s->users, ids[i], lens[i])) {
+            users_truncate(s->users, old);
+            snprintf(why, why_len, "out of memory for new users");
+            return STATE_FULL;
+        }
+    size_t k = users_count(s->users) - old;
+    if (k == 0)
+        return 0;
+    if (old + k > max_users) {
+        users_truncate(s->users, old);
+        snprintf(why, why_len, "the server knows %zu users and takes at most %zu (--max-users)", old, max_users);
+        return STATE_FULL;
+    }
+    colb_status st;
+    char msg[512] = "";
+    if (!s->p) {
+        s->pp.users = k;
+        st = colb_policy_create(s->policy, &s->pp, &s->p, msg, sizeof msg);
+    } else {
+        st = colb_policy_add_users(s->p, k, NULL);
+        if (st != COLB_OK)
+            snprintf(msg, sizeof msg, "%s", colb_policy_last_error(s->p));
+    }
+    if (st != COLB_OK) {
+        users_truncate(s->users, old);
+        snprintf(why, why_len, "cannot add %zu users: %s", k, msg);
+        return STATE_FULL;
+    }
+    *added = k;
+    return 0;
+}
+
+int state_choose(state *s, size_t K, const double *X, size_t n, const uint64_t *slots, uint32_t *arms,
+                 const uint32_t *logged, decision_id *first, int *code, char *why, size_t why_len)
+{
+    if (s->fenced) {
+        *code = STATE_FAILED;
+        snprintf(why, why_len, "%s", s->fence_msg);
+        return -1;
+    }
+    colb_status st = colb_policy_begin_round(s->p, X, K);
+    if (st != COLB_OK) {
+        *code = st == COLB_ENOMEM ? STATE_FULL : STATE_FAILED;
+        snprintf(why, why_len, "%s", colb_policy_last_error(s->p));
+        return -1;
+    }
+    first->gen = s->gen;
+    first->seq = s->next_seq;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t a = 0;
+        st = colb_policy_choose(s->p, (size_t)slots[i], &a);
+        if (st != COLB_OK) {
+            rc = 1;
+            break;
+        }
+        arms[i] = (uint32_t)a;
+        uint32_t use = logged ? logged[i] : (uint32_t)a;
+        if (logged && logged[i] != a)
+            s->arm_mismatches++;
+        decision_id id = { s->gen, s->next_seq + i };
+        decisions_put(s->dec, id, slots[i], X + (size_t)use * s->d);
+        users_count_decision(s->users, (size_t)slots[i]);
+    }
+    colb_status end = colb_policy_end_round(s->p);
+    if (rc || end != COLB_OK) {
+        s->fenced = 1;
+        snprintf(s->fence_msg, sizeof s->fence_msg, "the policy failed: %s; restore the state from a backup "
+                 "or start a new one", colb_policy_last_error(s->p));
+        rc = 1;
+    }
+    s->next_seq += n;
+    s->decisions += n;
+    return rc;
+}
+
+dec_status state_reward(state *s, decision_id id, double y, int *fenced)
+{
+    uint64_t user;
+    const double *x;
+    *fenced = 0;
+    dec_status ds = decisions_find(s->dec, id, s->next_seq, &user, &x);
+    if (ds != DEC_PENDING)
+        return ds;
+    if (colb_policy_update(s->p, (size_t)user, x, y) != COLB_OK) {
+        s->fenced = *fenced = 1;
+        snprintf(s->fence_msg, sizeof s->fence_msg, "the policy failed: %s; restore the state from a backup "
+                 "or start a new one", colb_policy_last_error(s->p));
+    }
+    decisions_mark_rewarded(s->dec, id);
+    users_count_reward(s->users, (size_t)user);
+    s->rewards++;
+    return DEC_PENDING;
+}
+
+int state_start(state *s, uint32_t gen, size_t window)
+{
+    decisions *d = decisions_resize(s->dec, window, s->next_seq);
+    if (!d)
+        return -1;
+    s->dec = d;
+    s->gen = gen;
+    return 0;
+}
+
+static double *scratch_X(state *s, size_t n)
+{
+    if (n > s->X_cap) {
+        double *x = realloc(s->X, n * sizeof *x);
+        if (!x)
+            return NULL;
+        s->X = x;
+        s->X_cap = n;
+    }
+    return s->X;
+}
+
+/* A reason into err; -1. */
+static int __attribute__((format(printf, 3, 4))) failf(char *err, size_t err_len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+#define FAIL(...) failf(err, err_len, __VA_ARGS__)
+
+static int apply_users(state *s, uint64_t lsn, const unsigned char *p, size_t len, char *err, size_t err_len)
+{
+    rec_users r;
+    if (rec_users_get(p, len, &r))
+        return FAIL("log record %llu (users) is malformed", (unsigned long long)lsn);
+    const char **ids = malloc(r.n * sizeof *ids);
+    size_t *lens = malloc(r.n * sizeof *lens), pos = 0, first, added;
+    if (!ids || !lens) {
+        free(ids);
+        free(lens);
+        return FAIL("out of memory");
+    }
+    for (size_t i = 0; i < r.n; i++)
+        ids[i] = rec_users_id(&r, &pos, &lens[i]);
+    char why[512];
+    int rc = state_add_users(s, ids, lens, r.n, SIZE_MAX, &first, &added, why, sizeof why);
+    free(ids);
+    free(lens);
+    if (rc)
+        return FAIL("replaying log record %llu: %s", (unsigned long long)lsn, why);
+    if (first != r.first_slot || added != r.n)
+        return FAIL("log record %llu adds users at slot %llu, but the state has %zu users (or knows some of "
+                    "them): the log does not fit the snapshot", (unsigned long long)lsn,
+                    (unsigned long long)r.first_slot, first);
+    return 0;
+}
+
+static int apply_choose(state *s, uint64_t lsn, const unsigned char *p, size_t len, char *err, size_t err_len)
+{
+    rec_choose r;
+    if (rec_choose_get(p, len, s->d, &r))
+        return FAIL("log record %llu (choose) is malformed", (unsigned long long)lsn);
+    if (r.first.seq != s->next_seq || r.first.gen != s->gen)
+        return FAIL("log record %llu makes decision %u-%llu, but the state is at %u-%llu: the log does not fit "
+                    "the snapshot", (unsigned long long)lsn, (unsigned)r.first.gen, (unsigned long long)r.first.seq,
+                    (unsigned)s->gen, (unsigned long long)s->next_seq);
+    uint64_t *slots = malloc(r.n * sizeof *slots);
+    uint32_t *logged = malloc(r.n * sizeof *logged), *arms = malloc(r.n * sizeof *arms);
+    double *X = scratch_X(s, r.K * s->d);
+    int rc = 0;
+    if (!slots || !logged || !arms || !X) {
+        rc = FAIL("out of memory");
+    } else {
+        for (size_t i = 0; i < r.n && !rc; i++) {
+            slots[i] = rec_choose_slot(&r, i);
+            logged[i] = rec_choose_arm(&r, i);
+            if (slots[i] >= users_count(s->users))
+                rc = FAIL("log record %llu serves user slot %llu of %zu", (unsigned long long)lsn,
+                          (unsigned long long)slots[i], users_count(s->users));
+        }
+        rec_choose_contexts(&r, X);
+        decision_id first;
+        int code;
+        char why[512];
+        if (!rc && state_choose(s, r.K, X, r.n, slots, arms, logged, &first, &code, why, sizeof why) < 0)
+            rc = FAIL("replaying log record %llu: %s", (unsigned long long)lsn, why);
+    }
+    free(slots);
+    free(logged);
+    free(arms);
+    return rc;
+}
+
+static const char *dec_text(dec_status d)
+{
+    return d == DEC_UNKNOWN ? "unknown" : d == DEC_EXPIRED ? "expired" : d == DEC_REWARDED ? "rewarded already" : "pending";
+}
+
+static int apply_reward(state *s, uint64_t lsn, const unsigned char *p, size_t len, char *err, size_t err_len)
+{
+    rec_reward r;
+    if (rec_reward_get(p, len, &r))
+        return FAIL("log record %llu (reward) is malformed", (unsigned long long)lsn);
+    for (size_t i = 0; i < r.n; i++) {
+        decision_id id;
+        double y;
+        int fenced;
+        rec_reward_item(&r, i, &id, &y);
+        dec_status ds = s->fenced ? DEC_UNKNOWN : state_reward(s, id, y, &fenced);
+        if (ds != DEC_PENDING)
+            return FAIL("log record %llu rewards decision %u-%llu, which is %s here: the log does not fit the "
+                        "snapshot", (unsigned long long)lsn, (unsigned)id.gen, (unsigned long long)id.seq, dec_text(ds));
+    }
+    return 0;
+}
+
+int state_apply(state *s, uint64_t lsn, uint32_t type, const unsigned char *p, size_t len, char *err,
+                size_t err_len)
+{
+    int rc;
+    if (lsn != s->lsn + 1)
+        return FAIL("log record %llu follows record %llu", (unsigned long long)lsn, (unsigned long long)s->lsn);
+    switch (type) {
+    case REC_START: {
+        rec_start r;
+        if (rec_start_get(p, len, &r) || r.gen <= s->gen)
+            return FAIL("log record %llu (start) is malformed", (unsigned long long)lsn);
+        rc = state_start(s, r.gen, (size_t)r.window) ? FAIL("out of memory for a window of %llu decisions",
+                                                            (unsigned long long)r.window) : 0;
+        break;
+    }
+    case REC_USERS: rc = apply_users(s, lsn, p, len, err, err_len); break;
+    case REC_CHOOSE: rc = apply_choose(s, lsn, p, len, err, err_len); break;
+    case REC_REWARD: rc = apply_reward(s, lsn, p, len, err, err_len); break;
+    default: return FAIL("log record %llu has unknown type %u (written by a newer colb?)", (unsigned long long)lsn, type);
+    }
+    if (rc == 0)
+        s->lsn = lsn;
+    return rc;
+}
+
+/* ---- snapshots ---------------------------------------------------------------- */
+
+static int put_all(state *s, colb_snapshot_writer *w, const char *meta, const unsigned char *ub, size_t ul,
+                   const unsigned char *db, size_t dl)
+{
+    if (s->p)
+        colb_snapshot_put_policy(w, "policy", s->p);
+    colb_snapshot_put_bytes(w, "serve.meta", meta, strlen(meta));
+    colb_snapshot_put_bytes(w, "serve.options", s->options, strlen(s->options));
+    colb_snapshot_put_bytes(w, "serve.users", ub, ul);
+    return colb_snapshot_put_bytes(w, "serve.decisions", db, dl);
+}
+
+int state_serialize(state *s, void **buf, size_t *len, char *err, size_t err_len)
+{
+    unsigned char *ub = NULL, *db = NULL;
+    size_t ul = 0, dl = 0;
+    if (users_save(s->users, &ub, &ul) || decisions_save(s->dec, &db, &dl)) {
+        free(ub);
+        free(db);
+        return FAIL("out of memory serialising the state");
+    }
+    char meta[512];
+    snprintf(meta, sizeof meta, "format=1\nlsn=%llu\ngen=%u\nnext_seq=%llu\ndecisions=%llu\nrewards=%llu\n",
+             (unsigned long long)s->lsn, (unsigned)s->gen, (unsigned long long)s->next_seq,
+             (unsigned long long)s->decisions, (unsigned long long)s->rewards);
+    /* a buffer sized from the last snapshot; one retry at the exact size */
+    size_t cap = s->snapshot_len + s->snapshot_len / 8 + ul + dl + 65536, need = 0;
+    int rc = -1;
+    for (int attempt = 0; attempt < 2 && rc; attempt++) {
+        void *b = malloc(cap);
+        colb_snapshot_writer *w = NULL;
+        char msg[512];
+        if (!b || colb_snapshot_writer_open_buffer(b, cap, &w, msg, sizeof msg) != COLB_OK) {
+            free(b);
+            FAIL("out of memory serialising the state (%zu bytes)", cap);
+            break;
+        }
+        put_all(s, w, meta, ub, ul, db, dl);
+        colb_status st = colb_snapshot_writer_commit(w, &need, msg, sizeof msg);
+        if (st == COLB_OK) {
+            *buf = b;
+            *len = need;
+            s->snapshot_len = need;
+            rc = 0;
+        } else {
+            free(b);
+            if (st != COLB_ERANGE) {
+                FAIL("serialising the state: %s", msg);
+                break;
+            }
+            cap = need;
+        }
+    }
+    free(ub);
+    free(db);
+    return rc;
+}
+
+/* key=value lines of serve.meta */
+static int meta_u64(const char *meta, size_t n, const char *key, uint64_t *v)
+{
+    size_t kl = strlen(key);
+    for (const char *p = meta; p < meta + n;) {
+        const char *nl = memchr(p, '\n', (size_t)(meta + n - p));
+        size_t l = nl ? (size_t)(nl - p) : (size_t)(meta + n - p);
+        if (l > kl + 1 && !strncmp(p, key, kl) && p[kl] == '=') {
+            char buf[32];
+            if (l - kl - 1 >= sizeof buf)
+                return -1;
+            memcpy(buf, p + kl + 1, l - kl - 1);
+            buf[l - kl - 1] = '\0';
+            char *end;
+            unsigned long long u = strtoull(buf, &end, 10);
+            if (*end || !buf[0])
+                return -1;
+            *v = u;
+            return 0;
+        }
+        p += l + 1;
+    }
+    return -1;
+}
+
+int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err_len)
+{
+    char path[4200], msg[1024];
+    memset(s, 0, sizeof *s);
+    snprintf(path, sizeof path, "%s/snapshot.colb", dir);
+    colb_snapshot_reader *r = NULL;
+    if (colb_snapshot_reader_open(path, NULL, &r, msg, sizeof msg) != COLB_OK)
+        return FAIL("%s", msg);
+    const void *blk[4] = { NULL, NULL, NULL, NULL }; /* meta, options, users, decisions */
+    size_t bl[4] = { 0, 0, 0, 0 }, pol = (size_t)-1;
+    static const char *const names[4] = { "serve.meta", "serve.options", "serve.users", "serve.decisions" };
+    int rc = 0;
+    for (size_t i = 0; i < colb_snapshot_reader_count(r) && !rc; i++) {
+        const char *label = colb_snapshot_reader_label(r, i);
+        if (!strcmp(label, "policy") && colb_snapshot_reader_kind(r, i) == COLB_SNAPSHOT_POLICY)
+            pol = i;
+        for (int k = 0; k < 4; k++)
+            if (!strcmp(label, names[k]) && colb_snapshot_get_bytes(r, i, &blk[k], &bl[k]) != COLB_OK)
+                rc = FAIL("%s: %s", path, colb_snapshot_reader_last_error(r));
+    }
+    if (!rc && (!blk[0] || !blk[1] || !blk[2] || !blk[3]))
+        rc = FAIL("%s is not a state of colb serve (a block is missing)", path);
+    char opts[SERVE_OPTS_LEN];
+    if (!rc && bl[1] >= sizeof opts)
+        rc = FAIL("%s: block serve.options is malformed", path);
+    if (!rc) {
+        memcpy(opts, blk[1], bl[1]);
+        opts[bl[1]] = '\0';
+        rc = serve_config_resume(c, opts, err, err_len) ? -2 : 0; /* a usage error */
+    }
+    if (!rc)
+        rc = state_init(s, c, err, err_len);
+    uint64_t lsn, gen, next, ndec, nrew;
+    const char *meta = blk[0];
+    if (!rc && (meta_u64(meta, bl[0], "lsn", &lsn) || meta_u64(meta, bl[0], "gen", &gen) ||
+                meta_u64(meta, bl[0], "next_seq", &next) || meta_u64(meta, bl[0], "decisions", &ndec) ||
+                meta_u64(meta, bl[0], "rewards", &nrew) || gen > UINT32_MAX || next == 0))
+        rc = FAIL("%s: block serve.meta is malformed", path);
+    if (!rc) {
+        s->lsn = lsn;
+        s->gen = (uint32_t)gen;
+        s->next_seq = next;
+        s->decisions = ndec;
+        s->rewards = nrew;
+        rc = users_load(s->users, blk[2], bl[2], err, err_len);
+    }
+    if (!rc) {
+        char why[256];
+        decisions *d = decisions_load(blk[3], bl[3], s->d, why, sizeof why);
+        if (!d)
+            rc = FAIL("%s: %s", path, why);
+        else {
+            decisions_free(s->dec);
+            s->dec = d;
+        }
+    }
+    if (!rc && pol != (size_t)-1 && colb_snapshot_get_policy(r, pol, &s->p) != COLB_OK)
+        rc = FAIL("%s: %s", path, colb_snapshot_reader_last_error(r));
+    if (!rc && (s->p ? colb_policy_users(s->p) : 0) != users_count(s->users))
+        rc = FAIL("%s: the policy has %zu users, the user list %zu", path, s->p ? colb_policy_users(s->p) : 0,
+                  users_count(s->users));
+    if (!rc && s->p && strcmp(colb_policy_name(s->p), s->policy))
+        rc = FAIL("%s: holds policy '%s', its options say '%s'", path, colb_policy_name(s->p), s->policy);
+    colb_snapshot_reader_free(r);
+    if (rc && s->users)
+        state_free(s);
+    return rc < 0 ? rc : rc ? -1 : 0;
+}
+
+/* ---- JSON views -------------------------------------------------------------- */
+
+/* The policy's clusters in s->labels; the number of clusters, or 0 when
+ * the policy does not cluster (each user on its own). */
+static size_t clusters(state *s, int *have)
+{
+    size_t N = users_count(s->users), nc = 0;
+    *have = 0;
+    if (!s->p || N == 0)
+        return 0;
+    if (N > s->labels_cap) {
+        size_t *l = realloc(s->labels, N * sizeof *l);
+        if (!l)
+            return 0;
+        s->labels = l;
+        s->labels_cap = N;
+    }
+    if (colb_policy_clusters(s->p, s->labels, &nc) != COLB_OK)
+        return 0;
+    *have = 1;
+    return nc;
+}
+
+char *state_stats_json(state *s, size_t *len)
+{
+    int have;
+    size_t nc = clusters(s, &have), N = users_count(s->users);
+    sbuf b = { 0 };
+    sbuf_put(&b, "{\"policy\":", 10);
+    codec_put_string(&b, s->policy, strlen(s->policy));
+    sbuf_printf(&b, ",\"dim\":%zu,\"users\":%zu,\"clusters\":%zu,\"clustered\":%s,\"decisions\":%" PRIu64
+                ",\"rewards\":%" PRIu64 ",\"rounds\":%" PRIu64 ",\"generation\":%u,\"lsn\":%" PRIu64
+                ",\"decision_window\":%zu,\"healthy\":%s,\"info\":", s->d, N, have ? nc : N, have ? "true" : "false",
+                s->decisions, s->rewards, s->p ? colb_policy_rounds(s->p) : 0, (unsigned)s->gen, s->lsn,
+                decisions_window(s->dec), s->fenced ? "false" : "true");
+    const char *info = s->p ? colb_policy_info(s->p) : "";
+    codec_put_string(&b, info, strlen(info));
+    sbuf_put(&b, "}", 1);
+    return sbuf_take(&b, len);
+}
+
+int state_user_json(state *s, const char *id, size_t n, char **body, size_t *len)
+{
+    size_t slot = users_find(s->users, id, n);
+    *body = NULL;
+    if (slot == USERS_NONE)
+        return 404;
+    double *theta = scratch_X(s, s->d);
+    if (!theta)
+        return 500;
+    colb_status st = colb_policy_user_theta(s->p, slot, theta); /* COLB_EUNSUP: no estimate (random) */
+    if (st != COLB_OK && st != COLB_EUNSUP)
+        return 500;
+    int have;
+    clusters(s, &have);
+    sbuf b = { 0 };
+    sbuf_put(&b, "{\"user\":", 8);
+    codec_put_string(&b, id, n);
+    sbuf_printf(&b, ",\"slot\":%zu,\"decisions\":%" PRIu64 ",\"rewards\":%" PRIu64 ",\"cluster\":", slot,
+                users_decisions(s->users, slot), users_rewards(s->users, slot));
+    if (have)
+        sbuf_printf(&b, "%zu", s->labels[slot]);
+    else
+        sbuf_put(&b, "null", 4);
+    if (st == COLB_OK) {
+        sbuf_put(&b, ",\"theta\":[", 10);
+        for (size_t j = 0; j < s->d; j++) {
+            if (j)
+                sbuf_put(&b, ",", 1);
+            codec_put_double(&b, theta[j]);
+        }
+        sbuf_put(&b, "]}", 2);
+    } else {
+        sbuf_put(&b, ",\"theta\":null}", 14);
+    }
+    *body = sbuf_take(&b, len);
+    return *body ? 200 : 500;
+}

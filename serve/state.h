@@ -1,0 +1,106 @@
+/* state.h - the served state and every change to it, deterministic: the
+ * policy, the users, the window of decisions, the counters. The writer
+ * thread changes it live, recovery changes it by replaying log records
+ * (state_apply), and both go through the same functions, so that the state
+ * a replay rebuilds is the state the live server had, bit for bit.
+ *
+ * The mapping of colb's rounds onto requests (docs/serve.md, "Consistency
+ * model"):
+ *   - the users of a request seen for the first time are added first, in
+ *     order of first appearance, by one colb_policy_add_users call (the
+ *     policy is created with them when it has no users yet);
+ *   - each round of a choose request is a round of the policy:
+ *     begin_round(contexts), choose for each of its users in order,
+ *     end_round - without observations;
+ *   - each reward is colb_policy_update(user, chosen context, reward): a
+ *     one-user round with the one context the decision chose. */
+#ifndef COLB_SERVE_STATE_H
+#define COLB_SERVE_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "colb/colb.h"
+#include "codec.h"
+#include "config.h"
+#include "decisions.h"
+#include "users.h"
+
+typedef struct state {
+    char policy[SERVE_NAME_LEN];
+    colb_policy_params pp;
+    char options[SERVE_OPTS_LEN]; /* serve_config_policy_text of the run that created it */
+    size_t d;
+    colb_policy *p;               /* NULL until the first user arrives */
+    users *users;
+    decisions *dec;
+    uint64_t lsn;                 /* the last log record applied */
+    uint32_t gen;                 /* the generation (start) the state is in */
+    uint64_t next_seq;            /* the next decision's number (from 1) */
+    uint64_t decisions, rewards;
+    uint64_t arm_mismatches;      /* replayed rounds that chose another arm than logged */
+    int fenced;                   /* the policy failed numerically: no more changes */
+    char fence_msg[256];
+    double *X;                    /* scratch: decoded contexts */
+    size_t X_cap;
+    size_t *labels;               /* scratch: clusters */
+    size_t labels_cap;
+    size_t snapshot_len;          /* size of the last serialised snapshot */
+} state;
+
+/* A new, empty state for the policy of c. 0, or -1 with err. */
+int state_init(state *s, const serve_config *c, char *err, size_t err_len);
+void state_free(state *s);
+
+/* Status of a change that did not happen (the HTTP status to answer). */
+#define STATE_FULL 507     /* user limit or memory budget */
+#define STATE_FAILED 500   /* the policy failed numerically */
+
+/* Add the ids among ids[0..n) not known yet (each once, in order),
+ * creating the policy with them if it has no users. All or nothing: on
+ * failure nothing is added and *why says why. 0 (*added new users from
+ * slot *first), or STATE_FULL. */
+int state_add_users(state *s, const char *const *ids, const size_t *lens, size_t n, size_t max_users,
+                    size_t *first, size_t *added, char *why, size_t why_len);
+
+/* One round: contexts X (K x d) for the users of slots[0..n). arms[i]
+ * receives each user's arm; when `logged` is given (replay), the decisions
+ * record the logged arms (a replay on another machine may round
+ * differently; the log is the truth) and mismatches are counted. *first
+ * receives the first decision id. 0; -1 when the round could not start
+ * (nothing changed: *why, status in *code); 1 when it ran but fenced the
+ * policy (log it anyway). */
+int state_choose(state *s, size_t K, const double *X, size_t n, const uint64_t *slots, uint32_t *arms,
+                 const uint32_t *logged, decision_id *first, int *code, char *why, size_t why_len);
+
+/* Apply reward y to decision id. DEC_PENDING when applied (*fenced set if
+ * the update fenced the policy); otherwise the decision's status, nothing
+ * changed. */
+dec_status state_reward(state *s, decision_id id, double y, int *fenced);
+
+/* A new generation with a decision window of `window`. 0, or -1 (out of
+ * memory). */
+int state_start(state *s, uint32_t gen, size_t window);
+
+/* Replay one log record. 0, or -1 with err (the log does not fit the state:
+ * corruption, or a colb that behaves differently). */
+int state_apply(state *s, uint64_t lsn, uint32_t type, const unsigned char *payload, size_t len, char *err,
+                size_t err_len);
+
+/* The state as a snapshot (colb snapshot format: the policy and the blocks
+ * serve.meta, serve.options, serve.users, serve.decisions; docs/serve.md).
+ * *buf is malloc'd. 0, or -1 with err. */
+int state_serialize(state *s, void **buf, size_t *len, char *err, size_t err_len);
+
+/* Build the state from DIR/snapshot.colb. Its policy options are resolved
+ * against c first (serve_config_resume: options c gives must match the stored
+ * ones; the others are taken from the state). 0, or -1 with err (-2: the
+ * options given do not match). */
+int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err_len);
+
+/* GET /v1/stats and GET /v1/users/ID bodies (malloc'd JSON). user: 404
+ * when the id is unknown (*body NULL). */
+char *state_stats_json(state *s, size_t *len);
+int state_user_json(state *s, const char *id, size_t n, char **body, size_t *len);
+
+#endif

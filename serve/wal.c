@@ -1,0 +1,644 @@
+/* wal.c - the write-ahead log (wal.h): segments, record framing with
+ * XXH3-64 checksums, the write buffer, the group-commit syncer thread,
+ * rotation, and the reader that recovery and --dump-log use. */
+#include "wal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xxhash.h>
+
+#include "bytes.h"
+
+#define SEG_HEADER 32
+#define REC_OVERHEAD 24 /* 16 bytes of header, 8 of checksum */
+#define REC_MAX ((size_t)1 << 31)
+static const unsigned char MAGIC[8] = { 0x89, 'C', 'W', 'A', 'L', '\r', '\n', 0x1a };
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+int wal_sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int r = fsync(fd) != 0 && errno != EINVAL ? -1 : 0;
+    close(fd);
+    return r;
+}
+
+/* ---- segments -------------------------------------------------------------- */
+
+typedef struct segment {
+    uint64_t first;
+    char path[4400];
+} segment;
+
+static int seg_name(const char *name, uint64_t *first)
+{
+    unsigned long long v;
+    int n = 0;
+    if (strlen(name) != 28 || sscanf(name, "wal-%20llu.log%n", &v, &n) != 1 || n != 28)
+        return -1;
+    *first = v;
+    return 0;
+}
+
+static int cmp_seg(const void *a, const void *b)
+{
+    const segment *x = a, *y = b;
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* The segments of dir (and of dir/archive with WAL_ARCHIVE), sorted. */
+static int list_segments(const char *dir, int flags, segment **out, size_t *n, char *err, size_t err_len)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        char d[4120];
+        if (pass == 1 && !(flags & WAL_ARCHIVE))
+            break;
+        snprintf(d, sizeof d, pass ? "%s/archive" : "%s", dir);
+        DIR *dh = opendir(d);
+        if (!dh) {
+            if (pass == 1 && errno == ENOENT)
+                break;
+            snprintf(err, err_len, "%s: %s", d, strerror(errno));
+            free(*out);
+            return -1;
+        }
+        struct dirent *de;
+        while ((de = readdir(dh))) {
+            uint64_t first;
+            if (seg_name(de->d_name, &first))
+                continue;
+            if (*n == cap) {
+                cap = cap ? 2 * cap : 16;
+                segment *s = realloc(*out, cap * sizeof *s);
+                if (!s) {
+                    closedir(dh);
+                    free(*out);
+                    snprintf(err, err_len, "out of memory listing the log");
+                    return -1;
+                }
+                *out = s;
+            }
+            (*out)[*n].first = first;
+            snprintf((*out)[*n].path, sizeof(*out)[*n].path, "%s/%s", d, de->d_name);
+            (*n)++;
+        }
+        closedir(dh);
+    }
+    if (*n > 1)
+        qsort(*out, *n, sizeof **out, cmp_seg);
+    for (size_t i = 1; i < *n; i++)
+        if ((*out)[i].first == (*out)[i - 1].first) {
+            snprintf(err, err_len, "%s and %s start at the same lsn", (*out)[i - 1].path, (*out)[i].path);
+            free(*out);
+            return -1;
+        }
+    return 0;
+}
+
+static void seg_header(unsigned char *h, uint64_t first)
+{
+    memcpy(h, MAGIC, 8);
+    put_u32(h + 8, 1);
+    put_u32(h + 12, 0);
+    put_u64(h + 16, first);
+    put_u64(h + 24, XXH3_64bits(h, 24));
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+/* Read one segment: visit records with lsn > after. *expect is the lsn the
+ * next record must have (0: not known yet). On a bad record: in the last
+ * segment the log ends there (*torn_at set), elsewhere an error. */
+static int read_segment(const segment *s, int last, uint64_t after, uint64_t *expect, wal_visit fn, void *ctx,
+                        long long *torn_at, size_t *size_out, char *err, size_t err_len)
+{
+    int fd = open(s->path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(err, err_len, "%s: %s", s->path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    size_t size = (size_t)st.st_size;
+    *size_out = size;
+    unsigned char *m = NULL;
+    if (size > 0) {
+        m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED) {
+            snprintf(err, err_len, "%s: %s", s->path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+    }
+    close(fd);
+    int rc = 0;
+    *torn_at = -1;
+    unsigned char h[SEG_HEADER];
+    seg_header(h, s->first);
+    if (size < SEG_HEADER || memcmp(m, h, SEG_HEADER)) {
+        if (last && size < SEG_HEADER) {
+            *torn_at = 0; /* a segment whose creation a crash cut short */
+        } else {
+            snprintf(err, err_len, "%s: not a colb log segment (bad header)", s->path);
+            rc = -1;
+        }
+        goto done;
+    }
+    if (*expect && s->first != *expect) {
+        snprintf(err, err_len, "%s starts at lsn %llu, but the log before it ends at lsn %llu (a segment "
+                 "is missing)", s->path, (unsigned long long)s->first, (unsigned long long)*expect - 1);
+        rc = -1;
+        goto done;
+    }
+    *expect = s->first;
+    size_t off = SEG_HEADER;
+    while (off < size) {
+        const unsigned char *r = m + off;
+        size_t left = size - off;
+        size_t len = left >= 16 ? get_u32(r) : 0;
+        int ok = left >= REC_OVERHEAD && len <= left - REC_OVERHEAD && len < REC_MAX &&
+                 get_u64(r + 16 + len) == XXH3_64bits(r, 16 + len) && get_u64(r + 8) == *expect;
+        if (!ok) {
+            if (last) {
+                *torn_at = (long long)off;
+                break;
+            }
+            snprintf(err, err_len, "%s: the record at byte %zu is corrupt (lsn %llu expected); the log "
+                     "cannot be read past it (docs/serve.md, recovery)", s->path, off,
+                     (unsigned long long)*expect);
+            rc = -1;
+            goto done;
+        }
+        uint64_t lsn = get_u64(r + 8);
+        if (lsn > after && fn(ctx, lsn, get_u32(r + 4), r + 16, len, err, err_len)) {
+            rc = -1;
+            goto done;
+        }
+        (*expect)++;
+        off += REC_OVERHEAD + len;
+    }
+done:
+    if (m)
+        munmap(m, size);
+    return rc;
+}
+
+int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx, uint64_t *last, char *note,
+             size_t note_len, char *err, size_t err_len)
+{
+    if (note && note_len)
+        note[0] = '\0';
+    *last = after;
+    segment *seg;
+    size_t n;
+    if (list_segments(dir, flags, &seg, &n, err, err_len))
+        return -1;
+    uint64_t expect = 0;
+    int rc = 0;
+    size_t i0 = 0;
+    if ((flags & WAL_ARCHIVE) && n > 0 && seg[0].first > after + 1)
+        after = seg[0].first - 1; /* what was neither archived nor kept is gone: start where the log does */
+    /* segments wholly covered by the snapshot (their successor starts by
+     * after + 1) are skipped; the next snapshot drops or archives them */
+    while (i0 + 1 < n && seg[i0 + 1].first <= after + 1)
+        i0++;
+    if (i0 < n && seg[i0].first > after + 1) {
+        snprintf(err, err_len, "the log starts at lsn %llu (%s), but the snapshot covers only up to lsn %llu: "
+                 "records are missing", (unsigned long long)seg[i0].first, seg[i0].path, (unsigned long long)after);
+        free(seg);
+        return -1;
+    }
+    for (size_t i = i0; i < n && rc == 0; i++) {
+        long long torn = -1;
+        size_t size = 0;
+        int is_last = i + 1 == n;
+        rc = read_segment(&seg[i], is_last, after, &expect, fn, ctx, &torn, &size, err, err_len);
+        if (rc == 0 && torn >= 0) {
+            if (note && note_len)
+                snprintf(note, note_len, "%s: dropped %zu bytes of a torn %s at its end (a crash during a write)",
+                         seg[i].path, size - (size_t)torn, torn == 0 ? "segment header" : "record");
+            if (flags & WAL_REPAIR) {
+                if (torn == 0)
+                    unlink(seg[i].path);
+                else if (truncate(seg[i].path, (off_t)torn) != 0) {
+                    snprintf(err, err_len, "%s: cannot cut the torn tail: %s", seg[i].path, strerror(errno));
+                    rc = -1;
+                } else {
+                    int fd = open(seg[i].path, O_WRONLY | O_CLOEXEC);
+                    if (fd < 0 || fdatasync(fd) != 0) {
+                        snprintf(err, err_len, "%s: cannot sync after cutting the torn tail", seg[i].path);
+                        rc = -1;
+                    }
+                    if (fd >= 0)
+                        close(fd);
+                }
+            }
+        }
+    }
+    if (rc == 0 && (flags & WAL_REPAIR) && wal_sync_dir(dir) != 0) {
+        snprintf(err, err_len, "%s: cannot sync the folder: %s", dir, strerror(errno));
+        rc = -1;
+    }
+    if (expect > after + 1)
+        *last = expect - 1;
+    free(seg);
+    return rc;
+}
+
+/* ---- writing --------------------------------------------------------------- */
+
+struct wal {
+    char dir[4096];
+    int fd;
+    uint64_t seg_first, next_lsn;
+    unsigned char *buf;      /* committed records not yet written, then the one reserved */
+    size_t len, cap, rec_len; /* rec_len: payload bytes of the open reservation */
+    int reserved;
+    metrics *m;
+    size_t commit_wait_us;
+    pthread_mutex_t mu;
+    pthread_cond_t wake, idle;
+    uint64_t written, synced;
+    int syncing, stop, failed;
+    char fail_msg[256];
+    wal_waiter *head, *tail;
+    pthread_t syncer;
+    int started;
+};
+
+static int create_segment(const char *dir, uint64_t first, int *fd_out, char *err, size_t err_len)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/wal-%020llu.log", dir, (unsigned long long)first);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    unsigned char h[SEG_HEADER];
+    seg_header(h, first);
+    if (fd < 0 || write(fd, h, SEG_HEADER) != SEG_HEADER || fdatasync(fd) != 0 || wal_sync_dir(dir) != 0) {
+        snprintf(err, err_len, "%s: cannot start a log segment: %s", path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(path);
+        }
+        return -1;
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+static void fail(wal *w, const char *what, int e)
+{
+    if (!w->failed)
+        snprintf(w->fail_msg, sizeof w->fail_msg, "the log could not be written (%s: %s); restart colb serve "
+                 "to recover from the log", what, strerror(e));
+    w->failed = 1;
+}
+
+/* Detach the waiters that are complete (all of them if the log failed). */
+static wal_waiter *take_done(wal *w)
+{
+    wal_waiter *done = NULL, **end = &done;
+    while (w->head && (w->failed || w->head->pos <= w->synced)) {
+        *end = w->head;
+        end = &w->head->next;
+        w->head = w->head->next;
+    }
+    *end = NULL;
+    if (!w->head)
+        w->tail = NULL;
+    return done;
+}
+
+static size_t complete(wal_waiter *list, int ok)
+{
+    size_t n = 0;
+    while (list) {
+        wal_waiter *next = list->next;
+        list->done(list, ok);
+        list = next;
+        n++;
+    }
+    return n;
+}
+
+static void *syncer_main(void *arg)
+{
+    wal *w = arg;
+    prctl(PR_SET_NAME, "colb-syncer"); /* as ps and top show it */
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->stop && (!w->head || w->written <= w->synced) && !(w->head && w->failed)) {
+            wal_waiter *ready = take_done(w);
+            if (ready) {
+                int ok = !w->failed;
+                pthread_mutex_unlock(&w->mu);
+                complete(ready, ok);
+                pthread_mutex_lock(&w->mu);
+                continue;
+            }
+            pthread_cond_wait(&w->wake, &w->mu);
+        }
+        if (w->stop && (!w->head || w->failed)) {
+            wal_waiter *rest = take_done(w);
+            int ok = !w->failed;
+            pthread_mutex_unlock(&w->mu);
+            complete(rest, ok);
+            return NULL;
+        }
+        if (!w->failed && w->commit_wait_us && !w->stop) { /* bounded wait for more requests */
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += (long)(w->commit_wait_us % 1000000) * 1000;
+            until.tv_sec += (time_t)(w->commit_wait_us / 1000000) + until.tv_nsec / 1000000000;
+            until.tv_nsec %= 1000000000;
+            while (!w->stop && pthread_cond_timedwait(&w->wake, &w->mu, &until) == 0)
+                ;
+        }
+        uint64_t target = w->written;
+        int fd = w->fd, r = 0, e = 0;
+        double t0 = 0;
+        if (!w->failed) {
+            w->syncing = 1;
+            pthread_mutex_unlock(&w->mu);
+            t0 = now_s();
+            r = fdatasync(fd);
+            e = errno;
+            pthread_mutex_lock(&w->mu);
+            w->syncing = 0;
+            pthread_cond_broadcast(&w->idle);
+            if (r != 0)
+                fail(w, "fdatasync", e);
+            else if (target > w->synced)
+                w->synced = target;
+        }
+        wal_waiter *ready = take_done(w);
+        int ok = !w->failed;
+        pthread_mutex_unlock(&w->mu);
+        size_t k = complete(ready, ok);
+        if (t0 > 0) {
+            metrics_observe(&w->m->fsync_seconds, now_s() - t0);
+            metrics_observe(&w->m->commit_batch, (double)k * 1e-6);
+            atomic_fetch_add_explicit(&w->m->fsyncs, 1, memory_order_relaxed);
+        }
+        pthread_mutex_lock(&w->mu);
+    }
+}
+
+int wal_open(wal **out, const char *dir, uint64_t next_lsn, size_t commit_wait_us, metrics *m, char *err,
+             size_t err_len)
+{
+    *out = NULL;
+    wal *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    snprintf(w->dir, sizeof w->dir, "%s", dir);
+    w->m = m;
+    w->commit_wait_us = commit_wait_us;
+    w->next_lsn = w->seg_first = next_lsn;
+    w->fd = -1;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->wake, NULL);
+    pthread_cond_init(&w->idle, NULL);
+    if (create_segment(dir, next_lsn, &w->fd, err, err_len)) {
+        wal_close(w);
+        return -1;
+    }
+    atomic_fetch_add_explicit(&m->rotations, 1, memory_order_relaxed);
+    if (pthread_create(&w->syncer, NULL, syncer_main, w) != 0) {
+        snprintf(err, err_len, "cannot start the log's syncer thread");
+        wal_close(w);
+        return -1;
+    }
+    w->started = 1;
+    *out = w;
+    return 0;
+}
+
+unsigned char *wal_reserve(wal *w, uint32_t type, size_t len)
+{
+    if (len >= REC_MAX)
+        return NULL;
+    size_t need = w->len + REC_OVERHEAD + len;
+    if (need > w->cap) {
+        size_t cap = w->cap ? w->cap : 65536;
+        while (cap < need)
+            cap *= 2;
+        unsigned char *b = realloc(w->buf, cap);
+        if (!b)
+            return NULL;
+        w->buf = b;
+        w->cap = cap;
+    }
+    unsigned char *r = w->buf + w->len;
+    put_u32(r, (uint32_t)len);
+    put_u32(r + 4, type);
+    put_u64(r + 8, w->next_lsn);
+    w->rec_len = len;
+    w->reserved = 1;
+    return r + 16;
+}
+
+void wal_commit_len(wal *w, size_t len)
+{
+    put_u32(w->buf + w->len, (uint32_t)len);
+    w->rec_len = len;
+    wal_commit(w);
+}
+
+void wal_commit(wal *w)
+{
+    unsigned char *r = w->buf + w->len;
+    put_u64(r + 16 + w->rec_len, XXH3_64bits(r, 16 + w->rec_len));
+    w->len += REC_OVERHEAD + w->rec_len;
+    w->next_lsn++;
+    w->reserved = 0;
+    atomic_fetch_add_explicit(&w->m->wal_records, 1, memory_order_relaxed);
+}
+
+void wal_cancel(wal *w) { w->reserved = 0; }
+
+uint64_t wal_last_lsn(const wal *w) { return w->next_lsn - 1; }
+size_t wal_pending(const wal *w) { return w->len; }
+uint64_t wal_segment_start(const wal *w) { return w->seg_first; }
+
+int wal_write(wal *w, uint64_t *pos, char *err, size_t err_len)
+{
+    size_t done = 0;
+    int e = 0;
+    pthread_mutex_lock(&w->mu);
+    int failed = w->failed;
+    pthread_mutex_unlock(&w->mu);
+    while (!failed && done < w->len) {
+        ssize_t k = write(w->fd, w->buf + done, w->len - done);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            e = k < 0 ? errno : EIO;
+            break;
+        }
+        done += (size_t)k;
+    }
+    pthread_mutex_lock(&w->mu);
+    if (!failed && done < w->len)
+        fail(w, "write", e);
+    w->written += done;
+    *pos = w->written;
+    int rc = w->failed ? -1 : 0;
+    if (rc)
+        snprintf(err, err_len, "%s", w->fail_msg);
+    pthread_mutex_unlock(&w->mu);
+    atomic_fetch_add_explicit(&w->m->wal_bytes, done, memory_order_relaxed);
+    w->len = 0;
+    return rc;
+}
+
+void wal_await(wal *l, wal_waiter *w, uint64_t pos)
+{
+    w->pos = pos;
+    w->next = NULL;
+    pthread_mutex_lock(&l->mu);
+    if (l->failed || pos <= l->synced) {
+        int ok = !l->failed;
+        pthread_mutex_unlock(&l->mu);
+        w->done(w, ok);
+        return;
+    }
+    if (l->tail)
+        l->tail->next = w;
+    else
+        l->head = w;
+    l->tail = w;
+    pthread_cond_signal(&l->wake);
+    pthread_mutex_unlock(&l->mu);
+}
+
+int wal_rotate(wal *w, char *err, size_t err_len)
+{
+    pthread_mutex_lock(&w->mu);
+    while (w->syncing)
+        pthread_cond_wait(&w->idle, &w->mu);
+    int rc = -1;
+    if (!w->failed) {
+        if (fdatasync(w->fd) != 0) {
+            fail(w, "fdatasync", errno);
+        } else {
+            w->synced = w->written;
+            int fd;
+            if (create_segment(w->dir, w->next_lsn, &fd, err, err_len) == 0) {
+                close(w->fd);
+                w->fd = fd;
+                w->seg_first = w->next_lsn;
+                rc = 0;
+            }
+        }
+    }
+    if (rc && w->failed)
+        snprintf(err, err_len, "%s", w->fail_msg);
+    wal_waiter *ready = take_done(w);
+    int ok = !w->failed;
+    pthread_mutex_unlock(&w->mu);
+    complete(ready, ok);
+    if (rc == 0)
+        atomic_fetch_add_explicit(&w->m->rotations, 1, memory_order_relaxed);
+    return rc;
+}
+
+int wal_failed(wal *w, char *msg, size_t len)
+{
+    pthread_mutex_lock(&w->mu);
+    int f = w->failed;
+    if (f && msg)
+        snprintf(msg, len, "%s", w->fail_msg);
+    pthread_mutex_unlock(&w->mu);
+    return f;
+}
+
+void wal_close(wal *w)
+{
+    if (!w)
+        return;
+    if (w->started) {
+        pthread_mutex_lock(&w->mu);
+        w->stop = 1;
+        pthread_cond_signal(&w->wake);
+        pthread_mutex_unlock(&w->mu);
+        pthread_join(w->syncer, NULL);
+    }
+    if (w->fd >= 0) {
+        if (!w->failed)
+            fdatasync(w->fd);
+        close(w->fd);
+    }
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->wake);
+    pthread_cond_destroy(&w->idle);
+    free(w->buf);
+    free(w);
+}
+
+int wal_exists(const char *dir)
+{
+    segment *seg;
+    size_t n;
+    char err[256];
+    if (list_segments(dir, 0, &seg, &n, err, sizeof err))
+        return -1;
+    free(seg);
+    return n > 0;
+}
+
+int wal_drop_segments(const char *dir, uint64_t keep, int archive, char *err, size_t err_len)
+{
+    segment *seg;
+    size_t n;
+    if (list_segments(dir, 0, &seg, &n, err, err_len))
+        return -1;
+    char arch[4200];
+    snprintf(arch, sizeof arch, "%s/archive", dir);
+    int rc = 0, moved = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (seg[i].first >= keep)
+            continue;
+        if (archive) {
+            char to[8500];
+            snprintf(to, sizeof to, "%s/%s", arch, strrchr(seg[i].path, '/') + 1);
+            if ((mkdir(arch, 0755) != 0 && errno != EEXIST) || rename(seg[i].path, to) != 0) {
+                snprintf(err, err_len, "%s: cannot archive: %s", seg[i].path, strerror(errno));
+                rc = -1;
+            }
+            moved = 1;
+        } else if (unlink(seg[i].path) != 0 && errno != ENOENT) {
+            snprintf(err, err_len, "%s: cannot remove: %s", seg[i].path, strerror(errno));
+            rc = -1;
+        }
+    }
+    free(seg);
+    if (moved)
+        wal_sync_dir(arch);
+    wal_sync_dir(dir);
+    return rc;
+}

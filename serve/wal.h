@@ -1,0 +1,113 @@
+/* wal.h - the write-ahead log of `colb serve` (format in docs/serve.md).
+ *
+ * The log is a sequence of segment files DIR/wal-<first lsn>.log, each a
+ * header and then records: u32 length, u32 type, u64 lsn, the payload
+ * (records.h) and an XXH3-64 checksum of all that. Log sequence numbers
+ * (lsn) count records from 1 without gaps across segments.
+ *
+ * Writing. One writer thread appends records to a buffer (wal_reserve /
+ * wal_commit) and hands the buffer to the kernel with one write() per
+ * batch of requests (wal_write). A request that must not be answered
+ * before its records are on disk registers a waiter for the log position
+ * after them (wal_await). A syncer thread runs fdatasync for all waiters
+ * at once (group commit): while one fdatasync runs, new waiters gather for
+ * the next, and --commit-wait adds a bounded wait before each. A failed
+ * write or fdatasync puts the log in a failed state: every waiter then
+ * completes with ok = 0, and so does every later one.
+ *
+ * Rotation. A snapshot covers the log up to some lsn L; the writer starts a
+ * new segment at L + 1 (wal_rotate), and once the snapshot is durable the
+ * segments before it are removed or archived (wal_drop_segments).
+ *
+ * Reading. wal_read visits every record after a given lsn in order. The
+ * last segment may end in a torn record (a crash during a write): the log
+ * ends at the first record that is incomplete or fails its checksum, and
+ * with WAL_REPAIR the segment is cut there (what a restart does). A bad
+ * record in any other segment, or a gap in the lsns, is corruption: an
+ * error. */
+#ifndef COLB_SERVE_WAL_H
+#define COLB_SERVE_WAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics.h"
+
+typedef struct wal wal;
+
+typedef struct wal_waiter {
+    uint64_t pos;                                 /* set by wal_await */
+    void (*done)(struct wal_waiter *w, int ok);   /* called once, from any thread */
+    struct wal_waiter *next;
+} wal_waiter;
+
+/* ---- reading ------------------------------------------------------------ */
+
+#define WAL_REPAIR 1   /* cut a torn tail (what a restart does) */
+#define WAL_ARCHIVE 2  /* also read DIR/archive (the whole history kept by --archive-log), and
+                          start from the oldest segment there is, whatever `after` says */
+
+/* Called for each record; return 0 to go on, -1 to stop with the error in err. */
+typedef int (*wal_visit)(void *ctx, uint64_t lsn, uint32_t type, const unsigned char *payload, size_t len,
+                         char *err, size_t err_len);
+
+/* Visit the records of DIR with lsn > after, in order. *last receives the
+ * last lsn visited (after, if none); note (may be NULL) a line about a
+ * torn tail that was dropped ("" if none). 0, or -1 with err. */
+int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx, uint64_t *last, char *note,
+             size_t note_len, char *err, size_t err_len);
+
+/* ---- writing ------------------------------------------------------------ */
+
+/* Start a new segment DIR/wal-<next_lsn>.log (durably: file and folder
+ * fsynced) and the syncer. commit_wait_us: the group commit's extra wait. */
+int wal_open(wal **out, const char *dir, uint64_t next_lsn, size_t commit_wait_us, metrics *m, char *err,
+             size_t err_len);
+
+/* Room for a record of `len` payload bytes in the write buffer; write the
+ * payload there, then wal_commit. NULL when out of memory. The record's
+ * lsn is wal_last_lsn() after the commit. */
+unsigned char *wal_reserve(wal *w, uint32_t type, size_t len);
+void wal_commit(wal *w);
+/* Commit with a payload of len <= the reserved length. */
+void wal_commit_len(wal *w, size_t len);
+/* Undo an uncommitted reserve. */
+void wal_cancel(wal *w);
+
+uint64_t wal_last_lsn(const wal *w);
+
+/* Bytes committed but not yet written. */
+size_t wal_pending(const wal *w);
+
+/* write() the committed records; *pos receives the log position after
+ * them. 0, or -1 with err (the log is failed from then on). */
+int wal_write(wal *w, uint64_t *pos, char *err, size_t err_len);
+
+/* Call w->done(w, ok) once the log is durable up to pos (at once if it is
+ * already). */
+void wal_await(wal *l, wal_waiter *w, uint64_t pos);
+
+/* Make everything written durable now, then start a new segment at the
+ * next lsn. 0, or -1 with err. */
+int wal_rotate(wal *w, char *err, size_t err_len);
+
+/* The lsn the current segment starts with. */
+uint64_t wal_segment_start(const wal *w);
+
+/* 1 if the log failed (a message in msg). */
+int wal_failed(wal *w, char *msg, size_t len);
+
+/* Sync what was written, complete every waiter, stop the syncer, close. */
+void wal_close(wal *w);
+
+/* Remove (or with archive, move into DIR/archive) every segment that
+ * starts before lsn `keep`. 0, or -1 with err. */
+int wal_drop_segments(const char *dir, uint64_t keep, int archive, char *err, size_t err_len);
+
+/* 1 if DIR holds a log segment, 0 if not, -1 if DIR cannot be read. */
+int wal_exists(const char *dir);
+
+/* fsync the folder `dir` (a rename or a new file in it becomes durable). */
+int wal_sync_dir(const char *dir);
+
+#endif

@@ -1,0 +1,802 @@
+/* test_serve.c - `colb serve` ($COLB) driven over HTTP by a real client
+ * (tests/serve_client.py on Python's http.client), on 127.0.0.1 with an
+ * ephemeral port, bounded in requests and time; every server started here
+ * is stopped by its pid.
+ *
+ *   integration  a fixed-seed sequence of every request form, for several
+ *                policies: the users' estimates and clusters, the arms and
+ *                the stats the server reports equal those of the library
+ *                run on the same sequence (bit for bit), before and after a
+ *                graceful restart; options that do not match the state are
+ *                refused;
+ *   crash        clients choose and reward under load, the server is killed
+ *                (SIGKILL) at a random moment, three times over on the same
+ *                state (once with a torn record appended to the log, once
+ *                stopped by SIGTERM instead): every acknowledged decision
+ *                and reward is in the log, and the restarted server's state
+ *                equals the library's replay of that log from the start;
+ *   bad          malformed and hostile requests get the documented 4xx and
+ *                the server keeps serving; the bearer token.
+ *
+ * The kill moments are random: seeded by $COLB_TEST_SEED, else the clock
+ * (printed, so that a failure can be replayed). Skips when python3 is
+ * missing. */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+static char dir[128];
+static uint64_t seed;
+
+static const char *colb_bin(void)
+{
+    const char *b = getenv("COLB");
+    return b && *b ? b : "build/colb";
+}
+
+static const char *python(void)
+{
+    const char *p = getenv("COLB_PYTHON");
+    if (p && *p)
+        return p;
+    return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+}
+
+static int have_python(void)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "%s -c 'import http.client' >/dev/null 2>&1", python());
+    return system(cmd) == 0;
+}
+
+/* ---- servers -------------------------------------------------------------------- */
+
+typedef struct server {
+    pid_t pid;
+    int port;
+    char log[256];
+} server;
+
+/* Start `colb serve --listen 127.0.0.1:0 --state STATE ARGS` (ARGS split
+ * at spaces); its stderr goes to s->log. 0, or -1 (exit status in *code). */
+static int server_start(server *s, const char *state, const char *args, int *code)
+{
+    static int count;
+    snprintf(s->log, sizeof s->log, "%s/server-%d.log", dir, count++);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", args);
+    char *argv[64];
+    int argc = 0;
+    argv[argc++] = (char *)colb_bin();
+    argv[argc++] = "serve";
+    argv[argc++] = "--listen";
+    argv[argc++] = "127.0.0.1:0";
+    argv[argc++] = "--state";
+    argv[argc++] = (char *)state;
+    for (char *t = strtok(buf, " "); t && argc < 62; t = strtok(NULL, " "))
+        argv[argc++] = t;
+    argv[argc] = NULL;
+    s->pid = fork();
+    assert_true(s->pid >= 0);
+    if (s->pid == 0) {
+        dup2(fds[1], 1);
+        int e = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(e, 2);
+        close(fds[0]);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    char line[512];
+    size_t n = 0;
+    struct pollfd p = { fds[0], POLLIN, 0 };
+    while (n + 1 < sizeof line && poll(&p, 1, 60000) > 0) {
+        ssize_t r = read(fds[0], line + n, 1);
+        if (r <= 0 || line[n] == '\n')
+            break;
+        n++;
+    }
+    line[n] = '\0';
+    close(fds[0]);
+    const char *at = strstr(line, "127.0.0.1:");
+    if (!at) {
+        int st;
+        waitpid(s->pid, &st, 0);
+        s->pid = 0;
+        if (code)
+            *code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        return -1;
+    }
+    s->port = atoi(at + 10);
+    return 0;
+}
+
+/* SIGTERM and wait (at most 60 s, then SIGKILL); the exit status. */
+static int server_stop(server *s)
+{
+    if (s->pid <= 0)
+        return -1;
+    kill(s->pid, SIGTERM);
+    int st = 0;
+    for (int i = 0; i < 1200; i++) {
+        if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+            s->pid = 0;
+            return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        }
+        usleep(50000);
+    }
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, &st, 0);
+    s->pid = 0;
+    return -1;
+}
+
+static void server_kill(server *s)
+{
+    if (s->pid > 0) {
+        kill(s->pid, SIGKILL);
+        waitpid(s->pid, NULL, 0);
+    }
+    s->pid = 0;
+}
+
+static void print_file(const char *path)
+{
+    char *t = slurp(path, NULL);
+    if (t)
+        print_message("%s:\n%s\n", path, t);
+    free(t);
+}
+
+/* Run serve_client.py MODE on port with extra arguments; its exit status. */
+static int client(const char *mode, int port, const char *out, const char *extra)
+{
+    char cmd[2048], log[256];
+    snprintf(log, sizeof log, "%s/client-%s.log", dir, mode);
+    snprintf(cmd, sizeof cmd, "%s tests/serve_client.py %s --port %d --out %s %s >%s 2>&1", python(), mode, port,
+             out, extra ? extra : "", log);
+    int st = system(cmd);
+    int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    if (code)
+        print_file(log);
+    return code;
+}
+
+/* ---- JSON lines --------------------------------------------------------------- */
+
+typedef struct lines {
+    cJSON **v;
+    size_t n;
+} lines;
+
+static lines read_lines(const char *path)
+{
+    lines L = { NULL, 0 };
+    char *t = slurp(path, NULL);
+    if (!t)
+        fail_msg("cannot read %s", path);
+    size_t cap = 0;
+    for (char *p = t, *nl; *p; p = nl + 1) {
+        nl = strchr(p, '\n');
+        if (!nl)
+            nl = p + strlen(p) - 1;
+        else
+            *nl = '\0';
+        if (!*p)
+            continue;
+        cJSON *v = cJSON_Parse(p);
+        if (!v)
+            fail_msg("%s: not JSON: %.200s", path, p);
+        if (L.n == cap) {
+            cap = cap ? 2 * cap : 256;
+            L.v = realloc(L.v, cap * sizeof *L.v);
+        }
+        L.v[L.n++] = v;
+        if (!nl[1])
+            break;
+    }
+    free(t);
+    return L;
+}
+
+static void free_lines(lines *L)
+{
+    for (size_t i = 0; i < L->n; i++)
+        cJSON_Delete(L->v[i]);
+    free(L->v);
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (!cJSON_IsString(v))
+        fail_msg("field %s is not a string", k);
+    return v->valuestring;
+}
+
+static double num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (!cJSON_IsNumber(v))
+        fail_msg("field %s is not a number", k);
+    return v->valuedouble;
+}
+
+static const cJSON *arr(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (!cJSON_IsArray(v))
+        fail_msg("field %s is not an array", k);
+    return v;
+}
+
+/* ---- the library's replay --------------------------------------------------------- */
+
+typedef struct decision {
+    char id[48];
+    size_t slot, arm;
+    double *x;               /* the chosen context */
+    double y;                /* the reward, once rewarded */
+    int used, rewarded;
+} decision;
+
+typedef struct model {
+    char policy[32];
+    colb_policy_params pp;
+    size_t d;
+    colb_policy *p;
+    char **ids;              /* slot -> user id */
+    uint64_t *n_dec, *n_rew; /* per slot */
+    size_t n_users, cap;
+    decision *dec;           /* open addressing on the id */
+    size_t dcap, n_decisions, n_rewards;
+} model;
+
+static void model_init(model *m, const char *policy, size_t d)
+{
+    memset(m, 0, sizeof *m);
+    snprintf(m->policy, sizeof m->policy, "%s", policy);
+    colb_policy_params_default(&m->pp);
+    m->pp.dim = d;
+    m->d = d;
+    m->dcap = 1 << 16;
+    m->dec = calloc(m->dcap, sizeof *m->dec);
+}
+
+static void model_free(model *m)
+{
+    colb_policy_free(m->p);
+    for (size_t i = 0; i < m->n_users; i++)
+        free(m->ids[i]);
+    for (size_t i = 0; i < m->dcap; i++)
+        free(m->dec[i].x);
+    free(m->ids);
+    free(m->n_dec);
+    free(m->n_rew);
+    free(m->dec);
+}
+
+static size_t slot_of(const model *m, const char *id)
+{
+    for (size_t i = 0; i < m->n_users; i++)
+        if (!strcmp(m->ids[i], id))
+            return i;
+    return (size_t)-1;
+}
+
+static decision *dec_slot(model *m, const char *id)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *c = id; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    for (size_t i = h & (m->dcap - 1);; i = (i + 1) & (m->dcap - 1))
+        if (!m->dec[i].used || !strcmp(m->dec[i].id, id))
+            return &m->dec[i];
+}
+
+/* The users of a request not known yet, in order: one add_users call
+ * (or the policy's creation), as the server does (serve/state.h). */
+static void model_add_users(model *m, const char *const *ids, size_t n)
+{
+    size_t before = m->n_users;
+    for (size_t i = 0; i < n; i++) {
+        if (slot_of(m, ids[i]) != (size_t)-1)
+            continue;
+        if (m->n_users == m->cap) {
+            m->cap = m->cap ? 2 * m->cap : 64;
+            m->ids = realloc(m->ids, m->cap * sizeof *m->ids);
+            m->n_dec = realloc(m->n_dec, m->cap * sizeof *m->n_dec);
+            m->n_rew = realloc(m->n_rew, m->cap * sizeof *m->n_rew);
+        }
+        m->ids[m->n_users] = strdup(ids[i]);
+        m->n_dec[m->n_users] = m->n_rew[m->n_users] = 0;
+        m->n_users++;
+    }
+    size_t k = m->n_users - before;
+    if (!k)
+        return;
+    if (!m->p) {
+        m->pp.users = k;
+        char msg[256];
+        if (colb_policy_create(m->policy, &m->pp, &m->p, msg, sizeof msg))
+            fail_msg("library: %s", msg);
+    } else {
+        assert_ok(colb_policy_add_users(m->p, k, NULL));
+    }
+}
+
+/* One round; the server's arms must be the library's. */
+static void model_round(model *m, const cJSON *contexts, const size_t *slots, size_t n, const cJSON *ids,
+                        const cJSON *arms)
+{
+    size_t K = (size_t)cJSON_GetArraySize(contexts), d = m->d;
+    double *X = malloc(K * d * sizeof *X);
+    size_t k = 0;
+    for (const cJSON *row = contexts->child; row; row = row->next, k++) {
+        size_t j = 0;
+        for (const cJSON *x = row->child; x; x = x->next, j++)
+            X[k * d + j] = x->valuedouble;
+        assert_int_equal(j, d);
+    }
+    assert_ok(colb_policy_begin_round(m->p, X, K));
+    const cJSON *id = ids->child, *a = arms->child;
+    for (size_t i = 0; i < n; i++, id = id->next, a = a->next) {
+        size_t arm;
+        assert_ok(colb_policy_choose(m->p, slots[i], &arm));
+        if ((double)arm != a->valuedouble)
+            fail_msg("decision %s: the server chose arm %g, the library %zu", id->valuestring, a->valuedouble, arm);
+        decision *dc = dec_slot(m, id->valuestring);
+        if (dc->used)
+            fail_msg("decision %s made twice", id->valuestring);
+        dc->used = 1;
+        snprintf(dc->id, sizeof dc->id, "%s", id->valuestring);
+        dc->slot = slots[i];
+        dc->arm = arm;
+        dc->x = malloc(d * sizeof *dc->x);
+        memcpy(dc->x, X + arm * d, d * sizeof *dc->x);
+        m->n_dec[slots[i]]++;
+        m->n_decisions++;
+        if ((m->n_decisions + 1) * 2 > m->dcap)
+            fail_msg("test: more decisions than its table holds");
+    }
+    assert_ok(colb_policy_end_round(m->p));
+    free(X);
+}
+
+static void model_reward(model *m, const char *id, double y)
+{
+    decision *dc = dec_slot(m, id);
+    if (!dc->used)
+        fail_msg("reward for decision %s, which the library never made", id);
+    if (dc->rewarded)
+        fail_msg("decision %s rewarded twice", id);
+    assert_ok(colb_policy_update(m->p, dc->slot, dc->x, y));
+    dc->rewarded = 1;
+    dc->y = y;
+    m->n_rew[dc->slot]++;
+    m->n_rewards++;
+}
+
+/* Replay a client's transcript (requests in the order the one connection
+ * sent them). */
+static void replay_transcript(model *m, const lines *L)
+{
+    for (size_t i = 0; i < L->n;) {
+        const cJSON *o = L->v[i];
+        const char *op = str(o, "op");
+        if (!strcmp(op, "reward")) {
+            model_reward(m, str(o, "decision"), num(o, "reward"));
+            i++;
+            continue;
+        }
+        if (strcmp(op, "choose")) {
+            i++;
+            continue;
+        }
+        /* the rounds of one request: users first, then the rounds */
+        const cJSON *req = cJSON_GetObjectItemCaseSensitive(o, "req");
+        size_t j = i + 1;
+        while (req && j < L->n && cJSON_GetObjectItemCaseSensitive(L->v[j], "req") &&
+               cJSON_GetObjectItemCaseSensitive(L->v[j], "req")->valuedouble == req->valuedouble)
+            j++;
+        const char *ids[4096];
+        size_t n = 0;
+        for (size_t r = i; r < j; r++)
+            for (const cJSON *u = arr(L->v[r], "users")->child; u && n < 4096; u = u->next)
+                ids[n++] = u->valuestring;
+        model_add_users(m, ids, n);
+        for (size_t r = i; r < j; r++) {
+            size_t slots[4096], k = 0;
+            for (const cJSON *u = arr(L->v[r], "users")->child; u; u = u->next)
+                slots[k++] = slot_of(m, u->valuestring);
+            model_round(m, arr(L->v[r], "contexts"), slots, k, arr(L->v[r], "decisions"), arr(L->v[r], "arms"));
+        }
+        i = j;
+    }
+}
+
+/* Replay the server's own log (`colb serve --dump-log`), from its start. */
+static void replay_dump(model *m, const lines *L)
+{
+    for (size_t i = 0; i < L->n; i++) {
+        const cJSON *o = L->v[i];
+        const char *type = str(o, "type");
+        if (!strcmp(type, "users")) {
+            const char *ids[4096];
+            size_t n = 0;
+            assert_int_equal((size_t)num(o, "first_slot"), m->n_users);
+            for (const cJSON *u = arr(o, "ids")->child; u && n < 4096; u = u->next)
+                ids[n++] = u->valuestring;
+            model_add_users(m, ids, n);
+            assert_int_equal(m->n_users, (size_t)num(o, "first_slot") + n);
+        } else if (!strcmp(type, "choose")) {
+            size_t slots[4096], n = 0;
+            for (const cJSON *u = arr(o, "users")->child; u && n < 4096; u = u->next)
+                slots[n++] = (size_t)u->valuedouble;
+            /* the decision ids: consecutive from "first" */
+            char first[48];
+            snprintf(first, sizeof first, "%s", str(o, "first"));
+            char *dash = strchr(first, '-');
+            assert_non_null(dash);
+            unsigned long long seq = strtoull(dash + 1, NULL, 10);
+            *dash = '\0';
+            cJSON *ids = cJSON_CreateArray();
+            for (size_t k = 0; k < n; k++) {
+                char id[96];
+                snprintf(id, sizeof id, "%s-%llu", first, seq + k);
+                cJSON_AddItemToArray(ids, cJSON_CreateString(id));
+            }
+            model_round(m, arr(o, "contexts"), slots, n, ids, arr(o, "arms"));
+            cJSON_Delete(ids);
+        } else if (!strcmp(type, "reward")) {
+            for (const cJSON *r = arr(o, "rewards")->child; r; r = r->next)
+                model_reward(m, str(r, "decision"), num(r, "reward"));
+        }
+    }
+}
+
+/* The server's answers (a fetch: "user" and "stats" lines) against the
+ * library's state. */
+static void compare(const model *m, const lines *L)
+{
+    size_t *labels = calloc(m->n_users + 1, sizeof *labels), nc = 0;
+    int clustered = m->p && colb_policy_clusters(m->p, labels, &nc) == COLB_OK;
+    double *theta = malloc(m->d * sizeof *theta);
+    size_t users_seen = 0, stats_seen = 0;
+    for (size_t i = 0; i < L->n; i++) {
+        const cJSON *o = L->v[i];
+        const char *op = str(o, "op");
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "answer");
+        if (!strcmp(op, "user")) {
+            size_t u = slot_of(m, str(o, "id"));
+            if (u == (size_t)-1)
+                fail_msg("the server knows user %s, the library does not", str(o, "id"));
+            assert_int_equal((size_t)num(a, "slot"), u);
+            assert_int_equal((uint64_t)num(a, "decisions"), m->n_dec[u]);
+            assert_int_equal((uint64_t)num(a, "rewards"), m->n_rew[u]);
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(a, "theta");
+            if (colb_policy_user_theta(m->p, u, theta) == COLB_OK) {
+                assert_true(cJSON_IsArray(t));
+                size_t j = 0;
+                for (const cJSON *x = t->child; x; x = x->next, j++)
+                    if (x->valuedouble != theta[j])
+                        fail_msg("user %s: theta[%zu] is %.17g on the server, %.17g in the library", str(o, "id"),
+                                 j, x->valuedouble, theta[j]);
+                assert_int_equal(j, m->d);
+            } else {
+                assert_true(cJSON_IsNull(t));
+            }
+            const cJSON *c = cJSON_GetObjectItemCaseSensitive(a, "cluster");
+            if (clustered)
+                assert_int_equal((size_t)c->valuedouble, labels[u]);
+            else
+                assert_true(cJSON_IsNull(c));
+            users_seen++;
+        } else if (!strcmp(op, "stats")) {
+            assert_int_equal((size_t)num(a, "users"), m->n_users);
+            assert_int_equal((size_t)num(a, "decisions"), m->n_decisions);
+            assert_int_equal((size_t)num(a, "rewards"), m->n_rewards);
+            assert_int_equal((uint64_t)num(a, "rounds"), m->p ? colb_policy_rounds(m->p) : 0);
+            assert_int_equal((size_t)num(a, "clusters"), clustered ? nc : m->n_users);
+            stats_seen++;
+        }
+    }
+    assert_int_equal(users_seen, m->n_users);
+    assert_int_equal(stats_seen, 1);
+    free(labels);
+    free(theta);
+}
+
+/* Fetch every user of m and the stats from a running server and compare. */
+static void fetch_compare(const model *m, int port)
+{
+    char users[256], out[256];
+    snprintf(users, sizeof users, "%s/users.txt", dir);
+    snprintf(out, sizeof out, "%s/fetch.jsonl", dir);
+    FILE *f = fopen(users, "w");
+    for (size_t i = 0; i < m->n_users; i++) {
+        cJSON *s = cJSON_CreateString(m->ids[i]);
+        char *q = cJSON_PrintUnformatted(s);
+        fprintf(f, "%s\n", q);
+        free(q);
+        cJSON_Delete(s);
+    }
+    fclose(f);
+    char extra[300];
+    snprintf(extra, sizeof extra, "--users-file %s", users);
+    assert_int_equal(client("fetch", port, out, extra), 0);
+    lines L = read_lines(out);
+    compare(m, &L);
+    free_lines(&L);
+}
+
+/* ---- the tests ------------------------------------------------------------------ */
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/colb-test-serve-XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    const char *s = getenv("COLB_TEST_SEED");
+    seed = s && *s ? strtoull(s, NULL, 10) : (uint64_t)time(NULL);
+    print_message("test_serve: seed %llu (COLB_TEST_SEED to repeat), files in %s\n", (unsigned long long)seed, dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (getenv("COLB_TEST_KEEP"))
+        return 0;
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_integration(void **state)
+{
+    (void)state;
+    if (!have_python())
+        skip();
+    static const char *const policies[] = { "cohort", "linucb-ind", "pooled", "cmlb", "pmlb", "sclb", "sclub", "locb", "random" };
+    for (size_t k = 0; k < sizeof policies / sizeof policies[0]; k++) {
+        char st[256], args[256], out[256];
+        snprintf(st, sizeof st, "%s/int-%s", dir, policies[k]);
+        snprintf(args, sizeof args, "--dim 3 --policy %s --seed 5", policies[k]);
+        snprintf(out, sizeof out, "%s/int-%s.jsonl", dir, policies[k]);
+        server s;
+        int code;
+        if (server_start(&s, st, args, &code)) {
+            print_file(s.log);
+            fail_msg("%s: the server did not start (exit %d)", policies[k], code);
+        }
+        int rc = client("script", s.port, out, "--steps 160 --dim 3 --seed 11");
+        if (rc) {
+            server_stop(&s);
+            fail_msg("%s: the client failed", policies[k]);
+        }
+        lines L = read_lines(out);
+        model m;
+        model_init(&m, policies[k], 3);
+        m.pp.seed = 5;
+        replay_transcript(&m, &L);
+        compare(&m, &L);
+        /* a graceful stop takes a final snapshot; the restarted server is
+         * the same */
+        assert_int_equal(server_stop(&s), 0);
+        char *log = slurp(s.log, NULL);
+        assert_non_null(strstr(log, "final snapshot"));
+        free(log);
+        if (server_start(&s, st, "", &code)) {
+            print_file(s.log);
+            fail_msg("%s: the server did not resume (exit %d)", policies[k], code);
+        }
+        fetch_compare(&m, s.port);
+        assert_int_equal(server_stop(&s), 0);
+        /* options that do not match the state are refused with a clear line */
+        snprintf(args, sizeof args, "--dim 4 --policy %s", policies[k]);
+        assert_int_equal(server_start(&s, st, args, &code), -1);
+        assert_int_equal(code, 2);
+        log = slurp(s.log, NULL);
+        assert_non_null(strstr(log, "was created with --dim 3"));
+        free(log);
+        print_message("integration: %s: %zu decisions, %zu rewards; every arm, estimate, cluster and count "
+                      "equals the library's, also after a restart\n", policies[k], m.n_decisions, m.n_rewards);
+        model_free(&m);
+        free_lines(&L);
+    }
+}
+
+/* The newest log segment of a state folder. */
+static void newest_segment(const char *state, char *out, size_t len)
+{
+    DIR *d = opendir(state);
+    assert_non_null(d);
+    struct dirent *de;
+    out[0] = '\0';
+    char best[256] = "";
+    while ((de = readdir(d)))
+        if (!strncmp(de->d_name, "wal-", 4) && strcmp(de->d_name, best) > 0)
+            snprintf(best, sizeof best, "%s", de->d_name);
+    closedir(d);
+    assert_true(best[0]);
+    snprintf(out, len, "%s/%s", state, best);
+}
+
+/* Everything the load client was told is in the log, as told: m is the
+ * library's replay of the dumped log. */
+static void check_acknowledged(model *m, const lines *acked, size_t *n_dec, size_t *n_rew)
+{
+    *n_dec = *n_rew = 0;
+    for (size_t i = 0; i < acked->n; i++) {
+        const cJSON *o = acked->v[i];
+        if (!strcmp(str(o, "op"), "choose")) {
+            const char *id = arr(o, "decisions")->child->valuestring;
+            decision *dc = dec_slot(m, id);
+            if (!dc->used)
+                fail_msg("decision %s was answered but is not in the log", id);
+            assert_string_equal(m->ids[dc->slot], arr(o, "users")->child->valuestring);
+            assert_true((double)dc->arm == arr(o, "arms")->child->valuedouble);
+            const cJSON *row = cJSON_GetArrayItem(arr(o, "contexts"), (int)dc->arm);
+            size_t j = 0;
+            for (const cJSON *x = row->child; x; x = x->next, j++)
+                assert_true(x->valuedouble == dc->x[j]);
+            (*n_dec)++;
+        } else {
+            const char *id = str(o, "decision");
+            decision *dc = dec_slot(m, id);
+            if (!dc->used || !dc->rewarded)
+                fail_msg("the reward of decision %s was acknowledged but is not in the log", id);
+            assert_true(dc->y == num(o, "reward"));
+            (*n_rew)++;
+        }
+    }
+}
+
+static void dump_log(const char *state, const char *out)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s serve --state %s --dump-log >%s 2>>%s/dump.err", colb_bin(), state, out, dir);
+    if (system(cmd) != 0) {
+        char err[300];
+        snprintf(err, sizeof err, "%s/dump.err", dir);
+        print_file(err);
+        fail_msg("colb serve --dump-log failed");
+    }
+}
+
+static void test_crash(void **state)
+{
+    (void)state;
+    if (!have_python())
+        skip();
+    char st[256];
+    snprintf(st, sizeof st, "%s/crash", dir);
+    /* small snapshots and an archived log: every cycle crosses snapshots,
+     * and the whole history stays readable for the replay; the default
+     * policy (colb's recommended one: the replay below checks it) */
+    const char *args = "--dim 4 --snapshot-every 150 --archive-log 1 --seed 3";
+    server s;
+    int code;
+    if (server_start(&s, st, args, &code)) {
+        print_file(s.log);
+        fail_msg("the server did not start (exit %d)", code);
+    }
+    colb_rng r;
+    colb_rng_seed(&r, seed, 16);
+    for (int cycle = 0; cycle < 4; cycle++) {
+        char out[256], extra[256];
+        snprintf(out, sizeof out, "%s/load-%d.jsonl", dir, cycle);
+        snprintf(extra, sizeof extra, "--dim 4 --users 40 --threads 6 --seconds 20 --max-requests 30000 --seed %d",
+                 cycle + 1);
+        pid_t cl = fork();
+        assert_true(cl >= 0);
+        if (cl == 0)
+            _exit(client("load", s.port, out, extra));
+        double delay = 0.3 + 1.2 * colb_rng_uniform(&r);
+        usleep((useconds_t)(delay * 1e6));
+        int graceful = cycle == 3;
+        if (graceful)
+            assert_int_equal(server_stop(&s), 0); /* SIGTERM: in-flight requests finish */
+        else
+            server_kill(&s);
+        int cst;
+        waitpid(cl, &cst, 0);
+        assert_true(WIFEXITED(cst) && WEXITSTATUS(cst) == 0);
+        if (cycle == 1) { /* a record torn by the crash: garbage after the last good one */
+            char seg[512];
+            newest_segment(st, seg, sizeof seg);
+            FILE *f = fopen(seg, "ab");
+            assert_non_null(f);
+            for (int i = 0; i < 41; i++)
+                fputc((int)(colb_rng_u64(&r) & 0xff), f);
+            fclose(f);
+        }
+        char dump[256];
+        snprintf(dump, sizeof dump, "%s/dump-%d.jsonl", dir, cycle);
+        dump_log(st, dump);
+        lines acked = read_lines(out), D = read_lines(dump);
+        model m;
+        model_init(&m, "recommended", 4);
+        m.pp.seed = 3;
+        replay_dump(&m, &D);
+        size_t nd, nr;
+        check_acknowledged(&m, &acked, &nd, &nr);
+        if (server_start(&s, st, args, &code)) { /* service options are not part of the state: the same again */
+            print_file(s.log);
+            fail_msg("cycle %d: the server did not restart (exit %d)", cycle, code);
+        }
+        if (cycle == 1) {
+            char *log = slurp(s.log, NULL);
+            assert_non_null(strstr(log, "torn"));
+            free(log);
+        }
+        fetch_compare(&m, s.port);
+        print_message("crash: cycle %d: %s after %.2f s; %zu decisions and %zu rewards acknowledged, all in the "
+                      "log; %zu decisions, %zu rewards in the restarted state, equal to the library's replay\n",
+                      cycle, graceful ? "SIGTERM" : "SIGKILL", delay, nd, nr, m.n_decisions, m.n_rewards);
+        assert_true(nr > 0);
+        model_free(&m);
+        free_lines(&acked);
+        free_lines(&D);
+    }
+    assert_int_equal(server_stop(&s), 0);
+}
+
+static void test_bad_requests(void **state)
+{
+    (void)state;
+    if (!have_python())
+        skip();
+    char st[256], tok[256];
+    snprintf(st, sizeof st, "%s/bad", dir);
+    snprintf(tok, sizeof tok, "%s/token", dir);
+    FILE *f = fopen(tok, "w");
+    fputs("s3cret-token\n", f);
+    fclose(f);
+    char args[512];
+    snprintf(args, sizeof args, "--dim 3 --max-contexts 8 --max-batch 50 --max-body 65536 --token-file %s", tok);
+    server s;
+    int code;
+    if (server_start(&s, st, args, &code)) {
+        print_file(s.log);
+        fail_msg("the server did not start (exit %d)", code);
+    }
+    int rc = client("bad", s.port, "/dev/null",
+                    "--dim 3 --max-contexts 8 --max-batch 50 --max-body 65536 --token s3cret-token");
+    assert_int_equal(kill(s.pid, 0), 0); /* alive */
+    assert_int_equal(server_stop(&s), 0);
+    assert_int_equal(rc, 0);
+    /* a state folder another server holds is refused */
+    server a, b;
+    assert_int_equal(server_start(&a, st, "", &code), 0);
+    assert_int_equal(server_start(&b, st, "", &code), -1);
+    assert_int_equal(code, 1);
+    char *log = slurp(b.log, NULL);
+    assert_non_null(strstr(log, "another colb serve"));
+    free(log);
+    assert_int_equal(server_stop(&a), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_integration),
+        cmocka_unit_test(test_crash),
+        cmocka_unit_test(test_bad_requests),
+    };
+    return cmocka_run_group_tests_name("colb serve", tests, setup, teardown);
+}
