@@ -127,10 +127,6 @@ double colb__cohort_oful_thr(const colb__cohort *h, const colb__ridge *b0, size_
  * cluster). O(d^3). */
 double colb__cohort_pred_score(colb__cohort *h, size_t u, size_t c);
 
-/* The spread of cluster c's members around its model (method of moments
- * on the score statistics); 0 for fewer than two members. O(|c| d^2). */
-double colb__cohort_spread(colb__cohort *h, size_t c);
-
 /* ---- cohort_partition.c ---- */
 
 /* Member lists. */

@@ -345,7 +345,10 @@ static void refresh_fresh(colb__cohort *h, size_t i)
     f->since_refresh[i] = 0;
 }
 
-/* Score tests of every member of c against c, and c's spread. */
+/* Score tests of every member of c against c, and c's spread by the method
+ * of moments: tau2 = max(0, sum_u (stat_u^2 - R^2 e_u)) / sum_u h_u over the
+ * members with data, since E[stat_u^2] = R^2 e_u + tau2 h_u when the
+ * members' parameters spread with variance tau2 per coordinate. */
 static void test_members(colb__cohort *h, size_t c)
 {
     /* the cluster's part once, in work clear of the centre (maintain) */

@@ -236,22 +236,3 @@ double colb__cohort_pred_score(colb__cohort *h, size_t u, size_t c)
     }
     return (rss - q) / (h->R * h->R) + ld1 - ld0 - 2.0 * log(n);
 }
-
-/* tau2 = max(0, sum_u (stat_u^2 - R^2 e_u)) / sum_u h_u over the members
- * with data: E[stat_u^2] = R^2 e_u + tau2 h_u when the members' parameters
- * spread with variance tau2 per coordinate around the model. */
-double colb__cohort_spread(colb__cohort *h, size_t c)
-{
-    if (h->size[c] < 2)
-        return 0.0;
-    double num = 0.0, den = 0.0, st[5], *pre = h->work + 9 * h->d + 2 * h->d * h->d;
-    colb__cohort_score_prep(h, &h->c, c, pre);
-    for (size_t u = h->head[c]; u != COLB__COHORT_NONE; u = h->next[u]) {
-        if (!h->u.count[u])
-            continue;
-        colb__cohort_score_test(h, &h->u, u, &h->c, c, 0.0, st, pre);
-        num += st[0] - h->R * h->R * st[1];
-        den += st[2];
-    }
-    return den > 0.0 && num > 0.0 ? num / den : 0.0;
-}

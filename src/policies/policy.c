@@ -225,7 +225,7 @@ colb_status colb_policy_create(const char *name, const colb_policy_params *pp, c
     colb_status st = colb_policy_params_check(name, pp, msg, msg_len);
     if (st != COLB_OK)
         return st;
-    double need;
+    double need = 0.0; /* the name and parameters were checked above */
     colb_policy_memory(name, pp, &need);
     char what[160];
     snprintf(what, sizeof what, "policy '%s' with users = %zu, dim = %zu", name, pp->users, pp->dim);
