@@ -3,6 +3,7 @@
  * stays correct when users are added mid-run, gives the same results on
  * any number of threads, and beats independent learners where users share
  * their parameters (fixed seeds; the bounds are explained at each test). */
+#include <stdlib.h>
 #include "testutil.h"
 
 #include "policies/cohort.h"
@@ -271,12 +272,60 @@ static void test_bad_parameters(void **state)
     assert_string_equal(colb_policy_names()[0], "cohort");
 }
 
+/* A service's rounds (one user each, users in turn): epochs run in slices
+ * (a sweep of 2n + 1 users per round of n observations). The partition of
+ * four well-separated groups still equals the truth after 60 observations
+ * per user, and a copy saved and loaded in the middle of a sweep makes the
+ * same choices as the original to the end. */
+static void test_service_rounds_in_slices(void **state)
+{
+    (void)state;
+    size_t N = 40, truth[40], found[40], L, n;
+    colb_env *env = clustered(N, 4, 5, 0.05, 3);
+    assert_ok(colb_env_true_clusters(env, truth, &L));
+    colb_policy *p = cohort(N, 5, 0.05), *q = NULL;
+    char msg[256];
+    for (size_t t = 0; t < 60 * N; t++) {
+        size_t u = t % N, a, b;
+        if (u == 0)
+            assert_ok(colb_env_next_round(env));
+        const double *X = colb_env_contexts(env, u);
+        assert_ok(colb_policy_begin_round(p, X, colb_env_arms(env)));
+        assert_ok(colb_policy_choose(p, u, &a));
+        assert_ok(colb_policy_observe(p, u, a, colb_env_reward(env, u, a)));
+        assert_ok(colb_policy_end_round(p));
+        if (q) {
+            assert_ok(colb_policy_begin_round(q, X, colb_env_arms(env)));
+            assert_ok(colb_policy_choose(q, u, &b));
+            assert_int_equal(a, b);
+            assert_ok(colb_policy_observe(q, u, b, colb_env_reward(env, u, b)));
+            assert_ok(colb_policy_end_round(q));
+        }
+        if (t == 20 * N + 7) { /* mid-sweep: 7 observations into round 21 */
+            size_t len = 0;
+            colb_policy_save_buffer(p, NULL, 0, &len, msg, sizeof msg);
+            unsigned char *buf = malloc(len);
+            assert_non_null(buf);
+            assert_ok(colb_policy_save_buffer(p, buf, len, &len, msg, sizeof msg));
+            assert_ok(colb_policy_load_buffer(buf, len, NULL, &q, msg, sizeof msg));
+            free(buf);
+        }
+    }
+    assert_ok(colb_policy_clusters(p, found, &n));
+    assert_int_equal(n, L);
+    assert_true(same_partition(truth, found, N));
+    colb_policy_free(p);
+    colb_policy_free(q);
+    colb_env_free(env);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_splits_different_users),
         cmocka_unit_test(test_merges_identical_users),
         cmocka_unit_test(test_users_added_online),
+        cmocka_unit_test(test_service_rounds_in_slices),
         cmocka_unit_test(test_thread_independent),
         cmocka_unit_test(test_beats_independent_learners),
         cmocka_unit_test(test_bad_parameters),

@@ -176,7 +176,7 @@ static void ch_destroy(colb_policy *p)
                     h->side, h->oarm, h->oy, h->obs, h->pieces, h->ns, h->size, h->head, h->tau2,
                     h->shrink, h->pending, h->dirty, h->changed, h->stamp, h->sideth,
                     h->prop_count, h->next_try, h->At, h->cand, h->cdist, h->scores, h->work,
-                    h->Q, h->Xt, h->Ap };
+                    h->Q, h->Xt, h->Ap, h->acc };
     for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++)
         free(arr[i]);
     free(h);
@@ -270,6 +270,17 @@ static void add_fresh(colb__ridge *f, size_t i, const double *x, double y)
     f->since_refresh[i]++;
 }
 
+/* The bookkeeping of an ended epoch: settled when it split, merged and
+ * moved nothing (counters at its start: before) and no split is pending. */
+static void end_epoch(colb__cohort *h, uint64_t before)
+{
+    h->settled = h->splits + h->merges + h->moves == before;
+    for (size_t c = 0; c < h->cap && h->settled; c++)
+        h->settled = !(h->size[c] && h->pending[c]);
+    h->epoch++;
+    h->obs_since = 0;
+}
+
 static colb_status ch_end(colb_policy *p)
 {
     colb__cohort *h = p->impl;
@@ -287,19 +298,23 @@ static colb_status ch_end(colb_policy *p)
     }
     h->obs_since += h->n_obs;
     h->obs_total += h->n_obs;
-    if (2 * h->obs_since >= h->N && (!h->settled || EPOCH_SHARE * h->obs_since >= h->obs_total)) {
+    int due = 2 * h->obs_since >= h->N &&
+              (!h->settled || EPOCH_SHARE * h->obs_since >= h->obs_total);
+    if (!h->sweep && due && 2 * h->n_obs >= h->N) { /* a round of many users: the epoch at once */
         uint64_t before = h->splits + h->merges + h->moves;
         colb__cohort_maintain(h);
-        h->settled = h->splits + h->merges + h->moves == before;
-        for (size_t c = 0; c < h->cap && h->settled; c++)
-            h->settled = !(h->size[c] && h->pending[c]);
-        h->epoch++;
-        h->obs_since = 0;
-    } else { /* between epochs only the observed users' estimates move */
+        end_epoch(h, before);
+    } else {
+        /* between epochs only the observed users' estimates move; a round
+         * of few users (a service) runs a due epoch in slices of 2 n + 1
+         * users, so that no call pays for all N users at once and the
+         * sweep ends within N/2 observations */
         for (size_t i = 0; i < h->n_obs; i++) {
             size_t u = h->obs[i];
             colb__cohort_personal(h, u, h->c.theta + h->label[u] * d);
         }
+        if ((h->sweep || due) && colb__cohort_sweep(h, 2 * h->n_obs + 1))
+            end_epoch(h, h->sweep_base);
     }
     h->n_obs = 0;
     snprintf(p->info, sizeof p->info,
@@ -404,6 +419,8 @@ static colb_status ch_save(const colb_policy *p, colb__snap_out *w)
     colb__snap_u64(w, "obs_since", h->obs_since);
     colb__snap_u64(w, "obs_total", h->obs_total);
     colb__snap_u64(w, "settled", h->settled);
+    colb__snap_u64(w, "sweep", h->sweep);
+    colb__snap_u64(w, "sweep_base", h->sweep_base);
     colb__snap_u64s(w, "counters", (const uint64_t[]){ h->splits, h->merges, h->moves, h->props }, 4);
     colb__ridge_save(w, "users", &h->u, N);
     colb__ridge_save(w, "clusters", &h->c, cap);
@@ -426,6 +443,7 @@ static colb_status ch_save(const colb_policy *p, colb__snap_out *w)
     colb__snap_sizes(w, "size", h->size, cap);
     colb__snap_f64s(w, "spread", h->tau2, cap);
     colb__snap_f64s(w, "shrink", h->shrink, cap);
+    colb__snap_f64s(w, "sweep_sums", h->acc, 2 * cap);
     colb__snap_sizes(w, "pending", pend, cap);
     colb__snap_f64s(w, "side_models", h->sideth, 2 * cap * d);
     colb__snap_u64s(w, "proposal_count", h->prop_count, cap);
@@ -461,6 +479,13 @@ static colb_status ch_load(colb_policy *p, colb__snap_in *in, const colb__snap_g
         st = colb__snap_get_u64(in, g, "obs_total", &h->obs_total);
     if (st == COLB_OK)
         st = colb__snap_get_u64(in, g, "settled", &h->settled);
+    if (st == COLB_OK)
+        st = colb__snap_get_u64(in, g, "sweep", &h->sweep);
+    if (st == COLB_OK)
+        st = colb__snap_get_u64(in, g, "sweep_base", &h->sweep_base);
+    if (st == COLB_OK && h->sweep > (uint64_t)N + 1)
+        st = colb__snap_error(in, COLB_EPARSE, "snapshot: cohort's sweep is at user %llu of %zu",
+                              (unsigned long long)h->sweep, N);
     if (st == COLB_OK && h->settled > 1)
         st = colb__snap_error(in, COLB_EPARSE, "snapshot: cohort's settled flag %llu is not 0 or 1",
                               (unsigned long long)h->settled);
@@ -498,6 +523,7 @@ static colb_status ch_load(colb_policy *p, colb__snap_in *in, const colb__snap_g
         (st = colb__snap_get_sizes(in, g, "order", order, N, N)) ||
         (st = colb__snap_get_f64s(in, g, "spread", h->tau2, cap, 0)) ||
         (st = colb__snap_get_f64s(in, g, "shrink", h->shrink, cap, 1)) ||
+        (st = colb__snap_get_f64s(in, g, "sweep_sums", h->acc, 2 * cap, 0)) ||
         (st = colb__snap_get_f64s(in, g, "side_models", h->sideth, 2 * cap * d, 0)) ||
         (st = colb__snap_get_u64s(in, g, "proposal_count", h->prop_count, cap)) ||
         (st = colb__snap_get_u64s(in, g, "next_try", h->next_try, cap)))

@@ -63,6 +63,11 @@ typedef struct colb__cohort {
     /* schedule and counters */
     uint64_t round, epoch, obs_since, obs_total, splits, merges, moves, props;
     uint64_t settled;         /* 1: the last epoch changed nothing, no split pending */
+    /* an epoch in slices (rounds of few users: a service): sweep = 0 when
+     * none runs, else 1 + the next user; sweep_base = splits + merges +
+     * moves when it began; acc (2 cap): each cluster's spread sums so far */
+    uint64_t sweep, sweep_base;
+    double *acc;
     /* parameters */
     double delta, R;
     double d_log_lambda, two_log_delta; /* d ln lambda, 2 ln(1/delta): the radii's constants */
@@ -149,6 +154,13 @@ void colb__cohort_rebuild(colb__cohort *h, size_t c);
 /* The maintenance of an epoch: validation of pending splits, proposals,
  * assignment, merges, shrinkage and the personal estimates. */
 void colb__cohort_maintain(colb__cohort *h);
+/* The epoch in slices, for rounds that serve few users: each call examines
+ * the next n users of the sweep (score test, spread sums, assignment,
+ * personal estimate; O(n (d^2 + C d^3))), and the call that reaches the last
+ * user ends the epoch with the clusters' steps (spreads, pending splits,
+ * proposals, merges). Starts a sweep when none runs. Returns 1 when the
+ * epoch ended. */
+int colb__cohort_sweep(colb__cohort *h, size_t n);
 
 /* Personal estimate of user u from its centre (O(d^2), plus O(d^3) when
  * M_u must be rebuilt for a new shrinkage). */

@@ -48,6 +48,7 @@
 #define SOFT_GAP 10.0    /* soft centres while own -> alt gains less (-2 log) */
 #define SHRINK_SLACK 1.5 /* M_u is rebuilt when the shrinkage moves by more */
 #define TWO_MEANS_ITERS 10
+#define SAMPLE_MAX 512   /* members a 2-means iteration looks at, at most */
 
 static int is_pow2(uint64_t t) { return t && !(t & (t - 1)); }
 
@@ -91,7 +92,8 @@ int colb__cohort_grow_arrays(colb__cohort *h, size_t cap2)
         colb__realloc_n(&h->next_try, cap2, sizeof(uint64_t)) ||
         colb__realloc_n(&h->At, cap2, d * (d + 1) / 2 * sizeof(double)) ||
         colb__realloc_n(&h->cand, cap2, sizeof(size_t)) ||
-        colb__realloc_n(&h->cdist, cap2, sizeof(double)))
+        colb__realloc_n(&h->cdist, cap2, sizeof(double)) ||
+        colb__realloc_n(&h->acc, cap2, 2 * sizeof(double)))
         return -1; /* the arrays grown so far are merely larger than used */
     for (size_t c = old; c < cap2; c++) {
         h->size[c] = 0;
@@ -102,6 +104,7 @@ int colb__cohort_grow_arrays(colb__cohort *h, size_t cap2)
         h->stamp[c] = 0;
         h->prop_count[c] = h->next_try[c] = 0;
         memset(h->sideth + 2 * c * d, 0, 2 * d * sizeof(double));
+        h->acc[2 * c] = h->acc[2 * c + 1] = 0.0;
     }
     h->cap = cap2;
     return 0;
@@ -208,27 +211,36 @@ static double rss_diff(const colb__cohort *h, size_t u, const double *ta, const 
     return fa - fb;
 }
 
-static void fit_side(colb__cohort *h, size_t c, unsigned char side)
+/* Side `side`'s model from the members of c on it, every stride-th member
+ * of the list only (stride 1: all). */
+static void fit_side(colb__cohort *h, size_t c, unsigned char side, size_t stride)
 {
+    size_t k = 0;
     colb__ridge_reset(&h->s, side);
-    for (size_t u = h->head[c]; u != NONE; u = h->next[u])
-        if (h->side[u] == side)
+    for (size_t u = h->head[c]; u != NONE; u = h->next[u], k++)
+        if (k % stride == 0 && h->side[u] == side)
             colb__ridge_absorb(&h->s, side, &h->u, u);
     colb__ridge_refresh(&h->s, side);
 }
 
 /* 2-means of cluster c's members from the cluster's model and user seed's
  * own fit: sides in h->side, side models in h->s; returns the in-sample
- * Wald statistic of the sides (0 when one side is empty). */
+ * Wald statistic of the sides (0 when one side is empty). A cluster of more
+ * than SAMPLE_MAX members iterates on every stride-th member only (a
+ * deterministic sample of at most SAMPLE_MAX), then puts every member on
+ * its side once and fits the sides on all: O(SAMPLE_MAX d^2) per iteration
+ * instead of O(|c| d^2), so that a service's large clusters do not stall it. */
 static double two_means(colb__cohort *h, size_t c, size_t seed)
 {
-    size_t d = h->d;
+    size_t d = h->d, stride = (h->size[c] + SAMPLE_MAX - 1) / SAMPLE_MAX;
     colb__ridge_copy_model(&h->s, 0, &h->c, c);
     colb__ridge_copy_model(&h->s, 1, &h->u, seed);
     for (int it = 0; it < TWO_MEANS_ITERS; it++) {
-        size_t na = 0, nb = 0;
+        size_t na = 0, nb = 0, k = 0;
         int changed = it == 0;
-        for (size_t u = h->head[c]; u != NONE; u = h->next[u]) {
+        for (size_t u = h->head[c]; u != NONE; u = h->next[u], k++) {
+            if (k % stride)
+                continue;
             unsigned char s = rss_diff(h, u, h->s.theta, h->s.theta + d) > 0.0;
             changed |= s != h->side[u];
             h->side[u] = s;
@@ -239,11 +251,22 @@ static double two_means(colb__cohort *h, size_t c, size_t seed)
             return 0.0;
         if (!changed)
             break;
-        fit_side(h, c, 0);
-        fit_side(h, c, 1);
+        fit_side(h, c, 0, stride);
+        fit_side(h, c, 1, stride);
     }
-    fit_side(h, c, 0);
-    fit_side(h, c, 1);
+    if (stride > 1) { /* every member on its side of the sample's models */
+        size_t na = 0, nb = 0;
+        for (size_t u = h->head[c]; u != NONE; u = h->next[u]) {
+            unsigned char s = rss_diff(h, u, h->s.theta, h->s.theta + d) > 0.0;
+            h->side[u] = s;
+            nb += s;
+            na += !s;
+        }
+        if (!na || !nb)
+            return 0.0;
+    }
+    fit_side(h, c, 0, 1);
+    fit_side(h, c, 1, 1);
     return colb__cohort_wald(h, &h->s, 0, &h->s, 1);
 }
 
@@ -367,49 +390,56 @@ static void test_members(colb__cohort *h, size_t c)
         h->ns[u] = colb__cohort_stat_with(h->pieces + 5 * u, h->tau2[c]);
 }
 
+/* One user's k-means step: to the cluster of best predictive score, or to
+ * a new cluster of its own, when that gains MOVE_MARGIN; records its
+ * runner-up and gap. The new cluster is returned in *to. 1 when it moved. */
+static int assign_one(colb__cohort *h, size_t u, size_t *to)
+{
+    size_t c = h->label[u];
+    double s0 = colb__cohort_pred_score(h, u, c), bs = s0, second = INFINITY;
+    size_t best = c, alt = NONE, n = candidates(h, h->th + u * h->d, c);
+    for (size_t i = 0; i < n; i++) {
+        size_t c2 = h->cand[i];
+        double s2 = colb__cohort_pred_score(h, u, c2);
+        if (s2 < bs) {
+            second = bs, alt = best, bs = s2, best = c2;
+        } else if (s2 < second) {
+            second = s2, alt = c2;
+        }
+    }
+    if (h->size[c] > 1) { /* a cluster of its own */
+        double sn = colb__cohort_pred_score(h, u, NONE);
+        if (sn < bs)
+            second = bs, alt = best, bs = sn, best = NONE;
+    }
+    if (best == c || bs > s0 - MOVE_MARGIN) {
+        h->alt[u] = best == c ? alt : best;
+        h->gap[u] = (best == c ? second : bs) - s0;
+        return 0;
+    }
+    if (best == NONE) {
+        best = colb__cohort_new_slot(h);
+        if (best == NONE)
+            return 0;
+        h->nc++;
+    }
+    move_user(h, u, best);
+    h->alt[u] = c;
+    h->gap[u] = s0 - bs;
+    *to = best;
+    return 1;
+}
+
 /* Assignment: k-means passes on the predictive score. */
 static void assign(colb__cohort *h, int full)
 {
-    size_t N = h->N;
+    size_t N = h->N, to;
     for (int pass = 0; pass < PASSES; pass++) {
         size_t moved = 0;
         memset(h->dirty, 0, h->cap);
-        for (size_t u = 0; u < N; u++) {
-            size_t c = h->label[u];
-            if (!full && !(h->ns[u] > 1.0))
-                continue;
-            double s0 = colb__cohort_pred_score(h, u, c), bs = s0, second = INFINITY;
-            size_t best = c, alt = NONE, n = candidates(h, h->th + u * h->d, c);
-            for (size_t i = 0; i < n; i++) {
-                size_t c2 = h->cand[i];
-                double s2 = colb__cohort_pred_score(h, u, c2);
-                if (s2 < bs) {
-                    second = bs, alt = best, bs = s2, best = c2;
-                } else if (s2 < second) {
-                    second = s2, alt = c2;
-                }
-            }
-            if (h->size[c] > 1) { /* a cluster of its own */
-                double sn = colb__cohort_pred_score(h, u, NONE);
-                if (sn < bs)
-                    second = bs, alt = best, bs = sn, best = NONE;
-            }
-            if (best == c || bs > s0 - MOVE_MARGIN) {
-                h->alt[u] = best == c ? alt : best;
-                h->gap[u] = (best == c ? second : bs) - s0;
-                continue;
-            }
-            if (best == NONE) {
-                best = colb__cohort_new_slot(h);
-                if (best == NONE)
-                    continue;
-                h->nc++;
-            }
-            move_user(h, u, best);
-            h->alt[u] = c;
-            h->gap[u] = s0 - bs;
-            moved++;
-        }
+        for (size_t u = 0; u < N; u++)
+            if (full || h->ns[u] > 1.0)
+                moved += (size_t)assign_one(h, u, &to);
         for (size_t c = 0; c < h->cap; c++)
             if (h->dirty[c] && h->size[c]) {
                 colb__cohort_rebuild(h, c);
@@ -514,16 +544,9 @@ static const double *centre_of(colb__cohort *h, size_t u, double *out)
     return out;
 }
 
-void colb__cohort_maintain(colb__cohort *h)
+/* Steps 2 and 3 of an epoch: pending splits, proposals. */
+static void split_steps(colb__cohort *h)
 {
-    size_t cap = h->cap, N = h->N;
-    int early = h->epoch < EARLY_EPOCHS || is_pow2(h->epoch);
-    memset(h->dirty, 0, cap);
-    memset(h->changed, 0, cap);
-    /* 1. members against their clusters, spreads */
-    for (size_t c = 0; c < h->cap; c++)
-        if (h->size[c])
-            test_members(h, c);
     /* 2. pending splits */
     for (size_t c = 0; c < h->cap; c++) {
         if (!h->pending[c])
@@ -559,11 +582,14 @@ void colb__cohort_maintain(colb__cohort *h)
             c = (size_t)-1; /* rescan: the parts may split again */
         }
     }
-    /* 4. assignment */
-    assign(h, early);
+}
+
+/* Step 5: merges (the changed clusters, or every one when `all`). */
+static void merge_step(colb__cohort *h, int all)
+{
     /* 5. merges */
     for (size_t c = 0; c < h->cap; c++) {
-        if (!h->size[c] || (!early && !h->changed[c]))
+        if (!h->size[c] || (!all && !h->changed[c]))
             continue;
         size_t n = candidates(h, h->c.theta + c * h->d, c);
         for (size_t i = 0; i < n && h->size[c]; i++) {
@@ -586,11 +612,88 @@ void colb__cohort_maintain(colb__cohort *h)
             }
         }
     }
-    /* 6. shrinkage and personal estimates */
+}
+
+static void set_shrinkage(colb__cohort *h)
+{
     for (size_t c = 0; c < h->cap; c++)
         if (h->size[c])
             h->shrink[c] = h->personal && h->tau2[c] > 0.0 ? h->R * h->R / h->tau2[c] : INFINITY;
+}
+
+void colb__cohort_maintain(colb__cohort *h)
+{
+    size_t cap = h->cap, N = h->N;
+    int early = h->epoch < EARLY_EPOCHS || is_pow2(h->epoch);
+    memset(h->dirty, 0, cap);
+    memset(h->changed, 0, cap);
+    /* 1. members against their clusters, spreads */
+    for (size_t c = 0; c < h->cap; c++)
+        if (h->size[c])
+            test_members(h, c);
+    split_steps(h);
+    /* 4. assignment */
+    assign(h, early);
+    merge_step(h, early);
+    /* 6. shrinkage and personal estimates */
+    set_shrinkage(h);
     double *centre = h->work + 8 * h->d + 2 * h->d * h->d; /* clear of pred_score's */
     for (size_t u = 0; u < N; u++)
         colb__cohort_personal(h, u, centre_of(h, u, centre));
+}
+
+/* A member moving in a sweep: the two pooled models change by its data
+ * alone (O(d^3)), not by a rebuild from every member. */
+static void move_pooled(colb__cohort *h, size_t u, size_t from, size_t to)
+{
+    colb__ridge_unabsorb(&h->c, from, &h->u, u);
+    colb__ridge_absorb(&h->c, to, &h->u, u);
+    if (h->size[from])
+        colb__ridge_refresh(&h->c, from);
+    else
+        colb__ridge_reset(&h->c, from);
+    colb__ridge_refresh(&h->c, to);
+}
+
+int colb__cohort_sweep(colb__cohort *h, size_t n)
+{
+    size_t N = h->N, d = h->d, to;
+    int early = h->epoch < EARLY_EPOCHS || is_pow2(h->epoch);
+    double *pre = h->work + 9 * d + 2 * d * d, *centre = h->work + 8 * d + 2 * d * d;
+    if (!h->sweep) { /* a new epoch */
+        memset(h->dirty, 0, h->cap);
+        memset(h->changed, 0, h->cap);
+        for (size_t c = 0; c < 2 * h->cap; c++)
+            h->acc[c] = 0.0;
+        h->sweep = 1;
+        h->sweep_base = h->splits + h->merges + h->moves;
+    }
+    for (; n > 0 && h->sweep <= N; n--, h->sweep++) {
+        size_t u = h->sweep - 1, c = h->label[u];
+        double *st = h->pieces + 5 * u;
+        colb__cohort_score_prep(h, &h->c, c, pre);
+        colb__cohort_score_test(h, &h->u, u, &h->c, c, 0.0, st, pre);
+        if (h->u.count[u]) {
+            h->acc[2 * c] += st[0] - h->R * h->R * st[1];
+            h->acc[2 * c + 1] += st[2];
+        }
+        h->ns[u] = colb__cohort_stat_with(st, h->tau2[c]);
+        if ((early || h->ns[u] > 1.0) && assign_one(h, u, &to))
+            move_pooled(h, u, c, to);
+        colb__cohort_personal(h, u, centre_of(h, u, centre));
+    }
+    if (h->sweep <= N)
+        return 0;
+    /* the clusters' steps */
+    for (size_t c = 0; c < h->cap; c++)
+        if (h->size[c]) {
+            double num = h->acc[2 * c], den = h->acc[2 * c + 1];
+            h->tau2[c] = h->size[c] > 1 && den > 0.0 && num > 0.0 ? num / den : 0.0;
+        }
+    memset(h->dirty, 0, h->cap);
+    split_steps(h);
+    merge_step(h, early);
+    set_shrinkage(h);
+    h->sweep = 0;
+    return 1;
 }
