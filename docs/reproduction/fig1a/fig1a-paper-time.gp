@@ -8,7 +8,7 @@ data = "fig1a-paper-time.dat"
 
 set encoding utf8
 set title "Figure 1(a): clustered users, z = 0\n(balanced clusters) — paper (users = 400)"
-set xlabel "rounds t"
+set xlabel "rounds t   (bands: 95% confidence intervals, 30 repeats)"
 set ylabel "cumulative regret per user"
 set key outside right top vertical Left reverse samplen 3 spacing 1.3
 set border 3 lw 1.2

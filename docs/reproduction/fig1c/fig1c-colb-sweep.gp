@@ -8,7 +8,7 @@ data = "fig1c-colb-sweep.dat"
 
 set encoding utf8
 set title "Figure 1(c): clustered users, z = 2 (imbalanced clusters) — colb"
-set xlabel "users N"
+set xlabel "users N   (bands: 95% confidence intervals, 30 repeats)"
 set ylabel "cumulative regret per user at T = 1000"
 set key outside right top vertical Left reverse samplen 3 spacing 1.3
 set border 3 lw 1.2
@@ -25,14 +25,18 @@ set title font ",16"
 set output svgfile
 
 plot \
-    data index 0 using 1:4:5 with filledcurves lc rgb "#000000" notitle, \
-    data index 1 using 1:4:5 with filledcurves lc rgb "#0072B2" notitle, \
-    data index 2 using 1:4:5 with filledcurves lc rgb "#D55E00" notitle, \
-    data index 3 using 1:4:5 with filledcurves lc rgb "#009E73" notitle, \
-    data index 0 using 1:2 with linespoints lc rgb "#000000" lw 2 dt 1 pt 7 ps 1.1 title "oracle", \
-    data index 1 using 1:2 with linespoints lc rgb "#0072B2" lw 2 dt 1 pt 5 ps 1.1 title "cmlb", \
-    data index 2 using 1:2 with linespoints lc rgb "#D55E00" lw 2 dt 1 pt 9 ps 1.1 title "club", \
-    data index 3 using 1:2 with linespoints lc rgb "#009E73" lw 2 dt 1 pt 13 ps 1.1 title "linucb-ind"
+    data index 0 using 1:4:5 with filledcurves lc rgb "#882255" notitle, \
+    data index 1 using 1:4:5 with filledcurves lc rgb "#000000" notitle, \
+    data index 2 using 1:4:5 with filledcurves lc rgb "#009E73" notitle, \
+    data index 3 using 1:4:5 with filledcurves lc rgb "#0072B2" notitle, \
+    data index 4 using 1:4:5 with filledcurves lc rgb "#D55E00" notitle, \
+    data index 5 using 1:4:5 with filledcurves lc rgb "#009E73" notitle, \
+    data index 0 using 1:2 with linespoints lc rgb "#882255" lw 2 dt 1 pt 7 ps 1.1 title "recommended", \
+    data index 1 using 1:2 with linespoints lc rgb "#000000" lw 2 dt 1 pt 7 ps 1.1 title "oracle", \
+    data index 2 using 1:2 with linespoints lc rgb "#009E73" lw 2 dt 3 pt 9 ps 1.1 title "oracle-batch", \
+    data index 3 using 1:2 with linespoints lc rgb "#0072B2" lw 2 dt 1 pt 5 ps 1.1 title "cmlb", \
+    data index 4 using 1:2 with linespoints lc rgb "#D55E00" lw 2 dt 1 pt 9 ps 1.1 title "club", \
+    data index 5 using 1:2 with linespoints lc rgb "#009E73" lw 2 dt 1 pt 13 ps 1.1 title "linucb-ind"
 set terminal pngcairo size 900,560 font "Sans,12" noenhanced background rgb "white"
 set title font ",14"
 set output pngfile

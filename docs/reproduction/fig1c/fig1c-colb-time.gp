@@ -8,7 +8,7 @@ data = "fig1c-colb-time.dat"
 
 set encoding utf8
 set title "Figure 1(c): clustered users, z = 2\n(imbalanced clusters) — colb (users = 400)"
-set xlabel "rounds t"
+set xlabel "rounds t   (bands: 95% confidence intervals, 30 repeats)"
 set ylabel "cumulative regret per user"
 set key outside right top vertical Left reverse samplen 3 spacing 1.3
 set border 3 lw 1.2
@@ -25,21 +25,29 @@ set title font ",16"
 set output svgfile
 
 plot \
-    data index 0 using 1:4:5 with filledcurves lc rgb "#000000" notitle, \
-    data index 1 using 1:4:5 with filledcurves lc rgb "#0072B2" notitle, \
-    data index 2 using 1:4:5 with filledcurves lc rgb "#D55E00" notitle, \
-    data index 3 using 1:4:5 with filledcurves lc rgb "#009E73" notitle, \
-    data index 0 using 1:2 with lines lc rgb "#000000" lw 2 dt 1 notitle, \
-    data index 0 every 16::8 using 1:2 with points lc rgb "#000000" pt 7 ps 1.1 notitle, \
+    data index 0 using 1:4:5 with filledcurves lc rgb "#882255" notitle, \
+    data index 1 using 1:4:5 with filledcurves lc rgb "#000000" notitle, \
+    data index 2 using 1:4:5 with filledcurves lc rgb "#009E73" notitle, \
+    data index 3 using 1:4:5 with filledcurves lc rgb "#0072B2" notitle, \
+    data index 4 using 1:4:5 with filledcurves lc rgb "#D55E00" notitle, \
+    data index 5 using 1:4:5 with filledcurves lc rgb "#009E73" notitle, \
+    data index 0 using 1:2 with lines lc rgb "#882255" lw 2 dt 1 notitle, \
+    data index 0 every 16::8 using 1:2 with points lc rgb "#882255" pt 7 ps 1.1 notitle, \
+    1/0 with linespoints lc rgb "#882255" lw 2 dt 1 pt 7 ps 1.1 title "recommended", \
+    data index 1 using 1:2 with lines lc rgb "#000000" lw 2 dt 1 notitle, \
+    data index 1 every 16::10 using 1:2 with points lc rgb "#000000" pt 7 ps 1.1 notitle, \
     1/0 with linespoints lc rgb "#000000" lw 2 dt 1 pt 7 ps 1.1 title "oracle", \
-    data index 1 using 1:2 with lines lc rgb "#0072B2" lw 2 dt 1 notitle, \
-    data index 1 every 16::12 using 1:2 with points lc rgb "#0072B2" pt 5 ps 1.1 notitle, \
+    data index 2 using 1:2 with lines lc rgb "#009E73" lw 2 dt 3 notitle, \
+    data index 2 every 16::13 using 1:2 with points lc rgb "#009E73" pt 9 ps 1.1 notitle, \
+    1/0 with linespoints lc rgb "#009E73" lw 2 dt 3 pt 9 ps 1.1 title "oracle-batch", \
+    data index 3 using 1:2 with lines lc rgb "#0072B2" lw 2 dt 1 notitle, \
+    data index 3 every 16::0 using 1:2 with points lc rgb "#0072B2" pt 5 ps 1.1 notitle, \
     1/0 with linespoints lc rgb "#0072B2" lw 2 dt 1 pt 5 ps 1.1 title "cmlb", \
-    data index 2 using 1:2 with lines lc rgb "#D55E00" lw 2 dt 1 notitle, \
-    data index 2 every 16::0 using 1:2 with points lc rgb "#D55E00" pt 9 ps 1.1 notitle, \
+    data index 4 using 1:2 with lines lc rgb "#D55E00" lw 2 dt 1 notitle, \
+    data index 4 every 16::2 using 1:2 with points lc rgb "#D55E00" pt 9 ps 1.1 notitle, \
     1/0 with linespoints lc rgb "#D55E00" lw 2 dt 1 pt 9 ps 1.1 title "club", \
-    data index 3 using 1:2 with lines lc rgb "#009E73" lw 2 dt 1 notitle, \
-    data index 3 every 16::4 using 1:2 with points lc rgb "#009E73" pt 13 ps 1.1 notitle, \
+    data index 5 using 1:2 with lines lc rgb "#009E73" lw 2 dt 1 notitle, \
+    data index 5 every 16::5 using 1:2 with points lc rgb "#009E73" pt 13 ps 1.1 notitle, \
     1/0 with linespoints lc rgb "#009E73" lw 2 dt 1 pt 13 ps 1.1 title "linucb-ind"
 set terminal pngcairo size 900,560 font "Sans,12" noenhanced background rgb "white"
 set title font ",14"

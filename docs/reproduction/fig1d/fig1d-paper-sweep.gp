@@ -8,7 +8,7 @@ data = "fig1d-paper-sweep.dat"
 
 set encoding utf8
 set title "Figure 1(d): clustered users, z = 3\n(strongly imbalanced clusters) — paper"
-set xlabel "users N"
+set xlabel "users N   (bands: 95% confidence intervals, 30 repeats)"
 set ylabel "cumulative regret per user at T = 1000"
 set key outside right top vertical Left reverse samplen 3 spacing 1.3
 set border 3 lw 1.2

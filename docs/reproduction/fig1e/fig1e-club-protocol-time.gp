@@ -8,7 +8,7 @@ data = "fig1e-club-protocol-time.dat"
 
 set encoding utf8
 set title "Figure 1(e): Last.FM, regret relative to\nrandom recommendations — club-protocol"
-set xlabel "rounds t"
+set xlabel "rounds t   (bands: 95% confidence intervals, 2 repeats)"
 set ylabel "regret / random policy's regret"
 set key outside right top vertical Left reverse samplen 3 spacing 1.3
 set border 3 lw 1.2

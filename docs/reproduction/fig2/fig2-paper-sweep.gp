@@ -8,7 +8,7 @@ data = "fig2-paper-sweep.dat"
 
 set encoding utf8
 set title "Figure 2: personalized users, theta_i ~ N(mu, sigma_theta^2 I) — paper"
-set xlabel "spread of user parameters sigma_theta"
+set xlabel "spread of user parameters sigma_theta   (bands: 95% confidence intervals, 30 repeats)"
 set ylabel "cumulative regret per user at T = 1000 (log scale)"
 set key outside right top vertical Left reverse samplen 3 spacing 1.3
 set border 3 lw 1.2
