@@ -240,7 +240,7 @@ int parse_size(const char *s, size_t lo, size_t hi, size_t *out)
     return 0;
 }
 
-static int enum_index(const char *choices, const char *v)
+int option_choice_index(const char *choices, const char *v)
 {
     size_t n = strlen(v);
     int idx = 0;
@@ -366,7 +366,7 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
         return 0;
     }
     case K_ENUM: {
-        int v = enum_index(o->choices, value);
+        int v = option_choice_index(o->choices, value);
         if (v < 0) {
             snprintf(err, err_len, "%s: '%s' is not one of %s", key, value, o->choices);
             return -1;

@@ -90,4 +90,7 @@ int parse_size(const char *s, size_t lo, size_t hi, size_t *out);
  * (powers of 1024, an optional B after it): "512M", "1.5G", "2e9". */
 int parse_bytes(const char *s, size_t *out);
 
+/* Index of v among the choices "a|b|c" (0, 1, 2), or -1. */
+int option_choice_index(const char *choices, const char *v);
+
 #endif

@@ -12,6 +12,8 @@
 
 #include <arpa/inet.h>
 
+#include "options.h" /* the tool's strict parsers of numbers, byte counts and choices */
+
 typedef enum kind { K_SIZE, K_DOUBLE, K_U64, K_BOOL, K_ENUM, K_STR, K_BYTES, K_LISTEN, K_POLICY, K_FLAG } kind;
 
 typedef struct opt {
@@ -126,7 +128,8 @@ static const opt *find(const char *name, size_t len)
     return NULL;
 }
 
-/* Strict numbers: the whole string, decimal, finite, in range. */
+/* A whole decimal integer (no sign). Real numbers, byte counts and choices
+ * use the tool's strict parsers (cli/options.h). */
 static int parse_u64(const char *s, unsigned long long *v)
 {
     if (!s || *s < '0' || *s > '9')
@@ -135,63 +138,6 @@ static int parse_u64(const char *s, unsigned long long *v)
     errno = 0;
     *v = strtoull(s, &end, 10);
     return *end || errno == ERANGE ? -1 : 0;
-}
-
-static int parse_num(const char *s, double *v)
-{
-    if (!s || !*s)
-        return -1;
-    for (const char *q = s; *q; q++) /* no hex, inf or nan */
-        if (!strchr("0123456789+-.eE", *q))
-            return -1;
-    char *end;
-    errno = 0;
-    *v = strtod(s, &end);
-    return *end || errno == ERANGE || !isfinite(*v) ? -1 : 0;
-}
-
-/* A byte count with an optional K, M, G suffix (powers of 1024). */
-static int parse_bytes(const char *s, size_t *out)
-{
-    char buf[64];
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n >= sizeof buf)
-        return -1;
-    memcpy(buf, s, n + 1);
-    double unit = 1;
-    char last = buf[n - 1];
-    if (last == 'B' || last == 'b')
-        buf[--n] = '\0';
-    last = n ? buf[n - 1] : 0;
-    if (last == 'K' || last == 'k')
-        unit = 1024.0;
-    else if (last == 'M' || last == 'm')
-        unit = 1024.0 * 1024;
-    else if (last == 'G' || last == 'g')
-        unit = 1024.0 * 1024 * 1024;
-    if (unit > 1)
-        buf[--n] = '\0';
-    double v;
-    if (parse_num(buf, &v) || v < 0 || v * unit >= 1.8e19)
-        return -1;
-    *out = (size_t)(v * unit);
-    return 0;
-}
-
-static int enum_index(const char *choices, const char *v)
-{
-    int idx = 0;
-    size_t n = strlen(v);
-    for (const char *p = choices; *p; idx++) {
-        const char *bar = strchr(p, '|');
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == n && !strncmp(p, v, n))
-            return idx;
-        if (!bar)
-            break;
-        p = bar + 1;
-    }
-    return -1;
 }
 
 /* "HOST:PORT", "[V6]:PORT" or ":PORT" (loopback); the host must be a
@@ -254,7 +200,7 @@ static int set_option(serve_config *c, const opt *o, const char *v, char *err, s
         *(uint64_t *)(base + o->off) = (uint64_t)u;
         return 0;
     case K_DOUBLE:
-        if (parse_num(v, &d) || d < o->lo || d > o->hi) {
+        if (parse_double(v, o->lo, o->hi, &d)) {
             snprintf(err, err_len, "--%s: '%s' is not a number in [%g, %g]", o->name, v, o->lo, o->hi);
             return -1;
         }
@@ -271,7 +217,7 @@ static int set_option(serve_config *c, const opt *o, const char *v, char *err, s
         return 0;
     }
     case K_ENUM: {
-        int e = enum_index(o->choices, v);
+        int e = option_choice_index(o->choices, v);
         if (e < 0) {
             snprintf(err, err_len, "--%s: '%s' is not one of %s", o->name, v, o->choices);
             return -1;
@@ -466,7 +412,7 @@ static int set_canonical(serve_config *c, const opt *o, const char *v)
     switch (o->k) {
     case K_SIZE: if (parse_u64(v, &u)) return -1; *(size_t *)(base + o->off) = (size_t)u; return 0;
     case K_U64: if (parse_u64(v, &u)) return -1; *(uint64_t *)(base + o->off) = (uint64_t)u; return 0;
-    case K_DOUBLE: if (parse_num(v, &d)) return -1; *(double *)(base + o->off) = d; return 0;
+    case K_DOUBLE: if (parse_double(v, -HUGE_VAL, HUGE_VAL, &d)) return -1; *(double *)(base + o->off) = d; return 0;
     case K_BOOL:
     case K_ENUM: if (parse_u64(v, &u) || u > 16) return -1; *(int *)(base + o->off) = (int)u; return 0;
     default: return -1;
