@@ -14,25 +14,6 @@
 
 static char dir[256];
 
-static const char *colb_bin(void)
-{
-    const char *b = getenv("COLB");
-    return b && *b ? b : "build/colb";
-}
-
-/* Run `colb ARGS` (stdout discarded); stderr into err; the exit code. */
-static int run(const char *args, char *err, size_t len)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1 >/dev/null", colb_bin(), args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(err, 1, len - 1, p);
-    err[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* summary.csv without its wall_s column (the 9th). */
 static char *summary_sans_wall(const char *out)
 {
@@ -91,11 +72,11 @@ static void stop_and_resume(const char *name, const char *args)
 {
     char cmd[3000], err[4096];
     snprintf(cmd, sizeof cmd, "run %s --quiet 1 --out %s/%s-full", args, dir, name);
-    if (run(cmd, err, sizeof err))
+    if (colb_run(cmd, err, sizeof err))
         fail_msg("%s: %s", cmd, err);
     snprintf(cmd, sizeof cmd, "run %s --quiet 1 --out %s/%s-cut --stop-after 437 --checkpoint %s/%s.colb",
              args, dir, name, dir, name);
-    if (run(cmd, err, sizeof err))
+    if (colb_run(cmd, err, sizeof err))
         fail_msg("%s: %s", cmd, err);
     if (!strstr(err, "resume with: colb run --resume"))
         fail_msg("%s: says '%s'", name, err);
@@ -105,7 +86,7 @@ static void stop_and_resume(const char *name, const char *args)
     if (!strstr(args, "sweep") && stat(path, &st) == 0)
         fail_msg("%s: a stopped run wrote summary.csv", name);
     snprintf(cmd, sizeof cmd, "run --resume %s/%s.colb -j 1", dir, name);
-    if (run(cmd, err, sizeof err))
+    if (colb_run(cmd, err, sizeof err))
         fail_msg("%s: %s", cmd, err);
     char a[512], b[512];
     snprintf(a, sizeof a, "%s/%s-full", dir, name);
@@ -177,7 +158,7 @@ static void test_stop_resume_logged_data(void **state)
     char cmd[4096], err[4096];
     snprintf(cmd, sizeof cmd, "run %s --quiet 1 --out %s/x --stop-after 437 --checkpoint %s/x.colb",
              args, dir, dir);
-    assert_int_equal(run(cmd, err, sizeof err), 0);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 0);
     /* same users, one positive moved */
     char *old = slurp(pos, NULL);
     assert_non_null(old);
@@ -186,7 +167,7 @@ static void test_stop_resume_logged_data(void **state)
     write_file(pos, old);
     free(old);
     snprintf(cmd, sizeof cmd, "run --resume %s/x.colb", dir);
-    assert_int_equal(run(cmd, err, sizeof err), 1);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 1);
     if (!strstr(err, "another data set"))
         fail_msg("changed data set: '%s'", err);
 }
@@ -227,10 +208,10 @@ static void test_sigint_saves_and_resumes(void **state)
     assert_non_null(strstr(msg, "resume with: colb run --resume"));
     free(msg);
     snprintf(cmd, sizeof cmd, "run --resume %s/sig.checkpoint.colb", dir);
-    if (run(cmd, err, sizeof err))
+    if (colb_run(cmd, err, sizeof err))
         fail_msg("%s", err);
     snprintf(cmd, sizeof cmd, "run %s --out %s/sig-full", args, dir);
-    assert_int_equal(run(cmd, err, sizeof err), 0);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 0);
     char a[512], b[512];
     snprintf(a, sizeof a, "%s/sig-full", dir);
     snprintf(b, sizeof b, "%s/sig", dir);
@@ -251,16 +232,16 @@ static void test_resume_errors(void **state)
     char cmd[1200], err[4096], path[512];
     /* missing, not a snapshot, corrupt, not a run's checkpoint */
     snprintf(cmd, sizeof cmd, "run --resume %s/none.colb", dir);
-    assert_int_equal(run(cmd, err, sizeof err), 1);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 1);
     assert_int_equal(lines(err), 1);
     snprintf(path, sizeof path, "%s/text.colb", dir);
     write_file(path, "not a snapshot at all, just some text\n");
     snprintf(cmd, sizeof cmd, "run --resume %s", path);
-    assert_int_equal(run(cmd, err, sizeof err), 1);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 1);
     assert_non_null(strstr(err, "not a colb snapshot"));
     snprintf(cmd, sizeof cmd, "run --users 10 --horizon 500 --policies linucb-ind --repeats 1 --quiet 1 "
              "--out %s/e --stop-after 100 --checkpoint %s/e.colb", dir, dir);
-    assert_int_equal(run(cmd, err, sizeof err), 0);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 0);
     snprintf(path, sizeof path, "%s/e.colb", dir);
     size_t n = 0;
     char *b = slurp(path, &n);
@@ -271,14 +252,14 @@ static void test_resume_errors(void **state)
     fclose(f);
     free(b);
     snprintf(cmd, sizeof cmd, "run --resume %s", path);
-    assert_int_equal(run(cmd, err, sizeof err), 1);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 1);
     assert_non_null(strstr(err, "checksum"));
     assert_int_equal(lines(err), 1);
     /* settings come from the checkpoint: others are a usage error */
     snprintf(cmd, sizeof cmd, "run --resume %s --users 5", path);
-    assert_int_equal(run(cmd, err, sizeof err), 2);
-    assert_int_equal(run("run --stop-after 0", err, sizeof err), 2);
-    assert_int_equal(run("run --checkpoint", err, sizeof err), 2);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 2);
+    assert_int_equal(colb_run("run --stop-after 0", err, sizeof err), 2);
+    assert_int_equal(colb_run("run --checkpoint", err, sizeof err), 2);
 }
 
 /* Long tier: `colb reproduce --quick fig2` interrupted and resumed gives
@@ -302,10 +283,10 @@ static void test_reproduce_interrupt_resume(void **state)
     waitpid(pid, &st, 0);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 143);
     snprintf(cmd, sizeof cmd, "reproduce --quick fig2 --out %s/rep -j 2 --resume", dir);
-    if (run(cmd, err, sizeof err))
+    if (colb_run(cmd, err, sizeof err))
         fail_msg("%s", err);
     snprintf(cmd, sizeof cmd, "reproduce --quick fig2 --out %s/rep-full -j 2", dir);
-    assert_int_equal(run(cmd, err, sizeof err), 0);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 0);
     char a[512], b[512];
     snprintf(a, sizeof a, "%s/rep-full/fig2", dir);
     snprintf(b, sizeof b, "%s/rep/fig2", dir);

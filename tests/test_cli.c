@@ -7,25 +7,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *colb_bin(void)
-{
-    const char *b = getenv("COLB");
-    return b && *b ? b : "build/colb";
-}
-
-/* Run `colb ARGS`, capture stderr (first 4 KiB) into err; returns exit code. */
-static int run(const char *args, char *err, size_t len)
-{
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1 >/dev/null", colb_bin(), args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(err, 1, len - 1, p);
-    err[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static int lines(const char *s)
 {
     int n = 0;
@@ -56,13 +37,13 @@ static void test_usage_errors(void **state)
         "frobnicate", "run stray",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        int rc = run(bad[i], err, sizeof err);
+        int rc = colb_run(bad[i], err, sizeof err);
         if (rc != 2 || lines(err) != 1 || strncmp(err, "colb: ", 6) != 0)
             fail_msg("'colb %s': exit %d, stderr '%s'", bad[i], rc, err);
     }
-    assert_int_equal(run("--help", err, sizeof err), 0);
-    assert_int_equal(run("run --help", err, sizeof err), 0);
-    assert_int_equal(run("--version", err, sizeof err), 0);
+    assert_int_equal(colb_run("--help", err, sizeof err), 0);
+    assert_int_equal(colb_run("run --help", err, sizeof err), 0);
+    assert_int_equal(colb_run("--version", err, sizeof err), 0);
 }
 
 static void test_experiment_file_errors(void **state)
@@ -81,7 +62,7 @@ static void test_experiment_file_errors(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         write_file(path, cases[i].text);
         snprintf(args, sizeof args, "run -c %s --out %s/out", path, dir);
-        int rc = run(args, err, sizeof err);
+        int rc = colb_run(args, err, sizeof err);
         if (rc != 2 || lines(err) != 1 || !strstr(err, cases[i].want))
             fail_msg("case %zu: exit %d, stderr '%s' (want '%s')", i, rc, err, cases[i].want);
     }
@@ -109,7 +90,7 @@ static void test_run_files_and_threads(void **state)
                      "[reading practice]\nwidth = fixed\nalpha = 0.5\ncmlb-warm-start = 1\n");
     for (int j = 1; j <= 2; j++) {
         snprintf(args, sizeof args, "run -c %s -j %d --out %s/j%d --quiet 1", path, j, dir, j);
-        int rc = run(args, err, sizeof err);
+        int rc = colb_run(args, err, sizeof err);
         if (rc != 0)
             fail_msg("exit %d: %s", rc, err);
     }
@@ -157,7 +138,7 @@ static void test_run_fair_policies(void **state)
              "run --policies oracle,sclub,locb,club,linucb-ind,oracle-batch,oracle-seq --diversify 1 "
              "--users 20 --clusters 2 --dim 4 --arms 6 --horizon 40 --repeats 2 --out %s/f --quiet 1",
              dir);
-    int rc = run(args, err, sizeof err);
+    int rc = colb_run(args, err, sizeof err);
     if (rc != 0)
         fail_msg("exit %d: %s", rc, err);
     snprintf(path, sizeof path, "%s/f/settings.txt", dir);
@@ -177,17 +158,17 @@ static void test_run_fair_policies(void **state)
     /* CLUB's own alpha is an override, and says so */
     snprintf(args, sizeof args, "run --policies club --club-alpha 0.3 --users 8 --horizon 5 --repeats 1 "
                                 "--out %s/o --quiet 1", dir);
-    assert_int_equal(run(args, err, sizeof err), 0);
+    assert_int_equal(colb_run(args, err, sizeof err), 0);
     snprintf(path, sizeof path, "%s/o/settings.txt", dir);
     t = slurp(path, NULL);
     assert_non_null(t);
     assert_non_null(strstr(t, "width.club = OVERRIDE, CLUB's own: club-alpha = 0.3"));
     free(t);
     /* tuning is all or none */
-    assert_int_equal(run("run --tune 1 --club-tune 1", err, sizeof err), 2);
+    assert_int_equal(colb_run("run --tune 1 --club-tune 1", err, sizeof err), 2);
     assert_non_null(strstr(err, "choose one"));
     /* oracles need true clusters */
-    assert_int_equal(run("run --policies oracle-seq --env personalized", err, sizeof err), 2);
+    assert_int_equal(colb_run("run --policies oracle-seq --env personalized", err, sizeof err), 2);
     assert_non_null(strstr(err, "oracle-seq"));
 }
 
@@ -202,7 +183,7 @@ static void test_bench_quality(void **state)
     write_file(path, "env = clustered\nclusters = 3\ndim = 4\narms = 6\nseed = 3\n"
                      "policies = oracle, linucb-ind, sclub\n");
     snprintf(args, sizeof args, "bench-quality --quick -c %s --out %s/q -j 2", path, dir);
-    int rc = run(args, err, sizeof err);
+    int rc = colb_run(args, err, sizeof err);
     if (rc != 0)
         fail_msg("exit %d: %s", rc, err);
     snprintf(path, sizeof path, "%s/q/quality.csv", dir);
@@ -228,9 +209,9 @@ static void test_bench_quality(void **state)
     snprintf(path, sizeof path, "%s/bad.conf", dir);
     write_file(path, "policies = club, oracle\nclub-alpha = 0.2\n");
     snprintf(args, sizeof args, "bench-quality --quick -c %s --out %s/b", path, dir);
-    assert_int_equal(run(args, err, sizeof err), 2);
+    assert_int_equal(colb_run(args, err, sizeof err), 2);
     assert_non_null(strstr(err, "shared width"));
-    assert_int_equal(run("bench-quality -c /nonexistent/q.conf", err, sizeof err), 2);
+    assert_int_equal(colb_run("bench-quality -c /nonexistent/q.conf", err, sizeof err), 2);
 }
 
 /* Every supplementary experiment file (experiments/extra) loads, validates
@@ -251,7 +232,7 @@ static void test_extra_experiments_run(void **state)
     for (char *f = strtok(list, "\n"); f; f = strtok(NULL, "\n")) {
         snprintf(args, sizeof args, "run -c %s --horizon 2 --repeats 1 --tune-burn-in 2 --out %s/x --quiet 1",
                  f, dir);
-        int rc = run(args, err, sizeof err);
+        int rc = colb_run(args, err, sizeof err);
         if (rc != 0)
             fail_msg("%s: exit %d: %s", f, rc, err);
         files++;

@@ -31,12 +31,6 @@ static int sh(const char *cmd, char *err, size_t len)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
-static const char *colb_bin(void)
-{
-    const char *b = getenv("COLB");
-    return b && *b ? b : "build/colb";
-}
-
 static void test_huge_users_fail_fast(void **state)
 {
     (void)state;

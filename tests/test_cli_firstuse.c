@@ -9,12 +9,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *colb_bin(void)
-{
-    const char *b = getenv("COLB");
-    return b && *b ? b : "build/colb";
-}
-
 /* `[ENV] colb ARGS` with stderr into err (stdout into out if not NULL). */
 static int run(const char *env, const char *args, char *err, size_t len, char *out, size_t out_len)
 {

@@ -16,12 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *colb_bin(void)
-{
-    const char *b = getenv("COLB");
-    return b && *b ? b : "build/colb";
-}
-
 static double now(void)
 {
     struct timespec ts;

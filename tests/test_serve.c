@@ -38,12 +38,6 @@
 static char dir[128];
 static uint64_t seed;
 
-static const char *colb_bin(void)
-{
-    const char *b = getenv("COLB");
-    return b && *b ? b : "build/colb";
-}
-
 static const char *python(void)
 {
     const char *p = getenv("COLB_PYTHON");

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sys/wait.h>
 
 #include "colb/colb.h"
 
@@ -63,6 +64,27 @@ static inline int long_tier(void)
 {
     const char *e = getenv("COLB_LONG");
     return e && *e && strcmp(e, "0") != 0;
+}
+
+/* The colb tool under test: $COLB, else build/colb. */
+static inline const char *colb_bin(void)
+{
+    const char *b = getenv("COLB");
+    return b && *b ? b : "build/colb";
+}
+
+/* Run `colb ARGS` (stdout discarded), its stderr (the first len - 1 bytes)
+ * into err; returns the exit code, -1 when it did not exit. */
+static inline int colb_run(const char *args, char *err, size_t len)
+{
+    char cmd[2 * 4096 + 32]; /* the tool's path and arguments, each up to 4 KiB */
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1 >/dev/null", colb_bin(), args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(err, 1, len - 1, p);
+    err[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 #endif
