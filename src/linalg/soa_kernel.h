@@ -87,6 +87,22 @@ typedef struct colb__soa_kernel {
                         double *u, double s[2]);
     /* colb__soa_outer, vectorised (the same products, so the same bits). */
     void (*outer)(const double *X, size_t K, size_t d, size_t ldq, double *Q, double *Xt);
+    /* score1 without the outer-product table: ONE model's scores on K
+     * contexts from the contexts alone, vectorised along the arms,
+     *     scores[k] = <theta, x_k> + alpha * sqrt(max(q_k, 0) * scale),
+     *     q_k = x_k^T A x_k = sum_i x_ki (A_ii x_ki + 2 sum_{j>i} A_ij x_kj),
+     * reading only the upper triangle of the row-major A (entry (i, j), j >= i,
+     * at A[i lda + j]; lda = d for a full matrix). Order of the sums, per arm:
+     * for each row i, the j > i terms in two chains (j = i+1, i+3, ... and
+     * j = i+2, i+4, ...) added, doubled, plus A_ii x_i; q accumulates the rows
+     * in increasing i; <theta, x> over j in order. Xt: d x Kp (colb__soa_transpose),
+     * Kp a multiple of 8, columns K..Kp-1 zero. Returns the argmax over k < K
+     * (ties to the lowest k, a NaN score never wins). About P = d(d+1)/2 FMAs
+     * per arm and no O(K d^2) table: the kernel for a single model per round
+     * (one user's own contexts, or a few models per round). scores: Kp doubles. */
+    size_t (*score_x)(const double *A, size_t lda, const double *theta, double alpha,
+                      double scale, const double *Xt, size_t d, size_t K, size_t Kp,
+                      double *scores);
 } colb__soa_kernel;
 
 /* The kernel for `name` ("avx512", "avx2", "portable"; NULL or "" = the best

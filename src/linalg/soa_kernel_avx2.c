@@ -191,6 +191,73 @@ static size_t score1_avx2(const double *Ap, const double *theta, double alpha, d
     return colb__soa_argmax(scores, K);
 }
 
+/* score_x on arms k0..k0+4nv-1 (nv ymm vectors; the same operations per
+ * lane as score_x_512, so the same bits). */
+AI void score_x_256(const double *A, size_t lda, const double *theta, __m256d al, __m256d sc,
+                    const double *Xt, size_t d, size_t Kp, size_t k0, const int nv,
+                    double *scores)
+{
+    __m256d q[4], m[4];
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < nv; v++)
+        q[v] = m[v] = _mm256_setzero_pd();
+    for (size_t i = 0; i < d; i++) {
+        const double *ai = A + i * lda, *xi = Xt + i * Kp + k0;
+        __m256d t0[4], t1[4];
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++)
+            t0[v] = t1[v] = _mm256_setzero_pd();
+        size_t j = i + 1;
+        for (; j + 1 < d; j += 2) {
+            __m256d a0 = _mm256_broadcast_sd(ai + j), a1 = _mm256_broadcast_sd(ai + j + 1);
+            const double *r0 = Xt + j * Kp + k0, *r1 = r0 + Kp;
+            _Pragma("GCC unroll 4")
+            for (int v = 0; v < nv; v++) {
+                t0[v] = _mm256_fmadd_pd(a0, _mm256_loadu_pd(r0 + 4 * v), t0[v]);
+                t1[v] = _mm256_fmadd_pd(a1, _mm256_loadu_pd(r1 + 4 * v), t1[v]);
+            }
+        }
+        if (j < d) {
+            __m256d a0 = _mm256_broadcast_sd(ai + j);
+            _Pragma("GCC unroll 4")
+            for (int v = 0; v < nv; v++)
+                t0[v] = _mm256_fmadd_pd(a0, _mm256_loadu_pd(Xt + j * Kp + k0 + 4 * v), t0[v]);
+        }
+        __m256d aii = _mm256_broadcast_sd(ai + i);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++) {
+            __m256d x = _mm256_loadu_pd(xi + 4 * v), t = _mm256_add_pd(t0[v], t1[v]);
+            __m256d r = _mm256_fmadd_pd(aii, x, _mm256_add_pd(t, t));
+            q[v] = _mm256_fmadd_pd(x, r, q[v]);
+        }
+    }
+    for (size_t j = 0; j < d; j++) {
+        __m256d t = _mm256_broadcast_sd(theta + j);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++)
+            m[v] = _mm256_fmadd_pd(t, _mm256_loadu_pd(Xt + j * Kp + k0 + 4 * v), m[v]);
+    }
+    __m256d zero = _mm256_setzero_pd();
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < nv; v++) {
+        __m256d qq = _mm256_mul_pd(_mm256_max_pd(q[v], zero), sc);
+        _mm256_storeu_pd(scores + k0 + 4 * v, _mm256_fmadd_pd(al, _mm256_sqrt_pd(qq), m[v]));
+    }
+}
+
+static size_t score_x_avx2(const double *A, size_t lda, const double *theta, double alpha,
+                           double scale, const double *Xt, size_t d, size_t K, size_t Kp,
+                           double *scores)
+{
+    __m256d al = _mm256_set1_pd(alpha), sc = _mm256_set1_pd(scale);
+    for (size_t k0 = 0; k0 < Kp; k0 += 16) /* Kp is a multiple of 8 */
+        if (Kp - k0 >= 16)
+            score_x_256(A, lda, theta, al, sc, Xt, d, Kp, k0, 4, scores);
+        else
+            score_x_256(A, lda, theta, al, sc, Xt, d, Kp, k0, 2, scores);
+    return colb__soa_argmax(scores, K);
+}
+
 static void dist2_avx2(const double *wT, size_t ld, const double *wu, size_t d, size_t n,
                        double *out)
 {
@@ -315,4 +382,5 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .ridge_step = ridge_step_avx2,
     .ridge_step2 = ridge_step2_avx2,
     .outer = outer_avx2,
+    .score_x = score_x_avx2,
 };

@@ -211,6 +211,88 @@ static size_t score1_avx512(const double *Ap, const double *theta, double alpha,
     return colb__soa_argmax(scores, K);
 }
 
+/* One model on arms k0..k0+8nv-1 from the contexts alone (score_x): per
+ * row i of A's upper triangle, two partial sums per vector (2 nv independent
+ * FMA chains), then q = fma(x_i, A_ii x_i + 2 t, q). */
+AI void score_x_512(const double *A, size_t lda, const double *theta, __m512d al, __m512d sc,
+                    const double *Xt, size_t d, size_t Kp, size_t k0, const int nv,
+                    double *scores)
+{
+    __m512d q[4], m[4];
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < nv; v++)
+        q[v] = m[v] = _mm512_setzero_pd();
+    for (size_t i = 0; i < d; i++) {
+        const double *ai = A + i * lda, *xi = Xt + i * Kp + k0;
+        __m512d t0[4], t1[4];
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++)
+            t0[v] = t1[v] = _mm512_setzero_pd();
+        size_t j = i + 1;
+        for (; j + 1 < d; j += 2) {
+            __m512d a0 = _mm512_set1_pd(ai[j]), a1 = _mm512_set1_pd(ai[j + 1]);
+            const double *r0 = Xt + j * Kp + k0, *r1 = r0 + Kp;
+            _Pragma("GCC unroll 4")
+            for (int v = 0; v < nv; v++) {
+                t0[v] = _mm512_fmadd_pd(a0, _mm512_loadu_pd(r0 + 8 * v), t0[v]);
+                t1[v] = _mm512_fmadd_pd(a1, _mm512_loadu_pd(r1 + 8 * v), t1[v]);
+            }
+        }
+        if (j < d) {
+            __m512d a0 = _mm512_set1_pd(ai[j]);
+            _Pragma("GCC unroll 4")
+            for (int v = 0; v < nv; v++)
+                t0[v] = _mm512_fmadd_pd(a0, _mm512_loadu_pd(Xt + j * Kp + k0 + 8 * v), t0[v]);
+        }
+        __m512d aii = _mm512_set1_pd(ai[i]);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++) {
+            __m512d x = _mm512_loadu_pd(xi + 8 * v), t = _mm512_add_pd(t0[v], t1[v]);
+            __m512d r = _mm512_fmadd_pd(aii, x, _mm512_add_pd(t, t));
+            q[v] = _mm512_fmadd_pd(x, r, q[v]);
+        }
+    }
+    for (size_t j = 0; j < d; j++) {
+        __m512d t = _mm512_set1_pd(theta[j]);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++)
+            m[v] = _mm512_fmadd_pd(t, _mm512_loadu_pd(Xt + j * Kp + k0 + 8 * v), m[v]);
+    }
+    __m512d zero = _mm512_setzero_pd();
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < nv; v++) {
+        __m512d qq = _mm512_mul_pd(_mm512_max_pd(q[v], zero), sc);
+        _mm512_storeu_pd(scores + k0 + 8 * v, _mm512_fmadd_pd(al, _mm512_sqrt_pd(qq), m[v]));
+    }
+}
+
+/* score_x: one model on K arms from the contexts alone (soa_kernel.h); the
+ * same arithmetic as score1 without its O(K d^2) table, FMA-bound, measured in
+ * bench.c section 2 with K (2P + 2d) flops. */
+static size_t score_x_avx512(const double *A, size_t lda, const double *theta, double alpha,
+                             double scale, const double *Xt, size_t d, size_t K, size_t Kp,
+                             double *scores)
+{
+    __m512d al = _mm512_set1_pd(alpha), sc = _mm512_set1_pd(scale);
+    for (size_t k0 = 0; k0 < Kp;) {
+        size_t nv = (Kp - k0) / 8;
+        if (nv >= 4) {
+            score_x_512(A, lda, theta, al, sc, Xt, d, Kp, k0, 4, scores);
+            k0 += 32;
+        } else if (nv == 3) {
+            score_x_512(A, lda, theta, al, sc, Xt, d, Kp, k0, 3, scores);
+            k0 += 24;
+        } else if (nv == 2) {
+            score_x_512(A, lda, theta, al, sc, Xt, d, Kp, k0, 2, scores);
+            k0 += 16;
+        } else {
+            score_x_512(A, lda, theta, al, sc, Xt, d, Kp, k0, 1, scores);
+            k0 += 8;
+        }
+    }
+    return colb__soa_argmax(scores, K);
+}
+
 /* dist2 / dist2_idx: CLUB's edge tests, d subtract-multiply-adds per
  * neighbour, lanes along the neighbours (no BLAS routine computes a set of
  * distances in a fixed summation order); memory bound on wT. */
@@ -411,4 +493,5 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .ridge_step = ridge_step_avx512,
     .ridge_step2 = ridge_step2_avx512,
     .outer = outer_avx512,
+    .score_x = score_x_avx512,
 };

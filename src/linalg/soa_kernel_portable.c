@@ -125,6 +125,36 @@ static size_t score1_portable(const double *Ap, const double *theta, double alph
     return colb__soa_argmax(scores, K);
 }
 
+static size_t score_x_portable(const double *A, size_t lda, const double *theta, double alpha,
+                               double scale, const double *Xt, size_t d, size_t K, size_t Kp,
+                               double *scores)
+{
+    for (size_t k0 = 0; k0 < Kp; k0 += W) {
+        double q[W] = { 0 }, m[W] = { 0 };
+        for (size_t i = 0; i < d; i++) {
+            const double *ai = A + i * lda, *xi = Xt + i * Kp + k0;
+            double t0[W] = { 0 }, t1[W] = { 0 };
+            size_t j = i + 1;
+            for (; j + 1 < d; j += 2)
+                for (size_t l = 0; l < W; l++) {
+                    t0[l] += ai[j] * Xt[j * Kp + k0 + l];
+                    t1[l] += ai[j + 1] * Xt[(j + 1) * Kp + k0 + l];
+                }
+            if (j < d)
+                for (size_t l = 0; l < W; l++)
+                    t0[l] += ai[j] * Xt[j * Kp + k0 + l];
+            for (size_t l = 0; l < W; l++)
+                q[l] += xi[l] * (ai[i] * xi[l] + 2.0 * (t0[l] + t1[l]));
+        }
+        for (size_t j = 0; j < d; j++)
+            for (size_t l = 0; l < W; l++)
+                m[l] += theta[j] * Xt[j * Kp + k0 + l];
+        for (size_t l = 0; l < W; l++)
+            scores[k0 + l] = m[l] + alpha * sqrt((q[l] > 0.0 ? q[l] : 0.0) * scale);
+    }
+    return colb__soa_argmax(scores, K);
+}
+
 size_t colb__soa_argmax(const double *v, size_t n)
 {
     size_t best = 0;
@@ -238,4 +268,5 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .ridge_step = ridge_step_portable,
     .ridge_step2 = ridge_step2_portable,
     .outer = colb__soa_outer,
+    .score_x = score_x_portable,
 };
