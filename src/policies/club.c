@@ -71,13 +71,14 @@ typedef struct club {
     colb__club_graph g;
     double *cb;          /* N: CB_j for the current T_j */
     size_t *del;         /* N: scratch, neighbours whose edge goes */
-    size_t *nb, *sidx, *spos; /* N each: scratch of mark_deletions */
-    double *dist, *sdist;     /* N each: likewise */
-    double *wT;          /* d x N: the users' w_i transposed, for mark_deletions */
+    size_t *nb, *sidx;   /* N each: scratch of mark_deletions */
+    double *dist;        /* N: likewise */
+    double *wP;          /* d x N: the users' w_i transposed, column q holding user
+                          * g.perm[q], so that a component's members are adjacent */
+    size_t *pos;         /* N: pos[u] = q with g.perm[q] = u */
+    size_t *deg;         /* N: edges of each user */
     double *Xt;          /* d x Kp: the round's contexts, transposed, zero padded */
-    double *Q;           /* P x Kp: their packed outer products (soa_kernel.h) */
     double *scores;      /* Kp */
-    double *Ap;          /* P: the served component's A, packed */
     size_t K_cap, Kp;    /* Kp = K rounded up to a multiple of 8 */
     const colb__soa_kernel *kern; /* scoring kernel, chosen at create */
     uint64_t t;          /* steps so far (choose calls) */
@@ -168,21 +169,20 @@ static void club_destroy(colb_policy *p)
     free(c->del);
     free(c->nb);
     free(c->sidx);
-    free(c->spos);
     free(c->dist);
-    free(c->sdist);
-    free(c->wT);
+    free(c->wP);
+    free(c->pos);
+    free(c->deg);
     free(c->Xt);
-    free(c->Q);
     free(c->scores);
-    free(c->Ap);
     free(c->ts_work);
     free(c);
     p->impl = NULL;
 }
 
 /* What create and load share: the parameters, the kernel and the per-user
- * scratch (cb, del, the edge scan's arrays, wT zeroed: every w_i = 0).
+ * scratch (cb, del, the edge scan's arrays; wP, pos and deg are set by
+ * sync_order once the graph is known).
  * COLB_EINVAL / COLB_EUNSUP (COLB_KERNEL), COLB_ENOMEM. */
 static colb_status club_setup(colb_policy *p, club *c)
 {
@@ -195,17 +195,42 @@ static colb_status club_setup(colb_policy *p, club *c)
         return st;
     if (colb__policy_ts(p) && !(c->ts_work = colb__malloc(colb__ts_work(d), sizeof(double))))
         return COLB_ENOMEM;
-    c->Ap = colb__malloc(d * (d + 1) / 2, sizeof(double));
     c->cb = colb__malloc(N, sizeof(double));
     c->del = colb__malloc(N, sizeof(size_t));
     c->nb = colb__malloc(N, sizeof(size_t));
     c->sidx = colb__malloc(N, sizeof(size_t));
-    c->spos = colb__malloc(N, sizeof(size_t));
     c->dist = colb__malloc(N, sizeof(double));
-    c->sdist = colb__malloc(N, sizeof(double));
-    c->wT = colb__calloc(N, d * sizeof(double));
-    return c->cb && c->del && c->wT && c->Ap && c->nb && c->sidx && c->spos && c->dist && c->sdist
+    c->wP = colb__malloc(N, d * sizeof(double));
+    c->pos = colb__malloc(N, sizeof(size_t));
+    c->deg = colb__malloc(N, sizeof(size_t));
+    return c->cb && c->del && c->wP && c->nb && c->sidx && c->dist && c->pos && c->deg
                ? COLB_OK : COLB_ENOMEM;
+}
+
+/* Bring wP and pos in line with the graph's order for perm[q0 .. q1): after
+ * create or load (the whole range) and after a split (the old component's
+ * range, inside which split reordered its parts). O((q1 - q0) d). */
+static void sync_order(club *c, size_t d, size_t q0, size_t q1)
+{
+    size_t N = c->g.n;
+    for (size_t q = q0; q < q1; q++) {
+        size_t u = c->g.perm[q];
+        c->pos[u] = q;
+        for (size_t j = 0; j < d; j++)
+            c->wP[j * N + q] = c->users.theta[u * d + j];
+    }
+}
+
+/* deg[u] from the adjacency rows. O(N W). */
+static void count_degrees(club *c)
+{
+    const colb__club_graph *g = &c->g;
+    for (size_t u = 0; u < g->n; u++) {
+        size_t k = 0;
+        for (size_t w = 0; w < g->W; w++)
+            k += colb__popcount64(g->adj[u * g->W + w]);
+        c->deg[u] = k;
+    }
 }
 
 static colb_status club_create(colb_policy *p)
@@ -235,6 +260,8 @@ static colb_status club_create(colb_policy *p)
     double cb0 = colb__club_cb(0, c->alpha2);
     for (size_t u = 0; u < N; u++)
         c->cb[u] = cb0;
+    sync_order(c, d, 0, N);
+    count_degrees(c);
     /* no data yet: every aggregate is lambda I (ridge_init reset them all) */
     set_info(p);
     return COLB_OK;
@@ -246,24 +273,20 @@ static colb_status club_begin(colb_policy *p)
     size_t K = p->K, d = p->d, Kp = (K + 7) / 8 * 8;
     if (K > c->K_cap) {
         double *xt = colb__malloc(Kp, d * sizeof(double));
-        double *q = colb__malloc(Kp, d * (d + 1) / 2 * sizeof(double));
         double *sc = colb__malloc(Kp, sizeof(double));
-        if (!xt || !q || !sc) {
+        if (!xt || !sc) {
             free(xt);
-            free(q);
             free(sc);
             return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
         }
         free(c->Xt);
-        free(c->Q);
         free(c->scores);
         c->Xt = xt;
-        c->Q = q;
         c->scores = sc;
         c->K_cap = K;
     }
     c->Kp = Kp;
-    c->kern->outer(p->X, K, d, Kp, c->Q, c->Xt);
+    colb__soa_transpose(p->X, K, d, Kp, c->Xt);
     return COLB_OK;
 }
 
@@ -289,69 +312,66 @@ static colb_status club_choose(colb_policy *p, size_t u, size_t *arm)
         return COLB_OK;
     }
     /* scores[k] = w^T x_k + a sqrt(x_k^T A x_k lt): the hand-written
-     * single-model kernel on the round's outer products (soa_kernel.h), the
-     * component's A packed first (its upper triangle, d(d+1)/2 copies). */
-    const double *A = c->comps.A + k * d * d;
-    for (size_t i = 0, e = 0; i < d; e += d - i, i++) /* row i's upper part is contiguous */
-        memcpy(c->Ap + e, A + i * d + i, (d - i) * sizeof(double));
-    *arm = c->kern->score1(c->Ap, c->comps.theta + k * d, a, lt, c->Q, c->Xt, d, p->K, c->Kp,
-                           c->scores);
+     * single-model kernel on the round's transposed contexts (soa_kernel.h),
+     * reading the upper triangle of the component's A in place. No table of
+     * outer products: with one user per round (the per-user protocol) it
+     * would cost as much as the scores. */
+    *arm = c->kern->score_x(c->comps.A + k * d * d, d, c->comps.theta + k * d, a, lt, c->Xt, d,
+                            p->K, c->Kp, c->scores);
     return COLB_OK;
 }
 
-/* A word of u's adjacency row with at least this many neighbours is tested
- * as a block of 64 users (see mark_deletions): measured with AVX-512 at
- * d = 15, a distance costs 2.1 ns in a block of 64 and 7.5 ns gathered, so
- * the block wins from about 64 / 3.5 = 18 neighbours. */
-#define DENSE_WORD 18
+/* The edge scan reads the distances of a whole component's range of wP
+ * when u has at least this share of it as neighbours, and gathers the
+ * neighbours' columns otherwise: measured with AVX-512 at d = 15, a
+ * distance costs 2.1 ns in a contiguous run and 7.5 ns gathered. */
+#define RANGE_NUM 2
+#define RANGE_DEN 7
 
 /* Test every edge (u, l) of the graph with the bounds cb[0..N): del[0..m)
  * receives the l whose edge fails, in increasing order; returns m.
- * O(deg(u) d), in a dense graph the main cost of a step. Each word of u's
- * adjacency row covers 64 users; when it holds many neighbours, their
- * squared distances to w_u are computed together from the transposed copy wT
- * of the users' estimates, lanes along the users - contiguous, independent,
- * vectorised (the kernel's dist2) - and the neighbours are then picked out of
- * the 64; the neighbours of sparse words are collected and their columns of
- * wT gathered, 8 at a time (dist2_idx). Either way each distance is summed
- * over j = 0..d-1 in the same order as too_far, so the outcome is the same
- * bit for bit. */
+ * O(deg(u) d), in a dense graph the main cost of a step. Edges never leave
+ * a component, and wP holds the users' estimates transposed in the order of
+ * the components' ranges of perm: when u is joined to a good share of its
+ * component, the squared distances to w_u of the whole range are computed
+ * together, lanes along the users - contiguous, independent, vectorised (the
+ * kernel's dist2) - and the neighbours are picked out; otherwise the
+ * neighbours' columns are gathered, 8 at a time (dist2_idx). Either way each
+ * distance is summed over j = 0..d-1 in the same order as too_far, so the
+ * outcome is the same bit for bit. */
 static size_t mark_deletions(const club *c, size_t u, size_t d, const double *cb, size_t *del)
 {
     const colb__club_graph *g = &c->g;
-    const uint64_t *row = g->adj + u * g->W;
     const double *wu = c->users.theta + u * d;
-    double cbu = cb[u], s[64];
-    size_t N = g->n, n = 0, ns = 0;
-    size_t *nb = c->nb, *sidx = c->sidx, *spos = c->spos;
-    double *dist = c->dist;
-    for (size_t w = 0; w < g->W; w++) { /* the neighbours in increasing order */
-        uint64_t bits = row[w];
-        if (!bits)
-            continue;
-        size_t l0 = w * 64;
-        if (colb__popcount64(bits) < DENSE_WORD) { /* gathered below */
-            for (; bits; bits &= bits - 1) {
-                spos[ns] = n;
-                sidx[ns++] = nb[n++] = l0 + colb__ctz64(bits);
+    double cbu = cb[u], *dist = c->dist;
+    size_t N = g->n, m = 0, k = g->comp[u], s0 = g->start[k], n = g->size[k];
+    if (c->deg[u] == 0)
+        return 0;
+    if (c->deg[u] * RANGE_DEN >= n * RANGE_NUM) {
+        c->kern->dist2(c->wP + s0, N, wu, d, n, dist); /* SIMD, same bits as too_far */
+        const size_t *mem = g->perm + s0;
+        for (size_t q = 0; q < n; q++) {
+            size_t l = mem[q];
+            double thr = cbu + cb[l];
+            if (dist[q] > thr * thr && colb__club_graph_has_edge(g, u, l)) {
+                size_t i = m++; /* insertion: del stays increasing (m is small) */
+                for (; i > 0 && del[i - 1] > l; i--)
+                    del[i] = del[i - 1];
+                del[i] = l;
             }
-            continue;
         }
-        size_t len = N - l0 < 64 ? N - l0 : 64;
-        c->kern->dist2(c->wT + l0, N, wu, d, len, s); /* SIMD, same bits as too_far */
-        for (; bits; bits &= bits - 1) {
-            size_t i = colb__ctz64(bits);
-            nb[n] = l0 + i;
-            dist[n++] = s[i];
+        return m;
+    }
+    const uint64_t *row = g->adj + u * g->W;
+    size_t *nb = c->nb, *sidx = c->sidx, ns = 0;
+    for (size_t w = 0; w < g->W; w++) /* the neighbours in increasing order */
+        for (uint64_t bits = row[w]; bits; bits &= bits - 1) {
+            size_t l = w * 64 + colb__ctz64(bits);
+            nb[ns] = l;
+            sidx[ns++] = c->pos[l];
         }
-    }
-    if (ns) {
-        c->kern->dist2_idx(c->wT, N, wu, d, sidx, ns, c->sdist);
-        for (size_t q = 0; q < ns; q++)
-            dist[spos[q]] = c->sdist[q];
-    }
-    size_t m = 0;
-    for (size_t q = 0; q < n; q++) {
+    c->kern->dist2_idx(c->wP, N, wu, d, sidx, ns, dist);
+    for (size_t q = 0; q < ns; q++) {
         double thr = cbu + cb[nb[q]];
         if (dist[q] > thr * thr)
             del[m++] = nb[q];
@@ -371,15 +391,21 @@ static colb_status club_observe(colb_policy *p, size_t u, size_t arm, double y)
         colb__ridge_update2(&c->users, u, &c->comps, k, x, y, 1.0);
     c->cb[u] = colb__club_cb(c->users.count[u], c->alpha2);
     for (size_t j = 0; j < d; j++)
-        c->wT[j * p->N + u] = c->users.theta[u * d + j];
+        c->wP[j * p->N + c->pos[u]] = c->users.theta[u * d + j];
 
     /* the edges of u that fail the test */
     size_t m = mark_deletions(c, u, d, c->cb, c->del);
     if (m == 0)
         return COLB_OK;
-    for (size_t q = 0; q < m; q++)
+    size_t base = g->start[k], old_size = g->size[k];
+    for (size_t q = 0; q < m; q++) {
         colb__club_graph_delete(g, u, c->del[q]);
+        c->deg[c->del[q]]--;
+    }
+    c->deg[u] -= m;
     size_t first_new = g->n_comp, n_new = colb__club_graph_split(g, u, c->del, m);
+    if (n_new > 0) /* split reordered the old range of perm */
+        sync_order(c, d, base, base + old_size);
     if (n_new > 0 && !c->naive) {
         colb_status st = rebuild(c, k);
         for (size_t q = first_new; q < g->n_comp && st == COLB_OK; q++)
@@ -461,7 +487,7 @@ static colb_status club_load(colb_policy *p, colb__snap_in *in, const colb__snap
         st = colb__ridge_load(in, gr, "components", &c->comps, N, d, &p->pp.learner, &nc);
     /* d is believed now (the users' models are in the file): the scratch */
     if (st == COLB_OK)
-        st = colb__snap_reserve(in, 8 * ((uint64_t)N * (5 + 2 * d) + d * (d + 1) / 2),
+        st = colb__snap_reserve(in, 8 * (uint64_t)N * (5 + 2 * d),
                                 "club's scratch");
     if (st == COLB_OK) {
         colb_status kst = club_setup(p, c);
@@ -494,11 +520,10 @@ static colb_status club_load(colb_policy *p, colb__snap_in *in, const colb__snap
     if (st != COLB_OK)
         return st;
     c->naive = (int)naive;
-    for (size_t u = 0; u < N; u++) { /* what observe keeps, from the loaded users */
+    for (size_t u = 0; u < N; u++) /* what observe keeps, from the loaded users */
         c->cb[u] = colb__club_cb(c->users.count[u], c->alpha2);
-        for (size_t j = 0; j < d; j++)
-            c->wT[j * N + u] = c->users.theta[u * d + j];
-    }
+    sync_order(c, d, 0, N);
+    count_degrees(c);
     return COLB_OK;
 }
 
@@ -601,10 +626,16 @@ colb_status colb__club_check(const colb_policy *p, double *max_rel)
         return COLB_ESTATE;
     size_t d = p->d, dd = d * d;
     for (size_t u = 0; u < p->N; u++) { /* the copies the edge scan reads */
-        if (c->cb[u] != colb__club_cb(c->users.count[u], c->alpha2))
+        if (c->cb[u] != colb__club_cb(c->users.count[u], c->alpha2) || c->pos[u] >= p->N ||
+            c->g.perm[c->pos[u]] != u)
+            return COLB_ESTATE;
+        size_t k = 0;
+        for (size_t v = 0; v < p->N; v++)
+            k += (size_t)colb__club_graph_has_edge(&c->g, u, v);
+        if (c->deg[u] != k)
             return COLB_ESTATE;
         for (size_t j = 0; j < d; j++)
-            if (c->wT[j * p->N + u] != c->users.theta[u * d + j])
+            if (c->wP[j * p->N + c->pos[u]] != c->users.theta[u * d + j])
                 return COLB_ESTATE;
     }
     colb__ridge fresh;
