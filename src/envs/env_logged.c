@@ -136,6 +136,10 @@ static double logged_regret(const colb_env *e, size_t u, size_t k)
     int rk = colb_dataset_is_positive(g->ds, u, it[k]);
     if (rk)
         return 0.0;
+    if (g->proto == COLB_LOGGED_PER_USER) { /* one positive is shown when u has any */
+        const size_t *pos;
+        return colb_dataset_positives(g->ds, u, &pos) > 0 ? 1.0 : 0.0;
+    }
     for (size_t j = 0; j < e->K; j++)
         if (colb_dataset_is_positive(g->ds, u, it[j]))
             return 1.0;
