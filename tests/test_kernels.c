@@ -281,7 +281,7 @@ static void test_score_x(void **state)
 }
 
 /* The kernels whose contract is "the same bits as the scalar code" (outer,
- * dist2, dist2_idx, ridge_step, ridge_step2) on every path against the
+ * dist2, dist2_idx, colsum, rank1_sub, ridge_step, ridge_step2) on every path against the
  * portable one, for several d (masked tails, overlapping rows, d < 8). */
 static void test_exact_kernels(void **state)
 {
@@ -319,6 +319,37 @@ static void test_exact_kernels(void **state)
             ref->dist2_idx(wT, n, wu, d, idx, 21, out[0]);
             k->dist2_idx(wT, n, wu, d, idx, 21, out[1]);
             assert_memory_equal(out[0], out[1], 21 * sizeof(double));
+            /* colsum over the transposed contexts (every n <= ld) and over a
+             * symmetric matrix, then rank1_sub on it */
+            for (size_t m = 1; m <= ld; m++) {
+                ref->colsum(Xt[0], ld, wu, d, m, out[0]);
+                k->colsum(Xt[0], ld, wu, d, m, out[1]);
+                assert_memory_equal(out[0], out[1], m * sizeof(double));
+            }
+            {
+                double *S[2] = { malloc(d * d * sizeof(double)), malloc(d * d * sizeof(double)) };
+                for (size_t i = 0; i < d; i++)
+                    for (size_t j = 0; j <= i; j++)
+                        S[0][i * d + j] = S[0][j * d + i] = wT[(i * 7 + j) % (d * n)];
+                memcpy(S[1], S[0], d * d * sizeof(double));
+                ref->colsum(S[0], d, wu, d, d, out[0]);
+                k->colsum(S[1], d, wu, d, d, out[1]);
+                assert_memory_equal(out[0], out[1], d * sizeof(double));
+                for (size_t i = 0; i < d; i++) { /* the row sums, by symmetry */
+                    double t = 0.0;
+                    for (size_t j = 0; j < d; j++)
+                        t += S[0][i * d + j] * wu[j];
+                    assert_memory_equal(&t, &out[0][i], sizeof t);
+                }
+                ref->rank1_sub(S[0], out[0], 0.37, d);
+                k->rank1_sub(S[1], out[0], 0.37, d);
+                assert_memory_equal(S[0], S[1], d * d * sizeof(double));
+                for (size_t i = 0; i < d; i++)
+                    for (size_t j = 0; j < i; j++)
+                        assert_memory_equal(&S[1][i * d + j], &S[1][j * d + i], sizeof(double));
+                free(S[0]);
+                free(S[1]);
+            }
             /* two models (A symmetric bit for bit), ridge_step and ridge_step2 */
             double *M[3][2][5], u[64], s0[2], s1[2];
             for (int c = 0; c < 3; c++)

@@ -3,9 +3,11 @@
  * Burdick 2014 for a linear model). */
 #include "learn/diversify.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "learn/thompson.h"
+#include "linalg/soa_kernel.h"
 
 #define NONE ((size_t)-1)
 
@@ -27,6 +29,9 @@ colb_status colb__div_init(colb__div *v, size_t G, size_t d, size_t obs_cap)
     v->e_sum = colb__malloc(v->obs_cap, sizeof(double));
     v->u = colb__malloc(d, sizeof(double));
     v->work = colb__malloc(colb__ts_work(d), sizeof(double));
+    /* the kernels used here are the same bit for bit on every path */
+    if (colb__soa_pick_kernel(getenv("COLB_KERNEL"), &v->kern) != COLB_OK)
+        colb__soa_pick_kernel(NULL, &v->kern);
     if (!v->served || !v->first_arm || !v->slot || !v->head || !v->tail || !v->nobs || !v->e_arm ||
         !v->e_cnt || !v->e_next || !v->e_sum || !v->u || !v->work) {
         colb__div_free(v);
@@ -64,6 +69,8 @@ void colb__div_free(colb__div *v)
     free(v->scores);
     free(v->rwork);
     free(v->work);
+    free(v->Xt);
+    free(v->t);
     memset(v, 0, sizeof *v);
 }
 
@@ -100,17 +107,26 @@ colb_status colb__div_reserve(colb__div *v, size_t K)
 {
     if (K <= v->K_cap)
         return COLB_OK;
+    size_t Kp = (K + 7) / 8 * 8;
     double *sc = colb__malloc(K, sizeof(double));
     double *rw = colb__malloc(colb__ridge_scores_work(v->d, K), sizeof(double));
-    if (!sc || !rw) {
+    double *xt = colb__malloc(Kp, v->d * sizeof(double)), *t = colb__malloc(Kp, sizeof(double));
+    if (!sc || !rw || !xt || !t) {
         free(sc);
         free(rw);
+        free(xt);
+        free(t);
         return COLB_ENOMEM;
     }
     free(v->scores);
     free(v->rwork);
+    free(v->Xt);
+    free(v->t);
     v->scores = sc;
     v->rwork = rw;
+    v->Xt = xt;
+    v->t = t;
+    v->xt_ready = 0;
     v->n_open = 0; /* copies never outlive a round */
     for (size_t g = 0; g < v->G; g++)
         v->slot[g] = NONE;
@@ -135,6 +151,7 @@ void colb__div_begin(colb__div *v)
     }
     v->n_open = 0;
     v->n_entries = 0;
+    v->xt_ready = 0;
 }
 
 int colb__div_is_open(const colb__div *v, size_t g)
@@ -160,19 +177,22 @@ colb_status colb__div_open(colb__div *v, const colb__ridge *r, size_t g, const d
     double *A = v->A + s * d * d, *mean = v->mean + s * v->K_cap, *quad = v->quad + s * v->K_cap;
     memcpy(A, r->A + g * d * d, d * d * sizeof(double));
     const double *th = r->theta + g * d;
-    for (size_t k = 0; k < K; k++) {
-        const double *x = X + k * d;
-        double m = 0.0, q = 0.0;
-        for (size_t j = 0; j < d; j++) {
-            const double *Aj = A + j * d;
-            double t = 0.0;
-            for (size_t l = 0; l < d; l++)
-                t += Aj[l] * x[l];
-            q += x[j] * t;
-            m += x[j] * th[j];
+    if (!v->xt_ready) { /* the round's contexts are the same for every model */
+        v->Kp = (K + 7) / 8 * 8;
+        colb__soa_transpose(X, K, d, v->Kp, v->Xt);
+        v->xt_ready = 1;
+    }
+    /* per arm k: mean = sum_j x_j th_j, quad = sum_j x_j (sum_l A_jl x_l), the
+     * sums in increasing j and l as the scalar loops, lanes along the arms */
+    for (size_t k = 0; k < K; k++)
+        mean[k] = quad[k] = 0.0;
+    for (size_t j = 0; j < d; j++) {
+        const double *xj = v->Xt + j * v->Kp;
+        v->kern->colsum(v->Xt, v->Kp, A + j * d, d, K, v->t); /* t_k = (A x_k)_j */
+        for (size_t k = 0; k < K; k++) {
+            quad[k] += xj[k] * v->t[k];
+            mean[k] += xj[k] * th[j];
         }
-        mean[k] = m;
-        quad[k] = q;
     }
     return COLB_OK;
 }
@@ -184,28 +204,15 @@ void colb__div_hallucinate(colb__div *v, size_t g, const double *X, size_t K, si
         return;
     double *A = v->A + s * d * d, *quad = v->quad + s * v->K_cap, *u = v->u;
     const double *x = X + arm * d;
+    v->kern->colsum(A, d, x, d, d, u); /* u = A' x (A' symmetric: its rows' sums) */
     double xu = 0.0;
-    for (size_t j = 0; j < d; j++) { /* u = A' x */
-        const double *Aj = A + j * d;
-        double t = 0.0;
-        for (size_t l = 0; l < d; l++)
-            t += Aj[l] * x[l];
-        u[j] = t;
-        xu += x[j] * t;
-    }
+    for (size_t j = 0; j < d; j++)
+        xu += x[j] * u[j];
     double c = w / (1.0 + w * xu);
-    for (size_t j = 0; j < d; j++) { /* symmetric bit for bit, as in ridge.c */
-        double *Aj = A + j * d, uj = u[j];
-        for (size_t l = 0; l < d; l++)
-            Aj[l] -= (uj * u[l]) * c;
-    }
-    for (size_t k = 0; k < K; k++) { /* x_k^T A' x_k after the update */
-        const double *xk = X + k * d;
-        double t = 0.0;
-        for (size_t j = 0; j < d; j++)
-            t += xk[j] * u[j];
-        quad[k] -= c * t * t;
-    }
+    v->kern->rank1_sub(A, u, c, d); /* symmetric bit for bit, as in ridge.c */
+    v->kern->colsum(v->Xt, v->Kp, u, d, K, v->t); /* t_k = x_k^T u */
+    for (size_t k = 0; k < K; k++) /* x_k^T A' x_k after the update */
+        quad[k] -= c * v->t[k] * v->t[k];
 }
 
 void colb__div_copy_scores(const colb__div *v, const colb__ridge *r, size_t g, size_t K, double *out)

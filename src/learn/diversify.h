@@ -81,6 +81,12 @@ typedef struct colb__div {
     double *e_sum;          /* obs_cap */
     double *u, *scores, *work; /* d; K_cap; colb__ts_work(d) */
     double *rwork;          /* colb__ridge_scores_work(d, K_cap) */
+    /* the round's contexts transposed (d x Kp, Kp = K rounded up to 8), made
+     * by the round's first open; t: Kp scratch */
+    double *Xt, *t;
+    size_t Kp;
+    int xt_ready;
+    const struct colb__soa_kernel *kern; /* colsum, rank1_sub (soa_kernel.h) */
 } colb__div;
 
 /* Allocate for G models of dimension d and at most obs_cap observations per

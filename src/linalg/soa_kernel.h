@@ -103,6 +103,15 @@ typedef struct colb__soa_kernel {
     size_t (*score_x)(const double *A, size_t lda, const double *theta, double alpha,
                       double scale, const double *Xt, size_t d, size_t K, size_t Kp,
                       double *scores);
+    /* Column sums u[j] = sum_{l < d} A[l lda + j] x[l] for j < n, each over l
+     * in increasing order with the products rounded (no FMA): bit for bit the
+     * scalar loop on every path. With A = X^T (d x K, lda = Kp) it is X x for
+     * K contexts; with a symmetric A (n = d) it is A x, the same bits as the
+     * row sums. (diversify.c's hallucinated copies) */
+    void (*colsum)(const double *A, size_t lda, const double *x, size_t d, size_t n, double *u);
+    /* A -= (u_j u_l) c for the full row-major d x d A, entry by entry as the
+     * scalar code (A stays symmetric bit for bit). */
+    void (*rank1_sub)(double *A, const double *u, double c, size_t d);
 } colb__soa_kernel;
 
 /* The kernel for `name` ("avx512", "avx2", "portable"; NULL or "" = the best

@@ -372,6 +372,56 @@ static void dist2_idx_avx2(const double *wT, size_t ld, const double *wu, size_t
     colb__soa_kernel_portable.dist2_idx(wT, ld, wu, d, idx + q, n - q, out + q); /* the tail */
 }
 
+/* colsum / rank1_sub: as in soa_kernel_avx512.c (bit for bit the scalar
+ * loops), 4 lanes per vector, up to 4 vectors per pass, a scalar tail. */
+static void colsum_avx2(const double *A, size_t lda, const double *x, size_t d, size_t n,
+                        double *u)
+{
+    size_t j0 = 0;
+    for (; j0 + 16 <= n; j0 += 16) {
+        __m256d acc[4];
+        for (int v = 0; v < 4; v++)
+            acc[v] = _mm256_setzero_pd();
+        for (size_t l = 0; l < d; l++) {
+            __m256d xl = _mm256_broadcast_sd(x + l);
+            const double *row = A + l * lda + j0;
+            _Pragma("GCC unroll 4")
+            for (int v = 0; v < 4; v++)
+                acc[v] = _mm256_add_pd(acc[v], _mm256_mul_pd(_mm256_loadu_pd(row + 4 * v), xl));
+        }
+        for (int v = 0; v < 4; v++)
+            _mm256_storeu_pd(u + j0 + 4 * (size_t)v, acc[v]);
+    }
+    for (; j0 + 4 <= n; j0 += 4) {
+        __m256d acc = _mm256_setzero_pd();
+        for (size_t l = 0; l < d; l++)
+            acc = _mm256_add_pd(acc, _mm256_mul_pd(_mm256_loadu_pd(A + l * lda + j0),
+                                                   _mm256_broadcast_sd(x + l)));
+        _mm256_storeu_pd(u + j0, acc);
+    }
+    for (; j0 < n; j0++) {
+        double acc = 0.0;
+        for (size_t l = 0; l < d; l++)
+            acc += A[l * lda + j0] * x[l];
+        u[j0] = acc;
+    }
+}
+
+static void rank1_sub_avx2(double *A, const double *u, double c, size_t d)
+{
+    __m256d cv = _mm256_set1_pd(c);
+    for (size_t j = 0; j < d; j++) {
+        __m256d uj = _mm256_broadcast_sd(u + j);
+        double *Aj = A + j * d;
+        size_t l = 0;
+        for (; l + 4 <= d; l += 4)
+            _mm256_storeu_pd(Aj + l, _mm256_sub_pd(_mm256_loadu_pd(Aj + l),
+                             _mm256_mul_pd(_mm256_mul_pd(uj, _mm256_loadu_pd(u + l)), cv)));
+        for (; l < d; l++)
+            Aj[l] -= (u[j] * u[l]) * c;
+    }
+}
+
 const colb__soa_kernel colb__soa_kernel_avx2 = {
     .name = "avx2",
     .choose = choose_avx2,
@@ -383,4 +433,6 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .ridge_step2 = ridge_step2_avx2,
     .outer = outer_avx2,
     .score_x = score_x_avx2,
+    .colsum = colsum_avx2,
+    .rank1_sub = rank1_sub_avx2,
 };

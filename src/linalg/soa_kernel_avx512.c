@@ -483,6 +483,48 @@ static void dist2_idx_avx512(const double *wT, size_t ld, const double *wu, size
     colb__soa_kernel_portable.dist2_idx(wT, ld, wu, d, idx + q, n - q, out + q); /* the tail */
 }
 
+/* colsum / rank1_sub: diversify.c's rank-one downdates of hallucinated
+ * copies and their K quadratic forms, bit for bit the scalar loops (so no
+ * FMA); lanes along the columns, up to 4 vectors (4 independent add chains)
+ * per pass. */
+static void colsum_avx512(const double *A, size_t lda, const double *x, size_t d, size_t n,
+                          double *u)
+{
+    for (size_t j0 = 0; j0 < n; j0 += 32) {
+        __m512d acc[4];
+        __mmask8 mk[4];
+        for (int v = 0; v < 4; v++) {
+            size_t j = j0 + 8 * (size_t)v;
+            mk[v] = j >= n ? 0 : n - j >= 8 ? 0xff : (__mmask8)((1u << (n - j)) - 1);
+            acc[v] = _mm512_setzero_pd();
+        }
+        for (size_t l = 0; l < d; l++) {
+            __m512d xl = _mm512_set1_pd(x[l]);
+            const double *row = A + l * lda + j0;
+            _Pragma("GCC unroll 4")
+            for (int v = 0; v < 4; v++)
+                acc[v] = _mm512_add_pd(acc[v], _mm512_mul_pd(_mm512_maskz_loadu_pd(mk[v], row + 8 * v), xl));
+        }
+        for (int v = 0; v < 4; v++)
+            _mm512_mask_storeu_pd(u + j0 + 8 * (size_t)v, mk[v], acc[v]);
+    }
+}
+
+static void rank1_sub_avx512(double *A, const double *u, double c, size_t d)
+{
+    __m512d cv = _mm512_set1_pd(c);
+    for (size_t j = 0; j < d; j++) {
+        __m512d uj = _mm512_set1_pd(u[j]);
+        double *Aj = A + j * d;
+        for (size_t l0 = 0; l0 < d; l0 += 8) {
+            __mmask8 m = d - l0 >= 8 ? 0xff : (__mmask8)((1u << (d - l0)) - 1);
+            __m512d a = _mm512_maskz_loadu_pd(m, Aj + l0);
+            __m512d t = _mm512_mul_pd(_mm512_mul_pd(uj, _mm512_maskz_loadu_pd(m, u + l0)), cv);
+            _mm512_mask_storeu_pd(Aj + l0, m, _mm512_sub_pd(a, t));
+        }
+    }
+}
+
 const colb__soa_kernel colb__soa_kernel_avx512 = {
     .name = "avx512",
     .choose = choose_avx512,
@@ -494,4 +536,6 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .ridge_step2 = ridge_step2_avx512,
     .outer = outer_avx512,
     .score_x = score_x_avx512,
+    .colsum = colsum_avx512,
+    .rank1_sub = rank1_sub_avx512,
 };

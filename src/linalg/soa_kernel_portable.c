@@ -258,6 +258,23 @@ static void dist2_idx_portable(const double *wT, size_t ld, const double *wu, si
     }
 }
 
+static void colsum_portable(const double *A, size_t lda, const double *x, size_t d, size_t n,
+                            double *u)
+{
+    for (size_t j = 0; j < n; j++)
+        u[j] = 0.0;
+    for (size_t l = 0; l < d; l++)
+        for (size_t j = 0; j < n; j++)
+            u[j] += A[l * lda + j] * x[l];
+}
+
+static void rank1_sub_portable(double *A, const double *u, double c, size_t d)
+{
+    for (size_t j = 0; j < d; j++)
+        for (size_t l = 0; l < d; l++)
+            A[j * d + l] -= (u[j] * u[l]) * c;
+}
+
 const colb__soa_kernel colb__soa_kernel_portable = {
     .name = "portable",
     .choose = choose_portable,
@@ -269,4 +286,6 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .ridge_step2 = ridge_step2_portable,
     .outer = colb__soa_outer,
     .score_x = score_x_portable,
+    .colsum = colsum_portable,
+    .rank1_sub = rank1_sub_portable,
 };
