@@ -362,20 +362,40 @@ AI void row512(double *Aj, double *Vj, const double *u, const double *x, __m512d
     }
 }
 
+/* colsum / rank1_sub: diversify.c's rank-one downdates of hallucinated
+ * copies and their K quadratic forms, bit for bit the scalar loops (so no
+ * FMA); lanes along the columns, up to 4 vectors (4 independent add chains)
+ * per pass. */
+static void colsum_avx512(const double *A, size_t lda, const double *x, size_t d, size_t n,
+                          double *u)
+{
+    for (size_t j0 = 0; j0 < n; j0 += 32) {
+        __m512d acc[4];
+        __mmask8 mk[4];
+        for (int v = 0; v < 4; v++) {
+            size_t j = j0 + 8 * (size_t)v;
+            mk[v] = j >= n ? 0 : n - j >= 8 ? 0xff : (__mmask8)((1u << (n - j)) - 1);
+            acc[v] = _mm512_setzero_pd();
+        }
+        for (size_t l = 0; l < d; l++) {
+            __m512d xl = _mm512_set1_pd(x[l]);
+            const double *row = A + l * lda + j0;
+            _Pragma("GCC unroll 4")
+            for (int v = 0; v < 4; v++)
+                acc[v] = _mm512_add_pd(acc[v], _mm512_mul_pd(_mm512_maskz_loadu_pd(mk[v], row + 8 * v), xl));
+        }
+        for (int v = 0; v < 4; v++)
+            _mm512_mask_storeu_pd(u + j0 + 8 * (size_t)v, mk[v], acc[v]);
+    }
+}
+
 /* ridge_step: the flat bank's rank-one step on full d x d matrices, bit for
  * bit the scalar code (so no FMA); a DSYR pair would cost two calls for
  * 4 d^2 flops and change the rounding. */
 static double ridge_step_avx512(double *A, double *V, double *b, double *th, const double *t0,
                                 const double *x, double y, double w, size_t d, double *u)
 {
-    for (size_t j0 = 0; j0 < d; j0 += 8) { /* u[j] = sum_k A_kj x_k, k in order */
-        __mmask8 m = d - j0 >= 8 ? 0xff : (__mmask8)((1u << (d - j0)) - 1);
-        __m512d acc = _mm512_setzero_pd();
-        for (size_t k = 0; k < d; k++)
-            acc = _mm512_add_pd(acc, _mm512_mul_pd(_mm512_maskz_loadu_pd(m, A + k * d + j0),
-                                                   _mm512_set1_pd(x[k])));
-        _mm512_mask_storeu_pd(u + j0, m, acc);
-    }
+    colsum_avx512(A, d, x, d, d, u); /* u[j] = sum_k A_kj x_k, k in order */
     double s = 0.0, pred0 = 0.0, pred = 0.0;
     for (size_t j = 0; j < d; j++) {
         s += x[j] * u[j];
@@ -400,16 +420,27 @@ static void ridge_step2_avx512(double *const m[2][5], const double *x, double y,
                                size_t d, double *u, double s[2])
 {
     double *A0 = m[0][0], *A1 = m[1][0], *u0 = u, *u1 = u + d;
-    for (size_t j0 = 0; j0 < d; j0 += 8) {
-        __mmask8 mk = d - j0 >= 8 ? 0xff : (__mmask8)((1u << (d - j0)) - 1);
-        __m512d acc0 = _mm512_setzero_pd(), acc1 = acc0;
+    for (size_t j0 = 0; j0 < d; j0 += 32) { /* up to 4 column vectors of both: 8 chains */
+        __mmask8 mk[4];
+        __m512d acc0[4], acc1[4];
+        for (int v = 0; v < 4; v++) {
+            size_t j = j0 + 8 * (size_t)v;
+            mk[v] = j >= d ? 0 : d - j >= 8 ? 0xff : (__mmask8)((1u << (d - j)) - 1);
+            acc0[v] = acc1[v] = _mm512_setzero_pd();
+        }
         for (size_t k = 0; k < d; k++) {
             __m512d xk = _mm512_set1_pd(x[k]);
-            acc0 = _mm512_add_pd(acc0, _mm512_mul_pd(_mm512_maskz_loadu_pd(mk, A0 + k * d + j0), xk));
-            acc1 = _mm512_add_pd(acc1, _mm512_mul_pd(_mm512_maskz_loadu_pd(mk, A1 + k * d + j0), xk));
+            const double *r0 = A0 + k * d + j0, *r1 = A1 + k * d + j0;
+            _Pragma("GCC unroll 4")
+            for (int v = 0; v < 4; v++) {
+                acc0[v] = _mm512_add_pd(acc0[v], _mm512_mul_pd(_mm512_maskz_loadu_pd(mk[v], r0 + 8 * v), xk));
+                acc1[v] = _mm512_add_pd(acc1[v], _mm512_mul_pd(_mm512_maskz_loadu_pd(mk[v], r1 + 8 * v), xk));
+            }
         }
-        _mm512_mask_storeu_pd(u0 + j0, mk, acc0);
-        _mm512_mask_storeu_pd(u1 + j0, mk, acc1);
+        for (int v = 0; v < 4; v++) {
+            _mm512_mask_storeu_pd(u0 + j0 + 8 * (size_t)v, mk[v], acc0[v]);
+            _mm512_mask_storeu_pd(u1 + j0 + 8 * (size_t)v, mk[v], acc1[v]);
+        }
     }
     double s0 = 0.0, s1 = 0.0, p00 = 0.0, p01 = 0.0, p0 = 0.0, p1 = 0.0;
     const double *t00 = m[0][4], *t01 = m[1][4], *th0 = m[0][3], *th1 = m[1][3];
@@ -483,33 +514,7 @@ static void dist2_idx_avx512(const double *wT, size_t ld, const double *wu, size
     colb__soa_kernel_portable.dist2_idx(wT, ld, wu, d, idx + q, n - q, out + q); /* the tail */
 }
 
-/* colsum / rank1_sub: diversify.c's rank-one downdates of hallucinated
- * copies and their K quadratic forms, bit for bit the scalar loops (so no
- * FMA); lanes along the columns, up to 4 vectors (4 independent add chains)
- * per pass. */
-static void colsum_avx512(const double *A, size_t lda, const double *x, size_t d, size_t n,
-                          double *u)
-{
-    for (size_t j0 = 0; j0 < n; j0 += 32) {
-        __m512d acc[4];
-        __mmask8 mk[4];
-        for (int v = 0; v < 4; v++) {
-            size_t j = j0 + 8 * (size_t)v;
-            mk[v] = j >= n ? 0 : n - j >= 8 ? 0xff : (__mmask8)((1u << (n - j)) - 1);
-            acc[v] = _mm512_setzero_pd();
-        }
-        for (size_t l = 0; l < d; l++) {
-            __m512d xl = _mm512_set1_pd(x[l]);
-            const double *row = A + l * lda + j0;
-            _Pragma("GCC unroll 4")
-            for (int v = 0; v < 4; v++)
-                acc[v] = _mm512_add_pd(acc[v], _mm512_mul_pd(_mm512_maskz_loadu_pd(mk[v], row + 8 * v), xl));
-        }
-        for (int v = 0; v < 4; v++)
-            _mm512_mask_storeu_pd(u + j0 + 8 * (size_t)v, mk[v], acc[v]);
-    }
-}
-
+/* rank1_sub: see colsum above. */
 static void rank1_sub_avx512(double *A, const double *u, double c, size_t d)
 {
     __m512d cv = _mm512_set1_pd(c);
