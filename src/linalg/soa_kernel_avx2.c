@@ -273,23 +273,45 @@ static void dist2_avx2(const double *wT, size_t ld, const double *wu, size_t d, 
     colb__soa_kernel_portable.dist2(wT + i, ld, wu, d, n - i, out + i); /* the tail */
 }
 
+/* colsum / rank1_sub: as in soa_kernel_avx512.c (bit for bit the scalar
+ * loops), 4 lanes per vector, up to 4 vectors per pass, a scalar tail. */
+static void colsum_avx2(const double *A, size_t lda, const double *x, size_t d, size_t n,
+                        double *u)
+{
+    size_t j0 = 0;
+    for (; j0 + 16 <= n; j0 += 16) {
+        __m256d acc[4];
+        for (int v = 0; v < 4; v++)
+            acc[v] = _mm256_setzero_pd();
+        for (size_t l = 0; l < d; l++) {
+            __m256d xl = _mm256_broadcast_sd(x + l);
+            const double *row = A + l * lda + j0;
+            _Pragma("GCC unroll 4")
+            for (int v = 0; v < 4; v++)
+                acc[v] = _mm256_add_pd(acc[v], _mm256_mul_pd(_mm256_loadu_pd(row + 4 * v), xl));
+        }
+        for (int v = 0; v < 4; v++)
+            _mm256_storeu_pd(u + j0 + 4 * (size_t)v, acc[v]);
+    }
+    for (; j0 + 4 <= n; j0 += 4) {
+        __m256d acc = _mm256_setzero_pd();
+        for (size_t l = 0; l < d; l++)
+            acc = _mm256_add_pd(acc, _mm256_mul_pd(_mm256_loadu_pd(A + l * lda + j0),
+                                                   _mm256_broadcast_sd(x + l)));
+        _mm256_storeu_pd(u + j0, acc);
+    }
+    for (; j0 < n; j0++) {
+        double acc = 0.0;
+        for (size_t l = 0; l < d; l++)
+            acc += A[l * lda + j0] * x[l];
+        u[j0] = acc;
+    }
+}
+
 static double ridge_step_avx2(double *A, double *V, double *b, double *th, const double *t0,
                               const double *x, double y, double w, size_t d, double *u)
 {
-    size_t j0 = 0;
-    for (; j0 + 4 <= d; j0 += 4) { /* u[j] = sum_k A_kj x_k, k in order */
-        __m256d acc = _mm256_setzero_pd();
-        for (size_t k = 0; k < d; k++)
-            acc = _mm256_add_pd(acc, _mm256_mul_pd(_mm256_loadu_pd(A + k * d + j0),
-                                                   _mm256_set1_pd(x[k])));
-        _mm256_storeu_pd(u + j0, acc);
-    }
-    for (; j0 < d; j0++) {
-        double acc = 0.0;
-        for (size_t k = 0; k < d; k++)
-            acc += A[k * d + j0] * x[k];
-        u[j0] = acc;
-    }
+    colsum_avx2(A, d, x, d, d, u); /* u[j] = sum_k A_kj x_k, k in order */
     double s = 0.0, pred0 = 0.0, pred = 0.0;
     for (size_t j = 0; j < d; j++) {
         s += x[j] * u[j];
@@ -372,41 +394,7 @@ static void dist2_idx_avx2(const double *wT, size_t ld, const double *wu, size_t
     colb__soa_kernel_portable.dist2_idx(wT, ld, wu, d, idx + q, n - q, out + q); /* the tail */
 }
 
-/* colsum / rank1_sub: as in soa_kernel_avx512.c (bit for bit the scalar
- * loops), 4 lanes per vector, up to 4 vectors per pass, a scalar tail. */
-static void colsum_avx2(const double *A, size_t lda, const double *x, size_t d, size_t n,
-                        double *u)
-{
-    size_t j0 = 0;
-    for (; j0 + 16 <= n; j0 += 16) {
-        __m256d acc[4];
-        for (int v = 0; v < 4; v++)
-            acc[v] = _mm256_setzero_pd();
-        for (size_t l = 0; l < d; l++) {
-            __m256d xl = _mm256_broadcast_sd(x + l);
-            const double *row = A + l * lda + j0;
-            _Pragma("GCC unroll 4")
-            for (int v = 0; v < 4; v++)
-                acc[v] = _mm256_add_pd(acc[v], _mm256_mul_pd(_mm256_loadu_pd(row + 4 * v), xl));
-        }
-        for (int v = 0; v < 4; v++)
-            _mm256_storeu_pd(u + j0 + 4 * (size_t)v, acc[v]);
-    }
-    for (; j0 + 4 <= n; j0 += 4) {
-        __m256d acc = _mm256_setzero_pd();
-        for (size_t l = 0; l < d; l++)
-            acc = _mm256_add_pd(acc, _mm256_mul_pd(_mm256_loadu_pd(A + l * lda + j0),
-                                                   _mm256_broadcast_sd(x + l)));
-        _mm256_storeu_pd(u + j0, acc);
-    }
-    for (; j0 < n; j0++) {
-        double acc = 0.0;
-        for (size_t l = 0; l < d; l++)
-            acc += A[l * lda + j0] * x[l];
-        u[j0] = acc;
-    }
-}
-
+/* rank1_sub: see colsum above. */
 static void rank1_sub_avx2(double *A, const double *u, double c, size_t d)
 {
     __m256d cv = _mm256_set1_pd(c);
