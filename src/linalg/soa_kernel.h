@@ -93,9 +93,8 @@ typedef struct colb__soa_kernel {
      *     q_k = x_k^T A x_k = sum_i x_ki (A_ii x_ki + 2 sum_{j>i} A_ij x_kj),
      * reading only the upper triangle of the row-major A (entry (i, j), j >= i,
      * at A[i lda + j]; lda = d for a full matrix). Order of the sums, per arm:
-     * for each row i, the j > i terms in two chains (j = i+1, i+3, ... and
-     * j = i+2, i+4, ...) added, doubled, plus A_ii x_i; q accumulates the rows
-     * in increasing i; <theta, x> over j in order. Xt: d x Kp (colb__soa_transpose),
+     * for each row i, t_i = the j > i terms in increasing j, then
+     * q += x_i (A_ii x_i + 2 t_i) in increasing i; <theta, x> over j in order. Xt: d x Kp (colb__soa_transpose),
      * Kp a multiple of 8, columns K..Kp-1 zero. Returns the argmax over k < K
      * (ties to the lowest k, a NaN score never wins). About P = d(d+1)/2 FMAs
      * per arm and no O(K d^2) table: the kernel for a single model per round

@@ -201,34 +201,42 @@ AI void score_x_256(const double *A, size_t lda, const double *theta, __m256d al
     _Pragma("GCC unroll 4")
     for (int v = 0; v < nv; v++)
         q[v] = m[v] = _mm256_setzero_pd();
-    for (size_t i = 0; i < d; i++) {
-        const double *ai = A + i * lda, *xi = Xt + i * Kp + k0;
+    for (size_t i = 0; i < d; i += 2) {
+        const double *a0 = A + i * lda, *a1 = a0 + lda, *x0 = Xt + i * Kp + k0;
+        int two = i + 1 < d;
         __m256d t0[4], t1[4];
         _Pragma("GCC unroll 4")
         for (int v = 0; v < nv; v++)
             t0[v] = t1[v] = _mm256_setzero_pd();
-        size_t j = i + 1;
-        for (; j + 1 < d; j += 2) {
-            __m256d a0 = _mm256_broadcast_sd(ai + j), a1 = _mm256_broadcast_sd(ai + j + 1);
-            const double *r0 = Xt + j * Kp + k0, *r1 = r0 + Kp;
-            _Pragma("GCC unroll 4")
-            for (int v = 0; v < nv; v++) {
-                t0[v] = _mm256_fmadd_pd(a0, _mm256_loadu_pd(r0 + 4 * v), t0[v]);
-                t1[v] = _mm256_fmadd_pd(a1, _mm256_loadu_pd(r1 + 4 * v), t1[v]);
-            }
-        }
-        if (j < d) {
-            __m256d a0 = _mm256_broadcast_sd(ai + j);
+        if (two) {
+            __m256d a = _mm256_broadcast_sd(a0 + i + 1);
             _Pragma("GCC unroll 4")
             for (int v = 0; v < nv; v++)
-                t0[v] = _mm256_fmadd_pd(a0, _mm256_loadu_pd(Xt + j * Kp + k0 + 4 * v), t0[v]);
+                t0[v] = _mm256_fmadd_pd(a, _mm256_loadu_pd(x0 + Kp + 4 * v), t0[v]);
         }
-        __m256d aii = _mm256_broadcast_sd(ai + i);
+        for (size_t j = i + 2; j < d; j++) {
+            __m256d b0 = _mm256_broadcast_sd(a0 + j), b1 = _mm256_broadcast_sd(a1 + j);
+            const double *r = Xt + j * Kp + k0;
+            _Pragma("GCC unroll 4")
+            for (int v = 0; v < nv; v++) {
+                __m256d x = _mm256_loadu_pd(r + 4 * v);
+                t0[v] = _mm256_fmadd_pd(b0, x, t0[v]);
+                t1[v] = _mm256_fmadd_pd(b1, x, t1[v]);
+            }
+        }
+        __m256d d0 = _mm256_broadcast_sd(a0 + i);
         _Pragma("GCC unroll 4")
         for (int v = 0; v < nv; v++) {
-            __m256d x = _mm256_loadu_pd(xi + 4 * v), t = _mm256_add_pd(t0[v], t1[v]);
-            __m256d r = _mm256_fmadd_pd(aii, x, _mm256_add_pd(t, t));
-            q[v] = _mm256_fmadd_pd(x, r, q[v]);
+            __m256d x = _mm256_loadu_pd(x0 + 4 * v);
+            q[v] = _mm256_fmadd_pd(x, _mm256_fmadd_pd(d0, x, _mm256_add_pd(t0[v], t0[v])), q[v]);
+        }
+        if (two) {
+            __m256d d1 = _mm256_broadcast_sd(a1 + i + 1);
+            _Pragma("GCC unroll 4")
+            for (int v = 0; v < nv; v++) {
+                __m256d x = _mm256_loadu_pd(x0 + Kp + 4 * v);
+                q[v] = _mm256_fmadd_pd(x, _mm256_fmadd_pd(d1, x, _mm256_add_pd(t1[v], t1[v])), q[v]);
+            }
         }
     }
     for (size_t j = 0; j < d; j++) {

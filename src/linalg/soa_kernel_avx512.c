@@ -211,9 +211,10 @@ static size_t score1_avx512(const double *Ap, const double *theta, double alpha,
     return colb__soa_argmax(scores, K);
 }
 
-/* One model on arms k0..k0+8nv-1 from the contexts alone (score_x): per
- * row i of A's upper triangle, two partial sums per vector (2 nv independent
- * FMA chains), then q = fma(x_i, A_ii x_i + 2 t, q). */
+/* One model on arms k0..k0+8nv-1 from the contexts alone (score_x): rows i
+ * and i+1 of A's upper triangle side by side, so that each vector of
+ * contexts loaded serves two rows (2 nv independent FMA chains); then
+ * q = fma(x_i, A_ii x_i + 2 t_i, q) row by row. */
 AI void score_x_512(const double *A, size_t lda, const double *theta, __m512d al, __m512d sc,
                     const double *Xt, size_t d, size_t Kp, size_t k0, const int nv,
                     double *scores)
@@ -222,34 +223,42 @@ AI void score_x_512(const double *A, size_t lda, const double *theta, __m512d al
     _Pragma("GCC unroll 4")
     for (int v = 0; v < nv; v++)
         q[v] = m[v] = _mm512_setzero_pd();
-    for (size_t i = 0; i < d; i++) {
-        const double *ai = A + i * lda, *xi = Xt + i * Kp + k0;
+    for (size_t i = 0; i < d; i += 2) {
+        const double *a0 = A + i * lda, *a1 = a0 + lda, *x0 = Xt + i * Kp + k0;
+        int two = i + 1 < d;
         __m512d t0[4], t1[4];
         _Pragma("GCC unroll 4")
         for (int v = 0; v < nv; v++)
             t0[v] = t1[v] = _mm512_setzero_pd();
-        size_t j = i + 1;
-        for (; j + 1 < d; j += 2) {
-            __m512d a0 = _mm512_set1_pd(ai[j]), a1 = _mm512_set1_pd(ai[j + 1]);
-            const double *r0 = Xt + j * Kp + k0, *r1 = r0 + Kp;
-            _Pragma("GCC unroll 4")
-            for (int v = 0; v < nv; v++) {
-                t0[v] = _mm512_fmadd_pd(a0, _mm512_loadu_pd(r0 + 8 * v), t0[v]);
-                t1[v] = _mm512_fmadd_pd(a1, _mm512_loadu_pd(r1 + 8 * v), t1[v]);
-            }
-        }
-        if (j < d) {
-            __m512d a0 = _mm512_set1_pd(ai[j]);
+        if (two) { /* j = i + 1: row i only */
+            __m512d a = _mm512_set1_pd(a0[i + 1]);
             _Pragma("GCC unroll 4")
             for (int v = 0; v < nv; v++)
-                t0[v] = _mm512_fmadd_pd(a0, _mm512_loadu_pd(Xt + j * Kp + k0 + 8 * v), t0[v]);
+                t0[v] = _mm512_fmadd_pd(a, _mm512_loadu_pd(x0 + Kp + 8 * v), t0[v]);
         }
-        __m512d aii = _mm512_set1_pd(ai[i]);
+        for (size_t j = i + 2; j < d; j++) {
+            __m512d b0 = _mm512_set1_pd(a0[j]), b1 = _mm512_set1_pd(a1[j]);
+            const double *r = Xt + j * Kp + k0;
+            _Pragma("GCC unroll 4")
+            for (int v = 0; v < nv; v++) {
+                __m512d x = _mm512_loadu_pd(r + 8 * v);
+                t0[v] = _mm512_fmadd_pd(b0, x, t0[v]);
+                t1[v] = _mm512_fmadd_pd(b1, x, t1[v]);
+            }
+        }
+        __m512d d0 = _mm512_set1_pd(a0[i]);
         _Pragma("GCC unroll 4")
         for (int v = 0; v < nv; v++) {
-            __m512d x = _mm512_loadu_pd(xi + 8 * v), t = _mm512_add_pd(t0[v], t1[v]);
-            __m512d r = _mm512_fmadd_pd(aii, x, _mm512_add_pd(t, t));
-            q[v] = _mm512_fmadd_pd(x, r, q[v]);
+            __m512d x = _mm512_loadu_pd(x0 + 8 * v);
+            q[v] = _mm512_fmadd_pd(x, _mm512_fmadd_pd(d0, x, _mm512_add_pd(t0[v], t0[v])), q[v]);
+        }
+        if (two) {
+            __m512d d1 = _mm512_set1_pd(a1[i + 1]);
+            _Pragma("GCC unroll 4")
+            for (int v = 0; v < nv; v++) {
+                __m512d x = _mm512_loadu_pd(x0 + Kp + 8 * v);
+                q[v] = _mm512_fmadd_pd(x, _mm512_fmadd_pd(d1, x, _mm512_add_pd(t1[v], t1[v])), q[v]);
+            }
         }
     }
     for (size_t j = 0; j < d; j++) {

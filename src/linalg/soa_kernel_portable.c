@@ -133,18 +133,12 @@ static size_t score_x_portable(const double *A, size_t lda, const double *theta,
         double q[W] = { 0 }, m[W] = { 0 };
         for (size_t i = 0; i < d; i++) {
             const double *ai = A + i * lda, *xi = Xt + i * Kp + k0;
-            double t0[W] = { 0 }, t1[W] = { 0 };
-            size_t j = i + 1;
-            for (; j + 1 < d; j += 2)
-                for (size_t l = 0; l < W; l++) {
-                    t0[l] += ai[j] * Xt[j * Kp + k0 + l];
-                    t1[l] += ai[j + 1] * Xt[(j + 1) * Kp + k0 + l];
-                }
-            if (j < d)
+            double t[W] = { 0 };
+            for (size_t j = i + 1; j < d; j++)
                 for (size_t l = 0; l < W; l++)
-                    t0[l] += ai[j] * Xt[j * Kp + k0 + l];
+                    t[l] += ai[j] * Xt[j * Kp + k0 + l];
             for (size_t l = 0; l < W; l++)
-                q[l] += xi[l] * (ai[i] * xi[l] + 2.0 * (t0[l] + t1[l]));
+                q[l] += xi[l] * (ai[i] * xi[l] + 2.0 * t[l]);
         }
         for (size_t j = 0; j < d; j++)
             for (size_t l = 0; l < W; l++)
