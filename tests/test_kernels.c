@@ -257,8 +257,15 @@ static void test_score_x(void **state)
                 const colb__soa_kernel *k;
                 if (colb__soa_pick_kernel(paths[pi], &k) != COLB_OK)
                     continue;
-                best[pi] = k->score_x(A, lda, th, 0.7, 1.3, Xt, d, K, Kp, sc[pi]);
+                double mq[2][40];
+                best[pi] = k->score_x(A, lda, th, 0.7, 1.3, Xt, d, K, Kp, sc[pi],
+                                      pi == 1 ? mq[0] : NULL, pi == 1 ? mq[1] : NULL);
                 assert_int_equal(best[pi], colb__soa_argmax(sc[pi], K));
+                if (pi == 1) /* the optional means and quadratic forms */
+                    for (size_t a = 0; a < K; a++) {
+                        double q = mq[1][a] > 0.0 ? mq[1][a] : 0.0;
+                        assert_close(sc[pi][a], mq[0][a] + 0.7 * sqrt(q * 1.3), 1e-14);
+                    }
                 for (size_t a = 0; a < K; a++) {
                     double q = 0.0, m = 0.0;
                     for (size_t i = 0; i < d; i++) {

@@ -98,10 +98,11 @@ typedef struct colb__soa_kernel {
      * Kp a multiple of 8, columns K..Kp-1 zero. Returns the argmax over k < K
      * (ties to the lowest k, a NaN score never wins). About P = d(d+1)/2 FMAs
      * per arm and no O(K d^2) table: the kernel for a single model per round
-     * (one user's own contexts, or a few models per round). scores: Kp doubles. */
+     * (one user's own contexts, or a few models per round). scores: Kp doubles;
+     * mean and quad (Kp each, or both NULL) receive <theta, x_k> and q_k. */
     size_t (*score_x)(const double *A, size_t lda, const double *theta, double alpha,
                       double scale, const double *Xt, size_t d, size_t K, size_t Kp,
-                      double *scores);
+                      double *scores, double *mean, double *quad);
     /* Column sums u[j] = sum_{l < d} A[l lda + j] x[l] for j < n, each over l
      * in increasing order with the products rounded (no FMA): bit for bit the
      * scalar loop on every path. With A = X^T (d x K, lda = Kp) it is X x for

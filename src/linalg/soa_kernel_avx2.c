@@ -195,7 +195,7 @@ static size_t score1_avx2(const double *Ap, const double *theta, double alpha, d
  * lane as score_x_512, so the same bits). */
 AI void score_x_256(const double *A, size_t lda, const double *theta, __m256d al, __m256d sc,
                     const double *Xt, size_t d, size_t Kp, size_t k0, const int nv,
-                    double *scores)
+                    double *scores, double *mean, double *quad)
 {
     __m256d q[4], m[4];
     _Pragma("GCC unroll 4")
@@ -248,6 +248,10 @@ AI void score_x_256(const double *A, size_t lda, const double *theta, __m256d al
     __m256d zero = _mm256_setzero_pd();
     _Pragma("GCC unroll 4")
     for (int v = 0; v < nv; v++) {
+        if (mean) {
+            _mm256_storeu_pd(mean + k0 + 4 * v, m[v]);
+            _mm256_storeu_pd(quad + k0 + 4 * v, q[v]);
+        }
         __m256d qq = _mm256_mul_pd(_mm256_max_pd(q[v], zero), sc);
         _mm256_storeu_pd(scores + k0 + 4 * v, _mm256_fmadd_pd(al, _mm256_sqrt_pd(qq), m[v]));
     }
@@ -255,14 +259,14 @@ AI void score_x_256(const double *A, size_t lda, const double *theta, __m256d al
 
 static size_t score_x_avx2(const double *A, size_t lda, const double *theta, double alpha,
                            double scale, const double *Xt, size_t d, size_t K, size_t Kp,
-                           double *scores)
+                           double *scores, double *mean, double *quad)
 {
     __m256d al = _mm256_set1_pd(alpha), sc = _mm256_set1_pd(scale);
     for (size_t k0 = 0; k0 < Kp; k0 += 16) /* Kp is a multiple of 8 */
         if (Kp - k0 >= 16)
-            score_x_256(A, lda, theta, al, sc, Xt, d, Kp, k0, 4, scores);
+            score_x_256(A, lda, theta, al, sc, Xt, d, Kp, k0, 4, scores, mean, quad);
         else
-            score_x_256(A, lda, theta, al, sc, Xt, d, Kp, k0, 2, scores);
+            score_x_256(A, lda, theta, al, sc, Xt, d, Kp, k0, 2, scores, mean, quad);
     return colb__soa_argmax(scores, K);
 }
 

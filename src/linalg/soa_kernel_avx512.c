@@ -217,7 +217,7 @@ static size_t score1_avx512(const double *Ap, const double *theta, double alpha,
  * q = fma(x_i, A_ii x_i + 2 t_i, q) row by row. */
 AI void score_x_512(const double *A, size_t lda, const double *theta, __m512d al, __m512d sc,
                     const double *Xt, size_t d, size_t Kp, size_t k0, const int nv,
-                    double *scores)
+                    double *scores, double *mean, double *quad)
 {
     __m512d q[4], m[4];
     _Pragma("GCC unroll 4")
@@ -270,6 +270,10 @@ AI void score_x_512(const double *A, size_t lda, const double *theta, __m512d al
     __m512d zero = _mm512_setzero_pd();
     _Pragma("GCC unroll 4")
     for (int v = 0; v < nv; v++) {
+        if (mean) {
+            _mm512_storeu_pd(mean + k0 + 8 * v, m[v]);
+            _mm512_storeu_pd(quad + k0 + 8 * v, q[v]);
+        }
         __m512d qq = _mm512_mul_pd(_mm512_max_pd(q[v], zero), sc);
         _mm512_storeu_pd(scores + k0 + 8 * v, _mm512_fmadd_pd(al, _mm512_sqrt_pd(qq), m[v]));
     }
@@ -280,22 +284,22 @@ AI void score_x_512(const double *A, size_t lda, const double *theta, __m512d al
  * bench.c section 2 with K (2P + 2d) flops. */
 static size_t score_x_avx512(const double *A, size_t lda, const double *theta, double alpha,
                              double scale, const double *Xt, size_t d, size_t K, size_t Kp,
-                             double *scores)
+                             double *scores, double *mean, double *quad)
 {
     __m512d al = _mm512_set1_pd(alpha), sc = _mm512_set1_pd(scale);
     for (size_t k0 = 0; k0 < Kp;) {
         size_t nv = (Kp - k0) / 8;
         if (nv >= 4) {
-            score_x_512(A, lda, theta, al, sc, Xt, d, Kp, k0, 4, scores);
+            score_x_512(A, lda, theta, al, sc, Xt, d, Kp, k0, 4, scores, mean, quad);
             k0 += 32;
         } else if (nv == 3) {
-            score_x_512(A, lda, theta, al, sc, Xt, d, Kp, k0, 3, scores);
+            score_x_512(A, lda, theta, al, sc, Xt, d, Kp, k0, 3, scores, mean, quad);
             k0 += 24;
         } else if (nv == 2) {
-            score_x_512(A, lda, theta, al, sc, Xt, d, Kp, k0, 2, scores);
+            score_x_512(A, lda, theta, al, sc, Xt, d, Kp, k0, 2, scores, mean, quad);
             k0 += 16;
         } else {
-            score_x_512(A, lda, theta, al, sc, Xt, d, Kp, k0, 1, scores);
+            score_x_512(A, lda, theta, al, sc, Xt, d, Kp, k0, 1, scores, mean, quad);
             k0 += 8;
         }
     }

@@ -127,7 +127,7 @@ static size_t score1_portable(const double *Ap, const double *theta, double alph
 
 static size_t score_x_portable(const double *A, size_t lda, const double *theta, double alpha,
                                double scale, const double *Xt, size_t d, size_t K, size_t Kp,
-                               double *scores)
+                               double *scores, double *mean, double *quad)
 {
     for (size_t k0 = 0; k0 < Kp; k0 += W) {
         double q[W] = { 0 }, m[W] = { 0 };
@@ -143,8 +143,13 @@ static size_t score_x_portable(const double *A, size_t lda, const double *theta,
         for (size_t j = 0; j < d; j++)
             for (size_t l = 0; l < W; l++)
                 m[l] += theta[j] * Xt[j * Kp + k0 + l];
-        for (size_t l = 0; l < W; l++)
+        for (size_t l = 0; l < W; l++) {
+            if (mean) {
+                mean[k0 + l] = m[l];
+                quad[k0 + l] = q[l];
+            }
             scores[k0 + l] = m[l] + alpha * sqrt((q[l] > 0.0 ? q[l] : 0.0) * scale);
+        }
     }
     return colb__soa_argmax(scores, K);
 }

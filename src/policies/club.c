@@ -79,6 +79,13 @@ typedef struct club {
     size_t *deg;         /* N: edges of each user */
     double *Xt;          /* d x Kp: the round's contexts, transposed, zero padded */
     double *scores;      /* Kp */
+    /* Per component, this round's means <w, x_k> and quadratic forms
+     * x_k^T A x_k (N x Kp each), valid where stamp[k] == round: computed by
+     * the component's first choose of a round and then carried through its
+     * rank-one updates (O(K d) each) instead of being recomputed (O(K d^2)). */
+    double *cm, *cq, *tk, *ux; /* N Kp, N Kp, Kp, d */
+    uint64_t *stamp;     /* N */
+    uint64_t round;      /* begin_round calls so far */
     size_t K_cap, Kp;    /* Kp = K rounded up to a multiple of 8 */
     const colb__soa_kernel *kern; /* scoring kernel, chosen at create */
     uint64_t t;          /* steps so far (choose calls) */
@@ -175,6 +182,11 @@ static void club_destroy(colb_policy *p)
     free(c->deg);
     free(c->Xt);
     free(c->scores);
+    free(c->cm);
+    free(c->cq);
+    free(c->tk);
+    free(c->ux);
+    free(c->stamp);
     free(c->ts_work);
     free(c);
     p->impl = NULL;
@@ -203,7 +215,10 @@ static colb_status club_setup(colb_policy *p, club *c)
     c->wP = colb__malloc(N, d * sizeof(double));
     c->pos = colb__malloc(N, sizeof(size_t));
     c->deg = colb__malloc(N, sizeof(size_t));
-    return c->cb && c->del && c->wP && c->nb && c->sidx && c->dist && c->pos && c->deg
+    c->stamp = colb__calloc(N, sizeof(uint64_t));
+    c->ux = colb__malloc(d, sizeof(double));
+    return c->cb && c->del && c->wP && c->nb && c->sidx && c->dist && c->pos && c->deg &&
+                   c->stamp && c->ux
                ? COLB_OK : COLB_ENOMEM;
 }
 
@@ -273,19 +288,31 @@ static colb_status club_begin(colb_policy *p)
     size_t K = p->K, d = p->d, Kp = (K + 7) / 8 * 8;
     if (K > c->K_cap) {
         double *xt = colb__malloc(Kp, d * sizeof(double));
-        double *sc = colb__malloc(Kp, sizeof(double));
-        if (!xt || !sc) {
+        double *sc = colb__malloc(Kp, sizeof(double)), *tk = colb__malloc(Kp, sizeof(double));
+        double *cm = colb__malloc(p->N, Kp * sizeof(double));
+        double *cq = colb__malloc(p->N, Kp * sizeof(double));
+        if (!xt || !sc || !tk || !cm || !cq) {
             free(xt);
             free(sc);
+            free(tk);
+            free(cm);
+            free(cq);
             return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
         }
         free(c->Xt);
         free(c->scores);
+        free(c->tk);
+        free(c->cm);
+        free(c->cq);
         c->Xt = xt;
         c->scores = sc;
+        c->tk = tk;
+        c->cm = cm;
+        c->cq = cq;
         c->K_cap = K;
     }
     c->Kp = Kp;
+    c->round++; /* every cached score is stale */
     colb__soa_transpose(p->X, K, d, Kp, c->Xt);
     return COLB_OK;
 }
@@ -311,13 +338,22 @@ static colb_status club_choose(colb_policy *p, size_t u, size_t *arm)
         *arm = colb__argmax(c->scores, p->K);
         return COLB_OK;
     }
-    /* scores[k] = w^T x_k + a sqrt(x_k^T A x_k lt): the hand-written
-     * single-model kernel on the round's transposed contexts (soa_kernel.h),
-     * reading the upper triangle of the component's A in place. No table of
-     * outer products: with one user per round (the per-user protocol) it
-     * would cost as much as the scores. */
-    *arm = c->kern->score_x(c->comps.A + k * d * d, d, c->comps.theta + k * d, a, lt, c->Xt, d,
-                            p->K, c->Kp, c->scores);
+    /* scores[k] = w^T x_k + a sqrt(x_k^T A x_k lt). The means and quadratic
+     * forms come from the hand-written single-model kernel on the round's
+     * transposed contexts (soa_kernel.h; no table of outer products, which
+     * the per-user protocol would pay per decision) for the component's first
+     * user of the round, and from the cache that observe keeps up to date
+     * for the next ones. */
+    size_t K = p->K, Kp = c->Kp;
+    double *m = c->cm + k * Kp, *q = c->cq + k * Kp;
+    if (c->naive || c->stamp[k] != c->round) {
+        c->kern->score_x(c->comps.A + k * d * d, d, c->comps.theta + k * d, 0.0, 1.0, c->Xt, d, K,
+                         Kp, c->scores, m, q);
+        c->stamp[k] = c->round;
+    }
+    for (size_t i = 0; i < K; i++)
+        c->scores[i] = m[i] + a * sqrt((q[i] > 0.0 ? q[i] : 0.0) * lt);
+    *arm = colb__argmax(c->scores, K);
     return COLB_OK;
 }
 
@@ -385,10 +421,29 @@ static colb_status club_observe(colb_policy *p, size_t u, size_t arm, double y)
     colb__club_graph *g = &c->g;
     size_t d = p->d, k = g->comp[u];
     const double *x = p->X + arm * d;
+    int cached = !c->naive && c->stamp[k] == c->round;
+    double cc = 0.0;
+    if (cached) { /* u = A x and c = 1 / (1 + x^T u), as the rank-one step computes them */
+        double sx = 0.0;
+        c->kern->colsum(c->comps.A + k * d * d, d, x, d, d, c->ux);
+        for (size_t j = 0; j < d; j++)
+            sx += x[j] * c->ux[j];
+        cc = 1.0 / (1.0 + sx);
+    }
     if (c->naive)
         colb__ridge_update(&c->users, u, x, y, 1.0);
     else /* the user and its component in one interleaved kernel call */
         colb__ridge_update2(&c->users, u, &c->comps, k, x, y, 1.0);
+    if (cached && c->comps.since_refresh[k] == 0) {
+        c->stamp[k] = 0; /* A was recomputed from V: score afresh */
+    } else if (cached) { /* A' = A - c u u^T, w' = the updated w */
+        size_t K = p->K, Kp = c->Kp;
+        double *m = c->cm + k * Kp, *q = c->cq + k * Kp;
+        c->kern->colsum(c->Xt, Kp, c->ux, d, K, c->tk); /* x_k^T u */
+        for (size_t i = 0; i < K; i++)
+            q[i] -= cc * c->tk[i] * c->tk[i];
+        c->kern->colsum(c->Xt, Kp, c->comps.theta + k * d, d, K, m); /* <w', x_k> */
+    }
     c->cb[u] = colb__club_cb(c->users.count[u], c->alpha2);
     for (size_t j = 0; j < d; j++)
         c->wP[j * p->N + c->pos[u]] = c->users.theta[u * d + j];
@@ -407,6 +462,9 @@ static colb_status club_observe(colb_policy *p, size_t u, size_t arm, double y)
     if (n_new > 0) /* split reordered the old range of perm */
         sync_order(c, d, base, base + old_size);
     if (n_new > 0 && !c->naive) {
+        c->stamp[k] = 0; /* the parts' models are rebuilt: no cached scores */
+        for (size_t q = first_new; q < g->n_comp; q++)
+            c->stamp[q] = 0;
         colb_status st = rebuild(c, k);
         for (size_t q = first_new; q < g->n_comp && st == COLB_OK; q++)
             st = rebuild(c, q);
