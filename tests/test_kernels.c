@@ -326,6 +326,22 @@ static void test_exact_kernels(void **state)
             ref->dist2_idx(wT, n, wu, d, idx, 21, out[0]);
             k->dist2_idx(wT, n, wu, d, idx, 21, out[1]);
             assert_memory_equal(out[0], out[1], 21 * sizeof(double));
+            /* bounded: every length, a NaN, an infinity or one entry beyond
+             * the bound at each position fails, on every path alike */
+            for (size_t m = 0; m <= n; m++) {
+                assert_int_equal(k->bounded(wT, m, 10.0), ref->bounded(wT, m, 10.0));
+                assert_true(ref->bounded(wT, m, 10.0));
+                for (size_t at = 0; at < m; at++) {
+                    static const double bad[] = { NAN, INFINITY, -INFINITY, -10.5 };
+                    for (int b = 0; b < 4; b++) {
+                        double keep = wT[at];
+                        wT[at] = bad[b];
+                        assert_false(k->bounded(wT, m, 10.0));
+                        assert_false(ref->bounded(wT, m, 10.0));
+                        wT[at] = keep;
+                    }
+                }
+            }
             /* colsum over the transposed contexts (every n <= ld) and over a
              * symmetric matrix, then rank1_sub on it */
             for (size_t m = 1; m <= ld; m++) {

@@ -112,6 +112,10 @@ typedef struct colb__soa_kernel {
     /* A -= (u_j u_l) c for the full row-major d x d A, entry by entry as the
      * scalar code (A stays symmetric bit for bit). */
     void (*rank1_sub)(double *A, const double *u, double c, size_t d);
+    /* 1 when every |x_i| <= bound, i < n (a NaN or an infinity fails): the
+     * check of every round's contexts, which the per-user protocol and a
+     * service run once per decision; the same answer on every path. */
+    int (*bounded)(const double *x, size_t n, double bound);
 } colb__soa_kernel;
 
 /* The kernel for `name` ("avx512", "avx2", "portable"; NULL or "" = the best

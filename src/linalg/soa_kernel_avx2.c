@@ -11,6 +11,7 @@
 #include "linalg/soa_kernel.h"
 
 #include <immintrin.h>
+#include <math.h>
 
 #define W COLB__SOA_W
 #define KB 6
@@ -422,6 +423,21 @@ static void rank1_sub_avx2(double *A, const double *u, double c, size_t d)
     }
 }
 
+/* bounded: |x| <= bound 4 at a time (ordered compare: NaN fails). */
+static int bounded_avx2(const double *x, size_t n, double bound)
+{
+    __m256d bv = _mm256_set1_pd(bound), sign = _mm256_set1_pd(-0.0);
+    __m256d ok = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        ok = _mm256_and_pd(ok, _mm256_cmp_pd(_mm256_andnot_pd(sign, _mm256_loadu_pd(x + i)), bv,
+                                             _CMP_LE_OQ));
+    int all = _mm256_movemask_pd(ok) == 0xf;
+    for (; i < n; i++)
+        all &= fabs(x[i]) <= bound;
+    return all;
+}
+
 const colb__soa_kernel colb__soa_kernel_avx2 = {
     .name = "avx2",
     .choose = choose_avx2,
@@ -435,4 +451,5 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .score_x = score_x_avx2,
     .colsum = colsum_avx2,
     .rank1_sub = rank1_sub_avx2,
+    .bounded = bounded_avx2,
 };

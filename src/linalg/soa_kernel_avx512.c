@@ -543,6 +543,22 @@ static void rank1_sub_avx512(double *A, const double *u, double c, size_t d)
     }
 }
 
+/* bounded: |x| <= bound 8 at a time (ordered compare: NaN fails). */
+static int bounded_avx512(const double *x, size_t n, double bound)
+{
+    __m512d bv = _mm512_set1_pd(bound);
+    __mmask8 ok = 0xff;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        ok &= _mm512_cmp_pd_mask(_mm512_abs_pd(_mm512_loadu_pd(x + i)), bv, _CMP_LE_OQ);
+    if (i < n) {
+        __mmask8 m = (__mmask8)((1u << (n - i)) - 1);
+        ok &= (__mmask8)(_mm512_mask_cmp_pd_mask(m, _mm512_abs_pd(_mm512_maskz_loadu_pd(m, x + i)),
+                                                 bv, _CMP_LE_OQ) | (__mmask8)~m);
+    }
+    return ok == 0xff;
+}
+
 const colb__soa_kernel colb__soa_kernel_avx512 = {
     .name = "avx512",
     .choose = choose_avx512,
@@ -556,4 +572,5 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .score_x = score_x_avx512,
     .colsum = colsum_avx512,
     .rank1_sub = rank1_sub_avx512,
+    .bounded = bounded_avx512,
 };

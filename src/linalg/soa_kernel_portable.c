@@ -274,6 +274,14 @@ static void rank1_sub_portable(double *A, const double *u, double c, size_t d)
             A[j * d + l] -= (u[j] * u[l]) * c;
 }
 
+static int bounded_portable(const double *x, size_t n, double bound)
+{
+    int ok = 1;
+    for (size_t i = 0; i < n; i++)
+        ok &= fabs(x[i]) <= bound;
+    return ok;
+}
+
 const colb__soa_kernel colb__soa_kernel_portable = {
     .name = "portable",
     .choose = choose_portable,
@@ -287,4 +295,5 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .score_x = score_x_portable,
     .colsum = colsum_portable,
     .rank1_sub = rank1_sub_portable,
+    .bounded = bounded_portable,
 };

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/memory.h"
+#include "linalg/soa_kernel.h"
 
 extern const colb__policy_vt colb__policy_linucb_ind, colb__policy_oracle, colb__policy_random,
     colb__policy_pooled, colb__policy_cmlb, colb__policy_sclb, colb__policy_club,
@@ -283,12 +284,17 @@ colb_status colb_policy_begin_round(colb_policy *p, const double *X, size_t K)
     if (p->failed)
         return colb__err(p->err, COLB_ENUMERIC, "begin_round: the policy's state became non-finite in round "
                          "%llu; create a new one", (unsigned long long)p->rounds + 1);
-    if (!colb__finite(X, K * p->d))
-        return colb__err(p->err, COLB_ENONFIN, "begin_round: contexts have a NaN or Inf entry");
-    for (size_t i = 0; i < K * p->d; i++)
-        if (fabs(X[i]) > COLB_CONTEXT_MAX)
-            return colb__err(p->err, COLB_ERANGE, "begin_round: context %zu, entry %zu is %g, beyond +-%g",
-                             i / p->d, i % p->d, X[i], COLB_CONTEXT_MAX);
+    const colb__soa_kernel *kern; /* any path: the check has one answer */
+    colb__soa_pick_kernel(NULL, &kern);
+    if (!kern->bounded(X, K * p->d, COLB_CONTEXT_MAX)) {
+        if (!colb__finite(X, K * p->d))
+            return colb__err(p->err, COLB_ENONFIN, "begin_round: contexts have a NaN or Inf entry");
+        for (size_t i = 0; i < K * p->d; i++)
+            if (fabs(X[i]) > COLB_CONTEXT_MAX)
+                return colb__err(p->err, COLB_ERANGE,
+                                 "begin_round: context %zu, entry %zu is %g, beyond +-%g", i / p->d,
+                                 i % p->d, X[i], COLB_CONTEXT_MAX);
+    }
     if (K > p->X_cap) {
         colb_status st = round_memory(p, K);
         if (st != COLB_OK)
