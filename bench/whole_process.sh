@@ -26,7 +26,7 @@ echo "## Whole process: colb run, d = 15, K = 25, T = 1000, one repeat (best of 
 echo
 echo "| run | wall s | user s | M decisions/s (wall) | M decisions/s (user CPU) | max RSS MB |"
 echo "|---|---:|---:|---:|---:|---:|"
-for p in linucb-ind club cmlb pmlb oracle pooled sclb random; do
+for p in linucb-ind club recommended cmlb pmlb oracle pooled sclb sclub locb random; do
     best "$p, N = 200, 1 thread" 200000 $BASE --users 200 --policies $p -j 1 || exit 1
 done
 best "linucb-ind, N = 2000, 1 thread" 2000000 $BASE --users 2000 --policies linucb-ind -j 1 || exit 1
