@@ -36,8 +36,10 @@
  * (O(|part| d^2 + d^3)); a split happens at most N - 1 times in a run. Split
  * detection is a breadth-first search that stops as soon as the deleted
  * neighbours are reached again (club_graph.c). Per step the cost is then
- * O(K d^2) to score the arms plus O(deg(i) d) for the edge tests, which are
- * inherent in the algorithm.
+ * O(K d^2) to score the arms for a component's first user of a round and
+ * O(K d) for the next ones (the scores are carried through the component's
+ * rank-one updates), plus O(deg(i) d) for the edge tests, which are inherent
+ * in the algorithm.
  *
  * Users added online are not supported (colb_policy_add_users gives
  * COLB_EUNSUP): the graph only ever loses edges, and a newcomer has no edges
