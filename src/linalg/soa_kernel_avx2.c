@@ -140,16 +140,46 @@ static void update_avx2(double *A, double *b, double *theta, double *ws, const d
     }
 }
 
+/* The end of a single-model scoring pass (score1, score_x) on arms
+ * k0..k0+4nv-1: the means m = <theta, x_k> (FMAs over j in order), then
+ * scores = fma(alpha, sqrt(max(q, 0) scale), m); mean and quad (or NULL)
+ * receive m and q. */
+AI void finish256(const double *theta, const double *Xt, size_t d, size_t Kp, size_t k0,
+                  const int nv, __m256d al, __m256d sc, const __m256d *q, double *scores,
+                  double *mean, double *quad)
+{
+    __m256d m[4];
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < nv; v++)
+        m[v] = _mm256_setzero_pd();
+    for (size_t j = 0; j < d; j++) {
+        __m256d t = _mm256_broadcast_sd(theta + j);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++)
+            m[v] = _mm256_fmadd_pd(t, _mm256_loadu_pd(Xt + j * Kp + k0 + 4 * v), m[v]);
+    }
+    __m256d zero = _mm256_setzero_pd();
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < nv; v++) {
+        if (mean) {
+            _mm256_storeu_pd(mean + k0 + 4 * v, m[v]);
+            _mm256_storeu_pd(quad + k0 + 4 * v, q[v]);
+        }
+        __m256d qq = _mm256_mul_pd(_mm256_max_pd(q[v], zero), sc);
+        _mm256_storeu_pd(scores + k0 + 4 * v, _mm256_fmadd_pd(al, _mm256_sqrt_pd(qq), m[v]));
+    }
+}
+
 /* One model on arms k0..k0+4nv-1 (nv ymm vectors, two partial sums each). */
 AI void score1_256(const double *Ap, const double *theta, __m256d al, __m256d sc,
                    const double *Q, const double *Xt, size_t d, size_t Kp, size_t k0,
                    const int nv, double *scores)
 {
     size_t P = d * (d + 1) / 2, e = 0;
-    __m256d q0[4], q1[4], m[4];
+    __m256d q0[4], q1[4];
     _Pragma("GCC unroll 4")
     for (int v = 0; v < nv; v++)
-        q0[v] = q1[v] = m[v] = _mm256_setzero_pd();
+        q0[v] = q1[v] = _mm256_setzero_pd();
     for (; e + 1 < P; e += 2) {
         __m256d a0 = _mm256_broadcast_sd(Ap + e), a1 = _mm256_broadcast_sd(Ap + e + 1);
         const double *r0 = Q + e * Kp + k0, *r1 = r0 + Kp;
@@ -165,18 +195,11 @@ AI void score1_256(const double *Ap, const double *theta, __m256d al, __m256d sc
         for (int v = 0; v < nv; v++)
             q0[v] = _mm256_fmadd_pd(a0, _mm256_loadu_pd(Q + e * Kp + k0 + 4 * v), q0[v]);
     }
-    for (size_t j = 0; j < d; j++) {
-        __m256d t = _mm256_broadcast_sd(theta + j);
-        _Pragma("GCC unroll 4")
-        for (int v = 0; v < nv; v++)
-            m[v] = _mm256_fmadd_pd(t, _mm256_loadu_pd(Xt + j * Kp + k0 + 4 * v), m[v]);
-    }
-    __m256d zero = _mm256_setzero_pd();
+    __m256d q[4];
     _Pragma("GCC unroll 4")
-    for (int v = 0; v < nv; v++) {
-        __m256d q = _mm256_mul_pd(_mm256_max_pd(_mm256_add_pd(q0[v], q1[v]), zero), sc);
-        _mm256_storeu_pd(scores + k0 + 4 * v, _mm256_fmadd_pd(al, _mm256_sqrt_pd(q), m[v]));
-    }
+    for (int v = 0; v < nv; v++)
+        q[v] = _mm256_add_pd(q0[v], q1[v]);
+    finish256(theta, Xt, d, Kp, k0, nv, al, sc, q, scores, NULL, NULL);
 }
 
 static size_t score1_avx2(const double *Ap, const double *theta, double alpha, double scale,
@@ -198,10 +221,10 @@ AI void score_x_256(const double *A, size_t lda, const double *theta, __m256d al
                     const double *Xt, size_t d, size_t Kp, size_t k0, const int nv,
                     double *scores, double *mean, double *quad)
 {
-    __m256d q[4], m[4];
+    __m256d q[4];
     _Pragma("GCC unroll 4")
     for (int v = 0; v < nv; v++)
-        q[v] = m[v] = _mm256_setzero_pd();
+        q[v] = _mm256_setzero_pd();
     for (size_t i = 0; i < d; i += 2) {
         const double *a0 = A + i * lda, *a1 = a0 + lda, *x0 = Xt + i * Kp + k0;
         int two = i + 1 < d;
@@ -240,22 +263,7 @@ AI void score_x_256(const double *A, size_t lda, const double *theta, __m256d al
             }
         }
     }
-    for (size_t j = 0; j < d; j++) {
-        __m256d t = _mm256_broadcast_sd(theta + j);
-        _Pragma("GCC unroll 4")
-        for (int v = 0; v < nv; v++)
-            m[v] = _mm256_fmadd_pd(t, _mm256_loadu_pd(Xt + j * Kp + k0 + 4 * v), m[v]);
-    }
-    __m256d zero = _mm256_setzero_pd();
-    _Pragma("GCC unroll 4")
-    for (int v = 0; v < nv; v++) {
-        if (mean) {
-            _mm256_storeu_pd(mean + k0 + 4 * v, m[v]);
-            _mm256_storeu_pd(quad + k0 + 4 * v, q[v]);
-        }
-        __m256d qq = _mm256_mul_pd(_mm256_max_pd(q[v], zero), sc);
-        _mm256_storeu_pd(scores + k0 + 4 * v, _mm256_fmadd_pd(al, _mm256_sqrt_pd(qq), m[v]));
-    }
+    finish256(theta, Xt, d, Kp, k0, nv, al, sc, q, scores, mean, quad);
 }
 
 static size_t score_x_avx2(const double *A, size_t lda, const double *theta, double alpha,

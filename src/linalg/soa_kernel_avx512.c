@@ -144,6 +144,36 @@ static void update_avx512(double *A, double *b, double *theta, double *ws, const
     }
 }
 
+/* The end of a single-model scoring pass (score1, score_x) on arms
+ * k0..k0+8nv-1: the means m = <theta, x_k> (FMAs over j in order), then
+ * scores = fma(alpha, sqrt(max(q, 0) scale), m); mean and quad (or NULL)
+ * receive m and q. */
+AI void finish512(const double *theta, const double *Xt, size_t d, size_t Kp, size_t k0,
+                  const int nv, __m512d al, __m512d sc, const __m512d *q, double *scores,
+                  double *mean, double *quad)
+{
+    __m512d m[4];
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < nv; v++)
+        m[v] = _mm512_setzero_pd();
+    for (size_t j = 0; j < d; j++) {
+        __m512d t = _mm512_set1_pd(theta[j]);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++)
+            m[v] = _mm512_fmadd_pd(t, _mm512_loadu_pd(Xt + j * Kp + k0 + 8 * v), m[v]);
+    }
+    __m512d zero = _mm512_setzero_pd();
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < nv; v++) {
+        if (mean) {
+            _mm512_storeu_pd(mean + k0 + 8 * v, m[v]);
+            _mm512_storeu_pd(quad + k0 + 8 * v, q[v]);
+        }
+        __m512d qq = _mm512_mul_pd(_mm512_max_pd(q[v], zero), sc);
+        _mm512_storeu_pd(scores + k0 + 8 * v, _mm512_fmadd_pd(al, _mm512_sqrt_pd(qq), m[v]));
+    }
+}
+
 /* One model on arms k0..k0+8nv-1 (nv vectors of 8 arms, two partial sums
  * each: 2 nv independent FMA chains). */
 AI void score1_512(const double *Ap, const double *theta, __m512d al, __m512d sc,
@@ -151,10 +181,10 @@ AI void score1_512(const double *Ap, const double *theta, __m512d al, __m512d sc
                    const int nv, double *scores)
 {
     size_t P = d * (d + 1) / 2, e = 0;
-    __m512d q0[4], q1[4], m[4];
+    __m512d q0[4], q1[4];
     _Pragma("GCC unroll 4")
     for (int v = 0; v < nv; v++)
-        q0[v] = q1[v] = m[v] = _mm512_setzero_pd();
+        q0[v] = q1[v] = _mm512_setzero_pd();
     for (; e + 1 < P; e += 2) {
         __m512d a0 = _mm512_set1_pd(Ap[e]), a1 = _mm512_set1_pd(Ap[e + 1]);
         const double *r0 = Q + e * Kp + k0, *r1 = r0 + Kp;
@@ -170,18 +200,11 @@ AI void score1_512(const double *Ap, const double *theta, __m512d al, __m512d sc
         for (int v = 0; v < nv; v++)
             q0[v] = _mm512_fmadd_pd(a0, _mm512_loadu_pd(Q + e * Kp + k0 + 8 * v), q0[v]);
     }
-    for (size_t j = 0; j < d; j++) {
-        __m512d t = _mm512_set1_pd(theta[j]);
-        _Pragma("GCC unroll 4")
-        for (int v = 0; v < nv; v++)
-            m[v] = _mm512_fmadd_pd(t, _mm512_loadu_pd(Xt + j * Kp + k0 + 8 * v), m[v]);
-    }
-    __m512d zero = _mm512_setzero_pd();
+    __m512d q[4];
     _Pragma("GCC unroll 4")
-    for (int v = 0; v < nv; v++) {
-        __m512d q = _mm512_mul_pd(_mm512_max_pd(_mm512_add_pd(q0[v], q1[v]), zero), sc);
-        _mm512_storeu_pd(scores + k0 + 8 * v, _mm512_fmadd_pd(al, _mm512_sqrt_pd(q), m[v]));
-    }
+    for (int v = 0; v < nv; v++)
+        q[v] = _mm512_add_pd(q0[v], q1[v]);
+    finish512(theta, Xt, d, Kp, k0, nv, al, sc, q, scores, NULL, NULL);
 }
 
 /* score1: one model on K arms, lanes along the arms (a DGEMV per arm would
@@ -219,10 +242,10 @@ AI void score_x_512(const double *A, size_t lda, const double *theta, __m512d al
                     const double *Xt, size_t d, size_t Kp, size_t k0, const int nv,
                     double *scores, double *mean, double *quad)
 {
-    __m512d q[4], m[4];
+    __m512d q[4];
     _Pragma("GCC unroll 4")
     for (int v = 0; v < nv; v++)
-        q[v] = m[v] = _mm512_setzero_pd();
+        q[v] = _mm512_setzero_pd();
     for (size_t i = 0; i < d; i += 2) {
         const double *a0 = A + i * lda, *a1 = a0 + lda, *x0 = Xt + i * Kp + k0;
         int two = i + 1 < d;
@@ -261,22 +284,7 @@ AI void score_x_512(const double *A, size_t lda, const double *theta, __m512d al
             }
         }
     }
-    for (size_t j = 0; j < d; j++) {
-        __m512d t = _mm512_set1_pd(theta[j]);
-        _Pragma("GCC unroll 4")
-        for (int v = 0; v < nv; v++)
-            m[v] = _mm512_fmadd_pd(t, _mm512_loadu_pd(Xt + j * Kp + k0 + 8 * v), m[v]);
-    }
-    __m512d zero = _mm512_setzero_pd();
-    _Pragma("GCC unroll 4")
-    for (int v = 0; v < nv; v++) {
-        if (mean) {
-            _mm512_storeu_pd(mean + k0 + 8 * v, m[v]);
-            _mm512_storeu_pd(quad + k0 + 8 * v, q[v]);
-        }
-        __m512d qq = _mm512_mul_pd(_mm512_max_pd(q[v], zero), sc);
-        _mm512_storeu_pd(scores + k0 + 8 * v, _mm512_fmadd_pd(al, _mm512_sqrt_pd(qq), m[v]));
-    }
+    finish512(theta, Xt, d, Kp, k0, nv, al, sc, q, scores, mean, quad);
 }
 
 /* score_x: one model on K arms from the contexts alone (soa_kernel.h); the
