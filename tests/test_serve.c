@@ -575,27 +575,41 @@ static void test_integration(void **state)
     (void)state;
     if (!have_python())
         skip();
-    static const char *const policies[] = { "cohort", "linucb-ind", "pooled", "cmlb", "pmlb", "sclb", "sclub", "locb", "random" };
-    for (size_t k = 0; k < sizeof policies / sizeof policies[0]; k++) {
-        char st[256], args[256], out[256];
-        snprintf(st, sizeof st, "%s/int-%s", dir, policies[k]);
-        snprintf(args, sizeof args, "--dim 3 --policy %s --seed 5", policies[k]);
-        snprintf(out, sizeof out, "%s/int-%s.jsonl", dir, policies[k]);
+    /* each policy, and some with a policy parameter of colb/params.h that
+     * is not the default (KEY VALUE: set in the server and in the model,
+     * and a restart with another VALUE is refused) */
+    static const struct { const char *name, *key, *value, *other; } runs[] = {
+        { "cohort", NULL, NULL, NULL }, { "linucb-ind", NULL, NULL, NULL }, { "pooled", NULL, NULL, NULL },
+        { "cmlb", NULL, NULL, NULL }, { "pmlb", NULL, NULL, NULL }, { "sclb", NULL, NULL, NULL },
+        { "sclub", NULL, NULL, NULL }, { "locb", NULL, NULL, NULL }, { "random", NULL, NULL, NULL },
+        { "linucb-ind", "sampling", "ts", "ucb" }, { "pooled", "diversify", "0", "1" },
+        { "sclub", "sclub-alpha", "0.5", "1" }, { "cohort", "cohort-seeds", "2", "4" },
+    };
+    for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
+        const char *policy = runs[k].name;
+        char st[256], args[256], out[256], extra[96] = "";
+        if (runs[k].key)
+            snprintf(extra, sizeof extra, " --%s %s", runs[k].key, runs[k].value);
+        snprintf(st, sizeof st, "%s/int-%zu-%s", dir, k, policy);
+        snprintf(args, sizeof args, "--dim 3 --policy %s --seed 5%s", policy, extra);
+        snprintf(out, sizeof out, "%s/int-%zu-%s.jsonl", dir, k, policy);
         server s;
         int code;
         if (server_start(&s, st, args, &code)) {
             print_file(s.log);
-            fail_msg("%s: the server did not start (exit %d)", policies[k], code);
+            fail_msg("%s%s: the server did not start (exit %d)", policy, extra, code);
         }
         int rc = client("script", s.port, out, "--steps 160 --dim 3 --seed 11");
         if (rc) {
             server_stop(&s);
-            fail_msg("%s: the client failed", policies[k]);
+            fail_msg("%s%s: the client failed", policy, extra);
         }
         lines L = read_lines(out);
         model m;
-        model_init(&m, policies[k], 3);
+        model_init(&m, policy, 3);
         m.pp.seed = 5;
+        if (runs[k].key)
+            assert_int_equal(colb_policy_params_set(&m.pp, runs[k].key, runs[k].value, NULL, 0), COLB_OK);
         replay_transcript(&m, &L);
         compare(&m, &L);
         /* a graceful stop takes a final snapshot; the restarted server is
@@ -606,19 +620,31 @@ static void test_integration(void **state)
         free(log);
         if (server_start(&s, st, "", &code)) {
             print_file(s.log);
-            fail_msg("%s: the server did not resume (exit %d)", policies[k], code);
+            fail_msg("%s%s: the server did not resume (exit %d)", policy, extra, code);
         }
         fetch_compare(&m, s.port);
         assert_int_equal(server_stop(&s), 0);
         /* options that do not match the state are refused with a clear line */
-        snprintf(args, sizeof args, "--dim 4 --policy %s", policies[k]);
+        snprintf(args, sizeof args, "--dim 4 --policy %s", policy);
         assert_int_equal(server_start(&s, st, args, &code), -1);
         assert_int_equal(code, 2);
         log = slurp(s.log, NULL);
         assert_non_null(strstr(log, "was created with --dim 3"));
         free(log);
-        print_message("integration: %s: %zu decisions, %zu rewards; every arm, estimate, cluster and count "
-                      "equals the library's, also after a restart\n", policies[k], m.n_decisions, m.n_rewards);
+        if (runs[k].key) {
+            char want[128];
+            snprintf(args, sizeof args, "--%s %s", runs[k].key, runs[k].other);
+            assert_int_equal(server_start(&s, st, args, &code), -1);
+            assert_int_equal(code, 2);
+            log = slurp(s.log, NULL);
+            snprintf(want, sizeof want, "was created with --%s %s", runs[k].key, runs[k].value);
+            if (!strstr(log, want))
+                fail_msg("%s%s: a restart with --%s %s: expected '%s' in: %s", policy, extra, runs[k].key,
+                         runs[k].other, want, log);
+            free(log);
+        }
+        print_message("integration: %s%s: %zu decisions, %zu rewards; every arm, estimate, cluster and count "
+                      "equals the library's, also after a restart\n", policy, extra, m.n_decisions, m.n_rewards);
         model_free(&m);
         free_lines(&L);
     }
