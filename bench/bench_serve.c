@@ -98,7 +98,8 @@ static void stop_server(void)
     state_dir[0] = '\0';
 }
 
-static const char *snapshot_every = "1000000"; /* the server's --snapshot-every */
+/* the server's --snapshot-every and --snapshot-replay (its defaults) */
+static const char *snapshot_every = "1000000", *snapshot_replay = "10";
 
 /* Start a server on a new state folder, or (again) on the last one. */
 static int start_server(const char *colb, const char *policy)
@@ -119,7 +120,8 @@ static int start_server(const char *colb, const char *policy)
         close(fds[0]);
         execl(colb, colb, "serve", "--listen", "127.0.0.1:0", "--state", st, "--dim", "15", "--policy", policy,
               "--quiet", getenv("BENCH_VERBOSE") ? "0" : "1", "--decision-window", "4000000",
-              "--max-connections", "4096", "--snapshot-every", snapshot_every, "--http-threads",
+              "--max-connections", "4096", "--snapshot-every", snapshot_every, "--snapshot-replay",
+              snapshot_replay, "--http-threads",
               getenv("BENCH_HTTP_THREADS") ? getenv("BENCH_HTTP_THREADS") : "2", (char *)NULL);
         _exit(127);
     }
@@ -644,7 +646,7 @@ static int sum_log(const char *p, const struct stat *st, int flag, struct FTW *f
  * the restart to the port's line (recovery: snapshot load, log replay, the
  * new generation's fsynced START record), and whether the restarted model
  * has every acknowledged decision and reward. */
-static int recovery(const char *colb, const char *policy, size_t n)
+static int recovery(const char *colb, const char *policy, size_t n, const char *snapshots)
 {
     int port = start_server(colb, policy);
     if (port <= 0)
@@ -667,7 +669,7 @@ static int recovery(const char *colb, const char *policy, size_t n)
     double t = now_s() - t0;
     if (port <= 0 || get_stats(port, &d1, &r1))
         return -1;
-    printf("| %10llu | %10llu | %12s | %8.1f | %9.3f | %s |\n", d0, r0, snapshot_every, log_bytes / 1e6, t,
+    printf("| %10llu | %10llu | %-34s | %8.1f | %9.3f | %s |\n", d0, r0, snapshots, log_bytes / 1e6, t,
            d1 == d0 && r1 == r0 ? "yes" : "NO");
     fflush(stdout);
     stop_server();
@@ -713,14 +715,17 @@ int main(int argc, char **argv)
     atexit(stop_server);
     if (recover) {
         printf("colb serve recovery (%s, d = %d, K = %d, %zu users, batches of %zu; SIGKILL once every answer is in, "
-               "restart on the same --state)\n\n| decisions  |  rewards   | --snapshot-every | log MB | restart s | "
-               "all acknowledged in the model |\n|---:|---:|---:|---:|---:|---|\n", policy, D, K, n_users, batch);
-        static const struct { size_t n; const char *every; } runs[] = {
-            { 200000, "1000000000" }, { 1000000, "1000000000" }, { 1000000, "300000" },
+               "restart on the same --state)\n\n| decisions  |  rewards   | snapshots | log MB | restart s | "
+               "all acknowledged in the model |\n|---:|---:|---|---:|---:|---|\n", policy, D, K, n_users, batch);
+        static const struct { size_t n; const char *every, *replay, *what; } runs[] = {
+            { 200000, "1000000000", "0", "none: all in the log" },
+            { 1000000, "1000000000", "0", "none: all in the log" },
+            { 1000000, "1000000", "10", "the defaults (1e6 rewards, 10 s)" },
         };
         for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
             snapshot_every = runs[r].every;
-            if (recovery(colb, policy, runs[r].n)) {
+            snapshot_replay = runs[r].replay;
+            if (recovery(colb, policy, runs[r].n, runs[r].what)) {
                 fprintf(stderr, "bench_serve: the recovery run of %zu decisions failed\n", runs[r].n);
                 return 1;
             }

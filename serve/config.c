@@ -58,6 +58,7 @@ static const opt OPTS[] = {
     { "commit-wait", K_SIZE, C(commit_wait_us), 0, 1e6, NULL, "durability", "US: microseconds a group commit waits for more rewards before its fsync" },
     { "sync-decisions", K_BOOL, C(sync_decisions), 0, 1, NULL, "durability", "answer a choose only after its log record is fsynced too" },
     { "snapshot-every", K_SIZE, C(snapshot_every), 1, 1e12, NULL, "durability", "R: snapshot after R rewards" },
+    { "snapshot-replay", K_DOUBLE, C(snapshot_replay), 0, 86400, NULL, "durability", "S: snapshot once the writer has spent S seconds applying requests since the last one: bounds the log replay of a restart, whatever a request costs the policy (0: off)" },
     { "snapshot-interval", K_SIZE, C(snapshot_interval), 1, 1e9, NULL, "durability", "S: snapshot after S seconds with changes" },
     { "snapshot-log-bytes", K_BYTES, C(snapshot_log_bytes), 4096, 0, NULL, "durability", "BYTES: snapshot when the log has grown by this much" },
     { "archive-log", K_BOOL, C(archive_log), 0, 1, NULL, "durability", "keep log segments a snapshot made obsolete in DIR/archive" },
@@ -115,6 +116,7 @@ void serve_config_default(serve_config *c)
     c->commit_wait_us = 0;
     c->snapshot_every = 1000000;
     c->snapshot_interval = 300;
+    c->snapshot_replay = 10;
     c->snapshot_log_bytes = (size_t)1 << 30;
     c->drain_timeout = 10;
 }

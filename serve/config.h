@@ -49,6 +49,7 @@ typedef struct serve_config {
     int sync_decisions;             /* 1: a choose is answered after its fsync too */
     size_t snapshot_every;          /* rewards between snapshots */
     size_t snapshot_interval;       /* seconds between snapshots (if anything changed) */
+    double snapshot_replay;         /* seconds of the writer's work between snapshots (0: off) */
     size_t snapshot_log_bytes;      /* log bytes that trigger a snapshot */
     int archive_log;                /* 1: keep old log segments in DIR/archive */
     size_t drain_timeout;           /* seconds SIGTERM waits for requests in flight */

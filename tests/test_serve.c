@@ -22,7 +22,9 @@
  *                HTTP thread carry rounds of requests sent all at once:
  *                every answer arrives within a deadline and no connection
  *                is ended (libmicrohttpd's epoll loop stalled when 128 or
- *                256 connections were ready together: serve/http.c).
+ *                256 connections were ready together: serve/http.c);
+ *   replay       --snapshot-replay: a server whose writer has worked longer
+ *                than it since the last snapshot takes one (and none with 0).
  *
  * The kill moments are random: seeded by $COLB_TEST_SEED, else the clock
  * (printed, so that a failure can be replayed). Skips when python3 is
@@ -1055,6 +1057,73 @@ done:
                   "none ended, every answer in time\n", ROUNDS * 9, 2 * NR, NC);
 }
 
+/* Snapshots taken while cohort serves 40 batches of 200 chooses and their
+ * rewards, with --snapshot-replay `replay` and no other trigger due; -1
+ * with ka_err on a failed request. */
+static long snapshots_under_load(const char *replay)
+{
+    char st[256], args[256];
+    snprintf(st, sizeof st, "%s/replay-%s", dir, replay);
+    snprintf(args, sizeof args, "--dim 3 --policy cohort --snapshot-replay %s --snapshot-every 1000000000 "
+             "--snapshot-interval 1000000", replay);
+    server s;
+    int code;
+    if (server_start(&s, st, args, &code)) {
+        print_file(s.log);
+        fail_msg("the server did not start (exit %d)", code);
+    }
+    hconn c;
+    static char body[65536], ids[200][32];
+    char *ans;
+    long n = -1;
+    ka_err[0] = '\0';
+    if (hconnect(&c, s.port))
+        goto done;
+    for (int b = 0; b < 40; b++) {
+        size_t w = (size_t)snprintf(body, sizeof body, "{\"contexts\":[[1,0,0],[0,1,0],[0,0.5,0.5]],\"users\":[");
+        for (int u = 0; u < 200; u++)
+            w += (size_t)snprintf(body + w, sizeof body - w, "%s\"u%d\"", u ? "," : "", u);
+        snprintf(body + w, sizeof body - w, "]}");
+        if (expect_ok(&c, "POST", "/v1/choose/batch", body, &ans) || decisions_of(ans, ids, 200))
+            goto done;
+        w = (size_t)snprintf(body, sizeof body, "{\"rewards\":[");
+        for (int u = 0; u < 200; u++)
+            w += (size_t)snprintf(body + w, sizeof body - w, "%s{\"decision\":\"%s\",\"reward\":%d}", u ? "," : "",
+                                  ids[u], (u + b) % 3 == 0);
+        snprintf(body + w, sizeof body - w, "]}");
+        if (expect_ok(&c, "POST", "/v1/reward/batch", body, NULL))
+            goto done;
+    }
+    usleep(1200000); /* the writer looks at its triggers at least once a second */
+    if (expect_ok(&c, "GET", "/metrics", NULL, &ans))
+        goto done;
+    static const char key[] = "\ncolb_snapshots_total ";
+    const char *m = strstr(ans, key);
+    if (!m)
+        snprintf(ka_err, sizeof ka_err, "no colb_snapshots_total in /metrics");
+    else
+        n = atol(m + sizeof key - 1);
+done:
+    if (c.fd >= 0)
+        close(c.fd);
+    assert_int_equal(server_stop(&s), 0);
+    return n;
+}
+
+static void test_snapshot_replay(void **state)
+{
+    (void)state;
+    long some = snapshots_under_load("0.001");
+    if (some < 0)
+        fail_msg("%s", ka_err);
+    long none = snapshots_under_load("0");
+    if (none < 0)
+        fail_msg("%s", ka_err);
+    print_message("replay: %ld snapshots with --snapshot-replay 0.001, %ld with 0\n", some, none);
+    assert_true(some >= 1);
+    assert_int_equal(none, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1062,6 +1131,7 @@ int main(void)
         cmocka_unit_test(test_crash),
         cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_keepalive),
+        cmocka_unit_test(test_snapshot_replay),
     };
     return cmocka_run_group_tests_name("colb serve", tests, setup, teardown);
 }
