@@ -13,10 +13,11 @@
  *
  * Usage: bench_serve [--quick] [--seconds S] [--repeats R] [--policy NAME]
  *                    [--users N] [--batch B] [--connections C] [--only FORM]
- *                    [--recovery]
+ *                    [--recovery [--recovery-n N]]
  * --recovery instead measures restarts after SIGKILL: the time to serve
- * again after 2e5 and 1e6 decisions and rewards, all in the log or with
- * snapshots, and that the restarted model holds every acknowledged one.
+ * again after N/5 and N decisions and rewards (N = 1e6), all in the log or
+ * with the default snapshots, and that the restarted model holds every
+ * acknowledged one.
  * The last column is the server's CPU time per request (user + system, from
  * /proc): what a request costs whatever else the machine runs. Answers
  * other than 200 are counted over every repeat and printed after the row.
@@ -74,6 +75,14 @@ static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *
     (void)flag;
     (void)ftw;
     return remove(p);
+}
+
+/* SIGINT, SIGTERM: the server goes too (atexit does not run). */
+static void on_signal(int sig)
+{
+    if (server_pid > 0)
+        kill(server_pid, SIGKILL);
+    _exit(128 + sig);
 }
 
 static void stop_server(void)
@@ -682,6 +691,7 @@ int main(int argc, char **argv)
     int repeats = 3, conns = 16;
     const char *policy = "recommended", *only = NULL;
     int recover = 0;
+    size_t recovery_n = 1000000;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             seconds = 1, repeats = 1;
@@ -701,9 +711,11 @@ int main(int argc, char **argv)
             only = argv[++i];
         else if (!strcmp(argv[i], "--recovery"))
             recover = 1;
+        else if (!strcmp(argv[i], "--recovery-n") && i + 1 < argc)
+            recovery_n = (size_t)atol(argv[++i]);
         else {
             fprintf(stderr, "usage: bench_serve [--quick] [--seconds S] [--repeats R] [--policy NAME] [--users N] "
-                    "[--batch B] [--connections C] [--only FORM] [--recovery]\n");
+                    "[--batch B] [--connections C] [--only FORM] [--recovery [--recovery-n N]]\n");
             return 2;
         }
     }
@@ -711,16 +723,18 @@ int main(int argc, char **argv)
     if (!colb || !*colb)
         colb = access("build-native/colb", X_OK) == 0 ? "build-native/colb" : "build/colb";
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
     make_contexts();
     atexit(stop_server);
     if (recover) {
         printf("colb serve recovery (%s, d = %d, K = %d, %zu users, batches of %zu; SIGKILL once every answer is in, "
                "restart on the same --state)\n\n| decisions  |  rewards   | snapshots | log MB | restart s | "
                "all acknowledged in the model |\n|---:|---:|---|---:|---:|---|\n", policy, D, K, n_users, batch);
-        static const struct { size_t n; const char *every, *replay, *what; } runs[] = {
-            { 200000, "1000000000", "0", "none: all in the log" },
-            { 1000000, "1000000000", "0", "none: all in the log" },
-            { 1000000, "1000000", "10", "the defaults (1e6 rewards, 10 s)" },
+        const struct { size_t n; const char *every, *replay, *what; } runs[] = {
+            { recovery_n / 5, "1000000000", "0", "none: all in the log" },
+            { recovery_n, "1000000000", "0", "none: all in the log" },
+            { recovery_n, "1000000", "10", "the defaults (1e6 rewards, 10 s)" },
         };
         for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
             snapshot_every = runs[r].every;
