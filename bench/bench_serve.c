@@ -22,8 +22,10 @@
  * /proc): what a request costs whatever else the machine runs. Answers
  * other than 200 are counted over every repeat and printed after the row.
  * A keep-alive connection the server ends, or no answer for STALL_S seconds
- * while requests are in flight, is a server bug: bench_serve says so and
- * exits 1 (it does not reconnect, which would hide it).
+ * while requests are in flight and the server idle (under STALL_CPU of CPU
+ * time meanwhile), is a server bug: bench_serve says so and exits 1 (it
+ * does not reconnect, which would hide it). A server busy that long (a
+ * policy's maintenance on a loaded machine) is waited for up to STALL_MAX.
  * The server binary is $COLB, else build-native/colb, else build/colb;
  * $BENCH_HTTP_THREADS sets its --http-threads (2). The
  * server it starts is stopped (SIGTERM, then SIGKILL) by its pid. */
@@ -46,7 +48,9 @@
 
 #define D 15
 #define K 25
-#define STALL_S 10.0 /* no answer for this long, requests in flight: a stall */
+#define STALL_S 10.0    /* no answer for this long, requests in flight ... */
+#define STALL_CPU 0.5   /* ... and at most this much server CPU time meanwhile: a stall */
+#define STALL_MAX 300.0 /* no answer for this long, however busy: a failure */
 
 static double now_s(void)
 {
@@ -249,6 +253,8 @@ static size_t parse_response(conn *c, int *status, const char **body, size_t *bl
     return total;
 }
 
+static double server_cpu(void);
+
 static void run(load *L)
 {
     L->ep = epoll_create1(0);
@@ -261,6 +267,7 @@ static void run(load *L)
     double t_begin = now_s(), t_end = t_begin + L->seconds, next_at = t_begin, last = t_begin;
     int more = 1, busy = 0;
     double answered = t_begin; /* the last answer, or the start */
+    double mark_t = 0, mark_cpu = 0; /* no answer since mark_t; the server's CPU time then */
     struct epoll_event evs[256];
     while (busy || (more && now_s() < t_end)) {
         double t = now_s();
@@ -285,10 +292,25 @@ static void run(load *L)
             wait = 0;
         struct timespec to = { (time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9) };
         int n = epoll_pwait2(L->ep, evs, 256, &to, NULL);
-        if (busy && now_s() - answered > STALL_S) {
-            fprintf(stderr, "bench_serve: the server answered nothing for %.0f s with %d requests in flight "
-                    "(%zu answered before); a stalled server\n", STALL_S, busy, L->done);
-            exit(1);
+        if (busy && now_s() - answered > STALL_S / 2) { /* silent: is the server working? */
+            double t_now = now_s(), cpu = server_cpu();
+            if (mark_t < answered) {
+                mark_t = t_now;
+                mark_cpu = cpu;
+            } else if (t_now - mark_t > STALL_S && cpu - mark_cpu < STALL_CPU) {
+                fprintf(stderr, "bench_serve: the server answered nothing for %.0f s with %d requests in flight "
+                        "and used %.2f s of CPU meanwhile (%zu answered before); a stalled server\n",
+                        t_now - answered, busy, cpu - mark_cpu, L->done);
+                exit(1);
+            } else if (t_now - mark_t > STALL_S) {
+                mark_t = t_now; /* busy: look again later */
+                mark_cpu = cpu;
+            }
+            if (t_now - answered > STALL_MAX) {
+                fprintf(stderr, "bench_serve: the server answered nothing for %.0f s with %d requests in flight "
+                        "(%zu answered before)\n", t_now - answered, busy, L->done);
+                exit(1);
+            }
         }
         for (int k = 0; k < n; k++) {
             conn *c = evs[k].data.ptr;

@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -265,6 +264,11 @@ static int set_option(serve_config *c, const opt *o, const char *v, char *err, s
 
 int serve_config_parse(serve_config *c, int argc, char **argv, char *err, size_t err_len)
 {
+    if (colb_policy_param_count() > SERVE_MAX_PKEYS) { /* a library newer than this tool's tables */
+        snprintf(err, err_len, "the library lists %zu policy parameters; colb serve takes at most %d "
+                 "(raise SERVE_MAX_PKEYS in serve/config.h)", colb_policy_param_count(), SERVE_MAX_PKEYS);
+        return -1;
+    }
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help"))
