@@ -67,6 +67,31 @@ static int have_python(void)
 
 /* ---- servers -------------------------------------------------------------------- */
 
+/* Every process a test forks (servers, clients), so that a test that fails
+ * midway (cmocka leaves the test function at the failed check) does not
+ * leave them running: each test's teardown kills those still running, by
+ * their pids. */
+static pid_t forked[64];
+static size_t n_forked;
+
+static void track(pid_t pid)
+{
+    if (pid > 0 && n_forked < sizeof forked / sizeof forked[0])
+        forked[n_forked++] = pid;
+}
+
+static int kill_leftovers(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < n_forked; i++)
+        if (waitpid(forked[i], NULL, WNOHANG) == 0) { /* our child, still running */
+            kill(forked[i], SIGKILL);
+            waitpid(forked[i], NULL, 0);
+        }
+    n_forked = 0;
+    return 0;
+}
+
 typedef struct server {
     pid_t pid;
     int port;
@@ -96,6 +121,7 @@ static int server_start(server *s, const char *state, const char *args, int *cod
     argv[argc] = NULL;
     s->pid = fork();
     assert_true(s->pid >= 0);
+    track(s->pid);
     if (s->pid == 0) {
         dup2(fds[1], 1);
         int e = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -736,6 +762,7 @@ static void test_crash(void **state)
                  cycle + 1);
         pid_t cl = fork();
         assert_true(cl >= 0);
+        track(cl);
         if (cl == 0)
             _exit(client("load", s.port, out, extra));
         double delay = 0.3 + 1.2 * colb_rng_uniform(&r);
@@ -1127,11 +1154,11 @@ static void test_snapshot_replay(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_integration),
-        cmocka_unit_test(test_crash),
-        cmocka_unit_test(test_bad_requests),
-        cmocka_unit_test(test_keepalive),
-        cmocka_unit_test(test_snapshot_replay),
+        cmocka_unit_test_teardown(test_integration, kill_leftovers),
+        cmocka_unit_test_teardown(test_crash, kill_leftovers),
+        cmocka_unit_test_teardown(test_bad_requests, kill_leftovers),
+        cmocka_unit_test_teardown(test_keepalive, kill_leftovers),
+        cmocka_unit_test_teardown(test_snapshot_replay, kill_leftovers),
     };
     return cmocka_run_group_tests_name("colb serve", tests, setup, teardown);
 }
