@@ -13,14 +13,19 @@
  *
  * Usage: bench_serve [--quick] [--seconds S] [--repeats R] [--policy NAME]
  *                    [--users N] [--batch B] [--connections C] [--only FORM]
- *                    [--recovery]
+ *                    [--recovery [--recovery-n N]]
  * --recovery instead measures restarts after SIGKILL: the time to serve
- * again after 2e5 and 1e6 decisions and rewards, all in the log or with
- * snapshots, and that the restarted model holds every acknowledged one.
+ * again after N/5 and N decisions and rewards (N = 1e6), all in the log or
+ * with the default snapshots, and that the restarted model holds every
+ * acknowledged one.
  * The last column is the server's CPU time per request (user + system, from
  * /proc): what a request costs whatever else the machine runs. Answers
- * other than 200 and connections the server ended (the client reconnects)
- * are counted over every repeat and printed after the row.
+ * other than 200 are counted over every repeat and printed after the row.
+ * A keep-alive connection the server ends, or no answer for STALL_S seconds
+ * while requests are in flight and the server idle (under STALL_CPU of CPU
+ * time meanwhile), is a server bug: bench_serve says so and exits 1 (it
+ * does not reconnect, which would hide it). A server busy that long (a
+ * policy's maintenance on a loaded machine) is waited for up to STALL_MAX.
  * The server binary is $COLB, else build-native/colb, else build/colb;
  * $BENCH_HTTP_THREADS sets its --http-threads (2). The
  * server it starts is stopped (SIGTERM, then SIGKILL) by its pid. */
@@ -43,6 +48,9 @@
 
 #define D 15
 #define K 25
+#define STALL_S 10.0    /* no answer for this long, requests in flight ... */
+#define STALL_CPU 0.5   /* ... and at most this much server CPU time meanwhile: a stall */
+#define STALL_MAX 300.0 /* no answer for this long, however busy: a failure */
 
 static double now_s(void)
 {
@@ -73,6 +81,14 @@ static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *
     return remove(p);
 }
 
+/* SIGINT, SIGTERM: the server goes too (atexit does not run). */
+static void on_signal(int sig)
+{
+    if (server_pid > 0)
+        kill(server_pid, SIGKILL);
+    _exit(128 + sig);
+}
+
 static void stop_server(void)
 {
     if (server_pid > 0) {
@@ -95,7 +111,8 @@ static void stop_server(void)
     state_dir[0] = '\0';
 }
 
-static const char *snapshot_every = "1000000"; /* the server's --snapshot-every */
+/* the server's --snapshot-every and --snapshot-replay (its defaults) */
+static const char *snapshot_every = "1000000", *snapshot_replay = "10";
 
 /* Start a server on a new state folder, or (again) on the last one. */
 static int start_server(const char *colb, const char *policy)
@@ -116,7 +133,8 @@ static int start_server(const char *colb, const char *policy)
         close(fds[0]);
         execl(colb, colb, "serve", "--listen", "127.0.0.1:0", "--state", st, "--dim", "15", "--policy", policy,
               "--quiet", getenv("BENCH_VERBOSE") ? "0" : "1", "--decision-window", "4000000",
-              "--max-connections", "4096", "--snapshot-every", snapshot_every, "--http-threads",
+              "--max-connections", "4096", "--snapshot-every", snapshot_every, "--snapshot-replay",
+              snapshot_replay, "--http-threads",
               getenv("BENCH_HTTP_THREADS") ? getenv("BENCH_HTTP_THREADS") : "2", (char *)NULL);
         _exit(127);
     }
@@ -163,7 +181,6 @@ struct load {
     /* results */
     double *lat;
     size_t nlat, cap, errors, done;
-    size_t closed;           /* connections the server ended */
     double elapsed;
     /* request scratch */
     char *body;
@@ -236,6 +253,8 @@ static size_t parse_response(conn *c, int *status, const char **body, size_t *bl
     return total;
 }
 
+static double server_cpu(void);
+
 static void run(load *L)
 {
     L->ep = epoll_create1(0);
@@ -247,6 +266,8 @@ static void run(load *L)
     }
     double t_begin = now_s(), t_end = t_begin + L->seconds, next_at = t_begin, last = t_begin;
     int more = 1, busy = 0;
+    double answered = t_begin; /* the last answer, or the start */
+    double mark_t = 0, mark_cpu = 0; /* no answer since mark_t; the server's CPU time then */
     struct epoll_event evs[256];
     while (busy || (more && now_s() < t_end)) {
         double t = now_s();
@@ -271,6 +292,26 @@ static void run(load *L)
             wait = 0;
         struct timespec to = { (time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9) };
         int n = epoll_pwait2(L->ep, evs, 256, &to, NULL);
+        if (busy && now_s() - answered > STALL_S / 2) { /* silent: is the server working? */
+            double t_now = now_s(), cpu = server_cpu();
+            if (mark_t < answered) {
+                mark_t = t_now;
+                mark_cpu = cpu;
+            } else if (t_now - mark_t > STALL_S && cpu - mark_cpu < STALL_CPU) {
+                fprintf(stderr, "bench_serve: the server answered nothing for %.0f s with %d requests in flight "
+                        "and used %.2f s of CPU meanwhile (%zu answered before); a stalled server\n",
+                        t_now - answered, busy, cpu - mark_cpu, L->done);
+                exit(1);
+            } else if (t_now - mark_t > STALL_S) {
+                mark_t = t_now; /* busy: look again later */
+                mark_cpu = cpu;
+            }
+            if (t_now - answered > STALL_MAX) {
+                fprintf(stderr, "bench_serve: the server answered nothing for %.0f s with %d requests in flight "
+                        "(%zu answered before)\n", t_now - answered, busy, L->done);
+                exit(1);
+            }
+        }
         for (int k = 0; k < n; k++) {
             conn *c = evs[k].data.ptr;
             if ((evs[k].events & EPOLLOUT) && c->out_off < c->out_len) {
@@ -288,30 +329,13 @@ static void run(load *L)
                     ssize_t r = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
                     if (r <= 0) {
                         if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-                            /* the server ended the connection: say so once,
-                             * count it (and a request lost with it), and
-                             * reconnect, as an HTTP client would */
-                            if (!L->closed++)
-                                fprintf(stderr, "bench_serve: the server closed a connection (%s; %zu answered "
-                                        "on it, %zu in all; the last answer: %d %s)\n",
-                                        r == 0 ? "end of stream" : strerror(errno), c->n, L->done, c->last_status,
-                                        c->last);
-                            epoll_ctl(L->ep, EPOLL_CTL_DEL, c->fd, NULL);
-                            close(c->fd);
-                            if (c->busy) {
-                                c->busy = 0;
-                                busy--;
-                                L->errors++;
-                            }
-                            c->in_len = 0;
-                            c->n = 0;
-                            c->fd = connect_one(L->port);
-                            struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
-                            if (c->fd < 0 || epoll_ctl(L->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
-                                fprintf(stderr, "bench_serve: cannot reconnect\n");
-                                exit(1);
-                            }
-                            goto next_event;
+                            /* the server ended a keep-alive connection that
+                             * asked for nothing of the kind: a server bug */
+                            fprintf(stderr, "bench_serve: the server closed a keep-alive connection (%s; %zu "
+                                    "answered on it, %zu in all, %s; the last answer: %d %s)\n",
+                                    r == 0 ? "end of stream" : strerror(errno), c->n, L->done,
+                                    c->busy ? "a request in flight" : "none in flight", c->last_status, c->last);
+                            exit(1);
                         }
                         break;
                     }
@@ -327,7 +351,7 @@ static void run(load *L)
                         L->lat = realloc(L->lat, L->cap * sizeof *L->lat);
                     }
                     L->lat[L->nlat++] = done - c->t0;
-                    last = done;
+                    last = answered = done;
                     if (status != 200)
                         L->errors++;
                     c->last_status = status;
@@ -342,7 +366,6 @@ static void run(load *L)
                     L->done++;
                 }
             }
-        next_event:;
         }
     }
     L->elapsed = last - t_begin;
@@ -567,7 +590,7 @@ static void stock(int port, size_t n)
 
 typedef struct result {
     double rps, dps, p50, p99, cpu_us; /* cpu_us: the server's CPU time per request */
-    size_t errors, closed;
+    size_t errors;
 } result;
 
 /* The server's CPU time so far (user + system), seconds. */
@@ -595,7 +618,7 @@ static result measure(int port, next_fn next, resp_fn resp, int conns, double se
     run(&L);
     double cpu = server_cpu() - c0;
     result r = { (double)L.done / L.elapsed, (double)(L.done * per) / L.elapsed, pct(&L, 0.5), pct(&L, 0.99),
-                 L.done ? cpu / (double)L.done * 1e6 : 0, L.errors, L.closed };
+                 L.done ? cpu / (double)L.done * 1e6 : 0, L.errors };
     free(L.lat);
     return r;
 }
@@ -604,8 +627,8 @@ static void row(const char *form, const char *mode, int conns, result r, size_t 
 {
     printf("| %-13s | %-22s | %4d | %10.0f | %12.0f | %7.3f | %7.3f | %9.1f |", form, mode, conns, r.rps,
            per > 1 ? r.dps : r.rps, r.p50 * 1e3, r.p99 * 1e3, r.cpu_us);
-    if (r.errors || r.closed)
-        printf(" %zu errors, %zu connections closed by the server", r.errors, r.closed);
+    if (r.errors)
+        printf(" %zu answers other than 200", r.errors);
     printf("\n");
     fflush(stdout);
 }
@@ -654,7 +677,7 @@ static int sum_log(const char *p, const struct stat *st, int flag, struct FTW *f
  * the restart to the port's line (recovery: snapshot load, log replay, the
  * new generation's fsynced START record), and whether the restarted model
  * has every acknowledged decision and reward. */
-static int recovery(const char *colb, const char *policy, size_t n)
+static int recovery(const char *colb, const char *policy, size_t n, const char *snapshots)
 {
     int port = start_server(colb, policy);
     if (port <= 0)
@@ -677,7 +700,7 @@ static int recovery(const char *colb, const char *policy, size_t n)
     double t = now_s() - t0;
     if (port <= 0 || get_stats(port, &d1, &r1))
         return -1;
-    printf("| %10llu | %10llu | %12s | %8.1f | %9.3f | %s |\n", d0, r0, snapshot_every, log_bytes / 1e6, t,
+    printf("| %10llu | %10llu | %-34s | %8.1f | %9.3f | %s |\n", d0, r0, snapshots, log_bytes / 1e6, t,
            d1 == d0 && r1 == r0 ? "yes" : "NO");
     fflush(stdout);
     stop_server();
@@ -690,6 +713,7 @@ int main(int argc, char **argv)
     int repeats = 3, conns = 16;
     const char *policy = "recommended", *only = NULL;
     int recover = 0;
+    size_t recovery_n = 1000000;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             seconds = 1, repeats = 1;
@@ -709,9 +733,11 @@ int main(int argc, char **argv)
             only = argv[++i];
         else if (!strcmp(argv[i], "--recovery"))
             recover = 1;
+        else if (!strcmp(argv[i], "--recovery-n") && i + 1 < argc)
+            recovery_n = (size_t)atol(argv[++i]);
         else {
             fprintf(stderr, "usage: bench_serve [--quick] [--seconds S] [--repeats R] [--policy NAME] [--users N] "
-                    "[--batch B] [--connections C] [--only FORM] [--recovery]\n");
+                    "[--batch B] [--connections C] [--only FORM] [--recovery [--recovery-n N]]\n");
             return 2;
         }
     }
@@ -719,18 +745,23 @@ int main(int argc, char **argv)
     if (!colb || !*colb)
         colb = access("build-native/colb", X_OK) == 0 ? "build-native/colb" : "build/colb";
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
     make_contexts();
     atexit(stop_server);
     if (recover) {
         printf("colb serve recovery (%s, d = %d, K = %d, %zu users, batches of %zu; SIGKILL once every answer is in, "
-               "restart on the same --state)\n\n| decisions  |  rewards   | --snapshot-every | log MB | restart s | "
-               "all acknowledged in the model |\n|---:|---:|---:|---:|---:|---|\n", policy, D, K, n_users, batch);
-        static const struct { size_t n; const char *every; } runs[] = {
-            { 200000, "1000000000" }, { 1000000, "1000000000" }, { 1000000, "300000" },
+               "restart on the same --state)\n\n| decisions  |  rewards   | snapshots | log MB | restart s | "
+               "all acknowledged in the model |\n|---:|---:|---|---:|---:|---|\n", policy, D, K, n_users, batch);
+        const struct { size_t n; const char *every, *replay, *what; } runs[] = {
+            { recovery_n / 5, "1000000000", "0", "none: all in the log" },
+            { recovery_n, "1000000000", "0", "none: all in the log" },
+            { recovery_n, "1000000", "10", "the defaults (1e6 rewards, 10 s)" },
         };
         for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
             snapshot_every = runs[r].every;
-            if (recovery(colb, policy, runs[r].n)) {
+            snapshot_replay = runs[r].replay;
+            if (recovery(colb, policy, runs[r].n, runs[r].what)) {
                 fprintf(stderr, "bench_serve: the recovery run of %zu decisions failed\n", runs[r].n);
                 return 1;
             }
@@ -763,30 +794,30 @@ int main(int argc, char **argv)
         if (only && strcmp(only, forms[f].form))
             continue;
         use_b64 = forms[f].b64;
-        result best = { 0, 0, 0, 0, 0, 0, 0 };
-        size_t err = 0, closed = 0;
+        result best = { 0, 0, 0, 0, 0, 0 };
+        size_t err = 0;
         for (int r = 0; r < repeats; r++) {
             if (forms[f].reward)
                 stock(port, (size_t)(seconds * (forms[f].per > 1 ? 1.5e6 : 6e4)));
             result x = measure(port, forms[f].next, NULL, forms[f].conns, seconds, 0, forms[f].per);
-            err += x.errors, closed += x.closed;
+            err += x.errors;
             if (x.rps > best.rps)
                 best = x;
         }
-        best.errors = err, best.closed = closed; /* over every repeat */
-        err = closed = 0;
+        best.errors = err; /* over every repeat */
+        err = 0;
         row(forms[f].form, "closed loop (peak)", forms[f].conns, best, forms[f].per);
         /* half the peak, open loop */
-        result half = { 0, 0, 1e9, 1e9, 0, 0, 0 };
+        result half = { 0, 0, 1e9, 1e9, 0, 0 };
         for (int r = 0; r < repeats; r++) {
             if (forms[f].reward)
                 stock(port, (size_t)(seconds * best.rps * (double)forms[f].per / 2 * 1.1) + forms[f].per);
             result x = measure(port, forms[f].next, NULL, forms[f].conns, seconds, best.rps / 2, forms[f].per);
-            err += x.errors, closed += x.closed;
+            err += x.errors;
             if (x.p99 < half.p99)
                 half = x;
         }
-        half.errors = err, half.closed = closed;
+        half.errors = err;
         char mode[48];
         snprintf(mode, sizeof mode, "open loop, %.0f/s", best.rps / 2);
         row(forms[f].form, mode, forms[f].conns, half, forms[f].per);

@@ -1,10 +1,13 @@
 /* config.c - the options of `colb serve` (config.h): one table gives each
- * option's name, kind, target, range, default and help line, so the
- * parser, --help and the canonical policy text cannot disagree. */
+ * service, limit and durability option's name, kind, target, range,
+ * default and help line; the policy options are the library's public
+ * listing of policy parameters (colb/params.h: the keys, checks, defaults
+ * and help of `colb run` and Python), so every policy parameter can be
+ * set, and the parser, --help and the canonical policy text cannot
+ * disagree. */
 #include "config.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,76 +17,72 @@
 
 #include "options.h" /* the tool's strict parsers of numbers, byte counts and choices */
 
-typedef enum kind { K_SIZE, K_DOUBLE, K_U64, K_BOOL, K_ENUM, K_STR, K_BYTES, K_LISTEN, K_POLICY, K_FLAG } kind;
+typedef enum kind { K_SIZE, K_DOUBLE, K_BOOL, K_ENUM, K_STR, K_BYTES, K_LISTEN, K_POLICY, K_FLAG } kind;
 
 typedef struct opt {
     const char *name;
     kind k;
-    int policy;             /* 1: a policy parameter, at offset `off` of colb_policy_params */
-    size_t off;             /* offset in serve_config (or in colb_policy_params) */
+    size_t off;             /* offset in serve_config */
     double lo, hi;
     const char *choices;    /* K_ENUM: "a|b" -> 0, 1 */
     const char *group, *help;
 } opt;
 
 #define C(f) offsetof(serve_config, f)
-#define P(f) offsetof(colb_policy_params, f)
 
 static const opt OPTS[] = {
-    { "listen", K_LISTEN, 0, 0, 0, 0, NULL, "service", "ADDR:PORT: address to listen on (port 0: any free port, printed at start)" },
-    { "state", K_STR, 0, C(state_dir), 0, SERVE_PATH_LEN, NULL, "service", "DIR: the state folder, required (created if missing, else resumed)" },
-    { "token-file", K_STR, 0, C(token_file), 0, SERVE_PATH_LEN, NULL, "service", "FILE: require 'Authorization: Bearer TOKEN' with TOKEN read from FILE" },
-    { "http-threads", K_SIZE, 0, C(http_threads), 1, 64, NULL, "service", "T: threads serving HTTP (parsing runs there; one writer applies)" },
-    { "dump-log", K_FLAG, 0, C(dump_log), 0, 1, NULL, "service", "print the state folder's log as JSON lines and exit (no server)" },
-    { "quiet", K_BOOL, 0, C(quiet), 0, 1, NULL, "service", "no operational messages on stderr" },
+    { "listen", K_LISTEN, 0, 0, 0, NULL, "service", "ADDR:PORT: address to listen on (port 0: any free port, printed at start)" },
+    { "state", K_STR, C(state_dir), 0, SERVE_PATH_LEN, NULL, "service", "DIR: the state folder, required (created if missing, else resumed)" },
+    { "token-file", K_STR, C(token_file), 0, SERVE_PATH_LEN, NULL, "service", "FILE: require 'Authorization: Bearer TOKEN' with TOKEN read from FILE" },
+    { "http-threads", K_SIZE, C(http_threads), 1, 64, NULL, "service", "T: threads serving HTTP (parsing runs there; one writer applies)" },
+    { "dump-log", K_FLAG, C(dump_log), 0, 1, NULL, "service", "print the state folder's log as JSON lines and exit (no server)" },
+    { "quiet", K_BOOL, C(quiet), 0, 1, NULL, "service", "no operational messages on stderr" },
     /* policy */
-    { "policy", K_POLICY, 0, 0, 0, 0, NULL, "policy", "NAME: the policy served (colb policies; not club or the oracles)" },
-    { "dim", K_SIZE, 1, P(dim), 1, 1024, NULL, "policy", "d: context dimension (required for a new state)" },
-    { "horizon", K_SIZE, 1, P(horizon), 0, 1e12, NULL, "policy", "T: planned rounds (0: unknown, anytime schedules)" },
-    { "seed", K_U64, 1, P(seed), 0, 0, NULL, "policy", "S: the policy's seed" },
-    { "width", K_ENUM, 1, P(learner.width), 0, 0, "oful|fixed", "policy", "W: exploration width: OFUL radius or fixed alpha" },
-    { "alpha", K_DOUBLE, 1, P(learner.alpha), 0, COLB_SCALE_MAX, NULL, "policy", "a: fixed width (LinUCB alpha)" },
-    { "lambda", K_DOUBLE, 1, P(learner.lambda), COLB_LAMBDA_MIN, COLB_LAMBDA_MAX, NULL, "policy", "l: ridge regulariser" },
-    { "delta", K_DOUBLE, 1, P(learner.delta), 1e-12, 1 - 1e-12, NULL, "policy", "d: confidence of OFUL(delta)" },
-    { "learner-noise", K_DOUBLE, 1, P(learner.noise), 0, COLB_SCALE_MAX, NULL, "policy", "R: noise scale in the OFUL radius" },
-    { "norm-bound", K_DOUBLE, 1, P(learner.norm_bound), 0, COLB_SCALE_MAX, NULL, "policy", "S: bound on ||theta|| in the OFUL radius" },
-    { "pooled-updates", K_BOOL, 1, P(pooled_updates), 0, 1, NULL, "policy", "group learners weigh an average of n rewards by n" },
-    { "anytime", K_BOOL, 1, P(anytime), 0, 1, NULL, "policy", "CMLB, PMLB plan without the horizon" },
-    { "cmlb-alpha", K_DOUBLE, 1, P(cmlb_alpha), 1e-12, 0.5, NULL, "policy", "a: CMLB's exploration exponent, in (0, 1/2]" },
-    { "cmlb-c", K_DOUBLE, 1, P(cmlb_C), 0, COLB_SCALE_MAX, NULL, "policy", "C: CMLB's constant of T_explore" },
-    { "cmlb-gamma", K_DOUBLE, 1, P(cmlb_gamma), 0, COLB_SCALE_MAX, NULL, "policy", "g: CMLB's threshold (0: the --cmlb-threshold rule)" },
-    { "cmlb-pstar", K_DOUBLE, 1, P(cmlb_pstar), 0, 1, NULL, "policy", "p: CMLB merges clusters smaller than p*N" },
-    { "cmlb-threshold", K_ENUM, 1, P(cmlb_threshold), 0, 0, "paper|data", "policy", "R: CMLB's threshold rule" },
-    { "cmlb-warm-start", K_BOOL, 1, P(cmlb_warm_start), 0, 1, NULL, "policy", "CMLB's cluster learners start from pooled data" },
-    { "pmlb-learner", K_ENUM, 1, P(pmlb_learner), 0, 0, "alb-norm|linucb", "policy", "L: PMLB's personal learner" },
-    { "cohort-delta", K_DOUBLE, 1, P(cohort_delta), 1e-12, 1 - 1e-12, NULL, "policy", "d: cohort's confidence of its split, merge and outlier tests" },
-    { "cohort-personal", K_BOOL, 1, P(cohort_personal), 0, 1, NULL, "policy", "cohort: personal estimates shrunk toward the cluster (1) or the cluster's model (0)" },
-    { "cohort-soft", K_BOOL, 1, P(cohort_soft), 0, 1, NULL, "policy", "cohort mixes the runner-up clusters' models while an assignment is uncertain" },
-    { "cohort-seeds", K_SIZE, 1, P(cohort_seeds), 1, 64, NULL, "policy", "S: cohort's members tried as seeds of a split proposal" },
+    { "policy", K_POLICY, 0, 0, 0, NULL, "policy", "NAME: the policy served (colb policies; not club or the oracles)" },
+    /* ... then every key of colb_policy_param_info but users and max-memory */
     /* limits */
-    { "max-body", K_BYTES, 0, C(max_body), 64, 1e9, NULL, "limits", "BYTES: largest request body (413 beyond)" },
-    { "max-contexts", K_SIZE, 0, C(max_contexts), 1, 1e6, NULL, "limits", "K: most contexts in one round (400 beyond)" },
-    { "max-batch", K_SIZE, 0, C(max_batch), 1, 1e7, NULL, "limits", "B: most users or rewards in one request (400 beyond)" },
-    { "max-users", K_SIZE, 0, C(max_users), 1, 1e10, NULL, "limits", "N: most users (507 beyond; the memory budget may stop sooner)" },
-    { "max-id-bytes", K_SIZE, 0, C(max_id_bytes), 1, 4096, NULL, "limits", "n: longest user id in bytes (400 beyond)" },
-    { "decision-window", K_SIZE, 0, C(decision_window), 1, 1e9, NULL, "limits", "W: the last W decisions can be rewarded (older: 409 expired)" },
-    { "max-connections", K_SIZE, 0, C(max_connections), 1, 1e6, NULL, "limits", "C: open connections (more are refused)" },
-    { "max-connections-per-ip", K_SIZE, 0, C(max_connections_per_ip), 0, 1e6, NULL, "limits", "C: open connections per client address (0: no limit)" },
-    { "idle-timeout", K_SIZE, 0, C(idle_timeout), 1, 86400, NULL, "limits", "S: seconds a connection may stay silent before it is closed" },
-    { "request-timeout", K_SIZE, 0, C(request_timeout), 1, 86400, NULL, "limits", "S: seconds to send one request's body (408 beyond)" },
-    { "max-queue", K_SIZE, 0, C(max_queue), 1, 1e8, NULL, "limits", "Q: requests waiting for the writer (503 beyond)" },
-    { "max-memory", K_BYTES, 0, C(max_memory), 0, 0, NULL, "limits", "BYTES: the policy's memory budget (default: 80% of the available memory)" },
+    { "max-body", K_BYTES, C(max_body), 64, 1e9, NULL, "limits", "BYTES: largest request body (413 beyond)" },
+    { "max-contexts", K_SIZE, C(max_contexts), 1, 1e6, NULL, "limits", "K: most contexts in one round (400 beyond)" },
+    { "max-batch", K_SIZE, C(max_batch), 1, 1e7, NULL, "limits", "B: most users or rewards in one request (400 beyond)" },
+    { "max-users", K_SIZE, C(max_users), 1, 1e10, NULL, "limits", "N: most users (507 beyond; the memory budget may stop sooner)" },
+    { "max-id-bytes", K_SIZE, C(max_id_bytes), 1, 4096, NULL, "limits", "n: longest user id in bytes (400 beyond)" },
+    { "decision-window", K_SIZE, C(decision_window), 1, 1e9, NULL, "limits", "W: the last W decisions can be rewarded (older: 409 expired)" },
+    { "max-connections", K_SIZE, C(max_connections), 1, 1e6, NULL, "limits", "C: open connections (more are refused)" },
+    { "max-connections-per-ip", K_SIZE, C(max_connections_per_ip), 0, 1e6, NULL, "limits", "C: open connections per client address (0: no limit)" },
+    { "idle-timeout", K_SIZE, C(idle_timeout), 1, 86400, NULL, "limits", "S: seconds a connection may stay silent before it is closed" },
+    { "request-timeout", K_SIZE, C(request_timeout), 1, 86400, NULL, "limits", "S: seconds to send one request's body (408 beyond)" },
+    { "max-queue", K_SIZE, C(max_queue), 1, 1e8, NULL, "limits", "Q: requests waiting for the writer (503 beyond)" },
+    { "max-memory", K_BYTES, C(max_memory), 0, 0, NULL, "limits", "BYTES: the policy's memory budget (default: 80% of the available memory)" },
     /* durability */
-    { "commit-wait", K_SIZE, 0, C(commit_wait_us), 0, 1e6, NULL, "durability", "US: microseconds a group commit waits for more rewards before its fsync" },
-    { "sync-decisions", K_BOOL, 0, C(sync_decisions), 0, 1, NULL, "durability", "answer a choose only after its log record is fsynced too" },
-    { "snapshot-every", K_SIZE, 0, C(snapshot_every), 1, 1e12, NULL, "durability", "R: snapshot after R rewards" },
-    { "snapshot-interval", K_SIZE, 0, C(snapshot_interval), 1, 1e9, NULL, "durability", "S: snapshot after S seconds with changes" },
-    { "snapshot-log-bytes", K_BYTES, 0, C(snapshot_log_bytes), 4096, 0, NULL, "durability", "BYTES: snapshot when the log has grown by this much" },
-    { "archive-log", K_BOOL, 0, C(archive_log), 0, 1, NULL, "durability", "keep log segments a snapshot made obsolete in DIR/archive" },
-    { "drain-timeout", K_SIZE, 0, C(drain_timeout), 0, 3600, NULL, "durability", "S: seconds SIGTERM waits for requests in flight" },
+    { "commit-wait", K_SIZE, C(commit_wait_us), 0, 1e6, NULL, "durability", "US: microseconds a group commit waits for more rewards before its fsync" },
+    { "sync-decisions", K_BOOL, C(sync_decisions), 0, 1, NULL, "durability", "answer a choose only after its log record is fsynced too" },
+    { "snapshot-every", K_SIZE, C(snapshot_every), 1, 1e12, NULL, "durability", "R: snapshot after R rewards" },
+    { "snapshot-replay", K_DOUBLE, C(snapshot_replay), 0, 86400, NULL, "durability", "S: snapshot once the writer has spent S seconds applying requests since the last one: bounds the log replay of a restart, whatever a request costs the policy (0: off)" },
+    { "snapshot-interval", K_SIZE, C(snapshot_interval), 1, 1e9, NULL, "durability", "S: snapshot after S seconds with changes" },
+    { "snapshot-log-bytes", K_BYTES, C(snapshot_log_bytes), 4096, 0, NULL, "durability", "BYTES: snapshot when the log has grown by this much" },
+    { "archive-log", K_BOOL, C(archive_log), 0, 1, NULL, "durability", "keep log segments a snapshot made obsolete in DIR/archive" },
+    { "drain-timeout", K_SIZE, C(drain_timeout), 0, 3600, NULL, "durability", "S: seconds SIGTERM waits for requests in flight" },
 };
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])
-_Static_assert(N_OPTS <= 64, "the `given` bit set holds 64 options");
+
+/* Policy key i of colb/params.h into *info if colb serve takes it as an
+ * option: all but users (added online) and max-memory (--max-memory, a
+ * limit of the service, not of the state). */
+static int served_key(size_t i, colb_param_info *info)
+{
+    return i < SERVE_MAX_PKEYS && colb_policy_param_info(i, info) == COLB_OK && strcmp(info->key, "users") &&
+           strcmp(info->key, "max-memory");
+}
+
+/* The index of policy key name[0..len) among colb serve's options, or -1. */
+static long policy_key(const char *name, size_t len)
+{
+    colb_param_info info;
+    for (size_t i = 0; i < colb_policy_param_count(); i++)
+        if (served_key(i, &info) && strlen(info.key) == len && !strncmp(info.key, name, len))
+            return (long)i;
+    return -1;
+}
 
 /* colb's recommended policy, under its registered name (the state records
  * that name, so that it resumes as the same policy whatever "recommended"
@@ -116,6 +115,7 @@ void serve_config_default(serve_config *c)
     c->commit_wait_us = 0;
     c->snapshot_every = 1000000;
     c->snapshot_interval = 300;
+    c->snapshot_replay = 10;
     c->snapshot_log_bytes = (size_t)1 << 30;
     c->drain_timeout = 10;
 }
@@ -180,7 +180,7 @@ static int parse_listen(serve_config *c, const char *v, char *err, size_t err_le
 
 static int set_option(serve_config *c, const opt *o, const char *v, char *err, size_t err_len)
 {
-    char *base = o->policy ? (char *)&c->pp : (char *)c;
+    char *base = (char *)c;
     unsigned long long u;
     double d;
     size_t z;
@@ -191,13 +191,6 @@ static int set_option(serve_config *c, const opt *o, const char *v, char *err, s
             return -1;
         }
         *(size_t *)(base + o->off) = (size_t)u;
-        return 0;
-    case K_U64:
-        if (parse_u64(v, &u)) {
-            snprintf(err, err_len, "--%s: '%s' is not a non-negative integer", o->name, v);
-            return -1;
-        }
-        *(uint64_t *)(base + o->off) = (uint64_t)u;
         return 0;
     case K_DOUBLE:
         if (parse_double(v, o->lo, o->hi, &d)) {
@@ -271,6 +264,11 @@ static int set_option(serve_config *c, const opt *o, const char *v, char *err, s
 
 int serve_config_parse(serve_config *c, int argc, char **argv, char *err, size_t err_len)
 {
+    if (colb_policy_param_count() > SERVE_MAX_PKEYS) { /* a library newer than this tool's tables */
+        snprintf(err, err_len, "the library lists %zu policy parameters; colb serve takes at most %d "
+                 "(raise SERVE_MAX_PKEYS in serve/config.h)", colb_policy_param_count(), SERVE_MAX_PKEYS);
+        return -1;
+    }
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help"))
@@ -282,32 +280,58 @@ int serve_config_parse(serve_config *c, int argc, char **argv, char *err, size_t
         const char *eq = strchr(a + 2, '=');
         size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
         const opt *o = find(a + 2, len);
-        if (!o) {
+        long key = o ? -1 : policy_key(a + 2, len);
+        if (!o && key < 0) {
             snprintf(err, err_len, "unknown option '%.*s' (see colb serve --help)", (int)(len + 2), a);
             return -1;
         }
         const char *v = eq ? eq + 1 : NULL;
-        if (o->k == K_FLAG && v) {
+        if (o && o->k == K_FLAG && v) {
             snprintf(err, err_len, "--%s takes no value", o->name);
             return -1;
         }
-        if (o->k != K_FLAG && !v) {
+        if (!(o && o->k == K_FLAG) && !v) {
             if (i + 1 >= argc) {
-                snprintf(err, err_len, "option '--%s' needs a value", o->name);
+                snprintf(err, err_len, "option '%.*s' needs a value", (int)(len + 2), a);
                 return -1;
             }
             v = argv[++i];
         }
-        if (set_option(c, o, v, err, err_len))
+        if (o && set_option(c, o, v, err, err_len))
             return -1;
-        if (o->policy)
-            c->given |= 1ull << (o - OPTS);
+        if (key >= 0) { /* checked by the library, as `colb run` and Python check it */
+            colb_param_info info;
+            char msg[256];
+            colb_policy_param_info((size_t)key, &info);
+            if (colb_policy_params_set(&c->pp, info.key, v, msg, sizeof msg) != COLB_OK) {
+                snprintf(err, err_len, "--%s: %s", info.key, msg);
+                return -1;
+            }
+            c->given_pp[key] = 1;
+        }
     }
     if (!c->state_dir[0]) {
         snprintf(err, err_len, "--state DIR is required (the folder that holds the log and snapshots)");
         return -1;
     }
     return 0;
+}
+
+/* The policy keys of --help: colb/params.h's type, help and default. */
+static void policy_help(FILE *f)
+{
+    colb_param_info info;
+    for (size_t i = 0; i < colb_policy_param_count(); i++) {
+        if (!served_key(i, &info))
+            continue;
+        char lhs[80];
+        snprintf(lhs, sizeof lhs, "--%s %s", info.key,
+                 info.type == COLB_PARAM_CHOICE ? info.choices : info.type == COLB_PARAM_BOOL ? "0|1"
+                 : info.type == COLB_PARAM_REAL ? "x" : "n");
+        int dim = !strcmp(info.key, "dim");
+        fprintf(f, "  %-30s %s%s%s%s%s\n", lhs, info.help, dim ? " (required for a new state)" : "",
+                info.default_value[0] ? " [" : "", info.default_value, info.default_value[0] ? "]" : "");
+    }
 }
 
 void serve_config_help(FILE *f)
@@ -341,7 +365,7 @@ void serve_config_help(FILE *f)
             snprintf(lhs, sizeof lhs, "--%s %.*s", o->name, (int)(colon - o->help), o->help);
         else
             snprintf(lhs, sizeof lhs, "--%s", o->name);
-        const char *base = o->policy ? (const char *)&d.pp : (const char *)&d;
+        const char *base = (const char *)&d;
         switch (o->k) {
         case K_SIZE: snprintf(def, sizeof def, "%zu", *(const size_t *)(base + o->off)); break;
         case K_BYTES: {
@@ -354,7 +378,6 @@ void serve_config_help(FILE *f)
                 snprintf(def, sizeof def, "%zu", v);
             break;
         }
-        case K_U64: snprintf(def, sizeof def, "%llu", (unsigned long long)*(const uint64_t *)(base + o->off)); break;
         case K_DOUBLE: snprintf(def, sizeof def, "%g", *(const double *)(base + o->off)); break;
         case K_BOOL: snprintf(def, sizeof def, "%d", *(const int *)(base + o->off)); break;
         case K_ENUM: {
@@ -369,59 +392,54 @@ void serve_config_help(FILE *f)
         case K_POLICY: snprintf(def, sizeof def, "%s", d.policy); break;
         default: break;
         }
-        if (!strcmp(o->name, "dim"))
-            def[0] = '\0';
         fprintf(f, "  %-30s %s%s%s%s\n", lhs, text, def[0] ? " [" : "", def, def[0] ? "]" : "");
+        if (o->k == K_POLICY)
+            policy_help(f);
     }
     fprintf(f, "\nlimits also fixed by the library (colb/limits.h): |context entry| <= %g, |reward| <= %g.\n"
                "exit status: 0 stopped by SIGTERM/SIGINT (final snapshot taken), 1 failure (state,\n"
                "log, port), 2 usage error.\n", COLB_CONTEXT_MAX, COLB_REWARD_MAX);
 }
 
-/* The value of policy option o in c as text that reads back exactly. */
-static void value_text(const serve_config *c, const opt *o, char *out, size_t len)
-{
-    const char *base = (const char *)&c->pp;
-    switch (o->k) {
-    case K_SIZE: snprintf(out, len, "%zu", *(const size_t *)(base + o->off)); break;
-    case K_U64: snprintf(out, len, "%llu", (unsigned long long)*(const uint64_t *)(base + o->off)); break;
-    case K_DOUBLE: snprintf(out, len, "%.17g", *(const double *)(base + o->off)); break;
-    case K_BOOL:
-    case K_ENUM: snprintf(out, len, "%d", *(const int *)(base + o->off)); break;
-    default: out[0] = '\0';
-    }
-}
-
 void serve_config_policy_text(const serve_config *c, char *out, size_t len)
 {
     size_t n = (size_t)snprintf(out, len, "policy=%s\n", c->policy);
+    colb_param_info info;
     char v[64];
-    for (size_t i = 0; i < N_OPTS && n < len; i++)
-        if (OPTS[i].policy) {
-            value_text(c, &OPTS[i], v, sizeof v);
-            n += (size_t)snprintf(out + n, len - n, "%s=%s\n", OPTS[i].name, v);
-        }
+    for (size_t i = 0; i < colb_policy_param_count() && n < len; i++)
+        if (served_key(i, &info) && colb_policy_params_get(&c->pp, info.key, v, sizeof v) == COLB_OK)
+            n += (size_t)snprintf(out + n, len - n, "%s=%s\n", info.key, v);
 }
 
-/* Set policy option o in c from its canonical text. */
-static int set_canonical(serve_config *c, const opt *o, const char *v)
+/* Set stored key `key` from the text of a state: the library's reading,
+ * or a choice by its index (how states of colb serve before the public
+ * listing wrote them). */
+static int set_stored(colb_policy_params *pp, const char *key, const char *v)
 {
-    char *base = (char *)&c->pp;
+    if (colb_policy_params_set(pp, key, v, NULL, 0) == COLB_OK)
+        return 0;
+    long i = policy_key(key, strlen(key));
+    colb_param_info info;
     unsigned long long u;
-    double d;
-    switch (o->k) {
-    case K_SIZE: if (parse_u64(v, &u)) return -1; *(size_t *)(base + o->off) = (size_t)u; return 0;
-    case K_U64: if (parse_u64(v, &u)) return -1; *(uint64_t *)(base + o->off) = (uint64_t)u; return 0;
-    case K_DOUBLE: if (parse_double(v, -HUGE_VAL, HUGE_VAL, &d)) return -1; *(double *)(base + o->off) = d; return 0;
-    case K_BOOL:
-    case K_ENUM: if (parse_u64(v, &u) || u > 16) return -1; *(int *)(base + o->off) = (int)u; return 0;
-    default: return -1;
-    }
+    if (i < 0 || colb_policy_param_info((size_t)i, &info) != COLB_OK || info.type != COLB_PARAM_CHOICE ||
+        parse_u64(v, &u))
+        return -1;
+    const char *p = info.choices;
+    for (; u > 0 && p; u--)
+        p = strchr(p, '|') ? strchr(p, '|') + 1 : NULL;
+    char name[64];
+    if (!p || snprintf(name, sizeof name, "%.*s", (int)strcspn(p, "|"), p) >= (int)sizeof name)
+        return -1;
+    return colb_policy_params_set(pp, key, name, NULL, 0) == COLB_OK ? 0 : -1;
 }
 
 int serve_config_resume(serve_config *c, const char *text, char *err, size_t err_len)
 {
+    /* the state's options: the library's defaults (what a key the text
+     * does not name was when the state was made), then the text */
     serve_config stored = *c;
+    colb_policy_params_default(&stored.pp);
+    stored.pp.users = c->pp.users;
     char line[SERVE_OPTS_LEN];
     const char *p = text;
     while (*p) {
@@ -440,10 +458,9 @@ int serve_config_resume(serve_config *c, const char *text, char *err, size_t err
             snprintf(stored.policy, sizeof stored.policy, "%s", eq + 1);
             continue;
         }
-        const opt *o = find(line, strlen(line));
-        if (!o || !o->policy) /* an option of a later colb: not ours to judge */
+        if (policy_key(line, strlen(line)) < 0) /* a key of a later colb: not ours to judge */
             continue;
-        if (set_canonical(&stored, o, eq + 1))
+        if (set_stored(&stored.pp, line, eq + 1))
             goto bad;
     }
     if (c->policy_given && strcmp(c->policy, stored.policy)) {
@@ -452,15 +469,15 @@ int serve_config_resume(serve_config *c, const char *text, char *err, size_t err
         return -1;
     }
     char a[64], b[64];
-    for (size_t i = 0; i < N_OPTS; i++) {
-        const opt *o = &OPTS[i];
-        if (!o->policy)
+    colb_param_info info;
+    for (size_t i = 0; i < colb_policy_param_count(); i++) {
+        if (!served_key(i, &info) || !c->given_pp[i])
             continue;
-        value_text(c, o, a, sizeof a);
-        value_text(&stored, o, b, sizeof b);
-        if ((c->given >> i & 1) && strcmp(a, b)) {
+        colb_policy_params_get(&c->pp, info.key, a, sizeof a);
+        colb_policy_params_get(&stored.pp, info.key, b, sizeof b);
+        if (strcmp(a, b)) {
             snprintf(err, err_len, "%s was created with --%s %s; the command line gives %s (omit it to "
-                     "resume, or use another --state)", c->state_dir, o->name, b, a);
+                     "resume, or use another --state)", c->state_dir, info.key, b, a);
             return -1;
         }
     }
@@ -476,8 +493,8 @@ bad:
 
 int serve_config_given(const serve_config *c, const char *name)
 {
-    const opt *o = find(name, strlen(name));
-    return o && o->policy && (c->given >> (o - OPTS) & 1);
+    long i = policy_key(name, strlen(name));
+    return i >= 0 && c->given_pp[i];
 }
 
 int serve_config_read_token(const serve_config *c, char *tok, size_t len, char *err, size_t err_len)

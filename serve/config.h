@@ -14,7 +14,9 @@
 #define SERVE_ERR_LEN (SERVE_PATH_LEN + 512)
 #define SERVE_NAME_LEN 64
 /* the canonical text of the policy options (serve_config_policy_text) */
-#define SERVE_OPTS_LEN 2048
+#define SERVE_OPTS_LEN 4096
+/* the most policy keys (colb_policy_param_count) colb serve takes */
+#define SERVE_MAX_PKEYS 128
 
 typedef struct serve_config {
     /* where */
@@ -26,7 +28,7 @@ typedef struct serve_config {
      * gave (on resume, the others are taken from the state) */
     char policy[SERVE_NAME_LEN];
     colb_policy_params pp;
-    unsigned long long given;       /* bit i: policy option i was given */
+    unsigned char given_pp[SERVE_MAX_PKEYS]; /* 1: policy key i (colb_policy_param_info) was given */
     int policy_given;
     /* limits */
     size_t http_threads;
@@ -47,6 +49,7 @@ typedef struct serve_config {
     int sync_decisions;             /* 1: a choose is answered after its fsync too */
     size_t snapshot_every;          /* rewards between snapshots */
     size_t snapshot_interval;       /* seconds between snapshots (if anything changed) */
+    double snapshot_replay;         /* seconds of the writer's work between snapshots (0: off) */
     size_t snapshot_log_bytes;      /* log bytes that trigger a snapshot */
     int archive_log;                /* 1: keep old log segments in DIR/archive */
     size_t drain_timeout;           /* seconds SIGTERM waits for requests in flight */
@@ -66,9 +69,9 @@ int serve_config_parse(serve_config *c, int argc, char **argv, char *err, size_t
 /* Print the usage, options, defaults and limits. */
 void serve_config_help(FILE *f);
 
-/* The policy options as canonical text, "key=value" lines in table order,
- * the policy name first: what the state folder records, and what a
- * resume compares. */
+/* The policy options as canonical text, "key=value" lines (the keys and
+ * values of colb/params.h, in its order), the policy name first: what the
+ * state folder records, and what a resume compares. */
 void serve_config_policy_text(const serve_config *c, char *out, size_t len);
 
 /* Resume: take the policy options stored in `text` (serve_config_policy_text of
@@ -77,7 +80,7 @@ void serve_config_policy_text(const serve_config *c, char *out, size_t len);
  * Returns 0 or -1 with err. */
 int serve_config_resume(serve_config *c, const char *text, char *err, size_t err_len);
 
-/* 1 if policy option `name` (e.g. "dim") was given on the command line. */
+/* 1 if policy key `name` (e.g. "dim") was given on the command line. */
 int serve_config_given(const serve_config *c, const char *name);
 
 /* Read the bearer token of --token-file into tok (at most len - 1 bytes,

@@ -42,6 +42,8 @@ struct engine {
     size_t slots_cap;
     uint64_t snap_lsn, snap_wal_bytes, rewards_since;
     double snap_time;
+    double work_since;       /* seconds spent in run_batch since the last snapshot */
+    double snap_pause;       /* the last snapshot's pause of the writer, seconds */
 };
 
 static double now_s(void)
@@ -474,7 +476,15 @@ static void maybe_snapshot(engine *e, int force)
     if (s->lsn == e->snap_lsn)
         return;
     if (!force) {
-        int due = e->rewards_since >= e->c.snapshot_every || bytes - e->snap_wal_bytes >= e->c.snapshot_log_bytes ||
+        /* --snapshot-replay: a restart replays the log since the last
+         * snapshot, and replaying a record costs at most what applying it
+         * cost the writer (no parsing, no answer, a choose not scored
+         * again), so the writer's work since then bounds the replay; the
+         * spacing keeps snapshot pauses under a tenth of the writer's time */
+        int costly = e->c.snapshot_replay > 0 && e->work_since >= e->c.snapshot_replay &&
+                     now - e->snap_time >= 10 * e->snap_pause;
+        int due = costly || e->rewards_since >= e->c.snapshot_every ||
+                  bytes - e->snap_wal_bytes >= e->c.snapshot_log_bytes ||
                   now - e->snap_time >= (double)e->c.snapshot_interval;
         if (!due || snapshotter_busy(e->snap))
             return;
@@ -493,7 +503,9 @@ static void maybe_snapshot(engine *e, int force)
         set_broken(e, err);
         return;
     }
-    metrics_observe(&e->m->snapshot_pause, now_s() - now);
+    e->snap_pause = now_s() - now;
+    metrics_observe(&e->m->snapshot_pause, e->snap_pause);
+    e->work_since = 0;
     snapshotter_submit(e->snap, buf, len, s->lsn, wal_segment_start(e->w));
     e->snap_lsn = s->lsn;
     e->rewards_since = 0;
@@ -518,8 +530,11 @@ static void *writer_main(void *arg)
         int stop = e->stopping && !batch;
         pthread_mutex_unlock(&e->mu);
         atomic_store_explicit(&e->m->queue_depth, 0, memory_order_relaxed);
-        if (batch)
+        if (batch) {
+            double t0 = now_s();
             run_batch(e, batch);
+            e->work_since += now_s() - t0;
+        }
         if (stop)
             return NULL;
         if (!e->broken)

@@ -263,7 +263,17 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
     memset(&a4, 0, sizeof a4);
     memset(&a6, 0, sizeof a6);
     const struct sockaddr *sa;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    /* poll(), not epoll: libmicrohttpd's epoll loop (0.9.75, and its master
+     * of 2025) drains events with `while (num_events == MAX_EVENTS (128))
+     * epoll_wait(..., timeout)`, so when exactly 128, 256, ... events are
+     * ready the next epoll_wait blocks for the whole idle timeout with the
+     * collected connections unprocessed, and the timeout sweep, which runs
+     * before them, then closes them as idle: every client stalls 30 s and
+     * sees its keep-alive connection end after a 200. It happens whenever
+     * ~128 connections per HTTP thread are ready at once (a group commit
+     * resumes them together). poll() has no such loop; its cost per wakeup
+     * is linear in the connections of a thread, small at --max-connections. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (inet_pton(AF_INET, c->host, &a4.sin_addr) == 1) {
         a4.sin_family = AF_INET;
         a4.sin_port = htons((uint16_t)c->port);

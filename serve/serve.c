@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <arpa/inet.h>
+#include <cblas.h>
 #include <pthread.h>
 
 #include "config.h"
@@ -62,6 +63,12 @@ int serve_main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* BLAS single-threaded (results do not depend on it): the writer's
+     * matrices are d x d, and OpenBLAS's helper threads wait for each other
+     * by yielding, which on a shared machine stalled the writer for 15 s
+     * with the server nearly idle (cohort's maintenance, a 15 x 15 dpotri
+     * in dlauum_L_parallel, measured by bench_serve) */
+    openblas_set_num_threads(1);
     static metrics m;
     metrics_init(&m);
     engine *e;

@@ -16,18 +16,30 @@
  *                and reward is in the log, and the restarted server's state
  *                equals the library's replay of that log from the start;
  *   bad          malformed and hostile requests get the documented 4xx and
- *                the server keeps serving; the bearer token.
+ *                the server keeps serving; the bearer token;
+ *   keepalive    one keep-alive connection carries hundreds of requests of
+ *                every kind in sequence, and 256 connections served by one
+ *                HTTP thread carry rounds of requests sent all at once:
+ *                every answer arrives within a deadline and no connection
+ *                is ended (libmicrohttpd's epoll loop stalled when 128 or
+ *                256 connections were ready together: serve/http.c);
+ *   replay       --snapshot-replay: a server whose writer has worked longer
+ *                than it since the last snapshot takes one (and none with 0).
  *
  * The kill moments are random: seeded by $COLB_TEST_SEED, else the clock
  * (printed, so that a failure can be replayed). Skips when python3 is
  * missing. */
 #include "testutil.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -54,6 +66,31 @@ static int have_python(void)
 }
 
 /* ---- servers -------------------------------------------------------------------- */
+
+/* Every process a test forks (servers, clients), so that a test that fails
+ * midway (cmocka leaves the test function at the failed check) does not
+ * leave them running: each test's teardown kills those still running, by
+ * their pids. */
+static pid_t forked[64];
+static size_t n_forked;
+
+static void track(pid_t pid)
+{
+    if (pid > 0 && n_forked < sizeof forked / sizeof forked[0])
+        forked[n_forked++] = pid;
+}
+
+static int kill_leftovers(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < n_forked; i++)
+        if (waitpid(forked[i], NULL, WNOHANG) == 0) { /* our child, still running */
+            kill(forked[i], SIGKILL);
+            waitpid(forked[i], NULL, 0);
+        }
+    n_forked = 0;
+    return 0;
+}
 
 typedef struct server {
     pid_t pid;
@@ -84,6 +121,7 @@ static int server_start(server *s, const char *state, const char *args, int *cod
     argv[argc] = NULL;
     s->pid = fork();
     assert_true(s->pid >= 0);
+    track(s->pid);
     if (s->pid == 0) {
         dup2(fds[1], 1);
         int e = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -565,27 +603,41 @@ static void test_integration(void **state)
     (void)state;
     if (!have_python())
         skip();
-    static const char *const policies[] = { "cohort", "linucb-ind", "pooled", "cmlb", "pmlb", "sclb", "sclub", "locb", "random" };
-    for (size_t k = 0; k < sizeof policies / sizeof policies[0]; k++) {
-        char st[256], args[256], out[256];
-        snprintf(st, sizeof st, "%s/int-%s", dir, policies[k]);
-        snprintf(args, sizeof args, "--dim 3 --policy %s --seed 5", policies[k]);
-        snprintf(out, sizeof out, "%s/int-%s.jsonl", dir, policies[k]);
+    /* each policy, and some with a policy parameter of colb/params.h that
+     * is not the default (KEY VALUE: set in the server and in the model,
+     * and a restart with another VALUE is refused) */
+    static const struct { const char *name, *key, *value, *other; } runs[] = {
+        { "cohort", NULL, NULL, NULL }, { "linucb-ind", NULL, NULL, NULL }, { "pooled", NULL, NULL, NULL },
+        { "cmlb", NULL, NULL, NULL }, { "pmlb", NULL, NULL, NULL }, { "sclb", NULL, NULL, NULL },
+        { "sclub", NULL, NULL, NULL }, { "locb", NULL, NULL, NULL }, { "random", NULL, NULL, NULL },
+        { "linucb-ind", "sampling", "ts", "ucb" }, { "pooled", "diversify", "0", "1" },
+        { "sclub", "sclub-alpha", "0.5", "1" }, { "cohort", "cohort-seeds", "2", "4" },
+    };
+    for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
+        const char *policy = runs[k].name;
+        char st[256], args[256], out[256], extra[96] = "";
+        if (runs[k].key)
+            snprintf(extra, sizeof extra, " --%s %s", runs[k].key, runs[k].value);
+        snprintf(st, sizeof st, "%s/int-%zu-%s", dir, k, policy);
+        snprintf(args, sizeof args, "--dim 3 --policy %s --seed 5%s", policy, extra);
+        snprintf(out, sizeof out, "%s/int-%zu-%s.jsonl", dir, k, policy);
         server s;
         int code;
         if (server_start(&s, st, args, &code)) {
             print_file(s.log);
-            fail_msg("%s: the server did not start (exit %d)", policies[k], code);
+            fail_msg("%s%s: the server did not start (exit %d)", policy, extra, code);
         }
         int rc = client("script", s.port, out, "--steps 160 --dim 3 --seed 11");
         if (rc) {
             server_stop(&s);
-            fail_msg("%s: the client failed", policies[k]);
+            fail_msg("%s%s: the client failed", policy, extra);
         }
         lines L = read_lines(out);
         model m;
-        model_init(&m, policies[k], 3);
+        model_init(&m, policy, 3);
         m.pp.seed = 5;
+        if (runs[k].key)
+            assert_int_equal(colb_policy_params_set(&m.pp, runs[k].key, runs[k].value, NULL, 0), COLB_OK);
         replay_transcript(&m, &L);
         compare(&m, &L);
         /* a graceful stop takes a final snapshot; the restarted server is
@@ -596,19 +648,31 @@ static void test_integration(void **state)
         free(log);
         if (server_start(&s, st, "", &code)) {
             print_file(s.log);
-            fail_msg("%s: the server did not resume (exit %d)", policies[k], code);
+            fail_msg("%s%s: the server did not resume (exit %d)", policy, extra, code);
         }
         fetch_compare(&m, s.port);
         assert_int_equal(server_stop(&s), 0);
         /* options that do not match the state are refused with a clear line */
-        snprintf(args, sizeof args, "--dim 4 --policy %s", policies[k]);
+        snprintf(args, sizeof args, "--dim 4 --policy %s", policy);
         assert_int_equal(server_start(&s, st, args, &code), -1);
         assert_int_equal(code, 2);
         log = slurp(s.log, NULL);
         assert_non_null(strstr(log, "was created with --dim 3"));
         free(log);
-        print_message("integration: %s: %zu decisions, %zu rewards; every arm, estimate, cluster and count "
-                      "equals the library's, also after a restart\n", policies[k], m.n_decisions, m.n_rewards);
+        if (runs[k].key) {
+            char want[128];
+            snprintf(args, sizeof args, "--%s %s", runs[k].key, runs[k].other);
+            assert_int_equal(server_start(&s, st, args, &code), -1);
+            assert_int_equal(code, 2);
+            log = slurp(s.log, NULL);
+            snprintf(want, sizeof want, "was created with --%s %s", runs[k].key, runs[k].value);
+            if (!strstr(log, want))
+                fail_msg("%s%s: a restart with --%s %s: expected '%s' in: %s", policy, extra, runs[k].key,
+                         runs[k].other, want, log);
+            free(log);
+        }
+        print_message("integration: %s%s: %zu decisions, %zu rewards; every arm, estimate, cluster and count "
+                      "equals the library's, also after a restart\n", policy, extra, m.n_decisions, m.n_rewards);
         model_free(&m);
         free_lines(&L);
     }
@@ -698,6 +762,7 @@ static void test_crash(void **state)
                  cycle + 1);
         pid_t cl = fork();
         assert_true(cl >= 0);
+        track(cl);
         if (cl == 0)
             _exit(client("load", s.port, out, extra));
         double delay = 0.3 + 1.2 * colb_rng_uniform(&r);
@@ -785,12 +850,315 @@ static void test_bad_requests(void **state)
     assert_int_equal(server_stop(&a), 0);
 }
 
+/* ---- keep-alive ----------------------------------------------------------------- */
+
+typedef struct hconn {
+    int fd;
+    char in[65536];
+    size_t len;
+} hconn;
+
+static int hconnect(hconn *c, int port)
+{
+    c->len = 0;
+    c->fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&a, sizeof a) != 0)
+        return -1;
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return 0;
+}
+
+static char ka_err[512]; /* the keep-alive test's first failure */
+
+static int hsend(hconn *c, const char *method, const char *path, const char *body)
+{
+    char req[8192];
+    size_t blen = body ? strlen(body) : 0;
+    int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\n\r\n%s", method, path, blen, body ? body : "");
+    if (n > 0 && (size_t)n < sizeof req && write(c->fd, req, (size_t)n) == n)
+        return 0;
+    snprintf(ka_err, sizeof ka_err, "%s %s: cannot send (%s)", method, path, strerror(errno));
+    return -1;
+}
+
+/* The first n-byte needle in the len bytes at p, or NULL. */
+static const char *find(const char *p, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= len; i++)
+        if (!memcmp(p + i, needle, n))
+            return p + i;
+    return NULL;
+}
+
+/* A whole answer at the start of c->in: its length (0: not yet). */
+static size_t hcomplete(const hconn *c)
+{
+    const char *end = find(c->in, c->len, "\r\n\r\n");
+    if (!end)
+        return 0;
+    const char *cl = find(c->in, (size_t)(end - c->in), "Content-Length: ");
+    size_t total = (size_t)(end + 4 - c->in) + (cl ? (size_t)strtoull(cl + 16, NULL, 10) : 0);
+    return c->len >= total ? total : 0;
+}
+
+/* Read one answer within the deadline: its status and body (in *body,
+ * NUL-terminated, valid until the next read); -1 with ka_err when the
+ * server ends the connection, says it will, or does not answer in time. */
+static int hread(hconn *c, double deadline_s, const char *what, char **body)
+{
+    static char last[65536];
+    size_t total;
+    time_t until = time(NULL) + (time_t)deadline_s;
+    while (!(total = hcomplete(c))) {
+        struct pollfd p = { c->fd, POLLIN, 0 };
+        if (poll(&p, 1, 1000) == 0) {
+            if (time(NULL) <= until)
+                continue;
+            snprintf(ka_err, sizeof ka_err, "%s: no answer within %.0f s on a keep-alive connection (a stalled "
+                     "server)", what, deadline_s);
+            return -1;
+        }
+        ssize_t r = read(c->fd, c->in + c->len, sizeof c->in - 1 - c->len);
+        if (r <= 0) {
+            snprintf(ka_err, sizeof ka_err, "%s: the server ended a keep-alive connection (%s)", what,
+                     r == 0 ? "end of stream" : strerror(errno));
+            return -1;
+        }
+        c->len += (size_t)r;
+    }
+    const char *head_end = find(c->in, total, "\r\n\r\n");
+    if (find(c->in, (size_t)(head_end - c->in), "Connection: close")) {
+        snprintf(ka_err, sizeof ka_err, "%s: the server closes a keep-alive connection after its answer", what);
+        return -1;
+    }
+    int status = atoi(c->in + 9);
+    memcpy(last, head_end + 4, total - (size_t)(head_end + 4 - c->in));
+    last[total - (size_t)(head_end + 4 - c->in)] = '\0';
+    memmove(c->in, c->in + total, c->len - total);
+    c->len -= total;
+    if (body)
+        *body = last;
+    return status;
+}
+
+/* The n decision ids of a choose or choose/batch answer into d; 0, or -1
+ * with ka_err. */
+static int decisions_of(const char *body, char d[][32], size_t n)
+{
+    const char *p = body;
+    for (size_t i = 0; i < n; i++) {
+        p = strstr(p, "\"decision\":\"");
+        size_t k = p ? strcspn(p + 12, "\"") : 0;
+        if (!p || k >= 32) {
+            snprintf(ka_err, sizeof ka_err, "expected %zu decision ids in %.200s", n, body);
+            return -1;
+        }
+        memcpy(d[i], p + 12, k);
+        d[i][k] = '\0';
+        p += 12 + k;
+    }
+    return 0;
+}
+
+/* Send a request and read its answer, which must be a 200 (the body in
+ * *answer, when given); 0, or -1 with ka_err. */
+static int expect_ok(hconn *c, const char *method, const char *path, const char *body, char **answer)
+{
+    char what[160], *a;
+    snprintf(what, sizeof what, "%s %s", method, path);
+    if (hsend(c, method, path, body))
+        return -1;
+    int st = hread(c, 20, what, &a);
+    if (st < 0)
+        return -1;
+    if (st != 200) {
+        snprintf(ka_err, sizeof ka_err, "%s: %d %.200s", what, st, a);
+        return -1;
+    }
+    if (answer)
+        *answer = a;
+    return 0;
+}
+
+static void test_keepalive(void **state)
+{
+    (void)state;
+    char st[256];
+    snprintf(st, sizeof st, "%s/keepalive", dir);
+    server s;
+    int code;
+    if (server_start(&s, st, "--dim 3 --policy linucb-ind --http-threads 1 --max-connections 512", &code)) {
+        print_file(s.log);
+        fail_msg("the server did not start (exit %d)", code);
+    }
+    static const char ctx[] = "[[0.1,0.2,0.3],[0.5,-0.1,0.0],[-0.3,0.4,0.9],[1,0,0]]";
+    static const char b64[] = /* the same four contexts as little-endian doubles */
+        "mpmZmZmZuT+amZmZmZnJPzMzMzMzM9M/AAAAAAAA4D+amZmZmZm5vwAAAAAAAAAAMzMzMzMz07+amZmZmZnZP83MzMzMzOw/"
+        "AAAAAAAA8D8AAAAAAAAAAAAAAAAAAAAA";
+    enum { ROUNDS = 60, NC = 256, NR = 12 };
+    char body[4096], *ans, d[4][32], what[64];
+    static char dec[NC][32];
+    hconn *cs = calloc(NC + 1, sizeof *cs), *c = &cs[NC]; /* cs[NC]: the one of the first part */
+    assert_non_null(cs);
+    for (int k = 0; k <= NC; k++)
+        cs[k].fd = -1;
+    ka_err[0] = '\0';
+    /* one connection, every kind of request in turn */
+    if (hconnect(c, s.port)) {
+        snprintf(ka_err, sizeof ka_err, "cannot connect (%s)", strerror(errno));
+        goto done;
+    }
+    for (int i = 0; i < ROUNDS; i++) {
+        snprintf(body, sizeof body, "{\"user\":\"u%d\",\"contexts\":%s}", i % 7, ctx);
+        if (expect_ok(c, "POST", "/v1/choose", body, &ans) || decisions_of(ans, d, 1))
+            goto done;
+        snprintf(body, sizeof body, "{\"decision\":\"%s\",\"reward\":%d}", d[0], i % 2);
+        if (expect_ok(c, "POST", "/v1/reward", body, NULL))
+            goto done;
+        snprintf(body, sizeof body, "{\"user\":\"u%d\",\"contexts_b64\":\"%s\"}", i % 5, b64);
+        if (expect_ok(c, "POST", "/v1/choose", body, &ans) || decisions_of(ans, d, 1))
+            goto done;
+        snprintf(body, sizeof body, "{\"users\":[\"a%d\",\"b%d\",\"c%d\"],\"contexts\":%s}", i, i, i, ctx);
+        if (expect_ok(c, "POST", "/v1/choose/batch", body, &ans) || decisions_of(ans, d + 1, 3))
+            goto done;
+        snprintf(body, sizeof body, "{\"rewards\":[{\"decision\":\"%s\",\"reward\":1},{\"decision\":\"%s\","
+                 "\"reward\":0},{\"decision\":\"%s\",\"reward\":0.5},{\"decision\":\"%s\",\"reward\":-1}]}",
+                 d[0], d[1], d[2], d[3]);
+        if (expect_ok(c, "POST", "/v1/reward/batch", body, NULL) || expect_ok(c, "GET", "/v1/stats", NULL, NULL) ||
+            expect_ok(c, "GET", "/v1/users/u0", NULL, NULL) || expect_ok(c, "GET", "/healthz", NULL, NULL) ||
+            expect_ok(c, "GET", "/metrics", NULL, NULL))
+            goto done;
+    }
+    /* many connections on one HTTP thread, each round's requests sent all
+     * at once (so that 128 or 256 are ready together): a choose, then its
+     * reward, on every connection */
+    for (int k = 0; k < NC; k++)
+        if (hconnect(&cs[k], s.port)) {
+            snprintf(ka_err, sizeof ka_err, "connection %d: cannot connect (%s)", k, strerror(errno));
+            goto done;
+        }
+    for (int r = 0; r < NR; r++) {
+        for (int k = 0; k < NC; k++) {
+            snprintf(body, sizeof body, "{\"user\":\"m%d\",\"contexts_b64\":\"%s\"}", k, b64);
+            if (hsend(&cs[k], "POST", "/v1/choose", body))
+                goto done;
+        }
+        for (int k = 0; k < NC; k++) {
+            snprintf(what, sizeof what, "round %d, connection %d: choose", r, k);
+            int got = hread(&cs[k], 20, what, &ans);
+            if (got < 0 || decisions_of(ans, &dec[k], 1))
+                goto done;
+        }
+        for (int k = 0; k < NC; k++) {
+            snprintf(body, sizeof body, "{\"decision\":\"%.31s\",\"reward\":1}", dec[k]);
+            if (hsend(&cs[k], "POST", "/v1/reward", body))
+                goto done;
+        }
+        for (int k = 0; k < NC; k++) {
+            snprintf(what, sizeof what, "round %d, connection %d: reward", r, k);
+            int got = hread(&cs[k], 20, what, &ans);
+            if (got != 200) {
+                if (got > 0)
+                    snprintf(ka_err, sizeof ka_err, "%s: %d %.200s", what, got, ans);
+                goto done;
+            }
+        }
+    }
+done:
+    for (int k = 0; k <= NC; k++)
+        if (cs[k].fd >= 0)
+            close(cs[k].fd);
+    free(cs);
+    int stopped = server_stop(&s); /* by its pid, before any verdict */
+    if (ka_err[0]) {
+        print_file(s.log);
+        fail_msg("%s", ka_err);
+    }
+    assert_int_equal(stopped, 0);
+    print_message("keepalive: %d requests on one connection, %d on each of %d connections (one HTTP thread), "
+                  "none ended, every answer in time\n", ROUNDS * 9, 2 * NR, NC);
+}
+
+/* Snapshots taken while cohort serves 40 batches of 200 chooses and their
+ * rewards, with --snapshot-replay `replay` and no other trigger due; -1
+ * with ka_err on a failed request. */
+static long snapshots_under_load(const char *replay)
+{
+    char st[256], args[256];
+    snprintf(st, sizeof st, "%s/replay-%s", dir, replay);
+    snprintf(args, sizeof args, "--dim 3 --policy cohort --snapshot-replay %s --snapshot-every 1000000000 "
+             "--snapshot-interval 1000000", replay);
+    server s;
+    int code;
+    if (server_start(&s, st, args, &code)) {
+        print_file(s.log);
+        fail_msg("the server did not start (exit %d)", code);
+    }
+    hconn c;
+    static char body[65536], ids[200][32];
+    char *ans;
+    long n = -1;
+    ka_err[0] = '\0';
+    if (hconnect(&c, s.port))
+        goto done;
+    for (int b = 0; b < 40; b++) {
+        size_t w = (size_t)snprintf(body, sizeof body, "{\"contexts\":[[1,0,0],[0,1,0],[0,0.5,0.5]],\"users\":[");
+        for (int u = 0; u < 200; u++)
+            w += (size_t)snprintf(body + w, sizeof body - w, "%s\"u%d\"", u ? "," : "", u);
+        snprintf(body + w, sizeof body - w, "]}");
+        if (expect_ok(&c, "POST", "/v1/choose/batch", body, &ans) || decisions_of(ans, ids, 200))
+            goto done;
+        w = (size_t)snprintf(body, sizeof body, "{\"rewards\":[");
+        for (int u = 0; u < 200; u++)
+            w += (size_t)snprintf(body + w, sizeof body - w, "%s{\"decision\":\"%s\",\"reward\":%d}", u ? "," : "",
+                                  ids[u], (u + b) % 3 == 0);
+        snprintf(body + w, sizeof body - w, "]}");
+        if (expect_ok(&c, "POST", "/v1/reward/batch", body, NULL))
+            goto done;
+    }
+    usleep(1200000); /* the writer looks at its triggers at least once a second */
+    if (expect_ok(&c, "GET", "/metrics", NULL, &ans))
+        goto done;
+    static const char key[] = "\ncolb_snapshots_total ";
+    const char *m = strstr(ans, key);
+    if (!m)
+        snprintf(ka_err, sizeof ka_err, "no colb_snapshots_total in /metrics");
+    else
+        n = atol(m + sizeof key - 1);
+done:
+    if (c.fd >= 0)
+        close(c.fd);
+    assert_int_equal(server_stop(&s), 0);
+    return n;
+}
+
+static void test_snapshot_replay(void **state)
+{
+    (void)state;
+    long some = snapshots_under_load("0.001");
+    if (some < 0)
+        fail_msg("%s", ka_err);
+    long none = snapshots_under_load("0");
+    if (none < 0)
+        fail_msg("%s", ka_err);
+    print_message("replay: %ld snapshots with --snapshot-replay 0.001, %ld with 0\n", some, none);
+    assert_true(some >= 1);
+    assert_int_equal(none, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_integration),
-        cmocka_unit_test(test_crash),
-        cmocka_unit_test(test_bad_requests),
+        cmocka_unit_test_teardown(test_integration, kill_leftovers),
+        cmocka_unit_test_teardown(test_crash, kill_leftovers),
+        cmocka_unit_test_teardown(test_bad_requests, kill_leftovers),
+        cmocka_unit_test_teardown(test_keepalive, kill_leftovers),
+        cmocka_unit_test_teardown(test_snapshot_replay, kill_leftovers),
     };
     return cmocka_run_group_tests_name("colb serve", tests, setup, teardown);
 }
