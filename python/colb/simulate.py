@@ -243,8 +243,11 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
 
 
 class _Blas:
-    """OpenBLAS single-threaded while simulation threads run (if the library
-    is linked with OpenBLAS), restored afterwards."""
+    """OpenBLAS single-threaded while a simulation runs (if the library is
+    linked with OpenBLAS), restored afterwards: as in the colb tool, so that
+    a run gives the tool's results bit for bit (OpenBLAS's threaded small
+    LAPACK routines round differently) and its threads do not compete with
+    the simulation's."""
 
     def __init__(self, threads):
         self.old = None
@@ -254,9 +257,8 @@ class _Blas:
         except AttributeError:
             return
         self.get.restype, self.set.argtypes = ctypes.c_int, [ctypes.c_int]
-        if int(threads) > 1:
-            self.old = self.get()
-            self.set(1)
+        self.old = self.get()
+        self.set(1)
 
     def restore(self):
         if self.old is not None:
