@@ -87,6 +87,26 @@ typedef struct colb__soa_kernel {
                         double *u, double s[2]);
     /* colb__soa_outer, vectorised (the same products, so the same bits). */
     void (*outer)(const double *X, size_t K, size_t d, size_t ldq, double *Q, double *Xt);
+    /* ---- dense d x d helpers (cohort's statistics and choices), bit for bit
+     * the scalar code of dense.h / dense.c on every path (products rounded,
+     * each sum in the scalar order; vectorised across the independent sums).
+     * A, B symmetric bit for bit where it says so; row-major. */
+    /* y[a] += sum_k A[k d + a] x[k], k in order: for symmetric A, y + A x
+     * with colb__matvec's sums (y = 0 gives colb__matvec; x = -c: y - A c). */
+    void (*symv)(const double *A, size_t d, const double *x, double *y);
+    /* out[a] = sum_k A[k d + a] B[k d + a], k in order (symmetric A and B:
+     * the row sums of the elementwise product). */
+    void (*coldot)(const double *A, const double *B, size_t d, double *out);
+    /* colb__cholesky (dense.h) bit for bit, S symmetric bit for bit (it reads
+     * the upper triangle, colb__cholesky the lower). 0, or -1 when S is not
+     * positive definite (L undefined then). */
+    int (*cholesky)(const double *S, size_t d, double *L, double *logdet);
+    /* n calls of colb__cholesky_solve at once: B is d x n row-major, its
+     * column c a right-hand side (B = I: the inverse's columns). */
+    void (*chol_solve_n)(const double *L, size_t d, double *B, size_t n);
+    /* colb__sherman_morrison (dense.h) on a symmetric A bit for bit:
+     * A -= (A x)(A x)^T / (1 + x^T A x). u: d doubles. */
+    void (*sm_step)(double *A, const double *x, size_t d, double *u);
 } colb__soa_kernel;
 
 /* The kernel for `name` ("avx512", "avx2", "portable"; NULL or "" = the best

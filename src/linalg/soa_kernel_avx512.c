@@ -16,6 +16,7 @@
 #include "linalg/soa_kernel.h"
 
 #include <immintrin.h>
+#include <math.h>
 
 #define W COLB__SOA_W
 #define KB 12 /* arms per pass: KB accumulators + A + temporaries < 32 zmm */
@@ -401,6 +402,129 @@ static void dist2_idx_avx512(const double *wT, size_t ld, const double *wu, size
     colb__soa_kernel_portable.dist2_idx(wT, ld, wu, d, idx + q, n - q, out + q); /* the tail */
 }
 
+/* ---- dense d x d helpers (soa_kernel.h): 8 independent sums per zmm,
+ * products rounded (no FMA), each sum in the scalar order; the vector
+ * ending at d is masked. Hand-written because at d = 15 a BLAS call costs
+ * more than the 2 d^2 flops, and BLAS's summation order is not the scalar
+ * one cohort's fixed-seed results depend on. */
+
+AI __mmask8 tail8(size_t n) { return n >= 8 ? 0xff : (__mmask8)((1u << n) - 1); }
+
+static void symv_avx512(const double *A, size_t d, const double *x, double *y)
+{
+    for (size_t a0 = 0; a0 < d; a0 += 16) { /* two chains when d allows */
+        __mmask8 m0 = tail8(d - a0), m1 = d - a0 > 8 ? tail8(d - a0 - 8) : 0;
+        __m512d y0 = _mm512_maskz_loadu_pd(m0, y + a0), y1 = _mm512_maskz_loadu_pd(m1, y + a0 + 8);
+        for (size_t k = 0; k < d; k++) {
+            __m512d xk = _mm512_set1_pd(x[k]);
+            y0 = _mm512_add_pd(y0, _mm512_mul_pd(_mm512_maskz_loadu_pd(m0, A + k * d + a0), xk));
+            y1 = _mm512_add_pd(y1, _mm512_mul_pd(_mm512_maskz_loadu_pd(m1, A + k * d + a0 + 8), xk));
+        }
+        _mm512_mask_storeu_pd(y + a0, m0, y0);
+        _mm512_mask_storeu_pd(y + a0 + 8, m1, y1);
+    }
+}
+
+static void coldot_avx512(const double *A, const double *B, size_t d, double *out)
+{
+    for (size_t a0 = 0; a0 < d; a0 += 8) {
+        __mmask8 m = tail8(d - a0);
+        __m512d acc = _mm512_setzero_pd();
+        for (size_t k = 0; k < d; k++)
+            acc = _mm512_add_pd(acc, _mm512_mul_pd(_mm512_maskz_loadu_pd(m, A + k * d + a0),
+                                                   _mm512_maskz_loadu_pd(m, B + k * d + a0)));
+        _mm512_mask_storeu_pd(out + a0, m, acc);
+    }
+}
+
+/* The factor column by column (left-looking): column k's entries j >= k are
+ * S_jk - sum_{m<k} L_jm L_km in m order, then divided by the pivot - each
+ * entry the arithmetic of colb__cholesky's row-by-row loop. Column k is built
+ * as row k of L^T in L (contiguous: the vectors run along it), and L^T is
+ * transposed in place at the end. */
+static int cholesky_avx512(const double *S, size_t d, double *L, double *logdet)
+{
+    double pm = 1.0;
+    int ex = 0;
+    for (size_t k = 0; k < d; k++) {
+        double *Tk = L + k * d; /* row k of L^T: L_jk at Tk[j], j >= k */
+        for (size_t j0 = k; j0 < d; j0 += 8) {
+            __mmask8 m = tail8(d - j0);
+            __m512d acc = _mm512_maskz_loadu_pd(m, S + k * d + j0); /* S_kj = S_jk */
+            for (size_t q = 0; q < k; q++)
+                acc = _mm512_sub_pd(acc, _mm512_mul_pd(_mm512_maskz_loadu_pd(m, L + q * d + j0),
+                                                       _mm512_set1_pd(L[q * d + k])));
+            _mm512_mask_storeu_pd(Tk + j0, m, acc);
+        }
+        double s = Tk[k];
+        if (!(s > 0.0))
+            return -1;
+        double lkk = sqrt(s);
+        pm *= s;
+        if (pm > 0x1p500 || pm < 0x1p-500) {
+            int e;
+            pm = frexp(pm, &e);
+            ex += e;
+        }
+        Tk[k] = lkk;
+        __m512d lv = _mm512_set1_pd(lkk);
+        for (size_t j0 = k + 1; j0 < d; j0 += 8) {
+            __mmask8 m = tail8(d - j0);
+            _mm512_mask_storeu_pd(Tk + j0, m, _mm512_div_pd(_mm512_maskz_loadu_pd(m, Tk + j0), lv));
+        }
+    }
+    for (size_t j = 0; j < d; j++)
+        for (size_t k = 0; k < j; k++) {
+            L[j * d + k] = L[k * d + j];
+            L[k * d + j] = 0.0;
+        }
+    if (logdet)
+        *logdet = log(pm) + (double)ex * M_LN2;
+    return 0;
+}
+
+static void chol_solve_n_avx512(const double *L, size_t d, double *B, size_t n)
+{
+    for (size_t c0 = 0; c0 < n; c0 += 8) {
+        __mmask8 m = tail8(n - c0);
+        double *Bc = B + c0;
+        for (size_t i = 0; i < d; i++) { /* L Y = B */
+            __m512d acc = _mm512_maskz_loadu_pd(m, Bc + i * n);
+            for (size_t q = 0; q < i; q++)
+                acc = _mm512_sub_pd(acc, _mm512_mul_pd(_mm512_set1_pd(L[i * d + q]),
+                                                       _mm512_maskz_loadu_pd(m, Bc + q * n)));
+            _mm512_mask_storeu_pd(Bc + i * n, m, _mm512_div_pd(acc, _mm512_set1_pd(L[i * d + i])));
+        }
+        for (size_t i = d; i-- > 0;) { /* L^T X = Y */
+            __m512d acc = _mm512_maskz_loadu_pd(m, Bc + i * n);
+            for (size_t q = i + 1; q < d; q++)
+                acc = _mm512_sub_pd(acc, _mm512_mul_pd(_mm512_set1_pd(L[q * d + i]),
+                                                       _mm512_maskz_loadu_pd(m, Bc + q * n)));
+            _mm512_mask_storeu_pd(Bc + i * n, m, _mm512_div_pd(acc, _mm512_set1_pd(L[i * d + i])));
+        }
+    }
+}
+
+static void sm_step_avx512(double *A, const double *x, size_t d, double *u)
+{
+    for (size_t a0 = 0; a0 < d; a0 += 8)
+        _mm512_mask_storeu_pd(u + a0, tail8(d - a0), _mm512_setzero_pd());
+    symv_avx512(A, d, x, u);
+    double s = 0.0;
+    for (size_t i = 0; i < d; i++)
+        s += x[i] * u[i];
+    __m512d cv = _mm512_set1_pd(1.0 / (1.0 + s));
+    for (size_t i = 0; i < d; i++) {
+        __m512d ui = _mm512_set1_pd(u[i]);
+        for (size_t j0 = 0; j0 < d; j0 += 8) {
+            __mmask8 m = tail8(d - j0);
+            __m512d a = _mm512_maskz_loadu_pd(m, A + i * d + j0);
+            a = _mm512_sub_pd(a, _mm512_mul_pd(_mm512_mul_pd(ui, _mm512_maskz_loadu_pd(m, u + j0)), cv));
+            _mm512_mask_storeu_pd(A + i * d + j0, m, a);
+        }
+    }
+}
+
 const colb__soa_kernel colb__soa_kernel_avx512 = {
     .name = "avx512",
     .choose = choose_avx512,
@@ -411,4 +535,9 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .ridge_step = ridge_step_avx512,
     .ridge_step2 = ridge_step2_avx512,
     .outer = outer_avx512,
+    .symv = symv_avx512,
+    .coldot = coldot_avx512,
+    .cholesky = cholesky_avx512,
+    .chol_solve_n = chol_solve_n_avx512,
+    .sm_step = sm_step_avx512,
 };

@@ -13,6 +13,8 @@
 
 #include <math.h>
 
+#include "linalg/dense.h"
+
 #define W COLB__SOA_W
 
 static void choose_portable(const double *A, const double *theta, const double *width,
@@ -228,6 +230,59 @@ static void dist2_idx_portable(const double *wT, size_t ld, const double *wu, si
     }
 }
 
+/* ---- dense d x d helpers (soa_kernel.h): the scalar reference ---------- */
+
+static void symv_portable(const double *A, size_t d, const double *x, double *y)
+{
+    for (size_t k = 0; k < d; k++) {
+        const double *Ak = A + k * d;
+        double xk = x[k];
+        for (size_t a = 0; a < d; a++)
+            y[a] += Ak[a] * xk;
+    }
+}
+
+static void coldot_portable(const double *A, const double *B, size_t d, double *out)
+{
+    for (size_t a = 0; a < d; a++)
+        out[a] = 0.0;
+    for (size_t k = 0; k < d; k++)
+        for (size_t a = 0; a < d; a++)
+            out[a] += A[k * d + a] * B[k * d + a];
+}
+
+static void chol_solve_n_portable(const double *L, size_t d, double *B, size_t n)
+{
+    for (size_t i = 0; i < d; i++) /* L Y = B */
+        for (size_t c = 0; c < n; c++) {
+            double s = B[i * n + c];
+            for (size_t m = 0; m < i; m++)
+                s -= L[i * d + m] * B[m * n + c];
+            B[i * n + c] = s / L[i * d + i];
+        }
+    for (size_t i = d; i-- > 0;) /* L^T X = Y */
+        for (size_t c = 0; c < n; c++) {
+            double s = B[i * n + c];
+            for (size_t m = i + 1; m < d; m++)
+                s -= L[m * d + i] * B[m * n + c];
+            B[i * n + c] = s / L[i * d + i];
+        }
+}
+
+static void sm_step_portable(double *A, const double *x, size_t d, double *u)
+{
+    for (size_t a = 0; a < d; a++)
+        u[a] = 0.0;
+    symv_portable(A, d, x, u);
+    double s = 0.0;
+    for (size_t i = 0; i < d; i++)
+        s += x[i] * u[i];
+    double c = 1.0 / (1.0 + s);
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < d; j++)
+            A[i * d + j] -= (u[i] * u[j]) * c;
+}
+
 const colb__soa_kernel colb__soa_kernel_portable = {
     .name = "portable",
     .choose = choose_portable,
@@ -238,4 +293,9 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .ridge_step = ridge_step_portable,
     .ridge_step2 = ridge_step2_portable,
     .outer = colb__soa_outer,
+    .symv = symv_portable,
+    .coldot = coldot_portable,
+    .cholesky = colb__cholesky,
+    .chol_solve_n = chol_solve_n_portable,
+    .sm_step = sm_step_portable,
 };

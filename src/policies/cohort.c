@@ -216,25 +216,27 @@ static colb_status ch_choose(colb_policy *p, size_t u, size_t *arm)
 {
     colb__cohort *h = p->impl;
     size_t d = p->d, c = h->label[u], P = d * (d + 1) / 2;
-    double *At = h->At + c * P; /* packed */
+    double *At = h->At + c * d * d; /* full: the vectorised step below */
     if (h->stamp[c] != h->round) {
-        colb__pack_upper(h->c.A + c * d * d, d, At);
+        memcpy(At, h->c.A + c * d * d, d * d * sizeof(double));
         h->stamp[c] = h->round;
     }
     /* scores[k] = <th_u, x_k> + width_c sqrt(x_k^T (A_c + M_u) x_k): the
      * packed upper triangle of A_c (+ M_u) on the round's outer products by
      * the hand-written single-model kernel (soa_kernel.h) */
-    const double *Ap = At;
+    double *Ap = h->Ap;
     if (isfinite(h->lamu[u])) {
         const double *M = h->M + u * P;
-        for (size_t e = 0; e < P; e++)
-            h->Ap[e] = At[e] + M[e];
-        Ap = h->Ap;
+        for (size_t i = 0, e = 0; i < d; i++)
+            for (size_t j = i; j < d; j++, e++)
+                Ap[e] = At[i * d + j] + M[e];
+    } else {
+        colb__pack_upper(At, d, Ap);
     }
     *arm = h->kern->score1(Ap, h->th + u * d, colb__ridge_width(&h->c, c), 1.0, h->Q, h->Xt, d,
                            p->K, h->Kp, h->scores);
-    if (h->diversify)
-        colb__packed_sherman_morrison(At, p->X + *arm * d, d, h->work);
+    if (h->diversify) /* the full-matrix step: the packed one's bits on the upper triangle */
+        h->kern->sm_step(At, p->X + *arm * d, d, h->work);
     return COLB_OK;
 }
 

@@ -57,7 +57,7 @@ typedef struct colb__cohort {
     uint64_t *stamp;          /* cap: the round At was copied in */
     double *sideth;           /* 2 cap d: the side models of a pending split */
     uint64_t *prop_count, *next_try; /* cap */
-    double *At;               /* cap d^2: this round's diversified copies of A_c */
+    double *At;               /* cap d^2: this round's diversified copies of A_c (full) */
     size_t *cand;             /* cap scratch */
     double *cdist;            /* cap scratch */
     /* schedule and counters */

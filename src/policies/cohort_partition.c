@@ -90,7 +90,7 @@ int colb__cohort_grow_arrays(colb__cohort *h, size_t cap2)
         colb__realloc_n(&h->sideth, cap2, 2 * d * sizeof(double)) ||
         colb__realloc_n(&h->prop_count, cap2, sizeof(uint64_t)) ||
         colb__realloc_n(&h->next_try, cap2, sizeof(uint64_t)) ||
-        colb__realloc_n(&h->At, cap2, d * (d + 1) / 2 * sizeof(double)) ||
+        colb__realloc_n(&h->At, cap2, d * d * sizeof(double)) ||
         colb__realloc_n(&h->cand, cap2, sizeof(size_t)) ||
         colb__realloc_n(&h->cdist, cap2, sizeof(double)) ||
         colb__realloc_n(&h->acc, cap2, 2 * sizeof(double)))
@@ -139,7 +139,7 @@ void colb__cohort_rebuild(colb__cohort *h, size_t c)
     colb__ridge_refresh(&h->c, c);
 }
 
-static double rss_diff(const colb__cohort *h, size_t u, const double *ta, const double *tb);
+static double rss_diff(colb__cohort *h, size_t u, const double *ta, const double *tb);
 
 static void move_user(colb__cohort *h, size_t u, size_t to)
 {
@@ -192,21 +192,21 @@ static size_t candidates(colb__cohort *h, const double *th, size_t skip)
 /* ---- splits ---------------------------------------------------------------- */
 
 /* RSS_u(ta) - RSS_u(tb), up to the common constant. */
-static double rss_diff(const colb__cohort *h, size_t u, const double *ta, const double *tb)
+static double rss_diff(colb__cohort *h, size_t u, const double *ta, const double *tb)
 {
     size_t d = h->d;
     double lam = h->u.p.lambda;
     const double *V = h->u.V + u * d * d, *b = h->u.b + u * d;
-    double fa = 0.0, fb = 0.0;
+    double fa = 0.0, fb = 0.0, *ga = h->work, *gb = ga + d; /* (V - lambda I) t, rows in order */
     for (size_t i = 0; i < d; i++) {
-        const double *Vi = V + i * d;
-        double ga = -lam * ta[i], gb = -lam * tb[i];
-        for (size_t k = 0; k < d; k++) {
-            ga += Vi[k] * ta[k];
-            gb += Vi[k] * tb[k];
-        }
-        fa += ta[i] * ga - 2.0 * ta[i] * b[i];
-        fb += tb[i] * gb - 2.0 * tb[i] * b[i];
+        ga[i] = -lam * ta[i];
+        gb[i] = -lam * tb[i];
+    }
+    h->kern->symv(V, d, ta, ga);
+    h->kern->symv(V, d, tb, gb);
+    for (size_t i = 0; i < d; i++) {
+        fa += ta[i] * ga[i] - 2.0 * ta[i] * b[i];
+        fb += tb[i] * gb[i] - 2.0 * tb[i] * b[i];
     }
     return fa - fb;
 }
@@ -341,27 +341,29 @@ static void do_split(colb__cohort *h, size_t c)
 /* ---- the epoch ------------------------------------------------------------- */
 
 /* A, theta and ln det V of fresh model i from its V and b (cohort.c's
- * add_fresh keeps only those): one Cholesky factor and d solves (hand
- * loops, dense.c: LAPACKE's row-major calls cost more than the arithmetic
- * at these sizes). V >= lambda I is positive definite; should the factor
- * fail all the same, the old inverse stands. */
+ * add_fresh keeps only those): one Cholesky factor and the d solves of the
+ * identity's columns, all at once (the hand-written kernels, soa_kernel.h:
+ * LAPACKE's row-major calls cost more than the arithmetic at these sizes).
+ * V >= lambda I is positive definite; should the factor fail all the same,
+ * the old inverse stands. */
 static void refresh_fresh(colb__cohort *h, size_t i)
 {
     colb__ridge *f = &h->f;
     size_t d = h->d;
-    double *L = h->work + 3 * d, *col = L + d * d, ld;
+    double *L = h->work + 3 * d, *X = L + d * d, ld;
     double *A = f->A + i * d * d, *th = f->theta + i * d;
     const double *b = f->b + i * d, *t0 = f->theta0 + i * d;
-    if (colb__cholesky(f->V + i * d * d, d, L, &ld))
+    if (h->kern->cholesky(f->V + i * d * d, d, L, &ld))
         return;
-    for (size_t k = 0; k < d; k++) {
-        memset(col, 0, d * sizeof(double));
-        col[k] = 1.0;
-        colb__cholesky_solve(L, d, col);
+    for (size_t j = 0; j < d; j++)
+        for (size_t k = 0; k < d; k++)
+            X[j * d + k] = j == k;
+    h->kern->chol_solve_n(L, d, X, d); /* column k of X: A's column k */
+    for (size_t k = 0; k < d; k++)
         for (size_t j = k; j < d; j++) /* the lower triangle, mirrored: exactly symmetric */
-            A[j * d + k] = A[k * d + j] = col[j];
-    }
-    colb__matvec(A, b, d, th);
+            A[j * d + k] = A[k * d + j] = X[j * d + k];
+    memset(th, 0, d * sizeof(double));
+    h->kern->symv(A, d, b, th); /* colb__matvec's bits */
     for (size_t a = 0; a < d; a++)
         th[a] += t0[a];
     f->logdet[i] = ld;
@@ -490,16 +492,14 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
         colb__pack_upper(Mf, d, M);
         h->lamu[u] = lc;
     }
-    /* th = centre + M (b - G centre); G centre by V's columns (= rows) in
-     * axpy form, which the compiler vectorises */
-    for (size_t a = 0; a < d; a++)
+    /* th = centre + M (b - G centre): r = b + lambda centre - V centre,
+     * V's columns (= rows) in order (the kernel adds V (-centre)) */
+    double *nc = z + d;
+    for (size_t a = 0; a < d; a++) {
         r[a] = b[a] + lam * centre[a];
-    for (size_t k = 0; k < d; k++) {
-        const double *Vk = V + k * d;
-        double ck = centre[k];
-        for (size_t a = 0; a < d; a++)
-            r[a] -= Vk[a] * ck;
+        nc[a] = -centre[a];
     }
+    h->kern->symv(V, d, nc, r);
     colb__packed_symv(M, r, d, z);
     for (size_t a = 0; a < d; a++)
         thu[a] = centre[a] + z[a];

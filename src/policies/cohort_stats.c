@@ -41,7 +41,8 @@ double colb__cohort_stat_with(const double st[5], double tau2)
 void colb__cohort_score_prep(colb__cohort *h, const colb__ridge *cb, size_t j, double *pre)
 {
     size_t d = cb->d;
-    colb__matvec(cb->A + j * d * d, cb->theta + j * d, d, pre);
+    memset(pre, 0, d * sizeof(double));
+    h->kern->symv(cb->A + j * d * d, d, cb->theta + j * d, pre); /* colb__matvec's bits */
     double rho_j = colb__cohort_noise_radius(h, cb, j);
     pre[d] = rho_j * rho_j;
 }
@@ -60,22 +61,22 @@ double colb__cohort_score_test(colb__cohort *h, const colb__ridge *from, size_t 
         pre = z + d;
     }
     const double *q = pre; /* A_j th_j: the ridge bias of th_j is lambda G A_j th_j */
-    /* one pass over V: r = b - (V - lambda I) th, z = (V - lambda I) q and
-     * tau = tr(G A_j) = <V, A_j> - lambda tr(A_j) (row sums: independent
-     * chains) */
-    double tau = 0.0, trA = 0.0, trV = 0.0;
+    /* r = b - (V - lambda I) th, z = (V - lambda I) q and tau = tr(G A_j) =
+     * <V, A_j> - lambda tr(A_j): V th, V q and the row sums of V .* A_j, each
+     * summed along the row in order (the kernels vectorise across rows: V and
+     * A_j are symmetric bit for bit), then tau's sum over the rows in order */
+    const colb__soa_kernel *kn = h->kern;
+    double *s = r + 4 * d, *ta = s + d, tau = 0.0, trA = 0.0, trV = 0.0;
     for (size_t a = 0; a < d; a++) {
-        const double *Va = V + a * d, *Aja = Aj + a * d;
-        double s = 0.0, t = -lam * q[a], ta = 0.0;
-        for (size_t k = 0; k < d; k++) {
-            double v = Va[k];
-            s += v * th[k];
-            t += v * q[k];
-            ta += v * Aja[k];
-        }
-        r[a] = b[a] - s + lam * th[a];
-        z[a] = t;
-        tau += ta;
+        s[a] = 0.0;
+        z[a] = -lam * q[a];
+    }
+    kn->symv(V, d, th, s);
+    kn->symv(V, d, q, z);
+    kn->coldot(V, Aj, d, ta);
+    for (size_t a = 0; a < d; a++) {
+        r[a] = b[a] - s[a] + lam * th[a];
+        tau += ta[a];
     }
     for (size_t a = 0; a < d; a++) {
         tau -= lam * Aj[a * d + a];
@@ -84,17 +85,15 @@ double colb__cohort_score_test(colb__cohort *h, const colb__ridge *from, size_t 
     }
     if (tau < 0.0)
         tau = 0.0;
-    /* one pass over A = V^-1: r^T A r and z^T A z */
+    /* r^T A r and z^T A z (A = V^-1) */
     double qr = 0.0, qz = 0.0;
+    for (size_t a = 0; a < d; a++)
+        s[a] = ta[a] = 0.0;
+    kn->symv(A, d, r, s);
+    kn->symv(A, d, z, ta);
     for (size_t a = 0; a < d; a++) {
-        const double *Aa = A + a * d;
-        double s = 0.0, t = 0.0;
-        for (size_t k = 0; k < d; k++) {
-            s += Aa[k] * r[k];
-            t += Aa[k] * z[k];
-        }
-        qr += r[a] * s;
-        qz += z[a] * t;
+        qr += r[a] * s[a];
+        qz += z[a] * ta[a];
     }
     double pieces[5];
     double *p = st ? st : pieces;
@@ -123,18 +122,19 @@ double colb__cohort_wald(colb__cohort *h, const colb__ridge *b0, size_t i0, cons
         S[a * d + a] -= lam;
         tp[a] = b0->b[i0 * d + a] + b1->b[i1 * d + a];
     }
-    if (colb__cholesky(S, d, L, NULL))
+    if (h->kern->cholesky(S, d, L, NULL))
         return 0.0;
     colb__cholesky_solve(L, d, tp);
-    for (size_t a = 0; a < d; a++) {
-        double s = 0.0;
-        for (size_t k = 0; k < d; k++)
-            s += (A0[a * d + k] - A1[a * d + k]) * tp[k];
-        diff[a] = b0->theta[i0 * d + a] - b1->theta[i1 * d + a] + lam * s;
-    }
+    /* (A0 - A1) tp, the difference formed first as before (in S, free now) */
+    for (size_t k = 0; k < d * d; k++)
+        S[k] = A0[k] - A1[k];
+    memset(diff, 0, d * sizeof(double));
+    h->kern->symv(S, d, tp, diff);
+    for (size_t a = 0; a < d; a++)
+        diff[a] = b0->theta[i0 * d + a] - b1->theta[i1 * d + a] + lam * diff[a];
     for (size_t k = 0; k < d * d; k++)
         S[k] = A0[k] + A1[k];
-    if (colb__cholesky(S, d, L, NULL))
+    if (h->kern->cholesky(S, d, L, NULL))
         return 0.0;
     memcpy(tp, diff, d * sizeof(double));
     colb__cholesky_solve(L, d, tp);
@@ -196,7 +196,7 @@ double colb__cohort_pred_score(colb__cohort *h, size_t u, size_t c)
             Vp[a * d + a] += lam;
             tp[a] = bc[a] - bu[a];
         }
-        if (colb__cholesky(Vp, d, L, &ld0))
+        if (h->kern->cholesky(Vp, d, L, &ld0))
             return INFINITY;
         colb__cholesky_solve(L, d, tp);
         ld1 = h->c.logdet[c];
@@ -206,27 +206,27 @@ double colb__cohort_pred_score(colb__cohort *h, size_t u, size_t c)
      * r = b_u - g and RSS_u(theta') */
     for (size_t a = 0; a < d; a++)
         z[a] = -lam * tp[a];
-    for (size_t k = 0; k < d; k++) {
-        const double *Vk = Vu + k * d;
-        double tk = tp[k];
-        for (size_t a = 0; a < d; a++)
-            z[a] += Vk[a] * tk;
-    }
+    h->kern->symv(Vu, d, tp, z);
     double rss = h->yy[u];
     for (size_t a = 0; a < d; a++) {
         r[a] = bu[a] - z[a];
         rss += tp[a] * z[a] - 2.0 * tp[a] * bu[a];
     }
     double q;
-    if (Minv) {
-        q = colb__quad(Minv, r, d);
+    if (Minv) { /* colb__quad's bits */
+        memset(z, 0, d * sizeof(double));
+        h->kern->symv(Minv, d, r, z);
+        q = 0.0;
+        for (size_t a = 0; a < d; a++)
+            q += r[a] * z[a];
+        q = q > 0.0 ? q : 0.0;
     } else { /* another cluster: factor V_c + G_u */
         const double *Vc = h->c.V + c * d * d;
         for (size_t k = 0; k < d * d; k++)
             Vp[k] = Vc[k] + Vu[k];
         for (size_t a = 0; a < d; a++)
             Vp[a * d + a] -= lam;
-        if (colb__cholesky(Vp, d, L, &ld1))
+        if (h->kern->cholesky(Vp, d, L, &ld1))
             return INFINITY;
         memcpy(z, r, d * sizeof(double));
         colb__cholesky_solve(L, d, z);
