@@ -314,23 +314,23 @@ static void test_exact_kernels(void **state)
     }
 }
 
-/* The dense helpers (symv, coldot, cholesky, chol_solve_n, sm_step) on every
+/* The dense helpers (symv, coldot, cholesky, chol_solve_n, sm_step, syr) on every
  * path against the scalar code of dense.h / dense.c they replace, bit for
  * bit, on symmetric positive definite matrices of several d (masked tails,
  * d < 8, two vectors and more); and a matrix that is not positive definite. */
 static void test_dense_kernels(void **state)
 {
     (void)state;
-    static const size_t dims[] = { 1, 3, 8, 15, 17, 25 };
+    static const size_t dims[] = { 1, 3, 8, 15, 16, 17, 25, 70 };
     colb_rng r;
     colb_rng_seed(&r, 9, 9);
-    for (size_t di = 0; di < 6; di++) {
+    for (size_t di = 0; di < 8; di++) {
         size_t d = dims[di], n = 3;
         double *G = malloc(d * d * sizeof(double)), *S = calloc(d * d, sizeof(double));
         double *L0 = malloc(d * d * sizeof(double)), *L1 = malloc(d * d * sizeof(double));
         double *B0 = malloc(d * d * sizeof(double)), *B1 = malloc(d * d * sizeof(double));
         double *A0 = malloc(d * d * sizeof(double)), *A1 = malloc(d * d * sizeof(double));
-        double x[32], y0[32], y1[32], u[32], ld0, ld1;
+        double x[80], y0[80], y1[80], u[80], ld0, ld1;
         colb_rng_normal_fill(&r, G, d * d, 1.0);
         colb_rng_normal_fill(&r, x, d, 1.0);
         for (size_t i = 0; i < d; i++) /* S = G G^T + I, mirrored: symmetric bit for bit */
@@ -391,6 +391,14 @@ static void test_dense_kernels(void **state)
                 k->sm_step(A1, x, d, u);
             }
             assert_memory_equal(A0, A1, d * d * sizeof(double));
+            /* syr: V += x x^T as the scalar loop */
+            memcpy(B0, S, d * d * sizeof(double));
+            memcpy(B1, S, d * d * sizeof(double));
+            for (size_t a = 0; a < d; a++)
+                for (size_t j = 0; j < d; j++)
+                    B0[a * d + j] += x[a] * x[j];
+            k->syr(B1, x, d);
+            assert_memory_equal(B0, B1, d * d * sizeof(double));
             /* not positive definite */
             memcpy(B1, S, d * d * sizeof(double));
             B1[(d - 1) * d + d - 1] = -1.0;

@@ -107,6 +107,8 @@ typedef struct colb__soa_kernel {
     /* colb__sherman_morrison (dense.h) on a symmetric A bit for bit:
      * A -= (A x)(A x)^T / (1 + x^T A x). u: d doubles. */
     void (*sm_step)(double *A, const double *x, size_t d, double *u);
+    /* V[a d + k] += x[a] x[k] (a rank-one step of V without its inverse). */
+    void (*syr)(double *V, const double *x, size_t d);
 } colb__soa_kernel;
 
 /* The kernel for `name` ("avx512", "avx2", "portable"; NULL or "" = the best

@@ -425,6 +425,20 @@ static void sm_step_avx2(double *A, const double *x, size_t d, double *u)
     }
 }
 
+static void syr_avx2(double *V, const double *x, size_t d)
+{
+    for (size_t i = 0; i < d; i++) { /* V_i += x_i x; the tail scalar (no masked store) */
+        double *Vi = V + i * d, xi = x[i];
+        __m256d xv = _mm256_set1_pd(xi);
+        size_t k = 0;
+        for (; k + 4 <= d; k += 4)
+            _mm256_storeu_pd(Vi + k, _mm256_add_pd(_mm256_loadu_pd(Vi + k),
+                                                   _mm256_mul_pd(xv, _mm256_loadu_pd(x + k))));
+        for (; k < d; k++)
+            Vi[k] += xi * x[k];
+    }
+}
+
 #undef LD
 #undef ST
 
@@ -443,4 +457,5 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .cholesky = cholesky_avx2,
     .chol_solve_n = chol_solve_n_avx2,
     .sm_step = sm_step_avx2,
+    .syr = syr_avx2,
 };

@@ -403,12 +403,20 @@ static void dist2_idx_avx512(const double *wT, size_t ld, const double *wu, size
 }
 
 /* ---- dense d x d helpers (soa_kernel.h): 8 independent sums per zmm,
- * products rounded (no FMA), each sum in the scalar order; the vector
- * ending at d is masked. Hand-written because at d = 15 a BLAS call costs
- * more than the 2 d^2 flops, and BLAS's summation order is not the scalar
- * one cohort's fixed-seed results depend on. */
+ * products rounded (no FMA), each sum in the scalar order. Hand-written
+ * because at d = 15 a BLAS call costs more than the 2 d^2 flops, and BLAS's
+ * summation order is not the scalar one cohort's fixed-seed results depend
+ * on. A row of 8 <= n <= 64 entries is covered as in rown512 (unmasked
+ * vectors at 0, 8, ... and one ending at n, all loaded before any is
+ * stored): a masked store whose masked-off lanes cover the next row would
+ * stall that row's loads, and these loops run along dependent rows. */
 
 AI __mmask8 tail8(size_t n) { return n >= 8 ? 0xff : (__mmask8)((1u << n) - 1); }
+
+/* Vectors covering a row of n entries: 0 when n is outside [8, 64] (then
+ * masked vectors at 0, 8, ...). Vector v starts at off8(v, n). */
+AI int nvec8(size_t n) { return n >= 8 && n <= 64 ? (int)((n + 7) / 8) : 0; }
+AI size_t off8(int v, size_t n) { return 8 * (size_t)v + 8 <= n ? 8 * (size_t)v : n - 8; }
 
 static void symv_avx512(const double *A, size_t d, const double *x, double *y)
 {
@@ -437,40 +445,66 @@ static void coldot_avx512(const double *A, const double *B, size_t d, double *ou
     }
 }
 
+/* Column k of the factor for 8 <= d <= 64 (nv vectors): row k of L^T, all
+ * d entries computed (those below k unused: the transposition at the end
+ * reads j >= k only), as S_kj - sum_{q<k} L_jq L_kq in q order, the pivot's
+ * square root on the diagonal and the rest divided by it. Returns the
+ * pivot's square, <= 0 (or NaN) when S is not positive definite. */
+AI double chol_col512(const double *S, double *L, size_t d, size_t k, const int nv)
+{
+    __m512d acc[8];
+    _Pragma("GCC unroll 8")
+    for (int v = 0; v < nv; v++)
+        acc[v] = _mm512_loadu_pd(S + k * d + off8(v, d)); /* S_kj = S_jk */
+    for (size_t q = 0; q < k; q++) {
+        __m512d lkq = _mm512_set1_pd(L[q * d + k]);
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < nv; v++)
+            acc[v] = _mm512_sub_pd(acc[v], _mm512_mul_pd(_mm512_loadu_pd(L + q * d + off8(v, d)), lkq));
+    }
+    int vk = (int)(k / 8) < nv - 1 ? (int)(k / 8) : nv - 1; /* a vector holding lane k */
+    size_t lk = k - off8(vk, d);
+    double s = _mm512_cvtsd_f64(_mm512_permutexvar_pd(_mm512_set1_epi64((long long)lk), acc[vk]));
+    if (!(s > 0.0))
+        return s;
+    __m512d lv = _mm512_set1_pd(sqrt(s));
+    _Pragma("GCC unroll 8")
+    for (int v = 0; v < nv; v++) {
+        size_t o = off8(v, d);
+        __m512d r = _mm512_div_pd(acc[v], lv);
+        if (k >= o && k < o + 8) /* the diagonal (in both vectors where they overlap) */
+            r = _mm512_mask_blend_pd((__mmask8)(1u << (k - o)), r, lv);
+        _mm512_storeu_pd(L + k * d + o, r);
+    }
+    return s;
+}
+
 /* The factor column by column (left-looking): column k's entries j >= k are
- * S_jk - sum_{m<k} L_jm L_km in m order, then divided by the pivot - each
+ * S_jk - sum_{q<k} L_jq L_kq in q order, then divided by the pivot - each
  * entry the arithmetic of colb__cholesky's row-by-row loop. Column k is built
  * as row k of L^T in L (contiguous: the vectors run along it), and L^T is
  * transposed in place at the end. */
 static int cholesky_avx512(const double *S, size_t d, double *L, double *logdet)
 {
+    int nv = nvec8(d);
+    if (!nv)
+        return colb__soa_kernel_portable.cholesky(S, d, L, logdet);
     double pm = 1.0;
     int ex = 0;
     for (size_t k = 0; k < d; k++) {
-        double *Tk = L + k * d; /* row k of L^T: L_jk at Tk[j], j >= k */
-        for (size_t j0 = k; j0 < d; j0 += 8) {
-            __mmask8 m = tail8(d - j0);
-            __m512d acc = _mm512_maskz_loadu_pd(m, S + k * d + j0); /* S_kj = S_jk */
-            for (size_t q = 0; q < k; q++)
-                acc = _mm512_sub_pd(acc, _mm512_mul_pd(_mm512_maskz_loadu_pd(m, L + q * d + j0),
-                                                       _mm512_set1_pd(L[q * d + k])));
-            _mm512_mask_storeu_pd(Tk + j0, m, acc);
+        double s;
+        switch (nv) {
+#define CASE(n_) case n_: s = chol_col512(S, L, d, k, n_); break;
+            CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) default: CASE(8)
+#undef CASE
         }
-        double s = Tk[k];
         if (!(s > 0.0))
             return -1;
-        double lkk = sqrt(s);
         pm *= s;
         if (pm > 0x1p500 || pm < 0x1p-500) {
             int e;
             pm = frexp(pm, &e);
             ex += e;
-        }
-        Tk[k] = lkk;
-        __m512d lv = _mm512_set1_pd(lkk);
-        for (size_t j0 = k + 1; j0 < d; j0 += 8) {
-            __mmask8 m = tail8(d - j0);
-            _mm512_mask_storeu_pd(Tk + j0, m, _mm512_div_pd(_mm512_maskz_loadu_pd(m, Tk + j0), lv));
         }
     }
     for (size_t j = 0; j < d; j++)
@@ -483,19 +517,56 @@ static int cholesky_avx512(const double *S, size_t d, double *L, double *logdet)
     return 0;
 }
 
+/* Row i of the n right-hand sides: B_i = (B_i - sum_q coef(q) B_q) / piv over
+ * q in [q0, q1) in order (coef(q) = L[q * cs + i * rs]), 8 <= n <= 64. */
+AI void solve_row512(const double *L, size_t cs, size_t rs, size_t i, size_t q0, size_t q1,
+                     double piv, double *B, size_t n, const int nv)
+{
+    __m512d acc[8];
+    _Pragma("GCC unroll 8")
+    for (int v = 0; v < nv; v++)
+        acc[v] = _mm512_loadu_pd(B + i * n + off8(v, n));
+    for (size_t q = q0; q < q1; q++) {
+        __m512d c = _mm512_set1_pd(L[q * cs + i * rs]);
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < nv; v++)
+            acc[v] = _mm512_sub_pd(acc[v], _mm512_mul_pd(c, _mm512_loadu_pd(B + q * n + off8(v, n))));
+    }
+    __m512d pv = _mm512_set1_pd(piv);
+    _Pragma("GCC unroll 8")
+    for (int v = 0; v < nv; v++)
+        _mm512_storeu_pd(B + i * n + off8(v, n), _mm512_div_pd(acc[v], pv));
+}
+
 static void chol_solve_n_avx512(const double *L, size_t d, double *B, size_t n)
 {
-    for (size_t c0 = 0; c0 < n; c0 += 8) {
+    int nv = nvec8(n);
+    if (nv) {
+        for (size_t i = 0; i < d; i++) /* L Y = B: coefficients L_iq, q < i */
+            switch (nv) {
+#define CASE(n_) case n_: solve_row512(L, 1, d, i, 0, i, L[i * d + i], B, n, n_); break;
+                CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) default: CASE(8)
+#undef CASE
+            }
+        for (size_t i = d; i-- > 0;) /* L^T X = Y: coefficients L_qi, q > i */
+            switch (nv) {
+#define CASE(n_) case n_: solve_row512(L, d, 1, i, i + 1, d, L[i * d + i], B, n, n_); break;
+                CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) default: CASE(8)
+#undef CASE
+            }
+        return;
+    }
+    for (size_t c0 = 0; c0 < n; c0 += 8) { /* masked: n < 8 or n > 64 */
         __mmask8 m = tail8(n - c0);
         double *Bc = B + c0;
-        for (size_t i = 0; i < d; i++) { /* L Y = B */
+        for (size_t i = 0; i < d; i++) {
             __m512d acc = _mm512_maskz_loadu_pd(m, Bc + i * n);
             for (size_t q = 0; q < i; q++)
                 acc = _mm512_sub_pd(acc, _mm512_mul_pd(_mm512_set1_pd(L[i * d + q]),
                                                        _mm512_maskz_loadu_pd(m, Bc + q * n)));
             _mm512_mask_storeu_pd(Bc + i * n, m, _mm512_div_pd(acc, _mm512_set1_pd(L[i * d + i])));
         }
-        for (size_t i = d; i-- > 0;) { /* L^T X = Y */
+        for (size_t i = d; i-- > 0;) {
             __m512d acc = _mm512_maskz_loadu_pd(m, Bc + i * n);
             for (size_t q = i + 1; q < d; q++)
                 acc = _mm512_sub_pd(acc, _mm512_mul_pd(_mm512_set1_pd(L[q * d + i]),
@@ -503,6 +574,26 @@ static void chol_solve_n_avx512(const double *L, size_t d, double *B, size_t n)
             _mm512_mask_storeu_pd(Bc + i * n, m, _mm512_div_pd(acc, _mm512_set1_pd(L[i * d + i])));
         }
     }
+}
+
+/* A row's rank-one change, 8 <= d <= 64 (nv vectors, all loaded first):
+ * R -= (a u) c when sm (Sherman-Morrison), else R += a u (V += x x^T);
+ * products rounded as the scalar (a u_j) c and a x_j. */
+AI void rank1_row512(double *R, __m512d a, const double *u, __m512d cv, size_t d, const int nv,
+                     const int sm)
+{
+    __m512d r[8];
+    _Pragma("GCC unroll 8")
+    for (int v = 0; v < nv; v++)
+        r[v] = _mm512_loadu_pd(R + off8(v, d));
+    _Pragma("GCC unroll 8")
+    for (int v = 0; v < nv; v++) {
+        __m512d p = _mm512_mul_pd(a, _mm512_loadu_pd(u + off8(v, d)));
+        r[v] = sm ? _mm512_sub_pd(r[v], _mm512_mul_pd(p, cv)) : _mm512_add_pd(r[v], p);
+    }
+    _Pragma("GCC unroll 8")
+    for (int v = 0; v < nv; v++)
+        _mm512_storeu_pd(R + off8(v, d), r[v]);
 }
 
 static void sm_step_avx512(double *A, const double *x, size_t d, double *u)
@@ -514,13 +605,40 @@ static void sm_step_avx512(double *A, const double *x, size_t d, double *u)
     for (size_t i = 0; i < d; i++)
         s += x[i] * u[i];
     __m512d cv = _mm512_set1_pd(1.0 / (1.0 + s));
-    for (size_t i = 0; i < d; i++) {
+    int nv = nvec8(d);
+    for (size_t i = 0; i < d; i++) { /* A_i -= (u_i u) c */
         __m512d ui = _mm512_set1_pd(u[i]);
-        for (size_t j0 = 0; j0 < d; j0 += 8) {
-            __mmask8 m = tail8(d - j0);
-            __m512d a = _mm512_maskz_loadu_pd(m, A + i * d + j0);
-            a = _mm512_sub_pd(a, _mm512_mul_pd(_mm512_mul_pd(ui, _mm512_maskz_loadu_pd(m, u + j0)), cv));
-            _mm512_mask_storeu_pd(A + i * d + j0, m, a);
+        double *Ai = A + i * d;
+        switch (nv) {
+#define CASE(n_) case n_: rank1_row512(Ai, ui, u, cv, d, n_, 1); break;
+            CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+        default:
+            for (size_t j0 = 0; j0 < d; j0 += 8) {
+                __mmask8 m = tail8(d - j0);
+                __m512d p = _mm512_mul_pd(_mm512_mul_pd(ui, _mm512_maskz_loadu_pd(m, u + j0)), cv);
+                _mm512_mask_storeu_pd(Ai + j0, m, _mm512_sub_pd(_mm512_maskz_loadu_pd(m, Ai + j0), p));
+            }
+        }
+    }
+}
+
+static void syr_avx512(double *V, const double *x, size_t d)
+{
+    int nv = nvec8(d);
+    for (size_t i = 0; i < d; i++) { /* V_i += x_i x */
+        __m512d xi = _mm512_set1_pd(x[i]);
+        double *Vi = V + i * d;
+        switch (nv) {
+#define CASE(n_) case n_: rank1_row512(Vi, xi, x, xi, d, n_, 0); break;
+            CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+        default:
+            for (size_t j0 = 0; j0 < d; j0 += 8) {
+                __mmask8 m = tail8(d - j0);
+                __m512d p = _mm512_mul_pd(xi, _mm512_maskz_loadu_pd(m, x + j0));
+                _mm512_mask_storeu_pd(Vi + j0, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, Vi + j0), p));
+            }
         }
     }
 }
@@ -540,4 +658,5 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .cholesky = cholesky_avx512,
     .chol_solve_n = chol_solve_n_avx512,
     .sm_step = sm_step_avx512,
+    .syr = syr_avx512,
 };

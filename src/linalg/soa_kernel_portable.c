@@ -283,6 +283,15 @@ static void sm_step_portable(double *A, const double *x, size_t d, double *u)
             A[i * d + j] -= (u[i] * u[j]) * c;
 }
 
+static void syr_portable(double *V, const double *x, size_t d)
+{
+    for (size_t a = 0; a < d; a++) {
+        double xa = x[a];
+        for (size_t k = 0; k < d; k++)
+            V[a * d + k] += xa * x[k];
+    }
+}
+
 const colb__soa_kernel colb__soa_kernel_portable = {
     .name = "portable",
     .choose = choose_portable,
@@ -298,4 +307,5 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .cholesky = colb__cholesky,
     .chol_solve_n = chol_solve_n_portable,
     .sm_step = sm_step_portable,
+    .syr = syr_portable,
 };

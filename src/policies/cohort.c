@@ -254,7 +254,8 @@ static colb_status ch_observe(colb_policy *p, size_t u, size_t arm, double y)
  * observations since A, theta and ln det V were last computed, which step 2
  * of the maintenance does (refresh_fresh, cohort_partition.c) before it
  * tests the sides: once per epoch instead of once per observation. */
-static void add_fresh(colb__ridge *f, size_t i, const double *x, double y)
+static void add_fresh(const colb__soa_kernel *kn, colb__ridge *f, size_t i, const double *x,
+                      double y)
 {
     size_t d = f->d;
     double *V = f->V + i * d * d, *b = f->b + i * d;
@@ -262,12 +263,9 @@ static void add_fresh(colb__ridge *f, size_t i, const double *x, double y)
     double r = y;
     for (size_t k = 0; k < d; k++)
         r -= x[k] * t0[k];
-    for (size_t a = 0; a < d; a++) {
-        double xa = x[a];
-        for (size_t k = 0; k < d; k++)
-            V[a * d + k] += xa * x[k];
-        b[a] += r * xa;
-    }
+    kn->syr(V, x, d);
+    for (size_t a = 0; a < d; a++)
+        b[a] += r * x[a];
     f->count[i]++;
     f->since_refresh[i]++;
 }
@@ -296,7 +294,7 @@ static colb_status ch_end(colb_policy *p)
         if (isfinite(h->lamu[u]))
             colb__packed_sherman_morrison(h->M + u * (d * (d + 1) / 2), x, d, h->work);
         if (h->pending[c])
-            add_fresh(&h->f, 2 * c + h->side[u], x, y);
+            add_fresh(h->kern, &h->f, 2 * c + h->side[u], x, y);
     }
     h->obs_since += h->n_obs;
     h->obs_total += h->n_obs;
