@@ -330,7 +330,7 @@ static void test_dense_kernels(void **state)
         double *L0 = malloc(d * d * sizeof(double)), *L1 = malloc(d * d * sizeof(double));
         double *B0 = malloc(d * d * sizeof(double)), *B1 = malloc(d * d * sizeof(double));
         double *A0 = malloc(d * d * sizeof(double)), *A1 = malloc(d * d * sizeof(double));
-        double x[80], y0[80], y1[80], u[80], ld0, ld1;
+        double x[80], y0[80], y1[160], u[80], ld0, ld1;
         colb_rng_normal_fill(&r, G, d * d, 1.0);
         colb_rng_normal_fill(&r, x, d, 1.0);
         for (size_t i = 0; i < d; i++) /* S = G G^T + I, mirrored: symmetric bit for bit */
@@ -367,6 +367,39 @@ static void test_dense_kernels(void **state)
             assert_int_equal(k->cholesky(S, d, L1, &ld1), 0);
             assert_memory_equal(L0, L1, d * d * sizeof(double));
             assert_memory_equal(&ld0, &ld1, sizeof ld0);
+            { /* cholesky_n: S, a matrix that fails, S again */
+                double *Sb = malloc(d * d * sizeof(double)), *Lb[3], ldb[3];
+                int fail[3];
+                memcpy(Sb, S, d * d * sizeof(double));
+                Sb[(d - 1) * d + d - 1] = -1.0;
+                const double *Ss[3] = { S, Sb, S };
+                for (int m = 0; m < 3; m++)
+                    Lb[m] = malloc(d * d * sizeof(double));
+                k->cholesky_n(Ss, 3, d, Lb, ldb, fail);
+                assert_int_equal(fail[0], 0);
+                assert_int_equal(fail[1], -1);
+                assert_int_equal(fail[2], 0);
+                for (int m = 0; m < 3; m += 2) {
+                    assert_memory_equal(L0, Lb[m], d * d * sizeof(double));
+                    assert_memory_equal(&ld0, &ldb[m], sizeof ld0);
+                }
+                for (int m = 0; m < 3; m++)
+                    free(Lb[m]);
+                free(Sb);
+            }
+            { /* colb__cholesky_solve_many: two right-hand sides, two factors */
+                const double *Ls[2] = { L0, L0 };
+                double *bs[2] = { y1, y1 + d };
+                for (size_t i = 0; i < d; i++)
+                    y0[i] = y1[i] = G[i], y1[d + i] = G[d + i];
+                colb__cholesky_solve(L0, d, y0);
+                colb__cholesky_solve_many(Ls, 2, d, bs);
+                assert_memory_equal(y0, y1, d * sizeof(double));
+                for (size_t i = 0; i < d; i++)
+                    y0[i] = G[d + i];
+                colb__cholesky_solve(L0, d, y0);
+                assert_memory_equal(y0, y1 + d, d * sizeof(double));
+            }
             /* chol_solve_n: the identity's d columns, and n = 3 columns */
             for (size_t nn = 0; nn < 2; nn++) {
                 size_t m = nn ? n : d;

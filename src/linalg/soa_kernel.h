@@ -109,7 +109,14 @@ typedef struct colb__soa_kernel {
     void (*sm_step)(double *A, const double *x, size_t d, double *u);
     /* V[a d + k] += x[a] x[k] (a rank-one step of V without its inverse). */
     void (*syr)(double *V, const double *x, size_t d);
+    /* n <= COLB__CHOL_BATCH calls of cholesky at once (their dependency
+     * chains interleaved): fail[m] = 0 or -1, logdet[m] set when 0 (logdet
+     * may be NULL). */
+    void (*cholesky_n)(const double *const *S, size_t n, size_t d, double *const *L,
+                       double *logdet, int *fail);
 } colb__soa_kernel;
+
+#define COLB__CHOL_BATCH 8
 
 /* The kernel for `name` ("avx512", "avx2", "portable"; NULL or "" = the best
  * this CPU supports, from __builtin_cpu_supports). COLB_EINVAL for an unknown

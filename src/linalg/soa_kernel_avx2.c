@@ -439,6 +439,13 @@ static void syr_avx2(double *V, const double *x, size_t d)
     }
 }
 
+static void cholesky_n_avx2(const double *const *S, size_t n, size_t d, double *const *L,
+                              double *logdet, int *fail)
+{
+    for (size_t m = 0; m < n; m++)
+        fail[m] = cholesky_avx2(S[m], d, L[m], logdet ? logdet + m : NULL);
+}
+
 #undef LD
 #undef ST
 
@@ -458,4 +465,5 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .chol_solve_n = chol_solve_n_avx2,
     .sm_step = sm_step_avx2,
     .syr = syr_avx2,
+    .cholesky_n = cholesky_n_avx2,
 };

@@ -445,9 +445,10 @@ static void coldot_avx512(const double *A, const double *B, size_t d, double *ou
     }
 }
 
-/* Column k of the factor for 8 <= d <= 64 (nv vectors): row k of L^T, all
- * d entries computed (those below k unused: the transposition at the end
- * reads j >= k only), as S_kj - sum_{q<k} L_jq L_kq in q order, the pivot's
+/* Column k of the factor for 8 <= d <= 64 (nv vectors): row k of L^T, the
+ * vectors that hold some entry j >= k (the others' entries are never read:
+ * a later column reads a vector of row q only where it holds one of its own
+ * entries), each as S_kj - sum_{q<k} L_jq L_kq in q order, the pivot's
  * square root on the diagonal and the rest divided by it. Returns the
  * pivot's square, <= 0 (or NaN) when S is not positive definite. */
 AI double chol_col512(const double *S, double *L, size_t d, size_t k, const int nv)
@@ -455,12 +456,14 @@ AI double chol_col512(const double *S, double *L, size_t d, size_t k, const int 
     __m512d acc[8];
     _Pragma("GCC unroll 8")
     for (int v = 0; v < nv; v++)
-        acc[v] = _mm512_loadu_pd(S + k * d + off8(v, d)); /* S_kj = S_jk */
+        acc[v] = off8(v, d) + 8 > k ? _mm512_loadu_pd(S + k * d + off8(v, d)) /* S_kj = S_jk */
+                                    : _mm512_setzero_pd();
     for (size_t q = 0; q < k; q++) {
         __m512d lkq = _mm512_set1_pd(L[q * d + k]);
         _Pragma("GCC unroll 8")
         for (int v = 0; v < nv; v++)
-            acc[v] = _mm512_sub_pd(acc[v], _mm512_mul_pd(_mm512_loadu_pd(L + q * d + off8(v, d)), lkq));
+            if (off8(v, d) + 8 > k)
+                acc[v] = _mm512_sub_pd(acc[v], _mm512_mul_pd(_mm512_loadu_pd(L + q * d + off8(v, d)), lkq));
     }
     int vk = (int)(k / 8) < nv - 1 ? (int)(k / 8) : nv - 1; /* a vector holding lane k */
     size_t lk = k - off8(vk, d);
@@ -471,12 +474,78 @@ AI double chol_col512(const double *S, double *L, size_t d, size_t k, const int 
     _Pragma("GCC unroll 8")
     for (int v = 0; v < nv; v++) {
         size_t o = off8(v, d);
+        if (o + 8 <= k)
+            continue;
         __m512d r = _mm512_div_pd(acc[v], lv);
-        if (k >= o && k < o + 8) /* the diagonal (in both vectors where they overlap) */
+        if (k >= o) /* the diagonal (in both vectors where they overlap) */
             r = _mm512_mask_blend_pd((__mmask8)(1u << (k - o)), r, lv);
         _mm512_storeu_pd(L + k * d + o, r);
     }
     return s;
+}
+
+/* ln det from the pivots' product kept as pm * 2^ex (colb__cholesky's). */
+AI void pivot_prod(double *pm, int *ex, double s)
+{
+    *pm *= s;
+    if (*pm > 0x1p500 || *pm < 0x1p-500) {
+        int e;
+        *pm = frexp(*pm, &e);
+        *ex += e;
+    }
+}
+
+/* L^T (built in L) to L, the upper triangle zeroed. */
+static void lt_to_l(double *L, size_t d)
+{
+    for (size_t j = 0; j < d; j++)
+        for (size_t k = 0; k < j; k++) {
+            L[j * d + k] = L[k * d + j];
+            L[k * d + j] = 0.0;
+        }
+}
+
+/* n factors at once, column k of each in turn: their dependency chains
+ * (pivot, square root, division, next column) are independent, so the core
+ * overlaps them. */
+AI void chol_many512(const double *const *S, size_t n, size_t d, double *const *L, double *ld,
+                     int *fail, const int nv)
+{
+    double pm[COLB__CHOL_BATCH];
+    int ex[COLB__CHOL_BATCH];
+    for (size_t m = 0; m < n; m++)
+        pm[m] = 1.0, ex[m] = 0, fail[m] = 0;
+    for (size_t k = 0; k < d; k++)
+        for (size_t m = 0; m < n; m++) {
+            if (fail[m])
+                continue;
+            double s = chol_col512(S[m], L[m], d, k, nv);
+            if (!(s > 0.0))
+                fail[m] = -1;
+            else
+                pivot_prod(&pm[m], &ex[m], s);
+        }
+    for (size_t m = 0; m < n; m++)
+        if (!fail[m]) {
+            lt_to_l(L[m], d);
+            if (ld)
+                ld[m] = log(pm[m]) + (double)ex[m] * M_LN2;
+        }
+}
+
+static void cholesky_n_avx512(const double *const *S, size_t n, size_t d, double *const *L,
+                              double *logdet, int *fail)
+{
+    int nv = nvec8(d);
+    if (!nv || n > COLB__CHOL_BATCH) {
+        colb__soa_kernel_portable.cholesky_n(S, n, d, L, logdet, fail);
+        return;
+    }
+    switch (nv) {
+#define CASE(n_) case n_: chol_many512(S, n, d, L, logdet, fail, n_); break;
+        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) default: CASE(8)
+#undef CASE
+    }
 }
 
 /* The factor column by column (left-looking): column k's entries j >= k are
@@ -486,35 +555,11 @@ AI double chol_col512(const double *S, double *L, size_t d, size_t k, const int 
  * transposed in place at the end. */
 static int cholesky_avx512(const double *S, size_t d, double *L, double *logdet)
 {
-    int nv = nvec8(d);
-    if (!nv)
+    int fail;
+    if (!nvec8(d))
         return colb__soa_kernel_portable.cholesky(S, d, L, logdet);
-    double pm = 1.0;
-    int ex = 0;
-    for (size_t k = 0; k < d; k++) {
-        double s;
-        switch (nv) {
-#define CASE(n_) case n_: s = chol_col512(S, L, d, k, n_); break;
-            CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) default: CASE(8)
-#undef CASE
-        }
-        if (!(s > 0.0))
-            return -1;
-        pm *= s;
-        if (pm > 0x1p500 || pm < 0x1p-500) {
-            int e;
-            pm = frexp(pm, &e);
-            ex += e;
-        }
-    }
-    for (size_t j = 0; j < d; j++)
-        for (size_t k = 0; k < j; k++) {
-            L[j * d + k] = L[k * d + j];
-            L[k * d + j] = 0.0;
-        }
-    if (logdet)
-        *logdet = log(pm) + (double)ex * M_LN2;
-    return 0;
+    cholesky_n_avx512(&S, 1, d, &L, logdet, &fail);
+    return fail;
 }
 
 /* Row i of the n right-hand sides: B_i = (B_i - sum_q coef(q) B_q) / piv over
@@ -659,4 +704,5 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .chol_solve_n = chol_solve_n_avx512,
     .sm_step = sm_step_avx512,
     .syr = syr_avx512,
+    .cholesky_n = cholesky_n_avx512,
 };

@@ -292,6 +292,13 @@ static void syr_portable(double *V, const double *x, size_t d)
     }
 }
 
+static void cholesky_n_portable(const double *const *S, size_t n, size_t d, double *const *L,
+                              double *logdet, int *fail)
+{
+    for (size_t m = 0; m < n; m++)
+        fail[m] = colb__cholesky(S[m], d, L[m], logdet ? logdet + m : NULL);
+}
+
 const colb__soa_kernel colb__soa_kernel_portable = {
     .name = "portable",
     .choose = choose_portable,
@@ -308,4 +315,5 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .chol_solve_n = chol_solve_n_portable,
     .sm_step = sm_step_portable,
     .syr = syr_portable,
+    .cholesky_n = cholesky_n_portable,
 };

@@ -145,7 +145,8 @@ static colb_status alloc_state(colb__cohort *h, const colb_policy_params *pp, si
         colb__ridge_init(&h->c, 0, d, &pp->learner) != COLB_OK ||
         colb__ridge_init(&h->f, 0, d, &pp->learner) != COLB_OK ||
         colb__ridge_init(&h->s, 2, d, &pp->learner) != COLB_OK || grow_users(h, N) ||
-        !(h->work = colb__malloc(4 * d * d + 16 * d, sizeof(double))))
+        !(h->work = colb__malloc(4 * d * d + 16 * d, sizeof(double))) ||
+        !(h->pbuf = colb__malloc(COLB__CHOL_BATCH * (2 * d * d + 3 * d), sizeof(double))))
         return COLB_ENOMEM;
     return colb__cohort_grow_slots(h, slots) ? COLB_ENOMEM : COLB_OK;
 }
@@ -176,7 +177,7 @@ static void ch_destroy(colb_policy *p)
                     h->side, h->oarm, h->oy, h->obs, h->pieces, h->ns, h->size, h->head, h->tau2,
                     h->shrink, h->pending, h->dirty, h->changed, h->stamp, h->sideth,
                     h->prop_count, h->next_try, h->At, h->cand, h->cdist, h->scores, h->work,
-                    h->Q, h->Xt, h->Ap, h->acc };
+                    h->Q, h->Xt, h->Ap, h->acc, h->pbuf };
     for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++)
         free(arr[i]);
     free(h);
@@ -504,7 +505,8 @@ static colb_status ch_load(colb_policy *p, colb__snap_in *in, const colb__snap_g
         (st = colb__ridge_load(in, g, "fresh", &h->f, 2 * cap, d, &pp->learner, NULL)))
         return st;
     if (colb__ridge_init(&h->s, 2, d, &pp->learner) != COLB_OK || grow_users(h, N) ||
-        colb__cohort_grow_arrays(h, cap) || !(h->work = colb__malloc(4 * d * d + 16 * d, sizeof(double))))
+        colb__cohort_grow_arrays(h, cap) || !(h->work = colb__malloc(4 * d * d + 16 * d, sizeof(double))) ||
+        !(h->pbuf = colb__malloc(COLB__CHOL_BATCH * (2 * d * d + 3 * d), sizeof(double))))
         return colb__snap_error(in, COLB_ENOMEM, "out of memory for cohort's %zu users", N);
     size_t *order = colb__malloc(N, sizeof(size_t)), *tmp = colb__malloc(N > cap ? N : cap, sizeof(size_t));
     if (!order || !tmp) {

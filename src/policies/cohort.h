@@ -82,6 +82,7 @@ typedef struct colb__cohort {
     size_t Kp;                /* K rounded up to a multiple of 8 */
     /* scratch */
     double *scores, *work;    /* scores: Kp */
+    double *pbuf;             /* COLB__CHOL_BATCH (2 d^2 + 3 d): pred_scores' */
     size_t K_cap;
 } colb__cohort;
 
@@ -131,6 +132,11 @@ double colb__cohort_oful_thr(const colb__cohort *h, const colb__ridge *b0, size_
  * log of the Chinese-restaurant prior (the cluster's size, or 1 for a new
  * cluster). O(d^3). */
 double colb__cohort_pred_score(colb__cohort *h, size_t u, size_t c);
+
+/* colb__cohort_pred_score(h, u, cs[m]) into out[m] for m < n, the same
+ * values; the clusters' factorisations run interleaved (faster than n
+ * calls). Uses h->pbuf. */
+void colb__cohort_pred_scores(colb__cohort *h, size_t u, const size_t *cs, size_t n, double *out);
 
 /* ---- cohort_partition.c ---- */
 

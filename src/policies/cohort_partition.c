@@ -397,12 +397,17 @@ static void test_members(colb__cohort *h, size_t c)
  * runner-up and gap. The new cluster is returned in *to. 1 when it moved. */
 static int assign_one(colb__cohort *h, size_t u, size_t *to)
 {
-    size_t c = h->label[u];
-    double s0 = colb__cohort_pred_score(h, u, c), bs = s0, second = INFINITY;
-    size_t best = c, alt = NONE, n = candidates(h, h->th + u * h->d, c);
+    size_t c = h->label[u], n = candidates(h, h->th + u * h->d, c), list[CANDIDATES + 2];
+    double sc[CANDIDATES + 2]; /* own, the candidates, a cluster of its own */
+    list[0] = c;
+    memcpy(list + 1, h->cand, n * sizeof(size_t));
+    list[n + 1] = NONE;
+    colb__cohort_pred_scores(h, u, list, n + 1 + (h->size[c] > 1), sc);
+    double s0 = sc[0], bs = s0, second = INFINITY;
+    size_t best = c, alt = NONE;
     for (size_t i = 0; i < n; i++) {
         size_t c2 = h->cand[i];
-        double s2 = colb__cohort_pred_score(h, u, c2);
+        double s2 = sc[i + 1];
         if (s2 < bs) {
             second = bs, alt = best, bs = s2, best = c2;
         } else if (s2 < second) {
@@ -410,7 +415,7 @@ static int assign_one(colb__cohort *h, size_t u, size_t *to)
         }
     }
     if (h->size[c] > 1) { /* a cluster of its own */
-        double sn = colb__cohort_pred_score(h, u, NONE);
+        double sn = sc[n + 1];
         if (sn < bs)
             second = bs, alt = best, bs = sn, best = NONE;
     }
@@ -518,10 +523,14 @@ static const double *centre_of(colb__cohort *h, size_t u, double *out)
      * to mix with others' */
     if (!h->soft || h->nc < 2 || h->size[c] < 2 || !(h->gap[u] < SOFT_GAP || h->changed[c]))
         return tc;
-    double s0 = colb__cohort_pred_score(h, u, c), best = INFINITY;
-    size_t n = candidates(h, h->th + u * d, c);
+    size_t n = candidates(h, h->th + u * d, c), list[CANDIDATES + 1];
+    double sc[CANDIDATES + 1], best = INFINITY; /* own, the candidates */
+    list[0] = c;
+    memcpy(list + 1, h->cand, n * sizeof(size_t));
+    colb__cohort_pred_scores(h, u, list, n + 1, sc);
+    double s0 = sc[0];
     for (size_t i = 0; i < n; i++) {
-        h->cdist[i] = colb__cohort_pred_score(h, u, h->cand[i]) - s0;
+        h->cdist[i] = sc[i + 1] - s0;
         if (h->cdist[i] < best)
             best = h->cdist[i];
     }

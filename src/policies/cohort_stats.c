@@ -165,74 +165,126 @@ double colb__cohort_oful_thr(const colb__cohort *h, const colb__ridge *b0, size_
  * from sufficient statistics (RSS_u(t) = yy_u - 2 t.b_u + t^T G_u t). */
 double colb__cohort_pred_score(colb__cohort *h, size_t u, size_t c)
 {
-    size_t d = h->d;
+    double out;
+    colb__cohort_pred_scores(h, u, &c, 1, &out);
+    return out;
+}
+
+/* The scores of COLB__CHOL_BATCH clusters at a time: their factorisations
+ * and solves are independent latency-bound chains, run interleaved
+ * (soa_kernel.h cholesky_n, dense.h colb__cholesky_solve_many); each score
+ * is computed with the arithmetic of the one-cluster form. */
+void colb__cohort_pred_scores(colb__cohort *h, size_t u, const size_t *cs, size_t n, double *out)
+{
+    enum { NEW, OTHER, OWN };
+    size_t d = h->d, st = 2 * d * d + 3 * d;
     double lam = h->u.p.lambda;
-    double *Vp = h->work + 3 * d, *L = Vp + d * d, *tp = L + d * d, *r = tp + d, *z = r + d;
     const double *Vu = h->u.V + u * d * d, *bu = h->u.b + u * d;
-    int own = c != COLB__COHORT_NONE && h->label[u] == c;
-    if (own && h->size[c] <= 1)
-        c = COLB__COHORT_NONE; /* alone: its cluster without it is a new one */
-    /* V' and theta' = V'^{-1} b' with ln det V', and what (V' + G_u)^{-1} r
-     * and ln det(V' + G_u) need: the banks keep A and ln det of V_c (another
-     * cluster's V', and own cluster's V' + G_u) and of V_u (a new cluster's
-     * V' + G_u), so one factorisation at most */
-    double n = 1.0, ld0, ld1;
-    const double *Minv = NULL; /* (V' + G_u)^{-1} when a bank has it */
-    if (c == COLB__COHORT_NONE) {
-        memset(tp, 0, d * sizeof(double));
-        ld0 = (double)d * log(lam);
-        ld1 = h->u.logdet[u];
-        Minv = h->u.A + u * d * d;
-    } else if (!own) {
-        n = (double)h->size[c];
-        memcpy(tp, h->c.theta + c * d, d * sizeof(double));
-        ld0 = h->c.logdet[c];
-    } else {
-        const double *Vc = h->c.V + c * d * d, *bc = h->c.b + c * d;
-        n = (double)h->size[c] - 1.0;
-        for (size_t k = 0; k < d * d; k++)
-            Vp[k] = Vc[k] - Vu[k];
-        for (size_t a = 0; a < d; a++) {
-            Vp[a * d + a] += lam;
-            tp[a] = bc[a] - bu[a];
+    for (size_t m0 = 0; m0 < n; m0 += COLB__CHOL_BATCH) {
+        size_t nb = n - m0 < COLB__CHOL_BATCH ? n - m0 : COLB__CHOL_BATCH, nf = 0, ns = 0;
+        const double *S[COLB__CHOL_BATCH], *Ls[COLB__CHOL_BATCH], *Minv[COLB__CHOL_BATCH];
+        double *Lf[COLB__CHOL_BATCH], *bs[COLB__CHOL_BATCH], ldf[COLB__CHOL_BATCH];
+        double cnt[COLB__CHOL_BATCH], ld0[COLB__CHOL_BATCH], ld1[COLB__CHOL_BATCH];
+        int fail[COLB__CHOL_BATCH], kind[COLB__CHOL_BATCH];
+        size_t fi[COLB__CHOL_BATCH];
+        /* V' and theta' = V'^{-1} b' with ln det V', and what (V' + G_u)^{-1}
+         * r and ln det(V' + G_u) need: the banks keep A and ln det of V_c
+         * (another cluster's V', and own cluster's V' + G_u) and of V_u (a
+         * new cluster's V' + G_u), so one factorisation at most */
+        for (size_t m = 0; m < nb; m++) {
+            size_t c = cs[m0 + m];
+            double *Vp = h->pbuf + m * st, *tp = Vp + 2 * d * d;
+            int own = c != COLB__COHORT_NONE && h->label[u] == c;
+            if (own && h->size[c] <= 1)
+                c = COLB__COHORT_NONE; /* alone: its cluster without it is a new one */
+            cnt[m] = 1.0;
+            Minv[m] = NULL; /* (V' + G_u)^{-1} when a bank has it */
+            if (c == COLB__COHORT_NONE) {
+                kind[m] = NEW;
+                memset(tp, 0, d * sizeof(double));
+                ld0[m] = (double)d * log(lam);
+                ld1[m] = h->u.logdet[u];
+                Minv[m] = h->u.A + u * d * d;
+                continue;
+            }
+            const double *Vc = h->c.V + c * d * d;
+            if (!own) { /* V' + G_u = V_c + V_u - lambda I, factored */
+                kind[m] = OTHER;
+                cnt[m] = (double)h->size[c];
+                memcpy(tp, h->c.theta + c * d, d * sizeof(double));
+                ld0[m] = h->c.logdet[c];
+                for (size_t k = 0; k < d * d; k++)
+                    Vp[k] = Vc[k] + Vu[k];
+                for (size_t a = 0; a < d; a++)
+                    Vp[a * d + a] -= lam;
+            } else { /* V' = V_c - V_u + lambda I, factored; theta' solved */
+                const double *bc = h->c.b + c * d;
+                kind[m] = OWN;
+                cnt[m] = (double)h->size[c] - 1.0;
+                for (size_t k = 0; k < d * d; k++)
+                    Vp[k] = Vc[k] - Vu[k];
+                for (size_t a = 0; a < d; a++) {
+                    Vp[a * d + a] += lam;
+                    tp[a] = bc[a] - bu[a];
+                }
+                ld1[m] = h->c.logdet[c];
+                Minv[m] = h->c.A + c * d * d;
+            }
+            S[nf] = Vp;
+            Lf[nf] = Vp + d * d;
+            fi[m] = nf++;
         }
-        if (h->kern->cholesky(Vp, d, L, &ld0))
-            return INFINITY;
-        colb__cholesky_solve(L, d, tp);
-        ld1 = h->c.logdet[c];
-        Minv = h->c.A + c * d * d;
+        h->kern->cholesky_n(S, nf, d, Lf, ldf, fail);
+        for (size_t m = 0; m < nb; m++) /* the own clusters' theta' */
+            if (kind[m] == OWN && !fail[fi[m]]) {
+                Ls[ns] = Lf[fi[m]];
+                bs[ns++] = h->pbuf + m * st + 2 * d * d;
+            }
+        colb__cholesky_solve_many(Ls, ns, d, bs);
+        ns = 0;
+        for (size_t m = 0; m < nb; m++) {
+            if (kind[m] != NEW && fail[fi[m]]) {
+                out[m0 + m] = INFINITY;
+                continue;
+            }
+            if (kind[m] == OWN)
+                ld0[m] = ldf[fi[m]];
+            else if (kind[m] == OTHER)
+                ld1[m] = ldf[fi[m]];
+            double *tp = h->pbuf + m * st + 2 * d * d, *r = tp + d, *z = r + d;
+            /* g = G_u theta' (in z) by V_u's columns (= rows), then r = b_u -
+             * g and RSS_u(theta') */
+            for (size_t a = 0; a < d; a++)
+                z[a] = -lam * tp[a];
+            h->kern->symv(Vu, d, tp, z);
+            double rss = h->yy[u];
+            for (size_t a = 0; a < d; a++) {
+                r[a] = bu[a] - z[a];
+                rss += tp[a] * z[a] - 2.0 * tp[a] * bu[a];
+            }
+            out[m0 + m] = rss; /* finished below */
+            if (kind[m] == OTHER) { /* z = (V_c + G_u)^{-1} r, below */
+                memcpy(z, r, d * sizeof(double));
+                Ls[ns] = Lf[fi[m]];
+                bs[ns++] = z;
+            }
+        }
+        colb__cholesky_solve_many(Ls, ns, d, bs);
+        for (size_t m = 0; m < nb; m++) {
+            if (kind[m] != NEW && fail[fi[m]])
+                continue;
+            double *r = h->pbuf + m * st + 2 * d * d + d, *z = r + d, q = 0.0;
+            if (Minv[m]) { /* colb__quad's bits */
+                memset(z, 0, d * sizeof(double));
+                h->kern->symv(Minv[m], d, r, z);
+                for (size_t a = 0; a < d; a++)
+                    q += r[a] * z[a];
+                q = q > 0.0 ? q : 0.0;
+            } else {
+                for (size_t a = 0; a < d; a++)
+                    q += r[a] * z[a];
+            }
+            out[m0 + m] = (out[m0 + m] - q) / (h->R * h->R) + ld1[m] - ld0[m] - 2.0 * log(cnt[m]);
+        }
     }
-    /* g = G_u theta' (in z) by V_u's columns (= rows) in axpy form, then
-     * r = b_u - g and RSS_u(theta') */
-    for (size_t a = 0; a < d; a++)
-        z[a] = -lam * tp[a];
-    h->kern->symv(Vu, d, tp, z);
-    double rss = h->yy[u];
-    for (size_t a = 0; a < d; a++) {
-        r[a] = bu[a] - z[a];
-        rss += tp[a] * z[a] - 2.0 * tp[a] * bu[a];
-    }
-    double q;
-    if (Minv) { /* colb__quad's bits */
-        memset(z, 0, d * sizeof(double));
-        h->kern->symv(Minv, d, r, z);
-        q = 0.0;
-        for (size_t a = 0; a < d; a++)
-            q += r[a] * z[a];
-        q = q > 0.0 ? q : 0.0;
-    } else { /* another cluster: factor V_c + G_u */
-        const double *Vc = h->c.V + c * d * d;
-        for (size_t k = 0; k < d * d; k++)
-            Vp[k] = Vc[k] + Vu[k];
-        for (size_t a = 0; a < d; a++)
-            Vp[a * d + a] -= lam;
-        if (h->kern->cholesky(Vp, d, L, &ld1))
-            return INFINITY;
-        memcpy(z, r, d * sizeof(double));
-        colb__cholesky_solve(L, d, z);
-        q = 0.0;
-        for (size_t a = 0; a < d; a++)
-            q += r[a] * z[a];
-    }
-    return (rss - q) / (h->R * h->R) + ld1 - ld0 - 2.0 * log(n);
 }
