@@ -314,7 +314,8 @@ static void test_exact_kernels(void **state)
     }
 }
 
-/* The dense helpers (symv, coldot, cholesky, chol_solve_n, sm_step, syr) on every
+/* The dense helpers (symv, symv2, coldot, cholesky, cholesky_n, chol_solve_n,
+ * sm_step, syr, pack_add) on every
  * path against the scalar code of dense.h / dense.c they replace, bit for
  * bit, on symmetric positive definite matrices of several d (masked tails,
  * d < 8, two vectors and more); and a matrix that is not positive definite. */
@@ -357,6 +358,29 @@ static void test_dense_kernels(void **state)
             }
             k->symv(S, d, x, y1);
             assert_memory_equal(y0, y1, d * sizeof(double));
+            { /* symv2: two symv at once; pack_add: colb__pack_upper (+ M) */
+                double p0[80] = { 0 }, p1[80] = { 0 }, q0[80] = { 0 }, q1[80] = { 0 };
+                k->symv(S, d, x, p0);
+                k->symv(S, d, G, q0);
+                k->symv2(S, d, x, G, p1, q1);
+                assert_memory_equal(p0, p1, d * sizeof(double));
+                assert_memory_equal(q0, q1, d * sizeof(double));
+                size_t P = d * (d + 1) / 2;
+                double *Ap0 = malloc(P * sizeof(double)), *Ap1 = malloc(P * sizeof(double));
+                colb__pack_upper(S, d, Ap0);
+                k->pack_add(S, NULL, d, Ap1);
+                assert_memory_equal(Ap0, Ap1, P * sizeof(double));
+                for (size_t e = 0; e < P; e++)
+                    Ap0[e] += G[e % (d * d)];
+                colb__pack_upper(S, d, Ap1);
+                for (size_t e = 0; e < P; e++)
+                    Ap1[e] = G[e % (d * d)];
+                double *Mp = malloc(P * sizeof(double));
+                memcpy(Mp, Ap1, P * sizeof(double));
+                k->pack_add(S, Mp, d, Ap1);
+                assert_memory_equal(Ap0, Ap1, P * sizeof(double));
+                free(Ap0), free(Ap1), free(Mp);
+            }
             for (size_t a = 0; a < d; a++) { /* coldot: the rows of S .* G G^T's */
                 y0[a] = 0.0;
                 for (size_t j = 0; j < d; j++)

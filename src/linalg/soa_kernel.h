@@ -114,6 +114,13 @@ typedef struct colb__soa_kernel {
      * may be NULL). */
     void (*cholesky_n)(const double *const *S, size_t n, size_t d, double *const *L,
                        double *logdet, int *fail);
+    /* symv of two vectors with one pass over A: y1 += A^T x1, y2 += A^T x2
+     * (each symv's bits). */
+    void (*symv2)(const double *A, size_t d, const double *x1, const double *x2, double *y1,
+                  double *y2);
+    /* Ap = the packed upper triangle of the full A (colb__pack_upper), plus
+     * the packed M entry by entry when M is not NULL. */
+    void (*pack_add)(const double *A, const double *M, size_t d, double *Ap);
 } colb__soa_kernel;
 
 #define COLB__CHOL_BATCH 8

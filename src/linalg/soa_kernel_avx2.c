@@ -446,6 +446,18 @@ static void cholesky_n_avx2(const double *const *S, size_t n, size_t d, double *
         fail[m] = cholesky_avx2(S[m], d, L[m], logdet ? logdet + m : NULL);
 }
 
+static void symv2_avx2(const double *A, size_t d, const double *x1, const double *x2,
+                       double *y1, double *y2)
+{
+    symv_avx2(A, d, x1, y1);
+    symv_avx2(A, d, x2, y2);
+}
+
+static void pack_add_avx2(const double *A, const double *M, size_t d, double *Ap)
+{
+    colb__soa_kernel_portable.pack_add(A, M, d, Ap);
+}
+
 #undef LD
 #undef ST
 
@@ -466,4 +478,6 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .sm_step = sm_step_avx2,
     .syr = syr_avx2,
     .cholesky_n = cholesky_n_avx2,
+    .symv2 = symv2_avx2,
+    .pack_add = pack_add_avx2,
 };

@@ -688,6 +688,40 @@ static void syr_avx512(double *V, const double *x, size_t d)
     }
 }
 
+static void symv2_avx512(const double *A, size_t d, const double *x1, const double *x2,
+                         double *y1, double *y2)
+{
+    for (size_t a0 = 0; a0 < d; a0 += 16) { /* four chains when d allows */
+        __mmask8 m0 = tail8(d - a0), m1 = d - a0 > 8 ? tail8(d - a0 - 8) : 0;
+        __m512d p0 = _mm512_maskz_loadu_pd(m0, y1 + a0), p1 = _mm512_maskz_loadu_pd(m1, y1 + a0 + 8);
+        __m512d r0 = _mm512_maskz_loadu_pd(m0, y2 + a0), r1 = _mm512_maskz_loadu_pd(m1, y2 + a0 + 8);
+        for (size_t k = 0; k < d; k++) {
+            __m512d a = _mm512_maskz_loadu_pd(m0, A + k * d + a0), b = _mm512_maskz_loadu_pd(m1, A + k * d + a0 + 8);
+            __m512d u = _mm512_set1_pd(x1[k]), w = _mm512_set1_pd(x2[k]);
+            p0 = _mm512_add_pd(p0, _mm512_mul_pd(a, u));
+            p1 = _mm512_add_pd(p1, _mm512_mul_pd(b, u));
+            r0 = _mm512_add_pd(r0, _mm512_mul_pd(a, w));
+            r1 = _mm512_add_pd(r1, _mm512_mul_pd(b, w));
+        }
+        _mm512_mask_storeu_pd(y1 + a0, m0, p0);
+        _mm512_mask_storeu_pd(y1 + a0 + 8, m1, p1);
+        _mm512_mask_storeu_pd(y2 + a0, m0, r0);
+        _mm512_mask_storeu_pd(y2 + a0 + 8, m1, r1);
+    }
+}
+
+static void pack_add_avx512(const double *A, const double *M, size_t d, double *Ap)
+{
+    for (size_t i = 0, e = 0; i < d; e += d - i, i++) /* row i: d - i entries from (i, i) */
+        for (size_t j = 0; j < d - i; j += 8) {
+            __mmask8 m = tail8(d - i - j);
+            __m512d a = _mm512_maskz_loadu_pd(m, A + i * d + i + j);
+            if (M)
+                a = _mm512_add_pd(a, _mm512_maskz_loadu_pd(m, M + e + j));
+            _mm512_mask_storeu_pd(Ap + e + j, m, a);
+        }
+}
+
 const colb__soa_kernel colb__soa_kernel_avx512 = {
     .name = "avx512",
     .choose = choose_avx512,
@@ -705,4 +739,6 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .sm_step = sm_step_avx512,
     .syr = syr_avx512,
     .cholesky_n = cholesky_n_avx512,
+    .symv2 = symv2_avx512,
+    .pack_add = pack_add_avx512,
 };

@@ -299,6 +299,21 @@ static void cholesky_n_portable(const double *const *S, size_t n, size_t d, doub
         fail[m] = colb__cholesky(S[m], d, L[m], logdet ? logdet + m : NULL);
 }
 
+static void symv2_portable(const double *A, size_t d, const double *x1, const double *x2,
+                           double *y1, double *y2)
+{
+    symv_portable(A, d, x1, y1);
+    symv_portable(A, d, x2, y2);
+}
+
+static void pack_add_portable(const double *A, const double *M, size_t d, double *Ap)
+{
+    colb__pack_upper(A, d, Ap);
+    if (M)
+        for (size_t e = 0; e < d * (d + 1) / 2; e++)
+            Ap[e] += M[e];
+}
+
 const colb__soa_kernel colb__soa_kernel_portable = {
     .name = "portable",
     .choose = choose_portable,
@@ -316,4 +331,6 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .sm_step = sm_step_portable,
     .syr = syr_portable,
     .cholesky_n = cholesky_n_portable,
+    .symv2 = symv2_portable,
+    .pack_add = pack_add_portable,
 };

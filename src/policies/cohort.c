@@ -225,16 +225,8 @@ static colb_status ch_choose(colb_policy *p, size_t u, size_t *arm)
     /* scores[k] = <th_u, x_k> + width_c sqrt(x_k^T (A_c + M_u) x_k): the
      * packed upper triangle of A_c (+ M_u) on the round's outer products by
      * the hand-written single-model kernel (soa_kernel.h) */
-    double *Ap = h->Ap;
-    if (isfinite(h->lamu[u])) {
-        const double *M = h->M + u * P;
-        for (size_t i = 0, e = 0; i < d; i++)
-            for (size_t j = i; j < d; j++, e++)
-                Ap[e] = At[i * d + j] + M[e];
-    } else {
-        colb__pack_upper(At, d, Ap);
-    }
-    *arm = h->kern->score1(Ap, h->th + u * d, colb__ridge_width(&h->c, c), 1.0, h->Q, h->Xt, d,
+    h->kern->pack_add(At, isfinite(h->lamu[u]) ? h->M + u * P : NULL, d, h->Ap);
+    *arm = h->kern->score1(h->Ap, h->th + u * d, colb__ridge_width(&h->c, c), 1.0, h->Q, h->Xt, d,
                            p->K, h->Kp, h->scores);
     if (h->diversify) /* the full-matrix step: the packed one's bits on the upper triangle */
         h->kern->sm_step(At, p->X + *arm * d, d, h->work);

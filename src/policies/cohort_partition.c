@@ -202,8 +202,7 @@ static double rss_diff(colb__cohort *h, size_t u, const double *ta, const double
         ga[i] = -lam * ta[i];
         gb[i] = -lam * tb[i];
     }
-    h->kern->symv(V, d, ta, ga);
-    h->kern->symv(V, d, tb, gb);
+    h->kern->symv2(V, d, ta, tb, ga, gb);
     for (size_t i = 0; i < d; i++) {
         fa += ta[i] * ga[i] - 2.0 * ta[i] * b[i];
         fb += tb[i] * gb[i] - 2.0 * tb[i] * b[i];

@@ -71,8 +71,7 @@ double colb__cohort_score_test(colb__cohort *h, const colb__ridge *from, size_t 
         s[a] = 0.0;
         z[a] = -lam * q[a];
     }
-    kn->symv(V, d, th, s);
-    kn->symv(V, d, q, z);
+    kn->symv2(V, d, th, q, s, z);
     kn->coldot(V, Aj, d, ta);
     for (size_t a = 0; a < d; a++) {
         r[a] = b[a] - s[a] + lam * th[a];
@@ -89,8 +88,7 @@ double colb__cohort_score_test(colb__cohort *h, const colb__ridge *from, size_t 
     double qr = 0.0, qz = 0.0;
     for (size_t a = 0; a < d; a++)
         s[a] = ta[a] = 0.0;
-    kn->symv(A, d, r, s);
-    kn->symv(A, d, z, ta);
+    kn->symv2(A, d, r, z, s, ta);
     for (size_t a = 0; a < d; a++) {
         qr += r[a] * s[a];
         qz += z[a] * ta[a];
