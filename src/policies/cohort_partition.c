@@ -339,34 +339,46 @@ static void do_split(colb__cohort *h, size_t c)
 
 /* ---- the epoch ------------------------------------------------------------- */
 
-/* A, theta and ln det V of fresh model i from its V and b (cohort.c's
- * add_fresh keeps only those): one Cholesky factor and the d solves of the
- * identity's columns, all at once (the hand-written kernels, soa_kernel.h:
- * LAPACKE's row-major calls cost more than the arithmetic at these sizes).
- * V >= lambda I is positive definite; should the factor fail all the same,
- * the old inverse stands. */
-static void refresh_fresh(colb__cohort *h, size_t i)
+/* A, theta and ln det V of the fresh models idx[0..n) (n <= 2) from their V
+ * and b (cohort.c's add_fresh keeps only those): a Cholesky factor each (the
+ * two at once: independent chains, interleaved) and the d solves of the
+ * identity's columns in one multi-right-hand-side call (the hand-written
+ * kernels, soa_kernel.h: LAPACKE's row-major calls cost more than the
+ * arithmetic at these sizes). V >= lambda I is positive definite; should a
+ * factor fail all the same, that model's old inverse stands. */
+static void refresh_fresh(colb__cohort *h, const size_t *idx, size_t n)
 {
     colb__ridge *f = &h->f;
     size_t d = h->d;
-    double *L = h->work + 3 * d, *X = L + d * d, ld;
-    double *A = f->A + i * d * d, *th = f->theta + i * d;
-    const double *b = f->b + i * d, *t0 = f->theta0 + i * d;
-    if (h->kern->cholesky(f->V + i * d * d, d, L, &ld))
-        return;
-    for (size_t j = 0; j < d; j++)
+    double *X = h->pbuf, ld[2];
+    const double *S[2];
+    double *L[2];
+    int fail[2];
+    for (size_t m = 0; m < n; m++) {
+        S[m] = f->V + idx[m] * d * d;
+        L[m] = X + (1 + m) * d * d;
+    }
+    h->kern->cholesky_n(S, n, d, L, ld, fail);
+    for (size_t m = 0; m < n; m++) {
+        size_t i = idx[m];
+        double *A = f->A + i * d * d, *th = f->theta + i * d;
+        const double *b = f->b + i * d, *t0 = f->theta0 + i * d;
+        if (fail[m])
+            continue;
+        for (size_t j = 0; j < d; j++)
+            for (size_t k = 0; k < d; k++)
+                X[j * d + k] = j == k;
+        h->kern->chol_solve_n(L[m], d, X, d); /* column k of X: A's column k */
         for (size_t k = 0; k < d; k++)
-            X[j * d + k] = j == k;
-    h->kern->chol_solve_n(L, d, X, d); /* column k of X: A's column k */
-    for (size_t k = 0; k < d; k++)
-        for (size_t j = k; j < d; j++) /* the lower triangle, mirrored: exactly symmetric */
-            A[j * d + k] = A[k * d + j] = X[j * d + k];
-    memset(th, 0, d * sizeof(double));
-    h->kern->symv(A, d, b, th); /* colb__matvec's bits */
-    for (size_t a = 0; a < d; a++)
-        th[a] += t0[a];
-    f->logdet[i] = ld;
-    f->since_refresh[i] = 0;
+            for (size_t j = k; j < d; j++) /* the lower triangle, mirrored: exactly symmetric */
+                A[j * d + k] = A[k * d + j] = X[j * d + k];
+        memset(th, 0, d * sizeof(double));
+        h->kern->symv(A, d, b, th); /* colb__matvec's bits */
+        for (size_t a = 0; a < d; a++)
+            th[a] += t0[a];
+        f->logdet[i] = ld[m];
+        f->since_refresh[i] = 0;
+    }
 }
 
 /* Score tests of every member of c against c, and c's spread by the method
@@ -559,9 +571,11 @@ static void split_steps(colb__cohort *h)
     for (size_t c = 0; c < h->cap; c++) {
         if (!h->pending[c])
             continue;
+        size_t idx[2], n = 0;
         for (size_t i = 2 * c; i < 2 * c + 2; i++) /* the fresh models' inverses (add_fresh) */
             if (h->f.since_refresh[i])
-                refresh_fresh(h, i);
+                idx[n++] = i;
+        refresh_fresh(h, idx, n);
         if (colb__cohort_wald(h, &h->f, 2 * c, &h->f, 2 * c + 1) > colb__cohort_chi_thr(h)) {
             do_split(h, c);
         } else if (h->f.count[2 * c] + h->f.count[2 * c + 1] >= h->prop_count[c]) {

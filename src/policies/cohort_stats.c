@@ -111,31 +111,35 @@ double colb__cohort_wald(colb__cohort *h, const colb__ridge *b0, size_t i0, cons
     if (!b0->count[i0] || !b1->count[i1])
         return 0.0;
     double lam = b0->p.lambda;
-    double *S = h->work + 3 * d, *L = S + d * d, *diff = L + d * d, *tp = diff + d;
+    double *S = h->pbuf, *S2 = S + d * d, *L = S2 + d * d, *L2 = L + d * d, *D = L2 + d * d;
+    double *diff = D + d * d, *tp = diff + d;
     const double *A0 = b0->A + i0 * d * d, *A1 = b1->A + i1 * d * d;
     /* pooled estimate: under a common theta, E[t0 - t1] = -lambda (A0 - A1) theta */
-    for (size_t k = 0; k < d * d; k++)
+    for (size_t k = 0; k < d * d; k++) {
         S[k] = b0->V[i0 * d * d + k] + b1->V[i1 * d * d + k];
+        S2[k] = A0[k] + A1[k];
+    }
     for (size_t a = 0; a < d; a++) {
         S[a * d + a] -= lam;
         tp[a] = b0->b[i0 * d + a] + b1->b[i1 * d + a];
     }
-    if (h->kern->cholesky(S, d, L, NULL))
+    /* both factors at once (independent chains, interleaved) */
+    const double *Ss[2] = { S, S2 };
+    double *Ls[2] = { L, L2 };
+    int fail[2];
+    h->kern->cholesky_n(Ss, 2, d, Ls, NULL, fail);
+    if (fail[0] || fail[1])
         return 0.0;
     colb__cholesky_solve(L, d, tp);
-    /* (A0 - A1) tp, the difference formed first as before (in S, free now) */
+    /* (A0 - A1) tp, the difference formed first */
     for (size_t k = 0; k < d * d; k++)
-        S[k] = A0[k] - A1[k];
+        D[k] = A0[k] - A1[k];
     memset(diff, 0, d * sizeof(double));
-    h->kern->symv(S, d, tp, diff);
+    h->kern->symv(D, d, tp, diff);
     for (size_t a = 0; a < d; a++)
         diff[a] = b0->theta[i0 * d + a] - b1->theta[i1 * d + a] + lam * diff[a];
-    for (size_t k = 0; k < d * d; k++)
-        S[k] = A0[k] + A1[k];
-    if (h->kern->cholesky(S, d, L, NULL))
-        return 0.0;
     memcpy(tp, diff, d * sizeof(double));
-    colb__cholesky_solve(L, d, tp);
+    colb__cholesky_solve(L2, d, tp);
     double W = 0.0;
     for (size_t a = 0; a < d; a++)
         W += diff[a] * tp[a];
