@@ -641,6 +641,29 @@ AI void rank1_row512(double *R, __m512d a, const double *u, __m512d cv, size_t d
         _mm512_storeu_pd(R + off8(v, d), r[v]);
 }
 
+/* Every row of R: R_i -= (u_i u) c (sm: Sherman-Morrison) or R_i += u_i u. */
+AI void rank1_rows512(double *R, const double *u, __m512d cv, size_t d, const int sm)
+{
+    int nv = nvec8(d);
+    for (size_t i = 0; i < d; i++) {
+        __m512d ui = _mm512_set1_pd(u[i]);
+        double *Ri = R + i * d;
+        switch (nv) {
+#define CASE(n_) case n_: rank1_row512(Ri, ui, u, cv, d, n_, sm); break;
+            CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+        default:
+            for (size_t j0 = 0; j0 < d; j0 += 8) {
+                __mmask8 m = tail8(d - j0);
+                __m512d p = _mm512_mul_pd(ui, _mm512_maskz_loadu_pd(m, u + j0)), r;
+                r = _mm512_maskz_loadu_pd(m, Ri + j0);
+                r = sm ? _mm512_sub_pd(r, _mm512_mul_pd(p, cv)) : _mm512_add_pd(r, p);
+                _mm512_mask_storeu_pd(Ri + j0, m, r);
+            }
+        }
+    }
+}
+
 static void sm_step_avx512(double *A, const double *x, size_t d, double *u)
 {
     for (size_t a0 = 0; a0 < d; a0 += 8)
@@ -649,43 +672,12 @@ static void sm_step_avx512(double *A, const double *x, size_t d, double *u)
     double s = 0.0;
     for (size_t i = 0; i < d; i++)
         s += x[i] * u[i];
-    __m512d cv = _mm512_set1_pd(1.0 / (1.0 + s));
-    int nv = nvec8(d);
-    for (size_t i = 0; i < d; i++) { /* A_i -= (u_i u) c */
-        __m512d ui = _mm512_set1_pd(u[i]);
-        double *Ai = A + i * d;
-        switch (nv) {
-#define CASE(n_) case n_: rank1_row512(Ai, ui, u, cv, d, n_, 1); break;
-            CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
-#undef CASE
-        default:
-            for (size_t j0 = 0; j0 < d; j0 += 8) {
-                __mmask8 m = tail8(d - j0);
-                __m512d p = _mm512_mul_pd(_mm512_mul_pd(ui, _mm512_maskz_loadu_pd(m, u + j0)), cv);
-                _mm512_mask_storeu_pd(Ai + j0, m, _mm512_sub_pd(_mm512_maskz_loadu_pd(m, Ai + j0), p));
-            }
-        }
-    }
+    rank1_rows512(A, u, _mm512_set1_pd(1.0 / (1.0 + s)), d, 1);
 }
 
 static void syr_avx512(double *V, const double *x, size_t d)
 {
-    int nv = nvec8(d);
-    for (size_t i = 0; i < d; i++) { /* V_i += x_i x */
-        __m512d xi = _mm512_set1_pd(x[i]);
-        double *Vi = V + i * d;
-        switch (nv) {
-#define CASE(n_) case n_: rank1_row512(Vi, xi, x, xi, d, n_, 0); break;
-            CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
-#undef CASE
-        default:
-            for (size_t j0 = 0; j0 < d; j0 += 8) {
-                __mmask8 m = tail8(d - j0);
-                __m512d p = _mm512_mul_pd(xi, _mm512_maskz_loadu_pd(m, x + j0));
-                _mm512_mask_storeu_pd(Vi + j0, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, Vi + j0), p));
-            }
-        }
-    }
+    rank1_rows512(V, x, _mm512_setzero_pd(), d, 0);
 }
 
 static void symv2_avx512(const double *A, size_t d, const double *x1, const double *x2,

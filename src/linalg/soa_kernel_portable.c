@@ -269,20 +269,6 @@ static void chol_solve_n_portable(const double *L, size_t d, double *B, size_t n
         }
 }
 
-static void sm_step_portable(double *A, const double *x, size_t d, double *u)
-{
-    for (size_t a = 0; a < d; a++)
-        u[a] = 0.0;
-    symv_portable(A, d, x, u);
-    double s = 0.0;
-    for (size_t i = 0; i < d; i++)
-        s += x[i] * u[i];
-    double c = 1.0 / (1.0 + s);
-    for (size_t i = 0; i < d; i++)
-        for (size_t j = 0; j < d; j++)
-            A[i * d + j] -= (u[i] * u[j]) * c;
-}
-
 static void syr_portable(double *V, const double *x, size_t d)
 {
     for (size_t a = 0; a < d; a++) {
@@ -328,7 +314,7 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .coldot = coldot_portable,
     .cholesky = colb__cholesky,
     .chol_solve_n = chol_solve_n_portable,
-    .sm_step = sm_step_portable,
+    .sm_step = colb__sherman_morrison, /* its row sums are symv's on a symmetric A */
     .syr = syr_portable,
     .cholesky_n = cholesky_n_portable,
     .symv2 = symv2_portable,
