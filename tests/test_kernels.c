@@ -415,12 +415,12 @@ static void test_dense_kernels(void **state)
                 const double *Ls[2] = { L0, L0 };
                 double *bs[2] = { y1, y1 + d };
                 for (size_t i = 0; i < d; i++)
-                    y0[i] = y1[i] = G[i], y1[d + i] = G[d + i];
+                    y0[i] = y1[i] = G[i], y1[d + i] = x[i];
                 colb__cholesky_solve(L0, d, y0);
                 colb__cholesky_solve_many(Ls, 2, d, bs);
                 assert_memory_equal(y0, y1, d * sizeof(double));
                 for (size_t i = 0; i < d; i++)
-                    y0[i] = G[d + i];
+                    y0[i] = x[i];
                 colb__cholesky_solve(L0, d, y0);
                 assert_memory_equal(y0, y1 + d, d * sizeof(double));
             }
@@ -428,7 +428,7 @@ static void test_dense_kernels(void **state)
             for (size_t nn = 0; nn < 2; nn++) {
                 size_t m = nn ? n : d;
                 for (size_t i = 0; i < d * m; i++)
-                    B0[i] = B1[i] = nn ? G[i] : (i / d == i % d);
+                    B0[i] = B1[i] = nn ? G[i % (d * d)] : (i / d == i % d);
                 for (size_t c = 0; c < m; c++) {
                     for (size_t i = 0; i < d; i++)
                         y0[i] = B0[i * m + c];

@@ -82,7 +82,8 @@ typedef struct colb__cohort {
     size_t Kp;                /* K rounded up to a multiple of 8 */
     /* scratch */
     double *scores, *work;    /* scores: Kp */
-    double *pbuf;             /* COLB__CHOL_BATCH (2 d^2 + 3 d): pred_scores' */
+    double *pbuf;             /* COLB__CHOL_BATCH (2 d^2 + 3 d): scratch of pred_scores, the
+                               * Wald test and the fresh models' refresh */
     size_t K_cap;
 } colb__cohort;
 
