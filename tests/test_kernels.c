@@ -329,7 +329,7 @@ static void test_dense_kernels(void **state)
         size_t d = dims[di], n = 3;
         double *G = malloc(d * d * sizeof(double)), *S = calloc(d * d, sizeof(double));
         double *L0 = malloc(d * d * sizeof(double)), *L1 = malloc(d * d * sizeof(double));
-        double *B0 = malloc(d * d * sizeof(double)), *B1 = malloc(d * d * sizeof(double));
+        double *B0 = malloc(d * (d + 3) * sizeof(double)), *B1 = malloc(d * (d + 3) * sizeof(double));
         double *A0 = malloc(d * d * sizeof(double)), *A1 = malloc(d * d * sizeof(double));
         double x[80], y0[80], y1[160], u[80], ld0, ld1;
         colb_rng_normal_fill(&r, G, d * d, 1.0);
