@@ -9,6 +9,7 @@
 
 #include <lapacke.h>
 
+#include "linalg/dense.h"
 #include "linalg/soa_bank.h"
 
 static const char *const paths[] = { "portable", "avx2", "avx512" };
@@ -420,6 +421,157 @@ static void test_exact_kernels(void **state)
     }
 }
 
+/* The dense helpers (symv, symv2, coldot, cholesky, cholesky_n, chol_solve_n,
+ * sm_step, syr, pack_add) on every
+ * path against the scalar code of dense.h / dense.c they replace, bit for
+ * bit, on symmetric positive definite matrices of several d (masked tails,
+ * d < 8, two vectors and more); and a matrix that is not positive definite. */
+static void test_dense_kernels(void **state)
+{
+    (void)state;
+    static const size_t dims[] = { 1, 3, 8, 15, 16, 17, 25, 70 };
+    colb_rng r;
+    colb_rng_seed(&r, 9, 9);
+    for (size_t di = 0; di < 8; di++) {
+        size_t d = dims[di], n = 3;
+        double *G = malloc(d * d * sizeof(double)), *S = calloc(d * d, sizeof(double));
+        double *L0 = malloc(d * d * sizeof(double)), *L1 = malloc(d * d * sizeof(double));
+        double *B0 = malloc(d * (d + 3) * sizeof(double)), *B1 = malloc(d * (d + 3) * sizeof(double));
+        double *A0 = malloc(d * d * sizeof(double)), *A1 = malloc(d * d * sizeof(double));
+        double x[80], y0[80], y1[160], u[80], ld0, ld1;
+        colb_rng_normal_fill(&r, G, d * d, 1.0);
+        colb_rng_normal_fill(&r, x, d, 1.0);
+        for (size_t i = 0; i < d; i++) /* S = G G^T + I, mirrored: symmetric bit for bit */
+            for (size_t j = 0; j <= i; j++) {
+                double s = i == j ? 1.0 : 0.0;
+                for (size_t k = 0; k < d; k++)
+                    s += G[i * d + k] * G[j * d + k];
+                S[i * d + j] = S[j * d + i] = s;
+            }
+        assert_int_equal(colb__cholesky(S, d, L0, &ld0), 0);
+        for (size_t pi = 0; pi < 3; pi++) {
+            const colb__soa_kernel *k;
+            if (colb__soa_pick_kernel(paths[pi], &k) != COLB_OK)
+                continue;
+            /* symv from y = 0 is colb__matvec; from y = b, b + A x in row order */
+            memset(y1, 0, sizeof y1);
+            k->symv(S, d, x, y1);
+            colb__matvec(S, x, d, y0);
+            assert_memory_equal(y0, y1, d * sizeof(double));
+            for (size_t a = 0; a < d; a++) {
+                y0[a] = y1[a] = 0.5 - (double)a;
+                for (size_t j = 0; j < d; j++)
+                    y0[a] += S[a * d + j] * x[j];
+            }
+            k->symv(S, d, x, y1);
+            assert_memory_equal(y0, y1, d * sizeof(double));
+            { /* symv2: two symv at once; pack_add: colb__pack_upper (+ M) */
+                double p0[80] = { 0 }, p1[80] = { 0 }, q0[80] = { 0 }, q1[80] = { 0 };
+                k->symv(S, d, x, p0);
+                k->symv(S, d, G, q0);
+                k->symv2(S, d, x, G, p1, q1);
+                assert_memory_equal(p0, p1, d * sizeof(double));
+                assert_memory_equal(q0, q1, d * sizeof(double));
+                size_t P = d * (d + 1) / 2;
+                double *Ap0 = malloc(P * sizeof(double)), *Ap1 = malloc(P * sizeof(double));
+                colb__pack_upper(S, d, Ap0);
+                k->pack_add(S, NULL, d, Ap1);
+                assert_memory_equal(Ap0, Ap1, P * sizeof(double));
+                for (size_t e = 0; e < P; e++)
+                    Ap0[e] += G[e % (d * d)];
+                colb__pack_upper(S, d, Ap1);
+                for (size_t e = 0; e < P; e++)
+                    Ap1[e] = G[e % (d * d)];
+                double *Mp = malloc(P * sizeof(double));
+                memcpy(Mp, Ap1, P * sizeof(double));
+                k->pack_add(S, Mp, d, Ap1);
+                assert_memory_equal(Ap0, Ap1, P * sizeof(double));
+                free(Ap0), free(Ap1), free(Mp);
+            }
+            for (size_t a = 0; a < d; a++) { /* coldot: the rows of S .* G G^T's */
+                y0[a] = 0.0;
+                for (size_t j = 0; j < d; j++)
+                    y0[a] += S[a * d + j] * S[j * d + a];
+            }
+            k->coldot(S, S, d, y1);
+            assert_memory_equal(y0, y1, d * sizeof(double));
+            assert_int_equal(k->cholesky(S, d, L1, &ld1), 0);
+            assert_memory_equal(L0, L1, d * d * sizeof(double));
+            assert_memory_equal(&ld0, &ld1, sizeof ld0);
+            { /* cholesky_n: S, a matrix that fails, S again */
+                double *Sb = malloc(d * d * sizeof(double)), *Lb[3], ldb[3];
+                int fail[3];
+                memcpy(Sb, S, d * d * sizeof(double));
+                Sb[(d - 1) * d + d - 1] = -1.0;
+                const double *Ss[3] = { S, Sb, S };
+                for (int m = 0; m < 3; m++)
+                    Lb[m] = malloc(d * d * sizeof(double));
+                k->cholesky_n(Ss, 3, d, Lb, ldb, fail);
+                assert_int_equal(fail[0], 0);
+                assert_int_equal(fail[1], -1);
+                assert_int_equal(fail[2], 0);
+                for (int m = 0; m < 3; m += 2) {
+                    assert_memory_equal(L0, Lb[m], d * d * sizeof(double));
+                    assert_memory_equal(&ld0, &ldb[m], sizeof ld0);
+                }
+                for (int m = 0; m < 3; m++)
+                    free(Lb[m]);
+                free(Sb);
+            }
+            { /* colb__cholesky_solve_many: two right-hand sides, two factors */
+                const double *Ls[2] = { L0, L0 };
+                double *bs[2] = { y1, y1 + d };
+                for (size_t i = 0; i < d; i++)
+                    y0[i] = y1[i] = G[i], y1[d + i] = x[i];
+                colb__cholesky_solve(L0, d, y0);
+                colb__cholesky_solve_many(Ls, 2, d, bs);
+                assert_memory_equal(y0, y1, d * sizeof(double));
+                for (size_t i = 0; i < d; i++)
+                    y0[i] = x[i];
+                colb__cholesky_solve(L0, d, y0);
+                assert_memory_equal(y0, y1 + d, d * sizeof(double));
+            }
+            /* chol_solve_n: the identity's d columns, and n = 3 columns */
+            for (size_t nn = 0; nn < 2; nn++) {
+                size_t m = nn ? n : d;
+                for (size_t i = 0; i < d * m; i++)
+                    B0[i] = B1[i] = nn ? G[i % (d * d)] : (i / d == i % d);
+                for (size_t c = 0; c < m; c++) {
+                    for (size_t i = 0; i < d; i++)
+                        y0[i] = B0[i * m + c];
+                    colb__cholesky_solve(L0, d, y0);
+                    for (size_t i = 0; i < d; i++)
+                        B0[i * m + c] = y0[i];
+                }
+                k->chol_solve_n(L0, d, B1, m);
+                assert_memory_equal(B0, B1, d * m * sizeof(double));
+            }
+            /* sm_step: 5 steps on the inverse of S */
+            assert_int_equal(colb__spd_inverse(S, d, A0, NULL), 0);
+            memcpy(A1, A0, d * d * sizeof(double));
+            for (int t = 0; t < 5; t++) {
+                x[(size_t)t % d] += 0.25;
+                colb__sherman_morrison(A0, x, d, u);
+                k->sm_step(A1, x, d, u);
+            }
+            assert_memory_equal(A0, A1, d * d * sizeof(double));
+            /* syr: V += x x^T as the scalar loop */
+            memcpy(B0, S, d * d * sizeof(double));
+            memcpy(B1, S, d * d * sizeof(double));
+            for (size_t a = 0; a < d; a++)
+                for (size_t j = 0; j < d; j++)
+                    B0[a * d + j] += x[a] * x[j];
+            k->syr(B1, x, d);
+            assert_memory_equal(B0, B1, d * d * sizeof(double));
+            /* not positive definite */
+            memcpy(B1, S, d * d * sizeof(double));
+            B1[(d - 1) * d + d - 1] = -1.0;
+            assert_int_equal(k->cholesky(B1, d, L1, NULL), -1);
+        }
+        free(G), free(S), free(L0), free(L1), free(B0), free(B1), free(A0), free(A1);
+    }
+}
+
 /* 10^6 Sherman-Morrison updates of 8 models (one block) without V or any
  * refresh, against a direct solve: relative error of A < 1e-10 and of theta
  * < 1e-9 (measured 3e-14 / 5e-14 at d = 15, contexts of covariance I/d). */
@@ -589,6 +741,7 @@ int main(void)
         cmocka_unit_test(test_against_dense),
         cmocka_unit_test(test_paths_agree_on_a_block),
         cmocka_unit_test(test_exact_kernels),
+        cmocka_unit_test(test_dense_kernels),
         cmocka_unit_test(test_score_x),
         cmocka_unit_test(test_drift_1e6),
         cmocka_unit_test(test_same_arms_every_path),

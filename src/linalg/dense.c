@@ -74,3 +74,22 @@ int colb__spd_inverse(const double *S, size_t d, double *out, double *logdet)
             out[k * d + j] = out[j * d + k];
     return 0;
 }
+
+void colb__cholesky_solve_many(const double *const *L, size_t n, size_t d, double *const *b)
+{
+    for (size_t i = 0; i < d; i++) /* L y = b */
+        for (size_t m = 0; m < n; m++) {
+            const double *Li = L[m] + i * d;
+            double s = b[m][i];
+            for (size_t k = 0; k < i; k++)
+                s -= Li[k] * b[m][k];
+            b[m][i] = s / Li[i];
+        }
+    for (size_t i = d; i-- > 0;) /* L^T x = y */
+        for (size_t m = 0; m < n; m++) {
+            double s = b[m][i];
+            for (size_t k = i + 1; k < d; k++)
+                s -= L[m][k * d + i] * b[m][k];
+            b[m][i] = s / L[m][i * d + i];
+        }
+}

@@ -111,4 +111,8 @@ int colb__cholesky(const double *S, size_t d, double *L, double *logdet);
 /* Solve (L L^T) x = b in place, L from colb__cholesky. */
 void colb__cholesky_solve(const double *L, size_t d, double *b);
 
+/* n calls colb__cholesky_solve(L[m], d, b[m]) at once, row by row (the
+ * same bits; their dependency chains interleaved). */
+void colb__cholesky_solve_many(const double *const *L, size_t n, size_t d, double *const *b);
+
 #endif

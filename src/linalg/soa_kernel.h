@@ -1,7 +1,8 @@
 /* soa_kernel.h - the hand-written small-matrix kernels (internal): those of
  * the SoA model bank (soa_bank.c), the single-model scoring and edge
- * distances of CLUB (club.c) and the flat ridge bank's rank-one step
- * (ridge.c). Three implementations of one table:
+ * distances of CLUB (club.c), the flat ridge bank's rank-one step
+ * (ridge.c) and the dense d x d helpers of cohort's statistics (symv ...
+ * pack_add, at the end of the table). Three implementations of one table:
  * soa_kernel_avx512.c, soa_kernel_avx2.c (both compiled with their ISA flags
  * only for their own file, see the Makefile) and soa_kernel_portable.c.
  *
@@ -116,7 +117,43 @@ typedef struct colb__soa_kernel {
      * check of every round's contexts, which the per-user protocol and a
      * service run once per decision; the same answer on every path. */
     int (*bounded)(const double *x, size_t n, double bound);
+    /* ---- dense d x d helpers (cohort's statistics and choices), bit for bit
+     * the scalar code of dense.h / dense.c on every path (products rounded,
+     * each sum in the scalar order; vectorised across the independent sums).
+     * A, B symmetric bit for bit where it says so; row-major. */
+    /* y[a] += sum_k A[k d + a] x[k], k in order: for symmetric A, y + A x
+     * with colb__matvec's sums (y = 0 gives colb__matvec; x = -c: y - A c). */
+    void (*symv)(const double *A, size_t d, const double *x, double *y);
+    /* out[a] = sum_k A[k d + a] B[k d + a], k in order (symmetric A and B:
+     * the row sums of the elementwise product). */
+    void (*coldot)(const double *A, const double *B, size_t d, double *out);
+    /* colb__cholesky (dense.h) bit for bit, S symmetric bit for bit (it reads
+     * the upper triangle, colb__cholesky the lower). 0, or -1 when S is not
+     * positive definite (L undefined then). */
+    int (*cholesky)(const double *S, size_t d, double *L, double *logdet);
+    /* n calls of colb__cholesky_solve at once: B is d x n row-major, its
+     * column c a right-hand side (B = I: the inverse's columns). */
+    void (*chol_solve_n)(const double *L, size_t d, double *B, size_t n);
+    /* colb__sherman_morrison (dense.h) on a symmetric A bit for bit:
+     * A -= (A x)(A x)^T / (1 + x^T A x). u: d doubles. */
+    void (*sm_step)(double *A, const double *x, size_t d, double *u);
+    /* V[a d + k] += x[a] x[k] (a rank-one step of V without its inverse). */
+    void (*syr)(double *V, const double *x, size_t d);
+    /* n <= COLB__CHOL_BATCH calls of cholesky at once (their dependency
+     * chains interleaved): fail[m] = 0 or -1, logdet[m] set when 0 (logdet
+     * may be NULL). */
+    void (*cholesky_n)(const double *const *S, size_t n, size_t d, double *const *L,
+                       double *logdet, int *fail);
+    /* symv of two vectors with one pass over A: y1 += A^T x1, y2 += A^T x2
+     * (each symv's bits). */
+    void (*symv2)(const double *A, size_t d, const double *x1, const double *x2, double *y1,
+                  double *y2);
+    /* Ap = the packed upper triangle of the full A (colb__pack_upper), plus
+     * the packed M entry by entry when M is not NULL. */
+    void (*pack_add)(const double *A, const double *M, size_t d, double *Ap);
 } colb__soa_kernel;
+
+#define COLB__CHOL_BATCH 8
 
 /* The kernel for `name` ("avx512", "avx2", "portable"; NULL or "" = the best
  * this CPU supports, from __builtin_cpu_supports). COLB_EINVAL for an unknown

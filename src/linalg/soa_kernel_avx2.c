@@ -446,6 +446,161 @@ static int bounded_avx2(const double *x, size_t n, double bound)
     return all;
 }
 
+/* ---- dense d x d helpers (soa_kernel.h): as in soa_kernel_avx512.c, 4
+ * independent sums per ymm, products rounded, each sum in the scalar order;
+ * the vector ending at d is masked (vmaskmov). */
+
+AI __m256i tail4(size_t n)
+{
+    long long k = n >= 4 ? 4 : (long long)n;
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(k), _mm256_setr_epi64x(0, 1, 2, 3));
+}
+#define LD(p, m) _mm256_maskload_pd((p), (m))
+#define ST(p, m, v) _mm256_maskstore_pd((p), (m), (v))
+
+static void symv_avx2(const double *A, size_t d, const double *x, double *y)
+{
+    for (size_t a0 = 0; a0 < d; a0 += 8) { /* two chains when d allows */
+        __m256i m0 = tail4(d - a0), m1 = tail4(d - a0 > 4 ? d - a0 - 4 : 0);
+        __m256d y0 = LD(y + a0, m0), y1 = LD(y + a0 + 4, m1);
+        for (size_t k = 0; k < d; k++) {
+            __m256d xk = _mm256_set1_pd(x[k]);
+            y0 = _mm256_add_pd(y0, _mm256_mul_pd(LD(A + k * d + a0, m0), xk));
+            y1 = _mm256_add_pd(y1, _mm256_mul_pd(LD(A + k * d + a0 + 4, m1), xk));
+        }
+        ST(y + a0, m0, y0);
+        ST(y + a0 + 4, m1, y1);
+    }
+}
+
+static void coldot_avx2(const double *A, const double *B, size_t d, double *out)
+{
+    for (size_t a0 = 0; a0 < d; a0 += 4) {
+        __m256i m = tail4(d - a0);
+        __m256d acc = _mm256_setzero_pd();
+        for (size_t k = 0; k < d; k++)
+            acc = _mm256_add_pd(acc, _mm256_mul_pd(LD(A + k * d + a0, m), LD(B + k * d + a0, m)));
+        ST(out + a0, m, acc);
+    }
+}
+
+/* As cholesky_avx512: column by column, L^T built in L and transposed. */
+static int cholesky_avx2(const double *S, size_t d, double *L, double *logdet)
+{
+    double pm = 1.0;
+    int ex = 0;
+    for (size_t k = 0; k < d; k++) {
+        double *Tk = L + k * d;
+        for (size_t j0 = k; j0 < d; j0 += 4) {
+            __m256i m = tail4(d - j0);
+            __m256d acc = LD(S + k * d + j0, m);
+            for (size_t q = 0; q < k; q++)
+                acc = _mm256_sub_pd(acc, _mm256_mul_pd(LD(L + q * d + j0, m), _mm256_set1_pd(L[q * d + k])));
+            ST(Tk + j0, m, acc);
+        }
+        double s = Tk[k];
+        if (!(s > 0.0))
+            return -1;
+        double lkk = sqrt(s);
+        pm *= s;
+        if (pm > 0x1p500 || pm < 0x1p-500) {
+            int e;
+            pm = frexp(pm, &e);
+            ex += e;
+        }
+        Tk[k] = lkk;
+        __m256d lv = _mm256_set1_pd(lkk);
+        for (size_t j0 = k + 1; j0 < d; j0 += 4) {
+            __m256i m = tail4(d - j0);
+            ST(Tk + j0, m, _mm256_div_pd(LD(Tk + j0, m), lv));
+        }
+    }
+    for (size_t j = 0; j < d; j++)
+        for (size_t k = 0; k < j; k++) {
+            L[j * d + k] = L[k * d + j];
+            L[k * d + j] = 0.0;
+        }
+    if (logdet)
+        *logdet = log(pm) + (double)ex * M_LN2;
+    return 0;
+}
+
+static void chol_solve_n_avx2(const double *L, size_t d, double *B, size_t n)
+{
+    for (size_t c0 = 0; c0 < n; c0 += 4) {
+        __m256i m = tail4(n - c0);
+        double *Bc = B + c0;
+        for (size_t i = 0; i < d; i++) {
+            __m256d acc = LD(Bc + i * n, m);
+            for (size_t q = 0; q < i; q++)
+                acc = _mm256_sub_pd(acc, _mm256_mul_pd(_mm256_set1_pd(L[i * d + q]), LD(Bc + q * n, m)));
+            ST(Bc + i * n, m, _mm256_div_pd(acc, _mm256_set1_pd(L[i * d + i])));
+        }
+        for (size_t i = d; i-- > 0;) {
+            __m256d acc = LD(Bc + i * n, m);
+            for (size_t q = i + 1; q < d; q++)
+                acc = _mm256_sub_pd(acc, _mm256_mul_pd(_mm256_set1_pd(L[q * d + i]), LD(Bc + q * n, m)));
+            ST(Bc + i * n, m, _mm256_div_pd(acc, _mm256_set1_pd(L[i * d + i])));
+        }
+    }
+}
+
+static void sm_step_avx2(double *A, const double *x, size_t d, double *u)
+{
+    for (size_t a0 = 0; a0 < d; a0 += 4)
+        ST(u + a0, tail4(d - a0), _mm256_setzero_pd());
+    symv_avx2(A, d, x, u);
+    double s = 0.0;
+    for (size_t i = 0; i < d; i++)
+        s += x[i] * u[i];
+    __m256d cv = _mm256_set1_pd(1.0 / (1.0 + s));
+    for (size_t i = 0; i < d; i++) {
+        __m256d ui = _mm256_set1_pd(u[i]);
+        for (size_t j0 = 0; j0 < d; j0 += 4) {
+            __m256i m = tail4(d - j0);
+            __m256d a = _mm256_sub_pd(LD(A + i * d + j0, m),
+                                      _mm256_mul_pd(_mm256_mul_pd(ui, LD(u + j0, m)), cv));
+            ST(A + i * d + j0, m, a);
+        }
+    }
+}
+
+static void syr_avx2(double *V, const double *x, size_t d)
+{
+    for (size_t i = 0; i < d; i++) { /* V_i += x_i x; the tail scalar (no masked store) */
+        double *Vi = V + i * d, xi = x[i];
+        __m256d xv = _mm256_set1_pd(xi);
+        size_t k = 0;
+        for (; k + 4 <= d; k += 4)
+            _mm256_storeu_pd(Vi + k, _mm256_add_pd(_mm256_loadu_pd(Vi + k),
+                                                   _mm256_mul_pd(xv, _mm256_loadu_pd(x + k))));
+        for (; k < d; k++)
+            Vi[k] += xi * x[k];
+    }
+}
+
+static void cholesky_n_avx2(const double *const *S, size_t n, size_t d, double *const *L,
+                              double *logdet, int *fail)
+{
+    for (size_t m = 0; m < n; m++)
+        fail[m] = cholesky_avx2(S[m], d, L[m], logdet ? logdet + m : NULL);
+}
+
+static void symv2_avx2(const double *A, size_t d, const double *x1, const double *x2,
+                       double *y1, double *y2)
+{
+    symv_avx2(A, d, x1, y1);
+    symv_avx2(A, d, x2, y2);
+}
+
+static void pack_add_avx2(const double *A, const double *M, size_t d, double *Ap)
+{
+    colb__soa_kernel_portable.pack_add(A, M, d, Ap);
+}
+
+#undef LD
+#undef ST
+
 const colb__soa_kernel colb__soa_kernel_avx2 = {
     .name = "avx2",
     .choose = choose_avx2,
@@ -456,6 +611,15 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .ridge_step = ridge_step_avx2,
     .ridge_step2 = ridge_step2_avx2,
     .outer = outer_avx2,
+    .symv = symv_avx2,
+    .coldot = coldot_avx2,
+    .cholesky = cholesky_avx2,
+    .chol_solve_n = chol_solve_n_avx2,
+    .sm_step = sm_step_avx2,
+    .syr = syr_avx2,
+    .cholesky_n = cholesky_n_avx2,
+    .symv2 = symv2_avx2,
+    .pack_add = pack_add_avx2,
     .score_x = score_x_avx2,
     .colsum = colsum_avx2,
     .rank1_sub = rank1_sub_avx2,

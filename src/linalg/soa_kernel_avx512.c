@@ -16,6 +16,7 @@
 #include "linalg/soa_kernel.h"
 
 #include <immintrin.h>
+#include <math.h>
 
 #define W COLB__SOA_W
 #define KB 12 /* arms per pass: KB accumulators + A + temporaries < 32 zmm */
@@ -567,6 +568,318 @@ static int bounded_avx512(const double *x, size_t n, double bound)
     return ok == 0xff;
 }
 
+/* ---- dense d x d helpers (soa_kernel.h): 8 independent sums per zmm,
+ * products rounded (no FMA), each sum in the scalar order. Hand-written
+ * because at d = 15 a BLAS call costs more than the 2 d^2 flops, and BLAS's
+ * summation order is not the scalar one cohort's fixed-seed results depend
+ * on. A row of 8 <= n <= 64 entries is covered as in rown512 (unmasked
+ * vectors at 0, 8, ... and one ending at n, all loaded before any is
+ * stored): a masked store whose masked-off lanes cover the next row would
+ * stall that row's loads, and these loops run along dependent rows. */
+
+AI __mmask8 tail8(size_t n) { return n >= 8 ? 0xff : (__mmask8)((1u << n) - 1); }
+
+/* Vectors covering a row of n entries: 0 when n is outside [8, 64] (then
+ * masked vectors at 0, 8, ...). Vector v starts at off8(v, n). */
+AI int nvec8(size_t n) { return n >= 8 && n <= 64 ? (int)((n + 7) / 8) : 0; }
+AI size_t off8(int v, size_t n) { return 8 * (size_t)v + 8 <= n ? 8 * (size_t)v : n - 8; }
+
+static void symv_avx512(const double *A, size_t d, const double *x, double *y)
+{
+    for (size_t a0 = 0; a0 < d; a0 += 16) { /* two chains when d allows */
+        __mmask8 m0 = tail8(d - a0), m1 = d - a0 > 8 ? tail8(d - a0 - 8) : 0;
+        __m512d y0 = _mm512_maskz_loadu_pd(m0, y + a0), y1 = _mm512_maskz_loadu_pd(m1, y + a0 + 8);
+        for (size_t k = 0; k < d; k++) {
+            __m512d xk = _mm512_set1_pd(x[k]);
+            y0 = _mm512_add_pd(y0, _mm512_mul_pd(_mm512_maskz_loadu_pd(m0, A + k * d + a0), xk));
+            y1 = _mm512_add_pd(y1, _mm512_mul_pd(_mm512_maskz_loadu_pd(m1, A + k * d + a0 + 8), xk));
+        }
+        _mm512_mask_storeu_pd(y + a0, m0, y0);
+        _mm512_mask_storeu_pd(y + a0 + 8, m1, y1);
+    }
+}
+
+static void coldot_avx512(const double *A, const double *B, size_t d, double *out)
+{
+    for (size_t a0 = 0; a0 < d; a0 += 8) {
+        __mmask8 m = tail8(d - a0);
+        __m512d acc = _mm512_setzero_pd();
+        for (size_t k = 0; k < d; k++)
+            acc = _mm512_add_pd(acc, _mm512_mul_pd(_mm512_maskz_loadu_pd(m, A + k * d + a0),
+                                                   _mm512_maskz_loadu_pd(m, B + k * d + a0)));
+        _mm512_mask_storeu_pd(out + a0, m, acc);
+    }
+}
+
+/* Column k of the factor for 8 <= d <= 64 (nv vectors): row k of L^T, the
+ * vectors that hold some entry j >= k (the others' entries are never read:
+ * a later column reads a vector of row q only where it holds one of its own
+ * entries), each as S_kj - sum_{q<k} L_jq L_kq in q order, the pivot's
+ * square root on the diagonal and the rest divided by it. Returns the
+ * pivot's square, <= 0 (or NaN) when S is not positive definite. */
+AI double chol_col512(const double *S, double *L, size_t d, size_t k, const int nv)
+{
+    __m512d acc[8];
+    _Pragma("GCC unroll 8")
+    for (int v = 0; v < nv; v++)
+        acc[v] = off8(v, d) + 8 > k ? _mm512_loadu_pd(S + k * d + off8(v, d)) /* S_kj = S_jk */
+                                    : _mm512_setzero_pd();
+    for (size_t q = 0; q < k; q++) {
+        __m512d lkq = _mm512_set1_pd(L[q * d + k]);
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < nv; v++)
+            if (off8(v, d) + 8 > k)
+                acc[v] = _mm512_sub_pd(acc[v], _mm512_mul_pd(_mm512_loadu_pd(L + q * d + off8(v, d)), lkq));
+    }
+    int vk = (int)(k / 8) < nv - 1 ? (int)(k / 8) : nv - 1; /* a vector holding lane k */
+    size_t lk = k - off8(vk, d);
+    double s = _mm512_cvtsd_f64(_mm512_permutexvar_pd(_mm512_set1_epi64((long long)lk), acc[vk]));
+    if (!(s > 0.0))
+        return s;
+    __m512d lv = _mm512_set1_pd(sqrt(s));
+    _Pragma("GCC unroll 8")
+    for (int v = 0; v < nv; v++) {
+        size_t o = off8(v, d);
+        if (o + 8 <= k)
+            continue;
+        __m512d r = _mm512_div_pd(acc[v], lv);
+        if (k >= o) /* the diagonal (in both vectors where they overlap) */
+            r = _mm512_mask_blend_pd((__mmask8)(1u << (k - o)), r, lv);
+        _mm512_storeu_pd(L + k * d + o, r);
+    }
+    return s;
+}
+
+/* ln det from the pivots' product kept as pm * 2^ex (colb__cholesky's). */
+AI void pivot_prod(double *pm, int *ex, double s)
+{
+    *pm *= s;
+    if (*pm > 0x1p500 || *pm < 0x1p-500) {
+        int e;
+        *pm = frexp(*pm, &e);
+        *ex += e;
+    }
+}
+
+/* L^T (built in L) to L, the upper triangle zeroed. */
+static void lt_to_l(double *L, size_t d)
+{
+    for (size_t j = 0; j < d; j++)
+        for (size_t k = 0; k < j; k++) {
+            L[j * d + k] = L[k * d + j];
+            L[k * d + j] = 0.0;
+        }
+}
+
+/* n factors at once, column k of each in turn: their dependency chains
+ * (pivot, square root, division, next column) are independent, so the core
+ * overlaps them. */
+AI void chol_many512(const double *const *S, size_t n, size_t d, double *const *L, double *ld,
+                     int *fail, const int nv)
+{
+    double pm[COLB__CHOL_BATCH];
+    int ex[COLB__CHOL_BATCH];
+    for (size_t m = 0; m < n; m++)
+        pm[m] = 1.0, ex[m] = 0, fail[m] = 0;
+    for (size_t k = 0; k < d; k++)
+        for (size_t m = 0; m < n; m++) {
+            if (fail[m])
+                continue;
+            double s = chol_col512(S[m], L[m], d, k, nv);
+            if (!(s > 0.0))
+                fail[m] = -1;
+            else
+                pivot_prod(&pm[m], &ex[m], s);
+        }
+    for (size_t m = 0; m < n; m++)
+        if (!fail[m]) {
+            lt_to_l(L[m], d);
+            if (ld)
+                ld[m] = log(pm[m]) + (double)ex[m] * M_LN2;
+        }
+}
+
+static void cholesky_n_avx512(const double *const *S, size_t n, size_t d, double *const *L,
+                              double *logdet, int *fail)
+{
+    int nv = nvec8(d);
+    if (!nv || n > COLB__CHOL_BATCH) {
+        colb__soa_kernel_portable.cholesky_n(S, n, d, L, logdet, fail);
+        return;
+    }
+    switch (nv) {
+#define CASE(n_) case n_: chol_many512(S, n, d, L, logdet, fail, n_); break;
+        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) default: CASE(8)
+#undef CASE
+    }
+}
+
+/* The factor column by column (left-looking): column k's entries j >= k are
+ * S_jk - sum_{q<k} L_jq L_kq in q order, then divided by the pivot - each
+ * entry the arithmetic of colb__cholesky's row-by-row loop. Column k is built
+ * as row k of L^T in L (contiguous: the vectors run along it), and L^T is
+ * transposed in place at the end. */
+static int cholesky_avx512(const double *S, size_t d, double *L, double *logdet)
+{
+    int fail;
+    if (!nvec8(d))
+        return colb__soa_kernel_portable.cholesky(S, d, L, logdet);
+    cholesky_n_avx512(&S, 1, d, &L, logdet, &fail);
+    return fail;
+}
+
+/* Row i of the n right-hand sides: B_i = (B_i - sum_q coef(q) B_q) / piv over
+ * q in [q0, q1) in order (coef(q) = L[q * cs + i * rs]), 8 <= n <= 64. */
+AI void solve_row512(const double *L, size_t cs, size_t rs, size_t i, size_t q0, size_t q1,
+                     double piv, double *B, size_t n, const int nv)
+{
+    __m512d acc[8];
+    _Pragma("GCC unroll 8")
+    for (int v = 0; v < nv; v++)
+        acc[v] = _mm512_loadu_pd(B + i * n + off8(v, n));
+    for (size_t q = q0; q < q1; q++) {
+        __m512d c = _mm512_set1_pd(L[q * cs + i * rs]);
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < nv; v++)
+            acc[v] = _mm512_sub_pd(acc[v], _mm512_mul_pd(c, _mm512_loadu_pd(B + q * n + off8(v, n))));
+    }
+    __m512d pv = _mm512_set1_pd(piv);
+    _Pragma("GCC unroll 8")
+    for (int v = 0; v < nv; v++)
+        _mm512_storeu_pd(B + i * n + off8(v, n), _mm512_div_pd(acc[v], pv));
+}
+
+static void chol_solve_n_avx512(const double *L, size_t d, double *B, size_t n)
+{
+    int nv = nvec8(n);
+    if (nv) {
+        for (size_t i = 0; i < d; i++) /* L Y = B: coefficients L_iq, q < i */
+            switch (nv) {
+#define CASE(n_) case n_: solve_row512(L, 1, d, i, 0, i, L[i * d + i], B, n, n_); break;
+                CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) default: CASE(8)
+#undef CASE
+            }
+        for (size_t i = d; i-- > 0;) /* L^T X = Y: coefficients L_qi, q > i */
+            switch (nv) {
+#define CASE(n_) case n_: solve_row512(L, d, 1, i, i + 1, d, L[i * d + i], B, n, n_); break;
+                CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) default: CASE(8)
+#undef CASE
+            }
+        return;
+    }
+    for (size_t c0 = 0; c0 < n; c0 += 8) { /* masked: n < 8 or n > 64 */
+        __mmask8 m = tail8(n - c0);
+        double *Bc = B + c0;
+        for (size_t i = 0; i < d; i++) {
+            __m512d acc = _mm512_maskz_loadu_pd(m, Bc + i * n);
+            for (size_t q = 0; q < i; q++)
+                acc = _mm512_sub_pd(acc, _mm512_mul_pd(_mm512_set1_pd(L[i * d + q]),
+                                                       _mm512_maskz_loadu_pd(m, Bc + q * n)));
+            _mm512_mask_storeu_pd(Bc + i * n, m, _mm512_div_pd(acc, _mm512_set1_pd(L[i * d + i])));
+        }
+        for (size_t i = d; i-- > 0;) {
+            __m512d acc = _mm512_maskz_loadu_pd(m, Bc + i * n);
+            for (size_t q = i + 1; q < d; q++)
+                acc = _mm512_sub_pd(acc, _mm512_mul_pd(_mm512_set1_pd(L[q * d + i]),
+                                                       _mm512_maskz_loadu_pd(m, Bc + q * n)));
+            _mm512_mask_storeu_pd(Bc + i * n, m, _mm512_div_pd(acc, _mm512_set1_pd(L[i * d + i])));
+        }
+    }
+}
+
+/* A row's rank-one change, 8 <= d <= 64 (nv vectors, all loaded first):
+ * R -= (a u) c when sm (Sherman-Morrison), else R += a u (V += x x^T);
+ * products rounded as the scalar (a u_j) c and a x_j. */
+AI void rank1_row512(double *R, __m512d a, const double *u, __m512d cv, size_t d, const int nv,
+                     const int sm)
+{
+    __m512d r[8];
+    _Pragma("GCC unroll 8")
+    for (int v = 0; v < nv; v++)
+        r[v] = _mm512_loadu_pd(R + off8(v, d));
+    _Pragma("GCC unroll 8")
+    for (int v = 0; v < nv; v++) {
+        __m512d p = _mm512_mul_pd(a, _mm512_loadu_pd(u + off8(v, d)));
+        r[v] = sm ? _mm512_sub_pd(r[v], _mm512_mul_pd(p, cv)) : _mm512_add_pd(r[v], p);
+    }
+    _Pragma("GCC unroll 8")
+    for (int v = 0; v < nv; v++)
+        _mm512_storeu_pd(R + off8(v, d), r[v]);
+}
+
+/* Every row of R: R_i -= (u_i u) c (sm: Sherman-Morrison) or R_i += u_i u. */
+AI void rank1_rows512(double *R, const double *u, __m512d cv, size_t d, const int sm)
+{
+    int nv = nvec8(d);
+    for (size_t i = 0; i < d; i++) {
+        __m512d ui = _mm512_set1_pd(u[i]);
+        double *Ri = R + i * d;
+        switch (nv) {
+#define CASE(n_) case n_: rank1_row512(Ri, ui, u, cv, d, n_, sm); break;
+            CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+        default:
+            for (size_t j0 = 0; j0 < d; j0 += 8) {
+                __mmask8 m = tail8(d - j0);
+                __m512d p = _mm512_mul_pd(ui, _mm512_maskz_loadu_pd(m, u + j0)), r;
+                r = _mm512_maskz_loadu_pd(m, Ri + j0);
+                r = sm ? _mm512_sub_pd(r, _mm512_mul_pd(p, cv)) : _mm512_add_pd(r, p);
+                _mm512_mask_storeu_pd(Ri + j0, m, r);
+            }
+        }
+    }
+}
+
+static void sm_step_avx512(double *A, const double *x, size_t d, double *u)
+{
+    for (size_t a0 = 0; a0 < d; a0 += 8)
+        _mm512_mask_storeu_pd(u + a0, tail8(d - a0), _mm512_setzero_pd());
+    symv_avx512(A, d, x, u);
+    double s = 0.0;
+    for (size_t i = 0; i < d; i++)
+        s += x[i] * u[i];
+    rank1_rows512(A, u, _mm512_set1_pd(1.0 / (1.0 + s)), d, 1);
+}
+
+static void syr_avx512(double *V, const double *x, size_t d)
+{
+    rank1_rows512(V, x, _mm512_setzero_pd(), d, 0);
+}
+
+static void symv2_avx512(const double *A, size_t d, const double *x1, const double *x2,
+                         double *y1, double *y2)
+{
+    for (size_t a0 = 0; a0 < d; a0 += 16) { /* four chains when d allows */
+        __mmask8 m0 = tail8(d - a0), m1 = d - a0 > 8 ? tail8(d - a0 - 8) : 0;
+        __m512d p0 = _mm512_maskz_loadu_pd(m0, y1 + a0), p1 = _mm512_maskz_loadu_pd(m1, y1 + a0 + 8);
+        __m512d r0 = _mm512_maskz_loadu_pd(m0, y2 + a0), r1 = _mm512_maskz_loadu_pd(m1, y2 + a0 + 8);
+        for (size_t k = 0; k < d; k++) {
+            __m512d a = _mm512_maskz_loadu_pd(m0, A + k * d + a0), b = _mm512_maskz_loadu_pd(m1, A + k * d + a0 + 8);
+            __m512d u = _mm512_set1_pd(x1[k]), w = _mm512_set1_pd(x2[k]);
+            p0 = _mm512_add_pd(p0, _mm512_mul_pd(a, u));
+            p1 = _mm512_add_pd(p1, _mm512_mul_pd(b, u));
+            r0 = _mm512_add_pd(r0, _mm512_mul_pd(a, w));
+            r1 = _mm512_add_pd(r1, _mm512_mul_pd(b, w));
+        }
+        _mm512_mask_storeu_pd(y1 + a0, m0, p0);
+        _mm512_mask_storeu_pd(y1 + a0 + 8, m1, p1);
+        _mm512_mask_storeu_pd(y2 + a0, m0, r0);
+        _mm512_mask_storeu_pd(y2 + a0 + 8, m1, r1);
+    }
+}
+
+static void pack_add_avx512(const double *A, const double *M, size_t d, double *Ap)
+{
+    for (size_t i = 0, e = 0; i < d; e += d - i, i++) /* row i: d - i entries from (i, i) */
+        for (size_t j = 0; j < d - i; j += 8) {
+            __mmask8 m = tail8(d - i - j);
+            __m512d a = _mm512_maskz_loadu_pd(m, A + i * d + i + j);
+            if (M)
+                a = _mm512_add_pd(a, _mm512_maskz_loadu_pd(m, M + e + j));
+            _mm512_mask_storeu_pd(Ap + e + j, m, a);
+        }
+}
+
 const colb__soa_kernel colb__soa_kernel_avx512 = {
     .name = "avx512",
     .choose = choose_avx512,
@@ -577,6 +890,15 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .ridge_step = ridge_step_avx512,
     .ridge_step2 = ridge_step2_avx512,
     .outer = outer_avx512,
+    .symv = symv_avx512,
+    .coldot = coldot_avx512,
+    .cholesky = cholesky_avx512,
+    .chol_solve_n = chol_solve_n_avx512,
+    .sm_step = sm_step_avx512,
+    .syr = syr_avx512,
+    .cholesky_n = cholesky_n_avx512,
+    .symv2 = symv2_avx512,
+    .pack_add = pack_add_avx512,
     .score_x = score_x_avx512,
     .colsum = colsum_avx512,
     .rank1_sub = rank1_sub_avx512,

@@ -13,6 +13,8 @@
 
 #include <math.h>
 
+#include "linalg/dense.h"
+
 #define W COLB__SOA_W
 
 static void choose_portable(const double *A, const double *theta, const double *width,
@@ -282,6 +284,76 @@ static int bounded_portable(const double *x, size_t n, double bound)
     return ok;
 }
 
+/* ---- dense d x d helpers (soa_kernel.h): the scalar reference ---------- */
+
+static void symv_portable(const double *A, size_t d, const double *x, double *y)
+{
+    for (size_t k = 0; k < d; k++) {
+        const double *Ak = A + k * d;
+        double xk = x[k];
+        for (size_t a = 0; a < d; a++)
+            y[a] += Ak[a] * xk;
+    }
+}
+
+static void coldot_portable(const double *A, const double *B, size_t d, double *out)
+{
+    for (size_t a = 0; a < d; a++)
+        out[a] = 0.0;
+    for (size_t k = 0; k < d; k++)
+        for (size_t a = 0; a < d; a++)
+            out[a] += A[k * d + a] * B[k * d + a];
+}
+
+static void chol_solve_n_portable(const double *L, size_t d, double *B, size_t n)
+{
+    for (size_t i = 0; i < d; i++) /* L Y = B */
+        for (size_t c = 0; c < n; c++) {
+            double s = B[i * n + c];
+            for (size_t m = 0; m < i; m++)
+                s -= L[i * d + m] * B[m * n + c];
+            B[i * n + c] = s / L[i * d + i];
+        }
+    for (size_t i = d; i-- > 0;) /* L^T X = Y */
+        for (size_t c = 0; c < n; c++) {
+            double s = B[i * n + c];
+            for (size_t m = i + 1; m < d; m++)
+                s -= L[m * d + i] * B[m * n + c];
+            B[i * n + c] = s / L[i * d + i];
+        }
+}
+
+static void syr_portable(double *V, const double *x, size_t d)
+{
+    for (size_t a = 0; a < d; a++) {
+        double xa = x[a];
+        for (size_t k = 0; k < d; k++)
+            V[a * d + k] += xa * x[k];
+    }
+}
+
+static void cholesky_n_portable(const double *const *S, size_t n, size_t d, double *const *L,
+                              double *logdet, int *fail)
+{
+    for (size_t m = 0; m < n; m++)
+        fail[m] = colb__cholesky(S[m], d, L[m], logdet ? logdet + m : NULL);
+}
+
+static void symv2_portable(const double *A, size_t d, const double *x1, const double *x2,
+                           double *y1, double *y2)
+{
+    symv_portable(A, d, x1, y1);
+    symv_portable(A, d, x2, y2);
+}
+
+static void pack_add_portable(const double *A, const double *M, size_t d, double *Ap)
+{
+    colb__pack_upper(A, d, Ap);
+    if (M)
+        for (size_t e = 0; e < d * (d + 1) / 2; e++)
+            Ap[e] += M[e];
+}
+
 const colb__soa_kernel colb__soa_kernel_portable = {
     .name = "portable",
     .choose = choose_portable,
@@ -292,6 +364,15 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .ridge_step = ridge_step_portable,
     .ridge_step2 = ridge_step2_portable,
     .outer = colb__soa_outer,
+    .symv = symv_portable,
+    .coldot = coldot_portable,
+    .cholesky = colb__cholesky,
+    .chol_solve_n = chol_solve_n_portable,
+    .sm_step = colb__sherman_morrison, /* its row sums are symv's on a symmetric A */
+    .syr = syr_portable,
+    .cholesky_n = cholesky_n_portable,
+    .symv2 = symv2_portable,
+    .pack_add = pack_add_portable,
     .score_x = score_x_portable,
     .colsum = colsum_portable,
     .rank1_sub = rank1_sub_portable,

@@ -145,7 +145,8 @@ static colb_status alloc_state(colb__cohort *h, const colb_policy_params *pp, si
         colb__ridge_init(&h->c, 0, d, &pp->learner) != COLB_OK ||
         colb__ridge_init(&h->f, 0, d, &pp->learner) != COLB_OK ||
         colb__ridge_init(&h->s, 2, d, &pp->learner) != COLB_OK || grow_users(h, N) ||
-        !(h->work = colb__malloc(4 * d * d + 16 * d, sizeof(double))))
+        !(h->work = colb__malloc(4 * d * d + 16 * d, sizeof(double))) ||
+        !(h->pbuf = colb__malloc(COLB__CHOL_BATCH * (2 * d * d + 3 * d), sizeof(double))))
         return COLB_ENOMEM;
     return colb__cohort_grow_slots(h, slots) ? COLB_ENOMEM : COLB_OK;
 }
@@ -176,7 +177,7 @@ static void ch_destroy(colb_policy *p)
                     h->side, h->oarm, h->oy, h->obs, h->pieces, h->ns, h->size, h->head, h->tau2,
                     h->shrink, h->pending, h->dirty, h->changed, h->stamp, h->sideth,
                     h->prop_count, h->next_try, h->At, h->cand, h->cdist, h->scores, h->work,
-                    h->Q, h->Xt, h->Ap, h->acc };
+                    h->Q, h->Xt, h->Ap, h->acc, h->pbuf };
     for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++)
         free(arr[i]);
     free(h);
@@ -216,25 +217,19 @@ static colb_status ch_choose(colb_policy *p, size_t u, size_t *arm)
 {
     colb__cohort *h = p->impl;
     size_t d = p->d, c = h->label[u], P = d * (d + 1) / 2;
-    double *At = h->At + c * P; /* packed */
+    double *At = h->At + c * d * d; /* full: the vectorised step below */
     if (h->stamp[c] != h->round) {
-        colb__pack_upper(h->c.A + c * d * d, d, At);
+        memcpy(At, h->c.A + c * d * d, d * d * sizeof(double));
         h->stamp[c] = h->round;
     }
     /* scores[k] = <th_u, x_k> + width_c sqrt(x_k^T (A_c + M_u) x_k): the
      * packed upper triangle of A_c (+ M_u) on the round's outer products by
      * the hand-written single-model kernel (soa_kernel.h) */
-    const double *Ap = At;
-    if (isfinite(h->lamu[u])) {
-        const double *M = h->M + u * P;
-        for (size_t e = 0; e < P; e++)
-            h->Ap[e] = At[e] + M[e];
-        Ap = h->Ap;
-    }
-    *arm = h->kern->score1(Ap, h->th + u * d, colb__ridge_width(&h->c, c), 1.0, h->Q, h->Xt, d,
+    h->kern->pack_add(At, isfinite(h->lamu[u]) ? h->M + u * P : NULL, d, h->Ap);
+    *arm = h->kern->score1(h->Ap, h->th + u * d, colb__ridge_width(&h->c, c), 1.0, h->Q, h->Xt, d,
                            p->K, h->Kp, h->scores);
-    if (h->diversify)
-        colb__packed_sherman_morrison(At, p->X + *arm * d, d, h->work);
+    if (h->diversify) /* the full-matrix step: the packed one's bits on the upper triangle */
+        h->kern->sm_step(At, p->X + *arm * d, d, h->work);
     return COLB_OK;
 }
 
@@ -252,7 +247,8 @@ static colb_status ch_observe(colb_policy *p, size_t u, size_t arm, double y)
  * observations since A, theta and ln det V were last computed, which step 2
  * of the maintenance does (refresh_fresh, cohort_partition.c) before it
  * tests the sides: once per epoch instead of once per observation. */
-static void add_fresh(colb__ridge *f, size_t i, const double *x, double y)
+static void add_fresh(const colb__soa_kernel *kn, colb__ridge *f, size_t i, const double *x,
+                      double y)
 {
     size_t d = f->d;
     double *V = f->V + i * d * d, *b = f->b + i * d;
@@ -260,12 +256,9 @@ static void add_fresh(colb__ridge *f, size_t i, const double *x, double y)
     double r = y;
     for (size_t k = 0; k < d; k++)
         r -= x[k] * t0[k];
-    for (size_t a = 0; a < d; a++) {
-        double xa = x[a];
-        for (size_t k = 0; k < d; k++)
-            V[a * d + k] += xa * x[k];
-        b[a] += r * xa;
-    }
+    kn->syr(V, x, d);
+    for (size_t a = 0; a < d; a++)
+        b[a] += r * x[a];
     f->count[i]++;
     f->since_refresh[i]++;
 }
@@ -294,7 +287,7 @@ static colb_status ch_end(colb_policy *p)
         if (isfinite(h->lamu[u]))
             colb__packed_sherman_morrison(h->M + u * (d * (d + 1) / 2), x, d, h->work);
         if (h->pending[c])
-            add_fresh(&h->f, 2 * c + h->side[u], x, y);
+            add_fresh(h->kern, &h->f, 2 * c + h->side[u], x, y);
     }
     h->obs_since += h->n_obs;
     h->obs_total += h->n_obs;
@@ -504,7 +497,8 @@ static colb_status ch_load(colb_policy *p, colb__snap_in *in, const colb__snap_g
         (st = colb__ridge_load(in, g, "fresh", &h->f, 2 * cap, d, &pp->learner, NULL)))
         return st;
     if (colb__ridge_init(&h->s, 2, d, &pp->learner) != COLB_OK || grow_users(h, N) ||
-        colb__cohort_grow_arrays(h, cap) || !(h->work = colb__malloc(4 * d * d + 16 * d, sizeof(double))))
+        colb__cohort_grow_arrays(h, cap) || !(h->work = colb__malloc(4 * d * d + 16 * d, sizeof(double))) ||
+        !(h->pbuf = colb__malloc(COLB__CHOL_BATCH * (2 * d * d + 3 * d), sizeof(double))))
         return colb__snap_error(in, COLB_ENOMEM, "out of memory for cohort's %zu users", N);
     size_t *order = colb__malloc(N, sizeof(size_t)), *tmp = colb__malloc(N > cap ? N : cap, sizeof(size_t));
     if (!order || !tmp) {

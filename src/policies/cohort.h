@@ -57,7 +57,7 @@ typedef struct colb__cohort {
     uint64_t *stamp;          /* cap: the round At was copied in */
     double *sideth;           /* 2 cap d: the side models of a pending split */
     uint64_t *prop_count, *next_try; /* cap */
-    double *At;               /* cap d^2: this round's diversified copies of A_c */
+    double *At;               /* cap d^2: this round's diversified copies of A_c (full) */
     size_t *cand;             /* cap scratch */
     double *cdist;            /* cap scratch */
     /* schedule and counters */
@@ -82,6 +82,8 @@ typedef struct colb__cohort {
     size_t Kp;                /* K rounded up to a multiple of 8 */
     /* scratch */
     double *scores, *work;    /* scores: Kp */
+    double *pbuf;             /* COLB__CHOL_BATCH (2 d^2 + 3 d): scratch of pred_scores, the
+                               * Wald test and the fresh models' refresh */
     size_t K_cap;
 } colb__cohort;
 
@@ -131,6 +133,11 @@ double colb__cohort_oful_thr(const colb__cohort *h, const colb__ridge *b0, size_
  * log of the Chinese-restaurant prior (the cluster's size, or 1 for a new
  * cluster). O(d^3). */
 double colb__cohort_pred_score(colb__cohort *h, size_t u, size_t c);
+
+/* colb__cohort_pred_score(h, u, cs[m]) into out[m] for m < n, the same
+ * values; the clusters' factorisations run interleaved (faster than n
+ * calls). Uses h->pbuf. */
+void colb__cohort_pred_scores(colb__cohort *h, size_t u, const size_t *cs, size_t n, double *out);
 
 /* ---- cohort_partition.c ---- */
 

@@ -90,7 +90,7 @@ int colb__cohort_grow_arrays(colb__cohort *h, size_t cap2)
         colb__realloc_n(&h->sideth, cap2, 2 * d * sizeof(double)) ||
         colb__realloc_n(&h->prop_count, cap2, sizeof(uint64_t)) ||
         colb__realloc_n(&h->next_try, cap2, sizeof(uint64_t)) ||
-        colb__realloc_n(&h->At, cap2, d * (d + 1) / 2 * sizeof(double)) ||
+        colb__realloc_n(&h->At, cap2, d * d * sizeof(double)) ||
         colb__realloc_n(&h->cand, cap2, sizeof(size_t)) ||
         colb__realloc_n(&h->cdist, cap2, sizeof(double)) ||
         colb__realloc_n(&h->acc, cap2, 2 * sizeof(double)))
@@ -139,7 +139,7 @@ void colb__cohort_rebuild(colb__cohort *h, size_t c)
     colb__ridge_refresh(&h->c, c);
 }
 
-static double rss_diff(const colb__cohort *h, size_t u, const double *ta, const double *tb);
+static double rss_diff(colb__cohort *h, size_t u, const double *ta, const double *tb);
 
 static void move_user(colb__cohort *h, size_t u, size_t to)
 {
@@ -192,21 +192,20 @@ static size_t candidates(colb__cohort *h, const double *th, size_t skip)
 /* ---- splits ---------------------------------------------------------------- */
 
 /* RSS_u(ta) - RSS_u(tb), up to the common constant. */
-static double rss_diff(const colb__cohort *h, size_t u, const double *ta, const double *tb)
+static double rss_diff(colb__cohort *h, size_t u, const double *ta, const double *tb)
 {
     size_t d = h->d;
     double lam = h->u.p.lambda;
     const double *V = h->u.V + u * d * d, *b = h->u.b + u * d;
-    double fa = 0.0, fb = 0.0;
+    double fa = 0.0, fb = 0.0, *ga = h->work, *gb = ga + d; /* (V - lambda I) t, rows in order */
     for (size_t i = 0; i < d; i++) {
-        const double *Vi = V + i * d;
-        double ga = -lam * ta[i], gb = -lam * tb[i];
-        for (size_t k = 0; k < d; k++) {
-            ga += Vi[k] * ta[k];
-            gb += Vi[k] * tb[k];
-        }
-        fa += ta[i] * ga - 2.0 * ta[i] * b[i];
-        fb += tb[i] * gb - 2.0 * tb[i] * b[i];
+        ga[i] = -lam * ta[i];
+        gb[i] = -lam * tb[i];
+    }
+    h->kern->symv2(V, d, ta, tb, ga, gb);
+    for (size_t i = 0; i < d; i++) {
+        fa += ta[i] * ga[i] - 2.0 * ta[i] * b[i];
+        fb += tb[i] * gb[i] - 2.0 * tb[i] * b[i];
     }
     return fa - fb;
 }
@@ -340,32 +339,46 @@ static void do_split(colb__cohort *h, size_t c)
 
 /* ---- the epoch ------------------------------------------------------------- */
 
-/* A, theta and ln det V of fresh model i from its V and b (cohort.c's
- * add_fresh keeps only those): one Cholesky factor and d solves (hand
- * loops, dense.c: LAPACKE's row-major calls cost more than the arithmetic
- * at these sizes). V >= lambda I is positive definite; should the factor
- * fail all the same, the old inverse stands. */
-static void refresh_fresh(colb__cohort *h, size_t i)
+/* A, theta and ln det V of the fresh models idx[0..n) (n <= 2) from their V
+ * and b (cohort.c's add_fresh keeps only those): a Cholesky factor each (the
+ * two at once: independent chains, interleaved) and the d solves of the
+ * identity's columns in one multi-right-hand-side call (the hand-written
+ * kernels, soa_kernel.h: LAPACKE's row-major calls cost more than the
+ * arithmetic at these sizes). V >= lambda I is positive definite; should a
+ * factor fail all the same, that model's old inverse stands. */
+static void refresh_fresh(colb__cohort *h, const size_t *idx, size_t n)
 {
     colb__ridge *f = &h->f;
     size_t d = h->d;
-    double *L = h->work + 3 * d, *col = L + d * d, ld;
-    double *A = f->A + i * d * d, *th = f->theta + i * d;
-    const double *b = f->b + i * d, *t0 = f->theta0 + i * d;
-    if (colb__cholesky(f->V + i * d * d, d, L, &ld))
-        return;
-    for (size_t k = 0; k < d; k++) {
-        memset(col, 0, d * sizeof(double));
-        col[k] = 1.0;
-        colb__cholesky_solve(L, d, col);
-        for (size_t j = k; j < d; j++) /* the lower triangle, mirrored: exactly symmetric */
-            A[j * d + k] = A[k * d + j] = col[j];
+    double *X = h->pbuf, ld[2];
+    const double *S[2];
+    double *L[2];
+    int fail[2];
+    for (size_t m = 0; m < n; m++) {
+        S[m] = f->V + idx[m] * d * d;
+        L[m] = X + (1 + m) * d * d;
     }
-    colb__matvec(A, b, d, th);
-    for (size_t a = 0; a < d; a++)
-        th[a] += t0[a];
-    f->logdet[i] = ld;
-    f->since_refresh[i] = 0;
+    h->kern->cholesky_n(S, n, d, L, ld, fail);
+    for (size_t m = 0; m < n; m++) {
+        size_t i = idx[m];
+        double *A = f->A + i * d * d, *th = f->theta + i * d;
+        const double *b = f->b + i * d, *t0 = f->theta0 + i * d;
+        if (fail[m])
+            continue;
+        for (size_t j = 0; j < d; j++)
+            for (size_t k = 0; k < d; k++)
+                X[j * d + k] = j == k;
+        h->kern->chol_solve_n(L[m], d, X, d); /* column k of X: A's column k */
+        for (size_t k = 0; k < d; k++)
+            for (size_t j = k; j < d; j++) /* the lower triangle, mirrored: exactly symmetric */
+                A[j * d + k] = A[k * d + j] = X[j * d + k];
+        memset(th, 0, d * sizeof(double));
+        h->kern->symv(A, d, b, th); /* colb__matvec's bits */
+        for (size_t a = 0; a < d; a++)
+            th[a] += t0[a];
+        f->logdet[i] = ld[m];
+        f->since_refresh[i] = 0;
+    }
 }
 
 /* Score tests of every member of c against c, and c's spread by the method
@@ -395,12 +408,17 @@ static void test_members(colb__cohort *h, size_t c)
  * runner-up and gap. The new cluster is returned in *to. 1 when it moved. */
 static int assign_one(colb__cohort *h, size_t u, size_t *to)
 {
-    size_t c = h->label[u];
-    double s0 = colb__cohort_pred_score(h, u, c), bs = s0, second = INFINITY;
-    size_t best = c, alt = NONE, n = candidates(h, h->th + u * h->d, c);
+    size_t c = h->label[u], n = candidates(h, h->th + u * h->d, c), list[CANDIDATES + 2];
+    double sc[CANDIDATES + 2]; /* own, the candidates, a cluster of its own */
+    list[0] = c;
+    memcpy(list + 1, h->cand, n * sizeof(size_t));
+    list[n + 1] = NONE;
+    colb__cohort_pred_scores(h, u, list, n + 1 + (h->size[c] > 1), sc);
+    double s0 = sc[0], bs = s0, second = INFINITY;
+    size_t best = c, alt = NONE;
     for (size_t i = 0; i < n; i++) {
         size_t c2 = h->cand[i];
-        double s2 = colb__cohort_pred_score(h, u, c2);
+        double s2 = sc[i + 1];
         if (s2 < bs) {
             second = bs, alt = best, bs = s2, best = c2;
         } else if (s2 < second) {
@@ -408,7 +426,7 @@ static int assign_one(colb__cohort *h, size_t u, size_t *to)
         }
     }
     if (h->size[c] > 1) { /* a cluster of its own */
-        double sn = colb__cohort_pred_score(h, u, NONE);
+        double sn = sc[n + 1];
         if (sn < bs)
             second = bs, alt = best, bs = sn, best = NONE;
     }
@@ -490,16 +508,14 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
         colb__pack_upper(Mf, d, M);
         h->lamu[u] = lc;
     }
-    /* th = centre + M (b - G centre); G centre by V's columns (= rows) in
-     * axpy form, which the compiler vectorises */
-    for (size_t a = 0; a < d; a++)
+    /* th = centre + M (b - G centre): r = b + lambda centre - V centre,
+     * V's columns (= rows) in order (the kernel adds V (-centre)) */
+    double *nc = z + d;
+    for (size_t a = 0; a < d; a++) {
         r[a] = b[a] + lam * centre[a];
-    for (size_t k = 0; k < d; k++) {
-        const double *Vk = V + k * d;
-        double ck = centre[k];
-        for (size_t a = 0; a < d; a++)
-            r[a] -= Vk[a] * ck;
+        nc[a] = -centre[a];
     }
+    h->kern->symv(V, d, nc, r);
     colb__packed_symv(M, r, d, z);
     for (size_t a = 0; a < d; a++)
         thu[a] = centre[a] + z[a];
@@ -518,10 +534,14 @@ static const double *centre_of(colb__cohort *h, size_t u, double *out)
      * to mix with others' */
     if (!h->soft || h->nc < 2 || h->size[c] < 2 || !(h->gap[u] < SOFT_GAP || h->changed[c]))
         return tc;
-    double s0 = colb__cohort_pred_score(h, u, c), best = INFINITY;
-    size_t n = candidates(h, h->th + u * d, c);
+    size_t n = candidates(h, h->th + u * d, c), list[CANDIDATES + 1];
+    double sc[CANDIDATES + 1], best = INFINITY; /* own, the candidates */
+    list[0] = c;
+    memcpy(list + 1, h->cand, n * sizeof(size_t));
+    colb__cohort_pred_scores(h, u, list, n + 1, sc);
+    double s0 = sc[0];
     for (size_t i = 0; i < n; i++) {
-        h->cdist[i] = colb__cohort_pred_score(h, u, h->cand[i]) - s0;
+        h->cdist[i] = sc[i + 1] - s0;
         if (h->cdist[i] < best)
             best = h->cdist[i];
     }
@@ -551,9 +571,11 @@ static void split_steps(colb__cohort *h)
     for (size_t c = 0; c < h->cap; c++) {
         if (!h->pending[c])
             continue;
+        size_t idx[2], n = 0;
         for (size_t i = 2 * c; i < 2 * c + 2; i++) /* the fresh models' inverses (add_fresh) */
             if (h->f.since_refresh[i])
-                refresh_fresh(h, i);
+                idx[n++] = i;
+        refresh_fresh(h, idx, n);
         if (colb__cohort_wald(h, &h->f, 2 * c, &h->f, 2 * c + 1) > colb__cohort_chi_thr(h)) {
             do_split(h, c);
         } else if (h->f.count[2 * c] + h->f.count[2 * c + 1] >= h->prop_count[c]) {

@@ -41,7 +41,8 @@ double colb__cohort_stat_with(const double st[5], double tau2)
 void colb__cohort_score_prep(colb__cohort *h, const colb__ridge *cb, size_t j, double *pre)
 {
     size_t d = cb->d;
-    colb__matvec(cb->A + j * d * d, cb->theta + j * d, d, pre);
+    memset(pre, 0, d * sizeof(double));
+    h->kern->symv(cb->A + j * d * d, d, cb->theta + j * d, pre); /* colb__matvec's bits */
     double rho_j = colb__cohort_noise_radius(h, cb, j);
     pre[d] = rho_j * rho_j;
 }
@@ -60,22 +61,21 @@ double colb__cohort_score_test(colb__cohort *h, const colb__ridge *from, size_t 
         pre = z + d;
     }
     const double *q = pre; /* A_j th_j: the ridge bias of th_j is lambda G A_j th_j */
-    /* one pass over V: r = b - (V - lambda I) th, z = (V - lambda I) q and
-     * tau = tr(G A_j) = <V, A_j> - lambda tr(A_j) (row sums: independent
-     * chains) */
-    double tau = 0.0, trA = 0.0, trV = 0.0;
+    /* r = b - (V - lambda I) th, z = (V - lambda I) q and tau = tr(G A_j) =
+     * <V, A_j> - lambda tr(A_j): V th, V q and the row sums of V .* A_j, each
+     * summed along the row in order (the kernels vectorise across rows: V and
+     * A_j are symmetric bit for bit), then tau's sum over the rows in order */
+    const colb__soa_kernel *kn = h->kern;
+    double *s = r + 4 * d, *ta = s + d, tau = 0.0, trA = 0.0, trV = 0.0;
     for (size_t a = 0; a < d; a++) {
-        const double *Va = V + a * d, *Aja = Aj + a * d;
-        double s = 0.0, t = -lam * q[a], ta = 0.0;
-        for (size_t k = 0; k < d; k++) {
-            double v = Va[k];
-            s += v * th[k];
-            t += v * q[k];
-            ta += v * Aja[k];
-        }
-        r[a] = b[a] - s + lam * th[a];
-        z[a] = t;
-        tau += ta;
+        s[a] = 0.0;
+        z[a] = -lam * q[a];
+    }
+    kn->symv2(V, d, th, q, s, z);
+    kn->coldot(V, Aj, d, ta);
+    for (size_t a = 0; a < d; a++) {
+        r[a] = b[a] - s[a] + lam * th[a];
+        tau += ta[a];
     }
     for (size_t a = 0; a < d; a++) {
         tau -= lam * Aj[a * d + a];
@@ -84,17 +84,14 @@ double colb__cohort_score_test(colb__cohort *h, const colb__ridge *from, size_t 
     }
     if (tau < 0.0)
         tau = 0.0;
-    /* one pass over A = V^-1: r^T A r and z^T A z */
+    /* r^T A r and z^T A z (A = V^-1) */
     double qr = 0.0, qz = 0.0;
+    for (size_t a = 0; a < d; a++)
+        s[a] = ta[a] = 0.0;
+    kn->symv2(A, d, r, z, s, ta);
     for (size_t a = 0; a < d; a++) {
-        const double *Aa = A + a * d;
-        double s = 0.0, t = 0.0;
-        for (size_t k = 0; k < d; k++) {
-            s += Aa[k] * r[k];
-            t += Aa[k] * z[k];
-        }
-        qr += r[a] * s;
-        qz += z[a] * t;
+        qr += r[a] * s[a];
+        qz += z[a] * ta[a];
     }
     double pieces[5];
     double *p = st ? st : pieces;
@@ -114,30 +111,35 @@ double colb__cohort_wald(colb__cohort *h, const colb__ridge *b0, size_t i0, cons
     if (!b0->count[i0] || !b1->count[i1])
         return 0.0;
     double lam = b0->p.lambda;
-    double *S = h->work + 3 * d, *L = S + d * d, *diff = L + d * d, *tp = diff + d;
+    double *S = h->pbuf, *S2 = S + d * d, *L = S2 + d * d, *L2 = L + d * d, *D = L2 + d * d;
+    double *diff = D + d * d, *tp = diff + d;
     const double *A0 = b0->A + i0 * d * d, *A1 = b1->A + i1 * d * d;
     /* pooled estimate: under a common theta, E[t0 - t1] = -lambda (A0 - A1) theta */
-    for (size_t k = 0; k < d * d; k++)
+    for (size_t k = 0; k < d * d; k++) {
         S[k] = b0->V[i0 * d * d + k] + b1->V[i1 * d * d + k];
+        S2[k] = A0[k] + A1[k];
+    }
     for (size_t a = 0; a < d; a++) {
         S[a * d + a] -= lam;
         tp[a] = b0->b[i0 * d + a] + b1->b[i1 * d + a];
     }
-    if (colb__cholesky(S, d, L, NULL))
+    /* both factors at once (independent chains, interleaved) */
+    const double *Ss[2] = { S, S2 };
+    double *Ls[2] = { L, L2 };
+    int fail[2];
+    h->kern->cholesky_n(Ss, 2, d, Ls, NULL, fail);
+    if (fail[0] || fail[1])
         return 0.0;
     colb__cholesky_solve(L, d, tp);
-    for (size_t a = 0; a < d; a++) {
-        double s = 0.0;
-        for (size_t k = 0; k < d; k++)
-            s += (A0[a * d + k] - A1[a * d + k]) * tp[k];
-        diff[a] = b0->theta[i0 * d + a] - b1->theta[i1 * d + a] + lam * s;
-    }
+    /* (A0 - A1) tp, the difference formed first */
     for (size_t k = 0; k < d * d; k++)
-        S[k] = A0[k] + A1[k];
-    if (colb__cholesky(S, d, L, NULL))
-        return 0.0;
+        D[k] = A0[k] - A1[k];
+    memset(diff, 0, d * sizeof(double));
+    h->kern->symv(D, d, tp, diff);
+    for (size_t a = 0; a < d; a++)
+        diff[a] = b0->theta[i0 * d + a] - b1->theta[i1 * d + a] + lam * diff[a];
     memcpy(tp, diff, d * sizeof(double));
-    colb__cholesky_solve(L, d, tp);
+    colb__cholesky_solve(L2, d, tp);
     double W = 0.0;
     for (size_t a = 0; a < d; a++)
         W += diff[a] * tp[a];
@@ -165,74 +167,126 @@ double colb__cohort_oful_thr(const colb__cohort *h, const colb__ridge *b0, size_
  * from sufficient statistics (RSS_u(t) = yy_u - 2 t.b_u + t^T G_u t). */
 double colb__cohort_pred_score(colb__cohort *h, size_t u, size_t c)
 {
-    size_t d = h->d;
+    double out;
+    colb__cohort_pred_scores(h, u, &c, 1, &out);
+    return out;
+}
+
+/* The scores of COLB__CHOL_BATCH clusters at a time: their factorisations
+ * and solves are independent latency-bound chains, run interleaved
+ * (soa_kernel.h cholesky_n, dense.h colb__cholesky_solve_many); each score
+ * is computed with the arithmetic of the one-cluster form. */
+void colb__cohort_pred_scores(colb__cohort *h, size_t u, const size_t *cs, size_t n, double *out)
+{
+    enum { NEW, OTHER, OWN };
+    size_t d = h->d, st = 2 * d * d + 3 * d;
     double lam = h->u.p.lambda;
-    double *Vp = h->work + 3 * d, *L = Vp + d * d, *tp = L + d * d, *r = tp + d, *z = r + d;
     const double *Vu = h->u.V + u * d * d, *bu = h->u.b + u * d;
-    int own = c != COLB__COHORT_NONE && h->label[u] == c;
-    if (own && h->size[c] <= 1)
-        c = COLB__COHORT_NONE; /* alone: its cluster without it is a new one */
-    /* V' and theta' = V'^{-1} b' with ln det V', and what (V' + G_u)^{-1} r
-     * and ln det(V' + G_u) need: the banks keep A and ln det of V_c (another
-     * cluster's V', and own cluster's V' + G_u) and of V_u (a new cluster's
-     * V' + G_u), so one factorisation at most */
-    double n = 1.0, ld0, ld1;
-    const double *Minv = NULL; /* (V' + G_u)^{-1} when a bank has it */
-    if (c == COLB__COHORT_NONE) {
-        memset(tp, 0, d * sizeof(double));
-        ld0 = (double)d * log(lam);
-        ld1 = h->u.logdet[u];
-        Minv = h->u.A + u * d * d;
-    } else if (!own) {
-        n = (double)h->size[c];
-        memcpy(tp, h->c.theta + c * d, d * sizeof(double));
-        ld0 = h->c.logdet[c];
-    } else {
-        const double *Vc = h->c.V + c * d * d, *bc = h->c.b + c * d;
-        n = (double)h->size[c] - 1.0;
-        for (size_t k = 0; k < d * d; k++)
-            Vp[k] = Vc[k] - Vu[k];
-        for (size_t a = 0; a < d; a++) {
-            Vp[a * d + a] += lam;
-            tp[a] = bc[a] - bu[a];
+    for (size_t m0 = 0; m0 < n; m0 += COLB__CHOL_BATCH) {
+        size_t nb = n - m0 < COLB__CHOL_BATCH ? n - m0 : COLB__CHOL_BATCH, nf = 0, ns = 0;
+        const double *S[COLB__CHOL_BATCH], *Ls[COLB__CHOL_BATCH], *Minv[COLB__CHOL_BATCH];
+        double *Lf[COLB__CHOL_BATCH], *bs[COLB__CHOL_BATCH], ldf[COLB__CHOL_BATCH];
+        double cnt[COLB__CHOL_BATCH], ld0[COLB__CHOL_BATCH], ld1[COLB__CHOL_BATCH];
+        int fail[COLB__CHOL_BATCH], kind[COLB__CHOL_BATCH];
+        size_t fi[COLB__CHOL_BATCH];
+        /* V' and theta' = V'^{-1} b' with ln det V', and what (V' + G_u)^{-1}
+         * r and ln det(V' + G_u) need: the banks keep A and ln det of V_c
+         * (another cluster's V', and own cluster's V' + G_u) and of V_u (a
+         * new cluster's V' + G_u), so one factorisation at most */
+        for (size_t m = 0; m < nb; m++) {
+            size_t c = cs[m0 + m];
+            double *Vp = h->pbuf + m * st, *tp = Vp + 2 * d * d;
+            int own = c != COLB__COHORT_NONE && h->label[u] == c;
+            if (own && h->size[c] <= 1)
+                c = COLB__COHORT_NONE; /* alone: its cluster without it is a new one */
+            cnt[m] = 1.0;
+            Minv[m] = NULL; /* (V' + G_u)^{-1} when a bank has it */
+            if (c == COLB__COHORT_NONE) {
+                kind[m] = NEW;
+                memset(tp, 0, d * sizeof(double));
+                ld0[m] = (double)d * log(lam);
+                ld1[m] = h->u.logdet[u];
+                Minv[m] = h->u.A + u * d * d;
+                continue;
+            }
+            const double *Vc = h->c.V + c * d * d;
+            if (!own) { /* V' + G_u = V_c + V_u - lambda I, factored */
+                kind[m] = OTHER;
+                cnt[m] = (double)h->size[c];
+                memcpy(tp, h->c.theta + c * d, d * sizeof(double));
+                ld0[m] = h->c.logdet[c];
+                for (size_t k = 0; k < d * d; k++)
+                    Vp[k] = Vc[k] + Vu[k];
+                for (size_t a = 0; a < d; a++)
+                    Vp[a * d + a] -= lam;
+            } else { /* V' = V_c - V_u + lambda I, factored; theta' solved */
+                const double *bc = h->c.b + c * d;
+                kind[m] = OWN;
+                cnt[m] = (double)h->size[c] - 1.0;
+                for (size_t k = 0; k < d * d; k++)
+                    Vp[k] = Vc[k] - Vu[k];
+                for (size_t a = 0; a < d; a++) {
+                    Vp[a * d + a] += lam;
+                    tp[a] = bc[a] - bu[a];
+                }
+                ld1[m] = h->c.logdet[c];
+                Minv[m] = h->c.A + c * d * d;
+            }
+            S[nf] = Vp;
+            Lf[nf] = Vp + d * d;
+            fi[m] = nf++;
         }
-        if (colb__cholesky(Vp, d, L, &ld0))
-            return INFINITY;
-        colb__cholesky_solve(L, d, tp);
-        ld1 = h->c.logdet[c];
-        Minv = h->c.A + c * d * d;
+        h->kern->cholesky_n(S, nf, d, Lf, ldf, fail);
+        for (size_t m = 0; m < nb; m++) /* the own clusters' theta' */
+            if (kind[m] == OWN && !fail[fi[m]]) {
+                Ls[ns] = Lf[fi[m]];
+                bs[ns++] = h->pbuf + m * st + 2 * d * d;
+            }
+        colb__cholesky_solve_many(Ls, ns, d, bs);
+        ns = 0;
+        for (size_t m = 0; m < nb; m++) {
+            if (kind[m] != NEW && fail[fi[m]]) {
+                out[m0 + m] = INFINITY;
+                continue;
+            }
+            if (kind[m] == OWN)
+                ld0[m] = ldf[fi[m]];
+            else if (kind[m] == OTHER)
+                ld1[m] = ldf[fi[m]];
+            double *tp = h->pbuf + m * st + 2 * d * d, *r = tp + d, *z = r + d;
+            /* g = G_u theta' (in z) by V_u's columns (= rows), then r = b_u -
+             * g and RSS_u(theta') */
+            for (size_t a = 0; a < d; a++)
+                z[a] = -lam * tp[a];
+            h->kern->symv(Vu, d, tp, z);
+            double rss = h->yy[u];
+            for (size_t a = 0; a < d; a++) {
+                r[a] = bu[a] - z[a];
+                rss += tp[a] * z[a] - 2.0 * tp[a] * bu[a];
+            }
+            out[m0 + m] = rss; /* finished below */
+            if (kind[m] == OTHER) { /* z = (V_c + G_u)^{-1} r, below */
+                memcpy(z, r, d * sizeof(double));
+                Ls[ns] = Lf[fi[m]];
+                bs[ns++] = z;
+            }
+        }
+        colb__cholesky_solve_many(Ls, ns, d, bs);
+        for (size_t m = 0; m < nb; m++) {
+            if (kind[m] != NEW && fail[fi[m]])
+                continue;
+            double *r = h->pbuf + m * st + 2 * d * d + d, *z = r + d, q = 0.0;
+            if (Minv[m]) { /* colb__quad's bits */
+                memset(z, 0, d * sizeof(double));
+                h->kern->symv(Minv[m], d, r, z);
+                for (size_t a = 0; a < d; a++)
+                    q += r[a] * z[a];
+                q = q > 0.0 ? q : 0.0;
+            } else {
+                for (size_t a = 0; a < d; a++)
+                    q += r[a] * z[a];
+            }
+            out[m0 + m] = (out[m0 + m] - q) / (h->R * h->R) + ld1[m] - ld0[m] - 2.0 * log(cnt[m]);
+        }
     }
-    /* g = G_u theta' (in z) by V_u's columns (= rows) in axpy form, then
-     * r = b_u - g and RSS_u(theta') */
-    for (size_t a = 0; a < d; a++)
-        z[a] = -lam * tp[a];
-    for (size_t k = 0; k < d; k++) {
-        const double *Vk = Vu + k * d;
-        double tk = tp[k];
-        for (size_t a = 0; a < d; a++)
-            z[a] += Vk[a] * tk;
-    }
-    double rss = h->yy[u];
-    for (size_t a = 0; a < d; a++) {
-        r[a] = bu[a] - z[a];
-        rss += tp[a] * z[a] - 2.0 * tp[a] * bu[a];
-    }
-    double q;
-    if (Minv) {
-        q = colb__quad(Minv, r, d);
-    } else { /* another cluster: factor V_c + G_u */
-        const double *Vc = h->c.V + c * d * d;
-        for (size_t k = 0; k < d * d; k++)
-            Vp[k] = Vc[k] + Vu[k];
-        for (size_t a = 0; a < d; a++)
-            Vp[a * d + a] -= lam;
-        if (colb__cholesky(Vp, d, L, &ld1))
-            return INFINITY;
-        memcpy(z, r, d * sizeof(double));
-        colb__cholesky_solve(L, d, z);
-        q = 0.0;
-        for (size_t a = 0; a < d; a++)
-            q += r[a] * z[a];
-    }
-    return (rss - q) / (h->R * h->R) + ld1 - ld0 - 2.0 * log(n);
 }
