@@ -319,6 +319,127 @@ static void test_service_rounds_in_slices(void **state)
     colb_env_free(env);
 }
 
+/* A service's mix of calls - rounds of a few users, updates long after the
+ * decision (colb_policy_update), users added online - with a snapshot taken
+ * every 37 calls: each loaded copy, run in step with the original for the
+ * next 120 calls, chooses the same arms and keeps the same clusters and
+ * estimates bit for bit (an epoch in slices carries state from one call to
+ * the next: all of it must be in the snapshot). */
+enum { SD = 4, SK = 5 };
+typedef struct svc_op {
+    int kind; /* 0: add users, 1: a round of users, 2: an update */
+    size_t u[6], n;
+    double X[SK * SD], y;
+} svc_op;
+
+static void svc_apply(colb_policy *p, const svc_op *o, size_t *arms)
+{
+    if (o->kind == 0) {
+        assert_ok(colb_policy_add_users(p, o->n, NULL));
+    } else if (o->kind == 1) {
+        assert_ok(colb_policy_begin_round(p, o->X, SK));
+        for (size_t i = 0; i < o->n; i++)
+            assert_ok(colb_policy_choose(p, o->u[i], &arms[i]));
+        assert_ok(colb_policy_end_round(p));
+    } else {
+        assert_ok(colb_policy_update(p, o->u[0], o->X, o->y));
+    }
+}
+
+static void assert_same_state(const colb_policy *a, const colb_policy *b)
+{
+    size_t N = colb_policy_users(a), *la = calloc(N, sizeof *la), *lb = calloc(N, sizeof *lb), na, nb;
+    assert_int_equal(colb_policy_users(b), N);
+    assert_ok(colb_policy_clusters(a, la, &na));
+    assert_ok(colb_policy_clusters(b, lb, &nb));
+    assert_int_equal(na, nb);
+    assert_memory_equal(la, lb, N * sizeof *la);
+    for (size_t u = 0; u < N; u++) {
+        double ta[SD], tb[SD];
+        assert_ok(colb_policy_user_theta(a, u, ta));
+        assert_ok(colb_policy_user_theta(b, u, tb));
+        assert_memory_equal(ta, tb, sizeof ta);
+    }
+    free(la);
+    free(lb);
+}
+
+static void test_snapshot_continues(void **state)
+{
+    (void)state;
+    enum { STEPS = 1500, EVERY = 37, AHEAD = 120 };
+    colb_policy_params pp;
+    colb_policy_params_default(&pp);
+    pp.users = 4;
+    pp.dim = SD;
+    pp.seed = 3;
+    colb_policy *p;
+    char msg[256];
+    assert_ok(colb_policy_create("recommended", &pp, &p, msg, sizeof msg));
+    colb_rng r;
+    colb_rng_seed(&r, 3, 7);
+    double th[8][SD];
+    for (int g = 0; g < 8; g++)
+        colb_rng_normal_fill(&r, th[g], SD, 0.5);
+    svc_op *ops = calloc(STEPS, sizeof *ops);
+    size_t N = 4;
+    for (int t = 0; t < STEPS; t++) { /* the calls, drawn once */
+        svc_op *o = &ops[t];
+        double z = colb_rng_uniform(&r);
+        if (z < 0.01 && N < 60) {
+            o->kind = 0;
+            o->n = 1 + (size_t)colb_rng_below(&r, 4);
+            N += o->n;
+        } else if (z < 0.5) {
+            o->kind = 1;
+            for (size_t i = 0, m = 1 + (size_t)colb_rng_below(&r, 6); i < m; i++) {
+                size_t u = (size_t)colb_rng_below(&r, N), dup = 0;
+                for (size_t j = 0; j < o->n; j++)
+                    dup |= o->u[j] == u;
+                if (!dup)
+                    o->u[o->n++] = u;
+            }
+            colb_rng_normal_fill(&r, o->X, SK * SD, 0.5);
+        } else {
+            o->kind = 2;
+            o->u[0] = (size_t)colb_rng_below(&r, N);
+            colb_rng_normal_fill(&r, o->X, SD, 0.5);
+            o->y = 0.1 * colb_rng_normal(&r);
+            for (int j = 0; j < SD; j++)
+                o->y += th[o->u[0] % 8][j] * o->X[j];
+        }
+    }
+    size_t arms[6], arms2[6], checked = 0;
+    for (int t = 0; t < STEPS; t++) {
+        if (t % EVERY == EVERY - 1) {
+            size_t len = 0;
+            colb_policy_save_buffer(p, NULL, 0, &len, msg, sizeof msg);
+            unsigned char *buf = malloc(len);
+            assert_non_null(buf);
+            assert_ok(colb_policy_save_buffer(p, buf, len, &len, msg, sizeof msg));
+            colb_policy *q, *keep;
+            assert_ok(colb_policy_load_buffer(buf, len, NULL, &q, msg, sizeof msg));
+            assert_ok(colb_policy_load_buffer(buf, len, NULL, &keep, msg, sizeof msg));
+            free(buf);
+            for (int s = t; s < STEPS && s < t + AHEAD; s++) {
+                svc_apply(p, &ops[s], arms);
+                svc_apply(q, &ops[s], arms2);
+                if (ops[s].kind == 1)
+                    assert_memory_equal(arms, arms2, ops[s].n * sizeof *arms);
+                assert_same_state(p, q);
+            }
+            colb_policy_free(p);
+            colb_policy_free(q);
+            p = keep; /* back to the snapshot's point */
+            checked++;
+        }
+        svc_apply(p, &ops[t], arms);
+    }
+    assert_true(checked > 30);
+    colb_policy_free(p);
+    free(ops);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_merges_identical_users),
         cmocka_unit_test(test_users_added_online),
         cmocka_unit_test(test_service_rounds_in_slices),
+        cmocka_unit_test(test_snapshot_continues),
         cmocka_unit_test(test_thread_independent),
         cmocka_unit_test(test_beats_independent_learners),
         cmocka_unit_test(test_bad_parameters),

@@ -441,6 +441,13 @@ static colb_status ch_save(const colb_policy *p, colb__snap_out *w)
     colb__snap_f64s(w, "side_models", h->sideth, 2 * cap * d);
     colb__snap_u64s(w, "proposal_count", h->prop_count, cap);
     colb__snap_u64s(w, "next_try", h->next_try, cap);
+    /* what an epoch in slices carries from one round to the next: the
+     * members' normalised statistics (the seeds of split proposals, the
+     * filter of reassignment) and the clusters changed so far */
+    colb__snap_f64s(w, "normalised_stat", h->ns, N);
+    for (size_t c = 0; c < cap; c++)
+        pend[c] = h->changed[c];
+    colb__snap_sizes(w, "changed", pend, cap);
     free(order);
     free(side);
     free(pend);
@@ -535,6 +542,19 @@ static colb_status ch_load(colb_policy *p, colb__snap_in *in, const colb__snap_g
         goto out;
     for (size_t c = 0; c < cap; c++)
         h->pending[c] = (unsigned char)tmp[c];
+    /* an epoch in slices' carried state (absent from older snapshots: none) */
+    colb__snap_field fld;
+    for (size_t u = 0; u < N; u++)
+        h->ns[u] = 0.0;
+    if (colb__snap_find(g, "normalised_stat", &fld) == COLB_OK &&
+        (st = colb__snap_get_f64s(in, g, "normalised_stat", h->ns, N, 1)))
+        goto out;
+    if (colb__snap_find(g, "changed", &fld) == COLB_OK) {
+        if ((st = colb__snap_get_sizes(in, g, "changed", tmp, cap, 2)))
+            goto out;
+        for (size_t c = 0; c < cap; c++)
+            h->changed[c] = (unsigned char)tmp[c];
+    }
     /* the member lists, rebuilt from `order`: every user once, the clusters'
      * runs in slot order with the saved sizes and matching labels */
     memset(tmp, 0, (N > cap ? N : cap) * sizeof(size_t));
