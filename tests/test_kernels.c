@@ -448,6 +448,22 @@ static void test_dense_kernels(void **state)
                     s += G[i * d + k] * G[j * d + k];
                 S[i * d + j] = S[j * d + i] = s;
             }
+        /* colb__spd_inverse (colb's own inverse from the factor, no LAPACK
+         * dpotri): exactly symmetric, S times it the identity, and LAPACK's
+         * inverse within rounding */
+        assert_int_equal(colb__spd_inverse(S, d, A0, &ld0), 0);
+        memcpy(A1, S, d * d * sizeof(double));
+        assert_int_equal(LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)d, A1, (lapack_int)d), 0);
+        assert_int_equal(LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'L', (lapack_int)d, A1, (lapack_int)d), 0);
+        for (size_t i = 0; i < d; i++)
+            for (size_t j = 0; j <= i; j++) {
+                double e = 0.0;
+                for (size_t k = 0; k < d; k++)
+                    e += S[i * d + k] * A0[k * d + j];
+                assert_close(e, i == j ? 1.0 : 0.0, 1e-9);
+                assert_memory_equal(&A0[i * d + j], &A0[j * d + i], sizeof(double));
+                assert_close(A0[i * d + j], A1[i * d + j], 1e-10);
+            }
         assert_int_equal(colb__cholesky(S, d, L0, &ld0), 0);
         for (size_t pi = 0; pi < 3; pi++) {
             const colb__soa_kernel *k;

@@ -63,15 +63,42 @@ void colb__cholesky_solve(const double *L, size_t d, double *b)
     }
 }
 
+void colb__chol_inverse(double *L, size_t d)
+{
+    /* W = L^{-1} (lower), kept transposed in the upper triangle:
+     * L[j d + i] = W_ij for i >= j */
+    for (size_t j = 0; j < d; j++) {
+        L[j * d + j] = 1.0 / L[j * d + j];
+        for (size_t i = j + 1; i < d; i++) {
+            double s = 0.0;
+            for (size_t k = j; k < i; k++)
+                s += L[i * d + k] * (k == j ? L[j * d + j] : L[j * d + k]);
+            L[j * d + i] = -s / L[i * d + i];
+        }
+    }
+    /* (L L^T)^{-1} = W^T W: row i of its lower triangle from rows >= i of
+     * W, the diagonal last (it reads W_ii), then mirrored */
+    for (size_t i = 0; i < d; i++) {
+        for (size_t j = 0; j <= i; j++) {
+            double s = 0.0;
+            for (size_t k = i; k < d; k++)
+                s += L[i * d + k] * L[j * d + k];
+            if (j < i)
+                L[i * d + j] = s;
+            else
+                L[i * d + i] = s;
+        }
+    }
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < i; j++)
+            L[j * d + i] = L[i * d + j];
+}
+
 int colb__spd_inverse(const double *S, size_t d, double *out, double *logdet)
 {
     if (colb__cholesky(S, d, out, logdet))
         return -1;
-    if (LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'L', (lapack_int)d, out, (lapack_int)d) != 0)
-        return -1;
-    for (size_t j = 0; j < d; j++)
-        for (size_t k = 0; k < j; k++)
-            out[k * d + j] = out[j * d + k];
+    colb__chol_inverse(out, d);
     return 0;
 }
 

@@ -105,8 +105,16 @@ static inline void colb__packed_sherman_morrison(double *Ap, const double *x, si
 int colb__spd_inverse(const double *S, size_t d, double *out, double *logdet);
 
 /* Cholesky factor of the symmetric positive definite S into L (lower,
- * row-major, d x d), and ln det S; 0 or -1. */
+ * row-major, d x d, zeros above; L may be S), and ln det S (logdet may be
+ * NULL); 0 or -1. */
 int colb__cholesky(const double *S, size_t d, double *L, double *logdet);
+
+/* In place: L (lower, from colb__cholesky; its upper triangle is
+ * overwritten) becomes (L L^T)^{-1}, exactly symmetric. LAPACK's dpotri
+ * does the same, but OpenBLAS runs it on its threads even at d = 15 and
+ * rounds differently with their number: this fixed order keeps results a
+ * function of the inputs alone. O(d^3). */
+void colb__chol_inverse(double *L, size_t d);
 
 /* Solve (L L^T) x = b in place, L from colb__cholesky. */
 void colb__cholesky_solve(const double *L, size_t d, double *b);

@@ -22,9 +22,9 @@
 #include <string.h>
 
 #include <cblas.h>
-#include <lapacke.h>
 
 #include "core/util.h"
+#include "linalg/dense.h"
 #include "linalg/soa_kernel.h"
 
 #define SCORE_BLOCK 64 /* models per DGEMM block in ridge_scores_many */
@@ -193,19 +193,15 @@ void colb__ridge_update2(colb__ridge *r, size_t i, colb__ridge *r2, size_t j, co
 colb_status colb__ridge_refresh(colb__ridge *r, size_t i)
 {
     size_t d = r->d;
-    double *L = r->work, *A = r->A + i * d * d;
-    memcpy(L, r->V + i * d * d, d * d * sizeof(double));
-    if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)d, L, (lapack_int)d) != 0)
+    double *L = r->work, ld;
+    /* Cholesky and the inverse from it in colb's own fixed order (dense.h):
+     * LAPACK's dpotri runs on OpenBLAS's threads and rounds differently with
+     * their number; this keeps every result a function of the inputs */
+    if (colb__cholesky(r->V + i * d * d, d, L, &ld))
         return COLB_ENUMERIC;
-    double ld = 0.0;
-    for (size_t j = 0; j < d; j++)
-        ld += log(L[j * d + j]);
-    if (LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'L', (lapack_int)d, L, (lapack_int)d) != 0)
-        return COLB_ENUMERIC;
-    for (size_t j = 0; j < d; j++)
-        for (size_t k = 0; k <= j; k++)
-            A[j * d + k] = A[k * d + j] = L[j * d + k];
-    r->logdet[i] = 2.0 * ld;
+    colb__chol_inverse(L, d);
+    memcpy(r->A + i * d * d, L, d * d * sizeof(double));
+    r->logdet[i] = ld;
     r->since_refresh[i] = 0;
     ridge_solve(r, i);
     return COLB_OK;

@@ -10,6 +10,8 @@
  * directions at 1/lambda exactly, so it does not amplify the error either. */
 #include "linalg/soa_bank.h"
 
+#include "linalg/dense.h"
+
 #include <string.h>
 
 #include <lapacke.h>
@@ -562,12 +564,12 @@ colb_status colb__soa_V(const colb__soa_bank *s, size_t i, double *V)
 {
     size_t d = s->d;
     unpack(s, i, V);
-    if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)d, V, (lapack_int)d) != 0 ||
-        LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'L', (lapack_int)d, V, (lapack_int)d) != 0)
+    /* the factor in place and the inverse from it, in colb's fixed order
+     * (dense.h: LAPACK's dpotri rounds differently with OpenBLAS's thread
+     * count) */
+    if (colb__cholesky(V, d, V, NULL))
         return COLB_ENUMERIC;
-    for (size_t r = 0; r < d; r++)
-        for (size_t c = r + 1; c < d; c++)
-            V[r * d + c] = V[c * d + r];
+    colb__chol_inverse(V, d);
     return COLB_OK;
 }
 
