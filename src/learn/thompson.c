@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include <lapacke.h>
+#include "linalg/dense.h"
 
 size_t colb__ts_work(size_t d)
 {
@@ -13,16 +13,12 @@ size_t colb__ts_work(size_t d)
 }
 
 /* Lower Cholesky factor of the d x d matrix M into L (row-major, upper part
- * zeroed); 0 on success. */
+ * zeroed); 0 on success. colb's own (dense.h), not LAPACK's dpotrf, which
+ * OpenBLAS runs on its threads from d = 100 on, rounding differently with
+ * their number. */
 static int cholesky(const double *M, size_t d, double *L)
 {
-    memcpy(L, M, d * d * sizeof(double));
-    if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)d, L, (lapack_int)d) != 0)
-        return -1;
-    for (size_t j = 0; j < d; j++)
-        for (size_t k = j + 1; k < d; k++)
-            L[j * d + k] = 0.0;
-    return 0;
+    return colb__cholesky(M, d, L, NULL);
 }
 
 void colb__ts_draw(const double *A, const double *V, const double *theta, size_t d, double scale,
