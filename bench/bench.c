@@ -160,7 +160,7 @@ static kres bench_kernels(const colb__soa_kernel *k, size_t d, size_t K, double 
         size_t sink = 0;
         do {
             for (int i = 0; i < 64; i++, n++)
-                sink += k->score1(A, xs, 1.0, 1.0 + 1e-12 * (double)(n % 3), Qp, Xt, d, K, Kp, sc, NULL, NULL);
+                sink += k->score1(A, xs, 1.0, 1.0 + 1e-12 * (double)(n % 3), Qp, Xt, d, K, Kp, sc);
         } while ((t = dlblas_cpu_now() - t0) < sec);
         g = (double)n * (double)K * (2.0 * (double)P + 2.0 * (double)d) / t / 1e9;
         o.score1 = g > o.score1 ? g : o.score1;
