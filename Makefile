@@ -122,7 +122,9 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libcolb.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcolb.a $(LDLIBS)
 
-check: all $(TESTS)
+# the benchmark programs are compiled too (not run: make bench), so that an
+# internal interface change cannot leave them broken unnoticed
+check: all $(TESTS) $(BENCHES)
 	@sh scripts/check-layers
 	@sh scripts/check-install $(BUILD) "$(CFLAGS)"
 	@COLB=$(BUILD)/colb sh tests/run.sh $(TESTS)
