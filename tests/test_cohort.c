@@ -1,9 +1,12 @@
 /* test_cohort.c - cohort, colb's recommended policy: it merges identical
  * users, splits clearly different ones within a bounded number of rounds,
  * stays correct when users are added mid-run, gives the same results on
- * any number of threads, and beats independent learners where users share
+ * any number of threads (its own and OpenBLAS's), continues exactly after a
+ * snapshot, and beats independent learners where users share
  * their parameters (fixed seeds; the bounds are explained at each test). */
 #include <stdlib.h>
+#include <cblas.h>
+
 #include "testutil.h"
 
 #include "policies/cohort.h"
@@ -440,6 +443,57 @@ static void test_snapshot_continues(void **state)
     free(ops);
 }
 
+/* The state after 20,000 one-user updates (d = 15, 300 users) is the same
+ * whatever the number of OpenBLAS threads (set through its API, not its
+ * environment variables): colb keeps LAPACK routines that OpenBLAS runs on
+ * its threads - and rounds differently with their number - off the
+ * decision paths. */
+static uint64_t updates_digest(void)
+{
+    colb_policy_params pp;
+    colb_policy_params_default(&pp);
+    pp.users = 300;
+    pp.dim = 15;
+    pp.seed = 3;
+    colb_policy *p;
+    char msg[256];
+    assert_ok(colb_policy_create("recommended", &pp, &p, msg, sizeof msg));
+    colb_rng r;
+    colb_rng_seed(&r, 5, 1);
+    double th[6][15], x[15], t[15];
+    for (int g = 0; g < 6; g++)
+        colb_rng_normal_fill(&r, th[g], 15, 0.3);
+    for (int s = 0; s < 20000; s++) {
+        size_t u = (size_t)colb_rng_below(&r, 300);
+        double y = 0.0;
+        colb_rng_normal_fill(&r, x, 15, 0.26);
+        for (int j = 0; j < 15; j++)
+            y += th[u % 6][j] * x[j];
+        assert_ok(colb_policy_update(p, u, x, y + 0.3 * colb_rng_normal(&r)));
+    }
+    uint64_t h = UINT64_C(1469598103934665603);
+    for (size_t u = 0; u < 300; u++) {
+        assert_ok(colb_policy_user_theta(p, u, t));
+        const unsigned char *b = (const unsigned char *)t;
+        for (size_t i = 0; i < sizeof t; i++)
+            h = (h ^ b[i]) * UINT64_C(1099511628211);
+    }
+    colb_policy_free(p);
+    return h;
+}
+
+static void test_blas_threads(void **state)
+{
+    (void)state;
+    int before = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    uint64_t one = updates_digest();
+    openblas_set_num_threads(2);
+    uint64_t two = updates_digest();
+    openblas_set_num_threads(before);
+    assert_int_equal(one, two);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -448,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_users_added_online),
         cmocka_unit_test(test_service_rounds_in_slices),
         cmocka_unit_test(test_snapshot_continues),
+        cmocka_unit_test(test_blas_threads),
         cmocka_unit_test(test_thread_independent),
         cmocka_unit_test(test_beats_independent_learners),
         cmocka_unit_test(test_bad_parameters),
