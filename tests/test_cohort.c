@@ -71,6 +71,21 @@ static colb_policy *cohort(size_t N, size_t d, double noise)
     return p;
 }
 
+/* The recommended policy with the library's defaults (a service's), N
+ * users of dimension d, seed 3. */
+static colb_policy *recommended_default(size_t N, size_t d)
+{
+    colb_policy_params pp;
+    colb_policy_params_default(&pp);
+    pp.users = N;
+    pp.dim = d;
+    pp.seed = 3;
+    colb_policy *p = NULL;
+    char msg[256];
+    assert_ok(colb_policy_create("recommended", &pp, &p, msg, sizeof msg));
+    return p;
+}
+
 /* Four well-separated clusters (unit-norm parameters in d = 5, noise 0.05,
  * 40 users): the partition equals the truth within 40 rounds. Seeds 1-5
  * all reach it by round 12 today; 40 leaves room without hiding a failure
@@ -371,14 +386,8 @@ static void test_snapshot_continues(void **state)
 {
     (void)state;
     enum { STEPS = 1500, EVERY = 37, AHEAD = 120 };
-    colb_policy_params pp;
-    colb_policy_params_default(&pp);
-    pp.users = 4;
-    pp.dim = SD;
-    pp.seed = 3;
-    colb_policy *p;
+    colb_policy *p = recommended_default(4, SD);
     char msg[256];
-    assert_ok(colb_policy_create("recommended", &pp, &p, msg, sizeof msg));
     colb_rng r;
     colb_rng_seed(&r, 3, 7);
     double th[8][SD];
@@ -450,14 +459,7 @@ static void test_snapshot_continues(void **state)
  * decision paths. */
 static uint64_t updates_digest(void)
 {
-    colb_policy_params pp;
-    colb_policy_params_default(&pp);
-    pp.users = 300;
-    pp.dim = 15;
-    pp.seed = 3;
-    colb_policy *p;
-    char msg[256];
-    assert_ok(colb_policy_create("recommended", &pp, &p, msg, sizeof msg));
+    colb_policy *p = recommended_default(300, 15);
     colb_rng r;
     colb_rng_seed(&r, 5, 1);
     double th[6][15], x[15], t[15];
