@@ -457,9 +457,10 @@ static void test_snapshot_continues(void **state)
  * environment variables): colb keeps LAPACK routines that OpenBLAS runs on
  * its threads - and rounds differently with their number - off the
  * decision paths. */
-static uint64_t updates_digest(void)
+static uint64_t updates_digest(int recompute_centres)
 {
     colb_policy *p = recommended_default(300, 15);
+    ((colb__cohort *)p->impl)->recompute_centres = recompute_centres;
     colb_rng r;
     colb_rng_seed(&r, 5, 1);
     double th[6][15], x[15], t[15];
@@ -474,14 +475,28 @@ static uint64_t updates_digest(void)
         assert_ok(colb_policy_update(p, u, x, y + 0.3 * colb_rng_normal(&r)));
     }
     uint64_t h = UINT64_C(1469598103934665603);
+    size_t labels[300], n;
+    assert_ok(colb_policy_clusters(p, labels, &n));
+    assert_true(n > 1);
     for (size_t u = 0; u < 300; u++) {
         assert_ok(colb_policy_user_theta(p, u, t));
         const unsigned char *b = (const unsigned char *)t;
         for (size_t i = 0; i < sizeof t; i++)
             h = (h ^ b[i]) * UINT64_C(1099511628211);
+        h = (h ^ labels[u]) * UINT64_C(1099511628211);
     }
     colb_policy_free(p);
     return h;
+}
+
+/* A service's sweep keeps each staying member's k-means scores for its
+ * soft centre instead of computing them again: the same clusters,
+ * unchanged, so the state must be the same bit for bit (the same 20,000
+ * one-user updates, with the scores recomputed). */
+static void test_sweep_reuses_scores(void **state)
+{
+    (void)state;
+    assert_int_equal(updates_digest(0), updates_digest(1));
 }
 
 static void test_blas_threads(void **state)
@@ -489,9 +504,9 @@ static void test_blas_threads(void **state)
     (void)state;
     int before = openblas_get_num_threads();
     openblas_set_num_threads(1);
-    uint64_t one = updates_digest();
+    uint64_t one = updates_digest(0);
     openblas_set_num_threads(2);
-    uint64_t two = updates_digest();
+    uint64_t two = updates_digest(0);
     openblas_set_num_threads(before);
     assert_int_equal(one, two);
 }
@@ -505,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_service_rounds_in_slices),
         cmocka_unit_test(test_snapshot_continues),
         cmocka_unit_test(test_blas_threads),
+        cmocka_unit_test(test_sweep_reuses_scores),
         cmocka_unit_test(test_thread_independent),
         cmocka_unit_test(test_beats_independent_learners),
         cmocka_unit_test(test_bad_parameters),

@@ -73,6 +73,9 @@ typedef struct colb__cohort {
     double d_log_lambda, two_log_delta; /* d ln lambda, 2 ln(1/delta): the radii's constants */
     int diversify, personal, soft;
     size_t seeds;
+    /* 0; tests set 1 to check that reusing a sweep's k-means scores for
+     * the member's centre changes no bit (colb__cohort_sweep) */
+    int recompute_centres;
     /* choosing: the scoring kernel (soa_kernel.h, chosen at create and load)
      * on the round's packed outer products */
     const colb__soa_kernel *kern;

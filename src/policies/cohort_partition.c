@@ -405,11 +405,14 @@ static void test_members(colb__cohort *h, size_t c)
 
 /* One user's k-means step: to the cluster of best predictive score, or to
  * a new cluster of its own, when that gains MOVE_MARGIN; records its
- * runner-up and gap. The new cluster is returned in *to. 1 when it moved. */
-static int assign_one(colb__cohort *h, size_t u, size_t *to)
+ * runner-up and gap. The new cluster is returned in *to. 1 when it moved.
+ * sc (CANDIDATES + 2) receives the scores of u's cluster and of the
+ * candidates left in h->cand, *n_cand how many candidates: what centre_of
+ * would compute next if u stays (see colb__cohort_sweep). */
+static int assign_one(colb__cohort *h, size_t u, size_t *to, double *sc, size_t *n_cand)
 {
     size_t c = h->label[u], n = candidates(h, h->th + u * h->d, c), list[CANDIDATES + 2];
-    double sc[CANDIDATES + 2]; /* own, the candidates, a cluster of its own */
+    *n_cand = n; /* sc: own, the candidates, a cluster of its own */
     list[0] = c;
     memcpy(list + 1, h->cand, n * sizeof(size_t));
     list[n + 1] = NONE;
@@ -451,13 +454,14 @@ static int assign_one(colb__cohort *h, size_t u, size_t *to)
 /* Assignment: k-means passes on the predictive score. */
 static void assign(colb__cohort *h, int full)
 {
-    size_t N = h->N, to;
+    size_t N = h->N, to, n;
+    double sc[CANDIDATES + 2];
     for (int pass = 0; pass < PASSES; pass++) {
         size_t moved = 0;
         memset(h->dirty, 0, h->cap);
         for (size_t u = 0; u < N; u++)
             if (full || h->ns[u] > 1.0)
-                moved += (size_t)assign_one(h, u, &to);
+                moved += (size_t)assign_one(h, u, &to, sc, &n);
         for (size_t c = 0; c < h->cap; c++)
             if (h->dirty[c] && h->size[c]) {
                 colb__cohort_rebuild(h, c);
@@ -525,8 +529,11 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
  * uncertain (the best other cluster scored within SOFT_GAP when last
  * checked, or its cluster changed in this epoch), the mixture of
  * the candidate clusters' models weighted by their predictive scores
- * (softmax of -score/2, the posterior under the scores' model). */
-static const double *centre_of(colb__cohort *h, size_t u, double *out)
+ * (softmax of -score/2, the posterior under the scores' model). `known`:
+ * NULL, or those scores (own, then n_known candidates in h->cand) as
+ * assign_one has just computed them with nothing changed since. */
+static const double *centre_of(colb__cohort *h, size_t u, double *out, const double *known,
+                               size_t n_known)
 {
     size_t d = h->d, c = h->label[u];
     const double *tc = h->c.theta + c * d;
@@ -534,11 +541,16 @@ static const double *centre_of(colb__cohort *h, size_t u, double *out)
      * to mix with others' */
     if (!h->soft || h->nc < 2 || h->size[c] < 2 || !(h->gap[u] < SOFT_GAP || h->changed[c]))
         return tc;
-    size_t n = candidates(h, h->th + u * d, c), list[CANDIDATES + 1];
-    double sc[CANDIDATES + 1], best = INFINITY; /* own, the candidates */
-    list[0] = c;
-    memcpy(list + 1, h->cand, n * sizeof(size_t));
-    colb__cohort_pred_scores(h, u, list, n + 1, sc);
+    size_t n = n_known, list[CANDIDATES + 1];
+    double scores[CANDIDATES + 1], best = INFINITY; /* own, the candidates */
+    const double *sc = known;
+    if (!known) {
+        n = candidates(h, h->th + u * d, c);
+        list[0] = c;
+        memcpy(list + 1, h->cand, n * sizeof(size_t));
+        colb__cohort_pred_scores(h, u, list, n + 1, scores);
+        sc = scores;
+    }
     double s0 = sc[0];
     for (size_t i = 0; i < n; i++) {
         h->cdist[i] = sc[i + 1] - s0;
@@ -661,7 +673,7 @@ void colb__cohort_maintain(colb__cohort *h)
     set_shrinkage(h);
     double *centre = h->work + 8 * h->d + 2 * h->d * h->d; /* clear of pred_score's */
     for (size_t u = 0; u < N; u++)
-        colb__cohort_personal(h, u, centre_of(h, u, centre));
+        colb__cohort_personal(h, u, centre_of(h, u, centre, NULL, 0));
 }
 
 /* A member moving in a sweep: the two pooled models change by its data
@@ -682,6 +694,7 @@ int colb__cohort_sweep(colb__cohort *h, size_t n)
     size_t N = h->N, d = h->d, to;
     int early = h->epoch < EARLY_EPOCHS || is_pow2(h->epoch);
     double *pre = h->work + 9 * d + 2 * d * d, *centre = h->work + 8 * d + 2 * d * d;
+    double sc[CANDIDATES + 2];
     if (!h->sweep) { /* a new epoch */
         memset(h->dirty, 0, h->cap);
         memset(h->changed, 0, h->cap);
@@ -700,9 +713,18 @@ int colb__cohort_sweep(colb__cohort *h, size_t n)
             h->acc[2 * c + 1] += st[2];
         }
         h->ns[u] = colb__cohort_stat_with(st, h->tau2[c]);
-        if ((early || h->ns[u] > 1.0) && assign_one(h, u, &to))
-            move_pooled(h, u, c, to);
-        colb__cohort_personal(h, u, centre_of(h, u, centre));
+        /* a member that stays keeps the scores of its k-means step for its
+         * centre: the same clusters, unchanged, so the same bits (pred_scores
+         * computes each cluster's score on its own) at half the cost */
+        const double *known = NULL;
+        size_t n_known = 0;
+        if (early || h->ns[u] > 1.0) {
+            if (assign_one(h, u, &to, sc, &n_known))
+                move_pooled(h, u, c, to);
+            else if (!h->recompute_centres)
+                known = sc;
+        }
+        colb__cohort_personal(h, u, centre_of(h, u, centre, known, n_known));
     }
     if (h->sweep <= N)
         return 0;
