@@ -29,6 +29,11 @@ echo "|---|---:|---:|---:|---:|---:|"
 for p in linucb-ind club recommended cmlb pmlb oracle pooled sclb sclub locb random; do
     best "$p, N = 200, 1 thread" 200000 $BASE --users 200 --policies $p -j 1 || exit 1
 done
+# the same without drawing the plots (--plots 0: their data and scripts
+# only): what a scripted sweep of small runs pays per run
+for p in linucb-ind club recommended; do
+    best "$p, N = 200, 1 thread, --plots 0" 200000 $BASE --users 200 --policies $p -j 1 --plots 0 || exit 1
+done
 best "linucb-ind, N = 2000, 1 thread" 2000000 $BASE --users 2000 --policies linucb-ind -j 1 || exit 1
 best "linucb-ind, N = 2000, 2 threads" 2000000 $BASE --users 2000 --policies linucb-ind -j 2 || exit 1
 for k in avx512 avx2 portable; do

@@ -418,8 +418,8 @@ static int cmd_run(int argc, char **argv)
     }
     if (!e->cfg[0].quiet) {
         print_table(stdout, &rs);
-        printf("results: %s/summary.csv, %s/curves.csv, plots %s/run-*.png\n", e->cfg[0].out_dir,
-               e->cfg[0].out_dir, e->cfg[0].out_dir);
+        printf("results: %s/summary.csv, %s/curves.csv, plots %s/run-*.%s\n", e->cfg[0].out_dir,
+               e->cfg[0].out_dir, e->cfg[0].out_dir, e->cfg[0].plots ? "png" : "gp (--plots 0: draw with gnuplot)");
     }
     result_set_free(&rs);
     free(e);

@@ -44,6 +44,7 @@ static const option_def OPTS[] = {
     { "title", K_STR, OFF(title), 0, 256, NULL, "run", "TEXT: title of the experiment" },
     { "claim", K_STR, OFF(claim), 0, 512, NULL, "run", "TEXT: the paper's claim this experiment tests" },
     { "quiet", K_BOOL, OFF(quiet), 0, 1, NULL, "run", "no table or progress" },
+    { "plots", K_BOOL, OFF(plots), 0, 1, NULL, "run", "draw the plots with gnuplot (0 writes their .dat and .gp only, for scripted runs)" },
     /* environment */
     { "env", K_ENUM, 0, 0, 0, "clustered|personalized|lastfm|logged", "environment", "E: kind of environment" },
     { "users", K_SIZE, OFF(sim.env.users), 1, 1u << 31, NULL, "environment", "N: users" },
@@ -143,6 +144,7 @@ void config_default(run_config *c)
     c->sim.policy.learner.alpha = 0.25;
     c->tune_burn_in = COLB_CLUB_TUNE_ROUNDS;
     c->tune_repeats = COLB_CLUB_TUNE_REPEATS;
+    c->plots = 1;
     snprintf(c->policies[0], NAME_LEN, "oracle");
     snprintf(c->policies[1], NAME_LEN, "cmlb");
     snprintf(c->policies[2], NAME_LEN, "linucb-ind");

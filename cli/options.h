@@ -46,6 +46,7 @@ typedef struct run_config {
     /* fair comparisons: tune every policy's width the same way, or none */
     int tune;
     size_t tune_burn_in, tune_repeats;
+    int plots;                       /* run gnuplot (0: write the plots' .dat and .gp only) */
 } run_config;
 
 /* Defaults of `colb run`. */

@@ -271,7 +271,7 @@ static void plot_title(char *out, size_t len, const result_set *rs, size_t r, co
  * point s_last (time = 1). Returns 1 if drawn, 0 if there was nothing to
  * draw, -1 on error. */
 static int one_plot(const char *exe, const result_set *rs, metric m, const char *dir, const char *fig,
-                    size_t r, int time, char *err, size_t err_len)
+                    size_t r, int time, char *err, size_t err_len) /* exe NULL: no drawing */
 {
     const experiment *e = rs->e;
     const run_config *c = &e->cfg[r];
@@ -416,7 +416,7 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
         return 0;
     }
     if (afile_commit(&a, err, err_len) || write_script(dir, ps, pol, n_pol, err, err_len) ||
-        gnuplot_draw(exe, dir, ps->name, err, err_len)) {
+        (exe && gnuplot_draw(exe, dir, ps->name, err, err_len))) {
         free(ps);
         return -1;
     }
@@ -430,18 +430,19 @@ int plot_figure(const result_set *rs, metric m, const char *dir, const char *fig
     /* The notice is printed once per process: a run of many figures
      * without gnuplot says it once. (The CLI is single-threaded here.) */
     static int noticed;
+    const experiment *e = rs->e;
     char exe[PATH_LEN];
-    if (gnuplot_find(exe, sizeof exe)) {
+    int draw = e->cfg[0].plots; /* 0: the data and scripts only (gnuplot NAME.gp draws them) */
+    if (draw && gnuplot_find(exe, sizeof exe)) {
         if (!noticed)
             fprintf(stderr, "colb: gnuplot not found; writing CSV results only\n");
         noticed = 1;
         return PLOT_SKIPPED;
     }
-    const experiment *e = rs->e;
     int plots = 0;
     for (size_t r = 0; r < e->n_readings; r++) {
         for (int time = e->cfg[r].n_sweep ? 0 : 1; time <= 1; time++) {
-            int k = one_plot(exe, rs, m, dir, fig, r, time, err, err_len);
+            int k = one_plot(draw ? exe : NULL, rs, m, dir, fig, r, time, err, err_len);
             if (k < 0)
                 return -1;
             plots += k;

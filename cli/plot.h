@@ -1,5 +1,6 @@
 /* plot.h - figures with gnuplot (SVG and PNG) from an experiment's results.
- * Without gnuplot the plots are skipped with a one-line notice. */
+ * Without gnuplot the plots are skipped with a one-line notice; with the
+ * option plots = 0 only their data and scripts are written. */
 #ifndef COLB_CLI_PLOT_H
 #define COLB_CLI_PLOT_H
 
@@ -10,7 +11,8 @@
 /* Plots of figure `fig` into `dir` (which exists): for each reading, the
  * metric against the swept parameter with 95% bands (when there is a
  * sweep), and the metric over rounds at the last sweep value. Returns the
- * number of plots written, PLOT_SKIPPED when gnuplot is not available
+ * number of plots written (with plots = 0 in the first reading's settings:
+ * their .dat and .gp only, gnuplot not run), PLOT_SKIPPED when gnuplot is not available
  * ($COLB_GNUPLOT, else `gnuplot` on PATH; a notice goes to stderr), or -1
  * with err set. */
 int plot_figure(const result_set *rs, metric m, const char *dir, const char *fig, char *err,

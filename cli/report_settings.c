@@ -142,7 +142,7 @@ void report_settings_line(FILE *f, const experiment *e)
 /* The settings in which reading c differs from the base b. */
 void report_reading_diff(FILE *f, const run_config *b, const run_config *c)
 {
-    static const char *const ignore[] = { "title", "claim", "out", "quiet", "threads" };
+    static const char *const ignore[] = { "title", "claim", "out", "quiet", "threads", "plots" };
     dump db, dc;
     int bad = dump_config(&db, b);
     bad |= dump_config(&dc, c);

@@ -590,6 +590,30 @@ static void test_plot_gnuplot_fails(void **state)
     remove_tree(dir);
 }
 
+/* --plots 0: the data and the scripts of both plots, gnuplot never run
+ * (a "gnuplot" that would fail is on $COLB_GNUPLOT), no images. */
+static void test_plot_data_only(void **state)
+{
+    (void)state;
+    char dir[64], err[512] = "";
+    make_tmpdir(dir, sizeof dir);
+    experiment *e = make_experiment("figt", "users=10,20,50", 1);
+    set(&e->cfg[0], "plots", "0");
+    result_set rs;
+    fill(&rs, e, 4);
+    setenv("COLB_GNUPLOT", "/bin/false", 1);
+    int rc = plot_figure(&rs, METRIC_REGRET, dir, "figt", err, sizeof err);
+    unsetenv("COLB_GNUPLOT");
+    assert_int_equal(rc, 2);
+    assert_int_equal(count_suffix(dir, ".gp"), 2);
+    assert_int_equal(count_suffix(dir, ".dat"), 2);
+    assert_int_equal(count_suffix(dir, ".png"), 0);
+    assert_int_equal(count_suffix(dir, ".svg"), 0);
+    result_set_free(&rs);
+    free(e);
+    remove_tree(dir);
+}
+
 static void assert_png(const char *path)
 {
     size_t n = 0;
@@ -715,6 +739,7 @@ int main(void)
         cmocka_unit_test(test_report_write),
         cmocka_unit_test(test_plot_skipped),
         cmocka_unit_test(test_plot_gnuplot_fails),
+        cmocka_unit_test(test_plot_data_only),
         cmocka_unit_test(test_plot_gnuplot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
