@@ -584,11 +584,13 @@ void config_dump(FILE *f, const char *reading, const run_config *c)
 }
 
 /* Whether the results of `policy` can depend on option o (see
- * config_signature). */
+ * config_signature): the run's length and seeds, the environment and data,
+ * and the policy's own keys as the library lists them
+ * (colb_policy_param_used); the CLI's own options (tuning) for the
+ * learners they tune. */
 static int policy_uses(const char *policy, const option_def *o)
 {
     const char *g = o->group, *n = o->name;
-    int is = 0;
     if (colb_policy_resolve(policy))
         policy = colb_policy_resolve(policy); /* an alias uses what its policy uses */
     if (!strcmp(g, "run"))
@@ -598,33 +600,11 @@ static int policy_uses(const char *policy, const option_def *o)
         return 1;
     if (!strcmp(policy, "random"))
         return 0;
-    if (!strcmp(n, "lambda"))
-        return 1;
-    if (!strcmp(n, "anytime"))
-        is = !strcmp(policy, "cmlb") || !strcmp(policy, "pmlb");
-    else if (!strcmp(n, "pooled-updates") || !strcmp(n, "cmlb-warm-start"))
-        is = colb_policy_needs_true_clusters(policy) || !strcmp(policy, "pooled") ||
-             !strcmp(policy, "cmlb") || !strcmp(policy, "sclb") || !strcmp(policy, "pmlb");
-    else if (!strcmp(n, "diversify"))
-        is = !strcmp(policy, "oracle") || !strcmp(policy, "pooled") || !strcmp(policy, "cmlb") ||
-             !strcmp(policy, "sclb") || !strcmp(policy, "pmlb");
-    else if (!strcmp(n, "club-own-alpha"))
-        is = !strcmp(policy, "club");
-    else if (!strcmp(n, "sampling")) /* cohort scores by UCB only */
-        is = strcmp(policy, "cohort") != 0;
-    else if (!strcmp(g, "learner") || !strcmp(g, "comparison"))
-        is = 1; /* every learner, CLUB's included, explores with the shared width */
-    else if (!strcmp(g, "sclub") || !strcmp(g, "locb"))
-        is = !strcmp(policy, g);
-    else if (!strcmp(g, "cmlb"))
-        is = !strcmp(policy, "cmlb") || !strcmp(policy, "sclb");
-    else if (!strcmp(g, "club"))
-        is = !strcmp(policy, "club");
-    else if (!strcmp(g, "pmlb"))
-        is = !strcmp(policy, "pmlb");
-    else if (!strcmp(g, "cohort"))
-        is = !strcmp(policy, "cohort");
-    return is;
+    int used = colb_policy_param_used(policy, n);
+    if (used >= 0)
+        return used;
+    /* the CLI's own: tuning, of every learner or (club-tune...) of one */
+    return !strcmp(g, "learner") || !strcmp(g, "comparison") || !strcmp(g, policy);
 }
 
 void config_signature(const run_config *c, const char *policy, char *out, size_t len)

@@ -2,7 +2,9 @@
  * agree with the options of `colb run` (cli/options.c): every key of the
  * policy, environment and run tables is an option of the same name, and
  * for values at and beyond its range both accept or both refuse, and
- * store the same value. */
+ * store the same value; and a run's result signature (which lets readings
+ * share a policy's run) follows the library's list of the keys each policy
+ * reads. */
 #include "testutil.h"
 
 #include "options.h"
@@ -113,12 +115,74 @@ static void test_run_keys(void **state)
     }
 }
 
+/* A valid value of key `in` other than `now`, or "" if none is known. */
+static void other_value(const colb_param_info *in, const char *now, char *v, size_t len)
+{
+    v[0] = 0;
+    if (in->type == COLB_PARAM_BOOL) {
+        snprintf(v, len, "%s", strcmp(now, "1") ? "1" : "0");
+    } else if (in->type == COLB_PARAM_CHOICE) {
+        char all[128];
+        snprintf(all, sizeof all, "%s", in->choices);
+        for (char *c = strtok(all, "|"); c && !v[0]; c = strtok(NULL, "|"))
+            if (strcmp(c, now))
+                snprintf(v, len, "%s", c);
+    } else if (in->type == COLB_PARAM_INT || in->type == COLB_PARAM_REAL) {
+        double x = in->max > in->min + 2 ? in->min + 2 : (in->min + in->max) / 2;
+        snprintf(v, len, in->type == COLB_PARAM_INT ? "%.0f" : "%.17g", x);
+        if (!strcmp(v, now))
+            snprintf(v, len, in->type == COLB_PARAM_INT ? "%.0f" : "%.17g", in->min + 1);
+    }
+}
+
+/* For every policy and every policy key that is an option of colb run
+ * (but users, dim, seed and horizon, which are the run's and the
+ * environment's), another value changes the policy's result signature
+ * exactly when the library says the policy reads the key: never a shared
+ * result for settings a policy tells apart. */
+static void test_signature_follows_uses(void **state)
+{
+    (void)state;
+    run_config *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    char *sa = malloc(8192), *sb = malloc(8192), v[64], err[512];
+    assert_true(a && b && sa && sb);
+    size_t checked = 0;
+    for (const char *const *name = colb_policy_names(); *name; name++)
+        for (size_t i = 0; i < colb_policy_param_count(); i++) {
+            colb_param_info in;
+            assert_ok(colb_policy_param_info(i, &in));
+            if (!strcmp(in.key, "users") || !strcmp(in.key, "dim") || !strcmp(in.key, "seed") ||
+                !strcmp(in.key, "horizon") || !option_known(in.key))
+                continue;
+            char now[64];
+            config_default(a);
+            config_default(b);
+            config_get(a, in.key, now, sizeof now);
+            other_value(&in, now, v, sizeof v);
+            if (!v[0] || config_set(b, in.key, v, err, sizeof err))
+                continue;
+            config_signature(a, *name, sa, 8192);
+            config_signature(b, *name, sb, 8192);
+            int differs = strcmp(sa, sb) != 0, used = colb_policy_param_used(*name, in.key);
+            if (differs != used)
+                fail_msg("%s, %s = %s: the signature %s, the library says the key is %s", *name, in.key, v,
+                         differs ? "changes" : "stays", used ? "read" : "ignored");
+            checked++;
+        }
+    assert_true(checked > 100);
+    free(a);
+    free(b);
+    free(sa);
+    free(sb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_policy_keys),
         cmocka_unit_test(test_env_keys),
         cmocka_unit_test(test_run_keys),
+        cmocka_unit_test(test_signature_follows_uses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
