@@ -12,6 +12,7 @@
 
 #include "linalg/dense.h"
 
+#include <float.h>
 #include <string.h>
 
 #include <lapacke.h>
@@ -426,6 +427,23 @@ void colb__soa_theta(const colb__soa_bank *s, size_t i, double *theta)
     }
     double *tmp = MODEL_TMP(s);
     pending_model(s, i, tmp, tmp + s->P, theta);
+}
+
+int colb__soa_all_finite(const colb__soa_bank *s)
+{
+    size_t d = s->d, full = s->n / W;
+    for (size_t k = 0; k < s->nblk; k++)
+        if (s->npend[k])
+            return -1;
+    /* whole blocks at once (|x| <= DBL_MAX iff finite), then the live lanes
+     * of a partial last block */
+    if (full && !s->kern->bounded(s->theta, full * d * W, DBL_MAX))
+        return 0;
+    for (size_t i = full * W; i < s->n; i++)
+        for (size_t j = 0; j < d; j++)
+            if (!isfinite(TOF(s, i)[j * W]))
+                return 0;
+    return 1;
 }
 
 void colb__soa_get_model(const colb__soa_bank *s, size_t i, double *Ap, double *b, double *theta,

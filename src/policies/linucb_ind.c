@@ -88,6 +88,11 @@ static colb_status ind_theta(const colb_policy *p, size_t u, double *theta)
     return COLB_OK;
 }
 
+static int ind_all_finite(const colb_policy *p)
+{
+    return colb__users_all_finite(p->impl);
+}
+
 /* Memory budget: one compact model per user. */
 static double ind_memory(const colb_policy_params *pp)
 {
@@ -133,4 +138,5 @@ const colb__policy_vt colb__policy_linucb_ind = {
     .load = ind_load,
     .add_users = ind_add_users,
     .set_threads = ind_set_threads,
+    .all_finite = ind_all_finite,
 };

@@ -404,6 +404,10 @@ static colb_status guard(colb_policy *p, size_t u, const char *call)
 {
     if (!p->vt->user_theta)
         return COLB_OK;
+    /* a whole-bank check first (vectorised); the per-user scan below then
+     * runs only to name a user that failed */
+    if (u == COLB__NO_ARM && p->vt->all_finite && p->vt->all_finite(p) == 1)
+        return COLB_OK;
     double *th = p->X_guard;
     /* every user, or (a round of users served one by one) only those */
     int listed = u == COLB__NO_ARM && !p->served_all;

@@ -96,6 +96,10 @@ typedef struct colb__policy_vt {
      *   Called between rounds, e.g. on a policy just loaded (threads belong
      *   to the running process and are not saved). NULL: one thread. */
     colb_status (*set_threads)(colb_policy *p, size_t threads);
+    /* all_finite (optional): 1 when every user's estimate is finite, 0 when
+     * one is not, -1 when it cannot tell cheaply; lets the end-of-round
+     * guard skip its per-user user_theta calls (policy.c, guard). */
+    int (*all_finite)(const colb_policy *p);
 } colb__policy_vt;
 
 #define COLB__NO_ARM ((size_t)-1)
