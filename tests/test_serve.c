@@ -74,6 +74,15 @@ static int have_python(void)
 static pid_t forked[64];
 static size_t n_forked;
 
+/* 1 when file `path` exists and contains `needle`. */
+static int file_has(const char *path, const char *needle)
+{
+    char *text = slurp(path, NULL);
+    int has = text && strstr(text, needle);
+    free(text);
+    return has;
+}
+
 static void track(pid_t pid)
 {
     if (pid > 0 && n_forked < sizeof forked / sizeof forked[0])
@@ -765,6 +774,11 @@ static void test_crash(void **state)
         track(cl);
         if (cl == 0)
             _exit(client("load", s.port, out, extra));
+        /* the crash comes a random time after the first acknowledged reward
+         * (not after the fork: on a loaded machine the client may need
+         * longer than the delay to start), waiting 30 s at most */
+        for (int i = 0; i < 3000 && !file_has(out, "\"reward\""); i++)
+            usleep(10000);
         double delay = 0.3 + 1.2 * colb_rng_uniform(&r);
         usleep((useconds_t)(delay * 1e6));
         int graceful = cycle == 3;
