@@ -235,7 +235,9 @@ static void test_paths_agree_on_a_block(void **state)
 /* score_x (one model scored from the transposed contexts, the upper triangle
  * of A read in place with a row stride) against x^T A x summed directly:
  * every path within rounding of it, AVX2 and AVX-512 bit-identical, the
- * argmax that of the scores, the padding columns ignored. */
+ * argmax that of the scores, the padding columns ignored; score_mq on
+ * score_x's means and forms gives score_x's scores bit for bit, a negative
+ * form counting as 0. */
 static void test_score_x(void **state)
 {
     (void)state;
@@ -262,15 +264,30 @@ static void test_score_x(void **state)
                 const colb__soa_kernel *k;
                 if (colb__soa_pick_kernel(paths[pi], &k) != COLB_OK)
                     continue;
-                double mq[2][40];
+                double mq[2][40], sm[40];
                 best[pi] = k->score_x(A, lda, th, 0.7, 1.3, Xt, d, K, Kp, sc[pi],
-                                      pi == 1 ? mq[0] : NULL, pi == 1 ? mq[1] : NULL);
+                                      pi != 2 ? mq[0] : NULL, pi != 2 ? mq[1] : NULL);
                 assert_int_equal(best[pi], colb__soa_argmax(sc[pi], K));
-                if (pi == 1) /* the optional means and quadratic forms */
+                if (pi != 2) { /* the optional means and quadratic forms */
                     for (size_t a = 0; a < K; a++) {
                         double q = mq[1][a] > 0.0 ? mq[1][a] : 0.0;
                         assert_close(sc[pi][a], mq[0][a] + 0.7 * sqrt(q * 1.3), 1e-14);
                     }
+                    /* score_mq on them: score_x's own scores, bit for bit */
+                    assert_int_equal(k->score_mq(mq[0], mq[1], 0.7, 1.3, K, Kp, sm), best[pi]);
+                    assert_memory_equal(sm, sc[pi], K * sizeof(double));
+                    mq[1][K - 1] = -1.0; /* a negative form counts as 0 */
+                    k->score_mq(mq[0], mq[1], 0.7, 1.3, K, Kp, sm);
+                    assert_true(sm[K - 1] == mq[0][K - 1]);
+                }
+                if (pi == 2) { /* avx512's score_mq: avx2's bits, which avx512's score_x has */
+                    const colb__soa_kernel *k2;
+                    assert_ok(colb__soa_pick_kernel("avx2", &k2));
+                    double mq2[2][40], s2[40];
+                    k2->score_x(A, lda, th, 0.7, 1.3, Xt, d, K, Kp, s2, mq2[0], mq2[1]);
+                    assert_int_equal(k->score_mq(mq2[0], mq2[1], 0.7, 1.3, K, Kp, sm), best[pi]);
+                    assert_memory_equal(sm, sc[pi], K * sizeof(double));
+                }
                 for (size_t a = 0; a < K; a++) {
                     double q = 0.0, m = 0.0;
                     for (size_t i = 0; i < d; i++) {

@@ -107,46 +107,34 @@ static double *entry(colb__round_scores *rs, size_t i)
     return rs->pool + rs->ent[i] * len;
 }
 
-/* The scores and their argmax from a model's means m and forms m + Kp. */
-static size_t finish(colb__round_scores *rs, const double *m, double width, double scale)
-{
-    size_t K = rs->K;
-    const double *q = m + rs->Kp;
-    for (size_t k = 0; k < K; k++)
-        rs->scores[k] = m[k] + width * sqrt((q[k] > 0.0 ? q[k] : 0.0) * scale);
-    return colb__argmax(rs->scores, K);
-}
-
-/* Model i of r scored afresh by the kernel, its means and forms into m. */
-static void fresh(colb__round_scores *rs, const colb__ridge *r, size_t i, double *m)
+/* Model i of r scored afresh by the kernel (scores and argmax), its means
+ * and forms into m (Kp each). */
+static size_t fresh(colb__round_scores *rs, const colb__ridge *r, size_t i, double width,
+                    double scale, double *m)
 {
     size_t d = rs->d;
-    rs->kern->score_x(r->A + i * d * d, d, r->theta + i * d, 0.0, 1.0, rs->Xt, d, rs->K, rs->Kp,
-                      rs->scores, m, m + rs->Kp);
+    return rs->kern->score_x(r->A + i * d * d, d, r->theta + i * d, width, scale, rs->Xt, d,
+                             rs->K, rs->Kp, rs->scores, m, m + rs->Kp);
 }
 
 size_t colb__rs_choose(colb__round_scores *rs, const colb__ridge *r, size_t i, double width,
                        double scale, int keep)
 {
-    double *m;
-    if (!rs->off && rs->stamp[i] == rs->round) {
-        m = rs->pool + rs->ent[i] * 2 * rs->Kp;
-    } else {
-        m = keep && !rs->off ? entry(rs, i) : NULL;
-        if (m)
-            rs->stamp[i] = rs->round;
-        else
-            m = rs->tmp;
-        fresh(rs, r, i, m);
+    size_t Kp = rs->Kp;
+    if (!rs->off && rs->stamp[i] == rs->round) { /* the same bits as score_x would give */
+        const double *m = rs->pool + rs->ent[i] * 2 * Kp;
+        return rs->kern->score_mq(m, m + Kp, width, scale, rs->K, Kp, rs->scores);
     }
-    return finish(rs, m, width, scale);
+    double *m = keep && !rs->off ? entry(rs, i) : NULL;
+    if (m)
+        rs->stamp[i] = rs->round;
+    return fresh(rs, r, i, width, scale, m ? m : rs->tmp);
 }
 
 size_t colb__rs_score(colb__round_scores *rs, const colb__ridge *r, size_t i, double width,
                       double scale)
 {
-    fresh(rs, r, i, rs->tmp);
-    return finish(rs, rs->tmp, width, scale);
+    return fresh(rs, r, i, width, scale, rs->tmp);
 }
 
 /* <x, theta_i>, summed as the rank-one step sums it. */
@@ -192,16 +180,20 @@ void colb__rs_update(colb__round_scores *rs, colb__ridge *r, size_t i, const dou
     carry(rs, r, i, rs->u, s, w, y, p);
 }
 
-void colb__rs_update2(colb__round_scores *rs, colb__ridge *r0, size_t i0, colb__ridge *r,
-                      size_t i, const double *x, double y, double w)
+void colb__rs_update2(colb__round_scores *rs, colb__ridge *r0, size_t i0, int track0,
+                      colb__ridge *r, size_t i, const double *x, double y, double w)
 {
-    if (rs->stamp[i] != rs->round) {
+    int c0 = track0 && rs->stamp[i0] == rs->round, c1 = rs->stamp[i] == rs->round;
+    if (!c0 && !c1) {
         colb__ridge_update2(r0, i0, r, i, x, y, w);
         return;
     }
-    double s[2], p = pred(r, i, x);
+    double s[2], p0 = c0 ? pred(r0, i0, x) : 0.0, p1 = c1 ? pred(r, i, x) : 0.0;
     colb__ridge_update2_u(r0, i0, r, i, x, y, w, rs->u, s);
-    carry(rs, r, i, rs->u + rs->d, s[1], w, y, p);
+    if (c0)
+        carry(rs, r0, i0, rs->u, s[0], w, y, p0);
+    if (c1)
+        carry(rs, r, i, rs->u + rs->d, s[1], w, y, p1);
 }
 
 size_t colb__rs_cached(const colb__round_scores *rs)

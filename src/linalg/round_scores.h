@@ -64,8 +64,9 @@ colb_status colb__rs_grow(colb__round_scores *rs, size_t n);
 colb_status colb__rs_begin(colb__round_scores *rs, const double *X, size_t K);
 
 /* Scores of model i of r on the round's arms, into rs->scores[0..K):
- *     scores[k] = m_k + width * sqrt(max(q_k, 0) * scale),
- * and their argmax (ties to the lowest k, a NaN score never wins). From the
+ *     scores[k] = m_k + width * sqrt(max(q_k, 0) * scale)
+ * (as score_x computes them on the kernel's path: cached or fresh, the same
+ * m_k and q_k give the same bits), and their argmax (ties to the lowest k, a NaN score never wins). From the
  * cache when model i holds this round's values; else computed by score_x
  * (O(K d^2)) and, when keep is set, kept for the next calls (keep the models
  * that will be scored again this round). r must be the bank whose model i
@@ -84,11 +85,13 @@ size_t colb__rs_score(colb__round_scores *rs, const colb__ridge *r, size_t i, do
 void colb__rs_update(colb__round_scores *rs, colb__ridge *r, size_t i, const double *x, double y,
                      double w);
 
-/* colb__ridge_update2(r0, i0, r, i, x, y, w): model i0 of r0 (not tracked,
- * e.g. the served user's own model) and model i of r (tracked) in one
- * interleaved step, model i's cached values carried. */
-void colb__rs_update2(colb__round_scores *rs, colb__ridge *r0, size_t i0, colb__ridge *r,
-                      size_t i, const double *x, double y, double w);
+/* colb__ridge_update2(r0, i0, r, i, x, y, w): two models in one interleaved
+ * step (the same bits as two colb__ridge_update), model i of r tracked and
+ * its cached values carried, model i0 of r0 too when track0 is set (r0 is
+ * then the tracked bank, e.g. two neighbourhoods of one user) - else it is
+ * a model the cache does not follow (e.g. the served user's own). */
+void colb__rs_update2(colb__round_scores *rs, colb__ridge *r0, size_t i0, int track0,
+                      colb__ridge *r, size_t i, const double *x, double y, double w);
 
 /* Model i's A or theta changed otherwise than by colb__rs_update: drop its
  * cached values (it is scored afresh at its next use). O(1). */

@@ -43,6 +43,8 @@
 #include "policies/bank_persist.h"
 #include "policies/policy_impl.h"
 
+#define NONE ((size_t)-1) /* observe: no neighbourhood waits for a partner */
+
 /* Stream of the policy's seed that draws the seed users ("LOCBseed"). */
 #define LOCB_STREAM_SEEDS UINT64_C(0x4c4f434273656564)
 
@@ -210,13 +212,30 @@ static colb_status locb_observe(colb_policy *p, size_t u, size_t arm, double y)
     locb *c = p->impl;
     size_t N = p->N, d = p->d;
     const double *x = p->X + arm * d;
-    colb__ridge_update(&c->users, u, x, y, 1.0);
+    /* the user and its neighbourhoods, two models per interleaved step (the
+     * user's own with the first), each neighbourhood's cached scores carried */
+    size_t wait = NONE;
+    int user_done = 0;
     for (size_t s = 0; s < c->S; s++) {
-        if (c->member[s * N + u]) /* each neighbourhood's cached scores carried */
-            colb__rs_update(&c->rs, &c->hood, s, x, y, 1.0);
+        if (!c->member[s * N + u])
+            continue;
+        if (!user_done) {
+            colb__rs_update2(&c->rs, &c->users, u, 0, &c->hood, s, x, y, 1.0);
+            user_done = 1;
+        } else if (wait == NONE) {
+            wait = s;
+        } else {
+            colb__rs_update2(&c->rs, &c->hood, wait, 1, &c->hood, s, x, y, 1.0);
+            wait = NONE;
+        }
+    }
+    if (!user_done)
+        colb__ridge_update(&c->users, u, x, y, 1.0);
+    else if (wait != NONE)
+        colb__rs_update(&c->rs, &c->hood, wait, x, y, 1.0);
+    for (size_t s = 0; s < c->S; s++)
         if (c->seed[s] == u)
             sync_seed(c, s, d);
-    }
     if (c->n_final == c->S)
         return COLB_OK;
     const double *tu = c->users.theta + u * d;

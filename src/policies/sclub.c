@@ -444,7 +444,7 @@ static colb_status sclub_observe(colb_policy *p, size_t u, size_t arm, double y)
     const double *x = p->X + arm * d;
     /* the user and its cluster in one interleaved step, the cluster's
      * cached scores carried */
-    colb__rs_update2(&s->rs, &s->users, u, &s->clus, j, x, y, 1.0);
+    colb__rs_update2(&s->rs, &s->users, u, 0, &s->clus, j, x, y, 1.0);
     count_served(s, u, p->N);
 
     /* split */
