@@ -1,8 +1,9 @@
 /* soa_kernel.h - the hand-written small-matrix kernels (internal): those of
  * the SoA model bank (soa_bank.c), the single-model scoring and edge
  * distances of CLUB (club.c), the flat ridge bank's rank-one step
- * (ridge.c) and the dense d x d helpers of cohort's statistics (symv ...
- * pack_add, at the end of the table). Three implementations of one table:
+ * (ridge.c), the dense d x d helpers of cohort's statistics (symv ...
+ * pack_add) and the scores from carried means and forms of SCLUB and LOCB
+ * (score_mq, round_scores.c), the last two at the end of the table. Three implementations of one table:
  * soa_kernel_avx512.c, soa_kernel_avx2.c (both compiled with their ISA flags
  * only for their own file, see the Makefile) and soa_kernel_portable.c.
  *
