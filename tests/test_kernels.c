@@ -1,16 +1,20 @@
 /* test_kernels.c - the SoA bank (src/linalg/soa_bank.h) and its three
  * kernel paths: each against a direct dense solve, the drift of 10^6
  * Sherman-Morrison updates without V, bit-identical AVX-512 / AVX2 results,
- * the same chosen arms on every path for LinUCB-Ind, CMLB and PMLB on fixed-
- * seed instances (selected with COLB_KERNEL, as a user would), deferred
- * updates, the layout-independent model form, and COLB_KERNEL errors. Paths
- * the CPU lacks are skipped with a message. */
+ * the same chosen arms on every path for LinUCB-Ind, CMLB, PMLB, SCLUB and
+ * LOCB on fixed-seed instances (selected with COLB_KERNEL, as a user would),
+ * deferred updates, the layout-independent model form, COLB_KERNEL errors, the
+ * round's carried scores of SCLUB and LOCB (linalg/round_scores.h) against a
+ * direct computation and against fresh scoring. Paths the CPU lacks are
+ * skipped with a message. */
 #include "testutil.h"
 
 #include <lapacke.h>
 
 #include "linalg/dense.h"
+#include "linalg/round_scores.h"
 #include "linalg/soa_bank.h"
+#include "policies/policy_impl.h"
 
 static const char *const paths[] = { "portable", "avx2", "avx512" };
 
@@ -231,7 +235,9 @@ static void test_paths_agree_on_a_block(void **state)
 /* score_x (one model scored from the transposed contexts, the upper triangle
  * of A read in place with a row stride) against x^T A x summed directly:
  * every path within rounding of it, AVX2 and AVX-512 bit-identical, the
- * argmax that of the scores, the padding columns ignored. */
+ * argmax that of the scores, the padding columns ignored; score_mq on
+ * score_x's means and forms gives score_x's scores bit for bit, a negative
+ * form counting as 0. */
 static void test_score_x(void **state)
 {
     (void)state;
@@ -258,15 +264,30 @@ static void test_score_x(void **state)
                 const colb__soa_kernel *k;
                 if (colb__soa_pick_kernel(paths[pi], &k) != COLB_OK)
                     continue;
-                double mq[2][40];
+                double mq[2][40], sm[40];
                 best[pi] = k->score_x(A, lda, th, 0.7, 1.3, Xt, d, K, Kp, sc[pi],
-                                      pi == 1 ? mq[0] : NULL, pi == 1 ? mq[1] : NULL);
+                                      pi != 2 ? mq[0] : NULL, pi != 2 ? mq[1] : NULL);
                 assert_int_equal(best[pi], colb__soa_argmax(sc[pi], K));
-                if (pi == 1) /* the optional means and quadratic forms */
+                if (pi != 2) { /* the optional means and quadratic forms */
                     for (size_t a = 0; a < K; a++) {
                         double q = mq[1][a] > 0.0 ? mq[1][a] : 0.0;
                         assert_close(sc[pi][a], mq[0][a] + 0.7 * sqrt(q * 1.3), 1e-14);
                     }
+                    /* score_mq on them: score_x's own scores, bit for bit */
+                    assert_int_equal(k->score_mq(mq[0], mq[1], 0.7, 1.3, K, Kp, sm), best[pi]);
+                    assert_memory_equal(sm, sc[pi], K * sizeof(double));
+                    mq[1][K - 1] = -1.0; /* a negative form counts as 0 */
+                    k->score_mq(mq[0], mq[1], 0.7, 1.3, K, Kp, sm);
+                    assert_true(sm[K - 1] == mq[0][K - 1]);
+                }
+                if (pi == 2) { /* avx512's score_mq: avx2's bits, which avx512's score_x has */
+                    const colb__soa_kernel *k2;
+                    assert_ok(colb__soa_pick_kernel("avx2", &k2));
+                    double mq2[2][40], s2[40];
+                    k2->score_x(A, lda, th, 0.7, 1.3, Xt, d, K, Kp, s2, mq2[0], mq2[1]);
+                    assert_int_equal(k->score_mq(mq2[0], mq2[1], 0.7, 1.3, K, Kp, sm), best[pi]);
+                    assert_memory_equal(sm, sc[pi], K * sizeof(double));
+                }
                 for (size_t a = 0; a < K; a++) {
                     double q = 0.0, m = 0.0;
                     for (size_t i = 0; i < d; i++) {
@@ -706,9 +727,9 @@ static void test_same_arms_every_path(void **state)
 {
     (void)state;
     enum { N = 61, T = 300 };
-    const char *pols[] = { "linucb-ind", "cmlb", "pmlb" };
+    const char *pols[] = { "linucb-ind", "cmlb", "pmlb", "sclub", "locb" };
     size_t *ref = malloc(N * T * sizeof(size_t)), *got = malloc(N * T * sizeof(size_t));
-    for (size_t q = 0; q < 3; q++) {
+    for (size_t q = 0; q < 5; q++) {
         double th0[15], th[15];
         run_arms(pols[q], "portable", N, T, 1, ref, th0);
         for (size_t pi = 1; pi < 3; pi++) {
@@ -730,6 +751,131 @@ static void test_same_arms_every_path(void **state)
     }
     free(ref);
     free(got);
+}
+
+/* SCLUB and LOCB carry their clusters' / neighbourhoods' means and
+ * quadratic forms on the round's arms through the round's rank-one updates
+ * (linalg/round_scores.h). On every path, on a fixed-seed clustered
+ * instance served user by user: after every step the carried values equal a
+ * direct computation from the models (plain loops over the full A and
+ * theta; relative 1e-9), the cache was in use, and every decision equals the
+ * one of the same policy scoring every model afresh by the kernel at each
+ * choose. */
+static void test_round_cache_every_path(void **state)
+{
+    (void)state;
+    enum { N = 40, T = 150, K = 25, D = 15 };
+    const char *pols[] = { "sclub", "locb" };
+    for (size_t pi = 0; pi < 3; pi++) {
+        if (!have(paths[pi])) {
+            print_message("skipped: this CPU has no %s\n", paths[pi]);
+            continue;
+        }
+        setenv("COLB_KERNEL", paths[pi], 1);
+        for (size_t q = 0; q < 2; q++) {
+            colb_env_params ep;
+            colb_env_params_default(&ep);
+            ep.users = N;
+            ep.dim = D;
+            ep.arms = K;
+            ep.clusters = 4;
+            colb_policy_params pp;
+            colb_policy_params_default(&pp);
+            pp.users = N;
+            pp.dim = D;
+            pp.horizon = T;
+            pp.seed = 5;
+            colb_env *e;
+            colb_policy *pol, *ref;
+            char msg[256];
+            assert_ok(colb_env_create(&ep, 31, &e, msg, sizeof msg));
+            assert_ok(colb_policy_create(pols[q], &pp, &pol, msg, sizeof msg));
+            assert_ok(colb_policy_create(pols[q], &pp, &ref, msg, sizeof msg));
+            assert_ok(colb__policy_cache_off(ref, 1));
+            double worst = 0.0, err;
+            size_t diff = 0, cached = 0, n;
+            for (size_t t = 0; t < T; t++) {
+                assert_ok(colb_env_next_round(e));
+                assert_ok(colb_policy_begin_round(pol, colb_env_contexts(e, 0), K));
+                assert_ok(colb_policy_begin_round(ref, colb_env_contexts(e, 0), K));
+                for (size_t u = 0; u < N; u++) {
+                    size_t a, b;
+                    assert_ok(colb_policy_choose(pol, u, &a));
+                    assert_ok(colb_policy_choose(ref, u, &b));
+                    diff += a != b;
+                    assert_ok(colb_policy_observe(pol, u, a, colb_env_reward(e, u, a)));
+                    assert_ok(colb_policy_observe(ref, u, b, colb_env_reward(e, u, b)));
+                    assert_ok(colb__policy_cache_check(pol, &err, &n));
+                    if (!(err <= worst))
+                        worst = err;
+                    cached += n;
+                    assert_ok(colb__policy_cache_check(ref, &err, &n));
+                    assert_int_equal(n, 0); /* the reference carries nothing */
+                }
+                assert_ok(colb_policy_end_round(pol));
+                assert_ok(colb_policy_end_round(ref));
+            }
+            print_message("%s, %s: carried scores within %.1e of a direct computation, "
+                          "%zu of %d decisions differ from fresh scoring\n", pols[q], paths[pi],
+                          worst, diff, N * T);
+            assert_true(worst < 1e-9);
+            assert_true(cached >= (size_t)N * T / 2); /* the cache did the work */
+            assert_int_equal(diff, 0);
+            colb_policy_free(pol);
+            colb_policy_free(ref);
+            colb_env_free(e);
+        }
+        unsetenv("COLB_KERNEL");
+    }
+}
+
+/* The carried values against a direct computation fail when they are wrong:
+ * a quadratic form nudged by 1e-6 is found. */
+static void test_round_cache_check_fails(void **state)
+{
+    (void)state;
+    enum { K = 9, D = 4 };
+    colb_learner_params lp;
+    colb_learner_params_default(&lp);
+    colb__ridge r;
+    colb__round_scores rs;
+    assert_ok(colb__ridge_init(&r, 3, D, &lp));
+    assert_ok(colb__rs_init(&rs, 3, D));
+    double X[K * D];
+    for (size_t i = 0; i < K * D; i++)
+        X[i] = sin(1.0 + (double)i);
+    assert_ok(colb__rs_begin(&rs, X, K));
+    double err;
+    assert_ok(colb__rs_check(&rs, &r, &err));
+    assert_true(err == 0.0); /* nothing cached */
+    size_t a = colb__rs_choose(&rs, &r, 1, 0.5, 1.0, 1);
+    assert_int_equal(colb__rs_cached(&rs), 1);
+    for (size_t t = 0; t < 20; t++) {
+        colb__rs_update(&rs, &r, 1, X + ((a + t) % K) * D, 0.3, 1.0);
+        a = colb__rs_choose(&rs, &r, 1, 0.5, 1.0, 1);
+        assert_ok(colb__rs_check(&rs, &r, &err));
+        assert_true(err < 1e-12);
+        double direct[K]; /* the scores from the model by plain loops */
+        const double *A = r.A + D * D, *th = r.theta + D;
+        for (size_t k = 0; k < K; k++) {
+            double m = 0.0, q = 0.0;
+            for (size_t i = 0; i < D; i++) {
+                m += th[i] * X[k * D + i];
+                for (size_t j = 0; j < D; j++)
+                    q += X[k * D + i] * A[i * D + j] * X[k * D + j];
+            }
+            direct[k] = m + 0.5 * sqrt(q);
+            assert_close(rs.scores[k], direct[k], 1e-12);
+        }
+        assert_int_equal(a, colb__argmax(direct, K));
+    }
+    rs.pool[rs.ent[1] * 2 * rs.Kp + rs.Kp + 2] *= 1.0 + 1e-6; /* q_2 */
+    assert_ok(colb__rs_check(&rs, &r, &err));
+    assert_true(err > 1e-7);
+    colb__rs_forget(&rs, 1);
+    assert_int_equal(colb__rs_cached(&rs), 0);
+    colb__rs_free(&rs);
+    colb__ridge_free(&r);
 }
 
 /* LinUCB-Ind on 1, 2 and 3 threads: the same arms and estimates, bit for bit
@@ -799,6 +945,8 @@ int main(void)
         cmocka_unit_test(test_same_arms_every_path),
         cmocka_unit_test(test_threads_same_results),
         cmocka_unit_test(test_all_finite),
+        cmocka_unit_test(test_round_cache_every_path),
+        cmocka_unit_test(test_round_cache_check_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

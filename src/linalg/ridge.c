@@ -143,6 +143,12 @@ static void after_step(colb__ridge *r, size_t i, double s, double w);
 
 void colb__ridge_update(colb__ridge *r, size_t i, const double *x, double y, double w)
 {
+    colb__ridge_update_u(r, i, x, y, w, r->work);
+}
+
+double colb__ridge_update_u(colb__ridge *r, size_t i, const double *x, double y, double w,
+                            double *u)
+{
     size_t d = r->d;
     /* A <- A - c (Ax)(Ax)^T with c = w / (1 + w x^T A x); (u_j*u_k)*c is
      * symmetric bit for bit because IEEE multiplication commutes.
@@ -151,8 +157,9 @@ void colb__ridge_update(colb__ridge *r, size_t i, const double *x, double y, dou
      * periodic refresh recomputes theta from A and b exactly). The kernel
      * (soa_kernel.h, ridge_step) vectorises this without changing a bit. */
     double s = r->kern->ridge_step(r->A + i * d * d, r->V + i * d * d, r->b + i * d,
-                                   r->theta + i * d, r->theta0 + i * d, x, y, w, d, r->work);
+                                   r->theta + i * d, r->theta0 + i * d, x, y, w, d, u);
     after_step(r, i, s, w);
+    return s;
 }
 
 /* The bookkeeping after model i's rank-one step of x^T A x = s. The kernel
@@ -179,13 +186,19 @@ static void after_step(colb__ridge *r, size_t i, double s, double w)
 void colb__ridge_update2(colb__ridge *r, size_t i, colb__ridge *r2, size_t j, const double *x,
                          double y, double w)
 {
+    double s[2];
+    colb__ridge_update2_u(r, i, r2, j, x, y, w, r->work, s); /* work: d*d + d >= 2d doubles */
+}
+
+void colb__ridge_update2_u(colb__ridge *r, size_t i, colb__ridge *r2, size_t j, const double *x,
+                           double y, double w, double *u, double s[2])
+{
     size_t d = r->d;
     double *const m[2][5] = {
         { r->A + i * d * d, r->V + i * d * d, r->b + i * d, r->theta + i * d, r->theta0 + i * d },
         { r2->A + j * d * d, r2->V + j * d * d, r2->b + j * d, r2->theta + j * d, r2->theta0 + j * d },
     };
-    double s[2];
-    r->kern->ridge_step2(m, x, y, w, d, r->work, s); /* work: d*d + d >= 2d doubles */
+    r->kern->ridge_step2(m, x, y, w, d, u, s);
     after_step(r, i, s[0], w);
     after_step(r2, j, s[1], w);
 }

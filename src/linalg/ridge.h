@@ -63,11 +63,24 @@ void colb__ridge_set_prior(colb__ridge *r, size_t i, const double *theta0);
 /* Rank-one update of model i (inputs assumed validated). O(d^2). */
 void colb__ridge_update(colb__ridge *r, size_t i, const double *x, double y, double w);
 
+/* colb__ridge_update that also gives what the step computed: u (d doubles)
+ * receives A x and the return value is s = x^T A x, both with the A before
+ * the step (the step was A -= w u u^T / (1 + w s)); what a cache of the
+ * model's quadratic forms needs to follow it (round_scores.h). */
+double colb__ridge_update_u(colb__ridge *r, size_t i, const double *x, double y, double w,
+                            double *u);
+
 /* colb__ridge_update(r, i, x, y, w) and colb__ridge_update(r2, j, x, y, w) at
  * once (the same bits; the two steps' dependency chains interleaved). r and
  * r2 must differ, or i != j. */
 void colb__ridge_update2(colb__ridge *r, size_t i, colb__ridge *r2, size_t j, const double *x,
                          double y, double w);
+
+/* colb__ridge_update2 that also gives each step's u = A x and s = x^T A x,
+ * as colb__ridge_update_u: u (2d doubles) receives r's u then r2's, s[0]
+ * r's s and s[1] r2's. */
+void colb__ridge_update2_u(colb__ridge *r, size_t i, colb__ridge *r2, size_t j, const double *x,
+                           double y, double w, double *u, double s[2]);
 
 /* Add model src of bank `from` into model dst of `r` as pooled data:
  * V_dst += V_src - lambda_src I, b_dst += b_src (meaningful for equal priors).

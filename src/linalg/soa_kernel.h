@@ -1,8 +1,9 @@
 /* soa_kernel.h - the hand-written small-matrix kernels (internal): those of
  * the SoA model bank (soa_bank.c), the single-model scoring and edge
  * distances of CLUB (club.c), the flat ridge bank's rank-one step
- * (ridge.c) and the dense d x d helpers of cohort's statistics (symv ...
- * pack_add, at the end of the table). Three implementations of one table:
+ * (ridge.c), the dense d x d helpers of cohort's statistics (symv ...
+ * pack_add) and the scores from carried means and forms of SCLUB and LOCB
+ * (score_mq, round_scores.c), the last two at the end of the table. Three implementations of one table:
  * soa_kernel_avx512.c, soa_kernel_avx2.c (both compiled with their ISA flags
  * only for their own file, see the Makefile) and soa_kernel_portable.c.
  *
@@ -151,6 +152,18 @@ typedef struct colb__soa_kernel {
     /* Ap = the packed upper triangle of the full A (colb__pack_upper), plus
      * the packed M entry by entry when M is not NULL. */
     void (*pack_add)(const double *A, const double *M, size_t d, double *Ap);
+    /* ---- a round's carried scores (round_scores.c) ----
+     * The end of score_x alone, on a model's given means and quadratic forms:
+     *     scores[k] = mean[k] + alpha * sqrt(max(quad[k], 0) * scale),
+     * with score_x's operations on this path (so score_x's mean and quad
+     * outputs give its own scores, bit for bit), vectorised along the arms;
+     * returns the argmax over k < K (ties to the lowest k, a NaN score never
+     * wins). mean, quad, scores: Kp doubles, Kp a multiple of 8. A hundred
+     * flops per call; hand-written because the scalar loop's square roots
+     * (errno-checked, one at a time) cost more than the rest of a carried
+     * score. */
+    size_t (*score_mq)(const double *mean, const double *quad, double alpha, double scale,
+                       size_t K, size_t Kp, double *scores);
 } colb__soa_kernel;
 
 #define COLB__CHOL_BATCH 8

@@ -279,6 +279,19 @@ static size_t score_x_avx2(const double *A, size_t lda, const double *theta, dou
     return colb__soa_argmax(scores, K);
 }
 
+/* score_mq: finish256's last step on given means and forms (the same
+ * operations, so the same bits as score_x on this path). */
+static size_t score_mq_avx2(const double *mean, const double *quad, double alpha, double scale,
+                            size_t K, size_t Kp, double *scores)
+{
+    __m256d al = _mm256_set1_pd(alpha), sc = _mm256_set1_pd(scale), zero = _mm256_setzero_pd();
+    for (size_t k = 0; k < Kp; k += 4) {
+        __m256d qq = _mm256_mul_pd(_mm256_max_pd(_mm256_loadu_pd(quad + k), zero), sc);
+        _mm256_storeu_pd(scores + k, _mm256_fmadd_pd(al, _mm256_sqrt_pd(qq), _mm256_loadu_pd(mean + k)));
+    }
+    return colb__soa_argmax(scores, K);
+}
+
 static void dist2_avx2(const double *wT, size_t ld, const double *wu, size_t d, size_t n,
                        double *out)
 {
@@ -621,6 +634,7 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .symv2 = symv2_avx2,
     .pack_add = pack_add_avx2,
     .score_x = score_x_avx2,
+    .score_mq = score_mq_avx2,
     .colsum = colsum_avx2,
     .rank1_sub = rank1_sub_avx2,
     .bounded = bounded_avx2,

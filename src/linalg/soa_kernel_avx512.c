@@ -315,6 +315,19 @@ static size_t score_x_avx512(const double *A, size_t lda, const double *theta, d
     return colb__soa_argmax(scores, K);
 }
 
+/* score_mq: finish512's last step on given means and forms (the same
+ * operations, so the same bits as score_x on this path). */
+static size_t score_mq_avx512(const double *mean, const double *quad, double alpha, double scale,
+                              size_t K, size_t Kp, double *scores)
+{
+    __m512d al = _mm512_set1_pd(alpha), sc = _mm512_set1_pd(scale), zero = _mm512_setzero_pd();
+    for (size_t k = 0; k < Kp; k += 8) {
+        __m512d qq = _mm512_mul_pd(_mm512_max_pd(_mm512_loadu_pd(quad + k), zero), sc);
+        _mm512_storeu_pd(scores + k, _mm512_fmadd_pd(al, _mm512_sqrt_pd(qq), _mm512_loadu_pd(mean + k)));
+    }
+    return colb__soa_argmax(scores, K);
+}
+
 /* dist2 / dist2_idx: CLUB's edge tests, d subtract-multiply-adds per
  * neighbour, lanes along the neighbours (no BLAS routine computes a set of
  * distances in a fixed summation order); memory bound on wT. */
@@ -900,6 +913,7 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .symv2 = symv2_avx512,
     .pack_add = pack_add_avx512,
     .score_x = score_x_avx512,
+    .score_mq = score_mq_avx512,
     .colsum = colsum_avx512,
     .rank1_sub = rank1_sub_avx512,
     .bounded = bounded_avx512,

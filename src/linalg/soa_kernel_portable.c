@@ -156,6 +156,14 @@ static size_t score_x_portable(const double *A, size_t lda, const double *theta,
     return colb__soa_argmax(scores, K);
 }
 
+static size_t score_mq_portable(const double *mean, const double *quad, double alpha, double scale,
+                                size_t K, size_t Kp, double *scores)
+{
+    for (size_t k = 0; k < Kp; k++) /* score_x_portable's last step */
+        scores[k] = mean[k] + alpha * sqrt((quad[k] > 0.0 ? quad[k] : 0.0) * scale);
+    return colb__soa_argmax(scores, K);
+}
+
 size_t colb__soa_argmax(const double *v, size_t n)
 {
     size_t best = 0;
@@ -374,6 +382,7 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .symv2 = symv2_portable,
     .pack_add = pack_add_portable,
     .score_x = score_x_portable,
+    .score_mq = score_mq_portable,
     .colsum = colsum_portable,
     .rank1_sub = rank1_sub_portable,
     .bounded = bounded_portable,

@@ -26,9 +26,12 @@
  * docs/algorithms.md lists the readings of the paper and of the authors'
  * code made here (seed draw, exploration width, the threshold F).
  *
- * Cost per step: scoring O(c K d^2) for the c neighbourhoods containing the
- * user (c = S at the start, about S/L once L clusters have separated),
- * c + 1 rank-one updates O(d^2), the refinement O(S d), and O(d^3) for each
+ * Cost per step, for the c neighbourhoods containing the user (c = S at the
+ * start, about S/L once L clusters have separated): c + 1 rank-one updates
+ * O(d^2), and scoring O(c K d) - a neighbourhood's means and quadratic
+ * forms on the round's arms are computed once per round by the hand-written
+ * score_x kernel (O(K d^2)) and carried through its rank-one updates in
+ * O(K d) each (round_scores.h) -; the refinement O(S d), and O(d^3) for each
  * neighbourhood the user leaves or joins. State: flat arrays in the impl
  * struct (a ridge bank of N users, one of S aggregates, an S x N membership
  * matrix). */
@@ -36,8 +39,11 @@
 
 #include "learn/thompson.h"
 #include "linalg/ridge.h"
+#include "linalg/round_scores.h"
 #include "policies/bank_persist.h"
 #include "policies/policy_impl.h"
+
+#define NONE ((size_t)-1) /* observe: no neighbourhood waits for a partner */
 
 /* Stream of the policy's seed that draws the seed users ("LOCBseed"). */
 #define LOCB_STREAM_SEEDS UINT64_C(0x4c4f434273656564)
@@ -50,9 +56,15 @@ typedef struct locb {
     unsigned char *member; /* S x N: user i in N_s */
     unsigned char *final;  /* S: N_s no longer refined */
     size_t n_final;
+    size_t n_member;       /* entries of member set: the neighbourhoods' sizes summed */
+    double *Fz;            /* S: F(T_seed) as last computed, */
+    uint64_t *FzT;         /* S: for T_seed + 1 (0: never) */
+    double *zT, *dz;       /* d x S: the seeds' theta transposed (the refinement's
+                              distances in one kernel call); S: those distances^2 */
     double gamma;
-    colb__scratch sc;      /* scores of one model on the round's arms (its work
-                              also serves Thompson draws: >= colb__ts_work(d)) */
+    colb__round_scores rs; /* the neighbourhoods' scores on the round's arms */
+    colb__scratch sc;      /* Thompson sampling: one model's draws and their work
+                              (>= colb__ts_work(d)) */
 } locb;
 
 static double F(double T)
@@ -73,12 +85,8 @@ static colb_status locb_check(const colb_policy_params *pp, char *msg, size_t le
 static void set_info(colb_policy *p)
 {
     const locb *c = p->impl;
-    size_t sum = 0;
-    for (size_t s = 0; s < c->S; s++)
-        for (size_t u = 0; u < p->N; u++)
-            sum += c->member[s * p->N + u];
     snprintf(p->info, sizeof p->info, "seeds=%zu final=%zu mean_neighbourhood=%.1f", c->S,
-             c->n_final, (double)sum / (double)c->S);
+             c->n_final, (double)c->n_member / (double)c->S);
 }
 
 static void locb_destroy(colb_policy *p)
@@ -91,9 +99,22 @@ static void locb_destroy(colb_policy *p)
     free(c->seed);
     free(c->member);
     free(c->final);
+    free(c->Fz);
+    free(c->FzT);
+    free(c->zT);
+    free(c->dz);
+    colb__rs_free(&c->rs);
     colb__scratch_free(&c->sc);
     free(c);
     p->impl = NULL;
+}
+
+/* Column s of zT from the seed's current theta. */
+static void sync_seed(locb *c, size_t s, size_t d)
+{
+    const double *t = c->users.theta + c->seed[s] * d;
+    for (size_t k = 0; k < d; k++)
+        c->zT[k * c->S + s] = t[k];
 }
 
 static colb_status locb_create(colb_policy *p)
@@ -108,8 +129,12 @@ static colb_status locb_create(colb_policy *p)
     c->seed = colb__malloc(c->S, sizeof(size_t));
     c->member = colb__malloc(c->S, N);
     c->final = colb__calloc(c->S, 1);
+    c->Fz = colb__malloc(c->S, sizeof(double));
+    c->FzT = colb__calloc(c->S, sizeof(uint64_t));
+    c->zT = colb__malloc(c->S, d * sizeof(double));
+    c->dz = colb__malloc(c->S, sizeof(double));
     size_t *tmp = colb__malloc(N, sizeof(size_t));
-    if (!c->seed || !c->member || !c->final || !tmp ||
+    if (!c->seed || !c->member || !c->final || !c->Fz || !c->FzT || !c->zT || !c->dz || !tmp ||
         colb__ridge_init(&c->users, N, d, &p->pp.learner) != COLB_OK ||
         colb__ridge_init(&c->hood, c->S, d, &p->pp.learner) != COLB_OK) {
         free(tmp);
@@ -119,7 +144,16 @@ static colb_status locb_create(colb_policy *p)
     colb_rng_seed(&rng, p->pp.seed, LOCB_STREAM_SEEDS);
     colb_rng_sample(&rng, N, c->S, tmp, c->seed);
     free(tmp);
+    for (size_t s = 0; s < c->S; s++)
+        sync_seed(c, s, d);
     memset(c->member, 1, c->S * N); /* every neighbourhood starts as everybody */
+    c->n_member = c->S * N;
+    colb_status st = colb__rs_init(&c->rs, c->S, d);
+    if (st == COLB_EINVAL || st == COLB_EUNSUP)
+        return colb__err(p->err, st, "COLB_KERNEL = %s is not a kernel this CPU runs",
+                         getenv("COLB_KERNEL"));
+    if (st != COLB_OK)
+        return colb__err(p->err, st, "out of memory for N = %zu users", N);
     set_info(p);
     return COLB_OK;
 }
@@ -127,41 +161,49 @@ static colb_status locb_create(colb_policy *p)
 static colb_status locb_begin(colb_policy *p)
 {
     locb *c = p->impl;
-    colb_status st = colb__scratch_reserve(&c->sc, p->d, p->K, 1);
+    colb_status st = colb__rs_begin(&c->rs, p->X, p->K);
+    if (st == COLB_OK && colb__policy_ts(p))
+        st = colb__scratch_reserve(&c->sc, p->d, p->K, 1);
     return st == COLB_OK ? st : colb__err(p->err, st, "begin_round: out of memory for K = %zu", p->K);
 }
 
-/* Scores of model i of bank r on the round's contexts into out. */
-static void score(colb_policy *p, locb *c, const colb__ridge *r, size_t i, double *out)
+/* The best arm of model i of bank r on the round's contexts; *top receives
+ * its score. A neighbourhood (r = hood) is scored through the round's cache
+ * (rs), a user's own model afresh; Thompson draws are fresh every time. */
+static size_t best(colb_policy *p, locb *c, const colb__ridge *r, size_t i, double *top)
 {
-    if (colb__policy_ts(p))
-        colb__ts_scores(r, i, NULL, colb__ridge_width(r, i), p->X, p->K, &p->ts_rng, out,
+    if (colb__policy_ts(p)) {
+        colb__ts_scores(r, i, NULL, colb__ridge_width(r, i), p->X, p->K, &p->ts_rng, c->sc.scores,
                         c->sc.work);
-    else
-        colb__ridge_scores(r, i, p->X, p->K, out, c->sc.work);
+        size_t a = colb__argmax(c->sc.scores, p->K);
+        *top = c->sc.scores[a];
+        return a;
+    }
+    double w = colb__ridge_width(r, i);
+    size_t a = r == &c->hood ? colb__rs_choose(&c->rs, r, i, w, 1.0, 1)
+                             : colb__rs_score(&c->rs, r, i, w, 1.0);
+    *top = c->rs.scores[a];
+    return a;
 }
 
 static colb_status locb_choose(colb_policy *p, size_t u, size_t *arm)
 {
     locb *c = p->impl;
-    size_t K = p->K, N = p->N;
+    size_t N = p->N;
     int found = 0;
-    double top = 0.0;
+    double top = 0.0, v;
     for (size_t s = 0; s < c->S; s++) {
         if (!c->member[s * N + u])
             continue;
-        score(p, c, &c->hood, s, c->sc.scores);
-        size_t a = colb__argmax(c->sc.scores, K);
-        if (!found || c->sc.scores[a] > top) { /* ties: the first neighbourhood */
+        size_t a = best(p, c, &c->hood, s, &v);
+        if (!found || v > top) { /* ties: the first neighbourhood */
             found = 1;
-            top = c->sc.scores[a];
+            top = v;
             *arm = a;
         }
     }
-    if (!found) {
-        score(p, c, &c->users, u, c->sc.scores);
-        *arm = colb__argmax(c->sc.scores, K);
-    }
+    if (!found)
+        *arm = best(p, c, &c->users, u, &v);
     return COLB_OK;
 }
 
@@ -170,24 +212,48 @@ static colb_status locb_observe(colb_policy *p, size_t u, size_t arm, double y)
     locb *c = p->impl;
     size_t N = p->N, d = p->d;
     const double *x = p->X + arm * d;
-    colb__ridge_update(&c->users, u, x, y, 1.0);
+    /* the user and its neighbourhoods, two models per interleaved step (the
+     * user's own with the first), each neighbourhood's cached scores carried */
+    size_t wait = NONE;
+    int user_done = 0;
+    for (size_t s = 0; s < c->S; s++) {
+        if (!c->member[s * N + u])
+            continue;
+        if (!user_done) {
+            colb__rs_update2(&c->rs, &c->users, u, 0, &c->hood, s, x, y, 1.0);
+            user_done = 1;
+        } else if (wait == NONE) {
+            wait = s;
+        } else {
+            colb__rs_update2(&c->rs, &c->hood, wait, 1, &c->hood, s, x, y, 1.0);
+            wait = NONE;
+        }
+    }
+    if (!user_done)
+        colb__ridge_update(&c->users, u, x, y, 1.0);
+    else if (wait != NONE)
+        colb__rs_update(&c->rs, &c->hood, wait, x, y, 1.0);
     for (size_t s = 0; s < c->S; s++)
-        if (c->member[s * N + u])
-            colb__ridge_update(&c->hood, s, x, y, 1.0);
+        if (c->seed[s] == u)
+            sync_seed(c, s, d);
     if (c->n_final == c->S)
         return COLB_OK;
     const double *tu = c->users.theta + u * d;
     double Fu = F((double)c->users.count[u]);
     int changed = 0;
+    /* ||theta_u - theta_seed||^2 for every seed at once, each summed over k
+     * in order as the scalar loop: the same bits */
+    c->rs.kern->dist2(c->zT, c->S, tu, d, c->S, c->dz);
     for (size_t s = 0; s < c->S; s++) {
         if (c->final[s])
             continue;
         size_t z = c->seed[s];
-        double Fz = F((double)c->users.count[z]), q = 0.0;
-        const double *tz = c->users.theta + z * d;
-        for (size_t k = 0; k < d; k++)
-            q += (tu[k] - tz[k]) * (tu[k] - tz[k]);
-        double dist = sqrt(q), thr = Fu + Fz;
+        uint64_t Tz = c->users.count[z];
+        if (c->FzT[s] != Tz + 1) { /* the seed was served: F(T_seed) moved */
+            c->Fz[s] = F((double)Tz);
+            c->FzT[s] = Tz + 1;
+        }
+        double Fz = c->Fz[s], dist = sqrt(c->dz[s]), thr = Fu + Fz;
         unsigned char *m = &c->member[s * N + u];
         int leave = *m && dist > thr && u != z, join = !*m && dist < thr;
         if (leave || join) {
@@ -196,6 +262,8 @@ static colb_status locb_observe(colb_policy *p, size_t u, size_t arm, double y)
             else
                 colb__ridge_absorb(&c->hood, s, &c->users, u);
             *m = (unsigned char)join;
+            c->n_member += join ? 1 : (size_t)-1;
+            colb__rs_forget(&c->rs, s);
             changed = 1;
             colb_status st = colb__ridge_refresh(&c->hood, s);
             if (st != COLB_OK)
@@ -250,12 +318,13 @@ static colb_status locb_clusters(const colb_policy *p, size_t *labels, size_t *n
 }
 
 /* Memory budget: two banks (N users, S <= N neighbourhoods), the S x N
- * membership matrix. */
+ * membership matrix, the round's cache of the neighbourhoods' scores (its
+ * 16 Kp bytes per neighbourhood come with the round's K, on top). */
 static double locb_memory(const colb_policy_params *pp)
 {
     size_t S = pp->locb_seeds < pp->users ? pp->locb_seeds : pp->users;
     return colb__ridge_bytes(pp->users, pp->dim) + colb__ridge_bytes(S, pp->dim) +
-           (double)S * ((double)pp->users + 9);
+           (double)S * ((double)pp->users + 57 + 8.0 * (double)pp->dim);
 }
 
 /* The banks, the seeds, the membership matrix (one 0/1 per entry) and
@@ -305,12 +374,16 @@ static colb_status locb_load(colb_policy *p, colb__snap_in *in, const colb__snap
         st = colb__snap_error(in, COLB_EPARSE, "snapshot: locb has no neighbourhoods");
     c->S = S;
     if (st == COLB_OK)
-        st = colb__snap_reserve(in, (uint64_t)S * (N + 9), "locb's neighbourhoods");
+        st = colb__snap_reserve(in, (uint64_t)S * (N + 57 + 8 * d), "locb's neighbourhoods");
     if (st == COLB_OK) {
         c->seed = colb__malloc(S, sizeof(size_t));
         c->member = colb__malloc(S, N);
         c->final = colb__calloc(S, 1);
-        if (!c->seed || !c->member || !c->final)
+        c->Fz = colb__malloc(S, sizeof(double));
+        c->FzT = colb__calloc(S, sizeof(uint64_t));
+        c->zT = colb__malloc(S, d * sizeof(double));
+        c->dz = colb__malloc(S, sizeof(double));
+        if (!c->seed || !c->member || !c->final || !c->Fz || !c->FzT || !c->zT || !c->dz)
             st = colb__snap_error(in, COLB_ENOMEM, "out of memory for locb's %zu users", N);
     }
     if (st == COLB_OK)
@@ -319,10 +392,22 @@ static colb_status locb_load(colb_policy *p, colb__snap_in *in, const colb__snap
         st = get_flags(in, g, "member", c->member, S * N);
     if (st == COLB_OK)
         st = get_flags(in, g, "final", c->final, S);
+    if (st == COLB_OK) {
+        colb_status kst = colb__rs_init(&c->rs, S, d);
+        if (kst == COLB_EINVAL || kst == COLB_EUNSUP)
+            st = colb__snap_error(in, kst, "COLB_KERNEL = %s is not a kernel this CPU runs",
+                                  getenv("COLB_KERNEL"));
+        else if (kst != COLB_OK)
+            st = colb__snap_error(in, COLB_ENOMEM, "out of memory for locb's %zu users", N);
+    }
     if (st != COLB_OK)
         return st;
     for (size_t k = 0; k < S; k++)
         c->n_final += c->final[k];
+    for (size_t k = 0; k < S * N; k++)
+        c->n_member += c->member[k];
+    for (size_t s = 0; s < S; s++)
+        sync_seed(c, s, d);
     set_info(p);
     return COLB_OK;
 }
@@ -343,12 +428,28 @@ static colb_status locb_add_users(colb_policy *p, size_t n, const size_t *labels
     for (size_t k = 0; k < c->S; k++) {
         memcpy(member + k * M, c->member + k * N, N);
         memset(member + k * M + N, !c->final[k], n);
+        c->n_member += c->final[k] ? 0 : n;
     }
     free(c->member);
     c->member = member;
     for (size_t u = N; u < M; u++)
         colb__ridge_reset(&c->users, u);
+    set_info(p);
     return COLB_OK;
+}
+
+/* The round's carried scores against a direct computation (tests). */
+static colb_status locb_cache_check(const colb_policy *p, double *max_rel, size_t *n_cached)
+{
+    const locb *c = p->impl;
+    *n_cached = colb__rs_cached(&c->rs);
+    return colb__rs_check(&c->rs, &c->hood, max_rel);
+}
+
+static void locb_cache_off(colb_policy *p, int off)
+{
+    locb *c = p->impl;
+    c->rs.off = off != 0;
 }
 
 const colb__policy_vt colb__policy_locb = {
@@ -366,4 +467,6 @@ const colb__policy_vt colb__policy_locb = {
     .save = locb_save,
     .load = locb_load,
     .add_users = locb_add_users,
+    .cache_check = locb_cache_check,
+    .cache_off = locb_cache_off,
 };

@@ -143,6 +143,23 @@ colb_status colb_policy_params_check(const char *name, const colb_policy_params 
 
 /* ---- memory budget (issue 17) ------------------------------------------- */
 
+colb_status colb__policy_cache_check(const colb_policy *p, double *max_rel, size_t *n_cached)
+{
+    if (!p || !max_rel || !n_cached)
+        return COLB_EINVAL;
+    return p->vt->cache_check ? p->vt->cache_check(p, max_rel, n_cached) : COLB_EUNSUP;
+}
+
+colb_status colb__policy_cache_off(colb_policy *p, int off)
+{
+    if (!p)
+        return COLB_EINVAL;
+    if (!p->vt->cache_off)
+        return COLB_EUNSUP;
+    p->vt->cache_off(p, off);
+    return COLB_OK;
+}
+
 colb_status colb_policy_memory(const char *name, const colb_policy_params *pp, double *bytes)
 {
     const colb__policy_vt *vt = find_policy(name);

@@ -100,6 +100,17 @@ typedef struct colb__policy_vt {
      * one is not, -1 when it cannot tell cheaply; lets the end-of-round
      * guard skip its per-user user_theta calls (policy.c, guard). */
     int (*all_finite)(const colb_policy *p);
+
+    /* ---- tests: a round's carried scores (linalg/round_scores.h) ----
+     * cache_check: recompute from the models what the policy carries
+     *   through the round instead of recomputing it (means and quadratic
+     *   forms on the round's arms) and give the largest relative difference
+     *   and how many models hold carried values now.
+     * cache_off: 1 = carry nothing, score every model afresh at each choose
+     *   (the reference the tests compare decisions with); 0 = carry.
+     * NULL: the policy carries nothing. */
+    colb_status (*cache_check)(const colb_policy *p, double *max_rel, size_t *n_cached);
+    void (*cache_off)(colb_policy *p, int off);
 } colb__policy_vt;
 
 #define COLB__NO_ARM ((size_t)-1)
@@ -119,6 +130,11 @@ colb_status colb__policy_alloc_rounds(colb_policy *p);
  * pp.threads). Between rounds only. COLB_ENOMEM, COLB_ERANGE (above what the
  * policy's check allows). */
 colb_status colb__policy_set_threads(colb_policy *p, size_t threads);
+
+/* Tests: the policy's cache_check / cache_off hooks (policy_impl.h).
+ * COLB_EINVAL for NULL arguments, COLB_EUNSUP when the policy has none. */
+colb_status colb__policy_cache_check(const colb_policy *p, double *max_rel, size_t *n_cached);
+colb_status colb__policy_cache_off(colb_policy *p, int off);
 
 /* 1 when a policy that plans by the horizon (CMLB, PMLB) must plan without
  * it: anytime requested, or the horizon unknown (0). */

@@ -34,14 +34,20 @@
  * every user is served once per round (colb's protocol), are kept exact at
  * O(1) by the global range of the T_i.
  *
- * Cost per step: scoring O(K d^2), two rank-one updates O(d^2), the split
+ * Cost per step: two rank-one updates O(d^2); scoring O(K d^2) for a
+ * cluster's first user of a round (the hand-written score_x kernel on the
+ * round's transposed contexts) and O(K d) for the next ones, whose means and
+ * quadratic forms are carried through the cluster's rank-one updates
+ * (round_scores.h; only clusters of two or more users are kept); the split
  * test O(d) (O(|C_j|) more only when the T_i spread), merge tests O(m d) for
- * m clusters when the served cluster is checked, a split or merge O(d^3).
+ * the m clusters (a sorted list of the occupied slots) when the served
+ * cluster is checked, a split or merge O(d^3).
  * State: flat arrays in the impl struct (two ridge banks of N models). */
 #include <string.h>
 
 #include "learn/thompson.h"
 #include "linalg/ridge.h"
+#include "linalg/round_scores.h"
 #include "policies/bank_persist.h"
 #include "policies/policy_impl.h"
 
@@ -63,15 +69,34 @@ typedef struct sclub {
     unsigned phase;
     uint64_t T_min, T_max; /* range of the users' T_i */
     size_t at_min;         /* users with T_i == T_min */
+    size_t *live;          /* the n_clusters occupied slots, increasing */
+    double *Fc, *Fp;       /* N slots: F(T_j) and F(T~_j) as last computed, */
+    uint64_t *FcT, *FpT;   /* for T + 1 (0: never), recomputed when T moves */
     size_t n_clusters, splits, merges;
     double alpha, alpha_p;
-    colb__scratch sc;      /* scores of one model on the round's arms (its work
-                              also serves Thompson draws: >= colb__ts_work(d)) */
+    colb__round_scores rs; /* the clusters' scores on the round's arms */
+    colb__scratch sc;      /* Thompson sampling: its draws' scores and work
+                              (>= colb__ts_work(d)) */
 } sclub;
+
+/* Bytes per user of the arrays beside the banks (alloc_arrays) and of the
+ * round's score cache's bookkeeping. */
+#define SCLUB_USER_BYTES(d) (8.0 * (double)(d) + 121 + 24)
 
 static double F(double T)
 {
     return sqrt((1.0 + log(1.0 + T)) / (1.0 + T));
+}
+
+/* F(T) through slot k's entry of a cache (v, tag): a log and a root only
+ * when T changed since the last call (the same bits either way). */
+static double F_cached(double *v, uint64_t *tag, size_t k, uint64_t T)
+{
+    if (tag[k] != T + 1) {
+        v[k] = F((double)T);
+        tag[k] = T + 1;
+    }
+    return v[k];
 }
 
 static colb_status sclub_check(const colb_policy_params *pp, char *msg, size_t len)
@@ -109,6 +134,12 @@ static void sclub_destroy(colb_policy *p)
     free(s->checked);
     free(s->pivot);
     free(s->pivot_T);
+    free(s->live);
+    free(s->Fc);
+    free(s->Fp);
+    free(s->FcT);
+    free(s->FpT);
+    colb__rs_free(&s->rs);
     colb__scratch_free(&s->sc);
     free(s);
     p->impl = NULL;
@@ -127,8 +158,43 @@ static colb_status alloc_arrays(sclub *s, size_t N, size_t d)
     s->checked = colb__calloc(N, 1);
     s->pivot = colb__calloc(N, d * sizeof(double));
     s->pivot_T = colb__calloc(N, sizeof(uint64_t));
+    s->live = colb__malloc(N, sizeof(size_t));
+    s->Fc = colb__malloc(N, sizeof(double));
+    s->Fp = colb__malloc(N, sizeof(double));
+    s->FcT = colb__calloc(N, sizeof(uint64_t));
+    s->FpT = colb__calloc(N, sizeof(uint64_t));
     return s->cl && s->nxt && s->prv && s->head && s->tail && s->size && s->n_checked &&
-                   s->checked && s->pivot && s->pivot_T ? COLB_OK : COLB_ENOMEM;
+                   s->checked && s->pivot && s->pivot_T && s->live && s->Fc && s->Fp && s->FcT &&
+                   s->FpT ? COLB_OK : COLB_ENOMEM;
+}
+
+/* Slot k becomes occupied: into the sorted list of live slots. O(m). */
+static void live_insert(sclub *s, size_t k)
+{
+    size_t q = s->n_clusters++;
+    for (; q > 0 && s->live[q - 1] > k; q--)
+        s->live[q] = s->live[q - 1];
+    s->live[q] = k;
+}
+
+/* Slot k is free again. O(m). */
+static void live_remove(sclub *s, size_t k)
+{
+    size_t q = 0;
+    while (s->live[q] != k)
+        q++;
+    for (s->n_clusters--; q < s->n_clusters; q++)
+        s->live[q] = s->live[q + 1];
+}
+
+/* The round's score cache for the N slots; COLB_KERNEL errors reported. */
+static colb_status init_scores(colb_policy *p, sclub *s)
+{
+    colb_status st = colb__rs_init(&s->rs, p->N, p->d);
+    if (st == COLB_EINVAL || st == COLB_EUNSUP)
+        return colb__err(p->err, st, "COLB_KERNEL = %s is not a kernel this CPU runs",
+                         getenv("COLB_KERNEL"));
+    return st == COLB_OK ? st : colb__err(p->err, st, "out of memory for N = %zu users", p->N);
 }
 
 /* Append user u to the member list of slot j. */
@@ -172,6 +238,9 @@ static colb_status sclub_create(colb_policy *p)
     p->impl = s;
     s->alpha = p->pp.sclub_alpha;
     s->alpha_p = p->pp.sclub_alpha_p;
+    colb_status st = init_scores(p, s);
+    if (st != COLB_OK)
+        return st;
     if (alloc_arrays(s, N, d) != COLB_OK ||
         colb__ridge_init(&s->users, N, d, &p->pp.learner) != COLB_OK ||
         colb__ridge_init(&s->clus, N, d, &p->pp.learner) != COLB_OK)
@@ -181,7 +250,7 @@ static colb_status sclub_create(colb_policy *p)
         s->head[u] = s->tail[u] = NONE;
     for (size_t u = 0; u < N; u++)
         list_append(s, 0, u);
-    s->n_clusters = 1;
+    live_insert(s, 0);
     s->at_min = N;
     set_info(p);
     return COLB_OK;
@@ -190,7 +259,9 @@ static colb_status sclub_create(colb_policy *p)
 static colb_status sclub_begin(colb_policy *p)
 {
     sclub *s = p->impl;
-    colb_status st = colb__scratch_reserve(&s->sc, p->d, p->K, 1);
+    colb_status st = colb__rs_begin(&s->rs, p->X, p->K);
+    if (st == COLB_OK && colb__policy_ts(p))
+        st = colb__scratch_reserve(&s->sc, p->d, p->K, 1);
     return st == COLB_OK ? st : colb__err(p->err, st, "begin_round: out of memory for K = %zu", p->K);
 }
 
@@ -212,15 +283,16 @@ static void start_phase(sclub *s, size_t N, size_t d)
 static colb_status sclub_choose(colb_policy *p, size_t u, size_t *arm)
 {
     sclub *s = p->impl;
-    if (++s->tau > s->phase_end)
+    if (++s->tau > s->phase_end) {
         start_phase(s, p->N, p->d);
-    size_t j = s->cl[u];
-    if (colb__policy_ts(p)) {
-        *arm = colb__ts_choose(&s->clus, j, NULL, p->X, p->K, &p->ts_rng, s->sc.scores, s->sc.work);
-    } else {
-        colb__ridge_scores(&s->clus, j, p->X, p->K, s->sc.scores, s->sc.work);
-        *arm = colb__argmax(s->sc.scores, p->K);
+        set_info(p);
     }
+    size_t j = s->cl[u];
+    if (colb__policy_ts(p)) /* the draws are fresh per choose: nothing to keep */
+        *arm = colb__ts_choose(&s->clus, j, NULL, p->X, p->K, &p->ts_rng, s->sc.scores, s->sc.work);
+    else /* a cluster of one is scored once per round: not kept */
+        *arm = colb__rs_choose(&s->rs, &s->clus, j, colb__ridge_width(&s->clus, j), 1.0,
+                               s->size[j] > 1);
     return COLB_OK;
 }
 
@@ -289,6 +361,8 @@ static colb_status split(colb_policy *p, sclub *s, size_t u, size_t j, size_t *o
     s->size[j]--;
     s->n_checked[j] -= s->checked[u];
     colb__ridge_unabsorb(&s->clus, j, &s->users, u);
+    colb__rs_forget(&s->rs, j);
+    colb__rs_forget(&s->rs, k);
     colb_status st = colb__ridge_refresh(&s->clus, j);
     if (st != COLB_OK)
         return colb__err(p->err, st, "observe: cluster aggregate not positive definite after a split");
@@ -299,7 +373,7 @@ static colb_status split(colb_policy *p, sclub *s, size_t u, size_t j, size_t *o
     memcpy(s->pivot + k * d, s->users.theta + u * d, d * sizeof(double));
     s->pivot_T[k] = s->users.count[u];
     s->cl[u] = k;
-    s->n_clusters++;
+    live_insert(s, k);
     s->splits++;
     *out = k;
     return COLB_OK;
@@ -319,7 +393,9 @@ static colb_status merge(colb_policy *p, sclub *s, size_t a, size_t b)
     s->size[b] = s->n_checked[b] = 0;
     colb__ridge_absorb(&s->clus, a, &s->clus, b);
     colb__ridge_reset(&s->clus, b);
-    s->n_clusters--;
+    colb__rs_forget(&s->rs, a);
+    colb__rs_forget(&s->rs, b);
+    live_remove(s, b);
     s->merges++;
     colb_status st = colb__ridge_refresh(&s->clus, a);
     return st == COLB_OK ? st : colb__err(p->err, st, "observe: cluster aggregate not positive definite after a merge");
@@ -331,22 +407,23 @@ static int is_checked(const sclub *s, size_t j)
 }
 
 /* Merge checked cluster j with every checked cluster that qualifies,
- * repeatedly (the merged cluster is tested again). */
-static colb_status merge_from(colb_policy *p, sclub *s, size_t j)
+ * repeatedly (the merged cluster is tested again). Ftau = F(tau). */
+static colb_status merge_from(colb_policy *p, sclub *s, size_t j, double Ftau)
 {
-    size_t N = p->N, d = p->d;
-    double tau = (double)s->tau, fthr = s->alpha_p * F(tau) * tau;
+    size_t d = p->d;
+    double tau = (double)s->tau, fthr = s->alpha_p * Ftau * tau;
     int again = 1;
     while (again && is_checked(s, j)) {
         again = 0;
-        double Tj = (double)s->clus.count[j], Fj = F(Tj);
+        double Tj = (double)s->clus.count[j], Fj = F_cached(s->Fc, s->FcT, j, s->clus.count[j]);
         double pj = Tj / (double)s->size[j];
-        for (size_t k = 0; k < N && !again; k++) {
+        for (size_t q = 0; q < s->n_clusters && !again; q++) {
+            size_t k = s->live[q];
             if (k == j || !is_checked(s, k))
                 continue;
             double Tk = (double)s->clus.count[k];
             if (dist(s->clus.theta + j * d, s->clus.theta + k * d, d) <
-                    0.5 * s->alpha * (Fj + F(Tk)) &&
+                    0.5 * s->alpha * (Fj + F_cached(s->Fc, s->FcT, k, s->clus.count[k])) &&
                 fabs(pj - Tk / (double)s->size[k]) < fthr) {
                 size_t a = j < k ? j : k, b = j < k ? k : j;
                 colb_status st = merge(p, s, a, b);
@@ -365,17 +442,18 @@ static colb_status sclub_observe(colb_policy *p, size_t u, size_t arm, double y)
     sclub *s = p->impl;
     size_t d = p->d, j = s->cl[u];
     const double *x = p->X + arm * d;
-    colb__ridge_update(&s->users, u, x, y, 1.0);
-    colb__ridge_update(&s->clus, j, x, y, 1.0);
+    /* the user and its cluster in one interleaved step, the cluster's
+     * cached scores carried */
+    colb__rs_update2(&s->rs, &s->users, u, 0, &s->clus, j, x, y, 1.0);
     count_served(s, u, p->N);
 
     /* split */
-    double Tu = (double)s->users.count[u], tau = (double)(s->tau ? s->tau : 1);
-    size_t home = j;
+    double Tu = (double)s->users.count[u], tau = (double)(s->tau ? s->tau : 1), Ftau = F(tau);
+    size_t home = j, before = s->splits + s->merges;
     if (s->size[j] > 1 &&
         (dist(s->users.theta + u * d, s->pivot + j * d, d) >
-             s->alpha * (F(Tu) + F((double)s->pivot_T[j])) ||
-         freq_split(s, u, j, 2.0 * s->alpha_p * F(tau) * tau))) {
+             s->alpha * (F(Tu) + F_cached(s->Fp, s->FpT, j, s->pivot_T[j])) ||
+         freq_split(s, u, j, 2.0 * s->alpha_p * Ftau * tau))) {
         colb_status st = split(p, s, u, j, &home);
         if (st != COLB_OK) {
             set_info(p);
@@ -388,10 +466,11 @@ static colb_status sclub_observe(colb_policy *p, size_t u, size_t arm, double y)
         s->n_checked[home]++;
     }
     /* merge: the clusters this step changed */
-    colb_status st = merge_from(p, s, home);
+    colb_status st = merge_from(p, s, home, Ftau);
     if (st == COLB_OK && home != j && s->size[j])
-        st = merge_from(p, s, j);
-    set_info(p);
+        st = merge_from(p, s, j, Ftau);
+    if (s->splits + s->merges != before || st != COLB_OK) /* info: only what changed */
+        set_info(p);
     return st;
 }
 
@@ -418,10 +497,12 @@ static colb_status sclub_clusters(const colb_policy *p, size_t *labels, size_t *
     return COLB_OK;
 }
 
-/* Memory budget: two banks of N models, per-user and per-slot arrays. */
+/* Memory budget: two banks of N models, per-user and per-slot arrays (the
+ * round's cache of scores holds 16 Kp bytes per cluster of two or more users
+ * served in the round, on top). */
 static double sclub_memory(const colb_policy_params *pp)
 {
-    return 2 * colb__ridge_bytes(pp->users, pp->dim) + (double)pp->users * (8.0 * (double)pp->dim + 81);
+    return 2 * colb__ridge_bytes(pp->users, pp->dim) + (double)pp->users * SCLUB_USER_BYTES(pp->dim);
 }
 
 /* The banks (every slot), each user's slot and the slots' member lists as
@@ -468,9 +549,17 @@ static colb_status sclub_load(colb_policy *p, colb__snap_in *in, const colb__sna
     if (st == COLB_OK)
         st = colb__ridge_load(in, g, "clusters", &s->clus, N, d, &p->pp.learner, NULL);
     if (st == COLB_OK)
-        st = colb__snap_reserve(in, (uint64_t)N * (8 * d + 81), "sclub's users");
+        st = colb__snap_reserve(in, (uint64_t)((double)N * SCLUB_USER_BYTES(d)), "sclub's users");
     if (st == COLB_OK && alloc_arrays(s, N, d) != COLB_OK)
         st = colb__snap_error(in, COLB_ENOMEM, "out of memory for sclub's %zu users", N);
+    if (st == COLB_OK) {
+        colb_status kst = colb__rs_init(&s->rs, N, d);
+        if (kst == COLB_EINVAL || kst == COLB_EUNSUP)
+            st = colb__snap_error(in, kst, "COLB_KERNEL = %s is not a kernel this CPU runs",
+                                  getenv("COLB_KERNEL"));
+        else if (kst != COLB_OK)
+            st = colb__snap_error(in, COLB_ENOMEM, "out of memory for sclub's %zu users", N);
+    }
     if (st == COLB_OK)
         st = colb__snap_get_u64(in, g, "tau", &s->tau);
     if (st == COLB_OK) /* phase_end = 2^(phase+1) - 2 must not overflow */
@@ -520,7 +609,8 @@ static colb_status sclub_load(colb_policy *p, colb__snap_in *in, const colb__sna
     }
     free(order);
     for (size_t j = 0; j < N; j++)
-        s->n_clusters += s->size[j] != 0;
+        if (s->size[j])
+            s->live[s->n_clusters++] = j;
     s->phase = (unsigned)phase;
     s->phase_end = phase ? ((uint64_t)2 << phase) - 2 : 0;
     count_range(s, N);
@@ -540,12 +630,16 @@ static colb_status sclub_add_users(colb_policy *p, size_t n, const size_t *label
         colb__realloc_n(&s->tail, M, sizeof(size_t)) || colb__realloc_n(&s->size, M, sizeof(size_t)) ||
         colb__realloc_n(&s->n_checked, M, sizeof(size_t)) || colb__realloc_n(&s->checked, M, 1) ||
         colb__realloc_n(&s->pivot, M, d * sizeof(double)) ||
-        colb__realloc_n(&s->pivot_T, M, sizeof(uint64_t)) || colb__ridge_grow(&s->users, M) != COLB_OK ||
-        colb__ridge_grow(&s->clus, M) != COLB_OK)
+        colb__realloc_n(&s->pivot_T, M, sizeof(uint64_t)) || colb__realloc_n(&s->live, M, sizeof(size_t)) ||
+        colb__realloc_n(&s->Fc, M, sizeof(double)) || colb__realloc_n(&s->Fp, M, sizeof(double)) ||
+        colb__realloc_n(&s->FcT, M, sizeof(uint64_t)) || colb__realloc_n(&s->FpT, M, sizeof(uint64_t)) ||
+        colb__ridge_grow(&s->users, M) != COLB_OK || colb__ridge_grow(&s->clus, M) != COLB_OK ||
+        colb__rs_grow(&s->rs, M) != COLB_OK)
         return COLB_ENOMEM; /* arrays already grown are only larger: the policy is intact */
     for (size_t j = N; j < M; j++) {
         s->head[j] = s->tail[j] = NONE;
         s->size[j] = s->n_checked[j] = 0;
+        s->FcT[j] = s->FpT[j] = 0;
     }
     for (size_t u = N; u < M; u++) {
         size_t k = 0;
@@ -553,16 +647,31 @@ static colb_status sclub_add_users(colb_policy *p, size_t n, const size_t *label
             k++;
         colb__ridge_reset(&s->clus, k);
         colb__ridge_reset(&s->users, u);
+        colb__rs_forget(&s->rs, k);
         s->checked[u] = 0;
         s->cl[u] = k;
         list_append(s, k, u);
         memcpy(s->pivot + k * d, s->clus.theta + k * d, d * sizeof(double));
         s->pivot_T[k] = 0;
-        s->n_clusters++;
+        live_insert(s, k);
     }
     count_range(s, M);
     set_info(p);
     return COLB_OK;
+}
+
+/* The round's carried scores against a direct computation (tests). */
+static colb_status sclub_cache_check(const colb_policy *p, double *max_rel, size_t *n_cached)
+{
+    const sclub *s = p->impl;
+    *n_cached = colb__rs_cached(&s->rs);
+    return colb__rs_check(&s->rs, &s->clus, max_rel);
+}
+
+static void sclub_cache_off(colb_policy *p, int off)
+{
+    sclub *s = p->impl;
+    s->rs.off = off != 0;
 }
 
 const colb__policy_vt colb__policy_sclub = {
@@ -580,4 +689,6 @@ const colb__policy_vt colb__policy_sclub = {
     .save = sclub_save,
     .load = sclub_load,
     .add_users = sclub_add_users,
+    .cache_check = sclub_cache_check,
+    .cache_off = sclub_cache_off,
 };
