@@ -421,14 +421,15 @@ static colb_status guard(colb_policy *p, size_t u, const char *call)
 {
     if (!p->vt->user_theta)
         return COLB_OK;
-    /* a whole-bank check first (vectorised); the per-user scan below then
-     * runs only to name a user that failed */
-    if (u == COLB__NO_ARM && p->vt->all_finite && p->vt->all_finite(p) == 1)
-        return COLB_OK;
     double *th = p->X_guard;
     /* every user, or (a round of users served one by one) only those */
     int listed = u == COLB__NO_ARM && !p->served_all;
     size_t n = u != COLB__NO_ARM ? 1 : listed ? p->n_served : p->N;
+    /* a round of many users: a whole-bank check first (vectorised, O(N d));
+     * the per-user scan below then runs only to name a user that failed. A
+     * round of few users (a service's update) checks just them. */
+    if (u == COLB__NO_ARM && 8 * n >= p->N && p->vt->all_finite && p->vt->all_finite(p) == 1)
+        return COLB_OK;
     for (size_t i = 0; i < n; i++) {
         size_t v = u != COLB__NO_ARM ? u : listed ? p->served[i] : i;
         if (u == COLB__NO_ARM && !p->observed[v])
