@@ -18,6 +18,7 @@
 
 #include "bytes.h"
 #include "colb/limits.h"
+#include "json_strict.h"
 
 /* ---- arena ----------------------------------------------------------------- */
 
@@ -190,16 +191,25 @@ int codec_parse_decision(const char *s, size_t n, decision_id *out)
 
 /* ---- parsing ----------------------------------------------------------------- */
 
-/* The body as a JSON object, or NULL with err. Refused before cJSON sees
- * them: NUL bytes (cJSON strings would end there) and the escape \u0000
- * (likewise). Refused after: anything but whitespace after the value. */
-static cJSON *parse_object(const char *body, size_t len, char *err, size_t err_len)
+static void release(cJSON *root, int owned)
+{
+    if (owned)
+        cJSON_Delete(root);
+}
+
+/* The body as a JSON object, or NULL with err; *owned: 1 when cJSON built
+ * it (free with cJSON_Delete), 0 when json_strict_parse built it in the
+ * arena (the same tree). Refused before either sees them: NUL bytes (cJSON
+ * strings would end there) and the escape \u0000 (likewise). Refused
+ * after: anything but whitespace after the value. */
+static cJSON *parse_object(const char *body, size_t len, arena *a, int *owned, char *err, size_t err_len)
 {
     if (len == 0)
         return ERR("empty body; expected a JSON object"), NULL;
     if (memchr(body, '\0', len))
         return ERR("the body has a NUL byte"), NULL;
-    for (const char *p = body; (p = memchr(p, 'u', (size_t)(body + len - p))) != NULL; p++) {
+    int escapes = memchr(body, '\\', len) != NULL; /* none: no \u0000, and the strict reader may do */
+    for (const char *p = body; escapes && (p = memchr(p, 'u', (size_t)(body + len - p))) != NULL; p++) {
         if (p + 5 > body + len || memcmp(p, "u0000", 5))
             continue;
         size_t bs = 0;
@@ -209,7 +219,10 @@ static cJSON *parse_object(const char *body, size_t len, char *err, size_t err_l
             return ERR("a string has the escape \\u0000 (NUL), which colb does not accept"), NULL;
     }
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    cJSON *root = escapes ? NULL : json_strict_parse(body, len, a, &end);
+    *owned = !root;
+    if (!root)
+        root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
     if (!root) {
         size_t at = end && end >= body && end <= body + len ? (size_t)(end - body) : 0;
         return ERR("malformed JSON at byte %zu", at), NULL;
@@ -217,11 +230,11 @@ static cJSON *parse_object(const char *body, size_t len, char *err, size_t err_l
     while (end < body + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
         end++;
     if (end != body + len) {
-        cJSON_Delete(root);
+        release(root, *owned);
         return ERR("malformed JSON: text after the value at byte %zu", (size_t)(end - body)), NULL;
     }
     if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
+        release(root, *owned);
         return ERR("the body must be a JSON object"), NULL;
     }
     return root;
@@ -548,11 +561,12 @@ static int parse_choose(const cJSON *root, int batch, const codec_limits *lim, a
 int codec_parse_choose(const char *body, size_t len, int batch, const codec_limits *lim, arena *a,
                        choose_req *out, char *err, size_t err_len)
 {
-    cJSON *root = parse_object(body, len, err, err_len);
+    int owned;
+    cJSON *root = parse_object(body, len, a, &owned, err, err_len);
     if (!root)
         return -1;
     int r = parse_choose(root, batch, lim, a, out, err, err_len);
-    cJSON_Delete(root);
+    release(root, owned);
     return r;
 }
 
@@ -623,11 +637,12 @@ static int parse_reward(const cJSON *root, int batch, const codec_limits *lim, a
 int codec_parse_reward(const char *body, size_t len, int batch, const codec_limits *lim, arena *a,
                        reward_req *out, char *err, size_t err_len)
 {
-    cJSON *root = parse_object(body, len, err, err_len);
+    int owned;
+    cJSON *root = parse_object(body, len, a, &owned, err, err_len);
     if (!root)
         return -1;
     int r = parse_reward(root, batch, lim, a, out, err, err_len);
-    cJSON_Delete(root);
+    release(root, owned);
     return r;
 }
 
