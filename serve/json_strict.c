@@ -42,12 +42,12 @@ static cJSON *node(reader *r)
  * arena; NULL on an escape, a NUL byte or no closing quote. */
 static char *string(reader *r)
 {
-    const char *s = r->p + 1, *q = s;
-    while (q < r->end && *q != '"' && *q != '\\' && *q != '\0')
-        q++;
-    if (q >= r->end || *q != '"')
+    const char *s = r->p + 1, *q = memchr(s, '"', (size_t)(r->end - s));
+    if (!q)
         return NULL;
-    size_t n = (size_t)(q - s);
+    size_t n = (size_t)(q - s); /* memchr: a base64 context string is thousands of bytes */
+    if (memchr(s, '\\', n) || memchr(s, '\0', n))
+        return NULL;
     char *c = arena_alloc(r->a, n + 1);
     if (!c)
         return NULL;

@@ -177,12 +177,40 @@ static void test_choose_malformed(void **state)
     }
 }
 
+/* A shared round's users: distinct (a hash set), with the duplicate named. */
+static void test_batch_users(void **state)
+{
+    (void)state;
+    codec_limits lim = LIM;
+    lim.max_batch = 5000;
+    sbuf b = { 0 };
+    const char *head = "{\"contexts\":[[1,2,3]],\"users\":[";
+    sbuf_put(&b, head, strlen(head));
+    for (int i = 0; i < 4000; i++)
+        sbuf_printf(&b, "%s\"u%d\"", i ? "," : "", i);
+    size_t ok_len = b.len;
+    sbuf_put(&b, ",\"u1234\"]}", 10);
+    char *dup = sbuf_take(&b, NULL);
+    arena a = { 0 };
+    choose_req q;
+    char err[768];
+    assert_int_equal(codec_parse_choose(dup, strlen(dup), 1, &lim, &a, &q, err, sizeof err), -1);
+    assert_string_equal(err, "user \"u1234\" is listed twice; a round serves a user once");
+    arena_free(&a);
+    memcpy(dup + ok_len, "]}", 3);
+    assert_int_equal(codec_parse_choose(dup, strlen(dup), 1, &lim, &a, &q, err, sizeof err), 0);
+    assert_int_equal(q.n_decisions, 4000);
+    assert_string_equal(q.rounds[0].users[3999], "u3999");
+    arena_free(&a);
+    free(dup);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_numbers_known), cmocka_unit_test(test_numbers_random),
         cmocka_unit_test(test_tree_shapes),   cmocka_unit_test(test_choose_json),
-        cmocka_unit_test(test_choose_malformed),
+        cmocka_unit_test(test_choose_malformed), cmocka_unit_test(test_batch_users),
     };
     return cmocka_run_group_tests_name("colb serve codec", tests, NULL, NULL);
 }
