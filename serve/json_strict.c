@@ -61,63 +61,38 @@ static char *string(reader *r)
 static const double P10[23] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
 
-/* The length of the number of RFC 8259's grammar at s (n bytes there), 0
- * when there is none. */
-static size_t number_length(const char *s, size_t n)
+/* The number of RFC 8259's grammar at the start of s..end, read in one
+ * pass into *out; its length, or 0 when there is none or it is longer than
+ * 63 bytes (cJSON reads at most 63). */
+static size_t scan_number(const char *s, const char *end, double *out)
 {
-    size_t i = 0;
-#define DIGIT(k) ((k) < n && s[k] >= '0' && s[k] <= '9')
-    if (i < n && s[i] == '-')
-        i++;
-    if (!DIGIT(i))
-        return 0;
-    if (s[i] == '0')
-        i++;
-    else
-        while (DIGIT(i))
-            i++;
-    if (i < n && s[i] == '.') {
-        if (!DIGIT(i + 1))
-            return 0;
-        i++;
-        while (DIGIT(i))
-            i++;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        size_t j = i + 1;
-        if (j < n && (s[j] == '+' || s[j] == '-'))
-            j++;
-        if (!DIGIT(j))
-            return 0;
-        while (DIGIT(j))
-            j++;
-        i = j;
-    }
-#undef DIGIT
-    return i;
-}
-
-int json_strict_number(const char *s, size_t n, double *out)
-{
-    if (n == 0 || n > 63 || number_length(s, n) != n)
-        return -1;
-    const char *p = s, *e = s + n;
-    int neg = *p == '-';
+    const char *p = s;
+#define DIGIT (p < end && *p >= '0' && *p <= '9')
+    int neg = p < end && *p == '-';
     p += neg;
+    if (!DIGIT)
+        return 0;
     /* the significant digits as an integer m and a power of ten: m 10^x */
     uint64_t m = 0;
-    int digits = 0;      /* in m, leading zeros not counted */
+    int digits = 0;      /* in m, leading zeros not counted; 20: more than m holds */
     long x = 0;
-    for (; p < e && *p >= '0' && *p <= '9'; p++) {
-        if (digits < 19) {
-            m = m * 10 + (uint64_t)(*p - '0');
-            digits += m != 0;
-        } else {
-            digits = 20; /* more than m holds: strtod */
+    if (*p == '0') {
+        p++;
+    } else {
+        for (; DIGIT; p++) {
+            if (digits < 19) {
+                m = m * 10 + (uint64_t)(*p - '0');
+                digits++;
+            } else {
+                digits = 20;
+            }
         }
     }
-    if (p < e && *p == '.')
-        for (p++; p < e && *p >= '0' && *p <= '9'; p++) {
+    if (p < end && *p == '.') {
+        p++;
+        if (!DIGIT)
+            return 0;
+        for (; DIGIT; p++) {
             if (digits < 19) {
                 m = m * 10 + (uint64_t)(*p - '0');
                 digits += m != 0;
@@ -126,44 +101,61 @@ int json_strict_number(const char *s, size_t n, double *out)
                 digits = 20;
             }
         }
-    if (p < e) { /* the exponent: at most 62 digits, so it is bounded by cutting it off */
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
         p++;
-        int eneg = *p == '-';
-        p += *p == '-' || *p == '+';
+        int eneg = p < end && *p == '-';
+        p += p < end && (*p == '-' || *p == '+');
+        if (!DIGIT)
+            return 0;
         long ex = 0;
-        for (; p < e; p++)
+        for (; DIGIT; p++) /* bounded by cutting it off: the number has at most 63 bytes */
             if (ex < 100000)
                 ex = ex * 10 + (*p - '0');
         x += eneg ? -ex : ex;
     }
+#undef DIGIT
+    size_t n = (size_t)(p - s);
+    if (n > 63)
+        return 0;
     /* Clinger's fast path: m and 10^|x| are exact doubles, so one IEEE
      * multiplication or division rounds the exact value once - the
      * correctly rounded result, as strtod's */
     if (digits <= 19 && m <= (uint64_t)1 << 53 && x >= -22 && x <= 22) {
         double v = x < 0 ? (double)m / P10[-x] : (double)m * P10[x];
         *out = neg ? -v : v;
-        return 0;
-    }
-    if (m == 0 && digits <= 19) { /* zero, whatever the exponent */
+    } else if (m == 0 && digits <= 19) { /* zero, whatever the exponent */
         *out = neg ? -0.0 : 0.0;
-        return 0;
+    } else {
+        char buf[64];
+        memcpy(buf, s, n);
+        buf[n] = '\0';
+        *out = strtod(buf, NULL);
     }
-    char buf[64];
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    *out = strtod(buf, NULL);
+    return n;
+}
+
+int json_strict_number(const char *s, size_t n, double *out)
+{
+    double v;
+    if (n == 0 || scan_number(s, s + n, &v) != n)
+        return -1;
+    *out = v;
     return 0;
 }
+
+/* Bytes cJSON's number reader takes (it hands "0123456789+-eE." to strtod). */
+static int number_byte(char c) { return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == 'e' || c == 'E' || c == '.'; }
 
 static cJSON *value(reader *r, int depth);
 
 static cJSON *number(reader *r)
 {
-    size_t n = number_length(r->p, (size_t)(r->end - r->p));
     double v;
-    /* cJSON takes every byte of "0123456789+-eE." (at most 63) to strtod:
-     * where another follows the number ("01", "1.5.") it reads otherwise */
-    if (n == 0 || (r->p + n < r->end && memchr("0123456789+-eE.", r->p[n], 15)) || json_strict_number(r->p, n, &v))
+    size_t n = scan_number(r->p, r->end, &v);
+    /* where another byte cJSON's reader takes follows ("01", "1.5."), it
+     * reads otherwise */
+    if (n == 0 || (r->p + n < r->end && number_byte(r->p[n])))
         return NULL;
     cJSON *it = node(r);
     if (!it)
