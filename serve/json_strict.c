@@ -145,7 +145,10 @@ int json_strict_number(const char *s, size_t n, double *out)
 }
 
 /* Bytes cJSON's number reader takes (it hands "0123456789+-eE." to strtod). */
-static int number_byte(char c) { return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == 'e' || c == 'E' || c == '.'; }
+static int number_byte(char c)
+{
+    return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == 'e' || c == 'E' || c == '.';
+}
 
 static cJSON *value(reader *r, int depth);
 

@@ -25,10 +25,10 @@
  * have matched. */
 cJSON *json_strict_parse(const char *s, size_t len, arena *a, const char **end);
 
-/* A number of RFC 8259's grammar, the n bytes at s, as strtod reads it
- * (correctly rounded): exact arithmetic when the digits and the power of
- * ten are small enough (Clinger's fast path), else strtod. 0, or -1 when
- * the n bytes are not exactly one such number. */
+/* A number of RFC 8259's grammar, the n bytes at s (at most 63, as cJSON
+ * reads), as strtod reads it (correctly rounded): exact arithmetic when the
+ * digits and the power of ten are small enough (Clinger's fast path), else
+ * strtod. 0, or -1 when the n bytes are not exactly one such number. */
 int json_strict_number(const char *s, size_t n, double *out);
 
 #endif
