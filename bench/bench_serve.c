@@ -13,14 +13,18 @@
  *
  * Usage: bench_serve [--quick] [--seconds S] [--repeats R] [--policy NAME]
  *                    [--users N] [--batch B] [--connections C] [--only FORM]
- *                    [--recovery [--recovery-n N]]
+ *                    [--prestock N] [--recovery [--recovery-n N]]
+ * --prestock makes N decisions before the forms run, so that the reward
+ * forms need no chooses between their runs (for a profile of rewards only;
+ * mind --decision-window, 4e6 here).
  * --recovery instead measures restarts after SIGKILL: the time to serve
  * again after N/5 and N decisions and rewards (N = 1e6), all in the log or
  * with the default snapshots, and that the restarted model holds every
  * acknowledged one.
  * The last column is the server's CPU time per request (user + system, from
  * /proc): what a request costs whatever else the machine runs. Answers
- * other than 200 are counted over every repeat and printed after the row.
+ * other than 200, and the rewards a batch answer refused, are counted over
+ * every repeat and printed after the row.
  * A keep-alive connection the server ends, or no answer for STALL_S seconds
  * while requests are in flight and the server idle (under STALL_CPU of CPU
  * time meanwhile), is a server bug: bench_serve says so and exits 1 (it
@@ -51,6 +55,9 @@
 #define STALL_S 10.0    /* no answer for this long, requests in flight ... */
 #define STALL_CPU 0.5   /* ... and at most this much server CPU time meanwhile: a stall */
 #define STALL_MAX 300.0 /* no answer for this long, however busy: a failure */
+#define WINDOW 4000000    /* the server's --decision-window */
+#define WINDOW_S "4000000"
+#define STOCK_MAX 3600000  /* decisions stocked at most: older ones than the window would expire */
 
 static double now_s(void)
 {
@@ -132,7 +139,7 @@ static int start_server(const char *colb, const char *policy)
         dup2(fds[1], 1);
         close(fds[0]);
         execl(colb, colb, "serve", "--listen", "127.0.0.1:0", "--state", st, "--dim", "15", "--policy", policy,
-              "--quiet", getenv("BENCH_VERBOSE") ? "0" : "1", "--decision-window", "4000000",
+              "--quiet", getenv("BENCH_VERBOSE") ? "0" : "1", "--decision-window", WINDOW_S,
               "--max-connections", "4096", "--snapshot-every", snapshot_every, "--snapshot-replay",
               snapshot_replay, "--http-threads",
               getenv("BENCH_HTTP_THREADS") ? getenv("BENCH_HTTP_THREADS") : "2", (char *)NULL);
@@ -575,17 +582,47 @@ static int next_reward_batch(load *L, const char **path, char **body, size_t *le
     return 1;
 }
 
-/* Make sure at least n unrewarded decisions are at hand (batch chooses). */
+/* Count the refused rewards of a batch answer ({"conflicts":[{"index":...}]})
+ * as errors: a reward form must measure applied rewards. */
+static void record_conflicts(load *L, int status, const char *body, size_t len)
+{
+    const char *p = body, *end = body + len;
+    while (status == 200 && (p = memmem(p, (size_t)(end - p), "\"index\":", 8))) {
+        L->errors++;
+        p += 8;
+    }
+}
+
+/* Make sure at least n unrewarded decisions are at hand (batch chooses),
+ * at most STOCK_MAX: a reward run that uses them up ends early (its rate is
+ * taken up to its last answer). */
+static size_t stock_left; /* batches of decisions stock() still sends */
+
+static int next_stock(load *L, const char **path, char **body, size_t *len)
+{
+    if (!stock_left)
+        return 0;
+    stock_left--;
+    return next_choose_batch(L, path, body, len);
+}
+
 static void stock(int port, size_t n)
 {
-    while (n_dec - dec_next < n) {
-        load L = { .port = port, .nconn = 2, .next = next_choose_batch, .resp = record_decisions, .seconds = 1e9 };
-        size_t want = n - (n_dec - dec_next);
-        /* a closed loop for as many batches as needed */
-        L.seconds = 0.2 + (double)want / 2e5;
+    if (n > STOCK_MAX)
+        n = STOCK_MAX;
+    size_t fresh = 1; /* a batch at least: its ids tell how many decisions the server has made */
+    do { /* a closed loop for just as many batches as needed */
+        size_t have = n_dec - dec_next, need = have < n ? (n - have + batch - 1) / batch : 0;
+        load L = { .port = port, .nconn = 2, .next = next_stock, .resp = record_decisions, .seconds = 1e9 };
+        stock_left = need > fresh ? need : fresh;
+        fresh = 0;
         run(&L);
         free(L.lat);
-    }
+        /* drop the decisions the window is about to push out (made
+         * before other forms' chooses, or before this top-up) */
+        while (dec_next < n_dec && dec_seq[dec_next] + WINDOW / 20 * 19 < dec_seq[n_dec - 1])
+            dec_next++;
+    } while (n_dec - dec_next < n);
 }
 
 typedef struct result {
@@ -628,7 +665,7 @@ static void row(const char *form, const char *mode, int conns, result r, size_t 
     printf("| %-13s | %-22s | %4d | %10.0f | %12.0f | %7.3f | %7.3f | %9.1f |", form, mode, conns, r.rps,
            per > 1 ? r.dps : r.rps, r.p50 * 1e3, r.p99 * 1e3, r.cpu_us);
     if (r.errors)
-        printf(" %zu answers other than 200", r.errors);
+        printf(" %zu answers other than 200 or rewards refused", r.errors);
     printf("\n");
     fflush(stdout);
 }
@@ -713,7 +750,7 @@ int main(int argc, char **argv)
     int repeats = 3, conns = 16;
     const char *policy = "recommended", *only = NULL;
     int recover = 0;
-    size_t recovery_n = 1000000;
+    size_t recovery_n = 1000000, prestock = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             seconds = 1, repeats = 1;
@@ -731,13 +768,15 @@ int main(int argc, char **argv)
             conns = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
+        else if (!strcmp(argv[i], "--prestock") && i + 1 < argc)
+            prestock = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--recovery"))
             recover = 1;
         else if (!strcmp(argv[i], "--recovery-n") && i + 1 < argc)
             recovery_n = (size_t)atol(argv[++i]);
         else {
             fprintf(stderr, "usage: bench_serve [--quick] [--seconds S] [--repeats R] [--policy NAME] [--users N] "
-                    "[--batch B] [--connections C] [--only FORM] [--recovery [--recovery-n N]]\n");
+                    "[--batch B] [--connections C] [--only FORM] [--prestock N] [--recovery [--recovery-n N]]\n");
             return 2;
         }
     }
@@ -781,6 +820,10 @@ int main(int argc, char **argv)
     /* every user seen once, so that single chooses measure the steady state */
     user_next = 0;
     measure(port, next_choose_batch, record_decisions, 1, 0.01 + (double)n_users / 1e5, 0, batch);
+    if (prestock) { /* the reward forms' decisions made up front, so that a profile of them shows no chooses */
+        stock(port, prestock);
+        fprintf(stderr, "bench_serve: %zu decisions stocked\n", n_dec - dec_next);
+    }
     /* a reward is answered after an fsync of a few ms; its throughput is
      * the requests in flight per fsync: many connections */
     struct { const char *form; next_fn next; int conns; size_t per; int reward, b64; } forms[] = {
@@ -797,9 +840,16 @@ int main(int argc, char **argv)
         result best = { 0, 0, 0, 0, 0, 0 };
         size_t err = 0;
         for (int r = 0; r < repeats; r++) {
+            /* decisions for the run: a guess the first time (a run that uses
+             * them up ends early, its rate taken up to its last answer), then
+             * what the best run used and a third more - not millions more,
+             * which would sit unrewarded in the window and make every
+             * snapshot the server takes meanwhile that much larger */
             if (forms[f].reward)
-                stock(port, (size_t)(seconds * (forms[f].per > 1 ? 1.5e6 : 6e4)));
-            result x = measure(port, forms[f].next, NULL, forms[f].conns, seconds, 0, forms[f].per);
+                stock(port, best.rps > 0 ? (size_t)(1.3 * best.rps * (double)forms[f].per * seconds) + forms[f].per
+                                         : (size_t)(seconds * (forms[f].per > 1 ? 2e5 : 6e4)));
+            result x = measure(port, forms[f].next, forms[f].reward ? record_conflicts : NULL, forms[f].conns, seconds,
+                               0, forms[f].per);
             err += x.errors;
             if (x.rps > best.rps)
                 best = x;
@@ -812,7 +862,8 @@ int main(int argc, char **argv)
         for (int r = 0; r < repeats; r++) {
             if (forms[f].reward)
                 stock(port, (size_t)(seconds * best.rps * (double)forms[f].per / 2 * 1.1) + forms[f].per);
-            result x = measure(port, forms[f].next, NULL, forms[f].conns, seconds, best.rps / 2, forms[f].per);
+            result x = measure(port, forms[f].next, forms[f].reward ? record_conflicts : NULL, forms[f].conns, seconds,
+                               best.rps / 2, forms[f].per);
             err += x.errors;
             if (x.p99 < half.p99)
                 half = x;

@@ -18,6 +18,7 @@
 
 #include "bytes.h"
 #include "colb/limits.h"
+#include "json_strict.h"
 
 /* ---- arena ----------------------------------------------------------------- */
 
@@ -190,16 +191,25 @@ int codec_parse_decision(const char *s, size_t n, decision_id *out)
 
 /* ---- parsing ----------------------------------------------------------------- */
 
-/* The body as a JSON object, or NULL with err. Refused before cJSON sees
- * them: NUL bytes (cJSON strings would end there) and the escape \u0000
- * (likewise). Refused after: anything but whitespace after the value. */
-static cJSON *parse_object(const char *body, size_t len, char *err, size_t err_len)
+static void release(cJSON *root, int owned)
+{
+    if (owned)
+        cJSON_Delete(root);
+}
+
+/* The body as a JSON object, or NULL with err; *owned: 1 when cJSON built
+ * it (free with cJSON_Delete), 0 when json_strict_parse built it in the
+ * arena (the same tree). Refused before either sees them: NUL bytes (cJSON
+ * strings would end there) and the escape \u0000 (likewise). Refused
+ * after: anything but whitespace after the value. */
+static cJSON *parse_object(const char *body, size_t len, arena *a, int *owned, char *err, size_t err_len)
 {
     if (len == 0)
         return ERR("empty body; expected a JSON object"), NULL;
     if (memchr(body, '\0', len))
         return ERR("the body has a NUL byte"), NULL;
-    for (const char *p = body; (p = memchr(p, 'u', (size_t)(body + len - p))) != NULL; p++) {
+    int escapes = memchr(body, '\\', len) != NULL; /* none: no \u0000, and the strict reader may do */
+    for (const char *p = body; escapes && (p = memchr(p, 'u', (size_t)(body + len - p))) != NULL; p++) {
         if (p + 5 > body + len || memcmp(p, "u0000", 5))
             continue;
         size_t bs = 0;
@@ -209,7 +219,10 @@ static cJSON *parse_object(const char *body, size_t len, char *err, size_t err_l
             return ERR("a string has the escape \\u0000 (NUL), which colb does not accept"), NULL;
     }
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    cJSON *root = escapes ? NULL : json_strict_parse(body, len, a, &end);
+    *owned = !root;
+    if (!root)
+        root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
     if (!root) {
         size_t at = end && end >= body && end <= body + len ? (size_t)(end - body) : 0;
         return ERR("malformed JSON at byte %zu", at), NULL;
@@ -217,11 +230,11 @@ static cJSON *parse_object(const char *body, size_t len, char *err, size_t err_l
     while (end < body + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
         end++;
     if (end != body + len) {
-        cJSON_Delete(root);
+        release(root, *owned);
         return ERR("malformed JSON: text after the value at byte %zu", (size_t)(end - body)), NULL;
     }
     if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
+        release(root, *owned);
         return ERR("the body must be a JSON object"), NULL;
     }
     return root;
@@ -316,8 +329,19 @@ static long b64_decode(const char *s, size_t n, unsigned char *out)
 {
     if (n % 4)
         return -1;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 4) {
+    size_t o = 0, i = 0;
+    for (; i + 4 < n; i += 4) { /* every quad but the last has no padding */
+        int v0 = B64[(unsigned char)s[i]], v1 = B64[(unsigned char)s[i + 1]];
+        int v2 = B64[(unsigned char)s[i + 2]], v3 = B64[(unsigned char)s[i + 3]];
+        if ((v0 | v1 | v2 | v3) < 0)
+            return -1;
+        unsigned w = (unsigned)v0 << 18 | (unsigned)v1 << 12 | (unsigned)v2 << 6 | (unsigned)v3;
+        out[o] = (unsigned char)(w >> 16);
+        out[o + 1] = (unsigned char)(w >> 8);
+        out[o + 2] = (unsigned char)w;
+        o += 3;
+    }
+    for (; i < n; i += 4) {
         int pad = (s[i + 3] == '=') + (s[i + 2] == '=' && s[i + 3] == '=');
         if (pad && i + 4 != n)
             return -1;
@@ -421,9 +445,13 @@ static int get_contexts(const cJSON *v, const cJSON *b64, const char *where, con
     return 0;
 }
 
-static int cmp_ids(const void *a, const void *b)
+/* FNV-1a of n bytes: the duplicate check's hash (it needs no more). */
+static uint64_t fnv1a(const char *s, size_t n)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    return h;
 }
 
 /* The users of a shared round: distinct ids. */
@@ -440,11 +468,17 @@ static int get_users(const cJSON *v, const codec_limits *lim, arena *a, choose_r
         return ERR("\"users\" is empty");
     if (n > lim->max_batch)
         return ERR("%zu users; at most %zu per request (--max-batch)", n, lim->max_batch);
+    /* a hash set of the ids (open addressing, at most half full): a
+     * duplicate is refused in O(n) rather than after a sort */
+    size_t tcap = 16;
+    while (tcap < 2 * n)
+        tcap *= 2;
     r->users = arena_alloc(a, n * sizeof *r->users);
     r->user_len = arena_alloc(a, n * sizeof *r->user_len);
-    const char **sorted = arena_alloc(a, n * sizeof *sorted);
-    if (!r->users || !r->user_len || !sorted)
+    size_t *table = arena_alloc(a, tcap * sizeof *table); /* index + 1, 0 empty */
+    if (!r->users || !r->user_len || !table)
         return ERR("out of memory");
+    memset(table, 0, tcap * sizeof *table);
     size_t i = 0;
     for (const cJSON *u = v->child; u; u = u->next, i++) {
         if (!cJSON_IsString(u))
@@ -457,14 +491,18 @@ static int get_users(const cJSON *v, const codec_limits *lim, arena *a, choose_r
         if (!c)
             return ERR("out of memory");
         memcpy(c, u->valuestring, len + 1);
-        r->users[i] = sorted[i] = c;
+        r->users[i] = c;
         r->user_len[i] = len;
     }
+    for (i = 0; i < n; i++) { /* after every id is checked, as the messages' order has it */
+        size_t k = (size_t)fnv1a(r->users[i], r->user_len[i]) & (tcap - 1);
+        for (; table[k]; k = (k + 1) & (tcap - 1))
+            if (r->user_len[table[k] - 1] == r->user_len[i] &&
+                !memcmp(r->users[table[k] - 1], r->users[i], r->user_len[i]))
+                return ERR("user \"%.64s\" is listed twice; a round serves a user once", r->users[i]);
+        table[k] = i + 1;
+    }
     r->n_users = n;
-    qsort(sorted, n, sizeof *sorted, cmp_ids);
-    for (i = 1; i < n; i++)
-        if (!strcmp(sorted[i - 1], sorted[i]))
-            return ERR("user \"%.64s\" is listed twice; a round serves a user once", sorted[i]);
     return 0;
 }
 
@@ -548,11 +586,12 @@ static int parse_choose(const cJSON *root, int batch, const codec_limits *lim, a
 int codec_parse_choose(const char *body, size_t len, int batch, const codec_limits *lim, arena *a,
                        choose_req *out, char *err, size_t err_len)
 {
-    cJSON *root = parse_object(body, len, err, err_len);
+    int owned;
+    cJSON *root = parse_object(body, len, a, &owned, err, err_len);
     if (!root)
         return -1;
     int r = parse_choose(root, batch, lim, a, out, err, err_len);
-    cJSON_Delete(root);
+    release(root, owned);
     return r;
 }
 
@@ -623,34 +662,66 @@ static int parse_reward(const cJSON *root, int batch, const codec_limits *lim, a
 int codec_parse_reward(const char *body, size_t len, int batch, const codec_limits *lim, arena *a,
                        reward_req *out, char *err, size_t err_len)
 {
-    cJSON *root = parse_object(body, len, err, err_len);
+    int owned;
+    cJSON *root = parse_object(body, len, a, &owned, err, err_len);
     if (!root)
         return -1;
     int r = parse_reward(root, batch, lim, a, out, err, err_len);
-    cJSON_Delete(root);
+    release(root, owned);
     return r;
 }
 
 /* ---- answers ---------------------------------------------------------------- */
 
-void codec_put_u64(sbuf *b, uint64_t v)
+/* v in decimal at w; the end. By hand: printf's machinery costs more than
+ * a decision (docs/performance.md). */
+static char *fmt_u64(char *w, uint64_t v)
 {
-    char t[24];
+    char t[20];
     size_t n = sizeof t;
-    do { /* by hand: printf's machinery costs more than a decision (docs/performance.md) */
+    do {
         t[--n] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    sbuf_put(b, t + n, sizeof t - n);
+    memcpy(w, t + n, sizeof t - n);
+    return w + (sizeof t - n);
+}
+
+/* "GEN-SEQ" with quotes at w (at most 33 bytes); the end. */
+static char *fmt_decision(char *w, decision_id id)
+{
+    *w++ = '"';
+    w = fmt_u64(w, id.gen);
+    *w++ = '-';
+    w = fmt_u64(w, id.seq);
+    *w++ = '"';
+    return w;
 }
 
 void codec_put_decision(sbuf *b, decision_id id)
 {
-    sbuf_put(b, "\"", 1);
-    codec_put_u64(b, id.gen);
-    sbuf_put(b, "-", 1);
-    codec_put_u64(b, id.seq);
-    sbuf_put(b, "\"", 1);
+    char t[40];
+    sbuf_put(b, t, (size_t)(fmt_decision(t, id) - t));
+}
+
+void codec_put_decisions(sbuf *b, const decision_id *ids, const uint32_t *arms, size_t n)
+{
+    /* {"decision":"GEN-SEQ","arm":ARM}, at most 12 + 33 + 7 + 10 + 1 bytes
+     * and a comma each: one reservation, then plain stores */
+    if (n > (SIZE_MAX - 1) / 64 || sbuf_reserve(b, 64 * n))
+        return;
+    char *w = b->p + b->len;
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            *w++ = ',';
+        memcpy(w, "{\"decision\":", 12);
+        w = fmt_decision(w + 12, ids[i]);
+        memcpy(w, ",\"arm\":", 7);
+        w = fmt_u64(w + 7, arms[i]);
+        *w++ = '}';
+    }
+    b->len = (size_t)(w - b->p);
+    b->p[b->len] = '\0';
 }
 
 void codec_put_string(sbuf *b, const char *s, size_t n)

@@ -100,11 +100,12 @@ int codec_check_user_id(const char *s, size_t n, size_t max, char *err, size_t e
 
 /* ---- answers ------------------------------------------------------------ */
 
-/* An unsigned integer in decimal, appended to b. */
-void codec_put_u64(sbuf *b, uint64_t v);
-
 /* "GEN-SEQ" with quotes, appended to b. */
 void codec_put_decision(sbuf *b, decision_id id);
+
+/* n answers {"decision": ids[i], "arm": arms[i]}, comma-separated,
+ * appended to b. */
+void codec_put_decisions(sbuf *b, const decision_id *ids, const uint32_t *arms, size_t n);
 
 /* A JSON string (quoted, escaped), appended to b. */
 void codec_put_string(sbuf *b, const char *s, size_t n);

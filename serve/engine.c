@@ -311,7 +311,7 @@ static void do_choose(engine *e, job *j)
         return job_error(j, 503, "out_of_memory", "out of memory");
     size_t first, added;
     char why[512];
-    if (state_add_users(s, e->ids, e->lens, total, e->c.max_users, &first, &added, why, sizeof why)) {
+    if (state_add_users(s, e->ids, e->lens, total, e->c.max_users, e->slots, &first, &added, why, sizeof why)) {
         wal_cancel(e->w);
         return job_error(j, 507, "user_limit", why);
     }
@@ -331,20 +331,19 @@ static void do_choose(engine *e, job *j)
     size_t off = 0;
     for (size_t r = 0; r < q->n_rounds; r++) {
         const choose_round *rd = &q->rounds[r];
-        for (size_t i = 0; i < rd->n_users; i++)
-            e->slots[i] = users_find(s->users, rd->users[i], rd->user_len[i]);
+        const uint64_t *slots = e->slots + off; /* from state_add_users */
         p = wal_reserve(e->w, REC_CHOOSE, rec_choose_size(rd->n_users, rd->K, s->d));
         if (!p)
             return job_error(j, 503, "out_of_memory", "out of memory");
         decision_id id;
         int code;
-        int rc = state_choose(s, rd->K, rd->X, rd->n_users, e->slots, j->arms + off, NULL, &id, &code, why,
+        int rc = state_choose(s, rd->K, rd->X, rd->n_users, slots, j->arms + off, NULL, &id, &code, why,
                               sizeof why);
         if (rc < 0) {
             wal_cancel(e->w);
             return job_error(j, (unsigned)code, code == STATE_FULL ? "out_of_memory" : "policy_failed", why);
         }
-        rec_choose_put(p, id, rd->K, s->d, rd->X, rd->n_users, e->slots, j->arms + off);
+        rec_choose_put(p, id, rd->K, s->d, rd->X, rd->n_users, slots, j->arms + off);
         wal_commit(e->w);
         s->lsn = wal_last_lsn(e->w);
         for (size_t i = 0; i < rd->n_users; i++) {

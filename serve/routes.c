@@ -192,20 +192,10 @@ void routes_finish(route_id r, const job *j, answer *ans)
         break;
     case JOB_CHOOSE:
         if (r == R_CHOOSE) {
-            sbuf_put(&b, "{\"decision\":", 12);
-            codec_put_decision(&b, j->ids[0]);
-            sbuf_put(&b, ",\"arm\":", 7);
-            codec_put_u64(&b, j->arms[0]);
-            sbuf_put(&b, "}", 1);
+            codec_put_decisions(&b, j->ids, j->arms, 1);
         } else {
             sbuf_put(&b, "{\"decisions\":[", 14);
-            for (size_t i = 0; i < j->choose.n_decisions; i++) {
-                sbuf_put(&b, i ? ",{\"decision\":" : "{\"decision\":", i ? 13 : 12);
-                codec_put_decision(&b, j->ids[i]);
-                sbuf_put(&b, ",\"arm\":", 7);
-                codec_put_u64(&b, j->arms[i]);
-                sbuf_put(&b, "}", 1);
-            }
+            codec_put_decisions(&b, j->ids, j->arms, j->choose.n_decisions);
             sbuf_put(&b, "]}", 2);
         }
         break;

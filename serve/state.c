@@ -46,17 +46,24 @@ void state_free(state *s)
 }
 
 int state_add_users(state *s, const char *const *ids, const size_t *lens, size_t n, size_t max_users,
-                    size_t *first, size_t *added, char *why, size_t why_len)
+                    uint64_t *slots, size_t *first, size_t *added, char *why, size_t why_len)
 {
     size_t old = users_count(s->users);
     *first = old;
     *added = 0;
-    for (size_t i = 0; i < n; i++)
-        if (users_find(s->users, ids[i], lens[i]) == USERS_NONE && users_add(s->users, ids[i], lens[i])) {
-            users_truncate(s->users, old);
-            snprintf(why, why_len, "out of memory for new users");
-            return STATE_FULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t slot = users_find(s->users, ids[i], lens[i]);
+        if (slot == USERS_NONE) {
+            slot = users_count(s->users);
+            if (users_add(s->users, ids[i], lens[i])) {
+                users_truncate(s->users, old);
+                snprintf(why, why_len, "out of memory for new users");
+                return STATE_FULL;
+            }
         }
+        if (slots)
+            slots[i] = slot;
+    }
     size_t k = users_count(s->users) - old;
     if (k == 0)
         return 0;
@@ -195,7 +202,7 @@ static int apply_users(state *s, uint64_t lsn, const unsigned char *p, size_t le
     for (size_t i = 0; i < r.n; i++)
         ids[i] = rec_users_id(&r, &pos, &lens[i]);
     char why[512];
-    int rc = state_add_users(s, ids, lens, r.n, SIZE_MAX, &first, &added, why, sizeof why);
+    int rc = state_add_users(s, ids, lens, r.n, SIZE_MAX, NULL, &first, &added, why, sizeof why);
     free(ids);
     free(lens);
     if (rc)

@@ -59,9 +59,10 @@ void state_free(state *s);
 /* Add the ids among ids[0..n) not known yet (each once, in order),
  * creating the policy with them if it has no users. All or nothing: on
  * failure nothing is added and *why says why. 0 (*added new users from
- * slot *first), or STATE_FULL. */
+ * slot *first; slots, unless NULL, gets the slot of every id), or
+ * STATE_FULL. */
 int state_add_users(state *s, const char *const *ids, const size_t *lens, size_t n, size_t max_users,
-                    size_t *first, size_t *added, char *why, size_t why_len);
+                    uint64_t *slots, size_t *first, size_t *added, char *why, size_t why_len);
 
 /* One round: contexts X (K x d) for the users of slots[0..n). arms[i]
  * receives each user's arm; when `logged` is given (replay), the decisions

@@ -1,0 +1,216 @@
+/* test_cli_codec.c - colb serve's request parsing (serve/codec.c) through
+ * its strict JSON reader (serve/json_strict.c): numbers read exactly as
+ * strtod reads them, the trees it builds are cJSON's, the request shapes
+ * clients send take the fast path, and malformed bodies still get the
+ * documented 400 messages (cJSON words them, as before the reader). */
+#include "testutil.h"
+
+#include <cjson/cJSON.h>
+
+#include "codec.h"
+#include "json_strict.h"
+
+/* json_strict_number(s) is strtod(s), bit for bit. */
+static void same_as_strtod(const char *s)
+{
+    double v, w = strtod(s, NULL);
+    if (json_strict_number(s, strlen(s), &v))
+        fail_msg("json_strict_number refused \"%s\"", s);
+    if (memcmp(&v, &w, sizeof v))
+        fail_msg("\"%s\": %.17g, strtod %.17g", s, v, w);
+}
+
+static void test_numbers_known(void **state)
+{
+    (void)state;
+    static const char *const ok[] = {
+        "0", "-0", "0.0", "-0.0e5", "1", "-1", "0.1", "0.2", "0.30000000000000004", "123456789", "1e22", "1e23",
+        "-1e-22", "1e-23", "9007199254740992", "9007199254740993", "9007199254740995", "18446744073709551615",
+        "18446744073709551616", "1234567890123456789012", "0.000001", "1.7976931348623157e308",
+        "1.7976931348623159e308", "4.9e-324", "2.4703282292062327e-324", "2.2250738585072011e-308", "1e400",
+        "-1e-400", "0e99999999999", "1E+2", "1e-0", "3.14159265358979323846264338327950288",
+        "0.00000000000000000000000000000000000000001", "8.98846567431158e307", "-0.123457", "1.23457e-05",
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        same_as_strtod(ok[i]);
+    static const char *const bad[] = { "", "-", "01", "+1", ".5", "1.", "1e", "1e+", "0x10", "1.5.2", "inf", "nan",
+                                       "1 ", " 1", "--1", "1e5e" };
+    double v;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (json_strict_number(bad[i], strlen(bad[i]), &v) == 0)
+            fail_msg("json_strict_number took \"%s\"", bad[i]);
+}
+
+/* Random numbers in every shape (fixed seed): the fast path and strtod's
+ * fallback agree with strtod. */
+static void test_numbers_random(void **state)
+{
+    (void)state;
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    char s[80];
+    for (int t = 0; t < 200000; t++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int n = 0, digits = 1 + (int)(x % 20), frac = (int)((x >> 8) % 20), ex = (int)((x >> 16) % 700) - 350;
+        if (x >> 40 & 1)
+            s[n++] = '-';
+        for (int i = 0; i < digits; i++)
+            s[n++] = (char)('0' + (i == 0 && digits > 1 ? 1 + (x >> (24 + i)) % 9 : (x >> (20 + 2 * i)) % 10));
+        if (frac) {
+            s[n++] = '.';
+            for (int i = 0; i < frac; i++)
+                s[n++] = (char)('0' + (x >> (3 * i)) % 10);
+        }
+        if (x >> 41 & 1)
+            n += snprintf(s + n, sizeof s - (size_t)n, "e%d", (x >> 42 & 1) ? ex % 30 : ex);
+        s[n] = '\0';
+        same_as_strtod(s);
+    }
+}
+
+/* The strict reader builds cJSON's tree (the fuzz harness does this on
+ * arbitrary bytes; here, on the shapes of the API). */
+static void same_tree(const cJSON *x, const cJSON *y)
+{
+    for (; x || y; x = x->next, y = y->next) {
+        assert_true(x && y);
+        assert_int_equal(x->type, y->type);
+        assert_int_equal(x->valueint, y->valueint);
+        assert_memory_equal(&x->valuedouble, &y->valuedouble, sizeof(double));
+        assert_true((!x->string && !y->string) || !strcmp(x->string, y->string));
+        assert_true((!x->valuestring && !y->valuestring) || !strcmp(x->valuestring, y->valuestring));
+        same_tree(x->child, y->child);
+    }
+}
+
+static const char *const shapes[] = {
+    "{\"user\":\"u-1\",\"contexts\":[[0.5,-0.25,1e-3],[1,2,3]]}",
+    "{\"user\":\"u-1\",\"contexts_b64\":\"AAAAAAAA8D8AAAAAAAAAQAAAAAAAAAhA\"}",
+    " {\"contexts\":[[1,2,3]],\n \"users\":[\"a\",\"b\",\"\xc3\xa9t\xc3\xa9\"]}\r\n",
+    "{\"requests\":[{\"user\":\"a\",\"contexts\":[[1,2,3]]},{\"user\":\"b\",\"contexts\":[[4,5,6]]}]}",
+    "{\"decision\":\"1-2\",\"reward\":0.75}",
+    "{\"rewards\":[{\"decision\":\"1-1\",\"reward\":1},{\"decision\":\"1-2\",\"reward\":-0.5}]}",
+    "{\"a\":{},\"a\":[],\"b\":[[],[[]]],\"c\":\"\"}",
+};
+
+static void test_tree_shapes(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        arena a = { 0 };
+        const char *end = NULL, *cend = NULL;
+        size_t n = strlen(shapes[i]);
+        cJSON *t = json_strict_parse(shapes[i], n, &a, &end);
+        if (!t)
+            fail_msg("the strict reader gave up on %s", shapes[i]);
+        cJSON *c = cJSON_ParseWithLengthOpts(shapes[i], n, &cend, 0);
+        assert_non_null(c);
+        assert_ptr_equal(end, cend);
+        same_tree(t, c);
+        cJSON_Delete(c);
+        arena_free(&a);
+    }
+    /* beyond it: left to cJSON */
+    static const char *const beyond[] = {
+        "{\"user\":\"a\\u0041\"}", "{\"x\":true}", "{\"x\":null}", "{\"x\":01}", "\xef\xbb\xbf{}", "{\"a\":1,}",
+        "{\"a\"\x0b:1}", "[1.5.2]", "{\"a\":1", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+    };
+    for (size_t i = 0; i < sizeof beyond / sizeof beyond[0]; i++) {
+        arena a = { 0 };
+        const char *end;
+        if (json_strict_parse(beyond[i], strlen(beyond[i]), &a, &end))
+            fail_msg("the strict reader took %s", beyond[i]);
+        arena_free(&a);
+    }
+}
+
+static const codec_limits LIM = { 3, 8, 16, 32 };
+
+static void test_choose_json(void **state)
+{
+    (void)state;
+    const char *body = "{\"user\":\"u-1\",\"contexts\":[[0.1,-2.5e-3,7],[1e2,0,-0.0]]}";
+    arena a = { 0 };
+    choose_req q;
+    char err[768];
+    assert_int_equal(codec_parse_choose(body, strlen(body), 0, &LIM, &a, &q, err, sizeof err), 0);
+    assert_int_equal(q.rounds[0].K, 2);
+    const double want[6] = { 0.1, -2.5e-3, 7, 1e2, 0, -0.0 };
+    assert_memory_equal(q.rounds[0].X, want, sizeof want);
+    assert_string_equal(q.rounds[0].users[0], "u-1");
+    arena_free(&a);
+    const char *rb = "{\"rewards\":[{\"decision\":\"3-17\",\"reward\":0.3},{\"reward\":-1,\"decision\":\"3-18\"}]}";
+    reward_req r;
+    assert_int_equal(codec_parse_reward(rb, strlen(rb), 1, &LIM, &a, &r, err, sizeof err), 0);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.items[0].id.gen, 3);
+    assert_int_equal(r.items[1].id.seq, 18);
+    assert_true(r.items[0].y == 0.3 && r.items[1].y == -1);
+    arena_free(&a);
+}
+
+/* Malformed bodies: 400 with the message cJSON's path gave before the
+ * strict reader (the same texts, checked against the codec without it). */
+static void test_choose_malformed(void **state)
+{
+    (void)state;
+    static const struct { const char *body, *msg; } cases[] = {
+        { "{\"user\":\"a\",\"contexts\":[[1,2,]]}", "malformed JSON at byte 29" },
+        { "{\"user\":\"a\",\"contexts\":[[1,2,3]]} x", "malformed JSON: text after the value at byte 34" },
+        { "{\"user\":\"a\",\"contexts\":[[1e999,2,3]]}", "request: contexts[0][0] is too large to be a finite number" },
+        { "{\"user\":\"a\",\"contexts\":[[1,2]]}", "request: contexts[0] has 2 numbers; the dimension is 3" },
+        { "{\"user\":\"a\",\"contexts\":[[1,2,\"3\"]]}", "request: contexts[0][2] is not a number" },
+        { "{\"user\":\"a\",\"contexts\":[[1,2,3]],\"user\":\"b\"}", "request: field \"user\" is given twice" },
+        { "{\"user\":\"a\",\"contexts\":[[1,2,3]]", "malformed JSON at byte 31" },
+        { "[1,2,3]", "the body must be a JSON object" },
+        { "{\"user\":\"a\",\"contexts\":[[1,2,3e]]}", "malformed JSON at byte 30" },
+        { "{\"user\":\"\",\"contexts\":[[1,2,3]]}", "request: user id is empty" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        arena a = { 0 };
+        choose_req q;
+        char err[768] = "";
+        if (codec_parse_choose(cases[i].body, strlen(cases[i].body), 0, &LIM, &a, &q, err, sizeof err) == 0)
+            fail_msg("accepted %s", cases[i].body);
+        if (strcmp(err, cases[i].msg))
+            fail_msg("%s: \"%s\", expected \"%s\"", cases[i].body, err, cases[i].msg);
+        arena_free(&a);
+    }
+}
+
+/* A shared round's users: distinct (a hash set), with the duplicate named. */
+static void test_batch_users(void **state)
+{
+    (void)state;
+    codec_limits lim = LIM;
+    lim.max_batch = 5000;
+    sbuf b = { 0 };
+    const char *head = "{\"contexts\":[[1,2,3]],\"users\":[";
+    sbuf_put(&b, head, strlen(head));
+    for (int i = 0; i < 4000; i++)
+        sbuf_printf(&b, "%s\"u%d\"", i ? "," : "", i);
+    size_t ok_len = b.len;
+    sbuf_put(&b, ",\"u1234\"]}", 10);
+    char *dup = sbuf_take(&b, NULL);
+    arena a = { 0 };
+    choose_req q;
+    char err[768];
+    assert_int_equal(codec_parse_choose(dup, strlen(dup), 1, &lim, &a, &q, err, sizeof err), -1);
+    assert_string_equal(err, "user \"u1234\" is listed twice; a round serves a user once");
+    arena_free(&a);
+    memcpy(dup + ok_len, "]}", 3);
+    assert_int_equal(codec_parse_choose(dup, strlen(dup), 1, &lim, &a, &q, err, sizeof err), 0);
+    assert_int_equal(q.n_decisions, 4000);
+    assert_string_equal(q.rounds[0].users[3999], "u3999");
+    arena_free(&a);
+    free(dup);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_numbers_known), cmocka_unit_test(test_numbers_random),
+        cmocka_unit_test(test_tree_shapes),   cmocka_unit_test(test_choose_json),
+        cmocka_unit_test(test_choose_malformed), cmocka_unit_test(test_batch_users),
+    };
+    return cmocka_run_group_tests_name("colb serve codec", tests, NULL, NULL);
+}
