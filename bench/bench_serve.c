@@ -13,7 +13,10 @@
  *
  * Usage: bench_serve [--quick] [--seconds S] [--repeats R] [--policy NAME]
  *                    [--users N] [--batch B] [--connections C] [--only FORM]
- *                    [--prestock N] [--recovery [--recovery-n N]]
+ *                    [--prestock N] [--warm N] [--recovery [--recovery-n N]]
+ * --warm makes N decisions and rewards them (batch forms) before the forms
+ * run: the forms then measure a service that has learned (a policy past
+ * its first epochs) rather than a fresh one.
  * --prestock makes N decisions before the forms run, so that the reward
  * forms need no chooses between their runs (for a profile of rewards only;
  * mind --decision-window, 4e6 here).
@@ -750,7 +753,7 @@ int main(int argc, char **argv)
     int repeats = 3, conns = 16;
     const char *policy = "recommended", *only = NULL;
     int recover = 0;
-    size_t recovery_n = 1000000, prestock = 0;
+    size_t recovery_n = 1000000, prestock = 0, warm = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             seconds = 1, repeats = 1;
@@ -770,13 +773,15 @@ int main(int argc, char **argv)
             only = argv[++i];
         else if (!strcmp(argv[i], "--prestock") && i + 1 < argc)
             prestock = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--warm") && i + 1 < argc)
+            warm = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--recovery"))
             recover = 1;
         else if (!strcmp(argv[i], "--recovery-n") && i + 1 < argc)
             recovery_n = (size_t)atol(argv[++i]);
         else {
             fprintf(stderr, "usage: bench_serve [--quick] [--seconds S] [--repeats R] [--policy NAME] [--users N] "
-                    "[--batch B] [--connections C] [--only FORM] [--prestock N] [--recovery [--recovery-n N]]\n");
+                    "[--batch B] [--connections C] [--only FORM] [--prestock N] [--warm N] [--recovery [--recovery-n N]]\n");
             return 2;
         }
     }
@@ -820,6 +825,13 @@ int main(int argc, char **argv)
     /* every user seen once, so that single chooses measure the steady state */
     user_next = 0;
     measure(port, next_choose_batch, record_decisions, 1, 0.01 + (double)n_users / 1e5, 0, batch);
+    if (warm) { /* a service that has learned: warm decisions made and rewarded */
+        double t0 = now_s();
+        stock(port, warm);
+        result w = measure(port, next_reward_batch, record_conflicts, 4, 1e9, 0, batch);
+        fprintf(stderr, "bench_serve: warmed up with %zu rewarded decisions in %.1f s (%zu refused)\n",
+                warm, now_s() - t0, w.errors);
+    }
     if (prestock) { /* the reward forms' decisions made up front, so that a profile of them shows no chooses */
         stock(port, prestock);
         fprintf(stderr, "bench_serve: %zu decisions stocked\n", n_dec - dec_next);

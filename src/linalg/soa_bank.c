@@ -211,6 +211,12 @@ void colb__soa_update(colb__soa_bank *s, size_t i, const double *x, double y, do
     s->px[i] = x;
     s->py[i] = y;
     s->pw[i] = w;
+    if (s->pend_lo >= s->pend_hi)
+        s->pend_lo = k, s->pend_hi = k + 1;
+    else if (k < s->pend_lo)
+        s->pend_lo = k;
+    else if (k >= s->pend_hi)
+        s->pend_hi = k + 1;
     size_t live = s->n - k * W < W ? s->n - k * W : W;
     if (++s->npend[k] == live && !s->team) /* a team applies them all at flush */
         apply_block(s, k, s->work);
@@ -240,12 +246,14 @@ static void flush_part(void *ctx, size_t part, size_t parts)
 
 void colb__soa_flush(colb__soa_bank *s)
 {
-    if (s->team) {
+    /* only the blocks that may hold an update: a round of one user (a
+     * service's) visits one block, not all N/8 */
+    if (s->team)
         colb__team_run(s->team, flush_part, s);
-        return;
-    }
-    for (size_t k = 0; k < s->nblk; k++)
-        apply_block(s, k, s->work);
+    else
+        for (size_t k = s->pend_lo; k < s->pend_hi; k++)
+            apply_block(s, k, s->work);
+    s->pend_lo = s->pend_hi = 0;
 }
 
 colb_status colb__soa_set_threads(colb__soa_bank *s, size_t threads)
@@ -540,6 +548,8 @@ size_t colb__soa_choose_one(const colb__soa_bank *s, size_t i, const double *X, 
                             double *out)
 {
     size_t d = s->d, best = 0;
+    if (K == 1 && !out)
+        return 0;
     const double *A = AOF(s, i), *t = TOF(s, i);
     double wd = colb__soa_width(s, i), bs = 0.0;
     for (size_t k0 = 0; k0 < K; k0 += L) {

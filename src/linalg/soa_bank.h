@@ -65,6 +65,8 @@ typedef struct colb__soa_bank {
     double *work;                   /* kernel scratch and one model's copy */
     struct colb__team *team;        /* threads of colb__soa_set_threads, or NULL */
     double *twork;                  /* kernel scratch of each of the team's parts */
+    size_t pend_lo, pend_hi;        /* blocks [lo, hi) hold every pending update
+                                       (empty when lo >= hi): what a flush visits */
 } colb__soa_bank;
 
 /* Allocate n >= 1 models, all reset, prior mean 0, noise p->noise and bound
@@ -105,7 +107,8 @@ void colb__soa_choose_all(colb__soa_bank *s, size_t first, size_t m, const doubl
 
 /* The arm of model i on X (K x d), without the outer-product table (scalar,
  * the portable kernel's arithmetic for that lane). out (K doubles, may be
- * NULL) receives the scores. O(K d^2). */
+ * NULL) receives the scores. O(K d^2); O(1) for K = 1 without out (a
+ * service's update: its one arm is the answer). */
 size_t colb__soa_choose_one(const colb__soa_bank *s, size_t i, const double *X, size_t K,
                             double *out);
 
