@@ -636,10 +636,15 @@ static colb_status sclub_add_users(colb_policy *p, size_t n, const size_t *label
         colb__ridge_grow(&s->users, M) != COLB_OK || colb__ridge_grow(&s->clus, M) != COLB_OK ||
         colb__rs_grow(&s->rs, M) != COLB_OK)
         return COLB_ENOMEM; /* arrays already grown are only larger: the policy is intact */
-    for (size_t j = N; j < M; j++) {
+    for (size_t j = N; j < M; j++) { /* new slots, as sclub_create leaves them (a
+                                        slot below N may take a newcomer instead,
+                                        and every slot is saved) */
         s->head[j] = s->tail[j] = NONE;
         s->size[j] = s->n_checked[j] = 0;
         s->FcT[j] = s->FpT[j] = 0;
+        s->Fc[j] = s->Fp[j] = 0.0;
+        memset(s->pivot + j * d, 0, d * sizeof(double));
+        s->pivot_T[j] = 0;
     }
     for (size_t u = N; u < M; u++) {
         size_t k = 0;
