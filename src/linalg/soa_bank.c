@@ -440,7 +440,7 @@ void colb__soa_theta(const colb__soa_bank *s, size_t i, double *theta)
 int colb__soa_all_finite(const colb__soa_bank *s)
 {
     size_t d = s->d, full = s->n / W;
-    for (size_t k = 0; k < s->nblk; k++)
+    for (size_t k = s->pend_lo; k < s->pend_hi; k++) /* the blocks that may hold one */
         if (s->npend[k])
             return -1;
     /* whole blocks at once (|x| <= DBL_MAX iff finite), then the live lanes
