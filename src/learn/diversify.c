@@ -108,24 +108,11 @@ colb_status colb__div_reserve(colb__div *v, size_t K)
     if (K <= v->K_cap)
         return COLB_OK;
     size_t Kp = (K + 7) / 8 * 8;
-    double *sc = colb__malloc(K, sizeof(double));
-    double *rw = colb__malloc(colb__ridge_scores_work(v->d, K), sizeof(double));
-    double *xt = colb__malloc(Kp, v->d * sizeof(double)), *t = colb__malloc(Kp, sizeof(double));
-    if (!sc || !rw || !xt || !t) {
-        free(sc);
-        free(rw);
-        free(xt);
-        free(t);
+    /* scratch: on failure the arrays grown so far are only larger */
+    if (colb__realloc_n(&v->scores, K, sizeof(double)) ||
+        colb__realloc_n(&v->rwork, colb__ridge_scores_work(v->d, K), sizeof(double)) ||
+        colb__realloc_n(&v->Xt, Kp, v->d * sizeof(double)) || colb__realloc_n(&v->t, Kp, sizeof(double)))
         return COLB_ENOMEM;
-    }
-    free(v->scores);
-    free(v->rwork);
-    free(v->Xt);
-    free(v->t);
-    v->scores = sc;
-    v->rwork = rw;
-    v->Xt = xt;
-    v->t = t;
     v->xt_ready = 0;
     v->n_open = 0; /* copies never outlive a round */
     for (size_t g = 0; g < v->G; g++)

@@ -58,25 +58,12 @@ colb_status colb__rs_grow(colb__round_scores *rs, size_t n)
 colb_status colb__rs_begin(colb__round_scores *rs, const double *X, size_t K)
 {
     size_t d = rs->d, Kp = (K + 7) / 8 * 8;
-    if (K > rs->K_cap) {
-        double *xt = colb__malloc(Kp, d * sizeof(double));
-        double *sc = colb__malloc(Kp, sizeof(double)), *tk = colb__malloc(Kp, sizeof(double));
-        double *tmp = colb__malloc(Kp, 2 * sizeof(double));
-        if (!xt || !sc || !tk || !tmp) {
-            free(xt);
-            free(sc);
-            free(tk);
-            free(tmp);
+    if (K > rs->K_cap) { /* scratch: on failure the arrays grown so far are only larger */
+        if (colb__realloc_n(&rs->Xt, Kp, d * sizeof(double)) ||
+            colb__realloc_n(&rs->scores, Kp, sizeof(double)) ||
+            colb__realloc_n(&rs->tk, Kp, sizeof(double)) ||
+            colb__realloc_n(&rs->tmp, Kp, 2 * sizeof(double)))
             return COLB_ENOMEM;
-        }
-        free(rs->Xt);
-        free(rs->scores);
-        free(rs->tk);
-        free(rs->tmp);
-        rs->Xt = xt;
-        rs->scores = sc;
-        rs->tk = tk;
-        rs->tmp = tmp;
         rs->K_cap = K;
     }
     rs->K = K;

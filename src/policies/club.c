@@ -288,29 +288,13 @@ static colb_status club_begin(colb_policy *p)
 {
     club *c = p->impl;
     size_t K = p->K, d = p->d, Kp = (K + 7) / 8 * 8;
-    if (K > c->K_cap) {
-        double *xt = colb__malloc(Kp, d * sizeof(double));
-        double *sc = colb__malloc(Kp, sizeof(double)), *tk = colb__malloc(Kp, sizeof(double));
-        double *cm = colb__malloc(p->N, Kp * sizeof(double));
-        double *cq = colb__malloc(p->N, Kp * sizeof(double));
-        if (!xt || !sc || !tk || !cm || !cq) {
-            free(xt);
-            free(sc);
-            free(tk);
-            free(cm);
-            free(cq);
+    if (K > c->K_cap) { /* scratch: on failure the arrays grown so far are only larger */
+        if (colb__realloc_n(&c->Xt, Kp, d * sizeof(double)) ||
+            colb__realloc_n(&c->scores, Kp, sizeof(double)) ||
+            colb__realloc_n(&c->tk, Kp, sizeof(double)) ||
+            colb__realloc_n(&c->cm, p->N, Kp * sizeof(double)) ||
+            colb__realloc_n(&c->cq, p->N, Kp * sizeof(double)))
             return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
-        }
-        free(c->Xt);
-        free(c->scores);
-        free(c->tk);
-        free(c->cm);
-        free(c->cq);
-        c->Xt = xt;
-        c->scores = sc;
-        c->tk = tk;
-        c->cm = cm;
-        c->cq = cq;
         c->K_cap = K;
     }
     c->Kp = Kp;

@@ -188,22 +188,11 @@ static colb_status ch_begin(colb_policy *p)
 {
     colb__cohort *h = p->impl;
     size_t K = p->K, d = p->d, Kp = (K + 7) / 8 * 8;
-    if (K > h->K_cap) {
-        double *sc = colb__malloc(Kp, sizeof(double));
-        double *q = colb__malloc(Kp, d * (d + 1) / 2 * sizeof(double));
-        double *xt = colb__malloc(Kp, d * sizeof(double));
-        if (!sc || !q || !xt) {
-            free(sc);
-            free(q);
-            free(xt);
+    if (K > h->K_cap) { /* scratch: on failure the arrays grown so far are only larger */
+        if (colb__realloc_n(&h->scores, Kp, sizeof(double)) ||
+            colb__realloc_n(&h->Q, Kp, d * (d + 1) / 2 * sizeof(double)) ||
+            colb__realloc_n(&h->Xt, Kp, d * sizeof(double)))
             return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
-        }
-        free(h->scores);
-        free(h->Q);
-        free(h->Xt);
-        h->scores = sc;
-        h->Q = q;
-        h->Xt = xt;
         h->K_cap = K;
     }
     h->Kp = Kp;
