@@ -4,6 +4,7 @@
  * any number of threads (its own and OpenBLAS's), continues exactly after a
  * snapshot, and beats independent learners where users share
  * their parameters (fixed seeds; the bounds are explained at each test). */
+#include <math.h>
 #include <stdlib.h>
 #include <cblas.h>
 
@@ -452,6 +453,84 @@ static void test_snapshot_continues(void **state)
     free(ops);
 }
 
+/* The largest |entry| of A V - I over every cluster in use and of
+ * theta - theta0 - A b: the pooled models stepped per observation (rounds
+ * where a cluster is served a few times) and refreshed from V (a cluster
+ * served BATCH_OBS times or more) must both be V's inverse and its ridge
+ * solution. */
+static double pooled_error(const colb__cohort *h)
+{
+    size_t d = h->d;
+    double worst = 0.0;
+    for (size_t c = 0; c < h->cap; c++) {
+        if (!h->size[c])
+            continue;
+        const double *A = h->c.A + c * d * d, *V = h->c.V + c * d * d, *b = h->c.b + c * d;
+        for (size_t i = 0; i < d; i++) {
+            double t = h->c.theta0[c * d + i];
+            for (size_t j = 0; j < d; j++) {
+                double e = -(double)(i == j);
+                for (size_t k = 0; k < d; k++)
+                    e += A[i * d + k] * V[k * d + j];
+                worst = fabs(e) > worst ? fabs(e) : worst;
+                t += A[i * d + j] * b[j];
+            }
+            double e = fabs(t - h->c.theta[c * d + i]) / (1.0 + fabs(t));
+            worst = e > worst ? e : worst;
+        }
+    }
+    return worst;
+}
+
+/* A member without a personal part is scored from its cluster's quadratic
+ * forms x_k^T A~_c x_k carried through the round's diversification steps
+ * (O(K d) per step) instead of being recomputed from A~_c: after every
+ * choice the carried forms of the chooser's cluster must equal the direct
+ * ones to rounding (relative 1e-9 of the largest form; the carried values
+ * drift by a few ulps per step, 60 steps at most here). Rounds of every
+ * user and rounds of a few users alternate, so that the pooled models are
+ * both refreshed from V and stepped: pooled_error stays at rounding too. */
+static void test_carried_forms(void **state)
+{
+    (void)state;
+    size_t N = 60, d = 6, checked = 0, carried = 0;
+    colb_env *env = clustered(N, 3, d, 0.1, 11);
+    colb_policy *p = cohort(N, d, 0.1);
+    colb__cohort *h = p->impl;
+    for (int t = 0; t < 40; t++) {
+        assert_ok(colb_env_next_round(env));
+        size_t K = colb_env_arms(env), n = t % 2 ? N : 5;
+        const double *X = colb_env_contexts(env, 0);
+        assert_ok(colb_policy_begin_round(p, X, K));
+        for (size_t u = 0; u < n; u++) {
+            size_t a, c = h->label[u];
+            int personal = isfinite(h->lamu[u]);
+            assert_ok(colb_policy_choose(p, u, &a));
+            const double *At = h->At + c * d * d, *qc = h->qc + c * h->Kp;
+            double big = 0.0, diff = 0.0;
+            for (size_t k = 0; k < K; k++) {
+                const double *x = X + k * d;
+                double q = 0.0;
+                for (size_t i = 0; i < d; i++)
+                    for (size_t j = 0; j < d; j++)
+                        q += x[i] * At[i * d + j] * x[j];
+                big = fabs(q) > big ? fabs(q) : big;
+                diff = fabs(q - qc[k]) > diff ? fabs(q - qc[k]) : diff;
+            }
+            assert_true(diff <= 1e-9 * big);
+            checked++;
+            carried += !personal;
+            assert_ok(colb_policy_observe(p, u, a, colb_env_reward(env, u, a)));
+        }
+        assert_ok(colb_policy_end_round(p));
+        assert_true(pooled_error(h) < 1e-9);
+    }
+    assert_true(checked == 20 * 60 + 20 * 5);
+    assert_true(carried > checked / 4); /* the carried path was exercised */
+    colb_policy_free(p);
+    colb_env_free(env);
+}
+
 /* The state after 20,000 one-user updates (d = 15, 300 users) is the same
  * whatever the number of OpenBLAS threads (set through its API, not its
  * environment variables): colb keeps LAPACK routines that OpenBLAS runs on
@@ -521,6 +600,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_continues),
         cmocka_unit_test(test_blas_threads),
         cmocka_unit_test(test_sweep_reuses_scores),
+        cmocka_unit_test(test_carried_forms),
         cmocka_unit_test(test_thread_independent),
         cmocka_unit_test(test_beats_independent_learners),
         cmocka_unit_test(test_bad_parameters),

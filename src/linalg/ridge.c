@@ -203,6 +203,21 @@ void colb__ridge_update2_u(colb__ridge *r, size_t i, colb__ridge *r2, size_t j, 
     after_step(r2, j, s[1], w);
 }
 
+void colb__ridge_add(colb__ridge *r, size_t i, const double *x, double y)
+{
+    size_t d = r->d;
+    double *b = r->b + i * d;
+    const double *t0 = r->theta0 + i * d;
+    double e = y;
+    for (size_t k = 0; k < d; k++)
+        e -= x[k] * t0[k];
+    r->kern->syr(r->V + i * d * d, x, d);
+    for (size_t a = 0; a < d; a++)
+        b[a] += e * x[a];
+    r->count[i]++;
+    r->since_refresh[i]++;
+}
+
 colb_status colb__ridge_refresh(colb__ridge *r, size_t i)
 {
     size_t d = r->d;

@@ -92,6 +92,12 @@ void colb__ridge_absorb(colb__ridge *r, size_t dst, const colb__ridge *from, siz
  * O(d^2); A, theta and logdet are stale until colb__ridge_refresh(r, dst). */
 void colb__ridge_unabsorb(colb__ridge *r, size_t dst, const colb__ridge *from, size_t src);
 
+/* Model i's data only: V += x x^T, b += (y - <x, theta0>) x, the count and
+ * since_refresh (unit weight; V by the kernel's syr). O(d^2) without the
+ * inverse: A, theta and logdet are stale until colb__ridge_refresh(r, i) -
+ * for a model that takes many observations before its next use. */
+void colb__ridge_add(colb__ridge *r, size_t i, const double *x, double y);
+
 /* Recompute A, theta, logdet of model i from V and b by a Cholesky
  * factorisation (O(d^3)); COLB_ENUMERIC if V is not positive definite. */
 colb_status colb__ridge_refresh(colb__ridge *r, size_t i);

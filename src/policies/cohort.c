@@ -28,13 +28,21 @@
 #define INITIAL_SLOTS 8
 /* An epoch ends once the observations since the last one reach N/2 (every
  * round of the simulator) while the partition is moving (the last epoch
- * split, merged or moved something, or a split is pending); once it has
- * settled, when they also reach 1/EPOCH_SHARE of all observations so far: a
- * geometric schedule, so that a settled run of T rounds has about
- * EPOCH_SHARE ln T epochs and maintenance costs o(1) per decision. Between
- * epochs the pooled models, the members' personal estimates and the choices
- * still follow every observation. */
-#define EPOCH_SHARE 16
+ * split, merged or moved something); once it has settled, when they also
+ * reach 1/EPOCH_SHARE of all observations so far - a geometric schedule,
+ * about EPOCH_SHARE ln T epochs in T rounds - or as soon as a split step
+ * would act (a pending split decided, a proposal due; checked every N/2
+ * observations, colb__cohort_splits_due), so that splits are found as
+ * early as with an epoch per round. Between epochs the pooled models, the
+ * members' personal estimates (about the centres their last epoch gave
+ * them) and the choices follow every observation. Measured (docs/cohort.md):
+ * 64 keeps regret within 0-5 % of an epoch per round at sigma = 1 and
+ * equal at sigma = 0.1; 16 lost up to 8 % at sigma = 1. */
+#define EPOCH_SHARE 64
+/* Observations of one cluster in a round from which its pooled model is
+ * refreshed from V once instead of stepped per observation (a refresh costs
+ * a few rank-one steps; nothing reads the model before the round's end). */
+#define BATCH_OBS 8
 
 extern const colb__policy_vt colb__policy_cohort;
 
@@ -82,7 +90,8 @@ static int grow_users(colb__cohort *h, size_t n)
            colb__realloc_n(&h->oy, n, sizeof(double)) ||
            colb__realloc_n(&h->obs, n, sizeof(size_t)) ||
            colb__realloc_n(&h->pieces, n, 5 * sizeof(double)) ||
-           colb__realloc_n(&h->ns, n, sizeof(double))
+           colb__realloc_n(&h->ns, n, sizeof(double)) ||
+           colb__realloc_n(&h->off, n, d * sizeof(double))
                ? -1
                : 0;
 }
@@ -99,6 +108,7 @@ static void init_users(colb__cohort *h, size_t from, size_t to, size_t c)
         h->side[u] = 0;
         h->ns[u] = 0.0;
         memset(h->M + u * P, 0, P * sizeof(double)); /* saved even when unused */
+        memset(h->off + u * d, 0, d * sizeof(double));
         memcpy(h->th + u * d, h->c.theta + c * d, d * sizeof(double));
         colb__cohort_link(h, u, c);
     }
@@ -176,8 +186,8 @@ static void ch_destroy(colb_policy *p)
     void *arr[] = { h->M, h->th, h->yy, h->lamu, h->gap, h->label, h->alt, h->next, h->prev,
                     h->side, h->oarm, h->oy, h->obs, h->pieces, h->ns, h->size, h->head, h->tau2,
                     h->shrink, h->pending, h->dirty, h->changed, h->stamp, h->sideth,
-                    h->prop_count, h->next_try, h->At, h->cand, h->cdist, h->scores, h->work,
-                    h->Q, h->Xt, h->Ap, h->acc, h->pbuf };
+                    h->prop_count, h->next_try, h->At, h->off, h->cand, h->cdist, h->scores, h->work,
+                    h->Q, h->Xt, h->Ap, h->acc, h->pbuf, h->qc, h->mean, h->tk, h->round_obs };
     for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++)
         free(arr[i]);
     free(h);
@@ -190,10 +200,17 @@ static colb_status ch_begin(colb_policy *p)
     size_t K = p->K, d = p->d, Kp = (K + 7) / 8 * 8;
     if (K > h->K_cap) { /* scratch: on failure the arrays grown so far are only larger */
         if (colb__realloc_n(&h->scores, Kp, sizeof(double)) ||
+            colb__realloc_n(&h->mean, Kp, sizeof(double)) ||
+            colb__realloc_n(&h->tk, Kp, sizeof(double)) ||
             colb__realloc_n(&h->Q, Kp, d * (d + 1) / 2 * sizeof(double)) ||
             colb__realloc_n(&h->Xt, Kp, d * sizeof(double)))
             return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
         h->K_cap = K;
+    }
+    if (h->cap * Kp > h->qc_cap) { /* slots are added at the end of rounds only */
+        if (colb__realloc_n(&h->qc, h->cap, Kp * sizeof(double)))
+            return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
+        h->qc_cap = h->cap * Kp;
     }
     h->Kp = Kp;
     h->kern->outer(p->X, K, d, Kp, h->Q, h->Xt);
@@ -205,20 +222,40 @@ static colb_status ch_begin(colb_policy *p)
 static colb_status ch_choose(colb_policy *p, size_t u, size_t *arm)
 {
     colb__cohort *h = p->impl;
-    size_t d = p->d, c = h->label[u], P = d * (d + 1) / 2;
-    double *At = h->At + c * d * d; /* full: the vectorised step below */
+    const colb__soa_kernel *kn = h->kern;
+    size_t d = p->d, K = p->K, Kp = h->Kp, c = h->label[u], P = d * (d + 1) / 2;
+    double *At = h->At + c * d * d, *qc = h->qc + c * Kp; /* At full: the vectorised step */
+    double width = colb__ridge_width(&h->c, c);
     if (h->stamp[c] != h->round) {
         memcpy(At, h->c.A + c * d * d, d * d * sizeof(double));
         h->stamp[c] = h->round;
+        kn->score_x(At, d, h->c.theta + c * d, 0.0, 1.0, h->Xt, d, K, Kp, h->scores, h->mean, qc);
     }
-    /* scores[k] = <th_u, x_k> + width_c sqrt(x_k^T (A_c + M_u) x_k): the
-     * packed upper triangle of A_c (+ M_u) on the round's outer products by
-     * the hand-written single-model kernel (soa_kernel.h) */
-    h->kern->pack_add(At, isfinite(h->lamu[u]) ? h->M + u * P : NULL, d, h->Ap);
-    *arm = h->kern->score1(h->Ap, h->th + u * d, colb__ridge_width(&h->c, c), 1.0, h->Q, h->Xt, d,
-                           p->K, h->Kp, h->scores);
-    if (h->diversify) /* the full-matrix step: the packed one's bits on the upper triangle */
-        h->kern->sm_step(At, p->X + *arm * d, d, h->work);
+    /* scores[k] = <th_u, x_k> + width_c sqrt(x_k^T (A_c + M_u) x_k) by the
+     * hand-written kernels (soa_kernel.h): without a personal part from the
+     * carried forms of A_c; with one, the packed upper triangle of A_c + M_u
+     * on the round's outer products */
+    if (isfinite(h->lamu[u]) || h->direct_scores) {
+        kn->pack_add(At, isfinite(h->lamu[u]) ? h->M + u * P : NULL, d, h->Ap);
+        *arm = kn->score1(h->Ap, h->th + u * d, width, 1.0, h->Q, h->Xt, d, K, Kp, h->scores);
+    } else {
+        kn->colsum(h->Xt, Kp, h->th + u * d, d, K, h->mean); /* <th_u, x_k> */
+        *arm = kn->score_mq(h->mean, qc, width, 1.0, K, Kp, h->scores);
+    }
+    if (h->diversify) {
+        /* the full-matrix step (the packed one's bits on the upper
+         * triangle); work = A~_c x before it: the forms follow as
+         * q_k -= (x_k^T work)^2 / (1 + x^T work) */
+        const double *x = p->X + *arm * d;
+        kn->sm_step(At, x, d, h->work);
+        double s = 0.0;
+        for (size_t i = 0; i < d; i++)
+            s += x[i] * h->work[i];
+        double cs = 1.0 / (1.0 + s);
+        kn->colsum(h->Xt, Kp, h->work, d, K, h->tk);
+        for (size_t k = 0; k < K; k++)
+            qc[k] -= cs * h->tk[k] * h->tk[k];
+    }
     return COLB_OK;
 }
 
@@ -231,34 +268,11 @@ static colb_status ch_observe(colb_policy *p, size_t u, size_t arm, double y)
     return COLB_OK;
 }
 
-/* A fresh observation of a pending split's side (bank f): V, b and the
- * count only, O(d^2) without the inverse; since_refresh counts the
- * observations since A, theta and ln det V were last computed, which step 2
- * of the maintenance does (refresh_fresh, cohort_partition.c) before it
- * tests the sides: once per epoch instead of once per observation. */
-static void add_fresh(const colb__soa_kernel *kn, colb__ridge *f, size_t i, const double *x,
-                      double y)
-{
-    size_t d = f->d;
-    double *V = f->V + i * d * d, *b = f->b + i * d;
-    const double *t0 = f->theta0 + i * d;
-    double r = y;
-    for (size_t k = 0; k < d; k++)
-        r -= x[k] * t0[k];
-    kn->syr(V, x, d);
-    for (size_t a = 0; a < d; a++)
-        b[a] += r * x[a];
-    f->count[i]++;
-    f->since_refresh[i]++;
-}
-
 /* The bookkeeping of an ended epoch: settled when it split, merged and
  * moved nothing (counters at its start: before) and no split is pending. */
 static void end_epoch(colb__cohort *h, uint64_t before)
 {
     h->settled = h->splits + h->merges + h->moves == before;
-    for (size_t c = 0; c < h->cap && h->settled; c++)
-        h->settled = !(h->size[c] && h->pending[c]);
     h->epoch++;
     h->obs_since = 0;
 }
@@ -267,21 +281,47 @@ static colb_status ch_end(colb_policy *p)
 {
     colb__cohort *h = p->impl;
     size_t d = p->d;
+    /* a cluster observed BATCH_OBS times or more in the round takes the
+     * data alone and one refresh from V at the end (O(d^3) once instead of
+     * a rank-one step of A per observation); nothing reads its A or theta
+     * before */
+    size_t *nr = h->round_obs;
+    for (size_t i = 0; i < h->n_obs; i++)
+        nr[h->label[h->obs[i]]]++;
     for (size_t i = 0; i < h->n_obs; i++) {
         size_t u = h->obs[i], c = h->label[u];
         const double *x = p->X + h->oarm[u] * d;
         double y = h->oy[u];
-        colb__ridge_update2(&h->u, u, &h->c, c, x, y, 1.0); /* both at once, same bits */
+        if (nr[c] >= BATCH_OBS) {
+            colb__ridge_update(&h->u, u, x, y, 1.0);
+            colb__ridge_add(&h->c, c, x, y);
+        } else {
+            colb__ridge_update2(&h->u, u, &h->c, c, x, y, 1.0); /* both at once, same bits */
+        }
         h->yy[u] += y * y;
         if (isfinite(h->lamu[u]))
             colb__packed_sherman_morrison(h->M + u * (d * (d + 1) / 2), x, d, h->work);
-        if (h->pending[c])
-            add_fresh(h->kern, &h->f, 2 * c + h->side[u], x, y);
+        if (h->pending[c]) /* the side's fresh data: factored when the split is tested */
+            colb__ridge_add(&h->f, 2 * c + h->side[u], x, y);
     }
+    size_t nb = 0, *batch = h->cand; /* cap scratch, free until the maintenance */
+    for (size_t i = 0; i < h->n_obs; i++) {
+        size_t c = h->label[h->obs[i]];
+        if (nr[c] >= BATCH_OBS)
+            batch[nb++] = c;
+        nr[c] = 0;
+    }
+    colb__cohort_refresh(h, &h->c, batch, nb);
     h->obs_since += h->n_obs;
     h->obs_total += h->n_obs;
-    int due = 2 * h->obs_since >= h->N &&
-              (!h->settled || EPOCH_SHARE * h->obs_since >= h->obs_total);
+    int window = 2 * h->obs_since >= h->N;
+    int due = window && (!h->settled || EPOCH_SHARE * h->obs_since >= h->obs_total);
+    /* a settled partition between its scheduled epochs: an epoch as soon as
+     * a pending split would be decided or a proposal is due, checked once
+     * per N/2 observations (every round of the simulator) */
+    if (window && !due && !h->sweep &&
+        2 * h->obs_since / h->N != 2 * (h->obs_since - h->n_obs) / h->N)
+        due = colb__cohort_splits_due(h);
     if (!h->sweep && due && 2 * h->n_obs >= h->N) { /* a round of many users: the epoch at once */
         uint64_t before = h->splits + h->merges + h->moves;
         colb__cohort_maintain(h);
@@ -291,9 +331,10 @@ static colb_status ch_end(colb_policy *p)
          * of few users (a service) runs a due epoch in slices of 2 n + 1
          * users, so that no call pays for all N users at once and the
          * sweep ends within N/2 observations */
+        double *centre = h->work + 8 * d + 2 * d * d; /* clear of personal's */
         for (size_t i = 0; i < h->n_obs; i++) {
             size_t u = h->obs[i];
-            colb__cohort_personal(h, u, h->c.theta + h->label[u] * d);
+            colb__cohort_personal(h, u, colb__cohort_centre(h, u, centre));
         }
         if ((h->sweep || due) && colb__cohort_sweep(h, 2 * h->n_obs + 1))
             end_epoch(h, h->sweep_base);
@@ -434,6 +475,7 @@ static colb_status ch_save(const colb_policy *p, colb__snap_out *w)
      * members' normalised statistics (the seeds of split proposals, the
      * filter of reassignment) and the clusters changed so far */
     colb__snap_f64s(w, "normalised_stat", h->ns, N);
+    colb__snap_f64s(w, "centre_offset", h->off, N * d);
     for (size_t c = 0; c < cap; c++)
         pend[c] = h->changed[c];
     colb__snap_sizes(w, "changed", pend, cap);
@@ -535,8 +577,11 @@ static colb_status ch_load(colb_policy *p, colb__snap_in *in, const colb__snap_g
     colb__snap_field fld;
     for (size_t u = 0; u < N; u++)
         h->ns[u] = 0.0;
-    if (colb__snap_find(g, "normalised_stat", &fld) == COLB_OK &&
-        (st = colb__snap_get_f64s(in, g, "normalised_stat", h->ns, N, 1)))
+    memset(h->off, 0, N * d * sizeof(double)); /* older snapshots: hard centres */
+    if ((colb__snap_find(g, "normalised_stat", &fld) == COLB_OK &&
+         (st = colb__snap_get_f64s(in, g, "normalised_stat", h->ns, N, 1))) ||
+        (colb__snap_find(g, "centre_offset", &fld) == COLB_OK &&
+         (st = colb__snap_get_f64s(in, g, "centre_offset", h->off, N * d, 0))))
         goto out;
     if (colb__snap_find(g, "changed", &fld) == COLB_OK) {
         if ((st = colb__snap_get_sizes(in, g, "changed", tmp, cap, 2)))

@@ -46,6 +46,7 @@ typedef struct colb__cohort {
     size_t *obs, n_obs;       /* N: the users observed this round, in order */
     double *pieces;           /* 5 N: the score test's pieces against the own cluster */
     double *ns;               /* N: the normalised statistic against the own cluster */
+    double *off;              /* N d: centre - cluster model at the user's last centre_of */
     /* clusters: slots [0, cap), in use when size > 0 */
     size_t cap, nc;
     colb__ridge c;            /* cap models */
@@ -55,6 +56,7 @@ typedef struct colb__cohort {
     double *tau2, *shrink;    /* cap */
     unsigned char *pending, *dirty, *changed; /* cap */
     uint64_t *stamp;          /* cap: the round At was copied in */
+    size_t *round_obs;        /* cap: observations in the round being ended (0 between) */
     double *sideth;           /* 2 cap d: the side models of a pending split */
     uint64_t *prop_count, *next_try; /* cap */
     double *At;               /* cap d^2: this round's diversified copies of A_c (full) */
@@ -83,8 +85,19 @@ typedef struct colb__cohort {
     double *Xt;               /* d x Kp: the round's contexts, transposed */
     double *Ap;               /* P: the packed matrix a choice is scored with */
     size_t Kp;                /* K rounded up to a multiple of 8 */
+    /* the quadratic forms x_k^T A~_c x_k of this round's diversified copies
+     * (valid with At, stamp[c] == round): computed at a cluster's first
+     * choice of the round, then carried through the copy's rank-one steps
+     * in O(K d) (round_scores.h's update), so that a member without a
+     * personal part scores in O(K d) */
+    double *qc;               /* cap x Kp */
+    size_t qc_cap;            /* doubles allocated */
+    /* 0; tests set 1 to score every member from A~_c directly (the carried
+     * forms differ by rounding only) */
+    int direct_scores;
     /* scratch */
     double *scores, *work;    /* scores: Kp */
+    double *mean, *tk;        /* Kp each: a member's means, x_k^T A~_c x of a step */
     double *pbuf;             /* COLB__CHOL_BATCH (2 d^2 + 3 d): scratch of pred_scores, the
                                * Wald test and the fresh models' refresh */
     size_t K_cap;
@@ -164,6 +177,16 @@ void colb__cohort_rebuild(colb__cohort *h, size_t c);
 /* The maintenance of an epoch: validation of pending splits, proposals,
  * assignment, merges, shrinkage and the personal estimates. */
 void colb__cohort_maintain(colb__cohort *h);
+/* A, theta and ln det V of models idx[0..n) of bank r (its own h's banks)
+ * recomputed from their V and b, COLB__CHOL_BATCH at a time with the
+ * hand-written kernels. O(n d^3). */
+void colb__cohort_refresh(colb__cohort *h, colb__ridge *r, const size_t *idx, size_t n);
+/* 1 when an epoch's split steps would act now: a pending split whose
+ * sides' fresh models differ or whose fresh data have reached the
+ * proposal's, or a cluster due for a proposal. O(d^3) per pending split
+ * with fresh data since its last refresh (which this performs), O(1) per
+ * other cluster. */
+int colb__cohort_splits_due(colb__cohort *h);
 /* The epoch in slices, for rounds that serve few users: each call examines
  * the next n users of the sweep (score test, spread sums, assignment,
  * personal estimate; O(n (d^2 + C d^3))), and the call that reaches the last
@@ -175,5 +198,9 @@ int colb__cohort_sweep(colb__cohort *h, size_t n);
 /* Personal estimate of user u from its centre (O(d^2), plus O(d^3) when
  * M_u must be rebuilt for a new shrinkage). */
 void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre);
+/* The centre of u between epochs: its cluster's model plus the offset its
+ * last epoch gave it (a soft centre's pull toward the runner-up clusters;
+ * none for most users: then the model itself). out (d): room for the sum. */
+const double *colb__cohort_centre(colb__cohort *h, size_t u, double *out);
 
 #endif

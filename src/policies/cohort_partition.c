@@ -93,7 +93,8 @@ int colb__cohort_grow_arrays(colb__cohort *h, size_t cap2)
         colb__realloc_n(&h->At, cap2, d * d * sizeof(double)) ||
         colb__realloc_n(&h->cand, cap2, sizeof(size_t)) ||
         colb__realloc_n(&h->cdist, cap2, sizeof(double)) ||
-        colb__realloc_n(&h->acc, cap2, 2 * sizeof(double)))
+        colb__realloc_n(&h->acc, cap2, 2 * sizeof(double)) ||
+        colb__realloc_n(&h->round_obs, cap2, sizeof(size_t)))
         return -1; /* the arrays grown so far are merely larger than used */
     for (size_t c = old; c < cap2; c++) {
         h->size[c] = 0;
@@ -105,6 +106,7 @@ int colb__cohort_grow_arrays(colb__cohort *h, size_t cap2)
         h->prop_count[c] = h->next_try[c] = 0;
         memset(h->sideth + 2 * c * d, 0, 2 * d * sizeof(double));
         h->acc[2 * c] = h->acc[2 * c + 1] = 0.0;
+        h->round_obs[c] = 0;
     }
     h->cap = cap2;
     return 0;
@@ -339,30 +341,34 @@ static void do_split(colb__cohort *h, size_t c)
 
 /* ---- the epoch ------------------------------------------------------------- */
 
-/* A, theta and ln det V of the fresh models idx[0..n) (n <= 2) from their V
- * and b (cohort.c's add_fresh keeps only those): a Cholesky factor each (the
- * two at once: independent chains, interleaved) and the d solves of the
- * identity's columns in one multi-right-hand-side call (the hand-written
- * kernels, soa_kernel.h: LAPACKE's row-major calls cost more than the
- * arithmetic at these sizes). V >= lambda I is positive definite; should a
- * factor fail all the same, that model's old inverse stands. */
-static void refresh_fresh(colb__cohort *h, const size_t *idx, size_t n)
+/* A, theta and ln det V of models idx[0..n) of bank r from their V and b
+ * (colb__ridge_add keeps only those), COLB__CHOL_BATCH at a time: a Cholesky
+ * factor each (the batch at once: independent chains, interleaved) and the
+ * d solves of the identity's columns in one multi-right-hand-side call (the
+ * hand-written kernels, soa_kernel.h: LAPACKE's row-major calls cost more
+ * than the arithmetic at these sizes). V >= lambda I is positive definite;
+ * should a factor fail all the same, that model's old inverse stands (and
+ * it stays due). */
+void colb__cohort_refresh(colb__cohort *h, colb__ridge *r, const size_t *idx, size_t n)
 {
-    colb__ridge *f = &h->f;
     size_t d = h->d;
-    double *X = h->pbuf, ld[2];
-    const double *S[2];
-    double *L[2];
-    int fail[2];
+    double *X = h->pbuf, ld[COLB__CHOL_BATCH];
+    const double *S[COLB__CHOL_BATCH];
+    double *L[COLB__CHOL_BATCH];
+    int fail[COLB__CHOL_BATCH];
+    for (; n > COLB__CHOL_BATCH; idx += COLB__CHOL_BATCH, n -= COLB__CHOL_BATCH)
+        colb__cohort_refresh(h, r, idx, COLB__CHOL_BATCH);
+    if (!n)
+        return;
     for (size_t m = 0; m < n; m++) {
-        S[m] = f->V + idx[m] * d * d;
+        S[m] = r->V + idx[m] * d * d;
         L[m] = X + (1 + m) * d * d;
     }
     h->kern->cholesky_n(S, n, d, L, ld, fail);
     for (size_t m = 0; m < n; m++) {
         size_t i = idx[m];
-        double *A = f->A + i * d * d, *th = f->theta + i * d;
-        const double *b = f->b + i * d, *t0 = f->theta0 + i * d;
+        double *A = r->A + i * d * d, *th = r->theta + i * d;
+        const double *b = r->b + i * d, *t0 = r->theta0 + i * d;
         if (fail[m])
             continue;
         for (size_t j = 0; j < d; j++)
@@ -376,8 +382,8 @@ static void refresh_fresh(colb__cohort *h, const size_t *idx, size_t n)
         h->kern->symv(A, d, b, th); /* colb__matvec's bits */
         for (size_t a = 0; a < d; a++)
             th[a] += t0[a];
-        f->logdet[i] = ld[m];
-        f->since_refresh[i] = 0;
+        r->logdet[i] = ld[m];
+        r->since_refresh[i] = 0;
     }
 }
 
@@ -576,6 +582,64 @@ static const double *centre_of(colb__cohort *h, size_t u, double *out, const dou
     return out;
 }
 
+enum { KEEP, SPLIT, GIVE_UP };
+
+/* The verdict on c's pending split from the sides' fresh models (their
+ * inverses refreshed first): SPLIT when they differ, GIVE_UP
+ * once the fresh data equal the data the proposal used, else KEEP. */
+static int pending_verdict(colb__cohort *h, size_t c)
+{
+    size_t idx[2], n = 0;
+    for (size_t i = 2 * c; i < 2 * c + 2; i++)
+        if (h->f.since_refresh[i])
+            idx[n++] = i;
+    colb__cohort_refresh(h, &h->f, idx, n);
+    if (colb__cohort_wald(h, &h->f, 2 * c, &h->f, 2 * c + 1) > colb__cohort_chi_thr(h))
+        return SPLIT;
+    return h->f.count[2 * c] + h->f.count[2 * c + 1] >= h->prop_count[c] ? GIVE_UP : KEEP;
+}
+
+/* Whether step 3 would propose a split of c. */
+static int proposal_due(const colb__cohort *h, size_t c)
+{
+    return h->size[c] >= 2 && !h->pending[c] && h->c.count[c] >= h->next_try[c];
+}
+
+int colb__cohort_splits_due(colb__cohort *h)
+{
+    for (size_t c = 0; c < h->cap; c++)
+        if (h->size[c] && ((h->pending[c] && pending_verdict(h, c) != KEEP) || proposal_due(h, c)))
+            return 1;
+    return 0;
+}
+
+/* u's personal estimate about its centre (centre_of), the centre's offset
+ * from u's cluster model kept for the observations before the next epoch
+ * (colb__cohort_centre). */
+static void personal_about(colb__cohort *h, size_t u, const double *centre)
+{
+    size_t d = h->d;
+    const double *tc = h->c.theta + h->label[u] * d;
+    double *off = h->off + u * d;
+    for (size_t k = 0; k < d; k++)
+        off[k] = centre == tc ? 0.0 : centre[k] - tc[k];
+    colb__cohort_personal(h, u, centre);
+}
+
+const double *colb__cohort_centre(colb__cohort *h, size_t u, double *out)
+{
+    size_t d = h->d;
+    const double *tc = h->c.theta + h->label[u] * d, *off = h->off + u * d;
+    int any = 0;
+    for (size_t k = 0; k < d; k++)
+        any |= off[k] != 0.0;
+    if (!any)
+        return tc;
+    for (size_t k = 0; k < d; k++)
+        out[k] = tc[k] + off[k];
+    return out;
+}
+
 /* Steps 2 and 3 of an epoch: pending splits, proposals. */
 static void split_steps(colb__cohort *h)
 {
@@ -583,14 +647,10 @@ static void split_steps(colb__cohort *h)
     for (size_t c = 0; c < h->cap; c++) {
         if (!h->pending[c])
             continue;
-        size_t idx[2], n = 0;
-        for (size_t i = 2 * c; i < 2 * c + 2; i++) /* the fresh models' inverses (add_fresh) */
-            if (h->f.since_refresh[i])
-                idx[n++] = i;
-        refresh_fresh(h, idx, n);
-        if (colb__cohort_wald(h, &h->f, 2 * c, &h->f, 2 * c + 1) > colb__cohort_chi_thr(h)) {
+        int v = pending_verdict(h, c);
+        if (v == SPLIT) {
             do_split(h, c);
-        } else if (h->f.count[2 * c] + h->f.count[2 * c + 1] >= h->prop_count[c]) {
+        } else if (v == GIVE_UP) {
             h->pending[c] = 0;
             h->next_try[c] = h->c.count[c];
         }
@@ -601,7 +661,7 @@ static void split_steps(colb__cohort *h)
     /* 3. proposals; an overwhelming one splits at once and its parts are
      * proposed again */
     for (size_t c = 0; c < h->cap; c++) {
-        if (h->size[c] < 2 || h->pending[c] || h->c.count[c] < h->next_try[c])
+        if (!proposal_due(h, c))
             continue;
         double W = propose(h, c);
         if (W <= 0.0) {
@@ -673,7 +733,7 @@ void colb__cohort_maintain(colb__cohort *h)
     set_shrinkage(h);
     double *centre = h->work + 8 * h->d + 2 * h->d * h->d; /* clear of pred_score's */
     for (size_t u = 0; u < N; u++)
-        colb__cohort_personal(h, u, centre_of(h, u, centre, NULL, 0));
+        personal_about(h, u, centre_of(h, u, centre, NULL, 0));
 }
 
 /* A member moving in a sweep: the two pooled models change by its data
@@ -724,7 +784,7 @@ int colb__cohort_sweep(colb__cohort *h, size_t n)
             else if (!h->recompute_centres)
                 known = sc;
         }
-        colb__cohort_personal(h, u, centre_of(h, u, centre, known, n_known));
+        personal_about(h, u, centre_of(h, u, centre, known, n_known));
     }
     if (h->sweep <= N)
         return 0;
