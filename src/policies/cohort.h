@@ -56,6 +56,7 @@ typedef struct colb__cohort {
     double *tau2, *shrink;    /* cap */
     unsigned char *pending, *dirty, *changed; /* cap */
     uint64_t *stamp;          /* cap: the round At was copied in */
+    uint64_t *qstamp;         /* cap: the round qc was computed in */
     size_t *round_obs;        /* cap: observations in the round being ended (0 between) */
     double *sideth;           /* 2 cap d: the side models of a pending split */
     uint64_t *prop_count, *next_try; /* cap */
@@ -86,7 +87,7 @@ typedef struct colb__cohort {
     double *Ap;               /* P: the packed matrix a choice is scored with */
     size_t Kp;                /* K rounded up to a multiple of 8 */
     /* the quadratic forms x_k^T A~_c x_k of this round's diversified copies
-     * (valid with At, stamp[c] == round): computed at a cluster's first
+     * (valid when qstamp[c] == round): computed at a cluster's second
      * choice of the round, then carried through the copy's rank-one steps
      * in O(K d) (round_scores.h's update), so that a member without a
      * personal part scores in O(K d) */

@@ -87,6 +87,7 @@ int colb__cohort_grow_arrays(colb__cohort *h, size_t cap2)
         colb__realloc_n(&h->shrink, cap2, sizeof(double)) ||
         colb__realloc_n(&h->pending, cap2, 1) || colb__realloc_n(&h->dirty, cap2, 1) ||
         colb__realloc_n(&h->changed, cap2, 1) || colb__realloc_n(&h->stamp, cap2, sizeof(uint64_t)) ||
+        colb__realloc_n(&h->qstamp, cap2, sizeof(uint64_t)) ||
         colb__realloc_n(&h->sideth, cap2, 2 * d * sizeof(double)) ||
         colb__realloc_n(&h->prop_count, cap2, sizeof(uint64_t)) ||
         colb__realloc_n(&h->next_try, cap2, sizeof(uint64_t)) ||
@@ -102,7 +103,7 @@ int colb__cohort_grow_arrays(colb__cohort *h, size_t cap2)
         h->tau2[c] = 0.0;
         h->shrink[c] = INFINITY;
         h->pending[c] = h->dirty[c] = h->changed[c] = 0;
-        h->stamp[c] = 0;
+        h->stamp[c] = h->qstamp[c] = 0;
         h->prop_count[c] = h->next_try[c] = 0;
         memset(h->sideth + 2 * c * d, 0, 2 * d * sizeof(double));
         h->acc[2 * c] = h->acc[2 * c + 1] = 0.0;
