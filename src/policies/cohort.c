@@ -69,7 +69,7 @@ static colb_status ch_check(const colb_policy_params *pp, char *msg, size_t len)
 static double ch_memory(const colb_policy_params *pp)
 {
     double N = (double)pp->users, d = (double)pp->dim;
-    return 4 * colb__ridge_bytes(pp->users, pp->dim) + N * 8 * (2 * d * d + 2 * d + 24);
+    return 4 * colb__ridge_bytes(pp->users, pp->dim) + N * 8 * (2 * d * d + 3 * d + 24);
 }
 
 /* Per-user arrays, grown to n users (the new entries are set by the
@@ -237,7 +237,7 @@ static colb_status ch_choose(colb_policy *p, size_t u, size_t *arm)
      * packed upper triangle of A~_c (+ M_u) on the round's outer products;
      * else from the carried forms of A~_c, computed at the cluster's second
      * member */
-    int direct = first || isfinite(h->lamu[u]) || h->direct_scores;
+    int direct = first || isfinite(h->lamu[u]);
     if (!direct && h->qstamp[c] != h->round) {
         kn->score_x(At, d, h->c.theta + c * d, 0.0, 1.0, h->Xt, d, K, Kp, h->scores, h->mean, qc);
         h->qstamp[c] = h->round;
@@ -278,7 +278,7 @@ static colb_status ch_observe(colb_policy *p, size_t u, size_t arm, double y)
 }
 
 /* The bookkeeping of an ended epoch: settled when it split, merged and
- * moved nothing (counters at its start: before) and no split is pending. */
+ * moved nothing (counters at its start: before). */
 static void end_epoch(colb__cohort *h, uint64_t before)
 {
     h->settled = h->splits + h->merges + h->moves == before;

@@ -93,9 +93,6 @@ typedef struct colb__cohort {
      * personal part scores in O(K d) */
     double *qc;               /* cap x Kp */
     size_t qc_cap;            /* doubles allocated */
-    /* 0; tests set 1 to score every member from A~_c directly (the carried
-     * forms differ by rounding only) */
-    int direct_scores;
     /* scratch */
     double *scores, *work;    /* scores: Kp */
     double *mean, *tk;        /* Kp each: a member's means, x_k^T A~_c x of a step */
