@@ -586,8 +586,8 @@ static const double *centre_of(colb__cohort *h, size_t u, double *out, const dou
 enum { KEEP, SPLIT, GIVE_UP };
 
 /* The verdict on c's pending split from the sides' fresh models (their
- * inverses refreshed first): SPLIT when they differ, GIVE_UP
- * once the fresh data equal the data the proposal used, else KEEP. */
+ * inverses refreshed first): SPLIT when they differ, GIVE_UP once the fresh
+ * data equal the data the proposal used, else KEEP. */
 static int pending_verdict(colb__cohort *h, size_t c)
 {
     size_t idx[2], n = 0;
