@@ -675,31 +675,89 @@ static void row(const char *form, const char *mode, int conns, result r, size_t 
 
 /* ---- recovery (--recovery) ---------------------------------------------------- */
 
-/* GET /v1/stats: the decisions and rewards in the model. */
-static int get_stats(int port, unsigned long long *dec, unsigned long long *rew)
+/* GET path (Connection: close) into buf (cap bytes, NUL-terminated). 0 or -1. */
+static int get_body(int port, const char *path, char *buf, size_t cap)
 {
     int fd = connect_one(port);
     if (fd < 0)
         return -1;
     fcntl(fd, F_SETFL, 0);
-    static const char req[] = "GET /v1/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    char buf[8192];
+    char req[256];
+    int rl = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
     size_t n = 0;
     ssize_t r;
-    if (write(fd, req, sizeof req - 1) != (ssize_t)(sizeof req - 1)) {
+    if (write(fd, req, (size_t)rl) != rl) {
         close(fd);
         return -1;
     }
-    while (n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
+    while (n < cap - 1 && (r = read(fd, buf + n, cap - 1 - n)) > 0)
         n += (size_t)r;
     close(fd);
     buf[n] = '\0';
+    return 0;
+}
+
+/* GET /v1/stats: the decisions and rewards in the model. */
+static int get_stats(int port, unsigned long long *dec, unsigned long long *rew)
+{
+    char buf[8192];
+    if (get_body(port, "/v1/stats", buf, sizeof buf))
+        return -1;
     const char *d = strstr(buf, "\"decisions\":"), *w = strstr(buf, "\"rewards\":");
     if (!d || !w)
         return -1;
     *dec = strtoull(d + 12, NULL, 10);
     *rew = strtoull(w + 10, NULL, 10);
     return 0;
+}
+
+/* The snapshots the server has taken and the writer's pauses for them:
+ * count, total seconds, and the pause histogram (cumulative counts). */
+typedef struct snaps {
+    double count, pause_sum;
+    double le[40], cum[40];
+    int nb;
+} snaps;
+
+static int get_snaps(int port, snaps *s)
+{
+    static char buf[1 << 16];
+    if (get_body(port, "/metrics", buf, sizeof buf))
+        return -1;
+    const char *c = strstr(buf, "colb_snapshot_pause_seconds_count "),
+               *t = strstr(buf, "colb_snapshot_pause_seconds_sum ");
+    if (!c || !t)
+        return -1;
+    s->count = atof(c + 34);
+    s->pause_sum = atof(t + 32);
+    s->nb = 0;
+    for (const char *b = buf; s->nb < 40 && (b = strstr(b, "colb_snapshot_pause_seconds_bucket{le=\"")); b++) {
+        const char *v = strchr(b, '}');
+        if (!v)
+            break;
+        s->le[s->nb] = strncmp(b + 39, "+Inf", 4) ? atof(b + 39) : 1e300;
+        s->cum[s->nb++] = atof(v + 1);
+    }
+    return 0;
+}
+
+/* After a row: the snapshots taken since *before, the writer's pauses for
+ * them (in all, and the histogram bound of the longest). */
+static void snaps_note(int port, snaps *before)
+{
+    snaps now;
+    if (get_snaps(port, &now))
+        return;
+    double n = now.count - before->count, longest = 0;
+    for (int b = 0; b < now.nb && b < before->nb; b++)
+        if (now.cum[b] - before->cum[b] >= n) {
+            longest = now.le[b];
+            break;
+        }
+    if (n > 0)
+        printf("  (%.0f snapshot(s) meanwhile: the writer paused %.1f ms in all, the longest pause <= %g ms)\n", n,
+               1e3 * (now.pause_sum - before->pause_sum), 1e3 * longest);
+    *before = now;
 }
 
 static double log_bytes;
@@ -845,6 +903,8 @@ int main(int argc, char **argv)
         { "choose/batch", next_choose_batch, 4, batch, 0, 1 },
         { "reward/batch", next_reward_batch, 16, batch, 1, 0 },
     };
+    snaps sn = { 0, 0, { 0 }, { 0 }, 0 };
+    get_snaps(port, &sn);
     for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++) {
         if (only && strcmp(only, forms[f].form))
             continue;
@@ -869,6 +929,7 @@ int main(int argc, char **argv)
         best.errors = err; /* over every repeat */
         err = 0;
         row(forms[f].form, "closed loop (peak)", forms[f].conns, best, forms[f].per);
+        snaps_note(port, &sn);
         /* half the peak, open loop */
         result half = { 0, 0, 1e9, 1e9, 0, 0 };
         for (int r = 0; r < repeats; r++) {
@@ -884,6 +945,7 @@ int main(int argc, char **argv)
         char mode[48];
         snprintf(mode, sizeof mode, "open loop, %.0f/s", best.rps / 2);
         row(forms[f].form, mode, forms[f].conns, half, forms[f].per);
+        snaps_note(port, &sn);
     }
     return 0;
 }

@@ -488,24 +488,23 @@ static void maybe_snapshot(engine *e, int force)
         if (!due || snapshotter_busy(e->snap))
             return;
     }
-    void *buf;
-    size_t len;
     char err[SERVE_ERR_LEN];
     e->snap_time = now;
-    if (state_serialize(s, &buf, &len, err, sizeof err)) {
+    state_image *im = state_capture(s, err, sizeof err);
+    if (!im) {
         atomic_fetch_add_explicit(&e->m->snapshot_failures, 1, memory_order_relaxed);
         note(e, "colb serve: snapshot: %s\n", err);
         return;
     }
     if (wal_rotate(e->w, err, sizeof err)) {
-        free(buf);
+        state_image_free(im);
         set_broken(e, err);
         return;
     }
     e->snap_pause = now_s() - now;
     metrics_observe(&e->m->snapshot_pause, e->snap_pause);
     e->work_since = 0;
-    snapshotter_submit(e->snap, buf, len, s->lsn, wal_segment_start(e->w));
+    snapshotter_submit(e->snap, im, s->lsn, wal_segment_start(e->w));
     e->snap_lsn = s->lsn;
     e->rewards_since = 0;
     e->snap_wal_bytes = bytes;

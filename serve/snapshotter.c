@@ -1,8 +1,9 @@
 /* snapshotter.c - the background snapshot writer (snapshotter.h). The
  * library's own atomic writer (colb_snapshot_writer_open on a path) cannot
  * serve here: it would read the policy while the writer thread changes it.
- * So the writer serialises into a buffer and this file writes the buffer
- * with the same protocol (docs/format.md, "Writing"). */
+ * So the writer captures the state (state_capture), this thread serialises
+ * the capture into a buffer and writes the buffer with the same protocol
+ * (docs/format.md, "Writing"). */
 #include "snapshotter.h"
 
 #include <errno.h>
@@ -66,8 +67,7 @@ struct snapshotter {
     metrics *m;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    void *buf;
-    size_t len;
+    state_image *im;
     uint64_t lsn, keep;
     int busy, stop;
     pthread_t th;
@@ -86,17 +86,21 @@ static void *main_loop(void *arg)
     prctl(PR_SET_NAME, "colb-snapshot"); /* as ps and top show it */
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->buf && !s->stop)
+        while (!s->im && !s->stop)
             pthread_cond_wait(&s->cv, &s->mu);
-        if (!s->buf)
+        if (!s->im)
             break;
-        void *buf = s->buf;
-        size_t len = s->len;
+        state_image *im = s->im;
         uint64_t lsn = s->lsn, keep = s->keep;
         pthread_mutex_unlock(&s->mu);
         char err[4400];
         double t0 = now_s();
-        int rc = snapshot_write_file(s->dir, buf, len, err, sizeof err);
+        void *buf = NULL;
+        size_t len = 0;
+        int rc = state_image_serialize(im, &buf, &len, err, sizeof err);
+        state_image_free(im); /* the window's chunks go back to the writer */
+        if (rc == 0)
+            rc = snapshot_write_file(s->dir, buf, len, err, sizeof err);
         free(buf);
         if (rc == 0 && wal_drop_segments(s->dir, keep, s->archive, err, sizeof err) != 0)
             rc = 1; /* the snapshot is good; old segments linger until the next one */
@@ -112,7 +116,7 @@ static void *main_loop(void *arg)
             metrics_observe(&s->m->snapshot_seconds, now_s() - t0);
         }
         pthread_mutex_lock(&s->mu);
-        s->buf = NULL;
+        s->im = NULL;
         s->busy = 0;
         pthread_cond_broadcast(&s->cv);
     }
@@ -152,13 +156,12 @@ int snapshotter_busy(snapshotter *s)
     return b;
 }
 
-void snapshotter_submit(snapshotter *s, void *buf, size_t len, uint64_t lsn, uint64_t keep)
+void snapshotter_submit(snapshotter *s, state_image *im, uint64_t lsn, uint64_t keep)
 {
     pthread_mutex_lock(&s->mu);
     while (s->busy)
         pthread_cond_wait(&s->cv, &s->mu);
-    s->buf = buf;
-    s->len = len;
+    s->im = im;
     s->lsn = lsn;
     s->keep = keep;
     s->busy = 1;
