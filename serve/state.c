@@ -38,6 +38,7 @@ int state_init(state *s, const serve_config *c, char *err, size_t err_len)
 void state_free(state *s)
 {
     colb_policy_free(s->p);
+    free(s->policy_buf);
     users_free(s->users);
     decisions_free(s->dec);
     free(s->X);
@@ -301,7 +302,8 @@ int state_apply(state *s, uint64_t lsn, uint32_t type, const unsigned char *p, s
 /* ---- snapshots ---------------------------------------------------------------- */
 
 struct state_image {
-    void *policy;                 /* colb_policy_save_buffer's bytes; NULL before the first user */
+    const void *policy;           /* colb_policy_save_buffer's bytes (the state's policy_buf); NULL
+                                     before the first user */
     size_t policy_len;
     char meta[512];
     char options[SERVE_OPTS_LEN];
@@ -314,7 +316,6 @@ void state_image_free(state_image *im)
 {
     if (!im)
         return;
-    free(im->policy);
     free(im->users);
     decisions_image_free(im->dec);
     free(im);
@@ -336,26 +337,32 @@ state_image *state_capture(state *s, char *err, size_t err_len)
         FAIL("out of memory capturing the state");
         return NULL;
     }
-    /* the policy: a buffer sized from the last one; one retry at the exact size */
-    size_t cap = s->policy_len + s->policy_len / 8 + 65536, need = 0;
+    /* the policy, into the state's buffer (kept from one capture to the
+     * next: a fresh one would cost a page fault per 4 kB in the pause),
+     * grown to the exact size when it is too small */
+    size_t need = 0;
     char msg[512] = "";
     colb_status st = COLB_OK;
     for (int attempt = 0; s->p && attempt < 2; attempt++) {
-        void *b = malloc(cap);
-        st = b ? colb_policy_save_buffer(s->p, b, cap, &need, msg, sizeof msg) : COLB_ENOMEM;
+        st = colb_policy_save_buffer(s->p, s->policy_buf, s->policy_cap, &need, msg, sizeof msg);
         if (st == COLB_OK) {
-            im->policy = b;
-            im->policy_len = s->policy_len = need;
+            im->policy = s->policy_buf;
+            im->policy_len = need;
             break;
         }
-        free(b);
         if (st != COLB_ERANGE)
             break;
-        cap = need;
+        free(s->policy_buf);
+        s->policy_cap = need + need / 8;
+        if (!(s->policy_buf = malloc(s->policy_cap))) {
+            s->policy_cap = 0;
+            st = COLB_ENOMEM;
+            break;
+        }
     }
     if (s->p && !im->policy) {
         if (st == COLB_ENOMEM)
-            FAIL("out of memory capturing the policy (%zu bytes)", cap);
+            FAIL("out of memory capturing the policy (%zu bytes)", need);
         else
             FAIL("capturing the policy: %s", msg);
         state_image_free(im);

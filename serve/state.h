@@ -45,7 +45,8 @@ typedef struct state {
     size_t X_cap;
     size_t *labels;               /* scratch: clusters */
     size_t labels_cap;
-    size_t policy_len;            /* size of the policy's last capture */
+    void *policy_buf;             /* the policy's last capture (state_capture) */
+    size_t policy_cap;
 } state;
 
 /* A new, empty state for the policy of c. 0, or -1 with err. */
@@ -92,11 +93,13 @@ int state_apply(state *s, uint64_t lsn, uint32_t type, const unsigned char *payl
  * serve.meta, serve.options, serve.users, serve.decisions; docs/serve.md),
  * in two steps so that the writer pauses only for the first:
  *   state_capture (the writer, between requests): the state as it is now -
- *     the policy saved into a buffer (colb_policy_save_buffer), the users
- *     and counters copied, the decision window shared (decisions_capture:
- *     the rewarded flags copied, the rest copy-on-write). Costs the size of
- *     the policy and of the users, not of the window. NULL with err (out of
- *     memory; a policy that cannot be saved).
+ *     the policy saved into the state's buffer s->policy_buf
+ *     (colb_policy_save_buffer; valid until the next capture, which must
+ *     wait until this one is serialised), the users and counters copied,
+ *     the decision window shared (decisions_capture: the rewarded flags
+ *     copied, the rest copy-on-write). Costs the size of the policy and of
+ *     the users, not of the window. NULL with err (out of memory; a policy
+ *     that cannot be saved).
  *   state_image_serialize (any thread, while the writer goes on): the
  *     snapshot file's bytes of a capture; *buf is malloc'd. 0, or -1 with
  *     err.
