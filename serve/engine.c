@@ -496,14 +496,12 @@ static void maybe_snapshot(engine *e, int force)
         note(e, "colb serve: snapshot: %s\n", err);
         return;
     }
-    double tcap = now_s() - now;
     if (wal_rotate(e->w, err, sizeof err)) {
         state_image_free(im);
         set_broken(e, err);
         return;
     }
     e->snap_pause = now_s() - now;
-    if (getenv("TMP_TIMING")) fprintf(stderr, "TIMING capture %.2f ms rotate %.2f ms\n", tcap*1e3, (e->snap_pause-tcap)*1e3);
     metrics_observe(&e->m->snapshot_pause, e->snap_pause);
     e->work_since = 0;
     snapshotter_submit(e->snap, im, s->lsn, wal_segment_start(e->w));
