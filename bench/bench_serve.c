@@ -714,7 +714,7 @@ static int get_stats(int port, unsigned long long *dec, unsigned long long *rew)
 /* The snapshots the server has taken and the writer's pauses for them:
  * count, total seconds, and the pause histogram (cumulative counts). */
 typedef struct snaps {
-    double count, pause_sum;
+    double count, pause_sum, fsyncs, fsync_sum;
     double le[40], cum[40];
     int nb;
 } snaps;
@@ -730,6 +730,9 @@ static int get_snaps(int port, snaps *s)
         return -1;
     s->count = atof(c + 34);
     s->pause_sum = atof(t + 32);
+    const char *fc = strstr(buf, "colb_wal_fsync_seconds_count "), *ft = strstr(buf, "colb_wal_fsync_seconds_sum ");
+    s->fsyncs = fc ? atof(fc + 29) : 0;
+    s->fsync_sum = ft ? atof(ft + 27) : 0;
     s->nb = 0;
     for (const char *b = buf; s->nb < 40 && (b = strstr(b, "colb_snapshot_pause_seconds_bucket{le=\"")); b++) {
         const char *v = strchr(b, '}');
@@ -754,9 +757,13 @@ static void snaps_note(int port, snaps *before)
             longest = now.le[b];
             break;
         }
+    double nf = now.fsyncs - before->fsyncs;
     if (n > 0)
         printf("  (%.0f snapshot(s) meanwhile: the writer paused %.1f ms in all, the longest pause <= %g ms)\n", n,
                1e3 * (now.pause_sum - before->pause_sum), 1e3 * longest);
+    if (nf > 0)
+        printf("  (%.0f group commits, %.2f ms per fdatasync on average)\n", nf,
+               1e3 * (now.fsync_sum - before->fsync_sum) / nf);
     *before = now;
 }
 
@@ -903,7 +910,7 @@ int main(int argc, char **argv)
         { "choose/batch", next_choose_batch, 4, batch, 0, 1 },
         { "reward/batch", next_reward_batch, 16, batch, 1, 0 },
     };
-    snaps sn = { 0, 0, { 0 }, { 0 }, 0 };
+    snaps sn = { 0, 0, 0, 0, { 0 }, { 0 }, 0 };
     get_snaps(port, &sn);
     for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++) {
         if (only && strcmp(only, forms[f].form))

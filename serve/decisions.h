@@ -29,7 +29,7 @@ typedef enum dec_status {
 typedef struct decisions decisions;
 
 /* A window of W >= 1 decisions in dimension d; NULL when out of memory
- * (W (8 d + 21) bytes). */
+ * (W (8 d + 20) bytes and W / 8 for the rewarded flags). */
 decisions *decisions_create(size_t window, size_t d);
 void decisions_free(decisions *r);
 size_t decisions_window(const decisions *r);

@@ -485,9 +485,11 @@ static void maybe_snapshot(engine *e, int force)
         int due = costly || e->rewards_since >= e->c.snapshot_every ||
                   bytes - e->snap_wal_bytes >= e->c.snapshot_log_bytes ||
                   now - e->snap_time >= (double)e->c.snapshot_interval;
-        if (!due || snapshotter_busy(e->snap))
+        if (!due)
             return;
     }
+    if (snapshotter_busy(e->snap)) /* one at a time: the capture reuses the last one's policy buffer */
+        return;
     char err[SERVE_ERR_LEN];
     e->snap_time = now;
     state_image *im = state_capture(s, err, sizeof err);

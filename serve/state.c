@@ -28,7 +28,7 @@ int state_init(state *s, const serve_config *c, char *err, size_t err_len)
     s->dec = decisions_create(c->decision_window, s->d);
     if (!s->users || !s->dec) {
         snprintf(err, err_len, "out of memory for the users and a window of %zu decisions (%.0f MB; see "
-                 "--decision-window)", c->decision_window, (double)c->decision_window * (8.0 * (double)s->d + 21) / 1e6);
+                 "--decision-window)", c->decision_window, (double)c->decision_window * (8.0 * (double)s->d + 20.125) / 1e6);
         state_free(s);
         return -1;
     }
