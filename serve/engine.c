@@ -168,12 +168,10 @@ static int write_durably(engine *e, char *err, size_t err_len)
 
 static int write_snapshot_now(engine *e, char *err, size_t err_len)
 {
-    void *buf;
+    state_image *im = state_capture(&e->s, err, err_len);
     size_t len;
-    if (state_serialize(&e->s, &buf, &len, err, err_len))
-        return -1;
-    int rc = snapshot_write_file(e->c.state_dir, buf, len, err, err_len);
-    free(buf);
+    int rc = im ? snapshot_write(e->c.state_dir, im, &len, err, err_len) : -1;
+    state_image_free(im);
     return rc;
 }
 
@@ -665,17 +663,13 @@ int engine_stop(engine *e)
     int rc = 0;
     if (!e->broken && e->s.lsn != e->snap_lsn) {
         char err[SERVE_ERR_LEN];
-        void *buf = NULL;
-        size_t len = 0;
-        if (state_serialize(&e->s, &buf, &len, err, sizeof err) || wal_rotate(e->w, err, sizeof err) ||
-            snapshot_write_file(e->c.state_dir, buf, len, err, sizeof err) ||
+        if (wal_rotate(e->w, err, sizeof err) || write_snapshot_now(e, err, sizeof err) ||
             wal_drop_segments(e->c.state_dir, wal_segment_start(e->w), e->c.archive_log, err, sizeof err)) {
             fprintf(stderr, "colb serve: final snapshot: %s (the log keeps everything)\n", err);
             rc = -1;
         } else if (!e->c.quiet) {
             fprintf(stderr, "colb serve: final snapshot at lsn %llu\n", (unsigned long long)e->s.lsn);
         }
-        free(buf);
     }
     wal_close(e->w);
     e->w = NULL;

@@ -1,9 +1,10 @@
 /* snapshotter.c - the background snapshot writer (snapshotter.h). The
  * library's own atomic writer (colb_snapshot_writer_open on a path) cannot
  * serve here: it would read the policy while the writer thread changes it.
- * So the writer captures the state (state_capture), this thread serialises
- * the capture into a buffer and writes the buffer with the same protocol
- * (docs/format.md, "Writing"). */
+ * So the writer captures the state (state_capture), and this thread writes
+ * the capture with the same protocol (docs/format.md, "Writing"), into a
+ * temporary of a fixed name that the next snapshot replaces (a crash
+ * leaves no temporaries behind to pile up). */
 #include "snapshotter.h"
 
 #include <errno.h>
@@ -20,33 +21,25 @@
 
 #include "wal.h"
 
-int snapshot_write_file(const char *dir, const void *buf, size_t len, char *err, size_t err_len)
+int snapshot_write(const char *dir, const state_image *im, size_t *len, char *err, size_t err_len)
 {
-    char path[4200], tmp[4300];
+    char path[4200], tmp[4300], why[4400] = "";
     snprintf(path, sizeof path, "%s/snapshot.colb", dir);
     snprintf(tmp, sizeof tmp, "%s/snapshot.colb.tmp", dir); /* one writer: DIR is locked */
     unlink(tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
     const char *step = "create";
     int e = 0;
-    if (fd >= 0) {
-        const unsigned char *p = buf;
-        size_t left = len;
+    if (f) {
         step = "write";
-        while (left > 0) {
-            ssize_t k = write(fd, p, left);
-            if (k < 0 && errno == EINTR)
-                continue;
-            if (k <= 0) {
-                e = k < 0 ? errno : EIO;
-                break;
-            }
-            p += k;
-            left -= (size_t)k;
-        }
+        if (state_image_write(im, f, len, why, sizeof why) != 0)
+            e = EIO; /* why says what */
+        if (!e && fflush(f) != 0)
+            e = errno;
         if (!e && fsync(fd) != 0)
             e = errno, step = "fsync";
-        if (close(fd) != 0 && !e)
+        if (fclose(f) != 0 && !e)
             e = errno, step = "close";
         if (!e && rename(tmp, path) != 0)
             e = errno, step = "rename";
@@ -54,10 +47,15 @@ int snapshot_write_file(const char *dir, const void *buf, size_t len, char *err,
             e = errno, step = "fsync of the folder";
     } else {
         e = errno;
+        if (fd >= 0)
+            close(fd);
     }
     if (e) {
         unlink(tmp);
-        snprintf(err, err_len, "%s: cannot write the snapshot (%s: %s)", path, step, strerror(e));
+        if (why[0])
+            snprintf(err, err_len, "%s: cannot write the snapshot (%s)", path, why);
+        else
+            snprintf(err, err_len, "%s: cannot write the snapshot (%s: %s)", path, step, strerror(e));
         return -1;
     }
     return 0;
@@ -102,13 +100,9 @@ static void *main_loop(void *arg)
         pthread_mutex_unlock(&s->mu);
         char err[4400];
         double t0 = now_s();
-        void *buf = NULL;
         size_t len = 0;
-        int rc = state_image_serialize(im, &buf, &len, err, sizeof err);
+        int rc = snapshot_write(s->dir, im, &len, err, sizeof err);
         state_image_free(im); /* the window's chunks go back to the writer */
-        if (rc == 0)
-            rc = snapshot_write_file(s->dir, buf, len, err, sizeof err);
-        free(buf);
         if (rc == 0 && wal_drop_segments(s->dir, keep, s->archive, err, sizeof err) != 0)
             rc = 1; /* the snapshot is good; old segments linger until the next one */
         if (rc < 0) {

@@ -3,7 +3,7 @@
  * The writer thread captures the state (state_capture: the policy saved
  * into a buffer, the decision window shared copy-on-write - the only pause
  * it takes), starts a new log segment, and hands the capture over; this
- * thread serialises it, writes DIR/snapshot.colb atomically and durably (a
+ * thread serialises it into DIR/snapshot.colb atomically and durably (a
  * temporary file in DIR, fsync, rename, fsync of DIR) and then drops the
  * log segments the snapshot covers (or archives them). One snapshot at a
  * time: while one is being written the writer does not start another. */
@@ -18,9 +18,9 @@
 
 typedef struct snapshotter snapshotter;
 
-/* Write buf (len bytes) to DIR/snapshot.colb, atomically and durably.
- * 0, or -1 with err (an existing snapshot is then untouched). */
-int snapshot_write_file(const char *dir, const void *buf, size_t len, char *err, size_t err_len);
+/* Write the capture im to DIR/snapshot.colb, atomically and durably (*len:
+ * its bytes). 0, or -1 with err (an existing snapshot is then untouched). */
+int snapshot_write(const char *dir, const state_image *im, size_t *len, char *err, size_t err_len);
 
 int snapshotter_start(snapshotter **out, const char *dir, int archive, int quiet, metrics *m, char *err,
                       size_t err_len);

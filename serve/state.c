@@ -371,7 +371,7 @@ state_image *state_capture(state *s, char *err, size_t err_len)
     return im;
 }
 
-int state_image_serialize(const state_image *im, void **buf, size_t *len, char *err, size_t err_len)
+int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, size_t err_len)
 {
     colb_policy *p = NULL;
     unsigned char *db = NULL;
@@ -385,50 +385,20 @@ int state_image_serialize(const state_image *im, void **buf, size_t *len, char *
         colb_policy_free(p);
         return FAIL("out of memory serialising the decision window");
     }
-    /* a buffer sized from the parts; one retry at the exact size */
-    size_t cap = im->policy_len + im->policy_len / 8 + im->users_len + dl + 65536, need = 0;
-    int rc = -1;
-    for (int attempt = 0; attempt < 2 && rc; attempt++) {
-        void *b = malloc(cap);
-        colb_snapshot_writer *w = NULL;
-        if (!b || colb_snapshot_writer_open_buffer(b, cap, &w, msg, sizeof msg) != COLB_OK) {
-            free(b);
-            FAIL("out of memory serialising the state (%zu bytes)", cap);
-            break;
-        }
+    colb_snapshot_writer *w = NULL;
+    colb_status st = colb_snapshot_writer_open_stream(f, &w, msg, sizeof msg);
+    if (st == COLB_OK) {
         if (p)
             colb_snapshot_put_policy(w, "policy", p);
         colb_snapshot_put_bytes(w, "serve.meta", im->meta, strlen(im->meta));
         colb_snapshot_put_bytes(w, "serve.options", im->options, strlen(im->options));
         colb_snapshot_put_bytes(w, "serve.users", im->users, im->users_len);
         colb_snapshot_put_bytes(w, "serve.decisions", db, dl);
-        colb_status st = colb_snapshot_writer_commit(w, &need, msg, sizeof msg);
-        if (st == COLB_OK) {
-            *buf = b;
-            *len = need;
-            rc = 0;
-        } else {
-            free(b);
-            if (st != COLB_ERANGE) {
-                FAIL("serialising the state: %s", msg);
-                break;
-            }
-            cap = need;
-        }
+        st = colb_snapshot_writer_commit(w, len, msg, sizeof msg);
     }
     colb_policy_free(p);
     free(db);
-    return rc;
-}
-
-int state_serialize(state *s, void **buf, size_t *len, char *err, size_t err_len)
-{
-    state_image *im = state_capture(s, err, err_len);
-    if (!im)
-        return -1;
-    int rc = state_image_serialize(im, buf, len, err, err_len);
-    state_image_free(im);
-    return rc;
+    return st == COLB_OK ? 0 : FAIL("%s", msg);
 }
 
 /* key=value lines of serve.meta */

@@ -18,6 +18,7 @@
 #define COLB_SERVE_STATE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "colb/colb.h"
@@ -100,15 +101,13 @@ int state_apply(state *s, uint64_t lsn, uint32_t type, const unsigned char *payl
  *     copied, the rest copy-on-write). Costs the size of the policy and of
  *     the users, not of the window. NULL with err (out of memory; a policy
  *     that cannot be saved).
- *   state_image_serialize (any thread, while the writer goes on): the
- *     snapshot file's bytes of a capture; *buf is malloc'd. 0, or -1 with
- *     err.
- * state_serialize does both. */
+ *   state_image_write (any thread, while the writer goes on): the
+ *     snapshot of a capture written to f (flushed, not synced; *len: its
+ *     bytes). 0, or -1 with err. */
 typedef struct state_image state_image;
 state_image *state_capture(state *s, char *err, size_t err_len);
-int state_image_serialize(const state_image *im, void **buf, size_t *len, char *err, size_t err_len);
+int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, size_t err_len);
 void state_image_free(state_image *im);
-int state_serialize(state *s, void **buf, size_t *len, char *err, size_t err_len);
 
 /* Build the state from DIR/snapshot.colb. Its policy options are resolved
  * against c first (serve_config_resume: options c gives must match the stored
