@@ -33,6 +33,8 @@
  * time meanwhile), is a server bug: bench_serve says so and exits 1 (it
  * does not reconnect, which would hide it). A server busy that long (a
  * policy's maintenance on a loaded machine) is waited for up to STALL_MAX.
+ * $BENCH_NO_SNAPSHOTS (set) turns the server's snapshots off (but the one
+ * every 300 s with changes).
  * The server binary is $COLB, else build-native/colb, else build/colb;
  * $BENCH_HTTP_THREADS sets its --http-threads (2). The
  * server it starts is stopped (SIGTERM, then SIGKILL) by its pid. */
@@ -121,8 +123,9 @@ static void stop_server(void)
     state_dir[0] = '\0';
 }
 
-/* the server's --snapshot-every and --snapshot-replay (its defaults) */
-static const char *snapshot_every = "1000000", *snapshot_replay = "10";
+/* the server's --snapshot-every, --snapshot-replay and --snapshot-log-bytes
+ * (its defaults; none at all with $BENCH_NO_SNAPSHOTS, to tell their cost) */
+static const char *snapshot_every = "1000000", *snapshot_replay = "10", *snapshot_log = "1G";
 
 /* Start a server on a new state folder, or (again) on the last one. */
 static int start_server(const char *colb, const char *policy)
@@ -144,7 +147,7 @@ static int start_server(const char *colb, const char *policy)
         execl(colb, colb, "serve", "--listen", "127.0.0.1:0", "--state", st, "--dim", "15", "--policy", policy,
               "--quiet", getenv("BENCH_VERBOSE") ? "0" : "1", "--decision-window", WINDOW_S,
               "--max-connections", "4096", "--snapshot-every", snapshot_every, "--snapshot-replay",
-              snapshot_replay, "--http-threads",
+              snapshot_replay, "--snapshot-log-bytes", snapshot_log, "--http-threads",
               getenv("BENCH_HTTP_THREADS") ? getenv("BENCH_HTTP_THREADS") : "2", (char *)NULL);
         _exit(127);
     }
@@ -819,6 +822,8 @@ int main(int argc, char **argv)
     const char *policy = "recommended", *only = NULL;
     int recover = 0;
     size_t recovery_n = 1000000, prestock = 0, warm = 0;
+    if (getenv("BENCH_NO_SNAPSHOTS"))
+        snapshot_every = "1000000000000", snapshot_replay = "0", snapshot_log = "1000000000000";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             seconds = 1, repeats = 1;
