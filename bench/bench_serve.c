@@ -714,12 +714,50 @@ static int get_stats(int port, unsigned long long *dec, unsigned long long *rew)
     return 0;
 }
 
-/* The snapshots the server has taken and the writer's pauses for them:
- * count, total seconds, and the pause histogram (cumulative counts). */
-typedef struct snaps {
-    double count, pause_sum, fsyncs, fsync_sum;
+/* A histogram of /metrics: count, sum and cumulative buckets. */
+typedef struct hist {
+    double count, sum;
     double le[40], cum[40];
     int nb;
+} hist;
+
+static int hist_read(const char *buf, const char *name, hist *h)
+{
+    char ckey[128], skey[128], key[128];
+    snprintf(ckey, sizeof ckey, "%s_count ", name);
+    snprintf(skey, sizeof skey, "%s_sum ", name);
+    const char *c = strstr(buf, ckey), *t = strstr(buf, skey);
+    if (!c || !t)
+        return -1;
+    h->count = atof(c + strlen(ckey));
+    h->sum = atof(t + strlen(skey));
+    h->nb = 0;
+    snprintf(key, sizeof key, "%s_bucket{le=\"", name);
+    for (const char *b = buf; h->nb < 40 && (b = strstr(b, key)); b++) {
+        const char *v = strchr(b, '}');
+        if (!v)
+            break;
+        h->le[h->nb] = strncmp(b + strlen(key), "+Inf", 4) ? atof(b + strlen(key)) : 1e300;
+        h->cum[h->nb++] = atof(v + 1);
+    }
+    return 0;
+}
+
+/* The upper bound of the histogram bucket that holds the longest of the
+ * observations made between `before` and `now` (0 if none). */
+static double hist_longest(const hist *now, const hist *before)
+{
+    double n = now->count - before->count;
+    for (int b = 0; n > 0 && b < now->nb && b < before->nb; b++)
+        if (now->cum[b] - before->cum[b] >= n)
+            return now->le[b];
+    return 0;
+}
+
+/* The snapshots the server has taken (the writer's pauses for them) and
+ * its group commits (their fdatasync). */
+typedef struct snaps {
+    hist pause, fsync;
 } snaps;
 
 static int get_snaps(int port, snaps *s)
@@ -727,46 +765,25 @@ static int get_snaps(int port, snaps *s)
     static char buf[1 << 16];
     if (get_body(port, "/metrics", buf, sizeof buf))
         return -1;
-    const char *c = strstr(buf, "colb_snapshot_pause_seconds_count "),
-               *t = strstr(buf, "colb_snapshot_pause_seconds_sum ");
-    if (!c || !t)
-        return -1;
-    s->count = atof(c + 34);
-    s->pause_sum = atof(t + 32);
-    const char *fc = strstr(buf, "colb_wal_fsync_seconds_count "), *ft = strstr(buf, "colb_wal_fsync_seconds_sum ");
-    s->fsyncs = fc ? atof(fc + 29) : 0;
-    s->fsync_sum = ft ? atof(ft + 27) : 0;
-    s->nb = 0;
-    for (const char *b = buf; s->nb < 40 && (b = strstr(b, "colb_snapshot_pause_seconds_bucket{le=\"")); b++) {
-        const char *v = strchr(b, '}');
-        if (!v)
-            break;
-        s->le[s->nb] = strncmp(b + 39, "+Inf", 4) ? atof(b + 39) : 1e300;
-        s->cum[s->nb++] = atof(v + 1);
-    }
-    return 0;
+    return hist_read(buf, "colb_snapshot_pause_seconds", &s->pause) ||
+           hist_read(buf, "colb_wal_fsync_seconds", &s->fsync) ? -1 : 0;
 }
 
-/* After a row: the snapshots taken since *before, the writer's pauses for
- * them (in all, and the histogram bound of the longest). */
+/* After a row: the snapshots taken since *before and the writer's pauses
+ * for them, the group commits and their fdatasync (in all; the histogram
+ * bound of the longest). */
 static void snaps_note(int port, snaps *before)
 {
     snaps now;
     if (get_snaps(port, &now))
         return;
-    double n = now.count - before->count, longest = 0;
-    for (int b = 0; b < now.nb && b < before->nb; b++)
-        if (now.cum[b] - before->cum[b] >= n) {
-            longest = now.le[b];
-            break;
-        }
-    double nf = now.fsyncs - before->fsyncs;
+    double n = now.pause.count - before->pause.count, nf = now.fsync.count - before->fsync.count;
     if (n > 0)
         printf("  (%.0f snapshot(s) meanwhile: the writer paused %.1f ms in all, the longest pause <= %g ms)\n", n,
-               1e3 * (now.pause_sum - before->pause_sum), 1e3 * longest);
+               1e3 * (now.pause.sum - before->pause.sum), 1e3 * hist_longest(&now.pause, &before->pause));
     if (nf > 0)
-        printf("  (%.0f group commits, %.2f ms per fdatasync on average)\n", nf,
-               1e3 * (now.fsync_sum - before->fsync_sum) / nf);
+        printf("  (%.0f group commits, %.2f ms per fdatasync on average, the longest <= %g ms)\n", nf,
+               1e3 * (now.fsync.sum - before->fsync.sum) / nf, 1e3 * hist_longest(&now.fsync, &before->fsync));
     *before = now;
 }
 
@@ -915,7 +932,8 @@ int main(int argc, char **argv)
         { "choose/batch", next_choose_batch, 4, batch, 0, 1 },
         { "reward/batch", next_reward_batch, 16, batch, 1, 0 },
     };
-    snaps sn = { 0, 0, 0, 0, { 0 }, { 0 }, 0 };
+    snaps sn;
+    memset(&sn, 0, sizeof sn);
     get_snaps(port, &sn);
     for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++) {
         if (only && strcmp(only, forms[f].form))
