@@ -33,6 +33,8 @@
  * time meanwhile), is a server bug: bench_serve says so and exits 1 (it
  * does not reconnect, which would hide it). A server busy that long (a
  * policy's maintenance on a loaded machine) is waited for up to STALL_MAX.
+ * $BENCH_NO_SNAPSHOTS (set) turns the server's snapshots off (but the one
+ * every 300 s with changes).
  * The server binary is $COLB, else build-native/colb, else build/colb;
  * $BENCH_HTTP_THREADS sets its --http-threads (2). The
  * server it starts is stopped (SIGTERM, then SIGKILL) by its pid. */
@@ -121,8 +123,9 @@ static void stop_server(void)
     state_dir[0] = '\0';
 }
 
-/* the server's --snapshot-every and --snapshot-replay (its defaults) */
-static const char *snapshot_every = "1000000", *snapshot_replay = "10";
+/* the server's --snapshot-every, --snapshot-replay and --snapshot-log-bytes
+ * (its defaults; none at all with $BENCH_NO_SNAPSHOTS, to tell their cost) */
+static const char *snapshot_every = "1000000", *snapshot_replay = "10", *snapshot_log = "1G";
 
 /* Start a server on a new state folder, or (again) on the last one. */
 static int start_server(const char *colb, const char *policy)
@@ -144,7 +147,7 @@ static int start_server(const char *colb, const char *policy)
         execl(colb, colb, "serve", "--listen", "127.0.0.1:0", "--state", st, "--dim", "15", "--policy", policy,
               "--quiet", getenv("BENCH_VERBOSE") ? "0" : "1", "--decision-window", WINDOW_S,
               "--max-connections", "4096", "--snapshot-every", snapshot_every, "--snapshot-replay",
-              snapshot_replay, "--http-threads",
+              snapshot_replay, "--snapshot-log-bytes", snapshot_log, "--http-threads",
               getenv("BENCH_HTTP_THREADS") ? getenv("BENCH_HTTP_THREADS") : "2", (char *)NULL);
         _exit(127);
     }
@@ -675,31 +678,113 @@ static void row(const char *form, const char *mode, int conns, result r, size_t 
 
 /* ---- recovery (--recovery) ---------------------------------------------------- */
 
-/* GET /v1/stats: the decisions and rewards in the model. */
-static int get_stats(int port, unsigned long long *dec, unsigned long long *rew)
+/* GET path (Connection: close) into buf (cap bytes, NUL-terminated). 0 or -1. */
+static int get_body(int port, const char *path, char *buf, size_t cap)
 {
     int fd = connect_one(port);
     if (fd < 0)
         return -1;
     fcntl(fd, F_SETFL, 0);
-    static const char req[] = "GET /v1/stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    char buf[8192];
+    char req[256];
+    int rl = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
     size_t n = 0;
     ssize_t r;
-    if (write(fd, req, sizeof req - 1) != (ssize_t)(sizeof req - 1)) {
+    if (write(fd, req, (size_t)rl) != rl) {
         close(fd);
         return -1;
     }
-    while (n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
+    while (n < cap - 1 && (r = read(fd, buf + n, cap - 1 - n)) > 0)
         n += (size_t)r;
     close(fd);
     buf[n] = '\0';
+    return 0;
+}
+
+/* GET /v1/stats: the decisions and rewards in the model. */
+static int get_stats(int port, unsigned long long *dec, unsigned long long *rew)
+{
+    char buf[8192];
+    if (get_body(port, "/v1/stats", buf, sizeof buf))
+        return -1;
     const char *d = strstr(buf, "\"decisions\":"), *w = strstr(buf, "\"rewards\":");
     if (!d || !w)
         return -1;
     *dec = strtoull(d + 12, NULL, 10);
     *rew = strtoull(w + 10, NULL, 10);
     return 0;
+}
+
+/* A histogram of /metrics: count, sum and cumulative buckets. */
+typedef struct hist {
+    double count, sum;
+    double le[40], cum[40];
+    int nb;
+} hist;
+
+static int hist_read(const char *buf, const char *name, hist *h)
+{
+    char ckey[128], skey[128], key[128];
+    snprintf(ckey, sizeof ckey, "%s_count ", name);
+    snprintf(skey, sizeof skey, "%s_sum ", name);
+    const char *c = strstr(buf, ckey), *t = strstr(buf, skey);
+    if (!c || !t)
+        return -1;
+    h->count = atof(c + strlen(ckey));
+    h->sum = atof(t + strlen(skey));
+    h->nb = 0;
+    snprintf(key, sizeof key, "%s_bucket{le=\"", name);
+    for (const char *b = buf; h->nb < 40 && (b = strstr(b, key)); b++) {
+        const char *v = strchr(b, '}');
+        if (!v)
+            break;
+        h->le[h->nb] = strncmp(b + strlen(key), "+Inf", 4) ? atof(b + strlen(key)) : 1e300;
+        h->cum[h->nb++] = atof(v + 1);
+    }
+    return 0;
+}
+
+/* The upper bound of the histogram bucket that holds the longest of the
+ * observations made between `before` and `now` (0 if none). */
+static double hist_longest(const hist *now, const hist *before)
+{
+    double n = now->count - before->count;
+    for (int b = 0; n > 0 && b < now->nb && b < before->nb; b++)
+        if (now->cum[b] - before->cum[b] >= n)
+            return now->le[b];
+    return 0;
+}
+
+/* The snapshots the server has taken (the writer's pauses for them) and
+ * its group commits (their fdatasync). */
+typedef struct snaps {
+    hist pause, fsync;
+} snaps;
+
+static int get_snaps(int port, snaps *s)
+{
+    static char buf[1 << 16];
+    if (get_body(port, "/metrics", buf, sizeof buf))
+        return -1;
+    return hist_read(buf, "colb_snapshot_pause_seconds", &s->pause) ||
+           hist_read(buf, "colb_wal_fsync_seconds", &s->fsync) ? -1 : 0;
+}
+
+/* After a row: the snapshots taken since *before and the writer's pauses
+ * for them, the group commits and their fdatasync (in all; the histogram
+ * bound of the longest). */
+static void snaps_note(int port, snaps *before)
+{
+    snaps now;
+    if (get_snaps(port, &now))
+        return;
+    double n = now.pause.count - before->pause.count, nf = now.fsync.count - before->fsync.count;
+    if (n > 0)
+        printf("  (%.0f snapshot(s) meanwhile: the writer paused %.1f ms in all, the longest pause <= %g ms)\n", n,
+               1e3 * (now.pause.sum - before->pause.sum), 1e3 * hist_longest(&now.pause, &before->pause));
+    if (nf > 0)
+        printf("  (%.0f group commits, %.2f ms per fdatasync on average, the longest <= %g ms)\n", nf,
+               1e3 * (now.fsync.sum - before->fsync.sum) / nf, 1e3 * hist_longest(&now.fsync, &before->fsync));
+    *before = now;
 }
 
 static double log_bytes;
@@ -754,6 +839,8 @@ int main(int argc, char **argv)
     const char *policy = "recommended", *only = NULL;
     int recover = 0;
     size_t recovery_n = 1000000, prestock = 0, warm = 0;
+    if (getenv("BENCH_NO_SNAPSHOTS"))
+        snapshot_every = "1000000000000", snapshot_replay = "0", snapshot_log = "1000000000000";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             seconds = 1, repeats = 1;
@@ -845,6 +932,9 @@ int main(int argc, char **argv)
         { "choose/batch", next_choose_batch, 4, batch, 0, 1 },
         { "reward/batch", next_reward_batch, 16, batch, 1, 0 },
     };
+    snaps sn;
+    memset(&sn, 0, sizeof sn);
+    get_snaps(port, &sn);
     for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++) {
         if (only && strcmp(only, forms[f].form))
             continue;
@@ -869,6 +959,7 @@ int main(int argc, char **argv)
         best.errors = err; /* over every repeat */
         err = 0;
         row(forms[f].form, "closed loop (peak)", forms[f].conns, best, forms[f].per);
+        snaps_note(port, &sn);
         /* half the peak, open loop */
         result half = { 0, 0, 1e9, 1e9, 0, 0 };
         for (int r = 0; r < repeats; r++) {
@@ -884,6 +975,7 @@ int main(int argc, char **argv)
         char mode[48];
         snprintf(mode, sizeof mode, "open loop, %.0f/s", best.rps / 2);
         row(forms[f].form, mode, forms[f].conns, half, forms[f].per);
+        snaps_note(port, &sn);
     }
     return 0;
 }

@@ -1,40 +1,112 @@
-/* decisions.c - the window of decisions (decisions.h) as flat arrays
- * indexed by sequence number mod W. calloc'd, so the pages of a large
- * window cost memory only once decisions reach them. */
+/* decisions.c - the window of decisions (decisions.h): slot s = sequence
+ * number mod W, in chunks of DECISIONS_CHUNK slots, each one allocation
+ * (calloc'd, so the pages of a large window cost memory only once
+ * decisions reach them) with a reference count: 1 while only the window
+ * holds it, more while snapshot captures hold it too. The writer changes a
+ * chunk only while it holds it alone, copying it first otherwise; a capture
+ * only reads, and drops its references when saved. So the writer never
+ * waits for a snapshot and a capture never sees a change (no locks; the
+ * counts' acquire/release order the capture's reads before the writer's
+ * next write to a chunk it got back). */
 #include "decisions.h"
 
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bytes.h"
 
+typedef struct chunk {
+    atomic_size_t refs;
+    size_t n;              /* slots */
+    uint64_t *seq;         /* n: the decision in the slot, 0 for none */
+    uint64_t *user;        /* n */
+    double *x;             /* n x d */
+    uint32_t *gen;         /* n */
+} chunk;
+
 struct decisions {
-    size_t W, d;
-    uint64_t *seq;         /* W: the decision in the slot, 0 for none */
-    uint32_t *gen;         /* W */
-    unsigned char *rewarded; /* W */
-    uint64_t *user;        /* W */
-    double *x;             /* W x d */
+    size_t W, d, nc;
+    chunk **ch;            /* nc */
+    uint64_t *rewarded;    /* W bits */
 };
+
+struct decisions_image {
+    size_t W, d, nc;
+    chunk **ch;            /* nc references */
+    uint64_t *rewarded;    /* a copy */
+};
+
+static size_t chunk_bytes(size_t n, size_t d) { return sizeof(chunk) + n * (8 + 8 + 8 * d + 4); }
+
+static void chunk_layout(chunk *k, size_t n, size_t d)
+{
+    k->n = n;
+    k->seq = (uint64_t *)(k + 1);
+    k->user = k->seq + n;
+    k->x = (double *)(k->user + n);
+    k->gen = (uint32_t *)(k->x + n * d);
+}
+
+static chunk *chunk_new(size_t n, size_t d)
+{
+    chunk *k = calloc(1, chunk_bytes(n, d));
+    if (!k)
+        return NULL;
+    chunk_layout(k, n, d);
+    atomic_init(&k->refs, 1);
+    return k;
+}
+
+static void chunk_drop(chunk *k)
+{
+    if (k && atomic_fetch_sub_explicit(&k->refs, 1, memory_order_acq_rel) == 1)
+        free(k);
+}
+
+/* Chunk c of r, held by r alone (copied first when a capture shares it;
+ * without the memory for a copy, wait for the captures to let go). */
+static chunk *writable(decisions *r, size_t c)
+{
+    chunk *k = r->ch[c];
+    while (atomic_load_explicit(&k->refs, memory_order_acquire) > 1) {
+        chunk *own = malloc(chunk_bytes(k->n, r->d));
+        if (own) {
+            chunk_layout(own, k->n, r->d);
+            memcpy(own + 1, k + 1, chunk_bytes(k->n, r->d) - sizeof *k);
+            atomic_init(&own->refs, 1);
+            chunk_drop(k);
+            return r->ch[c] = own;
+        }
+        sched_yield();
+    }
+    return k;
+}
 
 decisions *decisions_create(size_t window, size_t d)
 {
     decisions *r = calloc(1, sizeof *r);
-    if (!r || window == 0 || d == 0 || window > SIZE_MAX / 8 / d) {
+    if (!r || window == 0 || d == 0 || window > SIZE_MAX / 8 / d / 2) {
         free(r);
         return NULL;
     }
     r->W = window;
     r->d = d;
-    r->seq = calloc(window, sizeof *r->seq);
-    r->gen = calloc(window, sizeof *r->gen);
-    r->rewarded = calloc(window, 1);
-    r->user = calloc(window, sizeof *r->user);
-    r->x = calloc(window * d, sizeof *r->x);
-    if (!r->seq || !r->gen || !r->rewarded || !r->user || !r->x) {
+    r->nc = (window + DECISIONS_CHUNK - 1) / DECISIONS_CHUNK;
+    r->ch = calloc(r->nc, sizeof *r->ch);
+    r->rewarded = calloc((window + 63) / 64, sizeof *r->rewarded);
+    if (!r->ch || !r->rewarded) {
         decisions_free(r);
         return NULL;
+    }
+    for (size_t c = 0; c < r->nc; c++) {
+        size_t n = c + 1 < r->nc ? DECISIONS_CHUNK : window - c * DECISIONS_CHUNK;
+        if (!(r->ch[c] = chunk_new(n, d))) {
+            decisions_free(r);
+            return NULL;
+        }
     }
     return r;
 }
@@ -43,48 +115,58 @@ void decisions_free(decisions *r)
 {
     if (!r)
         return;
-    free(r->seq);
-    free(r->gen);
+    for (size_t c = 0; r->ch && c < r->nc; c++)
+        chunk_drop(r->ch[c]);
+    free(r->ch);
     free(r->rewarded);
-    free(r->user);
-    free(r->x);
     free(r);
 }
 
 size_t decisions_window(const decisions *r) { return r->W; }
 
+static int bit(const uint64_t *b, size_t s) { return (int)(b[s / 64] >> (s % 64) & 1); }
+
+static void set_bit(uint64_t *b, size_t s, int v)
+{
+    uint64_t m = (uint64_t)1 << (s % 64);
+    b[s / 64] = v ? b[s / 64] | m : b[s / 64] & ~m;
+}
+
 void decisions_put(decisions *r, decision_id id, uint64_t user, const double *x)
 {
-    size_t s = (size_t)(id.seq % r->W);
-    r->seq[s] = id.seq;
-    r->gen[s] = id.gen;
-    r->rewarded[s] = 0;
-    r->user[s] = user;
-    memcpy(r->x + s * r->d, x, r->d * sizeof(double));
+    size_t s = (size_t)(id.seq % r->W), o = s % DECISIONS_CHUNK;
+    chunk *k = writable(r, s / DECISIONS_CHUNK);
+    k->seq[o] = id.seq;
+    k->gen[o] = id.gen;
+    k->user[o] = user;
+    memcpy(k->x + o * r->d, x, r->d * sizeof(double));
+    set_bit(r->rewarded, s, 0);
 }
 
 dec_status decisions_find(const decisions *r, decision_id id, uint64_t next_seq, uint64_t *user,
                           const double **x)
 {
-    size_t s = (size_t)(id.seq % r->W);
-    if (r->seq[s] == id.seq && r->gen[s] == id.gen) {
-        if (r->rewarded[s])
+    size_t s = (size_t)(id.seq % r->W), o = s % DECISIONS_CHUNK;
+    const chunk *k = r->ch[s / DECISIONS_CHUNK];
+    if (k->seq[o] == id.seq && k->gen[o] == id.gen) {
+        if (bit(r->rewarded, s))
             return DEC_REWARDED;
-        *user = r->user[s];
-        *x = r->x + s * r->d;
+        *user = k->user[o];
+        *x = k->x + o * r->d;
         return DEC_PENDING;
     }
     /* not in its slot: made and since pushed out, or never made here */
-    if (id.seq < next_seq && next_seq - id.seq > r->W && r->seq[s] > id.seq)
+    if (id.seq < next_seq && next_seq - id.seq > r->W && k->seq[o] > id.seq)
         return DEC_EXPIRED;
     return DEC_UNKNOWN;
 }
 
 void decisions_mark_rewarded(decisions *r, decision_id id)
 {
-    size_t s = (size_t)(id.seq % r->W);
-    if (r->seq[s] == id.seq && r->gen[s] == id.gen)
-        r->rewarded[s] = 1;
+    size_t s = (size_t)(id.seq % r->W), o = s % DECISIONS_CHUNK;
+    const chunk *k = r->ch[s / DECISIONS_CHUNK];
+    if (k->seq[o] == id.seq && k->gen[o] == id.gen)
+        set_bit(r->rewarded, s, 1);
 }
 
 decisions *decisions_resize(decisions *r, size_t window, uint64_t next_seq)
@@ -98,51 +180,87 @@ decisions *decisions_resize(decisions *r, size_t window, uint64_t next_seq)
     uint64_t keep = window < r->W ? window : r->W;
     uint64_t first = next_seq > keep ? next_seq - keep : 1;
     for (uint64_t q = first; q < next_seq; q++) {
-        size_t s = (size_t)(q % r->W);
-        if (r->seq[s] != q)
+        size_t s = (size_t)(q % r->W), o = s % DECISIONS_CHUNK;
+        const chunk *k = r->ch[s / DECISIONS_CHUNK];
+        if (k->seq[o] != q)
             continue;
-        decision_id id = { r->gen[s], q };
-        decisions_put(n, id, r->user[s], r->x + s * r->d);
-        n->rewarded[q % window] = r->rewarded[s];
+        decision_id id = { k->gen[o], q };
+        decisions_put(n, id, k->user[o], k->x + o * r->d);
+        set_bit(n->rewarded, (size_t)(q % window), bit(r->rewarded, s));
     }
     decisions_free(r);
     return n;
 }
 
+decisions_image *decisions_capture(decisions *r)
+{
+    decisions_image *im = calloc(1, sizeof *im);
+    size_t words = (r->W + 63) / 64;
+    if (!im || !(im->ch = malloc(r->nc * sizeof *im->ch)) || !(im->rewarded = malloc(words * sizeof *im->rewarded))) {
+        if (im)
+            free(im->ch);
+        free(im);
+        return NULL;
+    }
+    im->W = r->W;
+    im->d = r->d;
+    im->nc = r->nc;
+    memcpy(im->rewarded, r->rewarded, words * sizeof *im->rewarded);
+    for (size_t c = 0; c < r->nc; c++) {
+        atomic_fetch_add_explicit(&r->ch[c]->refs, 1, memory_order_relaxed);
+        im->ch[c] = r->ch[c];
+    }
+    return im;
+}
+
+void decisions_image_free(decisions_image *im)
+{
+    if (!im)
+        return;
+    for (size_t c = 0; c < im->nc; c++)
+        chunk_drop(im->ch[c]);
+    free(im->ch);
+    free(im->rewarded);
+    free(im);
+}
+
 /* Block layout: u64 W, u64 d, u64 count, then count entries, oldest
  * first: u64 seq, u32 gen, u32 rewarded (0 or 1), u64 user, and d x f64
  * context when not rewarded. */
-int decisions_save(const decisions *r, unsigned char **out, size_t *len)
+int decisions_image_save(const decisions_image *im, unsigned char **out, size_t *len)
 {
     size_t count = 0, bytes = 24;
-    for (size_t s = 0; s < r->W; s++)
-        if (r->seq[s]) {
+    uint64_t newest = 0;
+    for (size_t s = 0; s < im->W; s++) {
+        uint64_t q = im->ch[s / DECISIONS_CHUNK]->seq[s % DECISIONS_CHUNK];
+        if (q) {
             count++;
-            bytes += 24 + (r->rewarded[s] ? 0 : 8 * r->d);
+            bytes += 24 + (bit(im->rewarded, s) ? 0 : 8 * im->d);
+            newest = q > newest ? q : newest;
         }
+    }
     unsigned char *b = malloc(bytes), *p = b;
     if (!b)
         return -1;
-    put_u64(p, r->W);
-    put_u64(p + 8, r->d);
+    put_u64(p, im->W);
+    put_u64(p + 8, im->d);
     put_u64(p + 16, count);
     p += 24;
     /* in sequence order, starting after the newest slot */
-    uint64_t newest = 0;
-    for (size_t s = 0; s < r->W; s++)
-        newest = r->seq[s] > newest ? r->seq[s] : newest;
-    for (size_t i = 1; i <= r->W; i++) {
-        size_t s = (size_t)((newest + i) % r->W);
-        if (!r->seq[s])
+    for (size_t i = 1; i <= im->W; i++) {
+        size_t s = (size_t)((newest + i) % im->W), o = s % DECISIONS_CHUNK;
+        const chunk *k = im->ch[s / DECISIONS_CHUNK];
+        if (!k->seq[o])
             continue;
-        put_u64(p, r->seq[s]);
-        put_u32(p + 8, r->gen[s]);
-        put_u32(p + 12, r->rewarded[s]);
-        put_u64(p + 16, r->user[s]);
+        int rewarded = bit(im->rewarded, s);
+        put_u64(p, k->seq[o]);
+        put_u32(p + 8, k->gen[o]);
+        put_u32(p + 12, (uint32_t)rewarded);
+        put_u64(p + 16, k->user[o]);
         p += 24;
-        if (!r->rewarded[s])
-            for (size_t j = 0; j < r->d; j++, p += 8)
-                put_f64(p, r->x[s * r->d + j]);
+        if (!rewarded)
+            for (size_t j = 0; j < im->d; j++, p += 8)
+                put_f64(p, k->x[o * im->d + j]);
     }
     *out = b;
     *len = (size_t)(p - b);
@@ -175,14 +293,15 @@ decisions *decisions_load(const unsigned char *p, size_t n, size_t d, char *err,
         if (id.seq <= last || rewarded > 1 || (!rewarded && (size_t)(end - p) < 8 * d))
             goto bad;
         last = id.seq;
-        size_t s = (size_t)(id.seq % r->W);
-        r->seq[s] = id.seq;
-        r->gen[s] = id.gen;
-        r->rewarded[s] = (unsigned char)rewarded;
-        r->user[s] = user;
+        size_t s = (size_t)(id.seq % r->W), o = s % DECISIONS_CHUNK;
+        chunk *k = r->ch[s / DECISIONS_CHUNK];
+        k->seq[o] = id.seq;
+        k->gen[o] = id.gen;
+        k->user[o] = user;
+        set_bit(r->rewarded, s, (int)rewarded);
         if (!rewarded)
             for (size_t j = 0; j < d; j++, p += 8)
-                r->x[s * d + j] = get_f64(p);
+                k->x[o * d + j] = get_f64(p);
     }
     if (p != end)
         goto bad;

@@ -2,7 +2,15 @@
  * decisions (the window), each with its user and the context of the arm
  * chosen, which is what the reward's update needs. Decision number s lives
  * in slot s mod W until decision s + W takes the slot over; a reward for
- * it after that is "expired". Owned by the writer thread. */
+ * it after that is "expired". Owned by the writer thread.
+ *
+ * Snapshots (decisions_capture) take the window as it is without copying
+ * it: the slots live in chunks of DECISIONS_CHUNK decisions shared, by
+ * reference count, between the window and the captures still being
+ * written; the writer copies a shared chunk before it changes it (copy on
+ * write, one chunk at a time, as the ring reaches it). The rewarded flags,
+ * which change anywhere in the window, are a bitmap copied whole by a
+ * capture (W / 8 bytes). */
 #ifndef COLB_SERVE_DECISIONS_H
 #define COLB_SERVE_DECISIONS_H
 
@@ -21,7 +29,7 @@ typedef enum dec_status {
 typedef struct decisions decisions;
 
 /* A window of W >= 1 decisions in dimension d; NULL when out of memory
- * (W (8 d + 21) bytes). */
+ * (W (8 d + 20) bytes and W / 8 for the rewarded flags). */
 decisions *decisions_create(size_t window, size_t d);
 void decisions_free(decisions *r);
 size_t decisions_window(const decisions *r);
@@ -41,8 +49,20 @@ void decisions_mark_rewarded(decisions *r, decision_id id);
  * NULL when out of memory (r is kept then). Frees r on success. */
 decisions *decisions_resize(decisions *r, size_t window, uint64_t next_seq);
 
-/* The block "serve.decisions" of a snapshot (docs/serve.md). */
-int decisions_save(const decisions *r, unsigned char **out, size_t *len);
+/* Decisions per chunk (the last chunk of a window may hold fewer). */
+#define DECISIONS_CHUNK 4096
+
+/* The window as it is now, for a snapshot written by another thread: the
+ * chunks are shared (not copied), the rewarded flags copied. Cost O(W / 64)
+ * (the flags) + O(W / DECISIONS_CHUNK). NULL when out of memory. Any thread
+ * may save and free a capture while the writer goes on with the window. */
+typedef struct decisions_image decisions_image;
+decisions_image *decisions_capture(decisions *r);
+void decisions_image_free(decisions_image *im);
+
+/* The block "serve.decisions" of a snapshot (docs/serve.md) of a capture;
+ * -1 when out of memory. */
+int decisions_image_save(const decisions_image *im, unsigned char **out, size_t *len);
 /* A window from a saved block; NULL with err (malformed, or out of memory). */
 decisions *decisions_load(const unsigned char *p, size_t n, size_t d, char *err, size_t err_len);
 

@@ -168,12 +168,10 @@ static int write_durably(engine *e, char *err, size_t err_len)
 
 static int write_snapshot_now(engine *e, char *err, size_t err_len)
 {
-    void *buf;
+    state_image *im = state_capture(&e->s, err, err_len);
     size_t len;
-    if (state_serialize(&e->s, &buf, &len, err, err_len))
-        return -1;
-    int rc = snapshot_write_file(e->c.state_dir, buf, len, err, err_len);
-    free(buf);
+    int rc = im ? snapshot_write(e->c.state_dir, im, &len, err, err_len) : -1;
+    state_image_free(im);
     return rc;
 }
 
@@ -485,27 +483,28 @@ static void maybe_snapshot(engine *e, int force)
         int due = costly || e->rewards_since >= e->c.snapshot_every ||
                   bytes - e->snap_wal_bytes >= e->c.snapshot_log_bytes ||
                   now - e->snap_time >= (double)e->c.snapshot_interval;
-        if (!due || snapshotter_busy(e->snap))
+        if (!due)
             return;
     }
-    void *buf;
-    size_t len;
+    if (snapshotter_busy(e->snap)) /* one at a time: the capture reuses the last one's policy buffer */
+        return;
     char err[SERVE_ERR_LEN];
     e->snap_time = now;
-    if (state_serialize(s, &buf, &len, err, sizeof err)) {
+    state_image *im = state_capture(s, err, sizeof err);
+    if (!im) {
         atomic_fetch_add_explicit(&e->m->snapshot_failures, 1, memory_order_relaxed);
         note(e, "colb serve: snapshot: %s\n", err);
         return;
     }
     if (wal_rotate(e->w, err, sizeof err)) {
-        free(buf);
+        state_image_free(im);
         set_broken(e, err);
         return;
     }
     e->snap_pause = now_s() - now;
     metrics_observe(&e->m->snapshot_pause, e->snap_pause);
     e->work_since = 0;
-    snapshotter_submit(e->snap, buf, len, s->lsn, wal_segment_start(e->w));
+    snapshotter_submit(e->snap, im, s->lsn, wal_segment_start(e->w));
     e->snap_lsn = s->lsn;
     e->rewards_since = 0;
     e->snap_wal_bytes = bytes;
@@ -664,17 +663,13 @@ int engine_stop(engine *e)
     int rc = 0;
     if (!e->broken && e->s.lsn != e->snap_lsn) {
         char err[SERVE_ERR_LEN];
-        void *buf = NULL;
-        size_t len = 0;
-        if (state_serialize(&e->s, &buf, &len, err, sizeof err) || wal_rotate(e->w, err, sizeof err) ||
-            snapshot_write_file(e->c.state_dir, buf, len, err, sizeof err) ||
+        if (wal_rotate(e->w, err, sizeof err) || write_snapshot_now(e, err, sizeof err) ||
             wal_drop_segments(e->c.state_dir, wal_segment_start(e->w), e->c.archive_log, err, sizeof err)) {
             fprintf(stderr, "colb serve: final snapshot: %s (the log keeps everything)\n", err);
             rc = -1;
         } else if (!e->c.quiet) {
             fprintf(stderr, "colb serve: final snapshot at lsn %llu\n", (unsigned long long)e->s.lsn);
         }
-        free(buf);
     }
     wal_close(e->w);
     e->w = NULL;

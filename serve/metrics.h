@@ -36,8 +36,8 @@ typedef struct metrics {
     histogram commit_batch;   /* waiters per fsync (bucket bounds read as counts x 1e-6) */
     /* snapshots */
     _Atomic uint64_t snapshots, snapshot_failures, snapshot_bytes, snapshot_lsn;
-    histogram snapshot_seconds; /* serialising (the writer's pause) and writing */
-    histogram snapshot_pause;
+    histogram snapshot_seconds; /* serialising a capture and writing it (in the background) */
+    histogram snapshot_pause;   /* the writer's pause to capture the state */
     /* the writer */
     _Atomic uint64_t queue_depth, overloaded, writer_batches;
 } metrics;

@@ -1,8 +1,11 @@
 /* snapshotter.c - the background snapshot writer (snapshotter.h). The
  * library's own atomic writer (colb_snapshot_writer_open on a path) cannot
  * serve here: it would read the policy while the writer thread changes it.
- * So the writer serialises into a buffer and this file writes the buffer
- * with the same protocol (docs/format.md, "Writing"). */
+ * So the writer captures the state (state_capture), and this thread writes
+ * the capture with the same protocol (docs/format.md, "Writing"), into a
+ * temporary of a fixed name that the next snapshot replaces (a crash
+ * leaves no temporaries behind to pile up). */
+#define _GNU_SOURCE /* fopencookie, sync_file_range */
 #include "snapshotter.h"
 
 #include <errno.h>
@@ -12,35 +15,73 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "wal.h"
 
-int snapshot_write_file(const char *dir, const void *buf, size_t len, char *err, size_t err_len)
+/* The snapshot goes to its file through a stream that starts the
+ * writeback of every PACE bytes as they are written and waits for the
+ * previous PACE: at most 2 PACE of it are dirty at a time. Left to one
+ * fsync at the end, hundreds of MB would be dirty at once, and on ext4
+ * (data=ordered) each fdatasync of the log - the group commits that
+ * acknowledge rewards - would wait for them to reach the disk. */
+#define PACE ((off_t)8 << 20)
+
+typedef struct paced {
+    int fd;
+    off_t done, started; /* bytes written; bytes whose writeback was started */
+} paced;
+
+static ssize_t paced_write(void *cookie, const char *buf, size_t n)
 {
-    char path[4200], tmp[4300];
+    paced *p = cookie;
+    size_t left = n;
+    while (left > 0) {
+        ssize_t k = write(p->fd, buf, left);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            if (k == 0)
+                errno = EIO;
+            return -1;
+        }
+        buf += k;
+        left -= (size_t)k;
+        p->done += k;
+    }
+    /* errors here show in the final fsync */
+    for (; p->done - p->started >= PACE; p->started += PACE) {
+        sync_file_range(p->fd, p->started, PACE, SYNC_FILE_RANGE_WRITE);
+        if (p->started >= PACE)
+            sync_file_range(p->fd, p->started - PACE, PACE,
+                            SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+    }
+    return (ssize_t)n;
+}
+
+int snapshot_write(const char *dir, const state_image *im, size_t *len, char *err, size_t err_len)
+{
+    char path[4200], tmp[4300], why[4400] = "";
     snprintf(path, sizeof path, "%s/snapshot.colb", dir);
     snprintf(tmp, sizeof tmp, "%s/snapshot.colb.tmp", dir); /* one writer: DIR is locked */
     unlink(tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    paced pc = { fd, 0, 0 };
+    cookie_io_functions_t io = { NULL, paced_write, NULL, NULL };
+    FILE *f = fd >= 0 ? fopencookie(&pc, "w", io) : NULL;
     const char *step = "create";
     int e = 0;
-    if (fd >= 0) {
-        const unsigned char *p = buf;
-        size_t left = len;
+    if (f) {
         step = "write";
-        while (left > 0) {
-            ssize_t k = write(fd, p, left);
-            if (k < 0 && errno == EINTR)
-                continue;
-            if (k <= 0) {
-                e = k < 0 ? errno : EIO;
-                break;
-            }
-            p += k;
-            left -= (size_t)k;
-        }
+        if (state_image_write(im, f, len, why, sizeof why) != 0)
+            e = EIO; /* why says what */
+        if (!e && fflush(f) != 0)
+            e = errno;
+        if (fclose(f) != 0 && !e) /* the stream only: fd stays open */
+            e = errno, step = "write";
         if (!e && fsync(fd) != 0)
             e = errno, step = "fsync";
         if (close(fd) != 0 && !e)
@@ -50,11 +91,16 @@ int snapshot_write_file(const char *dir, const void *buf, size_t len, char *err,
         if (!e && wal_sync_dir(dir) != 0)
             e = errno, step = "fsync of the folder";
     } else {
-        e = errno;
+        e = fd >= 0 ? ENOMEM : errno;
+        if (fd >= 0)
+            close(fd);
     }
     if (e) {
         unlink(tmp);
-        snprintf(err, err_len, "%s: cannot write the snapshot (%s: %s)", path, step, strerror(e));
+        if (why[0])
+            snprintf(err, err_len, "%s: cannot write the snapshot (%s)", path, why);
+        else
+            snprintf(err, err_len, "%s: cannot write the snapshot (%s: %s)", path, step, strerror(e));
         return -1;
     }
     return 0;
@@ -66,8 +112,7 @@ struct snapshotter {
     metrics *m;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    void *buf;
-    size_t len;
+    state_image *im;
     uint64_t lsn, keep;
     int busy, stop;
     pthread_t th;
@@ -84,20 +129,25 @@ static void *main_loop(void *arg)
 {
     snapshotter *s = arg;
     prctl(PR_SET_NAME, "colb-snapshot"); /* as ps and top show it */
+    /* this thread's nice value (Linux: per thread) 10 above the others': on
+     * busy cores its serialising (seconds of CPU for a large decision
+     * window) yields to the writer and the HTTP threads, which answer the
+     * requests; a snapshot only takes longer */
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), getpriority(PRIO_PROCESS, 0) + 10);
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->buf && !s->stop)
+        while (!s->im && !s->stop)
             pthread_cond_wait(&s->cv, &s->mu);
-        if (!s->buf)
+        if (!s->im)
             break;
-        void *buf = s->buf;
-        size_t len = s->len;
+        state_image *im = s->im;
         uint64_t lsn = s->lsn, keep = s->keep;
         pthread_mutex_unlock(&s->mu);
         char err[4400];
         double t0 = now_s();
-        int rc = snapshot_write_file(s->dir, buf, len, err, sizeof err);
-        free(buf);
+        size_t len = 0;
+        int rc = snapshot_write(s->dir, im, &len, err, sizeof err);
+        state_image_free(im); /* the window's chunks go back to the writer */
         if (rc == 0 && wal_drop_segments(s->dir, keep, s->archive, err, sizeof err) != 0)
             rc = 1; /* the snapshot is good; old segments linger until the next one */
         if (rc < 0) {
@@ -112,7 +162,7 @@ static void *main_loop(void *arg)
             metrics_observe(&s->m->snapshot_seconds, now_s() - t0);
         }
         pthread_mutex_lock(&s->mu);
-        s->buf = NULL;
+        s->im = NULL;
         s->busy = 0;
         pthread_cond_broadcast(&s->cv);
     }
@@ -152,13 +202,12 @@ int snapshotter_busy(snapshotter *s)
     return b;
 }
 
-void snapshotter_submit(snapshotter *s, void *buf, size_t len, uint64_t lsn, uint64_t keep)
+void snapshotter_submit(snapshotter *s, state_image *im, uint64_t lsn, uint64_t keep)
 {
     pthread_mutex_lock(&s->mu);
     while (s->busy)
         pthread_cond_wait(&s->cv, &s->mu);
-    s->buf = buf;
-    s->len = len;
+    s->im = im;
     s->lsn = lsn;
     s->keep = keep;
     s->busy = 1;

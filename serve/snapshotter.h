@@ -1,11 +1,12 @@
 /* snapshotter.h - writes snapshots of the served state in the background.
  *
- * The writer thread serialises the state into a buffer (the only pause it
- * takes), starts a new log segment, and hands the buffer over; this thread
- * writes DIR/snapshot.colb atomically and durably (a temporary file in DIR,
- * fsync, rename, fsync of DIR) and then drops the log segments the snapshot
- * covers (or archives them). One snapshot at a time: while one is being
- * written the writer does not start another. */
+ * The writer thread captures the state (state_capture: the policy saved
+ * into a buffer, the decision window shared copy-on-write - the only pause
+ * it takes), starts a new log segment, and hands the capture over; this
+ * thread serialises it into DIR/snapshot.colb atomically and durably (a
+ * temporary file in DIR, fsync, rename, fsync of DIR) and then drops the
+ * log segments the snapshot covers (or archives them). One snapshot at a
+ * time: while one is being written the writer does not start another. */
 #ifndef COLB_SERVE_SNAPSHOTTER_H
 #define COLB_SERVE_SNAPSHOTTER_H
 
@@ -13,12 +14,13 @@
 #include <stdint.h>
 
 #include "metrics.h"
+#include "state.h"
 
 typedef struct snapshotter snapshotter;
 
-/* Write buf (len bytes) to DIR/snapshot.colb, atomically and durably.
- * 0, or -1 with err (an existing snapshot is then untouched). */
-int snapshot_write_file(const char *dir, const void *buf, size_t len, char *err, size_t err_len);
+/* Write the capture im to DIR/snapshot.colb, atomically and durably (*len:
+ * its bytes). 0, or -1 with err (an existing snapshot is then untouched). */
+int snapshot_write(const char *dir, const state_image *im, size_t *len, char *err, size_t err_len);
 
 int snapshotter_start(snapshotter **out, const char *dir, int archive, int quiet, metrics *m, char *err,
                       size_t err_len);
@@ -26,9 +28,10 @@ int snapshotter_start(snapshotter **out, const char *dir, int archive, int quiet
 /* 1 while a snapshot is being written. */
 int snapshotter_busy(snapshotter *s);
 
-/* Write buf (taken: freed by the snapshotter) covering the log up to lsn;
- * then drop the segments before `keep` (the segment started for it). */
-void snapshotter_submit(snapshotter *s, void *buf, size_t len, uint64_t lsn, uint64_t keep);
+/* Serialise and write the capture im (taken: freed by the snapshotter),
+ * which covers the log up to lsn; then drop the segments before `keep` (the
+ * segment started for it). */
+void snapshotter_submit(snapshotter *s, state_image *im, uint64_t lsn, uint64_t keep);
 
 /* Wait for a snapshot in progress, stop the thread. NULL harmless. */
 void snapshotter_stop(snapshotter *s);

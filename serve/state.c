@@ -28,7 +28,7 @@ int state_init(state *s, const serve_config *c, char *err, size_t err_len)
     s->dec = decisions_create(c->decision_window, s->d);
     if (!s->users || !s->dec) {
         snprintf(err, err_len, "out of memory for the users and a window of %zu decisions (%.0f MB; see "
-                 "--decision-window)", c->decision_window, (double)c->decision_window * (8.0 * (double)s->d + 21) / 1e6);
+                 "--decision-window)", c->decision_window, (double)c->decision_window * (8.0 * (double)s->d + 20.125) / 1e6);
         state_free(s);
         return -1;
     }
@@ -38,6 +38,7 @@ int state_init(state *s, const serve_config *c, char *err, size_t err_len)
 void state_free(state *s)
 {
     colb_policy_free(s->p);
+    free(s->policy_buf);
     users_free(s->users);
     decisions_free(s->dec);
     free(s->X);
@@ -300,61 +301,104 @@ int state_apply(state *s, uint64_t lsn, uint32_t type, const unsigned char *p, s
 
 /* ---- snapshots ---------------------------------------------------------------- */
 
-static int put_all(state *s, colb_snapshot_writer *w, const char *meta, const unsigned char *ub, size_t ul,
-                   const unsigned char *db, size_t dl)
+struct state_image {
+    const void *policy;           /* colb_policy_save_buffer's bytes (the state's policy_buf); NULL
+                                     before the first user */
+    size_t policy_len;
+    char meta[512];
+    char options[SERVE_OPTS_LEN];
+    unsigned char *users;         /* block serve.users */
+    size_t users_len;
+    decisions_image *dec;         /* the window, shared until saved */
+};
+
+void state_image_free(state_image *im)
 {
-    if (s->p)
-        colb_snapshot_put_policy(w, "policy", s->p);
-    colb_snapshot_put_bytes(w, "serve.meta", meta, strlen(meta));
-    colb_snapshot_put_bytes(w, "serve.options", s->options, strlen(s->options));
-    colb_snapshot_put_bytes(w, "serve.users", ub, ul);
-    return colb_snapshot_put_bytes(w, "serve.decisions", db, dl);
+    if (!im)
+        return;
+    free(im->users);
+    decisions_image_free(im->dec);
+    free(im);
 }
 
-int state_serialize(state *s, void **buf, size_t *len, char *err, size_t err_len)
+state_image *state_capture(state *s, char *err, size_t err_len)
 {
-    unsigned char *ub = NULL, *db = NULL;
-    size_t ul = 0, dl = 0;
-    if (users_save(s->users, &ub, &ul) || decisions_save(s->dec, &db, &dl)) {
-        free(ub);
-        free(db);
-        return FAIL("out of memory serialising the state");
+    state_image *im = calloc(1, sizeof *im);
+    if (!im) {
+        FAIL("out of memory capturing the state");
+        return NULL;
     }
-    char meta[512];
-    snprintf(meta, sizeof meta, "format=1\nlsn=%llu\ngen=%u\nnext_seq=%llu\ndecisions=%llu\nrewards=%llu\n",
+    snprintf(im->meta, sizeof im->meta, "format=1\nlsn=%llu\ngen=%u\nnext_seq=%llu\ndecisions=%llu\nrewards=%llu\n",
              (unsigned long long)s->lsn, (unsigned)s->gen, (unsigned long long)s->next_seq,
              (unsigned long long)s->decisions, (unsigned long long)s->rewards);
-    /* a buffer sized from the last snapshot; one retry at the exact size */
-    size_t cap = s->snapshot_len + s->snapshot_len / 8 + ul + dl + 65536, need = 0;
-    int rc = -1;
-    for (int attempt = 0; attempt < 2 && rc; attempt++) {
-        void *b = malloc(cap);
-        colb_snapshot_writer *w = NULL;
-        char msg[512];
-        if (!b || colb_snapshot_writer_open_buffer(b, cap, &w, msg, sizeof msg) != COLB_OK) {
-            free(b);
-            FAIL("out of memory serialising the state (%zu bytes)", cap);
+    snprintf(im->options, sizeof im->options, "%s", s->options);
+    if (users_save(s->users, &im->users, &im->users_len) || !(im->dec = decisions_capture(s->dec))) {
+        state_image_free(im);
+        FAIL("out of memory capturing the state");
+        return NULL;
+    }
+    /* the policy, into the state's buffer (kept from one capture to the
+     * next: a fresh one would cost a page fault per 4 kB in the pause),
+     * grown to the exact size when it is too small */
+    size_t need = 0;
+    char msg[512] = "";
+    colb_status st = COLB_OK;
+    for (int attempt = 0; s->p && attempt < 2; attempt++) {
+        st = colb_policy_save_buffer(s->p, s->policy_buf, s->policy_cap, &need, msg, sizeof msg);
+        if (st == COLB_OK) {
+            im->policy = s->policy_buf;
+            im->policy_len = need;
             break;
         }
-        put_all(s, w, meta, ub, ul, db, dl);
-        colb_status st = colb_snapshot_writer_commit(w, &need, msg, sizeof msg);
-        if (st == COLB_OK) {
-            *buf = b;
-            *len = need;
-            s->snapshot_len = need;
-            rc = 0;
-        } else {
-            free(b);
-            if (st != COLB_ERANGE) {
-                FAIL("serialising the state: %s", msg);
-                break;
-            }
-            cap = need;
+        if (st != COLB_ERANGE)
+            break;
+        free(s->policy_buf);
+        s->policy_cap = need + need / 8;
+        if (!(s->policy_buf = malloc(s->policy_cap))) {
+            s->policy_cap = 0;
+            st = COLB_ENOMEM;
+            break;
         }
     }
-    free(ub);
+    if (s->p && !im->policy) {
+        if (st == COLB_ENOMEM)
+            FAIL("out of memory capturing the policy (%zu bytes)", need);
+        else
+            FAIL("capturing the policy: %s", msg);
+        state_image_free(im);
+        return NULL;
+    }
+    return im;
+}
+
+int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, size_t err_len)
+{
+    colb_policy *p = NULL;
+    unsigned char *db = NULL;
+    size_t dl = 0;
+    char msg[512];
+    /* the policy as it was captured: its bytes loaded into a copy (loading
+     * restores a policy exactly, docs/format.md) */
+    if (im->policy && colb_policy_load_buffer(im->policy, im->policy_len, NULL, &p, msg, sizeof msg) != COLB_OK)
+        return FAIL("reading the captured policy: %s", msg);
+    if (decisions_image_save(im->dec, &db, &dl)) {
+        colb_policy_free(p);
+        return FAIL("out of memory serialising the decision window");
+    }
+    colb_snapshot_writer *w = NULL;
+    colb_status st = colb_snapshot_writer_open_stream(f, &w, msg, sizeof msg);
+    if (st == COLB_OK) {
+        if (p)
+            colb_snapshot_put_policy(w, "policy", p);
+        colb_snapshot_put_bytes(w, "serve.meta", im->meta, strlen(im->meta));
+        colb_snapshot_put_bytes(w, "serve.options", im->options, strlen(im->options));
+        colb_snapshot_put_bytes(w, "serve.users", im->users, im->users_len);
+        colb_snapshot_put_bytes(w, "serve.decisions", db, dl);
+        st = colb_snapshot_writer_commit(w, len, msg, sizeof msg);
+    }
+    colb_policy_free(p);
     free(db);
-    return rc;
+    return st == COLB_OK ? 0 : FAIL("%s", msg);
 }
 
 /* key=value lines of serve.meta */

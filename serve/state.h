@@ -18,6 +18,7 @@
 #define COLB_SERVE_STATE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "colb/colb.h"
@@ -45,7 +46,8 @@ typedef struct state {
     size_t X_cap;
     size_t *labels;               /* scratch: clusters */
     size_t labels_cap;
-    size_t snapshot_len;          /* size of the last serialised snapshot */
+    void *policy_buf;             /* the policy's last capture (state_capture) */
+    size_t policy_cap;
 } state;
 
 /* A new, empty state for the policy of c. 0, or -1 with err. */
@@ -89,9 +91,23 @@ int state_apply(state *s, uint64_t lsn, uint32_t type, const unsigned char *payl
                 size_t err_len);
 
 /* The state as a snapshot (colb snapshot format: the policy and the blocks
- * serve.meta, serve.options, serve.users, serve.decisions; docs/serve.md).
- * *buf is malloc'd. 0, or -1 with err. */
-int state_serialize(state *s, void **buf, size_t *len, char *err, size_t err_len);
+ * serve.meta, serve.options, serve.users, serve.decisions; docs/serve.md),
+ * in two steps so that the writer pauses only for the first:
+ *   state_capture (the writer, between requests): the state as it is now -
+ *     the policy saved into the state's buffer s->policy_buf
+ *     (colb_policy_save_buffer; valid until the next capture, which must
+ *     wait until this one is serialised), the users and counters copied,
+ *     the decision window shared (decisions_capture: the rewarded flags
+ *     copied, the rest copy-on-write). Costs the size of the policy and of
+ *     the users, not of the window. NULL with err (out of memory; a policy
+ *     that cannot be saved).
+ *   state_image_write (any thread, while the writer goes on): the
+ *     snapshot of a capture written to f (flushed, not synced; *len: its
+ *     bytes). 0, or -1 with err. */
+typedef struct state_image state_image;
+state_image *state_capture(state *s, char *err, size_t err_len);
+int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, size_t err_len);
+void state_image_free(state_image *im);
 
 /* Build the state from DIR/snapshot.colb. Its policy options are resolved
  * against c first (serve_config_resume: options c gives must match the stored

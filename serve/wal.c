@@ -158,9 +158,13 @@ static int read_segment(const segment *s, int last, uint64_t after, uint64_t *ex
     *torn_at = -1;
     unsigned char h[SEG_HEADER];
     seg_header(h, s->first);
+    static const unsigned char zero[SEG_HEADER];
     if (size < SEG_HEADER || memcmp(m, h, SEG_HEADER)) {
-        if (last && size < SEG_HEADER) {
-            *torn_at = 0; /* a segment whose creation a crash cut short */
+        if (last && (size < SEG_HEADER || !memcmp(m, zero, SEG_HEADER))) {
+            /* a segment whose creation a crash cut short, or whose header
+             * never reached the disk (wal_rotate does not wait for it; no
+             * record after it was acknowledged before it did) */
+            *torn_at = 0;
         } else {
             snprintf(err, err_len, "%s: not a colb log segment (bad header)", s->path);
             rc = -1;
@@ -273,6 +277,8 @@ int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx
 struct wal {
     char dir[4096];
     int fd;
+    int old_fd;              /* the segment before the last rotation, until the syncer has synced it */
+    int dir_dirty;           /* a segment was created since the folder was last synced */
     uint64_t seg_first, next_lsn;
     unsigned char *buf;      /* committed records not yet written, then the one reserved */
     size_t len, cap, rec_len; /* rec_len: payload bytes of the open reservation */
@@ -289,14 +295,16 @@ struct wal {
     int started;
 };
 
-static int create_segment(const char *dir, uint64_t first, int *fd_out, char *err, size_t err_len)
+/* A new segment file with its header; durably (file and folder fsynced)
+ * when sync is set, else the syncer makes it durable (wal_rotate). */
+static int create_segment(const char *dir, uint64_t first, int sync, int *fd_out, char *err, size_t err_len)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/wal-%020llu.log", dir, (unsigned long long)first);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     unsigned char h[SEG_HEADER];
     seg_header(h, first);
-    if (fd < 0 || write(fd, h, SEG_HEADER) != SEG_HEADER || fdatasync(fd) != 0 || wal_sync_dir(dir) != 0) {
+    if (fd < 0 || write(fd, h, SEG_HEADER) != SEG_HEADER || (sync && (fdatasync(fd) != 0 || wal_sync_dir(dir) != 0))) {
         snprintf(err, err_len, "%s: cannot start a log segment: %s", path, strerror(errno));
         if (fd >= 0) {
             close(fd);
@@ -376,22 +384,38 @@ static void *syncer_main(void *arg)
             while (!w->stop && pthread_cond_timedwait(&w->wake, &w->mu, &until) == 0)
                 ;
         }
+        /* after a rotation, the previous segment (its tail), the new one
+         * and the folder (the new segment's name) */
         uint64_t target = w->written;
-        int fd = w->fd, r = 0, e = 0;
+        int fd = w->fd, old = w->old_fd, dirty = w->dir_dirty, r = 0, e = 0;
         double t0 = 0;
         if (!w->failed) {
             w->syncing = 1;
             pthread_mutex_unlock(&w->mu);
             t0 = now_s();
-            r = fdatasync(fd);
+            const char *what = "fdatasync";
+            if (old >= 0)
+                r = fdatasync(old);
+            if (r == 0)
+                r = fdatasync(fd);
+            if (r == 0 && dirty && (r = wal_sync_dir(w->dir)) != 0)
+                what = "fsync of the folder";
             e = errno;
             pthread_mutex_lock(&w->mu);
             w->syncing = 0;
+            if (r != 0) {
+                fail(w, what, e);
+            } else {
+                if (target > w->synced)
+                    w->synced = target;
+                if (old >= 0) { /* wal_rotate leaves old_fd alone while syncing */
+                    close(old);
+                    w->old_fd = -1;
+                }
+                if (dirty)
+                    w->dir_dirty = 0;
+            }
             pthread_cond_broadcast(&w->idle);
-            if (r != 0)
-                fail(w, "fdatasync", e);
-            else if (target > w->synced)
-                w->synced = target;
         }
         wal_waiter *ready = take_done(w);
         int ok = !w->failed;
@@ -419,11 +443,11 @@ int wal_open(wal **out, const char *dir, uint64_t next_lsn, size_t commit_wait_u
     w->m = m;
     w->commit_wait_us = commit_wait_us;
     w->next_lsn = w->seg_first = next_lsn;
-    w->fd = -1;
+    w->fd = w->old_fd = -1;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->wake, NULL);
     pthread_cond_init(&w->idle, NULL);
-    if (create_segment(dir, next_lsn, &w->fd, err, err_len)) {
+    if (create_segment(dir, next_lsn, 1, &w->fd, err, err_len)) {
         wal_close(w);
         return -1;
     }
@@ -538,30 +562,33 @@ void wal_await(wal *l, wal_waiter *w, uint64_t pos)
 
 int wal_rotate(wal *w, char *err, size_t err_len)
 {
+    int fd = -1;
+    if (create_segment(w->dir, w->next_lsn, 0, &fd, err, err_len))
+        return -1;
     pthread_mutex_lock(&w->mu);
-    while (w->syncing)
-        pthread_cond_wait(&w->idle, &w->mu);
     int rc = -1;
-    if (!w->failed) {
-        if (fdatasync(w->fd) != 0) {
+    if (w->old_fd >= 0) {
+        /* the segment of the rotation before has not been synced since (no
+         * waiters in between): do it now, so that one segment is pending */
+        while (w->syncing)
+            pthread_cond_wait(&w->idle, &w->mu);
+        if (w->old_fd >= 0 && !w->failed && fdatasync(w->old_fd) != 0)
             fail(w, "fdatasync", errno);
-        } else {
-            w->synced = w->written;
-            int fd;
-            if (create_segment(w->dir, w->next_lsn, &fd, err, err_len) == 0) {
-                close(w->fd);
-                w->fd = fd;
-                w->seg_first = w->next_lsn;
-                rc = 0;
-            }
-        }
+        if (w->old_fd >= 0)
+            close(w->old_fd);
+        w->old_fd = -1;
     }
-    if (rc && w->failed)
+    if (!w->failed) {
+        w->old_fd = w->fd;
+        w->fd = fd;
+        w->dir_dirty = 1;
+        w->seg_first = w->next_lsn;
+        rc = 0;
+    } else {
         snprintf(err, err_len, "%s", w->fail_msg);
-    wal_waiter *ready = take_done(w);
-    int ok = !w->failed;
+        close(fd);
+    }
     pthread_mutex_unlock(&w->mu);
-    complete(ready, ok);
     if (rc == 0)
         atomic_fetch_add_explicit(&w->m->rotations, 1, memory_order_relaxed);
     return rc;
@@ -588,11 +615,18 @@ void wal_close(wal *w)
         pthread_mutex_unlock(&w->mu);
         pthread_join(w->syncer, NULL);
     }
+    if (w->old_fd >= 0) {
+        if (!w->failed)
+            fdatasync(w->old_fd);
+        close(w->old_fd);
+    }
     if (w->fd >= 0) {
         if (!w->failed)
             fdatasync(w->fd);
         close(w->fd);
     }
+    if (w->dir_dirty && !w->failed)
+        wal_sync_dir(w->dir);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->wake);
     pthread_cond_destroy(&w->idle);

@@ -17,7 +17,11 @@
  *
  * Rotation. A snapshot covers the log up to some lsn L; the writer starts a
  * new segment at L + 1 (wal_rotate), and once the snapshot is durable the
- * segments before it are removed or archived (wal_drop_segments).
+ * segments before it are removed or archived (wal_drop_segments). The
+ * rotation does not wait for the disk: the next group commit syncs the old
+ * segment's tail, the new segment and the folder, in that order, before it
+ * completes a waiter. A crash before then leaves at most a new last segment
+ * without its header, which reading treats as torn.
  *
  * Reading. wal_read visits every record after a given lsn in order. The
  * last segment may end in a torn record (a crash during a write): the log
@@ -87,8 +91,10 @@ int wal_write(wal *w, uint64_t *pos, char *err, size_t err_len);
  * already). */
 void wal_await(wal *l, wal_waiter *w, uint64_t pos);
 
-/* Make everything written durable now, then start a new segment at the
- * next lsn. 0, or -1 with err. */
+/* Start a new segment at the next lsn, without waiting for the disk: the
+ * syncer's next group commit syncs the previous segment, the new one and
+ * the folder before it completes any waiter (and wal_close does). 0, or -1
+ * with err. */
 int wal_rotate(wal *w, char *err, size_t err_len);
 
 /* The lsn the current segment starts with. */

@@ -887,13 +887,28 @@ static int hconnect(hconn *c, int port)
 
 static char ka_err[512]; /* the keep-alive test's first failure */
 
+/* write all n bytes (a blocking socket); 0 or -1 */
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
 static int hsend(hconn *c, const char *method, const char *path, const char *body)
 {
-    char req[8192];
+    char req[512];
     size_t blen = body ? strlen(body) : 0;
     int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %zu\r\n\r\n%s", method, path, blen, body ? body : "");
-    if (n > 0 && (size_t)n < sizeof req && write(c->fd, req, (size_t)n) == n)
+                     "Content-Length: %zu\r\n\r\n", method, path, blen);
+    if (n > 0 && (size_t)n < sizeof req && !write_all(c->fd, req, (size_t)n) && !write_all(c->fd, body ? body : "", blen))
         return 0;
     snprintf(ka_err, sizeof ka_err, "%s %s: cannot send (%s)", method, path, strerror(errno));
     return -1;
@@ -1165,6 +1180,176 @@ static void test_snapshot_replay(void **state)
     assert_int_equal(none, 0);
 }
 
+/* ---- snapshots and the decision window -------------------------------------------- */
+
+#define WIN_ROUNDS 24   /* rounds of WIN_USERS decisions; the window holds 10 */
+#define WIN_USERS 1000
+
+/* colb_snapshot_lsn from /metrics; -1 with ka_err. */
+static long long snapshot_lsn(hconn *c)
+{
+    char *ans;
+    if (expect_ok(c, "GET", "/metrics", NULL, &ans))
+        return -1;
+    static const char key[] = "\ncolb_snapshot_lsn ";
+    const char *m = strstr(ans, key);
+    return m ? atoll(m + sizeof key - 1) : -1;
+}
+
+/* POST the rewards of ids[i] for i in idx[0..n) (reward i % 2); the answer's
+ * "applied" count, or -1 with ka_err. The conflicts' codes, in order, into
+ * codes (when given). */
+static long reward_batch(hconn *c, char ids[][32], const size_t *idx, size_t n, char *codes, size_t codes_len)
+{
+    static char body[1 << 17];
+    char *ans;
+    size_t w = (size_t)snprintf(body, sizeof body, "{\"rewards\":[");
+    for (size_t i = 0; i < n; i++)
+        w += (size_t)snprintf(body + w, sizeof body - w, "%s{\"decision\":\"%s\",\"reward\":%d}", i ? "," : "",
+                              ids[idx[i]], (int)(idx[i] % 2));
+    snprintf(body + w, sizeof body - w, "]}");
+    if (expect_ok(c, "POST", "/v1/reward/batch", body, &ans))
+        return -1;
+    if (codes) {
+        codes[0] = '\0';
+        for (const char *q = ans; (q = strstr(q, "\"code\":\"")); q += 8) {
+            const char *e = strchr(q + 8, '"');
+            if (e)
+                snprintf(codes + strlen(codes), codes_len - strlen(codes), "%.*s ", (int)(e - q - 8), q + 8);
+        }
+    }
+    const char *a = strstr(ans, "\"applied\":");
+    return a ? atol(a + 10) : -1;
+}
+
+/* Snapshots taken while decisions and rewards flow (the window, 10,000
+ * decisions in 3 chunks, wrapped twice, rewards deep in it), then SIGKILL:
+ * the restarted server has every pending decision of the window from its
+ * snapshot (all rewardable, with the contexts they were made with: the
+ * model equals the library's replay of the whole log), the rewarded ones
+ * refused as rewarded, the oldest as expired. */
+static void test_snapshot_window(void **state)
+{
+    (void)state;
+    if (!have_python())
+        skip();
+    char st[256];
+    snprintf(st, sizeof st, "%s/window", dir);
+    const char *args = "--dim 3 --policy linucb-ind --seed 7 --decision-window 10000 --snapshot-replay 0.0001 "
+                       "--snapshot-every 1000000000 --snapshot-interval 1000000 --archive-log 1";
+    server s;
+    int code;
+    if (server_start(&s, st, args, &code)) {
+        print_file(s.log);
+        fail_msg("the server did not start (exit %d)", code);
+    }
+    static char ids[WIN_ROUNDS * WIN_USERS][32], body[1 << 16];
+    static unsigned char rewarded[WIN_ROUNDS * WIN_USERS];
+    static size_t idx[WIN_ROUNDS * WIN_USERS];
+    hconn c;
+    char *ans;
+    ka_err[0] = '\0';
+    long long covered = -1;
+    if (hconnect(&c, s.port))
+        goto fail;
+    for (int b = 0; b < WIN_ROUNDS; b++) {
+        size_t w = (size_t)snprintf(body, sizeof body, "{\"contexts\":[[1,%g,0],[0,1,%g],[0.3,0.3,%g]],\"users\":[",
+                                    0.01 * b, -0.02 * b, 0.1 * (b % 5));
+        for (int u = 0; u < WIN_USERS; u++)
+            w += (size_t)snprintf(body + w, sizeof body - w, "%s\"u%d\"", u ? "," : "", u);
+        snprintf(body + w, sizeof body - w, "]}");
+        if (expect_ok(&c, "POST", "/v1/choose/batch", body, &ans) ||
+            decisions_of(ans, ids + (size_t)b * WIN_USERS, WIN_USERS))
+            goto fail;
+        /* a quarter of this round's decisions and a quarter of those three rounds back */
+        size_t n = 0;
+        for (int u = 0; u < WIN_USERS; u++) {
+            if (u % 4 == b % 4)
+                idx[n++] = (size_t)b * WIN_USERS + (size_t)u;
+            if (b >= 3 && u % 4 == (b + 2) % 4)
+                idx[n++] = (size_t)(b - 3) * WIN_USERS + (size_t)u;
+        }
+        long a = reward_batch(&c, ids, idx, n, NULL, 0);
+        if (a != (long)n) {
+            if (a >= 0)
+                snprintf(ka_err, sizeof ka_err, "round %d: %ld of %zu rewards applied", b, a, n);
+            goto fail;
+        }
+        for (size_t i = 0; i < n; i++)
+            rewarded[idx[i]] = 1;
+    }
+    /* the last snapshot covers the choose of the window's oldest round
+     * (lsn 1 START, 2 USERS, then CHOOSE 3 + 2 b and REWARD 4 + 2 b) */
+    for (int i = 0; i < 100 && covered < 3 + 2 * (WIN_ROUNDS - 10); i++, usleep(50000))
+        if ((covered = snapshot_lsn(&c)) < 0)
+            goto fail;
+    close(c.fd);
+    c.fd = -1;
+    server_kill(&s);
+    if (covered < 3 + 2 * (WIN_ROUNDS - 10))
+        fail_msg("no snapshot covers the window's oldest decisions (the last covers lsn %lld)", covered);
+    if (server_start(&s, st, args, &code)) {
+        print_file(s.log);
+        fail_msg("the server did not restart (exit %d)", code);
+    }
+    if (hconnect(&c, s.port))
+        goto fail;
+    /* every pending decision of the window is rewardable, in batches of 2,000 */
+    size_t first = (size_t)(WIN_ROUNDS - 10) * WIN_USERS, pending = 0, n = 0;
+    for (size_t i = first; i <= WIN_ROUNDS * WIN_USERS; i++) {
+        if (i < WIN_ROUNDS * WIN_USERS && !rewarded[i])
+            idx[n++] = i;
+        if (n == 2000 || (i == WIN_ROUNDS * WIN_USERS && n)) {
+            long a = reward_batch(&c, ids, idx, n, NULL, 0);
+            if (a != (long)n)
+                fail_msg("after the restart %ld of %zu pending decisions were rewardable (%s)", a, n, ka_err);
+            pending += n;
+            n = 0;
+        }
+    }
+    char codes[256];
+    idx[0] = idx[1] = first;
+    while (!rewarded[idx[0]]) /* one rewarded before the crash */
+        idx[0]++;
+    while (rewarded[idx[1]]) /* one rewarded just now */
+        idx[1]++;
+    idx[2] = first - 1; /* pushed out of the window */
+    long a = reward_batch(&c, ids, idx, 3, codes, sizeof codes);
+    if (a != 0) {
+        if (a > 0)
+            snprintf(ka_err, sizeof ka_err, "%ld of 3 rewards applied (%s)", a, codes);
+        goto fail;
+    }
+    assert_string_equal(codes, "already_rewarded already_rewarded expired_decision ");
+    close(c.fd);
+    c.fd = -1;
+    assert_int_equal(server_stop(&s), 0);
+    char dump[256];
+    snprintf(dump, sizeof dump, "%s/dump-window.jsonl", dir);
+    dump_log(st, dump);
+    lines D = read_lines(dump);
+    model m;
+    model_init(&m, "linucb-ind", 3);
+    m.pp.seed = 7;
+    replay_dump(&m, &D);
+    if (server_start(&s, st, args, &code)) {
+        print_file(s.log);
+        fail_msg("the server did not restart (exit %d)", code);
+    }
+    fetch_compare(&m, s.port);
+    assert_int_equal(server_stop(&s), 0);
+    print_message("window: %d decisions, a snapshot up to lsn %lld, SIGKILL: %zu pending decisions rewarded "
+                  "after the restart, the model equals the library's replay\n", WIN_ROUNDS * WIN_USERS, covered,
+                  pending);
+    model_free(&m);
+    free_lines(&D);
+    return;
+fail:
+    if (c.fd >= 0)
+        close(c.fd);
+    fail_msg("%s", ka_err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1173,6 +1358,7 @@ int main(void)
         cmocka_unit_test_teardown(test_bad_requests, kill_leftovers),
         cmocka_unit_test_teardown(test_keepalive, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_replay, kill_leftovers),
+        cmocka_unit_test_teardown(test_snapshot_window, kill_leftovers),
     };
     return cmocka_run_group_tests_name("colb serve", tests, setup, teardown);
 }

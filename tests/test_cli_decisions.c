@@ -1,0 +1,237 @@
+/* test_cli_decisions.c - colb serve's window of decisions (serve/decisions.c)
+ * and its captures for snapshots: a capture is the window as it was when
+ * taken, whatever the writer does to the window afterwards (copy on write
+ * of its chunks), and the window is unchanged by being captured; a saved
+ * capture loads back to the same window. A window of 10,000 decisions in
+ * dimension 3: three chunks, the last one short. */
+#include "testutil.h"
+
+#include <pthread.h>
+
+#include "decisions.h"
+
+#define W 10000
+#define D 3
+
+/* the context of decision q (a function of q, so that any mix-up shows) */
+static void ctx(uint64_t q, double *x)
+{
+    for (int j = 0; j < D; j++)
+        x[j] = (double)q + 0.25 * j;
+}
+
+/* Make decisions first .. last - 1 (generation gen) and reward every one
+ * whose number is a multiple of `every` (0: none), in window r and in the
+ * reference r2 (may be NULL). */
+static void make(decisions *r, decisions *r2, uint64_t first, uint64_t last, uint32_t gen, uint64_t every)
+{
+    double x[D];
+    for (uint64_t q = first; q < last; q++) {
+        decision_id id = { gen, q };
+        ctx(q, x);
+        decisions_put(r, id, q % 97, x);
+        if (r2)
+            decisions_put(r2, id, q % 97, x);
+        if (every && q % every == 0) {
+            decisions_mark_rewarded(r, id);
+            if (r2)
+                decisions_mark_rewarded(r2, id);
+        }
+    }
+}
+
+/* Reward, in r and r2, every pending decision below `last` whose number is
+ * k modulo m: rewards anywhere in the window. */
+static void reward_some(decisions *r, decisions *r2, uint64_t last, uint64_t k, uint64_t m)
+{
+    for (uint64_t q = last > W ? last - W : 1; q < last; q++)
+        if (q % m == k) {
+            decision_id id = { 1, q };
+            decisions_mark_rewarded(r, id);
+            decisions_mark_rewarded(r2, id);
+        }
+}
+
+/* The block of a capture of r, taken and saved at once. */
+static unsigned char *block_now(decisions *r, size_t *len)
+{
+    decisions_image *im = decisions_capture(r);
+    assert_non_null(im);
+    unsigned char *b;
+    assert_int_equal(decisions_image_save(im, &b, len), 0);
+    decisions_image_free(im);
+    return b;
+}
+
+static void assert_same_block(const unsigned char *a, size_t al, const unsigned char *b, size_t bl)
+{
+    assert_int_equal(al, bl);
+    assert_memory_equal(a, b, al);
+}
+
+/* A capture held while the writer goes on (the ring wrapped over every
+ * chunk, rewards all over the window) saves the window as it was; the
+ * window itself equals a reference that was never captured; two captures
+ * at once each keep their own moment. */
+static void test_capture_frozen(void **state)
+{
+    (void)state;
+    decisions *r = decisions_create(W, D), *ref = decisions_create(W, D);
+    assert_non_null(r);
+    assert_non_null(ref);
+    make(r, ref, 1, 25000, 1, 3); /* wrapped twice */
+    size_t l0, l1, lb, lc, lr, lw;
+    unsigned char *b0 = block_now(r, &l0);
+    decisions_image *im = decisions_capture(r);
+    assert_non_null(im);
+    make(r, ref, 25000, 31000, 1, 5); /* the writer goes on: over every chunk */
+    reward_some(r, ref, 31000, 1, 7);
+    unsigned char *b1 = block_now(r, &l1);
+    decisions_image *im2 = decisions_capture(r);
+    assert_non_null(im2);
+    make(r, ref, 31000, 37123, 1, 0);
+    reward_some(r, ref, 37123, 2, 3);
+    unsigned char *bb, *bc;
+    assert_int_equal(decisions_image_save(im, &bb, &lb), 0);
+    assert_int_equal(decisions_image_save(im2, &bc, &lc), 0);
+    assert_same_block(b0, l0, bb, lb);
+    assert_same_block(b1, l1, bc, lc);
+    decisions_image_free(im);
+    decisions_image_free(im2);
+    unsigned char *br = block_now(ref, &lr), *bw = block_now(r, &lw);
+    assert_same_block(br, lr, bw, lw);
+    /* the captures of the same moment differ from each other */
+    assert_true(l0 != l1 || memcmp(b0, b1, l0));
+    free(b0);
+    free(b1);
+    free(bb);
+    free(bc);
+    free(br);
+    free(bw);
+    decisions_free(r);
+    decisions_free(ref);
+}
+
+/* A saved capture loads back to a window that answers every query as the
+ * window did: pending (its user and context), rewarded, expired, unknown. */
+static void test_capture_loads(void **state)
+{
+    (void)state;
+    decisions *r = decisions_create(W, D);
+    assert_non_null(r);
+    make(r, NULL, 1, 23456, 2, 4);
+    size_t len;
+    unsigned char *b = block_now(r, &len);
+    make(r, NULL, 23456, 24000, 2, 0); /* after the capture: not in the loaded window */
+    char err[256];
+    decisions *l = decisions_load(b, len, D, err, sizeof err);
+    assert_non_null(l);
+    size_t pending = 0;
+    for (uint64_t q = 1; q < 23456 + 10; q++) {
+        decision_id id = { 2, q };
+        uint64_t u = 0;
+        const double *x = NULL;
+        dec_status s = decisions_find(l, id, 23456, &u, &x);
+        dec_status want = q >= 23456 ? DEC_UNKNOWN : q + W < 23456 ? DEC_EXPIRED : q % 4 == 0 ? DEC_REWARDED
+                                                                                                : DEC_PENDING;
+        if (s != want)
+            fail_msg("decision %llu: status %d, expected %d", (unsigned long long)q, (int)s, (int)want);
+        if (s == DEC_PENDING) {
+            double e[D];
+            ctx(q, e);
+            assert_int_equal(u, q % 97);
+            assert_memory_equal(x, e, sizeof e);
+            pending++;
+        }
+        decision_id other = { 3, q }; /* another generation's number q */
+        assert_int_equal(decisions_find(l, other, 23456, &u, &x), q + W < 23456 && q < 23456 ? DEC_EXPIRED
+                                                                                             : DEC_UNKNOWN);
+    }
+    assert_int_equal(pending, W - W / 4);
+    free(b);
+    decisions_free(l);
+    decisions_free(r);
+}
+
+typedef struct saver {
+    decisions_image *im;
+    unsigned char *b;
+    size_t len;
+    int rc;
+} saver;
+
+static void *save_main(void *arg)
+{
+    saver *s = arg;
+    s->rc = decisions_image_save(s->im, &s->b, &s->len);
+    decisions_image_free(s->im); /* drops the chunks while the writer goes on */
+    return NULL;
+}
+
+/* A capture saved and freed by another thread while the writer changes the
+ * window (what colb serve does; ASan in make sanitize checks the memory). */
+static void test_capture_other_thread(void **state)
+{
+    (void)state;
+    decisions *r = decisions_create(W, D);
+    assert_non_null(r);
+    make(r, NULL, 1, 15000, 1, 2);
+    for (int round = 0; round < 20; round++) {
+        uint64_t at = 15000 + (uint64_t)round * 3000;
+        size_t l0;
+        unsigned char *b0 = block_now(r, &l0);
+        saver s = { decisions_capture(r), NULL, 0, -1 };
+        assert_non_null(s.im);
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, save_main, &s), 0);
+        make(r, NULL, at, at + 3000, 1, 3);
+        pthread_join(th, NULL);
+        assert_int_equal(s.rc, 0);
+        assert_same_block(b0, l0, s.b, s.len);
+        free(b0);
+        free(s.b);
+    }
+    decisions_free(r);
+}
+
+/* A resized window keeps the newest decisions and their rewards. */
+static void test_resize(void **state)
+{
+    (void)state;
+    decisions *r = decisions_create(W, D);
+    assert_non_null(r);
+    make(r, NULL, 1, 12000, 1, 5);
+    decisions_image *hold = decisions_capture(r); /* shared chunks are copied, not changed */
+    r = decisions_resize(r, 4500, 12000);
+    assert_non_null(r);
+    assert_int_equal(decisions_window(r), 4500);
+    for (uint64_t q = 7000; q < 12000; q++) {
+        decision_id id = { 1, q };
+        uint64_t u;
+        const double *x;
+        dec_status s = decisions_find(r, id, 12000, &u, &x);
+        assert_int_equal(s, q < 7500 ? DEC_EXPIRED : q % 5 == 0 ? DEC_REWARDED : DEC_PENDING);
+    }
+    unsigned char *b;
+    size_t len;
+    assert_int_equal(decisions_image_save(hold, &b, &len), 0);
+    decisions_image_free(hold);
+    char err[256];
+    decisions *l = decisions_load(b, len, D, err, sizeof err);
+    assert_non_null(l);
+    assert_int_equal(decisions_window(l), W);
+    free(b);
+    decisions_free(l);
+    decisions_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_capture_frozen),
+        cmocka_unit_test(test_capture_loads),
+        cmocka_unit_test(test_capture_other_thread),
+        cmocka_unit_test(test_resize),
+    };
+    return cmocka_run_group_tests_name("colb serve: the decision window", tests, NULL, NULL);
+}
