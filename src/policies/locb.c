@@ -31,29 +31,31 @@
  * O(d^2), and scoring O(c K d) - a neighbourhood's means and quadratic
  * forms on the round's arms are computed once per round by the hand-written
  * score_x kernel (O(K d^2)) and carried through its rank-one updates in
- * O(K d) each (round_scores.h) -; the refinement O(S d), and O(d^3) for each
- * neighbourhood the user leaves or joins. State: flat arrays in the impl
- * struct (a ridge bank of N users, one of S aggregates, an S x N membership
- * matrix). */
+ * O(K d) each -; the refinement O(S d), and O(d^3) for each neighbourhood
+ * the user leaves or joins. The neighbourhoods' aggregates live in SoA
+ * blocks of 8 (linalg/ridge_soa.h): the c steps with the user's sample are
+ * one kernel call per block holding any of them, the 8 lanes at once, bit
+ * for bit the flat ridge bank's steps. State: flat arrays in the impl
+ * struct (a ridge bank of N users, the S aggregates in lanes, an S x N
+ * membership matrix and its N x ceil(S/8) lane masks). */
 #include <string.h>
 
 #include "learn/thompson.h"
 #include "linalg/ridge.h"
-#include "linalg/round_scores.h"
+#include "linalg/ridge_soa.h"
 #include "policies/bank_persist.h"
 #include "policies/policy_impl.h"
-
-#define NONE ((size_t)-1) /* observe: no neighbourhood waits for a partner */
 
 /* Stream of the policy's seed that draws the seed users ("LOCBseed"). */
 #define LOCB_STREAM_SEEDS UINT64_C(0x4c4f434273656564)
 
 typedef struct locb {
     colb__ridge users;     /* N: V_i, b_i, theta_i; count = T_i */
-    colb__ridge hood;      /* S: the neighbourhoods' aggregates */
-    size_t S;
+    colb__ridge_soa hood;  /* S: the neighbourhoods' aggregates, in lanes */
+    size_t S, nblk;        /* nblk = hood.nblk: blocks of 8 neighbourhoods */
     size_t *seed;          /* S: the seed users */
     unsigned char *member; /* S x N: user i in N_s */
+    unsigned char *lanes;  /* N x nblk: bit l of (i, b) = member[(8 b + l) N + i] */
     unsigned char *final;  /* S: N_s no longer refined */
     size_t n_final;
     size_t n_member;       /* entries of member set: the neighbourhoods' sizes summed */
@@ -62,9 +64,12 @@ typedef struct locb {
     double *zT, *dz;       /* d x S: the seeds' theta transposed (the refinement's
                               distances in one kernel call); S: those distances^2 */
     double gamma;
-    colb__round_scores rs; /* the neighbourhoods' scores on the round's arms */
+    double *scores;        /* 3 Kp: a user's own scores, means and forms on the
+                              round's arms */
     colb__scratch sc;      /* Thompson sampling: one model's draws and their work
                               (>= colb__ts_work(d)) */
+    colb__ridge one;       /* Thompson sampling: a neighbourhood copied out of its lane */
+    double *rec;           /* colb__ridge_model_len(d): that copy's record */
 } locb;
 
 static double F(double T)
@@ -95,16 +100,19 @@ static void locb_destroy(colb_policy *p)
     if (!c)
         return;
     colb__ridge_free(&c->users);
-    colb__ridge_free(&c->hood);
+    colb__rsoa_free(&c->hood);
     free(c->seed);
     free(c->member);
+    free(c->lanes);
     free(c->final);
     free(c->Fz);
     free(c->FzT);
     free(c->zT);
     free(c->dz);
-    colb__rs_free(&c->rs);
+    free(c->scores);
     colb__scratch_free(&c->sc);
+    colb__ridge_free(&c->one);
+    free(c->rec);
     free(c);
     p->impl = NULL;
 }
@@ -117,6 +125,34 @@ static void sync_seed(locb *c, size_t s, size_t d)
         c->zT[k * c->S + s] = t[k];
 }
 
+/* The lane masks of every user from the membership matrix. */
+static void sync_lanes(locb *c, size_t N)
+{
+    memset(c->lanes, 0, N * c->nblk);
+    for (size_t s = 0; s < c->S; s++)
+        for (size_t i = 0; i < N; i++)
+            c->lanes[i * c->nblk + s / 8] |= (unsigned char)(c->member[s * N + i] << (s % 8));
+}
+
+/* The arrays beside the banks (S, nblk and N set); 0 or COLB_ENOMEM. */
+static colb_status alloc_rest(locb *c, size_t N, size_t d)
+{
+    size_t S = c->S;
+    c->seed = colb__malloc(S, sizeof(size_t));
+    c->member = colb__malloc(S, N);
+    c->lanes = colb__calloc(N, c->nblk);
+    c->final = colb__calloc(S, 1);
+    c->Fz = colb__malloc(S, sizeof(double));
+    c->FzT = colb__calloc(S, sizeof(uint64_t));
+    c->zT = colb__malloc(S, d * sizeof(double));
+    c->dz = colb__malloc(S, sizeof(double));
+    c->rec = colb__malloc(colb__ridge_model_len(d), sizeof(double));
+    if (!c->seed || !c->member || !c->lanes || !c->final || !c->Fz || !c->FzT || !c->zT ||
+        !c->dz || !c->rec)
+        return COLB_ENOMEM;
+    return COLB_OK;
+}
+
 static colb_status locb_create(colb_policy *p)
 {
     size_t N = p->N, d = p->d;
@@ -126,17 +162,15 @@ static colb_status locb_create(colb_policy *p)
     p->impl = c;
     c->S = p->pp.locb_seeds < N ? p->pp.locb_seeds : N;
     c->gamma = p->pp.locb_gamma;
-    c->seed = colb__malloc(c->S, sizeof(size_t));
-    c->member = colb__malloc(c->S, N);
-    c->final = colb__calloc(c->S, 1);
-    c->Fz = colb__malloc(c->S, sizeof(double));
-    c->FzT = colb__calloc(c->S, sizeof(uint64_t));
-    c->zT = colb__malloc(c->S, d * sizeof(double));
-    c->dz = colb__malloc(c->S, sizeof(double));
+    colb_status st = colb__rsoa_init(&c->hood, c->S, d, &p->pp.learner);
+    if (st == COLB_EINVAL || st == COLB_EUNSUP)
+        return colb__err(p->err, st, "COLB_KERNEL = %s is not a kernel this CPU runs",
+                         getenv("COLB_KERNEL"));
+    c->nblk = c->hood.nblk;
     size_t *tmp = colb__malloc(N, sizeof(size_t));
-    if (!c->seed || !c->member || !c->final || !c->Fz || !c->FzT || !c->zT || !c->dz || !tmp ||
+    if (st != COLB_OK || !tmp || alloc_rest(c, N, d) != COLB_OK ||
         colb__ridge_init(&c->users, N, d, &p->pp.learner) != COLB_OK ||
-        colb__ridge_init(&c->hood, c->S, d, &p->pp.learner) != COLB_OK) {
+        colb__ridge_init(&c->one, 1, d, &p->pp.learner) != COLB_OK) {
         free(tmp);
         return colb__err(p->err, COLB_ENOMEM, "out of memory for N = %zu users", N);
     }
@@ -148,12 +182,7 @@ static colb_status locb_create(colb_policy *p)
         sync_seed(c, s, d);
     memset(c->member, 1, c->S * N); /* every neighbourhood starts as everybody */
     c->n_member = c->S * N;
-    colb_status st = colb__rs_init(&c->rs, c->S, d);
-    if (st == COLB_EINVAL || st == COLB_EUNSUP)
-        return colb__err(p->err, st, "COLB_KERNEL = %s is not a kernel this CPU runs",
-                         getenv("COLB_KERNEL"));
-    if (st != COLB_OK)
-        return colb__err(p->err, st, "out of memory for N = %zu users", N);
+    sync_lanes(c, N);
     set_info(p);
     return COLB_OK;
 }
@@ -161,49 +190,64 @@ static colb_status locb_create(colb_policy *p)
 static colb_status locb_begin(colb_policy *p)
 {
     locb *c = p->impl;
-    colb_status st = colb__rs_begin(&c->rs, p->X, p->K);
+    colb_status st = colb__rsoa_begin(&c->hood, p->X, p->K);
+    if (st == COLB_OK && colb__realloc_n(&c->scores, c->hood.Kp, 3 * sizeof(double)))
+        st = COLB_ENOMEM;
     if (st == COLB_OK && colb__policy_ts(p))
         st = colb__scratch_reserve(&c->sc, p->d, p->K, 1);
     return st == COLB_OK ? st : colb__err(p->err, st, "begin_round: out of memory for K = %zu", p->K);
 }
 
-/* The best arm of model i of bank r on the round's contexts; *top receives
- * its score. A neighbourhood (r = hood) is scored through the round's cache
- * (rs), a user's own model afresh; Thompson draws are fresh every time. */
-static size_t best(colb_policy *p, locb *c, const colb__ridge *r, size_t i, double *top)
+/* Thompson sampling: the best arm of model i of r (a fresh draw) and its
+ * score in *top. */
+static size_t ts_best(colb_policy *p, locb *c, const colb__ridge *r, size_t i, double *top)
 {
-    if (colb__policy_ts(p)) {
-        colb__ts_scores(r, i, NULL, colb__ridge_width(r, i), p->X, p->K, &p->ts_rng, c->sc.scores,
-                        c->sc.work);
-        size_t a = colb__argmax(c->sc.scores, p->K);
-        *top = c->sc.scores[a];
-        return a;
-    }
-    double w = colb__ridge_width(r, i);
-    size_t a = r == &c->hood ? colb__rs_choose(&c->rs, r, i, w, 1.0, 1)
-                             : colb__rs_score(&c->rs, r, i, w, 1.0);
-    *top = c->rs.scores[a];
+    colb__ts_scores(r, i, NULL, colb__ridge_width(r, i), p->X, p->K, &p->ts_rng, c->sc.scores,
+                    c->sc.work);
+    size_t a = colb__argmax(c->sc.scores, p->K);
+    *top = c->sc.scores[a];
     return a;
 }
 
 static colb_status locb_choose(colb_policy *p, size_t u, size_t *arm)
 {
     locb *c = p->impl;
-    size_t N = p->N;
-    int found = 0;
-    double top = 0.0, v;
-    for (size_t s = 0; s < c->S; s++) {
-        if (!c->member[s * N + u])
+    int found = 0, ts = colb__policy_ts(p);
+    double top = 0.0, v[8];
+    uint32_t a[8];
+    for (size_t bk = 0; bk < c->nblk; bk++) {
+        unsigned mk = c->lanes[u * c->nblk + bk];
+        if (!mk)
             continue;
-        size_t a = best(p, c, &c->hood, s, &v);
-        if (!found || v > top) { /* ties: the first neighbourhood */
-            found = 1;
-            top = v;
-            *arm = a;
+        if (!ts) /* the block's lanes scored at once, from the carried values */
+            colb__rsoa_choose(&c->hood, bk, mk, 1.0, a, v);
+        for (size_t l = 0; l < 8; l++) { /* neighbourhoods in order */
+            if (!((mk >> l) & 1))
+                continue;
+            if (ts) { /* the neighbourhood copied out of its lane, drawn afresh */
+                uint64_t ints[2];
+                colb__rsoa_export(&c->hood, bk * 8 + l, c->rec, ints);
+                colb__ridge_import(&c->one, 0, c->rec, ints);
+                a[l] = (uint32_t)ts_best(p, c, &c->one, 0, &v[l]);
+            }
+            if (!found || v[l] > top) { /* ties: the first neighbourhood */
+                found = 1;
+                top = v[l];
+                *arm = a[l];
+            }
         }
     }
-    if (!found)
-        *arm = best(p, c, &c->users, u, &v);
+    if (found)
+        return COLB_OK;
+    if (ts) {
+        *arm = ts_best(p, c, &c->users, u, &top);
+    } else { /* the user's own model, scored afresh */
+        const colb__ridge_soa *h = &c->hood;
+        size_t d = p->d;
+        *arm = h->kern->score_x(c->users.A + u * d * d, d, c->users.theta + u * d,
+                                colb__ridge_width(&c->users, u), 1.0, h->Xt, d, h->K, h->Kp,
+                                c->scores, c->scores + h->Kp, c->scores + 2 * h->Kp);
+    }
     return COLB_OK;
 }
 
@@ -212,27 +256,14 @@ static colb_status locb_observe(colb_policy *p, size_t u, size_t arm, double y)
     locb *c = p->impl;
     size_t N = p->N, d = p->d;
     const double *x = p->X + arm * d;
-    /* the user and its neighbourhoods, two models per interleaved step (the
-     * user's own with the first), each neighbourhood's cached scores carried */
-    size_t wait = NONE;
-    int user_done = 0;
-    for (size_t s = 0; s < c->S; s++) {
-        if (!c->member[s * N + u])
-            continue;
-        if (!user_done) {
-            colb__rs_update2(&c->rs, &c->users, u, 0, &c->hood, s, x, y, 1.0);
-            user_done = 1;
-        } else if (wait == NONE) {
-            wait = s;
-        } else {
-            colb__rs_update2(&c->rs, &c->hood, wait, 1, &c->hood, s, x, y, 1.0);
-            wait = NONE;
-        }
+    /* the user, then its neighbourhoods: every block's lanes in one step
+     * (each neighbourhood's carried scores moved with it) */
+    colb__ridge_update(&c->users, u, x, y, 1.0);
+    for (size_t bk = 0; bk < c->nblk; bk++) {
+        unsigned mk = c->lanes[u * c->nblk + bk];
+        if (mk)
+            colb__rsoa_step(&c->hood, bk, mk, x, y, 1.0);
     }
-    if (!user_done)
-        colb__ridge_update(&c->users, u, x, y, 1.0);
-    else if (wait != NONE)
-        colb__rs_update(&c->rs, &c->hood, wait, x, y, 1.0);
     for (size_t s = 0; s < c->S; s++)
         if (c->seed[s] == u)
             sync_seed(c, s, d);
@@ -243,7 +274,7 @@ static colb_status locb_observe(colb_policy *p, size_t u, size_t arm, double y)
     int changed = 0;
     /* ||theta_u - theta_seed||^2 for every seed at once, each summed over k
      * in order as the scalar loop: the same bits */
-    c->rs.kern->dist2(c->zT, c->S, tu, d, c->S, c->dz);
+    c->hood.kern->dist2(c->zT, c->S, tu, d, c->S, c->dz);
     for (size_t s = 0; s < c->S; s++) {
         if (c->final[s])
             continue;
@@ -257,15 +288,11 @@ static colb_status locb_observe(colb_policy *p, size_t u, size_t arm, double y)
         unsigned char *m = &c->member[s * N + u];
         int leave = *m && dist > thr && u != z, join = !*m && dist < thr;
         if (leave || join) {
-            if (leave)
-                colb__ridge_unabsorb(&c->hood, s, &c->users, u);
-            else
-                colb__ridge_absorb(&c->hood, s, &c->users, u);
             *m = (unsigned char)join;
+            c->lanes[u * c->nblk + s / 8] ^= (unsigned char)(1u << (s % 8));
             c->n_member += join ? 1 : (size_t)-1;
-            colb__rs_forget(&c->rs, s);
             changed = 1;
-            colb_status st = colb__ridge_refresh(&c->hood, s);
+            colb_status st = colb__rsoa_absorb(&c->hood, s, &c->users, u, join ? 1 : -1);
             if (st != COLB_OK)
                 return colb__err(p->err, st, "observe: neighbourhood %zu not positive definite", s);
         }
@@ -317,23 +344,25 @@ static colb_status locb_clusters(const colb_policy *p, size_t *labels, size_t *n
     return COLB_OK;
 }
 
-/* Memory budget: two banks (N users, S <= N neighbourhoods), the S x N
- * membership matrix, the round's cache of the neighbourhoods' scores (its
- * 16 Kp bytes per neighbourhood come with the round's K, on top). */
+/* Memory budget: the users' bank, the neighbourhoods in lanes (S <= N;
+ * their carried scores, 16 Kp bytes each, come with the round's K, on
+ * top), the S x N membership matrix and its lane masks. */
 static double locb_memory(const colb_policy_params *pp)
 {
     size_t S = pp->locb_seeds < pp->users ? pp->locb_seeds : pp->users;
-    return colb__ridge_bytes(pp->users, pp->dim) + colb__ridge_bytes(S, pp->dim) +
-           (double)S * ((double)pp->users + 57 + 8.0 * (double)pp->dim);
+    double nblk = (double)((S + 7) / 8);
+    return colb__ridge_bytes(pp->users, pp->dim) + colb__rsoa_bytes(S, pp->dim, 0) +
+           (double)S * ((double)pp->users + 33 + 8.0 * (double)pp->dim) + nblk * (double)pp->users;
 }
 
 /* The banks, the seeds, the membership matrix (one 0/1 per entry) and
- * which neighbourhoods are final. */
+ * which neighbourhoods are final. The neighbourhoods are stored as a ridge
+ * bank (the same records: ridge_soa.h keeps the flat bank's models). */
 static colb_status locb_save(const colb_policy *p, colb__snap_out *w)
 {
     const locb *c = p->impl;
     colb__ridge_save(w, "users", &c->users, p->N);
-    colb__ridge_save(w, "neighbourhoods", &c->hood, c->S);
+    colb__rsoa_save(w, "neighbourhoods", &c->hood, c->S);
     colb__snap_sizes(w, "seeds", c->seed, c->S);
     colb__snap_bytes(w, "member", c->member, c->S * p->N);
     colb__snap_bytes(w, "final", c->final, c->S);
@@ -369,37 +398,23 @@ static colb_status locb_load(colb_policy *p, colb__snap_in *in, const colb__snap
      * users added online */
     size_t S = p->pp.locb_seeds < N ? p->pp.locb_seeds : N;
     if (st == COLB_OK)
-        st = colb__ridge_load(in, g, "neighbourhoods", &c->hood, S, d, &p->pp.learner, &S);
+        st = colb__rsoa_load(in, g, "neighbourhoods", &c->hood, S, d, &p->pp.learner, &S);
     if (st == COLB_OK && S == 0)
         st = colb__snap_error(in, COLB_EPARSE, "snapshot: locb has no neighbourhoods");
     c->S = S;
+    c->nblk = c->hood.nblk;
     if (st == COLB_OK)
-        st = colb__snap_reserve(in, (uint64_t)S * (N + 57 + 8 * d), "locb's neighbourhoods");
-    if (st == COLB_OK) {
-        c->seed = colb__malloc(S, sizeof(size_t));
-        c->member = colb__malloc(S, N);
-        c->final = colb__calloc(S, 1);
-        c->Fz = colb__malloc(S, sizeof(double));
-        c->FzT = colb__calloc(S, sizeof(uint64_t));
-        c->zT = colb__malloc(S, d * sizeof(double));
-        c->dz = colb__malloc(S, sizeof(double));
-        if (!c->seed || !c->member || !c->final || !c->Fz || !c->FzT || !c->zT || !c->dz)
-            st = colb__snap_error(in, COLB_ENOMEM, "out of memory for locb's %zu users", N);
-    }
+        st = colb__snap_reserve(in, (uint64_t)S * (N + 33 + 8 * d) + (uint64_t)c->nblk * N,
+                                "locb's neighbourhoods");
+    if (st == COLB_OK && (alloc_rest(c, N, d) != COLB_OK ||
+                          colb__ridge_init(&c->one, 1, d, &p->pp.learner) != COLB_OK))
+        st = colb__snap_error(in, COLB_ENOMEM, "out of memory for locb's %zu users", N);
     if (st == COLB_OK)
         st = colb__snap_get_sizes(in, g, "seeds", c->seed, S, N);
     if (st == COLB_OK)
         st = get_flags(in, g, "member", c->member, S * N);
     if (st == COLB_OK)
         st = get_flags(in, g, "final", c->final, S);
-    if (st == COLB_OK) {
-        colb_status kst = colb__rs_init(&c->rs, S, d);
-        if (kst == COLB_EINVAL || kst == COLB_EUNSUP)
-            st = colb__snap_error(in, kst, "COLB_KERNEL = %s is not a kernel this CPU runs",
-                                  getenv("COLB_KERNEL"));
-        else if (kst != COLB_OK)
-            st = colb__snap_error(in, COLB_ENOMEM, "out of memory for locb's %zu users", N);
-    }
     if (st != COLB_OK)
         return st;
     for (size_t k = 0; k < S; k++)
@@ -408,6 +423,7 @@ static colb_status locb_load(colb_policy *p, colb__snap_in *in, const colb__snap
         c->n_member += c->member[k];
     for (size_t s = 0; s < S; s++)
         sync_seed(c, s, d);
+    sync_lanes(c, N);
     set_info(p);
     return COLB_OK;
 }
@@ -420,9 +436,10 @@ static colb_status locb_add_users(colb_policy *p, size_t n, const size_t *labels
     (void)labels;
     locb *c = p->impl;
     size_t N = p->N, M = N + n;
-    unsigned char *member = colb__malloc(c->S, M);
-    if (!member || colb__ridge_grow(&c->users, M) != COLB_OK) {
+    unsigned char *member = colb__malloc(c->S, M), *lanes = colb__malloc(M, c->nblk);
+    if (!member || !lanes || colb__ridge_grow(&c->users, M) != COLB_OK) {
         free(member);
+        free(lanes);
         return COLB_ENOMEM;
     }
     for (size_t k = 0; k < c->S; k++) {
@@ -432,6 +449,9 @@ static colb_status locb_add_users(colb_policy *p, size_t n, const size_t *labels
     }
     free(c->member);
     c->member = member;
+    free(c->lanes);
+    c->lanes = lanes;
+    sync_lanes(c, M);
     for (size_t u = N; u < M; u++)
         colb__ridge_reset(&c->users, u);
     set_info(p);
@@ -442,14 +462,14 @@ static colb_status locb_add_users(colb_policy *p, size_t n, const size_t *labels
 static colb_status locb_cache_check(const colb_policy *p, double *max_rel, size_t *n_cached)
 {
     const locb *c = p->impl;
-    *n_cached = colb__rs_cached(&c->rs);
-    return colb__rs_check(&c->rs, &c->hood, max_rel);
+    colb__rsoa_check(&c->hood, max_rel, n_cached);
+    return COLB_OK;
 }
 
 static void locb_cache_off(colb_policy *p, int off)
 {
     locb *c = p->impl;
-    c->rs.off = off != 0;
+    c->hood.off = off != 0;
 }
 
 const colb__policy_vt colb__policy_locb = {

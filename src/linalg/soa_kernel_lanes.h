@@ -1,0 +1,118 @@
+/* soa_kernel_lanes.h - the lanes' ridge step (soa_kernel.h ridge_step_lanes)
+ * written once with GCC's generic vectors and included by each of
+ * soa_kernel_avx512.c, soa_kernel_avx2.c and soa_kernel_portable.c, which
+ * compile it with their own ISA flags (one zmm, two ymm or four xmm
+ * registers per 8-lane vector). Internal to those three files: define
+ * LANES_NAME(f) (the path's suffix) before including it.
+ *
+ * Why generic vectors and not intrinsics: each lane must repeat the flat
+ * ridge bank's scalar step bit for bit (ridge_step_portable: products
+ * rounded, every sum in its scalar order); an operation on an 8-lane vector
+ * is the same IEEE operation on each lane, and ISO C mode (-std=c11)
+ * contracts nothing into FMAs, so the one source gives the same bits on
+ * every path and is vectorised across the lanes by construction. Products
+ * are written as statements of their own so that a compiler that contracts
+ * within an expression (clang's default) has nothing to fuse.
+ *
+ * Why hand-written (not BLAS): LOCB steps every neighbourhood containing the
+ * user with the same sample; here one vector instruction serves the
+ * neighbourhoods of a block of 8 at once, on the packed upper triangles
+ * (120 entries at d = 15), where a BLAS call per model costs more in
+ * overhead than its 225 multiply-adds. Ceiling: the flop rate of the other
+ * SoA kernels (bench/bench.c); this one is bound by its rounded products
+ * (no FMA) and the loads of A, V and the carried scores. */
+#ifndef LANES_NAME
+#error "define LANES_NAME and LANES_VW before including soa_kernel_lanes.h"
+#endif
+
+/* LANES_VW lanes per vector, the path's native width (8, 4 or 2 doubles):
+ * GCC lowers a generic vector wider than the hardware's through memory. */
+typedef double lanes_v __attribute__((vector_size(LANES_VW * 8), aligned(8), may_alias));
+typedef long long lanes_m __attribute__((vector_size(LANES_VW * 8), aligned(8), may_alias));
+
+#define LD(p) (*(const lanes_v *)(p))
+/* *p = lanes in mk ? v : *p (an unselected lane keeps its bits) */
+#define PUT(p, mk, v) \
+    (*(lanes_v *)(p) = (lanes_v)(((lanes_m)(v) & (mk)) | ((lanes_m)LD(p) & ~(mk))))
+
+static void LANES_NAME(ridge_step_lanes)(double *A, double *V, double *b, double *th,
+                                         const double *t0, const double *x, double y, double w,
+                                         size_t d, unsigned mask, const double *Xt, size_t K,
+                                         size_t Kp, double *mq, double *s_out, double *u)
+{
+    const lanes_v zero = { 0 };
+    for (size_t h = 0; h < 8; h += LANES_VW) { /* lanes h .. h + LANES_VW - 1 */
+        if (!((mask >> h) & ((1u << LANES_VW) - 1)))
+            continue;
+        lanes_m mk;
+        for (int l = 0; l < LANES_VW; l++)
+            mk[l] = (mask >> (h + l)) & 1 ? -1 : 0;
+        /* u = A x (u_j summed over k in order: column j of the upper
+         * triangle, then row j), s = x^T u, <x, theta0>, <x, theta> (over j
+         * in order) */
+        lanes_v s = zero, p0 = zero, p = zero;
+        for (size_t j = 0; j < d; j++) {
+            lanes_v acc = zero, t;
+            size_t e = j; /* entry (0, j) */
+            for (size_t k = 0; k < j; k++) {
+                t = LD(A + e * 8 + h) * x[k];
+                acc = acc + t;
+                e += d - k - 1; /* entry (k + 1, j) */
+            }
+            for (size_t k = j; k < d; k++, e++) { /* e = (j, k) */
+                t = LD(A + e * 8 + h) * x[k];
+                acc = acc + t;
+            }
+            *(lanes_v *)(u + j * 8 + h) = acc;
+            t = acc * x[j];
+            s = s + t;
+            t = LD(t0 + j * 8 + h) * x[j];
+            p0 = p0 + t;
+            t = LD(th + j * 8 + h) * x[j];
+            p = p + t;
+        }
+        lanes_v ws = s * w;
+        lanes_v c = w / (1.0 + ws);
+        lanes_v ry = (y - p0) * w;
+        lanes_v gain = c * (y - p);
+        /* A -= (u_j u_k) c, V += (w x_k) x_j (entry (j, k), k >= j: what the
+         * flat bank's lower triangle gets, mirrored onto its upper one),
+         * b += ry x, theta += gain u */
+        size_t e = 0;
+        for (size_t j = 0; j < d; j++) {
+            lanes_v uj = LD(u + j * 8 + h), t;
+            for (size_t k = j; k < d; k++, e++) {
+                t = uj * LD(u + k * 8 + h);
+                t = t * c;
+                PUT(A + e * 8 + h, mk, LD(A + e * 8 + h) - t);
+                double wx = w * x[k];
+                wx = wx * x[j];
+                PUT(V + e * 8 + h, mk, LD(V + e * 8 + h) + wx);
+            }
+            t = ry * x[j];
+            PUT(b + j * 8 + h, mk, LD(b + j * 8 + h) + t);
+            t = gain * uj;
+            PUT(th + j * 8 + h, mk, LD(th + j * 8 + h) + t);
+        }
+        /* the carried means and forms (round_scores.c's carry): t_k = x_k^T u
+         * summed over the dimensions in order, q_k -= (c t_k) t_k,
+         * m_k += gain t_k */
+        double *m = mq + h, *q = mq + Kp * 8 + h;
+        for (size_t k = 0; k < K; k++) {
+            lanes_v t = zero, pr;
+            for (size_t l = 0; l < d; l++) {
+                pr = LD(u + l * 8 + h) * Xt[l * Kp + k];
+                t = t + pr;
+            }
+            pr = c * t;
+            pr = pr * t;
+            PUT(q + k * 8, mk, LD(q + k * 8) - pr);
+            pr = gain * t;
+            PUT(m + k * 8, mk, LD(m + k * 8) + pr);
+        }
+        *(lanes_v *)(s_out + h) = s;
+    }
+}
+
+#undef LD
+#undef PUT
