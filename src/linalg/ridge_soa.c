@@ -63,7 +63,7 @@ colb_status colb__rsoa_init(colb__ridge_soa *r, size_t n, size_t d, const colb_l
     r->count = colb__malloc(slots, sizeof(uint64_t));
     r->since_refresh = colb__malloc(slots, sizeof(uint64_t));
     r->stamp = colb__malloc(slots, sizeof(uint64_t));
-    r->work = colb__malloc(2 * d * d + W * d, sizeof(double));
+    r->work = colb__malloc(2 * d * d + W * d + P, sizeof(double));
     if (!r->work || !r->A || !r->V || !r->b || !r->theta || !r->theta0 || !r->logdet || !r->noise || !r->S ||
         !r->count || !r->since_refresh || !r->stamp) {
         colb__rsoa_free(r);
@@ -107,7 +107,7 @@ colb_status colb__rsoa_begin(colb__ridge_soa *r, const double *X, size_t K)
     size_t d = r->d, Kp = (K + 7) / 8 * 8;
     if (K > r->K_cap) { /* on failure the arrays grown so far are only larger */
         if (colb__realloc_n(&r->Xt, Kp, d * sizeof(double)) ||
-            colb__realloc_n(&r->work, 2 * d * d + W * d + 3 * Kp, sizeof(double)))
+            colb__realloc_n(&r->work, 2 * d * d + W * d + r->P + 3 * Kp, sizeof(double)))
             return COLB_ENOMEM;
         double *mq = colb__calloc(r->nblk * W, 2 * Kp * sizeof(double));
         if (!mq)
@@ -150,7 +150,7 @@ void colb__rsoa_choose(colb__ridge_soa *r, size_t blk, unsigned mask, double sca
                        uint32_t *best, double *top)
 {
     size_t d = r->d, Kp = r->Kp;
-    double width[W], *F = r->work + W * d, *th = F + d * d, *scores = th + d, *m = scores + Kp;
+    double width[W], *F = r->work + W * d + r->P, *th = F + d * d, *scores = th + d, *m = scores + Kp;
     double *mq = r->mq + blk * 2 * Kp * W;
     for (size_t l = 0; l < W; l++) {
         size_t i = blk * W + l;
@@ -191,7 +191,7 @@ static void solve(colb__ridge_soa *r, size_t i, const double *F)
 static colb_status refresh(colb__ridge_soa *r, size_t i)
 {
     size_t d = r->d, l = i % W;
-    double *Vf = r->work + W * d, *L = Vf + d * d, ld;
+    double *Vf = r->work + W * d + r->P, *L = Vf + d * d, ld;
     unpack(r, r->V, i, Vf);
     if (colb__cholesky(Vf, d, L, &ld))
         return COLB_ENUMERIC;
@@ -256,6 +256,54 @@ colb_status colb__rsoa_absorb(colb__ridge_soa *r, size_t dst, const colb__ridge 
     return refresh(r, dst);
 }
 
+/* dst[slot i] = src[slot from[i]] for a block-major array of len entries
+ * per lane ([nblk][len][8]). */
+static void gather(double *dst, const double *src, const size_t *from, size_t nslot, size_t len)
+{
+    for (size_t i = 0; i < nslot; i++) {
+        size_t f = from[i];
+        double *o = dst + i / W * len * W + i % W;
+        const double *g = src + f / W * len * W + f % W;
+        for (size_t e = 0; e < len; e++)
+            o[e * W] = g[e * W];
+    }
+}
+
+colb_status colb__rsoa_move(colb__ridge_soa *r, const size_t *from)
+{
+    size_t nslot = r->nblk * W, d = r->d;
+    double *tmp = colb__malloc(nslot, r->P * sizeof(double));
+    uint64_t *ti = colb__malloc(nslot, sizeof(uint64_t));
+    if (!tmp || !ti) {
+        free(tmp);
+        free(ti);
+        return COLB_ENOMEM;
+    }
+    double *const blk[5] = { r->A, r->V, r->b, r->theta, r->theta0 };
+    const size_t len[5] = { r->P, r->P, d, d, d };
+    for (size_t a = 0; a < 5; a++) {
+        gather(tmp, blk[a], from, nslot, len[a]);
+        memcpy(blk[a], tmp, nslot * len[a] * sizeof(double));
+    }
+    double *const flat[3] = { r->logdet, r->noise, r->S };
+    for (size_t a = 0; a < 3; a++) {
+        for (size_t i = 0; i < nslot; i++)
+            tmp[i] = flat[a][from[i]];
+        memcpy(flat[a], tmp, nslot * sizeof(double));
+    }
+    uint64_t *const ints[2] = { r->count, r->since_refresh };
+    for (size_t a = 0; a < 2; a++) {
+        for (size_t i = 0; i < nslot; i++)
+            ti[i] = ints[a][from[i]];
+        memcpy(ints[a], ti, nslot * sizeof(uint64_t));
+    }
+    for (size_t i = 0; i < nslot; i++)
+        r->stamp[i] = 0; /* the carried values stay behind */
+    free(tmp);
+    free(ti);
+    return COLB_OK;
+}
+
 void colb__rsoa_export(const colb__ridge_soa *r, size_t i, double *real, uint64_t *ints)
 {
     ints[0] = r->count[i];
@@ -305,7 +353,7 @@ void colb__rsoa_check(const colb__ridge_soa *r, double *max_rel, size_t *n_cache
 {
     size_t d = r->d, K = r->K, Kp = r->Kp, m_cached = 0;
     double worst = 0.0;
-    for (size_t i = 0; i < r->n && r->round; i++) {
+    for (size_t i = 0; i < r->nblk * W && r->round; i++) {
         if (r->stamp[i] != r->round)
             continue;
         m_cached++;

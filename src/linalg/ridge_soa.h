@@ -44,7 +44,7 @@ typedef struct colb__ridge_soa {
     double *Xt;                       /* d x Kp: the round's contexts transposed */
     double *mq;                       /* nblk x 2 Kp x 8 */
     uint64_t round, *stamp;           /* n */
-    double *work;                     /* 2 d^2 + 3 Kp + 8 d */
+    double *work;                     /* 8 d + P + 2 d^2 + 3 Kp */
     int off;                          /* tests: keep nothing (every score afresh) */
 } colb__ridge_soa;
 
@@ -81,6 +81,13 @@ void colb__rsoa_step(colb__ridge_soa *r, size_t blk, unsigned mask, const double
  * model's carried scores are dropped. O(d^3). */
 colb_status colb__rsoa_absorb(colb__ridge_soa *r, size_t dst, const colb__ridge *from, size_t src,
                               int sign);
+
+/* Move the models between slots: slot i receives the model of slot
+ * from[i] (from: a permutation of the nblk * 8 slots, the padding lanes
+ * included). The models' bits are untouched (every lane computes alone, so
+ * results do not depend on the placement); carried scores are dropped.
+ * COLB_ENOMEM leaves r as it was. O(nblk 8 P). */
+colb_status colb__rsoa_move(colb__ridge_soa *r, const size_t *from);
 
 /* Model i in the flat bank's logical form (ridge.h colb__ridge_export) and
  * back (import does no checking; drops the carried scores). */

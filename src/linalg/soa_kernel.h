@@ -175,8 +175,8 @@ typedef struct colb__soa_kernel {
      * Kp x 8, forms Kp x 8], move as round_scores.c's carry: t_k = x_k^T u
      * (Xt: d x Kp, the contexts transposed), q_k -= (c t_k) t_k,
      * m_k += c (y - <x, theta>) t_k. s (8) receives each lane's x^T A x
-     * (the A before the step); u: 8 d doubles of scratch. Written once in
-     * soa_kernel_lanes.h. */
+     * (the A before the step); u: 8 d + d (d + 1) / 2 doubles of scratch.
+     * Written once in soa_kernel_lanes.h. */
     void (*ridge_step_lanes)(double *A, double *V, double *b, double *theta, const double *t0,
                              const double *x, double y, double w, size_t d, unsigned mask,
                              const double *Xt, size_t K, size_t Kp, double *mq, double *s,

@@ -31,9 +31,12 @@ typedef double lanes_v __attribute__((vector_size(LANES_VW * 8), aligned(8), may
 typedef long long lanes_m __attribute__((vector_size(LANES_VW * 8), aligned(8), may_alias));
 
 #define LD(p) (*(const lanes_v *)(p))
-/* *p = lanes in mk ? v : *p (an unselected lane keeps its bits) */
-#define PUT(p, mk, v) \
-    (*(lanes_v *)(p) = (lanes_v)(((lanes_m)(v) & (mk)) | ((lanes_m)LD(p) & ~(mk))))
+#define ST(p, v) (*(lanes_v *)(p) = (v))
+/* v with the lanes outside mk set to +0: z - MASKED(mk, t) is z - t on the
+ * lanes of mk and exactly z on the others (z - (+0) is z for every z, -0
+ * and NaN included); an addition z + t is written z - (-t), the same bits
+ * (IEEE subtraction adds the negated operand, and negation is exact). */
+#define MASKED(mk, v) ((lanes_v)((lanes_m)(v) & (mk)))
 
 static void LANES_NAME(ridge_step_lanes)(double *A, double *V, double *b, double *th,
                                          const double *t0, const double *x, double y, double w,
@@ -41,6 +44,16 @@ static void LANES_NAME(ridge_step_lanes)(double *A, double *V, double *b, double
                                          size_t Kp, double *mq, double *s_out, double *u)
 {
     const lanes_v zero = { 0 };
+    /* -(w x_k) x_j of entry (j, k), k >= j: V's increments, the same for
+     * every lane (what the flat bank's lower triangle gets, mirrored onto
+     * its upper one) */
+    double *ninc = u + 8 * d;
+    for (size_t j = 0, e = 0; j < d; j++)
+        for (size_t k = j; k < d; k++, e++) {
+            double wx = w * x[k];
+            wx = wx * x[j];
+            ninc[e] = -wx;
+        }
     for (size_t h = 0; h < 8; h += LANES_VW) { /* lanes h .. h + LANES_VW - 1 */
         if (!((mask >> h) & ((1u << LANES_VW) - 1)))
             continue;
@@ -63,7 +76,7 @@ static void LANES_NAME(ridge_step_lanes)(double *A, double *V, double *b, double
                 t = LD(A + e * 8 + h) * x[k];
                 acc = acc + t;
             }
-            *(lanes_v *)(u + j * 8 + h) = acc;
+            ST(u + j * 8 + h, acc);
             t = acc * x[j];
             s = s + t;
             t = LD(t0 + j * 8 + h) * x[j];
@@ -75,44 +88,59 @@ static void LANES_NAME(ridge_step_lanes)(double *A, double *V, double *b, double
         lanes_v c = w / (1.0 + ws);
         lanes_v ry = (y - p0) * w;
         lanes_v gain = c * (y - p);
-        /* A -= (u_j u_k) c, V += (w x_k) x_j (entry (j, k), k >= j: what the
-         * flat bank's lower triangle gets, mirrored onto its upper one),
-         * b += ry x, theta += gain u */
+        /* A -= (u_j u_k) c, V += (w x_k) x_j, b += ry x, theta += gain u */
         size_t e = 0;
         for (size_t j = 0; j < d; j++) {
             lanes_v uj = LD(u + j * 8 + h), t;
             for (size_t k = j; k < d; k++, e++) {
                 t = uj * LD(u + k * 8 + h);
                 t = t * c;
-                PUT(A + e * 8 + h, mk, LD(A + e * 8 + h) - t);
-                double wx = w * x[k];
-                wx = wx * x[j];
-                PUT(V + e * 8 + h, mk, LD(V + e * 8 + h) + wx);
+                ST(A + e * 8 + h, LD(A + e * 8 + h) - MASKED(mk, t));
+                t = zero; /* then a broadcast: zero + v would turn -0 into +0 */
+#pragma GCC unroll 8
+                for (int l = 0; l < LANES_VW; l++)
+                    t[l] = ninc[e];
+                ST(V + e * 8 + h, LD(V + e * 8 + h) - MASKED(mk, t));
             }
             t = ry * x[j];
-            PUT(b + j * 8 + h, mk, LD(b + j * 8 + h) + t);
+            ST(b + j * 8 + h, LD(b + j * 8 + h) - MASKED(mk, -t));
             t = gain * uj;
-            PUT(th + j * 8 + h, mk, LD(th + j * 8 + h) + t);
+            ST(th + j * 8 + h, LD(th + j * 8 + h) - MASKED(mk, -t));
         }
         /* the carried means and forms (round_scores.c's carry): t_k = x_k^T u
          * summed over the dimensions in order, q_k -= (c t_k) t_k,
-         * m_k += gain t_k */
+         * m_k += gain t_k; eight arms at a time (Kp is a multiple of 8, Xt's
+         * columns K..Kp-1 are zero, and the padding arms' values are never
+         * read) */
         double *m = mq + h, *q = mq + Kp * 8 + h;
-        for (size_t k = 0; k < K; k++) {
-            lanes_v t = zero, pr;
+        for (size_t k = 0; k < Kp; k += 8) {
+            lanes_v t[8], pr;
+#pragma GCC unroll 8
+            for (int a = 0; a < 8; a++)
+                t[a] = zero;
             for (size_t l = 0; l < d; l++) {
-                pr = LD(u + l * 8 + h) * Xt[l * Kp + k];
-                t = t + pr;
+                lanes_v ul = LD(u + l * 8 + h);
+                const double *xr = Xt + l * Kp + k;
+#pragma GCC unroll 8
+                for (int a = 0; a < 8; a++) {
+                    pr = ul * xr[a];
+                    t[a] = t[a] + pr;
+                }
             }
-            pr = c * t;
-            pr = pr * t;
-            PUT(q + k * 8, mk, LD(q + k * 8) - pr);
-            pr = gain * t;
-            PUT(m + k * 8, mk, LD(m + k * 8) + pr);
+#pragma GCC unroll 8
+            for (int a = 0; a < 8; a++) {
+                double *qa = q + (k + a) * 8, *ma = m + (k + a) * 8;
+                pr = c * t[a];
+                pr = pr * t[a];
+                ST(qa, LD(qa) - MASKED(mk, pr));
+                pr = gain * t[a];
+                ST(ma, LD(ma) - MASKED(mk, -pr));
+            }
         }
-        *(lanes_v *)(s_out + h) = s;
+        ST(s_out + h, s);
     }
 }
 
 #undef LD
-#undef PUT
+#undef ST
+#undef MASKED

@@ -149,14 +149,22 @@ colb_status colb__ridge_load(colb__snap_in *in, const colb__snap_group *g, const
  * The ridge bank's group, record for record (the same logical form): a
  * snapshot does not tell the two layouts apart. */
 
+typedef struct rsoa_view {
+    const colb__ridge_soa *r;
+    const size_t *slot;
+} rsoa_view;
+
 static void rsoa_record(const void *bank, size_t i, double *real, uint64_t *ints)
 {
-    colb__rsoa_export(bank, i, real, ints);
+    const rsoa_view *v = bank;
+    colb__rsoa_export(v->r, v->slot ? v->slot[i] : i, real, ints);
 }
 
-void colb__rsoa_save(colb__snap_out *w, const char *name, const colb__ridge_soa *r, size_t m)
+void colb__rsoa_save(colb__snap_out *w, const char *name, const colb__ridge_soa *r,
+                     const size_t *slot, size_t m)
 {
-    save_bank(w, name, r, rsoa_record, m, r->d, colb__ridge_model_len(r->d), 2, NULL);
+    rsoa_view v = { r, slot };
+    save_bank(w, name, &v, rsoa_record, m, r->d, colb__ridge_model_len(r->d), 2, NULL);
 }
 
 static const char *rsoa_import(void *bank, size_t i, double *real, const uint64_t *ints)

@@ -39,10 +39,13 @@ colb_status colb__ridge_load(colb__snap_in *in, const colb__snap_group *g, const
                              size_t *m_out);
 
 /* colb__ridge_save / colb__ridge_load for models in lanes (ridge_soa.h):
- * the same group and records. The load allocates the m models the group
- * holds (m = n when m_out is NULL, else m <= n into *m_out); a COLB_KERNEL
- * this CPU cannot run is COLB_EINVAL / COLB_EUNSUP. */
-void colb__rsoa_save(colb__snap_out *w, const char *name, const colb__ridge_soa *r, size_t m);
+ * the same group and records. The save writes model i from lane slot[i]
+ * (slot NULL: lane i), i < m. The load puts model i in lane i and
+ * allocates the m models the group holds (m = n when m_out is NULL, else
+ * m <= n into *m_out); a COLB_KERNEL this CPU cannot run is COLB_EINVAL /
+ * COLB_EUNSUP. */
+void colb__rsoa_save(colb__snap_out *w, const char *name, const colb__ridge_soa *r,
+                     const size_t *slot, size_t m);
 colb_status colb__rsoa_load(colb__snap_in *in, const colb__snap_group *g, const char *name,
                             colb__ridge_soa *r, size_t n, size_t d, const colb_learner_params *p,
                             size_t *m_out);

@@ -40,6 +40,8 @@
  * membership matrix and its N x ceil(S/8) lane masks). */
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "learn/thompson.h"
 #include "linalg/ridge.h"
 #include "linalg/ridge_soa.h"
@@ -53,9 +55,14 @@ typedef struct locb {
     colb__ridge users;     /* N: V_i, b_i, theta_i; count = T_i */
     colb__ridge_soa hood;  /* S: the neighbourhoods' aggregates, in lanes */
     size_t S, nblk;        /* nblk = hood.nblk: blocks of 8 neighbourhoods */
+    size_t *slot, *who;    /* S: neighbourhood s in lane slot[s]; 8 nblk: the
+                              neighbourhood in lane i (>= S: a padding lane) */
+    int placed;            /* no join or leave since the lanes were placed */
+    double *vtop;          /* 8 nblk: choose's score of each lane, */
+    uint32_t *varm;        /* and its arm */
     size_t *seed;          /* S: the seed users */
     unsigned char *member; /* S x N: user i in N_s */
-    unsigned char *lanes;  /* N x nblk: bit l of (i, b) = member[(8 b + l) N + i] */
+    unsigned char *lanes;  /* N x nblk: bit l of (i, b) = member[who[8 b + l] N + i] */
     unsigned char *final;  /* S: N_s no longer refined */
     size_t n_final;
     size_t n_member;       /* entries of member set: the neighbourhoods' sizes summed */
@@ -104,6 +111,10 @@ static void locb_destroy(colb_policy *p)
     free(c->seed);
     free(c->member);
     free(c->lanes);
+    free(c->slot);
+    free(c->who);
+    free(c->vtop);
+    free(c->varm);
     free(c->final);
     free(c->Fz);
     free(c->FzT);
@@ -129,9 +140,120 @@ static void sync_seed(locb *c, size_t s, size_t d)
 static void sync_lanes(locb *c, size_t N)
 {
     memset(c->lanes, 0, N * c->nblk);
-    for (size_t s = 0; s < c->S; s++)
+    for (size_t s = 0; s < c->S; s++) {
+        size_t b = c->slot[s] / 8, l = c->slot[s] % 8;
         for (size_t i = 0; i < N; i++)
-            c->lanes[i * c->nblk + s / 8] |= (unsigned char)(c->member[s * N + i] << (s % 8));
+            c->lanes[i * c->nblk + b] |= (unsigned char)(c->member[s * N + i] << l);
+    }
+}
+
+/* Neighbourhood s in lane s (create, load). */
+static void place_in_order(locb *c)
+{
+    for (size_t i = 0; i < c->nblk * 8; i++) {
+        c->who[i] = i;
+        if (i < c->S)
+            c->slot[i] = i;
+    }
+    c->placed = 0;
+}
+
+
+/* Lanes for the neighbourhoods such that those with the same member set
+ * share a block where they fit (a user's steps and scores then touch as
+ * few blocks as the clusters allow; once the neighbourhoods have settled,
+ * about one per cluster): the groups of equal sets (by hash), largest
+ * first (ties: the group of the lowest hash), each into the first block
+ * with room for all of it, else lane by lane into the roomiest blocks.
+ * Placement changes no bit of any result (every lane computes alone); it
+ * is redone at the first round after a join or a leave. O(S N + S^2).
+ * COLB_ENOMEM leaves the lanes as they were. */
+static colb_status place(locb *c, size_t N)
+{
+    size_t S = c->S, nb = c->nblk, nslot = nb * 8;
+    uint64_t *sig = colb__malloc(S, sizeof(uint64_t));
+    size_t *tmp = colb__malloc(4 * S + nb + 2 * nslot, sizeof(size_t));
+    if (!sig || !tmp) {
+        free(sig);
+        free(tmp);
+        return COLB_ENOMEM;
+    }
+    size_t *order = tmp, *gst = order + S, *glen = gst + S, *nw = glen + S, *room = nw + S;
+    size_t *from = room + nb, *who = from + nslot;
+    for (size_t s = 0; s < S; s++) {
+        sig[s] = XXH3_64bits(c->member + s * N, N);
+        size_t j = s; /* insertion sort by (hash, index): S is small */
+        while (j > 0 && sig[order[j - 1]] > sig[s]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = s;
+    }
+    size_t ng = 0; /* the runs of equal hashes: groups */
+    for (size_t q = 0; q < S; q++) {
+        if (q == 0 || sig[order[q]] != sig[order[q - 1]]) {
+            gst[ng] = q;
+            glen[ng++] = 0;
+        }
+        glen[ng - 1]++;
+    }
+    for (size_t b = 0; b < nb; b++)
+        room[b] = 8;
+    for (size_t done = 0; done < ng; done++) {
+        size_t g = 0;
+        for (size_t q = 1; q < ng; q++)
+            if (glen[q] > glen[g])
+                g = q;
+        size_t fit = nb;
+        for (size_t b = 0; b < nb && fit == nb; b++)
+            if (room[b] >= glen[g])
+                fit = b;
+        for (size_t q = gst[g]; q < gst[g] + glen[g]; q++) {
+            size_t b = fit;
+            if (b == nb) /* no block holds the whole group: the roomiest */
+                for (size_t e = 0, r = 0; e < nb; e++)
+                    if (room[e] > r) {
+                        r = room[e];
+                        b = e;
+                    }
+            nw[order[q]] = b * 8 + (8 - room[b]);
+            room[b]--;
+        }
+        glen[g] = 0; /* placed */
+    }
+    int same = 1;
+    for (size_t s = 0; s < S; s++)
+        same &= nw[s] == c->slot[s];
+    colb_status st = COLB_OK;
+    if (!same) {
+        /* from[i]: the lane whose model lane i receives; the padding lanes
+         * fill the lanes left, in order */
+        for (size_t i = 0; i < nslot; i++)
+            from[i] = (size_t)-1;
+        for (size_t s = 0; s < S; s++)
+            from[nw[s]] = c->slot[s];
+        for (size_t i = 0, pad = 0; i < nslot; i++) {
+            if (from[i] != (size_t)-1)
+                continue;
+            while (c->who[pad] < S)
+                pad++;
+            from[i] = pad++;
+        }
+        st = colb__rsoa_move(&c->hood, from);
+        if (st == COLB_OK) {
+            for (size_t i = 0; i < nslot; i++)
+                who[i] = c->who[from[i]];
+            memcpy(c->who, who, nslot * sizeof(size_t));
+            for (size_t s = 0; s < S; s++)
+                c->slot[s] = nw[s];
+            sync_lanes(c, N);
+        }
+    }
+    if (st == COLB_OK)
+        c->placed = 1;
+    free(sig);
+    free(tmp);
+    return st;
 }
 
 /* The arrays beside the banks (S, nblk and N set); 0 or COLB_ENOMEM. */
@@ -147,9 +269,14 @@ static colb_status alloc_rest(locb *c, size_t N, size_t d)
     c->zT = colb__malloc(S, d * sizeof(double));
     c->dz = colb__malloc(S, sizeof(double));
     c->rec = colb__malloc(colb__ridge_model_len(d), sizeof(double));
+    c->slot = colb__malloc(S, sizeof(size_t));
+    c->who = colb__malloc(c->nblk * 8, sizeof(size_t));
+    c->vtop = colb__malloc(c->nblk * 8, sizeof(double));
+    c->varm = colb__malloc(c->nblk * 8, sizeof(uint32_t));
     if (!c->seed || !c->member || !c->lanes || !c->final || !c->Fz || !c->FzT || !c->zT ||
-        !c->dz || !c->rec)
+        !c->dz || !c->rec || !c->slot || !c->who || !c->vtop || !c->varm)
         return COLB_ENOMEM;
+    place_in_order(c);
     return COLB_OK;
 }
 
@@ -190,7 +317,9 @@ static colb_status locb_create(colb_policy *p)
 static colb_status locb_begin(colb_policy *p)
 {
     locb *c = p->impl;
-    colb_status st = colb__rsoa_begin(&c->hood, p->X, p->K);
+    colb_status st = c->placed ? COLB_OK : place(c, p->N);
+    if (st == COLB_OK)
+        st = colb__rsoa_begin(&c->hood, p->X, p->K);
     if (st == COLB_OK && colb__realloc_n(&c->scores, c->hood.Kp, 3 * sizeof(double)))
         st = COLB_ENOMEM;
     if (st == COLB_OK && colb__policy_ts(p))
@@ -212,29 +341,33 @@ static size_t ts_best(colb_policy *p, locb *c, const colb__ridge *r, size_t i, d
 static colb_status locb_choose(colb_policy *p, size_t u, size_t *arm)
 {
     locb *c = p->impl;
+    size_t N = p->N;
     int found = 0, ts = colb__policy_ts(p);
-    double top = 0.0, v[8];
-    uint32_t a[8];
-    for (size_t bk = 0; bk < c->nblk; bk++) {
-        unsigned mk = c->lanes[u * c->nblk + bk];
-        if (!mk)
+    double top = 0.0, v;
+    if (!ts) /* the lanes of u's neighbourhoods scored a block at a time, from
+                the carried values */
+        for (size_t bk = 0; bk < c->nblk; bk++) {
+            unsigned mk = c->lanes[u * c->nblk + bk];
+            if (mk)
+                colb__rsoa_choose(&c->hood, bk, mk, 1.0, c->varm + bk * 8, c->vtop + bk * 8);
+        }
+    for (size_t s = 0; s < c->S; s++) { /* neighbourhoods in order */
+        if (!c->member[s * N + u])
             continue;
-        if (!ts) /* the block's lanes scored at once, from the carried values */
-            colb__rsoa_choose(&c->hood, bk, mk, 1.0, a, v);
-        for (size_t l = 0; l < 8; l++) { /* neighbourhoods in order */
-            if (!((mk >> l) & 1))
-                continue;
-            if (ts) { /* the neighbourhood copied out of its lane, drawn afresh */
-                uint64_t ints[2];
-                colb__rsoa_export(&c->hood, bk * 8 + l, c->rec, ints);
-                colb__ridge_import(&c->one, 0, c->rec, ints);
-                a[l] = (uint32_t)ts_best(p, c, &c->one, 0, &v[l]);
-            }
-            if (!found || v[l] > top) { /* ties: the first neighbourhood */
-                found = 1;
-                top = v[l];
-                *arm = a[l];
-            }
+        size_t i = c->slot[s], a;
+        if (ts) { /* the neighbourhood copied out of its lane, drawn afresh */
+            uint64_t ints[2];
+            colb__rsoa_export(&c->hood, i, c->rec, ints);
+            colb__ridge_import(&c->one, 0, c->rec, ints);
+            a = ts_best(p, c, &c->one, 0, &v);
+        } else {
+            a = c->varm[i];
+            v = c->vtop[i];
+        }
+        if (!found || v > top) { /* ties: the first neighbourhood */
+            found = 1;
+            top = v;
+            *arm = a;
         }
     }
     if (found)
@@ -289,10 +422,11 @@ static colb_status locb_observe(colb_policy *p, size_t u, size_t arm, double y)
         int leave = *m && dist > thr && u != z, join = !*m && dist < thr;
         if (leave || join) {
             *m = (unsigned char)join;
-            c->lanes[u * c->nblk + s / 8] ^= (unsigned char)(1u << (s % 8));
+            c->lanes[u * c->nblk + c->slot[s] / 8] ^= (unsigned char)(1u << (c->slot[s] % 8));
             c->n_member += join ? 1 : (size_t)-1;
             changed = 1;
-            colb_status st = colb__rsoa_absorb(&c->hood, s, &c->users, u, join ? 1 : -1);
+            c->placed = 0;
+            colb_status st = colb__rsoa_absorb(&c->hood, c->slot[s], &c->users, u, join ? 1 : -1);
             if (st != COLB_OK)
                 return colb__err(p->err, st, "observe: neighbourhood %zu not positive definite", s);
         }
@@ -362,7 +496,7 @@ static colb_status locb_save(const colb_policy *p, colb__snap_out *w)
 {
     const locb *c = p->impl;
     colb__ridge_save(w, "users", &c->users, p->N);
-    colb__rsoa_save(w, "neighbourhoods", &c->hood, c->S);
+    colb__rsoa_save(w, "neighbourhoods", &c->hood, c->slot, c->S);
     colb__snap_sizes(w, "seeds", c->seed, c->S);
     colb__snap_bytes(w, "member", c->member, c->S * p->N);
     colb__snap_bytes(w, "final", c->final, c->S);
@@ -403,6 +537,7 @@ static colb_status locb_load(colb_policy *p, colb__snap_in *in, const colb__snap
         st = colb__snap_error(in, COLB_EPARSE, "snapshot: locb has no neighbourhoods");
     c->S = S;
     c->nblk = c->hood.nblk;
+    /* in the file, neighbourhood s is model s: here in lane s */
     if (st == COLB_OK)
         st = colb__snap_reserve(in, (uint64_t)S * (N + 33 + 8 * d) + (uint64_t)c->nblk * N,
                                 "locb's neighbourhoods");
