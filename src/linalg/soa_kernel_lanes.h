@@ -38,12 +38,111 @@ typedef long long lanes_m __attribute__((vector_size(LANES_VW * 8), aligned(8), 
  * (IEEE subtraction adds the negated operand, and negation is exact). */
 #define MASKED(mk, v) ((lanes_v)((lanes_m)(v) & (mk)))
 
+/* One step of the lanes h .. h + LANES_VW - 1 (mk: the stepped ones): the
+ * kernel's body, inlined twice by ridge_step_lanes - with d = 15 a
+ * constant (the loops unrolled whole and u kept in registers; the
+ * benchmarks' dimension) and with any d (u in memory). up: d vectors of
+ * scratch for u. */
+static inline __attribute__((always_inline)) void
+LANES_NAME(lanes_body)(double *A, double *V, double *b, double *th, const double *t0,
+                       const double *x, double y, double w, const size_t d, size_t h,
+                       lanes_m mk, const double *ninc, const double *Xt, size_t Kp,
+                       double *mq, double *s_out, lanes_v *up)
+{
+    const lanes_v zero = { 0 }, one = zero + 1.0;
+    /* u = A x by one pass over the packed rows: entry (j, k), k > j, adds
+     * its term to u_j (row j) and to u_k (column k), so that every u_i is
+     * still summed over its index in increasing order; then s = x^T u,
+     * <x, theta0>, <x, theta> (over j in order) */
+#pragma GCC unroll 16
+    for (size_t j = 0; j < d; j++)
+        up[j] = zero;
+    lanes_v s = zero, p0 = zero, p = zero, t;
+    size_t e = 0;
+#pragma GCC unroll 16
+    for (size_t j = 0; j < d; j++) {
+        lanes_v acc = up[j];
+        t = LD(A + e * 8 + h) * x[j];
+        acc = acc + t;
+        e++;
+#pragma GCC unroll 16
+        for (size_t k = j + 1; k < d; k++, e++) {
+            lanes_v a = LD(A + e * 8 + h);
+            t = a * x[k];
+            acc = acc + t;
+            t = a * x[j];
+            up[k] = up[k] + t;
+        }
+        up[j] = acc;
+        t = acc * x[j];
+        s = s + t;
+        t = LD(t0 + j * 8 + h) * x[j];
+        p0 = p0 + t;
+        t = LD(th + j * 8 + h) * x[j];
+        p = p + t;
+    }
+    lanes_v ws = s * w;
+    lanes_v c = w / (1.0 + ws);
+    lanes_v ry = (y - p0) * w;
+    lanes_v gain = c * (y - p);
+    /* A -= (u_j u_k) c, V += (w x_k) x_j, b += ry x, theta += gain u */
+    e = 0;
+#pragma GCC unroll 16
+    for (size_t j = 0; j < d; j++) {
+        lanes_v uj = up[j];
+#pragma GCC unroll 16
+        for (size_t k = j; k < d; k++, e++) {
+            t = uj * up[k];
+            t = t * c;
+            ST(A + e * 8 + h, LD(A + e * 8 + h) - MASKED(mk, t));
+            t = one * ninc[e]; /* a broadcast (zero + v would turn -0 into +0) */
+            ST(V + e * 8 + h, LD(V + e * 8 + h) - MASKED(mk, t));
+        }
+        t = ry * x[j];
+        ST(b + j * 8 + h, LD(b + j * 8 + h) - MASKED(mk, -t));
+        t = gain * uj;
+        ST(th + j * 8 + h, LD(th + j * 8 + h) - MASKED(mk, -t));
+    }
+    /* the carried means and forms (round_scores.c's carry): t_k = x_k^T u
+     * summed over the dimensions in order, q_k -= (c t_k) t_k,
+     * m_k += gain t_k; eight arms at a time (Kp is a multiple of 8, Xt's
+     * columns K..Kp-1 are zero, and the padding arms' values are never
+     * read) */
+    double *m = mq + h, *q = mq + Kp * 8 + h;
+    for (size_t k = 0; k < Kp; k += 8) {
+        lanes_v ta[8], pr;
+#pragma GCC unroll 8
+        for (int a = 0; a < 8; a++)
+            ta[a] = zero;
+#pragma GCC unroll 16
+        for (size_t l = 0; l < d; l++) {
+            lanes_v ul = up[l];
+            const double *xr = Xt + l * Kp + k;
+#pragma GCC unroll 8
+            for (int a = 0; a < 8; a++) {
+                pr = ul * xr[a];
+                ta[a] = ta[a] + pr;
+            }
+        }
+#pragma GCC unroll 8
+        for (int a = 0; a < 8; a++) {
+            double *qa = q + (k + a) * 8, *ma = m + (k + a) * 8;
+            pr = c * ta[a];
+            pr = pr * ta[a];
+            ST(qa, LD(qa) - MASKED(mk, pr));
+            pr = gain * ta[a];
+            ST(ma, LD(ma) - MASKED(mk, -pr));
+        }
+    }
+    ST(s_out + h, s);
+}
+
 static void LANES_NAME(ridge_step_lanes)(double *A, double *V, double *b, double *th,
                                          const double *t0, const double *x, double y, double w,
                                          size_t d, unsigned mask, const double *Xt, size_t K,
                                          size_t Kp, double *mq, double *s_out, double *u)
 {
-    const lanes_v zero = { 0 };
+    (void)K;
     /* -(w x_k) x_j of entry (j, k), k >= j: V's increments, the same for
      * every lane (what the flat bank's lower triangle gets, mirrored onto
      * its upper one) */
@@ -60,84 +159,13 @@ static void LANES_NAME(ridge_step_lanes)(double *A, double *V, double *b, double
         lanes_m mk;
         for (int l = 0; l < LANES_VW; l++)
             mk[l] = (mask >> (h + l)) & 1 ? -1 : 0;
-        /* u = A x (u_j summed over k in order: column j of the upper
-         * triangle, then row j), s = x^T u, <x, theta0>, <x, theta> (over j
-         * in order) */
-        lanes_v s = zero, p0 = zero, p = zero;
-        for (size_t j = 0; j < d; j++) {
-            lanes_v acc = zero, t;
-            size_t e = j; /* entry (0, j) */
-            for (size_t k = 0; k < j; k++) {
-                t = LD(A + e * 8 + h) * x[k];
-                acc = acc + t;
-                e += d - k - 1; /* entry (k + 1, j) */
-            }
-            for (size_t k = j; k < d; k++, e++) { /* e = (j, k) */
-                t = LD(A + e * 8 + h) * x[k];
-                acc = acc + t;
-            }
-            ST(u + j * 8 + h, acc);
-            t = acc * x[j];
-            s = s + t;
-            t = LD(t0 + j * 8 + h) * x[j];
-            p0 = p0 + t;
-            t = LD(th + j * 8 + h) * x[j];
-            p = p + t;
+        if (d == 15) {
+            lanes_v uv[15];
+            LANES_NAME(lanes_body)(A, V, b, th, t0, x, y, w, 15, h, mk, ninc, Xt, Kp, mq, s_out, uv);
+        } else {
+            LANES_NAME(lanes_body)(A, V, b, th, t0, x, y, w, d, h, mk, ninc, Xt, Kp, mq, s_out,
+                                   (lanes_v *)u);
         }
-        lanes_v ws = s * w;
-        lanes_v c = w / (1.0 + ws);
-        lanes_v ry = (y - p0) * w;
-        lanes_v gain = c * (y - p);
-        /* A -= (u_j u_k) c, V += (w x_k) x_j, b += ry x, theta += gain u */
-        size_t e = 0;
-        for (size_t j = 0; j < d; j++) {
-            lanes_v uj = LD(u + j * 8 + h), t;
-            for (size_t k = j; k < d; k++, e++) {
-                t = uj * LD(u + k * 8 + h);
-                t = t * c;
-                ST(A + e * 8 + h, LD(A + e * 8 + h) - MASKED(mk, t));
-                t = zero; /* then a broadcast: zero + v would turn -0 into +0 */
-#pragma GCC unroll 8
-                for (int l = 0; l < LANES_VW; l++)
-                    t[l] = ninc[e];
-                ST(V + e * 8 + h, LD(V + e * 8 + h) - MASKED(mk, t));
-            }
-            t = ry * x[j];
-            ST(b + j * 8 + h, LD(b + j * 8 + h) - MASKED(mk, -t));
-            t = gain * uj;
-            ST(th + j * 8 + h, LD(th + j * 8 + h) - MASKED(mk, -t));
-        }
-        /* the carried means and forms (round_scores.c's carry): t_k = x_k^T u
-         * summed over the dimensions in order, q_k -= (c t_k) t_k,
-         * m_k += gain t_k; eight arms at a time (Kp is a multiple of 8, Xt's
-         * columns K..Kp-1 are zero, and the padding arms' values are never
-         * read) */
-        double *m = mq + h, *q = mq + Kp * 8 + h;
-        for (size_t k = 0; k < Kp; k += 8) {
-            lanes_v t[8], pr;
-#pragma GCC unroll 8
-            for (int a = 0; a < 8; a++)
-                t[a] = zero;
-            for (size_t l = 0; l < d; l++) {
-                lanes_v ul = LD(u + l * 8 + h);
-                const double *xr = Xt + l * Kp + k;
-#pragma GCC unroll 8
-                for (int a = 0; a < 8; a++) {
-                    pr = ul * xr[a];
-                    t[a] = t[a] + pr;
-                }
-            }
-#pragma GCC unroll 8
-            for (int a = 0; a < 8; a++) {
-                double *qa = q + (k + a) * 8, *ma = m + (k + a) * 8;
-                pr = c * t[a];
-                pr = pr * t[a];
-                ST(qa, LD(qa) - MASKED(mk, pr));
-                pr = gain * t[a];
-                ST(ma, LD(ma) - MASKED(mk, -pr));
-            }
-        }
-        ST(s_out + h, s);
     }
 }
 
