@@ -164,29 +164,6 @@ typedef struct colb__soa_kernel {
      * score. */
     size_t (*score_mq)(const double *mean, const double *quad, double alpha, double scale,
                        size_t K, size_t Kp, double *scores);
-    /* ---- LOCB's neighbourhoods: models in blocks of 8 lanes stepped by one
-     * shared sample (ridge_soa.h) ----
-     * ridge_step on every lane of mask (bit l: lane l; the others are not
-     * written) of one block: A, V (packed upper triangles, P x 8), b, theta,
-     * theta0 (d x 8), the same (x, y, w) for all; bit for bit the flat bank's
-     * ridge_step per lane on every path (products rounded, sums in the
-     * scalar order; V's entry gets the lower triangle's (w x_k) x_j). Then
-     * the lanes' carried means and forms on the round's K arms, mq = [means
-     * Kp x 8, forms Kp x 8], move as round_scores.c's carry: t_k = x_k^T u
-     * (Xt: d x Kp, the contexts transposed), q_k -= (c t_k) t_k,
-     * m_k += c (y - <x, theta>) t_k. s (8) receives each lane's x^T A x
-     * (the A before the step); u: 8 d + d (d + 1) / 2 doubles of scratch.
-     * Written once in soa_kernel_lanes.h. */
-    void (*ridge_step_lanes)(double *A, double *V, double *b, double *theta, const double *t0,
-                             const double *x, double y, double w, size_t d, unsigned mask,
-                             const double *Xt, size_t K, size_t Kp, double *mq, double *s,
-                             double *u);
-    /* score_mq on each of the 8 lanes of mq (as above) with the lane's
-     * width[l] and one scale: best[l] its argmax over k < K (ties to the
-     * lowest k, a NaN score never wins, as colb__soa_argmax) and top[l] that
-     * score; the same bits as score_mq on this path. */
-    void (*score_lanes)(const double *mq, const double *width, double scale, size_t K,
-                        size_t Kp, uint32_t *best, double *top);
 } colb__soa_kernel;
 
 #define COLB__CHOL_BATCH 8

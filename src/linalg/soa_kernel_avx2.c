@@ -292,34 +292,6 @@ static size_t score_mq_avx2(const double *mean, const double *quad, double alpha
     return colb__soa_argmax(scores, K);
 }
 
-/* score_lanes: score_mq's operations with one lane per model (two ymm per
- * 8 lanes), the argmax over the arms kept in registers. */
-static void score_lanes_avx2(const double *mq, const double *width, double scale, size_t K,
-                             size_t Kp, uint32_t *best, double *top)
-{
-    const double *m = mq, *q = mq + Kp * W;
-    __m256d sc = _mm256_set1_pd(scale), zero = _mm256_setzero_pd();
-    for (size_t h = 0; h < W; h += 4) {
-        __m256d al = _mm256_loadu_pd(width + h), bv = zero, bi = zero;
-        for (size_t k = 0; k < K; k++) {
-            __m256d qq = _mm256_mul_pd(_mm256_max_pd(_mm256_loadu_pd(q + k * W + h), zero), sc);
-            __m256d v = _mm256_fmadd_pd(al, _mm256_sqrt_pd(qq), _mm256_loadu_pd(m + k * W + h));
-            __m256d gt = k ? _mm256_cmp_pd(v, bv, _CMP_GT_OQ) : _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
-            bv = _mm256_blendv_pd(bv, v, gt);
-            bi = _mm256_blendv_pd(bi, _mm256_set1_pd((double)k), gt);
-        }
-        double bd[4];
-        _mm256_storeu_pd(top + h, bv);
-        _mm256_storeu_pd(bd, bi);
-        for (size_t l = 0; l < 4; l++)
-            best[h + l] = (uint32_t)bd[l];
-    }
-}
-
-#define LANES_NAME(f) f##_avx2
-#define LANES_VW 4
-#include "linalg/soa_kernel_lanes.h"
-
 static void dist2_avx2(const double *wT, size_t ld, const double *wu, size_t d, size_t n,
                        double *out)
 {
@@ -663,8 +635,6 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .pack_add = pack_add_avx2,
     .score_x = score_x_avx2,
     .score_mq = score_mq_avx2,
-    .ridge_step_lanes = ridge_step_lanes_avx2,
-    .score_lanes = score_lanes_avx2,
     .colsum = colsum_avx2,
     .rank1_sub = rank1_sub_avx2,
     .bounded = bounded_avx2,

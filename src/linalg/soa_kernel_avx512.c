@@ -328,32 +328,6 @@ static size_t score_mq_avx512(const double *mean, const double *quad, double alp
     return colb__soa_argmax(scores, K);
 }
 
-/* score_lanes: score_mq's operations with one lane per model, the argmax
- * over the arms kept in registers (compare and blend per arm). */
-static void score_lanes_avx512(const double *mq, const double *width, double scale, size_t K,
-                               size_t Kp, uint32_t *best, double *top)
-{
-    const double *m = mq, *q = mq + Kp * W;
-    __m512d al = _mm512_loadu_pd(width), sc = _mm512_set1_pd(scale), zero = _mm512_setzero_pd();
-    __m512d bv = zero, bi = zero;
-    for (size_t k = 0; k < K; k++) {
-        __m512d qq = _mm512_mul_pd(_mm512_max_pd(_mm512_loadu_pd(q + k * W), zero), sc);
-        __m512d v = _mm512_fmadd_pd(al, _mm512_sqrt_pd(qq), _mm512_loadu_pd(m + k * W));
-        __mmask8 gt = k ? _mm512_cmp_pd_mask(v, bv, _CMP_GT_OQ) : (__mmask8)0xff;
-        bv = _mm512_mask_blend_pd(gt, bv, v);
-        bi = _mm512_mask_blend_pd(gt, bi, _mm512_set1_pd((double)k));
-    }
-    double bd[W];
-    _mm512_storeu_pd(top, bv);
-    _mm512_storeu_pd(bd, bi);
-    for (size_t l = 0; l < W; l++)
-        best[l] = (uint32_t)bd[l];
-}
-
-#define LANES_NAME(f) f##_avx512
-#define LANES_VW 8
-#include "linalg/soa_kernel_lanes.h"
-
 /* dist2 / dist2_idx: CLUB's edge tests, d subtract-multiply-adds per
  * neighbour, lanes along the neighbours (no BLAS routine computes a set of
  * distances in a fixed summation order); memory bound on wT. */
@@ -940,8 +914,6 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .pack_add = pack_add_avx512,
     .score_x = score_x_avx512,
     .score_mq = score_mq_avx512,
-    .ridge_step_lanes = ridge_step_lanes_avx512,
-    .score_lanes = score_lanes_avx512,
     .colsum = colsum_avx512,
     .rank1_sub = rank1_sub_avx512,
     .bounded = bounded_avx512,

@@ -164,26 +164,6 @@ static size_t score_mq_portable(const double *mean, const double *quad, double a
     return colb__soa_argmax(scores, K);
 }
 
-static void score_lanes_portable(const double *mq, const double *width, double scale, size_t K,
-                                 size_t Kp, uint32_t *best, double *top)
-{
-    const double *m = mq, *q = mq + Kp * W;
-    for (size_t l = 0; l < W; l++) { /* score_mq_portable's score, colb__soa_argmax's rule */
-        for (size_t k = 0; k < K; k++) {
-            double qk = q[k * W + l];
-            double v = m[k * W + l] + width[l] * sqrt((qk > 0.0 ? qk : 0.0) * scale);
-            if (k == 0 || v > top[l]) {
-                top[l] = v;
-                best[l] = (uint32_t)k;
-            }
-        }
-    }
-}
-
-#define LANES_NAME(f) f##_portable
-#define LANES_VW 2
-#include "linalg/soa_kernel_lanes.h"
-
 size_t colb__soa_argmax(const double *v, size_t n)
 {
     size_t best = 0;
@@ -403,8 +383,6 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .pack_add = pack_add_portable,
     .score_x = score_x_portable,
     .score_mq = score_mq_portable,
-    .ridge_step_lanes = ridge_step_lanes_portable,
-    .score_lanes = score_lanes_portable,
     .colsum = colsum_portable,
     .rank1_sub = rank1_sub_portable,
     .bounded = bounded_portable,

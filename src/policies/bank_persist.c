@@ -145,60 +145,6 @@ colb_status colb__ridge_load(colb__snap_in *in, const colb__snap_group *g, const
     return st;
 }
 
-/* ---- the flat-ridge models in lanes (linalg/ridge_soa.h) ---------------
- * The ridge bank's group, record for record (the same logical form): a
- * snapshot does not tell the two layouts apart. */
-
-typedef struct rsoa_view {
-    const colb__ridge_soa *r;
-    const size_t *slot;
-} rsoa_view;
-
-static void rsoa_record(const void *bank, size_t i, double *real, uint64_t *ints)
-{
-    const rsoa_view *v = bank;
-    colb__rsoa_export(v->r, v->slot ? v->slot[i] : i, real, ints);
-}
-
-void colb__rsoa_save(colb__snap_out *w, const char *name, const colb__ridge_soa *r,
-                     const size_t *slot, size_t m)
-{
-    rsoa_view v = { r, slot };
-    save_bank(w, name, &v, rsoa_record, m, r->d, colb__ridge_model_len(r->d), 2, NULL);
-}
-
-static const char *rsoa_import(void *bank, size_t i, double *real, const uint64_t *ints)
-{
-    colb__rsoa_import(bank, i, real, ints);
-    return NULL;
-}
-
-colb_status colb__rsoa_load(colb__snap_in *in, const colb__snap_group *g, const char *name,
-                            colb__ridge_soa *r, size_t n, size_t d, const colb_learner_params *p,
-                            size_t *m_out)
-{
-    memset(r, 0, sizeof *r);
-    colb__snap_group rg;
-    colb__snap_field real, ints;
-    size_t m = 0;
-    colb_status st = bank_head(in, g, name, m_out ? 0 : n, n, d, colb__ridge_model_len, 2, &rg, &m,
-                               &real, &ints);
-    if (st == COLB_OK)
-        st = reserve(in, colb__rsoa_bytes(m, d, 0), rg.path);
-    if (st != COLB_OK)
-        return st;
-    st = colb__rsoa_init(r, m, d, p);
-    if (st == COLB_EINVAL || st == COLB_EUNSUP)
-        return colb__snap_error(in, st, "COLB_KERNEL = %s is not a kernel this CPU runs",
-                                getenv("COLB_KERNEL"));
-    if (st != COLB_OK)
-        return colb__snap_error(in, COLB_ENOMEM, "out of memory for bank '%s'", rg.path);
-    st = load_records(in, rg.path, &real, &ints, m, colb__ridge_model_len(d), 2, r, rsoa_import);
-    if (st == COLB_OK && m_out)
-        *m_out = m;
-    return st;
-}
-
 /* ---- the user bank (compact: linalg/soa_bank.h) -----------------------
  * Format version >= 2 stores the bank's logical form (docs/format.md, "User
  * bank"): models, dim, theta0 (one prior mean), one record of

@@ -21,7 +21,6 @@
 #include "learn/cluster_bank.h"
 #include "learn/user_bank.h"
 #include "linalg/ridge.h"
-#include "linalg/ridge_soa.h"
 #include "persist/snapshot.h"
 
 /* Largest dimension a snapshot may declare (memory for d^2 per model is
@@ -37,18 +36,6 @@ void colb__ridge_save(colb__snap_out *w, const char *name, const colb__ridge *r,
 colb_status colb__ridge_load(colb__snap_in *in, const colb__snap_group *g, const char *name,
                              colb__ridge *r, size_t n, size_t d, const colb_learner_params *p,
                              size_t *m_out);
-
-/* colb__ridge_save / colb__ridge_load for models in lanes (ridge_soa.h):
- * the same group and records. The save writes model i from lane slot[i]
- * (slot NULL: lane i), i < m. The load puts model i in lane i and
- * allocates the m models the group holds (m = n when m_out is NULL, else
- * m <= n into *m_out); a COLB_KERNEL this CPU cannot run is COLB_EINVAL /
- * COLB_EUNSUP. */
-void colb__rsoa_save(colb__snap_out *w, const char *name, const colb__ridge_soa *r,
-                     const size_t *slot, size_t m);
-colb_status colb__rsoa_load(colb__snap_in *in, const colb__snap_group *g, const char *name,
-                            colb__ridge_soa *r, size_t n, size_t d, const colb_learner_params *p,
-                            size_t *m_out);
 
 /* The user bank (all its N models, and its one prior mean) as the group
  * `name`; load reads it back, or a version-1 file's ridge bank of users. */

@@ -26,43 +26,54 @@
  * docs/algorithms.md lists the readings of the paper and of the authors'
  * code made here (seed draw, exploration width, the threshold F).
  *
- * Cost per step, for the c neighbourhoods containing the user (c = S at the
- * start, about S/L once L clusters have separated): c + 1 rank-one updates
- * O(d^2), and scoring O(c K d) - a neighbourhood's means and quadratic
- * forms on the round's arms are computed once per round by the hand-written
- * score_x kernel (O(K d^2)) and carried through its rank-one updates in
- * O(K d) each -; the refinement O(S d), and O(d^3) for each neighbourhood
- * the user leaves or joins. The neighbourhoods' aggregates live in SoA
- * blocks of 8 (linalg/ridge_soa.h): the c steps with the user's sample are
- * one kernel call per block holding any of them, the 8 lanes at once, bit
- * for bit the flat ridge bank's steps. State: flat arrays in the impl
- * struct (a ridge bank of N users, the S aggregates in lanes, an S x N
- * membership matrix and its N x ceil(S/8) lane masks). */
+ * One aggregate per member set: M_s is a function of N_s alone (the sum
+ * of its members' data), so neighbourhoods with the same members - all of
+ * them at the start, the seeds of one cluster once it has separated -
+ * share one aggregate, kept once and updated once per step. (In exact
+ * arithmetic this is the algorithm itself; in floating point the shared
+ * aggregate is one of the roundings that separate copies would have
+ * reached, so a near-tie may resolve otherwise than with copies.) A
+ * neighbourhood whose set changes moves to the aggregate of its new set if
+ * one exists, else changes its own in place, or a copy of the shared one.
+ *
+ * Cost per step, for the g distinct aggregates of the neighbourhoods
+ * containing the user (1 at the start, about 1 once the clusters have
+ * separated, at most S): g + 1 rank-one updates O(d^2), and scoring O(g K d)
+ * - an aggregate's means and quadratic forms on the round's arms are
+ * computed once per round by the hand-written score_x kernel (O(K d^2)) and
+ * carried through its rank-one updates in O(K d) each (round_scores.h) -;
+ * the refinement O(S d), and O(d^3 + N) for each neighbourhood the user
+ * leaves or joins (its whole data leave or join the aggregate; N to find
+ * the aggregate of its new set). State: flat arrays in the impl struct (a
+ * ridge bank of N users, one of up to S aggregates, an S x N membership
+ * matrix). */
 #include <string.h>
 
 #include <xxhash.h>
 
 #include "learn/thompson.h"
 #include "linalg/ridge.h"
-#include "linalg/ridge_soa.h"
+#include "linalg/round_scores.h"
 #include "policies/bank_persist.h"
 #include "policies/policy_impl.h"
+
+#define NONE ((size_t)-1)
 
 /* Stream of the policy's seed that draws the seed users ("LOCBseed"). */
 #define LOCB_STREAM_SEEDS UINT64_C(0x4c4f434273656564)
 
 typedef struct locb {
     colb__ridge users;     /* N: V_i, b_i, theta_i; count = T_i */
-    colb__ridge_soa hood;  /* S: the neighbourhoods' aggregates, in lanes */
-    size_t S, nblk;        /* nblk = hood.nblk: blocks of 8 neighbourhoods */
-    size_t *slot, *who;    /* S: neighbourhood s in lane slot[s]; 8 nblk: the
-                              neighbourhood in lane i (>= S: a padding lane) */
-    int placed;            /* no join or leave since the lanes were placed */
-    double *vtop;          /* 8 nblk: choose's score of each lane, */
-    uint32_t *varm;        /* and its arm */
+    colb__ridge hood;      /* S slots: the distinct aggregates */
+    size_t S;
+    size_t *agg;           /* S: neighbourhood s's aggregate (a slot of hood) */
+    size_t *refs;          /* S: neighbourhoods per slot (0: a free slot) */
+    size_t *rep;           /* S: a neighbourhood of slot a (whose member row is a's set) */
+    uint64_t *hash;        /* S: XXH3 of slot a's member set */
+    uint64_t *mark;        /* S: slot a was stepped / scored at call mark[a] */
+    uint64_t calls;        /* choose and observe calls so far */
     size_t *seed;          /* S: the seed users */
     unsigned char *member; /* S x N: user i in N_s */
-    unsigned char *lanes;  /* N x nblk: bit l of (i, b) = member[who[8 b + l] N + i] */
     unsigned char *final;  /* S: N_s no longer refined */
     size_t n_final;
     size_t n_member;       /* entries of member set: the neighbourhoods' sizes summed */
@@ -71,12 +82,9 @@ typedef struct locb {
     double *zT, *dz;       /* d x S: the seeds' theta transposed (the refinement's
                               distances in one kernel call); S: those distances^2 */
     double gamma;
-    double *scores;        /* 3 Kp: a user's own scores, means and forms on the
-                              round's arms */
+    colb__round_scores rs; /* the neighbourhoods' scores on the round's arms */
     colb__scratch sc;      /* Thompson sampling: one model's draws and their work
                               (>= colb__ts_work(d)) */
-    colb__ridge one;       /* Thompson sampling: a neighbourhood copied out of its lane */
-    double *rec;           /* colb__ridge_model_len(d): that copy's record */
 } locb;
 
 static double F(double T)
@@ -107,23 +115,21 @@ static void locb_destroy(colb_policy *p)
     if (!c)
         return;
     colb__ridge_free(&c->users);
-    colb__rsoa_free(&c->hood);
+    colb__ridge_free(&c->hood);
+    free(c->agg);
+    free(c->refs);
+    free(c->rep);
+    free(c->hash);
+    free(c->mark);
     free(c->seed);
     free(c->member);
-    free(c->lanes);
-    free(c->slot);
-    free(c->who);
-    free(c->vtop);
-    free(c->varm);
     free(c->final);
     free(c->Fz);
     free(c->FzT);
     free(c->zT);
     free(c->dz);
-    free(c->scores);
+    colb__rs_free(&c->rs);
     colb__scratch_free(&c->sc);
-    colb__ridge_free(&c->one);
-    free(c->rec);
     free(c);
     p->impl = NULL;
 }
@@ -136,148 +142,90 @@ static void sync_seed(locb *c, size_t s, size_t d)
         c->zT[k * c->S + s] = t[k];
 }
 
-/* The lane masks of every user from the membership matrix. */
-static void sync_lanes(locb *c, size_t N)
+/* ---- one aggregate per member set ---------------------------------- */
+
+static uint64_t set_hash(const locb *c, size_t s, size_t N)
 {
-    memset(c->lanes, 0, N * c->nblk);
+    return XXH3_64bits(c->member + s * N, N);
+}
+
+/* The slot other than `skip` whose set is neighbourhood s's (hash h), or
+ * NONE. O(S + N). */
+static size_t find_set(const locb *c, size_t s, uint64_t h, size_t skip, size_t N)
+{
+    for (size_t b = 0; b < c->S; b++)
+        if (c->refs[b] && b != skip && c->hash[b] == h &&
+            !memcmp(c->member + c->rep[b] * N, c->member + s * N, N))
+            return b;
+    return NONE;
+}
+
+/* Slot i holds neighbourhood i's aggregate (create, load, add_users): the
+ * neighbourhoods with the same set share the slot of the first of them
+ * (the others' copies are dropped: they are the same aggregate). */
+static void group(locb *c, size_t N)
+{
     for (size_t s = 0; s < c->S; s++) {
-        size_t b = c->slot[s] / 8, l = c->slot[s] % 8;
-        for (size_t i = 0; i < N; i++)
-            c->lanes[i * c->nblk + b] |= (unsigned char)(c->member[s * N + i] << l);
+        uint64_t h = set_hash(c, s, N);
+        size_t b = find_set(c, s, h, NONE, N);
+        if (b == NONE) {
+            b = s;
+            c->rep[s] = s;
+            c->hash[s] = h;
+        }
+        c->agg[s] = b;
+        c->refs[b]++;
+        colb__rs_forget(&c->rs, s);
     }
 }
 
-/* Neighbourhood s in lane s (create, load). */
-static void place_in_order(locb *c)
+/* The arrays of the grouping (S set); 0 or COLB_ENOMEM. */
+static colb_status alloc_groups(locb *c)
 {
-    for (size_t i = 0; i < c->nblk * 8; i++) {
-        c->who[i] = i;
-        if (i < c->S)
-            c->slot[i] = i;
-    }
-    c->placed = 0;
+    c->agg = colb__malloc(c->S, sizeof(size_t));
+    c->refs = colb__calloc(c->S, sizeof(size_t));
+    c->rep = colb__malloc(c->S, sizeof(size_t));
+    c->hash = colb__malloc(c->S, sizeof(uint64_t));
+    c->mark = colb__calloc(c->S, sizeof(uint64_t));
+    return c->agg && c->refs && c->rep && c->hash && c->mark ? COLB_OK : COLB_ENOMEM;
 }
 
-
-/* Lanes for the neighbourhoods such that those with the same member set
- * share a block where they fit (a user's steps and scores then touch as
- * few blocks as the clusters allow; once the neighbourhoods have settled,
- * about one per cluster): the groups of equal sets (by hash), largest
- * first (ties: the group of the lowest hash), each into the first block
- * with room for all of it, else lane by lane into the roomiest blocks.
- * Placement changes no bit of any result (every lane computes alone); it
- * is redone at the first round after a join or a leave. O(S N + S^2).
- * COLB_ENOMEM leaves the lanes as they were. */
-static colb_status place(locb *c, size_t N)
+/* User u has just joined (join) or left neighbourhood s (its member row
+ * already says so): s moves to the aggregate of its new set, or changes
+ * its own (its only user's) in place, or a copy of the one it shared;
+ * COLB_ENUMERIC when that aggregate is not positive definite. */
+static colb_status change_set(locb *c, size_t s, size_t u, int join, size_t N)
 {
-    size_t S = c->S, nb = c->nblk, nslot = nb * 8;
-    uint64_t *sig = colb__malloc(S, sizeof(uint64_t));
-    size_t *tmp = colb__malloc(4 * S + nb + 2 * nslot, sizeof(size_t));
-    if (!sig || !tmp) {
-        free(sig);
-        free(tmp);
-        return COLB_ENOMEM;
+    size_t a = c->agg[s];
+    if (c->refs[a] > 1 && c->rep[a] == s) /* a's set is described by another member */
+        for (size_t q = 0; q < c->S && c->rep[a] == s; q++)
+            if (q != s && c->agg[q] == a)
+                c->rep[a] = q;
+    uint64_t h = set_hash(c, s, N);
+    size_t b = find_set(c, s, h, a, N);
+    if (b != NONE) { /* the new set has its aggregate already */
+        c->refs[a]--;
+        c->agg[s] = b;
+        c->refs[b]++;
+        return COLB_OK;
     }
-    size_t *order = tmp, *gst = order + S, *glen = gst + S, *nw = glen + S, *room = nw + S;
-    size_t *from = room + nb, *who = from + nslot;
-    for (size_t s = 0; s < S; s++) {
-        sig[s] = XXH3_64bits(c->member + s * N, N);
-        size_t j = s; /* insertion sort by (hash, index): S is small */
-        while (j > 0 && sig[order[j - 1]] > sig[s]) {
-            order[j] = order[j - 1];
-            j--;
-        }
-        order[j] = s;
+    if (c->refs[a] > 1) { /* a stays with the others: s gets a copy */
+        size_t f = 0;
+        while (c->refs[f]) /* a free slot exists: S slots, a serves two */
+            f++;
+        colb__ridge_copy_model(&c->hood, f, &c->hood, a);
+        c->refs[a]--;
+        a = c->agg[s] = f;
+        c->refs[f] = 1;
     }
-    size_t ng = 0; /* the runs of equal hashes: groups */
-    for (size_t q = 0; q < S; q++) {
-        if (q == 0 || sig[order[q]] != sig[order[q - 1]]) {
-            gst[ng] = q;
-            glen[ng++] = 0;
-        }
-        glen[ng - 1]++;
-    }
-    for (size_t b = 0; b < nb; b++)
-        room[b] = 8;
-    for (size_t done = 0; done < ng; done++) {
-        size_t g = 0;
-        for (size_t q = 1; q < ng; q++)
-            if (glen[q] > glen[g])
-                g = q;
-        size_t fit = nb;
-        for (size_t b = 0; b < nb && fit == nb; b++)
-            if (room[b] >= glen[g])
-                fit = b;
-        for (size_t q = gst[g]; q < gst[g] + glen[g]; q++) {
-            size_t b = fit;
-            if (b == nb) /* no block holds the whole group: the roomiest */
-                for (size_t e = 0, r = 0; e < nb; e++)
-                    if (room[e] > r) {
-                        r = room[e];
-                        b = e;
-                    }
-            nw[order[q]] = b * 8 + (8 - room[b]);
-            room[b]--;
-        }
-        glen[g] = 0; /* placed */
-    }
-    int same = 1;
-    for (size_t s = 0; s < S; s++)
-        same &= nw[s] == c->slot[s];
-    colb_status st = COLB_OK;
-    if (!same) {
-        /* from[i]: the lane whose model lane i receives; the padding lanes
-         * fill the lanes left, in order */
-        for (size_t i = 0; i < nslot; i++)
-            from[i] = (size_t)-1;
-        for (size_t s = 0; s < S; s++)
-            from[nw[s]] = c->slot[s];
-        for (size_t i = 0, pad = 0; i < nslot; i++) {
-            if (from[i] != (size_t)-1)
-                continue;
-            while (c->who[pad] < S)
-                pad++;
-            from[i] = pad++;
-        }
-        st = colb__rsoa_move(&c->hood, from);
-        if (st == COLB_OK) {
-            for (size_t i = 0; i < nslot; i++)
-                who[i] = c->who[from[i]];
-            memcpy(c->who, who, nslot * sizeof(size_t));
-            for (size_t s = 0; s < S; s++)
-                c->slot[s] = nw[s];
-            sync_lanes(c, N);
-        }
-    }
-    if (st == COLB_OK)
-        c->placed = 1;
-    free(sig);
-    free(tmp);
-    return st;
-}
-
-/* The arrays beside the banks (S, nblk and N set); 0 or COLB_ENOMEM. */
-static colb_status alloc_rest(locb *c, size_t N, size_t d)
-{
-    size_t S = c->S;
-    c->seed = colb__malloc(S, sizeof(size_t));
-    c->member = colb__malloc(S, N);
-    c->lanes = colb__calloc(N, c->nblk);
-    c->final = colb__calloc(S, 1);
-    c->Fz = colb__malloc(S, sizeof(double));
-    c->FzT = colb__calloc(S, sizeof(uint64_t));
-    c->zT = colb__malloc(S, d * sizeof(double));
-    c->dz = colb__malloc(S, sizeof(double));
-    c->rec = colb__malloc(colb__ridge_model_len(d), sizeof(double));
-    c->slot = colb__malloc(S, sizeof(size_t));
-    c->who = colb__malloc(c->nblk * 8, sizeof(size_t));
-    c->vtop = colb__malloc(c->nblk * 8, sizeof(double));
-    c->varm = colb__malloc(c->nblk * 8, sizeof(uint32_t));
-    if (!c->seed || !c->member || !c->lanes || !c->final || !c->Fz || !c->FzT || !c->zT ||
-        !c->dz || !c->rec || !c->slot || !c->who || !c->vtop || !c->varm)
-        return COLB_ENOMEM;
-    place_in_order(c);
-    return COLB_OK;
+    c->rep[a] = s;
+    c->hash[a] = h;
+    if (join)
+        colb__ridge_absorb(&c->hood, a, &c->users, u);
+    else
+        colb__ridge_unabsorb(&c->hood, a, &c->users, u);
+    colb__rs_forget(&c->rs, a);
+    return colb__ridge_refresh(&c->hood, a);
 }
 
 static colb_status locb_create(colb_policy *p)
@@ -289,15 +237,18 @@ static colb_status locb_create(colb_policy *p)
     p->impl = c;
     c->S = p->pp.locb_seeds < N ? p->pp.locb_seeds : N;
     c->gamma = p->pp.locb_gamma;
-    colb_status st = colb__rsoa_init(&c->hood, c->S, d, &p->pp.learner);
-    if (st == COLB_EINVAL || st == COLB_EUNSUP)
-        return colb__err(p->err, st, "COLB_KERNEL = %s is not a kernel this CPU runs",
-                         getenv("COLB_KERNEL"));
-    c->nblk = c->hood.nblk;
+    c->seed = colb__malloc(c->S, sizeof(size_t));
+    c->member = colb__malloc(c->S, N);
+    c->final = colb__calloc(c->S, 1);
+    c->Fz = colb__malloc(c->S, sizeof(double));
+    c->FzT = colb__calloc(c->S, sizeof(uint64_t));
+    c->zT = colb__malloc(c->S, d * sizeof(double));
+    c->dz = colb__malloc(c->S, sizeof(double));
     size_t *tmp = colb__malloc(N, sizeof(size_t));
-    if (st != COLB_OK || !tmp || alloc_rest(c, N, d) != COLB_OK ||
+    if (!c->seed || !c->member || !c->final || !c->Fz || !c->FzT || !c->zT || !c->dz || !tmp ||
+        alloc_groups(c) != COLB_OK ||
         colb__ridge_init(&c->users, N, d, &p->pp.learner) != COLB_OK ||
-        colb__ridge_init(&c->one, 1, d, &p->pp.learner) != COLB_OK) {
+        colb__ridge_init(&c->hood, c->S, d, &p->pp.learner) != COLB_OK) {
         free(tmp);
         return colb__err(p->err, COLB_ENOMEM, "out of memory for N = %zu users", N);
     }
@@ -309,7 +260,13 @@ static colb_status locb_create(colb_policy *p)
         sync_seed(c, s, d);
     memset(c->member, 1, c->S * N); /* every neighbourhood starts as everybody */
     c->n_member = c->S * N;
-    sync_lanes(c, N);
+    colb_status st = colb__rs_init(&c->rs, c->S, d);
+    if (st == COLB_EINVAL || st == COLB_EUNSUP)
+        return colb__err(p->err, st, "COLB_KERNEL = %s is not a kernel this CPU runs",
+                         getenv("COLB_KERNEL"));
+    if (st != COLB_OK)
+        return colb__err(p->err, st, "out of memory for N = %zu users", N);
+    group(c, N); /* one aggregate: every neighbourhood is everybody */
     set_info(p);
     return COLB_OK;
 }
@@ -317,24 +274,28 @@ static colb_status locb_create(colb_policy *p)
 static colb_status locb_begin(colb_policy *p)
 {
     locb *c = p->impl;
-    colb_status st = c->placed ? COLB_OK : place(c, p->N);
-    if (st == COLB_OK)
-        st = colb__rsoa_begin(&c->hood, p->X, p->K);
-    if (st == COLB_OK && colb__realloc_n(&c->scores, c->hood.Kp, 3 * sizeof(double)))
-        st = COLB_ENOMEM;
+    colb_status st = colb__rs_begin(&c->rs, p->X, p->K);
     if (st == COLB_OK && colb__policy_ts(p))
         st = colb__scratch_reserve(&c->sc, p->d, p->K, 1);
     return st == COLB_OK ? st : colb__err(p->err, st, "begin_round: out of memory for K = %zu", p->K);
 }
 
-/* Thompson sampling: the best arm of model i of r (a fresh draw) and its
- * score in *top. */
-static size_t ts_best(colb_policy *p, locb *c, const colb__ridge *r, size_t i, double *top)
+/* The best arm of model i of bank r on the round's contexts; *top receives
+ * its score. A neighbourhood (r = hood) is scored through the round's cache
+ * (rs), a user's own model afresh; Thompson draws are fresh every time. */
+static size_t best(colb_policy *p, locb *c, const colb__ridge *r, size_t i, double *top)
 {
-    colb__ts_scores(r, i, NULL, colb__ridge_width(r, i), p->X, p->K, &p->ts_rng, c->sc.scores,
-                    c->sc.work);
-    size_t a = colb__argmax(c->sc.scores, p->K);
-    *top = c->sc.scores[a];
+    if (colb__policy_ts(p)) {
+        colb__ts_scores(r, i, NULL, colb__ridge_width(r, i), p->X, p->K, &p->ts_rng, c->sc.scores,
+                        c->sc.work);
+        size_t a = colb__argmax(c->sc.scores, p->K);
+        *top = c->sc.scores[a];
+        return a;
+    }
+    double w = colb__ridge_width(r, i);
+    size_t a = r == &c->hood ? colb__rs_choose(&c->rs, r, i, w, 1.0, 1)
+                             : colb__rs_score(&c->rs, r, i, w, 1.0);
+    *top = c->rs.scores[a];
     return a;
 }
 
@@ -344,43 +305,26 @@ static colb_status locb_choose(colb_policy *p, size_t u, size_t *arm)
     size_t N = p->N;
     int found = 0, ts = colb__policy_ts(p);
     double top = 0.0, v;
-    if (!ts) /* the lanes of u's neighbourhoods scored a block at a time, from
-                the carried values */
-        for (size_t bk = 0; bk < c->nblk; bk++) {
-            unsigned mk = c->lanes[u * c->nblk + bk];
-            if (mk)
-                colb__rsoa_choose(&c->hood, bk, mk, 1.0, c->varm + bk * 8, c->vtop + bk * 8);
-        }
-    for (size_t s = 0; s < c->S; s++) { /* neighbourhoods in order */
+    c->calls++;
+    for (size_t s = 0; s < c->S; s++) {
         if (!c->member[s * N + u])
             continue;
-        size_t i = c->slot[s], a;
-        if (ts) { /* the neighbourhood copied out of its lane, drawn afresh */
-            uint64_t ints[2];
-            colb__rsoa_export(&c->hood, i, c->rec, ints);
-            colb__ridge_import(&c->one, 0, c->rec, ints);
-            a = ts_best(p, c, &c->one, 0, &v);
-        } else {
-            a = c->varm[i];
-            v = c->vtop[i];
+        size_t g = c->agg[s];
+        if (!ts) { /* an aggregate met before in this call scores the same: never
+                      strictly better (Thompson sampling draws for each) */
+            if (c->mark[g] == c->calls)
+                continue;
+            c->mark[g] = c->calls;
         }
+        size_t a = best(p, c, &c->hood, g, &v);
         if (!found || v > top) { /* ties: the first neighbourhood */
             found = 1;
             top = v;
             *arm = a;
         }
     }
-    if (found)
-        return COLB_OK;
-    if (ts) {
-        *arm = ts_best(p, c, &c->users, u, &top);
-    } else { /* the user's own model, scored afresh */
-        const colb__ridge_soa *h = &c->hood;
-        size_t d = p->d;
-        *arm = h->kern->score_x(c->users.A + u * d * d, d, c->users.theta + u * d,
-                                colb__ridge_width(&c->users, u), 1.0, h->Xt, d, h->K, h->Kp,
-                                c->scores, c->scores + h->Kp, c->scores + 2 * h->Kp);
-    }
+    if (!found)
+        *arm = best(p, c, &c->users, u, &v);
     return COLB_OK;
 }
 
@@ -389,14 +333,31 @@ static colb_status locb_observe(colb_policy *p, size_t u, size_t arm, double y)
     locb *c = p->impl;
     size_t N = p->N, d = p->d;
     const double *x = p->X + arm * d;
-    /* the user, then its neighbourhoods: every block's lanes in one step
-     * (each neighbourhood's carried scores moved with it) */
-    colb__ridge_update(&c->users, u, x, y, 1.0);
-    for (size_t bk = 0; bk < c->nblk; bk++) {
-        unsigned mk = c->lanes[u * c->nblk + bk];
-        if (mk)
-            colb__rsoa_step(&c->hood, bk, mk, x, y, 1.0);
+    /* the user and the aggregates of its neighbourhoods (each once), two
+     * models per interleaved step (the user's own with the first), each
+     * aggregate's cached scores carried */
+    size_t wait = NONE;
+    int user_done = 0;
+    c->calls++;
+    for (size_t s = 0; s < c->S; s++) {
+        size_t g = c->agg[s];
+        if (!c->member[s * N + u] || c->mark[g] == c->calls)
+            continue;
+        c->mark[g] = c->calls;
+        if (!user_done) {
+            colb__rs_update2(&c->rs, &c->users, u, 0, &c->hood, g, x, y, 1.0);
+            user_done = 1;
+        } else if (wait == NONE) {
+            wait = g;
+        } else {
+            colb__rs_update2(&c->rs, &c->hood, wait, 1, &c->hood, g, x, y, 1.0);
+            wait = NONE;
+        }
     }
+    if (!user_done)
+        colb__ridge_update(&c->users, u, x, y, 1.0);
+    else if (wait != NONE)
+        colb__rs_update(&c->rs, &c->hood, wait, x, y, 1.0);
     for (size_t s = 0; s < c->S; s++)
         if (c->seed[s] == u)
             sync_seed(c, s, d);
@@ -407,7 +368,7 @@ static colb_status locb_observe(colb_policy *p, size_t u, size_t arm, double y)
     int changed = 0;
     /* ||theta_u - theta_seed||^2 for every seed at once, each summed over k
      * in order as the scalar loop: the same bits */
-    c->hood.kern->dist2(c->zT, c->S, tu, d, c->S, c->dz);
+    c->rs.kern->dist2(c->zT, c->S, tu, d, c->S, c->dz);
     for (size_t s = 0; s < c->S; s++) {
         if (c->final[s])
             continue;
@@ -422,11 +383,9 @@ static colb_status locb_observe(colb_policy *p, size_t u, size_t arm, double y)
         int leave = *m && dist > thr && u != z, join = !*m && dist < thr;
         if (leave || join) {
             *m = (unsigned char)join;
-            c->lanes[u * c->nblk + c->slot[s] / 8] ^= (unsigned char)(1u << (c->slot[s] % 8));
             c->n_member += join ? 1 : (size_t)-1;
             changed = 1;
-            c->placed = 0;
-            colb_status st = colb__rsoa_absorb(&c->hood, c->slot[s], &c->users, u, join ? 1 : -1);
+            colb_status st = change_set(c, s, u, join, N);
             if (st != COLB_OK)
                 return colb__err(p->err, st, "observe: neighbourhood %zu not positive definite", s);
         }
@@ -478,25 +437,46 @@ static colb_status locb_clusters(const colb_policy *p, size_t *labels, size_t *n
     return COLB_OK;
 }
 
-/* Memory budget: the users' bank, the neighbourhoods in lanes (S <= N;
- * their carried scores, 16 Kp bytes each, come with the round's K, on
- * top), the S x N membership matrix and its lane masks. */
+/* Per neighbourhood beside the banks: its member row (N bytes), seed,
+ * final flag, F cache, distance, the score cache's 24 bytes, the grouping's
+ * 40 bytes, and the seed's theta transposed (8 d). */
+#define PER_HOOD(N, d) ((double)(N) + 97 + 8.0 * (double)(d))
+
+/* Memory budget: two banks (N users, S <= N aggregate slots), the S x N
+ * membership matrix, the round's cache of the aggregates' scores (its 16 Kp
+ * bytes per aggregate come with the round's K, on top). */
 static double locb_memory(const colb_policy_params *pp)
 {
     size_t S = pp->locb_seeds < pp->users ? pp->locb_seeds : pp->users;
-    double nblk = (double)((S + 7) / 8);
-    return colb__ridge_bytes(pp->users, pp->dim) + colb__rsoa_bytes(S, pp->dim, 0) +
-           (double)S * ((double)pp->users + 33 + 8.0 * (double)pp->dim) + nblk * (double)pp->users;
+    return colb__ridge_bytes(pp->users, pp->dim) + colb__ridge_bytes(S, pp->dim) +
+           (double)S * PER_HOOD(pp->users, pp->dim);
+}
+
+/* Slot s := neighbourhood s's aggregate for every s (through a copy of
+ * the bank), every slot then its own: save, add_users. COLB_ENOMEM. */
+static colb_status spread(locb *c, colb__ridge *out, const colb_learner_params *lp)
+{
+    if (colb__ridge_init(out, c->S, c->hood.d, lp) != COLB_OK)
+        return COLB_ENOMEM;
+    for (size_t s = 0; s < c->S; s++)
+        colb__ridge_copy_model(out, s, &c->hood, c->agg[s]);
+    return COLB_OK;
 }
 
 /* The banks, the seeds, the membership matrix (one 0/1 per entry) and
- * which neighbourhoods are final. The neighbourhoods are stored as a ridge
- * bank (the same records: ridge_soa.h keeps the flat bank's models). */
+ * which neighbourhoods are final. The neighbourhoods are stored one model
+ * each, as the format has it (those sharing an aggregate: equal copies). */
 static colb_status locb_save(const colb_policy *p, colb__snap_out *w)
 {
     const locb *c = p->impl;
+    colb__ridge hoods;
     colb__ridge_save(w, "users", &c->users, p->N);
-    colb__rsoa_save(w, "neighbourhoods", &c->hood, c->slot, c->S);
+    if (spread((locb *)c, &hoods, &p->pp.learner) != COLB_OK) {
+        colb__snap_fail(w, COLB_ENOMEM, "out of memory saving locb's neighbourhoods");
+        return colb__snap_status(w);
+    }
+    colb__ridge_save(w, "neighbourhoods", &hoods, c->S);
+    colb__ridge_free(&hoods);
     colb__snap_sizes(w, "seeds", c->seed, c->S);
     colb__snap_bytes(w, "member", c->member, c->S * p->N);
     colb__snap_bytes(w, "final", c->final, c->S);
@@ -532,24 +512,38 @@ static colb_status locb_load(colb_policy *p, colb__snap_in *in, const colb__snap
      * users added online */
     size_t S = p->pp.locb_seeds < N ? p->pp.locb_seeds : N;
     if (st == COLB_OK)
-        st = colb__rsoa_load(in, g, "neighbourhoods", &c->hood, S, d, &p->pp.learner, &S);
+        st = colb__ridge_load(in, g, "neighbourhoods", &c->hood, S, d, &p->pp.learner, &S);
     if (st == COLB_OK && S == 0)
         st = colb__snap_error(in, COLB_EPARSE, "snapshot: locb has no neighbourhoods");
     c->S = S;
-    c->nblk = c->hood.nblk;
-    /* in the file, neighbourhood s is model s: here in lane s */
     if (st == COLB_OK)
-        st = colb__snap_reserve(in, (uint64_t)S * (N + 33 + 8 * d) + (uint64_t)c->nblk * N,
-                                "locb's neighbourhoods");
-    if (st == COLB_OK && (alloc_rest(c, N, d) != COLB_OK ||
-                          colb__ridge_init(&c->one, 1, d, &p->pp.learner) != COLB_OK))
-        st = colb__snap_error(in, COLB_ENOMEM, "out of memory for locb's %zu users", N);
+        st = colb__snap_reserve(in, (uint64_t)PER_HOOD(N, d) * S, "locb's neighbourhoods");
+    if (st == COLB_OK) {
+        c->seed = colb__malloc(S, sizeof(size_t));
+        c->member = colb__malloc(S, N);
+        c->final = colb__calloc(S, 1);
+        c->Fz = colb__malloc(S, sizeof(double));
+        c->FzT = colb__calloc(S, sizeof(uint64_t));
+        c->zT = colb__malloc(S, d * sizeof(double));
+        c->dz = colb__malloc(S, sizeof(double));
+        if (!c->seed || !c->member || !c->final || !c->Fz || !c->FzT || !c->zT || !c->dz ||
+            alloc_groups(c) != COLB_OK)
+            st = colb__snap_error(in, COLB_ENOMEM, "out of memory for locb's %zu users", N);
+    }
     if (st == COLB_OK)
         st = colb__snap_get_sizes(in, g, "seeds", c->seed, S, N);
     if (st == COLB_OK)
         st = get_flags(in, g, "member", c->member, S * N);
     if (st == COLB_OK)
         st = get_flags(in, g, "final", c->final, S);
+    if (st == COLB_OK) {
+        colb_status kst = colb__rs_init(&c->rs, S, d);
+        if (kst == COLB_EINVAL || kst == COLB_EUNSUP)
+            st = colb__snap_error(in, kst, "COLB_KERNEL = %s is not a kernel this CPU runs",
+                                  getenv("COLB_KERNEL"));
+        else if (kst != COLB_OK)
+            st = colb__snap_error(in, COLB_ENOMEM, "out of memory for locb's %zu users", N);
+    }
     if (st != COLB_OK)
         return st;
     for (size_t k = 0; k < S; k++)
@@ -558,7 +552,7 @@ static colb_status locb_load(colb_policy *p, colb__snap_in *in, const colb__snap
         c->n_member += c->member[k];
     for (size_t s = 0; s < S; s++)
         sync_seed(c, s, d);
-    sync_lanes(c, N);
+    group(c, N); /* model s in slot s: equal sets share the first's */
     set_info(p);
     return COLB_OK;
 }
@@ -571,10 +565,15 @@ static colb_status locb_add_users(colb_policy *p, size_t n, const size_t *labels
     (void)labels;
     locb *c = p->impl;
     size_t N = p->N, M = N + n;
-    unsigned char *member = colb__malloc(c->S, M), *lanes = colb__malloc(M, c->nblk);
-    if (!member || !lanes || colb__ridge_grow(&c->users, M) != COLB_OK) {
+    unsigned char *member = colb__malloc(c->S, M);
+    colb__ridge hoods;
+    if (!member || spread(c, &hoods, &p->pp.learner) != COLB_OK) {
         free(member);
-        free(lanes);
+        return COLB_ENOMEM;
+    }
+    if (colb__ridge_grow(&c->users, M) != COLB_OK) {
+        free(member);
+        colb__ridge_free(&hoods);
         return COLB_ENOMEM;
     }
     for (size_t k = 0; k < c->S; k++) {
@@ -584,11 +583,14 @@ static colb_status locb_add_users(colb_policy *p, size_t n, const size_t *labels
     }
     free(c->member);
     c->member = member;
-    free(c->lanes);
-    c->lanes = lanes;
-    sync_lanes(c, M);
     for (size_t u = N; u < M; u++)
         colb__ridge_reset(&c->users, u);
+    /* a final and a refined neighbourhood that shared an aggregate now
+     * differ by the newcomers: regroup from one copy each */
+    colb__ridge_free(&c->hood);
+    c->hood = hoods;
+    memset(c->refs, 0, c->S * sizeof(size_t));
+    group(c, M);
     set_info(p);
     return COLB_OK;
 }
@@ -597,14 +599,14 @@ static colb_status locb_add_users(colb_policy *p, size_t n, const size_t *labels
 static colb_status locb_cache_check(const colb_policy *p, double *max_rel, size_t *n_cached)
 {
     const locb *c = p->impl;
-    colb__rsoa_check(&c->hood, max_rel, n_cached);
-    return COLB_OK;
+    *n_cached = colb__rs_cached(&c->rs);
+    return colb__rs_check(&c->rs, &c->hood, max_rel);
 }
 
 static void locb_cache_off(colb_policy *p, int off)
 {
     locb *c = p->impl;
-    c->hood.off = off != 0;
+    c->rs.off = off != 0;
 }
 
 const colb__policy_vt colb__policy_locb = {
