@@ -59,6 +59,12 @@
 
 #define NONE ((size_t)-1)
 
+/* 1 -+ 2^-50: dz <= thr^2 (1 - 2^-50) gives sqrt(dz) < thr and dz >=
+ * thr^2 (1 + 2^-50) gives sqrt(dz) > thr, whatever the roundings of thr^2,
+ * of the product and of the square root (each within 2^-53 relative). */
+#define SURE_BELOW (1.0 - 0x1p-50)
+#define SURE_ABOVE (1.0 + 0x1p-50)
+
 /* Stream of the policy's seed that draws the seed users ("LOCBseed"). */
 #define LOCB_STREAM_SEEDS UINT64_C(0x4c4f434273656564)
 
@@ -74,12 +80,14 @@ typedef struct locb {
     uint64_t calls;        /* choose and observe calls so far */
     size_t *seed;          /* S: the seed users */
     unsigned char *member; /* S x N: user i in N_s */
+    unsigned char *mt;     /* N x S: the same transposed (a user's row contiguous) */
+    int fz_stale;          /* Fz not computed yet (create, load) */
     unsigned char *final;  /* S: N_s no longer refined */
     size_t n_final;
     size_t n_member;       /* entries of member set: the neighbourhoods' sizes summed */
-    double *Fz;            /* S: F(T_seed) as last computed, */
-    uint64_t *FzT;         /* S: for T_seed + 1 (0: never) */
-    double *zT, *dz;       /* d x S: the seeds' theta transposed (the refinement's
+    double *Fz;            /* S: F(T_seed), recomputed when the seed is served */
+    size_t Sp;             /* S rounded up to 8: zT's columns, dz's length */
+    double *zT, *dz;       /* d x Sp: the seeds' theta transposed (the refinement's
                               distances in one kernel call); S: those distances^2 */
     double gamma;
     colb__round_scores rs; /* the neighbourhoods' scores on the round's arms */
@@ -125,7 +133,7 @@ static void locb_destroy(colb_policy *p)
     free(c->member);
     free(c->final);
     free(c->Fz);
-    free(c->FzT);
+    free(c->mt);
     free(c->zT);
     free(c->dz);
     colb__rs_free(&c->rs);
@@ -139,7 +147,15 @@ static void sync_seed(locb *c, size_t s, size_t d)
 {
     const double *t = c->users.theta + c->seed[s] * d;
     for (size_t k = 0; k < d; k++)
-        c->zT[k * c->S + s] = t[k];
+        c->zT[k * c->Sp + s] = t[k];
+}
+
+/* mt from member (create, load, add_users). */
+static void transpose_members(locb *c, size_t N)
+{
+    for (size_t s = 0; s < c->S; s++)
+        for (size_t i = 0; i < N; i++)
+            c->mt[i * c->S + s] = c->member[s * N + i];
 }
 
 /* ---- one aggregate per member set ---------------------------------- */
@@ -241,11 +257,12 @@ static colb_status locb_create(colb_policy *p)
     c->member = colb__malloc(c->S, N);
     c->final = colb__calloc(c->S, 1);
     c->Fz = colb__malloc(c->S, sizeof(double));
-    c->FzT = colb__calloc(c->S, sizeof(uint64_t));
-    c->zT = colb__malloc(c->S, d * sizeof(double));
-    c->dz = colb__malloc(c->S, sizeof(double));
+    c->mt = colb__malloc(c->S, N);
+    c->Sp = (c->S + 7) / 8 * 8; /* padding columns zero: whole vectors in dist2 */
+    c->zT = colb__calloc(c->Sp, d * sizeof(double));
+    c->dz = colb__malloc(c->Sp, sizeof(double));
     size_t *tmp = colb__malloc(N, sizeof(size_t));
-    if (!c->seed || !c->member || !c->final || !c->Fz || !c->FzT || !c->zT || !c->dz || !tmp ||
+    if (!c->seed || !c->member || !c->final || !c->Fz || !c->mt || !c->zT || !c->dz || !tmp ||
         alloc_groups(c) != COLB_OK ||
         colb__ridge_init(&c->users, N, d, &p->pp.learner) != COLB_OK ||
         colb__ridge_init(&c->hood, c->S, d, &p->pp.learner) != COLB_OK) {
@@ -259,6 +276,8 @@ static colb_status locb_create(colb_policy *p)
     for (size_t s = 0; s < c->S; s++)
         sync_seed(c, s, d);
     memset(c->member, 1, c->S * N); /* every neighbourhood starts as everybody */
+    memset(c->mt, 1, c->S * N);
+    c->fz_stale = 1;
     c->n_member = c->S * N;
     colb_status st = colb__rs_init(&c->rs, c->S, d);
     if (st == COLB_EINVAL || st == COLB_EUNSUP)
@@ -302,12 +321,12 @@ static size_t best(colb_policy *p, locb *c, const colb__ridge *r, size_t i, doub
 static colb_status locb_choose(colb_policy *p, size_t u, size_t *arm)
 {
     locb *c = p->impl;
-    size_t N = p->N;
     int found = 0, ts = colb__policy_ts(p);
     double top = 0.0, v;
+    const unsigned char *mu = c->mt + u * c->S;
     c->calls++;
     for (size_t s = 0; s < c->S; s++) {
-        if (!c->member[s * N + u])
+        if (!mu[s])
             continue;
         size_t g = c->agg[s];
         if (!ts) { /* an aggregate met before in this call scores the same: never
@@ -338,10 +357,11 @@ static colb_status locb_observe(colb_policy *p, size_t u, size_t arm, double y)
      * aggregate's cached scores carried */
     size_t wait = NONE;
     int user_done = 0;
+    unsigned char *mu = c->mt + u * c->S;
     c->calls++;
     for (size_t s = 0; s < c->S; s++) {
         size_t g = c->agg[s];
-        if (!c->member[s * N + u] || c->mark[g] == c->calls)
+        if (!mu[s] || c->mark[g] == c->calls)
             continue;
         c->mark[g] = c->calls;
         if (!user_done) {
@@ -358,9 +378,15 @@ static colb_status locb_observe(colb_policy *p, size_t u, size_t arm, double y)
         colb__ridge_update(&c->users, u, x, y, 1.0);
     else if (wait != NONE)
         colb__rs_update(&c->rs, &c->hood, wait, x, y, 1.0);
+    /* the seeds' estimates and F(T_seed): they move only when the seed is
+     * served (F of every seed at the first call after create or load) */
+    int fresh = c->fz_stale;
     for (size_t s = 0; s < c->S; s++)
-        if (c->seed[s] == u)
+        if (c->seed[s] == u || fresh) {
             sync_seed(c, s, d);
+            c->Fz[s] = F((double)c->users.count[c->seed[s]]);
+        }
+    c->fz_stale = 0;
     if (c->n_final == c->S)
         return COLB_OK;
     const double *tu = c->users.theta + u * d;
@@ -368,33 +394,36 @@ static colb_status locb_observe(colb_policy *p, size_t u, size_t arm, double y)
     int changed = 0;
     /* ||theta_u - theta_seed||^2 for every seed at once, each summed over k
      * in order as the scalar loop: the same bits */
-    c->rs.kern->dist2(c->zT, c->S, tu, d, c->S, c->dz);
+    c->rs.kern->dist2(c->zT, c->Sp, tu, d, c->Sp, c->dz);
     for (size_t s = 0; s < c->S; s++) {
-        if (c->final[s])
+        /* u leaves N_s when dist = sqrt(dz) > thr (not the seed itself) and
+         * joins it when dist < thr. When dz is off thr^2 by more than the
+         * roundings can bridge (2^-50 relative) the answer is "neither"
+         * without the square root: the common case, tested branch-free */
+        double thr = Fu + c->Fz[s], t2 = thr * thr, dz = c->dz[s];
+        int in = mu[s];
+        double lim = in ? t2 * SURE_BELOW : t2 * SURE_ABOVE;
+        if (c->final[s] | (in ? dz <= lim : dz >= lim))
             continue;
-        size_t z = c->seed[s];
-        uint64_t Tz = c->users.count[z];
-        if (c->FzT[s] != Tz + 1) { /* the seed was served: F(T_seed) moved */
-            c->Fz[s] = F((double)Tz);
-            c->FzT[s] = Tz + 1;
-        }
-        double Fz = c->Fz[s], dist = sqrt(c->dz[s]), thr = Fu + Fz;
-        unsigned char *m = &c->member[s * N + u];
-        int leave = *m && dist > thr && u != z, join = !*m && dist < thr;
+        double dist = sqrt(dz);
+        int leave = in && dist > thr && u != c->seed[s], join = !in && dist < thr;
         if (leave || join) {
-            *m = (unsigned char)join;
+            mu[s] = c->member[s * N + u] = (unsigned char)join;
             c->n_member += join ? 1 : (size_t)-1;
             changed = 1;
             colb_status st = change_set(c, s, u, join, N);
             if (st != COLB_OK)
                 return colb__err(p->err, st, "observe: neighbourhood %zu not positive definite", s);
         }
-        if (Fz <= c->gamma / 4.0) {
+    }
+    /* N_s is final once F(T_seed) <= gamma / 4, after the test of the call
+     * that moved F(T_seed) */
+    for (size_t s = 0; s < c->S; s++)
+        if ((c->seed[s] == u || fresh) && !c->final[s] && c->Fz[s] <= c->gamma / 4.0) {
             c->final[s] = 1;
             c->n_final++;
             changed = 1;
         }
-    }
     if (changed)
         set_info(p);
     return COLB_OK;
@@ -523,10 +552,11 @@ static colb_status locb_load(colb_policy *p, colb__snap_in *in, const colb__snap
         c->member = colb__malloc(S, N);
         c->final = colb__calloc(S, 1);
         c->Fz = colb__malloc(S, sizeof(double));
-        c->FzT = colb__calloc(S, sizeof(uint64_t));
-        c->zT = colb__malloc(S, d * sizeof(double));
-        c->dz = colb__malloc(S, sizeof(double));
-        if (!c->seed || !c->member || !c->final || !c->Fz || !c->FzT || !c->zT || !c->dz ||
+        c->mt = colb__malloc(S, N);
+        c->Sp = (S + 7) / 8 * 8;
+        c->zT = colb__calloc(c->Sp, d * sizeof(double));
+        c->dz = colb__malloc(c->Sp, sizeof(double));
+        if (!c->seed || !c->member || !c->final || !c->Fz || !c->mt || !c->zT || !c->dz ||
             alloc_groups(c) != COLB_OK)
             st = colb__snap_error(in, COLB_ENOMEM, "out of memory for locb's %zu users", N);
     }
@@ -553,6 +583,8 @@ static colb_status locb_load(colb_policy *p, colb__snap_in *in, const colb__snap
     for (size_t s = 0; s < S; s++)
         sync_seed(c, s, d);
     group(c, N); /* model s in slot s: equal sets share the first's */
+    transpose_members(c, N);
+    c->fz_stale = 1;
     set_info(p);
     return COLB_OK;
 }
@@ -565,14 +597,16 @@ static colb_status locb_add_users(colb_policy *p, size_t n, const size_t *labels
     (void)labels;
     locb *c = p->impl;
     size_t N = p->N, M = N + n;
-    unsigned char *member = colb__malloc(c->S, M);
+    unsigned char *member = colb__malloc(c->S, M), *mt = colb__malloc(c->S, M);
     colb__ridge hoods;
-    if (!member || spread(c, &hoods, &p->pp.learner) != COLB_OK) {
+    if (!member || !mt || spread(c, &hoods, &p->pp.learner) != COLB_OK) {
         free(member);
+        free(mt);
         return COLB_ENOMEM;
     }
     if (colb__ridge_grow(&c->users, M) != COLB_OK) {
         free(member);
+        free(mt);
         colb__ridge_free(&hoods);
         return COLB_ENOMEM;
     }
@@ -583,6 +617,9 @@ static colb_status locb_add_users(colb_policy *p, size_t n, const size_t *labels
     }
     free(c->member);
     c->member = member;
+    free(c->mt);
+    c->mt = mt;
+    transpose_members(c, M);
     for (size_t u = N; u < M; u++)
         colb__ridge_reset(&c->users, u);
     /* a final and a refined neighbourhood that shared an aggregate now
