@@ -90,6 +90,8 @@ typedef struct locb {
     double *zT, *dz;       /* d x Sp: the seeds' theta transposed (the refinement's
                               distances in one kernel call); S: those distances^2 */
     double gamma;
+    double *Ftab;          /* Flen: F(T) for T < Flen (F_of) */
+    size_t Flen;
     colb__round_scores rs; /* the neighbourhoods' scores on the round's arms */
     colb__scratch sc;      /* Thompson sampling: one model's draws and their work
                               (>= colb__ts_work(d)) */
@@ -98,6 +100,27 @@ typedef struct locb {
 static double F(double T)
 {
     return sqrt((1.0 + log(1.0 + T)) / (1.0 + T));
+}
+
+/* F(T) through a table of F(0..Flen) grown on demand (doubling, up to
+ * FTAB_MAX entries; beyond, or without memory, computed): a user's F is
+ * needed at each of its steps, and T only grows. */
+#define FTAB_MAX ((size_t)1 << 16)
+static double F_of(locb *c, uint64_t T)
+{
+    if (T < c->Flen)
+        return c->Ftab[T];
+    if (T >= FTAB_MAX)
+        return F((double)T);
+    size_t len = c->Flen ? c->Flen : 256;
+    while (len <= T)
+        len *= 2;
+    if (colb__realloc_n(&c->Ftab, len, sizeof(double)))
+        return F((double)T);
+    for (size_t t = c->Flen; t < len; t++)
+        c->Ftab[t] = F((double)t);
+    c->Flen = len;
+    return c->Ftab[T];
 }
 
 static colb_status locb_check(const colb_policy_params *pp, char *msg, size_t len)
@@ -134,6 +157,7 @@ static void locb_destroy(colb_policy *p)
     free(c->final);
     free(c->Fz);
     free(c->mt);
+    free(c->Ftab);
     free(c->zT);
     free(c->dz);
     colb__rs_free(&c->rs);
@@ -384,13 +408,13 @@ static colb_status locb_observe(colb_policy *p, size_t u, size_t arm, double y)
     for (size_t s = 0; s < c->S; s++)
         if (c->seed[s] == u || fresh) {
             sync_seed(c, s, d);
-            c->Fz[s] = F((double)c->users.count[c->seed[s]]);
+            c->Fz[s] = F_of(c, c->users.count[c->seed[s]]);
         }
     c->fz_stale = 0;
     if (c->n_final == c->S)
         return COLB_OK;
     const double *tu = c->users.theta + u * d;
-    double Fu = F((double)c->users.count[u]);
+    double Fu = F_of(c, c->users.count[u]);
     int changed = 0;
     /* ||theta_u - theta_seed||^2 for every seed at once, each summed over k
      * in order as the scalar loop: the same bits */
@@ -478,7 +502,7 @@ static double locb_memory(const colb_policy_params *pp)
 {
     size_t S = pp->locb_seeds < pp->users ? pp->locb_seeds : pp->users;
     return colb__ridge_bytes(pp->users, pp->dim) + colb__ridge_bytes(S, pp->dim) +
-           (double)S * PER_HOOD(pp->users, pp->dim);
+           (double)S * PER_HOOD(pp->users, pp->dim) + 8.0 * (double)FTAB_MAX;
 }
 
 /* Slot s := neighbourhood s's aggregate for every s (through a copy of
