@@ -670,6 +670,94 @@ static void locb_cache_off(colb_policy *p, int off)
     c->rs.off = off != 0;
 }
 
+/* Largest |a - b| over n entries against the largest |b| (1 when that is
+ * smaller), NaN counted as infinite. */
+static double rel_diff(const double *a, const double *b, size_t n)
+{
+    double e = 0.0, m = 1.0;
+    for (size_t i = 0; i < n; i++) {
+        double t = fabs(a[i] - b[i]);
+        if (!(t <= e))
+            e = t;
+        if (fabs(b[i]) > m)
+            m = fabs(b[i]);
+    }
+    return e / m;
+}
+
+/* Tests: the grouping's structure (slots' references, representatives,
+ * hashes, equal sets sharing exactly, the transposed membership) and every
+ * aggregate against its members' data summed directly: V, b and the count
+ * (relative differences), A V = I, theta = A b. O(S^2 N + S N d^2 + S d^3). */
+static colb_status locb_state_check(const colb_policy *p, double *max_rel, size_t *n_models)
+{
+    const locb *c = p->impl;
+    size_t N = p->N, d = p->d, S = c->S, used = 0, nref = 0;
+    double lam = c->users.p.lambda, worst = 0.0;
+    int bad = 0;
+    for (size_t a = 0; a < S; a++) {
+        if (!c->refs[a])
+            continue;
+        used++;
+        nref += c->refs[a];
+        bad |= c->agg[c->rep[a]] != a || c->hash[a] != set_hash(c, c->rep[a], N);
+    }
+    bad |= nref != S;
+    for (size_t s = 0; s < S && !bad; s++) {
+        bad |= !c->refs[c->agg[s]];
+        for (size_t q = 0; q < s; q++)
+            bad |= (c->agg[q] == c->agg[s]) != !memcmp(c->member + q * N, c->member + s * N, N);
+        for (size_t i = 0; i < N; i++)
+            bad |= c->mt[i * S + s] != c->member[s * N + i];
+    }
+    double *V = colb__malloc(3 * d * d + 2 * d, sizeof(double));
+    if (!V)
+        return COLB_ENOMEM;
+    double *AV = V + d * d, *I = AV + d * d, *b = I + d * d, *th = b + d;
+    for (size_t j = 0; j < d * d; j++)
+        I[j] = j % (d + 1) == 0;
+    for (size_t s = 0; s < S && !bad; s++) {
+        size_t a = c->agg[s];
+        if (c->rep[a] != s)
+            continue; /* each aggregate once */
+        uint64_t cnt = 0;
+        for (size_t j = 0; j < d * d; j++)
+            V[j] = lam * I[j];
+        memset(b, 0, d * sizeof(double));
+        for (size_t i = 0; i < N; i++) {
+            if (!c->member[s * N + i])
+                continue;
+            for (size_t j = 0; j < d * d; j++)
+                V[j] += c->users.V[i * d * d + j] - lam * I[j];
+            for (size_t j = 0; j < d; j++)
+                b[j] += c->users.b[i * d + j];
+            cnt += c->users.count[i];
+        }
+        double cd = (double)cnt, ca = (double)c->hood.count[a];
+        const double *A = c->hood.A + a * d * d;
+        for (size_t j = 0; j < d; j++) {
+            th[j] = c->hood.theta0[a * d + j];
+            for (size_t k = 0; k < d; k++) {
+                double t = 0.0;
+                for (size_t l = 0; l < d; l++)
+                    t += A[j * d + l] * V[l * d + k];
+                AV[j * d + k] = t;
+                th[j] += A[j * d + k] * c->hood.b[a * d + k];
+            }
+        }
+        double e[5] = { rel_diff(c->hood.V + a * d * d, V, d * d), rel_diff(c->hood.b + a * d, b, d),
+                        rel_diff(AV, I, d * d), rel_diff(c->hood.theta + a * d, th, d),
+                        rel_diff(&ca, &cd, 1) };
+        for (size_t k = 0; k < 5; k++)
+            if (!(e[k] <= worst))
+                worst = e[k];
+    }
+    free(V);
+    *max_rel = bad ? INFINITY : worst;
+    *n_models = used;
+    return COLB_OK;
+}
+
 const colb__policy_vt colb__policy_locb = {
     .name = "locb",
     .sequential = 1,
@@ -687,4 +775,5 @@ const colb__policy_vt colb__policy_locb = {
     .add_users = locb_add_users,
     .cache_check = locb_cache_check,
     .cache_off = locb_cache_off,
+    .state_check = locb_state_check,
 };
