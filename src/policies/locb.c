@@ -92,7 +92,7 @@ typedef struct locb {
     double gamma;
     double *Ftab;          /* Flen: F(T) for T < Flen (F_of) */
     size_t Flen;
-    colb__round_scores rs; /* the neighbourhoods' scores on the round's arms */
+    colb__round_scores rs; /* the aggregates' scores on the round's arms */
     colb__scratch sc;      /* Thompson sampling: one model's draws and their work
                               (>= colb__ts_work(d)) */
 } locb;
@@ -490,10 +490,10 @@ static colb_status locb_clusters(const colb_policy *p, size_t *labels, size_t *n
     return COLB_OK;
 }
 
-/* Per neighbourhood beside the banks: its member row (N bytes), seed,
- * final flag, F cache, distance, the score cache's 24 bytes, the grouping's
- * 40 bytes, and the seed's theta transposed (8 d). */
-#define PER_HOOD(N, d) ((double)(N) + 97 + 8.0 * (double)(d))
+/* Per neighbourhood beside the banks: its member row and column (2 N
+ * bytes), seed, final flag, F(T_seed), distance, the score cache's 24
+ * bytes, the grouping's 40 bytes, and the seed's theta transposed (8 d). */
+#define PER_HOOD(N, d) (2.0 * (double)(N) + 97 + 8.0 * (double)(d))
 
 /* Memory budget: two banks (N users, S <= N aggregate slots), the S x N
  * membership matrix, the round's cache of the aggregates' scores (its 16 Kp
@@ -507,7 +507,7 @@ static double locb_memory(const colb_policy_params *pp)
 
 /* Slot s := neighbourhood s's aggregate for every s (through a copy of
  * the bank), every slot then its own: save, add_users. COLB_ENOMEM. */
-static colb_status spread(locb *c, colb__ridge *out, const colb_learner_params *lp)
+static colb_status spread(const locb *c, colb__ridge *out, const colb_learner_params *lp)
 {
     if (colb__ridge_init(out, c->S, c->hood.d, lp) != COLB_OK)
         return COLB_ENOMEM;
@@ -524,7 +524,7 @@ static colb_status locb_save(const colb_policy *p, colb__snap_out *w)
     const locb *c = p->impl;
     colb__ridge hoods;
     colb__ridge_save(w, "users", &c->users, p->N);
-    if (spread((locb *)c, &hoods, &p->pp.learner) != COLB_OK) {
+    if (spread(c, &hoods, &p->pp.learner) != COLB_OK) {
         colb__snap_fail(w, COLB_ENOMEM, "out of memory saving locb's neighbourhoods");
         return colb__snap_status(w);
     }
