@@ -385,6 +385,7 @@ policies:
     /* clustering policies whose cost follows the partition's movement */
     policy_row("cohort", 5, sec);
     policy_row("club", 5, sec);
+    policy_row("locb", 5, sec);
     unsetenv("COLB_KERNEL");
     if (sect == 3)
         return 0;

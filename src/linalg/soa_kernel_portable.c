@@ -167,9 +167,13 @@ static size_t score_mq_portable(const double *mean, const double *quad, double a
 size_t colb__soa_argmax(const double *v, size_t n)
 {
     size_t best = 0;
-    for (size_t k = 1; k < n; k++)
-        if (v[k] > v[best])
-            best = k;
+    double top = v[0]; /* v[best]; selects rather than branches (the scores'
+                          order is data: a branch mispredicts) */
+    for (size_t k = 1; k < n; k++) {
+        int gt = v[k] > top;
+        best = gt ? k : best;
+        top = gt ? v[k] : top;
+    }
     return best;
 }
 

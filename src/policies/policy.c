@@ -150,6 +150,13 @@ colb_status colb__policy_cache_check(const colb_policy *p, double *max_rel, size
     return p->vt->cache_check ? p->vt->cache_check(p, max_rel, n_cached) : COLB_EUNSUP;
 }
 
+colb_status colb__policy_state_check(const colb_policy *p, double *max_rel, size_t *n_models)
+{
+    if (!p || !max_rel || !n_models)
+        return COLB_EINVAL;
+    return p->vt->state_check ? p->vt->state_check(p, max_rel, n_models) : COLB_EUNSUP;
+}
+
 colb_status colb__policy_cache_off(colb_policy *p, int off)
 {
     if (!p)

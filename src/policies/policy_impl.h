@@ -111,6 +111,12 @@ typedef struct colb__policy_vt {
      * NULL: the policy carries nothing. */
     colb_status (*cache_check)(const colb_policy *p, double *max_rel, size_t *n_cached);
     void (*cache_off)(colb_policy *p, int off);
+    /* state_check (tests, optional): recompute from the policy's primary
+     * data what it keeps derived (LOCB: every neighbourhood's aggregate
+     * from its members' models, and which neighbourhoods share one) and
+     * give the largest relative difference (INFINITY when the structure is
+     * broken) and how many derived models there are. */
+    colb_status (*state_check)(const colb_policy *p, double *max_rel, size_t *n_models);
 } colb__policy_vt;
 
 #define COLB__NO_ARM ((size_t)-1)
@@ -135,6 +141,10 @@ colb_status colb__policy_set_threads(colb_policy *p, size_t threads);
  * COLB_EINVAL for NULL arguments, COLB_EUNSUP when the policy has none. */
 colb_status colb__policy_cache_check(const colb_policy *p, double *max_rel, size_t *n_cached);
 colb_status colb__policy_cache_off(colb_policy *p, int off);
+
+/* Tests: the policy's state_check hook (policy_impl.h). COLB_EINVAL for
+ * NULL arguments, COLB_EUNSUP when the policy has none. */
+colb_status colb__policy_state_check(const colb_policy *p, double *max_rel, size_t *n_models);
 
 /* 1 when a policy that plans by the horizon (CMLB, PMLB) must plan without
  * it: anytime requested, or the horizon unknown (0). */
