@@ -36,10 +36,11 @@ colb_status colb__users_reserve(colb__users *b, size_t K)
     return colb__soa_reserve(&b->s, K);
 }
 
-void colb__users_choose_all(colb__users *b, const double *X, size_t K, size_t *arms)
+void colb__users_choose_all(colb__users *b, const double *X, size_t K, size_t *arms,
+                            colb__task *side)
 {
     colb__soa_prepare(&b->s, X, K); /* cannot fail after reserve(K) */
-    colb__soa_choose_all(&b->s, 0, b->s.n, X, K, arms);
+    colb__soa_choose_all(&b->s, 0, b->s.n, X, K, arms, side);
 }
 
 size_t colb__users_choose(colb__users *b, size_t u, const double *X, size_t K)

@@ -38,8 +38,10 @@ double colb__users_bytes(size_t N, size_t d);
 /* Make the scratch fit K arms. */
 colb_status colb__users_reserve(colb__users *b, size_t K);
 
-/* arms[u] for every user u on contexts X (K x d). Requires reserve(K). */
-void colb__users_choose_all(colb__users *b, const double *X, size_t K, size_t *arms);
+/* arms[u] for every user u on contexts X (K x d). Requires reserve(K).
+ * side (may be NULL) runs once alongside, as colb__soa_choose_all. */
+void colb__users_choose_all(colb__users *b, const double *X, size_t K, size_t *arms,
+                            colb__task *side);
 
 /* The arm of one user (no outer-product table: the per-user-contexts path). */
 size_t colb__users_choose(colb__users *b, size_t u, const double *X, size_t K);

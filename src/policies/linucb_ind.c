@@ -63,7 +63,7 @@ static colb_status ind_choose_all(colb_policy *p, size_t *arms)
     if (colb__policy_ts(p))
         colb__users_choose_all_ts(p->impl, p->X, p->K, &p->ts_rng, arms);
     else
-        colb__users_choose_all(p->impl, p->X, p->K, arms);
+        colb__users_choose_all(p->impl, p->X, p->K, arms, p->side);
     return COLB_OK;
 }
 

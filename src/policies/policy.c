@@ -360,12 +360,8 @@ colb_status colb_policy_choose(colb_policy *p, size_t u, size_t *arm)
     return COLB_OK;
 }
 
-colb_status colb_policy_choose_all(colb_policy *p, size_t *arms)
+static colb_status choose_all(colb_policy *p, size_t *arms)
 {
-    if (!p)
-        return COLB_EINVAL;
-    if (!arms)
-        return colb__err(p->err, COLB_EINVAL, "choose_all: arms is NULL");
     if (!p->in_round)
         return colb__err(p->err, COLB_ESTATE, "choose_all: no open round (call begin_round)");
     int fresh = 1;
@@ -385,6 +381,25 @@ colb_status colb_policy_choose_all(colb_policy *p, size_t *arms)
             return st;
     }
     return COLB_OK;
+}
+
+colb_status colb__policy_choose_all_with(colb_policy *p, size_t *arms, colb__task *side)
+{
+    colb_status st = COLB_EINVAL;
+    if (p && !arms)
+        st = colb__err(p->err, COLB_EINVAL, "choose_all: arms is NULL");
+    else if (p) {
+        p->side = side;
+        st = choose_all(p, arms);
+        p->side = NULL;
+    }
+    colb__task_run(side); /* if the policy did not */
+    return st;
+}
+
+colb_status colb_policy_choose_all(colb_policy *p, size_t *arms)
+{
+    return colb__policy_choose_all_with(p, arms, NULL);
 }
 
 static colb_status check_observe(colb_policy *p, size_t u, size_t arm, double y)
