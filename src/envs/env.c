@@ -150,6 +150,20 @@ void colb__env_prefetch(colb_env *e)
         e->vt->prefetch(e);
 }
 
+void colb__env_outcomes(const colb_env *e, const size_t *arms, double *rewards, double *regret)
+{
+    if (e->vt->outcomes) {
+        e->vt->outcomes(e, arms, rewards, regret);
+        return;
+    }
+    double sum = 0.0;
+    for (size_t u = 0; u < e->N; u++) {
+        rewards[u] = colb_env_reward(e, u, arms[u]);
+        sum += colb_env_regret(e, u, arms[u]);
+    }
+    *regret = sum;
+}
+
 uint64_t colb_env_rounds(const colb_env *e) { return e ? e->rounds : 0; }
 
 const double *colb_env_contexts(colb_env *e, size_t u)

@@ -16,6 +16,8 @@ typedef struct colb__env_vt {
     colb_status (*next_round)(colb_env *e);
     /* May be NULL: see colb__env_prefetch. */
     void (*prefetch)(colb_env *e);
+    /* May be NULL: see colb__env_outcomes. */
+    void (*outcomes)(const colb_env *e, const size_t *arms, double *rewards, double *regret);
     const double *(*contexts)(colb_env *e, size_t u);
     double (*reward)(const colb_env *e, size_t u, size_t k);
     double (*regret)(const colb_env *e, size_t u, size_t k);
@@ -52,6 +54,13 @@ struct colb_env {
  * before it. A no-op for environments that cannot (vt->prefetch NULL) or
  * have drawn ahead already, and when out of memory. */
 void colb__env_prefetch(colb_env *e);
+
+/* The round's outcomes for arms[u] of every user u: rewards[u] =
+ * colb_env_reward(e, u, arms[u]) and *regret = the sum of
+ * colb_env_regret(e, u, arms[u]) over u = 0..N-1 added in that order (the
+ * same bits; an arm >= K gives NaN, as those do), in one loop where the
+ * environment has one (vt->outcomes). */
+void colb__env_outcomes(const colb_env *e, const size_t *arms, double *rewards, double *regret);
 
 /* Allocate a colb_env with the generic fields set (impl NULL). */
 colb_env *colb__env_alloc(const colb__env_vt *vt, const colb_env_params *p, size_t N, size_t d,

@@ -140,6 +140,26 @@ static double synth_regret(const colb_env *e, size_t u, size_t k)
     return s->best[g] - s->mean[g * e->K + k];
 }
 
+/* synth_reward and synth_regret of every user in one loop (the same sums). */
+static void synth_outcomes(const colb_env *e, const size_t *arms, double *rewards, double *regret)
+{
+    const synth *s = e->impl;
+    size_t K = e->K;
+    double sum = 0.0;
+    for (size_t u = 0; u < e->N; u++) {
+        size_t g = s->group[u];
+        if (arms[u] >= K) { /* as colb_env_reward, colb_env_regret */
+            rewards[u] = NAN;
+            sum += NAN;
+            continue;
+        }
+        double m = s->mean[g * K + arms[u]];
+        rewards[u] = m + s->noise[u];
+        sum += s->best[g] - m;
+    }
+    *regret = sum;
+}
+
 static colb_status synth_theta(const colb_env *e, size_t u, double *theta)
 {
     const synth *s = e->impl;
@@ -201,6 +221,7 @@ static const colb__env_vt synth_vt = {
     .name = "synthetic",
     .next_round = synth_next_round,
     .prefetch = synth_prefetch,
+    .outcomes = synth_outcomes,
     .contexts = synth_contexts,
     .reward = synth_reward,
     .regret = synth_regret,

@@ -92,6 +92,11 @@ void colb__users_update(colb__users *b, size_t u, const double *x, double y)
     colb__soa_update(&b->s, u, x, y, 1.0);
 }
 
+void colb__users_update_all(colb__users *b, const double *X, const size_t *arms, const double *y)
+{
+    colb__soa_update_all(&b->s, X, arms, y);
+}
+
 void colb__users_flush(colb__users *b)
 {
     colb__soa_flush(&b->s);

@@ -60,6 +60,11 @@ void colb__users_choose_all_ts(colb__users *b, const double *X, size_t K, colb_r
  * x must stay valid until colb__users_flush. */
 void colb__users_update(colb__users *b, size_t u, const double *x, double y);
 
+/* Update every user u with (X + arms[u] d, y[u]), weight 1, applied at once
+ * (on the bank's team if any); the same as colb__users_update for every u
+ * followed by colb__users_flush. */
+void colb__users_update_all(colb__users *b, const double *X, const size_t *arms, const double *y);
+
 /* Apply every deferred update (call at the end of every round). */
 void colb__users_flush(colb__users *b);
 

@@ -259,6 +259,41 @@ void colb__soa_flush(colb__soa_bank *s)
     s->pend_lo = s->pend_hi = 0;
 }
 
+typedef struct update_job {
+    colb__soa_bank *s;
+    const double *X;
+    const size_t *arms;
+    const double *y;
+} update_job;
+
+static void update_range(void *ctx, size_t k0, size_t k1, size_t part)
+{
+    update_job *j = ctx;
+    colb__soa_bank *s = j->s;
+    double *work = s->team ? s->twork + part * kernel_work(s->d) : s->work;
+    for (size_t k = k0; k < k1; k++) {
+        apply_block(s, k, work); /* what was pending before */
+        size_t end = (k + 1) * W < s->n ? (k + 1) * W : s->n;
+        for (size_t i = k * W; i < end; i++) {
+            s->px[i] = j->X + j->arms[i] * s->d;
+            s->py[i] = j->y[i];
+            s->pw[i] = 1.0;
+        }
+        s->npend[k] = (unsigned char)(end - k * W);
+        apply_block(s, k, work);
+    }
+}
+
+void colb__soa_update_all(colb__soa_bank *s, const double *X, const size_t *arms, const double *y)
+{
+    update_job j = { s, X, arms, y };
+    if (s->team && s->nblk > 1)
+        colb__team_for(s->team, s->nblk, team_chunk(s, s->nblk), update_range, &j, NULL);
+    else
+        update_range(&j, 0, s->nblk, 0);
+    s->pend_lo = s->pend_hi = 0;
+}
+
 colb_status colb__soa_set_threads(colb__soa_bank *s, size_t threads)
 {
     colb__soa_flush(s);

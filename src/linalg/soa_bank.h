@@ -122,6 +122,12 @@ size_t colb__soa_choose_one(const colb__soa_bank *s, size_t i, const double *X, 
  * most one pending update: a second one applies the block first. */
 void colb__soa_update(colb__soa_bank *s, size_t i, const double *x, double y, double w);
 
+/* Update every model i with (X + arms[i] d, y[i], weight 1) and apply all
+ * at once, by blocks (on the team if any): the same results as
+ * colb__soa_update for every i followed by colb__soa_flush (an update
+ * pending from before is applied first). Nothing pending afterwards. */
+void colb__soa_update_all(colb__soa_bank *s, const double *X, const size_t *arms, const double *y);
+
 /* Apply every pending update (every model's, or model i's block's). */
 void colb__soa_flush(colb__soa_bank *s);
 void colb__soa_sync(colb__soa_bank *s, size_t i);

@@ -76,6 +76,14 @@ static colb_status ind_observe(colb_policy *p, size_t u, size_t arm, double y)
     return COLB_OK;
 }
 
+/* Every user's update at once: recorded and applied by blocks, on the
+ * bank's team if it has one (the same arithmetic as ind_observe). */
+static colb_status ind_observe_all(colb_policy *p, const size_t *arms, const double *rewards)
+{
+    colb__users_update_all(p->impl, p->X, arms, rewards);
+    return COLB_OK;
+}
+
 static colb_status ind_end(colb_policy *p)
 {
     colb__users_flush(p->impl);
@@ -131,6 +139,7 @@ const colb__policy_vt colb__policy_linucb_ind = {
     .choose = ind_choose,
     .choose_all = ind_choose_all,
     .observe = ind_observe,
+    .observe_all = ind_observe_all,
     .end_round = ind_end,
     .user_theta = ind_theta,
     .memory = ind_memory,

@@ -34,6 +34,10 @@ typedef struct colb__policy_vt {
     /* Optional batch form: arms[u] for every u. NULL: choose is looped. */
     colb_status (*choose_all)(colb_policy *p, size_t *arms);
     colb_status (*observe)(colb_policy *p, size_t u, size_t arm, double y);
+    /* Optional batch form of observe for every user u (arms[u], rewards[u]),
+     * all validated; must equal observe called for u = 0..N-1 (LinUCB-Ind:
+     * its users' updates applied on its team). NULL: observe is looped. */
+    colb_status (*observe_all)(colb_policy *p, const size_t *arms, const double *rewards);
     colb_status (*end_round)(colb_policy *p);
     colb_status (*user_theta)(const colb_policy *p, size_t u, double *theta); /* may be NULL */
     colb_status (*clusters)(const colb_policy *p, size_t *labels, size_t *n); /* may be NULL */

@@ -97,10 +97,7 @@ static colb_status play_round(colb_env *env, colb_policy *pol, size_t N, size_t 
         colb__task side = { more ? prefetch_env : NULL, env };
         if ((st = colb__policy_choose_all_with(pol, arms, &side)) != COLB_OK)
             return st;
-        for (size_t u = 0; u < N; u++) {
-            rewards[u] = colb_env_reward(env, u, arms[u]);
-            sum += colb_env_regret(env, u, arms[u]);
-        }
+        colb__env_outcomes(env, arms, rewards, &sum);
         if ((st = colb_policy_observe_all(pol, arms, rewards)) != COLB_OK)
             return st;
     }
