@@ -480,13 +480,15 @@ colb_status colb_policy_observe_all(colb_policy *p, const size_t *arms, const do
         return COLB_EINVAL;
     if (!arms || !rewards)
         return colb__err(p->err, COLB_EINVAL, "observe_all: NULL arms or rewards");
-    colb_status st = check_observe(p, 0, arms[0], rewards[0]);
-    /* the per-user conditions of check_observe in one pass; a user that
-     * fails one gets check_observe's message */
-    for (size_t u = 1; u < p->N && st == COLB_OK; u++) {
+    /* check_observe in full for the first user (the round's state), then
+     * its per-user conditions in one pass; a user that fails one gets
+     * check_observe's message */
+    colb_status st = COLB_OK;
+    for (size_t u = 0; u < p->N && st == COLB_OK; u++) {
         size_t a = arms[u];
         double y = rewards[u];
-        if (a >= p->K || a != p->chosen[u] || p->observed[u] || !(fabs(y) <= COLB_REWARD_MAX))
+        if (u == 0 || a >= p->K || a != p->chosen[u] || p->observed[u] ||
+            !(fabs(y) <= COLB_REWARD_MAX))
             st = check_observe(p, u, a, y);
     }
     if (st != COLB_OK)
