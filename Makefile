@@ -133,7 +133,7 @@ check: all $(TESTS) $(BENCHES)
 # runs every path the CPU has), then the policy tests again under every
 # COLB_KERNEL value this CPU runs (test_snapshot: every policy saved, loaded
 # and continued bit for bit on that path).
-SAN_KERNEL_TESTS := test_engine test_pmlb test_club test_learner test_snapshot
+SAN_KERNEL_TESTS := test_engine test_pmlb test_club test_learner test_snapshot test_team
 sanitize:
 	$(MAKE) BUILD=build-san OPT=-O1 \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check

@@ -10,8 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
-
+#include "blas.h"
 #include "checkpoint.h"
 #include "experiment.h"
 #include "outdir.h"
@@ -344,7 +343,7 @@ static int cmd_run(int argc, char **argv)
     }
     /* Jobs run in parallel threads; BLAS inside them runs single-threaded
      * (results do not depend on it, speed does). */
-    openblas_set_num_threads(1);
+    blas_single_thread();
     interrupt_install();
     ss.stop_after = ctl.stop_after;
     snprintf(ckpt, sizeof ckpt, "%s", ctl.checkpoint ? ctl.checkpoint : ctl.resume ? ctl.resume : "");

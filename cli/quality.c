@@ -28,8 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
-
+#include "blas.h"
 #include "data.h"
 #include "experiment.h"
 #include "gnuplot.h"
@@ -498,7 +497,7 @@ int cmd_bench_quality(int argc, char **argv)
     if (!rc && make_dirs(out, err, sizeof err))
         rc = 1;
     if (!rc) {
-        openblas_set_num_threads(1);
+        blas_single_thread();
         progress pg;
         progress_init(&pg, q.S * q.P * q.R, 0);
         double t0 = wall_now();

@@ -94,7 +94,7 @@ static void test_against_dense(void **state)
         for (size_t t = 0; t < T; t++) {
             size_t arms[n];
             assert_ok(colb__soa_prepare(&s, X[t], K));
-            colb__soa_choose_all(&s, 0, n, X[t], K, arms);
+            colb__soa_choose_all(&s, 0, n, X[t], K, arms, NULL);
             for (size_t i = 0; i < n; i++) {
                 /* choose_one scores like the portable kernel */
                 double sc[K];

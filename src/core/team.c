@@ -1,20 +1,35 @@
 /* team.c - persistent worker threads (see team.h): a generation counter under
- * one mutex; workers sleep on `go` until the generation moves, run their
- * part, and the last one to finish signals `done`. */
+ * one mutex; workers sleep on `go` until the generation moves, join the run
+ * if it is still open, claim chunks of its items (their home range first,
+ * then the others'), and the last one to finish signals `done`. The caller
+ * closes the run when it runs out of items and waits only for the workers
+ * that joined: a worker woken late (a busy machine) costs the run nothing. */
 #include "core/team.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+
+/* One thread's home range: `next` is claimed by atomic increments (by its
+ * owner and by thieves), one cache line each so that claims of different
+ * ranges do not contend. */
+typedef struct cursor {
+    _Alignas(64) _Atomic size_t next;
+    size_t end;
+} cursor;
 
 struct colb__team {
     size_t size;
     pthread_t *th;
+    cursor *cur;            /* size home ranges of the current run */
     pthread_mutex_t lock;
     pthread_cond_t go, done;
     unsigned long gen;      /* run counter */
-    size_t pending;         /* workers still running the current part */
+    int open;               /* the current run still takes workers */
+    size_t active;          /* workers that joined it and are not done */
     int stop;
-    void (*fn)(void *ctx, size_t part, size_t parts);
+    size_t chunk;
+    void (*fn)(void *ctx, size_t i0, size_t i1, size_t part);
     void *ctx;
 };
 
@@ -22,6 +37,23 @@ typedef struct seat {
     colb__team *t;
     size_t part;
 } seat;
+
+/* Thread `part`'s share of the run: chunks of its home range, then of the
+ * others' (in the order part+1, part+2, ...), until every range is used up. */
+static void claim(colb__team *t, size_t part)
+{
+    size_t s = t->size, chunk = t->chunk;
+    for (size_t j = 0; j < s; j++) {
+        size_t q = part + j < s ? part + j : part + j - s;
+        cursor *c = &t->cur[q];
+        for (;;) {
+            size_t i0 = atomic_fetch_add_explicit(&c->next, chunk, memory_order_relaxed);
+            if (i0 >= c->end)
+                break;
+            t->fn(t->ctx, i0, i0 + chunk < c->end ? i0 + chunk : c->end, part);
+        }
+    }
+}
 
 static void *worker(void *arg)
 {
@@ -39,12 +71,15 @@ static void *worker(void *arg)
             return NULL;
         }
         seen = t->gen;
-        void (*fn)(void *, size_t, size_t) = t->fn;
-        void *ctx = t->ctx;
+        if (!t->open) { /* woken after the run was closed: nothing left */
+            pthread_mutex_unlock(&t->lock);
+            continue;
+        }
+        t->active++;
         pthread_mutex_unlock(&t->lock);
-        fn(ctx, part, t->size);
+        claim(t, part);
         pthread_mutex_lock(&t->lock);
-        if (--t->pending == 0)
+        if (--t->active == 0)
             pthread_cond_signal(&t->done);
         pthread_mutex_unlock(&t->lock);
     }
@@ -59,9 +94,16 @@ colb_status colb__team_create(size_t size, colb__team **out)
     if (!t)
         return COLB_ENOMEM;
     t->th = calloc(size - 1, sizeof(pthread_t));
-    if (!t->th) {
+    t->cur = aligned_alloc(_Alignof(cursor), size * sizeof(cursor));
+    if (!t->th || !t->cur) {
+        free(t->th);
+        free(t->cur);
         free(t);
         return COLB_ENOMEM;
+    }
+    for (size_t i = 0; i < size; i++) {
+        atomic_init(&t->cur[i].next, 0);
+        t->cur[i].end = 0;
     }
     pthread_mutex_init(&t->lock, NULL);
     pthread_cond_init(&t->go, NULL);
@@ -98,6 +140,7 @@ void colb__team_free(colb__team *t)
     pthread_cond_destroy(&t->go);
     pthread_cond_destroy(&t->done);
     free(t->th);
+    free(t->cur);
     free(t);
 }
 
@@ -106,18 +149,33 @@ size_t colb__team_size(const colb__team *t)
     return t ? t->size : 1;
 }
 
-void colb__team_run(colb__team *t, void (*fn)(void *ctx, size_t part, size_t parts), void *ctx)
+void colb__team_for(colb__team *t, size_t n, size_t chunk,
+                    void (*fn)(void *ctx, size_t i0, size_t i1, size_t part), void *ctx,
+                    colb__task *side)
 {
+    if (n == 0) {
+        colb__task_run(side);
+        return;
+    }
+    size_t s = t->size;
     pthread_mutex_lock(&t->lock);
     t->fn = fn;
     t->ctx = ctx;
-    t->pending = t->size - 1;
+    t->chunk = chunk ? chunk : 1;
+    for (size_t p = 0; p < s; p++) {
+        atomic_store_explicit(&t->cur[p].next, n * p / s, memory_order_relaxed);
+        t->cur[p].end = n * (p + 1) / s;
+    }
+    t->open = 1;
     t->gen++;
     pthread_cond_broadcast(&t->go);
     pthread_mutex_unlock(&t->lock);
-    fn(ctx, 0, t->size);
+    colb__task_run(side);
+    claim(t, 0);
+    /* every item is claimed: close the run, wait for the claims in flight */
     pthread_mutex_lock(&t->lock);
-    while (t->pending)
+    t->open = 0;
+    while (t->active)
         pthread_cond_wait(&t->done, &t->lock);
     pthread_mutex_unlock(&t->lock);
 }

@@ -56,10 +56,10 @@ colb_status colb_env_memory(const colb_env_params *p, double *bytes)
         return COLB_EINVAL;
     /* env_synthetic.c: labels, groups and noise per user; a parameter and
      * K means per group (a cluster, or a user when personalized); the
-     * contexts */
+     * contexts; a second noise, means and contexts for a round drawn ahead */
     double N = (double)p->users, d = (double)p->dim, K = (double)p->arms;
     double G = p->kind == COLB_ENV_CLUSTERED ? (double)p->clusters : N;
-    *bytes = sizeof(colb_env) + 24 * N + G * 8 * (d + K + 2) + 8 * K * d;
+    *bytes = sizeof(colb_env) + 32 * N + G * 8 * (d + 2 * K + 3) + 16 * K * d;
     return COLB_OK;
 }
 
@@ -142,6 +142,26 @@ colb_status colb_env_next_round(colb_env *e)
     if (st == COLB_OK)
         e->rounds++;
     return st;
+}
+
+void colb__env_prefetch(colb_env *e)
+{
+    if (e && e->vt->prefetch)
+        e->vt->prefetch(e);
+}
+
+void colb__env_outcomes(const colb_env *e, const size_t *arms, double *rewards, double *regret)
+{
+    if (e->vt->outcomes) {
+        e->vt->outcomes(e, arms, rewards, regret);
+        return;
+    }
+    double sum = 0.0;
+    for (size_t u = 0; u < e->N; u++) {
+        rewards[u] = colb_env_reward(e, u, arms[u]);
+        sum += colb_env_regret(e, u, arms[u]);
+    }
+    *regret = sum;
 }
 
 uint64_t colb_env_rounds(const colb_env *e) { return e ? e->rounds : 0; }

@@ -14,6 +14,10 @@ enum { COLB__STREAM_THETA = 1, COLB__STREAM_CONTEXT = 2, COLB__STREAM_NOISE = 3 
 typedef struct colb__env_vt {
     const char *name;
     colb_status (*next_round)(colb_env *e);
+    /* May be NULL: see colb__env_prefetch. */
+    void (*prefetch)(colb_env *e);
+    /* May be NULL: see colb__env_outcomes. */
+    void (*outcomes)(const colb_env *e, const size_t *arms, double *rewards, double *regret);
     const double *(*contexts)(colb_env *e, size_t u);
     double (*reward)(const colb_env *e, size_t u, size_t k);
     double (*regret)(const colb_env *e, size_t u, size_t k);
@@ -41,6 +45,22 @@ struct colb_env {
     uint64_t seed;           /* master seed it was created with */
     uint64_t rounds;         /* rounds drawn (colb_env_next_round) */
 };
+
+/* Draw the next round's randomness ahead, so that the next
+ * colb_env_next_round has less to do; what it shows is the same (the same
+ * streams in the same order). Safe on another thread while the caller
+ * touches anything but e (the simulator runs it while the policy chooses).
+ * A snapshot taken with a round drawn ahead saves the streams as they were
+ * before it. A no-op for environments that cannot (vt->prefetch NULL) or
+ * have drawn ahead already, and when out of memory. */
+void colb__env_prefetch(colb_env *e);
+
+/* The round's outcomes for arms[u] of every user u: rewards[u] =
+ * colb_env_reward(e, u, arms[u]) and *regret = the sum of
+ * colb_env_regret(e, u, arms[u]) over u = 0..N-1 added in that order (the
+ * same bits; an arm >= K gives NaN, as those do), in one loop where the
+ * environment has one (vt->outcomes). */
+void colb__env_outcomes(const colb_env *e, const size_t *arms, double *rewards, double *regret);
 
 /* Allocate a colb_env with the generic fields set (impl NULL). */
 colb_env *colb__env_alloc(const colb__env_vt *vt, const colb_env_params *p, size_t N, size_t d,

@@ -12,7 +12,10 @@
  *
  * Randomness: thetas from stream COLB__STREAM_THETA, contexts from
  * COLB__STREAM_CONTEXT, noise from COLB__STREAM_NOISE (one value per user per
- * round, drawn whatever the users play: paired comparisons). */
+ * round, drawn whatever the users play: paired comparisons). A round can be
+ * drawn ahead (colb__env_prefetch: the simulator does it while the policy
+ * chooses) into a second set of buffers: the same streams in the same
+ * order, so the same values. */
 #include "envs/env_impl.h"
 
 #include <string.h>
@@ -28,6 +31,12 @@ typedef struct synth {
     double *best;      /* G: best expected reward of the round */
     double *noise;     /* N: this round's noise */
     colb_rng ctx_rng, noise_rng;
+    /* the next round drawn ahead (allocated at the first prefetch): its X,
+     * mean, best, noise, valid when `ahead`; the streams' states before it
+     * (what a snapshot saves, so that a loaded run draws it again) */
+    double *X2, *mean2, *best2, *noise2;
+    int ahead;
+    colb_rng ctx_rng0, noise_rng0;
 } synth;
 
 static void synth_destroy(colb_env *e)
@@ -41,23 +50,75 @@ static void synth_destroy(colb_env *e)
     free(s->mean);
     free(s->best);
     free(s->noise);
+    free(s->X2);
+    free(s->mean2);
+    free(s->best2);
+    free(s->noise2);
     free(s);
     e->impl = NULL;
+}
+
+/* Draw a round from the streams into X, noise and compute its mean, best. */
+static void draw_round(colb_env *e, synth *s, double *X, double *noise, double *mean, double *best)
+{
+    size_t K = e->K, d = e->d;
+    colb_rng_normal_fill(&s->ctx_rng, X, K * d, 1.0 / sqrt((double)d));
+    colb_rng_normal_fill(&s->noise_rng, noise, e->N, e->p.noise);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)s->G, (int)K, (int)d, 1.0, s->theta,
+                (int)d, X, (int)d, 0.0, mean, (int)K);
+    for (size_t g = 0; g < s->G; g++) {
+        const double *m = mean + g * K;
+        best[g] = m[colb__argmax(m, K)];
+    }
+}
+
+static void swap(double **a, double **b)
+{
+    double *t = *a;
+    *a = *b;
+    *b = t;
 }
 
 static colb_status synth_next_round(colb_env *e)
 {
     synth *s = e->impl;
-    size_t K = e->K, d = e->d;
-    colb_rng_normal_fill(&s->ctx_rng, s->X, K * d, 1.0 / sqrt((double)d));
-    colb_rng_normal_fill(&s->noise_rng, s->noise, e->N, e->p.noise);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)s->G, (int)K, (int)d, 1.0, s->theta,
-                (int)d, s->X, (int)d, 0.0, s->mean, (int)K);
-    for (size_t g = 0; g < s->G; g++) {
-        const double *m = s->mean + g * K;
-        s->best[g] = m[colb__argmax(m, K)];
+    if (!s->ahead) {
+        draw_round(e, s, s->X, s->noise, s->mean, s->best);
+        return COLB_OK;
     }
+    swap(&s->X, &s->X2);
+    swap(&s->noise, &s->noise2);
+    swap(&s->mean, &s->mean2);
+    swap(&s->best, &s->best2);
+    s->ahead = 0;
     return COLB_OK;
+}
+
+/* The next round into the spare buffers (allocated here; out of memory: no
+ * prefetch, the round is drawn when it comes). */
+static void synth_prefetch(colb_env *e)
+{
+    synth *s = e->impl;
+    if (s->ahead)
+        return;
+    if (!s->X2) {
+        s->X2 = colb__malloc(e->K, e->d * sizeof(double));
+        s->mean2 = colb__malloc(s->G, e->K * sizeof(double));
+        s->best2 = colb__malloc(s->G, sizeof(double));
+        s->noise2 = colb__malloc(e->N, sizeof(double));
+        if (!s->X2 || !s->mean2 || !s->best2 || !s->noise2) {
+            free(s->X2);
+            free(s->mean2);
+            free(s->best2);
+            free(s->noise2);
+            s->X2 = s->mean2 = s->best2 = s->noise2 = NULL;
+            return;
+        }
+    }
+    s->ctx_rng0 = s->ctx_rng;
+    s->noise_rng0 = s->noise_rng;
+    draw_round(e, s, s->X2, s->noise2, s->mean2, s->best2);
+    s->ahead = 1;
 }
 
 static const double *synth_contexts(colb_env *e, size_t u)
@@ -79,6 +140,26 @@ static double synth_regret(const colb_env *e, size_t u, size_t k)
     return s->best[g] - s->mean[g * e->K + k];
 }
 
+/* synth_reward and synth_regret of every user in one loop (the same sums). */
+static void synth_outcomes(const colb_env *e, const size_t *arms, double *rewards, double *regret)
+{
+    const synth *s = e->impl;
+    size_t K = e->K;
+    double sum = 0.0;
+    for (size_t u = 0; u < e->N; u++) {
+        size_t g = s->group[u];
+        if (arms[u] >= K) { /* as colb_env_reward, colb_env_regret */
+            rewards[u] = NAN;
+            sum += NAN;
+            continue;
+        }
+        double m = s->mean[g * K + arms[u]];
+        rewards[u] = m + s->noise[u];
+        sum += s->best[g] - m;
+    }
+    *regret = sum;
+}
+
 static colb_status synth_theta(const colb_env *e, size_t u, double *theta)
 {
     const synth *s = e->impl;
@@ -87,7 +168,8 @@ static colb_status synth_theta(const colb_env *e, size_t u, double *theta)
 }
 
 /* Everything but the parameters: the users' parameters and their map, the
- * current round, the two streams (the theta stream is used up at creation). */
+ * current round, the two streams (the theta stream is used up at creation;
+ * a round drawn ahead is not saved: the streams as they were before it). */
 static colb_status synth_save(const colb_env *e, colb__snap_out *w)
 {
     const synth *s = e->impl;
@@ -98,8 +180,8 @@ static colb_status synth_save(const colb_env *e, colb__snap_out *w)
     colb__snap_f64s(w, "mean", s->mean, s->G * e->K);
     colb__snap_f64s(w, "best", s->best, s->G);
     colb__snap_f64s(w, "noise", s->noise, e->N);
-    colb__snap_u64s(w, "context_rng", s->ctx_rng.s, 4);
-    colb__snap_u64s(w, "noise_rng", s->noise_rng.s, 4);
+    colb__snap_u64s(w, "context_rng", (s->ahead ? &s->ctx_rng0 : &s->ctx_rng)->s, 4);
+    colb__snap_u64s(w, "noise_rng", (s->ahead ? &s->noise_rng0 : &s->noise_rng)->s, 4);
     return colb__snap_status(w);
 }
 
@@ -125,6 +207,7 @@ static colb_status synth_restore(colb_env *e, colb__snap_in *in, const colb__sna
         st = colb__snap_get_u64s(in, g, "context_rng", rc, 4);
     if (st == COLB_OK)
         st = colb__snap_get_u64s(in, g, "noise_rng", rn, 4);
+    s->ahead = 0;
     if (st == COLB_OK && (colb_rng_set_state(&s->ctx_rng, rc) != COLB_OK ||
                           colb_rng_set_state(&s->noise_rng, rn) != COLB_OK))
         st = colb__snap_error(in, COLB_EPARSE, "snapshot: an environment stream's state is zero");
@@ -137,6 +220,8 @@ static colb_status synth_restore(colb_env *e, colb__snap_in *in, const colb__sna
 static const colb__env_vt synth_vt = {
     .name = "synthetic",
     .next_round = synth_next_round,
+    .prefetch = synth_prefetch,
+    .outcomes = synth_outcomes,
     .contexts = synth_contexts,
     .reward = synth_reward,
     .regret = synth_regret,

@@ -36,10 +36,11 @@ colb_status colb__users_reserve(colb__users *b, size_t K)
     return colb__soa_reserve(&b->s, K);
 }
 
-void colb__users_choose_all(colb__users *b, const double *X, size_t K, size_t *arms)
+void colb__users_choose_all(colb__users *b, const double *X, size_t K, size_t *arms,
+                            colb__task *side)
 {
     colb__soa_prepare(&b->s, X, K); /* cannot fail after reserve(K) */
-    colb__soa_choose_all(&b->s, 0, b->s.n, X, K, arms);
+    colb__soa_choose_all(&b->s, 0, b->s.n, X, K, arms, side);
 }
 
 size_t colb__users_choose(colb__users *b, size_t u, const double *X, size_t K)
@@ -89,6 +90,11 @@ void colb__users_choose_all_ts(colb__users *b, const double *X, size_t K, colb_r
 void colb__users_update(colb__users *b, size_t u, const double *x, double y)
 {
     colb__soa_update(&b->s, u, x, y, 1.0);
+}
+
+void colb__users_update_all(colb__users *b, const double *X, const size_t *arms, const double *y)
+{
+    colb__soa_update_all(&b->s, X, arms, y);
 }
 
 void colb__users_flush(colb__users *b)

@@ -38,8 +38,10 @@ double colb__users_bytes(size_t N, size_t d);
 /* Make the scratch fit K arms. */
 colb_status colb__users_reserve(colb__users *b, size_t K);
 
-/* arms[u] for every user u on contexts X (K x d). Requires reserve(K). */
-void colb__users_choose_all(colb__users *b, const double *X, size_t K, size_t *arms);
+/* arms[u] for every user u on contexts X (K x d). Requires reserve(K).
+ * side (may be NULL) runs once alongside, as colb__soa_choose_all. */
+void colb__users_choose_all(colb__users *b, const double *X, size_t K, size_t *arms,
+                            colb__task *side);
 
 /* The arm of one user (no outer-product table: the per-user-contexts path). */
 size_t colb__users_choose(colb__users *b, size_t u, const double *X, size_t K);
@@ -57,6 +59,11 @@ void colb__users_choose_all_ts(colb__users *b, const double *X, size_t K, colb_r
 /* Update user u with (x, y), weight 1 (inputs assumed validated); deferred,
  * x must stay valid until colb__users_flush. */
 void colb__users_update(colb__users *b, size_t u, const double *x, double y);
+
+/* Update every user u with (X + arms[u] d, y[u]), weight 1, applied at once
+ * (on the bank's team if any); the same as colb__users_update for every u
+ * followed by colb__users_flush. */
+void colb__users_update_all(colb__users *b, const double *X, const size_t *arms, const double *y);
 
 /* Apply every deferred update (call at the end of every round). */
 void colb__users_flush(colb__users *b);

@@ -228,19 +228,19 @@ static size_t kernel_work(size_t d)
     return 2 * d * W + 8 * W;
 }
 
-/* Blocks [k0, k1) of part `part` of `parts` (contiguous, balanced). */
-static void part_range(size_t nblk, size_t part, size_t parts, size_t *k0, size_t *k1)
+/* Blocks per chunk of a team's loop over nblk blocks: about 32 chunks per
+ * thread (a late thread delays the round by one chunk at most), at most 16
+ * blocks (128 users) per chunk, so that claims stay rare. */
+static size_t team_chunk(const colb__soa_bank *s, size_t nblk)
 {
-    *k0 = nblk * part / parts;
-    *k1 = nblk * (part + 1) / parts;
+    size_t c = nblk / (32 * colb__team_size(s->team));
+    return c < 1 ? 1 : c > 16 ? 16 : c;
 }
 
-static void flush_part(void *ctx, size_t part, size_t parts)
+static void flush_range(void *ctx, size_t k0, size_t k1, size_t part)
 {
     colb__soa_bank *s = ctx;
-    size_t k0, k1;
-    part_range(s->nblk, part, parts, &k0, &k1);
-    for (size_t k = k0; k < k1; k++)
+    for (size_t k = s->pend_lo + k0; k < s->pend_lo + k1; k++)
         apply_block(s, k, s->twork + part * kernel_work(s->d));
 }
 
@@ -248,11 +248,49 @@ void colb__soa_flush(colb__soa_bank *s)
 {
     /* only the blocks that may hold an update: a round of one user (a
      * service's) visits one block, not all N/8 */
-    if (s->team)
-        colb__team_run(s->team, flush_part, s);
+    if (s->pend_lo < s->pend_hi) {
+        size_t n = s->pend_hi - s->pend_lo;
+        if (s->team && n > 1)
+            colb__team_for(s->team, n, team_chunk(s, n), flush_range, s, NULL);
+        else
+            for (size_t k = s->pend_lo; k < s->pend_hi; k++)
+                apply_block(s, k, s->work);
+    }
+    s->pend_lo = s->pend_hi = 0;
+}
+
+typedef struct update_job {
+    colb__soa_bank *s;
+    const double *X;
+    const size_t *arms;
+    const double *y;
+} update_job;
+
+static void update_range(void *ctx, size_t k0, size_t k1, size_t part)
+{
+    update_job *j = ctx;
+    colb__soa_bank *s = j->s;
+    double *work = s->team ? s->twork + part * kernel_work(s->d) : s->work;
+    for (size_t k = k0; k < k1; k++) {
+        apply_block(s, k, work); /* what was pending before */
+        size_t end = (k + 1) * W < s->n ? (k + 1) * W : s->n;
+        for (size_t i = k * W; i < end; i++) {
+            s->px[i] = j->X + j->arms[i] * s->d;
+            s->py[i] = j->y[i];
+            s->pw[i] = 1.0;
+        }
+        s->npend[k] = (unsigned char)(end - k * W);
+        apply_block(s, k, work);
+    }
+}
+
+void colb__soa_update_all(colb__soa_bank *s, const double *X, const size_t *arms, const double *y)
+{
+    update_job j = { s, X, arms, y };
+    if (s->team && s->nblk > 1)
+        colb__team_for(s->team, s->nblk, team_chunk(s, s->nblk), update_range, &j, NULL);
     else
-        for (size_t k = s->pend_lo; k < s->pend_hi; k++)
-            apply_block(s, k, s->work);
+        update_range(&j, 0, s->nblk, 0);
     s->pend_lo = s->pend_hi = 0;
 }
 
@@ -354,30 +392,27 @@ static void choose_blocks(colb__soa_bank *s, size_t k0, size_t k1, size_t first,
 
 typedef struct choose_job {
     colb__soa_bank *s;
-    size_t kb0, kb1, first, end, K;
+    size_t kb0, first, end, K;
     const double *X;
     size_t *arms;
 } choose_job;
 
-static void choose_part(void *ctx, size_t part, size_t parts)
+static void choose_range(void *ctx, size_t k0, size_t k1, size_t part)
 {
     choose_job *j = ctx;
-    size_t k0, k1;
-    part_range(j->kb1 - j->kb0, part, parts, &k0, &k1);
     choose_blocks(j->s, j->kb0 + k0, j->kb0 + k1, j->first, j->end, j->X, j->K, j->arms,
                   j->s->twork + part * kernel_work(j->s->d));
 }
 
 void colb__soa_choose_all(colb__soa_bank *s, size_t first, size_t m, const double *X, size_t K,
-                          size_t *arms)
+                          size_t *arms, colb__task *side)
 {
-    if (m == 0)
-        return;
-    size_t end = first + m, kb0 = first / W, kb1 = (end + W - 1) / W;
-    if (s->team) {
-        choose_job j = { s, kb0, kb1, first, end, K, X, arms };
-        colb__team_run(s->team, choose_part, &j);
+    size_t end = first + m, kb0 = first / W, kb1 = m ? (end + W - 1) / W : kb0;
+    if (s->team && kb1 - kb0 > 1) {
+        choose_job j = { s, kb0, first, end, K, X, arms };
+        colb__team_for(s->team, kb1 - kb0, team_chunk(s, kb1 - kb0), choose_range, &j, side);
     } else {
+        colb__task_run(side);
         choose_blocks(s, kb0, kb1, first, end, X, K, arms, s->work);
     }
 }

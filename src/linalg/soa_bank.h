@@ -43,6 +43,7 @@
 #include <stdint.h>
 
 #include "colb/learner.h"
+#include "core/team.h"
 #include "core/util.h"
 #include "linalg/soa_kernel.h"
 
@@ -78,9 +79,10 @@ colb_status colb__soa_init(colb__soa_bank *s, size_t n, size_t d, const colb_lea
 void colb__soa_free(colb__soa_bank *s);
 
 /* Split choose_all and flush over `threads` threads (a team started here;
- * 0 or 1: none). Results do not depend on it: models are independent and
- * each block is computed by one thread with the same kernel. With a team,
- * every update waits for colb__soa_flush (applied in parallel). COLB_ENOMEM. */
+ * 0 or 1: none; blocks shared out at run time, see core/team.h). Results do
+ * not depend on it: models are independent and each block is computed by
+ * one thread with the same kernel. With a team, every update waits for
+ * colb__soa_flush (applied in parallel). COLB_ENOMEM. */
 colb_status colb__soa_set_threads(colb__soa_bank *s, size_t threads);
 
 /* Bytes per model of the bank's arrays (excluding the O(d^2 + P K) scratch). */
@@ -101,9 +103,12 @@ colb_status colb__soa_reserve(colb__soa_bank *s, size_t K);
 colb_status colb__soa_prepare(colb__soa_bank *s, const double *X, size_t K);
 
 /* arms[i] for models first..first+m-1 on the prepared X (K x d); m need not
- * be a multiple of 8. Applies pending updates of these blocks first. */
+ * be a multiple of 8. Applies pending updates of these blocks first. side
+ * (may be NULL; see core/team.h) is run once before this returns: with a
+ * team, by the calling thread while the team's other threads score, else
+ * first. side must not touch the bank. */
 void colb__soa_choose_all(colb__soa_bank *s, size_t first, size_t m, const double *X, size_t K,
-                          size_t *arms);
+                          size_t *arms, colb__task *side);
 
 /* The arm of model i on X (K x d), without the outer-product table (scalar,
  * the portable kernel's arithmetic for that lane). out (K doubles, may be
@@ -116,6 +121,12 @@ size_t colb__soa_choose_one(const colb__soa_bank *s, size_t i, const double *X, 
  * latest at colb__soa_flush (x must stay valid until then). A model has at
  * most one pending update: a second one applies the block first. */
 void colb__soa_update(colb__soa_bank *s, size_t i, const double *x, double y, double w);
+
+/* Update every model i with (X + arms[i] d, y[i], weight 1) and apply all
+ * at once, by blocks (on the team if any): the same results as
+ * colb__soa_update for every i followed by colb__soa_flush (an update
+ * pending from before is applied first). Nothing pending afterwards. */
+void colb__soa_update_all(colb__soa_bank *s, const double *X, const size_t *arms, const double *y);
 
 /* Apply every pending update (every model's, or model i's block's). */
 void colb__soa_flush(colb__soa_bank *s);

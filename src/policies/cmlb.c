@@ -248,7 +248,7 @@ static colb_status cmlb_choose_all(colb_policy *p, size_t *arms)
     else if (colb__policy_ts(p))
         colb__users_choose_all_ts(&c->users, p->X, p->K, &p->ts_rng, arms);
     else
-        colb__users_choose_all(&c->users, p->X, p->K, arms);
+        colb__users_choose_all(&c->users, p->X, p->K, arms, NULL);
     return COLB_OK;
 }
 

@@ -63,7 +63,7 @@ static colb_status ind_choose_all(colb_policy *p, size_t *arms)
     if (colb__policy_ts(p))
         colb__users_choose_all_ts(p->impl, p->X, p->K, &p->ts_rng, arms);
     else
-        colb__users_choose_all(p->impl, p->X, p->K, arms);
+        colb__users_choose_all(p->impl, p->X, p->K, arms, p->side);
     return COLB_OK;
 }
 
@@ -73,6 +73,14 @@ static colb_status ind_choose_all(colb_policy *p, size_t *arms)
 static colb_status ind_observe(colb_policy *p, size_t u, size_t arm, double y)
 {
     colb__users_update(p->impl, u, p->X + arm * p->d, y);
+    return COLB_OK;
+}
+
+/* Every user's update at once: recorded and applied by blocks, on the
+ * bank's team if it has one (the same arithmetic as ind_observe). */
+static colb_status ind_observe_all(colb_policy *p, const size_t *arms, const double *rewards)
+{
+    colb__users_update_all(p->impl, p->X, arms, rewards);
     return COLB_OK;
 }
 
@@ -131,6 +139,7 @@ const colb__policy_vt colb__policy_linucb_ind = {
     .choose = ind_choose,
     .choose_all = ind_choose_all,
     .observe = ind_observe,
+    .observe_all = ind_observe_all,
     .end_round = ind_end,
     .user_theta = ind_theta,
     .memory = ind_memory,

@@ -209,7 +209,7 @@ static colb_status pmlb_choose_all(colb_policy *p, size_t *arms)
     else if (colb__policy_ts(p))
         colb__users_choose_all_ts(&m->users, p->X, p->K, &p->ts_rng, arms);
     else
-        colb__users_choose_all(&m->users, p->X, p->K, arms);
+        colb__users_choose_all(&m->users, p->X, p->K, arms, NULL);
     return COLB_OK;
 }
 

@@ -367,12 +367,8 @@ colb_status colb_policy_choose(colb_policy *p, size_t u, size_t *arm)
     return COLB_OK;
 }
 
-colb_status colb_policy_choose_all(colb_policy *p, size_t *arms)
+static colb_status choose_all(colb_policy *p, size_t *arms)
 {
-    if (!p)
-        return COLB_EINVAL;
-    if (!arms)
-        return colb__err(p->err, COLB_EINVAL, "choose_all: arms is NULL");
     if (!p->in_round)
         return colb__err(p->err, COLB_ESTATE, "choose_all: no open round (call begin_round)");
     int fresh = 1;
@@ -392,6 +388,25 @@ colb_status colb_policy_choose_all(colb_policy *p, size_t *arms)
             return st;
     }
     return COLB_OK;
+}
+
+colb_status colb__policy_choose_all_with(colb_policy *p, size_t *arms, colb__task *side)
+{
+    colb_status st = COLB_EINVAL;
+    if (p && !arms)
+        st = colb__err(p->err, COLB_EINVAL, "choose_all: arms is NULL");
+    else if (p) {
+        p->side = side;
+        st = choose_all(p, arms);
+        p->side = NULL;
+    }
+    colb__task_run(side); /* if the policy did not */
+    return st;
+}
+
+colb_status colb_policy_choose_all(colb_policy *p, size_t *arms)
+{
+    return colb__policy_choose_all_with(p, arms, NULL);
 }
 
 static colb_status check_observe(colb_policy *p, size_t u, size_t arm, double y)
@@ -472,14 +487,27 @@ colb_status colb_policy_observe_all(colb_policy *p, const size_t *arms, const do
         return COLB_EINVAL;
     if (!arms || !rewards)
         return colb__err(p->err, COLB_EINVAL, "observe_all: NULL arms or rewards");
-    for (size_t u = 0; u < p->N; u++) {
-        colb_status st = check_observe(p, u, arms[u], rewards[u]);
-        if (st != COLB_OK)
+    /* check_observe in full for the first user (the round's state), then
+     * its per-user conditions in one pass; a user that fails one gets
+     * check_observe's message */
+    colb_status st = COLB_OK;
+    for (size_t u = 0; u < p->N && st == COLB_OK; u++) {
+        size_t a = arms[u];
+        double y = rewards[u];
+        if (u == 0 || a >= p->K || a != p->chosen[u] || p->observed[u] ||
+            !(fabs(y) <= COLB_REWARD_MAX))
+            st = check_observe(p, u, a, y);
+    }
+    if (st != COLB_OK)
+        return st;
+    if (p->vt->observe_all) {
+        if ((st = p->vt->observe_all(p, arms, rewards)) != COLB_OK)
             return st;
+        memset(p->observed, 1, p->N);
+        return COLB_OK;
     }
     for (size_t u = 0; u < p->N; u++) {
-        colb_status st = p->vt->observe(p, u, arms[u], rewards[u]);
-        if (st != COLB_OK)
+        if ((st = p->vt->observe(p, u, arms[u], rewards[u])) != COLB_OK)
             return st;
         p->observed[u] = 1;
     }

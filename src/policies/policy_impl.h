@@ -16,6 +16,7 @@
 
 #include "colb/policy.h"
 #include "colb/rng.h"
+#include "core/team.h"
 #include "core/util.h"
 #include "persist/snapshot.h"
 
@@ -33,6 +34,10 @@ typedef struct colb__policy_vt {
     /* Optional batch form: arms[u] for every u. NULL: choose is looped. */
     colb_status (*choose_all)(colb_policy *p, size_t *arms);
     colb_status (*observe)(colb_policy *p, size_t u, size_t arm, double y);
+    /* Optional batch form of observe for every user u (arms[u], rewards[u]),
+     * all validated; must equal observe called for u = 0..N-1 (LinUCB-Ind:
+     * its users' updates applied on its team). NULL: observe is looped. */
+    colb_status (*observe_all)(colb_policy *p, const size_t *arms, const double *rewards);
     colb_status (*end_round)(colb_policy *p);
     colb_status (*user_theta)(const colb_policy *p, size_t u, double *theta); /* may be NULL */
     colb_status (*clusters)(const colb_policy *p, size_t *labels, size_t *n); /* may be NULL */
@@ -181,7 +186,17 @@ struct colb_policy {
     /* Thompson sampling (pp.sampling): the policy's own stream of pp.seed,
      * COLB__STREAM_TS, seeded by the generic layer at create */
     colb_rng ts_rng;
+    /* during colb__policy_choose_all_with: its side task, which a
+     * vt->choose_all with a team of threads runs alongside its scoring
+     * (core/team.h; the task marks itself done); else NULL */
+    colb__task *side;
 };
+
+/* colb_policy_choose_all, with side (may be NULL; core/team.h) run once
+ * before this returns, whatever the outcome: alongside the choice when the
+ * policy scores on a team of threads (LinUCB-Ind), else after it. side must
+ * not touch p. The simulator draws the next round this way. */
+colb_status colb__policy_choose_all_with(colb_policy *p, size_t *arms, colb__task *side);
 
 /* Stream of a policy's seed that its Thompson draws come from ("Thompson"). */
 #define COLB__STREAM_TS UINT64_C(0x54686f6d70736f6e)

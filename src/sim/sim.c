@@ -14,6 +14,8 @@
 #include "core/memory.h"
 #include "core/util.h"
 #include "data/textio.h"
+#include "envs/env_impl.h"
+#include "policies/policy_impl.h"
 #include "sim/parallel.h"
 #include "sim/sim_impl.h"
 
@@ -52,9 +54,17 @@ static uint64_t derive(uint64_t seed, uint64_t stream)
     return colb_rng_u64(&g);
 }
 
-/* One round under the protocol of colb/sim.h; adds the users' regret to *reg. */
+static void prefetch_env(void *env)
+{
+    colb__env_prefetch(env);
+}
+
+/* One round under the protocol of colb/sim.h; adds the users' regret to *reg.
+ * When `more` (another round follows), the environment draws the next round
+ * while the policy chooses for this one (on the policy's threads if it has
+ * some: colb__policy_choose_all_with): the same values, drawn earlier. */
 static colb_status play_round(colb_env *env, colb_policy *pol, size_t N, size_t K, size_t *arms,
-                              double *rewards, double *reg)
+                              double *rewards, double *reg, int more)
 {
     colb_status st = colb_env_next_round(env);
     if (st != COLB_OK)
@@ -84,12 +94,10 @@ static colb_status play_round(colb_env *env, colb_policy *pol, size_t N, size_t 
             sum += colb_env_regret(env, u, a);
         }
     } else {
-        if ((st = colb_policy_choose_all(pol, arms)) != COLB_OK)
+        colb__task side = { more ? prefetch_env : NULL, env };
+        if ((st = colb__policy_choose_all_with(pol, arms, &side)) != COLB_OK)
             return st;
-        for (size_t u = 0; u < N; u++) {
-            rewards[u] = colb_env_reward(env, u, arms[u]);
-            sum += colb_env_regret(env, u, arms[u]);
-        }
+        colb__env_outcomes(env, arms, rewards, &sum);
         if ((st = colb_policy_observe_all(pol, arms, rewards)) != COLB_OK)
             return st;
     }
@@ -231,7 +239,8 @@ static colb_status job_advance(const colb_sim_spec *s, const char *name, colb__s
             st = COLB_EINTR;
             break;
         }
-        if ((st = play_round(job->env, job->pol, N, K, arms, rewards, &job->reg)) != COLB_OK) {
+        if ((st = play_round(job->env, job->pol, N, K, arms, rewards, &job->reg, t < until)) !=
+            COLB_OK) {
             colb__err(msg, st, "%s, round %llu: %s", name, (unsigned long long)t,
                       colb_policy_last_error(job->pol));
             break;
