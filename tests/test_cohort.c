@@ -453,6 +453,78 @@ static void test_snapshot_continues(void **state)
     free(ops);
 }
 
+/* A service's one-user rounds on a cluster larger than the 2-means
+ * sample (1,200 users in two groups): the clusters' steps at each sweep's
+ * end run in slices, and a split proposal stops and resumes at any member
+ * (cohort_partition.c, propose_step). Copies saved and loaded while a
+ * proposal is under way - in its sampled passes and in the winner's pass
+ * over every member - run in step with the original for the next 100
+ * calls and keep its arms, clusters and estimates bit for bit; the two
+ * groups are found. */
+static void test_proposal_in_slices(void **state)
+{
+    (void)state;
+    enum { N = 1200, AHEAD = 100 };
+    size_t truth[N], found[N], L, n, arms_p, arms_q;
+    colb_env *env = clustered(N, 2, SD, 0.05, 5);
+    assert_ok(colb_env_true_clusters(env, truth, &L));
+    colb_policy *p = cohort(N, SD, 0.05), *q = NULL;
+    const colb__cohort *h = p->impl;
+    char msg[256];
+    size_t seen_sample = 0, seen_full = 0, q_left = 0, in_prop = 0, kind = 0;
+    for (size_t t = 0; t < 30 * N; t++) {
+        size_t u = t % N, k = h->pstage * 2 + (h->pstride > 1);
+        if (u == 0)
+            assert_ok(colb_env_next_round(env));
+        /* a copy at every change of stage and every 211 calls of one (the
+         * copy before is checked and dropped) */
+        int take = h->pstage != COLB__COHORT_PS_IDLE && (k != kind || in_prop++ % 211 == 0);
+        kind = k;
+        if (take && q) { /* the copy so far agrees: on to the new one */
+            assert_same_state(p, q);
+            colb_policy_free(q);
+            q = NULL;
+        }
+        if (take) {
+            seen_sample += h->pstage == COLB__COHORT_PS_PASS && h->pstride > 1;
+            seen_full += h->pstage == COLB__COHORT_PS_FULL;
+            size_t len = 0;
+            colb_policy_save_buffer(p, NULL, 0, &len, msg, sizeof msg);
+            unsigned char *buf = malloc(len);
+            assert_non_null(buf);
+            assert_ok(colb_policy_save_buffer(p, buf, len, &len, msg, sizeof msg));
+            assert_ok(colb_policy_load_buffer(buf, len, NULL, &q, msg, sizeof msg));
+            free(buf);
+            q_left = AHEAD;
+        }
+        const double *X = colb_env_contexts(env, u);
+        assert_ok(colb_policy_begin_round(p, X, colb_env_arms(env)));
+        assert_ok(colb_policy_choose(p, u, &arms_p));
+        assert_ok(colb_policy_observe(p, u, arms_p, colb_env_reward(env, u, arms_p)));
+        assert_ok(colb_policy_end_round(p));
+        if (q) {
+            assert_ok(colb_policy_begin_round(q, X, colb_env_arms(env)));
+            assert_ok(colb_policy_choose(q, u, &arms_q));
+            assert_int_equal(arms_p, arms_q);
+            assert_ok(colb_policy_observe(q, u, arms_q, colb_env_reward(env, u, arms_q)));
+            assert_ok(colb_policy_end_round(q));
+            if (--q_left == 0) {
+                assert_same_state(p, q);
+                colb_policy_free(q);
+                q = NULL;
+            }
+        }
+    }
+    assert_true(seen_sample > 0);
+    assert_true(seen_full > 0);
+    assert_ok(colb_policy_clusters(p, found, &n));
+    assert_int_equal(n, L);
+    assert_true(same_partition(truth, found, N));
+    colb_policy_free(p);
+    colb_policy_free(q);
+    colb_env_free(env);
+}
+
 /* The largest |entry| of A V - I over every cluster in use and of
  * theta - theta0 - A b: the pooled models stepped per observation (rounds
  * where a cluster is served a few times) and refreshed from V (a cluster
@@ -603,6 +675,7 @@ int main(void)
         cmocka_unit_test(test_users_added_online),
         cmocka_unit_test(test_service_rounds_in_slices),
         cmocka_unit_test(test_snapshot_continues),
+        cmocka_unit_test(test_proposal_in_slices),
         cmocka_unit_test(test_blas_threads),
         cmocka_unit_test(test_sweep_reuses_scores),
         cmocka_unit_test(test_carried_forms),

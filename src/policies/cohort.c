@@ -55,7 +55,7 @@ static colb_status ch_check(const colb_policy_params *pp, char *msg, size_t len)
         bad = "cohort personal must be 0 or 1";
     else if (pp->cohort_soft != 0 && pp->cohort_soft != 1)
         bad = "cohort soft must be 0 or 1";
-    else if (pp->cohort_seeds < 1 || pp->cohort_seeds > 64)
+    else if (pp->cohort_seeds < 1 || pp->cohort_seeds > COLB__COHORT_SEEDS_MAX)
         bad = "cohort seeds must be in [1, 64]";
     if (!bad)
         return COLB_OK;
@@ -130,7 +130,11 @@ static colb_status setup(colb__cohort *h, const colb_policy_params *pp)
     if (st != COLB_OK)
         return st;
     h->Ap = colb__malloc(h->d * (h->d + 1) / 2, sizeof(double));
-    return h->Ap ? COLB_OK : COLB_ENOMEM;
+    h->pseed = colb__malloc(COLB__COHORT_SEEDS_MAX, sizeof(size_t));
+    h->psample = colb__malloc(COLB__COHORT_SAMPLE_MAX, sizeof(size_t));
+    h->pold = colb__calloc(4 * h->d, sizeof(double)); /* saved even when idle */
+    h->pwin = h->pold ? h->pold + 2 * h->d : NULL;
+    return h->Ap && h->pseed && h->psample && h->pold ? COLB_OK : COLB_ENOMEM;
 }
 
 /* The error of a failed setup or allocation at create or load. */
@@ -187,7 +191,8 @@ static void ch_destroy(colb_policy *p)
                     h->side, h->oarm, h->oy, h->obs, h->pieces, h->ns, h->size, h->head, h->tau2,
                     h->shrink, h->pending, h->dirty, h->changed, h->stamp, h->sideth,
                     h->prop_count, h->next_try, h->At, h->off, h->cand, h->cdist, h->scores, h->work,
-                    h->Q, h->Xt, h->Ap, h->acc, h->pbuf, h->qc, h->mean, h->tk, h->round_obs, h->qstamp };
+                    h->Q, h->Xt, h->Ap, h->acc, h->pbuf, h->qc, h->mean, h->tk, h->round_obs, h->qstamp,
+                    h->pseed, h->psample, h->pold };
     for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++)
         free(arr[i]);
     free(h);
@@ -488,6 +493,7 @@ static colb_status ch_save(const colb_policy *p, colb__snap_out *w)
     for (size_t c = 0; c < cap; c++)
         pend[c] = h->changed[c];
     colb__snap_sizes(w, "changed", pend, cap);
+    colb__cohort_save_steps(h, w);
     free(order);
     free(side);
     free(pend);
@@ -624,6 +630,8 @@ static colb_status ch_load(colb_policy *p, colb__snap_in *in, const colb__snap_g
     }
     if (st == COLB_OK && k != N)
         st = colb__snap_error(in, COLB_EPARSE, "snapshot: cohort's clusters hold %zu of %zu users", k, N);
+    if (st == COLB_OK)
+        st = colb__cohort_load_steps(h, in, g, &pp->learner);
 out:
     free(order);
     free(tmp);

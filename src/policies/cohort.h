@@ -28,6 +28,11 @@
 #include "policies/policy_impl.h"
 
 #define COLB__COHORT_NONE ((size_t)-1)
+#define COLB__COHORT_SEEDS_MAX 64    /* split proposal seeds, at most */
+#define COLB__COHORT_SAMPLE_MAX 512  /* members a 2-means iteration looks at, at most */
+/* a split proposal's stage (pstage): none; a 2-means pass of a seed's run;
+ * the winner's pass over every member of a cluster larger than the sample */
+enum { COLB__COHORT_PS_IDLE, COLB__COHORT_PS_PASS, COLB__COHORT_PS_FULL };
 
 typedef struct colb__cohort {
     size_t N, d;
@@ -99,6 +104,24 @@ typedef struct colb__cohort {
     double *pbuf;             /* COLB__CHOL_BATCH (2 d^2 + 3 d): scratch of pred_scores, the
                                * Wald test and the fresh models' refresh */
     size_t K_cap;
+    /* the clusters' steps at a sweep's end, in slices (colb__cohort_sweep):
+     * the step under way (0: none; cohort_partition.c's END_*), its cluster
+     * cursor, and the work this call may still do (member visits; the
+     * epoch at once: unbounded) */
+    uint64_t end_step, end_c;
+    int64_t budget;
+    /* a split proposal under way, resumable (cohort_partition.c's
+     * propose_step): stage (0: none), cluster, seeds pseed[0..pm), the seed
+     * being run pi (pm: the winner run again), its 2-means iteration, the
+     * pass's cursor (1 + user, or sample index) and counts, the best seed
+     * so far and its in-sample W; the sample (stride > 1: every stride-th
+     * member), the models the pass assigns with (pold) and the best seed's
+     * sample fits (pwin); the passes' sums are h->s */
+    uint64_t pstage, pc, pm, pi, pit, pcur, pna, pnb, pchanged, pbi, pstride, pn;
+    double pbest;
+    size_t *pseed;            /* 64 */
+    size_t *psample;          /* SAMPLE_MAX */
+    double *pold, *pwin;      /* 2 d each */
 } colb__cohort;
 
 /* ---- cohort_stats.c ---- */
@@ -192,6 +215,14 @@ int colb__cohort_splits_due(colb__cohort *h);
  * proposals, merges). Starts a sweep when none runs. Returns 1 when the
  * epoch ended. */
 int colb__cohort_sweep(colb__cohort *h, size_t n);
+
+/* The clusters' steps under way at a sweep's end and a split proposal in
+ * progress, as fields of the open group (save), or read back from group g
+ * after everything else (load; absent in older snapshots: none). Load
+ * checks every cursor and index against the loaded state: COLB_EPARSE. */
+void colb__cohort_save_steps(const colb__cohort *h, colb__snap_out *w);
+colb_status colb__cohort_load_steps(colb__cohort *h, colb__snap_in *in, const colb__snap_group *g,
+                                    const colb_learner_params *lp);
 
 /* Personal estimate of user u from its centre (O(d^2), plus O(d^3) when
  * M_u must be rebuilt for a new shrinkage). */

@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "linalg/dense.h"
+#include "policies/bank_persist.h"
 #include "policies/cohort.h"
 
 #define NONE COLB__COHORT_NONE
@@ -48,7 +49,8 @@
 #define SOFT_GAP 10.0    /* soft centres while own -> alt gains less (-2 log) */
 #define SHRINK_SLACK 1.5 /* M_u is rebuilt when the shrinkage moves by more */
 #define TWO_MEANS_ITERS 10
-#define SAMPLE_MAX 512   /* members a 2-means iteration looks at, at most */
+#define SAMPLE_MAX COLB__COHORT_SAMPLE_MAX
+#define END_WORK 32      /* an epoch in slices: the clusters' steps' budget per user of a slice */
 
 static int is_pow2(uint64_t t) { return t && !(t & (t - 1)); }
 
@@ -159,35 +161,68 @@ static void move_user(colb__cohort *h, size_t u, size_t to)
     }
 }
 
+/* Keep cluster c at squared distance s among the m <= CANDIDATES nearest so
+ * far, sorted (slots come in increasing order: a tie keeps the one kept). */
+static size_t keep_nearest(colb__cohort *h, size_t m, size_t c, double s)
+{
+    if (m == CANDIDATES && !(s < h->cdist[m - 1]))
+        return m;
+    size_t i = m < CANDIDATES ? m++ : m - 1;
+    for (; i > 0 && s < h->cdist[i - 1]; i--) {
+        h->cdist[i] = h->cdist[i - 1];
+        h->cand[i] = h->cand[i - 1];
+    }
+    h->cdist[i] = s;
+    h->cand[i] = c;
+    return m;
+}
+
 /* The clusters to compare a model th with: all when few, else the
- * CANDIDATES nearest (ties by index); `skip` excluded. Returns how many,
- * in h->cand. */
+ * CANDIDATES nearest (ties by index), nearest first; `skip` excluded.
+ * Returns how many, in h->cand (their distances in h->cdist). One pass
+ * that keeps the nearest so far sorted, the distances of GROUP clusters at
+ * a time (independent sums, each in the order of its coordinates): O(C d)
+ * at the adder's throughput, not its latency - a service's partition of
+ * thousands of small clusters calls this for every user it checks. */
+#define GROUP 8 /* the sums below are written out for 8 */
 static size_t candidates(colb__cohort *h, const double *th, size_t skip)
 {
-    size_t d = h->d, n = 0;
-    for (size_t c = 0; c < h->cap; c++)
-        if (h->size[c] && c != skip)
-            h->cand[n++] = c;
-    if (n <= CANDIDATES)
+    size_t d = h->d, n = 0, m = 0, g = 0, idx[GROUP];
+    for (size_t c = 0; c < h->cap && n <= CANDIDATES; c++)
+        n += h->size[c] && c != skip;
+    if (n <= CANDIDATES) {
+        n = 0;
+        for (size_t c = 0; c < h->cap; c++)
+            if (h->size[c] && c != skip)
+                h->cand[n++] = c;
         return n;
-    for (size_t i = 0; i < n; i++) {
-        const double *tc = h->c.theta + h->cand[i] * d;
-        double s = 0.0;
-        for (size_t a = 0; a < d; a++)
-            s += (th[a] - tc[a]) * (th[a] - tc[a]);
-        h->cdist[i] = s;
     }
-    for (size_t i = 0; i < CANDIDATES; i++) { /* partial selection */
-        size_t m = i;
-        for (size_t j = i + 1; j < n; j++)
-            if (h->cdist[j] < h->cdist[m] || (h->cdist[j] == h->cdist[m] && h->cand[j] < h->cand[m]))
-                m = j;
-        double td = h->cdist[i];
-        size_t tc = h->cand[i];
-        h->cdist[i] = h->cdist[m];
-        h->cand[i] = h->cand[m];
-        h->cdist[m] = td;
-        h->cand[m] = tc;
+    for (size_t c = 0; c <= h->cap; c++) {
+        if (c < h->cap) {
+            if (!h->size[c] || c == skip)
+                continue;
+            idx[g++] = c;
+            if (g < GROUP)
+                continue;
+        } else if (!g) {
+            break;
+        }
+        double s[GROUP] = { 0.0 };
+        const double *t[GROUP];
+        for (size_t j = 0; j < GROUP; j++) /* a short group repeats its first */
+            t[j] = h->c.theta + idx[j < g ? j : 0] * d;
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        for (size_t a = 0; a < d; a++) {
+            double x = th[a], e0 = x - t[0][a], e1 = x - t[1][a], e2 = x - t[2][a],
+                   e3 = x - t[3][a], e4 = x - t[4][a], e5 = x - t[5][a], e6 = x - t[6][a],
+                   e7 = x - t[7][a];
+            s0 += e0 * e0, s1 += e1 * e1, s2 += e2 * e2, s3 += e3 * e3;
+            s4 += e4 * e4, s5 += e5 * e5, s6 += e6 * e6, s7 += e7 * e7;
+        }
+        s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3, s[4] = s4, s[5] = s5, s[6] = s6, s[7] = s7;
+        for (size_t j = 0; j < g; j++)
+            m = keep_nearest(h, m, idx[j], s[j]);
+        g = 0;
     }
     return CANDIDATES;
 }
@@ -213,71 +248,94 @@ static double rss_diff(colb__cohort *h, size_t u, const double *ta, const double
     return fa - fb;
 }
 
-/* Side `side`'s model from the members of c on it, every stride-th member
- * of the list only (stride 1: all). */
-static void fit_side(colb__cohort *h, size_t c, unsigned char side, size_t stride)
+/* ---- split proposals, in slices ------------------------------------------- */
+
+/* A proposal is 2-means of cluster c's members, run from the cluster's
+ * model and, in turn, each seed's own fit (the `seeds` worst-fitting
+ * members): a run alternates a pass that puts each member on the side of
+ * the model it fits better and sums each side's data, and a refit of the
+ * sides from their sums, until no member changes side or TWO_MEANS_ITERS
+ * passes. The seed whose sides differ most (in-sample Wald statistic W)
+ * wins. A cluster of more than SAMPLE_MAX members runs on every stride-th
+ * member only (a deterministic sample): O(SAMPLE_MAX d^2) per pass instead
+ * of O(|c| d^2); the winner alone is then given one pass over every member
+ * and its sides fitted on all of them. (Before, every seed got that full
+ * pass and the winner was chosen on it: the same result for clusters of
+ * up to SAMPLE_MAX members, four full passes fewer on larger ones.)
+ *
+ * The work is resumable at any member: its state is h->p* and the sums in
+ * h->s, saved in snapshots, so that a service runs a proposal over many
+ * calls (colb__cohort_sweep's budget) and a restart continues it where it
+ * stood. Between calls the members' data may grow; newcomers prepended to
+ * the list by colb_policy_add_users are left out of a pass under way. */
+#define PS_IDLE COLB__COHORT_PS_IDLE
+#define PS_PASS COLB__COHORT_PS_PASS
+#define PS_FULL COLB__COHORT_PS_FULL
+
+/* A pass of the run under way: the sides' sums reset; a run's first pass
+ * counts as a change (its models are not fits, so it always refits). */
+static void pass_start(colb__cohort *h, uint64_t stage)
 {
-    size_t k = 0;
-    colb__ridge_reset(&h->s, side);
-    for (size_t u = h->head[c]; u != NONE; u = h->next[u], k++)
-        if (k % stride == 0 && h->side[u] == side)
-            colb__ridge_absorb(&h->s, side, &h->u, u);
-    colb__ridge_refresh(&h->s, side);
+    colb__ridge_reset(&h->s, 0);
+    colb__ridge_reset(&h->s, 1);
+    h->pstage = stage;
+    h->pcur = 0;
+    h->pna = h->pnb = 0;
+    h->pchanged = stage == PS_PASS && h->pit == 0;
 }
 
-/* 2-means of cluster c's members from the cluster's model and user seed's
- * own fit: sides in h->side, side models in h->s; returns the in-sample
- * Wald statistic of the sides (0 when one side is empty). A cluster of more
- * than SAMPLE_MAX members iterates on every stride-th member only (a
- * deterministic sample of at most SAMPLE_MAX), then puts every member on
- * its side once and fits the sides on all: O(SAMPLE_MAX d^2) per iteration
- * instead of O(|c| d^2), so that a service's large clusters do not stall it. */
-static double two_means(colb__cohort *h, size_t c, size_t seed)
+/* The run of seed pi (pi == pm: the winner's again), from the cluster's
+ * model and the seed's own fit. */
+static void run_start(colb__cohort *h)
 {
-    size_t d = h->d, stride = (h->size[c] + SAMPLE_MAX - 1) / SAMPLE_MAX;
-    colb__ridge_copy_model(&h->s, 0, &h->c, c);
-    colb__ridge_copy_model(&h->s, 1, &h->u, seed);
-    for (int it = 0; it < TWO_MEANS_ITERS; it++) {
-        size_t na = 0, nb = 0, k = 0;
-        int changed = it == 0;
-        for (size_t u = h->head[c]; u != NONE; u = h->next[u], k++) {
-            if (k % stride)
-                continue;
-            unsigned char s = rss_diff(h, u, h->s.theta, h->s.theta + d) > 0.0;
-            changed |= s != h->side[u];
-            h->side[u] = s;
-            nb += s;
-            na += !s;
-        }
-        if (!na || !nb)
-            return 0.0;
-        if (!changed)
-            break;
-        fit_side(h, c, 0, stride);
-        fit_side(h, c, 1, stride);
-    }
-    if (stride > 1) { /* every member on its side of the sample's models */
-        size_t na = 0, nb = 0;
-        for (size_t u = h->head[c]; u != NONE; u = h->next[u]) {
-            unsigned char s = rss_diff(h, u, h->s.theta, h->s.theta + d) > 0.0;
-            h->side[u] = s;
-            nb += s;
-            na += !s;
-        }
-        if (!na || !nb)
-            return 0.0;
-    }
-    fit_side(h, c, 0, 1);
-    fit_side(h, c, 1, 1);
-    return colb__cohort_wald(h, &h->s, 0, &h->s, 1);
+    size_t d = h->d, seed = h->pseed[h->pi < h->pm ? h->pi : h->pbi];
+    memcpy(h->pold, h->c.theta + h->pc * d, d * sizeof(double));
+    memcpy(h->pold + d, h->u.theta + seed * d, d * sizeof(double));
+    h->pit = 0;
+    pass_start(h, PS_PASS);
 }
 
-/* Propose a split of c from the best of its seeds (largest in-sample W).
- * Returns the in-sample W of the proposal, or 0 when none was made. */
-static double propose(colb__cohort *h, size_t c)
+/* One member of a pass: to the side whose model (t: two models) fits it
+ * better, its data into that side's sums. */
+static void pass_visit(colb__cohort *h, size_t u, const double *t)
 {
-    size_t d = h->d, m = 0, *cand = h->cand;
-    /* the `seeds` worst-fitting members with data, worst first */
+    unsigned char s = rss_diff(h, u, t, t + h->d) > 0.0;
+    h->pchanged |= s != h->side[u];
+    h->side[u] = s;
+    h->pnb += s;
+    h->pna += !s;
+    colb__ridge_absorb(&h->s, s, &h->u, u);
+}
+
+/* The pass under way while the budget lasts; 1 when it is complete. The
+ * cursor pcur is the next sample index, or 1 + the next member (0: the
+ * list's head). */
+static int pass_run(colb__cohort *h)
+{
+    const double *t = h->pstage == PS_FULL ? h->pwin : h->pold;
+    if (h->pstage == PS_PASS && h->pstride > 1) {
+        for (; h->pcur < h->pn; h->pcur++, h->budget--) {
+            if (h->budget <= 0)
+                return 0;
+            pass_visit(h, h->psample[h->pcur], t);
+        }
+        return 1;
+    }
+    for (size_t u = h->pcur ? h->pcur - 1 : h->head[h->pc]; u != NONE; u = h->next[u], h->budget--) {
+        if (h->budget <= 0) {
+            h->pcur = u + 1;
+            return 0;
+        }
+        pass_visit(h, u, t);
+    }
+    return 1;
+}
+
+/* Start a proposal for c: its seeds (the `seeds` worst-fitting members with
+ * data, worst first) and sample. 0 when it has no seed. */
+static int propose_start(colb__cohort *h, size_t c)
+{
+    size_t m = 0, *cand = h->pseed;
     for (size_t u = h->head[c]; u != NONE; u = h->next[u]) {
         if (!h->u.count[u])
             continue;
@@ -293,24 +351,89 @@ static double propose(colb__cohort *h, size_t c)
         }
         cand[k] = u;
     }
-    double best = 0.0;
-    size_t bi = NONE;
-    for (size_t i = 0; i < m; i++) {
-        double W = two_means(h, c, cand[i]);
-        if (W > best)
-            best = W, bi = i;
+    h->budget -= (int64_t)(h->size[c] / 16 + 1);
+    if (!m)
+        return 0;
+    h->pc = c;
+    h->pm = m;
+    h->pi = 0;
+    h->pbi = NONE;
+    h->pbest = 0.0;
+    h->pstride = (h->size[c] + SAMPLE_MAX - 1) / SAMPLE_MAX;
+    h->pn = 0;
+    if (h->pstride > 1) {
+        size_t k = 0;
+        for (size_t u = h->head[c]; u != NONE; u = h->next[u], k++)
+            if (k % h->pstride == 0)
+                h->psample[h->pn++] = u;
     }
-    if (bi == NONE)
-        return 0.0;
-    if (bi + 1 != m) /* redo the winner: h->side and h->s hold the last seed's */
-        best = two_means(h, c, cand[bi]);
+    run_start(h);
+    return 1;
+}
+
+/* The proposal's end: a pending split of sides h->side, side models h->s,
+ * when W > 0. */
+static int propose_end(colb__cohort *h, double W, double *out)
+{
+    size_t c = h->pc, d = h->d;
+    h->pstage = PS_IDLE;
+    *out = W;
+    if (W <= 0.0)
+        return 1;
     memcpy(h->sideth + 2 * c * d, h->s.theta, 2 * d * sizeof(double));
     colb__ridge_reset(&h->f, 2 * c);
     colb__ridge_reset(&h->f, 2 * c + 1);
     h->pending[c] = 1;
     h->prop_count[c] = h->c.count[c];
     h->props++;
-    return best;
+    return 1;
+}
+
+/* Propose a split of c, or go on with the proposal under way, while the
+ * budget lasts. 1 when the proposal is complete: *W its in-sample W, 0
+ * when none was made. */
+static int propose_step(colb__cohort *h, size_t c, double *W)
+{
+    size_t d = h->d;
+    if (h->pstage == PS_IDLE && !propose_start(h, c)) {
+        *W = 0.0;
+        return 1;
+    }
+    for (;;) {
+        if (!pass_run(h))
+            return 0;
+        int final = h->pstage == PS_FULL || h->pi == h->pm;
+        h->budget -= 2 * (int64_t)d; /* the refits: O(d^3) each */
+        double w = 0.0;
+        if (h->pna && h->pnb) {
+            colb__ridge_refresh(&h->s, 0);
+            colb__ridge_refresh(&h->s, 1);
+            if (h->pstage == PS_PASS && h->pchanged && ++h->pit < TWO_MEANS_ITERS) {
+                memcpy(h->pold, h->s.theta, 2 * d * sizeof(double));
+                pass_start(h, PS_PASS);
+                continue;
+            }
+            w = colb__cohort_wald(h, &h->s, 0, &h->s, 1);
+        }
+        if (final)
+            return propose_end(h, w, W);
+        if (w > h->pbest) { /* a seed's run ended */
+            h->pbest = w;
+            h->pbi = h->pi;
+            memcpy(h->pwin, h->s.theta, 2 * d * sizeof(double));
+        }
+        if (++h->pi < h->pm) {
+            run_start(h);
+        } else if (h->pbi == NONE) {
+            return propose_end(h, 0.0, W);
+        } else if (h->pstride > 1) {
+            pass_start(h, PS_FULL);
+        } else if (h->pbi + 1 == h->pm) { /* h->side and h->s hold the winner's */
+            return propose_end(h, h->pbest, W);
+        } else {
+            run_start(h); /* the winner again: h->side holds the last seed's sides */
+        }
+    }
 }
 
 /* Carry out c's pending split: side 1 becomes a new cluster. */
@@ -641,52 +764,97 @@ const double *colb__cohort_centre(colb__cohort *h, size_t u, double *out)
     return out;
 }
 
-/* Steps 2 and 3 of an epoch: pending splits, proposals. */
-static void split_steps(colb__cohort *h)
+/* The clusters' steps of an epoch, in slices: each runs over the cluster
+ * slots from h->end_c while h->budget lasts (a unit of work is about one
+ * member visited, O(d^2)), and returns 1 when complete. A cluster's pending
+ * verdict, retest, split and merges are done whole; a proposal may stop at
+ * any member (propose_step). The epoch at once (colb__cohort_maintain)
+ * runs them with an unbounded budget: the same steps in the same order. */
+enum { END_NONE, END_PENDING, END_TEST, END_PROPOSE, END_RETEST, END_MERGE };
+
+static void end_next(colb__cohort *h, uint64_t step)
 {
-    /* 2. pending splits */
-    for (size_t c = 0; c < h->cap; c++) {
-        if (!h->pending[c])
-            continue;
-        int v = pending_verdict(h, c);
-        if (v == SPLIT) {
-            do_split(h, c);
-        } else if (v == GIVE_UP) {
-            h->pending[c] = 0;
-            h->next_try[c] = h->c.count[c];
+    h->end_step = step;
+    h->end_c = 0;
+}
+
+/* Steps 2 and 3: pending splits; the retests of the clusters they changed;
+ * proposals (an overwhelming one splits at once, the changed clusters are
+ * retested and the proposals rescanned: the parts may split again). Ends
+ * at END_MERGE. A retest clears the cluster's dirty flag: a cluster split
+ * early in the epoch is not retested after every later split (the same
+ * members, model and data: the same bits in the epoch at once). */
+static int split_steps(colb__cohort *h)
+{
+    int64_t d = (int64_t)h->d;
+    while (h->budget > 0) {
+        size_t c = h->end_c;
+        if (h->end_step == END_PENDING) {
+            if (c == h->cap) {
+                end_next(h, END_TEST);
+                continue;
+            }
+            h->end_c++;
+            if (!h->pending[c])
+                continue;
+            h->budget -= 2 * d;
+            int v = pending_verdict(h, c);
+            if (v == SPLIT) {
+                h->budget -= 3 * (int64_t)h->size[c];
+                do_split(h, c);
+            } else if (v == GIVE_UP) {
+                h->pending[c] = 0;
+                h->next_try[c] = h->c.count[c];
+            }
+        } else if (h->end_step == END_TEST || h->end_step == END_RETEST) {
+            if (c == h->cap) {
+                end_next(h, END_PROPOSE);
+                continue;
+            }
+            h->end_c++;
+            if (h->dirty[c] && h->size[c]) {
+                h->budget -= (int64_t)h->size[c];
+                test_members(h, c);
+            }
+            h->dirty[c] = 0; /* tested: a retest gives the same until c changes */
+        } else if (h->end_step == END_PROPOSE) {
+            if (c == h->cap) {
+                end_next(h, END_MERGE);
+                return 1;
+            }
+            double W;
+            if (h->pstage == PS_IDLE && !proposal_due(h, c)) {
+                h->end_c++;
+                continue;
+            }
+            if (!propose_step(h, c, &W))
+                return 0;
+            h->end_c++;
+            if (W <= 0.0) {
+                h->next_try[c] = 2 * h->c.count[c] + 1;
+            } else if (W > SEL_PER_USER * (double)h->size[c] + SEL_PER_DIM * (double)h->d) {
+                h->budget -= 3 * (int64_t)h->size[c];
+                do_split(h, c);
+                end_next(h, END_RETEST);
+            }
+        } else {
+            return 1;
         }
     }
-    for (size_t c = 0; c < h->cap; c++)
-        if (h->dirty[c] && h->size[c])
-            test_members(h, c);
-    /* 3. proposals; an overwhelming one splits at once and its parts are
-     * proposed again */
-    for (size_t c = 0; c < h->cap; c++) {
-        if (!proposal_due(h, c))
-            continue;
-        double W = propose(h, c);
-        if (W <= 0.0) {
-            h->next_try[c] = 2 * h->c.count[c] + 1;
-            continue;
-        }
-        if (W > SEL_PER_USER * (double)h->size[c] + SEL_PER_DIM * (double)h->d) {
-            do_split(h, c);
-            for (size_t c2 = 0; c2 < h->cap; c2++)
-                if (h->dirty[c2] && h->size[c2])
-                    test_members(h, c2);
-            c = (size_t)-1; /* rescan: the parts may split again */
-        }
-    }
+    return h->end_step == END_MERGE;
 }
 
 /* Step 5: merges (the changed clusters, or every one when `all`). */
-static void merge_step(colb__cohort *h, int all)
+static int merge_steps(colb__cohort *h, int all)
 {
-    /* 5. merges */
-    for (size_t c = 0; c < h->cap; c++) {
+    for (; h->end_c < h->cap; h->end_c++) {
+        size_t c = h->end_c;
         if (!h->size[c] || (!all && !h->changed[c]))
             continue;
+        if (h->budget <= 0)
+            return 0;
         size_t n = candidates(h, h->c.theta + c * h->d, c);
+        h->budget -= (int64_t)(n * h->d);
         for (size_t i = 0; i < n && h->size[c]; i++) {
             size_t c2 = h->cand[i];
             if (!h->size[c2])
@@ -702,11 +870,13 @@ static void merge_step(colb__cohort *h, int all)
             if (thr > colb__cohort_chi_thr(h))
                 thr = colb__cohort_chi_thr(h);
             if (W <= thr) {
+                h->budget -= 3 * (int64_t)(h->size[c] + h->size[c2]);
                 merge(h, c, c2);
                 test_members(h, c);
             }
         }
     }
+    return 1;
 }
 
 static void set_shrinkage(colb__cohort *h)
@@ -726,10 +896,14 @@ void colb__cohort_maintain(colb__cohort *h)
     for (size_t c = 0; c < h->cap; c++)
         if (h->size[c])
             test_members(h, c);
+    h->budget = INT64_MAX;
+    end_next(h, END_PENDING);
     split_steps(h);
     /* 4. assignment */
     assign(h, early);
-    merge_step(h, early);
+    end_next(h, END_MERGE);
+    merge_steps(h, early);
+    end_next(h, END_NONE);
     /* 6. shrinkage and personal estimates */
     set_shrinkage(h);
     double *centre = h->work + 8 * h->d + 2 * h->d * h->d; /* clear of pred_score's */
@@ -756,6 +930,9 @@ int colb__cohort_sweep(colb__cohort *h, size_t n)
     int early = h->epoch < EARLY_EPOCHS || is_pow2(h->epoch);
     double *pre = h->work + 9 * d + 2 * d * d, *centre = h->work + 8 * d + 2 * d * d;
     double sc[CANDIDATES + 2];
+    h->budget = (int64_t)n * END_WORK;
+    if (h->end_step)
+        goto clusters;
     if (!h->sweep) { /* a new epoch */
         memset(h->dirty, 0, h->cap);
         memset(h->changed, 0, h->cap);
@@ -789,16 +966,101 @@ int colb__cohort_sweep(colb__cohort *h, size_t n)
     }
     if (h->sweep <= N)
         return 0;
-    /* the clusters' steps */
+    /* the clusters' steps, in slices of the same budget */
     for (size_t c = 0; c < h->cap; c++)
         if (h->size[c]) {
             double num = h->acc[2 * c], den = h->acc[2 * c + 1];
             h->tau2[c] = h->size[c] > 1 && den > 0.0 && num > 0.0 ? num / den : 0.0;
         }
     memset(h->dirty, 0, h->cap);
-    split_steps(h);
-    merge_step(h, early);
+    end_next(h, END_PENDING);
+clusters:
+    if (h->end_step != END_MERGE && !split_steps(h))
+        return 0;
+    if (!merge_steps(h, early))
+        return 0;
     set_shrinkage(h);
+    end_next(h, END_NONE);
     h->sweep = 0;
     return 1;
+}
+
+/* ---- the clusters' steps in snapshots ------------------------------------- */
+
+#define END_FIELDS 14
+
+void colb__cohort_save_steps(const colb__cohort *h, colb__snap_out *w)
+{
+    size_t d = h->d;
+    int on = h->pstage != PS_IDLE;
+    const uint64_t e[END_FIELDS] = { h->end_step, h->end_c, h->pstage, h->pc, h->pm, h->pi, h->pit,
+                                     h->pcur, h->pna, h->pnb, h->pchanged,
+                                     h->pbi == NONE ? 0 : h->pbi + 1, h->pstride, h->pn };
+    colb__snap_u64s(w, "end_state", e, END_FIELDS);
+    colb__snap_sizes(w, "proposal_seeds", h->pseed, on ? h->pm : 0);
+    colb__snap_sizes(w, "proposal_sample", h->psample, on ? h->pn : 0);
+    double *v = h->work; /* the best W, the pass's models, the best seed's */
+    v[0] = h->pbest;
+    memcpy(v + 1, h->pold, 4 * d * sizeof(double));
+    colb__snap_f64s(w, "proposal_models", v, 1 + 4 * d);
+    colb__snap_bytes(w, "end_dirty", h->dirty, h->end_step ? h->cap : 0);
+    colb__ridge_save(w, "proposal_sums", &h->s, 2);
+}
+
+colb_status colb__cohort_load_steps(colb__cohort *h, colb__snap_in *in, const colb__snap_group *g,
+                                    const colb_learner_params *lp)
+{
+    size_t d = h->d, N = h->N;
+    uint64_t e[END_FIELDS];
+    colb__snap_field f;
+    if (colb__snap_find(g, "end_state", &f) != COLB_OK) /* older snapshots: none under way */
+        return COLB_OK;
+    colb_status st = colb__snap_get_u64s(in, g, "end_state", e, END_FIELDS);
+    if (st != COLB_OK)
+        return st;
+    h->end_step = e[0], h->end_c = e[1], h->pstage = e[2], h->pc = e[3], h->pm = e[4];
+    h->pi = e[5], h->pit = e[6], h->pcur = e[7], h->pna = e[8], h->pnb = e[9];
+    h->pchanged = e[10], h->pbi = e[11] ? e[11] - 1 : NONE, h->pstride = e[12], h->pn = e[13];
+    int on = h->pstage != PS_IDLE;
+    /* what the steps index with: cursors within the slots, users and
+     * sample, a proposal only in the proposals' step of a sweep, on a
+     * cluster with members */
+    int bad = h->end_step > END_MERGE || (h->end_step && !h->sweep) || h->end_c > h->cap ||
+              h->pstage > PS_FULL;
+    if (!bad && on)
+        bad = h->end_step != END_PROPOSE || h->pc != h->end_c || h->pc >= h->cap ||
+              !h->size[h->pc] || h->pm < 1 || h->pm > h->seeds || h->pi > h->pm ||
+              (h->pstage == PS_PASS && h->pit >= TWO_MEANS_ITERS) || h->pchanged > 1 || h->pstride < 1 ||
+              h->pn > SAMPLE_MAX || (h->pstride > 1) != (h->pn > 0) ||
+              (h->pbi != NONE && h->pbi >= h->pm) ||
+              ((h->pi == h->pm || h->pstage == PS_FULL) && h->pbi == NONE) ||
+              (h->pstage == PS_FULL && h->pstride < 2) || h->pna > N || h->pnb > N ||
+              (h->pstage == PS_PASS && h->pstride > 1 ? h->pcur > h->pn
+                                                       : h->pcur && (h->pcur - 1 >= N ||
+                                                                     h->label[h->pcur - 1] != h->pc));
+    if (bad)
+        return colb__snap_error(in, COLB_EPARSE, "snapshot: %s.end_state is not a state of cohort's "
+                                "epoch", g->path);
+    if ((st = colb__snap_get_sizes(in, g, "proposal_seeds", h->pseed, on ? h->pm : 0, N)) ||
+        (st = colb__snap_get_sizes(in, g, "proposal_sample", h->psample, on ? h->pn : 0, N)) ||
+        (st = colb__snap_get_f64s(in, g, "proposal_models", h->work, 1 + 4 * d, 0)))
+        return st;
+    colb__snap_field fd;
+    size_t nd = h->end_step ? h->cap : 0;
+    if ((st = colb__snap_field_of(in, g, "end_dirty", COLB__SNAP_BYTES, nd, &fd)))
+        return st;
+    for (size_t c = 0; c < nd; c++) {
+        if (fd.data[c] > 1)
+            return colb__snap_error(in, COLB_EPARSE, "snapshot: %s.end_dirty holds %u", g->path,
+                                    fd.data[c]);
+        h->dirty[c] = fd.data[c];
+    }
+    for (size_t i = 0; i < (on ? h->pn : 0); i++)
+        if (h->label[h->psample[i]] != h->pc)
+            return colb__snap_error(in, COLB_EPARSE, "snapshot: %s.proposal_sample lists a user "
+                                    "of another cluster", g->path);
+    h->pbest = h->work[0];
+    memcpy(h->pold, h->work + 1, 4 * d * sizeof(double));
+    colb__ridge_free(&h->s);
+    return colb__ridge_load(in, g, "proposal_sums", &h->s, 2, d, lp, NULL);
 }
