@@ -600,6 +600,18 @@ static void test_dense_kernels(void **state)
                     B0[a * d + j] += x[a] * x[j];
             k->syr(B1, x, d);
             assert_memory_equal(B0, B1, d * d * sizeof(double));
+            /* syr_n: 0, 1 and 3 contexts (rows of G, then x), as that many syr */
+            for (size_t nn = 0; nn <= 3; nn += 1 + (nn == 1)) {
+                const double *xs[3] = { G, G + (d > 1 ? d : 0), x };
+                memcpy(B0, S, d * d * sizeof(double));
+                memcpy(B1, S, d * d * sizeof(double));
+                for (size_t m = 0; m < nn; m++)
+                    for (size_t a = 0; a < d; a++)
+                        for (size_t j = 0; j < d; j++)
+                            B0[a * d + j] += xs[m][a] * xs[m][j];
+                k->syr_n(B1, xs, nn, d);
+                assert_memory_equal(B0, B1, d * d * sizeof(double));
+            }
             /* not positive definite */
             memcpy(B1, S, d * d * sizeof(double));
             B1[(d - 1) * d + d - 1] = -1.0;

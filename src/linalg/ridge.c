@@ -218,6 +218,25 @@ void colb__ridge_add(colb__ridge *r, size_t i, const double *x, double y)
     r->since_refresh[i]++;
 }
 
+void colb__ridge_add_n(colb__ridge *r, size_t i, const double *const *xs, const double *ys,
+                       size_t n)
+{
+    size_t d = r->d;
+    double *b = r->b + i * d;
+    const double *t0 = r->theta0 + i * d;
+    for (size_t m = 0; m < n; m++) {
+        const double *x = xs[m];
+        double e = ys[m];
+        for (size_t k = 0; k < d; k++)
+            e -= x[k] * t0[k];
+        for (size_t a = 0; a < d; a++)
+            b[a] += e * x[a];
+    }
+    r->kern->syr_n(r->V + i * d * d, xs, n, d);
+    r->count[i] += n;
+    r->since_refresh[i] += n;
+}
+
 colb_status colb__ridge_refresh(colb__ridge *r, size_t i)
 {
     size_t d = r->d;

@@ -164,6 +164,12 @@ typedef struct colb__soa_kernel {
      * score. */
     size_t (*score_mq)(const double *mean, const double *quad, double alpha, double scale,
                        size_t K, size_t Kp, double *scores);
+    /* n syr calls in order, syr(V, xs[0], d), ..., syr(V, xs[n - 1], d),
+     * bit for bit on every path (each entry's n additions in order): a block
+     * of V's rows is held in registers over the n contexts instead of being
+     * loaded and stored once per context (cohort's pooled models take a
+     * round's observations of a cluster at once). */
+    void (*syr_n)(double *V, const double *const *xs, size_t n, size_t d);
 } colb__soa_kernel;
 
 #define COLB__CHOL_BATCH 8

@@ -592,6 +592,70 @@ static void syr_avx2(double *V, const double *x, size_t d)
     }
 }
 
+/* syr_n: RB rows of NV vectors (4 entries each, the last masked) held in
+ * registers while the n contexts are added, then stored once; the same
+ * product x_a x_k and the same additions in context order as syr_avx2. */
+AI void syr_rows256(double *V, const double *const *xs, size_t n, size_t d, size_t a0,
+                    const int RB, const int NV)
+{
+    __m256d acc[12];
+    __m256i mk[4];
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < NV; v++)
+        mk[v] = tail4(d - 4 * (size_t)v);
+    _Pragma("GCC unroll 12")
+    for (int r = 0; r < RB; r++)
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < NV; v++)
+            acc[r * NV + v] = LD(V + (a0 + (size_t)r) * d + 4 * (size_t)v, mk[v]);
+    for (size_t i = 0; i < n; i++) {
+        const double *x = xs[i];
+        __m256d xv[4];
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < NV; v++)
+            xv[v] = LD(x + 4 * (size_t)v, mk[v]);
+        _Pragma("GCC unroll 12")
+        for (int r = 0; r < RB; r++) {
+            __m256d xa = _mm256_set1_pd(x[a0 + (size_t)r]);
+            _Pragma("GCC unroll 4")
+            for (int v = 0; v < NV; v++)
+                acc[r * NV + v] = _mm256_add_pd(acc[r * NV + v], _mm256_mul_pd(xa, xv[v]));
+        }
+    }
+    _Pragma("GCC unroll 12")
+    for (int r = 0; r < RB; r++)
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < NV; v++)
+            ST(V + (a0 + (size_t)r) * d + 4 * (size_t)v, mk[v], acc[r * NV + v]);
+}
+
+/* Rows in blocks of 12 / NV (the accumulators within 16 ymm), the rest
+ * in blocks of 2 and 1. */
+AI void syr_n256(double *V, const double *const *xs, size_t n, size_t d, const int NV)
+{
+    const int RB = 12 / NV;
+    size_t a = 0;
+    for (; a + (size_t)RB <= d; a += (size_t)RB)
+        syr_rows256(V, xs, n, d, a, RB, NV);
+    for (; a + 2 <= d; a += 2)
+        syr_rows256(V, xs, n, d, a, 2, NV);
+    for (; a < d; a++)
+        syr_rows256(V, xs, n, d, a, 1, NV);
+}
+
+static void syr_n_avx2(double *V, const double *const *xs, size_t n, size_t d)
+{
+    switch ((d + 3) / 4) {
+    case 1: syr_n256(V, xs, n, d, 1); return;
+    case 2: syr_n256(V, xs, n, d, 2); return;
+    case 3: syr_n256(V, xs, n, d, 3); return;
+    case 4: syr_n256(V, xs, n, d, 4); return;
+    default:
+        for (size_t i = 0; i < n; i++)
+            syr_avx2(V, xs[i], d);
+    }
+}
+
 static void cholesky_n_avx2(const double *const *S, size_t n, size_t d, double *const *L,
                               double *logdet, int *fail)
 {
@@ -630,6 +694,7 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .chol_solve_n = chol_solve_n_avx2,
     .sm_step = sm_step_avx2,
     .syr = syr_avx2,
+    .syr_n = syr_n_avx2,
     .cholesky_n = cholesky_n_avx2,
     .symv2 = symv2_avx2,
     .pack_add = pack_add_avx2,

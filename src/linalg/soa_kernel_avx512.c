@@ -859,6 +859,68 @@ static void syr_avx512(double *V, const double *x, size_t d)
     rank1_rows512(V, x, _mm512_setzero_pd(), d, 0);
 }
 
+/* syr_n: RB rows of NV vectors (rank1_row512's cover, all loaded before
+ * any is stored) held in registers while the n contexts are added, then
+ * stored once; the same product x_a x_k and the same additions in context
+ * order as syr_avx512. */
+AI void syr_rows512(double *V, const double *const *xs, size_t n, size_t d, size_t a0,
+                    const int RB, const int NV)
+{
+    __m512d acc[24];
+    _Pragma("GCC unroll 24")
+    for (int r = 0; r < RB; r++)
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < NV; v++)
+            acc[r * NV + v] = _mm512_loadu_pd(V + (a0 + (size_t)r) * d + off8(v, d));
+    for (size_t i = 0; i < n; i++) {
+        const double *x = xs[i];
+        __m512d xv[8];
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < NV; v++)
+            xv[v] = _mm512_loadu_pd(x + off8(v, d));
+        _Pragma("GCC unroll 24")
+        for (int r = 0; r < RB; r++) {
+            __m512d xa = _mm512_set1_pd(x[a0 + (size_t)r]);
+            _Pragma("GCC unroll 8")
+            for (int v = 0; v < NV; v++)
+                acc[r * NV + v] = _mm512_add_pd(acc[r * NV + v], _mm512_mul_pd(xa, xv[v]));
+        }
+    }
+    _Pragma("GCC unroll 24")
+    for (int r = 0; r < RB; r++)
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < NV; v++)
+            _mm512_storeu_pd(V + (a0 + (size_t)r) * d + off8(v, d), acc[r * NV + v]);
+}
+
+/* Rows in blocks of 24 / NV (the accumulators within 32 zmm), the rest in
+ * blocks of 4 (2 when NV > 6), 2 and 1. */
+AI void syr_n512(double *V, const double *const *xs, size_t n, size_t d, const int NV)
+{
+    const int RB = 24 / NV, R2 = NV <= 6 ? 4 : 2;
+    size_t a = 0;
+    for (; a + (size_t)RB <= d; a += (size_t)RB)
+        syr_rows512(V, xs, n, d, a, RB, NV);
+    for (; a + (size_t)R2 <= d; a += (size_t)R2)
+        syr_rows512(V, xs, n, d, a, R2, NV);
+    for (; a + 2 <= d; a += 2)
+        syr_rows512(V, xs, n, d, a, 2, NV);
+    for (; a < d; a++)
+        syr_rows512(V, xs, n, d, a, 1, NV);
+}
+
+static void syr_n_avx512(double *V, const double *const *xs, size_t n, size_t d)
+{
+    switch (nvec8(d)) {
+#define CASE(n_) case n_: syr_n512(V, xs, n, d, n_); return;
+        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+    default:
+        for (size_t i = 0; i < n; i++)
+            syr_avx512(V, xs[i], d);
+    }
+}
+
 static void symv2_avx512(const double *A, size_t d, const double *x1, const double *x2,
                          double *y1, double *y2)
 {
@@ -909,6 +971,7 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .chol_solve_n = chol_solve_n_avx512,
     .sm_step = sm_step_avx512,
     .syr = syr_avx512,
+    .syr_n = syr_n_avx512,
     .cholesky_n = cholesky_n_avx512,
     .symv2 = symv2_avx512,
     .pack_add = pack_add_avx512,

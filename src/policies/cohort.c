@@ -187,7 +187,8 @@ static void ch_destroy(colb_policy *p)
                     h->side, h->oarm, h->oy, h->obs, h->pieces, h->ns, h->size, h->head, h->tau2,
                     h->shrink, h->pending, h->dirty, h->changed, h->stamp, h->sideth,
                     h->prop_count, h->next_try, h->At, h->off, h->cand, h->cdist, h->scores, h->work,
-                    h->Q, h->Xt, h->Ap, h->acc, h->pbuf, h->qc, h->mean, h->tk, h->round_obs, h->qstamp };
+                    h->Q, h->Xt, h->Ap, h->acc, h->pbuf, h->qc, h->mean, h->tk, h->round_obs, h->qstamp,
+                    h->ogrp, h->ostart, (void *)h->oxs, h->oys };
     for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++)
         free(arr[i]);
     free(h);
@@ -211,6 +212,18 @@ static colb_status ch_begin(colb_policy *p)
         if (colb__realloc_n(&h->qc, h->cap, Kp * sizeof(double)))
             return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
         h->qc_cap = h->cap * Kp;
+    }
+    if (h->N > h->og_cap) { /* users are added between rounds only */
+        if (colb__realloc_n(&h->ogrp, h->N, sizeof(size_t)) ||
+            colb__realloc_n((void *)&h->oxs, h->N, sizeof(double *)) ||
+            colb__realloc_n(&h->oys, h->N, sizeof(double)))
+            return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for %zu users", h->N);
+        h->og_cap = h->N;
+    }
+    if (h->cap > h->os_cap) {
+        if (colb__realloc_n(&h->ostart, h->cap, sizeof(size_t)))
+            return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
+        h->os_cap = h->cap;
     }
     h->Kp = Kp;
     h->kern->outer(p->X, K, d, Kp, h->Q, h->Xt);
@@ -294,31 +307,53 @@ static colb_status ch_end(colb_policy *p)
      * data alone and one refresh from V at the end (O(d^3) once instead of
      * a rank-one step of A per observation); nothing reads its A or theta
      * before */
-    size_t *nr = h->round_obs;
-    for (size_t i = 0; i < h->n_obs; i++)
-        nr[h->label[h->obs[i]]]++;
+    size_t *nr = h->round_obs, *seen = h->cand, ns = 0; /* cand: cap scratch, free until the maintenance */
+    for (size_t i = 0; i < h->n_obs; i++) { /* the observed clusters, in order of first observation */
+        size_t c = h->label[h->obs[i]];
+        if (!nr[c]++)
+            seen[ns++] = c;
+    }
+    for (size_t j = 0, at = 0; j < ns; j++) { /* the observations grouped by cluster */
+        h->ostart[seen[j]] = at;
+        at += nr[seen[j]];
+    }
     for (size_t i = 0; i < h->n_obs; i++) {
         size_t u = h->obs[i], c = h->label[u];
         const double *x = p->X + h->oarm[u] * d;
         double y = h->oy[u];
-        if (nr[c] >= BATCH_OBS) {
+        h->ogrp[h->ostart[c]++] = u; /* ostart[c] ends at the group's end */
+        if (nr[c] >= BATCH_OBS)
             colb__ridge_update(&h->u, u, x, y, 1.0);
-            colb__ridge_add(&h->c, c, x, y);
-        } else {
+        else
             colb__ridge_update2(&h->u, u, &h->c, c, x, y, 1.0); /* both at once, same bits */
-        }
         h->yy[u] += y * y;
         if (isfinite(h->lamu[u]))
             colb__packed_sherman_morrison(h->M + u * (d * (d + 1) / 2), x, d, h->work);
-        if (h->pending[c]) /* the side's fresh data: factored when the split is tested */
-            colb__ridge_add(&h->f, 2 * c + h->side[u], x, y);
     }
-    size_t nb = 0, *batch = h->cand; /* cap scratch, free until the maintenance */
-    for (size_t i = 0; i < h->n_obs; i++) {
-        size_t c = h->label[h->obs[i]];
-        if (nr[c] >= BATCH_OBS)
-            batch[nb++] = c;
+    /* the data that only V and b take: a batched cluster's pooled model and
+     * the fresh models of a pending split's sides (factored when the split
+     * is tested), each the group's contexts in observation order (the bits
+     * of one colb__ridge_add per observation) */
+    size_t nb = 0, *batch = seen; /* overwrites seen behind j */
+    for (size_t j = 0; j < ns; j++) {
+        size_t c = seen[j], n = nr[c], *g = h->ogrp + h->ostart[c] - n;
         nr[c] = 0;
+        if (n < BATCH_OBS && !h->pending[c])
+            continue;
+        for (int side = n >= BATCH_OBS ? -1 : 0; side < 2 && (side < 0 || h->pending[c]); side++) {
+            size_t m = 0; /* side -1: every member's observation, for the cluster */
+            for (size_t k = 0; k < n; k++)
+                if (side < 0 || h->side[g[k]] == side) {
+                    h->oxs[m] = p->X + h->oarm[g[k]] * d;
+                    h->oys[m++] = h->oy[g[k]];
+                }
+            if (side < 0)
+                colb__ridge_add_n(&h->c, c, h->oxs, h->oys, m);
+            else if (m)
+                colb__ridge_add_n(&h->f, 2 * c + (size_t)side, h->oxs, h->oys, m);
+        }
+        if (n >= BATCH_OBS)
+            batch[nb++] = c;
     }
     colb__cohort_refresh(h, &h->c, batch, nb);
     h->obs_since += h->n_obs;

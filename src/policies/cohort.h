@@ -99,6 +99,13 @@ typedef struct colb__cohort {
     double *pbuf;             /* COLB__CHOL_BATCH (2 d^2 + 3 d): scratch of pred_scores, the
                                * Wald test and the fresh models' refresh */
     size_t K_cap;
+    /* a round's observations grouped by cluster (ch_end), in observation
+     * order within each: ogrp (N) the users, ostart (cap) each observed
+     * cluster's end in ogrp; oxs, oys (N) a group's contexts and rewards */
+    size_t *ogrp, *ostart;
+    const double **oxs;
+    double *oys;
+    size_t og_cap, os_cap;    /* users, slots allocated */
 } colb__cohort;
 
 /* ---- cohort_stats.c ---- */
