@@ -443,7 +443,7 @@ static void test_exact_kernels(void **state)
 }
 
 /* The dense helpers (symv, symv2, coldot, cholesky, cholesky_n, chol_solve_n,
- * sm_step, syr, pack_add) on every
+ * sm_step, syr, syr_n, chol_inverse, pack_add) on every
  * path against the scalar code of dense.h / dense.c they replace, bit for
  * bit, on symmetric positive definite matrices of several d (masked tails,
  * d < 8, two vectors and more); and a matrix that is not positive definite. */
@@ -612,6 +612,16 @@ static void test_dense_kernels(void **state)
                 k->syr_n(B1, xs, nn, d);
                 assert_memory_equal(B0, B1, d * d * sizeof(double));
             }
+            /* chol_inverse: colb__chol_inverse on the factor of S, the
+             * upper triangle not read (NaN there) */
+            memcpy(B0, L0, d * d * sizeof(double));
+            memcpy(B1, L0, d * d * sizeof(double));
+            for (size_t i = 0; i < d; i++)
+                for (size_t j = i + 1; j < d; j++)
+                    B1[i * d + j] = NAN;
+            colb__chol_inverse(B0, d);
+            k->chol_inverse(B1, d);
+            assert_memory_equal(B0, B1, d * d * sizeof(double));
             /* not positive definite */
             memcpy(B1, S, d * d * sizeof(double));
             B1[(d - 1) * d + d - 1] = -1.0;

@@ -244,9 +244,9 @@ colb_status colb__ridge_refresh(colb__ridge *r, size_t i)
     /* Cholesky and the inverse from it in colb's own fixed order (dense.h):
      * LAPACK's dpotri runs on OpenBLAS's threads and rounds differently with
      * their number; this keeps every result a function of the inputs */
-    if (colb__cholesky(r->V + i * d * d, d, L, &ld))
+    if (r->kern->cholesky(r->V + i * d * d, d, L, &ld)) /* the kernels: dense.h's bits */
         return COLB_ENUMERIC;
-    colb__chol_inverse(L, d);
+    r->kern->chol_inverse(L, d);
     memcpy(r->A + i * d * d, L, d * d * sizeof(double));
     r->logdet[i] = ld;
     r->since_refresh[i] = 0;

@@ -921,6 +921,42 @@ static void syr_n_avx512(double *V, const double *const *xs, size_t n, size_t d)
     }
 }
 
+/* chol_inverse: as chol_inverse_avx2 (soa_kernel.h), 8 lanes. */
+static void chol_inverse_avx512(double *L, size_t d)
+{
+    const __m512d neg = _mm512_set1_pd(-0.0);
+    for (size_t i = 0; i < d; i++) { /* row i of W = L^-1 over row i of L */
+        double *Li = L + i * d, lii = Li[i];
+        __m512d dv = _mm512_set1_pd(lii);
+        for (size_t j0 = 0; j0 < i; j0 += 8) { /* lanes j0.. < i; sums over k = j..i-1 */
+            __mmask8 m = tail8(i - j0);
+            __m512d s = _mm512_setzero_pd();
+            for (size_t k = j0; k < i; k++) {
+                /* lanes j <= k: those with a term at k */
+                __mmask8 on = (__mmask8)(m & (k - j0 >= 7 ? 0xff : (1u << (k - j0 + 1)) - 1));
+                s = _mm512_mask_add_pd(s, on, s, _mm512_mul_pd(_mm512_set1_pd(Li[k]),
+                                                               _mm512_maskz_loadu_pd(on, L + k * d + j0)));
+            }
+            _mm512_mask_storeu_pd(Li + j0, m, _mm512_div_pd(_mm512_xor_pd(s, neg), dv));
+        }
+        Li[i] = 1.0 / lii;
+    }
+    for (size_t i = 0; i < d; i++) { /* row i of W^T W's lower triangle */
+        double *Li = L + i * d;
+        for (size_t j0 = 0; j0 <= i; j0 += 8) {
+            __mmask8 m = tail8(i + 1 - j0);
+            __m512d s = _mm512_setzero_pd();
+            for (size_t k = i; k < d; k++)
+                s = _mm512_add_pd(s, _mm512_mul_pd(_mm512_set1_pd(L[k * d + i]),
+                                                   _mm512_maskz_loadu_pd(m, L + k * d + j0)));
+            _mm512_mask_storeu_pd(Li + j0, m, s); /* a block reads its own entries of row i and W_ii, in the last block */
+        }
+    }
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < i; j++)
+            L[j * d + i] = L[i * d + j];
+}
+
 static void symv2_avx512(const double *A, size_t d, const double *x1, const double *x2,
                          double *y1, double *y2)
 {
@@ -972,6 +1008,7 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .sm_step = sm_step_avx512,
     .syr = syr_avx512,
     .syr_n = syr_n_avx512,
+    .chol_inverse = chol_inverse_avx512,
     .cholesky_n = cholesky_n_avx512,
     .symv2 = symv2_avx512,
     .pack_add = pack_add_avx512,

@@ -397,4 +397,5 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .rank1_sub = rank1_sub_portable,
     .bounded = bounded_portable,
     .syr_n = syr_n_portable,
+    .chol_inverse = colb__chol_inverse,
 };
