@@ -188,7 +188,7 @@ static void ch_destroy(colb_policy *p)
                     h->shrink, h->pending, h->dirty, h->changed, h->stamp, h->sideth,
                     h->prop_count, h->next_try, h->At, h->off, h->cand, h->cdist, h->scores, h->work,
                     h->Q, h->Xt, h->Ap, h->acc, h->pbuf, h->qc, h->mean, h->tk, h->round_obs, h->qstamp,
-                    h->ogrp, h->ostart, (void *)h->oxs, h->oys };
+                    h->ogrp, h->ostart, (void *)h->oxs, h->oys, h->cmean, h->cth, h->mstamp };
     for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++)
         free(arr[i]);
     free(h);
@@ -212,6 +212,19 @@ static colb_status ch_begin(colb_policy *p)
         if (colb__realloc_n(&h->qc, h->cap, Kp * sizeof(double)))
             return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
         h->qc_cap = h->cap * Kp;
+    }
+    if (h->cap * Kp > h->cm_cap) {
+        if (colb__realloc_n(&h->cmean, h->cap, Kp * sizeof(double)))
+            return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
+        h->cm_cap = h->cap * Kp;
+    }
+    if (h->cap > h->cm_slots) {
+        if (colb__realloc_n(&h->cth, h->cap, d * sizeof(double)) ||
+            colb__realloc_n(&h->mstamp, h->cap, sizeof(uint64_t)))
+            return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
+        for (size_t c = h->cm_slots; c < h->cap; c++)
+            h->mstamp[c] = 0;
+        h->cm_slots = h->cap;
     }
     if (h->N > h->og_cap) { /* users are added between rounds only */
         if (colb__realloc_n(&h->ogrp, h->N, sizeof(size_t)) ||
@@ -259,8 +272,18 @@ static colb_status ch_choose(colb_policy *p, size_t u, size_t *arm)
         kn->pack_add(At, isfinite(h->lamu[u]) ? h->M + u * P : NULL, d, h->Ap);
         *arm = kn->score1(h->Ap, h->th + u * d, width, 1.0, h->Q, h->Xt, d, K, Kp, h->scores);
     } else {
-        kn->colsum(h->Xt, Kp, h->th + u * d, d, K, h->mean); /* <th_u, x_k> */
-        *arm = kn->score_mq(h->mean, qc, width, 1.0, K, Kp, h->scores);
+        /* <th_u, x_k>: the last member's when th_u is the same (the
+         * cluster's model, for most members) */
+        const double *th = h->th + u * d;
+        double *mean = h->cmean + c * Kp;
+        if (h->mstamp[c] != h->round || memcmp(h->cth + c * d, th, d * sizeof(double))) {
+            kn->colsum(h->Xt, Kp, th, d, K, mean);
+            for (size_t k = K; k < Kp; k++) /* the padding score_mq reads */
+                mean[k] = 0.0;
+            memcpy(h->cth + c * d, th, d * sizeof(double));
+            h->mstamp[c] = h->round;
+        }
+        *arm = kn->score_mq(mean, qc, width, 1.0, K, Kp, h->scores);
     }
     if (h->diversify) {
         /* the full-matrix step (the packed one's bits on the upper

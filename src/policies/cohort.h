@@ -106,6 +106,12 @@ typedef struct colb__cohort {
     const double **oxs;
     double *oys;
     size_t og_cap, os_cap;    /* users, slots allocated */
+    /* the means <th, x_k> of a cluster's member without a personal part
+     * scored last in this round (valid when mstamp[c] == round), th in cth:
+     * the members at the cluster's model share them, bit for bit */
+    double *cmean, *cth;      /* cap x Kp, cap x d */
+    uint64_t *mstamp;         /* cap */
+    size_t cm_cap, cm_slots;  /* doubles of cmean, slots of cth and mstamp allocated */
 } colb__cohort;
 
 /* ---- cohort_stats.c ---- */
