@@ -23,6 +23,13 @@
 
 #define AI static inline __attribute__((always_inline))
 
+AI __mmask8 tail8(size_t n) { return n >= 8 ? 0xff : (__mmask8)((1u << n) - 1); }
+
+/* Vectors covering a row of n entries: 0 when n is outside [8, 64] (then
+ * masked vectors at 0, 8, ...). Vector v starts at off8(v, n). */
+AI int nvec8(size_t n) { return n >= 8 && n <= 64 ? (int)((n + 7) / 8) : 0; }
+AI size_t off8(int v, size_t n) { return 8 * (size_t)v + 8 <= n ? 8 * (size_t)v : n - 8; }
+
 /* Scores of arms k0..k0+kb-1 for the 8 lanes, merged into (bv, bi). */
 AI void arms512(const double *A, const double *theta, __m512d wd, const double *Q,
                 const double *X, size_t d, size_t K, size_t k0, const int kb, __m512d *bv,
@@ -401,27 +408,47 @@ AI void row512(double *Aj, double *Vj, const double *u, const double *x, __m512d
  * copies and their K quadratic forms, bit for bit the scalar loops (so no
  * FMA); lanes along the columns, up to 4 vectors (4 independent add chains)
  * per pass. */
+/* NV column vectors of colsum from vector v0 on (vector v at off8(v, n),
+ * the last one ending at n), each lane's sum over l in order. */
+AI void colsum_vecs512(const double *A, size_t lda, const double *x, size_t d, size_t n,
+                       double *u, int v0, const int NV)
+{
+    __m512d acc[4];
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < NV; v++)
+        acc[v] = _mm512_setzero_pd();
+    for (size_t l = 0; l < d; l++) {
+        __m512d xl = _mm512_set1_pd(x[l]);
+        const double *row = A + l * lda;
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < NV; v++)
+            acc[v] = _mm512_add_pd(acc[v], _mm512_mul_pd(_mm512_loadu_pd(row + off8(v0 + v, n)), xl));
+    }
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < NV; v++)
+        _mm512_storeu_pd(u + off8(v0 + v, n), acc[v]);
+}
+
 static void colsum_avx512(const double *A, size_t lda, const double *x, size_t d, size_t n,
                           double *u)
 {
-    for (size_t j0 = 0; j0 < n; j0 += 32) {
-        __m512d acc[4];
-        __mmask8 mk[4];
-        for (int v = 0; v < 4; v++) {
-            size_t j = j0 + 8 * (size_t)v;
-            mk[v] = j >= n ? 0 : n - j >= 8 ? 0xff : (__mmask8)((1u << (n - j)) - 1);
-            acc[v] = _mm512_setzero_pd();
+    if (n >= 8) { /* vectors at 0, 8, ... and one ending at n: only those needed */
+        int nv = (int)((n + 7) / 8), v0 = 0;
+        for (; nv - v0 >= 4; v0 += 4)
+            colsum_vecs512(A, lda, x, d, n, u, v0, 4);
+        switch (nv - v0) {
+        case 3: colsum_vecs512(A, lda, x, d, n, u, v0, 3); break;
+        case 2: colsum_vecs512(A, lda, x, d, n, u, v0, 2); break;
+        case 1: colsum_vecs512(A, lda, x, d, n, u, v0, 1); break;
+        default: break;
         }
-        for (size_t l = 0; l < d; l++) {
-            __m512d xl = _mm512_set1_pd(x[l]);
-            const double *row = A + l * lda + j0;
-            _Pragma("GCC unroll 4")
-            for (int v = 0; v < 4; v++)
-                acc[v] = _mm512_add_pd(acc[v], _mm512_mul_pd(_mm512_maskz_loadu_pd(mk[v], row + 8 * v), xl));
-        }
-        for (int v = 0; v < 4; v++)
-            _mm512_mask_storeu_pd(u + j0 + 8 * (size_t)v, mk[v], acc[v]);
+        return;
     }
+    __mmask8 m = (__mmask8)((1u << n) - 1); /* n < 8: one masked vector */
+    __m512d acc = _mm512_setzero_pd();
+    for (size_t l = 0; l < d; l++)
+        acc = _mm512_add_pd(acc, _mm512_mul_pd(_mm512_maskz_loadu_pd(m, A + l * lda), _mm512_set1_pd(x[l])));
+    _mm512_mask_storeu_pd(u, m, acc);
 }
 
 /* ridge_step: the flat bank's rank-one step on full d x d matrices, bit for
@@ -588,14 +615,8 @@ static int bounded_avx512(const double *x, size_t n, double bound)
  * on. A row of 8 <= n <= 64 entries is covered as in rown512 (unmasked
  * vectors at 0, 8, ... and one ending at n, all loaded before any is
  * stored): a masked store whose masked-off lanes cover the next row would
- * stall that row's loads, and these loops run along dependent rows. */
-
-AI __mmask8 tail8(size_t n) { return n >= 8 ? 0xff : (__mmask8)((1u << n) - 1); }
-
-/* Vectors covering a row of n entries: 0 when n is outside [8, 64] (then
- * masked vectors at 0, 8, ...). Vector v starts at off8(v, n). */
-AI int nvec8(size_t n) { return n >= 8 && n <= 64 ? (int)((n + 7) / 8) : 0; }
-AI size_t off8(int v, size_t n) { return 8 * (size_t)v + 8 <= n ? 8 * (size_t)v : n - 8; }
+ * stall that row's loads, and these loops run along dependent rows
+ * (tail8, nvec8 and off8 at the top of the file). */
 
 static void symv_avx512(const double *A, size_t d, const double *x, double *y)
 {
