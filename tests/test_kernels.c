@@ -900,6 +900,52 @@ static void test_round_cache_check_fails(void **state)
     colb__ridge_free(&r);
 }
 
+/* colb__ridge_add_n is n colb__ridge_add calls, bit for bit (a prior mean,
+ * 0, 1 and 7 contexts), and the refresh after it the same on every path. */
+static void test_ridge_add_n(void **state)
+{
+    (void)state;
+    enum { D = 15, N = 7 };
+    colb_learner_params lp;
+    colb_learner_params_default(&lp);
+    double X[N * D], y[N], t0[D];
+    for (size_t i = 0; i < N * D; i++)
+        X[i] = sin(0.3 + 1.7 * (double)i);
+    for (size_t i = 0; i < N; i++)
+        y[i] = cos((double)i);
+    for (size_t i = 0; i < D; i++)
+        t0[i] = 0.1 * (double)i - 0.5;
+    const double *xs[N];
+    for (size_t i = 0; i < N; i++)
+        xs[i] = X + i * D;
+    for (size_t pi = 0; pi < 3; pi++) {
+        if (!have(paths[pi]))
+            continue;
+        setenv("COLB_KERNEL", paths[pi], 1);
+        for (size_t n = 0; n <= N; n += n ? N - 1 : 1) {
+            colb__ridge r;
+            assert_ok(colb__ridge_init(&r, 2, D, &lp));
+            for (size_t m = 0; m < 2; m++)
+                colb__ridge_set_prior(&r, m, t0);
+            for (size_t i = 0; i < n; i++)
+                colb__ridge_add(&r, 0, xs[i], y[i]);
+            colb__ridge_add_n(&r, 1, xs, y, n);
+            assert_memory_equal(r.V, r.V + D * D, D * D * sizeof(double));
+            assert_memory_equal(r.b, r.b + D, D * sizeof(double));
+            assert_int_equal(r.count[0], r.count[1]);
+            assert_int_equal(r.since_refresh[0], r.since_refresh[1]);
+            assert_ok(colb__ridge_refresh(&r, 1));
+            double ld = 0.0, *Ai = malloc(D * D * sizeof(double));
+            assert_int_equal(colb__spd_inverse(r.V + D * D, D, Ai, &ld), 0);
+            assert_memory_equal(Ai, r.A + D * D, D * D * sizeof(double)); /* dense.c's bits */
+            assert_true(ld == r.logdet[1]);
+            free(Ai);
+            colb__ridge_free(&r);
+        }
+        unsetenv("COLB_KERNEL");
+    }
+}
+
 /* LinUCB-Ind on 1, 2 and 3 threads: the same arms and estimates, bit for bit
  * (users are independent; each block is computed by one thread). */
 static void test_threads_same_results(void **state)
@@ -968,6 +1014,7 @@ int main(void)
         cmocka_unit_test(test_threads_same_results),
         cmocka_unit_test(test_all_finite),
         cmocka_unit_test(test_round_cache_every_path),
+        cmocka_unit_test(test_ridge_add_n),
         cmocka_unit_test(test_round_cache_check_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
