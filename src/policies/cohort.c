@@ -188,7 +188,7 @@ static void ch_destroy(colb_policy *p)
                     h->shrink, h->pending, h->dirty, h->changed, h->stamp, h->sideth,
                     h->prop_count, h->next_try, h->At, h->off, h->cand, h->cdist, h->scores, h->work,
                     h->Q, h->Xt, h->Ap, h->acc, h->pbuf, h->qc, h->mean, h->tk, h->round_obs, h->qstamp,
-                    h->ogrp, h->ostart, (void *)h->oxs, h->oys, h->cmean, h->cth, h->mstamp };
+                    h->ogrp, h->ostart, h->oxs, h->oys, h->cmean, h->cth, h->mstamp };
     for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++)
         free(arr[i]);
     free(h);
@@ -221,21 +221,21 @@ static colb_status ch_begin(colb_policy *p)
     if (h->cap > h->cm_slots) {
         if (colb__realloc_n(&h->cth, h->cap, d * sizeof(double)) ||
             colb__realloc_n(&h->mstamp, h->cap, sizeof(uint64_t)))
-            return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
+            return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for %zu clusters", h->cap);
         for (size_t c = h->cm_slots; c < h->cap; c++)
             h->mstamp[c] = 0;
         h->cm_slots = h->cap;
     }
     if (h->N > h->og_cap) { /* users are added between rounds only */
         if (colb__realloc_n(&h->ogrp, h->N, sizeof(size_t)) ||
-            colb__realloc_n((void *)&h->oxs, h->N, sizeof(double *)) ||
+            colb__realloc_n(&h->oxs, h->N, sizeof(double *)) ||
             colb__realloc_n(&h->oys, h->N, sizeof(double)))
             return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for %zu users", h->N);
         h->og_cap = h->N;
     }
     if (h->cap > h->os_cap) {
         if (colb__realloc_n(&h->ostart, h->cap, sizeof(size_t)))
-            return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
+            return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for %zu clusters", h->cap);
         h->os_cap = h->cap;
     }
     h->Kp = Kp;
