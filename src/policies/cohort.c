@@ -19,6 +19,7 @@
  * at any time. */
 #include "policies/cohort.h"
 
+#include <float.h>
 #include <string.h>
 
 #include "linalg/dense.h"
@@ -421,6 +422,14 @@ static colb_status ch_theta(const colb_policy *p, size_t u, double *theta)
     return COLB_OK;
 }
 
+/* Every user's estimate finite (the end-of-round guard's whole-bank check,
+ * policy.c): the N x d estimates at once. */
+static int ch_all_finite(const colb_policy *p)
+{
+    const colb__cohort *h = p->impl;
+    return h->kern->bounded(h->th, h->N * h->d, DBL_MAX);
+}
+
 static colb_status ch_clusters(const colb_policy *p, size_t *labels, size_t *n)
 {
     const colb__cohort *h = p->impl;
@@ -720,6 +729,7 @@ const colb__policy_vt colb__policy_cohort = {
     .observe = ch_observe,
     .end_round = ch_end,
     .user_theta = ch_theta,
+    .all_finite = ch_all_finite,
     .clusters = ch_clusters,
     .memory = ch_memory,
     .save = ch_save,
