@@ -443,7 +443,7 @@ static void test_exact_kernels(void **state)
 }
 
 /* The dense helpers (symv, symv2, coldot, cholesky, cholesky_n, chol_solve_n,
- * sm_step, syr, pack_add) on every
+ * sm_step, syr, syr_n, chol_inverse, pack_add) on every
  * path against the scalar code of dense.h / dense.c they replace, bit for
  * bit, on symmetric positive definite matrices of several d (masked tails,
  * d < 8, two vectors and more); and a matrix that is not positive definite. */
@@ -599,6 +599,28 @@ static void test_dense_kernels(void **state)
                 for (size_t j = 0; j < d; j++)
                     B0[a * d + j] += x[a] * x[j];
             k->syr(B1, x, d);
+            assert_memory_equal(B0, B1, d * d * sizeof(double));
+            /* syr_n: 0, 1 and 3 contexts (rows of G, then x), as that many syr */
+            for (size_t nn = 0; nn <= 3; nn += 1 + (nn == 1)) {
+                const double *xs[3] = { G, G + (d > 1 ? d : 0), x };
+                memcpy(B0, S, d * d * sizeof(double));
+                memcpy(B1, S, d * d * sizeof(double));
+                for (size_t m = 0; m < nn; m++)
+                    for (size_t a = 0; a < d; a++)
+                        for (size_t j = 0; j < d; j++)
+                            B0[a * d + j] += xs[m][a] * xs[m][j];
+                k->syr_n(B1, xs, nn, d);
+                assert_memory_equal(B0, B1, d * d * sizeof(double));
+            }
+            /* chol_inverse: colb__chol_inverse on the factor of S, the
+             * upper triangle not read (NaN there) */
+            memcpy(B0, L0, d * d * sizeof(double));
+            memcpy(B1, L0, d * d * sizeof(double));
+            for (size_t i = 0; i < d; i++)
+                for (size_t j = i + 1; j < d; j++)
+                    B1[i * d + j] = NAN;
+            colb__chol_inverse(B0, d);
+            k->chol_inverse(B1, d);
             assert_memory_equal(B0, B1, d * d * sizeof(double));
             /* not positive definite */
             memcpy(B1, S, d * d * sizeof(double));
@@ -878,6 +900,52 @@ static void test_round_cache_check_fails(void **state)
     colb__ridge_free(&r);
 }
 
+/* colb__ridge_add_n is n colb__ridge_add calls, bit for bit (a prior mean,
+ * 0, 1 and 7 contexts), and the refresh after it the same on every path. */
+static void test_ridge_add_n(void **state)
+{
+    (void)state;
+    enum { D = 15, N = 7 };
+    colb_learner_params lp;
+    colb_learner_params_default(&lp);
+    double X[N * D], y[N], t0[D];
+    for (size_t i = 0; i < N * D; i++)
+        X[i] = sin(0.3 + 1.7 * (double)i);
+    for (size_t i = 0; i < N; i++)
+        y[i] = cos((double)i);
+    for (size_t i = 0; i < D; i++)
+        t0[i] = 0.1 * (double)i - 0.5;
+    const double *xs[N];
+    for (size_t i = 0; i < N; i++)
+        xs[i] = X + i * D;
+    for (size_t pi = 0; pi < 3; pi++) {
+        if (!have(paths[pi]))
+            continue;
+        setenv("COLB_KERNEL", paths[pi], 1);
+        for (size_t n = 0; n <= N; n += n ? N - 1 : 1) {
+            colb__ridge r;
+            assert_ok(colb__ridge_init(&r, 2, D, &lp));
+            for (size_t m = 0; m < 2; m++)
+                colb__ridge_set_prior(&r, m, t0);
+            for (size_t i = 0; i < n; i++)
+                colb__ridge_add(&r, 0, xs[i], y[i]);
+            colb__ridge_add_n(&r, 1, xs, y, n);
+            assert_memory_equal(r.V, r.V + D * D, D * D * sizeof(double));
+            assert_memory_equal(r.b, r.b + D, D * sizeof(double));
+            assert_int_equal(r.count[0], r.count[1]);
+            assert_int_equal(r.since_refresh[0], r.since_refresh[1]);
+            assert_ok(colb__ridge_refresh(&r, 1));
+            double ld = 0.0, *Ai = malloc(D * D * sizeof(double));
+            assert_int_equal(colb__spd_inverse(r.V + D * D, D, Ai, &ld), 0);
+            assert_memory_equal(Ai, r.A + D * D, D * D * sizeof(double)); /* dense.c's bits */
+            assert_true(ld == r.logdet[1]);
+            free(Ai);
+            colb__ridge_free(&r);
+        }
+        unsetenv("COLB_KERNEL");
+    }
+}
+
 /* LinUCB-Ind on 1, 2 and 3 threads: the same arms and estimates, bit for bit
  * (users are independent; each block is computed by one thread). */
 static void test_threads_same_results(void **state)
@@ -946,6 +1014,7 @@ int main(void)
         cmocka_unit_test(test_threads_same_results),
         cmocka_unit_test(test_all_finite),
         cmocka_unit_test(test_round_cache_every_path),
+        cmocka_unit_test(test_ridge_add_n),
         cmocka_unit_test(test_round_cache_check_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -218,6 +218,25 @@ void colb__ridge_add(colb__ridge *r, size_t i, const double *x, double y)
     r->since_refresh[i]++;
 }
 
+void colb__ridge_add_n(colb__ridge *r, size_t i, const double *const *xs, const double *ys,
+                       size_t n)
+{
+    size_t d = r->d;
+    double *b = r->b + i * d;
+    const double *t0 = r->theta0 + i * d;
+    for (size_t m = 0; m < n; m++) {
+        const double *x = xs[m];
+        double e = ys[m];
+        for (size_t k = 0; k < d; k++)
+            e -= x[k] * t0[k];
+        for (size_t a = 0; a < d; a++)
+            b[a] += e * x[a];
+    }
+    r->kern->syr_n(r->V + i * d * d, xs, n, d);
+    r->count[i] += n;
+    r->since_refresh[i] += n;
+}
+
 colb_status colb__ridge_refresh(colb__ridge *r, size_t i)
 {
     size_t d = r->d;
@@ -225,9 +244,9 @@ colb_status colb__ridge_refresh(colb__ridge *r, size_t i)
     /* Cholesky and the inverse from it in colb's own fixed order (dense.h):
      * LAPACK's dpotri runs on OpenBLAS's threads and rounds differently with
      * their number; this keeps every result a function of the inputs */
-    if (colb__cholesky(r->V + i * d * d, d, L, &ld))
+    if (r->kern->cholesky(r->V + i * d * d, d, L, &ld)) /* the kernels: dense.h's bits */
         return COLB_ENUMERIC;
-    colb__chol_inverse(L, d);
+    r->kern->chol_inverse(L, d);
     memcpy(r->A + i * d * d, L, d * d * sizeof(double));
     r->logdet[i] = ld;
     r->since_refresh[i] = 0;

@@ -97,6 +97,11 @@ void colb__ridge_unabsorb(colb__ridge *r, size_t dst, const colb__ridge *from, s
  * inverse: A, theta and logdet are stale until colb__ridge_refresh(r, i) -
  * for a model that takes many observations before its next use. */
 void colb__ridge_add(colb__ridge *r, size_t i, const double *x, double y);
+/* colb__ridge_add(r, i, xs[m], ys[m]) for m = 0, ..., n - 1 in order, the
+ * same bits; V by the kernel's syr_n (a block of V's rows held in registers
+ * over the n contexts). O(n d^2). */
+void colb__ridge_add_n(colb__ridge *r, size_t i, const double *const *xs, const double *ys,
+                       size_t n);
 
 /* Recompute A, theta, logdet of model i from V and b by a Cholesky
  * factorisation (O(d^3)); COLB_ENUMERIC if V is not positive definite. */

@@ -164,6 +164,20 @@ typedef struct colb__soa_kernel {
      * score. */
     size_t (*score_mq)(const double *mean, const double *quad, double alpha, double scale,
                        size_t K, size_t Kp, double *scores);
+    /* n syr calls in order, syr(V, xs[0], d), ..., syr(V, xs[n - 1], d),
+     * bit for bit on every path (each entry's n additions in order): a block
+     * of V's rows is held in registers over the n contexts instead of being
+     * loaded and stored once per context (cohort's pooled models take a
+     * round's observations of a cluster at once). */
+    void (*syr_n)(double *V, const double *const *xs, size_t n, size_t d);
+    /* colb__chol_inverse (dense.h) bit for bit: in place, the lower factor L
+     * (its upper triangle is not read) becomes (L L^T)^{-1}, exactly
+     * symmetric. Vectorised across the independent sums of a row: W =
+     * L^{-1} row by row over L's lower triangle (W_ij = -(sum_{k=j}^{i-1}
+     * L_ik W_kj) / L_ii, W_ii = 1 / L_ii), then row i of W^T W's lower
+     * triangle (sum_{k>=i} W_ki W_kj, k in order) over row i of W, which no
+     * later row reads; each sum in colb__chol_inverse's order. */
+    void (*chol_inverse)(double *L, size_t d);
 } colb__soa_kernel;
 
 #define COLB__CHOL_BATCH 8

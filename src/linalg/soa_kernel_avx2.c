@@ -18,6 +18,10 @@
 
 #define AI static inline __attribute__((always_inline))
 
+/* Vector v of a row of n >= 4 entries covered by vectors of 4: at 4 v, the
+ * last one ending at n (overlapping its neighbour). */
+AI size_t off4(int v, size_t n) { return 4 * (size_t)v + 4 <= n ? 4 * (size_t)v : n - 4; }
+
 /* Arms k0..k0+kb-1 for the 4 lanes starting at A, theta (stride W), merged
  * into (bv, bi); k_first: the first arm overall. */
 AI void arms256(const double *A, const double *theta, __m256d wd, const double *Q,
@@ -309,36 +313,83 @@ static void dist2_avx2(const double *wT, size_t ld, const double *wu, size_t d, 
 
 /* colsum / rank1_sub: as in soa_kernel_avx512.c (bit for bit the scalar
  * loops), 4 lanes per vector, up to 4 vectors per pass, a scalar tail. */
+/* NV column vectors of colsum from vector v0 on (vector v at off4(v, n),
+ * the last one ending at n), each lane's sum over l in order. */
+AI void colsum_vecs256(const double *A, size_t lda, const double *x, size_t d, size_t n,
+                       double *u, int v0, const int NV)
+{
+    __m256d acc[4];
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < NV; v++)
+        acc[v] = _mm256_setzero_pd();
+    for (size_t l = 0; l < d; l++) {
+        __m256d xl = _mm256_broadcast_sd(x + l);
+        const double *row = A + l * lda;
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < NV; v++)
+            acc[v] = _mm256_add_pd(acc[v], _mm256_mul_pd(_mm256_loadu_pd(row + off4(v0 + v, n)), xl));
+    }
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < NV; v++)
+        _mm256_storeu_pd(u + off4(v0 + v, n), acc[v]);
+}
+
+/* colsum: 4 columns per vector, up to 4 vectors (independent add chains)
+ * per pass; a row of n >= 4 columns is covered by vectors at 0, 4, ... and
+ * one ending at n (overlapping lanes get the same sums), so no scalar tail. */
 static void colsum_avx2(const double *A, size_t lda, const double *x, size_t d, size_t n,
                         double *u)
 {
-    size_t j0 = 0;
-    for (; j0 + 16 <= n; j0 += 16) {
-        __m256d acc[4];
-        for (int v = 0; v < 4; v++)
-            acc[v] = _mm256_setzero_pd();
-        for (size_t l = 0; l < d; l++) {
-            __m256d xl = _mm256_broadcast_sd(x + l);
-            const double *row = A + l * lda + j0;
-            _Pragma("GCC unroll 4")
-            for (int v = 0; v < 4; v++)
-                acc[v] = _mm256_add_pd(acc[v], _mm256_mul_pd(_mm256_loadu_pd(row + 4 * v), xl));
+    if (n < 4) {
+        for (size_t j = 0; j < n; j++) {
+            double acc = 0.0;
+            for (size_t l = 0; l < d; l++)
+                acc += A[l * lda + j] * x[l];
+            u[j] = acc;
         }
-        for (int v = 0; v < 4; v++)
-            _mm256_storeu_pd(u + j0 + 4 * (size_t)v, acc[v]);
+        return;
     }
-    for (; j0 + 4 <= n; j0 += 4) {
-        __m256d acc = _mm256_setzero_pd();
-        for (size_t l = 0; l < d; l++)
-            acc = _mm256_add_pd(acc, _mm256_mul_pd(_mm256_loadu_pd(A + l * lda + j0),
-                                                   _mm256_broadcast_sd(x + l)));
-        _mm256_storeu_pd(u + j0, acc);
+    int nv = (int)((n + 3) / 4), v0 = 0;
+    for (; nv - v0 >= 4; v0 += 4)
+        colsum_vecs256(A, lda, x, d, n, u, v0, 4);
+    switch (nv - v0) {
+    case 3: colsum_vecs256(A, lda, x, d, n, u, v0, 3); break;
+    case 2: colsum_vecs256(A, lda, x, d, n, u, v0, 2); break;
+    case 1: colsum_vecs256(A, lda, x, d, n, u, v0, 1); break;
+    default: break;
     }
-    for (; j0 < n; j0++) {
-        double acc = 0.0;
-        for (size_t l = 0; l < d; l++)
-            acc += A[l * lda + j0] * x[l];
-        u[j0] = acc;
+}
+
+/* Every row j of A and V (4 <= d <= 16, NV vectors at off4, the last
+ * ending at d): A_j -= (u_j u) c (sm) and V_j += (w x_j) x (V may be NULL),
+ * each row's vectors all loaded before any is stored (overlapping lanes get
+ * the same value); u and x held in registers. The scalar code's products
+ * and order, entry by entry. */
+AI void rows256(double *A, double *V, const double *u, const double *x, double c, double w,
+                size_t d, const int NV)
+{
+    __m256d uv[4], xv[4], cv = _mm256_set1_pd(c);
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < NV; v++) {
+        uv[v] = _mm256_loadu_pd(u + off4(v, d));
+        if (V)
+            xv[v] = _mm256_loadu_pd(x + off4(v, d));
+    }
+    for (size_t j = 0; j < d; j++) {
+        double *Aj = A + j * d, *Vj = V ? V + j * d : NULL;
+        __m256d uj = _mm256_set1_pd(u[j]), ra[4], rv[4];
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < NV; v++) {
+            ra[v] = _mm256_loadu_pd(Aj + off4(v, d));
+            if (V)
+                rv[v] = _mm256_loadu_pd(Vj + off4(v, d));
+        }
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < NV; v++) {
+            _mm256_storeu_pd(Aj + off4(v, d), _mm256_sub_pd(ra[v], _mm256_mul_pd(_mm256_mul_pd(uj, uv[v]), cv)));
+            if (V)
+                _mm256_storeu_pd(Vj + off4(v, d), _mm256_add_pd(rv[v], _mm256_mul_pd(_mm256_set1_pd(w * x[j]), xv[v])));
+        }
     }
 }
 
@@ -354,6 +405,19 @@ static double ridge_step_avx2(double *A, double *V, double *b, double *th, const
     }
     double c = w / (1.0 + w * s);
     double ry = w * (y - pred0), gain = c * (y - pred);
+    if (d >= 4 && d <= 16) { /* whole rows in registers, no scalar tail */
+        switch ((d + 3) / 4) {
+        case 1: rows256(A, V, u, x, c, w, d, 1); break;
+        case 2: rows256(A, V, u, x, c, w, d, 2); break;
+        case 3: rows256(A, V, u, x, c, w, d, 3); break;
+        default: rows256(A, V, u, x, c, w, d, 4); break;
+        }
+        for (size_t j = 0; j < d; j++) {
+            b[j] += ry * x[j];
+            th[j] += gain * u[j];
+        }
+        return s;
+    }
     __m256d cv = _mm256_set1_pd(c);
     for (size_t j = 0; j < d; j++) {
         double *Aj = A + j * d, *Vj = V + j * d, uj = u[j], wxj = w * x[j];
@@ -566,6 +630,16 @@ static void sm_step_avx2(double *A, const double *x, size_t d, double *u)
     double s = 0.0;
     for (size_t i = 0; i < d; i++)
         s += x[i] * u[i];
+    if (d >= 4 && d <= 16) { /* whole rows in registers, no masked access */
+        double c = 1.0 / (1.0 + s);
+        switch ((d + 3) / 4) {
+        case 1: rows256(A, NULL, u, x, c, 0.0, d, 1); break;
+        case 2: rows256(A, NULL, u, x, c, 0.0, d, 2); break;
+        case 3: rows256(A, NULL, u, x, c, 0.0, d, 3); break;
+        default: rows256(A, NULL, u, x, c, 0.0, d, 4); break;
+        }
+        return;
+    }
     __m256d cv = _mm256_set1_pd(1.0 / (1.0 + s));
     for (size_t i = 0; i < d; i++) {
         __m256d ui = _mm256_set1_pd(u[i]);
@@ -590,6 +664,104 @@ static void syr_avx2(double *V, const double *x, size_t d)
         for (; k < d; k++)
             Vi[k] += xi * x[k];
     }
+}
+
+/* syr_n: RB rows of NV vectors (4 entries each, the last masked) held in
+ * registers while the n contexts are added, then stored once; the same
+ * product x_a x_k and the same additions in context order as syr_avx2. */
+AI void syr_rows256(double *V, const double *const *xs, size_t n, size_t d, size_t a0,
+                    const int RB, const int NV)
+{
+    __m256d acc[12];
+    __m256i mk[4];
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < NV; v++)
+        mk[v] = tail4(d - 4 * (size_t)v);
+    _Pragma("GCC unroll 12")
+    for (int r = 0; r < RB; r++)
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < NV; v++)
+            acc[r * NV + v] = LD(V + (a0 + (size_t)r) * d + 4 * (size_t)v, mk[v]);
+    for (size_t i = 0; i < n; i++) {
+        const double *x = xs[i];
+        __m256d xv[4];
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < NV; v++)
+            xv[v] = LD(x + 4 * (size_t)v, mk[v]);
+        _Pragma("GCC unroll 12")
+        for (int r = 0; r < RB; r++) {
+            __m256d xa = _mm256_set1_pd(x[a0 + (size_t)r]);
+            _Pragma("GCC unroll 4")
+            for (int v = 0; v < NV; v++)
+                acc[r * NV + v] = _mm256_add_pd(acc[r * NV + v], _mm256_mul_pd(xa, xv[v]));
+        }
+    }
+    _Pragma("GCC unroll 12")
+    for (int r = 0; r < RB; r++)
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < NV; v++)
+            ST(V + (a0 + (size_t)r) * d + 4 * (size_t)v, mk[v], acc[r * NV + v]);
+}
+
+/* Rows in blocks of 12 / NV (the accumulators within 16 ymm), the rest
+ * in blocks of 2 and 1. */
+AI void syr_n256(double *V, const double *const *xs, size_t n, size_t d, const int NV)
+{
+    const int RB = 12 / NV;
+    size_t a = 0;
+    for (; a + (size_t)RB <= d; a += (size_t)RB)
+        syr_rows256(V, xs, n, d, a, RB, NV);
+    for (; a + 2 <= d; a += 2)
+        syr_rows256(V, xs, n, d, a, 2, NV);
+    for (; a < d; a++)
+        syr_rows256(V, xs, n, d, a, 1, NV);
+}
+
+static void syr_n_avx2(double *V, const double *const *xs, size_t n, size_t d)
+{
+    switch ((d + 3) / 4) {
+    case 1: syr_n256(V, xs, n, d, 1); return;
+    case 2: syr_n256(V, xs, n, d, 2); return;
+    case 3: syr_n256(V, xs, n, d, 3); return;
+    case 4: syr_n256(V, xs, n, d, 4); return;
+    default:
+        for (size_t i = 0; i < n; i++)
+            syr_avx2(V, xs[i], d);
+    }
+}
+
+static void chol_inverse_avx2(double *L, size_t d)
+{
+    const __m256d neg = _mm256_set1_pd(-0.0);
+    for (size_t i = 0; i < d; i++) { /* row i of W = L^-1 over row i of L */
+        double *Li = L + i * d, lii = Li[i];
+        __m256d dv = _mm256_set1_pd(lii);
+        for (size_t j0 = 0; j0 < i; j0 += 4) { /* lanes j0.. < i; sums over k = j..i-1 */
+            __m256i m = tail4(i - j0);
+            __m256d s = _mm256_setzero_pd(), jv = _mm256_add_pd(_mm256_set1_pd((double)j0),
+                                                                _mm256_setr_pd(0, 1, 2, 3));
+            for (size_t k = j0; k < i; k++) {
+                __m256d t = _mm256_add_pd(s, _mm256_mul_pd(_mm256_set1_pd(Li[k]), LD(L + k * d + j0, m)));
+                /* lanes j > k have no term yet */
+                s = _mm256_blendv_pd(t, s, _mm256_cmp_pd(jv, _mm256_set1_pd((double)k), _CMP_GT_OQ));
+            }
+            ST(Li + j0, m, _mm256_div_pd(_mm256_xor_pd(s, neg), dv));
+        }
+        Li[i] = 1.0 / lii;
+    }
+    for (size_t i = 0; i < d; i++) { /* row i of W^T W's lower triangle */
+        double *Li = L + i * d;
+        for (size_t j0 = 0; j0 <= i; j0 += 4) {
+            __m256i m = tail4(i + 1 - j0);
+            __m256d s = _mm256_setzero_pd();
+            for (size_t k = i; k < d; k++)
+                s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_set1_pd(L[k * d + i]), LD(L + k * d + j0, m)));
+            ST(Li + j0, m, s); /* a block reads its own entries of row i and W_ii, in the last block */
+        }
+    }
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < i; j++)
+            L[j * d + i] = L[i * d + j];
 }
 
 static void cholesky_n_avx2(const double *const *S, size_t n, size_t d, double *const *L,
@@ -630,6 +802,8 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .chol_solve_n = chol_solve_n_avx2,
     .sm_step = sm_step_avx2,
     .syr = syr_avx2,
+    .syr_n = syr_n_avx2,
+    .chol_inverse = chol_inverse_avx2,
     .cholesky_n = cholesky_n_avx2,
     .symv2 = symv2_avx2,
     .pack_add = pack_add_avx2,

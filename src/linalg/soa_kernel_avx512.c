@@ -23,6 +23,13 @@
 
 #define AI static inline __attribute__((always_inline))
 
+AI __mmask8 tail8(size_t n) { return n >= 8 ? 0xff : (__mmask8)((1u << n) - 1); }
+
+/* Vectors covering a row of n entries: 0 when n is outside [8, 64] (then
+ * masked vectors at 0, 8, ...). Vector v starts at off8(v, n). */
+AI int nvec8(size_t n) { return n >= 8 && n <= 64 ? (int)((n + 7) / 8) : 0; }
+AI size_t off8(int v, size_t n) { return 8 * (size_t)v + 8 <= n ? 8 * (size_t)v : n - 8; }
+
 /* Scores of arms k0..k0+kb-1 for the 8 lanes, merged into (bv, bi). */
 AI void arms512(const double *A, const double *theta, __m512d wd, const double *Q,
                 const double *X, size_t d, size_t K, size_t k0, const int kb, __m512d *bv,
@@ -401,27 +408,47 @@ AI void row512(double *Aj, double *Vj, const double *u, const double *x, __m512d
  * copies and their K quadratic forms, bit for bit the scalar loops (so no
  * FMA); lanes along the columns, up to 4 vectors (4 independent add chains)
  * per pass. */
+/* NV column vectors of colsum from vector v0 on (vector v at off8(v, n),
+ * the last one ending at n), each lane's sum over l in order. */
+AI void colsum_vecs512(const double *A, size_t lda, const double *x, size_t d, size_t n,
+                       double *u, int v0, const int NV)
+{
+    __m512d acc[4];
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < NV; v++)
+        acc[v] = _mm512_setzero_pd();
+    for (size_t l = 0; l < d; l++) {
+        __m512d xl = _mm512_set1_pd(x[l]);
+        const double *row = A + l * lda;
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < NV; v++)
+            acc[v] = _mm512_add_pd(acc[v], _mm512_mul_pd(_mm512_loadu_pd(row + off8(v0 + v, n)), xl));
+    }
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < NV; v++)
+        _mm512_storeu_pd(u + off8(v0 + v, n), acc[v]);
+}
+
 static void colsum_avx512(const double *A, size_t lda, const double *x, size_t d, size_t n,
                           double *u)
 {
-    for (size_t j0 = 0; j0 < n; j0 += 32) {
-        __m512d acc[4];
-        __mmask8 mk[4];
-        for (int v = 0; v < 4; v++) {
-            size_t j = j0 + 8 * (size_t)v;
-            mk[v] = j >= n ? 0 : n - j >= 8 ? 0xff : (__mmask8)((1u << (n - j)) - 1);
-            acc[v] = _mm512_setzero_pd();
+    if (n >= 8) { /* vectors at 0, 8, ... and one ending at n: only those needed */
+        int nv = (int)((n + 7) / 8), v0 = 0;
+        for (; nv - v0 >= 4; v0 += 4)
+            colsum_vecs512(A, lda, x, d, n, u, v0, 4);
+        switch (nv - v0) {
+        case 3: colsum_vecs512(A, lda, x, d, n, u, v0, 3); break;
+        case 2: colsum_vecs512(A, lda, x, d, n, u, v0, 2); break;
+        case 1: colsum_vecs512(A, lda, x, d, n, u, v0, 1); break;
+        default: break;
         }
-        for (size_t l = 0; l < d; l++) {
-            __m512d xl = _mm512_set1_pd(x[l]);
-            const double *row = A + l * lda + j0;
-            _Pragma("GCC unroll 4")
-            for (int v = 0; v < 4; v++)
-                acc[v] = _mm512_add_pd(acc[v], _mm512_mul_pd(_mm512_maskz_loadu_pd(mk[v], row + 8 * v), xl));
-        }
-        for (int v = 0; v < 4; v++)
-            _mm512_mask_storeu_pd(u + j0 + 8 * (size_t)v, mk[v], acc[v]);
+        return;
     }
+    __mmask8 m = (__mmask8)((1u << n) - 1); /* n < 8: one masked vector */
+    __m512d acc = _mm512_setzero_pd();
+    for (size_t l = 0; l < d; l++)
+        acc = _mm512_add_pd(acc, _mm512_mul_pd(_mm512_maskz_loadu_pd(m, A + l * lda), _mm512_set1_pd(x[l])));
+    _mm512_mask_storeu_pd(u, m, acc);
 }
 
 /* ridge_step: the flat bank's rank-one step on full d x d matrices, bit for
@@ -588,14 +615,8 @@ static int bounded_avx512(const double *x, size_t n, double bound)
  * on. A row of 8 <= n <= 64 entries is covered as in rown512 (unmasked
  * vectors at 0, 8, ... and one ending at n, all loaded before any is
  * stored): a masked store whose masked-off lanes cover the next row would
- * stall that row's loads, and these loops run along dependent rows. */
-
-AI __mmask8 tail8(size_t n) { return n >= 8 ? 0xff : (__mmask8)((1u << n) - 1); }
-
-/* Vectors covering a row of n entries: 0 when n is outside [8, 64] (then
- * masked vectors at 0, 8, ...). Vector v starts at off8(v, n). */
-AI int nvec8(size_t n) { return n >= 8 && n <= 64 ? (int)((n + 7) / 8) : 0; }
-AI size_t off8(int v, size_t n) { return 8 * (size_t)v + 8 <= n ? 8 * (size_t)v : n - 8; }
+ * stall that row's loads, and these loops run along dependent rows
+ * (tail8, nvec8 and off8 at the top of the file). */
 
 static void symv_avx512(const double *A, size_t d, const double *x, double *y)
 {
@@ -859,6 +880,104 @@ static void syr_avx512(double *V, const double *x, size_t d)
     rank1_rows512(V, x, _mm512_setzero_pd(), d, 0);
 }
 
+/* syr_n: RB rows of NV vectors (rank1_row512's cover, all loaded before
+ * any is stored) held in registers while the n contexts are added, then
+ * stored once; the same product x_a x_k and the same additions in context
+ * order as syr_avx512. */
+AI void syr_rows512(double *V, const double *const *xs, size_t n, size_t d, size_t a0,
+                    const int RB, const int NV)
+{
+    __m512d acc[24];
+    _Pragma("GCC unroll 24")
+    for (int r = 0; r < RB; r++)
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < NV; v++)
+            acc[r * NV + v] = _mm512_loadu_pd(V + (a0 + (size_t)r) * d + off8(v, d));
+    for (size_t i = 0; i < n; i++) {
+        const double *x = xs[i];
+        __m512d xv[8];
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < NV; v++)
+            xv[v] = _mm512_loadu_pd(x + off8(v, d));
+        _Pragma("GCC unroll 24")
+        for (int r = 0; r < RB; r++) {
+            __m512d xa = _mm512_set1_pd(x[a0 + (size_t)r]);
+            _Pragma("GCC unroll 8")
+            for (int v = 0; v < NV; v++)
+                acc[r * NV + v] = _mm512_add_pd(acc[r * NV + v], _mm512_mul_pd(xa, xv[v]));
+        }
+    }
+    _Pragma("GCC unroll 24")
+    for (int r = 0; r < RB; r++)
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < NV; v++)
+            _mm512_storeu_pd(V + (a0 + (size_t)r) * d + off8(v, d), acc[r * NV + v]);
+}
+
+/* Rows in blocks of 24 / NV (the accumulators within 32 zmm), the rest in
+ * blocks of 4 (2 when NV > 6), 2 and 1. */
+AI void syr_n512(double *V, const double *const *xs, size_t n, size_t d, const int NV)
+{
+    const int RB = 24 / NV, R2 = NV <= 6 ? 4 : 2;
+    size_t a = 0;
+    for (; a + (size_t)RB <= d; a += (size_t)RB)
+        syr_rows512(V, xs, n, d, a, RB, NV);
+    for (; a + (size_t)R2 <= d; a += (size_t)R2)
+        syr_rows512(V, xs, n, d, a, R2, NV);
+    for (; a + 2 <= d; a += 2)
+        syr_rows512(V, xs, n, d, a, 2, NV);
+    for (; a < d; a++)
+        syr_rows512(V, xs, n, d, a, 1, NV);
+}
+
+static void syr_n_avx512(double *V, const double *const *xs, size_t n, size_t d)
+{
+    switch (nvec8(d)) {
+#define CASE(n_) case n_: syr_n512(V, xs, n, d, n_); return;
+        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+    default:
+        for (size_t i = 0; i < n; i++)
+            syr_avx512(V, xs[i], d);
+    }
+}
+
+/* chol_inverse: as chol_inverse_avx2 (soa_kernel.h), 8 lanes. */
+static void chol_inverse_avx512(double *L, size_t d)
+{
+    const __m512d neg = _mm512_set1_pd(-0.0);
+    for (size_t i = 0; i < d; i++) { /* row i of W = L^-1 over row i of L */
+        double *Li = L + i * d, lii = Li[i];
+        __m512d dv = _mm512_set1_pd(lii);
+        for (size_t j0 = 0; j0 < i; j0 += 8) { /* lanes j0.. < i; sums over k = j..i-1 */
+            __mmask8 m = tail8(i - j0);
+            __m512d s = _mm512_setzero_pd();
+            for (size_t k = j0; k < i; k++) {
+                /* lanes j <= k: those with a term at k */
+                __mmask8 on = (__mmask8)(m & (k - j0 >= 7 ? 0xff : (1u << (k - j0 + 1)) - 1));
+                s = _mm512_mask_add_pd(s, on, s, _mm512_mul_pd(_mm512_set1_pd(Li[k]),
+                                                               _mm512_maskz_loadu_pd(on, L + k * d + j0)));
+            }
+            _mm512_mask_storeu_pd(Li + j0, m, _mm512_div_pd(_mm512_xor_pd(s, neg), dv));
+        }
+        Li[i] = 1.0 / lii;
+    }
+    for (size_t i = 0; i < d; i++) { /* row i of W^T W's lower triangle */
+        double *Li = L + i * d;
+        for (size_t j0 = 0; j0 <= i; j0 += 8) {
+            __mmask8 m = tail8(i + 1 - j0);
+            __m512d s = _mm512_setzero_pd();
+            for (size_t k = i; k < d; k++)
+                s = _mm512_add_pd(s, _mm512_mul_pd(_mm512_set1_pd(L[k * d + i]),
+                                                   _mm512_maskz_loadu_pd(m, L + k * d + j0)));
+            _mm512_mask_storeu_pd(Li + j0, m, s); /* a block reads its own entries of row i and W_ii, in the last block */
+        }
+    }
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j < i; j++)
+            L[j * d + i] = L[i * d + j];
+}
+
 static void symv2_avx512(const double *A, size_t d, const double *x1, const double *x2,
                          double *y1, double *y2)
 {
@@ -909,6 +1028,8 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .chol_solve_n = chol_solve_n_avx512,
     .sm_step = sm_step_avx512,
     .syr = syr_avx512,
+    .syr_n = syr_n_avx512,
+    .chol_inverse = chol_inverse_avx512,
     .cholesky_n = cholesky_n_avx512,
     .symv2 = symv2_avx512,
     .pack_add = pack_add_avx512,

@@ -344,6 +344,12 @@ static void syr_portable(double *V, const double *x, size_t d)
     }
 }
 
+static void syr_n_portable(double *V, const double *const *xs, size_t n, size_t d)
+{
+    for (size_t i = 0; i < n; i++)
+        syr_portable(V, xs[i], d);
+}
+
 static void cholesky_n_portable(const double *const *S, size_t n, size_t d, double *const *L,
                               double *logdet, int *fail)
 {
@@ -390,4 +396,6 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .colsum = colsum_portable,
     .rank1_sub = rank1_sub_portable,
     .bounded = bounded_portable,
+    .syr_n = syr_n_portable,
+    .chol_inverse = colb__chol_inverse,
 };

@@ -19,6 +19,7 @@
  * at any time. */
 #include "policies/cohort.h"
 
+#include <float.h>
 #include <string.h>
 
 #include "linalg/dense.h"
@@ -192,7 +193,8 @@ static void ch_destroy(colb_policy *p)
                     h->shrink, h->pending, h->dirty, h->changed, h->stamp, h->sideth,
                     h->prop_count, h->next_try, h->At, h->off, h->cand, h->cdist, h->scores, h->work,
                     h->Q, h->Xt, h->Ap, h->acc, h->pbuf, h->qc, h->mean, h->tk, h->round_obs, h->qstamp,
-                    h->pseed, h->psample, h->pold };
+                    h->pseed, h->psample, h->pold, h->ogrp, h->ostart, h->oxs, h->oys, h->cmean,
+                    h->cth, h->mstamp };
     for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++)
         free(arr[i]);
     free(h);
@@ -216,6 +218,31 @@ static colb_status ch_begin(colb_policy *p)
         if (colb__realloc_n(&h->qc, h->cap, Kp * sizeof(double)))
             return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
         h->qc_cap = h->cap * Kp;
+    }
+    if (h->cap * Kp > h->cm_cap) {
+        if (colb__realloc_n(&h->cmean, h->cap, Kp * sizeof(double)))
+            return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
+        h->cm_cap = h->cap * Kp;
+    }
+    if (h->cap > h->cm_slots) {
+        if (colb__realloc_n(&h->cth, h->cap, d * sizeof(double)) ||
+            colb__realloc_n(&h->mstamp, h->cap, sizeof(uint64_t)))
+            return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for %zu clusters", h->cap);
+        for (size_t c = h->cm_slots; c < h->cap; c++)
+            h->mstamp[c] = 0;
+        h->cm_slots = h->cap;
+    }
+    if (h->N > h->og_cap) { /* users are added between rounds only */
+        if (colb__realloc_n(&h->ogrp, h->N, sizeof(size_t)) ||
+            colb__realloc_n(&h->oxs, h->N, sizeof(double *)) ||
+            colb__realloc_n(&h->oys, h->N, sizeof(double)))
+            return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for %zu users", h->N);
+        h->og_cap = h->N;
+    }
+    if (h->cap > h->os_cap) {
+        if (colb__realloc_n(&h->ostart, h->cap, sizeof(size_t)))
+            return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for %zu clusters", h->cap);
+        h->os_cap = h->cap;
     }
     h->Kp = Kp;
     h->kern->outer(p->X, K, d, Kp, h->Q, h->Xt);
@@ -251,8 +278,18 @@ static colb_status ch_choose(colb_policy *p, size_t u, size_t *arm)
         kn->pack_add(At, isfinite(h->lamu[u]) ? h->M + u * P : NULL, d, h->Ap);
         *arm = kn->score1(h->Ap, h->th + u * d, width, 1.0, h->Q, h->Xt, d, K, Kp, h->scores);
     } else {
-        kn->colsum(h->Xt, Kp, h->th + u * d, d, K, h->mean); /* <th_u, x_k> */
-        *arm = kn->score_mq(h->mean, qc, width, 1.0, K, Kp, h->scores);
+        /* <th_u, x_k>: the last member's when th_u is the same (the
+         * cluster's model, for most members) */
+        const double *th = h->th + u * d;
+        double *mean = h->cmean + c * Kp;
+        if (h->mstamp[c] != h->round || memcmp(h->cth + c * d, th, d * sizeof(double))) {
+            kn->colsum(h->Xt, Kp, th, d, K, mean);
+            for (size_t k = K; k < Kp; k++) /* the padding score_mq reads */
+                mean[k] = 0.0;
+            memcpy(h->cth + c * d, th, d * sizeof(double));
+            h->mstamp[c] = h->round;
+        }
+        *arm = kn->score_mq(mean, qc, width, 1.0, K, Kp, h->scores);
     }
     if (h->diversify) {
         /* the full-matrix step (the packed one's bits on the upper
@@ -299,31 +336,53 @@ static colb_status ch_end(colb_policy *p)
      * data alone and one refresh from V at the end (O(d^3) once instead of
      * a rank-one step of A per observation); nothing reads its A or theta
      * before */
-    size_t *nr = h->round_obs;
-    for (size_t i = 0; i < h->n_obs; i++)
-        nr[h->label[h->obs[i]]]++;
+    size_t *nr = h->round_obs, *seen = h->cand, ns = 0; /* cand: cap scratch, free until the maintenance */
+    for (size_t i = 0; i < h->n_obs; i++) { /* the observed clusters, in order of first observation */
+        size_t c = h->label[h->obs[i]];
+        if (!nr[c]++)
+            seen[ns++] = c;
+    }
+    for (size_t j = 0, at = 0; j < ns; j++) { /* the observations grouped by cluster */
+        h->ostart[seen[j]] = at;
+        at += nr[seen[j]];
+    }
     for (size_t i = 0; i < h->n_obs; i++) {
         size_t u = h->obs[i], c = h->label[u];
         const double *x = p->X + h->oarm[u] * d;
         double y = h->oy[u];
-        if (nr[c] >= BATCH_OBS) {
+        h->ogrp[h->ostart[c]++] = u; /* ostart[c] ends at the group's end */
+        if (nr[c] >= BATCH_OBS)
             colb__ridge_update(&h->u, u, x, y, 1.0);
-            colb__ridge_add(&h->c, c, x, y);
-        } else {
+        else
             colb__ridge_update2(&h->u, u, &h->c, c, x, y, 1.0); /* both at once, same bits */
-        }
         h->yy[u] += y * y;
         if (isfinite(h->lamu[u]))
             colb__packed_sherman_morrison(h->M + u * (d * (d + 1) / 2), x, d, h->work);
-        if (h->pending[c]) /* the side's fresh data: factored when the split is tested */
-            colb__ridge_add(&h->f, 2 * c + h->side[u], x, y);
     }
-    size_t nb = 0, *batch = h->cand; /* cap scratch, free until the maintenance */
-    for (size_t i = 0; i < h->n_obs; i++) {
-        size_t c = h->label[h->obs[i]];
-        if (nr[c] >= BATCH_OBS)
-            batch[nb++] = c;
+    /* the data that only V and b take: a batched cluster's pooled model and
+     * the fresh models of a pending split's sides (factored when the split
+     * is tested), each the group's contexts in observation order (the bits
+     * of one colb__ridge_add per observation) */
+    size_t nb = 0, *batch = seen; /* overwrites seen behind j */
+    for (size_t j = 0; j < ns; j++) {
+        size_t c = seen[j], n = nr[c], *g = h->ogrp + h->ostart[c] - n;
         nr[c] = 0;
+        if (n < BATCH_OBS && !h->pending[c])
+            continue;
+        for (int side = n >= BATCH_OBS ? -1 : 0; side < 2 && (side < 0 || h->pending[c]); side++) {
+            size_t m = 0; /* side -1: every member's observation, for the cluster */
+            for (size_t k = 0; k < n; k++)
+                if (side < 0 || h->side[g[k]] == side) {
+                    h->oxs[m] = p->X + h->oarm[g[k]] * d;
+                    h->oys[m++] = h->oy[g[k]];
+                }
+            if (side < 0)
+                colb__ridge_add_n(&h->c, c, h->oxs, h->oys, m);
+            else if (m)
+                colb__ridge_add_n(&h->f, 2 * c + (size_t)side, h->oxs, h->oys, m);
+        }
+        if (n >= BATCH_OBS)
+            batch[nb++] = c;
     }
     colb__cohort_refresh(h, &h->c, batch, nb);
     h->obs_since += h->n_obs;
@@ -366,6 +425,14 @@ static colb_status ch_theta(const colb_policy *p, size_t u, double *theta)
     const colb__cohort *h = p->impl;
     memcpy(theta, h->th + u * p->d, p->d * sizeof(double));
     return COLB_OK;
+}
+
+/* Every user's estimate finite (the end-of-round guard's whole-bank check,
+ * policy.c): the N x d estimates at once. */
+static int ch_all_finite(const colb_policy *p)
+{
+    const colb__cohort *h = p->impl;
+    return h->kern->bounded(h->th, h->N * h->d, DBL_MAX);
 }
 
 static colb_status ch_clusters(const colb_policy *p, size_t *labels, size_t *n)
@@ -670,6 +737,7 @@ const colb__policy_vt colb__policy_cohort = {
     .observe = ch_observe,
     .end_round = ch_end,
     .user_theta = ch_theta,
+    .all_finite = ch_all_finite,
     .clusters = ch_clusters,
     .memory = ch_memory,
     .save = ch_save,

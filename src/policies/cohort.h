@@ -122,6 +122,19 @@ typedef struct colb__cohort {
     size_t *pseed;            /* 64 */
     size_t *psample;          /* SAMPLE_MAX */
     double *pold, *pwin;      /* 2 d each */
+    /* a round's observations grouped by cluster (ch_end), in observation
+     * order within each: ogrp (N) the users, ostart (cap) each observed
+     * cluster's end in ogrp; oxs, oys (N) a group's contexts and rewards */
+    size_t *ogrp, *ostart;
+    const double **oxs;
+    double *oys;
+    size_t og_cap, os_cap;    /* users, slots allocated */
+    /* the means <th, x_k> of a cluster's member without a personal part
+     * scored last in this round (valid when mstamp[c] == round), th in cth:
+     * the members at the cluster's model share them, bit for bit */
+    double *cmean, *cth;      /* cap x Kp, cap x d */
+    uint64_t *mstamp;         /* cap */
+    size_t cm_cap, cm_slots;  /* doubles of cmean, slots of cth and mstamp allocated */
 } colb__cohort;
 
 /* ---- cohort_stats.c ---- */

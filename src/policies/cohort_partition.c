@@ -634,11 +634,12 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
         for (size_t a = 0; a < d; a++)
             G[a * d + a] += lc - lam;
         double *Mf = G + d * d; /* clear of the centre (maintain's work + 8 d + 2 d^2) */
-        if (colb__spd_inverse(G, d, Mf, NULL)) {
+        if (h->kern->cholesky(G, d, Mf, NULL)) { /* colb__spd_inverse's bits */
             h->lamu[u] = INFINITY;
             memcpy(thu, centre, d * sizeof(double));
             return;
         }
+        h->kern->chol_inverse(Mf, d);
         colb__pack_upper(Mf, d, M);
         h->lamu[u] = lc;
     }
