@@ -66,11 +66,13 @@ static colb_status ch_check(const colb_policy_params *pp, char *msg, size_t len)
 }
 
 /* Users' models and personal parts, the cluster banks at their worst (a
- * cluster per user), the fresh and scratch banks, per-user vectors. */
+ * cluster per user), the fresh and scratch banks, per-user vectors (27
+ * words: 24 of state and scratch, 3 of a round's grouped observations);
+ * the per-slot means of a round (K doubles a slot) are not counted. */
 static double ch_memory(const colb_policy_params *pp)
 {
     double N = (double)pp->users, d = (double)pp->dim;
-    return 4 * colb__ridge_bytes(pp->users, pp->dim) + N * 8 * (2 * d * d + 3 * d + 24);
+    return 4 * colb__ridge_bytes(pp->users, pp->dim) + N * 8 * (2 * d * d + 3 * d + 27);
 }
 
 /* Per-user arrays, grown to n users (the new entries are set by the
