@@ -24,10 +24,13 @@
  *                is ended (libmicrohttpd's epoll loop stalled when 128 or
  *                256 connections were ready together: serve/http.c);
  *   replay       --snapshot-replay: a server whose writer has worked longer
- *                than it since the last snapshot takes one (and none with 0).
+ *                than it since the last snapshot takes one (and none with 0);
+ *   threads      every thread of the server is one it named (no OpenBLAS
+ *                helper threads left busy-waiting at start).
  *
  * The kill moments are random: seeded by $COLB_TEST_SEED, else the clock
- * (printed, so that a failure can be replayed). Skips when python3 is
+ * (printed, so that a failure can be replayed). $COLB_TEST_ONLY runs the
+ * tests whose names match it (e.g. test_crash). Skips when python3 is
  * missing. */
 #include "testutil.h"
 
@@ -1350,6 +1353,64 @@ fail:
     fail_msg("%s", ka_err);
 }
 
+/* Every thread of `colb serve` is one it (or libmicrohttpd) named: none
+ * left over from OpenBLAS, whose helper threads (started when it loads)
+ * busy-wait for ~0.1 s before they sleep, competing with the server's
+ * threads at start (cli/blas.c). An unnamed thread carries the process's
+ * own name. */
+/* The name (comm) of a thread of process pid, "" if it has ended. */
+static void thread_name(int pid, const char *tid, char *out, size_t len)
+{
+    char p[320];
+    snprintf(p, sizeof p, "/proc/%d/task/%s/comm", pid, tid);
+    FILE *f = fopen(p, "r");
+    out[0] = '\0';
+    if (f && fgets(out, (int)len, f))
+        out[strcspn(out, "\n")] = '\0';
+    if (f)
+        fclose(f);
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    char st[256];
+    snprintf(st, sizeof st, "%s/threads", dir);
+    server s;
+    assert_int_equal(server_start(&s, st, "--dim 3 --policy linucb-ind --quiet 1", NULL), 0);
+    char path[64], pid_s[24], main_name[64], names[1024] = "";
+    snprintf(pid_s, sizeof pid_s, "%d", (int)s.pid);
+    thread_name((int)s.pid, pid_s, main_name, sizeof main_name);
+    assert_true(main_name[0] != '\0');
+    snprintf(path, sizeof path, "/proc/%d/task", (int)s.pid);
+    int unnamed = 0, n = 0;
+    /* a thread names itself once it runs: look again for up to 3 s */
+    for (int tries = 0; tries == 0 || (unnamed && tries < 60); tries++) {
+        if (tries)
+            usleep(50000);
+        DIR *dh = opendir(path);
+        assert_non_null(dh);
+        struct dirent *de;
+        unnamed = n = 0;
+        names[0] = '\0';
+        while ((de = readdir(dh))) {
+            char name[64];
+            if (de->d_name[0] == '.')
+                continue;
+            thread_name((int)s.pid, de->d_name, name, sizeof name);
+            size_t used = strlen(names);
+            snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", name);
+            unnamed += strcmp(de->d_name, pid_s) && !strcmp(name, main_name);
+            n++;
+        }
+        closedir(dh);
+    }
+    assert_int_equal(server_stop(&s), 0);
+    if (unnamed)
+        fail_msg("colb serve runs %d unnamed thread(s) besides its main one (OpenBLAS's?): %s", unnamed, names);
+    print_message("threads: %d, all named: %s\n", n, names);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1359,6 +1420,9 @@ int main(void)
         cmocka_unit_test_teardown(test_keepalive, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_replay, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_window, kill_leftovers),
+        cmocka_unit_test_teardown(test_threads, kill_leftovers),
     };
+    if (getenv("COLB_TEST_ONLY")) /* one test by name, e.g. test_crash (a pattern: * and ? match) */
+        cmocka_set_test_filter(getenv("COLB_TEST_ONLY"));
     return cmocka_run_group_tests_name("colb serve", tests, setup, teardown);
 }
