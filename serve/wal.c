@@ -1,6 +1,7 @@
 /* wal.c - the write-ahead log (wal.h): segments, record framing with
  * XXH3-64 checksums, the write buffer, the group-commit syncer thread,
  * rotation, and the reader that recovery and --dump-log use. */
+#define _GNU_SOURCE /* sync_file_range */
 #include "wal.h"
 
 #include <dirent.h>
@@ -274,11 +275,16 @@ int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx
 
 /* ---- writing --------------------------------------------------------------- */
 
+#define OLD_MAX 8      /* rotated segments waiting for the syncer, at most (more: wal_rotate waits) */
+#define KICK ((uint64_t)8 << 20) /* unsynced bytes after which the syncer starts their writeback */
+
 struct wal {
     char dir[4096];
     int fd;
-    int old_fd;              /* the segment before the last rotation, until the syncer has synced it */
-    int dir_dirty;           /* a segment was created since the folder was last synced */
+    int old_fd[OLD_MAX];     /* segments rotated out, oldest first, until the syncer has synced them */
+    size_t n_old;
+    uint64_t dir_gen, dir_synced; /* segments created; of those, how many the folder was synced after */
+    uint64_t kicked;         /* `written` when the syncer last started a writeback without waiters */
     uint64_t seg_first, next_lsn;
     unsigned char *buf;      /* committed records not yet written, then the one reserved */
     size_t len, cap, rec_len; /* rec_len: payload bytes of the open reservation */
@@ -351,13 +357,23 @@ static size_t complete(wal_waiter *list, int ok)
     return n;
 }
 
+/* Work for the syncer without waiters: segments rotated out (synced in
+ * the background, so that neither the writer nor a later group commit
+ * pays for them), or KICK bytes written since the last writeback it
+ * started (a log that only takes decisions, which need no fsync, would
+ * otherwise pile up dirty pages for the next group commit to flush). */
+static int background_work(const wal *w)
+{
+    return !w->failed && (w->n_old > 0 || w->dir_gen != w->dir_synced || w->written - w->kicked >= KICK);
+}
+
 static void *syncer_main(void *arg)
 {
     wal *w = arg;
     prctl(PR_SET_NAME, "colb-syncer"); /* as ps and top show it */
     pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (!w->stop && (!w->head || w->written <= w->synced) && !(w->head && w->failed)) {
+        while (!w->stop && (!w->head || w->written <= w->synced) && !(w->head && w->failed) && !background_work(w)) {
             wal_waiter *ready = take_done(w);
             if (ready) {
                 int ok = !w->failed;
@@ -375,7 +391,17 @@ static void *syncer_main(void *arg)
             complete(rest, ok);
             return NULL;
         }
-        if (!w->failed && w->commit_wait_us && !w->stop) { /* bounded wait for more requests */
+        int waiting = w->head && w->written > w->synced && !w->failed;
+        if (!waiting && !w->failed && w->n_old == 0 && w->dir_gen == w->dir_synced) {
+            /* dirty pages only: start their writeback, wait for nothing */
+            int fd = w->fd;
+            w->kicked = w->written;
+            pthread_mutex_unlock(&w->mu);
+            sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); /* a failure shows in the next fdatasync */
+            pthread_mutex_lock(&w->mu);
+            continue;
+        }
+        if (waiting && w->commit_wait_us && !w->stop) { /* bounded wait for more requests */
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
             until.tv_nsec += (long)(w->commit_wait_us % 1000000) * 1000;
@@ -384,18 +410,23 @@ static void *syncer_main(void *arg)
             while (!w->stop && pthread_cond_timedwait(&w->wake, &w->mu, &until) == 0)
                 ;
         }
-        /* after a rotation, the previous segment (its tail), the new one
-         * and the folder (the new segment's name) */
-        uint64_t target = w->written;
-        int fd = w->fd, old = w->old_fd, dirty = w->dir_dirty, r = 0, e = 0;
+        /* after rotations, the previous segments (their tails), the
+         * current one and the folder (the new segments' names), in that
+         * order: a record is durable only when every one before it is */
+        uint64_t target = w->written, dir_gen = w->dir_gen;
+        int fd = w->fd, old[OLD_MAX], r = 0, e = 0;
+        size_t n_old = w->n_old;
+        memcpy(old, w->old_fd, n_old * sizeof *old);
+        int dirty = dir_gen != w->dir_synced;
         double t0 = 0;
         if (!w->failed) {
             w->syncing = 1;
+            w->kicked = target;
             pthread_mutex_unlock(&w->mu);
             t0 = now_s();
             const char *what = "fdatasync";
-            if (old >= 0)
-                r = fdatasync(old);
+            for (size_t i = 0; i < n_old && r == 0; i++)
+                r = fdatasync(old[i]);
             if (r == 0)
                 r = fdatasync(fd);
             if (r == 0 && dirty && (r = wal_sync_dir(w->dir)) != 0)
@@ -408,12 +439,12 @@ static void *syncer_main(void *arg)
             } else {
                 if (target > w->synced)
                     w->synced = target;
-                if (old >= 0) { /* wal_rotate leaves old_fd alone while syncing */
-                    close(old);
-                    w->old_fd = -1;
-                }
-                if (dirty)
-                    w->dir_dirty = 0;
+                /* the segments synced are the first n_old (wal_rotate only appends) */
+                for (size_t i = 0; i < n_old; i++)
+                    close(old[i]);
+                memmove(w->old_fd, w->old_fd + n_old, (w->n_old - n_old) * sizeof *w->old_fd);
+                w->n_old -= n_old;
+                w->dir_synced = dir_gen;
             }
             pthread_cond_broadcast(&w->idle);
         }
@@ -443,7 +474,7 @@ int wal_open(wal **out, const char *dir, uint64_t next_lsn, size_t commit_wait_u
     w->m = m;
     w->commit_wait_us = commit_wait_us;
     w->next_lsn = w->seg_first = next_lsn;
-    w->fd = w->old_fd = -1;
+    w->fd = -1;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->wake, NULL);
     pthread_cond_init(&w->idle, NULL);
@@ -566,23 +597,17 @@ int wal_rotate(wal *w, char *err, size_t err_len)
     if (create_segment(w->dir, w->next_lsn, 0, &fd, err, err_len))
         return -1;
     pthread_mutex_lock(&w->mu);
+    /* OLD_MAX segments waiting: the syncer is behind (a slow disk); wait
+     * for it rather than keep ever more files open */
+    while (w->n_old == OLD_MAX && !w->failed)
+        pthread_cond_wait(&w->idle, &w->mu);
     int rc = -1;
-    if (w->old_fd >= 0) {
-        /* the segment of the rotation before has not been synced since (no
-         * waiters in between): do it now, so that one segment is pending */
-        while (w->syncing)
-            pthread_cond_wait(&w->idle, &w->mu);
-        if (w->old_fd >= 0 && !w->failed && fdatasync(w->old_fd) != 0)
-            fail(w, "fdatasync", errno);
-        if (w->old_fd >= 0)
-            close(w->old_fd);
-        w->old_fd = -1;
-    }
     if (!w->failed) {
-        w->old_fd = w->fd;
+        w->old_fd[w->n_old++] = w->fd;
         w->fd = fd;
-        w->dir_dirty = 1;
+        w->dir_gen++;
         w->seg_first = w->next_lsn;
+        pthread_cond_signal(&w->wake); /* the syncer syncs the old segment in the background */
         rc = 0;
     } else {
         snprintf(err, err_len, "%s", w->fail_msg);
@@ -615,17 +640,17 @@ void wal_close(wal *w)
         pthread_mutex_unlock(&w->mu);
         pthread_join(w->syncer, NULL);
     }
-    if (w->old_fd >= 0) {
+    for (size_t i = 0; i < w->n_old; i++) {
         if (!w->failed)
-            fdatasync(w->old_fd);
-        close(w->old_fd);
+            fdatasync(w->old_fd[i]);
+        close(w->old_fd[i]);
     }
     if (w->fd >= 0) {
         if (!w->failed)
             fdatasync(w->fd);
         close(w->fd);
     }
-    if (w->dir_dirty && !w->failed)
+    if (w->dir_gen != w->dir_synced && !w->failed)
         wal_sync_dir(w->dir);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->wake);

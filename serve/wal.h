@@ -18,10 +18,14 @@
  * Rotation. A snapshot covers the log up to some lsn L; the writer starts a
  * new segment at L + 1 (wal_rotate), and once the snapshot is durable the
  * segments before it are removed or archived (wal_drop_segments). The
- * rotation does not wait for the disk: the next group commit syncs the old
- * segment's tail, the new segment and the folder, in that order, before it
- * completes a waiter. A crash before then leaves at most a new last segment
- * without its header, which reading treats as torn.
+ * rotation does not wait for the disk, nor does the writer ever sync: the
+ * syncer syncs the old segments' tails, the new segment and the folder, in
+ * that order, at once in the background, and in any case before it
+ * completes a waiter. A crash before then leaves at most a new last
+ * segment without its header, which reading treats as torn. Without
+ * waiters (decisions need no fsync) the syncer also starts the writeback
+ * of every 8 MB written, so that dirty pages do not pile up for the next
+ * group commit (or rotation) to flush at once.
  *
  * Reading. wal_read visits every record after a given lsn in order. The
  * last segment may end in a torn record (a crash during a write): the log
@@ -92,9 +96,9 @@ int wal_write(wal *w, uint64_t *pos, char *err, size_t err_len);
 void wal_await(wal *l, wal_waiter *w, uint64_t pos);
 
 /* Start a new segment at the next lsn, without waiting for the disk: the
- * syncer's next group commit syncs the previous segment, the new one and
- * the folder before it completes any waiter (and wal_close does). 0, or -1
- * with err. */
+ * syncer syncs the previous segment, the new one and the folder in the
+ * background, before it completes any waiter (and wal_close does). Waits
+ * only when 8 rotated segments are still unsynced. 0, or -1 with err. */
 int wal_rotate(wal *w, char *err, size_t err_len);
 
 /* The lsn the current segment starts with. */
