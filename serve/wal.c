@@ -303,6 +303,7 @@ struct wal {
     int seg_pre;             /* the current segment is preallocated */
     uint64_t seg_off;        /* where the next write goes in the current segment */
     int spare_ready;         /* DIR/wal-spare.tmp is prepared (mu) */
+    uint64_t commits;        /* group commits that completed a waiter (mu) */
     pthread_t prep;
     int prep_started;
     _Atomic int prep_stop;
@@ -360,20 +361,25 @@ static void spare_path(char *out, size_t len, const char *dir) { snprintf(out, l
 static void recycle_path(char *out, size_t len, const char *dir) { snprintf(out, len, "%s/wal-recycle.tmp", dir); }
 
 /* Make DIR/wal-spare.tmp: seg_bytes on disk, durably (its blocks and
- * size synced), with a zero header. A segment a snapshot made obsolete
- * (DIR/wal-recycle.tmp, wal_drop_segments) serves as it is: its stale
- * records are older than any the new segment will hold, and reading stops
- * at the first that is not the next lsn. Otherwise zeros are written,
- * their writeback started every 8 MB so that they are never much dirty at
- * once. 0, or -1 (stop asked, or an error: then no spare). */
-static int prepare_spare(wal *w)
+ * size synced), with a zero header. With `recycled`, from the segment a
+ * snapshot made obsolete (DIR/wal-recycle.tmp, wal_drop_segments) as it
+ * is: its stale records are older than any the new segment will hold, and
+ * reading ends at the zero marker after the new ones. Otherwise zeros are
+ * written, their writeback started every 8 MB so that they are never much
+ * dirty at once. 0; 1 if the recycled segment has another size (removed);
+ * -1 (stop asked, or an error: then no spare). */
+static int prepare_spare(wal *w, int recycled)
 {
     char spare[4200], rec[4200];
     spare_path(spare, sizeof spare, w->dir);
     recycle_path(rec, sizeof rec, w->dir);
     struct stat st;
-    if (stat(rec, &st) == 0) {
-        int fd = -1, ok = (size_t)st.st_size == w->seg_bytes && rename(rec, spare) == 0 &&
+    if (recycled) {
+        if (stat(rec, &st) != 0 || (size_t)st.st_size != w->seg_bytes) {
+            unlink(rec); /* of another --wal-segment-bytes */
+            return 1;
+        }
+        int fd = -1, ok = rename(rec, spare) == 0 &&
                          (fd = open(spare, O_WRONLY | O_CLOEXEC)) >= 0 &&
                          pwrite(fd, ZEROS, SEG_HEADER, 0) == SEG_HEADER && fdatasync(fd) == 0;
         if (fd >= 0)
@@ -382,6 +388,7 @@ static int prepare_spare(wal *w)
             return 0;
         unlink(rec);
         unlink(spare);
+        return -1;
     }
     int fd = open(spare, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
@@ -406,32 +413,45 @@ static int prepare_spare(wal *w)
 
 /* The thread that keeps a spare segment ready once the log has some
  * traffic (a quarter of a segment written: an idle service writes no
- * zeros). After a rotation has used the spare, the next one comes from the
- * segment the last snapshot recycled when there is one, so that a service
- * in its steady state (a snapshot per rotation) writes no zeros. It runs
- * 10 nice levels below the others, like the snapshots. */
+ * zeros). A segment the last snapshot recycled serves whenever there is
+ * one, so that a service in its steady state (a snapshot per rotation)
+ * writes no zeros; a new one (zeros) only when group commits have
+ * acknowledged something since the last new one: a log of decisions
+ * alone, which no fdatasync waits for, gains nothing from preallocation
+ * and would write each byte twice. It runs 10 nice levels below the
+ * others, like the snapshots. */
 static void *prep_main(void *arg)
 {
     wal *w = arg;
     prctl(PR_SET_NAME, "colb-walprep");
     setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), getpriority(PRIO_PROCESS, 0) + 10);
+    char rec[4200];
+    recycle_path(rec, sizeof rec, w->dir);
     pthread_mutex_lock(&w->mu);
     int failures = 0;
+    uint64_t filled_at = 0; /* w->commits when the last new spare was made */
     while (!w->stop) {
-        if (w->spare_ready || failures >= 3 || w->written < w->seg_bytes / 4) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += 1; /* the traffic is looked at again every second */
-            pthread_cond_timedwait(&w->prep_cv, &w->mu, &until);
-            continue;
+        if (!w->spare_ready && failures < 3 && w->written >= w->seg_bytes / 4) {
+            uint64_t commits = w->commits;
+            pthread_mutex_unlock(&w->mu);
+            struct stat st;
+            int recycled = stat(rec, &st) == 0, rc = 1;
+            if (recycled || commits != filled_at)
+                rc = prepare_spare(w, recycled);
+            if (rc == 0 && !recycled)
+                filled_at = commits;
+            pthread_mutex_lock(&w->mu);
+            if (rc == 0)
+                w->spare_ready = 1;
+            else if (rc < 0)
+                failures++; /* a full disk, say: segments then grow as they are written */
+            if (rc <= 0)
+                continue;
         }
-        pthread_mutex_unlock(&w->mu);
-        int rc = prepare_spare(w);
-        pthread_mutex_lock(&w->mu);
-        if (rc == 0)
-            w->spare_ready = 1;
-        else
-            failures++; /* a full disk, say: segments then grow as they are written */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1; /* the traffic is looked at again every second */
+        pthread_cond_timedwait(&w->prep_cv, &w->mu, &until);
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
@@ -573,6 +593,7 @@ static void *syncer_main(void *arg)
             atomic_fetch_add_explicit(&w->m->fsyncs, 1, memory_order_relaxed);
         }
         pthread_mutex_lock(&w->mu);
+        w->commits += k > 0;
     }
 }
 

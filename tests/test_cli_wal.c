@@ -65,6 +65,32 @@ static void append(wal *w, size_t n, size_t len)
     assert_int_equal(wal_write(w, &pos, err, sizeof err), 0);
 }
 
+typedef struct durable {
+    wal_waiter ww; /* first: done() gets its address */
+    _Atomic int done;
+} durable;
+
+static void on_durable(wal_waiter *ww, int ok)
+{
+    (void)ok;
+    atomic_store(&((durable *)ww)->done, 1);
+}
+
+/* append, then wait until the records are durable, as a reward does (the
+ * preallocation thread makes new spares only for a log that is waited on) */
+static void append_durable(wal *w, size_t n, size_t len)
+{
+    append(w, n, len);
+    uint64_t pos;
+    char err[256];
+    assert_int_equal(wal_write(w, &pos, err, sizeof err), 0); /* nothing new: the position */
+    durable x = { .ww.done = on_durable, .done = 0 };
+    wal_await(w, &x.ww, pos);
+    for (int i = 0; i < 10000 && !atomic_load(&x.done); i++)
+        usleep(1000);
+    assert_true(atomic_load(&x.done));
+}
+
 typedef struct check {
     uint64_t next;
     size_t len;
@@ -158,7 +184,7 @@ static void test_preallocated(void **state)
     unsigned long long first;
     for (int round = 0; round < 200 && full < 3; round++) {
         for (int b = 0; b < 20; b++) {
-            append(w, 20, REC);
+            append_durable(w, 20, REC);
             n += 20;
         }
         usleep(20000);
@@ -190,7 +216,7 @@ static void test_preallocated(void **state)
     assert_int_equal(wal_open(&w, d, n + 1, 0, SEG, &m2, err, sizeof err), 0);
     uint64_t n0 = n;
     for (int round = 0; round < 200 && file_size(rec) >= 0; round++) {
-        append(w, 20, REC);
+        append_durable(w, 20, REC);
         n += 20;
         usleep(10000);
     }
@@ -198,7 +224,7 @@ static void test_preallocated(void **state)
     /* into the recycled spare (a segment of the preallocated size), and a
      * few records there */
     for (int round = 0; round < 200; round++) {
-        append(w, 5, REC);
+        append_durable(w, 5, REC);
         n += 5;
         segments(d, SEG, &full, newest, sizeof newest, &first);
         if (file_size(newest) == SEG)
@@ -206,7 +232,7 @@ static void test_preallocated(void **state)
         usleep(10000);
     }
     assert_int_equal(file_size(newest), SEG);
-    append(w, 20, REC);
+    append_durable(w, 20, REC);
     n += 20;
     wal_close(w);
     c.next = first;
