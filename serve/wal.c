@@ -704,7 +704,7 @@ int wal_write(wal *w, uint64_t *pos, char *err, size_t err_len)
     int move = !failed && w->len && w->spare_ready && (!w->seg_pre || w->seg_off + w->len > w->seg_bytes);
     pthread_mutex_unlock(&w->mu);
     if (move && rotate(w, w->buf_first, err, err_len))
-        failed = 1;
+        err[0] = '\0'; /* no new segment: the records go on in the current one, which grows */
     /* in a preallocated segment, 16 zero bytes after the records (the next
      * write overwrites them): reading ends there, not in stale bytes */
     size_t marker = w->seg_pre && w->seg_off + w->len + 16 <= w->seg_bytes ? 16 : 0;
