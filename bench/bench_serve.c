@@ -808,7 +808,10 @@ static double log_bytes;
 static int sum_log(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)ftw;
-    if (flag == FTW_F && strstr(p, "/wal-"))
+    /* the segments (not the spare or recycled one); preallocated ones count
+     * at their file size: BENCH_SERVE_ARGS="--wal-segment-bytes 0" for the
+     * bytes written */
+    if (flag == FTW_F && strstr(p, "/wal-") && !strstr(p, ".tmp"))
         log_bytes += (double)st->st_size;
     return 0;
 }
