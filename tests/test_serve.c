@@ -904,6 +904,12 @@ static void test_bad_requests(void **state)
     assert_non_null(strstr(log, "another colb serve"));
     free(log);
     assert_int_equal(server_stop(&a), 0);
+    /* a log segment too small to preallocate is a usage error */
+    assert_int_equal(server_start(&b, st, "--wal-segment-bytes 1000", &code), -1);
+    assert_int_equal(code, 2);
+    log = slurp(b.log, NULL);
+    assert_non_null(strstr(log, "--wal-segment-bytes: 1000 is too small"));
+    free(log);
 }
 
 /* ---- keep-alive ----------------------------------------------------------------- */
