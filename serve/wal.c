@@ -253,8 +253,9 @@ int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx
                           err_len);
         if (rc == 0 && torn >= 0) {
             if (note && note_len)
-                snprintf(note, note_len, "%s: dropped %zu bytes of a torn %s at its end (a crash during a write)",
-                         seg[i].path, size - (size_t)torn, torn == 0 ? "segment header" : "record");
+                snprintf(note, note_len, "%s: dropped a torn %s at byte %lld and the %zu bytes from there (a crash "
+                         "during a write; a preallocated segment's unused tail included)", seg[i].path,
+                         torn == 0 ? "segment header" : "record", torn, size - (size_t)torn);
             if (flags & WAL_REPAIR) {
                 if (torn == 0)
                     unlink(seg[i].path);
