@@ -622,6 +622,10 @@ int wal_open(wal **out, const char *dir, uint64_t next_lsn, size_t commit_wait_u
     char spare[4200];
     spare_path(spare, sizeof spare, dir);
     unlink(spare); /* left by a crash: perhaps not all prepared */
+    if (!seg_bytes) { /* preallocation off: nothing will reuse a recycled segment */
+        recycle_path(spare, sizeof spare, dir);
+        unlink(spare);
+    }
     if (create_segment(dir, next_lsn, 1, &w->fd, err, err_len)) {
         wal_close(w);
         return -1;

@@ -1,15 +1,18 @@
 /* test_cli_wal.c - colb serve's write-ahead log (serve/wal.c) on its own:
  *
- *   rotation   the writer's rotations never sync: the syncer syncs the
- *              rotated-out segments in the background, with no waiter
- *              asking (a writer that synced a segment of choose records
- *              inline paused for 1-2 s in bench_serve), also when more
- *              segments are rotated out than it keeps open; every record
- *              reads back in order afterwards;
+ *   rotation   (without preallocation) the writer's rotations never
+ *              sync: the syncer syncs the rotated-out segments in the
+ *              background, with no waiter asking (a writer that synced a
+ *              segment of choose records inline paused for 1-2 s in
+ *              bench_serve), also when more segments are rotated out than
+ *              it keeps open; every record reads back in order afterwards;
+ *              a recycled segment left by a run with preallocation is
+ *              removed;
  *   prealloc   with preallocated segments (256 kB here) the writer moves
- *              into a spare when a segment is full: the segments keep
- *              their preallocated size, and every record reads back, with
- *              no torn tail reported for their zero tails; a segment a
+ *              into a spare when a segment is full (at least three
+ *              segments of the preallocated size), and every record reads
+ *              back, with no torn tail reported for their zero tails; a
+ *              segment a
  *              snapshot made obsolete is reused (recycled) after a
  *              restart, and its stale records are not read as the new
  *              segment's; garbage written where the next record would go
@@ -269,8 +272,15 @@ static void test_rotation_in_background(void **state)
     subdir(d, sizeof d, "rotation");
     static metrics m;
     metrics_init(&m);
+    /* without preallocation, a recycled segment left from a run with it is removed */
+    char rec[320];
+    snprintf(rec, sizeof rec, "%s/wal-recycle.tmp", d);
+    FILE *f = fopen(rec, "w");
+    assert_non_null(f);
+    fclose(f);
     wal *w;
     assert_int_equal(wal_open(&w, d, 1, 0, 0, &m, err, sizeof err), 0);
+    assert_int_equal(file_size(rec), -1);
     append(w, 100, 200);
     uint64_t before = atomic_load(&m.fsyncs);
     assert_int_equal(wal_rotate(w, err, sizeof err), 0);
