@@ -13,10 +13,12 @@
  *
  * Usage: bench_serve [--quick] [--seconds S] [--repeats R] [--policy NAME]
  *                    [--users N] [--batch B] [--connections C] [--only FORM]
- *                    [--prestock N] [--warm N] [--recovery [--recovery-n N]]
+ *                    [--prestock N] [--warm N] [--open-rate R] [--recovery [--recovery-n N]]
  * --warm makes N decisions and rewards them (batch forms) before the forms
  * run: the forms then measure a service that has learned (a policy past
  * its first epochs) rather than a fresh one.
+ * --open-rate runs the open loops at R requests/s instead of half of each
+ * form's peak (so that servers compared run at the same load).
  * --prestock makes N decisions before the forms run, so that the reward
  * forms need no chooses between their runs (for a profile of rewards only;
  * mind --decision-window, 4e6 here).
@@ -36,7 +38,8 @@
  * $BENCH_NO_SNAPSHOTS (set) turns the server's snapshots off (but the one
  * every 300 s with changes).
  * The server binary is $COLB, else build-native/colb, else build/colb;
- * $BENCH_HTTP_THREADS sets its --http-threads (2). The
+ * $BENCH_HTTP_THREADS sets its --http-threads (2), $BENCH_SERVE_ARGS adds
+ * options (e.g. "--wal-segment-bytes 0", to compare one binary both ways). The
  * server it starts is stopped (SIGTERM, then SIGKILL) by its pid. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -144,11 +147,19 @@ static int start_server(const char *colb, const char *policy)
     if (server_pid == 0) {
         dup2(fds[1], 1);
         close(fds[0]);
-        execl(colb, colb, "serve", "--listen", "127.0.0.1:0", "--state", st, "--dim", "15", "--policy", policy,
-              "--quiet", getenv("BENCH_VERBOSE") ? "0" : "1", "--decision-window", WINDOW_S,
-              "--max-connections", "4096", "--snapshot-every", snapshot_every, "--snapshot-replay",
-              snapshot_replay, "--snapshot-log-bytes", snapshot_log, "--http-threads",
-              getenv("BENCH_HTTP_THREADS") ? getenv("BENCH_HTTP_THREADS") : "2", (char *)NULL);
+        char *argv[64] = { (char *)colb, "serve", "--listen", "127.0.0.1:0", "--state", st, "--dim", "15",
+                           "--policy", (char *)policy, "--quiet", getenv("BENCH_VERBOSE") ? "0" : "1",
+                           "--decision-window", WINDOW_S, "--max-connections", "4096", "--snapshot-every",
+                           (char *)snapshot_every, "--snapshot-replay", (char *)snapshot_replay,
+                           "--snapshot-log-bytes", (char *)snapshot_log, "--http-threads",
+                           getenv("BENCH_HTTP_THREADS") ? getenv("BENCH_HTTP_THREADS") : "2" };
+        int argc = 24;
+        static char extra[1024]; /* $BENCH_SERVE_ARGS: more options, split at spaces */
+        snprintf(extra, sizeof extra, "%s", getenv("BENCH_SERVE_ARGS") ? getenv("BENCH_SERVE_ARGS") : "");
+        for (char *t = strtok(extra, " "); t && argc < 63; t = strtok(NULL, " "))
+            argv[argc++] = t;
+        argv[argc] = NULL;
+        execv(colb, argv);
         _exit(127);
     }
     close(fds[1]);
@@ -743,16 +754,19 @@ static int hist_read(const char *buf, const char *name, hist *h)
     return 0;
 }
 
-/* The upper bound of the histogram bucket that holds the longest of the
- * observations made between `before` and `now` (0 if none). */
-static double hist_longest(const hist *now, const hist *before)
+/* The upper bound of the histogram bucket that holds the q-quantile of
+ * the observations made between `before` and `now` (0 if none). */
+static double hist_quantile(const hist *now, const hist *before, double q)
 {
     double n = now->count - before->count;
     for (int b = 0; n > 0 && b < now->nb && b < before->nb; b++)
-        if (now->cum[b] - before->cum[b] >= n)
+        if (now->cum[b] - before->cum[b] >= q * n)
             return now->le[b];
     return 0;
 }
+
+/* ... of the longest of them. */
+static double hist_longest(const hist *now, const hist *before) { return hist_quantile(now, before, 1.0); }
 
 /* The snapshots the server has taken (the writer's pauses for them) and
  * its group commits (their fdatasync). */
@@ -782,8 +796,10 @@ static void snaps_note(int port, snaps *before)
         printf("  (%.0f snapshot(s) meanwhile: the writer paused %.1f ms in all, the longest pause <= %g ms)\n", n,
                1e3 * (now.pause.sum - before->pause.sum), 1e3 * hist_longest(&now.pause, &before->pause));
     if (nf > 0)
-        printf("  (%.0f group commits, %.2f ms per fdatasync on average, the longest <= %g ms)\n", nf,
-               1e3 * (now.fsync.sum - before->fsync.sum) / nf, 1e3 * hist_longest(&now.fsync, &before->fsync));
+        printf("  (%.0f group commits, %.2f ms per fdatasync on average, p50 <= %g ms, p99 <= %g ms, the longest "
+               "<= %g ms)\n", nf, 1e3 * (now.fsync.sum - before->fsync.sum) / nf,
+               1e3 * hist_quantile(&now.fsync, &before->fsync, 0.5), 1e3 * hist_quantile(&now.fsync, &before->fsync, 0.99),
+               1e3 * hist_longest(&now.fsync, &before->fsync));
     *before = now;
 }
 
@@ -792,7 +808,10 @@ static double log_bytes;
 static int sum_log(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)ftw;
-    if (flag == FTW_F && strstr(p, "/wal-"))
+    /* the segments (not the spare or recycled one); preallocated ones count
+     * at their file size: BENCH_SERVE_ARGS="--wal-segment-bytes 0" for the
+     * bytes written */
+    if (flag == FTW_F && strstr(p, "/wal-") && !strstr(p, ".tmp"))
         log_bytes += (double)st->st_size;
     return 0;
 }
@@ -839,6 +858,7 @@ int main(int argc, char **argv)
     const char *policy = "recommended", *only = NULL;
     int recover = 0;
     size_t recovery_n = 1000000, prestock = 0, warm = 0;
+    double open_rate = 0; /* --open-rate: the open loop's rate (requests/s) instead of half the peak */
     if (getenv("BENCH_NO_SNAPSHOTS"))
         snapshot_every = "1000000000000", snapshot_replay = "0", snapshot_log = "1000000000000";
     for (int i = 1; i < argc; i++) {
@@ -862,13 +882,16 @@ int main(int argc, char **argv)
             prestock = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--warm") && i + 1 < argc)
             warm = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--open-rate") && i + 1 < argc)
+            open_rate = atof(argv[++i]);
         else if (!strcmp(argv[i], "--recovery"))
             recover = 1;
         else if (!strcmp(argv[i], "--recovery-n") && i + 1 < argc)
             recovery_n = (size_t)atol(argv[++i]);
         else {
             fprintf(stderr, "usage: bench_serve [--quick] [--seconds S] [--repeats R] [--policy NAME] [--users N] "
-                    "[--batch B] [--connections C] [--only FORM] [--prestock N] [--warm N] [--recovery [--recovery-n N]]\n");
+                    "[--batch B] [--connections C] [--only FORM] [--prestock N] [--warm N] [--open-rate R] "
+                    "[--recovery [--recovery-n N]]\n");
             return 2;
         }
     }
@@ -960,20 +983,21 @@ int main(int argc, char **argv)
         err = 0;
         row(forms[f].form, "closed loop (peak)", forms[f].conns, best, forms[f].per);
         snaps_note(port, &sn);
-        /* half the peak, open loop */
+        /* half the peak (or --open-rate), open loop */
         result half = { 0, 0, 1e9, 1e9, 0, 0 };
+        double rate = open_rate > 0 ? open_rate : best.rps / 2;
         for (int r = 0; r < repeats; r++) {
             if (forms[f].reward)
-                stock(port, (size_t)(seconds * best.rps * (double)forms[f].per / 2 * 1.1) + forms[f].per);
+                stock(port, (size_t)(seconds * rate * (double)forms[f].per * 1.1) + forms[f].per);
             result x = measure(port, forms[f].next, forms[f].reward ? record_conflicts : NULL, forms[f].conns, seconds,
-                               best.rps / 2, forms[f].per);
+                               rate, forms[f].per);
             err += x.errors;
             if (x.p99 < half.p99)
                 half = x;
         }
         half.errors = err;
         char mode[48];
-        snprintf(mode, sizeof mode, "open loop, %.0f/s", best.rps / 2);
+        snprintf(mode, sizeof mode, "open loop, %.0f/s", rate);
         row(forms[f].form, mode, forms[f].conns, half, forms[f].per);
         snaps_note(port, &sn);
     }

@@ -60,6 +60,7 @@ static const opt OPTS[] = {
     { "snapshot-replay", K_DOUBLE, C(snapshot_replay), 0, 86400, NULL, "durability", "S: snapshot once the writer has spent S seconds applying requests since the last one: bounds the log replay of a restart, whatever a request costs the policy (0: off)" },
     { "snapshot-interval", K_SIZE, C(snapshot_interval), 1, 1e9, NULL, "durability", "S: snapshot after S seconds with changes" },
     { "snapshot-log-bytes", K_BYTES, C(snapshot_log_bytes), 4096, 0, NULL, "durability", "BYTES: snapshot when the log has grown by this much" },
+    { "wal-segment-bytes", K_BYTES, C(wal_segment_bytes), 0, 17179869184.0, NULL, "durability", "BYTES: log segments preallocated at this size (zeros written ahead, or an old segment reused), so that a group commit's fdatasync needs no journal commit; 0: segments grow as written (at least 64K)" },
     { "archive-log", K_BOOL, C(archive_log), 0, 1, NULL, "durability", "keep log segments a snapshot made obsolete in DIR/archive" },
     { "drain-timeout", K_SIZE, C(drain_timeout), 0, 3600, NULL, "durability", "S: seconds SIGTERM waits for requests in flight" },
 };
@@ -117,6 +118,7 @@ void serve_config_default(serve_config *c)
     c->snapshot_interval = 300;
     c->snapshot_replay = 10;
     c->snapshot_log_bytes = (size_t)1 << 30;
+    c->wal_segment_bytes = (size_t)64 << 20;
     c->drain_timeout = 10;
 }
 
@@ -312,6 +314,10 @@ int serve_config_parse(serve_config *c, int argc, char **argv, char *err, size_t
     }
     if (!c->state_dir[0]) {
         snprintf(err, err_len, "--state DIR is required (the folder that holds the log and snapshots)");
+        return -1;
+    }
+    if (c->wal_segment_bytes > 0 && c->wal_segment_bytes < 65536) {
+        snprintf(err, err_len, "--wal-segment-bytes: %zu is too small (0, or at least 64K)", c->wal_segment_bytes);
         return -1;
     }
     return 0;

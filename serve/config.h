@@ -51,6 +51,7 @@ typedef struct serve_config {
     size_t snapshot_interval;       /* seconds between snapshots (if anything changed) */
     double snapshot_replay;         /* seconds of the writer's work between snapshots (0: off) */
     size_t snapshot_log_bytes;      /* log bytes that trigger a snapshot */
+    size_t wal_segment_bytes;       /* preallocated size of a log segment (0: not preallocated) */
     int archive_log;                /* 1: keep old log segments in DIR/archive */
     size_t drain_timeout;           /* seconds SIGTERM waits for requests in flight */
     /* what to do */

@@ -225,7 +225,7 @@ static int recover(engine *e, char *err, size_t err_len)
                 "another machine?); the logged arms were kept\n", (unsigned long long)e->s.arm_mismatches);
     /* a new generation: its START record, durable before anything is served */
     uint32_t gen = e->s.gen + 1;
-    if (wal_open(&e->w, c->state_dir, last + 1, c->commit_wait_us, e->m, err, err_len))
+    if (wal_open(&e->w, c->state_dir, last + 1, c->commit_wait_us, c->wal_segment_bytes, e->m, err, err_len))
         return -1;
     if (state_start(&e->s, gen, c->decision_window)) {
         snprintf(err, err_len, "out of memory for a window of %zu decisions", c->decision_window);
@@ -585,7 +585,7 @@ int engine_open(engine **out, serve_config *c, metrics *m, char *err, size_t err
         return -2;
     }
     if (make_dirs(c->state_dir, err, err_len) || lock_dir(e, err, err_len) || (rc = recover(e, err, err_len)) ||
-        snapshotter_start(&e->snap, c->state_dir, c->archive_log, c->quiet, m, err, err_len)) {
+        snapshotter_start(&e->snap, c->state_dir, c->archive_log, c->wal_segment_bytes, c->quiet, m, err, err_len)) {
         engine_free(e);
         return rc == -2 ? -2 : -1;
     }
@@ -664,7 +664,8 @@ int engine_stop(engine *e)
     if (!e->broken && e->s.lsn != e->snap_lsn) {
         char err[SERVE_ERR_LEN];
         if (wal_rotate(e->w, err, sizeof err) || write_snapshot_now(e, err, sizeof err) ||
-            wal_drop_segments(e->c.state_dir, wal_segment_start(e->w), e->c.archive_log, err, sizeof err)) {
+            wal_drop_segments(e->c.state_dir, wal_segment_start(e->w), e->c.archive_log, e->c.wal_segment_bytes,
+                              err, sizeof err)) {
             fprintf(stderr, "colb serve: final snapshot: %s (the log keeps everything)\n", err);
             rc = -1;
         } else if (!e->c.quiet) {

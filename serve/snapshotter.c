@@ -109,6 +109,7 @@ int snapshot_write(const char *dir, const state_image *im, size_t *len, char *er
 struct snapshotter {
     char dir[4096];
     int archive, quiet;
+    size_t recycle_bytes; /* the log's preallocated segment size (wal_drop_segments) */
     metrics *m;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -148,7 +149,7 @@ static void *main_loop(void *arg)
         size_t len = 0;
         int rc = snapshot_write(s->dir, im, &len, err, sizeof err);
         state_image_free(im); /* the window's chunks go back to the writer */
-        if (rc == 0 && wal_drop_segments(s->dir, keep, s->archive, err, sizeof err) != 0)
+        if (rc == 0 && wal_drop_segments(s->dir, keep, s->archive, s->recycle_bytes, err, sizeof err) != 0)
             rc = 1; /* the snapshot is good; old segments linger until the next one */
         if (rc < 0) {
             atomic_fetch_add_explicit(&s->m->snapshot_failures, 1, memory_order_relaxed);
@@ -170,8 +171,8 @@ static void *main_loop(void *arg)
     return NULL;
 }
 
-int snapshotter_start(snapshotter **out, const char *dir, int archive, int quiet, metrics *m, char *err,
-                      size_t err_len)
+int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t recycle_bytes, int quiet, metrics *m,
+                      char *err, size_t err_len)
 {
     snapshotter *s = calloc(1, sizeof *s);
     *out = NULL;
@@ -181,6 +182,7 @@ int snapshotter_start(snapshotter **out, const char *dir, int archive, int quiet
     }
     snprintf(s->dir, sizeof s->dir, "%s", dir);
     s->archive = archive;
+    s->recycle_bytes = recycle_bytes;
     s->quiet = quiet;
     s->m = m;
     pthread_mutex_init(&s->mu, NULL);

@@ -22,8 +22,11 @@ typedef struct snapshotter snapshotter;
  * its bytes). 0, or -1 with err (an existing snapshot is then untouched). */
 int snapshot_write(const char *dir, const state_image *im, size_t *len, char *err, size_t err_len);
 
-int snapshotter_start(snapshotter **out, const char *dir, int archive, int quiet, metrics *m, char *err,
-                      size_t err_len);
+/* Start the thread. archive: move old segments to DIR/archive; else one
+ * of recycle_bytes (the log's preallocated size, 0: none) is kept for
+ * reuse (wal_drop_segments). 0, or -1 with err. */
+int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t recycle_bytes, int quiet, metrics *m,
+                      char *err, size_t err_len);
 
 /* 1 while a snapshot is being written. */
 int snapshotter_busy(snapshotter *s);

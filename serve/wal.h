@@ -18,17 +18,34 @@
  * Rotation. A snapshot covers the log up to some lsn L; the writer starts a
  * new segment at L + 1 (wal_rotate), and once the snapshot is durable the
  * segments before it are removed or archived (wal_drop_segments). The
- * rotation does not wait for the disk: the next group commit syncs the old
- * segment's tail, the new segment and the folder, in that order, before it
- * completes a waiter. A crash before then leaves at most a new last segment
- * without its header, which reading treats as torn.
+ * rotation does not wait for the disk, nor does the writer ever sync: the
+ * syncer syncs the old segments' tails, the new segment and the folder, in
+ * that order, at once in the background, and in any case before it
+ * completes a waiter. A crash before then leaves at most a new last
+ * segment without its header, which reading treats as torn. Without
+ * waiters (decisions need no fsync) the syncer also starts the writeback
+ * of every 8 MB written, so that dirty pages do not pile up for the next
+ * group commit (or rotation) to flush at once.
+ *
+ * Preallocation (seg_bytes > 0). A segment is a file of seg_bytes already
+ * on disk (zeros written and synced in advance by a background thread, or
+ * a segment a snapshot made obsolete, kept as DIR/wal-recycle.tmp), and
+ * records are written over it in place: a group commit's fdatasync then
+ * flushes data blocks only, with no journal commit for a new file size.
+ * A spare (DIR/wal-spare.tmp) is kept ready once the log has traffic; the
+ * writer moves into it when the current segment is full (or is not a
+ * preallocated one), else the segment grows as before. After the last
+ * record of a batch the writer writes 16 zero bytes (overwritten by the
+ * next batch): where a record would start, 16 zero bytes end the segment.
  *
  * Reading. wal_read visits every record after a given lsn in order. The
  * last segment may end in a torn record (a crash during a write): the log
- * ends at the first record that is incomplete or fails its checksum, and
- * with WAL_REPAIR the segment is cut there (what a restart does). A bad
- * record in any other segment, or a gap in the lsns, is corruption: an
- * error. */
+ * ends at 16 zero bytes (the end of what was written), or at the first
+ * record that is incomplete, fails its checksum or has another lsn than
+ * the next (torn: with WAL_REPAIR the segment is cut there, which is what
+ * a restart does). Any other segment ends with the record before the next
+ * segment's first (what follows is its preallocated tail); a bad record
+ * before that, or a gap in the lsns, is corruption: an error. */
 #ifndef COLB_SERVE_WAL_H
 #define COLB_SERVE_WAL_H
 
@@ -64,9 +81,10 @@ int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx
 /* ---- writing ------------------------------------------------------------ */
 
 /* Start a new segment DIR/wal-<next_lsn>.log (durably: file and folder
- * fsynced) and the syncer. commit_wait_us: the group commit's extra wait. */
-int wal_open(wal **out, const char *dir, uint64_t next_lsn, size_t commit_wait_us, metrics *m, char *err,
-             size_t err_len);
+ * fsynced), the syncer and (seg_bytes > 0) the thread that preallocates
+ * segments of seg_bytes. commit_wait_us: the group commit's extra wait. */
+int wal_open(wal **out, const char *dir, uint64_t next_lsn, size_t commit_wait_us, size_t seg_bytes, metrics *m,
+             char *err, size_t err_len);
 
 /* Room for a record of `len` payload bytes in the write buffer; write the
  * payload there, then wal_commit. NULL when out of memory. The record's
@@ -92,9 +110,9 @@ int wal_write(wal *w, uint64_t *pos, char *err, size_t err_len);
 void wal_await(wal *l, wal_waiter *w, uint64_t pos);
 
 /* Start a new segment at the next lsn, without waiting for the disk: the
- * syncer's next group commit syncs the previous segment, the new one and
- * the folder before it completes any waiter (and wal_close does). 0, or -1
- * with err. */
+ * syncer syncs the previous segment, the new one and the folder in the
+ * background, before it completes any waiter (and wal_close does). Waits
+ * only when 8 rotated segments are still unsynced. 0, or -1 with err. */
 int wal_rotate(wal *w, char *err, size_t err_len);
 
 /* The lsn the current segment starts with. */
@@ -107,8 +125,10 @@ int wal_failed(wal *w, char *msg, size_t len);
 void wal_close(wal *w);
 
 /* Remove (or with archive, move into DIR/archive) every segment that
- * starts before lsn `keep`. 0, or -1 with err. */
-int wal_drop_segments(const char *dir, uint64_t keep, int archive, char *err, size_t err_len);
+ * starts before lsn `keep`; without archive, one of recycle_bytes (a
+ * preallocated one) becomes DIR/wal-recycle.tmp, for the next spare, if
+ * there is none yet. 0, or -1 with err. */
+int wal_drop_segments(const char *dir, uint64_t keep, int archive, size_t recycle_bytes, char *err, size_t err_len);
 
 /* 1 if DIR holds a log segment, 0 if not, -1 if DIR cannot be read. */
 int wal_exists(const char *dir);

@@ -11,8 +11,9 @@
  *                refused;
  *   crash        clients choose and reward under load, the server is killed
  *                (SIGKILL) at a random moment, three times over on the same
- *                state (once with a torn record appended to the log, once
- *                stopped by SIGTERM instead): every acknowledged decision
+ *                state (once with a torn record written after the log's
+ *                last one, once stopped by SIGTERM instead), with small
+ *                preallocated log segments: every acknowledged decision
  *                and reward is in the log, and the restarted server's state
  *                equals the library's replay of that log from the start;
  *   bad          malformed and hostile requests get the documented 4xx and
@@ -24,10 +25,13 @@
  *                is ended (libmicrohttpd's epoll loop stalled when 128 or
  *                256 connections were ready together: serve/http.c);
  *   replay       --snapshot-replay: a server whose writer has worked longer
- *                than it since the last snapshot takes one (and none with 0).
+ *                than it since the last snapshot takes one (and none with 0);
+ *   threads      every thread of the server is one it named (no OpenBLAS
+ *                helper threads left busy-waiting at start).
  *
  * The kill moments are random: seeded by $COLB_TEST_SEED, else the clock
- * (printed, so that a failure can be replayed). Skips when python3 is
+ * (printed, so that a failure can be replayed). $COLB_TEST_ONLY runs the
+ * tests whose names match it (e.g. test_crash). Skips when python3 is
  * missing. */
 #include "testutil.h"
 
@@ -695,12 +699,33 @@ static void newest_segment(const char *state, char *out, size_t len)
     struct dirent *de;
     out[0] = '\0';
     char best[256] = "";
-    while ((de = readdir(d)))
-        if (!strncmp(de->d_name, "wal-", 4) && strcmp(de->d_name, best) > 0)
+    while ((de = readdir(d))) /* wal-<20 digits>.log, not the spare or recycled one */
+        if (!strncmp(de->d_name, "wal-", 4) && strlen(de->d_name) == 28 && strcmp(de->d_name, best) > 0)
             snprintf(best, sizeof best, "%s", de->d_name);
     closedir(d);
     assert_true(best[0]);
     snprintf(out, len, "%s/%s", state, best);
+}
+
+/* Where the records of a log segment end (docs/serve.md: a 32-byte
+ * header, then records of 24 bytes + their payload; in a preallocated
+ * segment, 16 zero bytes follow the last one). */
+static long records_end(const char *seg)
+{
+    size_t n = 0;
+    unsigned char *b = (unsigned char *)slurp(seg, &n);
+    assert_non_null(b);
+    static const unsigned char zero[16];
+    size_t off = 32;
+    while (off + 16 <= n && memcmp(b + off, zero, 16)) {
+        uint32_t len = (uint32_t)b[off] | (uint32_t)b[off + 1] << 8 | (uint32_t)b[off + 2] << 16 |
+                       (uint32_t)b[off + 3] << 24;
+        if (off + 24 + len > n)
+            break;
+        off += 24 + len;
+    }
+    free(b);
+    return (long)(off < n ? off : n);
 }
 
 /* Everything the load client was told is in the log, as told: m is the
@@ -755,7 +780,7 @@ static void test_crash(void **state)
     /* small snapshots and an archived log: every cycle crosses snapshots,
      * and the whole history stays readable for the replay; the default
      * policy (colb's recommended one: the replay below checks it) */
-    const char *args = "--dim 4 --snapshot-every 150 --archive-log 1 --seed 3";
+    const char *args = "--dim 4 --snapshot-every 150 --archive-log 1 --seed 3 --wal-segment-bytes 64K";
     server s;
     int code;
     if (server_start(&s, st, args, &code)) {
@@ -792,8 +817,9 @@ static void test_crash(void **state)
         if (cycle == 1) { /* a record torn by the crash: garbage after the last good one */
             char seg[512];
             newest_segment(st, seg, sizeof seg);
-            FILE *f = fopen(seg, "ab");
+            FILE *f = fopen(seg, "r+b");
             assert_non_null(f);
+            assert_int_equal(fseek(f, records_end(seg), SEEK_SET), 0);
             for (int i = 0; i < 41; i++)
                 fputc((int)(colb_rng_u64(&r) & 0xff), f);
             fclose(f);
@@ -827,6 +853,22 @@ static void test_crash(void **state)
         free_lines(&D);
     }
     assert_int_equal(server_stop(&s), 0);
+    /* the log went through preallocated segments (archived at their size) */
+    char arch[300];
+    snprintf(arch, sizeof arch, "%s/archive", st);
+    DIR *d = opendir(arch);
+    assert_non_null(d);
+    struct dirent *de;
+    int pre = 0;
+    while ((de = readdir(d))) {
+        char p[600];
+        struct stat sb;
+        snprintf(p, sizeof p, "%s/%s", arch, de->d_name);
+        pre += stat(p, &sb) == 0 && sb.st_size == 65536;
+    }
+    closedir(d);
+    print_message("crash: %d preallocated segments archived\n", pre);
+    assert_true(pre > 0);
 }
 
 static void test_bad_requests(void **state)
@@ -862,6 +904,12 @@ static void test_bad_requests(void **state)
     assert_non_null(strstr(log, "another colb serve"));
     free(log);
     assert_int_equal(server_stop(&a), 0);
+    /* a log segment too small to preallocate is a usage error */
+    assert_int_equal(server_start(&b, st, "--wal-segment-bytes 1000", &code), -1);
+    assert_int_equal(code, 2);
+    log = slurp(b.log, NULL);
+    assert_non_null(strstr(log, "--wal-segment-bytes: 1000 is too small"));
+    free(log);
 }
 
 /* ---- keep-alive ----------------------------------------------------------------- */
@@ -1350,6 +1398,64 @@ fail:
     fail_msg("%s", ka_err);
 }
 
+/* Every thread of `colb serve` is one it (or libmicrohttpd) named: none
+ * left over from OpenBLAS, whose helper threads (started when it loads)
+ * busy-wait for ~0.1 s before they sleep, competing with the server's
+ * threads at start (cli/blas.c). An unnamed thread carries the process's
+ * own name. */
+/* The name (comm) of a thread of process pid, "" if it has ended. */
+static void thread_name(int pid, const char *tid, char *out, size_t len)
+{
+    char p[320];
+    snprintf(p, sizeof p, "/proc/%d/task/%s/comm", pid, tid);
+    FILE *f = fopen(p, "r");
+    out[0] = '\0';
+    if (f && fgets(out, (int)len, f))
+        out[strcspn(out, "\n")] = '\0';
+    if (f)
+        fclose(f);
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    char st[256];
+    snprintf(st, sizeof st, "%s/threads", dir);
+    server s;
+    assert_int_equal(server_start(&s, st, "--dim 3 --policy linucb-ind --quiet 1", NULL), 0);
+    char path[64], pid_s[24], main_name[64], names[1024] = "";
+    snprintf(pid_s, sizeof pid_s, "%d", (int)s.pid);
+    thread_name((int)s.pid, pid_s, main_name, sizeof main_name);
+    assert_true(main_name[0] != '\0');
+    snprintf(path, sizeof path, "/proc/%d/task", (int)s.pid);
+    int unnamed = 0, n = 0;
+    /* a thread names itself once it runs: look again for up to 3 s */
+    for (int tries = 0; tries == 0 || (unnamed && tries < 60); tries++) {
+        if (tries)
+            usleep(50000);
+        DIR *dh = opendir(path);
+        assert_non_null(dh);
+        struct dirent *de;
+        unnamed = n = 0;
+        names[0] = '\0';
+        while ((de = readdir(dh))) {
+            char name[64];
+            if (de->d_name[0] == '.')
+                continue;
+            thread_name((int)s.pid, de->d_name, name, sizeof name);
+            size_t used = strlen(names);
+            snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", name);
+            unnamed += strcmp(de->d_name, pid_s) && !strcmp(name, main_name);
+            n++;
+        }
+        closedir(dh);
+    }
+    assert_int_equal(server_stop(&s), 0);
+    if (unnamed)
+        fail_msg("colb serve runs %d unnamed thread(s) besides its main one (OpenBLAS's?): %s", unnamed, names);
+    print_message("threads: %d, all named: %s\n", n, names);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1359,6 +1465,9 @@ int main(void)
         cmocka_unit_test_teardown(test_keepalive, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_replay, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_window, kill_leftovers),
+        cmocka_unit_test_teardown(test_threads, kill_leftovers),
     };
+    if (getenv("COLB_TEST_ONLY")) /* one test by name, e.g. test_crash (a pattern: * and ? match) */
+        cmocka_set_test_filter(getenv("COLB_TEST_ONLY"));
     return cmocka_run_group_tests_name("colb serve", tests, setup, teardown);
 }

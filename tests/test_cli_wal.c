@@ -1,0 +1,308 @@
+/* test_cli_wal.c - colb serve's write-ahead log (serve/wal.c) on its own:
+ *
+ *   rotation   (without preallocation) the writer's rotations never
+ *              sync: the syncer syncs the rotated-out segments in the
+ *              background, with no waiter asking (a writer that synced a
+ *              segment of choose records inline paused for 1-2 s in
+ *              bench_serve), also when more segments are rotated out than
+ *              it keeps open; every record reads back in order afterwards;
+ *              a recycled segment left by a run with preallocation is
+ *              removed;
+ *   prealloc   with preallocated segments (256 kB here) the writer moves
+ *              into a spare when a segment is full (at least three
+ *              segments of the preallocated size), and every record reads
+ *              back, with no torn tail reported for their zero tails; a
+ *              segment a
+ *              snapshot made obsolete is reused (recycled) after a
+ *              restart, and its stale records are not read as the new
+ *              segment's; garbage written where the next record would go
+ *              (a torn write) is reported and cut, the records before it
+ *              kept.
+ */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "metrics.h"
+#include "wal.h"
+
+static char dir[128];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/colb-test-wal-XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A fresh subfolder of dir for one test. */
+static void subdir(char *out, size_t len, const char *name)
+{
+    snprintf(out, len, "%s/%s", dir, name);
+    assert_int_equal(mkdir(out, 0755), 0);
+}
+
+/* Append n records of `len` bytes, record lsn filled with byte (lsn % 251). */
+static void append(wal *w, size_t n, size_t len)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char *p = wal_reserve(w, 7, len);
+        assert_non_null(p);
+        memset(p, (int)((wal_last_lsn(w) + 1) % 251), len);
+        wal_commit(w);
+    }
+    uint64_t pos;
+    char err[256];
+    assert_int_equal(wal_write(w, &pos, err, sizeof err), 0);
+}
+
+typedef struct durable {
+    wal_waiter ww; /* first: done() gets its address */
+    _Atomic int done;
+} durable;
+
+static void on_durable(wal_waiter *ww, int ok)
+{
+    (void)ok;
+    atomic_store(&((durable *)ww)->done, 1);
+}
+
+/* append, then wait until the records are durable, as a reward does (the
+ * preallocation thread makes new spares only for a log that is waited on) */
+static void append_durable(wal *w, size_t n, size_t len)
+{
+    append(w, n, len);
+    uint64_t pos;
+    char err[256];
+    assert_int_equal(wal_write(w, &pos, err, sizeof err), 0); /* nothing new: the position */
+    durable x = { .ww.done = on_durable, .done = 0 };
+    wal_await(w, &x.ww, pos);
+    for (int i = 0; i < 10000 && !atomic_load(&x.done); i++)
+        usleep(1000);
+    assert_true(atomic_load(&x.done));
+}
+
+typedef struct check {
+    uint64_t next;
+    size_t len;
+} check;
+
+static int visit_check(void *ctx, uint64_t lsn, uint32_t type, const unsigned char *p, size_t len, char *err,
+                       size_t err_len)
+{
+    check *c = ctx;
+    int ok = lsn == c->next && type == 7 && len == c->len;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = p[i] == lsn % 251;
+    if (!ok) {
+        snprintf(err, err_len, "record %llu (expected %llu) is not what was written", (unsigned long long)lsn,
+                 (unsigned long long)c->next);
+        return -1;
+    }
+    c->next++;
+    return 0;
+}
+
+/* Every record of the log in dir, in order: lsn 1 .. n, each `len` bytes. */
+static void read_back(const char *d, uint64_t n, size_t len, const char *want_note)
+{
+    check c = { 1, len };
+    uint64_t last;
+    char note[512], err[512];
+    if (wal_read(d, 0, 0, visit_check, &c, &last, note, sizeof note, err, sizeof err))
+        fail_msg("%s", err);
+    assert_int_equal(last, n);
+    if (want_note && !strstr(note, want_note))
+        fail_msg("the note \"%s\" does not say \"%s\"", note, want_note);
+    if (!want_note && note[0])
+        fail_msg("unexpected note: %s", note);
+}
+
+/* The size of file path (-1 if none). */
+static long long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* Segments in d; *full receives how many of them are exactly seg bytes;
+ * *newest the path of the newest, *newest_first its first lsn. */
+static size_t segments(const char *d, long long seg, size_t *full, char *newest, size_t len,
+                       unsigned long long *newest_first)
+{
+    DIR *dh = opendir(d);
+    assert_non_null(dh);
+    struct dirent *de;
+    size_t n = 0;
+    *full = 0;
+    *newest_first = 0;
+    while ((de = readdir(dh))) {
+        unsigned long long first;
+        if (sscanf(de->d_name, "wal-%20llu.log", &first) != 1 || strlen(de->d_name) != 28)
+            continue;
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", d, de->d_name);
+        n++;
+        *full += file_size(p) == seg;
+        if (first >= *newest_first) {
+            *newest_first = first;
+            snprintf(newest, len, "%s", p);
+        }
+    }
+    closedir(dh);
+    return n;
+}
+
+#define SEG (256 * 1024)
+#define REC 1000 /* payload bytes; a record takes REC + 24 */
+
+static void test_preallocated(void **state)
+{
+    (void)state;
+    char d[256], err[256], spare[320], rec[320];
+    subdir(d, sizeof d, "prealloc");
+    snprintf(spare, sizeof spare, "%s/wal-spare.tmp", d);
+    snprintf(rec, sizeof rec, "%s/wal-recycle.tmp", d);
+    static metrics m;
+    metrics_init(&m);
+    wal *w;
+    assert_int_equal(wal_open(&w, d, 1, 0, SEG, &m, err, sizeof err), 0);
+    /* about 1.6 segments of records a round, in batches of 20, giving the
+     * preparer time: until three segments are preallocated ones */
+    uint64_t n = 0;
+    size_t full = 0, nseg = 0;
+    char newest[512];
+    unsigned long long first;
+    for (int round = 0; round < 200 && full < 3; round++) {
+        for (int b = 0; b < 20; b++) {
+            append_durable(w, 20, REC);
+            n += 20;
+        }
+        usleep(20000);
+        nseg = segments(d, SEG, &full, newest, sizeof newest, &first);
+    }
+    if (full < 3)
+        fail_msg("after %llu records, %zu of %zu segments are preallocated ones (3 expected)", (unsigned long long)n,
+                 full, nseg);
+    wal_close(w);
+    nseg = segments(d, SEG, &full, newest, sizeof newest, &first);
+    read_back(d, n, REC, NULL);
+
+    /* a snapshot covers all but the newest segment: one is recycled */
+    assert_int_equal(wal_drop_segments(d, first, 0, SEG, err, sizeof err), 0);
+    assert_int_equal(file_size(rec), SEG);
+    size_t left = segments(d, SEG, &full, newest, sizeof newest, &first);
+    assert_int_equal(left, 1);
+    /* a restart: the log after lsn first - 1, then a new segment; the
+     * spare is made of the recycled segment (no zeros written: its stale
+     * records stay, and must not be read) */
+    check c = { first, REC };
+    uint64_t last;
+    char note[512];
+    assert_int_equal(wal_read(d, first - 1, WAL_REPAIR, visit_check, &c, &last, note, sizeof note, err, sizeof err), 0);
+    assert_int_equal(last, n);
+    assert_string_equal(note, "");
+    static metrics m2;
+    metrics_init(&m2);
+    assert_int_equal(wal_open(&w, d, n + 1, 0, SEG, &m2, err, sizeof err), 0);
+    uint64_t n0 = n;
+    for (int round = 0; round < 200 && file_size(rec) >= 0; round++) {
+        append_durable(w, 20, REC);
+        n += 20;
+        usleep(10000);
+    }
+    assert_int_equal(file_size(rec), -1); /* taken for the spare */
+    /* into the recycled spare (a segment of the preallocated size), and a
+     * few records there */
+    for (int round = 0; round < 200; round++) {
+        append_durable(w, 5, REC);
+        n += 5;
+        segments(d, SEG, &full, newest, sizeof newest, &first);
+        if (file_size(newest) == SEG)
+            break;
+        usleep(10000);
+    }
+    assert_int_equal(file_size(newest), SEG);
+    append_durable(w, 20, REC);
+    n += 20;
+    wal_close(w);
+    c.next = first;
+    assert_int_equal(wal_read(d, first - 1, 0, visit_check, &c, &last, note, sizeof note, err, sizeof err), 0);
+    assert_int_equal(last, n);
+    if (note[0])
+        fail_msg("a torn tail reported in a log closed cleanly: %s", note);
+    assert_true(n > n0);
+
+    /* garbage where the next record would go: torn, reported and cut */
+    segments(d, SEG, &full, newest, sizeof newest, &first);
+    long long end = 32 + (long long)(n + 1 - first) * (REC + 24);
+    assert_true(end + 64 <= file_size(newest));
+    int fd = open(newest, O_WRONLY);
+    assert_true(fd >= 0);
+    unsigned char junk[40];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (unsigned char)(i * 37 + 11);
+    assert_int_equal(pwrite(fd, junk, sizeof junk, end), (ssize_t)sizeof junk);
+    close(fd);
+    c.next = first;
+    assert_int_equal(wal_read(d, first - 1, WAL_REPAIR, visit_check, &c, &last, note, sizeof note, err, sizeof err),
+                     0);
+    assert_int_equal(last, n);
+    if (!strstr(note, "torn"))
+        fail_msg("garbage after the last record is not reported as torn: \"%s\"", note);
+    assert_int_equal(file_size(newest), end);
+}
+
+static void test_rotation_in_background(void **state)
+{
+    (void)state;
+    char d[256], err[256];
+    subdir(d, sizeof d, "rotation");
+    static metrics m;
+    metrics_init(&m);
+    /* without preallocation, a recycled segment left from a run with it is removed */
+    char rec[320];
+    snprintf(rec, sizeof rec, "%s/wal-recycle.tmp", d);
+    FILE *f = fopen(rec, "w");
+    assert_non_null(f);
+    fclose(f);
+    wal *w;
+    assert_int_equal(wal_open(&w, d, 1, 0, 0, &m, err, sizeof err), 0);
+    assert_int_equal(file_size(rec), -1);
+    append(w, 100, 200);
+    uint64_t before = atomic_load(&m.fsyncs);
+    assert_int_equal(wal_rotate(w, err, sizeof err), 0);
+    /* nobody waits: the syncer syncs the old segment on its own */
+    for (int i = 0; i < 500 && atomic_load(&m.fsyncs) == before; i++)
+        usleep(10000);
+    assert_true(atomic_load(&m.fsyncs) > before);
+    /* more rotations than segments the syncer keeps pending */
+    for (int r = 0; r < 20; r++) {
+        append(w, 10, 200);
+        assert_int_equal(wal_rotate(w, err, sizeof err), 0);
+    }
+    append(w, 5, 200);
+    wal_close(w);
+    read_back(d, 305, 200, NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rotation_in_background),
+        cmocka_unit_test(test_preallocated),
+    };
+    return cmocka_run_group_tests_name("colb serve log", tests, setup, teardown);
+}
