@@ -1,0 +1,154 @@
+/* bench_updates.c - what one observation costs a policy the way a service
+ * feeds it: one-user rounds (a choice among K = 25 contexts, then
+ * colb_policy_update with the chosen context), users in turn, d = 15. The
+ * thread's CPU time of each update is recorded (a shared machine disturbs
+ * it less than wall-clock time): the mean, p99, p99.9 and the largest, and
+ * the calls above 1 ms and 5 ms - the tail a service's requests see when an
+ * update carries a policy's periodic work (cohort's epochs: docs/cohort.md
+ * §3).
+ *
+ * Two loads:
+ *   serve      bench_serve's: contexts from 64 fixed sets uniform in
+ *              [-1, 1], rewards uniform on [0, 1] whatever the context (no
+ *              linear structure: cohort's worst case, thousands of small
+ *              clusters);
+ *   clustered  4 groups of users with unit-norm parameters, contexts
+ *              N(0, 1/d), rewards linear plus noise 0.1.
+ *
+ * Usage: bench_updates [--quick] [--policy NAME] [--users N] [--steps S]
+ *        (defaults: recommended, N = 10,000, 150,000 updates per load;
+ *        --quick: N = 2,000, 30,000) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <time.h>
+
+#include "colb/colb.h"
+
+enum { D = 15, K = 25, SETS = 64 };
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* One load: `steps` one-user rounds; prints a table row. 0 or -1. */
+static int run(const char *policy, const char *load, size_t N, long steps)
+{
+    int structured = !strcmp(load, "clustered");
+    colb_policy_params pp;
+    colb_policy_params_default(&pp);
+    pp.users = N;
+    pp.dim = D;
+    pp.seed = 3;
+    colb_policy *p = NULL;
+    char msg[256];
+    if (colb_policy_create(policy, &pp, &p, msg, sizeof msg)) {
+        fprintf(stderr, "bench_updates: %s\n", msg);
+        return -1;
+    }
+    colb_rng r;
+    colb_rng_seed(&r, 1, 7);
+    static double sets[SETS][K * D], X[K * D], th[4][D];
+    for (int s = 0; s < SETS; s++)
+        for (int i = 0; i < K * D; i++)
+            sets[s][i] = 2.0 * colb_rng_uniform(&r) - 1.0;
+    for (int g = 0; g < 4; g++) {
+        double n2 = 0.0;
+        colb_rng_normal_fill(&r, th[g], D, 1.0);
+        for (int j = 0; j < D; j++)
+            n2 += th[g][j] * th[g][j];
+        for (int j = 0; j < D; j++)
+            th[g][j] /= sqrt(n2);
+    }
+    double *t = malloc((size_t)steps * sizeof *t), total = 0.0;
+    if (!t) {
+        colb_policy_free(p);
+        return -1;
+    }
+    for (long s = 0; s < steps; s++) {
+        size_t u = (size_t)s % N, arm;
+        const double *x = X;
+        double y;
+        if (structured)
+            colb_rng_normal_fill(&r, X, K * D, 1.0 / sqrt((double)D));
+        else
+            x = sets[(int)(colb_rng_uniform(&r) * SETS)];
+        if (colb_policy_begin_round(p, x, K) || colb_policy_choose(p, u, &arm) ||
+            colb_policy_end_round(p)) {
+            fprintf(stderr, "bench_updates: %s\n", colb_policy_last_error(p));
+            free(t);
+            colb_policy_free(p);
+            return -1;
+        }
+        if (structured) {
+            y = 0.1 * colb_rng_normal(&r);
+            for (int j = 0; j < D; j++)
+                y += th[u % 4][j] * x[arm * D + j];
+        } else {
+            y = colb_rng_uniform(&r);
+        }
+        double t0 = cpu_now();
+        if (colb_policy_update(p, u, x + arm * D, y)) {
+            fprintf(stderr, "bench_updates: %s\n", colb_policy_last_error(p));
+            free(t);
+            colb_policy_free(p);
+            return -1;
+        }
+        t[s] = cpu_now() - t0;
+        total += t[s];
+    }
+    long over1 = 0, over5 = 0;
+    for (long s = 0; s < steps; s++) {
+        over1 += t[s] > 1e-3;
+        over5 += t[s] > 5e-3;
+    }
+    qsort(t, (size_t)steps, sizeof *t, cmp_double);
+    printf("| %s | %s | %zu | %ld | %.1f | %.0f | %.0f | %.2f | %ld | %ld | %s |\n", policy, load, N,
+           steps, total / (double)steps * 1e6, t[steps * 99 / 100] * 1e6, t[steps * 999 / 1000] * 1e6,
+           t[steps - 1] * 1e3, over1, over5, colb_policy_info(p));
+    free(t);
+    colb_policy_free(p);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *policy = "recommended";
+    size_t N = 10000;
+    long steps = 150000;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick")) {
+            N = 2000;
+            steps = 30000;
+        } else if (!strcmp(argv[i], "--policy") && i + 1 < argc) {
+            policy = argv[++i];
+        } else if (!strcmp(argv[i], "--users") && i + 1 < argc) {
+            N = (size_t)atol(argv[++i]);
+        } else if (!strcmp(argv[i], "--steps") && i + 1 < argc) {
+            steps = atol(argv[++i]);
+        } else {
+            fprintf(stderr, "usage: bench_updates [--quick] [--policy NAME] [--users N] [--steps S]\n");
+            return 2;
+        }
+    }
+    if (N < 1 || steps < 1) {
+        fprintf(stderr, "bench_updates: --users and --steps must be at least 1\n");
+        return 2;
+    }
+    printf("## One-user updates (colb_policy_update), d = %d, K = %d; thread CPU time per update\n\n", D, K);
+    printf("| policy | load | users | updates | mean us | p99 us | p99.9 us | max ms | > 1 ms | > 5 ms | "
+           "state at the end |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    if (run(policy, "serve", N, steps) || run(policy, "clustered", N, steps))
+        return 1;
+    return 0;
+}
