@@ -1,11 +1,13 @@
-/* bench_updates.c - what one observation costs a policy the way a service
- * feeds it: one-user rounds (a choice among K = 25 contexts, then
- * colb_policy_update with the chosen context), users in turn, d = 15. The
- * thread's CPU time of each update is recorded (a shared machine disturbs
- * it less than wall-clock time): the mean, p99, p99.9 and the largest, and
- * the calls above 1 ms and 5 ms - the tail a service's requests see when an
- * update carries a policy's periodic work (cohort's epochs: docs/cohort.md
- * §3).
+/* bench_updates.c - what a policy costs the way a service feeds it: for
+ * each user in turn, a choice round of one user among K = 25 contexts
+ * (begin_round, choose, end_round: a choose request) and then
+ * colb_policy_update with the chosen context (a reward request), d = 15.
+ * The thread's CPU time of every call is recorded (a shared machine
+ * disturbs it less than wall-clock time): each kind's mean, and over all
+ * calls the p99, p99.9 and the largest, and the calls above 1 ms and 5 ms
+ * - the tail a service's requests see when a call carries a policy's
+ * periodic work (cohort's epochs run in the ends of both kinds of round:
+ * docs/cohort.md §3).
  *
  * Two loads:
  *   serve      bench_serve's: contexts from 64 fixed sets uniform in
@@ -70,7 +72,7 @@ static int run(const char *policy, const char *load, size_t N, long steps)
         for (int j = 0; j < D; j++)
             th[g][j] /= sqrt(n2);
     }
-    double *t = malloc((size_t)steps * sizeof *t), total = 0.0;
+    double *t = malloc(2 * (size_t)steps * sizeof *t), total[2] = { 0.0, 0.0 };
     if (!t) {
         colb_policy_free(p);
         return -1;
@@ -83,6 +85,7 @@ static int run(const char *policy, const char *load, size_t N, long steps)
             colb_rng_normal_fill(&r, X, K * D, 1.0 / sqrt((double)D));
         else
             x = sets[(int)(colb_rng_uniform(&r) * SETS)];
+        double t0 = cpu_now();
         if (colb_policy_begin_round(p, x, K) || colb_policy_choose(p, u, &arm) ||
             colb_policy_end_round(p)) {
             fprintf(stderr, "bench_updates: %s\n", colb_policy_last_error(p));
@@ -97,25 +100,27 @@ static int run(const char *policy, const char *load, size_t N, long steps)
         } else {
             y = colb_rng_uniform(&r);
         }
-        double t0 = cpu_now();
+        double t1 = cpu_now();
+        t[2 * s] = t1 - t0;
+        total[0] += t[2 * s];
         if (colb_policy_update(p, u, x + arm * D, y)) {
             fprintf(stderr, "bench_updates: %s\n", colb_policy_last_error(p));
             free(t);
             colb_policy_free(p);
             return -1;
         }
-        t[s] = cpu_now() - t0;
-        total += t[s];
+        t[2 * s + 1] = cpu_now() - t1;
+        total[1] += t[2 * s + 1];
     }
-    long over1 = 0, over5 = 0;
-    for (long s = 0; s < steps; s++) {
-        over1 += t[s] > 1e-3;
-        over5 += t[s] > 5e-3;
+    long n = 2 * steps, over1 = 0, over5 = 0;
+    for (long i = 0; i < n; i++) {
+        over1 += t[i] > 1e-3;
+        over5 += t[i] > 5e-3;
     }
-    qsort(t, (size_t)steps, sizeof *t, cmp_double);
-    printf("| %s | %s | %zu | %ld | %.1f | %.0f | %.0f | %.2f | %ld | %ld | %s |\n", policy, load, N,
-           steps, total / (double)steps * 1e6, t[steps * 99 / 100] * 1e6, t[steps * 999 / 1000] * 1e6,
-           t[steps - 1] * 1e3, over1, over5, colb_policy_info(p));
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    printf("| %s | %s | %zu | %ld | %.1f | %.1f | %.0f | %.0f | %.2f | %ld | %ld | %s |\n", policy, load, N,
+           steps, total[0] / (double)steps * 1e6, total[1] / (double)steps * 1e6, t[n * 99 / 100] * 1e6,
+           t[n * 999 / 1000] * 1e6, t[n - 1] * 1e3, over1, over5, colb_policy_info(p));
     free(t);
     colb_policy_free(p);
     return 0;
@@ -145,9 +150,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_updates: --users and --steps must be at least 1\n");
         return 2;
     }
-    printf("## One-user updates (colb_policy_update), d = %d, K = %d; thread CPU time per update\n\n", D, K);
-    printf("| policy | load | users | updates | mean us | p99 us | p99.9 us | max ms | > 1 ms | > 5 ms | "
-           "state at the end |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    printf("## A service's calls: one-user choice rounds and updates, d = %d, K = %d; thread CPU time per "
+           "call\n\n", D, K);
+    printf("| policy | load | users | rounds | choose mean us | update mean us | p99 us | p99.9 us | max ms | "
+           "> 1 ms | > 5 ms | state at the end |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     if (run(policy, "serve", N, steps) || run(policy, "clustered", N, steps))
         return 1;
     return 0;
