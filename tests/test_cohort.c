@@ -456,11 +456,11 @@ static void test_snapshot_continues(void **state)
 /* A service's one-user rounds on a cluster larger than the 2-means
  * sample (1,200 users in two groups): the clusters' steps at each sweep's
  * end run in slices, and a split proposal stops and resumes at any member
- * (cohort_partition.c, propose_step). Copies saved and loaded while a
- * proposal is under way - in its sampled passes and in the winner's pass
- * over every member - run in step with the original for the next 100
- * calls and keep its arms, clusters and estimates bit for bit; the two
- * groups are found. */
+ * (cohort_partition.c, propose_step). Copies saved and loaded at every
+ * step of the clusters' steps and while a proposal is under way - in its
+ * sampled passes and in the winner's pass over every member - run in
+ * step with the original for the next 100 calls and keep its arms,
+ * clusters and estimates bit for bit; the two groups are found. */
 static void test_proposal_in_slices(void **state)
 {
     (void)state;
@@ -473,12 +473,13 @@ static void test_proposal_in_slices(void **state)
     char msg[256];
     size_t seen_sample = 0, seen_full = 0, q_left = 0, in_prop = 0, kind = 0;
     for (size_t t = 0; t < 30 * N; t++) {
-        size_t u = t % N, k = h->pstage * 2 + (h->pstride > 1);
+        size_t u = t % N, k = 8 * h->end_step + h->pstage * 2 + (h->pstride > 1);
         if (u == 0)
             assert_ok(colb_env_next_round(env));
-        /* a copy at every change of stage and every 211 calls of one (the
-         * copy before is checked and dropped) */
-        int take = h->pstage != COLB__COHORT_PS_IDLE && (k != kind || in_prop++ % 211 == 0);
+        /* a copy at every change of the clusters' step or the proposal's
+         * stage, and every 211 calls of a proposal (the copy before is
+         * checked and dropped) */
+        int take = h->end_step && (k != kind || (h->pstage != COLB__COHORT_PS_IDLE && in_prop++ % 211 == 0));
         kind = k;
         if (take && q) { /* the copy so far agrees: on to the new one */
             assert_same_state(p, q);
