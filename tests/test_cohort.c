@@ -291,6 +291,40 @@ static void test_bad_parameters(void **state)
     assert_string_equal(colb_policy_names()[0], "cohort");
 }
 
+/* A copy of p through a snapshot in memory (save, then load). */
+static colb_policy *copy_of(const colb_policy *p)
+{
+    char msg[256];
+    size_t len = 0;
+    colb_policy_save_buffer(p, NULL, 0, &len, msg, sizeof msg);
+    unsigned char *buf = malloc(len);
+    assert_non_null(buf);
+    assert_ok(colb_policy_save_buffer(p, buf, len, &len, msg, sizeof msg));
+    colb_policy *q = NULL;
+    assert_ok(colb_policy_load_buffer(buf, len, NULL, &q, msg, sizeof msg));
+    free(buf);
+    return q;
+}
+
+/* One service round of user u (one observation) on p and, when q is not
+ * NULL, on q with the same contexts and reward: both choose the same arm. */
+static void step_both(colb_env *env, colb_policy *p, colb_policy *q, size_t u)
+{
+    size_t a, b;
+    const double *X = colb_env_contexts(env, u);
+    assert_ok(colb_policy_begin_round(p, X, colb_env_arms(env)));
+    assert_ok(colb_policy_choose(p, u, &a));
+    assert_ok(colb_policy_observe(p, u, a, colb_env_reward(env, u, a)));
+    assert_ok(colb_policy_end_round(p));
+    if (!q)
+        return;
+    assert_ok(colb_policy_begin_round(q, X, colb_env_arms(env)));
+    assert_ok(colb_policy_choose(q, u, &b));
+    assert_int_equal(a, b);
+    assert_ok(colb_policy_observe(q, u, b, colb_env_reward(env, u, b)));
+    assert_ok(colb_policy_end_round(q));
+}
+
 /* A service's rounds (one user each, users in turn): epochs run in slices
  * (a sweep of 2n + 1 users per round of n observations). The partition of
  * four well-separated groups still equals the truth after 60 observations
@@ -303,32 +337,13 @@ static void test_service_rounds_in_slices(void **state)
     colb_env *env = clustered(N, 4, 5, 0.05, 3);
     assert_ok(colb_env_true_clusters(env, truth, &L));
     colb_policy *p = cohort(N, 5, 0.05), *q = NULL;
-    char msg[256];
     for (size_t t = 0; t < 60 * N; t++) {
-        size_t u = t % N, a, b;
+        size_t u = t % N;
         if (u == 0)
             assert_ok(colb_env_next_round(env));
-        const double *X = colb_env_contexts(env, u);
-        assert_ok(colb_policy_begin_round(p, X, colb_env_arms(env)));
-        assert_ok(colb_policy_choose(p, u, &a));
-        assert_ok(colb_policy_observe(p, u, a, colb_env_reward(env, u, a)));
-        assert_ok(colb_policy_end_round(p));
-        if (q) {
-            assert_ok(colb_policy_begin_round(q, X, colb_env_arms(env)));
-            assert_ok(colb_policy_choose(q, u, &b));
-            assert_int_equal(a, b);
-            assert_ok(colb_policy_observe(q, u, b, colb_env_reward(env, u, b)));
-            assert_ok(colb_policy_end_round(q));
-        }
-        if (t == 20 * N + 7) { /* mid-sweep: 7 observations into round 21 */
-            size_t len = 0;
-            colb_policy_save_buffer(p, NULL, 0, &len, msg, sizeof msg);
-            unsigned char *buf = malloc(len);
-            assert_non_null(buf);
-            assert_ok(colb_policy_save_buffer(p, buf, len, &len, msg, sizeof msg));
-            assert_ok(colb_policy_load_buffer(buf, len, NULL, &q, msg, sizeof msg));
-            free(buf);
-        }
+        step_both(env, p, q, u);
+        if (t == 20 * N + 7) /* mid-sweep: 7 observations into round 21 */
+            q = copy_of(p);
     }
     assert_ok(colb_policy_clusters(p, found, &n));
     assert_int_equal(n, L);
@@ -388,7 +403,6 @@ static void test_snapshot_continues(void **state)
     (void)state;
     enum { STEPS = 1500, EVERY = 37, AHEAD = 120 };
     colb_policy *p = recommended_default(4, SD);
-    char msg[256];
     colb_rng r;
     colb_rng_seed(&r, 3, 7);
     double th[8][SD];
@@ -425,15 +439,7 @@ static void test_snapshot_continues(void **state)
     size_t arms[6], arms2[6], checked = 0;
     for (int t = 0; t < STEPS; t++) {
         if (t % EVERY == EVERY - 1) {
-            size_t len = 0;
-            colb_policy_save_buffer(p, NULL, 0, &len, msg, sizeof msg);
-            unsigned char *buf = malloc(len);
-            assert_non_null(buf);
-            assert_ok(colb_policy_save_buffer(p, buf, len, &len, msg, sizeof msg));
-            colb_policy *q, *keep;
-            assert_ok(colb_policy_load_buffer(buf, len, NULL, &q, msg, sizeof msg));
-            assert_ok(colb_policy_load_buffer(buf, len, NULL, &keep, msg, sizeof msg));
-            free(buf);
+            colb_policy *q = copy_of(p), *keep = copy_of(p);
             for (int s = t; s < STEPS && s < t + AHEAD; s++) {
                 svc_apply(p, &ops[s], arms);
                 svc_apply(q, &ops[s], arms2);
@@ -465,12 +471,11 @@ static void test_proposal_in_slices(void **state)
 {
     (void)state;
     enum { N = 1200, AHEAD = 100 };
-    size_t truth[N], found[N], L, n, arms_p, arms_q;
+    size_t truth[N], found[N], L, n;
     colb_env *env = clustered(N, 2, SD, 0.05, 5);
     assert_ok(colb_env_true_clusters(env, truth, &L));
     colb_policy *p = cohort(N, SD, 0.05), *q = NULL;
     const colb__cohort *h = p->impl;
-    char msg[256];
     size_t seen_sample = 0, seen_full = 0, q_left = 0, in_prop = 0, kind = 0;
     for (size_t t = 0; t < 30 * N; t++) {
         size_t u = t % N, k = 8 * h->end_step + h->pstage * 2 + (h->pstride > 1);
@@ -489,31 +494,14 @@ static void test_proposal_in_slices(void **state)
         if (take) {
             seen_sample += h->pstage == COLB__COHORT_PS_PASS && h->pstride > 1;
             seen_full += h->pstage == COLB__COHORT_PS_FULL;
-            size_t len = 0;
-            colb_policy_save_buffer(p, NULL, 0, &len, msg, sizeof msg);
-            unsigned char *buf = malloc(len);
-            assert_non_null(buf);
-            assert_ok(colb_policy_save_buffer(p, buf, len, &len, msg, sizeof msg));
-            assert_ok(colb_policy_load_buffer(buf, len, NULL, &q, msg, sizeof msg));
-            free(buf);
+            q = copy_of(p);
             q_left = AHEAD;
         }
-        const double *X = colb_env_contexts(env, u);
-        assert_ok(colb_policy_begin_round(p, X, colb_env_arms(env)));
-        assert_ok(colb_policy_choose(p, u, &arms_p));
-        assert_ok(colb_policy_observe(p, u, arms_p, colb_env_reward(env, u, arms_p)));
-        assert_ok(colb_policy_end_round(p));
-        if (q) {
-            assert_ok(colb_policy_begin_round(q, X, colb_env_arms(env)));
-            assert_ok(colb_policy_choose(q, u, &arms_q));
-            assert_int_equal(arms_p, arms_q);
-            assert_ok(colb_policy_observe(q, u, arms_q, colb_env_reward(env, u, arms_q)));
-            assert_ok(colb_policy_end_round(q));
-            if (--q_left == 0) {
-                assert_same_state(p, q);
-                colb_policy_free(q);
-                q = NULL;
-            }
+        step_both(env, p, q, u);
+        if (q && --q_left == 0) {
+            assert_same_state(p, q);
+            colb_policy_free(q);
+            q = NULL;
         }
     }
     assert_true(seen_sample > 0);
