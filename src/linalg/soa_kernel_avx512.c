@@ -880,11 +880,24 @@ static void syr_avx512(double *V, const double *x, size_t d)
     rank1_rows512(V, x, _mm512_setzero_pd(), d, 0);
 }
 
+/* syr_n's row blocks are instantiated for every (RB, NV) pair when always
+ * inlined: clang with the sanitizers (make fuzz) spends more than ten
+ * minutes on those copies, so there they are plain calls (the same
+ * arithmetic, slower). */
+#if defined(__clang__) && defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define SYR_AI static
+#endif
+#endif
+#ifndef SYR_AI
+#define SYR_AI AI
+#endif
+
 /* syr_n: RB rows of NV vectors (rank1_row512's cover, all loaded before
  * any is stored) held in registers while the n contexts are added, then
  * stored once; the same product x_a x_k and the same additions in context
  * order as syr_avx512. */
-AI void syr_rows512(double *V, const double *const *xs, size_t n, size_t d, size_t a0,
+SYR_AI void syr_rows512(double *V, const double *const *xs, size_t n, size_t d, size_t a0,
                     const int RB, const int NV)
 {
     __m512d acc[24];
@@ -916,7 +929,7 @@ AI void syr_rows512(double *V, const double *const *xs, size_t n, size_t d, size
 
 /* Rows in blocks of 24 / NV (the accumulators within 32 zmm), the rest in
  * blocks of 4 (2 when NV > 6), 2 and 1. */
-AI void syr_n512(double *V, const double *const *xs, size_t n, size_t d, const int NV)
+SYR_AI void syr_n512(double *V, const double *const *xs, size_t n, size_t d, const int NV)
 {
     const int RB = 24 / NV, R2 = NV <= 6 ? 4 : 2;
     size_t a = 0;
