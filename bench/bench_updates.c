@@ -87,12 +87,8 @@ static int run(const char *policy, const char *load, size_t N, long steps)
             x = sets[(int)(colb_rng_uniform(&r) * SETS)];
         double t0 = cpu_now();
         if (colb_policy_begin_round(p, x, K) || colb_policy_choose(p, u, &arm) ||
-            colb_policy_end_round(p)) {
-            fprintf(stderr, "bench_updates: %s\n", colb_policy_last_error(p));
-            free(t);
-            colb_policy_free(p);
-            return -1;
-        }
+            colb_policy_end_round(p))
+            goto fail;
         if (structured) {
             y = 0.1 * colb_rng_normal(&r);
             for (int j = 0; j < D; j++)
@@ -103,12 +99,8 @@ static int run(const char *policy, const char *load, size_t N, long steps)
         double t1 = cpu_now();
         t[2 * s] = t1 - t0;
         total[0] += t[2 * s];
-        if (colb_policy_update(p, u, x + arm * D, y)) {
-            fprintf(stderr, "bench_updates: %s\n", colb_policy_last_error(p));
-            free(t);
-            colb_policy_free(p);
-            return -1;
-        }
+        if (colb_policy_update(p, u, x + arm * D, y))
+            goto fail;
         t[2 * s + 1] = cpu_now() - t1;
         total[1] += t[2 * s + 1];
     }
@@ -124,6 +116,11 @@ static int run(const char *policy, const char *load, size_t N, long steps)
     free(t);
     colb_policy_free(p);
     return 0;
+fail:
+    fprintf(stderr, "bench_updates: %s\n", colb_policy_last_error(p));
+    free(t);
+    colb_policy_free(p);
+    return -1;
 }
 
 int main(int argc, char **argv)
