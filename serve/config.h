@@ -53,6 +53,7 @@ typedef struct serve_config {
     size_t snapshot_log_bytes;      /* log bytes that trigger a snapshot */
     size_t wal_segment_bytes;       /* preallocated size of a log segment (0: not preallocated) */
     int archive_log;                /* 1: keep old log segments in DIR/archive */
+    int snapshot_fork;              /* 1: snapshots written by a fork()ed child */
     size_t drain_timeout;           /* seconds SIGTERM waits for requests in flight */
     /* what to do */
     int dump_log;                   /* print the log as JSON lines and exit */

@@ -1,13 +1,21 @@
 /* decisions.c - the window of decisions (decisions.h): slot s = sequence
  * number mod W, in chunks of DECISIONS_CHUNK slots, each one allocation
- * (calloc'd, so the pages of a large window cost memory only once
- * decisions reach them) with a reference count: 1 while only the window
- * holds it, more while snapshot captures hold it too. The writer changes a
- * chunk only while it holds it alone, copying it first otherwise; a capture
- * only reads, and drops its references when saved. So the writer never
- * waits for a snapshot and a capture never sees a change (no locks; the
- * counts' acquire/release order the capture's reads before the writer's
- * next write to a chunk it got back). */
+ * (zero pages mapped on demand, so the pages of a large window cost memory
+ * only once decisions reach them) with a reference count: 1 while only the
+ * window holds it, more while snapshot captures hold it too. The writer
+ * changes a chunk only while it holds it alone, copying it first
+ * otherwise; a capture only reads, and drops its references when saved. So
+ * the writer never waits for a snapshot and a capture never sees a change
+ * (no locks; the counts' acquire/release order the capture's reads before
+ * the writer's next write to a chunk it got back).
+ *
+ * Chunks are shared anonymous mappings (MAP_SHARED): fork() does not copy
+ * their page tables, so a snapshot's fork costs the policy's memory, not
+ * the window's (serve/snapshotter.c), and the forked child reads, through
+ * its capture, the very chunks the server holds back for it. When the
+ * mappings run out (vm.max_map_count, windows of tens of millions), a
+ * chunk is an ordinary allocation instead. */
+#define _GNU_SOURCE /* MAP_ANONYMOUS */
 #include "decisions.h"
 
 #include <sched.h>
@@ -15,11 +23,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "bytes.h"
 
 typedef struct chunk {
     atomic_size_t refs;
+    size_t bytes;          /* the allocation's, header included */
+    int mapped;            /* 1: mmap'd (shared), 0: calloc'd */
     size_t n;              /* slots */
     uint64_t *seq;         /* n: the decision in the slot, 0 for none */
     uint64_t *user;        /* n */
@@ -36,7 +47,8 @@ struct decisions {
 struct decisions_image {
     size_t W, d, nc;
     chunk **ch;            /* nc references */
-    uint64_t *rewarded;    /* a copy */
+    const uint64_t *rewarded; /* own (a copy), or the window's (live) */
+    uint64_t *own;
 };
 
 static size_t chunk_bytes(size_t n, size_t d) { return sizeof(chunk) + n * (8 + 8 + 8 * d + 4); }
@@ -50,11 +62,19 @@ static void chunk_layout(chunk *k, size_t n, size_t d)
     k->gen = (uint32_t *)(k->x + n * d);
 }
 
+/* A zeroed chunk of n slots; NULL when out of memory. */
 static chunk *chunk_new(size_t n, size_t d)
 {
-    chunk *k = calloc(1, chunk_bytes(n, d));
-    if (!k)
-        return NULL;
+    size_t bytes = chunk_bytes(n, d);
+    int mapped = 1;
+    chunk *k = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (k == MAP_FAILED) {
+        mapped = 0;
+        if (!(k = calloc(1, bytes)))
+            return NULL;
+    }
+    k->bytes = bytes;
+    k->mapped = mapped;
     chunk_layout(k, n, d);
     atomic_init(&k->refs, 1);
     return k;
@@ -62,8 +82,12 @@ static chunk *chunk_new(size_t n, size_t d)
 
 static void chunk_drop(chunk *k)
 {
-    if (k && atomic_fetch_sub_explicit(&k->refs, 1, memory_order_acq_rel) == 1)
-        free(k);
+    if (k && atomic_fetch_sub_explicit(&k->refs, 1, memory_order_acq_rel) == 1) {
+        if (k->mapped)
+            munmap(k, k->bytes);
+        else
+            free(k);
+    }
 }
 
 /* Chunk c of r, held by r alone (copied first when a capture shares it;
@@ -72,11 +96,9 @@ static chunk *writable(decisions *r, size_t c)
 {
     chunk *k = r->ch[c];
     while (atomic_load_explicit(&k->refs, memory_order_acquire) > 1) {
-        chunk *own = malloc(chunk_bytes(k->n, r->d));
+        chunk *own = chunk_new(k->n, r->d);
         if (own) {
-            chunk_layout(own, k->n, r->d);
             memcpy(own + 1, k + 1, chunk_bytes(k->n, r->d) - sizeof *k);
-            atomic_init(&own->refs, 1);
             chunk_drop(k);
             return r->ch[c] = own;
         }
@@ -192,11 +214,12 @@ decisions *decisions_resize(decisions *r, size_t window, uint64_t next_seq)
     return n;
 }
 
-decisions_image *decisions_capture(decisions *r)
+decisions_image *decisions_capture(decisions *r, int live)
 {
     decisions_image *im = calloc(1, sizeof *im);
     size_t words = (r->W + 63) / 64;
-    if (!im || !(im->ch = malloc(r->nc * sizeof *im->ch)) || !(im->rewarded = malloc(words * sizeof *im->rewarded))) {
+    if (!im || !(im->ch = malloc(r->nc * sizeof *im->ch)) ||
+        (!live && !(im->own = malloc(words * sizeof *im->own)))) {
         if (im)
             free(im->ch);
         free(im);
@@ -205,7 +228,10 @@ decisions_image *decisions_capture(decisions *r)
     im->W = r->W;
     im->d = r->d;
     im->nc = r->nc;
-    memcpy(im->rewarded, r->rewarded, words * sizeof *im->rewarded);
+    if (live)
+        im->rewarded = r->rewarded;
+    else
+        im->rewarded = memcpy(im->own, r->rewarded, words * sizeof *im->own);
     for (size_t c = 0; c < r->nc; c++) {
         atomic_fetch_add_explicit(&r->ch[c]->refs, 1, memory_order_relaxed);
         im->ch[c] = r->ch[c];
@@ -220,7 +246,7 @@ void decisions_image_free(decisions_image *im)
     for (size_t c = 0; c < im->nc; c++)
         chunk_drop(im->ch[c]);
     free(im->ch);
-    free(im->rewarded);
+    free(im->own);
     free(im);
 }
 

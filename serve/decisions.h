@@ -55,9 +55,12 @@ decisions *decisions_resize(decisions *r, size_t window, uint64_t next_seq);
 /* The window as it is now, for a snapshot written by another thread: the
  * chunks are shared (not copied), the rewarded flags copied. Cost O(W / 64)
  * (the flags) + O(W / DECISIONS_CHUNK). NULL when out of memory. Any thread
- * may save and free a capture while the writer goes on with the window. */
+ * may save and free a capture while the writer goes on with the window.
+ * live: the flags are not copied but read from the window when saved -
+ * for a capture saved where the window's flags do not change (a fork()ed
+ * child, or while the writer is stopped); cost O(W / DECISIONS_CHUNK). */
 typedef struct decisions_image decisions_image;
-decisions_image *decisions_capture(decisions *r);
+decisions_image *decisions_capture(decisions *r, int live);
 void decisions_image_free(decisions_image *im);
 
 /* The block "serve.decisions" of a snapshot (docs/serve.md) of a capture;

@@ -44,6 +44,7 @@ struct engine {
     double snap_time;
     double work_since;       /* seconds spent in run_batch since the last snapshot */
     double snap_pause;       /* the last snapshot's pause of the writer, seconds */
+    unsigned fork_failed;    /* snapshots captured in the writer because fork failed */
 };
 
 static double now_s(void)
@@ -168,7 +169,7 @@ static int write_durably(engine *e, char *err, size_t err_len)
 
 static int write_snapshot_now(engine *e, char *err, size_t err_len)
 {
-    state_image *im = state_capture(&e->s, err, err_len);
+    state_image *im = state_capture(&e->s, 1, err, err_len); /* the writer is not running */
     size_t len;
     int rc = im ? snapshot_write(e->c.state_dir, im, &len, err, err_len) : -1;
     state_image_free(im);
@@ -490,13 +491,22 @@ static void maybe_snapshot(engine *e, int force)
         return;
     char err[SERVE_ERR_LEN];
     e->snap_time = now;
-    state_image *im = state_capture(s, err, sizeof err);
-    if (!im) {
+    /* a child that holds the state as it is (docs/serve.md, "Snapshots"),
+     * else a capture */
+    state_image *im = e->c.snapshot_fork ? state_capture(s, 1, err, sizeof err) : NULL;
+    if (im && snapshotter_fork(e->snap, im) != 0) {
+        if (!e->fork_failed++)
+            note(e, "colb serve: snapshot: fork: %s; capturing in the writer instead\n", strerror(errno));
+        state_image_free(im);
+        im = NULL;
+    }
+    if (!im && !(im = state_capture(s, 0, err, sizeof err))) {
         atomic_fetch_add_explicit(&e->m->snapshot_failures, 1, memory_order_relaxed);
         note(e, "colb serve: snapshot: %s\n", err);
         return;
     }
     if (wal_rotate(e->w, err, sizeof err)) {
+        snapshotter_cancel(e->snap); /* a child, if any */
         state_image_free(im);
         set_broken(e, err);
         return;

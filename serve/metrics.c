@@ -126,7 +126,7 @@ char *metrics_render(const metrics *m, size_t *len)
            get(&m->snapshot_failures));
     series(f, "colb_snapshot_bytes", "gauge", "Size of the last snapshot.", get(&m->snapshot_bytes));
     series(f, "colb_snapshot_lsn", "gauge", "Log sequence number the last snapshot covers.", get(&m->snapshot_lsn));
-    fprintf(f, "# HELP colb_snapshot_pause_seconds Time the writer spends capturing the state for a snapshot (requests wait).\n"
+    fprintf(f, "# HELP colb_snapshot_pause_seconds Time the writer spends freezing the state for a snapshot, by fork or by a capture (requests wait).\n"
                "# TYPE colb_snapshot_pause_seconds histogram\n");
     hist(f, "colb_snapshot_pause_seconds", "", &m->snapshot_pause, 1.0);
     fprintf(f, "# HELP colb_snapshot_write_seconds Time to serialise and write a snapshot durably (in the background).\n"

@@ -1,22 +1,26 @@
 /* snapshotter.c - the background snapshot writer (snapshotter.h). The
  * library's own atomic writer (colb_snapshot_writer_open on a path) cannot
  * serve here: it would read the policy while the writer thread changes it.
- * So the writer captures the state (state_capture), and this thread writes
- * the capture with the same protocol (docs/format.md, "Writing"), into a
- * temporary of a fixed name that the next snapshot replaces (a crash
- * leaves no temporaries behind to pile up). */
-#define _GNU_SOURCE /* fopencookie, sync_file_range */
+ * So the state is frozen first - by fork(), the child process holding the
+ * state as it was (copy-on-write pages, as redis's BGSAVE does), or, when
+ * fork fails or is turned off, by a capture in the writer (state_capture)
+ * - and then written with the same protocol (docs/format.md, "Writing"),
+ * into a temporary of a fixed name that the next snapshot replaces (a
+ * crash leaves no temporaries behind to pile up). */
+#define _GNU_SOURCE /* fopencookie, sync_file_range, close_range, pipe2 */
 #include "snapshotter.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -113,11 +117,124 @@ struct snapshotter {
     metrics *m;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    state_image *im;
+    state_image *im;      /* its capture (written by the child when there is one) */
+    pid_t child;          /* snapshotter_fork's child (0: none) */
+    int child_fd;         /* the read end of its report */
     uint64_t lsn, keep;
     int busy, stop;
     pthread_t th;
 };
+
+/* What the child reports through its pipe. */
+typedef struct report {
+    int rc;
+    size_t len;
+    char err[4400];
+} report;
+
+/* The fork()ed child: the whole process as it was at the fork, with one
+ * thread (this one). Only what is safe after a fork in a threaded process
+ * runs here: glibc's malloc and stdio are (it takes their locks across
+ * fork), the state's structures are private copies; nothing here takes a
+ * lock another thread of the parent could have held. */
+static void child_main(const char *dir, const state_image *im, pid_t parent, int fd)
+{
+    /* dies with the writer thread: an orphan must not rename its snapshot
+     * over the one of a server restarted on DIR */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(2);
+    prctl(PR_SET_NAME, "colb-snapshot");
+    /* no copy of the parent's connections, listening socket, log or lock:
+     * a connection the parent closes must close now, not when this exits */
+    if (fd != 3 && dup2(fd, 3) != 3)
+        _exit(2);
+    if (close_range(4, ~0U, 0) != 0)
+        for (long f = 4, n = sysconf(_SC_OPEN_MAX); f < n; f++)
+            close((int)f);
+    setpriority(PRIO_PROCESS, 0, getpriority(PRIO_PROCESS, 0) + 10); /* as the thread's, below */
+    report r = { 0 };
+    /* im is not freed here: its references to the window's chunks, which
+     * are shared with the server, are the server's to drop */
+    r.rc = snapshot_write(dir, im, &r.len, r.err, sizeof r.err);
+    const char *b = (const char *)&r;
+    for (size_t left = sizeof r; left > 0;) {
+        ssize_t k = write(3, b, left);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            _exit(2);
+        b += k;
+        left -= (size_t)k;
+    }
+    _exit(0);
+}
+
+int snapshotter_fork(snapshotter *s, const state_image *im)
+{
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) != 0)
+        return -1;
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0)
+        child_main(s->dir, im, parent, pfd[1]);
+    int e = errno;
+    close(pfd[1]);
+    if (pid < 0) {
+        close(pfd[0]);
+        errno = e;
+        return -1;
+    }
+    s->child = pid;
+    s->child_fd = pfd[0];
+    return 0;
+}
+
+void snapshotter_cancel(snapshotter *s)
+{
+    if (s->child <= 0)
+        return;
+    kill(s->child, SIGKILL);
+    close(s->child_fd);
+    while (waitpid(s->child, NULL, 0) < 0 && errno == EINTR)
+        ;
+    s->child = 0;
+}
+
+/* The child's report, once it has exited. 0, or -1 with err. */
+static int child_wait(snapshotter *s, size_t *len, char *err, size_t err_len)
+{
+    report r;
+    size_t got = 0;
+    while (got < sizeof r) {
+        ssize_t k = read(s->child_fd, (char *)&r + got, sizeof r - got);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    close(s->child_fd);
+    int status = 0;
+    while (waitpid(s->child, &status, 0) < 0 && errno == EINTR)
+        ;
+    pid_t pid = s->child;
+    s->child = 0;
+    if (got == sizeof r && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        r.err[sizeof r.err - 1] = '\0';
+        *len = r.len;
+        if (r.rc)
+            snprintf(err, err_len, "%s", r.err);
+        return r.rc ? -1 : 0;
+    }
+    if (WIFSIGNALED(status))
+        snprintf(err, err_len, "the snapshot process %d was killed by signal %d", (int)pid, WTERMSIG(status));
+    else
+        snprintf(err, err_len, "the snapshot process %d failed (exit status %d)", (int)pid,
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    return -1;
+}
 
 static double now_s(void)
 {
@@ -147,7 +264,7 @@ static void *main_loop(void *arg)
         char err[4400];
         double t0 = now_s();
         size_t len = 0;
-        int rc = snapshot_write(s->dir, im, &len, err, sizeof err);
+        int rc = s->child ? child_wait(s, &len, err, sizeof err) : snapshot_write(s->dir, im, &len, err, sizeof err);
         state_image_free(im); /* the window's chunks go back to the writer */
         if (rc == 0 && wal_drop_segments(s->dir, keep, s->archive, s->recycle_bytes, err, sizeof err) != 0)
             rc = 1; /* the snapshot is good; old segments linger until the next one */

@@ -1,12 +1,18 @@
 /* snapshotter.h - writes snapshots of the served state in the background.
  *
- * The writer thread captures the state (state_capture: the policy saved
- * into a buffer, the decision window shared copy-on-write - the only pause
- * it takes), starts a new log segment, and hands the capture over; this
- * thread serialises it into DIR/snapshot.colb atomically and durably (a
- * temporary file in DIR, fsync, rename, fsync of DIR) and then drops the
- * log segments the snapshot covers (or archives them). One snapshot at a
- * time: while one is being written the writer does not start another. */
+ * The writer thread freezes the state - it fork()s a child process that
+ * holds the state as it was and writes the snapshot (snapshotter_fork:
+ * the writer pauses for the fork, about 2 ms per 100 MB of the process's
+ * memory, and then for the copy-on-write faults of the pages it changes
+ * while the child runs), or, when fork fails or --snapshot-fork is off,
+ * captures it (state_capture: the policy saved into a buffer, the decision
+ * window shared copy-on-write - a pause of the policy's size) - starts a
+ * new log segment, and hands the snapshot over; this thread writes the
+ * capture, or waits for the child, into DIR/snapshot.colb atomically and
+ * durably (a temporary file in DIR, fsync, rename, fsync of DIR) and then
+ * drops the log segments the snapshot covers (or archives them). One
+ * snapshot at a time: while one is being written the writer does not
+ * start another. */
 #ifndef COLB_SERVE_SNAPSHOTTER_H
 #define COLB_SERVE_SNAPSHOTTER_H
 
@@ -28,12 +34,24 @@ int snapshot_write(const char *dir, const state_image *im, size_t *len, char *er
 int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t recycle_bytes, int quiet, metrics *m,
                       char *err, size_t err_len);
 
+/* Fork a child that writes the live capture im (state_capture with live
+ * set, taken just before) to DIR/snapshot.colb and reports to this
+ * thread, to which im is then submitted (its references are dropped once
+ * the child is done). Call from the writer thread (the child dies with
+ * it), while not busy. 0, or -1 with errno (no child). */
+int snapshotter_fork(snapshotter *s, const state_image *im);
+
+/* Kill snapshotter_fork's child before it was submitted, and wait for it
+ * (its temporary file stays until the next snapshot replaces it). */
+void snapshotter_cancel(snapshotter *s);
+
 /* 1 while a snapshot is being written. */
 int snapshotter_busy(snapshotter *s);
 
 /* Serialise and write the capture im (taken: freed by the snapshotter),
- * which covers the log up to lsn; then drop the segments before `keep` (the
- * segment started for it). */
+ * or wait for snapshotter_fork's child writing it, which covers the log up
+ * to lsn; then drop the segments before `keep` (the segment started for
+ * it). */
 void snapshotter_submit(snapshotter *s, state_image *im, uint64_t lsn, uint64_t keep);
 
 /* Wait for a snapshot in progress, stop the thread. NULL harmless. */

@@ -303,8 +303,10 @@ int state_apply(state *s, uint64_t lsn, uint32_t type, const unsigned char *p, s
 
 struct state_image {
     const void *policy;           /* colb_policy_save_buffer's bytes (the state's policy_buf); NULL
-                                     before the first user */
+                                     before the first user or in a live capture */
     size_t policy_len;
+    const colb_policy *live;      /* a live capture's policy and users (the state's own) */
+    const users *live_users;
     char meta[512];
     char options[SERVE_OPTS_LEN];
     unsigned char *users;         /* block serve.users */
@@ -321,7 +323,7 @@ void state_image_free(state_image *im)
     free(im);
 }
 
-state_image *state_capture(state *s, char *err, size_t err_len)
+state_image *state_capture(state *s, int live, char *err, size_t err_len)
 {
     state_image *im = calloc(1, sizeof *im);
     if (!im) {
@@ -332,10 +334,15 @@ state_image *state_capture(state *s, char *err, size_t err_len)
              (unsigned long long)s->lsn, (unsigned)s->gen, (unsigned long long)s->next_seq,
              (unsigned long long)s->decisions, (unsigned long long)s->rewards);
     snprintf(im->options, sizeof im->options, "%s", s->options);
-    if (users_save(s->users, &im->users, &im->users_len) || !(im->dec = decisions_capture(s->dec))) {
+    if ((!live && users_save(s->users, &im->users, &im->users_len)) || !(im->dec = decisions_capture(s->dec, live))) {
         state_image_free(im);
         FAIL("out of memory capturing the state");
         return NULL;
+    }
+    if (live) {
+        im->live = s->p;
+        im->live_users = s->users;
+        return im;
     }
     /* the policy, into the state's buffer (kept from one capture to the
      * next: a fresh one would cost a page fault per 4 kB in the pause),
@@ -381,22 +388,34 @@ int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, si
      * restores a policy exactly, docs/format.md) */
     if (im->policy && colb_policy_load_buffer(im->policy, im->policy_len, NULL, &p, msg, sizeof msg) != COLB_OK)
         return FAIL("reading the captured policy: %s", msg);
+    const colb_policy *put = im->live ? im->live : p;
+    unsigned char *ub = NULL;
+    size_t ul = 0;
+    if (im->live_users && users_save(im->live_users, &ub, &ul)) {
+        colb_policy_free(p);
+        return FAIL("out of memory serialising the users");
+    }
     if (decisions_image_save(im->dec, &db, &dl)) {
         colb_policy_free(p);
+        free(ub);
         return FAIL("out of memory serialising the decision window");
     }
     colb_snapshot_writer *w = NULL;
     colb_status st = colb_snapshot_writer_open_stream(f, &w, msg, sizeof msg);
     if (st == COLB_OK) {
-        if (p)
-            colb_snapshot_put_policy(w, "policy", p);
+        if (put)
+            colb_snapshot_put_policy(w, "policy", put);
         colb_snapshot_put_bytes(w, "serve.meta", im->meta, strlen(im->meta));
         colb_snapshot_put_bytes(w, "serve.options", im->options, strlen(im->options));
-        colb_snapshot_put_bytes(w, "serve.users", im->users, im->users_len);
+        if (im->live_users)
+            colb_snapshot_put_bytes(w, "serve.users", ub, ul);
+        else
+            colb_snapshot_put_bytes(w, "serve.users", im->users, im->users_len);
         colb_snapshot_put_bytes(w, "serve.decisions", db, dl);
         st = colb_snapshot_writer_commit(w, len, msg, sizeof msg);
     }
     colb_policy_free(p);
+    free(ub);
     free(db);
     return st == COLB_OK ? 0 : FAIL("%s", msg);
 }

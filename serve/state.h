@@ -101,11 +101,16 @@ int state_apply(state *s, uint64_t lsn, uint32_t type, const unsigned char *payl
  *     copied, the rest copy-on-write). Costs the size of the policy and of
  *     the users, not of the window. NULL with err (out of memory; a policy
  *     that cannot be saved).
+ *     live: the capture refers to the state's policy, users and
+ *     rewarded flags themselves instead of copying them (it takes the
+ *     window's chunks all the same) - to be written where they do not
+ *     change: by the fork()ed child of snapshotter_fork, or while the
+ *     writer is stopped. Costs O(W / DECISIONS_CHUNK).
  *   state_image_write (any thread, while the writer goes on): the
  *     snapshot of a capture written to f (flushed, not synced; *len: its
  *     bytes). 0, or -1 with err. */
 typedef struct state_image state_image;
-state_image *state_capture(state *s, char *err, size_t err_len);
+state_image *state_capture(state *s, int live, char *err, size_t err_len);
 int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, size_t err_len);
 void state_image_free(state_image *im);
 

@@ -7,6 +7,8 @@
 #include "testutil.h"
 
 #include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "decisions.h"
 
@@ -55,7 +57,7 @@ static void reward_some(decisions *r, decisions *r2, uint64_t last, uint64_t k, 
 /* The block of a capture of r, taken and saved at once. */
 static unsigned char *block_now(decisions *r, size_t *len)
 {
-    decisions_image *im = decisions_capture(r);
+    decisions_image *im = decisions_capture(r, 0);
     assert_non_null(im);
     unsigned char *b;
     assert_int_equal(decisions_image_save(im, &b, len), 0);
@@ -82,12 +84,12 @@ static void test_capture_frozen(void **state)
     make(r, ref, 1, 25000, 1, 3); /* wrapped twice */
     size_t l0, l1, lb, lc, lr, lw;
     unsigned char *b0 = block_now(r, &l0);
-    decisions_image *im = decisions_capture(r);
+    decisions_image *im = decisions_capture(r, 0);
     assert_non_null(im);
     make(r, ref, 25000, 31000, 1, 5); /* the writer goes on: over every chunk */
     reward_some(r, ref, 31000, 1, 7);
     unsigned char *b1 = block_now(r, &l1);
-    decisions_image *im2 = decisions_capture(r);
+    decisions_image *im2 = decisions_capture(r, 0);
     assert_non_null(im2);
     make(r, ref, 31000, 37123, 1, 0);
     reward_some(r, ref, 37123, 2, 3);
@@ -110,6 +112,71 @@ static void test_capture_frozen(void **state)
     free(bw);
     decisions_free(r);
     decisions_free(ref);
+}
+
+/* A live capture saved by a fork()ed child while the parent goes on with
+ * the window (as colb serve's snapshots are): the chunks are shared
+ * mappings, so the child sees the parent's writes unless the capture's
+ * references make the parent copy them. The child saves only after the
+ * parent has written over every chunk; its block equals the one saved at
+ * the capture. */
+static void test_capture_forked(void **state)
+{
+    (void)state;
+    decisions *r = decisions_create(W, D);
+    assert_non_null(r);
+    make(r, NULL, 1, 25000, 1, 3);
+    size_t l0;
+    unsigned char *b0 = block_now(r, &l0);
+    decisions_image *im = decisions_capture(r, 1);
+    assert_non_null(im);
+    int go[2], back[2];
+    assert_int_equal(pipe(go), 0);
+    assert_int_equal(pipe(back), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* the child: wait for the parent's writes, save, send the block */
+        char c;
+        unsigned char *b;
+        size_t l;
+        if (read(go[0], &c, 1) != 1 || decisions_image_save(im, &b, &l))
+            _exit(1);
+        uint64_t n = l;
+        if (write(back[1], &n, sizeof n) != (ssize_t)sizeof n)
+            _exit(1);
+        for (size_t off = 0; off < l;) {
+            ssize_t k = write(back[1], b + off, l - off);
+            if (k <= 0)
+                _exit(1);
+            off += (size_t)k;
+        }
+        _exit(0);
+    }
+    close(go[0]);
+    close(back[1]);
+    make(r, NULL, 25000, 37123, 1, 0); /* over every chunk, the flags changed too */
+    reward_some(r, r, 37123, 2, 3);
+    assert_int_equal(write(go[1], "x", 1), 1);
+    uint64_t n = 0;
+    assert_int_equal(read(back[0], &n, sizeof n), (ssize_t)sizeof n);
+    assert_int_equal(n, l0);
+    unsigned char *bb = malloc(l0);
+    assert_non_null(bb);
+    for (size_t off = 0; off < l0;) {
+        ssize_t k = read(back[0], bb + off, l0 - off);
+        assert_true(k > 0);
+        off += (size_t)k;
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_same_block(b0, l0, bb, l0);
+    decisions_image_free(im); /* the parent drops the references, once the child is done */
+    close(go[1]);
+    close(back[0]);
+    free(b0);
+    free(bb);
+    decisions_free(r);
 }
 
 /* A saved capture loads back to a window that answers every query as the
@@ -180,7 +247,7 @@ static void test_capture_other_thread(void **state)
         uint64_t at = 15000 + (uint64_t)round * 3000;
         size_t l0;
         unsigned char *b0 = block_now(r, &l0);
-        saver s = { decisions_capture(r), NULL, 0, -1 };
+        saver s = { decisions_capture(r, 0), NULL, 0, -1 };
         assert_non_null(s.im);
         pthread_t th;
         assert_int_equal(pthread_create(&th, NULL, save_main, &s), 0);
@@ -201,7 +268,7 @@ static void test_resize(void **state)
     decisions *r = decisions_create(W, D);
     assert_non_null(r);
     make(r, NULL, 1, 12000, 1, 5);
-    decisions_image *hold = decisions_capture(r); /* shared chunks are copied, not changed */
+    decisions_image *hold = decisions_capture(r, 0); /* shared chunks are copied, not changed */
     r = decisions_resize(r, 4500, 12000);
     assert_non_null(r);
     assert_int_equal(decisions_window(r), 4500);
@@ -229,6 +296,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_capture_frozen),
+        cmocka_unit_test(test_capture_forked),
         cmocka_unit_test(test_capture_loads),
         cmocka_unit_test(test_capture_other_thread),
         cmocka_unit_test(test_resize),

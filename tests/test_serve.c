@@ -197,6 +197,40 @@ static void server_kill(server *s)
     s->pid = 0;
 }
 
+/* Processes alive (not zombies) with `state` among their arguments - a
+ * server's snapshot child outliving it would be one (its argv is the
+ * server's). */
+static int alive_on(const char *state)
+{
+    DIR *d = opendir("/proc");
+    assert_non_null(d);
+    struct dirent *de;
+    int n = 0;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+            continue;
+        char p[300], buf[4096], st[512];
+        snprintf(p, sizeof p, "/proc/%s/cmdline", de->d_name);
+        FILE *f = fopen(p, "rb");
+        if (!f)
+            continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        int match = 0;
+        for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
+            match |= !strcmp(buf + i, state);
+        snprintf(p, sizeof p, "/proc/%s/stat", de->d_name);
+        if (match && (f = fopen(p, "r"))) {
+            const char *paren = fgets(st, sizeof st, f) ? strrchr(st, ')') : NULL;
+            n += paren && paren[1] == ' ' && paren[2] != 'Z';
+            fclose(f);
+        }
+    }
+    closedir(d);
+    return n;
+}
+
 static void print_file(const char *path)
 {
     char *t = slurp(path, NULL);
@@ -770,6 +804,8 @@ static void dump_log(const char *state, const char *out)
     }
 }
 
+static long metric(int port, const char *name);
+
 static void test_crash(void **state)
 {
     (void)state;
@@ -781,6 +817,10 @@ static void test_crash(void **state)
      * and the whole history stays readable for the replay; the default
      * policy (colb's recommended one: the replay below checks it) */
     const char *args = "--dim 4 --snapshot-every 150 --archive-log 1 --seed 3 --wal-segment-bytes 64K";
+    /* snapshots by a fork()ed child in even cycles, captured in the writer
+     * in odd ones */
+    char args_capture[256];
+    snprintf(args_capture, sizeof args_capture, "%s --snapshot-fork 0", args);
     server s;
     int code;
     if (server_start(&s, st, args, &code)) {
@@ -789,6 +829,7 @@ static void test_crash(void **state)
     }
     colb_rng r;
     colb_rng_seed(&r, seed, 16);
+    long snaps[2] = { 0, 0 };
     for (int cycle = 0; cycle < 4; cycle++) {
         char out[256], extra[256];
         snprintf(out, sizeof out, "%s/load-%d.jsonl", dir, cycle);
@@ -807,10 +848,22 @@ static void test_crash(void **state)
         double delay = 0.3 + 1.2 * colb_rng_uniform(&r);
         usleep((useconds_t)(delay * 1e6));
         int graceful = cycle == 3;
+        /* the snapshots so far, by the child or the writer (a failed one
+         * would go unnoticed otherwise: the log keeps everything) */
+        assert_true(alive_on(st) >= 1); /* the server itself: alive_on sees it */
+        long done = metric(s.port, "colb_snapshots_total"), failed = metric(s.port, "colb_snapshot_failures_total");
+        assert_true(done >= 0 && failed == 0);
+        snaps[cycle % 2] += done;
         if (graceful)
             assert_int_equal(server_stop(&s), 0); /* SIGTERM: in-flight requests finish */
         else
             server_kill(&s);
+        /* no snapshot child outlives its server (it would rename its
+         * snapshot over the restarted server's) */
+        int left = alive_on(st);
+        for (int i = 0; i < 100 && left; i++, usleep(20000))
+            left = alive_on(st);
+        assert_int_equal(left, 0);
         int cst;
         waitpid(cl, &cst, 0);
         assert_true(WIFEXITED(cst) && WEXITSTATUS(cst) == 0);
@@ -834,7 +887,7 @@ static void test_crash(void **state)
         replay_dump(&m, &D);
         size_t nd, nr;
         check_acknowledged(&m, &acked, &nd, &nr);
-        if (server_start(&s, st, args, &code)) { /* service options are not part of the state: the same again */
+        if (server_start(&s, st, cycle % 2 ? args : args_capture, &code)) { /* service options are not part of the state */
             print_file(s.log);
             fail_msg("cycle %d: the server did not restart (exit %d)", cycle, code);
         }
@@ -853,6 +906,8 @@ static void test_crash(void **state)
         free_lines(&D);
     }
     assert_int_equal(server_stop(&s), 0);
+    print_message("crash: %ld snapshots by a child process, %ld captured in the writer\n", snaps[0], snaps[1]);
+    assert_true(snaps[0] > 0 && snaps[1] > 0);
     /* the log went through preallocated segments (archived at their size) */
     char arch[300];
     snprintf(arch, sizeof arch, "%s/archive", st);
@@ -1212,6 +1267,26 @@ done:
         close(c.fd);
     assert_int_equal(server_stop(&s), 0);
     return n;
+}
+
+/* The value of the counter `name` in GET /metrics, or -1. */
+static long metric(int port, const char *name)
+{
+    hconn c;
+    char *ans, key[128];
+    long v = -1;
+    if (hconnect(&c, port)) {
+        if (c.fd >= 0)
+            close(c.fd);
+        return -1;
+    }
+    snprintf(key, sizeof key, "\n%s ", name);
+    if (!expect_ok(&c, "GET", "/metrics", NULL, &ans)) {
+        const char *m = strstr(ans, key);
+        v = m ? atol(m + strlen(key)) : -1;
+    }
+    close(c.fd);
+    return v;
 }
 
 static void test_snapshot_replay(void **state)
