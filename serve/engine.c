@@ -543,8 +543,12 @@ static void *writer_main(void *arg)
             run_batch(e, batch);
             e->work_since += now_s() - t0;
         }
-        if (stop)
+        if (stop) {
+            /* a snapshot child dies with this thread (PR_SET_PDEATHSIG):
+             * let it finish */
+            snapshotter_wait(e->snap);
             return NULL;
+        }
         if (!e->broken)
             maybe_snapshot(e, 0);
     }

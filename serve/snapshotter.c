@@ -313,6 +313,14 @@ int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t re
     return 0;
 }
 
+void snapshotter_wait(snapshotter *s)
+{
+    pthread_mutex_lock(&s->mu);
+    while (s->busy)
+        pthread_cond_wait(&s->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+}
+
 int snapshotter_busy(snapshotter *s)
 {
     pthread_mutex_lock(&s->mu);
@@ -338,9 +346,8 @@ void snapshotter_stop(snapshotter *s)
 {
     if (!s)
         return;
+    snapshotter_wait(s);
     pthread_mutex_lock(&s->mu);
-    while (s->busy)
-        pthread_cond_wait(&s->cv, &s->mu);
     s->stop = 1;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);

@@ -45,6 +45,9 @@ int snapshotter_fork(snapshotter *s, const state_image *im);
  * (its temporary file stays until the next snapshot replaces it). */
 void snapshotter_cancel(snapshotter *s);
 
+/* Wait until no snapshot is being written. */
+void snapshotter_wait(snapshotter *s);
+
 /* 1 while a snapshot is being written. */
 int snapshotter_busy(snapshotter *s);
 

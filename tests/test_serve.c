@@ -26,6 +26,8 @@
  *                256 connections were ready together: serve/http.c);
  *   replay       --snapshot-replay: a server whose writer has worked longer
  *                than it since the last snapshot takes one (and none with 0);
+ *   child        SIGTERM while a snapshot's child process writes: the
+ *                server lets it finish, exits 0, and leaves no process;
  *   threads      every thread of the server is one it named (no OpenBLAS
  *                helper threads left busy-waiting at start).
  *
@@ -817,13 +819,13 @@ static void test_crash(void **state)
      * and the whole history stays readable for the replay; the default
      * policy (colb's recommended one: the replay below checks it) */
     const char *args = "--dim 4 --snapshot-every 150 --archive-log 1 --seed 3 --wal-segment-bytes 64K";
-    /* snapshots by a fork()ed child in even cycles, captured in the writer
+    /* snapshots captured in the writer in even cycles, by a fork()ed child
      * in odd ones */
     char args_capture[256];
     snprintf(args_capture, sizeof args_capture, "%s --snapshot-fork 0", args);
     server s;
     int code;
-    if (server_start(&s, st, args, &code)) {
+    if (server_start(&s, st, args_capture, &code)) {
         print_file(s.log);
         fail_msg("the server did not start (exit %d)", code);
     }
@@ -887,7 +889,7 @@ static void test_crash(void **state)
         replay_dump(&m, &D);
         size_t nd, nr;
         check_acknowledged(&m, &acked, &nd, &nr);
-        if (server_start(&s, st, cycle % 2 ? args : args_capture, &code)) { /* service options are not part of the state */
+        if (server_start(&s, st, cycle % 2 ? args_capture : args, &code)) { /* service options are not part of the state */
             print_file(s.log);
             fail_msg("cycle %d: the server did not restart (exit %d)", cycle, code);
         }
@@ -906,7 +908,7 @@ static void test_crash(void **state)
         free_lines(&D);
     }
     assert_int_equal(server_stop(&s), 0);
-    print_message("crash: %ld snapshots by a child process, %ld captured in the writer\n", snaps[0], snaps[1]);
+    print_message("crash: %ld snapshots by a child process, %ld captured in the writer\n", snaps[1], snaps[0]);
     assert_true(snaps[0] > 0 && snaps[1] > 0);
     /* the log went through preallocated segments (archived at their size) */
     char arch[300];
@@ -1491,6 +1493,90 @@ static void thread_name(int pid, const char *tid, char *out, size_t len)
         fclose(f);
 }
 
+/* The pid of a snapshot child of server pid (0: none now). */
+static pid_t snapshot_child(pid_t pid)
+{
+    DIR *d = opendir("/proc");
+    assert_non_null(d);
+    struct dirent *de;
+    pid_t found = 0;
+    while (!found && (de = readdir(d))) {
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+            continue;
+        char p[300], st[512];
+        snprintf(p, sizeof p, "/proc/%s/stat", de->d_name);
+        FILE *f = fopen(p, "r");
+        if (!f)
+            continue;
+        int ppid = 0;
+        const char *paren = fgets(st, sizeof st, f) ? strrchr(st, ')') : NULL;
+        fclose(f);
+        if (paren && sscanf(paren + 2, "%*c %d", &ppid) == 1 && ppid == (int)pid && strstr(st, "(colb-snapshot)"))
+            found = (pid_t)atoi(de->d_name);
+    }
+    closedir(d);
+    return found;
+}
+
+/* SIGTERM while a snapshot child is writing: the server waits for it (the
+ * child dies with the writer thread that forked it, PR_SET_PDEATHSIG, so
+ * the writer must not end first) and exits 0; no child is left. A state of 6,000 users at d = 48 (~60 MB) keeps the
+ * child busy long enough to be seen. */
+static void test_snapshot_child(void **state)
+{
+    (void)state;
+    char st[256];
+    snprintf(st, sizeof st, "%s/child", dir);
+    server s;
+    int code;
+    if (server_start(&s, st, "--dim 48 --policy linucb-ind --snapshot-interval 1", &code)) {
+        print_file(s.log);
+        fail_msg("the server did not start (exit %d)", code);
+    }
+    enum { USERS = 6000, PER = 500, DIM = 48 };
+    static char body[16 * PER + 4096];
+    hconn c;
+    ka_err[0] = '\0';
+    pid_t child = 0;
+    int ok = !hconnect(&c, s.port);
+    for (int b = 0; ok && b < USERS / PER; b++) { /* the users, by batches whose answers fit c's buffer */
+        size_t w = (size_t)snprintf(body, sizeof body, "{\"contexts\":[[");
+        for (int j = 0; j < DIM; j++)
+            w += (size_t)snprintf(body + w, sizeof body - w, "%s%d", j ? "," : "", j == 0);
+        w += (size_t)snprintf(body + w, sizeof body - w, "]],\"users\":[");
+        for (int u = 0; u < PER; u++)
+            w += (size_t)snprintf(body + w, sizeof body - w, "%s\"u%d\"", u ? "," : "", b * PER + u);
+        snprintf(body + w, sizeof body - w, "]}");
+        ok = !expect_ok(&c, "POST", "/v1/choose/batch", body, NULL);
+    }
+    if (ok) {
+        size_t w = (size_t)snprintf(body, sizeof body, "{\"user\":\"u1\",\"contexts\":[[");
+        for (int j = 0; j < DIM; j++)
+            w += (size_t)snprintf(body + w, sizeof body - w, "%s%d", j ? "," : "", j == 1);
+        snprintf(body + w, sizeof body - w, "]]}");
+        /* a change every 10 ms, so that every second's check takes a snapshot */
+        for (int i = 0; i < 2000 && !child; i++) {
+            if (i % 10 == 0 && expect_ok(&c, "POST", "/v1/choose", body, NULL))
+                break;
+            child = snapshot_child(s.pid);
+            usleep(1000);
+        }
+    }
+    close(c.fd);
+    if (!child)
+        fail_msg("no snapshot child seen in 20 s (%s)", ka_err);
+    char log_path[256];
+    snprintf(log_path, sizeof log_path, "%s", s.log);
+    assert_int_equal(server_stop(&s), 0);
+    char *log = slurp(log_path, NULL);
+    assert_non_null(log);
+    if (strstr(log, "snapshot process"))
+        fail_msg("%s", log);
+    free(log);
+    assert_int_equal(alive_on(st), 0);
+    print_message("snapshot child: SIGTERM while child %d was writing; it finished\n", (int)child);
+}
+
 static void test_threads(void **state)
 {
     (void)state;
@@ -1540,6 +1626,7 @@ int main(void)
         cmocka_unit_test_teardown(test_keepalive, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_replay, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_window, kill_leftovers),
+        cmocka_unit_test_teardown(test_snapshot_child, kill_leftovers),
         cmocka_unit_test_teardown(test_threads, kill_leftovers),
     };
     if (getenv("COLB_TEST_ONLY")) /* one test by name, e.g. test_crash (a pattern: * and ? match) */
