@@ -68,6 +68,16 @@ typedef struct colb__cohort {
     double *At;               /* cap d^2: this round's diversified copies of A_c (full) */
     size_t *cand;             /* cap scratch */
     double *cdist;            /* cap scratch */
+    /* the clusters' models transposed, for the nearest-cluster search
+     * (cohort_partition.c's candidates: one contiguous pass of the dist2
+     * kernel): tcache (d x tld) holds theta of slot c in column c as of
+     * its last copy; the slots whose model may have changed since are
+     * listed in tstale[0..n_tstale) (flag tflag), copied at the next
+     * search. A cache of c.theta, not state: everything is stale after a
+     * load or a growth of the slots. tdist: cap scratch */
+    double *tcache, *tdist;
+    size_t tld, *tstale, n_tstale;
+    unsigned char *tflag;
     /* schedule and counters */
     uint64_t round, epoch, obs_since, obs_total, splits, merges, moves, props;
     uint64_t settled;         /* 1: the last epoch changed nothing, no split pending */
@@ -200,6 +210,15 @@ void colb__cohort_unlink(colb__cohort *h, size_t u);
  * -1 when out of memory (what was grown is only larger than used). */
 int colb__cohort_grow_slots(colb__cohort *h, size_t cap2);
 int colb__cohort_grow_arrays(colb__cohort *h, size_t cap2);
+
+/* Slot c's model (c.theta) may have changed: its copy in the transposed
+ * cache is refreshed before the next nearest-cluster search. Every change
+ * of a cluster's model must be followed by this call. O(1). */
+void colb__cohort_touch(colb__cohort *h, size_t c);
+
+/* 1 when the transposed cache holds c.theta of every slot not listed as
+ * stale, bit for bit (tests). O(C d). */
+int colb__cohort_cache_ok(const colb__cohort *h);
 
 /* A free cluster slot (growing the banks when needed), or NONE when out of
  * memory. */

@@ -97,8 +97,19 @@ int colb__cohort_grow_arrays(colb__cohort *h, size_t cap2)
         colb__realloc_n(&h->cand, cap2, sizeof(size_t)) ||
         colb__realloc_n(&h->cdist, cap2, sizeof(double)) ||
         colb__realloc_n(&h->acc, cap2, 2 * sizeof(double)) ||
-        colb__realloc_n(&h->round_obs, cap2, sizeof(size_t)))
+        colb__realloc_n(&h->round_obs, cap2, sizeof(size_t)) ||
+        colb__realloc_n(&h->tdist, cap2, sizeof(double)) ||
+        colb__realloc_n(&h->tstale, cap2, sizeof(size_t)) || colb__realloc_n(&h->tflag, cap2, 1) ||
+        colb__realloc_n(&h->tcache, d * ((cap2 + 7) / 8 * 8), sizeof(double)))
         return -1; /* the arrays grown so far are merely larger than used */
+    /* the cache's columns move with its new leading dimension: all stale */
+    h->tld = (cap2 + 7) / 8 * 8;
+    memset(h->tcache, 0, d * h->tld * sizeof(double));
+    h->n_tstale = 0;
+    for (size_t c = 0; c < cap2; c++) {
+        h->tflag[c] = 1;
+        h->tstale[h->n_tstale++] = c;
+    }
     for (size_t c = old; c < cap2; c++) {
         h->size[c] = 0;
         h->head[c] = NONE;
@@ -122,11 +133,29 @@ int colb__cohort_grow_slots(colb__cohort *h, size_t cap2)
     return colb__cohort_grow_arrays(h, cap2);
 }
 
+void colb__cohort_touch(colb__cohort *h, size_t c)
+{
+    if (!h->tflag[c]) {
+        h->tflag[c] = 1;
+        h->tstale[h->n_tstale++] = c;
+    }
+}
+
+int colb__cohort_cache_ok(const colb__cohort *h)
+{
+    for (size_t c = 0; c < h->cap; c++)
+        for (size_t a = 0; a < h->d && !h->tflag[c]; a++)
+            if (memcmp(h->tcache + a * h->tld + c, h->c.theta + c * h->d + a, sizeof(double)))
+                return 0;
+    return 1;
+}
+
 size_t colb__cohort_new_slot(colb__cohort *h)
 {
     for (size_t c = 0; c < h->cap; c++)
         if (!h->size[c] && !h->pending[c]) {
             colb__ridge_reset(&h->c, c);
+            colb__cohort_touch(h, c);
             h->next_try[c] = 0;
             return c;
         }
@@ -142,6 +171,7 @@ void colb__cohort_rebuild(colb__cohort *h, size_t c)
     for (size_t u = h->head[c]; u != NONE; u = h->next[u])
         colb__ridge_absorb(&h->c, c, &h->u, u);
     colb__ridge_refresh(&h->c, c);
+    colb__cohort_touch(h, c);
 }
 
 static double rss_diff(colb__cohort *h, size_t u, const double *ta, const double *tb);
@@ -179,15 +209,18 @@ static size_t keep_nearest(colb__cohort *h, size_t m, size_t c, double s)
 
 /* The clusters to compare a model th with: all when few, else the
  * CANDIDATES nearest (ties by index), nearest first; `skip` excluded.
- * Returns how many, in h->cand (their distances in h->cdist). One pass
- * that keeps the nearest so far sorted, the distances of GROUP clusters at
- * a time (independent sums, each in the order of its coordinates): O(C d)
- * at the adder's throughput, not its latency - a service's partition of
- * thousands of small clusters calls this for every user it checks. */
-#define GROUP 8 /* the sums below are written out for 8 */
+ * Returns how many, in h->cand (their distances in h->cdist). The
+ * distances of all slots in one pass of the dist2 kernel over the
+ * transposed cache (soa_kernel.h: each sum in the order of its
+ * coordinates, products rounded - the scalar loop's bits - vectorised
+ * across clusters, contiguous loads), the stale columns copied first;
+ * then one pass that keeps the nearest so far sorted. A service's
+ * partition of thousands of small clusters calls this for every user it
+ * checks: with the scalar loop over the slots (a branch on each slot's use
+ * and 8 clusters' sums at a time) it was a third of a service's time. */
 static size_t candidates(colb__cohort *h, const double *th, size_t skip)
 {
-    size_t d = h->d, n = 0, m = 0, g = 0, idx[GROUP];
+    size_t d = h->d, n = 0, m = 0, ld = h->tld;
     for (size_t c = 0; c < h->cap && n <= CANDIDATES; c++)
         n += h->size[c] && c != skip;
     if (n <= CANDIDATES) {
@@ -197,33 +230,24 @@ static size_t candidates(colb__cohort *h, const double *th, size_t skip)
                 h->cand[n++] = c;
         return n;
     }
-    for (size_t c = 0; c <= h->cap; c++) {
-        if (c < h->cap) {
-            if (!h->size[c] || c == skip)
-                continue;
-            idx[g++] = c;
-            if (g < GROUP)
-                continue;
-        } else if (!g) {
-            break;
-        }
-        double s[GROUP] = { 0.0 };
-        const double *t[GROUP];
-        for (size_t j = 0; j < GROUP; j++) /* a short group repeats its first */
-            t[j] = h->c.theta + idx[j < g ? j : 0] * d;
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-        for (size_t a = 0; a < d; a++) {
-            double x = th[a], e0 = x - t[0][a], e1 = x - t[1][a], e2 = x - t[2][a],
-                   e3 = x - t[3][a], e4 = x - t[4][a], e5 = x - t[5][a], e6 = x - t[6][a],
-                   e7 = x - t[7][a];
-            s0 += e0 * e0, s1 += e1 * e1, s2 += e2 * e2, s3 += e3 * e3;
-            s4 += e4 * e4, s5 += e5 * e5, s6 += e6 * e6, s7 += e7 * e7;
-        }
-        s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3, s[4] = s4, s[5] = s5, s[6] = s6, s[7] = s7;
-        for (size_t j = 0; j < g; j++)
-            m = keep_nearest(h, m, idx[j], s[j]);
-        g = 0;
+    for (size_t i = 0; i < h->n_tstale; i++) {
+        size_t c = h->tstale[i];
+        const double *t = h->c.theta + c * d;
+        for (size_t a = 0; a < d; a++)
+            h->tcache[a * ld + c] = t[a];
+        h->tflag[c] = 0;
     }
+    h->n_tstale = 0;
+    const double *dist = h->tdist;
+    const size_t *size = h->size;
+    h->kern->dist2(h->tcache, ld, th, d, h->cap, h->tdist);
+    double thr = INFINITY; /* the farthest kept once CANDIDATES are (NaN: never kept then) */
+    for (size_t c = 0; c < h->cap; c++) /* the test on the distance first: rarely passed */
+        if ((m < CANDIDATES || dist[c] < thr) && size[c] && c != skip) {
+            m = keep_nearest(h, m, c, dist[c]);
+            if (m == CANDIDATES)
+                thr = h->cdist[m - 1];
+        }
     return CANDIDATES;
 }
 
@@ -923,6 +947,8 @@ static void move_pooled(colb__cohort *h, size_t u, size_t from, size_t to)
     else
         colb__ridge_reset(&h->c, from);
     colb__ridge_refresh(&h->c, to);
+    colb__cohort_touch(h, from);
+    colb__cohort_touch(h, to);
 }
 
 int colb__cohort_sweep(colb__cohort *h, size_t n)
