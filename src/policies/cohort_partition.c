@@ -680,15 +680,26 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
         thu[a] = centre[a] + z[a];
 }
 
+/* Scores that a k-means step of u computed for clusters it is not a
+ * member of, still valid (those clusters, their sizes and u's data
+ * unchanged since): the clusters pc[0..n) and their scores ps. */
+typedef struct score_pool {
+    size_t n, pc[CANDIDATES];
+    double ps[CANDIDATES];
+} score_pool;
+
 /* The centre of user u: its cluster's model or, while the assignment is
  * uncertain (the best other cluster scored within SOFT_GAP when last
  * checked, or its cluster changed in this epoch), the mixture of
  * the candidate clusters' models weighted by their predictive scores
  * (softmax of -score/2, the posterior under the scores' model). `known`:
  * NULL, or those scores (own, then n_known candidates in h->cand) as
- * assign_one has just computed them with nothing changed since. */
+ * assign_one has just computed them with nothing changed since. pool
+ * (may be NULL): scores of other clusters still valid, taken instead of
+ * computing them again (pred_scores computes each cluster's score on its
+ * own: the same bits). */
 static const double *centre_of(colb__cohort *h, size_t u, double *out, const double *known,
-                               size_t n_known)
+                               size_t n_known, const score_pool *pool)
 {
     size_t d = h->d, c = h->label[u];
     const double *tc = h->c.theta + c * d;
@@ -700,10 +711,26 @@ static const double *centre_of(colb__cohort *h, size_t u, double *out, const dou
     double scores[CANDIDATES + 1], best = INFINITY; /* own, the candidates */
     const double *sc = known;
     if (!known) {
+        /* the scores not in the pool, computed together, then put in place */
+        size_t m = 0, at[CANDIDATES + 1];
+        double fresh[CANDIDATES + 1];
         n = candidates(h, h->th + u * d, c);
-        list[0] = c;
-        memcpy(list + 1, h->cand, n * sizeof(size_t));
-        colb__cohort_pred_scores(h, u, list, n + 1, scores);
+        list[m] = c;
+        at[m++] = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t j = 0;
+            while (pool && j < pool->n && pool->pc[j] != h->cand[i])
+                j++;
+            if (pool && j < pool->n) {
+                scores[i + 1] = pool->ps[j];
+            } else {
+                list[m] = h->cand[i];
+                at[m++] = i + 1;
+            }
+        }
+        colb__cohort_pred_scores(h, u, list, m, fresh);
+        for (size_t i = 0; i < m; i++)
+            scores[at[i]] = fresh[i];
         sc = scores;
     }
     double s0 = sc[0];
@@ -933,7 +960,7 @@ void colb__cohort_maintain(colb__cohort *h)
     set_shrinkage(h);
     double *centre = h->work + 8 * h->d + 2 * h->d * h->d; /* clear of pred_score's */
     for (size_t u = 0; u < N; u++)
-        personal_about(h, u, centre_of(h, u, centre, NULL, 0));
+        personal_about(h, u, centre_of(h, u, centre, NULL, 0, NULL));
 }
 
 /* A member moving in a sweep: the two pooled models change by its data
@@ -983,13 +1010,22 @@ int colb__cohort_sweep(colb__cohort *h, size_t n)
          * computes each cluster's score on its own) at half the cost */
         const double *known = NULL;
         size_t n_known = 0;
+        score_pool pool = { 0 };
         if (early || h->ns[u] > 1.0) {
-            if (assign_one(h, u, &to, sc, &n_known))
+            if (assign_one(h, u, &to, sc, &n_known)) {
+                /* the candidates' scores but those of the two clusters
+                 * it left and joined stay valid for its centre */
+                for (size_t i = 0; i < n_known && !h->recompute_centres; i++)
+                    if (h->cand[i] != to) {
+                        pool.pc[pool.n] = h->cand[i];
+                        pool.ps[pool.n++] = sc[i + 1];
+                    }
                 move_pooled(h, u, c, to);
-            else if (!h->recompute_centres)
+            } else if (!h->recompute_centres) {
                 known = sc;
+            }
         }
-        personal_about(h, u, centre_of(h, u, centre, known, n_known));
+        personal_about(h, u, centre_of(h, u, centre, known, n_known, &pool));
     }
     if (h->sweep <= N)
         return 0;
