@@ -249,7 +249,8 @@ static colb_status ch_begin(colb_policy *p)
         h->os_cap = h->cap;
     }
     h->Kp = Kp;
-    h->kern->outer(p->X, K, d, Kp, h->Q, h->Xt);
+    if (K > 1) /* one arm (colb_policy_update's round): nothing to score */
+        h->kern->outer(p->X, K, d, Kp, h->Q, h->Xt);
     h->round++; /* invalidates every diversified copy (stamp) */
     h->n_obs = 0;
     return COLB_OK;
@@ -260,6 +261,11 @@ static colb_status ch_choose(colb_policy *p, size_t u, size_t *arm)
     colb__cohort *h = p->impl;
     const colb__soa_kernel *kn = h->kern;
     size_t d = p->d, K = p->K, Kp = h->Kp, c = h->label[u], P = d * (d + 1) / 2;
+    if (K == 1) { /* the only arm; the round's diversified copy is read by
+                   * this round's choices alone, which have no other arm */
+        *arm = 0;
+        return COLB_OK;
+    }
     double *At = h->At + c * d * d, *qc = h->qc + c * Kp; /* At full: the vectorised step */
     double width = colb__ridge_width(&h->c, c);
     int first = h->stamp[c] != h->round;
