@@ -781,10 +781,20 @@ static int proposal_due(const colb__cohort *h, size_t c)
     return h->size[c] >= 2 && !h->pending[c] && h->c.count[c] >= h->next_try[c];
 }
 
+/* The O(1) checks first: a proposal due, or a pending split whose fresh
+ * data have reached the proposal's (its verdict is SPLIT or GIVE_UP,
+ * either way not KEEP); only then the pending splits' Wald tests. (The
+ * fresh models a test refreshes are refreshed by the epoch's verdict
+ * otherwise, from the same V and b: the same bits.) */
 int colb__cohort_splits_due(colb__cohort *h)
 {
     for (size_t c = 0; c < h->cap; c++)
-        if (h->size[c] && ((h->pending[c] && pending_verdict(h, c) != KEEP) || proposal_due(h, c)))
+        if (h->size[c] && (proposal_due(h, c) ||
+                           (h->pending[c] &&
+                            h->f.count[2 * c] + h->f.count[2 * c + 1] >= h->prop_count[c])))
+            return 1;
+    for (size_t c = 0; c < h->cap; c++)
+        if (h->size[c] && h->pending[c] && pending_verdict(h, c) != KEEP)
             return 1;
     return 0;
 }
