@@ -239,11 +239,16 @@ static size_t candidates(colb__cohort *h, const double *th, size_t skip)
         h->tflag[c] = 0;
     }
     h->n_tstale = 0;
+    /* the slots up to the last in use (new clusters take the lowest free
+     * slot: the empty ones gather at the end after a growth) */
+    size_t hi = h->cap;
+    while (!h->size[hi - 1])
+        hi--;
     const double *dist = h->tdist;
     const size_t *size = h->size;
-    h->kern->dist2(h->tcache, ld, th, d, h->cap, h->tdist);
+    h->kern->dist2(h->tcache, ld, th, d, hi, h->tdist);
     double thr = INFINITY; /* the farthest kept once CANDIDATES are (NaN: never kept then) */
-    for (size_t c = 0; c < h->cap; c++) /* the test on the distance first: rarely passed */
+    for (size_t c = 0; c < hi; c++) /* the test on the distance first: rarely passed */
         if ((m < CANDIDATES || dist[c] < thr) && size[c] && c != skip) {
             m = keep_nearest(h, m, c, dist[c]);
             if (m == CANDIDATES)
