@@ -481,14 +481,6 @@ static void member_order(const colb__cohort *h, size_t *order)
             order[k++] = u;
 }
 
-/* The full symmetric d x d matrix of the packed Ap. */
-static void unpack_sym(const double *Ap, size_t d, double *A)
-{
-    for (size_t i = 0, e = 0; i < d; i++)
-        for (size_t j = i; j < d; j++, e++)
-            A[i * d + j] = A[j * d + i] = Ap[e];
-}
-
 /* The users' M_u from the file's full matrices (their upper triangles),
  * finite. */
 static colb_status load_personal_inverse(colb__snap_in *in, const colb__snap_group *g,
@@ -550,7 +542,7 @@ static colb_status ch_save(const colb_policy *p, colb__snap_out *w)
     /* M_u is kept packed; the file holds it full (d x d per user) */
     colb__snap_array_begin(w, "personal_inverse", COLB__SNAP_F64, (uint64_t)N * d * d);
     for (size_t u = 0; u < N; u++) {
-        unpack_sym(h->M + u * (d * (d + 1) / 2), d, h->work);
+        colb__unpack_upper(h->M + u * (d * (d + 1) / 2), d, h->work);
         colb__snap_put_f64s(w, h->work, d * d);
     }
     colb__snap_array_end(w);

@@ -686,7 +686,13 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
         nc[a] = -centre[a];
     }
     h->kern->symv(V, d, nc, r);
-    colb__packed_symv(M, r, d, z);
+    /* z = M r by the symv kernel on M unpacked (colb__packed_symv's bits:
+     * colb__matvec's sums on the full matrix; the kernel's vectors run
+     * along M's rows where the packed loop's sums are scalar chains) */
+    double *Mfull = h->work + 3 * d; /* G's room: free unless rebuilt above */
+    colb__unpack_upper(M, d, Mfull);
+    memset(z, 0, d * sizeof(double));
+    h->kern->symv(Mfull, d, r, z);
     for (size_t a = 0; a < d; a++)
         thu[a] = centre[a] + z[a];
 }
