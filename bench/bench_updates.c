@@ -18,8 +18,9 @@
  *              N(0, 1/d), rewards linear plus noise 0.1.
  *
  * Usage: bench_updates [--quick] [--policy NAME] [--users N] [--steps S]
- *        (defaults: recommended, N = 10,000, 150,000 updates per load;
- *        --quick: N = 2,000, 30,000) */
+ *                      [--load serve|clustered]
+ *        (defaults: recommended, N = 10,000, 150,000 updates per load,
+ *        both loads; --quick: N = 2,000, 30,000) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,7 +126,7 @@ fail:
 
 int main(int argc, char **argv)
 {
-    const char *policy = "recommended";
+    const char *policy = "recommended", *load = NULL;
     size_t N = 10000;
     long steps = 150000;
     for (int i = 1; i < argc; i++) {
@@ -138,8 +139,12 @@ int main(int argc, char **argv)
             N = (size_t)atol(argv[++i]);
         } else if (!strcmp(argv[i], "--steps") && i + 1 < argc) {
             steps = atol(argv[++i]);
+        } else if (!strcmp(argv[i], "--load") && i + 1 < argc &&
+                   (!strcmp(argv[i + 1], "serve") || !strcmp(argv[i + 1], "clustered"))) {
+            load = argv[++i];
         } else {
-            fprintf(stderr, "usage: bench_updates [--quick] [--policy NAME] [--users N] [--steps S]\n");
+            fprintf(stderr, "usage: bench_updates [--quick] [--policy NAME] [--users N] [--steps S] "
+                            "[--load serve|clustered]\n");
             return 2;
         }
     }
@@ -151,7 +156,9 @@ int main(int argc, char **argv)
            "call\n\n", D, K);
     printf("| policy | load | users | rounds | choose mean us | update mean us | p99 us | p99.9 us | max ms | "
            "> 1 ms | > 5 ms | state at the end |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
-    if (run(policy, "serve", N, steps) || run(policy, "clustered", N, steps))
+    if ((!load || !strcmp(load, "serve")) && run(policy, "serve", N, steps))
+        return 1;
+    if ((!load || !strcmp(load, "clustered")) && run(policy, "clustered", N, steps))
         return 1;
     return 0;
 }

@@ -597,6 +597,38 @@ static void test_carried_forms(void **state)
     colb_env_free(env);
 }
 
+/* The transposed copy of the clusters' models that the nearest-cluster
+ * search scans (cohort.h tcache) is a cache: every change of a cluster's
+ * model must mark it stale. A service's load without linear structure
+ * (rewards uniform whatever the context: hundreds of small clusters, users
+ * moving, splits and merges, slots growing) with the cache compared with
+ * the models after every call. */
+static void test_nearest_cache(void **state)
+{
+    (void)state;
+    enum { N = 300, D = 5, K = 6 };
+    colb_policy *p = recommended_default(N, D);
+    colb_rng r;
+    colb_rng_seed(&r, 9, 2);
+    double X[K * D];
+    size_t arm, n = 0, *labels = malloc(N * sizeof *labels);
+    for (int s = 0; s < 6000; s++) {
+        size_t u = (size_t)s % N;
+        for (int i = 0; i < K * D; i++)
+            X[i] = 2.0 * colb_rng_uniform(&r) - 1.0;
+        assert_ok(colb_policy_begin_round(p, X, K));
+        assert_ok(colb_policy_choose(p, u, &arm));
+        assert_ok(colb_policy_end_round(p));
+        assert_true(colb__cohort_cache_ok(p->impl));
+        assert_ok(colb_policy_update(p, u, X + arm * D, colb_rng_uniform(&r)));
+        assert_true(colb__cohort_cache_ok(p->impl));
+    }
+    assert_ok(colb_policy_clusters(p, labels, &n));
+    assert_true(n > 32); /* the search ran over more clusters than it keeps */
+    free(labels);
+    colb_policy_free(p);
+}
+
 /* The state after 20,000 one-user updates (d = 15, 300 users) is the same
  * whatever the number of OpenBLAS threads (set through its API, not its
  * environment variables): colb keeps LAPACK routines that OpenBLAS runs on
@@ -667,6 +699,7 @@ int main(void)
         cmocka_unit_test(test_proposal_in_slices),
         cmocka_unit_test(test_blas_threads),
         cmocka_unit_test(test_sweep_reuses_scores),
+        cmocka_unit_test(test_nearest_cache),
         cmocka_unit_test(test_carried_forms),
         cmocka_unit_test(test_thread_independent),
         cmocka_unit_test(test_beats_independent_learners),

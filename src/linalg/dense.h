@@ -64,6 +64,15 @@ static inline void colb__pack_upper(const double *A, size_t d, double *Ap)
             Ap[e + j - i] = A[i * d + j];
 }
 
+/* The full symmetric d x d A of the packed upper triangle Ap (the inverse
+ * of colb__pack_upper; A symmetric bit for bit). */
+static inline void colb__unpack_upper(const double *Ap, size_t d, double *A)
+{
+    for (size_t i = 0, e = 0; i < d; i++)
+        for (size_t j = i; j < d; j++, e++)
+            A[i * d + j] = A[j * d + i] = Ap[e];
+}
+
 /* y = A x for A packed (y must not alias x). Each y_i sums A_ij x_j over j
  * in increasing order - the entries below the diagonal are the transposed
  * ones of earlier rows, added first - so the result is colb__matvec's on the

@@ -300,6 +300,23 @@ static void dist2_avx2(const double *wT, size_t ld, const double *wu, size_t d, 
                        double *out)
 {
     size_t i = 0;
+    for (; i + 16 <= n; i += 16) { /* 4 blocks: independent chains of adds */
+        __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+        for (size_t j = 0; j < d; j++) {
+            const double *w = wT + j * ld + i;
+            __m256d x = _mm256_set1_pd(wu[j]);
+            __m256d e0 = _mm256_sub_pd(x, _mm256_loadu_pd(w)), e1 = _mm256_sub_pd(x, _mm256_loadu_pd(w + 4));
+            __m256d e2 = _mm256_sub_pd(x, _mm256_loadu_pd(w + 8)), e3 = _mm256_sub_pd(x, _mm256_loadu_pd(w + 12));
+            a0 = _mm256_add_pd(a0, _mm256_mul_pd(e0, e0));
+            a1 = _mm256_add_pd(a1, _mm256_mul_pd(e1, e1));
+            a2 = _mm256_add_pd(a2, _mm256_mul_pd(e2, e2));
+            a3 = _mm256_add_pd(a3, _mm256_mul_pd(e3, e3));
+        }
+        _mm256_storeu_pd(out + i, a0);
+        _mm256_storeu_pd(out + i + 4, a1);
+        _mm256_storeu_pd(out + i + 8, a2);
+        _mm256_storeu_pd(out + i + 12, a3);
+    }
     for (; i + 4 <= n; i += 4) {
         __m256d acc = _mm256_setzero_pd();
         for (size_t j = 0; j < d; j++) {

@@ -342,6 +342,23 @@ static void dist2_avx512(const double *wT, size_t ld, const double *wu, size_t d
                          double *out)
 {
     size_t i = 0;
+    for (; i + 32 <= n; i += 32) { /* 4 blocks: independent chains of adds */
+        __m512d a0 = _mm512_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+        for (size_t j = 0; j < d; j++) {
+            const double *w = wT + j * ld + i;
+            __m512d x = _mm512_set1_pd(wu[j]);
+            __m512d e0 = _mm512_sub_pd(x, _mm512_loadu_pd(w)), e1 = _mm512_sub_pd(x, _mm512_loadu_pd(w + 8));
+            __m512d e2 = _mm512_sub_pd(x, _mm512_loadu_pd(w + 16)), e3 = _mm512_sub_pd(x, _mm512_loadu_pd(w + 24));
+            a0 = _mm512_add_pd(a0, _mm512_mul_pd(e0, e0));
+            a1 = _mm512_add_pd(a1, _mm512_mul_pd(e1, e1));
+            a2 = _mm512_add_pd(a2, _mm512_mul_pd(e2, e2));
+            a3 = _mm512_add_pd(a3, _mm512_mul_pd(e3, e3));
+        }
+        _mm512_storeu_pd(out + i, a0);
+        _mm512_storeu_pd(out + i + 8, a1);
+        _mm512_storeu_pd(out + i + 16, a2);
+        _mm512_storeu_pd(out + i + 24, a3);
+    }
     for (; i + 8 <= n; i += 8) {
         __m512d acc = _mm512_setzero_pd();
         for (size_t j = 0; j < d; j++) {

@@ -67,12 +67,14 @@ static colb_status ch_check(const colb_policy_params *pp, char *msg, size_t len)
 
 /* Users' models and personal parts, the cluster banks at their worst (a
  * cluster per user), the fresh and scratch banks, per-user vectors (27
- * words: 24 of state and scratch, 3 of a round's grouped observations);
- * the per-slot means of a round (K doubles a slot) are not counted. */
+ * words: 24 of state and scratch, 3 of a round's grouped observations),
+ * the transposed cache of the clusters' models (d + 3 words a slot, up to
+ * 2 N slots); the per-slot means of a round (K doubles a slot) are not
+ * counted. */
 static double ch_memory(const colb_policy_params *pp)
 {
     double N = (double)pp->users, d = (double)pp->dim;
-    return 4 * colb__ridge_bytes(pp->users, pp->dim) + N * 8 * (2 * d * d + 3 * d + 27);
+    return 4 * colb__ridge_bytes(pp->users, pp->dim) + N * 8 * (2 * d * d + 5 * d + 33);
 }
 
 /* Per-user arrays, grown to n users (the new entries are set by the
@@ -127,6 +129,7 @@ static colb_status setup(colb__cohort *h, const colb_policy_params *pp)
     h->soft = pp->cohort_soft;
     h->seeds = pp->cohort_seeds;
     h->diversify = 1;
+    h->info_key[0] = UINT64_MAX; /* p->info not written yet */
     h->d_log_lambda = (double)h->d * log(pp->learner.lambda);
     h->two_log_delta = 2.0 * log(1.0 / h->delta);
     colb_status st = colb__soa_pick_kernel(getenv("COLB_KERNEL"), &h->kern);
@@ -196,7 +199,7 @@ static void ch_destroy(colb_policy *p)
                     h->prop_count, h->next_try, h->At, h->off, h->cand, h->cdist, h->scores, h->work,
                     h->Q, h->Xt, h->Ap, h->acc, h->pbuf, h->qc, h->mean, h->tk, h->round_obs, h->qstamp,
                     h->pseed, h->psample, h->pold, h->ogrp, h->ostart, h->oxs, h->oys, h->cmean,
-                    h->cth, h->mstamp };
+                    h->cth, h->mstamp, h->tcache, h->tdist, h->tstale, h->tflag };
     for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++)
         free(arr[i]);
     free(h);
@@ -247,7 +250,8 @@ static colb_status ch_begin(colb_policy *p)
         h->os_cap = h->cap;
     }
     h->Kp = Kp;
-    h->kern->outer(p->X, K, d, Kp, h->Q, h->Xt);
+    if (K > 1) /* one arm (colb_policy_update's round): nothing to score */
+        h->kern->outer(p->X, K, d, Kp, h->Q, h->Xt);
     h->round++; /* invalidates every diversified copy (stamp) */
     h->n_obs = 0;
     return COLB_OK;
@@ -258,6 +262,11 @@ static colb_status ch_choose(colb_policy *p, size_t u, size_t *arm)
     colb__cohort *h = p->impl;
     const colb__soa_kernel *kn = h->kern;
     size_t d = p->d, K = p->K, Kp = h->Kp, c = h->label[u], P = d * (d + 1) / 2;
+    if (K == 1) { /* the only arm; the round's diversified copy is read by
+                   * this round's choices alone, which have no other arm */
+        *arm = 0;
+        return COLB_OK;
+    }
     double *At = h->At + c * d * d, *qc = h->qc + c * Kp; /* At full: the vectorised step */
     double width = colb__ridge_width(&h->c, c);
     int first = h->stamp[c] != h->round;
@@ -353,6 +362,7 @@ static colb_status ch_end(colb_policy *p)
         const double *x = p->X + h->oarm[u] * d;
         double y = h->oy[u];
         h->ogrp[h->ostart[c]++] = u; /* ostart[c] ends at the group's end */
+        colb__cohort_touch(h, c); /* its model changes (below when batched) */
         if (nr[c] >= BATCH_OBS)
             colb__ridge_update(&h->u, u, x, y, 1.0);
         else
@@ -415,10 +425,16 @@ static colb_status ch_end(colb_policy *p)
             end_epoch(h, h->sweep_base);
     }
     h->n_obs = 0;
-    snprintf(p->info, sizeof p->info,
-             "clusters=%zu splits=%llu merges=%llu moves=%llu epochs=%llu", h->nc,
-             (unsigned long long)h->splits, (unsigned long long)h->merges,
-             (unsigned long long)h->moves, (unsigned long long)h->epoch);
+    /* the info line, formatted again only when a count changed (a service's
+     * rounds mostly change none; formatting was a microsecond a call) */
+    const uint64_t key[5] = { h->nc, h->splits, h->merges, h->moves, h->epoch };
+    if (memcmp(key, h->info_key, sizeof key)) {
+        snprintf(p->info, sizeof p->info,
+                 "clusters=%zu splits=%llu merges=%llu moves=%llu epochs=%llu", h->nc,
+                 (unsigned long long)h->splits, (unsigned long long)h->merges,
+                 (unsigned long long)h->moves, (unsigned long long)h->epoch);
+        memcpy(h->info_key, key, sizeof key);
+    }
     return COLB_OK;
 }
 
@@ -463,14 +479,6 @@ static void member_order(const colb__cohort *h, size_t *order)
     for (size_t c = 0; c < h->cap; c++)
         for (size_t u = h->head[c]; u != NONE; u = h->next[u])
             order[k++] = u;
-}
-
-/* The full symmetric d x d matrix of the packed Ap. */
-static void unpack_sym(const double *Ap, size_t d, double *A)
-{
-    for (size_t i = 0, e = 0; i < d; i++)
-        for (size_t j = i; j < d; j++, e++)
-            A[i * d + j] = A[j * d + i] = Ap[e];
 }
 
 /* The users' M_u from the file's full matrices (their upper triangles),
@@ -534,7 +542,7 @@ static colb_status ch_save(const colb_policy *p, colb__snap_out *w)
     /* M_u is kept packed; the file holds it full (d x d per user) */
     colb__snap_array_begin(w, "personal_inverse", COLB__SNAP_F64, (uint64_t)N * d * d);
     for (size_t u = 0; u < N; u++) {
-        unpack_sym(h->M + u * (d * (d + 1) / 2), d, h->work);
+        colb__unpack_upper(h->M + u * (d * (d + 1) / 2), d, h->work);
         colb__snap_put_f64s(w, h->work, d * d);
     }
     colb__snap_array_end(w);

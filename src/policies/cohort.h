@@ -68,9 +68,21 @@ typedef struct colb__cohort {
     double *At;               /* cap d^2: this round's diversified copies of A_c (full) */
     size_t *cand;             /* cap scratch */
     double *cdist;            /* cap scratch */
+    /* the clusters' models transposed, for the nearest-cluster search
+     * (cohort_partition.c's candidates: one contiguous pass of the dist2
+     * kernel): tcache (d x tld) holds theta of slot c in column c as of
+     * its last copy; the slots whose model may have changed since are
+     * listed in tstale[0..n_tstale) (flag tflag), copied at the next
+     * search. A cache of c.theta, not state: everything is stale after a
+     * load or a growth of the slots. tdist: cap scratch */
+    double *tcache, *tdist;
+    size_t tld, *tstale, n_tstale;
+    unsigned char *tflag;
     /* schedule and counters */
     uint64_t round, epoch, obs_since, obs_total, splits, merges, moves, props;
     uint64_t settled;         /* 1: the last epoch changed nothing, no split pending */
+    uint64_t info_key[5];     /* the counts p->info was written with (not state: a
+                               * cache; UINT64_MAX after create and load) */
     /* an epoch in slices (rounds of few users: a service): sweep = 0 when
      * none runs, else 1 + the next user; sweep_base = splits + merges +
      * moves when it began; acc (2 cap): each cluster's spread sums so far */
@@ -171,6 +183,12 @@ double colb__cohort_stat_with(const double st[5], double tau2);
 double colb__cohort_wald(colb__cohort *h, const colb__ridge *b0, size_t i0, const colb__ridge *b1,
                          size_t i1);
 
+/* colb__cohort_wald(h, b0, i0, b1, i1s[m]) into out[m] for m < n, the same
+ * values; the pairs' factorisations run interleaved (faster than n calls).
+ * Uses h->pbuf. */
+void colb__cohort_wald_n(colb__cohort *h, const colb__ridge *b0, size_t i0, const colb__ridge *b1,
+                         const size_t *i1s, size_t n, double *out);
+
 /* Thresholds of W: the chi-square quantile of d degrees of freedom at level
  * delta (Laurent-Massart), and the self-normalised bound 2 ln(1/delta) +
  * ln det V - d ln lambda of the model with more data. */
@@ -200,6 +218,15 @@ void colb__cohort_unlink(colb__cohort *h, size_t u);
  * -1 when out of memory (what was grown is only larger than used). */
 int colb__cohort_grow_slots(colb__cohort *h, size_t cap2);
 int colb__cohort_grow_arrays(colb__cohort *h, size_t cap2);
+
+/* Slot c's model (c.theta) may have changed: its copy in the transposed
+ * cache is refreshed before the next nearest-cluster search. Every change
+ * of a cluster's model must be followed by this call. O(1). */
+void colb__cohort_touch(colb__cohort *h, size_t c);
+
+/* 1 when the transposed cache holds c.theta of every slot not listed as
+ * stale, bit for bit (tests). O(C d). */
+int colb__cohort_cache_ok(const colb__cohort *h);
 
 /* A free cluster slot (growing the banks when needed), or NONE when out of
  * memory. */

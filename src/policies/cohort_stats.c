@@ -21,6 +21,8 @@
 
 #include "linalg/dense.h"
 
+#define NONE_PAIR ((size_t)-1)
+
 /* Spread term's weight in the score test's threshold: the statistic's
  * expectation under a spread tau2 is tau2 h; 2 h leaves room for its
  * fluctuation before a member of a broad population counts as an outlier. */
@@ -107,43 +109,75 @@ double colb__cohort_score_test(colb__cohort *h, const colb__ridge *from, size_t 
 double colb__cohort_wald(colb__cohort *h, const colb__ridge *b0, size_t i0, const colb__ridge *b1,
                          size_t i1)
 {
-    size_t d = h->d;
-    if (!b0->count[i0] || !b1->count[i1])
-        return 0.0;
+    double W;
+    colb__cohort_wald_n(h, b0, i0, b1, &i1, 1, &W);
+    return W;
+}
+
+/* WALD_BATCH pairs at a time: their 2 WALD_BATCH factorisations run
+ * interleaved (cholesky_n); each pair's W with the arithmetic of the
+ * one-pair form. A pair's scratch in h->pbuf: S, S2 (then D, diff, tp), L,
+ * L2 - 4 d^2, within the buffer's COLB__CHOL_BATCH (2 d^2 + 3 d). */
+#define WALD_BATCH (COLB__CHOL_BATCH / 2)
+void colb__cohort_wald_n(colb__cohort *h, const colb__ridge *b0, size_t i0, const colb__ridge *b1,
+                         const size_t *i1s, size_t n, double *out)
+{
+    size_t d = h->d, dd = d * d;
     double lam = b0->p.lambda;
-    double *S = h->pbuf, *S2 = S + d * d, *L = S2 + d * d, *L2 = L + d * d, *D = L2 + d * d;
-    double *diff = D + d * d, *tp = diff + d;
-    const double *A0 = b0->A + i0 * d * d, *A1 = b1->A + i1 * d * d;
-    /* pooled estimate: under a common theta, E[t0 - t1] = -lambda (A0 - A1) theta */
-    for (size_t k = 0; k < d * d; k++) {
-        S[k] = b0->V[i0 * d * d + k] + b1->V[i1 * d * d + k];
-        S2[k] = A0[k] + A1[k];
+    const double *A0 = b0->A + i0 * dd;
+    for (size_t m0 = 0; m0 < n; m0 += WALD_BATCH) {
+        size_t nb = n - m0 < WALD_BATCH ? n - m0 : WALD_BATCH, nf = 0, fi[WALD_BATCH];
+        const double *Ss[2 * WALD_BATCH];
+        double *Ls[2 * WALD_BATCH];
+        int fail[2 * WALD_BATCH];
+        for (size_t m = 0; m < nb; m++) {
+            size_t i1 = i1s[m0 + m];
+            double *S = h->pbuf + 4 * m * dd, *S2 = S + dd;
+            const double *A1 = b1->A + i1 * dd;
+            fi[m] = NONE_PAIR;
+            if (!b0->count[i0] || !b1->count[i1])
+                continue;
+            /* pooled estimate: under a common theta, E[t0 - t1] = -lambda (A0 - A1) theta */
+            for (size_t k = 0; k < dd; k++) {
+                S[k] = b0->V[i0 * dd + k] + b1->V[i1 * dd + k];
+                S2[k] = A0[k] + A1[k];
+            }
+            for (size_t a = 0; a < d; a++)
+                S[a * d + a] -= lam;
+            fi[m] = nf;
+            Ss[nf] = S;
+            Ls[nf++] = S + 2 * dd;
+            Ss[nf] = S2;
+            Ls[nf++] = S + 3 * dd;
+        }
+        /* every factor at once (independent chains, interleaved) */
+        h->kern->cholesky_n(Ss, nf, d, Ls, NULL, fail);
+        for (size_t m = 0; m < nb; m++) {
+            size_t i1 = i1s[m0 + m];
+            out[m0 + m] = 0.0;
+            if (fi[m] == NONE_PAIR || fail[fi[m]] || fail[fi[m] + 1])
+                continue;
+            /* S's room, free once factored: D, then diff and tp */
+            double *D = h->pbuf + 4 * m * dd, *diff = D + dd, *tp = diff + d;
+            const double *L = D + 2 * dd, *L2 = D + 3 * dd, *A1 = b1->A + i1 * dd;
+            for (size_t a = 0; a < d; a++)
+                tp[a] = b0->b[i0 * d + a] + b1->b[i1 * d + a];
+            colb__cholesky_solve(L, d, tp);
+            /* (A0 - A1) tp, the difference formed first */
+            for (size_t k = 0; k < dd; k++)
+                D[k] = A0[k] - A1[k];
+            memset(diff, 0, d * sizeof(double));
+            h->kern->symv(D, d, tp, diff);
+            for (size_t a = 0; a < d; a++)
+                diff[a] = b0->theta[i0 * d + a] - b1->theta[i1 * d + a] + lam * diff[a];
+            memcpy(tp, diff, d * sizeof(double));
+            colb__cholesky_solve(L2, d, tp);
+            double W = 0.0;
+            for (size_t a = 0; a < d; a++)
+                W += diff[a] * tp[a];
+            out[m0 + m] = W / (h->R * h->R);
+        }
     }
-    for (size_t a = 0; a < d; a++) {
-        S[a * d + a] -= lam;
-        tp[a] = b0->b[i0 * d + a] + b1->b[i1 * d + a];
-    }
-    /* both factors at once (independent chains, interleaved) */
-    const double *Ss[2] = { S, S2 };
-    double *Ls[2] = { L, L2 };
-    int fail[2];
-    h->kern->cholesky_n(Ss, 2, d, Ls, NULL, fail);
-    if (fail[0] || fail[1])
-        return 0.0;
-    colb__cholesky_solve(L, d, tp);
-    /* (A0 - A1) tp, the difference formed first */
-    for (size_t k = 0; k < d * d; k++)
-        D[k] = A0[k] - A1[k];
-    memset(diff, 0, d * sizeof(double));
-    h->kern->symv(D, d, tp, diff);
-    for (size_t a = 0; a < d; a++)
-        diff[a] = b0->theta[i0 * d + a] - b1->theta[i1 * d + a] + lam * diff[a];
-    memcpy(tp, diff, d * sizeof(double));
-    colb__cholesky_solve(L2, d, tp);
-    double W = 0.0;
-    for (size_t a = 0; a < d; a++)
-        W += diff[a] * tp[a];
-    return W / (h->R * h->R);
 }
 
 double colb__cohort_chi_thr(const colb__cohort *h)
