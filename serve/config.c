@@ -61,7 +61,7 @@ static const opt OPTS[] = {
     { "snapshot-interval", K_SIZE, C(snapshot_interval), 1, 1e9, NULL, "durability", "S: snapshot after S seconds with changes" },
     { "snapshot-log-bytes", K_BYTES, C(snapshot_log_bytes), 4096, 0, NULL, "durability", "BYTES: snapshot when the log has grown by this much" },
     { "wal-segment-bytes", K_BYTES, C(wal_segment_bytes), 0, 17179869184.0, NULL, "durability", "BYTES: log segments preallocated at this size (zeros written ahead, or an old segment reused), so that a group commit's fdatasync needs no journal commit; 0: segments grow as written (at least 64K)" },
-    { "snapshot-fork", K_BOOL, C(snapshot_fork), 0, 1, NULL, "durability", "1: a snapshot is written by a fork()ed child process that holds the state as it was (the writer pauses for the fork, ~2 ms per 100 MB of the process); 0: the writer copies the policy into a buffer first (a pause of the policy's size, ~0.5 ms per MB)" },
+    { "snapshot-fork", K_ENUM, C(snapshot_fork), 0, 0, "0|1|auto", "durability", "how a snapshot freezes the state: 1 = a fork()ed child process holds the state as it was and writes it (the writer pauses for the fork, ~2 ms per 100 MB of the process, then for a copy-on-write fault per page it changes while the child runs); 0 = the writer copies the policy into a buffer (a pause of ~0.5-1 ms per MB of the policy); auto = fork when the policy takes 32 MB or more" },
     { "archive-log", K_BOOL, C(archive_log), 0, 1, NULL, "durability", "keep log segments a snapshot made obsolete in DIR/archive" },
     { "drain-timeout", K_SIZE, C(drain_timeout), 0, 3600, NULL, "durability", "S: seconds SIGTERM waits for requests in flight" },
 };
@@ -120,7 +120,7 @@ void serve_config_default(serve_config *c)
     c->snapshot_replay = 10;
     c->snapshot_log_bytes = (size_t)1 << 30;
     c->wal_segment_bytes = (size_t)64 << 20;
-    c->snapshot_fork = 1;
+    c->snapshot_fork = SNAPSHOT_FORK_AUTO;
     c->drain_timeout = 10;
 }
 

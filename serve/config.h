@@ -53,12 +53,20 @@ typedef struct serve_config {
     size_t snapshot_log_bytes;      /* log bytes that trigger a snapshot */
     size_t wal_segment_bytes;       /* preallocated size of a log segment (0: not preallocated) */
     int archive_log;                /* 1: keep old log segments in DIR/archive */
-    int snapshot_fork;              /* 1: snapshots written by a fork()ed child */
+    int snapshot_fork;              /* 1: snapshots written by a fork()ed child; 0: captured; SNAPSHOT_FORK_AUTO */
     size_t drain_timeout;           /* seconds SIGTERM waits for requests in flight */
     /* what to do */
     int dump_log;                   /* print the log as JSON lines and exit */
     int quiet;                      /* no operational lines on stderr */
 } serve_config;
+
+/* --snapshot-fork auto: fork when the policy takes at least this much
+ * memory (colb_policy_memory). Below it a capture's pause is a few ms,
+ * and the copy-on-write faults that follow a fork cost the writer more
+ * when a request touches many pages at once (a reward batch of 1,000
+ * users: docs/performance.md, "Phase 7"). */
+#define SNAPSHOT_FORK_AUTO 2
+#define SNAPSHOT_FORK_MIN_BYTES (32.0 * 1048576)
 
 /* Defaults (the policy "recommended" when the library has it, else
  * linucb-ind). */

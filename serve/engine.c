@@ -466,6 +466,17 @@ static void run_batch(engine *e, job *batch)
     }
 }
 
+/* Whether this snapshot is written by a fork()ed child (--snapshot-fork). */
+static int by_fork(const engine *e)
+{
+    if (e->c.snapshot_fork != SNAPSHOT_FORK_AUTO)
+        return e->c.snapshot_fork;
+    colb_policy_params pp = e->s.pp;
+    pp.users = users_count(e->s.users);
+    double bytes = 0;
+    return e->s.p && colb_policy_memory(e->s.policy, &pp, &bytes) == COLB_OK && bytes >= SNAPSHOT_FORK_MIN_BYTES;
+}
+
 static void maybe_snapshot(engine *e, int force)
 {
     state *s = &e->s;
@@ -493,7 +504,7 @@ static void maybe_snapshot(engine *e, int force)
     e->snap_time = now;
     /* a child that holds the state as it is (docs/serve.md, "Snapshots"),
      * else a capture */
-    state_image *im = e->c.snapshot_fork ? state_capture(s, 1, err, sizeof err) : NULL;
+    state_image *im = by_fork(e) ? state_capture(s, 1, err, sizeof err) : NULL;
     if (im && snapshotter_fork(e->snap, im) != 0) {
         if (!e->fork_failed++)
             note(e, "colb serve: snapshot: fork: %s; capturing in the writer instead\n", strerror(errno));

@@ -821,8 +821,9 @@ static void test_crash(void **state)
     const char *args = "--dim 4 --snapshot-every 150 --archive-log 1 --seed 3 --wal-segment-bytes 64K";
     /* snapshots captured in the writer in even cycles, by a fork()ed child
      * in odd ones */
-    char args_capture[256];
+    char args_capture[256], args_fork[256];
     snprintf(args_capture, sizeof args_capture, "%s --snapshot-fork 0", args);
+    snprintf(args_fork, sizeof args_fork, "%s --snapshot-fork 1", args);
     server s;
     int code;
     if (server_start(&s, st, args_capture, &code)) {
@@ -889,7 +890,7 @@ static void test_crash(void **state)
         replay_dump(&m, &D);
         size_t nd, nr;
         check_acknowledged(&m, &acked, &nd, &nr);
-        if (server_start(&s, st, cycle % 2 ? args_capture : args, &code)) { /* service options are not part of the state */
+        if (server_start(&s, st, cycle % 2 ? args_capture : args_fork, &code)) { /* service options are not part of the state */
             print_file(s.log);
             fail_msg("cycle %d: the server did not restart (exit %d)", cycle, code);
         }
@@ -1529,7 +1530,7 @@ static void test_snapshot_child(void **state)
     snprintf(st, sizeof st, "%s/child", dir);
     server s;
     int code;
-    if (server_start(&s, st, "--dim 48 --policy linucb-ind --snapshot-interval 1", &code)) {
+    if (server_start(&s, st, "--dim 48 --policy linucb-ind --snapshot-interval 1 --snapshot-fork 1", &code)) {
         print_file(s.log);
         fail_msg("the server did not start (exit %d)", code);
     }
