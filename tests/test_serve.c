@@ -1521,8 +1521,9 @@ static pid_t snapshot_child(pid_t pid)
 
 /* SIGTERM while a snapshot child is writing: the server waits for it (the
  * child dies with the writer thread that forked it, PR_SET_PDEATHSIG, so
- * the writer must not end first) and exits 0; no child is left. A state of 6,000 users at d = 48 (~60 MB) keeps the
- * child busy long enough to be seen. */
+ * the writer must not end first) and exits 0; no child is left. A state
+ * of 6,000 users at d = 48 (~60 MB) keeps the child busy long enough to be
+ * seen. */
 static void test_snapshot_child(void **state)
 {
     (void)state;
