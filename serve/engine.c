@@ -212,7 +212,8 @@ static int recover(engine *e, char *err, size_t err_len)
     uint64_t last;
     char torn[4400];
     uint64_t from = e->s.lsn;
-    if (wal_read(c->state_dir, e->s.lsn, WAL_REPAIR, visit_apply, &r, &last, torn, sizeof torn, err, err_len))
+    if (wal_read(c->state_dir, e->s.lsn, WAL_REPAIR | (c->repair_log ? WAL_CUT_GAP : 0), visit_apply, &r, &last, torn,
+                 sizeof torn, err, err_len))
         return -1;
     if (torn[0])
         note(e, "colb serve: %s\n", torn);

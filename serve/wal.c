@@ -133,9 +133,13 @@ static void seg_header(unsigned char *h, uint64_t first)
 
 /* Read one segment: visit records with lsn > after. *expect is the lsn the
  * next record must have (0: not known yet). On a bad record: in the last
- * segment the log ends there (*torn_at set), elsewhere an error. */
+ * segment the log ends there (*torn_at set). A segment before the last
+ * whose records stop before the next one's first (a bad record, or the
+ * zeros of a preallocated tail) has lost records: with cut, the log ends
+ * there too (*torn_at and *gap set), else an error. */
 static int read_segment(const segment *s, uint64_t next_first, uint64_t after, uint64_t *expect, wal_visit fn,
-                        void *ctx, long long *torn_at, size_t *size_out, char *err, size_t err_len)
+                        void *ctx, int cut, long long *torn_at, int *gap, size_t *size_out, char *err,
+                        size_t err_len)
 {
     int fd = open(s->path, O_RDONLY | O_CLOEXEC);
     struct stat st;
@@ -196,17 +200,8 @@ static int read_segment(const segment *s, uint64_t next_first, uint64_t after, u
         size_t len = left >= 16 ? get_u32(r) : 0;
         int ok = left >= REC_OVERHEAD && len <= left - REC_OVERHEAD && len < REC_MAX &&
                  get_u64(r + 16 + len) == XXH3_64bits(r, 16 + len) && get_u64(r + 8) == *expect;
-        if (!ok) {
-            if (last) {
-                *torn_at = (long long)off;
-                break;
-            }
-            snprintf(err, err_len, "%s: the record at byte %zu is corrupt (lsn %llu expected); the log "
-                     "cannot be read past it (docs/serve.md, recovery)", s->path, off,
-                     (unsigned long long)*expect);
-            rc = -1;
-            goto done;
-        }
+        if (!ok)
+            break; /* the last segment's torn tail, or a gap (below) */
         uint64_t lsn = get_u64(r + 8);
         if (lsn > after && fn(ctx, lsn, get_u32(r + 4), r + 16, len, err, err_len)) {
             rc = -1;
@@ -214,6 +209,24 @@ static int read_segment(const segment *s, uint64_t next_first, uint64_t after, u
         }
         (*expect)++;
         off += REC_OVERHEAD + len;
+    }
+    if (last && off < size && !(size - off >= 16 && !memcmp(m + off, zero, 16))) {
+        *torn_at = (long long)off;
+    } else if (!last && *expect < next_first) {
+        /* a power cut can lose the unsynced tail of a segment while a later
+         * one reached the disk; no record from there on was acknowledged
+         * (the syncer acknowledges one only after every earlier segment is
+         * synced), but disk corruption looks the same: cut only when told */
+        if (cut) {
+            *torn_at = (long long)off;
+            *gap = 1;
+        } else {
+            snprintf(err, err_len, "%s: its records stop at byte %zu, at lsn %llu, but the next segment starts at "
+                     "lsn %llu: records are lost. After a power cut these were never acknowledged, and "
+                     "--repair-log 1 drops them and the later segments (moved to DIR/dropped; docs/serve.md, "
+                     "recovery)", s->path, off, (unsigned long long)*expect - 1, (unsigned long long)next_first);
+            rc = -1;
+        }
     }
 done:
     if (m)
@@ -249,10 +262,34 @@ int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx
     for (size_t i = i0; i < n && rc == 0; i++) {
         long long torn = -1;
         size_t size = 0;
-        rc = read_segment(&seg[i], i + 1 < n ? seg[i + 1].first : 0, after, &expect, fn, ctx, &torn, &size, err,
-                          err_len);
+        int gap = 0;
+        rc = read_segment(&seg[i], i + 1 < n ? seg[i + 1].first : 0, after, &expect, fn, ctx, flags & WAL_CUT_GAP,
+                          &torn, &gap, &size, err, err_len);
+        if (rc == 0 && gap && (flags & WAL_REPAIR)) {
+            /* the log ends here: the later segments go to DIR/dropped */
+            char dd[4120], to[4400];
+            snprintf(dd, sizeof dd, "%s/dropped", dir);
+            if (mkdir(dd, 0755) != 0 && errno != EEXIST) {
+                snprintf(err, err_len, "%s: %s", dd, strerror(errno));
+                rc = -1;
+            }
+            for (size_t j = i + 1; j < n && rc == 0; j++) {
+                const char *base = strrchr(seg[j].path, '/');
+                snprintf(to, sizeof to, "%s%s", dd, base ? base : "/");
+                if (rename(seg[j].path, to) != 0) {
+                    snprintf(err, err_len, "%s: cannot move it to %s: %s", seg[j].path, dd, strerror(errno));
+                    rc = -1;
+                }
+            }
+        }
         if (rc == 0 && torn >= 0) {
-            if (note && note_len)
+            if (note && note_len && gap)
+                snprintf(note, note_len, "%s: its records stop at lsn %llu, before the next segment's first "
+                         "(%llu): dropped the %zu bytes from byte %lld and the %zu later segment(s)%s",
+                         seg[i].path, (unsigned long long)expect - 1, (unsigned long long)seg[i + 1].first,
+                         size - (size_t)torn, torn, n - i - 1,
+                         (flags & WAL_REPAIR) ? " (moved to DIR/dropped)" : "");
+            else if (note && note_len)
                 snprintf(note, note_len, "%s: dropped a torn %s at byte %lld and the %zu bytes from there (a crash "
                          "during a write; a preallocated segment's unused tail included)", seg[i].path,
                          torn == 0 ? "segment header" : "record", torn, size - (size_t)torn);
@@ -273,6 +310,8 @@ int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx
                 }
             }
         }
+        if (gap)
+            break;
     }
     if (rc == 0 && (flags & WAL_REPAIR) && wal_sync_dir(dir) != 0) {
         snprintf(err, err_len, "%s: cannot sync the folder: %s", dir, strerror(errno));

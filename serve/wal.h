@@ -45,7 +45,9 @@
  * the next (torn: with WAL_REPAIR the segment is cut there, which is what
  * a restart does). Any other segment ends with the record before the next
  * segment's first (what follows is its preallocated tail); a bad record
- * before that, or a gap in the lsns, is corruption: an error. */
+ * before that, or a gap in the lsns, is an error unless WAL_CUT_GAP says
+ * to end the log there (a power cut can lose a segment's unsynced tail
+ * while a later segment reached the disk: records never acknowledged). */
 #ifndef COLB_SERVE_WAL_H
 #define COLB_SERVE_WAL_H
 
@@ -67,6 +69,9 @@ typedef struct wal_waiter {
 #define WAL_REPAIR 1   /* cut a torn tail (what a restart does) */
 #define WAL_ARCHIVE 2  /* also read DIR/archive (the whole history kept by --archive-log), and
                           start from the oldest segment there is, whatever `after` says */
+#define WAL_CUT_GAP 4  /* a segment whose records stop before the next one's first ends the log
+                          (with WAL_REPAIR: cut there, later segments moved to DIR/dropped);
+                          without it that is an error (--repair-log) */
 
 /* Called for each record; return 0 to go on, -1 to stop with the error in err. */
 typedef int (*wal_visit)(void *ctx, uint64_t lsn, uint32_t type, const unsigned char *payload, size_t len,

@@ -26,6 +26,8 @@
  *                256 connections were ready together: serve/http.c);
  *   replay       --snapshot-replay: a server whose writer has worked longer
  *                than it since the last snapshot takes one (and none with 0);
+ *   repair       a log whose older segment lost its tail (a power cut) is
+ *                refused, and with --repair-log ends there;
  *   child        SIGTERM while a snapshot's child process writes: the
  *                server lets it finish, exits 0, and leaves no process;
  *   threads      every thread of the server is one it named (no OpenBLAS
@@ -728,7 +730,9 @@ static void test_integration(void **state)
 }
 
 /* The newest log segment of a state folder. */
-static void newest_segment(const char *state, char *out, size_t len)
+/* The newest log segment of state whose name sorts before `below` ("~":
+ * the newest of all). */
+static void segment_before(const char *state, const char *below, char *out, size_t len)
 {
     DIR *d = opendir(state);
     assert_non_null(d);
@@ -736,12 +740,15 @@ static void newest_segment(const char *state, char *out, size_t len)
     out[0] = '\0';
     char best[256] = "";
     while ((de = readdir(d))) /* wal-<20 digits>.log, not the spare or recycled one */
-        if (!strncmp(de->d_name, "wal-", 4) && strlen(de->d_name) == 28 && strcmp(de->d_name, best) > 0)
+        if (!strncmp(de->d_name, "wal-", 4) && strlen(de->d_name) == 28 && strcmp(de->d_name, best) > 0 &&
+            strcmp(de->d_name, below) < 0)
             snprintf(best, sizeof best, "%s", de->d_name);
     closedir(d);
     assert_true(best[0]);
     snprintf(out, len, "%s/%s", state, best);
 }
+
+static void newest_segment(const char *state, char *out, size_t len) { segment_before(state, "~", out, len); }
 
 /* Where the records of a log segment end (docs/serve.md: a 32-byte
  * header, then records of 24 bytes + their payload; in a preallocated
@@ -1579,6 +1586,103 @@ static void test_snapshot_child(void **state)
     print_message("snapshot child: SIGTERM while child %d was writing; it finished\n", (int)child);
 }
 
+/* A power cut can lose the unsynced tail of a segment while a later one
+ * reached the disk. Simulated: the second newest segment's records zeroed
+ * from their middle on. A restart refuses the log and names --repair-log;
+ * with it, the log ends at the gap (the later segments moved to
+ * DIR/dropped) and the state equals the library's replay of what is left. */
+static void test_repair_log(void **state)
+{
+    (void)state;
+    char st[256];
+    snprintf(st, sizeof st, "%s/repair", dir);
+    const char *args = "--dim 3 --policy linucb-ind --seed 3 --wal-segment-bytes 64K --snapshot-every 1000000000 "
+                       "--snapshot-interval 1000000 --snapshot-replay 0 --snapshot-log-bytes 100G";
+    server s;
+    int code;
+    /* three generations (each start opens a new segment), each killed */
+    for (int g = 0; g < 3; g++) {
+        if (server_start(&s, st, args, &code)) {
+            print_file(s.log);
+            fail_msg("the server did not start (exit %d)", code);
+        }
+        hconn c;
+        static char body[65536], ids[200][32];
+        char *ans;
+        ka_err[0] = '\0';
+        int ok = !hconnect(&c, s.port);
+        for (int b = 0; ok && b < 20; b++) {
+            size_t w = (size_t)snprintf(body, sizeof body, "{\"contexts\":[[1,0,0],[0,1,0],[0,0.5,0.5]],\"users\":[");
+            for (int u = 0; u < 200; u++)
+                w += (size_t)snprintf(body + w, sizeof body - w, "%s\"u%d\"", u ? "," : "", (u * 7 + b + g) % 300);
+            snprintf(body + w, sizeof body - w, "]}");
+            ok = !expect_ok(&c, "POST", "/v1/choose/batch", body, &ans) && !decisions_of(ans, ids, 200);
+            w = (size_t)snprintf(body, sizeof body, "{\"rewards\":[");
+            for (int u = 0; ok && u < 200; u++)
+                w += (size_t)snprintf(body + w, sizeof body - w, "%s{\"decision\":\"%s\",\"reward\":%d}",
+                                      u ? "," : "", ids[u], (u + b) % 3 == 0);
+            snprintf(body + w, sizeof body - w, "]}");
+            ok = ok && !expect_ok(&c, "POST", "/v1/reward/batch", body, NULL);
+        }
+        if (c.fd >= 0)
+            close(c.fd);
+        if (!ok)
+            fail_msg("%s", ka_err);
+        server_kill(&s);
+    }
+    /* the lost tail: the second newest segment's records zeroed from their middle */
+    char newest[512], seg[512];
+    newest_segment(st, newest, sizeof newest);
+    segment_before(st, strrchr(newest, '/') + 1, seg, sizeof seg);
+    long end = records_end(seg), mid = 32 + (end - 32) / 2;
+    FILE *f = fopen(seg, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, mid, SEEK_SET), 0);
+    for (long i = mid; i < end; i++)
+        fputc(0, f);
+    fclose(f);
+    assert_int_not_equal(server_start(&s, st, args, &code), 0);
+    char *log = slurp(s.log, NULL);
+    if (!strstr(log, "--repair-log 1"))
+        fail_msg("the refusal does not name --repair-log: %s", log);
+    free(log);
+    char repair[512];
+    snprintf(repair, sizeof repair, "%s --repair-log 1", args);
+    if (server_start(&s, st, repair, &code)) {
+        print_file(s.log);
+        fail_msg("--repair-log 1: the server did not start (exit %d)", code);
+    }
+    log = slurp(s.log, NULL);
+    if (!strstr(log, "later segment(s) (moved to DIR/dropped)"))
+        fail_msg("%s", log);
+    free(log);
+    server_kill(&s);
+    char moved[600];
+    snprintf(moved, sizeof moved, "%s/dropped%s", st, strrchr(newest, '/'));
+    assert_int_equal(access(moved, F_OK), 0);
+    /* the log as left: replayed by the library, it is the restarted state */
+    char dump[256];
+    snprintf(dump, sizeof dump, "%s/dump-repair.jsonl", dir);
+    dump_log(st, dump);
+    lines D = read_lines(dump);
+    model m;
+    model_init(&m, "linucb-ind", 3);
+    m.pp.seed = 3;
+    replay_dump(&m, &D);
+    if (server_start(&s, st, args, &code)) {
+        print_file(s.log);
+        fail_msg("the repaired state did not restart (exit %d)", code);
+    }
+    fetch_compare(&m, s.port);
+    assert_int_equal(server_stop(&s), 0);
+    print_message("repair: %s zeroed from byte %ld to %ld; refused, then --repair-log kept %zu decisions and %zu "
+                  "rewards, equal to the library's replay\n", strrchr(seg, '/') + 1, mid, end, m.n_decisions,
+                  m.n_rewards);
+    assert_true(m.n_decisions > 0);
+    model_free(&m);
+    free_lines(&D);
+}
+
 static void test_threads(void **state)
 {
     (void)state;
@@ -1629,6 +1733,7 @@ int main(void)
         cmocka_unit_test_teardown(test_snapshot_replay, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_window, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_child, kill_leftovers),
+        cmocka_unit_test_teardown(test_repair_log, kill_leftovers),
         cmocka_unit_test_teardown(test_threads, kill_leftovers),
     };
     if (getenv("COLB_TEST_ONLY")) /* one test by name, e.g. test_crash (a pattern: * and ? match) */
