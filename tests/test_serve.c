@@ -1355,6 +1355,35 @@ static long reward_batch(hconn *c, char ids[][32], const size_t *idx, size_t n, 
     return a ? atol(a + 10) : -1;
 }
 
+/* The log of state st dumped and replayed by the library (policy linucb-ind
+ * in dimension d, policy_seed), then the server restarted on st with args: its
+ * users' estimates and clusters equal the replay's. *nd, *nr: the replay's
+ * decisions and rewards. dump_name: the dump's file in the test folder. */
+static void restart_equals_replay(const char *st, const char *args, size_t d, uint64_t policy_seed, const char *dump_name,
+                                  size_t *nd, size_t *nr)
+{
+    char dump[256];
+    snprintf(dump, sizeof dump, "%s/%s", dir, dump_name);
+    dump_log(st, dump);
+    lines D = read_lines(dump);
+    model m;
+    model_init(&m, "linucb-ind", d);
+    m.pp.seed = policy_seed;
+    replay_dump(&m, &D);
+    server s;
+    int code;
+    if (server_start(&s, st, args, &code)) {
+        print_file(s.log);
+        fail_msg("the server did not restart (exit %d)", code);
+    }
+    fetch_compare(&m, s.port);
+    assert_int_equal(server_stop(&s), 0);
+    *nd = m.n_decisions;
+    *nr = m.n_rewards;
+    model_free(&m);
+    free_lines(&D);
+}
+
 /* Snapshots taken while decisions and rewards flow (the window, 10,000
  * decisions in 3 chunks, wrapped twice, rewards deep in it), then SIGKILL:
  * the restarted server has every pending decision of the window from its
@@ -1457,25 +1486,11 @@ static void test_snapshot_window(void **state)
     close(c.fd);
     c.fd = -1;
     assert_int_equal(server_stop(&s), 0);
-    char dump[256];
-    snprintf(dump, sizeof dump, "%s/dump-window.jsonl", dir);
-    dump_log(st, dump);
-    lines D = read_lines(dump);
-    model m;
-    model_init(&m, "linucb-ind", 3);
-    m.pp.seed = 7;
-    replay_dump(&m, &D);
-    if (server_start(&s, st, args, &code)) {
-        print_file(s.log);
-        fail_msg("the server did not restart (exit %d)", code);
-    }
-    fetch_compare(&m, s.port);
-    assert_int_equal(server_stop(&s), 0);
+    size_t nd, nr;
+    restart_equals_replay(st, args, 3, 7, "dump-window.jsonl", &nd, &nr);
     print_message("window: %d decisions, a snapshot up to lsn %lld, SIGKILL: %zu pending decisions rewarded "
                   "after the restart, the model equals the library's replay\n", WIN_ROUNDS * WIN_USERS, covered,
                   pending);
-    model_free(&m);
-    free_lines(&D);
     return;
 fail:
     if (c.fd >= 0)
@@ -1661,26 +1676,11 @@ static void test_repair_log(void **state)
     snprintf(moved, sizeof moved, "%s/dropped%s", st, strrchr(newest, '/'));
     assert_int_equal(access(moved, F_OK), 0);
     /* the log as left: replayed by the library, it is the restarted state */
-    char dump[256];
-    snprintf(dump, sizeof dump, "%s/dump-repair.jsonl", dir);
-    dump_log(st, dump);
-    lines D = read_lines(dump);
-    model m;
-    model_init(&m, "linucb-ind", 3);
-    m.pp.seed = 3;
-    replay_dump(&m, &D);
-    if (server_start(&s, st, args, &code)) {
-        print_file(s.log);
-        fail_msg("the repaired state did not restart (exit %d)", code);
-    }
-    fetch_compare(&m, s.port);
-    assert_int_equal(server_stop(&s), 0);
+    size_t nd, nr;
+    restart_equals_replay(st, args, 3, 3, "dump-repair.jsonl", &nd, &nr);
     print_message("repair: %s zeroed from byte %ld to %ld; refused, then --repair-log kept %zu decisions and %zu "
-                  "rewards, equal to the library's replay\n", strrchr(seg, '/') + 1, mid, end, m.n_decisions,
-                  m.n_rewards);
-    assert_true(m.n_decisions > 0);
-    model_free(&m);
-    free_lines(&D);
+                  "rewards, equal to the library's replay\n", strrchr(seg, '/') + 1, mid, end, nd, nr);
+    assert_true(nd > 0);
 }
 
 static void test_threads(void **state)
