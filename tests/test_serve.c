@@ -243,6 +243,16 @@ static void print_file(const char *path)
     free(t);
 }
 
+/* server_start, failing the test (with the server's log) when it does not start. */
+static void start_or_fail(server *s, const char *state, const char *args)
+{
+    int code;
+    if (server_start(s, state, args, &code)) {
+        print_file(s->log);
+        fail_msg("the server did not start (exit %d)", code);
+    }
+}
+
 /* Run serve_client.py MODE on port with extra arguments; its exit status. */
 static int client(const char *mode, int port, const char *out, const char *extra)
 {
@@ -833,10 +843,7 @@ static void test_crash(void **state)
     snprintf(args_fork, sizeof args_fork, "%s --snapshot-fork 1", args);
     server s;
     int code;
-    if (server_start(&s, st, args_capture, &code)) {
-        print_file(s.log);
-        fail_msg("the server did not start (exit %d)", code);
-    }
+    start_or_fail(&s, st, args_capture);
     colb_rng r;
     colb_rng_seed(&r, seed, 16);
     long snaps[2] = { 0, 0 };
@@ -951,10 +958,7 @@ static void test_bad_requests(void **state)
     snprintf(args, sizeof args, "--dim 3 --max-contexts 8 --max-batch 50 --max-body 65536 --token-file %s", tok);
     server s;
     int code;
-    if (server_start(&s, st, args, &code)) {
-        print_file(s.log);
-        fail_msg("the server did not start (exit %d)", code);
-    }
+    start_or_fail(&s, st, args);
     int rc = client("bad", s.port, "/dev/null",
                     "--dim 3 --max-contexts 8 --max-batch 50 --max-body 65536 --token s3cret-token");
     assert_int_equal(kill(s.pid, 0), 0); /* alive */
@@ -1133,11 +1137,7 @@ static void test_keepalive(void **state)
     char st[256];
     snprintf(st, sizeof st, "%s/keepalive", dir);
     server s;
-    int code;
-    if (server_start(&s, st, "--dim 3 --policy linucb-ind --http-threads 1 --max-connections 512", &code)) {
-        print_file(s.log);
-        fail_msg("the server did not start (exit %d)", code);
-    }
+    start_or_fail(&s, st, "--dim 3 --policy linucb-ind --http-threads 1 --max-connections 512");
     static const char ctx[] = "[[0.1,0.2,0.3],[0.5,-0.1,0.0],[-0.3,0.4,0.9],[1,0,0]]";
     static const char b64[] = /* the same four contexts as little-endian doubles */
         "mpmZmZmZuT+amZmZmZnJPzMzMzMzM9M/AAAAAAAA4D+amZmZmZm5vwAAAAAAAAAAMzMzMzMz07+amZmZmZnZP83MzMzMzOw/"
@@ -1236,11 +1236,7 @@ static long snapshots_under_load(const char *replay)
     snprintf(args, sizeof args, "--dim 3 --policy cohort --snapshot-replay %s --snapshot-every 1000000000 "
              "--snapshot-interval 1000000", replay);
     server s;
-    int code;
-    if (server_start(&s, st, args, &code)) {
-        print_file(s.log);
-        fail_msg("the server did not start (exit %d)", code);
-    }
+    start_or_fail(&s, st, args);
     hconn c;
     static char body[65536], ids[200][32];
     char *ans;
@@ -1401,10 +1397,7 @@ static void test_snapshot_window(void **state)
                        "--snapshot-every 1000000000 --snapshot-interval 1000000 --archive-log 1";
     server s;
     int code;
-    if (server_start(&s, st, args, &code)) {
-        print_file(s.log);
-        fail_msg("the server did not start (exit %d)", code);
-    }
+    start_or_fail(&s, st, args);
     static char ids[WIN_ROUNDS * WIN_USERS][32], body[1 << 16];
     static unsigned char rewarded[WIN_ROUNDS * WIN_USERS];
     static size_t idx[WIN_ROUNDS * WIN_USERS];
@@ -1552,11 +1545,7 @@ static void test_snapshot_child(void **state)
     char st[256];
     snprintf(st, sizeof st, "%s/child", dir);
     server s;
-    int code;
-    if (server_start(&s, st, "--dim 48 --policy linucb-ind --snapshot-interval 1 --snapshot-fork 1", &code)) {
-        print_file(s.log);
-        fail_msg("the server did not start (exit %d)", code);
-    }
+    start_or_fail(&s, st, "--dim 48 --policy linucb-ind --snapshot-interval 1 --snapshot-fork 1");
     enum { USERS = 6000, PER = 500, DIM = 48 };
     static char body[16 * PER + 4096];
     hconn c;
@@ -1617,10 +1606,7 @@ static void test_repair_log(void **state)
     int code;
     /* three generations (each start opens a new segment), each killed */
     for (int g = 0; g < 3; g++) {
-        if (server_start(&s, st, args, &code)) {
-            print_file(s.log);
-            fail_msg("the server did not start (exit %d)", code);
-        }
+        start_or_fail(&s, st, args);
         hconn c;
         static char body[65536], ids[200][32];
         char *ans;
