@@ -869,6 +869,14 @@ int wal_failed(wal *w, char *msg, size_t len)
     return f;
 }
 
+int wal_spare_ready(wal *w)
+{
+    pthread_mutex_lock(&w->mu);
+    int r = w->spare_ready;
+    pthread_mutex_unlock(&w->mu);
+    return r;
+}
+
 void wal_close(wal *w)
 {
     if (!w)

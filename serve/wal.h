@@ -126,6 +126,10 @@ uint64_t wal_segment_start(const wal *w);
 /* 1 if the log failed (a message in msg). */
 int wal_failed(wal *w, char *msg, size_t len);
 
+/* 1 if a spare segment is prepared for the next rotation (its state is
+ * timing-dependent: tests wait on it rather than on a pace). */
+int wal_spare_ready(wal *w);
+
 /* Sync what was written, complete every waiter, stop the syncer, close. */
 void wal_close(wal *w);
 

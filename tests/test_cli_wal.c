@@ -165,6 +165,14 @@ static size_t segments(const char *d, long long seg, size_t *full, char *newest,
     return n;
 }
 
+/* 1 once w has a spare segment ready, 0 if none within ms milliseconds. */
+static int spare_within(wal *w, int ms)
+{
+    for (int i = 0; i < ms && !wal_spare_ready(w); i++)
+        usleep(1000);
+    return wal_spare_ready(w);
+}
+
 #define SEG (256 * 1024)
 #define REC 1000 /* payload bytes; a record takes REC + 24 */
 
@@ -179,18 +187,21 @@ static void test_preallocated(void **state)
     metrics_init(&m);
     wal *w;
     assert_int_equal(wal_open(&w, d, 1, 0, SEG, &m, err, sizeof err), 0);
-    /* about 1.6 segments of records a round, in batches of 20, giving the
-     * preparer time: until three segments are preallocated ones */
+    /* rounds of 12 batches of 20 records: a preallocated segment holds 12
+     * (a 13th would pass its end), so each round rotates once, into the
+     * spare the round before waited for: three preallocated segments
+     * after five rounds, however slow the disk or the preparer */
     uint64_t n = 0;
     size_t full = 0, nseg = 0;
     char newest[512];
     unsigned long long first;
-    for (int round = 0; round < 200 && full < 3; round++) {
-        for (int b = 0; b < 20; b++) {
+    for (int round = 0; round < 8 && full < 3; round++) {
+        for (int b = 0; b < 12; b++) {
             append_durable(w, 20, REC);
             n += 20;
         }
-        usleep(20000);
+        if (!spare_within(w, 20000))
+            fail_msg("round %d: no spare segment prepared within 20 s", round);
         nseg = segments(d, SEG, &full, newest, sizeof newest, &first);
     }
     if (full < 3)
@@ -218,22 +229,18 @@ static void test_preallocated(void **state)
     metrics_init(&m2);
     assert_int_equal(wal_open(&w, d, n + 1, 0, SEG, &m2, err, sizeof err), 0);
     uint64_t n0 = n;
-    for (int round = 0; round < 200 && file_size(rec) >= 0; round++) {
+    for (int b = 0; b < 4; b++) { /* a quarter of a segment: traffic enough for a spare */
         append_durable(w, 20, REC);
         n += 20;
-        usleep(10000);
     }
+    if (!spare_within(w, 20000))
+        fail_msg("no spare segment prepared within 20 s after a restart");
     assert_int_equal(file_size(rec), -1); /* taken for the spare */
     /* into the recycled spare (a segment of the preallocated size), and a
      * few records there */
-    for (int round = 0; round < 200; round++) {
-        append_durable(w, 5, REC);
-        n += 5;
-        segments(d, SEG, &full, newest, sizeof newest, &first);
-        if (file_size(newest) == SEG)
-            break;
-        usleep(10000);
-    }
+    append_durable(w, 5, REC);
+    n += 5;
+    segments(d, SEG, &full, newest, sizeof newest, &first);
     assert_int_equal(file_size(newest), SEG);
     append_durable(w, 20, REC);
     n += 20;
