@@ -202,7 +202,7 @@ fuzz-build:
 	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 CFLAGS="$(FUZZ_CFLAGS)" build-fuzz/libcolb.a \
 	  $(CLI_LIB:$(BUILD)/%=build-fuzz/%) $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
 
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_split.h build-fuzz/libcolb.a
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_split.h build-fuzz/libcolb.a $(CLI_LIB:$(BUILD)/%=build-fuzz/%)
 	clang $(ALL_CFLAGS) -fsanitize=fuzzer -Icli -Iserve -Itests -Itests/fuzz -o $@ $< $(CLI_LIB:$(BUILD)/%=build-fuzz/%) build-fuzz/libcolb.a $(LDLIBS) $(SERVE_LIBS)
 
 fuzz fuzz-long: fuzz-build

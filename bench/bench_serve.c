@@ -771,7 +771,8 @@ static double hist_longest(const hist *now, const hist *before) { return hist_qu
 /* The snapshots the server has taken (the writer's pauses for them) and
  * its group commits (their fdatasync). */
 typedef struct snaps {
-    hist pause, fsync;
+    hist pause, fsync, write;
+    double bytes; /* the last snapshot's */
 } snaps;
 
 static int get_snaps(int port, snaps *s)
@@ -779,7 +780,10 @@ static int get_snaps(int port, snaps *s)
     static char buf[1 << 16];
     if (get_body(port, "/metrics", buf, sizeof buf))
         return -1;
+    const char *b = strstr(buf, "\ncolb_snapshot_bytes ");
+    s->bytes = b ? atof(b + 21) : 0;
     return hist_read(buf, "colb_snapshot_pause_seconds", &s->pause) ||
+           hist_read(buf, "colb_snapshot_write_seconds", &s->write) ||
            hist_read(buf, "colb_wal_fsync_seconds", &s->fsync) ? -1 : 0;
 }
 
@@ -793,8 +797,9 @@ static void snaps_note(int port, snaps *before)
         return;
     double n = now.pause.count - before->pause.count, nf = now.fsync.count - before->fsync.count;
     if (n > 0)
-        printf("  (%.0f snapshot(s) meanwhile: the writer paused %.1f ms in all, the longest pause <= %g ms)\n", n,
-               1e3 * (now.pause.sum - before->pause.sum), 1e3 * hist_longest(&now.pause, &before->pause));
+        printf("  (%.0f snapshot(s) meanwhile: the writer paused %.1f ms in all, the longest pause <= %g ms; "
+               "written in %.2f s in all, the last %.1f MB)\n", n, 1e3 * (now.pause.sum - before->pause.sum),
+               1e3 * hist_longest(&now.pause, &before->pause), now.write.sum - before->write.sum, now.bytes / 1e6);
     if (nf > 0)
         printf("  (%.0f group commits, %.2f ms per fdatasync on average, p50 <= %g ms, p99 <= %g ms, the longest "
                "<= %g ms)\n", nf, 1e3 * (now.fsync.sum - before->fsync.sum) / nf,

@@ -51,6 +51,7 @@ typedef struct serve_config {
     size_t snapshot_interval;       /* seconds between snapshots (if anything changed) */
     double snapshot_replay;         /* seconds of the writer's work between snapshots (0: off) */
     size_t snapshot_log_bytes;      /* log bytes that trigger a snapshot */
+    size_t window_log_bytes;        /* the log's end a snapshot leaves decisions to */
     size_t wal_segment_bytes;       /* preallocated size of a log segment (0: not preallocated) */
     int archive_log;                /* 1: keep old log segments in DIR/archive */
     int snapshot_fork;              /* 1: snapshots written by a fork()ed child; 0: captured; SNAPSHOT_FORK_AUTO */

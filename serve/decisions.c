@@ -253,13 +253,13 @@ void decisions_image_free(decisions_image *im)
 /* Block layout: u64 W, u64 d, u64 count, then count entries, oldest
  * first: u64 seq, u32 gen, u32 rewarded (0 or 1), u64 user, and d x f64
  * context when not rewarded. */
-int decisions_image_save(const decisions_image *im, unsigned char **out, size_t *len)
+int decisions_image_save(const decisions_image *im, uint64_t below, unsigned char **out, size_t *len)
 {
     size_t count = 0, bytes = 24;
     uint64_t newest = 0;
     for (size_t s = 0; s < im->W; s++) {
         uint64_t q = im->ch[s / DECISIONS_CHUNK]->seq[s % DECISIONS_CHUNK];
-        if (q) {
+        if (q && q < below) {
             count++;
             bytes += 24 + (bit(im->rewarded, s) ? 0 : 8 * im->d);
             newest = q > newest ? q : newest;
@@ -276,7 +276,7 @@ int decisions_image_save(const decisions_image *im, unsigned char **out, size_t 
     for (size_t i = 1; i <= im->W; i++) {
         size_t s = (size_t)((newest + i) % im->W), o = s % DECISIONS_CHUNK;
         const chunk *k = im->ch[s / DECISIONS_CHUNK];
-        if (!k->seq[o])
+        if (!k->seq[o] || k->seq[o] >= below)
             continue;
         int rewarded = bit(im->rewarded, s);
         put_u64(p, k->seq[o]);
@@ -336,4 +336,71 @@ bad:
     decisions_free(r);
     snprintf(err, err_len, "snapshot: block serve.decisions is malformed");
     return NULL;
+}
+
+/* Block layout: u64 lsn, u64 seq_from, u64 bits_from, u64 next_seq, u32
+ * gen, u32 zero, then the rewarded flags of decisions bits_from ..
+ * next_seq - 1, 64 to a little-endian u64. */
+int decisions_image_save_ref(const decisions_image *im, decisions_ref *ref, unsigned char **out, size_t *len)
+{
+    ref->bits_from = ref->next_seq - ref->seq_from > im->W ? ref->next_seq - im->W : ref->seq_from;
+    size_t nb = (size_t)(ref->next_seq - ref->bits_from), words = (nb + 63) / 64;
+    unsigned char *b = calloc(1, 40 + 8 * words);
+    if (!b)
+        return -1;
+    put_u64(b, ref->lsn);
+    put_u64(b + 8, ref->seq_from);
+    put_u64(b + 16, ref->bits_from);
+    put_u64(b + 24, ref->next_seq);
+    put_u32(b + 32, ref->gen);
+    for (size_t w = 0; w < words; w++) {
+        uint64_t v = 0;
+        for (size_t i = 64 * w; i < nb && i < 64 * w + 64; i++)
+            v |= (uint64_t)bit(im->rewarded, (size_t)((ref->bits_from + i) % im->W)) << (i % 64);
+        put_u64(b + 40 + 8 * w, v);
+    }
+    *out = b;
+    *len = 40 + 8 * words;
+    return 0;
+}
+
+int decisions_ref_load(const unsigned char *p, size_t n, size_t W, uint64_t next_seq, decisions_ref *ref,
+                       uint64_t **bits, char *err, size_t err_len)
+{
+    *bits = NULL;
+    if (n < 40)
+        goto bad;
+    ref->lsn = get_u64(p);
+    ref->seq_from = get_u64(p + 8);
+    ref->bits_from = get_u64(p + 16);
+    ref->next_seq = get_u64(p + 24);
+    ref->gen = get_u32(p + 32);
+    uint64_t want = ref->next_seq - ref->seq_from > W ? ref->next_seq - W : ref->seq_from;
+    if (ref->lsn == 0 || ref->seq_from == 0 || ref->seq_from > ref->next_seq || ref->next_seq != next_seq ||
+        ref->bits_from != want || get_u32(p + 36) != 0)
+        goto bad;
+    size_t words = (size_t)((ref->next_seq - ref->bits_from + 63) / 64);
+    if ((n - 40) / 8 != words || (n - 40) % 8)
+        goto bad;
+    if (!(*bits = malloc((words ? words : 1) * sizeof **bits))) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    for (size_t w = 0; w < words; w++)
+        (*bits)[w] = get_u64(p + 40 + 8 * w);
+    return 0;
+bad:
+    snprintf(err, err_len, "snapshot: block serve.window_log is malformed");
+    return -1;
+}
+
+void decisions_ref_mark(decisions *r, const decisions_ref *ref, const uint64_t *bits)
+{
+    for (uint64_t q = ref->bits_from; q < ref->next_seq; q++) {
+        uint64_t i = q - ref->bits_from;
+        if (bits[i / 64] >> (i % 64) & 1) {
+            decision_id id = { ref->gen, q };
+            decisions_mark_rewarded(r, id);
+        }
+    }
 }

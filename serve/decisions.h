@@ -63,9 +63,32 @@ typedef struct decisions_image decisions_image;
 decisions_image *decisions_capture(decisions *r, int live);
 void decisions_image_free(decisions_image *im);
 
-/* The block "serve.decisions" of a snapshot (docs/serve.md) of a capture;
- * -1 when out of memory. */
-int decisions_image_save(const decisions_image *im, unsigned char **out, size_t *len);
+/* The block "serve.decisions" of a snapshot (docs/serve.md) of a capture,
+ * its decisions numbered below `below` only (UINT64_MAX: all); -1 when out
+ * of memory. */
+int decisions_image_save(const decisions_image *im, uint64_t below, unsigned char **out, size_t *len);
+
+/* Decisions a snapshot leaves to the log (docs/serve.md, "the window in
+ * the log"): those numbered from seq_from to next_seq - 1, all of
+ * generation gen, made by the log's records from lsn on. The snapshot holds
+ * their rewarded flags (from bits_from = max(seq_from, next_seq - W): the
+ * older ones have left the window); a restart reads their users and
+ * contexts from the log's choose records. */
+typedef struct decisions_ref {
+    uint64_t lsn;          /* 0: none (the snapshot holds every decision) */
+    uint64_t seq_from, bits_from, next_seq;
+    uint32_t gen;
+} decisions_ref;
+
+/* The block "serve.window_log" of a capture for ref (ref->bits_from set
+ * here); -1 when out of memory. */
+int decisions_image_save_ref(const decisions_image *im, decisions_ref *ref, unsigned char **out, size_t *len);
+/* ref and its rewarded flags (*bits, malloc'd, words of 64) from a saved
+ * block, checked against a window of W decisions at next_seq; -1 with err. */
+int decisions_ref_load(const unsigned char *p, size_t n, size_t W, uint64_t next_seq, decisions_ref *ref,
+                       uint64_t **bits, char *err, size_t err_len);
+/* After ref's decisions were put again (from the log), their rewarded flags. */
+void decisions_ref_mark(decisions *r, const decisions_ref *ref, const uint64_t *bits);
 /* A window from a saved block; NULL with err (malformed, or out of memory). */
 decisions *decisions_load(const unsigned char *p, size_t n, size_t d, char *err, size_t err_len);
 

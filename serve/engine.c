@@ -18,6 +18,8 @@
 #include "snapshotter.h"
 #include "state.h"
 
+#define MARKS 256 /* log marks kept: they span twice --window-log-bytes */
+
 struct engine {
     serve_config c;
     metrics *m;
@@ -45,6 +47,10 @@ struct engine {
     double work_since;       /* seconds spent in run_batch since the last snapshot */
     double snap_pause;       /* the last snapshot's pause of the writer, seconds */
     unsigned fork_failed;    /* snapshots captured in the writer because fork failed */
+    /* where the log stood, every --window-log-bytes / 128 of it: which
+     * decisions a snapshot can leave to the log (window_ref) */
+    struct { uint64_t lsn, bytes, next_seq; } marks[MARKS];
+    size_t marks_n, marks_at; /* held; the oldest's index */
 };
 
 static double now_s(void)
@@ -125,6 +131,12 @@ static int visit_apply(void *ctx, uint64_t lsn, uint32_t type, const unsigned ch
                        size_t err_len)
 {
     replay *r = ctx;
+    if (r->s->fill.lsn) { /* decisions the snapshot left to the log, then the records after it */
+        if (lsn <= r->s->lsn)
+            return state_fill(r->s, lsn, type, p, n, err, err_len);
+        if (state_fill_done(r->s, err, err_len))
+            return -1;
+    }
     r->records++;
     return state_apply(r->s, lsn, type, p, n, err, err_len);
 }
@@ -167,14 +179,63 @@ static int write_durably(engine *e, char *err, size_t err_len)
     return s.ok ? 0 : -1;
 }
 
-static int write_snapshot_now(engine *e, char *err, size_t err_len)
+static int write_snapshot_now(engine *e, const decisions_ref *ref, char *err, size_t err_len)
 {
-    state_image *im = state_capture(&e->s, 1, err, err_len); /* the writer is not running */
+    state_image *im = state_capture(&e->s, 1, ref, err, err_len); /* the writer is not running */
     size_t len;
     int rc = im ? snapshot_write(e->c.state_dir, im, &len, err, err_len) : -1;
     state_image_free(im);
     return rc;
 }
+
+/* ---- the decisions a snapshot leaves to the log -------------------------------- */
+
+/* Mark where the log stands (after the writer wrote its records), every
+ * --window-log-bytes / 128 bytes of it. */
+static void mark_log(engine *e, int force)
+{
+    uint64_t bytes = atomic_load_explicit(&e->m->wal_bytes, memory_order_relaxed);
+    size_t step = e->c.window_log_bytes / 128 > 65536 ? e->c.window_log_bytes / 128 : 65536;
+    if (!e->c.window_log_bytes)
+        return;
+    if (e->marks_n) {
+        size_t newest = (e->marks_at + e->marks_n - 1) % MARKS;
+        if (!force && bytes - e->marks[newest].bytes < step)
+            return;
+    }
+    size_t i = (e->marks_at + e->marks_n) % MARKS;
+    if (e->marks_n == MARKS)
+        e->marks_at = (e->marks_at + 1) % MARKS;
+    else
+        e->marks_n++;
+    e->marks[i].lsn = e->s.lsn;
+    e->marks[i].bytes = bytes;
+    e->marks[i].next_seq = e->s.next_seq;
+}
+
+/* The decisions the next snapshot leaves to the log: those made since the
+ * oldest mark within --window-log-bytes of the log's end (all in this
+ * generation: marks start after its START record). 0 if none. */
+static int window_ref(const engine *e, decisions_ref *ref)
+{
+    uint64_t bytes = atomic_load_explicit(&e->m->wal_bytes, memory_order_relaxed);
+    memset(ref, 0, sizeof *ref);
+    for (size_t k = 0; k < e->marks_n; k++) {
+        size_t i = (e->marks_at + k) % MARKS;
+        if (bytes - e->marks[i].bytes > e->c.window_log_bytes)
+            continue;
+        if (e->marks[i].next_seq == e->s.next_seq || e->marks[i].lsn >= e->s.lsn)
+            return 0;
+        ref->lsn = e->marks[i].lsn + 1;
+        ref->seq_from = e->marks[i].next_seq;
+        ref->next_seq = e->s.next_seq;
+        ref->gen = e->s.gen;
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- recovery ------------------------------------------------------------------ */
 
 static int recover(engine *e, char *err, size_t err_len)
 {
@@ -197,7 +258,7 @@ static int recover(engine *e, char *err, size_t err_len)
                      c->state_dir);
             return -2;
         }
-        if (state_init(&e->s, c, err, err_len) || write_snapshot_now(e, err, err_len))
+        if (state_init(&e->s, c, err, err_len) || write_snapshot_now(e, NULL, err, err_len))
             return -1;
         note(e, "colb serve: new state in %s\n", c->state_dir);
     }
@@ -212,9 +273,13 @@ static int recover(engine *e, char *err, size_t err_len)
     uint64_t last;
     char torn[4400];
     uint64_t from = e->s.lsn;
-    if (wal_read(c->state_dir, e->s.lsn, WAL_REPAIR | (c->repair_log ? WAL_CUT_GAP : 0), visit_apply, &r, &last, torn,
-                 sizeof torn, err, err_len))
+    if (wal_read(c->state_dir, e->s.fill.lsn ? e->s.fill.lsn - 1 : e->s.lsn,
+                 WAL_REPAIR | (c->repair_log ? WAL_CUT_GAP : 0), visit_apply, &r, &last, torn, sizeof torn, err,
+                 err_len) ||
+        (e->s.fill.lsn && state_fill_done(&e->s, err, err_len)))
         return -1;
+    if (last < from)
+        last = from; /* the log read from before the snapshot: its end is at least the snapshot's */
     if (torn[0])
         note(e, "colb serve: %s\n", torn);
     if (have_snap && !c->quiet)
@@ -246,6 +311,7 @@ static int recover(engine *e, char *err, size_t err_len)
         return -1;
     e->snap_lsn = from;
     e->snap_time = now_s();
+    mark_log(e, 1);
     if (e->s.fenced) {
         e->broken = 1;
         snprintf(e->broken_msg, sizeof e->broken_msg, "%s", e->s.fence_msg);
@@ -503,16 +569,18 @@ static void maybe_snapshot(engine *e, int force)
         return;
     char err[SERVE_ERR_LEN];
     e->snap_time = now;
+    decisions_ref ref;
+    int has_ref = window_ref(e, &ref);
     /* a child that holds the state as it is (docs/serve.md, "Snapshots"),
      * else a capture */
-    state_image *im = by_fork(e) ? state_capture(s, 1, err, sizeof err) : NULL;
+    state_image *im = by_fork(e) ? state_capture(s, 1, &ref, err, sizeof err) : NULL;
     if (im && snapshotter_fork(e->snap, im) != 0) {
         if (!e->fork_failed++)
             note(e, "colb serve: snapshot: fork: %s; capturing in the writer instead\n", strerror(errno));
         state_image_free(im);
         im = NULL;
     }
-    if (!im && !(im = state_capture(s, 0, err, sizeof err))) {
+    if (!im && !(im = state_capture(s, 0, &ref, err, sizeof err))) {
         atomic_fetch_add_explicit(&e->m->snapshot_failures, 1, memory_order_relaxed);
         note(e, "colb serve: snapshot: %s\n", err);
         return;
@@ -526,7 +594,8 @@ static void maybe_snapshot(engine *e, int force)
     e->snap_pause = now_s() - now;
     metrics_observe(&e->m->snapshot_pause, e->snap_pause);
     e->work_since = 0;
-    snapshotter_submit(e->snap, im, s->lsn, wal_segment_start(e->w));
+    /* the log is kept from the records that make the decisions left to it */
+    snapshotter_submit(e->snap, im, s->lsn, has_ref ? ref.lsn : wal_segment_start(e->w));
     e->snap_lsn = s->lsn;
     e->rewards_since = 0;
     e->snap_wal_bytes = bytes;
@@ -554,6 +623,7 @@ static void *writer_main(void *arg)
             double t0 = now_s();
             run_batch(e, batch);
             e->work_since += now_s() - t0;
+            mark_log(e, 0);
         }
         if (stop) {
             /* a snapshot child dies with this thread (PR_SET_PDEATHSIG):
@@ -689,9 +759,11 @@ int engine_stop(engine *e)
     int rc = 0;
     if (!e->broken && e->s.lsn != e->snap_lsn) {
         char err[SERVE_ERR_LEN];
-        if (wal_rotate(e->w, err, sizeof err) || write_snapshot_now(e, err, sizeof err) ||
-            wal_drop_segments(e->c.state_dir, wal_segment_start(e->w), e->c.archive_log, e->c.wal_segment_bytes,
-                              err, sizeof err)) {
+        decisions_ref ref;
+        int has_ref = window_ref(e, &ref);
+        if (wal_rotate(e->w, err, sizeof err) || write_snapshot_now(e, &ref, err, sizeof err) ||
+            wal_drop_segments(e->c.state_dir, has_ref ? ref.lsn : wal_segment_start(e->w), e->c.archive_log,
+                              e->c.wal_segment_bytes, err, sizeof err)) {
             fprintf(stderr, "colb serve: final snapshot: %s (the log keeps everything)\n", err);
             rc = -1;
         } else if (!e->c.quiet) {

@@ -70,6 +70,8 @@ int rec_choose_get(const unsigned char *p, size_t len, size_t d, rec_choose *r);
 uint64_t rec_choose_slot(const rec_choose *r, size_t i);
 uint32_t rec_choose_arm(const rec_choose *r, size_t i);
 void rec_choose_contexts(const rec_choose *r, double *X);
+/* the context of one arm (d values) */
+void rec_choose_context(const rec_choose *r, size_t arm, double *x);
 int rec_reward_get(const unsigned char *p, size_t len, rec_reward *r);
 void rec_reward_item(const rec_reward *r, size_t i, decision_id *id, double *y);
 

@@ -90,6 +90,11 @@ int snapshot_write(const char *dir, const state_image *im, size_t *len, char *er
             e = errno, step = "fsync";
         if (close(fd) != 0 && !e)
             e = errno, step = "close";
+        /* decisions left to the log: the records that make them durable
+         * first (a choose is not synced when answered) */
+        uint64_t from, to;
+        if (!e && state_image_log_range(im, &from, &to) && wal_sync_range(dir, from, to, why, sizeof why) != 0)
+            e = EIO;
         if (!e && rename(tmp, path) != 0)
             e = errno, step = "rename";
         if (!e && wal_sync_dir(dir) != 0)

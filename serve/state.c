@@ -43,6 +43,7 @@ void state_free(state *s)
     decisions_free(s->dec);
     free(s->X);
     free(s->labels);
+    free(s->fill_bits);
     memset(s, 0, sizeof *s);
 }
 
@@ -299,6 +300,52 @@ int state_apply(state *s, uint64_t lsn, uint32_t type, const unsigned char *p, s
     return rc;
 }
 
+/* ---- decisions left to the log ------------------------------------------------ */
+
+int state_fill(state *s, uint64_t lsn, uint32_t type, const unsigned char *p, size_t len, char *err,
+               size_t err_len)
+{
+    if (type == REC_START)
+        return FAIL("log record %llu starts a generation among the records the snapshot refers to: the log does "
+                    "not fit the snapshot", (unsigned long long)lsn);
+    if (type != REC_CHOOSE)
+        return 0; /* users and rewards: in the snapshot already */
+    rec_choose r;
+    if (rec_choose_get(p, len, s->d, &r))
+        return FAIL("log record %llu (choose) is malformed", (unsigned long long)lsn);
+    if (r.first.gen != s->fill.gen || r.first.seq != s->fill_seq || r.n > s->fill.next_seq - s->fill_seq)
+        return FAIL("log record %llu makes decisions %u-%llu.., but the snapshot's window goes on with %u-%llu: "
+                    "the log does not fit the snapshot", (unsigned long long)lsn, (unsigned)r.first.gen,
+                    (unsigned long long)r.first.seq, (unsigned)s->fill.gen, (unsigned long long)s->fill_seq);
+    double *x = scratch_X(s, s->d);
+    if (!x)
+        return FAIL("out of memory");
+    for (size_t i = 0; i < r.n; i++) {
+        uint64_t slot = rec_choose_slot(&r, i);
+        if (slot >= users_count(s->users))
+            return FAIL("log record %llu serves user slot %llu of %zu", (unsigned long long)lsn,
+                        (unsigned long long)slot, users_count(s->users));
+        rec_choose_context(&r, rec_choose_arm(&r, i), x);
+        decision_id id = { r.first.gen, r.first.seq + i };
+        decisions_put(s->dec, id, slot, x);
+    }
+    s->fill_seq += r.n;
+    return 0;
+}
+
+int state_fill_done(state *s, char *err, size_t err_len)
+{
+    if (s->fill_seq != s->fill.next_seq)
+        return FAIL("the log makes decisions up to %llu, but the snapshot left decisions up to %llu to it: log "
+                    "segments are missing", (unsigned long long)s->fill_seq - 1,
+                    (unsigned long long)s->fill.next_seq - 1);
+    decisions_ref_mark(s->dec, &s->fill, s->fill_bits);
+    free(s->fill_bits);
+    s->fill_bits = NULL;
+    s->fill.lsn = 0;
+    return 0;
+}
+
 /* ---- snapshots ---------------------------------------------------------------- */
 
 struct state_image {
@@ -312,7 +359,16 @@ struct state_image {
     unsigned char *users;         /* block serve.users */
     size_t users_len;
     decisions_image *dec;         /* the window, shared until saved */
+    decisions_ref ref;            /* its decisions left to the log (ref.lsn 0: none) */
+    uint64_t lsn;                 /* the last record the state holds */
 };
+
+int state_image_log_range(const state_image *im, uint64_t *from, uint64_t *to)
+{
+    *from = im->ref.lsn;
+    *to = im->lsn;
+    return im->ref.lsn != 0;
+}
 
 void state_image_free(state_image *im)
 {
@@ -323,13 +379,16 @@ void state_image_free(state_image *im)
     free(im);
 }
 
-state_image *state_capture(state *s, int live, char *err, size_t err_len)
+state_image *state_capture(state *s, int live, const decisions_ref *ref, char *err, size_t err_len)
 {
     state_image *im = calloc(1, sizeof *im);
     if (!im) {
         FAIL("out of memory capturing the state");
         return NULL;
     }
+    if (ref)
+        im->ref = *ref;
+    im->lsn = s->lsn;
     snprintf(im->meta, sizeof im->meta, "format=1\nlsn=%llu\ngen=%u\nnext_seq=%llu\ndecisions=%llu\nrewards=%llu\n",
              (unsigned long long)s->lsn, (unsigned)s->gen, (unsigned long long)s->next_seq,
              (unsigned long long)s->decisions, (unsigned long long)s->rewards);
@@ -395,9 +454,14 @@ int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, si
         colb_policy_free(p);
         return FAIL("out of memory serialising the users");
     }
-    if (decisions_image_save(im->dec, &db, &dl)) {
+    unsigned char *rb = NULL;
+    size_t rl = 0;
+    decisions_ref ref = im->ref;
+    if (decisions_image_save(im->dec, ref.lsn ? ref.seq_from : UINT64_MAX, &db, &dl) ||
+        (ref.lsn && decisions_image_save_ref(im->dec, &ref, &rb, &rl))) {
         colb_policy_free(p);
         free(ub);
+        free(db);
         return FAIL("out of memory serialising the decision window");
     }
     colb_snapshot_writer *w = NULL;
@@ -412,11 +476,14 @@ int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, si
         else
             colb_snapshot_put_bytes(w, "serve.users", im->users, im->users_len);
         colb_snapshot_put_bytes(w, "serve.decisions", db, dl);
+        if (rb)
+            colb_snapshot_put_bytes(w, "serve.window_log", rb, rl);
         st = colb_snapshot_writer_commit(w, len, msg, sizeof msg);
     }
     colb_policy_free(p);
     free(ub);
     free(db);
+    free(rb);
     return st == COLB_OK ? 0 : FAIL("%s", msg);
 }
 
@@ -453,15 +520,17 @@ int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err
     colb_snapshot_reader *r = NULL;
     if (colb_snapshot_reader_open(path, NULL, &r, msg, sizeof msg) != COLB_OK)
         return FAIL("%s", msg);
-    const void *blk[4] = { NULL, NULL, NULL, NULL }; /* meta, options, users, decisions */
-    size_t bl[4] = { 0, 0, 0, 0 }, pol = (size_t)-1;
-    static const char *const names[4] = { "serve.meta", "serve.options", "serve.users", "serve.decisions" };
+    /* meta, options, users, decisions; window_log (optional) */
+    const void *blk[5] = { NULL, NULL, NULL, NULL, NULL };
+    size_t bl[5] = { 0, 0, 0, 0, 0 }, pol = (size_t)-1;
+    static const char *const names[5] = { "serve.meta", "serve.options", "serve.users", "serve.decisions",
+                                          "serve.window_log" };
     int rc = 0;
     for (size_t i = 0; i < colb_snapshot_reader_count(r) && !rc; i++) {
         const char *label = colb_snapshot_reader_label(r, i);
         if (!strcmp(label, "policy") && colb_snapshot_reader_kind(r, i) == COLB_SNAPSHOT_POLICY)
             pol = i;
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < 5; k++)
             if (!strcmp(label, names[k]) && colb_snapshot_get_bytes(r, i, &blk[k], &bl[k]) != COLB_OK)
                 rc = FAIL("%s: %s", path, colb_snapshot_reader_last_error(r));
     }
@@ -500,6 +569,15 @@ int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err
             decisions_free(s->dec);
             s->dec = d;
         }
+    }
+    if (!rc && blk[4]) {
+        char why[256];
+        if (decisions_ref_load(blk[4], bl[4], decisions_window(s->dec), s->next_seq, &s->fill, &s->fill_bits, why,
+                               sizeof why))
+            rc = FAIL("%s: %s", path, why);
+        else if (s->fill.lsn > s->lsn || s->fill.gen != s->gen)
+            rc = FAIL("%s: block serve.window_log is malformed", path);
+        s->fill_seq = s->fill.seq_from;
     }
     if (!rc && pol != (size_t)-1 && colb_snapshot_get_policy(r, pol, &s->p) != COLB_OK)
         rc = FAIL("%s: %s", path, colb_snapshot_reader_last_error(r));

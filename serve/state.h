@@ -48,6 +48,10 @@ typedef struct state {
     size_t labels_cap;
     void *policy_buf;             /* the policy's last capture (state_capture) */
     size_t policy_cap;
+    /* decisions the loaded snapshot left to the log (state_fill) */
+    decisions_ref fill;           /* fill.lsn 0: none (left) */
+    uint64_t fill_seq;            /* the decision the next choose record must make */
+    uint64_t *fill_bits;          /* their rewarded flags */
 } state;
 
 /* A new, empty state for the policy of c. 0, or -1 with err. */
@@ -90,8 +94,19 @@ int state_start(state *s, uint32_t gen, size_t window);
 int state_apply(state *s, uint64_t lsn, uint32_t type, const unsigned char *payload, size_t len, char *err,
                 size_t err_len);
 
+/* After state_load of a snapshot that left decisions to the log
+ * (s->fill.lsn > 0): the log records from s->fill.lsn to s->lsn, in order,
+ * each given to state_fill (a choose record puts its decisions in the
+ * window again; the others changed nothing the snapshot lacks), then
+ * state_fill_done (their rewarded flags; an error if the log did not make
+ * all of them). 0, or -1 with err. */
+int state_fill(state *s, uint64_t lsn, uint32_t type, const unsigned char *payload, size_t len, char *err,
+               size_t err_len);
+int state_fill_done(state *s, char *err, size_t err_len);
+
 /* The state as a snapshot (colb snapshot format: the policy and the blocks
- * serve.meta, serve.options, serve.users, serve.decisions; docs/serve.md),
+ * serve.meta, serve.options, serve.users, serve.decisions and, when ref is
+ * given, serve.window_log; docs/serve.md),
  * in two steps so that the writer pauses only for the first:
  *   state_capture (the writer, between requests): the state as it is now -
  *     the policy saved into the state's buffer s->policy_buf
@@ -110,7 +125,10 @@ int state_apply(state *s, uint64_t lsn, uint32_t type, const unsigned char *payl
  *     snapshot of a capture written to f (flushed, not synced; *len: its
  *     bytes). 0, or -1 with err. */
 typedef struct state_image state_image;
-state_image *state_capture(state *s, int live, char *err, size_t err_len);
+state_image *state_capture(state *s, int live, const decisions_ref *ref, char *err, size_t err_len);
+/* The log records a snapshot of im refers to (its decisions left to the
+ * log): from *from to *to; 0 when none. */
+int state_image_log_range(const state_image *im, uint64_t *from, uint64_t *to);
 int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, size_t err_len);
 void state_image_free(state_image *im);
 

@@ -254,8 +254,8 @@ int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx
     while (i0 + 1 < n && seg[i0 + 1].first <= after + 1)
         i0++;
     if (i0 < n && seg[i0].first > after + 1) {
-        snprintf(err, err_len, "the log starts at lsn %llu (%s), but the snapshot covers only up to lsn %llu: "
-                 "records are missing", (unsigned long long)seg[i0].first, seg[i0].path, (unsigned long long)after);
+        snprintf(err, err_len, "the log starts at lsn %llu (%s), but the snapshot needs it from lsn %llu on: "
+                 "records are missing", (unsigned long long)seg[i0].first, seg[i0].path, (unsigned long long)after + 1);
         free(seg);
         return -1;
     }
@@ -927,6 +927,32 @@ int wal_exists(const char *dir)
     return n > 0;
 }
 
+int wal_sync_range(const char *dir, uint64_t from, uint64_t to, char *err, size_t err_len)
+{
+    segment *seg;
+    size_t n;
+    if (list_segments(dir, 0, &seg, &n, err, err_len))
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (seg[i].first > to || (i + 1 < n && seg[i + 1].first <= from))
+            continue;
+        int fd = open(seg[i].path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fdatasync(fd) != 0) {
+            snprintf(err, err_len, "%s: cannot sync: %s", seg[i].path, strerror(errno));
+            rc = -1;
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    free(seg);
+    if (rc == 0 && wal_sync_dir(dir) != 0) {
+        snprintf(err, err_len, "%s: cannot sync the folder: %s", dir, strerror(errno));
+        rc = -1;
+    }
+    return rc;
+}
+
 int wal_drop_segments(const char *dir, uint64_t keep, int archive, size_t recycle_bytes, char *err, size_t err_len)
 {
     char rec[4200];
@@ -941,8 +967,8 @@ int wal_drop_segments(const char *dir, uint64_t keep, int archive, size_t recycl
     snprintf(arch, sizeof arch, "%s/archive", dir);
     int rc = 0, moved = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        if (seg[i].first >= keep)
-            continue;
+        if (i + 1 == n || seg[i + 1].first > keep)
+            continue; /* it holds lsn keep or later */
         if (archive) {
             char to[8500];
             snprintf(to, sizeof to, "%s/%s", arch, strrchr(seg[i].path, '/') + 1);

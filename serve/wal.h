@@ -133,10 +133,16 @@ int wal_spare_ready(wal *w);
 /* Sync what was written, complete every waiter, stop the syncer, close. */
 void wal_close(wal *w);
 
-/* Remove (or with archive, move into DIR/archive) every segment that
- * starts before lsn `keep`; without archive, one of recycle_bytes (a
- * preallocated one) becomes DIR/wal-recycle.tmp, for the next spare, if
- * there is none yet. 0, or -1 with err. */
+/* fdatasync the segments that hold records from lsn `from` to `to`, and
+ * the folder: a snapshot that refers to them makes them durable first. 0,
+ * or -1 with err. */
+int wal_sync_range(const char *dir, uint64_t from, uint64_t to, char *err, size_t err_len);
+
+/* Remove (or with archive, move into DIR/archive) every segment whose
+ * records all precede lsn `keep` (a later segment starts by keep); without
+ * archive, one of recycle_bytes (a preallocated one) becomes
+ * DIR/wal-recycle.tmp, for the next spare, if there is none yet. 0, or -1
+ * with err. */
 int wal_drop_segments(const char *dir, uint64_t keep, int archive, size_t recycle_bytes, char *err, size_t err_len);
 
 /* 1 if DIR holds a log segment, 0 if not, -1 if DIR cannot be read. */

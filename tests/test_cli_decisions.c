@@ -60,7 +60,7 @@ static unsigned char *block_now(decisions *r, size_t *len)
     decisions_image *im = decisions_capture(r, 0);
     assert_non_null(im);
     unsigned char *b;
-    assert_int_equal(decisions_image_save(im, &b, len), 0);
+    assert_int_equal(decisions_image_save(im, UINT64_MAX, &b, len), 0);
     decisions_image_free(im);
     return b;
 }
@@ -94,8 +94,8 @@ static void test_capture_frozen(void **state)
     make(r, ref, 31000, 37123, 1, 0);
     reward_some(r, ref, 37123, 2, 3);
     unsigned char *bb, *bc;
-    assert_int_equal(decisions_image_save(im, &bb, &lb), 0);
-    assert_int_equal(decisions_image_save(im2, &bc, &lc), 0);
+    assert_int_equal(decisions_image_save(im, UINT64_MAX, &bb, &lb), 0);
+    assert_int_equal(decisions_image_save(im2, UINT64_MAX, &bc, &lc), 0);
     assert_same_block(b0, l0, bb, lb);
     assert_same_block(b1, l1, bc, lc);
     decisions_image_free(im);
@@ -139,7 +139,7 @@ static void test_capture_forked(void **state)
         char c;
         unsigned char *b;
         size_t l;
-        if (read(go[0], &c, 1) != 1 || decisions_image_save(im, &b, &l))
+        if (read(go[0], &c, 1) != 1 || decisions_image_save(im, UINT64_MAX, &b, &l))
             _exit(1);
         uint64_t n = l;
         if (write(back[1], &n, sizeof n) != (ssize_t)sizeof n)
@@ -177,6 +177,69 @@ static void test_capture_forked(void **state)
     free(b0);
     free(bb);
     decisions_free(r);
+}
+
+/* A capture saved with the decisions from `from` on left to the log
+ * (their rewarded flags only), loaded, and those decisions put again (as a
+ * restart does from the log's choose records), is the window saved whole;
+ * malformed flag blocks are refused. From a point older than the window
+ * (the log holds more than W decisions) and from inside it. */
+static void test_left_to_log(void **state)
+{
+    (void)state;
+    static const uint64_t froms[] = { 1, 9000, 17000, 23455 };
+    for (size_t f = 0; f < sizeof froms / sizeof froms[0]; f++) {
+        decisions *r = decisions_create(W, D);
+        assert_non_null(r);
+        make(r, NULL, 1, 23456, 2, 4);
+        for (uint64_t q = 23456 - W; q < 23456; q += 9) { /* more rewards, all over the window */
+            decision_id id = { 2, q };
+            decisions_mark_rewarded(r, id);
+        }
+        size_t whole_len, part_len, ref_len;
+        unsigned char *whole = block_now(r, &whole_len), *part, *refb;
+        decisions_image *im = decisions_capture(r, 0);
+        assert_non_null(im);
+        decisions_ref ref = { 77, froms[f], 0, 23456, 2 };
+        assert_int_equal(decisions_image_save(im, ref.seq_from, &part, &part_len), 0);
+        assert_int_equal(decisions_image_save_ref(im, &ref, &refb, &ref_len), 0);
+        decisions_image_free(im);
+        assert_int_equal(ref.bits_from, froms[f] + W < 23456 ? 23456 - W : froms[f]);
+        assert_true(part_len < whole_len);
+        char err[256];
+        decisions *l = decisions_load(part, part_len, D, err, sizeof err);
+        assert_non_null(l);
+        decisions_ref got;
+        uint64_t *bits;
+        assert_int_equal(decisions_ref_load(refb, ref_len, W, 23456, &got, &bits, err, sizeof err), 0);
+        assert_true(got.lsn == ref.lsn && got.seq_from == ref.seq_from && got.bits_from == ref.bits_from &&
+                    got.next_seq == ref.next_seq && got.gen == ref.gen);
+        double x[D];
+        for (uint64_t q = got.seq_from; q < got.next_seq; q++) {
+            decision_id id = { 2, q };
+            ctx(q, x);
+            decisions_put(l, id, q % 97, x);
+        }
+        decisions_ref_mark(l, &got, bits);
+        free(bits);
+        size_t back_len;
+        unsigned char *back = block_now(l, &back_len);
+        assert_same_block(whole, whole_len, back, back_len);
+        /* refused: another next_seq, window, a cut or longer block */
+        assert_int_equal(decisions_ref_load(refb, ref_len, W, 23457, &got, &bits, err, sizeof err), -1);
+        assert_non_null(strstr(err, "serve.window_log is malformed"));
+        if (froms[f] + W / 2 < 23456) /* flags of decisions a window of W / 2 no longer holds */
+            assert_int_equal(decisions_ref_load(refb, ref_len, W / 2, 23456, &got, &bits, err, sizeof err), -1);
+        assert_int_equal(decisions_ref_load(refb, ref_len - 8, W, 23456, &got, &bits, err, sizeof err), -1);
+        assert_int_equal(decisions_ref_load(refb, 39, W, 23456, &got, &bits, err, sizeof err), -1);
+        assert_null(bits);
+        decisions_free(l);
+        decisions_free(r);
+        free(whole);
+        free(part);
+        free(refb);
+        free(back);
+    }
 }
 
 /* A saved capture loads back to a window that answers every query as the
@@ -230,7 +293,7 @@ typedef struct saver {
 static void *save_main(void *arg)
 {
     saver *s = arg;
-    s->rc = decisions_image_save(s->im, &s->b, &s->len);
+    s->rc = decisions_image_save(s->im, UINT64_MAX, &s->b, &s->len);
     decisions_image_free(s->im); /* drops the chunks while the writer goes on */
     return NULL;
 }
@@ -281,7 +344,7 @@ static void test_resize(void **state)
     }
     unsigned char *b;
     size_t len;
-    assert_int_equal(decisions_image_save(hold, &b, &len), 0);
+    assert_int_equal(decisions_image_save(hold, UINT64_MAX, &b, &len), 0);
     decisions_image_free(hold);
     char err[256];
     decisions *l = decisions_load(b, len, D, err, sizeof err);
@@ -300,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_capture_loads),
         cmocka_unit_test(test_capture_other_thread),
         cmocka_unit_test(test_resize),
+        cmocka_unit_test(test_left_to_log),
     };
     return cmocka_run_group_tests_name("colb serve: the decision window", tests, NULL, NULL);
 }

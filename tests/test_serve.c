@@ -739,7 +739,6 @@ static void test_integration(void **state)
     }
 }
 
-/* The newest log segment of a state folder. */
 /* The newest log segment of state whose name sorts before `below` ("~":
  * the newest of all). */
 static void segment_before(const char *state, const char *below, char *out, size_t len)
@@ -759,6 +758,28 @@ static void segment_before(const char *state, const char *below, char *out, size
 }
 
 static void newest_segment(const char *state, char *out, size_t len) { segment_before(state, "~", out, len); }
+
+/* The oldest log segment of state. */
+static void oldest_segment(const char *state, char *out, size_t len)
+{
+    char p[512], q[512];
+    segment_before(state, "~", p, sizeof p);
+    for (;;) {
+        const char *base = strrchr(p, '/') + 1;
+        DIR *d = opendir(state);
+        assert_non_null(d);
+        struct dirent *de;
+        int older = 0;
+        while ((de = readdir(d)) && !older)
+            older = !strncmp(de->d_name, "wal-", 4) && strlen(de->d_name) == 28 && strcmp(de->d_name, base) < 0;
+        closedir(d);
+        if (!older)
+            break;
+        segment_before(state, base, q, sizeof q);
+        snprintf(p, sizeof p, "%s", q);
+    }
+    snprintf(out, len, "%s", p);
+}
 
 /* Where the records of a log segment end (docs/serve.md: a 32-byte
  * header, then records of 24 bytes + their payload; in a preallocated
@@ -1388,15 +1409,16 @@ static void restart_equals_replay(const char *st, const char *args, size_t d, ui
  * snapshot (all rewardable, with the contexts they were made with: the
  * model equals the library's replay of the whole log), the rewarded ones
  * refused as rewarded, the oldest as expired. */
-static void test_snapshot_window(void **state)
+/* The window test with --window-log-bytes `wlb`: the last snapshot
+ * leaves decisions to the log (block serve.window_log) or not, as `left`
+ * says; *bytes its size. */
+static void snapshot_window(const char *wlb, int left, long *bytes)
 {
-    (void)state;
-    if (!have_python())
-        skip();
-    char st[256];
-    snprintf(st, sizeof st, "%s/window", dir);
-    const char *args = "--dim 3 --policy linucb-ind --seed 7 --decision-window 10000 --snapshot-replay 0.0001 "
-                       "--snapshot-every 1000000000 --snapshot-interval 1000000 --archive-log 1";
+    char st[256], args[512];
+    snprintf(st, sizeof st, "%s/window-%s", dir, wlb);
+    snprintf(args, sizeof args, "--dim 3 --policy linucb-ind --seed 7 --decision-window 10000 --snapshot-replay "
+             "0.0001 --snapshot-every 1000000000 --snapshot-interval 1000000 --archive-log 1 --window-log-bytes %s",
+             wlb);
     server s;
     int code;
     start_or_fail(&s, st, args);
@@ -1442,9 +1464,38 @@ static void test_snapshot_window(void **state)
             goto fail;
     close(c.fd);
     c.fd = -1;
+    *bytes = metric(s.port, "colb_snapshot_bytes");
     server_kill(&s);
     if (covered < 3 + 2 * (WIN_ROUNDS - 10))
         fail_msg("no snapshot covers the window's oldest decisions (the last covers lsn %lld)", covered);
+    char snap[320];
+    size_t sn;
+    snprintf(snap, sizeof snap, "%s/snapshot.colb", st);
+    char *sb = slurp(snap, &sn);
+    int has = 0;
+    for (size_t i = 0; sb && !has && i + 16 <= sn; i++)
+        has = !memcmp(sb + i, "serve.window_log", 16);
+    free(sb);
+    if (has != left)
+        fail_msg("--window-log-bytes %s: the snapshot %s decisions to the log", wlb, has ? "leaves" : "leaves no");
+    if (left) { /* a copy without the oldest segment it needs is refused, with a reason */
+        char copy[320], cmd[1100], seg[512];
+        snprintf(copy, sizeof copy, "%s-missing", st);
+        snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", copy, st, copy);
+        assert_int_equal(system(cmd), 0);
+        oldest_segment(copy, seg, sizeof seg);
+        assert_int_equal(unlink(seg), 0);
+        server m;
+        if (server_start(&m, copy, args, &code) == 0) {
+            server_kill(&m);
+            fail_msg("a state whose log lacks %s started", seg);
+        }
+        char *log = slurp(m.log, NULL);
+        if (!log || !strstr(log, "missing"))
+            fail_msg("a state whose log lacks %s: refused with \"%s\"", seg, log ? log : "");
+        print_message("window: without %s: %s", strrchr(seg, '/') + 1, log);
+        free(log);
+    }
     if (server_start(&s, st, args, &code)) {
         print_file(s.log);
         fail_msg("the server did not restart (exit %d)", code);
@@ -1482,15 +1533,34 @@ static void test_snapshot_window(void **state)
     c.fd = -1;
     assert_int_equal(server_stop(&s), 0);
     size_t nd, nr;
-    restart_equals_replay(st, args, 3, 7, "dump-window.jsonl", &nd, &nr);
-    print_message("window: %d decisions, a snapshot up to lsn %lld, SIGKILL: %zu pending decisions rewarded "
-                  "after the restart, the model equals the library's replay\n", WIN_ROUNDS * WIN_USERS, covered,
-                  pending);
+    char dump[64];
+    snprintf(dump, sizeof dump, "dump-window-%s.jsonl", wlb);
+    restart_equals_replay(st, args, 3, 7, dump, &nd, &nr);
+    print_message("window (--window-log-bytes %s): %d decisions, a snapshot of %ld bytes up to lsn %lld, SIGKILL: "
+                  "%zu pending decisions rewarded after the restart, the model equals the library's replay\n", wlb,
+                  WIN_ROUNDS * WIN_USERS, *bytes, covered, pending);
     return;
 fail:
     if (c.fd >= 0)
         close(c.fd);
     fail_msg("%s", ka_err);
+}
+
+/* Pending decisions across a SIGKILL: written into the snapshot
+ * (--window-log-bytes 0), left to the log (the default: all of them here),
+ * and some of each (the log's last 200K: its marks every 64K) */
+static void test_snapshot_window(void **state)
+{
+    (void)state;
+    if (!have_python())
+        skip();
+    long in_snapshot, in_log, some;
+    snapshot_window("0", 0, &in_snapshot);
+    snapshot_window("256M", 1, &in_log);
+    snapshot_window("200K", 1, &some);
+    if (!(in_log < some && some < in_snapshot))
+        fail_msg("snapshot sizes: %ld bytes with the window in the log, %ld with part of it, %ld with none",
+                 in_log, some, in_snapshot);
 }
 
 /* Every thread of `colb serve` is one it (or libmicrohttpd) named: none

@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* The temporary folder of this process (created on first use). */
-static const char *fuzz_dir(void)
+static inline const char *fuzz_dir(void)
 {
     static char dir[64];
     if (!dir[0]) {
@@ -23,7 +23,7 @@ static const char *fuzz_dir(void)
 
 /* Write part i of data (parts separated by 0xFE; missing parts are empty)
  * to fuzz_dir()/name. */
-static void fuzz_write_part(const uint8_t *data, size_t size, int i, const char *name)
+static inline void fuzz_write_part(const uint8_t *data, size_t size, int i, const char *name)
 {
     size_t start = 0;
     for (int k = 0; k < i && start <= size; k++) {
