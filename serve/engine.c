@@ -272,7 +272,7 @@ static int recover(engine *e, char *err, size_t err_len)
     replay r = { &e->s, 0 };
     uint64_t last;
     char torn[4400];
-    uint64_t from = e->s.lsn;
+    uint64_t from = e->s.lsn, refilled = e->s.fill.lsn ? e->s.fill.next_seq - e->s.fill.seq_from : 0;
     if (wal_read(c->state_dir, e->s.fill.lsn ? e->s.fill.lsn - 1 : e->s.lsn,
                  WAL_REPAIR | (c->repair_log ? WAL_CUT_GAP : 0), visit_apply, &r, &last, torn, sizeof torn, err,
                  err_len) ||
@@ -283,9 +283,10 @@ static int recover(engine *e, char *err, size_t err_len)
     if (torn[0])
         note(e, "colb serve: %s\n", torn);
     if (have_snap && !c->quiet)
-        fprintf(stderr, "colb serve: resumed %s: snapshot at lsn %llu (loaded in %.3f s), %llu log records "
-                "replayed in %.3f s; %zu users, %llu decisions, %llu rewards\n", c->state_dir,
-                (unsigned long long)from, t_replay - t_load, (unsigned long long)r.records, now_s() - t_replay,
+        fprintf(stderr, "colb serve: resumed %s: snapshot at lsn %llu (loaded in %.3f s), %llu decisions read "
+                "back from the log and %llu log records replayed in %.3f s; %zu users, %llu decisions, %llu "
+                "rewards\n", c->state_dir, (unsigned long long)from, t_replay - t_load,
+                (unsigned long long)refilled, (unsigned long long)r.records, now_s() - t_replay,
                 users_count(e->s.users), (unsigned long long)e->s.decisions, (unsigned long long)e->s.rewards);
     if (e->s.arm_mismatches && !c->quiet)
         fprintf(stderr, "colb serve: %llu replayed choices differ from the logged arms (floating point on "

@@ -493,6 +493,10 @@ void colb__soa_get_model(const colb__soa_bank *s, size_t i, double *Ap, double *
                          double *logdet, uint64_t *count)
 {
     size_t d = s->d, P = s->P;
+    if (count)
+        *count = s->count[i] + (s->px[i] ? 1 : 0);
+    if (!Ap && !b && !theta && !logdet)
+        return; /* the counter only (a snapshot's second pass): no O(d^2) pending step */
     double *tmp = MODEL_TMP(s);
     double ws = pending_model(s, i, tmp, tmp + P, tmp + P + d);
     if (Ap)
@@ -503,8 +507,6 @@ void colb__soa_get_model(const colb__soa_bank *s, size_t i, double *Ap, double *
         memcpy(theta, tmp + P + d, d * sizeof(double));
     if (logdet)
         *logdet = s->px[i] ? s->logdet[i] + log1p(ws) : s->logdet[i];
-    if (count)
-        *count = s->count[i] + (s->px[i] ? 1 : 0);
 }
 
 void colb__soa_set_model(colb__soa_bank *s, size_t i, const double *Ap, const double *b,
