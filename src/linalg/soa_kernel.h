@@ -150,7 +150,8 @@ typedef struct colb__soa_kernel {
     void (*symv2)(const double *A, size_t d, const double *x1, const double *x2, double *y1,
                   double *y2);
     /* Ap = the packed upper triangle of the full A (colb__pack_upper), plus
-     * the packed M entry by entry when M is not NULL. */
+     * the upper triangle of the full M (d x d, row-major) entry by entry
+     * when M is not NULL. */
     void (*pack_add)(const double *A, const double *M, size_t d, double *Ap);
     /* ---- a round's carried scores (round_scores.c) ----
      * The end of score_x alone, on a model's given means and quadratic forms:

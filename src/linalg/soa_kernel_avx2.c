@@ -797,7 +797,14 @@ static void symv2_avx2(const double *A, size_t d, const double *x1, const double
 
 static void pack_add_avx2(const double *A, const double *M, size_t d, double *Ap)
 {
-    colb__soa_kernel_portable.pack_add(A, M, d, Ap);
+    for (size_t i = 0, e = 0; i < d; e += d - i, i++) /* row i: d - i entries from (i, i) */
+        for (size_t j = 0; j < d - i; j += 4) {
+            __m256i m = tail4(d - i - j);
+            __m256d a = LD(A + i * d + i + j, m);
+            if (M)
+                a = _mm256_add_pd(a, LD(M + i * d + i + j, m));
+            ST(Ap + e + j, m, a);
+        }
 }
 
 #undef LD

@@ -1037,7 +1037,7 @@ static void pack_add_avx512(const double *A, const double *M, size_t d, double *
             __mmask8 m = tail8(d - i - j);
             __m512d a = _mm512_maskz_loadu_pd(m, A + i * d + i + j);
             if (M)
-                a = _mm512_add_pd(a, _mm512_maskz_loadu_pd(m, M + e + j));
+                a = _mm512_add_pd(a, _mm512_maskz_loadu_pd(m, M + i * d + i + j));
             _mm512_mask_storeu_pd(Ap + e + j, m, a);
         }
 }

@@ -368,8 +368,9 @@ static void pack_add_portable(const double *A, const double *M, size_t d, double
 {
     colb__pack_upper(A, d, Ap);
     if (M)
-        for (size_t e = 0; e < d * (d + 1) / 2; e++)
-            Ap[e] += M[e];
+        for (size_t i = 0, e = 0; i < d; i++)
+            for (size_t j = i; j < d; j++, e++)
+                Ap[e] += M[i * d + j];
 }
 
 const colb__soa_kernel colb__soa_kernel_portable = {

@@ -656,7 +656,7 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
 {
     size_t d = h->d, c = h->label[u];
     double lam = h->u.p.lambda, lc = h->shrink[c];
-    double *M = h->M + u * (d * (d + 1) / 2), *thu = h->th + u * d, *r = h->work, *z = r + d;
+    double *M = h->M + u * d * d, *thu = h->th + u * d, *r = h->work, *z = r + d;
     const double *V = h->u.V + u * d * d, *b = h->u.b + u * d;
     if (!isfinite(lc)) {
         h->lamu[u] = INFINITY;
@@ -674,8 +674,8 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
             memcpy(thu, centre, d * sizeof(double));
             return;
         }
-        h->kern->chol_inverse(Mf, d);
-        colb__pack_upper(Mf, d, M);
+        h->kern->chol_inverse(Mf, d); /* exactly symmetric */
+        memcpy(M, Mf, d * d * sizeof(double));
         h->lamu[u] = lc;
     }
     /* th = centre + M (b - G centre): r = b + lambda centre - V centre,
@@ -686,13 +686,9 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
         nc[a] = -centre[a];
     }
     h->kern->symv(V, d, nc, r);
-    /* z = M r by the symv kernel on M unpacked (colb__packed_symv's bits:
-     * colb__matvec's sums on the full matrix; the kernel's vectors run
-     * along M's rows where the packed loop's sums are scalar chains) */
-    double *Mfull = h->work + 3 * d; /* G's room: free unless rebuilt above */
-    colb__unpack_upper(M, d, Mfull);
+    /* z = M r by the symv kernel (colb__matvec's sums) */
     memset(z, 0, d * sizeof(double));
-    h->kern->symv(Mfull, d, r, z);
+    h->kern->symv(M, d, r, z);
     for (size_t a = 0; a < d; a++)
         thu[a] = centre[a] + z[a];
 }
