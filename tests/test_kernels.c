@@ -443,7 +443,7 @@ static void test_exact_kernels(void **state)
 }
 
 /* The dense helpers (symv, symv2, coldot, cholesky, cholesky_n, chol_solve_n,
- * sm_step, syr, syr_n, chol_inverse, pack_add) on every
+ * sm_step, syr, syr_n, chol_inverse, pack_add, axpy) on every
  * path against the scalar code of dense.h / dense.c they replace, bit for
  * bit, on symmetric positive definite matrices of several d (masked tails,
  * d < 8, two vectors and more); and a matrix that is not positive definite. */
@@ -521,6 +521,34 @@ static void test_dense_kernels(void **state)
                 k->pack_add(S, G, d, Ap1);
                 assert_memory_equal(Ap0, Ap1, P * sizeof(double));
                 free(Ap0), free(Ap1);
+            }
+            { /* axpy: the scalar loop's bits, for d, d^2 and d^2 - 1 entries
+               * (tails of every length), a = 1, -1 (exact: y + x, y - x) and
+               * a rounded product */
+                static const double as[] = { 1.0, -1.0, 0.37 };
+                double *y2 = malloc(d * d * sizeof(double)), *y3 = malloc(d * d * sizeof(double));
+                size_t ns[3] = { d, d * d, d * d - 1 };
+                for (size_t ai = 0; ai < 3; ai++)
+                    for (size_t ni = 0; ni < 3; ni++) {
+                        memcpy(y2, S, d * d * sizeof(double));
+                        memcpy(y3, S, d * d * sizeof(double));
+                        for (size_t i = 0; i < ns[ni]; i++)
+                            y2[i] += as[ai] * G[i];
+                        k->axpy(y3, G, as[ai], ns[ni]);
+                        assert_memory_equal(y2, y3, d * d * sizeof(double));
+                    }
+                for (size_t i = 0; i < d * d; i++) { /* 1 and -1: the sum and difference */
+                    y2[i] = S[i] + G[i];
+                    y3[i] = S[i];
+                }
+                k->axpy(y3, G, 1.0, d * d);
+                assert_memory_equal(y2, y3, d * d * sizeof(double));
+                for (size_t i = 0; i < d * d; i++)
+                    y2[i] = S[i] - G[i];
+                memcpy(y3, S, d * d * sizeof(double));
+                k->axpy(y3, G, -1.0, d * d);
+                assert_memory_equal(y2, y3, d * d * sizeof(double));
+                free(y2), free(y3);
             }
             for (size_t a = 0; a < d; a++) { /* coldot: the rows of S .* G G^T's */
                 y0[a] = 0.0;

@@ -179,6 +179,12 @@ typedef struct colb__soa_kernel {
      * triangle (sum_{k>=i} W_ki W_kj, k in order) over row i of W, which no
      * later row reads; each sum in colb__chol_inverse's order. */
     void (*chol_inverse)(double *L, size_t d);
+    /* y[i] += a x[i], i < n, the product rounded (no FMA): bit for bit the
+     * scalar loop on every path (a = 1 or -1: y + x and y - x exactly).
+     * The ridge bank's sums of models (absorb: d^2 entries per member a
+     * 2-means pass visits) and b's steps of colb__ridge_add_n, which the
+     * compiler does not vectorise at -O2 (unknown trip count). */
+    void (*axpy)(double *y, const double *x, double a, size_t n);
 } colb__soa_kernel;
 
 #define COLB__CHOL_BATCH 8

@@ -795,6 +795,23 @@ static void symv2_avx2(const double *A, size_t d, const double *x1, const double
     symv_avx2(A, d, x2, y2);
 }
 
+static void axpy_avx2(double *y, const double *x, double a, size_t n)
+{
+    __m256d av = _mm256_set1_pd(a);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) { /* two independent vectors per step */
+        __m256d y0 = _mm256_loadu_pd(y + i), y1 = _mm256_loadu_pd(y + i + 4);
+        y0 = _mm256_add_pd(y0, _mm256_mul_pd(av, _mm256_loadu_pd(x + i)));
+        y1 = _mm256_add_pd(y1, _mm256_mul_pd(av, _mm256_loadu_pd(x + i + 4)));
+        _mm256_storeu_pd(y + i, y0);
+        _mm256_storeu_pd(y + i + 4, y1);
+    }
+    for (; i < n; i += 4) {
+        __m256i m = tail4(n - i);
+        ST(y + i, m, _mm256_add_pd(LD(y + i, m), _mm256_mul_pd(av, LD(x + i, m))));
+    }
+}
+
 static void pack_add_avx2(const double *A, const double *M, size_t d, double *Ap)
 {
     for (size_t i = 0, e = 0; i < d; e += d - i, i++) /* row i: d - i entries from (i, i) */
@@ -836,4 +853,5 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .colsum = colsum_avx2,
     .rank1_sub = rank1_sub_avx2,
     .bounded = bounded_avx2,
+    .axpy = axpy_avx2,
 };

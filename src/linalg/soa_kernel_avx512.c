@@ -1030,6 +1030,24 @@ static void symv2_avx512(const double *A, size_t d, const double *x1, const doub
     }
 }
 
+static void axpy_avx512(double *y, const double *x, double a, size_t n)
+{
+    __m512d av = _mm512_set1_pd(a);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) { /* two independent vectors per step */
+        __m512d y0 = _mm512_loadu_pd(y + i), y1 = _mm512_loadu_pd(y + i + 8);
+        y0 = _mm512_add_pd(y0, _mm512_mul_pd(av, _mm512_loadu_pd(x + i)));
+        y1 = _mm512_add_pd(y1, _mm512_mul_pd(av, _mm512_loadu_pd(x + i + 8)));
+        _mm512_storeu_pd(y + i, y0);
+        _mm512_storeu_pd(y + i + 8, y1);
+    }
+    for (; i < n; i += 8) {
+        __mmask8 m = tail8(n - i);
+        _mm512_mask_storeu_pd(y + i, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, y + i),
+                                                      _mm512_mul_pd(av, _mm512_maskz_loadu_pd(m, x + i))));
+    }
+}
+
 static void pack_add_avx512(const double *A, const double *M, size_t d, double *Ap)
 {
     for (size_t i = 0, e = 0; i < d; e += d - i, i++) /* row i: d - i entries from (i, i) */
@@ -1068,4 +1086,5 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .colsum = colsum_avx512,
     .rank1_sub = rank1_sub_avx512,
     .bounded = bounded_avx512,
+    .axpy = axpy_avx512,
 };

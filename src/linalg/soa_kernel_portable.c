@@ -364,6 +364,12 @@ static void symv2_portable(const double *A, size_t d, const double *x1, const do
     symv_portable(A, d, x2, y2);
 }
 
+static void axpy_portable(double *y, const double *x, double a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] += a * x[i];
+}
+
 static void pack_add_portable(const double *A, const double *M, size_t d, double *Ap)
 {
     colb__pack_upper(A, d, Ap);
@@ -399,4 +405,5 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .bounded = bounded_portable,
     .syr_n = syr_n_portable,
     .chol_inverse = colb__chol_inverse,
+    .axpy = axpy_portable,
 };

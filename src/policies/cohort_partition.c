@@ -530,9 +530,9 @@ void colb__cohort_refresh(colb__cohort *h, colb__ridge *r, const size_t *idx, si
         const double *b = r->b + i * d, *t0 = r->theta0 + i * d;
         if (fail[m])
             continue;
+        memset(X, 0, d * d * sizeof(double)); /* the identity */
         for (size_t j = 0; j < d; j++)
-            for (size_t k = 0; k < d; k++)
-                X[j * d + k] = j == k;
+            X[j * d + j] = 1.0;
         h->kern->chol_solve_n(L[m], d, X, d); /* column k of X: A's column k */
         for (size_t k = 0; k < d; k++)
             for (size_t j = k; j < d; j++) /* the lower triangle, mirrored: exactly symmetric */
@@ -829,10 +829,7 @@ const double *colb__cohort_centre(colb__cohort *h, size_t u, double *out)
 {
     size_t d = h->d;
     const double *tc = h->c.theta + h->label[u] * d, *off = h->off + u * d;
-    int any = 0;
-    for (size_t k = 0; k < d; k++)
-        any |= off[k] != 0.0;
-    if (!any)
+    if (h->kern->bounded(off, d, 0.0)) /* every |off_k| <= 0: no offset (NaN: one) */
         return tc;
     for (size_t k = 0; k < d; k++)
         out[k] = tc[k] + off[k];
