@@ -1025,9 +1025,46 @@ static void test_all_finite(void **state)
     }
 }
 
+/* The arm a scoring kernel returns is colb__soa_argmax's on its scores
+ * (the vector paths find it in two passes: the largest value that is not
+ * NaN, then its first index): scores drawn from a few values so that ties,
+ * +0 and -0, infinities and NaNs (first, last, everywhere) come up, for
+ * every K up to 40 (tails of each length), through score_mq with zero
+ * forms (the scores are the means). */
+static void test_argmax(void **state)
+{
+    (void)state;
+    static const double vals[] = { -1.0, 0.0, -0.0, 2.0, 2.0, 3.5, INFINITY, -INFINITY, NAN };
+    colb_rng r;
+    colb_rng_seed(&r, 4, 4);
+    double mean[48], quad[48] = { 0 }, sc[48];
+    for (size_t pi = 0; pi < 3; pi++) {
+        const colb__soa_kernel *k;
+        if (colb__soa_pick_kernel(paths[pi], &k) != COLB_OK)
+            continue;
+        for (size_t K = 1; K <= 40; K++) {
+            size_t Kp = (K + 7) / 8 * 8;
+            for (int rep = 0; rep < 200; rep++) {
+                size_t nv = rep % 4 == 0 ? 9 : rep % 4 == 1 ? 8 : 3 + (size_t)rep % 6;
+                for (size_t i = 0; i < Kp; i++)
+                    mean[i] = vals[(size_t)(colb_rng_uniform(&r) * (double)nv)];
+                if (rep % 7 == 0)
+                    mean[0] = NAN;
+                if (rep % 5 == 0)
+                    mean[K - 1] = 9.0;
+                size_t a = k->score_mq(mean, quad, 0.7, 1.3, K, Kp, sc);
+                assert_int_equal(a, colb__soa_argmax(sc, K));
+                for (size_t i = 0; i < K; i++) /* and the scores are the means */
+                    assert_true(sc[i] == mean[i] || (isnan(sc[i]) && isnan(mean[i])));
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_argmax),
         cmocka_unit_test(test_kernel_names),
         cmocka_unit_test(test_against_dense),
         cmocka_unit_test(test_paths_agree_on_a_block),

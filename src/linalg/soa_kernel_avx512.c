@@ -218,6 +218,32 @@ AI void score1_512(const double *Ap, const double *theta, __m512d al, __m512d sc
 /* score1: one model on K arms, lanes along the arms (a DGEMV per arm would
  * cost a call per 2P flops); load bound on the Q table, measured in bench.c
  * section 2 with K (2P + 2d) flops. */
+/* colb__soa_argmax's answer in two vector passes, as argmax256 in
+ * soa_kernel_avx2.c (the reasons there): the largest value that is not NaN
+ * (vmaxpd keeps its second operand, the running maximum, against a NaN),
+ * then the first index equal to it. */
+static size_t argmax512(const double *v, size_t n)
+{
+    if (n < 8 || v[0] != v[0])
+        return colb__soa_argmax(v, n);
+    __m512d mx = _mm512_set1_pd(v[0]);
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8)
+        mx = _mm512_max_pd(_mm512_loadu_pd(v + k), mx);
+    mx = _mm512_max_pd(_mm512_loadu_pd(v + n - 8), mx); /* the tail, overlapping */
+    double m = _mm512_reduce_max_pd(mx); /* no NaN among the lanes */
+    __m512d mv = _mm512_set1_pd(m);
+    for (k = 0; k + 8 <= n; k += 8) {
+        unsigned eq = _mm512_cmp_pd_mask(_mm512_loadu_pd(v + k), mv, _CMP_EQ_OQ);
+        if (eq)
+            return k + (size_t)__builtin_ctz(eq);
+    }
+    for (; k < n; k++)
+        if (v[k] == m)
+            return k;
+    return 0; /* not reached: m is one of v */
+}
+
 static size_t score1_avx512(const double *Ap, const double *theta, double alpha, double scale,
                             const double *Q, const double *Xt, size_t d, size_t K, size_t Kp,
                             double *scores)
@@ -239,7 +265,7 @@ static size_t score1_avx512(const double *Ap, const double *theta, double alpha,
             k0 += 8;
         }
     }
-    return colb__soa_argmax(scores, K);
+    return argmax512(scores, K);
 }
 
 /* One model on arms k0..k0+8nv-1 from the contexts alone (score_x): rows i
@@ -319,7 +345,7 @@ static size_t score_x_avx512(const double *A, size_t lda, const double *theta, d
             k0 += 8;
         }
     }
-    return colb__soa_argmax(scores, K);
+    return argmax512(scores, K);
 }
 
 /* score_mq: finish512's last step on given means and forms (the same
@@ -332,7 +358,7 @@ static size_t score_mq_avx512(const double *mean, const double *quad, double alp
         __m512d qq = _mm512_mul_pd(_mm512_max_pd(_mm512_loadu_pd(quad + k), zero), sc);
         _mm512_storeu_pd(scores + k, _mm512_fmadd_pd(al, _mm512_sqrt_pd(qq), _mm512_loadu_pd(mean + k)));
     }
-    return colb__soa_argmax(scores, K);
+    return argmax512(scores, K);
 }
 
 /* dist2 / dist2_idx: CLUB's edge tests, d subtract-multiply-adds per
