@@ -212,7 +212,9 @@ AI void score1_256(const double *Ap, const double *theta, __m256d al, __m256d sc
  * returns its second operand, the running maximum, when the first is NaN;
  * the maximum starts at v[0]), then the first index that compares equal to
  * it - the index the scalar loop ends at (every value before it is smaller
- * or NaN; +0 and -0 compare equal in both). */
+ * or NaN; +0 and -0 compare equal in both). The vectors are loaded where
+ * the scoring kernels stored theirs (multiples of 4) and the tail is
+ * scalar: a load across two of those stores would wait for both. */
 static size_t argmax256(const double *v, size_t n)
 {
     if (n < 4 || v[0] != v[0])
@@ -221,9 +223,10 @@ static size_t argmax256(const double *v, size_t n)
     size_t k = 0;
     for (; k + 4 <= n; k += 4)
         mx = _mm256_max_pd(_mm256_loadu_pd(v + k), mx);
-    mx = _mm256_max_pd(_mm256_loadu_pd(v + n - 4), mx); /* the tail, overlapping */
     __m128d h = _mm_max_pd(_mm256_castpd256_pd128(mx), _mm256_extractf128_pd(mx, 1));
     double a = _mm_cvtsd_f64(h), b = _mm_cvtsd_f64(_mm_unpackhi_pd(h, h)), m = a > b ? a : b;
+    for (size_t j = k; j < n; j++) /* a NaN compares false */
+        m = v[j] > m ? v[j] : m;
     __m256d mv = _mm256_set1_pd(m);
     for (k = 0; k + 4 <= n; k += 4) {
         int eq = _mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(v + k), mv, _CMP_EQ_OQ));
@@ -671,9 +674,9 @@ static void chol_solve_n_avx2(const double *L, size_t d, double *B, size_t n)
 
 static void sm_step_avx2(double *A, const double *x, size_t d, double *u)
 {
-    for (size_t a0 = 0; a0 < d; a0 += 4)
-        ST(u + a0, tail4(d - a0), _mm256_setzero_pd());
-    symv_avx2(A, d, x, u);
+    /* u = A x: symv from 0, by colsum's unmasked (overlapping) stores - the
+     * loads of u below would wait for masked ones to reach the cache */
+    colsum_avx2(A, d, x, d, d, u);
     double s = 0.0;
     for (size_t i = 0; i < d; i++)
         s += x[i] * u[i];

@@ -221,7 +221,8 @@ AI void score1_512(const double *Ap, const double *theta, __m512d al, __m512d sc
 /* colb__soa_argmax's answer in two vector passes, as argmax256 in
  * soa_kernel_avx2.c (the reasons there): the largest value that is not NaN
  * (vmaxpd keeps its second operand, the running maximum, against a NaN),
- * then the first index equal to it. */
+ * then the first index equal to it; vectors where the scoring kernels
+ * stored theirs, the tail scalar. */
 static size_t argmax512(const double *v, size_t n)
 {
     if (n < 8 || v[0] != v[0])
@@ -230,8 +231,9 @@ static size_t argmax512(const double *v, size_t n)
     size_t k = 0;
     for (; k + 8 <= n; k += 8)
         mx = _mm512_max_pd(_mm512_loadu_pd(v + k), mx);
-    mx = _mm512_max_pd(_mm512_loadu_pd(v + n - 8), mx); /* the tail, overlapping */
     double m = _mm512_reduce_max_pd(mx); /* no NaN among the lanes */
+    for (size_t j = k; j < n; j++) /* a NaN compares false */
+        m = v[j] > m ? v[j] : m;
     __m512d mv = _mm512_set1_pd(m);
     for (k = 0; k + 8 <= n; k += 8) {
         unsigned eq = _mm512_cmp_pd_mask(_mm512_loadu_pd(v + k), mv, _CMP_EQ_OQ);
@@ -909,9 +911,9 @@ AI void rank1_rows512(double *R, const double *u, __m512d cv, size_t d, const in
 
 static void sm_step_avx512(double *A, const double *x, size_t d, double *u)
 {
-    for (size_t a0 = 0; a0 < d; a0 += 8)
-        _mm512_mask_storeu_pd(u + a0, tail8(d - a0), _mm512_setzero_pd());
-    symv_avx512(A, d, x, u);
+    /* u = A x: symv from 0, by colsum's unmasked (overlapping) stores - the
+     * loads of u below would wait for masked ones to reach the cache */
+    colsum_avx512(A, d, x, d, d, u);
     double s = 0.0;
     for (size_t i = 0; i < d; i++)
         s += x[i] * u[i];

@@ -537,8 +537,7 @@ void colb__cohort_refresh(colb__cohort *h, colb__ridge *r, const size_t *idx, si
         for (size_t k = 0; k < d; k++)
             for (size_t j = k; j < d; j++) /* the lower triangle, mirrored: exactly symmetric */
                 A[j * d + k] = A[k * d + j] = X[j * d + k];
-        memset(th, 0, d * sizeof(double));
-        h->kern->symv(A, d, b, th); /* colb__matvec's bits */
+        h->kern->colsum(A, d, b, d, d, th); /* symv from 0: colb__matvec's bits */
         for (size_t a = 0; a < d; a++)
             th[a] += t0[a];
         r->logdet[i] = ld[m];
@@ -686,9 +685,9 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
         nc[a] = -centre[a];
     }
     h->kern->symv(V, d, nc, r);
-    /* z = M r by the symv kernel (colb__matvec's sums) */
-    memset(z, 0, d * sizeof(double));
-    h->kern->symv(M, d, r, z);
+    /* z = M r (colb__matvec's sums: colsum is symv from 0 without first
+     * storing the zeros) */
+    h->kern->colsum(M, d, r, d, d, z);
     for (size_t a = 0; a < d; a++)
         thu[a] = centre[a] + z[a];
 }

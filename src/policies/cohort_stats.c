@@ -43,8 +43,7 @@ double colb__cohort_stat_with(const double st[5], double tau2)
 void colb__cohort_score_prep(colb__cohort *h, const colb__ridge *cb, size_t j, double *pre)
 {
     size_t d = cb->d;
-    memset(pre, 0, d * sizeof(double));
-    h->kern->symv(cb->A + j * d * d, d, cb->theta + j * d, pre); /* colb__matvec's bits */
+    h->kern->colsum(cb->A + j * d * d, d, cb->theta + j * d, d, d, pre); /* colb__matvec's bits */
     double rho_j = colb__cohort_noise_radius(h, cb, j);
     pre[d] = rho_j * rho_j;
 }
@@ -167,8 +166,7 @@ void colb__cohort_wald_n(colb__cohort *h, const colb__ridge *b0, size_t i0, cons
             /* (A0 - A1) tp, the difference formed first */
             memcpy(D, A0, dd * sizeof(double)); /* A0 + (-1) A1: A0 - A1 exactly */
             h->kern->axpy(D, A1, -1.0, dd);
-            memset(diff, 0, d * sizeof(double));
-            h->kern->symv(D, d, tp, diff);
+            h->kern->colsum(D, d, tp, d, d, diff); /* symv from 0 */
             for (size_t a = 0; a < d; a++)
                 diff[a] = b0->theta[i0 * d + a] - b1->theta[i1 * d + a] + lam * diff[a];
             memcpy(tp, diff, d * sizeof(double));
@@ -312,8 +310,7 @@ void colb__cohort_pred_scores(colb__cohort *h, size_t u, const size_t *cs, size_
                 continue;
             double *r = h->pbuf + m * st + 2 * d * d + d, *z = r + d, q = 0.0;
             if (Minv[m]) { /* colb__quad's bits */
-                memset(z, 0, d * sizeof(double));
-                h->kern->symv(Minv[m], d, r, z);
+                h->kern->colsum(Minv[m], d, r, d, d, z); /* symv from 0 */
                 for (size_t a = 0; a < d; a++)
                     q += r[a] * z[a];
                 q = q > 0.0 ? q : 0.0;
