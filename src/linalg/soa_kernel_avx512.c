@@ -215,9 +215,6 @@ AI void score1_512(const double *Ap, const double *theta, __m512d al, __m512d sc
     finish512(theta, Xt, d, Kp, k0, nv, al, sc, q, scores, NULL, NULL);
 }
 
-/* score1: one model on K arms, lanes along the arms (a DGEMV per arm would
- * cost a call per 2P flops); load bound on the Q table, measured in bench.c
- * section 2 with K (2P + 2d) flops. */
 /* colb__soa_argmax's answer in two vector passes, as argmax256 in
  * soa_kernel_avx2.c (the reasons there): the largest value that is not NaN
  * (vmaxpd keeps its second operand, the running maximum, against a NaN),
@@ -246,6 +243,9 @@ static size_t argmax512(const double *v, size_t n)
     return 0; /* not reached: m is one of v */
 }
 
+/* score1: one model on K arms, lanes along the arms (a DGEMV per arm would
+ * cost a call per 2P flops); load bound on the Q table, measured in bench.c
+ * section 2 with K (2P + 2d) flops. */
 static size_t score1_avx512(const double *Ap, const double *theta, double alpha, double scale,
                             const double *Q, const double *Xt, size_t d, size_t K, size_t Kp,
                             double *scores)
