@@ -443,7 +443,7 @@ static void test_exact_kernels(void **state)
 }
 
 /* The dense helpers (symv, symv2, coldot, cholesky, cholesky_n, chol_solve_n,
- * sm_step, syr, syr_n, chol_inverse, pack_add) on every
+ * sm_step, syr, syr_n, chol_inverse, pack_add, axpy) on every
  * path against the scalar code of dense.h / dense.c they replace, bit for
  * bit, on symmetric positive definite matrices of several d (masked tails,
  * d < 8, two vectors and more); and a matrix that is not positive definite. */
@@ -502,7 +502,8 @@ static void test_dense_kernels(void **state)
             }
             k->symv(S, d, x, y1);
             assert_memory_equal(y0, y1, d * sizeof(double));
-            { /* symv2: two symv at once; pack_add: colb__pack_upper (+ M) */
+            { /* symv2: two symv at once; pack_add: colb__pack_upper (+ M's
+               * upper triangle, M full) */
                 double p0[80] = { 0 }, p1[80] = { 0 }, q0[80] = { 0 }, q1[80] = { 0 };
                 k->symv(S, d, x, p0);
                 k->symv(S, d, G, q0);
@@ -514,16 +515,40 @@ static void test_dense_kernels(void **state)
                 colb__pack_upper(S, d, Ap0);
                 k->pack_add(S, NULL, d, Ap1);
                 assert_memory_equal(Ap0, Ap1, P * sizeof(double));
-                for (size_t e = 0; e < P; e++)
-                    Ap0[e] += G[e % (d * d)];
-                colb__pack_upper(S, d, Ap1);
-                for (size_t e = 0; e < P; e++)
-                    Ap1[e] = G[e % (d * d)];
-                double *Mp = malloc(P * sizeof(double));
-                memcpy(Mp, Ap1, P * sizeof(double));
-                k->pack_add(S, Mp, d, Ap1);
+                for (size_t i = 0, e = 0; i < d; i++) /* G's upper triangle added */
+                    for (size_t j = i; j < d; j++, e++)
+                        Ap0[e] += G[i * d + j];
+                k->pack_add(S, G, d, Ap1);
                 assert_memory_equal(Ap0, Ap1, P * sizeof(double));
-                free(Ap0), free(Ap1), free(Mp);
+                free(Ap0), free(Ap1);
+            }
+            { /* axpy: the scalar loop's bits, for d, d^2 and d^2 - 1 entries
+               * (tails of every length), a = 1, -1 (exact: y + x, y - x) and
+               * a rounded product */
+                static const double as[] = { 1.0, -1.0, 0.37 };
+                double *y2 = malloc(d * d * sizeof(double)), *y3 = malloc(d * d * sizeof(double));
+                size_t ns[3] = { d, d * d, d * d - 1 };
+                for (size_t ai = 0; ai < 3; ai++)
+                    for (size_t ni = 0; ni < 3; ni++) {
+                        memcpy(y2, S, d * d * sizeof(double));
+                        memcpy(y3, S, d * d * sizeof(double));
+                        for (size_t i = 0; i < ns[ni]; i++)
+                            y2[i] += as[ai] * G[i];
+                        k->axpy(y3, G, as[ai], ns[ni]);
+                        assert_memory_equal(y2, y3, d * d * sizeof(double));
+                    }
+                for (size_t i = 0; i < d * d; i++) { /* 1 and -1: the sum and difference */
+                    y2[i] = S[i] + G[i];
+                    y3[i] = S[i];
+                }
+                k->axpy(y3, G, 1.0, d * d);
+                assert_memory_equal(y2, y3, d * d * sizeof(double));
+                for (size_t i = 0; i < d * d; i++)
+                    y2[i] = S[i] - G[i];
+                memcpy(y3, S, d * d * sizeof(double));
+                k->axpy(y3, G, -1.0, d * d);
+                assert_memory_equal(y2, y3, d * d * sizeof(double));
+                free(y2), free(y3);
             }
             for (size_t a = 0; a < d; a++) { /* coldot: the rows of S .* G G^T's */
                 y0[a] = 0.0;
@@ -1000,9 +1025,46 @@ static void test_all_finite(void **state)
     }
 }
 
+/* The arm a scoring kernel returns is colb__soa_argmax's on its scores
+ * (the vector paths find it in two passes: the largest value that is not
+ * NaN, then its first index): scores drawn from a few values so that ties,
+ * +0 and -0, infinities and NaNs (first, last, everywhere) come up, for
+ * every K up to 40 (tails of each length), through score_mq with zero
+ * forms (the scores are the means). */
+static void test_argmax(void **state)
+{
+    (void)state;
+    static const double vals[] = { -1.0, 0.0, -0.0, 2.0, 2.0, 3.5, INFINITY, -INFINITY, NAN };
+    colb_rng r;
+    colb_rng_seed(&r, 4, 4);
+    double mean[48], quad[48] = { 0 }, sc[48];
+    for (size_t pi = 0; pi < 3; pi++) {
+        const colb__soa_kernel *k;
+        if (colb__soa_pick_kernel(paths[pi], &k) != COLB_OK)
+            continue;
+        for (size_t K = 1; K <= 40; K++) {
+            size_t Kp = (K + 7) / 8 * 8;
+            for (int rep = 0; rep < 200; rep++) {
+                size_t nv = rep % 4 == 0 ? 9 : rep % 4 == 1 ? 8 : 3 + (size_t)rep % 6;
+                for (size_t i = 0; i < Kp; i++)
+                    mean[i] = vals[(size_t)(colb_rng_uniform(&r) * (double)nv)];
+                if (rep % 7 == 0)
+                    mean[0] = NAN;
+                if (rep % 5 == 0)
+                    mean[K - 1] = 9.0;
+                size_t a = k->score_mq(mean, quad, 0.7, 1.3, K, Kp, sc);
+                assert_int_equal(a, colb__soa_argmax(sc, K));
+                for (size_t i = 0; i < K; i++) /* and the scores are the means */
+                    assert_true(sc[i] == mean[i] || (isnan(sc[i]) && isnan(mean[i])));
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_argmax),
         cmocka_unit_test(test_kernel_names),
         cmocka_unit_test(test_against_dense),
         cmocka_unit_test(test_paths_agree_on_a_block),

@@ -73,41 +73,6 @@ static inline void colb__unpack_upper(const double *Ap, size_t d, double *A)
             A[i * d + j] = A[j * d + i] = Ap[e];
 }
 
-/* y = A x for A packed (y must not alias x). Each y_i sums A_ij x_j over j
- * in increasing order - the entries below the diagonal are the transposed
- * ones of earlier rows, added first - so the result is colb__matvec's on the
- * full matrix bit for bit. */
-static inline void colb__packed_symv(const double *Ap, const double *x, size_t d, double *y)
-{
-    for (size_t i = 0; i < d; i++)
-        y[i] = 0.0;
-    for (size_t i = 0; i < d; i++) {
-        const double *r = Ap + i * d - i * (i - 1) / 2 - i; /* r[j] = A_ij, j >= i */
-        double s = y[i], xi = x[i];
-        for (size_t j = i; j < d; j++)
-            s += r[j] * x[j];
-        y[i] = s;
-        for (size_t j = i + 1; j < d; j++)
-            y[j] += r[j] * xi;
-    }
-}
-
-/* colb__sherman_morrison on a packed A (the same bits on the upper
- * triangle). w holds d doubles. */
-static inline void colb__packed_sherman_morrison(double *Ap, const double *x, size_t d, double *w)
-{
-    colb__packed_symv(Ap, x, d, w);
-    double s = 0.0;
-    for (size_t i = 0; i < d; i++)
-        s += x[i] * w[i];
-    double c = 1.0 / (1.0 + s);
-    for (size_t i = 0, e = 0; i < d; i++) {
-        double wi = w[i];
-        for (size_t j = i; j < d; j++, e++)
-            Ap[e] -= (wi * w[j]) * c;
-    }
-}
-
 /* The inverse of the symmetric positive definite S into out (both d x d,
  * distinct), made exactly symmetric; *logdet (may be NULL) gets ln det S.
  * 0, or -1 when S is not positive definite. O(d^3). */

@@ -229,8 +229,7 @@ void colb__ridge_add_n(colb__ridge *r, size_t i, const double *const *xs, const 
         double e = ys[m];
         for (size_t k = 0; k < d; k++)
             e -= x[k] * t0[k];
-        for (size_t a = 0; a < d; a++)
-            b[a] += e * x[a];
+        r->kern->axpy(b, x, e, d);
     }
     r->kern->syr_n(r->V + i * d * d, xs, n, d);
     r->count[i] += n;
@@ -259,11 +258,11 @@ void colb__ridge_absorb(colb__ridge *r, size_t dst, const colb__ridge *from, siz
     size_t d = r->d;
     double *V = r->V + dst * d * d, *b = r->b + dst * d;
     const double *Vs = from->V + src * d * d, *bs = from->b + src * d;
-    /* V += Vs: a plain loop, not DAXPY - at d x d = 225 the BLAS call cost
-     * more than the additions (OpenBLAS's generic kernel here; 6 % of
-     * cohort's time in a service); 1 * Vs is exact, so the bits are DAXPY's */
-    for (size_t j = 0; j < d * d; j++)
-        V[j] += Vs[j];
+    /* V += Vs: the kernel's axpy, not DAXPY - at d x d = 225 the BLAS call
+     * cost more than the additions (OpenBLAS's generic kernel here; 6 % of
+     * cohort's time in a service); 1 * Vs is exact, so the bits are the
+     * plain loop's */
+    r->kern->axpy(V, Vs, 1.0, d * d);
     for (size_t j = 0; j < d; j++) {
         V[j * d + j] -= from->p.lambda;
         b[j] += bs[j];
@@ -276,8 +275,7 @@ void colb__ridge_unabsorb(colb__ridge *r, size_t dst, const colb__ridge *from, s
     size_t d = r->d;
     double *V = r->V + dst * d * d, *b = r->b + dst * d;
     const double *Vs = from->V + src * d * d, *bs = from->b + src * d;
-    for (size_t j = 0; j < d * d; j++)
-        V[j] -= Vs[j];
+    r->kern->axpy(V, Vs, -1.0, d * d); /* -1 * Vs exact: V - Vs */
     for (size_t j = 0; j < d; j++) {
         V[j * d + j] += from->p.lambda;
         b[j] -= bs[j];

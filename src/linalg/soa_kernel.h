@@ -150,7 +150,8 @@ typedef struct colb__soa_kernel {
     void (*symv2)(const double *A, size_t d, const double *x1, const double *x2, double *y1,
                   double *y2);
     /* Ap = the packed upper triangle of the full A (colb__pack_upper), plus
-     * the packed M entry by entry when M is not NULL. */
+     * the upper triangle of the full M (d x d, row-major) entry by entry
+     * when M is not NULL. */
     void (*pack_add)(const double *A, const double *M, size_t d, double *Ap);
     /* ---- a round's carried scores (round_scores.c) ----
      * The end of score_x alone, on a model's given means and quadratic forms:
@@ -178,6 +179,12 @@ typedef struct colb__soa_kernel {
      * triangle (sum_{k>=i} W_ki W_kj, k in order) over row i of W, which no
      * later row reads; each sum in colb__chol_inverse's order. */
     void (*chol_inverse)(double *L, size_t d);
+    /* y[i] += a x[i], i < n, the product rounded (no FMA): bit for bit the
+     * scalar loop on every path (a = 1 or -1: y + x and y - x exactly).
+     * The ridge bank's sums of models (absorb: d^2 entries per member a
+     * 2-means pass visits) and b's steps of colb__ridge_add_n, which the
+     * compiler does not vectorise at -O2 (unknown trip count). */
+    void (*axpy)(double *y, const double *x, double a, size_t n);
 } colb__soa_kernel;
 
 #define COLB__CHOL_BATCH 8

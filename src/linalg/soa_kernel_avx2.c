@@ -206,6 +206,39 @@ AI void score1_256(const double *Ap, const double *theta, __m256d al, __m256d sc
     finish256(theta, Xt, d, Kp, k0, nv, al, sc, q, scores, NULL, NULL);
 }
 
+/* colb__soa_argmax's answer (the first index of the largest; a NaN never
+ * wins, a NaN v[0] keeps 0) in two vector passes instead of its chain of
+ * compare-and-selects: the largest of the values that are not NaN (vmaxpd
+ * returns its second operand, the running maximum, when the first is NaN;
+ * the maximum starts at v[0]), then the first index that compares equal to
+ * it - the index the scalar loop ends at (every value before it is smaller
+ * or NaN; +0 and -0 compare equal in both). The vectors are loaded where
+ * the scoring kernels stored theirs (multiples of 4) and the tail is
+ * scalar: a load across two of those stores would wait for both. */
+static size_t argmax256(const double *v, size_t n)
+{
+    if (n < 4 || v[0] != v[0])
+        return colb__soa_argmax(v, n);
+    __m256d mx = _mm256_set1_pd(v[0]);
+    size_t k = 0;
+    for (; k + 4 <= n; k += 4)
+        mx = _mm256_max_pd(_mm256_loadu_pd(v + k), mx);
+    __m128d h = _mm_max_pd(_mm256_castpd256_pd128(mx), _mm256_extractf128_pd(mx, 1));
+    double a = _mm_cvtsd_f64(h), b = _mm_cvtsd_f64(_mm_unpackhi_pd(h, h)), m = a > b ? a : b;
+    for (size_t j = k; j < n; j++) /* a NaN compares false */
+        m = v[j] > m ? v[j] : m;
+    __m256d mv = _mm256_set1_pd(m);
+    for (k = 0; k + 4 <= n; k += 4) {
+        int eq = _mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(v + k), mv, _CMP_EQ_OQ));
+        if (eq)
+            return k + (size_t)__builtin_ctz((unsigned)eq);
+    }
+    for (; k < n; k++)
+        if (v[k] == m)
+            return k;
+    return 0; /* not reached: m is one of v */
+}
+
 static size_t score1_avx2(const double *Ap, const double *theta, double alpha, double scale,
                           const double *Q, const double *Xt, size_t d, size_t K, size_t Kp,
                           double *scores)
@@ -216,7 +249,7 @@ static size_t score1_avx2(const double *Ap, const double *theta, double alpha, d
             score1_256(Ap, theta, al, sc, Q, Xt, d, Kp, k0, 4, scores);
         else
             score1_256(Ap, theta, al, sc, Q, Xt, d, Kp, k0, 2, scores);
-    return colb__soa_argmax(scores, K);
+    return argmax256(scores, K);
 }
 
 /* score_x on arms k0..k0+4nv-1 (nv ymm vectors; the same operations per
@@ -280,7 +313,7 @@ static size_t score_x_avx2(const double *A, size_t lda, const double *theta, dou
             score_x_256(A, lda, theta, al, sc, Xt, d, Kp, k0, 4, scores, mean, quad);
         else
             score_x_256(A, lda, theta, al, sc, Xt, d, Kp, k0, 2, scores, mean, quad);
-    return colb__soa_argmax(scores, K);
+    return argmax256(scores, K);
 }
 
 /* score_mq: finish256's last step on given means and forms (the same
@@ -293,7 +326,7 @@ static size_t score_mq_avx2(const double *mean, const double *quad, double alpha
         __m256d qq = _mm256_mul_pd(_mm256_max_pd(_mm256_loadu_pd(quad + k), zero), sc);
         _mm256_storeu_pd(scores + k, _mm256_fmadd_pd(al, _mm256_sqrt_pd(qq), _mm256_loadu_pd(mean + k)));
     }
-    return colb__soa_argmax(scores, K);
+    return argmax256(scores, K);
 }
 
 static void dist2_avx2(const double *wT, size_t ld, const double *wu, size_t d, size_t n,
@@ -641,9 +674,9 @@ static void chol_solve_n_avx2(const double *L, size_t d, double *B, size_t n)
 
 static void sm_step_avx2(double *A, const double *x, size_t d, double *u)
 {
-    for (size_t a0 = 0; a0 < d; a0 += 4)
-        ST(u + a0, tail4(d - a0), _mm256_setzero_pd());
-    symv_avx2(A, d, x, u);
+    /* u = A x: symv from 0, by colsum's unmasked (overlapping) stores - the
+     * loads of u below would wait for masked ones to reach the cache */
+    colsum_avx2(A, d, x, d, d, u);
     double s = 0.0;
     for (size_t i = 0; i < d; i++)
         s += x[i] * u[i];
@@ -795,9 +828,33 @@ static void symv2_avx2(const double *A, size_t d, const double *x1, const double
     symv_avx2(A, d, x2, y2);
 }
 
+static void axpy_avx2(double *y, const double *x, double a, size_t n)
+{
+    __m256d av = _mm256_set1_pd(a);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) { /* two independent vectors per step */
+        __m256d y0 = _mm256_loadu_pd(y + i), y1 = _mm256_loadu_pd(y + i + 4);
+        y0 = _mm256_add_pd(y0, _mm256_mul_pd(av, _mm256_loadu_pd(x + i)));
+        y1 = _mm256_add_pd(y1, _mm256_mul_pd(av, _mm256_loadu_pd(x + i + 4)));
+        _mm256_storeu_pd(y + i, y0);
+        _mm256_storeu_pd(y + i + 4, y1);
+    }
+    for (; i < n; i += 4) {
+        __m256i m = tail4(n - i);
+        ST(y + i, m, _mm256_add_pd(LD(y + i, m), _mm256_mul_pd(av, LD(x + i, m))));
+    }
+}
+
 static void pack_add_avx2(const double *A, const double *M, size_t d, double *Ap)
 {
-    colb__soa_kernel_portable.pack_add(A, M, d, Ap);
+    for (size_t i = 0, e = 0; i < d; e += d - i, i++) /* row i: d - i entries from (i, i) */
+        for (size_t j = 0; j < d - i; j += 4) {
+            __m256i m = tail4(d - i - j);
+            __m256d a = LD(A + i * d + i + j, m);
+            if (M)
+                a = _mm256_add_pd(a, LD(M + i * d + i + j, m));
+            ST(Ap + e + j, m, a);
+        }
 }
 
 #undef LD
@@ -829,4 +886,5 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .colsum = colsum_avx2,
     .rank1_sub = rank1_sub_avx2,
     .bounded = bounded_avx2,
+    .axpy = axpy_avx2,
 };

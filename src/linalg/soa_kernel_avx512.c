@@ -215,6 +215,34 @@ AI void score1_512(const double *Ap, const double *theta, __m512d al, __m512d sc
     finish512(theta, Xt, d, Kp, k0, nv, al, sc, q, scores, NULL, NULL);
 }
 
+/* colb__soa_argmax's answer in two vector passes, as argmax256 in
+ * soa_kernel_avx2.c (the reasons there): the largest value that is not NaN
+ * (vmaxpd keeps its second operand, the running maximum, against a NaN),
+ * then the first index equal to it; vectors where the scoring kernels
+ * stored theirs, the tail scalar. */
+static size_t argmax512(const double *v, size_t n)
+{
+    if (n < 8 || v[0] != v[0])
+        return colb__soa_argmax(v, n);
+    __m512d mx = _mm512_set1_pd(v[0]);
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8)
+        mx = _mm512_max_pd(_mm512_loadu_pd(v + k), mx);
+    double m = _mm512_reduce_max_pd(mx); /* no NaN among the lanes */
+    for (size_t j = k; j < n; j++) /* a NaN compares false */
+        m = v[j] > m ? v[j] : m;
+    __m512d mv = _mm512_set1_pd(m);
+    for (k = 0; k + 8 <= n; k += 8) {
+        unsigned eq = _mm512_cmp_pd_mask(_mm512_loadu_pd(v + k), mv, _CMP_EQ_OQ);
+        if (eq)
+            return k + (size_t)__builtin_ctz(eq);
+    }
+    for (; k < n; k++)
+        if (v[k] == m)
+            return k;
+    return 0; /* not reached: m is one of v */
+}
+
 /* score1: one model on K arms, lanes along the arms (a DGEMV per arm would
  * cost a call per 2P flops); load bound on the Q table, measured in bench.c
  * section 2 with K (2P + 2d) flops. */
@@ -239,7 +267,7 @@ static size_t score1_avx512(const double *Ap, const double *theta, double alpha,
             k0 += 8;
         }
     }
-    return colb__soa_argmax(scores, K);
+    return argmax512(scores, K);
 }
 
 /* One model on arms k0..k0+8nv-1 from the contexts alone (score_x): rows i
@@ -319,7 +347,7 @@ static size_t score_x_avx512(const double *A, size_t lda, const double *theta, d
             k0 += 8;
         }
     }
-    return colb__soa_argmax(scores, K);
+    return argmax512(scores, K);
 }
 
 /* score_mq: finish512's last step on given means and forms (the same
@@ -332,7 +360,7 @@ static size_t score_mq_avx512(const double *mean, const double *quad, double alp
         __m512d qq = _mm512_mul_pd(_mm512_max_pd(_mm512_loadu_pd(quad + k), zero), sc);
         _mm512_storeu_pd(scores + k, _mm512_fmadd_pd(al, _mm512_sqrt_pd(qq), _mm512_loadu_pd(mean + k)));
     }
-    return colb__soa_argmax(scores, K);
+    return argmax512(scores, K);
 }
 
 /* dist2 / dist2_idx: CLUB's edge tests, d subtract-multiply-adds per
@@ -883,9 +911,9 @@ AI void rank1_rows512(double *R, const double *u, __m512d cv, size_t d, const in
 
 static void sm_step_avx512(double *A, const double *x, size_t d, double *u)
 {
-    for (size_t a0 = 0; a0 < d; a0 += 8)
-        _mm512_mask_storeu_pd(u + a0, tail8(d - a0), _mm512_setzero_pd());
-    symv_avx512(A, d, x, u);
+    /* u = A x: symv from 0, by colsum's unmasked (overlapping) stores - the
+     * loads of u below would wait for masked ones to reach the cache */
+    colsum_avx512(A, d, x, d, d, u);
     double s = 0.0;
     for (size_t i = 0; i < d; i++)
         s += x[i] * u[i];
@@ -1030,6 +1058,24 @@ static void symv2_avx512(const double *A, size_t d, const double *x1, const doub
     }
 }
 
+static void axpy_avx512(double *y, const double *x, double a, size_t n)
+{
+    __m512d av = _mm512_set1_pd(a);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) { /* two independent vectors per step */
+        __m512d y0 = _mm512_loadu_pd(y + i), y1 = _mm512_loadu_pd(y + i + 8);
+        y0 = _mm512_add_pd(y0, _mm512_mul_pd(av, _mm512_loadu_pd(x + i)));
+        y1 = _mm512_add_pd(y1, _mm512_mul_pd(av, _mm512_loadu_pd(x + i + 8)));
+        _mm512_storeu_pd(y + i, y0);
+        _mm512_storeu_pd(y + i + 8, y1);
+    }
+    for (; i < n; i += 8) {
+        __mmask8 m = tail8(n - i);
+        _mm512_mask_storeu_pd(y + i, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, y + i),
+                                                      _mm512_mul_pd(av, _mm512_maskz_loadu_pd(m, x + i))));
+    }
+}
+
 static void pack_add_avx512(const double *A, const double *M, size_t d, double *Ap)
 {
     for (size_t i = 0, e = 0; i < d; e += d - i, i++) /* row i: d - i entries from (i, i) */
@@ -1037,7 +1083,7 @@ static void pack_add_avx512(const double *A, const double *M, size_t d, double *
             __mmask8 m = tail8(d - i - j);
             __m512d a = _mm512_maskz_loadu_pd(m, A + i * d + i + j);
             if (M)
-                a = _mm512_add_pd(a, _mm512_maskz_loadu_pd(m, M + e + j));
+                a = _mm512_add_pd(a, _mm512_maskz_loadu_pd(m, M + i * d + i + j));
             _mm512_mask_storeu_pd(Ap + e + j, m, a);
         }
 }
@@ -1068,4 +1114,5 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .colsum = colsum_avx512,
     .rank1_sub = rank1_sub_avx512,
     .bounded = bounded_avx512,
+    .axpy = axpy_avx512,
 };

@@ -364,12 +364,19 @@ static void symv2_portable(const double *A, size_t d, const double *x1, const do
     symv_portable(A, d, x2, y2);
 }
 
+static void axpy_portable(double *y, const double *x, double a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] += a * x[i];
+}
+
 static void pack_add_portable(const double *A, const double *M, size_t d, double *Ap)
 {
     colb__pack_upper(A, d, Ap);
     if (M)
-        for (size_t e = 0; e < d * (d + 1) / 2; e++)
-            Ap[e] += M[e];
+        for (size_t i = 0, e = 0; i < d; i++)
+            for (size_t j = i; j < d; j++, e++)
+                Ap[e] += M[i * d + j];
 }
 
 const colb__soa_kernel colb__soa_kernel_portable = {
@@ -398,4 +405,5 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .bounded = bounded_portable,
     .syr_n = syr_n_portable,
     .chol_inverse = colb__chol_inverse,
+    .axpy = axpy_portable,
 };

@@ -82,7 +82,7 @@ static double ch_memory(const colb_policy_params *pp)
 static int grow_users(colb__cohort *h, size_t n)
 {
     size_t d = h->d;
-    return colb__realloc_n(&h->M, n, d * (d + 1) / 2 * sizeof(double)) ||
+    return colb__realloc_n(&h->M, n, d * d * sizeof(double)) ||
            colb__realloc_n(&h->th, n, d * sizeof(double)) ||
            colb__realloc_n(&h->yy, n, sizeof(double)) ||
            colb__realloc_n(&h->lamu, n, sizeof(double)) ||
@@ -104,7 +104,7 @@ static int grow_users(colb__cohort *h, size_t n)
 /* New users [from, to): no data, in cluster c. */
 static void init_users(colb__cohort *h, size_t from, size_t to, size_t c)
 {
-    size_t d = h->d, P = d * (d + 1) / 2;
+    size_t d = h->d;
     for (size_t u = from; u < to; u++) {
         h->yy[u] = 0.0;
         h->lamu[u] = INFINITY;
@@ -112,7 +112,7 @@ static void init_users(colb__cohort *h, size_t from, size_t to, size_t c)
         h->alt[u] = NONE;
         h->side[u] = 0;
         h->ns[u] = 0.0;
-        memset(h->M + u * P, 0, P * sizeof(double)); /* saved even when unused */
+        memset(h->M + u * d * d, 0, d * d * sizeof(double)); /* saved even when unused */
         memset(h->off + u * d, 0, d * sizeof(double));
         memcpy(h->th + u * d, h->c.theta + c * d, d * sizeof(double));
         colb__cohort_link(h, u, c);
@@ -261,7 +261,7 @@ static colb_status ch_choose(colb_policy *p, size_t u, size_t *arm)
 {
     colb__cohort *h = p->impl;
     const colb__soa_kernel *kn = h->kern;
-    size_t d = p->d, K = p->K, Kp = h->Kp, c = h->label[u], P = d * (d + 1) / 2;
+    size_t d = p->d, K = p->K, Kp = h->Kp, c = h->label[u];
     if (K == 1) { /* the only arm; the round's diversified copy is read by
                    * this round's choices alone, which have no other arm */
         *arm = 0;
@@ -286,7 +286,7 @@ static colb_status ch_choose(colb_policy *p, size_t u, size_t *arm)
         h->qstamp[c] = h->round;
     }
     if (direct) {
-        kn->pack_add(At, isfinite(h->lamu[u]) ? h->M + u * P : NULL, d, h->Ap);
+        kn->pack_add(At, isfinite(h->lamu[u]) ? h->M + u * d * d : NULL, d, h->Ap);
         *arm = kn->score1(h->Ap, h->th + u * d, width, 1.0, h->Q, h->Xt, d, K, Kp, h->scores);
     } else {
         /* <th_u, x_k>: the last member's when th_u is the same (the
@@ -368,8 +368,9 @@ static colb_status ch_end(colb_policy *p)
         else
             colb__ridge_update2(&h->u, u, &h->c, c, x, y, 1.0); /* both at once, same bits */
         h->yy[u] += y * y;
-        if (isfinite(h->lamu[u]))
-            colb__packed_sherman_morrison(h->M + u * (d * (d + 1) / 2), x, d, h->work);
+        if (isfinite(h->lamu[u])) /* M_u full: the vectorised step (the packed
+                                   * scalar step's bits on the upper triangle) */
+            h->kern->sm_step(h->M + u * d * d, x, d, h->work);
     }
     /* the data that only V and b take: a batched cluster's pooled model and
      * the fresh models of a pending split's sides (factored when the split
@@ -481,12 +482,12 @@ static void member_order(const colb__cohort *h, size_t *order)
             order[k++] = u;
 }
 
-/* The users' M_u from the file's full matrices (their upper triangles),
- * finite. */
+/* The users' M_u from the file's full matrices (their upper triangles,
+ * mirrored: symmetric bit for bit), finite. */
 static colb_status load_personal_inverse(colb__snap_in *in, const colb__snap_group *g,
                                          colb__cohort *h)
 {
-    size_t N = h->N, d = h->d, P = d * (d + 1) / 2;
+    size_t N = h->N, d = h->d;
     colb__snap_field f;
     colb_status st = colb__snap_field_of(in, g, "personal_inverse", COLB__SNAP_F64,
                                          (uint64_t)N * d * d, &f);
@@ -496,7 +497,8 @@ static colb_status load_personal_inverse(colb__snap_in *in, const colb__snap_gro
             if (!isfinite(h->work[k]))
                 return colb__snap_error(in, COLB_EPARSE, "snapshot: %s.personal_inverse has a "
                                         "non-finite value", g->path);
-        colb__pack_upper(h->work, d, h->M + u * P);
+        colb__pack_upper(h->work, d, h->work + d * d);
+        colb__unpack_upper(h->work + d * d, d, h->M + u * d * d);
     }
     return st;
 }
@@ -539,13 +541,8 @@ static colb_status ch_save(const colb_policy *p, colb__snap_out *w)
     colb__ridge_save(w, "users", &h->u, N);
     colb__ridge_save(w, "clusters", &h->c, cap);
     colb__ridge_save(w, "fresh", &h->f, 2 * cap);
-    /* M_u is kept packed; the file holds it full (d x d per user) */
-    colb__snap_array_begin(w, "personal_inverse", COLB__SNAP_F64, (uint64_t)N * d * d);
-    for (size_t u = 0; u < N; u++) {
-        colb__unpack_upper(h->M + u * (d * (d + 1) / 2), d, h->work);
-        colb__snap_put_f64s(w, h->work, d * d);
-    }
-    colb__snap_array_end(w);
+    /* M_u full and symmetric bit for bit, as the file holds it (d x d per user) */
+    colb__snap_f64s(w, "personal_inverse", h->M, N * d * d);
     colb__snap_f64s(w, "personal", h->th, N * d);
     colb__snap_f64s(w, "yy", h->yy, N);
     colb__snap_f64s(w, "shrink_of_user", h->lamu, N);

@@ -38,7 +38,8 @@ typedef struct colb__cohort {
     size_t N, d;
     /* users */
     colb__ridge u;            /* N models */
-    double *M;                /* N d^2: (G_u + lamu I)^{-1} while lamu is finite */
+    double *M;                /* N d^2: (G_u + lamu I)^{-1} while lamu is finite, full and
+                               * symmetric bit for bit (the vectorised steps) */
     double *th;               /* N d: personal estimates */
     double *yy;               /* N: sum of squared rewards */
     double *lamu;             /* N: the shrinkage M_u was built with; INFINITY: none */

@@ -530,15 +530,14 @@ void colb__cohort_refresh(colb__cohort *h, colb__ridge *r, const size_t *idx, si
         const double *b = r->b + i * d, *t0 = r->theta0 + i * d;
         if (fail[m])
             continue;
+        memset(X, 0, d * d * sizeof(double)); /* the identity */
         for (size_t j = 0; j < d; j++)
-            for (size_t k = 0; k < d; k++)
-                X[j * d + k] = j == k;
+            X[j * d + j] = 1.0;
         h->kern->chol_solve_n(L[m], d, X, d); /* column k of X: A's column k */
         for (size_t k = 0; k < d; k++)
             for (size_t j = k; j < d; j++) /* the lower triangle, mirrored: exactly symmetric */
                 A[j * d + k] = A[k * d + j] = X[j * d + k];
-        memset(th, 0, d * sizeof(double));
-        h->kern->symv(A, d, b, th); /* colb__matvec's bits */
+        h->kern->colsum(A, d, b, d, d, th); /* symv from 0: colb__matvec's bits */
         for (size_t a = 0; a < d; a++)
             th[a] += t0[a];
         r->logdet[i] = ld[m];
@@ -656,7 +655,7 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
 {
     size_t d = h->d, c = h->label[u];
     double lam = h->u.p.lambda, lc = h->shrink[c];
-    double *M = h->M + u * (d * (d + 1) / 2), *thu = h->th + u * d, *r = h->work, *z = r + d;
+    double *M = h->M + u * d * d, *thu = h->th + u * d, *r = h->work, *z = r + d;
     const double *V = h->u.V + u * d * d, *b = h->u.b + u * d;
     if (!isfinite(lc)) {
         h->lamu[u] = INFINITY;
@@ -674,8 +673,8 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
             memcpy(thu, centre, d * sizeof(double));
             return;
         }
-        h->kern->chol_inverse(Mf, d);
-        colb__pack_upper(Mf, d, M);
+        h->kern->chol_inverse(Mf, d); /* exactly symmetric */
+        memcpy(M, Mf, d * d * sizeof(double));
         h->lamu[u] = lc;
     }
     /* th = centre + M (b - G centre): r = b + lambda centre - V centre,
@@ -686,13 +685,9 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
         nc[a] = -centre[a];
     }
     h->kern->symv(V, d, nc, r);
-    /* z = M r by the symv kernel on M unpacked (colb__packed_symv's bits:
-     * colb__matvec's sums on the full matrix; the kernel's vectors run
-     * along M's rows where the packed loop's sums are scalar chains) */
-    double *Mfull = h->work + 3 * d; /* G's room: free unless rebuilt above */
-    colb__unpack_upper(M, d, Mfull);
-    memset(z, 0, d * sizeof(double));
-    h->kern->symv(Mfull, d, r, z);
+    /* z = M r (colb__matvec's sums: colsum is symv from 0 without first
+     * storing the zeros) */
+    h->kern->colsum(M, d, r, d, d, z);
     for (size_t a = 0; a < d; a++)
         thu[a] = centre[a] + z[a];
 }
@@ -833,10 +828,7 @@ const double *colb__cohort_centre(colb__cohort *h, size_t u, double *out)
 {
     size_t d = h->d;
     const double *tc = h->c.theta + h->label[u] * d, *off = h->off + u * d;
-    int any = 0;
-    for (size_t k = 0; k < d; k++)
-        any |= off[k] != 0.0;
-    if (!any)
+    if (h->kern->bounded(off, d, 0.0)) /* every |off_k| <= 0: no offset (NaN: one) */
         return tc;
     for (size_t k = 0; k < d; k++)
         out[k] = tc[k] + off[k];

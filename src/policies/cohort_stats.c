@@ -43,8 +43,7 @@ double colb__cohort_stat_with(const double st[5], double tau2)
 void colb__cohort_score_prep(colb__cohort *h, const colb__ridge *cb, size_t j, double *pre)
 {
     size_t d = cb->d;
-    memset(pre, 0, d * sizeof(double));
-    h->kern->symv(cb->A + j * d * d, d, cb->theta + j * d, pre); /* colb__matvec's bits */
+    h->kern->colsum(cb->A + j * d * d, d, cb->theta + j * d, d, d, pre); /* colb__matvec's bits */
     double rho_j = colb__cohort_noise_radius(h, cb, j);
     pre[d] = rho_j * rho_j;
 }
@@ -138,10 +137,11 @@ void colb__cohort_wald_n(colb__cohort *h, const colb__ridge *b0, size_t i0, cons
             if (!b0->count[i0] || !b1->count[i1])
                 continue;
             /* pooled estimate: under a common theta, E[t0 - t1] = -lambda (A0 - A1) theta */
-            for (size_t k = 0; k < dd; k++) {
-                S[k] = b0->V[i0 * dd + k] + b1->V[i1 * dd + k];
-                S2[k] = A0[k] + A1[k];
-            }
+            /* the sums by the axpy kernel (1 x exact: the plain sums' bits) */
+            memcpy(S, b0->V + i0 * dd, dd * sizeof(double));
+            h->kern->axpy(S, b1->V + i1 * dd, 1.0, dd);
+            memcpy(S2, A0, dd * sizeof(double));
+            h->kern->axpy(S2, A1, 1.0, dd);
             for (size_t a = 0; a < d; a++)
                 S[a * d + a] -= lam;
             fi[m] = nf;
@@ -164,10 +164,9 @@ void colb__cohort_wald_n(colb__cohort *h, const colb__ridge *b0, size_t i0, cons
                 tp[a] = b0->b[i0 * d + a] + b1->b[i1 * d + a];
             colb__cholesky_solve(L, d, tp);
             /* (A0 - A1) tp, the difference formed first */
-            for (size_t k = 0; k < dd; k++)
-                D[k] = A0[k] - A1[k];
-            memset(diff, 0, d * sizeof(double));
-            h->kern->symv(D, d, tp, diff);
+            memcpy(D, A0, dd * sizeof(double)); /* A0 + (-1) A1: A0 - A1 exactly */
+            h->kern->axpy(D, A1, -1.0, dd);
+            h->kern->colsum(D, d, tp, d, d, diff); /* symv from 0 */
             for (size_t a = 0; a < d; a++)
                 diff[a] = b0->theta[i0 * d + a] - b1->theta[i1 * d + a] + lam * diff[a];
             memcpy(tp, diff, d * sizeof(double));
@@ -249,16 +248,16 @@ void colb__cohort_pred_scores(colb__cohort *h, size_t u, const size_t *cs, size_
                 cnt[m] = (double)h->size[c];
                 memcpy(tp, h->c.theta + c * d, d * sizeof(double));
                 ld0[m] = h->c.logdet[c];
-                for (size_t k = 0; k < d * d; k++)
-                    Vp[k] = Vc[k] + Vu[k];
+                memcpy(Vp, Vc, d * d * sizeof(double)); /* Vc + 1 Vu: Vc + Vu exactly */
+                h->kern->axpy(Vp, Vu, 1.0, d * d);
                 for (size_t a = 0; a < d; a++)
                     Vp[a * d + a] -= lam;
             } else { /* V' = V_c - V_u + lambda I, factored; theta' solved */
                 const double *bc = h->c.b + c * d;
                 kind[m] = OWN;
                 cnt[m] = (double)h->size[c] - 1.0;
-                for (size_t k = 0; k < d * d; k++)
-                    Vp[k] = Vc[k] - Vu[k];
+                memcpy(Vp, Vc, d * d * sizeof(double)); /* Vc + (-1) Vu: Vc - Vu exactly */
+                h->kern->axpy(Vp, Vu, -1.0, d * d);
                 for (size_t a = 0; a < d; a++) {
                     Vp[a * d + a] += lam;
                     tp[a] = bc[a] - bu[a];
@@ -311,8 +310,7 @@ void colb__cohort_pred_scores(colb__cohort *h, size_t u, const size_t *cs, size_
                 continue;
             double *r = h->pbuf + m * st + 2 * d * d + d, *z = r + d, q = 0.0;
             if (Minv[m]) { /* colb__quad's bits */
-                memset(z, 0, d * sizeof(double));
-                h->kern->symv(Minv[m], d, r, z);
+                h->kern->colsum(Minv[m], d, r, d, d, z); /* symv from 0 */
                 for (size_t a = 0; a < d; a++)
                     q += r[a] * z[a];
                 q = q > 0.0 ? q : 0.0;
