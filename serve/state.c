@@ -439,27 +439,18 @@ state_image *state_capture(state *s, int live, const decisions_ref *ref, char *e
 
 int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, size_t err_len)
 {
-    colb_policy *p = NULL;
     unsigned char *db = NULL;
     size_t dl = 0;
     char msg[512];
-    /* the policy as it was captured: its bytes loaded into a copy (loading
-     * restores a policy exactly, docs/format.md) */
-    if (im->policy && colb_policy_load_buffer(im->policy, im->policy_len, NULL, &p, msg, sizeof msg) != COLB_OK)
-        return FAIL("reading the captured policy: %s", msg);
-    const colb_policy *put = im->live ? im->live : p;
     unsigned char *ub = NULL;
     size_t ul = 0;
-    if (im->live_users && users_save(im->live_users, &ub, &ul)) {
-        colb_policy_free(p);
+    if (im->live_users && users_save(im->live_users, &ub, &ul))
         return FAIL("out of memory serialising the users");
-    }
     unsigned char *rb = NULL;
     size_t rl = 0;
     decisions_ref ref = im->ref;
     if (decisions_image_save(im->dec, ref.lsn ? ref.seq_from : UINT64_MAX, &db, &dl) ||
         (ref.lsn && decisions_image_save_ref(im->dec, &ref, &rb, &rl))) {
-        colb_policy_free(p);
         free(ub);
         free(db);
         return FAIL("out of memory serialising the decision window");
@@ -467,8 +458,13 @@ int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, si
     colb_snapshot_writer *w = NULL;
     colb_status st = colb_snapshot_writer_open_stream(f, &w, msg, sizeof msg);
     if (st == COLB_OK) {
-        if (put)
-            colb_snapshot_put_policy(w, "policy", put);
+        /* the policy as it was captured: its saved fields copied as they
+         * are (colb_snapshot_put_saved), or the live one's (a fork()ed
+         * child, or a stopped writer) */
+        if (im->live)
+            colb_snapshot_put_policy(w, "policy", im->live);
+        else if (im->policy)
+            colb_snapshot_put_saved(w, "policy", im->policy, im->policy_len);
         colb_snapshot_put_bytes(w, "serve.meta", im->meta, strlen(im->meta));
         colb_snapshot_put_bytes(w, "serve.options", im->options, strlen(im->options));
         if (im->live_users)
@@ -480,7 +476,6 @@ int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, si
             colb_snapshot_put_bytes(w, "serve.window_log", rb, rl);
         st = colb_snapshot_writer_commit(w, len, msg, sizeof msg);
     }
-    colb_policy_free(p);
     free(ub);
     free(db);
     free(rb);

@@ -675,6 +675,67 @@ static void test_versions_kinds_budget(void **state)
     free(b);
 }
 
+/* colb_snapshot_put_saved: saved single objects copied into a
+ * multi-object snapshot load back to objects that save to the same bytes;
+ * bytes that are not one saved object are refused (sticky). */
+static void test_put_saved(void **state)
+{
+    (void)state;
+    char msg[512];
+    size_t n, el, len;
+    unsigned char *b = small_snapshot("linucb-ind", &n);
+    colb_env *e = make_env(ENV_CLUSTERED, NULL, 1);
+    unsigned char *eb = env_bytes(e, &el);
+    colb_env_free(e);
+    size_t cap = n + el + 4096;
+    unsigned char *out = malloc(cap);
+    assert_non_null(out);
+    colb_snapshot_writer *w = NULL;
+    assert_ok(colb_snapshot_writer_open_buffer(out, cap, &w, msg, sizeof msg));
+    assert_ok(colb_snapshot_put_saved(w, "pol", b, n));
+    assert_ok(colb_snapshot_put_saved(w, NULL, eb, el));
+    assert_ok(colb_snapshot_put_bytes(w, "x", "hi", 2));
+    assert_ok(colb_snapshot_writer_commit(w, &len, msg, sizeof msg));
+    colb_snapshot_reader *r = NULL;
+    assert_ok(colb_snapshot_reader_open_buffer(out, len, NULL, &r, msg, sizeof msg));
+    assert_int_equal(colb_snapshot_reader_count(r), 3);
+    assert_string_equal(colb_snapshot_reader_label(r, 0), "pol");
+    colb_policy *p = NULL;
+    colb_env *e2 = NULL;
+    assert_ok(colb_snapshot_get_policy(r, 0, &p));
+    assert_ok(colb_snapshot_get_env(r, 1, &e2));
+    size_t pl, el2;
+    unsigned char *pb = policy_bytes(p, &pl), *eb2 = env_bytes(e2, &el2);
+    assert_int_equal(pl, n);
+    assert_memory_equal(pb, b, n);
+    assert_int_equal(el2, el);
+    assert_memory_equal(eb2, eb, el);
+    free(pb);
+    free(eb2);
+    colb_policy_free(p);
+    colb_env_free(e2);
+    colb_snapshot_reader_free(r);
+    /* refused: text, three objects, a flipped byte; the first error sticks */
+    assert_ok(colb_snapshot_writer_open_buffer(NULL, 0, &w, msg, sizeof msg));
+    assert_status(colb_snapshot_put_saved(w, NULL, out, len), COLB_EPARSE);
+    assert_non_null(strstr(colb_snapshot_writer_last_error(w), "not one"));
+    assert_status(colb_snapshot_put_saved(w, NULL, b, n), COLB_EPARSE);
+    assert_status(colb_snapshot_writer_commit(w, &len, msg, sizeof msg), COLB_EPARSE);
+    assert_ok(colb_snapshot_writer_open_buffer(NULL, 0, &w, msg, sizeof msg));
+    assert_status(colb_snapshot_put_saved(w, NULL, "hello, world, this is text, not a snapshot", 40),
+                  COLB_EPARSE);
+    colb_snapshot_writer_abort(w);
+    b[n / 2] ^= 1;
+    assert_ok(colb_snapshot_writer_open_buffer(NULL, 0, &w, msg, sizeof msg));
+    assert_status(colb_snapshot_put_saved(w, NULL, b, n), COLB_EPARSE);
+    assert_non_null(strstr(colb_snapshot_writer_last_error(w), "checksum"));
+    assert_status(colb_snapshot_put_saved(NULL, NULL, b, n), COLB_EINVAL);
+    colb_snapshot_writer_abort(w);
+    free(out);
+    free(eb);
+    free(b);
+}
+
 /* Hand-made snapshots with dimensions the file cannot back. */
 static unsigned char *craft(void (*body)(colb__snap_out *w), size_t *n)
 {
@@ -1391,6 +1452,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_sim_logged_dataset_checked),
         cmocka_unit_test(test_every_byte_flipped_and_truncated),
         cmocka_unit_test(test_versions_kinds_budget),
+        cmocka_unit_test(test_put_saved),
         cmocka_unit_test(test_hostile_dimensions),
         cmocka_unit_test(test_club_graph_checked),
         cmocka_unit_test(test_atomic_durable_writes),

@@ -175,6 +175,17 @@ colb_status colb_snapshot_put_env(colb_snapshot_writer *w, const char *label, co
 colb_status colb_snapshot_put_sim(colb_snapshot_writer *w, const char *label, const colb_sim *sim);
 colb_status colb_snapshot_put_bytes(colb_snapshot_writer *w, const char *label, const void *data,
                                     size_t len);
+/* Append the one object of a single-object snapshot held in memory (the
+ * bytes of colb_policy_save_buffer, colb_env_save_buffer or
+ * colb_sim_save_buffer, of this format version) as it is: its fields are
+ * copied, not decoded and encoded again - for an object captured earlier
+ * that has changed since (colb serve's snapshots of a policy). The buffer
+ * is verified first (checksum, structure). Errors: COLB_EINVAL (NULL), and,
+ * sticky like the other puts', COLB_EPARSE (not a snapshot, or not of
+ * exactly one object), COLB_EUNSUP (another format version), the writer's.
+ * Cost: O(len), a checksum and a copy; buf is only read. */
+colb_status colb_snapshot_put_saved(colb_snapshot_writer *w, const char *label, const void *buf,
+                                    size_t len);
 
 /* Write the trailer and commit (path: fsync, rename, fsync of the folder);
  * *len (may be NULL) receives the size (also with COLB_ERANGE for a buffer

@@ -319,6 +319,17 @@ void colb__snap_array_end(colb__snap_out *w)
     pad8(w);
 }
 
+void colb__snap_raw(colb__snap_out *w, const void *p, size_t n)
+{
+    if (w->st != COLB_OK)
+        return;
+    if (w->arr_type || n % 8 || w->total % 8) {
+        colb__snap_fail(w, COLB_ESTATE, "snapshot: encoded fields copied inside an array or unaligned");
+        return;
+    }
+    emit(w, p, n);
+}
+
 void colb__snap_u64s(colb__snap_out *w, const char *name, const uint64_t *v, size_t n)
 {
     colb__snap_array_begin(w, name, COLB__SNAP_U64, n);

@@ -113,6 +113,10 @@ void colb__snap_put_f64s(colb__snap_out *w, const double *v, size_t n);
 void colb__snap_put_u64(colb__snap_out *w, uint64_t v);
 void colb__snap_array_end(colb__snap_out *w);
 
+/* Fields encoded already (whole fields, balanced groups: another
+ * snapshot's), n a multiple of 8, copied as they are. */
+void colb__snap_raw(colb__snap_out *w, const void *p, size_t n);
+
 /* ---- reader --------------------------------------------------------------- */
 
 /* A span of fields (the top level or a group's content) and its dotted path

@@ -127,6 +127,43 @@ colb_status colb_snapshot_put_sim(colb_snapshot_writer *w, const char *label, co
     return object_end(w);
 }
 
+colb_status colb_snapshot_put_saved(colb_snapshot_writer *w, const char *label, const void *buf,
+                                    size_t len)
+{
+    if (!w || !buf)
+        return w ? colb__snap_fail(&w->w, COLB_EINVAL, "snapshot: NULL saved object") : COLB_EINVAL;
+    if (colb__snap_status(&w->w) != COLB_OK)
+        return colb__snap_status(&w->w);
+    colb__snap_in in;
+    char why[COLB__ERRLEN];
+    colb_status st = colb__snap_in_buffer(&in, buf, len, 0, why, sizeof why);
+    if (st != COLB_OK)
+        return colb__snap_fail(&w->w, st, "snapshot: the saved object: %s", why);
+    colb__snap_group top = colb__snap_top(&in), obj = { 0 };
+    const unsigned char *cur = NULL;
+    colb__snap_field f;
+    int kind = 0, objects = 0;
+    while (colb__snap_next(&top, &cur, &f))
+        if (f.type == COLB__SNAP_GROUP) {
+            objects++;
+            obj = f.sub;
+            for (kind = 1; kind <= 4 && strcmp(f.name, KIND_NAME[kind]); kind++)
+                ;
+        }
+    if (in.version != COLB__SNAP_VERSION)
+        st = colb__snap_fail(&w->w, COLB_EUNSUP, "snapshot: the saved object is of format version %u, not %u",
+                             (unsigned)in.version, COLB__SNAP_VERSION);
+    else if (objects != 1 || kind > 4)
+        st = colb__snap_fail(&w->w, COLB_EPARSE, "snapshot: the saved bytes hold %d objects of known kinds, "
+                             "not one", kind > 4 ? 0 : objects);
+    if (st == COLB_OK && object_begin(w, kind, label, buf)) {
+        colb__snap_raw(&w->w, obj.p, (size_t)(obj.end - obj.p));
+        st = object_end(w);
+    }
+    colb__snap_in_close(&in);
+    return st == COLB_OK ? colb__snap_status(&w->w) : st;
+}
+
 colb_status colb_snapshot_put_bytes(colb_snapshot_writer *w, const char *label, const void *data,
                                     size_t len)
 {
