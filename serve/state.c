@@ -389,8 +389,10 @@ state_image *state_capture(state *s, int live, const decisions_ref *ref, char *e
     if (ref)
         im->ref = *ref;
     im->lsn = s->lsn;
-    snprintf(im->meta, sizeof im->meta, "format=1\nlsn=%llu\ngen=%u\nnext_seq=%llu\ndecisions=%llu\nrewards=%llu\n",
-             (unsigned long long)s->lsn, (unsigned)s->gen, (unsigned long long)s->next_seq,
+    /* format 2: decisions left to the log (serve.window_log), which a
+     * reader of format 1 would not put back */
+    snprintf(im->meta, sizeof im->meta, "format=%d\nlsn=%llu\ngen=%u\nnext_seq=%llu\ndecisions=%llu\nrewards=%llu\n",
+             im->ref.lsn ? 2 : 1, (unsigned long long)s->lsn, (unsigned)s->gen, (unsigned long long)s->next_seq,
              (unsigned long long)s->decisions, (unsigned long long)s->rewards);
     snprintf(im->options, sizeof im->options, "%s", s->options);
     if ((!live && users_save(s->users, &im->users, &im->users_len)) || !(im->dec = decisions_capture(s->dec, live))) {
@@ -541,8 +543,11 @@ int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err
     }
     if (!rc)
         rc = state_init(s, c, err, err_len);
-    uint64_t lsn, gen, next, ndec, nrew;
+    uint64_t lsn, gen, next, ndec, nrew, format = 1;
     const char *meta = blk[0];
+    if (!rc && meta_u64(meta, bl[0], "format", &format) == 0 && format > 2)
+        rc = FAIL("%s was written by a newer colb serve (state format %llu; this one reads 1 and 2)", path,
+                  (unsigned long long)format);
     if (!rc && (meta_u64(meta, bl[0], "lsn", &lsn) || meta_u64(meta, bl[0], "gen", &gen) ||
                 meta_u64(meta, bl[0], "next_seq", &next) || meta_u64(meta, bl[0], "decisions", &ndec) ||
                 meta_u64(meta, bl[0], "rewards", &nrew) || gen > UINT32_MAX || next == 0))
@@ -565,6 +570,9 @@ int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err
             s->dec = d;
         }
     }
+    if (!rc && (blk[4] != NULL) != (format == 2))
+        rc = FAIL("%s: block serve.window_log %s with state format %llu", path, blk[4] ? "present" : "missing",
+                  (unsigned long long)format);
     if (!rc && blk[4]) {
         char why[256];
         if (decisions_ref_load(blk[4], bl[4], decisions_window(s->dec), s->next_seq, &s->fill, &s->fill_bits, why,
