@@ -762,23 +762,16 @@ static void newest_segment(const char *state, char *out, size_t len) { segment_b
 /* The oldest log segment of state. */
 static void oldest_segment(const char *state, char *out, size_t len)
 {
-    char p[512], q[512];
-    segment_before(state, "~", p, sizeof p);
-    for (;;) {
-        const char *base = strrchr(p, '/') + 1;
-        DIR *d = opendir(state);
-        assert_non_null(d);
-        struct dirent *de;
-        int older = 0;
-        while ((de = readdir(d)) && !older)
-            older = !strncmp(de->d_name, "wal-", 4) && strlen(de->d_name) == 28 && strcmp(de->d_name, base) < 0;
-        closedir(d);
-        if (!older)
-            break;
-        segment_before(state, base, q, sizeof q);
-        snprintf(p, sizeof p, "%s", q);
-    }
-    snprintf(out, len, "%s", p);
+    DIR *d = opendir(state);
+    assert_non_null(d);
+    struct dirent *de;
+    char best[256] = "";
+    while ((de = readdir(d))) /* wal-<20 digits>.log: names sort as their lsns */
+        if (!strncmp(de->d_name, "wal-", 4) && strlen(de->d_name) == 28 && (!best[0] || strcmp(de->d_name, best) < 0))
+            snprintf(best, sizeof best, "%s", de->d_name);
+    closedir(d);
+    assert_true(best[0]);
+    snprintf(out, len, "%s/%s", state, best);
 }
 
 /* Where the records of a log segment end (docs/serve.md: a 32-byte
