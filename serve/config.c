@@ -35,6 +35,7 @@ static const opt OPTS[] = {
     { "state", K_STR, C(state_dir), 0, SERVE_PATH_LEN, NULL, "service", "DIR: the state folder, required (created if missing, else resumed)" },
     { "token-file", K_STR, C(token_file), 0, SERVE_PATH_LEN, NULL, "service", "FILE: require 'Authorization: Bearer TOKEN' with TOKEN read from FILE" },
     { "http-threads", K_SIZE, C(http_threads), 1, 64, NULL, "service", "T: threads serving HTTP (parsing runs there; one writer applies)" },
+    { "apply-queue", K_SIZE, C(apply_queue), 0, 1e8, NULL, "service", "U: rewards whose policy updates a second thread runs while the writer checks and logs the next ones (a reward is answered once logged durably; a choose or a read first waits for the updates before it); 0: the writer runs them itself" },
     { "dump-log", K_FLAG, C(dump_log), 0, 1, NULL, "service", "print the state folder's log as JSON lines and exit (no server)" },
     { "quiet", K_BOOL, C(quiet), 0, 1, NULL, "service", "no operational messages on stderr" },
     /* policy */
@@ -116,6 +117,7 @@ void serve_config_default(serve_config *c)
     c->max_id_bytes = 256;
     c->decision_window = (size_t)1 << 20;
     c->max_queue = 65536;
+    c->apply_queue = 4096;
     c->commit_wait_us = 0;
     c->snapshot_every = 1000000;
     c->snapshot_interval = 300;

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "applier.h"
 #include "records.h"
 #include "snapshotter.h"
 #include "state.h"
@@ -26,6 +27,7 @@ struct engine {
     state s;
     wal *w;
     snapshotter *snap;
+    applier *ap;             /* NULL: the writer runs the rewards' updates */
     int lock_fd;
     /* the queue (mu) */
     pthread_mutex_t mu;
@@ -42,8 +44,12 @@ struct engine {
     size_t *lens, ids_cap;
     uint64_t *slots;
     size_t slots_cap;
+    const double **xs;       /* a reward request's chosen contexts and rewards */
+    double *ys;
+    size_t xs_cap;
     uint64_t snap_lsn, snap_wal_bytes, rewards_since;
     double snap_time;
+    double due_since;        /* when the pending snapshot fell due, 0: none */
     double work_since;       /* seconds spent in run_batch since the last snapshot */
     double snap_pause;       /* the last snapshot's pause of the writer, seconds */
     unsigned fork_failed;    /* snapshots captured in the writer because fork failed */
@@ -358,9 +364,21 @@ static void set_broken(engine *e, const char *msg)
     note(e, "colb serve: %s; writes are refused from now on\n", msg);
 }
 
+static void apply_failed(void *ctx, const char *msg) { set_broken(ctx, msg); }
+
+/* Wait until the applier has run every queued update: from then on the
+ * writer holds the policy alone and it has every logged reward. */
+static void drain(engine *e)
+{
+    char why[256];
+    if (e->ap && applier_drain(e->ap, why, sizeof why))
+        state_fence(&e->s, why); /* set_broken was called by the applier */
+}
+
 static void do_choose(engine *e, job *j)
 {
     state *s = &e->s;
+    drain(e);
     const choose_req *q = &j->choose;
     size_t total = q->n_decisions, id_bytes = 0, k = 0;
     if (grow(e, total))
@@ -427,10 +445,30 @@ static void do_choose(engine *e, job *j)
     j->wait_durable = e->c.sync_decisions;
 }
 
+static int grow_rewards(engine *e, size_t n)
+{
+    if (n > e->xs_cap) {
+        const double **xs = realloc(e->xs, n * sizeof *xs);
+        if (xs)
+            e->xs = xs;
+        double *ys = realloc(e->ys, n * sizeof *ys);
+        if (ys)
+            e->ys = ys;
+        if (!xs || !ys)
+            return -1;
+        e->xs_cap = n;
+    }
+    return grow(e, n);
+}
+
+/* Check and log a reward request's items; their updates run here, or in
+ * the applier after the writer has logged them (applier.h). */
 static void do_reward(engine *e, job *j)
 {
     state *s = &e->s;
     const reward_req *q = &j->reward;
+    if (e->ap && grow_rewards(e, q->n))
+        return job_error(j, 503, "out_of_memory", "out of memory");
     unsigned char *p = wal_reserve(e->w, REC_REWARD, rec_reward_size(q->n));
     if (!p)
         return job_error(j, 503, "out_of_memory", "out of memory");
@@ -442,7 +480,13 @@ static void do_reward(engine *e, job *j)
             job_error(j, 500, "policy_failed", s->fence_msg);
             break;
         }
-        dec_status ds = state_reward(s, q->items[i].id, q->items[i].y, &fenced);
+        dec_status ds;
+        if (e->ap) {
+            ds = state_accept_reward(s, q->items[i].id, e->slots + count, e->xs + count);
+            e->ys[count] = q->items[i].y;
+        } else {
+            ds = state_reward(s, q->items[i].id, q->items[i].y, &fenced);
+        }
         j->item_status[i] = (unsigned char)ds;
         if (ds == DEC_PENDING) {
             w = rec_reward_put_item(w, q->items[i].id, q->items[i].y);
@@ -459,6 +503,8 @@ static void do_reward(engine *e, job *j)
         s->lsn = wal_last_lsn(e->w);
         e->rewards_since += count;
         atomic_fetch_add_explicit(&e->m->rewards, count, memory_order_relaxed);
+        if (e->ap) /* the window's contexts stay put until the next choose, which drains first */
+            applier_push(e->ap, count, e->slots, e->xs, e->ys);
     } else {
         wal_cancel(e->w);
     }
@@ -499,11 +545,13 @@ static void run_batch(engine *e, job *batch)
             }
             break;
         case JOB_STATS:
+            drain(e);
             j->body = state_stats_json(&e->s, &j->body_len);
             if (!j->body)
                 job_error(j, 503, "out_of_memory", "out of memory");
             break;
         case JOB_USER: {
+            drain(e);
             int code = state_user_json(&e->s, j->user, j->user_len, &j->body, &j->body_len);
             if (code == 404)
                 job_error(j, 404, "unknown_user", "no such user");
@@ -565,9 +613,17 @@ static void maybe_snapshot(engine *e, int force)
                   now - e->snap_time >= (double)e->c.snapshot_interval;
         if (!due)
             return;
+        /* the capture waits for the rewards' queued updates: wait instead
+         * for a moment the queue is empty, up to a second */
+        if (!e->due_since)
+            e->due_since = now;
+        if (atomic_load_explicit(&e->m->apply_depth, memory_order_relaxed) && now - e->due_since < 1.0)
+            return;
     }
     if (snapshotter_busy(e->snap)) /* one at a time: the capture reuses the last one's policy buffer */
         return;
+    e->due_since = 0;
+    drain(e);
     char err[SERVE_ERR_LEN];
     e->snap_time = now;
     decisions_ref ref;
@@ -624,9 +680,12 @@ static void *writer_main(void *arg)
             double t0 = now_s();
             run_batch(e, batch);
             e->work_since += now_s() - t0;
+            if (e->ap)
+                e->work_since += applier_take_work(e->ap);
             mark_log(e, 0);
         }
         if (stop) {
+            drain(e);
             /* a snapshot child dies with this thread (PR_SET_PDEATHSIG):
              * let it finish */
             snapshotter_wait(e->snap);
@@ -645,6 +704,7 @@ void engine_free(engine *e)
         return;
     if (e->writer_started)
         engine_stop(e);
+    applier_stop(e->ap);
     if (e->w)
         wal_close(e->w);
     snapshotter_stop(e->snap);
@@ -657,6 +717,8 @@ void engine_free(engine *e)
     free(e->ids);
     free(e->lens);
     free(e->slots);
+    free(e->xs);
+    free(e->ys);
     free(e);
 }
 
@@ -690,6 +752,12 @@ int engine_open(engine **out, serve_config *c, metrics *m, char *err, size_t err
     atomic_store_explicit(&m->users, users_count(e->s.users), memory_order_relaxed);
     atomic_store_explicit(&m->decisions, e->s.decisions, memory_order_relaxed);
     atomic_store_explicit(&m->rewards, e->s.rewards, memory_order_relaxed);
+    if (c->apply_queue &&
+        applier_start(&e->ap, c->apply_queue, e->s.d, &e->s.p, apply_failed, e, &m->apply_depth) != 0) {
+        snprintf(err, err_len, "cannot start the applier thread (out of memory?)");
+        engine_free(e);
+        return -1;
+    }
     if (pthread_create(&e->writer, NULL, writer_main, e) != 0) {
         snprintf(err, err_len, "cannot start the writer thread");
         engine_free(e);
@@ -755,6 +823,8 @@ int engine_stop(engine *e)
     if (e->writer_started)
         pthread_join(e->writer, NULL);
     e->writer_started = 0;
+    applier_stop(e->ap); /* drained by the writer as it stopped */
+    e->ap = NULL;
     snapshotter_stop(e->snap); /* a background snapshot in progress finishes first */
     e->snap = NULL;
     int rc = 0;

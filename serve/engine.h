@@ -7,7 +7,8 @@
  * writer takes every queued job at once (a batch), applies them in order,
  * writes the batch's records with one write(), and completes each job
  * through its done callback (from the writer, or from the log's syncer
- * once the records are durable). */
+ * once the records are durable). The policy's updates for rewards run in
+ * the applier thread (applier.h, --apply-queue), in log order. */
 #ifndef COLB_SERVE_ENGINE_H
 #define COLB_SERVE_ENGINE_H
 

@@ -137,6 +137,8 @@ char *metrics_render(const metrics *m, size_t *len)
            get(&m->overloaded));
     series(f, "colb_writer_batches_total", "counter", "Batches of requests the writer applied.",
            get(&m->writer_batches));
+    series(f, "colb_apply_queue_depth", "gauge", "Rewards logged whose policy updates have not run yet.",
+           get(&m->apply_depth));
     if (fclose(f)) {
         free(buf);
         return NULL;

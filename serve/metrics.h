@@ -40,6 +40,7 @@ typedef struct metrics {
     histogram snapshot_pause;   /* the writer's pause to capture the state */
     /* the writer */
     _Atomic uint64_t queue_depth, overloaded, writer_batches;
+    _Atomic uint64_t apply_depth; /* rewards logged whose updates have not run yet */
 } metrics;
 
 void metrics_init(metrics *m);

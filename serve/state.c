@@ -137,23 +137,41 @@ int state_choose(state *s, size_t K, const double *X, size_t n, const uint64_t *
     return rc;
 }
 
+dec_status state_accept_reward(state *s, decision_id id, uint64_t *user, const double **x)
+{
+    dec_status ds = decisions_find(s->dec, id, s->next_seq, user, x);
+    if (ds != DEC_PENDING)
+        return ds;
+    decisions_mark_rewarded(s->dec, id);
+    users_count_reward(s->users, (size_t)*user);
+    s->rewards++;
+    return DEC_PENDING;
+}
+
+int state_policy_update(colb_policy *p, uint64_t user, const double *x, double y, char *why, size_t why_len)
+{
+    if (colb_policy_update(p, (size_t)user, x, y) == COLB_OK)
+        return 0;
+    snprintf(why, why_len, "the policy failed: %s; restore the state from a backup or start a new one",
+             colb_policy_last_error(p));
+    return -1;
+}
+
+void state_fence(state *s, const char *why)
+{
+    s->fenced = 1;
+    snprintf(s->fence_msg, sizeof s->fence_msg, "%s", why);
+}
+
 dec_status state_reward(state *s, decision_id id, double y, int *fenced)
 {
     uint64_t user;
     const double *x;
     *fenced = 0;
-    dec_status ds = decisions_find(s->dec, id, s->next_seq, &user, &x);
-    if (ds != DEC_PENDING)
-        return ds;
-    if (colb_policy_update(s->p, (size_t)user, x, y) != COLB_OK) {
+    dec_status ds = state_accept_reward(s, id, &user, &x);
+    if (ds == DEC_PENDING && state_policy_update(s->p, user, x, y, s->fence_msg, sizeof s->fence_msg))
         s->fenced = *fenced = 1;
-        snprintf(s->fence_msg, sizeof s->fence_msg, "the policy failed: %s; restore the state from a backup "
-                 "or start a new one", colb_policy_last_error(s->p));
-    }
-    decisions_mark_rewarded(s->dec, id);
-    users_count_reward(s->users, (size_t)user);
-    s->rewards++;
-    return DEC_PENDING;
+    return ds;
 }
 
 int state_start(state *s, uint32_t gen, size_t window)

@@ -80,10 +80,25 @@ int state_add_users(state *s, const char *const *ids, const size_t *lens, size_t
 int state_choose(state *s, size_t K, const double *X, size_t n, const uint64_t *slots, uint32_t *arms,
                  const uint32_t *logged, decision_id *first, int *code, char *why, size_t why_len);
 
-/* Apply reward y to decision id. DEC_PENDING when applied (*fenced set if
- * the update fenced the policy); otherwise the decision's status, nothing
- * changed. */
+/* Apply reward y to decision id: state_accept_reward, then
+ * state_policy_update. DEC_PENDING when applied (*fenced set if the update
+ * fenced the policy); otherwise the decision's status, nothing changed. */
 dec_status state_reward(state *s, decision_id id, double y, int *fenced);
+
+/* The bookkeeping part of a reward for decision id: if it is pending, mark
+ * it rewarded and count it; *user and *x (the chosen context, d values in
+ * the window, valid until the next choose) receive what the policy's
+ * update needs. DEC_PENDING when accepted; otherwise the decision's
+ * status, nothing changed. */
+dec_status state_accept_reward(state *s, decision_id id, uint64_t *user, const double **x);
+
+/* The policy's update for an accepted reward (any thread that holds the
+ * policy alone). 0, or -1 with why: the policy is then unusable
+ * (state_fence). */
+int state_policy_update(colb_policy *p, uint64_t user, const double *x, double y, char *why, size_t why_len);
+
+/* Fence the state: no more changes, why says what failed. */
+void state_fence(state *s, const char *why);
 
 /* A new generation with a decision window of `window`. 0, or -1 (out of
  * memory). */

@@ -666,19 +666,24 @@ static void test_integration(void **state)
         skip();
     /* each policy, and some with a policy parameter of colb/params.h that
      * is not the default (KEY VALUE: set in the server and in the model,
-     * and a restart with another VALUE is refused) */
-    static const struct { const char *name, *key, *value, *other; } runs[] = {
-        { "cohort", NULL, NULL, NULL }, { "linucb-ind", NULL, NULL, NULL }, { "pooled", NULL, NULL, NULL },
-        { "cmlb", NULL, NULL, NULL }, { "pmlb", NULL, NULL, NULL }, { "sclb", NULL, NULL, NULL },
-        { "sclub", NULL, NULL, NULL }, { "locb", NULL, NULL, NULL }, { "random", NULL, NULL, NULL },
-        { "linucb-ind", "sampling", "ts", "ucb" }, { "pooled", "diversify", "0", "1" },
-        { "sclub", "sclub-alpha", "0.5", "1" }, { "cohort", "cohort-seeds", "2", "4" },
+     * and a restart with another VALUE is refused); and the rewards'
+     * updates run by the writer itself (--apply-queue 0) or through a queue
+     * of one or three, always full (the default is larger) */
+    static const struct { const char *name, *key, *value, *other, *serve; } runs[] = {
+        { "cohort", NULL, NULL, NULL, "" }, { "linucb-ind", NULL, NULL, NULL, "" }, { "pooled", NULL, NULL, NULL, "" },
+        { "cmlb", NULL, NULL, NULL, "" }, { "pmlb", NULL, NULL, NULL, "" }, { "sclb", NULL, NULL, NULL, "" },
+        { "sclub", NULL, NULL, NULL, "" }, { "locb", NULL, NULL, NULL, "" }, { "random", NULL, NULL, NULL, "" },
+        { "linucb-ind", "sampling", "ts", "ucb", "" }, { "pooled", "diversify", "0", "1", "" },
+        { "sclub", "sclub-alpha", "0.5", "1", "" }, { "cohort", "cohort-seeds", "2", "4", "" },
+        { "cohort", NULL, NULL, NULL, " --apply-queue 0" }, { "cohort", NULL, NULL, NULL, " --apply-queue 1" },
+        { "linucb-ind", NULL, NULL, NULL, " --apply-queue 3" },
     };
     for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
         const char *policy = runs[k].name;
-        char st[256], args[256], out[256], extra[96] = "";
+        char st[256], args[256], out[256], extra[128] = "";
         if (runs[k].key)
             snprintf(extra, sizeof extra, " --%s %s", runs[k].key, runs[k].value);
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "%s", runs[k].serve);
         snprintf(st, sizeof st, "%s/int-%zu-%s", dir, k, policy);
         snprintf(args, sizeof args, "--dim 3 --policy %s --seed 5%s", policy, extra);
         snprintf(out, sizeof out, "%s/int-%zu-%s.jsonl", dir, k, policy);
@@ -747,11 +752,11 @@ static void segment_before(const char *state, const char *below, char *out, size
     assert_non_null(d);
     struct dirent *de;
     out[0] = '\0';
-    char best[256] = "";
+    char best[32] = "";
     while ((de = readdir(d))) /* wal-<20 digits>.log, not the spare or recycled one */
         if (!strncmp(de->d_name, "wal-", 4) && strlen(de->d_name) == 28 && strcmp(de->d_name, best) > 0 &&
             strcmp(de->d_name, below) < 0)
-            snprintf(best, sizeof best, "%s", de->d_name);
+            memcpy(best, de->d_name, 29); /* 28 characters and the NUL */
     closedir(d);
     assert_true(best[0]);
     snprintf(out, len, "%s/%s", state, best);
@@ -765,10 +770,10 @@ static void oldest_segment(const char *state, char *out, size_t len)
     DIR *d = opendir(state);
     assert_non_null(d);
     struct dirent *de;
-    char best[256] = "";
+    char best[32] = "";
     while ((de = readdir(d))) /* wal-<20 digits>.log: names sort as their lsns */
         if (!strncmp(de->d_name, "wal-", 4) && strlen(de->d_name) == 28 && (!best[0] || strcmp(de->d_name, best) < 0))
-            snprintf(best, sizeof best, "%s", de->d_name);
+            memcpy(best, de->d_name, 29);
     closedir(d);
     assert_true(best[0]);
     snprintf(out, len, "%s/%s", state, best);

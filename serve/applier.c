@@ -1,0 +1,177 @@
+/* applier.c - the policy's updates of logged rewards, run by their own
+ * thread in log order (applier.h). */
+#include "applier.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+#include "state.h"
+
+struct applier {
+    size_t cap, d;
+    colb_policy *const *policy;
+    applier_fail_fn fail;
+    void *fail_ctx;
+    _Atomic uint64_t *depth;
+    /* the ring of queued updates: [head, head + count) modulo cap; the
+     * thread frees its slots only after their updates ran, so count == 0
+     * means nothing is queued or running */
+    uint64_t *user;
+    double *y, *x;
+    size_t head, count;
+    pthread_mutex_t mu;
+    pthread_cond_t work;  /* updates queued, or stop */
+    pthread_cond_t space; /* updates ran */
+    int stop;
+    int failed, reported; /* an update failed; the writer was told */
+    char msg[256];
+    _Atomic uint64_t work_ns;
+    pthread_t thread;
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static void *applier_main(void *arg)
+{
+    applier *a = arg;
+    prctl(PR_SET_NAME, "colb-applier");
+    pthread_mutex_lock(&a->mu);
+    for (;;) {
+        while (!a->count && !a->stop)
+            pthread_cond_wait(&a->work, &a->mu);
+        if (!a->count)
+            break;
+        size_t from = a->head, n = a->count < a->cap - from ? a->count : a->cap - from;
+        int failed = a->failed;
+        colb_policy *p = *a->policy;
+        pthread_mutex_unlock(&a->mu);
+        uint64_t t0 = now_ns();
+        char why[sizeof a->msg];
+        for (size_t i = from; i < from + n && !failed; i++)
+            if (state_policy_update(p, a->user[i], a->x + i * a->d, a->y[i], why, sizeof why)) {
+                failed = 1;
+                a->fail(a->fail_ctx, why);
+            }
+        atomic_fetch_add_explicit(&a->work_ns, now_ns() - t0, memory_order_relaxed);
+        pthread_mutex_lock(&a->mu);
+        if (failed && !a->failed) {
+            a->failed = 1;
+            memcpy(a->msg, why, sizeof a->msg);
+        }
+        a->head = (from + n) % a->cap;
+        a->count -= n;
+        if (a->depth)
+            atomic_store_explicit(a->depth, a->count, memory_order_relaxed);
+        pthread_cond_signal(&a->space);
+    }
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+int applier_start(applier **out, size_t capacity, size_t d, colb_policy *const *policy, applier_fail_fn fail,
+                  void *fail_ctx, _Atomic uint64_t *depth)
+{
+    *out = NULL;
+    applier *a = calloc(1, sizeof *a);
+    if (!a)
+        return -1;
+    a->cap = capacity ? capacity : 1;
+    a->d = d;
+    a->policy = policy;
+    a->fail = fail;
+    a->fail_ctx = fail_ctx;
+    a->depth = depth;
+    a->user = malloc(a->cap * sizeof *a->user);
+    a->y = malloc(a->cap * sizeof *a->y);
+    a->x = malloc(a->cap * d * sizeof *a->x);
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_cond_init(&a->work, NULL);
+    pthread_cond_init(&a->space, NULL);
+    if (!a->user || !a->y || !a->x || pthread_create(&a->thread, NULL, applier_main, a) != 0) {
+        free(a->user);
+        free(a->y);
+        free(a->x);
+        pthread_mutex_destroy(&a->mu);
+        pthread_cond_destroy(&a->work);
+        pthread_cond_destroy(&a->space);
+        free(a);
+        return -1;
+    }
+    *out = a;
+    return 0;
+}
+
+void applier_push(applier *a, size_t n, const uint64_t *user, const double *const *x, const double *y)
+{
+    pthread_mutex_lock(&a->mu);
+    for (size_t i = 0; i < n;) {
+        while (a->count == a->cap)
+            pthread_cond_wait(&a->space, &a->mu);
+        /* fill what is free without the lock: the thread reads only
+         * [head, head + count) */
+        size_t tail = (a->head + a->count) % a->cap, room = a->cap - a->count, k = n - i;
+        if (k > room)
+            k = room;
+        pthread_mutex_unlock(&a->mu);
+        for (size_t j = 0; j < k; j++) {
+            size_t s = (tail + j) % a->cap;
+            a->user[s] = user[i + j];
+            a->y[s] = y[i + j];
+            memcpy(a->x + s * a->d, x[i + j], a->d * sizeof *a->x);
+        }
+        pthread_mutex_lock(&a->mu);
+        a->count += k;
+        i += k;
+        if (a->depth)
+            atomic_store_explicit(a->depth, a->count, memory_order_relaxed);
+        pthread_cond_signal(&a->work);
+    }
+    pthread_mutex_unlock(&a->mu);
+}
+
+int applier_drain(applier *a, char *why, size_t why_len)
+{
+    pthread_mutex_lock(&a->mu);
+    while (a->count)
+        pthread_cond_wait(&a->space, &a->mu);
+    int rc = 0;
+    if (a->failed && !a->reported) {
+        a->reported = 1;
+        snprintf(why, why_len, "%s", a->msg);
+        rc = -1;
+    }
+    pthread_mutex_unlock(&a->mu);
+    return rc;
+}
+
+double applier_take_work(applier *a)
+{
+    return 1e-9 * (double)atomic_exchange_explicit(&a->work_ns, 0, memory_order_relaxed);
+}
+
+void applier_stop(applier *a)
+{
+    if (!a)
+        return;
+    pthread_mutex_lock(&a->mu);
+    a->stop = 1;
+    pthread_cond_signal(&a->work);
+    pthread_mutex_unlock(&a->mu);
+    pthread_join(a->thread, NULL);
+    pthread_mutex_destroy(&a->mu);
+    pthread_cond_destroy(&a->work);
+    pthread_cond_destroy(&a->space);
+    free(a->user);
+    free(a->y);
+    free(a->x);
+    free(a);
+}

@@ -1,0 +1,54 @@
+/* applier.h - the thread that runs the policy's updates of logged rewards,
+ * in log order, while the writer goes on (docs/serve.md, "Consistency
+ * model").
+ *
+ * The writer checks a reward (its decision pending), marks it rewarded,
+ * appends its log record and queues its update here; its answer goes out
+ * once the record is durable, whether or not the update has run. Updates
+ * run in the order they were queued, which is the log's order, so a replay
+ * of the log rebuilds the same model. Whatever reads or changes the policy
+ * in the writer (a choose, new users, a read, a snapshot) first waits for
+ * the queue to empty (applier_drain): it sees every reward logged before
+ * it, and the policy is never used by two threads at once.
+ *
+ * The queue holds at most `capacity` updates: a writer that would exceed
+ * it waits, which bounds the model's lag behind the log, the wait of a
+ * read, and a snapshot's pause. */
+#ifndef COLB_SERVE_APPLIER_H
+#define COLB_SERVE_APPLIER_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "colb/colb.h"
+
+typedef struct applier applier;
+
+/* Called from the applier thread when an update fails (the policy is then
+ * unusable: later updates are skipped); msg says why. */
+typedef void (*applier_fail_fn)(void *ctx, const char *msg);
+
+/* Start the thread for contexts of d values. *policy is read before each
+ * run of updates (the writer may create the policy while the queue is
+ * empty). depth, unless NULL, is kept at the number of queued updates.
+ * 0, or -1 (out of memory, or no thread). */
+int applier_start(applier **out, size_t capacity, size_t d, colb_policy *const *policy, applier_fail_fn fail,
+                  void *fail_ctx, _Atomic uint64_t *depth);
+
+/* Queue the updates of n rewards: user[i], its chosen context x[i] (d
+ * values, copied) and reward y[i], in order. Waits while the queue is
+ * full. Writer thread only. */
+void applier_push(applier *a, size_t n, const uint64_t *user, const double *const *x, const double *y);
+
+/* Wait until every queued update has run. 0, or -1 once after an update
+ * failed (why: its message). Writer thread only. */
+int applier_drain(applier *a, char *why, size_t why_len);
+
+/* Seconds spent in updates since the last call. */
+double applier_take_work(applier *a);
+
+/* Run what is queued, stop the thread and free. NULL harmless. */
+void applier_stop(applier *a);
+
+#endif
