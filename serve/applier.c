@@ -17,12 +17,13 @@ struct applier {
     applier_fail_fn fail;
     void *fail_ctx;
     _Atomic uint64_t *depth;
-    /* the ring of queued updates: [head, head + count) modulo cap; the
-     * thread frees its slots only after their updates ran, so count == 0
-     * means nothing is queued or running */
+    /* the ring of queued updates: [head, head + count) modulo cap; slots
+     * are freed only after their updates ran, so count == 0 means nothing
+     * is queued or running */
     uint64_t *user;
     double *y, *x;
     size_t head, count;
+    int running;          /* a thread (this one, or the writer) runs updates */
     pthread_mutex_t mu;
     pthread_cond_t work;  /* updates queued, or stop */
     pthread_cond_t space; /* updates ran */
@@ -40,38 +41,61 @@ static uint64_t now_ns(void)
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+/* Run the first updates of the queue: those up to the ring's end. Called
+ * with the lock held and nobody running; returns with it held. Whichever
+ * thread runs them holds the policy alone meanwhile. */
+static void run_front(applier *a)
+{
+    size_t from = a->head, n = a->count < a->cap - from ? a->count : a->cap - from;
+    int failed = a->failed;
+    colb_policy *p = *a->policy;
+    a->running = 1;
+    pthread_mutex_unlock(&a->mu);
+    uint64_t t0 = now_ns();
+    char why[sizeof a->msg];
+    for (size_t i = from; i < from + n && !failed; i++)
+        if (state_policy_update(p, a->user[i], a->x + i * a->d, a->y[i], why, sizeof why)) {
+            failed = 1;
+            a->fail(a->fail_ctx, why);
+        }
+    atomic_fetch_add_explicit(&a->work_ns, now_ns() - t0, memory_order_relaxed);
+    pthread_mutex_lock(&a->mu);
+    if (failed && !a->failed) {
+        a->failed = 1;
+        memcpy(a->msg, why, sizeof a->msg);
+    }
+    a->head = (from + n) % a->cap;
+    a->count -= n;
+    a->running = 0;
+    if (a->depth)
+        atomic_store_explicit(a->depth, a->count, memory_order_relaxed);
+    pthread_cond_broadcast(&a->space); /* the writer, or this thread waiting for it */
+}
+
+/* Wait (lock held) until the queue has room (room = 1) or is empty
+ * (room = 0). Rather than sleep until this thread gets a core, the writer
+ * runs the queue's front itself when nobody runs it. */
+static void wait_for(applier *a, int room)
+{
+    while (room ? a->count == a->cap : a->count != 0) {
+        if (!a->running)
+            run_front(a);
+        else
+            pthread_cond_wait(&a->space, &a->mu);
+    }
+}
+
 static void *applier_main(void *arg)
 {
     applier *a = arg;
     prctl(PR_SET_NAME, "colb-applier");
     pthread_mutex_lock(&a->mu);
     for (;;) {
-        while (!a->count && !a->stop)
-            pthread_cond_wait(&a->work, &a->mu);
+        while ((!a->count && !a->stop) || a->running)
+            pthread_cond_wait(a->running ? &a->space : &a->work, &a->mu);
         if (!a->count)
-            break;
-        size_t from = a->head, n = a->count < a->cap - from ? a->count : a->cap - from;
-        int failed = a->failed;
-        colb_policy *p = *a->policy;
-        pthread_mutex_unlock(&a->mu);
-        uint64_t t0 = now_ns();
-        char why[sizeof a->msg];
-        for (size_t i = from; i < from + n && !failed; i++)
-            if (state_policy_update(p, a->user[i], a->x + i * a->d, a->y[i], why, sizeof why)) {
-                failed = 1;
-                a->fail(a->fail_ctx, why);
-            }
-        atomic_fetch_add_explicit(&a->work_ns, now_ns() - t0, memory_order_relaxed);
-        pthread_mutex_lock(&a->mu);
-        if (failed && !a->failed) {
-            a->failed = 1;
-            memcpy(a->msg, why, sizeof a->msg);
-        }
-        a->head = (from + n) % a->cap;
-        a->count -= n;
-        if (a->depth)
-            atomic_store_explicit(a->depth, a->count, memory_order_relaxed);
-        pthread_cond_signal(&a->space);
+            break; /* stopped, nothing left */
+        run_front(a);
     }
     pthread_mutex_unlock(&a->mu);
     return NULL;
@@ -114,8 +138,7 @@ void applier_push(applier *a, size_t n, const uint64_t *user, const double *cons
 {
     pthread_mutex_lock(&a->mu);
     for (size_t i = 0; i < n;) {
-        while (a->count == a->cap)
-            pthread_cond_wait(&a->space, &a->mu);
+        wait_for(a, 1);
         /* fill what is free without the lock: the thread reads only
          * [head, head + count) */
         size_t tail = (a->head + a->count) % a->cap, room = a->cap - a->count, k = n - i;
@@ -141,8 +164,7 @@ void applier_push(applier *a, size_t n, const uint64_t *user, const double *cons
 int applier_drain(applier *a, char *why, size_t why_len)
 {
     pthread_mutex_lock(&a->mu);
-    while (a->count)
-        pthread_cond_wait(&a->space, &a->mu);
+    wait_for(a, 0);
     int rc = 0;
     if (a->failed && !a->reported) {
         a->reported = 1;
