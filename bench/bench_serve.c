@@ -3,7 +3,8 @@
  * temporary state folder, durability on: rewards are answered after their
  * fsync), drives it over keep-alive HTTP/1.1 connections from one epoll
  * loop, and reports requests/s, decisions/s and p50/p99 latency for the
- * single and batch forms of choose and reward at d = 15, K = 25:
+ * single and batch forms of choose and reward at d = 15, K = 25, and of a
+ * mix (a choose, then a reward, alternately):
  *
  *   closed loop   every connection sends its next request as soon as the
  *                 answer to the last one arrives: the peak rate;
@@ -581,6 +582,15 @@ static int next_reward(load *L, const char **path, char **body, size_t *len)
     return 1;
 }
 
+/* A service's usual traffic: a choose (JSON), then a reward of a stocked
+ * decision, alternately - each choose waits for the updates of the rewards
+ * before it (docs/serve.md, "Consistency model"). */
+static int next_mixed(load *L, const char **path, char **body, size_t *len)
+{
+    static unsigned long n;
+    return n++ % 2 ? next_reward(L, path, body, len) : next_choose(L, path, body, len);
+}
+
 static int next_reward_batch(load *L, const char **path, char **body, size_t *len)
 {
     (void)L;
@@ -959,6 +969,7 @@ int main(int argc, char **argv)
         { "reward", next_reward, 16 * conns, 1, 1, 0 },
         { "choose/batch", next_choose_batch, 4, batch, 0, 1 },
         { "reward/batch", next_reward_batch, 16, batch, 1, 0 },
+        { "mixed", next_mixed, 16 * conns, 1, 1, 0 },
     };
     snaps sn;
     memset(&sn, 0, sizeof sn);
