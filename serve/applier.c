@@ -101,6 +101,17 @@ static void *applier_main(void *arg)
     return NULL;
 }
 
+static void release(applier *a)
+{
+    pthread_mutex_destroy(&a->mu);
+    pthread_cond_destroy(&a->work);
+    pthread_cond_destroy(&a->space);
+    free(a->user);
+    free(a->y);
+    free(a->x);
+    free(a);
+}
+
 int applier_start(applier **out, size_t capacity, size_t d, colb_policy *const *policy, applier_fail_fn fail,
                   void *fail_ctx, _Atomic uint64_t *depth)
 {
@@ -121,13 +132,7 @@ int applier_start(applier **out, size_t capacity, size_t d, colb_policy *const *
     pthread_cond_init(&a->work, NULL);
     pthread_cond_init(&a->space, NULL);
     if (!a->user || !a->y || !a->x || pthread_create(&a->thread, NULL, applier_main, a) != 0) {
-        free(a->user);
-        free(a->y);
-        free(a->x);
-        pthread_mutex_destroy(&a->mu);
-        pthread_cond_destroy(&a->work);
-        pthread_cond_destroy(&a->space);
-        free(a);
+        release(a);
         return -1;
     }
     *out = a;
@@ -189,11 +194,5 @@ void applier_stop(applier *a)
     pthread_cond_signal(&a->work);
     pthread_mutex_unlock(&a->mu);
     pthread_join(a->thread, NULL);
-    pthread_mutex_destroy(&a->mu);
-    pthread_cond_destroy(&a->work);
-    pthread_cond_destroy(&a->space);
-    free(a->user);
-    free(a->y);
-    free(a->x);
-    free(a);
+    release(a);
 }

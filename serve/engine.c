@@ -39,14 +39,14 @@ struct engine {
     char broken_msg[512];
     pthread_t writer;
     int writer_started;
-    /* the writer's own */
+    /* the writer's own: scratch for a request's users (ids, lens, slots)
+     * or rewards (slots: users, xs: chosen contexts, ys) */
     const char **ids;
-    size_t *lens, ids_cap;
+    size_t *lens;
     uint64_t *slots;
-    size_t slots_cap;
-    const double **xs;       /* a reward request's chosen contexts and rewards */
+    const double **xs;
     double *ys;
-    size_t xs_cap;
+    size_t scratch_cap;
     uint64_t snap_lsn, snap_wal_bytes, rewards_since;
     double snap_time;
     double due_since;        /* when the pending snapshot fell due, 0: none */
@@ -328,26 +328,29 @@ static int recover(engine *e, char *err, size_t err_len)
 
 /* ---- the writer ------------------------------------------------------------------- */
 
+/* The writer's scratch arrays for requests of up to n users or rewards. */
 static int grow(engine *e, size_t n)
 {
-    if (n > e->ids_cap) {
-        const char **ids = realloc(e->ids, n * sizeof *ids);
-        if (ids)
-            e->ids = ids;
-        size_t *lens = realloc(e->lens, n * sizeof *lens);
-        if (lens)
-            e->lens = lens;
-        if (!ids || !lens)
-            return -1;
-        e->ids_cap = n;
-    }
-    if (n > e->slots_cap) {
-        uint64_t *s = realloc(e->slots, n * sizeof *s);
-        if (!s)
-            return -1;
-        e->slots = s;
-        e->slots_cap = n;
-    }
+    if (n <= e->scratch_cap)
+        return 0;
+    const char **ids = realloc(e->ids, n * sizeof *ids);
+    if (ids)
+        e->ids = ids;
+    size_t *lens = realloc(e->lens, n * sizeof *lens);
+    if (lens)
+        e->lens = lens;
+    uint64_t *slots = realloc(e->slots, n * sizeof *slots);
+    if (slots)
+        e->slots = slots;
+    const double **xs = realloc(e->xs, n * sizeof *xs);
+    if (xs)
+        e->xs = xs;
+    double *ys = realloc(e->ys, n * sizeof *ys);
+    if (ys)
+        e->ys = ys;
+    if (!ids || !lens || !slots || !xs || !ys)
+        return -1;
+    e->scratch_cap = n;
     return 0;
 }
 
@@ -445,29 +448,13 @@ static void do_choose(engine *e, job *j)
     j->wait_durable = e->c.sync_decisions;
 }
 
-static int grow_rewards(engine *e, size_t n)
-{
-    if (n > e->xs_cap) {
-        const double **xs = realloc(e->xs, n * sizeof *xs);
-        if (xs)
-            e->xs = xs;
-        double *ys = realloc(e->ys, n * sizeof *ys);
-        if (ys)
-            e->ys = ys;
-        if (!xs || !ys)
-            return -1;
-        e->xs_cap = n;
-    }
-    return grow(e, n);
-}
-
 /* Check and log a reward request's items; their updates run here, or in
  * the applier after the writer has logged them (applier.h). */
 static void do_reward(engine *e, job *j)
 {
     state *s = &e->s;
     const reward_req *q = &j->reward;
-    if (e->ap && grow_rewards(e, q->n))
+    if (e->ap && grow(e, q->n))
         return job_error(j, 503, "out_of_memory", "out of memory");
     unsigned char *p = wal_reserve(e->w, REC_REWARD, rec_reward_size(q->n));
     if (!p)
