@@ -442,7 +442,7 @@ static void test_exact_kernels(void **state)
     }
 }
 
-/* The dense helpers (symv, symv2, coldot, cholesky, cholesky_n, chol_solve_n,
+/* The dense helpers (symv, symv2, coldot, cholesky, cholesky_n, chol_solve_eye,
  * sm_step, syr, syr_n, chol_inverse, pack_add, axpy) on every
  * path against the scalar code of dense.h / dense.c they replace, bit for
  * bit, on symmetric positive definite matrices of several d (masked tails,
@@ -454,7 +454,7 @@ static void test_dense_kernels(void **state)
     colb_rng r;
     colb_rng_seed(&r, 9, 9);
     for (size_t di = 0; di < 8; di++) {
-        size_t d = dims[di], n = 3;
+        size_t d = dims[di];
         double *G = malloc(d * d * sizeof(double)), *S = calloc(d * d, sizeof(double));
         double *L0 = malloc(d * d * sizeof(double)), *L1 = malloc(d * d * sizeof(double));
         double *B0 = malloc(d * (d + 3) * sizeof(double)), *B1 = malloc(d * (d + 3) * sizeof(double));
@@ -593,21 +593,21 @@ static void test_dense_kernels(void **state)
                 colb__cholesky_solve(L0, d, y0);
                 assert_memory_equal(y0, y1 + d, d * sizeof(double));
             }
-            /* chol_solve_n: the identity's d columns, and n = 3 columns */
-            for (size_t nn = 0; nn < 2; nn++) {
-                size_t m = nn ? n : d;
-                for (size_t i = 0; i < d * m; i++)
-                    B0[i] = B1[i] = nn ? G[i % (d * d)] : (i / d == i % d);
-                for (size_t c = 0; c < m; c++) {
-                    for (size_t i = 0; i < d; i++)
-                        y0[i] = B0[i * m + c];
-                    colb__cholesky_solve(L0, d, y0);
-                    for (size_t i = 0; i < d; i++)
-                        B0[i * m + c] = y0[i];
-                }
-                k->chol_solve_n(L0, d, B1, m);
-                assert_memory_equal(B0, B1, d * m * sizeof(double));
+            /* chol_solve_eye: the identity's columns solved one by one, on
+             * the lower triangle (X starts as garbage: nothing is read
+             * before it is written) */
+            for (size_t c = 0; c < d; c++) {
+                for (size_t i = 0; i < d; i++)
+                    y0[i] = i == c;
+                colb__cholesky_solve(L0, d, y0);
+                for (size_t i = 0; i < d; i++)
+                    B0[i * d + c] = y0[i];
             }
+            for (size_t i = 0; i < d * d; i++)
+                B1[i] = i % 3 ? NAN : -1e300;
+            k->chol_solve_eye(L0, d, B1);
+            for (size_t i = 0; i < d; i++)
+                assert_memory_equal(B0 + i * d, B1 + i * d, (i + 1) * sizeof(double));
             /* sm_step: 5 steps on the inverse of S */
             assert_int_equal(colb__spd_inverse(S, d, A0, NULL), 0);
             memcpy(A1, A0, d * d * sizeof(double));

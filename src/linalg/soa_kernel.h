@@ -132,9 +132,16 @@ typedef struct colb__soa_kernel {
      * the upper triangle, colb__cholesky the lower). 0, or -1 when S is not
      * positive definite (L undefined then). */
     int (*cholesky)(const double *S, size_t d, double *L, double *logdet);
-    /* n calls of colb__cholesky_solve at once: B is d x n row-major, its
-     * column c a right-hand side (B = I: the inverse's columns). */
-    void (*chol_solve_n)(const double *L, size_t d, double *B, size_t n);
+    /* The lower triangle of (L L^T)^{-1} by the d solves of the identity's
+     * columns: X[j d + k], j >= k, is entry j of colb__cholesky_solve(L, d,
+     * e_k), bit for bit; the upper triangle is scratch (overwritten, not
+     * meaningful). X is written before it is read (no identity to set up).
+     * Column k's solve skips the rows above k: there the forward solve's
+     * values are zeros and its terms exact no-ops (+0 minus a signed zero
+     * stays +0; 1 stays 1), and the backward solve's are upper-triangle
+     * entries, which no lower entry depends on - about a third of the d^3
+     * multiply-adds of the full solves. */
+    void (*chol_solve_eye)(const double *L, size_t d, double *X);
     /* colb__sherman_morrison (dense.h) on a symmetric A bit for bit:
      * A -= (A x)(A x)^T / (1 + x^T A x). u: d doubles. */
     void (*sm_step)(double *A, const double *x, size_t d, double *u);

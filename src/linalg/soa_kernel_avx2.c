@@ -652,23 +652,58 @@ static int cholesky_avx2(const double *S, size_t d, double *L, double *logdet)
     return 0;
 }
 
-static void chol_solve_n_avx2(const double *L, size_t d, double *B, size_t n)
+/* chol_solve_eye for 4 <= d <= 32 as solve_eye512 (soa_kernel_avx512.c),
+ * with vectors of 4 columns at off4(v, d). */
+AI void solve_eye256(const double *L, size_t d, double *X, const int nv)
 {
-    for (size_t c0 = 0; c0 < n; c0 += 4) {
-        __m256i m = tail4(n - c0);
-        double *Bc = B + c0;
-        for (size_t i = 0; i < d; i++) {
-            __m256d acc = LD(Bc + i * n, m);
-            for (size_t q = 0; q < i; q++)
-                acc = _mm256_sub_pd(acc, _mm256_mul_pd(_mm256_set1_pd(L[i * d + q]), LD(Bc + q * n, m)));
-            ST(Bc + i * n, m, _mm256_div_pd(acc, _mm256_set1_pd(L[i * d + i])));
+    const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0);
+    const __m256d lane = _mm256_set_pd(3.0, 2.0, 1.0, 0.0);
+    for (size_t i = 0; i < d; i++) { /* L Y = I */
+        __m256d acc[8], col = _mm256_set1_pd((double)i);
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < nv; v++) /* the identity's row: 1 in lane i - o */
+            acc[v] = _mm256_and_pd(_mm256_cmp_pd(_mm256_add_pd(lane, _mm256_set1_pd((double)off4(v, d))),
+                                                 col, _CMP_EQ_OQ), one);
+        for (size_t q = 0; q < i; q++) {
+            __m256d c = _mm256_set1_pd(L[i * d + q]);
+            _Pragma("GCC unroll 8")
+            for (int v = 0; v < nv; v++)
+                if (off4(v, d) <= q)
+                    acc[v] = _mm256_sub_pd(acc[v], _mm256_mul_pd(c, _mm256_loadu_pd(X + q * d + off4(v, d))));
         }
-        for (size_t i = d; i-- > 0;) {
-            __m256d acc = LD(Bc + i * n, m);
-            for (size_t q = i + 1; q < d; q++)
-                acc = _mm256_sub_pd(acc, _mm256_mul_pd(_mm256_set1_pd(L[q * d + i]), LD(Bc + q * n, m)));
-            ST(Bc + i * n, m, _mm256_div_pd(acc, _mm256_set1_pd(L[i * d + i])));
+        __m256d pv = _mm256_set1_pd(L[i * d + i]);
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < nv; v++)
+            if (off4(v, d) <= i)
+                _mm256_storeu_pd(X + i * d + off4(v, d), _mm256_div_pd(acc[v], pv));
+    }
+    for (size_t i = d; i-- > 0;) { /* L^T X = Y: coefficients L_qi, q > i */
+        __m256d acc[8];
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < nv; v++)
+            acc[v] = off4(v, d) <= i ? _mm256_loadu_pd(X + i * d + off4(v, d)) : zero;
+        for (size_t q = i + 1; q < d; q++) {
+            __m256d c = _mm256_set1_pd(L[q * d + i]);
+            _Pragma("GCC unroll 8")
+            for (int v = 0; v < nv; v++)
+                if (off4(v, d) <= i)
+                    acc[v] = _mm256_sub_pd(acc[v], _mm256_mul_pd(c, _mm256_loadu_pd(X + q * d + off4(v, d))));
         }
+        __m256d pv = _mm256_set1_pd(L[i * d + i]);
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < nv; v++)
+            if (off4(v, d) <= i)
+                _mm256_storeu_pd(X + i * d + off4(v, d), _mm256_div_pd(acc[v], pv));
+    }
+}
+
+static void chol_solve_eye_avx2(const double *L, size_t d, double *X)
+{
+    switch (d >= 4 && d <= 32 ? (d + 3) / 4 : 0) {
+#define CASE(n_) case n_: solve_eye256(L, d, X, n_); break;
+        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+    default: colb__soa_kernel_portable.chol_solve_eye(L, d, X); break; /* d < 4 or > 32 */
     }
 }
 
@@ -873,7 +908,7 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .symv = symv_avx2,
     .coldot = coldot_avx2,
     .cholesky = cholesky_avx2,
-    .chol_solve_n = chol_solve_n_avx2,
+    .chol_solve_eye = chol_solve_eye_avx2,
     .sm_step = sm_step_avx2,
     .syr = syr_avx2,
     .syr_n = syr_n_avx2,

@@ -807,62 +807,65 @@ static int cholesky_avx512(const double *S, size_t d, double *L, double *logdet)
     return fail;
 }
 
-/* Row i of the n right-hand sides: B_i = (B_i - sum_q coef(q) B_q) / piv over
- * q in [q0, q1) in order (coef(q) = L[q * cs + i * rs]), 8 <= n <= 64. */
-AI void solve_row512(const double *L, size_t cs, size_t rs, size_t i, size_t q0, size_t q1,
-                     double piv, double *B, size_t n, const int nv)
+/* chol_solve_eye for 8 <= d <= 64: each row's columns in nv vectors at
+ * off8(v, d) (the last one ending at d), vector v from row off8(v, d) on
+ * and, in the forward solve, from term off8(v, d) on (soa_kernel.h: the
+ * rows and terms above a column are skipped). Within a vector every lane
+ * is its column's solve with exactly the terms colb__cholesky_solve has
+ * (lanes of columns after the row: zeros forward, scratch backward; where
+ * two vectors overlap, both compute the same values), and the vectors of
+ * a row run side by side (independent chains, one division each). */
+AI void solve_eye512(const double *L, size_t d, double *X, const int nv)
 {
-    __m512d acc[8];
-    _Pragma("GCC unroll 8")
-    for (int v = 0; v < nv; v++)
-        acc[v] = _mm512_loadu_pd(B + i * n + off8(v, n));
-    for (size_t q = q0; q < q1; q++) {
-        __m512d c = _mm512_set1_pd(L[q * cs + i * rs]);
+    const __m512d zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0);
+    for (size_t i = 0; i < d; i++) { /* L Y = I */
+        __m512d acc[8];
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < nv; v++) {
+            size_t o = off8(v, d);
+            acc[v] = o <= i && i < o + 8 ? _mm512_mask_blend_pd((__mmask8)(1u << (i - o)), zero, one)
+                                         : zero;
+        }
+        for (size_t q = 0; q < i; q++) {
+            __m512d c = _mm512_set1_pd(L[i * d + q]);
+            _Pragma("GCC unroll 8")
+            for (int v = 0; v < nv; v++)
+                if (off8(v, d) <= q)
+                    acc[v] = _mm512_sub_pd(acc[v], _mm512_mul_pd(c, _mm512_loadu_pd(X + q * d + off8(v, d))));
+        }
+        __m512d pv = _mm512_set1_pd(L[i * d + i]);
         _Pragma("GCC unroll 8")
         for (int v = 0; v < nv; v++)
-            acc[v] = _mm512_sub_pd(acc[v], _mm512_mul_pd(c, _mm512_loadu_pd(B + q * n + off8(v, n))));
+            if (off8(v, d) <= i)
+                _mm512_storeu_pd(X + i * d + off8(v, d), _mm512_div_pd(acc[v], pv));
     }
-    __m512d pv = _mm512_set1_pd(piv);
-    _Pragma("GCC unroll 8")
-    for (int v = 0; v < nv; v++)
-        _mm512_storeu_pd(B + i * n + off8(v, n), _mm512_div_pd(acc[v], pv));
+    for (size_t i = d; i-- > 0;) { /* L^T X = Y: coefficients L_qi, q > i */
+        __m512d acc[8];
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < nv; v++)
+            acc[v] = off8(v, d) <= i ? _mm512_loadu_pd(X + i * d + off8(v, d)) : zero;
+        for (size_t q = i + 1; q < d; q++) {
+            __m512d c = _mm512_set1_pd(L[q * d + i]);
+            _Pragma("GCC unroll 8")
+            for (int v = 0; v < nv; v++)
+                if (off8(v, d) <= i)
+                    acc[v] = _mm512_sub_pd(acc[v], _mm512_mul_pd(c, _mm512_loadu_pd(X + q * d + off8(v, d))));
+        }
+        __m512d pv = _mm512_set1_pd(L[i * d + i]);
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < nv; v++)
+            if (off8(v, d) <= i)
+                _mm512_storeu_pd(X + i * d + off8(v, d), _mm512_div_pd(acc[v], pv));
+    }
 }
 
-static void chol_solve_n_avx512(const double *L, size_t d, double *B, size_t n)
+static void chol_solve_eye_avx512(const double *L, size_t d, double *X)
 {
-    int nv = nvec8(n);
-    if (nv) {
-        for (size_t i = 0; i < d; i++) /* L Y = B: coefficients L_iq, q < i */
-            switch (nv) {
-#define CASE(n_) case n_: solve_row512(L, 1, d, i, 0, i, L[i * d + i], B, n, n_); break;
-                CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) default: CASE(8)
+    switch (nvec8(d)) {
+#define CASE(n_) case n_: solve_eye512(L, d, X, n_); break;
+        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
 #undef CASE
-            }
-        for (size_t i = d; i-- > 0;) /* L^T X = Y: coefficients L_qi, q > i */
-            switch (nv) {
-#define CASE(n_) case n_: solve_row512(L, d, 1, i, i + 1, d, L[i * d + i], B, n, n_); break;
-                CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) default: CASE(8)
-#undef CASE
-            }
-        return;
-    }
-    for (size_t c0 = 0; c0 < n; c0 += 8) { /* masked: n < 8 or n > 64 */
-        __mmask8 m = tail8(n - c0);
-        double *Bc = B + c0;
-        for (size_t i = 0; i < d; i++) {
-            __m512d acc = _mm512_maskz_loadu_pd(m, Bc + i * n);
-            for (size_t q = 0; q < i; q++)
-                acc = _mm512_sub_pd(acc, _mm512_mul_pd(_mm512_set1_pd(L[i * d + q]),
-                                                       _mm512_maskz_loadu_pd(m, Bc + q * n)));
-            _mm512_mask_storeu_pd(Bc + i * n, m, _mm512_div_pd(acc, _mm512_set1_pd(L[i * d + i])));
-        }
-        for (size_t i = d; i-- > 0;) {
-            __m512d acc = _mm512_maskz_loadu_pd(m, Bc + i * n);
-            for (size_t q = i + 1; q < d; q++)
-                acc = _mm512_sub_pd(acc, _mm512_mul_pd(_mm512_set1_pd(L[q * d + i]),
-                                                       _mm512_maskz_loadu_pd(m, Bc + q * n)));
-            _mm512_mask_storeu_pd(Bc + i * n, m, _mm512_div_pd(acc, _mm512_set1_pd(L[i * d + i])));
-        }
+    default: colb__soa_kernel_portable.chol_solve_eye(L, d, X); break; /* d < 8 or > 64 */
     }
 }
 
@@ -1101,7 +1104,7 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .symv = symv_avx512,
     .coldot = coldot_avx512,
     .cholesky = cholesky_avx512,
-    .chol_solve_n = chol_solve_n_avx512,
+    .chol_solve_eye = chol_solve_eye_avx512,
     .sm_step = sm_step_avx512,
     .syr = syr_avx512,
     .syr_n = syr_n_avx512,

@@ -317,22 +317,22 @@ static void coldot_portable(const double *A, const double *B, size_t d, double *
             out[a] += A[k * d + a] * B[k * d + a];
 }
 
-static void chol_solve_n_portable(const double *L, size_t d, double *B, size_t n)
+static void chol_solve_eye_portable(const double *L, size_t d, double *X)
 {
-    for (size_t i = 0; i < d; i++) /* L Y = B */
-        for (size_t c = 0; c < n; c++) {
-            double s = B[i * n + c];
-            for (size_t m = 0; m < i; m++)
-                s -= L[i * d + m] * B[m * n + c];
-            B[i * n + c] = s / L[i * d + i];
+    for (size_t k = 0; k < d; k++) { /* column k, rows k.. only (soa_kernel.h) */
+        for (size_t i = k; i < d; i++) { /* L y = e_k */
+            double s = i == k ? 1.0 : 0.0;
+            for (size_t m = k; m < i; m++)
+                s -= L[i * d + m] * X[m * d + k];
+            X[i * d + k] = s / L[i * d + i];
         }
-    for (size_t i = d; i-- > 0;) /* L^T X = Y */
-        for (size_t c = 0; c < n; c++) {
-            double s = B[i * n + c];
+        for (size_t i = d; i-- > k;) { /* L^T x = y */
+            double s = X[i * d + k];
             for (size_t m = i + 1; m < d; m++)
-                s -= L[m * d + i] * B[m * n + c];
-            B[i * n + c] = s / L[i * d + i];
+                s -= L[m * d + i] * X[m * d + k];
+            X[i * d + k] = s / L[i * d + i];
         }
+    }
 }
 
 static void syr_portable(double *V, const double *x, size_t d)
@@ -392,7 +392,7 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .symv = symv_portable,
     .coldot = coldot_portable,
     .cholesky = colb__cholesky,
-    .chol_solve_n = chol_solve_n_portable,
+    .chol_solve_eye = chol_solve_eye_portable,
     .sm_step = colb__sherman_morrison, /* its row sums are symv's on a symmetric A */
     .syr = syr_portable,
     .cholesky_n = cholesky_n_portable,

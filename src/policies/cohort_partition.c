@@ -503,9 +503,9 @@ static void do_split(colb__cohort *h, size_t c)
 /* A, theta and ln det V of models idx[0..n) of bank r from their V and b
  * (colb__ridge_add keeps only those), COLB__CHOL_BATCH at a time: a Cholesky
  * factor each (the batch at once: independent chains, interleaved) and the
- * d solves of the identity's columns in one multi-right-hand-side call (the
- * hand-written kernels, soa_kernel.h: LAPACKE's row-major calls cost more
- * than the arithmetic at these sizes). V >= lambda I is positive definite;
+ * lower triangle of the d solves of the identity's columns in one call (the
+ * hand-written kernels, soa_kernel.h chol_solve_eye: LAPACKE's row-major
+ * calls cost more than the arithmetic at these sizes). V >= lambda I is positive definite;
  * should a factor fail all the same, that model's old inverse stands (and
  * it stays due). */
 void colb__cohort_refresh(colb__cohort *h, colb__ridge *r, const size_t *idx, size_t n)
@@ -530,13 +530,10 @@ void colb__cohort_refresh(colb__cohort *h, colb__ridge *r, const size_t *idx, si
         const double *b = r->b + i * d, *t0 = r->theta0 + i * d;
         if (fail[m])
             continue;
-        memset(X, 0, d * d * sizeof(double)); /* the identity */
-        for (size_t j = 0; j < d; j++)
-            X[j * d + j] = 1.0;
-        h->kern->chol_solve_n(L[m], d, X, d); /* column k of X: A's column k */
+        h->kern->chol_solve_eye(L[m], d, A); /* the lower triangle of A */
         for (size_t k = 0; k < d; k++)
-            for (size_t j = k; j < d; j++) /* the lower triangle, mirrored: exactly symmetric */
-                A[j * d + k] = A[k * d + j] = X[j * d + k];
+            for (size_t j = k + 1; j < d; j++) /* mirrored: exactly symmetric */
+                A[k * d + j] = A[j * d + k];
         h->kern->colsum(A, d, b, d, d, th); /* symv from 0: colb__matvec's bits */
         for (size_t a = 0; a < d; a++)
             th[a] += t0[a];
