@@ -119,6 +119,26 @@ static void test_normal_moments(void **state)
     assert_true(fabs(m4 - 3) < 7.7e-2);
 }
 
+/* colb_rng_normal_fill (drawn in chunks, two passes each) gives the values
+ * of sd * colb_rng_normal, one call per value, bit for bit, and leaves the
+ * stream where those calls leave it; lengths around the chunk's 64. */
+static void test_normal_fill_is_normal(void **state)
+{
+    (void)state;
+    static const size_t ns[] = { 0, 1, 63, 64, 65, 200 };
+    double a[200], b[200];
+    for (size_t t = 0; t < sizeof ns / sizeof ns[0]; t++) {
+        colb_rng r0, r1;
+        colb_rng_seed(&r0, 5, t);
+        r1 = r0;
+        for (size_t i = 0; i < ns[t]; i++)
+            a[i] = 0.3 * colb_rng_normal(&r0);
+        colb_rng_normal_fill(&r1, b, ns[t], 0.3);
+        assert_memory_equal(a, b, ns[t] * sizeof(double));
+        assert_true(colb_rng_u64(&r0) == colb_rng_u64(&r1));
+    }
+}
+
 static void test_sphere(void **state)
 {
     (void)state;
@@ -173,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_streams_distinct_and_reproducible),
         cmocka_unit_test(test_uniform_and_below),
         cmocka_unit_test(test_normal_moments),
+        cmocka_unit_test(test_normal_fill_is_normal),
         cmocka_unit_test(test_sphere),
         cmocka_unit_test(test_sample_distinct),
     };
