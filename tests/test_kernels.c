@@ -409,16 +409,22 @@ static void test_exact_kernels(void **state)
                         M[c][m][4][j] = 0.1 * (double)j;
                     }
                 }
+            /* ridge_step2 with one observation for both models (CLUB) on
+             * even steps, with two (cohort's pairs of users) on odd ones */
+            double x2[32];
             for (int t = 0; t < 20; t++) {
                 x[t % d] += 0.3;
+                for (size_t j = 0; j < d; j++)
+                    x2[j] = t % 2 ? x[(j + 1) % d] - 0.2 : x[j];
+                const double *const xs[2] = { x, x2 }, ys[2] = { 0.7, t % 2 ? -0.4 : 0.7 };
                 for (int m = 0; m < 2; m++) {
                     s0[m] = ref->ridge_step(M[0][m][0], M[0][m][1], M[0][m][2], M[0][m][3], M[0][m][4],
-                                            x, 0.7, 1.5, d, u);
+                                            xs[m], ys[m], 1.5, d, u);
                     s1[m] = k->ridge_step(M[1][m][0], M[1][m][1], M[1][m][2], M[1][m][3], M[1][m][4],
-                                          x, 0.7, 1.5, d, u);
+                                          xs[m], ys[m], 1.5, d, u);
                 }
                 assert_memory_equal(s0, s1, sizeof s0);
-                k->ridge_step2(M[2], x, 0.7, 1.5, d, u, s1);
+                k->ridge_step2(M[2], xs, ys, 1.5, d, u, s1);
                 assert_memory_equal(s0, s1, sizeof s0);
             }
             for (int c = 1; c < 3; c++)
@@ -613,8 +619,9 @@ static void test_dense_kernels(void **state)
             memcpy(A1, A0, d * d * sizeof(double));
             for (int t = 0; t < 5; t++) {
                 x[(size_t)t % d] += 0.25;
-                colb__sherman_morrison(A0, x, d, u);
-                k->sm_step(A1, x, d, u);
+                double s0 = colb__sherman_morrison(A0, x, d, u);
+                double s1 = k->sm_step(A1, x, d, u);
+                assert_memory_equal(&s0, &s1, sizeof s0);
             }
             assert_memory_equal(A0, A1, d * d * sizeof(double));
             /* syr: V += x x^T as the scalar loop */

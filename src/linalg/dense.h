@@ -38,8 +38,8 @@ static inline void colb__matvec(const double *A, const double *x, size_t d, doub
 
 /* A <- A - (A x)(A x)^T / (1 + x^T A x): the inverse after adding x x^T to
  * A^{-1} (symmetric A stays symmetric bit for bit: products commute). w
- * holds d doubles. */
-static inline void colb__sherman_morrison(double *A, const double *x, size_t d, double *w)
+ * holds d doubles: receives A x (the A before the step). Returns x^T A x. */
+static inline double colb__sherman_morrison(double *A, const double *x, size_t d, double *w)
 {
     colb__matvec(A, x, d, w);
     double s = 0.0;
@@ -49,6 +49,7 @@ static inline void colb__sherman_morrison(double *A, const double *x, size_t d, 
     for (size_t i = 0; i < d; i++)
         for (size_t j = 0; j < d; j++)
             A[i * d + j] -= (w[i] * w[j]) * c;
+    return s;
 }
 
 /* ---- symmetric matrices packed: the upper triangle row by row, (0,0),

@@ -198,9 +198,25 @@ void colb__ridge_update2_u(colb__ridge *r, size_t i, colb__ridge *r2, size_t j, 
         { r->A + i * d * d, r->V + i * d * d, r->b + i * d, r->theta + i * d, r->theta0 + i * d },
         { r2->A + j * d * d, r2->V + j * d * d, r2->b + j * d, r2->theta + j * d, r2->theta0 + j * d },
     };
-    r->kern->ridge_step2(m, x, y, w, d, u, s);
+    const double *const xs[2] = { x, x }, ys[2] = { y, y };
+    r->kern->ridge_step2(m, xs, ys, w, d, u, s);
     after_step(r, i, s[0], w);
     after_step(r2, j, s[1], w);
+}
+
+void colb__ridge_update_pair(colb__ridge *r, size_t i, const double *xi, double yi, size_t j,
+                             const double *xj, double yj, double w)
+{
+    size_t d = r->d;
+    double *const m[2][5] = {
+        { r->A + i * d * d, r->V + i * d * d, r->b + i * d, r->theta + i * d, r->theta0 + i * d },
+        { r->A + j * d * d, r->V + j * d * d, r->b + j * d, r->theta + j * d, r->theta0 + j * d },
+    };
+    const double *const xs[2] = { xi, xj }, ys[2] = { yi, yj };
+    double s[2];
+    r->kern->ridge_step2(m, xs, ys, w, d, r->work, s); /* work: d*d + d >= 2d doubles */
+    after_step(r, i, s[0], w);
+    after_step(r, j, s[1], w);
 }
 
 void colb__ridge_add(colb__ridge *r, size_t i, const double *x, double y)

@@ -76,6 +76,12 @@ double colb__ridge_update_u(colb__ridge *r, size_t i, const double *x, double y,
 void colb__ridge_update2(colb__ridge *r, size_t i, colb__ridge *r2, size_t j, const double *x,
                          double y, double w);
 
+/* colb__ridge_update(r, i, xi, yi, w) and colb__ridge_update(r, j, xj, yj, w)
+ * at once, i != j (the same bits; the two steps' dependency chains
+ * interleaved). O(d^2). */
+void colb__ridge_update_pair(colb__ridge *r, size_t i, const double *xi, double yi, size_t j,
+                             const double *xj, double yj, double w);
+
 /* colb__ridge_update2 that also gives each step's u = A x and s = x^T A x,
  * as colb__ridge_update_u: u (2d doubles) receives r's u then r2's, s[0]
  * r's s and s[1] r2's. */

@@ -81,12 +81,15 @@ typedef struct colb__soa_kernel {
      *     theta += c (y - <x, theta>) u;   returns s. u: d doubles. */
     double (*ridge_step)(double *A, double *V, double *b, double *theta, const double *t0,
                          const double *x, double y, double w, size_t d, double *u);
-    /* Two independent ridge_steps with the same (x, y, w) (CLUB: a user and
-     * its component), interleaved for instruction-level parallelism where the
-     * path can; the same bits as two ridge_step calls. m[0], m[1]: A, V, b,
-     * theta, theta0 of each model; s[0], s[1] receive their x^T A x. u: 2d. */
-    void (*ridge_step2)(double *const m[2][5], const double *x, double y, double w, size_t d,
-                        double *u, double s[2]);
+    /* Two independent ridge_steps, model i with (x[i], y[i]) and the same w
+     * (CLUB: a user and its component on one observation, x[0] = x[1];
+     * cohort: two users' observations of a round), interleaved for
+     * instruction-level parallelism where the path can; the same bits as two
+     * ridge_step calls. m[0], m[1]: A, V, b, theta, theta0 of each model (no
+     * array shared); s[0], s[1] receive their x^T A x. u: 2d (u[0..d): model
+     * 0's A x, u[d..2d): model 1's). */
+    void (*ridge_step2)(double *const m[2][5], const double *const x[2], const double y[2],
+                        double w, size_t d, double *u, double s[2]);
     /* colb__soa_outer, vectorised (the same products, so the same bits). */
     void (*outer)(const double *X, size_t K, size_t d, size_t ldq, double *Q, double *Xt);
     /* score1 without the outer-product table: ONE model's scores on K
@@ -143,8 +146,9 @@ typedef struct colb__soa_kernel {
      * multiply-adds of the full solves. */
     void (*chol_solve_eye)(const double *L, size_t d, double *X);
     /* colb__sherman_morrison (dense.h) on a symmetric A bit for bit:
-     * A -= (A x)(A x)^T / (1 + x^T A x). u: d doubles. */
-    void (*sm_step)(double *A, const double *x, size_t d, double *u);
+     * A -= (A x)(A x)^T / (1 + x^T A x). u: d doubles, receives A x (the A
+     * before the step); returns s = x^T A x (its sum in order). */
+    double (*sm_step)(double *A, const double *x, size_t d, double *u);
     /* V[a d + k] += x[a] x[k] (a rank-one step of V without its inverse). */
     void (*syr)(double *V, const double *x, size_t d);
     /* n <= COLB__CHOL_BATCH calls of cholesky at once (their dependency

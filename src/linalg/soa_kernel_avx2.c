@@ -489,11 +489,70 @@ static double ridge_step_avx2(double *A, double *V, double *b, double *th, const
     return s;
 }
 
-static void ridge_step2_avx2(double *const m[2][5], const double *x, double y, double w, size_t d,
-                             double *u, double s[2])
+/* Two ridge_step_avx2 interleaved (as ridge_step2_avx512): for 4 <= d <=
+ * 16 the two u = A x and the sums run side by side, then each model's rows;
+ * other d: two calls. */
+AI void ridge_step2_256(double *const m[2][5], const double *const x[2], const double y[2],
+                        double w, size_t d, double *u, double s[2], const int NV)
 {
+    const double *A0 = m[0][0], *A1 = m[1][0], *x0 = x[0], *x1 = x[1];
+    double *u0 = u, *u1 = u + d;
+    __m256d acc0[4], acc1[4];
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < NV; v++)
+        acc0[v] = acc1[v] = _mm256_setzero_pd();
+    for (size_t l = 0; l < d; l++) { /* u = A x: colsum's sums, k in order */
+        __m256d xl0 = _mm256_set1_pd(x0[l]), xl1 = _mm256_set1_pd(x1[l]);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < NV; v++) {
+            acc0[v] = _mm256_add_pd(acc0[v], _mm256_mul_pd(_mm256_loadu_pd(A0 + l * d + off4(v, d)), xl0));
+            acc1[v] = _mm256_add_pd(acc1[v], _mm256_mul_pd(_mm256_loadu_pd(A1 + l * d + off4(v, d)), xl1));
+        }
+    }
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < NV; v++) {
+        _mm256_storeu_pd(u0 + off4(v, d), acc0[v]);
+        _mm256_storeu_pd(u1 + off4(v, d), acc1[v]);
+    }
+    double s0 = 0.0, s1 = 0.0, p00 = 0.0, p01 = 0.0, p0 = 0.0, p1 = 0.0;
+    const double *t00 = m[0][4], *t01 = m[1][4], *th0 = m[0][3], *th1 = m[1][3];
+    for (size_t j = 0; j < d; j++) {
+        s0 += x0[j] * u0[j];
+        s1 += x1[j] * u1[j];
+        p00 += x0[j] * t00[j];
+        p01 += x1[j] * t01[j];
+        p0 += x0[j] * th0[j];
+        p1 += x1[j] * th1[j];
+    }
+    double c[2] = { w / (1.0 + w * s0), w / (1.0 + w * s1) };
+    double ry[2] = { w * (y[0] - p00), w * (y[1] - p01) };
+    double gain[2] = { c[0] * (y[0] - p0), c[1] * (y[1] - p1) };
+    for (int i = 0; i < 2; i++) {
+        double *b = m[i][2], *th = m[i][3], *ui = u + (size_t)i * d;
+        const double *xi = x[i];
+        rows256(m[i][0], m[i][1], ui, xi, c[i], w, d, NV);
+        for (size_t j = 0; j < d; j++) {
+            b[j] += ry[i] * xi[j];
+            th[j] += gain[i] * ui[j];
+        }
+    }
+    s[0] = s0;
+    s[1] = s1;
+}
+
+static void ridge_step2_avx2(double *const m[2][5], const double *const x[2], const double y[2],
+                             double w, size_t d, double *u, double s[2])
+{
+    switch (d >= 4 && d <= 16 ? (d + 3) / 4 : 0) {
+    case 1: ridge_step2_256(m, x, y, w, d, u, s, 1); return;
+    case 2: ridge_step2_256(m, x, y, w, d, u, s, 2); return;
+    case 3: ridge_step2_256(m, x, y, w, d, u, s, 3); return;
+    case 4: ridge_step2_256(m, x, y, w, d, u, s, 4); return;
+    default: break;
+    }
     for (int i = 0; i < 2; i++)
-        s[i] = ridge_step_avx2(m[i][0], m[i][1], m[i][2], m[i][3], m[i][4], x, y, w, d, u + i * d);
+        s[i] = ridge_step_avx2(m[i][0], m[i][1], m[i][2], m[i][3], m[i][4], x[i], y[i], w, d,
+                               u + (size_t)i * d);
 }
 
 /* colb__soa_outer with the rows of Q as vector products of rows of X^T
@@ -707,7 +766,7 @@ static void chol_solve_eye_avx2(const double *L, size_t d, double *X)
     }
 }
 
-static void sm_step_avx2(double *A, const double *x, size_t d, double *u)
+static double sm_step_avx2(double *A, const double *x, size_t d, double *u)
 {
     /* u = A x: symv from 0, by colsum's unmasked (overlapping) stores - the
      * loads of u below would wait for masked ones to reach the cache */
@@ -723,7 +782,7 @@ static void sm_step_avx2(double *A, const double *x, size_t d, double *u)
         case 3: rows256(A, NULL, u, x, c, 0.0, d, 3); break;
         default: rows256(A, NULL, u, x, c, 0.0, d, 4); break;
         }
-        return;
+        return s;
     }
     __m256d cv = _mm256_set1_pd(1.0 / (1.0 + s));
     for (size_t i = 0; i < d; i++) {
@@ -735,6 +794,7 @@ static void sm_step_avx2(double *A, const double *x, size_t d, double *u)
             ST(A + i * d + j0, m, a);
         }
     }
+    return s;
 }
 
 static void syr_avx2(double *V, const double *x, size_t d)

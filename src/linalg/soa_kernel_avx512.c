@@ -522,57 +522,72 @@ static double ridge_step_avx512(double *A, double *V, double *b, double *th, con
 
 /* Two ridge_step_avx512 interleaved: every operation of each model is the
  * one ridge_step_avx512 does, in the same order; only the two independent
- * dependency chains run side by side. */
-static void ridge_step2_avx512(double *const m[2][5], const double *x, double y, double w,
-                               size_t d, double *u, double s[2])
+ * dependency chains run side by side. 8 <= d <= 32 (NV vectors at off8, the
+ * last ending at d: unmasked stores of u, which the sums below load at once);
+ * other d: two calls. */
+AI void ridge_step2_512(double *const m[2][5], const double *const x[2], const double y[2],
+                        double w, size_t d, double *u, double s[2], const int NV)
 {
-    double *A0 = m[0][0], *A1 = m[1][0], *u0 = u, *u1 = u + d;
-    for (size_t j0 = 0; j0 < d; j0 += 32) { /* up to 4 column vectors of both: 8 chains */
-        __mmask8 mk[4];
-        __m512d acc0[4], acc1[4];
-        for (int v = 0; v < 4; v++) {
-            size_t j = j0 + 8 * (size_t)v;
-            mk[v] = j >= d ? 0 : d - j >= 8 ? 0xff : (__mmask8)((1u << (d - j)) - 1);
-            acc0[v] = acc1[v] = _mm512_setzero_pd();
+    const double *A0 = m[0][0], *A1 = m[1][0], *x0 = x[0], *x1 = x[1];
+    double *u0 = u, *u1 = u + d;
+    __m512d acc0[4], acc1[4];
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < NV; v++)
+        acc0[v] = acc1[v] = _mm512_setzero_pd();
+    for (size_t l = 0; l < d; l++) { /* u = A x: colsum's sums, k in order */
+        __m512d xl0 = _mm512_set1_pd(x0[l]), xl1 = _mm512_set1_pd(x1[l]);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < NV; v++) {
+            acc0[v] = _mm512_add_pd(acc0[v], _mm512_mul_pd(_mm512_loadu_pd(A0 + l * d + off8(v, d)), xl0));
+            acc1[v] = _mm512_add_pd(acc1[v], _mm512_mul_pd(_mm512_loadu_pd(A1 + l * d + off8(v, d)), xl1));
         }
-        for (size_t k = 0; k < d; k++) {
-            __m512d xk = _mm512_set1_pd(x[k]);
-            const double *r0 = A0 + k * d + j0, *r1 = A1 + k * d + j0;
-            _Pragma("GCC unroll 4")
-            for (int v = 0; v < 4; v++) {
-                acc0[v] = _mm512_add_pd(acc0[v], _mm512_mul_pd(_mm512_maskz_loadu_pd(mk[v], r0 + 8 * v), xk));
-                acc1[v] = _mm512_add_pd(acc1[v], _mm512_mul_pd(_mm512_maskz_loadu_pd(mk[v], r1 + 8 * v), xk));
-            }
-        }
-        for (int v = 0; v < 4; v++) {
-            _mm512_mask_storeu_pd(u0 + j0 + 8 * (size_t)v, mk[v], acc0[v]);
-            _mm512_mask_storeu_pd(u1 + j0 + 8 * (size_t)v, mk[v], acc1[v]);
-        }
+    }
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < NV; v++) {
+        _mm512_storeu_pd(u0 + off8(v, d), acc0[v]);
+        _mm512_storeu_pd(u1 + off8(v, d), acc1[v]);
     }
     double s0 = 0.0, s1 = 0.0, p00 = 0.0, p01 = 0.0, p0 = 0.0, p1 = 0.0;
     const double *t00 = m[0][4], *t01 = m[1][4], *th0 = m[0][3], *th1 = m[1][3];
     for (size_t j = 0; j < d; j++) {
-        s0 += x[j] * u0[j];
-        s1 += x[j] * u1[j];
-        p00 += x[j] * t00[j];
-        p01 += x[j] * t01[j];
-        p0 += x[j] * th0[j];
-        p1 += x[j] * th1[j];
+        s0 += x0[j] * u0[j];
+        s1 += x1[j] * u1[j];
+        p00 += x0[j] * t00[j];
+        p01 += x1[j] * t01[j];
+        p0 += x0[j] * th0[j];
+        p1 += x1[j] * th1[j];
     }
     double c[2] = { w / (1.0 + w * s0), w / (1.0 + w * s1) };
-    double ry[2] = { w * (y - p00), w * (y - p01) }, gain[2] = { c[0] * (y - p0), c[1] * (y - p1) };
+    double ry[2] = { w * (y[0] - p00), w * (y[1] - p01) };
+    double gain[2] = { c[0] * (y[0] - p0), c[1] * (y[1] - p1) };
     for (int i = 0; i < 2; i++) {
         double *A = m[i][0], *V = m[i][1], *b = m[i][2], *th = m[i][3], *ui = u + (size_t)i * d;
+        const double *xi = x[i];
         __m512d cv = _mm512_set1_pd(c[i]);
         for (size_t j = 0; j < d; j++) {
-            row512(A + j * d, V + j * d, ui, x, _mm512_set1_pd(ui[j]), cv,
-                   _mm512_set1_pd(w * x[j]), d);
-            b[j] += ry[i] * x[j];
+            rown512(A + j * d, V + j * d, ui, xi, _mm512_set1_pd(ui[j]), cv,
+                    _mm512_set1_pd(w * xi[j]), d, NV);
+            b[j] += ry[i] * xi[j];
             th[j] += gain[i] * ui[j];
         }
     }
     s[0] = s0;
     s[1] = s1;
+}
+
+static void ridge_step2_avx512(double *const m[2][5], const double *const x[2], const double y[2],
+                               double w, size_t d, double *u, double s[2])
+{
+    switch (d >= 8 && d <= 32 ? (d + 7) / 8 : 0) {
+    case 1: ridge_step2_512(m, x, y, w, d, u, s, 1); return;
+    case 2: ridge_step2_512(m, x, y, w, d, u, s, 2); return;
+    case 3: ridge_step2_512(m, x, y, w, d, u, s, 3); return;
+    case 4: ridge_step2_512(m, x, y, w, d, u, s, 4); return;
+    default: break;
+    }
+    for (int i = 0; i < 2; i++)
+        s[i] = ridge_step_avx512(m[i][0], m[i][1], m[i][2], m[i][3], m[i][4], x[i], y[i], w, d,
+                                 u + (size_t)i * d);
 }
 
 /* colb__soa_outer with the rows of Q as vector products of rows of X^T
@@ -912,7 +927,7 @@ AI void rank1_rows512(double *R, const double *u, __m512d cv, size_t d, const in
     }
 }
 
-static void sm_step_avx512(double *A, const double *x, size_t d, double *u)
+static double sm_step_avx512(double *A, const double *x, size_t d, double *u)
 {
     /* u = A x: symv from 0, by colsum's unmasked (overlapping) stores - the
      * loads of u below would wait for masked ones to reach the cache */
@@ -921,6 +936,7 @@ static void sm_step_avx512(double *A, const double *x, size_t d, double *u)
     for (size_t i = 0; i < d; i++)
         s += x[i] * u[i];
     rank1_rows512(A, u, _mm512_set1_pd(1.0 / (1.0 + s)), d, 1);
+    return s;
 }
 
 static void syr_avx512(double *V, const double *x, size_t d)

@@ -251,11 +251,12 @@ static double ridge_step_portable(double *A, double *V, double *b, double *th, c
     return s;
 }
 
-static void ridge_step2_portable(double *const m[2][5], const double *x, double y, double w, size_t d,
-                             double *u, double s[2])
+static void ridge_step2_portable(double *const m[2][5], const double *const x[2],
+                                 const double y[2], double w, size_t d, double *u, double s[2])
 {
     for (int i = 0; i < 2; i++)
-        s[i] = ridge_step_portable(m[i][0], m[i][1], m[i][2], m[i][3], m[i][4], x, y, w, d, u + i * d);
+        s[i] = ridge_step_portable(m[i][0], m[i][1], m[i][2], m[i][3], m[i][4], x[i], y[i], w, d,
+                                   u + i * d);
 }
 
 static void dist2_idx_portable(const double *wT, size_t ld, const double *wu, size_t d,

@@ -304,15 +304,11 @@ static colb_status ch_choose(colb_policy *p, size_t u, size_t *arm)
     }
     if (h->diversify) {
         /* the full-matrix step (the packed one's bits on the upper
-         * triangle); work = A~_c x before it: the forms follow as
-         * q_k -= (x_k^T work)^2 / (1 + x^T work) */
-        const double *x = p->X + *arm * d;
-        kn->sm_step(At, x, d, h->work);
+         * triangle); work = A~_c x before it and s = x^T work: the
+         * forms follow as q_k -= (x_k^T work)^2 / (1 + s) */
+        double s = kn->sm_step(At, p->X + *arm * d, d, h->work);
         if (h->qstamp[c] != h->round)
             return COLB_OK;
-        double s = 0.0;
-        for (size_t i = 0; i < d; i++)
-            s += x[i] * h->work[i];
         double cs = 1.0 / (1.0 + s);
         kn->colsum(h->Xt, Kp, h->work, d, K, h->tk);
         for (size_t k = 0; k < K; k++)
@@ -339,6 +335,18 @@ static void end_epoch(colb__cohort *h, uint64_t before)
     h->obs_since = 0;
 }
 
+/* What an observation of user u changes besides its model (its last one:
+ * oarm, oy): the sum of squared rewards and M_u. */
+static void user_steps(colb__cohort *h, const colb_policy *p, size_t u)
+{
+    size_t d = h->d;
+    double y = h->oy[u];
+    h->yy[u] += y * y;
+    if (isfinite(h->lamu[u])) /* M_u full: the vectorised step (the packed
+                               * scalar step's bits on the upper triangle) */
+        h->kern->sm_step(h->M + u * d * d, p->X + h->oarm[u] * d, d, h->work);
+}
+
 static colb_status ch_end(colb_policy *p)
 {
     colb__cohort *h = p->impl;
@@ -357,20 +365,35 @@ static colb_status ch_end(colb_policy *p)
         h->ostart[seen[j]] = at;
         at += nr[seen[j]];
     }
+    /* each observation's user steps (and its cluster's, unbatched); the
+     * batched clusters' users two at a time (their steps' dependency chains
+     * interleaved: the same bits), so one user's steps may follow a later
+     * user's - each user's own steps stay in order */
+    size_t held = NONE; /* a batched user whose step waits for a partner */
     for (size_t i = 0; i < h->n_obs; i++) {
         size_t u = h->obs[i], c = h->label[u];
         const double *x = p->X + h->oarm[u] * d;
         double y = h->oy[u];
         h->ogrp[h->ostart[c]++] = u; /* ostart[c] ends at the group's end */
         colb__cohort_touch(h, c); /* its model changes (below when batched) */
-        if (nr[c] >= BATCH_OBS)
-            colb__ridge_update(&h->u, u, x, y, 1.0);
-        else
+        if (nr[c] < BATCH_OBS) {
             colb__ridge_update2(&h->u, u, &h->c, c, x, y, 1.0); /* both at once, same bits */
-        h->yy[u] += y * y;
-        if (isfinite(h->lamu[u])) /* M_u full: the vectorised step (the packed
-                                   * scalar step's bits on the upper triangle) */
-            h->kern->sm_step(h->M + u * d * d, x, d, h->work);
+            user_steps(h, p, u);
+        } else if (held == NONE) {
+            held = u;
+        } else if (held == u) { /* the same user again: in order */
+            colb__ridge_update(&h->u, u, x, y, 1.0);
+            user_steps(h, p, u);
+        } else {
+            colb__ridge_update_pair(&h->u, held, p->X + h->oarm[held] * d, h->oy[held], u, x, y, 1.0);
+            user_steps(h, p, held);
+            user_steps(h, p, u);
+            held = NONE;
+        }
+    }
+    if (held != NONE) {
+        colb__ridge_update(&h->u, held, p->X + h->oarm[held] * d, h->oy[held], 1.0);
+        user_steps(h, p, held);
     }
     /* the data that only V and b take: a batched cluster's pooled model and
      * the fresh models of a pending split's sides (factored when the split
