@@ -755,9 +755,61 @@ AI void pivot_prod(double *pm, int *ex, double s)
     }
 }
 
+/* The transpose of the 8 x 8 block r[0..8) (rows of 8 doubles). */
+AI void transpose8(__m512d r[8])
+{
+    __m512d t[8];
+    for (int i = 0; i < 8; i += 2) { /* 2 x 2 blocks */
+        t[i] = _mm512_unpacklo_pd(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_pd(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) /* 4 x 4: pairs of 128-bit lanes */
+        for (int j = 0; j < 2; j++) {
+            r[i + j] = _mm512_shuffle_f64x2(t[i + j], t[i + j + 2], 0x88);
+            r[i + j + 2] = _mm512_shuffle_f64x2(t[i + j], t[i + j + 2], 0xdd);
+        }
+    for (int j = 0; j < 4; j++) { /* 8 x 8: halves */
+        t[j] = _mm512_shuffle_f64x2(r[j], r[j + 4], 0x88);
+        t[j + 4] = _mm512_shuffle_f64x2(r[j], r[j + 4], 0xdd);
+    }
+    for (int i = 0; i < 8; i++)
+        r[i] = t[i];
+}
+
+/* lt_to_l for 8 < d <= 16 by 8 x 8 transposes in registers: rows 0-7 of L
+ * from the upper-left block of L^T, rows 8.. from its upper-right and
+ * lower-right blocks (the lower-left block, L^T's lower triangle, is not
+ * read), each row's entries after the diagonal zeroed; every entry read
+ * before any is written. */
+static void lt_to_l16(double *L, size_t d)
+{
+    const __mmask8 tail = (__mmask8)((1u << (d - 8)) - 1);
+    __m512d a[8], b[8], c[8];
+    for (size_t i = 0; i < 8; i++) {
+        a[i] = _mm512_loadu_pd(L + i * d);
+        b[i] = _mm512_maskz_loadu_pd(tail, L + i * d + 8);
+        c[i] = i + 8 < d ? _mm512_maskz_loadu_pd(tail, L + (i + 8) * d + 8) : _mm512_setzero_pd();
+    }
+    transpose8(a);
+    transpose8(b);
+    transpose8(c);
+    for (size_t j = 0; j < 8; j++) { /* row j: a's row j up to the diagonal, zeros */
+        _mm512_storeu_pd(L + j * d, _mm512_maskz_mov_pd((__mmask8)((2u << j) - 1), a[j]));
+        _mm512_mask_storeu_pd(L + j * d + 8, tail, _mm512_setzero_pd());
+    }
+    for (size_t j = 8; j < d; j++) { /* row j: b's row j - 8, then c's up to the diagonal */
+        _mm512_storeu_pd(L + j * d, b[j - 8]);
+        _mm512_mask_storeu_pd(L + j * d + 8, tail, _mm512_maskz_mov_pd((__mmask8)((2u << (j - 8)) - 1), c[j - 8]));
+    }
+}
+
 /* L^T (built in L) to L, the upper triangle zeroed. */
 static void lt_to_l(double *L, size_t d)
 {
+    if (d > 8 && d <= 16) {
+        lt_to_l16(L, d);
+        return;
+    }
     for (size_t j = 0; j < d; j++)
         for (size_t k = 0; k < j; k++) {
             L[j * d + k] = L[k * d + j];
