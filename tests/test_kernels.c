@@ -599,21 +599,42 @@ static void test_dense_kernels(void **state)
                 colb__cholesky_solve(L0, d, y0);
                 assert_memory_equal(y0, y1 + d, d * sizeof(double));
             }
-            /* chol_solve_eye: the identity's columns solved one by one, on
-             * the lower triangle (X starts as garbage: nothing is read
-             * before it is written) */
-            for (size_t c = 0; c < d; c++) {
+            { /* chol_solve_eye: the identity's columns solved one by one, on
+               * the lower triangle (X starts as garbage: nothing is read
+               * before it is written); one factor, a pair, a pair and one,
+               * the pair of two different factors (S's, and S + 2 I's) */
+                double *S2 = malloc(d * d * sizeof(double)), *L2 = malloc(d * d * sizeof(double));
+                double *R[2] = { malloc(d * d * sizeof(double)), malloc(d * d * sizeof(double)) };
+                memcpy(S2, S, d * d * sizeof(double));
                 for (size_t i = 0; i < d; i++)
-                    y0[i] = i == c;
-                colb__cholesky_solve(L0, d, y0);
-                for (size_t i = 0; i < d; i++)
-                    B0[i * d + c] = y0[i];
+                    S2[i * d + i] += 2.0;
+                assert_int_equal(colb__cholesky(S2, d, L2, NULL), 0);
+                const double *Lr[2] = { L0, L2 };
+                for (int f = 0; f < 2; f++)
+                    for (size_t c = 0; c < d; c++) {
+                        for (size_t i = 0; i < d; i++)
+                            y0[i] = i == c;
+                        colb__cholesky_solve(Lr[f], d, y0);
+                        for (size_t i = 0; i < d; i++)
+                            R[f][i * d + c] = y0[i];
+                    }
+                for (size_t n = 1; n <= 3; n++) {
+                    double *Bs[3];
+                    const double *Ls[3] = { L0, L2, L0 };
+                    for (size_t m = 0; m < n; m++) {
+                        Bs[m] = malloc(d * d * sizeof(double));
+                        for (size_t i = 0; i < d * d; i++)
+                            Bs[m][i] = i % 3 ? NAN : -1e300;
+                    }
+                    k->chol_solve_eye(Ls, n, d, Bs);
+                    for (size_t m = 0; m < n; m++) {
+                        for (size_t i = 0; i < d; i++)
+                            assert_memory_equal(R[m % 2] + i * d, Bs[m] + i * d, (i + 1) * sizeof(double));
+                        free(Bs[m]);
+                    }
+                }
+                free(S2), free(L2), free(R[0]), free(R[1]);
             }
-            for (size_t i = 0; i < d * d; i++)
-                B1[i] = i % 3 ? NAN : -1e300;
-            k->chol_solve_eye(L0, d, B1);
-            for (size_t i = 0; i < d; i++)
-                assert_memory_equal(B0 + i * d, B1 + i * d, (i + 1) * sizeof(double));
             /* sm_step: 5 steps on the inverse of S */
             assert_int_equal(colb__spd_inverse(S, d, A0, NULL), 0);
             memcpy(A1, A0, d * d * sizeof(double));

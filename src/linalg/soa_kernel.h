@@ -135,16 +135,18 @@ typedef struct colb__soa_kernel {
      * the upper triangle, colb__cholesky the lower). 0, or -1 when S is not
      * positive definite (L undefined then). */
     int (*cholesky)(const double *S, size_t d, double *L, double *logdet);
-    /* The lower triangle of (L L^T)^{-1} by the d solves of the identity's
-     * columns: X[j d + k], j >= k, is entry j of colb__cholesky_solve(L, d,
-     * e_k), bit for bit; the upper triangle is scratch (overwritten, not
-     * meaningful). X is written before it is read (no identity to set up).
+    /* For each of n factors L[m]: the lower triangle of (L L^T)^{-1} by the
+     * d solves of the identity's columns into X[m]: X[j d + k], j >= k, is
+     * entry j of colb__cholesky_solve(L, d, e_k), bit for bit; the upper
+     * triangle is scratch (overwritten, not meaningful). X is written before
+     * it is read (no identity to set up); two factors at a time, their
+     * dependency chains interleaved.
      * Column k's solve skips the rows above k: there the forward solve's
      * values are zeros and its terms exact no-ops (+0 minus a signed zero
      * stays +0; 1 stays 1), and the backward solve's are upper-triangle
      * entries, which no lower entry depends on - about a third of the d^3
      * multiply-adds of the full solves. */
-    void (*chol_solve_eye)(const double *L, size_t d, double *X);
+    void (*chol_solve_eye)(const double *const *L, size_t n, size_t d, double *const *X);
     /* colb__sherman_morrison (dense.h) on a symmetric A bit for bit:
      * A -= (A x)(A x)^T / (1 + x^T A x). u: d doubles, receives A x (the A
      * before the step); returns s = x^T A x (its sum in order). */

@@ -713,56 +713,76 @@ static int cholesky_avx2(const double *S, size_t d, double *L, double *logdet)
 
 /* chol_solve_eye for 4 <= d <= 32 as solve_eye512 (soa_kernel_avx512.c),
  * with vectors of 4 columns at off4(v, d). */
-AI void solve_eye256(const double *L, size_t d, double *X, const int nv)
+AI void solve_eye256(const double *const *L, size_t d, double *const *X, const int nv, const int NM)
 {
     const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0);
     const __m256d lane = _mm256_set_pd(3.0, 2.0, 1.0, 0.0);
     for (size_t i = 0; i < d; i++) { /* L Y = I */
-        __m256d acc[8], col = _mm256_set1_pd((double)i);
+        __m256d acc[2][8], col = _mm256_set1_pd((double)i);
         _Pragma("GCC unroll 8")
         for (int v = 0; v < nv; v++) /* the identity's row: 1 in lane i - o */
-            acc[v] = _mm256_and_pd(_mm256_cmp_pd(_mm256_add_pd(lane, _mm256_set1_pd((double)off4(v, d))),
-                                                 col, _CMP_EQ_OQ), one);
-        for (size_t q = 0; q < i; q++) {
-            __m256d c = _mm256_set1_pd(L[i * d + q]);
-            _Pragma("GCC unroll 8")
-            for (int v = 0; v < nv; v++)
-                if (off4(v, d) <= q)
-                    acc[v] = _mm256_sub_pd(acc[v], _mm256_mul_pd(c, _mm256_loadu_pd(X + q * d + off4(v, d))));
-        }
-        __m256d pv = _mm256_set1_pd(L[i * d + i]);
-        _Pragma("GCC unroll 8")
-        for (int v = 0; v < nv; v++)
-            if (off4(v, d) <= i)
-                _mm256_storeu_pd(X + i * d + off4(v, d), _mm256_div_pd(acc[v], pv));
-    }
-    for (size_t i = d; i-- > 0;) { /* L^T X = Y: coefficients L_qi, q > i */
-        __m256d acc[8];
-        _Pragma("GCC unroll 8")
-        for (int v = 0; v < nv; v++)
-            acc[v] = off4(v, d) <= i ? _mm256_loadu_pd(X + i * d + off4(v, d)) : zero;
-        for (size_t q = i + 1; q < d; q++) {
-            __m256d c = _mm256_set1_pd(L[q * d + i]);
+            acc[0][v] = acc[1][v] = _mm256_and_pd(
+                _mm256_cmp_pd(_mm256_add_pd(lane, _mm256_set1_pd((double)off4(v, d))), col, _CMP_EQ_OQ), one);
+        for (size_t q = 0; q < i; q++)
+            _Pragma("GCC unroll 2")
+            for (int m = 0; m < NM; m++) {
+                __m256d c = _mm256_set1_pd(L[m][i * d + q]);
+                _Pragma("GCC unroll 8")
+                for (int v = 0; v < nv; v++)
+                    if (off4(v, d) <= q)
+                        acc[m][v] = _mm256_sub_pd(acc[m][v], _mm256_mul_pd(c, _mm256_loadu_pd(X[m] + q * d + off4(v, d))));
+            }
+        _Pragma("GCC unroll 2")
+        for (int m = 0; m < NM; m++) {
+            __m256d pv = _mm256_set1_pd(L[m][i * d + i]);
             _Pragma("GCC unroll 8")
             for (int v = 0; v < nv; v++)
                 if (off4(v, d) <= i)
-                    acc[v] = _mm256_sub_pd(acc[v], _mm256_mul_pd(c, _mm256_loadu_pd(X + q * d + off4(v, d))));
+                    _mm256_storeu_pd(X[m] + i * d + off4(v, d), _mm256_div_pd(acc[m][v], pv));
         }
-        __m256d pv = _mm256_set1_pd(L[i * d + i]);
-        _Pragma("GCC unroll 8")
-        for (int v = 0; v < nv; v++)
-            if (off4(v, d) <= i)
-                _mm256_storeu_pd(X + i * d + off4(v, d), _mm256_div_pd(acc[v], pv));
+    }
+    for (size_t i = d; i-- > 0;) { /* L^T X = Y: coefficients L_qi, q > i */
+        __m256d acc[2][8];
+        _Pragma("GCC unroll 2")
+        for (int m = 0; m < NM; m++)
+            _Pragma("GCC unroll 8")
+            for (int v = 0; v < nv; v++)
+                acc[m][v] = off4(v, d) <= i ? _mm256_loadu_pd(X[m] + i * d + off4(v, d)) : zero;
+        for (size_t q = i + 1; q < d; q++)
+            _Pragma("GCC unroll 2")
+            for (int m = 0; m < NM; m++) {
+                __m256d c = _mm256_set1_pd(L[m][q * d + i]);
+                _Pragma("GCC unroll 8")
+                for (int v = 0; v < nv; v++)
+                    if (off4(v, d) <= i)
+                        acc[m][v] = _mm256_sub_pd(acc[m][v], _mm256_mul_pd(c, _mm256_loadu_pd(X[m] + q * d + off4(v, d))));
+            }
+        _Pragma("GCC unroll 2")
+        for (int m = 0; m < NM; m++) {
+            __m256d pv = _mm256_set1_pd(L[m][i * d + i]);
+            _Pragma("GCC unroll 8")
+            for (int v = 0; v < nv; v++)
+                if (off4(v, d) <= i)
+                    _mm256_storeu_pd(X[m] + i * d + off4(v, d), _mm256_div_pd(acc[m][v], pv));
+        }
     }
 }
 
-static void chol_solve_eye_avx2(const double *L, size_t d, double *X)
+static void chol_solve_eye_avx2(const double *const *L, size_t n, size_t d, double *const *X)
 {
-    switch (d >= 4 && d <= 32 ? (d + 3) / 4 : 0) {
-#define CASE(n_) case n_: solve_eye256(L, d, X, n_); break;
-        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+    if (d < 4 || d > 32) {
+        colb__soa_kernel_portable.chol_solve_eye(L, n, d, X);
+        return;
+    }
+    int nv = (int)((d + 3) / 4);
+    for (size_t m = 0; m < n; m += 2) {
+        switch (nv * 2 - (n - m == 1)) { /* 2 nv: a pair; 2 nv - 1: the last one alone */
+#define CASE(n_) case 2 * n_: solve_eye256(L + m, d, X + m, n_, 2); break; \
+                 case 2 * n_ - 1: solve_eye256(L + m, d, X + m, n_, 1); break;
+            CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
 #undef CASE
-    default: colb__soa_kernel_portable.chol_solve_eye(L, d, X); break; /* d < 4 or > 32 */
+        default: break;
+        }
     }
 }
 

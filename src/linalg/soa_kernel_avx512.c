@@ -874,65 +874,87 @@ static int cholesky_avx512(const double *S, size_t d, double *L, double *logdet)
     return fail;
 }
 
-/* chol_solve_eye for 8 <= d <= 64: each row's columns in nv vectors at
- * off8(v, d) (the last one ending at d), vector v from row off8(v, d) on
- * and, in the forward solve, from term off8(v, d) on (soa_kernel.h: the
- * rows and terms above a column are skipped). Within a vector every lane
- * is its column's solve with exactly the terms colb__cholesky_solve has
- * (lanes of columns after the row: zeros forward, scratch backward; where
- * two vectors overlap, both compute the same values), and the vectors of
- * a row run side by side (independent chains, one division each). */
-AI void solve_eye512(const double *L, size_t d, double *X, const int nv)
+/* chol_solve_eye for 8 <= d <= 64, NM = 1 or 2 factors side by side: each
+ * row's columns in nv vectors at off8(v, d) (the last one ending at d),
+ * vector v from row off8(v, d) on and, in the forward solve, from term
+ * off8(v, d) on (soa_kernel.h: the rows and terms above a column are
+ * skipped). Within a vector every lane is its column's solve with exactly
+ * the terms colb__cholesky_solve has (lanes of columns after the row: zeros
+ * forward, scratch backward; where two vectors overlap, both compute the
+ * same values), and the vectors of a row, of both factors, run side by
+ * side (independent chains). */
+AI void solve_eye512(const double *const *L, size_t d, double *const *X, const int nv, const int NM)
 {
     const __m512d zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0);
     for (size_t i = 0; i < d; i++) { /* L Y = I */
-        __m512d acc[8];
+        __m512d acc[2][8];
         _Pragma("GCC unroll 8")
         for (int v = 0; v < nv; v++) {
             size_t o = off8(v, d);
-            acc[v] = o <= i && i < o + 8 ? _mm512_mask_blend_pd((__mmask8)(1u << (i - o)), zero, one)
-                                         : zero;
+            acc[0][v] = acc[1][v] = o <= i && i < o + 8
+                                        ? _mm512_mask_blend_pd((__mmask8)(1u << (i - o)), zero, one)
+                                        : zero;
         }
-        for (size_t q = 0; q < i; q++) {
-            __m512d c = _mm512_set1_pd(L[i * d + q]);
-            _Pragma("GCC unroll 8")
-            for (int v = 0; v < nv; v++)
-                if (off8(v, d) <= q)
-                    acc[v] = _mm512_sub_pd(acc[v], _mm512_mul_pd(c, _mm512_loadu_pd(X + q * d + off8(v, d))));
-        }
-        __m512d pv = _mm512_set1_pd(L[i * d + i]);
-        _Pragma("GCC unroll 8")
-        for (int v = 0; v < nv; v++)
-            if (off8(v, d) <= i)
-                _mm512_storeu_pd(X + i * d + off8(v, d), _mm512_div_pd(acc[v], pv));
-    }
-    for (size_t i = d; i-- > 0;) { /* L^T X = Y: coefficients L_qi, q > i */
-        __m512d acc[8];
-        _Pragma("GCC unroll 8")
-        for (int v = 0; v < nv; v++)
-            acc[v] = off8(v, d) <= i ? _mm512_loadu_pd(X + i * d + off8(v, d)) : zero;
-        for (size_t q = i + 1; q < d; q++) {
-            __m512d c = _mm512_set1_pd(L[q * d + i]);
+        for (size_t q = 0; q < i; q++)
+            _Pragma("GCC unroll 2")
+            for (int m = 0; m < NM; m++) {
+                __m512d c = _mm512_set1_pd(L[m][i * d + q]);
+                _Pragma("GCC unroll 8")
+                for (int v = 0; v < nv; v++)
+                    if (off8(v, d) <= q)
+                        acc[m][v] = _mm512_sub_pd(acc[m][v], _mm512_mul_pd(c, _mm512_loadu_pd(X[m] + q * d + off8(v, d))));
+            }
+        _Pragma("GCC unroll 2")
+        for (int m = 0; m < NM; m++) {
+            __m512d pv = _mm512_set1_pd(L[m][i * d + i]);
             _Pragma("GCC unroll 8")
             for (int v = 0; v < nv; v++)
                 if (off8(v, d) <= i)
-                    acc[v] = _mm512_sub_pd(acc[v], _mm512_mul_pd(c, _mm512_loadu_pd(X + q * d + off8(v, d))));
+                    _mm512_storeu_pd(X[m] + i * d + off8(v, d), _mm512_div_pd(acc[m][v], pv));
         }
-        __m512d pv = _mm512_set1_pd(L[i * d + i]);
-        _Pragma("GCC unroll 8")
-        for (int v = 0; v < nv; v++)
-            if (off8(v, d) <= i)
-                _mm512_storeu_pd(X + i * d + off8(v, d), _mm512_div_pd(acc[v], pv));
+    }
+    for (size_t i = d; i-- > 0;) { /* L^T X = Y: coefficients L_qi, q > i */
+        __m512d acc[2][8];
+        _Pragma("GCC unroll 2")
+        for (int m = 0; m < NM; m++)
+            _Pragma("GCC unroll 8")
+            for (int v = 0; v < nv; v++)
+                acc[m][v] = off8(v, d) <= i ? _mm512_loadu_pd(X[m] + i * d + off8(v, d)) : zero;
+        for (size_t q = i + 1; q < d; q++)
+            _Pragma("GCC unroll 2")
+            for (int m = 0; m < NM; m++) {
+                __m512d c = _mm512_set1_pd(L[m][q * d + i]);
+                _Pragma("GCC unroll 8")
+                for (int v = 0; v < nv; v++)
+                    if (off8(v, d) <= i)
+                        acc[m][v] = _mm512_sub_pd(acc[m][v], _mm512_mul_pd(c, _mm512_loadu_pd(X[m] + q * d + off8(v, d))));
+            }
+        _Pragma("GCC unroll 2")
+        for (int m = 0; m < NM; m++) {
+            __m512d pv = _mm512_set1_pd(L[m][i * d + i]);
+            _Pragma("GCC unroll 8")
+            for (int v = 0; v < nv; v++)
+                if (off8(v, d) <= i)
+                    _mm512_storeu_pd(X[m] + i * d + off8(v, d), _mm512_div_pd(acc[m][v], pv));
+        }
     }
 }
 
-static void chol_solve_eye_avx512(const double *L, size_t d, double *X)
+static void chol_solve_eye_avx512(const double *const *L, size_t n, size_t d, double *const *X)
 {
-    switch (nvec8(d)) {
-#define CASE(n_) case n_: solve_eye512(L, d, X, n_); break;
-        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+    int nv = nvec8(d);
+    if (!nv) { /* d < 8 or > 64 */
+        colb__soa_kernel_portable.chol_solve_eye(L, n, d, X);
+        return;
+    }
+    for (size_t m = 0; m < n; m += 2) {
+        switch (nv * 2 - (n - m == 1)) { /* 2 nv: a pair; 2 nv - 1: the last one alone */
+#define CASE(n_) case 2 * n_: solve_eye512(L + m, d, X + m, n_, 2); break; \
+                 case 2 * n_ - 1: solve_eye512(L + m, d, X + m, n_, 1); break;
+            CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
 #undef CASE
-    default: colb__soa_kernel_portable.chol_solve_eye(L, d, X); break; /* d < 8 or > 64 */
+        default: break;
+        }
     }
 }
 

@@ -318,7 +318,7 @@ static void coldot_portable(const double *A, const double *B, size_t d, double *
             out[a] += A[k * d + a] * B[k * d + a];
 }
 
-static void chol_solve_eye_portable(const double *L, size_t d, double *X)
+static void solve_eye1(const double *L, size_t d, double *X)
 {
     for (size_t k = 0; k < d; k++) { /* column k, rows k.. only (soa_kernel.h) */
         for (size_t i = k; i < d; i++) { /* L y = e_k */
@@ -334,6 +334,12 @@ static void chol_solve_eye_portable(const double *L, size_t d, double *X)
             X[i * d + k] = s / L[i * d + i];
         }
     }
+}
+
+static void chol_solve_eye_portable(const double *const *L, size_t n, size_t d, double *const *X)
+{
+    for (size_t m = 0; m < n; m++)
+        solve_eye1(L[m], d, X[m]);
 }
 
 static void syr_portable(double *V, const double *x, size_t d)

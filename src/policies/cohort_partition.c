@@ -503,9 +503,9 @@ static void do_split(colb__cohort *h, size_t c)
 /* A, theta and ln det V of models idx[0..n) of bank r from their V and b
  * (colb__ridge_add keeps only those), COLB__CHOL_BATCH at a time: a Cholesky
  * factor each (the batch at once: independent chains, interleaved) and the
- * lower triangle of the d solves of the identity's columns in one call (the
- * hand-written kernels, soa_kernel.h chol_solve_eye: LAPACKE's row-major
- * calls cost more than the arithmetic at these sizes). V >= lambda I is positive definite;
+ * lower triangles of the d solves of the identity's columns, two factors
+ * at a time (the hand-written kernels, soa_kernel.h chol_solve_eye:
+ * LAPACKE's row-major calls cost more than the arithmetic at these sizes). V >= lambda I is positive definite;
  * should a factor fail all the same, that model's old inverse stands (and
  * it stays due). */
 void colb__cohort_refresh(colb__cohort *h, colb__ridge *r, const size_t *idx, size_t n)
@@ -524,13 +524,21 @@ void colb__cohort_refresh(colb__cohort *h, colb__ridge *r, const size_t *idx, si
         L[m] = X + (1 + m) * d * d;
     }
     h->kern->cholesky_n(S, n, d, L, ld, fail);
+    const double *Lok[COLB__CHOL_BATCH];
+    double *Aok[COLB__CHOL_BATCH];
+    size_t nok = 0;
+    for (size_t m = 0; m < n; m++)
+        if (!fail[m]) {
+            Lok[nok] = L[m];
+            Aok[nok++] = r->A + idx[m] * d * d;
+        }
+    h->kern->chol_solve_eye(Lok, nok, d, Aok); /* the lower triangles of the A */
     for (size_t m = 0; m < n; m++) {
         size_t i = idx[m];
         double *A = r->A + i * d * d, *th = r->theta + i * d;
         const double *b = r->b + i * d, *t0 = r->theta0 + i * d;
         if (fail[m])
             continue;
-        h->kern->chol_solve_eye(L[m], d, A); /* the lower triangle of A */
         for (size_t k = 0; k < d; k++)
             for (size_t j = k + 1; j < d; j++) /* mirrored: exactly symmetric */
                 A[k * d + j] = A[j * d + k];
