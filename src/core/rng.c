@@ -102,7 +102,8 @@ uint64_t colb_rng_below(colb_rng *r, uint64_t n)
     return (uint64_t)(m >> 64);
 }
 
-double colb_rng_normal(colb_rng *r)
+/* The polar method's accepted point: u, and s = u^2 + v^2 in (0, 1). */
+static inline double polar_point(colb_rng *r, double *s_out)
 {
     double u, v, s;
     do {
@@ -110,6 +111,13 @@ double colb_rng_normal(colb_rng *r)
         v = 2.0 * colb_rng_uniform(r) - 1.0;
         s = u * u + v * v;
     } while (s >= 1.0 || s == 0.0);
+    *s_out = s;
+    return u;
+}
+
+double colb_rng_normal(colb_rng *r)
+{
+    double s, u = polar_point(r, &s);
     return u * sqrt(-2.0 * log(s) / s);
 }
 
@@ -124,16 +132,8 @@ void colb_rng_normal_fill(colb_rng *r, double *out, size_t n, double sd)
     double us[NORMAL_CHUNK], ss[NORMAL_CHUNK];
     for (size_t i0 = 0; i0 < n; i0 += NORMAL_CHUNK) {
         size_t m = n - i0 < NORMAL_CHUNK ? n - i0 : NORMAL_CHUNK;
-        for (size_t j = 0; j < m; j++) {
-            double u, v, s;
-            do {
-                u = 2.0 * colb_rng_uniform(r) - 1.0;
-                v = 2.0 * colb_rng_uniform(r) - 1.0;
-                s = u * u + v * v;
-            } while (s >= 1.0 || s == 0.0);
-            us[j] = u;
-            ss[j] = s;
-        }
+        for (size_t j = 0; j < m; j++)
+            us[j] = polar_point(r, &ss[j]);
         for (size_t j = 0; j < m; j++)
             out[i0 + j] = sd * (us[j] * sqrt(-2.0 * log(ss[j]) / ss[j]));
     }

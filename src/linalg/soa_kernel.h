@@ -202,6 +202,35 @@ typedef struct colb__soa_kernel {
 
 #define COLB__CHOL_BATCH 8
 
+/* The scalar middle of the kernels' ridge_step2: with u (2d doubles: each
+ * model's A x) computed, s[i] = x[i]^T u_i and each step's c = w / (1 + w
+ * s), ry = w (y - <x, theta0>) and gain = c (y - <x, theta>), the sums as
+ * ridge_step's, in order (the two models' chains interleaved). */
+static inline void colb__soa_step2_scalars(double *const m[2][5], const double *const x[2],
+                                           const double y[2], double w, size_t d, const double *u,
+                                           double s[2], double c[2], double ry[2], double gain[2])
+{
+    const double *x0 = x[0], *x1 = x[1], *u0 = u, *u1 = u + d;
+    double s0 = 0.0, s1 = 0.0, p00 = 0.0, p01 = 0.0, p0 = 0.0, p1 = 0.0;
+    const double *t00 = m[0][4], *t01 = m[1][4], *th0 = m[0][3], *th1 = m[1][3];
+    for (size_t j = 0; j < d; j++) {
+        s0 += x0[j] * u0[j];
+        s1 += x1[j] * u1[j];
+        p00 += x0[j] * t00[j];
+        p01 += x1[j] * t01[j];
+        p0 += x0[j] * th0[j];
+        p1 += x1[j] * th1[j];
+    }
+    s[0] = s0;
+    s[1] = s1;
+    c[0] = w / (1.0 + w * s0);
+    c[1] = w / (1.0 + w * s1);
+    ry[0] = w * (y[0] - p00);
+    ry[1] = w * (y[1] - p01);
+    gain[0] = c[0] * (y[0] - p0);
+    gain[1] = c[1] * (y[1] - p1);
+}
+
 /* The kernel for `name` ("avx512", "avx2", "portable"; NULL or "" = the best
  * this CPU supports, from __builtin_cpu_supports). COLB_EINVAL for an unknown
  * name, COLB_EUNSUP when the CPU lacks the instructions. (soa_bank.c) */

@@ -514,19 +514,8 @@ AI void ridge_step2_256(double *const m[2][5], const double *const x[2], const d
         _mm256_storeu_pd(u0 + off4(v, d), acc0[v]);
         _mm256_storeu_pd(u1 + off4(v, d), acc1[v]);
     }
-    double s0 = 0.0, s1 = 0.0, p00 = 0.0, p01 = 0.0, p0 = 0.0, p1 = 0.0;
-    const double *t00 = m[0][4], *t01 = m[1][4], *th0 = m[0][3], *th1 = m[1][3];
-    for (size_t j = 0; j < d; j++) {
-        s0 += x0[j] * u0[j];
-        s1 += x1[j] * u1[j];
-        p00 += x0[j] * t00[j];
-        p01 += x1[j] * t01[j];
-        p0 += x0[j] * th0[j];
-        p1 += x1[j] * th1[j];
-    }
-    double c[2] = { w / (1.0 + w * s0), w / (1.0 + w * s1) };
-    double ry[2] = { w * (y[0] - p00), w * (y[1] - p01) };
-    double gain[2] = { c[0] * (y[0] - p0), c[1] * (y[1] - p1) };
+    double c[2], ry[2], gain[2];
+    colb__soa_step2_scalars(m, x, y, w, d, u, s, c, ry, gain);
     for (int i = 0; i < 2; i++) {
         double *b = m[i][2], *th = m[i][3], *ui = u + (size_t)i * d;
         const double *xi = x[i];
@@ -536,8 +525,6 @@ AI void ridge_step2_256(double *const m[2][5], const double *const x[2], const d
             th[j] += gain[i] * ui[j];
         }
     }
-    s[0] = s0;
-    s[1] = s1;
 }
 
 static void ridge_step2_avx2(double *const m[2][5], const double *const x[2], const double y[2],
@@ -711,61 +698,53 @@ static int cholesky_avx2(const double *S, size_t d, double *L, double *logdet)
     return 0;
 }
 
+/* Row i of chol_solve_eye's forward or backward solve, as eye_row512
+ * (soa_kernel_avx512.c) with vectors of 4 columns at off4(v, d). */
+AI void eye_row256(const double *const *L, size_t d, double *const *X, size_t i, int fwd,
+                   const int nv, const int NM)
+{
+    const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0);
+    const __m256d lane = _mm256_set_pd(3.0, 2.0, 1.0, 0.0), col = _mm256_set1_pd((double)i);
+    size_t q0 = fwd ? 0 : i + 1, q1 = fwd ? i : d, cs = fwd ? 1 : d, rs = fwd ? d : 1;
+    __m256d acc[2][8];
+    _Pragma("GCC unroll 2")
+    for (int m = 0; m < NM; m++)
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < nv; v++) {
+            size_t o = off4(v, d);
+            if (!fwd) /* Y's row */
+                acc[m][v] = o <= i ? _mm256_loadu_pd(X[m] + i * d + o) : zero;
+            else /* the identity's row: 1 in lane i - o */
+                acc[m][v] = _mm256_and_pd(
+                    _mm256_cmp_pd(_mm256_add_pd(lane, _mm256_set1_pd((double)o)), col, _CMP_EQ_OQ), one);
+        }
+    for (size_t q = q0; q < q1; q++)
+        _Pragma("GCC unroll 2")
+        for (int m = 0; m < NM; m++) {
+            __m256d c = _mm256_set1_pd(L[m][q * cs + i * rs]);
+            _Pragma("GCC unroll 8")
+            for (int v = 0; v < nv; v++)
+                if (off4(v, d) <= (q < i ? q : i))
+                    acc[m][v] = _mm256_sub_pd(acc[m][v], _mm256_mul_pd(c, _mm256_loadu_pd(X[m] + q * d + off4(v, d))));
+        }
+    _Pragma("GCC unroll 2")
+    for (int m = 0; m < NM; m++) {
+        __m256d pv = _mm256_set1_pd(L[m][i * d + i]);
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < nv; v++)
+            if (off4(v, d) <= i)
+                _mm256_storeu_pd(X[m] + i * d + off4(v, d), _mm256_div_pd(acc[m][v], pv));
+    }
+}
+
 /* chol_solve_eye for 4 <= d <= 32 as solve_eye512 (soa_kernel_avx512.c),
  * with vectors of 4 columns at off4(v, d). */
 AI void solve_eye256(const double *const *L, size_t d, double *const *X, const int nv, const int NM)
 {
-    const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0);
-    const __m256d lane = _mm256_set_pd(3.0, 2.0, 1.0, 0.0);
-    for (size_t i = 0; i < d; i++) { /* L Y = I */
-        __m256d acc[2][8], col = _mm256_set1_pd((double)i);
-        _Pragma("GCC unroll 8")
-        for (int v = 0; v < nv; v++) /* the identity's row: 1 in lane i - o */
-            acc[0][v] = acc[1][v] = _mm256_and_pd(
-                _mm256_cmp_pd(_mm256_add_pd(lane, _mm256_set1_pd((double)off4(v, d))), col, _CMP_EQ_OQ), one);
-        for (size_t q = 0; q < i; q++)
-            _Pragma("GCC unroll 2")
-            for (int m = 0; m < NM; m++) {
-                __m256d c = _mm256_set1_pd(L[m][i * d + q]);
-                _Pragma("GCC unroll 8")
-                for (int v = 0; v < nv; v++)
-                    if (off4(v, d) <= q)
-                        acc[m][v] = _mm256_sub_pd(acc[m][v], _mm256_mul_pd(c, _mm256_loadu_pd(X[m] + q * d + off4(v, d))));
-            }
-        _Pragma("GCC unroll 2")
-        for (int m = 0; m < NM; m++) {
-            __m256d pv = _mm256_set1_pd(L[m][i * d + i]);
-            _Pragma("GCC unroll 8")
-            for (int v = 0; v < nv; v++)
-                if (off4(v, d) <= i)
-                    _mm256_storeu_pd(X[m] + i * d + off4(v, d), _mm256_div_pd(acc[m][v], pv));
-        }
-    }
-    for (size_t i = d; i-- > 0;) { /* L^T X = Y: coefficients L_qi, q > i */
-        __m256d acc[2][8];
-        _Pragma("GCC unroll 2")
-        for (int m = 0; m < NM; m++)
-            _Pragma("GCC unroll 8")
-            for (int v = 0; v < nv; v++)
-                acc[m][v] = off4(v, d) <= i ? _mm256_loadu_pd(X[m] + i * d + off4(v, d)) : zero;
-        for (size_t q = i + 1; q < d; q++)
-            _Pragma("GCC unroll 2")
-            for (int m = 0; m < NM; m++) {
-                __m256d c = _mm256_set1_pd(L[m][q * d + i]);
-                _Pragma("GCC unroll 8")
-                for (int v = 0; v < nv; v++)
-                    if (off4(v, d) <= i)
-                        acc[m][v] = _mm256_sub_pd(acc[m][v], _mm256_mul_pd(c, _mm256_loadu_pd(X[m] + q * d + off4(v, d))));
-            }
-        _Pragma("GCC unroll 2")
-        for (int m = 0; m < NM; m++) {
-            __m256d pv = _mm256_set1_pd(L[m][i * d + i]);
-            _Pragma("GCC unroll 8")
-            for (int v = 0; v < nv; v++)
-                if (off4(v, d) <= i)
-                    _mm256_storeu_pd(X[m] + i * d + off4(v, d), _mm256_div_pd(acc[m][v], pv));
-        }
-    }
+    for (size_t i = 0; i < d; i++) /* L Y = I */
+        eye_row256(L, d, X, i, 1, nv, NM);
+    for (size_t i = d; i-- > 0;) /* L^T X = Y */
+        eye_row256(L, d, X, i, 0, nv, NM);
 }
 
 static void chol_solve_eye_avx2(const double *const *L, size_t n, size_t d, double *const *X)

@@ -547,19 +547,8 @@ AI void ridge_step2_512(double *const m[2][5], const double *const x[2], const d
         _mm512_storeu_pd(u0 + off8(v, d), acc0[v]);
         _mm512_storeu_pd(u1 + off8(v, d), acc1[v]);
     }
-    double s0 = 0.0, s1 = 0.0, p00 = 0.0, p01 = 0.0, p0 = 0.0, p1 = 0.0;
-    const double *t00 = m[0][4], *t01 = m[1][4], *th0 = m[0][3], *th1 = m[1][3];
-    for (size_t j = 0; j < d; j++) {
-        s0 += x0[j] * u0[j];
-        s1 += x1[j] * u1[j];
-        p00 += x0[j] * t00[j];
-        p01 += x1[j] * t01[j];
-        p0 += x0[j] * th0[j];
-        p1 += x1[j] * th1[j];
-    }
-    double c[2] = { w / (1.0 + w * s0), w / (1.0 + w * s1) };
-    double ry[2] = { w * (y[0] - p00), w * (y[1] - p01) };
-    double gain[2] = { c[0] * (y[0] - p0), c[1] * (y[1] - p1) };
+    double c[2], ry[2], gain[2];
+    colb__soa_step2_scalars(m, x, y, w, d, u, s, c, ry, gain);
     for (int i = 0; i < 2; i++) {
         double *A = m[i][0], *V = m[i][1], *b = m[i][2], *th = m[i][3], *ui = u + (size_t)i * d;
         const double *xi = x[i];
@@ -571,8 +560,6 @@ AI void ridge_step2_512(double *const m[2][5], const double *const x[2], const d
             th[j] += gain[i] * ui[j];
         }
     }
-    s[0] = s0;
-    s[1] = s1;
 }
 
 static void ridge_step2_avx512(double *const m[2][5], const double *const x[2], const double y[2],
@@ -874,6 +861,47 @@ static int cholesky_avx512(const double *S, size_t d, double *L, double *logdet)
     return fail;
 }
 
+/* Row i of the forward (fwd: L Y = I, the identity's row in registers,
+ * terms q in [0, i), coefficients L_iq) or backward solve (Y's row loaded,
+ * terms q in (i, d), coefficients L_qi) of NM factors; vector v takes part
+ * from row and term off8(v, d) on, so its terms are those q >= off8(v, d)
+ * when q < i and all of them when q > i. */
+AI void eye_row512(const double *const *L, size_t d, double *const *X, size_t i, int fwd,
+                   const int nv, const int NM)
+{
+    const __m512d zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0);
+    size_t q0 = fwd ? 0 : i + 1, q1 = fwd ? i : d, cs = fwd ? 1 : d, rs = fwd ? d : 1;
+    __m512d acc[2][8];
+    _Pragma("GCC unroll 2")
+    for (int m = 0; m < NM; m++)
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < nv; v++) {
+            size_t o = off8(v, d);
+            if (!fwd)
+                acc[m][v] = o <= i ? _mm512_loadu_pd(X[m] + i * d + o) : zero;
+            else
+                acc[m][v] = o <= i && i < o + 8 ? _mm512_mask_blend_pd((__mmask8)(1u << (i - o)), zero, one)
+                                                : zero;
+        }
+    for (size_t q = q0; q < q1; q++)
+        _Pragma("GCC unroll 2")
+        for (int m = 0; m < NM; m++) {
+            __m512d c = _mm512_set1_pd(L[m][q * cs + i * rs]);
+            _Pragma("GCC unroll 8")
+            for (int v = 0; v < nv; v++)
+                if (off8(v, d) <= (q < i ? q : i))
+                    acc[m][v] = _mm512_sub_pd(acc[m][v], _mm512_mul_pd(c, _mm512_loadu_pd(X[m] + q * d + off8(v, d))));
+        }
+    _Pragma("GCC unroll 2")
+    for (int m = 0; m < NM; m++) {
+        __m512d pv = _mm512_set1_pd(L[m][i * d + i]);
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < nv; v++)
+            if (off8(v, d) <= i)
+                _mm512_storeu_pd(X[m] + i * d + off8(v, d), _mm512_div_pd(acc[m][v], pv));
+    }
+}
+
 /* chol_solve_eye for 8 <= d <= 64, NM = 1 or 2 factors side by side: each
  * row's columns in nv vectors at off8(v, d) (the last one ending at d),
  * vector v from row off8(v, d) on and, in the forward solve, from term
@@ -885,59 +913,10 @@ static int cholesky_avx512(const double *S, size_t d, double *L, double *logdet)
  * side (independent chains). */
 AI void solve_eye512(const double *const *L, size_t d, double *const *X, const int nv, const int NM)
 {
-    const __m512d zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0);
-    for (size_t i = 0; i < d; i++) { /* L Y = I */
-        __m512d acc[2][8];
-        _Pragma("GCC unroll 8")
-        for (int v = 0; v < nv; v++) {
-            size_t o = off8(v, d);
-            acc[0][v] = acc[1][v] = o <= i && i < o + 8
-                                        ? _mm512_mask_blend_pd((__mmask8)(1u << (i - o)), zero, one)
-                                        : zero;
-        }
-        for (size_t q = 0; q < i; q++)
-            _Pragma("GCC unroll 2")
-            for (int m = 0; m < NM; m++) {
-                __m512d c = _mm512_set1_pd(L[m][i * d + q]);
-                _Pragma("GCC unroll 8")
-                for (int v = 0; v < nv; v++)
-                    if (off8(v, d) <= q)
-                        acc[m][v] = _mm512_sub_pd(acc[m][v], _mm512_mul_pd(c, _mm512_loadu_pd(X[m] + q * d + off8(v, d))));
-            }
-        _Pragma("GCC unroll 2")
-        for (int m = 0; m < NM; m++) {
-            __m512d pv = _mm512_set1_pd(L[m][i * d + i]);
-            _Pragma("GCC unroll 8")
-            for (int v = 0; v < nv; v++)
-                if (off8(v, d) <= i)
-                    _mm512_storeu_pd(X[m] + i * d + off8(v, d), _mm512_div_pd(acc[m][v], pv));
-        }
-    }
-    for (size_t i = d; i-- > 0;) { /* L^T X = Y: coefficients L_qi, q > i */
-        __m512d acc[2][8];
-        _Pragma("GCC unroll 2")
-        for (int m = 0; m < NM; m++)
-            _Pragma("GCC unroll 8")
-            for (int v = 0; v < nv; v++)
-                acc[m][v] = off8(v, d) <= i ? _mm512_loadu_pd(X[m] + i * d + off8(v, d)) : zero;
-        for (size_t q = i + 1; q < d; q++)
-            _Pragma("GCC unroll 2")
-            for (int m = 0; m < NM; m++) {
-                __m512d c = _mm512_set1_pd(L[m][q * d + i]);
-                _Pragma("GCC unroll 8")
-                for (int v = 0; v < nv; v++)
-                    if (off8(v, d) <= i)
-                        acc[m][v] = _mm512_sub_pd(acc[m][v], _mm512_mul_pd(c, _mm512_loadu_pd(X[m] + q * d + off8(v, d))));
-            }
-        _Pragma("GCC unroll 2")
-        for (int m = 0; m < NM; m++) {
-            __m512d pv = _mm512_set1_pd(L[m][i * d + i]);
-            _Pragma("GCC unroll 8")
-            for (int v = 0; v < nv; v++)
-                if (off8(v, d) <= i)
-                    _mm512_storeu_pd(X[m] + i * d + off8(v, d), _mm512_div_pd(acc[m][v], pv));
-        }
-    }
+    for (size_t i = 0; i < d; i++) /* L Y = I */
+        eye_row512(L, d, X, i, 1, nv, NM);
+    for (size_t i = d; i-- > 0;) /* L^T X = Y */
+        eye_row512(L, d, X, i, 0, nv, NM);
 }
 
 static void chol_solve_eye_avx512(const double *const *L, size_t n, size_t d, double *const *X)
