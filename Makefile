@@ -28,14 +28,8 @@ CFLAGS += -march=native
 endif
 # The source commit, recorded in reports (empty outside a git checkout).
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null)$(shell git diff --quiet HEAD -- src include cli experiments 2>/dev/null || echo -modified)
-# colb serve (issue 16): serve/ is part of the tool, on libmicrohttpd and cJSON.
-# libmicrohttpd is loaded by `colb serve` when it starts (serve/http.c: dlopen
-# of its soname, found here), not linked: it brings GnuTLS and eight more
-# libraries, which every other command would load for nothing.
-MHD_LIBDIR := $(shell pkg-config --variable=libdir libmicrohttpd 2>/dev/null)
-MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
-MHD_SONAME := $(or $(shell objdump -p $(MHD_LIBDIR)/libmicrohttpd.so 2>/dev/null | awk '/SONAME/ {print $$2}'),libmicrohttpd.so.12)
-SERVE_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -ldl
+# colb serve (issue 16): serve/ is part of the tool, on libmicrohttpd and cJSON
+SERVE_LIBS := $(shell pkg-config --libs libmicrohttpd libcjson 2>/dev/null || echo -lmicrohttpd -lcjson)
 ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -Iinclude -Isrc \
               $(PKG_CFLAGS) -DCOLB_BUILD_FLAGS='"$(strip $(CFLAGS))"' $(CFLAGS)
 LDLIBS   := $(PKG_LIBS) -lpthread -lm
@@ -65,7 +59,7 @@ lib: $(BUILD)/libcolb.a $(BUILD)/libcolb.so
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(if $(filter cli/% serve/%,$<),-Icli -Iserve) $(if $(filter cli/reproduce.c,$<),-DCOLB_GIT_COMMIT='"$(GIT_COMMIT)"') $(if $(filter serve/http.c,$<),$(MHD_CFLAGS) -DCOLB_MHD_SONAME='"$(MHD_SONAME)"') -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(if $(filter cli/% serve/%,$<),-Icli -Iserve) $(if $(filter cli/reproduce.c,$<),-DCOLB_GIT_COMMIT='"$(GIT_COMMIT)"') -MMD -MP -c $< -o $@
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)

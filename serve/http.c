@@ -4,17 +4,10 @@
  * --max-body and --request-timeout, and then either answers or suspends
  * the connection while the writer works on the request's job; the job's
  * completion resumes it. Every answered request is counted in the
- * metrics with its latency.
- *
- * libmicrohttpd is loaded by http_start (dlopen), not linked into the
- * tool: it brings GnuTLS and eight more libraries, whose loading and
- * relocation cost every other colb command about a millisecond at start
- * (docs/performance.md, phase 10). Its functions are called through the
- * server's table (mhd_api), each declared with the header's own type. */
+ * metrics with its latency. */
 #include "http.h"
 
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -27,52 +20,7 @@
 
 #include <microhttpd.h>
 
-/* The library's file name: its soname, from the build (Makefile). */
-#ifndef COLB_MHD_SONAME
-#define COLB_MHD_SONAME "libmicrohttpd.so.12"
-#endif
-
-/* The libmicrohttpd functions this front calls, resolved at http_start. */
-#define MHD_FUNCTIONS(X)                                                                  \
-    X(start_daemon, MHD_start_daemon) X(stop_daemon, MHD_stop_daemon)                    \
-    X(quiesce_daemon, MHD_quiesce_daemon) X(get_daemon_info, MHD_get_daemon_info)        \
-    X(create_response_from_buffer, MHD_create_response_from_buffer)                       \
-    X(add_response_header, MHD_add_response_header) X(queue_response, MHD_queue_response) \
-    X(destroy_response, MHD_destroy_response)                                             \
-    X(lookup_connection_value, MHD_lookup_connection_value)                               \
-    X(suspend_connection, MHD_suspend_connection) X(resume_connection, MHD_resume_connection)
-
-typedef struct mhd_api {
-    void *lib; /* dlopen's handle */
-#define FIELD(name, fn) __typeof__(fn) *name;
-    MHD_FUNCTIONS(FIELD)
-#undef FIELD
-} mhd_api;
-
-/* Load the library and its functions into *api: 0, or -1 with err. The
- * library stays loaded after dlclose (RTLD_NODELETE): the memory that
- * GnuTLS's initialisation keeps stays reachable, as when it was linked. */
-static int mhd_load(mhd_api *api, char *err, size_t err_len)
-{
-    api->lib = dlopen(COLB_MHD_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-    if (!api->lib) {
-        snprintf(err, err_len, "cannot load %s: %s", COLB_MHD_SONAME, dlerror());
-        return -1;
-    }
-#define LOAD(name, fn)                                                                   \
-    *(void **)&api->name = dlsym(api->lib, #fn);                                         \
-    if (!api->name) {                                                                    \
-        snprintf(err, err_len, "%s has no %s", COLB_MHD_SONAME, #fn);                    \
-        dlclose(api->lib);                                                               \
-        return -1;                                                                       \
-    }
-    MHD_FUNCTIONS(LOAD)
-#undef LOAD
-    return 0;
-}
-
 struct http_server {
-    mhd_api mhd;
     struct MHD_Daemon *d;
     routes_ctx rc;
     size_t max_body;
@@ -106,26 +54,26 @@ static double now_s(void)
 
 static enum MHD_Result send_answer(request *q, answer *ans, int close_after)
 {
-    struct MHD_Response *r = q->h->mhd.create_response_from_buffer(ans->len, ans->body, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *r = MHD_create_response_from_buffer(ans->len, ans->body, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(ans->body);
         return MHD_NO;
     }
-    q->h->mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             ans->content_type ? ans->content_type : "application/json");
     if (ans->allow)
-        q->h->mhd.add_response_header(r, MHD_HTTP_HEADER_ALLOW, ans->allow);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, ans->allow);
     if (ans->status == 401)
-        q->h->mhd.add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"colb\"");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"colb\"");
     if (ans->retry_after) {
         char s[16];
         snprintf(s, sizeof s, "%d", ans->retry_after);
-        q->h->mhd.add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, s);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, s);
     }
     if (close_after)
-        q->h->mhd.add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-    enum MHD_Result ret = q->h->mhd.queue_response(q->conn, ans->status, r);
-    q->h->mhd.destroy_response(r);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret = MHD_queue_response(q->conn, ans->status, r);
+    MHD_destroy_response(r);
     q->status = ans->status;
     q->answered = 1;
     return ret;
@@ -142,7 +90,7 @@ static enum MHD_Result send_error(request *q, unsigned status, const char *code,
 static void job_done(job *j)
 {
     request *q = j->ctx;
-    q->h->mhd.resume_connection(q->conn);
+    MHD_resume_connection(q->conn);
 }
 
 /* Headers are in: decide whether to read the body at all. */
@@ -164,7 +112,7 @@ static enum MHD_Result first_call(request *q, const char *url, const char *metho
         return send_answer(q, &ans, 0);
     }
     if (routes_needs_token(q->route) &&
-        !routes_token_ok(&h->rc, q->h->mhd.lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION)))
+        !routes_token_ok(&h->rc, MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION)))
         return send_error(q, 401, "unauthorized", "missing or wrong bearer token (Authorization: Bearer TOKEN)", 0);
     if (arg) {
         size_t n = strlen(arg);
@@ -174,7 +122,7 @@ static enum MHD_Result first_call(request *q, const char *url, const char *metho
         memcpy(c, arg, n + 1);
         q->arg = c;
     }
-    const char *cl = q->h->mhd.lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
         char *end;
         unsigned long long n = strtoull(cl, &end, 10);
@@ -264,9 +212,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     q->j.done = job_done;
     q->j.ctx = q;
     q->submitted = 1;
-    h->mhd.suspend_connection(conn); /* before the job can finish: resume needs a suspended connection */
+    MHD_suspend_connection(conn); /* before the job can finish: resume needs a suspended connection */
     if (engine_submit(h->rc.e, &q->j))
-        h->mhd.resume_connection(conn); /* refused: the answer is in the job */
+        MHD_resume_connection(conn); /* refused: the answer is in the job */
     return MHD_YES;
 }
 
@@ -340,11 +288,7 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
         free(h);
         return -1;
     }
-    if (mhd_load(&h->mhd, err, err_len)) {
-        free(h);
-        return -1;
-    }
-    h->d = h->mhd.start_daemon(flags, (uint16_t)c->port, NULL, NULL, on_request, h,
+    h->d = MHD_start_daemon(flags, (uint16_t)c->port, NULL, NULL, on_request, h,
                             MHD_OPTION_EXTERNAL_LOGGER, on_log, h, /* first: it applies from here on */
                             MHD_OPTION_SOCK_ADDR, sa,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->http_threads,
@@ -359,11 +303,10 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
     if (!h->d) {
         snprintf(err, err_len, "cannot listen on %s:%u (address in use, or not an address of this machine?)",
                  c->host, c->port);
-        dlclose(h->mhd.lib);
         free(h);
         return -1;
     }
-    const union MHD_DaemonInfo *info = h->mhd.get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
     *bound_port = info ? info->port : c->port;
     *out = h;
     return 0;
@@ -373,7 +316,7 @@ void http_quiesce(http_server *h)
 {
     atomic_store(&h->draining, 1);
     if (h->quiesced == MHD_INVALID_SOCKET)
-        h->quiesced = h->mhd.quiesce_daemon(h->d);
+        h->quiesced = MHD_quiesce_daemon(h->d);
 }
 
 int http_wait_idle(http_server *h, double seconds)
@@ -392,9 +335,8 @@ void http_stop(http_server *h)
 {
     if (!h)
         return;
-    h->mhd.stop_daemon(h->d);
+    MHD_stop_daemon(h->d);
     if (h->quiesced != MHD_INVALID_SOCKET)
         close(h->quiesced);
-    dlclose(h->mhd.lib);
     free(h);
 }
