@@ -328,28 +328,25 @@ static int recover(engine *e, char *err, size_t err_len)
 
 /* ---- the writer ------------------------------------------------------------------- */
 
-/* The writer's scratch arrays for requests of up to n users or rewards. */
+/* The writer's scratch arrays for requests of up to n users or rewards
+ * (on failure some may have grown: harmless, the capacity stays). */
 static int grow(engine *e, size_t n)
 {
+#define GROW(f)                                                                                     \
+    do {                                                                                            \
+        void *t = realloc((void *)e->f, n * sizeof *e->f);                                          \
+        if (!t)                                                                                     \
+            return -1;                                                                              \
+        e->f = t;                                                                                   \
+    } while (0)
     if (n <= e->scratch_cap)
         return 0;
-    const char **ids = realloc(e->ids, n * sizeof *ids);
-    if (ids)
-        e->ids = ids;
-    size_t *lens = realloc(e->lens, n * sizeof *lens);
-    if (lens)
-        e->lens = lens;
-    uint64_t *slots = realloc(e->slots, n * sizeof *slots);
-    if (slots)
-        e->slots = slots;
-    const double **xs = realloc(e->xs, n * sizeof *xs);
-    if (xs)
-        e->xs = xs;
-    double *ys = realloc(e->ys, n * sizeof *ys);
-    if (ys)
-        e->ys = ys;
-    if (!ids || !lens || !slots || !xs || !ys)
-        return -1;
+    GROW(ids);
+    GROW(lens);
+    GROW(slots);
+    GROW(xs);
+    GROW(ys);
+#undef GROW
     e->scratch_cap = n;
     return 0;
 }
