@@ -93,6 +93,13 @@ int state_add_users(state *s, const char *const *ids, const size_t *lens, size_t
     return 0;
 }
 
+/* Why the state is fenced after policy p failed. */
+static void policy_failed(colb_policy *p, char *why, size_t why_len)
+{
+    snprintf(why, why_len, "the policy failed: %s; restore the state from a backup or start a new one",
+             colb_policy_last_error(p));
+}
+
 int state_choose(state *s, size_t K, const double *X, size_t n, const uint64_t *slots, uint32_t *arms,
                  const uint32_t *logged, decision_id *first, int *code, char *why, size_t why_len)
 {
@@ -128,8 +135,7 @@ int state_choose(state *s, size_t K, const double *X, size_t n, const uint64_t *
     colb_status end = colb_policy_end_round(s->p);
     if (rc || end != COLB_OK) {
         s->fenced = 1;
-        snprintf(s->fence_msg, sizeof s->fence_msg, "the policy failed: %s; restore the state from a backup "
-                 "or start a new one", colb_policy_last_error(s->p));
+        policy_failed(s->p, s->fence_msg, sizeof s->fence_msg);
         rc = 1;
     }
     s->next_seq += n;
@@ -152,8 +158,7 @@ int state_policy_update(colb_policy *p, uint64_t user, const double *x, double y
 {
     if (colb_policy_update(p, (size_t)user, x, y) == COLB_OK)
         return 0;
-    snprintf(why, why_len, "the policy failed: %s; restore the state from a backup or start a new one",
-             colb_policy_last_error(p));
+    policy_failed(p, why, why_len);
     return -1;
 }
 

@@ -505,9 +505,9 @@ static void do_split(colb__cohort *h, size_t c)
  * factor each (the batch at once: independent chains, interleaved) and the
  * lower triangles of the d solves of the identity's columns, two factors
  * at a time (the hand-written kernels, soa_kernel.h chol_solve_eye:
- * LAPACKE's row-major calls cost more than the arithmetic at these sizes). V >= lambda I is positive definite;
- * should a factor fail all the same, that model's old inverse stands (and
- * it stays due). */
+ * LAPACKE's row-major calls cost more than the arithmetic at these
+ * sizes). V >= lambda I is positive definite; should a factor fail all the
+ * same, that model's old inverse stands (and it stays due). */
 void colb__cohort_refresh(colb__cohort *h, colb__ridge *r, const size_t *idx, size_t n)
 {
     size_t d = h->d;
