@@ -6,8 +6,8 @@
  * clusters are the connected components of G, except that every component
  * with fewer than p* N users is merged into one cluster.
  *
- * Distances come from one blocked matrix product per block pair,
- * ||a||^2 + ||b||^2 - 2 a^T b (DGEMM): O(N^2 d) flops, O(N * block) memory. */
+ * Squared distances are summed coordinate by coordinate in a fixed order
+ * (the same result on every CPU): O(N^2 d) flops, O(N d) extra memory. */
 #ifndef COLB_CLUSTER_H
 #define COLB_CLUSTER_H
 

@@ -30,7 +30,7 @@
 #include "linalg/sparse.h"
 
 #define CACHE_FORMAT 1u      /* layout of the cache file */
-#define FEATURES_RECIPE 1u   /* TF-IDF + PCA recipe of steps 2-4 */
+#define FEATURES_RECIPE 2u   /* TF-IDF + PCA recipe of steps 2-4 (2: fixed-order SVD, no BLAS) */
 #define CACHE_HEADER 128u
 
 void colb_lastfm_params_default(colb_lastfm_params *p)

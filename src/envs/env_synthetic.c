@@ -20,7 +20,7 @@
 
 #include <string.h>
 
-#include <cblas.h>
+#include "linalg/soa_kernel.h"
 
 typedef struct synth {
     size_t G;          /* number of distinct parameter vectors (L or N) */
@@ -30,6 +30,8 @@ typedef struct synth {
     double *mean;      /* G x K expected rewards of the round */
     double *best;      /* G: best expected reward of the round */
     double *noise;     /* N: this round's noise */
+    double *Xt;        /* d x Kp: X transposed, zero padded (the means' scratch) */
+    const colb__soa_kernel *kern;
     colb_rng ctx_rng, noise_rng;
     /* the next round drawn ahead (allocated at the first prefetch): its X,
      * mean, best, noise, valid when `ahead`; the streams' states before it
@@ -50,6 +52,7 @@ static void synth_destroy(colb_env *e)
     free(s->mean);
     free(s->best);
     free(s->noise);
+    free(s->Xt);
     free(s->X2);
     free(s->mean2);
     free(s->best2);
@@ -64,8 +67,13 @@ static void draw_round(colb_env *e, synth *s, double *X, double *noise, double *
     size_t K = e->K, d = e->d;
     colb_rng_normal_fill(&s->ctx_rng, X, K * d, 1.0 / sqrt((double)d));
     colb_rng_normal_fill(&s->noise_rng, noise, e->N, e->p.noise);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)s->G, (int)K, (int)d, 1.0, s->theta,
-                (int)d, X, (int)d, 0.0, mean, (int)K);
+    /* mean = Theta X^T by the kernel's colsum, not a DGEMM: each sum in one
+     * fixed order, the same bits on every kernel path, so the rewards do not
+     * depend on the BLAS's kernel choice (which follows the CPU model) */
+    size_t Kp = (K + COLB__SOA_W - 1) / COLB__SOA_W * COLB__SOA_W;
+    colb__soa_transpose(X, K, d, Kp, s->Xt);
+    for (size_t g = 0; g < s->G; g++)
+        s->kern->colsum(s->Xt, Kp, s->theta + g * d, d, K, mean + g * K);
     for (size_t g = 0; g < s->G; g++) {
         const double *m = mean + g * K;
         best[g] = m[colb__argmax(m, K)];
@@ -295,9 +303,14 @@ colb_status colb_env_create(const colb_env_params *p, uint64_t seed, colb_env **
     s->mean = colb__calloc(s->G, K * sizeof(double));
     s->best = colb__calloc(s->G, sizeof(double));
     s->noise = colb__calloc(N, sizeof(double));
+    s->Xt = colb__malloc((K + COLB__SOA_W - 1) / COLB__SOA_W * COLB__SOA_W, d * sizeof(double));
+    /* colsum is the same bits on every path: an unusable COLB_KERNEL falls
+     * back to the best path this CPU runs */
+    if (colb__soa_pick_kernel(getenv("COLB_KERNEL"), &s->kern) != COLB_OK)
+        colb__soa_pick_kernel(NULL, &s->kern);
     if (clustered)
         e->labels = colb__malloc(N, sizeof(size_t));
-    if (!s->group || !s->theta || !s->X || !s->mean || !s->best || !s->noise ||
+    if (!s->group || !s->theta || !s->X || !s->mean || !s->best || !s->noise || !s->Xt ||
         (clustered && !e->labels)) {
         free(sizes);
         colb_env_free(e);

@@ -14,7 +14,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include <lapacke.h>
+#include "linalg/dense.h"
 
 colb_status colb__alb_init(colb__alb *a, size_t n, size_t d, uint64_t tau, int restart)
 {
@@ -25,14 +25,13 @@ colb_status colb__alb_init(colb__alb *a, size_t n, size_t d, uint64_t tau, int r
     a->d = d;
     a->tau = tau;
     a->restart = restart != 0;
-    a->lwork = 3 * d > 1 ? 3 * d - 1 : 1; /* dsyev, jobz = 'N' */
     if (d > ((size_t)1 << 20))
         return COLB_ENOMEM;
     a->steps = colb__calloc(n, sizeof(uint64_t));
     a->epoch_end = colb__calloc(n, sizeof(uint64_t));
     a->epoch = colb__calloc(n, sizeof(unsigned));
     a->last_bound = colb__malloc(n, sizeof(double));
-    a->work = colb__malloc(d * d + d + a->lwork, sizeof(double));
+    a->work = colb__malloc(d * d + 2 * d, sizeof(double));
     if (!a->steps || !a->epoch_end || !a->epoch || !a->last_bound || !a->work) {
         colb__alb_free(a);
         return COLB_ENOMEM;
@@ -79,13 +78,9 @@ void colb__alb_start(colb__alb *a, colb__ridge *r, double S1)
 double colb__alb_min_eig(colb__alb *a, const colb__ridge *r, size_t i)
 {
     size_t d = a->d;
-    double *M = a->work, *w = M + d * d, *lw = w + d;
+    double *M = a->work, *w = M + d * d;
     memcpy(M, r->V + i * d * d, d * d * sizeof(double));
-    /* V is symmetric, so its row-major array is also its column-major one;
-     * the column-major _work call allocates nothing. */
-    lapack_int info = LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'L', (lapack_int)d, M,
-                                         (lapack_int)d, w, lw, (lapack_int)a->lwork);
-    return info == 0 ? w[0] : NAN;
+    return colb__sym_eigvals(M, d, w, w + d) == 0 ? w[0] : NAN;
 }
 
 double colb__alb_bound(colb__alb *a, const colb__ridge *r, size_t i)

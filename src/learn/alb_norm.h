@@ -38,8 +38,7 @@ typedef struct colb__alb {
     uint64_t *epoch_end;   /* n: value of steps at which the current epoch ends */
     unsigned *epoch;       /* n: current epoch (0-based) */
     double *last_bound;    /* n: b_i computed at the last epoch end (NaN before) */
-    double *work;          /* d*d + d + lwork: eigenvalue workspace */
-    size_t lwork;
+    double *work;          /* d*d + 2d: eigenvalue workspace */
 } colb__alb;
 
 /* Allocate the schedule of n models of dimension d. tau >= 1. COLB_ENOMEM
@@ -58,8 +57,8 @@ void colb__alb_start(colb__alb *a, colb__ridge *r, double S1);
  * saturating at UINT64_MAX. */
 uint64_t colb__alb_epoch_end(uint64_t tau, unsigned e);
 
-/* Smallest eigenvalue of V_i (LAPACK dsyev on the workspace); NaN when the
- * solver fails. O(d^3). */
+/* Smallest eigenvalue of V_i (colb__sym_eigvals on the workspace); NaN when
+ * the solver fails. O(d^3). */
 double colb__alb_min_eig(colb__alb *a, const colb__ridge *r, size_t i);
 
 /* The norm bound b_i defined above; NaN when lambda_min(V_i) is not a

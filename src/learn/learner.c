@@ -4,9 +4,8 @@
 
 #include <string.h>
 
-#include <lapacke.h>
-
 #include "core/util.h"
+#include "linalg/dense.h"
 #include "linalg/ridge.h"
 
 struct colb_learner {
@@ -264,13 +263,12 @@ double colb_learner_min_eig(const colb_learner *l)
     if (!l)
         return NAN;
     size_t d = l->r.d;
-    double *M = colb__malloc(d * d + d, sizeof(double));
+    double *M = colb__malloc(d * d + 2 * d, sizeof(double));
     if (!M)
         return NAN;
     memcpy(M, l->r.V, d * d * sizeof(double));
     double *ev = M + d * d;
-    lapack_int info = LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'N', 'L', (lapack_int)d, M, (lapack_int)d, ev);
-    double r = info == 0 ? ev[0] : NAN;
+    double r = colb__sym_eigvals(M, d, ev, ev + d) == 0 ? ev[0] : NAN;
     free(M);
     return r;
 }

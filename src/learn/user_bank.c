@@ -135,7 +135,7 @@ colb_status colb__users_rebase(colb__users *b, const double *shift, int move_pri
 colb_status colb__users_radii(colb__users *b, double *radius)
 {
     size_t d = b->s.d;
-    double *work = colb__malloc(d * d + 4 * d, sizeof(double));
+    double *work = colb__malloc(d * d + 2 * d, sizeof(double));
     if (!work)
         return COLB_ENOMEM;
     colb__soa_flush(&b->s);

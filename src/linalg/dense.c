@@ -1,14 +1,15 @@
-/* dense.c - the O(d^3) factorisations of dense.h. The Cholesky factor and
- * its solves are hand loops: for d <= 64 they are several times faster than
- * LAPACKE's dpotrf/dpotrs, whose per-call overhead (argument checks, layout
- * transposition of row-major input) dominates at these sizes; the inverse
- * uses LAPACK's dpotri on that factor. */
+/* dense.c - the O(d^3) factorisations of dense.h. The Cholesky factor, its
+ * solves and inverse and the symmetric eigenvalues are hand loops: for d <=
+ * 64 they are several times faster than LAPACKE's dpotrf/dpotrs, whose
+ * per-call overhead (argument checks, layout transposition of row-major
+ * input) dominates at these sizes, and their fixed order keeps results a
+ * function of the inputs alone (LAPACK rounds as the BLAS kernels the CPU
+ * model selects, and OpenBLAS's dpotri as its thread count). */
 #include "linalg/dense.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
-
-#include <lapacke.h>
 
 int colb__cholesky(const double *S, size_t d, double *L, double *logdet)
 {
@@ -119,4 +120,138 @@ void colb__cholesky_solve_many(const double *const *L, size_t n, size_t d, doubl
                 s -= L[m][k * d + i] * b[m][k];
             b[m][i] = s / L[m][i * d + i];
         }
+}
+
+/* In place: S (d x d, row-major, symmetric) to tridiagonal form by
+ * Householder reflections, last row first (Householder's reduction as in
+ * Martin, Reinsch and Wilkinson's tred2, without the transformations):
+ * diag[0..d) the diagonal, off[i] (i >= 1) the entry (i, i - 1); off[0] = 0.
+ * Each reflection reads the rows above it from S's lower triangle. */
+static void tridiagonal(double *S, size_t d, double *diag, double *off)
+{
+    for (size_t i = d; i-- > 1;) {
+        size_t l = i - 1;
+        double *Si = S + i * d, h = 0.0;
+        if (l > 0) {
+            double scale = 0.0;
+            for (size_t k = 0; k <= l; k++)
+                scale += fabs(Si[k]);
+            if (scale == 0.0) {
+                off[i] = Si[l];
+            } else {
+                for (size_t k = 0; k <= l; k++) { /* scaled against under/overflow */
+                    Si[k] /= scale;
+                    h += Si[k] * Si[k];
+                }
+                double f = Si[l], g = f >= 0.0 ? -sqrt(h) : sqrt(h);
+                off[i] = scale * g;
+                h -= f * g;
+                Si[l] = f - g; /* u = the reflection's vector, in row i */
+                /* p = A u / h into off[0..l], then K = u^T p / 2h */
+                f = 0.0;
+                for (size_t j = 0; j <= l; j++) {
+                    double t = 0.0;
+                    for (size_t k = 0; k <= j; k++)
+                        t += S[j * d + k] * Si[k];
+                    for (size_t k = j + 1; k <= l; k++)
+                        t += S[k * d + j] * Si[k];
+                    off[j] = t / h;
+                    f += off[j] * Si[j];
+                }
+                double hh = f / (h + h);
+                /* q = p - K u; A -= q u^T + u q^T (lower triangle) */
+                for (size_t j = 0; j <= l; j++) {
+                    double uj = Si[j], qj = off[j] - hh * uj;
+                    off[j] = qj;
+                    for (size_t k = 0; k <= j; k++)
+                        S[j * d + k] -= uj * off[k] + qj * Si[k];
+                }
+            }
+        } else {
+            off[i] = Si[l];
+        }
+    }
+    off[0] = 0.0;
+    for (size_t i = 0; i < d; i++)
+        diag[i] = S[i * d + i];
+}
+
+/* sqrt(a^2 + b^2) without destructive underflow or overflow. */
+static double hypot2(double a, double b)
+{
+    a = fabs(a);
+    b = fabs(b);
+    if (a > b)
+        return a * sqrt(1.0 + (b / a) * (b / a));
+    return b == 0.0 ? 0.0 : b * sqrt(1.0 + (a / b) * (a / b));
+}
+
+/* The eigenvalues of the symmetric tridiagonal (diag, off: off[i] the entry
+ * (i, i - 1)) into diag, unsorted, by the implicit QL algorithm with Wilkinson's
+ * shifts (Bowdler, Martin, Reinsch and Wilkinson's tql1); off is destroyed.
+ * 0, or -1 after 30 iterations on one eigenvalue. O(d^2). */
+static int tridiagonal_ql(double *diag, double *off, size_t d)
+{
+    for (size_t i = 1; i < d; i++)
+        off[i - 1] = off[i];
+    off[d - 1] = 0.0;
+    for (size_t l = 0; l < d; l++) {
+        for (int iter = 0;; iter++) {
+            size_t m = l; /* the first negligible off-diagonal from l on */
+            for (; m + 1 < d; m++)
+                if (fabs(off[m]) <= DBL_EPSILON * (fabs(diag[m]) + fabs(diag[m + 1])))
+                    break;
+            if (m == l)
+                break;
+            if (iter == 30)
+                return -1;
+            double g = (diag[l + 1] - diag[l]) / (2.0 * off[l]), r = hypot2(g, 1.0);
+            g = diag[m] - diag[l] + off[l] / (g + (g >= 0.0 ? r : -r));
+            double s = 1.0, c = 1.0, p = 0.0;
+            int deflated = 0;
+            for (size_t i = m; i-- > l;) {
+                double f = s * off[i], b = c * off[i];
+                off[i + 1] = r = hypot2(f, g);
+                if (r == 0.0) { /* underflow: split here and start again */
+                    diag[i + 1] -= p;
+                    off[m] = 0.0;
+                    deflated = 1;
+                    break;
+                }
+                s = f / r;
+                c = g / r;
+                g = diag[i + 1] - p;
+                r = (diag[i] - g) * s + 2.0 * c * b;
+                p = s * r;
+                diag[i + 1] = g + p;
+                g = c * r - b;
+            }
+            if (deflated)
+                continue;
+            diag[l] -= p;
+            off[l] = g;
+            off[m] = 0.0;
+        }
+    }
+    return 0;
+}
+
+int colb__sym_eigvals(double *S, size_t d, double *ev, double *off)
+{
+    for (size_t i = 0; i < d * d; i++)
+        if (!isfinite(S[i]))
+            return -1;
+    if (d == 0)
+        return 0;
+    tridiagonal(S, d, ev, off);
+    if (tridiagonal_ql(ev, off, d))
+        return -1;
+    for (size_t i = 1; i < d; i++) { /* sorted by insertion */
+        double v = ev[i];
+        size_t j = i;
+        for (; j > 0 && ev[j - 1] > v; j--)
+            ev[j] = ev[j - 1];
+        ev[j] = v;
+    }
+    return 0;
 }

@@ -1,10 +1,11 @@
 /* dense.h - small dense matrix helpers (internal): quadratic forms,
  * matrix-vector products and the Sherman-Morrison step on d x d row-major
- * matrices, and the symmetric positive definite inverse and solve. Hand
- * loops: at the sizes colb uses (d of 5 to 50) a BLAS call costs more in
- * overhead than the d^2 multiply-adds; dense.c wraps LAPACK for the O(d^3)
- * factorisations. Sums run in a fixed order, so results do not depend on
- * the caller. */
+ * matrices, the symmetric positive definite inverse and solve, and the
+ * eigenvalues of a symmetric matrix. Hand loops: at the sizes colb uses (d
+ * of 5 to 50) a BLAS call costs more in overhead than the d^2 multiply-adds,
+ * and LAPACK's O(d^3) routines round as the BLAS kernels they call, which
+ * the BLAS picks from the CPU model at run time. Sums run in a fixed order,
+ * so results depend on the inputs alone, not on the caller or the CPU. */
 #ifndef COLB_DENSE_H
 #define COLB_DENSE_H
 
@@ -97,5 +98,13 @@ void colb__cholesky_solve(const double *L, size_t d, double *b);
 /* n calls colb__cholesky_solve(L[m], d, b[m]) at once, row by row (the
  * same bits; their dependency chains interleaved). */
 void colb__cholesky_solve_many(const double *const *L, size_t n, size_t d, double *const *b);
+
+/* In place: the eigenvalues of the symmetric S (d x d, row-major; its lower
+ * triangle is read and destroyed) into ev[0..d), increasing: Householder
+ * reduction to tridiagonal form, then the implicit QL algorithm (the steps
+ * of LAPACK's dsyev, in one fixed order). work: d doubles. 0, or -1 when S
+ * holds a NaN or an infinity or QL did not converge. O(d^3); the smallest
+ * eigenvalue of V (OFUL's confidence radius, ALB-norm's bound). */
+int colb__sym_eigvals(double *S, size_t d, double *ev, double *work);
 
 #endif

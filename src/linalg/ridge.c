@@ -2,11 +2,15 @@
  *
  * Why Sherman-Morrison on A = V^{-1} rather than an updated Cholesky factor:
  * every policy scores many models against one shared set of K contexts per
- * round. With A explicit, the quadratic forms x^T A_i x for all models i and
- * arms k come from ONE matrix product [A_1; ...; A_m] X^T (DGEMM, the fastest
- * kernel the machine has); with a Cholesky factor it would be one triangular
- * solve per model (DTRSM on d x K, small and far slower per flop). An update
- * costs ~4 d^2 flops either way.
+ * round. With A explicit, x^T A x of a model and an arm is d(d+1)/2
+ * independent multiply-adds read straight from A's upper triangle, which the
+ * hand-written score_x kernel (soa_kernel.h) runs along the arms; with a
+ * Cholesky factor it would be a triangular solve per model (a chain of
+ * dependent steps, far slower per flop). An update costs ~4 d^2 flops either
+ * way. The scores are colb's kernels, not a DGEMM, for reproducibility: a
+ * BLAS picks its kernels from the CPU model at run time (OpenBLAS's generic
+ * and AVX2 DGEMMs round the same product differently), while the kernels sum
+ * in one fixed order, the same bits on the AVX-512 and AVX2 paths.
  *
  * Sherman-Morrison accumulates rounding error. We keep V itself as well (an
  * exact running sum), and every COLB__RIDGE_REFRESH updates recompute A, theta
@@ -21,13 +25,9 @@
 
 #include <string.h>
 
-#include <cblas.h>
-
 #include "core/util.h"
 #include "linalg/dense.h"
 #include "linalg/soa_kernel.h"
-
-#define SCORE_BLOCK 64 /* models per DGEMM block in ridge_scores_many */
 
 colb_status colb__ridge_init(colb__ridge *r, size_t n, size_t d, const colb_learner_params *p)
 {
@@ -313,57 +313,29 @@ double colb__ridge_width(const colb__ridge *r, size_t i)
     return r->p.width == COLB_WIDTH_FIXED ? r->p.alpha : colb__ridge_oful_radius(r, i);
 }
 
+/* Padded arm count of the kernels' vectors (soa_kernel.h score_x). */
+static size_t arms_padded(size_t K)
+{
+    return (K + COLB__SOA_W - 1) / COLB__SOA_W * COLB__SOA_W;
+}
+
 size_t colb__ridge_scores_work(size_t d, size_t K)
 {
-    return SCORE_BLOCK * (d * d + d + d * K) + K + d * K;
+    size_t Kp = arms_padded(K);
+    return d * Kp + Kp; /* X^T padded, one model's padded scores */
 }
 
 void colb__ridge_scores_many(const colb__ridge *r, const size_t *idx, size_t first, size_t m,
                              const double *X, size_t K, double *out, double *work)
 {
-    size_t d = r->d;
-    double *Ag = work, *Tg = Ag + SCORE_BLOCK * d * d, *Q = Tg + SCORE_BLOCK * d;
-    double *quad = Q + SCORE_BLOCK * d * K, *Xt = quad + K;
-    for (size_t k = 0; k < K; k++) /* X^T, so that the loop below is unit-stride */
-        for (size_t i = 0; i < d; i++)
-            Xt[i * K + k] = X[k * d + i];
-    for (size_t j0 = 0; j0 < m; j0 += SCORE_BLOCK) {
-        size_t nb = m - j0 < SCORE_BLOCK ? m - j0 : SCORE_BLOCK;
-        const double *Ab, *Tb;
-        if (idx) {
-            for (size_t u = 0; u < nb; u++) {
-                memcpy(Ag + u * d * d, r->A + idx[j0 + u] * d * d, d * d * sizeof(double));
-                memcpy(Tg + u * d, r->theta + idx[j0 + u] * d, d * sizeof(double));
-            }
-            Ab = Ag;
-            Tb = Tg;
-        } else {
-            Ab = r->A + (first + j0) * d * d;
-            Tb = r->theta + (first + j0) * d;
-        }
-        double *O = out + j0 * K;
-        /* Q = [A_1; ...; A_nb] X^T : (nb d) x K, row (u d + i) = (A_u x_k)_i */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(nb * d), (int)K, (int)d,
-                    1.0, Ab, (int)d, X, (int)d, 0.0, Q, (int)K);
-        /* O = Theta X^T : nb x K, the estimated means */
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)K, (int)d,
-                    1.0, Tb, (int)d, X, (int)d, 0.0, O, (int)K);
-        for (size_t u = 0; u < nb; u++) {
-            size_t model = idx ? idx[j0 + u] : first + j0 + u;
-            double wdt = colb__ridge_width(r, model);
-            double *q = Q + u * d * K, *o = O + u * K;
-            /* quad_k = sum_i x_k[i] (A x_k)_i, accumulated over i so the
-             * inner loop runs along k with unit stride in Q. */
-            for (size_t k = 0; k < K; k++)
-                quad[k] = 0.0;
-            for (size_t i = 0; i < d; i++) {
-                const double *qi = q + i * K, *xi = Xt + i * K;
-                for (size_t k = 0; k < K; k++)
-                    quad[k] += xi[k] * qi[k];
-            }
-            for (size_t k = 0; k < K; k++)
-                o[k] += wdt * sqrt(quad[k] > 0.0 ? quad[k] : 0.0);
-        }
+    size_t d = r->d, Kp = arms_padded(K);
+    double *Xt = work, *sc = Xt + d * Kp;
+    colb__soa_transpose(X, K, d, Kp, Xt);
+    for (size_t u = 0; u < m; u++) {
+        size_t i = idx ? idx[u] : first + u;
+        r->kern->score_x(r->A + i * d * d, d, r->theta + i * d, colb__ridge_width(r, i), 1.0,
+                         Xt, d, K, Kp, sc, NULL, NULL);
+        memcpy(out + u * K, sc, K * sizeof(double));
     }
 }
 

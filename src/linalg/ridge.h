@@ -1,9 +1,8 @@
 /* ridge.h - a bank of n ridge-regression models of one dimension d stored as
  * flat arrays (internal). Every learner-based policy keeps its learners in a
  * bank: a single colb_learner is a bank of one, LinUCB-Ind a bank of N users,
- * CMLB a bank of users plus a bank of clusters. Flat storage is what lets a
- * round score many models against the same K contexts with one BLAS-3 product
- * (ridge_scores_many).
+ * CMLB a bank of users plus a bank of clusters. A round scores many models
+ * against the same K contexts (ridge_scores_many).
  *
  * Model i:  V_i = lambda I + sum w x x^T            (V,    d x d row-major)
  *           A_i = V_i^{-1}                          (A,    d x d row-major,
@@ -126,8 +125,9 @@ void colb__ridge_scores(const colb__ridge *r, size_t i, const double *X, size_t 
                         double *out, double *work);
 
 /* Scores of the m models idx[0..m) (idx NULL: models first..first+m-1) on one shared
- * X: out is m x K row-major. Uses two DGEMMs over blocks of models; `work`
- * must hold colb__ridge_scores_work(d, K) doubles. */
+ * X: out is m x K row-major, <theta_i, x_k> + width_i sqrt(x_k^T A_i x_k) by
+ * the kernel's score_x (fixed order; the same bits on the AVX-512 and AVX2
+ * paths); `work` must hold colb__ridge_scores_work(d, K) doubles. */
 void colb__ridge_scores_many(const colb__ridge *r, const size_t *idx, size_t first, size_t m,
                              const double *X, size_t K, double *out, double *work);
 size_t colb__ridge_scores_work(size_t d, size_t K);

@@ -1,6 +1,6 @@
 /* soa_bank.c - the compact SoA bank of ridge models (see soa_bank.h): layout,
  * kernel choice, deferred block updates, and the rare operations that need V
- * (derived from A by LAPACK).
+ * (derived from A by colb's fixed-order factorisations, dense.h).
  *
  * Drift without V: A is only ever changed by Sherman-Morrison steps, which
  * are well behaved when V only grows (each step is a contraction of A); at
@@ -14,8 +14,6 @@
 
 #include <float.h>
 #include <string.h>
-
-#include <lapacke.h>
 
 #include "core/team.h"
 
@@ -641,11 +639,9 @@ colb_status colb__soa_V(const colb__soa_bank *s, size_t i, double *V)
 double colb__soa_min_eig_V(const colb__soa_bank *s, size_t i, double *work)
 {
     size_t d = s->d;
-    double *M = work, *ev = M + d * d, *lw = ev + d;
+    double *M = work, *ev = M + d * d;
     unpack(s, i, M);
-    lapack_int lwork = (lapack_int)(3 * d > 1 ? 3 * d - 1 : 1);
-    if (LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'N', 'L', (lapack_int)d, M, (lapack_int)d, ev, lw,
-                           lwork) != 0 || !(ev[d - 1] > 0.0))
+    if (colb__sym_eigvals(M, d, ev, ev + d) || !(ev[d - 1] > 0.0))
         return NAN;
     return 1.0 / ev[d - 1];
 }
@@ -700,14 +696,12 @@ void colb__soa_shrink(colb__soa_bank *s, size_t n)
     s->nblk = (n + W - 1) / W; /* the arrays stay as large: harmless */
 }
 
-/* Model i's A, unpacked into M (d x d), factorised in place (Cholesky,
- * LAPACK without the row-major copies: A is symmetric, so its row-major
- * full form is also its column-major one). 0 on success. */
+/* Model i's A, unpacked into M (d x d), factorised in place (colb__cholesky:
+ * lower, row-major). 0 on success. */
 static int factor_A(const colb__soa_bank *s, size_t i, double *M)
 {
-    lapack_int d = (lapack_int)s->d;
     unpack(s, i, M);
-    return LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', d, M, d) != 0;
+    return colb__cholesky(M, s->d, M, NULL) != 0;
 }
 
 colb_status colb__soa_rebase(colb__soa_bank *s, const double *shift, int move_prior)
@@ -728,8 +722,7 @@ colb_status colb__soa_rebase(colb__soa_bank *s, const double *shift, int move_pr
             continue; /* V = lambda I exactly: (V - lambda I) shift = 0 */
         factor_A(s, i, M);
         memcpy(z, shift, d * sizeof(double)); /* z = A^{-1} shift = V shift */
-        LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', (lapack_int)d, 1, M, (lapack_int)d, z,
-                            (lapack_int)d);
+        colb__cholesky_solve(M, d, z);
         double *b = BOF(s, i);
         for (size_t j = 0; j < d; j++)
             b[j * W] -= z[j] - s->p.lambda * shift[j];

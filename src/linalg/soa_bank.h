@@ -192,8 +192,8 @@ void colb__soa_import(colb__soa_bank *s, size_t i, const double *real, uint64_t 
  * colb__soa_sync(s, i) first if i may have a pending update. */
 colb_status colb__soa_V(const colb__soa_bank *s, size_t i, double *V);
 
-/* lambda_min(V_i) = 1 / lambda_max(A_i) (LAPACK dsyev, O(d^3)); work
- * d*d + 4d doubles. NaN if the solver fails or A_i has no positive
+/* lambda_min(V_i) = 1 / lambda_max(A_i) (colb__sym_eigvals, O(d^3)); work
+ * d*d + 2d doubles. NaN if the solver fails or A_i has no positive
  * eigenvalue. Reads the stored A_i, as colb__soa_V. */
 double colb__soa_min_eig_V(const colb__soa_bank *s, size_t i, double *work);
 

@@ -56,8 +56,10 @@ typedef struct colb__svd_params {
  * NULL): s[k] decreasing; u (rows x k) and v (cols x k), row-major, with
  * A_c ~ u diag(s) v^T, each column of v having its largest-magnitude entry
  * positive (a deterministic sign); mu[cols] the column means used (zeros
- * when center == 0). Deterministic for a given seed and BLAS.
- * Errors: COLB_EINVAL, COLB_ERANGE (k), COLB_ENOMEM, COLB_ENUMERIC (LAPACK).
+ * when center == 0). A function of the inputs and the seed alone (colb's
+ * own fixed-order arithmetic, no BLAS).
+ * Errors: COLB_EINVAL, COLB_ERANGE (k), COLB_ENOMEM, COLB_ENUMERIC (the
+ * small SVD did not converge).
  * Cost: O((2q + 2) nnz l + (rows + cols) l^2) with l = min(k + p, rows, cols). */
 colb_status colb__svd_sparse(const colb__csr *a, const colb__svd_params *p, double *s, double *u,
                              double *v, double *mu);

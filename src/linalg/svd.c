@@ -3,116 +3,275 @@
  * Martinsson and Tropp, "Finding structure with randomness", SIAM Review
  * 53(2), 2011, Algorithm 4.4 (power iterations, re-orthonormalised after
  * every product: CholeskyQR2 when it is accurate, else Householder QR; see
- * orth) followed by Algorithm 5.1 (the SVD of the small matrix B = Q^T A).
+ * orth) followed by Algorithm 5.1 (the SVD of the small matrix B = Q^T A, by
+ * a QR step and one-sided Jacobi on its l x l factor; see small_svd).
  * Products with A^T use an explicit CSR transpose built once, so both
- * products are row-wise gathers over a row-major copy of the dense block.
+ * products are row-wise gathers over the row-major dense block.
  *
  * Centring (PCA) is implicit: A_c = A - 1 mu^T is never formed; its products
  * are A_c X = A X - 1 (mu^T X) and A_c^T Y = A^T Y - mu (1^T Y), which keeps
  * the cost at O(nnz) per product column.
  *
- * Dense blocks are column-major (LAPACK's order); outputs are converted to
- * row-major at the end. The accuracy of the k-th singular value decays like
- * (sigma_{l+1} / sigma_k)^(2q+1) (Halko et al., Cor. 10.10), so a clear gap
- * after the l = k + p leading values gives results to rounding error; see
- * tests/test_svd.c and docs/data.md for measured errors. */
+ * Dense blocks are row-major (rows x l). Every operation is colb's own, with
+ * each sum in one fixed order (the dense ones through the kernels' syr_n and
+ * colsum, the same bits on every path), not BLAS or LAPACK: their rounding
+ * follows the kernels the BLAS picks from the CPU model at run time, and
+ * Last.FM's features, which feed every Figure 1(e) policy, would then differ
+ * in their last bits from one machine to the next. The accuracy of the k-th
+ * singular value decays like (sigma_{l+1} / sigma_k)^(2q+1) (Halko et al.,
+ * Cor. 10.10), so a clear gap after the l = k + p leading values gives
+ * results to rounding error; see tests/test_svd.c and docs/data.md for
+ * measured errors. */
 #include "linalg/sparse.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
-#include <cblas.h>
-#include <lapacke.h>
-
 #include "colb/rng.h"
 #include "core/util.h"
+#include "linalg/dense.h"
+#include "linalg/soa_kernel.h"
 
-/* Orthonormalise the columns of the m x l column-major block x in place
- * (same span). Fast path: CholeskyQR2 (Fukaya, Nakatsukasa, Yanagisawa and
- * Yamamoto 2014: two passes of G = X^T X, G = R^T R, X = X R^{-1}, all
- * BLAS-3), accepted only when the result is orthonormal to 1e-12 in every
- * entry of Q^T Q - I; otherwise (ill-conditioned or rank-deficient x)
- * Householder QR (LAPACK dgeqrf + dorgqr) of the saved input. work holds
- * m*l + l*l + l doubles. */
-static colb_status orth(size_t m, size_t l, double *x, double *work)
+#define ROWS_PER_SYR 64 /* rows per syr_n call of gram() */
+
+/* G (l x l) = X^T X of the row-major m x l block x: the rank-one steps of
+ * its rows in order (each entry summed over the rows in order). */
+static void gram(const colb__soa_kernel *kern, size_t m, size_t l, const double *x, double *G)
 {
-    double *save = work, *G = work + m * l, *tau = G + l * l;
-    const int M = (int)m, L = (int)l;
+    const double *rows[ROWS_PER_SYR];
+    memset(G, 0, l * l * sizeof(double));
+    for (size_t r0 = 0; r0 < m; r0 += ROWS_PER_SYR) {
+        size_t n = m - r0 < ROWS_PER_SYR ? m - r0 : ROWS_PER_SYR;
+        for (size_t i = 0; i < n; i++)
+            rows[i] = x + (r0 + i) * l;
+        kern->syr_n(G, rows, n, l);
+    }
+}
+
+/* In place, row by row: x (m x l, row-major) <- x T, T l x l row-major;
+ * tmp holds l doubles. */
+static void times(const colb__soa_kernel *kern, size_t m, size_t l, double *x, const double *T,
+                  double *tmp)
+{
+    for (size_t r = 0; r < m; r++) {
+        kern->colsum(T, l, x + r * l, l, l, tmp);
+        memcpy(x + r * l, tmp, l * sizeof(double));
+    }
+}
+
+/* Householder QR of the row-major m x l block x (m >= l) in place: x
+ * becomes Q (orthonormal columns), R (l x l, upper, row-major) its factor.
+ * v (m x l) receives the reflectors. Unconditionally stable; O(m l^2). */
+static void householder(size_t m, size_t l, double *x, double *R, double *v)
+{
+    double *vn = R + l * l; /* l: ||v_j||^2 (R is followed by l doubles of work) */
+    memset(v, 0, m * l * sizeof(double));
+    for (size_t j = 0; j < l; j++) {
+        double nrm = 0.0;
+        for (size_t i = j; i < m; i++)
+            nrm += x[i * l + j] * x[i * l + j];
+        nrm = sqrt(nrm);
+        double alpha = x[j * l + j] > 0.0 ? -nrm : nrm, vv = 0.0;
+        for (size_t i = j; i < m; i++)
+            v[i * l + j] = x[i * l + j] - (i == j ? alpha : 0.0);
+        for (size_t i = j; i < m; i++)
+            vv += v[i * l + j] * v[i * l + j];
+        vn[j] = vv;
+        for (size_t c = j; c < l; c++) { /* H_j applied to columns j.. */
+            if (vv == 0.0)
+                break;
+            double t = 0.0;
+            for (size_t i = j; i < m; i++)
+                t += v[i * l + j] * x[i * l + c];
+            t *= 2.0 / vv;
+            for (size_t i = j; i < m; i++)
+                x[i * l + c] -= t * v[i * l + j];
+        }
+        for (size_t c = 0; c < l; c++)
+            R[j * l + c] = c < j ? 0.0 : x[j * l + c];
+    }
+    /* Q = H_0 ... H_{l-1} [I; 0], the reflectors applied last to first */
+    for (size_t i = 0; i < m; i++)
+        for (size_t c = 0; c < l; c++)
+            x[i * l + c] = i == c;
+    for (size_t j = l; j-- > 0;) {
+        if (vn[j] == 0.0)
+            continue;
+        for (size_t c = j; c < l; c++) {
+            double t = 0.0;
+            for (size_t i = j; i < m; i++)
+                t += v[i * l + j] * x[i * l + c];
+            t *= 2.0 / vn[j];
+            for (size_t i = j; i < m; i++)
+                x[i * l + c] -= t * v[i * l + j];
+        }
+    }
+}
+
+/* Orthonormalise the columns of the row-major m x l block x in place (same
+ * span), x = Q R with R (l x l, upper, row-major; may be NULL). Fast path:
+ * CholeskyQR2 (Fukaya, Nakatsukasa, Yanagisawa and Yamamoto 2014: two passes
+ * of G = X^T X = L L^T, X = X L^{-T}), accepted only when the result is
+ * orthonormal to 1e-12 in every entry of Q^T Q - I; otherwise
+ * (ill-conditioned or rank-deficient x) Householder QR of the saved input.
+ * work holds 2 m l + 4 l^2 + 2 l doubles. */
+static void orth(const colb__soa_kernel *kern, size_t m, size_t l, double *x, double *R,
+                 double *work)
+{
+    double *save = work, *G = save + m * l, *Ti = G + l * l, *Rp = Ti + l * l, *Ra = Rp + l * l;
+    double *tmp = Ra + l * l, *hv = tmp + 2 * l; /* hv: m l (the reflectors) */
     memcpy(save, x, m * l * sizeof(double));
     int ok = 1;
+    for (size_t i = 0; i < l * l; i++)
+        Ra[i] = i % (l + 1) == 0;
     for (int pass = 0; pass < 2 && ok; pass++) {
-        cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, L, M, 1.0, x, M, 0.0, G, L);
-        if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'U', L, G, L) != 0) {
+        gram(kern, m, l, x, G);
+        if (colb__cholesky(G, l, G, NULL)) { /* G = L L^T, L lower */
             ok = 0;
             break;
         }
-        cblas_dtrsm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, M, L, 1.0,
-                    G, L, x, M);
+        /* Ti = L^{-T} (upper): column j of L^{-1} by forward substitution,
+         * stored as row j of Ti */
+        for (size_t j = 0; j < l; j++)
+            for (size_t i = 0; i < l; i++) {
+                double t = i == j ? 1.0 : 0.0;
+                for (size_t k = j; k < i; k++)
+                    t -= G[i * l + k] * Ti[j * l + k];
+                Ti[j * l + i] = i < j ? 0.0 : t / G[i * l + i];
+            }
+        times(kern, m, l, x, Ti, tmp);
+        /* Ra <- L^T Ra: x0 = x_now (L_2^T L_1^T) */
+        for (size_t i = 0; i < l; i++)
+            for (size_t j = 0; j < l; j++) {
+                double t = 0.0;
+                for (size_t k = i; k <= j; k++)
+                    t += G[k * l + i] * Ra[k * l + j];
+                Rp[i * l + j] = t;
+            }
+        memcpy(Ra, Rp, l * l * sizeof(double));
     }
     if (ok) {
-        cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, L, M, 1.0, x, M, 0.0, G, L);
-        for (size_t j = 0; j < l && ok; j++)
-            for (size_t i = 0; i <= j; i++)
-                if (!(fabs(G[i + j * l] - (i == j ? 1.0 : 0.0)) <= 1e-12)) {
-                    ok = 0;
-                    break;
-                }
+        gram(kern, m, l, x, G);
+        for (size_t i = 0; i < l * l && ok; i++)
+            if (!(fabs(G[i] - (i % (l + 1) == 0 ? 1.0 : 0.0)) <= 1e-12))
+                ok = 0;
     }
-    if (ok)
-        return COLB_OK;
+    if (ok) {
+        if (R)
+            memcpy(R, Ra, l * l * sizeof(double));
+        return;
+    }
     memcpy(x, save, m * l * sizeof(double));
-    lapack_int info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, M, L, x, M, tau);
-    if (info != 0)
-        return info < 0 ? COLB_EINVAL : COLB_ENUMERIC;
-    info = LAPACKE_dorgqr(LAPACK_COL_MAJOR, M, L, L, x, M, tau);
-    if (info != 0)
-        return info < 0 ? COLB_EINVAL : COLB_ENUMERIC;
-    return COLB_OK;
+    householder(m, l, x, Rp, hv); /* Rp is followed by Ra: l doubles of work */
+    if (R)
+        memcpy(R, Rp, l * l * sizeof(double));
 }
 
-/* y (rows x l, column-major) = B x for B = A or A^T stored as CSR b
- * (rows x cols), minus the centring term: y[:, c] -= shift * (w . x[:, c])
- * when w != NULL (shift == NULL: a scalar 1, i.e. "1 (mu^T x)"), or
- * y[:, c] -= shift * (1^T x[:, c]) when w == NULL and shift != NULL.
- * xr (cols x l) and acc (l) are scratch: x is first copied row-major so
- * that the inner loop runs over contiguous memory. */
+/* The SVD of the l x l row-major R by one-sided Jacobi (Hestenes; Demmel and
+ * Veselic 1992): plane rotations of pairs of columns (p, q), p < q in order,
+ * until every pair is orthogonal to DBL_EPSILON relative, R V = U S. Out:
+ * sv[l] decreasing, U and V (l x l, row-major, columns the singular
+ * vectors; a zero singular value has a zero U column), sorted alike (ties
+ * keep the index order). R is destroyed; perm: l sizes. 0, or -1 when the
+ * sweeps did not converge. */
+static int small_svd(double *R, size_t l, double *sv, double *U, double *V, size_t *perm)
+{
+    for (size_t i = 0; i < l * l; i++)
+        V[i] = i % (l + 1) == 0;
+    int done = 0;
+    for (int sweep = 0; sweep < 100 && !done; sweep++) {
+        done = 1;
+        for (size_t p = 0; p < l; p++)
+            for (size_t q = p + 1; q < l; q++) {
+                double a = 0.0, b = 0.0, g = 0.0;
+                for (size_t i = 0; i < l; i++) {
+                    a += R[i * l + p] * R[i * l + p];
+                    b += R[i * l + q] * R[i * l + q];
+                    g += R[i * l + p] * R[i * l + q];
+                }
+                double ab = sqrt(a) * sqrt(b);
+                /* orthogonal to working precision, or a column at the
+                 * underflow level (its g is then a subnormal rounding
+                 * artefact that no rotation can remove) */
+                if (!(fabs(g) > DBL_EPSILON * ab) || ab < DBL_MIN)
+                    continue;
+                done = 0;
+                double zeta = (b - a) / (2.0 * g), t;
+                if (fabs(zeta) > 0x1p500)
+                    t = 0.5 / zeta;
+                else
+                    t = (zeta >= 0.0 ? 1.0 : -1.0) / (fabs(zeta) + sqrt(1.0 + zeta * zeta));
+                double c = 1.0 / sqrt(1.0 + t * t), s = c * t;
+                for (size_t i = 0; i < l; i++) {
+                    double rp = R[i * l + p], rq = R[i * l + q];
+                    R[i * l + p] = c * rp - s * rq;
+                    R[i * l + q] = s * rp + c * rq;
+                    double vp = V[i * l + p], vq = V[i * l + q];
+                    V[i * l + p] = c * vp - s * vq;
+                    V[i * l + q] = s * vp + c * vq;
+                }
+            }
+    }
+    if (!done)
+        return -1;
+    for (size_t j = 0; j < l; j++) { /* sorted by insertion, decreasing */
+        double nrm = 0.0;
+        for (size_t i = 0; i < l; i++)
+            nrm += R[i * l + j] * R[i * l + j];
+        nrm = sqrt(nrm);
+        size_t k = j;
+        for (; k > 0 && sv[k - 1] < nrm; k--) {
+            sv[k] = sv[k - 1];
+            perm[k] = perm[k - 1];
+        }
+        sv[k] = nrm;
+        perm[k] = j;
+    }
+    double *W = R; /* U's columns first into a copy of R's: in place by rows */
+    for (size_t i = 0; i < l; i++) {
+        for (size_t j = 0; j < l; j++) {
+            double nrm = sv[j];
+            U[i * l + j] = nrm > 0.0 ? W[i * l + perm[j]] / nrm : 0.0;
+        }
+    }
+    for (size_t i = 0; i < l; i++) { /* V's columns in the same order */
+        for (size_t j = 0; j < l; j++)
+            W[i * l + j] = V[i * l + perm[j]];
+        memcpy(V + i * l, W + i * l, l * sizeof(double));
+    }
+    return 0;
+}
+
+/* y (rows x l, row-major) = B x for B = A or A^T stored as CSR b
+ * (rows x cols) and x (cols x l, row-major), minus the centring term:
+ * y[:, c] -= shift * (w . x[:, c]) when w != NULL (shift == NULL: a scalar
+ * 1, i.e. "1 (mu^T x)"), or y[:, c] -= shift * (1^T x[:, c]) when w == NULL
+ * and shift != NULL. dot (l) is scratch. Each sum in index order. */
 static void spmm(const colb__csr *b, size_t l, const double *x, double *y, const double *w,
-                 const double *shift, double *xr, double *acc)
+                 const double *shift, double *dot)
 {
     size_t rows = b->rows, cols = b->cols;
-    for (size_t c = 0; c < l; c++)
-        for (size_t j = 0; j < cols; j++)
-            xr[j * l + c] = x[j + c * cols];
     for (size_t i = 0; i < rows; i++) {
+        double *yi = y + i * l;
         for (size_t c = 0; c < l; c++)
-            acc[c] = 0.0;
+            yi[c] = 0.0;
         for (size_t t = b->ptr[i]; t < b->ptr[i + 1]; t++) {
-            const double a = b->val[t], *xj = xr + b->col[t] * l;
+            const double a = b->val[t], *xj = x + b->col[t] * l;
             for (size_t c = 0; c < l; c++)
-                acc[c] += a * xj[c];
+                yi[c] += a * xj[c];
         }
-        for (size_t c = 0; c < l; c++)
-            y[i + c * rows] = acc[c];
     }
     if (!w && !shift)
         return;
-    for (size_t c = 0; c < l; c++) {
-        double dot = 0.0;
-        const double *xc = x + c * cols;
-        if (w)
-            for (size_t j = 0; j < cols; j++)
-                dot += w[j] * xc[j];
-        else
-            for (size_t j = 0; j < cols; j++)
-                dot += xc[j];
-        double *yc = y + c * rows;
-        if (shift)
-            for (size_t i = 0; i < rows; i++)
-                yc[i] -= shift[i] * dot;
-        else
-            for (size_t i = 0; i < rows; i++)
-                yc[i] -= dot;
-    }
+    for (size_t c = 0; c < l; c++)
+        dot[c] = 0.0;
+    for (size_t j = 0; j < cols; j++)
+        for (size_t c = 0; c < l; c++)
+            dot[c] += (w ? w[j] * x[j * l + c] : x[j * l + c]);
+    for (size_t i = 0; i < rows; i++)
+        for (size_t c = 0; c < l; c++)
+            y[i * l + c] -= (shift ? shift[i] * dot[c] : dot[c]);
 }
 
 /* The transpose of a as CSR (columns in increasing order within a row). */
@@ -162,24 +321,24 @@ colb_status colb__svd_sparse(const colb__csr *a, const colb__svd_params *p, doub
     for (size_t t = 0; t < a->nnz; t++)
         if (!isfinite(a->val[t]))
             return COLB_ENONFIN;
-    size_t k = p->k;
+    const colb__soa_kernel *kern;
+    if (colb__soa_pick_kernel(getenv("COLB_KERNEL"), &kern) != COLB_OK)
+        colb__soa_pick_kernel(NULL, &kern); /* syr_n, colsum: the same bits on every path */
+    size_t k = p->k, mx = m > n ? m : n;
     size_t l = p->oversample > mn - k ? mn : k + p->oversample;
 
     double *mean = colb__calloc(n, sizeof(double));
-    double *Z = colb__malloc(n * l, sizeof(double));  /* n x l */
-    double *Q = colb__malloc(m * l, sizeof(double));  /* m x l */
-    double *W = colb__malloc(n * l, sizeof(double));  /* n x l */
-    double *Vt = colb__malloc(l * l, sizeof(double)); /* l x l */
-    double *S = colb__malloc(l, sizeof(double));
-    double *work = colb__malloc((m > n ? m : n) * l + l * l + l, sizeof(double));
-    double *Uk = u ? colb__malloc(m * k, sizeof(double)) : NULL;
-    double *xr = colb__malloc(m > n ? m : n, l * sizeof(double));
-    double *acc = colb__malloc(l, sizeof(double));
+    double *Z = colb__malloc(n * l, sizeof(double)); /* n x l */
+    double *Q = colb__malloc(m * l, sizeof(double)); /* m x l */
+    double *R = colb__malloc(4 * l * l + 2 * l, sizeof(double));
+    double *work = colb__malloc(2 * mx * l + 4 * l * l + 2 * l, sizeof(double));
     double *ones = colb__malloc(m, sizeof(double));
+    size_t *perm = colb__malloc(l, sizeof(size_t));
     colb__csr at = { 0 };
     colb_status st = COLB_ENOMEM;
-    if (!mean || !Z || !Q || !W || !Vt || !S || !work || (u && !Uk) || !xr || !acc || !ones)
+    if (!mean || !Z || !Q || !R || !work || !ones || !perm)
         goto out;
+    double *S = R + l * l, *Ur = S + l, *Vr = Ur + l * l, *dot = Vr + l * l;
     if ((st = transpose(a, &at)) != COLB_OK)
         goto out;
     for (size_t i = 0; i < m; i++)
@@ -195,61 +354,56 @@ colb_status colb__svd_sparse(const colb__csr *a, const colb__svd_params *p, doub
         cm = mean;
     }
     /* A_c x = A x - 1 (mu^T x);  A_c^T y = A^T y - mu (1^T y). */
-#define PROD(x, y) spmm(a, l, (x), (y), cm, cm ? ones : NULL, xr, acc)
-#define PROD_T(y, z) spmm(&at, l, (y), (z), NULL, cm, xr, acc)
+#define PROD(x, y) spmm(a, l, (x), (y), cm, cm ? ones : NULL, dot)
+#define PROD_T(y, z) spmm(&at, l, (y), (z), NULL, cm, dot)
 
-    /* Gaussian test matrix Omega (n x l), then Y = A_c Omega. */
+    /* Gaussian test matrix Omega (n x l; stream 0 of the seed fills it
+     * column by column), then Y = A_c Omega. */
     colb_rng r;
     colb_rng_seed(&r, p->seed, 0);
-    colb_rng_normal_fill(&r, Z, n * l, 1.0);
+    colb_rng_normal_fill(&r, work, n * l, 1.0);
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < l; c++)
+            Z[i * l + c] = work[i + c * n];
     PROD(Z, Q);
-    if ((st = orth(m, l, Q, work)) != COLB_OK)
-        goto out;
+    orth(kern, m, l, Q, NULL, work);
     for (size_t it = 0; it < p->power_iters; it++) {
         PROD_T(Q, Z);
-        if ((st = orth(n, l, Z, work)) != COLB_OK)
-            goto out;
+        orth(kern, n, l, Z, NULL, work);
         PROD(Z, Q);
-        if ((st = orth(m, l, Q, work)) != COLB_OK)
-            goto out;
+        orth(kern, m, l, Q, NULL, work);
     }
-    /* B^T = A_c^T Q (n x l) = W S Vt, so A_c ~ Q B = (Q Vt^T) S W^T. */
+    /* B^T = A_c^T Q (n x l) = Z = Qz R, R = Ur S Vr^T: B^T = (Qz Ur) S Vr^T,
+     * so A_c ~ Q B = (Q Vr) S (Qz Ur)^T. */
     PROD_T(Q, Z);
-    lapack_int info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'S', (lapack_int)n, (lapack_int)l, Z,
-                                     (lapack_int)n, S, W, (lapack_int)n, Vt, (lapack_int)l);
-    if (info != 0) {
-        st = info < 0 ? COLB_EINVAL : COLB_ENUMERIC;
+    orth(kern, n, l, Z, R, work);
+    if (small_svd(R, l, S, Ur, Vr, perm)) {
+        st = COLB_ENUMERIC;
         goto out;
     }
+    times(kern, n, l, Z, Ur, dot); /* Z = W = Qz Ur: the right singular vectors */
     /* Deterministic signs: the largest-magnitude entry of each right
      * singular vector is positive (ties to the lowest index). */
     for (size_t j = 0; j < k; j++) {
-        double *wj = W + j * n;
         size_t best = 0;
         for (size_t i = 1; i < n; i++)
-            if (fabs(wj[i]) > fabs(wj[best]))
+            if (fabs(Z[i * l + j]) > fabs(Z[best * l + j]))
                 best = i;
-        if (wj[best] < 0.0) {
+        if (Z[best * l + j] < 0.0) {
             for (size_t i = 0; i < n; i++)
-                wj[i] = -wj[i];
+                Z[i * l + j] = -Z[i * l + j];
             for (size_t c = 0; c < l; c++)
-                Vt[j + c * l] = -Vt[j + c * l];
+                Vr[c * l + j] = -Vr[c * l + j];
         }
     }
     if (s)
         memcpy(s, S, k * sizeof(double));
-    if (u) {
-        /* U_k = Q (Vt[0..k, :])^T, m x k column-major. */
-        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, (int)m, (int)k, (int)l, 1.0, Q,
-                    (int)m, Vt, (int)l, 0.0, Uk, (int)m);
+    if (u) /* U_k = Q Vr[:, 0..k): row i of u is row i of Q times Vr */
         for (size_t i = 0; i < m; i++)
-            for (size_t j = 0; j < k; j++)
-                u[i * k + j] = Uk[i + j * m];
-    }
+            kern->colsum(Vr, l, Q + i * l, l, k, u + i * k);
     if (v)
         for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j < k; j++)
-                v[i * k + j] = W[i + j * n];
+            memcpy(v + i * k, Z + i * l, k * sizeof(double));
     if (mu)
         memcpy(mu, mean, n * sizeof(double));
     st = COLB_OK;
@@ -257,14 +411,10 @@ out:
     free(mean);
     free(Z);
     free(Q);
-    free(W);
-    free(Vt);
-    free(S);
+    free(R);
     free(work);
-    free(Uk);
-    free(xr);
-    free(acc);
     free(ones);
+    free(perm);
     colb__csr_free(&at);
     return st;
 #undef PROD

@@ -4,11 +4,8 @@
 
 #include <string.h>
 
-#include <cblas.h>
-
 #include "core/util.h"
-
-#define DIST_BLOCK 256 /* rows per distance block: 256 x 256 doubles = 512 KiB */
+#include "linalg/soa_kernel.h"
 
 /* Union-find with path halving and union by size. */
 static size_t uf_find(size_t *parent, size_t x)
@@ -140,48 +137,37 @@ colb_status colb_maximal_cluster(const double *theta, size_t N, size_t d, double
     if (!isfinite(pstar) || pstar < 0.0 || pstar > 1.0)
         return COLB_ERANGE;
 
+    const colb__soa_kernel *kern;
+    if (colb__soa_pick_kernel(getenv("COLB_KERNEL"), &kern) != COLB_OK)
+        colb__soa_pick_kernel(NULL, &kern); /* dist2 is the same bits on every path */
     size_t *parent = colb__malloc(N, 3 * sizeof(size_t));
-    double *nrm = colb__malloc(N, sizeof(double));
-    double *G = colb__malloc(DIST_BLOCK * DIST_BLOCK, sizeof(double));
-    if (!parent || !nrm || !G) {
+    double *thT = colb__malloc(N, d * sizeof(double)), *d2 = colb__malloc(N, sizeof(double));
+    if (!parent || !thT || !d2) {
         free(parent);
-        free(nrm);
-        free(G);
+        free(thT);
+        free(d2);
         return COLB_ENOMEM;
     }
     size_t *size = parent + N, *tmp = parent + 2 * N;
     for (size_t i = 0; i < N; i++) {
         parent[i] = i;
         size[i] = 1;
-        const double *t = theta + i * d;
-        double s = 0.0;
-        for (size_t k = 0; k < d; k++)
-            s += t[k] * t[k];
-        nrm[i] = s;
     }
+    colb__soa_transpose(theta, N, d, N, thT);
     double g2 = gamma * gamma;
-    for (size_t i0 = 0; i0 < N; i0 += DIST_BLOCK) {
-        size_t bi = N - i0 < DIST_BLOCK ? N - i0 : DIST_BLOCK;
-        for (size_t j0 = i0; j0 < N; j0 += DIST_BLOCK) {
-            size_t bj = N - j0 < DIST_BLOCK ? N - j0 : DIST_BLOCK;
-            /* G = Theta_I Theta_J^T */
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bi, (int)bj, (int)d, 1.0,
-                        theta + i0 * d, (int)d, theta + j0 * d, (int)d, 0.0, G, (int)bj);
-            for (size_t a = 0; a < bi; a++) {
-                size_t i = i0 + a;
-                for (size_t b = (j0 == i0 ? a + 1 : 0); b < bj; b++) {
-                    size_t j = j0 + b;
-                    double d2 = nrm[i] + nrm[j] - 2.0 * G[a * bj + b];
-                    double thr = radius ? (radius[i] + radius[j]) * (radius[i] + radius[j]) : g2;
-                    if (d2 <= thr)
-                        uf_union(parent, size, i, j);
-                }
-            }
+    for (size_t i = 0; i + 1 < N; i++) {
+        /* d2[j] = ||theta_i - theta_j||^2 for j > i, summed over the
+         * coordinates in order (no ||a||^2 + ||b||^2 - 2 a^T b cancellation) */
+        kern->dist2(thT + i + 1, N, theta + i * d, d, N - i - 1, d2);
+        for (size_t j = i + 1; j < N; j++) {
+            double thr = radius ? (radius[i] + radius[j]) * (radius[i] + radius[j]) : g2;
+            if (d2[j - i - 1] <= thr)
+                uf_union(parent, size, i, j);
         }
     }
     *n_clusters = uf_labels(parent, N, labels, tmp);
     free(parent);
-    free(nrm);
-    free(G);
+    free(thT);
+    free(d2);
     return colb_merge_small(N, labels, n_clusters, pstar);
 }
