@@ -20,9 +20,14 @@ CC       ?= cc
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
-PKGS     := openblas lapacke libxxhash
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lopenblas -llapacke -lxxhash)
+PKGS     := libxxhash
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) openblas lapacke 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lxxhash)
+# The library and the tool use no BLAS or LAPACK (their results would follow
+# the kernels a BLAS picks from the CPU model: docs/reproduction). The tests
+# and benchmarks link them as references (LAPACK's eigenvalues and SVD,
+# the machine's DGEMM peak).
+REF_LIBS   := $(shell pkg-config --libs openblas lapacke 2>/dev/null || echo -lopenblas -llapacke)
 ifeq ($(NATIVE),1)
 CFLAGS += -march=native
 endif
@@ -103,16 +108,16 @@ $(BUILD)/gen/specs.o: $(BUILD)/gen/specs.c
 # tests/test_cli_*.c test the tool's own modules and link its objects.
 $(BUILD)/tests/test_cli_%: tests/test_cli_%.c tests/testutil.h $(BUILD)/libcolb.a $(CLI_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -Icli -Iserve -o $@ $< $(CLI_LIB) $(BUILD)/libcolb.a $(LDLIBS) $(SERVE_LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -Itests -Icli -Iserve -o $@ $< $(CLI_LIB) $(BUILD)/libcolb.a $(LDLIBS) $(REF_LIBS) $(SERVE_LIBS) -lcmocka
 
 # colb serve's test reads the server's JSON with cJSON (issue 16)
 $(BUILD)/tests/test_serve: tests/test_serve.c tests/testutil.h $(BUILD)/libcolb.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(BUILD)/libcolb.a $(LDLIBS) $(SERVE_LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(BUILD)/libcolb.a $(LDLIBS) $(REF_LIBS) $(SERVE_LIBS) -lcmocka
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libcolb.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(BUILD)/libcolb.a $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(BUILD)/libcolb.a $(LDLIBS) $(REF_LIBS) -lcmocka
 
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libcolb.a
 	@mkdir -p $(dir $@)
@@ -120,7 +125,7 @@ $(BUILD)/examples/%: examples/%.c $(BUILD)/libcolb.a
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libcolb.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcolb.a $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcolb.a $(LDLIBS) $(REF_LIBS)
 
 # the benchmark programs are compiled too (not run: make bench), so that an
 # internal interface change cannot leave them broken unnoticed

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blas.h"
 #include "checkpoint.h"
 #include "experiment.h"
 #include "outdir.h"
@@ -341,9 +340,6 @@ static int cmd_run(int argc, char **argv)
         free(e);
         return 1;
     }
-    /* Jobs run in parallel threads; BLAS inside them runs single-threaded
-     * (results do not depend on it, speed does). */
-    blas_single_thread();
     interrupt_install();
     ss.stop_after = ctl.stop_after;
     snprintf(ckpt, sizeof ckpt, "%s", ctl.checkpoint ? ctl.checkpoint : ctl.resume ? ctl.resume : "");

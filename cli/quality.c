@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blas.h"
 #include "data.h"
 #include "experiment.h"
 #include "gnuplot.h"
@@ -497,7 +496,6 @@ int cmd_bench_quality(int argc, char **argv)
     if (!rc && make_dirs(out, err, sizeof err))
         rc = 1;
     if (!rc) {
-        blas_single_thread();
         progress pg;
         progress_init(&pg, q.S * q.P * q.R, 0);
         double t0 = wall_now();

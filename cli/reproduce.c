@@ -23,7 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "blas.h"
 #include "checkpoint.h"
 #include "experiment.h"
 #include "outdir.h"
@@ -185,7 +184,6 @@ int cmd_reproduce(int argc, char **argv)
     snprintf(ckdir, sizeof ckdir, "%s.checkpoints", out);
     for (size_t j = 0; j < n_jobs && !rc; j++)
         snprintf(jobs[j].dir, sizeof jobs[j].dir, "%s/%s", od.tmp, jobs[j].rel);
-    blas_single_thread();
     interrupt_install();
     progress pg;
     progress_init(&pg, total, 0);

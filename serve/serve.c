@@ -11,7 +11,6 @@
 #include <arpa/inet.h>
 #include <pthread.h>
 
-#include "blas.h"
 #include "config.h"
 #include "engine.h"
 #include "http.h"
@@ -63,14 +62,6 @@ int serve_main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    /* BLAS single-threaded (results do not depend on it): the writer's
-     * matrices are d x d, and OpenBLAS's helper threads wait for each other
-     * by yielding, which on a shared machine stalled the writer for 15 s
-     * with the server nearly idle (cohort's maintenance, a 15 x 15 dpotri
-     * in dlauum_L_parallel, measured by bench_serve); blas_single_thread
-     * also joins the threads OpenBLAS started when it loaded, which
-     * otherwise busy-wait for ~0.1 s at start (cli/blas.c) */
-    blas_single_thread();
     static metrics m;
     metrics_init(&m);
     engine *e;
