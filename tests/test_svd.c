@@ -1,11 +1,13 @@
 /* test_svd.c - the randomized truncated SVD / PCA of a sparse matrix
  * (src/linalg/svd.c) against a dense LAPACK dgesdd of the same (explicitly
  * centred) matrix: singular values to 1e-8 relative, leading left and right
- * subspaces to 1e-8 in the Frobenius norm of the projector difference. */
+ * subspaces to 1e-8 in the Frobenius norm of the projector difference;
+ * the same bits on every kernel path. */
 #include "testutil.h"
 
 #include <lapacke.h>
 
+#include "linalg/soa_kernel.h"
 #include "linalg/sparse.h"
 
 enum { M = 150, N = 90, R = 8 };
@@ -164,6 +166,39 @@ static void test_deterministic(void **state)
     colb__csr_free(&a);
 }
 
+/* The same bits on every kernel path the CPU runs (COLB_KERNEL, as a user
+ * would select it): the SVD's dense steps are the kernels' syr_n and colsum,
+ * bit for bit the scalar loops, and the rest is scalar code in one order. So
+ * Last.FM's features do not depend on the machine. */
+static void test_same_bits_every_path(void **state)
+{
+    (void)state;
+    colb__csr a;
+    static double dense[M * N];
+    make_matrix(7, &a, dense);
+    enum { K = 5 };
+    static const char *paths[] = { "portable", "avx2", "avx512" };
+    double s0[K], u0[M * K], v0[N * K], s1[K], u1[M * K], v1[N * K];
+    colb__svd_params sp = { .k = K, .oversample = 10, .power_iters = 4, .center = 1, .seed = 3 };
+    int ran = 0;
+    for (size_t i = 0; i < 3; i++) {
+        const colb__soa_kernel *k;
+        if (colb__soa_pick_kernel(paths[i], &k) != COLB_OK)
+            continue; /* a path this CPU cannot run */
+        setenv("COLB_KERNEL", paths[i], 1);
+        assert_ok(colb__svd_sparse(&a, &sp, ran ? s1 : s0, ran ? u1 : u0, ran ? v1 : v0, NULL));
+        if (ran) {
+            assert_memory_equal(s0, s1, sizeof s0);
+            assert_memory_equal(u0, u1, sizeof u0);
+            assert_memory_equal(v0, v1, sizeof v0);
+        }
+        ran++;
+    }
+    unsetenv("COLB_KERNEL");
+    assert_true(ran >= 1);
+    colb__csr_free(&a);
+}
+
 static void test_exact_low_rank(void **state)
 {
     (void)state;
@@ -210,6 +245,7 @@ int main(void)
         cmocka_unit_test(test_uncentred_vs_dense),
         cmocka_unit_test(test_centred_vs_dense),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_same_bits_every_path),
         cmocka_unit_test(test_exact_low_rank),
         cmocka_unit_test(test_bad_arguments),
     };
