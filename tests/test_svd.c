@@ -237,6 +237,14 @@ static void test_bad_arguments(void **state)
     a.val[0] = NAN;
     assert_status(colb__svd_sparse(&a, &sp, s, NULL, NULL, NULL), COLB_ENONFIN);
     colb__csr_free(&a);
+    /* finite entries whose products overflow: an error, not NaN outputs */
+    const size_t r2[] = { 0, 1, 2, 0 }, c2[] = { 0, 1, 0, 1 };
+    const double v2[] = { 1e300, -1e300, 1e300, 1e300 };
+    assert_ok(colb__csr_from_coo(3, 2, 4, r2, c2, v2, &a));
+    sp.k = 1;
+    sp.center = 0;
+    assert_status(colb__svd_sparse(&a, &sp, s, NULL, NULL, NULL), COLB_ENUMERIC);
+    colb__csr_free(&a);
 }
 
 int main(void)

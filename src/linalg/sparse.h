@@ -59,7 +59,7 @@ typedef struct colb__svd_params {
  * when center == 0). A function of the inputs and the seed alone (colb's
  * own fixed-order arithmetic, no BLAS).
  * Errors: COLB_EINVAL, COLB_ERANGE (k), COLB_ENOMEM, COLB_ENUMERIC (the
- * small SVD did not converge).
+ * small SVD did not converge, or the products overflowed).
  * Cost: O((2q + 2) nnz l + (rows + cols) l^2) with l = min(k + p, rows, cols). */
 colb_status colb__svd_sparse(const colb__csr *a, const colb__svd_params *p, double *s, double *u,
                              double *v, double *mu);

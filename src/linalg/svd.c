@@ -377,7 +377,7 @@ colb_status colb__svd_sparse(const colb__csr *a, const colb__svd_params *p, doub
      * so A_c ~ Q B = (Q Vr) S (Qz Ur)^T. */
     PROD_T(Q, Z);
     orth(kern, n, l, Z, R, work);
-    if (small_svd(R, l, S, Ur, Vr, perm)) {
+    if (small_svd(R, l, S, Ur, Vr, perm) || !colb__finite(S, l)) { /* overflow in the products */ /* overflow in the products */
         st = COLB_ENUMERIC;
         goto out;
     }
