@@ -70,7 +70,7 @@ static void draw_round(colb_env *e, synth *s, double *X, double *noise, double *
     /* mean = Theta X^T by the kernel's colsum, not a DGEMM: each sum in one
      * fixed order, the same bits on every kernel path, so the rewards do not
      * depend on the BLAS's kernel choice (which follows the CPU model) */
-    size_t Kp = (K + COLB__SOA_W - 1) / COLB__SOA_W * COLB__SOA_W;
+    size_t Kp = colb__soa_padded(K);
     colb__soa_transpose(X, K, d, Kp, s->Xt);
     for (size_t g = 0; g < s->G; g++)
         s->kern->colsum(s->Xt, Kp, s->theta + g * d, d, K, mean + g * K);
@@ -303,7 +303,7 @@ colb_status colb_env_create(const colb_env_params *p, uint64_t seed, colb_env **
     s->mean = colb__calloc(s->G, K * sizeof(double));
     s->best = colb__calloc(s->G, sizeof(double));
     s->noise = colb__calloc(N, sizeof(double));
-    s->Xt = colb__malloc((K + COLB__SOA_W - 1) / COLB__SOA_W * COLB__SOA_W, d * sizeof(double));
+    s->Xt = colb__malloc(colb__soa_padded(K), d * sizeof(double));
     /* colsum is the same bits on every path: an unusable COLB_KERNEL falls
      * back to the best path this CPU runs */
     if (colb__soa_pick_kernel(getenv("COLB_KERNEL"), &s->kern) != COLB_OK)

@@ -313,22 +313,16 @@ double colb__ridge_width(const colb__ridge *r, size_t i)
     return r->p.width == COLB_WIDTH_FIXED ? r->p.alpha : colb__ridge_oful_radius(r, i);
 }
 
-/* Padded arm count of the kernels' vectors (soa_kernel.h score_x). */
-static size_t arms_padded(size_t K)
-{
-    return (K + COLB__SOA_W - 1) / COLB__SOA_W * COLB__SOA_W;
-}
-
 size_t colb__ridge_scores_work(size_t d, size_t K)
 {
-    size_t Kp = arms_padded(K);
+    size_t Kp = colb__soa_padded(K);
     return d * Kp + Kp; /* X^T padded, one model's padded scores */
 }
 
 void colb__ridge_scores_many(const colb__ridge *r, const size_t *idx, size_t first, size_t m,
                              const double *X, size_t K, double *out, double *work)
 {
-    size_t d = r->d, Kp = arms_padded(K);
+    size_t d = r->d, Kp = colb__soa_padded(K);
     double *Xt = work, *sc = Xt + d * Kp;
     colb__soa_transpose(X, K, d, Kp, Xt);
     for (size_t u = 0; u < m; u++) {

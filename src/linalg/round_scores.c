@@ -57,7 +57,7 @@ colb_status colb__rs_grow(colb__round_scores *rs, size_t n)
 
 colb_status colb__rs_begin(colb__round_scores *rs, const double *X, size_t K)
 {
-    size_t d = rs->d, Kp = (K + 7) / 8 * 8;
+    size_t d = rs->d, Kp = colb__soa_padded(K);
     if (K > rs->K_cap) { /* scratch: on failure the arrays grown so far are only larger */
         if (colb__realloc_n(&rs->Xt, Kp, d * sizeof(double)) ||
             colb__realloc_n(&rs->scores, Kp, sizeof(double)) ||

@@ -29,6 +29,13 @@
 
 #define COLB__SOA_W 8
 
+/* K rounded up to a multiple of COLB__SOA_W: the arms' padded count of the
+ * kernels that run along the arms (score1, score_x, colsum on X^T). */
+static inline size_t colb__soa_padded(size_t K)
+{
+    return (K + COLB__SOA_W - 1) / COLB__SOA_W * COLB__SOA_W;
+}
+
 typedef struct colb__soa_kernel {
     const char *name; /* "avx512", "avx2" or "portable" */
     /* The arm of every lane of one block on K shared contexts:

@@ -228,17 +228,13 @@ static int small_svd(double *R, size_t l, double *sv, double *U, double *V, size
         sv[k] = nrm;
         perm[k] = j;
     }
-    double *W = R; /* U's columns first into a copy of R's: in place by rows */
-    for (size_t i = 0; i < l; i++) {
-        for (size_t j = 0; j < l; j++) {
-            double nrm = sv[j];
-            U[i * l + j] = nrm > 0.0 ? W[i * l + perm[j]] / nrm : 0.0;
-        }
-    }
-    for (size_t i = 0; i < l; i++) { /* V's columns in the same order */
+    for (size_t i = 0; i < l; i++) /* U: R's columns normalised, in the sorted order */
         for (size_t j = 0; j < l; j++)
-            W[i * l + j] = V[i * l + perm[j]];
-        memcpy(V + i * l, W + i * l, l * sizeof(double));
+            U[i * l + j] = sv[j] > 0.0 ? R[i * l + perm[j]] / sv[j] : 0.0;
+    for (size_t i = 0; i < l; i++) { /* V's columns in that order, row by row through R */
+        for (size_t j = 0; j < l; j++)
+            R[i * l + j] = V[i * l + perm[j]];
+        memcpy(V + i * l, R + i * l, l * sizeof(double));
     }
     return 0;
 }

@@ -287,7 +287,7 @@ static colb_status club_create(colb_policy *p)
 static colb_status club_begin(colb_policy *p)
 {
     club *c = p->impl;
-    size_t K = p->K, d = p->d, Kp = (K + 7) / 8 * 8;
+    size_t K = p->K, d = p->d, Kp = colb__soa_padded(K);
     if (K > c->K_cap) { /* scratch: on failure the arrays grown so far are only larger */
         if (colb__realloc_n(&c->Xt, Kp, d * sizeof(double)) ||
             colb__realloc_n(&c->scores, Kp, sizeof(double)) ||

@@ -209,7 +209,7 @@ static void ch_destroy(colb_policy *p)
 static colb_status ch_begin(colb_policy *p)
 {
     colb__cohort *h = p->impl;
-    size_t K = p->K, d = p->d, Kp = (K + 7) / 8 * 8;
+    size_t K = p->K, d = p->d, Kp = colb__soa_padded(K);
     if (K > h->K_cap) { /* scratch: on failure the arrays grown so far are only larger */
         if (colb__realloc_n(&h->scores, Kp, sizeof(double)) ||
             colb__realloc_n(&h->mean, Kp, sizeof(double)) ||
