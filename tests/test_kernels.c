@@ -448,16 +448,12 @@ static void test_exact_kernels(void **state)
     }
 }
 
-/* The dense helpers (symv, symv2, coldot, cholesky, cholesky_n, chol_solve_eye,
- * sm_step, syr, syr_n, chol_inverse, pack_add, axpy) on every
- * path against the scalar code of dense.h / dense.c they replace, bit for
- * bit, on symmetric positive definite matrices of several d (masked tails,
- * d < 8, two vectors and more); and a matrix that is not positive definite. */
-/* colb__sym_eigvals (tridiagonal reduction and implicit QL) against LAPACK's dsyev: random
- * symmetric matrices, indefinite and positive definite, d = 1 to 50, and
- * special cases (diagonal, repeated eigenvalues, zero, rank one); every
- * eigenvalue within 1e-12 of the largest |eigenvalue| (both are backward
- * stable: their errors are a few ulps of ||S||). A NaN or an infinity fails. */
+/* colb__sym_eigvals (tridiagonal reduction and implicit QL) against
+ * LAPACK's dsyev: random symmetric matrices, indefinite and positive
+ * definite, d = 1 to 50, and special cases (diagonal, repeated eigenvalues,
+ * zero, rank one); every eigenvalue within 1e-12 of the largest |eigenvalue|
+ * (both are backward stable: their errors are a few ulps of ||S||). A NaN or
+ * an infinity fails. */
 static void test_sym_eigvals(void **state)
 {
     (void)state;
@@ -513,6 +509,11 @@ static void test_sym_eigvals(void **state)
     }
 }
 
+/* The dense helpers (symv, symv2, coldot, cholesky, cholesky_n, chol_solve_eye,
+ * sm_step, syr, syr_n, chol_inverse, pack_add, axpy) on every
+ * path against the scalar code of dense.h / dense.c they replace, bit for
+ * bit, on symmetric positive definite matrices of several d (masked tails,
+ * d < 8, two vectors and more); and a matrix that is not positive definite. */
 static void test_dense_kernels(void **state)
 {
     (void)state;
