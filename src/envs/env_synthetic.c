@@ -306,8 +306,7 @@ colb_status colb_env_create(const colb_env_params *p, uint64_t seed, colb_env **
     s->Xt = colb__malloc(colb__soa_padded(K), d * sizeof(double));
     /* colsum is the same bits on every path: an unusable COLB_KERNEL falls
      * back to the best path this CPU runs */
-    if (colb__soa_pick_kernel(getenv("COLB_KERNEL"), &s->kern) != COLB_OK)
-        colb__soa_pick_kernel(NULL, &s->kern);
+    s->kern = colb__soa_env_kernel();
     if (clustered)
         e->labels = colb__malloc(N, sizeof(size_t));
     if (!s->group || !s->theta || !s->X || !s->mean || !s->best || !s->noise || !s->Xt ||

@@ -30,8 +30,7 @@ colb_status colb__div_init(colb__div *v, size_t G, size_t d, size_t obs_cap)
     v->u = colb__malloc(d, sizeof(double));
     v->work = colb__malloc(colb__ts_work(d), sizeof(double));
     /* the kernels used here are the same bit for bit on every path */
-    if (colb__soa_pick_kernel(getenv("COLB_KERNEL"), &v->kern) != COLB_OK)
-        colb__soa_pick_kernel(NULL, &v->kern);
+    v->kern = colb__soa_env_kernel();
     if (!v->served || !v->first_arm || !v->slot || !v->head || !v->tail || !v->nobs || !v->e_arm ||
         !v->e_cnt || !v->e_next || !v->e_sum || !v->u || !v->work) {
         colb__div_free(v);

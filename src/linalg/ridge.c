@@ -43,8 +43,7 @@ colb_status colb__ridge_init_from(colb__ridge *r, size_t n, size_t d, const colb
     r->p = *p;
     /* the rank-one step is the same bit for bit on every kernel path, so a
      * COLB_KERNEL this CPU cannot run falls back to the best one it can */
-    if (colb__soa_pick_kernel(getenv("COLB_KERNEL"), &r->kern) != COLB_OK)
-        colb__soa_pick_kernel(NULL, &r->kern);
+    r->kern = colb__soa_env_kernel();
     size_t dd = d * d;
     if (d && dd / d != d)
         return COLB_ENOMEM;

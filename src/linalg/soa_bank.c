@@ -19,6 +19,14 @@
 
 #define W COLB__SOA_W
 
+const colb__soa_kernel *colb__soa_env_kernel(void)
+{
+    const colb__soa_kernel *k;
+    if (colb__soa_pick_kernel(getenv("COLB_KERNEL"), &k) != COLB_OK)
+        colb__soa_pick_kernel(NULL, &k);
+    return k;
+}
+
 colb_status colb__soa_pick_kernel(const char *name, const colb__soa_kernel **out)
 {
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))

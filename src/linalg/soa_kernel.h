@@ -243,6 +243,10 @@ static inline void colb__soa_step2_scalars(double *const m[2][5], const double *
  * name, COLB_EUNSUP when the CPU lacks the instructions. (soa_bank.c) */
 colb_status colb__soa_pick_kernel(const char *name, const colb__soa_kernel **out);
 
+/* The kernel COLB_KERNEL names, or the best this CPU runs when it names none
+ * usable: for code that cannot report an error there (soa_bank.c). */
+const colb__soa_kernel *colb__soa_env_kernel(void);
+
 /* Q[e ldq + k] = x_ki x_kj for the packed entry e = (i, j) (doubled when
  * i != j), so that x_k^T A x_k = sum_e A[e] Q[e ldq + k]; columns K..ldq-1
  * are set to 0. Xt receives the contexts transposed, d x ldq, zero padded

@@ -60,6 +60,20 @@ static void times(const colb__soa_kernel *kern, size_t m, size_t l, double *x, c
     }
 }
 
+/* Column c >= j of the row-major m x l block x <- H_j x_c for c = j..l-1,
+ * H_j = I - 2 v_j v_j^T / vv the reflection of column j of v (rows j..m). */
+static void reflect(size_t m, size_t l, double *x, const double *v, size_t j, double vv)
+{
+    for (size_t c = j; c < l; c++) {
+        double t = 0.0;
+        for (size_t i = j; i < m; i++)
+            t += v[i * l + j] * x[i * l + c];
+        t *= 2.0 / vv;
+        for (size_t i = j; i < m; i++)
+            x[i * l + c] -= t * v[i * l + j];
+    }
+}
+
 /* Householder QR of the row-major m x l block x (m >= l) in place: x
  * becomes Q (orthonormal columns), R (l x l, upper, row-major) its factor.
  * v (m x l) receives the reflectors. Unconditionally stable; O(m l^2). */
@@ -78,16 +92,8 @@ static void householder(size_t m, size_t l, double *x, double *R, double *v)
         for (size_t i = j; i < m; i++)
             vv += v[i * l + j] * v[i * l + j];
         vn[j] = vv;
-        for (size_t c = j; c < l; c++) { /* H_j applied to columns j.. */
-            if (vv == 0.0)
-                break;
-            double t = 0.0;
-            for (size_t i = j; i < m; i++)
-                t += v[i * l + j] * x[i * l + c];
-            t *= 2.0 / vv;
-            for (size_t i = j; i < m; i++)
-                x[i * l + c] -= t * v[i * l + j];
-        }
+        if (vv != 0.0)
+            reflect(m, l, x, v, j, vv);
         for (size_t c = 0; c < l; c++)
             R[j * l + c] = c < j ? 0.0 : x[j * l + c];
     }
@@ -95,18 +101,9 @@ static void householder(size_t m, size_t l, double *x, double *R, double *v)
     for (size_t i = 0; i < m; i++)
         for (size_t c = 0; c < l; c++)
             x[i * l + c] = i == c;
-    for (size_t j = l; j-- > 0;) {
-        if (vn[j] == 0.0)
-            continue;
-        for (size_t c = j; c < l; c++) {
-            double t = 0.0;
-            for (size_t i = j; i < m; i++)
-                t += v[i * l + j] * x[i * l + c];
-            t *= 2.0 / vn[j];
-            for (size_t i = j; i < m; i++)
-                x[i * l + c] -= t * v[i * l + j];
-        }
-    }
+    for (size_t j = l; j-- > 0;)
+        if (vn[j] != 0.0)
+            reflect(m, l, x, v, j, vn[j]);
 }
 
 /* Orthonormalise the columns of the row-major m x l block x in place (same
@@ -317,9 +314,7 @@ colb_status colb__svd_sparse(const colb__csr *a, const colb__svd_params *p, doub
     for (size_t t = 0; t < a->nnz; t++)
         if (!isfinite(a->val[t]))
             return COLB_ENONFIN;
-    const colb__soa_kernel *kern;
-    if (colb__soa_pick_kernel(getenv("COLB_KERNEL"), &kern) != COLB_OK)
-        colb__soa_pick_kernel(NULL, &kern); /* syr_n, colsum: the same bits on every path */
+    const colb__soa_kernel *kern = colb__soa_env_kernel(); /* syr_n, colsum: the same bits on every path */
     size_t k = p->k, mx = m > n ? m : n;
     size_t l = p->oversample > mn - k ? mn : k + p->oversample;
 

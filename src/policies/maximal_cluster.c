@@ -137,9 +137,7 @@ colb_status colb_maximal_cluster(const double *theta, size_t N, size_t d, double
     if (!isfinite(pstar) || pstar < 0.0 || pstar > 1.0)
         return COLB_ERANGE;
 
-    const colb__soa_kernel *kern;
-    if (colb__soa_pick_kernel(getenv("COLB_KERNEL"), &kern) != COLB_OK)
-        colb__soa_pick_kernel(NULL, &kern); /* dist2 is the same bits on every path */
+    const colb__soa_kernel *kern = colb__soa_env_kernel(); /* dist2: the same bits on every path */
     size_t *parent = colb__malloc(N, 3 * sizeof(size_t));
     double *thT = colb__malloc(N, d * sizeof(double)), *d2 = colb__malloc(N, sizeof(double));
     if (!parent || !thT || !d2) {
