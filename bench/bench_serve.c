@@ -38,6 +38,12 @@
  * policy's maintenance on a loaded machine) is waited for up to STALL_MAX.
  * $BENCH_NO_SNAPSHOTS (set) turns the server's snapshots off (but the one
  * every 300 s with changes).
+ * Before the server starts, one busy loop per CPU runs for --seconds and the
+ * gaps in its clock readings are reported: time the machine's CPUs were
+ * taken away (a hypervisor's steal), a floor under the open loop's p99 that
+ * no server removes. $BENCH_LAT_TRACE=FILE appends every open-loop request's
+ * scheduled time (seconds from the loop's first) and latency (ms) to FILE,
+ * one line each, to see when a tail happened.
  * The server binary is $COLB, else build-native/colb, else build/colb;
  * $BENCH_HTTP_THREADS sets its --http-threads (2), $BENCH_SERVE_ARGS adds
  * options (e.g. "--wal-segment-bytes 0", to compare one binary both ways). The
@@ -48,6 +54,7 @@
 #include <ftw.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -204,7 +211,7 @@ struct load {
     double rate;             /* 0: closed loop */
     double seconds;
     /* results */
-    double *lat;
+    double *lat, *sched; /* latency, and the request's scheduled time (for $BENCH_LAT_TRACE) */
     size_t nlat, cap, errors, done;
     double elapsed;
     /* request scratch */
@@ -311,8 +318,11 @@ static void run(load *L)
             busy += more;
         }
         /* wait for answers, or until the next request is due (open loop:
-         * a timeout in nanoseconds, so that the client does not spin) */
-        double wait = L->rate > 0 && more ? next_at - now_s() : 0.1;
+         * a timeout in nanoseconds, so that the client does not spin); with
+         * every connection in flight nothing can be sent before an answer
+         * comes, so then wait for one: a client spinning meanwhile would take
+         * a core from a server that is behind */
+        double wait = L->rate > 0 && more && busy < L->nconn ? next_at - now_s() : 0.1;
         if (wait < 0)
             wait = 0;
         struct timespec to = { (time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9) };
@@ -374,7 +384,9 @@ static void run(load *L)
                     if (L->nlat == L->cap) {
                         L->cap = L->cap ? 2 * L->cap : 1 << 16;
                         L->lat = realloc(L->lat, L->cap * sizeof *L->lat);
+                        L->sched = realloc(L->sched, L->cap * sizeof *L->sched);
                     }
+                    L->sched[L->nlat] = c->t0;
                     L->lat[L->nlat++] = done - c->t0;
                     last = answered = done;
                     if (status != 200)
@@ -645,6 +657,7 @@ static void stock(int port, size_t n)
         fresh = 0;
         run(&L);
         free(L.lat);
+        free(L.sched);
         /* drop the decisions the window is about to push out (made
          * before other forms' chooses, or before this top-up) */
         while (dec_next < n_dec && dec_seq[dec_next] + WINDOW / 20 * 19 < dec_seq[n_dec - 1])
@@ -681,9 +694,18 @@ static result measure(int port, next_fn next, resp_fn resp, int conns, double se
     double c0 = server_cpu();
     run(&L);
     double cpu = server_cpu() - c0;
+    const char *trace = getenv("BENCH_LAT_TRACE");
+    if (trace && rate > 0) { /* each open-loop request: its scheduled time (s from the first) and latency (ms) */
+        FILE *f = fopen(trace, "a");
+        for (size_t i = 0; f && i < L.nlat; i++)
+            fprintf(f, "%.6f %.3f\n", L.sched[i] - L.sched[0], L.lat[i] * 1e3);
+        if (f)
+            fclose(f);
+    }
     result r = { (double)L.done / L.elapsed, (double)(L.done * per) / L.elapsed, pct(&L, 0.5), pct(&L, 0.99),
                  L.done ? cpu / (double)L.done * 1e6 : 0, L.errors };
     free(L.lat);
+    free(L.sched);
     return r;
 }
 
@@ -694,6 +716,67 @@ static void row(const char *form, const char *mode, int conns, result r, size_t 
     if (r.errors)
         printf(" %zu answers other than 200 or rewards refused", r.errors);
     printf("\n");
+    fflush(stdout);
+}
+
+/* ---- the machine's own stalls ------------------------------------------------ */
+
+/* One busy loop per CPU for a while, each reading the clock: a gap between
+ * two readings is time its CPU was taken away (by the hypervisor, when the
+ * machine is a virtual one: steal). No server runs meanwhile. Such gaps
+ * bound the open loop's p99 from below, whatever the server does: a request
+ * that arrives in one waits it out, and so do those queued behind it. */
+#define GAP_S 0.0005 /* a gap counted: half a millisecond without the CPU */
+
+typedef struct stall_probe {
+    double seconds, longest, total;
+    size_t gaps;
+} stall_probe;
+
+static void *stall_loop(void *arg)
+{
+    stall_probe *p = arg;
+    double t0 = now_s(), prev = t0, t;
+    while ((t = now_s()) - t0 < p->seconds) {
+        if (t - prev > GAP_S) {
+            p->gaps++;
+            p->total += t - prev;
+            if (t - prev > p->longest)
+                p->longest = t - prev;
+        }
+        prev = t;
+    }
+    return NULL;
+}
+
+static void report_stalls(double seconds)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    ncpu = ncpu < 1 ? 1 : ncpu > 64 ? 64 : ncpu;
+    stall_probe p[64] = { { 0 } };
+    pthread_t th[64];
+    long started = 0;
+    for (long i = 0; i < ncpu; i++) {
+        p[i].seconds = seconds;
+        if (pthread_create(&th[i], NULL, stall_loop, &p[i]) == 0)
+            started++;
+        else
+            break;
+    }
+    stall_probe all = { 0 };
+    for (long i = 0; i < started; i++) {
+        pthread_join(th[i], NULL);
+        all.gaps += p[i].gaps;
+        all.total += p[i].total;
+        if (p[i].longest > all.longest)
+            all.longest = p[i].longest;
+    }
+    if (!started)
+        return;
+    printf("The machine's own stalls (busy loops on all %ld CPUs for %.0f s, no server): %zu gaps of over %.1f ms, "
+           "%.1f per CPU-second, the longest %.2f ms, %.2f %% of the time.\n\n", started, seconds, all.gaps,
+           GAP_S * 1e3, (double)all.gaps / (seconds * (double)started), all.longest * 1e3,
+           100.0 * all.total / (seconds * (double)started));
     fflush(stdout);
 }
 
@@ -846,6 +929,7 @@ static int recovery(const char *colb, const char *policy, size_t n, const char *
     load L = { .port = port, .nconn = 16, .next = next_reward_batch, .seconds = 1e9 };
     run(&L);
     free(L.lat);
+    free(L.sched);
     unsigned long long d0, r0, d1 = 0, r1 = 0;
     if (L.errors || get_stats(port, &d0, &r0))
         return -1;
@@ -937,6 +1021,7 @@ int main(int argc, char **argv)
         }
         return 0;
     }
+    report_stalls(seconds);
     int port = start_server(colb, policy);
     if (port <= 0) {
         fprintf(stderr, "bench_serve: could not start %s serve\n", colb);
