@@ -171,6 +171,13 @@ const double *colb_env_contexts(colb_env *e, size_t u)
     return e && u < e->N ? e->vt->contexts(e, u) : NULL;
 }
 
+const double *colb__env_contexts_into(colb_env *e, size_t u, double *buf)
+{
+    if (!e || u >= e->N)
+        return NULL;
+    return e->vt->contexts_into ? e->vt->contexts_into(e, u, buf) : e->vt->contexts(e, u);
+}
+
 double colb_env_reward(const colb_env *e, size_t u, size_t k)
 {
     return e && u < e->N && k < e->K ? e->vt->reward(e, u, k) : NAN;

@@ -110,6 +110,15 @@ static const double *logged_contexts(colb_env *e, size_t u)
     return c;
 }
 
+static const double *logged_contexts_into(colb_env *e, size_t u, double *buf)
+{
+    logged *g = e->impl;
+    if (g->rounds == 0 || g->proto == COLB_LOGGED_SHARED || g->filled[u])
+        return logged_contexts(e, u); /* a block already built, or the shared one */
+    fill(g, e->K, e->d, g->items + u * e->K, buf);
+    return buf;
+}
+
 static const size_t *shown(const colb_env *e, size_t u)
 {
     const logged *g = e->impl;
@@ -207,6 +216,7 @@ static const colb__env_vt logged_vt = {
     .name = "logged",
     .next_round = logged_next_round,
     .contexts = logged_contexts,
+    .contexts_into = logged_contexts_into,
     .reward = logged_reward,
     .regret = logged_regret,
     .theta = NULL,

@@ -62,9 +62,11 @@ static void prefetch_env(void *env)
 /* One round under the protocol of colb/sim.h; adds the users' regret to *reg.
  * When `more` (another round follows), the environment draws the next round
  * while the policy chooses for this one (on the policy's threads if it has
- * some: colb__policy_choose_all_with): the same values, drawn earlier. */
+ * some: colb__policy_choose_all_with): the same values, drawn earlier.
+ * ctx: K d doubles for a user's turn under the per-user protocol
+ * (colb__env_contexts_into). */
 static colb_status play_round(colb_env *env, colb_policy *pol, size_t N, size_t K, size_t *arms,
-                              double *rewards, double *reg, int more)
+                              double *rewards, double *ctx, double *reg, int more)
 {
     colb_status st = colb_env_next_round(env);
     if (st != COLB_OK)
@@ -73,7 +75,7 @@ static colb_status play_round(colb_env *env, colb_policy *pol, size_t N, size_t 
     if (!colb_env_shared_contexts(env)) {
         for (size_t u = 0; u < N; u++) {
             size_t a;
-            if ((st = colb_policy_begin_round(pol, colb_env_contexts(env, u), K)) != COLB_OK ||
+            if ((st = colb_policy_begin_round(pol, colb__env_contexts_into(env, u, ctx), K)) != COLB_OK ||
                 (st = colb_policy_choose(pol, u, &a)) != COLB_OK ||
                 (st = colb_policy_observe(pol, u, a, colb_env_reward(env, u, a))) != COLB_OK ||
                 (st = colb_policy_end_round(pol)) != COLB_OK)
@@ -223,9 +225,11 @@ static colb_status job_advance(const colb_sim_spec *s, const char *name, colb__s
     size_t N = colb_env_users(job->env), K = colb_env_arms(job->env);
     size_t *arms = colb__malloc(N, sizeof(size_t));
     double *rewards = colb__malloc(N, sizeof(double));
-    if (!arms || !rewards) {
+    double *ctx = colb__malloc(K * colb_env_dim(job->env), sizeof(double)); /* a turn's contexts (per-user protocol) */
+    if (!arms || !rewards || !ctx) {
         free(arms);
         free(rewards);
+        free(ctx);
         return colb__err(msg, COLB_ENOMEM, "out of memory");
     }
     colb_status st = COLB_OK;
@@ -239,7 +243,7 @@ static colb_status job_advance(const colb_sim_spec *s, const char *name, colb__s
             st = COLB_EINTR;
             break;
         }
-        if ((st = play_round(job->env, job->pol, N, K, arms, rewards, &job->reg, t < until)) !=
+        if ((st = play_round(job->env, job->pol, N, K, arms, rewards, ctx, &job->reg, t < until)) !=
             COLB_OK) {
             colb__err(msg, st, "%s, round %llu: %s", name, (unsigned long long)t,
                       colb_policy_last_error(job->pol));
@@ -256,6 +260,7 @@ static colb_status job_advance(const colb_sim_spec *s, const char *name, colb__s
     }
     free(arms);
     free(rewards);
+    free(ctx);
     return st;
 }
 
