@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "colb/dataset.h"
+#include "envs/env_impl.h"
 
 /* ---- temporary files ------------------------------------------------------ */
 
@@ -502,6 +503,44 @@ static void test_env_per_user(void **state)
     colb_dataset_free(ds);
 }
 
+/* colb__env_contexts_into (the simulator's per-user turns): the values of
+ * colb_env_contexts, in the caller's buffer while the user's own block is
+ * not built, that block once it is; the environment's state unchanged (a
+ * twin that only calls colb_env_contexts sees the same rounds). */
+static void test_env_contexts_into(void **state)
+{
+    (void)state;
+    colb_dataset *ds = env_dataset();
+    const size_t K = 6, d = colb_dataset_dim(ds);
+    colb_env *e, *twin, *shared;
+    assert_ok(colb_env_create_logged(ds, COLB_LOGGED_PER_USER, K, 11, &e, NULL, 0));
+    assert_ok(colb_env_create_logged(ds, COLB_LOGGED_PER_USER, K, 11, &twin, NULL, 0));
+    assert_ok(colb_env_create_logged(ds, COLB_LOGGED_SHARED, K, 11, &shared, NULL, 0));
+    double *buf = malloc(K * d * sizeof(double));
+    assert_non_null(buf);
+    assert_null(colb__env_contexts_into(e, 0, buf)); /* no round drawn yet */
+    size_t N = colb_env_users(e);
+    for (int t = 0; t < 20; t++) {
+        assert_ok(colb_env_next_round(e));
+        assert_ok(colb_env_next_round(twin));
+        assert_ok(colb_env_next_round(shared));
+        for (size_t u = 0; u < N; u++) {
+            const double *in = colb__env_contexts_into(e, u, buf), *ref = colb_env_contexts(twin, u);
+            assert_ptr_equal(in, buf); /* u's block not built: the buffer */
+            assert_memory_equal(in, ref, K * d * sizeof(double));
+            const double *own = colb_env_contexts(e, u);
+            assert_ptr_equal(colb__env_contexts_into(e, u, buf), own); /* built: that block */
+            assert_ptr_equal(colb__env_contexts_into(shared, u, buf), colb_env_contexts(shared, 0));
+        }
+        assert_null(colb__env_contexts_into(e, N, buf)); /* no such user */
+    }
+    free(buf);
+    colb_env_free(shared);
+    colb_env_free(twin);
+    colb_env_free(e);
+    colb_dataset_free(ds);
+}
+
 static void test_env_same_seed_same_rounds(void **state)
 {
     (void)state;
@@ -583,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_write_round_trip),
         cmocka_unit_test(test_env_shared),
         cmocka_unit_test(test_env_per_user),
+        cmocka_unit_test(test_env_contexts_into),
         cmocka_unit_test(test_env_same_seed_same_rounds),
         cmocka_unit_test(test_env_edge_cases),
     };
