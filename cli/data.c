@@ -119,9 +119,13 @@ int data_env_open(data_env *d, run_config *c, char *err, size_t err_len)
     c->sim.env.users = colb_dataset_users(ds);
     c->sim.env.dim = colb_dataset_dim(ds);
     /* one environment: the items and contexts shown per round (per user
-     * under the CLUB protocol) */
+     * under the CLUB protocol); under the shared one, its positives by item
+     * and a flag per user */
     double rows = d->protocol == 2 ? (double)c->sim.env.users : 1.0;
     double env_bytes = rows * (double)d->K * (8.0 + 8.0 * (double)c->sim.env.dim) + (double)c->sim.env.users;
+    if (d->protocol != 2)
+        env_bytes += 8.0 * (double)(colb_dataset_items(ds) + 1 + colb_dataset_n_positives(ds)) +
+                     (double)c->sim.env.users;
     c->sim.env_bytes = env_bytes < 1e18 ? (size_t)env_bytes : (size_t)1e18;
     return 0;
 }
