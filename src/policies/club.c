@@ -48,6 +48,7 @@
  * connected components), joined to none it would stay alone forever. */
 #include "policies/club.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "policies/club_graph.h"
@@ -571,6 +572,34 @@ static colb_status club_load(colb_policy *p, colb__snap_in *in, const colb__snap
     return COLB_OK;
 }
 
+/* n bytes from a, every cache line, for writing. */
+static void prefetch_lines(const void *a, size_t n)
+{
+    uintptr_t p = (uintptr_t)a, end = p + n;
+    for (p &= ~(uintptr_t)63; p < end; p += 64)
+        __builtin_prefetch((const void *)p, 1, 3);
+}
+
+/* The per-user protocol serves users one after another; on Last.FM (1,892
+ * users, d = 25) they end in ~1,870 components, so each step reads and
+ * writes a user's model and its component's (A and V: 20 KB), out of the
+ * caches by its turn. Fetched during the previous user's turn instead. */
+static void club_prefetch_user(const colb_policy *p, size_t u)
+{
+    const club *c = p->impl;
+    size_t d = p->d, dd = d * d, k = c->g.comp[u];
+    prefetch_lines(c->users.A + u * dd, dd * sizeof(double));
+    prefetch_lines(c->users.V + u * dd, dd * sizeof(double));
+    prefetch_lines(c->users.theta + u * d, d * sizeof(double));
+    prefetch_lines(c->users.b + u * d, d * sizeof(double));
+    prefetch_lines(c->users.theta0 + u * d, d * sizeof(double));
+    prefetch_lines(c->comps.A + k * dd, dd * sizeof(double));
+    prefetch_lines(c->comps.V + k * dd, dd * sizeof(double));
+    prefetch_lines(c->comps.theta + k * d, d * sizeof(double));
+    prefetch_lines(c->comps.b + k * d, d * sizeof(double));
+    prefetch_lines(c->comps.theta0 + k * d, d * sizeof(double));
+}
+
 const colb__policy_vt colb__policy_club = {
     .name = "club",
     .sequential = 1,
@@ -582,6 +611,7 @@ const colb__policy_vt colb__policy_club = {
     .observe = club_observe,
     .user_theta = club_theta,
     .clusters = club_clusters,
+    .prefetch_user = club_prefetch_user,
     .memory = club_memory,
     .save = club_save,
     .load = club_load,

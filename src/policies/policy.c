@@ -390,6 +390,12 @@ static colb_status choose_all(colb_policy *p, size_t *arms)
     return COLB_OK;
 }
 
+void colb__policy_prefetch_user(const colb_policy *p, size_t u)
+{
+    if (p && u < p->N && p->vt->prefetch_user)
+        p->vt->prefetch_user(p, u);
+}
+
 colb_status colb__policy_choose_all_with(colb_policy *p, size_t *arms, colb__task *side)
 {
     colb_status st = COLB_EINVAL;

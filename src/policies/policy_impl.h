@@ -41,6 +41,10 @@ typedef struct colb__policy_vt {
     colb_status (*end_round)(colb_policy *p);
     colb_status (*user_theta)(const colb_policy *p, size_t u, double *theta); /* may be NULL */
     colb_status (*clusters)(const colb_policy *p, size_t *labels, size_t *n); /* may be NULL */
+    /* A hint that user u is served next, alone (the per-user protocol):
+     * start fetching its state into the caches. No effect on any result.
+     * May be NULL. */
+    void (*prefetch_user)(const colb_policy *p, size_t u);
     /* Memory budget (issue 17): the bytes create allocates for pp, an
      * estimate within a small factor; NULL: nothing worth counting. */
     double (*memory)(const colb_policy_params *pp);
@@ -191,6 +195,9 @@ struct colb_policy {
      * (core/team.h; the task marks itself done); else NULL */
     colb__task *side;
 };
+
+/* vt->prefetch_user(p, u) where the policy has one (u < N); else nothing. */
+void colb__policy_prefetch_user(const colb_policy *p, size_t u);
 
 /* colb_policy_choose_all, with side (may be NULL; core/team.h) run once
  * before this returns, whatever the outcome: alongside the choice when the

@@ -75,6 +75,7 @@ static colb_status play_round(colb_env *env, colb_policy *pol, size_t N, size_t 
     if (!colb_env_shared_contexts(env)) {
         for (size_t u = 0; u < N; u++) {
             size_t a;
+            colb__policy_prefetch_user(pol, u + 1 < N ? u + 1 : 0); /* the next turn's state */
             if ((st = colb_policy_begin_round(pol, colb__env_contexts_into(env, u, ctx), K)) != COLB_OK ||
                 (st = colb_policy_choose(pol, u, &a)) != COLB_OK ||
                 (st = colb_policy_observe(pol, u, a, colb_env_reward(env, u, a))) != COLB_OK ||
