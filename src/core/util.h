@@ -98,6 +98,20 @@ static inline size_t colb__argmax(const double *v, size_t n)
     return best;
 }
 
+/* Ask for every cache line of the n bytes at a (a hint; no effect on any
+ * value), for writing when write is nonzero: what a later step will read
+ * out of the caches, fetched while the current one computes. */
+static inline void colb__prefetch(const void *a, size_t n, int write)
+{
+    uintptr_t p = (uintptr_t)a, end = p + n;
+    for (p &= ~(uintptr_t)63; p < end; p += 64) {
+        if (write)
+            __builtin_prefetch((const void *)p, 1, 3);
+        else
+            __builtin_prefetch((const void *)p, 0, 3);
+    }
+}
+
 /* One step of SplitMix64 (Steele, Lea, Flood 2014) on state *x (rng.c). */
 uint64_t colb__splitmix64(uint64_t *x);
 

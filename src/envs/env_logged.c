@@ -16,7 +16,6 @@
  * rounds do not depend on what the policy chooses. */
 #include "colb/dataset.h"
 
-#include <stdint.h>
 #include <string.h>
 
 #include "data/textio.h"
@@ -165,11 +164,8 @@ static const double *logged_contexts_into(colb_env *e, size_t u, double *buf)
     if (u + 1 < e->N) { /* the next turn's rows, random in the data set: fetched meanwhile */
         const double *f = colb_dataset_features(g->ds);
         const size_t *next = g->items + (u + 1) * e->K;
-        for (size_t k = 0; k < e->K; k++) {
-            uintptr_t a = (uintptr_t)(f + next[k] * e->d), end = a + e->d * sizeof(double);
-            for (a &= ~(uintptr_t)63; a < end; a += 64) /* every cache line of the row */
-                __builtin_prefetch((const void *)a, 0, 3);
-        }
+        for (size_t k = 0; k < e->K; k++)
+            colb__prefetch(f + next[k] * e->d, e->d * sizeof(double), 0);
     }
     return buf;
 }

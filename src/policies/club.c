@@ -48,7 +48,6 @@
  * connected components), joined to none it would stay alone forever. */
 #include "policies/club.h"
 
-#include <stdint.h>
 #include <string.h>
 
 #include "policies/club_graph.h"
@@ -572,14 +571,6 @@ static colb_status club_load(colb_policy *p, colb__snap_in *in, const colb__snap
     return COLB_OK;
 }
 
-/* n bytes from a, every cache line, for writing. */
-static void prefetch_lines(const void *a, size_t n)
-{
-    uintptr_t p = (uintptr_t)a, end = p + n;
-    for (p &= ~(uintptr_t)63; p < end; p += 64)
-        __builtin_prefetch((const void *)p, 1, 3);
-}
-
 /* The per-user protocol serves users one after another; on Last.FM (1,892
  * users, d = 25) they end in ~1,870 components, so each step reads and
  * writes a user's model and its component's (A and V: 20 KB), out of the
@@ -588,16 +579,16 @@ static void club_prefetch_user(const colb_policy *p, size_t u)
 {
     const club *c = p->impl;
     size_t d = p->d, dd = d * d, k = c->g.comp[u];
-    prefetch_lines(c->users.A + u * dd, dd * sizeof(double));
-    prefetch_lines(c->users.V + u * dd, dd * sizeof(double));
-    prefetch_lines(c->users.theta + u * d, d * sizeof(double));
-    prefetch_lines(c->users.b + u * d, d * sizeof(double));
-    prefetch_lines(c->users.theta0 + u * d, d * sizeof(double));
-    prefetch_lines(c->comps.A + k * dd, dd * sizeof(double));
-    prefetch_lines(c->comps.V + k * dd, dd * sizeof(double));
-    prefetch_lines(c->comps.theta + k * d, d * sizeof(double));
-    prefetch_lines(c->comps.b + k * d, d * sizeof(double));
-    prefetch_lines(c->comps.theta0 + k * d, d * sizeof(double));
+    colb__prefetch(c->users.A + u * dd, dd * sizeof(double), 1);
+    colb__prefetch(c->users.V + u * dd, dd * sizeof(double), 1);
+    colb__prefetch(c->users.theta + u * d, d * sizeof(double), 1);
+    colb__prefetch(c->users.b + u * d, d * sizeof(double), 1);
+    colb__prefetch(c->users.theta0 + u * d, d * sizeof(double), 1);
+    colb__prefetch(c->comps.A + k * dd, dd * sizeof(double), 1);
+    colb__prefetch(c->comps.V + k * dd, dd * sizeof(double), 1);
+    colb__prefetch(c->comps.theta + k * d, d * sizeof(double), 1);
+    colb__prefetch(c->comps.b + k * d, d * sizeof(double), 1);
+    colb__prefetch(c->comps.theta0 + k * d, d * sizeof(double), 1);
 }
 
 const colb__policy_vt colb__policy_club = {
