@@ -85,9 +85,7 @@ static void mark_best(logged *g, size_t N, size_t K)
 static int index_by_item(logged *g, size_t N)
 {
     const size_t *pos;
-    size_t n = g->n_items, nnz = 0;
-    for (size_t u = 0; u < N; u++)
-        nnz += colb_dataset_positives(g->ds, u, &pos);
+    size_t n = g->n_items, nnz = colb_dataset_n_positives(g->ds);
     g->item_ptr = colb__calloc(n + 1, sizeof(size_t));
     g->by_item = colb__malloc(nnz ? nnz : 1, sizeof(size_t));
     g->best = colb__calloc(N ? N : 1, 1);
