@@ -318,8 +318,15 @@ static void test_aggregates_match_scratch(void **state)
         }
         if (worst > 1e-9)
             fail_msg("graph %d: incremental aggregates differ by %g (relative)", g, worst);
-        /* the run did exercise splits and rebuilds */
+        /* the run did exercise splits and rebuilds, and components of one
+         * user (whose aggregate is the user's own model) */
         assert_true(splits >= 2);
+        size_t members[N] = { 0 }, alone = 0;
+        for (size_t u = 0; u < N; u++)
+            members[labels[u]]++;
+        for (size_t k = 0; k < n; k++)
+            alone += members[k] == 1;
+        assert_true(alone >= 1);
         size_t lq[N], nq = 0;
         assert_ok(colb_policy_clusters(q, lq, &nq));
         assert_int_equal(nq, n);

@@ -31,7 +31,9 @@
  * Speed. The aggregate (M, M^{-1}, b, w) of every component is kept in a
  * ridge bank indexed by component: serving user i is one rank-one
  * (Sherman-Morrison) update of i's model and one of its component's, O(d^2),
- * instead of a sum over the component's members. Only a deletion that splits
+ * instead of a sum over the component's members (one step when the
+ * component is the user alone: its aggregate is the user's model, see
+ * aggregate()). Only a deletion that splits
  * the component forces the parts to be rebuilt from their members
  * (O(|part| d^2 + d^3)); a split happens at most N - 1 times in a run. Split
  * detection is a breadth-first search that stops as soon as the deleted
@@ -85,7 +87,7 @@ typedef struct club {
      * x_k^T A x_k (N x Kp each), valid where stamp[k] == round: computed by
      * the component's first choose of a round and then carried through its
      * rank-one updates (O(K d) each) instead of being recomputed (O(K d^2)). */
-    double *cm, *cq, *tk, *ux; /* N Kp, N Kp, Kp, d */
+    double *cm, *cq, *tk, *ux; /* N Kp, N Kp, Kp, 2 d */
     uint64_t *stamp;     /* N */
     uint64_t round;      /* begin_round calls so far */
     size_t K_cap, Kp;    /* Kp = K rounded up to a multiple of 8 */
@@ -156,6 +158,24 @@ static void set_info(colb_policy *p)
              c->g.n_comp, (unsigned long long)c->g.edges);
 }
 
+/* The aggregate of component k, which holds user u: model *i of the bank
+ * returned. A component of one user (and on sparse data, such as Last.FM,
+ * almost every component ends alone) has that user's model as its
+ * aggregate, lambda I + (M_u - lambda I) = M_u and b = b_u, so it is read
+ * and updated there: one rank-one step per serve instead of two, and half
+ * the memory a step touches. Its slot in comps is then stale and never read
+ * (components only split: a singleton stays one). The naive mode keeps its
+ * rebuild of every aggregate in comps. */
+static const colb__ridge *aggregate(const club *c, size_t u, size_t k, size_t *i)
+{
+    if (!c->naive && c->g.size[k] == 1) {
+        *i = u;
+        return &c->users;
+    }
+    *i = k;
+    return &c->comps;
+}
+
 /* Rebuild component k's aggregate from its members: O(|k| d^2 + d^3). */
 static colb_status rebuild(club *c, size_t k)
 {
@@ -218,7 +238,7 @@ static colb_status club_setup(colb_policy *p, club *c)
     c->pos = colb__malloc(N, sizeof(size_t));
     c->deg = colb__malloc(N, sizeof(size_t));
     c->stamp = colb__calloc(N, sizeof(uint64_t));
-    c->ux = colb__malloc(d, sizeof(double));
+    c->ux = colb__malloc(2 * d, sizeof(double));
     return c->cb && c->del && c->wP && c->nb && c->sidx && c->dist && c->pos && c->deg &&
                    c->stamp && c->ux
                ? COLB_OK : COLB_ENOMEM;
@@ -314,12 +334,14 @@ static colb_status club_choose(colb_policy *p, size_t u, size_t *arm)
                              k);
     }
     c->t++; /* t of the paper: this step's number, counting every user's */
+    size_t ai;
+    const colb__ridge *ag = aggregate(c, u, k, &ai);
     /* the published bonus alpha sqrt(q ln(t + 1)) (club_own_alpha), or the
      * shared width: width * sqrt(q) */
-    double a = c->own_alpha ? c->alpha : colb__ridge_width(&c->comps, k);
+    double a = c->own_alpha ? c->alpha : colb__ridge_width(ag, ai);
     double lt = c->own_alpha ? log((double)c->t + 1.0) : 1.0;
     if (colb__policy_ts(p)) {
-        colb__ts_scores(&c->comps, k, NULL, a * sqrt(lt), p->X, p->K, &p->ts_rng, c->scores,
+        colb__ts_scores(ag, ai, NULL, a * sqrt(lt), p->X, p->K, &p->ts_rng, c->scores,
                         c->ts_work);
         *arm = colb__argmax(c->scores, p->K);
         return COLB_OK;
@@ -333,8 +355,8 @@ static colb_status club_choose(colb_policy *p, size_t u, size_t *arm)
     size_t K = p->K, Kp = c->Kp;
     double *m = c->cm + k * Kp, *q = c->cq + k * Kp;
     if (c->naive || c->stamp[k] != c->round) {
-        c->kern->score_x(c->comps.A + k * d * d, d, c->comps.theta + k * d, 0.0, 1.0, c->Xt, d, K,
-                         Kp, c->scores, m, q);
+        c->kern->score_x(ag->A + ai * d * d, d, ag->theta + ai * d, 0.0, 1.0, c->Xt, d, K, Kp,
+                         c->scores, m, q);
         c->stamp[k] = c->round;
     }
     for (size_t i = 0; i < K; i++)
@@ -451,9 +473,11 @@ static colb_status club_observe(colb_policy *p, size_t u, size_t arm, double y)
         c->stamp[k] = 0; /* the parts' models are rebuilt: no cached scores */
         for (size_t q = first_new; q < g->n_comp; q++)
             c->stamp[q] = 0;
-        colb_status st = rebuild(c, k);
+        /* a part of one user has that user's model as its aggregate */
+        colb_status st = g->size[k] > 1 ? rebuild(c, k) : COLB_OK;
         for (size_t q = first_new; q < g->n_comp && st == COLB_OK; q++)
-            st = rebuild(c, q);
+            if (g->size[q] > 1)
+                st = rebuild(c, q);
         if (st != COLB_OK) {
             set_info(p);
             return colb__err(p->err, st, "observe: a component aggregate is not positive definite");
@@ -584,6 +608,8 @@ static void club_prefetch_user(const colb_policy *p, size_t u)
     colb__prefetch(c->users.theta + u * d, d * sizeof(double), 1);
     colb__prefetch(c->users.b + u * d, d * sizeof(double), 1);
     colb__prefetch(c->users.theta0 + u * d, d * sizeof(double), 1);
+    if (!c->naive && c->g.size[k] == 1)
+        return; /* the user's model is its component's aggregate */
     colb__prefetch(c->comps.A + k * dd, dd * sizeof(double), 1);
     colb__prefetch(c->comps.V + k * dd, dd * sizeof(double), 1);
     colb__prefetch(c->comps.theta + k * d, d * sizeof(double), 1);
@@ -718,16 +744,18 @@ colb_status colb__club_check(const colb_policy *p, double *max_rel)
         }
         if ((st = colb__ridge_refresh(&fresh, 0)) != COLB_OK)
             break;
-        if (served != c->comps.count[k]) {
+        size_t i;
+        const colb__ridge *ag = aggregate(c, mem[0], k, &i);
+        if (served != ag->count[i]) {
             st = COLB_ESTATE;
             break;
         }
         double e[5] = {
-            rel_diff(c->comps.V + k * dd, fresh.V, dd),
-            rel_diff(c->comps.A + k * dd, fresh.A, dd),
-            rel_diff(c->comps.b + k * d, fresh.b, d),
-            rel_diff(c->comps.theta + k * d, fresh.theta, d),
-            rel_diff(c->comps.logdet + k, fresh.logdet, 1),
+            rel_diff(ag->V + i * dd, fresh.V, dd),
+            rel_diff(ag->A + i * dd, fresh.A, dd),
+            rel_diff(ag->b + i * d, fresh.b, d),
+            rel_diff(ag->theta + i * d, fresh.theta, d),
+            rel_diff(ag->logdet + i, fresh.logdet, 1),
         };
         for (int j = 0; j < 5; j++)
             if (!(e[j] <= worst))
