@@ -429,28 +429,28 @@ static colb_status club_observe(colb_policy *p, size_t u, size_t arm, double y)
     colb__club_graph *g = &c->g;
     size_t d = p->d, k = g->comp[u];
     const double *x = p->X + arm * d;
+    size_t ai;
+    const colb__ridge *ag = aggregate(c, u, k, &ai);
     int cached = !c->naive && c->stamp[k] == c->round;
-    double cc = 0.0;
-    if (cached) { /* u = A x and c = 1 / (1 + x^T u), as the rank-one step computes them */
-        double sx = 0.0;
-        c->kern->colsum(c->comps.A + k * d * d, d, x, d, d, c->ux);
-        for (size_t j = 0; j < d; j++)
-            sx += x[j] * c->ux[j];
-        cc = 1.0 / (1.0 + sx);
+    /* the aggregate's rank-one step leaves u = A x in ux (ux + d for the
+     * component's, after the user's) and returns s = x^T u */
+    const double *ux = c->ux;
+    double s2[2];
+    if (c->naive || ag == &c->users) { /* the naive mode's aggregates are rebuilt */
+        s2[1] = colb__ridge_update_u(&c->users, u, x, y, 1.0, c->ux);
+    } else { /* the user and its component in one interleaved kernel call */
+        colb__ridge_update2_u(&c->users, u, &c->comps, k, x, y, 1.0, c->ux, s2);
+        ux += d;
     }
-    if (c->naive)
-        colb__ridge_update(&c->users, u, x, y, 1.0);
-    else /* the user and its component in one interleaved kernel call */
-        colb__ridge_update2(&c->users, u, &c->comps, k, x, y, 1.0);
-    if (cached && c->comps.since_refresh[k] == 0) {
+    if (cached && ag->since_refresh[ai] == 0) {
         c->stamp[k] = 0; /* A was recomputed from V: score afresh */
-    } else if (cached) { /* A' = A - c u u^T, w' = the updated w */
+    } else if (cached) { /* A' = A - c u u^T with c = 1 / (1 + s), w' = the updated w */
         size_t K = p->K, Kp = c->Kp;
-        double *m = c->cm + k * Kp, *q = c->cq + k * Kp;
-        c->kern->colsum(c->Xt, Kp, c->ux, d, K, c->tk); /* x_k^T u */
+        double *m = c->cm + k * Kp, *q = c->cq + k * Kp, cc = 1.0 / (1.0 + s2[1]);
+        c->kern->colsum(c->Xt, Kp, ux, d, K, c->tk); /* x_k^T u */
         for (size_t i = 0; i < K; i++)
             q[i] -= cc * c->tk[i] * c->tk[i];
-        c->kern->colsum(c->Xt, Kp, c->comps.theta + k * d, d, K, m); /* <w', x_k> */
+        c->kern->colsum(c->Xt, Kp, ag->theta + ai * d, d, K, m); /* <w', x_k> */
     }
     c->cb[u] = colb__club_cb(c->users.count[u], c->alpha2);
     for (size_t j = 0; j < d; j++)
