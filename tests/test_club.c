@@ -240,6 +240,58 @@ static void test_edge_scan_matches_rule(void **state)
     colb_env_free(e);
 }
 
+/* Every observe deletes exactly the edges of the served user that fail the
+ * rule at the new estimates, whether the scan tested them or certified them
+ * through the component's pivot (triangle inequality): two clusters of 30
+ * users, d = 5, alpha2 chosen so that edges go between the clusters while
+ * most steps are certified; the certificates' state is checked too. */
+static void test_certified_scan_matches_rule(void **state)
+{
+    (void)state;
+    enum { N = 60, D = 5, K = 8, T = 150 };
+    const double alpha2 = 0.6;
+    colb_env *e = make_env(N, 2, D, K, 0.1, 41);
+    colb_policy *p = make_club(N, D, 0.3, alpha2, COLB_CLUB_COMPLETE, 4);
+    static double w[N][D];
+    static unsigned char before[N];
+    size_t deleted = 0;
+    for (size_t t = 0; t < T; t++) {
+        assert_ok(colb_env_next_round(e));
+        assert_ok(colb_policy_begin_round(p, colb_env_contexts(e, 0), K));
+        for (size_t u = 0; u < N; u++) {
+            size_t a;
+            for (size_t v = 0; v < N; v++)
+                before[v] = (unsigned char)colb__club_has_edge(p, u, v);
+            assert_ok(colb_policy_choose(p, u, &a));
+            assert_ok(colb_policy_observe(p, u, a, colb_env_reward(e, u, a)));
+            for (size_t v = 0; v < N; v++)
+                assert_ok(colb_policy_user_theta(p, v, w[v]));
+            for (size_t v = 0; v < N; v++) {
+                if (!before[v])
+                    continue;
+                int gone = colb__club_edge_deleted(w[u], w[v], D, colb__club_served(p, u),
+                                                   colb__club_served(p, v), alpha2);
+                if (gone != !colb__club_has_edge(p, u, v))
+                    fail_msg("round %zu, user %zu, edge to %zu: rule says %s, the policy %s", t,
+                             u, v, gone ? "delete" : "keep", gone ? "kept it" : "deleted it");
+                deleted += (size_t)gone;
+            }
+            if (u % 7 == 0) {
+                double err;
+                assert_ok(colb__club_check(p, &err));
+            }
+        }
+        assert_ok(colb_policy_end_round(p));
+    }
+    uint64_t cert = colb__club_certified(p);
+    /* a discriminating run: edges went, and most tests were certified */
+    if (deleted < 100 || cert < (uint64_t)T * N * 10)
+        fail_msg("%zu edges deleted, %llu tests certified: not a discriminating case", deleted,
+                 (unsigned long long)cert);
+    colb_policy_free(p);
+    colb_env_free(e);
+}
+
 static void test_round_robin_serves_every_user(void **state)
 {
     (void)state;
@@ -554,6 +606,7 @@ int main(void)
         cmocka_unit_test(test_edge_rule_hand_cases),
         cmocka_unit_test(test_edge_rule_in_policy),
         cmocka_unit_test(test_edge_scan_matches_rule),
+        cmocka_unit_test(test_certified_scan_matches_rule),
         cmocka_unit_test(test_round_robin_serves_every_user),
         cmocka_unit_test(test_aggregates_match_scratch),
         cmocka_unit_test(test_components_converge),

@@ -35,13 +35,20 @@ int colb__club_has_edge(const colb_policy *p, size_t u, size_t v);
  * last tested it), so only another alpha2 finds failing edges. */
 size_t colb__club_scan(const colb_policy *p, size_t u, double alpha2, size_t *out);
 
+/* Edge tests the policy's scans have skipped so far, each certified by the
+ * triangle inequality through its component's pivot (club.c, place_pivot)
+ * to pass the test. */
+uint64_t colb__club_certified(const colb_policy *p);
+
 /* Recompute from scratch and compare with the incremental state: the graph
  * invariants (colb__club_graph_consistent) and, for every component, the
  * aggregate V = lambda I + sum_j (M_j - lambda I), its inverse, b, w and
  * ln det V rebuilt from the members by Cholesky. *max_rel receives the
  * largest normwise relative difference (max |diff| / max |fresh|) over all of
- * them. COLB_ESTATE if a graph invariant fails, a count differs, or the
+ * them. COLB_ESTATE if a graph invariant fails, a count differs, the
  * edge scan's copies (CB_j, the transposed w_j) differ from their sources,
+ * or a certificate's g_j or a component's bound on them is not what the
+ * pivot gives,
  * COLB_EUNSUP in naive mode (the aggregates are rebuilt lazily there),
  * COLB_ENOMEM, COLB_ENUMERIC. */
 colb_status colb__club_check(const colb_policy *p, double *max_rel);
