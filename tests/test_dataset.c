@@ -9,7 +9,10 @@
 
 #include "colb/dataset.h"
 #include "colb/snapshot.h"
+#include "colb/policy.h"
+#include "colb/sim.h"
 #include "envs/env_impl.h"
+#include "policies/policy_impl.h"
 
 /* ---- temporary files ------------------------------------------------------ */
 
@@ -368,7 +371,8 @@ static void test_write_round_trip(void **state)
 
 enum { NI = 40, DD = 3, NU = 5 };
 
-static colb_dataset *env_dataset(void)
+/* big != 0: item 5's feature 1 is that value instead */
+static colb_dataset *env_dataset_with(double big)
 {
     static uint64_t items[NI];
     static double x[NI * DD];
@@ -377,6 +381,8 @@ static colb_dataset *env_dataset(void)
         for (int j = 0; j < DD; j++)
             x[i * DD + j] = i + 0.1 * j;
     }
+    if (big != 0.0)
+        x[5 * DD + 1] = big;
     const uint64_t users[NU] = { 1, 2, 3, 4, 5 };
     /* user 0: 1 positive; 1: 3; 2: none; 3: 10; 4: every item */
     static size_t pos[1 + 3 + 10 + NI];
@@ -398,6 +404,11 @@ static colb_dataset *env_dataset(void)
     colb_dataset *ds;
     assert_ok(colb_dataset_create(NI, DD, items, x, NU, users, ptr, pos, &ds, NULL, 0));
     return ds;
+}
+
+static colb_dataset *env_dataset(void)
+{
+    return env_dataset_with(0.0);
 }
 
 static void check_round(colb_env *e, const colb_dataset *ds, size_t K, int shared)
@@ -542,6 +553,95 @@ static void test_env_contexts_into(void **state)
     colb_dataset_free(ds);
 }
 
+/* The simulator's per-user turns: a logged environment whose feature table
+ * is within COLB_CONTEXT_MAX says so (contexts_bounded), and its contexts
+ * go straight into the policy's buffer unchecked
+ * (colb__policy_round_buffer, colb__policy_begin_round_bounded) with the
+ * same decisions as through colb_policy_begin_round; a table with an entry
+ * beyond the bound still stops a simulation with the check's clear error. */
+static colb_status make_per_user(void *ctx, uint64_t seed, colb_env **out, char *msg, size_t len)
+{
+    return colb_env_create_logged(ctx, COLB_LOGGED_PER_USER, 6, seed, out, msg, len);
+}
+
+static void test_env_contexts_bounded(void **state)
+{
+    (void)state;
+    colb_dataset *ds = env_dataset(), *bad = env_dataset_with(2e6);
+    const size_t K = 6, d = colb_dataset_dim(ds);
+    colb_env *e, *twin, *be;
+    assert_ok(colb_env_create_logged(ds, COLB_LOGGED_PER_USER, K, 13, &e, NULL, 0));
+    assert_ok(colb_env_create_logged(ds, COLB_LOGGED_PER_USER, K, 13, &twin, NULL, 0));
+    assert_ok(colb_env_create_logged(bad, COLB_LOGGED_PER_USER, K, 13, &be, NULL, 0));
+    assert_int_equal(e->contexts_bounded, 1);
+    assert_int_equal(be->contexts_bounded, 0);
+    colb_env_free(be);
+    size_t N = colb_env_users(e);
+    colb_policy_params pp;
+    colb_policy_params_default(&pp);
+    pp.users = N;
+    pp.dim = d;
+    pp.horizon = 40;
+    colb_policy *p, *q;
+    char msg[256];
+    assert_ok(colb_policy_create("linucb-ind", &pp, &p, msg, sizeof msg));
+    assert_ok(colb_policy_create("linucb-ind", &pp, &q, msg, sizeof msg));
+    assert_null(colb__policy_round_buffer(p, 0));
+    for (int t = 0; t < 40; t++) {
+        assert_ok(colb_env_next_round(e));
+        assert_ok(colb_env_next_round(twin));
+        for (size_t u = 0; u < N; u++) {
+            double *buf = colb__policy_round_buffer(p, K);
+            assert_non_null(buf);
+            const double *X = colb__env_contexts_into(e, u, buf);
+            assert_ptr_equal(X, buf);
+            size_t a, b;
+            assert_ok(colb__policy_begin_round_bounded(p, X, K));
+            assert_null(colb__policy_round_buffer(p, K)); /* not within a round */
+            assert_ok(colb_policy_begin_round(q, colb_env_contexts(twin, u), K));
+            assert_ok(colb_policy_choose(p, u, &a));
+            assert_ok(colb_policy_choose(q, u, &b));
+            assert_int_equal(a, b);
+            assert_ok(colb_policy_observe(p, u, a, colb_env_reward(e, u, a)));
+            assert_ok(colb_policy_observe(q, u, b, colb_env_reward(twin, u, b)));
+            assert_ok(colb_policy_end_round(p));
+            assert_ok(colb_policy_end_round(q));
+        }
+    }
+    double tp[DD], tq[DD];
+    for (size_t u = 0; u < N; u++) {
+        assert_ok(colb_policy_user_theta(p, u, tp));
+        assert_ok(colb_policy_user_theta(q, u, tq));
+        assert_memory_equal(tp, tq, sizeof tp);
+    }
+    colb_policy_free(p);
+    colb_policy_free(q);
+    /* the simulator on the table beyond the bound: the check's error */
+    static const char *const names[] = { "linucb-ind" };
+    colb_sim_spec s;
+    colb_sim_spec_default(&s);
+    s.env.users = N;
+    s.env.dim = d;
+    s.make_env = make_per_user;
+    s.env_ctx = bad;
+    s.policies = names;
+    s.n_policies = 1;
+    s.horizon = 20;
+    s.repeats = 1;
+    colb_sim_result *r = NULL;
+    char smsg[512];
+    assert_status(colb_sim_run(&s, &r, smsg, sizeof smsg), COLB_ERANGE);
+    assert_non_null(strstr(smsg, "beyond"));
+    s.env_ctx = ds; /* and on the good one it runs */
+    assert_ok(colb_sim_run(&s, &r, smsg, sizeof smsg));
+    assert_true(isfinite(colb_sim_result_regret(r, 0, 0, 0)));
+    colb_sim_result_free(r);
+    colb_env_free(twin);
+    colb_env_free(e);
+    colb_dataset_free(bad);
+    colb_dataset_free(ds);
+}
+
 /* A logged environment saved within a round (drawn, not yet rewarded) and
  * loaded gives the same rewards and regrets for that round: what a round
  * derives from its items (the shared protocol's best rewards) is rebuilt
@@ -663,6 +763,7 @@ int main(void)
         cmocka_unit_test(test_env_shared),
         cmocka_unit_test(test_env_per_user),
         cmocka_unit_test(test_env_contexts_into),
+        cmocka_unit_test(test_env_contexts_bounded),
         cmocka_unit_test(test_env_reload_within_round),
         cmocka_unit_test(test_env_same_seed_same_rounds),
         cmocka_unit_test(test_env_edge_cases),

@@ -41,6 +41,9 @@ struct colb_env {
     colb_env_params p;
     size_t N, d, K;
     int shared;              /* contexts shared by all users of a round */
+    int contexts_bounded;    /* every context it shows is finite and within
+                              * COLB_CONTEXT_MAX: checked once, at creation
+                              * (the logged environment's feature table) */
     size_t *labels;          /* true clusters or NULL */
     size_t n_clusters;
     void *impl;

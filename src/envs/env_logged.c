@@ -18,8 +18,10 @@
 
 #include <string.h>
 
+#include "colb/limits.h"
 #include "data/textio.h"
 #include "envs/env_impl.h"
+#include "linalg/soa_kernel.h"
 
 typedef struct logged {
     const colb_dataset *ds;
@@ -315,6 +317,11 @@ colb_status colb_env_create_logged(const colb_dataset *ds, colb_logged_protocol 
     g->proto = proto;
     g->n_items = n;
     colb_rng_seed(&g->rng, seed, COLB__STREAM_CONTEXT);
+    /* every context is a row of the feature table: checked here once, the
+     * simulator's per-user turns need not check each (policy_impl.h) */
+    const colb__soa_kernel *kern;
+    colb__soa_pick_kernel(NULL, &kern);
+    e->contexts_bounded = kern->bounded(colb_dataset_features(ds), n * d, COLB_CONTEXT_MAX);
     g->items = colb__malloc(rows * K, sizeof(size_t));
     g->ctx = colb__malloc(rows * K * d, sizeof(double));
     if (proto == COLB_LOGGED_PER_USER)

@@ -292,10 +292,9 @@ uint64_t colb_policy_rounds(const colb_policy *p) { return p ? p->rounds : 0; }
 const char *colb_policy_info(const colb_policy *p) { return p ? p->info : ""; }
 const char *colb_policy_last_error(const colb_policy *p) { return p ? p->err : ""; }
 
-colb_status colb_policy_begin_round(colb_policy *p, const double *X, size_t K)
+/* What every begin_round checks first: the handle's state and K. */
+static colb_status round_ok(colb_policy *p, const double *X, size_t K)
 {
-    if (!p)
-        return COLB_EINVAL;
     if (p->in_round)
         return colb__err(p->err, COLB_ESTATE, "begin_round: round %llu is still open",
                          (unsigned long long)p->rounds + 1);
@@ -308,6 +307,54 @@ colb_status colb_policy_begin_round(colb_policy *p, const double *X, size_t K)
     if (p->failed)
         return colb__err(p->err, COLB_ENUMERIC, "begin_round: the policy's state became non-finite in round "
                          "%llu; create a new one", (unsigned long long)p->rounds + 1);
+    return COLB_OK;
+}
+
+/* p->X grown to K arms (its contents are lost when it grows). */
+static colb_status grow_X(colb_policy *p, size_t K)
+{
+    if (K <= p->X_cap)
+        return COLB_OK;
+    colb_status st = round_memory(p, K);
+    if (st != COLB_OK)
+        return st;
+    double *nx = colb__malloc(K * p->d, sizeof(double));
+    if (!nx)
+        return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
+    free(p->X);
+    p->X = nx;
+    p->X_cap = K;
+    return COLB_OK;
+}
+
+/* The round opens on contexts that passed the checks: X copied in (unless
+ * it is p->X already), then the policy's own begin_round. */
+static colb_status open_round(colb_policy *p, const double *X, size_t K)
+{
+    colb_status st = grow_X(p, K);
+    if (st != COLB_OK)
+        return st;
+    if (X != p->X)
+        memcpy(p->X, X, K * p->d * sizeof(double));
+    p->K = K;
+    p->in_round = 1;
+    if (p->vt->begin_round) {
+        st = p->vt->begin_round(p);
+        if (st != COLB_OK) {
+            p->in_round = 0;
+            return st;
+        }
+    }
+    return COLB_OK;
+}
+
+colb_status colb_policy_begin_round(colb_policy *p, const double *X, size_t K)
+{
+    if (!p)
+        return COLB_EINVAL;
+    colb_status st = round_ok(p, X, K);
+    if (st != COLB_OK)
+        return st;
     const colb__soa_kernel *kern; /* any path: the check has one answer */
     colb__soa_pick_kernel(NULL, &kern);
     if (!kern->bounded(X, K * p->d, COLB_CONTEXT_MAX)) {
@@ -319,28 +366,22 @@ colb_status colb_policy_begin_round(colb_policy *p, const double *X, size_t K)
                                  "begin_round: context %zu, entry %zu is %g, beyond +-%g", i / p->d,
                                  i % p->d, X[i], COLB_CONTEXT_MAX);
     }
-    if (K > p->X_cap) {
-        colb_status st = round_memory(p, K);
-        if (st != COLB_OK)
-            return st;
-        double *nx = colb__malloc(K * p->d, sizeof(double));
-        if (!nx)
-            return colb__err(p->err, COLB_ENOMEM, "begin_round: out of memory for K = %zu", K);
-        free(p->X);
-        p->X = nx;
-        p->X_cap = K;
-    }
-    memcpy(p->X, X, K * p->d * sizeof(double));
-    p->K = K;
-    p->in_round = 1;
-    if (p->vt->begin_round) {
-        colb_status st = p->vt->begin_round(p);
-        if (st != COLB_OK) {
-            p->in_round = 0;
-            return st;
-        }
-    }
-    return COLB_OK;
+    return open_round(p, X, K);
+}
+
+colb_status colb__policy_begin_round_bounded(colb_policy *p, const double *X, size_t K)
+{
+    if (!p)
+        return COLB_EINVAL;
+    colb_status st = round_ok(p, X, K);
+    return st != COLB_OK ? st : open_round(p, X, K);
+}
+
+double *colb__policy_round_buffer(colb_policy *p, size_t K)
+{
+    if (!p || p->in_round || K == 0 || K > ((size_t)1 << 40) / p->d)
+        return NULL;
+    return grow_X(p, K) == COLB_OK ? p->X : NULL;
 }
 
 colb_status colb_policy_choose(colb_policy *p, size_t u, size_t *arm)

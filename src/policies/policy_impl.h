@@ -196,6 +196,18 @@ struct colb_policy {
     colb__task *side;
 };
 
+/* The policy's own buffer for a round's contexts, grown to K x d: a caller
+ * may write the contexts there and give it to colb__policy_begin_round_bounded
+ * (no copy). NULL (p->err set) on a bad K or out of memory. */
+double *colb__policy_round_buffer(colb_policy *p, size_t K);
+
+/* colb_policy_begin_round for contexts already known to be finite and
+ * within COLB_CONTEXT_MAX (the simulator's, from an environment that checked
+ * every context it can show, colb_env.contexts_bounded): the same without
+ * the check of each entry, and without a copy when X is the buffer of
+ * colb__policy_round_buffer. */
+colb_status colb__policy_begin_round_bounded(colb_policy *p, const double *X, size_t K);
+
 /* vt->prefetch_user(p, u) where the policy has one (u < N); else nothing. */
 void colb__policy_prefetch_user(const colb_policy *p, size_t u);
 
