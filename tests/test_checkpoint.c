@@ -184,7 +184,8 @@ static void test_sigint_saves_and_resumes(void **state)
 {
     (void)state;
     char args[600], cmd[1200], err[4096];
-    snprintf(args, sizeof args, "--policies linucb-ind,cmlb,club --users 30 --dim 5 --horizon 20000 "
+    /* long enough (about 1.5 s here) that the signal at 300 ms lands mid-run */
+    snprintf(args, sizeof args, "--policies linucb-ind,cmlb,club --users 30 --dim 5 --horizon 100000 "
              "--repeats 1 -j 2 --quiet 1");
     snprintf(cmd, sizeof cmd, "exec %s run %s --out %s/sig 2>%s/sig.err", colb_bin(), args, dir, dir);
     pid_t pid = fork();
