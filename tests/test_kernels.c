@@ -348,6 +348,36 @@ static void test_exact_kernels(void **state)
             ref->dist2_idx(wT, n, wu, d, idx, 21, out[0]);
             k->dist2_idx(wT, n, wu, d, idx, 21, out[1]);
             assert_memory_equal(out[0], out[1], 21 * sizeof(double));
+            /* far_bits on n distances (some ties, a NaN) for every length:
+             * the scalar rule's bits, high bits clear */
+            {
+                double dist[64], cb[64], cbu = 0.25;
+                uint64_t fb[2][2];
+                ref->dist2(wT, n, wu, d, n, dist);
+                for (size_t i = 0; i < n; i++) {
+                    cb[i] = sqrt(dist[i]) * (0.5 + 0.05 * (double)(i % 21)) - cbu;
+                    if (i % 5 == 0) { /* exactly at the threshold: not far */
+                        double t = cbu + cb[i];
+                        dist[i] = t * t;
+                    }
+                }
+                dist[7] = NAN;
+                for (size_t m = 0; m <= n; m++) {
+                    memset(fb, 0xa5, sizeof fb);
+                    ref->far_bits(dist, cb, cbu, m, fb[0]);
+                    k->far_bits(dist, cb, cbu, m, fb[1]);
+                    size_t words = (m + 63) / 64, set = 0;
+                    assert_memory_equal(fb[0], fb[1], words * sizeof(uint64_t));
+                    for (size_t i = 0; i < words * 64; i++) {
+                        double t = i < m ? cbu + cb[i] : 0.0;
+                        int want = i < m && dist[i] > t * t;
+                        assert_int_equal((int)(fb[1][i / 64] >> (i % 64) & 1), want);
+                        set += (size_t)want;
+                    }
+                    if (m == n) /* both outcomes and ties were exercised */
+                        assert_true(set > n / 4 && set < n - n / 4);
+                }
+            }
             /* bounded: every length, a NaN, an infinity or one entry beyond
              * the bound at each position fails, on every path alike */
             for (size_t m = 0; m <= n; m++) {

@@ -75,6 +75,11 @@ typedef struct colb__soa_kernel {
      * the scalar loop, on every path (CLUB's edge tests). */
     void (*dist2)(const double *wT, size_t ld, const double *wu, size_t d, size_t n,
                   double *out);
+    /* CLUB's edge test on a run of distances: bit i % 64 of far[i / 64]
+     * (i < n; (n + 63) / 64 words, unused high bits cleared) is set iff
+     * dist[i] > t * t with t = cbu + cb[i], as the scalar expression
+     * evaluates it (a NaN never sets a bit). */
+    void (*far_bits)(const double *dist, const double *cb, double cbu, size_t n, uint64_t *far);
     /* The same for the columns idx[0..n) of wT (gathered): out[q] = sum_j
      * (wu[j] - wT[j ld + idx[q]])^2, the same bits as dist2. */
     void (*dist2_idx)(const double *wT, size_t ld, const double *wu, size_t d, const size_t *idx,

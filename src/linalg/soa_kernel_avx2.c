@@ -605,6 +605,26 @@ static void rank1_sub_avx2(double *A, const double *u, double c, size_t d)
 }
 
 /* bounded: |x| <= bound 4 at a time (ordered compare: NaN fails). */
+/* far_bits: 4 comparisons a vector (ordered: a NaN compares false), the
+ * same products and sums as the scalar expression. */
+static void far_bits_avx2(const double *dist, const double *cb, double cbu, size_t n,
+                          uint64_t *far)
+{
+    __m256d cu = _mm256_set1_pd(cbu);
+    size_t i = 0;
+    for (size_t w = 0; w < (n + 63) / 64; w++)
+        far[w] = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d t = _mm256_add_pd(cu, _mm256_loadu_pd(cb + i));
+        __m256d gt = _mm256_cmp_pd(_mm256_loadu_pd(dist + i), _mm256_mul_pd(t, t), _CMP_GT_OQ);
+        far[i / 64] |= (uint64_t)(unsigned)_mm256_movemask_pd(gt) << (i % 64);
+    }
+    for (; i < n; i++) {
+        double t = cbu + cb[i];
+        far[i / 64] |= (uint64_t)(dist[i] > t * t) << (i % 64);
+    }
+}
+
 static int bounded_avx2(const double *x, size_t n, double bound)
 {
     __m256d bv = _mm256_set1_pd(bound), sign = _mm256_set1_pd(-0.0);
@@ -980,5 +1000,6 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .colsum = colsum_avx2,
     .rank1_sub = rank1_sub_avx2,
     .bounded = bounded_avx2,
+    .far_bits = far_bits_avx2,
     .axpy = axpy_avx2,
 };

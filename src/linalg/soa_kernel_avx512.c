@@ -640,6 +640,24 @@ static void rank1_sub_avx512(double *A, const double *u, double c, size_t d)
 }
 
 /* bounded: |x| <= bound 8 at a time (ordered compare: NaN fails). */
+/* far_bits: 8 comparisons a vector into a mask (ordered: a NaN compares
+ * false), the same products and sums as the scalar expression; the last
+ * partial vector masked. */
+static void far_bits_avx512(const double *dist, const double *cb, double cbu, size_t n,
+                            uint64_t *far)
+{
+    __m512d cu = _mm512_set1_pd(cbu);
+    for (size_t w = 0; w < (n + 63) / 64; w++)
+        far[w] = 0;
+    for (size_t i = 0; i < n; i += 8) {
+        __mmask8 m = n - i >= 8 ? 0xff : (__mmask8)((1u << (n - i)) - 1);
+        __m512d t = _mm512_add_pd(cu, _mm512_maskz_loadu_pd(m, cb + i));
+        __mmask8 gt = _mm512_mask_cmp_pd_mask(m, _mm512_maskz_loadu_pd(m, dist + i),
+                                              _mm512_mul_pd(t, t), _CMP_GT_OQ);
+        far[i / 64] |= (uint64_t)gt << (i % 64);
+    }
+}
+
 static int bounded_avx512(const double *x, size_t n, double bound)
 {
     __m512d bv = _mm512_set1_pd(bound);
@@ -1186,5 +1204,6 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .colsum = colsum_avx512,
     .rank1_sub = rank1_sub_avx512,
     .bounded = bounded_avx512,
+    .far_bits = far_bits_avx512,
     .axpy = axpy_avx512,
 };

@@ -221,6 +221,17 @@ static void dist2_portable(const double *wT, size_t ld, const double *wu, size_t
     }
 }
 
+static void far_bits_portable(const double *dist, const double *cb, double cbu, size_t n,
+                              uint64_t *far)
+{
+    for (size_t w = 0; w < (n + 63) / 64; w++)
+        far[w] = 0;
+    for (size_t i = 0; i < n; i++) {
+        double t = cbu + cb[i];
+        far[i / 64] |= (uint64_t)(dist[i] > t * t) << (i % 64);
+    }
+}
+
 /* The reference the SIMD ridge steps reproduce bit for bit. */
 static double ridge_step_portable(double *A, double *V, double *b, double *th, const double *t0,
                                   const double *x, double y, double w, size_t d, double *u)
@@ -410,6 +421,7 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .colsum = colsum_portable,
     .rank1_sub = rank1_sub_portable,
     .bounded = bounded_portable,
+    .far_bits = far_bits_portable,
     .syr_n = syr_n_portable,
     .chol_inverse = colb__chol_inverse,
     .axpy = axpy_portable,

@@ -74,6 +74,8 @@ typedef struct club {
     colb__ridge comps;   /* N slots, first g.n_comp used: the component aggregates */
     colb__club_graph g;
     double *cb;          /* N: CB_j for the current T_j */
+    double *cbP;         /* N: cbP[q] = cb[g.perm[q]], for the edge scan's runs */
+    uint64_t *fbits;     /* N / 64 rounded up: scratch of mark_deletions */
     size_t *del;         /* N: scratch, neighbours whose edge goes */
     size_t *nb, *sidx;   /* N each: scratch of mark_deletions */
     double *dist;        /* N: likewise */
@@ -203,6 +205,8 @@ static void club_destroy(colb_policy *p)
     colb__ridge_free(&c->comps);
     colb__club_graph_free(&c->g);
     free(c->cb);
+    free(c->cbP);
+    free(c->fbits);
     free(c->del);
     free(c->nb);
     free(c->sidx);
@@ -242,6 +246,8 @@ static colb_status club_setup(colb_policy *p, club *c)
     if (colb__policy_ts(p) && !(c->ts_work = colb__malloc(colb__ts_work(d), sizeof(double))))
         return COLB_ENOMEM;
     c->cb = colb__malloc(N, sizeof(double));
+    c->cbP = colb__malloc(N, sizeof(double));
+    c->fbits = colb__malloc(N / 64 + 1, sizeof(uint64_t));
     c->del = colb__malloc(N, sizeof(size_t));
     c->nb = colb__malloc(N, sizeof(size_t));
     c->sidx = colb__malloc(N, sizeof(size_t));
@@ -255,7 +261,7 @@ static colb_status club_setup(colb_policy *p, club *c)
     c->gP = colb__malloc(N, sizeof(double));
     c->gmax = colb__malloc(N, sizeof(double));
     c->since_pivot = colb__malloc(N, sizeof(uint64_t));
-    return c->cb && c->del && c->wP && c->nb && c->sidx && c->dist && c->pos && c->deg &&
+    return c->cb && c->cbP && c->fbits && c->del && c->wP && c->nb && c->sidx && c->dist && c->pos && c->deg &&
                    c->stamp && c->ux && c->piv && c->gP && c->gmax && c->since_pivot
                ? COLB_OK : COLB_ENOMEM;
 }
@@ -269,6 +275,7 @@ static void sync_order(club *c, size_t d, size_t q0, size_t q1)
     for (size_t q = q0; q < q1; q++) {
         size_t u = c->g.perm[q];
         c->pos[u] = q;
+        c->cbP[q] = c->cb[u];
         for (size_t j = 0; j < d; j++)
             c->wP[j * N + q] = c->users.theta[u * d + j];
     }
@@ -477,8 +484,8 @@ static colb_status club_choose(colb_policy *p, size_t u, size_t *arm)
  * columns are gathered, 8 at a time (dist2_idx). Either way each distance is
  * summed over j = 0..d-1 in the same order as too_far, so the outcome is the
  * same bit for bit. */
-static size_t mark_deletions(const club *c, size_t u, size_t d, const double *cb, double h,
-                             size_t *del, size_t *tested)
+static size_t mark_deletions(const club *c, size_t u, size_t d, const double *cb,
+                             const double *cbP, double h, size_t *del, size_t *tested)
 {
     const colb__club_graph *g = &c->g;
     const double *wu = c->users.theta + u * d;
@@ -499,17 +506,20 @@ static size_t mark_deletions(const club *c, size_t u, size_t d, const double *cb
             }
         }
         if (nc * RANGE_DEN >= n * RANGE_NUM) {
-            c->kern->dist2(c->wP + s0, N, wu, d, n, dist); /* SIMD, same bits as too_far */
-            for (size_t q = 0; q < n; q++) {
-                size_t l = mem[q];
-                double thr = cbu + cb[l];
-                if (dist[q] > thr * thr && colb__club_graph_has_edge(g, u, l)) {
-                    size_t i = m++; /* insertion: del stays increasing (m is small) */
-                    for (; i > 0 && del[i - 1] > l; i--)
-                        del[i] = del[i - 1];
-                    del[i] = l;
+            /* the distances and their tests vectorised (the same bits as
+             * too_far), then only the far members looked up in u's row */
+            c->kern->dist2(c->wP + s0, N, wu, d, n, dist);
+            c->kern->far_bits(dist, cbP + s0, cbu, n, c->fbits);
+            for (size_t w = 0; w < (n + 63) / 64; w++)
+                for (uint64_t bits = c->fbits[w]; bits; bits &= bits - 1) {
+                    size_t l = mem[w * 64 + colb__ctz64(bits)];
+                    if (colb__club_graph_has_edge(g, u, l)) {
+                        size_t i = m++; /* insertion: del stays increasing (m is small) */
+                        for (; i > 0 && del[i - 1] > l; i--)
+                            del[i] = del[i - 1];
+                        del[i] = l;
+                    }
                 }
-            }
             *tested = c->deg[u];
             return m;
         }
@@ -575,12 +585,13 @@ static colb_status club_observe(colb_policy *p, size_t u, size_t arm, double y)
         c->kern->colsum(c->Xt, Kp, ag->theta + ai * d, d, K, m); /* <w', x_k> */
     }
     c->cb[u] = colb__club_cb(c->users.count[u], c->alpha2);
+    c->cbP[c->pos[u]] = c->cb[u];
     for (size_t j = 0; j < d; j++)
         c->wP[j * p->N + c->pos[u]] = c->users.theta[u * d + j];
 
     /* the edges of u that fail the test */
     double h = regauge(c, d, u);
-    size_t tested, m = mark_deletions(c, u, d, c->cb, h, c->del, &tested);
+    size_t tested, m = mark_deletions(c, u, d, c->cb, c->cbP, h, c->del, &tested);
     c->n_certified += c->deg[u] - tested;
     if (c->deg[u] > 0 && !(c->gmax[k] <= h) && m == 0 && c->since_pivot[k] >= g->size[k])
         place_pivot(c, d, k); /* it no longer certifies the whole component */
@@ -637,7 +648,7 @@ static colb_status club_clusters(const colb_policy *p, size_t *labels, size_t *n
 static double club_memory(const colb_policy_params *pp)
 {
     double N = (double)pp->users, d = (double)pp->dim;
-    return 2 * colb__ridge_bytes(pp->users, pp->dim) + N * (N / 8 + 8) + N * (16 * d + 88);
+    return 2 * colb__ridge_bytes(pp->users, pp->dim) + N * (N / 8 + 8) + N * (16 * d + 97);
 }
 
 static colb_status club_save(const colb_policy *p, colb__snap_out *w)
@@ -685,7 +696,7 @@ static colb_status club_load(colb_policy *p, colb__snap_in *in, const colb__snap
         st = colb__ridge_load(in, gr, "components", &c->comps, N, d, &p->pp.learner, &nc);
     /* d is believed now (the users' models are in the file): the scratch */
     if (st == COLB_OK)
-        st = colb__snap_reserve(in, 8 * (uint64_t)N * (8 + 3 * d),
+        st = colb__snap_reserve(in, 8 * (uint64_t)N * (10 + 3 * d),
                                 "club's scratch");
     if (st == COLB_OK) {
         colb_status kst = club_setup(p, c);
@@ -817,12 +828,14 @@ size_t colb__club_scan(const colb_policy *p, size_t u, double alpha2, size_t *ou
     const club *c = as_club(p);
     if (!c || u >= p->N || !out)
         return 0;
-    double *cb = colb__malloc(p->N, sizeof(double));
+    double *cb = colb__malloc(2 * p->N, sizeof(double)), *cbP = cb + p->N;
     if (!cb)
         return (size_t)-1;
     for (size_t v = 0; v < p->N; v++)
         cb[v] = colb__club_cb(c->users.count[v], alpha2);
-    size_t tested, m = mark_deletions(c, u, p->d, cb, -INFINITY, out, &tested);
+    for (size_t q = 0; q < p->N; q++)
+        cbP[q] = cb[c->g.perm[q]];
+    size_t tested, m = mark_deletions(c, u, p->d, cb, cbP, -INFINITY, out, &tested);
     free(cb);
     return m;
 }
@@ -856,7 +869,7 @@ colb_status colb__club_check(const colb_policy *p, double *max_rel)
     size_t d = p->d, dd = d * d;
     for (size_t u = 0; u < p->N; u++) { /* the copies the edge scan reads */
         if (c->cb[u] != colb__club_cb(c->users.count[u], c->alpha2) || c->pos[u] >= p->N ||
-            c->g.perm[c->pos[u]] != u)
+            c->g.perm[c->pos[u]] != u || c->cbP[c->pos[u]] != c->cb[u])
             return COLB_ESTATE;
         size_t nbrs = 0;
         for (size_t v = 0; v < p->N; v++)
