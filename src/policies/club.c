@@ -99,6 +99,13 @@ typedef struct club {
      * rank-one updates (O(K d) each) instead of being recomputed (O(K d^2)). */
     double *cm, *cq, *tk, *ux; /* N Kp, N Kp, Kp, 2 d */
     uint64_t *stamp;     /* N */
+    /* A rank-one step the cache has yet to follow (pstamp[k] == round):
+     * u = A x (pu, N x d) and c = 1 / (1 + x^T u) (pc, N) of component k's
+     * last observe, applied by its next choose of the round - under the
+     * per-user protocol, and for a component's last user of a round, there
+     * is none, and nothing is spent on it. */
+    double *pu, *pc;
+    uint64_t *pstamp;
     uint64_t round;      /* begin_round calls so far */
     size_t K_cap, Kp;    /* Kp = K rounded up to a multiple of 8 */
     const colb__soa_kernel *kern; /* scoring kernel, chosen at create */
@@ -225,6 +232,9 @@ static void club_destroy(colb_policy *p)
     free(c->tk);
     free(c->ux);
     free(c->stamp);
+    free(c->pu);
+    free(c->pc);
+    free(c->pstamp);
     free(c->ts_work);
     free(c);
     p->impl = NULL;
@@ -256,13 +266,17 @@ static colb_status club_setup(colb_policy *p, club *c)
     c->pos = colb__malloc(N, sizeof(size_t));
     c->deg = colb__malloc(N, sizeof(size_t));
     c->stamp = colb__calloc(N, sizeof(uint64_t));
+    c->pu = colb__malloc(N, d * sizeof(double));
+    c->pc = colb__malloc(N, sizeof(double));
+    c->pstamp = colb__calloc(N, sizeof(uint64_t));
     c->ux = colb__malloc(2 * d, sizeof(double));
     c->piv = colb__malloc(N, d * sizeof(double));
     c->gP = colb__malloc(N, sizeof(double));
     c->gmax = colb__malloc(N, sizeof(double));
     c->since_pivot = colb__malloc(N, sizeof(uint64_t));
-    return c->cb && c->cbP && c->fbits && c->del && c->wP && c->nb && c->sidx && c->dist && c->pos && c->deg &&
-                   c->stamp && c->ux && c->piv && c->gP && c->gmax && c->since_pivot
+    return c->cb && c->cbP && c->fbits && c->del && c->wP && c->nb && c->sidx && c->dist &&
+                   c->pos && c->deg && c->stamp && c->pu && c->pc && c->pstamp && c->ux &&
+                   c->piv && c->gP && c->gmax && c->since_pivot
                ? COLB_OK : COLB_ENOMEM;
 }
 
@@ -446,14 +460,21 @@ static colb_status club_choose(colb_policy *p, size_t u, size_t *arm)
      * forms come from the hand-written single-model kernel on the round's
      * transposed contexts (soa_kernel.h; no table of outer products, which
      * the per-user protocol would pay per decision) for the component's first
-     * user of the round, and from the cache that observe keeps up to date
-     * for the next ones. */
+     * user of the round, and for the next ones from that cache, brought up
+     * to date with the last observe's rank-one step (O(K d), see pu). */
     size_t K = p->K, Kp = c->Kp;
     double *m = c->cm + k * Kp, *q = c->cq + k * Kp;
     if (c->naive || c->stamp[k] != c->round) {
         c->kern->score_x(ag->A + ai * d * d, d, ag->theta + ai * d, 0.0, 1.0, c->Xt, d, K, Kp,
                          c->scores, m, q);
         c->stamp[k] = c->round;
+        c->pstamp[k] = 0; /* a step before a rebuild or refresh: nothing to follow */
+    } else if (c->pstamp[k] == c->round) { /* A' = A - c u u^T, w' = the updated w */
+        c->kern->colsum(c->Xt, Kp, c->pu + k * d, d, K, c->tk); /* x_k^T u */
+        for (size_t i = 0; i < K; i++)
+            q[i] -= c->pc[k] * c->tk[i] * c->tk[i];
+        c->kern->colsum(c->Xt, Kp, ag->theta + ai * d, d, K, m); /* <w', x_k> */
+        c->pstamp[k] = 0;
     }
     for (size_t i = 0; i < K; i++)
         c->scores[i] = m[i] + a * sqrt((q[i] > 0.0 ? q[i] : 0.0) * lt);
@@ -576,13 +597,10 @@ static colb_status club_observe(colb_policy *p, size_t u, size_t arm, double y)
     }
     if (cached && ag->since_refresh[ai] == 0) {
         c->stamp[k] = 0; /* A was recomputed from V: score afresh */
-    } else if (cached) { /* A' = A - c u u^T with c = 1 / (1 + s), w' = the updated w */
-        size_t K = p->K, Kp = c->Kp;
-        double *m = c->cm + k * Kp, *q = c->cq + k * Kp, cc = 1.0 / (1.0 + s2[1]);
-        c->kern->colsum(c->Xt, Kp, ux, d, K, c->tk); /* x_k^T u */
-        for (size_t i = 0; i < K; i++)
-            q[i] -= cc * c->tk[i] * c->tk[i];
-        c->kern->colsum(c->Xt, Kp, ag->theta + ai * d, d, K, m); /* <w', x_k> */
+    } else if (cached) { /* for the cache to follow, at the next choose (see pu) */
+        memcpy(c->pu + k * d, ux, d * sizeof(double));
+        c->pc[k] = 1.0 / (1.0 + s2[1]);
+        c->pstamp[k] = c->round;
     }
     c->cb[u] = colb__club_cb(c->users.count[u], c->alpha2);
     c->cbP[c->pos[u]] = c->cb[u];
@@ -648,7 +666,7 @@ static colb_status club_clusters(const colb_policy *p, size_t *labels, size_t *n
 static double club_memory(const colb_policy_params *pp)
 {
     double N = (double)pp->users, d = (double)pp->dim;
-    return 2 * colb__ridge_bytes(pp->users, pp->dim) + N * (N / 8 + 8) + N * (16 * d + 97);
+    return 2 * colb__ridge_bytes(pp->users, pp->dim) + N * (N / 8 + 8) + N * (24 * d + 113);
 }
 
 static colb_status club_save(const colb_policy *p, colb__snap_out *w)
@@ -696,7 +714,7 @@ static colb_status club_load(colb_policy *p, colb__snap_in *in, const colb__snap
         st = colb__ridge_load(in, gr, "components", &c->comps, N, d, &p->pp.learner, &nc);
     /* d is believed now (the users' models are in the file): the scratch */
     if (st == COLB_OK)
-        st = colb__snap_reserve(in, 8 * (uint64_t)N * (10 + 3 * d),
+        st = colb__snap_reserve(in, 8 * (uint64_t)N * (12 + 4 * d),
                                 "club's scratch");
     if (st == COLB_OK) {
         colb_status kst = club_setup(p, c);
