@@ -519,12 +519,11 @@ static size_t mark_deletions(const club *c, size_t u, size_t d, const double *cb
     if (c->deg[u] * RANGE_DEN >= n * RANGE_NUM) {
         const size_t *mem = g->perm + s0;
         size_t nc = n;
-        if (h > -INFINITY) { /* the members not certified, without branches */
+        if (h > -INFINITY) { /* the members not certified: counted first, listed if few */
+            const double *gq = c->gP + s0;
             nc = 0;
-            for (size_t q = 0; q < n; q++) {
-                sidx[nc] = s0 + q;
-                nc += c->gP[s0 + q] > h;
-            }
+            for (size_t q = 0; q < n; q++)
+                nc += gq[q] > h;
         }
         if (nc * RANGE_DEN >= n * RANGE_NUM) {
             /* the distances and their tests vectorised (the same bits as
@@ -544,11 +543,11 @@ static size_t mark_deletions(const club *c, size_t u, size_t d, const double *cb
             *tested = c->deg[u];
             return m;
         }
-        for (size_t q = 0; q < nc; q++) { /* the uncertified neighbours */
-            size_t l = g->perm[sidx[q]];
-            if (colb__club_graph_has_edge(g, u, l)) {
+        for (size_t q = s0; q < s0 + n; q++) { /* the uncertified neighbours */
+            size_t l = g->perm[q];
+            if (c->gP[q] > h && colb__club_graph_has_edge(g, u, l)) {
                 nb[ns] = l;
-                sidx[ns++] = sidx[q]; /* ns <= q */
+                sidx[ns++] = q;
             }
         }
     } else {
