@@ -430,10 +430,15 @@ static void check_round(colb_env *e, const colb_dataset *ds, size_t K, int share
             best |= colb_dataset_is_positive(ds, u, it[k]);
         }
         for (size_t k = 0; k < K; k++) {
-            double r = colb_env_reward(e, u, k);
+            double r = colb_env_reward(e, u, k), ro, go;
             assert_true(r == (double)colb_dataset_is_positive(ds, u, it[k]));
             assert_true(colb_env_regret(e, u, k) == (double)best - r);
+            colb__env_outcome(e, u, k, &ro, &go); /* the simulator's one call */
+            assert_true(ro == r && go == (double)best - r);
         }
+        double ro, go;
+        colb__env_outcome(e, u, K, &ro, &go); /* no such arm */
+        assert_true(isnan(ro) && isnan(go));
         if (!shared && colb_dataset_positives(ds, u, NULL) > 0)
             assert_true(best); /* the CLUB protocol always shows a positive */
     }

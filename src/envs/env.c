@@ -158,10 +158,21 @@ void colb__env_outcomes(const colb_env *e, const size_t *arms, double *rewards, 
     }
     double sum = 0.0;
     for (size_t u = 0; u < e->N; u++) {
-        rewards[u] = colb_env_reward(e, u, arms[u]);
-        sum += colb_env_regret(e, u, arms[u]);
+        double g;
+        colb__env_outcome(e, u, arms[u], rewards + u, &g);
+        sum += g;
     }
     *regret = sum;
+}
+
+void colb__env_outcome(const colb_env *e, size_t u, size_t k, double *reward, double *regret)
+{
+    if (e && u < e->N && k < e->K && e->vt->outcome) {
+        e->vt->outcome(e, u, k, reward, regret);
+        return;
+    }
+    *reward = colb_env_reward(e, u, k);
+    *regret = colb_env_regret(e, u, k);
 }
 
 uint64_t colb_env_rounds(const colb_env *e) { return e ? e->rounds : 0; }

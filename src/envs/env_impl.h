@@ -18,6 +18,8 @@ typedef struct colb__env_vt {
     void (*prefetch)(colb_env *e);
     /* May be NULL: see colb__env_outcomes. */
     void (*outcomes)(const colb_env *e, const size_t *arms, double *rewards, double *regret);
+    /* May be NULL: see colb__env_outcome. */
+    void (*outcome)(const colb_env *e, size_t u, size_t k, double *reward, double *regret);
     const double *(*contexts)(colb_env *e, size_t u);
     /* May be NULL: see colb__env_contexts_into. */
     const double *(*contexts_into)(colb_env *e, size_t u, double *buf);
@@ -66,6 +68,11 @@ void colb__env_prefetch(colb_env *e);
  * same bits; an arm >= K gives NaN, as those do), in one loop where the
  * environment has one (vt->outcomes). */
 void colb__env_outcomes(const colb_env *e, const size_t *arms, double *rewards, double *regret);
+
+/* *reward = colb_env_reward(e, u, k) and *regret = colb_env_regret(e, u, k),
+ * the same bits, in one call where the environment has one (vt->outcome:
+ * the logged one looks the item up once for both). */
+void colb__env_outcome(const colb_env *e, size_t u, size_t k, double *reward, double *regret);
 
 /* User u's contexts of the current round (K x d) for one turn of the
  * per-user protocol: the same values as colb_env_contexts(e, u), written

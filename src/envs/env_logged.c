@@ -32,6 +32,7 @@ typedef struct logged {
     size_t *items;          /* SHARED: K; PER_USER: N x K */
     double *ctx;            /* SHARED: K x d; PER_USER: N x K x d (filled lazily) */
     unsigned char *filled;  /* PER_USER: N flags, contexts of u copied this round */
+    uint64_t *seen;         /* n_items bits, clear between draws (sample_distinct) */
     /* SHARED: the data set's positives by item (the users of item i are
      * by_item[item_ptr[i] .. item_ptr[i + 1]), in increasing order), and per
      * user whether this round shows one of its positives (its best reward).
@@ -45,20 +46,21 @@ typedef struct logged {
 
 static const colb__env_vt logged_vt;
 
-/* k distinct values of [0, n) in uniformly random order (k <= n). */
-static void sample_distinct(colb_rng *r, size_t n, size_t k, size_t *out)
+/* k distinct values of [0, n) in uniformly random order (k <= n). seen:
+ * n bits, all clear, and clear again on return: the membership test of
+ * Floyd's algorithm (the values drawn so far are below j, so j itself is
+ * never among them), O(1) instead of a scan of the k drawn so far. */
+static void sample_distinct(colb_rng *r, size_t n, size_t k, size_t *out, uint64_t *seen)
 {
     size_t cnt = 0;
     for (size_t j = n - k; j < n; j++) {
         size_t t = (size_t)colb_rng_below(r, (uint64_t)j + 1);
-        int seen = 0;
-        for (size_t i = 0; i < cnt; i++)
-            if (out[i] == t) {
-                seen = 1;
-                break;
-            }
-        out[cnt++] = seen ? j : t;
+        size_t v = seen[t / 64] >> (t % 64) & 1 ? j : t;
+        seen[v / 64] |= (uint64_t)1 << (v % 64);
+        out[cnt++] = v;
     }
+    for (size_t i = 0; i < cnt; i++)
+        seen[out[i] / 64] &= ~((uint64_t)1 << (out[i] % 64));
     for (size_t i = k; i > 1; i--) {
         size_t j = (size_t)colb_rng_below(r, i);
         size_t tmp = out[i - 1];
@@ -112,7 +114,7 @@ static colb_status logged_next_round(colb_env *e)
     logged *g = e->impl;
     size_t K = e->K;
     if (g->proto == COLB_LOGGED_SHARED) {
-        sample_distinct(&g->rng, g->n_items, K, g->items);
+        sample_distinct(&g->rng, g->n_items, K, g->items, g->seen);
         fill(g, K, e->d, g->items, g->ctx);
         mark_best(g, e->N, K);
     } else {
@@ -121,13 +123,13 @@ static colb_status logged_next_round(colb_env *e)
             const size_t *pos;
             size_t np = colb_dataset_positives(g->ds, u, &pos);
             if (np == 0) {
-                sample_distinct(&g->rng, g->n_items, K, it);
+                sample_distinct(&g->rng, g->n_items, K, it, g->seen);
                 continue;
             }
             size_t p = pos[colb_rng_below(&g->rng, np)];
             /* K-1 distinct items of the n_items-1 others, then p in a
              * uniformly random slot. */
-            sample_distinct(&g->rng, g->n_items - 1, K - 1, it);
+            sample_distinct(&g->rng, g->n_items - 1, K - 1, it, g->seen);
             for (size_t k = 0; k + 1 < K; k++)
                 it[k] += it[k] >= p;
             size_t slot = (size_t)colb_rng_below(&g->rng, K);
@@ -187,13 +189,11 @@ static double logged_reward(const colb_env *e, size_t u, size_t k)
     return colb_dataset_is_positive(g->ds, u, it[k]) ? 1.0 : 0.0;
 }
 
-static double logged_regret(const colb_env *e, size_t u, size_t k)
+/* The regret of user u for an item that is (rk) or is not one of its
+ * positives. */
+static double regret_of(const colb_env *e, size_t u, int rk)
 {
     const logged *g = e->impl;
-    const size_t *it = shown(e, u);
-    if (!it)
-        return NAN;
-    int rk = colb_dataset_is_positive(g->ds, u, it[k]);
     if (rk)
         return 0.0;
     if (g->proto == COLB_LOGGED_PER_USER) { /* one positive is shown when u has any */
@@ -201,6 +201,29 @@ static double logged_regret(const colb_env *e, size_t u, size_t k)
         return colb_dataset_positives(g->ds, u, &pos) > 0 ? 1.0 : 0.0;
     }
     return g->best[u] ? 1.0 : 0.0;
+}
+
+static double logged_regret(const colb_env *e, size_t u, size_t k)
+{
+    const logged *g = e->impl;
+    const size_t *it = shown(e, u);
+    if (!it)
+        return NAN;
+    return regret_of(e, u, colb_dataset_is_positive(g->ds, u, it[k]));
+}
+
+static void logged_outcome(const colb_env *e, size_t u, size_t k, double *reward,
+                           double *regret)
+{
+    const logged *g = e->impl;
+    const size_t *it = shown(e, u);
+    if (!it) {
+        *reward = *regret = NAN;
+        return;
+    }
+    int rk = colb_dataset_is_positive(g->ds, u, it[k]);
+    *reward = rk ? 1.0 : 0.0;
+    *regret = regret_of(e, u, rk);
 }
 
 static void logged_destroy(colb_env *e)
@@ -211,6 +234,7 @@ static void logged_destroy(colb_env *e)
     free(g->items);
     free(g->ctx);
     free(g->filled);
+    free(g->seen);
     free(g->item_ptr);
     free(g->by_item);
     free(g->best);
@@ -272,6 +296,7 @@ static const colb__env_vt logged_vt = {
     .contexts_into = logged_contexts_into,
     .reward = logged_reward,
     .regret = logged_regret,
+    .outcome = logged_outcome,
     .theta = NULL,
     .destroy = logged_destroy,
     .save = logged_save,
@@ -326,7 +351,8 @@ colb_status colb_env_create_logged(const colb_dataset *ds, colb_logged_protocol 
     g->ctx = colb__malloc(rows * K * d, sizeof(double));
     if (proto == COLB_LOGGED_PER_USER)
         g->filled = colb__calloc(N, 1);
-    if (!g->items || !g->ctx || (proto == COLB_LOGGED_PER_USER && !g->filled) ||
+    g->seen = colb__calloc(n / 64 + 1, sizeof(uint64_t));
+    if (!g->items || !g->ctx || !g->seen || (proto == COLB_LOGGED_PER_USER && !g->filled) ||
         (proto == COLB_LOGGED_SHARED && index_by_item(g, N) != 0)) {
         colb_env_free(e);
         return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");

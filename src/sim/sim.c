@@ -79,13 +79,16 @@ static colb_status play_round(colb_env *env, colb_policy *pol, size_t N, size_t 
         for (size_t u = 0; u < N; u++) {
             size_t a;
             colb__policy_prefetch_user(pol, u + 1 < N ? u + 1 : 0); /* the next turn's state */
+            double r, g;
             if ((st = buf ? colb__policy_begin_round_bounded(pol, colb__env_contexts_into(env, u, buf), K)
                           : colb_policy_begin_round(pol, colb__env_contexts_into(env, u, ctx), K)) != COLB_OK ||
-                (st = colb_policy_choose(pol, u, &a)) != COLB_OK ||
-                (st = colb_policy_observe(pol, u, a, colb_env_reward(env, u, a))) != COLB_OK ||
+                (st = colb_policy_choose(pol, u, &a)) != COLB_OK)
+                return st;
+            colb__env_outcome(env, u, a, &r, &g);
+            if ((st = colb_policy_observe(pol, u, a, r)) != COLB_OK ||
                 (st = colb_policy_end_round(pol)) != COLB_OK)
                 return st;
-            sum += colb_env_regret(env, u, a);
+            sum += g;
         }
         *reg += sum;
         return COLB_OK;
@@ -95,10 +98,13 @@ static colb_status play_round(colb_env *env, colb_policy *pol, size_t N, size_t 
     if (colb_policy_is_sequential(pol)) {
         for (size_t u = 0; u < N; u++) {
             size_t a;
-            if ((st = colb_policy_choose(pol, u, &a)) != COLB_OK ||
-                (st = colb_policy_observe(pol, u, a, colb_env_reward(env, u, a))) != COLB_OK)
+            double r, g;
+            if ((st = colb_policy_choose(pol, u, &a)) != COLB_OK)
                 return st;
-            sum += colb_env_regret(env, u, a);
+            colb__env_outcome(env, u, a, &r, &g);
+            if ((st = colb_policy_observe(pol, u, a, r)) != COLB_OK)
+                return st;
+            sum += g;
         }
     } else {
         colb__task side = { more ? prefetch_env : NULL, env };
