@@ -8,10 +8,10 @@
  * Gentile, Li and Zappella 2014, sec. 5), so that the best reward of every
  * user with positives is 1.
  *
- * Sampling is O(K^2) per draw (Floyd's algorithm, "Programming pearls: a
- * sample of brilliance", CACM 30(9), 1987, with a linear membership scan,
- * then a Fisher-Yates shuffle so that the order of the arms is uniform too);
- * nothing is O(n_items) per round. Every draw comes from the
+ * Sampling is O(K) per draw (Floyd's algorithm, "Programming pearls: a
+ * sample of brilliance", CACM 30(9), 1987, with its membership test on a
+ * bitset of the items, then a Fisher-Yates shuffle so that the order of the
+ * arms is uniform too); nothing is O(n_items) per round. Every draw comes from the
  * COLB__STREAM_CONTEXT stream of the seed, users in index order, so the
  * rounds do not depend on what the policy chooses. */
 #include "colb/dataset.h"

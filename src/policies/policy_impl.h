@@ -196,9 +196,11 @@ struct colb_policy {
     colb__task *side;
 };
 
-/* The policy's own buffer for a round's contexts, grown to K x d: a caller
- * may write the contexts there and give it to colb__policy_begin_round_bounded
- * (no copy). NULL (p->err set) on a bad K or out of memory. */
+/* The policy's own buffer for a round's contexts, grown to K x d: between
+ * rounds a caller may write the next round's contexts there (the last
+ * round's are then gone: no policy reads them after its end_round) and give
+ * it to colb__policy_begin_round_bounded (no copy). NULL within a round, on
+ * a bad K or out of memory (p->err set then). */
 double *colb__policy_round_buffer(colb_policy *p, size_t K);
 
 /* colb_policy_begin_round for contexts already known to be finite and
