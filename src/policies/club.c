@@ -306,7 +306,7 @@ static void sync_order(club *c, size_t d, size_t q0, size_t q1)
  * change only then), a step tests only the neighbours whose g_l exceeds
  * h_u, and none when the component's largest g does not: in a converged
  * cluster almost every step (measured on Figure 1(d)'s colb reading at
- * N = 400: 98 % of the scans certified whole, 99.8 % of the edges).
+ * N = 400: 97 % of the scans certified whole, 99.8 % of the edges).
  * The certificate must never skip an edge the exact test would delete, in
  * floating point: both sides are shrunk by the relative slack CERT_SLACK =
  * 1e-9, which exceeds the rounding of the norms (about (d + 3) 2^-53
