@@ -489,6 +489,17 @@ static colb_status club_choose(colb_policy *p, size_t u, size_t *arm)
 #define RANGE_NUM 2
 #define RANGE_DEN 7
 
+/* l into the increasing del[0..m) (by insertion: m, the edges that go in
+ * one step, is small); returns m + 1. */
+static size_t insert_sorted(size_t *del, size_t m, size_t l)
+{
+    size_t i = m;
+    for (; i > 0 && del[i - 1] > l; i--)
+        del[i] = del[i - 1];
+    del[i] = l;
+    return m + 1;
+}
+
 /* Test every edge (u, l) of the graph with the bounds cb[0..N): del[0..m)
  * receives the l whose edge fails, in increasing order; returns m. Edges
  * certified by g_l <= h (see place_pivot; h = -INFINITY certifies none, for
@@ -533,12 +544,8 @@ static size_t mark_deletions(const club *c, size_t u, size_t d, const double *cb
             for (size_t w = 0; w < (n + 63) / 64; w++)
                 for (uint64_t bits = c->fbits[w]; bits; bits &= bits - 1) {
                     size_t l = mem[w * 64 + colb__ctz64(bits)];
-                    if (colb__club_graph_has_edge(g, u, l)) {
-                        size_t i = m++; /* insertion: del stays increasing (m is small) */
-                        for (; i > 0 && del[i - 1] > l; i--)
-                            del[i] = del[i - 1];
-                        del[i] = l;
-                    }
+                    if (colb__club_graph_has_edge(g, u, l))
+                        m = insert_sorted(del, m, l);
                 }
             *tested = c->deg[u];
             return m;
@@ -564,12 +571,8 @@ static size_t mark_deletions(const club *c, size_t u, size_t d, const double *cb
     c->kern->dist2_idx(c->wP, N, wu, d, sidx, ns, dist);
     for (size_t q = 0; q < ns; q++) {
         double thr = cbu + cb[nb[q]];
-        if (dist[q] > thr * thr) {
-            size_t i = m++, l = nb[q]; /* insertion: del stays increasing */
-            for (; i > 0 && del[i - 1] > l; i--)
-                del[i] = del[i - 1];
-            del[i] = l;
-        }
+        if (dist[q] > thr * thr)
+            m = insert_sorted(del, m, nb[q]);
     }
     *tested = ns;
     return m;
