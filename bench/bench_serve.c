@@ -14,10 +14,15 @@
  *
  * Usage: bench_serve [--quick] [--seconds S] [--repeats R] [--policy NAME]
  *                    [--users N] [--batch B] [--connections C] [--only FORM]
- *                    [--prestock N] [--warm N] [--open-rate R] [--recovery [--recovery-n N]]
+ *                    [--prestock N] [--warm N] [--open-rate R] [--rewards uniform|linear]
+ *                    [--recovery [--recovery-n N]]
  * --warm makes N decisions and rewards them (batch forms) before the forms
  * run: the forms then measure a service that has learned (a policy past
  * its first epochs) rather than a fresh one.
+ * --rewards linear gives the rewards a structure the recommended policy
+ * can learn: users in 8 groups, each group's reward linear in the chosen
+ * context plus noise (uniform, the default: no structure at all, so that the
+ * policy's clusters never settle - its most expensive maintenance).
  * --open-rate runs the open loops at R requests/s instead of half of each
  * form's peak (so that servers compared run at the same load).
  * --prestock makes N decisions before the forms run, so that the reward
@@ -45,13 +50,15 @@
  * scheduled time (seconds from the loop's first) and latency (ms) to FILE,
  * one line each, to see when a tail happened.
  * The server binary is $COLB, else build-native/colb, else build/colb;
- * $BENCH_HTTP_THREADS sets its --http-threads (2), $BENCH_SERVE_ARGS adds
+ * $BENCH_HTTP_THREADS sets its --http-threads (2), $BENCH_STATE_BASE the
+ * folder that holds its state folder (/tmp), $BENCH_SERVE_ARGS adds
  * options (e.g. "--wal-segment-bytes 0", to compare one binary both ways). The
  * server it starts is stopped (SIGTERM, then SIGKILL) by its pid. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -94,7 +101,7 @@ static double rnd(void)
 /* ---- the server ------------------------------------------------------------- */
 
 static pid_t server_pid;
-static char state_dir[64];
+static char state_dir[256];
 
 static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -142,11 +149,14 @@ static const char *snapshot_every = "1000000", *snapshot_replay = "10", *snapsho
 static int start_server(const char *colb, const char *policy)
 {
     if (!state_dir[0]) {
-        snprintf(state_dir, sizeof state_dir, "/tmp/colb-bench-serve-XXXXXX");
-        if (!mkdtemp(state_dir))
+        const char *base = getenv("BENCH_STATE_BASE");
+        if ((size_t)snprintf(state_dir, sizeof state_dir, "%s/colb-bench-serve-XXXXXX", base && *base ? base : "/tmp") >=
+                sizeof state_dir || !mkdtemp(state_dir)) {
+            state_dir[0] = '\0';
             return -1;
+        }
     }
-    char st[96];
+    char st[sizeof state_dir + 8];
     snprintf(st, sizeof st, "%s/state", state_dir);
     int fds[2];
     if (pipe(fds))
@@ -196,7 +206,12 @@ typedef struct conn {
     char *in;
     size_t in_len, in_cap;
     double t0;
+    size_t tag;              /* the request in flight: next_tag when it was sent */
 } conn;
+
+/* A next_fn may tag its request (next_tag); the resp_fn of its answer
+ * reads the tag in resp_tag. */
+static size_t next_tag, resp_tag;
 
 typedef struct load load;
 /* Write the next request's body into *body (len); 0 when there is none. */
@@ -248,8 +263,10 @@ static int send_next(load *L, conn *c, double t0)
     const char *path;
     char *body;
     size_t len;
+    next_tag = 0;
     if (!L->next(L, &path, &body, &len))
         return 0;
+    c->tag = next_tag;
     grow(&c->out, &c->out_cap, len + 256);
     int h = snprintf(c->out, 256, "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                      "Content-Length: %zu\r\n\r\n", path, len);
@@ -393,6 +410,7 @@ static void run(load *L)
                         L->errors++;
                     c->last_status = status;
                     snprintf(c->last, sizeof c->last, "%.*s", (int)(blen < 150 ? blen : 150), body);
+                    resp_tag = c->tag;
                     if (L->resp)
                         L->resp(L, status, body, blen);
                     memmove(c->in, c->in + total, c->in_len - total);
@@ -435,6 +453,17 @@ static double pct(load *L, double p)
 static size_t n_users = 10000, batch = 1000;
 static char *ctx_pool[64];
 static size_t ctx_len[64];
+static double ctx_num[64][K * D]; /* the same contexts as numbers */
+/* --rewards linear: user u belongs to group u % GROUPS, whose reward is
+ * <theta_g, x> + N(0, NOISE^2), theta_g uniform on the unit sphere; the
+ * rewards are drawn when a stocked decision's answer arrives (dec_y).
+ * Uniform (the default): a reward uniform on [0, 1] whatever the context,
+ * drawn when it is sent. */
+#define GROUPS 8
+#define NOISE 0.1
+static int linear_rewards;
+static double theta_g[GROUPS][D];
+static double *dec_y;
 static uint64_t *dec_seq;    /* decisions made, to reward */
 static unsigned dec_gen;
 static size_t n_dec, dec_cap, dec_next;
@@ -486,6 +515,7 @@ static void make_contexts(void)
             while (*q == '[' || *q == ',' || *q == ']')
                 q++;
             double v = strtod(q, (char **)&q);
+            ctx_num[p][i] = v;
             uint64_t u;
             memcpy(&u, &v, 8);
             for (int b = 0; b < 8; b++)
@@ -497,6 +527,30 @@ static void make_contexts(void)
 
 static int use_b64;
 
+static double gauss(void)
+{
+    double u = rnd(), v = rnd();
+    return sqrt(-2.0 * log(u > 0 ? u : 1e-300)) * cos(6.283185307179586 * v);
+}
+
+static void make_thetas(void)
+{
+    for (int g = 0; g < GROUPS; g++) {
+        double n = 0;
+        for (int j = 0; j < D; j++) {
+            theta_g[g][j] = gauss();
+            n += theta_g[g][j] * theta_g[g][j];
+        }
+        for (int j = 0; j < D; j++)
+            theta_g[g][j] /= sqrt(n);
+    }
+}
+
+/* The batch bodies (below): for each, its contexts (a pool index) and its
+ * first user, so that an answer's decisions can be given their rewards. */
+static int *batch_ctx;
+static size_t *batch_start;
+
 /* Take the decision ids out of an answer. */
 static void record_decisions(load *L, int status, const char *body, size_t len)
 {
@@ -504,6 +558,7 @@ static void record_decisions(load *L, int status, const char *body, size_t len)
     if (status != 200)
         return;
     const char *p = body, *end = body + len;
+    size_t first = n_dec;
     while ((p = memmem(p, (size_t)(end - p), "\"decision\":\"", 12))) {
         p += 12;
         unsigned g = (unsigned)strtoul(p, (char **)&p, 10);
@@ -511,8 +566,20 @@ static void record_decisions(load *L, int status, const char *body, size_t len)
         if (n_dec == dec_cap) {
             dec_cap = dec_cap ? 2 * dec_cap : 1 << 16;
             dec_seq = realloc(dec_seq, dec_cap * sizeof *dec_seq);
+            if (linear_rewards)
+                dec_y = realloc(dec_y, dec_cap * sizeof *dec_y);
         }
         dec_gen = g;
+        if (linear_rewards) {
+            const char *a = memmem(p, (size_t)(end - p), "\"arm\":", 6);
+            size_t i = resp_tag, j = n_dec - first, u = (batch_start[i] + j) % n_users;
+            int arm = a ? atoi(a + 6) : 0;
+            const double *x = ctx_num[batch_ctx[i]] + (size_t)(arm < 0 || arm >= K ? 0 : arm) * D;
+            double y = NOISE * gauss();
+            for (int k = 0; k < D; k++)
+                y += theta_g[u % GROUPS][k] * x[k];
+            dec_y[n_dec] = y;
+        }
         dec_seq[n_dec++] = s;
     }
 }
@@ -534,7 +601,8 @@ static int next_choose(load *L, const char **path, char **body, size_t *len)
 }
 
 /* Batch bodies are built once (the client must not spend the machine's
- * cores formatting ids): n_users / batch of them, cycled. */
+ * cores formatting ids): n_users / batch of them (64 times as many with
+ * --rewards linear), cycled. */
 static char **batch_pool;
 static size_t *batch_len, n_batch_pool, batch_next;
 
@@ -544,16 +612,22 @@ static int next_choose_batch(load *L, const char **path, char **body, size_t *le
 {
     if (!batch_pool) {
         n_batch_pool = n_users / batch ? n_users / batch : 1;
+        if (linear_rewards) /* a user sees 64 sets of contexts, not always one: its data span every direction */
+            n_batch_pool *= 64;
         batch_pool = calloc(n_batch_pool, sizeof *batch_pool);
         batch_len = calloc(n_batch_pool, sizeof *batch_len);
+        batch_ctx = calloc(n_batch_pool, sizeof *batch_ctx);
+        batch_start = calloc(n_batch_pool, sizeof *batch_start);
         for (size_t i = 0; i < n_batch_pool; i++) {
-            make_choose_batch(L, path, body, len);
+            batch_start[i] = user_next % n_users;
+            batch_ctx[i] = make_choose_batch(L, path, body, len);
             batch_pool[i] = malloc(*len);
             memcpy(batch_pool[i], *body, *len);
             batch_len[i] = *len;
         }
     }
     size_t i = batch_next++ % n_batch_pool;
+    next_tag = i;
     *path = "/v1/choose/batch";
     *body = batch_pool[i];
     *len = batch_len[i];
@@ -578,7 +652,13 @@ static int make_choose_batch(load *L, const char **path, char **body, size_t *le
     *path = "/v1/choose/batch";
     *body = body_buf;
     *len = (size_t)(w - body_buf);
-    return 1;
+    return p; /* its contexts */
+}
+
+/* The reward of stocked decision i. */
+static double reward_of(size_t i)
+{
+    return linear_rewards ? dec_y[i] : rnd();
 }
 
 static int next_reward(load *L, const char **path, char **body, size_t *len)
@@ -587,8 +667,9 @@ static int next_reward(load *L, const char **path, char **body, size_t *len)
     if (dec_next >= n_dec)
         return 0;
     grow(&body_buf, &body_cap, 128);
+    size_t i = dec_next++;
     *len = (size_t)sprintf(body_buf, "{\"decision\":\"%u-%llu\",\"reward\":%.6g}", dec_gen,
-                           (unsigned long long)dec_seq[dec_next++], rnd());
+                           (unsigned long long)dec_seq[i], reward_of(i));
     *path = "/v1/reward";
     *body = body_buf;
     return 1;
@@ -611,9 +692,9 @@ static int next_reward_batch(load *L, const char **path, char **body, size_t *le
     grow(&body_buf, &body_cap, batch * 64 + 32);
     char *w = body_buf;
     w += sprintf(w, "{\"rewards\":[");
-    for (size_t i = 0; i < batch; i++)
+    for (size_t i = 0; i < batch; i++, dec_next++)
         w += sprintf(w, "%s{\"decision\":\"%u-%llu\",\"reward\":%.6g}", i ? "," : "", dec_gen,
-                     (unsigned long long)dec_seq[dec_next++], rnd());
+                     (unsigned long long)dec_seq[dec_next], reward_of(dec_next));
     w += sprintf(w, "]}");
     *path = "/v1/reward/batch";
     *body = body_buf;
@@ -983,6 +1064,9 @@ int main(int argc, char **argv)
             warm = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--open-rate") && i + 1 < argc)
             open_rate = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--rewards") && i + 1 < argc && (!strcmp(argv[i + 1], "uniform") ||
+                                                                   !strcmp(argv[i + 1], "linear")))
+            linear_rewards = !strcmp(argv[++i], "linear");
         else if (!strcmp(argv[i], "--recovery"))
             recover = 1;
         else if (!strcmp(argv[i], "--recovery-n") && i + 1 < argc)
@@ -990,7 +1074,7 @@ int main(int argc, char **argv)
         else {
             fprintf(stderr, "usage: bench_serve [--quick] [--seconds S] [--repeats R] [--policy NAME] [--users N] "
                     "[--batch B] [--connections C] [--only FORM] [--prestock N] [--warm N] [--open-rate R] "
-                    "[--recovery [--recovery-n N]]\n");
+                    "[--rewards uniform|linear] [--recovery [--recovery-n N]]\n");
             return 2;
         }
     }
@@ -1001,6 +1085,8 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     make_contexts();
+    if (linear_rewards)
+        make_thetas();
     atexit(stop_server);
     if (recover) {
         printf("colb serve recovery (%s, d = %d, K = %d, %zu users, batches of %zu; SIGKILL once every answer is in, "
@@ -1027,8 +1113,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_serve: could not start %s serve\n", colb);
         return 1;
     }
-    printf("colb serve load (%s, d = %d, K = %d, %zu users, batches of %zu, durability on, best of %d x %.0f s; "
-           "client and server share this machine's cores)\n\n", policy, D, K, n_users, batch, repeats, seconds);
+    printf("colb serve load (%s, d = %d, K = %d, %zu users, batches of %zu, rewards %s, durability on, best of %d x "
+           "%.0f s; client and server share this machine's cores)\n\n", policy, D, K, n_users, batch,
+           linear_rewards ? "linear in 8 groups of users" : "uniform", repeats, seconds);
     printf("| %-13s | %-22s | %4s | %10s | %12s | %7s | %7s | %9s |\n", "form", "load", "conn", "requests/s",
            "decisions/s", "p50 ms", "p99 ms", "server CPU us/request");
     printf("|---|---|---:|---:|---:|---:|---:|---:|\n");
@@ -1101,6 +1188,11 @@ int main(int argc, char **argv)
         snprintf(mode, sizeof mode, "open loop, %.0f/s", rate);
         row(forms[f].form, mode, forms[f].conns, half, forms[f].per);
         snaps_note(port, &sn);
+    }
+    static char stats[4096]; /* what the policy made of the load */
+    if (!get_body(port, "/v1/stats", stats, sizeof stats)) {
+        const char *c = strstr(stats, "\"clusters\":");
+        printf("\n(the policy at the end: %ld clusters)\n", c ? atol(c + 11) : -1L);
     }
     return 0;
 }
