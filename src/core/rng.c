@@ -4,12 +4,8 @@
 
 #include <math.h>
 
+#include "core/rng_inline.h"
 #include "core/util.h"
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
 
 /* SplitMix64 (Steele, Lea, Flood 2014): the seeding function recommended by
  * the xoshiro authors. */
@@ -45,16 +41,7 @@ colb_status colb_rng_set_state(colb_rng *r, const uint64_t state[4])
 
 uint64_t colb_rng_u64(colb_rng *r)
 {
-    uint64_t *s = r->s;
-    const uint64_t result = rotl(s[0] + s[3], 23) + s[0];
-    const uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
+    return colb__rng_u64(r);
 }
 
 void colb_rng_jump(colb_rng *r)
@@ -85,21 +72,7 @@ double colb_rng_uniform(colb_rng *r)
 
 uint64_t colb_rng_below(colb_rng *r, uint64_t n)
 {
-    /* Lemire, "Fast random integer generation in an interval", ACM TOMACS
-     * 2019: the high word of a 128-bit product, rejecting the few low words
-     * that would bias it. */
-    if (n == 0)
-        return 0;
-    unsigned __int128 m = (unsigned __int128)colb_rng_u64(r) * n;
-    uint64_t lo = (uint64_t)m;
-    if (lo < n) {
-        uint64_t thresh = (0 - n) % n;
-        while (lo < thresh) {
-            m = (unsigned __int128)colb_rng_u64(r) * n;
-            lo = (uint64_t)m;
-        }
-    }
-    return (uint64_t)(m >> 64);
+    return colb__rng_below(r, n);
 }
 
 /* The polar method's accepted point: u, and s = u^2 + v^2 in (0, 1). */

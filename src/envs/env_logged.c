@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "colb/limits.h"
+#include "core/rng_inline.h"
 #include "data/textio.h"
 #include "envs/env_impl.h"
 #include "linalg/soa_kernel.h"
@@ -50,11 +51,12 @@ static const colb__env_vt logged_vt;
  * n bits, all clear, and clear again on return: the membership test of
  * Floyd's algorithm (the values drawn so far are below j, so j itself is
  * never among them), O(1) instead of a scan of the k drawn so far. */
-static void sample_distinct(colb_rng *r, size_t n, size_t k, size_t *out, uint64_t *seen)
+static void sample_distinct(colb_rng *rng, size_t n, size_t k, size_t *out, uint64_t *seen)
 {
+    colb_rng g = *rng, *r = &g; /* a local copy: its state stays in registers */
     size_t cnt = 0;
     for (size_t j = n - k; j < n; j++) {
-        size_t t = (size_t)colb_rng_below(r, (uint64_t)j + 1);
+        size_t t = (size_t)colb__rng_below(r, (uint64_t)j + 1);
         size_t v = seen[t / 64] >> (t % 64) & 1 ? j : t;
         seen[v / 64] |= (uint64_t)1 << (v % 64);
         out[cnt++] = v;
@@ -62,11 +64,12 @@ static void sample_distinct(colb_rng *r, size_t n, size_t k, size_t *out, uint64
     for (size_t i = 0; i < cnt; i++)
         seen[out[i] / 64] &= ~((uint64_t)1 << (out[i] % 64));
     for (size_t i = k; i > 1; i--) {
-        size_t j = (size_t)colb_rng_below(r, i);
+        size_t j = (size_t)colb__rng_below(r, i);
         size_t tmp = out[i - 1];
         out[i - 1] = out[j];
         out[j] = tmp;
     }
+    *rng = g;
 }
 
 static void fill(const logged *g, size_t K, size_t d, const size_t *items, double *ctx)
@@ -126,13 +129,13 @@ static colb_status logged_next_round(colb_env *e)
                 sample_distinct(&g->rng, g->n_items, K, it, g->seen);
                 continue;
             }
-            size_t p = pos[colb_rng_below(&g->rng, np)];
+            size_t p = pos[colb__rng_below(&g->rng, np)];
             /* K-1 distinct items of the n_items-1 others, then p in a
              * uniformly random slot. */
             sample_distinct(&g->rng, g->n_items - 1, K - 1, it, g->seen);
             for (size_t k = 0; k + 1 < K; k++)
                 it[k] += it[k] >= p;
-            size_t slot = (size_t)colb_rng_below(&g->rng, K);
+            size_t slot = (size_t)colb__rng_below(&g->rng, K);
             it[K - 1] = it[slot];
             it[slot] = p;
         }
@@ -165,9 +168,13 @@ static const double *logged_contexts_into(colb_env *e, size_t u, double *buf)
     fill(g, e->K, e->d, g->items + u * e->K, buf);
     if (u + 1 < e->N) { /* the next turn's rows, random in the data set: fetched meanwhile */
         const double *f = colb_dataset_features(g->ds);
-        const size_t *next = g->items + (u + 1) * e->K;
+        const size_t *next = g->items + (u + 1) * e->K, *pos;
         for (size_t k = 0; k < e->K; k++)
             colb__prefetch(f + next[k] * e->d, e->d * sizeof(double), 0);
+        /* and its positives, which the outcome's binary search reads: last
+         * touched a whole round of turns ago, out of the caches by now */
+        size_t np = colb_dataset_positives(g->ds, u + 1, &pos);
+        colb__prefetch(pos, np * sizeof *pos, 0);
     }
     return buf;
 }
