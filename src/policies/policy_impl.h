@@ -23,6 +23,7 @@
 typedef struct colb__policy_vt {
     const char *name;
     int sequential;                                   /* updates in observe */
+    int blind;                                        /* never reads the contexts (random) */
     /* Check the parameters this policy uses (generic ones are checked by
      * policy.c); write a reason into msg. May be NULL. */
     colb_status (*check)(const colb_policy_params *pp, char *msg, size_t msg_len);
@@ -209,6 +210,11 @@ double *colb__policy_round_buffer(colb_policy *p, size_t K);
  * the check of each entry, and without a copy when X is the buffer of
  * colb__policy_round_buffer. */
 colb_status colb__policy_begin_round_bounded(colb_policy *p, const double *X, size_t K);
+
+/* 1 when p's choices never depend on the round's contexts (vt->blind, the
+ * random policy): a simulator may then leave colb__policy_round_buffer's
+ * contents unwritten. */
+int colb__policy_is_blind(const colb_policy *p);
 
 /* vt->prefetch_user(p, u) where the policy has one (u < N); else nothing. */
 void colb__policy_prefetch_user(const colb_policy *p, size_t u);

@@ -64,6 +64,7 @@ static colb_status rnd_add_users(colb_policy *p, size_t n, const size_t *labels)
 
 const colb__policy_vt colb__policy_random = {
     .name = "random",
+    .blind = 1,
     .create = rnd_create,
     .destroy = rnd_destroy,
     .choose = rnd_choose,

@@ -76,11 +76,13 @@ static colb_status play_round(colb_env *env, colb_policy *pol, size_t N, size_t 
         /* contexts the environment checked once are written straight into
          * the policy's buffer and not checked again */
         double *buf = env->contexts_bounded ? colb__policy_round_buffer(pol, K) : NULL;
+        int blind = buf && colb__policy_is_blind(pol); /* nothing to write for it */
         for (size_t u = 0; u < N; u++) {
             size_t a;
             colb__policy_prefetch_user(pol, u + 1 < N ? u + 1 : 0); /* the next turn's state */
             double r, g;
-            if ((st = buf ? colb__policy_begin_round_bounded(pol, colb__env_contexts_into(env, u, buf), K)
+            if ((st = blind ? colb__policy_begin_round_bounded(pol, buf, K)
+                      : buf ? colb__policy_begin_round_bounded(pol, colb__env_contexts_into(env, u, buf), K)
                           : colb_policy_begin_round(pol, colb__env_contexts_into(env, u, ctx), K)) != COLB_OK ||
                 (st = colb_policy_choose(pol, u, &a)) != COLB_OK)
                 return st;
