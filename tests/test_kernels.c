@@ -342,6 +342,34 @@ static void test_exact_kernels(void **state)
             k->outer(X, K, d, ld, Q[1], Xt[1]);
             assert_memory_equal(Q[0], Q[1], P * ld * sizeof(double));
             assert_memory_equal(Xt[0], Xt[1], d * ld * sizeof(double));
+            /* transpose: every K against ld = K, K rounded up to 8, K + 3
+             * (masked rows and columns, padding zeroed over stale values) */
+            for (size_t kk = 1; kk <= K; kk++)
+                for (size_t v = 0; v < 3; v++) {
+                    size_t ldq = v == 0 ? kk : v == 1 ? (kk + 7) / 8 * 8 : kk + 3;
+                    double T[2][32 * 16];
+                    for (size_t e = 0; e < d * ldq; e++)
+                        T[0][e] = T[1][e] = -1.0;
+                    ref->transpose(X, kk, d, ldq, T[0]);
+                    k->transpose(X, kk, d, ldq, T[1]);
+                    assert_memory_equal(T[0], T[1], d * ldq * sizeof(double));
+                }
+            /* score_ms: the scalar loop's bits (means and forms of any
+             * sign, a zero, a NaN form) and its argmax */
+            {
+                double mq[2][16], sc[2][16];
+                colb_rng_normal_fill(&r, mq[0], 16, 1.0);
+                colb_rng_normal_fill(&r, mq[1], 16, 1.0);
+                mq[1][3] = 0.0;
+                mq[1][5] = NAN;
+                size_t a0 = ref->score_ms(mq[0], mq[1], 0.7, 1.3, 13, 16, sc[0]);
+                size_t a1 = k->score_ms(mq[0], mq[1], 0.7, 1.3, 13, 16, sc[1]);
+                assert_int_equal(a0, a1);
+                for (size_t e = 0; e < 16; e++) {
+                    double want = mq[0][e] + 0.7 * sqrt((mq[1][e] > 0.0 ? mq[1][e] : 0.0) * 1.3);
+                    assert_memory_equal(&sc[1][e], &want, sizeof want);
+                }
+            }
             ref->dist2(wT, n, wu, d, n, out[0]);
             k->dist2(wT, n, wu, d, n, out[1]);
             assert_memory_equal(out[0], out[1], n * sizeof(double));

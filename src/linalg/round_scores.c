@@ -70,7 +70,7 @@ colb_status colb__rs_begin(colb__round_scores *rs, const double *X, size_t K)
     rs->Kp = Kp;
     rs->round++; /* every cached value is stale */
     rs->used = 0;
-    colb__soa_transpose(X, K, d, Kp, rs->Xt);
+    rs->kern->transpose(X, K, d, Kp, rs->Xt);
     return COLB_OK;
 }
 

@@ -190,6 +190,13 @@ typedef struct colb__soa_kernel {
      * score. */
     size_t (*score_mq)(const double *mean, const double *quad, double alpha, double scale,
                        size_t K, size_t Kp, double *scores);
+    /* score_mq with a product and a sum in place of the fused multiply-add,
+     * on every path: bit for bit the scalar loop
+     *     scores[k] = mean[k] + alpha * sqrt(max(quad[k], 0) * scale)
+     * (CLUB's scores from its cache), vectorised; returns the argmax over
+     * k < K as score_mq. */
+    size_t (*score_ms)(const double *mean, const double *quad, double alpha, double scale,
+                       size_t K, size_t Kp, double *scores);
     /* n syr calls in order, syr(V, xs[0], d), ..., syr(V, xs[n - 1], d),
      * bit for bit on every path (each entry's n additions in order): a block
      * of V's rows is held in registers over the n contexts instead of being
@@ -210,6 +217,11 @@ typedef struct colb__soa_kernel {
      * 2-means pass visits) and b's steps of colb__ridge_add_n, which the
      * compiler does not vectorise at -O2 (unknown trip count). */
     void (*axpy)(double *y, const double *x, double a, size_t n);
+    /* colb__soa_transpose: Xt (d x ldq) = X^T, columns K..ldq-1 zero (data
+     * movement only). Per user turn of the per-user protocol CLUB transposes
+     * its K contexts; the scalar loop's strided loads were 7 % of its time
+     * on Last.FM (d = K = 25). */
+    void (*transpose)(const double *X, size_t K, size_t d, size_t ldq, double *Xt);
 } colb__soa_kernel;
 
 #define COLB__CHOL_BATCH 8

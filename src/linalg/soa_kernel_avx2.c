@@ -329,6 +329,19 @@ static size_t score_mq_avx2(const double *mean, const double *quad, double alpha
     return argmax256(scores, K);
 }
 
+/* score_ms: score_mq's operations without the fusion (the scalar loop's
+ * bits: max(q, 0) is 0 for a NaN q, as the scalar select). */
+static size_t score_ms_avx2(const double *mean, const double *quad, double alpha, double scale,
+                            size_t K, size_t Kp, double *scores)
+{
+    __m256d al = _mm256_set1_pd(alpha), sc = _mm256_set1_pd(scale), zero = _mm256_setzero_pd();
+    for (size_t k = 0; k < Kp; k += 4) {
+        __m256d qq = _mm256_mul_pd(_mm256_max_pd(_mm256_loadu_pd(quad + k), zero), sc);
+        _mm256_storeu_pd(scores + k, _mm256_add_pd(_mm256_loadu_pd(mean + k), _mm256_mul_pd(al, _mm256_sqrt_pd(qq))));
+    }
+    return argmax256(scores, K);
+}
+
 static void dist2_avx2(const double *wT, size_t ld, const double *wu, size_t d, size_t n,
                        double *out)
 {
@@ -997,9 +1010,11 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .pack_add = pack_add_avx2,
     .score_x = score_x_avx2,
     .score_mq = score_mq_avx2,
+    .score_ms = score_ms_avx2,
     .colsum = colsum_avx2,
     .rank1_sub = rank1_sub_avx2,
     .bounded = bounded_avx2,
     .far_bits = far_bits_avx2,
     .axpy = axpy_avx2,
+    .transpose = colb__soa_transpose, /* the portable loop: not measured in AVX2 */
 };

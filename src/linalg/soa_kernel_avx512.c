@@ -363,6 +363,19 @@ static size_t score_mq_avx512(const double *mean, const double *quad, double alp
     return argmax512(scores, K);
 }
 
+/* score_ms: score_mq's operations without the fusion (the scalar loop's
+ * bits: max(q, 0) is 0 for a NaN q, as the scalar select). */
+static size_t score_ms_avx512(const double *mean, const double *quad, double alpha, double scale,
+                              size_t K, size_t Kp, double *scores)
+{
+    __m512d al = _mm512_set1_pd(alpha), sc = _mm512_set1_pd(scale), zero = _mm512_setzero_pd();
+    for (size_t k = 0; k < Kp; k += 8) {
+        __m512d qq = _mm512_mul_pd(_mm512_max_pd(_mm512_loadu_pd(quad + k), zero), sc);
+        _mm512_storeu_pd(scores + k, _mm512_add_pd(_mm512_loadu_pd(mean + k), _mm512_mul_pd(al, _mm512_sqrt_pd(qq))));
+    }
+    return argmax512(scores, K);
+}
+
 /* dist2 / dist2_idx: CLUB's edge tests, d subtract-multiply-adds per
  * neighbour, lanes along the neighbours (no BLAS routine computes a set of
  * distances in a fixed summation order); memory bound on wT. */
@@ -579,9 +592,11 @@ static void ridge_step2_avx512(double *const m[2][5], const double *const x[2], 
 
 /* colb__soa_outer with the rows of Q as vector products of rows of X^T
  * (ldq is a multiple of 8 here, or the scalar tail finishes the row). */
+static void transpose_avx512(const double *X, size_t K, size_t d, size_t ldq, double *Xt);
+
 static void outer_avx512(const double *X, size_t K, size_t d, size_t ldq, double *Q, double *Xt)
 {
-    colb__soa_transpose(X, K, d, ldq, Xt);
+    transpose_avx512(X, K, d, ldq, Xt);
     __m512d two = _mm512_set1_pd(2.0);
     double *q = Q;
     for (size_t i = 0; i < d; i++) {
@@ -779,6 +794,27 @@ AI void transpose8(__m512d r[8])
     }
     for (int i = 0; i < 8; i++)
         r[i] = t[i];
+}
+
+/* colb__soa_transpose by 8 x 8 blocks in registers: 8 rows of X loaded
+ * (masked at d's end; rows past K are the zero padding), transposed,
+ * stored as 8 columns' pieces of Xt (masked at ldq's end). */
+static void transpose_avx512(const double *X, size_t K, size_t d, size_t ldq, double *Xt)
+{
+    for (size_t k0 = 0; k0 < ldq; k0 += 8) {
+        size_t nk = ldq - k0 < 8 ? ldq - k0 : 8, kr = K > k0 ? (K - k0 < 8 ? K - k0 : 8) : 0;
+        __mmask8 mk = (__mmask8)((1u << nk) - 1);
+        for (size_t j0 = 0; j0 < d; j0 += 8) {
+            size_t nj = d - j0 < 8 ? d - j0 : 8;
+            __mmask8 mj = (__mmask8)((1u << nj) - 1);
+            __m512d r[8];
+            for (size_t i = 0; i < 8; i++)
+                r[i] = i < kr ? _mm512_maskz_loadu_pd(mj, X + (k0 + i) * d + j0) : _mm512_setzero_pd();
+            transpose8(r);
+            for (size_t c = 0; c < nj; c++)
+                _mm512_mask_storeu_pd(Xt + (j0 + c) * ldq + k0, mk, r[c]);
+        }
+    }
 }
 
 /* lt_to_l for 8 < d <= 16 by 8 x 8 transposes in registers: rows 0-7 of L
@@ -1201,9 +1237,11 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .pack_add = pack_add_avx512,
     .score_x = score_x_avx512,
     .score_mq = score_mq_avx512,
+    .score_ms = score_ms_avx512,
     .colsum = colsum_avx512,
     .rank1_sub = rank1_sub_avx512,
     .bounded = bounded_avx512,
     .far_bits = far_bits_avx512,
     .axpy = axpy_avx512,
+    .transpose = transpose_avx512,
 };

@@ -164,6 +164,8 @@ static size_t score_mq_portable(const double *mean, const double *quad, double a
     return colb__soa_argmax(scores, K);
 }
 
+/* score_ms: score_mq_portable is already the scalar loop */
+
 size_t colb__soa_argmax(const double *v, size_t n)
 {
     size_t best = 0;
@@ -418,6 +420,7 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .pack_add = pack_add_portable,
     .score_x = score_x_portable,
     .score_mq = score_mq_portable,
+    .score_ms = score_mq_portable,
     .colsum = colsum_portable,
     .rank1_sub = rank1_sub_portable,
     .bounded = bounded_portable,
@@ -425,4 +428,5 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .syr_n = syr_n_portable,
     .chol_inverse = colb__chol_inverse,
     .axpy = axpy_portable,
+    .transpose = colb__soa_transpose,
 };

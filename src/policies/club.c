@@ -429,7 +429,7 @@ static colb_status club_begin(colb_policy *p)
     }
     c->Kp = Kp;
     c->round++; /* every cached score is stale */
-    colb__soa_transpose(p->X, K, d, Kp, c->Xt);
+    c->kern->transpose(p->X, K, d, Kp, c->Xt);
     return COLB_OK;
 }
 
@@ -476,9 +476,7 @@ static colb_status club_choose(colb_policy *p, size_t u, size_t *arm)
         c->kern->colsum(c->Xt, Kp, ag->theta + ai * d, d, K, m); /* <w', x_k> */
         c->pstamp[k] = 0;
     }
-    for (size_t i = 0; i < K; i++)
-        c->scores[i] = m[i] + a * sqrt((q[i] > 0.0 ? q[i] : 0.0) * lt);
-    *arm = colb__argmax(c->scores, K);
+    *arm = c->kern->score_ms(m, q, a, lt, K, Kp, c->scores); /* the scalar loop's bits */
     return COLB_OK;
 }
 
@@ -771,6 +769,10 @@ static void club_prefetch_user(const colb_policy *p, size_t u)
     colb__prefetch(c->users.theta + u * d, d * sizeof(double), 1);
     colb__prefetch(c->users.b + u * d, d * sizeof(double), 1);
     colb__prefetch(c->users.theta0 + u * d, d * sizeof(double), 1);
+    /* u's column of wP, which observe writes and reads back at once
+     * (regauge): d lines N doubles apart */
+    for (size_t j = 0, q = c->pos[u]; j < d; j++)
+        colb__prefetch(c->wP + j * c->g.n + q, sizeof(double), 1);
     if (!c->naive && c->g.size[k] == 1)
         return; /* the user's model is its component's aggregate */
     colb__prefetch(c->comps.A + k * dd, dd * sizeof(double), 1);
