@@ -498,6 +498,23 @@ static size_t insert_sorted(size_t *del, size_t m, size_t l)
     return m + 1;
 }
 
+/* bits[w] bit i = (v[64 w + i] > h) for the n values (a NaN is not above);
+ * returns how many are. Branch-free: which members a certificate leaves
+ * untested is data, and a branch per member mispredicts at random. */
+static size_t above_bits(const double *v, size_t n, double h, uint64_t *bits)
+{
+    size_t cnt = 0;
+    for (size_t w = 0; w < (n + 63) / 64; w++) {
+        size_t m = n - w * 64 < 64 ? n - w * 64 : 64;
+        uint64_t b = 0;
+        for (size_t i = 0; i < m; i++)
+            b |= (uint64_t)(v[w * 64 + i] > h) << i;
+        bits[w] = b;
+        cnt += colb__popcount64(b);
+    }
+    return cnt;
+}
+
 /* Test every edge (u, l) of the graph with the bounds cb[0..N): del[0..m)
  * receives the l whose edge fails, in increasing order; returns m. Edges
  * certified by g_l <= h (see place_pivot; h = -INFINITY certifies none, for
@@ -527,13 +544,9 @@ static size_t mark_deletions(const club *c, size_t u, size_t d, const double *cb
         return 0;
     if (c->deg[u] * RANGE_DEN >= n * RANGE_NUM) {
         const size_t *mem = g->perm + s0;
-        size_t nc = n;
-        if (h > -INFINITY) { /* the members not certified: counted first, listed if few */
-            const double *gq = c->gP + s0;
-            nc = 0;
-            for (size_t q = 0; q < n; q++)
-                nc += gq[q] > h;
-        }
+        /* the members not certified: counted first (their bits in fbits),
+         * listed if few */
+        size_t nc = h > -INFINITY ? above_bits(c->gP + s0, n, h, c->fbits) : n;
         if (nc * RANGE_DEN >= n * RANGE_NUM) {
             /* the distances and their tests vectorised (the same bits as
              * too_far), then only the far members looked up in u's row */
@@ -548,13 +561,14 @@ static size_t mark_deletions(const club *c, size_t u, size_t d, const double *cb
             *tested = c->deg[u];
             return m;
         }
-        for (size_t q = s0; q < s0 + n; q++) { /* the uncertified neighbours */
-            size_t l = g->perm[q];
-            if (c->gP[q] > h && colb__club_graph_has_edge(g, u, l)) {
-                nb[ns] = l;
-                sidx[ns++] = q;
+        for (size_t w = 0; w < (n + 63) / 64; w++) /* the uncertified neighbours */
+            for (uint64_t bits = c->fbits[w]; bits; bits &= bits - 1) {
+                size_t q = s0 + w * 64 + colb__ctz64(bits), l = g->perm[q];
+                if (colb__club_graph_has_edge(g, u, l)) {
+                    nb[ns] = l;
+                    sidx[ns++] = q;
+                }
             }
-        }
     } else {
         const uint64_t *row = g->adj + u * g->W;
         for (size_t w = 0; w < g->W; w++) /* the neighbours in increasing order */
