@@ -4,7 +4,10 @@
  * environment's round drawn ahead (colb__env_prefetch) equal to the round
  * drawn when it comes, also through a snapshot taken while one is pending;
  * and a LinUCB-Ind simulation on 1, 2 and 3 threads giving, bit for bit, the
- * regret of a plain loop over the public API (which draws nothing ahead). */
+ * regret of a plain loop over the public API (which draws nothing ahead);
+ * the rounds a repeat's environments share through a tape (env_tape.h)
+ * equal to the rounds each draws, and simulations the same with and
+ * without them. */
 #include "testutil.h"
 
 #include <stdatomic.h>
@@ -161,6 +164,54 @@ static void test_env_prefetch_same_rounds(void **state)
     }
 }
 
+/* Three environments of one seed, two of them on a tape of 25 rounds: the
+ * first draws and records, the second replays (a round drawn ahead at
+ * times), then the second runs ahead and records, the first replays; past
+ * the tape's end both draw from the streams the tape left them in. Every
+ * round equals the plain environment's. */
+static void test_env_tape_same_rounds(void **state)
+{
+    (void)state;
+    char msg[256];
+    colb_env_kind kinds[] = { COLB_ENV_CLUSTERED, COLB_ENV_PERSONALIZED };
+    for (size_t q = 0; q < 2; q++) {
+        colb_env_params ep;
+        env_params(&ep, kinds[q]);
+        colb_env *plain, *a, *b;
+        assert_ok(colb_env_create(&ep, 11, &plain, msg, sizeof msg));
+        assert_ok(colb_env_create(&ep, 11, &a, msg, sizeof msg));
+        assert_ok(colb_env_create(&ep, 11, &b, msg, sizeof msg));
+        size_t seg[COLB__TAPE_SEGS], w;
+        assert_int_equal(colb__env_tape_shape(a, seg, &w), 1);
+        colb__tape *tape = colb__tape_create(25, seg, w);
+        assert_non_null(tape);
+        colb__env_attach_tape(a, tape);
+        colb__env_attach_tape(b, tape);
+        colb__tape_release(tape); /* the environments hold it */
+        colb_env *order[40]; /* who draws round t first */
+        for (int t = 0; t < 40; t++)
+            order[t] = t < 12 || t >= 25 ? a : b;
+        for (int t = 0; t < 40; t++) {
+            colb_env *first = order[t], *second = first == a ? b : a;
+            assert_ok(colb_env_next_round(plain));
+            assert_ok(colb_env_next_round(first));
+            if (t % 4 == 1)
+                colb__env_prefetch(second);
+            assert_ok(colb_env_next_round(second));
+            same_round(plain, first);
+            same_round(plain, second);
+            if (t == 11) { /* a drew rounds 0-11, b replayed them */
+                assert_true(colb__env_take_tape_seconds(a) > 0.0);
+                assert_true(colb__env_take_tape_seconds(b) == 0.0);
+            }
+        }
+        assert_true(colb__env_take_tape_seconds(b) > 0.0); /* rounds 12-24 */
+        colb_env_free(plain);
+        colb_env_free(a);
+        colb_env_free(b);
+    }
+}
+
 /* ---- the simulator: LinUCB-Ind on a team, the next round drawn meanwhile -- */
 
 enum { SIM_N = 203, SIM_T = 90 };
@@ -283,12 +334,61 @@ static void test_sim_threads_match_plain_loop(void **state)
     }
 }
 
+/* Four policies, three repeats, on 1 and 2 threads, clustered and
+ * personalized users: the same regrets and end states with the repeats'
+ * rounds shared as with every job drawing its own. */
+static void test_sim_shared_rounds_same_results(void **state)
+{
+    (void)state;
+    static const char *const pols[] = { "linucb-ind", "oracle", "random", "cmlb" };
+    static const char *const pols_p[] = { "linucb-ind", "random", "cmlb" }; /* the oracle needs clusters */
+    colb_env_kind kinds[] = { COLB_ENV_CLUSTERED, COLB_ENV_PERSONALIZED };
+    char msg[512];
+    for (size_t q = 0; q < 2; q++)
+        for (size_t th = 1; th <= 2; th++) {
+            colb_sim_result *res[2] = { NULL, NULL };
+            for (int share = 0; share < 2; share++) {
+                colb_sim_spec s;
+                sim_spec(&s, th);
+                s.env.kind = kinds[q];
+                s.env.sigma_theta = 0.5;
+                s.policies = q == 0 ? pols : pols_p;
+                s.n_policies = q == 0 ? 4 : 3;
+                s.repeats = 3;
+                colb_sim *sim = NULL;
+                if (colb_sim_create(&s, &sim, msg, sizeof msg) != COLB_OK)
+                    fail_msg("sim: %s", msg);
+                colb__sim_share_rounds(sim, share);
+                assert_ok(colb_sim_advance(sim, 0, msg, sizeof msg));
+                assert_int_equal(colb_sim_finished(sim), 1);
+                res[share] = sim->res;
+                sim->res = NULL;
+                colb_sim_free(sim);
+            }
+            size_t P = colb_sim_result_policies(res[0]), K = colb_sim_result_points(res[0]);
+            for (size_t i = 0; i < P; i++)
+                for (size_t r = 0; r < 3; r++) {
+                    for (size_t k = 0; k < K; k++) {
+                        double x = colb_sim_result_regret(res[0], i, r, k), y = colb_sim_result_regret(res[1], i, r, k);
+                        if (memcmp(&x, &y, sizeof x))
+                            fail_msg("kind %zu, %zu threads, policy %zu, repeat %zu, point %zu: %.17g shared, %.17g not",
+                                     q, th, i, r, k, y, x);
+                    }
+                    assert_string_equal(colb_sim_result_info(res[0], i, r), colb_sim_result_info(res[1], i, r));
+                }
+            colb_sim_result_free(res[0]);
+            colb_sim_result_free(res[1]);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_team_covers_every_item_once),
         cmocka_unit_test(test_env_prefetch_same_rounds),
         cmocka_unit_test(test_sim_threads_match_plain_loop),
+        cmocka_unit_test(test_env_tape_same_rounds),
+        cmocka_unit_test(test_sim_shared_rounds_same_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

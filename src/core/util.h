@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "colb/status.h"
 
@@ -96,6 +97,14 @@ static inline size_t colb__argmax(const double *v, size_t n)
         if (v[k] > v[best])
             best = k;
     return best;
+}
+
+/* Seconds of the monotonic clock (job and phase timings). */
+static inline double colb__now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Ask for every cache line of the n bytes at a (a hint; no effect on any

@@ -144,6 +144,26 @@ colb_status colb_env_next_round(colb_env *e)
     return st;
 }
 
+int colb__env_tape_shape(const colb_env *e, size_t seg[COLB__TAPE_SEGS], size_t *words)
+{
+    return e && e->vt->tape_shape ? e->vt->tape_shape(e, seg, words) : 0;
+}
+
+void colb__env_attach_tape(colb_env *e, colb__tape *t)
+{
+    if (e && t && e->vt->attach_tape)
+        e->vt->attach_tape(e, t);
+}
+
+double colb__env_take_tape_seconds(colb_env *e)
+{
+    if (!e)
+        return 0.0;
+    double s = e->tape_draw_s;
+    e->tape_draw_s = 0.0;
+    return s;
+}
+
 void colb__env_prefetch(colb_env *e)
 {
     if (e && e->vt->prefetch)

@@ -6,6 +6,7 @@
 #include "colb/env.h"
 #include "colb/rng.h"
 #include "core/util.h"
+#include "envs/env_tape.h"
 #include "persist/snapshot.h"
 
 /* Stream ids of an environment's randomness under its master seed. */
@@ -36,6 +37,10 @@ typedef struct colb__env_vt {
      * error e may be half-restored and is freed by the caller. */
     colb_status (*save)(const colb_env *e, colb__snap_out *w);
     colb_status (*restore)(colb_env *e, colb__snap_in *in, const colb__snap_group *g);
+
+    /* Both NULL, or both set: see colb__env_tape_shape, colb__env_attach_tape. */
+    int (*tape_shape)(const colb_env *e, size_t seg[COLB__TAPE_SEGS], size_t *words);
+    void (*attach_tape)(colb_env *e, colb__tape *t);
 } colb__env_vt;
 
 struct colb_env {
@@ -51,6 +56,7 @@ struct colb_env {
     void *impl;
     uint64_t seed;           /* master seed it was created with */
     uint64_t rounds;         /* rounds drawn (colb_env_next_round) */
+    double tape_draw_s;      /* seconds spent drawing rounds that went to a tape */
 };
 
 /* Draw the next round's randomness ahead, so that the next
@@ -84,6 +90,23 @@ void colb__env_outcome(const colb_env *e, size_t u, size_t k, double *reward, do
  * Last.FM's 1,892 users, cold when written); the environment's state is
  * not changed. */
 const double *colb__env_contexts_into(colb_env *e, size_t u, double *buf);
+
+/* The shape of one of e's rounds on a tape (env_tape.h): 1, or 0 when its
+ * rounds are not shared (environments whose rounds are drawn per user turn,
+ * or that do not implement it). */
+int colb__env_tape_shape(const colb_env *e, size_t seg[COLB__TAPE_SEGS], size_t *words);
+
+/* From its next round on, e takes the rounds t holds (the same values it
+ * would draw) and records those it draws first; e keeps a reference until
+ * it is freed. t must fit e's shape, and come from environments made from
+ * the same parameters and seed, before any of e's rounds. No-op when e's
+ * rounds are not shared. */
+void colb__env_attach_tape(colb_env *e, colb__tape *t);
+
+/* Seconds e spent drawing rounds for its tape since the last call (0 when
+ * it has none): what the simulator leaves out of a job's time, since the
+ * repeat's other jobs then replay them. */
+double colb__env_take_tape_seconds(colb_env *e);
 
 /* Allocate a colb_env with the generic fields set (impl NULL). */
 colb_env *colb__env_alloc(const colb__env_vt *vt, const colb_env_params *p, size_t N, size_t d,

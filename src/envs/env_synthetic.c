@@ -15,7 +15,9 @@
  * round, drawn whatever the users play: paired comparisons). A round can be
  * drawn ahead (colb__env_prefetch: the simulator does it while the policy
  * chooses) into a second set of buffers: the same streams in the same
- * order, so the same values. */
+ * order, so the same values. With a tape (env_tape.h) a round another
+ * environment of the same seed has drawn is copied from it, the streams
+ * set to their states after it. */
 #include "envs/env_impl.h"
 
 #include <string.h>
@@ -39,6 +41,8 @@ typedef struct synth {
     double *X2, *mean2, *best2, *noise2;
     int ahead;
     colb_rng ctx_rng0, noise_rng0;
+    colb__tape *tape;  /* the repeat's shared rounds, or NULL */
+    uint64_t drawn;    /* rounds drawn or taken from the tape since it came */
 } synth;
 
 static void synth_destroy(colb_env *e)
@@ -57,6 +61,7 @@ static void synth_destroy(colb_env *e)
     free(s->mean2);
     free(s->best2);
     free(s->noise2);
+    colb__tape_release(s->tape);
     free(s);
     e->impl = NULL;
 }
@@ -80,6 +85,60 @@ static void draw_round(colb_env *e, synth *s, double *X, double *noise, double *
     }
 }
 
+/* A round's segments on a tape: X, noise, mean, best; and the two
+ * streams' states after it. */
+static void tape_segs(const colb_env *e, const synth *s, size_t seg[COLB__TAPE_SEGS])
+{
+    seg[0] = e->K * e->d;
+    seg[1] = e->N;
+    seg[2] = s->G * e->K;
+    seg[3] = s->G;
+}
+
+/* draw_round, or the round from the tape when another environment of the
+ * repeat has drawn it (then recorded when this one draws it first; its
+ * time counted in e->tape_draw_s). */
+static void next_of(colb_env *e, synth *s, double *X, double *noise, double *mean, double *best)
+{
+    if (!s->tape) {
+        draw_round(e, s, X, noise, mean, best);
+        return;
+    }
+    double *const out[COLB__TAPE_SEGS] = { X, noise, mean, best };
+    uint64_t w[8];
+    size_t t = (size_t)s->drawn++;
+    if (colb__tape_get(s->tape, t, out, w)) {
+        memcpy(s->ctx_rng.s, w, sizeof s->ctx_rng.s);
+        memcpy(s->noise_rng.s, w + 4, sizeof s->noise_rng.s);
+        return;
+    }
+    double t0 = colb__now_s();
+    draw_round(e, s, X, noise, mean, best);
+    memcpy(w, s->ctx_rng.s, sizeof s->ctx_rng.s);
+    memcpy(w + 4, s->noise_rng.s, sizeof s->noise_rng.s);
+    colb__tape_put(s->tape, t, (const double *const *)out, w);
+    e->tape_draw_s += colb__now_s() - t0;
+}
+
+static int synth_tape_shape(const colb_env *e, size_t seg[COLB__TAPE_SEGS], size_t *words)
+{
+    tape_segs(e, e->impl, seg);
+    *words = 8;
+    return 1;
+}
+
+static void synth_attach_tape(colb_env *e, colb__tape *t)
+{
+    synth *s = e->impl;
+    size_t seg[COLB__TAPE_SEGS];
+    tape_segs(e, s, seg);
+    if (s->tape || e->rounds || s->ahead || !colb__tape_fits(t, seg, 8))
+        return; /* only from the first round */
+    colb__tape_retain(t);
+    s->tape = t;
+    s->drawn = 0;
+}
+
 static void swap(double **a, double **b)
 {
     double *t = *a;
@@ -91,7 +150,7 @@ static colb_status synth_next_round(colb_env *e)
 {
     synth *s = e->impl;
     if (!s->ahead) {
-        draw_round(e, s, s->X, s->noise, s->mean, s->best);
+        next_of(e, s, s->X, s->noise, s->mean, s->best);
         return COLB_OK;
     }
     swap(&s->X, &s->X2);
@@ -125,7 +184,7 @@ static void synth_prefetch(colb_env *e)
     }
     s->ctx_rng0 = s->ctx_rng;
     s->noise_rng0 = s->noise_rng;
-    draw_round(e, s, s->X2, s->noise2, s->mean2, s->best2);
+    next_of(e, s, s->X2, s->noise2, s->mean2, s->best2);
     s->ahead = 1;
 }
 
@@ -237,6 +296,8 @@ static const colb__env_vt synth_vt = {
     .destroy = synth_destroy,
     .save = synth_save,
     .restore = synth_restore,
+    .tape_shape = synth_tape_shape,
+    .attach_tape = synth_attach_tape,
 };
 
 static void draw_clustered(colb_env *e, synth *s, colb_rng *r, const size_t *sizes)

@@ -40,13 +40,6 @@ void colb_sim_spec_default(colb_sim_spec *s)
     s->curve_points = 100;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static uint64_t derive(uint64_t seed, uint64_t stream)
 {
     colb_rng g;
@@ -296,8 +289,10 @@ colb_status colb__sim_run_job(const colb_sim_spec *s, const char *name, size_t r
     colb__sim_job job = { 0 };
     colb_status st = s->stop && s->stop(s->stop_ctx) ? COLB_EINTR : COLB_OK;
     run->until = s->horizon;
-    if (st == COLB_OK && (st = job_start(s, name, r, 1, &job, msg)) == COLB_OK)
+    if (st == COLB_OK && (st = job_start(s, name, r, 1, &job, msg)) == COLB_OK) {
+        colb__env_attach_tape(job.env, run->tape);
         st = job_advance(s, name, &job, run, msg);
+    }
     if (st == COLB_OK)
         *regret = job.reg / (double)colb_env_users(job.env);
     else if (st == COLB_EINTR)
@@ -307,8 +302,41 @@ colb_status colb__sim_run_job(const colb_sim_spec *s, const char *name, size_t r
     return st;
 }
 
+/* The new job of repeat r, with environment env, shares its rounds with
+ * the other jobs of r through the repeat's tape: made by the first job of r
+ * to start when others are still to come, dropped here when the last has
+ * started. Only for jobs run to the horizon in one go (jobs advanced in
+ * steps stay alive between steps, and so would every repeat's tape); jobs
+ * run repeat-major, so a few tapes are alive at a time. */
+static void share_rounds(colb_sim *sim, size_t r, colb_env *env, int to_horizon)
+{
+    size_t seg[COLB__TAPE_SEGS], w;
+    if (!sim->share_rounds || !sim->tapes)
+        return;
+    pthread_mutex_lock(&sim->tape_lock);
+    int shape = to_horizon && colb__env_tape_shape(env, seg, &w);
+    if (shape && !sim->tapes[r] && sim->to_start[r] > 1 &&
+        colb__tape_bytes(sim->s.horizon, seg, w) <= COLB__TAPE_MAX_BYTES)
+        sim->tapes[r] = colb__tape_create(sim->s.horizon, seg, w); /* NULL: no sharing */
+    if (shape && sim->tapes[r])
+        colb__env_attach_tape(env, sim->tapes[r]);
+    if (sim->to_start[r] && --sim->to_start[r] == 0) {
+        colb__tape_release(sim->tapes[r]);
+        sim->tapes[r] = NULL;
+    }
+    pthread_mutex_unlock(&sim->tape_lock);
+}
+
+void colb__sim_share_rounds(colb_sim *sim, int on)
+{
+    if (sim)
+        sim->share_rounds = on;
+}
+
 /* Run job (i, r) of c->sim to round c->until (at most T), or until stop
- * asks. */
+ * asks. Its time leaves out the rounds it drew for its repeat's tape,
+ * which the repeat's other jobs replay: every job is timed without the
+ * environment's draws, whichever drew them. */
 static colb_status run_job(job_ctx *c, size_t i, size_t r, char *msg)
 {
     colb_sim *sim = c->sim;
@@ -320,19 +348,20 @@ static colb_status run_job(job_ctx *c, size_t i, size_t r, char *msg)
         return COLB_OK;
     if (s->stop && s->stop(s->stop_ctx))
         return COLB_EINTR;
-    double t0 = now_s();
+    double t0 = colb__now_s();
     colb_status st = COLB_OK;
-    if (job->state == COLB__JOB_NEW)
-        st = job_start(s, s->policies[i], r, c->total, job, msg);
+    if (job->state == COLB__JOB_NEW && (st = job_start(s, s->policies[i], r, c->total, job, msg)) == COLB_OK)
+        share_rounds(sim, r, job->env, c->until >= s->horizon);
     colb__job_run run = { .until = c->until, .curve = res->regret + j * res->K,
                           .point_round = res->point_round, .points = res->K };
     if (st == COLB_OK)
         st = job_advance(s, s->policies[i], job, &run, msg);
+    double shared = colb__env_take_tape_seconds(job->env);
     if (st == COLB_OK && job->t == s->horizon) {
         job_finish(job, res->info[j], sizeof res->info[0]);
         c->finished++;
     }
-    res->wall[j] += now_s() - t0;
+    res->wall[j] += colb__now_s() - t0 - shared;
     return st;
 }
 
@@ -419,6 +448,13 @@ void colb_sim_free(colb_sim *sim)
     }
     for (size_t i = 0; sim->names && i < sim->s.n_policies; i++)
         free(sim->names[i]);
+    if (sim->tapes) {
+        for (size_t r = 0; r < sim->s.repeats; r++)
+            colb__tape_release(sim->tapes[r]);
+        pthread_mutex_destroy(&sim->tape_lock);
+    }
+    free(sim->tapes);
+    free(sim->to_start);
     free(sim->names);
     free(sim->jobs);
     colb_sim_result_free(sim->res);
@@ -460,6 +496,19 @@ colb_status colb__sim_alloc(const colb_sim_spec *s, colb_sim **out, char *msg, s
         return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
     }
     sim->s.policies = (const char *const *)sim->names;
+    /* the shared rounds are an optimisation: without memory for their
+     * bookkeeping, or a mutex, every job draws its own */
+    sim->share_rounds = 1;
+    sim->tapes = colb__calloc(res->R, sizeof *sim->tapes);
+    sim->to_start = colb__malloc(res->R, sizeof *sim->to_start);
+    if (!sim->tapes || !sim->to_start || pthread_mutex_init(&sim->tape_lock, NULL)) {
+        free(sim->tapes);
+        free(sim->to_start);
+        sim->tapes = NULL;
+        sim->to_start = NULL;
+    }
+    for (size_t r = 0; sim->to_start && r < res->R; r++)
+        sim->to_start[r] = res->P;
     for (size_t k = 0; k < res->K; k++) /* ceil((k+1) T / K): the last is T */
         res->point_round[k] = ((k + 1) * s->horizon + res->K - 1) / res->K;
     *out = sim;

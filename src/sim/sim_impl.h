@@ -3,7 +3,10 @@
 #ifndef COLB_SIM_IMPL_H
 #define COLB_SIM_IMPL_H
 
+#include <pthread.h>
+
 #include "colb/sim.h"
+#include "envs/env_tape.h"
 #include "sim/sim_job.h"
 
 struct colb_sim_result {
@@ -19,7 +22,20 @@ struct colb_sim {
     char **names;            /* P owned copies */
     colb_sim_result *res;
     colb__sim_job *jobs;     /* P x R */
+    /* Repeat r's jobs share their environment's rounds (env_tape.h):
+     * tapes[r], made by the first of them to start and held here until the
+     * last has started (their environments hold it while they run);
+     * to_start[r] counts the jobs of r not started. share_rounds = 0 turns
+     * it off (tests: the same results either way). */
+    colb__tape **tapes;      /* R */
+    size_t *to_start;        /* R */
+    pthread_mutex_t tape_lock;
+    int share_rounds;
 };
+
+/* Tests: whether the jobs of a repeat share their environment's rounds
+ * (on by default); before the first advance. */
+void colb__sim_share_rounds(colb_sim *sim, int on);
 
 /* Allocate an empty simulation for a validated spec (all jobs NEW). */
 colb_status colb__sim_alloc(const colb_sim_spec *s, colb_sim **out, char *msg, size_t msg_len);

@@ -35,6 +35,9 @@ typedef struct colb__job_run {
     int (*hopeless)(void *ctx, double regret);
     void *hopeless_ctx;
     int stopped;                /* out */
+    /* colb__sim_run_job only: the rounds of repeat r shared with the
+     * other jobs run on it (env_tape.h), or NULL. */
+    struct colb__tape *tape;
 } colb__job_run;
 
 /* The environment of repeat r (its seed derived from s->seed). msg:

@@ -129,6 +129,8 @@ static colb_status load_job(colb__snap_in *in, const colb__snap_group *jg, colb_
         st = colb__snap_get_f64(in, jg, "wall", 0, &res->wall[j]);
     if (st == COLB_OK && state == COLB__JOB_DONE)
         st = colb__snap_get_str(in, jg, "info", res->info[j], sizeof res->info[0]);
+    if (st == COLB_OK && state != COLB__JOB_NEW && sim->to_start && sim->to_start[r])
+        sim->to_start[r]--; /* started before: it never takes its repeat's tape */
     if (st != COLB_OK || state != COLB__JOB_LIVE) {
         job->state = (int)state;
         return st;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "envs/env_impl.h"
 #include "sim/parallel.h"
 #include "sim/sim_job.h"
 
@@ -35,6 +36,7 @@ struct tune_ctx {
     unsigned char *pruned;
     char (*why)[COLB__ERRLEN];
     int prune;                      /* pruning allowed (built-in environment) */
+    colb__tape **tapes;             /* per burn-in repeat: its rounds, shared by the points (or NULL) */
     pthread_mutex_t lock;
     int have_best;
     double best;                    /* least score of a finished point */
@@ -81,7 +83,8 @@ static void tune_task(void *ctx, size_t g)
     c->apply(c, g, &s);
     bound_ctx b = { c, 0.0 };
     for (size_t r = 0; r < s.repeats; r++) {
-        colb__job_run run = { .hopeless = c->prune ? hopeless : NULL, .hopeless_ctx = &b };
+        colb__job_run run = { .hopeless = c->prune ? hopeless : NULL, .hopeless_ctx = &b,
+                              .tape = c->tapes ? c->tapes[r] : NULL };
         double regret = 0.0;
         c->status[g] = colb__sim_run_job(&s, c->policy, r, &run, &regret, c->why[g]);
         if (c->status[g] != COLB_OK)
@@ -115,6 +118,32 @@ static colb_status check_grid(const char *who, const char *what, const double *v
                              positive ? "<=" : "<");
     }
     return COLB_OK;
+}
+
+/* Every grid point runs the same burn-in repeats: their rounds are drawn
+ * once, by the first point to reach each, and replayed by the others
+ * (env_tape.h; the same values). NULL when the environment's rounds are
+ * not shared or out of memory: each point draws its own. */
+static colb__tape **burn_in_tapes(const colb_sim_spec *s)
+{
+    colb__tape **t = colb__calloc(s->repeats, sizeof *t);
+    char msg[COLB__ERRLEN];
+    for (size_t r = 0; t && r < s->repeats; r++) {
+        colb_env *env = NULL;
+        size_t seg[COLB__TAPE_SEGS], w;
+        if (colb__sim_make_env(s, r, &env, msg) == COLB_OK && colb__env_tape_shape(env, seg, &w) &&
+            colb__tape_bytes(s->horizon, seg, w) <= COLB__TAPE_MAX_BYTES)
+            t[r] = colb__tape_create(s->horizon, seg, w);
+        colb_env_free(env);
+    }
+    return t;
+}
+
+static void free_tapes(colb__tape **t, size_t n)
+{
+    for (size_t r = 0; t && r < n; r++)
+        colb__tape_release(t[r]);
+    free(t);
 }
 
 /* Run the n grid points of c (c->spec is the caller's spec) for c->policy on
@@ -161,7 +190,10 @@ static colb_status run_grid(tune_ctx *c, size_t n, size_t burn_in_rounds, size_t
         *failed = n;
     } else {
         pthread_mutex_init(&c->lock, NULL);
+        c->tapes = n > 1 ? burn_in_tapes(&s) : NULL;
         colb__parallel_for(n, spec->threads, tune_task, NULL, c);
+        free_tapes(c->tapes, s.repeats);
+        c->tapes = NULL;
         pthread_mutex_destroy(&c->lock);
         for (size_t g = 0; g < n && st == COLB_OK; g++) {
             if (c->status[g] != COLB_OK) {
