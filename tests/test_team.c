@@ -119,17 +119,25 @@ static void same_round(colb_env *a, colb_env *b)
         }
 }
 
+/* n environments of kind, all made from seed 11. */
+static void same_envs(colb_env_kind kind, colb_env **e, size_t n)
+{
+    char msg[256];
+    colb_env_params ep;
+    env_params(&ep, kind);
+    for (size_t i = 0; i < n; i++)
+        if (colb_env_create(&ep, 11, &e[i], msg, sizeof msg) != COLB_OK)
+            fail_msg("env: %s", msg);
+}
+
 static void test_env_prefetch_same_rounds(void **state)
 {
     (void)state;
-    char msg[256];
     colb_env_kind kinds[] = { COLB_ENV_CLUSTERED, COLB_ENV_PERSONALIZED };
     for (size_t q = 0; q < 2; q++) {
-        colb_env_params ep;
-        env_params(&ep, kinds[q]);
-        colb_env *plain, *ahead;
-        assert_ok(colb_env_create(&ep, 11, &plain, msg, sizeof msg));
-        assert_ok(colb_env_create(&ep, 11, &ahead, msg, sizeof msg));
+        colb_env *e[2];
+        same_envs(kinds[q], e, 2);
+        colb_env *plain = e[0], *ahead = e[1];
         for (int t = 0; t < 40; t++) {
             assert_ok(colb_env_next_round(plain));
             assert_ok(colb_env_next_round(ahead));
@@ -172,15 +180,11 @@ static void test_env_prefetch_same_rounds(void **state)
 static void test_env_tape_same_rounds(void **state)
 {
     (void)state;
-    char msg[256];
     colb_env_kind kinds[] = { COLB_ENV_CLUSTERED, COLB_ENV_PERSONALIZED };
     for (size_t q = 0; q < 2; q++) {
-        colb_env_params ep;
-        env_params(&ep, kinds[q]);
-        colb_env *plain, *a, *b;
-        assert_ok(colb_env_create(&ep, 11, &plain, msg, sizeof msg));
-        assert_ok(colb_env_create(&ep, 11, &a, msg, sizeof msg));
-        assert_ok(colb_env_create(&ep, 11, &b, msg, sizeof msg));
+        colb_env *e[3];
+        same_envs(kinds[q], e, 3);
+        colb_env *plain = e[0], *a = e[1], *b = e[2];
         size_t seg[COLB__TAPE_SEGS], w;
         assert_int_equal(colb__env_tape_shape(a, seg, &w), 1);
         colb__tape *tape = colb__tape_create(25, seg, w);
