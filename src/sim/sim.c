@@ -70,6 +70,8 @@ static colb_status play_round(colb_env *env, colb_policy *pol, size_t N, size_t 
          * the policy's buffer and not checked again */
         double *buf = env->contexts_bounded ? colb__policy_round_buffer(pol, K) : NULL;
         int blind = buf && colb__policy_is_blind(pol); /* nothing to write for it */
+        if (blind) /* but defined bytes all the same */
+            memset(buf, 0, K * colb_env_dim(env) * sizeof(double));
         for (size_t u = 0; u < N; u++) {
             size_t a;
             colb__policy_prefetch_user(pol, u + 1 < N ? u + 1 : 0); /* the next turn's state */
