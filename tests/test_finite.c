@@ -4,6 +4,7 @@
  * and a state that turns non-finite anyway is reported as COLB_ENUMERIC. */
 #include "testutil.h"
 
+#include "learn/cluster_bank.h"
 #include "learn/user_bank.h"
 #include "policies/policy_impl.h"
 
@@ -137,6 +138,20 @@ static void test_guard_reports_numeric_failure(void **state)
     assert_non_null(strstr(colb_policy_last_error(p), "user 2"));
     assert_status(colb_policy_begin_round(p, X, K), COLB_ENUMERIC);
     colb_policy_free(p);
+    /* the grouped policies check their groups' models at once
+     * (vt->all_finite): group 1's poked estimate names its first user */
+    static const char *const grouped[] = { "oracle", "oracle-batch", "oracle-seq", "pooled" };
+    for (size_t i = 0; i < 4; i++) {
+        p = make(grouped[i]);
+        assert_ok(round_with(p, X, 0.5));
+        colb__clusters *c = p->impl;
+        size_t g = c->G > 1 ? 1 : 0;
+        c->r.theta[g * D + 1] = NAN;
+        if (round_with(p, X, 0.5) != COLB_ENUMERIC)
+            fail_msg("%s: a NaN estimate was not reported", grouped[i]);
+        assert_non_null(strstr(colb_policy_last_error(p), g ? "user 3" : "user 0"));
+        colb_policy_free(p);
+    }
 }
 
 int main(void)

@@ -143,6 +143,14 @@ static colb_status grouped_theta(const colb_policy *p, size_t u, double *theta)
     return COLB_OK;
 }
 
+/* Every user's estimate is its group's: the G models' (the guard's check
+ * in O(G d) instead of a copy per user). */
+static int grouped_all_finite(const colb_policy *p)
+{
+    const colb__clusters *c = p->impl;
+    return colb__finite(c->r.theta, c->G * p->d);
+}
+
 static colb_status grouped_clusters(const colb_policy *p, size_t *labels, size_t *n)
 {
     const colb__clusters *c = p->impl;
@@ -248,6 +256,7 @@ const colb__policy_vt colb__policy_oracle = {
     .observe = grouped_observe,
     .end_round = grouped_end,
     .user_theta = grouped_theta,
+    .all_finite = grouped_all_finite,
     .clusters = grouped_clusters,
     .memory = oracle_memory,
     .save = grouped_save,
@@ -266,6 +275,7 @@ const colb__policy_vt colb__policy_oracle_batch = {
     .observe = grouped_observe,
     .end_round = grouped_end,
     .user_theta = grouped_theta,
+    .all_finite = grouped_all_finite,
     .clusters = grouped_clusters,
     .memory = oracle_batch_memory,
     .save = grouped_save,
@@ -283,6 +293,7 @@ const colb__policy_vt colb__policy_oracle_seq = {
     .choose = seq_choose,
     .observe = seq_observe,
     .user_theta = grouped_theta,
+    .all_finite = grouped_all_finite,
     .clusters = grouped_clusters,
     .memory = oracle_batch_memory,
     .save = grouped_save,
@@ -300,6 +311,7 @@ const colb__policy_vt colb__policy_pooled = {
     .observe = grouped_observe,
     .end_round = grouped_end,
     .user_theta = grouped_theta,
+    .all_finite = grouped_all_finite,
     .clusters = grouped_clusters,
     .memory = pooled_memory,
     .save = grouped_save,
