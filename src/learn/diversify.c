@@ -106,19 +106,21 @@ colb_status colb__div_reserve(colb__div *v, size_t K)
 {
     if (K <= v->K_cap)
         return COLB_OK;
+    /* K_cap, the copies' stride, a multiple of 8: the score_ms kernel
+     * reads whole vectors of means and forms (the lanes past K are zero) */
     size_t Kp = (K + 7) / 8 * 8;
     /* scratch: on failure the arrays grown so far are only larger */
-    if (colb__realloc_n(&v->scores, K, sizeof(double)) ||
-        colb__realloc_n(&v->rwork, colb__ridge_scores_work(v->d, K), sizeof(double)) ||
+    if (colb__realloc_n(&v->scores, Kp, sizeof(double)) ||
+        colb__realloc_n(&v->rwork, colb__ridge_scores_work(v->d, Kp), sizeof(double)) ||
         colb__realloc_n(&v->Xt, Kp, v->d * sizeof(double)) || colb__realloc_n(&v->t, Kp, sizeof(double)))
         return COLB_ENOMEM;
     v->xt_ready = 0;
     v->n_open = 0; /* copies never outlive a round */
     for (size_t g = 0; g < v->G; g++)
         v->slot[g] = NONE;
-    colb_status st = pools(v, v->slot_cap ? v->slot_cap : 1, K);
+    colb_status st = pools(v, v->slot_cap ? v->slot_cap : 1, Kp);
     if (st == COLB_OK)
-        v->K_cap = K;
+        v->K_cap = Kp;
     return st;
 }
 
@@ -165,12 +167,13 @@ colb_status colb__div_open(colb__div *v, const colb__ridge *r, size_t g, const d
     const double *th = r->theta + g * d;
     if (!v->xt_ready) { /* the round's contexts are the same for every model */
         v->Kp = (K + 7) / 8 * 8;
-        colb__soa_transpose(X, K, d, v->Kp, v->Xt);
+        v->kern->transpose(X, K, d, v->Kp, v->Xt);
         v->xt_ready = 1;
     }
     /* per arm k: mean = sum_j x_j th_j, quad = sum_j x_j (sum_l A_jl x_l), the
-     * sums in increasing j and l as the scalar loops, lanes along the arms */
-    for (size_t k = 0; k < K; k++)
+     * sums in increasing j and l as the scalar loops, lanes along the arms
+     * (and the padding lanes up to Kp zero) */
+    for (size_t k = 0; k < v->Kp; k++)
         mean[k] = quad[k] = 0.0;
     for (size_t j = 0; j < d; j++) {
         const double *xj = v->Xt + j * v->Kp;
@@ -201,15 +204,14 @@ void colb__div_hallucinate(colb__div *v, size_t g, const double *X, size_t K, si
         quad[k] -= c * v->t[k] * v->t[k];
 }
 
-void colb__div_copy_scores(const colb__div *v, const colb__ridge *r, size_t g, size_t K, double *out)
+size_t colb__div_best(const colb__div *v, const colb__ridge *r, size_t g, size_t K)
 {
     size_t s = v->slot[g];
-    if (s == NONE)
-        return;
-    const double *mean = v->mean + s * v->K_cap, *quad = v->quad + s * v->K_cap;
-    double wdt = colb__ridge_width(r, g);
-    for (size_t k = 0; k < K; k++)
-        out[k] = mean[k] + wdt * sqrt(quad[k] > 0.0 ? quad[k] : 0.0);
+    if (s == NONE) /* no open copy (it could not be made): the last scores */
+        return colb__argmax(v->scores, K);
+    /* mean_k + width sqrt(max(quad_k, 0) * 1), the scalar loop's bits */
+    return v->kern->score_ms(v->mean + s * v->K_cap, v->quad + s * v->K_cap, colb__ridge_width(r, g), 1.0,
+                             K, v->Kp, v->scores);
 }
 
 colb_status colb__div_choose(colb__div *v, const colb__ridge *r, size_t g, const double *X,
@@ -239,8 +241,7 @@ colb_status colb__div_choose(colb__div *v, const colb__ridge *r, size_t g, const
     if (v->rng) {
         *arm = colb__ts_choose(r, g, colb__div_copy(v, g), X, K, v->rng, v->scores, v->work);
     } else {
-        colb__div_copy_scores(v, r, g, K, v->scores);
-        *arm = colb__argmax(v->scores, K);
+        *arm = colb__div_best(v, r, g, K);
     }
     colb__div_hallucinate(v, g, X, K, *arm, w);
     return COLB_OK;

@@ -142,7 +142,9 @@ const double *colb__div_copy(const colb__div *v, size_t g);
  * O(d^2 + K d). */
 void colb__div_hallucinate(colb__div *v, size_t g, const double *X, size_t K, size_t arm, double w);
 
-/* out[k] = mean_k + width_g sqrt(max(quad_k, 0)) under g's open copy. O(K). */
-void colb__div_copy_scores(const colb__div *v, const colb__ridge *r, size_t g, size_t K, double *out);
+/* The argmax over k < K of mean_k + width_g sqrt(max(quad_k, 0)) under g's
+ * open copy (ties to the lowest k), those scores left in v->scores; the
+ * argmax of v->scores as they are when g has no open copy. O(K). */
+size_t colb__div_best(const colb__div *v, const colb__ridge *r, size_t g, size_t K);
 
 #endif
