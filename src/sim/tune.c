@@ -126,16 +126,16 @@ static colb_status check_grid(const char *who, const char *what, const double *v
  * not shared or out of memory: each point draws its own. */
 static colb__tape **burn_in_tapes(const colb_sim_spec *s)
 {
-    colb__tape **t = colb__calloc(s->repeats, sizeof *t);
+    /* the shape is the same for every repeat: one environment tells it */
+    colb_env *env = NULL;
+    size_t seg[COLB__TAPE_SEGS], w;
     char msg[COLB__ERRLEN];
-    for (size_t r = 0; t && r < s->repeats; r++) {
-        colb_env *env = NULL;
-        size_t seg[COLB__TAPE_SEGS], w;
-        if (colb__sim_make_env(s, r, &env, msg) == COLB_OK && colb__env_tape_shape(env, seg, &w) &&
-            colb__tape_bytes(s->horizon, seg, w) <= COLB__TAPE_MAX_BYTES)
-            t[r] = colb__tape_create(s->horizon, seg, w);
-        colb_env_free(env);
-    }
+    int shared = colb__sim_make_env(s, 0, &env, msg) == COLB_OK && colb__env_tape_shape(env, seg, &w) &&
+                 colb__tape_bytes(s->horizon, seg, w) <= COLB__TAPE_MAX_BYTES;
+    colb_env_free(env);
+    colb__tape **t = shared ? colb__calloc(s->repeats, sizeof *t) : NULL;
+    for (size_t r = 0; t && r < s->repeats; r++)
+        t[r] = colb__tape_create(s->horizon, seg, w); /* NULL: that repeat draws its own */
     return t;
 }
 
