@@ -775,30 +775,35 @@ AI void pivot_prod(double *pm, int *ex, double s)
     }
 }
 
-/* The transpose of the 8 x 8 block r[0..8) (rows of 8 doubles). */
+/* The transpose of the 8 x 8 block r[0..8) (rows of 8 doubles). Written
+ * out, every index a constant: with loops over the arrays, -O2 kept them on
+ * the stack. */
 AI void transpose8(__m512d r[8])
 {
-    __m512d t[8];
-    for (int i = 0; i < 8; i += 2) { /* 2 x 2 blocks */
-        t[i] = _mm512_unpacklo_pd(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_pd(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) /* 4 x 4: pairs of 128-bit lanes */
-        for (int j = 0; j < 2; j++) {
-            r[i + j] = _mm512_shuffle_f64x2(t[i + j], t[i + j + 2], 0x88);
-            r[i + j + 2] = _mm512_shuffle_f64x2(t[i + j], t[i + j + 2], 0xdd);
-        }
-    for (int j = 0; j < 4; j++) { /* 8 x 8: halves */
-        t[j] = _mm512_shuffle_f64x2(r[j], r[j + 4], 0x88);
-        t[j + 4] = _mm512_shuffle_f64x2(r[j], r[j + 4], 0xdd);
-    }
-    for (int i = 0; i < 8; i++)
-        r[i] = t[i];
+    /* 2 x 2 blocks */
+    __m512d t0 = _mm512_unpacklo_pd(r[0], r[1]), t1 = _mm512_unpackhi_pd(r[0], r[1]);
+    __m512d t2 = _mm512_unpacklo_pd(r[2], r[3]), t3 = _mm512_unpackhi_pd(r[2], r[3]);
+    __m512d t4 = _mm512_unpacklo_pd(r[4], r[5]), t5 = _mm512_unpackhi_pd(r[4], r[5]);
+    __m512d t6 = _mm512_unpacklo_pd(r[6], r[7]), t7 = _mm512_unpackhi_pd(r[6], r[7]);
+    /* 4 x 4: pairs of 128-bit lanes */
+    __m512d u0 = _mm512_shuffle_f64x2(t0, t2, 0x88), u2 = _mm512_shuffle_f64x2(t0, t2, 0xdd);
+    __m512d u1 = _mm512_shuffle_f64x2(t1, t3, 0x88), u3 = _mm512_shuffle_f64x2(t1, t3, 0xdd);
+    __m512d u4 = _mm512_shuffle_f64x2(t4, t6, 0x88), u6 = _mm512_shuffle_f64x2(t4, t6, 0xdd);
+    __m512d u5 = _mm512_shuffle_f64x2(t5, t7, 0x88), u7 = _mm512_shuffle_f64x2(t5, t7, 0xdd);
+    /* 8 x 8: halves */
+    r[0] = _mm512_shuffle_f64x2(u0, u4, 0x88), r[4] = _mm512_shuffle_f64x2(u0, u4, 0xdd);
+    r[1] = _mm512_shuffle_f64x2(u1, u5, 0x88), r[5] = _mm512_shuffle_f64x2(u1, u5, 0xdd);
+    r[2] = _mm512_shuffle_f64x2(u2, u6, 0x88), r[6] = _mm512_shuffle_f64x2(u2, u6, 0xdd);
+    r[3] = _mm512_shuffle_f64x2(u3, u7, 0x88), r[7] = _mm512_shuffle_f64x2(u3, u7, 0xdd);
 }
 
 /* colb__soa_transpose by 8 x 8 blocks in registers: 8 rows of X loaded
- * (masked at d's end; rows past K are the zero padding), transposed,
- * stored as 8 columns' pieces of Xt (masked at ldq's end). */
+ * (masked at d's end; rows past K are the zero padding, loaded with an
+ * empty mask), transposed, stored as 8 columns' pieces of Xt (masked at
+ * ldq's end; columns past d with an empty mask). Every load and store has a
+ * constant register index, with the bounds in the masks: with the bounds in
+ * the loops instead, the block lived on the stack (the stores and reloads
+ * were most of the kernel's time). */
 static void transpose_avx512(const double *X, size_t K, size_t d, size_t ldq, double *Xt)
 {
     for (size_t k0 = 0; k0 < ldq; k0 += 8) {
@@ -807,12 +812,18 @@ static void transpose_avx512(const double *X, size_t K, size_t d, size_t ldq, do
         for (size_t j0 = 0; j0 < d; j0 += 8) {
             size_t nj = d - j0 < 8 ? d - j0 : 8;
             __mmask8 mj = (__mmask8)((1u << nj) - 1);
+            const double *x = X + k0 * d + j0;
+            double *xt = Xt + j0 * ldq + k0;
             __m512d r[8];
-            for (size_t i = 0; i < 8; i++)
-                r[i] = i < kr ? _mm512_maskz_loadu_pd(mj, X + (k0 + i) * d + j0) : _mm512_setzero_pd();
+#define LOAD_ROW(i) r[i] = _mm512_maskz_loadu_pd((i) < kr ? mj : 0, x + (i) * d)
+            LOAD_ROW(0); LOAD_ROW(1); LOAD_ROW(2); LOAD_ROW(3);
+            LOAD_ROW(4); LOAD_ROW(5); LOAD_ROW(6); LOAD_ROW(7);
+#undef LOAD_ROW
             transpose8(r);
-            for (size_t c = 0; c < nj; c++)
-                _mm512_mask_storeu_pd(Xt + (j0 + c) * ldq + k0, mk, r[c]);
+#define STORE_COL(c) _mm512_mask_storeu_pd(xt + (c) * ldq, (c) < nj ? mk : 0, r[c])
+            STORE_COL(0); STORE_COL(1); STORE_COL(2); STORE_COL(3);
+            STORE_COL(4); STORE_COL(5); STORE_COL(6); STORE_COL(7);
+#undef STORE_COL
         }
     }
 }
