@@ -68,13 +68,14 @@ static colb_status ch_check(const colb_policy_params *pp, char *msg, size_t len)
 /* Users' models and personal parts, the cluster banks at their worst (a
  * cluster per user), the fresh and scratch banks, per-user vectors (27
  * words: 24 of state and scratch, 3 of a round's grouped observations),
- * the transposed cache of the clusters' models (d + 3 words a slot, up to
+ * an epoch's kept predictive scores (25 bytes an entry), the transposed cache of the clusters' models (d + 3 words a slot, up to
  * 2 N slots); the per-slot means of a round (K doubles a slot) are not
  * counted. */
 static double ch_memory(const colb_policy_params *pp)
 {
     double N = (double)pp->users, d = (double)pp->dim;
-    return 4 * colb__ridge_bytes(pp->users, pp->dim) + N * 8 * (2 * d * d + 5 * d + 33);
+    return 4 * colb__ridge_bytes(pp->users, pp->dim) +
+           N * (8 * (2 * d * d + 5 * d + 33) + 25 * COLB__COHORT_PK_SLOTS);
 }
 
 /* Per-user arrays, grown to n users (the new entries are set by the
@@ -199,7 +200,8 @@ static void ch_destroy(colb_policy *p)
                     h->prop_count, h->next_try, h->At, h->off, h->cand, h->cdist, h->scores, h->work,
                     h->Q, h->Xt, h->Ap, h->acc, h->pbuf, h->qc, h->mean, h->tk, h->round_obs, h->qstamp,
                     h->pseed, h->psample, h->pold, h->ogrp, h->ostart, h->oxs, h->oys, h->cmean,
-                    h->cth, h->mstamp, h->tcache, h->tdist, h->tstale, h->tflag };
+                    h->cth, h->mstamp, h->tcache, h->tdist, h->tstale, h->tflag, h->ver,
+                    h->pkc, h->pkv, h->pks, h->pkn };
     for (size_t i = 0; i < sizeof arr / sizeof arr[0]; i++)
         free(arr[i]);
     free(h);

@@ -95,7 +95,8 @@ typedef struct colb__cohort {
     int diversify, personal, soft;
     size_t seeds;
     /* 0; tests set 1 to check that reusing a sweep's k-means scores for
-     * the member's centre changes no bit (colb__cohort_sweep) */
+     * the member's centre (colb__cohort_sweep) and an epoch's kept scores
+     * (pk_* below) change no bit: every score is then computed afresh */
     int recompute_centres;
     /* choosing: the scoring kernel (soa_kernel.h, chosen at create and load)
      * on the round's packed outer products */
@@ -148,7 +149,27 @@ typedef struct colb__cohort {
     double *cmean, *cth;      /* cap x Kp, cap x d */
     uint64_t *mstamp;         /* cap */
     size_t cm_cap, cm_slots;  /* doubles of cmean, slots of cth and mstamp allocated */
+    /* the predictive scores of an epoch at once (colb__cohort_maintain),
+     * kept for its later k-means passes and its centres, which score the
+     * same users against mostly the same clusters with the users' data
+     * unchanged: ver (cap) counts the changes of each slot's model or
+     * members (colb__cohort_touch, link, unlink); user u's entries i <
+     * pkn[u] hold the score pks of cluster pkc (NONE: a cluster of its
+     * own) computed at version pkv, valid while ver is unchanged (each
+     * score is computed on its own, so a kept one has the bits of a fresh
+     * one). Not state: cleared at every epoch; pk_on only within one. */
+    uint64_t *ver;
+    size_t *pkc;              /* pk_users x COLB__COHORT_PK_SLOTS */
+    uint64_t *pkv;
+    double *pks;
+    unsigned char *pkn;       /* pk_users */
+    size_t pk_users;          /* users allocated */
+    int pk_on;
 } colb__cohort;
+
+/* Scores kept per user by the epoch's cache: its own cluster, the
+ * candidates (cohort_partition.c's CANDIDATES) and a cluster of its own. */
+#define COLB__COHORT_PK_SLOTS 18
 
 /* ---- cohort_stats.c ---- */
 

@@ -41,6 +41,7 @@
 #define NONE COLB__COHORT_NONE
 
 #define CANDIDATES 16    /* clusters compared per user or cluster beyond this many */
+#define PK_SLOTS COLB__COHORT_PK_SLOTS /* own, CANDIDATES, a cluster of its own */
 #define EARLY_EPOCHS 16  /* epochs in which every user and pair is checked */
 #define PASSES 4         /* k-means passes of assignment per epoch, at most */
 #define MOVE_MARGIN 1.0  /* a move must gain this much predictive score (-2 log) */
@@ -66,6 +67,7 @@ void colb__cohort_link(colb__cohort *h, size_t u, size_t c)
         h->prev[h->head[c]] = u;
     h->head[c] = u;
     h->size[c]++;
+    h->ver[c]++;
 }
 
 void colb__cohort_unlink(colb__cohort *h, size_t u)
@@ -78,6 +80,7 @@ void colb__cohort_unlink(colb__cohort *h, size_t u)
     if (h->next[u] != NONE)
         h->prev[h->next[u]] = h->prev[u];
     h->size[c]--;
+    h->ver[c]++;
     h->next[u] = h->prev[u] = NONE;
 }
 
@@ -101,7 +104,8 @@ int colb__cohort_grow_arrays(colb__cohort *h, size_t cap2)
         colb__realloc_n(&h->round_obs, cap2, sizeof(size_t)) ||
         colb__realloc_n(&h->tdist, cap2, sizeof(double)) ||
         colb__realloc_n(&h->tstale, cap2, sizeof(size_t)) || colb__realloc_n(&h->tflag, cap2, 1) ||
-        colb__realloc_n(&h->tcache, d * ((cap2 + 7) / 8 * 8), sizeof(double)))
+        colb__realloc_n(&h->tcache, d * ((cap2 + 7) / 8 * 8), sizeof(double)) ||
+        colb__realloc_n(&h->ver, cap2, sizeof(uint64_t)))
         return -1; /* the arrays grown so far are merely larger than used */
     /* the cache's columns move with its new leading dimension: all stale */
     h->tld = (cap2 + 7) / 8 * 8;
@@ -117,7 +121,7 @@ int colb__cohort_grow_arrays(colb__cohort *h, size_t cap2)
         h->tau2[c] = 0.0;
         h->shrink[c] = INFINITY;
         h->pending[c] = h->dirty[c] = h->changed[c] = 0;
-        h->stamp[c] = h->qstamp[c] = 0;
+        h->stamp[c] = h->qstamp[c] = h->ver[c] = 0;
         h->prop_count[c] = h->next_try[c] = 0;
         memset(h->sideth + 2 * c * d, 0, 2 * d * sizeof(double));
         h->acc[2 * c] = h->acc[2 * c + 1] = 0.0;
@@ -136,6 +140,7 @@ int colb__cohort_grow_slots(colb__cohort *h, size_t cap2)
 
 void colb__cohort_touch(colb__cohort *h, size_t c)
 {
+    h->ver[c]++;
     if (!h->tflag[c]) {
         h->tflag[c] = 1;
         h->tstale[h->n_tstale++] = c;
@@ -572,6 +577,43 @@ static void test_members(colb__cohort *h, size_t c)
         h->ns[u] = colb__cohort_stat_with(h->pieces + 5 * u, h->tau2[c]);
 }
 
+/* colb__cohort_pred_scores through the epoch's kept scores (colb__cohort's
+ * pk_*; when on): the clusters of list[0..n) (n <= PK_SLOTS) whose score
+ * for u is kept at their current version are taken from it, the others
+ * computed together, and u's entries then hold this list's scores. */
+static void pred_scores_kept(colb__cohort *h, size_t u, const size_t *list, size_t n, double *out)
+{
+    if (!h->pk_on) {
+        colb__cohort_pred_scores(h, u, list, n, out);
+        return;
+    }
+    size_t *kc = h->pkc + u * PK_SLOTS, kn = h->pkn[u], miss[PK_SLOTS], at[PK_SLOTS], m = 0;
+    uint64_t *kv = h->pkv + u * PK_SLOTS;
+    double *ks = h->pks + u * PK_SLOTS, fresh[PK_SLOTS];
+    for (size_t i = 0; i < n; i++) {
+        size_t c = list[i], j = 0;
+        uint64_t v = c == NONE ? 0 : h->ver[c];
+        while (j < kn && !(kc[j] == c && kv[j] == v))
+            j++;
+        if (j < kn) {
+            out[i] = ks[j];
+        } else {
+            miss[m] = c;
+            at[m++] = i;
+        }
+    }
+    if (m)
+        colb__cohort_pred_scores(h, u, miss, m, fresh);
+    for (size_t i = 0; i < m; i++)
+        out[at[i]] = fresh[i];
+    for (size_t i = 0; i < n; i++) {
+        kc[i] = list[i];
+        kv[i] = list[i] == NONE ? 0 : h->ver[list[i]];
+        ks[i] = out[i];
+    }
+    h->pkn[u] = (unsigned char)n;
+}
+
 /* One user's k-means step: to the cluster of best predictive score, or to
  * a new cluster of its own, when that gains MOVE_MARGIN; records its
  * runner-up and gap. The new cluster is returned in *to. 1 when it moved.
@@ -585,7 +627,7 @@ static int assign_one(colb__cohort *h, size_t u, size_t *to, double *sc, size_t 
     list[0] = c;
     memcpy(list + 1, h->cand, n * sizeof(size_t));
     list[n + 1] = NONE;
-    colb__cohort_pred_scores(h, u, list, n + 1 + (h->size[c] > 1), sc);
+    pred_scores_kept(h, u, list, n + 1 + (h->size[c] > 1), sc);
     double s0 = sc[0], bs = s0, second = INFINITY;
     size_t best = c, alt = NONE;
     for (size_t i = 0; i < n; i++) {
@@ -745,7 +787,7 @@ static const double *centre_of(colb__cohort *h, size_t u, double *out, const dou
                 at[m++] = i + 1;
             }
         }
-        colb__cohort_pred_scores(h, u, list, m, fresh);
+        pred_scores_kept(h, u, list, m, fresh);
         for (size_t i = 0; i < m; i++)
             scores[at[i]] = fresh[i];
         sc = scores;
@@ -979,6 +1021,26 @@ static void set_shrinkage(colb__cohort *h)
             h->shrink[c] = h->personal && h->tau2[c] > 0.0 ? h->R * h->R / h->tau2[c] : INFINITY;
 }
 
+/* The epoch's kept scores, empty, for every user: 1, or 0 when they do
+ * not fit (PK_MAX_USERS, or out of memory: the scores are then computed
+ * each time, the same values). */
+#define PK_MAX_USERS 200000 /* 25 bytes an entry: 90 MB */
+static int keep_scores(colb__cohort *h)
+{
+    if (h->N > PK_MAX_USERS)
+        return 0;
+    if (h->pk_users < h->N) {
+        if (colb__realloc_n(&h->pkc, h->N, PK_SLOTS * sizeof(size_t)) ||
+            colb__realloc_n(&h->pkv, h->N, PK_SLOTS * sizeof(uint64_t)) ||
+            colb__realloc_n(&h->pks, h->N, PK_SLOTS * sizeof(double)) ||
+            colb__realloc_n(&h->pkn, h->N, 1))
+            return 0; /* the arrays grown so far are merely larger: pk_users stands */
+        h->pk_users = h->N;
+    }
+    memset(h->pkn, 0, h->N);
+    return 1;
+}
+
 void colb__cohort_maintain(colb__cohort *h)
 {
     size_t cap = h->cap, N = h->N;
@@ -990,6 +1052,7 @@ void colb__cohort_maintain(colb__cohort *h)
         if (h->size[c])
             test_members(h, c);
     h->budget = INT64_MAX;
+    h->pk_on = !h->recompute_centres && keep_scores(h);
     end_next(h, END_PENDING);
     split_steps(h);
     /* 4. assignment */
@@ -1002,6 +1065,7 @@ void colb__cohort_maintain(colb__cohort *h)
     double *centre = h->work + 8 * h->d + 2 * h->d * h->d; /* clear of pred_score's */
     for (size_t u = 0; u < N; u++)
         personal_about(h, u, centre_of(h, u, centre, NULL, 0, NULL));
+    h->pk_on = 0;
 }
 
 /* A member moving in a sweep: the two pooled models change by its data
