@@ -575,10 +575,10 @@ static void test_sym_eigvals(void **state)
 static void test_dense_kernels(void **state)
 {
     (void)state;
-    static const size_t dims[] = { 1, 3, 8, 15, 16, 17, 25, 70 };
+    static const size_t dims[] = { 1, 3, 8, 9, 12, 15, 16, 17, 25, 70 };
     colb_rng r;
     colb_rng_seed(&r, 9, 9);
-    for (size_t di = 0; di < 8; di++) {
+    for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++) {
         size_t d = dims[di];
         double *G = malloc(d * d * sizeof(double)), *S = calloc(d * d, sizeof(double));
         double *L0 = malloc(d * d * sizeof(double)), *L1 = malloc(d * d * sizeof(double));

@@ -832,27 +832,32 @@ static void transpose_avx512(const double *X, size_t K, size_t d, size_t ldq, do
  * from the upper-left block of L^T, rows 8.. from its upper-right and
  * lower-right blocks (the lower-left block, L^T's lower triangle, is not
  * read), each row's entries after the diagonal zeroed; every entry read
- * before any is written. */
+ * before any is written. Every index a constant, the bounds in the masks
+ * (rows past d: an empty mask), so that the blocks stay in registers. */
 static void lt_to_l16(double *L, size_t d)
 {
-    const __mmask8 tail = (__mmask8)((1u << (d - 8)) - 1);
+    const size_t e = d - 8; /* rows and columns past the first 8 */
+    const __mmask8 tail = (__mmask8)((1u << e) - 1);
     __m512d a[8], b[8], c[8];
-    for (size_t i = 0; i < 8; i++) {
-        a[i] = _mm512_loadu_pd(L + i * d);
-        b[i] = _mm512_maskz_loadu_pd(tail, L + i * d + 8);
-        c[i] = i + 8 < d ? _mm512_maskz_loadu_pd(tail, L + (i + 8) * d + 8) : _mm512_setzero_pd();
-    }
+#define LOAD3(i)                                                                  \
+    a[i] = _mm512_loadu_pd(L + (i) * d);                                          \
+    b[i] = _mm512_maskz_loadu_pd(tail, L + (i) * d + 8);                          \
+    c[i] = _mm512_maskz_loadu_pd((i) < e ? tail : 0, L + ((i) < e ? (i) + 8 : 0) * d + 8)
+    LOAD3(0); LOAD3(1); LOAD3(2); LOAD3(3); LOAD3(4); LOAD3(5); LOAD3(6); LOAD3(7);
+#undef LOAD3
     transpose8(a);
     transpose8(b);
     transpose8(c);
-    for (size_t j = 0; j < 8; j++) { /* row j: a's row j up to the diagonal, zeros */
-        _mm512_storeu_pd(L + j * d, _mm512_maskz_mov_pd((__mmask8)((2u << j) - 1), a[j]));
-        _mm512_mask_storeu_pd(L + j * d + 8, tail, _mm512_setzero_pd());
-    }
-    for (size_t j = 8; j < d; j++) { /* row j: b's row j - 8, then c's up to the diagonal */
-        _mm512_storeu_pd(L + j * d, b[j - 8]);
-        _mm512_mask_storeu_pd(L + j * d + 8, tail, _mm512_maskz_mov_pd((__mmask8)((2u << (j - 8)) - 1), c[j - 8]));
-    }
+    /* row j < 8: a's row j up to the diagonal, zeros; row 8 + j (j < e):
+     * b's row j, then c's up to the diagonal */
+#define STORE3(j)                                                                 \
+    _mm512_storeu_pd(L + (j) * d, _mm512_maskz_mov_pd((__mmask8)((2u << (j)) - 1), a[j])); \
+    _mm512_mask_storeu_pd(L + (j) * d + 8, tail, _mm512_setzero_pd());            \
+    _mm512_mask_storeu_pd(L + ((j) < e ? (j) + 8 : 0) * d, (j) < e ? 0xff : 0, b[j]); \
+    _mm512_mask_storeu_pd(L + ((j) < e ? (j) + 8 : 0) * d + 8, (j) < e ? tail : 0,   \
+                          _mm512_maskz_mov_pd((__mmask8)((2u << (j)) - 1), c[j]))
+    STORE3(0); STORE3(1); STORE3(2); STORE3(3); STORE3(4); STORE3(5); STORE3(6); STORE3(7);
+#undef STORE3
 }
 
 /* L^T (built in L) to L, the upper triangle zeroed. */
