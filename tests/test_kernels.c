@@ -406,6 +406,30 @@ static void test_exact_kernels(void **state)
                         assert_true(set > n / 4 && set < n - n / 4);
                 }
             }
+            /* above_bits on the same values (a NaN, ties at h) for every
+             * length and three thresholds: the scalar rule's bits and count */
+            {
+                double v[64];
+                uint64_t ab[2][2];
+                ref->dist2(wT, n, wu, d, n, v);
+                v[7] = NAN;
+                const double hs[3] = { -INFINITY, v[3], v[n / 2] };
+                for (size_t hi = 0; hi < 3; hi++)
+                    for (size_t m = 0; m <= n; m++) {
+                        memset(ab, 0xa5, sizeof ab);
+                        size_t c0 = ref->above_bits(v, m, hs[hi], ab[0]);
+                        size_t c1 = k->above_bits(v, m, hs[hi], ab[1]);
+                        size_t words = (m + 63) / 64, set = 0;
+                        assert_memory_equal(ab[0], ab[1], words * sizeof(uint64_t));
+                        for (size_t i = 0; i < words * 64; i++) {
+                            int want = i < m && v[i] > hs[hi];
+                            assert_int_equal((int)(ab[1][i / 64] >> (i % 64) & 1), want);
+                            set += (size_t)want;
+                        }
+                        assert_int_equal(c0, set);
+                        assert_int_equal(c1, set);
+                    }
+            }
             /* bounded: every length, a NaN, an infinity or one entry beyond
              * the bound at each position fails, on every path alike */
             for (size_t m = 0; m <= n; m++) {

@@ -121,6 +121,33 @@ static inline void colb__prefetch(const void *a, size_t n, int write)
     }
 }
 
+/* Index of the lowest set bit of x != 0, and the number of set bits. */
+static inline unsigned colb__ctz64(uint64_t x)
+{
+#if defined(__GNUC__)
+    return (unsigned)__builtin_ctzll(x);
+#else
+    unsigned k = 0;
+    while (!(x & 1u)) {
+        x >>= 1;
+        k++;
+    }
+    return k;
+#endif
+}
+
+static inline unsigned colb__popcount64(uint64_t x)
+{
+#if defined(__GNUC__)
+    return (unsigned)__builtin_popcountll(x);
+#else
+    unsigned k = 0;
+    for (; x; x &= x - 1)
+        k++;
+    return k;
+#endif
+}
+
 /* One step of SplitMix64 (Steele, Lea, Flood 2014) on state *x (rng.c). */
 uint64_t colb__splitmix64(uint64_t *x);
 

@@ -80,6 +80,10 @@ typedef struct colb__soa_kernel {
      * dist[i] > t * t with t = cbu + cb[i], as the scalar expression
      * evaluates it (a NaN never sets a bit). */
     void (*far_bits)(const double *dist, const double *cb, double cbu, size_t n, uint64_t *far);
+    /* bit i % 64 of bits[i / 64] (i < n; (n + 63) / 64 words, unused high
+     * bits cleared) is set iff v[i] > h (a NaN never sets a bit); returns
+     * how many are set (CLUB's members a certificate leaves untested). */
+    size_t (*above_bits)(const double *v, size_t n, double h, uint64_t *bits);
     /* The same for the columns idx[0..n) of wT (gathered): out[q] = sum_j
      * (wu[j] - wT[j ld + idx[q]])^2, the same bits as dist2. */
     void (*dist2_idx)(const double *wT, size_t ld, const double *wu, size_t d, const size_t *idx,

@@ -13,6 +13,8 @@
 #include <immintrin.h>
 #include <math.h>
 
+#include "core/util.h"
+
 #define W COLB__SOA_W
 #define KB 6
 
@@ -617,7 +619,6 @@ static void rank1_sub_avx2(double *A, const double *u, double c, size_t d)
     }
 }
 
-/* bounded: |x| <= bound 4 at a time (ordered compare: NaN fails). */
 /* far_bits: 4 comparisons a vector (ordered: a NaN compares false), the
  * same products and sums as the scalar expression. */
 static void far_bits_avx2(const double *dist, const double *cb, double cbu, size_t n,
@@ -636,6 +637,26 @@ static void far_bits_avx2(const double *dist, const double *cb, double cbu, size
         double t = cbu + cb[i];
         far[i / 64] |= (uint64_t)(dist[i] > t * t) << (i % 64);
     }
+}
+
+/* above_bits: 4 ordered comparisons a vector (a NaN compares false). */
+static size_t above_bits_avx2(const double *v, size_t n, double h, uint64_t *bits)
+{
+    __m256d hv = _mm256_set1_pd(h);
+    size_t cnt = 0;
+    for (size_t w = 0; w < (n + 63) / 64; w++) {
+        size_t m = n - w * 64 < 64 ? n - w * 64 : 64, i = 0;
+        const double *x = v + w * 64;
+        uint64_t b = 0;
+        for (; i + 4 <= m; i += 4)
+            b |= (uint64_t)(unsigned)_mm256_movemask_pd(
+                     _mm256_cmp_pd(_mm256_loadu_pd(x + i), hv, _CMP_GT_OQ)) << i;
+        for (; i < m; i++)
+            b |= (uint64_t)(x[i] > h) << i;
+        bits[w] = b;
+        cnt += colb__popcount64(b);
+    }
+    return cnt;
 }
 
 static int bounded_avx2(const double *x, size_t n, double bound)
@@ -1015,6 +1036,7 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .rank1_sub = rank1_sub_avx2,
     .bounded = bounded_avx2,
     .far_bits = far_bits_avx2,
+    .above_bits = above_bits_avx2,
     .axpy = axpy_avx2,
     .transpose = colb__soa_transpose, /* the portable loop: not measured in AVX2 */
 };

@@ -18,6 +18,8 @@
 #include <immintrin.h>
 #include <math.h>
 
+#include "core/util.h"
+
 #define W COLB__SOA_W
 #define KB 12 /* arms per pass: KB accumulators + A + temporaries < 32 zmm */
 
@@ -673,6 +675,27 @@ static void far_bits_avx512(const double *dist, const double *cb, double cbu, si
     }
 }
 
+/* above_bits: 8 ordered comparisons a vector into a mask (a NaN compares
+ * false); the last partial vector masked. */
+static size_t above_bits_avx512(const double *v, size_t n, double h, uint64_t *bits)
+{
+    __m512d hv = _mm512_set1_pd(h);
+    size_t cnt = 0;
+    for (size_t w = 0; w < (n + 63) / 64; w++) {
+        size_t m = n - w * 64 < 64 ? n - w * 64 : 64;
+        const double *x = v + w * 64;
+        uint64_t b = 0;
+        for (size_t i = 0; i < m; i += 8) {
+            __mmask8 k = m - i >= 8 ? 0xff : (__mmask8)((1u << (m - i)) - 1);
+            b |= (uint64_t)_mm512_mask_cmp_pd_mask(k, _mm512_maskz_loadu_pd(k, x + i), hv,
+                                                   _CMP_GT_OQ) << i;
+        }
+        bits[w] = b;
+        cnt += colb__popcount64(b);
+    }
+    return cnt;
+}
+
 static int bounded_avx512(const double *x, size_t n, double bound)
 {
     __m512d bv = _mm512_set1_pd(bound);
@@ -1258,6 +1281,7 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .rank1_sub = rank1_sub_avx512,
     .bounded = bounded_avx512,
     .far_bits = far_bits_avx512,
+    .above_bits = above_bits_avx512,
     .axpy = axpy_avx512,
     .transpose = transpose_avx512,
 };

@@ -13,6 +13,7 @@
 
 #include <math.h>
 
+#include "core/util.h"
 #include "linalg/dense.h"
 
 #define W COLB__SOA_W
@@ -234,6 +235,20 @@ static void far_bits_portable(const double *dist, const double *cb, double cbu, 
     }
 }
 
+static size_t above_bits_portable(const double *v, size_t n, double h, uint64_t *bits)
+{
+    size_t cnt = 0;
+    for (size_t w = 0; w < (n + 63) / 64; w++) {
+        size_t m = n - w * 64 < 64 ? n - w * 64 : 64;
+        uint64_t b = 0;
+        for (size_t i = 0; i < m; i++)
+            b |= (uint64_t)(v[w * 64 + i] > h) << i;
+        bits[w] = b;
+        cnt += colb__popcount64(b);
+    }
+    return cnt;
+}
+
 /* The reference the SIMD ridge steps reproduce bit for bit. */
 static double ridge_step_portable(double *A, double *V, double *b, double *th, const double *t0,
                                   const double *x, double y, double w, size_t d, double *u)
@@ -425,6 +440,7 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .rank1_sub = rank1_sub_portable,
     .bounded = bounded_portable,
     .far_bits = far_bits_portable,
+    .above_bits = above_bits_portable,
     .syr_n = syr_n_portable,
     .chol_inverse = colb__chol_inverse,
     .axpy = axpy_portable,

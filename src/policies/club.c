@@ -498,23 +498,6 @@ static size_t insert_sorted(size_t *del, size_t m, size_t l)
     return m + 1;
 }
 
-/* bits[w] bit i = (v[64 w + i] > h) for the n values (a NaN is not above);
- * returns how many are. Branch-free: which members a certificate leaves
- * untested is data, and a branch per member mispredicts at random. */
-static size_t above_bits(const double *v, size_t n, double h, uint64_t *bits)
-{
-    size_t cnt = 0;
-    for (size_t w = 0; w < (n + 63) / 64; w++) {
-        size_t m = n - w * 64 < 64 ? n - w * 64 : 64;
-        uint64_t b = 0;
-        for (size_t i = 0; i < m; i++)
-            b |= (uint64_t)(v[w * 64 + i] > h) << i;
-        bits[w] = b;
-        cnt += colb__popcount64(b);
-    }
-    return cnt;
-}
-
 /* Test every edge (u, l) of the graph with the bounds cb[0..N): del[0..m)
  * receives the l whose edge fails, in increasing order; returns m. Edges
  * certified by g_l <= h (see place_pivot; h = -INFINITY certifies none, for
@@ -546,7 +529,7 @@ static size_t mark_deletions(const club *c, size_t u, size_t d, const double *cb
         const size_t *mem = g->perm + s0;
         /* the members not certified: counted first (their bits in fbits),
          * listed if few */
-        size_t nc = h > -INFINITY ? above_bits(c->gP + s0, n, h, c->fbits) : n;
+        size_t nc = h > -INFINITY ? c->kern->above_bits(c->gP + s0, n, h, c->fbits) : n;
         if (nc * RANGE_DEN >= n * RANGE_NUM) {
             /* the distances and their tests vectorised (the same bits as
              * too_far), then only the far members looked up in u's row */

@@ -20,6 +20,7 @@
 
 #include "colb/rng.h"
 #include "colb/status.h"
+#include "core/util.h"
 
 typedef struct colb__club_graph {
     size_t n, W;
@@ -50,33 +51,6 @@ void colb__club_graph_random(colb__club_graph *g, double prob, colb_rng *rng);
 /* Recompute the components from the edges by breadth-first search from each
  * user in index order. O(n^2 / 64). */
 void colb__club_graph_components(colb__club_graph *g);
-
-/* Index of the lowest set bit of x != 0, and the number of set bits. */
-static inline unsigned colb__ctz64(uint64_t x)
-{
-#if defined(__GNUC__)
-    return (unsigned)__builtin_ctzll(x);
-#else
-    unsigned k = 0;
-    while (!(x & 1u)) {
-        x >>= 1;
-        k++;
-    }
-    return k;
-#endif
-}
-
-static inline unsigned colb__popcount64(uint64_t x)
-{
-#if defined(__GNUC__)
-    return (unsigned)__builtin_popcountll(x);
-#else
-    unsigned k = 0;
-    for (; x; x &= x - 1)
-        k++;
-    return k;
-#endif
-}
 
 static inline int colb__club_graph_has_edge(const colb__club_graph *g, size_t u, size_t v)
 {
