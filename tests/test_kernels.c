@@ -370,12 +370,21 @@ static void test_exact_kernels(void **state)
                     assert_memory_equal(&sc[1][e], &want, sizeof want);
                 }
             }
-            ref->dist2(wT, n, wu, d, n, out[0]);
-            k->dist2(wT, n, wu, d, n, out[1]);
-            assert_memory_equal(out[0], out[1], n * sizeof(double));
-            ref->dist2_idx(wT, n, wu, d, idx, 21, out[0]);
-            k->dist2_idx(wT, n, wu, d, idx, 21, out[1]);
-            assert_memory_equal(out[0], out[1], 21 * sizeof(double));
+            /* dist2 and dist2_idx on every length (whole and masked blocks
+             * of 8 and 32): the scalar loop's bits, nothing written past */
+            for (size_t m = 0; m <= n; m++) {
+                for (int i = 0; i < 2; i++)
+                    for (size_t e = 0; e < 64; e++)
+                        out[i][e] = -1.0;
+                ref->dist2(wT, n, wu, d, m, out[0]);
+                k->dist2(wT, n, wu, d, m, out[1]);
+                assert_memory_equal(out[0], out[1], 64 * sizeof(double));
+                if (m > 21)
+                    continue;
+                ref->dist2_idx(wT, n, wu, d, idx, m, out[0]);
+                k->dist2_idx(wT, n, wu, d, idx, m, out[1]);
+                assert_memory_equal(out[0], out[1], 64 * sizeof(double));
+            }
             /* far_bits on n distances (some ties, a NaN) for every length:
              * the scalar rule's bits, high bits clear */
             {

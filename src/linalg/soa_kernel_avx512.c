@@ -378,6 +378,12 @@ static size_t score_ms_avx512(const double *mean, const double *quad, double alp
     return argmax512(scores, K);
 }
 
+/* The mask of the first min(k, 8) lanes. */
+AI __mmask8 lanes8(size_t k)
+{
+    return k >= 8 ? (__mmask8)0xff : (__mmask8)((1u << k) - 1);
+}
+
 /* dist2 / dist2_idx: CLUB's edge tests, d subtract-multiply-adds per
  * neighbour, lanes along the neighbours (no BLAS routine computes a set of
  * distances in a fixed summation order); memory bound on wT. */
@@ -402,15 +408,15 @@ static void dist2_avx512(const double *wT, size_t ld, const double *wu, size_t d
         _mm512_storeu_pd(out + i + 16, a2);
         _mm512_storeu_pd(out + i + 24, a3);
     }
-    for (; i + 8 <= n; i += 8) {
+    for (; i < n; i += 8) { /* the rest, by 8 (the last masked): the same sums */
+        const __mmask8 m = lanes8(n - i);
         __m512d acc = _mm512_setzero_pd();
         for (size_t j = 0; j < d; j++) {
-            __m512d e = _mm512_sub_pd(_mm512_set1_pd(wu[j]), _mm512_loadu_pd(wT + j * ld + i));
+            __m512d e = _mm512_sub_pd(_mm512_set1_pd(wu[j]), _mm512_maskz_loadu_pd(m, wT + j * ld + i));
             acc = _mm512_add_pd(acc, _mm512_mul_pd(e, e));
         }
-        _mm512_storeu_pd(out + i, acc);
+        _mm512_mask_storeu_pd(out + i, m, acc);
     }
-    colb__soa_kernel_portable.dist2(wT + i, ld, wu, d, n - i, out + i); /* the tail */
 }
 
 /* Row j of the flat ridge step: A_j -= (u_j u) c, V_j += (w x_j) x, d
@@ -637,7 +643,17 @@ static void dist2_idx_avx512(const double *wT, size_t ld, const double *wu, size
         }
         _mm512_storeu_pd(out + q, acc);
     }
-    colb__soa_kernel_portable.dist2_idx(wT, ld, wu, d, idx + q, n - q, out + q); /* the tail */
+    if (q < n) { /* the last columns: a masked gather (masked-off lanes read nothing) */
+        const __mmask8 m = lanes8(n - q);
+        __m512i vi = _mm512_maskz_loadu_epi64(m, (const void *)(idx + q));
+        __m512d acc = _mm512_setzero_pd();
+        for (size_t j = 0; j < d; j++) {
+            __m512d g = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), m, vi, wT + j * ld, 8);
+            __m512d e = _mm512_sub_pd(_mm512_set1_pd(wu[j]), g);
+            acc = _mm512_add_pd(acc, _mm512_mul_pd(e, e));
+        }
+        _mm512_mask_storeu_pd(out + q, m, acc);
+    }
 }
 
 /* rank1_sub: see colsum above. */
