@@ -316,10 +316,10 @@ static void test_exact_kernels(void **state)
 {
     (void)state;
     const colb__soa_kernel *ref = &colb__soa_kernel_portable;
-    static const size_t dims[] = { 3, 8, 15, 17, 25 };
+    static const size_t dims[] = { 3, 8, 9, 15, 16, 17, 25 };
     colb_rng r;
     colb_rng_seed(&r, 8, 8);
-    for (size_t di = 0; di < 5; di++) {
+    for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++) {
         size_t d = dims[di], K = 13, ld = 16, P = d * (d + 1) / 2, n = 37;
         double *X = malloc(K * d * sizeof(double)), *Q[2], *Xt[2], *wT = malloc(d * n * sizeof(double));
         double wu[32], out[2][64], x[32];

@@ -656,9 +656,45 @@ static void dist2_idx_avx512(const double *wT, size_t ld, const double *wu, size
     }
 }
 
+/* rank1_sub for 8 <= d <= 32, row by row, each row as NV = ceil(d / 8)
+ * unmasked vectors at off8 (the last one ending at the row's end, so it
+ * may overlap the one before): the row's vectors are all loaded before any
+ * is stored, so an entry in two vectors gets the same value twice. With
+ * the row's tail masked instead, the masked store covered the next row's
+ * first entry (a masked-off lane), and the next row's load waited for it
+ * to reach the cache (and the next call's loads for the masked stores): at
+ * d = 15 that was three quarters of the kernel's time. The same products
+ * and differences, so the same bits. */
+AI void rank1_sub_rows512(double *A, const double *u, double c, size_t d, const int NV)
+{
+    const __m512d cv = _mm512_set1_pd(c);
+    __m512d uv[4];
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < NV; v++)
+        uv[v] = _mm512_loadu_pd(u + off8(v, d));
+    for (size_t j = 0; j < d; j++) {
+        __m512d uj = _mm512_set1_pd(u[j]), a[4];
+        double *Aj = A + j * d;
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < NV; v++)
+            a[v] = _mm512_loadu_pd(Aj + off8(v, d));
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < NV; v++)
+            _mm512_storeu_pd(Aj + off8(v, d),
+                             _mm512_sub_pd(a[v], _mm512_mul_pd(_mm512_mul_pd(uj, uv[v]), cv)));
+    }
+}
+
 /* rank1_sub: see colsum above. */
 static void rank1_sub_avx512(double *A, const double *u, double c, size_t d)
 {
+    switch (d >= 8 && d <= 32 ? (d + 7) / 8 : 0) {
+    case 1: rank1_sub_rows512(A, u, c, d, 1); return;
+    case 2: rank1_sub_rows512(A, u, c, d, 2); return;
+    case 3: rank1_sub_rows512(A, u, c, d, 3); return;
+    case 4: rank1_sub_rows512(A, u, c, d, 4); return;
+    default: break;
+    }
     __m512d cv = _mm512_set1_pd(c);
     for (size_t j = 0; j < d; j++) {
         __m512d uj = _mm512_set1_pd(u[j]);
