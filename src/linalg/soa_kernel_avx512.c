@@ -895,10 +895,17 @@ static void transpose_avx512(const double *X, size_t K, size_t d, size_t ldq, do
             LOAD_ROW(4); LOAD_ROW(5); LOAD_ROW(6); LOAD_ROW(7);
 #undef LOAD_ROW
             transpose8(r);
-#define STORE_COL(c) _mm512_mask_storeu_pd(xt + (c) * ldq, (c) < nj ? mk : 0, r[c])
-            STORE_COL(0); STORE_COL(1); STORE_COL(2); STORE_COL(3);
-            STORE_COL(4); STORE_COL(5); STORE_COL(6); STORE_COL(7);
+            if (nk == 8) { /* plain stores, which the scoring's loads can forward from */
+#define STORE_COL(c) if ((c) < nj) _mm512_storeu_pd(xt + (c) * ldq, r[c])
+                STORE_COL(0); STORE_COL(1); STORE_COL(2); STORE_COL(3);
+                STORE_COL(4); STORE_COL(5); STORE_COL(6); STORE_COL(7);
 #undef STORE_COL
+            } else {
+#define STORE_COL(c) _mm512_mask_storeu_pd(xt + (c) * ldq, (c) < nj ? mk : 0, r[c])
+                STORE_COL(0); STORE_COL(1); STORE_COL(2); STORE_COL(3);
+                STORE_COL(4); STORE_COL(5); STORE_COL(6); STORE_COL(7);
+#undef STORE_COL
+            }
         }
     }
 }
@@ -924,13 +931,24 @@ static void lt_to_l16(double *L, size_t d)
     transpose8(b);
     transpose8(c);
     /* row j < 8: a's row j up to the diagonal, zeros; row 8 + j (j < e):
-     * b's row j, then c's up to the diagonal */
-#define STORE3(j)                                                                 \
-    _mm512_storeu_pd(L + (j) * d, _mm512_maskz_mov_pd((__mmask8)((2u << (j)) - 1), a[j])); \
-    _mm512_mask_storeu_pd(L + (j) * d + 8, tail, _mm512_setzero_pd());            \
-    _mm512_mask_storeu_pd(L + ((j) < e ? (j) + 8 : 0) * d, (j) < e ? 0xff : 0, b[j]); \
-    _mm512_mask_storeu_pd(L + ((j) < e ? (j) + 8 : 0) * d + 8, (j) < e ? tail : 0,   \
-                          _mm512_maskz_mov_pd((__mmask8)((2u << (j)) - 1), c[j]))
+     * b's row j, then c's up to the diagonal. Each row of d entries as two
+     * unmasked vectors, at 0 and at d - 8 (overlapping, the same values):
+     * the solves read these rows next, and could not forward from masked
+     * stores (a masked tail's store covers the next row's start). */
+    const __m512i hi = _mm512_add_epi64(_mm512_set1_epi64((long long)(d - 8)),
+                                        _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0));
+    const __m512d zero = _mm512_setzero_pd();
+#define STORE3(j)                                                                           \
+    {                                                                                       \
+        __m512d lo = _mm512_maskz_mov_pd((__mmask8)((2u << (j)) - 1), a[j]);                 \
+        _mm512_storeu_pd(L + (j) * d, lo);                                                  \
+        _mm512_storeu_pd(L + (j) * d + d - 8, _mm512_permutex2var_pd(lo, hi, zero));        \
+        if ((j) < e) {                                                                      \
+            __m512d t = _mm512_maskz_mov_pd((__mmask8)((2u << (j)) - 1), c[j]);              \
+            _mm512_storeu_pd(L + ((j) + 8) * d, b[j]);                                      \
+            _mm512_storeu_pd(L + ((j) + 8) * d + d - 8, _mm512_permutex2var_pd(b[j], hi, t)); \
+        }                                                                                   \
+    }
     STORE3(0); STORE3(1); STORE3(2); STORE3(3); STORE3(4); STORE3(5); STORE3(6); STORE3(7);
 #undef STORE3
 }
