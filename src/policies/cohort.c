@@ -68,9 +68,10 @@ static colb_status ch_check(const colb_policy_params *pp, char *msg, size_t len)
 /* Users' models and personal parts, the cluster banks at their worst (a
  * cluster per user), the fresh and scratch banks, per-user vectors (27
  * words: 24 of state and scratch, 3 of a round's grouped observations),
- * an epoch's kept predictive scores (25 bytes an entry), the transposed cache of the clusters' models (d + 3 words a slot, up to
- * 2 N slots); the per-slot means of a round (K doubles a slot) are not
- * counted. */
+ * an epoch's kept predictive scores (COLB__COHORT_PK_SLOTS entries of 25
+ * bytes), the transposed cache of the clusters' models (d + 3 words a
+ * slot, up to 2 N slots); the per-slot means of a round (K doubles a slot)
+ * are not counted. */
 static double ch_memory(const colb_policy_params *pp)
 {
     double N = (double)pp->users, d = (double)pp->dim;
