@@ -284,7 +284,57 @@ AI void score_x_512(const double *A, size_t lda, const double *theta, __m512d al
     _Pragma("GCC unroll 4")
     for (int v = 0; v < nv; v++)
         q[v] = _mm512_setzero_pd();
-    for (size_t i = 0; i < d; i += 2) {
+    size_t i = 0;
+    /* rows by fours: each x_j loaded once for four rows' sums (by pairs, the
+     * loads of x and of the rows' entries kept the FMAs from their peak);
+     * each row's sum still runs over j in order from zero, and q takes the
+     * rows in order, so the bits are the pairs' */
+    for (; i + 4 <= d; i += 4) {
+        const double *a0 = A + i * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+        const double *x0 = Xt + i * Kp + k0;
+        __m512d t0[4], t1[4], t2[4], t3[4];
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++) {
+            __m512d x1 = _mm512_loadu_pd(x0 + Kp + 8 * v), x2 = _mm512_loadu_pd(x0 + 2 * Kp + 8 * v);
+            __m512d x3 = _mm512_loadu_pd(x0 + 3 * Kp + 8 * v);
+            const __m512d z = _mm512_setzero_pd(); /* each sum's first step from zero, as
+                                                     * the pairs do (the sign of a zero too) */
+            t0[v] = _mm512_fmadd_pd(_mm512_set1_pd(a0[i + 1]), x1, z);
+            t0[v] = _mm512_fmadd_pd(_mm512_set1_pd(a0[i + 2]), x2, t0[v]);
+            t1[v] = _mm512_fmadd_pd(_mm512_set1_pd(a1[i + 2]), x2, z);
+            t0[v] = _mm512_fmadd_pd(_mm512_set1_pd(a0[i + 3]), x3, t0[v]);
+            t1[v] = _mm512_fmadd_pd(_mm512_set1_pd(a1[i + 3]), x3, t1[v]);
+            t2[v] = _mm512_fmadd_pd(_mm512_set1_pd(a2[i + 3]), x3, z);
+            t3[v] = z;
+        }
+        for (size_t j = i + 4; j < d; j++) {
+            __m512d b0 = _mm512_set1_pd(a0[j]), b1 = _mm512_set1_pd(a1[j]);
+            __m512d b2 = _mm512_set1_pd(a2[j]), b3 = _mm512_set1_pd(a3[j]);
+            const double *r = Xt + j * Kp + k0;
+            _Pragma("GCC unroll 4")
+            for (int v = 0; v < nv; v++) {
+                __m512d x = _mm512_loadu_pd(r + 8 * v);
+                t0[v] = _mm512_fmadd_pd(b0, x, t0[v]);
+                t1[v] = _mm512_fmadd_pd(b1, x, t1[v]);
+                t2[v] = _mm512_fmadd_pd(b2, x, t2[v]);
+                t3[v] = _mm512_fmadd_pd(b3, x, t3[v]);
+            }
+        }
+        __m512d e0 = _mm512_set1_pd(a0[i]), e1 = _mm512_set1_pd(a1[i + 1]);
+        __m512d e2 = _mm512_set1_pd(a2[i + 2]), e3 = _mm512_set1_pd(a3[i + 3]);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++) {
+            __m512d x = _mm512_loadu_pd(x0 + 8 * v);
+            q[v] = _mm512_fmadd_pd(x, _mm512_fmadd_pd(e0, x, _mm512_add_pd(t0[v], t0[v])), q[v]);
+            x = _mm512_loadu_pd(x0 + Kp + 8 * v);
+            q[v] = _mm512_fmadd_pd(x, _mm512_fmadd_pd(e1, x, _mm512_add_pd(t1[v], t1[v])), q[v]);
+            x = _mm512_loadu_pd(x0 + 2 * Kp + 8 * v);
+            q[v] = _mm512_fmadd_pd(x, _mm512_fmadd_pd(e2, x, _mm512_add_pd(t2[v], t2[v])), q[v]);
+            x = _mm512_loadu_pd(x0 + 3 * Kp + 8 * v);
+            q[v] = _mm512_fmadd_pd(x, _mm512_fmadd_pd(e3, x, _mm512_add_pd(t3[v], t3[v])), q[v]);
+        }
+    }
+    for (; i < d; i += 2) {
         const double *a0 = A + i * lda, *a1 = a0 + lda, *x0 = Xt + i * Kp + k0;
         int two = i + 1 < d;
         __m512d t0[4], t1[4];
