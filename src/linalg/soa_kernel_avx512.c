@@ -499,6 +499,29 @@ AI void rown512(double *Aj, double *Vj, const double *u, const double *x, __m512
     }
 }
 
+/* rown512 with u's and x's vectors already in registers (uv, xv: n each,
+ * at the same offsets): the step's rows load only their own entries. */
+AI void rownv512(double *Aj, double *Vj, const __m512d *uv, const __m512d *xv, __m512d uj,
+                 __m512d cv, __m512d wxj, size_t d, const int n)
+{
+    __m512d a[4], v[4];
+    _Pragma("GCC unroll 4")
+    for (int i = 0; i < n; i++) {
+        a[i] = _mm512_loadu_pd(Aj + off8(i, d));
+        v[i] = _mm512_loadu_pd(Vj + off8(i, d));
+    }
+    _Pragma("GCC unroll 4")
+    for (int i = 0; i < n; i++) {
+        a[i] = _mm512_sub_pd(a[i], _mm512_mul_pd(_mm512_mul_pd(uj, uv[i]), cv));
+        v[i] = _mm512_add_pd(v[i], _mm512_mul_pd(wxj, xv[i]));
+    }
+    _Pragma("GCC unroll 4")
+    for (int i = 0; i < n; i++) {
+        _mm512_storeu_pd(Aj + off8(i, d), a[i]);
+        _mm512_storeu_pd(Vj + off8(i, d), v[i]);
+    }
+}
+
 AI void row512(double *Aj, double *Vj, const double *u, const double *x, __m512d uj, __m512d cv,
                __m512d wxj, size_t d)
 {
@@ -567,6 +590,26 @@ static void colsum_avx512(const double *A, size_t lda, const double *x, size_t d
     _mm512_mask_storeu_pd(u, m, acc);
 }
 
+/* The rows of a ridge step, 8 <= d <= 32 (NV vectors at off8): A_j -= (u_j
+ * u) c, V_j += (w x_j) x, b and theta as ridge_step_avx512 does them. */
+AI void ridge_rows512(double *A, double *V, double *b, double *th, const double *x,
+                      const double *u, __m512d cv, double w, double ry, double gain, size_t d,
+                      const int NV)
+{
+    __m512d uv[4], xv[4];
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < NV; v++) {
+        uv[v] = _mm512_loadu_pd(u + off8(v, d));
+        xv[v] = _mm512_loadu_pd(x + off8(v, d));
+    }
+    for (size_t j = 0; j < d; j++) {
+        rownv512(A + j * d, V + j * d, uv, xv, _mm512_set1_pd(u[j]), cv, _mm512_set1_pd(w * x[j]),
+                 d, NV);
+        b[j] += ry * x[j];
+        th[j] += gain * u[j];
+    }
+}
+
 /* ridge_step: the flat bank's rank-one step on full d x d matrices, bit for
  * bit the scalar code (so no FMA); a DSYR pair would cost two calls for
  * 4 d^2 flops and change the rounding. */
@@ -583,6 +626,12 @@ static double ridge_step_avx512(double *A, double *V, double *b, double *th, con
     double c = w / (1.0 + w * s);
     double ry = w * (y - pred0), gain = c * (y - pred);
     __m512d cv = _mm512_set1_pd(c);
+    switch (d >= 8 && d <= 32 ? (d + 7) / 8 : 0) { /* u's and x's vectors in registers */
+#define CASE(n_) case n_: ridge_rows512(A, V, b, th, x, u, cv, w, ry, gain, d, n_); return s;
+        CASE(1) CASE(2) CASE(3) CASE(4)
+#undef CASE
+    default: break;
+    }
     for (size_t j = 0; j < d; j++) {
         row512(A + j * d, V + j * d, u, x, _mm512_set1_pd(u[j]), cv, _mm512_set1_pd(w * x[j]), d);
         b[j] += ry * x[j];
@@ -623,13 +672,7 @@ AI void ridge_step2_512(double *const m[2][5], const double *const x[2], const d
     for (int i = 0; i < 2; i++) {
         double *A = m[i][0], *V = m[i][1], *b = m[i][2], *th = m[i][3], *ui = u + (size_t)i * d;
         const double *xi = x[i];
-        __m512d cv = _mm512_set1_pd(c[i]);
-        for (size_t j = 0; j < d; j++) {
-            rown512(A + j * d, V + j * d, ui, xi, _mm512_set1_pd(ui[j]), cv,
-                    _mm512_set1_pd(w * xi[j]), d, NV);
-            b[j] += ry[i] * xi[j];
-            th[j] += gain[i] * ui[j];
-        }
+        ridge_rows512(A, V, b, th, xi, ui, _mm512_set1_pd(c[i]), w, ry[i], gain[i], d, NV);
     }
 }
 
