@@ -280,6 +280,14 @@ static void test_score_x(void **state)
                     k->score_mq(mq[0], mq[1], 0.7, 1.3, K, Kp, sm);
                     assert_true(sm[K - 1] == mq[0][K - 1]);
                 }
+                if (pi != 2) { /* scores NULL: the same means and forms alone */
+                    double mq3[2][40];
+                    assert_int_equal(k->score_x(A, lda, th, 0.7, 1.3, Xt, d, K, Kp, NULL, mq3[0],
+                                                mq3[1]), 0);
+                    assert_memory_equal(mq3[0], mq[0], Kp * sizeof(double));
+                    /* (mq[1][K - 1] was set to -1 above) */
+                    assert_memory_equal(mq3[1], mq[1], (K - 1) * sizeof(double));
+                }
                 if (pi == 2) { /* avx512's score_mq: avx2's bits, which avx512's score_x has */
                     const colb__soa_kernel *k2;
                     assert_ok(colb__soa_pick_kernel("avx2", &k2));

@@ -120,7 +120,9 @@ typedef struct colb__soa_kernel {
      * (ties to the lowest k, a NaN score never wins). About P = d(d+1)/2 FMAs
      * per arm and no O(K d^2) table: the kernel for a single model per round
      * (one user's own contexts, or a few models per round). scores: Kp doubles;
-     * mean and quad (Kp each, or both NULL) receive <theta, x_k> and q_k. */
+     * mean and quad (Kp each, or both NULL) receive <theta, x_k> and q_k.
+     * scores may be NULL when mean and quad are not: only those are written
+     * (a caller that scores them itself, e.g. by score_ms), and it returns 0. */
     size_t (*score_x)(const double *A, size_t lda, const double *theta, double alpha,
                       double scale, const double *Xt, size_t d, size_t K, size_t Kp,
                       double *scores, double *mean, double *quad);

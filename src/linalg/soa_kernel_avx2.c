@@ -171,6 +171,8 @@ AI void finish256(const double *theta, const double *Xt, size_t d, size_t Kp, si
             _mm256_storeu_pd(mean + k0 + 4 * v, m[v]);
             _mm256_storeu_pd(quad + k0 + 4 * v, q[v]);
         }
+        if (!scores) /* the means and forms alone */
+            continue;
         __m256d qq = _mm256_mul_pd(_mm256_max_pd(q[v], zero), sc);
         _mm256_storeu_pd(scores + k0 + 4 * v, _mm256_fmadd_pd(al, _mm256_sqrt_pd(qq), m[v]));
     }
@@ -315,7 +317,7 @@ static size_t score_x_avx2(const double *A, size_t lda, const double *theta, dou
             score_x_256(A, lda, theta, al, sc, Xt, d, Kp, k0, 4, scores, mean, quad);
         else
             score_x_256(A, lda, theta, al, sc, Xt, d, Kp, k0, 2, scores, mean, quad);
-    return argmax256(scores, K);
+    return scores ? argmax256(scores, K) : 0;
 }
 
 /* score_mq: finish256's last step on given means and forms (the same

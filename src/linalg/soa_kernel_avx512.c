@@ -179,6 +179,8 @@ AI void finish512(const double *theta, const double *Xt, size_t d, size_t Kp, si
             _mm512_storeu_pd(mean + k0 + 8 * v, m[v]);
             _mm512_storeu_pd(quad + k0 + 8 * v, q[v]);
         }
+        if (!scores) /* the means and forms alone */
+            continue;
         __m512d qq = _mm512_mul_pd(_mm512_max_pd(q[v], zero), sc);
         _mm512_storeu_pd(scores + k0 + 8 * v, _mm512_fmadd_pd(al, _mm512_sqrt_pd(qq), m[v]));
     }
@@ -399,7 +401,7 @@ static size_t score_x_avx512(const double *A, size_t lda, const double *theta, d
             k0 += 8;
         }
     }
-    return argmax512(scores, K);
+    return scores ? argmax512(scores, K) : 0;
 }
 
 /* score_mq: finish512's last step on given means and forms (the same

@@ -151,10 +151,11 @@ static size_t score_x_portable(const double *A, size_t lda, const double *theta,
                 mean[k0 + l] = m[l];
                 quad[k0 + l] = q[l];
             }
-            scores[k0 + l] = m[l] + alpha * sqrt((q[l] > 0.0 ? q[l] : 0.0) * scale);
+            if (scores)
+                scores[k0 + l] = m[l] + alpha * sqrt((q[l] > 0.0 ? q[l] : 0.0) * scale);
         }
     }
-    return colb__soa_argmax(scores, K);
+    return scores ? colb__soa_argmax(scores, K) : 0;
 }
 
 static size_t score_mq_portable(const double *mean, const double *quad, double alpha, double scale,

@@ -466,7 +466,7 @@ static colb_status club_choose(colb_policy *p, size_t u, size_t *arm)
     double *m = c->cm + k * Kp, *q = c->cq + k * Kp;
     if (c->naive || c->stamp[k] != c->round) {
         c->kern->score_x(ag->A + ai * d * d, d, ag->theta + ai * d, 0.0, 1.0, c->Xt, d, K, Kp,
-                         c->scores, m, q);
+                         NULL, m, q); /* means and forms only: scored below */
         c->stamp[k] = c->round;
         c->pstamp[k] = 0; /* a step before a rebuild or refresh: nothing to follow */
     } else if (c->pstamp[k] == c->round) { /* A' = A - c u u^T, w' = the updated w */

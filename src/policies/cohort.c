@@ -285,7 +285,7 @@ static colb_status ch_choose(colb_policy *p, size_t u, size_t *arm)
      * member */
     int direct = first || isfinite(h->lamu[u]);
     if (!direct && h->qstamp[c] != h->round) {
-        kn->score_x(At, d, h->c.theta + c * d, 0.0, 1.0, h->Xt, d, K, Kp, h->scores, h->mean, qc);
+        kn->score_x(At, d, h->c.theta + c * d, 0.0, 1.0, h->Xt, d, K, Kp, NULL, h->mean, qc);
         h->qstamp[c] = h->round;
     }
     if (direct) {
