@@ -969,8 +969,9 @@ AI void transpose8(__m512d r[8])
 
 /* colb__soa_transpose by 8 x 8 blocks in registers: 8 rows of X loaded
  * (masked at d's end; rows past K are the zero padding, loaded with an
- * empty mask), transposed, stored as 8 columns' pieces of Xt (masked at
- * ldq's end; columns past d with an empty mask). Every load and store has a
+ * empty mask from a row that exists), transposed, stored as 8 columns'
+ * pieces of Xt (masked at ldq's end; columns past d with an empty mask, at
+ * a column that exists). Every load and store has a
  * constant register index, with the bounds in the masks: with the bounds in
  * the loops instead, the block lived on the stack (the stores and reloads
  * were most of the kernel's time). */
@@ -985,7 +986,7 @@ static void transpose_avx512(const double *X, size_t K, size_t d, size_t ldq, do
             const double *x = X + k0 * d + j0;
             double *xt = Xt + j0 * ldq + k0;
             __m512d r[8];
-#define LOAD_ROW(i) r[i] = _mm512_maskz_loadu_pd((i) < kr ? mj : 0, x + (i) * d)
+#define LOAD_ROW(i) r[i] = _mm512_maskz_loadu_pd((i) < kr ? mj : 0, (i) < kr ? x + (i) * d : x)
             LOAD_ROW(0); LOAD_ROW(1); LOAD_ROW(2); LOAD_ROW(3);
             LOAD_ROW(4); LOAD_ROW(5); LOAD_ROW(6); LOAD_ROW(7);
 #undef LOAD_ROW
@@ -996,7 +997,7 @@ static void transpose_avx512(const double *X, size_t K, size_t d, size_t ldq, do
                 STORE_COL(4); STORE_COL(5); STORE_COL(6); STORE_COL(7);
 #undef STORE_COL
             } else {
-#define STORE_COL(c) _mm512_mask_storeu_pd(xt + (c) * ldq, (c) < nj ? mk : 0, r[c])
+#define STORE_COL(c) _mm512_mask_storeu_pd((c) < nj ? xt + (c) * ldq : xt, (c) < nj ? mk : 0, r[c])
                 STORE_COL(0); STORE_COL(1); STORE_COL(2); STORE_COL(3);
                 STORE_COL(4); STORE_COL(5); STORE_COL(6); STORE_COL(7);
 #undef STORE_COL
