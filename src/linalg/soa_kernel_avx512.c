@@ -274,10 +274,61 @@ static size_t score1_avx512(const double *Ap, const double *theta, double alpha,
     return argmax512(scores, K);
 }
 
-/* One model on arms k0..k0+8nv-1 from the contexts alone (score_x): rows i
- * and i+1 of A's upper triangle side by side, so that each vector of
- * contexts loaded serves two rows (2 nv independent FMA chains); then
- * q = fma(x_i, A_ii x_i + 2 t_i, q) row by row. */
+/* Rows i..i+R-1 of A's upper triangle (R = 1, 2 or 4) into score_x's
+ * forms on arms k0..k0+8nv-1: each vector of contexts loaded serves the R
+ * rows (R nv independent FMA chains); each row's terms j > i are summed in
+ * increasing j from zero, then q = fma(x_i, A_ii x_i + 2 t_i, q) row by row
+ * - the same operations whatever R, so the same bits. By pairs of rows,
+ * the loads of the contexts and of A's entries kept the FMAs from their
+ * peak; by fours, 461 -> 257 ns at d = 25, K = 25. */
+AI void score_x_rows512(const double *A, size_t lda, const double *Xt, size_t d, size_t Kp,
+                        size_t k0, size_t i, const int nv, const int R, __m512d *q)
+{
+    const double *x0 = Xt + i * Kp + k0;
+    __m512d t[4][4];
+    _Pragma("GCC unroll 4")
+    for (int r = 0; r < R; r++)
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++)
+            t[r][v] = _mm512_setzero_pd();
+    /* the block's own triangle: j = i + jj, rows r < jj */
+    _Pragma("GCC unroll 4")
+    for (int jj = 1; jj < R; jj++)
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++) {
+            __m512d x = _mm512_loadu_pd(x0 + (size_t)jj * Kp + 8 * v);
+            _Pragma("GCC unroll 4")
+            for (int r = 0; r < jj; r++)
+                t[r][v] = _mm512_fmadd_pd(_mm512_set1_pd(A[(i + (size_t)r) * lda + i + (size_t)jj]), x,
+                                          t[r][v]);
+        }
+    for (size_t j = i + (size_t)R; j < d; j++) {
+        __m512d b[4];
+        _Pragma("GCC unroll 4")
+        for (int r = 0; r < R; r++)
+            b[r] = _mm512_set1_pd(A[(i + (size_t)r) * lda + j]);
+        const double *xr = Xt + j * Kp + k0;
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++) {
+            __m512d x = _mm512_loadu_pd(xr + 8 * v);
+            _Pragma("GCC unroll 4")
+            for (int r = 0; r < R; r++)
+                t[r][v] = _mm512_fmadd_pd(b[r], x, t[r][v]);
+        }
+    }
+    _Pragma("GCC unroll 4")
+    for (int r = 0; r < R; r++) {
+        __m512d e = _mm512_set1_pd(A[(i + (size_t)r) * lda + i + (size_t)r]);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++) {
+            __m512d x = _mm512_loadu_pd(x0 + (size_t)r * Kp + 8 * v);
+            q[v] = _mm512_fmadd_pd(x, _mm512_fmadd_pd(e, x, _mm512_add_pd(t[r][v], t[r][v])), q[v]);
+        }
+    }
+}
+
+/* One model on arms k0..k0+8nv-1 from the contexts alone (score_x): A's
+ * rows by fours, the last ones by a pair and one. */
 AI void score_x_512(const double *A, size_t lda, const double *theta, __m512d al, __m512d sc,
                     const double *Xt, size_t d, size_t Kp, size_t k0, const int nv,
                     double *scores, double *mean, double *quad)
@@ -287,93 +338,14 @@ AI void score_x_512(const double *A, size_t lda, const double *theta, __m512d al
     for (int v = 0; v < nv; v++)
         q[v] = _mm512_setzero_pd();
     size_t i = 0;
-    /* rows by fours: each x_j loaded once for four rows' sums (by pairs, the
-     * loads of x and of the rows' entries kept the FMAs from their peak);
-     * each row's sum still runs over j in order from zero, and q takes the
-     * rows in order, so the bits are the pairs' */
-    for (; i + 4 <= d; i += 4) {
-        const double *a0 = A + i * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
-        const double *x0 = Xt + i * Kp + k0;
-        __m512d t0[4], t1[4], t2[4], t3[4];
-        _Pragma("GCC unroll 4")
-        for (int v = 0; v < nv; v++) {
-            __m512d x1 = _mm512_loadu_pd(x0 + Kp + 8 * v), x2 = _mm512_loadu_pd(x0 + 2 * Kp + 8 * v);
-            __m512d x3 = _mm512_loadu_pd(x0 + 3 * Kp + 8 * v);
-            const __m512d z = _mm512_setzero_pd(); /* each sum's first step from zero, as
-                                                     * the pairs do (the sign of a zero too) */
-            t0[v] = _mm512_fmadd_pd(_mm512_set1_pd(a0[i + 1]), x1, z);
-            t0[v] = _mm512_fmadd_pd(_mm512_set1_pd(a0[i + 2]), x2, t0[v]);
-            t1[v] = _mm512_fmadd_pd(_mm512_set1_pd(a1[i + 2]), x2, z);
-            t0[v] = _mm512_fmadd_pd(_mm512_set1_pd(a0[i + 3]), x3, t0[v]);
-            t1[v] = _mm512_fmadd_pd(_mm512_set1_pd(a1[i + 3]), x3, t1[v]);
-            t2[v] = _mm512_fmadd_pd(_mm512_set1_pd(a2[i + 3]), x3, z);
-            t3[v] = z;
-        }
-        for (size_t j = i + 4; j < d; j++) {
-            __m512d b0 = _mm512_set1_pd(a0[j]), b1 = _mm512_set1_pd(a1[j]);
-            __m512d b2 = _mm512_set1_pd(a2[j]), b3 = _mm512_set1_pd(a3[j]);
-            const double *r = Xt + j * Kp + k0;
-            _Pragma("GCC unroll 4")
-            for (int v = 0; v < nv; v++) {
-                __m512d x = _mm512_loadu_pd(r + 8 * v);
-                t0[v] = _mm512_fmadd_pd(b0, x, t0[v]);
-                t1[v] = _mm512_fmadd_pd(b1, x, t1[v]);
-                t2[v] = _mm512_fmadd_pd(b2, x, t2[v]);
-                t3[v] = _mm512_fmadd_pd(b3, x, t3[v]);
-            }
-        }
-        __m512d e0 = _mm512_set1_pd(a0[i]), e1 = _mm512_set1_pd(a1[i + 1]);
-        __m512d e2 = _mm512_set1_pd(a2[i + 2]), e3 = _mm512_set1_pd(a3[i + 3]);
-        _Pragma("GCC unroll 4")
-        for (int v = 0; v < nv; v++) {
-            __m512d x = _mm512_loadu_pd(x0 + 8 * v);
-            q[v] = _mm512_fmadd_pd(x, _mm512_fmadd_pd(e0, x, _mm512_add_pd(t0[v], t0[v])), q[v]);
-            x = _mm512_loadu_pd(x0 + Kp + 8 * v);
-            q[v] = _mm512_fmadd_pd(x, _mm512_fmadd_pd(e1, x, _mm512_add_pd(t1[v], t1[v])), q[v]);
-            x = _mm512_loadu_pd(x0 + 2 * Kp + 8 * v);
-            q[v] = _mm512_fmadd_pd(x, _mm512_fmadd_pd(e2, x, _mm512_add_pd(t2[v], t2[v])), q[v]);
-            x = _mm512_loadu_pd(x0 + 3 * Kp + 8 * v);
-            q[v] = _mm512_fmadd_pd(x, _mm512_fmadd_pd(e3, x, _mm512_add_pd(t3[v], t3[v])), q[v]);
-        }
+    for (; i + 4 <= d; i += 4)
+        score_x_rows512(A, lda, Xt, d, Kp, k0, i, nv, 4, q);
+    if (i + 2 <= d) {
+        score_x_rows512(A, lda, Xt, d, Kp, k0, i, nv, 2, q);
+        i += 2;
     }
-    for (; i < d; i += 2) {
-        const double *a0 = A + i * lda, *a1 = a0 + lda, *x0 = Xt + i * Kp + k0;
-        int two = i + 1 < d;
-        __m512d t0[4], t1[4];
-        _Pragma("GCC unroll 4")
-        for (int v = 0; v < nv; v++)
-            t0[v] = t1[v] = _mm512_setzero_pd();
-        if (two) { /* j = i + 1: row i only */
-            __m512d a = _mm512_set1_pd(a0[i + 1]);
-            _Pragma("GCC unroll 4")
-            for (int v = 0; v < nv; v++)
-                t0[v] = _mm512_fmadd_pd(a, _mm512_loadu_pd(x0 + Kp + 8 * v), t0[v]);
-        }
-        for (size_t j = i + 2; j < d; j++) {
-            __m512d b0 = _mm512_set1_pd(a0[j]), b1 = _mm512_set1_pd(a1[j]);
-            const double *r = Xt + j * Kp + k0;
-            _Pragma("GCC unroll 4")
-            for (int v = 0; v < nv; v++) {
-                __m512d x = _mm512_loadu_pd(r + 8 * v);
-                t0[v] = _mm512_fmadd_pd(b0, x, t0[v]);
-                t1[v] = _mm512_fmadd_pd(b1, x, t1[v]);
-            }
-        }
-        __m512d d0 = _mm512_set1_pd(a0[i]);
-        _Pragma("GCC unroll 4")
-        for (int v = 0; v < nv; v++) {
-            __m512d x = _mm512_loadu_pd(x0 + 8 * v);
-            q[v] = _mm512_fmadd_pd(x, _mm512_fmadd_pd(d0, x, _mm512_add_pd(t0[v], t0[v])), q[v]);
-        }
-        if (two) {
-            __m512d d1 = _mm512_set1_pd(a1[i + 1]);
-            _Pragma("GCC unroll 4")
-            for (int v = 0; v < nv; v++) {
-                __m512d x = _mm512_loadu_pd(x0 + Kp + 8 * v);
-                q[v] = _mm512_fmadd_pd(x, _mm512_fmadd_pd(d1, x, _mm512_add_pd(t1[v], t1[v])), q[v]);
-            }
-        }
-    }
+    if (i < d)
+        score_x_rows512(A, lda, Xt, d, Kp, k0, i, nv, 1, q);
     finish512(theta, Xt, d, Kp, k0, nv, al, sc, q, scores, mean, quad);
 }
 
