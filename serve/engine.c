@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "applier.h"
+#include "clock.h"
 #include "records.h"
 #include "snapshotter.h"
 #include "state.h"
@@ -58,13 +59,6 @@ struct engine {
     struct { uint64_t lsn, bytes, next_seq; } marks[MARKS];
     size_t marks_n, marks_at; /* held; the oldest's index */
 };
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static uint64_t unix_ms(void)
 {

@@ -20,6 +20,8 @@
 
 #include <microhttpd.h>
 
+#include "clock.h"
+
 struct http_server {
     struct MHD_Daemon *d;
     routes_ctx rc;
@@ -44,13 +46,6 @@ typedef struct request {
     arena a;
     job j;
 } request;
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static enum MHD_Result send_answer(request *q, answer *ans, int close_after)
 {

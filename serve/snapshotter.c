@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "wal.h"
 
 /* The snapshot goes to its file through a stream that starts the
@@ -239,13 +240,6 @@ static int child_wait(snapshotter *s, size_t *len, char *err, size_t err_len)
         snprintf(err, err_len, "the snapshot process %d failed (exit status %d)", (int)pid,
                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     return -1;
-}
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 static void *main_loop(void *arg)

@@ -22,18 +22,12 @@
 #include <xxhash.h>
 
 #include "bytes.h"
+#include "clock.h"
 
 #define SEG_HEADER 32
 #define REC_OVERHEAD 24 /* 16 bytes of header, 8 of checksum */
 #define REC_MAX ((size_t)1 << 31)
 static const unsigned char MAGIC[8] = { 0x89, 'C', 'W', 'A', 'L', '\r', '\n', 0x1a };
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 int wal_sync_dir(const char *dir)
 {
