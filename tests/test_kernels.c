@@ -726,23 +726,28 @@ static void test_dense_kernels(void **state)
             assert_int_equal(k->cholesky(S, d, L1, &ld1), 0);
             assert_memory_equal(L0, L1, d * d * sizeof(double));
             assert_memory_equal(&ld0, &ld1, sizeof ld0);
-            { /* cholesky_n: S, a matrix that fails, S again */
-                double *Sb = malloc(d * d * sizeof(double)), *Lb[3], ldb[3];
-                int fail[3];
+            { /* cholesky_n: S, a matrix that fails, S again, 3 and 8 of them
+               * (a batch's every slot) */
+                double *Sb = malloc(d * d * sizeof(double)), *Lb[8], ldb[8];
+                int fail[8];
                 memcpy(Sb, S, d * d * sizeof(double));
                 Sb[(d - 1) * d + d - 1] = -1.0;
-                const double *Ss[3] = { S, Sb, S };
-                for (int m = 0; m < 3; m++)
+                const double *Ss[8];
+                for (int m = 0; m < 8; m++) {
+                    Ss[m] = m % 4 == 1 ? Sb : S;
                     Lb[m] = malloc(d * d * sizeof(double));
-                k->cholesky_n(Ss, 3, d, Lb, ldb, fail);
-                assert_int_equal(fail[0], 0);
-                assert_int_equal(fail[1], -1);
-                assert_int_equal(fail[2], 0);
-                for (int m = 0; m < 3; m += 2) {
-                    assert_memory_equal(L0, Lb[m], d * d * sizeof(double));
-                    assert_memory_equal(&ld0, &ldb[m], sizeof ld0);
                 }
-                for (int m = 0; m < 3; m++)
+                for (size_t nn = 3; nn <= 8; nn += 5) {
+                    k->cholesky_n(Ss, nn, d, Lb, ldb, fail);
+                    for (size_t m = 0; m < nn; m++) {
+                        assert_int_equal(fail[m], m % 4 == 1 ? -1 : 0);
+                        if (m % 4 == 1)
+                            continue;
+                        assert_memory_equal(L0, Lb[m], d * d * sizeof(double));
+                        assert_memory_equal(&ld0, &ldb[m], sizeof ld0);
+                    }
+                }
+                for (int m = 0; m < 8; m++)
                     free(Lb[m]);
                 free(Sb);
             }
