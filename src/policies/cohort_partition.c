@@ -1027,7 +1027,7 @@ static void set_shrinkage(colb__cohort *h)
 #define PK_MAX_USERS 200000 /* 25 bytes an entry: 90 MB */
 static int keep_scores(colb__cohort *h)
 {
-    if (h->N > PK_MAX_USERS)
+    if (h->N == 0 || h->N > PK_MAX_USERS)
         return 0;
     if (h->pk_users < h->N) {
         if (colb__realloc_n(&h->pkc, h->N, PK_SLOTS * sizeof(size_t)) ||
