@@ -444,69 +444,37 @@ static void dist2_avx512(const double *wT, size_t ld, const double *wu, size_t d
 }
 
 /* Row j of the flat ridge step: A_j -= (u_j u) c, V_j += (w x_j) x, d
- * doubles each. For 8 <= d <= 64 the row is covered by unmasked vectors at
- * 0, 8, ... and one ending at d (overlapping: its shared entries get the same
- * value twice), all loaded before any is stored: a masked store whose
- * masked-off lanes cover the next row would stall that row's loads (store
- * forwarding fails on the partial overlap). Other d: masked vectors. */
-AI void rown512(double *Aj, double *Vj, const double *u, const double *x, __m512d uj,
-                __m512d cv, __m512d wxj, size_t d, const int n)
-{
-    __m512d a[8], v[8];
-    _Pragma("GCC unroll 8")
-    for (int i = 0; i < n; i++) { /* vector i starts at min(8 i, d - 8) */
-        size_t o = 8 * (size_t)i + 8 <= d ? 8 * (size_t)i : d - 8;
-        a[i] = _mm512_loadu_pd(Aj + o);
-        v[i] = _mm512_loadu_pd(Vj + o);
-    }
-    _Pragma("GCC unroll 8")
-    for (int i = 0; i < n; i++) {
-        size_t o = 8 * (size_t)i + 8 <= d ? 8 * (size_t)i : d - 8;
-        a[i] = _mm512_sub_pd(a[i], _mm512_mul_pd(_mm512_mul_pd(uj, _mm512_loadu_pd(u + o)), cv));
-        v[i] = _mm512_add_pd(v[i], _mm512_mul_pd(wxj, _mm512_loadu_pd(x + o)));
-    }
-    _Pragma("GCC unroll 8")
-    for (int i = 0; i < n; i++) {
-        size_t o = 8 * (size_t)i + 8 <= d ? 8 * (size_t)i : d - 8;
-        _mm512_storeu_pd(Aj + o, a[i]);
-        _mm512_storeu_pd(Vj + o, v[i]);
-    }
-}
-
-/* rown512 with u's and x's vectors already in registers (uv, xv: n each,
- * at the same offsets): the step's rows load only their own entries. */
+ * doubles each, for 8 <= d <= 64, with u's and x's vectors already in
+ * registers (uv, xv: n each, at off8): the row is covered by unmasked
+ * vectors at 0, 8, ... and one ending at d (overlapping: its shared entries
+ * get the same value twice), all loaded before any is stored: a masked
+ * store whose masked-off lanes cover the next row would stall that row's
+ * loads (store forwarding fails on the partial overlap). */
 AI void rownv512(double *Aj, double *Vj, const __m512d *uv, const __m512d *xv, __m512d uj,
                  __m512d cv, __m512d wxj, size_t d, const int n)
 {
-    __m512d a[4], v[4];
-    _Pragma("GCC unroll 4")
+    __m512d a[8], v[8];
+    _Pragma("GCC unroll 8")
     for (int i = 0; i < n; i++) {
         a[i] = _mm512_loadu_pd(Aj + off8(i, d));
         v[i] = _mm512_loadu_pd(Vj + off8(i, d));
     }
-    _Pragma("GCC unroll 4")
+    _Pragma("GCC unroll 8")
     for (int i = 0; i < n; i++) {
         a[i] = _mm512_sub_pd(a[i], _mm512_mul_pd(_mm512_mul_pd(uj, uv[i]), cv));
         v[i] = _mm512_add_pd(v[i], _mm512_mul_pd(wxj, xv[i]));
     }
-    _Pragma("GCC unroll 4")
+    _Pragma("GCC unroll 8")
     for (int i = 0; i < n; i++) {
         _mm512_storeu_pd(Aj + off8(i, d), a[i]);
         _mm512_storeu_pd(Vj + off8(i, d), v[i]);
     }
 }
 
-AI void row512(double *Aj, double *Vj, const double *u, const double *x, __m512d uj, __m512d cv,
-               __m512d wxj, size_t d)
+/* The same row for other d: masked vectors. */
+AI void row_masked512(double *Aj, double *Vj, const double *u, const double *x, __m512d uj,
+                      __m512d cv, __m512d wxj, size_t d)
 {
-    if (d >= 8 && d <= 64) {
-        switch ((d + 7) / 8) {
-#define CASE(n_) case n_: rown512(Aj, Vj, u, x, uj, cv, wxj, d, n_); return;
-            CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
-#undef CASE
-        default: break;
-        }
-    }
     for (size_t k0 = 0; k0 < d; k0 += 8) {
         __mmask8 m = d - k0 >= 8 ? 0xff : (__mmask8)((1u << (d - k0)) - 1);
         __m512d uk = _mm512_maskz_loadu_pd(m, u + k0), xk = _mm512_maskz_loadu_pd(m, x + k0);
@@ -564,14 +532,15 @@ static void colsum_avx512(const double *A, size_t lda, const double *x, size_t d
     _mm512_mask_storeu_pd(u, m, acc);
 }
 
-/* The rows of a ridge step, 8 <= d <= 32 (NV vectors at off8): A_j -= (u_j
- * u) c, V_j += (w x_j) x, b and theta as ridge_step_avx512 does them. */
+/* The rows of a ridge step, 8 <= d <= 64 (NV vectors at off8): A_j -= (u_j
+ * u) c, V_j += (w x_j) x, b and theta as ridge_step_avx512 does them; u's
+ * and x's vectors loaded once for every row. */
 AI void ridge_rows512(double *A, double *V, double *b, double *th, const double *x,
                       const double *u, __m512d cv, double w, double ry, double gain, size_t d,
                       const int NV)
 {
-    __m512d uv[4], xv[4];
-    _Pragma("GCC unroll 4")
+    __m512d uv[8], xv[8];
+    _Pragma("GCC unroll 8")
     for (int v = 0; v < NV; v++) {
         uv[v] = _mm512_loadu_pd(u + off8(v, d));
         xv[v] = _mm512_loadu_pd(x + off8(v, d));
@@ -600,14 +569,14 @@ static double ridge_step_avx512(double *A, double *V, double *b, double *th, con
     double c = w / (1.0 + w * s);
     double ry = w * (y - pred0), gain = c * (y - pred);
     __m512d cv = _mm512_set1_pd(c);
-    switch (d >= 8 && d <= 32 ? (d + 7) / 8 : 0) { /* u's and x's vectors in registers */
+    switch (d >= 8 && d <= 64 ? (d + 7) / 8 : 0) {
 #define CASE(n_) case n_: ridge_rows512(A, V, b, th, x, u, cv, w, ry, gain, d, n_); return s;
-        CASE(1) CASE(2) CASE(3) CASE(4)
+        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
 #undef CASE
     default: break;
     }
     for (size_t j = 0; j < d; j++) {
-        row512(A + j * d, V + j * d, u, x, _mm512_set1_pd(u[j]), cv, _mm512_set1_pd(w * x[j]), d);
+        row_masked512(A + j * d, V + j * d, u, x, _mm512_set1_pd(u[j]), cv, _mm512_set1_pd(w * x[j]), d);
         b[j] += ry * x[j];
         th[j] += gain * u[j];
     }
@@ -834,7 +803,7 @@ static int bounded_avx512(const double *x, size_t n, double bound)
  * products rounded (no FMA), each sum in the scalar order. Hand-written
  * because at d = 15 a BLAS call costs more than the 2 d^2 flops, and BLAS's
  * summation order is not the scalar one cohort's fixed-seed results depend
- * on. A row of 8 <= n <= 64 entries is covered as in rown512 (unmasked
+ * on. A row of 8 <= n <= 64 entries is covered as in rownv512 (unmasked
  * vectors at 0, 8, ... and one ending at n, all loaded before any is
  * stored): a masked store whose masked-off lanes cover the next row would
  * stall that row's loads, and these loops run along dependent rows
