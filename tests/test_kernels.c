@@ -1164,6 +1164,106 @@ static void test_ridge_add_n(void **state)
     }
 }
 
+/* A bank that defers V (colb__ridge_defer_v) is the same bank bit for bit:
+ * the same steps (unit and other weights, single, with another bank, in
+ * pairs), adds, absorbs, copies and a refresh after 4,096 steps give the
+ * same V, A, b, theta, log-determinants and exports, with contexts still
+ * in the logs, on every path and at sizes that take each kernel's
+ * register, masked and two-call forms. */
+static void test_ridge_deferred_v(void **state)
+{
+    (void)state;
+    static const size_t dims[] = { 5, 15, 25, 70 };
+    colb_learner_params lp;
+    colb_learner_params_default(&lp);
+    for (size_t pi = 0; pi < 3; pi++) {
+        if (!have(paths[pi]))
+            continue;
+        setenv("COLB_KERNEL", paths[pi], 1);
+        for (size_t di = 0; di < sizeof dims / sizeof *dims; di++) {
+            size_t d = dims[di], T = d > 30 ? 600 : 5300, len = colb__ridge_model_len(d);
+            colb__ridge a, b, a2, b2;
+            assert_ok(colb__ridge_init(&a, 4, d, &lp));
+            assert_ok(colb__ridge_init(&b, 4, d, &lp));
+            assert_ok(colb__ridge_init(&a2, 1, d, &lp));
+            assert_ok(colb__ridge_init(&b2, 1, d, &lp));
+            assert_int_equal(colb__ridge_defer_v(&b, 1), COLB_EINVAL);
+            assert_ok(colb__ridge_defer_v(&b, 5));
+            assert_ok(colb__ridge_defer_v(&b2, 3));
+            double *x = malloc(d * sizeof(double)), *u = malloc(2 * d * sizeof(double));
+            double *ea = malloc(len * sizeof(double)), *eb = malloc(len * sizeof(double));
+            double *Va = malloc(d * d * sizeof(double)), *Vb = malloc(d * d * sizeof(double));
+            uint64_t ia[2], ib[2];
+            double s2[2];
+            for (size_t t = 0; t < T; t++) {
+                for (size_t j = 0; j < d; j++)
+                    x[j] = sin(0.7 * (double)(t * d + j) + 0.1) / sqrt((double)d);
+                double y = cos(0.3 * (double)t);
+                size_t i = t % 10 < 9 ? 0 : t % 3, op = t % 11;
+                if (op == 3) {
+                    colb__ridge_update2_u(&a, i, &a2, 0, x, y, 1.0, u, s2);
+                    colb__ridge_update2_u(&b, i, &b2, 0, x, y, 1.0, u, s2);
+                } else if (op == 5) {
+                    colb__ridge_update_pair(&a, 1, x, y, 2, x + 1, -y, 1.0);
+                    colb__ridge_update_pair(&b, 1, x, y, 2, x + 1, -y, 1.0);
+                } else if (op == 7 && t % 4 == 0) {
+                    colb__ridge_update(&a, i, x, y, 0.5); /* not deferred */
+                    colb__ridge_update(&b, i, x, y, 0.5);
+                } else if (op == 9 && t % 13 == 0) {
+                    colb__ridge_add(&a, 3, x, y);
+                    colb__ridge_add(&b, 3, x, y);
+                } else if (op == 10 && t % 17 == 0) { /* pooled data, refreshed */
+                    colb__ridge_absorb(&a, 3, &a, 1);
+                    colb__ridge_absorb(&b, 3, &b, 1);
+                    colb__ridge_absorb(&a2, 0, &a, 2);
+                    colb__ridge_absorb(&b2, 0, &b, 2);
+                    assert_int_equal(colb__ridge_refresh(&a, 3), colb__ridge_refresh(&b, 3));
+                } else {
+                    colb__ridge_update_u(&a, i, x, y, 1.0, u);
+                    colb__ridge_update_u(&b, i, x, y, 1.0, u);
+                }
+                colb__ridge_prefetch(&b, i);
+            }
+            colb__ridge_copy_model(&a, 2, &a, 0);
+            colb__ridge_copy_model(&b, 2, &b, 0);
+            for (size_t i = 0; i < 4; i++) { /* the logs are not empty here */
+                colb__ridge_export(&a, i, ea, ia);
+                colb__ridge_export(&b, i, eb, ib);
+                assert_memory_equal(ea, eb, len * sizeof(double));
+                assert_memory_equal(ia, ib, sizeof ia);
+                colb__ridge_v(&b, i, Vb);
+                colb__ridge_v(&a, i, Va);
+                assert_memory_equal(Va, Vb, d * d * sizeof(double));
+            }
+            assert_true(b.vlen[0] > 0 || b.vlen[1] > 0 || b.vlen[2] > 0);
+            assert_true(d > 30 || a.since_refresh[0] < a.count[0]); /* a refresh came */
+            for (size_t i = 0; i < 4; i++)
+                colb__ridge_sync_v(&b, i);
+            colb__ridge_sync_v(&b2, 0);
+            assert_memory_equal(a.V, b.V, 4 * d * d * sizeof(double));
+            assert_memory_equal(a.A, b.A, 4 * d * d * sizeof(double));
+            assert_memory_equal(a.theta, b.theta, 4 * d * sizeof(double));
+            assert_memory_equal(a.logdet, b.logdet, 4 * sizeof(double));
+            assert_memory_equal(a2.V, b2.V, d * d * sizeof(double));
+            assert_memory_equal(a2.A, b2.A, d * d * sizeof(double));
+            assert_ok(colb__ridge_grow(&b, 6)); /* the logs grow with the bank */
+            colb__ridge_update(&b, 5, x, 1.0, 1.0);
+            assert_int_equal(b.vlen[5], 1);
+            free(x);
+            free(u);
+            free(ea);
+            free(eb);
+            free(Va);
+            free(Vb);
+            colb__ridge_free(&a);
+            colb__ridge_free(&b);
+            colb__ridge_free(&a2);
+            colb__ridge_free(&b2);
+        }
+        unsetenv("COLB_KERNEL");
+    }
+}
+
 /* LinUCB-Ind on 1, 2 and 3 threads: the same arms and estimates, bit for bit
  * (users are independent; each block is computed by one thread). */
 static void test_threads_same_results(void **state)
@@ -1271,6 +1371,7 @@ int main(void)
         cmocka_unit_test(test_all_finite),
         cmocka_unit_test(test_round_cache_every_path),
         cmocka_unit_test(test_ridge_add_n),
+        cmocka_unit_test(test_ridge_deferred_v),
         cmocka_unit_test(test_round_cache_check_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,6 +92,8 @@ void colb__ridge_free(colb__ridge *r)
     free(r->count);
     free(r->since_refresh);
     free(r->work);
+    free(r->vlog);
+    free(r->vlen);
     memset(r, 0, sizeof *r);
 }
 
@@ -110,6 +112,8 @@ void colb__ridge_reset(colb__ridge *r, size_t i)
     r->logdet[i] = (double)d * log(r->p.lambda);
     r->count[i] = 0;
     r->since_refresh[i] = 0;
+    if (r->vlen)
+        r->vlen[i] = 0;
 }
 
 /* theta = theta0 + A b for model i (hand loop: d is small and a DSYMV call
@@ -138,6 +142,96 @@ void colb__ridge_set_prior(colb__ridge *r, size_t i, const double *theta0)
     ridge_solve(r, i);
 }
 
+colb_status colb__ridge_defer_v(colb__ridge *r, size_t cap)
+{
+    if (cap < 2 || cap > COLB__RIDGE_VCAP_MAX)
+        return COLB_EINVAL;
+    double *log = colb__malloc(r->n, cap * r->d * sizeof(double));
+    uint8_t *len = colb__calloc(r->n, sizeof(uint8_t));
+    if (!log || !len) {
+        free(log);
+        free(len);
+        return COLB_ENOMEM;
+    }
+    free(r->vlog);
+    free(r->vlen);
+    r->vlog = log;
+    r->vlen = len;
+    r->vcap = cap;
+    return COLB_OK;
+}
+
+/* The m-th deferred context of model i. */
+static inline const double *vlog_at(const colb__ridge *r, size_t i, size_t m)
+{
+    return r->vlog + (i * r->vcap + m) * r->d;
+}
+
+/* n = vlen[i] > 0 deferred contexts of model i added to V (d x d, model
+ * i's or a copy of it) by the kernel's syr_n: the same products and sums,
+ * in order, as the steps' own V updates with w = 1 ((1 x_j) x_k = x_j x_k). */
+static void vlog_apply(const colb__ridge *r, size_t i, double *V)
+{
+    const double *xs[COLB__RIDGE_VCAP_MAX];
+    size_t n = r->vlen[i];
+    for (size_t m = 0; m < n; m++)
+        xs[m] = vlog_at(r, i, m);
+    r->kern->syr_n(V, xs, n, r->d);
+}
+
+static inline size_t pending_v(const colb__ridge *r, size_t i)
+{
+    return r->vlen ? r->vlen[i] : 0;
+}
+
+void colb__ridge_sync_v(colb__ridge *r, size_t i)
+{
+    if (pending_v(r, i)) {
+        vlog_apply(r, i, r->V + i * r->d * r->d);
+        r->vlen[i] = 0;
+    }
+}
+
+void colb__ridge_v(const colb__ridge *r, size_t i, double *V)
+{
+    memcpy(V, r->V + i * r->d * r->d, r->d * r->d * sizeof(double));
+    if (pending_v(r, i))
+        vlog_apply(r, i, V);
+}
+
+void colb__ridge_prefetch(const colb__ridge *r, size_t i)
+{
+    size_t d = r->d, dd = d * d;
+    colb__prefetch(r->A + i * dd, dd * sizeof(double), 1);
+    if (!r->vcap || r->vlen[i] + 1u == r->vcap)
+        colb__prefetch(r->V + i * dd, dd * sizeof(double), 1);
+    if (r->vcap)
+        colb__prefetch(vlog_at(r, i, r->vlen[i]), d * sizeof(double), 1);
+    colb__prefetch(r->theta + i * d, d * sizeof(double), 1);
+    colb__prefetch(r->b + i * d, d * sizeof(double), 1);
+    colb__prefetch(r->theta0 + i * d, d * sizeof(double), 1);
+}
+
+/* Whether a step of weight w on model i leaves V to the log; if not, the
+ * log is applied first, so that V's sums stay in order. */
+static int defer_step(colb__ridge *r, size_t i, double w)
+{
+    if (r->vcap && w == 1.0)
+        return 1;
+    colb__ridge_sync_v(r, i);
+    return 0;
+}
+
+/* After a deferred step: x into model i's log, applied when it is full. */
+static void vlog_push(colb__ridge *r, size_t i, const double *x)
+{
+    size_t m = r->vlen[i];
+    memcpy(r->vlog + (i * r->vcap + m) * r->d, x, r->d * sizeof(double));
+    r->vlen[i] = (uint8_t)(m + 1);
+    if (m + 1 == r->vcap)
+        colb__ridge_sync_v(r, i);
+}
+
 static void after_step(colb__ridge *r, size_t i, double s, double w);
 
 void colb__ridge_update(colb__ridge *r, size_t i, const double *x, double y, double w)
@@ -155,8 +249,11 @@ double colb__ridge_update_u(colb__ridge *r, size_t i, const double *x, double y,
      * form of theta0 + A b (O(d) instead of the O(d^2) product A b; the
      * periodic refresh recomputes theta from A and b exactly). The kernel
      * (soa_kernel.h, ridge_step) vectorises this without changing a bit. */
-    double s = r->kern->ridge_step(r->A + i * d * d, r->V + i * d * d, r->b + i * d,
+    int defer = defer_step(r, i, w);
+    double s = r->kern->ridge_step(r->A + i * d * d, defer ? NULL : r->V + i * d * d, r->b + i * d,
                                    r->theta + i * d, r->theta0 + i * d, x, y, w, d, u);
+    if (defer)
+        vlog_push(r, i, x);
     after_step(r, i, s, w);
     return s;
 }
@@ -193,12 +290,17 @@ void colb__ridge_update2_u(colb__ridge *r, size_t i, colb__ridge *r2, size_t j, 
                            double y, double w, double *u, double s[2])
 {
     size_t d = r->d;
+    int di = defer_step(r, i, w), dj = defer_step(r2, j, w);
     double *const m[2][5] = {
-        { r->A + i * d * d, r->V + i * d * d, r->b + i * d, r->theta + i * d, r->theta0 + i * d },
-        { r2->A + j * d * d, r2->V + j * d * d, r2->b + j * d, r2->theta + j * d, r2->theta0 + j * d },
+        { r->A + i * d * d, di ? NULL : r->V + i * d * d, r->b + i * d, r->theta + i * d, r->theta0 + i * d },
+        { r2->A + j * d * d, dj ? NULL : r2->V + j * d * d, r2->b + j * d, r2->theta + j * d, r2->theta0 + j * d },
     };
     const double *const xs[2] = { x, x }, ys[2] = { y, y };
     r->kern->ridge_step2(m, xs, ys, w, d, u, s);
+    if (di)
+        vlog_push(r, i, x);
+    if (dj)
+        vlog_push(r2, j, x);
     after_step(r, i, s[0], w);
     after_step(r2, j, s[1], w);
 }
@@ -207,13 +309,18 @@ void colb__ridge_update_pair(colb__ridge *r, size_t i, const double *xi, double 
                              const double *xj, double yj, double w)
 {
     size_t d = r->d;
+    int di = defer_step(r, i, w), dj = defer_step(r, j, w);
     double *const m[2][5] = {
-        { r->A + i * d * d, r->V + i * d * d, r->b + i * d, r->theta + i * d, r->theta0 + i * d },
-        { r->A + j * d * d, r->V + j * d * d, r->b + j * d, r->theta + j * d, r->theta0 + j * d },
+        { r->A + i * d * d, di ? NULL : r->V + i * d * d, r->b + i * d, r->theta + i * d, r->theta0 + i * d },
+        { r->A + j * d * d, dj ? NULL : r->V + j * d * d, r->b + j * d, r->theta + j * d, r->theta0 + j * d },
     };
     const double *const xs[2] = { xi, xj }, ys[2] = { yi, yj };
     double s[2];
     r->kern->ridge_step2(m, xs, ys, w, d, r->work, s); /* work: d*d + d >= 2d doubles */
+    if (di)
+        vlog_push(r, i, xi);
+    if (dj)
+        vlog_push(r, j, xj);
     after_step(r, i, s[0], w);
     after_step(r, j, s[1], w);
 }
@@ -226,6 +333,7 @@ void colb__ridge_add(colb__ridge *r, size_t i, const double *x, double y)
     double e = y;
     for (size_t k = 0; k < d; k++)
         e -= x[k] * t0[k];
+    colb__ridge_sync_v(r, i);
     r->kern->syr(r->V + i * d * d, x, d);
     for (size_t a = 0; a < d; a++)
         b[a] += e * x[a];
@@ -246,6 +354,7 @@ void colb__ridge_add_n(colb__ridge *r, size_t i, const double *const *xs, const 
             e -= x[k] * t0[k];
         r->kern->axpy(b, x, e, d);
     }
+    colb__ridge_sync_v(r, i);
     r->kern->syr_n(r->V + i * d * d, xs, n, d);
     r->count[i] += n;
     r->since_refresh[i] += n;
@@ -255,6 +364,7 @@ colb_status colb__ridge_refresh(colb__ridge *r, size_t i)
 {
     size_t d = r->d;
     double *L = r->work, ld;
+    colb__ridge_sync_v(r, i);
     /* Cholesky and the inverse from it in colb's own fixed order (dense.h):
      * LAPACK's dpotri runs on OpenBLAS's threads and rounds differently with
      * their number; this keeps every result a function of the inputs */
@@ -268,11 +378,28 @@ colb_status colb__ridge_refresh(colb__ridge *r, size_t i)
     return COLB_OK;
 }
 
+/* Model src's V as it stands (its deferred contexts applied): in place
+ * when from is r, else in r's work (from cannot be changed). */
+static const double *synced_v(colb__ridge *r, const colb__ridge *from, size_t src)
+{
+    size_t dd = r->d * r->d;
+    if (!pending_v(from, src))
+        return from->V + src * dd;
+    if (from == r) {
+        colb__ridge_sync_v(r, src);
+        return r->V + src * dd;
+    }
+    memcpy(r->work, from->V + src * dd, dd * sizeof(double));
+    vlog_apply(from, src, r->work);
+    return r->work;
+}
+
 void colb__ridge_absorb(colb__ridge *r, size_t dst, const colb__ridge *from, size_t src)
 {
     size_t d = r->d;
     double *V = r->V + dst * d * d, *b = r->b + dst * d;
-    const double *Vs = from->V + src * d * d, *bs = from->b + src * d;
+    colb__ridge_sync_v(r, dst);
+    const double *Vs = synced_v(r, from, src), *bs = from->b + src * d;
     /* V += Vs: the kernel's axpy, not DAXPY - at d x d = 225 the BLAS call
      * cost more than the additions (OpenBLAS's generic kernel here; 6 % of
      * cohort's time in a service); 1 * Vs is exact, so the bits are the
@@ -289,7 +416,8 @@ void colb__ridge_unabsorb(colb__ridge *r, size_t dst, const colb__ridge *from, s
 {
     size_t d = r->d;
     double *V = r->V + dst * d * d, *b = r->b + dst * d;
-    const double *Vs = from->V + src * d * d, *bs = from->b + src * d;
+    colb__ridge_sync_v(r, dst);
+    const double *Vs = synced_v(r, from, src), *bs = from->b + src * d;
     r->kern->axpy(V, Vs, -1.0, d * d); /* -1 * Vs exact: V - Vs */
     for (size_t j = 0; j < d; j++) {
         V[j * d + j] += from->p.lambda;
@@ -342,7 +470,13 @@ void colb__ridge_scores(const colb__ridge *r, size_t i, const double *X, size_t 
 void colb__ridge_copy_model(colb__ridge *to, size_t dst, const colb__ridge *from, size_t src)
 {
     size_t d = to->d;
+    if (to == from && dst == src)
+        return;
     memcpy(to->V + dst * d * d, from->V + src * d * d, d * d * sizeof(double));
+    if (pending_v(from, src))
+        vlog_apply(from, src, to->V + dst * d * d);
+    if (to->vlen)
+        to->vlen[dst] = 0;
     memcpy(to->A + dst * d * d, from->A + src * d * d, d * d * sizeof(double));
     memcpy(to->b + dst * d, from->b + src * d, d * sizeof(double));
     memcpy(to->theta + dst * d, from->theta + src * d, d * sizeof(double));
@@ -393,11 +527,15 @@ void colb__ridge_export(const colb__ridge *r, size_t i, double *real, uint64_t *
     ints[1] = r->since_refresh[i];
     if (!real)
         return;
-    size_t d = r->d;
+    size_t d = r->d, np = pending_v(r, i);
     const double *V = r->V + i * d * d, *A = r->A + i * d * d;
     for (size_t j = 0; j < d; j++)
-        for (size_t k = 0; k <= j; k++)
-            *real++ = V[j * d + k];
+        for (size_t k = 0; k <= j; k++) {
+            double v = V[j * d + k];
+            for (size_t m = 0; m < np; m++) /* the deferred contexts: syr_n's sums */
+                v += vlog_at(r, i, m)[j] * vlog_at(r, i, m)[k];
+            *real++ = v;
+        }
     for (size_t j = 0; j < d; j++)
         for (size_t k = 0; k <= j; k++)
             *real++ = A[j * d + k];
@@ -429,6 +567,8 @@ void colb__ridge_import(colb__ridge *r, size_t i, const double *real, const uint
     r->S[i] = real[2];
     r->count[i] = ints[0];
     r->since_refresh[i] = ints[1];
+    if (r->vlen)
+        r->vlen[i] = 0;
 }
 
 colb_status colb__ridge_grow(colb__ridge *r, size_t n)
@@ -441,7 +581,9 @@ colb_status colb__ridge_grow(colb__ridge *r, size_t n)
         colb__realloc_n(&r->theta0, n, d * sizeof(double)) || colb__realloc_n(&r->logdet, n, sizeof(double)) ||
         colb__realloc_n(&r->noise, n, sizeof(double)) || colb__realloc_n(&r->S, n, sizeof(double)) ||
         colb__realloc_n(&r->count, n, sizeof(uint64_t)) ||
-        colb__realloc_n(&r->since_refresh, n, sizeof(uint64_t)))
+        colb__realloc_n(&r->since_refresh, n, sizeof(uint64_t)) ||
+        (r->vcap && (colb__realloc_n(&r->vlog, n, r->vcap * d * sizeof(double)) ||
+                     colb__realloc_n(&r->vlen, n, sizeof(uint8_t)))))
         return COLB_ENOMEM; /* arrays already grown are only larger: the bank is intact */
     r->n = n;
     memset(r->theta0 + old * d, 0, (n - old) * d * sizeof(double));

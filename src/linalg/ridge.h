@@ -32,7 +32,16 @@ typedef struct colb__ridge {
     uint64_t *since_refresh;/* n: updates since A was last recomputed from V */
     double *work;           /* d*d + d scratch for refresh and updates */
     const struct colb__soa_kernel *kern; /* the rank-one step's kernel (soa_kernel.h) */
+    /* Deferred V (colb__ridge_defer_v; vcap = 0: off): model i's last
+     * vlen[i] < vcap unit-weight contexts whose V += x x^T is still to be
+     * applied, in order, at vlog + (i vcap + m) d. */
+    size_t vcap;
+    double *vlog;           /* n*vcap*d */
+    uint8_t *vlen;          /* n */
 } colb__ridge;
+
+/* Most contexts a model's deferred V holds. */
+#define COLB__RIDGE_VCAP_MAX 32
 
 /* A is recomputed from V by Cholesky after this many Sherman-Morrison
  * updates, which bounds the drift of A = V^{-1} (see ridge.c). */
@@ -52,6 +61,32 @@ void colb__ridge_free(colb__ridge *r);
 
 /* The bytes colb__ridge_init(n, d) allocates (memory budgets). */
 double colb__ridge_bytes(size_t n, size_t d);
+
+/* Defer V's part of the unit-weight rank-one steps: a step then updates A,
+ * b, theta and logdet as before and keeps x in the model's log of up to cap
+ * contexts (2 <= cap <= COLB__RIDGE_VCAP_MAX), which are added to V all at
+ * once (syr_n: V's rows held in registers over them) when the log is full,
+ * before anything reads or writes V (refresh, absorb, add, copy, export:
+ * all within ridge.c), and on colb__ridge_sync_v. The sums are the same,
+ * in the same order, so V keeps its bits; what changes is that a step no
+ * longer reads and writes V's d x d doubles (a third of a step's memory
+ * traffic when the models do not stay in the caches). Code outside ridge.c
+ * that reads r->V directly must call colb__ridge_sync_v first. Call once,
+ * before the first step; COLB_ENOMEM (the bank unchanged), COLB_EINVAL
+ * for a cap out of range. */
+colb_status colb__ridge_defer_v(colb__ridge *r, size_t cap);
+
+/* Apply model i's deferred contexts to V (nothing when there are none). */
+void colb__ridge_sync_v(colb__ridge *r, size_t i);
+
+/* Model i's V with its deferred contexts applied, into V (d x d), the bank
+ * unchanged. */
+void colb__ridge_v(const colb__ridge *r, size_t i, double *V);
+
+/* Prefetch, for writing, what a rank-one step of model i reads and writes:
+ * A, b, theta, theta0, and V unless the step will leave it to the log
+ * (then the log's next slot). */
+void colb__ridge_prefetch(const colb__ridge *r, size_t i);
 
 /* Reset model i to no data; keeps theta0, noise and S. */
 void colb__ridge_reset(colb__ridge *r, size_t i);

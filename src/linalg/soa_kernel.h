@@ -94,7 +94,9 @@ typedef struct colb__soa_kernel {
      * along A's columns, equal to its rows by symmetry):
      *     u = A x, s = x^T u, c = w / (1 + w s),
      *     A -= (u u^T) c, V += w x x^T, b += w (y - <x, t0>) x,
-     *     theta += c (y - <x, theta>) u;   returns s. u: d doubles. */
+     *     theta += c (y - <x, theta>) u;   returns s. u: d doubles.
+     * V may be NULL: V's step is left to the caller (ridge.c's deferred V,
+     * which applies it later by syr_n with the same bits when w == 1). */
     double (*ridge_step)(double *A, double *V, double *b, double *theta, const double *t0,
                          const double *x, double y, double w, size_t d, double *u);
     /* Two independent ridge_steps, model i with (x[i], y[i]) and the same w
@@ -102,7 +104,8 @@ typedef struct colb__soa_kernel {
      * cohort: two users' observations of a round), interleaved for
      * instruction-level parallelism where the path can; the same bits as two
      * ridge_step calls. m[0], m[1]: A, V, b, theta, theta0 of each model (no
-     * array shared); s[0], s[1] receive their x^T A x. u: 2d (u[0..d): model
+     * array shared; either V may be NULL, as in ridge_step); s[0], s[1]
+     * receive their x^T A x. u: 2d (u[0..d): model
      * 0's A x, u[d..2d): model 1's). */
     void (*ridge_step2)(double *const m[2][5], const double *const x[2], const double y[2],
                         double w, size_t d, double *u, double s[2]);

@@ -487,18 +487,20 @@ static double ridge_step_avx2(double *A, double *V, double *b, double *th, const
     }
     __m256d cv = _mm256_set1_pd(c);
     for (size_t j = 0; j < d; j++) {
-        double *Aj = A + j * d, *Vj = V + j * d, uj = u[j], wxj = w * x[j];
+        double *Aj = A + j * d, *Vj = V ? V + j * d : NULL, uj = u[j], wxj = w * x[j];
         __m256d ujv = _mm256_set1_pd(uj), wxv = _mm256_set1_pd(wxj);
         size_t k = 0;
         for (; k + 4 <= d; k += 4) {
             _mm256_storeu_pd(Aj + k, _mm256_sub_pd(_mm256_loadu_pd(Aj + k),
                              _mm256_mul_pd(_mm256_mul_pd(ujv, _mm256_loadu_pd(u + k)), cv)));
-            _mm256_storeu_pd(Vj + k, _mm256_add_pd(_mm256_loadu_pd(Vj + k),
-                             _mm256_mul_pd(wxv, _mm256_loadu_pd(x + k))));
+            if (Vj)
+                _mm256_storeu_pd(Vj + k, _mm256_add_pd(_mm256_loadu_pd(Vj + k),
+                                 _mm256_mul_pd(wxv, _mm256_loadu_pd(x + k))));
         }
         for (; k < d; k++) {
             Aj[k] -= (uj * u[k]) * c;
-            Vj[k] += wxj * x[k];
+            if (Vj)
+                Vj[k] += wxj * x[k];
         }
         b[j] += ry * x[j];
         th[j] += gain * uj;

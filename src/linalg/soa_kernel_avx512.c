@@ -443,45 +443,50 @@ static void dist2_avx512(const double *wT, size_t ld, const double *wu, size_t d
     }
 }
 
-/* Row j of the flat ridge step: A_j -= (u_j u) c, V_j += (w x_j) x, d
- * doubles each, for 8 <= d <= 64, with u's and x's vectors already in
- * registers (uv, xv: n each, at off8): the row is covered by unmasked
- * vectors at 0, 8, ... and one ending at d (overlapping: its shared entries
- * get the same value twice), all loaded before any is stored: a masked
- * store whose masked-off lanes cover the next row would stall that row's
- * loads (store forwarding fails on the partial overlap). */
+/* Row j of the flat ridge step: A_j -= (u_j u) c, V_j += (w x_j) x (not
+ * when HV is 0: Vj is then not touched), d doubles each, for 8 <= d <= 64,
+ * with u's and x's vectors already in registers (uv, xv: n each, at off8):
+ * the row is covered by unmasked vectors at 0, 8, ... and one ending at d
+ * (overlapping: its shared entries get the same value twice), all loaded
+ * before any is stored: a masked store whose masked-off lanes cover the
+ * next row would stall that row's loads (store forwarding fails on the
+ * partial overlap). */
 AI void rownv512(double *Aj, double *Vj, const __m512d *uv, const __m512d *xv, __m512d uj,
-                 __m512d cv, __m512d wxj, size_t d, const int n)
+                 __m512d cv, __m512d wxj, size_t d, const int n, const int HV)
 {
     __m512d a[8], v[8];
     _Pragma("GCC unroll 8")
     for (int i = 0; i < n; i++) {
         a[i] = _mm512_loadu_pd(Aj + off8(i, d));
-        v[i] = _mm512_loadu_pd(Vj + off8(i, d));
+        if (HV)
+            v[i] = _mm512_loadu_pd(Vj + off8(i, d));
     }
     _Pragma("GCC unroll 8")
     for (int i = 0; i < n; i++) {
         a[i] = _mm512_sub_pd(a[i], _mm512_mul_pd(_mm512_mul_pd(uj, uv[i]), cv));
-        v[i] = _mm512_add_pd(v[i], _mm512_mul_pd(wxj, xv[i]));
+        if (HV)
+            v[i] = _mm512_add_pd(v[i], _mm512_mul_pd(wxj, xv[i]));
     }
     _Pragma("GCC unroll 8")
     for (int i = 0; i < n; i++) {
         _mm512_storeu_pd(Aj + off8(i, d), a[i]);
-        _mm512_storeu_pd(Vj + off8(i, d), v[i]);
+        if (HV)
+            _mm512_storeu_pd(Vj + off8(i, d), v[i]);
     }
 }
 
-/* The same row for other d: masked vectors. */
+/* The same row for other d: masked vectors (Vj NULL: A's row only). */
 AI void row_masked512(double *Aj, double *Vj, const double *u, const double *x, __m512d uj,
                       __m512d cv, __m512d wxj, size_t d)
 {
     for (size_t k0 = 0; k0 < d; k0 += 8) {
         __mmask8 m = d - k0 >= 8 ? 0xff : (__mmask8)((1u << (d - k0)) - 1);
-        __m512d uk = _mm512_maskz_loadu_pd(m, u + k0), xk = _mm512_maskz_loadu_pd(m, x + k0);
+        __m512d uk = _mm512_maskz_loadu_pd(m, u + k0);
         _mm512_mask_storeu_pd(Aj + k0, m, _mm512_sub_pd(_mm512_maskz_loadu_pd(m, Aj + k0),
                               _mm512_mul_pd(_mm512_mul_pd(uj, uk), cv)));
-        _mm512_mask_storeu_pd(Vj + k0, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, Vj + k0),
-                              _mm512_mul_pd(wxj, xk)));
+        if (Vj)
+            _mm512_mask_storeu_pd(Vj + k0, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, Vj + k0),
+                                  _mm512_mul_pd(wxj, _mm512_maskz_loadu_pd(m, x + k0))));
     }
 }
 
@@ -533,24 +538,36 @@ static void colsum_avx512(const double *A, size_t lda, const double *x, size_t d
 }
 
 /* The rows of a ridge step, 8 <= d <= 64 (NV vectors at off8): A_j -= (u_j
- * u) c, V_j += (w x_j) x, b and theta as ridge_step_avx512 does them; u's
- * and x's vectors loaded once for every row. */
-AI void ridge_rows512(double *A, double *V, double *b, double *th, const double *x,
-                      const double *u, __m512d cv, double w, double ry, double gain, size_t d,
-                      const int NV)
+ * u) c, V_j += (w x_j) x (V may be NULL: A only), b and theta as
+ * ridge_step_avx512 does them; u's and x's vectors loaded once for every
+ * row. */
+AI void ridge_rows_hv512(double *A, double *V, double *b, double *th, const double *x,
+                         const double *u, __m512d cv, double w, double ry, double gain, size_t d,
+                         const int NV, const int HV)
 {
     __m512d uv[8], xv[8];
     _Pragma("GCC unroll 8")
     for (int v = 0; v < NV; v++) {
         uv[v] = _mm512_loadu_pd(u + off8(v, d));
-        xv[v] = _mm512_loadu_pd(x + off8(v, d));
+        if (HV)
+            xv[v] = _mm512_loadu_pd(x + off8(v, d));
     }
     for (size_t j = 0; j < d; j++) {
-        rownv512(A + j * d, V + j * d, uv, xv, _mm512_set1_pd(u[j]), cv, _mm512_set1_pd(w * x[j]),
-                 d, NV);
+        rownv512(A + j * d, HV ? V + j * d : NULL, uv, xv, _mm512_set1_pd(u[j]), cv,
+                 _mm512_set1_pd(w * x[j]), d, NV, HV);
         b[j] += ry * x[j];
         th[j] += gain * u[j];
     }
+}
+
+AI void ridge_rows512(double *A, double *V, double *b, double *th, const double *x,
+                      const double *u, __m512d cv, double w, double ry, double gain, size_t d,
+                      const int NV)
+{
+    if (V)
+        ridge_rows_hv512(A, V, b, th, x, u, cv, w, ry, gain, d, NV, 1);
+    else
+        ridge_rows_hv512(A, NULL, b, th, x, u, cv, w, ry, gain, d, NV, 0);
 }
 
 /* ridge_step: the flat bank's rank-one step on full d x d matrices, bit for
@@ -576,7 +593,8 @@ static double ridge_step_avx512(double *A, double *V, double *b, double *th, con
     default: break;
     }
     for (size_t j = 0; j < d; j++) {
-        row_masked512(A + j * d, V + j * d, u, x, _mm512_set1_pd(u[j]), cv, _mm512_set1_pd(w * x[j]), d);
+        row_masked512(A + j * d, V ? V + j * d : NULL, u, x, _mm512_set1_pd(u[j]), cv,
+                      _mm512_set1_pd(w * x[j]), d);
         b[j] += ry * x[j];
         th[j] += gain * u[j];
     }

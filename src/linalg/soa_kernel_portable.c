@@ -268,12 +268,12 @@ static double ridge_step_portable(double *A, double *V, double *b, double *th, c
     double c = w / (1.0 + w * s);
     double ry = w * (y - pred0), gain = c * (y - pred);
     for (size_t j = 0; j < d; j++) {
-        double *Aj = A + j * d, *Vj = V + j * d;
+        double *Aj = A + j * d, *Vj = V ? V + j * d : NULL;
         double uj = u[j], wxj = w * x[j];
-        for (size_t k = 0; k < d; k++) {
+        for (size_t k = 0; k < d; k++)
             Aj[k] -= (uj * u[k]) * c;
+        for (size_t k = 0; Vj && k < d; k++)
             Vj[k] += wxj * x[k];
-        }
         b[j] += ry * x[j];
         th[j] += gain * uj;
     }
