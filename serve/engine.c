@@ -51,6 +51,7 @@ struct engine {
     uint64_t snap_lsn, snap_wal_bytes, rewards_since;
     double snap_time;
     double due_since;        /* when the pending snapshot fell due, 0: none */
+    int await_applier;       /* it waits for the applier's queue to empty */
     double work_since;       /* seconds spent in run_batch since the last snapshot */
     double snap_pause;       /* the last snapshot's pause of the writer, seconds */
     unsigned fork_failed;    /* snapshots captured in the writer because fork failed */
@@ -595,12 +596,15 @@ static void maybe_snapshot(engine *e, int force)
          * for a moment the queue is empty, up to a second */
         if (!e->due_since)
             e->due_since = now;
-        if (atomic_load_explicit(&e->m->apply_depth, memory_order_relaxed) && now - e->due_since < 1.0)
+        e->await_applier = atomic_load_explicit(&e->m->apply_depth, memory_order_relaxed) &&
+                           now - e->due_since < 1.0;
+        if (e->await_applier)
             return;
     }
     if (snapshotter_busy(e->snap)) /* one at a time: the capture reuses the last one's policy buffer */
         return;
     e->due_since = 0;
+    e->await_applier = 0;
     drain(e);
     char err[SERVE_ERR_LEN];
     e->snap_time = now;
@@ -643,9 +647,23 @@ static void *writer_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&e->mu);
         if (!e->head && !e->stopping) {
+            /* wake up to check the snapshot interval; while a snapshot is
+             * due and waits for the applier to finish its queue (see
+             * maybe_snapshot), every millisecond: taken as soon as the
+             * applier is idle, it has nothing to drain, and the writer's
+             * pause is the fork's alone (measured with cohort's 1,000-reward
+             * batches: the drain had been 1-55 ms of a 10-64 ms pause) */
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += 1; /* wake up to check the snapshot interval */
+            if (e->await_applier) {
+                until.tv_nsec += 1000000;
+                if (until.tv_nsec >= 1000000000) {
+                    until.tv_sec++;
+                    until.tv_nsec -= 1000000000;
+                }
+            } else {
+                until.tv_sec += 1;
+            }
             pthread_cond_timedwait(&e->cv, &e->mu, &until);
         }
         job *batch = e->head;
