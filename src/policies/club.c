@@ -611,6 +611,14 @@ static colb_status club_observe(colb_policy *p, size_t u, size_t arm, double y)
     }
     c->cb[u] = colb__club_cb(c->users.count[u], c->alpha2);
     c->cbP[c->pos[u]] = c->cb[u];
+    /* A user without edges has none to test and never gets one back; it is
+     * alone in its component, whose range of wP is its own column, so
+     * nothing reads its column, certificate or pivot again (a split
+     * rewrites the columns of the range it reorders, a load all of them):
+     * they are left as they are, which spares the per-user protocol's
+     * lone users d strided stores and loads a turn. */
+    if (c->deg[u] == 0)
+        return COLB_OK;
     for (size_t j = 0; j < d; j++)
         c->wP[j * p->N + c->pos[u]] = c->users.theta[u * d + j];
 
@@ -777,8 +785,8 @@ static void club_prefetch_user(const colb_policy *p, size_t u)
     size_t d = p->d, k = c->g.comp[u];
     colb__ridge_prefetch(&c->users, u);
     /* u's column of wP, which observe writes and reads back at once
-     * (regauge): d lines N doubles apart */
-    for (size_t j = 0, q = c->pos[u]; j < d; j++)
+     * (regauge): d lines N doubles apart; not for a user without edges */
+    for (size_t j = 0, q = c->pos[u]; c->deg[u] && j < d; j++)
         colb__prefetch(c->wP + j * c->g.n + q, sizeof(double), 1);
     if (!c->naive && c->g.size[k] == 1)
         return; /* the user's model is its component's aggregate */
@@ -901,6 +909,8 @@ colb_status colb__club_check(const colb_policy *p, double *max_rel)
             nbrs += (size_t)colb__club_graph_has_edge(&c->g, u, v);
         if (c->deg[u] != nbrs)
             return COLB_ESTATE;
+        if (nbrs == 0)
+            continue; /* a user without edges: nothing kept for the scan (club_observe) */
         for (size_t j = 0; j < d; j++)
             if (c->wP[j * p->N + c->pos[u]] != c->users.theta[u * d + j])
                 return COLB_ESTATE;
