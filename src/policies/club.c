@@ -207,8 +207,12 @@ static colb_status rebuild(club *c, size_t k)
 {
     colb__ridge_reset(&c->comps, k);
     const size_t *mem = c->g.perm + c->g.start[k];
-    for (size_t q = 0; q < c->g.size[k]; q++)
+    for (size_t q = 0; q < c->g.size[k]; q++) {
+        /* the member's deferred contexts into its V first, in place (absorb
+         * would add them to a copy, and again at the next rebuild) */
+        colb__ridge_sync_v(&c->users, mem[q]);
         colb__ridge_absorb(&c->comps, k, &c->users, mem[q]);
+    }
     return colb__ridge_refresh(&c->comps, k);
 }
 
