@@ -1190,13 +1190,13 @@ static void test_ridge_deferred_v(void **state)
             assert_int_equal(colb__ridge_defer_v(&b, 1), COLB_EINVAL);
             assert_ok(colb__ridge_defer_v(&b, 5));
             assert_ok(colb__ridge_defer_v(&b2, 3));
-            double *x = malloc(d * sizeof(double)), *u = malloc(2 * d * sizeof(double));
+            double *x = malloc((d + 1) * sizeof(double)), *u = malloc(2 * d * sizeof(double));
             double *ea = malloc(len * sizeof(double)), *eb = malloc(len * sizeof(double));
             double *Va = malloc(d * d * sizeof(double)), *Vb = malloc(d * d * sizeof(double));
             uint64_t ia[2], ib[2];
             double s2[2];
             for (size_t t = 0; t < T; t++) {
-                for (size_t j = 0; j < d; j++)
+                for (size_t j = 0; j <= d; j++) /* x + 1 is a pair's second context */
                     x[j] = sin(0.7 * (double)(t * d + j) + 0.1) / sqrt((double)d);
                 double y = cos(0.3 * (double)t);
                 size_t i = t % 10 < 9 ? 0 : t % 3, op = t % 11;
