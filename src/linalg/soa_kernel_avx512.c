@@ -402,12 +402,6 @@ static size_t score_ms_avx512(const double *mean, const double *quad, double alp
     return argmax512(scores, K);
 }
 
-/* The mask of the first min(k, 8) lanes. */
-AI __mmask8 lanes8(size_t k)
-{
-    return k >= 8 ? (__mmask8)0xff : (__mmask8)((1u << k) - 1);
-}
-
 /* dist2 / dist2_idx: CLUB's edge tests, d subtract-multiply-adds per
  * neighbour, lanes along the neighbours (no BLAS routine computes a set of
  * distances in a fixed summation order); memory bound on wT. */
@@ -433,7 +427,7 @@ static void dist2_avx512(const double *wT, size_t ld, const double *wu, size_t d
         _mm512_storeu_pd(out + i + 24, a3);
     }
     for (; i < n; i += 8) { /* the rest, by 8 (the last masked): the same sums */
-        const __mmask8 m = lanes8(n - i);
+        const __mmask8 m = tail8(n - i);
         __m512d acc = _mm512_setzero_pd();
         for (size_t j = 0; j < d; j++) {
             __m512d e = _mm512_sub_pd(_mm512_set1_pd(wu[j]), _mm512_maskz_loadu_pd(m, wT + j * ld + i));
@@ -480,7 +474,7 @@ AI void row_masked512(double *Aj, double *Vj, const double *u, const double *x, 
                       __m512d cv, __m512d wxj, size_t d)
 {
     for (size_t k0 = 0; k0 < d; k0 += 8) {
-        __mmask8 m = d - k0 >= 8 ? 0xff : (__mmask8)((1u << (d - k0)) - 1);
+        __mmask8 m = tail8(d - k0);
         __m512d uk = _mm512_maskz_loadu_pd(m, u + k0);
         _mm512_mask_storeu_pd(Aj + k0, m, _mm512_sub_pd(_mm512_maskz_loadu_pd(m, Aj + k0),
                               _mm512_mul_pd(_mm512_mul_pd(uj, uk), cv)));
@@ -698,7 +692,7 @@ static void dist2_idx_avx512(const double *wT, size_t ld, const double *wu, size
         _mm512_storeu_pd(out + q, acc);
     }
     if (q < n) { /* the last columns: a masked gather (masked-off lanes read nothing) */
-        const __mmask8 m = lanes8(n - q);
+        const __mmask8 m = tail8(n - q);
         __m512i vi = _mm512_maskz_loadu_epi64(m, (const void *)(idx + q));
         __m512d acc = _mm512_setzero_pd();
         for (size_t j = 0; j < d; j++) {
