@@ -569,7 +569,10 @@ colb_status colb_policy_end_round(colb_policy *p)
     if (!p->in_round)
         return colb__err(p->err, COLB_ESTATE, "end_round: no open round");
     colb_status st = p->vt->end_round ? p->vt->end_round(p) : COLB_OK;
-    if (st == COLB_OK)
+    /* a sequential policy's observes were guarded one by one; without an
+     * end_round nothing has changed since (a round of CLUB's 1,892 Last.FM
+     * users: 5 % of its time went to checking them all again) */
+    if (st == COLB_OK && (p->vt->end_round || !p->vt->sequential))
         st = guard(p, COLB__NO_ARM, "end_round");
     if (p->served_all || p->n_served > p->N / 8) {
         for (size_t u = 0; u < p->N; u++)
