@@ -2,6 +2,7 @@
  * round bookkeeping and validation around the policy implementations. */
 #include "policies/policy_impl.h"
 
+#include <float.h>
 #include <string.h>
 
 #include "core/memory.h"
@@ -197,6 +198,7 @@ colb_status colb__policy_alloc_rounds(colb_policy *p)
     p->observed = colb__calloc(p->N, 1);
     p->served = colb__malloc(p->N, sizeof(size_t));
     p->X_guard = colb__malloc(p->d, sizeof(double));
+    colb__soa_pick_kernel(NULL, &p->check_kern);
     if (!p->chosen || !p->observed || !p->served || !p->X_guard)
         return COLB_ENOMEM;
     for (size_t u = 0; u < p->N; u++)
@@ -356,9 +358,7 @@ colb_status colb_policy_begin_round(colb_policy *p, const double *X, size_t K)
     colb_status st = round_ok(p, X, K);
     if (st != COLB_OK)
         return st;
-    const colb__soa_kernel *kern; /* any path: the check has one answer */
-    colb__soa_pick_kernel(NULL, &kern);
-    if (!kern->bounded(X, K * p->d, COLB_CONTEXT_MAX)) {
+    if (!p->check_kern->bounded(X, K * p->d, COLB_CONTEXT_MAX)) {
         if (!colb__finite(X, K * p->d))
             return colb__err(p->err, COLB_ENONFIN, "begin_round: contexts have a NaN or Inf entry");
         for (size_t i = 0; i < K * p->d; i++)
@@ -504,7 +504,7 @@ static colb_status guard(colb_policy *p, size_t u, const char *call)
         size_t v = u != COLB__NO_ARM ? u : listed ? p->served[i] : i;
         if (u == COLB__NO_ARM && !p->observed[v])
             continue;
-        if (p->vt->user_theta(p, v, th) == COLB_OK && !colb__finite(th, p->d)) {
+        if (p->vt->user_theta(p, v, th) == COLB_OK && !p->check_kern->bounded(th, p->d, DBL_MAX)) {
             p->failed = 1;
             return colb__err(p->err, COLB_ENUMERIC, "%s: the estimate of user %zu became non-finite in round %llu "
                              "(numerical failure); the policy can no longer be used", call, v,
@@ -554,6 +554,7 @@ colb_status colb_policy_observe_all(colb_policy *p, const size_t *arms, const do
         memset(p->observed, 1, p->N);
         return COLB_OK;
     }
+    p->unguarded = 1; /* a sequential policy's observes, unguarded: end_round checks */
     for (size_t u = 0; u < p->N; u++) {
         if ((st = p->vt->observe(p, u, arms[u], rewards[u])) != COLB_OK)
             return st;
@@ -569,11 +570,13 @@ colb_status colb_policy_end_round(colb_policy *p)
     if (!p->in_round)
         return colb__err(p->err, COLB_ESTATE, "end_round: no open round");
     colb_status st = p->vt->end_round ? p->vt->end_round(p) : COLB_OK;
-    /* a sequential policy's observes were guarded one by one; without an
-     * end_round nothing has changed since (a round of CLUB's 1,892 Last.FM
-     * users: 5 % of its time went to checking them all again) */
-    if (st == COLB_OK && (p->vt->end_round || !p->vt->sequential))
+    /* a sequential policy's observes were guarded one by one (unless they
+     * came through observe_all); without an end_round nothing has changed
+     * since (a round of CLUB's 1,892 Last.FM users: 5 % of its time went
+     * to checking them all again) */
+    if (st == COLB_OK && (p->vt->end_round || !p->vt->sequential || p->unguarded))
         st = guard(p, COLB__NO_ARM, "end_round");
+    p->unguarded = 0;
     if (p->served_all || p->n_served > p->N / 8) {
         for (size_t u = 0; u < p->N; u++)
             p->chosen[u] = COLB__NO_ARM;

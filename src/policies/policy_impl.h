@@ -182,12 +182,19 @@ struct colb_policy {
      * estimate non-finite; every later call then fails with COLB_ENUMERIC */
     int failed;
     double *X_guard;         /* d: scratch of the guard */
+    /* the generic layer's tests of contexts and estimates (kern->bounded;
+     * any path: one answer), picked at create. The guard's finite test is
+     * bounded(.., DBL_MAX): vector loads of the estimate just copied, where
+     * a scalar scan waited on each entry's forwarding from the copy's wide
+     * stores (6 % of CLUB's per-user turns on Last.FM) */
+    const struct colb__soa_kernel *check_kern;
     /* users chosen one at a time this round (colb_policy_choose), so that
      * end_round resets only their entries of chosen/observed: O(served), not
      * O(N), per round (the per-user protocol opens a round per user) */
     size_t *served;          /* N */
     size_t n_served;
     int served_all;          /* choose_all filled every entry */
+    int unguarded;           /* this round's observes skipped the guard (observe_all) */
     /* Thompson sampling (pp.sampling): the policy's own stream of pp.seed,
      * COLB__STREAM_TS, seeded by the generic layer at create */
     colb_rng ts_rng;
