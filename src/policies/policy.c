@@ -548,13 +548,13 @@ colb_status colb_policy_observe_all(colb_policy *p, const size_t *arms, const do
     }
     if (st != COLB_OK)
         return st;
+    p->unguarded = 1; /* no observe guarded: end_round checks, sequential or not */
     if (p->vt->observe_all) {
         if ((st = p->vt->observe_all(p, arms, rewards)) != COLB_OK)
             return st;
         memset(p->observed, 1, p->N);
         return COLB_OK;
     }
-    p->unguarded = 1; /* a sequential policy's observes, unguarded: end_round checks */
     for (size_t u = 0; u < p->N; u++) {
         if ((st = p->vt->observe(p, u, arms[u], rewards[u])) != COLB_OK)
             return st;

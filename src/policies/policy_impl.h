@@ -183,10 +183,8 @@ struct colb_policy {
     int failed;
     double *X_guard;         /* d: scratch of the guard */
     /* the generic layer's tests of contexts and estimates (kern->bounded;
-     * any path: one answer), picked at create. The guard's finite test is
-     * bounded(.., DBL_MAX): vector loads of the estimate just copied, where
-     * a scalar scan waited on each entry's forwarding from the copy's wide
-     * stores (6 % of CLUB's per-user turns on Last.FM) */
+     * any path: one answer; the guard's finite test is bounded(.., DBL_MAX)),
+     * picked at create rather than at every begin_round */
     const struct colb__soa_kernel *check_kern;
     /* users chosen one at a time this round (colb_policy_choose), so that
      * end_round resets only their entries of chosen/observed: O(served), not
