@@ -1,12 +1,16 @@
 /* applier.c - the policy's updates of logged rewards, run by their own
  * thread in log order (applier.h). */
+#define _GNU_SOURCE /* SCHED_IDLE */
 #include "applier.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "state.h"
@@ -29,6 +33,10 @@ struct applier {
     pthread_cond_t space; /* updates ran */
     int stop;
     int failed, reported; /* an update failed; the writer was told */
+    /* --applier-class idle (set_idle): wanted, in effect now, writers
+     * waiting for the thread, its thread id */
+    int idle_ok, idle, waiting;
+    pid_t tid;
     char msg[256];
     _Atomic uint64_t work_ns;
     pthread_t thread;
@@ -39,6 +47,26 @@ static uint64_t now_ns(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* The thread's class with --applier-class idle (lock held). In SCHED_IDLE
+ * it runs only on a core nothing else wants, so a burst of updates (cohort
+ * spends ~15 ms on a batch of 1,000 rewards) does not delay the threads
+ * that answer requests. A thread in that class may wait for a core
+ * indefinitely, though, so it takes the default class while a writer waits
+ * for it (a drain, a full queue), and goes back once none does: a writer
+ * never waits behind a starved applier. Measured in docs/performance.md
+ * (phase 20): it helps bursts on a machine with idle time, not a machine
+ * the requests alone keep busy. */
+static void set_idle(applier *a, int idle)
+{
+    if (!a->idle_ok || !a->tid || a->idle == idle)
+        return; /* not asked for, the thread not started yet, or already so */
+    struct sched_param sp = { 0 };
+    if (syscall(SYS_sched_setscheduler, a->tid, idle ? SCHED_IDLE : SCHED_OTHER, &sp) == 0)
+        a->idle = idle;
+    else
+        a->idle_ok = a->idle = 0; /* not allowed here: the default class for good */
 }
 
 /* Run the first updates of the queue: those up to the ring's end. Called
@@ -78,10 +106,14 @@ static void run_front(applier *a)
 static void wait_for(applier *a, int room)
 {
     while (room ? a->count == a->cap : a->count != 0) {
-        if (!a->running)
+        if (!a->running) {
             run_front(a);
-        else
+        } else {
+            set_idle(a, 0); /* it holds the policy: it needs a core */
+            a->waiting++;
             pthread_cond_wait(&a->space, &a->mu);
+            a->waiting--;
+        }
     }
 }
 
@@ -90,11 +122,16 @@ static void *applier_main(void *arg)
     applier *a = arg;
     prctl(PR_SET_NAME, "colb-applier");
     pthread_mutex_lock(&a->mu);
+    if (a->idle_ok) {
+        a->tid = (pid_t)syscall(SYS_gettid);
+        set_idle(a, 1);
+    }
     for (;;) {
         while ((!a->count && !a->stop) || a->running)
             pthread_cond_wait(a->running ? &a->space : &a->work, &a->mu);
         if (!a->count)
             break; /* stopped, nothing left */
+        set_idle(a, !a->waiting);
         run_front(a);
     }
     pthread_mutex_unlock(&a->mu);
@@ -112,8 +149,8 @@ static void release(applier *a)
     free(a);
 }
 
-int applier_start(applier **out, size_t capacity, size_t d, colb_policy *const *policy, applier_fail_fn fail,
-                  void *fail_ctx, _Atomic uint64_t *depth)
+int applier_start(applier **out, size_t capacity, int idle, size_t d, colb_policy *const *policy,
+                  applier_fail_fn fail, void *fail_ctx, _Atomic uint64_t *depth)
 {
     *out = NULL;
     applier *a = calloc(1, sizeof *a);
@@ -125,6 +162,7 @@ int applier_start(applier **out, size_t capacity, size_t d, colb_policy *const *
     a->fail = fail;
     a->fail_ctx = fail_ctx;
     a->depth = depth;
+    a->idle_ok = idle; /* the thread sets its class (set_idle needs its id) */
     a->user = malloc(a->cap * sizeof *a->user);
     a->y = malloc(a->cap * sizeof *a->y);
     a->x = malloc(a->cap * d * sizeof *a->x);

@@ -32,9 +32,11 @@ typedef void (*applier_fail_fn)(void *ctx, const char *msg);
 /* Start the thread for contexts of d values. *policy is read before each
  * run of updates (the writer may create the policy while the queue is
  * empty). depth, unless NULL, is kept at the number of queued updates.
- * 0, or -1 (out of memory, or no thread). */
-int applier_start(applier **out, size_t capacity, size_t d, colb_policy *const *policy, applier_fail_fn fail,
-                  void *fail_ctx, _Atomic uint64_t *depth);
+ * idle: the thread runs in SCHED_IDLE but while a writer waits for it
+ * (where the system allows; else in the default class). 0, or -1 (out of
+ * memory, or no thread). */
+int applier_start(applier **out, size_t capacity, int idle, size_t d, colb_policy *const *policy,
+                  applier_fail_fn fail, void *fail_ctx, _Atomic uint64_t *depth);
 
 /* Queue the updates of n rewards: user[i], its chosen context x[i] (d
  * values, copied) and reward y[i], in order. Waits while the queue is

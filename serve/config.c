@@ -36,6 +36,7 @@ static const opt OPTS[] = {
     { "token-file", K_STR, C(token_file), 0, SERVE_PATH_LEN, NULL, "service", "FILE: require 'Authorization: Bearer TOKEN' with TOKEN read from FILE" },
     { "http-threads", K_SIZE, C(http_threads), 1, 64, NULL, "service", "T: threads serving HTTP (parsing runs there; one writer applies)" },
     { "apply-queue", K_SIZE, C(apply_queue), 0, 1e8, NULL, "service", "U: rewards whose policy updates a second thread runs while the writer checks and logs the next ones (a reward is answered once logged durably; a choose or a read first waits for the updates before it); 0: the writer runs them itself" },
+    { "applier-class", K_ENUM, C(applier_idle), 0, 0, "normal|idle", "service", "the applier thread's scheduling class: normal = the default; idle = SCHED_IDLE (it runs only on a core nothing else wants, so a burst of updates - a reward batch - never delays the answers; back in the default class while the writer waits for it), for machines with idle time between bursts; under sustained load the updates fall behind and the writer runs them itself (docs/serve.md)" },
     { "dump-log", K_FLAG, C(dump_log), 0, 1, NULL, "service", "print the state folder's log as JSON lines and exit (no server)" },
     { "quiet", K_BOOL, C(quiet), 0, 1, NULL, "service", "no operational messages on stderr" },
     /* policy */

@@ -44,6 +44,7 @@ typedef struct serve_config {
     size_t decision_window;         /* decisions that can still be rewarded */
     size_t max_queue;               /* requests waiting for the writer */
     size_t apply_queue;             /* updates run by the applier thread (0: by the writer) */
+    int applier_idle;               /* 1: the applier thread in SCHED_IDLE (--applier-class idle) */
     size_t max_memory;              /* the policy's memory budget; 0: default */
     /* durability */
     size_t commit_wait_us;          /* group commit: extra wait before an fsync */

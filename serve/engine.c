@@ -749,7 +749,8 @@ int engine_open(engine **out, serve_config *c, metrics *m, char *err, size_t err
     atomic_store_explicit(&m->decisions, e->s.decisions, memory_order_relaxed);
     atomic_store_explicit(&m->rewards, e->s.rewards, memory_order_relaxed);
     if (c->apply_queue &&
-        applier_start(&e->ap, c->apply_queue, e->s.d, &e->s.p, apply_failed, e, &m->apply_depth) != 0) {
+        applier_start(&e->ap, c->apply_queue, c->applier_idle, e->s.d, &e->s.p, apply_failed, e,
+                      &m->apply_depth) != 0) {
         snprintf(err, err_len, "cannot start the applier thread (out of memory?)");
         engine_free(e);
         return -1;

@@ -31,7 +31,9 @@
  *   child        SIGTERM while a snapshot's child process writes: the
  *                server lets it finish, exits 0, and leaves no process;
  *   threads      every thread of the server is one it named (no OpenBLAS
- *                helper threads left busy-waiting at start).
+ *                helper threads left busy-waiting at start);
+ *   applier_class  --applier-class idle puts the applier thread in
+ *                SCHED_IDLE, the default leaves it in SCHED_OTHER.
  *
  * The kill moments are random: seeded by $COLB_TEST_SEED, else the clock
  * (printed, so that a failure can be replayed). $COLB_TEST_ONLY runs the
@@ -668,7 +670,8 @@ static void test_integration(void **state)
      * is not the default (KEY VALUE: set in the server and in the model,
      * and a restart with another VALUE is refused); and the rewards'
      * updates run by the writer itself (--apply-queue 0) or through a queue
-     * of one or three, always full (the default is larger) */
+     * of one or three, always full (the default is larger), and by an
+     * applier in SCHED_IDLE (--applier-class idle: the same state) */
     static const struct { const char *name, *key, *value, *other, *serve; } runs[] = {
         { "cohort", NULL, NULL, NULL, "" }, { "linucb-ind", NULL, NULL, NULL, "" }, { "pooled", NULL, NULL, NULL, "" },
         { "cmlb", NULL, NULL, NULL, "" }, { "pmlb", NULL, NULL, NULL, "" }, { "sclb", NULL, NULL, NULL, "" },
@@ -677,6 +680,8 @@ static void test_integration(void **state)
         { "sclub", "sclub-alpha", "0.5", "1", "" }, { "cohort", "cohort-seeds", "2", "4", "" },
         { "cohort", NULL, NULL, NULL, " --apply-queue 0" }, { "cohort", NULL, NULL, NULL, " --apply-queue 1" },
         { "linucb-ind", NULL, NULL, NULL, " --apply-queue 3" },
+        { "cohort", NULL, NULL, NULL, " --applier-class idle" },
+        { "cohort", NULL, NULL, NULL, " --apply-queue 1 --applier-class idle" },
     };
     for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
         const char *policy = runs[k].name;
@@ -1779,10 +1784,73 @@ static void test_threads(void **state)
     print_message("threads: %d, all named: %s\n", n, names);
 }
 
+/* The scheduling policy of server pid's thread named `name` (field 41 of
+ * its /proc stat: 0 SCHED_OTHER, 5 SCHED_IDLE), looked for up to 3 s (a
+ * thread names itself once it runs); -1 when there is none. */
+static int thread_policy(pid_t pid, const char *name)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    for (int tries = 0; tries < 60; tries++) {
+        if (tries)
+            usleep(50000);
+        DIR *dh = opendir(path);
+        assert_non_null(dh);
+        struct dirent *de;
+        int policy = -1;
+        while (policy < 0 && (de = readdir(dh))) {
+            char n[64], p[320], buf[1024];
+            if (de->d_name[0] == '.')
+                continue;
+            thread_name((int)pid, de->d_name, n, sizeof n);
+            if (strcmp(n, name))
+                continue;
+            snprintf(p, sizeof p, "/proc/%d/task/%s/stat", (int)pid, de->d_name);
+            FILE *f = fopen(p, "r");
+            size_t got = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+            if (f)
+                fclose(f);
+            buf[got] = '\0';
+            char *t = strrchr(buf, ')'); /* fields from 3 on follow the name */
+            for (int field = 2; t && field < 41; field++)
+                t = strchr(t + 1, ' ');
+            if (t)
+                policy = atoi(t + 1);
+        }
+        closedir(dh);
+        if (policy >= 0)
+            return policy;
+    }
+    return -1;
+}
+
+/* --applier-class: the applier thread in the default class, or in
+ * SCHED_IDLE (test_integration checks that the state is the same). */
+static void test_applier_class(void **state)
+{
+    (void)state;
+    static const struct { const char *args; int policy; } runs[] = {
+        { "--dim 3 --policy linucb-ind --quiet 1", 0 },
+        { "--dim 3 --policy linucb-ind --quiet 1 --applier-class idle", 5 },
+    };
+    for (size_t k = 0; k < 2; k++) {
+        char st[256];
+        snprintf(st, sizeof st, "%s/class-%zu", dir, k);
+        server s;
+        assert_int_equal(server_start(&s, st, runs[k].args, NULL), 0);
+        int policy = thread_policy(s.pid, "colb-applier");
+        assert_int_equal(server_stop(&s), 0);
+        if (policy != runs[k].policy)
+            fail_msg("%s: the applier's scheduling policy is %d, not %d", runs[k].args, policy,
+                     runs[k].policy);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_integration, kill_leftovers),
+        cmocka_unit_test_teardown(test_applier_class, kill_leftovers),
         cmocka_unit_test_teardown(test_crash, kill_leftovers),
         cmocka_unit_test_teardown(test_bad_requests, kill_leftovers),
         cmocka_unit_test_teardown(test_keepalive, kill_leftovers),
