@@ -120,12 +120,12 @@ static void wait_for(applier *a, int room)
 static void *applier_main(void *arg)
 {
     applier *a = arg;
-    prctl(PR_SET_NAME, "colb-applier");
     pthread_mutex_lock(&a->mu);
     if (a->idle_ok) {
         a->tid = (pid_t)syscall(SYS_gettid);
         set_idle(a, 1);
     }
+    prctl(PR_SET_NAME, "colb-applier"); /* once its class is set (test_serve reads both) */
     for (;;) {
         while ((!a->count && !a->stop) || a->running)
             pthread_cond_wait(a->running ? &a->space : &a->work, &a->mu);

@@ -1786,7 +1786,8 @@ static void test_threads(void **state)
 
 /* The scheduling policy of server pid's thread named `name` (field 41 of
  * its /proc stat: 0 SCHED_OTHER, 5 SCHED_IDLE), looked for up to 3 s (a
- * thread names itself once it runs); -1 when there is none. */
+ * thread names itself once it runs; the applier after it has set its
+ * class); -1 when there is none. */
 static int thread_policy(pid_t pid, const char *name)
 {
     char path[64];
