@@ -101,24 +101,72 @@ static void choose_avx512(const double *A, const double *theta, const double *wi
         best[l] = (uint32_t)bd[l];
 }
 
-/* u = A x, scanning the packed entries in order: entry (i, j), j > i, adds
- * A_ij x_j to u_i and A_ij x_i to u_j. Each u_k then receives its terms in
- * the order j = 0..d-1, as the portable kernel's row sums. */
+/* Packed offset of row i's first entry (i, i) in a d x d upper triangle. */
+AI size_t prow(size_t i, size_t d) { return i * d - i * (i - 1) / 2; }
+
+/* u_k for the G rows k = k0..k0+G-1 of u = A x, each in a register:
+ * u_k = sum over j = 0..d-1 in increasing order of fma(A_kj, x_j, .) - the
+ * entry (j, k) of row j for j < k, (k, j) of row k for j >= k - so each u_k
+ * receives its terms in the order of the row sums. G independent FMA
+ * chains and no store until the end: the memory-accumulated scan before
+ * (u_j loaded, added to and stored back for every entry) ran at 26-31
+ * GFLOP/s in bench.c's update, bound by the store-to-load chains. */
+AI void amul_rows512(const double *A, const double *xs, size_t d, size_t k0, const int G, double *u)
+{
+    __m512d acc[8];
+    _Pragma("GCC unroll 8")
+    for (int g = 0; g < G; g++)
+        acc[g] = _mm512_setzero_pd();
+    size_t j = 0;
+    for (; j < k0; j++) { /* column entries (j, k0 + g): contiguous in row j */
+        __m512d x = _mm512_loadu_pd(xs + j * W);
+        const double *a = A + (prow(j, d) + k0 - j) * W;
+        _Pragma("GCC unroll 8")
+        for (int g = 0; g < G; g++)
+            acc[g] = _mm512_fmadd_pd(_mm512_loadu_pd(a + (size_t)g * W), x, acc[g]);
+    }
+    for (; j < k0 + (size_t)G; j++) { /* the group's own triangle */
+        __m512d x = _mm512_loadu_pd(xs + j * W);
+        _Pragma("GCC unroll 8")
+        for (int g = 0; g < G; g++) {
+            size_t k = k0 + (size_t)g;
+            size_t e = j < k ? prow(j, d) + k - j : prow(k, d) + j - k;
+            acc[g] = _mm512_fmadd_pd(_mm512_loadu_pd(A + e * W), x, acc[g]);
+        }
+    }
+    const double *r[8]; /* row k's entry (k, j) at r[g] + j W */
+    _Pragma("GCC unroll 8")
+    for (int g = 0; g < G; g++) {
+        size_t k = k0 + (size_t)g;
+        r[g] = A + (prow(k, d) - k) * W;
+    }
+    for (; j < d; j++) {
+        __m512d x = _mm512_loadu_pd(xs + j * W);
+        _Pragma("GCC unroll 8")
+        for (int g = 0; g < G; g++)
+            acc[g] = _mm512_fmadd_pd(_mm512_loadu_pd(r[g] + j * W), x, acc[g]);
+    }
+    _Pragma("GCC unroll 8")
+    for (int g = 0; g < G; g++)
+        _mm512_storeu_pd(u + (k0 + (size_t)g) * W, acc[g]);
+}
+
+/* u = A x by groups of 8 rows (amul_rows512): the same bits as the row
+ * sums of the portable kernel and the AVX2 kernel's scan. */
 static void amul512(const double *A, const double *xs, size_t d, double *u)
 {
-    for (size_t i = 0; i < d; i++)
-        _mm512_storeu_pd(u + i * W, _mm512_setzero_pd());
-    size_t e = 0;
-    for (size_t i = 0; i < d; i++) {
-        __m512d xi = _mm512_loadu_pd(xs + i * W);
-        __m512d ui = _mm512_fmadd_pd(_mm512_loadu_pd(A + e * W), xi, _mm512_loadu_pd(u + i * W));
-        e++;
-        for (size_t j = i + 1; j < d; j++, e++) {
-            __m512d a = _mm512_loadu_pd(A + e * W);
-            ui = _mm512_fmadd_pd(a, _mm512_loadu_pd(xs + j * W), ui);
-            _mm512_storeu_pd(u + j * W, _mm512_fmadd_pd(a, xi, _mm512_loadu_pd(u + j * W)));
-        }
-        _mm512_storeu_pd(u + i * W, ui);
+    size_t k0 = 0;
+    for (; k0 + 8 <= d; k0 += 8)
+        amul_rows512(A, xs, d, k0, 8, u);
+    switch (d - k0) {
+    case 7: amul_rows512(A, xs, d, k0, 7, u); break;
+    case 6: amul_rows512(A, xs, d, k0, 6, u); break;
+    case 5: amul_rows512(A, xs, d, k0, 5, u); break;
+    case 4: amul_rows512(A, xs, d, k0, 4, u); break;
+    case 3: amul_rows512(A, xs, d, k0, 3, u); break;
+    case 2: amul_rows512(A, xs, d, k0, 2, u); break;
+    case 1: amul_rows512(A, xs, d, k0, 1, u); break;
+    default: break;
     }
 }
 

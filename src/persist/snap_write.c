@@ -221,7 +221,8 @@ static int header(colb__snap_out *w, const char *name, int type, uint64_t count)
     if (w->st != COLB_OK)
         return 0;
     if (w->arr_type) {
-        colb__snap_fail(w, COLB_ESTATE, "snapshot field '%s' started inside an array", name);
+        colb__snap_fail(w, COLB_ESTATE, "snapshot field '%s' started inside an array",
+                        name ? name : "(group end)");
         return 0;
     }
     size_t n = name ? strlen(name) : 0;
