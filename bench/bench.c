@@ -94,9 +94,15 @@ static double fma_peak(double sec, const char **isa)
         double g = (double)n * 16.0 * lanes * 2.0 / t / 1e9;
         best = g > best ? g : best;
     }
-    double sink[8];
-    memcpy(sink, &acc[0], sizeof(double) * (size_t)lanes);
-    if (sink[0] == 12345.0)
+    /* every chain is observed: with acc[0] alone, the compiler dropped the
+     * other 15 as dead code and one latency-bound chain was counted as 16
+     * (twice the real peak on this machine) */
+    double sink[8], total = 0.0;
+    for (int i = 0; i < 16; i++) {
+        memcpy(sink, &acc[i], sizeof(double) * (size_t)lanes);
+        total += sink[0];
+    }
+    if (total == 12345.0)
         printf("!");
     return best;
 #undef VFMA
