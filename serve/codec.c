@@ -1,6 +1,6 @@
 /* codec.c - request bodies parsed with cJSON and checked field by field
  * (codec.h); answers written. cJSON was chosen over jansson by measuring
- * both on colb's request shapes (docs/performance.md, "colb serve"): it
+ * both on colb's request shapes (docs/performance-history.md, "colb serve"): it
  * parses them 1.4 to 3.6 times faster and builds answers 1.8 times faster.
  * The answers on the hot paths (decisions) are plain appends to a buffer:
  * their keys are fixed and their values are numbers and colb's own decision
@@ -674,7 +674,7 @@ int codec_parse_reward(const char *body, size_t len, int batch, const codec_limi
 /* ---- answers ---------------------------------------------------------------- */
 
 /* v in decimal at w; the end. By hand: printf's machinery costs more than
- * a decision (docs/performance.md). */
+ * a decision (docs/performance-history.md). */
 static char *fmt_u64(char *w, uint64_t v)
 {
     char t[20];

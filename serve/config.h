@@ -68,7 +68,7 @@ typedef struct serve_config {
  * memory (colb_policy_memory). Below it a capture's pause is a few ms,
  * and the copy-on-write faults that follow a fork cost the writer more
  * when a request touches many pages at once (a reward batch of 1,000
- * users: docs/performance.md, "Phase 7"). */
+ * users: docs/performance-history.md, "Phase 7"). */
 #define SNAPSHOT_FORK_AUTO 2
 #define SNAPSHOT_FORK_MIN_BYTES (32.0 * 1048576)
 

@@ -9,7 +9,7 @@
  *
  * Why by hand: on a choose with JSON contexts (375 numbers at d = 15,
  * K = 25) cJSON's malloc per node and strtod per number were most of the
- * server's CPU time (docs/performance.md, "colb serve"). */
+ * server's CPU time (docs/performance-history.md, "colb serve"). */
 #include "json_strict.h"
 
 #include <limits.h>

@@ -386,8 +386,8 @@ static int create_segment(const char *dir, uint64_t first, int sync, int *fd_out
  * and synced, it flushes the data blocks alone. In bench_serve (LinUCB-Ind,
  * batch rewards, snapshots off) the mean fdatasync of the open loop fell
  * from 2.1 to 1.3 ms (medians of 5 alternated runs at load 3.4-4.7) and
- * from 0.39 to 0.33 ms (4 runs at load 2-2.8), see docs/performance.md,
- * "the log's tail". */
+ * from 0.39 to 0.33 ms (4 runs at load 2-2.8), see
+ * docs/performance-history.md, "Phase 5 — serve: the log's tail". */
 
 #define ZERO_CHUNK ((size_t)1 << 20)
 static const unsigned char ZEROS[ZERO_CHUNK];

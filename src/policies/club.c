@@ -70,7 +70,7 @@
  * and the rebuild of an aggregate read V. Measured on Figure 1(e)'s
  * per-user protocol (1,892 users at d = 25, whose models do not stay in
  * the caches): 5 % less time over 2,000 rounds, 12-18 % over its 10,000
- * (docs/performance.md, phase 19). The components' models are few and
+ * (docs/performance-history.md, phase 19). The components' models are few and
  * stay in the caches, and deferring theirs was slower on the synthetic
  * settings. */
 #define CLUB_VLOG 8
