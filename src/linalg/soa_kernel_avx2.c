@@ -93,23 +93,56 @@ static void choose_avx2(const double *A, const double *theta, const double *widt
     }
 }
 
-/* u = A x for the 4 lanes at A, xs (stride W), scanning the packed entries
- * in order as the AVX-512 kernel does (same sums in the same order). */
+/* Packed offset of row i's first entry (i, i) in a d x d upper triangle. */
+AI size_t prow(size_t i, size_t d) { return i * d - i * (i - 1) / 2; }
+
+/* u_k, k = k0..k0+G-1, of u = A x for all 8 lanes (two vectors of 4 per
+ * row), each in registers, its terms in increasing j as the AVX-512
+ * kernel's amul_rows512: the same sums in the same order, so the same bits. */
+AI void amul_rows256(const double *A, const double *xs, size_t d, size_t k0, const int G, double *u)
+{
+    __m256d acc[4][2];
+    _Pragma("GCC unroll 4")
+    for (int g = 0; g < G; g++)
+        acc[g][0] = acc[g][1] = _mm256_setzero_pd();
+    size_t j = 0;
+    for (; j < k0; j++) { /* column entries (j, k0 + g): contiguous in row j */
+        __m256d x0 = _mm256_loadu_pd(xs + j * W), x1 = _mm256_loadu_pd(xs + j * W + 4);
+        const double *a = A + (prow(j, d) + k0 - j) * W;
+        _Pragma("GCC unroll 4")
+        for (int g = 0; g < G; g++) {
+            acc[g][0] = _mm256_fmadd_pd(_mm256_loadu_pd(a + (size_t)g * W), x0, acc[g][0]);
+            acc[g][1] = _mm256_fmadd_pd(_mm256_loadu_pd(a + (size_t)g * W + 4), x1, acc[g][1]);
+        }
+    }
+    for (; j < d; j++) { /* the group's own triangle, then row entries (k0 + g, j) */
+        __m256d x0 = _mm256_loadu_pd(xs + j * W), x1 = _mm256_loadu_pd(xs + j * W + 4);
+        _Pragma("GCC unroll 4")
+        for (int g = 0; g < G; g++) {
+            size_t k = k0 + (size_t)g;
+            const double *a = A + (j < k ? prow(j, d) + k - j : prow(k, d) + j - k) * W;
+            acc[g][0] = _mm256_fmadd_pd(_mm256_loadu_pd(a), x0, acc[g][0]);
+            acc[g][1] = _mm256_fmadd_pd(_mm256_loadu_pd(a + 4), x1, acc[g][1]);
+        }
+    }
+    _Pragma("GCC unroll 4")
+    for (int g = 0; g < G; g++) {
+        _mm256_storeu_pd(u + (k0 + (size_t)g) * W, acc[g][0]);
+        _mm256_storeu_pd(u + (k0 + (size_t)g) * W + 4, acc[g][1]);
+    }
+}
+
+/* u = A x for the 8 lanes by groups of 4 rows (amul_rows256). */
 static void amul256(const double *A, const double *xs, size_t d, double *u)
 {
-    for (size_t i = 0; i < d; i++)
-        _mm256_storeu_pd(u + i * W, _mm256_setzero_pd());
-    size_t e = 0;
-    for (size_t i = 0; i < d; i++) {
-        __m256d xi = _mm256_loadu_pd(xs + i * W);
-        __m256d ui = _mm256_fmadd_pd(_mm256_loadu_pd(A + e * W), xi, _mm256_loadu_pd(u + i * W));
-        e++;
-        for (size_t j = i + 1; j < d; j++, e++) {
-            __m256d a = _mm256_loadu_pd(A + e * W);
-            ui = _mm256_fmadd_pd(a, _mm256_loadu_pd(xs + j * W), ui);
-            _mm256_storeu_pd(u + j * W, _mm256_fmadd_pd(a, xi, _mm256_loadu_pd(u + j * W)));
-        }
-        _mm256_storeu_pd(u + i * W, ui);
+    size_t k0 = 0;
+    for (; k0 + 4 <= d; k0 += 4)
+        amul_rows256(A, xs, d, k0, 4, u);
+    switch (d - k0) {
+    case 3: amul_rows256(A, xs, d, k0, 3, u); break;
+    case 2: amul_rows256(A, xs, d, k0, 2, u); break;
+    case 1: amul_rows256(A, xs, d, k0, 1, u); break;
+    default: break;
     }
 }
 
@@ -117,32 +150,40 @@ static void update_avx2(double *A, double *b, double *theta, double *ws, const d
                         const double *y, const double *w, const double *ry, size_t d,
                         double *work)
 {
+    double *u = work;
+    amul256(A, xs, d, u);
+    __m256d s[2], pred[2], c[2], gain[2], ryv[2];
+    for (int h = 0; h < 2; h++)
+        s[h] = pred[h] = _mm256_setzero_pd();
+    for (size_t j = 0; j < d; j++)
+        for (int h = 0; h < 2; h++) {
+            __m256d x = _mm256_loadu_pd(xs + j * W + 4 * h);
+            s[h] = _mm256_fmadd_pd(x, _mm256_loadu_pd(u + j * W + 4 * h), s[h]);
+            pred[h] = _mm256_fmadd_pd(x, _mm256_loadu_pd(theta + j * W + 4 * h), pred[h]);
+        }
     for (int h = 0; h < 2; h++) {
-        size_t o = 4 * (size_t)h;
-        double *Ah = A + o, *bh = b + o, *th = theta + o, *u = work + o;
-        const double *xh = xs + o;
-        amul256(Ah, xh, d, u);
-        __m256d s = _mm256_setzero_pd(), pred = s;
-        for (size_t j = 0; j < d; j++) {
-            __m256d x = _mm256_loadu_pd(xh + j * W);
-            s = _mm256_fmadd_pd(x, _mm256_loadu_pd(u + j * W), s);
-            pred = _mm256_fmadd_pd(x, _mm256_loadu_pd(th + j * W), pred);
+        __m256d wv = _mm256_loadu_pd(w + 4 * h), wsv = _mm256_mul_pd(wv, s[h]);
+        c[h] = _mm256_div_pd(wv, _mm256_add_pd(_mm256_set1_pd(1.0), wsv));
+        gain[h] = _mm256_mul_pd(c[h], _mm256_sub_pd(_mm256_loadu_pd(y + 4 * h), pred[h]));
+        ryv[h] = _mm256_loadu_pd(ry + 4 * h);
+        _mm256_storeu_pd(ws + 4 * h, wsv);
+    }
+    size_t e = 0;
+    for (size_t i = 0; i < d; i++) {
+        __m256d ui0 = _mm256_loadu_pd(u + i * W), ui1 = _mm256_loadu_pd(u + i * W + 4);
+        __m256d cu0 = _mm256_mul_pd(c[0], ui0), cu1 = _mm256_mul_pd(c[1], ui1);
+        for (size_t j = i; j < d; j++, e++) {
+            double *a = A + e * W;
+            _mm256_storeu_pd(a, _mm256_fnmadd_pd(cu0, _mm256_loadu_pd(u + j * W), _mm256_loadu_pd(a)));
+            _mm256_storeu_pd(a + 4, _mm256_fnmadd_pd(cu1, _mm256_loadu_pd(u + j * W + 4),
+                                                     _mm256_loadu_pd(a + 4)));
         }
-        __m256d wv = _mm256_loadu_pd(w + o), wsv = _mm256_mul_pd(wv, s);
-        __m256d c = _mm256_div_pd(wv, _mm256_add_pd(_mm256_set1_pd(1.0), wsv));
-        __m256d gain = _mm256_mul_pd(c, _mm256_sub_pd(_mm256_loadu_pd(y + o), pred));
-        __m256d ryv = _mm256_loadu_pd(ry + o);
-        _mm256_storeu_pd(ws + o, wsv);
-        size_t e = 0;
-        for (size_t i = 0; i < d; i++) {
-            __m256d ui = _mm256_loadu_pd(u + i * W), cu = _mm256_mul_pd(c, ui);
-            for (size_t j = i; j < d; j++, e++)
-                _mm256_storeu_pd(Ah + e * W, _mm256_fnmadd_pd(cu, _mm256_loadu_pd(u + j * W),
-                                                              _mm256_loadu_pd(Ah + e * W)));
-            _mm256_storeu_pd(th + i * W, _mm256_fmadd_pd(gain, ui, _mm256_loadu_pd(th + i * W)));
-            _mm256_storeu_pd(bh + i * W, _mm256_fmadd_pd(ryv, _mm256_loadu_pd(xh + i * W),
-                                                         _mm256_loadu_pd(bh + i * W)));
-        }
+        double *t = theta + i * W, *bi = b + i * W;
+        const double *xi = xs + i * W;
+        _mm256_storeu_pd(t, _mm256_fmadd_pd(gain[0], ui0, _mm256_loadu_pd(t)));
+        _mm256_storeu_pd(t + 4, _mm256_fmadd_pd(gain[1], ui1, _mm256_loadu_pd(t + 4)));
+        _mm256_storeu_pd(bi, _mm256_fmadd_pd(ryv[0], _mm256_loadu_pd(xi), _mm256_loadu_pd(bi)));
+        _mm256_storeu_pd(bi + 4, _mm256_fmadd_pd(ryv[1], _mm256_loadu_pd(xi + 4), _mm256_loadu_pd(bi + 4)));
     }
 }
 
