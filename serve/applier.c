@@ -56,8 +56,8 @@ static uint64_t now_ns(void)
  * indefinitely, though, so it takes the default class while a writer waits
  * for it (a drain, a full queue), and goes back once none does: a writer
  * never waits behind a starved applier. Measured in
- * docs/performance-history.md (phase 20): it helps bursts on a machine with idle time, not a machine
- * the requests alone keep busy. */
+ * docs/performance-history.md (phase 20): it helps bursts on a machine
+ * with idle time, not a machine the requests alone keep busy. */
 static void set_idle(applier *a, int idle)
 {
     if (!a->idle_ok || !a->tid || a->idle == idle)
