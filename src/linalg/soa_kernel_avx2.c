@@ -138,12 +138,8 @@ static void amul256(const double *A, const double *xs, size_t d, double *u)
     size_t k0 = 0;
     for (; k0 + 4 <= d; k0 += 4)
         amul_rows256(A, xs, d, k0, 4, u);
-    switch (d - k0) {
-    case 3: amul_rows256(A, xs, d, k0, 3, u); break;
-    case 2: amul_rows256(A, xs, d, k0, 2, u); break;
-    case 1: amul_rows256(A, xs, d, k0, 1, u); break;
-    default: break;
-    }
+    for (; k0 < d; k0++) /* the last rows one at a time */
+        amul_rows256(A, xs, d, k0, 1, u);
 }
 
 static void update_avx2(double *A, double *b, double *theta, double *ws, const double *xs,
