@@ -36,11 +36,12 @@ struct engine {
     job *head, *tail;
     size_t depth;
     int stopping;
+    int running;             /* a thread holds the state: the writer, or a request's own (engine_run) */
     int broken;              /* the log or the policy failed: no more writes */
     char broken_msg[512];
     pthread_t writer;
     int writer_started;
-    /* the writer's own: scratch for a request's users (ids, lens, slots)
+    /* the running thread's: scratch for a request's users (ids, lens, slots)
      * or rewards (slots: users, xs: chosen contexts, ys) */
     const char **ids;
     size_t *lens;
@@ -553,6 +554,8 @@ static void run_batch(engine *e, job *batch)
     for (job *j = batch, *next; j; j = next) {
         next = j->next; /* done() may free j */
         if (j->status == 0 && j->wait_durable) {
+            if (j->park)
+                j->park(j);
             j->waiter.done = on_durable;
             wal_await(e->w, &j->waiter, pos);
         } else {
@@ -572,6 +575,20 @@ static int by_fork(const engine *e)
     return e->s.p && colb_policy_memory(e->s.policy, &pp, &bytes) == COLB_OK && bytes >= SNAPSHOT_FORK_MIN_BYTES;
 }
 
+/* Whether a snapshot falls due (the log has grown since the last one). */
+static int snapshot_due(const engine *e, uint64_t bytes, double now)
+{
+    /* --snapshot-replay: a restart replays the log since the last
+     * snapshot, and replaying a record costs at most what applying it
+     * cost the writer (no parsing, no answer, a choose not scored again),
+     * so the writer's work since then bounds the replay; the spacing keeps
+     * snapshot pauses under a tenth of the writer's time */
+    int costly = e->c.snapshot_replay > 0 && e->work_since >= e->c.snapshot_replay &&
+                 now - e->snap_time >= 10 * e->snap_pause;
+    return costly || e->rewards_since >= e->c.snapshot_every || bytes - e->snap_wal_bytes >= e->c.snapshot_log_bytes ||
+           now - e->snap_time >= (double)e->c.snapshot_interval;
+}
+
 static void maybe_snapshot(engine *e, int force)
 {
     state *s = &e->s;
@@ -580,17 +597,7 @@ static void maybe_snapshot(engine *e, int force)
     if (s->lsn == e->snap_lsn)
         return;
     if (!force) {
-        /* --snapshot-replay: a restart replays the log since the last
-         * snapshot, and replaying a record costs at most what applying it
-         * cost the writer (no parsing, no answer, a choose not scored
-         * again), so the writer's work since then bounds the replay; the
-         * spacing keeps snapshot pauses under a tenth of the writer's time */
-        int costly = e->c.snapshot_replay > 0 && e->work_since >= e->c.snapshot_replay &&
-                     now - e->snap_time >= 10 * e->snap_pause;
-        int due = costly || e->rewards_since >= e->c.snapshot_every ||
-                  bytes - e->snap_wal_bytes >= e->c.snapshot_log_bytes ||
-                  now - e->snap_time >= (double)e->c.snapshot_interval;
-        if (!due)
+        if (!snapshot_due(e, bytes, now))
             return;
         /* the capture waits for the rewards' queued updates: wait instead
          * for a moment the queue is empty, up to a second */
@@ -640,13 +647,35 @@ static void maybe_snapshot(engine *e, int force)
     e->snap_wal_bytes = bytes;
 }
 
+/* Run a batch (the caller holds the state: e->running) and what follows
+ * each batch. */
+static void run_held(engine *e, job *batch)
+{
+    double t0 = now_s();
+    run_batch(e, batch);
+    e->work_since += now_s() - t0;
+    if (e->ap)
+        e->work_since += applier_take_work(e->ap);
+    mark_log(e, 0);
+}
+
+/* Give the state back (e->mu held). The writer is woken when there is
+ * something for it: queued jobs, a stop, a snapshot that waits for the
+ * applier (it looks again every millisecond). */
+static void release_held(engine *e)
+{
+    e->running = 0;
+    if (e->head || e->stopping || e->await_applier)
+        pthread_cond_signal(&e->cv);
+}
+
 static void *writer_main(void *arg)
 {
     engine *e = arg;
     prctl(PR_SET_NAME, "colb-writer"); /* as ps and top show it */
     for (;;) {
         pthread_mutex_lock(&e->mu);
-        if (!e->head && !e->stopping) {
+        if (e->running || (!e->head && !e->stopping)) {
             /* wake up to check the snapshot interval; while a snapshot is
              * due and waits for the applier to finish its queue (see
              * maybe_snapshot), every millisecond: taken as soon as the
@@ -666,29 +695,31 @@ static void *writer_main(void *arg)
             }
             pthread_cond_timedwait(&e->cv, &e->mu, &until);
         }
+        if (e->running) { /* a request's thread holds the state; it runs what is queued */
+            pthread_mutex_unlock(&e->mu);
+            continue;
+        }
         job *batch = e->head;
         e->head = e->tail = NULL;
         e->depth = 0;
+        e->running = 1;
         int stop = e->stopping && !batch;
         pthread_mutex_unlock(&e->mu);
         atomic_store_explicit(&e->m->queue_depth, 0, memory_order_relaxed);
-        if (batch) {
-            double t0 = now_s();
-            run_batch(e, batch);
-            e->work_since += now_s() - t0;
-            if (e->ap)
-                e->work_since += applier_take_work(e->ap);
-            mark_log(e, 0);
-        }
+        if (batch)
+            run_held(e, batch);
         if (stop) {
             drain(e);
             /* a snapshot child dies with this thread (PR_SET_PDEATHSIG):
              * let it finish */
             snapshotter_wait(e->snap);
-            return NULL;
+            return NULL; /* holding the state: nothing runs after a stop */
         }
         if (!e->broken)
             maybe_snapshot(e, 0);
+        pthread_mutex_lock(&e->mu);
+        release_held(e);
+        pthread_mutex_unlock(&e->mu);
     }
 }
 
@@ -793,9 +824,41 @@ int engine_submit(engine *e, job *j)
     e->tail = j;
     e->depth++;
     atomic_store_explicit(&e->m->queue_depth, e->depth, memory_order_relaxed);
-    pthread_cond_signal(&e->cv);
+    if (!e->running) /* else the holder runs it before it lets go */
+        pthread_cond_signal(&e->cv);
     pthread_mutex_unlock(&e->mu);
     return 0;
+}
+
+int engine_run(engine *e, job *j)
+{
+    /* not a job that would wait for the applier's queue (anything but a
+     * reward): that wait is better spent by the writer than by a thread
+     * whose other connections wait meanwhile */
+    if (j->kind != JOB_REWARD && e->ap && atomic_load_explicit(&e->m->apply_depth, memory_order_relaxed))
+        return 0;
+    pthread_mutex_lock(&e->mu);
+    if (e->running || e->head || e->stopping) {
+        pthread_mutex_unlock(&e->mu);
+        return 0;
+    }
+    e->running = 1;
+    pthread_mutex_unlock(&e->mu);
+    j->next = NULL;
+    run_held(e, j);
+    atomic_fetch_add_explicit(&e->m->inline_jobs, 1, memory_order_relaxed);
+    /* snapshots stay the writer's: a fork()ed child dies with the thread
+     * that forked it (snapshotter.h), and the writer outlives the HTTP
+     * threads */
+    int due = e->s.lsn != e->snap_lsn &&
+              snapshot_due(e, atomic_load_explicit(&e->m->wal_bytes, memory_order_relaxed), now_s()) &&
+              !snapshotter_busy(e->snap);
+    pthread_mutex_lock(&e->mu);
+    release_held(e); /* what other threads queued meanwhile goes to the writer */
+    if (due)
+        pthread_cond_signal(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+    return 1;
 }
 
 int engine_health(engine *e, char *why, size_t len)

@@ -1,14 +1,18 @@
-/* engine.h - the writer of `colb serve`: recovery at start, then one
- * thread that applies requests to the state (state.h) in the order they
- * arrive, appends their log records (wal.h), answers them - rewards once
- * their records are durable - and takes snapshots (snapshotter.h).
+/* engine.h - the writer of `colb serve`: recovery at start, then the
+ * application of requests to the state (state.h) one at a time, in the
+ * order they reach it: their log records (wal.h), their answers - rewards
+ * once their records are durable - and snapshots (snapshotter.h).
  *
- * HTTP threads parse and check a request, fill a job and submit it; the
- * writer takes every queued job at once (a batch), applies them in order,
- * writes the batch's records with one write(), and completes each job
- * through its done callback (from the writer, or from the log's syncer
- * once the records are durable). The policy's updates for rewards run in
- * the applier thread (applier.h, --apply-queue), in log order. */
+ * HTTP threads parse and check a request and fill a job. When the state is
+ * free and nothing is queued, engine_run applies the job at once in the
+ * HTTP thread; else engine_submit queues it, and the writer thread takes
+ * every queued job at once (a batch), applies them in order, writes the
+ * batch's records with one write(), and completes each job through its
+ * done callback (from the writer, or from the log's syncer once the
+ * records are durable). Whoever applies holds the state alone (the writer
+ * role); snapshots are the writer thread's. The policy's updates for
+ * rewards run in the applier thread (applier.h, --apply-queue), in log
+ * order. */
 #ifndef COLB_SERVE_ENGINE_H
 #define COLB_SERVE_ENGINE_H
 
@@ -44,6 +48,10 @@ typedef struct job {
     size_t body_len;
     /* completion: done(j) is called once, from any thread */
     void (*done)(struct job *j);
+    /* engine_run only: called, in the caller's thread and before
+     * engine_run returns, when the job will be done later from another
+     * thread (its records must become durable first); NULL: nothing */
+    void (*park)(struct job *j);
     void *ctx;
     /* the engine's */
     int wait_durable;
@@ -64,6 +72,15 @@ int engine_open(engine **out, serve_config *c, metrics *m, char *err, size_t err
 /* Queue a job. 0, or the HTTP status to answer at once (503: the queue is
  * full or the engine is stopping; j->err_* set). */
 int engine_submit(engine *e, job *j);
+
+/* Run j at once in the calling thread when no other thread holds the
+ * state and nothing is queued: 1, with j done - j->done called before the
+ * return - or parked (j->park called; done follows from another thread).
+ * 0: the state is busy, the engine stopping, or j a choose or a read while
+ * the applier has updates queued (it would wait for them, and its HTTP
+ * thread's other connections with it); j untouched: submit it instead.
+ * Saves the hand-over to the writer and back, two thread wake-ups. */
+int engine_run(engine *e, job *j);
 
 /* 0 when the engine takes writes; else -1 with the reason (the log failed,
  * the policy failed, stopping). */

@@ -1,10 +1,11 @@
 /* http.c - the HTTP front on libmicrohttpd (http.h): its access handler
  * reads a request (headers first: route, method, token, Content-Length
  * are checked before any body byte is read), collects the body within
- * --max-body and --request-timeout, and then either answers or suspends
- * the connection while the writer works on the request's job; the job's
- * completion resumes it. Every answered request is counted in the
- * metrics with its latency. */
+ * --max-body and --request-timeout, and then either answers - at once,
+ * or after applying the request's job itself when the writer is idle
+ * (engine_run) - or suspends the connection while the writer, or the
+ * log's sync, works on the job; the job's completion resumes it. Every
+ * answered request is counted in the metrics with its latency. */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -42,6 +43,8 @@ typedef struct request {
     char *body;
     size_t len, cap;
     int too_large, submitted, answered;
+    int running;                  /* its job runs in this thread (engine_run) */
+    int parked;                   /* ... and waits for the log: suspended */
     unsigned status;
     arena a;
     job j;
@@ -81,11 +84,24 @@ static enum MHD_Result send_error(request *q, unsigned status, const char *code,
     return send_answer(q, &ans, close_after);
 }
 
-/* The writer (or the log's syncer) finished the request's job. */
+/* The writer (or the log's syncer) finished the request's job. A job run
+ * in the request's own thread and not parked is answered by that thread
+ * when engine_run returns. */
 static void job_done(job *j)
 {
     request *q = j->ctx;
+    if (!q->parked && q->running) /* parked: from another thread, which must not read q->running */
+        return;
     MHD_resume_connection(q->conn);
+}
+
+/* The job run in this thread waits for the log's sync: suspend the
+ * connection until job_done resumes it (from the syncer). */
+static void job_park(job *j)
+{
+    request *q = j->ctx;
+    q->parked = 1;
+    MHD_suspend_connection(q->conn);
 }
 
 /* Headers are in: decide whether to read the body at all. */
@@ -207,6 +223,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     q->j.done = job_done;
     q->j.ctx = q;
     q->submitted = 1;
+    /* at once in this thread when the writer is idle; else queued */
+    q->j.park = job_park;
+    q->running = 1;
+    int ran = engine_run(h->rc.e, &q->j);
+    q->running = 0;
+    if (ran) {
+        if (q->parked)
+            return MHD_YES; /* the syncer resumes it */
+        routes_finish(q->route, &q->j, &ans);
+        return send_answer(q, &ans, 0);
+    }
+    q->j.park = NULL;
     MHD_suspend_connection(conn); /* before the job can finish: resume needs a suspended connection */
     if (engine_submit(h->rc.e, &q->j))
         MHD_resume_connection(conn); /* refused: the answer is in the job */

@@ -1,8 +1,10 @@
 /* http.h - the HTTP front of `colb serve` on libmicrohttpd: a pool of
- * threads (epoll) accepts connections, reads each request's headers and
+ * threads (poll) accepts connections, reads each request's headers and
  * body within the limits, checks the bearer token, and passes complete
- * requests to the routes (routes.h). A request that goes to the writer is
- * suspended (it holds no thread) and resumed when its job is done. */
+ * requests to the routes (routes.h). A request is applied in its thread
+ * when the writer is idle (engine_run); one queued for the writer, or
+ * waiting for the log's sync, is suspended (it holds no thread) and
+ * resumed when its job is done. */
 #ifndef COLB_SERVE_HTTP_H
 #define COLB_SERVE_HTTP_H
 

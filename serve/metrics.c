@@ -137,6 +137,9 @@ char *metrics_render(const metrics *m, size_t *len)
            get(&m->overloaded));
     series(f, "colb_writer_batches_total", "counter", "Batches of requests the writer applied.",
            get(&m->writer_batches));
+    series(f, "colb_inline_requests_total", "counter",
+           "Requests applied in their HTTP thread, the writer being idle (of the batches above).",
+           get(&m->inline_jobs));
     series(f, "colb_apply_queue_depth", "gauge", "Rewards logged whose policy updates have not run yet.",
            get(&m->apply_depth));
     if (fclose(f)) {

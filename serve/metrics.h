@@ -39,7 +39,7 @@ typedef struct metrics {
     histogram snapshot_seconds; /* serialising a capture and writing it (in the background) */
     histogram snapshot_pause;   /* the writer's pause to capture the state */
     /* the writer */
-    _Atomic uint64_t queue_depth, overloaded, writer_batches;
+    _Atomic uint64_t queue_depth, overloaded, writer_batches, inline_jobs;
     _Atomic uint64_t apply_depth; /* rewards logged whose updates have not run yet */
 } metrics;
 

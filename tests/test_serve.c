@@ -1200,6 +1200,15 @@ static void test_keepalive(void **state)
             expect_ok(c, "GET", "/metrics", NULL, NULL))
             goto done;
     }
+    /* one request at a time: the writer is idle when each arrives, so
+     * they run in their HTTP thread (engine_run) - the rewards at least,
+     * which never wait for the applier */
+    long inl = metric(s.port, "colb_inline_requests_total"), batches = metric(s.port, "colb_writer_batches_total");
+    if (inl < ROUNDS / 2 || inl > batches) {
+        snprintf(ka_err, sizeof ka_err, "one connection's %d requests: %ld of %ld batches run in their HTTP thread, "
+                 "expected %d or more", ROUNDS * 9, inl, batches, ROUNDS / 2);
+        goto done;
+    }
     /* many connections on one HTTP thread, each round's requests sent all
      * at once (so that 128 or 256 are ready together): a choose, then its
      * reward, on every connection */
