@@ -265,9 +265,15 @@ static void test_score_x(void **state)
                 if (colb__soa_pick_kernel(paths[pi], &k) != COLB_OK)
                     continue;
                 double mq[2][40], sm[40];
+                for (size_t a = 0; a < 40; a++) /* what the kernel leaves unwritten stays NaN */
+                    sc[pi][a] = mq[0][a] = mq[1][a] = NAN;
                 best[pi] = k->score_x(A, lda, th, 0.7, 1.3, Xt, d, K, Kp, sc[pi],
                                       pi != 2 ? mq[0] : NULL, pi != 2 ? mq[1] : NULL);
                 assert_int_equal(best[pi], colb__soa_argmax(sc[pi], K));
+                for (size_t a = K; a < Kp; a++) /* the zero columns: +0 on every path */
+                    assert_true(sc[pi][a] == 0.0 && !signbit(sc[pi][a]) &&
+                                (pi == 2 || (mq[0][a] == 0.0 && !signbit(mq[0][a]) && mq[1][a] == 0.0 &&
+                                             !signbit(mq[1][a]))));
                 if (pi != 2) { /* the optional means and quadratic forms */
                     for (size_t a = 0; a < K; a++) {
                         double q = mq[1][a] > 0.0 ? mq[1][a] : 0.0;

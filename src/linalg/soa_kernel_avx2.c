@@ -280,16 +280,41 @@ static size_t argmax256(const double *v, size_t n)
     return 0; /* not reached: m is one of v */
 }
 
+/* The single-model kernels compute the arms in vectors of 4, up to the
+ * first multiple of 4 at or above K, not up to Kp (a multiple of 8): at
+ * K = 25, 28 arms instead of 32, an eighth less work. */
+static size_t arms_computed(size_t K) { return (K + 3) / 4 * 4; }
+
+/* Arms Kv..Kp-1 (Xt's zero columns): +0 means, forms and scores, what the
+ * kernels compute on zero columns (every product and sum +0),
+ * so the arrays hold the same bits as when every arm was computed (for a
+ * finite alpha and scale, as the policies pass). */
+static void zero_padding(double *scores, double *mean, double *quad, size_t Kv, size_t Kp)
+{
+    for (size_t k = Kv; k < Kp; k++) {
+        if (scores)
+            scores[k] = 0.0;
+        if (mean) {
+            mean[k] = 0.0;
+            quad[k] = 0.0;
+        }
+    }
+}
+
 static size_t score1_avx2(const double *Ap, const double *theta, double alpha, double scale,
                           const double *Q, const double *Xt, size_t d, size_t K, size_t Kp,
                           double *scores)
 {
     __m256d al = _mm256_set1_pd(alpha), sc = _mm256_set1_pd(scale);
-    for (size_t k0 = 0; k0 < Kp; k0 += 16) /* Kp is a multiple of 8 */
-        if (Kp - k0 >= 16)
-            score1_256(Ap, theta, al, sc, Q, Xt, d, Kp, k0, 4, scores);
-        else
-            score1_256(Ap, theta, al, sc, Q, Xt, d, Kp, k0, 2, scores);
+    size_t Kv = arms_computed(K);
+    for (size_t k0 = 0; k0 < Kv; k0 += 16)
+        switch ((Kv - k0) / 4) {
+        case 1: score1_256(Ap, theta, al, sc, Q, Xt, d, Kp, k0, 1, scores); break;
+        case 2: score1_256(Ap, theta, al, sc, Q, Xt, d, Kp, k0, 2, scores); break;
+        case 3: score1_256(Ap, theta, al, sc, Q, Xt, d, Kp, k0, 3, scores); break;
+        default: score1_256(Ap, theta, al, sc, Q, Xt, d, Kp, k0, 4, scores); break;
+        }
+    zero_padding(scores, NULL, NULL, Kv, Kp);
     return argmax256(scores, K);
 }
 
@@ -349,11 +374,15 @@ static size_t score_x_avx2(const double *A, size_t lda, const double *theta, dou
                            double *scores, double *mean, double *quad)
 {
     __m256d al = _mm256_set1_pd(alpha), sc = _mm256_set1_pd(scale);
-    for (size_t k0 = 0; k0 < Kp; k0 += 16) /* Kp is a multiple of 8 */
-        if (Kp - k0 >= 16)
-            score_x_256(A, lda, theta, al, sc, Xt, d, Kp, k0, 4, scores, mean, quad);
-        else
-            score_x_256(A, lda, theta, al, sc, Xt, d, Kp, k0, 2, scores, mean, quad);
+    size_t Kv = arms_computed(K);
+    for (size_t k0 = 0; k0 < Kv; k0 += 16)
+        switch ((Kv - k0) / 4) {
+        case 1: score_x_256(A, lda, theta, al, sc, Xt, d, Kp, k0, 1, scores, mean, quad); break;
+        case 2: score_x_256(A, lda, theta, al, sc, Xt, d, Kp, k0, 2, scores, mean, quad); break;
+        case 3: score_x_256(A, lda, theta, al, sc, Xt, d, Kp, k0, 3, scores, mean, quad); break;
+        default: score_x_256(A, lda, theta, al, sc, Xt, d, Kp, k0, 4, scores, mean, quad); break;
+        }
+    zero_padding(scores, mean, quad, Kv, Kp);
     return scores ? argmax256(scores, K) : 0;
 }
 
