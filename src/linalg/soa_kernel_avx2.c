@@ -318,95 +318,61 @@ static size_t score1_avx2(const double *Ap, const double *theta, double alpha, d
     return argmax256(scores, K);
 }
 
-/* Rows i and i + 1 (if i + 1 < d) of score_x on arms k0..k0+4nv-1: t_r =
- * the j > i + r terms of row i + r in increasing j (FMAs from 0), then q +=
- * x_i (A_ii x_i + 2 t) row by row. Two rows per pass over the columns share
- * each x_j load; with nv = 4 that is 8 independent chains, what two FMA
- * pipes of 4-cycle latency need. */
-AI void rows2_256(const double *A, size_t lda, const double *Xt, size_t d, size_t Kp, size_t k0,
-                  const int nv, size_t i, __m256d *q)
+/* Rows i..i+R-1 of score_x on arms k0..k0+4nv-1 (as score_x_rows512):
+ * t_r = the j > i + r terms of row i + r in increasing j (FMAs from 0),
+ * then q += x (A_rr x + 2 t_r) row by row. R rows per pass over the
+ * columns share each x_j load and make R nv independent chains; two FMA
+ * pipes of 4-cycle latency need 8. */
+AI void score_x_rows256(const double *A, size_t lda, const double *Xt, size_t d, size_t Kp,
+                        size_t k0, size_t i, const int nv, const int R, __m256d *q)
 {
-    const double *a0 = A + i * lda, *a1 = a0 + lda, *x0 = Xt + i * Kp + k0;
-    int two = i + 1 < d;
-    __m256d t0[4], t1[4];
-    _Pragma("GCC unroll 4")
-    for (int v = 0; v < nv; v++)
-        t0[v] = t1[v] = _mm256_setzero_pd();
-    if (two) {
-        __m256d a = _mm256_broadcast_sd(a0 + i + 1);
+    const double *x0 = Xt + i * Kp + k0;
+    __m256d t[3][4];
+    _Pragma("GCC unroll 3")
+    for (int r = 0; r < R; r++)
         _Pragma("GCC unroll 4")
         for (int v = 0; v < nv; v++)
-            t0[v] = _mm256_fmadd_pd(a, _mm256_loadu_pd(x0 + Kp + 4 * v), t0[v]);
-    }
-    for (size_t j = i + 2; j < d; j++) {
-        __m256d b0 = _mm256_broadcast_sd(a0 + j), b1 = _mm256_broadcast_sd(a1 + j);
-        const double *r = Xt + j * Kp + k0;
-        _Pragma("GCC unroll 4")
-        for (int v = 0; v < nv; v++) {
-            __m256d x = _mm256_loadu_pd(r + 4 * v);
-            t0[v] = _mm256_fmadd_pd(b0, x, t0[v]);
-            t1[v] = _mm256_fmadd_pd(b1, x, t1[v]);
-        }
-    }
-    __m256d d0 = _mm256_broadcast_sd(a0 + i);
-    _Pragma("GCC unroll 4")
-    for (int v = 0; v < nv; v++) {
-        __m256d x = _mm256_loadu_pd(x0 + 4 * v);
-        q[v] = _mm256_fmadd_pd(x, _mm256_fmadd_pd(d0, x, _mm256_add_pd(t0[v], t0[v])), q[v]);
-    }
-    if (two) {
-        __m256d d1 = _mm256_broadcast_sd(a1 + i + 1);
-        _Pragma("GCC unroll 4")
-        for (int v = 0; v < nv; v++) {
-            __m256d x = _mm256_loadu_pd(x0 + Kp + 4 * v);
-            q[v] = _mm256_fmadd_pd(x, _mm256_fmadd_pd(d1, x, _mm256_add_pd(t1[v], t1[v])), q[v]);
-        }
-    }
-}
-
-/* Rows i..i+2 (i + 2 < d) with rows2_256's operations, three rows per pass
- * over the columns: for nv <= 3 vectors, 3 nv chains instead of 2 nv. */
-AI void rows3_256(const double *A, size_t lda, const double *Xt, size_t Kp, size_t d, size_t k0,
-                  const int nv, size_t i, __m256d *q)
-{
-    const double *a0 = A + i * lda, *a1 = a0 + lda, *a2 = a1 + lda, *x0 = Xt + i * Kp + k0, *x1 = x0 + Kp,
-                 *x2 = x1 + Kp;
-    __m256d t0[3], t1[3], t2[3];
-    __m256d c01 = _mm256_broadcast_sd(a0 + i + 1), c02 = _mm256_broadcast_sd(a0 + i + 2),
-            c12 = _mm256_broadcast_sd(a1 + i + 2);
+            t[r][v] = _mm256_setzero_pd();
+    /* the block's own triangle: j = i + jj, rows r < jj */
     _Pragma("GCC unroll 3")
-    for (int v = 0; v < nv; v++) {
-        __m256d y1 = _mm256_loadu_pd(x1 + 4 * v), y2 = _mm256_loadu_pd(x2 + 4 * v);
-        t0[v] = _mm256_fmadd_pd(c02, y2, _mm256_fmadd_pd(c01, y1, _mm256_setzero_pd()));
-        t1[v] = _mm256_fmadd_pd(c12, y2, _mm256_setzero_pd());
-        t2[v] = _mm256_setzero_pd();
-    }
-    for (size_t j = i + 3; j < d; j++) {
-        __m256d b0 = _mm256_broadcast_sd(a0 + j), b1 = _mm256_broadcast_sd(a1 + j), b2 = _mm256_broadcast_sd(a2 + j);
-        const double *r = Xt + j * Kp + k0;
+    for (int jj = 1; jj < R; jj++)
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++) {
+            __m256d x = _mm256_loadu_pd(x0 + (size_t)jj * Kp + 4 * v);
+            _Pragma("GCC unroll 3")
+            for (int r = 0; r < jj; r++)
+                t[r][v] = _mm256_fmadd_pd(_mm256_broadcast_sd(A + (i + (size_t)r) * lda + i + (size_t)jj), x,
+                                          t[r][v]);
+        }
+    for (size_t j = i + (size_t)R; j < d; j++) {
+        __m256d b[3];
         _Pragma("GCC unroll 3")
+        for (int r = 0; r < R; r++)
+            b[r] = _mm256_broadcast_sd(A + (i + (size_t)r) * lda + j);
+        const double *xr = Xt + j * Kp + k0;
+        _Pragma("GCC unroll 4")
         for (int v = 0; v < nv; v++) {
-            __m256d x = _mm256_loadu_pd(r + 4 * v);
-            t0[v] = _mm256_fmadd_pd(b0, x, t0[v]);
-            t1[v] = _mm256_fmadd_pd(b1, x, t1[v]);
-            t2[v] = _mm256_fmadd_pd(b2, x, t2[v]);
+            __m256d x = _mm256_loadu_pd(xr + 4 * v);
+            _Pragma("GCC unroll 3")
+            for (int r = 0; r < R; r++)
+                t[r][v] = _mm256_fmadd_pd(b[r], x, t[r][v]);
         }
     }
-    __m256d d0 = _mm256_broadcast_sd(a0 + i), d1 = _mm256_broadcast_sd(a1 + i + 1),
-            d2 = _mm256_broadcast_sd(a2 + i + 2);
     _Pragma("GCC unroll 3")
-    for (int v = 0; v < nv; v++) {
-        __m256d x = _mm256_loadu_pd(x0 + 4 * v);
-        q[v] = _mm256_fmadd_pd(x, _mm256_fmadd_pd(d0, x, _mm256_add_pd(t0[v], t0[v])), q[v]);
-        x = _mm256_loadu_pd(x1 + 4 * v);
-        q[v] = _mm256_fmadd_pd(x, _mm256_fmadd_pd(d1, x, _mm256_add_pd(t1[v], t1[v])), q[v]);
-        x = _mm256_loadu_pd(x2 + 4 * v);
-        q[v] = _mm256_fmadd_pd(x, _mm256_fmadd_pd(d2, x, _mm256_add_pd(t2[v], t2[v])), q[v]);
+    for (int r = 0; r < R; r++) {
+        __m256d e = _mm256_broadcast_sd(A + (i + (size_t)r) * lda + i + (size_t)r);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++) {
+            __m256d x = _mm256_loadu_pd(x0 + (size_t)r * Kp + 4 * v);
+            q[v] = _mm256_fmadd_pd(x, _mm256_fmadd_pd(e, x, _mm256_add_pd(t[r][v], t[r][v])), q[v]);
+        }
     }
 }
 
 /* score_x on arms k0..k0+4nv-1 (nv ymm vectors; the same operations per
- * lane as score_x_512, so the same bits). */
+ * lane as score_x_512, so the same bits): A's rows by pairs, by threes for
+ * 3 vectors or fewer (the chains a pass needs), the last ones by a pair
+ * and one. */
 AI void score_x_256(const double *A, size_t lda, const double *theta, __m256d al, __m256d sc,
                     const double *Xt, size_t d, size_t Kp, size_t k0, const int nv,
                     double *scores, double *mean, double *quad)
@@ -418,9 +384,11 @@ AI void score_x_256(const double *A, size_t lda, const double *theta, __m256d al
     size_t i = 0;
     if (nv <= 3)
         for (; i + 3 <= d; i += 3)
-            rows3_256(A, lda, Xt, Kp, d, k0, nv, i, q);
-    for (; i < d; i += 2)
-        rows2_256(A, lda, Xt, d, Kp, k0, nv, i, q);
+            score_x_rows256(A, lda, Xt, d, Kp, k0, i, nv, 3, q);
+    for (; i + 2 <= d; i += 2)
+        score_x_rows256(A, lda, Xt, d, Kp, k0, i, nv, 2, q);
+    if (i < d)
+        score_x_rows256(A, lda, Xt, d, Kp, k0, i, nv, 1, q);
     finish256(theta, Xt, d, Kp, k0, nv, al, sc, q, scores, mean, quad);
 }
 
