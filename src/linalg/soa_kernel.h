@@ -273,6 +273,10 @@ colb_status colb__soa_pick_kernel(const char *name, const colb__soa_kernel **out
  * usable: for code that cannot report an error there (soa_bank.c). */
 const colb__soa_kernel *colb__soa_env_kernel(void);
 
+/* Packed offset of row i's first entry (i, i) in a d x d upper triangle
+ * stored row by row (the banks' and kernels' layout). */
+static inline size_t colb__soa_prow(size_t i, size_t d) { return i * d - i * (i - 1) / 2; }
+
 /* Q[e ldq + k] = x_ki x_kj for the packed entry e = (i, j) (doubled when
  * i != j), so that x_k^T A x_k = sum_e A[e] Q[e ldq + k]; columns K..ldq-1
  * are set to 0. Xt receives the contexts transposed, d x ldq, zero padded

@@ -93,12 +93,10 @@ static void choose_avx2(const double *A, const double *theta, const double *widt
     }
 }
 
-/* Packed offset of row i's first entry (i, i) in a d x d upper triangle. */
-AI size_t prow(size_t i, size_t d) { return i * d - i * (i - 1) / 2; }
-
 /* u_k, k = k0..k0+G-1, of u = A x for all 8 lanes (two vectors of 4 per
  * row), each in registers, its terms in increasing j as the AVX-512
- * kernel's amul_rows512: the same sums in the same order, so the same bits. */
+ * kernel's amul_rows512 (the same three parts): the same sums in the same
+ * order, so the same bits. */
 AI void amul_rows256(const double *A, const double *xs, size_t d, size_t k0, const int G, double *u)
 {
     __m256d acc[4][2];
@@ -108,21 +106,35 @@ AI void amul_rows256(const double *A, const double *xs, size_t d, size_t k0, con
     size_t j = 0;
     for (; j < k0; j++) { /* column entries (j, k0 + g): contiguous in row j */
         __m256d x0 = _mm256_loadu_pd(xs + j * W), x1 = _mm256_loadu_pd(xs + j * W + 4);
-        const double *a = A + (prow(j, d) + k0 - j) * W;
+        const double *a = A + (colb__soa_prow(j, d) + k0 - j) * W;
         _Pragma("GCC unroll 4")
         for (int g = 0; g < G; g++) {
             acc[g][0] = _mm256_fmadd_pd(_mm256_loadu_pd(a + (size_t)g * W), x0, acc[g][0]);
             acc[g][1] = _mm256_fmadd_pd(_mm256_loadu_pd(a + (size_t)g * W + 4), x1, acc[g][1]);
         }
     }
-    for (; j < d; j++) { /* the group's own triangle, then row entries (k0 + g, j) */
+    for (; j < k0 + (size_t)G; j++) { /* the group's own triangle */
         __m256d x0 = _mm256_loadu_pd(xs + j * W), x1 = _mm256_loadu_pd(xs + j * W + 4);
         _Pragma("GCC unroll 4")
         for (int g = 0; g < G; g++) {
             size_t k = k0 + (size_t)g;
-            const double *a = A + (j < k ? prow(j, d) + k - j : prow(k, d) + j - k) * W;
+            const double *a = A + (j < k ? colb__soa_prow(j, d) + k - j : colb__soa_prow(k, d) + j - k) * W;
             acc[g][0] = _mm256_fmadd_pd(_mm256_loadu_pd(a), x0, acc[g][0]);
             acc[g][1] = _mm256_fmadd_pd(_mm256_loadu_pd(a + 4), x1, acc[g][1]);
+        }
+    }
+    const double *r[4]; /* row k's entry (k, j) at r[g] + j W */
+    _Pragma("GCC unroll 4")
+    for (int g = 0; g < G; g++) {
+        size_t k = k0 + (size_t)g;
+        r[g] = A + (colb__soa_prow(k, d) - k) * W;
+    }
+    for (; j < d; j++) { /* row entries (k0 + g, j) */
+        __m256d x0 = _mm256_loadu_pd(xs + j * W), x1 = _mm256_loadu_pd(xs + j * W + 4);
+        _Pragma("GCC unroll 4")
+        for (int g = 0; g < G; g++) {
+            acc[g][0] = _mm256_fmadd_pd(_mm256_loadu_pd(r[g] + j * W), x0, acc[g][0]);
+            acc[g][1] = _mm256_fmadd_pd(_mm256_loadu_pd(r[g] + j * W + 4), x1, acc[g][1]);
         }
     }
     _Pragma("GCC unroll 4")

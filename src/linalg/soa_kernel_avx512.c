@@ -101,9 +101,6 @@ static void choose_avx512(const double *A, const double *theta, const double *wi
         best[l] = (uint32_t)bd[l];
 }
 
-/* Packed offset of row i's first entry (i, i) in a d x d upper triangle. */
-AI size_t prow(size_t i, size_t d) { return i * d - i * (i - 1) / 2; }
-
 /* u_k for the G rows k = k0..k0+G-1 of u = A x, each in a register:
  * u_k = sum over j = 0..d-1 in increasing order of fma(A_kj, x_j, .) - the
  * entry (j, k) of row j for j < k, (k, j) of row k for j >= k - so each u_k
@@ -120,7 +117,7 @@ AI void amul_rows512(const double *A, const double *xs, size_t d, size_t k0, con
     size_t j = 0;
     for (; j < k0; j++) { /* column entries (j, k0 + g): contiguous in row j */
         __m512d x = _mm512_loadu_pd(xs + j * W);
-        const double *a = A + (prow(j, d) + k0 - j) * W;
+        const double *a = A + (colb__soa_prow(j, d) + k0 - j) * W;
         _Pragma("GCC unroll 8")
         for (int g = 0; g < G; g++)
             acc[g] = _mm512_fmadd_pd(_mm512_loadu_pd(a + (size_t)g * W), x, acc[g]);
@@ -130,7 +127,7 @@ AI void amul_rows512(const double *A, const double *xs, size_t d, size_t k0, con
         _Pragma("GCC unroll 8")
         for (int g = 0; g < G; g++) {
             size_t k = k0 + (size_t)g;
-            size_t e = j < k ? prow(j, d) + k - j : prow(k, d) + j - k;
+            size_t e = j < k ? colb__soa_prow(j, d) + k - j : colb__soa_prow(k, d) + j - k;
             acc[g] = _mm512_fmadd_pd(_mm512_loadu_pd(A + e * W), x, acc[g]);
         }
     }
@@ -138,7 +135,7 @@ AI void amul_rows512(const double *A, const double *xs, size_t d, size_t k0, con
     _Pragma("GCC unroll 8")
     for (int g = 0; g < G; g++) {
         size_t k = k0 + (size_t)g;
-        r[g] = A + (prow(k, d) - k) * W;
+        r[g] = A + (colb__soa_prow(k, d) - k) * W;
     }
     for (; j < d; j++) {
         __m512d x = _mm512_loadu_pd(xs + j * W);
