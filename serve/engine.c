@@ -695,7 +695,7 @@ static void *writer_main(void *arg)
             }
             pthread_cond_timedwait(&e->cv, &e->mu, &until);
         }
-        if (e->running) { /* a request's thread holds the state; it runs what is queued */
+        if (e->running) { /* a request's thread holds the state; release_held wakes the writer */
             pthread_mutex_unlock(&e->mu);
             continue;
         }
@@ -824,7 +824,7 @@ int engine_submit(engine *e, job *j)
     e->tail = j;
     e->depth++;
     atomic_store_explicit(&e->m->queue_depth, e->depth, memory_order_relaxed);
-    if (!e->running) /* else the holder runs it before it lets go */
+    if (!e->running) /* else release_held wakes the writer when the holder lets go */
         pthread_cond_signal(&e->cv);
     pthread_mutex_unlock(&e->mu);
     return 0;
