@@ -373,7 +373,9 @@ AI void score_x_rows512(const double *A, size_t lda, const double *Xt, size_t d,
 }
 
 /* One model on arms k0..k0+8nv-1 from the contexts alone (score_x): A's
- * rows by fours, the last ones by a pair and one. */
+ * rows by fours, the last ones by a pair and one. The means stay in
+ * finish512: folded into the passes, as the AVX2 kernel does, they cost
+ * 3-10 % here (41.5-45.5 against 42.8-48.7 GFLOP/s at d = 15, both at once). */
 AI void score_x_512(const double *A, size_t lda, const double *theta, __m512d al, __m512d sc,
                     const double *Xt, size_t d, size_t Kp, size_t k0, const int nv,
                     double *scores, double *mean, double *quad)
