@@ -178,18 +178,19 @@ static void test_against_dense(void **state)
 }
 
 /* The kernels directly on one random block: AVX-512 and AVX2 bit-identical,
- * the portable kernel within rounding. */
-static void test_paths_agree_on_a_block(void **state)
+ * the portable kernel within rounding; d from 1 (the kernels' first-group
+ * special cases, below one group of rows) to 15. */
+static void paths_agree_on_a_block(size_t d)
 {
-    (void)state;
-    enum { d = 15, K = 25, P = d * (d + 1) / 2 };
+    enum { DMAX = 15, K = 25, PMAX = DMAX * (DMAX + 1) / 2 };
+    size_t P = d * (d + 1) / 2;
     colb_learner_params p;
     colb_learner_params_default(&p);
     colb_rng r;
     colb_rng_seed(&r, 5, 5);
-    double X[K * d], sc[3][K * 8];
-    colb_rng_normal_fill(&r, X, K * d, 1.0 / sqrt(d));
-    double A[3][P * 8], th[3][d * 8];
+    double X[K * DMAX], sc[3][K * 8];
+    colb_rng_normal_fill(&r, X, K * d, 1.0 / sqrt((double)d));
+    double A[3][PMAX * 8], th[3][DMAX * 8];
     int ran[3] = { 0 };
     for (size_t pi = 0; pi < 3; pi++) {
         if (!have(paths[pi]))
@@ -210,14 +211,14 @@ static void test_paths_agree_on_a_block(void **state)
         s.kern->choose(s.A, s.theta, width, s.Q, X, d, K, best, sc[pi]);
         for (size_t l = 0; l < 8; l++)
             assert_int_equal(best[l], argmax_lane(sc[pi], K, l));
-        memcpy(A[pi], s.A, sizeof A[pi]);
-        memcpy(th[pi], s.theta, sizeof th[pi]);
+        memcpy(A[pi], s.A, P * 8 * sizeof(double));
+        memcpy(th[pi], s.theta, d * 8 * sizeof(double));
         ran[pi] = 1;
         colb__soa_free(&s);
     }
     if (ran[1] && ran[2]) {
-        assert_memory_equal(A[1], A[2], sizeof A[1]);
-        assert_memory_equal(th[1], th[2], sizeof th[1]);
+        assert_memory_equal(A[1], A[2], P * 8 * sizeof(double));
+        assert_memory_equal(th[1], th[2], d * 8 * sizeof(double));
         assert_memory_equal(sc[1], sc[2], sizeof sc[1]);
     } else {
         print_message("skipped: AVX2 against AVX-512 needs both\n");
@@ -230,6 +231,14 @@ static void test_paths_agree_on_a_block(void **state)
         for (size_t j = 0; j < K * 8; j++)
             assert_close(sc[pi][j], sc[0][j], 1e-12);
     }
+}
+
+static void test_paths_agree_on_a_block(void **state)
+{
+    (void)state;
+    const size_t dims[] = { 1, 3, 5, 15 };
+    for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++)
+        paths_agree_on_a_block(dims[i]);
 }
 
 /* score_x (one model scored from the transposed contexts, the upper triangle
