@@ -32,8 +32,12 @@
  * again after N/5 and N decisions and rewards (N = 1e6), all in the log or
  * with the default snapshots, and that the restarted model holds every
  * acknowledged one.
- * The last column is the server's CPU time per request (user + system, from
- * /proc): what a request costs whatever else the machine runs. Answers
+ * Then the server's CPU time per request (user + system, from /proc): what a
+ * request costs whatever else the machine runs; and the share of the
+ * machine's CPUs busy (client, server and kernel; /proc/stat) while the
+ * load ran: a machine near 100 % queues requests whatever the server does,
+ * and on a VM whose host charges the log's flushes to the same CPU budget
+ * (docs/performance.md, "The machine") it is paused as well. Answers
  * other than 200, and the rewards a batch answer refused, are counted over
  * every repeat and printed after the row.
  * A keep-alive connection the server ends, or no answer for STALL_S seconds
@@ -748,8 +752,28 @@ static void stock(int port, size_t n)
 
 typedef struct result {
     double rps, dps, p50, p99, cpu_us; /* cpu_us: the server's CPU time per request */
+    double busy;                       /* the machine's CPUs busy meanwhile, % */
     size_t errors;
 } result;
+
+/* The machine's CPU time so far, busy and in all (jiffies over every CPU,
+ * the first line of /proc/stat; idle and iowait are not busy, steal is
+ * not available). 0 and 0 when unreadable. */
+static void machine_cpu(unsigned long long *busy, unsigned long long *all)
+{
+    unsigned long long v[8] = { 0 };
+    *busy = *all = 0;
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return;
+    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                   &v[6], &v[7]);
+    fclose(f);
+    if (n != 8)
+        return;
+    *busy = v[0] + v[1] + v[2] + v[5] + v[6]; /* user nice system irq softirq */
+    *all = *busy + v[3] + v[4] + v[7];        /* + idle iowait steal */
+}
 
 /* The server's CPU time so far (user + system), seconds. */
 static double server_cpu(void)
@@ -772,9 +796,12 @@ static double server_cpu(void)
 static result measure(int port, next_fn next, resp_fn resp, int conns, double seconds, double rate, size_t per)
 {
     load L = { .port = port, .nconn = conns, .next = next, .resp = resp, .seconds = seconds, .rate = rate };
+    unsigned long long b0, a0, b1, a1;
     double c0 = server_cpu();
+    machine_cpu(&b0, &a0);
     run(&L);
     double cpu = server_cpu() - c0;
+    machine_cpu(&b1, &a1);
     const char *trace = getenv("BENCH_LAT_TRACE");
     if (trace && rate > 0) { /* each open-loop request: its scheduled time (s from the first) and latency (ms) */
         FILE *f = fopen(trace, "a");
@@ -784,7 +811,8 @@ static result measure(int port, next_fn next, resp_fn resp, int conns, double se
             fclose(f);
     }
     result r = { (double)L.done / L.elapsed, (double)(L.done * per) / L.elapsed, pct(&L, 0.5), pct(&L, 0.99),
-                 L.done ? cpu / (double)L.done * 1e6 : 0, L.errors };
+                 L.done ? cpu / (double)L.done * 1e6 : 0,
+                 a1 > a0 ? 100.0 * (double)(b1 - b0) / (double)(a1 - a0) : 0, L.errors };
     free(L.lat);
     free(L.sched);
     return r;
@@ -792,8 +820,8 @@ static result measure(int port, next_fn next, resp_fn resp, int conns, double se
 
 static void row(const char *form, const char *mode, int conns, result r, size_t per)
 {
-    printf("| %-13s | %-22s | %4d | %10.0f | %12.0f | %7.3f | %7.3f | %9.1f |", form, mode, conns, r.rps,
-           per > 1 ? r.dps : r.rps, r.p50 * 1e3, r.p99 * 1e3, r.cpu_us);
+    printf("| %-13s | %-22s | %4d | %10.0f | %12.0f | %7.3f | %7.3f | %9.1f | %5.0f |", form, mode, conns, r.rps,
+           per > 1 ? r.dps : r.rps, r.p50 * 1e3, r.p99 * 1e3, r.cpu_us, r.busy);
     if (r.errors)
         printf(" %zu answers other than 200 or rewards refused", r.errors);
     printf("\n");
@@ -1116,9 +1144,9 @@ int main(int argc, char **argv)
     printf("colb serve load (%s, d = %d, K = %d, %zu users, batches of %zu, rewards %s, durability on, best of %d x "
            "%.0f s; client and server share this machine's cores)\n\n", policy, D, K, n_users, batch,
            linear_rewards ? "linear in 8 groups of users" : "uniform", repeats, seconds);
-    printf("| %-13s | %-22s | %4s | %10s | %12s | %7s | %7s | %9s |\n", "form", "load", "conn", "requests/s",
-           "decisions/s", "p50 ms", "p99 ms", "server CPU us/request");
-    printf("|---|---|---:|---:|---:|---:|---:|---:|\n");
+    printf("| %-13s | %-22s | %4s | %10s | %12s | %7s | %7s | %9s | %5s |\n", "form", "load", "conn", "requests/s",
+           "decisions/s", "p50 ms", "p99 ms", "server CPU us/request", "machine busy %");
+    printf("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
     /* every user seen once, so that single chooses measure the steady state */
     user_next = 0;
     measure(port, next_choose_batch, record_decisions, 1, 0.01 + (double)n_users / 1e5, 0, batch);
@@ -1150,7 +1178,7 @@ int main(int argc, char **argv)
         if (only && strcmp(only, forms[f].form))
             continue;
         use_b64 = forms[f].b64;
-        result best = { 0, 0, 0, 0, 0, 0 };
+        result best = { 0 };
         size_t err = 0;
         for (int r = 0; r < repeats; r++) {
             /* decisions for the run: a guess the first time (a run that uses
@@ -1172,7 +1200,7 @@ int main(int argc, char **argv)
         row(forms[f].form, "closed loop (peak)", forms[f].conns, best, forms[f].per);
         snaps_note(port, &sn);
         /* half the peak (or --open-rate), open loop */
-        result half = { 0, 0, 1e9, 1e9, 0, 0 };
+        result half = { .p50 = 1e9, .p99 = 1e9 };
         double rate = open_rate > 0 ? open_rate : best.rps / 2;
         for (int r = 0; r < repeats; r++) {
             if (forms[f].reward)
