@@ -93,6 +93,13 @@ static void choose_avx2(const double *A, const double *theta, const double *widt
     }
 }
 
+/* One term of 8 lanes' dot products, a += x v (two vectors of 4). */
+AI void dot8_step256(const double *v, __m256d x0, __m256d x1, __m256d *a0, __m256d *a1)
+{
+    *a0 = _mm256_fmadd_pd(x0, _mm256_loadu_pd(v), *a0);
+    *a1 = _mm256_fmadd_pd(x1, _mm256_loadu_pd(v + 4), *a1);
+}
+
 /* u_k, k = k0..k0+G-1, of u = A x for all 8 lanes (two vectors of 4 per
  * row), each in registers, its terms in increasing j as the AVX-512
  * kernel's amul_rows512 (the same three parts): the same sums in the same
@@ -116,10 +123,8 @@ AI void amul_rows256(const double *A, const double *xs, size_t d, size_t k0, con
     }
     for (; j < k0 + (size_t)G; j++) { /* the group's own triangle */
         __m256d x0 = _mm256_loadu_pd(xs + j * W), x1 = _mm256_loadu_pd(xs + j * W + 4);
-        if (P) {
-            pr0 = _mm256_fmadd_pd(x0, _mm256_loadu_pd(theta + j * W), pr0);
-            pr1 = _mm256_fmadd_pd(x1, _mm256_loadu_pd(theta + j * W + 4), pr1);
-        }
+        if (P)
+            dot8_step256(theta + j * W, x0, x1, &pr0, &pr1);
         _Pragma("GCC unroll 4")
         for (int g = 0; g < G; g++) {
             size_t k = k0 + (size_t)g;
@@ -136,10 +141,8 @@ AI void amul_rows256(const double *A, const double *xs, size_t d, size_t k0, con
     }
     for (; j < d; j++) { /* row entries (k0 + g, j) */
         __m256d x0 = _mm256_loadu_pd(xs + j * W), x1 = _mm256_loadu_pd(xs + j * W + 4);
-        if (P) {
-            pr0 = _mm256_fmadd_pd(x0, _mm256_loadu_pd(theta + j * W), pr0);
-            pr1 = _mm256_fmadd_pd(x1, _mm256_loadu_pd(theta + j * W + 4), pr1);
-        }
+        if (P)
+            dot8_step256(theta + j * W, x0, x1, &pr0, &pr1);
         _Pragma("GCC unroll 4")
         for (int g = 0; g < G; g++) {
             acc[g][0] = _mm256_fmadd_pd(_mm256_loadu_pd(r[g] + j * W), x0, acc[g][0]);
@@ -148,11 +151,9 @@ AI void amul_rows256(const double *A, const double *xs, size_t d, size_t k0, con
     }
     _Pragma("GCC unroll 4")
     for (int g = 0; g < G; g++) {
-        const double *xk = xs + (k0 + (size_t)g) * W;
         _mm256_storeu_pd(u + (k0 + (size_t)g) * W, acc[g][0]);
         _mm256_storeu_pd(u + (k0 + (size_t)g) * W + 4, acc[g][1]);
-        s0 = _mm256_fmadd_pd(_mm256_loadu_pd(xk), acc[g][0], s0);
-        s1 = _mm256_fmadd_pd(_mm256_loadu_pd(xk + 4), acc[g][1], s1);
+        dot8_step256(xs + (k0 + (size_t)g) * W, acc[g][0], acc[g][1], &s0, &s1); /* (a b = b a exactly) */
     }
     pred[0] = pr0, pred[1] = pr1;
     s[0] = s0, s[1] = s1;
