@@ -204,6 +204,35 @@ void applier_push(applier *a, size_t n, const uint64_t *user, const double *cons
     pthread_mutex_unlock(&a->mu);
 }
 
+size_t applier_run_or_push(applier *a, size_t n, const uint64_t *user, const double *const *x, const double *y)
+{
+    pthread_mutex_lock(&a->mu);
+    if (n > APPLIER_INLINE_MAX || a->count || a->running || a->failed) {
+        pthread_mutex_unlock(&a->mu);
+        applier_push(a, n, user, x, y);
+        return 0;
+    }
+    a->running = 1; /* the thread, if it wakes, waits for `space` */
+    pthread_mutex_unlock(&a->mu);
+    colb_policy *p = *a->policy;
+    char why[sizeof a->msg];
+    int failed = 0;
+    for (size_t i = 0; i < n && !failed; i++)
+        if (state_policy_update(p, user[i], x[i], y[i], why, sizeof why)) {
+            failed = 1;
+            a->fail(a->fail_ctx, why);
+        }
+    pthread_mutex_lock(&a->mu);
+    if (failed && !a->failed) {
+        a->failed = 1;
+        memcpy(a->msg, why, sizeof a->msg);
+    }
+    a->running = 0;
+    pthread_cond_broadcast(&a->space);
+    pthread_mutex_unlock(&a->mu);
+    return n;
+}
+
 int applier_drain(applier *a, char *why, size_t why_len)
 {
     pthread_mutex_lock(&a->mu);

@@ -43,6 +43,18 @@ int applier_start(applier **out, size_t capacity, int idle, size_t d, colb_polic
  * full. Writer thread only. */
 void applier_push(applier *a, size_t n, const uint64_t *user, const double *const *x, const double *y);
 
+/* The most updates applier_run_or_push runs in the caller's thread. */
+#define APPLIER_INLINE_MAX 8
+
+/* applier_push, but when nothing is queued or running and n <=
+ * APPLIER_INLINE_MAX, run the updates at once in the caller's thread: a
+ * request applied in its own thread at moderate load then wakes no other
+ * thread for them (on a paravirtualised machine a context switch costs
+ * more than a small update: docs/serve.md, "Consistency model"). The
+ * order is the log's either way. Returns the updates run in the caller's
+ * thread (n or 0). Writer (state holder) only. */
+size_t applier_run_or_push(applier *a, size_t n, const uint64_t *user, const double *const *x, const double *y);
+
 /* Wait until every queued update has run. 0, or -1 once after an update
  * failed (why: its message). Writer thread only. */
 int applier_drain(applier *a, char *why, size_t why_len);

@@ -57,6 +57,7 @@ static const opt OPTS[] = {
     { "max-memory", K_BYTES, C(max_memory), 0, 0, NULL, "limits", "BYTES: the policy's memory budget (default: 80% of the available memory)" },
     /* durability */
     { "commit-wait", K_SIZE, C(commit_wait_us), 0, 1e6, NULL, "durability", "US: microseconds a group commit waits for more rewards before its fsync" },
+    { "commit-interval", K_SIZE, C(commit_interval_us), 0, 1e6, NULL, "durability", "US: least microseconds between two group commits' fsyncs; rewards arriving meanwhile join the next one (0: none)" },
     { "sync-decisions", K_BOOL, C(sync_decisions), 0, 1, NULL, "durability", "answer a choose only after its log record is fsynced too" },
     { "snapshot-every", K_SIZE, C(snapshot_every), 1, 1e12, NULL, "durability", "R: snapshot after R rewards" },
     { "snapshot-replay", K_DOUBLE, C(snapshot_replay), 0, 86400, NULL, "durability", "S: snapshot once the writer has spent S seconds applying requests since the last one: bounds the log replay of a restart, whatever a request costs the policy (0: off)" },
@@ -120,6 +121,7 @@ void serve_config_default(serve_config *c)
     c->max_queue = 65536;
     c->apply_queue = 4096;
     c->commit_wait_us = 0;
+    c->commit_interval_us = 0;
     c->snapshot_every = 1000000;
     c->snapshot_interval = 300;
     c->snapshot_replay = 10;

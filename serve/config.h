@@ -48,6 +48,7 @@ typedef struct serve_config {
     size_t max_memory;              /* the policy's memory budget; 0: default */
     /* durability */
     size_t commit_wait_us;          /* group commit: extra wait before an fsync */
+    size_t commit_interval_us;      /* group commit: least time between two fsyncs' starts */
     int sync_decisions;             /* 1: a choose is answered after its fsync too */
     size_t snapshot_every;          /* rewards between snapshots */
     size_t snapshot_interval;       /* seconds between snapshots (if anything changed) */

@@ -37,6 +37,7 @@ struct engine {
     size_t depth;
     int stopping;
     int running;             /* a thread holds the state: the writer, or a request's own (engine_run) */
+    int inline_job;          /* ... a request's own: small updates run there when the applier is idle */
     int broken;              /* the log or the policy failed: no more writes */
     char broken_msg[512];
     pthread_t writer;
@@ -295,7 +296,8 @@ static int recover(engine *e, char *err, size_t err_len)
                 "another machine?); the logged arms were kept\n", (unsigned long long)e->s.arm_mismatches);
     /* a new generation: its START record, durable before anything is served */
     uint32_t gen = e->s.gen + 1;
-    if (wal_open(&e->w, c->state_dir, last + 1, c->commit_wait_us, c->wal_segment_bytes, e->m, err, err_len))
+    if (wal_open(&e->w, c->state_dir, last + 1, c->commit_wait_us, c->commit_interval_us, c->wal_segment_bytes, e->m,
+                 err, err_len))
         return -1;
     if (state_start(&e->s, gen, c->decision_window)) {
         snprintf(err, err_len, "out of memory for a window of %zu decisions", c->decision_window);
@@ -483,7 +485,11 @@ static void do_reward(engine *e, job *j)
         s->lsn = wal_last_lsn(e->w);
         e->rewards_since += count;
         atomic_fetch_add_explicit(&e->m->rewards, count, memory_order_relaxed);
-        if (e->ap) /* the window's contexts stay put until the next choose, which drains first */
+        /* the window's contexts stay put until the next choose, which drains first */
+        if (e->ap && e->inline_job)
+            atomic_fetch_add_explicit(&e->m->inline_updates,
+                                      applier_run_or_push(e->ap, count, e->slots, e->xs, e->ys), memory_order_relaxed);
+        else if (e->ap)
             applier_push(e->ap, count, e->slots, e->xs, e->ys);
     } else {
         wal_cancel(e->w);
@@ -845,7 +851,9 @@ int engine_run(engine *e, job *j)
     e->running = 1;
     pthread_mutex_unlock(&e->mu);
     j->next = NULL;
+    e->inline_job = 1;
     run_held(e, j);
+    e->inline_job = 0;
     atomic_fetch_add_explicit(&e->m->inline_jobs, 1, memory_order_relaxed);
     /* snapshots stay the writer's: a fork()ed child dies with the thread
      * that forked it (snapshotter.h), and the writer outlives the HTTP

@@ -142,6 +142,8 @@ char *metrics_render(const metrics *m, size_t *len)
            get(&m->inline_jobs));
     series(f, "colb_apply_queue_depth", "gauge", "Rewards logged whose policy updates have not run yet.",
            get(&m->apply_depth));
+    series(f, "colb_inline_updates_total", "counter",
+           "Reward updates run in their request's HTTP thread, the applier being idle.", get(&m->inline_updates));
     if (fclose(f)) {
         free(buf);
         return NULL;

@@ -41,6 +41,7 @@ typedef struct metrics {
     /* the writer */
     _Atomic uint64_t queue_depth, overloaded, writer_batches, inline_jobs;
     _Atomic uint64_t apply_depth; /* rewards logged whose updates have not run yet */
+    _Atomic uint64_t inline_updates; /* updates run in a request's own thread (applier_run_or_push) */
 } metrics;
 
 void metrics_init(metrics *m);

@@ -347,6 +347,9 @@ struct wal {
     int reserved;
     metrics *m;
     size_t commit_wait_us;
+    size_t commit_interval_us;
+    double last_sync;        /* now_s() when the last group commit's fsync started */
+    int gathering;           /* the syncer waits on purpose (--commit-wait/-interval): waiters need not wake it */
     pthread_mutex_t mu;
     pthread_cond_t wake, idle;
     uint64_t written, synced;
@@ -537,6 +540,37 @@ static int background_work(const wal *w)
     return !w->failed && (w->n_old > 0 || w->dir_gen != w->dir_synced || w->written - w->kicked >= KICK);
 }
 
+/* Before a group commit (mu held): wait for more requests to join it, for
+ * --commit-wait, and until --commit-interval has passed since the last
+ * one's fsync began. Waiters that arrive meanwhile do not wake the syncer
+ * (gathering): each wake-up would cost a context switch for nothing. The
+ * wait is measured on the monotonic clock (a step of the wall clock does
+ * not stretch it); the condition variable's deadline is a wall-clock one. */
+static void gather(wal *w)
+{
+    double wait = 1e-6 * (double)w->commit_wait_us;
+    if (w->commit_interval_us) {
+        double paced = w->last_sync + 1e-6 * (double)w->commit_interval_us - now_s();
+        if (paced > wait)
+            wait = paced;
+    }
+    if (wait <= 0)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    long ns = (long)(wait * 1e9);
+    ts.tv_sec += (time_t)(ns / 1000000000);
+    ts.tv_nsec += ns % 1000000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    w->gathering = 1;
+    while (!w->stop && pthread_cond_timedwait(&w->wake, &w->mu, &ts) == 0)
+        ;
+    w->gathering = 0;
+}
+
 static void *syncer_main(void *arg)
 {
     wal *w = arg;
@@ -571,15 +605,8 @@ static void *syncer_main(void *arg)
             pthread_mutex_lock(&w->mu);
             continue;
         }
-        if (waiting && w->commit_wait_us && !w->stop) { /* bounded wait for more requests */
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += (long)(w->commit_wait_us % 1000000) * 1000;
-            until.tv_sec += (time_t)(w->commit_wait_us / 1000000) + until.tv_nsec / 1000000000;
-            until.tv_nsec %= 1000000000;
-            while (!w->stop && pthread_cond_timedwait(&w->wake, &w->mu, &until) == 0)
-                ;
-        }
+        if (waiting && !w->stop && (w->commit_wait_us || w->commit_interval_us))
+            gather(w);
         /* after rotations, the previous segments (their tails), the
          * current one and the folder (the new segments' names), in that
          * order: a record is durable only when every one before it is */
@@ -592,8 +619,8 @@ static void *syncer_main(void *arg)
         if (!w->failed) {
             w->syncing = 1;
             w->kicked = target;
+            t0 = w->last_sync = now_s(); /* the syncer's alone: read in gather */
             pthread_mutex_unlock(&w->mu);
-            t0 = now_s();
             const char *what = "fdatasync";
             for (size_t i = 0; i < n_old && r == 0; i++)
                 r = fdatasync(old[i]);
@@ -632,8 +659,8 @@ static void *syncer_main(void *arg)
     }
 }
 
-int wal_open(wal **out, const char *dir, uint64_t next_lsn, size_t commit_wait_us, size_t seg_bytes, metrics *m,
-             char *err, size_t err_len)
+int wal_open(wal **out, const char *dir, uint64_t next_lsn, size_t commit_wait_us, size_t commit_interval_us,
+             size_t seg_bytes, metrics *m, char *err, size_t err_len)
 {
     *out = NULL;
     wal *w = calloc(1, sizeof *w);
@@ -644,6 +671,7 @@ int wal_open(wal **out, const char *dir, uint64_t next_lsn, size_t commit_wait_u
     snprintf(w->dir, sizeof w->dir, "%s", dir);
     w->m = m;
     w->commit_wait_us = commit_wait_us;
+    w->commit_interval_us = commit_interval_us;
     w->next_lsn = w->seg_first = next_lsn;
     w->fd = -1;
     w->seg_bytes = seg_bytes;
@@ -791,7 +819,8 @@ void wal_await(wal *l, wal_waiter *w, uint64_t pos)
     else
         l->head = w;
     l->tail = w;
-    pthread_cond_signal(&l->wake);
+    if (!l->gathering)
+        pthread_cond_signal(&l->wake);
     pthread_mutex_unlock(&l->mu);
 }
 

@@ -11,7 +11,8 @@
  * before its records are on disk registers a waiter for the log position
  * after them (wal_await). A syncer thread runs fdatasync for all waiters
  * at once (group commit): while one fdatasync runs, new waiters gather for
- * the next, and --commit-wait adds a bounded wait before each. A failed
+ * the next; --commit-wait adds a bounded wait before each, and
+ * --commit-interval a least time between the starts of two. A failed
  * write or fdatasync puts the log in a failed state: every waiter then
  * completes with ok = 0, and so does every later one.
  *
@@ -87,9 +88,11 @@ int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx
 
 /* Start a new segment DIR/wal-<next_lsn>.log (durably: file and folder
  * fsynced), the syncer and (seg_bytes > 0) the thread that preallocates
- * segments of seg_bytes. commit_wait_us: the group commit's extra wait. */
-int wal_open(wal **out, const char *dir, uint64_t next_lsn, size_t commit_wait_us, size_t seg_bytes, metrics *m,
-             char *err, size_t err_len);
+ * segments of seg_bytes. commit_wait_us: the group commit's extra wait;
+ * commit_interval_us: the least time between two group commits' fsyncs
+ * (0: none). */
+int wal_open(wal **out, const char *dir, uint64_t next_lsn, size_t commit_wait_us, size_t commit_interval_us,
+             size_t seg_bytes, metrics *m, char *err, size_t err_len);
 
 /* Room for a record of `len` payload bytes in the write buffer; write the
  * payload there, then wal_commit. NULL when out of memory. The record's

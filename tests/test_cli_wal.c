@@ -17,7 +17,10 @@
  *              restart, and its stale records are not read as the new
  *              segment's; garbage written where the next record would go
  *              (a torn write) is reported and cut, the records before it
- *              kept.
+ *              kept;
+ *   interval   with --commit-interval the group commits start at least
+ *              that far apart (fsyncs counted against the time taken),
+ *              every waiter still completes, every record reads back.
  */
 #include "testutil.h"
 
@@ -79,19 +82,32 @@ static void on_durable(wal_waiter *ww, int ok)
     atomic_store(&((durable *)ww)->done, 1);
 }
 
-/* append, then wait until the records are durable, as a reward does (the
- * preallocation thread makes new spares only for a log that is waited on) */
-static void append_durable(wal *w, size_t n, size_t len)
+/* append, then register x to complete once the records are durable */
+static void append_await(wal *w, size_t n, size_t len, durable *x)
 {
     append(w, n, len);
     uint64_t pos;
     char err[256];
     assert_int_equal(wal_write(w, &pos, err, sizeof err), 0); /* nothing new: the position */
-    durable x = { .ww.done = on_durable, .done = 0 };
-    wal_await(w, &x.ww, pos);
-    for (int i = 0; i < 10000 && !atomic_load(&x.done); i++)
+    *x = (durable){ .ww.done = on_durable, .done = 0 };
+    wal_await(w, &x->ww, pos);
+}
+
+/* Whether x completes within 10 s. */
+static int completes(durable *x)
+{
+    for (int i = 0; i < 10000 && !atomic_load(&x->done); i++)
         usleep(1000);
-    assert_true(atomic_load(&x.done));
+    return atomic_load(&x->done);
+}
+
+/* append, then wait until the records are durable, as a reward does (the
+ * preallocation thread makes new spares only for a log that is waited on) */
+static void append_durable(wal *w, size_t n, size_t len)
+{
+    durable x;
+    append_await(w, n, len, &x);
+    assert_true(completes(&x));
 }
 
 typedef struct check {
@@ -186,7 +202,7 @@ static void test_preallocated(void **state)
     static metrics m;
     metrics_init(&m);
     wal *w;
-    assert_int_equal(wal_open(&w, d, 1, 0, SEG, &m, err, sizeof err), 0);
+    assert_int_equal(wal_open(&w, d, 1, 0, 0, SEG, &m, err, sizeof err), 0);
     /* rounds of 12 batches of 20 records: a preallocated segment holds 12
      * (a 13th would pass its end), so each round rotates once, into the
      * spare the round before waited for: three preallocated segments
@@ -227,7 +243,7 @@ static void test_preallocated(void **state)
     assert_string_equal(note, "");
     static metrics m2;
     metrics_init(&m2);
-    assert_int_equal(wal_open(&w, d, n + 1, 0, SEG, &m2, err, sizeof err), 0);
+    assert_int_equal(wal_open(&w, d, n + 1, 0, 0, SEG, &m2, err, sizeof err), 0);
     uint64_t n0 = n;
     for (int b = 0; b < 4; b++) { /* a quarter of a segment: traffic enough for a spare */
         append_durable(w, 20, REC);
@@ -286,7 +302,7 @@ static void test_rotation_in_background(void **state)
     assert_non_null(f);
     fclose(f);
     wal *w;
-    assert_int_equal(wal_open(&w, d, 1, 0, 0, &m, err, sizeof err), 0);
+    assert_int_equal(wal_open(&w, d, 1, 0, 0, 0, &m, err, sizeof err), 0);
     assert_int_equal(file_size(rec), -1);
     append(w, 100, 200);
     uint64_t before = atomic_load(&m.fsyncs);
@@ -305,11 +321,54 @@ static void test_rotation_in_background(void **state)
     read_back(d, 305, 200, NULL);
 }
 
+static double mono_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* --commit-interval: a waiter every millisecond for 0.3 s, against an
+ * interval of 20 ms: every waiter completes, and the group commits that
+ * complete them start at least 20 ms apart (at most one per interval of
+ * the time they took, and one more), each covering many waiters. */
+static void test_commit_interval(void **state)
+{
+    (void)state;
+    char d[256], err[256];
+    subdir(d, sizeof d, "interval");
+    static metrics m;
+    metrics_init(&m);
+    wal *w;
+    enum { N = 300, INTERVAL_US = 20000 };
+    assert_int_equal(wal_open(&w, d, 1, 0, INTERVAL_US, 0, &m, err, sizeof err), 0);
+    static durable x[N];
+    uint64_t before = atomic_load(&m.fsyncs);
+    double t0 = mono_s();
+    for (int i = 0; i < N; i++) {
+        append_await(w, 1, 100, &x[i]);
+        usleep(1000);
+    }
+    for (int i = 0; i < N; i++)
+        if (!completes(&x[i]))
+            fail_msg("waiter %d never completed", i);
+    double took = mono_s() - t0;
+    uint64_t commits = atomic_load(&m.fsyncs) - before;
+    if ((double)commits > 1.0 + took / (INTERVAL_US * 1e-6))
+        fail_msg("%llu group commits in %.3f s with --commit-interval %d us: at most %.0f expected",
+                 (unsigned long long)commits, took, INTERVAL_US, 1.0 + took / (INTERVAL_US * 1e-6));
+    print_message("commit interval: %d waiters in %.3f s, %llu group commits\n", N, took,
+                  (unsigned long long)commits);
+    wal_close(w);
+    read_back(d, N, 100, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rotation_in_background),
         cmocka_unit_test(test_preallocated),
+        cmocka_unit_test(test_commit_interval),
     };
     return cmocka_run_group_tests_name("colb serve log", tests, setup, teardown);
 }

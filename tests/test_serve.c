@@ -8,7 +8,8 @@
  *                the stats the server reports equal those of the library
  *                run on the same sequence (bit for bit), before and after a
  *                graceful restart; options that do not match the state are
- *                refused;
+ *                refused; the rewards' updates ran in the request's thread
+ *                (colb_inline_updates_total) but with --apply-queue 0;
  *   crash        clients choose and reward under load, the server is killed
  *                (SIGKILL) at a random moment, three times over on the same
  *                state (once with a torn record written after the log's
@@ -661,6 +662,8 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+static long metric(int port, const char *name);
+
 static void test_integration(void **state)
 {
     (void)state;
@@ -682,6 +685,7 @@ static void test_integration(void **state)
         { "linucb-ind", NULL, NULL, NULL, " --apply-queue 3" },
         { "cohort", NULL, NULL, NULL, " --applier-class idle" },
         { "cohort", NULL, NULL, NULL, " --apply-queue 1 --applier-class idle" },
+        { "cohort", NULL, NULL, NULL, " --commit-interval 2000" },
     };
     for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
         const char *policy = runs[k].name;
@@ -703,6 +707,13 @@ static void test_integration(void **state)
             server_stop(&s);
             fail_msg("%s%s: the client failed", policy, extra);
         }
+        /* a client alone, one request at a time: its rewards' updates run
+         * in the request's thread (the applier idle), except with
+         * --apply-queue 0, where the writer runs them all */
+        long inline_updates = metric(s.port, "colb_inline_updates_total");
+        int queue0 = strstr(runs[k].serve, "--apply-queue 0") != NULL;
+        if (queue0 ? inline_updates != 0 : inline_updates <= 0)
+            fail_msg("%s%s: colb_inline_updates_total = %ld", policy, extra, inline_updates);
         lines L = read_lines(out);
         model m;
         model_init(&m, policy, 3);
@@ -846,8 +857,6 @@ static void dump_log(const char *state, const char *out)
         fail_msg("colb serve --dump-log failed");
     }
 }
-
-static long metric(int port, const char *name);
 
 static void test_crash(void **state)
 {
