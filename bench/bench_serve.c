@@ -279,8 +279,16 @@ static int send_next(load *L, conn *c, double t0)
     c->out_off = 0;
     c->busy = 1;
     c->t0 = t0;
-    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
-    epoll_ctl(L->ep, EPOLL_CTL_MOD, c->fd, &ev);
+    /* written at once; only what the socket does not take waits for
+     * EPOLLOUT (the client shares the server's cores: two epoll_ctl calls
+     * and a wake-up per request were a fifth of its system calls) */
+    ssize_t w = write(c->fd, c->out, c->out_len);
+    if (w > 0)
+        c->out_off = (size_t)w;
+    if (c->out_off < c->out_len) {
+        struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
+        epoll_ctl(L->ep, EPOLL_CTL_MOD, c->fd, &ev);
+    }
     return 1;
 }
 
@@ -382,7 +390,8 @@ static void run(load *L)
             if (evs[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
                 for (;;) {
                     grow(&c->in, &c->in_cap, c->in_len + 65536);
-                    ssize_t r = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+                    size_t room = c->in_cap - c->in_len;
+                    ssize_t r = read(c->fd, c->in + c->in_len, room);
                     if (r <= 0) {
                         if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
                             /* the server ended a keep-alive connection that
@@ -396,6 +405,8 @@ static void run(load *L)
                         break;
                     }
                     c->in_len += (size_t)r;
+                    if ((size_t)r < room)
+                        break; /* drained (level-triggered: more data reports again), not read to EAGAIN */
                 }
                 int status;
                 const char *body;
