@@ -69,6 +69,27 @@ static void set_idle(applier *a, int idle)
         a->idle_ok = a->idle = 0; /* not allowed here: the default class for good */
 }
 
+/* One update by the thread that holds the policy; on failure the writer
+ * is told (a->fail) and 1 returned, the reason in why (sizeof a->msg). */
+static int update(applier *a, colb_policy *p, uint64_t user, const double *x, double y, char *why)
+{
+    if (!state_policy_update(p, user, x, y, why, sizeof a->msg))
+        return 0;
+    a->fail(a->fail_ctx, why);
+    return 1;
+}
+
+/* After a run of updates (lock held): the first failure, kept for
+ * applier_drain; the run over. */
+static void end_run(applier *a, int failed, const char *why)
+{
+    if (failed && !a->failed) {
+        a->failed = 1;
+        memcpy(a->msg, why, sizeof a->msg);
+    }
+    a->running = 0;
+}
+
 /* Run the first updates of the queue: those up to the ring's end. Called
  * with the lock held and nobody running; returns with it held. Whichever
  * thread runs them holds the policy alone meanwhile. */
@@ -82,19 +103,12 @@ static void run_front(applier *a)
     uint64_t t0 = now_ns();
     char why[sizeof a->msg];
     for (size_t i = from; i < from + n && !failed; i++)
-        if (state_policy_update(p, a->user[i], a->x + i * a->d, a->y[i], why, sizeof why)) {
-            failed = 1;
-            a->fail(a->fail_ctx, why);
-        }
+        failed = update(a, p, a->user[i], a->x + i * a->d, a->y[i], why);
     atomic_fetch_add_explicit(&a->work_ns, now_ns() - t0, memory_order_relaxed);
     pthread_mutex_lock(&a->mu);
-    if (failed && !a->failed) {
-        a->failed = 1;
-        memcpy(a->msg, why, sizeof a->msg);
-    }
+    end_run(a, failed, why);
     a->head = (from + n) % a->cap;
     a->count -= n;
-    a->running = 0;
     if (a->depth)
         atomic_store_explicit(a->depth, a->count, memory_order_relaxed);
     pthread_cond_broadcast(&a->space); /* the writer, or this thread waiting for it */
@@ -218,16 +232,9 @@ size_t applier_run_or_push(applier *a, size_t n, const uint64_t *user, const dou
     char why[sizeof a->msg];
     int failed = 0;
     for (size_t i = 0; i < n && !failed; i++)
-        if (state_policy_update(p, user[i], x[i], y[i], why, sizeof why)) {
-            failed = 1;
-            a->fail(a->fail_ctx, why);
-        }
+        failed = update(a, p, user[i], x[i], y[i], why);
     pthread_mutex_lock(&a->mu);
-    if (failed && !a->failed) {
-        a->failed = 1;
-        memcpy(a->msg, why, sizeof a->msg);
-    }
-    a->running = 0;
+    end_run(a, failed, why);
     pthread_cond_broadcast(&a->space);
     pthread_mutex_unlock(&a->mu);
     return n;
