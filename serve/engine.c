@@ -688,17 +688,7 @@ static void *writer_main(void *arg)
              * applier is idle, it has nothing to drain, and the writer's
              * pause is the fork's alone (measured with cohort's 1,000-reward
              * batches: the drain had been 1-55 ms of a 10-64 ms pause) */
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            if (e->await_applier) {
-                until.tv_nsec += 1000000;
-                if (until.tv_nsec >= 1000000000) {
-                    until.tv_sec++;
-                    until.tv_nsec -= 1000000000;
-                }
-            } else {
-                until.tv_sec += 1;
-            }
+            struct timespec until = deadline_in(e->await_applier ? 0.001 : 1.0);
             pthread_cond_timedwait(&e->cv, &e->mu, &until);
         }
         if (e->running) { /* a request's thread holds the state; release_held wakes the writer */

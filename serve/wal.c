@@ -486,9 +486,7 @@ static void *prep_main(void *arg)
             if (rc <= 0)
                 continue;
         }
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 1; /* the traffic is looked at again every second */
+        struct timespec until = deadline_in(1.0); /* the traffic is looked at again every second */
         pthread_cond_timedwait(&w->prep_cv, &w->mu, &until);
     }
     pthread_mutex_unlock(&w->mu);
@@ -545,7 +543,8 @@ static int background_work(const wal *w)
  * one's fsync began. Waiters that arrive meanwhile do not wake the syncer
  * (gathering): each wake-up would cost a context switch for nothing. The
  * wait is measured on the monotonic clock (a step of the wall clock does
- * not stretch it); the condition variable's deadline is a wall-clock one. */
+ * not stretch it); the condition variable's deadline is a wall-clock one
+ * (deadline_in). */
 static void gather(wal *w)
 {
     double wait = 1e-6 * (double)w->commit_wait_us;
@@ -556,15 +555,7 @@ static void gather(wal *w)
     }
     if (wait <= 0)
         return;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    long ns = (long)(wait * 1e9);
-    ts.tv_sec += (time_t)(ns / 1000000000);
-    ts.tv_nsec += ns % 1000000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = deadline_in(wait);
     w->gathering = 1;
     while (!w->stop && pthread_cond_timedwait(&w->wake, &w->mu, &ts) == 0)
         ;

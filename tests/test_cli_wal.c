@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "metrics.h"
 #include "wal.h"
 
@@ -321,13 +322,6 @@ static void test_rotation_in_background(void **state)
     read_back(d, 305, 200, NULL);
 }
 
-static double mono_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 /* --commit-interval: a waiter every millisecond for 0.3 s, against an
  * interval of 20 ms: every waiter completes, and the group commits that
  * complete them start at least 20 ms apart (at most one per interval of
@@ -344,7 +338,7 @@ static void test_commit_interval(void **state)
     assert_int_equal(wal_open(&w, d, 1, 0, INTERVAL_US, 0, &m, err, sizeof err), 0);
     static durable x[N];
     uint64_t before = atomic_load(&m.fsyncs);
-    double t0 = mono_s();
+    double t0 = now_s();
     for (int i = 0; i < N; i++) {
         append_await(w, 1, 100, &x[i]);
         usleep(1000);
@@ -352,7 +346,7 @@ static void test_commit_interval(void **state)
     for (int i = 0; i < N; i++)
         if (!completes(&x[i]))
             fail_msg("waiter %d never completed", i);
-    double took = mono_s() - t0;
+    double took = now_s() - t0;
     uint64_t commits = atomic_load(&m.fsyncs) - before;
     if ((double)commits > 1.0 + took / (INTERVAL_US * 1e-6))
         fail_msg("%llu group commits in %.3f s with --commit-interval %d us: at most %.0f expected",
