@@ -711,7 +711,10 @@ static void *writer_main(void *arg)
             snapshotter_wait(e->snap);
             return NULL; /* holding the state: nothing runs after a stop */
         }
-        if (!e->broken)
+        pthread_mutex_lock(&e->mu);
+        int broken = e->broken; /* set_broken's, from the applier too */
+        pthread_mutex_unlock(&e->mu);
+        if (!broken)
             maybe_snapshot(e, 0);
         pthread_mutex_lock(&e->mu);
         release_held(e);
@@ -756,7 +759,7 @@ int engine_open(engine **out, serve_config *c, metrics *m, char *err, size_t err
     e->lock_fd = -1;
     e->m = m;
     pthread_mutex_init(&e->mu, NULL);
-    pthread_cond_init(&e->cv, NULL);
+    cond_init_monotonic(&e->cv); /* timed waits: the writer's */
     e->c = *c;
     int rc = 0;
     char snap[SERVE_PATH_LEN + 32];
@@ -831,7 +834,7 @@ int engine_run(engine *e, job *j)
     /* not a job that would wait for the applier's queue (anything but a
      * reward): that wait is better spent by the writer than by a thread
      * whose other connections wait meanwhile */
-    if (j->kind != JOB_REWARD && e->ap && atomic_load_explicit(&e->m->apply_depth, memory_order_relaxed))
+    if (j->kind != JOB_REWARD && e->c.apply_queue && atomic_load_explicit(&e->m->apply_depth, memory_order_relaxed))
         return 0;
     pthread_mutex_lock(&e->mu);
     if (e->running || e->head || e->stopping) {

@@ -121,6 +121,11 @@ int state_choose(state *s, size_t K, const double *X, size_t n, const uint64_t *
         size_t a = 0;
         st = colb_policy_choose(s->p, (size_t)slots[i], &a);
         if (st != COLB_OK) {
+            /* the record is logged anyway: the users left get arm 0 (a
+             * valid arm, which a replay, fenced at the same user, never
+             * uses), not whatever the caller's array held */
+            for (size_t k = i; k < n; k++)
+                arms[k] = 0;
             rc = 1;
             break;
         }
@@ -290,7 +295,12 @@ static int apply_reward(state *s, uint64_t lsn, const unsigned char *p, size_t l
         double y;
         int fenced;
         rec_reward_item(&r, i, &id, &y);
-        dec_status ds = s->fenced ? DEC_UNKNOWN : state_reward(s, id, y, &fenced);
+        /* Once fenced, the items after the failed update are accepted
+         * without an update: with the applier, the live service logged
+         * (and counted) them before the failure showed, and applied none. */
+        uint64_t user;
+        const double *x;
+        dec_status ds = s->fenced ? state_accept_reward(s, id, &user, &x) : state_reward(s, id, y, &fenced);
         if (ds != DEC_PENDING)
             return FAIL("log record %llu rewards decision %u-%llu, which is %s here: the log does not fit the "
                         "snapshot", (unsigned long long)lsn, (unsigned)id.gen, (unsigned long long)id.seq, dec_text(ds));

@@ -336,7 +336,8 @@ struct wal {
     size_t seg_bytes;
     int seg_pre;             /* the current segment is preallocated */
     uint64_t seg_off;        /* where the next write goes in the current segment */
-    int spare_ready;         /* DIR/wal-spare.tmp is prepared (mu) */
+    int spare;               /* DIR/wal-spare.tmp: SPARE_NONE, _READY or _TAKEN (mu) */
+    unsigned test_pause_ms;  /* wal_test_pause_rotation (the writer's) */
     uint64_t commits;        /* group commits that completed a waiter (mu) */
     pthread_t prep;
     int prep_started;
@@ -391,6 +392,12 @@ static int create_segment(const char *dir, uint64_t first, int sync, int *fd_out
  * from 2.1 to 1.3 ms (medians of 5 alternated runs at load 3.4-4.7) and
  * from 0.39 to 0.33 ms (4 runs at load 2-2.8), see
  * docs/performance-history.md, "Phase 5 — serve: the log's tail". */
+
+/* The spare segment's states. A rotation takes a ready spare (TAKEN) and
+ * renames it outside the lock; only then is it NONE, so that the preparing
+ * thread, which makes a spare whenever there is NONE, never truncates or
+ * zeroes the file the writer is moving into. */
+enum { SPARE_NONE, SPARE_READY, SPARE_TAKEN };
 
 #define ZERO_CHUNK ((size_t)1 << 20)
 static const unsigned char ZEROS[ZERO_CHUNK];
@@ -469,7 +476,7 @@ static void *prep_main(void *arg)
     int failures = 0;
     uint64_t filled_at = 0; /* w->commits when the last new spare was made */
     while (!w->stop) {
-        if (!w->spare_ready && failures < 3 && w->written >= w->seg_bytes / 4) {
+        if (w->spare == SPARE_NONE && failures < 3 && w->written >= w->seg_bytes / 4) {
             uint64_t commits = w->commits;
             pthread_mutex_unlock(&w->mu);
             struct stat st;
@@ -480,7 +487,7 @@ static void *prep_main(void *arg)
                 filled_at = commits;
             pthread_mutex_lock(&w->mu);
             if (rc == 0)
-                w->spare_ready = 1;
+                w->spare = SPARE_READY;
             else if (rc < 0)
                 failures++; /* a full disk, say: segments then grow as they are written */
             if (rc <= 0)
@@ -542,9 +549,8 @@ static int background_work(const wal *w)
  * --commit-wait, and until --commit-interval has passed since the last
  * one's fsync began. Waiters that arrive meanwhile do not wake the syncer
  * (gathering): each wake-up would cost a context switch for nothing. The
- * wait is measured on the monotonic clock (a step of the wall clock does
- * not stretch it); the condition variable's deadline is a wall-clock one
- * (deadline_in). */
+ * wait is on the monotonic clock (deadline_in): a step of the wall clock
+ * does not stretch it. */
 static void gather(wal *w)
 {
     double wait = 1e-6 * (double)w->commit_wait_us;
@@ -668,9 +674,9 @@ int wal_open(wal **out, const char *dir, uint64_t next_lsn, size_t commit_wait_u
     w->seg_bytes = seg_bytes;
     w->seg_off = SEG_HEADER;
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->wake, NULL);
+    cond_init_monotonic(&w->wake); /* timed waits: gather() */
     pthread_cond_init(&w->idle, NULL);
-    pthread_cond_init(&w->prep_cv, NULL);
+    cond_init_monotonic(&w->prep_cv);
     char spare[4200];
     spare_path(spare, sizeof spare, dir);
     unlink(spare); /* left by a crash: perhaps not all prepared */
@@ -759,7 +765,7 @@ int wal_write(wal *w, uint64_t *pos, char *err, size_t err_len)
     pthread_mutex_lock(&w->mu);
     int failed = w->failed;
     /* into a spare segment when the current one is full or not preallocated */
-    int move = !failed && w->len && w->spare_ready && (!w->seg_pre || w->seg_off + w->len > w->seg_bytes);
+    int move = !failed && w->len && w->spare == SPARE_READY && (!w->seg_pre || w->seg_off + w->len > w->seg_bytes);
     pthread_mutex_unlock(&w->mu);
     if (move && rotate(w, w->buf_first, err, err_len))
         err[0] = '\0'; /* no new segment: the records go on in the current one, which grows */
@@ -839,14 +845,23 @@ static int use_spare(wal *w, uint64_t first)
 static int rotate(wal *w, uint64_t first, char *err, size_t err_len)
 {
     pthread_mutex_lock(&w->mu);
-    int spare = w->spare_ready;
-    w->spare_ready = 0;
+    int spare = w->spare == SPARE_READY;
+    if (spare)
+        w->spare = SPARE_TAKEN; /* the preparing thread leaves it alone until it is renamed */
     pthread_mutex_unlock(&w->mu);
+    if (spare && w->test_pause_ms) {
+        struct timespec ts = { (time_t)(w->test_pause_ms / 1000), (long)(w->test_pause_ms % 1000) * 1000000L };
+        nanosleep(&ts, NULL);
+    }
     int fd = spare ? use_spare(w, first) : -1, pre = fd >= 0;
+    pthread_mutex_lock(&w->mu);
+    if (spare)
+        w->spare = SPARE_NONE; /* renamed (or removed, if that failed) */
+    pthread_cond_signal(&w->prep_cv); /* the next spare */
+    pthread_mutex_unlock(&w->mu);
     if (fd < 0 && create_segment(w->dir, first, 0, &fd, err, err_len))
         return -1;
     pthread_mutex_lock(&w->mu);
-    pthread_cond_signal(&w->prep_cv); /* the next spare */
     /* OLD_MAX segments waiting: the syncer is behind (a slow disk); wait
      * for it rather than keep ever more files open */
     while (w->n_old == OLD_MAX && !w->failed)
@@ -886,10 +901,12 @@ int wal_failed(wal *w, char *msg, size_t len)
 int wal_spare_ready(wal *w)
 {
     pthread_mutex_lock(&w->mu);
-    int r = w->spare_ready;
+    int r = w->spare == SPARE_READY;
     pthread_mutex_unlock(&w->mu);
     return r;
 }
+
+void wal_test_pause_rotation(wal *w, unsigned ms) { w->test_pause_ms = ms; }
 
 void wal_close(wal *w)
 {

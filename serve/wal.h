@@ -133,6 +133,12 @@ int wal_failed(wal *w, char *msg, size_t len);
  * timing-dependent: tests wait on it rather than on a pace). */
 int wal_spare_ready(wal *w);
 
+/* For tests: from now on the writer pauses ms milliseconds in each
+ * rotation into a spare, after it has taken the spare and before it
+ * renames it (the window in which the preparing thread must leave the
+ * spare's file alone). */
+void wal_test_pause_rotation(wal *w, unsigned ms);
+
 /* Sync what was written, complete every waiter, stop the syncer, close. */
 void wal_close(wal *w);
 

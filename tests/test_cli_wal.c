@@ -20,7 +20,9 @@
  *              kept;
  *   interval   with --commit-interval the group commits start at least
  *              that far apart (fsyncs counted against the time taken),
- *              every waiter still completes, every record reads back.
+ *              every waiter still completes, every record reads back;
+ *   spare      the preparing thread leaves alone the spare a rotation has
+ *              taken and is renaming (the writer paused in that window).
  */
 #include "testutil.h"
 
@@ -322,6 +324,56 @@ static void test_rotation_in_background(void **state)
     read_back(d, 305, 200, NULL);
 }
 
+/* A rotation takes the spare and renames it with the lock released; the
+ * preparing thread must not take that moment for a spare missing and
+ * truncate, zero and "prepare" the very file the writer is moving into
+ * (its records, acknowledged, would then be zeros: a torn segment at the
+ * next start). With the writer paused in that window for longer than the
+ * preparer's one-second poll, a spare reported ready afterwards must
+ * exist, and every record reads back. */
+static void test_spare_taken(void **state)
+{
+    (void)state;
+    char d[256], err[256], spare[320];
+    subdir(d, sizeof d, "spare-taken");
+    snprintf(spare, sizeof spare, "%s/wal-spare.tmp", d);
+    static metrics m;
+    metrics_init(&m);
+    wal *w;
+    assert_int_equal(wal_open(&w, d, 1, 0, 0, SEG, &m, err, sizeof err), 0);
+    uint64_t n = 0;
+    /* the first segment is not a preallocated one: the writer moves into
+     * the first spare at once; then traffic, waited on, for a second */
+    for (int b = 0; b < 4; b++) {
+        append_durable(w, 20, REC);
+        n += 20;
+    }
+    for (int round = 0; round < 2; round++) {
+        if (!spare_within(w, 20000))
+            fail_msg("no spare segment prepared within 20 s");
+        for (int b = 0; b < 2; b++) { /* into the spare (round 0); group commits since the spare was made */
+            append_durable(w, 20, REC);
+            n += 20;
+        }
+    }
+    uint64_t seg = wal_segment_start(w);
+    assert_true(seg > 1);
+    wal_test_pause_rotation(w, 2500);
+    for (int b = 0; b < 13 && wal_segment_start(w) == seg; b++) { /* past the segment's end: into the spare */
+        append(w, 20, REC);
+        n += 20;
+    }
+    assert_true(wal_segment_start(w) > seg);
+    if (wal_spare_ready(w) && file_size(spare) != SEG)
+        fail_msg("a spare is reported ready, but %s has %lld bytes: the preparer took the spare being renamed",
+                 spare, file_size(spare));
+    wal_test_pause_rotation(w, 0);
+    append_durable(w, 20, REC);
+    n += 20;
+    wal_close(w);
+    read_back(d, n, REC, NULL);
+}
+
 /* --commit-interval: a waiter every millisecond for 0.3 s, against an
  * interval of 20 ms: every waiter completes, and the group commits that
  * complete them start at least 20 ms apart (at most one per interval of
@@ -363,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_rotation_in_background),
         cmocka_unit_test(test_preallocated),
         cmocka_unit_test(test_commit_interval),
+        cmocka_unit_test(test_spare_taken),
     };
     return cmocka_run_group_tests_name("colb serve log", tests, setup, teardown);
 }

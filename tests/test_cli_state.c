@@ -1,0 +1,154 @@
+/* test_cli_state.c - colb serve's state (serve/state.c) on its own, where
+ * the live path and a replay of its log must agree although the policy
+ * failed (a "fence": the service then refuses writes, and a restart must
+ * come back to the same fenced state instead of refusing to start):
+ *
+ *   fence    with the applier, the live service logs (and counts) the
+ *            rewards it accepted before an update of theirs failed; the
+ *            replay of that log fences at the same item and accepts the
+ *            items after it without updating, like the live service;
+ *   choose   a round whose choice fails part-way (an unknown user slot
+ *            here) still gives every user of the round a valid arm, which
+ *            the record logged for it holds (not whatever the caller's
+ *            array held), so that the record decodes in a replay.
+ */
+#include "testutil.h"
+
+#include <math.h>
+
+#include "config.h"
+#include "records.h"
+#include "state.h"
+
+enum { D = 2, K = 2, WINDOW = 16 };
+
+static const double X[K * D] = { 1.0, 0.0, 0.0, 1.0 };
+
+/* A new state; with `start`, in generation 1 (a replay starts it from its
+ * log's first record). */
+static void init(state *s, int start)
+{
+    serve_config c;
+    serve_config_default(&c);
+    snprintf(c.policy, sizeof c.policy, "linucb-ind");
+    c.pp.dim = D;
+    c.decision_window = WINDOW;
+    char err[256];
+    if (state_init(s, &c, err, sizeof err))
+        fail_msg("state_init: %s", err);
+    if (start)
+        assert_int_equal(state_start(s, 1, WINDOW), 0);
+}
+
+static void add_users(state *s, size_t n)
+{
+    static const char *const ids[] = { "a", "b", "c" };
+    size_t lens[3] = { 1, 1, 1 }, first, added;
+    char why[256];
+    assert_true(n <= 3);
+    assert_int_equal(state_add_users(s, ids, lens, n, SIZE_MAX, NULL, &first, &added, why, sizeof why), 0);
+    assert_int_equal(added, n);
+}
+
+/* A log record: its type and payload. */
+typedef struct rec {
+    uint32_t type;
+    unsigned char p[512];
+    size_t len;
+} rec;
+
+static void replay(state *s, const rec *log, size_t n)
+{
+    char err[512];
+    for (size_t i = 0; i < n; i++)
+        if (state_apply(s, i + 1, log[i].type, log[i].p, log[i].len, err, sizeof err))
+            fail_msg("replaying record %zu: %s", i + 1, err);
+}
+
+static void test_fence_replay(void **cm)
+{
+    (void)cm;
+    /* the live service, with the applier: both rewards accepted and
+     * logged, then the first one's update fails (a reward the policy
+     * refuses, as a numerical failure would) */
+    static state live, again;
+    init(&live, 1);
+    add_users(&live, 2);
+    uint64_t slots[2] = { 0, 1 };
+    uint32_t arms[2];
+    decision_id first;
+    int code;
+    char why[256];
+    assert_int_equal(state_choose(&live, K, X, 2, slots, arms, NULL, &first, &code, why, sizeof why), 0);
+    decision_id id0 = first, id1 = { first.gen, first.seq + 1 };
+    const double y0 = NAN, y1 = 1.0;
+    uint64_t user;
+    const double *x0, *x1;
+    assert_int_equal(state_accept_reward(&live, id0, &user, &x0), DEC_PENDING);
+    assert_int_equal(state_accept_reward(&live, id1, &user, &x1), DEC_PENDING);
+    assert_int_equal(state_policy_update(live.p, 0, x0, y0, why, sizeof why), -1);
+    state_fence(&live, why);
+
+    /* its log */
+    static rec log[4];
+    rec_start st = { 1, WINDOW, 0 };
+    log[0].type = REC_START;
+    log[0].len = rec_start_size();
+    rec_start_put(log[0].p, &st);
+    log[1].type = REC_USERS;
+    log[1].len = rec_users_size(2, 2);
+    rec_users_put_id(rec_users_put_id(rec_users_put(log[1].p, 0, 2), "a", 1), "b", 1);
+    log[2].type = REC_CHOOSE;
+    log[2].len = rec_choose_size(2, K, D);
+    rec_choose_put(log[2].p, first, K, D, X, 2, slots, arms);
+    log[3].type = REC_REWARD;
+    log[3].len = rec_reward_size(2);
+    rec_reward_put_item(rec_reward_put_item(rec_reward_put(log[3].p, 2), id0, y0), id1, y1);
+    for (size_t i = 0; i < 4; i++)
+        assert_true(log[i].len <= sizeof log[i].p);
+
+    /* a restart replays it: fenced at the same item, the next accepted */
+    init(&again, 0);
+    replay(&again, log, 4);
+    assert_true(again.fenced);
+    assert_int_equal(again.rewards, live.rewards);
+    assert_int_equal(again.decisions, live.decisions);
+    assert_int_equal(state_accept_reward(&again, id1, &user, &x1), DEC_REWARDED);
+    state_free(&live);
+    state_free(&again);
+}
+
+static void test_choose_fails_part_way(void **cm)
+{
+    (void)cm;
+    static state s;
+    init(&s, 1);
+    add_users(&s, 2);
+    uint64_t slots[3] = { 0, 7, 1 }; /* slot 7: no such user */
+    uint32_t arms[3] = { 0xdeadbeef, 0xdeadbeef, 0xdeadbeef };
+    decision_id first;
+    int code;
+    char why[256];
+    assert_int_equal(state_choose(&s, K, X, 3, slots, arms, NULL, &first, &code, why, sizeof why), 1);
+    assert_true(s.fenced);
+    for (int i = 0; i < 3; i++)
+        if (arms[i] >= K)
+            fail_msg("user %d of the failed round has arm %u, not one of the %d", i, arms[i], K);
+    /* the record the writer logs for it decodes */
+    static unsigned char p[512];
+    size_t len = rec_choose_size(3, K, D);
+    assert_true(len <= sizeof p);
+    rec_choose_put(p, first, K, D, X, 3, slots, arms);
+    rec_choose r;
+    assert_int_equal(rec_choose_get(p, len, D, &r), 0);
+    state_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fence_replay),
+        cmocka_unit_test(test_choose_fails_part_way),
+    };
+    return cmocka_run_group_tests_name("colb serve state", tests, NULL, NULL);
+}
