@@ -125,15 +125,39 @@ static void seg_header(unsigned char *h, uint64_t first)
 
 /* ---- reading ---------------------------------------------------------------- */
 
+/* The offset of the first record after byte off of segment m (size
+ * bytes) that is whole, passes its checksum and has an lsn from expect on
+ * (*lsn); -1 if none. Looked for a byte at a time: a damaged record's
+ * length cannot be trusted. A recycled segment's stale records have lsns
+ * below the segment's first, so they do not count. */
+static long long later_record(const unsigned char *m, size_t off, size_t size, uint64_t expect, uint64_t *lsn)
+{
+    for (size_t q = off + 1; q + REC_OVERHEAD <= size; q++) {
+        const unsigned char *r = m + q;
+        size_t len = get_u32(r);
+        uint64_t l = get_u64(r + 8);
+        if (len >= REC_MAX || len > size - q - REC_OVERHEAD || l < expect || l - expect > (size - off) / REC_OVERHEAD)
+            continue;
+        if (get_u64(r + 16 + len) == XXH3_64bits(r, 16 + len)) {
+            *lsn = l;
+            return (long long)q;
+        }
+    }
+    return -1;
+}
+
 /* Read one segment: visit records with lsn > after. *expect is the lsn the
  * next record must have (0: not known yet). On a bad record: in the last
- * segment the log ends there (*torn_at set). A segment before the last
+ * segment the log ends there (*torn_at set) - unless a whole record with a
+ * later lsn follows it, which a torn write does not explain: then an
+ * error, or with cut the log ends there all the same (*damaged set). A
+ * segment before the last
  * whose records stop before the next one's first (a bad record, or the
  * zeros of a preallocated tail) has lost records: with cut, the log ends
  * there too (*torn_at and *gap set), else an error. */
 static int read_segment(const segment *s, uint64_t next_first, uint64_t after, uint64_t *expect, wal_visit fn,
-                        void *ctx, int cut, long long *torn_at, int *gap, size_t *size_out, char *err,
-                        size_t err_len)
+                        void *ctx, int cut, long long *torn_at, int *gap, int *damaged, size_t *size_out,
+                        char *err, size_t err_len)
 {
     int fd = open(s->path, O_RDONLY | O_CLOEXEC);
     struct stat st;
@@ -205,7 +229,19 @@ static int read_segment(const segment *s, uint64_t next_first, uint64_t after, u
         off += REC_OVERHEAD + len;
     }
     if (last && off < size && !(size - off >= 16 && !memcmp(m + off, zero, 16))) {
-        *torn_at = (long long)off;
+        uint64_t later;
+        long long q = later_record(m, off, size, *expect, &later);
+        if (q < 0 || cut) {
+            *torn_at = (long long)off;
+            *damaged = q >= 0;
+        } else {
+            snprintf(err, err_len, "%s: the record at byte %zu (lsn %llu) is damaged, yet a whole record follows at "
+                     "byte %lld (lsn %llu): disk corruption, or a power cut that wrote a later page of an "
+                     "unacknowledged tail before an earlier one. --repair-log 1 ends the log at the damaged "
+                     "record (the bytes from there kept in DIR/dropped; docs/serve.md, recovery)", s->path, off,
+                     (unsigned long long)*expect, q, (unsigned long long)later);
+            rc = -1;
+        }
     } else if (!last && *expect < next_first) {
         /* a power cut can lose the unsynced tail of a segment while a later
          * one reached the disk; no record from there on was acknowledged
@@ -226,6 +262,39 @@ done:
     if (m)
         munmap(m, size);
     return rc;
+}
+
+/* Copy the bytes of segment path from byte `from` on to DIR/dropped/<its
+ * name>.from-<from>, synced, before a repair cuts them. 0, or -1 with err. */
+static int keep_dropped_tail(const char *dir, const char *path, long long from, char *err, size_t err_len)
+{
+    char dd[4120], to[4500];
+    snprintf(dd, sizeof dd, "%s/dropped", dir);
+    const char *base = strrchr(path, '/');
+    snprintf(to, sizeof to, "%s%s.from-%lld", dd, base ? base : "/", from);
+    enum { CHUNK = 1 << 16 };
+    unsigned char *buf = malloc(CHUNK);
+    int in = -1, out = -1, ok = buf && (mkdir(dd, 0755) == 0 || errno == EEXIST) &&
+                                (in = open(path, O_RDONLY | O_CLOEXEC)) >= 0 &&
+                                (out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0;
+    for (off_t at = (off_t)from; ok;) {
+        ssize_t k = pread(in, buf, CHUNK, at);
+        if (k <= 0) {
+            ok = k == 0;
+            break;
+        }
+        ok = write(out, buf, (size_t)k) == k;
+        at += k;
+    }
+    ok = ok && fdatasync(out) == 0;
+    if (!ok)
+        snprintf(err, err_len, "%s: cannot keep its damaged tail in %s: %s", path, to, strerror(errno));
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
+    free(buf);
+    return ok ? 0 : -1;
 }
 
 int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx, uint64_t *last, char *note,
@@ -256,9 +325,11 @@ int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx
     for (size_t i = i0; i < n && rc == 0; i++) {
         long long torn = -1;
         size_t size = 0;
-        int gap = 0;
+        int gap = 0, damaged = 0;
         rc = read_segment(&seg[i], i + 1 < n ? seg[i + 1].first : 0, after, &expect, fn, ctx, flags & WAL_CUT_GAP,
-                          &torn, &gap, &size, err, err_len);
+                          &torn, &gap, &damaged, &size, err, err_len);
+        if (rc == 0 && damaged && (flags & WAL_REPAIR))
+            rc = keep_dropped_tail(dir, seg[i].path, torn, err, err_len);
         if (rc == 0 && gap && (flags & WAL_REPAIR)) {
             /* the log ends here: the later segments go to DIR/dropped */
             char dd[4120], to[4400];
@@ -283,6 +354,10 @@ int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx
                          seg[i].path, (unsigned long long)expect - 1, (unsigned long long)seg[i + 1].first,
                          size - (size_t)torn, torn, n - i - 1,
                          (flags & WAL_REPAIR) ? " (moved to DIR/dropped)" : "");
+            else if (note && note_len && damaged)
+                snprintf(note, note_len, "%s: its record at byte %lld is damaged and whole records follow: dropped "
+                         "the %zu bytes from there%s", seg[i].path, torn, size - (size_t)torn,
+                         (flags & WAL_REPAIR) ? " (kept in DIR/dropped)" : "");
             else if (note && note_len)
                 snprintf(note, note_len, "%s: dropped a torn %s at byte %lld and the %zu bytes from there (a crash "
                          "during a write; a preallocated segment's unused tail included)", seg[i].path,

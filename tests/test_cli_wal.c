@@ -22,7 +22,10 @@
  *              that far apart (fsyncs counted against the time taken),
  *              every waiter still completes, every record reads back;
  *   spare      the preparing thread leaves alone the spare a rotation has
- *              taken and is renaming (the writer paused in that window).
+ *              taken and is renaming (the writer paused in that window);
+ *   damaged    a damaged record with whole records after it is refused,
+ *              not cut as a torn tail; --repair-log cuts it and keeps the
+ *              bytes in DIR/dropped.
  */
 #include "testutil.h"
 
@@ -374,6 +377,54 @@ static void test_spare_taken(void **state)
     read_back(d, n, REC, NULL);
 }
 
+/* A record damaged in the middle of the last segment, with whole records
+ * after it, is not a torn write (a crash tears only what follows the last
+ * write): reading refuses it and names --repair-log, leaving the segment as
+ * it is; with the repair (WAL_CUT_GAP) the log ends before it, and the
+ * bytes cut are kept in DIR/dropped. */
+static void test_damaged_record(void **cm)
+{
+    (void)cm;
+    char d[256], err[512], note[512], path[512];
+    subdir(d, sizeof d, "damaged");
+    static metrics m;
+    metrics_init(&m);
+    wal *w;
+    assert_int_equal(wal_open(&w, d, 1, 0, 0, 0, &m, err, sizeof err), 0);
+    append_durable(w, 10, 100);
+    wal_close(w);
+    snprintf(path, sizeof path, "%s/wal-%020d.log", d, 1);
+    long long size = file_size(path);
+    const long long at = 32 + 4 * (100 + 24); /* record 5 */
+    assert_true(size >= at + 124);
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    unsigned char b;
+    assert_int_equal(pread(fd, &b, 1, at + 40), 1);
+    b ^= 1;
+    assert_int_equal(pwrite(fd, &b, 1, at + 40), 1); /* a bit of its payload */
+    close(fd);
+
+    check c = { 1, 100 };
+    uint64_t last;
+    if (wal_read(d, 0, WAL_REPAIR, visit_check, &c, &last, note, sizeof note, err, sizeof err) == 0)
+        fail_msg("a damaged record followed by whole ones read as a torn tail (%s)", note);
+    if (!strstr(err, "damaged") || !strstr(err, "--repair-log"))
+        fail_msg("the error does not say what is wrong and what to do: %s", err);
+    assert_int_equal(file_size(path), size); /* untouched */
+
+    c.next = 1;
+    assert_int_equal(wal_read(d, 0, WAL_REPAIR | WAL_CUT_GAP, visit_check, &c, &last, note, sizeof note, err,
+                              sizeof err), 0);
+    assert_int_equal(last, 4);
+    if (!strstr(note, "damaged"))
+        fail_msg("the note does not say the record was damaged: %s", note);
+    assert_int_equal(file_size(path), at);
+    char kept[600];
+    snprintf(kept, sizeof kept, "%s/dropped/wal-%020d.log.from-%lld", d, 1, at);
+    assert_int_equal(file_size(kept), size - at);
+}
+
 /* --commit-interval: a waiter every millisecond for 0.3 s, against an
  * interval of 20 ms: every waiter completes, and the group commits that
  * complete them start at least 20 ms apart (at most one per interval of
@@ -416,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_preallocated),
         cmocka_unit_test(test_commit_interval),
         cmocka_unit_test(test_spare_taken),
+        cmocka_unit_test(test_damaged_record),
     };
     return cmocka_run_group_tests_name("colb serve log", tests, setup, teardown);
 }
