@@ -9,6 +9,7 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -29,6 +30,8 @@ struct http_server {
     size_t max_body;
     double request_timeout;
     int quiet;
+    _Atomic int starting;         /* in MHD_start_daemon: its messages go to start_msg */
+    char start_msg[256];
     MHD_socket quiesced;          /* the listen socket after quiesce, closed at stop */
     _Atomic int draining;
     _Atomic long active;          /* requests between their first byte and their completion */
@@ -261,10 +264,64 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static void on_log(void *cls, const char *fmt, va_list ap)
 {
     http_server *h = cls;
+    if (h->starting) { /* the first one says why a start failed: in its one error line */
+        if (!h->start_msg[0]) {
+            vsnprintf(h->start_msg, sizeof h->start_msg, fmt, ap);
+            h->start_msg[strcspn(h->start_msg, "\n")] = '\0';
+        }
+        return;
+    }
     if (h->quiet)
         return;
     fprintf(stderr, "colb serve: http: ");
     vfprintf(stderr, fmt, ap);
+}
+
+/* c->host:c->port as a socket address (a4 or a6 filled; *v6 set for the
+ * latter). The address, or NULL with err. */
+static const struct sockaddr *listen_addr(const serve_config *c, struct sockaddr_in *a4, struct sockaddr_in6 *a6,
+                                          socklen_t *len, int *v6, char *err, size_t err_len)
+{
+    memset(a4, 0, sizeof *a4);
+    memset(a6, 0, sizeof *a6);
+    *v6 = 0;
+    if (inet_pton(AF_INET, c->host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)c->port);
+        *len = sizeof *a4;
+        return (const struct sockaddr *)a4;
+    }
+    if (inet_pton(AF_INET6, c->host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)c->port);
+        *len = sizeof *a6;
+        *v6 = 1;
+        return (const struct sockaddr *)a6;
+    }
+    snprintf(err, err_len, "--listen: '%s' is not a numeric address", c->host);
+    return NULL;
+}
+
+int http_probe(const serve_config *c, char *err, size_t err_len)
+{
+    struct sockaddr_in a4;
+    struct sockaddr_in6 a6;
+    socklen_t len;
+    int v6;
+    const struct sockaddr *sa = listen_addr(c, &a4, &a6, &len, &v6, err, err_len);
+    if (!sa)
+        return -1;
+    if (c->port == 0)
+        return 0; /* an ephemeral port: any will do */
+    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    /* SO_REUSEADDR as libmicrohttpd sets it: a port whose last connections
+     * linger in TIME_WAIT is free to it */
+    int ok = fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 && bind(fd, sa, len) == 0;
+    if (!ok)
+        snprintf(err, err_len, "cannot listen on %s:%u: %s", c->host, c->port, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    return ok ? 0 : -1;
 }
 
 int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, unsigned *bound_port, char *err,
@@ -283,9 +340,8 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
     h->quiesced = MHD_INVALID_SOCKET;
     struct sockaddr_in a4;
     struct sockaddr_in6 a6;
-    memset(&a4, 0, sizeof a4);
-    memset(&a6, 0, sizeof a6);
-    const struct sockaddr *sa;
+    socklen_t sa_len;
+    int v6;
     /* poll(), not epoll: libmicrohttpd's epoll loop (0.9.75, and its master
      * of 2025) drains events with `while (num_events == MAX_EVENTS (128))
      * epoll_wait(..., timeout)`, so when exactly 128, 256, ... events are
@@ -297,20 +353,14 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
      * resumes them together). poll() has no such loop; its cost per wakeup
      * is linear in the connections of a thread, small at --max-connections. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-    if (inet_pton(AF_INET, c->host, &a4.sin_addr) == 1) {
-        a4.sin_family = AF_INET;
-        a4.sin_port = htons((uint16_t)c->port);
-        sa = (const struct sockaddr *)&a4;
-    } else if (inet_pton(AF_INET6, c->host, &a6.sin6_addr) == 1) {
-        a6.sin6_family = AF_INET6;
-        a6.sin6_port = htons((uint16_t)c->port);
-        sa = (const struct sockaddr *)&a6;
-        flags |= MHD_USE_IPv6;
-    } else {
-        snprintf(err, err_len, "--listen: '%s' is not a numeric address", c->host);
+    const struct sockaddr *sa = listen_addr(c, &a4, &a6, &sa_len, &v6, err, err_len);
+    if (!sa) {
         free(h);
         return -1;
     }
+    if (v6)
+        flags |= MHD_USE_IPv6;
+    h->starting = 1;
     h->d = MHD_start_daemon(flags, (uint16_t)c->port, NULL, NULL, on_request, h,
                             MHD_OPTION_EXTERNAL_LOGGER, on_log, h, /* first: it applies from here on */
                             MHD_OPTION_SOCK_ADDR, sa,
@@ -323,9 +373,10 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
                             /* MHD clears a connection's pool between requests: keep it small */
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
                             MHD_OPTION_END);
+    h->starting = 0; /* from now on its messages go to stderr */
     if (!h->d) {
-        snprintf(err, err_len, "cannot listen on %s:%u (address in use, or not an address of this machine?)",
-                 c->host, c->port);
+        snprintf(err, err_len, "cannot listen on %s:%u: %s", c->host, c->port,
+                 h->start_msg[0] ? h->start_msg : "address in use, or not an address of this machine?");
         free(h);
         return -1;
     }

@@ -13,6 +13,12 @@
 
 typedef struct http_server http_server;
 
+/* Whether c->host:c->port can be listened on (a port in use, an address
+ * not of this machine), checked before the state is opened or made: 0, or
+ * -1 with err. (Another process may still take the port before
+ * http_start.) */
+int http_probe(const serve_config *c, char *err, size_t err_len);
+
 /* Listen on c->host:c->port. *bound_port receives the port (useful with
  * port 0). 0, or -1 with err. */
 int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, unsigned *bound_port, char *err,

@@ -52,8 +52,6 @@ int serve_main(int argc, char **argv)
         fprintf(stderr, "colb serve: %s\n", err);
         return 2;
     }
-    if (!loopback(c.host) && !token[0] && !c.quiet)
-        fprintf(stderr, "colb serve: warning: listening on %s, beyond this machine, without --token-file\n", c.host);
     /* signals are taken by this thread alone (sigwait below): block them
      * before any thread starts, so that every thread inherits the mask */
     sigset_t set;
@@ -62,6 +60,12 @@ int serve_main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (http_probe(&c, err, sizeof err)) { /* before a new state is made */
+        fprintf(stderr, "colb serve: %s\n", err);
+        return 1;
+    }
+    if (!loopback(c.host) && !token[0] && !c.quiet)
+        fprintf(stderr, "colb serve: warning: listening on %s, beyond this machine, without --token-file\n", c.host);
     static metrics m;
     metrics_init(&m);
     engine *e;

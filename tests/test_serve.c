@@ -34,7 +34,9 @@
  *   threads      every thread of the server is one it named (no OpenBLAS
  *                helper threads left busy-waiting at start);
  *   applier_class  --applier-class idle puts the applier thread in
- *                SCHED_IDLE, the default leaves it in SCHED_OTHER.
+ *                SCHED_IDLE, the default leaves it in SCHED_OTHER;
+ *   port         a port in use: one error line, exit 1, and no new state
+ *                folder left behind.
  *
  * The kill moments are random: seeded by $COLB_TEST_SEED, else the clock
  * (printed, so that a failure can be replayed). $COLB_TEST_ONLY runs the
@@ -1865,9 +1867,44 @@ static void test_applier_class(void **state)
     }
 }
 
+/* A port in use (a socket of this test listens on it): colb serve exits 1
+ * with one line on stderr, before it makes the new state's folder. */
+static void test_port_in_use(void **state)
+{
+    (void)state;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fd, 1), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    char st[256], log[256], cmd[1024];
+    snprintf(st, sizeof st, "%s/port-in-use", dir);
+    snprintf(log, sizeof log, "%s/port-in-use.log", dir);
+    /* bounded: were it to start, timeout would stop it (exit 124) */
+    snprintf(cmd, sizeof cmd, "timeout 20 %s serve --listen 127.0.0.1:%u --state %s --dim 3 --policy linucb-ind "
+             ">/dev/null 2>%s", colb_bin(), (unsigned)ntohs(a.sin_port), st, log);
+    int rc = system(cmd);
+    close(fd);
+    char *err = slurp(log, NULL);
+    assert_non_null(err);
+    size_t n_lines = 0;
+    for (const char *c = err; *c; c++)
+        n_lines += *c == '\n';
+    if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 1 || n_lines != 1 || !strstr(err, "cannot listen on"))
+        fail_msg("colb serve on a port in use: exit %d, stderr (%zu lines): %s", WIFEXITED(rc) ? WEXITSTATUS(rc) : -1,
+                 n_lines, err);
+    free(err);
+    struct stat sb;
+    if (stat(st, &sb) == 0)
+        fail_msg("colb serve left a new state folder %s behind after failing to listen", st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_port_in_use, kill_leftovers),
         cmocka_unit_test_teardown(test_integration, kill_leftovers),
         cmocka_unit_test_teardown(test_applier_class, kill_leftovers),
         cmocka_unit_test_teardown(test_crash, kill_leftovers),
