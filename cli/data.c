@@ -1,9 +1,11 @@
 /* data.c - environments of `colb run` (see data.h). */
 #include "data.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "colb/dataset.h"
 #include "colb/tune.h"
@@ -52,6 +54,33 @@ static int lastfm_dir(const run_config *c, char *out, size_t len)
     return is_dir(out) ? 0 : -1;
 }
 
+static void lastfm_missing(const char *dir, char *err, size_t err_len)
+{
+    snprintf(err, err_len,
+             "Last.FM data not found (looked for %s, and for artists.dat in its parent; set the data "
+             "folder with --data-dir or COLB_DATA_DIR)",
+             dir);
+}
+
+int data_check(const run_config *c, char *err, size_t err_len)
+{
+    if (c->data == DATA_LASTFM) {
+        char dir[PATH_LEN + 64];
+        if (lastfm_dir(c, dir, sizeof dir)) {
+            lastfm_missing(dir, err, err_len);
+            return -1;
+        }
+    } else if (c->data == DATA_LOGGED) {
+        const char *files[2] = { c->features, c->positives };
+        for (int i = 0; i < 2; i++)
+            if (files[i][0] && access(files[i], R_OK) != 0) { /* the loader's words */
+                snprintf(err, err_len, "cannot open '%s': %s", files[i], strerror(errno));
+                return -1;
+            }
+    }
+    return 0;
+}
+
 int data_env_open(data_env *d, run_config *c, char *err, size_t err_len)
 {
     memset(d, 0, sizeof *d);
@@ -68,10 +97,7 @@ int data_env_open(data_env *d, run_config *c, char *err, size_t err_len)
     if (c->data == DATA_LASTFM) {
         char dir[PATH_LEN + 64], cache[PATH_LEN];
         if (lastfm_dir(c, dir, sizeof dir)) {
-            snprintf(err, err_len,
-                     "Last.FM data not found (looked for %s, and for artists.dat in its parent; set the data "
-                     "folder with --data-dir or COLB_DATA_DIR)",
-                     dir);
+            lastfm_missing(dir, err, err_len);
             return -1;
         }
         data_cache_path(c, cache, sizeof cache);

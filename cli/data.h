@@ -12,6 +12,11 @@ typedef struct data_env {
     size_t K;
 } data_env;
 
+/* The data set of c is there: the Last.FM folder (--data-dir,
+ * COLB_DATA_DIR), the logged files readable; checked before any work, as
+ * loading them finds the rest. 0, or -1 with the reason in err. */
+int data_check(const run_config *c, char *err, size_t err_len);
+
 /* Prepare c->sim for its environment: learner noise default, data sets
  * (loaded, filtered to top users, plugged in as c->sim.make_env). */
 int data_env_open(data_env *d, run_config *c, char *err, size_t err_len);

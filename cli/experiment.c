@@ -110,6 +110,37 @@ static int meta_entry(load_ctx *c, const char *name, const char *value, int *han
     return 1;
 }
 
+void experiment_file_part(char *out, size_t len, const char *name)
+{
+    size_t n = 0;
+    for (; *name && n + 1 < len; name++) {
+        unsigned char ch = (unsigned char)*name;
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                 ch == '-' || ch == '_' || ch == '.';
+        out[n++] = ok ? (char)ch : '_';
+    }
+    if (len)
+        out[n] = '\0';
+}
+
+/* 0 when no reading of e has the file-name form of `name`, else -1 with
+ * err naming both: their plots would overwrite each other. */
+static int new_file_part(const load_ctx *c, const char *name, char *err, size_t err_len)
+{
+    char mine[NAME_LEN], theirs[NAME_LEN];
+    experiment_file_part(mine, sizeof mine, name);
+    for (size_t i = 0; i < c->e->n_readings; i++) {
+        experiment_file_part(theirs, sizeof theirs, c->e->reading[i]);
+        if (!strcmp(mine, theirs)) {
+            snprintf(err, err_len, "readings '%s' (line %zu) and '%s' would write the same plot files "
+                     "(as '%s': file names read characters other than letters, digits, '-', '_' and "
+                     "'.' as '_'); rename one", c->e->reading[i], c->reading_line[i], name, mine);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int on_entry(void *user, size_t line, const char *section, const char *name, const char *value,
                     int cont, char *err, size_t err_len)
 {
@@ -175,6 +206,8 @@ static int on_entry(void *user, size_t line, const char *section, const char *na
                      MAX_READINGS, NAME_LEN);
             return -1;
         }
+        if (new_file_part(c, rname, err, err_len))
+            return -1;
         snprintf(e->reading[i], NAME_LEN, "%s", rname);
         e->cfg[i] = e->base;
         c->reading_line[i] = line;

@@ -10,8 +10,9 @@
  *   [quick]                        overrides for `colb reproduce --quick`
  * Lines may be of any length; ';' after a blank starts a comment; a line
  * that starts with whitespace continues the previous `note`, `title` or
- * `claim`. A key set twice in one section, a reading defined twice, and
- * anything else malformed is an error at its line; reading stops there.
+ * `claim`. A key set twice in one section, a reading defined twice (or
+ * two whose names have the same form in file names, experiment_file_part),
+ * and anything else malformed is an error at its line; reading stops there.
  * Top-level keys that are not options: figure, metric, check (repeatable),
  * and `note` inside a reading. Without [reading] sections the experiment has
  * one reading, "default". */
@@ -47,6 +48,13 @@ typedef struct experiment {
     int quick_applied;
     char quick_full[MAX_QUICK][QUICK_VAL_LEN];
 } experiment;
+
+/* The form of `name` in file names (a reading's plots, plot.h): every
+ * character but [A-Za-z0-9._-] becomes '_'; into out (len bytes,
+ * truncated). No two readings of a loaded experiment have the same form:
+ * experiment_load refuses the second (their plots would overwrite each
+ * other's). */
+void experiment_file_part(char *out, size_t len, const char *name);
 
 /* Load `path` into e (e->base must hold the defaults). On failure returns
  * non-zero and writes "PATH:LINE: reason" (or "PATH: reason") into err. */

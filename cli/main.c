@@ -39,7 +39,8 @@ static void usage(FILE *f)
             "colb run simulates policies on an environment and writes summary.csv,\n"
             "curves.csv, settings.txt and plots of the regret curves into --out DIR\n"
             "(default results/run), replacing a previous results folder as a whole.\n"
-            "Every option below is also a key of experiment files (docs/experiments.md).\n",
+            "Every option below is also a key of experiment files (docs/experiments.md);\n"
+            "each may be given once.\n",
             COLB_VERSION_STRING);
     options_help(f);
     fprintf(f, "\ncheckpoints (docs/experiments.md):\n"
@@ -53,23 +54,29 @@ static void usage(FILE *f)
 
 /* Parse `--key value`, `--key=value`, -c FILE, -j N into the experiment;
  * the experiment file (if any) is loaded first, then the other options
- * override it. Returns 0, or EXIT_USAGE with a message printed. */
-static int parse_run_args(int argc, char **argv, experiment *e, const char *cfg_text)
+ * override it. Each option may be given once, from argv[own] on (the
+ * arguments before it come from a checkpoint: those given with --resume
+ * override them). Returns 0, or EXIT_USAGE with a message printed. */
+static int parse_run_args(int argc, char **argv, int own, experiment *e, const char *cfg_text)
 {
     const char *cfg = NULL;
+    char err[ERR_LEN];
+    seen_opts seen = { .n = 0 };
     for (int i = 0; i < argc; i++) /* find the experiment file first */
-        if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) {
-            if (i + 1 >= argc) {
+        if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config") || !strncmp(argv[i], "--config=", 9)) {
+            int joined = !strncmp(argv[i], "--config=", 9);
+            if (!joined && i + 1 >= argc) {
                 fprintf(stderr, "colb: %s needs a FILE\n", argv[i]);
                 return EXIT_USAGE;
             }
-            cfg = argv[++i];
-        } else if (!strncmp(argv[i], "--config=", 9)) {
-            cfg = argv[i] + 9;
+            if (i >= own && option_given_once(&seen, "config", argv[i], err, sizeof err)) {
+                fprintf(stderr, "colb: %s\n", err);
+                return EXIT_USAGE;
+            }
+            cfg = joined ? argv[i] + 9 : argv[++i];
         } else if (!strcmp(argv[i], "--")) {
             break;
         }
-    char err[ERR_LEN];
     if (cfg && (cfg_text ? experiment_load_text(e, cfg, cfg_text, err, sizeof err)
                          : experiment_load(e, cfg, err, sizeof err))) {
         fprintf(stderr, "colb: %s\n", err);
@@ -78,6 +85,7 @@ static int parse_run_args(int argc, char **argv, experiment *e, const char *cfg_
     experiment_finish(e);
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *key, *val;
+        int at = i;
         char keybuf[NAME_LEN];
         if (!strcmp(a, "--")) {
             if (i + 1 < argc) {
@@ -125,16 +133,19 @@ static int parse_run_args(int argc, char **argv, experiment *e, const char *cfg_
             fprintf(stderr, "colb: option '%s' needs a value\n", a);
             return EXIT_USAGE;
         }
+        if (at >= own && option_given_once(&seen, option_name(key), a[1] == 'j' ? "-j" : a, err, sizeof err)) {
+            fprintf(stderr, "colb: %s\n", err);
+            return EXIT_USAGE;
+        }
         if (experiment_set(e, key, val, err, sizeof err)) {
             fprintf(stderr, "colb: %s\n", err);
             return EXIT_USAGE;
         }
     }
-    for (size_t r = 0; r < e->n_readings; r++)
-        if (config_check(&e->cfg[r], err, sizeof err)) {
-            fprintf(stderr, "colb: %s\n", err);
-            return EXIT_USAGE;
-        }
+    if (run_check_settings(e, err, sizeof err)) { /* every sweep value too, before any work */
+        fprintf(stderr, "colb: %s\n", err);
+        return EXIT_USAGE;
+    }
     return 0;
 }
 
@@ -166,6 +177,10 @@ static int take_control(int argc, char **argv, run_control *rc)
         v = a[n] == '=' ? a + n + 1 : i + 1 < argc ? argv[++i] : NULL;
         if (!v || !*v) {
             fprintf(stderr, "colb: %.*s needs a value\n", (int)n, a);
+            return EXIT_USAGE;
+        }
+        if ((which == 1 && rc->checkpoint) || (which == 2 && rc->stop_after) || (which == 3 && rc->resume)) {
+            fprintf(stderr, "colb: option '%.*s' is given twice; give each option once\n", (int)n, a);
             return EXIT_USAGE;
         }
         if (which == 1)
@@ -269,6 +284,7 @@ static int cmd_run(int argc, char **argv)
     const char *cfg_text = NULL;
     const void *saved_bytes = NULL; /* the resumed run's command, owned by ss */
     size_t saved_len = 0;
+    int own = 0; /* ctl.argv[own..] are this command line's (before: a checkpoint's) */
     char err[ERR_LEN], ckpt[PATH_LEN + 32];
     if (!rc && !e)
         rc = 1;
@@ -307,13 +323,14 @@ static int cmd_run(int argc, char **argv)
                 free(saved.argv);
                 ctl.argv = all;
                 ctl.argc += saved.argc;
+                own = saved.argc; /* the extra arguments override the saved ones */
                 rc = all ? 0 : 1;
             }
         }
     }
     if (!rc) {
         config_default(&e->base);
-        rc = parse_run_args(ctl.argc, ctl.argv, e, cfg_text);
+        rc = parse_run_args(ctl.argc, ctl.argv, own, e, cfg_text);
     }
     for (size_t r = 0; !rc && ctl.stop_after && r < e->n_readings; r++)
         if (e->cfg[r].tune) { /* a tuned setting runs whole (run.c, run_tuned) */
@@ -328,11 +345,12 @@ static int cmd_run(int argc, char **argv)
         free(e);
         return rc;
     }
-    /* Every output path is checked (and the results folder locked) before
-     * any work: a bad --out fails now, not after the computation. */
+    /* Every output path and data set is checked (and the results folder
+     * locked) before any work: a bad --out or a missing data set of the
+     * last sweep value fails now, not after the computation. */
     outdir od;
-    if (run_check_outputs(e, err, sizeof err) || run_check_memory(e, err, sizeof err) ||
-        outdir_open(&od, e->cfg[0].out_dir, err, sizeof err)) {
+    if (run_check_outputs(e, err, sizeof err) || run_check_data(e, err, sizeof err) ||
+        run_check_memory(e, err, sizeof err) || outdir_open(&od, e->cfg[0].out_dir, err, sizeof err)) {
         fprintf(stderr, "colb: %s\n", err);
         session_free(&ss);
         free(ctl.argv);

@@ -115,6 +115,29 @@ static const option_def *find(const char *key)
 
 int option_known(const char *key) { return find(key) != NULL; }
 
+const char *option_name(const char *key)
+{
+    const option_def *o = find(key);
+    return o ? o->name : NULL;
+}
+
+int option_given_once(seen_opts *s, const char *key, const char *as, char *err, size_t err_len)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (!strcmp(s->key[i], key)) {
+            int n = (int)strcspn(as, "="), m = (int)strcspn(s->as[i], "=");
+            int same = n == m && !strncmp(as, s->as[i], (size_t)n);
+            snprintf(err, err_len, "option '%.*s' is given twice%s%.*s%s; give each option once", n, as,
+                     same ? "" : " (first as '", same ? 0 : m, s->as[i], same ? "" : "')");
+            return -1;
+        }
+    if (s->n < sizeof s->key / sizeof s->key[0]) {
+        s->key[s->n] = key;
+        s->as[s->n++] = as;
+    }
+    return 0;
+}
+
 const char *option_suggest(const char *key)
 {
     const char *names[sizeof OPTS / sizeof OPTS[0]];
@@ -223,6 +246,8 @@ int parse_bytes(const char *s, size_t *out)
         end++;
     if (*end || v < 0 || v * unit >= 18446744073709551615.0)
         return -1;
+    if (v * unit > 0 && v * unit < 1)
+        return -2; /* a fraction of a byte: not 0 (which may mean "not set") */
     *out = (size_t)(v * unit);
     return 0;
 }
@@ -360,8 +385,14 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
         return 0;
     case K_BYTES: {
         size_t v;
-        if (parse_bytes(value, &v)) {
+        int bad = parse_bytes(value, &v);
+        if (bad == -1) {
             snprintf(err, err_len, "%s: '%s' is not a byte count such as 8G, 512M or 1e9", key, value);
+            return -1;
+        }
+        if (bad || v == 0) { /* 0 is the unset budget: the default, which is to leave the option out */
+            snprintf(err, err_len, "%s: '%s' is less than one byte (a budget such as 8G, 512M or 1e9; "
+                     "without the option, 80%% of the available memory)", key, value);
             return -1;
         }
         *(size_t *)(base + o->off) = v;

@@ -62,6 +62,23 @@ int option_is_flag(const char *key);
 /* 1 if `key` is a known option. */
 int option_known(const char *key);
 
+/* The options given on one command line, to refuse one given twice (as
+ * experiment files refuse a key set twice: which of the two was meant?). */
+typedef struct seen_opts {
+    const char *key[128], *as[128]; /* option name, the argument that gave it */
+    size_t n;
+} seen_opts;
+
+/* 0 when option `key` (kept by pointer: a literal or option_name()),
+ * given as argument `as` ("-j", "--sweep=users=1,2"; kept by pointer), is
+ * new in s; else -1 with "option '--threads' is given twice (first as
+ * '-j'); give each option once" in err. */
+int option_given_once(seen_opts *s, const char *key, const char *as, char *err, size_t err_len);
+
+/* The option table's own copy of the name `key` (static storage), or NULL
+ * for an unknown key. */
+const char *option_name(const char *key);
+
 /* The known option closest to a misspelled `key`, or NULL (suggest.h). */
 const char *option_suggest(const char *key);
 
@@ -88,7 +105,10 @@ int parse_double(const char *s, double lo, double hi, double *out);
 int parse_size(const char *s, size_t lo, size_t hi, size_t *out);
 
 /* A byte count: a decimal number with an optional K, M, G or T suffix
- * (powers of 1024, an optional B after it): "512M", "1.5G", "2e9". */
+ * (powers of 1024, an optional B after it): "512M", "1.5G", "2e9"; a
+ * fraction of a byte is dropped ("1.5" is 1). 0, or -1 when s is not
+ * one, -2 when it is more than 0 and less than one byte ("0.5", "1e-300":
+ * never rounded to 0, which callers may read as "not set"). */
 int parse_bytes(const char *s, size_t *out);
 
 /* Index of v among the choices "a|b|c" (0, 1, 2), or -1. */

@@ -63,23 +63,11 @@ static pstyle style_of(const char *name)
 
 /* ---- names and strings ------------------------------------------------- */
 
-static void safe_part(char *out, size_t len, const char *s)
-{
-    size_t n = 0;
-    for (; *s && n + 1 < len; s++) {
-        unsigned char ch = (unsigned char)*s;
-        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                 ch == '-' || ch == '_' || ch == '.';
-        out[n++] = ok ? (char)ch : '_';
-    }
-    out[n] = '\0';
-}
-
 void plot_file_name(char *out, size_t len, const char *fig, const char *reading, const char *kind)
 {
     char f[NAME_LEN], r[NAME_LEN];
-    safe_part(f, sizeof f, fig && *fig ? fig : "figure");
-    safe_part(r, sizeof r, reading);
+    experiment_file_part(f, sizeof f, fig && *fig ? fig : "figure");
+    experiment_file_part(r, sizeof r, reading);
     snprintf(out, len, "%s-%s-%s", f, r, kind);
 }
 

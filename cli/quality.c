@@ -404,8 +404,15 @@ int cmd_bench_quality(int argc, char **argv)
     const char *cfg = "experiments/extra/quality.conf", *out = "results/quality", *threads = "2";
     const char *repeats = NULL;
     int quick = 0;
+    seen_opts seen = { .n = 0 };
+    char why[256];
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
+        const char *key = !strcmp(a, "-c") ? "--config" : !strncmp(a, "-j", 2) ? "--threads" : a;
+        if (a[0] == '-' && option_given_once(&seen, key, !strncmp(a, "-j", 2) ? "-j" : a, why, sizeof why)) {
+            fprintf(stderr, "colb: %s\n", why);
+            return EXIT_USAGE;
+        }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;

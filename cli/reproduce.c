@@ -90,8 +90,16 @@ int cmd_reproduce(int argc, char **argv)
     const char *out = NULL, *threads = "2", *data_dir = NULL;
     const char *want[64];
     size_t n_want = 0;
+    seen_opts seen = { .n = 0 };
+    char why[256];
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
+        int opt = !strcmp(a, "--quick") || !strcmp(a, "--resume") || !strcmp(a, "--out") ||
+                  !strcmp(a, "-j") || !strcmp(a, "--threads") || !strcmp(a, "--data-dir");
+        if (opt && option_given_once(&seen, !strcmp(a, "-j") ? "--threads" : a, a, why, sizeof why)) {
+            fprintf(stderr, "colb: %s\n", why);
+            return EXIT_USAGE;
+        }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
@@ -169,9 +177,8 @@ int cmd_reproduce(int argc, char **argv)
             rc = EXIT_USAGE;
             break;
         }
-        for (size_t r = 0; r < jb->e->n_readings && !rc; r++)
-            if (config_check(&jb->e->cfg[r], err, sizeof err))
-                rc = EXIT_USAGE;
+        if (run_check_settings(jb->e, err, sizeof err))
+            rc = EXIT_USAGE;
         if (!rc && (run_check_outputs(jb->e, err, sizeof err) || run_check_memory(jb->e, err, sizeof err)))
             rc = 1;
         total += experiment_jobs(jb->e);

@@ -26,6 +26,64 @@ int run_check_outputs(const experiment *e, char *err, size_t err_len)
     return 0;
 }
 
+/* Setting (r, s) of e into *c: reading r with sweep value s (s = 0 without
+ * a sweep). 0, or -1 with err set. */
+static int setting_config(const experiment *e, size_t r, size_t s, run_config *c, char *err,
+                          size_t err_len)
+{
+    const run_config *base = &e->cfg[r];
+    *c = *base;
+    return base->n_sweep ? config_set(c, base->sweep_key, base->sweep_values[s], err, err_len) : 0;
+}
+
+/* err = "reading NAME, sweep KEY=VALUE: why" for setting (r, s) of e, each
+ * part only when there is a choice (several readings, a sweep). */
+static void setting_error(const experiment *e, size_t r, size_t s, const char *why, char *err,
+                          size_t err_len)
+{
+    const run_config *base = &e->cfg[r];
+    int named = e->n_readings > 1, swept = base->n_sweep > 0;
+    snprintf(err, err_len, "%s%s%s%s%s%s%s%s", named ? "reading " : "", named ? e->reading[r] : "",
+             named && swept ? ", " : "", swept ? "sweep " : "", swept ? base->sweep_key : "",
+             swept ? "=" : "", swept ? base->sweep_values[s] : "", named || swept ? ": " : "");
+    size_t n = strlen(err);
+    if (n < err_len)
+        snprintf(err + n, err_len - n, "%s", why);
+}
+
+/* Check every setting of e with `valid` (config_check, data_check); -1
+ * with the first failure, named by setting_error, in err. */
+static int check_settings(const experiment *e, int (*valid)(const run_config *, char *, size_t),
+                          char *err, size_t err_len)
+{
+    run_config *c = malloc(sizeof *c);
+    char *why = malloc(ERR_LEN);
+    int rc = c && why ? 0 : -1;
+    if (rc)
+        snprintf(err, err_len, "out of memory");
+    for (size_t r = 0; r < e->n_readings && !rc; r++) {
+        size_t sweeps = e->cfg[r].n_sweep ? e->cfg[r].n_sweep : 1;
+        for (size_t s = 0; s < sweeps && !rc; s++)
+            if (setting_config(e, r, s, c, why, ERR_LEN) || valid(c, why, ERR_LEN)) {
+                setting_error(e, r, s, why, err, err_len);
+                rc = -1;
+            }
+    }
+    free(why);
+    free(c);
+    return rc;
+}
+
+int run_check_settings(const experiment *e, char *err, size_t err_len)
+{
+    return check_settings(e, config_check, err, err_len);
+}
+
+int run_check_data(const experiment *e, char *err, size_t err_len)
+{
+    return check_settings(e, data_check, err, err_len);
+}
+
 int run_check_memory(const experiment *e, char *err, size_t err_len)
 {
     run_config *c = malloc(sizeof *c);
@@ -38,8 +96,7 @@ int run_check_memory(const experiment *e, char *err, size_t err_len)
         const run_config *base = &e->cfg[r];
         size_t sweeps = base->n_sweep ? base->n_sweep : 1;
         for (size_t s = 0; s < sweeps && !rc; s++) {
-            *c = *base;
-            if (base->n_sweep && config_set(c, base->sweep_key, base->sweep_values[s], err, err_len)) {
+            if (setting_config(e, r, s, c, err, err_len)) {
                 rc = -1;
                 break;
             }

@@ -35,6 +35,17 @@ typedef struct result_set {
  * cache) can be written; 0, or -1 with err set. */
 int run_check_outputs(const experiment *e, char *err, size_t err_len);
 
+/* Every setting of e (each reading at each sweep value) passes
+ * config_check: called before any work, so that a bad sweep value stops
+ * the run before the settings ahead of it have run. 0, or -1 with err =
+ * "reading NAME, sweep KEY=VALUE: reason" (each part only when the
+ * experiment has several readings, a sweep). */
+int run_check_settings(const experiment *e, char *err, size_t err_len);
+
+/* The data set of every setting of e is there (data_check), before any
+ * work; 0, or -1 with err named as by run_check_settings. */
+int run_check_data(const experiment *e, char *err, size_t err_len);
+
 /* Every synthetic setting of e fits the memory budget (--max-memory):
  * checked before any work. 0, or -1 with the inputs and the estimate in err. */
 int run_check_memory(const experiment *e, char *err, size_t err_len);

@@ -72,6 +72,118 @@ static void test_experiment_file_errors(void **state)
     assert_int_not_equal(stat(path, &st), 0);
 }
 
+static int exists(const char *dir, const char *name)
+{
+    char p[600];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return stat(p, &st) == 0;
+}
+
+/* Every sweep value is checked before any work, as a setting without a
+ * sweep is: a bad later value is a usage error at once (exit 2, one line
+ * naming the value), not after the values before it have run; a data set
+ * of a later value that is not there fails before any work too (exit 1, as
+ * without a sweep). Stderr is not a terminal here, so a setting that ran
+ * would have printed its progress line. */
+static void test_sweep_values_checked_first(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", path[512], args[2048], err[4096];
+    assert_non_null(mkdtemp(dir));
+    static const char *const small = "--horizon 20 --repeats 1 --dim 2 --arms 3 --policies linucb-ind --plots 0";
+    snprintf(args, sizeof args, "run %s --users 20 --clusters 10 --sweep users=20,5 --out %s/a", small, dir);
+    int rc = colb_run(args, err, sizeof err);
+    if (rc != 2 || lines(err) != 1 ||
+        strcmp(err, "colb: sweep users=5: clusters (10) must not exceed users (5)\n"))
+        fail_msg("bad sweep value: exit %d, stderr '%s'", rc, err);
+    assert_false(exists(dir, "a"));
+    /* with readings, the message names the reading too */
+    snprintf(path, sizeof path, "%s/r.conf", dir);
+    write_file(path, "clusters = 4\n[reading one]\n[reading two]\nsweep = users=8,3\n");
+    snprintf(args, sizeof args, "run -c %s %s --out %s/a", path, small, dir);
+    rc = colb_run(args, err, sizeof err);
+    if (rc != 2 || lines(err) != 1 ||
+        !strstr(err, "colb: reading two, sweep users=3: clusters (4) must not exceed users (3)"))
+        fail_msg("bad sweep value of a reading: exit %d, stderr '%s'", rc, err);
+    /* a data set of the last value is not there */
+    snprintf(args, sizeof args, "run %s --users 6 --clusters 2 --sweep env=clustered,lastfm --data-dir %s/none "
+             "--feature-cache %s/c.bin --out %s/b", small, dir, dir, dir);
+    rc = colb_run(args, err, sizeof err);
+    if (rc != 1 || lines(err) != 1 || !strstr(err, "colb: sweep env=lastfm: Last.FM data not found"))
+        fail_msg("missing Last.FM data: exit %d, stderr '%s'", rc, err);
+    assert_false(exists(dir, "b"));
+    snprintf(path, sizeof path, "%s/f.tsv", dir);
+    write_file(path, "1\t0.5\t0\n2\t0\t0.5\n3\t0.5\t0.5\n");
+    snprintf(path, sizeof path, "%s/p.tsv", dir);
+    write_file(path, "1\t1\n2\t2\n");
+    snprintf(args, sizeof args, "run %s --env logged --features %s/f.tsv --positives %s/p.tsv "
+             "--sweep positives=%s/p.tsv,%s/q.tsv --out %s/c", small, dir, dir, dir, dir, dir);
+    rc = colb_run(args, err, sizeof err);
+    if (rc != 1 || lines(err) != 1 || !strstr(err, "/q.tsv: cannot open '") ||
+        !strstr(err, "q.tsv': No such file or directory"))
+        fail_msg("missing logged file: exit %d, stderr '%s'", rc, err);
+    assert_false(exists(dir, "c"));
+}
+
+/* An option given twice on a command line is a usage error (exit 2, one
+ * line, before any work), as a key set twice in an experiment file is;
+ * --resume still takes --out, -j and --quiet over the saved command line. */
+static void test_options_given_once(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", path[512], args[2048], err[4096];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/x.conf", dir);
+    write_file(path, "horizon = 5\n");
+    static const struct { const char *args, *want; } twice[] = {
+        { "--horizon 5 --sweep users=6,7 --sweep dim=2,3", "option '--sweep' is given twice" },
+        { "--horizon 5 -j 1 --threads=1", "option '--threads' is given twice (first as '-j')" },
+        { "--horizon 5 -j1 -j 1", "option '-j' is given twice" },
+        { "--horizon 5 --horizon=6", "option '--horizon' is given twice" },
+        { "-c DIR/x.conf --config=DIR/x.conf", "option '--config' is given twice (first as '-c')" },
+        { "--horizon 50 --checkpoint DIR/k1 --checkpoint=DIR/k2", "option '--checkpoint' is given twice" },
+        { "--horizon 50 --stop-after 2 --stop-after 3", "option '--stop-after' is given twice" },
+    };
+    for (size_t i = 0; i < sizeof twice / sizeof twice[0]; i++) {
+        char extra[1024] = "";
+        for (const char *a = twice[i].args; *a;) /* DIR -> dir */
+            if (!strncmp(a, "DIR", 3)) {
+                strcat(extra, dir);
+                a += 3;
+            } else {
+                strncat(extra, a++, 1);
+            }
+        snprintf(args, sizeof args, "run --users 4 --clusters 2 --dim 2 --arms 2 --repeats 1 "
+                 "--policies linucb-ind --quiet 1 --plots 0 --out %s/o %s", dir, extra);
+        int rc = colb_run(args, err, sizeof err);
+        if (rc != 2 || lines(err) != 1 || strncmp(err, "colb: ", 6) || !strstr(err, twice[i].want))
+            fail_msg("'%s': exit %d, stderr '%s' (want '%s')", twice[i].args, rc, err, twice[i].want);
+        assert_false(exists(dir, "o"));
+    }
+    snprintf(args, sizeof args, "run --resume %s/k1 --resume %s/k2", dir, dir);
+    assert_int_equal(colb_run(args, err, sizeof err), 2);
+    assert_non_null(strstr(err, "option '--resume' is given twice"));
+    snprintf(args, sizeof args, "reproduce --out %s/r --out %s/s nosuch", dir, dir);
+    assert_int_equal(colb_run(args, err, sizeof err), 2);
+    assert_non_null(strstr(err, "option '--out' is given twice"));
+    assert_int_equal(colb_run("bench-quality -j2 -j 3 -c /nonexistent", err, sizeof err), 2);
+    assert_non_null(strstr(err, "option '-j' is given twice"));
+    /* on --resume, the options given with it override the saved ones */
+    snprintf(args, sizeof args, "run --users 4 --clusters 2 --dim 2 --arms 2 --repeats 1 --horizon 50 "
+             "--policies linucb-ind --quiet 1 --plots 0 -j 1 --out %s/p --stop-after 10 --checkpoint %s/k.colb",
+             dir, dir);
+    assert_int_equal(colb_run(args, err, sizeof err), 0);
+    snprintf(args, sizeof args, "run --resume %s/k.colb --out %s/q --out %s/r", dir, dir, dir);
+    assert_int_equal(colb_run(args, err, sizeof err), 2);
+    assert_non_null(strstr(err, "option '--out' is given twice"));
+    snprintf(args, sizeof args, "run --resume %s/k.colb --out %s/q -j 2", dir, dir);
+    if (colb_run(args, err, sizeof err))
+        fail_msg("resume with --out and -j: '%s'", err);
+    assert_true(exists(dir, "q/summary.csv"));
+    assert_false(exists(dir, "p"));
+}
+
 /* A small sweep with two readings through an experiment file, run with 1
  * and with 2 threads: identical CSVs (but for wall times). */
 static void test_run_files_and_threads(void **state)
@@ -259,6 +371,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_experiment_file_errors),
+        cmocka_unit_test(test_sweep_values_checked_first),
+        cmocka_unit_test(test_options_given_once),
         cmocka_unit_test(test_run_files_and_threads),
         cmocka_unit_test(test_run_fair_policies),
         cmocka_unit_test(test_bench_quality),

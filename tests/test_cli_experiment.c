@@ -107,6 +107,16 @@ static void test_duplicates_are_refused(void **state)
     expect_error("policies = cmlb, club, cmlb\n", "x:1: policies: 'cmlb' is listed twice");
     expect_error("sweep = zipf=1,2,1.0\n", "x:1: sweep: zipf = 1 is listed twice");
     expect_error("sweep = users=10,20,10\n", "sweep: users = 10 is listed twice");
+    /* two readings whose plots would be the same files (plot_file_name) */
+    expect_error("[reading a/b]\n[reading a_b]\n",
+                 "x:2: readings 'a/b' (line 1) and 'a_b' would write the same plot files (as 'a_b'");
+    expect_error("users = 4\n[reading fast run]\nusers = 5\n[reading fast:run]\n",
+                 "x:4: readings 'fast run' (line 2) and 'fast:run'");
+    experiment *e = fresh();
+    char err[ERR_LEN];
+    assert_int_equal(load(e, "[reading a.b]\n[reading a-b]\n[reading A_b]\n", err, sizeof err), 0);
+    assert_int_equal(e->n_readings, 3);
+    free(e);
 }
 
 static void test_values_are_checked(void **state)
@@ -119,12 +129,21 @@ static void test_values_are_checked(void **state)
         { "title", "two\nlines" }, { "claim", "tab\there" }, { "noise", "0x1p3" }, { "noise", "inf" },
         { "alpha", "1e15" }, { "club-burn-in", "10000000" }, { "lambda", "1e-300" },
         { "club-alpha2", "1e-300" }, { "sigma-theta", "1e7" }, { "max-memory", "lots" },
+        /* less than a byte: never 0, the unset budget (the default) */
+        { "max-memory", "0" }, { "max-memory", "0.5" }, { "max-memory", "1e-300" }, { "max-memory", "0K" },
+        { "max-memory", "1e-4K" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (config_set(c, bad[i].key, bad[i].value, err, sizeof err) == 0)
             fail_msg("%s = '%s' accepted", bad[i].key, bad[i].value);
+    assert_int_equal(config_set(c, "max-memory", "0.5", err, sizeof err), -1);
+    assert_string_equal(err, "max-memory: '0.5' is less than one byte (a budget such as 8G, 512M or 1e9; "
+                             "without the option, 80% of the available memory)");
+    assert_int_equal(c->max_memory, 0);
     assert_int_equal(config_set(c, "max-memory", "1.5G", err, sizeof err), 0);
     assert_int_equal(c->max_memory, (size_t)3 << 29);
+    assert_int_equal(config_set(c, "max-memory", "1", err, sizeof err), 0);
+    assert_int_equal(c->max_memory, 1);
     free(c);
 }
 

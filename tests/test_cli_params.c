@@ -35,6 +35,8 @@ static size_t probes(const colb_param_info *in, char v[][48])
         snprintf(v[n++], 48, "512M");
         snprintf(v[n++], 48, "8GB");
         snprintf(v[n++], 48, "12Q");
+        snprintf(v[n++], 48, "0.5"); /* less than a byte: refused, not read as 0 */
+        snprintf(v[n++], 48, "1e-300");
     }
     return n;
 }
@@ -53,6 +55,10 @@ static void agree(const colb_param_info *in)
         colb_sim_spec_default(&s);
         int cli_ok = config_set(c, in->key, v[i], err, sizeof err) == 0;
         int lib_ok = colb_sim_spec_set(&s, in->key, v[i], msg, sizeof msg) == COLB_OK;
+        /* a budget of 0 is the library's "default budget"; colb run refuses
+         * it (leaving --max-memory out gives the default) */
+        if (!strcmp(in->key, "max-memory") && !strcmp(v[i], "0") && !cli_ok && lib_ok)
+            continue;
         if (cli_ok != lib_ok)
             fail_msg("%s = '%s': colb run %s it (%s), the library %s it (%s)", in->key, v[i],
                      cli_ok ? "takes" : "refuses", cli_ok ? "" : err, lib_ok ? "takes" : "refuses",
@@ -63,6 +69,15 @@ static void agree(const colb_param_info *in)
         assert_ok(colb_sim_spec_get(&s, in->key, lib_text, sizeof lib_text));
         if (strcmp(cli_text, lib_text))
             fail_msg("%s = '%s': colb run stores %s, the library %s", in->key, v[i], cli_text, lib_text);
+    }
+    if (in->type == COLB_PARAM_BYTES) { /* a fraction of a byte is never read as 0 (the default) */
+        colb_sim_spec s;
+        colb_sim_spec_default(&s);
+        config_default(c);
+        if (config_set(c, in->key, "0.5", err, sizeof err) == 0 ||
+            colb_sim_spec_set(&s, in->key, "0.5", msg, sizeof msg) != COLB_ERANGE)
+            fail_msg("%s = '0.5' taken (%s)", in->key, msg);
+        assert_non_null(strstr(msg, "'0.5' is less than one byte (0 means the default)"));
     }
     free(c);
 }

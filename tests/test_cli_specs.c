@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include "experiment.h"
+#include "run.h"
 #include "specs.h"
 
 static void load(experiment *e, const spec_text *sp, int quick)
@@ -16,9 +17,8 @@ static void load(experiment *e, const spec_text *sp, int quick)
     experiment_finish(e);
     if (quick && experiment_apply_quick(e, err, sizeof err))
         fail_msg("%s --quick: %s", sp->name, err);
-    for (size_t r = 0; r < e->n_readings; r++)
-        if (config_check(&e->cfg[r], err, sizeof err))
-            fail_msg("%s reading %s: %s", sp->name, e->reading[r], err);
+    if (run_check_settings(e, err, sizeof err)) /* every reading at every sweep value */
+        fail_msg("%s%s: %s", sp->name, quick ? " --quick" : "", err);
 }
 
 static void test_every_spec_is_valid(void **state)

@@ -266,6 +266,17 @@ static void test_load_malformed_features(void **state)
     expect_error(f, p, COLB_EPARSE, f, 2, "finite number in field 3");
     f = put("f.tsv", "1\t1\t1e999\n");
     expect_error(f, p, COLB_EPARSE, f, 1, "finite number");
+    /* beyond COLB_CONTEXT_MAX: no policy takes it as a context, found now
+     * rather than in the rounds that happen to show the item */
+    f = put("f.tsv", "1\t1\t2\n2\t1\t2e6\n");
+    expect_error(f, p, COLB_EPARSE, f, 2, "expected a number within +-1e+06 in field 3 (feature 2), found '2e6'");
+    f = put("f.tsv", "1\t-1000000.5\t0\n");
+    expect_error(f, p, COLB_EPARSE, f, 1, "within +-1e+06 in field 2 (feature 1)");
+    colb_dataset *ds;
+    f = put("f.tsv", "1\t1e6\t-1e6\n"); /* the bound itself is a context */
+    assert_ok(colb_dataset_load(f, p, &ds, NULL, 0));
+    assert_true(colb_dataset_features(ds)[1] == -1e6);
+    colb_dataset_free(ds);
     f = put("f.tsv", "1\t1\t2\n2\t1\t\n");
     expect_error(f, p, COLB_EPARSE, f, 2, "expected a number in field 3");
     f = put("f.tsv", "1\t1\t2\n2\t1 2\t3\n");
@@ -327,7 +338,8 @@ static void test_write_round_trip(void **state)
 {
     (void)state;
     const uint64_t items[] = { 5, 1000000000000ULL, 0 };
-    const double x[] = { 1.0 / 3.0, -0.0, 1e-310, DBL_MAX, -DBL_MIN, 2.718281828459045 };
+    /* extreme doubles that the loader takes (within +-COLB_CONTEXT_MAX) */
+    const double x[] = { 1.0 / 3.0, -0.0, 1e-310, -999999.99999999988, -DBL_MIN, 2.718281828459045 };
     const uint64_t users[] = { 8, 2 };
     const size_t ptr[] = { 0, 2, 3 };
     const size_t pos[] = { 2, 0, 1 };

@@ -109,8 +109,9 @@ colb_status colb_dataset_top_users(const colb_dataset *ds, size_t M, colb_datase
  * by increasing id; duplicate positives are merged.
  * Errors: COLB_EIO "cannot open 'PATH': reason"; COLB_EPARSE
  * "PATH:LINE: what was expected" for the first malformed line (wrong field
- * count, not a number, NaN/Inf, duplicate item id, unknown item, no data,
- * d == 0); COLB_ENOMEM. On error *out is NULL. */
+ * count, not a number, NaN/Inf, a feature beyond +-COLB_CONTEXT_MAX
+ * (colb/limits.h: no policy takes it as a context), duplicate item id,
+ * unknown item, no data, d == 0); COLB_ENOMEM. On error *out is NULL. */
 colb_status colb_dataset_load(const char *features_path, const char *positives_path,
                               colb_dataset **out, char *msg, size_t msg_len);
 

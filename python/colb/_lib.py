@@ -15,6 +15,7 @@ Everything here is private; the public API is in ``colb``.
 
 import ctypes
 import numbers
+import operator
 import os
 
 import numpy
@@ -176,6 +177,25 @@ def msg_buffer():
 def buffer(nbytes):
     """A zeroed, 8-byte aligned buffer of at least nbytes (for C structs)."""
     return (ctypes.c_uint64 * ((nbytes + 7) // 8))()
+
+
+def integer(value, what):
+    """value as a Python int: anything with __index__ (a numpy integer too),
+    never a float or a str (TypeError naming `what`), never truncated."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{what}: expected an integer, got {type(value).__name__} "
+                        f"{value!r}") from None
+
+
+def size(value, what, lo=0):
+    """value as a C size_t: an integer (:func:`integer`) within [lo, 2**64),
+    else colb.OutOfRange; never wrapped around or truncated as ctypes would."""
+    n = integer(value, what)
+    if not lo <= n < 2 ** 64:
+        raise errors.OutOfRange(f"{what}: {n} is out of range [{lo}, 2**64)")
+    return n
 
 
 def text(value):

@@ -354,7 +354,7 @@ class Policy:
         if user is None:
             return np.stack([self.theta(u) for u in range(self._n)]) if self._n else \
                 np.empty((0, self._dim))
-        u = int(user)
+        u = _lib.integer(user, "theta: user")
         if not 0 <= u < self._n:
             raise errors.OutOfRange(f"theta: user {u} out of range [0, {self._n})")
         out = np.empty(self._dim, dtype=_F64)
@@ -379,11 +379,11 @@ class Policy:
 
     def add_users(self, n, labels=None):
         """Add n users (numbered N..N+n-1) between rounds; ``labels``: their
-        true clusters (the oracle needs them). Returns the new N."""
+        true clusters (the oracle needs them). Returns the new N. n is an
+        integer (TypeError for a float or a str) in [0, 2**64)
+        (colb.OutOfRange outside it)."""
         h = self._handle()
-        n = int(n)
-        if n < 0:
-            raise errors.OutOfRange(f"add_users: n = {n} < 0")
+        n = _lib.size(n, "add_users: n")
         keep = None if labels is None else _indices(labels, "labels", n, 2 ** 62)
         st = _lib.lib.colb_policy_add_users(h, n, None if keep is None else keep.ctypes.data)
         if st:
@@ -502,9 +502,10 @@ class _LoadOptions(ctypes.Structure):
 
 
 def _load_options(budget):
-    if budget is None:
+    if budget is None:  # the library's default budget (0 in C)
         return None
-    return ctypes.byref(_LoadOptions(int(budget), None))
+    return ctypes.byref(_LoadOptions(_lib.size(budget, "memory_budget (None for the default)", 1),
+                                     None))
 
 
 def _dim_of(handle):

@@ -210,8 +210,11 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
     try:
         if club_tune and "club" in names:
             a, a2 = ctypes.c_double(), ctypes.c_double()
-            st = lib.colb_club_tune(spec, None, 0, None, 0, int(club_burn_in or 0),
-                                    int(club_tune_repeats or 0), ctypes.byref(a),
+            # None: the library's defaults (0 in C)
+            burn_in = 0 if club_burn_in is None else _lib.size(club_burn_in, "club_burn_in", 1)
+            tune_repeats = 0 if club_tune_repeats is None else \
+                _lib.size(club_tune_repeats, "club_tune_repeats", 1)
+            st = lib.colb_club_tune(spec, None, 0, None, 0, burn_in, tune_repeats, ctypes.byref(a),
                                     ctypes.byref(a2), msg, _lib.MSG_LEN)
             if st:
                 raise _lib.error(st, "club tuning: " + msg.value.decode())

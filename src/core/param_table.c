@@ -112,7 +112,8 @@ static int choice_index(const char *choices, const char *v)
 }
 
 /* A byte count: a decimal number, an optional K/M/G/T (powers of 1024) and
- * an optional B after it. */
+ * an optional B after it. -1 when s is not one, -2 for more than 0 and
+ * less than one byte (never rounded to 0, the default budget). */
 static int read_bytes(const char *s, size_t *out)
 {
     double v;
@@ -131,6 +132,8 @@ static int read_bytes(const char *s, size_t *out)
         end++;
     if (*end || v < 0 || v * unit >= (double)SIZE_MAX)
         return -1;
+    if (v * unit > 0 && v * unit < 1)
+        return -2; /* a fraction of a byte, not 0 (the default budget) */
     *out = (size_t)(v * unit);
     return 0;
 }
@@ -197,7 +200,11 @@ static colb_status param_set(const colb__param *e, void *base, const char *value
     }
     case COLB_PARAM_BYTES: {
         size_t v;
-        if (read_bytes(value, &v))
+        int bad = read_bytes(value, &v);
+        if (bad == -2)
+            return colb__say(msg, msg_len, COLB_ERANGE, "%s %s: '%s' is less than one byte (0 "
+                             "means the default)", what, e->key, value);
+        if (bad)
             return colb__say(msg, msg_len, COLB_EINVAL, "%s %s: '%s' is not a byte count such as "
                              "8G, 512M or 1e9", what, e->key, value);
         *(size_t *)at = v;

@@ -5,10 +5,12 @@
 #include "colb/dataset.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include <xxhash.h>
 
+#include "colb/limits.h"
 #include "core/memory.h"
 #include "core/util.h"
 #include "data/textio.h"
@@ -502,6 +504,13 @@ static colb_status parse_features(const char *path, size_t max_memory, feat_file
                               "%s:%zu: expected a finite number in field %zu (feature %zu), "
                               "found '%s'",
                               path, it.lineno, j + 2, j + 1, quote(fields[j + 1], qb));
+                goto done;
+            }
+            if (fabs(x[j]) > COLB_CONTEXT_MAX) { /* every context a policy takes is within it */
+                s = colb__say(msg, msg_len, COLB_EPARSE,
+                              "%s:%zu: expected a number within +-%g in field %zu (feature %zu), "
+                              "found '%s'",
+                              path, it.lineno, COLB_CONTEXT_MAX, j + 2, j + 1, quote(fields[j + 1], qb));
                 goto done;
             }
         }

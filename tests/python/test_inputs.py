@@ -104,6 +104,48 @@ def test_bad_users_and_tables(pol, X):
     still_works(pol, X)
 
 
+@pytest.mark.parametrize("n", [3.7, 3.0, "2", b"2", np.float64(2)])
+def test_counts_must_be_integers(pol, X, n):
+    # never truncated (3.7 as 3) nor parsed ('2')
+    with pytest.raises(TypeError, match="add_users: n: expected an integer"):
+        pol.add_users(n)
+    with pytest.raises(TypeError, match="theta: user: expected an integer"):
+        pol.theta(n)
+    assert pol.users == N
+    still_works(pol, X)
+
+
+@pytest.mark.parametrize("n", [-1, 2 ** 64, 2 ** 64 + 3, 2 ** 70])
+def test_counts_never_wrap_around(pol, X, n):
+    # a C size_t would take 2^64 + 3 as 3 and 2^70 as 0
+    with pytest.raises(colb.OutOfRange, match=f"add_users: n: {n} is out of range \\[0, 2\\*\\*64\\)"):
+        pol.add_users(n)
+    assert pol.users == N
+    with pytest.raises(colb.OutOfRange):
+        pol.theta(n)
+    still_works(pol, X)
+
+
+def test_counts_taken_whole(pol, X):
+    assert pol.add_users(np.int64(2)) == N + 2          # numpy integers are integers
+    assert pol.add_users(0) == N + 2
+    with pytest.raises(colb.OutOfRange, match="too many"):
+        pol.add_users(2 ** 64 - 1)                       # a size_t, refused by the library
+    data = pol.to_bytes()
+    for budget, cls in [(0, colb.OutOfRange), (-1, colb.OutOfRange), (2 ** 64, colb.OutOfRange),
+                        (1.5e9, TypeError), ("1G", TypeError)]:
+        with pytest.raises(cls, match="memory_budget"):
+            colb.Policy.from_bytes(data, memory_budget=budget)
+    assert colb.Policy.from_bytes(data, memory_budget=2 ** 30).users == N + 2
+    for key, value, cls in [("club_burn_in", 2 ** 64 + 5, colb.OutOfRange),
+                            ("club_burn_in", -1, colb.OutOfRange),
+                            ("club_burn_in", 0, colb.OutOfRange),
+                            ("club_tune_repeats", 2.5, TypeError)]:
+        with pytest.raises(cls, match=key):
+            colb.simulate(policies=["club"], users=4, clusters=2, dim=2, arms=3, horizon=5,
+                          repeats=1, club_tune=True, **{key: value})
+
+
 def test_error_classes():
     for cls, builtin in [(colb.InvalidArgument, ValueError), (colb.OutOfMemory, MemoryError),
                          (colb.NonFinite, ValueError), (colb.OutOfRange, ValueError),
