@@ -101,7 +101,8 @@ int data_env_open(data_env *d, run_config *c, char *err, size_t err_len)
             return -1;
         }
         data_cache_path(c, cache, sizeof cache);
-        if (outdir_check_file(cache, msg, sizeof msg)) {
+        if (outdir_check_file(cache, "colb feature cache", COLB_LASTFM_CACHE_MAGIC,
+                              COLB_LASTFM_CACHE_MAGIC_LEN, msg, sizeof msg)) {
             snprintf(err, err_len, "feature cache: %s", msg);
             return -1;
         }

@@ -48,7 +48,8 @@ static void usage(FILE *f)
             "--checkpoint FILE", "where a stopped run saves its state (default OUT.checkpoint.colb, beside OUT)",
             "--stop-after ROUND", "stop every job after ROUND rounds, save, exit 0",
             "--resume FILE", "continue a saved run (with -j, --out, --quiet at most)");
-    fprintf(f, "SIGINT/SIGTERM save a checkpoint between rounds and exit 128+signal.\n");
+    fprintf(f, "SIGINT/SIGTERM save a checkpoint between rounds and exit 128+signal. Only a colb\n"
+               "checkpoint (or an empty file) is replaced; any other file there is refused.\n");
     fprintf(f, "\nexit status: 0 success, 1 run failed, 2 usage error, 130/143 interrupted (checkpoint saved)\n");
 }
 
@@ -268,6 +269,19 @@ static int decode_run(const void *bytes, size_t len, char **keep, run_control *r
     return 0;
 }
 
+/* The file a stopped or interrupted run writes its checkpoint to, checked
+ * before any work (outdir_check_file): missing, or a colb checkpoint (a
+ * snapshot) that it may replace. */
+static int check_checkpoint(const char *path, char *err, size_t err_len)
+{
+    char why[ERR_LEN - 32]; /* room for the prefix */
+    if (!outdir_check_file(path, "colb checkpoint", COLB_SNAPSHOT_MAGIC, COLB_SNAPSHOT_MAGIC_LEN, why,
+                           sizeof why))
+        return 0;
+    snprintf(err, err_len, "checkpoint: %s", why);
+    return -1;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     for (int i = 0; i < argc; i++)
@@ -345,12 +359,24 @@ static int cmd_run(int argc, char **argv)
         free(e);
         return rc;
     }
+    snprintf(ckpt, sizeof ckpt, "%s", ctl.checkpoint ? ctl.checkpoint : ctl.resume ? ctl.resume : "");
+    /* the default checkpoint lies beside the results folder, outside the
+     * set that outdir.h swaps in only when the run completes */
+    if (!ckpt[0])
+        snprintf(ckpt, sizeof ckpt, "%s.checkpoint.colb", e->cfg[0].out_dir);
     /* Every output path and data set is checked (and the results folder
      * locked) before any work: a bad --out or a missing data set of the
-     * last sweep value fails now, not after the computation. */
+     * last sweep value fails now, not after the computation, and the
+     * checkpoint a stop or a signal may write never replaces a file that
+     * is not a colb checkpoint. */
     outdir od;
-    if (run_check_outputs(e, err, sizeof err) || run_check_data(e, err, sizeof err) ||
-        run_check_memory(e, err, sizeof err) || outdir_open(&od, e->cfg[0].out_dir, err, sizeof err)) {
+    int bad = run_check_outputs(e, err, sizeof err) || run_check_data(e, err, sizeof err) ||
+              run_check_memory(e, err, sizeof err) || outdir_open(&od, e->cfg[0].out_dir, err, sizeof err);
+    if (!bad && check_checkpoint(ckpt, err, sizeof err)) {
+        outdir_abort(&od);
+        bad = 1;
+    }
+    if (bad) {
         fprintf(stderr, "colb: %s\n", err);
         session_free(&ss);
         free(ctl.argv);
@@ -360,11 +386,6 @@ static int cmd_run(int argc, char **argv)
     }
     interrupt_install();
     ss.stop_after = ctl.stop_after;
-    snprintf(ckpt, sizeof ckpt, "%s", ctl.checkpoint ? ctl.checkpoint : ctl.resume ? ctl.resume : "");
-    /* the default checkpoint lies beside the results folder, outside the
-     * set that outdir.h swaps in only when the run completes */
-    if (!ckpt[0])
-        snprintf(ckpt, sizeof ckpt, "%s.checkpoint.colb", e->cfg[0].out_dir);
     progress pg;
     progress_init(&pg, experiment_jobs(e), e->cfg[0].quiet);
     result_set rs;

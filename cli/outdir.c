@@ -303,7 +303,20 @@ void outdir_abort(outdir *o)
     release_lock(o);
 }
 
-int outdir_check_file(const char *path, char *err, size_t err_len)
+/* What st (not a regular file) is, for a message. */
+static const char *file_kind(const struct stat *st)
+{
+    if (S_ISDIR(st->st_mode))
+        return "a folder";
+    if (S_ISFIFO(st->st_mode))
+        return "a FIFO";
+    if (S_ISSOCK(st->st_mode))
+        return "a socket";
+    return S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode) ? "a device" : "a special file";
+}
+
+int outdir_check_file(const char *path, const char *what, const void *magic, size_t magic_len, char *err,
+                      size_t err_len)
 {
     char parent[PATH_LEN], base[PATH_LEN];
     struct stat st;
@@ -311,9 +324,29 @@ int outdir_check_file(const char *path, char *err, size_t err_len)
         snprintf(err, err_len, "%s: not a usable file name", path ? path : "(null)");
         return -1;
     }
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        snprintf(err, err_len, "%s: is a folder, not a file", path);
+    if (stat(path, &st) != 0) {
+        if (errno != ENOENT) {
+            snprintf(err, err_len, "%s: %s", path, strerror(errno));
+            return -1;
+        }
+    } else if (!S_ISREG(st.st_mode)) {
+        snprintf(err, err_len, "%s: is %s, not a %s", path, file_kind(&st), what);
         return -1;
+    } else if (st.st_size > 0) {
+        /* O_NONBLOCK: should the path have become a FIFO since, open must not wait */
+        unsigned char head[16];
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) {
+            snprintf(err, err_len, "%s: cannot read it to check that it is a %s: %s", path, what, strerror(errno));
+            return -1;
+        }
+        ssize_t got = magic_len <= sizeof head ? read(fd, head, magic_len) : -1;
+        close(fd);
+        if (got != (ssize_t)magic_len || memcmp(head, magic, magic_len) != 0) {
+            snprintf(err, err_len, "%s: exists and is not a %s (colb replaces only its own files)",
+                     path, what);
+            return -1;
+        }
     }
     return writable_parent(path, parent, err, err_len);
 }

@@ -48,9 +48,14 @@ int outdir_commit(outdir *o, char *err, size_t err_len);
  * commit or on a zeroed outdir. */
 void outdir_abort(outdir *o);
 
-/* Validate a file the run will write outside its results folder (a cache):
- * not a directory, and its folder exists or can be created, and is
- * writable. 0, or -1 with err set. */
-int outdir_check_file(const char *path, char *err, size_t err_len);
+/* Validate, before any work, a file the run will write outside its results
+ * folder (a feature cache, a checkpoint): it is missing, or a regular file
+ * that is empty or starts with the magic_len (<= 16) bytes of `magic`, that
+ * is a file of the kind colb writes there (`what`, for messages: "colb
+ * feature cache"). A folder, a device, a FIFO (never opened) or someone
+ * else's file is refused. Its folder exists or can be created, and is
+ * writable. 0, or -1 with "PATH: reason" in err. */
+int outdir_check_file(const char *path, const char *what, const void *magic, size_t magic_len, char *err,
+                      size_t err_len);
 
 #endif

@@ -18,9 +18,10 @@
  * "oracle-batch", "oracle-seq" and "linucb-ind" (those in the list), the
  * ratio regret(policy) / regret(R) is formed per repeat and reported as
  * mean and 95% half-width over the repeats (Student t). Written to DIR
- * (default results/quality): quality.csv (every number), quality.md (the
- * tables), settings.txt, and quality-ratio.{svg,png} with the .dat and .gp
- * beside them (gnuplot; skipped with a notice without it). */
+ * (default results/quality), a results folder replaced as one set like colb
+ * run's (outdir.h): quality.csv (every number), quality.md (the tables),
+ * settings.txt, and quality-ratio.{svg,png} with the .dat and .gp beside
+ * them (gnuplot; skipped with a notice without it). */
 #include "quality.h"
 
 #include <math.h>
@@ -31,6 +32,7 @@
 #include "data.h"
 #include "experiment.h"
 #include "gnuplot.h"
+#include "outdir.h"
 #include "output.h"
 #include "width.h"
 
@@ -172,7 +174,7 @@ static void csv_num(FILE *f, double v)
 
 static int write_csv(const q_run *q, const char *dir, char *err, size_t err_len)
 {
-    char path[PATH_LEN + 32];
+    char path[sizeof ((outdir *)0)->tmp + 32];
     snprintf(path, sizeof path, "%s/quality.csv", dir);
     afile a;
     if (afile_open(&a, path, err, err_len))
@@ -232,7 +234,7 @@ static void ratio_summary(const q_run *q, size_t is, size_t p, size_t ref, doubl
 static int write_md(const q_run *q, const char *dir, const char *cmd, double wall, char *err,
                     size_t err_len)
 {
-    char path[PATH_LEN + 32], shared[256];
+    char path[sizeof ((outdir *)0)->tmp + 32], shared[256];
     snprintf(path, sizeof path, "%s/quality.md", dir);
     afile a;
     if (afile_open(&a, path, err, err_len))
@@ -324,7 +326,7 @@ static int write_plot(const q_run *q, const char *dir, char *err, size_t err_len
     int ref = q->ref[N_REFS - 1];
     if (ref < 0)
         return 0;
-    char exe[PATH_LEN], path[PATH_LEN + 32];
+    char exe[PATH_LEN], path[sizeof ((outdir *)0)->tmp + 32];
     if (gnuplot_find(exe, sizeof exe)) {
         fprintf(stderr, "colb: gnuplot not found: the quality plot is skipped\n");
         return 0;
@@ -500,22 +502,28 @@ int cmd_bench_quality(int argc, char **argv)
             rc = 1;
         }
     }
-    if (!rc && make_dirs(out, err, sizeof err))
+    /* --out is a results folder like colb run's (outdir.h): checked and
+     * locked before any work, written as a temporary folder that replaces
+     * it whole at the end; a folder colb did not make is never touched */
+    outdir od;
+    memset(&od, 0, sizeof od);
+    if (!rc && outdir_open(&od, out, err, sizeof err))
         rc = 1;
+    const char *dir = od.tmp;
     if (!rc) {
         progress pg;
         progress_init(&pg, q.S * q.P * q.R, 0);
         double t0 = wall_now();
         rc = run_grid(&q, &pg, err, sizeof err) ? 1 : 0;
         progress_finish(&pg);
-        char cmd[1024] = "colb bench-quality", path[PATH_LEN + 32];
+        char cmd[1024] = "colb bench-quality", path[sizeof ((outdir *)0)->tmp + 32];
         for (int i = 0; i < argc; i++)
             snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " %s", argv[i]);
-        if (!rc && (write_csv(&q, out, err, sizeof err) ||
-                    write_md(&q, out, cmd, wall_now() - t0, err, sizeof err)))
+        if (!rc && (write_csv(&q, dir, err, sizeof err) ||
+                    write_md(&q, dir, cmd, wall_now() - t0, err, sizeof err)))
             rc = 1;
         afile a;
-        snprintf(path, sizeof path, "%s/settings.txt", out);
+        snprintf(path, sizeof path, "%s/settings.txt", dir);
         if (!rc && afile_open(&a, path, err, sizeof err) == 0) {
             fprintf(a.f, "# %s (colb %s, built with: %s)\n", cmd, COLB_VERSION_STRING, COLB_BUILD_FLAGS);
             config_dump(a.f, "quality", b);
@@ -525,11 +533,14 @@ int cmd_bench_quality(int argc, char **argv)
         } else if (!rc) {
             rc = 1;
         }
-        if (!rc && write_plot(&q, out, err, sizeof err) < 0)
+        if (!rc && write_plot(&q, dir, err, sizeof err) < 0)
+            rc = 1;
+        if (!rc && outdir_commit(&od, err, sizeof err))
             rc = 1;
         if (!rc)
             printf("quality: %s/quality.md, %s/quality.csv (%.1f s)\n", out, out, wall_now() - t0);
     }
+    outdir_abort(&od); /* after a failure: the previous folder stays as it was */
     if (rc)
         fprintf(stderr, "colb: %s\n", err);
     free(q.reg);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -189,6 +190,17 @@ int cmd_reproduce(int argc, char **argv)
         rc = 1;
     char ckdir[PATH_LEN + 16];
     snprintf(ckdir, sizeof ckdir, "%s.checkpoints", out);
+    /* a figure's checkpoint (below) is resumed from and replaced only when
+     * it is a colb checkpoint (outdir_check_file; a missing one is made
+     * with its folder when a figure stops) */
+    for (size_t j = 0; j < n_jobs && !rc; j++) {
+        char ckpt[sizeof ckdir + 80];
+        struct stat st;
+        snprintf(ckpt, sizeof ckpt, "%s/%s.colb", ckdir, jobs[j].spec->name);
+        if (stat(ckpt, &st) == 0 && outdir_check_file(ckpt, "colb checkpoint", COLB_SNAPSHOT_MAGIC,
+                                                      COLB_SNAPSHOT_MAGIC_LEN, err, sizeof err))
+            rc = 1;
+    }
     for (size_t j = 0; j < n_jobs && !rc; j++)
         snprintf(jobs[j].dir, sizeof jobs[j].dir, "%s/%s", od.tmp, jobs[j].rel);
     interrupt_install();
@@ -211,9 +223,7 @@ int cmd_reproduce(int argc, char **argv)
         session_init(&ss);
         const void *bytes;
         size_t blen;
-        FILE *have = resume ? fopen(ckpt, "rb") : NULL;
-        if (have) {
-            fclose(have);
+        if (resume && access(ckpt, F_OK) == 0) {
             if (session_open(&ss, ckpt, "colb reproduce", &bytes, &blen, err, sizeof err)) {
                 session_free(&ss);
                 rc = 1;

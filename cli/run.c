@@ -18,7 +18,8 @@ int run_check_outputs(const experiment *e, char *err, size_t err_len)
         if (e->cfg[r].data == DATA_LASTFM) {
             char cache[PATH_LEN + 64], why[ERR_LEN];
             data_cache_path(&e->cfg[r], cache, sizeof cache);
-            if (outdir_check_file(cache, why, sizeof why)) {
+            if (outdir_check_file(cache, "colb feature cache", COLB_LASTFM_CACHE_MAGIC,
+                                  COLB_LASTFM_CACHE_MAGIC_LEN, why, sizeof why)) {
                 snprintf(err, err_len, "feature cache: %s", why);
                 return -1;
             }

@@ -2,8 +2,9 @@
  * defects 2 and 3): a run killed at any point, failing half-way or hitting
  * a full disk leaves the previous folder or a complete new one, never a
  * mix and no temporary files; two runs cannot write one folder; a bad
- * --out fails before any work, with its whole path in the message. The
- * binary is $COLB (set by make). */
+ * --out fails before any work, with its whole path in the message; colb
+ * bench-quality's --out follows the same rules. The binary is $COLB (set by
+ * make). */
 #include "testutil.h"
 
 #include <dirent.h>
@@ -350,6 +351,59 @@ static void test_reproduce_interrupted(void **state)
     assert_int_equal(count_named(out, "fig2"), 0);
 }
 
+/* `colb bench-quality --out` is a results folder like colb run's: a folder
+ * of someone else's files is refused before any work and left as it was,
+ * as is a name that is no folder's ("DIR/.", like "/"); a new folder gets
+ * the marker, and a second run replaces it whole. */
+static void test_bench_quality_out(void **state)
+{
+    (void)state;
+    if (access("experiments/extra/quality.conf", R_OK) != 0) {
+        print_message("experiments/extra/quality.conf not found (not run from the repository's root): skipped\n");
+        skip();
+    }
+    char dir[] = "/tmp/colb-outdir-XXXXXX", out[600], p[700], err[8192];
+    make_tmp(dir);
+    snprintf(out, sizeof out, "%s/x", dir);
+    assert_int_equal(mkdir(out, 0755), 0);
+    snprintf(p, sizeof p, "%s/settings.txt", out);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("mine\n", f);
+    fclose(f);
+    char *args[] = { "bench-quality", "--quick", "--out", out, NULL };
+    assert_int_equal(run_colb(args, err, sizeof err, 0, 0, 0), 1);
+    if (!strstr(err, "not a colb results folder") || !strstr(err, out) ||
+        strchr(err, '\n') != err + strlen(err) - 1)
+        fail_msg("not one line refusing %s: '%s'", out, err);
+    char *mine = slurp(p, NULL);
+    assert_non_null(mine);
+    assert_string_equal(mine, "mine\n");
+    free(mine);
+    assert_int_equal(count_named(out, "quality"), 0);
+    /* DIR/. names no folder of its own: refused, nothing written in DIR */
+    snprintf(out, sizeof out, "%s/y", dir);
+    assert_int_equal(mkdir(out, 0755), 0);
+    snprintf(out, sizeof out, "%s/y/.", dir);
+    assert_int_equal(run_colb(args, err, sizeof err, 0, 0, 0), 1);
+    assert_non_null(strstr(err, "not a usable results folder name"));
+    snprintf(out, sizeof out, "%s/y", dir);
+    assert_int_equal(count_named(out, ""), 2); /* . and .. */
+    /* a new folder, then the same one again */
+    snprintf(out, sizeof out, "%s/q", dir);
+    for (int i = 0; i < 2; i++) {
+        int rc = run_colb(args, err, sizeof err, 0, 0, 0);
+        if (rc != 0)
+            fail_msg("run %d: exit %d: '%s'", i + 1, rc, err);
+        assert_int_equal(count_named(out, ".colb-results"), 1);
+        assert_int_equal(count_named(out, "quality.csv"), 1);
+        assert_int_equal(count_named(dir, ".q."), 0); /* no temporary folder or lock left */
+    }
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -358,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_lock_and_foreign_folders),
         cmocka_unit_test(test_bad_out_fails_first),
         cmocka_unit_test(test_reproduce_interrupted),
+        cmocka_unit_test(test_bench_quality_out),
     };
     return cmocka_run_group_tests_name("results folders", tests, NULL, NULL);
 }

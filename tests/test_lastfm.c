@@ -9,6 +9,7 @@
 #include "testutil.h"
 
 #include <inttypes.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -305,7 +306,7 @@ static void test_cache(void **state)
     write_listened("");
 
     /* a damaged cache is rebuilt: one flipped payload byte, a truncated
-     * file, a wrong magic */
+     * file */
     FILE *fp = fopen(path_of("cache.bin"), "r+b");
     assert_non_null(fp);
     fseek(fp, 200, SEEK_SET);
@@ -318,10 +319,34 @@ static void test_cache(void **state)
     free(b);
     assert_int_equal(truncate(path_of("cache.bin"), 100), 0);
     free(cached(2, 1, 0, &i3));
+    free(cached(2, 1, 1, &i3));
+    /* a file without the magic is not a cache but someone's file: neither
+     * read nor replaced, before any work; nor is a FIFO (never opened: the
+     * load would wait for a writer); an empty file may be replaced */
     fp = fopen(path_of("cache.bin"), "r+b");
     assert_non_null(fp);
     fputs("COLBFEAX", fp);
     fclose(fp);
+    size_t n_before, n_after;
+    char *before = slurp(path_of("cache.bin"), &n_before);
+    assert_status(load(2, 1, path_of("cache.bin"), &ds, &i3, msg), COLB_EIO);
+    assert_null(ds);
+    assert_non_null(strstr(msg, "not a colb feature cache"));
+    char *after = slurp(path_of("cache.bin"), &n_after);
+    assert_int_equal(n_before, n_after);
+    assert_memory_equal(before, after, n_before);
+    free(before);
+    free(after);
+    assert_int_equal(unlink(path_of("cache.bin")), 0);
+    assert_int_equal(mkfifo(path_of("cache.bin"), 0644), 0);
+    assert_status(load(2, 1, path_of("cache.bin"), &ds, &i3, msg), COLB_EIO);
+    assert_null(ds);
+    assert_non_null(strstr(msg, "not a regular file"));
+    struct stat st;
+    assert_int_equal(stat(path_of("cache.bin"), &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    assert_int_equal(unlink(path_of("cache.bin")), 0);
+    put("cache.bin", "");
     free(cached(2, 1, 0, &i3));
     free(cached(2, 1, 1, &i3));
     free(a);

@@ -159,6 +159,10 @@ typedef struct colb_lastfm_params {
 
 void colb_lastfm_params_default(colb_lastfm_params *p);
 
+/* The 8 bytes a Last.FM feature cache file starts with (no NUL). */
+#define COLB_LASTFM_CACHE_MAGIC "COLBFEAT"
+#define COLB_LASTFM_CACHE_MAGIC_LEN 8
+
 /* What a load did (all fields are filled on success). */
 typedef struct colb_lastfm_info {
     int cache_hit;        /* 1: features read from the cache file */
@@ -179,14 +183,19 @@ typedef struct colb_lastfm_info {
  * with at least one positive, by increasing id. See docs/data.md for the
  * pipeline and for why positives come from user_artists.dat by default.
  *
- * cache_path (may be NULL): a binary feature cache. When it exists and
- * matches the parameters and the checksums of the three input files the
- * features are read from it; otherwise they are computed and the cache is
- * (re)written atomically. info may be NULL.
+ * cache_path (may be NULL): a binary feature cache (docs/data.md; it
+ * starts with COLB_LASTFM_CACHE_MAGIC). When it exists and matches the
+ * parameters and the checksums of the three input files the features are
+ * read from it; otherwise they are computed and the cache is (re)written
+ * atomically. An existing cache_path that is not a regular file (a folder,
+ * a device, a FIFO: never opened), or a non-empty file that does not start
+ * with the magic (someone else's file), is neither read nor replaced:
+ * COLB_EIO before any work. info may be NULL.
  *
  * Errors: COLB_EINVAL/COLB_ERANGE (parameters), COLB_EIO (missing file,
- * cache not writable), COLB_EPARSE ("FILE:LINE: ..."), COLB_ENOMEM,
- * COLB_ENUMERIC (SVD failure). On error *out is NULL. */
+ * cache not writable, cache_path not a feature cache), COLB_EPARSE
+ * ("FILE:LINE: ..."), COLB_ENOMEM, COLB_ENUMERIC (SVD failure). On error
+ * *out is NULL. */
 colb_status colb_lastfm_load_ex(const char *dir, const colb_lastfm_params *p,
                                 const char *cache_path, colb_dataset **out,
                                 colb_lastfm_info *info, char *msg, size_t msg_len);

@@ -57,6 +57,11 @@ extern "C" {
 /* The snapshot format version this colb writes (docs/format.md). */
 #define COLB_SNAPSHOT_VERSION 2
 
+/* The 8 bytes every snapshot starts with (docs/format.md), e.g. for a tool
+ * that must tell its own files from others before replacing one. */
+#define COLB_SNAPSHOT_MAGIC "\x89" "COLB\r\n\x1a"
+#define COLB_SNAPSHOT_MAGIC_LEN 8
+
 /* Default memory budget of a load: 8 GiB. */
 #define COLB_LOAD_BUDGET_DEFAULT ((size_t)8 << 30)
 

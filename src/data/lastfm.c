@@ -19,8 +19,12 @@
  * FNV-1a 64 of everything before it). */
 #include "colb/dataset.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/memory.h"
 #include "core/util.h"
@@ -727,7 +731,7 @@ static size_t cache_size(const cache_key *k)
 static void cache_header(unsigned char *b, const cache_key *k, const colb_lastfm_info *info)
 {
     memset(b, 0, CACHE_HEADER);
-    memcpy(b, "COLBFEAT", 8);
+    memcpy(b, COLB_LASTFM_CACHE_MAGIC, COLB_LASTFM_CACHE_MAGIC_LEN);
     put_u32(b + 8, CACHE_FORMAT);
     put_u32(b + 12, COLB__TAGS_VERSION);
     put_u32(b + 16, FEATURES_RECIPE);
@@ -747,6 +751,37 @@ static void cache_header(unsigned char *b, const cache_key *k, const colb_lastfm
         put_u64(b + 112, info->n_terms);
         put_f64(b + 120, info->explained);
     }
+}
+
+/* A cache path that may be read and replaced: missing, or a regular file
+ * that is empty or starts with the cache's magic. A folder, a device, a
+ * FIFO (never opened: reading it would wait for a writer) or someone
+ * else's file is refused with COLB_EIO. */
+static colb_status cache_usable(const char *path, char *msg, size_t msg_len)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) /* missing (folders too: cache_write says so) */
+        return errno == ENOENT ? COLB_OK
+                               : colb__say(msg, msg_len, COLB_EIO, "feature cache '%s': %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return colb__say(msg, msg_len, COLB_EIO,
+                         "feature cache '%s' exists and is not a regular file (a folder, a device or a "
+                         "FIFO): not read, not replaced",
+                         path);
+    if (st.st_size == 0)
+        return COLB_OK;
+    unsigned char head[COLB_LASTFM_CACHE_MAGIC_LEN];
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* a FIFO since stat: no wait */
+    if (fd < 0)
+        return colb__say(msg, msg_len, COLB_EIO, "cannot open '%s': %s", path, strerror(errno));
+    ssize_t got = read(fd, head, sizeof head);
+    close(fd);
+    if (got != (ssize_t)sizeof head || memcmp(head, COLB_LASTFM_CACHE_MAGIC, sizeof head) != 0)
+        return colb__say(msg, msg_len, COLB_EIO,
+                         "'%s' exists and is not a colb feature cache (no " COLB_LASTFM_CACHE_MAGIC
+                         " magic): not replaced",
+                         path);
+    return COLB_OK;
 }
 
 /* 1 and the features/ids/stats when the cache is valid for key k. */
@@ -841,6 +876,11 @@ colb_status colb_lastfm_load_ex(const char *dir, const colb_lastfm_params *p,
                          p->oversample, p->power_iters);
     if (p->positives != COLB_LASTFM_LISTENED && p->positives != COLB_LASTFM_TAGGED)
         return colb__say(msg, msg_len, COLB_EINVAL, "positives must be listened or tagged");
+    if (cache_path) {
+        colb_status cs = cache_usable(cache_path, msg, msg_len);
+        if (cs != COLB_OK)
+            return cs;
+    }
     colb_lastfm_info inf_local, *inf = info ? info : &inf_local;
     memset(inf, 0, sizeof *inf);
 

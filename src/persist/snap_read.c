@@ -12,9 +12,11 @@
 #include "persist/snapshot.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <xxhash.h>
 
@@ -288,9 +290,15 @@ colb_status colb__snap_in_path(colb__snap_in *in, const char *path, size_t budge
     init(in, budget, msg, msg_len);
     if (!path)
         return colb__snap_error(in, COLB_EINVAL, "snapshot path is NULL");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return colb__snap_error(in, COLB_EIO, "cannot open snapshot '%s': %s", path, strerror(errno));
+    /* O_NONBLOCK: a FIFO is refused below, not waited on in open */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return colb__snap_error(in, COLB_EIO, "cannot open snapshot '%s': %s", path, strerror(e));
+    }
     struct stat sb;
     if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
         fclose(f);

@@ -1,0 +1,346 @@
+/* test_cli_paths.c - the files `colb run` writes outside its results folder
+ * (--feature-cache, --checkpoint) replace only colb's own: a path that
+ * exists must be a regular file that is empty or starts with the format's
+ * magic (COLB_LASTFM_CACHE_MAGIC, COLB_SNAPSHOT_MAGIC). A folder, a device,
+ * a FIFO (never opened: the run would wait for a writer forever) or
+ * someone's file (an input data file, the experiment file) is refused
+ * before any work with one line, exit status 1, and left as it was. The
+ * binary is $COLB (set by make). The feature-cache cases read the Last.FM
+ * data ($COLB_DATA_DIR, else ../shared/data) and are skipped without it. */
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LIMIT_S 30.0 /* a run that takes longer waits on something: killed */
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Run colb with the NULL-terminated `args` (stdout discarded, stderr into
+ * err), killed after LIMIT_S seconds. Returns the exit status, or 128 +
+ * signal. */
+static int run_colb(char *const args[], char *err, size_t len)
+{
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fd[1], 2);
+        close(fd[0]);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        char *argv[64];
+        size_t n = 0;
+        argv[n++] = (char *)colb_bin();
+        for (size_t i = 0; args[i] && n < 63; i++)
+            argv[n++] = args[i];
+        argv[n] = NULL;
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(fd[1]);
+    int st = 0;
+    double t0 = now();
+    while (waitpid(pid, &st, WNOHANG) == 0) {
+        if (now() - t0 > LIMIT_S) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            break;
+        }
+        struct timespec ts = { 0, 10 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    size_t n = 0;
+    ssize_t r;
+    while (n + 1 < len && (r = read(fd[0], err + n, len - 1 - n)) > 0)
+        n += (size_t)r;
+    err[n] = '\0';
+    close(fd[0]);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void make_tmp(char *dir)
+{
+    assert_non_null(mkdtemp(dir));
+}
+
+static void remove_tmp(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The run was refused as it should be: exit 1, within a few seconds, one
+ * line on stderr naming `path` and saying `why`. */
+static void refused(int rc, double seconds, const char *err, const char *path, const char *why)
+{
+    if (rc != 1)
+        fail_msg("exit %d (%s after %.1f s), expected 1: '%s'", rc, rc >= 128 ? "killed" : "not refused",
+                 seconds, err);
+    if (seconds > 10.0)
+        fail_msg("refused only after %.1f s", seconds);
+    if (!strstr(err, path) || !strstr(err, why) || strncmp(err, "colb: ", 6) ||
+        strchr(err, '\n') != err + strlen(err) - 1)
+        fail_msg("not one line naming %s and saying '%s': '%s'", path, why, err);
+}
+
+/* 1 when path starts with the n bytes of magic. */
+static int starts_with(const char *path, const char *magic, size_t n)
+{
+    size_t len = 0;
+    char *b = slurp(path, &len);
+    int ok = b && len >= n && memcmp(b, magic, n) == 0;
+    free(b);
+    return ok;
+}
+
+/* A character device like /dev/null's, made under dir (root only): 0, or
+ * -1 when this user may not make one (that case is then skipped). */
+static int make_device(const char *path)
+{
+    if (mknod(path, S_IFCHR | 0644, makedev(1, 3)) == 0)
+        return 0;
+    print_message("mknod %s: not permitted here, the device case is skipped\n", path);
+    return -1;
+}
+
+static int still_device(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISCHR(st.st_mode);
+}
+
+static int still_fifo(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
+/* The Last.FM folder, or skip() when it is absent. */
+static void lastfm_dir(char *dir, size_t len)
+{
+    const char *root = getenv("COLB_DATA_DIR");
+    snprintf(dir, len, "%s/hetrec2011-lastfm-2k", root && *root ? root : "../shared/data");
+    char probe[1100];
+    snprintf(probe, sizeof probe, "%s/artists.dat", dir);
+    if (access(probe, R_OK) != 0) {
+        print_message("Last.FM data not found at %s (set COLB_DATA_DIR): skipped\n", dir);
+        skip();
+    }
+}
+
+#define LASTFM_ARGS(data, cache, out)                                                                       \
+    { "run", "--env", "lastfm", "--data-dir", data, "--feature-cache", cache, "--top-users", "10",            \
+      "--policies", "random", "--horizon", "10", "--repeats", "1", "--quiet", "1", "--plots", "0", "--out", \
+      out, NULL }
+
+/* --feature-cache: an input data file, a FIFO, a device and a folder are
+ * refused and left as they were; a missing path, colb's own cache and an
+ * empty file are used. */
+static void test_feature_cache(void **state)
+{
+    (void)state;
+    char data[1024], dir[] = "/tmp/colb-paths-XXXXXX", cache[600], out[600], src[1200], err[8192];
+    lastfm_dir(data, sizeof data);
+    make_tmp(dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+
+    /* a copy of the user's input file user_artists.dat */
+    snprintf(cache, sizeof cache, "%s/user_artists.dat", dir);
+    snprintf(src, sizeof src, "%s/user_artists.dat", data);
+    size_t n_in = 0;
+    char *in = slurp(src, &n_in);
+    assert_non_null(in);
+    FILE *f = fopen(cache, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(in, 1, n_in, f), n_in);
+    fclose(f);
+    char *a1[] = LASTFM_ARGS(data, cache, out);
+    double t0 = now();
+    int rc = run_colb(a1, err, sizeof err);
+    refused(rc, now() - t0, err, cache, "not a colb feature cache");
+    size_t n_after = 0;
+    char *after = slurp(cache, &n_after);
+    assert_non_null(after);
+    assert_int_equal(n_after, n_in);
+    assert_memory_equal(after, in, n_in);
+    free(after);
+    free(in);
+    assert_int_not_equal(access(out, F_OK), 0); /* refused before any work */
+
+    /* a FIFO: the run neither waits on it nor replaces it */
+    snprintf(cache, sizeof cache, "%s/fifo", dir);
+    assert_int_equal(mkfifo(cache, 0644), 0);
+    t0 = now();
+    rc = run_colb(a1, err, sizeof err);
+    refused(rc, now() - t0, err, cache, "a FIFO");
+    assert_true(still_fifo(cache));
+
+    /* a device */
+    snprintf(cache, sizeof cache, "%s/dev", dir);
+    if (make_device(cache) == 0) {
+        t0 = now();
+        rc = run_colb(a1, err, sizeof err);
+        refused(rc, now() - t0, err, cache, "a device");
+        assert_true(still_device(cache));
+    }
+
+    /* a folder */
+    snprintf(cache, sizeof cache, "%s/folder", dir);
+    assert_int_equal(mkdir(cache, 0755), 0);
+    t0 = now();
+    rc = run_colb(a1, err, sizeof err);
+    refused(rc, now() - t0, err, cache, "a folder");
+
+    /* missing: written; then colb's own cache is read and kept */
+    snprintf(cache, sizeof cache, "%s/cache/lastfm.colbfeat", dir);
+    rc = run_colb(a1, err, sizeof err);
+    if (rc != 0)
+        fail_msg("a new cache: exit %d: '%s'", rc, err);
+    assert_true(starts_with(cache, COLB_LASTFM_CACHE_MAGIC, COLB_LASTFM_CACHE_MAGIC_LEN));
+    rc = run_colb(a1, err, sizeof err);
+    if (rc != 0)
+        fail_msg("colb's own cache: exit %d: '%s'", rc, err);
+
+    /* an empty file (say from mktemp) holds nothing to lose: it becomes the cache */
+    snprintf(cache, sizeof cache, "%s/empty", dir);
+    write_file(cache, "");
+    rc = run_colb(a1, err, sizeof err);
+    if (rc != 0)
+        fail_msg("an empty file: exit %d: '%s'", rc, err);
+    assert_true(starts_with(cache, COLB_LASTFM_CACHE_MAGIC, COLB_LASTFM_CACHE_MAGIC_LEN));
+    remove_tmp(dir);
+}
+
+#define STOP_ARGS(conf, ckpt, out)                                                                 \
+    { "run", "-c", conf, "--stop-after", "10", "--checkpoint", ckpt, "--quiet", "1", "--plots", "0", \
+      "--out", out, NULL }
+
+static const char CONF[] = "policies = random,linucb-ind\nusers = 5\nclusters = 2\nhorizon = 200\n"
+                           "repeats = 1\n";
+
+/* --checkpoint (and the default OUT.checkpoint.colb): the experiment file,
+ * someone's file, a FIFO, a device and a folder are refused and left as
+ * they were; a missing path and colb's own checkpoint are written; a FIFO
+ * given to --resume is refused, not waited on. */
+static void test_checkpoint(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-paths-XXXXXX", conf[600], ckpt[600], out[600], err[8192];
+    make_tmp(dir);
+    snprintf(conf, sizeof conf, "%s/exp.conf", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    write_file(conf, CONF);
+
+    /* the experiment file itself */
+    char *a1[] = STOP_ARGS(conf, conf, out);
+    double t0 = now();
+    int rc = run_colb(a1, err, sizeof err);
+    refused(rc, now() - t0, err, conf, "not a colb checkpoint");
+    char *text = slurp(conf, NULL);
+    assert_non_null(text);
+    assert_string_equal(text, CONF);
+    free(text);
+    assert_int_not_equal(access(out, F_OK), 0); /* refused before any work */
+
+    /* a FIFO */
+    snprintf(ckpt, sizeof ckpt, "%s/fifo", dir);
+    assert_int_equal(mkfifo(ckpt, 0644), 0);
+    char *a2[] = STOP_ARGS(conf, ckpt, out);
+    t0 = now();
+    rc = run_colb(a2, err, sizeof err);
+    refused(rc, now() - t0, err, ckpt, "a FIFO");
+    assert_true(still_fifo(ckpt));
+    /* nor is a FIFO waited on as the checkpoint to resume from */
+    char *a3[] = { "run", "--resume", ckpt, "--quiet", "1", "--out", out, NULL };
+    t0 = now();
+    rc = run_colb(a3, err, sizeof err);
+    refused(rc, now() - t0, err, ckpt, "not a regular file");
+    assert_true(still_fifo(ckpt));
+
+    /* a device */
+    snprintf(ckpt, sizeof ckpt, "%s/dev", dir);
+    if (make_device(ckpt) == 0) {
+        t0 = now();
+        rc = run_colb(a2, err, sizeof err);
+        refused(rc, now() - t0, err, ckpt, "a device");
+        assert_true(still_device(ckpt));
+    }
+
+    /* a folder */
+    snprintf(ckpt, sizeof ckpt, "%s/folder", dir);
+    assert_int_equal(mkdir(ckpt, 0755), 0);
+    t0 = now();
+    rc = run_colb(a2, err, sizeof err);
+    refused(rc, now() - t0, err, ckpt, "a folder");
+
+    /* the default checkpoint beside --out, when a file of the user's is there */
+    char def[700];
+    snprintf(def, sizeof def, "%s.checkpoint.colb", out);
+    write_file(def, "mine\n");
+    char *a4[] = { "run", "-c", conf, "--stop-after", "10", "--quiet", "1", "--plots", "0", "--out", out, NULL };
+    t0 = now();
+    rc = run_colb(a4, err, sizeof err);
+    refused(rc, now() - t0, err, def, "not a colb checkpoint");
+    text = slurp(def, NULL);
+    assert_string_equal(text, "mine\n");
+    free(text);
+    assert_int_not_equal(access(out, F_OK), 0);
+
+    /* missing: written; colb's own is replaced by the next stop; resumed */
+    snprintf(ckpt, sizeof ckpt, "%s/run.colb", dir);
+    rc = run_colb(a2, err, sizeof err);
+    if (rc != 0)
+        fail_msg("a new checkpoint: exit %d: '%s'", rc, err);
+    assert_true(starts_with(ckpt, COLB_SNAPSHOT_MAGIC, COLB_SNAPSHOT_MAGIC_LEN));
+    char *a5[] = { "run", "--resume", ckpt, "--stop-after", "20", "--quiet", "1", "--out", out, NULL };
+    rc = run_colb(a5, err, sizeof err);
+    if (rc != 0 || !strstr(err, "stopped at round 20"))
+        fail_msg("a resumed run stopping again over its checkpoint: exit %d: '%s'", rc, err);
+    char *a6[] = { "run", "--resume", ckpt, "--quiet", "1", "--out", out, NULL };
+    rc = run_colb(a6, err, sizeof err);
+    if (rc != 0)
+        fail_msg("resume: exit %d: '%s'", rc, err);
+    char summary[700];
+    snprintf(summary, sizeof summary, "%s/summary.csv", out);
+    assert_int_equal(access(summary, F_OK), 0);
+
+    /* an empty file (say from mktemp) holds nothing to lose */
+    snprintf(ckpt, sizeof ckpt, "%s/empty", dir);
+    write_file(ckpt, "");
+    char *a7[] = STOP_ARGS(conf, ckpt, out);
+    rc = run_colb(a7, err, sizeof err);
+    if (rc != 0)
+        fail_msg("an empty file: exit %d: '%s'", rc, err);
+    assert_true(starts_with(ckpt, COLB_SNAPSHOT_MAGIC, COLB_SNAPSHOT_MAGIC_LEN));
+    remove_tmp(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_feature_cache),
+        cmocka_unit_test(test_checkpoint),
+    };
+    return cmocka_run_group_tests_name("files beside the results", tests, NULL, NULL);
+}
