@@ -106,7 +106,7 @@ $(BUILD)/gen/specs.o: $(BUILD)/gen/specs.c
 	$(CC) $(ALL_CFLAGS) -Icli -c $< -o $@
 
 # tests/test_cli_*.c test the tool's own modules and link its objects.
-$(BUILD)/tests/test_cli_%: tests/test_cli_%.c tests/testutil.h $(BUILD)/libcolb.a $(CLI_LIB)
+$(BUILD)/tests/test_cli_%: tests/test_cli_%.c tests/testutil.h tests/spawn.h $(BUILD)/libcolb.a $(CLI_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests -Icli -Iserve -o $@ $< $(CLI_LIB) $(BUILD)/libcolb.a $(LDLIBS) $(REF_LIBS) $(SERVE_LIBS) -lcmocka
 

@@ -5,69 +5,21 @@
  * --out fails before any work, with its whole path in the message; colb
  * bench-quality's --out follows the same rules. The binary is $COLB (set by
  * make). */
+#include "spawn.h"
 #include "testutil.h"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Run colb with the arguments of `args` (NULL-terminated); stderr goes to
- * err. With fsize > 0 the child may write files of at most fsize bytes (a
- * full disk). With kill_after > 0 it is killed with `sig` after that many
- * seconds. Returns the exit status, or 128 + signal. */
 static int run_colb(char *const args[], char *err, size_t len, long fsize, double kill_after, int sig)
 {
-    int fd[2];
-    assert_int_equal(pipe(fd), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(fd[1], 2);
-        close(fd[0]);
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        if (fsize > 0) {
-            struct rlimit rl = { (rlim_t)fsize, (rlim_t)fsize };
-            signal(SIGXFSZ, SIG_IGN);
-            setrlimit(RLIMIT_FSIZE, &rl);
-        }
-        char *argv[64];
-        size_t n = 0;
-        argv[n++] = (char *)colb_bin();
-        for (size_t i = 0; args[i] && n < 63; i++)
-            argv[n++] = args[i];
-        argv[n] = NULL;
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    close(fd[1]);
-    if (kill_after > 0) {
-        struct timespec ts = { (time_t)kill_after, (long)((kill_after - (double)(time_t)kill_after) * 1e9) };
-        nanosleep(&ts, NULL);
-        kill(pid, sig);
-    }
-    size_t n = 0;
-    ssize_t r;
-    while ((r = read(fd[0], err + n, len - 1 - n)) > 0)
-        n += (size_t)r;
-    err[n] = '\0';
-    close(fd[0]);
-    int st;
-    waitpid(pid, &st, 0);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return colb_spawn(args, err, len, fsize, kill_after, sig, 0);
 }
 
 static char *read_in(const char *dir, const char *name)
@@ -176,9 +128,9 @@ static void test_killed_runs(void **state)
     char *a1[] = RUN_ARGS(out, "1"), *a2[] = RUN_ARGS(out, "2");
     assert_int_equal(run_colb(a2, err, sizeof err, 0, 0, 0), 0);
     snapshot neu = take(out);
-    double t0 = now();
+    double t0 = spawn_now();
     assert_int_equal(run_colb(a1, err, sizeof err, 0, 0, 0), 0);
-    double t_run = now() - t0;
+    double t_run = spawn_now() - t0;
     snapshot old = take(out);
     assert_non_null(old.curves);
     assert_false(same(old.curves, neu.curves));
@@ -309,9 +261,9 @@ static void test_bad_out_fails_first(void **state)
     /* a run that would take minutes */
     char *args[] = { "run", "--users", "400", "--horizon", "100000", "--repeats", "30", "--quiet", "1",
                      "--out", path, NULL };
-    double t0 = now();
+    double t0 = spawn_now();
     int rc = run_colb(args, err, sizeof err, 0, 0, 0);
-    double t = now() - t0;
+    double t = spawn_now() - t0;
     assert_int_not_equal(rc, 0);
     if (t > 2.0)
         fail_msg("a bad --out was found after %.1f s", t);

@@ -7,6 +7,7 @@
  * before any work with one line, exit status 1, and left as it was. The
  * binary is $COLB (set by make). The feature-cache cases read the Last.FM
  * data ($COLB_DATA_DIR, else ../shared/data) and are skipped without it. */
+#include "spawn.h"
 #include "testutil.h"
 
 #include <fcntl.h>
@@ -19,55 +20,11 @@
 
 #define LIMIT_S 30.0 /* a run that takes longer waits on something: killed */
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Run colb with the NULL-terminated `args` (stdout discarded, stderr into
- * err), killed after LIMIT_S seconds. Returns the exit status, or 128 +
- * signal. */
+/* Run colb with the NULL-terminated `args`, killed after LIMIT_S seconds;
+ * stderr into err. The exit status, or 128 + signal. */
 static int run_colb(char *const args[], char *err, size_t len)
 {
-    int fd[2];
-    assert_int_equal(pipe(fd), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(fd[1], 2);
-        close(fd[0]);
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        char *argv[64];
-        size_t n = 0;
-        argv[n++] = (char *)colb_bin();
-        for (size_t i = 0; args[i] && n < 63; i++)
-            argv[n++] = args[i];
-        argv[n] = NULL;
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    close(fd[1]);
-    int st = 0;
-    double t0 = now();
-    while (waitpid(pid, &st, WNOHANG) == 0) {
-        if (now() - t0 > LIMIT_S) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-            break;
-        }
-        struct timespec ts = { 0, 10 * 1000 * 1000 };
-        nanosleep(&ts, NULL);
-    }
-    size_t n = 0;
-    ssize_t r;
-    while (n + 1 < len && (r = read(fd[0], err + n, len - 1 - n)) > 0)
-        n += (size_t)r;
-    err[n] = '\0';
-    close(fd[0]);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return colb_spawn(args, err, len, 0, 0, 0, LIMIT_S);
 }
 
 static void make_tmp(char *dir)
@@ -136,19 +93,6 @@ static int still_fifo(const char *path)
     return stat(path, &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
-/* The Last.FM folder, or skip() when it is absent. */
-static void lastfm_dir(char *dir, size_t len)
-{
-    const char *root = getenv("COLB_DATA_DIR");
-    snprintf(dir, len, "%s/hetrec2011-lastfm-2k", root && *root ? root : "../shared/data");
-    char probe[1100];
-    snprintf(probe, sizeof probe, "%s/artists.dat", dir);
-    if (access(probe, R_OK) != 0) {
-        print_message("Last.FM data not found at %s (set COLB_DATA_DIR): skipped\n", dir);
-        skip();
-    }
-}
-
 #define LASTFM_ARGS(data, cache, out)                                                                       \
     { "run", "--env", "lastfm", "--data-dir", data, "--feature-cache", cache, "--top-users", "10",            \
       "--policies", "random", "--horizon", "10", "--repeats", "1", "--quiet", "1", "--plots", "0", "--out", \
@@ -161,7 +105,7 @@ static void test_feature_cache(void **state)
 {
     (void)state;
     char data[1024], dir[] = "/tmp/colb-paths-XXXXXX", cache[600], out[600], src[1200], err[8192];
-    lastfm_dir(data, sizeof data);
+    lastfm_test_dir(data, sizeof data);
     make_tmp(dir);
     snprintf(out, sizeof out, "%s/out", dir);
 
@@ -176,9 +120,9 @@ static void test_feature_cache(void **state)
     assert_int_equal(fwrite(in, 1, n_in, f), n_in);
     fclose(f);
     char *a1[] = LASTFM_ARGS(data, cache, out);
-    double t0 = now();
+    double t0 = spawn_now();
     int rc = run_colb(a1, err, sizeof err);
-    refused(rc, now() - t0, err, cache, "not a colb feature cache");
+    refused(rc, spawn_now() - t0, err, cache, "not a colb feature cache");
     size_t n_after = 0;
     char *after = slurp(cache, &n_after);
     assert_non_null(after);
@@ -191,26 +135,26 @@ static void test_feature_cache(void **state)
     /* a FIFO: the run neither waits on it nor replaces it */
     snprintf(cache, sizeof cache, "%s/fifo", dir);
     assert_int_equal(mkfifo(cache, 0644), 0);
-    t0 = now();
+    t0 = spawn_now();
     rc = run_colb(a1, err, sizeof err);
-    refused(rc, now() - t0, err, cache, "a FIFO");
+    refused(rc, spawn_now() - t0, err, cache, "a FIFO");
     assert_true(still_fifo(cache));
 
     /* a device */
     snprintf(cache, sizeof cache, "%s/dev", dir);
     if (make_device(cache) == 0) {
-        t0 = now();
+        t0 = spawn_now();
         rc = run_colb(a1, err, sizeof err);
-        refused(rc, now() - t0, err, cache, "a device");
+        refused(rc, spawn_now() - t0, err, cache, "a device");
         assert_true(still_device(cache));
     }
 
     /* a folder */
     snprintf(cache, sizeof cache, "%s/folder", dir);
     assert_int_equal(mkdir(cache, 0755), 0);
-    t0 = now();
+    t0 = spawn_now();
     rc = run_colb(a1, err, sizeof err);
-    refused(rc, now() - t0, err, cache, "a folder");
+    refused(rc, spawn_now() - t0, err, cache, "a folder");
 
     /* missing: written; then colb's own cache is read and kept */
     snprintf(cache, sizeof cache, "%s/cache/lastfm.colbfeat", dir);
@@ -254,9 +198,9 @@ static void test_checkpoint(void **state)
 
     /* the experiment file itself */
     char *a1[] = STOP_ARGS(conf, conf, out);
-    double t0 = now();
+    double t0 = spawn_now();
     int rc = run_colb(a1, err, sizeof err);
-    refused(rc, now() - t0, err, conf, "not a colb checkpoint");
+    refused(rc, spawn_now() - t0, err, conf, "not a colb checkpoint");
     char *text = slurp(conf, NULL);
     assert_non_null(text);
     assert_string_equal(text, CONF);
@@ -267,41 +211,41 @@ static void test_checkpoint(void **state)
     snprintf(ckpt, sizeof ckpt, "%s/fifo", dir);
     assert_int_equal(mkfifo(ckpt, 0644), 0);
     char *a2[] = STOP_ARGS(conf, ckpt, out);
-    t0 = now();
+    t0 = spawn_now();
     rc = run_colb(a2, err, sizeof err);
-    refused(rc, now() - t0, err, ckpt, "a FIFO");
+    refused(rc, spawn_now() - t0, err, ckpt, "a FIFO");
     assert_true(still_fifo(ckpt));
     /* nor is a FIFO waited on as the checkpoint to resume from */
     char *a3[] = { "run", "--resume", ckpt, "--quiet", "1", "--out", out, NULL };
-    t0 = now();
+    t0 = spawn_now();
     rc = run_colb(a3, err, sizeof err);
-    refused(rc, now() - t0, err, ckpt, "not a regular file");
+    refused(rc, spawn_now() - t0, err, ckpt, "not a regular file");
     assert_true(still_fifo(ckpt));
 
     /* a device */
     snprintf(ckpt, sizeof ckpt, "%s/dev", dir);
     if (make_device(ckpt) == 0) {
-        t0 = now();
+        t0 = spawn_now();
         rc = run_colb(a2, err, sizeof err);
-        refused(rc, now() - t0, err, ckpt, "a device");
+        refused(rc, spawn_now() - t0, err, ckpt, "a device");
         assert_true(still_device(ckpt));
     }
 
     /* a folder */
     snprintf(ckpt, sizeof ckpt, "%s/folder", dir);
     assert_int_equal(mkdir(ckpt, 0755), 0);
-    t0 = now();
+    t0 = spawn_now();
     rc = run_colb(a2, err, sizeof err);
-    refused(rc, now() - t0, err, ckpt, "a folder");
+    refused(rc, spawn_now() - t0, err, ckpt, "a folder");
 
     /* the default checkpoint beside --out, when a file of the user's is there */
     char def[700];
     snprintf(def, sizeof def, "%s.checkpoint.colb", out);
     write_file(def, "mine\n");
     char *a4[] = { "run", "-c", conf, "--stop-after", "10", "--quiet", "1", "--plots", "0", "--out", out, NULL };
-    t0 = now();
+    t0 = spawn_now();
     rc = run_colb(a4, err, sizeof err);
-    refused(rc, now() - t0, err, def, "not a colb checkpoint");
+    refused(rc, spawn_now() - t0, err, def, "not a colb checkpoint");
     text = slurp(def, NULL);
     assert_string_equal(text, "mine\n");
     free(text);

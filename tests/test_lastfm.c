@@ -438,24 +438,11 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* The real data directory, or skip() when it is absent. */
-static void real_dir(char *dir, size_t len)
-{
-    const char *root = getenv("COLB_DATA_DIR");
-    snprintf(dir, len, "%s/hetrec2011-lastfm-2k", root && *root ? root : "../shared/data");
-    char probe[1100];
-    snprintf(probe, sizeof probe, "%s/artists.dat", dir);
-    if (access(probe, R_OK) != 0) {
-        print_message("Last.FM data not found at %s (set COLB_DATA_DIR): skipped\n", dir);
-        skip();
-    }
-}
-
 static void test_real_data(void **state)
 {
     (void)state;
     char dir[1024];
-    real_dir(dir, sizeof dir);
+    lastfm_test_dir(dir, sizeof dir);
     const char *cache = path_of("real-cache.bin");
     unlink(cache);
     colb_lastfm_params p;
@@ -514,7 +501,7 @@ static void test_real_data_svd_accuracy(void **state)
         skip();
     }
     char dir[1024];
-    real_dir(dir, sizeof dir);
+    lastfm_test_dir(dir, sizeof dir);
     colb_lastfm_params p;
     colb_lastfm_params_default(&p);
     colb_dataset *a, *r;

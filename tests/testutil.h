@@ -73,6 +73,22 @@ static inline const char *colb_bin(void)
     return b && *b ? b : "build/colb";
 }
 
+/* The Last.FM folder ($COLB_DATA_DIR/hetrec2011-lastfm-2k, else under
+ * ../shared/data) into dir; skip() the test, saying so, when it is absent. */
+static inline void lastfm_test_dir(char *dir, size_t len)
+{
+    const char *root = getenv("COLB_DATA_DIR");
+    snprintf(dir, len, "%s/hetrec2011-lastfm-2k", root && *root ? root : "../shared/data");
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/artists.dat", dir);
+    FILE *f = fopen(probe, "r");
+    if (!f) {
+        print_message("Last.FM data not found at %s (set COLB_DATA_DIR): skipped\n", dir);
+        skip();
+    }
+    fclose(f);
+}
+
 /* Run `colb ARGS` (stdout discarded), its stderr (the first len - 1 bytes)
  * into err; returns the exit code, -1 when it did not exit. */
 static inline int colb_run(const char *args, char *err, size_t len)
