@@ -5,7 +5,8 @@
  * directly (V, b, the count; A V = I; theta = A b) and the sharing follows
  * the member sets exactly (colb__policy_state_check); a snapshot taken
  * mid-run continues as the uninterrupted run; added users regroup the
- * aggregates. Paths the CPU lacks are skipped with a message. */
+ * aggregates. Paths the CPU lacks are skipped with a message. Thompson
+ * sampling in SCLUB and LOCB with d above K (their draws' work). */
 #include "testutil.h"
 
 #include <string.h>
@@ -222,12 +223,51 @@ static void test_snapshot_and_added_users(void **state)
     }
 }
 
+/* Thompson sampling in SCLUB and LOCB with d above K: a draw's work
+ * (colb__ts_work(d), O(d^2)) is larger than the scores' (O(d K)); the
+ * scratch once held only the latter, and a draw wrote past its end (caught
+ * by AddressSanitizer: make sanitize). */
+static void test_thompson_d_above_k(void **state)
+{
+    (void)state;
+    enum { TN = 10, TD = 12, TK = 3 };
+    const char *names[] = { "sclub", "locb" };
+    for (size_t n = 0; n < 2; n++) {
+        colb_policy_params pp;
+        colb_policy_params_default(&pp);
+        pp.users = TN;
+        pp.dim = TD;
+        pp.horizon = 50;
+        pp.sampling = COLB_SAMPLING_TS;
+        colb_policy *p = NULL;
+        char msg[256];
+        if (colb_policy_create(names[n], &pp, &p, msg, sizeof msg) != COLB_OK)
+            fail_msg("%s: %s", names[n], msg);
+        double X[TK * TD];
+        colb_rng g;
+        colb_rng_seed(&g, 3, 3);
+        for (int t = 0; t < 20; t++) {
+            colb_rng_normal_fill(&g, X, TK * TD, 0.3);
+            assert_ok(colb_policy_begin_round(p, X, TK));
+            for (size_t u = 0; u < TN; u++) {
+                size_t arm;
+                assert_ok(colb_policy_choose(p, u, &arm));
+                assert_true(arm < TK);
+                assert_ok(colb_policy_observe(p, u, arm, X[arm * TD] + 0.1 * colb_rng_normal(&g)));
+            }
+            assert_ok(colb_policy_end_round(p));
+        }
+        colb_policy_free(p);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_aggregates_direct),
         cmocka_unit_test(test_state_check_fails),
         cmocka_unit_test(test_snapshot_and_added_users),
+        cmocka_unit_test(test_thompson_d_above_k),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

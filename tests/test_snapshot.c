@@ -1219,11 +1219,27 @@ static void test_add_users_every_policy(void **state)
                 assert_status(colb_policy_add_users(q, 1, NULL), COLB_EINVAL);
                 assert_status(colb_policy_add_users(q, 1, &bad), COLB_ERANGE);
                 assert_int_equal(colb_policy_users(q), N0 + 3);
-            } else { /* the others take newcomers without labels */
+            } else { /* the others take newcomers without labels, as the policy that was not saved does */
                 assert_ok(colb_policy_add_users(q, 2, NULL));
+                assert_ok(colb_policy_begin_round(p, X, K0)); /* q's round above */
+                assert_ok(colb_policy_end_round(p));
+                assert_ok(colb_policy_add_users(p, 2, NULL));
                 assert_int_equal(colb_policy_users(q), N0 + 5);
+                for (size_t u = N0 + 3; u < N0 + 5; u++) {
+                    s1 = colb_policy_user_theta(p, u, t1);
+                    assert_status(colb_policy_user_theta(q, u, t2), s1);
+                    if (s1 == COLB_OK && memcmp(t1, t2, sizeof t1))
+                        fail_msg("%s: user %zu added after a reload starts at (%g, %g, ...), without the reload "
+                                 "at (%g, %g, ...)", *n, u, t2[0], t2[1], t1[0], t1[1]);
+                }
                 free(b);
                 b = policy_bytes(q, &len);
+                size_t len_p;
+                unsigned char *bp = policy_bytes(p, &len_p);
+                if (len_p != len || memcmp(b, bp, len))
+                    fail_msg("%s: users added after a reload: the snapshot differs from the policy's not reloaded",
+                             *n);
+                free(bp);
             }
             free(b);
             colb_policy_free(q);

@@ -490,10 +490,15 @@ void colb__ridge_copy_model(colb__ridge *to, size_t dst, const colb__ridge *from
 
 colb_status colb__scratch_reserve(colb__scratch *s, size_t d, size_t K, size_t block)
 {
+    return colb__scratch_reserve_n(s, K, block, colb__ridge_scores_work(d, K));
+}
+
+colb_status colb__scratch_reserve_n(colb__scratch *s, size_t K, size_t block, size_t work)
+{
     if (K <= s->K_cap)
         return COLB_OK;
     double *sc = colb__malloc(block, K * sizeof(double));
-    double *w = colb__malloc(colb__ridge_scores_work(d, K), sizeof(double));
+    double *w = colb__malloc(work, sizeof(double));
     if (!sc || !w) {
         free(sc);
         free(w);

@@ -176,6 +176,10 @@ typedef struct colb__scratch {
 
 /* Make s fit K arms for blocks of `block` models of dimension d. */
 colb_status colb__scratch_reserve(colb__scratch *s, size_t d, size_t K, size_t block);
+/* The same with a work of `work` doubles: another kernel's (Thompson
+ * sampling's colb__ts_work(d), which colb__ridge_scores_work does not
+ * bound once d is about K or more). */
+colb_status colb__scratch_reserve_n(colb__scratch *s, size_t K, size_t block, size_t work);
 void colb__scratch_free(colb__scratch *s);
 
 /* Copy model src of `from` over model dst of `to` (same d). */

@@ -213,8 +213,13 @@ colb_status colb__users_load(colb__snap_in *in, const colb__snap_group *g, const
         return colb__snap_error(in, COLB_ENOMEM, "out of memory for bank '%s'", ug.path);
     if (!v1 && (st = colb__snap_get_f64s(in, &ug, "theta0", b->s.theta0, d, 0)) != COLB_OK)
         return st;
-    return load_records(in, ug.path, &real, &ints, N, len_of(d), nints, &b->s,
-                        v1 ? user_import_v1 : user_import);
+    st = load_records(in, ug.path, &real, &ints, N, len_of(d), nints, &b->s, v1 ? user_import_v1 : user_import);
+    /* the spare lanes of the last block were reset before theta0 was read:
+     * again with it, as the saved policy kept them (users added later start
+     * from the prior mean, not from 0) */
+    for (size_t i = N; st == COLB_OK && i < b->s.nblk * COLB__SOA_W; i++)
+        colb__soa_reset(&b->s, i);
+    return st;
 }
 
 void colb__clusters_save(colb__snap_out *w, const char *name, const colb__clusters *c)

@@ -94,7 +94,7 @@ typedef struct locb {
     size_t Flen;
     colb__round_scores rs; /* the aggregates' scores on the round's arms */
     colb__scratch sc;      /* Thompson sampling: one model's draws and their work
-                              (>= colb__ts_work(d)) */
+                              (colb__ts_work(d)) */
 } locb;
 
 static double F(double T)
@@ -319,7 +319,7 @@ static colb_status locb_begin(colb_policy *p)
     locb *c = p->impl;
     colb_status st = colb__rs_begin(&c->rs, p->X, p->K);
     if (st == COLB_OK && colb__policy_ts(p))
-        st = colb__scratch_reserve(&c->sc, p->d, p->K, 1);
+        st = colb__scratch_reserve_n(&c->sc, p->K, 1, colb__ts_work(p->d));
     return st == COLB_OK ? st : colb__err(p->err, st, "begin_round: out of memory for K = %zu", p->K);
 }
 

@@ -76,7 +76,7 @@ typedef struct sclub {
     double alpha, alpha_p;
     colb__round_scores rs; /* the clusters' scores on the round's arms */
     colb__scratch sc;      /* Thompson sampling: its draws' scores and work
-                              (>= colb__ts_work(d)) */
+                              (colb__ts_work(d)) */
 } sclub;
 
 /* Bytes per user of the arrays beside the banks (alloc_arrays) and of the
@@ -261,7 +261,7 @@ static colb_status sclub_begin(colb_policy *p)
     sclub *s = p->impl;
     colb_status st = colb__rs_begin(&s->rs, p->X, p->K);
     if (st == COLB_OK && colb__policy_ts(p))
-        st = colb__scratch_reserve(&s->sc, p->d, p->K, 1);
+        st = colb__scratch_reserve_n(&s->sc, p->K, 1, colb__ts_work(p->d));
     return st == COLB_OK ? st : colb__err(p->err, st, "begin_round: out of memory for K = %zu", p->K);
 }
 
