@@ -847,6 +847,24 @@ static unsigned char *field_data(unsigned char *b, size_t n, const char *name)
     return NULL;
 }
 
+/* SCLUB's step count is checked against its phase on load: a step past the
+ * phase's end would start phases whose ends overflow a shift (a file with
+ * its checksum recomputed). */
+static void test_sclub_phase_checked(void **state)
+{
+    (void)state;
+    size_t n;
+    unsigned char *b = small_snapshot("sclub", &n);
+    unsigned char *tau = field_data(b, n, "tau"), *phase = field_data(b, n, "phase");
+    for (int i = 0; i < 8; i++) {
+        tau[i] = (unsigned char)((UINT64_MAX - 2) >> (8 * i));
+        phase[i] = (unsigned char)((uint64_t)61 >> (8 * i));
+    }
+    fix_trailer(b, n);
+    must_fail(b, n, "sclub's tau past its phase", 0);
+    free(b);
+}
+
 /* CLUB's graph is checked on load: an edge in one row only, or a component
  * that is not connected, would break the invariants its splits rely on (a
  * fuzzer found the second: a later split wrote past the end of perm). */
@@ -1471,6 +1489,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_put_saved),
         cmocka_unit_test(test_hostile_dimensions),
         cmocka_unit_test(test_club_graph_checked),
+        cmocka_unit_test(test_sclub_phase_checked),
         cmocka_unit_test(test_atomic_durable_writes),
         cmocka_unit_test(test_size_close_to_state),
         cmocka_unit_test(test_ridge_symmetric_and_rebase),

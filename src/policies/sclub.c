@@ -562,8 +562,11 @@ static colb_status sclub_load(colb_policy *p, colb__snap_in *in, const colb__sna
     }
     if (st == COLB_OK)
         st = colb__snap_get_u64(in, g, "tau", &s->tau);
-    if (st == COLB_OK) /* phase_end = 2^(phase+1) - 2 must not overflow */
-        st = colb__snap_get_size(in, g, "phase", 0, 62, &phase);
+    if (st == COLB_OK) /* phase_end = 2^(phase+1) - 2, and the next phase's, must not overflow */
+        st = colb__snap_get_size(in, g, "phase", 0, 61, &phase);
+    if (st == COLB_OK && s->tau > ((uint64_t)2 << phase) - 2) /* a phase ends at its step 2^(phase+1) - 2 */
+        st = colb__snap_error(in, COLB_EPARSE, "sclub: step tau = %llu is past the end of phase %zu",
+                              (unsigned long long)s->tau, phase);
     if (st == COLB_OK)
         st = colb__snap_get_u64(in, g, "splits", &s->splits);
     if (st == COLB_OK)
