@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "envs/env_persist.h"
 #include "learn/user_bank.h"
 #include "linalg/ridge.h"
 #include "persist/snapshot.h"
@@ -813,6 +814,42 @@ static void deep_groups(colb__snap_out *w)
         colb__snap_group_end(w);
 }
 
+/* An environment that claims 2^24 users and holds none of their arrays:
+ * refused for the missing user array before the environment is made (its
+ * users drawn: 0.4 GB and a second and a half when it was made first). */
+static void huge_env(colb__snap_out *w)
+{
+    colb_env_params ep;
+    colb_env_params_default(&ep);
+    ep.kind = COLB_ENV_PERSONALIZED;
+    ep.users = (size_t)1 << 24;
+    ep.clusters = 2;
+    ep.dim = 2;
+    ep.arms = 2;
+    colb__snap_group_begin(w, "env");
+    colb__snap_str(w, "kind", "synthetic");
+    colb__env_params_save(w, "params", &ep);
+    colb__snap_u64(w, "seed", 1);
+    colb__snap_u64(w, "rounds", 0);
+    colb__snap_group_begin(w, "state");
+    colb__snap_group_end(w);
+    colb__snap_group_end(w);
+}
+
+static void test_hostile_env(void **state)
+{
+    (void)state;
+    size_t n;
+    unsigned char *b = craft(huge_env, &n);
+    colb_env *e = NULL;
+    char msg[512];
+    colb_status st = colb_env_load_buffer(b, n, NULL, &e, msg, sizeof msg);
+    if (st != COLB_EPARSE || !strstr(msg, "'env.state.group'"))
+        fail_msg("%s '%s' (the user array, missing, should be reported first)", colb_status_name(st), msg);
+    assert_null(e);
+    free(b);
+}
+
 static void test_hostile_dimensions(void **state)
 {
     (void)state;
@@ -1488,6 +1525,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_versions_kinds_budget),
         cmocka_unit_test(test_put_saved),
         cmocka_unit_test(test_hostile_dimensions),
+        cmocka_unit_test(test_hostile_env),
         cmocka_unit_test(test_club_graph_checked),
         cmocka_unit_test(test_sclub_phase_checked),
         cmocka_unit_test(test_atomic_durable_writes),

@@ -127,6 +127,14 @@ colb_status colb__env_load_fields(colb__snap_in *in, const colb__snap_group *g,
         double bytes = 8.0 * (4.0 * (double)p.users + G * (double)p.dim + (double)p.arms * (double)p.dim +
                               G * (double)p.arms + G);
         st = colb__snap_reserve(in, bytes > 1.8e19 ? UINT64_MAX : (uint64_t)bytes, "the environment");
+        /* the arrays the users and groups imply are in the file before any
+         * is made and drawn (format.md: a dimension is believed only once
+         * the arrays it implies are there) */
+        colb__snap_group sg;
+        colb__snap_field f;
+        if (st == COLB_OK && (st = colb__snap_get_group(in, g, "state", &sg)) == COLB_OK &&
+            (st = colb__snap_field_of(in, &sg, "group", COLB__SNAP_U64, p.users, &f)) == COLB_OK)
+            st = colb__snap_field_of(in, &sg, "theta", COLB__SNAP_F64, (uint64_t)G * p.dim, &f);
         if (st == COLB_OK && colb_env_create(&p, seed, &e, why, sizeof why) != COLB_OK)
             st = colb__snap_error(in, COLB_ENOMEM, "creating the environment failed: %s", why);
     } else if (!strcmp(kind, "logged")) {
