@@ -259,8 +259,11 @@ colb_status colb__snap_in_stream(colb__snap_in *in, FILE *f, size_t budget, char
             }
             size_t nc = cap > in->budget / 2 ? in->budget : 2 * cap;
             unsigned char *nb = realloc(b, nc);
-            if (!nb)
+            if (!nb) { /* out of memory, not a short stream */
+                free(b);
+                b = NULL;
                 break;
+            }
             b = nb;
             cap = nc;
         }
