@@ -198,6 +198,16 @@ def size(value, what, lo=0):
     return n
 
 
+def c_str(s, what):
+    """s (a str, or bytes / a path for os.fsencode'd names) as the bytes of a
+    C string; an embedded NUL byte, which C would cut the string at, is
+    refused as Python's own open() does."""
+    b = s if isinstance(s, bytes) else str(s).encode()
+    if b"\0" in b:
+        raise errors.InvalidArgument(f"{what}: embedded null byte in {s!r}")
+    return b
+
+
 def text(value):
     """A Python value as the text of colb/params.h: bools as 1/0, floats by
     their shortest repr (which reads back as the same double)."""

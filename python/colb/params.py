@@ -114,7 +114,8 @@ def apply(setter, params, items, kinds):
     msg = _lib.msg_buffer()
     for name, value in items:
         key = key_of(name)
-        st = setter(params, key.encode(), _lib.text(value).encode(), msg, _lib.MSG_LEN)
+        st = setter(params, _lib.c_str(key, "option"), _lib.c_str(_lib.text(value), f"option {name}"), msg,
+                    _lib.MSG_LEN)
         if st:
             extra = suggest(name, kinds) if st == _lib.CODE["COLB_ENOTFOUND"] else ""
             raise _lib.error(st, msg.value.decode() + extra)

@@ -12,6 +12,9 @@ _F64 = np.dtype(np.float64)
 _INTP = np.dtype(np.intp)   # size_t's size: the library writes arms into it
 
 
+REWARD_MAX = 1e9  # COLB_REWARD_MAX (colb/limits.h)
+
+
 def _array(x, what, ndims):
     """x as a float64 C-contiguous ndarray of one of the ranks `ndims`,
     without a copy. A numpy array of another dtype or layout is refused
@@ -30,6 +33,10 @@ def _array(x, what, ndims):
         raise errors.InvalidArgument(
             f"{what}: not C-contiguous (a strided view or a transpose); colb does not copy "
             f"arrays silently: pass numpy.ascontiguousarray({what})")
+    elif not x.flags.aligned:
+        raise errors.InvalidArgument(
+            f"{what}: its data is not aligned for float64 (a view at a byte offset); colb does "
+            f"not copy arrays silently: pass numpy.array({what})")
     if x.ndim not in ndims:
         raise errors.InvalidArgument(
             f"{what}: {x.ndim} dimensions (shape {x.shape}), expected "
@@ -100,7 +107,7 @@ class Policy:
             n = int(keep.max()) + 1 if keep.size else 0
             _lib.lib.colb_policy_params_set_clusters(pp, keep.ctypes.data, n)
         h, msg = ctypes.c_void_p(), _lib.msg_buffer()
-        st = _lib.lib.colb_policy_create(str(name).encode(), pp, ctypes.byref(h), msg,
+        st = _lib.lib.colb_policy_create(_lib.c_str(name, "policy name"), pp, ctypes.byref(h), msg,
                                          _lib.MSG_LEN)
         del keep  # the library copied the labels
         if st:
@@ -182,7 +189,8 @@ class Policy:
         """
         h = self._handle()
         if (type(contexts) is not np.ndarray or contexts.dtype != _F64
-                or not contexts.flags.c_contiguous or contexts.ndim not in (2, 3)):
+                or not contexts.flags.c_contiguous or not contexts.flags.aligned
+                or contexts.ndim not in (2, 3)):
             contexts = _array(contexts, "contexts", (2, 3))
         if contexts.shape[-1] != self._dim:
             raise errors.InvalidArgument(f"contexts: shape {contexts.shape}, expected last "
@@ -306,7 +314,7 @@ class Policy:
         if not self._open:
             raise errors.StateError("observe: no open round (call choose first)")
         if (type(rewards) is not np.ndarray or rewards.dtype != _F64
-                or not rewards.flags.c_contiguous or rewards.ndim != 1):
+                or not rewards.flags.c_contiguous or not rewards.flags.aligned or rewards.ndim != 1):
             rewards = _array(rewards, "rewards", (1,))
         served = self._served
         n = self._n if served is None else served.size
@@ -325,6 +333,10 @@ class Policy:
             if bad.size:
                 raise errors.NonFinite(f"observe: reward of user {served[bad[0]]} is "
                                        f"{rewards[bad[0]]}")
+            bad = np.flatnonzero(np.abs(rewards) > REWARD_MAX)
+            if bad.size:
+                raise errors.OutOfRange(f"observe: reward of user {served[bad[0]]} is "
+                                        f"{rewards[bad[0]]}, beyond +-{REWARD_MAX:g}")
             for i, u in enumerate(served):
                 st = lib.colb_policy_observe(h, int(u), int(self._arms[i]), float(rewards[i]))
                 if st:
@@ -397,7 +409,7 @@ class Policy:
         """Save the policy (between rounds) to ``path``: atomic and
         checksummed (docs/format.md); :meth:`load` restores it bit for bit."""
         msg = _lib.msg_buffer()
-        st = _lib.lib.colb_policy_save(self._handle(), os.fsencode(path), msg, _lib.MSG_LEN)
+        st = _lib.lib.colb_policy_save(self._handle(), _lib.c_str(os.fsencode(path), "path"), msg, _lib.MSG_LEN)
         if st:
             raise _lib.error(st, msg.value)
 
@@ -406,7 +418,7 @@ class Policy:
         """A policy saved by :meth:`save`. Raises ParseError, Unsupported,
         InputOutputError, OutOfMemory with the library's message."""
         h, msg = ctypes.c_void_p(), _lib.msg_buffer()
-        st = _lib.lib.colb_policy_load(os.fsencode(path), _load_options(memory_budget),
+        st = _lib.lib.colb_policy_load(_lib.c_str(os.fsencode(path), "path"), _load_options(memory_budget),
                                        ctypes.byref(h), msg, _lib.MSG_LEN)
         if st:
             raise _lib.error(st, msg.value)

@@ -157,3 +157,47 @@ def test_error_classes():
         assert cls.status_name.startswith("COLB_E")
         e = cls("why", 1)
         assert str(e) == "why" and e.status == 1
+
+
+def test_subset_rewards_checked_before_any_is_applied(rng):
+    """observe() after choose(users=...) refuses a reward beyond 1e9 before
+    applying any of the batch, as it does a NaN, so that the call can be
+    retried; choose(..., rewards=) likewise applies none of the batch."""
+    p = colb.Policy("linucb-ind", 3, 2)
+    p.choose(np.eye(2), users=[0, 1])
+    with pytest.raises(colb.OutOfRange, match="beyond"):
+        p.observe([0.5, 2e9])
+    p.observe([0.5, 0.5])  # retried: nothing was applied
+    q = colb.Policy("linucb-ind", 3, 2)
+    with pytest.raises(colb.OutOfRange):
+        q.choose(np.eye(2), users=[0, 1], rewards=[[1.0, 1.0], [2e9, 2e9]])
+    assert np.all(q.theta(0) == 0.0)
+
+
+def test_misaligned_arrays_refused():
+    """A float64 view at a byte offset is C-contiguous but not aligned:
+    refused (the library reads doubles at aligned addresses), not passed."""
+    p = colb.Policy("linucb-ind", 3, 2)
+    buf = np.zeros(4 * 8 + 1, np.uint8)
+    X = np.frombuffer(buf.data, np.float64, count=4, offset=1).reshape(2, 2)
+    assert X.flags.c_contiguous and not X.flags.aligned
+    with pytest.raises(colb.InvalidArgument, match="aligned"):
+        p.choose(X)
+    p.choose(np.eye(2))
+    r = np.frombuffer(buf.data, np.float64, count=3, offset=1)
+    with pytest.raises(colb.InvalidArgument, match="aligned"):
+        p.observe(r)
+    p.observe(np.zeros(3))
+
+
+@pytest.mark.parametrize("call", [
+    lambda tmp: colb.Policy("linucb-ind\0junk", 3, 2),
+    lambda tmp: colb.Policy("linucb-ind", 3, 2, width="fixed\0junk"),
+    lambda tmp: colb.Policy("linucb-ind", 3, 2).save(str(tmp / "a\0b")),
+    lambda tmp: colb.Policy.load(str(tmp / "a\0b")),
+])
+def test_embedded_null_bytes_refused(tmp_path, call):
+    """A string with a NUL byte would reach C cut at it (another name, key,
+    value or file): refused, as Python's open() does."""
+    with pytest.raises(colb.InvalidArgument, match="null byte"):
+        call(tmp_path)
