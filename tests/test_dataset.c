@@ -133,6 +133,10 @@ static void test_create_rejects(void **state)
     assert_status(colb_dataset_create(2, 1, items, x, 1, users, bad_ptr, ok_pos, &ds, msg,
                                       sizeof msg),
                   COLB_EINVAL);
+    /* no positives at all: pos_items may be NULL (nothing is copied from it) */
+    const size_t no_pos[] = { 0, 0 };
+    assert_ok(colb_dataset_create(2, 1, items, x, 1, users, no_pos, NULL, &ds, msg, sizeof msg));
+    colb_dataset_free(ds);
 }
 
 static void test_top_users(void **state)

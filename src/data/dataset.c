@@ -168,7 +168,8 @@ colb_status colb_dataset_create(size_t n_items, size_t dim, const uint64_t *item
     ds->pos_ptr[0] = 0;
     for (size_t u = 0; u < n_users; u++) {
         size_t b = w, n = pos_ptr[u + 1] - pos_ptr[u];
-        memcpy(ds->pos_items + b, pos_items + pos_ptr[u], n * sizeof(size_t));
+        if (n) /* pos_items may be NULL when there are no positives at all */
+            memcpy(ds->pos_items + b, pos_items + pos_ptr[u], n * sizeof(size_t));
         qsort(ds->pos_items + b, n, sizeof(size_t), cmp_size);
         for (size_t j = 0; j < n; j++)
             if (j == 0 || ds->pos_items[b + j] != ds->pos_items[w - 1])
