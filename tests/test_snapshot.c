@@ -1303,6 +1303,35 @@ static void test_add_users_every_policy(void **state)
         }
 }
 
+/* Users added online count against the memory budget as at creation: a
+ * policy made within 1 MiB is refused 200,000 more users (ENOMEM, none
+ * added), and takes a few. */
+static void test_add_users_budget(void **state)
+{
+    (void)state;
+    const char *names[] = { "linucb-ind", "cohort", "sclb" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        colb_policy_params pp;
+        colb_policy_params_default(&pp);
+        pp.users = 2;
+        pp.dim = 8;
+        pp.horizon = 10;
+        pp.max_memory = (size_t)1 << 20;
+        colb_policy *p = NULL;
+        char msg[512];
+        if (colb_policy_create(names[i], &pp, &p, msg, sizeof msg) != COLB_OK)
+            fail_msg("%s: %s", names[i], msg);
+        colb_status st = colb_policy_add_users(p, 200000, NULL);
+        if (st != COLB_ENOMEM || !strstr(colb_policy_last_error(p), "budget"))
+            fail_msg("%s: 200,000 users more within 1 MiB: %s '%s'", names[i], colb_status_name(st),
+                     colb_policy_last_error(p));
+        assert_int_equal(colb_policy_users(p), 2);
+        assert_ok(colb_policy_add_users(p, 3, NULL));
+        assert_int_equal(colb_policy_users(p), 5);
+        colb_policy_free(p);
+    }
+}
+
 /* A LinUCB-Ind newcomer is exactly a fresh learner: its choices equal those
  * of a one-user LinUCB-Ind fed the same rounds. */
 static void test_add_users_linucb_fresh(void **state)
@@ -1534,6 +1563,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_v1_user_banks),
         cmocka_unit_test(test_add_users_every_policy),
         cmocka_unit_test(test_add_users_linucb_fresh),
+        cmocka_unit_test(test_add_users_budget),
         cmocka_unit_test(test_anytime_cmlb_pmlb),
         cmocka_unit_test(test_anytime_pmlb_schedule),
         cmocka_unit_test(test_fuzz_corpus_loads),

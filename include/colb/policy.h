@@ -264,11 +264,13 @@ const char *colb_policy_last_error(const colb_policy *p);
  * creation, it then forgets them: it does not use them). What each
  * policy does with a newcomer (e.g. CMLB after clustering: a cluster of its
  * own until the next clustering) is in docs/algorithms.md.
- * Supported: linucb-ind, oracle, random, pooled, cmlb, sclb, pmlb. Errors:
+ * Supported: every policy but club. Errors:
  * COLB_EINVAL (NULL, labels missing), COLB_ERANGE (a label out of range, or
  * too many users), COLB_ESTATE (a round is open), COLB_EUNSUP (a policy that
  * cannot take users online: club, whose user graph only ever loses edges),
- * COLB_ENOMEM; on error the policy is unchanged. Cost: the memory of n new
+ * COLB_ENOMEM (out of memory, or beyond params.max_memory when it was set:
+ * the default budget, which moves with the machine's load, is not applied
+ * here); on error the policy is unchanged. Cost: the memory of n new
  * users plus a reallocation of the per-user arrays (O(N d^2) copied). */
 colb_status colb_policy_add_users(colb_policy *p, size_t n, const size_t *labels);
 

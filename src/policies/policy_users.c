@@ -1,8 +1,10 @@
 /* policy_users.c - users added online (colb_policy_add_users): the generic
  * layer grows its per-user arrays around the policy's add_users hook
  * (policy_impl.h), which grows the policy's own state all or nothing. */
+#include <stdio.h>
 #include <string.h>
 
+#include "core/memory.h"
 #include "policies/policy_impl.h"
 
 size_t colb_policy_users(const colb_policy *p) { return p ? p->N : 0; }
@@ -40,6 +42,21 @@ colb_status colb_policy_add_users(colb_policy *p, size_t n, const size_t *labels
                                  "not below n_clusters = %zu", labels[i], i, p->pp.n_clusters);
     }
     size_t N = p->N + n;
+    /* A budget the caller set (max_memory) holds for the policy with N
+     * users, as at creation. The default one (80 % of the memory available
+     * now) is not applied here: it moves with the machine's load, and a
+     * service replaying its log must add the users it added live. */
+    if (p->pp.max_memory) {
+        colb_policy_params q = p->pp;
+        q.users = N;
+        double need = 0.0;
+        colb_policy_memory(p->vt->name, &q, &need);
+        char what[160];
+        snprintf(what, sizeof what, "add_users: policy '%s' with users = %zu, dim = %zu", p->vt->name, N, p->d);
+        colb_status bst = colb__budget_check(need, p->pp.max_memory, what, p->err, COLB__ERRLEN);
+        if (bst != COLB_OK)
+            return bst;
+    }
     /* larger arrays are harmless if the hook then fails: N stays the same */
     if (colb__realloc_n(&p->chosen, N, sizeof(size_t)) || colb__realloc_n(&p->observed, N, 1) ||
         colb__realloc_n(&p->served, N, sizeof(size_t)) || (p->labels && colb__realloc_n(&p->labels, N, sizeof(size_t))))
