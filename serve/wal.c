@@ -125,6 +125,16 @@ static void seg_header(unsigned char *h, uint64_t first)
 
 /* ---- reading ---------------------------------------------------------------- */
 
+/* 1 when the record at r (left bytes from there) is whole: its length
+ * fits, and its checksum matches (*len: its payload's bytes). */
+static int whole_record(const unsigned char *r, size_t left, size_t *len)
+{
+    if (left < REC_OVERHEAD)
+        return 0;
+    *len = get_u32(r);
+    return *len <= left - REC_OVERHEAD && *len < REC_MAX && get_u64(r + 16 + *len) == XXH3_64bits(r, 16 + *len);
+}
+
 /* The offset of the first record after byte off of segment m (size
  * bytes) that is whole, passes its checksum and has an lsn from expect on
  * (*lsn); -1 if none. Looked for a byte at a time: a damaged record's
@@ -134,11 +144,11 @@ static long long later_record(const unsigned char *m, size_t off, size_t size, u
 {
     for (size_t q = off + 1; q + REC_OVERHEAD <= size; q++) {
         const unsigned char *r = m + q;
-        size_t len = get_u32(r);
         uint64_t l = get_u64(r + 8);
-        if (len >= REC_MAX || len > size - q - REC_OVERHEAD || l < expect || l - expect > (size - off) / REC_OVERHEAD)
+        size_t len;
+        if (l < expect || l - expect > (size - off) / REC_OVERHEAD) /* first: no checksum for most bytes */
             continue;
-        if (get_u64(r + 16 + len) == XXH3_64bits(r, 16 + len)) {
+        if (whole_record(r, size - q, &len)) {
             *lsn = l;
             return (long long)q;
         }
@@ -215,10 +225,8 @@ static int read_segment(const segment *s, uint64_t next_first, uint64_t after, u
          * the end of what was written into a preallocated segment */
         if (left >= 16 && !memcmp(r, zero, 16))
             break;
-        size_t len = left >= 16 ? get_u32(r) : 0;
-        int ok = left >= REC_OVERHEAD && len <= left - REC_OVERHEAD && len < REC_MAX &&
-                 get_u64(r + 16 + len) == XXH3_64bits(r, 16 + len) && get_u64(r + 8) == *expect;
-        if (!ok)
+        size_t len;
+        if (!whole_record(r, left, &len) || get_u64(r + 8) != *expect)
             break; /* the last segment's torn tail, or a gap (below) */
         uint64_t lsn = get_u64(r + 8);
         if (lsn > after && fn(ctx, lsn, get_u32(r + 4), r + 16, len, err, err_len)) {
@@ -264,18 +272,34 @@ done:
     return rc;
 }
 
+/* DIR/dropped/<the name of segment path><suffix> into `to` (the folder
+ * made if need be), where a repair keeps what it takes out of the log. 0,
+ * or -1 with err. */
+static int dropped_path(const char *dir, const char *path, const char *suffix, char *to, size_t to_len, char *err,
+                        size_t err_len)
+{
+    char dd[4120];
+    snprintf(dd, sizeof dd, "%s/dropped", dir);
+    if (mkdir(dd, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, err_len, "%s: %s", dd, strerror(errno));
+        return -1;
+    }
+    const char *base = strrchr(path, '/');
+    snprintf(to, to_len, "%s%s%s", dd, base ? base : "/", suffix);
+    return 0;
+}
+
 /* Copy the bytes of segment path from byte `from` on to DIR/dropped/<its
  * name>.from-<from>, synced, before a repair cuts them. 0, or -1 with err. */
 static int keep_dropped_tail(const char *dir, const char *path, long long from, char *err, size_t err_len)
 {
-    char dd[4120], to[4500];
-    snprintf(dd, sizeof dd, "%s/dropped", dir);
-    const char *base = strrchr(path, '/');
-    snprintf(to, sizeof to, "%s%s.from-%lld", dd, base ? base : "/", from);
+    char to[4500], suffix[32];
+    snprintf(suffix, sizeof suffix, ".from-%lld", from);
+    if (dropped_path(dir, path, suffix, to, sizeof to, err, err_len))
+        return -1;
     enum { CHUNK = 1 << 16 };
     unsigned char *buf = malloc(CHUNK);
-    int in = -1, out = -1, ok = buf && (mkdir(dd, 0755) == 0 || errno == EEXIST) &&
-                                (in = open(path, O_RDONLY | O_CLOEXEC)) >= 0 &&
+    int in = -1, out = -1, ok = buf && (in = open(path, O_RDONLY | O_CLOEXEC)) >= 0 &&
                                 (out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0;
     for (off_t at = (off_t)from; ok;) {
         ssize_t k = pread(in, buf, CHUNK, at);
@@ -332,17 +356,12 @@ int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx
             rc = keep_dropped_tail(dir, seg[i].path, torn, err, err_len);
         if (rc == 0 && gap && (flags & WAL_REPAIR)) {
             /* the log ends here: the later segments go to DIR/dropped */
-            char dd[4120], to[4400];
-            snprintf(dd, sizeof dd, "%s/dropped", dir);
-            if (mkdir(dd, 0755) != 0 && errno != EEXIST) {
-                snprintf(err, err_len, "%s: %s", dd, strerror(errno));
-                rc = -1;
-            }
+            char to[4500];
             for (size_t j = i + 1; j < n && rc == 0; j++) {
-                const char *base = strrchr(seg[j].path, '/');
-                snprintf(to, sizeof to, "%s%s", dd, base ? base : "/");
-                if (rename(seg[j].path, to) != 0) {
-                    snprintf(err, err_len, "%s: cannot move it to %s: %s", seg[j].path, dd, strerror(errno));
+                if (dropped_path(dir, seg[j].path, "", to, sizeof to, err, err_len)) {
+                    rc = -1;
+                } else if (rename(seg[j].path, to) != 0) {
+                    snprintf(err, err_len, "%s: cannot move it to %s: %s", seg[j].path, to, strerror(errno));
                     rc = -1;
                 }
             }
