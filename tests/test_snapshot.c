@@ -1008,6 +1008,20 @@ static void test_atomic_durable_writes(void **state)
         assert_non_null(strstr(msg, "No space left"));
         fclose(full);
     }
+    /* a replaced file keeps its permissions */
+    assert_int_equal(chmod(path, 0600), 0);
+    assert_ok(colb_policy_save(p, path, msg, sizeof msg));
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    /* the longest name the file system takes (255 bytes): its temporary too */
+    char longp[600];
+    int at = snprintf(longp, sizeof longp, "%s/", dir);
+    memset(longp + at, 'n', 255);
+    longp[at + 255] = '\0';
+    assert_ok(colb_policy_save(p, longp, msg, sizeof msg));
+    assert_int_equal(count_entries(dir), 2);
+    assert_int_equal(unlink(longp), 0);
     /* an unwritable folder */
     assert_status(colb_policy_save(p, "/nonexistent-dir/p.colb", msg, sizeof msg), COLB_EIO);
     assert_non_null(strstr(msg, "/nonexistent-dir/p.colb"));

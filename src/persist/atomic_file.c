@@ -1,12 +1,15 @@
 /* atomic_file.c - temporary file, fsync, rename, fsync of the folder (see
  * atomic_file.h). The temporary is "PATH.tmp.PID.N" opened with O_EXCL, N
  * taken from the clock and bumped on collision, so concurrent writers of
- * the same target never share a temporary. */
+ * the same target never share a temporary; a target name longer than
+ * TMP_BASE_MAX bytes is cut to that in the temporary's name, which would
+ * otherwise pass the file system's NAME_MAX (255) where the target does not. */
 #include "persist/atomic_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +22,19 @@ static char *dup_str(const char *s)
     if (d)
         memcpy(d, s, n);
     return d;
+}
+
+/* ".tmp." PID "." N adds at most 5 + 7 + 1 + 20 bytes: 180 + 33 < 255 */
+#define TMP_BASE_MAX 180
+
+/* The temporary's name for `path` and attempt k, in out[n]. */
+static void tmp_name(char *out, size_t n, const char *path, unsigned long long k)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
+    size_t base_len = strlen(path + dir_len);
+    int keep = base_len > TMP_BASE_MAX ? TMP_BASE_MAX : (int)base_len;
+    snprintf(out, n, "%.*s%.*s.tmp.%ld.%llu", (int)dir_len, path, keep, path + dir_len, (long)getpid(), k);
 }
 
 colb_status colb__afile_open(colb__afile *a, const char *path, char *msg, size_t msg_len)
@@ -37,12 +53,16 @@ colb_status colb__afile_open(colb__afile *a, const char *path, char *msg, size_t
     clock_gettime(CLOCK_REALTIME, &ts);
     unsigned long long salt = (unsigned long long)ts.tv_nsec ^ ((unsigned long long)ts.tv_sec << 20);
     for (int attempt = 0; attempt < 100; attempt++) {
-        snprintf(a->tmp, n, "%s.tmp.%ld.%llu", path, (long)getpid(), salt + (unsigned long long)attempt);
+        tmp_name(a->tmp, n, path, salt + (unsigned long long)attempt);
         a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (a->fd >= 0 || errno != EEXIST)
             break;
     }
     a->live = a->created = a->fd >= 0;
+    /* a replaced file keeps its permissions (a snapshot made private stays so) */
+    struct stat old;
+    if (a->live && stat(path, &old) == 0 && S_ISREG(old.st_mode))
+        (void)fchmod(a->fd, old.st_mode & 0777);
     if (!a->live) {
         int e = errno;
         colb__say(msg, msg_len, COLB_EIO, "cannot write '%s': %s", path, strerror(e));

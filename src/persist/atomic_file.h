@@ -20,16 +20,20 @@ typedef struct colb__afile {
     char *path, *tmp;  /* target and temporary names (owned) */
 } colb__afile;
 
-/* Create the temporary next to `path` (mode 0666 less the umask, like
- * fopen). COLB_EIO with "PATH: reason" on failure, COLB_ENOMEM. */
+/* Create the temporary next to `path` (the permissions of the file it
+ * replaces, else 0666 less the umask, like fopen). COLB_EIO with
+ * "PATH: reason" on failure, COLB_ENOMEM. */
 colb_status colb__afile_open(colb__afile *a, const char *path, char *msg, size_t msg_len);
 
 /* Append n bytes (retrying short writes and EINTR). COLB_EIO naming the
  * target and the reason ("No space left on device") on failure. */
 colb_status colb__afile_write(colb__afile *a, const void *p, size_t n, char *msg, size_t msg_len);
 
-/* fsync, close, rename over the target, fsync the folder. On failure the
- * temporary is removed and the target is untouched. Closes `a` either way. */
+/* fsync, close, rename over the target, fsync the folder. On a failure up
+ * to the rename the temporary is removed and the target is untouched; if
+ * only the folder's fsync fails, the target holds the new content but the
+ * rename may not survive a crash: COLB_EIO says "written, but syncing its
+ * folder failed". Closes `a` either way. */
 colb_status colb__afile_commit(colb__afile *a, char *msg, size_t msg_len);
 
 /* Close and remove the temporary; harmless on a closed or zeroed afile. */
