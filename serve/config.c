@@ -281,6 +281,7 @@ int serve_config_parse(serve_config *c, int argc, char **argv, char *err, size_t
                  "(raise SERVE_MAX_PKEYS in serve/config.h)", colb_policy_param_count(), SERVE_MAX_PKEYS);
         return -1;
     }
+    unsigned char given[N_OPTS] = { 0 };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help"))
@@ -295,6 +296,11 @@ int serve_config_parse(serve_config *c, int argc, char **argv, char *err, size_t
         long key = o ? -1 : policy_key(a + 2, len);
         if (!o && key < 0) {
             snprintf(err, err_len, "unknown option '%.*s' (see colb serve --help)", (int)(len + 2), a);
+            return -1;
+        }
+        /* as in colb run: a second value would silently win over the first */
+        if (o ? given[o - OPTS]++ : c->given_pp[key]) {
+            snprintf(err, err_len, "option '%.*s' is given twice; give each option once", (int)(len + 2), a);
             return -1;
         }
         const char *v = eq ? eq + 1 : NULL;

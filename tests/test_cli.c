@@ -169,6 +169,26 @@ static void test_options_given_once(void **state)
     assert_non_null(strstr(err, "option '--out' is given twice"));
     assert_int_equal(colb_run("bench-quality -j2 -j 3 -c /nonexistent", err, sizeof err), 2);
     assert_non_null(strstr(err, "option '-j' is given twice"));
+    /* colb serve too, for its own options and the policy's (no state made) */
+    static const char *serve_twice[] = { "--state DIR/s1 --state=DIR/s2", "--dim 3 --dim 3",
+                                         "--dump-log --dump-log", "--max-body 1M --max-body=2M" };
+    for (size_t i = 0; i < sizeof serve_twice / sizeof serve_twice[0]; i++) {
+        char extra[1024] = "";
+        for (const char *a = serve_twice[i]; *a;) /* DIR -> dir */
+            if (!strncmp(a, "DIR", 3)) {
+                strcat(extra, dir);
+                a += 3;
+            } else {
+                strncat(extra, a++, 1);
+            }
+        snprintf(args, sizeof args, "serve --state %s/s0 --listen 127.0.0.1:0 %s", dir, extra);
+        if (i == 0)
+            snprintf(args, sizeof args, "serve --listen 127.0.0.1:0 %s", extra);
+        int rc = colb_run(args, err, sizeof err);
+        if (rc != 2 || lines(err) != 1 || !strstr(err, "is given twice"))
+            fail_msg("serve '%s': exit %d, stderr '%s'", serve_twice[i], rc, err);
+        assert_false(exists(dir, "s0") || exists(dir, "s1") || exists(dir, "s2"));
+    }
     /* on --resume, the options given with it override the saved ones */
     snprintf(args, sizeof args, "run --users 4 --clusters 2 --dim 2 --arms 2 --repeats 1 --horizon 50 "
              "--policies linucb-ind --quiet 1 --plots 0 -j 1 --out %s/p --stop-after 10 --checkpoint %s/k.colb",
