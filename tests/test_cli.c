@@ -126,6 +126,20 @@ static void test_sweep_values_checked_first(void **state)
     assert_false(exists(dir, "c"));
 }
 
+/* args with each "DIR" replaced by dir, into out[n] */
+static void with_dir(char *out, size_t n, const char *args, const char *dir)
+{
+    size_t k = 0;
+    for (const char *a = args; *a && k + 1 < n;)
+        if (!strncmp(a, "DIR", 3)) {
+            k += (size_t)snprintf(out + k, n - k, "%s", dir);
+            a += 3;
+        } else {
+            out[k++] = *a++;
+        }
+    out[k < n ? k : n - 1] = '\0';
+}
+
 /* An option given twice on a command line is a usage error (exit 2, one
  * line, before any work), as a key set twice in an experiment file is;
  * --resume still takes --out, -j and --quiet over the saved command line. */
@@ -146,14 +160,8 @@ static void test_options_given_once(void **state)
         { "--horizon 50 --stop-after 2 --stop-after 3", "option '--stop-after' is given twice" },
     };
     for (size_t i = 0; i < sizeof twice / sizeof twice[0]; i++) {
-        char extra[1024] = "";
-        for (const char *a = twice[i].args; *a;) /* DIR -> dir */
-            if (!strncmp(a, "DIR", 3)) {
-                strcat(extra, dir);
-                a += 3;
-            } else {
-                strncat(extra, a++, 1);
-            }
+        char extra[1024];
+        with_dir(extra, sizeof extra, twice[i].args, dir);
         snprintf(args, sizeof args, "run --users 4 --clusters 2 --dim 2 --arms 2 --repeats 1 "
                  "--policies linucb-ind --quiet 1 --plots 0 --out %s/o %s", dir, extra);
         int rc = colb_run(args, err, sizeof err);
@@ -173,14 +181,8 @@ static void test_options_given_once(void **state)
     static const char *serve_twice[] = { "--state DIR/s1 --state=DIR/s2", "--dim 3 --dim 3",
                                          "--dump-log --dump-log", "--max-body 1M --max-body=2M" };
     for (size_t i = 0; i < sizeof serve_twice / sizeof serve_twice[0]; i++) {
-        char extra[1024] = "";
-        for (const char *a = serve_twice[i]; *a;) /* DIR -> dir */
-            if (!strncmp(a, "DIR", 3)) {
-                strcat(extra, dir);
-                a += 3;
-            } else {
-                strncat(extra, a++, 1);
-            }
+        char extra[1024];
+        with_dir(extra, sizeof extra, serve_twice[i], dir);
         snprintf(args, sizeof args, "serve --state %s/s0 --listen 127.0.0.1:0 %s", dir, extra);
         if (i == 0)
             snprintf(args, sizeof args, "serve --listen 127.0.0.1:0 %s", extra);
