@@ -278,6 +278,11 @@ def bad(a):
     expect("wrong method on stats", 405, "POST", "/v1/stats", {"x": 1})
     expect("unknown user", 404, "GET", "/v1/users/nobody-here", None, "unknown_user")
     expect("bad user id in the path", 400, "GET", "/v1/users/%01x", None, "bad_request")
+    # a %00 in the path is a control character there, not its end
+    expect("choose for the %00 checks", 200, "POST", P, {"user": "nul-test", "contexts": ok_ctx})
+    expect("%00 inside a user id in the path", 400, "GET", "/v1/users/nul-test%00x", None, "bad_request")
+    expect("%00 after a user id in the path", 400, "GET", "/v1/users/nul-test%00", None, "bad_request")
+    expect("%00 after a route", 404, "GET", "/v1/stats%00", None, "not_found")
     expect("body too large", 413, "POST", P, b"{" + b" " * (a.max_body + 10) + b"}", "too_large")
     # a lying Content-Length, by hand: the server must not wait for bytes it was promised forever
     s = socket.create_connection(("127.0.0.1", a.port), timeout=10)
