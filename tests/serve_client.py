@@ -352,6 +352,13 @@ def bad(a):
         expect("no token", 401, "GET", "/v1/stats", None, "unauthorized", headers={"Authorization": ""})
         expect("wrong token", 401, "POST", P, {"user": "a", "contexts": ok_ctx}, "unauthorized",
                headers={"Authorization": "Bearer nope"})
+        for name, value in [("scheme in lower case", "bearer %s"), ("two spaces", "Bearer  %s"),
+                            ("trailing whitespace", "Bearer %s \t")]:
+            expect("token: " + name, 200, "GET", "/v1/stats", None, headers={"Authorization": value % a.token})
+        t = a.token
+        for name, value in [("longer", "Bearer " + t + "x"), ("shorter", "Bearer " + t[:-1]), ("no space", "Bearer" + t),
+                            ("a second word", "Bearer " + t + " x"), ("another scheme", "Basic " + t)]:
+            expect("token: " + name, 401, "GET", "/v1/stats", None, "unauthorized", headers={"Authorization": value})
         st, _ = call(c, "GET", "/healthz", headers={"Authorization": ""})
         if st != 200:
             fails.append("healthz needs no token: %d" % st)
