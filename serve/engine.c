@@ -349,17 +349,21 @@ static int grow(engine *e, size_t n)
     return 0;
 }
 
+/* Refuse writes from now on; said once on stderr (a failed log fails
+ * every batch after it again). */
 static void set_broken(engine *e, const char *msg)
 {
     pthread_mutex_lock(&e->mu);
-    if (!e->broken) { /* the first message, cut to fit */
+    int first = !e->broken;
+    if (first) { /* the first message, cut to fit */
         size_t n = strnlen(msg, sizeof e->broken_msg - 1);
         memcpy(e->broken_msg, msg, n);
         e->broken_msg[n] = '\0';
     }
     e->broken = 1;
     pthread_mutex_unlock(&e->mu);
-    note(e, "colb serve: %s; writes are refused from now on\n", msg);
+    if (first)
+        note(e, "colb serve: %s; writes are refused from now on\n", msg);
 }
 
 static void apply_failed(void *ctx, const char *msg) { set_broken(ctx, msg); }
