@@ -534,12 +534,16 @@ static void run_batch(engine *e, job *batch)
                 do_reward(e, j);
             }
             break;
-        case JOB_STATS:
+        case JOB_STATS: {
             drain(e);
-            j->body = state_stats_json(&e->s, &j->body_len);
+            pthread_mutex_lock(&e->mu);
+            int refusing = e->broken; /* as /healthz has it */
+            pthread_mutex_unlock(&e->mu);
+            j->body = state_stats_json(&e->s, refusing, &j->body_len);
             if (!j->body)
                 job_error(j, 503, "out_of_memory", "out of memory");
             break;
+        }
         case JOB_USER: {
             drain(e);
             int code = state_user_json(&e->s, j->user, j->user_len, &j->body, &j->body_len);

@@ -1790,7 +1790,7 @@ static int file_count(const char *path, const char *needle)
 /* A log that cannot be written (the server's files held to 200,000 bytes:
  * a full disk) turns the service read-only: the choose whose record failed
  * and the writes after it get 503 log_failed, reads still answer, /healthz
- * says 503, the failure is said once on stderr (it was said again for
+ * says 503 and the stats not healthy, the failure is said once on stderr (it was said again for
  * every request after it), SIGTERM exits 0, and a restart has every
  * acknowledged decision. */
 static void test_log_full(void **state)
@@ -1835,6 +1835,8 @@ static void test_log_full(void **state)
         if (ok && status != then[i].status)
             snprintf(ka_err, sizeof ka_err, "read-only: %s: %d %.200s, expected %d", what, status, ans,
                      then[i].status);
+        else if (ok && !strcmp(then[i].path, "/v1/stats") && !strstr(ans, "\"healthy\":false"))
+            snprintf(ka_err, sizeof ka_err, "read-only: the stats say healthy: %.300s", ans);
     }
     if (c.fd >= 0)
         close(c.fd);
