@@ -135,6 +135,27 @@ static int __attribute__((format(printf, 3, 4))) errf(char *err, size_t err_len,
 }
 #define ERR(...) errf(err, err_len, __VA_ARGS__)
 
+/* The length (1 to 4) of the valid UTF-8 character at u, of the n bytes
+ * there; 0 when the bytes are not one (overlong, a surrogate, beyond
+ * U+10FFFF, cut short). */
+static size_t utf8_char(const unsigned char *u, size_t n)
+{
+    static const unsigned least[4] = { 0, 0x80, 0x800, 0x10000 };
+    unsigned c = u[0];
+    size_t k = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 4;
+    if (k == 4)
+        return 0;
+    unsigned cp = k == 0 ? c : k == 1 ? c & 0x1F : k == 2 ? c & 0x0F : c & 0x07;
+    for (size_t j = 1; j <= k; j++) {
+        if (j >= n || (u[j] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (u[j] & 0x3F);
+    }
+    if (cp < least[k] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return k + 1;
+}
+
 int codec_check_user_id(const char *s, size_t n, size_t max, char *err, size_t err_len)
 {
     if (n == 0)
@@ -142,23 +163,14 @@ int codec_check_user_id(const char *s, size_t n, size_t max, char *err, size_t e
     if (n > max)
         return ERR("user id is %zu bytes long; at most %zu", n, max);
     const unsigned char *u = (const unsigned char *)s;
-    static const unsigned least[4] = { 0, 0x80, 0x800, 0x10000 };
     for (size_t i = 0; i < n;) {
         unsigned c = u[i];
         if (c < 0x20 || c == 0x7f)
             return ERR("user id has a control character (byte %zu)", i);
-        size_t k = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 4;
-        if (k == 4)
+        size_t k = utf8_char(u + i, n - i);
+        if (!k)
             return ERR("user id is not valid UTF-8 (byte %zu)", i);
-        unsigned cp = k == 0 ? c : k == 1 ? c & 0x1F : k == 2 ? c & 0x0F : c & 0x07;
-        for (size_t j = 1; j <= k; j++) {
-            if (i + j >= n || (u[i + j] & 0xC0) != 0x80)
-                return ERR("user id is not valid UTF-8 (byte %zu)", i);
-            cp = cp << 6 | (u[i + j] & 0x3F);
-        }
-        if (cp < least[k] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return ERR("user id is not valid UTF-8 (byte %zu)", i);
-        i += k + 1;
+        i += k;
     }
     return 0;
 }
@@ -754,9 +766,26 @@ void codec_put_double(sbuf *b, double v)
 
 char *codec_error(const char *code, const char *msg, size_t *len)
 {
+    /* a message quotes what the client sent (a user id, a method), perhaps
+     * cut within a character: each byte that does not begin a valid UTF-8
+     * character becomes '?', so that the answer is UTF-8 */
+    sbuf text = { 0 };
+    size_t n = strlen(msg), run = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_char((const unsigned char *)msg + i, n - i);
+        if (k) {
+            i += k;
+            continue;
+        }
+        sbuf_put(&text, msg + run, i - run);
+        sbuf_put(&text, "?", 1);
+        run = ++i;
+    }
+    sbuf_put(&text, msg + run, n - run);
     sbuf b = { 0 };
     sbuf_put(&b, "{\"error\":", 9);
-    codec_put_string(&b, msg, strlen(msg));
+    codec_put_string(&b, text.p ? text.p : "", text.p ? text.len : 0);
+    free(text.p);
     sbuf_put(&b, ",\"code\":", 8);
     codec_put_string(&b, code, strlen(code));
     sbuf_put(&b, "}", 1);

@@ -349,17 +349,21 @@ static int grow(engine *e, size_t n)
     return 0;
 }
 
+/* Refuse writes from now on; said once on stderr (a failed log fails
+ * every batch after it again). */
 static void set_broken(engine *e, const char *msg)
 {
     pthread_mutex_lock(&e->mu);
-    if (!e->broken) { /* the first message, cut to fit */
+    int first = !e->broken;
+    if (first) { /* the first message, cut to fit */
         size_t n = strnlen(msg, sizeof e->broken_msg - 1);
         memcpy(e->broken_msg, msg, n);
         e->broken_msg[n] = '\0';
     }
     e->broken = 1;
     pthread_mutex_unlock(&e->mu);
-    note(e, "colb serve: %s; writes are refused from now on\n", msg);
+    if (first)
+        note(e, "colb serve: %s; writes are refused from now on\n", msg);
 }
 
 static void apply_failed(void *ctx, const char *msg) { set_broken(ctx, msg); }
@@ -530,12 +534,16 @@ static void run_batch(engine *e, job *batch)
                 do_reward(e, j);
             }
             break;
-        case JOB_STATS:
+        case JOB_STATS: {
             drain(e);
-            j->body = state_stats_json(&e->s, &j->body_len);
+            pthread_mutex_lock(&e->mu);
+            int refusing = e->broken; /* as /healthz has it */
+            pthread_mutex_unlock(&e->mu);
+            j->body = state_stats_json(&e->s, refusing, &j->body_len);
             if (!j->body)
                 job_error(j, 503, "out_of_memory", "out of memory");
             break;
+        }
         case JOB_USER: {
             drain(e);
             int code = state_user_json(&e->s, j->user, j->user_len, &j->body, &j->body_len);

@@ -277,6 +277,21 @@ static void on_log(void *cls, const char *fmt, va_list ap)
     vfprintf(stderr, fmt, ap);
 }
 
+/* The request's path with its percent-escapes decoded, as libmicrohttpd
+ * decodes them, except that a %00 must not end the path: decoded to a NUL
+ * it cut /v1/users/alice%00x to the user "alice" and /v1/stats%00 to
+ * /v1/stats. It becomes DEL (0x7f), a control character that no route
+ * and no user id accepts (404, 400). */
+static size_t unescape_path(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    size_t n = MHD_http_unescape(s);
+    for (char *p = s; (p = memchr(p, '\0', (size_t)(s + n - p))) != NULL; p++)
+        *p = 0x7f;
+    return n;
+}
+
 /* c->host:c->port as a socket address (a4 or a6 filled; *v6 set for the
  * latter). The address, or NULL with err. */
 static const struct sockaddr *listen_addr(const serve_config *c, struct sockaddr_in *a4, struct sockaddr_in6 *a6,
@@ -369,6 +384,7 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)c->max_connections_per_ip,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->idle_timeout,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_UNESCAPE_CALLBACK, unescape_path, NULL,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
                             /* MHD clears a connection's pool between requests: keep it small */
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,

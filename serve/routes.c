@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char JSON[] = "application/json";
 
@@ -48,10 +49,17 @@ int routes_token_ok(const routes_ctx *c, const char *auth)
 {
     if (!c->token)
         return 1;
-    if (!auth || strncmp(auth, "Bearer ", 7))
+    /* the scheme's case does not matter and one or more spaces follow it
+     * (RFC 7235 2.1, RFC 6750 2.1); whitespace at the end of the field is
+     * not part of its value (RFC 7230 3.2.4), and libmicrohttpd keeps it */
+    if (!auth || strncasecmp(auth, "Bearer ", 7))
         return 0;
     const char *given = auth + 7, *want = c->token;
+    while (*given == ' ')
+        given++;
     size_t gl = strlen(given), wl = strlen(want);
+    while (gl && (given[gl - 1] == ' ' || given[gl - 1] == '\t'))
+        gl--;
     unsigned char diff = (unsigned char)(gl != wl);
     for (size_t i = 0; i < wl; i++) /* every byte of the token, whatever matches */
         diff |= (unsigned char)(want[i] ^ (i < gl ? given[i] : 0));

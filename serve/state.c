@@ -651,7 +651,7 @@ static size_t clusters(state *s, int *have)
     return nc;
 }
 
-char *state_stats_json(state *s, size_t *len)
+char *state_stats_json(state *s, int refusing, size_t *len)
 {
     int have;
     size_t nc = clusters(s, &have), N = users_count(s->users);
@@ -662,7 +662,7 @@ char *state_stats_json(state *s, size_t *len)
                 ",\"rewards\":%" PRIu64 ",\"rounds\":%" PRIu64 ",\"generation\":%u,\"lsn\":%" PRIu64
                 ",\"decision_window\":%zu,\"healthy\":%s,\"info\":", s->d, N, have ? nc : N, have ? "true" : "false",
                 s->decisions, s->rewards, s->p ? colb_policy_rounds(s->p) : 0, (unsigned)s->gen, s->lsn,
-                decisions_window(s->dec), s->fenced ? "false" : "true");
+                decisions_window(s->dec), s->fenced || refusing ? "false" : "true");
     const char *info = s->p ? colb_policy_info(s->p) : "";
     codec_put_string(&b, info, strlen(info));
     sbuf_put(&b, "}", 1);

@@ -153,9 +153,11 @@ void state_image_free(state_image *im);
  * options given do not match). */
 int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err_len);
 
-/* GET /v1/stats and GET /v1/users/ID bodies (malloc'd JSON). user: 404
- * when the id is unknown (*body NULL). */
-char *state_stats_json(state *s, size_t *len);
+/* GET /v1/stats and GET /v1/users/ID bodies (malloc'd JSON). stats:
+ * "healthy" is false when the state is fenced or `refusing` (the service
+ * refuses writes: its log failed). user: 404 when the id is unknown
+ * (*body NULL). */
+char *state_stats_json(state *s, int refusing, size_t *len);
 int state_user_json(state *s, const char *id, size_t n, char **body, size_t *len);
 
 #endif

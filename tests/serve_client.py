@@ -254,6 +254,9 @@ def bad(a):
     expect("batch: too many users", 400, "POST", B,
            {"contexts": ok_ctx, "users": ["u%d" % i for i in range(a.max_batch + 1)]}, "bad_request")
     expect("batch: users empty", 400, "POST", B, {"contexts": ok_ctx, "users": []}, "bad_request")
+    # the message quotes the id cut to 64 bytes, here within a character: the answer must stay UTF-8
+    long_id = "x" + "\u00e9" * 40
+    expect("batch: a long id twice", 400, "POST", B, {"contexts": ok_ctx, "users": [long_id, long_id]}, "bad_request")
     expect("batch: a bad item", 400, "POST", B,
            {"requests": [{"user": "a", "contexts": ok_ctx}, {"user": "b", "contexts": [[1]]}]}, "bad_request")
     R = "/v1/reward"
@@ -278,6 +281,11 @@ def bad(a):
     expect("wrong method on stats", 405, "POST", "/v1/stats", {"x": 1})
     expect("unknown user", 404, "GET", "/v1/users/nobody-here", None, "unknown_user")
     expect("bad user id in the path", 400, "GET", "/v1/users/%01x", None, "bad_request")
+    # a %00 in the path is a control character there, not its end
+    expect("choose for the %00 checks", 200, "POST", P, {"user": "nul-test", "contexts": ok_ctx})
+    expect("%00 inside a user id in the path", 400, "GET", "/v1/users/nul-test%00x", None, "bad_request")
+    expect("%00 after a user id in the path", 400, "GET", "/v1/users/nul-test%00", None, "bad_request")
+    expect("%00 after a route", 404, "GET", "/v1/stats%00", None, "not_found")
     expect("body too large", 413, "POST", P, b"{" + b" " * (a.max_body + 10) + b"}", "too_large")
     # a lying Content-Length, by hand: the server must not wait for bytes it was promised forever
     s = socket.create_connection(("127.0.0.1", a.port), timeout=10)
@@ -287,6 +295,24 @@ def bad(a):
     s.close()
     if b" 413 " not in first.split(b"\r\n")[0]:
         fails.append("huge Content-Length: %r" % first[:80])
+    # a method that is not UTF-8, and one cut within a character in the message: a JSON answer in UTF-8
+    for method in (b"GET\xff", b"POSTPOSTPOSTPOS\xc3\xa9"):
+        s = socket.create_connection(("127.0.0.1", a.port), timeout=10)
+        s.sendall(method + b" /v1/stats HTTP/1.1\r\nHost: x\r\n" + auth + b"Connection: close\r\n\r\n")
+        answer = b""
+        while True:
+            got = s.recv(4096)
+            if not got:
+                break
+            answer += got
+        s.close()
+        head, _, body = answer.partition(b"\r\n\r\n")
+        try:
+            doc = json.loads(body.decode("utf-8"))
+        except ValueError as e:
+            doc = "not JSON in UTF-8 (%s): %r" % (e, body)
+        if b" 405 " not in head.split(b"\r\n")[0] or not isinstance(doc, dict) or not doc.get("error"):
+            fails.append("method %r: %r %r" % (method, head.split(b"\r\n")[0], doc))
     # garbage instead of HTTP
     s = socket.create_connection(("127.0.0.1", a.port), timeout=10)
     s.sendall(bytes(random.Random(5).randrange(256) for _ in range(4096)) + b"\r\n\r\n")
@@ -326,6 +352,13 @@ def bad(a):
         expect("no token", 401, "GET", "/v1/stats", None, "unauthorized", headers={"Authorization": ""})
         expect("wrong token", 401, "POST", P, {"user": "a", "contexts": ok_ctx}, "unauthorized",
                headers={"Authorization": "Bearer nope"})
+        for name, value in [("scheme in lower case", "bearer %s"), ("two spaces", "Bearer  %s"),
+                            ("trailing whitespace", "Bearer %s \t")]:
+            expect("token: " + name, 200, "GET", "/v1/stats", None, headers={"Authorization": value % a.token})
+        t = a.token
+        for name, value in [("longer", "Bearer " + t + "x"), ("shorter", "Bearer " + t[:-1]), ("no space", "Bearer" + t),
+                            ("a second word", "Bearer " + t + " x"), ("another scheme", "Basic " + t)]:
+            expect("token: " + name, 401, "GET", "/v1/stats", None, "unauthorized", headers={"Authorization": value})
         st, _ = call(c, "GET", "/healthz", headers={"Authorization": ""})
         if st != 200:
             fails.append("healthz needs no token: %d" % st)

@@ -29,6 +29,8 @@
  *                than it since the last snapshot takes one (and none with 0);
  *   repair       a log whose older segment lost its tail (a power cut) is
  *                refused, and with --repair-log ends there;
+ *   log_full     a log that cannot be written (a full disk) turns the
+ *                service read-only, said once; a restart recovers;
  *   child        SIGTERM while a snapshot's child process writes: the
  *                server lets it finish, exits 0, and leaves no process;
  *   threads      every thread of the server is one it named (no OpenBLAS
@@ -52,6 +54,7 @@
 #include <signal.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -120,6 +123,10 @@ typedef struct server {
     char log[256];
 } server;
 
+/* When positive, the next servers started may write files of at most this
+ * many bytes (a full disk). */
+static long server_fsize;
+
 /* Start `colb serve --listen 127.0.0.1:0 --state STATE ARGS` (ARGS split
  * at spaces); its stderr goes to s->log. 0, or -1 (exit status in *code). */
 static int server_start(server *s, const char *state, const char *args, int *code)
@@ -148,6 +155,11 @@ static int server_start(server *s, const char *state, const char *args, int *cod
         dup2(fds[1], 1);
         int e = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(e, 2);
+        if (server_fsize > 0) {
+            struct rlimit rl = { (rlim_t)server_fsize, (rlim_t)server_fsize };
+            signal(SIGXFSZ, SIG_IGN);
+            setrlimit(RLIMIT_FSIZE, &rl);
+        }
         close(fds[0]);
         execv(argv[0], argv);
         _exit(127);
@@ -1764,6 +1776,98 @@ static void test_repair_log(void **state)
     assert_true(nd > 0);
 }
 
+/* The number of times needle occurs in the file at path. */
+static int file_count(const char *path, const char *needle)
+{
+    char *text = slurp(path, NULL);
+    int n = 0;
+    for (const char *p = text; p && (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    free(text);
+    return n;
+}
+
+/* A log that cannot be written (the server's files held to 200,000 bytes:
+ * a full disk) turns the service read-only: the choose whose record failed
+ * and the writes after it get 503 log_failed, reads still answer, /healthz
+ * says 503 and the stats not healthy, the failure is said once on stderr (it was said again for
+ * every request after it), SIGTERM exits 0, and a restart has every
+ * acknowledged decision. */
+static void test_log_full(void **state)
+{
+    (void)state;
+    char st[256], what[64], expect[64];
+    snprintf(st, sizeof st, "%s/full", dir);
+    const char *args = "--dim 3 --policy linucb-ind --wal-segment-bytes 0";
+    server s;
+    server_fsize = 200000;
+    start_or_fail(&s, st, args);
+    server_fsize = 0;
+    static char body[32768]; /* 1,000 contexts: a log record of 24 kB */
+    size_t w = (size_t)snprintf(body, sizeof body, "{\"user\":\"u\",\"contexts\":[");
+    for (int k = 0; k < 1000; k++)
+        w += (size_t)snprintf(body + w, sizeof body - w, "%s[0.5,0.25,%d]", k ? "," : "", k % 7);
+    snprintf(body + w, sizeof body - w, "]}");
+    hconn c;
+    char *ans;
+    int acked = 0, status = 0;
+    ka_err[0] = '\0';
+    int ok = !hconnect(&c, s.port);
+    for (int i = 0; ok && i < 100 && status <= 200; i++) {
+        snprintf(what, sizeof what, "choose %d", i);
+        ok = !hsend(&c, "POST", "/v1/choose", body) && (status = hread(&c, 20, what, &ans)) > 0;
+        acked += ok && status == 200;
+    }
+    if (ok && (status != 503 || !strstr(ans, "\"log_failed\"")))
+        snprintf(ka_err, sizeof ka_err, "after %d chooses: %d %.200s, expected 503 log_failed", acked, status, ans);
+    /* then: writes refused, reads answered, /healthz unavailable */
+    static const struct { const char *method, *path, *body; int status; } then[] = {
+        { "POST", "/v1/choose", "{\"user\":\"v\",\"contexts\":[[1,0,0]]}", 503 },
+        { "POST", "/v1/reward", "{\"decision\":\"1-1\",\"reward\":1}", 503 },
+        { "GET", "/v1/stats", NULL, 200 },
+        { "GET", "/v1/users/u", NULL, 200 },
+        { "GET", "/healthz", NULL, 503 },
+        { "POST", "/v1/reward/batch", "{\"rewards\":[{\"decision\":\"1-2\",\"reward\":0}]}", 503 },
+    };
+    for (size_t i = 0; ok && !ka_err[0] && i < sizeof then / sizeof then[0]; i++) {
+        snprintf(what, sizeof what, "%s %s", then[i].method, then[i].path);
+        ok = !hsend(&c, then[i].method, then[i].path, then[i].body) && (status = hread(&c, 20, what, &ans)) > 0;
+        if (ok && status != then[i].status)
+            snprintf(ka_err, sizeof ka_err, "read-only: %s: %d %.200s, expected %d", what, status, ans,
+                     then[i].status);
+        else if (ok && !strcmp(then[i].path, "/v1/stats") && !strstr(ans, "\"healthy\":false"))
+            snprintf(ka_err, sizeof ka_err, "read-only: the stats say healthy: %.300s", ans);
+    }
+    if (c.fd >= 0)
+        close(c.fd);
+    int stopped = server_stop(&s);
+    if (!ok || ka_err[0]) {
+        print_file(s.log);
+        fail_msg("%s", ka_err[0] ? ka_err : "no connection");
+    }
+    assert_int_equal(stopped, 0);
+    int said = file_count(s.log, "writes are refused from now on");
+    if (said != 1) {
+        print_file(s.log);
+        fail_msg("the log's failure was said %d times on stderr; expected once", said);
+    }
+    /* a restart (no limit) recovers from the log: every acknowledged decision */
+    start_or_fail(&s, st, args);
+    ok = !hconnect(&c, s.port) && !expect_ok(&c, "GET", "/v1/stats", NULL, &ans);
+    snprintf(expect, sizeof expect, "\"decisions\":%d,", acked);
+    ok = ok && strstr(ans, expect) != NULL;
+    if (!ok && !ka_err[0])
+        snprintf(ka_err, sizeof ka_err, "after the restart: %.300s; expected %s", ans, expect);
+    if (c.fd >= 0)
+        close(c.fd);
+    stopped = server_stop(&s);
+    if (!ok)
+        fail_msg("%s", ka_err);
+    assert_int_equal(stopped, 0);
+    print_message("log full: read-only after %d acknowledged chooses, said once; the restart has them all\n", acked);
+    assert_true(acked > 0);
+}
+
 static void test_threads(void **state)
 {
     (void)state;
@@ -1914,6 +2018,7 @@ int main(void)
         cmocka_unit_test_teardown(test_snapshot_window, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_child, kill_leftovers),
         cmocka_unit_test_teardown(test_repair_log, kill_leftovers),
+        cmocka_unit_test_teardown(test_log_full, kill_leftovers),
         cmocka_unit_test_teardown(test_threads, kill_leftovers),
     };
     if (getenv("COLB_TEST_ONLY")) /* one test by name, e.g. test_crash (a pattern: * and ? match) */
