@@ -1,11 +1,17 @@
 /* users.c - user ids to slots (users.h): an open-addressing hash table
  * (XXH3-64 of the id, linear probing, at most half full) over ids stored
- * end to end in one growing text buffer. */
+ * end to end in one growing text buffer. The hash is seeded at random per
+ * table: ids come from clients, and with a known hash a client could pick
+ * ids that share a probe run and make every lookup linear. Slots are
+ * numbered in order of arrival, so the seed changes no state. */
 #include "users.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <xxhash.h>
 
@@ -20,6 +26,7 @@ struct users {
     size_t text_len, text_cap;
     size_t *table;         /* tcap: slot + 1, 0 empty */
     size_t tcap;           /* power of two */
+    uint64_t seed;         /* of the hash */
 };
 
 users *users_create(void)
@@ -27,6 +34,11 @@ users *users_create(void)
     users *u = calloc(1, sizeof *u);
     if (!u)
         return NULL;
+    if (getrandom(&u->seed, sizeof u->seed, GRND_NONBLOCK) != (ssize_t)sizeof u->seed) {
+        struct timespec ts; /* no entropy yet (early boot): still unknown to a client */
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        u->seed = XXH3_64bits_withSeed(&ts, sizeof ts, (uint64_t)getpid() ^ (uint64_t)(uintptr_t)u);
+    }
     u->off = calloc(1, sizeof *u->off);
     u->tcap = 64;
     u->table = calloc(u->tcap, sizeof *u->table);
@@ -52,11 +64,14 @@ void users_free(users *u)
 
 size_t users_count(const users *u) { return u->n; }
 
-static uint64_t hash_of(const char *id, size_t len) { return XXH3_64bits(id, len); }
+static uint64_t hash_of(const users *u, const char *id, size_t len)
+{
+    return XXH3_64bits_withSeed(id, len, u->seed);
+}
 
 size_t users_find(const users *u, const char *id, size_t len)
 {
-    uint64_t h = hash_of(id, len);
+    uint64_t h = hash_of(u, id, len);
     for (size_t i = (size_t)h & (u->tcap - 1);; i = (i + 1) & (u->tcap - 1)) {
         size_t s = u->table[i];
         if (!s)
@@ -139,7 +154,7 @@ int users_add(users *u, const char *id, size_t len)
     u->text[u->text_len + len] = '\0';
     u->text_len += len + 1;
     u->off[s + 1] = u->text_len;
-    u->hash[s] = hash_of(id, len);
+    u->hash[s] = hash_of(u, id, len);
     u->decisions[s] = u->rewards[s] = 0;
     u->n++;
     insert(u, s);
