@@ -209,6 +209,35 @@ static void release(cJSON *root, int owned)
         cJSON_Delete(root);
 }
 
+/* The offset of the first number outside strings in body[0..len) that is
+ * not of RFC 8259's grammar, or -1. cJSON, which parses what the strict
+ * reader leaves, hands any run of "0123456789+-eE." to strtod, so it reads
+ * "01" and "1." as numbers; the strict reader's grammar refuses them. */
+static long loose_number(const char *body, size_t len)
+{
+    int in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = body[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t j = i;
+            while (j < len && body[j] && strchr("0123456789+-eE.", body[j]))
+                j++;
+            double v;
+            if (json_strict_number(body + i, j - i, &v) != 0)
+                return (long)i;
+            i = j - 1;
+        }
+    }
+    return -1;
+}
+
 /* The body as a JSON object, or NULL with err; *owned: 1 when cJSON built
  * it (free with cJSON_Delete), 0 when json_strict_parse built it in the
  * arena (the same tree). Refused before either sees them: NUL bytes (cJSON
@@ -244,6 +273,12 @@ static cJSON *parse_object(const char *body, size_t len, arena *a, int *owned, c
     if (end != body + len) {
         release(root, *owned);
         return ERR("malformed JSON: text after the value at byte %zu", (size_t)(end - body)), NULL;
+    }
+    long bad = *owned ? loose_number(body, len) : -1;
+    if (bad >= 0) {
+        release(root, *owned);
+        return ERR("malformed JSON: the number at byte %ld is not JSON's (a leading zero, or no digit "
+                   "after the point or in the exponent)", bad), NULL;
     }
     if (!cJSON_IsObject(root)) {
         release(root, *owned);

@@ -273,6 +273,17 @@ def bad(a):
     ]:
         expect(name, 400, "POST", R, body, "bad_request")
     expect("reward 1e999", 400, "POST", R, b'{"decision":"1-1","reward":1e999}', "bad_request")
+    # numbers JSON does not have, which a lenient reader takes (01 = 1, 1. = 1)
+    for name, num in [("leading zero", b"01"), ("point without digits", b"1."), ("exponent point", b"1.e5"),
+                      ("negative leading zero", b"-00.5")]:
+        expect("reward " + name, 400, "POST", R, b'{"decision":"1-1","reward":' + num + b"}", "bad_request")
+        expect("context " + name, 400, "POST", P, b'{"user":"a\\u00e9","contexts":[[' + num +
+               b",0" * (d - 1) + b"]]}", "bad_request")
+    # JSON's own numbers, read by either reader (an escape in the id sends the body to the lenient one)
+    forms = [b"-0.5e-3", b"0", b"1E+2", b"-0", b"0.25e1", b"2e-1"]
+    row = b",".join(forms[i % len(forms)] for i in range(d))
+    for user in (b"num-ok", b"num-ok\\u00e9"):
+        expect("numbers of every form", 200, "POST", P, b'{"user":"' + user + b'","contexts":[[' + row + b"]]}")
     expect("reward batch empty", 400, "POST", "/v1/reward/batch", {"rewards": []}, "bad_request")
     expect("unknown decision", 409, "POST", R, {"decision": "1-999999", "reward": 1}, "unknown_decision")
     expect("decision of another generation", 409, "POST", R, {"decision": "77-1", "reward": 1}, "unknown_decision")
