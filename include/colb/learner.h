@@ -74,15 +74,22 @@ colb_status colb_learner_copy(const colb_learner *src, colb_learner **out);
 /* Forget all data: V = lambda*I, b = 0, count = 0. The prior mean is kept. */
 void colb_learner_reset(colb_learner *l);
 
-/* Set the prior mean theta0 (d values, copied; NULL means zero). Allowed only
- * while the learner holds no data (count == 0), else COLB_ESTATE. */
+/* Set the prior mean theta0 (d values, copied; NULL means zero), each
+ * |entry| <= COLB_SCALE_MAX (like the norm bound S on ||theta - theta0||:
+ * with the context range of colb/limits.h, <x, theta0> stays below 1e17).
+ * Allowed only while the learner holds no data (count == 0). Errors leave
+ * the prior unchanged: COLB_EINVAL (NULL l), COLB_ESTATE (data held),
+ * COLB_ENONFIN (a NaN/Inf entry), COLB_ERANGE (an entry beyond
+ * COLB_SCALE_MAX). */
 colb_status colb_learner_set_prior(colb_learner *l, const double *theta0);
 
 /* Change the norm bound S used by the OFUL radius (ALB-norm does this between
- * epochs). COLB_ERANGE if S < 0 or not finite. */
+ * epochs). Errors: COLB_EINVAL (NULL), COLB_ENONFIN (S is NaN or Inf),
+ * COLB_ERANGE (S < 0 or S > COLB_SCALE_MAX). */
 colb_status colb_learner_set_norm_bound(colb_learner *l, double S);
 
-/* Change the noise scale R used by the OFUL radius. */
+/* Change the noise scale R used by the OFUL radius. Errors as
+ * colb_learner_set_norm_bound. */
 colb_status colb_learner_set_noise(colb_learner *l, double R);
 
 /* Add one observation: context x (d values, borrowed, |x_i| <=
