@@ -394,6 +394,24 @@ static void test_protocol_validation(void **state)
     pp.cmlb_pstar = 1.5;
     assert_status(colb_policy_create("sclb", &pp, &p, msg, sizeof msg), COLB_ERANGE);
     pp.cmlb_pstar = 0;
+    /* CMLB's C: 0 is allowed (no individual phase), as colb/policy.h says;
+     * NaN is COLB_ENONFIN as for every other parameter, naming the field */
+    pp.cmlb_C = 0.0;
+    assert_ok(colb_policy_params_check("cmlb", &pp, msg, sizeof msg));
+    pp.cmlb_C = -0.1;
+    assert_status(colb_policy_params_check("cmlb", &pp, msg, sizeof msg), COLB_ERANGE);
+    assert_non_null(strstr(msg, "cmlb_C = -0.1"));
+    pp.cmlb_C = NAN;
+    assert_status(colb_policy_params_check("cmlb", &pp, msg, sizeof msg), COLB_ENONFIN);
+    assert_non_null(strstr(msg, "cmlb_C = nan"));
+    pp.cmlb_C = 0.2;
+    pp.cmlb_alpha = INFINITY;
+    assert_status(colb_policy_params_check("sclb", &pp, msg, sizeof msg), COLB_ENONFIN);
+    pp.cmlb_alpha = 0.2;
+    pp.cmlb_threshold = (colb_threshold)7;
+    assert_status(colb_policy_params_check("cmlb", &pp, msg, sizeof msg), COLB_ERANGE);
+    assert_non_null(strstr(msg, "threshold"));
+    pp.cmlb_threshold = COLB_THRESHOLD_PAPER;
     pp.learner.lambda = -1;
     assert_status(colb_policy_create("linucb-ind", &pp, &p, msg, sizeof msg), COLB_ERANGE);
     assert_non_null(strstr(msg, "lambda"));
