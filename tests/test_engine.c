@@ -167,6 +167,20 @@ static void test_maximal_cluster_blocked(void **state)
     assert_memory_equal(lab, ref, sizeof lab);
     assert_status(colb_maximal_cluster(th, N, d, -1.0, NULL, 0.0, lab, &n), COLB_ERANGE);
     assert_status(colb_maximal_cluster(th, N, d, gamma, NULL, 1.5, lab, &n), COLB_ERANGE);
+    assert_status(colb_maximal_cluster(th, N, d, gamma, NULL, NAN, lab, &n), COLB_ENONFIN);
+    assert_status(colb_maximal_cluster(th, N, d, NAN, NULL, 0.0, lab, &n), COLB_ENONFIN);
+    /* sizes out of range are COLB_ERANGE, not a NaN found in memory the
+     * caller never gave: N d overflowing, d beyond COLB_DIM_MAX */
+    assert_status(colb_maximal_cluster(th, SIZE_MAX, 2, gamma, NULL, 0.0, lab, &n), COLB_ERANGE);
+    assert_status(colb_maximal_cluster(th, SIZE_MAX / 8, 2, gamma, NULL, 0.0, lab, &n), COLB_ERANGE);
+    assert_status(colb_maximal_cluster(th, 2, SIZE_MAX, gamma, NULL, 0.0, lab, &n), COLB_ERANGE);
+    double *wide = calloc(2 * ((size_t)COLB_DIM_MAX + 1), sizeof(double));
+    assert_non_null(wide);
+    assert_status(colb_maximal_cluster(wide, 2, (size_t)COLB_DIM_MAX + 1, gamma, NULL, 0.0, lab, &n),
+                  COLB_ERANGE);
+    assert_ok(colb_maximal_cluster(wide, 2, COLB_DIM_MAX, gamma, NULL, 0.0, lab, &n));
+    assert_int_equal(n, 1);
+    free(wide);
     th[5] = NAN;
     assert_status(colb_maximal_cluster(th, N, d, gamma, NULL, 0.0, lab, &n), COLB_ENONFIN);
     free(th);
