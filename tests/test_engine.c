@@ -100,9 +100,29 @@ static void test_env_pairing_and_rewards(void **state)
     assert_status(colb_env_create(&p, 1, &a, msg, sizeof msg), COLB_ERANGE);
     assert_non_null(strstr(msg, "clusters"));
     p.clusters = 3;
-    p.noise = NAN;
+    p.noise = -0.5;
     assert_status(colb_env_create(&p, 1, &a, msg, sizeof msg), COLB_ERANGE);
+    assert_non_null(strstr(msg, "noise = -0.5"));
+    /* NaN/Inf is COLB_ENONFIN, as colb/limits.h promises for every scale */
+    p.noise = NAN;
+    assert_status(colb_env_create(&p, 1, &a, msg, sizeof msg), COLB_ENONFIN);
     assert_non_null(strstr(msg, "noise"));
+    p.noise = 0.1;
+    p.sigma_theta = INFINITY;
+    assert_status(colb_env_params_check(&p, msg, sizeof msg), COLB_ENONFIN);
+    assert_non_null(strstr(msg, "sigma_theta"));
+    p.sigma_theta = 0.1;
+    p.zipf = NAN;
+    assert_status(colb_env_params_check(&p, msg, sizeof msg), COLB_ENONFIN);
+    p.zipf = 51;
+    assert_status(colb_env_params_check(&p, msg, sizeof msg), COLB_ERANGE);
+    p.zipf = 0;
+    /* normalize is a flag: 5 is refused, not read as 1 */
+    p.normalize = 5;
+    assert_status(colb_env_params_check(&p, msg, sizeof msg), COLB_ERANGE);
+    assert_non_null(strstr(msg, "normalize = 5"));
+    p.normalize = 1;
+    assert_ok(colb_env_params_check(&p, msg, sizeof msg));
 }
 
 static void test_union_find_and_merge(void **state)
