@@ -578,6 +578,8 @@ static void test_threads_bit_identical(void **state)
     s.n_policies = 2;
     assert_status(colb_sim_run(&s, &a, msg, sizeof msg), COLB_ENOTFOUND);
     assert_null(a);
+    assert_status(colb_sim_run(NULL, &a, msg, sizeof msg), COLB_EINVAL);
+    assert_string_equal(msg, "NULL simulation spec");
 }
 
 static void test_mean_ci(void **state)
