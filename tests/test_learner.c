@@ -347,6 +347,13 @@ static void test_invalid_inputs(void **state)
     assert_status(colb_learner_choose(l, NULL, 2, &arm), COLB_EINVAL);
     assert_status(colb_learner_choose(l, X, 1, NULL), COLB_EINVAL);
     assert_status(colb_learner_scores(l, X, 1, NULL), COLB_EINVAL);
+    /* the errors colb/learner.h lists beyond NULL and NaN */
+    const double far[3] = { 2e6, 0, 0 };
+    assert_status(colb_learner_scores(l, far, 1, sc), COLB_ERANGE);
+    assert_status(colb_learner_scores(l, X, SIZE_MAX / 2, sc), COLB_ERANGE);
+    colb_learner *wide = (colb_learner *)l;
+    assert_status(colb_learner_create((size_t)COLB_DIM_MAX + 1, &p, &wide), COLB_ERANGE);
+    assert_null(wide);
     assert_ok(colb_learner_scores(l, X, 1, sc));
     assert_status(colb_learner_set_norm_bound(l, -1), COLB_ERANGE);
     assert_status(colb_learner_set_norm_bound(l, 2e6), COLB_ERANGE);
