@@ -534,6 +534,12 @@ static void test_tune(void **state)
     assert_ok(colb_club_tune(&s, NULL, 0, NULL, 0, 8, 1, &b, &b2, msg, sizeof msg));
     assert_true(a == b && a2 == b2);
     assert_status(colb_club_tune(&s, NULL, 1, NULL, 0, 8, 1, &b, &b2, msg, sizeof msg), COLB_EINVAL);
+    /* a grid whose number of points overflows a size_t (2^33 x 2^31 wrapped
+     * to 0 points) is refused before either grid is read */
+    assert_status(colb_club_tune(&s, al, (size_t)1 << 33, al2, (size_t)1 << 31, 8, 1, &b, &b2, msg,
+                                 sizeof msg),
+                  COLB_ERANGE);
+    assert_non_null(strstr(msg, "too large"));
     /* bad arguments: outputs untouched */
     const double nan_grid[] = { NAN }, neg[] = { -1.0 }, zero[] = { 0.0 };
     b = 42;

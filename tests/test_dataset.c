@@ -133,6 +133,28 @@ static void test_create_rejects(void **state)
     assert_status(colb_dataset_create(2, 1, items, x, 1, users, bad_ptr, ok_pos, &ds, msg,
                                       sizeof msg),
                   COLB_EINVAL);
+    /* the loaders' ranges (colb/limits.h): a feature beyond +-COLB_CONTEXT_MAX,
+     * which no policy takes as a context, and more than COLB_DIM_MAX
+     * features, which no policy takes either; the bound itself is fine */
+    double far[] = { 1, -COLB_CONTEXT_MAX * 1.5 };
+    assert_status(colb_dataset_create(2, 1, items, far, 1, users, ptr, ok_pos, &ds, msg, sizeof msg),
+                  COLB_ERANGE);
+    assert_null(ds);
+    assert_non_null(strstr(msg, "feature 0 of item index 1 (id 2) is -1.5e+06, beyond +-1e+06"));
+    far[1] = 1e300;
+    assert_status(colb_dataset_create(2, 1, items, far, 1, users, ptr, ok_pos, &ds, msg, sizeof msg),
+                  COLB_ERANGE);
+    far[1] = -COLB_CONTEXT_MAX;
+    assert_ok(colb_dataset_create(2, 1, items, far, 1, users, ptr, ok_pos, &ds, msg, sizeof msg));
+    colb_dataset_free(ds);
+    ds = (colb_dataset *)1;
+    assert_status(colb_dataset_create(1, (size_t)COLB_DIM_MAX + 1, items, x, 1, users, ptr, ok_pos, &ds,
+                                      msg, sizeof msg),
+                  COLB_ERANGE); /* refused before the features are read */
+    assert_null(ds);
+    assert_non_null(strstr(msg, "dim = 65537 exceeds 65536"));
+    assert_status(colb_dataset_create(1, SIZE_MAX, items, x, 1, users, ptr, ok_pos, &ds, msg, sizeof msg),
+                  COLB_ERANGE);
     /* no positives at all: pos_items may be NULL (nothing is copied from it) */
     const size_t no_pos[] = { 0, 0 };
     assert_ok(colb_dataset_create(2, 1, items, x, 1, users, no_pos, NULL, &ds, msg, sizeof msg));
@@ -276,6 +298,23 @@ static void test_load_malformed_features(void **state)
     expect_error(f, p, COLB_EPARSE, f, 2, "expected a number within +-1e+06 in field 3 (feature 2), found '2e6'");
     f = put("f.tsv", "1\t-1000000.5\t0\n");
     expect_error(f, p, COLB_EPARSE, f, 1, "within +-1e+06 in field 2 (feature 1)");
+    /* more features than a policy's dim may be (COLB_DIM_MAX): refused at
+     * the first data line, as colb_dataset_create refuses them */
+    {
+        size_t n = COLB_DIM_MAX + 1, len = 2 + 2 * n + 1;
+        char *line = malloc(len + 1);
+        assert_non_null(line);
+        line[0] = '1';
+        for (size_t j = 0; j < n; j++) {
+            line[1 + 2 * j] = '\t';
+            line[2 + 2 * j] = '0';
+        }
+        line[1 + 2 * n] = '\n';
+        line[2 + 2 * n] = '\0';
+        f = put("f.tsv", line);
+        free(line);
+        expect_error(f, p, COLB_EPARSE, f, 1, "expected at most 65536 features per item");
+    }
     colb_dataset *ds;
     f = put("f.tsv", "1\t1e6\t-1e6\n"); /* the bound itself is a context */
     assert_ok(colb_dataset_load(f, p, &ds, NULL, 0));
@@ -388,7 +427,7 @@ static void test_write_round_trip(void **state)
 enum { NI = 40, DD = 3, NU = 5 };
 
 /* big != 0: item 5's feature 1 is that value instead */
-static colb_dataset *env_dataset_with(double big)
+static colb_dataset *env_dataset(void)
 {
     static uint64_t items[NI];
     static double x[NI * DD];
@@ -397,8 +436,6 @@ static colb_dataset *env_dataset_with(double big)
         for (int j = 0; j < DD; j++)
             x[i * DD + j] = i + 0.1 * j;
     }
-    if (big != 0.0)
-        x[5 * DD + 1] = big;
     const uint64_t users[NU] = { 1, 2, 3, 4, 5 };
     /* user 0: 1 positive; 1: 3; 2: none; 3: 10; 4: every item */
     static size_t pos[1 + 3 + 10 + NI];
@@ -420,11 +457,6 @@ static colb_dataset *env_dataset_with(double big)
     colb_dataset *ds;
     assert_ok(colb_dataset_create(NI, DD, items, x, NU, users, ptr, pos, &ds, NULL, 0));
     return ds;
-}
-
-static colb_dataset *env_dataset(void)
-{
-    return env_dataset_with(0.0);
 }
 
 static void check_round(colb_env *e, const colb_dataset *ds, size_t K, int shared)
@@ -588,7 +620,11 @@ static colb_status make_per_user(void *ctx, uint64_t seed, colb_env **out, char 
 static void test_env_contexts_bounded(void **state)
 {
     (void)state;
-    colb_dataset *ds = env_dataset(), *bad = env_dataset_with(2e6);
+    colb_dataset *ds = env_dataset(), *bad = env_dataset();
+    /* colb_dataset_create refuses a feature beyond the bound; the table
+     * changed behind the library's back after creation stands for a table
+     * the environment cannot trust, whose contexts are checked round by round */
+    ((double *)colb_dataset_features(bad))[5 * DD + 1] = 2e6;
     const size_t K = 6, d = colb_dataset_dim(ds);
     colb_env *e, *twin, *be;
     assert_ok(colb_env_create_logged(ds, COLB_LOGGED_PER_USER, K, 13, &e, NULL, 0));

@@ -100,9 +100,29 @@ static void test_env_pairing_and_rewards(void **state)
     assert_status(colb_env_create(&p, 1, &a, msg, sizeof msg), COLB_ERANGE);
     assert_non_null(strstr(msg, "clusters"));
     p.clusters = 3;
-    p.noise = NAN;
+    p.noise = -0.5;
     assert_status(colb_env_create(&p, 1, &a, msg, sizeof msg), COLB_ERANGE);
+    assert_non_null(strstr(msg, "noise = -0.5"));
+    /* NaN/Inf is COLB_ENONFIN, as colb/limits.h promises for every scale */
+    p.noise = NAN;
+    assert_status(colb_env_create(&p, 1, &a, msg, sizeof msg), COLB_ENONFIN);
     assert_non_null(strstr(msg, "noise"));
+    p.noise = 0.1;
+    p.sigma_theta = INFINITY;
+    assert_status(colb_env_params_check(&p, msg, sizeof msg), COLB_ENONFIN);
+    assert_non_null(strstr(msg, "sigma_theta"));
+    p.sigma_theta = 0.1;
+    p.zipf = NAN;
+    assert_status(colb_env_params_check(&p, msg, sizeof msg), COLB_ENONFIN);
+    p.zipf = 51;
+    assert_status(colb_env_params_check(&p, msg, sizeof msg), COLB_ERANGE);
+    p.zipf = 0;
+    /* normalize is a flag: 5 is refused, not read as 1 */
+    p.normalize = 5;
+    assert_status(colb_env_params_check(&p, msg, sizeof msg), COLB_ERANGE);
+    assert_non_null(strstr(msg, "normalize = 5"));
+    p.normalize = 1;
+    assert_ok(colb_env_params_check(&p, msg, sizeof msg));
 }
 
 static void test_union_find_and_merge(void **state)
@@ -167,6 +187,20 @@ static void test_maximal_cluster_blocked(void **state)
     assert_memory_equal(lab, ref, sizeof lab);
     assert_status(colb_maximal_cluster(th, N, d, -1.0, NULL, 0.0, lab, &n), COLB_ERANGE);
     assert_status(colb_maximal_cluster(th, N, d, gamma, NULL, 1.5, lab, &n), COLB_ERANGE);
+    assert_status(colb_maximal_cluster(th, N, d, gamma, NULL, NAN, lab, &n), COLB_ENONFIN);
+    assert_status(colb_maximal_cluster(th, N, d, NAN, NULL, 0.0, lab, &n), COLB_ENONFIN);
+    /* sizes out of range are COLB_ERANGE, not a NaN found in memory the
+     * caller never gave: N d overflowing, d beyond COLB_DIM_MAX */
+    assert_status(colb_maximal_cluster(th, SIZE_MAX, 2, gamma, NULL, 0.0, lab, &n), COLB_ERANGE);
+    assert_status(colb_maximal_cluster(th, SIZE_MAX / 8, 2, gamma, NULL, 0.0, lab, &n), COLB_ERANGE);
+    assert_status(colb_maximal_cluster(th, 2, SIZE_MAX, gamma, NULL, 0.0, lab, &n), COLB_ERANGE);
+    double *wide = calloc(2 * ((size_t)COLB_DIM_MAX + 1), sizeof(double));
+    assert_non_null(wide);
+    assert_status(colb_maximal_cluster(wide, 2, (size_t)COLB_DIM_MAX + 1, gamma, NULL, 0.0, lab, &n),
+                  COLB_ERANGE);
+    assert_ok(colb_maximal_cluster(wide, 2, COLB_DIM_MAX, gamma, NULL, 0.0, lab, &n));
+    assert_int_equal(n, 1);
+    free(wide);
     th[5] = NAN;
     assert_status(colb_maximal_cluster(th, N, d, gamma, NULL, 0.0, lab, &n), COLB_ENONFIN);
     free(th);
@@ -394,6 +428,24 @@ static void test_protocol_validation(void **state)
     pp.cmlb_pstar = 1.5;
     assert_status(colb_policy_create("sclb", &pp, &p, msg, sizeof msg), COLB_ERANGE);
     pp.cmlb_pstar = 0;
+    /* CMLB's C: 0 is allowed (no individual phase), as colb/policy.h says;
+     * NaN is COLB_ENONFIN as for every other parameter, naming the field */
+    pp.cmlb_C = 0.0;
+    assert_ok(colb_policy_params_check("cmlb", &pp, msg, sizeof msg));
+    pp.cmlb_C = -0.1;
+    assert_status(colb_policy_params_check("cmlb", &pp, msg, sizeof msg), COLB_ERANGE);
+    assert_non_null(strstr(msg, "cmlb_C = -0.1"));
+    pp.cmlb_C = NAN;
+    assert_status(colb_policy_params_check("cmlb", &pp, msg, sizeof msg), COLB_ENONFIN);
+    assert_non_null(strstr(msg, "cmlb_C = nan"));
+    pp.cmlb_C = 0.2;
+    pp.cmlb_alpha = INFINITY;
+    assert_status(colb_policy_params_check("sclb", &pp, msg, sizeof msg), COLB_ENONFIN);
+    pp.cmlb_alpha = 0.2;
+    pp.cmlb_threshold = (colb_threshold)7;
+    assert_status(colb_policy_params_check("cmlb", &pp, msg, sizeof msg), COLB_ERANGE);
+    assert_non_null(strstr(msg, "threshold"));
+    pp.cmlb_threshold = COLB_THRESHOLD_PAPER;
     pp.learner.lambda = -1;
     assert_status(colb_policy_create("linucb-ind", &pp, &p, msg, sizeof msg), COLB_ERANGE);
     assert_non_null(strstr(msg, "lambda"));
@@ -526,6 +578,8 @@ static void test_threads_bit_identical(void **state)
     s.n_policies = 2;
     assert_status(colb_sim_run(&s, &a, msg, sizeof msg), COLB_ENOTFOUND);
     assert_null(a);
+    assert_status(colb_sim_run(NULL, &a, msg, sizeof msg), COLB_EINVAL);
+    assert_string_equal(msg, "NULL simulation spec");
 }
 
 static void test_mean_ci(void **state)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "colb/dataset.h"
+#include "data/textio.h"
 
 static char tmpdir[256];
 
@@ -320,6 +321,31 @@ static void test_cache(void **state)
     assert_int_equal(truncate(path_of("cache.bin"), 100), 0);
     free(cached(2, 1, 0, &i3));
     free(cached(2, 1, 1, &i3));
+    /* a cache whose checksum matches but whose feature is beyond
+     * COLB_CONTEXT_MAX (no data set may hold it) is rebuilt, as a NaN is */
+    {
+        size_t n = 0;
+        unsigned char *cb = (unsigned char *)slurp(path_of("cache.bin"), &n);
+        assert_non_null(cb);
+        const double big = 1e300;
+        uint64_t bits, h;
+        memcpy(&bits, &big, 8);
+        size_t at = 128 + 8 * 11; /* header, 11 item ids, then feature 0 */
+        assert_true(n == at + 8 * 11 * 2 + 8);
+        for (int k = 0; k < 8; k++)
+            cb[at + (size_t)k] = (unsigned char)(bits >> (8 * k));
+        h = colb__fnv1a64(COLB__FNV64_INIT, cb, n - 8);
+        for (int k = 0; k < 8; k++)
+            cb[n - 8 + (size_t)k] = (unsigned char)(h >> (8 * k));
+        fp = fopen(path_of("cache.bin"), "wb");
+        assert_non_null(fp);
+        assert_int_equal(fwrite(cb, 1, n, fp), n);
+        fclose(fp);
+        free(cb);
+        b = cached(2, 1, 0, &i3);
+        assert_memory_equal(a, b, 11 * 2 * sizeof(double));
+        free(b);
+    }
     /* a file without the magic is not a cache but someone's file: neither
      * read nor replaced, before any work; nor is a FIFO (never opened: the
      * load would wait for a writer); an empty file may be replaced */

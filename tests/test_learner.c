@@ -172,6 +172,21 @@ static void test_copy_reset_ties_fixed(void **state)
     colb_learner_theta(l, tl);
     assert_true(tl[0] == 0.25 && tl[1] == -0.5);
     assert_status(colb_learner_set_prior(c, t0), COLB_ESTATE);
+    /* a prior beyond COLB_SCALE_MAX (1e308 made every score inf) is refused
+     * and leaves the prior as it was; at the bound the scores stay finite */
+    colb_learner_reset(l);
+    const double big[2] = { 0.25, 1e308 }, edge[2] = { -COLB_SCALE_MAX, COLB_SCALE_MAX };
+    const double Xb[2] = { COLB_CONTEXT_MAX, COLB_CONTEXT_MAX };
+    double sc;
+    assert_status(colb_learner_set_prior(l, big), COLB_ERANGE);
+    assert_non_null(strstr(colb_learner_last_error(l), "theta0 entry 1"));
+    assert_status(colb_learner_set_prior(l, (const double[]){ -1.1e6, 0 }), COLB_ERANGE);
+    colb_learner_theta(l, tl);
+    assert_true(tl[0] == 0.25 && tl[1] == -0.5);
+    assert_ok(colb_learner_set_prior(l, edge));
+    assert_ok(colb_learner_update(l, Xb, COLB_REWARD_MAX, COLB_WEIGHT_MAX));
+    assert_ok(colb_learner_scores(l, Xb, 1, &sc));
+    assert_true(isfinite(sc));
     colb_learner_free(l);
     colb_learner_free(c);
 }
@@ -332,8 +347,19 @@ static void test_invalid_inputs(void **state)
     assert_status(colb_learner_choose(l, NULL, 2, &arm), COLB_EINVAL);
     assert_status(colb_learner_choose(l, X, 1, NULL), COLB_EINVAL);
     assert_status(colb_learner_scores(l, X, 1, NULL), COLB_EINVAL);
+    /* the errors colb/learner.h lists beyond NULL and NaN */
+    const double far[3] = { 2e6, 0, 0 };
+    assert_status(colb_learner_scores(l, far, 1, sc), COLB_ERANGE);
+    assert_status(colb_learner_scores(l, X, SIZE_MAX / 2, sc), COLB_ERANGE);
+    colb_learner *wide = (colb_learner *)l;
+    assert_status(colb_learner_create((size_t)COLB_DIM_MAX + 1, &p, &wide), COLB_ERANGE);
+    assert_null(wide);
     assert_ok(colb_learner_scores(l, X, 1, sc));
     assert_status(colb_learner_set_norm_bound(l, -1), COLB_ERANGE);
+    assert_status(colb_learner_set_norm_bound(l, 2e6), COLB_ERANGE);
+    assert_status(colb_learner_set_norm_bound(l, NAN), COLB_ENONFIN); /* as colb/learner.h says */
+    assert_status(colb_learner_set_norm_bound(NULL, 1), COLB_EINVAL);
+    assert_status(colb_learner_set_noise(l, INFINITY), COLB_ENONFIN);
     assert_status(colb_learner_set_noise(l, NAN), COLB_ENONFIN);
     assert_status(colb_learner_set_prior(l, x), COLB_ESTATE);
     colb_learner_free(l);

@@ -210,7 +210,14 @@ static void test_unknown_and_null(void **state)
     assert_non_null(strstr(msg, "unknown simulation parameter 'nope'"));
     assert_status(colb_policy_params_set(NULL, "lambda", "1", msg, sizeof msg), COLB_EINVAL);
     assert_status(colb_policy_params_set(&pp, "lambda", NULL, msg, sizeof msg), COLB_EINVAL);
-    assert_status(colb_policy_params_set(&pp, NULL, "1", NULL, 0), COLB_ENOTFOUND);
+    assert_status(colb_policy_params_set(&pp, NULL, "1", NULL, 0), COLB_ENOTFOUND); /* colb/params.h */
+    assert_status(colb_policy_params_set(&pp, NULL, "1", msg, sizeof msg), COLB_ENOTFOUND);
+    assert_non_null(strstr(msg, "'(null)'"));
+    assert_status(colb_env_params_set(&ep, NULL, "1", msg, sizeof msg), COLB_ENOTFOUND);
+    assert_status(colb_sim_spec_set(&s, NULL, "1", msg, sizeof msg), COLB_ENOTFOUND);
+    assert_status(colb_policy_params_get(&pp, NULL, text, sizeof text), COLB_ENOTFOUND);
+    assert_status(colb_sim_spec_get(&s, NULL, text, sizeof text), COLB_ENOTFOUND);
+    assert_status(colb_policy_params_get(&pp, "lambda", NULL, 0), COLB_EINVAL);
     assert_status(colb_policy_params_get(&pp, "nope", text, sizeof text), COLB_ENOTFOUND);
     assert_status(colb_env_params_get(NULL, "users", text, sizeof text), COLB_EINVAL);
     assert_status(colb_sim_spec_get(&s, "nope", text, sizeof text), COLB_ENOTFOUND);

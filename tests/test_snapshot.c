@@ -873,15 +873,82 @@ static void test_hostile_dimensions(void **state)
     }
 }
 
-/* The data of field `name` in a snapshot (the first one so named). */
-static unsigned char *field_data(unsigned char *b, size_t n, const char *name)
+/* The data of the field `name` of type `type` in a snapshot (the first
+ * one so named). */
+static unsigned char *field_of_type(unsigned char *b, size_t n, const char *name, int type)
 {
     size_t len = strlen(name), hdr = 16 + len + (8 - len % 8) % 8;
     for (size_t i = 16; i + hdr <= n; i += 8)
-        if (b[i] == COLB__SNAP_U64 && b[i + 4] == len && !memcmp(b + i + 16, name, len))
+        if (b[i] == type && b[i + 4] == len && !memcmp(b + i + 16, name, len))
             return b + i + hdr;
     fail_msg("no field '%s'", name);
     return NULL;
+}
+
+static unsigned char *field_data(unsigned char *b, size_t n, const char *name)
+{
+    return field_of_type(b, n, name, COLB__SNAP_U64);
+}
+
+/* Write v as value i of an f64 field's data. */
+static void put_f64_at(unsigned char *data, size_t i, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    for (int k = 0; k < 8; k++)
+        data[8 * i + (size_t)k] = (unsigned char)(u >> (8 * k));
+}
+
+/* A model's state is checked for magnitude on load, not only for NaN: a
+ * value beyond COLB__SNAP_MODEL_MAX (1e300 loaded and made scores inf) or
+ * a negative noise scale or norm bound is refused with COLB_EPARSE (files
+ * with their checksums recomputed); the largest a state may hold loads. */
+static void test_model_magnitude_checked(void **state)
+{
+    (void)state;
+    static const struct { const char *policy, *field; size_t at; double v; const char *says; } cases[] = {
+        { "linucb-ind", "real", 0, 1e300, "beyond +-1e100" },        /* A of user 0 */
+        { "linucb-ind", "real", 4, -1e101, "beyond +-1e100" },       /* b of user 0 */
+        { "linucb-ind", "real", 9, -1.0, "negative noise scale" },  /* S of user 0 (d = 2: 3+4+3) */
+        { "linucb-ind", "theta0", 1, 1e300, "'policy.state.users.theta0'[1] = 1e+300 is beyond" },
+        { "oracle", "real", 2, 1e300, "beyond +-1e100" },            /* V of group 0 */
+        { "oracle", "real", 13, -0.5, "negative noise scale" },     /* R of group 0 (d = 2: 3+3+6+1) */
+        { "pmlb", "theta_star", 0, -1e200, "'policy.state.theta_star'[0]" },
+        { "sclub", "pivot", 3, 1e300, "pivot'[3] = 1e+300 is beyond" },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        size_t n;
+        unsigned char *b = small_snapshot(cases[c].policy, &n);
+        unsigned char *f = field_of_type(b, n, cases[c].field, COLB__SNAP_F64);
+        put_f64_at(f, cases[c].at, cases[c].v);
+        fix_trailer(b, n);
+        colb_policy *p = (colb_policy *)&n;
+        char msg[512] = "";
+        colb_status st = colb_policy_load_buffer(b, n, NULL, &p, msg, sizeof msg);
+        if (st != COLB_EPARSE || p || !strstr(msg, cases[c].says))
+            fail_msg("case %zu (%s %s[%zu] = %g): %s '%s'", c, cases[c].policy, cases[c].field, cases[c].at,
+                     cases[c].v, colb_status_name(st), msg);
+        /* at the bound it loads */
+        put_f64_at(f, cases[c].at, cases[c].v < 0 ? 0.0 : COLB__SNAP_MODEL_MAX);
+        fix_trailer(b, n);
+        if (colb_policy_load_buffer(b, n, NULL, &p, msg, sizeof msg) != COLB_OK)
+            fail_msg("case %zu at the bound: '%s'", c, msg);
+        colb_policy_free(p);
+        free(b);
+    }
+    /* a synthetic environment's round: contexts within COLB_CONTEXT_MAX */
+    colb_env *e = make_env(ENV_CLUSTERED, NULL, 1), *e2 = (colb_env *)&e;
+    assert_ok(colb_env_next_round(e));
+    size_t el;
+    unsigned char *eb = env_bytes(e, &el);
+    colb_env_free(e);
+    put_f64_at(field_of_type(eb, el, "contexts", COLB__SNAP_F64), 1, -2e6);
+    fix_trailer(eb, el);
+    char msg[512];
+    assert_status(colb_env_load_buffer(eb, el, NULL, &e2, msg, sizeof msg), COLB_EPARSE);
+    assert_null(e2);
+    assert_non_null(strstr(msg, "contexts'[1] = -2e+06 is beyond +-1e+06"));
+    free(eb);
 }
 
 /* SCLUB's step count is checked against its phase on load: a step past the
@@ -1571,6 +1638,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_hostile_env),
         cmocka_unit_test(test_club_graph_checked),
         cmocka_unit_test(test_sclub_phase_checked),
+        cmocka_unit_test(test_model_magnitude_checked),
         cmocka_unit_test(test_atomic_durable_writes),
         cmocka_unit_test(test_size_close_to_state),
         cmocka_unit_test(test_ridge_symmetric_and_rebase),

@@ -23,8 +23,10 @@ extern "C" {
  * >= 0 when radius is NULL, else radius[0..N) >= 0 per user (gamma ignored).
  * pstar in [0, 1]. On success labels[0..N) receives cluster ids in
  * [0, *n_clusters), numbered in order of each cluster's smallest user id.
- * Errors: COLB_EINVAL (NULL, N or d == 0), COLB_ENONFIN, COLB_ERANGE,
- * COLB_ENOMEM. */
+ * Errors: COLB_EINVAL (NULL, N or d == 0), COLB_ERANGE (d >
+ * COLB_DIM_MAX, N d doubles beyond the address space, gamma or a radius
+ * negative, pstar outside [0, 1]), COLB_ENONFIN (NaN/Inf in theta, radius,
+ * gamma or pstar), COLB_ENOMEM. */
 colb_status colb_maximal_cluster(const double *theta, size_t N, size_t d, double gamma,
                                  const double *radius, double pstar, size_t *labels,
                                  size_t *n_clusters);

@@ -34,10 +34,12 @@ typedef struct colb_dataset colb_dataset;
 /* ---- creation and access ------------------------------------------------ */
 
 /* Create a dataset by copying the caller's arrays.
- *   n_items >= 1 items, dim >= 1;
+ *   n_items >= 1 items, 1 <= dim <= COLB_DIM_MAX;
  *   item_ids[n_items]          distinct original item ids;
  *   features[n_items * dim]    row-major, item i's vector at features + i*dim,
- *                              all finite;
+ *                              all finite and within +-COLB_CONTEXT_MAX
+ *                              (colb/limits.h: every context a policy takes,
+ *                              as the loaders below require);
  *   n_users >= 1 users, user_ids[n_users] distinct;
  *   pos_ptr[n_users + 1]       user u's positives are
  *                              pos_items[pos_ptr[u] .. pos_ptr[u+1]), item
@@ -45,8 +47,9 @@ typedef struct colb_dataset colb_dataset;
  *                              allowed (they are sorted and merged);
  *                              pos_ptr[0] == 0, non-decreasing.
  * Users may have no positives. Errors: COLB_EINVAL (NULL, bad shape,
- * duplicate id, index out of range; msg names it), COLB_ENONFIN,
- * COLB_ENOMEM. On error *out is NULL. Cost O(n_items d + P log P). */
+ * duplicate id, index out of range; msg names it), COLB_ENONFIN (a NaN/Inf
+ * feature), COLB_ERANGE (dim > COLB_DIM_MAX, a feature beyond
+ * +-COLB_CONTEXT_MAX), COLB_ENOMEM. On error *out is NULL. Cost O(n_items d + P log P). */
 colb_status colb_dataset_create(size_t n_items, size_t dim, const uint64_t *item_ids,
                                 const double *features, size_t n_users, const uint64_t *user_ids,
                                 const size_t *pos_ptr, const size_t *pos_items,
@@ -110,7 +113,8 @@ colb_status colb_dataset_top_users(const colb_dataset *ds, size_t M, colb_datase
  * Errors: COLB_EIO "cannot open 'PATH': reason"; COLB_EPARSE
  * "PATH:LINE: what was expected" for the first malformed line (wrong field
  * count, not a number, NaN/Inf, a feature beyond +-COLB_CONTEXT_MAX
- * (colb/limits.h: no policy takes it as a context), duplicate item id,
+ * (colb/limits.h: no policy takes it as a context), more than COLB_DIM_MAX
+ * features per item, duplicate item id,
  * unknown item, no data, d == 0); COLB_ENOMEM. On error *out is NULL. */
 colb_status colb_dataset_load(const char *features_path, const char *positives_path,
                               colb_dataset **out, char *msg, size_t msg_len);

@@ -39,14 +39,17 @@ typedef enum colb_env_kind {
 
 typedef struct colb_env_params {
     colb_env_kind kind;  /* default COLB_ENV_CLUSTERED */
-    size_t users;        /* N >= 1; default 100 */
+    size_t users;        /* N in [1, 2^31]; default 100 */
     size_t clusters;     /* L in [1, N] (clustered); default 4 */
-    double zipf;         /* z >= 0: cluster shares proportional to l^{-z}; default 0 */
-    size_t dim;          /* d >= 1; default 15 */
-    size_t arms;         /* K >= 1; default 25 */
-    double noise;        /* sigma >= 0 of the Gaussian reward noise; default 0.1 */
-    double sigma_theta;  /* personalized spread >= 0; default 0.1 */
-    int normalize;       /* personalized: rescale so that ||theta_u|| <= 1; default 0 */
+    double zipf;         /* z in [0, 50]: cluster shares proportional to l^{-z};
+                            default 0 */
+    size_t dim;          /* d in [1, 4096]; default 15 */
+    size_t arms;         /* K in [1, 10^6]; default 25 */
+    double noise;        /* sigma in [0, COLB_SCALE_MAX] of the Gaussian reward
+                            noise; default 0.1 */
+    double sigma_theta;  /* personalized spread in [0, COLB_SCALE_MAX]; default 0.1 */
+    int normalize;       /* 0 or 1; personalized: 1 rescales so that
+                            ||theta_u|| <= 1; default 0 */
     size_t max_memory;   /* bytes colb_env_create may use (colb/limits.h); 0: the
                             default budget */
 } colb_env_params;
@@ -56,7 +59,10 @@ typedef struct colb_env colb_env;
 void colb_env_params_default(colb_env_params *p);
 
 /* Check `p`, including noise and sigma_theta <= COLB_SCALE_MAX and the
- * memory budget; writes a one-line reason naming the bad field into msg. */
+ * memory budget; writes a one-line reason naming the bad field into msg.
+ * Errors: COLB_EINVAL (NULL, unknown kind), COLB_ENONFIN (a NaN/Inf
+ * field), COLB_ERANGE (a field outside the range above), COLB_ENOMEM (over
+ * the budget). */
 colb_status colb_env_params_check(const colb_env_params *p, char *msg, size_t msg_len);
 
 /* An estimate of the bytes colb_env_create(p) allocates. COLB_EINVAL on

@@ -51,7 +51,8 @@ typedef struct colb_learner colb_learner;
 void colb_learner_params_default(colb_learner_params *p);
 
 /* Check every field of `p`; COLB_OK, or COLB_EINVAL (NULL), COLB_ENONFIN
- * (NaN/Inf field) or COLB_ERANGE (lambda <= 0, alpha/noise/norm_bound < 0,
+ * (NaN/Inf field) or COLB_ERANGE (lambda outside [COLB_LAMBDA_MIN,
+ * COLB_LAMBDA_MAX], alpha/noise/norm_bound outside [0, COLB_SCALE_MAX],
  * delta outside (0, 1), unknown width). */
 colb_status colb_learner_params_check(const colb_learner_params *p);
 
@@ -59,10 +60,10 @@ colb_status colb_learner_params_check(const colb_learner_params *p);
  * `p` is valid. Static string. */
 const char *colb_learner_params_bad_field(const colb_learner_params *p);
 
-/* Create a learner of dimension d >= 1 with parameters `p` (copied).
- * On success *out owns a new learner (free with colb_learner_free). Errors:
- * COLB_EINVAL (NULL, d == 0), the errors of colb_learner_params_check,
- * COLB_ENOMEM. */
+/* Create a learner of dimension 1 <= d <= COLB_DIM_MAX with parameters `p`
+ * (copied). On success *out owns a new learner (free with
+ * colb_learner_free). Errors: COLB_EINVAL (NULL, d == 0), COLB_ERANGE (d >
+ * COLB_DIM_MAX), the errors of colb_learner_params_check, COLB_ENOMEM. */
 colb_status colb_learner_create(size_t d, const colb_learner_params *p, colb_learner **out);
 
 /* Free a learner; NULL is harmless. */
@@ -74,15 +75,22 @@ colb_status colb_learner_copy(const colb_learner *src, colb_learner **out);
 /* Forget all data: V = lambda*I, b = 0, count = 0. The prior mean is kept. */
 void colb_learner_reset(colb_learner *l);
 
-/* Set the prior mean theta0 (d values, copied; NULL means zero). Allowed only
- * while the learner holds no data (count == 0), else COLB_ESTATE. */
+/* Set the prior mean theta0 (d values, copied; NULL means zero), each
+ * |entry| <= COLB_SCALE_MAX (like the norm bound S on ||theta - theta0||:
+ * with the context range of colb/limits.h, <x, theta0> stays below 1e17).
+ * Allowed only while the learner holds no data (count == 0). Errors leave
+ * the prior unchanged: COLB_EINVAL (NULL l), COLB_ESTATE (data held),
+ * COLB_ENONFIN (a NaN/Inf entry), COLB_ERANGE (an entry beyond
+ * COLB_SCALE_MAX). */
 colb_status colb_learner_set_prior(colb_learner *l, const double *theta0);
 
 /* Change the norm bound S used by the OFUL radius (ALB-norm does this between
- * epochs). COLB_ERANGE if S < 0 or not finite. */
+ * epochs). Errors: COLB_EINVAL (NULL), COLB_ENONFIN (S is NaN or Inf),
+ * COLB_ERANGE (S < 0 or S > COLB_SCALE_MAX). */
 colb_status colb_learner_set_norm_bound(colb_learner *l, double S);
 
-/* Change the noise scale R used by the OFUL radius. */
+/* Change the noise scale R used by the OFUL radius. Errors as
+ * colb_learner_set_norm_bound. */
 colb_status colb_learner_set_noise(colb_learner *l, double R);
 
 /* Add one observation: context x (d values, borrowed, |x_i| <=
@@ -94,9 +102,12 @@ colb_status colb_learner_set_noise(colb_learner *l, double R);
  * update made the state non-finite: it is undone). */
 colb_status colb_learner_update(colb_learner *l, const double *x, double y, double w);
 
-/* Scores of K >= 1 arms, X is K x d row-major (borrowed); scores[k] receives
- * <x_k, theta_hat> + width * ||x_k||_{V^{-1}}. O(K d^2). Errors: COLB_EINVAL
- * (NULL, K == 0), COLB_ENONFIN (NaN/Inf in X), COLB_ENOMEM. */
+/* Scores of K >= 1 arms, X is K x d row-major (borrowed, every |entry| <=
+ * COLB_CONTEXT_MAX); scores[k] receives <x_k, theta_hat> + width *
+ * ||x_k||_{V^{-1}}. O(K d^2). Errors: COLB_EINVAL (NULL, K == 0),
+ * COLB_ENONFIN (NaN/Inf in X), COLB_ERANGE (an entry beyond
+ * COLB_CONTEXT_MAX, or K so large that the scratch's size overflows),
+ * COLB_ENOMEM. */
 colb_status colb_learner_scores(colb_learner *l, const double *X, size_t K, double *scores);
 
 /* The index of the highest-scoring arm (ties to the lowest index). Same

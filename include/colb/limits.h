@@ -10,7 +10,9 @@
  * ||theta|| below 1e53 (||V^-1|| <= 1/lambda bounds every product); a
  * double overflows at 1.8e308. The scale parameters (widths, noise scales,
  * norm bounds, CLUB's and CMLB's constants) are at most 1e6, which keeps
- * every score below 1e18. What the ranges cannot exclude is rounding: a
+ * every score below 1e18. A learner's prior mean theta0 has entries within
+ * +-1e6 too: then |<x, theta0>| < 1e17, b stays below 1e52 and ||theta||
+ * below 1e61. What the ranges cannot exclude is rounding: a
  * stream so ill-conditioned (the same extreme vector again and again) that
  * Sherman-Morrison breaks down. A state that turns non-finite that way is
  * detected after the update and reported as COLB_ENUMERIC, never as
@@ -37,7 +39,8 @@ extern "C" {
 #define COLB_LAMBDA_MAX 1e6
 #define COLB_SCALE_MAX 1e6              /* widths, noise scales, norm bounds,
                                            environment noise and spread,
-                                           CMLB's C and gamma, CLUB's alphas */
+                                           CMLB's C and gamma, CLUB's alphas,
+                                           |entry| of a learner's prior mean */
 #define COLB_DIM_MAX 65536u             /* context dimension d */
 #define COLB_POLICY_THREADS_MAX 256u    /* colb_policy_params.threads */
 

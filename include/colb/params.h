@@ -66,16 +66,19 @@ typedef struct colb_param_info {
 /* sizeof(colb_policy_params), for bindings. */
 size_t colb_policy_params_size(void);
 
-/* Set field `key` of p from the text `value`. Errors: COLB_EINVAL (NULL,
- * a value that is not of the key's type), COLB_ENOTFOUND (unknown key),
- * COLB_ERANGE (a number outside the key's range), COLB_ENONFIN ("nan",
- * "inf"); msg names the key and the value. */
+/* Set field `key` of p from the text `value`. Errors: COLB_ENOTFOUND
+ * (unknown key; a NULL key is one, as a NULL name is an unknown policy for
+ * colb_policy_create), COLB_EINVAL (NULL p or value with a known key, a
+ * value that is not of the key's type), COLB_ERANGE (a number outside the
+ * key's range), COLB_ENONFIN ("nan", "inf"); msg names the key and the
+ * value. */
 colb_status colb_policy_params_set(colb_policy_params *p, const char *key, const char *value,
                                    char *msg, size_t msg_len);
 
 /* Field `key` of p as text (the shortest decimal that reads back as the
  * same double; a choice by name) into value (len bytes, truncated).
- * Errors: COLB_EINVAL (NULL), COLB_ENOTFOUND. */
+ * Errors: COLB_EINVAL (NULL p or value), COLB_ENOTFOUND (unknown or NULL
+ * key). */
 colb_status colb_policy_params_get(const colb_policy_params *p, const char *key, char *value,
                                    size_t len);
 

@@ -80,7 +80,8 @@ typedef struct colb_policy_params {
     /* CMLB (Algorithm 2) and SCLB (Algorithm 1) */
     double cmlb_alpha;        /* alpha in (0, 1/2] (the theory needs < 1/2; the
                                  paper's Last.FM run uses 1/2); default 0.2 */
-    double cmlb_C;            /* C > 0; default 0.2 */
+    double cmlb_C;            /* C >= 0 (0: no individual phase, all users
+                                 clustered at once); default 0.2 */
     double cmlb_gamma;        /* threshold; <= 0 means the rule in cmlb_threshold */
     double cmlb_pstar;        /* p* in [0, 1]; default 0 */
     colb_threshold cmlb_threshold; /* default COLB_THRESHOLD_PAPER */

@@ -47,7 +47,8 @@ typedef struct colb_sim_spec {
     size_t repeats;               /* R >= 1 */
     uint64_t seed;
     size_t threads;               /* worker threads; 0 or 1: run in the caller */
-    size_t curve_points;          /* checkpoints of the regret curve; default 100 */
+    size_t curve_points;          /* checkpoints of the regret curve (at most T
+                                     are kept; 0 means the default, 100) */
     /* Optional: called from worker threads (serialised by the simulator)
      * after each finished job with (done, total). */
     void (*progress)(void *ctx, size_t done, size_t total);

@@ -64,7 +64,8 @@ extern "C" {
  * Errors (a reason naming the bad argument or the failing grid point goes to
  * msg, msg_len bytes, may be NULL): COLB_EINVAL (NULL spec, grid or outputs,
  * empty grid), COLB_ENONFIN (a NaN or Inf in a grid), COLB_ERANGE (an alpha <
- * 0 or an alpha2 <= 0), and any error of colb_sim_run. On error the outputs
+ * 0 or an alpha2 <= 0, or n_alphas * n_alpha2s beyond SIZE_MAX), and any
+ * error of colb_sim_run. On error the outputs
  * are not written. Thread safety: as colb_sim_run (spec is only read). */
 colb_status colb_club_tune(const colb_sim_spec *spec, const double *alphas, size_t n_alphas,
                            const double *alpha2s, size_t n_alpha2s, size_t burn_in_rounds,

@@ -123,6 +123,8 @@ colb_status colb_dataset_create(size_t n_items, size_t dim, const uint64_t *item
         return colb__say(msg, msg_len, COLB_EINVAL, "NULL array argument");
     if (n_items == 0 || dim == 0 || n_users == 0)
         return colb__say(msg, msg_len, COLB_EINVAL, "n_items, dim and n_users must be >= 1");
+    if (dim > COLB_DIM_MAX) /* as every policy's dim (colb/limits.h) */
+        return colb__say(msg, msg_len, COLB_ERANGE, "dim = %zu exceeds %u", dim, COLB_DIM_MAX);
     if (n_items > SIZE_MAX / dim / sizeof(double))
         return colb__say(msg, msg_len, COLB_ENOMEM, "n_items * dim is too large");
     if (pos_ptr[0] != 0)
@@ -138,11 +140,18 @@ colb_status colb_dataset_create(size_t n_items, size_t dim, const uint64_t *item
             return colb__say(msg, msg_len, COLB_EINVAL,
                              "pos_items[%zu] = %zu is not an item index (n_items = %zu)", j,
                              pos_items[j], n_items);
-    for (size_t i = 0; i < n_items; i++)
-        if (!colb__finite(features + i * dim, dim))
+    for (size_t i = 0; i < n_items; i++) {
+        const double *x = features + i * dim;
+        if (!colb__finite(x, dim))
             return colb__say(msg, msg_len, COLB_ENONFIN,
                              "features of item index %zu (id %" PRIu64 ") are not finite", i,
                              item_ids[i]);
+        for (size_t j = 0; j < dim; j++) /* every context a policy takes is within it */
+            if (fabs(x[j]) > COLB_CONTEXT_MAX)
+                return colb__say(msg, msg_len, COLB_ERANGE,
+                                 "feature %zu of item index %zu (id %" PRIu64 ") is %g, beyond +-%g",
+                                 j, i, item_ids[i], x[j], COLB_CONTEXT_MAX);
+    }
 
     colb_dataset *ds = calloc(1, sizeof *ds);
     if (!ds)
@@ -457,6 +466,12 @@ static colb_status parse_features(const char *path, size_t max_memory, feat_file
                 goto done;
             }
             f->dim = nf - 1;
+            if (f->dim > COLB_DIM_MAX) { /* as colb_dataset_create, before any row is allocated */
+                s = colb__say(msg, msg_len, COLB_EPARSE,
+                              "%s:%zu: expected at most %u features per item (colb/limits.h), found %zu",
+                              path, it.lineno, COLB_DIM_MAX, f->dim);
+                goto done;
+            }
             /* a row of d features takes at least 2 (d + 1) bytes of the
              * file, which bounds the rows to allocate */
             if (cap_rows > len / (2 * nf) + 1)

@@ -26,6 +26,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "colb/limits.h"
+
 #include "core/memory.h"
 #include "core/util.h"
 #include "data/tags.h"
@@ -807,7 +809,7 @@ static int cache_read(const char *path, const cache_key *k, const uint64_t *ids,
         size_t nf = (size_t)k->n_items * k->dim;
         for (size_t j = 0; j < nf; j++) {
             features[j] = get_f64(pf + 8 * j);
-            if (!isfinite(features[j]))
+            if (!(fabs(features[j]) <= COLB_CONTEXT_MAX)) /* NaN, Inf, or more than a context can be */
                 ok = 0;
         }
         info->n_assignments = get_u64(b + 88);

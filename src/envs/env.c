@@ -36,12 +36,19 @@ colb_status colb_env_params_check(const colb_env_params *p, char *msg, size_t ms
         return colb__say(msg, msg_len, COLB_ERANGE, "arms must be in [1, 10^6]");
     if (p->kind == COLB_ENV_CLUSTERED && (p->clusters == 0 || p->clusters > p->users))
         return colb__say(msg, msg_len, COLB_ERANGE, "clusters must be in [1, users]");
+    /* NaN/Inf is COLB_ENONFIN, a finite value outside the range COLB_ERANGE
+     * (colb/limits.h) */
     if (!isfinite(p->zipf) || p->zipf < 0.0 || p->zipf > 50.0)
-        return colb__say(msg, msg_len, COLB_ERANGE, "zipf must be in [0, 50]");
+        return colb__say(msg, msg_len, isfinite(p->zipf) ? COLB_ERANGE : COLB_ENONFIN,
+                         "zipf = %g must be in [0, 50]", p->zipf);
     if (!isfinite(p->noise) || p->noise < 0.0 || p->noise > COLB_SCALE_MAX)
-        return colb__say(msg, msg_len, COLB_ERANGE, "noise must be in [0, %g]", COLB_SCALE_MAX);
+        return colb__say(msg, msg_len, isfinite(p->noise) ? COLB_ERANGE : COLB_ENONFIN,
+                         "noise = %g must be in [0, %g]", p->noise, COLB_SCALE_MAX);
     if (!isfinite(p->sigma_theta) || p->sigma_theta < 0.0 || p->sigma_theta > COLB_SCALE_MAX)
-        return colb__say(msg, msg_len, COLB_ERANGE, "sigma_theta must be in [0, %g]", COLB_SCALE_MAX);
+        return colb__say(msg, msg_len, isfinite(p->sigma_theta) ? COLB_ERANGE : COLB_ENONFIN,
+                         "sigma_theta = %g must be in [0, %g]", p->sigma_theta, COLB_SCALE_MAX);
+    if (p->normalize != 0 && p->normalize != 1) /* not a count of anything: refused, not read as 1 */
+        return colb__say(msg, msg_len, COLB_ERANGE, "normalize = %d must be 0 or 1", p->normalize);
     double need;
     colb_env_memory(p, &need);
     char what[128];

@@ -263,7 +263,7 @@ static colb_status synth_restore(colb_env *e, colb__snap_in *in, const colb__sna
     if (st == COLB_OK)
         st = colb__snap_get_f64s(in, g, "theta", s->theta, s->G * e->d, 0);
     if (st == COLB_OK)
-        st = colb__snap_get_f64s(in, g, "contexts", s->X, e->K * e->d, 0);
+        st = colb__snap_get_f64s_within(in, g, "contexts", s->X, e->K * e->d, COLB_CONTEXT_MAX);
     if (st == COLB_OK)
         st = colb__snap_get_f64s(in, g, "mean", s->mean, s->G * e->K, 0);
     if (st == COLB_OK)

@@ -117,6 +117,10 @@ colb_status colb_learner_set_prior(colb_learner *l, const double *theta0)
         return colb__err(l->err, COLB_ESTATE, "set_prior: the learner already holds data; reset it first");
     if (theta0 && !colb__finite(theta0, l->r.d))
         return colb__err(l->err, COLB_ENONFIN, "set_prior: theta0 has a NaN or Inf entry");
+    for (size_t j = 0; theta0 && j < l->r.d; j++)
+        if (fabs(theta0[j]) > COLB_SCALE_MAX)
+            return colb__err(l->err, COLB_ERANGE, "set_prior: theta0 entry %zu is %g, beyond +-%g", j,
+                             theta0[j], COLB_SCALE_MAX);
     colb__ridge_set_prior(&l->r, 0, theta0);
     return COLB_OK;
 }

@@ -534,6 +534,20 @@ colb_status colb__snap_get_f64s(colb__snap_in *in, const colb__snap_group *g, co
     return COLB_OK;
 }
 
+colb_status colb__snap_get_f64s_within(colb__snap_in *in, const colb__snap_group *g, const char *name,
+                                       double *v, size_t n, double bound)
+{
+    colb_status st = colb__snap_get_f64s(in, g, name, v, n, 0);
+    for (size_t i = 0; st == COLB_OK && i < n; i++)
+        if (fabs(v[i]) > bound) {
+            char path[160];
+            colb__snap_subpath(path, sizeof path, g->path, name);
+            return colb__snap_error(in, COLB_EPARSE, "snapshot: field '%s'[%zu] = %g is beyond +-%g", path,
+                                    i, v[i], bound);
+        }
+    return st;
+}
+
 colb_status colb__snap_get_str(colb__snap_in *in, const colb__snap_group *g, const char *name,
                                char *buf, size_t cap)
 {

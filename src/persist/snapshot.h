@@ -203,6 +203,18 @@ colb_status colb__snap_get_sizes(colb__snap_in *in, const colb__snap_group *g, c
                                  size_t *v, size_t n, size_t bound);
 colb_status colb__snap_get_f64s(colb__snap_in *in, const colb__snap_group *g, const char *name,
                                 double *v, size_t n, int allow_nonfinite);
+/* n doubles, each within +-bound (so finite): COLB_EPARSE naming the field,
+ * the index and the value otherwise. */
+colb_status colb__snap_get_f64s_within(colb__snap_in *in, const colb__snap_group *g, const char *name,
+                                       double *v, size_t n, double bound);
+
+/* The largest magnitude of any value of a learner's state in a snapshot (V,
+ * V^-1, b, theta, the prior mean, ln det V; a policy's copies of
+ * estimates). Inputs within the ranges of colb/limits.h keep every one
+ * below 1e61, so a larger value is no state colb made (the file is corrupt
+ * or crafted); and from a state within 1e100 no score (|x| <= 1e6, d <=
+ * 2^16) and no next update's products overflow. */
+#define COLB__SNAP_MODEL_MAX 1e100
 /* A string of at most cap - 1 bytes without NUL bytes, NUL-terminated. */
 colb_status colb__snap_get_str(colb__snap_in *in, const colb__snap_group *g, const char *name,
                                char *buf, size_t cap);

@@ -95,7 +95,18 @@ static colb_status bank_head(colb__snap_in *in, const colb__snap_group *g, const
  * NULL, or what is wrong with the record. */
 typedef const char *(*import_fn)(void *bank, size_t i, double *real, const uint64_t *ints);
 
-/* Models [0, m) of a bank from the arrays bank_head found. */
+/* 1 when a value of the record is beyond COLB__SNAP_MODEL_MAX. */
+static int beyond(const double *rec, size_t len)
+{
+    for (size_t j = 0; j < len; j++)
+        if (fabs(rec[j]) > COLB__SNAP_MODEL_MAX)
+            return 1;
+    return 0;
+}
+
+/* Models [0, m) of a bank from the arrays bank_head found; every record
+ * (logical form, either bank's: its last two values are the noise scale R
+ * and the norm bound S) finite, within COLB__SNAP_MODEL_MAX, R, S >= 0. */
 static colb_status load_records(colb__snap_in *in, const char *path, const colb__snap_field *real,
                                 const colb__snap_field *ints, size_t m, size_t len, size_t nints,
                                 void *bank, import_fn f)
@@ -109,7 +120,10 @@ static colb_status load_records(colb__snap_in *in, const char *path, const colb_
         colb__snap_f64_copy(real, (uint64_t)i * len, len, rec);
         for (size_t k = 0; k < nints; k++)
             c[k] = colb__snap_u64_at(ints, nints * (uint64_t)i + k);
-        const char *bad = colb__finite(rec, len) ? f(bank, i, rec, c) : "holds a NaN or infinity";
+        const char *bad = !colb__finite(rec, len) ? "holds a NaN or infinity"
+                        : beyond(rec, len) ? "holds a value beyond +-1e100 (no learner's state)"
+                        : rec[len - 2] < 0.0 || rec[len - 1] < 0.0 ? "has a negative noise scale or norm bound"
+                        : f(bank, i, rec, c);
         if (bad)
             st = colb__snap_error(in, COLB_EPARSE, "snapshot: model %zu of bank '%s' %s", i, path, bad);
     }
@@ -211,7 +225,7 @@ colb_status colb__users_load(colb__snap_in *in, const colb__snap_group *g, const
                                 "this CPU cannot run it", getenv("COLB_KERNEL"));
     if (st != COLB_OK)
         return colb__snap_error(in, COLB_ENOMEM, "out of memory for bank '%s'", ug.path);
-    if (!v1 && (st = colb__snap_get_f64s(in, &ug, "theta0", b->s.theta0, d, 0)) != COLB_OK)
+    if (!v1 && (st = colb__snap_get_f64s_within(in, &ug, "theta0", b->s.theta0, d, COLB__SNAP_MODEL_MAX)) != COLB_OK)
         return st;
     st = load_records(in, ug.path, &real, &ints, N, len_of(d), nints, &b->s, v1 ? user_import_v1 : user_import);
     /* the spare lanes of the last block were reset before theta0 was read:

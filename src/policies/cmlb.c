@@ -74,22 +74,23 @@ double colb__cmlb_gamma(size_t N, size_t T, double alpha)
 static colb_status cmlb_check(const colb_policy_params *pp, char *msg, size_t len)
 {
     const char *bad = NULL;
+    double v = 0.0;
     /* The theory needs alpha < 1/2; the paper's Last.FM experiment uses 1/2. */
-    if (!isfinite(pp->cmlb_alpha) || pp->cmlb_alpha <= 0.0 || pp->cmlb_alpha > 0.5)
-        bad = "cmlb alpha must be in (0, 1/2]";
-    else if (!isfinite(pp->cmlb_C) || pp->cmlb_C < 0.0)
-        bad = "cmlb C must be >= 0";
-    else if (!isfinite(pp->cmlb_gamma))
-        bad = "cmlb gamma must be finite (<= 0 selects the threshold rule)";
-    else if (!isfinite(pp->cmlb_pstar) || pp->cmlb_pstar < 0.0 || pp->cmlb_pstar > 1.0)
-        bad = "cmlb p* must be in [0, 1]";
+    if (!isfinite(v = pp->cmlb_alpha) || v <= 0.0 || v > 0.5)
+        bad = "cmlb_alpha = %g: cmlb alpha must be in (0, 1/2]";
+    else if (!isfinite(v = pp->cmlb_C) || v < 0.0)
+        bad = "cmlb_C = %g: cmlb C must be >= 0";
+    else if (!isfinite(v = pp->cmlb_gamma))
+        bad = "cmlb_gamma = %g: cmlb gamma must be finite (<= 0 selects the threshold rule)";
+    else if (!isfinite(v = pp->cmlb_pstar) || v < 0.0 || v > 1.0)
+        bad = "cmlb_pstar = %g: cmlb p* must be in [0, 1]";
     else if (pp->cmlb_threshold != COLB_THRESHOLD_PAPER && pp->cmlb_threshold != COLB_THRESHOLD_DATA)
-        bad = "cmlb threshold must be 'paper' or 'data'";
+        return colb__say(msg, len, COLB_ERANGE, "cmlb_threshold = %d: cmlb threshold must be 'paper' or 'data'",
+                         (int)pp->cmlb_threshold);
     if (!bad)
         return COLB_OK;
-    if (msg && len)
-        snprintf(msg, len, "%s", bad);
-    return COLB_ERANGE;
+    /* NaN/Inf is COLB_ENONFIN, as for every other parameter */
+    return colb__say(msg, len, isfinite(v) ? COLB_ERANGE : COLB_ENONFIN, bad, v);
 }
 
 /* T_explore and gamma for the horizon c->plan. */

@@ -1,6 +1,7 @@
 /* maximal_cluster.c - MAXIMAL-CLUSTER (Algorithm 3), union-find components
  * and the small-component merge rule (colb/cluster.h). */
 #include "colb/cluster.h"
+#include "colb/limits.h"
 
 #include <string.h>
 
@@ -123,7 +124,11 @@ colb_status colb_maximal_cluster(const double *theta, size_t N, size_t d, double
 {
     if (!theta || !labels || !n_clusters || N == 0 || d == 0)
         return COLB_EINVAL;
-    if (N > (size_t)-1 / d || !colb__finite(theta, N * d))
+    /* sizes first: an N x d array that memory cannot hold is out of range,
+     * not a NaN (and the transposed copy's bytes must not overflow) */
+    if (d > COLB_DIM_MAX || N > (size_t)-1 / (d * sizeof(double)))
+        return COLB_ERANGE;
+    if (!colb__finite(theta, N * d))
         return COLB_ENONFIN;
     if (radius) {
         if (!colb__finite(radius, N))
@@ -135,7 +140,7 @@ colb_status colb_maximal_cluster(const double *theta, size_t N, size_t d, double
         return isfinite(gamma) ? COLB_ERANGE : COLB_ENONFIN;
     }
     if (!isfinite(pstar) || pstar < 0.0 || pstar > 1.0)
-        return COLB_ERANGE;
+        return isfinite(pstar) ? COLB_ERANGE : COLB_ENONFIN;
 
     const colb__soa_kernel *kern = colb__soa_env_kernel(); /* dist2: the same bits on every path */
     size_t *parent = colb__malloc(N, 3 * sizeof(size_t));

@@ -382,7 +382,7 @@ static colb_status pmlb_load(colb_policy *p, colb__snap_in *in, const colb__snap
     if (st == COLB_OK && !(m->theta_star = colb__calloc(p->d, sizeof(double))))
         st = COLB_ENOMEM;
     if (st == COLB_OK)
-        st = colb__snap_get_f64s(in, g, "theta_star", m->theta_star, p->d, 0);
+        st = colb__snap_get_f64s_within(in, g, "theta_star", m->theta_star, p->d, COLB__SNAP_MODEL_MAX);
     if (st == COLB_OK)
         st = colb__clusters_load(in, g, "common", &m->common, p->N, p->d, &p->pp.learner);
     if (st == COLB_OK && m->common.G != 1)

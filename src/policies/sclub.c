@@ -583,7 +583,7 @@ static colb_status sclub_load(colb_policy *p, colb__snap_in *in, const colb__sna
     if (st == COLB_OK)
         st = colb__snap_get_sizes(in, g, "order", order, N, N);
     if (st == COLB_OK)
-        st = colb__snap_get_f64s(in, g, "pivot", s->pivot, N * d, 0);
+        st = colb__snap_get_f64s_within(in, g, "pivot", s->pivot, N * d, COLB__SNAP_MODEL_MAX);
     if (st == COLB_OK)
         st = colb__snap_get_u64s(in, g, "pivot_T", s->pivot_T, N);
     /* order must be a permutation of the users, each slot's users together

@@ -398,7 +398,9 @@ void colb_sim_result_free(colb_sim_result *r)
 /* Check the spec before any work (as colb_sim_run always did). */
 colb_status colb__sim_check_spec(const colb_sim_spec *s, char *msg, size_t msg_len)
 {
-    if (!s || !s->policies || s->n_policies == 0)
+    if (!s)
+        return colb__say(msg, msg_len, COLB_EINVAL, "NULL simulation spec");
+    if (!s->policies || s->n_policies == 0)
         return colb__say(msg, msg_len, COLB_EINVAL, "no policies to run");
     if (s->horizon == 0 || s->repeats == 0)
         return colb__say(msg, msg_len, COLB_EINVAL, "horizon and repeats must be >= 1");

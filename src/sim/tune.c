@@ -234,6 +234,9 @@ colb_status colb_club_tune(const colb_sim_spec *spec, const double *alphas, size
         alpha2s = default_alpha2s;
         n_alpha2s = COLB_CLUB_TUNE_N_ALPHA2S;
     }
+    if (n_alpha2s && n_alphas > SIZE_MAX / n_alpha2s) /* the points are counted in a size_t */
+        return colb__say(msg, msg_len, COLB_ERANGE, "club_tune: a grid of %zu x %zu points is too large",
+                         n_alphas, n_alpha2s);
     colb_status st = check_grid("club_tune", "alpha", alphas, n_alphas, 0, msg, msg_len);
     if (st == COLB_OK)
         st = check_grid("club_tune", "alpha2", alpha2s, n_alpha2s, 1, msg, msg_len);
