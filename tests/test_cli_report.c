@@ -614,6 +614,46 @@ static void test_plot_data_only(void **state)
     remove_tree(dir);
 }
 
+/* One repeat: the 95% interval is undefined, and the plots say so - NaN
+ * in the data, no band drawn, "no bands" on the axis - instead of a band of
+ * width 0. */
+static void test_plot_one_repeat(void **state)
+{
+    (void)state;
+    char dir[64], p[256], err[512] = "";
+    make_tmpdir(dir, sizeof dir);
+    experiment *e = make_experiment("fig1r", "users=10,20", 1);
+    set(&e->cfg[0], "plots", "0");
+    set(&e->cfg[0], "repeats", "1");
+    result_set rs;
+    memset(&rs, 0, sizeof rs);
+    rs.e = e;
+    for (size_t s = 0; s < 2; s++) {
+        add_row(&rs, 0, s, "cmlb", 3.0 + (double)s, NAN, NAN, 4, 200);
+        add_row(&rs, 0, s, "linucb-ind", 6.0 + (double)s, NAN, NAN, 4, 200);
+    }
+    assert_int_equal(plot_figure(&rs, METRIC_REGRET, dir, "fig1r", err, sizeof err), 2);
+    static const char *const names[] = { "fig1r-r0-sweep", "fig1r-r0-time" };
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(p, sizeof p, "%s/%s.dat", dir, names[i]);
+        char *dat = slurp(p, NULL);
+        assert_non_null(dat);
+        assert_contains(dat, " NaN NaN NaN\n");
+        assert_null(strstr(dat, " 0 "));
+        free(dat);
+        snprintf(p, sizeof p, "%s/%s.gp", dir, names[i]);
+        char *gp = slurp(p, NULL);
+        assert_non_null(gp);
+        assert_null(strstr(gp, "filledcurves"));
+        assert_contains(gp, "no bands: 1 repeat");
+        assert_null(strstr(gp, "bands: 95%"));
+        free(gp);
+    }
+    result_set_free(&rs);
+    free(e);
+    remove_tree(dir);
+}
+
 static void assert_png(const char *path)
 {
     size_t n = 0;
@@ -740,6 +780,7 @@ int main(void)
         cmocka_unit_test(test_plot_skipped),
         cmocka_unit_test(test_plot_gnuplot_fails),
         cmocka_unit_test(test_plot_data_only),
+        cmocka_unit_test(test_plot_one_repeat),
         cmocka_unit_test(test_plot_gnuplot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
