@@ -307,7 +307,12 @@ static int write_md(const q_run *q, const char *dir, const char *cmd, double wal
                     for (size_t in = 0; in < g->n_users; in++) {
                         double m, h;
                         ratio(q, setting_index(g, in, iz, is), p, (size_t)q->ref[k], &m, &h);
-                        fprintf(f, " %.3g ± %.2g |", m, isfinite(h) ? h : 0.0);
+                        if (!isfinite(m))
+                            fputs(" n/a |", f);
+                        else if (!isfinite(h)) /* one repeat: the interval is undefined */
+                            fprintf(f, " %.3g ± n/a |", m);
+                        else
+                            fprintf(f, " %.3g ± %.2g |", m, h);
                     }
                     fputc('\n', f);
                 }

@@ -340,6 +340,25 @@ static void test_bench_quality(void **state)
     assert_non_null(t);
     assert_non_null(strstr(t, "| sclub |"));
     free(t);
+    /* one repeat: the intervals are undefined, not 0 */
+    snprintf(path, sizeof path, "%s/q.conf", dir);
+    snprintf(args, sizeof args, "bench-quality --quick --repeats 1 -c %s --out %s/q1", path, dir);
+    rc = colb_run(args, err, sizeof err);
+    if (rc != 0)
+        fail_msg("exit %d: %s", rc, err);
+    snprintf(path, sizeof path, "%s/q1/quality.md", dir);
+    t = slurp(path, NULL);
+    assert_non_null(t);
+    assert_non_null(strstr(t, "± n/a |"));
+    assert_null(strstr(t, "± 0 |"));
+    free(t);
+    snprintf(path, sizeof path, "%s/q1/quality.csv", dir);
+    t = slurp(path, NULL);
+    assert_non_null(t);
+    row = strstr(t, "\n40,2,1,linucb-ind,1,");
+    assert_non_null(row);
+    assert_non_null(strstr(row, ",1,,")); /* the ratio 1, its interval empty */
+    free(t);
     snprintf(path, sizeof path, "%s/bad.conf", dir);
     write_file(path, "policies = club, oracle\nclub-alpha = 0.2\n");
     snprintf(args, sizeof args, "bench-quality --quick -c %s --out %s/b", path, dir);
