@@ -85,7 +85,9 @@ verdict report_check(const experiment *e, const result_set *rs, const check *c, 
                 snprintf(why, why_len, "no %s for %s at %s (%s)",
                          e->metric == METRIC_RATIO ? "ratio to the random policy" : "regret", name[k],
                          point_label(e, r, s),
-                         e->metric == METRIC_RATIO ? "did the random policy run?" : "no value");
+                         e->metric == METRIC_RATIO
+                             ? "did the random policy run? its regret must be > 0 in every repeat"
+                             : "no value");
                 return V_NOT_RUN;
             }
         }

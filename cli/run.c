@@ -235,11 +235,29 @@ size_t result_reading_policies(const result_set *rs, size_t r, const char *names
     return n;
 }
 
-/* The summary of policy i of a simulator result into `row`. */
+void paired_ratio(const double *x, const double *base, size_t n, double *work, double *mean,
+                  double *ci)
+{
+    for (size_t j = 0; j < n; j++) {
+        if (!(base[j] > 0.0) || !isfinite(base[j])) {
+            *mean = *ci = NAN;
+            return;
+        }
+        work[j] = x[j] / base[j];
+    }
+    if (!n) {
+        *mean = *ci = NAN;
+        return;
+    }
+    colb_mean_ci95(work, n, mean, ci);
+}
+
+/* The summary of policy i of a simulator result into `row`; rnd: the
+ * random policy's index in res, or (size_t)-1. */
 static int summarize(result_row *row, const colb_sim_result *res, size_t i, size_t rnd)
 {
     size_t R = colb_sim_result_repeats(res), K = colb_sim_result_points(res);
-    double *x = malloc(2 * R * sizeof(double));
+    double *x = malloc(3 * R * sizeof(double));
     row->repeats = R;
     row->points = K;
     row->has_ratio = rnd != (size_t)-1;
@@ -249,26 +267,18 @@ static int summarize(result_row *row, const colb_sim_result *res, size_t i, size
         free(x);
         return -1;
     }
-    double *y = x + R;
+    double *y = x + R, *work = x + 2 * R;
     row->cci = row->cmean + K;
     row->rmean = row->cmean + 2 * K;
     row->rci = row->cmean + 3 * K;
     for (size_t k = 0; k < K; k++) {
         row->round[k] = colb_sim_result_point_round(res, k);
-        size_t m = 0;
         for (size_t j = 0; j < R; j++) {
             x[j] = colb_sim_result_regret(res, i, j, k);
-            if (row->has_ratio) {
-                double base = colb_sim_result_regret(res, rnd, j, k);
-                if (base > 0.0)
-                    y[m++] = x[j] / base;
-            }
+            y[j] = row->has_ratio ? colb_sim_result_regret(res, rnd, j, k) : NAN;
         }
         colb_mean_ci95(x, R, &row->cmean[k], &row->cci[k]);
-        if (m)
-            colb_mean_ci95(y, m, &row->rmean[k], &row->rci[k]);
-        else
-            row->rmean[k] = row->rci[k] = NAN;
+        paired_ratio(x, y, R, work, &row->rmean[k], &row->rci[k]);
     }
     free(x);
     row->mean = row->cmean[K - 1];

@@ -81,6 +81,16 @@ const result_row *result_find(const result_set *rs, size_t r, size_t s, const ch
 double result_mean(const result_row *w, metric m);
 double result_ci(const result_row *w, metric m);
 
+/* The ratio of x to base, paired by repeat: the mean and the 95% half-width
+ * (Student t, n - 1 degrees of freedom) of the n per-repeat ratios
+ * x[j] / base[j], formed in work (n doubles). The ratio is defined only when
+ * every base[j] is finite and > 0: otherwise *mean and *ci are NaN (one
+ * undefined ratio leaves no mean over all the repeats; averaging the others
+ * would report a ratio of fewer repeats than the run has). *ci is NaN when
+ * n < 2. */
+void paired_ratio(const double *x, const double *base, size_t n, double *work, double *mean,
+                  double *ci);
+
 /* The value label of sweep index s of reading r ("-" without a sweep). */
 const char *sweep_label(const experiment *e, size_t r, size_t s);
 
