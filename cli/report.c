@@ -504,7 +504,7 @@ int report_write(const char *path, const figure_result *figs, size_t n, const re
           "reading (variant) of a figure. With means m and 95% half-widths c, A is significantly "
           "below B when mA + cA < mB - cB. `A < B` is **supported** when A is below B at every sweep "
           "point and significantly so at more than half of them, **not supported** when A is "
-          "significantly above B somewhere or above it at half of the points or more, and "
+          "significantly above B somewhere or not below it (above or equal) at half of the points or more, and "
           "**inconclusive** otherwise; `@last` applies the rule at the last point only. `A ~ B` "
           "(competitive) is supported when at every point A is within 10% of B, its interval overlaps "
           "B's, or A is lower. `A - B decreasing` compares the gap at the first and the last point. "

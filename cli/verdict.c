@@ -5,7 +5,9 @@
  *   A < B        supported     A below B at every point, significantly at
  *                              more than half of the points;
  *                not supported A significantly above B at some point, or
- *                              A above B at half of the points or more;
+ *                              A not below B (above or equal: a tie
+ *                              is not "A < B") at half of the
+ *                              points or more;
  *                inconclusive  otherwise.
  *   A < B @last  the same rule at the last point only.
  *   A ~ B        supported     at every point |mA - mB| <= 10% of mB, or the

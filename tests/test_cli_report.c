@@ -461,6 +461,8 @@ static void test_report_write(void **state)
     assert_contains(text, "abc1234");
     assert_contains(text, "quick");
     assert_contains(text, "| figure | claim | reading | verdict |");
+    /* the rule as applied: a tie is "not below", not "above" */
+    assert_contains(text, "not below it (above or equal) at half of the points or more");
     assert_contains(text, "CMLB beats LinUCB-Ind (`cmlb < linucb-ind`) | r0 | **supported** |");
     assert_contains(text, "CMLB beats LinUCB-Ind (`cmlb < linucb-ind`) | r1 | **not supported** |");
     /* cmlb is 3x the oracle: significantly more than 10% worse */
