@@ -187,6 +187,13 @@ double result_ci(const result_row *w, metric m)
     return m == METRIC_RATIO ? w->ratio_ci : w->ci;
 }
 
+const double *result_repeats(const result_row *w, metric m)
+{
+    if (!w->rep)
+        return NULL;
+    return m == METRIC_RATIO ? w->rep + w->repeats : w->rep;
+}
+
 const char *sweep_label(const experiment *e, size_t r, size_t s)
 {
     const run_config *c = &e->cfg[r];
@@ -214,6 +221,7 @@ void result_set_free(result_set *rs)
         free(rs->rows[i].signature);
         free(rs->rows[i].round);
         free(rs->rows[i].cmean); /* cci, rmean, rci live in the same block */
+        free(rs->rows[i].rep);
     }
     free(rs->rows);
     memset(rs, 0, sizeof *rs);
@@ -263,7 +271,8 @@ static int summarize(result_row *row, const colb_sim_result *res, size_t i, size
     row->has_ratio = rnd != (size_t)-1;
     row->round = malloc(K * sizeof(size_t));
     row->cmean = malloc(4 * K * sizeof(double));
-    if (!x || !row->round || !row->cmean) {
+    row->rep = malloc(2 * R * sizeof(double));
+    if (!x || !row->round || !row->cmean || !row->rep) {
         free(x);
         return -1;
     }
@@ -279,6 +288,11 @@ static int summarize(result_row *row, const colb_sim_result *res, size_t i, size
         }
         colb_mean_ci95(x, R, &row->cmean[k], &row->cci[k]);
         paired_ratio(x, y, R, work, &row->rmean[k], &row->rci[k]);
+        if (k == K - 1) { /* at T, per repeat, for paired verdicts */
+            memcpy(row->rep, x, R * sizeof(double));
+            for (size_t j = 0; j < R; j++)
+                row->rep[R + j] = isfinite(row->rmean[k]) ? work[j] : NAN;
+        }
     }
     free(x);
     row->mean = row->cmean[K - 1];
@@ -299,9 +313,12 @@ static int copy_row(result_row *to, const result_row *from)
     *to = *from;
     to->round = malloc(K * sizeof(size_t));
     to->cmean = malloc(4 * K * sizeof(double));
+    to->rep = from->rep ? malloc(2 * from->repeats * sizeof(double)) : NULL;
     to->signature = NULL;
-    if (!to->round || !to->cmean)
+    if (!to->round || !to->cmean || (from->rep && !to->rep))
         return -1;
+    if (from->rep)
+        memcpy(to->rep, from->rep, 2 * from->repeats * sizeof(double));
     memcpy(to->round, from->round, K * sizeof(size_t));
     memcpy(to->cmean, from->cmean, 4 * K * sizeof(double));
     to->cci = to->cmean + K;

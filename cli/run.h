@@ -20,6 +20,10 @@ typedef struct result_row {
     size_t points;
     size_t *round;                   /* points */
     double *cmean, *cci, *rmean, *rci; /* curves of regret and of ratio */
+    double *rep;                     /* per repeat at T: repeats regrets, then repeats
+                                      * ratios (NaN where undefined); NULL if unknown.
+                                      * Rows of one setting share their repeats'
+                                      * environments: the verdicts pair them. */
     char tuned_width[32];            /* "alpha=..." when tune = 1 chose the width */
 } result_row;
 
@@ -80,6 +84,10 @@ const result_row *result_find(const result_set *rs, size_t r, size_t s, const ch
  * interval is undefined, printed as n/a and written as an empty field). */
 double result_mean(const result_row *w, metric m);
 double result_ci(const result_row *w, metric m);
+
+/* The row's per-repeat values of metric m at T (w->repeats of them), or
+ * NULL when the row does not keep them. */
+const double *result_repeats(const result_row *w, metric m);
 
 /* The ratio of x to base, paired by repeat: the mean and the 95% half-width
  * (Student t, n - 1 degrees of freedom) of the n per-repeat ratios
