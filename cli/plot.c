@@ -5,7 +5,10 @@
  * metric over rounds at the last sweep value. Each plot leaves three files
  * for a reader beside the images:
  *     NAME.dat   whitespace-separated data, one index block per policy:
- *                x  mean  ci95  low  high      (low/high = mean -/+ ci95)
+ *                x  mean  ci95  low  high      (low/high = mean -/+ ci95;
+ *                                               NaN, and no band drawn, where
+ *                                               the interval is undefined:
+ *                                               one repeat)
  *     NAME.gp    the gnuplot script; `gnuplot NAME.gp` in the folder
  *                re-draws NAME.svg and NAME.png
  * where NAME = FIG-READING-sweep or FIG-READING-time (plot_file_name).
@@ -125,9 +128,10 @@ typedef struct plot_spec {
     size_t points;                      /* time: points per curve */
 } plot_spec;
 
-/* Write the gnuplot script of a plot whose data has n_pol index blocks. */
-static int write_script(const char *dir, const plot_spec *ps, const char *const *pol, size_t n_pol,
-                        char *err, size_t err_len)
+/* Write the gnuplot script of a plot whose data has n_pol index blocks;
+ * band[i]: block i has a 95% interval somewhere (else no band is drawn). */
+static int write_script(const char *dir, const plot_spec *ps, const char *const *pol, const int *band,
+                        size_t n_pol, char *err, size_t err_len)
 {
     char path[2 * PATH_LEN];
     snprintf(path, sizeof path, "%s/%s.gp", dir, ps->name);
@@ -183,6 +187,8 @@ static int write_script(const char *dir, const plot_spec *ps, const char *const 
     /* bands first, then the lines on top */
     for (size_t i = 0; i < n_pol; i++) {
         pstyle st = style_of(pol[i]);
+        if (!band[i])
+            continue;
         fprintf(f, "    data index %zu using 1:%s:5 with filledcurves lc rgb \"%s\" notitle, \\\n", i,
                 ps->logy ? "($4 > ylo ? $4 : ylo)" : "4", st.color);
     }
@@ -223,8 +229,25 @@ static void metric_at(const result_row *w, metric m, size_t k, int time, double 
         *mean = time ? w->cmean[k] : w->mean;
         *ci = time ? w->cci[k] : w->ci;
     }
-    if (!isfinite(*ci))
-        *ci = 0.0;
+}
+
+/* One line of a .dat file: x, mean and the interval (NaN when undefined:
+ * no band, rather than a band of width 0). */
+static void dat_line(FILE *f, const char *x, double mean, double ci)
+{
+    if (isfinite(ci))
+        fprintf(f, "%s %.10g %.10g %.10g %.10g\n", x, mean, ci, mean - ci, mean + ci);
+    else
+        fprintf(f, "%s %.10g NaN NaN NaN\n", x, mean);
+}
+
+/* The x-axis note on the bands. */
+static void band_note(char *out, size_t len, const char *what, size_t repeats)
+{
+    if (repeats < 2)
+        snprintf(out, len, "%s   (no bands: 1 repeat, the 95%% interval is undefined)", what);
+    else
+        snprintf(out, len, "%s   (bands: 95%% confidence intervals, %zu repeats)", what, repeats);
 }
 
 /* A title from the settings, for runs without a `title`. */
@@ -318,16 +341,14 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
             double span = ps->logx ? log(hi) - log(lo) : hi - lo;
             ps->xtics_kind = n_sweep <= 16 && (n_sweep < 2 || min_gap >= span / 14) ? 1 : 0;
         }
-        snprintf(ps->xlabel, sizeof ps->xlabel, "%s   (bands: 95%% confidence intervals, %zu repeats)",
-                 sweep_axis_label(c->sweep_key), c->sim.repeats);
+        band_note(ps->xlabel, sizeof ps->xlabel, sweep_axis_label(c->sweep_key), c->sim.repeats);
         if (m == METRIC_RATIO || !strcmp(c->sweep_key, "horizon"))
             snprintf(ps->ylabel, sizeof ps->ylabel, "%s at T", what);
         else
             snprintf(ps->ylabel, sizeof ps->ylabel, "%s at T = %zu", what, c->sim.horizon);
         plot_title(ps->title, sizeof ps->title, rs, r, fig, "");
     } else {
-        snprintf(ps->xlabel, sizeof ps->xlabel, "rounds t   (bands: 95%% confidence intervals, %zu repeats)",
-                 c->sim.repeats);
+        band_note(ps->xlabel, sizeof ps->xlabel, "rounds t", c->sim.repeats);
         snprintf(ps->ylabel, sizeof ps->ylabel, "%s", what);
         char extra[160] = "";
         if (c->n_sweep)
@@ -351,10 +372,13 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
     fprintf(a.f, "# x = %s; y = %s; one index block per policy\n", ps->xlabel, ps->ylabel);
     fprintf(a.f, "# x mean ci95 low high\n");
     const char *pol[MAX_POLICIES];
+    int band[MAX_POLICIES];
     size_t n_pol = 0;
     double ymin = INFINITY, ymax = -INFINITY;
     for (size_t i = 0; i < n_all; i++) {
         size_t written = 0;
+        int has_band = 0;
+        char x[64];
         if (time) {
             const result_row *w = result_find(rs, r, s_last, pol_all[i]);
             for (size_t k = 0; w && k < w->points; k++) {
@@ -364,7 +388,9 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
                     continue;
                 if (!written)
                     fprintf(a.f, "%s# %s\n", n_pol ? "\n\n" : "", pol_all[i]);
-                fprintf(a.f, "%zu %.10g %.10g %.10g %.10g\n", w->round[k], mean, ci, mean - ci, mean + ci);
+                snprintf(x, sizeof x, "%zu", w->round[k]);
+                dat_line(a.f, x, mean, ci);
+                has_band |= isfinite(ci);
                 written++;
                 if (w->points > ps->points)
                     ps->points = w->points;
@@ -382,12 +408,16 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
                 ymax = fmax(ymax, mean);
                 if (!written)
                     fprintf(a.f, "%s# %s\n", n_pol ? "\n\n" : "", pol_all[i]);
-                fprintf(a.f, "%.10g %.10g %.10g %.10g %.10g\n", ps->x[s], mean, ci, mean - ci, mean + ci);
+                snprintf(x, sizeof x, "%.10g", ps->x[s]);
+                dat_line(a.f, x, mean, ci);
+                has_band |= isfinite(ci);
                 written++;
             }
         }
-        if (written)
+        if (written) {
+            band[n_pol] = has_band;
             pol[n_pol++] = pol_all[i];
+        }
     }
     /* Sweep plots whose means span a factor of 30 or more (one policy far
      * above the rest) get a log y axis, so that the others stay readable;
@@ -403,7 +433,7 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
         free(ps);
         return 0;
     }
-    if (afile_commit(&a, err, err_len) || write_script(dir, ps, pol, n_pol, err, err_len) ||
+    if (afile_commit(&a, err, err_len) || write_script(dir, ps, pol, band, n_pol, err, err_len) ||
         (exe && gnuplot_draw(exe, dir, ps->name, err, err_len))) {
         free(ps);
         return -1;

@@ -34,6 +34,7 @@
 #include "gnuplot.h"
 #include "outdir.h"
 #include "output.h"
+#include "run.h"
 #include "width.h"
 
 #define EXIT_USAGE 2
@@ -74,20 +75,12 @@ static double *reg_at(const q_run *q, size_t s, size_t p)
     return q->reg + (s * q->P + p) * q->R;
 }
 
-/* Mean and half-width of regret(p) / regret(ref) over the repeats. */
+/* Mean and half-width of regret(p) / regret(ref) over the repeats, paired
+ * (paired_ratio: NaN unless ref's regret is > 0 in every repeat). */
 static void ratio(const q_run *q, size_t s, size_t p, size_t ref, double *mean, double *ci)
 {
-    double x[1024];
-    size_t m = 0;
-    const double *a = reg_at(q, s, p), *b = reg_at(q, s, ref);
-    for (size_t r = 0; r < q->R && m < 1024; r++)
-        if (b[r] > 0.0)
-            x[m++] = a[r] / b[r];
-    if (!m) {
-        *mean = *ci = NAN;
-        return;
-    }
-    colb_mean_ci95(x, m, mean, ci);
+    double work[1024]; /* q->R <= 1024, checked before the run */
+    paired_ratio(reg_at(q, s, p), reg_at(q, s, ref), q->R, work, mean, ci);
 }
 
 static void usage(FILE *f)
@@ -307,7 +300,12 @@ static int write_md(const q_run *q, const char *dir, const char *cmd, double wal
                     for (size_t in = 0; in < g->n_users; in++) {
                         double m, h;
                         ratio(q, setting_index(g, in, iz, is), p, (size_t)q->ref[k], &m, &h);
-                        fprintf(f, " %.3g ± %.2g |", m, isfinite(h) ? h : 0.0);
+                        if (!isfinite(m))
+                            fputs(" n/a |", f);
+                        else if (!isfinite(h)) /* one repeat: the interval is undefined */
+                            fprintf(f, " %.3g ± n/a |", m);
+                        else
+                            fprintf(f, " %.3g ± %.2g |", m, h);
                     }
                     fputc('\n', f);
                 }

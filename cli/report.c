@@ -41,6 +41,37 @@ static int check_applies(const experiment *e, const check *c, size_t r)
     return 0;
 }
 
+/* The paired statistics of A's rows wa against B's rows wb at n points into
+ * pp: 0, or -1 when they cannot be paired (rows without per-repeat values,
+ * different repeats, fewer than 2, a value that is not finite). */
+static int paired_points(const result_row *const *wa, const result_row *const *wb, size_t n, metric m,
+                         paired_point *pp)
+{
+    int rc = 0;
+    size_t R = wa[0]->repeats;
+    double *d = malloc(2 * (R ? R : 1) * sizeof(double)), *x = d + R;
+    if (!d || R < 2)
+        rc = -1;
+    for (size_t s = 0; s < n && !rc; s++) {
+        const double *a = result_repeats(wa[s], m), *b = result_repeats(wb[s], m);
+        if (!a || !b || wa[s]->repeats != R || wb[s]->repeats != R) {
+            rc = -1;
+            break;
+        }
+        for (size_t j = 0; j < R && !rc; j++) {
+            d[j] = a[j] - b[j];
+            x[j] = a[j] - b[j] - 0.1 * fabs(b[j]);
+            rc = isfinite(d[j]) && isfinite(x[j]) ? 0 : -1;
+        }
+        if (!rc) {
+            colb_mean_ci95(d, R, &pp[s].d_mean, &pp[s].d_half);
+            colb_mean_ci95(x, R, &pp[s].e_mean, &pp[s].e_half);
+        }
+    }
+    free(d);
+    return rc;
+}
+
 verdict report_check(const experiment *e, const result_set *rs, const check *c, size_t r,
                      char *why, size_t why_len)
 {
@@ -48,8 +79,9 @@ verdict report_check(const experiment *e, const result_set *rs, const check *c, 
         snprintf(why, why_len, "no results");
         return V_NOT_RUN;
     }
-    size_t n = n_points(e, r);
+    size_t n = n_points(e, r), reading_of[2] = { r, r };
     double ma[MAX_SWEEP], ca[MAX_SWEEP], mb[MAX_SWEEP], cb[MAX_SWEEP];
+    const result_row *rows[2][MAX_SWEEP];
     for (size_t s = 0; s < n; s++) {
         const char *name[2] = { c->a, c->b };
         double *mv[2] = { ma, mb }, *cv[2] = { ca, cb };
@@ -70,6 +102,8 @@ verdict report_check(const experiment *e, const result_set *rs, const check *c, 
                 }
             }
             const result_row *w = result_find(rs, rk, s, pol);
+            rows[k][s] = w;
+            reading_of[k] = rk;
             if (!w) {
                 snprintf(why, why_len, "%s did not run in reading %s", pol, e->reading[rk]);
                 return V_NOT_RUN;
@@ -85,12 +119,18 @@ verdict report_check(const experiment *e, const result_set *rs, const check *c, 
                 snprintf(why, why_len, "no %s for %s at %s (%s)",
                          e->metric == METRIC_RATIO ? "ratio to the random policy" : "regret", name[k],
                          point_label(e, r, s),
-                         e->metric == METRIC_RATIO ? "did the random policy run?" : "no value");
+                         e->metric == METRIC_RATIO
+                             ? "did the random policy run? its regret must be > 0 in every repeat"
+                             : "no value");
                 return V_NOT_RUN;
             }
         }
     }
-    return check_eval(c, ma, ca, mb, cb, n, why, why_len);
+    /* A and B of one reading ran on the same repeats (the same
+     * environments, repeat by repeat): the verdict pairs them */
+    paired_point pp[MAX_SWEEP];
+    int paired = reading_of[0] == reading_of[1] && paired_points(rows[0], rows[1], n, e->metric, pp) == 0;
+    return check_eval(c, ma, ca, mb, cb, paired ? pp : NULL, n, why, why_len);
 }
 
 static void check_label(FILE *f, const check *c, int table)
@@ -499,13 +539,15 @@ int report_write(const char *path, const figure_result *figs, size_t n, const re
                                               : "full");
     fprintf(f, "| wall time | %.1f s |\n\n", meta->wall);
     fputs("Each claim of the paper is a check on the measured numbers, made separately for every "
-          "reading (variant) of a figure. With means m and 95% half-widths c, A is significantly "
-          "below B when mA + cA < mB - cB. `A < B` is **supported** when A is below B at every sweep "
+          "reading (variant) of a figure. Two policies of a reading ran on the same repeats, so A is "
+          "significantly below B when the 95% interval (Student t) of the mean of the per-repeat "
+          "differences A - B lies below 0; without per-repeat numbers (across readings), when "
+          "mA + cA < mB - cB for means m and 95% half-widths c. `A < B` is **supported** when A is below B at every sweep "
           "point and significantly so at more than half of them, **not supported** when A is "
-          "significantly above B somewhere or above it at half of the points or more, and "
+          "significantly above B somewhere or not below it (above or equal) at half of the points or more, and "
           "**inconclusive** otherwise; `@last` applies the rule at the last point only. `A ~ B` "
-          "(competitive) is supported when at every point A is within 10% of B, its interval overlaps "
-          "B's, or A is lower. `A - B decreasing` compares the gap at the first and the last point. "
+          "(competitive) is supported when at every point A is within 10% of B, not significantly "
+          "different from it, or lower. `A - B decreasing` compares the gap at the first and the last point. "
           "Verdicts are computed from the numbers only.\n\n",
           f);
     summary(f, figs, n);

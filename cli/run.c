@@ -187,6 +187,13 @@ double result_ci(const result_row *w, metric m)
     return m == METRIC_RATIO ? w->ratio_ci : w->ci;
 }
 
+const double *result_repeats(const result_row *w, metric m)
+{
+    if (!w->rep)
+        return NULL;
+    return m == METRIC_RATIO ? w->rep + w->repeats : w->rep;
+}
+
 const char *sweep_label(const experiment *e, size_t r, size_t s)
 {
     const run_config *c = &e->cfg[r];
@@ -214,6 +221,7 @@ void result_set_free(result_set *rs)
         free(rs->rows[i].signature);
         free(rs->rows[i].round);
         free(rs->rows[i].cmean); /* cci, rmean, rci live in the same block */
+        free(rs->rows[i].rep);
     }
     free(rs->rows);
     memset(rs, 0, sizeof *rs);
@@ -235,40 +243,56 @@ size_t result_reading_policies(const result_set *rs, size_t r, const char *names
     return n;
 }
 
-/* The summary of policy i of a simulator result into `row`. */
+void paired_ratio(const double *x, const double *base, size_t n, double *work, double *mean,
+                  double *ci)
+{
+    for (size_t j = 0; j < n; j++) {
+        if (!(base[j] > 0.0) || !isfinite(base[j])) {
+            *mean = *ci = NAN;
+            return;
+        }
+        work[j] = x[j] / base[j];
+    }
+    if (!n) {
+        *mean = *ci = NAN;
+        return;
+    }
+    colb_mean_ci95(work, n, mean, ci);
+}
+
+/* The summary of policy i of a simulator result into `row`; rnd: the
+ * random policy's index in res, or (size_t)-1. */
 static int summarize(result_row *row, const colb_sim_result *res, size_t i, size_t rnd)
 {
     size_t R = colb_sim_result_repeats(res), K = colb_sim_result_points(res);
-    double *x = malloc(2 * R * sizeof(double));
+    double *x = malloc(3 * R * sizeof(double));
     row->repeats = R;
     row->points = K;
     row->has_ratio = rnd != (size_t)-1;
     row->round = malloc(K * sizeof(size_t));
     row->cmean = malloc(4 * K * sizeof(double));
-    if (!x || !row->round || !row->cmean) {
+    row->rep = malloc(2 * R * sizeof(double));
+    if (!x || !row->round || !row->cmean || !row->rep) {
         free(x);
         return -1;
     }
-    double *y = x + R;
+    double *y = x + R, *work = x + 2 * R;
     row->cci = row->cmean + K;
     row->rmean = row->cmean + 2 * K;
     row->rci = row->cmean + 3 * K;
     for (size_t k = 0; k < K; k++) {
         row->round[k] = colb_sim_result_point_round(res, k);
-        size_t m = 0;
         for (size_t j = 0; j < R; j++) {
             x[j] = colb_sim_result_regret(res, i, j, k);
-            if (row->has_ratio) {
-                double base = colb_sim_result_regret(res, rnd, j, k);
-                if (base > 0.0)
-                    y[m++] = x[j] / base;
-            }
+            y[j] = row->has_ratio ? colb_sim_result_regret(res, rnd, j, k) : NAN;
         }
         colb_mean_ci95(x, R, &row->cmean[k], &row->cci[k]);
-        if (m)
-            colb_mean_ci95(y, m, &row->rmean[k], &row->rci[k]);
-        else
-            row->rmean[k] = row->rci[k] = NAN;
+        paired_ratio(x, y, R, work, &row->rmean[k], &row->rci[k]);
+        if (k == K - 1) { /* at T, per repeat, for paired verdicts */
+            memcpy(row->rep, x, R * sizeof(double));
+            for (size_t j = 0; j < R; j++)
+                row->rep[R + j] = isfinite(row->rmean[k]) ? work[j] : NAN;
+        }
     }
     free(x);
     row->mean = row->cmean[K - 1];
@@ -289,9 +313,12 @@ static int copy_row(result_row *to, const result_row *from)
     *to = *from;
     to->round = malloc(K * sizeof(size_t));
     to->cmean = malloc(4 * K * sizeof(double));
+    to->rep = from->rep ? malloc(2 * from->repeats * sizeof(double)) : NULL;
     to->signature = NULL;
-    if (!to->round || !to->cmean)
+    if (!to->round || !to->cmean || (from->rep && !to->rep))
         return -1;
+    if (from->rep)
+        memcpy(to->rep, from->rep, 2 * from->repeats * sizeof(double));
     memcpy(to->round, from->round, K * sizeof(size_t));
     memcpy(to->cmean, from->cmean, 4 * K * sizeof(double));
     to->cci = to->cmean + K;

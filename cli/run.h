@@ -20,6 +20,10 @@ typedef struct result_row {
     size_t points;
     size_t *round;                   /* points */
     double *cmean, *cci, *rmean, *rci; /* curves of regret and of ratio */
+    double *rep;                     /* per repeat at T: repeats regrets, then repeats
+                                      * ratios (NaN where undefined); NULL if unknown.
+                                      * Rows of one setting share their repeats'
+                                      * environments: the verdicts pair them. */
     char tuned_width[32];            /* "alpha=..." when tune = 1 chose the width */
 } result_row;
 
@@ -80,6 +84,20 @@ const result_row *result_find(const result_set *rs, size_t r, size_t s, const ch
  * interval is undefined, printed as n/a and written as an empty field). */
 double result_mean(const result_row *w, metric m);
 double result_ci(const result_row *w, metric m);
+
+/* The row's per-repeat values of metric m at T (w->repeats of them), or
+ * NULL when the row does not keep them. */
+const double *result_repeats(const result_row *w, metric m);
+
+/* The ratio of x to base, paired by repeat: the mean and the 95% half-width
+ * (Student t, n - 1 degrees of freedom) of the n per-repeat ratios
+ * x[j] / base[j], formed in work (n doubles). The ratio is defined only when
+ * every base[j] is finite and > 0: otherwise *mean and *ci are NaN (one
+ * undefined ratio leaves no mean over all the repeats; averaging the others
+ * would report a ratio of fewer repeats than the run has). *ci is NaN when
+ * n < 2. */
+void paired_ratio(const double *x, const double *base, size_t n, double *work, double *mean,
+                  double *ci);
 
 /* The value label of sweep index s of reading r ("-" without a sweep). */
 const char *sweep_label(const experiment *e, size_t r, size_t s);

@@ -2,23 +2,37 @@
  *
  * With A and B's means m and 95% half-widths c at each sweep point:
  *   significantly below: mA + cA < mB - cB (the intervals do not overlap);
+ *   when A and B ran on the same repeats (paired: the same environments,
+ *   repeat by repeat), on the per-repeat differences d = A - B instead:
+ *   mean(d) + half(d) < 0, the 95% interval of the mean difference below 0
+ *   (Student t, R - 1 degrees of freedom; "above" likewise). Non-overlap
+ *   of the two intervals ignores the pairing and, with the environment's
+ *   share of the variance common to A and B, misses differences the paired
+ *   repeats measure well;
  *   A < B        supported     A below B at every point, significantly at
  *                              more than half of the points;
  *                not supported A significantly above B at some point, or
- *                              A above B at half of the points or more;
+ *                              A not below B (above or equal: a tie
+ *                              is not "A < B") at half of the
+ *                              points or more;
  *                inconclusive  otherwise.
  *   A < B @last  the same rule at the last point only.
  *   A ~ B        supported     at every point |mA - mB| <= 10% of mB, or the
  *                              intervals overlap, or mA <= mB;
+ *                              (paired: A not significantly above B);
  *                not supported A significantly more than 10% above B
  *                              somewhere: mA - cA > 1.1 (mB + cB), A's
- *                              whole interval above 110% of B's (being
- *                              better is never a failure of "competitive");
+ *                              whole interval above 110% of B's (paired:
+ *                              the interval of e = A - B - 0.1 |B| above
+ *                              0; being better is never a failure of
+ *                              "competitive");
  *                inconclusive  otherwise: A above B by more than 10% with
  *                              separate intervals somewhere, but not
  *                              significantly more than 10% above.
  *   A - B decreasing: gap g = mA - mB with half-width sqrt(cA^2 + cB^2)
- *                (conservative: the CIs are not paired); supported if the
+ *                (paired: half(d), the interval of the per-repeat gaps;
+ *                the first and last points are different settings, taken
+ *                as independent); supported if the
  *                last gap is significantly below the first, not supported
  *                if significantly above, inconclusive otherwise. Needs two
  *                or more points.
@@ -116,17 +130,26 @@ void check_format(const check *c, char *out, size_t len)
     }
 }
 
-static verdict less(const double *ma, const double *ca, const double *mb, const double *cb, size_t n,
-                    char *why, size_t len)
+/* A significantly below (sign -1) or above (+1) B at point i. */
+static int significant(int sign, const double *ma, const double *ca, const double *mb, const double *cb,
+                       const paired_point *pp, size_t i)
+{
+    if (pp)
+        return sign < 0 ? pp[i].d_mean + pp[i].d_half < 0.0 : pp[i].d_mean - pp[i].d_half > 0.0;
+    return sign < 0 ? ma[i] + ca[i] < mb[i] - cb[i] : ma[i] - ca[i] > mb[i] + cb[i];
+}
+
+static verdict less(const double *ma, const double *ca, const double *mb, const double *cb,
+                    const paired_point *pp, size_t n, char *why, size_t len)
 {
     size_t below = 0, sig_below = 0, sig_above = 0;
     for (size_t i = 0; i < n; i++) {
         below += ma[i] < mb[i];
-        sig_below += ma[i] + ca[i] < mb[i] - cb[i];
-        sig_above += ma[i] - ca[i] > mb[i] + cb[i];
+        sig_below += significant(-1, ma, ca, mb, cb, pp, i);
+        sig_above += significant(+1, ma, ca, mb, cb, pp, i);
     }
-    snprintf(why, len, "A below B at %zu of %zu points (significantly at %zu), significantly above at %zu",
-             below, n, sig_below, sig_above);
+    snprintf(why, len, "A below B at %zu of %zu points (significantly at %zu), significantly above at %zu%s",
+             below, n, sig_below, sig_above, pp ? " (paired repeats)" : "");
     if (below == n && 2 * sig_below > n)
         return V_SUPPORTED;
     if (sig_above > 0 || 2 * below <= n)
@@ -135,7 +158,7 @@ static verdict less(const double *ma, const double *ca, const double *mb, const 
 }
 
 verdict check_eval(const check *c, const double *ma, const double *ca, const double *mb,
-                   const double *cb, size_t n, char *why, size_t len)
+                   const double *cb, const paired_point *pp, size_t n, char *why, size_t len)
 {
     if (n == 0) {
         snprintf(why, len, "no data");
@@ -146,22 +169,29 @@ verdict check_eval(const check *c, const double *ma, const double *ca, const dou
             snprintf(why, len, "no value at point %zu", i + 1);
             return V_NOT_RUN;
         }
+    for (size_t i = 0; pp && i < n; i++)
+        if (!isfinite(pp[i].d_mean) || !isfinite(pp[i].d_half) || !isfinite(pp[i].e_mean) ||
+            !isfinite(pp[i].e_half))
+            pp = NULL; /* no paired numbers everywhere: the intervals */
     switch (c->op) {
     case OP_LESS:
-        return less(ma, ca, mb, cb, n, why, len);
+        return less(ma, ca, mb, cb, pp, n, why, len);
     case OP_LESS_AT_LAST:
-        return less(ma + n - 1, ca + n - 1, mb + n - 1, cb + n - 1, 1, why, len);
+        return less(ma + n - 1, ca + n - 1, mb + n - 1, cb + n - 1, pp ? pp + n - 1 : NULL, 1, why, len);
     case OP_SIMILAR: {
         size_t close = 0, worse = 0;
         for (size_t i = 0; i < n; i++) {
-            int overlap = !(ma[i] - ca[i] > mb[i] + cb[i]) && !(mb[i] - cb[i] > ma[i] + ca[i]);
+            /* not significantly different (A significantly below B is
+             * "better" anyway) */
+            int overlap = !significant(+1, ma, ca, mb, cb, pp, i) && !significant(-1, ma, ca, mb, cb, pp, i);
             int within = fabs(ma[i] - mb[i]) <= 0.1 * fabs(mb[i]);
             close += overlap || within || ma[i] <= mb[i];
             double hb = mb[i] + cb[i]; /* upper end of B's interval */
-            worse += ma[i] - ca[i] > hb + 0.1 * fabs(hb);
+            worse += pp ? pp[i].e_mean - pp[i].e_half > 0.0 : ma[i] - ca[i] > hb + 0.1 * fabs(hb);
         }
-        snprintf(why, len, "A within 10%% of B, overlapping or better at %zu of %zu points; significantly worse by >10%% at %zu",
-                 close, n, worse);
+        snprintf(why, len, "A within 10%% of B, %s or better at %zu of %zu points; significantly worse by >10%% at %zu%s",
+                 pp ? "not significantly different" : "overlapping", close, n, worse,
+                 pp ? " (paired repeats)" : "");
         return close == n ? V_SUPPORTED : worse ? V_NOT_SUPPORTED : V_INCONCLUSIVE;
     }
     case OP_GAP_DECREASING: {
@@ -170,8 +200,14 @@ verdict check_eval(const check *c, const double *ma, const double *ca, const dou
             return V_INCONCLUSIVE;
         }
         double g0 = ma[0] - mb[0], g1 = ma[n - 1] - mb[n - 1];
-        double h0 = sqrt(ca[0] * ca[0] + cb[0] * cb[0]), h1 = sqrt(ca[n - 1] * ca[n - 1] + cb[n - 1] * cb[n - 1]);
-        snprintf(why, len, "gap A - B: %.3g +- %.2g at the first point, %.3g +- %.2g at the last", g0, h0, g1, h1);
+        double h0 = pp ? pp[0].d_half : sqrt(ca[0] * ca[0] + cb[0] * cb[0]);
+        double h1 = pp ? pp[n - 1].d_half : sqrt(ca[n - 1] * ca[n - 1] + cb[n - 1] * cb[n - 1]);
+        if (pp) {
+            g0 = pp[0].d_mean;
+            g1 = pp[n - 1].d_mean;
+        }
+        snprintf(why, len, "gap A - B: %.3g +- %.2g at the first point, %.3g +- %.2g at the last%s", g0, h0, g1,
+                 h1, pp ? " (paired repeats)" : "");
         if (g1 + h1 < g0 - h0)
             return V_SUPPORTED;
         if (g1 - h1 > g0 + h0)

@@ -35,13 +35,25 @@ typedef struct check {
     char text[256];
 } check;
 
+/* A against B at one sweep point when both ran on the same repeats (the
+ * same environments, repeat by repeat): mean and 95% half-width (Student t,
+ * R - 1 degrees of freedom) of the per-repeat difference d = A - B, and of
+ * the excess over 110% of B, e = A - B - 0.1 |B|. */
+typedef struct paired_point {
+    double d_mean, d_half;
+    double e_mean, e_half;
+} paired_point;
+
 /* Parse "A OP B [@last] [| text]". Returns 0, or -1 with err set. */
 int check_parse(const char *spec, check *c, char *err, size_t err_len);
 
 /* Evaluate c on n >= 1 sweep points: ma/ca (mean, 95% half-width) of A, mb/cb
- * of B. `why` receives a short sentence with the numbers behind the verdict. */
+ * of B; pp (n points, or NULL) the paired statistics when A and B ran on the
+ * same repeats: then "significantly" is judged on the per-repeat
+ * differences, else on the two intervals. `why` receives a short sentence
+ * with the numbers behind the verdict. */
 verdict check_eval(const check *c, const double *ma, const double *ca, const double *mb,
-                   const double *cb, size_t n, char *why, size_t why_len);
+                   const double *cb, const paired_point *pp, size_t n, char *why, size_t why_len);
 
 /* "supported", "not supported", "inconclusive", "not run". */
 const char *verdict_name(verdict v);

@@ -340,12 +340,63 @@ static void test_bench_quality(void **state)
     assert_non_null(t);
     assert_non_null(strstr(t, "| sclub |"));
     free(t);
+    /* one repeat: the intervals are undefined, not 0 */
+    snprintf(path, sizeof path, "%s/q.conf", dir);
+    snprintf(args, sizeof args, "bench-quality --quick --repeats 1 -c %s --out %s/q1", path, dir);
+    rc = colb_run(args, err, sizeof err);
+    if (rc != 0)
+        fail_msg("exit %d: %s", rc, err);
+    snprintf(path, sizeof path, "%s/q1/quality.md", dir);
+    t = slurp(path, NULL);
+    assert_non_null(t);
+    assert_non_null(strstr(t, "± n/a |"));
+    assert_null(strstr(t, "± 0 |"));
+    free(t);
+    snprintf(path, sizeof path, "%s/q1/quality.csv", dir);
+    t = slurp(path, NULL);
+    assert_non_null(t);
+    row = strstr(t, "\n40,2,1,linucb-ind,1,");
+    assert_non_null(row);
+    assert_non_null(strstr(row, ",1,,")); /* the ratio 1, its interval empty */
+    free(t);
     snprintf(path, sizeof path, "%s/bad.conf", dir);
     write_file(path, "policies = club, oracle\nclub-alpha = 0.2\n");
     snprintf(args, sizeof args, "bench-quality --quick -c %s --out %s/b", path, dir);
     assert_int_equal(colb_run(args, err, sizeof err), 2);
     assert_non_null(strstr(err, "shared width"));
     assert_int_equal(colb_run("bench-quality -c /nonexistent/q.conf", err, sizeof err), 2);
+}
+
+/* The ratio to the random policy is the mean of the per-repeat ratios over
+ * every repeat, or undefined: one user with one positive among 3 items, 2
+ * arms under the per-user protocol, 10 repeats: random's regret after round 1
+ * is 0 in some repeat (probability 1 - 2^-10; the seed is fixed), where the
+ * ratio is undefined, so the point has no ratio (it had the mean of the
+ * other repeats' ratios, under "repeats = 10"). */
+static void test_ratio_every_repeat(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", args[1024], err[4096], path[600];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/f.tsv", dir);
+    write_file(path, "0\t1\t0\n1\t0\t1\n2\t0.5\t0.5\n");
+    snprintf(path, sizeof path, "%s/p.tsv", dir);
+    write_file(path, "7\t0\n");
+    snprintf(args, sizeof args, "run --env logged --features %s/f.tsv --positives %s/p.tsv --protocol per-user "
+             "--arms 2 --dim 2 --horizon 2 --curve-points 2 --repeats 10 --seed 1 --policies linucb-ind,random "
+             "--out %s/o --quiet 1", dir, dir, dir);
+    int rc = colb_run(args, err, sizeof err);
+    if (rc != 0)
+        fail_msg("exit %d: %s", rc, err);
+    snprintf(path, sizeof path, "%s/o/curves.csv", dir);
+    char *t = slurp(path, NULL);
+    assert_non_null(t);
+    const char *row = strstr(t, "\ndefault,-,linucb-ind,1,");
+    assert_non_null(row);
+    const char *end = strchr(row + 1, '\n');
+    assert_non_null(end);
+    assert_true(end - row > 2 && !strncmp(end - 2, ",,", 2)); /* ratio and its interval empty */
+    free(t);
 }
 
 /* Every supplementary experiment file (experiments/extra) loads, validates
@@ -398,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_run_files_and_threads),
         cmocka_unit_test(test_run_fair_policies),
         cmocka_unit_test(test_bench_quality),
+        cmocka_unit_test(test_ratio_every_repeat),
         cmocka_unit_test(test_extra_experiments_run),
         cmocka_unit_test(test_online_example),
     };

@@ -148,7 +148,7 @@ static verdict eval(const char *spec, const double *ma, const double *ca, const 
     char err[256], why[512];
     assert_int_equal(check_parse(spec, &c, err, sizeof err), 0);
     why[0] = '\0';
-    verdict v = check_eval(&c, ma, ca, mb, cb, n, why, sizeof why);
+    verdict v = check_eval(&c, ma, ca, mb, cb, NULL, n, why, sizeof why);
     if (!why[0])
         fail_msg("check_eval('%s') gave no reason", spec);
     return v;
@@ -299,6 +299,45 @@ static void test_eval_gap(void **state)
     assert_string_equal(verdict_name(V_NOT_RUN), "not run");
 }
 
+/* Paired repeats: the verdicts judge the per-repeat differences. */
+static void test_eval_paired(void **state)
+{
+    (void)state;
+    check c;
+    char err[256], why[512];
+    /* the intervals overlap (unpaired: inconclusive), the paired
+     * difference is well below 0 at every point: supported */
+    double ma[] = { 6.2, 6.2 }, ca[] = { 2, 2 }, mb[] = { 7, 7 }, cb[] = { 2, 2 };
+    paired_point pp[] = { { -0.8, 0.05, -1.5, 0.05 }, { -0.8, 0.05, -1.5, 0.05 } };
+    assert_int_equal(check_parse("a < b", &c, err, sizeof err), 0);
+    assert_int_equal(check_eval(&c, ma, ca, mb, cb, NULL, 2, why, sizeof why), V_INCONCLUSIVE);
+    assert_int_equal(check_eval(&c, ma, ca, mb, cb, pp, 2, why, sizeof why), V_SUPPORTED);
+    assert_contains(why, "paired");
+    /* B < A: significantly above, paired: not supported */
+    assert_int_equal(check_parse("b < a", &c, err, sizeof err), 0);
+    paired_point pq[] = { { 0.8, 0.05, 0.1, 0.05 }, { 0.8, 0.05, 0.1, 0.05 } };
+    assert_int_equal(check_eval(&c, mb, cb, ma, ca, NULL, 2, why, sizeof why), V_NOT_SUPPORTED);
+    assert_int_equal(check_eval(&c, mb, cb, ma, ca, pq, 2, why, sizeof why), V_NOT_SUPPORTED);
+    /* competitive: 7 against 6.2 is 13% above with overlapping intervals
+     * (unpaired: supported); paired, B + 10% is significantly exceeded: not
+     * supported; an excess over 10% that is not significant: inconclusive */
+    assert_int_equal(check_parse("b ~ a", &c, err, sizeof err), 0);
+    assert_int_equal(check_eval(&c, mb, cb, ma, ca, NULL, 2, why, sizeof why), V_SUPPORTED);
+    assert_int_equal(check_eval(&c, mb, cb, ma, ca, pq, 2, why, sizeof why), V_NOT_SUPPORTED);
+    paired_point pr[] = { { 0.8, 0.05, 0.1, 0.2 }, { 0.8, 0.05, 0.1, 0.2 } };
+    assert_int_equal(check_eval(&c, mb, cb, ma, ca, pr, 2, why, sizeof why), V_INCONCLUSIVE);
+    /* the gap: -0.8 +- 0.05 -> -0.2 +- 0.05 paired (unpaired +-2.8 each) */
+    assert_int_equal(check_parse("a - b decreasing", &c, err, sizeof err), 0);
+    paired_point ps[] = { { 0.8, 0.05, 0, 0.1 }, { 0.2, 0.05, 0, 0.1 } };
+    double ma3[] = { 7.8, 7.2 };
+    assert_int_equal(check_eval(&c, ma3, ca, mb, cb, NULL, 2, why, sizeof why), V_INCONCLUSIVE);
+    assert_int_equal(check_eval(&c, ma3, ca, mb, cb, ps, 2, why, sizeof why), V_SUPPORTED);
+    /* a paired point that is not finite: the intervals */
+    paired_point pn[] = { { -0.8, 0.05, -1.5, 0.05 }, { NAN, 0.05, -1.5, 0.05 } };
+    assert_int_equal(check_parse("a < b", &c, err, sizeof err), 0);
+    assert_int_equal(check_eval(&c, ma, ca, mb, cb, pn, 2, why, sizeof why), V_INCONCLUSIVE);
+}
+
 /* ---- a hand-built result set --------------------------------------------- */
 
 static void set(run_config *c, const char *k, const char *v)
@@ -429,6 +468,39 @@ static void test_report_check(void **state)
     assert_int_equal(report_check(e, &rs, &e->checks[0], 0, why, sizeof why), V_NOT_RUN);
     assert_contains(why, "random");
     result_set_free(&rs);
+
+    /* paired repeats: at every point cmlb's 5 repeats are linucb-ind's less
+     * 0.8 (+- 0.01), over a spread of 5 ... 9 that both share; the two
+     * intervals (+- 1.96) overlap, the differences do not reach 0 */
+    e->metric = METRIC_REGRET;
+    memset(&rs, 0, sizeof rs);
+    rs.e = e;
+    for (size_t r = 0; r < 2; r++)
+        for (size_t s = 0; s < 3; s++) {
+            static const double lin[5] = { 5, 6, 7, 8, 9 }, jit[5] = { .01, -.01, 0, .005, -.005 };
+            add_row(&rs, r, s, "linucb-ind", 7.0, 1.963, NAN, 3, 200);
+            add_row(&rs, r, s, "cmlb", 6.2, 1.963, NAN, 3, 200);
+            result_row *wl = &rs.rows[rs.n_rows - 2], *wc = &rs.rows[rs.n_rows - 1];
+            wl->rep = malloc(10 * sizeof(double));
+            wc->rep = malloc(10 * sizeof(double));
+            assert_non_null(wl->rep);
+            assert_non_null(wc->rep);
+            for (size_t j = 0; j < 5; j++) {
+                wl->rep[j] = lin[j];
+                wc->rep[j] = lin[j] - 0.8 + jit[j];
+                wl->rep[5 + j] = wc->rep[5 + j] = NAN;
+            }
+        }
+    assert_int_equal(report_check(e, &rs, &e->checks[0], 0, why, sizeof why), V_SUPPORTED);
+    assert_contains(why, "significantly at 3");
+    assert_contains(why, "paired");
+    /* rows without their repeats: the intervals, which overlap */
+    for (size_t i = 0; i < rs.n_rows; i++) {
+        free(rs.rows[i].rep);
+        rs.rows[i].rep = NULL;
+    }
+    assert_int_equal(report_check(e, &rs, &e->checks[0], 0, why, sizeof why), V_INCONCLUSIVE);
+    result_set_free(&rs);
     free(e);
 }
 
@@ -461,6 +533,8 @@ static void test_report_write(void **state)
     assert_contains(text, "abc1234");
     assert_contains(text, "quick");
     assert_contains(text, "| figure | claim | reading | verdict |");
+    /* the rule as applied: a tie is "not below", not "above" */
+    assert_contains(text, "not below it (above or equal) at half of the points or more");
     assert_contains(text, "CMLB beats LinUCB-Ind (`cmlb < linucb-ind`) | r0 | **supported** |");
     assert_contains(text, "CMLB beats LinUCB-Ind (`cmlb < linucb-ind`) | r1 | **not supported** |");
     /* cmlb is 3x the oracle: significantly more than 10% worse */
@@ -614,6 +688,46 @@ static void test_plot_data_only(void **state)
     remove_tree(dir);
 }
 
+/* One repeat: the 95% interval is undefined, and the plots say so - NaN
+ * in the data, no band drawn, "no bands" on the axis - instead of a band of
+ * width 0. */
+static void test_plot_one_repeat(void **state)
+{
+    (void)state;
+    char dir[64], p[256], err[512] = "";
+    make_tmpdir(dir, sizeof dir);
+    experiment *e = make_experiment("fig1r", "users=10,20", 1);
+    set(&e->cfg[0], "plots", "0");
+    set(&e->cfg[0], "repeats", "1");
+    result_set rs;
+    memset(&rs, 0, sizeof rs);
+    rs.e = e;
+    for (size_t s = 0; s < 2; s++) {
+        add_row(&rs, 0, s, "cmlb", 3.0 + (double)s, NAN, NAN, 4, 200);
+        add_row(&rs, 0, s, "linucb-ind", 6.0 + (double)s, NAN, NAN, 4, 200);
+    }
+    assert_int_equal(plot_figure(&rs, METRIC_REGRET, dir, "fig1r", err, sizeof err), 2);
+    static const char *const names[] = { "fig1r-r0-sweep", "fig1r-r0-time" };
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(p, sizeof p, "%s/%s.dat", dir, names[i]);
+        char *dat = slurp(p, NULL);
+        assert_non_null(dat);
+        assert_contains(dat, " NaN NaN NaN\n");
+        assert_null(strstr(dat, " 0 "));
+        free(dat);
+        snprintf(p, sizeof p, "%s/%s.gp", dir, names[i]);
+        char *gp = slurp(p, NULL);
+        assert_non_null(gp);
+        assert_null(strstr(gp, "filledcurves"));
+        assert_contains(gp, "no bands: 1 repeat");
+        assert_null(strstr(gp, "bands: 95%"));
+        free(gp);
+    }
+    result_set_free(&rs);
+    free(e);
+    remove_tree(dir);
+}
+
 static void assert_png(const char *path)
 {
     size_t n = 0;
@@ -735,11 +849,13 @@ int main(void)
         cmocka_unit_test(test_eval_less_at_last),
         cmocka_unit_test(test_eval_similar),
         cmocka_unit_test(test_eval_gap),
+        cmocka_unit_test(test_eval_paired),
         cmocka_unit_test(test_report_check),
         cmocka_unit_test(test_report_write),
         cmocka_unit_test(test_plot_skipped),
         cmocka_unit_test(test_plot_gnuplot_fails),
         cmocka_unit_test(test_plot_data_only),
+        cmocka_unit_test(test_plot_one_repeat),
         cmocka_unit_test(test_plot_gnuplot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -72,9 +72,11 @@ class SimResult:
                 x = self.regret[i, :, k]
                 self.regret_mean[i, k], self.regret_ci95[i, k] = _mean_ci95(x)
                 if rnd is not None:
+                    # paired by repeat, over every repeat: undefined (NaN) when
+                    # random's regret is not > 0 in some repeat (paired_ratio)
                     base = self.regret[rnd, :, k]
-                    y = [x[j] / base[j] for j in range(R) if base[j] > 0.0]
-                    if y:
+                    if all(np.isfinite(b) and b > 0.0 for b in base):
+                        y = [x[j] / base[j] for j in range(R)]
                         self.ratio_mean[i, k], self.ratio_ci95[i, k] = _mean_ci95(y)
         self.summary = []
         for i, name in enumerate(self.policies):
