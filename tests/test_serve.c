@@ -198,11 +198,16 @@ static int server_stop(server *s)
     int st = 0;
     for (int i = 0; i < 1200; i++) {
         if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+            if (!WIFEXITED(st) || WEXITSTATUS(st))
+                print_message("server %d: %s %d after SIGTERM (stderr: %s)\n", (int)s->pid,
+                              WIFEXITED(st) ? "exit status" : "killed by signal",
+                              WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), s->log);
             s->pid = 0;
             return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
         }
         usleep(50000);
     }
+    print_message("server %d: still running 60 s after SIGTERM (stderr: %s)\n", (int)s->pid, s->log);
     kill(s->pid, SIGKILL);
     waitpid(s->pid, &st, 0);
     s->pid = 0;
