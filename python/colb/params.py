@@ -122,7 +122,7 @@ def apply(setter, params, items, kinds):
                     _lib.MSG_LEN)
         if st:
             extra = suggest(name, kinds) if st == _lib.CODE["COLB_ENOTFOUND"] else ""
-            raise _lib.error(st, msg.value.decode() + extra)
+            raise _lib.error(st, msg.value.decode(errors="replace") + extra)
         if key == "club-alpha":
             st = setter(params, b"club-own-alpha", b"1", msg, _lib.MSG_LEN)
             if st:

@@ -111,10 +111,10 @@ class Policy:
                                          _lib.MSG_LEN)
         del keep  # the library copied the labels
         if st:
-            extra = ""
-            if "unknown policy" in msg.value.decode():
-                extra = " (known: " + ", ".join(params.policy_names()) + ")"
-            raise _lib.error(st, msg.value.decode() + extra)
+            text = msg.value.decode(errors="replace")  # may name a non-UTF-8 name
+            if "unknown policy" in text:
+                text += " (known: " + ", ".join(params.policy_names()) + ")"
+            raise _lib.error(st, text)
         self._adopt(h.value, int(dim))
 
     # ---- construction ------------------------------------------------------

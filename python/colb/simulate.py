@@ -219,7 +219,7 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
             st = lib.colb_club_tune(spec, None, 0, None, 0, burn_in, tune_repeats, ctypes.byref(a),
                                     ctypes.byref(a2), msg, _lib.MSG_LEN)
             if st:
-                raise _lib.error(st, "club tuning: " + msg.value.decode())
+                raise _lib.error(st, "club tuning: " + msg.value.decode(errors="replace"))
             # CLUB tuned alone explores with its own alpha (colb run does the same)
             params.apply(lib.colb_sim_spec_set, spec, [("club-own-alpha", True),
                                                         ("club-alpha", a.value),

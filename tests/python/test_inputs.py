@@ -201,3 +201,18 @@ def test_embedded_null_bytes_refused(tmp_path, call):
     value or file): refused, as Python's open() does."""
     with pytest.raises(colb.InvalidArgument, match="null byte"):
         call(tmp_path)
+
+
+@pytest.mark.parametrize("call, cls", [
+    (lambda: colb.Policy(b"\xffcmlb", 3, 2), colb.NotFound),
+    (lambda: colb.Policy("\u00e9" * 600, 3, 2), colb.NotFound),
+    (lambda: colb.Policy("cmlb", 3, 2, width="x" + "\u00e9" * 600), colb.InvalidArgument),
+    (lambda: colb.Policy("cmlb", 3, 2, **{"\u00e9" * 600: 1}), colb.NotFound),
+    (lambda: colb.simulate(env="\u00e9" * 600), colb.InvalidArgument),
+])
+def test_messages_that_are_not_utf8(call, cls):
+    """A library message naming a non-UTF-8 name, or cut by its buffer in
+    the middle of a character, raises its status's class, not
+    UnicodeDecodeError."""
+    with pytest.raises(cls):
+        call()
