@@ -438,8 +438,12 @@ class Policy:
 
     @classmethod
     def from_bytes(cls, data, memory_budget=None):
-        """A policy from the bytes of :meth:`to_bytes`."""
-        data = bytes(data)
+        """A policy from the bytes of :meth:`to_bytes` (any bytes-like object)."""
+        try:
+            data = bytes(memoryview(data))  # bytes(n) of an int n would be n zero bytes
+        except TypeError:
+            raise TypeError(f"from_bytes: expected a bytes-like object (the bytes of to_bytes), "
+                            f"got {type(data).__name__}") from None
         h, msg = ctypes.c_void_p(), _lib.msg_buffer()
         st = _lib.lib.colb_policy_load_buffer(data, len(data), _load_options(memory_budget),
                                               ctypes.byref(h), msg, _lib.MSG_LEN)

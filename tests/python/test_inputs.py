@@ -216,3 +216,17 @@ def test_messages_that_are_not_utf8(call, cls):
     UnicodeDecodeError."""
     with pytest.raises(cls):
         call()
+
+
+@pytest.mark.parametrize("data", [10 ** 6, 2 ** 40, "snapshot", None])
+def test_from_bytes_takes_bytes_only(data):
+    """from_bytes(n) with an int is a TypeError: bytes(n) would make n zero
+    bytes (a terabyte for 2**40) and report them as a corrupt snapshot."""
+    with pytest.raises(TypeError, match="bytes-like"):
+        colb.Policy.from_bytes(data)
+
+
+def test_from_bytes_of_any_buffer():
+    data = colb.Policy("linucb-ind", 3, 2).to_bytes()
+    for b in (data, bytearray(data), memoryview(data), np.frombuffer(data, np.uint8)):
+        assert colb.Policy.from_bytes(b).users == 3
