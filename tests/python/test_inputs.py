@@ -230,3 +230,21 @@ def test_from_bytes_of_any_buffer():
     data = colb.Policy("linucb-ind", 3, 2).to_bytes()
     for b in (data, bytearray(data), memoryview(data), np.frombuffer(data, np.uint8)):
         assert colb.Policy.from_bytes(b).users == 3
+
+
+def test_club_tuning_settings_checked_as_colb_run_does():
+    """club_tune is a boolean read as the library reads one ('0' and 'no'
+    do not tune; 2 is refused), and club_burn_in, club_tune_repeats are
+    checked whether or not CLUB is tuned, as colb run checks them."""
+    small = dict(users=4, clusters=2, dim=2, arms=3, horizon=5, repeats=1)
+    for off in (False, 0, "0", "no", "false", np.bool_(False)):
+        assert colb.simulate(policies=["club"], club_tune=off, **small).tuned == ""
+    assert colb.simulate(policies=["club"], club_tune="yes", club_burn_in=5,
+                         club_tune_repeats=1, **small).tuned.startswith("club-alpha=")
+    for bad in (2, "on", 0.5):
+        with pytest.raises(colb.InvalidArgument, match="club_tune"):
+            colb.simulate(policies=["club"], club_tune=bad, **small)
+    for key, value, cls in [("club_burn_in", 2.5, TypeError), ("club_burn_in", 0, colb.OutOfRange),
+                            ("club_tune_repeats", "x", TypeError)]:
+        with pytest.raises(cls, match=key):
+            colb.simulate(policies=["cmlb"], **{key: value}, **small)
