@@ -110,7 +110,11 @@ def suggest(key, kinds=("policy",)):
 
 def apply(setter, params, items, kinds):
     """Set every (python_name, value) of items with setter(params, key, text,
-    msg, len); a refused option raises with the library's message."""
+    msg, len); a refused option raises with the library's message.
+
+    As in ``colb run`` (cli/options.c), ``club-alpha`` also sets
+    ``club-own-alpha`` to 1 (CLUB's own alpha is an override that the
+    library's key alone leaves unused); a later ``club-own-alpha`` wins."""
     msg = _lib.msg_buffer()
     for name, value in items:
         key = key_of(name)
@@ -118,5 +122,9 @@ def apply(setter, params, items, kinds):
                     _lib.MSG_LEN)
         if st:
             extra = suggest(name, kinds) if st == _lib.CODE["COLB_ENOTFOUND"] else ""
-            raise _lib.error(st, msg.value.decode() + extra)
+            raise _lib.error(st, msg.value.decode(errors="replace") + extra)
+        if key == "club-alpha":
+            st = setter(params, b"club-own-alpha", b"1", msg, _lib.MSG_LEN)
+            if st:
+                raise _lib.error(st, msg.value)
 

@@ -111,10 +111,10 @@ class Policy:
                                          _lib.MSG_LEN)
         del keep  # the library copied the labels
         if st:
-            extra = ""
-            if "unknown policy" in msg.value.decode():
-                extra = " (known: " + ", ".join(params.policy_names()) + ")"
-            raise _lib.error(st, msg.value.decode() + extra)
+            text = msg.value.decode(errors="replace")  # may name a non-UTF-8 name
+            if "unknown policy" in text:
+                text += " (known: " + ", ".join(params.policy_names()) + ")"
+            raise _lib.error(st, text)
         self._adopt(h.value, int(dim))
 
     # ---- construction ------------------------------------------------------
@@ -438,8 +438,12 @@ class Policy:
 
     @classmethod
     def from_bytes(cls, data, memory_budget=None):
-        """A policy from the bytes of :meth:`to_bytes`."""
-        data = bytes(data)
+        """A policy from the bytes of :meth:`to_bytes` (any bytes-like object)."""
+        try:
+            data = bytes(memoryview(data))  # bytes(n) of an int n would be n zero bytes
+        except TypeError:
+            raise TypeError(f"from_bytes: expected a bytes-like object (the bytes of to_bytes), "
+                            f"got {type(data).__name__}") from None
         h, msg = ctypes.c_void_p(), _lib.msg_buffer()
         st = _lib.lib.colb_policy_load_buffer(data, len(data), _load_options(memory_budget),
                                               ctypes.byref(h), msg, _lib.MSG_LEN)

@@ -184,6 +184,12 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
     range, OutOfMemory over the memory budget) with its message.
     """
     lib = _lib.lib
+    # colb run's own settings, checked as it checks them, tuning or not
+    club_tune = _flag(club_tune, "club_tune")
+    # None: the library's defaults (0 in C)
+    burn_in = 0 if club_burn_in is None else _lib.size(club_burn_in, "club_burn_in", 1)
+    tune_repeats = 0 if club_tune_repeats is None else \
+        _lib.size(club_tune_repeats, "club_tune_repeats", 1)
     names = [policies] if isinstance(policies, str) else list(policies)
     if not names:
         raise errors.InvalidArgument("policies: no policies to run")
@@ -212,14 +218,10 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
     try:
         if club_tune and "club" in names:
             a, a2 = ctypes.c_double(), ctypes.c_double()
-            # None: the library's defaults (0 in C)
-            burn_in = 0 if club_burn_in is None else _lib.size(club_burn_in, "club_burn_in", 1)
-            tune_repeats = 0 if club_tune_repeats is None else \
-                _lib.size(club_tune_repeats, "club_tune_repeats", 1)
             st = lib.colb_club_tune(spec, None, 0, None, 0, burn_in, tune_repeats, ctypes.byref(a),
                                     ctypes.byref(a2), msg, _lib.MSG_LEN)
             if st:
-                raise _lib.error(st, "club tuning: " + msg.value.decode())
+                raise _lib.error(st, "club tuning: " + msg.value.decode(errors="replace"))
             # CLUB tuned alone explores with its own alpha (colb run does the same)
             params.apply(lib.colb_sim_spec_set, spec, [("club-own-alpha", True),
                                                         ("club-alpha", a.value),
@@ -245,6 +247,18 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
             lib.colb_sim_free(sim)
     finally:
         blas.restore()
+
+
+def _flag(value, what):
+    """A boolean setting read as the library reads one: a bool, 0 or 1, or
+    the text 0/1, true/false, yes/no (a non-empty str such as '0' is not
+    simply true)."""
+    text = _lib.text(value)
+    if text in ("1", "true", "yes"):
+        return True
+    if text in ("0", "false", "no"):
+        return False
+    raise errors.InvalidArgument(f"{what}: {value!r} is not a boolean (0/1, true/false, yes/no)")
 
 
 class _Blas:

@@ -201,3 +201,50 @@ def test_embedded_null_bytes_refused(tmp_path, call):
     value or file): refused, as Python's open() does."""
     with pytest.raises(colb.InvalidArgument, match="null byte"):
         call(tmp_path)
+
+
+@pytest.mark.parametrize("call, cls", [
+    (lambda: colb.Policy(b"\xffcmlb", 3, 2), colb.NotFound),
+    (lambda: colb.Policy("\u00e9" * 600, 3, 2), colb.NotFound),
+    (lambda: colb.Policy("cmlb", 3, 2, width="x" + "\u00e9" * 600), colb.InvalidArgument),
+    (lambda: colb.Policy("cmlb", 3, 2, **{"\u00e9" * 600: 1}), colb.NotFound),
+    (lambda: colb.simulate(env="\u00e9" * 600), colb.InvalidArgument),
+])
+def test_messages_that_are_not_utf8(call, cls):
+    """A library message naming a non-UTF-8 name, or cut by its buffer in
+    the middle of a character, raises its status's class, not
+    UnicodeDecodeError."""
+    with pytest.raises(cls):
+        call()
+
+
+@pytest.mark.parametrize("data", [10 ** 6, 2 ** 40, "snapshot", None])
+def test_from_bytes_takes_bytes_only(data):
+    """from_bytes(n) with an int is a TypeError: bytes(n) would make n zero
+    bytes (a terabyte for 2**40) and report them as a corrupt snapshot."""
+    with pytest.raises(TypeError, match="bytes-like"):
+        colb.Policy.from_bytes(data)
+
+
+def test_from_bytes_of_any_buffer():
+    data = colb.Policy("linucb-ind", 3, 2).to_bytes()
+    for b in (data, bytearray(data), memoryview(data), np.frombuffer(data, np.uint8)):
+        assert colb.Policy.from_bytes(b).users == 3
+
+
+def test_club_tuning_settings_checked_as_colb_run_does():
+    """club_tune is a boolean read as the library reads one ('0' and 'no'
+    do not tune; 2 is refused), and club_burn_in, club_tune_repeats are
+    checked whether or not CLUB is tuned, as colb run checks them."""
+    small = dict(users=4, clusters=2, dim=2, arms=3, horizon=5, repeats=1)
+    for off in (False, 0, "0", "no", "false", np.bool_(False)):
+        assert colb.simulate(policies=["club"], club_tune=off, **small).tuned == ""
+    assert colb.simulate(policies=["club"], club_tune="yes", club_burn_in=5,
+                         club_tune_repeats=1, **small).tuned.startswith("club-alpha=")
+    for bad in (2, "on", 0.5):
+        with pytest.raises(colb.InvalidArgument, match="club_tune"):
+            colb.simulate(policies=["club"], club_tune=bad, **small)
+    for key, value, cls in [("club_burn_in", 2.5, TypeError), ("club_burn_in", 0, colb.OutOfRange),
+                            ("club_tune_repeats", "x", TypeError)]:
+        with pytest.raises(cls, match=key):
+            colb.simulate(policies=["cmlb"], **{key: value}, **small)

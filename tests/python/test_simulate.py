@@ -111,3 +111,15 @@ def test_plot_needs_matplotlib():
         pytest.skip("matplotlib is not installed (optional): checked the ImportError only")
     ax = res.plot(ratio=True)
     assert len(ax.get_lines()) == 2
+
+
+def test_club_alpha_is_colb_runs_override(tool, tmp_path):
+    """club_alpha gives CLUB its own exploration alpha, as --club-alpha does
+    in colb run (it sets club-own-alpha); a later club_own_alpha=False undoes
+    it, as a later --club-own-alpha 0 does."""
+    res = same_as_cli(tool, tmp_path, policies=["club", "cmlb"], club_alpha=0.3, **SMALL)
+    assert res.info[0][0].startswith("alpha=0.3 ") and res.settings["club-own-alpha"] == "1"
+    assert colb.Policy("club", 4, 2, club_alpha=0.3).options["club_own_alpha"] is True
+    assert colb.Policy("club", 4, 2, club_alpha=0.3,
+                       club_own_alpha=False).options["club_own_alpha"] is False
+    assert colb.Policy("club", 4, 2).options["club_own_alpha"] is False
