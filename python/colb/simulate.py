@@ -198,6 +198,11 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
             raise errors.InvalidArgument(f"policies: {n!r} is listed twice")
     if "lambda_" in opts:
         opts["lambda"] = opts.pop("lambda_")
+    for k in ("tune", "tune_burn_in", "tune_repeats"):
+        if k in opts:  # colb run's, not the library's: it runs each policy apart
+            raise errors.InvalidArgument(
+                f"{k}: colb run's width tuning (--tune) is not available in simulate; "
+                "use colb run --tune 1, or pass each policy its alpha")
     spec = _lib.buffer(lib.colb_sim_spec_size())
     lib.colb_sim_spec_default(spec)
     kinds = ("run", "environment", "policy")

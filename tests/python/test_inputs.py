@@ -248,3 +248,12 @@ def test_club_tuning_settings_checked_as_colb_run_does():
                             ("club_tune_repeats", "x", TypeError)]:
         with pytest.raises(cls, match=key):
             colb.simulate(policies=["cmlb"], **{key: value}, **small)
+
+
+def test_width_tuning_is_refused_with_its_reason():
+    """colb run's --tune is a tool option (each policy tuned and run apart):
+    simulate says it does not take it, rather than 'unknown parameter'."""
+    small = dict(users=4, clusters=2, dim=2, arms=3, horizon=5, repeats=1)
+    for key in ("tune", "tune_burn_in", "tune_repeats"):
+        with pytest.raises(colb.InvalidArgument, match="colb run --tune 1"):
+            colb.simulate(policies=["linucb-ind"], **{key: 1}, **small)
