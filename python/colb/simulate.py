@@ -175,9 +175,7 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
     own data).  progress: optional callable(rounds_done, horizon).
 
     The simulation runs in the library without the GIL; Ctrl-C stops it at
-    the next of 20 steps.  With threads > 1, OpenBLAS runs single-threaded
-    inside the jobs during the call (as in ``colb run``; results do not
-    depend on it).
+    the next of 20 steps.  Results do not depend on ``threads``.
 
     Returns a :class:`SimResult`.  Raises the library's errors (e.g.
     NotFound for an unknown policy or option, OutOfRange for a value out of
@@ -219,39 +217,35 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
     lib.colb_sim_spec_set_policies(spec, c_names, len(names))
     msg = _lib.msg_buffer()
     tuned = ""
-    blas = _Blas(threads)
-    try:
-        if club_tune and "club" in names:
-            a, a2 = ctypes.c_double(), ctypes.c_double()
-            st = lib.colb_club_tune(spec, None, 0, None, 0, burn_in, tune_repeats, ctypes.byref(a),
-                                    ctypes.byref(a2), msg, _lib.MSG_LEN)
-            if st:
-                raise _lib.error(st, "club tuning: " + msg.value.decode(errors="replace"))
-            # CLUB tuned alone explores with its own alpha (colb run does the same)
-            params.apply(lib.colb_sim_spec_set, spec, [("club-own-alpha", True),
-                                                        ("club-alpha", a.value),
-                                                        ("club-alpha2", a2.value)], kinds)
-            tuned = "club-alpha=%g club-alpha2=%g" % (a.value, a2.value)
-        sim = ctypes.c_void_p()
-        st = lib.colb_sim_create(spec, ctypes.byref(sim), msg, _lib.MSG_LEN)
+    if club_tune and "club" in names:
+        a, a2 = ctypes.c_double(), ctypes.c_double()
+        st = lib.colb_club_tune(spec, None, 0, None, 0, burn_in, tune_repeats, ctypes.byref(a),
+                                ctypes.byref(a2), msg, _lib.MSG_LEN)
         if st:
-            raise _lib.error(st, msg.value)
-        try:
-            T = int(horizon)
-            step = max(1, -(-T // 20))
-            for until in range(step, T + step, step):
-                if progress:
-                    progress(until - step, T)
-                st = lib.colb_sim_advance(sim, min(until, T), msg, _lib.MSG_LEN)
-                if st:
-                    raise _lib.error(st, msg.value)
+            raise _lib.error(st, "club tuning: " + msg.value.decode(errors="replace"))
+        # CLUB tuned alone explores with its own alpha (colb run does the same)
+        params.apply(lib.colb_sim_spec_set, spec, [("club-own-alpha", True),
+                                                    ("club-alpha", a.value),
+                                                    ("club-alpha2", a2.value)], kinds)
+        tuned = "club-alpha=%g club-alpha2=%g" % (a.value, a2.value)
+    sim = ctypes.c_void_p()
+    st = lib.colb_sim_create(spec, ctypes.byref(sim), msg, _lib.MSG_LEN)
+    if st:
+        raise _lib.error(st, msg.value)
+    try:
+        T = int(horizon)
+        step = max(1, -(-T // 20))
+        for until in range(step, T + step, step):
             if progress:
-                progress(T, T)
-            return SimResult(names, lib.colb_sim_results(sim), tuned, _settings(spec))
-        finally:
-            lib.colb_sim_free(sim)
+                progress(until - step, T)
+            st = lib.colb_sim_advance(sim, min(until, T), msg, _lib.MSG_LEN)
+            if st:
+                raise _lib.error(st, msg.value)
+        if progress:
+            progress(T, T)
+        return SimResult(names, lib.colb_sim_results(sim), tuned, _settings(spec))
     finally:
-        blas.restore()
+        lib.colb_sim_free(sim)
 
 
 def _flag(value, what):
@@ -264,26 +258,3 @@ def _flag(value, what):
     if text in ("0", "false", "no"):
         return False
     raise errors.InvalidArgument(f"{what}: {value!r} is not a boolean (0/1, true/false, yes/no)")
-
-
-class _Blas:
-    """OpenBLAS single-threaded while a simulation runs (if the library is
-    linked with OpenBLAS), restored afterwards: as in the colb tool, so that
-    a run gives the tool's results bit for bit (OpenBLAS's threaded small
-    LAPACK routines round differently) and its threads do not compete with
-    the simulation's."""
-
-    def __init__(self, threads):
-        self.old = None
-        try:
-            self.get = _lib.lib.openblas_get_num_threads
-            self.set = _lib.lib.openblas_set_num_threads
-        except AttributeError:
-            return
-        self.get.restype, self.set.argtypes = ctypes.c_int, [ctypes.c_int]
-        self.old = self.get()
-        self.set(1)
-
-    def restore(self):
-        if self.old is not None:
-            self.set(self.old)
