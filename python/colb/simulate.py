@@ -6,6 +6,7 @@ arrays: the same settings and seed give the same results as the files of
 import ctypes
 import math
 import os
+import threading
 
 import numpy as np
 
@@ -114,10 +115,16 @@ class SimResult:
         paths = []
         for name, lines in (("summary.csv", summary), ("curves.csv", curves)):
             path = os.path.join(folder, name)
-            tmp = f"{path}.tmp.{os.getpid()}"
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write("\n".join(lines) + "\n")
-            os.replace(tmp, path)
+            # a temporary of its own: threads of one process may write the same folder
+            tmp = f"{path}.tmp.{os.getpid()}.{threading.get_ident()}"
+            try:
+                with open(tmp, "x", encoding="utf-8") as f:
+                    f.write("\n".join(lines) + "\n")
+                os.replace(tmp, path)
+            except BaseException:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                raise
             paths.append(path)
         return tuple(paths)
 

@@ -123,3 +123,27 @@ def test_club_alpha_is_colb_runs_override(tool, tmp_path):
     assert colb.Policy("club", 4, 2, club_alpha=0.3,
                        club_own_alpha=False).options["club_own_alpha"] is False
     assert colb.Policy("club", 4, 2).options["club_own_alpha"] is False
+
+
+def test_to_csv_from_threads(tmp_path):
+    """Threads writing results into one folder each use a temporary of their
+    own: every file ends whole, none is left behind."""
+    import threading
+    res = colb.simulate(policies=["linucb-ind"], users=4, clusters=2, dim=2, arms=3, horizon=20,
+                        repeats=2)
+    errors = []
+
+    def write():
+        try:
+            for _ in range(20):
+                res.to_csv(tmp_path)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+    ts = [threading.Thread(target=write) for _ in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not errors
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curves.csv", "summary.csv"]
+    assert (tmp_path / "summary.csv").read_text().count("\n") == 2
