@@ -119,6 +119,15 @@ static void test_stop_resume_every_policy(void **state)
     stop_and_resume("personalized", args);
 }
 
+/* A policy named by its alias ("recommended" is cohort): the saved policy
+ * carries the registry name, and the resumed run takes it for the alias. */
+static void test_stop_resume_alias(void **state)
+{
+    (void)state;
+    stop_and_resume("alias", "--env clustered --policies recommended,linucb-ind --users 20 "
+                             "--clusters 2 --dim 4 --arms 8 --horizon 600 --repeats 2");
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -305,6 +314,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stop_resume_every_policy),
+        cmocka_unit_test(test_stop_resume_alias),
         cmocka_unit_test(test_stop_resume_logged_data),
         cmocka_unit_test(test_stop_resume_sweep),
         cmocka_unit_test(test_sigint_saves_and_resumes),
