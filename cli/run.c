@@ -506,7 +506,13 @@ static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data
                     if (colb_sim_job_round(sim, i, r) > ss->paused_max)
                         ss->paused_max = colb_sim_job_round(sim, i, r);
         }
-        if (ss && session_keep(ss, sim, ri, si, c, rs->tuned[ri][si], err, err_len))
+        /* CLUB's tuned constants go with the simulation only when it runs
+         * CLUB: a setting whose CLUB row is an earlier setting's shares the
+         * text of its constants, not the constants (its spec has none) */
+        int runs_club = 0;
+        for (size_t i = 0; i < n_sim; i++)
+            runs_club |= !strcmp(names[i], "club");
+        if (ss && session_keep(ss, sim, ri, si, c, runs_club ? rs->tuned[ri][si] : NULL, err, err_len))
             return -1;
         if (!done)
             return ss ? 1 : -1;

@@ -228,6 +228,76 @@ static void test_sigint_saves_and_resumes(void **state)
     same_outputs(a, b);
 }
 
+/* Run `colb run ARGS...` (NULL-terminated) and send it `sig` as soon as its
+ * stderr shows `mark` (a progress line); its exit status, stderr in err. */
+static int run_signal_at(char *const args[], const char *mark, int sig, char *err, size_t len)
+{
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fd[1], 2);
+        close(fd[0]);
+        if (!freopen("/dev/null", "w", stdout))
+            _exit(127);
+        char *argv[64];
+        size_t n = 0;
+        argv[n++] = (char *)colb_bin();
+        for (size_t i = 0; args[i] && n < 63; i++)
+            argv[n++] = args[i];
+        argv[n] = NULL;
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(fd[1]);
+    size_t n = 0;
+    int sent = 0;
+    ssize_t r;
+    while (n + 1 < len && (r = read(fd[0], err + n, len - 1 - n)) > 0) {
+        n += (size_t)r;
+        err[n] = '\0';
+        if (!sent && strstr(err, mark)) {
+            kill(pid, sig);
+            sent = 1;
+        }
+    }
+    err[n] = '\0';
+    close(fd[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* CLUB tuned in two readings whose CLUB rows are the same run (reading b
+ * takes reading a's): interrupted in reading b, which runs other policies
+ * only, the checkpoint resumes (reading b's simulation has no CLUB
+ * constants to set) and gives the uninterrupted outputs. */
+static void test_interrupt_shared_tuned_club(void **state)
+{
+    (void)state;
+    char conf[300], out[300], ck[300], err[4096], cmd[1200];
+    snprintf(conf, sizeof conf, "%s/shared-club.conf", dir);
+    write_file(conf, "env = clustered\nusers = 40\nclusters = 2\ndim = 4\narms = 8\n"
+                     "horizon = 10000\nrepeats = 2\nclub-tune = 1\nclub-burn-in = 50\n"
+                     "club-tune-repeats = 1\n[reading a]\npolicies = club\n"
+                     "[reading b]\npolicies = club, cohort, locb, sclub\n");
+    snprintf(out, sizeof out, "%s/shared-club", dir);
+    snprintf(ck, sizeof ck, "%s/shared-club.colb", dir);
+    char *args[] = { "run", "-c", conf, "-j", "2", "--plots", "0", "--out", out, "--checkpoint", ck, NULL };
+    int st = run_signal_at(args, "a run= done", SIGTERM, err, sizeof err);
+    if (st != 143)
+        fail_msg("interrupted in reading b: status %d, stderr '%s'", st, err);
+    snprintf(cmd, sizeof cmd, "run --resume %s -j 1", ck);
+    if (colb_run(cmd, err, sizeof err))
+        fail_msg("%s: %s", cmd, err);
+    snprintf(cmd, sizeof cmd, "run -c %s -j 2 --plots 0 --quiet 1 --out %s-full", conf, out);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 0);
+    char full[320];
+    snprintf(full, sizeof full, "%s-full", out);
+    same_outputs(full, out);
+}
+
 static int lines(const char *s)
 {
     int n = 0;
@@ -318,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_stop_resume_logged_data),
         cmocka_unit_test(test_stop_resume_sweep),
         cmocka_unit_test(test_sigint_saves_and_resumes),
+        cmocka_unit_test(test_interrupt_shared_tuned_club),
         cmocka_unit_test(test_resume_errors),
         cmocka_unit_test(test_reproduce_interrupt_resume),
     };
