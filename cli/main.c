@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "experiment.h"
@@ -272,9 +273,59 @@ static int decode_run(const void *bytes, size_t len, char **keep, run_control *r
 /* The file a stopped or interrupted run writes its checkpoint to, checked
  * before any work (outdir_check_file): missing, or a colb checkpoint (a
  * snapshot) that it may replace. */
-static int check_checkpoint(const char *path, char *err, size_t err_len)
+/* `path` made absolute (from the working folder) and normalised by its
+ * text: no "." or empty parts, ".." taken back. 0, or -1 when too long. */
+static int normal_path(const char *path, char *out, size_t len)
+{
+    char buf[2 * PATH_LEN + 2];
+    if (path[0] == '/')
+        snprintf(buf, sizeof buf, "%s", path);
+    else if (getcwd(buf, PATH_LEN))
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "/%s", path);
+    else
+        return -1;
+    size_t n = 0;
+    for (char *part = strtok(buf, "/"); part; part = strtok(NULL, "/")) {
+        if (!strcmp(part, "."))
+            continue;
+        if (!strcmp(part, "..")) {
+            while (n > 0 && out[n - 1] != '/')
+                n--;
+            n = n > 0 ? n - 1 : 0;
+            continue;
+        }
+        if (n + strlen(part) + 2 > len)
+            return -1;
+        out[n++] = '/';
+        memcpy(out + n, part, strlen(part));
+        n += strlen(part);
+    }
+    if (n == 0)
+        out[n++] = '/';
+    out[n] = '\0';
+    return 0;
+}
+
+/* 1 when `path` names something inside folder `dir` (by their text). */
+static int path_inside(const char *path, const char *dir)
+{
+    char p[PATH_LEN + 2], d[PATH_LEN + 2];
+    if (normal_path(path, p, sizeof p) || normal_path(dir, d, sizeof d))
+        return 0;
+    size_t n = strlen(d);
+    return !strcmp(d, "/") || (!strncmp(p, d, n) && p[n] == '/');
+}
+
+static int check_checkpoint(const char *path, const char *out, char *err, size_t err_len)
 {
     char why[ERR_LEN - 32]; /* room for the prefix */
+    /* inside --out it would be written into the previous results folder
+     * (or a folder that is none), which a complete run replaces */
+    if (path_inside(path, out)) {
+        snprintf(err, err_len, "checkpoint: %s lies inside the results folder %s, which only a "
+                 "complete run writes; give a --checkpoint outside it", path, out);
+        return -1;
+    }
     if (!outdir_check_file(path, "colb checkpoint", COLB_SNAPSHOT_MAGIC, COLB_SNAPSHOT_MAGIC_LEN, why,
                            sizeof why))
         return 0;
@@ -372,7 +423,7 @@ static int cmd_run(int argc, char **argv)
     outdir od;
     int bad = run_check_outputs(e, err, sizeof err) || run_check_data(e, err, sizeof err) ||
               run_check_memory(e, err, sizeof err) || outdir_open(&od, e->cfg[0].out_dir, err, sizeof err);
-    if (!bad && check_checkpoint(ckpt, err, sizeof err)) {
+    if (!bad && check_checkpoint(ckpt, e->cfg[0].out_dir, err, sizeof err)) {
         outdir_abort(&od);
         bad = 1;
     }

@@ -338,6 +338,17 @@ static void test_resume_errors(void **state)
     /* settings come from the checkpoint: others are a usage error */
     snprintf(cmd, sizeof cmd, "run --resume %s --users 5", path);
     assert_int_equal(colb_run(cmd, err, sizeof err), 2);
+    /* a checkpoint inside --out would be written into a folder that only a
+     * complete run writes (resuming then refused --out): refused first */
+    snprintf(cmd, sizeof cmd, "run --users 10 --horizon 500 --policies linucb-ind --repeats 1 "
+             "--quiet 1 --out %s/inside --stop-after 100 --checkpoint %s/./inside/sub/../c.colb",
+             dir, dir);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 1);
+    assert_int_equal(lines(err), 1);
+    assert_non_null(strstr(err, "inside the results folder"));
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/inside", dir);
+    assert_int_not_equal(stat(path, &sb), 0);
     assert_int_equal(colb_run("run --stop-after 0", err, sizeof err), 2);
     assert_int_equal(colb_run("run --checkpoint", err, sizeof err), 2);
 }
