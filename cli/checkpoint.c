@@ -67,8 +67,8 @@ static size_t find(const run_session *s, size_t ri, size_t si)
     return (size_t)-1;
 }
 
-int session_sim(run_session *s, size_t ri, size_t si, run_config *c, int create, char *tuned,
-                colb_sim **out, int *have, char *err, size_t err_len)
+int session_sim(run_session *s, size_t ri, size_t si, run_config *c, const void *dataset,
+                int create, char *tuned, colb_sim **out, int *have, char *err, size_t err_len)
 {
     *out = NULL;
     size_t i = find(s, ri, si);
@@ -86,6 +86,25 @@ int session_sim(run_session *s, size_t ri, size_t si, run_config *c, int create,
     /* "setting R S tuned=A,A2 club-alpha=.. club-alpha2=..": the exact
      * constants first, then the text shown in summary.csv */
     const char *l = colb_snapshot_reader_label(s->resume, i), *t = strstr(l, " tuned=");
+    /* "setting R S data=F ...": run on the data set of fingerprint F; its
+     * finished jobs hold results of that data set only, so another one
+     * (the files edited since) is refused as for running jobs */
+    const char *dp = strstr(l, " data=");
+    if (dp) {
+        unsigned long long fp = 0;
+        uint64_t now = dataset ? colb_dataset_fingerprint(dataset) : 0;
+        if (sscanf(dp, " data=%16llx", &fp) != 1) {
+            snprintf(err, err_len, "checkpoint: malformed setting label '%s'", l);
+            return -1;
+        }
+        if (!dataset || (uint64_t)fp != now) {
+            snprintf(err, err_len, "the checkpoint does not fit this run (a setting it holds was "
+                     "run on another data set (fingerprint %016llx, this one is %016llx): the data "
+                     "files changed since); remove it or run without --resume", fp,
+                     (unsigned long long)now);
+            return -1;
+        }
+    }
     if (t) {
         double a, a2;
         int n = 0;
@@ -107,7 +126,7 @@ int session_sim(run_session *s, size_t ri, size_t si, run_config *c, int create,
 }
 
 int session_keep(run_session *s, colb_sim *sim, size_t ri, size_t si, const run_config *c,
-                 const char *tuned, char *err, size_t err_len)
+                 const void *dataset, const char *tuned, char *err, size_t err_len)
 {
     if (s->n_sims == MAX_SETTINGS) {
         colb_sim_free(sim);
@@ -116,6 +135,9 @@ int session_keep(run_session *s, colb_sim *sim, size_t ri, size_t si, const run_
     }
     char *l = s->labels[s->n_sims];
     label_of(l, sizeof s->labels[0], ri, si);
+    if (dataset)
+        snprintf(l + strlen(l), sizeof s->labels[0] - strlen(l), " data=%016llx",
+                 (unsigned long long)colb_dataset_fingerprint(dataset));
     if (tuned && tuned[0])
         snprintf(l + strlen(l), sizeof s->labels[0] - strlen(l), " tuned=%.17g,%.17g %s",
                  c->sim.policy.club_alpha, c->sim.policy.club_alpha2, tuned);

@@ -228,6 +228,8 @@ static void test_sigint_saves_and_resumes(void **state)
     same_outputs(a, b);
 }
 
+static int lines(const char *s);
+
 /* Run `colb run ARGS...` (NULL-terminated) and send it `sig` as soon as its
  * stderr shows `mark` (a progress line); its exit status, stderr in err. */
 static int run_signal_at(char *const args[], const char *mark, int sig, char *err, size_t len)
@@ -296,6 +298,50 @@ static void test_interrupt_shared_tuned_club(void **state)
     char full[320];
     snprintf(full, sizeof full, "%s-full", out);
     same_outputs(full, out);
+}
+
+/* A setting finished on a data set, the next one interrupted before any of
+ * its jobs holds the data set (in CLUB's tuning: it starts over), the data
+ * set edited: resuming is refused (it mixed results of both data sets). */
+static void test_data_changed_under_finished_setting(void **state)
+{
+    (void)state;
+    char feat[300], pos[300], text[16384] = "item\tf1\tf2\tf3\n", out[300], ck[300], err[4096],
+         cmd[1200];
+    colb_rng r;
+    colb_rng_seed(&r, 6, 6);
+    for (int i = 0; i < 60; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%d\t%.6f\t%.6f\t%.6f\n", 500 + i,
+                 colb_rng_normal(&r), colb_rng_normal(&r), colb_rng_normal(&r));
+    snprintf(feat, sizeof feat, "%s/fin-items.tsv", dir);
+    write_file(feat, text);
+    snprintf(text, sizeof text, "user\titem\n");
+    for (int u = 0; u < 100; u++)
+        for (int k = 0; k < 2 + u % 4; k++)
+            snprintf(text + strlen(text), sizeof text - strlen(text), "%d\t%d\n", 7 + u,
+                     500 + (int)colb_rng_below(&r, 60));
+    snprintf(pos, sizeof pos, "%s/fin-positives.tsv", dir);
+    write_file(pos, text);
+    snprintf(out, sizeof out, "%s/fin", dir);
+    snprintf(ck, sizeof ck, "%s/fin.colb", dir);
+    char *args[] = { "run", "--env", "logged", "--features", feat, "--positives", pos, "--arms", "8",
+                     "--repeats", "1", "--horizon", "100", "--policies", "club", "--club-tune", "1",
+                     "--club-tune-repeats", "1", "--sweep", "club-burn-in=10,3000", "--plots", "0",
+                     "--out", out, "--checkpoint", ck, NULL };
+    int st = run_signal_at(args, "club-burn-in=10 done", SIGTERM, err, sizeof err);
+    if (st != 143)
+        fail_msg("interrupted in the second setting: status %d, stderr '%s'", st, err);
+    char *old = slurp(pos, NULL); /* one positive moved: 5xx -> 5xy */
+    assert_non_null(old);
+    char *digit = old + strlen(old) - 2;
+    *digit = *digit == '0' ? '1' : '0';
+    write_file(pos, old);
+    free(old);
+    snprintf(cmd, sizeof cmd, "run --resume %s --quiet 1", ck);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 1);
+    assert_int_equal(lines(err), 1);
+    if (!strstr(err, "another data set"))
+        fail_msg("edited data set under a finished setting: '%s'", err);
 }
 
 static int lines(const char *s)
@@ -400,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_stop_resume_sweep),
         cmocka_unit_test(test_sigint_saves_and_resumes),
         cmocka_unit_test(test_interrupt_shared_tuned_club),
+        cmocka_unit_test(test_data_changed_under_finished_setting),
         cmocka_unit_test(test_resume_errors),
         cmocka_unit_test(test_reproduce_interrupt_resume),
     };
