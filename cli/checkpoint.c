@@ -2,6 +2,7 @@
 #include "checkpoint.h"
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,14 +146,38 @@ int session_keep(run_session *s, colb_sim *sim, size_t ri, size_t si, const run_
     return 0;
 }
 
+#define BUILD_LABEL "colb build"
+
+/* This build of colb, as a checkpoint records it: the version, the build
+ * flags and a hash (FNV-1a 64) of the running executable's bytes, so that a
+ * rebuilt or another colb is told apart even at the same version. */
+static void build_identity(char *out, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    FILE *f = fopen("/proc/self/exe", "rb");
+    unsigned char buf[65536];
+    size_t n, total = 0;
+    while (f && (n = fread(buf, 1, sizeof buf, f)) > 0)
+        for (size_t i = 0; i < n; i++, total++)
+            h = (h ^ buf[i]) * 0x100000001b3ULL;
+    int ok = f && !ferror(f) && total > 0;
+    if (f)
+        fclose(f);
+    snprintf(out, len, "colb %s, built with %s, executable %016llx", COLB_VERSION_STRING,
+             COLB_BUILD_FLAGS, ok ? (unsigned long long)h : 0ULL);
+}
+
 int session_write(const run_session *s, const char *path, const char *label, const void *bytes,
                   size_t len, char *err, size_t err_len)
 {
     colb_snapshot_writer *w = NULL;
-    char msg[512];
+    char msg[512], build[256];
+    build_identity(build, sizeof build);
     colb_status st = colb_snapshot_writer_open(path, &w, msg, sizeof msg);
     if (st == COLB_OK)
         st = colb_snapshot_put_bytes(w, label, bytes, len);
+    if (st == COLB_OK)
+        st = colb_snapshot_put_bytes(w, BUILD_LABEL, build, strlen(build));
     for (size_t i = 0; i < s->n_sims && st == COLB_OK; i++)
         st = colb_snapshot_put_sim(w, s->labels[i], s->sims[i]);
     if (st == COLB_OK)
@@ -174,10 +199,33 @@ int session_open(run_session *s, const char *path, const char *label, const void
         snprintf(err, err_len, "%s", msg);
         return -1;
     }
+    size_t at = (size_t)-1, built = (size_t)-1;
     for (size_t i = 0; i < colb_snapshot_reader_count(s->resume); i++)
-        if (colb_snapshot_reader_kind(s->resume, i) == COLB_SNAPSHOT_BYTES &&
-            !strcmp(colb_snapshot_reader_label(s->resume, i), label))
-            return colb_snapshot_get_bytes(s->resume, i, bytes, len) == COLB_OK ? 0 : -1;
-    snprintf(err, err_len, "%s is a colb snapshot but not a checkpoint of %s", path, label);
-    return -1;
+        if (colb_snapshot_reader_kind(s->resume, i) == COLB_SNAPSHOT_BYTES) {
+            const char *l = colb_snapshot_reader_label(s->resume, i);
+            if (!strcmp(l, label) && at == (size_t)-1)
+                at = i;
+            if (!strcmp(l, BUILD_LABEL) && built == (size_t)-1)
+                built = i;
+        }
+    if (at == (size_t)-1) {
+        snprintf(err, err_len, "%s is a colb snapshot but not a checkpoint of %s", path, label);
+        return -1;
+    }
+    /* a run goes on with the build that started it: another one (a new
+     * version, a rebuild) may compute differently, and the resumed results
+     * would be those of neither */
+    char want[256], have[256] = "";
+    const void *b = NULL;
+    size_t n = 0;
+    build_identity(want, sizeof want);
+    if (built != (size_t)-1 && colb_snapshot_get_bytes(s->resume, built, &b, &n) == COLB_OK)
+        snprintf(have, sizeof have, "%.*s", (int)(n < sizeof have ? n : sizeof have - 1), (const char *)b);
+    if (strcmp(have, want)) {
+        snprintf(err, err_len, "%s was written by another build of colb (%s; this is %s): resume it "
+                 "with that build, or start the run again", path, have[0] ? have : "before builds were recorded",
+                 want);
+        return -1;
+    }
+    return colb_snapshot_get_bytes(s->resume, at, bytes, len) == COLB_OK ? 0 : -1;
 }

@@ -5,7 +5,8 @@
  *
  * A checkpoint file holds: one bytes object labelled by the command
  * ("colb run": its command line and experiment file; "colb reproduce": the
- * figure), then one simulation per setting reached, labelled
+ * figure), one labelled "colb build" naming the build that wrote it (a
+ * checkpoint of another build is not resumed), then one simulation per setting reached, labelled
  * "setting READING SWEEP" (plus the fingerprint of its data set, and
  * CLUB's tuned constants when they were tuned), finished ones with their results only, the last one possibly
  * stopped mid-way with every job's environment and policy. */
@@ -61,7 +62,8 @@ int session_keep(run_session *s, colb_sim *sim, size_t ri, size_t si, const run_
 int session_write(const run_session *s, const char *path, const char *label, const void *bytes,
                   size_t len, char *err, size_t err_len);
 
-/* Open a checkpoint and find its tool bytes under `label`. */
+/* Open a checkpoint and find its tool bytes under `label`; one written by
+ * another build of colb is refused. */
 int session_open(run_session *s, const char *path, const char *label, const void **bytes,
                  size_t *len, char *err, size_t err_len);
 

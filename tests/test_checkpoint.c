@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 static char dir[256];
 
@@ -344,6 +345,47 @@ static void test_data_changed_under_finished_setting(void **state)
         fail_msg("edited data set under a finished setting: '%s'", err);
 }
 
+/* A checkpoint written by another build of colb (its recorded executable
+ * hash changed, the file's checksum made valid again) is refused, in one
+ * line; the same file from this build resumes. */
+static void test_resume_other_build(void **state)
+{
+    (void)state;
+    char cmd[1200], err[4096], path[512];
+    snprintf(path, sizeof path, "%s/build.colb", dir);
+    snprintf(cmd, sizeof cmd, "run --users 10 --horizon 300 --policies linucb-ind --repeats 1 --quiet 1 "
+             "--plots 0 --out %s/build --stop-after 100 --checkpoint %s", dir, path);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 0);
+    size_t n = 0;
+    char *b = slurp(path, &n);
+    assert_non_null(b);
+    assert_true(n >= 32);
+    char *h = NULL;
+    for (size_t i = 0; !h && i + 12 <= n; i++)
+        if (!memcmp(b + i, "executable ", 11))
+            h = b + i;
+    assert_non_null(h);
+    h[11] = h[11] == '0' ? '1' : '0';
+    uint64_t sum = XXH3_64bits(b, n - 8);
+    for (int i = 0; i < 8; i++)
+        b[n - 8 + i] = (char)(unsigned char)(sum >> (8 * i));
+    char other[512];
+    snprintf(other, sizeof other, "%s/other-build.colb", dir);
+    FILE *f = fopen(other, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, n, f), n);
+    fclose(f);
+    free(b);
+    snprintf(cmd, sizeof cmd, "run --resume %s", other);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 1);
+    assert_int_equal(lines(err), 1);
+    if (!strstr(err, "another build of colb"))
+        fail_msg("checkpoint of another build: '%s'", err);
+    snprintf(cmd, sizeof cmd, "run --resume %s", path);
+    if (colb_run(cmd, err, sizeof err))
+        fail_msg("%s: %s", cmd, err);
+}
+
 static int lines(const char *s)
 {
     int n = 0;
@@ -448,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_interrupt_shared_tuned_club),
         cmocka_unit_test(test_data_changed_under_finished_setting),
         cmocka_unit_test(test_resume_errors),
+        cmocka_unit_test(test_resume_other_build),
         cmocka_unit_test(test_reproduce_interrupt_resume),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
