@@ -59,7 +59,8 @@ static void usage(FILE *f)
  * override it. Each option may be given once, from argv[own] on (the
  * arguments before it come from a checkpoint: those given with --resume
  * override them). Returns 0, or EXIT_USAGE with a message printed. */
-static int parse_run_args(int argc, char **argv, int own, experiment *e, const char *cfg_text)
+static int parse_run_args(int argc, char **argv, int own, experiment *e, const char *cfg_text,
+                          char **read_text)
 {
     const char *cfg = NULL;
     char err[ERR_LEN];
@@ -80,7 +81,7 @@ static int parse_run_args(int argc, char **argv, int own, experiment *e, const c
             break;
         }
     if (cfg && (cfg_text ? experiment_load_text(e, cfg, cfg_text, err, sizeof err)
-                         : experiment_load(e, cfg, err, sizeof err))) {
+                         : experiment_load_keep(e, cfg, read_text, err, sizeof err))) {
         fprintf(stderr, "colb: %s\n", err);
         return EXIT_USAGE;
     }
@@ -199,9 +200,10 @@ static int take_control(int argc, char **argv, run_control *rc)
 
 #define RUN_MAGIC "colb-run-1"
 
-/* The command line and the experiment file's text, NUL-separated:
- * magic, file name, file text, then the arguments. */
-static char *encode_run(const run_control *rc, size_t *len)
+/* The command line and the experiment file's text (`cfg_text`, as the run
+ * read it at its start; NULL: none), NUL-separated: magic, file name, file
+ * text, then the arguments. */
+static char *encode_run(const run_control *rc, const char *cfg_text, size_t *len)
 {
     const char *cfg = "";
     for (int i = 0; i + 1 < rc->argc; i++)
@@ -210,27 +212,17 @@ static char *encode_run(const run_control *rc, size_t *len)
     for (int i = 0; i < rc->argc; i++)
         if (!strncmp(rc->argv[i], "--config=", 9))
             cfg = rc->argv[i] + 9;
-    FILE *f = *cfg ? fopen(cfg, "rb") : NULL;
-    size_t n = sizeof RUN_MAGIC + strlen(cfg) + 2, text = 0;
+    size_t text = cfg_text ? strlen(cfg_text) : 0;
+    size_t n = sizeof RUN_MAGIC + strlen(cfg) + 2;
     for (int i = 0; i < rc->argc; i++)
         n += strlen(rc->argv[i]) + 1;
-    if (f) {
-        fseek(f, 0, SEEK_END);
-        text = (size_t)ftell(f);
-        rewind(f);
-    }
     char *b = malloc(n + text), *p = b;
-    if (!b) {
-        if (f)
-            fclose(f);
+    if (!b)
         return NULL;
-    }
     p += sprintf(p, "%s", RUN_MAGIC) + 1;
     p += sprintf(p, "%s", cfg) + 1;
-    if (f) {
-        p += fread(p, 1, text, f);
-        fclose(f);
-    }
+    memcpy(p, cfg_text ? cfg_text : "", text);
+    p += text;
     *p++ = '\0';
     for (int i = 0; i < rc->argc; i++)
         p += sprintf(p, "%s", rc->argv[i]) + 1;
@@ -345,7 +337,7 @@ static int cmd_run(int argc, char **argv)
     experiment *e = calloc(1, sizeof *e);
     run_session ss;
     session_init(&ss);
-    char *saved_cmd = NULL, *cmd = NULL;
+    char *saved_cmd = NULL, *cmd = NULL, *read_text = NULL; /* the experiment file as read */
     const char *cfg_text = NULL;
     const void *saved_bytes = NULL; /* the resumed run's command, owned by ss */
     size_t saved_len = 0;
@@ -395,7 +387,7 @@ static int cmd_run(int argc, char **argv)
     }
     if (!rc) {
         config_default(&e->base);
-        rc = parse_run_args(ctl.argc, ctl.argv, own, e, cfg_text);
+        rc = parse_run_args(ctl.argc, ctl.argv, own, e, cfg_text, &read_text);
     }
     for (size_t r = 0; !rc && ctl.stop_after && r < e->n_readings; r++)
         if (e->cfg[r].tune) { /* a tuned setting runs whole (run.c, run_tuned) */
@@ -407,6 +399,7 @@ static int cmd_run(int argc, char **argv)
         session_free(&ss);
         free(ctl.argv);
         free(saved_cmd);
+        free(read_text);
         free(e);
         return rc;
     }
@@ -432,6 +425,7 @@ static int cmd_run(int argc, char **argv)
         session_free(&ss);
         free(ctl.argv);
         free(saved_cmd);
+        free(read_text);
         free(e);
         return 1;
     }
@@ -445,7 +439,7 @@ static int cmd_run(int argc, char **argv)
     if (rc == 1) { /* stopped: save everything reached, say how to go on */
         size_t len = 0;
         outdir_abort(&od); /* the previous results stay as they were */
-        if (!(cmd = ctl.resume ? NULL : encode_run(&ctl, &len)) && !ctl.resume)
+        if (!(cmd = ctl.resume ? NULL : encode_run(&ctl, read_text, &len)) && !ctl.resume)
             rc = -1, snprintf(err, sizeof err, "out of memory");
         if (rc == 1 && session_write(&ss, ckpt, "colb run", ctl.resume ? saved_bytes : cmd,
                                      ctl.resume ? saved_len : len, err, sizeof err))
@@ -470,6 +464,7 @@ static int cmd_run(int argc, char **argv)
         free(ctl.argv);
         free(cmd);
         free(saved_cmd);
+        free(read_text);
         free(e);
         return rc;
     }
@@ -494,6 +489,7 @@ static int cmd_run(int argc, char **argv)
     }
     free(ctl.argv);
     free(saved_cmd);
+    free(read_text);
     if (rc) {
         outdir_abort(&od);
         fprintf(stderr, "colb: %s\n", err);

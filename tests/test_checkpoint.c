@@ -232,8 +232,10 @@ static void test_sigint_saves_and_resumes(void **state)
 static int lines(const char *s);
 
 /* Run `colb run ARGS...` (NULL-terminated) and send it `sig` as soon as its
- * stderr shows `mark` (a progress line); its exit status, stderr in err. */
-static int run_signal_at(char *const args[], const char *mark, int sig, char *err, size_t len)
+ * stderr shows `mark` (a progress line), after calling `before` (if not
+ * NULL); its exit status, stderr in err. */
+static int run_signal_at(char *const args[], const char *mark, void (*before)(void), int sig,
+                         char *err, size_t len)
 {
     int fd[2];
     assert_int_equal(pipe(fd), 0);
@@ -261,6 +263,8 @@ static int run_signal_at(char *const args[], const char *mark, int sig, char *er
         n += (size_t)r;
         err[n] = '\0';
         if (!sent && strstr(err, mark)) {
+            if (before)
+                before();
             kill(pid, sig);
             sent = 1;
         }
@@ -288,7 +292,7 @@ static void test_interrupt_shared_tuned_club(void **state)
     snprintf(out, sizeof out, "%s/shared-club", dir);
     snprintf(ck, sizeof ck, "%s/shared-club.colb", dir);
     char *args[] = { "run", "-c", conf, "-j", "2", "--plots", "0", "--out", out, "--checkpoint", ck, NULL };
-    int st = run_signal_at(args, "a run= done", SIGTERM, err, sizeof err);
+    int st = run_signal_at(args, "a run= done", NULL, SIGTERM, err, sizeof err);
     if (st != 143)
         fail_msg("interrupted in reading b: status %d, stderr '%s'", st, err);
     snprintf(cmd, sizeof cmd, "run --resume %s -j 1", ck);
@@ -329,7 +333,7 @@ static void test_data_changed_under_finished_setting(void **state)
                      "--repeats", "1", "--horizon", "100", "--policies", "club", "--club-tune", "1",
                      "--club-tune-repeats", "1", "--sweep", "club-burn-in=10,3000", "--plots", "0",
                      "--out", out, "--checkpoint", ck, NULL };
-    int st = run_signal_at(args, "club-burn-in=10 done", SIGTERM, err, sizeof err);
+    int st = run_signal_at(args, "club-burn-in=10 done", NULL, SIGTERM, err, sizeof err);
     if (st != 143)
         fail_msg("interrupted in the second setting: status %d, stderr '%s'", st, err);
     char *old = slurp(pos, NULL); /* one positive moved: 5xx -> 5xy */
@@ -384,6 +388,46 @@ static void test_resume_other_build(void **state)
     snprintf(cmd, sizeof cmd, "run --resume %s", path);
     if (colb_run(cmd, err, sizeof err))
         fail_msg("%s: %s", cmd, err);
+}
+
+#define EDITED_CONF(last) "env = clustered\nusers = 40\nclusters = 2\ndim = 4\narms = 8\n" \
+                             "repeats = 2\npolicies = linucb-ind, locb, sclub\n" \
+                             "sweep = horizon=200,10000," last "\n"
+
+static char edited_conf[300];
+
+static void edit_conf(void)
+{
+    write_file(edited_conf, EDITED_CONF("301"));
+}
+
+/* The experiment file edited while the run goes on, then the run
+ * interrupted: the checkpoint holds the text the run read at its start
+ * (it read the file again when stopping, and the resumed run used the
+ * edited sweep value 301 beside the settings run with the old text). */
+static void test_experiment_file_edited_during_run(void **state)
+{
+    (void)state;
+    char orig[300], out[300], ck[300], err[4096], cmd[1200];
+    snprintf(edited_conf, sizeof edited_conf, "%s/edited.conf", dir);
+    snprintf(orig, sizeof orig, "%s/orig.conf", dir);
+    write_file(edited_conf, EDITED_CONF("300"));
+    write_file(orig, EDITED_CONF("300"));
+    snprintf(out, sizeof out, "%s/edited", dir);
+    snprintf(ck, sizeof ck, "%s/edited.colb", dir);
+    char *args[] = { "run", "-c", edited_conf, "-j", "2", "--plots", "0", "--out", out, "--checkpoint",
+                     ck, NULL };
+    int st = run_signal_at(args, "horizon=200 done", edit_conf, SIGTERM, err, sizeof err);
+    if (st != 143)
+        fail_msg("interrupted in the second setting: status %d, stderr '%s'", st, err);
+    snprintf(cmd, sizeof cmd, "run --resume %s -j 1 --quiet 1", ck);
+    if (colb_run(cmd, err, sizeof err))
+        fail_msg("%s: %s", cmd, err);
+    snprintf(cmd, sizeof cmd, "run -c %s -j 2 --plots 0 --quiet 1 --out %s-full", orig, out);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 0);
+    char full[320];
+    snprintf(full, sizeof full, "%s-full", out);
+    same_outputs(full, out);
 }
 
 static int lines(const char *s)
@@ -489,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_sigint_saves_and_resumes),
         cmocka_unit_test(test_interrupt_shared_tuned_club),
         cmocka_unit_test(test_data_changed_under_finished_setting),
+        cmocka_unit_test(test_experiment_file_edited_during_run),
         cmocka_unit_test(test_resume_errors),
         cmocka_unit_test(test_resume_other_build),
         cmocka_unit_test(test_reproduce_interrupt_resume),
