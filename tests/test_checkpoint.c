@@ -5,6 +5,7 @@
  * SIGINT saves a checkpoint and says how to resume; bad resumes fail with
  * one line. The long tier interrupts and resumes `colb reproduce`. */
 #include "testutil.h"
+#include "spawn.h"
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -430,6 +431,48 @@ static void test_experiment_file_edited_during_run(void **state)
     same_outputs(full, out);
 }
 
+/* SIGKILL at random moments of resumed runs that stop again and write
+ * their checkpoint over the one they resumed from: the file is always a
+ * whole checkpoint (the old one or the new), and the last resume gives the
+ * uninterrupted outputs. */
+static void test_sigkill_during_checkpoint_write(void **state)
+{
+    (void)state;
+    char args[600], cmd[2400], err[4096], ck[300], out[300], stop[32];
+    snprintf(args, sizeof args, "--policies linucb-ind,cmlb --users 400 --clusters 4 --dim 20 --arms 10 "
+             "--horizon 1200 --repeats 2 --plots 0 --quiet 1");
+    snprintf(ck, sizeof ck, "%s/killed.colb", dir);
+    snprintf(out, sizeof out, "%s/killed", dir);
+    snprintf(cmd, sizeof cmd, "run %s --out %s --stop-after 100 --checkpoint %s", args, out, ck);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 0);
+    colb_rng r;
+    colb_rng_seed(&r, 7, 7);
+    int killed = 0;
+    for (int i = 0; i < 20; i++) {
+        snprintf(stop, sizeof stop, "%d", 130 + 30 * i);
+        char *a[] = { "run", "--resume", ck, "--stop-after", stop, "-j", i % 2 ? "1" : "2", NULL };
+        double at = 0.12 * colb_rng_uniform(&r);
+        int st = colb_spawn(a, err, sizeof err, 0, at, SIGKILL, 10.0);
+        killed += st == 128 + SIGKILL;
+        if (st != 0 && st != 128 + SIGKILL)
+            fail_msg("resume %d: status %d: '%s'", i, st, err);
+        colb_snapshot_reader *rd = NULL;
+        char msg[512];
+        if (colb_snapshot_reader_open(ck, NULL, &rd, msg, sizeof msg) != COLB_OK)
+            fail_msg("after a kill at %.3f s the checkpoint is not whole: %s", at, msg);
+        colb_snapshot_reader_free(rd);
+    }
+    print_message("%d of 20 resumed runs killed\n", killed);
+    snprintf(cmd, sizeof cmd, "run --resume %s", ck);
+    if (colb_run(cmd, err, sizeof err))
+        fail_msg("%s: %s", cmd, err);
+    snprintf(cmd, sizeof cmd, "run %s --out %s-full", args, out);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 0);
+    char full[320];
+    snprintf(full, sizeof full, "%s-full", out);
+    same_outputs(full, out);
+}
+
 static int lines(const char *s)
 {
     int n = 0;
@@ -534,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_interrupt_shared_tuned_club),
         cmocka_unit_test(test_data_changed_under_finished_setting),
         cmocka_unit_test(test_experiment_file_edited_during_run),
+        cmocka_unit_test(test_sigkill_during_checkpoint_write),
         cmocka_unit_test(test_resume_errors),
         cmocka_unit_test(test_resume_other_build),
         cmocka_unit_test(test_reproduce_interrupt_resume),
