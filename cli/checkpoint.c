@@ -223,8 +223,8 @@ int session_open(run_session *s, const char *path, const char *label, const void
         snprintf(have, sizeof have, "%.*s", (int)(n < sizeof have ? n : sizeof have - 1), (const char *)b);
     if (strcmp(have, want)) {
         snprintf(err, err_len, "%s was written by another build of colb (%s; this is %s): resume it "
-                 "with that build, or start the run again", path, have[0] ? have : "before builds were recorded",
-                 want);
+                 "with that build, or start the run again", path,
+                 have[0] ? have : "before builds were recorded", want);
         return -1;
     }
     return colb_snapshot_get_bytes(s->resume, at, bytes, len) == COLB_OK ? 0 : -1;

@@ -6,10 +6,11 @@
  * A checkpoint file holds: one bytes object labelled by the command
  * ("colb run": its command line and experiment file; "colb reproduce": the
  * figure), one labelled "colb build" naming the build that wrote it (a
- * checkpoint of another build is not resumed), then one simulation per setting reached, labelled
- * "setting READING SWEEP" (plus the fingerprint of its data set, and
- * CLUB's tuned constants when they were tuned), finished ones with their results only, the last one possibly
- * stopped mid-way with every job's environment and policy. */
+ * checkpoint of another build is not resumed), then one simulation per
+ * setting reached, labelled "setting READING SWEEP" (plus the fingerprint
+ * of its data set, and CLUB's tuned constants when they were tuned),
+ * finished ones with their results only, the last one possibly stopped
+ * mid-way with every job's environment and policy. */
 #ifndef COLB_CLI_CHECKPOINT_H
 #define COLB_CLI_CHECKPOINT_H
 

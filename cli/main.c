@@ -262,9 +262,6 @@ static int decode_run(const void *bytes, size_t len, char **keep, run_control *r
     return 0;
 }
 
-/* The file a stopped or interrupted run writes its checkpoint to, checked
- * before any work (outdir_check_file): missing, or a colb checkpoint (a
- * snapshot) that it may replace. */
 /* `path` made absolute (from the working folder) and normalised by its
  * text: no "." or empty parts, ".." taken back. 0, or -1 when too long. */
 static int normal_path(const char *path, char *out, size_t len)
@@ -308,6 +305,9 @@ static int path_inside(const char *path, const char *dir)
     return !strcmp(d, "/") || (!strncmp(p, d, n) && p[n] == '/');
 }
 
+/* The file a stopped or interrupted run writes its checkpoint to, checked
+ * before any work (outdir_check_file): missing, or a colb checkpoint (a
+ * snapshot) that it may replace; not inside the results folder `out`. */
 static int check_checkpoint(const char *path, const char *out, char *err, size_t err_len)
 {
     char why[ERR_LEN - 32]; /* room for the prefix */
