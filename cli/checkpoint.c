@@ -2,6 +2,7 @@
 #include "checkpoint.h"
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,8 +68,8 @@ static size_t find(const run_session *s, size_t ri, size_t si)
     return (size_t)-1;
 }
 
-int session_sim(run_session *s, size_t ri, size_t si, run_config *c, int create, char *tuned,
-                colb_sim **out, int *have, char *err, size_t err_len)
+int session_sim(run_session *s, size_t ri, size_t si, run_config *c, const void *dataset,
+                int create, char *tuned, colb_sim **out, int *have, char *err, size_t err_len)
 {
     *out = NULL;
     size_t i = find(s, ri, si);
@@ -86,6 +87,25 @@ int session_sim(run_session *s, size_t ri, size_t si, run_config *c, int create,
     /* "setting R S tuned=A,A2 club-alpha=.. club-alpha2=..": the exact
      * constants first, then the text shown in summary.csv */
     const char *l = colb_snapshot_reader_label(s->resume, i), *t = strstr(l, " tuned=");
+    /* "setting R S data=F ...": run on the data set of fingerprint F; its
+     * finished jobs hold results of that data set only, so another one
+     * (the files edited since) is refused as for running jobs */
+    const char *dp = strstr(l, " data=");
+    if (dp) {
+        unsigned long long fp = 0;
+        uint64_t now = dataset ? colb_dataset_fingerprint(dataset) : 0;
+        if (sscanf(dp, " data=%16llx", &fp) != 1) {
+            snprintf(err, err_len, "checkpoint: malformed setting label '%s'", l);
+            return -1;
+        }
+        if (!dataset || (uint64_t)fp != now) {
+            snprintf(err, err_len, "the checkpoint does not fit this run (a setting it holds was "
+                     "run on another data set (fingerprint %016llx, this one is %016llx): the data "
+                     "files changed since); remove it or run without --resume", fp,
+                     (unsigned long long)now);
+            return -1;
+        }
+    }
     if (t) {
         double a, a2;
         int n = 0;
@@ -107,7 +127,7 @@ int session_sim(run_session *s, size_t ri, size_t si, run_config *c, int create,
 }
 
 int session_keep(run_session *s, colb_sim *sim, size_t ri, size_t si, const run_config *c,
-                 const char *tuned, char *err, size_t err_len)
+                 const void *dataset, const char *tuned, char *err, size_t err_len)
 {
     if (s->n_sims == MAX_SETTINGS) {
         colb_sim_free(sim);
@@ -116,6 +136,9 @@ int session_keep(run_session *s, colb_sim *sim, size_t ri, size_t si, const run_
     }
     char *l = s->labels[s->n_sims];
     label_of(l, sizeof s->labels[0], ri, si);
+    if (dataset)
+        snprintf(l + strlen(l), sizeof s->labels[0] - strlen(l), " data=%016llx",
+                 (unsigned long long)colb_dataset_fingerprint(dataset));
     if (tuned && tuned[0])
         snprintf(l + strlen(l), sizeof s->labels[0] - strlen(l), " tuned=%.17g,%.17g %s",
                  c->sim.policy.club_alpha, c->sim.policy.club_alpha2, tuned);
@@ -123,14 +146,38 @@ int session_keep(run_session *s, colb_sim *sim, size_t ri, size_t si, const run_
     return 0;
 }
 
+#define BUILD_LABEL "colb build"
+
+/* This build of colb, as a checkpoint records it: the version, the build
+ * flags and a hash (FNV-1a 64) of the running executable's bytes, so that a
+ * rebuilt or another colb is told apart even at the same version. */
+static void build_identity(char *out, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    FILE *f = fopen("/proc/self/exe", "rb");
+    unsigned char buf[65536];
+    size_t n, total = 0;
+    while (f && (n = fread(buf, 1, sizeof buf, f)) > 0)
+        for (size_t i = 0; i < n; i++, total++)
+            h = (h ^ buf[i]) * 0x100000001b3ULL;
+    int ok = f && !ferror(f) && total > 0;
+    if (f)
+        fclose(f);
+    snprintf(out, len, "colb %s, built with %s, executable %016llx", COLB_VERSION_STRING,
+             COLB_BUILD_FLAGS, ok ? (unsigned long long)h : 0ULL);
+}
+
 int session_write(const run_session *s, const char *path, const char *label, const void *bytes,
                   size_t len, char *err, size_t err_len)
 {
     colb_snapshot_writer *w = NULL;
-    char msg[512];
+    char msg[512], build[256];
+    build_identity(build, sizeof build);
     colb_status st = colb_snapshot_writer_open(path, &w, msg, sizeof msg);
     if (st == COLB_OK)
         st = colb_snapshot_put_bytes(w, label, bytes, len);
+    if (st == COLB_OK)
+        st = colb_snapshot_put_bytes(w, BUILD_LABEL, build, strlen(build));
     for (size_t i = 0; i < s->n_sims && st == COLB_OK; i++)
         st = colb_snapshot_put_sim(w, s->labels[i], s->sims[i]);
     if (st == COLB_OK)
@@ -152,10 +199,33 @@ int session_open(run_session *s, const char *path, const char *label, const void
         snprintf(err, err_len, "%s", msg);
         return -1;
     }
+    size_t at = (size_t)-1, built = (size_t)-1;
     for (size_t i = 0; i < colb_snapshot_reader_count(s->resume); i++)
-        if (colb_snapshot_reader_kind(s->resume, i) == COLB_SNAPSHOT_BYTES &&
-            !strcmp(colb_snapshot_reader_label(s->resume, i), label))
-            return colb_snapshot_get_bytes(s->resume, i, bytes, len) == COLB_OK ? 0 : -1;
-    snprintf(err, err_len, "%s is a colb snapshot but not a checkpoint of %s", path, label);
-    return -1;
+        if (colb_snapshot_reader_kind(s->resume, i) == COLB_SNAPSHOT_BYTES) {
+            const char *l = colb_snapshot_reader_label(s->resume, i);
+            if (!strcmp(l, label) && at == (size_t)-1)
+                at = i;
+            if (!strcmp(l, BUILD_LABEL) && built == (size_t)-1)
+                built = i;
+        }
+    if (at == (size_t)-1) {
+        snprintf(err, err_len, "%s is a colb snapshot but not a checkpoint of %s", path, label);
+        return -1;
+    }
+    /* a run goes on with the build that started it: another one (a new
+     * version, a rebuild) may compute differently, and the resumed results
+     * would be those of neither */
+    char want[256], have[256] = "";
+    const void *b = NULL;
+    size_t n = 0;
+    build_identity(want, sizeof want);
+    if (built != (size_t)-1 && colb_snapshot_get_bytes(s->resume, built, &b, &n) == COLB_OK)
+        snprintf(have, sizeof have, "%.*s", (int)(n < sizeof have ? n : sizeof have - 1), (const char *)b);
+    if (strcmp(have, want)) {
+        snprintf(err, err_len, "%s was written by another build of colb (%s; this is %s): resume it "
+                 "with that build, or start the run again", path,
+                 have[0] ? have : "before builds were recorded", want);
+        return -1;
+    }
+    return colb_snapshot_get_bytes(s->resume, at, bytes, len) == COLB_OK ? 0 : -1;
 }

@@ -5,10 +5,12 @@
  *
  * A checkpoint file holds: one bytes object labelled by the command
  * ("colb run": its command line and experiment file; "colb reproduce": the
- * figure), then one simulation per setting reached, labelled
- * "setting READING SWEEP" (plus CLUB's tuned constants when they were
- * tuned), finished ones with their results only, the last one possibly
- * stopped mid-way with every job's environment and policy. */
+ * figure), one labelled "colb build" naming the build that wrote it (a
+ * checkpoint of another build is not resumed), then one simulation per
+ * setting reached, labelled "setting READING SWEEP" (plus the fingerprint
+ * of its data set, and CLUB's tuned constants when they were tuned),
+ * finished ones with their results only, the last one possibly stopped
+ * mid-way with every job's environment and policy. */
 #ifndef COLB_CLI_CHECKPOINT_H
 #define COLB_CLI_CHECKPOINT_H
 
@@ -43,21 +45,26 @@ void session_free(run_session *s);
 /* The simulation of setting (ri, si) for c->sim: from the resumed
  * checkpoint when it has it (then CLUB's tuned constants are set in c and
  * *tuned, and *have is 1), else a new one (*have 0; the caller tunes first,
- * then calls again with create = 1). Errors go to err. */
-int session_sim(run_session *s, size_t ri, size_t si, run_config *c, int create, char *tuned,
-                colb_sim **out, int *have, char *err, size_t err_len);
+ * then calls again with create = 1). `dataset`: the setting's colb_dataset,
+ * or NULL; a saved setting run on another data set is refused. Errors go
+ * to err. */
+int session_sim(run_session *s, size_t ri, size_t si, run_config *c, const void *dataset,
+                int create, char *tuned, colb_sim **out, int *have, char *err, size_t err_len);
 
 /* Keep a setting's simulation (finished or stopped) for the checkpoint;
- * the session owns it from then on. */
+ * the session owns it from then on. Its label records the fingerprint of
+ * `dataset` (the setting's colb_dataset, or NULL) and CLUB's tuned
+ * constants (`tuned`, or NULL). */
 int session_keep(run_session *s, colb_sim *sim, size_t ri, size_t si, const run_config *c,
-                 const char *tuned, char *err, size_t err_len);
+                 const void *dataset, const char *tuned, char *err, size_t err_len);
 
 /* Write the checkpoint: the tool's bytes under `label`, then every kept
  * simulation. Atomic and durable (a failure leaves an older file intact). */
 int session_write(const run_session *s, const char *path, const char *label, const void *bytes,
                   size_t len, char *err, size_t err_len);
 
-/* Open a checkpoint and find its tool bytes under `label`. */
+/* Open a checkpoint and find its tool bytes under `label`; one written by
+ * another build of colb is refused. */
 int session_open(run_session *s, const char *path, const char *label, const void **bytes,
                  size_t *len, char *err, size_t err_len);
 

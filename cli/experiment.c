@@ -253,13 +253,19 @@ static int load_text(experiment *e, const char *name, const char *text, size_t l
     return 0;
 }
 
+int experiment_load_keep(experiment *e, const char *path, char **text, char *err, size_t err_len)
+{
+    size_t len;
+    *text = NULL;
+    if (ini_read_file(path, MAX_EXPERIMENT_FILE, text, &len, err, err_len))
+        return -1;
+    return load_text(e, path, *text, len, err, err_len);
+}
+
 int experiment_load(experiment *e, const char *path, char *err, size_t err_len)
 {
     char *text;
-    size_t len;
-    if (ini_read_file(path, MAX_EXPERIMENT_FILE, &text, &len, err, err_len))
-        return -1;
-    int rc = load_text(e, path, text, len, err, err_len);
+    int rc = experiment_load_keep(e, path, &text, err, err_len);
     free(text);
     return rc;
 }

@@ -60,6 +60,11 @@ void experiment_file_part(char *out, size_t len, const char *name);
  * non-zero and writes "PATH:LINE: reason" (or "PATH: reason") into err. */
 int experiment_load(experiment *e, const char *path, char *err, size_t err_len);
 
+/* experiment_load, handing back in *text the file's text as it was read
+ * (NUL-terminated, caller frees; NULL when it could not be read), so that
+ * what the run used can be saved with it (a checkpoint) and not read again. */
+int experiment_load_keep(experiment *e, const char *path, char **text, char *err, size_t err_len);
+
 /* Apply key=value to the base and to every reading. */
 int experiment_set(experiment *e, const char *key, const char *value, char *err, size_t err_len);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "experiment.h"
@@ -58,7 +59,8 @@ static void usage(FILE *f)
  * override it. Each option may be given once, from argv[own] on (the
  * arguments before it come from a checkpoint: those given with --resume
  * override them). Returns 0, or EXIT_USAGE with a message printed. */
-static int parse_run_args(int argc, char **argv, int own, experiment *e, const char *cfg_text)
+static int parse_run_args(int argc, char **argv, int own, experiment *e, const char *cfg_text,
+                          char **read_text)
 {
     const char *cfg = NULL;
     char err[ERR_LEN];
@@ -79,7 +81,7 @@ static int parse_run_args(int argc, char **argv, int own, experiment *e, const c
             break;
         }
     if (cfg && (cfg_text ? experiment_load_text(e, cfg, cfg_text, err, sizeof err)
-                         : experiment_load(e, cfg, err, sizeof err))) {
+                         : experiment_load_keep(e, cfg, read_text, err, sizeof err))) {
         fprintf(stderr, "colb: %s\n", err);
         return EXIT_USAGE;
     }
@@ -198,9 +200,10 @@ static int take_control(int argc, char **argv, run_control *rc)
 
 #define RUN_MAGIC "colb-run-1"
 
-/* The command line and the experiment file's text, NUL-separated:
- * magic, file name, file text, then the arguments. */
-static char *encode_run(const run_control *rc, size_t *len)
+/* The command line and the experiment file's text (`cfg_text`, as the run
+ * read it at its start; NULL: none), NUL-separated: magic, file name, file
+ * text, then the arguments. */
+static char *encode_run(const run_control *rc, const char *cfg_text, size_t *len)
 {
     const char *cfg = "";
     for (int i = 0; i + 1 < rc->argc; i++)
@@ -209,27 +212,17 @@ static char *encode_run(const run_control *rc, size_t *len)
     for (int i = 0; i < rc->argc; i++)
         if (!strncmp(rc->argv[i], "--config=", 9))
             cfg = rc->argv[i] + 9;
-    FILE *f = *cfg ? fopen(cfg, "rb") : NULL;
-    size_t n = sizeof RUN_MAGIC + strlen(cfg) + 2, text = 0;
+    size_t text = cfg_text ? strlen(cfg_text) : 0;
+    size_t n = sizeof RUN_MAGIC + strlen(cfg) + 2;
     for (int i = 0; i < rc->argc; i++)
         n += strlen(rc->argv[i]) + 1;
-    if (f) {
-        fseek(f, 0, SEEK_END);
-        text = (size_t)ftell(f);
-        rewind(f);
-    }
     char *b = malloc(n + text), *p = b;
-    if (!b) {
-        if (f)
-            fclose(f);
+    if (!b)
         return NULL;
-    }
     p += sprintf(p, "%s", RUN_MAGIC) + 1;
     p += sprintf(p, "%s", cfg) + 1;
-    if (f) {
-        p += fread(p, 1, text, f);
-        fclose(f);
-    }
+    memcpy(p, cfg_text ? cfg_text : "", text);
+    p += text;
     *p++ = '\0';
     for (int i = 0; i < rc->argc; i++)
         p += sprintf(p, "%s", rc->argv[i]) + 1;
@@ -269,12 +262,62 @@ static int decode_run(const void *bytes, size_t len, char **keep, run_control *r
     return 0;
 }
 
+/* `path` made absolute (from the working folder) and normalised by its
+ * text: no "." or empty parts, ".." taken back. 0, or -1 when too long. */
+static int normal_path(const char *path, char *out, size_t len)
+{
+    char buf[2 * PATH_LEN + 2];
+    if (path[0] == '/')
+        snprintf(buf, sizeof buf, "%s", path);
+    else if (getcwd(buf, PATH_LEN))
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "/%s", path);
+    else
+        return -1;
+    size_t n = 0;
+    for (char *part = strtok(buf, "/"); part; part = strtok(NULL, "/")) {
+        if (!strcmp(part, "."))
+            continue;
+        if (!strcmp(part, "..")) {
+            while (n > 0 && out[n - 1] != '/')
+                n--;
+            n = n > 0 ? n - 1 : 0;
+            continue;
+        }
+        if (n + strlen(part) + 2 > len)
+            return -1;
+        out[n++] = '/';
+        memcpy(out + n, part, strlen(part));
+        n += strlen(part);
+    }
+    if (n == 0)
+        out[n++] = '/';
+    out[n] = '\0';
+    return 0;
+}
+
+/* 1 when `path` names something inside folder `dir` (by their text). */
+static int path_inside(const char *path, const char *dir)
+{
+    char p[PATH_LEN + 2], d[PATH_LEN + 2];
+    if (normal_path(path, p, sizeof p) || normal_path(dir, d, sizeof d))
+        return 0;
+    size_t n = strlen(d);
+    return !strcmp(d, "/") || (!strncmp(p, d, n) && p[n] == '/');
+}
+
 /* The file a stopped or interrupted run writes its checkpoint to, checked
  * before any work (outdir_check_file): missing, or a colb checkpoint (a
- * snapshot) that it may replace. */
-static int check_checkpoint(const char *path, char *err, size_t err_len)
+ * snapshot) that it may replace; not inside the results folder `out`. */
+static int check_checkpoint(const char *path, const char *out, char *err, size_t err_len)
 {
     char why[ERR_LEN - 32]; /* room for the prefix */
+    /* inside --out it would be written into the previous results folder
+     * (or a folder that is none), which a complete run replaces */
+    if (path_inside(path, out)) {
+        snprintf(err, err_len, "checkpoint: %s lies inside the results folder %s, which only a "
+                 "complete run writes; give a --checkpoint outside it", path, out);
+        return -1;
+    }
     if (!outdir_check_file(path, "colb checkpoint", COLB_SNAPSHOT_MAGIC, COLB_SNAPSHOT_MAGIC_LEN, why,
                            sizeof why))
         return 0;
@@ -294,7 +337,7 @@ static int cmd_run(int argc, char **argv)
     experiment *e = calloc(1, sizeof *e);
     run_session ss;
     session_init(&ss);
-    char *saved_cmd = NULL, *cmd = NULL;
+    char *saved_cmd = NULL, *cmd = NULL, *read_text = NULL; /* the experiment file as read */
     const char *cfg_text = NULL;
     const void *saved_bytes = NULL; /* the resumed run's command, owned by ss */
     size_t saved_len = 0;
@@ -344,7 +387,7 @@ static int cmd_run(int argc, char **argv)
     }
     if (!rc) {
         config_default(&e->base);
-        rc = parse_run_args(ctl.argc, ctl.argv, own, e, cfg_text);
+        rc = parse_run_args(ctl.argc, ctl.argv, own, e, cfg_text, &read_text);
     }
     for (size_t r = 0; !rc && ctl.stop_after && r < e->n_readings; r++)
         if (e->cfg[r].tune) { /* a tuned setting runs whole (run.c, run_tuned) */
@@ -356,6 +399,7 @@ static int cmd_run(int argc, char **argv)
         session_free(&ss);
         free(ctl.argv);
         free(saved_cmd);
+        free(read_text);
         free(e);
         return rc;
     }
@@ -372,7 +416,7 @@ static int cmd_run(int argc, char **argv)
     outdir od;
     int bad = run_check_outputs(e, err, sizeof err) || run_check_data(e, err, sizeof err) ||
               run_check_memory(e, err, sizeof err) || outdir_open(&od, e->cfg[0].out_dir, err, sizeof err);
-    if (!bad && check_checkpoint(ckpt, err, sizeof err)) {
+    if (!bad && check_checkpoint(ckpt, e->cfg[0].out_dir, err, sizeof err)) {
         outdir_abort(&od);
         bad = 1;
     }
@@ -381,6 +425,7 @@ static int cmd_run(int argc, char **argv)
         session_free(&ss);
         free(ctl.argv);
         free(saved_cmd);
+        free(read_text);
         free(e);
         return 1;
     }
@@ -394,7 +439,7 @@ static int cmd_run(int argc, char **argv)
     if (rc == 1) { /* stopped: save everything reached, say how to go on */
         size_t len = 0;
         outdir_abort(&od); /* the previous results stay as they were */
-        if (!(cmd = ctl.resume ? NULL : encode_run(&ctl, &len)) && !ctl.resume)
+        if (!(cmd = ctl.resume ? NULL : encode_run(&ctl, read_text, &len)) && !ctl.resume)
             rc = -1, snprintf(err, sizeof err, "out of memory");
         if (rc == 1 && session_write(&ss, ckpt, "colb run", ctl.resume ? saved_bytes : cmd,
                                      ctl.resume ? saved_len : len, err, sizeof err))
@@ -419,6 +464,7 @@ static int cmd_run(int argc, char **argv)
         free(ctl.argv);
         free(cmd);
         free(saved_cmd);
+        free(read_text);
         free(e);
         return rc;
     }
@@ -443,6 +489,7 @@ static int cmd_run(int argc, char **argv)
     }
     free(ctl.argv);
     free(saved_cmd);
+    free(read_text);
     if (rc) {
         outdir_abort(&od);
         fprintf(stderr, "colb: %s\n", err);

@@ -461,7 +461,7 @@ static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data
     c->sim.n_policies = n_sim;
     if (ss) {
         c->sim.stop = interrupt_requested;
-        if (n_sim && session_sim(ss, ri, si, c, 0, rs->tuned[ri][si], &sim, &saved, err, err_len))
+        if (n_sim && session_sim(ss, ri, si, c, data->ds, 0, rs->tuned[ri][si], &sim, &saved, err, err_len))
             return -1;
     }
     if (c->club_tune) {
@@ -487,7 +487,7 @@ static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data
     const colb_sim_result *res = NULL;
     if (n_sim) {
         char msg[512];
-        if (!sim && (ss ? session_sim(ss, ri, si, c, 1, rs->tuned[ri][si], &sim, &saved, err, err_len)
+        if (!sim && (ss ? session_sim(ss, ri, si, c, data->ds, 1, rs->tuned[ri][si], &sim, &saved, err, err_len)
                         : colb_sim_create(&c->sim, &sim, err, err_len) != COLB_OK))
             return -1;
         colb_status st = colb_sim_advance(sim, ss ? ss->stop_after : 0, msg, sizeof msg);
@@ -506,7 +506,14 @@ static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data
                     if (colb_sim_job_round(sim, i, r) > ss->paused_max)
                         ss->paused_max = colb_sim_job_round(sim, i, r);
         }
-        if (ss && session_keep(ss, sim, ri, si, c, rs->tuned[ri][si], err, err_len))
+        /* CLUB's tuned constants go with the simulation only when it runs
+         * CLUB: a setting whose CLUB row is an earlier setting's shares the
+         * text of its constants, not the constants (its spec has none) */
+        int runs_club = 0;
+        for (size_t i = 0; i < n_sim; i++)
+            runs_club |= !strcmp(names[i], "club");
+        if (ss && session_keep(ss, sim, ri, si, c, data->ds, runs_club ? rs->tuned[ri][si] : NULL, err,
+                               err_len))
             return -1;
         if (!done)
             return ss ? 1 : -1;

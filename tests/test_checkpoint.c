@@ -5,12 +5,14 @@
  * SIGINT saves a checkpoint and says how to resume; bad resumes fail with
  * one line. The long tier interrupts and resumes `colb reproduce`. */
 #include "testutil.h"
+#include "spawn.h"
 
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 static char dir[256];
 
@@ -119,6 +121,15 @@ static void test_stop_resume_every_policy(void **state)
     stop_and_resume("personalized", args);
 }
 
+/* A policy named by its alias ("recommended" is cohort): the saved policy
+ * carries the registry name, and the resumed run takes it for the alias. */
+static void test_stop_resume_alias(void **state)
+{
+    (void)state;
+    stop_and_resume("alias", "--env clustered --policies recommended,linucb-ind --users 20 "
+                             "--clusters 2 --dim 4 --arms 8 --horizon 600 --repeats 2");
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -219,6 +230,249 @@ static void test_sigint_saves_and_resumes(void **state)
     same_outputs(a, b);
 }
 
+static int lines(const char *s);
+
+/* Run `colb ARGS...` (NULL-terminated) and send it `sig` as soon as its
+ * stderr shows `mark` (a progress line), after calling `before` (if not
+ * NULL); its exit status, stderr in err. */
+static int run_signal_at(char *const args[], const char *mark, void (*before)(void), int sig,
+                         char *err, size_t len)
+{
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fd[1], 2);
+        close(fd[0]);
+        if (!freopen("/dev/null", "w", stdout))
+            _exit(127);
+        char *argv[64];
+        size_t n = 0;
+        argv[n++] = (char *)colb_bin();
+        for (size_t i = 0; args[i] && n < 63; i++)
+            argv[n++] = args[i];
+        argv[n] = NULL;
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(fd[1]);
+    size_t n = 0;
+    int sent = 0;
+    ssize_t r;
+    while (n + 1 < len && (r = read(fd[0], err + n, len - 1 - n)) > 0) {
+        n += (size_t)r;
+        err[n] = '\0';
+        if (!sent && strstr(err, mark)) {
+            if (before)
+                before();
+            kill(pid, sig);
+            sent = 1;
+        }
+    }
+    err[n] = '\0';
+    close(fd[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* CLUB tuned in two readings whose CLUB rows are the same run (reading b
+ * takes reading a's): interrupted in reading b, which runs other policies
+ * only, the checkpoint resumes (reading b's simulation has no CLUB
+ * constants to set) and gives the uninterrupted outputs. */
+static void test_interrupt_shared_tuned_club(void **state)
+{
+    (void)state;
+    char conf[300], out[300], ck[300], err[4096], cmd[1200];
+    snprintf(conf, sizeof conf, "%s/shared-club.conf", dir);
+    write_file(conf, "env = clustered\nusers = 40\nclusters = 2\ndim = 4\narms = 8\n"
+                     "horizon = 10000\nrepeats = 2\nclub-tune = 1\nclub-burn-in = 50\n"
+                     "club-tune-repeats = 1\n[reading a]\npolicies = club\n"
+                     "[reading b]\npolicies = club, cohort, locb, sclub\n");
+    snprintf(out, sizeof out, "%s/shared-club", dir);
+    snprintf(ck, sizeof ck, "%s/shared-club.colb", dir);
+    char *args[] = { "run", "-c", conf, "-j", "2", "--plots", "0", "--out", out, "--checkpoint", ck, NULL };
+    int st = run_signal_at(args, "a run= done", NULL, SIGTERM, err, sizeof err);
+    if (st != 143)
+        fail_msg("interrupted in reading b: status %d, stderr '%s'", st, err);
+    snprintf(cmd, sizeof cmd, "run --resume %s -j 1", ck);
+    if (colb_run(cmd, err, sizeof err))
+        fail_msg("%s: %s", cmd, err);
+    snprintf(cmd, sizeof cmd, "run -c %s -j 2 --plots 0 --quiet 1 --out %s-full", conf, out);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 0);
+    char full[320];
+    snprintf(full, sizeof full, "%s-full", out);
+    same_outputs(full, out);
+}
+
+/* A setting finished on a data set, the next one interrupted before any of
+ * its jobs holds the data set (in CLUB's tuning: it starts over), the data
+ * set edited: resuming is refused (it mixed results of both data sets). */
+static void test_data_changed_under_finished_setting(void **state)
+{
+    (void)state;
+    char feat[300], pos[300], text[16384] = "item\tf1\tf2\tf3\n", out[300], ck[300], err[4096],
+         cmd[1200];
+    colb_rng r;
+    colb_rng_seed(&r, 6, 6);
+    for (int i = 0; i < 60; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%d\t%.6f\t%.6f\t%.6f\n", 500 + i,
+                 colb_rng_normal(&r), colb_rng_normal(&r), colb_rng_normal(&r));
+    snprintf(feat, sizeof feat, "%s/fin-items.tsv", dir);
+    write_file(feat, text);
+    snprintf(text, sizeof text, "user\titem\n");
+    for (int u = 0; u < 100; u++)
+        for (int k = 0; k < 2 + u % 4; k++)
+            snprintf(text + strlen(text), sizeof text - strlen(text), "%d\t%d\n", 7 + u,
+                     500 + (int)colb_rng_below(&r, 60));
+    snprintf(pos, sizeof pos, "%s/fin-positives.tsv", dir);
+    write_file(pos, text);
+    snprintf(out, sizeof out, "%s/fin", dir);
+    snprintf(ck, sizeof ck, "%s/fin.colb", dir);
+    char *args[] = { "run", "--env", "logged", "--features", feat, "--positives", pos, "--arms", "8",
+                     "--repeats", "1", "--horizon", "100", "--policies", "club", "--club-tune", "1",
+                     "--club-tune-repeats", "1", "--sweep", "club-burn-in=10,3000", "--plots", "0",
+                     "--out", out, "--checkpoint", ck, NULL };
+    int st = run_signal_at(args, "club-burn-in=10 done", NULL, SIGTERM, err, sizeof err);
+    if (st != 143)
+        fail_msg("interrupted in the second setting: status %d, stderr '%s'", st, err);
+    char *old = slurp(pos, NULL); /* one positive moved: 5xx -> 5xy */
+    assert_non_null(old);
+    char *digit = old + strlen(old) - 2;
+    *digit = *digit == '0' ? '1' : '0';
+    write_file(pos, old);
+    free(old);
+    snprintf(cmd, sizeof cmd, "run --resume %s --quiet 1", ck);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 1);
+    assert_int_equal(lines(err), 1);
+    if (!strstr(err, "another data set"))
+        fail_msg("edited data set under a finished setting: '%s'", err);
+}
+
+/* A checkpoint written by another build of colb (its recorded executable
+ * hash changed, the file's checksum made valid again) is refused, in one
+ * line; the same file from this build resumes. */
+static void test_resume_other_build(void **state)
+{
+    (void)state;
+    char cmd[1200], err[4096], path[512];
+    snprintf(path, sizeof path, "%s/build.colb", dir);
+    snprintf(cmd, sizeof cmd, "run --users 10 --horizon 300 --policies linucb-ind --repeats 1 --quiet 1 "
+             "--plots 0 --out %s/build --stop-after 100 --checkpoint %s", dir, path);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 0);
+    size_t n = 0;
+    char *b = slurp(path, &n);
+    assert_non_null(b);
+    assert_true(n >= 32);
+    char *h = NULL;
+    for (size_t i = 0; !h && i + 12 <= n; i++)
+        if (!memcmp(b + i, "executable ", 11))
+            h = b + i;
+    assert_non_null(h);
+    h[11] = h[11] == '0' ? '1' : '0';
+    uint64_t sum = XXH3_64bits(b, n - 8);
+    for (int i = 0; i < 8; i++)
+        b[n - 8 + i] = (char)(unsigned char)(sum >> (8 * i));
+    char other[512];
+    snprintf(other, sizeof other, "%s/other-build.colb", dir);
+    FILE *f = fopen(other, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, n, f), n);
+    fclose(f);
+    free(b);
+    snprintf(cmd, sizeof cmd, "run --resume %s", other);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 1);
+    assert_int_equal(lines(err), 1);
+    if (!strstr(err, "another build of colb"))
+        fail_msg("checkpoint of another build: '%s'", err);
+    snprintf(cmd, sizeof cmd, "run --resume %s", path);
+    if (colb_run(cmd, err, sizeof err))
+        fail_msg("%s: %s", cmd, err);
+}
+
+#define EDITED_CONF(last) "env = clustered\nusers = 40\nclusters = 2\ndim = 4\narms = 8\n" \
+                             "repeats = 2\npolicies = linucb-ind, locb, sclub\n" \
+                             "sweep = horizon=200,10000," last "\n"
+
+static char edited_conf[300];
+
+static void edit_conf(void)
+{
+    write_file(edited_conf, EDITED_CONF("301"));
+}
+
+/* The experiment file edited while the run goes on, then the run
+ * interrupted: the checkpoint holds the text the run read at its start
+ * (it read the file again when stopping, and the resumed run used the
+ * edited sweep value 301 beside the settings run with the old text). */
+static void test_experiment_file_edited_during_run(void **state)
+{
+    (void)state;
+    char orig[300], out[300], ck[300], err[4096], cmd[1200];
+    snprintf(edited_conf, sizeof edited_conf, "%s/edited.conf", dir);
+    snprintf(orig, sizeof orig, "%s/orig.conf", dir);
+    write_file(edited_conf, EDITED_CONF("300"));
+    write_file(orig, EDITED_CONF("300"));
+    snprintf(out, sizeof out, "%s/edited", dir);
+    snprintf(ck, sizeof ck, "%s/edited.colb", dir);
+    char *args[] = { "run", "-c", edited_conf, "-j", "2", "--plots", "0", "--out", out, "--checkpoint",
+                     ck, NULL };
+    int st = run_signal_at(args, "horizon=200 done", edit_conf, SIGTERM, err, sizeof err);
+    if (st != 143)
+        fail_msg("interrupted in the second setting: status %d, stderr '%s'", st, err);
+    snprintf(cmd, sizeof cmd, "run --resume %s -j 1 --quiet 1", ck);
+    if (colb_run(cmd, err, sizeof err))
+        fail_msg("%s: %s", cmd, err);
+    snprintf(cmd, sizeof cmd, "run -c %s -j 2 --plots 0 --quiet 1 --out %s-full", orig, out);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 0);
+    char full[320];
+    snprintf(full, sizeof full, "%s-full", out);
+    same_outputs(full, out);
+}
+
+/* SIGKILL at random moments of resumed runs that stop again and write
+ * their checkpoint over the one they resumed from: the file is always a
+ * whole checkpoint (the old one or the new), and the last resume gives the
+ * uninterrupted outputs. */
+static void test_sigkill_during_checkpoint_write(void **state)
+{
+    (void)state;
+    char args[600], cmd[2400], err[4096], ck[300], out[300], stop[32];
+    snprintf(args, sizeof args, "--policies linucb-ind,cmlb --users 400 --clusters 4 --dim 20 --arms 10 "
+             "--horizon 1200 --repeats 2 --plots 0 --quiet 1");
+    snprintf(ck, sizeof ck, "%s/killed.colb", dir);
+    snprintf(out, sizeof out, "%s/killed", dir);
+    snprintf(cmd, sizeof cmd, "run %s --out %s --stop-after 100 --checkpoint %s", args, out, ck);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 0);
+    colb_rng r;
+    colb_rng_seed(&r, 7, 7);
+    int killed = 0;
+    for (int i = 0; i < 20; i++) {
+        snprintf(stop, sizeof stop, "%d", 130 + 30 * i);
+        char *a[] = { "run", "--resume", ck, "--stop-after", stop, "-j", i % 2 ? "1" : "2", NULL };
+        double at = 0.12 * colb_rng_uniform(&r);
+        int st = colb_spawn(a, err, sizeof err, 0, at, SIGKILL, 10.0);
+        killed += st == 128 + SIGKILL;
+        if (st != 0 && st != 128 + SIGKILL)
+            fail_msg("resume %d: status %d: '%s'", i, st, err);
+        colb_snapshot_reader *rd = NULL;
+        char msg[512];
+        if (colb_snapshot_reader_open(ck, NULL, &rd, msg, sizeof msg) != COLB_OK)
+            fail_msg("after a kill at %.3f s the checkpoint is not whole: %s", at, msg);
+        colb_snapshot_reader_free(rd);
+    }
+    print_message("%d of 20 resumed runs killed\n", killed);
+    snprintf(cmd, sizeof cmd, "run --resume %s", ck);
+    if (colb_run(cmd, err, sizeof err))
+        fail_msg("%s: %s", cmd, err);
+    snprintf(cmd, sizeof cmd, "run %s --out %s-full", args, out);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 0);
+    char full[320];
+    snprintf(full, sizeof full, "%s-full", out);
+    same_outputs(full, out);
+}
+
 static int lines(const char *s)
 {
     int n = 0;
@@ -259,6 +513,17 @@ static void test_resume_errors(void **state)
     /* settings come from the checkpoint: others are a usage error */
     snprintf(cmd, sizeof cmd, "run --resume %s --users 5", path);
     assert_int_equal(colb_run(cmd, err, sizeof err), 2);
+    /* a checkpoint inside --out would be written into a folder that only a
+     * complete run writes (resuming then refused --out): refused first */
+    snprintf(cmd, sizeof cmd, "run --users 10 --horizon 500 --policies linucb-ind --repeats 1 "
+             "--quiet 1 --out %s/inside --stop-after 100 --checkpoint %s/./inside/sub/../c.colb",
+             dir, dir);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 1);
+    assert_int_equal(lines(err), 1);
+    assert_non_null(strstr(err, "inside the results folder"));
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/inside", dir);
+    assert_int_not_equal(stat(path, &sb), 0);
     assert_int_equal(colb_run("run --stop-after 0", err, sizeof err), 2);
     assert_int_equal(colb_run("run --checkpoint", err, sizeof err), 2);
 }
@@ -270,19 +535,14 @@ static void test_reproduce_interrupt_resume(void **state)
     (void)state;
     if (!long_tier())
         skip();
-    char cmd[1200], err[4096];
-    snprintf(cmd, sizeof cmd, "exec %s reproduce --quick fig2 --out %s/rep -j 2 >/dev/null 2>%s/rep.err",
-             colb_bin(), dir, dir);
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    sleep(3);
-    kill(pid, SIGTERM);
-    int st;
-    waitpid(pid, &st, 0);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 143);
+    char cmd[1200], err[4096], out[300];
+    /* interrupted in the colb reading's second setting (its recommended
+     * policy's jobs running), whatever the machine's speed */
+    snprintf(out, sizeof out, "%s/rep", dir);
+    char *args[] = { "reproduce", "--quick", "fig2", "--out", out, "-j", "2", NULL };
+    int st = run_signal_at(args, "colb sigma-theta=1 done", NULL, SIGTERM, err, sizeof err);
+    if (st != 143)
+        fail_msg("interrupted reproduction: status %d, stderr '%s'", st, err);
     snprintf(cmd, sizeof cmd, "reproduce --quick fig2 --out %s/rep -j 2 --resume", dir);
     if (colb_run(cmd, err, sizeof err))
         fail_msg("%s", err);
@@ -305,10 +565,16 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stop_resume_every_policy),
+        cmocka_unit_test(test_stop_resume_alias),
         cmocka_unit_test(test_stop_resume_logged_data),
         cmocka_unit_test(test_stop_resume_sweep),
         cmocka_unit_test(test_sigint_saves_and_resumes),
+        cmocka_unit_test(test_interrupt_shared_tuned_club),
+        cmocka_unit_test(test_data_changed_under_finished_setting),
+        cmocka_unit_test(test_experiment_file_edited_during_run),
+        cmocka_unit_test(test_sigkill_during_checkpoint_write),
         cmocka_unit_test(test_resume_errors),
+        cmocka_unit_test(test_resume_other_build),
         cmocka_unit_test(test_reproduce_interrupt_resume),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

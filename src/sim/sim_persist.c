@@ -154,7 +154,10 @@ static colb_status load_job(colb__snap_in *in, const colb__snap_group *jg, colb_
     colb_policy_params want;
     colb__sim_job_params(&sim->s, sim->s.policies[i], r, res->P * res->R, job->env, labels, &want);
     const colb_policy_params *got = &job->pol->pp;
-    const char *bad = strcmp(colb_policy_name(job->pol), sim->s.policies[i]) ? "name"
+    /* the spec may name the policy by an alias ("recommended"); the saved
+     * policy has its registry name */
+    const char *canon = colb_policy_resolve(sim->s.policies[i]);
+    const char *bad = strcmp(colb_policy_name(job->pol), canon ? canon : sim->s.policies[i]) ? "name"
                       : colb__policy_params_diff(got, &want);
     if (!bad && want.true_cluster &&
         (!got->true_cluster || memcmp(got->true_cluster, want.true_cluster, N * sizeof(size_t))))
