@@ -468,6 +468,32 @@ static void test_snapshot_continues(void **state)
     free(ops);
 }
 
+/* A noise scale of 0 (the learner's noise may be 0: a noise-free
+ * environment's default) makes every spread's shrinkage R^2 / tau2 = 0 (the
+ * members' own least squares), and the statistics divided by R^2 infinite
+ * (a split proposal's W) or undefined (a predictive-score gap of infinite
+ * scores, read as no gap): a snapshot of such a policy, taken at every call
+ * of a service's one-user rounds, loads and continues as the original, bit
+ * for bit. */
+static void test_noise_free_snapshot(void **state)
+{
+    (void)state;
+    size_t N = 12;
+    colb_env *env = clustered(N, 2, 3, 0.0, 5);
+    colb_policy *p = cohort(N, 3, 0.0);
+    for (size_t t = 0; t < 30 * N; t++) {
+        size_t u = t % N;
+        if (u == 0)
+            assert_ok(colb_env_next_round(env));
+        colb_policy *q = copy_of(p);
+        step_both(env, p, q, u);
+        assert_same_state_n(p, q, 3);
+        colb_policy_free(q);
+    }
+    colb_policy_free(p);
+    colb_env_free(env);
+}
+
 /* A service's one-user rounds on a cluster larger than the 2-means
  * sample (1,200 users in two groups): the clusters' steps at each sweep's
  * end run in slices, and a split proposal stops and resumes at any member
@@ -734,6 +760,7 @@ int main(void)
         cmocka_unit_test(test_splits_different_users),
         cmocka_unit_test(test_merges_identical_users),
         cmocka_unit_test(test_users_added_online),
+        cmocka_unit_test(test_noise_free_snapshot),
         cmocka_unit_test(test_service_rounds_in_slices),
         cmocka_unit_test(test_snapshot_continues),
         cmocka_unit_test(test_proposal_in_slices),

@@ -678,7 +678,7 @@ static colb_status ch_load(colb_policy *p, colb__snap_in *in, const colb__snap_g
     for (size_t u = 0; u < N; u++) {
         h->side[u] = (unsigned char)tmp[u];
         h->alt[u] = h->alt[u] ? h->alt[u] - 1 : NONE;
-        if (isnan(h->lamu[u]) || isnan(h->gap[u]) || h->lamu[u] <= 0.0) {
+        if (isnan(h->lamu[u]) || h->lamu[u] < 0.0) {
             st = colb__snap_error(in, COLB_EPARSE, "snapshot: cohort's user %zu has a bad shrinkage", u);
             goto out;
         }

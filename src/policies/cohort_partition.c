@@ -1211,8 +1211,12 @@ colb_status colb__cohort_load_steps(colb__cohort *h, colb__snap_in *in, const co
                                 "epoch", g->path);
     if ((st = colb__snap_get_sizes(in, g, "proposal_seeds", h->pseed, on ? h->pm : 0, N)) ||
         (st = colb__snap_get_sizes(in, g, "proposal_sample", h->psample, on ? h->pn : 0, N)) ||
-        (st = colb__snap_get_f64s(in, g, "proposal_models", h->work, 1 + 4 * d, 0)))
+        (st = colb__snap_get_f64s(in, g, "proposal_models", h->work, 1 + 4 * d, 1)))
         return st;
+    /* the best W may be infinite (a noise scale R of 0), the models not */
+    if (isnan(h->work[0]) || !colb__finite(h->work + 1, 4 * d))
+        return colb__snap_error(in, COLB_EPARSE, "snapshot: %s.proposal_models holds a NaN or "
+                                "infinity", g->path);
     colb__snap_field fd;
     size_t nd = h->end_step ? h->cap : 0;
     if ((st = colb__snap_field_of(in, g, "end_dirty", COLB__SNAP_BYTES, nd, &fd)))
