@@ -899,6 +899,48 @@ static void put_f64_at(unsigned char *data, size_t i, double v)
         data[8 * i + (size_t)k] = (unsigned char)(u >> (8 * k));
 }
 
+/* lambda 1e-6 against contexts of +-1e6 (both within colb/limits.h): V is
+ * near singular (condition ~1e18), its Sherman-Morrison inverse loses its
+ * positive definiteness and a step's computed w x^T V^-1 x falls below -1.
+ * ln det V must stay finite (it does not go down), so that every such
+ * state, which colb made, saves and loads. */
+static void test_near_singular_saves_and_loads(void **state)
+{
+    (void)state;
+    static const char *names[] = { "linucb-ind", "cohort", "pooled", "club", "pmlb" };
+    char msg[512];
+    for (size_t n = 0; n < sizeof names / sizeof names[0]; n++) {
+        colb_policy_params pp;
+        colb_policy_params_default(&pp);
+        assert_ok(colb_policy_params_set(&pp, "users", "2", msg, sizeof msg));
+        assert_ok(colb_policy_params_set(&pp, "dim", "3", msg, sizeof msg));
+        assert_ok(colb_policy_params_set(&pp, "lambda", "1e-6", msg, sizeof msg));
+        assert_ok(colb_policy_params_set(&pp, "width", "oful", msg, sizeof msg));
+        colb_policy *p = NULL;
+        assert_ok(colb_policy_create(names[n], &pp, &p, msg, sizeof msg));
+        unsigned r = 1;
+        for (int t = 0; t < 2000; t++) {
+            double x[3];
+            for (int j = 0; j < 3; j++) {
+                r = r * 1103515245u + 12345u;
+                x[j] = ((r >> 16) & 1 ? 1e6 : -1e6) * ((r >> 8) % 7 ? 1.0 : 0.999);
+            }
+            assert_ok(colb_policy_update(p, (size_t)t % 2, x, (double)(t % 3) - 1.0));
+        }
+        size_t len = 0; /* the size first (COLB_ERANGE with it), then the bytes */
+        assert_status(colb_policy_save_buffer(p, NULL, 0, &len, msg, sizeof msg), COLB_ERANGE);
+        void *buf = malloc(len);
+        assert_non_null(buf);
+        assert_ok(colb_policy_save_buffer(p, buf, len, &len, msg, sizeof msg));
+        colb_policy *q = NULL;
+        if (colb_policy_load_buffer(buf, len, NULL, &q, msg, sizeof msg) != COLB_OK)
+            fail_msg("%s: %s", names[n], msg);
+        colb_policy_free(q);
+        free(buf);
+        colb_policy_free(p);
+    }
+}
+
 /* A model's state is checked for magnitude on load, not only for NaN: a
  * value beyond COLB__SNAP_MODEL_MAX (1e300 loaded and made scores inf) or
  * a negative noise scale or norm bound is refused with COLB_EPARSE (files
@@ -1639,6 +1681,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_club_graph_checked),
         cmocka_unit_test(test_sclub_phase_checked),
         cmocka_unit_test(test_model_magnitude_checked),
+        cmocka_unit_test(test_near_singular_saves_and_loads),
         cmocka_unit_test(test_atomic_durable_writes),
         cmocka_unit_test(test_size_close_to_state),
         cmocka_unit_test(test_ridge_symmetric_and_rebase),

@@ -9,6 +9,7 @@
 #ifndef COLB_DENSE_H
 #define COLB_DENSE_H
 
+#include <math.h>
 #include <stddef.h>
 
 /* x^T A x (clamped at 0 against rounding). */
@@ -59,6 +60,17 @@ static inline double colb__sherman_morrison(double *A, const double *x, size_t d
  * full-matrix helpers above on a matrix symmetric bit for bit. */
 
 /* The packed upper triangle of the full symmetric A (d x d) into Ap. */
+/* ln det V's growth by a rank-one step of weight w and s = x^T V^-1 x:
+ * ln(1 + w s), which is >= 0 exactly. A V^-1 kept by Sherman-Morrison steps
+ * can lose its positive definiteness where V is near singular (lambda 1e-6
+ * against contexts of 1e6: condition numbers near 1e18), and its computed
+ * w s fall below -1: ln det V does not go down, so it grows by 0 there, not
+ * by NaN. Every well-conditioned step (w s >= 0) is unchanged. */
+static inline double colb__logdet_step(double ws)
+{
+    return ws > 0.0 ? log1p(ws) : 0.0;
+}
+
 static inline void colb__pack_upper(const double *A, size_t d, double *Ap)
 {
     for (size_t i = 0, e = 0; i < d; e += d - i, i++)

@@ -273,7 +273,7 @@ static void after_step(colb__ridge *r, size_t i, double s, double w)
             for (size_t k = 0; k < j; k++)
                 V[k * d + j] = V[j * d + k];
     }
-    r->logdet[i] += log1p(w * s);
+    r->logdet[i] += colb__logdet_step(w * s);
     r->count[i]++;
     if (++r->since_refresh[i] >= COLB__RIDGE_REFRESH)
         colb__ridge_refresh(r, i); /* on failure the Sherman-Morrison state stands */

@@ -202,7 +202,7 @@ static void apply_block(colb__soa_bank *s, size_t k, double *work)
         size_t i = k * W + l;
         if (!s->px[i])
             continue;
-        s->logdet[i] += log1p(ws[l]);
+        s->logdet[i] += colb__logdet_step(ws[l]);
         s->count[i]++;
         s->px[i] = NULL;
     }
@@ -512,7 +512,7 @@ void colb__soa_get_model(const colb__soa_bank *s, size_t i, double *Ap, double *
     if (theta)
         memcpy(theta, tmp + P + d, d * sizeof(double));
     if (logdet)
-        *logdet = s->px[i] ? s->logdet[i] + log1p(ws) : s->logdet[i];
+        *logdet = s->px[i] ? s->logdet[i] + colb__logdet_step(ws) : s->logdet[i];
 }
 
 void colb__soa_set_model(colb__soa_bank *s, size_t i, const double *Ap, const double *b,
@@ -759,7 +759,7 @@ void colb__soa_export(const colb__soa_bank *s, size_t i, double *real, uint64_t 
             *real++ = tmp[s->idx[j * d + k]];
     memcpy(real, tmp + P, 2 * d * sizeof(double)); /* b, theta */
     real += 2 * d;
-    real[0] = s->px[i] ? s->logdet[i] + log1p(ws) : s->logdet[i];
+    real[0] = s->px[i] ? s->logdet[i] + colb__logdet_step(ws) : s->logdet[i];
     real[1] = s->noise[i];
     real[2] = s->S[i];
     *count = s->count[i] + (s->px[i] ? 1 : 0);
