@@ -153,6 +153,10 @@ static int run_gnuplot(const char *exe, const char *dir, const char *script, con
         return -1;
     }
     if (pid == 0) { /* child: only async-signal-safe calls */
+        /* a process group of its own: a Ctrl-C at the terminal is colb's to
+         * handle (it stops a run at its next checkpoint), not a plot's end
+         * that would fail a run whose computation is done */
+        setpgid(0, 0);
         int null = open("/dev/null", O_RDWR);
         if (null >= 0) {
             dup2(null, STDIN_FILENO);

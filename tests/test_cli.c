@@ -3,6 +3,8 @@
  * results for any number of threads. The binary is $COLB (set by make). */
 #include "testutil.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,6 +80,57 @@ static int exists(const char *dir, const char *name)
     struct stat st;
     snprintf(p, sizeof p, "%s/%s", dir, name);
     return stat(p, &st) == 0;
+}
+
+/* A Ctrl-C at the terminal reaches the foreground process group. When it
+ * comes while the plots are drawn (every job done), the run completes with
+ * its results: gnuplot runs in a process group of its own, so the signal
+ * does not end it and with it the run (which lost every result). The fake
+ * gnuplot sends SIGINT to its parent's group, as a terminal would, then
+ * draws with the real one. colb runs in a group of its own here, away from
+ * the test's. */
+static void test_ctrl_c_while_plotting(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/gnuplot", X_OK) != 0)
+        skip();
+    char dir[] = "/tmp/colb-cli-XXXXXX", fake[300], out[300];
+    assert_non_null(mkdtemp(dir));
+    snprintf(fake, sizeof fake, "%s/gnuplot", dir);
+    write_file(fake, "#!/bin/sh\n"
+                     "pgid=$(cut -d' ' -f5 /proc/$PPID/stat)\n"
+                     "[ -f \"$0.sent\" ] || { : > \"$0.sent\"; kill -INT -\"$pgid\"; sleep 0.2; }\n"
+                     "exec /usr/bin/gnuplot \"$@\"\n");
+    assert_int_equal(chmod(fake, 0755), 0);
+    snprintf(out, sizeof out, "%s/out", dir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setpgid(0, 0);
+        setenv("COLB_GNUPLOT", fake, 1);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(colb_bin(), colb_bin(), "run", "--users", "4", "--clusters", "2", "--dim", "2", "--arms", "2",
+              "--repeats", "2", "--horizon", "20", "--policies", "linucb-ind", "--quiet", "1", "--out", out,
+              (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    for (int i = 0; i < 600 && waitpid(pid, &st, WNOHANG) != pid; i++) /* at most 60 s */
+        usleep(100000);
+    if (kill(pid, 0) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        fail_msg("colb run still running after 60 s");
+    }
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("colb run: %s %d", WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    char sent[320];
+    snprintf(sent, sizeof sent, "%s.sent", fake);
+    assert_int_equal(access(sent, F_OK), 0); /* the signal was sent */
+    assert_true(exists(out, "summary.csv"));
+    assert_true(exists(out, "run-default-time.png"));
 }
 
 /* Every sweep value is checked before any work, as a setting without a
@@ -452,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_ratio_every_repeat),
         cmocka_unit_test(test_extra_experiments_run),
         cmocka_unit_test(test_online_example),
+        cmocka_unit_test(test_ctrl_c_while_plotting),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }
