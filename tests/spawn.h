@@ -22,6 +22,20 @@ static inline double spawn_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* In a forked child: exec colb with the NULL-terminated `args` (at most
+ * 62); _exit(127) if it cannot. */
+static inline void colb_exec(char *const args[])
+{
+    char *argv[64];
+    size_t n = 0;
+    argv[n++] = (char *)colb_bin();
+    for (size_t i = 0; args[i] && n < 63; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    execv(argv[0], argv);
+    _exit(127);
+}
+
 /* Run colb with the NULL-terminated `args` (stdout discarded; stderr, its
  * first len - 1 bytes, into err). With fsize > 0 the child may write files
  * of at most fsize bytes (a full disk); with kill_after > 0 it gets signal
@@ -45,14 +59,7 @@ static inline int colb_spawn(char *const args[], char *err, size_t len, long fsi
             signal(SIGXFSZ, SIG_IGN);
             setrlimit(RLIMIT_FSIZE, &rl);
         }
-        char *argv[64];
-        size_t n = 0;
-        argv[n++] = (char *)colb_bin();
-        for (size_t i = 0; args[i] && n < 63; i++)
-            argv[n++] = args[i];
-        argv[n] = NULL;
-        execv(argv[0], argv);
-        _exit(127);
+        colb_exec(args);
     }
     close(fd[1]);
     double t0 = spawn_now();

@@ -247,14 +247,7 @@ static int run_signal_at(char *const args[], const char *mark, void (*before)(vo
         close(fd[0]);
         if (!freopen("/dev/null", "w", stdout))
             _exit(127);
-        char *argv[64];
-        size_t n = 0;
-        argv[n++] = (char *)colb_bin();
-        for (size_t i = 0; args[i] && n < 63; i++)
-            argv[n++] = args[i];
-        argv[n] = NULL;
-        execv(argv[0], argv);
-        _exit(127);
+        colb_exec(args);
     }
     close(fd[1]);
     size_t n = 0;

@@ -2,9 +2,8 @@
  * errors, experiment files with line numbers, results files, and identical
  * results for any number of threads. The binary is $COLB (set by make). */
 #include "testutil.h"
+#include "spawn.h"
 
-#include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -111,10 +110,9 @@ static void test_ctrl_c_while_plotting(void **state)
         int null = open("/dev/null", O_WRONLY);
         dup2(null, 1);
         dup2(null, 2);
-        execl(colb_bin(), colb_bin(), "run", "--users", "4", "--clusters", "2", "--dim", "2", "--arms", "2",
-              "--repeats", "2", "--horizon", "20", "--policies", "linucb-ind", "--quiet", "1", "--out", out,
-              (char *)NULL);
-        _exit(127);
+        char *args[] = { "run", "--users", "4", "--clusters", "2", "--dim", "2", "--arms", "2", "--repeats", "2",
+                         "--horizon", "20", "--policies", "linucb-ind", "--quiet", "1", "--out", out, NULL };
+        colb_exec(args);
     }
     int st = 0;
     for (int i = 0; i < 600 && waitpid(pid, &st, WNOHANG) != pid; i++) /* at most 60 s */
