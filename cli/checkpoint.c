@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 /* The signal caught (the only state a handler may touch). */
 static volatile sig_atomic_t caught;
 
@@ -149,22 +151,26 @@ int session_keep(run_session *s, colb_sim *sim, size_t ri, size_t si, const run_
 #define BUILD_LABEL "colb build"
 
 /* This build of colb, as a checkpoint records it: the version, the build
- * flags and a hash (FNV-1a 64) of the running executable's bytes, so that a
- * rebuilt or another colb is told apart even at the same version. */
+ * flags and a hash (XXH3-64, as colb's other hashes) of the running
+ * executable's bytes, so that a rebuilt or another colb is told apart even
+ * at the same version. */
 static void build_identity(char *out, size_t len)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    FILE *f = fopen("/proc/self/exe", "rb");
+    XXH3_state_t *st = XXH3_createState();
+    FILE *f = st ? fopen("/proc/self/exe", "rb") : NULL;
+    int ok = f && XXH3_64bits_reset(st) == XXH_OK;
     unsigned char buf[65536];
     size_t n, total = 0;
-    while (f && (n = fread(buf, 1, sizeof buf, f)) > 0)
-        for (size_t i = 0; i < n; i++, total++)
-            h = (h ^ buf[i]) * 0x100000001b3ULL;
-    int ok = f && !ferror(f) && total > 0;
+    while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0) {
+        ok = XXH3_64bits_update(st, buf, n) == XXH_OK;
+        total += n;
+    }
+    ok = ok && !ferror(f) && total > 0;
+    unsigned long long h = ok ? (unsigned long long)XXH3_64bits_digest(st) : 0ULL;
     if (f)
         fclose(f);
-    snprintf(out, len, "colb %s, built with %s, executable %016llx", COLB_VERSION_STRING,
-             COLB_BUILD_FLAGS, ok ? (unsigned long long)h : 0ULL);
+    XXH3_freeState(st);
+    snprintf(out, len, "colb %s, built with %s, executable %016llx", COLB_VERSION_STRING, COLB_BUILD_FLAGS, h);
 }
 
 int session_write(const run_session *s, const char *path, const char *label, const void *bytes,
