@@ -581,6 +581,8 @@ static void run_batch(engine *e, job *batch)
 /* Whether this snapshot is written by a fork()ed child (--snapshot-fork). */
 static int by_fork(const engine *e)
 {
+    if (!SNAPSHOTTER_CAN_FORK)
+        return 0;
     if (e->c.snapshot_fork != SNAPSHOT_FORK_AUTO)
         return e->c.snapshot_fork;
     colb_policy_params pp = e->s.pp;
@@ -783,6 +785,10 @@ int engine_open(engine **out, serve_config *c, metrics *m, char *err, size_t err
         return rc == -2 ? -2 : -1;
     }
     *c = e->c; /* the resumed policy options */
+    if (!SNAPSHOTTER_CAN_FORK && c->snapshot_fork == 1)
+        note(e, "colb serve: --snapshot-fork 1: %s\n",
+             "this is an AddressSanitizer build, whose allocator a fork()ed child can deadlock on; snapshots are "
+             "captured in the writer (serve/snapshotter.h)");
     atomic_store_explicit(&m->users, users_count(e->s.users), memory_order_relaxed);
     atomic_store_explicit(&m->decisions, e->s.decisions, memory_order_relaxed);
     atomic_store_explicit(&m->rewards, e->s.rewards, memory_order_relaxed);

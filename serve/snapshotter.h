@@ -24,6 +24,24 @@
 
 typedef struct snapshotter snapshotter;
 
+/* 0 in an AddressSanitizer build: its allocator (GCC 12's libasan, clang
+ * 14's) takes no lock across fork(), so a child forked while another
+ * thread of the server held one of its locks blocks on its first malloc
+ * for ever - and the writer, which waits for the child, with it (seen
+ * under load: a SIGTERM that never completed). glibc's malloc and stdio
+ * are fork-safe, so every other build forks. Without it, snapshots are
+ * captured in the writer (--snapshot-fork 0), whatever the option says. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SNAPSHOTTER_CAN_FORK 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SNAPSHOTTER_CAN_FORK 0
+#endif
+#endif
+#ifndef SNAPSHOTTER_CAN_FORK
+#define SNAPSHOTTER_CAN_FORK 1
+#endif
+
 /* Write the capture im to DIR/snapshot.colb, atomically and durably (*len:
  * its bytes). 0, or -1 with err (an existing snapshot is then untouched). */
 int snapshot_write(const char *dir, const state_image *im, size_t *len, char *err, size_t err_len);
