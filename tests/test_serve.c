@@ -27,6 +27,9 @@
  *                256 connections were ready together: serve/http.c);
  *   replay       --snapshot-replay: a server whose writer has worked longer
  *                than it since the last snapshot takes one (and none with 0);
+ *   codes        rewards for decisions below the window: expired when of a
+ *                past or the current generation, unknown when of
+ *                generation 0 or a later one;
  *   repair       a log whose older segment lost its tail (a power cut) is
  *                refused, and with --repair-log ends there;
  *   log_full     a log that cannot be written (a full disk) turns the
@@ -1604,6 +1607,64 @@ fail:
     fail_msg("%s", ka_err);
 }
 
+/* The 409 codes of rewards for decisions the window no longer holds: of
+ * a past or the current generation, "expired"; of generation 0 or of a
+ * generation not started yet, "unknown" (never made here), however old
+ * their numbers. Generation 1, then 2 after a restart. */
+static void test_decision_codes(void **state)
+{
+    (void)state;
+    char st[256];
+    snprintf(st, sizeof st, "%s/codes", dir);
+    static const char *const asked[2][6] = {
+        { "1-1", "0-1", "2-1", "4294967295-1", "0-9", "1-20" },
+        { "1-1", "2-1", "0-1", "3-1", "1-20", "2-40" },
+    };
+    static const char *const want[2] = {
+        "expired_decision unknown_decision unknown_decision unknown_decision unknown_decision ",
+        "expired_decision expired_decision unknown_decision unknown_decision expired_decision ",
+    };
+    static char ids[6][32], body[4096];
+    hconn c = { -1, "", 0 };
+    ka_err[0] = '\0';
+    for (int run = 0; run < 2; run++) {
+        server s;
+        start_or_fail(&s, st, "--dim 2 --policy linucb-ind --decision-window 10");
+        char *ans, codes[512];
+        if (hconnect(&c, s.port))
+            goto fail;
+        /* decisions 20 run + 1 to 20 run + 20; the window holds the last 10 */
+        size_t w = (size_t)snprintf(body, sizeof body, "{\"contexts\":[[1,0],[0,1]],\"users\":[");
+        for (int u = 0; u < 20; u++)
+            w += (size_t)snprintf(body + w, sizeof body - w, "%s\"u%d\"", u ? "," : "", u);
+        snprintf(body + w, sizeof body - w, "]}");
+        if (expect_ok(&c, "POST", "/v1/choose/batch", body, &ans) || decisions_of(ans, ids, 1))
+            goto fail;
+        char first[32];
+        snprintf(first, sizeof first, "%d-%d", run + 1, 20 * run + 1);
+        assert_string_equal(ids[0], first);
+        size_t idx[6];
+        for (size_t i = 0; i < 6; i++) {
+            snprintf(ids[i], sizeof ids[i], "%s", asked[run][i]);
+            idx[i] = i;
+        }
+        /* the last one is in the window: applied */
+        long a = reward_batch(&c, ids, idx, 6, codes, sizeof codes);
+        if (a < 0)
+            goto fail;
+        if (a != 1 || strcmp(codes, want[run]))
+            fail_msg("generation %d: %ld applied, codes \"%s\"; expected 1, \"%s\"", run + 1, a, codes, want[run]);
+        close(c.fd);
+        c.fd = -1;
+        assert_int_equal(server_stop(&s), 0);
+    }
+    return;
+fail:
+    if (c.fd >= 0)
+        close(c.fd);
+    fail_msg("%s", ka_err);
+}
+
 /* Pending decisions across a SIGKILL: written into the snapshot
  * (--window-log-bytes 0), left to the log (the default: all of them here),
  * and some of each (the log's last 200K: its marks every 64K) */
@@ -2044,6 +2105,7 @@ int main(void)
         cmocka_unit_test_teardown(test_keepalive, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_replay, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_window, kill_leftovers),
+        cmocka_unit_test_teardown(test_decision_codes, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_child, kill_leftovers),
         cmocka_unit_test_teardown(test_repair_log, kill_leftovers),
         cmocka_unit_test_teardown(test_log_full, kill_leftovers),
