@@ -180,18 +180,19 @@ int codec_parse_decision(const char *s, size_t n, decision_id *out)
     const char *dash = memchr(s, '-', n);
     if (!dash || dash == s || dash == s + n - 1)
         return -1;
-    unsigned long long g = 0, q = 0;
+    unsigned long long g = 0;
+    uint64_t q = 0;
     for (const char *p = s; p < dash; p++) {
         if (*p < '0' || *p > '9' || (p == s && *p == '0' && dash - s > 1) || g > 429496729ull)
             return -1;
         g = g * 10 + (unsigned)(*p - '0');
     }
     for (const char *p = dash + 1; p < s + n; p++) {
-        if (*p < '0' || *p > '9' || (p == dash + 1 && *p == '0') || q > 1844674407370955160ull)
+        if (*p < '0' || *p > '9' || (p == dash + 1 && *p == '0'))
             return -1;
         unsigned dgt = (unsigned)(*p - '0');
-        if (q == 1844674407370955161ull && dgt > 5)
-            return -1;
+        if (q > UINT64_MAX / 10 || (q == UINT64_MAX / 10 && dgt > UINT64_MAX % 10))
+            return -1; /* q * 10 + dgt > UINT64_MAX */
         q = q * 10 + dgt;
     }
     if (g > 0xFFFFFFFFull || q == 0)

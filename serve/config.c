@@ -65,6 +65,7 @@ static const opt OPTS[] = {
     { "snapshot-log-bytes", K_BYTES, C(snapshot_log_bytes), 4096, 0, NULL, "durability", "BYTES: snapshot when the log has grown by this much" },
     { "wal-segment-bytes", K_BYTES, C(wal_segment_bytes), 0, 17179869184.0, NULL, "durability", "BYTES: log segments preallocated at this size (zeros written ahead, or an old segment reused), so that a group commit's fdatasync needs no journal commit; 0: segments grow as written (at least 64K)" },
     { "snapshot-fork", K_ENUM, C(snapshot_fork), 0, 0, "0|1|auto", "durability", "how a snapshot freezes the state: 1 = a fork()ed child process holds the state as it was and writes it (the writer pauses for the fork, ~2 ms per 100 MB of the process, then for a copy-on-write fault per page it changes while the child runs); 0 = the writer copies the policy into a buffer (a pause of ~0.5-1 ms per MB of the policy); auto = fork when the policy takes 32 MB or more" },
+    { "snapshot-stall", K_SIZE, C(snapshot_stall), 1, 86400, NULL, "durability", "S: a snapshot's child process that makes no progress for S seconds (uses no CPU time, its file does not grow: stuck in the kernel or on a lock) is killed and the snapshot counted as failed; the next one retries" },
     { "repair-log", K_BOOL, C(repair_log), 0, 1, NULL, "durability", "at start, end the log where a segment's records stop before the next segment's first - what a power cut leaves when a segment's unsynced tail is lost (never an acknowledged record) - and move the later segments to DIR/dropped; likewise at a damaged record that whole records follow (its bytes from there kept in DIR/dropped); without it such a log is refused" },
     { "window-log-bytes", K_BYTES, C(window_log_bytes), 0, 0, NULL, "durability", "BYTES: a snapshot leaves the decisions made in the last BYTES of the log to the log (their rewarded flags only: a restart reads their contexts from the log's choose records, which are kept), instead of writing their contexts again each time; 0: every pending decision in the snapshot" },
     { "archive-log", K_BOOL, C(archive_log), 0, 1, NULL, "durability", "keep log segments a snapshot made obsolete in DIR/archive" },
@@ -129,6 +130,7 @@ void serve_config_default(serve_config *c)
     c->window_log_bytes = (size_t)256 << 20;
     c->wal_segment_bytes = (size_t)64 << 20;
     c->snapshot_fork = SNAPSHOT_FORK_AUTO;
+    c->snapshot_stall = 60;
     c->drain_timeout = 10;
 }
 

@@ -58,6 +58,7 @@ typedef struct serve_config {
     size_t wal_segment_bytes;       /* preallocated size of a log segment (0: not preallocated) */
     int archive_log;                /* 1: keep old log segments in DIR/archive */
     int snapshot_fork;              /* 1: snapshots written by a fork()ed child; 0: captured; SNAPSHOT_FORK_AUTO */
+    size_t snapshot_stall;          /* seconds a snapshot's child may make no progress before it is killed */
     int repair_log;                 /* 1: a segment whose records stop early ends the log (WAL_CUT_GAP) */
     size_t drain_timeout;           /* seconds SIGTERM waits for requests in flight */
     /* what to do */

@@ -165,7 +165,7 @@ void decisions_put(decisions *r, decision_id id, uint64_t user, const double *x)
     set_bit(r->rewarded, s, 0);
 }
 
-dec_status decisions_find(const decisions *r, decision_id id, uint64_t next_seq, uint64_t *user,
+dec_status decisions_find(const decisions *r, decision_id id, uint64_t next_seq, uint32_t gen, uint64_t *user,
                           const double **x)
 {
     size_t s = (size_t)(id.seq % r->W), o = s % DECISIONS_CHUNK;
@@ -177,8 +177,9 @@ dec_status decisions_find(const decisions *r, decision_id id, uint64_t next_seq,
         *x = k->x + o * r->d;
         return DEC_PENDING;
     }
-    /* not in its slot: made and since pushed out, or never made here */
-    if (id.seq < next_seq && next_seq - id.seq > r->W && k->seq[o] > id.seq)
+    /* not in its slot: made and since pushed out, or never made here (no
+     * generation 0; a generation after gen has made nothing yet) */
+    if (id.gen >= 1 && id.gen <= gen && id.seq < next_seq && next_seq - id.seq > r->W && k->seq[o] > id.seq)
         return DEC_EXPIRED;
     return DEC_UNKNOWN;
 }

@@ -22,7 +22,7 @@
 typedef enum dec_status {
     DEC_PENDING = 0,   /* known, not rewarded yet */
     DEC_UNKNOWN,       /* never made (or made by a generation whose log was lost in a crash) */
-    DEC_EXPIRED,       /* older than the window */
+    DEC_EXPIRED,       /* of a past or the current generation, older than the window */
     DEC_REWARDED       /* rewarded already */
 } dec_status;
 
@@ -37,9 +37,11 @@ size_t decisions_window(const decisions *r);
 /* Record decision `id` of user `user` with chosen context x (d values). */
 void decisions_put(decisions *r, decision_id id, uint64_t user, const double *x);
 
-/* The state of decision id, given that decisions below next_seq have been
- * made; when pending, its user and context (valid until the next put). */
-dec_status decisions_find(const decisions *r, decision_id id, uint64_t next_seq, uint64_t *user,
+/* The state of decision id, given that generations 1 to gen have made the
+ * decisions below next_seq; when pending, its user and context (valid until
+ * the next put). An id the window no longer holds is expired only when it
+ * could have been made: of generation 1 to gen, numbered below the window. */
+dec_status decisions_find(const decisions *r, decision_id id, uint64_t next_seq, uint32_t gen, uint64_t *user,
                           const double **x);
 
 /* Mark a pending decision rewarded. */

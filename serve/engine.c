@@ -315,6 +315,7 @@ static int recover(engine *e, char *err, size_t err_len)
     if (write_durably(e, err, err_len))
         return -1;
     e->snap_lsn = from;
+    atomic_store_explicit(&e->m->snapshot_lsn, from, memory_order_relaxed); /* the snapshot loaded */
     e->snap_time = now_s();
     mark_log(e, 1);
     if (e->s.fenced) {
@@ -605,12 +606,22 @@ static int snapshot_due(const engine *e, uint64_t bytes, double now)
            now - e->snap_time >= (double)e->c.snapshot_interval;
 }
 
+/* The log sequence number the snapshot being written covers, else the
+ * last one written: a snapshot that failed covers nothing, so the state
+ * stays newer than the last snapshot - the next one retries it, and
+ * engine_stop takes it. (The snapshotter stores the metric before it
+ * ceases to be busy.) */
+static uint64_t snapshot_covers(engine *e)
+{
+    return snapshotter_busy(e->snap) ? e->snap_lsn : atomic_load_explicit(&e->m->snapshot_lsn, memory_order_relaxed);
+}
+
 static void maybe_snapshot(engine *e, int force)
 {
     state *s = &e->s;
     uint64_t bytes = atomic_load_explicit(&e->m->wal_bytes, memory_order_relaxed);
     double now = now_s();
-    if (s->lsn == e->snap_lsn)
+    if (s->lsn == snapshot_covers(e))
         return;
     if (!force) {
         if (!snapshot_due(e, bytes, now))
@@ -780,7 +791,8 @@ int engine_open(engine **out, serve_config *c, metrics *m, char *err, size_t err
         return -2;
     }
     if (make_dirs(c->state_dir, err, err_len) || lock_dir(e, err, err_len) || (rc = recover(e, err, err_len)) ||
-        snapshotter_start(&e->snap, c->state_dir, c->archive_log, c->wal_segment_bytes, c->quiet, m, err, err_len)) {
+        snapshotter_start(&e->snap, c->state_dir, c->archive_log, c->wal_segment_bytes, (double)c->snapshot_stall,
+                          c->quiet, m, err, err_len)) {
         engine_free(e);
         return rc == -2 ? -2 : -1;
     }
@@ -865,9 +877,8 @@ int engine_run(engine *e, job *j)
     /* snapshots stay the writer's: a fork()ed child dies with the thread
      * that forked it (snapshotter.h), and the writer outlives the HTTP
      * threads */
-    int due = e->s.lsn != e->snap_lsn &&
-              snapshot_due(e, atomic_load_explicit(&e->m->wal_bytes, memory_order_relaxed), now_s()) &&
-              !snapshotter_busy(e->snap);
+    int due = !snapshotter_busy(e->snap) && e->s.lsn != snapshot_covers(e) &&
+              snapshot_due(e, atomic_load_explicit(&e->m->wal_bytes, memory_order_relaxed), now_s());
     pthread_mutex_lock(&e->mu);
     release_held(e); /* what other threads queued meanwhile goes to the writer */
     if (due)
@@ -900,10 +911,11 @@ int engine_stop(engine *e)
     e->writer_started = 0;
     applier_stop(e->ap); /* drained by the writer as it stopped */
     e->ap = NULL;
-    snapshotter_stop(e->snap); /* a background snapshot in progress finishes first */
+    snapshotter_stop(e->snap); /* a background snapshot in progress finishes (or fails) first */
     e->snap = NULL;
     int rc = 0;
-    if (!e->broken && e->s.lsn != e->snap_lsn) {
+    /* newer than the last snapshot written: the last one may have failed */
+    if (!e->broken && e->s.lsn != atomic_load_explicit(&e->m->snapshot_lsn, memory_order_relaxed)) {
         char err[SERVE_ERR_LEN];
         decisions_ref ref;
         int has_ref = window_ref(e, &ref);

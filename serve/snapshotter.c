@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -126,6 +128,7 @@ struct snapshotter {
     state_image *im;      /* its capture (written by the child when there is one) */
     pid_t child;          /* snapshotter_fork's child (0: none) */
     int child_fd;         /* the read end of its report */
+    double stall;         /* seconds the child may go without progress (child_wait) */
     uint64_t lsn, keep;
     int busy, stop;
     pthread_t th;
@@ -208,25 +211,108 @@ void snapshotter_cancel(snapshotter *s)
     s->child = 0;
 }
 
-/* The child's report, once it has exited. 0, or -1 with err. */
+/* What shows that a snapshot child is still getting on: the CPU time it
+ * has used (utime + stime of /proc/PID/stat, in clock ticks; 0 if
+ * unreadable) and the size of its temporary file (-1 before it exists).
+ * Between them they cover every phase of a healthy child: serialising
+ * uses CPU, writing grows the file (at the disk's pace when the kernel
+ * throttles it), and the waits in which neither changes - the pacing's
+ * for 8 MB of writeback, the fsyncs at the end - last what the disk takes
+ * for a few MB. A stopped child, or one blocked on a lock or in I/O that
+ * does not complete, changes neither. Elapsed time alone could not tell a
+ * stuck child from the minutes a large snapshot takes. */
+typedef struct progress {
+    unsigned long long cpu;
+    long long bytes;
+} progress;
+
+static progress child_progress(const snapshotter *s)
+{
+    progress p = { 0, -1 };
+    char path[4300], line[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)s->child);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        /* after "(comm)": state ppid pgrp session tty tpgid flags minflt
+         * cminflt majflt cmajflt utime stime */
+        const char *paren = fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
+        unsigned long long ut, st;
+        if (paren && sscanf(paren + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2)
+            p.cpu = ut + st;
+        fclose(f);
+    }
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/snapshot.colb.tmp", s->dir);
+    if (stat(path, &sb) == 0)
+        p.bytes = (long long)sb.st_size;
+    return p;
+}
+
+/* Reap the child (*status) within `wait` seconds: 1, or 0 while it is
+ * still there - a SIGKILL takes effect only when the child leaves the
+ * kernel, and an uninterruptible wait (a hung disk) can last for ever. */
+static int reap(pid_t pid, int *status, double wait)
+{
+    double until = now_s() + wait;
+    for (;;) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+        if (r == pid || (r < 0 && errno != EINTR))
+            return 1;
+        if (r == 0 && now_s() >= until)
+            return 0;
+        if (r == 0)
+            usleep(10000);
+    }
+}
+
+/* The child's report, once it has exited. 0, or -1 with err. A child that
+ * made no progress (child_progress) for s->stall seconds is killed: the
+ * snapshot fails, and the writer, which waits for it at SIGTERM, is not
+ * held for ever. */
 static int child_wait(snapshotter *s, size_t *len, char *err, size_t err_len)
 {
     report r;
     size_t got = 0;
+    int tick_ms = s->stall < 4 ? (int)(s->stall * 250) : 1000, stalled = 0;
+    progress last = child_progress(s);
+    double moved = now_s(); /* when progress was last seen */
     while (got < sizeof r) {
-        ssize_t k = read(s->child_fd, (char *)&r + got, sizeof r - got);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
+        struct pollfd pfd = { s->child_fd, POLLIN, 0 };
+        int ready = poll(&pfd, 1, tick_ms > 0 ? tick_ms : 1);
+        if (ready < 0 && errno != EINTR)
             break;
-        got += (size_t)k;
+        if (ready > 0) {
+            ssize_t k = read(s->child_fd, (char *)&r + got, sizeof r - got);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0)
+                break;
+            got += (size_t)k;
+            continue;
+        }
+        progress p = child_progress(s);
+        if (p.cpu != last.cpu || p.bytes != last.bytes) {
+            last = p;
+            moved = now_s();
+        } else if (now_s() - moved >= s->stall) {
+            stalled = 1;
+            kill(s->child, SIGKILL);
+            break;
+        }
     }
     close(s->child_fd);
     int status = 0;
-    while (waitpid(s->child, &status, 0) < 0 && errno == EINTR)
-        ;
     pid_t pid = s->child;
     s->child = 0;
+    if (stalled) {
+        int gone = reap(pid, &status, s->stall);
+        snprintf(err, err_len, "the snapshot process %d made no progress for %g s (--snapshot-stall: no CPU time "
+                 "used, snapshot.colb.tmp not grown): killed%s", (int)pid, s->stall,
+                 gone ? "" : ", but it has not exited yet (blocked in the kernel)");
+        return -1;
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
     if (got == sizeof r && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         r.err[sizeof r.err - 1] = '\0';
         *len = r.len;
@@ -287,8 +373,8 @@ static void *main_loop(void *arg)
     return NULL;
 }
 
-int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t recycle_bytes, int quiet, metrics *m,
-                      char *err, size_t err_len)
+int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t recycle_bytes, double stall, int quiet,
+                      metrics *m, char *err, size_t err_len)
 {
     snapshotter *s = calloc(1, sizeof *s);
     *out = NULL;
@@ -299,6 +385,7 @@ int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t re
     snprintf(s->dir, sizeof s->dir, "%s", dir);
     s->archive = archive;
     s->recycle_bytes = recycle_bytes;
+    s->stall = stall;
     s->quiet = quiet;
     s->m = m;
     pthread_mutex_init(&s->mu, NULL);

@@ -12,7 +12,9 @@
  * durably (a temporary file in DIR, fsync, rename, fsync of DIR) and then
  * drops the log segments the snapshot covers (or archives them). One
  * snapshot at a time: while one is being written the writer does not
- * start another. */
+ * start another. A child that makes no progress for --snapshot-stall
+ * seconds (no CPU time used, its file not grown) is killed and its
+ * snapshot counted as failed; the next one retries. */
 #ifndef COLB_SERVE_SNAPSHOTTER_H
 #define COLB_SERVE_SNAPSHOTTER_H
 
@@ -27,10 +29,11 @@ typedef struct snapshotter snapshotter;
 /* 0 in an AddressSanitizer build: its allocator (GCC 12's libasan, clang
  * 14's) takes no lock across fork(), so a child forked while another
  * thread of the server held one of its locks blocks on its first malloc
- * for ever - and the writer, which waits for the child, with it (seen
- * under load: a SIGTERM that never completed). glibc's malloc and stdio
- * are fork-safe, so every other build forks. Without it, snapshots are
- * captured in the writer (--snapshot-fork 0), whatever the option says. */
+ * for ever (seen under load: a SIGTERM that never completed, before
+ * --snapshot-stall bounded the wait for a child; every such snapshot
+ * would still fail). glibc's malloc and stdio are fork-safe, so every
+ * other build forks. Without it, snapshots are captured in the writer
+ * (--snapshot-fork 0), whatever the option says. */
 #if defined(__SANITIZE_ADDRESS__)
 #define SNAPSHOTTER_CAN_FORK 0
 #elif defined(__has_feature)
@@ -48,9 +51,11 @@ int snapshot_write(const char *dir, const state_image *im, size_t *len, char *er
 
 /* Start the thread. archive: move old segments to DIR/archive; else one
  * of recycle_bytes (the log's preallocated size, 0: none) is kept for
- * reuse (wal_drop_segments). 0, or -1 with err. */
-int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t recycle_bytes, int quiet, metrics *m,
-                      char *err, size_t err_len);
+ * reuse (wal_drop_segments). stall: seconds a fork()ed child may go
+ * without progress before it is killed (> 0). Failures are counted in m
+ * and said on stderr. 0, or -1 with err. */
+int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t recycle_bytes, double stall, int quiet,
+                      metrics *m, char *err, size_t err_len);
 
 /* Fork a child that writes the live capture im (state_capture with live
  * set, taken just before) to DIR/snapshot.colb and reports to this
@@ -63,7 +68,8 @@ int snapshotter_fork(snapshotter *s, const state_image *im);
  * (its temporary file stays until the next snapshot replaces it). */
 void snapshotter_cancel(snapshotter *s);
 
-/* Wait until no snapshot is being written. */
+/* Wait until no snapshot is being written (a fork()ed child's, at most
+ * until it has made no progress for the stall time). */
 void snapshotter_wait(snapshotter *s);
 
 /* 1 while a snapshot is being written. */

@@ -150,7 +150,7 @@ int state_choose(state *s, size_t K, const double *X, size_t n, const uint64_t *
 
 dec_status state_accept_reward(state *s, decision_id id, uint64_t *user, const double **x)
 {
-    dec_status ds = decisions_find(s->dec, id, s->next_seq, user, x);
+    dec_status ds = decisions_find(s->dec, id, s->next_seq, s->gen, user, x);
     if (ds != DEC_PENDING)
         return ds;
     decisions_mark_rewarded(s->dec, id);

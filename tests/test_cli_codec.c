@@ -205,12 +205,56 @@ static void test_batch_users(void **state)
     free(dup);
 }
 
+/* Decision ids "GEN-SEQ": every SEQ in 1..2^64 - 1 and GEN in 0..2^32 - 1,
+ * nothing beyond (in particular the last values below each power-of-ten
+ * boundary of the overflow guard). */
+static void test_decision_ids(void **state)
+{
+    (void)state;
+    char s[64];
+    decision_id id;
+    for (uint64_t q = UINT64_MAX - 30;; q++) { /* the top of the range, UINT64_MAX included */
+        snprintf(s, sizeof s, "7-%llu", (unsigned long long)q);
+        if (codec_parse_decision(s, strlen(s), &id))
+            fail_msg("refused %s", s);
+        assert_int_equal(id.gen, 7);
+        assert_true(id.seq == q);
+        if (q == UINT64_MAX)
+            break;
+    }
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    for (int t = 0; t < 100000; t++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint64_t q = (x >> (x % 64)) | 1; /* every magnitude */
+        uint32_t g = (uint32_t)(x >> 11);
+        snprintf(s, sizeof s, "%u-%llu", (unsigned)g, (unsigned long long)q);
+        assert_int_equal(codec_parse_decision(s, strlen(s), &id), 0);
+        assert_int_equal(id.gen, g);
+        assert_true(id.seq == q);
+    }
+    static const char *const ok[] = { "0-1", "1-1", "4294967295-1", "4294967295-18446744073709551615",
+                                      "1-1844674407370955161", "1-1844674407370955162", "1-9999999999999999999" };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        if (codec_parse_decision(ok[i], strlen(ok[i]), &id))
+            fail_msg("refused %s", ok[i]);
+    static const char *const bad[] = {
+        "1-18446744073709551616", "1-18446744073709551619", "1-18446744073709551620", "1-18446744073709551700",
+        "1-18446744073709552000", "1-18446744073709561615", "1-19999999999999999999", "1-99999999999999999999",
+        "1-184467440737095516150", "1-100000000000000000000", "4294967296-1", "9999999999-1", "1-0", "1-01",
+        "01-1", "-1", "1-", "1", "", "1--1", "1-1-", "+1-1", "1-+1", "1-1 ", "1- 1",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (codec_parse_decision(bad[i], strlen(bad[i]), &id) == 0)
+            fail_msg("took %s", bad[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_numbers_known), cmocka_unit_test(test_numbers_random),
         cmocka_unit_test(test_tree_shapes),   cmocka_unit_test(test_choose_json),
         cmocka_unit_test(test_choose_malformed), cmocka_unit_test(test_batch_users),
+        cmocka_unit_test(test_decision_ids),
     };
     return cmocka_run_group_tests_name("colb serve codec", tests, NULL, NULL);
 }

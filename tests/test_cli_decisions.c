@@ -261,7 +261,7 @@ static void test_capture_loads(void **state)
         decision_id id = { 2, q };
         uint64_t u = 0;
         const double *x = NULL;
-        dec_status s = decisions_find(l, id, 23456, &u, &x);
+        dec_status s = decisions_find(l, id, 23456, 3, &u, &x);
         dec_status want = q >= 23456 ? DEC_UNKNOWN : q + W < 23456 ? DEC_EXPIRED : q % 4 == 0 ? DEC_REWARDED
                                                                                                 : DEC_PENDING;
         if (s != want)
@@ -274,8 +274,13 @@ static void test_capture_loads(void **state)
             pending++;
         }
         decision_id other = { 3, q }; /* another generation's number q */
-        assert_int_equal(decisions_find(l, other, 23456, &u, &x), q + W < 23456 && q < 23456 ? DEC_EXPIRED
-                                                                                             : DEC_UNKNOWN);
+        assert_int_equal(decisions_find(l, other, 23456, 3, &u, &x), q + W < 23456 && q < 23456 ? DEC_EXPIRED
+                                                                                                : DEC_UNKNOWN);
+        /* generation 0 and generations after the current one made nothing */
+        decision_id never[] = { { 0, q }, { 4, q }, { UINT32_MAX, q } };
+        for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
+            if (decisions_find(l, never[i], 23456, 3, &u, &x) != DEC_UNKNOWN)
+                fail_msg("decision %u-%llu: not unknown", (unsigned)never[i].gen, (unsigned long long)q);
     }
     assert_int_equal(pending, W - W / 4);
     free(b);
@@ -339,7 +344,7 @@ static void test_resize(void **state)
         decision_id id = { 1, q };
         uint64_t u;
         const double *x;
-        dec_status s = decisions_find(r, id, 12000, &u, &x);
+        dec_status s = decisions_find(r, id, 12000, 1, &u, &x);
         assert_int_equal(s, q < 7500 ? DEC_EXPIRED : q % 5 == 0 ? DEC_REWARDED : DEC_PENDING);
     }
     unsigned char *b;

@@ -27,6 +27,9 @@
  *                256 connections were ready together: serve/http.c);
  *   replay       --snapshot-replay: a server whose writer has worked longer
  *                than it since the last snapshot takes one (and none with 0);
+ *   codes        rewards for decisions below the window: expired when of a
+ *                past or the current generation, unknown when of
+ *                generation 0 or a later one;
  *   repair       a log whose older segment lost its tail (a power cut) is
  *                refused, and with --repair-log ends there;
  *   log_full     a log that cannot be written (a full disk) turns the
@@ -35,6 +38,10 @@
  *                server lets it finish, exits 0, and leaves no process
  *                (skipped against an AddressSanitizer build, which
  *                never forks one: serve/snapshotter.h);
+ *   stall        a snapshot child stopped (SIGSTOP) is killed after
+ *                --snapshot-stall, counted and said; the server serves
+ *                on, and SIGTERM exits 0 with a final snapshot (skipped
+ *                likewise);
  *   threads      every thread of the server is one it named (no OpenBLAS
  *                helper threads left busy-waiting at start);
  *   applier_class  --applier-class idle puts the applier thread in
@@ -1604,6 +1611,64 @@ fail:
     fail_msg("%s", ka_err);
 }
 
+/* The 409 codes of rewards for decisions the window no longer holds: of
+ * a past or the current generation, "expired"; of generation 0 or of a
+ * generation not started yet, "unknown" (never made here), however old
+ * their numbers. Generation 1, then 2 after a restart. */
+static void test_decision_codes(void **state)
+{
+    (void)state;
+    char st[256];
+    snprintf(st, sizeof st, "%s/codes", dir);
+    static const char *const asked[2][6] = {
+        { "1-1", "0-1", "2-1", "4294967295-1", "0-9", "1-20" },
+        { "1-1", "2-1", "0-1", "3-1", "1-20", "2-40" },
+    };
+    static const char *const want[2] = {
+        "expired_decision unknown_decision unknown_decision unknown_decision unknown_decision ",
+        "expired_decision expired_decision unknown_decision unknown_decision expired_decision ",
+    };
+    static char ids[6][32], body[4096];
+    hconn c = { -1, "", 0 };
+    ka_err[0] = '\0';
+    for (int run = 0; run < 2; run++) {
+        server s;
+        start_or_fail(&s, st, "--dim 2 --policy linucb-ind --decision-window 10");
+        char *ans, codes[512];
+        if (hconnect(&c, s.port))
+            goto fail;
+        /* decisions 20 run + 1 to 20 run + 20; the window holds the last 10 */
+        size_t w = (size_t)snprintf(body, sizeof body, "{\"contexts\":[[1,0],[0,1]],\"users\":[");
+        for (int u = 0; u < 20; u++)
+            w += (size_t)snprintf(body + w, sizeof body - w, "%s\"u%d\"", u ? "," : "", u);
+        snprintf(body + w, sizeof body - w, "]}");
+        if (expect_ok(&c, "POST", "/v1/choose/batch", body, &ans) || decisions_of(ans, ids, 1))
+            goto fail;
+        char first[32];
+        snprintf(first, sizeof first, "%d-%d", run + 1, 20 * run + 1);
+        assert_string_equal(ids[0], first);
+        size_t idx[6];
+        for (size_t i = 0; i < 6; i++) {
+            snprintf(ids[i], sizeof ids[i], "%s", asked[run][i]);
+            idx[i] = i;
+        }
+        /* the last one is in the window: applied */
+        long a = reward_batch(&c, ids, idx, 6, codes, sizeof codes);
+        if (a < 0)
+            goto fail;
+        if (a != 1 || strcmp(codes, want[run]))
+            fail_msg("generation %d: %ld applied, codes \"%s\"; expected 1, \"%s\"", run + 1, a, codes, want[run]);
+        close(c.fd);
+        c.fd = -1;
+        assert_int_equal(server_stop(&s), 0);
+    }
+    return;
+fail:
+    if (c.fd >= 0)
+        close(c.fd);
+    fail_msg("%s", ka_err);
+}
+
 /* Pending decisions across a SIGKILL: written into the snapshot
  * (--window-log-bytes 0), left to the log (the default: all of them here),
  * and some of each (the log's last 200K: its marks every 64K) */
@@ -1664,6 +1729,41 @@ static pid_t snapshot_child(pid_t pid)
     return found;
 }
 
+/* The number of times needle occurs in the file at path. */
+static int file_count(const char *path, const char *needle)
+{
+    char *text = slurp(path, NULL);
+    int n = 0;
+    for (const char *p = text; p && (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    free(text);
+    return n;
+}
+
+/* Users u0 .. u(users - 1) served in rounds of `per` (in dimension `dim`),
+ * by batches whose answers fit c's buffer: a state large enough for a
+ * snapshot child to be seen at work (6,000 users at d = 48: ~60 MB). The
+ * last batch's decision ids into last (per of them, when given). 0, or -1
+ * with ka_err. */
+static int serve_users(hconn *c, int users, int per, int dim, char last[][32])
+{
+    static char body[16 * 500 + 4096];
+    char *ans;
+    assert_true(per <= 500);
+    for (int b = 0; b < users / per; b++) {
+        size_t w = (size_t)snprintf(body, sizeof body, "{\"contexts\":[[");
+        for (int j = 0; j < dim; j++)
+            w += (size_t)snprintf(body + w, sizeof body - w, "%s%d", j ? "," : "", j == 0);
+        w += (size_t)snprintf(body + w, sizeof body - w, "]],\"users\":[");
+        for (int u = 0; u < per; u++)
+            w += (size_t)snprintf(body + w, sizeof body - w, "%s\"u%d\"", u ? "," : "", b * per + u);
+        snprintf(body + w, sizeof body - w, "]}");
+        if (expect_ok(c, "POST", "/v1/choose/batch", body, &ans) || (last && decisions_of(ans, last, (size_t)per)))
+            return -1;
+    }
+    return 0;
+}
+
 /* SIGTERM while a snapshot child is writing: the server waits for it (the
  * child dies with the writer thread that forked it, PR_SET_PDEATHSIG, so
  * the writer must not end first) and exits 0; no child is left. A state
@@ -1681,22 +1781,12 @@ static void test_snapshot_child(void **state)
         print_message("snapshot child: skipped: the server says \"%s\" (serve/snapshotter.h)\n", NO_FORK);
         skip();
     }
-    enum { USERS = 6000, PER = 500, DIM = 48 };
-    static char body[16 * PER + 4096];
+    enum { DIM = 48 };
+    static char body[4096];
     hconn c;
     ka_err[0] = '\0';
     pid_t child = 0;
-    int ok = !hconnect(&c, s.port);
-    for (int b = 0; ok && b < USERS / PER; b++) { /* the users, by batches whose answers fit c's buffer */
-        size_t w = (size_t)snprintf(body, sizeof body, "{\"contexts\":[[");
-        for (int j = 0; j < DIM; j++)
-            w += (size_t)snprintf(body + w, sizeof body - w, "%s%d", j ? "," : "", j == 0);
-        w += (size_t)snprintf(body + w, sizeof body - w, "]],\"users\":[");
-        for (int u = 0; u < PER; u++)
-            w += (size_t)snprintf(body + w, sizeof body - w, "%s\"u%d\"", u ? "," : "", b * PER + u);
-        snprintf(body + w, sizeof body - w, "]}");
-        ok = !expect_ok(&c, "POST", "/v1/choose/batch", body, NULL);
-    }
+    int ok = !hconnect(&c, s.port) && !serve_users(&c, 6000, 500, DIM, NULL);
     if (ok) {
         size_t w = (size_t)snprintf(body, sizeof body, "{\"user\":\"u1\",\"contexts\":[[");
         for (int j = 0; j < DIM; j++)
@@ -1723,6 +1813,118 @@ static void test_snapshot_child(void **state)
     free(log);
     assert_int_equal(alive_on(st), 0);
     print_message("snapshot child: SIGTERM while child %d was writing; it finished\n", (int)child);
+}
+
+static double mono_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* The state letter of process pid (R, S, D, T, Z ...; 0 when it is gone). */
+static char proc_state(pid_t pid)
+{
+    char p[64], st[512];
+    snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return 0;
+    const char *paren = fgets(st, sizeof st, f) ? strrchr(st, ')') : NULL;
+    fclose(f);
+    return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+/* A snapshot child that makes no progress - stopped here with SIGSTOP; in
+ * production, stuck in the kernel or on a lock - is killed once it has
+ * made none for --snapshot-stall seconds (1 here): one line on stderr
+ * naming it, colb_snapshot_failures_total counts it, the server serves on.
+ * Then SIGTERM completes (exit 0) and takes the final snapshot, since the
+ * failed one covered nothing: a restart replays no log record. Snapshots
+ * follow rewards only (--snapshot-every 1), so none retries before the
+ * SIGTERM. Bounded: 20 rewards' snapshots to catch a child at work, 30 s
+ * for the kill, server_stop's 60 s. */
+static void test_snapshot_stall(void **state)
+{
+    (void)state;
+    char st[256];
+    snprintf(st, sizeof st, "%s/stall", dir);
+    const char *args = "--dim 48 --policy linucb-ind --snapshot-fork 1 --snapshot-stall 1 --snapshot-every 1 "
+                       "--snapshot-interval 1000000 --snapshot-replay 0";
+    server s;
+    start_or_fail(&s, st, args);
+    if (file_has(s.log, NO_FORK)) {
+        assert_int_equal(server_stop(&s), 0);
+        print_message("snapshot stall: skipped: the server says \"%s\" (serve/snapshotter.h)\n", NO_FORK);
+        skip();
+    }
+    static char ids[500][32];
+    hconn c = { -1, "", 0 };
+    ka_err[0] = '\0';
+    pid_t child = 0;
+    if (hconnect(&c, s.port) || serve_users(&c, 6000, 500, 48, ids))
+        goto fail;
+    /* a reward, then its snapshot's child, stopped while it is at work (a
+     * child that ended before the SIGSTOP landed: the next reward) */
+    for (int i = 0; i < 20 && !child; i++) {
+        char body[128];
+        snprintf(body, sizeof body, "{\"decision\":\"%.31s\",\"reward\":1}", ids[i]);
+        if (expect_ok(&c, "POST", "/v1/reward", body, NULL))
+            goto fail;
+        pid_t p = 0;
+        for (int k = 0; k < 3000 && !p; k++, usleep(1000))
+            p = snapshot_child(s.pid);
+        if (!p || kill(p, SIGSTOP) != 0)
+            continue;
+        char ps = proc_state(p);
+        for (int k = 0; k < 2000 && ps && ps != 'T' && ps != 'Z'; k++, usleep(1000))
+            ps = proc_state(p);
+        if (ps == 'T')
+            child = p;
+    }
+    if (!child) {
+        snprintf(ka_err, sizeof ka_err, "no snapshot child caught at work after 20 rewards");
+        goto fail;
+    }
+    char line[128];
+    snprintf(line, sizeof line, "the snapshot process %d made no progress for 1 s", (int)child);
+    double t0 = mono_s();
+    while (!file_has(s.log, line) && mono_s() - t0 < 30)
+        usleep(20000);
+    double waited = mono_s() - t0;
+    if (!file_has(s.log, line)) {
+        kill(child, SIGKILL);
+        print_file(s.log);
+        fail_msg("the stopped snapshot child %d was not killed in 30 s", (int)child);
+    }
+    assert_int_equal(proc_state(child), 0); /* killed and reaped */
+    assert_int_equal(file_count(s.log, "snapshot process"), 1);
+    assert_true(file_has(s.log, "the next snapshot retries"));
+    assert_int_equal(metric(s.port, "colb_snapshot_failures_total"), 1);
+    char *ans;
+    if (expect_ok(&c, "GET", "/healthz", NULL, NULL) || expect_ok(&c, "GET", "/v1/stats", NULL, &ans))
+        goto fail;
+    assert_non_null(strstr(ans, "\"healthy\":true"));
+    close(c.fd);
+    c.fd = -1;
+    assert_int_equal(server_stop(&s), 0);
+    assert_true(file_has(s.log, "final snapshot at lsn"));
+    start_or_fail(&s, st, args);
+    if (!file_has(s.log, "and 0 log records replayed")) {
+        print_file(s.log);
+        fail_msg("the snapshot left at SIGTERM does not cover the log");
+    }
+    assert_int_equal(server_stop(&s), 0);
+    assert_int_equal(alive_on(st), 0);
+    print_message("snapshot stall: child %d stopped, killed %.2f s later; SIGTERM took the final snapshot\n",
+                  (int)child, waited);
+    return;
+fail:
+    if (child)
+        kill(child, SIGKILL);
+    if (c.fd >= 0)
+        close(c.fd);
+    fail_msg("%s", ka_err);
 }
 
 /* A power cut can lose the unsynced tail of a segment while a later one
@@ -1802,17 +2004,6 @@ static void test_repair_log(void **state)
     print_message("repair: %s zeroed from byte %ld to %ld; refused, then --repair-log kept %zu decisions and %zu "
                   "rewards, equal to the library's replay\n", strrchr(seg, '/') + 1, mid, end, nd, nr);
     assert_true(nd > 0);
-}
-
-/* The number of times needle occurs in the file at path. */
-static int file_count(const char *path, const char *needle)
-{
-    char *text = slurp(path, NULL);
-    int n = 0;
-    for (const char *p = text; p && (p = strstr(p, needle)) != NULL; p++)
-        n++;
-    free(text);
-    return n;
 }
 
 /* A log that cannot be written (the server's files held to 200,000 bytes:
@@ -2044,7 +2235,9 @@ int main(void)
         cmocka_unit_test_teardown(test_keepalive, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_replay, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_window, kill_leftovers),
+        cmocka_unit_test_teardown(test_decision_codes, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_child, kill_leftovers),
+        cmocka_unit_test_teardown(test_snapshot_stall, kill_leftovers),
         cmocka_unit_test_teardown(test_repair_log, kill_leftovers),
         cmocka_unit_test_teardown(test_log_full, kill_leftovers),
         cmocka_unit_test_teardown(test_threads, kill_leftovers),
