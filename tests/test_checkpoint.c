@@ -384,6 +384,49 @@ static void test_resume_other_build(void **state)
         fail_msg("%s: %s", cmd, err);
 }
 
+/* A checkpoint records its kernel path: one written on the portable path
+ * is refused on the CPU's own SIMD path in one line naming both, and
+ * resumes under COLB_KERNEL=portable; the CPU's default path and the same
+ * path named by COLB_KERNEL are one path. */
+static void test_resume_other_kernel(void **state)
+{
+    (void)state;
+    unsetenv("COLB_KERNEL");
+    const char *best = colb_kernel_path();
+    assert_non_null(best);
+    if (!strcmp(best, "portable"))
+        skip(); /* this CPU runs no other path */
+    char cmd[1200], err[4096], path[512], want[300];
+    snprintf(path, sizeof path, "%s/kernel.colb", dir);
+    snprintf(cmd, sizeof cmd, "run --users 10 --horizon 300 --policies linucb-ind,club --repeats 1 "
+             "--quiet 1 --plots 0 --out %s/kernel --stop-after 100 --checkpoint %s", dir, path);
+    setenv("COLB_KERNEL", "portable", 1);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 0);
+    unsetenv("COLB_KERNEL");
+    snprintf(cmd, sizeof cmd, "run --resume %s", path);
+    int st = colb_run(cmd, err, sizeof err);
+    if (st != 1 || lines(err) != 1)
+        fail_msg("resumed on kernel path %s: status %d, stderr '%s'", best, st, err);
+    snprintf(want, sizeof want, "written on kernel path portable and this run's is %s", best);
+    if (!strstr(err, want) || !strstr(err, "COLB_KERNEL=portable"))
+        fail_msg("resumed on kernel path %s: '%s'", best, err);
+    setenv("COLB_KERNEL", "portable", 1);
+    st = colb_run(cmd, err, sizeof err);
+    unsetenv("COLB_KERNEL");
+    if (st)
+        fail_msg("%s under COLB_KERNEL=portable: %s", cmd, err);
+    /* the default path, then the same path by name */
+    snprintf(cmd, sizeof cmd, "run --users 10 --horizon 300 --policies linucb-ind --repeats 1 "
+             "--quiet 1 --plots 0 --out %s/kernel2 --stop-after 100 --checkpoint %s", dir, path);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 0);
+    setenv("COLB_KERNEL", best, 1);
+    snprintf(cmd, sizeof cmd, "run --resume %s", path);
+    st = colb_run(cmd, err, sizeof err);
+    unsetenv("COLB_KERNEL");
+    if (st)
+        fail_msg("%s under COLB_KERNEL=%s: %s", cmd, best, err);
+}
+
 /* A figure's checkpoint found under another figure's name (copied or
  * renamed) is refused by --resume in one line naming both figures; under
  * its own name it resumes. */
@@ -606,6 +649,7 @@ int main(void)
         cmocka_unit_test(test_resume_errors),
         cmocka_unit_test(test_resume_other_build),
         cmocka_unit_test(test_reproduce_resume_other_figure),
+        cmocka_unit_test(test_resume_other_kernel),
         cmocka_unit_test(test_reproduce_interrupt_resume),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
