@@ -41,8 +41,8 @@ typedef struct colb_env_params {
     colb_env_kind kind;  /* default COLB_ENV_CLUSTERED */
     size_t users;        /* N in [1, 2^31]; default 100 */
     size_t clusters;     /* L in [1, N] (clustered); default 4 */
-    double zipf;         /* z in [0, 50]: cluster shares proportional to l^{-z};
-                            default 0 */
+    double zipf;         /* z in [0, COLB_ZIPF_MAX = 50]: cluster shares
+                            proportional to l^{-z}; default 0 */
     size_t dim;          /* d in [1, 4096]; default 15 */
     size_t arms;         /* K in [1, 10^6]; default 25 */
     double noise;        /* sigma in [0, COLB_SCALE_MAX] of the Gaussian reward
@@ -111,7 +111,10 @@ colb_status colb_env_true_clusters(const colb_env *e, size_t *labels, size_t *n_
 colb_status colb_env_theta(const colb_env *e, size_t u, double *theta);
 
 /* Cluster sizes of the clustered model: sizes[0..L) proportional to l^{-z},
- * each >= 1, summing to N (largest-remainder rounding). */
+ * each >= 1, summing to N (largest-remainder rounding). z in [0,
+ * COLB_ZIPF_MAX], as colb_env_params.zipf. Errors: COLB_EINVAL (sizes NULL,
+ * L == 0 or L > N), COLB_ENONFIN (z NaN or infinite), COLB_ERANGE (z outside
+ * its range), COLB_ENOMEM; sizes is untouched on error. */
 colb_status colb_cluster_sizes(size_t N, size_t L, double z, size_t *sizes);
 
 #ifdef __cplusplus
