@@ -93,7 +93,8 @@ uint64_t colb_env_rounds(const colb_env *e);
 
 /* The contexts user u sees in the current round (K x d, owned by e, valid
  * until the next colb_env_next_round). For shared-context environments the
- * same array for every u. */
+ * same array for every u. NULL before the first round (colb_env_rounds ==
+ * 0), for u >= N and for e NULL. */
 const double *colb_env_contexts(colb_env *e, size_t u);
 
 /* Observed reward of user u for arm k in the current round. */

@@ -208,14 +208,17 @@ void colb__env_outcome(const colb_env *e, size_t u, size_t k, double *reward, do
 
 uint64_t colb_env_rounds(const colb_env *e) { return e ? e->rounds : 0; }
 
+/* Before the first round there are no contexts: NULL for every kind (a
+ * synthetic environment's buffer is then all zeros, which a caller could
+ * take for a round). */
 const double *colb_env_contexts(colb_env *e, size_t u)
 {
-    return e && u < e->N ? e->vt->contexts(e, u) : NULL;
+    return e && u < e->N && e->rounds ? e->vt->contexts(e, u) : NULL;
 }
 
 const double *colb__env_contexts_into(colb_env *e, size_t u, double *buf)
 {
-    if (!e || u >= e->N)
+    if (!e || u >= e->N || !e->rounds)
         return NULL;
     return e->vt->contexts_into ? e->vt->contexts_into(e, u, buf) : e->vt->contexts(e, u);
 }
