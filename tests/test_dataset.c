@@ -493,7 +493,8 @@ static void check_round(colb_env *e, const colb_dataset *ds, size_t K, int share
 }
 
 /* Every kind of environment, synthetic and logged, has no contexts before
- * its first round (NULL, by both ways of asking), and has them after. */
+ * its first round (NULL, by both ways of asking) nor rewards and regrets
+ * (NaN), and has them after. */
 static void test_env_no_contexts_before_first_round(void **state)
 {
     (void)state;
@@ -519,11 +520,16 @@ static void test_env_no_contexts_before_first_round(void **state)
             if (colb_env_contexts(e, u))
                 fail_msg("environment %d: contexts of user %zu before the first round", i, u);
             assert_null(colb__env_contexts_into(e, u, buf));
+            if (!isnan(colb_env_reward(e, u, 0)) || !isnan(colb_env_regret(e, u, 0)))
+                fail_msg("environment %d: user %zu's reward %g, regret %g before the first round", i,
+                         u, colb_env_reward(e, u, 0), colb_env_regret(e, u, 0));
         }
         assert_ok(colb_env_next_round(e));
         for (size_t u = 0; u < NU; u++) {
             assert_non_null(colb_env_contexts(e, u));
             assert_non_null(colb__env_contexts_into(e, u, buf));
+            assert_false(isnan(colb_env_reward(e, u, 0)));
+            assert_false(isnan(colb_env_regret(e, u, 0)));
         }
         assert_null(colb_env_contexts(e, NU));
         colb_env_free(e);

@@ -97,11 +97,12 @@ uint64_t colb_env_rounds(const colb_env *e);
  * 0), for u >= N and for e NULL. */
 const double *colb_env_contexts(colb_env *e, size_t u);
 
-/* Observed reward of user u for arm k in the current round. */
+/* Observed reward of user u for arm k in the current round; NaN before the
+ * first round, for u >= N, k >= K and e NULL. */
 double colb_env_reward(const colb_env *e, size_t u, size_t k);
 
 /* Pseudo-regret of user u for arm k in the current round:
- * max_j E[reward(u, j)] - E[reward(u, k)] >= 0. */
+ * max_j E[reward(u, j)] - E[reward(u, k)] >= 0; NaN as colb_env_reward. */
 double colb_env_regret(const colb_env *e, size_t u, size_t k);
 
 /* The true clusters (labels[0..N), *n_clusters); COLB_EUNSUP if the

@@ -225,12 +225,12 @@ const double *colb__env_contexts_into(colb_env *e, size_t u, double *buf)
 
 double colb_env_reward(const colb_env *e, size_t u, size_t k)
 {
-    return e && u < e->N && k < e->K ? e->vt->reward(e, u, k) : NAN;
+    return e && u < e->N && k < e->K && e->rounds ? e->vt->reward(e, u, k) : NAN;
 }
 
 double colb_env_regret(const colb_env *e, size_t u, size_t k)
 {
-    return e && u < e->N && k < e->K ? e->vt->regret(e, u, k) : NAN;
+    return e && u < e->N && k < e->K && e->rounds ? e->vt->regret(e, u, k) : NAN;
 }
 
 colb_status colb_env_true_clusters(const colb_env *e, size_t *labels, size_t *n_clusters)
