@@ -193,7 +193,9 @@ clean:
 # CI spends about two minutes); `make fuzz-long` runs each for FUZZ_LONG seconds. New inputs
 # go to build-fuzz/corpus/NAME, crashes to build-fuzz/crash-NAME-*: copy a
 # crash into tests/fuzz/corpus/NAME/ and `make check` replays it from then on
-# (build/tests/fuzz_NAME_replay, built with the ordinary compiler).
+# (build/tests/fuzz_NAME_replay, built with the ordinary compiler). The
+# experiment seeds named after a figure are copies of experiments/FIGURE.conf
+# (test_cli_experiment fails until an edited one is copied again).
 FUZZ_BUDGET ?= 75
 FUZZ_SECONDS ?= $(shell n=$(words $(FUZZ_NAMES)); expr $(FUZZ_BUDGET) / $${n:-1})
 FUZZ_LONG   ?= 600

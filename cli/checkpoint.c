@@ -173,17 +173,33 @@ static void build_identity(char *out, size_t len)
     snprintf(out, len, "colb %s, built with %s, executable %016llx", COLB_VERSION_STRING, COLB_BUILD_FLAGS, h);
 }
 
+#define KERNEL_LABEL "colb kernel"
+
+/* The kernel path this process computes with (colb_kernel_path), or what
+ * COLB_KERNEL names when this CPU cannot run it. */
+static void kernel_identity(char *out, size_t len)
+{
+    const char *k = colb_kernel_path(), *env = getenv("COLB_KERNEL");
+    if (k)
+        snprintf(out, len, "%s", k);
+    else
+        snprintf(out, len, "COLB_KERNEL=%.64s (not a kernel this CPU runs)", env ? env : "");
+}
+
 int session_write(const run_session *s, const char *path, const char *label, const void *bytes,
                   size_t len, char *err, size_t err_len)
 {
     colb_snapshot_writer *w = NULL;
-    char msg[512], build[256];
+    char msg[512], build[256], kernel[128];
     build_identity(build, sizeof build);
+    kernel_identity(kernel, sizeof kernel);
     colb_status st = colb_snapshot_writer_open(path, &w, msg, sizeof msg);
     if (st == COLB_OK)
         st = colb_snapshot_put_bytes(w, label, bytes, len);
     if (st == COLB_OK)
         st = colb_snapshot_put_bytes(w, BUILD_LABEL, build, strlen(build));
+    if (st == COLB_OK)
+        st = colb_snapshot_put_bytes(w, KERNEL_LABEL, kernel, strlen(kernel));
     for (size_t i = 0; i < s->n_sims && st == COLB_OK; i++)
         st = colb_snapshot_put_sim(w, s->labels[i], s->sims[i]);
     if (st == COLB_OK)
@@ -205,7 +221,7 @@ int session_open(run_session *s, const char *path, const char *label, const void
         snprintf(err, err_len, "%s", msg);
         return -1;
     }
-    size_t at = (size_t)-1, built = (size_t)-1;
+    size_t at = (size_t)-1, built = (size_t)-1, kern = (size_t)-1;
     for (size_t i = 0; i < colb_snapshot_reader_count(s->resume); i++)
         if (colb_snapshot_reader_kind(s->resume, i) == COLB_SNAPSHOT_BYTES) {
             const char *l = colb_snapshot_reader_label(s->resume, i);
@@ -213,6 +229,8 @@ int session_open(run_session *s, const char *path, const char *label, const void
                 at = i;
             if (!strcmp(l, BUILD_LABEL) && built == (size_t)-1)
                 built = i;
+            if (!strcmp(l, KERNEL_LABEL) && kern == (size_t)-1)
+                kern = i;
         }
     if (at == (size_t)-1) {
         snprintf(err, err_len, "%s is a colb snapshot but not a checkpoint of %s", path, label);
@@ -232,6 +250,27 @@ int session_open(run_session *s, const char *path, const char *label, const void
                  "with that build, or start the run again", path,
                  have[0] ? have : "before builds were recorded", want);
         return -1;
+    }
+    /* and with the kernel path it started on: the portable kernel rounds
+     * differently from the SIMD ones, which can flip a near tie between
+     * arms. A checkpoint without the record comes from a build before it,
+     * refused above unless the build could not be told apart (no hash of
+     * the executable): then it resumes as it did. */
+    if (kern != (size_t)-1) {
+        char now[128], then[128] = "";
+        kernel_identity(now, sizeof now);
+        if (colb_snapshot_get_bytes(s->resume, kern, &b, &n) == COLB_OK)
+            snprintf(then, sizeof then, "%.*s", (int)(n < sizeof then ? n : sizeof then - 1), (const char *)b);
+        for (char *c = then; *c; c++) /* one line, whatever the file holds */
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = '?';
+        if (strcmp(then, now)) {
+            int named = !strcmp(then, "avx512") || !strcmp(then, "avx2") || !strcmp(then, "portable");
+            snprintf(err, err_len, "%s was written on kernel path %s and this run's is %s (COLB_KERNEL): "
+                     "results may differ by near-tie flips; resume it with %s%s, or start the run again",
+                     path, then, now, named ? "COLB_KERNEL=" : "that kernel path", named ? then : "");
+            return -1;
+        }
     }
     return colb_snapshot_get_bytes(s->resume, at, bytes, len) == COLB_OK ? 0 : -1;
 }

@@ -6,7 +6,9 @@
  * A checkpoint file holds: one bytes object labelled by the command
  * ("colb run": its command line and experiment file; "colb reproduce": the
  * figure), one labelled "colb build" naming the build that wrote it (a
- * checkpoint of another build is not resumed), then one simulation per
+ * checkpoint of another build is not resumed), one labelled "colb kernel"
+ * naming the kernel path it ran on (colb_kernel_path; one of another path
+ * is not resumed), then one simulation per
  * setting reached, labelled "setting READING SWEEP" (plus the fingerprint
  * of its data set, and CLUB's tuned constants when they were tuned),
  * finished ones with their results only, the last one possibly stopped
@@ -64,7 +66,7 @@ int session_write(const run_session *s, const char *path, const char *label, con
                   size_t len, char *err, size_t err_len);
 
 /* Open a checkpoint and find its tool bytes under `label`; one written by
- * another build of colb is refused. */
+ * another build of colb, or on another kernel path, is refused. */
 int session_open(run_session *s, const char *path, const char *label, const void **bytes,
                  size_t *len, char *err, size_t err_len);
 

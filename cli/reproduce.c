@@ -73,6 +73,27 @@ typedef struct job {
     char dir[sizeof ((outdir *)0)->tmp + 96], rel[128];
 } job;
 
+/* 0 if the checkpoint `path` (its tool bytes: the figure it was written
+ * for) is one of figure `name`; else -1 and err names both. The file's name
+ * alone does not say: a checkpoint copied or renamed would otherwise be
+ * refused later, by a setting's check, without naming the figure. */
+static int checkpoint_of(const char *path, const void *bytes, size_t len, const char *name, char *err,
+                         size_t err_len)
+{
+    if (len == strlen(name) && !memcmp(bytes, name, len))
+        return 0;
+    char had[64];
+    size_t n = len < sizeof had - 1 ? len : sizeof had - 1;
+    for (size_t i = 0; i < n; i++) { /* shown on one line, whatever the file holds */
+        unsigned char c = ((const unsigned char *)bytes)[i];
+        had[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    had[n] = '\0';
+    snprintf(err, err_len, "%s is a checkpoint of figure '%s%s', not of %s: remove it or run without "
+             "--resume", path, had, len > n ? "..." : "", name);
+    return -1;
+}
+
 /* Remove the checkpoints of a completed reproduction, and their folder when
  * nothing else is in it. */
 static void remove_checkpoints(const char *dir, const job *jobs, size_t n)
@@ -224,7 +245,8 @@ int cmd_reproduce(int argc, char **argv)
         const void *bytes;
         size_t blen;
         if (resume && access(ckpt, F_OK) == 0) {
-            if (session_open(&ss, ckpt, "colb reproduce", &bytes, &blen, err, sizeof err)) {
+            if (session_open(&ss, ckpt, "colb reproduce", &bytes, &blen, err, sizeof err) ||
+                checkpoint_of(ckpt, bytes, blen, jb->spec->name, err, sizeof err)) {
                 session_free(&ss);
                 rc = 1;
                 break;

@@ -384,6 +384,86 @@ static void test_resume_other_build(void **state)
         fail_msg("%s: %s", cmd, err);
 }
 
+/* A checkpoint records its kernel path: one written on the portable path
+ * is refused on the CPU's own SIMD path in one line naming both, and
+ * resumes under COLB_KERNEL=portable; the CPU's default path and the same
+ * path named by COLB_KERNEL are one path. */
+static void test_resume_other_kernel(void **state)
+{
+    (void)state;
+    unsetenv("COLB_KERNEL");
+    const char *best = colb_kernel_path();
+    assert_non_null(best);
+    if (!strcmp(best, "portable"))
+        skip(); /* this CPU runs no other path */
+    char cmd[1200], err[4096], path[512], want[300];
+    snprintf(path, sizeof path, "%s/kernel.colb", dir);
+    snprintf(cmd, sizeof cmd, "run --users 10 --horizon 300 --policies linucb-ind,club --repeats 1 "
+             "--quiet 1 --plots 0 --out %s/kernel --stop-after 100 --checkpoint %s", dir, path);
+    setenv("COLB_KERNEL", "portable", 1);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 0);
+    unsetenv("COLB_KERNEL");
+    snprintf(cmd, sizeof cmd, "run --resume %s", path);
+    int st = colb_run(cmd, err, sizeof err);
+    if (st != 1 || lines(err) != 1)
+        fail_msg("resumed on kernel path %s: status %d, stderr '%s'", best, st, err);
+    snprintf(want, sizeof want, "written on kernel path portable and this run's is %s", best);
+    if (!strstr(err, want) || !strstr(err, "COLB_KERNEL=portable"))
+        fail_msg("resumed on kernel path %s: '%s'", best, err);
+    setenv("COLB_KERNEL", "portable", 1);
+    st = colb_run(cmd, err, sizeof err);
+    unsetenv("COLB_KERNEL");
+    if (st)
+        fail_msg("%s under COLB_KERNEL=portable: %s", cmd, err);
+    /* the default path, then the same path by name */
+    snprintf(cmd, sizeof cmd, "run --users 10 --horizon 300 --policies linucb-ind --repeats 1 "
+             "--quiet 1 --plots 0 --out %s/kernel2 --stop-after 100 --checkpoint %s", dir, path);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 0);
+    setenv("COLB_KERNEL", best, 1);
+    snprintf(cmd, sizeof cmd, "run --resume %s", path);
+    st = colb_run(cmd, err, sizeof err);
+    unsetenv("COLB_KERNEL");
+    if (st)
+        fail_msg("%s under COLB_KERNEL=%s: %s", cmd, best, err);
+}
+
+/* A figure's checkpoint found under another figure's name (copied or
+ * renamed) is refused by --resume in one line naming both figures; under
+ * its own name it resumes. */
+static void test_reproduce_resume_other_figure(void **state)
+{
+    (void)state;
+    char out[300], err[4096], cmd[1200], from[400], to[400];
+    snprintf(out, sizeof out, "%s/fig", dir);
+    char *args[] = { "reproduce", "--quick", "fig1a", "--out", out, "-j", "1", NULL };
+    int st = run_signal_at(args, "users=50 done", NULL, SIGTERM, err, sizeof err);
+    if (st != 143)
+        fail_msg("interrupted reproduction: status %d, stderr '%s'", st, err);
+    snprintf(from, sizeof from, "%s/fig.checkpoints/fig1a.colb", dir);
+    snprintf(to, sizeof to, "%s/other.checkpoints", dir);
+    assert_int_equal(mkdir(to, 0777), 0);
+    snprintf(to, sizeof to, "%s/other.checkpoints/fig1b.colb", dir);
+    size_t n = 0;
+    char *b = slurp(from, &n);
+    assert_non_null(b);
+    FILE *f = fopen(to, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, n, f), n);
+    fclose(f);
+    free(b);
+    snprintf(cmd, sizeof cmd, "reproduce --quick fig1b --out %s/other -j 1 --resume", dir);
+    st = colb_run(cmd, err, sizeof err);
+    /* after the progress line naming the figure (stderr is not a terminal) */
+    const char *said = !strncmp(err, "colb: running fig1b\n", 20) ? err + 20 : err;
+    if (st != 1 || lines(said) != 1)
+        fail_msg("%s: status %d, stderr '%s'", cmd, st, err);
+    if (!strstr(said, "fig1b.colb is a checkpoint of figure 'fig1a', not of fig1b"))
+        fail_msg("fig1a's checkpoint resumed as fig1b's: '%s'", err);
+    snprintf(cmd, sizeof cmd, "reproduce --quick fig1a --out %s -j 1 --resume", out);
+    if (colb_run(cmd, err, sizeof err))
+        fail_msg("%s: %s", cmd, err);
+}
+
 #define EDITED_CONF(last) "env = clustered\nusers = 40\nclusters = 2\ndim = 4\narms = 8\n" \
                              "repeats = 2\npolicies = linucb-ind, locb, sclub\n" \
                              "sweep = horizon=200,10000," last "\n"
@@ -568,6 +648,8 @@ int main(void)
         cmocka_unit_test(test_sigkill_during_checkpoint_write),
         cmocka_unit_test(test_resume_errors),
         cmocka_unit_test(test_resume_other_build),
+        cmocka_unit_test(test_reproduce_resume_other_figure),
+        cmocka_unit_test(test_resume_other_kernel),
         cmocka_unit_test(test_reproduce_interrupt_resume),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
  * duplicates and out-of-range or non-decimal numbers are refused. */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <unistd.h>
 
 #include "experiment.h"
@@ -167,6 +168,45 @@ static void test_shortest_doubles(void **state)
     free(c);
 }
 
+/* The fuzzer's experiment seeds named after a figure are that figure's
+ * experiments/FIGURE.conf as it is now (its keys and its checks' current
+ * syntax and text, which a stale copy misses), and load as specs. */
+static void test_fuzz_seeds_are_the_experiments(void **state)
+{
+    (void)state;
+    DIR *d = opendir("experiments");
+    if (!d)
+        fail_msg("no experiments/ (run from the repository root)");
+    struct dirent *de;
+    int n = 0;
+    while ((de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (len <= 5 || strcmp(de->d_name + len - 5, ".conf"))
+            continue;
+        char conf[512], seed[512];
+        snprintf(conf, sizeof conf, "experiments/%s", de->d_name);
+        snprintf(seed, sizeof seed, "tests/fuzz/corpus/experiment/%.*s", (int)(len - 5), de->d_name);
+        size_t a_len = 0, b_len = 0;
+        char *a = slurp(conf, &a_len), *b = slurp(seed, &b_len);
+        assert_non_null(a);
+        if (!b)
+            fail_msg("no seed %s for %s", seed, conf);
+        if (a_len != b_len || memcmp(a, b, a_len))
+            fail_msg("%s is not %s as it is now: copy it (cp %s %s)", seed, conf, conf, seed);
+        experiment *e = fresh();
+        char err[ERR_LEN];
+        if (load(e, b, err, sizeof err))
+            fail_msg("%s: %s", seed, err);
+        assert_true(e->n_checks > 0);
+        free(e);
+        free(a);
+        free(b);
+        n++;
+    }
+    closedir(d);
+    assert_true(n >= 6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -177,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_duplicates_are_refused),
         cmocka_unit_test(test_values_are_checked),
         cmocka_unit_test(test_shortest_doubles),
+        cmocka_unit_test(test_fuzz_seeds_are_the_experiments),
     };
     return cmocka_run_group_tests_name("experiment files", tests, NULL, NULL);
 }

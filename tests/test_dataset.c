@@ -492,6 +492,51 @@ static void check_round(colb_env *e, const colb_dataset *ds, size_t K, int share
     }
 }
 
+/* Every kind of environment, synthetic and logged, has no contexts before
+ * its first round (NULL, by both ways of asking) nor rewards and regrets
+ * (NaN), and has them after. */
+static void test_env_no_contexts_before_first_round(void **state)
+{
+    (void)state;
+    colb_dataset *ds = env_dataset();
+    colb_env *envs[4] = { NULL };
+    char msg[256];
+    colb_env_params p;
+    colb_env_params_default(&p);
+    p.users = NU;
+    p.clusters = 2;
+    p.dim = DD;
+    p.arms = 7;
+    assert_ok(colb_env_create(&p, 3, &envs[0], msg, sizeof msg));
+    p.kind = COLB_ENV_PERSONALIZED;
+    assert_ok(colb_env_create(&p, 3, &envs[1], msg, sizeof msg));
+    assert_ok(colb_env_create_logged(ds, COLB_LOGGED_SHARED, 7, 3, &envs[2], msg, sizeof msg));
+    assert_ok(colb_env_create_logged(ds, COLB_LOGGED_PER_USER, 7, 3, &envs[3], msg, sizeof msg));
+    double buf[7 * DD];
+    for (int i = 0; i < 4; i++) {
+        colb_env *e = envs[i];
+        assert_int_equal(colb_env_rounds(e), 0);
+        for (size_t u = 0; u < NU; u++) {
+            if (colb_env_contexts(e, u))
+                fail_msg("environment %d: contexts of user %zu before the first round", i, u);
+            assert_null(colb__env_contexts_into(e, u, buf));
+            if (!isnan(colb_env_reward(e, u, 0)) || !isnan(colb_env_regret(e, u, 0)))
+                fail_msg("environment %d: user %zu's reward %g, regret %g before the first round", i,
+                         u, colb_env_reward(e, u, 0), colb_env_regret(e, u, 0));
+        }
+        assert_ok(colb_env_next_round(e));
+        for (size_t u = 0; u < NU; u++) {
+            assert_non_null(colb_env_contexts(e, u));
+            assert_non_null(colb__env_contexts_into(e, u, buf));
+            assert_false(isnan(colb_env_reward(e, u, 0)));
+            assert_false(isnan(colb_env_regret(e, u, 0)));
+        }
+        assert_null(colb_env_contexts(e, NU));
+        colb_env_free(e);
+    }
+    colb_dataset_free(ds);
+}
+
 static void test_env_shared(void **state)
 {
     (void)state;
@@ -817,6 +862,7 @@ int main(void)
         cmocka_unit_test(test_load_malformed_positives),
         cmocka_unit_test(test_load_missing_files),
         cmocka_unit_test(test_write_round_trip),
+        cmocka_unit_test(test_env_no_contexts_before_first_round),
         cmocka_unit_test(test_env_shared),
         cmocka_unit_test(test_env_per_user),
         cmocka_unit_test(test_env_contexts_into),

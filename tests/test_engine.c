@@ -39,6 +39,25 @@ static void test_cluster_sizes(void **state)
     assert_int_equal(tot, 12);
     assert_status(colb_cluster_sizes(3, 4, 0.0, s), COLB_EINVAL);
     assert_status(colb_cluster_sizes(3, 0, 0.0, s), COLB_EINVAL);
+    /* z: the range of colb_env_params.zipf, as its check reports it */
+    assert_ok(colb_cluster_sizes(100, 4, COLB_ZIPF_MAX, s));
+    assert_int_equal(s[0], 97);
+    size_t keep[4] = { 1, 2, 3, 4 };
+    memcpy(s, keep, sizeof keep);
+    assert_status(colb_cluster_sizes(100, 4, nextafter(COLB_ZIPF_MAX, INFINITY), s), COLB_ERANGE);
+    assert_status(colb_cluster_sizes(100, 4, 1e300, s), COLB_ERANGE);
+    assert_status(colb_cluster_sizes(100, 4, -0.5, s), COLB_ERANGE);
+    assert_status(colb_cluster_sizes(100, 4, NAN, s), COLB_ENONFIN);
+    assert_status(colb_cluster_sizes(100, 4, INFINITY, s), COLB_ENONFIN);
+    assert_memory_equal(s, keep, sizeof keep);
+    colb_env_params ep;
+    colb_env_params_default(&ep);
+    char msg[256];
+    double zs[] = { 0.0, COLB_ZIPF_MAX, nextafter(COLB_ZIPF_MAX, INFINITY), -0.5, NAN };
+    for (size_t i = 0; i < sizeof zs / sizeof zs[0]; i++) {
+        ep.zipf = zs[i];
+        assert_int_equal(colb_cluster_sizes(100, 4, zs[i], s), colb_env_params_check(&ep, msg, sizeof msg));
+    }
 }
 
 static void test_env_pairing_and_rewards(void **state)

@@ -59,6 +59,15 @@ static void test_kernel_names(void **state)
     char msg[256];
     assert_status(colb_policy_create("linucb-ind", &pp, &pol, msg, sizeof msg), COLB_EINVAL);
     assert_null(pol);
+    /* colb_kernel_path: the path a policy would use, or NULL */
+    assert_null(colb_kernel_path());
+    setenv("COLB_KERNEL", "portable", 1);
+    assert_string_equal(colb_kernel_path(), "portable");
+    unsetenv("COLB_KERNEL");
+    assert_ok(colb__soa_pick_kernel(NULL, &k));
+    assert_string_equal(colb_kernel_path(), k->name);
+    setenv("COLB_KERNEL", "", 1);
+    assert_string_equal(colb_kernel_path(), k->name);
     unsetenv("COLB_KERNEL");
 }
 

@@ -2,6 +2,9 @@
  * the samplers. */
 #include "testutil.h"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include "core/util.h"
 
 static void test_xoshiro_known_answers(void **state)
@@ -185,6 +188,99 @@ static void test_sample_distinct(void **state)
         assert_true(labs(hits[i] - 2000) < 5 * 35);
 }
 
+/* The sphere of dimension 0: nothing written, nothing drawn. */
+static int sphere_d0(void)
+{
+    colb_rng r, r2;
+    colb_rng_seed(&r, 3, 1);
+    r2 = r;
+    double x[2] = { 7.0, 7.0 };
+    colb_rng_sphere(&r, x, 0);
+    if (x[0] != 7.0 || x[1] != 7.0)
+        return 1;
+    if (colb_rng_u64(&r) != colb_rng_u64(&r2))
+        return 2;
+    return 0;
+}
+
+static int sample_k_over_n(void)
+{
+    colb_rng r, r2;
+    colb_rng_seed(&r, 3, 2);
+    /* k > n draws every index once, as k = n does, and writes nothing past
+     * out[n) nor past work[n) */
+    enum { n = 5, k = 8, G = 4 };
+    const size_t mark = (size_t)0xC01BC01B;
+    for (int rep = 0; rep < 200; rep++) {
+        size_t work[n + G], out[k + G], work2[n], out2[n];
+        for (int i = 0; i < n + G; i++)
+            work[i] = mark;
+        for (int i = 0; i < k + G; i++)
+            out[i] = mark;
+        r2 = r;
+        colb_rng_sample(&r, n, k, work, out);
+        colb_rng_sample(&r2, n, n, work2, out2);
+        int seen[n] = { 0 };
+        for (int i = 0; i < n; i++) {
+            if (out[i] >= n || seen[out[i]]++)
+                return 3;
+            if (out[i] != out2[i])
+                return 4;
+        }
+        for (int i = n; i < k + G; i++)
+            if (out[i] != mark)
+                return 5;
+        for (int i = n; i < n + G; i++)
+            if (work[i] != mark)
+                return 6;
+        if (colb_rng_u64(&r) != colb_rng_u64(&r2))
+            return 7;
+    }
+    /* n = 0: nothing to draw, nothing written */
+    size_t none = mark;
+    colb_rng_sample(&r, 0, 3, NULL, &none);
+    if (none != mark)
+        return 8;
+    return 0;
+}
+
+/* check() in a child bounded by alarm(): an endless loop or a write out of
+ * bounds fails the test, not the whole run; its exit code names the failed
+ * check. */
+static void in_child(int (*check)(void), const char *what)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* a fault ends the child (cmocka's handlers would go on testing in it) */
+        signal(SIGSEGV, SIG_DFL);
+        signal(SIGBUS, SIG_DFL);
+        signal(SIGILL, SIG_DFL);
+        signal(SIGFPE, SIG_DFL);
+        alarm(10);
+        _exit(check());
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (WIFSIGNALED(st))
+        fail_msg("%s: killed by signal %d (%s)", what, WTERMSIG(st),
+                 WTERMSIG(st) == SIGALRM ? "it never returned" : "a write out of bounds");
+    if (WEXITSTATUS(st))
+        fail_msg("%s: check %d failed", what, WEXITSTATUS(st));
+}
+
+static void test_sphere_d0(void **state)
+{
+    (void)state;
+    in_child(sphere_d0, "colb_rng_sphere with d = 0");
+}
+
+static void test_sample_k_over_n(void **state)
+{
+    (void)state;
+    in_child(sample_k_over_n, "colb_rng_sample with k > n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +292,8 @@ int main(void)
         cmocka_unit_test(test_normal_fill_is_normal),
         cmocka_unit_test(test_sphere),
         cmocka_unit_test(test_sample_distinct),
+        cmocka_unit_test(test_sphere_d0),
+        cmocka_unit_test(test_sample_k_over_n),
     };
     return cmocka_run_group_tests_name("rng", tests, NULL, NULL);
 }

@@ -1141,6 +1141,135 @@ static void test_atomic_durable_writes(void **state)
     colb_env_free(e);
 }
 
+/* The names of dir's entries holding ".tmp.", sorted, one per line (caller
+ * frees). */
+static char *temporaries(const char *dir)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "ls -A %s | grep -F .tmp. | LC_ALL=C sort", dir);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    char *out = calloc(1, 8192);
+    size_t n = fread(out, 1, 8191, f);
+    out[n] = '\0';
+    pclose(f);
+    return out;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(a, b); }
+
+static void touch(const char *dir, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("left over\n", f);
+    fclose(f);
+}
+
+/* A writer killed (SIGKILL) half-way leaves its whole temporary
+ * PATH.tmp.PID.N; the next save of PATH removes it, and only the
+ * temporaries of PATH whose writer no longer exists: not those of live
+ * processes, of another target, of names outside the exact pattern, nor
+ * anything but regular files. */
+static void test_stale_temporaries_removed(void **state)
+{
+    (void)state;
+    char dir[300], path[340], msg[512], name[600];
+    snprintf(dir, sizeof dir, "%s/stale", tmpdir);
+    assert_int_equal(mkdir(dir, 0777), 0);
+    snprintf(path, sizeof path, "%s/p.colb", dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        colb_snapshot_writer *w = NULL;
+        static char big[3 << 20];
+        if (colb_snapshot_writer_open(path, &w, msg, sizeof msg) != COLB_OK ||
+            colb_snapshot_put_bytes(w, "big", big, sizeof big) != COLB_OK)
+            _exit(1);
+        raise(SIGKILL);
+        _exit(2);
+    }
+    int wst;
+    assert_int_equal(waitpid(pid, &wst, 0), pid);
+    assert_true(WIFSIGNALED(wst) && WTERMSIG(wst) == SIGKILL);
+    char *left = temporaries(dir);
+    char want[64];
+    snprintf(want, sizeof want, "p.colb.tmp.%ld.", (long)pid);
+    if (strncmp(left, want, strlen(want)) || strchr(left, '\n') != left + strlen(left) - 1)
+        fail_msg("after the kill: '%s', expected one p.colb.tmp.%ld.N", left, (long)pid);
+    free(left);
+    /* pid is dead and reaped: the files below that name it are leftovers
+     * when they match the pattern exactly */
+    long dead = (long)pid, self = (long)getpid(), parent = (long)getppid();
+    snprintf(name, sizeof name, "p.colb.tmp.%ld.0", dead);           /* leftover */
+    touch(dir, name);
+    snprintf(name, sizeof name, "p.colb.tmp.%ld.17", self);          /* live: this process */
+    touch(dir, name);
+    snprintf(name, sizeof name, "p.colb.tmp.%ld.18", parent);        /* live: its parent */
+    touch(dir, name);
+    snprintf(name, sizeof name, "q.colb.tmp.%ld.1", dead);           /* another target */
+    touch(dir, name);
+    snprintf(name, sizeof name, "xp.colb.tmp.%ld.1", dead);          /* another target */
+    touch(dir, name);
+    snprintf(name, sizeof name, "p.colb.tmp.0%ld.1", dead);          /* leading zero */
+    touch(dir, name);
+    snprintf(name, sizeof name, "p.colb.tmp.%ld.01", dead);          /* leading zero */
+    touch(dir, name);
+    snprintf(name, sizeof name, "p.colb.tmp.%ld.1x", dead);          /* trailing text */
+    touch(dir, name);
+    snprintf(name, sizeof name, "p.colb.tmp.%ld", dead);             /* no N */
+    touch(dir, name);
+    snprintf(name, sizeof name, "p.colb.tmp.%ld.", dead);            /* empty N */
+    touch(dir, name);
+    snprintf(name, sizeof name, "p.colb.tmp.-%ld.1", dead);          /* a sign */
+    touch(dir, name);
+    touch(dir, "p.colb.tmp.0.1");                                     /* PID 0 */
+    touch(dir, "p.colb.tmp.99999999999.1");                           /* beyond a pid_t */
+    snprintf(name, sizeof name, "%s/p.colb.tmp.%ld.2", dir, dead);   /* not a regular file */
+    assert_int_equal(mkdir(name, 0777), 0);
+    colb_env *e = make_env(ENV_CLUSTERED, NULL, 1);
+    colb_policy *p = NULL;
+    assert_ok(make_policy("linucb-ind", v_plain, e, &p, msg, sizeof msg));
+    assert_ok(colb_policy_save(p, path, msg, sizeof msg));
+    char kept[13][64];
+    snprintf(kept[0], 64, "p.colb.tmp.%ld.17", self);
+    snprintf(kept[1], 64, "p.colb.tmp.%ld.18", parent);
+    snprintf(kept[2], 64, "q.colb.tmp.%ld.1", dead);
+    snprintf(kept[3], 64, "xp.colb.tmp.%ld.1", dead);
+    snprintf(kept[4], 64, "p.colb.tmp.0%ld.1", dead);
+    snprintf(kept[5], 64, "p.colb.tmp.%ld.01", dead);
+    snprintf(kept[6], 64, "p.colb.tmp.%ld.1x", dead);
+    snprintf(kept[7], 64, "p.colb.tmp.%ld", dead);
+    snprintf(kept[8], 64, "p.colb.tmp.%ld.", dead);
+    snprintf(kept[9], 64, "p.colb.tmp.-%ld.1", dead);
+    snprintf(kept[10], 64, "p.colb.tmp.0.1");
+    snprintf(kept[11], 64, "p.colb.tmp.99999999999.1");
+    snprintf(kept[12], 64, "p.colb.tmp.%ld.2", dead);
+    qsort(kept, 13, sizeof kept[0], cmp_str);
+    char expect[2048] = "";
+    for (int i = 0; i < 13; i++)
+        snprintf(expect + strlen(expect), sizeof expect - strlen(expect), "%s\n", kept[i]);
+    char *now = temporaries(dir);
+    if (strcmp(now, expect))
+        fail_msg("after the save:\n%s\nexpected:\n%s", now, expect);
+    free(now);
+    /* a long target's temporary carries its name cut to 180 bytes */
+    char longp[600], cut[300];
+    int at = snprintf(longp, sizeof longp, "%s/", dir);
+    memset(longp + at, 'n', 250);
+    longp[at + 250] = '\0';
+    memset(cut, 'n', 180);
+    snprintf(cut + 180, sizeof cut - 180, ".tmp.%ld.5", dead);
+    touch(dir, cut);
+    snprintf(name, sizeof name, "%s/%s", dir, cut);
+    assert_ok(colb_policy_save(p, longp, msg, sizeof msg));
+    struct stat sb;
+    assert_int_not_equal(lstat(name, &sb), 0);
+    colb_policy_free(p);
+    colb_env_free(e);
+}
+
 /* ---- sizes -------------------------------------------------------------------- */
 
 static void test_size_close_to_state(void **state)
@@ -1680,6 +1809,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_model_magnitude_checked),
         cmocka_unit_test(test_near_singular_saves_and_loads),
         cmocka_unit_test(test_atomic_durable_writes),
+        cmocka_unit_test(test_stale_temporaries_removed),
         cmocka_unit_test(test_size_close_to_state),
         cmocka_unit_test(test_ridge_symmetric_and_rebase),
         cmocka_unit_test(test_v1_user_banks),

@@ -41,8 +41,8 @@ typedef struct colb_env_params {
     colb_env_kind kind;  /* default COLB_ENV_CLUSTERED */
     size_t users;        /* N in [1, 2^31]; default 100 */
     size_t clusters;     /* L in [1, N] (clustered); default 4 */
-    double zipf;         /* z in [0, 50]: cluster shares proportional to l^{-z};
-                            default 0 */
+    double zipf;         /* z in [0, COLB_ZIPF_MAX = 50]: cluster shares
+                            proportional to l^{-z}; default 0 */
     size_t dim;          /* d in [1, 4096]; default 15 */
     size_t arms;         /* K in [1, 10^6]; default 25 */
     double noise;        /* sigma in [0, COLB_SCALE_MAX] of the Gaussian reward
@@ -93,14 +93,16 @@ uint64_t colb_env_rounds(const colb_env *e);
 
 /* The contexts user u sees in the current round (K x d, owned by e, valid
  * until the next colb_env_next_round). For shared-context environments the
- * same array for every u. */
+ * same array for every u. NULL before the first round (colb_env_rounds ==
+ * 0), for u >= N and for e NULL. */
 const double *colb_env_contexts(colb_env *e, size_t u);
 
-/* Observed reward of user u for arm k in the current round. */
+/* Observed reward of user u for arm k in the current round; NaN before the
+ * first round, for u >= N, k >= K and e NULL. */
 double colb_env_reward(const colb_env *e, size_t u, size_t k);
 
 /* Pseudo-regret of user u for arm k in the current round:
- * max_j E[reward(u, j)] - E[reward(u, k)] >= 0. */
+ * max_j E[reward(u, j)] - E[reward(u, k)] >= 0; NaN as colb_env_reward. */
 double colb_env_regret(const colb_env *e, size_t u, size_t k);
 
 /* The true clusters (labels[0..N), *n_clusters); COLB_EUNSUP if the
@@ -111,7 +113,10 @@ colb_status colb_env_true_clusters(const colb_env *e, size_t *labels, size_t *n_
 colb_status colb_env_theta(const colb_env *e, size_t u, double *theta);
 
 /* Cluster sizes of the clustered model: sizes[0..L) proportional to l^{-z},
- * each >= 1, summing to N (largest-remainder rounding). */
+ * each >= 1, summing to N (largest-remainder rounding). z in [0,
+ * COLB_ZIPF_MAX], as colb_env_params.zipf. Errors: COLB_EINVAL (sizes NULL,
+ * L == 0 or L > N), COLB_ENONFIN (z NaN or infinite), COLB_ERANGE (z outside
+ * its range), COLB_ENOMEM; sizes is untouched on error. */
 colb_status colb_cluster_sizes(size_t N, size_t L, double z, size_t *sizes);
 
 #ifdef __cplusplus

@@ -42,6 +42,8 @@ extern "C" {
                                            CMLB's C and gamma, CLUB's alphas,
                                            |entry| of a learner's prior mean */
 #define COLB_DIM_MAX 65536u             /* context dimension d */
+#define COLB_ZIPF_MAX 50.0              /* exponent z of the clustered
+                                           environment's cluster sizes */
 #define COLB_POLICY_THREADS_MAX 256u    /* colb_policy_params.threads */
 
 /* The default memory budget in bytes: 80% of the memory available to the

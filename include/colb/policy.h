@@ -196,6 +196,15 @@ int colb_policy_needs_true_clusters(const char *name);
  * ("recommended" is "cohort"); NULL when unknown. Static string. */
 const char *colb_policy_resolve(const char *name);
 
+/* The kernel path the policies compute with in this process: "avx512",
+ * "avx2" or "portable" (static string) - the one the environment variable
+ * COLB_KERNEL names, else (unset or empty) the fastest this CPU runs. NULL
+ * when COLB_KERNEL names one that is unknown or that this CPU cannot run
+ * (creating a policy that needs it then fails). The AVX-512 and AVX2 paths
+ * compute the same bits; the portable one may differ in the last bits, and
+ * so flip a near tie between two arms. Reads the environment on every call. */
+const char *colb_kernel_path(void);
+
 /* The policy's name (static string). */
 const char *colb_policy_name(const colb_policy *p);
 

@@ -56,13 +56,14 @@ double colb_rng_normal(colb_rng *r);
 /* Fill out[0..n) with i.i.d. N(0, sd^2). */
 void colb_rng_normal_fill(colb_rng *r, double *out, size_t n, double sd);
 
-/* A point uniform on the unit sphere S^{d-1} in R^d (normalised Gaussian).
- * d >= 1. */
+/* A point uniform on the unit sphere S^{d-1} in R^d (normalised Gaussian),
+ * into out[0..d). d = 0 (no sphere) writes nothing and draws nothing. */
 void colb_rng_sphere(colb_rng *r, double *out, size_t d);
 
 /* Draw k distinct indices from [0, n) uniformly (partial Fisher-Yates on
  * `work`, which must hold n size_t and is overwritten); out[0..k) receives
- * them. Requires k <= n. */
+ * them. k > n is taken as k = n (every index, in random order): out[0..n)
+ * is written and out[n..k) left as it was. */
 void colb_rng_sample(colb_rng *r, size_t n, size_t k, size_t *work, size_t *out);
 
 #ifdef __cplusplus

@@ -181,7 +181,10 @@ def buffer(nbytes):
 
 def integer(value, what):
     """value as a Python int: anything with __index__ (a numpy integer too),
-    never a float or a str (TypeError naming `what`), never truncated."""
+    never a bool, a float or a str (TypeError naming `what`), never
+    truncated."""
+    if isinstance(value, (bool, numpy.bool_)):  # bool has __index__: True would be 1
+        raise TypeError(f"{what}: expected an integer, got bool {value!r}")
     try:
         return operator.index(value)
     except TypeError:
@@ -208,9 +211,20 @@ def c_str(s, what):
     return b
 
 
+def refuse_masked(value, what):
+    """Raise InvalidArgument for a numpy masked array (or masked value): the
+    library sees only the data, so the mask would be dropped silently."""
+    if isinstance(value, numpy.ma.MaskedArray):
+        raise errors.InvalidArgument(
+            f"{what}: a numpy masked array or value; colb does not read masks (the masked entries would "
+            f"be used as they are): pass the entries to use, e.g. numpy.ma.compressed or "
+            f"numpy.ma.filled")
+
+
 def text(value):
     """A Python value as the text of colb/params.h: bools as 1/0, floats by
     their shortest repr (which reads back as the same double)."""
+    refuse_masked(value, "option value")
     if isinstance(value, (bool, numpy.bool_)):
         return "1" if value else "0"
     if isinstance(value, str):

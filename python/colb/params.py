@@ -4,8 +4,11 @@ with underscores in Python (``cmlb_alpha`` is ``--cmlb-alpha``)."""
 
 import collections
 import ctypes
+import functools
 
-from . import _lib
+import numpy
+
+from . import _lib, errors
 
 Option = collections.namedtuple("Option", "name key type default choices min max help")
 Option.__doc__ = """One option.
@@ -108,9 +111,22 @@ def suggest(key, kinds=("policy",)):
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+@functools.lru_cache(maxsize=None)
+def _types():
+    """Every key of every kind -> its type name ('int', 'real', ...)."""
+    return {o.key: o.type for kind in options().values() for o in kind}
+
+
+_EXPECTED = {"int": "an integer", "bytes": "an integer (or a size such as '64M')",
+             "real": "a number"}
+
+
 def apply(setter, params, items, kinds):
     """Set every (python_name, value) of items with setter(params, key, text,
     msg, len); a refused option raises with the library's message.
+
+    A bool is taken only by a boolean option: for a number (``users=True``)
+    it raises InvalidArgument, as a masked array does for any option.
 
     As in ``colb run`` (cli/options.c), ``club-alpha`` also sets
     ``club-own-alpha`` to 1 (CLUB's own alpha is an override that the
@@ -118,6 +134,10 @@ def apply(setter, params, items, kinds):
     msg = _lib.msg_buffer()
     for name, value in items:
         key = key_of(name)
+        _lib.refuse_masked(value, name)
+        expected = _EXPECTED.get(_types().get(key))
+        if expected and isinstance(value, (bool, numpy.bool_)):
+            raise errors.InvalidArgument(f"{name}: {value!r} is a bool, expected {expected}")
         st = setter(params, _lib.c_str(key, "option"), _lib.c_str(_lib.text(value), f"option {name}"), msg,
                     _lib.MSG_LEN)
         if st:

@@ -2,6 +2,7 @@
 of libcolb (colb/policy.h), round by round, on numpy arrays."""
 
 import ctypes
+import numbers
 import os
 
 import numpy as np
@@ -14,15 +15,27 @@ _INTP = np.dtype(np.intp)   # size_t's size: the library writes arms into it
 
 REWARD_MAX = 1e9  # COLB_REWARD_MAX (colb/limits.h)
 
+# what a list converted by numpy holds, by dtype kind, for messages
+_KINDS = {"U": "strings", "S": "bytes", "b": "bools", "c": "complex numbers",
+          "M": "dates", "m": "time spans", "V": "records"}
+
 
 def _array(x, what, ndims):
     """x as a float64 C-contiguous ndarray of one of the ranks `ndims`,
     without a copy. A numpy array of another dtype or layout is refused
-    (converting it would copy it behind the caller's back); a list or tuple
-    is converted."""
+    (converting it would copy it behind the caller's back), and so is a
+    masked array (its mask would be dropped); a list or tuple of numbers
+    (ints or floats, not strings, bools or complex numbers, which numpy
+    would convert) is converted."""
+    _lib.refuse_masked(x, what)
     if not isinstance(x, np.ndarray):
         try:
-            x = np.asarray(x, dtype=_F64)
+            a = np.asarray(x)
+            if a.dtype.kind not in "iuf" and not (
+                    a.dtype.kind == "O" and all(isinstance(v, numbers.Real) and
+                                                not isinstance(v, (bool, np.bool_)) for v in a.flat)):
+                raise TypeError(f"dtype {a.dtype} ({_KINDS.get(a.dtype.kind, 'objects')})")
+            x = np.asarray(a, dtype=_F64)
         except (TypeError, ValueError) as e:
             raise errors.InvalidArgument(f"{what}: not an array of numbers ({e})") from None
     elif x.dtype != _F64:
@@ -56,6 +69,7 @@ def _addr(a):
 
 def _indices(x, what, n, bound):
     """x as an intp array of n distinct indices in [0, bound) (a copy)."""
+    _lib.refuse_masked(x, what)
     a = np.asarray(x)
     if a.ndim == 0:
         a = a.reshape(1)

@@ -195,6 +195,7 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
     burn_in = 0 if club_burn_in is None else _lib.size(club_burn_in, "club_burn_in", 1)
     tune_repeats = 0 if club_tune_repeats is None else \
         _lib.size(club_tune_repeats, "club_tune_repeats", 1)
+    _lib.refuse_masked(policies, "policies")
     names = [policies] if isinstance(policies, str) else list(policies)
     if not names:
         raise errors.InvalidArgument("policies: no policies to run")

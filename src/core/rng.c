@@ -114,6 +114,8 @@ void colb_rng_normal_fill(colb_rng *r, double *out, size_t n, double sd)
 
 void colb_rng_sphere(colb_rng *r, double *out, size_t d)
 {
+    if (d == 0)
+        return; /* the norm would stay 0: the loop below would never end */
     double nrm2;
     do {
         nrm2 = 0.0;
@@ -129,6 +131,8 @@ void colb_rng_sphere(colb_rng *r, double *out, size_t d)
 
 void colb_rng_sample(colb_rng *r, size_t n, size_t k, size_t *work, size_t *out)
 {
+    if (k > n)
+        k = n;
     for (size_t i = 0; i < n; i++)
         work[i] = i;
     for (size_t i = 0; i < k; i++) {

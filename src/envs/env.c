@@ -38,9 +38,9 @@ colb_status colb_env_params_check(const colb_env_params *p, char *msg, size_t ms
         return colb__say(msg, msg_len, COLB_ERANGE, "clusters must be in [1, users]");
     /* NaN/Inf is COLB_ENONFIN, a finite value outside the range COLB_ERANGE
      * (colb/limits.h) */
-    if (!isfinite(p->zipf) || p->zipf < 0.0 || p->zipf > 50.0)
+    if (!isfinite(p->zipf) || p->zipf < 0.0 || p->zipf > COLB_ZIPF_MAX)
         return colb__say(msg, msg_len, isfinite(p->zipf) ? COLB_ERANGE : COLB_ENONFIN,
-                         "zipf = %g must be in [0, 50]", p->zipf);
+                         "zipf = %g must be in [0, %g]", p->zipf, COLB_ZIPF_MAX);
     if (!isfinite(p->noise) || p->noise < 0.0 || p->noise > COLB_SCALE_MAX)
         return colb__say(msg, msg_len, isfinite(p->noise) ? COLB_ERANGE : COLB_ENONFIN,
                          "noise = %g must be in [0, %g]", p->noise, COLB_SCALE_MAX);
@@ -72,8 +72,12 @@ colb_status colb_env_memory(const colb_env_params *p, double *bytes)
 
 colb_status colb_cluster_sizes(size_t N, size_t L, double z, size_t *sizes)
 {
-    if (!sizes || L == 0 || L > N || !isfinite(z) || z < 0.0)
+    if (!sizes || L == 0 || L > N)
         return COLB_EINVAL;
+    if (!isfinite(z))
+        return COLB_ENONFIN;
+    if (z < 0.0 || z > COLB_ZIPF_MAX) /* the range colb_env_params_check takes */
+        return COLB_ERANGE;
     /* Every cluster gets one user; the other N - L are shared out in
      * proportion to l^{-z} by largest remainders (ties to the smaller l), so
      * every cluster is non-empty and the sizes sum to N exactly. */
@@ -204,26 +208,29 @@ void colb__env_outcome(const colb_env *e, size_t u, size_t k, double *reward, do
 
 uint64_t colb_env_rounds(const colb_env *e) { return e ? e->rounds : 0; }
 
+/* Before the first round there are no contexts: NULL for every kind (a
+ * synthetic environment's buffer is then all zeros, which a caller could
+ * take for a round). */
 const double *colb_env_contexts(colb_env *e, size_t u)
 {
-    return e && u < e->N ? e->vt->contexts(e, u) : NULL;
+    return e && u < e->N && e->rounds ? e->vt->contexts(e, u) : NULL;
 }
 
 const double *colb__env_contexts_into(colb_env *e, size_t u, double *buf)
 {
-    if (!e || u >= e->N)
+    if (!e || u >= e->N || !e->rounds)
         return NULL;
     return e->vt->contexts_into ? e->vt->contexts_into(e, u, buf) : e->vt->contexts(e, u);
 }
 
 double colb_env_reward(const colb_env *e, size_t u, size_t k)
 {
-    return e && u < e->N && k < e->K ? e->vt->reward(e, u, k) : NAN;
+    return e && u < e->N && k < e->K && e->rounds ? e->vt->reward(e, u, k) : NAN;
 }
 
 double colb_env_regret(const colb_env *e, size_t u, size_t k)
 {
-    return e && u < e->N && k < e->K ? e->vt->regret(e, u, k) : NAN;
+    return e && u < e->N && k < e->K && e->rounds ? e->vt->regret(e, u, k) : NAN;
 }
 
 colb_status colb_env_true_clusters(const colb_env *e, size_t *labels, size_t *n_clusters)

@@ -20,7 +20,7 @@ static const colb__param KEYS[] = {
     { "users", COLB_PARAM_INT, 'z', F(users), 1, 2147483648.0, NULL, "users N", NULL },
     { "clusters", COLB_PARAM_INT, 'z', F(clusters), 1, 2147483648.0, NULL,
       "clusters L (clustered)", NULL },
-    { "zipf", COLB_PARAM_REAL, 'd', F(zipf), 0, 50, NULL, "cluster l has a share of users ~ l^-z (clustered)", NULL },
+    { "zipf", COLB_PARAM_REAL, 'd', F(zipf), 0, COLB_ZIPF_MAX, NULL, "cluster l has a share of users ~ l^-z (clustered)", NULL },
     { "dim", COLB_PARAM_INT, 'z', F(dim), 1, 4096, NULL, "context dimension d", NULL },
     { "arms", COLB_PARAM_INT, 'z', F(arms), 1, 1e6, NULL, "arms K per round", NULL },
     { "noise", COLB_PARAM_REAL, 'd', F(noise), 0, COLB_SCALE_MAX, NULL, "standard deviation of the reward noise", NULL },

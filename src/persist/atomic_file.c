@@ -3,11 +3,16 @@
  * taken from the clock and bumped on collision, so concurrent writers of
  * the same target never share a temporary; a target name longer than
  * TMP_BASE_MAX bytes is cut to that in the temporary's name, which would
- * otherwise pass the file system's NAME_MAX (255) where the target does not. */
+ * otherwise pass the file system's NAME_MAX (255) where the target does not.
+ * A writer killed before its commit or abort (SIGKILL, power loss) leaves
+ * its temporary behind: the next write of the same target removes those of
+ * writers that no longer exist (remove_stale). */
 #include "persist/atomic_file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -37,6 +42,73 @@ static void tmp_name(char *out, size_t n, const char *path, unsigned long long k
     snprintf(out, n, "%.*s%.*s.tmp.%ld.%llu", (int)dir_len, path, keep, path + dir_len, (long)getpid(), k);
 }
 
+/* The decimal number of digits [s, s + n) as written by "%ld" / "%llu" (no
+ * sign, no leading zero unless it is "0"), in *v; 0 if it is not one or
+ * passes `max`. */
+static int parse_dec(const char *s, size_t n, unsigned long long max, unsigned long long *v)
+{
+    if (n == 0 || n > 20 || (n > 1 && s[0] == '0'))
+        return 0;
+    unsigned long long x = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (x > (max - d) / 10)
+            return 0;
+        x = x * 10 + d;
+    }
+    *v = x;
+    return 1;
+}
+
+/* Remove the temporaries of `path` that writers killed before their commit
+ * or abort left behind: regular files of its folder named exactly as
+ * tmp_name names them, whose PID is no process of this host (kill(pid, 0)
+ * fails with ESRCH). A live writer's temporary (its PID exists, whoever it
+ * is now) is never touched. Best effort: a folder that cannot be read, or
+ * a file that cannot be removed, is left as it is. O(entries of the folder). */
+static void remove_stale(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
+    size_t base_len = strlen(path + dir_len);
+    size_t keep = base_len > TMP_BASE_MAX ? TMP_BASE_MAX : base_len;
+    char dir[4096];
+    if (base_len == 0 || dir_len >= sizeof dir)
+        return;
+    if (dir_len)
+        snprintf(dir, sizeof dir, "%.*s", (int)dir_len, path);
+    else
+        snprintf(dir, sizeof dir, ".");
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    const char *base = path + dir_len;
+    pid_t self = getpid();
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        const char *n = de->d_name;
+        size_t len = strlen(n);
+        /* BASE ".tmp." PID "." N */
+        if (len <= keep + 5 || memcmp(n, base, keep) || memcmp(n + keep, ".tmp.", 5))
+            continue;
+        const char *p = n + keep + 5, *dot = strchr(p, '.');
+        unsigned long long pid, k;
+        if (!dot || !parse_dec(p, (size_t)(dot - p), (unsigned long long)INT32_MAX, &pid) || pid < 1 ||
+            !parse_dec(dot + 1, strlen(dot + 1), ~0ULL, &k) || (pid_t)pid == self)
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* alive (or not ours to signal: EPERM), or unknown */
+        char full[4096 + 256];
+        struct stat st;
+        snprintf(full, sizeof full, "%.*s%s", (int)dir_len, path, n);
+        if (lstat(full, &st) == 0 && S_ISREG(st.st_mode))
+            (void)unlink(full);
+    }
+    closedir(d);
+}
+
 colb_status colb__afile_open(colb__afile *a, const char *path, char *msg, size_t msg_len)
 {
     memset(a, 0, sizeof *a);
@@ -49,6 +121,7 @@ colb_status colb__afile_open(colb__afile *a, const char *path, char *msg, size_t
         colb__afile_abort(a);
         return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
     }
+    remove_stale(path);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     unsigned long long salt = (unsigned long long)ts.tv_nsec ^ ((unsigned long long)ts.tv_sec << 20);

@@ -21,8 +21,10 @@ typedef struct colb__afile {
 } colb__afile;
 
 /* Create the temporary next to `path` (the permissions of the file it
- * replaces, else 0666 less the umask, like fopen). COLB_EIO with
- * "PATH: reason" on failure, COLB_ENOMEM. */
+ * replaces, else 0666 less the umask, like fopen). First removes the
+ * temporaries of `path` left by writers that no longer exist (killed
+ * before their commit; same host assumed: a PID is looked up on this one).
+ * COLB_EIO with "PATH: reason" on failure, COLB_ENOMEM. */
 colb_status colb__afile_open(colb__afile *a, const char *path, char *msg, size_t msg_len);
 
 /* Append n bytes (retrying short writes and EINTR). COLB_EIO naming the

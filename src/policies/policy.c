@@ -54,6 +54,12 @@ const char *colb_policy_resolve(const char *name)
     return NULL;
 }
 
+const char *colb_kernel_path(void)
+{
+    const colb__soa_kernel *k;
+    return colb__soa_pick_kernel(getenv("COLB_KERNEL"), &k) == COLB_OK ? k->name : NULL;
+}
+
 static const colb__policy_vt *find_policy(const char *name)
 {
     const char *canon = colb_policy_resolve(name);

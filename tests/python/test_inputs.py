@@ -257,3 +257,89 @@ def test_width_tuning_is_refused_with_its_reason():
     for key in ("tune", "tune_burn_in", "tune_repeats"):
         with pytest.raises(colb.InvalidArgument, match="colb run --tune 1"):
             colb.simulate(policies=["linucb-ind"], **{key: 1}, **small)
+
+
+SMALL = dict(users=4, clusters=2, dim=2, arms=3, horizon=5, repeats=1)
+
+
+@pytest.mark.parametrize("call", [
+    lambda pol, X: pol.choose(np.ma.masked_array(X, mask=np.zeros(X.shape, bool))),
+    lambda pol, X: pol.choose(X, users=np.ma.masked_array([0, 1], mask=[False, True])),
+    lambda pol, X: pol.choose(X, rewards=np.ma.masked_array(np.ones((N, K)))),
+    lambda pol, X: colb.Policy("oracle", N, D, labels=np.ma.masked_array([0, 1, 0, 1, 0])),
+    lambda pol, X: colb.Policy("linucb-ind", N, D, lambda_=np.ma.masked),
+    lambda pol, X: colb.simulate(policies=np.ma.masked_array(["cmlb", "club"], mask=[False, True]),
+                                 **SMALL),
+    lambda pol, X: colb.simulate(policies=["cmlb"], **dict(SMALL, users=np.ma.masked_array(4))),
+])
+def test_masked_arrays_refused(pol, X, call):
+    """numpy masked arrays are refused: the library would see their data
+    with the masked entries as they are (a masked policy name as '--')."""
+    with pytest.raises(colb.InvalidArgument, match="masked array") as e:
+        call(pol, X)
+    assert "colb does not read masks" in str(e.value)
+    still_works(pol, X)
+
+
+def test_masked_rewards_refused_round_open(pol, X):
+    pol.choose(X)
+    with pytest.raises(colb.InvalidArgument, match="rewards: a numpy masked array"):
+        pol.observe(np.ma.masked_array(np.ones(N), mask=[True] + [False] * (N - 1)))
+    pol.observe(np.ones(N))  # the round was left open
+
+
+@pytest.mark.parametrize("bad, what", [
+    (lambda X: [[str(v) for v in row] for row in X], "strings"),
+    (lambda X: [[b"1", b"2", b"3"]] * K, "bytes"),
+    (lambda X: [[True, False, True]] * K, "bools"),
+    (lambda X: [[1j, 2, 3]] * K, "complex"),
+    (lambda X: [["1", 2.0, 3.0]] * K, "strings"),
+])
+def test_lists_of_non_numbers_refused(pol, X, bad, what):
+    """A list is converted only when it holds numbers: numpy would parse
+    '0.5' as 0.5, take True as 1.0 and drop an imaginary part."""
+    with pytest.raises(colb.InvalidArgument, match=f"contexts: not an array of numbers.*{what}"):
+        pol.choose(bad(X))
+    still_works(pol, X)
+    pol.choose(X)
+    with pytest.raises(colb.InvalidArgument, match=f"rewards: not an array of numbers.*{what}"):
+        pol.observe([row[0] for row in bad(np.ones((N, D)))])
+    pol.observe(np.ones(N))
+
+
+def test_lists_of_numbers_converted(pol, X):
+    ints = [[1, 0, 2]] * K
+    assert pol.choose(ints).shape == (N,)
+    pol.observe([1] * N)
+    big = [[2 ** 70, 0, 0]] * K  # Python ints beyond int64: numpy's object dtype
+    with pytest.raises(colb.OutOfRange, match="context"):
+        pol.choose(big)
+    still_works(pol, X)
+
+
+@pytest.mark.parametrize("flag", [True, False, np.True_])
+def test_bools_are_not_integers(pol, X, flag):
+    """A bool is an int to Python (True == 1): refused wherever an integer
+    or a number is expected, taken where a boolean is."""
+    for call in (lambda: colb.simulate(policies=["cmlb"], **dict(SMALL, users=flag)),
+                 lambda: colb.simulate(policies=["cmlb"], **dict(SMALL, horizon=flag)),
+                 lambda: colb.simulate(policies=["cmlb"], **dict(SMALL, repeats=flag)),
+                 lambda: colb.simulate(policies=["cmlb"], seed=flag, **SMALL),
+                 lambda: colb.simulate(policies=["cmlb"], noise=flag, **SMALL),
+                 lambda: colb.simulate(policies=["cmlb"], max_memory=flag, **SMALL),
+                 lambda: colb.Policy("linucb-ind", flag, D),
+                 lambda: colb.Policy("linucb-ind", N, flag),
+                 lambda: colb.Policy("linucb-ind", N, D, lambda_=flag)):
+        with pytest.raises(colb.InvalidArgument, match="is a bool, expected"):
+            call()
+    for call, what in ((lambda: pol.add_users(flag), "add_users: n"),
+                       (lambda: pol.theta(flag), "theta: user"),
+                       (lambda: colb.simulate(policies=["club"], club_tune=True, club_burn_in=flag,
+                                              **SMALL), "club_burn_in")):
+        with pytest.raises(TypeError, match=f"{what}: expected an integer, got bool"):
+            call()
+    assert pol.users == N
+    # boolean options take bools
+    assert colb.Policy("club", N, D, club_own_alpha=flag).users == N
+    assert colb.simulate(policies=["club"], club_tune=False, **SMALL).tuned == ""
+    still_works(pol, X)
