@@ -369,10 +369,7 @@ static void test_resume_other_build(void **state)
         b[n - 8 + i] = (char)(unsigned char)(sum >> (8 * i));
     char other[512];
     snprintf(other, sizeof other, "%s/other-build.colb", dir);
-    FILE *f = fopen(other, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b, 1, n, f), n);
-    fclose(f);
+    assert_int_equal(spit(other, b, n), 0);
     free(b);
     snprintf(cmd, sizeof cmd, "run --resume %s", other);
     assert_int_equal(colb_run(cmd, err, sizeof err), 1);
@@ -443,14 +440,7 @@ static void test_reproduce_resume_other_figure(void **state)
     snprintf(to, sizeof to, "%s/other.checkpoints", dir);
     assert_int_equal(mkdir(to, 0777), 0);
     snprintf(to, sizeof to, "%s/other.checkpoints/fig1b.colb", dir);
-    size_t n = 0;
-    char *b = slurp(from, &n);
-    assert_non_null(b);
-    FILE *f = fopen(to, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b, 1, n, f), n);
-    fclose(f);
-    free(b);
+    assert_int_equal(copy_file(from, to), 0);
     snprintf(cmd, sizeof cmd, "reproduce --quick fig1b --out %s/other -j 1 --resume", dir);
     st = colb_run(cmd, err, sizeof err);
     /* after the progress line naming the figure (stderr is not a terminal) */

@@ -115,10 +115,7 @@ static void test_feature_cache(void **state)
     size_t n_in = 0;
     char *in = slurp(src, &n_in);
     assert_non_null(in);
-    FILE *f = fopen(cache, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(in, 1, n_in, f), n_in);
-    fclose(f);
+    assert_int_equal(spit(cache, in, n_in), 0);
     char *a1[] = LASTFM_ARGS(data, cache, out);
     double t0 = spawn_now();
     int rc = run_colb(a1, err, sizeof err);

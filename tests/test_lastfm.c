@@ -337,10 +337,7 @@ static void test_cache(void **state)
         h = colb__fnv1a64(COLB__FNV64_INIT, cb, n - 8);
         for (int k = 0; k < 8; k++)
             cb[n - 8 + (size_t)k] = (unsigned char)(h >> (8 * k));
-        fp = fopen(path_of("cache.bin"), "wb");
-        assert_non_null(fp);
-        assert_int_equal(fwrite(cb, 1, n, fp), n);
-        fclose(fp);
+        assert_int_equal(spit(path_of("cache.bin"), cb, n), 0);
         free(cb);
         b = cached(2, 1, 0, &i3);
         assert_memory_equal(a, b, 11 * 2 * sizeof(double));

@@ -59,6 +59,26 @@ static inline char *slurp(const char *path, size_t *len)
     return b;
 }
 
+/* Write n bytes to path (created or replaced). 0, or -1. */
+static inline int spit(const char *path, const void *b, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    int ok = fwrite(b, 1, n, f) == n;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* Copy file `from` to `to`. 0, or -1. */
+static inline int copy_file(const char *from, const char *to)
+{
+    size_t n = 0;
+    char *b = slurp(from, &n);
+    int rc = b ? spit(to, b, n) : -1;
+    free(b);
+    return rc;
+}
+
 /* The long statistical tier runs only when COLB_LONG is set. */
 static inline int long_tier(void)
 {
