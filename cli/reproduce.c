@@ -182,6 +182,14 @@ int cmd_reproduce(int argc, char **argv)
             rc = EXIT_USAGE;
         if (!rc && (run_check_outputs(jb->e, err, sizeof err) || run_check_memory(jb->e, err, sizeof err)))
             rc = 1;
+        /* a figure asked for by name must be made: its data set is there
+         * before any work, or nothing is run and --out stays as it was */
+        if (!rc && n_want && run_check_data(jb->e, err, sizeof err)) {
+            char data[ERR_LEN];
+            snprintf(data, sizeof data, "%s", err);
+            snprintf(err, sizeof err, "%s cannot be made: %.*s", jb->spec->name, ERR_LEN - 128, data);
+            rc = 1;
+        }
         total += experiment_jobs(jb->e);
     }
     /* The whole of --out is one set (outdir.h): figures and report are
@@ -254,8 +262,10 @@ int cmd_reproduce(int argc, char **argv)
             break;
         }
         if (r) {
-            /* a missing data set skips the figure; anything else stops */
-            if (jb->e->cfg[0].data != DATA_SYNTHETIC && strstr(err, "not found")) {
+            /* a missing data set skips the figure, unless it was asked for
+             * by name (checked above; gone since): anything else stops, and
+             * --out stays as it was */
+            if (!n_want && jb->e->cfg[0].data != DATA_SYNTHETIC && strstr(err, "not found")) {
                 progress_finish(&pg);
                 fprintf(stderr, "colb: %s skipped: %s\n", jb->spec->name, err);
                 jb->fr.skipped = 1;
@@ -280,7 +290,6 @@ int cmd_reproduce(int argc, char **argv)
         }
     }
     progress_finish(&pg);
-    size_t missing = 0; /* figures asked for by name and not made */
     if (!rc) {
         figure_result *frs = calloc(n_jobs, sizeof *frs);
         char cmd[1024] = "colb reproduce", commit[64], date[64], path[sizeof od.tmp + 16];
@@ -304,19 +313,12 @@ int cmd_reproduce(int argc, char **argv)
         free(frs);
     }
     outdir_abort(&od);
-    /* A figure named on the command line that could not be made is a
-     * failure; without names every figure is attempted and a skipped one
-     * (its data set is missing) is only a notice and a line of the report. */
-    for (size_t j = 0; j < n_jobs && !rc && n_want; j++)
-        if (jobs[j].fr.skipped) {
-            fprintf(stderr, "colb: %s was asked for and not made: %s\n", jobs[j].spec->name,
-                    jobs[j].fr.skip_reason);
-            missing++;
-        }
+    /* A figure named on the command line that cannot be made is a failure
+     * (above: nothing is replaced); without names every figure is attempted
+     * and a skipped one (its data set is missing) is only a notice and a
+     * line of the report. */
     if (rc && rc < 128) /* 128 + signal: already said */
         fprintf(stderr, "colb: %s\n", err);
-    else if (missing)
-        rc = 1;
     for (size_t j = 0; j < n_jobs; j++) {
         if (jobs[j].ran)
             result_set_free(&jobs[j].rs);
