@@ -382,6 +382,11 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
                 return -1;
             }
         snprintf(base + o->off, (size_t)o->hi, "%s", value);
+        if (!strcmp(key, "out")) { /* DIR/ is DIR: what lies beside it (DIR.checkpoint.colb) stays outside */
+            char *d = base + o->off;
+            for (size_t n = strlen(d); n > 1 && d[n - 1] == '/'; n--)
+                d[n - 1] = '\0';
+        }
         return 0;
     case K_BYTES: {
         size_t v;

@@ -142,6 +142,16 @@ int cmd_reproduce(int argc, char **argv)
     }
     if (!out)
         out = quick ? "results/quick" : "results/full";
+    /* DIR/ is DIR: the checkpoints beside it (DIR.checkpoints) stay outside */
+    char out_buf[PATH_LEN];
+    size_t out_n = strlen(out);
+    while (out_n > 1 && out[out_n - 1] == '/')
+        out_n--;
+    if (out_n < sizeof out_buf) {
+        memcpy(out_buf, out, out_n);
+        out_buf[out_n] = '\0';
+        out = out_buf;
+    }
     size_t n_jobs = n_want ? n_want : N_SPECS;
     job *jobs = calloc(n_jobs, sizeof *jobs);
     if (!jobs) {
