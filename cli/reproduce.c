@@ -31,6 +31,7 @@
 #include "report.h"
 #include "run.h"
 #include "specs.h"
+#include "say.h"
 #include "suggest.h"
 
 #define EXIT_USAGE 2
@@ -98,7 +99,7 @@ int cmd_reproduce(int argc, char **argv)
         int opt = !strcmp(a, "--quick") || !strcmp(a, "--resume") || !strcmp(a, "--out") ||
                   !strcmp(a, "-j") || !strcmp(a, "--threads") || !strcmp(a, "--data-dir");
         if (opt && option_given_once(&seen, !strcmp(a, "-j") ? "--threads" : a, a, why, sizeof why)) {
-            fprintf(stderr, "colb: %s\n", why);
+            say("%s", why);
             return EXIT_USAGE;
         }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -111,7 +112,7 @@ int cmd_reproduce(int argc, char **argv)
         } else if ((!strcmp(a, "--out") || !strcmp(a, "-j") || !strcmp(a, "--threads") ||
                     !strcmp(a, "--data-dir"))) {
             if (i + 1 >= argc) {
-                fprintf(stderr, "colb: %s needs a value\n", a);
+                say("%s needs a value", a);
                 return EXIT_USAGE;
             }
             const char *v = argv[++i];
@@ -124,7 +125,7 @@ int cmd_reproduce(int argc, char **argv)
         } else if (a[0] == '-') {
             static const char *const opts[] = { "--quick", "--out", "--threads", "--data-dir", "--help" };
             const char *s = suggest(a, opts, sizeof opts / sizeof opts[0]);
-            fprintf(stderr, "colb: unknown option '%s'%s%s%s (see colb reproduce --help)\n", a,
+            say("unknown option '%s'%s%s%s (see colb reproduce --help)", a,
                     s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
             return EXIT_USAGE;
         } else if (!find_spec(a)) {
@@ -133,7 +134,7 @@ int cmd_reproduce(int argc, char **argv)
             for (size_t k = 0; k < N_SPECS && n < 64; k++)
                 names[n++] = SPECS[k].name;
             const char *s = suggest(a, names, n);
-            fprintf(stderr, "colb: unknown figure '%s'%s%s%s (see colb reproduce --help)\n", a,
+            say("unknown figure '%s'%s%s%s (see colb reproduce --help)", a,
                     s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
             return EXIT_USAGE;
         } else if (n_want < 64) {
@@ -155,7 +156,7 @@ int cmd_reproduce(int argc, char **argv)
     size_t n_jobs = n_want ? n_want : N_SPECS;
     job *jobs = calloc(n_jobs, sizeof *jobs);
     if (!jobs) {
-        fprintf(stderr, "colb: out of memory\n");
+        say("out of memory");
         return 1;
     }
     char err[ERR_LEN];
@@ -230,7 +231,7 @@ int cmd_reproduce(int argc, char **argv)
         jb->fr.e = jb->e;
         jb->fr.dir = jb->rel;
         if (!pg.enabled)
-            fprintf(stderr, "colb: running %s\n", jb->spec->name);
+            say("running %s", jb->spec->name);
         snprintf(pg.prefix, sizeof pg.prefix, "%s", jb->spec->name);
         size_t before = pg.done_before;
         /* checkpoints lie beside --out (OUT.checkpoints/FIG.colb), outside
@@ -277,7 +278,7 @@ int cmd_reproduce(int argc, char **argv)
              * --out stays as it was */
             if (!n_want && jb->e->cfg[0].data != DATA_SYNTHETIC && strstr(err, "not found")) {
                 progress_finish(&pg);
-                fprintf(stderr, "colb: %s skipped: %s\n", jb->spec->name, err);
+                say("%s skipped: %s", jb->spec->name, err);
                 jb->fr.skipped = 1;
                 snprintf(jb->fr.skip_reason, sizeof jb->fr.skip_reason, "%.200s", err);
                 result_set_free(&jb->rs);
@@ -328,7 +329,7 @@ int cmd_reproduce(int argc, char **argv)
      * and a skipped one (its data set is missing) is only a notice and a
      * line of the report. */
     if (rc && rc < 128) /* 128 + signal: already said */
-        fprintf(stderr, "colb: %s\n", err);
+        say("%s", err);
     for (size_t j = 0; j < n_jobs; j++) {
         if (jobs[j].ran)
             result_set_free(&jobs[j].rs);

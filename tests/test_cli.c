@@ -36,12 +36,19 @@ static void test_usage_errors(void **state)
         "run --clusters 10 --users 5", "run --env personalized --policies oracle",
         "run --sweep users", "run --sweep users=10,x", "run -c /nonexistent/file.conf",
         "frobnicate", "run stray",
+        /* a line break or a CR quoted back stays inside the one line */
+        "run --horizon '5\n6'", "run '--hor\nizon' 5", "run -c '/nonexistent/a\nb.conf'",
+        "run --title \"$(printf 'a\\rb')\"", "reproduce 'fig\n1a'", "run --config=",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = colb_run(bad[i], err, sizeof err);
         if (rc != 2 || lines(err) != 1 || strncmp(err, "colb: ", 6) != 0)
             fail_msg("'colb %s': exit %d, stderr '%s'", bad[i], rc, err);
     }
+    assert_int_equal(colb_run("run --config=", err, sizeof err), 2);
+    assert_non_null(strstr(err, "--config= needs a FILE"));
+    assert_int_equal(colb_run("run --horizon '5\r6'", err, sizeof err), 2);
+    assert_non_null(strstr(err, "horizon: '5\\r6' is not an integer"));
     assert_int_equal(colb_run("--help", err, sizeof err), 0);
     assert_int_equal(colb_run("run --help", err, sizeof err), 0);
     assert_int_equal(colb_run("--version", err, sizeof err), 0);

@@ -62,6 +62,10 @@ static void test_first_error_stops_with_its_line(void **state)
     expect_error("[reading a]\nusers = 5\n[reading a]\n", "x:3: reading 'a' is defined twice (first on line 1)");
     expect_error("users = 10\nusers = 12\n", "x:2: 'users' is set twice");
     expect_error("users = 1\n[]\n", "x:2: empty section name");
+    /* CR-only line ends (CRLF is fine): one line that would quote the
+     * rest of the file, CRs and all, in its error */
+    expect_error("users = 10\rhorizon = 5\r", "x:1: expected lines that end in LF or CRLF, found CR");
+    expect_error("users = 10\r\nhorizon = 5\rzipf = 1\r\n", "x:2: expected lines that end in LF or CRLF");
 }
 
 static void test_empty_sections_are_kept(void **state)
