@@ -3,8 +3,10 @@
  * files.
  *
  * Exit codes: 0 success (also a run stopped by --stop-after, checkpoint
- *             written); 1 the run failed (I/O, data, numerical);
+ *             written); 1 the run failed (I/O, data, numerical; also
+ *             standard output that could not be written);
  *             2 usage error (unknown option, bad value, bad experiment file). */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -508,7 +510,7 @@ static int cmd_run(int argc, char **argv)
     return 0;
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -543,4 +545,23 @@ int main(int argc, char **argv)
     else
         say("unknown command '%s' (see colb --help)", cmd);
     return EXIT_USAGE;
+}
+
+/* A command whose output could not be written (a full disk, a closed
+ * stdout) failed, whatever it computed: `colb policies > FILE` on a full
+ * disk leaves a cut list, and must not exit 0. */
+int main(int argc, char **argv)
+{
+    int rc = dispatch(argc, argv);
+    int bad = ferror(stdout) != 0, e = 0;
+    if (fflush(stdout) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad) {
+        say("cannot write to standard output%s%s", e ? ": " : "", e ? strerror(e) : "");
+        if (rc == 0)
+            rc = 1;
+    }
+    return rc;
 }

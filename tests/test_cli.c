@@ -54,6 +54,28 @@ static void test_usage_errors(void **state)
     assert_int_equal(colb_run("--version", err, sizeof err), 0);
 }
 
+/* Output that cannot be written is an error: `colb policies > FILE` on a
+ * full disk (/dev/full) exits 1 with one line, not 0 with a cut list. */
+static void test_stdout_errors(void **state)
+{
+    (void)state;
+    if (access("/dev/full", W_OK) != 0)
+        skip();
+    static const char *const args[] = { "policies", "--help", "--version" };
+    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++) {
+        char cmd[4200], err[4096];
+        snprintf(cmd, sizeof cmd, "%s %s 2>&1 >/dev/full", colb_bin(), args[i]);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        size_t n = fread(err, 1, sizeof err - 1, p);
+        err[n] = '\0';
+        int st = pclose(p);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 1 || lines(err) != 1 ||
+            !strstr(err, "colb: cannot write to standard output: No space left on device"))
+            fail_msg("'colb %s > /dev/full': status %d, stderr '%s'", args[i], st, err);
+    }
+}
+
 static void test_experiment_file_errors(void **state)
 {
     (void)state;
@@ -501,6 +523,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_stdout_errors),
         cmocka_unit_test(test_experiment_file_errors),
         cmocka_unit_test(test_sweep_values_checked_first),
         cmocka_unit_test(test_options_given_once),
