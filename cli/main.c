@@ -298,13 +298,16 @@ static int normal_path(const char *path, char *out, size_t len)
     return 0;
 }
 
-/* 1 when `path` names something inside folder `dir` (by their text). */
+/* 1 when `path` names something inside folder `dir` (by their text), 2
+ * when it names `dir` itself. */
 static int path_inside(const char *path, const char *dir)
 {
     char p[PATH_LEN + 2], d[PATH_LEN + 2];
     if (normal_path(path, p, sizeof p) || normal_path(dir, d, sizeof d))
         return 0;
     size_t n = strlen(d);
+    if (!strcmp(p, d))
+        return 2;
     return !strcmp(d, "/") || (!strncmp(p, d, n) && p[n] == '/');
 }
 
@@ -316,7 +319,13 @@ static int check_checkpoint(const char *path, const char *out, char *err, size_t
     char why[ERR_LEN - 32]; /* room for the prefix */
     /* inside --out it would be written into the previous results folder
      * (or a folder that is none), which a complete run replaces */
-    if (path_inside(path, out)) {
+    int inside = path_inside(path, out);
+    if (inside == 2) { /* a stopped run would put a file where the folder goes */
+        snprintf(err, err_len, "checkpoint: %s is the results folder (--out) itself; give a "
+                 "--checkpoint beside it", path);
+        return -1;
+    }
+    if (inside) {
         snprintf(err, err_len, "checkpoint: %s lies inside the results folder %s, which only a "
                  "complete run writes; give a --checkpoint outside it", path, out);
         return -1;

@@ -238,6 +238,14 @@ static void test_checkpoint(void **state)
     rc = run_colb(a2, err, sizeof err);
     refused(rc, spawn_now() - t0, err, ckpt, "a folder");
 
+    /* the results folder itself: a stopped run would leave a file where
+     * the folder goes, and every --resume would then refuse that --out */
+    char *a8[] = STOP_ARGS(conf, out, out);
+    t0 = spawn_now();
+    rc = run_colb(a8, err, sizeof err);
+    refused(rc, spawn_now() - t0, err, out, "is the results folder (--out) itself");
+    assert_int_not_equal(access(out, F_OK), 0);
+
     /* the default checkpoint beside --out, when a file of the user's is there */
     char def[700];
     snprintf(def, sizeof def, "%s.checkpoint.colb", out);
