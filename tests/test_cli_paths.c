@@ -315,20 +315,20 @@ static void test_out_with_trailing_slash(void **state)
     assert_int_equal(access(p, F_OK), 0);
     assert_int_not_equal(access(ckpt, F_OK), 0); /* the default checkpoint is used up */
 
-    /* colb reproduce, interrupted (or done) and resumed */
+    /* colb reproduce, interrupted (or done), then resumed (interrupted or
+     * done again: what matters is that it goes on, so the test takes a
+     * second or two even under a sanitizer) */
     snprintf(out, sizeof out, "%s/rep/", dir);
-    char *a3[] = { "reproduce", "--quick", "-j", "1", "--out", out, "fig2", NULL };
+    char *a3[] = { "reproduce", "--quick", "-j", "1", "--out", out, "fig1a", NULL };
     rc = colb_spawn(a3, err, sizeof err, 0, 0.5, SIGINT, LIMIT_S);
-    if (rc != 0 && rc != 128 + SIGINT && rc != 130)
+    if (rc != 0 && rc != 128 + SIGINT)
         fail_msg("reproduce --out DIR/: exit %d: '%s'", rc, err);
     snprintf(p, sizeof p, "%s.checkpoints", out);
     assert_int_not_equal(access(p, F_OK), 0);
-    char *a4[] = { "reproduce", "--quick", "--resume", "-j", "1", "--out", out, "fig2", NULL };
-    rc = run_colb(a4, err, sizeof err);
-    if (rc != 0)
+    char *a4[] = { "reproduce", "--quick", "--resume", "-j", "1", "--out", out, "fig1a", NULL };
+    rc = colb_spawn(a4, err, sizeof err, 0, 1.0, SIGINT, LIMIT_S);
+    if ((rc != 0 && rc != 128 + SIGINT) || strstr(err, "not a colb results folder"))
         fail_msg("reproduce --resume --out DIR/: exit %d: '%s'", rc, err);
-    snprintf(p, sizeof p, "%sreport.md", out);
-    assert_int_equal(access(p, F_OK), 0);
     remove_tmp(dir);
 }
 
