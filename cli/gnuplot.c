@@ -14,15 +14,28 @@
 
 #include "options.h"
 
+/* One character of a double-quoted gnuplot string: '"' and '\\' escaped,
+ * a line break as a blank, and a backquote as its octal escape \140 -
+ * gnuplot runs the text between two backquotes of a command line as a
+ * shell command, inside double quotes too, so a title such as "a `b` c"
+ * would run b; the escape is read back as a backquote only after that. */
+static void put_char(FILE *f, char c)
+{
+    if (c == '`') {
+        fputs("\\140", f);
+        return;
+    }
+    if (c == '"' || c == '\\')
+        fputc('\\', f);
+    fputc(c == '\n' ? ' ' : c, f);
+}
+
 /* s as a gnuplot double-quoted string literal. */
 void gnuplot_string(FILE *f, const char *s)
 {
     fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', f);
-        fputc(*s == '\n' ? ' ' : *s, f);
-    }
+    for (; *s; s++)
+        put_char(f, *s);
     fputc('"', f);
 }
 
@@ -45,9 +58,7 @@ void gnuplot_title(FILE *f, const char *s, size_t width)
             fputs("\\n", f);
             continue;
         }
-        if (s[i] == '"' || s[i] == '\\')
-            fputc('\\', f);
-        fputc(s[i] == '\n' ? ' ' : s[i], f);
+        put_char(f, s[i]);
     }
     fputc('"', f);
 }

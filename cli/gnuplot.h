@@ -18,7 +18,8 @@ int gnuplot_find(char *out, size_t len);
  * telling line of gnuplot's stderr. */
 int gnuplot_draw(const char *exe, const char *dir, const char *name, char *err, size_t err_len);
 
-/* s as a gnuplot double-quoted string literal (line breaks as blanks). */
+/* s as a gnuplot double-quoted string literal (line breaks as blanks; a
+ * backquote as \140, so that gnuplot runs no command named in s). */
 void gnuplot_string(FILE *f, const char *s);
 
 /* A title as a gnuplot string, broken onto two balanced lines at a blank

@@ -50,6 +50,12 @@ size_t ini_parse(const char *text, size_t len, ini_handler h, void *user, char *
         }
         if (n && s[n - 1] == '\r')
             n--;
+        if (memchr(s, '\r', n)) { /* CR-only line ends: the whole file would be one line */
+            snprintf(err, err_len, "expected lines that end in LF or CRLF, found CR inside the line "
+                                   "(convert the line ends)");
+            bad = line;
+            goto out;
+        }
         s[n] = '\0';
         int indented = n && blank(s[0]);
         size_t m = n;

@@ -18,7 +18,8 @@
  *   <blank>more text           indented: continues the previous entry of
  *                              the section (the handler sees the same key
  *                              again with the continuation as its value)
- * Anything else is an error at its line. NUL bytes are errors. */
+ * Anything else is an error at its line. NUL bytes are errors, and so is a
+ * CR anywhere but before the LF (CR-only line ends). */
 #ifndef COLB_CLI_INI_H
 #define COLB_CLI_INI_H
 

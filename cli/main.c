@@ -3,8 +3,10 @@
  * files.
  *
  * Exit codes: 0 success (also a run stopped by --stop-after, checkpoint
- *             written); 1 the run failed (I/O, data, numerical);
+ *             written); 1 the run failed (I/O, data, numerical; also
+ *             standard output that could not be written);
  *             2 usage error (unknown option, bad value, bad experiment file). */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 #include "plot.h"
 #include "run.h"
 #include "serve.h"
+#include "say.h"
 #include "suggest.h"
 
 #define EXIT_USAGE 2
@@ -68,12 +71,12 @@ static int parse_run_args(int argc, char **argv, int own, experiment *e, const c
     for (int i = 0; i < argc; i++) /* find the experiment file first */
         if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config") || !strncmp(argv[i], "--config=", 9)) {
             int joined = !strncmp(argv[i], "--config=", 9);
-            if (!joined && i + 1 >= argc) {
-                fprintf(stderr, "colb: %s needs a FILE\n", argv[i]);
+            if (joined ? !argv[i][9] : i + 1 >= argc) {
+                say("%s needs a FILE", argv[i]);
                 return EXIT_USAGE;
             }
             if (i >= own && option_given_once(&seen, "config", argv[i], err, sizeof err)) {
-                fprintf(stderr, "colb: %s\n", err);
+                say("%s", err);
                 return EXIT_USAGE;
             }
             cfg = joined ? argv[i] + 9 : argv[++i];
@@ -82,7 +85,7 @@ static int parse_run_args(int argc, char **argv, int own, experiment *e, const c
         }
     if (cfg && (cfg_text ? experiment_load_text(e, cfg, cfg_text, err, sizeof err)
                          : experiment_load_keep(e, cfg, read_text, err, sizeof err))) {
-        fprintf(stderr, "colb: %s\n", err);
+        say("%s", err);
         return EXIT_USAGE;
     }
     experiment_finish(e);
@@ -92,7 +95,7 @@ static int parse_run_args(int argc, char **argv, int own, experiment *e, const c
         char keybuf[NAME_LEN];
         if (!strcmp(a, "--")) {
             if (i + 1 < argc) {
-                fprintf(stderr, "colb: unexpected argument '%s'\n", argv[i + 1]);
+                say("unexpected argument '%s'", argv[i + 1]);
                 return EXIT_USAGE;
             }
             break;
@@ -113,7 +116,7 @@ static int parse_run_args(int argc, char **argv, int own, experiment *e, const c
             const char *eq = strchr(a + 2, '=');
             size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
             if (len >= NAME_LEN) {
-                fprintf(stderr, "colb: unknown option '%s'\n", a);
+                say("unknown option '%s'", a);
                 return EXIT_USAGE;
             }
             memcpy(keybuf, a + 2, len);
@@ -122,31 +125,31 @@ static int parse_run_args(int argc, char **argv, int own, experiment *e, const c
             if (!option_known(key)) {
                 const char *s = option_suggest(key);
                 if (s)
-                    fprintf(stderr, "colb: unknown option '--%s'; did you mean '--%s'? (see colb --help)\n", key, s);
+                    say("unknown option '--%s'; did you mean '--%s'? (see colb --help)", key, s);
                 else
-                    fprintf(stderr, "colb: unknown option '--%s' (see colb --help)\n", key);
+                    say("unknown option '--%s' (see colb --help)", key);
                 return EXIT_USAGE;
             }
             val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
         } else {
-            fprintf(stderr, "colb: unexpected argument '%s' (see colb --help)\n", a);
+            say("unexpected argument '%s' (see colb --help)", a);
             return EXIT_USAGE;
         }
         if (!val) {
-            fprintf(stderr, "colb: option '%s' needs a value\n", a);
+            say("option '%s' needs a value", a);
             return EXIT_USAGE;
         }
         if (at >= own && option_given_once(&seen, option_name(key), a[1] == 'j' ? "-j" : a, err, sizeof err)) {
-            fprintf(stderr, "colb: %s\n", err);
+            say("%s", err);
             return EXIT_USAGE;
         }
         if (experiment_set(e, key, val, err, sizeof err)) {
-            fprintf(stderr, "colb: %s\n", err);
+            say("%s", err);
             return EXIT_USAGE;
         }
     }
     if (run_check_settings(e, err, sizeof err)) { /* every sweep value too, before any work */
-        fprintf(stderr, "colb: %s\n", err);
+        say("%s", err);
         return EXIT_USAGE;
     }
     return 0;
@@ -179,11 +182,11 @@ static int take_control(int argc, char **argv, run_control *rc)
         }
         v = a[n] == '=' ? a + n + 1 : i + 1 < argc ? argv[++i] : NULL;
         if (!v || !*v) {
-            fprintf(stderr, "colb: %.*s needs a value\n", (int)n, a);
+            say("%.*s needs a value", (int)n, a);
             return EXIT_USAGE;
         }
         if ((which == 1 && rc->checkpoint) || (which == 2 && rc->stop_after) || (which == 3 && rc->resume)) {
-            fprintf(stderr, "colb: option '%.*s' is given twice; give each option once\n", (int)n, a);
+            say("option '%.*s' is given twice; give each option once", (int)n, a);
             return EXIT_USAGE;
         }
         if (which == 1)
@@ -191,7 +194,7 @@ static int take_control(int argc, char **argv, run_control *rc)
         else if (which == 3)
             rc->resume = v;
         else if (parse_size(v, 1, (size_t)1e12, &rc->stop_after)) {
-            fprintf(stderr, "colb: --stop-after: '%s' is not a round >= 1\n", v);
+            say("--stop-after: '%s' is not a round >= 1", v);
             return EXIT_USAGE;
         }
     }
@@ -295,13 +298,16 @@ static int normal_path(const char *path, char *out, size_t len)
     return 0;
 }
 
-/* 1 when `path` names something inside folder `dir` (by their text). */
+/* 1 when `path` names something inside folder `dir` (by their text), 2
+ * when it names `dir` itself. */
 static int path_inside(const char *path, const char *dir)
 {
     char p[PATH_LEN + 2], d[PATH_LEN + 2];
     if (normal_path(path, p, sizeof p) || normal_path(dir, d, sizeof d))
         return 0;
     size_t n = strlen(d);
+    if (!strcmp(p, d))
+        return 2;
     return !strcmp(d, "/") || (!strncmp(p, d, n) && p[n] == '/');
 }
 
@@ -313,7 +319,13 @@ static int check_checkpoint(const char *path, const char *out, char *err, size_t
     char why[ERR_LEN - 32]; /* room for the prefix */
     /* inside --out it would be written into the previous results folder
      * (or a folder that is none), which a complete run replaces */
-    if (path_inside(path, out)) {
+    int inside = path_inside(path, out);
+    if (inside == 2) { /* a stopped run would put a file where the folder goes */
+        snprintf(err, err_len, "checkpoint: %s is the results folder (--out) itself; give a "
+                 "--checkpoint beside it", path);
+        return -1;
+    }
+    if (inside) {
         snprintf(err, err_len, "checkpoint: %s lies inside the results folder %s, which only a "
                  "complete run writes; give a --checkpoint outside it", path, out);
         return -1;
@@ -361,13 +373,13 @@ static int cmd_run(int argc, char **argv)
             fprintf(stderr, "colb: --resume takes the run's settings from the checkpoint; only "
                             "--out, -j, --quiet, --checkpoint and --stop-after may be given with it\n");
         } else if (session_open(&ss, ctl.resume, "colb run", &saved_bytes, &saved_len, err, sizeof err)) {
-            fprintf(stderr, "colb: %s\n", err);
+            say("%s", err);
             rc = 1;
         } else {
             run_control saved = ctl;
             saved.argv = NULL;
             if (decode_run(saved_bytes, saved_len, &saved_cmd, &saved, &cfg_text)) {
-                fprintf(stderr, "colb: %s is not a checkpoint of colb run\n", ctl.resume);
+                say("%s is not a checkpoint of colb run", ctl.resume);
                 rc = 1;
             } else {
                 /* saved arguments, then the extra ones */
@@ -421,7 +433,7 @@ static int cmd_run(int argc, char **argv)
         bad = 1;
     }
     if (bad) {
-        fprintf(stderr, "colb: %s\n", err);
+        say("%s", err);
         session_free(&ss);
         free(ctl.argv);
         free(saved_cmd);
@@ -451,12 +463,12 @@ static int cmd_run(int argc, char **argv)
                                 "checkpoint written to %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
                         ss.paused_round, ss.paused_max, ss.paused_horizon, ckpt);
             else
-                fprintf(stderr, "colb: stopped at round %zu of %zu; checkpoint written to %s\n",
+                say("stopped at round %zu of %zu; checkpoint written to %s",
                         ss.paused_round, ss.paused_horizon, ckpt);
-            fprintf(stderr, "colb: resume with: colb run --resume %s\n", ckpt);
+            say("resume with: colb run --resume %s", ckpt);
             rc = sig ? 128 + sig : 0;
         } else {
-            fprintf(stderr, "colb: stopped, but the checkpoint could not be written: %s\n", err);
+            say("stopped, but the checkpoint could not be written: %s", err);
             rc = 1;
         }
         result_set_free(&rs);
@@ -478,7 +490,7 @@ static int cmd_run(int argc, char **argv)
     if (rc == 0)
         rc = outdir_commit(&od, err, sizeof err);
     if (rc == 0 && ctl.stop_after)
-        fprintf(stderr, "colb: --stop-after %zu: every setting ended by then; the run is complete\n",
+        say("--stop-after %zu: every setting ended by then; the run is complete",
                 ctl.stop_after);
     /* a default checkpoint this run resumed from is used up */
     if (rc == 0 && ctl.resume && !ctl.checkpoint && !strcmp(ckpt, ctl.resume)) {
@@ -492,7 +504,7 @@ static int cmd_run(int argc, char **argv)
     free(read_text);
     if (rc) {
         outdir_abort(&od);
-        fprintf(stderr, "colb: %s\n", err);
+        say("%s", err);
         result_set_free(&rs);
         free(e);
         return 1;
@@ -507,7 +519,7 @@ static int cmd_run(int argc, char **argv)
     return 0;
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -538,8 +550,27 @@ int main(int argc, char **argv)
     static const char *const cmds[] = { "run", "reproduce", "serve", "policies", "help", "version" };
     const char *s = suggest(cmd, cmds, sizeof cmds / sizeof cmds[0]);
     if (s)
-        fprintf(stderr, "colb: unknown command '%s'; did you mean '%s'? (see colb --help)\n", cmd, s);
+        say("unknown command '%s'; did you mean '%s'? (see colb --help)", cmd, s);
     else
-        fprintf(stderr, "colb: unknown command '%s' (see colb --help)\n", cmd);
+        say("unknown command '%s' (see colb --help)", cmd);
     return EXIT_USAGE;
+}
+
+/* A command whose output could not be written (a full disk, a closed
+ * stdout) failed, whatever it computed: `colb policies > FILE` on a full
+ * disk leaves a cut list, and must not exit 0. */
+int main(int argc, char **argv)
+{
+    int rc = dispatch(argc, argv);
+    int bad = ferror(stdout) != 0, e = 0;
+    if (fflush(stdout) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad) {
+        say("cannot write to standard output%s%s", e ? ": " : "", e ? strerror(e) : "");
+        if (rc == 0)
+            rc = 1;
+    }
+    return rc;
 }

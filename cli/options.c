@@ -283,8 +283,11 @@ int option_choice_index(const char *choices, const char *v)
     return -1;
 }
 
-/* Split "a,b,c" into at most max items of NAME_LEN (spaces trimmed). */
-static int split_list(const char *v, char (*items)[NAME_LEN], size_t max, size_t *n)
+/* Split "a,b,c" into at most max items of NAME_LEN (spaces trimmed).
+ * 0, or -1 with err saying why: an empty item, one too long, too many
+ * (`key` is the option, `noun` what it lists). */
+static int split_list(const char *v, char (*items)[NAME_LEN], size_t max, size_t *n, const char *key,
+                      const char *noun, char *err, size_t err_len)
 {
     *n = 0;
     const char *p = v;
@@ -295,8 +298,19 @@ static int split_list(const char *v, char (*items)[NAME_LEN], size_t max, size_t
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
         while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
             len--;
-        if (len == 0 || len >= NAME_LEN || *n >= max)
+        if (*n >= max) {
+            snprintf(err, err_len, "%s: '%s' lists more than %zu %ss", key, v, max, noun);
             return -1;
+        }
+        if (len == 0) {
+            snprintf(err, err_len, "%s: '%s' has an empty %s", key, v, noun);
+            return -1;
+        }
+        if (len >= NAME_LEN) {
+            snprintf(err, err_len, "%s: %s '%.*s' is longer than %d characters", key, noun, (int)len, p,
+                     NAME_LEN - 1);
+            return -1;
+        }
         memcpy(items[*n], p, len);
         items[*n][len] = '\0';
         (*n)++;
@@ -382,6 +396,11 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
                 return -1;
             }
         snprintf(base + o->off, (size_t)o->hi, "%s", value);
+        if (!strcmp(key, "out")) { /* DIR/ is DIR: what lies beside it (DIR.checkpoint.colb) stays outside */
+            char *d = base + o->off;
+            for (size_t n = strlen(d); n > 1 && d[n - 1] == '/'; n--)
+                d[n - 1] = '\0';
+        }
         return 0;
     case K_BYTES: {
         size_t v;
@@ -415,10 +434,8 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
     case K_POLICIES: {
         char items[MAX_POLICIES][NAME_LEN];
         size_t n;
-        if (split_list(value, items, MAX_POLICIES, &n)) {
-            snprintf(err, err_len, "policies: '%s' is not a list of at most %d names", value, MAX_POLICIES);
+        if (split_list(value, items, MAX_POLICIES, &n, "policies", "name", err, err_len))
             return -1;
-        }
         const char *const *known = colb_policy_names();
         for (size_t i = 0; i < n; i++) {
             int ok = colb_policy_resolve(items[i]) != NULL;
@@ -457,10 +474,8 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
         }
         char vals[MAX_SWEEP][NAME_LEN], canon[MAX_SWEEP][NAME_LEN];
         size_t n;
-        if (split_list(eq + 1, vals, MAX_SWEEP, &n)) {
-            snprintf(err, err_len, "sweep: '%s' is not a list of at most %d values", eq + 1, MAX_SWEEP);
+        if (split_list(eq + 1, vals, MAX_SWEEP, &n, "sweep", "value", err, err_len))
             return -1;
-        }
         /* every value must be valid for the option, and no two the same
          * setting: try each on a scratch copy and compare the settings */
         run_config *tmp = malloc(sizeof *tmp);

@@ -34,6 +34,7 @@
 #include "gnuplot.h"
 #include "outdir.h"
 #include "output.h"
+#include "say.h"
 #include "run.h"
 #include "width.h"
 
@@ -128,7 +129,7 @@ static int run_grid(q_run *q, progress *pg, char *err, size_t err_len)
                 snprintf(pg->label, sizeof pg->label, "N=%s z=%s sigma=%s", g->users[in], g->zipf[iz],
                          g->noise[is]);
                 if (!pg->enabled) /* no progress bar: one line per setting */
-                    fprintf(stderr, "colb: quality %s (%zu of %zu)\n", pg->label, s + 1, q->S);
+                    say("quality %s (%zu of %zu)", pg->label, s + 1, q->S);
                 c->sim.policies = names;
                 c->sim.n_policies = q->P;
                 c->sim.curve_points = 1;
@@ -326,7 +327,7 @@ static int write_plot(const q_run *q, const char *dir, char *err, size_t err_len
         return 0;
     char exe[PATH_LEN], path[sizeof ((outdir *)0)->tmp + 32];
     if (gnuplot_find(exe, sizeof exe)) {
-        fprintf(stderr, "colb: gnuplot not found: the quality plot is skipped\n");
+        say("gnuplot not found: the quality plot is skipped");
         return 0;
     }
     const q_grid *g = q->g;
@@ -410,7 +411,7 @@ int cmd_bench_quality(int argc, char **argv)
         const char *a = argv[i];
         const char *key = !strcmp(a, "-c") ? "--config" : !strncmp(a, "-j", 2) ? "--threads" : a;
         if (a[0] == '-' && option_given_once(&seen, key, !strncmp(a, "-j", 2) ? "-j" : a, why, sizeof why)) {
-            fprintf(stderr, "colb: %s\n", why);
+            say("%s", why);
             return EXIT_USAGE;
         }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -423,7 +424,7 @@ int cmd_bench_quality(int argc, char **argv)
         } else if (!strcmp(a, "-c") || !strcmp(a, "--config") || !strcmp(a, "--out") ||
                    !strcmp(a, "-j") || !strcmp(a, "--threads") || !strcmp(a, "--repeats")) {
             if (i + 1 >= argc) {
-                fprintf(stderr, "colb: %s needs a value\n", a);
+                say("%s needs a value", a);
                 return EXIT_USAGE;
             }
             const char *v = argv[++i];
@@ -436,14 +437,14 @@ int cmd_bench_quality(int argc, char **argv)
             else
                 cfg = v;
         } else {
-            fprintf(stderr, "colb: unknown argument '%s' (see colb bench-quality --help)\n", a);
+            say("unknown argument '%s' (see colb bench-quality --help)", a);
             return EXIT_USAGE;
         }
     }
     experiment *e = calloc(1, sizeof *e);
     char err[1024];
     if (!e) {
-        fprintf(stderr, "colb: out of memory\n");
+        say("out of memory");
         return 1;
     }
     config_default(&e->base);
@@ -540,7 +541,7 @@ int cmd_bench_quality(int argc, char **argv)
     }
     outdir_abort(&od); /* after a failure: the previous folder stays as it was */
     if (rc)
-        fprintf(stderr, "colb: %s\n", err);
+        say("%s", err);
     free(q.reg);
     free(q.wall);
     free(e);

@@ -31,6 +31,7 @@
 #include "report.h"
 #include "run.h"
 #include "specs.h"
+#include "say.h"
 #include "suggest.h"
 
 #define EXIT_USAGE 2
@@ -119,7 +120,7 @@ int cmd_reproduce(int argc, char **argv)
         int opt = !strcmp(a, "--quick") || !strcmp(a, "--resume") || !strcmp(a, "--out") ||
                   !strcmp(a, "-j") || !strcmp(a, "--threads") || !strcmp(a, "--data-dir");
         if (opt && option_given_once(&seen, !strcmp(a, "-j") ? "--threads" : a, a, why, sizeof why)) {
-            fprintf(stderr, "colb: %s\n", why);
+            say("%s", why);
             return EXIT_USAGE;
         }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -132,7 +133,7 @@ int cmd_reproduce(int argc, char **argv)
         } else if ((!strcmp(a, "--out") || !strcmp(a, "-j") || !strcmp(a, "--threads") ||
                     !strcmp(a, "--data-dir"))) {
             if (i + 1 >= argc) {
-                fprintf(stderr, "colb: %s needs a value\n", a);
+                say("%s needs a value", a);
                 return EXIT_USAGE;
             }
             const char *v = argv[++i];
@@ -145,7 +146,7 @@ int cmd_reproduce(int argc, char **argv)
         } else if (a[0] == '-') {
             static const char *const opts[] = { "--quick", "--out", "--threads", "--data-dir", "--help" };
             const char *s = suggest(a, opts, sizeof opts / sizeof opts[0]);
-            fprintf(stderr, "colb: unknown option '%s'%s%s%s (see colb reproduce --help)\n", a,
+            say("unknown option '%s'%s%s%s (see colb reproduce --help)", a,
                     s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
             return EXIT_USAGE;
         } else if (!find_spec(a)) {
@@ -154,7 +155,7 @@ int cmd_reproduce(int argc, char **argv)
             for (size_t k = 0; k < N_SPECS && n < 64; k++)
                 names[n++] = SPECS[k].name;
             const char *s = suggest(a, names, n);
-            fprintf(stderr, "colb: unknown figure '%s'%s%s%s (see colb reproduce --help)\n", a,
+            say("unknown figure '%s'%s%s%s (see colb reproduce --help)", a,
                     s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
             return EXIT_USAGE;
         } else if (n_want < 64) {
@@ -163,10 +164,20 @@ int cmd_reproduce(int argc, char **argv)
     }
     if (!out)
         out = quick ? "results/quick" : "results/full";
+    /* DIR/ is DIR: the checkpoints beside it (DIR.checkpoints) stay outside */
+    char out_buf[PATH_LEN];
+    size_t out_n = strlen(out);
+    while (out_n > 1 && out[out_n - 1] == '/')
+        out_n--;
+    if (out_n < sizeof out_buf) {
+        memcpy(out_buf, out, out_n);
+        out_buf[out_n] = '\0';
+        out = out_buf;
+    }
     size_t n_jobs = n_want ? n_want : N_SPECS;
     job *jobs = calloc(n_jobs, sizeof *jobs);
     if (!jobs) {
-        fprintf(stderr, "colb: out of memory\n");
+        say("out of memory");
         return 1;
     }
     char err[ERR_LEN];
@@ -203,6 +214,14 @@ int cmd_reproduce(int argc, char **argv)
             rc = EXIT_USAGE;
         if (!rc && (run_check_outputs(jb->e, err, sizeof err) || run_check_memory(jb->e, err, sizeof err)))
             rc = 1;
+        /* a figure asked for by name must be made: its data set is there
+         * before any work, or nothing is run and --out stays as it was */
+        if (!rc && n_want && run_check_data(jb->e, err, sizeof err)) {
+            char data[ERR_LEN];
+            snprintf(data, sizeof data, "%s", err);
+            snprintf(err, sizeof err, "%s cannot be made: %.*s", jb->spec->name, ERR_LEN - 128, data);
+            rc = 1;
+        }
         total += experiment_jobs(jb->e);
     }
     /* The whole of --out is one set (outdir.h): figures and report are
@@ -233,7 +252,7 @@ int cmd_reproduce(int argc, char **argv)
         jb->fr.e = jb->e;
         jb->fr.dir = jb->rel;
         if (!pg.enabled)
-            fprintf(stderr, "colb: running %s\n", jb->spec->name);
+            say("running %s", jb->spec->name);
         snprintf(pg.prefix, sizeof pg.prefix, "%s", jb->spec->name);
         size_t before = pg.done_before;
         /* checkpoints lie beside --out (OUT.checkpoints/FIG.colb), outside
@@ -276,10 +295,12 @@ int cmd_reproduce(int argc, char **argv)
             break;
         }
         if (r) {
-            /* a missing data set skips the figure; anything else stops */
-            if (jb->e->cfg[0].data != DATA_SYNTHETIC && strstr(err, "not found")) {
+            /* a missing data set skips the figure, unless it was asked for
+             * by name (checked above; gone since): anything else stops, and
+             * --out stays as it was */
+            if (!n_want && jb->e->cfg[0].data != DATA_SYNTHETIC && strstr(err, "not found")) {
                 progress_finish(&pg);
-                fprintf(stderr, "colb: %s skipped: %s\n", jb->spec->name, err);
+                say("%s skipped: %s", jb->spec->name, err);
                 jb->fr.skipped = 1;
                 snprintf(jb->fr.skip_reason, sizeof jb->fr.skip_reason, "%.200s", err);
                 result_set_free(&jb->rs);
@@ -302,7 +323,6 @@ int cmd_reproduce(int argc, char **argv)
         }
     }
     progress_finish(&pg);
-    size_t missing = 0; /* figures asked for by name and not made */
     if (!rc) {
         figure_result *frs = calloc(n_jobs, sizeof *frs);
         char cmd[1024] = "colb reproduce", commit[64], date[64], path[sizeof od.tmp + 16];
@@ -326,19 +346,12 @@ int cmd_reproduce(int argc, char **argv)
         free(frs);
     }
     outdir_abort(&od);
-    /* A figure named on the command line that could not be made is a
-     * failure; without names every figure is attempted and a skipped one
-     * (its data set is missing) is only a notice and a line of the report. */
-    for (size_t j = 0; j < n_jobs && !rc && n_want; j++)
-        if (jobs[j].fr.skipped) {
-            fprintf(stderr, "colb: %s was asked for and not made: %s\n", jobs[j].spec->name,
-                    jobs[j].fr.skip_reason);
-            missing++;
-        }
+    /* A figure named on the command line that cannot be made is a failure
+     * (above: nothing is replaced); without names every figure is attempted
+     * and a skipped one (its data set is missing) is only a notice and a
+     * line of the report. */
     if (rc && rc < 128) /* 128 + signal: already said */
-        fprintf(stderr, "colb: %s\n", err);
-    else if (missing)
-        rc = 1;
+        say("%s", err);
     for (size_t j = 0; j < n_jobs; j++) {
         if (jobs[j].ran)
             result_set_free(&jobs[j].rs);

@@ -36,15 +36,44 @@ static void test_usage_errors(void **state)
         "run --clusters 10 --users 5", "run --env personalized --policies oracle",
         "run --sweep users", "run --sweep users=10,x", "run -c /nonexistent/file.conf",
         "frobnicate", "run stray",
+        /* a line break or a CR quoted back stays inside the one line */
+        "run --horizon '5\n6'", "run '--hor\nizon' 5", "run -c '/nonexistent/a\nb.conf'",
+        "run --title \"$(printf 'a\\rb')\"", "reproduce 'fig\n1a'", "run --config=",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = colb_run(bad[i], err, sizeof err);
         if (rc != 2 || lines(err) != 1 || strncmp(err, "colb: ", 6) != 0)
             fail_msg("'colb %s': exit %d, stderr '%s'", bad[i], rc, err);
     }
+    assert_int_equal(colb_run("run --config=", err, sizeof err), 2);
+    assert_non_null(strstr(err, "--config= needs a FILE"));
+    assert_int_equal(colb_run("run --horizon '5\r6'", err, sizeof err), 2);
+    assert_non_null(strstr(err, "horizon: '5\\r6' is not an integer"));
     assert_int_equal(colb_run("--help", err, sizeof err), 0);
     assert_int_equal(colb_run("run --help", err, sizeof err), 0);
     assert_int_equal(colb_run("--version", err, sizeof err), 0);
+}
+
+/* Output that cannot be written is an error: `colb policies > FILE` on a
+ * full disk (/dev/full) exits 1 with one line, not 0 with a cut list. */
+static void test_stdout_errors(void **state)
+{
+    (void)state;
+    if (access("/dev/full", W_OK) != 0)
+        skip();
+    static const char *const args[] = { "policies", "--help", "--version" };
+    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++) {
+        char cmd[4200], err[4096];
+        snprintf(cmd, sizeof cmd, "%s %s 2>&1 >/dev/full", colb_bin(), args[i]);
+        FILE *p = popen(cmd, "r");
+        assert_non_null(p);
+        size_t n = fread(err, 1, sizeof err - 1, p);
+        err[n] = '\0';
+        int st = pclose(p);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 1 || lines(err) != 1 ||
+            !strstr(err, "colb: cannot write to standard output: No space left on device"))
+            fail_msg("'colb %s > /dev/full': status %d, stderr '%s'", args[i], st, err);
+    }
 }
 
 static void test_experiment_file_errors(void **state)
@@ -494,6 +523,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_stdout_errors),
         cmocka_unit_test(test_experiment_file_errors),
         cmocka_unit_test(test_sweep_values_checked_first),
         cmocka_unit_test(test_options_given_once),

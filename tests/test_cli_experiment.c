@@ -63,6 +63,10 @@ static void test_first_error_stops_with_its_line(void **state)
     expect_error("[reading a]\nusers = 5\n[reading a]\n", "x:3: reading 'a' is defined twice (first on line 1)");
     expect_error("users = 10\nusers = 12\n", "x:2: 'users' is set twice");
     expect_error("users = 1\n[]\n", "x:2: empty section name");
+    /* CR-only line ends (CRLF is fine): one line that would quote the
+     * rest of the file, CRs and all, in its error */
+    expect_error("users = 10\rhorizon = 5\r", "x:1: expected lines that end in LF or CRLF, found CR");
+    expect_error("users = 10\r\nhorizon = 5\rzipf = 1\r\n", "x:2: expected lines that end in LF or CRLF");
 }
 
 static void test_empty_sections_are_kept(void **state)
@@ -145,6 +149,22 @@ static void test_values_are_checked(void **state)
     assert_int_equal(c->max_memory, (size_t)3 << 29);
     assert_int_equal(config_set(c, "max-memory", "1", err, sizeof err), 0);
     assert_int_equal(c->max_memory, 1);
+    /* lists say what is wrong with them: an empty item, a long one, too many */
+    static const struct { const char *key, *value, *want; } lists[] = {
+        { "sweep", "users=10,,20", "sweep: '10,,20' has an empty value" },
+        { "policies", "cmlb,", "policies: 'cmlb,' has an empty name" },
+        { "sweep", "data-dir=/a,/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+          "sweep: value '/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' is longer than 63 "
+          "characters" },
+        { "sweep", "seed=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33",
+          "lists more than 32 values" },
+    };
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        if (config_set(c, lists[i].key, lists[i].value, err, sizeof err) == 0)
+            fail_msg("%s = '%s' accepted", lists[i].key, lists[i].value);
+        if (!strstr(err, lists[i].want))
+            fail_msg("%s = '%s': got '%s', want '%s'", lists[i].key, lists[i].value, err, lists[i].want);
+    }
     free(c);
 }
 

@@ -119,15 +119,39 @@ static void test_data_dir_rule(void **state)
     assert_non_null(strstr(err, expect));
 }
 
-/* A figure asked for by name that cannot be made is a failure. */
+/* A figure asked for by name that cannot be made is a failure, found
+ * before any work: one line, exit status 1, no other figure run, and the
+ * previous results folder (its report) stays as it was. */
 static void test_requested_figure_missing(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/colb-first-XXXXXX", args[1024], err[4096];
+    char dir[] = "/tmp/colb-first-XXXXXX", args[1024], err[4096], out[1024], p[600];
     assert_non_null(mkdtemp(dir));
-    snprintf(args, sizeof args, "reproduce --quick --data-dir %s/none --out %s/rep fig1e", dir, dir);
-    assert_int_equal(run(NULL, args, err, sizeof err, NULL, 0), 1);
-    assert_non_null(strstr(err, "fig1e was asked for and not made"));
+    snprintf(p, sizeof p, "%s/rep", dir);
+    assert_int_equal(mkdir(p, 0755), 0);
+    static const char *const names[] = { ".colb-results", "report.md" };
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(p, sizeof p, "%s/rep/%s", dir, names[i]);
+        FILE *f = fopen(p, "w");
+        assert_non_null(f);
+        fputs("previous\n", f);
+        fclose(f);
+    }
+    snprintf(args, sizeof args, "reproduce --quick -j 1 --data-dir %s/none --out %s/rep fig1a fig1e", dir, dir);
+    assert_int_equal(run(NULL, args, err, sizeof err, out, sizeof out), 1);
+    if (strncmp(err, "colb: fig1e cannot be made: ", 28) || strchr(err, '\n') != err + strlen(err) - 1)
+        fail_msg("not one line saying fig1e cannot be made: '%s'", err);
+    assert_non_null(strstr(err, "Last.FM data not found"));
+    assert_string_equal(out, ""); /* no report was written */
+    snprintf(p, sizeof p, "%s/rep/report.md", dir);
+    char *report = slurp(p, NULL);
+    assert_non_null(report);
+    assert_string_equal(report, "previous\n");
+    free(report);
+    snprintf(p, sizeof p, "%s/rep/fig1a", dir);
+    assert_int_not_equal(access(p, F_OK), 0);
+    snprintf(args, sizeof args, "rm -rf '%s'", dir);
+    assert_int_equal(system(args), 0);
 }
 
 int main(void)

@@ -235,6 +235,14 @@ static void test_checkpoint(void **state)
     rc = run_colb(a2, err, sizeof err);
     refused(rc, spawn_now() - t0, err, ckpt, "a folder");
 
+    /* the results folder itself: a stopped run would leave a file where
+     * the folder goes, and every --resume would then refuse that --out */
+    char *a8[] = STOP_ARGS(conf, out, out);
+    t0 = spawn_now();
+    rc = run_colb(a8, err, sizeof err);
+    refused(rc, spawn_now() - t0, err, out, "is the results folder (--out) itself");
+    assert_int_not_equal(access(out, F_OK), 0);
+
     /* the default checkpoint beside --out, when a file of the user's is there */
     char def[700];
     snprintf(def, sizeof def, "%s.checkpoint.colb", out);
@@ -277,11 +285,56 @@ static void test_checkpoint(void **state)
     remove_tmp(dir);
 }
 
+/* --out DIR/ (a shell completes a folder's name so) is --out DIR: the
+ * default checkpoint of colb run and the checkpoints of colb reproduce lie
+ * beside the folder (DIR.checkpoint.colb, DIR.checkpoints), not inside it,
+ * where colb run refused its own default and a resumed reproduction found a
+ * folder that was not colb's. */
+static void test_out_with_trailing_slash(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-paths-XXXXXX", conf[600], out[600], ckpt[700], p[800], err[8192];
+    make_tmp(dir);
+    snprintf(conf, sizeof conf, "%s/exp.conf", dir);
+    write_file(conf, CONF);
+    snprintf(out, sizeof out, "%s/out/", dir);
+    snprintf(ckpt, sizeof ckpt, "%s/out.checkpoint.colb", dir);
+    char *a1[] = { "run", "-c", conf, "--stop-after", "10", "--quiet", "1", "--plots", "0", "--out", out, NULL };
+    int rc = run_colb(a1, err, sizeof err);
+    if (rc != 0 || !strstr(err, ckpt))
+        fail_msg("--stop-after with --out DIR/: exit %d: '%s'", rc, err);
+    assert_true(starts_with(ckpt, COLB_SNAPSHOT_MAGIC, COLB_SNAPSHOT_MAGIC_LEN));
+    char *a2[] = { "run", "--resume", ckpt, "--quiet", "1", "--out", out, NULL };
+    rc = run_colb(a2, err, sizeof err);
+    if (rc != 0)
+        fail_msg("--resume with --out DIR/: exit %d: '%s'", rc, err);
+    snprintf(p, sizeof p, "%ssummary.csv", out);
+    assert_int_equal(access(p, F_OK), 0);
+    assert_int_not_equal(access(ckpt, F_OK), 0); /* the default checkpoint is used up */
+
+    /* colb reproduce, interrupted (or done), then resumed (interrupted or
+     * done again: what matters is that it goes on, so the test takes a
+     * second or two even under a sanitizer) */
+    snprintf(out, sizeof out, "%s/rep/", dir);
+    char *a3[] = { "reproduce", "--quick", "-j", "1", "--out", out, "fig1a", NULL };
+    rc = colb_spawn(a3, err, sizeof err, 0, 0.5, SIGINT, LIMIT_S);
+    if (rc != 0 && rc != 128 + SIGINT)
+        fail_msg("reproduce --out DIR/: exit %d: '%s'", rc, err);
+    snprintf(p, sizeof p, "%s.checkpoints", out);
+    assert_int_not_equal(access(p, F_OK), 0);
+    char *a4[] = { "reproduce", "--quick", "--resume", "-j", "1", "--out", out, "fig1a", NULL };
+    rc = colb_spawn(a4, err, sizeof err, 0, 1.0, SIGINT, LIMIT_S);
+    if ((rc != 0 && rc != 128 + SIGINT) || strstr(err, "not a colb results folder"))
+        fail_msg("reproduce --resume --out DIR/: exit %d: '%s'", rc, err);
+    remove_tmp(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_feature_cache),
         cmocka_unit_test(test_checkpoint),
+        cmocka_unit_test(test_out_with_trailing_slash),
     };
     return cmocka_run_group_tests_name("files beside the results", tests, NULL, NULL);
 }

@@ -840,6 +840,53 @@ static void test_plot_gnuplot(void **state)
         fprintf(stderr, "plots kept in %s\n", dir);
 }
 
+/* A title (or a reading's name) is text, never a command: gnuplot runs
+ * whatever stands between two backquotes of a script line, inside double
+ * quotes too, so the scripts write a backquote as \140. The title shows the
+ * backquotes, and the command in them is not run. */
+static void test_plot_title_runs_nothing(void **state)
+{
+    (void)state;
+    char dir[64], p[256], title[256], err[1024] = "";
+    make_tmpdir(dir, sizeof dir);
+    experiment *e = make_experiment("figq", NULL, 1);
+    snprintf(e->reading[0], NAME_LEN, "r`touch %.40s/ran-r`", dir);
+    snprintf(title, sizeof title, "a `touch %s/ran` b", dir);
+    set(&e->cfg[0], "title", title);
+    set(&e->cfg[0], "plots", "0");
+    result_set rs;
+    fill(&rs, e, 10);
+    assert_int_equal(plot_figure(&rs, METRIC_REGRET, dir, "figq", err, sizeof err), 1);
+    snprintf(p, sizeof p, "%s/figq-r_touch__tmp_%s_ran-r_-time.gp", dir, dir + 5);
+    char *gp = slurp(p, NULL);
+    if (!gp)
+        fail_msg("%s was not written", p);
+    assert_null(strchr(gp, '`'));
+    assert_contains(gp, "a \\140touch ");
+    free(gp);
+    unsetenv("COLB_GNUPLOT");
+    if (gnuplot_on_path()) {
+        set(&e->cfg[0], "plots", "1");
+        result_set_free(&rs);
+        fill(&rs, e, 10);
+        int rc = plot_figure(&rs, METRIC_REGRET, dir, "figq", err, sizeof err);
+        if (rc != 1)
+            fail_msg("plot_figure returned %d (%s)", rc, err);
+        snprintf(p, sizeof p, "%s/ran", dir);
+        assert_int_not_equal(access(p, F_OK), 0);
+        snprintf(p, sizeof p, "%s/ran-r", dir);
+        assert_int_not_equal(access(p, F_OK), 0);
+        snprintf(p, sizeof p, "%s/figq-r_touch__tmp_%s_ran-r_-time.svg", dir, dir + 5);
+        char *svg = slurp(p, NULL);
+        assert_non_null(svg);
+        assert_contains(svg, "a `touch ");
+        free(svg);
+    }
+    result_set_free(&rs);
+    free(e);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -857,6 +904,7 @@ int main(void)
         cmocka_unit_test(test_plot_data_only),
         cmocka_unit_test(test_plot_one_repeat),
         cmocka_unit_test(test_plot_gnuplot),
+        cmocka_unit_test(test_plot_title_runs_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

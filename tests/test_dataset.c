@@ -361,6 +361,54 @@ static void test_load_malformed_positives(void **state)
     expect_error(f, p, COLB_EPARSE, p, 1, "at least one data line");
 }
 
+/* put() of len bytes that may hold NULs. */
+static const char *put_bytes(const char *name, const char *bytes, size_t len)
+{
+    const char *p = put(name, "");
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, len, f), len);
+    fclose(f);
+    return p;
+}
+
+/* Bytes that are not lines of text: a NUL would end its line for the line
+ * reader and drop the rest unread (a positive "2 10\0zz" read as "2 10"),
+ * CR-only line ends would make the file one line; both are errors naming
+ * the line. A UTF-8 byte order mark is skipped, so that a first data line
+ * behind it is read as data, not dropped as a header. */
+static void test_load_nul_bom_cr(void **state)
+{
+    (void)state;
+    static const char nul_f[] = "1\t1\t2\n2\t3\t4\0\t5\n", nul_p[] = "1\t10\n2\t10\0zz\n";
+    const char *p = put("p.tsv", "1\t1\n");
+    const char *f = put_bytes("f.tsv", nul_f, sizeof nul_f - 1);
+    expect_error(f, p, COLB_EPARSE, f, 2, "found a NUL byte");
+    f = put("f.tsv", "10\t1\n20\t2\n");
+    p = put_bytes("p.tsv", nul_p, sizeof nul_p - 1);
+    expect_error(f, p, COLB_EPARSE, p, 2, "found a NUL byte");
+    p = put("p.tsv", "1\t10\n");
+    f = put("f.tsv", "id\tx\r10\t1\r20\t2\r");
+    expect_error(f, p, COLB_EPARSE, f, 1, "CR alone");
+
+    colb_dataset *ds;
+    char msg[512];
+    f = put("f.tsv", "\xEF\xBB\xBF" "10\t1\n20\t2\n");
+    p = put("p.tsv", "\xEF\xBB\xBF" "1\t20\n2\t10\n");
+    if (colb_dataset_load(f, p, &ds, msg, sizeof msg) != COLB_OK)
+        fail_msg("a byte order mark before the first data line: %s", msg);
+    assert_int_equal(colb_dataset_items(ds), 2);
+    assert_true(colb_dataset_item_id(ds, 0) == 10);
+    assert_int_equal(colb_dataset_users(ds), 2);
+    assert_true(colb_dataset_user_id(ds, 0) == 1);
+    assert_true(colb_dataset_is_positive(ds, 0, 1));
+    colb_dataset_free(ds);
+    f = put("f.tsv", "\xEF\xBB\xBF" "id\tx\n10\t1\n20\t2\n"); /* before a header: still a header */
+    assert_ok(colb_dataset_load(f, p, &ds, msg, sizeof msg));
+    assert_int_equal(colb_dataset_items(ds), 2);
+    colb_dataset_free(ds);
+}
+
 static void test_load_missing_files(void **state)
 {
     (void)state;
@@ -860,6 +908,7 @@ int main(void)
         cmocka_unit_test(test_load_comma_no_header),
         cmocka_unit_test(test_load_malformed_features),
         cmocka_unit_test(test_load_malformed_positives),
+        cmocka_unit_test(test_load_nul_bom_cr),
         cmocka_unit_test(test_load_missing_files),
         cmocka_unit_test(test_write_round_trip),
         cmocka_unit_test(test_env_no_contexts_before_first_round),

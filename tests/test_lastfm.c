@@ -435,6 +435,13 @@ static void test_parse_errors(void **state)
     expect_parse_error("user_artists.dat", 11, "unknown id 4");
     write_listened("104\t1\t-1\n");
     expect_parse_error("user_artists.dat", 11, "weight");
+    /* a NUL ends no line: it is an error, not the end of "104 1 5" */
+    write_listened("104\t1\t5");
+    f = fopen(path_of("user_artists.dat"), "ab");
+    assert_non_null(f);
+    fwrite("\0junk\n", 1, 6, f);
+    fclose(f);
+    expect_parse_error("user_artists.dat", 11, "found a NUL byte");
     write_listened("");
 
     /* missing directory or file */

@@ -426,7 +426,7 @@ static colb_status parse_features(const char *path, size_t max_memory, feat_file
     memset(f, 0, sizeof *f);
     char *buf;
     size_t len;
-    colb_status s = colb__read_file(path, colb__budget(max_memory) / COLB__LOAD_FACTOR, &buf, &len, msg,
+    colb_status s = colb__read_text(path, colb__budget(max_memory) / COLB__LOAD_FACTOR, &buf, &len, msg,
                                     msg_len);
     if (s != COLB_OK)
         return s;
@@ -563,7 +563,7 @@ static colb_status parse_positives(const char *path, const char *fpath, const fe
     *n_pairs = 0;
     char *buf;
     size_t len;
-    colb_status s = colb__read_file(path, colb__budget(max_memory) / COLB__LOAD_FACTOR, &buf, &len, msg,
+    colb_status s = colb__read_text(path, colb__budget(max_memory) / COLB__LOAD_FACTOR, &buf, &len, msg,
                                     msg_len);
     if (s != COLB_OK)
         return s;

@@ -82,7 +82,7 @@ static colb_status infile_read(infile *f, const char *dir, const char *name, siz
     f->path = join_path(dir, name);
     if (!f->path)
         return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
-    colb_status s = colb__read_file(f->path, colb__budget(max_memory) / COLB__LOAD_FACTOR, &f->buf, &f->len, msg, msg_len);
+    colb_status s = colb__read_text(f->path, colb__budget(max_memory) / COLB__LOAD_FACTOR, &f->buf, &f->len, msg, msg_len);
     if (s == COLB_OK)
         f->fnv = colb__fnv1a64(COLB__FNV64_INIT, f->buf, f->len);
     return s;

@@ -122,8 +122,38 @@ colb_status colb__read_file(const char *path, size_t max_bytes, char **buf, size
     return COLB_OK;
 }
 
+colb_status colb__read_text(const char *path, size_t max_bytes, char **buf, size_t *len, char *msg,
+                            size_t msg_len)
+{
+    colb_status s = colb__read_file(path, max_bytes, buf, len, msg, msg_len);
+    if (s != COLB_OK)
+        return s;
+    const char *b = *buf, *nul = memchr(b, '\0', *len);
+    if (nul) {
+        size_t line = 1;
+        for (const char *p = b; (p = memchr(p, '\n', (size_t)(nul - p))) != NULL; p++)
+            line++;
+        s = colb__say(msg, msg_len, COLB_EPARSE, "%s:%zu: expected text, found a NUL byte (a binary file?)",
+                      path, line);
+    } else if (*len && !memchr(b, '\n', *len) && memchr(b, '\r', *len)) {
+        s = colb__say(msg, msg_len, COLB_EPARSE,
+                      "%s:1: expected lines that end in LF or CRLF, found CR alone (convert the line ends)",
+                      path);
+    }
+    if (s != COLB_OK) {
+        free(*buf);
+        *buf = NULL;
+        *len = 0;
+    }
+    return s;
+}
+
 void colb__lines_init(colb__lines *it, char *buf, size_t len)
 {
+    if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3)) {
+        buf += 3;
+        len -= 3;
+    }
     it->p = buf;
     it->end = buf + len;
     it->lineno = 0;

@@ -53,6 +53,13 @@ uint64_t colb__fnv1a64(uint64_t h, const void *data, size_t n);
 colb_status colb__read_file(const char *path, size_t max_bytes, char **buf, size_t *len, char *msg,
                             size_t msg_len);
 
+/* colb__read_file of a text file for the line readers below: also
+ * COLB_EPARSE with "PATH:LINE: ..." for a NUL byte (the line readers would
+ * end the line there and drop the rest of it unread) and for a file whose
+ * lines end in CR alone (it would read as one line). */
+colb_status colb__read_text(const char *path, size_t max_bytes, char **buf, size_t *len, char *msg,
+                            size_t msg_len);
+
 /* The loaders need at most this many bytes of memory per byte of input
  * (buffers, per-line tables, parsed values): a data file may have at most
  * budget / COLB__LOAD_FACTOR bytes. */
@@ -64,6 +71,9 @@ typedef struct colb__lines {
     size_t lineno; /* number of the line last returned, 1-based */
 } colb__lines;
 
+/* Lines of buf[0..len), after a UTF-8 byte order mark if the buffer starts
+ * with one (an editor's mark, not text: a first data line behind it would
+ * otherwise not read as one and be taken for a header). */
 void colb__lines_init(colb__lines *it, char *buf, size_t len);
 
 /* Next line, NUL-terminated in place, without its '\n' and an optional '\r'
