@@ -42,6 +42,13 @@ static void test_suggestions(void **state)
     assert_non_null(strstr(err, "did you mean 'reproduce'?"));
     assert_int_equal(run(NULL, "reproduce --quik", err, sizeof err, NULL, 0), 2);
     assert_non_null(strstr(err, "did you mean '--quick'?"));
+    assert_int_equal(run(NULL, "reproduce --resum", err, sizeof err, NULL, 0), 2);
+    assert_non_null(strstr(err, "did you mean '--resume'?"));
+    /* -jN as colb run and bench-quality take it: the figure is the error */
+    assert_int_equal(run(NULL, "reproduce -j1 nosuch", err, sizeof err, NULL, 0), 2);
+    assert_non_null(strstr(err, "unknown figure 'nosuch'"));
+    assert_int_equal(run(NULL, "reproduce -j1 -j 2 nosuch", err, sizeof err, NULL, 0), 2);
+    assert_non_null(strstr(err, "option '-j' is given twice"));
     assert_int_equal(run(NULL, "run --xyzzy 1", err, sizeof err, NULL, 0), 2);
     assert_null(strstr(err, "did you mean"));
 }
