@@ -633,6 +633,10 @@ void config_dump(FILE *f, const char *reading, const run_config *c)
         if (!strcmp(OPTS[i].name, "config"))
             continue;
         option_value(&OPTS[i], c, v, sizeof v);
+        /* the noise scale the learners use: unless given, the reward noise
+         * of synthetic users, 1/2 for 0/1 rewards (cli/data.c) */
+        if (!strcmp(OPTS[i].name, "learner-noise") && !c->learner_noise_set)
+            shortest_double(v, sizeof v, c->data == DATA_SYNTHETIC ? c->sim.env.noise : 0.5);
         fprintf(f, "%s = %s\n", OPTS[i].name, v);
     }
 }

@@ -371,6 +371,21 @@ static void test_run_files_and_threads(void **state)
     assert_non_null(strstr(c1, "[reading practice]"));
     assert_non_null(strstr(c1, "width = fixed"));
     free(c1);
+    /* settings.txt gives the noise scale the learners used: the reward
+     * noise unless --learner-noise says otherwise */
+    static const char *const noise[][2] = { { "--noise 0.3", "learner-noise = 0.3\n" },
+                                            { "--noise 0.3 --learner-noise 0.2", "learner-noise = 0.2\n" } };
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(args, sizeof args, "run %s --users 8 --horizon 5 --repeats 1 --plots 0 --quiet 1 --out %s/n",
+                 noise[i][0], dir);
+        assert_int_equal(colb_run(args, err, sizeof err), 0);
+        snprintf(p1, sizeof p1, "%s/n/settings.txt", dir);
+        c1 = slurp(p1, NULL);
+        assert_non_null(c1);
+        if (!strstr(c1, noise[i][1]))
+            fail_msg("colb %s: settings.txt lacks '%s'", args, noise[i][1]);
+        free(c1);
+    }
     /* no temporary files are left behind */
     snprintf(args, sizeof args, "ls %s/j1 | grep -c tmp", dir);
     FILE *p = popen(args, "r");
