@@ -108,6 +108,8 @@ static void test_help_lists_defaults(void **state)
         /* the usage lines name every option the commands take */
         "colb bench-quality [-c FILE] [--out DIR] [-j THREADS] [--repeats R] [--quick]",
         "[--data-dir DIR]",
+        "colb run --resume FILE [-j THREADS] [--out DIR] [--checkpoint FILE] [--stop-after ROUND]",
+        "(with -j, --out, --quiet, --checkpoint, --stop-after at most)",
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (!strstr(out, want[i]))
