@@ -32,9 +32,10 @@ static void usage(FILE *f)
             "colb %s - collaborative multi-agent linear bandits\n\n"
             "usage: colb run [-c FILE] [-j THREADS] [--option VALUE ...] [--checkpoint FILE]\n"
             "                [--stop-after ROUND]\n"
-            "       colb run --resume FILE [-j THREADS] [--out DIR]\n"
-            "       colb reproduce [--quick] [--resume] [--out DIR] [-j THREADS] [FIGURE ...]\n"
-            "       colb bench-quality [-c FILE] [--out DIR] [-j THREADS] [--quick]\n"
+            "       colb run --resume FILE [-j THREADS] [--out DIR] [--checkpoint FILE] [--stop-after ROUND]\n"
+            "       colb reproduce [--quick] [--resume] [--out DIR] [-j THREADS] [--data-dir DIR]\n"
+            "                      [FIGURE ...]\n"
+            "       colb bench-quality [-c FILE] [--out DIR] [-j THREADS] [--repeats R] [--quick]\n"
             "       colb serve --state DIR [--listen ADDR:PORT] [--policy NAME --dim d ...]\n"
             "                            serve a policy over HTTP/JSON (colb serve --help)\n"
             "       colb policies        list the policies\n"
@@ -51,7 +52,7 @@ static void usage(FILE *f)
                "  %-34s %s\n  %-34s %s\n  %-34s %s\n",
             "--checkpoint FILE", "where a stopped run saves its state (default OUT.checkpoint.colb, beside OUT)",
             "--stop-after ROUND", "stop every job after ROUND rounds, save, exit 0",
-            "--resume FILE", "continue a saved run (with -j, --out, --quiet at most)");
+            "--resume FILE", "continue a saved run (with -j, --out, --quiet, --checkpoint, --stop-after at most)");
     fprintf(f, "SIGINT/SIGTERM save a checkpoint between rounds and exit 128+signal. Only a colb\n"
                "checkpoint (or an empty file) is replaced; any other file there is refused.\n");
     fprintf(f, "\nexit status: 0 success, 1 run failed, 2 usage error, 130/143 interrupted (checkpoint saved)\n");

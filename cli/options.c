@@ -58,7 +58,7 @@ static const option_def OPTS[] = {
     { "data-dir", K_STR, OFF(data_dir), 0, PATH_LEN, NULL, "data", "DIR: data folder: Last.FM is DIR/hetrec2011-lastfm-2k, or DIR itself if it holds artists.dat (default $COLB_DATA_DIR, else ../shared/data)" },
     { "features", K_STR, OFF(features), 0, PATH_LEN, NULL, "data", "FILE: item features (env logged)" },
     { "positives", K_STR, OFF(positives), 0, PATH_LEN, NULL, "data", "FILE: positive user-item pairs (env logged)" },
-    { "feature-cache", K_STR, OFF(feature_cache), 0, PATH_LEN, NULL, "data", "FILE: Last.FM feature cache" },
+    { "feature-cache", K_STR, OFF(feature_cache), 0, PATH_LEN, NULL, "data", "FILE: Last.FM feature cache (default: results/cache/lastfm-dD.colbfeat, D = --dim)" },
     { "protocol", K_ENUM, OFF(protocol), 0, 0, "auto|shared|per-user", "data", "P: contexts shared by all users or drawn per user" },
     { "top-users", K_SIZE, OFF(top_users), 0, 1u << 31, NULL, "data", "M: keep the M most active users (0: all)" },
     /* learners */
@@ -535,30 +535,6 @@ int config_check(const run_config *c, char *err, size_t err_len)
     return 0;
 }
 
-void options_help(FILE *f)
-{
-    const char *group = "";
-    for (size_t i = 0; i < N_OPTS; i++) {
-        const option_def *o = &OPTS[i];
-        if (strcmp(group, o->group)) {
-            group = o->group;
-            fprintf(f, "\n%s options:\n", group);
-        }
-        const char *sp = strchr(o->help, ':');
-        const char *text = sp ? sp + 2 : o->help;
-        char lhs[64];
-        if (o->k == K_ENUM)
-            snprintf(lhs, sizeof lhs, "--%s %s", o->name, o->choices);
-        else if (o->k == K_BOOL)
-            snprintf(lhs, sizeof lhs, "--%s 0|1", o->name);
-        else if (sp)
-            snprintf(lhs, sizeof lhs, "--%s %.*s", o->name, (int)(sp - o->help), o->help);
-        else
-            snprintf(lhs, sizeof lhs, "--%s", o->name);
-        fprintf(f, "  %-34s %s\n", lhs, text);
-    }
-}
-
 /* The shortest text of v that reads back as v: %.Ng for the least N in
  * 1..17 that round-trips through strtod (0.1, not 0.10000000000000001). */
 static void shortest_double(char *out, size_t len, double v)
@@ -608,6 +584,38 @@ static void option_value(const option_def *o, const run_config *c, char *out, si
     }
 }
 
+/* Every option with its help and, in brackets, its default (the value of
+ * config_default; none for options without one, or whose help says it). */
+void options_help(FILE *f)
+{
+    run_config *d = malloc(sizeof *d);
+    if (d)
+        config_default(d);
+    const char *group = "";
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const option_def *o = &OPTS[i];
+        if (strcmp(group, o->group)) {
+            group = o->group;
+            fprintf(f, "\n%s options:\n", group);
+        }
+        const char *sp = strchr(o->help, ':');
+        const char *text = sp ? sp + 2 : o->help;
+        char lhs[64], def[PATH_LEN + 64] = "";
+        if (o->k == K_ENUM)
+            snprintf(lhs, sizeof lhs, "--%s %s", o->name, o->choices);
+        else if (o->k == K_BOOL)
+            snprintf(lhs, sizeof lhs, "--%s 0|1", o->name);
+        else if (sp)
+            snprintf(lhs, sizeof lhs, "--%s %.*s", o->name, (int)(sp - o->help), o->help);
+        else
+            snprintf(lhs, sizeof lhs, "--%s", o->name);
+        if (d && !strstr(text, "default"))
+            option_value(o, d, def, sizeof def);
+        fprintf(f, "  %-34s %s%s%s%s\n", lhs, text, def[0] ? " [" : "", def, def[0] ? "]" : "");
+    }
+    free(d);
+}
+
 void config_get(const run_config *c, const char *key, char *out, size_t len)
 {
     const option_def *o = find(key);
@@ -625,6 +633,10 @@ void config_dump(FILE *f, const char *reading, const run_config *c)
         if (!strcmp(OPTS[i].name, "config"))
             continue;
         option_value(&OPTS[i], c, v, sizeof v);
+        /* the noise scale the learners use: unless given, the reward noise
+         * of synthetic users, 1/2 for 0/1 rewards (cli/data.c) */
+        if (!strcmp(OPTS[i].name, "learner-noise") && !c->learner_noise_set)
+            shortest_double(v, sizeof v, c->data == DATA_SYNTHETIC ? c->sim.env.noise : 0.5);
         fprintf(f, "%s = %s\n", OPTS[i].name, v);
     }
 }

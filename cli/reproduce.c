@@ -117,9 +117,11 @@ int cmd_reproduce(int argc, char **argv)
     char why[256];
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
+        int jn = !strncmp(a, "-j", 2) && a[2]; /* -jN, as colb run takes it */
         int opt = !strcmp(a, "--quick") || !strcmp(a, "--resume") || !strcmp(a, "--out") ||
-                  !strcmp(a, "-j") || !strcmp(a, "--threads") || !strcmp(a, "--data-dir");
-        if (opt && option_given_once(&seen, !strcmp(a, "-j") ? "--threads" : a, a, why, sizeof why)) {
+                  !strcmp(a, "-j") || jn || !strcmp(a, "--threads") || !strcmp(a, "--data-dir");
+        if (opt && option_given_once(&seen, !strncmp(a, "-j", 2) ? "--threads" : a,
+                                     jn ? "-j" : a, why, sizeof why)) {
             say("%s", why);
             return EXIT_USAGE;
         }
@@ -130,6 +132,8 @@ int cmd_reproduce(int argc, char **argv)
             quick = 1;
         } else if (!strcmp(a, "--resume")) {
             resume = 1;
+        } else if (jn) {
+            threads = a + 2;
         } else if ((!strcmp(a, "--out") || !strcmp(a, "-j") || !strcmp(a, "--threads") ||
                     !strcmp(a, "--data-dir"))) {
             if (i + 1 >= argc) {
@@ -144,7 +148,8 @@ int cmd_reproduce(int argc, char **argv)
             else
                 threads = v;
         } else if (a[0] == '-') {
-            static const char *const opts[] = { "--quick", "--out", "--threads", "--data-dir", "--help" };
+            static const char *const opts[] = { "--quick", "--resume", "--out", "--threads", "--data-dir",
+                                                "--help" };
             const char *s = suggest(a, opts, sizeof opts / sizeof opts[0]);
             say("unknown option '%s'%s%s%s (see colb reproduce --help)", a,
                     s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");

@@ -564,10 +564,14 @@ int run_experiment(const experiment *e, result_set *rs, progress *pg, run_sessio
                 break;
             }
             if (pg) {
-                snprintf(pg->label, sizeof pg->label, "%s%s%s%s%s=%s", pg->prefix, pg->prefix[0] ? " " : "",
-                         e->n_readings > 1 ? e->reading[ri] : "",
-                         e->n_readings > 1 ? " " : "", base->n_sweep ? base->sweep_key : "run",
-                         base->n_sweep ? base->sweep_values[si] : "");
+                /* "[FIGURE] [READING] [KEY=VALUE]", or "run" when all are absent */
+                const char *rd = e->n_readings > 1 ? e->reading[ri] : "";
+                char kv[96] = "";
+                if (base->n_sweep)
+                    snprintf(kv, sizeof kv, "%s=%s", base->sweep_key, base->sweep_values[si]);
+                snprintf(pg->label, sizeof pg->label, "%s%s%s%s%s", pg->prefix,
+                         pg->prefix[0] && (rd[0] || kv[0]) ? " " : "", rd, rd[0] && kv[0] ? " " : "",
+                         pg->prefix[0] || rd[0] || kv[0] ? kv : "run");
                 c->sim.progress = progress_update;
                 c->sim.progress_ctx = pg;
             }

@@ -25,6 +25,17 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
+/* The standard output of shell command cmd (its first len - 1 bytes) into
+ * out; the command's wait status. */
+static int read_command(const char *cmd, char *out, size_t len)
+{
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, len - 1, p);
+    out[n] = '\0';
+    return pclose(p);
+}
+
 static void test_usage_errors(void **state)
 {
     (void)state;
@@ -74,6 +85,36 @@ static void test_stdout_errors(void **state)
             !strstr(err, "colb: cannot write to standard output: No space left on device"))
             fail_msg("'colb %s > /dev/full': status %d, stderr '%s'", args[i], st, err);
     }
+}
+
+/* `colb --help` is the reference docs/experiments.md points to: every
+ * option with its default as colb run applies it (not the library's), and
+ * every option of every command in the usage lines. */
+static void test_help_lists_defaults(void **state)
+{
+    (void)state;
+    static char out[64 * 1024];
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "%s --help", colb_bin());
+    assert_int_equal(read_command(cmd, out, sizeof out), 0);
+    static const char *const want[] = {
+        "rounds [1000]\n", "independent repeats [30]\n", "[oracle,cmlb,linucb-ind]\n",
+        "users [100]\n", "clusters (clustered) [4]\n", "context dimension [15]\n",
+        "arms per round [25]\n", "reward noise sd [0.1]\n", "fixed alpha [fixed]\n",
+        "fixed width (LinUCB alpha) [0.25]\n", "confidence of OFUL(delta) [0.4]\n",
+        "results folder [results/run]\n", "(0, the paper) [1]\n", "[alb-norm]\n",
+        /* an option whose help states its default gets no bracket */
+        "(default: --noise)\n", "lastfm-dD.colbfeat, D = --dim)\n",
+        /* the usage lines name every option the commands take */
+        "colb bench-quality [-c FILE] [--out DIR] [-j THREADS] [--repeats R] [--quick]",
+        "[--data-dir DIR]",
+        "colb run --resume FILE [-j THREADS] [--out DIR] [--checkpoint FILE] [--stop-after ROUND]",
+        "(with -j, --out, --quiet, --checkpoint, --stop-after at most)",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(out, want[i]))
+            fail_msg("colb --help lacks '%s'", want[i]);
+    assert_null(strstr(out, "[]"));
 }
 
 static void test_experiment_file_errors(void **state)
@@ -332,6 +373,21 @@ static void test_run_files_and_threads(void **state)
     assert_non_null(strstr(c1, "[reading practice]"));
     assert_non_null(strstr(c1, "width = fixed"));
     free(c1);
+    /* settings.txt gives the noise scale the learners used: the reward
+     * noise unless --learner-noise says otherwise */
+    static const char *const noise[][2] = { { "--noise 0.3", "learner-noise = 0.3\n" },
+                                            { "--noise 0.3 --learner-noise 0.2", "learner-noise = 0.2\n" } };
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(args, sizeof args, "run %s --users 8 --horizon 5 --repeats 1 --plots 0 --quiet 1 --out %s/n",
+                 noise[i][0], dir);
+        assert_int_equal(colb_run(args, err, sizeof err), 0);
+        snprintf(p1, sizeof p1, "%s/n/settings.txt", dir);
+        c1 = slurp(p1, NULL);
+        assert_non_null(c1);
+        if (!strstr(c1, noise[i][1]))
+            fail_msg("colb %s: settings.txt lacks '%s'", args, noise[i][1]);
+        free(c1);
+    }
     /* no temporary files are left behind */
     snprintf(args, sizeof args, "ls %s/j1 | grep -c tmp", dir);
     FILE *p = popen(args, "r");
@@ -511,11 +567,7 @@ static void test_online_example(void **state)
     (void)state;
     char cmd[1100], out[4096];
     snprintf(cmd, sizeof cmd, "dir=$(dirname %s); $dir/examples/online", colb_bin());
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    assert_int_equal(pclose(p), 0);
+    assert_int_equal(read_command(cmd, out, sizeof out), 0);
     assert_non_null(strstr(out, "clusters found: 3 (true: 3)"));
 }
 
@@ -524,6 +576,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_stdout_errors),
+        cmocka_unit_test(test_help_lists_defaults),
         cmocka_unit_test(test_experiment_file_errors),
         cmocka_unit_test(test_sweep_values_checked_first),
         cmocka_unit_test(test_options_given_once),

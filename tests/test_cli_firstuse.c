@@ -42,6 +42,13 @@ static void test_suggestions(void **state)
     assert_non_null(strstr(err, "did you mean 'reproduce'?"));
     assert_int_equal(run(NULL, "reproduce --quik", err, sizeof err, NULL, 0), 2);
     assert_non_null(strstr(err, "did you mean '--quick'?"));
+    assert_int_equal(run(NULL, "reproduce --resum", err, sizeof err, NULL, 0), 2);
+    assert_non_null(strstr(err, "did you mean '--resume'?"));
+    /* -jN as colb run and bench-quality take it: the figure is the error */
+    assert_int_equal(run(NULL, "reproduce -j1 nosuch", err, sizeof err, NULL, 0), 2);
+    assert_non_null(strstr(err, "unknown figure 'nosuch'"));
+    assert_int_equal(run(NULL, "reproduce -j1 -j 2 nosuch", err, sizeof err, NULL, 0), 2);
+    assert_non_null(strstr(err, "option '-j' is given twice"));
     assert_int_equal(run(NULL, "run --xyzzy 1", err, sizeof err, NULL, 0), 2);
     assert_null(strstr(err, "did you mean"));
 }
@@ -70,6 +77,14 @@ static void test_one_repeat_and_plots(void **state)
     /* a progress line per setting (stderr is not a terminal here) */
     assert_non_null(strstr(err, "zipf=0 done"));
     assert_non_null(strstr(err, "ETA"));
+    /* without a sweep the line names the run */
+    char err1[4096];
+    snprintf(args, sizeof args, "run --users 8 --clusters 2 --dim 3 --arms 4 --horizon 20 --repeats 1 "
+                                "--plots 0 --out %s/n",
+             dir);
+    assert_int_equal(run(NULL, args, err1, sizeof err1, NULL, 0), 0);
+    if (!strstr(err1, "colb: 100% run done; ") || strstr(err1, "run="))
+        fail_msg("progress line without a sweep: '%s'", err1);
     /* the plots, titled from the settings */
     static const char *const files[] = { "run-default-sweep.png", "run-default-sweep.svg", "run-default-time.png",
                                          "run-default-time.svg" };
