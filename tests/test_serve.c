@@ -27,9 +27,11 @@
  *                256 connections were ready together: serve/http.c);
  *   replay       --snapshot-replay: a server whose writer has worked longer
  *                than it since the last snapshot takes one (and none with 0);
- *   codes        rewards for decisions below the window: expired when of a
- *                past or the current generation, unknown when of
- *                generation 0 or a later one;
+ *   codes        rewards for decisions the window does not hold: expired
+ *                when their generation made them, unknown when not (of
+ *                generation 0, a later one, or a number their generation
+ *                did not make), across restarts, and from a state
+ *                written before generations were recorded;
  *   repair       a log whose older segment lost its tail (a power cut) is
  *                refused, and with --repair-log ends there;
  *   log_full     a log that cannot be written (a full disk) turns the
@@ -1611,27 +1613,92 @@ fail:
     fail_msg("%s", ka_err);
 }
 
-/* The 409 codes of rewards for decisions the window no longer holds: of
- * a past or the current generation, "expired"; of generation 0 or of a
- * generation not started yet, "unknown" (never made here), however old
- * their numbers. Generation 1, then 2 after a restart. */
+/* Rewrite the snapshot of state st as a colb serve that kept no record of
+ * its generations wrote it: without the block serve.generations and with
+ * only the keys serve.meta had then. */
+static void to_old_format(const char *st)
+{
+    static const char *const old_keys[] = { "format=", "lsn=", "gen=", "next_seq=", "decisions=", "rewards=" };
+    char path[300], tmp[310], msg[512];
+    snprintf(path, sizeof path, "%s/snapshot.colb", st);
+    snprintf(tmp, sizeof tmp, "%s.old", path);
+    colb_snapshot_reader *r = NULL;
+    colb_snapshot_writer *w = NULL;
+    if (colb_snapshot_reader_open(path, NULL, &r, msg, sizeof msg) != COLB_OK ||
+        colb_snapshot_writer_open(tmp, &w, msg, sizeof msg) != COLB_OK)
+        fail_msg("%s", msg);
+    for (size_t i = 0; i < colb_snapshot_reader_count(r); i++) {
+        const char *label = colb_snapshot_reader_label(r, i);
+        if (colb_snapshot_reader_kind(r, i) == COLB_SNAPSHOT_POLICY) {
+            colb_policy *p = NULL;
+            assert_ok(colb_snapshot_get_policy(r, i, &p));
+            assert_ok(colb_snapshot_put_policy(w, label, p));
+            colb_policy_free(p);
+            continue;
+        }
+        const void *data;
+        size_t len;
+        assert_ok(colb_snapshot_get_bytes(r, i, &data, &len));
+        if (!strcmp(label, "serve.generations"))
+            continue;
+        if (strcmp(label, "serve.meta")) {
+            assert_ok(colb_snapshot_put_bytes(w, label, data, len));
+            continue;
+        }
+        char meta[512] = "";
+        for (const char *l = data, *end = l + len; l < end;) {
+            const char *nl = memchr(l, '\n', (size_t)(end - l));
+            size_t n = nl ? (size_t)(nl - l) + 1 : (size_t)(end - l);
+            for (size_t k = 0; k < sizeof old_keys / sizeof old_keys[0]; k++)
+                if (!strncmp(l, old_keys[k], strlen(old_keys[k])))
+                    snprintf(meta + strlen(meta), sizeof meta - strlen(meta), "%.*s", (int)n, l);
+            l += n;
+        }
+        assert_ok(colb_snapshot_put_bytes(w, label, meta, strlen(meta)));
+    }
+    if (colb_snapshot_writer_commit(w, NULL, msg, sizeof msg) != COLB_OK)
+        fail_msg("%s", msg);
+    colb_snapshot_reader_free(r);
+    assert_int_equal(rename(tmp, path), 0);
+}
+
+/* The 409 codes of rewards for decisions the window does not hold:
+ * "expired" when its generation made the decision, "unknown" when not -
+ * of generation 0, of a generation not started yet, or a number its
+ * generation did not make (numbers go on from one generation to the next:
+ * 2-1 was never made when generation 2 started at 21), however old.
+ * Generation 1; 2 after SIGTERM (its snapshot has the record); 3 after a
+ * SIGKILL (the record replayed from the log); 4 from a snapshot of a colb
+ * serve that kept no record: the numbers made before it are told apart as
+ * that colb did (expired when older than the window and pushed out of it
+ * by a later one), those made since exactly. */
 static void test_decision_codes(void **state)
 {
     (void)state;
     char st[256];
     snprintf(st, sizeof st, "%s/codes", dir);
-    static const char *const asked[2][6] = {
-        { "1-1", "0-1", "2-1", "4294967295-1", "0-9", "1-20" },
-        { "1-1", "2-1", "0-1", "3-1", "1-20", "2-40" },
+    enum { RUNS = 4, ASKED = 8 };
+    /* the last one of each run is in the window: applied */
+    static const char *const asked[RUNS][ASKED] = {
+        { "1-1", "0-1", "2-1", "4294967295-1", "0-9", "1-10", "1-21", "1-20" },
+        { "1-1", "2-1", "0-1", "3-1", "1-20", "1-25", "2-21", "2-40" },
+        { "2-1", "2-21", "1-21", "3-1", "2-41", "3-41", "1-45", "3-60" },
+        { "2-1", "3-1", "4-1", "1-60", "3-61", "4-61", "3-45", "4-80" },
     };
-    static const char *const want[2] = {
-        "expired_decision unknown_decision unknown_decision unknown_decision unknown_decision ",
-        "expired_decision expired_decision unknown_decision unknown_decision expired_decision ",
+    static const char *const want[RUNS] = {
+        "expired_decision unknown_decision unknown_decision unknown_decision unknown_decision expired_decision "
+        "unknown_decision ",
+        "expired_decision unknown_decision unknown_decision unknown_decision expired_decision unknown_decision "
+        "expired_decision ",
+        "unknown_decision expired_decision unknown_decision unknown_decision unknown_decision expired_decision "
+        "unknown_decision ",
+        "expired_decision expired_decision unknown_decision expired_decision unknown_decision expired_decision "
+        "expired_decision ",
     };
-    static char ids[6][32], body[4096];
+    static char ids[ASKED][32], body[4096];
     hconn c = { -1, "", 0 };
     ka_err[0] = '\0';
-    for (int run = 0; run < 2; run++) {
+    for (int run = 0; run < RUNS; run++) {
         server s;
         start_or_fail(&s, st, "--dim 2 --policy linucb-ind --decision-window 10");
         char *ans, codes[512];
@@ -1647,20 +1714,25 @@ static void test_decision_codes(void **state)
         char first[32];
         snprintf(first, sizeof first, "%d-%d", run + 1, 20 * run + 1);
         assert_string_equal(ids[0], first);
-        size_t idx[6];
-        for (size_t i = 0; i < 6; i++) {
+        size_t idx[ASKED];
+        for (size_t i = 0; i < ASKED; i++) {
             snprintf(ids[i], sizeof ids[i], "%s", asked[run][i]);
             idx[i] = i;
         }
-        /* the last one is in the window: applied */
-        long a = reward_batch(&c, ids, idx, 6, codes, sizeof codes);
+        long a = reward_batch(&c, ids, idx, ASKED, codes, sizeof codes);
         if (a < 0)
             goto fail;
         if (a != 1 || strcmp(codes, want[run]))
             fail_msg("generation %d: %ld applied, codes \"%s\"; expected 1, \"%s\"", run + 1, a, codes, want[run]);
         close(c.fd);
         c.fd = -1;
-        assert_int_equal(server_stop(&s), 0);
+        if (run == 1) {
+            server_kill(&s); /* the next start replays generation 2 from the log */
+        } else {
+            assert_int_equal(server_stop(&s), 0);
+            if (run == 2)
+                to_old_format(st);
+        }
     }
     return;
 fail:
