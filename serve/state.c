@@ -436,9 +436,11 @@ state_image *state_capture(state *s, int live, const decisions_ref *ref, char *e
     im->lsn = s->lsn;
     /* format 2: decisions left to the log (serve.window_log), which a
      * reader of format 1 would not put back */
-    snprintf(im->meta, sizeof im->meta, "format=%d\nlsn=%llu\ngen=%u\nnext_seq=%llu\ndecisions=%llu\nrewards=%llu\n",
-             im->ref.lsn ? 2 : 1, (unsigned long long)s->lsn, (unsigned)s->gen, (unsigned long long)s->next_seq,
-             (unsigned long long)s->decisions, (unsigned long long)s->rewards);
+    const char *kernel = colb_kernel_path(); /* NULL: none this CPU runs, no policy either */
+    snprintf(im->meta, sizeof im->meta, "format=%d\nlsn=%llu\ngen=%u\nnext_seq=%llu\ndecisions=%llu\nrewards=%llu\n"
+             "%s%s%s", im->ref.lsn ? 2 : 1, (unsigned long long)s->lsn, (unsigned)s->gen,
+             (unsigned long long)s->next_seq, (unsigned long long)s->decisions, (unsigned long long)s->rewards,
+             kernel ? "kernel=" : "", kernel ? kernel : "", kernel ? "\n" : "");
     snprintf(im->options, sizeof im->options, "%s", s->options);
     if ((!live && users_save(s->users, &im->users, &im->users_len)) ||
         generations_save(s->gens, &im->gens, &im->gens_len) || !(im->dec = decisions_capture(s->dec, live))) {
@@ -531,29 +533,36 @@ int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, si
     return st == COLB_OK ? 0 : FAIL("%s", msg);
 }
 
-/* key=value lines of serve.meta */
-static int meta_u64(const char *meta, size_t n, const char *key, uint64_t *v)
+/* The value of `key` in the key=value lines of serve.meta, into buf
+ * (len bytes, NUL-terminated). 0, or -1 when absent or longer. */
+static int meta_text(const char *meta, size_t n, const char *key, char *buf, size_t len)
 {
     size_t kl = strlen(key);
     for (const char *p = meta; p < meta + n;) {
         const char *nl = memchr(p, '\n', (size_t)(meta + n - p));
         size_t l = nl ? (size_t)(nl - p) : (size_t)(meta + n - p);
-        if (l > kl + 1 && !strncmp(p, key, kl) && p[kl] == '=') {
-            char buf[32];
-            if (l - kl - 1 >= sizeof buf)
+        if (l > kl && !strncmp(p, key, kl) && p[kl] == '=') {
+            if (l - kl - 1 >= len)
                 return -1;
             memcpy(buf, p + kl + 1, l - kl - 1);
             buf[l - kl - 1] = '\0';
-            char *end;
-            unsigned long long u = strtoull(buf, &end, 10);
-            if (*end || !buf[0])
-                return -1;
-            *v = u;
             return 0;
         }
         p += l + 1;
     }
     return -1;
+}
+
+static int meta_u64(const char *meta, size_t n, const char *key, uint64_t *v)
+{
+    char buf[32], *end;
+    if (meta_text(meta, n, key, buf, sizeof buf) || !buf[0])
+        return -1;
+    unsigned long long u = strtoull(buf, &end, 10);
+    if (*end)
+        return -1;
+    *v = u;
+    return 0;
 }
 
 int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err_len)
@@ -600,6 +609,9 @@ int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err
                 meta_u64(meta, bl[0], "next_seq", &next) || meta_u64(meta, bl[0], "decisions", &ndec) ||
                 meta_u64(meta, bl[0], "rewards", &nrew) || gen > UINT32_MAX || next == 0))
         rc = FAIL("%s: block serve.meta is malformed", path);
+    if (!rc && (meta_text(meta, bl[0], "kernel", s->kernel, sizeof s->kernel) ||
+                s->kernel[strspn(s->kernel, "abcdefghijklmnopqrstuvwxyz0123456789_-")]))
+        s->kernel[0] = '\0'; /* not recorded (or not a kernel's name) */
     if (!rc) {
         s->lsn = lsn;
         s->gen = (uint32_t)gen;

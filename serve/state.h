@@ -54,6 +54,8 @@ typedef struct state {
     decisions_ref fill;           /* fill.lsn 0: none (left) */
     uint64_t fill_seq;            /* the decision the next choose record must make */
     uint64_t *fill_bits;          /* their rewarded flags */
+    char kernel[16];              /* the kernel path (colb_kernel_path) the loaded snapshot was written
+                                     on; "" when not recorded (a state from before it was) */
 } state;
 
 /* A new, empty state for the policy of c. 0, or -1 with err. */
@@ -153,8 +155,9 @@ void state_image_free(state_image *im);
 
 /* Build the state from DIR/snapshot.colb. Its policy options are resolved
  * against c first (serve_config_resume: options c gives must match the stored
- * ones; the others are taken from the state). 0, or -1 with err (-2: the
- * options given do not match). */
+ * ones; the others are taken from the state); s->kernel receives the kernel
+ * path the snapshot was written on. 0, or -1 with err (-2: the options given
+ * do not match). */
 int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err_len);
 
 /* GET /v1/stats and GET /v1/users/ID bodies (malloc'd JSON). stats:

@@ -32,6 +32,8 @@
  *                generation 0, a later one, or a number their generation
  *                did not make), across restarts, and from a state
  *                written before generations were recorded;
+ *   kernel       a restart on another kernel path (COLB_KERNEL) than the
+ *                state's serves on and says so in one line;
  *   repair       a log whose older segment lost its tail (a power cut) is
  *                refused, and with --repair-log ends there;
  *   log_full     a log that cannot be written (a full disk) turns the
@@ -1741,6 +1743,81 @@ fail:
     fail_msg("%s", ka_err);
 }
 
+static int file_count(const char *path, const char *needle);
+
+/* Set or (NULL) unset COLB_KERNEL for the servers started next. */
+static void set_kernel(const char *k)
+{
+    if (k)
+        setenv("COLB_KERNEL", k, 1);
+    else
+        unsetenv("COLB_KERNEL");
+}
+
+/* The state records the kernel path it was written on: a start on another
+ * one (COLB_KERNEL: portable, then the CPU's AVX2 or AVX-512 path, then
+ * portable again) serves on and says so in one line; a start on the same
+ * one says nothing. */
+static void test_kernel_note(void **state)
+{
+    (void)state;
+    char st[256], saved[64] = "";
+    snprintf(st, sizeof st, "%s/kernel", dir);
+    const char *env = getenv("COLB_KERNEL");
+    if (env)
+        snprintf(saved, sizeof saved, "%s", env);
+    const char *other = NULL;
+    static const char *const fast[] = { "avx2", "avx512" };
+    for (size_t i = 0; i < 2 && !other; i++) {
+        set_kernel(fast[i]);
+        other = colb_kernel_path() ? fast[i] : NULL;
+    }
+    if (!other) {
+        set_kernel(env ? saved : NULL);
+        skip(); /* only the portable path on this CPU */
+    }
+    const char *const runs[4] = { "portable", other, other, "portable" };
+    char notes[4][160] = { "", "", "", "" };
+    snprintf(notes[1], sizeof notes[1], "colb serve: state written with kernel portable, running %s: replayed "
+             "updates may differ in the last bits\n", other);
+    snprintf(notes[3], sizeof notes[3], "colb serve: state written with kernel %s, running portable: replayed "
+             "updates may differ in the last bits\n", other);
+    hconn c = { -1, "", 0 };
+    ka_err[0] = '\0';
+    for (int run = 0; run < 4; run++) {
+        server s;
+        set_kernel(runs[run]);
+        int code, started = server_start(&s, st, run ? "" : "--dim 2 --policy linucb-ind", &code);
+        set_kernel(env ? saved : NULL);
+        if (started) {
+            print_file(s.log);
+            fail_msg("run %d (COLB_KERNEL=%s): the server did not start (exit %d)", run, runs[run], code);
+        }
+        char *ans, id[1][32], body[128];
+        if (hconnect(&c, s.port) ||
+            expect_ok(&c, "POST", "/v1/choose", "{\"user\":\"a\",\"contexts\":[[1,0],[0,1]]}", &ans) ||
+            decisions_of(ans, id, 1))
+            goto fail;
+        snprintf(body, sizeof body, "{\"decision\":\"%s\",\"reward\":1}", id[0]);
+        if (expect_ok(&c, "POST", "/v1/reward", body, NULL))
+            goto fail;
+        close(c.fd);
+        c.fd = -1;
+        assert_int_equal(server_stop(&s), 0);
+        int said = file_count(s.log, "state written with kernel");
+        if (said != (notes[run][0] ? 1 : 0) || (notes[run][0] && !file_has(s.log, notes[run]))) {
+            print_file(s.log);
+            fail_msg("run %d (COLB_KERNEL=%s): the kernel note is said %d times; expected %s", run, runs[run], said,
+                     notes[run][0] ? notes[run] : "none");
+        }
+    }
+    return;
+fail:
+    if (c.fd >= 0)
+        close(c.fd);
+    fail_msg("%s", ka_err);
+}
+
 /* Pending decisions across a SIGKILL: written into the snapshot
  * (--window-log-bytes 0), left to the log (the default: all of them here),
  * and some of each (the log's last 200K: its marks every 64K) */
@@ -2308,6 +2385,7 @@ int main(void)
         cmocka_unit_test_teardown(test_snapshot_replay, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_window, kill_leftovers),
         cmocka_unit_test_teardown(test_decision_codes, kill_leftovers),
+        cmocka_unit_test_teardown(test_kernel_note, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_child, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_stall, kill_leftovers),
         cmocka_unit_test_teardown(test_repair_log, kill_leftovers),
