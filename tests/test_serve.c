@@ -45,7 +45,13 @@
  *   stall        a snapshot child stopped (SIGSTOP) is killed after
  *                --snapshot-stall, counted and said; the server serves
  *                on, and SIGTERM exits 0 with a final snapshot (skipped
- *                likewise);
+ *                likewise); one that does not end when killed (held in
+ *                its exit by ptrace, as a child blocked in the kernel
+ *                would stay) is given up on, and reaped once it ends;
+ *   cancel       a snapshot whose log rotation fails after the fork: the
+ *                child is killed, the server turns read-only and exits 0
+ *                at SIGTERM, also when the child does not end (held as
+ *                above: the writer gives up on it after 1 s);
  *   threads      every thread of the server is one it named (no OpenBLAS
  *                helper threads left busy-waiting at start);
  *   applier_class  --applier-class idle puts the applier thread in
@@ -67,6 +73,7 @@
 #include <signal.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1984,15 +1991,94 @@ static char proc_state(pid_t pid)
     return paren && paren[1] == ' ' ? paren[2] : 0;
 }
 
+/* Rewards for ids[*next], ids[*next + 1] ... (at most 20), each followed by
+ * a snapshot (--snapshot-every 1), until one's child is caught at work and
+ * stopped with SIGSTOP (a child that ended before the SIGSTOP landed: the
+ * next reward): its pid, or 0 with ka_err. */
+static pid_t stop_a_child(hconn *c, pid_t srv, char ids[][32], int *next)
+{
+    for (int i = 0; i < 20; i++) {
+        char body[128];
+        snprintf(body, sizeof body, "{\"decision\":\"%.31s\",\"reward\":1}", ids[(*next)++]);
+        if (expect_ok(c, "POST", "/v1/reward", body, NULL))
+            return 0;
+        pid_t p = 0;
+        for (int k = 0; k < 3000 && !p; k++, usleep(1000))
+            p = snapshot_child(srv);
+        if (!p || kill(p, SIGSTOP) != 0)
+            continue;
+        char ps = proc_state(p);
+        for (int k = 0; k < 2000 && ps && ps != 'T' && ps != 'Z'; k++, usleep(1000))
+            ps = proc_state(p);
+        if (ps == 'T')
+            return p;
+    }
+    snprintf(ka_err, sizeof ka_err, "no snapshot child caught at work after 20 rewards");
+    return 0;
+}
+
+/* ---- a process that a SIGKILL does not end ------------------------------------------ */
+
+/* A process blocked in the kernel (a hung disk) does not end at SIGKILL
+ * until it leaves it, and its parent cannot reap it meanwhile. Stood in for
+ * here by tracing the process (PTRACE_O_TRACEEXIT): killed, it stops in
+ * its exit until this test releases it. */
+
+/* Trace process pid (a child of a server, not of this process) so that
+ * its exit waits for release(). 0, or -1 when this process may not trace
+ * it (then the test skips). */
+static int hold_exits(pid_t pid, long options)
+{
+    return ptrace(PTRACE_SEIZE, pid, NULL, (void *)(options | PTRACE_O_TRACEEXIT)) == 0 ? 0 : -1;
+}
+
+/* 1 once traced process pid stops in its exit (looked for until `seconds`
+ * have passed); its other stops are left as they are. */
+static int held_in_exit(pid_t pid, double seconds)
+{
+    double until = mono_s() + seconds;
+    do {
+        int st;
+        pid_t r = waitpid(pid, &st, __WALL | WNOHANG);
+        if (r == pid && WIFSTOPPED(st) && st >> 8 == (SIGTRAP | PTRACE_EVENT_EXIT << 8))
+            return 1;
+        if (r == 0)
+            usleep(10000);
+        else if (r < 0)
+            return 0;
+    } while (mono_s() < until);
+    return 0;
+}
+
+/* The state letter of process pid while it is a child of server srv
+ * (running, stopped or a zombie); 0 once it is gone (reaped). */
+static char child_state(pid_t srv, pid_t pid)
+{
+    char p[64], st[512];
+    snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return 0;
+    const char *paren = fgets(st, sizeof st, f) ? strrchr(st, ')') : NULL;
+    fclose(f);
+    int ppid = 0;
+    char state = 0;
+    return paren && sscanf(paren + 1, " %c %d", &state, &ppid) == 2 && ppid == (int)srv ? state : 0;
+}
+
 /* A snapshot child that makes no progress - stopped here with SIGSTOP; in
  * production, stuck in the kernel or on a lock - is killed once it has
  * made none for --snapshot-stall seconds (1 here): one line on stderr
  * naming it, colb_snapshot_failures_total counts it, the server serves on.
+ * First a child held in its exit once killed (one blocked in the kernel):
+ * given up on after 1 s (the line says it is left there), the server
+ * serves on; released, it is reaped at the next snapshot instead of
+ * staying a zombie until the server exits. Then one that ends when killed.
  * Then SIGTERM completes (exit 0) and takes the final snapshot, since the
  * failed one covered nothing: a restart replays no log record. Snapshots
  * follow rewards only (--snapshot-every 1), so none retries before the
- * SIGTERM. Bounded: 20 rewards' snapshots to catch a child at work, 30 s
- * for the kill, server_stop's 60 s. */
+ * SIGTERM. Bounded: 20 rewards' snapshots to catch each child at work, 30
+ * s for each kill, 10 s for the reaping, server_stop's 60 s. */
 static void test_snapshot_stall(void **state)
 {
     (void)state;
@@ -2010,47 +2096,71 @@ static void test_snapshot_stall(void **state)
     static char ids[500][32];
     hconn c = { -1, "", 0 };
     ka_err[0] = '\0';
-    pid_t child = 0;
+    pid_t child = 0, held = 0;
+    int next = 0, was_held = 0;
+    char line[128], *ans;
+    double t0, waited;
     if (hconnect(&c, s.port) || serve_users(&c, 6000, 500, 48, ids))
         goto fail;
-    /* a reward, then its snapshot's child, stopped while it is at work (a
-     * child that ended before the SIGSTOP landed: the next reward) */
-    for (int i = 0; i < 20 && !child; i++) {
+
+    /* a child held in its exit once killed */
+    if (!(held = stop_a_child(&c, s.pid, ids, &next)))
+        goto fail;
+    if (hold_exits(held, 0)) {
+        print_message("snapshot stall: no child held in its exit: this process may not trace it (%s)\n",
+                      strerror(errno));
+        kill(held, SIGCONT); /* its snapshot goes on */
+    } else {
+        was_held = held_in_exit(held, 30);
+        snprintf(line, sizeof line, "the snapshot process %d made no progress for 1 s (", (int)held);
+        for (t0 = mono_s(); !file_has(s.log, line) && mono_s() - t0 < 10;)
+            usleep(20000);
+        if (!was_held || !file_has(s.log, "but it has not exited yet (blocked in the kernel): left to end there")) {
+            print_file(s.log);
+            snprintf(ka_err, sizeof ka_err, "the held child %d: %s", (int)held,
+                     was_held ? "given up on, but not said" : "not killed in 30 s");
+            goto fail;
+        }
+        if (expect_ok(&c, "GET", "/healthz", NULL, NULL)) /* serves on */
+            goto fail;
+        ptrace(PTRACE_DETACH, held, NULL, NULL); /* it exits: a zombie of the server's */
+        for (t0 = mono_s(); child_state(s.pid, held) && child_state(s.pid, held) != 'Z' && mono_s() - t0 < 10;)
+            usleep(10000);
+        /* the next snapshot (after a reward) reaps it */
         char body[128];
-        snprintf(body, sizeof body, "{\"decision\":\"%.31s\",\"reward\":1}", ids[i]);
+        snprintf(body, sizeof body, "{\"decision\":\"%.31s\",\"reward\":1}", ids[next++]);
         if (expect_ok(&c, "POST", "/v1/reward", body, NULL))
             goto fail;
-        pid_t p = 0;
-        for (int k = 0; k < 3000 && !p; k++, usleep(1000))
-            p = snapshot_child(s.pid);
-        if (!p || kill(p, SIGSTOP) != 0)
-            continue;
-        char ps = proc_state(p);
-        for (int k = 0; k < 2000 && ps && ps != 'T' && ps != 'Z'; k++, usleep(1000))
-            ps = proc_state(p);
-        if (ps == 'T')
-            child = p;
+        for (t0 = mono_s(); child_state(s.pid, held) && mono_s() - t0 < 10;)
+            usleep(10000);
+        if (child_state(s.pid, held)) {
+            snprintf(ka_err, sizeof ka_err, "the held child %d, released, is still the server's (state %c) 10 s "
+                     "after the next snapshot", (int)held, child_state(s.pid, held));
+            goto fail;
+        }
+        /* that snapshot done, so that the next child caught is the next reward's */
+        for (t0 = mono_s(); metric(s.port, "colb_snapshots_total") < 1 && mono_s() - t0 < 30;)
+            usleep(20000);
     }
-    if (!child) {
-        snprintf(ka_err, sizeof ka_err, "no snapshot child caught at work after 20 rewards");
+    held = 0;
+
+    /* a child stopped, killed after 1 s */
+    if (!(child = stop_a_child(&c, s.pid, ids, &next)))
         goto fail;
-    }
-    char line[128];
     snprintf(line, sizeof line, "the snapshot process %d made no progress for 1 s", (int)child);
-    double t0 = mono_s();
+    t0 = mono_s();
     while (!file_has(s.log, line) && mono_s() - t0 < 30)
         usleep(20000);
-    double waited = mono_s() - t0;
+    waited = mono_s() - t0;
     if (!file_has(s.log, line)) {
         kill(child, SIGKILL);
         print_file(s.log);
         fail_msg("the stopped snapshot child %d was not killed in 30 s", (int)child);
     }
     assert_int_equal(proc_state(child), 0); /* killed and reaped */
-    assert_int_equal(file_count(s.log, "snapshot process"), 1);
+    assert_int_equal(file_count(s.log, "snapshot process"), 1 + was_held);
     assert_true(file_has(s.log, "the next snapshot retries"));
-    assert_int_equal(metric(s.port, "colb_snapshot_failures_total"), 1);
-    char *ans;
+    assert_int_equal(metric(s.port, "colb_snapshot_failures_total"), 1 + was_held);
     if (expect_ok(&c, "GET", "/healthz", NULL, NULL) || expect_ok(&c, "GET", "/v1/stats", NULL, &ans))
         goto fail;
     assert_non_null(strstr(ans, "\"healthy\":true"));
@@ -2065,15 +2175,132 @@ static void test_snapshot_stall(void **state)
     }
     assert_int_equal(server_stop(&s), 0);
     assert_int_equal(alive_on(st), 0);
-    print_message("snapshot stall: child %d stopped, killed %.2f s later; SIGTERM took the final snapshot\n",
-                  (int)child, waited);
+    print_message("snapshot stall: child %d stopped, killed %.2f s later; %s; SIGTERM took the final snapshot\n",
+                  (int)child, waited, was_held ? "a child held in its exit given up on, reaped at the next snapshot"
+                                               : "no child held");
     return;
 fail:
     if (child)
         kill(child, SIGKILL);
+    if (held) {
+        kill(held, SIGKILL);
+        ptrace(PTRACE_DETACH, held, NULL, NULL);
+    }
     if (c.fd >= 0)
         close(c.fd);
     fail_msg("%s", ka_err);
+}
+
+static pid_t thread_id(pid_t pid, const char *name);
+
+/* Let traced thread tid go on from the stops it is in (a signal's: with
+ * the signal); *fork_child receives the process it forks, if it does. */
+static void let_go(pid_t tid, pid_t *fork_child)
+{
+    int st;
+    while (waitpid(tid, &st, __WALL | WNOHANG) == tid && WIFSTOPPED(st)) {
+        unsigned long msg = 0;
+        int event = st >> 16, sig = WSTOPSIG(st);
+        if (event == PTRACE_EVENT_FORK && ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0)
+            *fork_child = (pid_t)msg;
+        ptrace(PTRACE_CONT, tid, NULL, (void *)(long)(event || sig == SIGTRAP ? 0 : sig));
+    }
+}
+
+/* Stop tracing thread tid, wherever it is. */
+static void untrace(pid_t tid)
+{
+    ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
+    for (double t0 = mono_s(); mono_s() - t0 < 5;) {
+        int st;
+        pid_t r = waitpid(tid, &st, __WALL | WNOHANG);
+        if (r == tid && WIFSTOPPED(st)) {
+            int event = st >> 16, sig = WSTOPSIG(st);
+            ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)(event || sig == SIGTRAP ? 0 : sig));
+            return;
+        }
+        if (r < 0)
+            return;
+        usleep(1000);
+    }
+}
+
+/* A snapshot whose log rotation fails after its child was forked (the
+ * next segments' names are taken by folders: neither the spare's rename
+ * nor a new file can take them): the writer kills the child
+ * (snapshotter_cancel), says why the log failed and turns read-only
+ * (/healthz 503); SIGTERM exits 0 and leaves nothing running. `hold`: the
+ * child is traced from its fork on and held in its exit once killed (a
+ * child blocked in the kernel): the writer gives up on it after
+ * --snapshot-stall (1 s), says so and goes on, instead of waiting for it
+ * for ever. Bounded: 15 s for /healthz to turn, server_stop's 60 s. */
+static void snapshot_cancel(int hold)
+{
+    char st[256], seg[320];
+    snprintf(st, sizeof st, "%s/cancel-%d", dir, hold);
+    server s;
+    /* the first snapshot (of the new state's START record, lsn 1) falls due after 1 s */
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --snapshot-fork 1 --snapshot-stall 1 --snapshot-interval 1 "
+                          "--snapshot-replay 0");
+    if (file_has(s.log, NO_FORK)) {
+        assert_int_equal(server_stop(&s), 0);
+        print_message("snapshot cancel: skipped: the server says \"%s\" (serve/snapshotter.h)\n", NO_FORK);
+        skip();
+    }
+    for (int lsn = 2; lsn < 40; lsn++) {
+        snprintf(seg, sizeof seg, "%s/wal-%020d.log", st, lsn);
+        assert_int_equal(mkdir(seg, 0755), 0);
+    }
+    pid_t writer = 0, child = 0;
+    if (hold && (!(writer = thread_id(s.pid, "colb-writer")) || hold_exits(writer, PTRACE_O_TRACEFORK))) {
+        print_message("snapshot cancel: skipped: this process may not trace the server's writer (%s)\n",
+                      strerror(errno));
+        assert_int_equal(server_stop(&s), 0);
+        skip();
+    }
+    hconn c = { -1, "", 0 };
+    int turned = 0, held = 0;
+    for (double t0 = mono_s(); !turned && mono_s() - t0 < 15; usleep(20000)) {
+        if (writer) {
+            let_go(writer, &child);
+            held = held || (child && held_in_exit(child, 0));
+        }
+        char *ans;
+        if (hconnect(&c, s.port) || hsend(&c, "GET", "/healthz", NULL)) {
+            print_message("snapshot cancel: /healthz: %s\n", ka_err);
+        } else {
+            turned = hread(&c, 5, "GET /healthz", &ans) == 503;
+        }
+        close(c.fd);
+    }
+    if (child) /* killed: it ends */
+        ptrace(PTRACE_DETACH, child, NULL, NULL);
+    if (writer)
+        untrace(writer);
+    char said[160];
+    snprintf(said, sizeof said, "the snapshot process %d, killed, has not exited 1 s later (blocked in the kernel): "
+             "left to end there", (int)child);
+    /* plain: the child reaped, not said; held: said, and left to end */
+    int ok = turned && file_has(s.log, "writes are refused from now on") &&
+             (hold ? held && file_has(s.log, said) : !file_has(s.log, "snapshot process") && !snapshot_child(s.pid));
+    int stopped = server_stop(&s);
+    if (!ok) {
+        print_file(s.log);
+        fail_msg("%s: /healthz %s 503 in 15 s; child %d %s", hold ? "a child held in its exit" : "a child",
+                 turned ? "turned" : "did not turn", (int)child,
+                 hold ? (held ? "held in its exit" : "not held in its exit") : "(not traced)");
+    }
+    assert_int_equal(stopped, 0);
+    assert_int_equal(alive_on(st), 0);
+    print_message("snapshot cancel: the log's rotation failed, the child %s; the server went on read-only\n",
+                  hold ? "held in its exit given up on after 1 s" : "killed and reaped");
+}
+
+static void test_snapshot_cancel(void **state)
+{
+    (void)state;
+    snapshot_cancel(0);
+    snapshot_cancel(1);
 }
 
 /* A power cut can lose the unsynced tail of a segment while a later one
@@ -2276,11 +2503,9 @@ static void test_threads(void **state)
     print_message("threads: %d, all named: %s\n", n, names);
 }
 
-/* The scheduling policy of server pid's thread named `name` (field 41 of
- * its /proc stat: 0 SCHED_OTHER, 5 SCHED_IDLE), looked for up to 3 s (a
- * thread names itself once it runs; the applier after it has set its
- * class); -1 when there is none. */
-static int thread_policy(pid_t pid, const char *name)
+/* The id of server pid's thread named `name`, looked for up to 3 s (a
+ * thread names itself once it runs); 0 when there is none. */
+static pid_t thread_id(pid_t pid, const char *name)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
@@ -2290,31 +2515,41 @@ static int thread_policy(pid_t pid, const char *name)
         DIR *dh = opendir(path);
         assert_non_null(dh);
         struct dirent *de;
-        int policy = -1;
-        while (policy < 0 && (de = readdir(dh))) {
-            char n[64], p[320], buf[1024];
+        pid_t tid = 0;
+        while (!tid && (de = readdir(dh))) {
+            char n[64];
             if (de->d_name[0] == '.')
                 continue;
             thread_name((int)pid, de->d_name, n, sizeof n);
-            if (strcmp(n, name))
-                continue;
-            snprintf(p, sizeof p, "/proc/%d/task/%s/stat", (int)pid, de->d_name);
-            FILE *f = fopen(p, "r");
-            size_t got = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-            if (f)
-                fclose(f);
-            buf[got] = '\0';
-            char *t = strrchr(buf, ')'); /* fields from 3 on follow the name */
-            for (int field = 2; t && field < 41; field++)
-                t = strchr(t + 1, ' ');
-            if (t)
-                policy = atoi(t + 1);
+            if (!strcmp(n, name))
+                tid = (pid_t)atoi(de->d_name);
         }
         closedir(dh);
-        if (policy >= 0)
-            return policy;
+        if (tid)
+            return tid;
     }
-    return -1;
+    return 0;
+}
+
+/* The scheduling policy of server pid's thread named `name` (field 41 of
+ * its /proc stat: 0 SCHED_OTHER, 5 SCHED_IDLE; the applier names itself
+ * after it has set its class); -1 when there is none. */
+static int thread_policy(pid_t pid, const char *name)
+{
+    pid_t tid = thread_id(pid, name);
+    if (!tid)
+        return -1;
+    char p[320], buf[1024];
+    snprintf(p, sizeof p, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+    FILE *f = fopen(p, "r");
+    size_t got = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[got] = '\0';
+    char *t = strrchr(buf, ')'); /* fields from 3 on follow the name */
+    for (int field = 2; t && field < 41; field++)
+        t = strchr(t + 1, ' ');
+    return t ? atoi(t + 1) : -1;
 }
 
 /* --applier-class: the applier thread in the default class, or in
@@ -2388,6 +2623,7 @@ int main(void)
         cmocka_unit_test_teardown(test_kernel_note, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_child, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_stall, kill_leftovers),
+        cmocka_unit_test_teardown(test_snapshot_cancel, kill_leftovers),
         cmocka_unit_test_teardown(test_repair_log, kill_leftovers),
         cmocka_unit_test_teardown(test_log_full, kill_leftovers),
         cmocka_unit_test_teardown(test_threads, kill_leftovers),
