@@ -19,6 +19,9 @@
  *                equals the library's replay of that log from the start;
  *   bad          malformed and hostile requests get the documented 4xx and
  *                the server keeps serving; the bearer token;
+ *   malformed_http  malformed HTTP (request line, headers, framing), by
+ *                raw sockets: the documented status, JSON where the
+ *                service answers, the server serving on after each;
  *   keepalive    one keep-alive connection carries hundreds of requests of
  *                every kind in sequence, and 256 connections served by one
  *                HTTP thread carry rounds of requests sent all at once:
@@ -99,6 +102,13 @@ static int have_python(void)
     char cmd[256];
     snprintf(cmd, sizeof cmd, "%s -c 'import http.client' >/dev/null 2>&1", python());
     return system(cmd) == 0;
+}
+
+static double mono_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 /* ---- servers -------------------------------------------------------------------- */
@@ -1323,6 +1333,145 @@ done:
                   "none ended, every answer in time\n", ROUNDS * 9, 2 * NR, NC);
 }
 
+/* ---- malformed HTTP ------------------------------------------------------------ */
+
+/* Send the n bytes of req on a new connection and read the answer (the
+ * first, within 10 s): its status, 0 when the connection ends without
+ * one; *body its body (NUL-terminated, valid until the next call), *closes
+ * whether it says Connection: close. */
+static int raw_answer(int port, const char *req, size_t n, char **body, int *closes)
+{
+    static hconn c;
+    *body = c.in;
+    *closes = 0;
+    c.in[0] = '\0';
+    if (hconnect(&c, port) || write_all(c.fd, req, n)) {
+        if (c.fd >= 0)
+            close(c.fd);
+        return 0;
+    }
+    size_t total = 0;
+    for (double t0 = mono_s(); !(total = hcomplete(&c)) && mono_s() - t0 < 10;) {
+        struct pollfd p = { c.fd, POLLIN, 0 };
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        ssize_t r = read(c.fd, c.in + c.len, sizeof c.in - 1 - c.len);
+        if (r <= 0)
+            break;
+        c.len += (size_t)r;
+    }
+    close(c.fd);
+    c.in[total ? total : c.len] = '\0';
+    const char *head_end = find(c.in, c.len, "\r\n\r\n");
+    if (!head_end || strncmp(c.in, "HTTP/1.1 ", 9))
+        return 0;
+    *closes = find(c.in, (size_t)(head_end - c.in), "Connection: close") != NULL;
+    *body = (char *)head_end + 4;
+    return atoi(c.in + 9);
+}
+
+/* 1 when body is a JSON error answer {"error": "...", "code": code}. */
+static int json_error(const char *body, const char *code)
+{
+    cJSON *doc = cJSON_Parse(body);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(doc, "error"), *k = cJSON_GetObjectItemCaseSensitive(doc, "code");
+    int ok = cJSON_IsString(e) && e->valuestring[0] && cJSON_IsString(k) && !strcmp(k->valuestring, code);
+    cJSON_Delete(doc);
+    return ok;
+}
+
+/* A request line, headers or framing that are malformed: the documented
+ * status, a JSON body where the service answers (the others, answered by
+ * libmicrohttpd itself, are listed in docs/serve.md "Errors"), the
+ * connection closed after those whose body's end is in doubt, and the
+ * server serving on after each. A request of the longest valid path
+ * (--max-id-bytes 4096, percent-encoded) with 8 KB of headers reaches the
+ * service. Raw sockets, one connection per request, 10 s per answer. */
+static void test_malformed_http(void **state)
+{
+    (void)state;
+    enum { BIG = 30000 }; /* beyond a connection's memory (24 KB with --max-id-bytes 4096) */
+    static char req[3 * 4096 + 3 * BIG], pad[BIG + 1];
+    memset(pad, 'a', BIG);
+    typedef struct bad {
+        const char *name;
+        const char *head;  /* the request, %s: BIG bytes of padding (or none) */
+        int pad, status;
+        const char *code;  /* the JSON answer's; NULL: libmicrohttpd's own answer (0: none) */
+        int closes;        /* 1: the answer closes the connection */
+    } bad;
+    static const bad cases[] = {
+        { "a path of 9000 bytes", "GET /%.9000s HTTP/1.1\r\nHost: x\r\n\r\n", 1, 414, "uri_too_long", 0 },
+        { "Content-Length twice, two values",
+          "POST /v1/reward HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\n{}", 0, 400,
+          "bad_request", 1 },
+        { "Transfer-Encoding gzip", "POST /v1/reward HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabc", 0,
+          400, "bad_request", 1 },
+        { "Transfer-Encoding chunked and Content-Length",
+          "POST /v1/reward HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"
+          "2\r\n{}\r\n0\r\n\r\n", 0, 400, "bad_request", 1 },
+        { "a request line beyond the connection's memory", "GET /%s HTTP/1.1\r\nHost: x\r\n\r\n", 1, 414, NULL, 1 },
+        { "headers beyond the connection's memory", "GET /v1/stats HTTP/1.1\r\nHost: x\r\nX-Pad: %s\r\n\r\n", 1,
+          431, NULL, 1 },
+        { "Content-Length not a number", "POST /v1/reward HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 0,
+          400, NULL, 1 },
+        { "Content-Length beyond 2^64",
+          "POST /v1/reward HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n", 0, 413, NULL,
+          1 },
+        { "a chunk size not in hex",
+          "POST /v1/reward HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", 0, 400,
+          NULL, 1 },
+        { "a header line without a colon", "GET /v1/stats HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n", 0, 400, NULL,
+          1 },
+        { "HTTP/2.0", "GET /v1/stats HTTP/2.0\r\nHost: x\r\n\r\n", 0, 505, NULL, 1 },
+        { "not a request line", "GARBAGE\r\n\r\n", 0, 0, NULL, 0 },
+    };
+    char st[256], fails[4096] = "";
+    snprintf(st, sizeof st, "%s/malformed", dir);
+    server s;
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --max-id-bytes 4096");
+    char *body;
+    int closes, status;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const bad *b = &cases[i];
+        int n = snprintf(req, sizeof req, b->head, b->pad ? pad : "");
+        status = raw_answer(s.port, req, (size_t)n, &body, &closes);
+        if (status != b->status || (b->code && !json_error(body, b->code)) || (b->closes && !closes))
+            snprintf(fails + strlen(fails), sizeof fails - strlen(fails), "%s: %d%s %.100s; expected %d %s%s\n",
+                     b->name, status, closes ? " (closes)" : "", body, b->status, b->code ? b->code : "",
+                     b->closes ? " (closes)" : "");
+        static const char health[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+        if ((status = raw_answer(s.port, health, sizeof health - 1, &body, &closes)) != 200)
+            snprintf(fails + strlen(fails), sizeof fails - strlen(fails), "after %s: /healthz %d %.100s\n",
+                     b->name, status, body);
+    }
+    /* the longest valid path and 8 KB of headers: the user of 4096 bytes
+     * made by a choose, every byte percent-encoded in the path */
+    static char id[4097];
+    memset(id, 'A', 4096);
+    static char json[4200];
+    int n = snprintf(json, sizeof json, "{\"user\":\"%s\",\"contexts\":[[1,0]]}", id);
+    n = snprintf(req, sizeof req, "POST /v1/choose HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", n, json);
+    if ((status = raw_answer(s.port, req, (size_t)n, &body, &closes)) != 200)
+        snprintf(fails + strlen(fails), sizeof fails - strlen(fails), "a user of 4096 bytes: %d %.100s\n", status, body);
+    n = snprintf(req, sizeof req, "GET /v1/users/");
+    for (int k = 0; k < 4096; k++)
+        n += snprintf(req + n, sizeof req - (size_t)n, "%%41");
+    n += snprintf(req + n, sizeof req - (size_t)n, " HTTP/1.1\r\nHost: x\r\n");
+    for (int k = 0; k < 8; k++) /* 8 headers of 1,024 bytes */
+        n += snprintf(req + n, sizeof req - (size_t)n, "X-Pad-%d: %.1012s\r\n", k, pad);
+    n += snprintf(req + n, sizeof req - (size_t)n, "\r\n");
+    if ((status = raw_answer(s.port, req, (size_t)n, &body, &closes)) != 200 || !strstr(body, "\"slot\":0"))
+        snprintf(fails + strlen(fails), sizeof fails - strlen(fails),
+                 "GET /v1/users/ID of 4096 bytes, percent-encoded, with 8 KB of headers: %d %.100s\n", status, body);
+    int stopped = server_stop(&s);
+    if (fails[0]) {
+        print_file(s.log);
+        fail_msg("%s", fails);
+    }
+    assert_int_equal(stopped, 0);
+}
+
 /* Snapshots taken while cohort serves 40 batches of 200 chooses and their
  * rewards, with --snapshot-replay `replay` and no other trigger due (with
  * `expect`, waited for up to 11 s); -1 with ka_err on a failed request. */
@@ -1971,13 +2120,6 @@ static void test_snapshot_child(void **state)
     print_message("snapshot child: SIGTERM while child %d was writing; it finished\n", (int)child);
 }
 
-static double mono_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 /* The state letter of process pid (R, S, D, T, Z ...; 0 when it is gone). */
 static char proc_state(pid_t pid)
 {
@@ -2617,6 +2759,7 @@ int main(void)
         cmocka_unit_test_teardown(test_crash, kill_leftovers),
         cmocka_unit_test_teardown(test_bad_requests, kill_leftovers),
         cmocka_unit_test_teardown(test_keepalive, kill_leftovers),
+        cmocka_unit_test_teardown(test_malformed_http, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_replay, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_window, kill_leftovers),
         cmocka_unit_test_teardown(test_decision_codes, kill_leftovers),
