@@ -2120,17 +2120,26 @@ static void test_snapshot_child(void **state)
     print_message("snapshot child: SIGTERM while child %d was writing; it finished\n", (int)child);
 }
 
-/* The state letter of process pid (R, S, D, T, Z ...; 0 when it is gone). */
-static char proc_state(pid_t pid)
+/* The state letter of process pid (R, S, D, T, Z ...; 0 when it is gone),
+ * and its parent's pid in *ppid. */
+static char proc_state_parent(pid_t pid, int *ppid)
 {
-    char p[64], st[512];
+    char p[64], st[512], state = 0;
     snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
     FILE *f = fopen(p, "r");
+    *ppid = 0;
     if (!f)
         return 0;
     const char *paren = fgets(st, sizeof st, f) ? strrchr(st, ')') : NULL;
     fclose(f);
-    return paren && paren[1] == ' ' ? paren[2] : 0;
+    return paren && sscanf(paren + 1, " %c %d", &state, ppid) == 2 ? state : 0;
+}
+
+/* The state letter of process pid (R, S, D, T, Z ...; 0 when it is gone). */
+static char proc_state(pid_t pid)
+{
+    int ppid;
+    return proc_state_parent(pid, &ppid);
 }
 
 /* Rewards for ids[*next], ids[*next + 1] ... (at most 20), each followed by
@@ -2166,9 +2175,10 @@ static pid_t stop_a_child(hconn *c, pid_t srv, char ids[][32], int *next)
  * here by tracing the process (PTRACE_O_TRACEEXIT): killed, it stops in
  * its exit until this test releases it. */
 
-/* Trace process pid (a child of a server, not of this process) so that
- * its exit waits for release(). 0, or -1 when this process may not trace
- * it (then the test skips). */
+/* Trace process or thread pid (a server's child or thread, not this
+ * process's child) so that its exit, once it is killed, waits until this
+ * test detaches it (PTRACE_DETACH); options: more PTRACE_O_ flags. 0, or
+ * -1 when this process may not trace it (then the test skips). */
 static int hold_exits(pid_t pid, long options)
 {
     return ptrace(PTRACE_SEIZE, pid, NULL, (void *)(options | PTRACE_O_TRACEEXIT)) == 0 ? 0 : -1;
@@ -2196,16 +2206,9 @@ static int held_in_exit(pid_t pid, double seconds)
  * (running, stopped or a zombie); 0 once it is gone (reaped). */
 static char child_state(pid_t srv, pid_t pid)
 {
-    char p[64], st[512];
-    snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(p, "r");
-    if (!f)
-        return 0;
-    const char *paren = fgets(st, sizeof st, f) ? strrchr(st, ')') : NULL;
-    fclose(f);
-    int ppid = 0;
-    char state = 0;
-    return paren && sscanf(paren + 1, " %c %d", &state, &ppid) == 2 && ppid == (int)srv ? state : 0;
+    int ppid;
+    char state = proc_state_parent(pid, &ppid);
+    return ppid == (int)srv ? state : 0;
 }
 
 /* A snapshot child that makes no progress - stopped here with SIGSTOP; in
