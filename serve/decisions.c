@@ -165,23 +165,23 @@ void decisions_put(decisions *r, decision_id id, uint64_t user, const double *x)
     set_bit(r->rewarded, s, 0);
 }
 
-dec_status decisions_find(const decisions *r, decision_id id, uint64_t next_seq, uint32_t gen, uint64_t *user,
-                          const double **x)
+dec_status decisions_find(const decisions *r, decision_id id, uint64_t *user, const double **x)
 {
     size_t s = (size_t)(id.seq % r->W), o = s % DECISIONS_CHUNK;
     const chunk *k = r->ch[s / DECISIONS_CHUNK];
-    if (k->seq[o] == id.seq && k->gen[o] == id.gen) {
-        if (bit(r->rewarded, s))
-            return DEC_REWARDED;
-        *user = k->user[o];
-        *x = k->x + o * r->d;
-        return DEC_PENDING;
-    }
-    /* not in its slot: made and since pushed out, or never made here (no
-     * generation 0; a generation after gen has made nothing yet) */
-    if (id.gen >= 1 && id.gen <= gen && id.seq < next_seq && next_seq - id.seq > r->W && k->seq[o] > id.seq)
-        return DEC_EXPIRED;
-    return DEC_UNKNOWN;
+    if (k->seq[o] != id.seq || k->gen[o] != id.gen)
+        return DEC_UNKNOWN;
+    if (bit(r->rewarded, s))
+        return DEC_REWARDED;
+    *user = k->user[o];
+    *x = k->x + o * r->d;
+    return DEC_PENDING;
+}
+
+int decisions_passed(const decisions *r, uint64_t seq, uint64_t next_seq)
+{
+    size_t s = (size_t)(seq % r->W), o = s % DECISIONS_CHUNK;
+    return seq < next_seq && next_seq - seq > r->W && r->ch[s / DECISIONS_CHUNK]->seq[o] > seq;
 }
 
 void decisions_mark_rewarded(decisions *r, decision_id id)

@@ -21,8 +21,8 @@
 
 typedef enum dec_status {
     DEC_PENDING = 0,   /* known, not rewarded yet */
-    DEC_UNKNOWN,       /* never made (or made by a generation whose log was lost in a crash) */
-    DEC_EXPIRED,       /* of a past or the current generation, older than the window */
+    DEC_UNKNOWN,       /* never made here (or made by a generation whose log was lost in a crash) */
+    DEC_EXPIRED,       /* made here, and no longer in the window */
     DEC_REWARDED       /* rewarded already */
 } dec_status;
 
@@ -37,12 +37,17 @@ size_t decisions_window(const decisions *r);
 /* Record decision `id` of user `user` with chosen context x (d values). */
 void decisions_put(decisions *r, decision_id id, uint64_t user, const double *x);
 
-/* The state of decision id, given that generations 1 to gen have made the
- * decisions below next_seq; when pending, its user and context (valid until
- * the next put). An id the window no longer holds is expired only when it
- * could have been made: of generation 1 to gen, numbered below the window. */
-dec_status decisions_find(const decisions *r, decision_id id, uint64_t next_seq, uint32_t gen, uint64_t *user,
-                          const double **x);
+/* The state of decision id in the window: DEC_PENDING (then its user and
+ * context, valid until the next put), DEC_REWARDED, or DEC_UNKNOWN when
+ * the window does not hold it - whether it was made here and has expired
+ * is for the generations' record to say (generations.h). */
+dec_status decisions_find(const decisions *r, decision_id id, uint64_t *user, const double **x);
+
+/* 1 when decision number seq, if it was made, has left the window at
+ * next_seq: it is older than the window and its slot holds a later
+ * decision. How a number whose generation is not recorded (a state from
+ * an older colb serve, GEN_UNRECORDED) is told expired from unknown. */
+int decisions_passed(const decisions *r, uint64_t seq, uint64_t next_seq);
 
 /* Mark a pending decision rewarded. */
 void decisions_mark_rewarded(decisions *r, decision_id id);

@@ -270,6 +270,16 @@ static int recover(engine *e, char *err, size_t err_len)
         int rc = state_load(&e->s, c->state_dir, c, err, err_len);
         if (rc)
             return rc;
+        /* the log is replayed on this kernel path: on another one than the
+         * state's, the updates may round differently than they did live
+         * (docs/serve.md, "Moving a state"); a move is no reason to refuse */
+        const char *kernel = colb_kernel_path();
+        if (e->s.kernel[0] && kernel && strcmp(e->s.kernel, kernel)) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "colb serve: state written with kernel %s, running %s: replayed updates may "
+                     "differ in the last bits\n", e->s.kernel, kernel);
+            note(e, "%s", msg);
+        }
         t_replay = now_s();
     }
     replay r = { &e->s, 0 };

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +38,14 @@ struct http_server {
     _Atomic long active;          /* requests between their first byte and their completion */
 };
 
+/* Paths longer than this (percent-decoded) get 414 uri_too_long; the
+ * longest valid one, /v1/users/ID, has 10 + --max-id-bytes (4096 at most). */
+#define HTTP_PATH_MAX 8192
+
+/* Header bytes, besides the request line, that always fit a connection's
+ * memory (http_pool_bytes). */
+#define HTTP_HEAD_ROOM 8192
+
 typedef struct request {
     http_server *h;
     struct MHD_Connection *conn;
@@ -46,6 +55,7 @@ typedef struct request {
     char *body;
     size_t len, cap;
     int too_large, submitted, answered;
+    int close_after;              /* every answer closes the connection (its framing is doubtful) */
     int running;                  /* its job runs in this thread (engine_run) */
     int parked;                   /* ... and waits for the log: suspended */
     unsigned status;
@@ -71,7 +81,7 @@ static enum MHD_Result send_answer(request *q, answer *ans, int close_after)
         snprintf(s, sizeof s, "%d", ans->retry_after);
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, s);
     }
-    if (close_after)
+    if (close_after || q->close_after)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(q->conn, ans->status, r);
     MHD_destroy_response(r);
@@ -107,6 +117,37 @@ static void job_park(job *j)
     MHD_suspend_connection(q->conn);
 }
 
+/* What a request's headers say of its body's framing (libmicrohttpd
+ * 0.9.75 reads the first Content-Length and the first Transfer-Encoding
+ * only, and any Transfer-Encoding but "chunked" as a body that ends when
+ * the connection does). */
+typedef struct framing {
+    const char *length;           /* the first Content-Length */
+    int lengths_differ;           /* another one says otherwise */
+    const char *coding;           /* a Transfer-Encoding that is not "chunked" */
+    int chunked;
+} framing;
+
+static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    framing *f = cls;
+    if (!value)
+        value = "";
+    if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+        if (!f->length)
+            f->length = value;
+        else if (strcmp(f->length, value))
+            f->lengths_differ = 1;
+    } else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+        if (strcasecmp(value, "chunked"))
+            f->coding = f->coding ? f->coding : value;
+        else
+            f->chunked = 1;
+    }
+    return MHD_YES;
+}
+
 /* Headers are in: decide whether to read the body at all. */
 static enum MHD_Result first_call(request *q, const char *url, const char *method)
 {
@@ -115,6 +156,23 @@ static enum MHD_Result first_call(request *q, const char *url, const char *metho
     q->route = routes_match(url, &arg);
     if (atomic_load(&h->draining))
         return send_error(q, 503, "stopping", "the server is shutting down", 1);
+    /* a body whose end is in doubt: answered, and the connection closed
+     * (RFC 9112, 6.3: what follows could be read as another request) */
+    framing f = { 0 };
+    MHD_get_connection_values(q->conn, MHD_HEADER_KIND, framing_header, &f);
+    if (f.lengths_differ)
+        return send_error(q, 400, "bad_request", "Content-Length given twice with different values", 1);
+    if (f.coding) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "Transfer-Encoding '%.40s' is not supported (only chunked)", f.coding);
+        return send_error(q, 400, "bad_request", msg, 1);
+    }
+    q->close_after = f.chunked && f.length; /* the length is ignored: the chunks frame the body */
+    if (strlen(url) > HTTP_PATH_MAX) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "the path is longer than %d bytes", HTTP_PATH_MAX);
+        return send_error(q, 414, "uri_too_long", msg, 0);
+    }
     if (q->route == R_OTHER)
         return send_error(q, 404, "not_found", "no such route (see docs/serve.md)", 0);
     if (!routes_method_ok(q->route, method)) {
@@ -339,6 +397,19 @@ int http_probe(const serve_config *c, char *err, size_t err_len)
     return ok ? 0 : -1;
 }
 
+/* Each connection's memory (libmicrohttpd's pool, which holds the request
+ * line and the headers while they are read, and is cleared between
+ * requests: the smaller, the cheaper): room for the longest valid request
+ * line (GET /v1/users/ID with every byte of the id percent-encoded) and
+ * HTTP_HEAD_ROOM bytes of headers, 16 KB at least. A request line or
+ * headers beyond it get libmicrohttpd's own 414 or 431. */
+static size_t http_pool_bytes(const serve_config *c)
+{
+    size_t need = 3 * c->max_id_bytes + HTTP_HEAD_ROOM + 4096; /* + the line's rest, libmicrohttpd's own */
+    need = (need + 4095) / 4096 * 4096;
+    return need > 16384 ? need : 16384;
+}
+
 int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, unsigned *bound_port, char *err,
                size_t err_len)
 {
@@ -386,8 +457,7 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
                             MHD_OPTION_UNESCAPE_CALLBACK, unescape_path, NULL,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-                            /* MHD clears a connection's pool between requests: keep it small */
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, http_pool_bytes(c),
                             MHD_OPTION_END);
     h->starting = 0; /* from now on its messages go to stderr */
     if (!h->d) {

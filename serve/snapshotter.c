@@ -37,6 +37,15 @@
  * acknowledge rewards - would wait for them to reach the disk. */
 #define PACE ((off_t)8 << 20)
 
+/* Seconds to wait for a child to exit after SIGKILL (at most --snapshot-
+ * stall): it normally takes milliseconds; one still in the kernel after
+ * that is in an uninterruptible wait (a hung disk), which can last for
+ * ever, and is left there (reap). */
+#define KILL_WAIT 5.0
+
+/* Killed children left unreaped at most (more: zombies until exit). */
+#define LEFT_MAX 16
+
 typedef struct paced {
     int fd;
     off_t done, started; /* bytes written; bytes whose writeback was started */
@@ -132,6 +141,11 @@ struct snapshotter {
     uint64_t lsn, keep;
     int busy, stop;
     pthread_t th;
+    /* children killed that had not exited when given up on (blocked in
+     * the kernel), reaped later (reap_left; mu): each stays a child of
+     * this process until then, so its pid cannot be reused meanwhile */
+    pid_t left[LEFT_MAX];
+    size_t n_left;
 };
 
 /* What the child reports through its pipe. */
@@ -140,6 +154,44 @@ typedef struct report {
     size_t len;
     char err[4400];
 } report;
+
+/* Reap the children left earlier that have exited since (mu held). */
+static void reap_left(snapshotter *s)
+{
+    for (size_t i = 0; i < s->n_left;) {
+        pid_t r = waitpid(s->left[i], NULL, WNOHANG);
+        if (r == s->left[i] || (r < 0 && errno == ECHILD))
+            s->left[i] = s->left[--s->n_left];
+        else
+            i++;
+    }
+}
+
+/* Reap child pid within `wait` seconds (*status, unless NULL); 1, or 0
+ * while it is still there - a SIGKILL takes effect only when the child
+ * leaves the kernel, and an uninterruptible wait (a hung disk) can last
+ * for ever. Such a child is left to reap_left. */
+static int reap(snapshotter *s, pid_t pid, int *status, double wait)
+{
+    double until = now_s() + wait;
+    for (;;) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+        if (r == pid || (r < 0 && errno != EINTR))
+            return 1;
+        if (r == 0 && now_s() >= until)
+            break;
+        if (r == 0)
+            usleep(10000);
+    }
+    pthread_mutex_lock(&s->mu);
+    if (s->n_left < LEFT_MAX)
+        s->left[s->n_left++] = pid;
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+/* Seconds to wait for a killed child. */
+static double kill_wait(const snapshotter *s) { return s->stall < KILL_WAIT ? s->stall : KILL_WAIT; }
 
 /* The fork()ed child: the whole process as it was at the fork, with one
  * thread (this one). Only what is safe after a fork in a threaded process
@@ -181,6 +233,9 @@ static void child_main(const char *dir, const state_image *im, pid_t parent, int
 
 int snapshotter_fork(snapshotter *s, const state_image *im)
 {
+    pthread_mutex_lock(&s->mu);
+    reap_left(s);
+    pthread_mutex_unlock(&s->mu);
     int pfd[2];
     if (pipe2(pfd, O_CLOEXEC) != 0)
         return -1;
@@ -204,11 +259,13 @@ void snapshotter_cancel(snapshotter *s)
 {
     if (s->child <= 0)
         return;
-    kill(s->child, SIGKILL);
-    close(s->child_fd);
-    while (waitpid(s->child, NULL, 0) < 0 && errno == EINTR)
-        ;
+    pid_t pid = s->child;
     s->child = 0;
+    kill(pid, SIGKILL);
+    close(s->child_fd);
+    if (!reap(s, pid, NULL, kill_wait(s)))
+        fprintf(stderr, "colb serve: the snapshot process %d, killed, has not exited %g s later (blocked in the "
+                "kernel): left to end there\n", (int)pid, kill_wait(s));
 }
 
 /* What shows that a snapshot child is still getting on: the CPU time it
@@ -246,23 +303,6 @@ static progress child_progress(const snapshotter *s)
     if (stat(path, &sb) == 0)
         p.bytes = (long long)sb.st_size;
     return p;
-}
-
-/* Reap the child (*status) within `wait` seconds: 1, or 0 while it is
- * still there - a SIGKILL takes effect only when the child leaves the
- * kernel, and an uninterruptible wait (a hung disk) can last for ever. */
-static int reap(pid_t pid, int *status, double wait)
-{
-    double until = now_s() + wait;
-    for (;;) {
-        pid_t r = waitpid(pid, status, WNOHANG);
-        if (r == pid || (r < 0 && errno != EINTR))
-            return 1;
-        if (r == 0 && now_s() >= until)
-            return 0;
-        if (r == 0)
-            usleep(10000);
-    }
 }
 
 /* The child's report, once it has exited. 0, or -1 with err. A child that
@@ -305,14 +345,24 @@ static int child_wait(snapshotter *s, size_t *len, char *err, size_t err_len)
     pid_t pid = s->child;
     s->child = 0;
     if (stalled) {
-        int gone = reap(pid, &status, s->stall);
+        int gone = reap(s, pid, &status, kill_wait(s));
         snprintf(err, err_len, "the snapshot process %d made no progress for %g s (--snapshot-stall: no CPU time "
                  "used, snapshot.colb.tmp not grown): killed%s", (int)pid, s->stall,
-                 gone ? "" : ", but it has not exited yet (blocked in the kernel)");
+                 gone ? "" : ", but it has not exited yet (blocked in the kernel): left to end there");
         return -1;
     }
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    /* it has reported, or closed its pipe: it is exiting - unless its exit
+     * blocks in the kernel (closing a file on a hung disk) */
+    if (!reap(s, pid, &status, s->stall)) {
+        kill(pid, SIGKILL); /* it runs none of its code again */
+        if (got == sizeof r && r.rc == 0) { /* written and renamed into place before it reported */
+            *len = r.len;
+            return 0;
+        }
+        snprintf(err, err_len, "the snapshot process %d has not exited %g s after its pipe closed (blocked in the "
+                 "kernel): killed, left to end there", (int)pid, s->stall);
+        return -1;
+    }
     if (got == sizeof r && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         r.err[sizeof r.err - 1] = '\0';
         *len = r.len;
@@ -438,6 +488,7 @@ void snapshotter_stop(snapshotter *s)
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->th, NULL);
+    reap_left(s); /* those still in the kernel: zombies until this process exits */
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s);

@@ -14,7 +14,9 @@
  * snapshot at a time: while one is being written the writer does not
  * start another. A child that makes no progress for --snapshot-stall
  * seconds (no CPU time used, its file not grown) is killed and its
- * snapshot counted as failed; the next one retries. */
+ * snapshot counted as failed; the next one retries. No wait for a child
+ * is unbounded: one that a SIGKILL does not end within seconds is left to
+ * end in the kernel, and reaped later. */
 #ifndef COLB_SERVE_SNAPSHOTTER_H
 #define COLB_SERVE_SNAPSHOTTER_H
 
@@ -65,7 +67,11 @@ int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t re
 int snapshotter_fork(snapshotter *s, const state_image *im);
 
 /* Kill snapshotter_fork's child before it was submitted, and wait for it
- * (its temporary file stays until the next snapshot replaces it). */
+ * to exit, at most 5 s (or --snapshot-stall when shorter): one still in
+ * the kernel then (an uninterruptible wait: a hung disk) is said on
+ * stderr and left there, a child of this process that a later fork or
+ * snapshotter_stop reaps once it has ended (its pid is not reused
+ * before). Its temporary file stays until the next snapshot replaces it. */
 void snapshotter_cancel(snapshotter *s);
 
 /* Wait until no snapshot is being written (a fork()ed child's, at most
@@ -81,7 +87,9 @@ int snapshotter_busy(snapshotter *s);
  * it). */
 void snapshotter_submit(snapshotter *s, state_image *im, uint64_t lsn, uint64_t keep);
 
-/* Wait for a snapshot in progress, stop the thread. NULL harmless. */
+/* Wait for a snapshot in progress, stop the thread, reap the children
+ * left that have ended (the others stay zombies until this process
+ * exits). NULL harmless. */
 void snapshotter_stop(snapshotter *s);
 
 #endif

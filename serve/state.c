@@ -26,7 +26,8 @@ int state_init(state *s, const serve_config *c, char *err, size_t err_len)
     s->next_seq = 1;
     s->users = users_create();
     s->dec = decisions_create(c->decision_window, s->d);
-    if (!s->users || !s->dec) {
+    s->gens = generations_create();
+    if (!s->users || !s->dec || !s->gens) {
         snprintf(err, err_len, "out of memory for the users and a window of %zu decisions (%.0f MB; see "
                  "--decision-window)", c->decision_window, (double)c->decision_window * (8.0 * (double)s->d + 20.125) / 1e6);
         state_free(s);
@@ -41,6 +42,7 @@ void state_free(state *s)
     free(s->policy_buf);
     users_free(s->users);
     decisions_free(s->dec);
+    generations_free(s->gens);
     free(s->X);
     free(s->labels);
     free(s->fill_bits);
@@ -150,7 +152,12 @@ int state_choose(state *s, size_t K, const double *X, size_t n, const uint64_t *
 
 dec_status state_accept_reward(state *s, decision_id id, uint64_t *user, const double **x)
 {
-    dec_status ds = decisions_find(s->dec, id, s->next_seq, s->gen, user, x);
+    dec_status ds = decisions_find(s->dec, id, user, x);
+    if (ds == DEC_UNKNOWN) { /* not in the window: expired if it was made here */
+        int made = generations_made(s->gens, id, s->next_seq);
+        if (made == GEN_MADE || (made == GEN_UNRECORDED && decisions_passed(s->dec, id.seq, s->next_seq)))
+            ds = DEC_EXPIRED;
+    }
     if (ds != DEC_PENDING)
         return ds;
     decisions_mark_rewarded(s->dec, id);
@@ -190,6 +197,8 @@ int state_start(state *s, uint32_t gen, size_t window)
     if (!d)
         return -1;
     s->dec = d;
+    if (generations_start(s->gens, gen, s->next_seq))
+        return -1;
     s->gen = gen;
     return 0;
 }
@@ -391,6 +400,8 @@ struct state_image {
     char options[SERVE_OPTS_LEN];
     unsigned char *users;         /* block serve.users */
     size_t users_len;
+    unsigned char *gens;          /* block serve.generations */
+    size_t gens_len;
     decisions_image *dec;         /* the window, shared until saved */
     decisions_ref ref;            /* its decisions left to the log (ref.lsn 0: none) */
     uint64_t lsn;                 /* the last record the state holds */
@@ -408,6 +419,7 @@ void state_image_free(state_image *im)
     if (!im)
         return;
     free(im->users);
+    free(im->gens);
     decisions_image_free(im->dec);
     free(im);
 }
@@ -424,11 +436,14 @@ state_image *state_capture(state *s, int live, const decisions_ref *ref, char *e
     im->lsn = s->lsn;
     /* format 2: decisions left to the log (serve.window_log), which a
      * reader of format 1 would not put back */
-    snprintf(im->meta, sizeof im->meta, "format=%d\nlsn=%llu\ngen=%u\nnext_seq=%llu\ndecisions=%llu\nrewards=%llu\n",
-             im->ref.lsn ? 2 : 1, (unsigned long long)s->lsn, (unsigned)s->gen, (unsigned long long)s->next_seq,
-             (unsigned long long)s->decisions, (unsigned long long)s->rewards);
+    const char *kernel = colb_kernel_path(); /* NULL: none this CPU runs, no policy either */
+    snprintf(im->meta, sizeof im->meta, "format=%d\nlsn=%llu\ngen=%u\nnext_seq=%llu\ndecisions=%llu\nrewards=%llu\n"
+             "%s%s%s", im->ref.lsn ? 2 : 1, (unsigned long long)s->lsn, (unsigned)s->gen,
+             (unsigned long long)s->next_seq, (unsigned long long)s->decisions, (unsigned long long)s->rewards,
+             kernel ? "kernel=" : "", kernel ? kernel : "", kernel ? "\n" : "");
     snprintf(im->options, sizeof im->options, "%s", s->options);
-    if ((!live && users_save(s->users, &im->users, &im->users_len)) || !(im->dec = decisions_capture(s->dec, live))) {
+    if ((!live && users_save(s->users, &im->users, &im->users_len)) ||
+        generations_save(s->gens, &im->gens, &im->gens_len) || !(im->dec = decisions_capture(s->dec, live))) {
         state_image_free(im);
         FAIL("out of memory capturing the state");
         return NULL;
@@ -507,6 +522,7 @@ int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, si
         else
             colb_snapshot_put_bytes(w, "serve.users", im->users, im->users_len);
         colb_snapshot_put_bytes(w, "serve.decisions", db, dl);
+        colb_snapshot_put_bytes(w, "serve.generations", im->gens, im->gens_len);
         if (rb)
             colb_snapshot_put_bytes(w, "serve.window_log", rb, rl);
         st = colb_snapshot_writer_commit(w, len, msg, sizeof msg);
@@ -517,29 +533,36 @@ int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, si
     return st == COLB_OK ? 0 : FAIL("%s", msg);
 }
 
-/* key=value lines of serve.meta */
-static int meta_u64(const char *meta, size_t n, const char *key, uint64_t *v)
+/* The value of `key` in the key=value lines of serve.meta, into buf
+ * (len bytes, NUL-terminated). 0, or -1 when absent or longer. */
+static int meta_text(const char *meta, size_t n, const char *key, char *buf, size_t len)
 {
     size_t kl = strlen(key);
     for (const char *p = meta; p < meta + n;) {
         const char *nl = memchr(p, '\n', (size_t)(meta + n - p));
         size_t l = nl ? (size_t)(nl - p) : (size_t)(meta + n - p);
-        if (l > kl + 1 && !strncmp(p, key, kl) && p[kl] == '=') {
-            char buf[32];
-            if (l - kl - 1 >= sizeof buf)
+        if (l > kl && !strncmp(p, key, kl) && p[kl] == '=') {
+            if (l - kl - 1 >= len)
                 return -1;
             memcpy(buf, p + kl + 1, l - kl - 1);
             buf[l - kl - 1] = '\0';
-            char *end;
-            unsigned long long u = strtoull(buf, &end, 10);
-            if (*end || !buf[0])
-                return -1;
-            *v = u;
             return 0;
         }
         p += l + 1;
     }
     return -1;
+}
+
+static int meta_u64(const char *meta, size_t n, const char *key, uint64_t *v)
+{
+    char buf[32], *end;
+    if (meta_text(meta, n, key, buf, sizeof buf) || !buf[0])
+        return -1;
+    unsigned long long u = strtoull(buf, &end, 10);
+    if (*end)
+        return -1;
+    *v = u;
+    return 0;
 }
 
 int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err_len)
@@ -550,17 +573,18 @@ int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err
     colb_snapshot_reader *r = NULL;
     if (colb_snapshot_reader_open(path, NULL, &r, msg, sizeof msg) != COLB_OK)
         return FAIL("%s", msg);
-    /* meta, options, users, decisions; window_log (optional) */
-    const void *blk[5] = { NULL, NULL, NULL, NULL, NULL };
-    size_t bl[5] = { 0, 0, 0, 0, 0 }, pol = (size_t)-1;
-    static const char *const names[5] = { "serve.meta", "serve.options", "serve.users", "serve.decisions",
-                                          "serve.window_log" };
+    /* meta, options, users, decisions; window_log, generations (optional) */
+    enum { NB = 6 };
+    const void *blk[NB] = { NULL };
+    size_t bl[NB] = { 0 }, pol = (size_t)-1;
+    static const char *const names[NB] = { "serve.meta", "serve.options", "serve.users", "serve.decisions",
+                                           "serve.window_log", "serve.generations" };
     int rc = 0;
     for (size_t i = 0; i < colb_snapshot_reader_count(r) && !rc; i++) {
         const char *label = colb_snapshot_reader_label(r, i);
         if (!strcmp(label, "policy") && colb_snapshot_reader_kind(r, i) == COLB_SNAPSHOT_POLICY)
             pol = i;
-        for (int k = 0; k < 5; k++)
+        for (int k = 0; k < NB; k++)
             if (!strcmp(label, names[k]) && colb_snapshot_get_bytes(r, i, &blk[k], &bl[k]) != COLB_OK)
                 rc = FAIL("%s: %s", path, colb_snapshot_reader_last_error(r));
     }
@@ -585,6 +609,9 @@ int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err
                 meta_u64(meta, bl[0], "next_seq", &next) || meta_u64(meta, bl[0], "decisions", &ndec) ||
                 meta_u64(meta, bl[0], "rewards", &nrew) || gen > UINT32_MAX || next == 0))
         rc = FAIL("%s: block serve.meta is malformed", path);
+    if (!rc && (meta_text(meta, bl[0], "kernel", s->kernel, sizeof s->kernel) ||
+                s->kernel[strspn(s->kernel, "abcdefghijklmnopqrstuvwxyz0123456789_-")]))
+        s->kernel[0] = '\0'; /* not recorded (or not a kernel's name) */
     if (!rc) {
         s->lsn = lsn;
         s->gen = (uint32_t)gen;
@@ -602,6 +629,15 @@ int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err
             decisions_free(s->dec);
             s->dec = d;
         }
+    }
+    if (!rc && blk[5]) {
+        char why[256];
+        if (generations_load(s->gens, blk[5], bl[5], s->gen, s->next_seq, why, sizeof why))
+            rc = FAIL("%s: %s", path, why);
+    } else if (!rc && generations_unrecorded(s->gens, s->gen, s->next_seq)) {
+        /* a state of a colb serve that did not record its generations:
+         * the record starts here (generations.h) */
+        rc = FAIL("out of memory");
     }
     if (!rc && (blk[4] != NULL) != (format == 2))
         rc = FAIL("%s: block serve.window_log %s with state format %llu", path, blk[4] ? "present" : "missing",

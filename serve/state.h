@@ -25,6 +25,7 @@
 #include "codec.h"
 #include "config.h"
 #include "decisions.h"
+#include "generations.h"
 #include "users.h"
 
 typedef struct state {
@@ -35,6 +36,7 @@ typedef struct state {
     colb_policy *p;               /* NULL until the first user arrives */
     users *users;
     decisions *dec;
+    generations *gens;            /* which generation made which decision numbers */
     uint64_t lsn;                 /* the last log record applied */
     uint32_t gen;                 /* the generation (start) the state is in */
     uint64_t next_seq;            /* the next decision's number (from 1) */
@@ -52,6 +54,8 @@ typedef struct state {
     decisions_ref fill;           /* fill.lsn 0: none (left) */
     uint64_t fill_seq;            /* the decision the next choose record must make */
     uint64_t *fill_bits;          /* their rewarded flags */
+    char kernel[16];              /* the kernel path (colb_kernel_path) the loaded snapshot was written
+                                     on; "" when not recorded (a state from before it was) */
 } state;
 
 /* A new, empty state for the policy of c. 0, or -1 with err. */
@@ -120,14 +124,16 @@ int state_fill(state *s, uint64_t lsn, uint32_t type, const unsigned char *paylo
 int state_fill_done(state *s, char *err, size_t err_len);
 
 /* The state as a snapshot (colb snapshot format: the policy and the blocks
- * serve.meta, serve.options, serve.users, serve.decisions and, when ref is
- * given, serve.window_log; docs/serve.md),
+ * serve.meta, serve.options, serve.users, serve.decisions,
+ * serve.generations and, when ref is given, serve.window_log;
+ * docs/serve.md),
  * in two steps so that the writer pauses only for the first:
  *   state_capture (the writer, between requests): the state as it is now -
  *     the policy saved into the state's buffer s->policy_buf
  *     (colb_policy_save_buffer; valid until the next capture, which must
- *     wait until this one is serialised), the users and counters copied,
- *     the decision window shared (decisions_capture: the rewarded flags
+ *     wait until this one is serialised), the users, the counters and
+ *     the generations' record (16 bytes a generation) copied, the
+ *     decision window shared (decisions_capture: the rewarded flags
  *     copied, the rest copy-on-write). Costs the size of the policy and of
  *     the users, not of the window. NULL with err (out of memory; a policy
  *     that cannot be saved).
@@ -149,8 +155,9 @@ void state_image_free(state_image *im);
 
 /* Build the state from DIR/snapshot.colb. Its policy options are resolved
  * against c first (serve_config_resume: options c gives must match the stored
- * ones; the others are taken from the state). 0, or -1 with err (-2: the
- * options given do not match). */
+ * ones; the others are taken from the state); s->kernel receives the kernel
+ * path the snapshot was written on. 0, or -1 with err (-2: the options given
+ * do not match). */
 int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err_len);
 
 /* GET /v1/stats and GET /v1/users/ID bodies (malloc'd JSON). stats:

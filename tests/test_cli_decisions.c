@@ -3,7 +3,10 @@
  * taken, whatever the writer does to the window afterwards (copy on write
  * of its chunks), and the window is unchanged by being captured; a saved
  * capture loads back to the same window. A window of 10,000 decisions in
- * dimension 3: three chunks, the last one short. */
+ * dimension 3: three chunks, the last one short. And the record of which
+ * generation made which decision numbers (serve/generations.c), which
+ * tells a decision that left the window (expired) from one never made
+ * (unknown). */
 #include "testutil.h"
 
 #include <pthread.h>
@@ -11,6 +14,7 @@
 #include <unistd.h>
 
 #include "decisions.h"
+#include "generations.h"
 
 #define W 10000
 #define D 3
@@ -243,7 +247,8 @@ static void test_left_to_log(void **state)
 }
 
 /* A saved capture loads back to a window that answers every query as the
- * window did: pending (its user and context), rewarded, expired, unknown. */
+ * window did: pending (its user and context), rewarded, not held - left
+ * the window (decisions_passed) or never made. */
 static void test_capture_loads(void **state)
 {
     (void)state;
@@ -261,9 +266,8 @@ static void test_capture_loads(void **state)
         decision_id id = { 2, q };
         uint64_t u = 0;
         const double *x = NULL;
-        dec_status s = decisions_find(l, id, 23456, 3, &u, &x);
-        dec_status want = q >= 23456 ? DEC_UNKNOWN : q + W < 23456 ? DEC_EXPIRED : q % 4 == 0 ? DEC_REWARDED
-                                                                                                : DEC_PENDING;
+        dec_status s = decisions_find(l, id, &u, &x);
+        dec_status want = q >= 23456 || q + W < 23456 ? DEC_UNKNOWN : q % 4 == 0 ? DEC_REWARDED : DEC_PENDING;
         if (s != want)
             fail_msg("decision %llu: status %d, expected %d", (unsigned long long)q, (int)s, (int)want);
         if (s == DEC_PENDING) {
@@ -273,14 +277,12 @@ static void test_capture_loads(void **state)
             assert_memory_equal(x, e, sizeof e);
             pending++;
         }
-        decision_id other = { 3, q }; /* another generation's number q */
-        assert_int_equal(decisions_find(l, other, 23456, 3, &u, &x), q + W < 23456 && q < 23456 ? DEC_EXPIRED
-                                                                                                : DEC_UNKNOWN);
-        /* generation 0 and generations after the current one made nothing */
-        decision_id never[] = { { 0, q }, { 4, q }, { UINT32_MAX, q } };
-        for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
-            if (decisions_find(l, never[i], 23456, 3, &u, &x) != DEC_UNKNOWN)
-                fail_msg("decision %u-%llu: not unknown", (unsigned)never[i].gen, (unsigned long long)q);
+        assert_int_equal(decisions_passed(l, q, 23456), q + W < 23456);
+        /* the same number of another generation: not held */
+        decision_id other[] = { { 0, q }, { 3, q }, { UINT32_MAX, q } };
+        for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+            if (decisions_find(l, other[i], &u, &x) != DEC_UNKNOWN)
+                fail_msg("decision %u-%llu: held", (unsigned)other[i].gen, (unsigned long long)q);
     }
     assert_int_equal(pending, W - W / 4);
     free(b);
@@ -344,8 +346,9 @@ static void test_resize(void **state)
         decision_id id = { 1, q };
         uint64_t u;
         const double *x;
-        dec_status s = decisions_find(r, id, 12000, 1, &u, &x);
-        assert_int_equal(s, q < 7500 ? DEC_EXPIRED : q % 5 == 0 ? DEC_REWARDED : DEC_PENDING);
+        dec_status s = decisions_find(r, id, &u, &x);
+        assert_int_equal(s, q < 7500 ? DEC_UNKNOWN : q % 5 == 0 ? DEC_REWARDED : DEC_PENDING);
+        assert_int_equal(decisions_passed(r, q, 12000), q < 7500);
     }
     unsigned char *b;
     size_t len;
@@ -360,6 +363,94 @@ static void test_resize(void **state)
     decisions_free(r);
 }
 
+/* The expected answer of generations_made for generations 0 to 6 and
+ * numbers 0 to 79 when generation gen[i] made first[i] .. first[i + 1] - 1
+ * (the last, up to next - 1), numbers below `before` of generations 1 to
+ * before_gen being unrecorded. */
+static void check_made(const generations *g, const uint32_t *gen, const uint64_t *first, size_t n, uint64_t next,
+                       uint64_t before, uint32_t before_gen)
+{
+    for (uint32_t k = 0; k <= 6; k++)
+        for (uint64_t q = 0; q < 80; q++) {
+            int want = GEN_NOT_MADE;
+            if (k && q && q < next && q < before)
+                want = k <= before_gen ? GEN_UNRECORDED : GEN_NOT_MADE;
+            for (size_t i = 0; k && q && q < next && q >= before && i < n; i++)
+                if (gen[i] == k && q >= first[i] && q < (i + 1 < n ? first[i + 1] : next))
+                    want = GEN_MADE;
+            decision_id id = { k, q };
+            int got = generations_made(g, id, next);
+            if (got != want)
+                fail_msg("decision %u-%llu: %d, expected %d", (unsigned)k, (unsigned long long)q, got, want);
+        }
+}
+
+/* A saved record loads back to the same answers; one that does not fit
+ * the state (its generation, its next number) or is cut is refused. */
+static void check_saved(const generations *g, uint32_t gen, uint64_t next, const uint32_t *gens, const uint64_t *first,
+                        size_t n, uint64_t before, uint32_t before_gen)
+{
+    unsigned char *b;
+    size_t len;
+    char err[256];
+    assert_int_equal(generations_save(g, &b, &len), 0);
+    generations *l = generations_create();
+    assert_non_null(l);
+    assert_int_equal(generations_load(l, b, len, gen, next, err, sizeof err), 0);
+    check_made(l, gens, first, n, next, before, before_gen);
+    assert_int_equal(generations_load(l, b, len, gen + 1, next, err, sizeof err), -1);
+    assert_non_null(strstr(err, "serve.generations is malformed"));
+    if (n)
+        assert_int_equal(generations_load(l, b, len, gen, first[n - 1] - 1, err, sizeof err), -1);
+    assert_int_equal(generations_load(l, b, len - 8, gen, next, err, sizeof err), -1);
+    assert_int_equal(generations_load(l, b, 23, gen, next, err, sizeof err), -1);
+    generations_free(l);
+    free(b);
+}
+
+/* Which generation made which numbers: exactly the numbers from its start
+ * to the next one's (a generation that made none, here 3, made none of
+ * them); an id of another generation, or of a number its generation did
+ * not make, was not made, however old. A record started from a state
+ * that did not keep one leaves the numbers before it unrecorded. */
+static void test_generations(void **state)
+{
+    (void)state;
+    generations *g = generations_create();
+    assert_non_null(g);
+    uint32_t gens[] = { 1, 2, 4, 6 };
+    uint64_t first[] = { 1, 21, 41, 61 };
+    check_made(g, gens, first, 0, 1, 0, 0);
+    check_saved(g, 0, 1, gens, first, 0, 0, 0);
+    assert_int_equal(generations_start(g, 1, 1), 0);
+    assert_int_equal(generations_start(g, 2, 21), 0);
+    assert_int_equal(generations_start(g, 3, 41), 0);
+    check_made(g, gens, first, 2, 41, 0, 0); /* 3 has made nothing yet */
+    assert_int_equal(generations_start(g, 4, 41), 0); /* ... nor ever */
+    check_made(g, gens, first, 3, 55, 0, 0);
+    check_saved(g, 4, 55, gens, first, 3, 0, 0);
+    assert_int_equal(generations_start(g, 5, 61), 0);
+    assert_int_equal(generations_start(g, 6, 61), 0);
+    check_made(g, gens, first, 4, 70, 0, 0);
+    check_saved(g, 6, 70, gens, first, 4, 0, 0);
+
+    /* from a state of generation 3 at number 30 that kept no record */
+    uint32_t later[] = { 3, 5 };
+    uint64_t from[] = { 30, 40 };
+    assert_int_equal(generations_unrecorded(g, 3, 30), 0);
+    check_made(g, later, from, 1, 30, 30, 3);
+    assert_int_equal(generations_start(g, 4, 30), 0); /* 3 made nothing more */
+    later[0] = 4;
+    check_made(g, later, from, 1, 40, 30, 3);
+    assert_int_equal(generations_start(g, 5, 40), 0);
+    check_made(g, later, from, 2, 50, 30, 3);
+    check_saved(g, 5, 50, later, from, 2, 30, 3);
+    /* ... and from a new state (nothing made, no generation yet) */
+    assert_int_equal(generations_unrecorded(g, 0, 1), 0);
+    check_made(g, later, from, 0, 1, 0, 0);
+    generations_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -369,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_capture_other_thread),
         cmocka_unit_test(test_resize),
         cmocka_unit_test(test_left_to_log),
+        cmocka_unit_test(test_generations),
     };
     return cmocka_run_group_tests_name("colb serve: the decision window", tests, NULL, NULL);
 }

@@ -19,6 +19,9 @@
  *                equals the library's replay of that log from the start;
  *   bad          malformed and hostile requests get the documented 4xx and
  *                the server keeps serving; the bearer token;
+ *   malformed_http  malformed HTTP (request line, headers, framing), by
+ *                raw sockets: the documented status, JSON where the
+ *                service answers, the server serving on after each;
  *   keepalive    one keep-alive connection carries hundreds of requests of
  *                every kind in sequence, and 256 connections served by one
  *                HTTP thread carry rounds of requests sent all at once:
@@ -27,9 +30,13 @@
  *                256 connections were ready together: serve/http.c);
  *   replay       --snapshot-replay: a server whose writer has worked longer
  *                than it since the last snapshot takes one (and none with 0);
- *   codes        rewards for decisions below the window: expired when of a
- *                past or the current generation, unknown when of
- *                generation 0 or a later one;
+ *   codes        rewards for decisions the window does not hold: expired
+ *                when their generation made them, unknown when not (of
+ *                generation 0, a later one, or a number their generation
+ *                did not make), across restarts, and from a state
+ *                written before generations were recorded;
+ *   kernel       a restart on another kernel path (COLB_KERNEL) than the
+ *                state's serves on and says so in one line;
  *   repair       a log whose older segment lost its tail (a power cut) is
  *                refused, and with --repair-log ends there;
  *   log_full     a log that cannot be written (a full disk) turns the
@@ -41,7 +48,13 @@
  *   stall        a snapshot child stopped (SIGSTOP) is killed after
  *                --snapshot-stall, counted and said; the server serves
  *                on, and SIGTERM exits 0 with a final snapshot (skipped
- *                likewise);
+ *                likewise); one that does not end when killed (held in
+ *                its exit by ptrace, as a child blocked in the kernel
+ *                would stay) is given up on, and reaped once it ends;
+ *   cancel       a snapshot whose log rotation fails after the fork: the
+ *                child is killed, the server turns read-only and exits 0
+ *                at SIGTERM, also when the child does not end (held as
+ *                above: the writer gives up on it after 1 s);
  *   threads      every thread of the server is one it named (no OpenBLAS
  *                helper threads left busy-waiting at start);
  *   applier_class  --applier-class idle puts the applier thread in
@@ -63,6 +76,7 @@
 #include <signal.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -88,6 +102,13 @@ static int have_python(void)
     char cmd[256];
     snprintf(cmd, sizeof cmd, "%s -c 'import http.client' >/dev/null 2>&1", python());
     return system(cmd) == 0;
+}
+
+static double mono_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 /* ---- servers -------------------------------------------------------------------- */
@@ -1312,6 +1333,145 @@ done:
                   "none ended, every answer in time\n", ROUNDS * 9, 2 * NR, NC);
 }
 
+/* ---- malformed HTTP ------------------------------------------------------------ */
+
+/* Send the n bytes of req on a new connection and read the answer (the
+ * first, within 10 s): its status, 0 when the connection ends without
+ * one; *body its body (NUL-terminated, valid until the next call), *closes
+ * whether it says Connection: close. */
+static int raw_answer(int port, const char *req, size_t n, char **body, int *closes)
+{
+    static hconn c;
+    *body = c.in;
+    *closes = 0;
+    c.in[0] = '\0';
+    if (hconnect(&c, port) || write_all(c.fd, req, n)) {
+        if (c.fd >= 0)
+            close(c.fd);
+        return 0;
+    }
+    size_t total = 0;
+    for (double t0 = mono_s(); !(total = hcomplete(&c)) && mono_s() - t0 < 10;) {
+        struct pollfd p = { c.fd, POLLIN, 0 };
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        ssize_t r = read(c.fd, c.in + c.len, sizeof c.in - 1 - c.len);
+        if (r <= 0)
+            break;
+        c.len += (size_t)r;
+    }
+    close(c.fd);
+    c.in[total ? total : c.len] = '\0';
+    const char *head_end = find(c.in, c.len, "\r\n\r\n");
+    if (!head_end || strncmp(c.in, "HTTP/1.1 ", 9))
+        return 0;
+    *closes = find(c.in, (size_t)(head_end - c.in), "Connection: close") != NULL;
+    *body = (char *)head_end + 4;
+    return atoi(c.in + 9);
+}
+
+/* 1 when body is a JSON error answer {"error": "...", "code": code}. */
+static int json_error(const char *body, const char *code)
+{
+    cJSON *doc = cJSON_Parse(body);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(doc, "error"), *k = cJSON_GetObjectItemCaseSensitive(doc, "code");
+    int ok = cJSON_IsString(e) && e->valuestring[0] && cJSON_IsString(k) && !strcmp(k->valuestring, code);
+    cJSON_Delete(doc);
+    return ok;
+}
+
+/* A request line, headers or framing that are malformed: the documented
+ * status, a JSON body where the service answers (the others, answered by
+ * libmicrohttpd itself, are listed in docs/serve.md "Errors"), the
+ * connection closed after those whose body's end is in doubt, and the
+ * server serving on after each. A request of the longest valid path
+ * (--max-id-bytes 4096, percent-encoded) with 8 KB of headers reaches the
+ * service. Raw sockets, one connection per request, 10 s per answer. */
+static void test_malformed_http(void **state)
+{
+    (void)state;
+    enum { BIG = 30000 }; /* beyond a connection's memory (24 KB with --max-id-bytes 4096) */
+    static char req[3 * 4096 + 3 * BIG], pad[BIG + 1];
+    memset(pad, 'a', BIG);
+    typedef struct bad {
+        const char *name;
+        const char *head;  /* the request, %s: BIG bytes of padding (or none) */
+        int pad, status;
+        const char *code;  /* the JSON answer's; NULL: libmicrohttpd's own answer (0: none) */
+        int closes;        /* 1: the answer closes the connection */
+    } bad;
+    static const bad cases[] = {
+        { "a path of 9000 bytes", "GET /%.9000s HTTP/1.1\r\nHost: x\r\n\r\n", 1, 414, "uri_too_long", 0 },
+        { "Content-Length twice, two values",
+          "POST /v1/reward HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\n{}", 0, 400,
+          "bad_request", 1 },
+        { "Transfer-Encoding gzip", "POST /v1/reward HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabc", 0,
+          400, "bad_request", 1 },
+        { "Transfer-Encoding chunked and Content-Length",
+          "POST /v1/reward HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"
+          "2\r\n{}\r\n0\r\n\r\n", 0, 400, "bad_request", 1 },
+        { "a request line beyond the connection's memory", "GET /%s HTTP/1.1\r\nHost: x\r\n\r\n", 1, 414, NULL, 1 },
+        { "headers beyond the connection's memory", "GET /v1/stats HTTP/1.1\r\nHost: x\r\nX-Pad: %s\r\n\r\n", 1,
+          431, NULL, 1 },
+        { "Content-Length not a number", "POST /v1/reward HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 0,
+          400, NULL, 1 },
+        { "Content-Length beyond 2^64",
+          "POST /v1/reward HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n", 0, 413, NULL,
+          1 },
+        { "a chunk size not in hex",
+          "POST /v1/reward HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", 0, 400,
+          NULL, 1 },
+        { "a header line without a colon", "GET /v1/stats HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n", 0, 400, NULL,
+          1 },
+        { "HTTP/2.0", "GET /v1/stats HTTP/2.0\r\nHost: x\r\n\r\n", 0, 505, NULL, 1 },
+        { "not a request line", "GARBAGE\r\n\r\n", 0, 0, NULL, 0 },
+    };
+    char st[256], fails[4096] = "";
+    snprintf(st, sizeof st, "%s/malformed", dir);
+    server s;
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --max-id-bytes 4096");
+    char *body;
+    int closes, status;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const bad *b = &cases[i];
+        int n = snprintf(req, sizeof req, b->head, b->pad ? pad : "");
+        status = raw_answer(s.port, req, (size_t)n, &body, &closes);
+        if (status != b->status || (b->code && !json_error(body, b->code)) || (b->closes && !closes))
+            snprintf(fails + strlen(fails), sizeof fails - strlen(fails), "%s: %d%s %.100s; expected %d %s%s\n",
+                     b->name, status, closes ? " (closes)" : "", body, b->status, b->code ? b->code : "",
+                     b->closes ? " (closes)" : "");
+        static const char health[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+        if ((status = raw_answer(s.port, health, sizeof health - 1, &body, &closes)) != 200)
+            snprintf(fails + strlen(fails), sizeof fails - strlen(fails), "after %s: /healthz %d %.100s\n",
+                     b->name, status, body);
+    }
+    /* the longest valid path and 8 KB of headers: the user of 4096 bytes
+     * made by a choose, every byte percent-encoded in the path */
+    static char id[4097];
+    memset(id, 'A', 4096);
+    static char json[4200];
+    int n = snprintf(json, sizeof json, "{\"user\":\"%s\",\"contexts\":[[1,0]]}", id);
+    n = snprintf(req, sizeof req, "POST /v1/choose HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", n, json);
+    if ((status = raw_answer(s.port, req, (size_t)n, &body, &closes)) != 200)
+        snprintf(fails + strlen(fails), sizeof fails - strlen(fails), "a user of 4096 bytes: %d %.100s\n", status, body);
+    n = snprintf(req, sizeof req, "GET /v1/users/");
+    for (int k = 0; k < 4096; k++)
+        n += snprintf(req + n, sizeof req - (size_t)n, "%%41");
+    n += snprintf(req + n, sizeof req - (size_t)n, " HTTP/1.1\r\nHost: x\r\n");
+    for (int k = 0; k < 8; k++) /* 8 headers of 1,024 bytes */
+        n += snprintf(req + n, sizeof req - (size_t)n, "X-Pad-%d: %.1012s\r\n", k, pad);
+    n += snprintf(req + n, sizeof req - (size_t)n, "\r\n");
+    if ((status = raw_answer(s.port, req, (size_t)n, &body, &closes)) != 200 || !strstr(body, "\"slot\":0"))
+        snprintf(fails + strlen(fails), sizeof fails - strlen(fails),
+                 "GET /v1/users/ID of 4096 bytes, percent-encoded, with 8 KB of headers: %d %.100s\n", status, body);
+    int stopped = server_stop(&s);
+    if (fails[0]) {
+        print_file(s.log);
+        fail_msg("%s", fails);
+    }
+    assert_int_equal(stopped, 0);
+}
+
 /* Snapshots taken while cohort serves 40 batches of 200 chooses and their
  * rewards, with --snapshot-replay `replay` and no other trigger due (with
  * `expect`, waited for up to 11 s); -1 with ka_err on a failed request. */
@@ -1611,27 +1771,92 @@ fail:
     fail_msg("%s", ka_err);
 }
 
-/* The 409 codes of rewards for decisions the window no longer holds: of
- * a past or the current generation, "expired"; of generation 0 or of a
- * generation not started yet, "unknown" (never made here), however old
- * their numbers. Generation 1, then 2 after a restart. */
+/* Rewrite the snapshot of state st as a colb serve that kept no record of
+ * its generations wrote it: without the block serve.generations and with
+ * only the keys serve.meta had then. */
+static void to_old_format(const char *st)
+{
+    static const char *const old_keys[] = { "format=", "lsn=", "gen=", "next_seq=", "decisions=", "rewards=" };
+    char path[300], tmp[310], msg[512];
+    snprintf(path, sizeof path, "%s/snapshot.colb", st);
+    snprintf(tmp, sizeof tmp, "%s.old", path);
+    colb_snapshot_reader *r = NULL;
+    colb_snapshot_writer *w = NULL;
+    if (colb_snapshot_reader_open(path, NULL, &r, msg, sizeof msg) != COLB_OK ||
+        colb_snapshot_writer_open(tmp, &w, msg, sizeof msg) != COLB_OK)
+        fail_msg("%s", msg);
+    for (size_t i = 0; i < colb_snapshot_reader_count(r); i++) {
+        const char *label = colb_snapshot_reader_label(r, i);
+        if (colb_snapshot_reader_kind(r, i) == COLB_SNAPSHOT_POLICY) {
+            colb_policy *p = NULL;
+            assert_ok(colb_snapshot_get_policy(r, i, &p));
+            assert_ok(colb_snapshot_put_policy(w, label, p));
+            colb_policy_free(p);
+            continue;
+        }
+        const void *data;
+        size_t len;
+        assert_ok(colb_snapshot_get_bytes(r, i, &data, &len));
+        if (!strcmp(label, "serve.generations"))
+            continue;
+        if (strcmp(label, "serve.meta")) {
+            assert_ok(colb_snapshot_put_bytes(w, label, data, len));
+            continue;
+        }
+        char meta[512] = "";
+        for (const char *l = data, *end = l + len; l < end;) {
+            const char *nl = memchr(l, '\n', (size_t)(end - l));
+            size_t n = nl ? (size_t)(nl - l) + 1 : (size_t)(end - l);
+            for (size_t k = 0; k < sizeof old_keys / sizeof old_keys[0]; k++)
+                if (!strncmp(l, old_keys[k], strlen(old_keys[k])))
+                    snprintf(meta + strlen(meta), sizeof meta - strlen(meta), "%.*s", (int)n, l);
+            l += n;
+        }
+        assert_ok(colb_snapshot_put_bytes(w, label, meta, strlen(meta)));
+    }
+    if (colb_snapshot_writer_commit(w, NULL, msg, sizeof msg) != COLB_OK)
+        fail_msg("%s", msg);
+    colb_snapshot_reader_free(r);
+    assert_int_equal(rename(tmp, path), 0);
+}
+
+/* The 409 codes of rewards for decisions the window does not hold:
+ * "expired" when its generation made the decision, "unknown" when not -
+ * of generation 0, of a generation not started yet, or a number its
+ * generation did not make (numbers go on from one generation to the next:
+ * 2-1 was never made when generation 2 started at 21), however old.
+ * Generation 1; 2 after SIGTERM (its snapshot has the record); 3 after a
+ * SIGKILL (the record replayed from the log); 4 from a snapshot of a colb
+ * serve that kept no record: the numbers made before it are told apart as
+ * that colb did (expired when older than the window and pushed out of it
+ * by a later one), those made since exactly. */
 static void test_decision_codes(void **state)
 {
     (void)state;
     char st[256];
     snprintf(st, sizeof st, "%s/codes", dir);
-    static const char *const asked[2][6] = {
-        { "1-1", "0-1", "2-1", "4294967295-1", "0-9", "1-20" },
-        { "1-1", "2-1", "0-1", "3-1", "1-20", "2-40" },
+    enum { RUNS = 4, ASKED = 8 };
+    /* the last one of each run is in the window: applied */
+    static const char *const asked[RUNS][ASKED] = {
+        { "1-1", "0-1", "2-1", "4294967295-1", "0-9", "1-10", "1-21", "1-20" },
+        { "1-1", "2-1", "0-1", "3-1", "1-20", "1-25", "2-21", "2-40" },
+        { "2-1", "2-21", "1-21", "3-1", "2-41", "3-41", "1-45", "3-60" },
+        { "2-1", "3-1", "4-1", "1-60", "3-61", "4-61", "3-45", "4-80" },
     };
-    static const char *const want[2] = {
-        "expired_decision unknown_decision unknown_decision unknown_decision unknown_decision ",
-        "expired_decision expired_decision unknown_decision unknown_decision expired_decision ",
+    static const char *const want[RUNS] = {
+        "expired_decision unknown_decision unknown_decision unknown_decision unknown_decision expired_decision "
+        "unknown_decision ",
+        "expired_decision unknown_decision unknown_decision unknown_decision expired_decision unknown_decision "
+        "expired_decision ",
+        "unknown_decision expired_decision unknown_decision unknown_decision unknown_decision expired_decision "
+        "unknown_decision ",
+        "expired_decision expired_decision unknown_decision expired_decision unknown_decision expired_decision "
+        "expired_decision ",
     };
-    static char ids[6][32], body[4096];
+    static char ids[ASKED][32], body[4096];
     hconn c = { -1, "", 0 };
     ka_err[0] = '\0';
-    for (int run = 0; run < 2; run++) {
+    for (int run = 0; run < RUNS; run++) {
         server s;
         start_or_fail(&s, st, "--dim 2 --policy linucb-ind --decision-window 10");
         char *ans, codes[512];
@@ -1647,20 +1872,100 @@ static void test_decision_codes(void **state)
         char first[32];
         snprintf(first, sizeof first, "%d-%d", run + 1, 20 * run + 1);
         assert_string_equal(ids[0], first);
-        size_t idx[6];
-        for (size_t i = 0; i < 6; i++) {
+        size_t idx[ASKED];
+        for (size_t i = 0; i < ASKED; i++) {
             snprintf(ids[i], sizeof ids[i], "%s", asked[run][i]);
             idx[i] = i;
         }
-        /* the last one is in the window: applied */
-        long a = reward_batch(&c, ids, idx, 6, codes, sizeof codes);
+        long a = reward_batch(&c, ids, idx, ASKED, codes, sizeof codes);
         if (a < 0)
             goto fail;
         if (a != 1 || strcmp(codes, want[run]))
             fail_msg("generation %d: %ld applied, codes \"%s\"; expected 1, \"%s\"", run + 1, a, codes, want[run]);
         close(c.fd);
         c.fd = -1;
+        if (run == 1) {
+            server_kill(&s); /* the next start replays generation 2 from the log */
+        } else {
+            assert_int_equal(server_stop(&s), 0);
+            if (run == 2)
+                to_old_format(st);
+        }
+    }
+    return;
+fail:
+    if (c.fd >= 0)
+        close(c.fd);
+    fail_msg("%s", ka_err);
+}
+
+static int file_count(const char *path, const char *needle);
+
+/* Set or (NULL) unset COLB_KERNEL for the servers started next. */
+static void set_kernel(const char *k)
+{
+    if (k)
+        setenv("COLB_KERNEL", k, 1);
+    else
+        unsetenv("COLB_KERNEL");
+}
+
+/* The state records the kernel path it was written on: a start on another
+ * one (COLB_KERNEL: portable, then the CPU's AVX2 or AVX-512 path, then
+ * portable again) serves on and says so in one line; a start on the same
+ * one says nothing. */
+static void test_kernel_note(void **state)
+{
+    (void)state;
+    char st[256], saved[64] = "";
+    snprintf(st, sizeof st, "%s/kernel", dir);
+    const char *env = getenv("COLB_KERNEL");
+    if (env)
+        snprintf(saved, sizeof saved, "%s", env);
+    const char *other = NULL;
+    static const char *const fast[] = { "avx2", "avx512" };
+    for (size_t i = 0; i < 2 && !other; i++) {
+        set_kernel(fast[i]);
+        other = colb_kernel_path() ? fast[i] : NULL;
+    }
+    if (!other) {
+        set_kernel(env ? saved : NULL);
+        skip(); /* only the portable path on this CPU */
+    }
+    const char *const runs[4] = { "portable", other, other, "portable" };
+    char notes[4][160] = { "", "", "", "" };
+    snprintf(notes[1], sizeof notes[1], "colb serve: state written with kernel portable, running %s: replayed "
+             "updates may differ in the last bits\n", other);
+    snprintf(notes[3], sizeof notes[3], "colb serve: state written with kernel %s, running portable: replayed "
+             "updates may differ in the last bits\n", other);
+    hconn c = { -1, "", 0 };
+    ka_err[0] = '\0';
+    for (int run = 0; run < 4; run++) {
+        server s;
+        set_kernel(runs[run]);
+        int code, started = server_start(&s, st, run ? "" : "--dim 2 --policy linucb-ind", &code);
+        set_kernel(env ? saved : NULL);
+        if (started) {
+            print_file(s.log);
+            fail_msg("run %d (COLB_KERNEL=%s): the server did not start (exit %d)", run, runs[run], code);
+        }
+        char *ans, id[1][32], body[128];
+        if (hconnect(&c, s.port) ||
+            expect_ok(&c, "POST", "/v1/choose", "{\"user\":\"a\",\"contexts\":[[1,0],[0,1]]}", &ans) ||
+            decisions_of(ans, id, 1))
+            goto fail;
+        snprintf(body, sizeof body, "{\"decision\":\"%s\",\"reward\":1}", id[0]);
+        if (expect_ok(&c, "POST", "/v1/reward", body, NULL))
+            goto fail;
+        close(c.fd);
+        c.fd = -1;
         assert_int_equal(server_stop(&s), 0);
+        int said = file_count(s.log, "state written with kernel");
+        if (said != (notes[run][0] ? 1 : 0) || (notes[run][0] && !file_has(s.log, notes[run]))) {
+            print_file(s.log);
+            fail_msg("run %d (COLB_KERNEL=%s): the kernel note is said %d times; expected %s", run, runs[run], said,
+                     notes[run][0] ? notes[run] : "none");
+        }
     }
     return;
 fail:
@@ -1815,35 +2120,110 @@ static void test_snapshot_child(void **state)
     print_message("snapshot child: SIGTERM while child %d was writing; it finished\n", (int)child);
 }
 
-static double mono_s(void)
+/* The state letter of process pid (R, S, D, T, Z ...; 0 when it is gone),
+ * and its parent's pid in *ppid. */
+static char proc_state_parent(pid_t pid, int *ppid)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+    char p[64], st[512], state = 0;
+    snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(p, "r");
+    *ppid = 0;
+    if (!f)
+        return 0;
+    const char *paren = fgets(st, sizeof st, f) ? strrchr(st, ')') : NULL;
+    fclose(f);
+    return paren && sscanf(paren + 1, " %c %d", &state, ppid) == 2 ? state : 0;
 }
 
 /* The state letter of process pid (R, S, D, T, Z ...; 0 when it is gone). */
 static char proc_state(pid_t pid)
 {
-    char p[64], st[512];
-    snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(p, "r");
-    if (!f)
-        return 0;
-    const char *paren = fgets(st, sizeof st, f) ? strrchr(st, ')') : NULL;
-    fclose(f);
-    return paren && paren[1] == ' ' ? paren[2] : 0;
+    int ppid;
+    return proc_state_parent(pid, &ppid);
+}
+
+/* Rewards for ids[*next], ids[*next + 1] ... (at most 20), each followed by
+ * a snapshot (--snapshot-every 1), until one's child is caught at work and
+ * stopped with SIGSTOP (a child that ended before the SIGSTOP landed: the
+ * next reward): its pid, or 0 with ka_err. */
+static pid_t stop_a_child(hconn *c, pid_t srv, char ids[][32], int *next)
+{
+    for (int i = 0; i < 20; i++) {
+        char body[128];
+        snprintf(body, sizeof body, "{\"decision\":\"%.31s\",\"reward\":1}", ids[(*next)++]);
+        if (expect_ok(c, "POST", "/v1/reward", body, NULL))
+            return 0;
+        pid_t p = 0;
+        for (int k = 0; k < 3000 && !p; k++, usleep(1000))
+            p = snapshot_child(srv);
+        if (!p || kill(p, SIGSTOP) != 0)
+            continue;
+        char ps = proc_state(p);
+        for (int k = 0; k < 2000 && ps && ps != 'T' && ps != 'Z'; k++, usleep(1000))
+            ps = proc_state(p);
+        if (ps == 'T')
+            return p;
+    }
+    snprintf(ka_err, sizeof ka_err, "no snapshot child caught at work after 20 rewards");
+    return 0;
+}
+
+/* ---- a process that a SIGKILL does not end ------------------------------------------ */
+
+/* A process blocked in the kernel (a hung disk) does not end at SIGKILL
+ * until it leaves it, and its parent cannot reap it meanwhile. Stood in for
+ * here by tracing the process (PTRACE_O_TRACEEXIT): killed, it stops in
+ * its exit until this test releases it. */
+
+/* Trace process or thread pid (a server's child or thread, not this
+ * process's child) so that its exit, once it is killed, waits until this
+ * test detaches it (PTRACE_DETACH); options: more PTRACE_O_ flags. 0, or
+ * -1 when this process may not trace it (then the test skips). */
+static int hold_exits(pid_t pid, long options)
+{
+    return ptrace(PTRACE_SEIZE, pid, NULL, (void *)(options | PTRACE_O_TRACEEXIT)) == 0 ? 0 : -1;
+}
+
+/* 1 once traced process pid stops in its exit (looked for until `seconds`
+ * have passed); its other stops are left as they are. */
+static int held_in_exit(pid_t pid, double seconds)
+{
+    double until = mono_s() + seconds;
+    do {
+        int st;
+        pid_t r = waitpid(pid, &st, __WALL | WNOHANG);
+        if (r == pid && WIFSTOPPED(st) && st >> 8 == (SIGTRAP | PTRACE_EVENT_EXIT << 8))
+            return 1;
+        if (r == 0)
+            usleep(10000);
+        else if (r < 0)
+            return 0;
+    } while (mono_s() < until);
+    return 0;
+}
+
+/* The state letter of process pid while it is a child of server srv
+ * (running, stopped or a zombie); 0 once it is gone (reaped). */
+static char child_state(pid_t srv, pid_t pid)
+{
+    int ppid;
+    char state = proc_state_parent(pid, &ppid);
+    return ppid == (int)srv ? state : 0;
 }
 
 /* A snapshot child that makes no progress - stopped here with SIGSTOP; in
  * production, stuck in the kernel or on a lock - is killed once it has
  * made none for --snapshot-stall seconds (1 here): one line on stderr
  * naming it, colb_snapshot_failures_total counts it, the server serves on.
+ * First a child held in its exit once killed (one blocked in the kernel):
+ * given up on after 1 s (the line says it is left there), the server
+ * serves on; released, it is reaped at the next snapshot instead of
+ * staying a zombie until the server exits. Then one that ends when killed.
  * Then SIGTERM completes (exit 0) and takes the final snapshot, since the
  * failed one covered nothing: a restart replays no log record. Snapshots
  * follow rewards only (--snapshot-every 1), so none retries before the
- * SIGTERM. Bounded: 20 rewards' snapshots to catch a child at work, 30 s
- * for the kill, server_stop's 60 s. */
+ * SIGTERM. Bounded: 20 rewards' snapshots to catch each child at work, 30
+ * s for each kill, 10 s for the reaping, server_stop's 60 s. */
 static void test_snapshot_stall(void **state)
 {
     (void)state;
@@ -1861,47 +2241,71 @@ static void test_snapshot_stall(void **state)
     static char ids[500][32];
     hconn c = { -1, "", 0 };
     ka_err[0] = '\0';
-    pid_t child = 0;
+    pid_t child = 0, held = 0;
+    int next = 0, was_held = 0;
+    char line[128], *ans;
+    double t0, waited;
     if (hconnect(&c, s.port) || serve_users(&c, 6000, 500, 48, ids))
         goto fail;
-    /* a reward, then its snapshot's child, stopped while it is at work (a
-     * child that ended before the SIGSTOP landed: the next reward) */
-    for (int i = 0; i < 20 && !child; i++) {
+
+    /* a child held in its exit once killed */
+    if (!(held = stop_a_child(&c, s.pid, ids, &next)))
+        goto fail;
+    if (hold_exits(held, 0)) {
+        print_message("snapshot stall: no child held in its exit: this process may not trace it (%s)\n",
+                      strerror(errno));
+        kill(held, SIGCONT); /* its snapshot goes on */
+    } else {
+        was_held = held_in_exit(held, 30);
+        snprintf(line, sizeof line, "the snapshot process %d made no progress for 1 s (", (int)held);
+        for (t0 = mono_s(); !file_has(s.log, line) && mono_s() - t0 < 10;)
+            usleep(20000);
+        if (!was_held || !file_has(s.log, "but it has not exited yet (blocked in the kernel): left to end there")) {
+            print_file(s.log);
+            snprintf(ka_err, sizeof ka_err, "the held child %d: %s", (int)held,
+                     was_held ? "given up on, but not said" : "not killed in 30 s");
+            goto fail;
+        }
+        if (expect_ok(&c, "GET", "/healthz", NULL, NULL)) /* serves on */
+            goto fail;
+        ptrace(PTRACE_DETACH, held, NULL, NULL); /* it exits: a zombie of the server's */
+        for (t0 = mono_s(); child_state(s.pid, held) && child_state(s.pid, held) != 'Z' && mono_s() - t0 < 10;)
+            usleep(10000);
+        /* the next snapshot (after a reward) reaps it */
         char body[128];
-        snprintf(body, sizeof body, "{\"decision\":\"%.31s\",\"reward\":1}", ids[i]);
+        snprintf(body, sizeof body, "{\"decision\":\"%.31s\",\"reward\":1}", ids[next++]);
         if (expect_ok(&c, "POST", "/v1/reward", body, NULL))
             goto fail;
-        pid_t p = 0;
-        for (int k = 0; k < 3000 && !p; k++, usleep(1000))
-            p = snapshot_child(s.pid);
-        if (!p || kill(p, SIGSTOP) != 0)
-            continue;
-        char ps = proc_state(p);
-        for (int k = 0; k < 2000 && ps && ps != 'T' && ps != 'Z'; k++, usleep(1000))
-            ps = proc_state(p);
-        if (ps == 'T')
-            child = p;
+        for (t0 = mono_s(); child_state(s.pid, held) && mono_s() - t0 < 10;)
+            usleep(10000);
+        if (child_state(s.pid, held)) {
+            snprintf(ka_err, sizeof ka_err, "the held child %d, released, is still the server's (state %c) 10 s "
+                     "after the next snapshot", (int)held, child_state(s.pid, held));
+            goto fail;
+        }
+        /* that snapshot done, so that the next child caught is the next reward's */
+        for (t0 = mono_s(); metric(s.port, "colb_snapshots_total") < 1 && mono_s() - t0 < 30;)
+            usleep(20000);
     }
-    if (!child) {
-        snprintf(ka_err, sizeof ka_err, "no snapshot child caught at work after 20 rewards");
+    held = 0;
+
+    /* a child stopped, killed after 1 s */
+    if (!(child = stop_a_child(&c, s.pid, ids, &next)))
         goto fail;
-    }
-    char line[128];
     snprintf(line, sizeof line, "the snapshot process %d made no progress for 1 s", (int)child);
-    double t0 = mono_s();
+    t0 = mono_s();
     while (!file_has(s.log, line) && mono_s() - t0 < 30)
         usleep(20000);
-    double waited = mono_s() - t0;
+    waited = mono_s() - t0;
     if (!file_has(s.log, line)) {
         kill(child, SIGKILL);
         print_file(s.log);
         fail_msg("the stopped snapshot child %d was not killed in 30 s", (int)child);
     }
     assert_int_equal(proc_state(child), 0); /* killed and reaped */
-    assert_int_equal(file_count(s.log, "snapshot process"), 1);
+    assert_int_equal(file_count(s.log, "snapshot process"), 1 + was_held);
     assert_true(file_has(s.log, "the next snapshot retries"));
-    assert_int_equal(metric(s.port, "colb_snapshot_failures_total"), 1);
-    char *ans;
+    assert_int_equal(metric(s.port, "colb_snapshot_failures_total"), 1 + was_held);
     if (expect_ok(&c, "GET", "/healthz", NULL, NULL) || expect_ok(&c, "GET", "/v1/stats", NULL, &ans))
         goto fail;
     assert_non_null(strstr(ans, "\"healthy\":true"));
@@ -1916,15 +2320,132 @@ static void test_snapshot_stall(void **state)
     }
     assert_int_equal(server_stop(&s), 0);
     assert_int_equal(alive_on(st), 0);
-    print_message("snapshot stall: child %d stopped, killed %.2f s later; SIGTERM took the final snapshot\n",
-                  (int)child, waited);
+    print_message("snapshot stall: child %d stopped, killed %.2f s later; %s; SIGTERM took the final snapshot\n",
+                  (int)child, waited, was_held ? "a child held in its exit given up on, reaped at the next snapshot"
+                                               : "no child held");
     return;
 fail:
     if (child)
         kill(child, SIGKILL);
+    if (held) {
+        kill(held, SIGKILL);
+        ptrace(PTRACE_DETACH, held, NULL, NULL);
+    }
     if (c.fd >= 0)
         close(c.fd);
     fail_msg("%s", ka_err);
+}
+
+static pid_t thread_id(pid_t pid, const char *name);
+
+/* Let traced thread tid go on from the stops it is in (a signal's: with
+ * the signal); *fork_child receives the process it forks, if it does. */
+static void let_go(pid_t tid, pid_t *fork_child)
+{
+    int st;
+    while (waitpid(tid, &st, __WALL | WNOHANG) == tid && WIFSTOPPED(st)) {
+        unsigned long msg = 0;
+        int event = st >> 16, sig = WSTOPSIG(st);
+        if (event == PTRACE_EVENT_FORK && ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0)
+            *fork_child = (pid_t)msg;
+        ptrace(PTRACE_CONT, tid, NULL, (void *)(long)(event || sig == SIGTRAP ? 0 : sig));
+    }
+}
+
+/* Stop tracing thread tid, wherever it is. */
+static void untrace(pid_t tid)
+{
+    ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
+    for (double t0 = mono_s(); mono_s() - t0 < 5;) {
+        int st;
+        pid_t r = waitpid(tid, &st, __WALL | WNOHANG);
+        if (r == tid && WIFSTOPPED(st)) {
+            int event = st >> 16, sig = WSTOPSIG(st);
+            ptrace(PTRACE_DETACH, tid, NULL, (void *)(long)(event || sig == SIGTRAP ? 0 : sig));
+            return;
+        }
+        if (r < 0)
+            return;
+        usleep(1000);
+    }
+}
+
+/* A snapshot whose log rotation fails after its child was forked (the
+ * next segments' names are taken by folders: neither the spare's rename
+ * nor a new file can take them): the writer kills the child
+ * (snapshotter_cancel), says why the log failed and turns read-only
+ * (/healthz 503); SIGTERM exits 0 and leaves nothing running. `hold`: the
+ * child is traced from its fork on and held in its exit once killed (a
+ * child blocked in the kernel): the writer gives up on it after
+ * --snapshot-stall (1 s), says so and goes on, instead of waiting for it
+ * for ever. Bounded: 15 s for /healthz to turn, server_stop's 60 s. */
+static void snapshot_cancel(int hold)
+{
+    char st[256], seg[320];
+    snprintf(st, sizeof st, "%s/cancel-%d", dir, hold);
+    server s;
+    /* the first snapshot (of the new state's START record, lsn 1) falls due after 1 s */
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --snapshot-fork 1 --snapshot-stall 1 --snapshot-interval 1 "
+                          "--snapshot-replay 0");
+    if (file_has(s.log, NO_FORK)) {
+        assert_int_equal(server_stop(&s), 0);
+        print_message("snapshot cancel: skipped: the server says \"%s\" (serve/snapshotter.h)\n", NO_FORK);
+        skip();
+    }
+    for (int lsn = 2; lsn < 40; lsn++) {
+        snprintf(seg, sizeof seg, "%s/wal-%020d.log", st, lsn);
+        assert_int_equal(mkdir(seg, 0755), 0);
+    }
+    pid_t writer = 0, child = 0;
+    if (hold && (!(writer = thread_id(s.pid, "colb-writer")) || hold_exits(writer, PTRACE_O_TRACEFORK))) {
+        print_message("snapshot cancel: skipped: this process may not trace the server's writer (%s)\n",
+                      strerror(errno));
+        assert_int_equal(server_stop(&s), 0);
+        skip();
+    }
+    hconn c = { -1, "", 0 };
+    int turned = 0, held = 0;
+    for (double t0 = mono_s(); !turned && mono_s() - t0 < 15; usleep(20000)) {
+        if (writer) {
+            let_go(writer, &child);
+            held = held || (child && held_in_exit(child, 0));
+        }
+        char *ans;
+        if (hconnect(&c, s.port) || hsend(&c, "GET", "/healthz", NULL)) {
+            print_message("snapshot cancel: /healthz: %s\n", ka_err);
+        } else {
+            turned = hread(&c, 5, "GET /healthz", &ans) == 503;
+        }
+        close(c.fd);
+    }
+    if (child) /* killed: it ends */
+        ptrace(PTRACE_DETACH, child, NULL, NULL);
+    if (writer)
+        untrace(writer);
+    char said[160];
+    snprintf(said, sizeof said, "the snapshot process %d, killed, has not exited 1 s later (blocked in the kernel): "
+             "left to end there", (int)child);
+    /* plain: the child reaped, not said; held: said, and left to end */
+    int ok = turned && file_has(s.log, "writes are refused from now on") &&
+             (hold ? held && file_has(s.log, said) : !file_has(s.log, "snapshot process") && !snapshot_child(s.pid));
+    int stopped = server_stop(&s);
+    if (!ok) {
+        print_file(s.log);
+        fail_msg("%s: /healthz %s 503 in 15 s; child %d %s", hold ? "a child held in its exit" : "a child",
+                 turned ? "turned" : "did not turn", (int)child,
+                 hold ? (held ? "held in its exit" : "not held in its exit") : "(not traced)");
+    }
+    assert_int_equal(stopped, 0);
+    assert_int_equal(alive_on(st), 0);
+    print_message("snapshot cancel: the log's rotation failed, the child %s; the server went on read-only\n",
+                  hold ? "held in its exit given up on after 1 s" : "killed and reaped");
+}
+
+static void test_snapshot_cancel(void **state)
+{
+    (void)state;
+    snapshot_cancel(0);
+    snapshot_cancel(1);
 }
 
 /* A power cut can lose the unsynced tail of a segment while a later one
@@ -2127,11 +2648,9 @@ static void test_threads(void **state)
     print_message("threads: %d, all named: %s\n", n, names);
 }
 
-/* The scheduling policy of server pid's thread named `name` (field 41 of
- * its /proc stat: 0 SCHED_OTHER, 5 SCHED_IDLE), looked for up to 3 s (a
- * thread names itself once it runs; the applier after it has set its
- * class); -1 when there is none. */
-static int thread_policy(pid_t pid, const char *name)
+/* The id of server pid's thread named `name`, looked for up to 3 s (a
+ * thread names itself once it runs); 0 when there is none. */
+static pid_t thread_id(pid_t pid, const char *name)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
@@ -2141,31 +2660,41 @@ static int thread_policy(pid_t pid, const char *name)
         DIR *dh = opendir(path);
         assert_non_null(dh);
         struct dirent *de;
-        int policy = -1;
-        while (policy < 0 && (de = readdir(dh))) {
-            char n[64], p[320], buf[1024];
+        pid_t tid = 0;
+        while (!tid && (de = readdir(dh))) {
+            char n[64];
             if (de->d_name[0] == '.')
                 continue;
             thread_name((int)pid, de->d_name, n, sizeof n);
-            if (strcmp(n, name))
-                continue;
-            snprintf(p, sizeof p, "/proc/%d/task/%s/stat", (int)pid, de->d_name);
-            FILE *f = fopen(p, "r");
-            size_t got = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-            if (f)
-                fclose(f);
-            buf[got] = '\0';
-            char *t = strrchr(buf, ')'); /* fields from 3 on follow the name */
-            for (int field = 2; t && field < 41; field++)
-                t = strchr(t + 1, ' ');
-            if (t)
-                policy = atoi(t + 1);
+            if (!strcmp(n, name))
+                tid = (pid_t)atoi(de->d_name);
         }
         closedir(dh);
-        if (policy >= 0)
-            return policy;
+        if (tid)
+            return tid;
     }
-    return -1;
+    return 0;
+}
+
+/* The scheduling policy of server pid's thread named `name` (field 41 of
+ * its /proc stat: 0 SCHED_OTHER, 5 SCHED_IDLE; the applier names itself
+ * after it has set its class); -1 when there is none. */
+static int thread_policy(pid_t pid, const char *name)
+{
+    pid_t tid = thread_id(pid, name);
+    if (!tid)
+        return -1;
+    char p[320], buf[1024];
+    snprintf(p, sizeof p, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+    FILE *f = fopen(p, "r");
+    size_t got = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[got] = '\0';
+    char *t = strrchr(buf, ')'); /* fields from 3 on follow the name */
+    for (int field = 2; t && field < 41; field++)
+        t = strchr(t + 1, ' ');
+    return t ? atoi(t + 1) : -1;
 }
 
 /* --applier-class: the applier thread in the default class, or in
@@ -2233,11 +2762,14 @@ int main(void)
         cmocka_unit_test_teardown(test_crash, kill_leftovers),
         cmocka_unit_test_teardown(test_bad_requests, kill_leftovers),
         cmocka_unit_test_teardown(test_keepalive, kill_leftovers),
+        cmocka_unit_test_teardown(test_malformed_http, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_replay, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_window, kill_leftovers),
         cmocka_unit_test_teardown(test_decision_codes, kill_leftovers),
+        cmocka_unit_test_teardown(test_kernel_note, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_child, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_stall, kill_leftovers),
+        cmocka_unit_test_teardown(test_snapshot_cancel, kill_leftovers),
         cmocka_unit_test_teardown(test_repair_log, kill_leftovers),
         cmocka_unit_test_teardown(test_log_full, kill_leftovers),
         cmocka_unit_test_teardown(test_threads, kill_leftovers),
