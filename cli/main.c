@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "colb/policy.h"
+
 #include "checkpoint.h"
 #include "experiment.h"
 #include "outdir.h"
@@ -520,6 +522,18 @@ static int cmd_run(int argc, char **argv)
     return 0;
 }
 
+/* 0, or 1 after one line when COLB_KERNEL names a kernel path that is
+ * unknown or that this CPU cannot run: every policy would fail to be made
+ * (a run's jobs with "invalid argument", a service's first choose). */
+static int kernel_unusable(void)
+{
+    if (colb_kernel_path())
+        return 0;
+    say("COLB_KERNEL=%s is not a kernel path this CPU runs (avx512, avx2 or portable; unset: the fastest)",
+        getenv("COLB_KERNEL"));
+    return 1;
+}
+
 static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
@@ -527,6 +541,12 @@ static int dispatch(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
+    int computes = !strcmp(cmd, "run") || !strcmp(cmd, "reproduce") || !strcmp(cmd, "bench-quality") ||
+                   !strcmp(cmd, "serve");
+    for (int i = 2; i < argc && computes; i++)
+        computes = strcmp(argv[i], "--help") && strcmp(argv[i], "-h"); /* help computes nothing */
+    if (computes && kernel_unusable())
+        return EXIT_USAGE;
     if (!strcmp(cmd, "run"))
         return cmd_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "reproduce"))

@@ -571,6 +571,33 @@ static void test_online_example(void **state)
     assert_non_null(strstr(out, "clusters found: 3 (true: 3)"));
 }
 
+/* A COLB_KERNEL that names no path this CPU runs is refused before any
+ * work, in one line naming it, by every command that computes (a run used
+ * to fail its jobs with "invalid argument", a service its every choose);
+ * help and the policy list still answer. */
+static void test_kernel_unusable(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", err[4096], cmd[600];
+    assert_non_null(mkdtemp(dir));
+    setenv("COLB_KERNEL", "avx9000", 1);
+    snprintf(cmd, sizeof cmd, "serve --state %s/kernel-state --dim 5", dir);
+    const char *const cmds[] = { "run --users 10 --horizon 10 --repeats 1 --plots 0 --out /nonexistent/x",
+                                 "reproduce --quick --out /nonexistent/x", "bench-quality --quick --out /nonexistent/x",
+                                 cmd };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        int st = colb_run(cmds[i], err, sizeof err);
+        if (st != 2 || lines(err) != 1 || !strstr(err, "COLB_KERNEL=avx9000"))
+            fail_msg("colb %s under COLB_KERNEL=avx9000: status %d, stderr '%s'", cmds[i], st, err);
+    }
+    assert_int_equal(colb_run("run --help", err, sizeof err), 0);
+    assert_int_equal(colb_run("policies", err, sizeof err), 0);
+    unsetenv("COLB_KERNEL");
+    snprintf(cmd, sizeof cmd, "%s/kernel-state", dir);
+    assert_int_equal(access(cmd, F_OK), -1); /* no state was made */
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -587,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_extra_experiments_run),
         cmocka_unit_test(test_online_example),
         cmocka_unit_test(test_ctrl_c_while_plotting),
+        cmocka_unit_test(test_kernel_unusable),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }
