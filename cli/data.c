@@ -128,6 +128,12 @@ int data_env_open(data_env *d, run_config *c, char *err, size_t err_len)
         }
         ds = top;
     }
+    if (c->sim.env.arms > colb_dataset_items(ds)) { /* else every job would fail as it starts */
+        snprintf(err, err_len, "--arms %zu: the data set has %zu items (arms K must be in [1, %zu])", c->sim.env.arms,
+                 colb_dataset_items(ds), colb_dataset_items(ds));
+        colb_dataset_free(ds);
+        return -1;
+    }
     d->ds = ds;
     d->K = c->sim.env.arms;
     /* auto: the CLUB protocol (contexts per user) when every policy is

@@ -508,7 +508,8 @@ static void test_bench_quality(void **state)
  * arms under the per-user protocol, 10 repeats: random's regret after round 1
  * is 0 in some repeat (probability 1 - 2^-10; the seed is fixed), where the
  * ratio is undefined, so the point has no ratio (it had the mean of the
- * other repeats' ratios, under "repeats = 10"). */
+ * other repeats' ratios, under "repeats = 10"). On the same data, more arms
+ * than items is refused before any work. */
 static void test_ratio_every_repeat(void **state)
 {
     (void)state;
@@ -533,6 +534,15 @@ static void test_ratio_every_repeat(void **state)
     assert_non_null(end);
     assert_true(end - row > 2 && !strncmp(end - 2, ",,", 2)); /* ratio and its interval empty */
     free(t);
+    /* more arms than items: refused before any job, in one line, and no
+     * results folder is made (each job used to fail as it started) */
+    snprintf(args, sizeof args, "run --env logged --features %s/f.tsv --positives %s/p.tsv --arms 4 --dim 2 "
+             "--horizon 2 --policies linucb-ind,random --out %s/o4 --quiet 1", dir, dir, dir);
+    rc = colb_run(args, err, sizeof err);
+    if (rc != 1 || lines(err) != 1 || !strstr(err, "--arms 4: the data set has 3 items"))
+        fail_msg("more arms than items: exit %d: %s", rc, err);
+    snprintf(path, sizeof path, "%s/o4", dir);
+    assert_int_equal(access(path, F_OK), -1);
 }
 
 /* Every supplementary experiment file (experiments/extra) loads, validates
