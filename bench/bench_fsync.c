@@ -203,9 +203,10 @@ int main(int argc, char **argv)
         else if (a[0] != '-')
             dir = a;
         else {
-            fprintf(stderr, "usage: bench_fsync [--rate R] [--seconds T] [--syncers S[,S...]] "
-                            "[--record-bytes B] [DIR]\n");
-            return 2;
+            int help = !strcmp(a, "--help") || !strcmp(a, "-h");
+            fprintf(help ? stdout : stderr, "usage: bench_fsync [--rate R] [--seconds T] [--syncers S[,S...]] "
+                                            "[--record-bytes B] [DIR]\n");
+            return help ? 0 : 2;
         }
     }
     if (!(rate >= 1 && rate <= 1e6) || !(seconds > 0 && seconds <= 600) || rec_bytes < 1 ||

@@ -239,10 +239,10 @@ static int write_md(const q_run *q, const char *dir, const char *cmd, double wal
     width_shared(b, shared, sizeof shared);
     fprintf(f, "# colb quality benchmark\n\n`%s` (colb %s, %.0f s)\n\n", cmd, COLB_VERSION_STRING, wall);
     fprintf(f, "Clustered users, L = %zu clusters of sizes ~ i^-z, d = %zu, K = %zu, T = %zu rounds, "
-               "%zu repeats (paired: every policy of a setting sees the same users, contexts and "
+               "%zu repeat%s (paired: every policy of a setting sees the same users, contexts and "
                "noise), seed %llu. Every policy explores the same way: %s. Group learners %s "
                "their users' samples%s. Grid: N in {",
-            b->sim.env.clusters, b->sim.env.dim, b->sim.env.arms, b->sim.horizon, q->R,
+            b->sim.env.clusters, b->sim.env.dim, b->sim.env.arms, b->sim.horizon, q->R, q->R == 1 ? "" : "s",
             (unsigned long long)b->sim.seed, shared, b->sim.policy.pooled_updates ? "pool" : "average",
             b->sim.policy.diversify ? ", members diversified within rounds" : "");
     for (size_t i = 0; i < g->n_users; i++)
