@@ -1270,6 +1270,90 @@ static void test_stale_temporaries_removed(void **state)
     colb_env_free(e);
 }
 
+/* colb_file_write (colb/file.h), the same writer for an application's own
+ * files: it replaces a file whole, keeps its permissions, removes a killed
+ * writer's temporary of the same path (and only that), leaves the old
+ * content and no temporary when the write fails (with the reason), and
+ * refuses NULL. */
+static void test_file_write(void **state)
+{
+    (void)state;
+    char dir[300], path[340], other[340], msg[512], name[600];
+    snprintf(dir, sizeof dir, "%s/filewrite", tmpdir);
+    assert_int_equal(mkdir(dir, 0777), 0);
+    snprintf(path, sizeof path, "%s/a.csv", dir);
+    assert_ok(colb_file_write(path, "one\n", 4, msg, sizeof msg));
+    assert_int_equal(chmod(path, 0640), 0);
+    assert_ok(colb_file_write(path, "two,2\n", 6, msg, sizeof msg));
+    char *text = slurp(path, NULL);
+    assert_string_equal(text, "two,2\n");
+    free(text);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0640);
+    assert_ok(colb_file_write(path, NULL, 0, msg, sizeof msg)); /* empty */
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_size, 0);
+    /* a dead writer's temporary of a.csv goes; another target's stays */
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    snprintf(name, sizeof name, "a.csv.tmp.%ld.7", (long)pid);
+    touch(dir, name);
+    snprintf(name, sizeof name, "b.csv.tmp.%ld.7", (long)pid);
+    touch(dir, name);
+    assert_ok(colb_file_write(path, "three\n", 6, msg, sizeof msg));
+    char *left = temporaries(dir), want[64];
+    snprintf(want, sizeof want, "b.csv.tmp.%ld.7\n", (long)pid);
+    assert_string_equal(left, want);
+    free(left);
+    snprintf(name, sizeof name, "%s/b.csv.tmp.%ld.7", dir, (long)pid);
+    assert_int_equal(unlink(name), 0);
+    /* a write that fails (a file size limit, in a child): the old content
+     * stays, no temporary is left, the reason is said */
+    static char big[4096];
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    pid = fork();
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = { 100, 100 };
+        setrlimit(RLIMIT_FSIZE, &rl);
+        colb_status st = colb_file_write(path, big, sizeof big, msg, sizeof msg);
+        if (write(fd[1], msg, strlen(msg) + 1) < 0)
+            _exit(3);
+        _exit(st == COLB_EIO ? 0 : 1);
+    }
+    int wst;
+    assert_int_equal(waitpid(pid, &wst, 0), pid);
+    char child_msg[512] = "";
+    ssize_t got = read(fd[0], child_msg, sizeof child_msg - 1);
+    child_msg[got > 0 ? got : 0] = '\0';
+    close(fd[0]);
+    close(fd[1]);
+    assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+    if (!strstr(child_msg, "File too large") || !strstr(child_msg, path))
+        fail_msg("no path and reason in '%s'", child_msg);
+    text = slurp(path, NULL);
+    assert_string_equal(text, "three\n");
+    free(text);
+    assert_int_equal(count_entries(dir), 1);
+    /* a folder in the way, a missing folder, NULL */
+    snprintf(other, sizeof other, "%s/sub", dir);
+    assert_int_equal(mkdir(other, 0777), 0);
+    assert_status(colb_file_write(other, "x", 1, msg, sizeof msg), COLB_EIO);
+    assert_non_null(strstr(msg, "cannot replace"));
+    assert_int_equal(rmdir(other), 0);
+    snprintf(other, sizeof other, "%s/no/such/f", dir);
+    assert_status(colb_file_write(other, "x", 1, msg, sizeof msg), COLB_EIO);
+    assert_non_null(strstr(msg, other));
+    assert_status(colb_file_write(NULL, "x", 1, msg, sizeof msg), COLB_EINVAL);
+    assert_status(colb_file_write(path, NULL, 1, msg, sizeof msg), COLB_EINVAL);
+    assert_status(colb_file_write("", "x", 1, msg, sizeof msg), COLB_EINVAL);
+    assert_int_equal(count_entries(dir), 1);
+}
+
 /* ---- sizes -------------------------------------------------------------------- */
 
 static void test_size_close_to_state(void **state)
@@ -1810,6 +1894,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_near_singular_saves_and_loads),
         cmocka_unit_test(test_atomic_durable_writes),
         cmocka_unit_test(test_stale_temporaries_removed),
+        cmocka_unit_test(test_file_write),
         cmocka_unit_test(test_size_close_to_state),
         cmocka_unit_test(test_ridge_symmetric_and_rebase),
         cmocka_unit_test(test_v1_user_banks),
