@@ -222,7 +222,9 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
     if not any(params.key_of(k) == "learner-noise" for k in opts):
         noise = ctypes.create_string_buffer(64)
         lib.colb_sim_spec_get(spec, b"noise", noise, 64)
-        params.apply(lib.colb_sim_spec_set, spec, [("learner-noise", noise.value.decode())], kinds)
+        # the shortest text of the double reads back as that double
+        params.apply(lib.colb_sim_spec_set, spec, [("learner-noise", float(noise.value.decode()))],
+                     kinds)
     c_names = (ctypes.c_char_p * len(names))(*[_lib.c_str(n, "policy name") for n in names])
     lib.colb_sim_spec_set_policies(spec, c_names, len(names))
     msg = _lib.msg_buffer()
