@@ -94,7 +94,7 @@ static const option_def OPTS[] = {
     /* fair comparisons: one width for all, diversification, sampling, SCLUB, LOCB */
     { "diversify", K_BOOL, OFF(sim.policy.diversify), 0, 1, NULL, "comparison", "group learners diversify their members' choices within a round (hallucinated updates)" },
     { "sampling", K_ENUM, OFF(sim.policy.sampling), 0, 0, "ucb|ts", "comparison", "S: every learner chooses by UCB or by Thompson sampling" },
-    { "club-own-alpha", K_BOOL, OFF(sim.policy.club_own_alpha), 0, 1, NULL, "comparison", "CLUB explores with --club-alpha and its published bonus, not the shared width (set by --club-alpha; an override)" },
+    { "club-own-alpha", K_BOOL, OFF(sim.policy.club_own_alpha), 0, 1, NULL, "comparison", "CLUB explores with --club-alpha and its published bonus, not the shared width (an override; --club-alpha sets it to 1 unless it is given: given, it decides, in any order)" },
     { "tune", K_BOOL, OFF(tune), 0, 1, NULL, "comparison", "tune every policy's fixed width alpha on a burn-in, the same way for all" },
     { "tune-burn-in", K_SIZE, OFF(tune_burn_in), 1, 1e6, NULL, "comparison", "B: rounds of the width tuning's burn-in" },
     { "tune-repeats", K_SIZE, OFF(tune_repeats), 1, 1000, NULL, "comparison", "R: repeats per alpha of the width tuning" },
@@ -364,7 +364,9 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
         *(double *)(base + o->off) = v;
         if (!strcmp(key, "learner-noise"))
             c->learner_noise_set = 1;
-        if (!strcmp(key, "club-alpha")) /* CLUB's own width: an override */
+        /* CLUB's own width, an override: --club-alpha turns it on unless
+         * --club-own-alpha is given, wherever and in whatever order */
+        if (!strcmp(key, "club-alpha") && !c->club_own_alpha_set)
             c->sim.policy.club_own_alpha = 1;
         return 0;
     }
@@ -377,6 +379,8 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
             return -1;
         }
         *(int *)(base + o->off) = v;
+        if (!strcmp(key, "club-own-alpha"))
+            c->club_own_alpha_set = 1;
         return 0;
     }
     case K_STR:
@@ -524,6 +528,21 @@ int config_check(const run_config *c, char *err, size_t err_len)
     if (c->tune && c->club_tune) {
         snprintf(err, err_len, "tune = 1 tunes every policy's width; club-tune = 1 tunes CLUB alone "
                                "(the paper's protocol): choose one");
+        return -1;
+    }
+    /* CLUB's own width (an explicit club-own-alpha decides it) and the
+     * tunings that would decide otherwise are a contradiction, not an
+     * override: tune = 1 gave CLUB the shared width, club-tune = 1 its own,
+     * whatever club-own-alpha said */
+    if (c->club_own_alpha_set && c->club_tune && !c->sim.policy.club_own_alpha) {
+        snprintf(err, err_len, "club-tune = 1 tunes CLUB's own alpha; club-own-alpha = 0 keeps CLUB "
+                               "on the shared width: choose one");
+        return -1;
+    }
+    if (c->tune && c->sim.policy.club_own_alpha) {
+        snprintf(err, err_len, "tune = 1 gives every policy, CLUB included, the same tuned width; "
+                 "club-own-alpha = 1%s gives CLUB its own: choose one",
+                 c->club_own_alpha_set ? "" : " (set by club-alpha)");
         return -1;
     }
     for (size_t i = 0; i < c->n_policies; i++)

@@ -24,6 +24,7 @@ typedef struct run_config {
     char policies[MAX_POLICIES][NAME_LEN];
     size_t n_policies;
     int learner_noise_set;           /* 0: learner R follows the env noise */
+    int club_own_alpha_set;          /* club-own-alpha given: club-alpha does not set it */
     data_kind data;
     char data_dir[PATH_LEN];         /* Last.FM directory */
     char features[PATH_LEN], positives[PATH_LEN];

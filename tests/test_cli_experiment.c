@@ -227,6 +227,71 @@ static void test_fuzz_seeds_are_the_experiments(void **state)
     assert_true(n >= 6);
 }
 
+/* --club-alpha turns CLUB's own width on unless --club-own-alpha is given;
+ * given, club-own-alpha decides, in either order, from the file or the
+ * command line (the results of `--club-alpha X --club-own-alpha 0` and of
+ * the other order were different); the tunings that contradict an explicit
+ * choice are usage errors. */
+static void test_club_own_alpha_in_any_order(void **state)
+{
+    (void)state;
+    static const char *const runs[][4] = {
+        /* options in order (NULL ends), then the club-own-alpha wanted */
+        { "club-alpha=0.3", "club-own-alpha=0", NULL, "0" },
+        { "club-own-alpha=0", "club-alpha=0.3", NULL, "0" },
+        { "club-alpha=0.3", "club-own-alpha=1", NULL, "1" },
+        { "club-own-alpha=1", "club-alpha=0.3", NULL, "1" },
+        { "club-alpha=0.3", NULL, NULL, "1" },
+        { "club-own-alpha=1", NULL, NULL, "1" },
+        { "club-alpha2=3", NULL, NULL, "0" },
+    };
+    run_config *c = malloc(sizeof *c);
+    assert_non_null(c);
+    char err[ERR_LEN], v[64];
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        config_default(c);
+        for (size_t k = 0; k < 3 && runs[i][k]; k++) {
+            char key[64];
+            const char *eq = strchr(runs[i][k], '=');
+            snprintf(key, sizeof key, "%.*s", (int)(eq - runs[i][k]), runs[i][k]);
+            assert_int_equal(config_set(c, key, eq + 1, err, sizeof err), 0);
+        }
+        config_get(c, "club-own-alpha", v, sizeof v);
+        if (strcmp(v, runs[i][3]))
+            fail_msg("%s, %s: club-own-alpha = %s, want %s", runs[i][0], runs[i][1] ? runs[i][1] : "-", v,
+                     runs[i][3]);
+        assert_int_equal(config_check(c, err, sizeof err), 0);
+    }
+    /* the file says one thing, the command line (applied after) another */
+    experiment *e = fresh();
+    assert_int_equal(load(e, "club-own-alpha = 0\n[reading a]\nclub-alpha = 2\n", err, sizeof err), 0);
+    experiment_finish(e);
+    config_get(&e->cfg[0], "club-own-alpha", v, sizeof v);
+    assert_string_equal(v, "0");
+    free(e);
+    e = fresh();
+    assert_int_equal(load(e, "club-alpha = 2\n", err, sizeof err), 0);
+    experiment_finish(e);
+    assert_int_equal(experiment_set(e, "club-own-alpha", "0", err, sizeof err), 0);
+    config_get(&e->cfg[0], "club-own-alpha", v, sizeof v);
+    assert_string_equal(v, "0");
+    free(e);
+    /* contradictions */
+    config_default(c);
+    assert_int_equal(config_set(c, "club-own-alpha", "0", err, sizeof err), 0);
+    assert_int_equal(config_set(c, "club-tune", "1", err, sizeof err), 0);
+    assert_int_equal(config_check(c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "club-tune = 1 tunes CLUB's own alpha; club-own-alpha = 0"));
+    config_default(c);
+    assert_int_equal(config_set(c, "club-alpha", "0.3", err, sizeof err), 0);
+    assert_int_equal(config_set(c, "tune", "1", err, sizeof err), 0);
+    assert_int_equal(config_check(c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "club-own-alpha = 1 (set by club-alpha) gives CLUB its own: choose one"));
+    assert_int_equal(config_set(c, "club-own-alpha", "0", err, sizeof err), 0);
+    assert_int_equal(config_check(c, err, sizeof err), 0);
+    free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_values_are_checked),
         cmocka_unit_test(test_shortest_doubles),
         cmocka_unit_test(test_fuzz_seeds_are_the_experiments),
+        cmocka_unit_test(test_club_own_alpha_in_any_order),
     };
     return cmocka_run_group_tests_name("experiment files", tests, NULL, NULL);
 }

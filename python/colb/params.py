@@ -136,8 +136,11 @@ def apply(setter, params, items, kinds):
 
     As in ``colb run`` (cli/options.c), ``club-alpha`` also sets
     ``club-own-alpha`` to 1 (CLUB's own alpha is an override that the
-    library's key alone leaves unused); a later ``club-own-alpha`` wins."""
+    library's key alone leaves unused) unless ``club-own-alpha`` is among
+    the items: given, it decides, before or after ``club-alpha``."""
     msg = _lib.msg_buffer()
+    items = list(items)
+    own_given = any(key_of(name) == "club-own-alpha" for name, _ in items)
     for name, value in items:
         key = key_of(name)
         _lib.refuse_masked(value, name)
@@ -152,7 +155,7 @@ def apply(setter, params, items, kinds):
         if st:
             extra = suggest(name, kinds) if st == _lib.CODE["COLB_ENOTFOUND"] else ""
             raise _lib.error(st, msg.value.decode(errors="replace") + extra)
-        if key == "club-alpha":
+        if key == "club-alpha" and not own_given:
             st = setter(params, b"club-own-alpha", b"1", msg, _lib.MSG_LEN)
             if st:
                 raise _lib.error(st, msg.value)

@@ -115,14 +115,19 @@ def test_plot_needs_matplotlib():
 
 def test_club_alpha_is_colb_runs_override(tool, tmp_path):
     """club_alpha gives CLUB its own exploration alpha, as --club-alpha does
-    in colb run (it sets club-own-alpha); a later club_own_alpha=False undoes
-    it, as a later --club-own-alpha 0 does."""
+    in colb run (it sets club-own-alpha); a club_own_alpha given with it
+    decides, before or after it, as --club-own-alpha does."""
     res = same_as_cli(tool, tmp_path, policies=["club", "cmlb"], club_alpha=0.3, **SMALL)
     assert res.info[0][0].startswith("alpha=0.3 ") and res.settings["club-own-alpha"] == "1"
     assert colb.Policy("club", 4, 2, club_alpha=0.3).options["club_own_alpha"] is True
     assert colb.Policy("club", 4, 2, club_alpha=0.3,
                        club_own_alpha=False).options["club_own_alpha"] is False
+    assert colb.Policy("club", 4, 2, club_own_alpha=False,
+                       club_alpha=0.3).options["club_own_alpha"] is False
     assert colb.Policy("club", 4, 2).options["club_own_alpha"] is False
+    for order in ({"club_alpha": 0.3, "club_own_alpha": 0}, {"club_own_alpha": 0, "club_alpha": 0.3}):
+        res = same_as_cli(tool, tmp_path / str(list(order)), policies=["club"], **order, **SMALL)
+        assert res.settings["club-own-alpha"] == "0"
 
 
 def test_to_csv_from_threads(tmp_path):
