@@ -57,6 +57,43 @@ static void usage(FILE *f)
     fprintf(f, "\nexit status: 0 success, 1 run failed, 2 usage error, 130/143 interrupted (checkpoint saved)\n");
 }
 
+/* Every option of the environment given on this command line (`seen`; a
+ * swept one too) is read by the environment of some setting of e: --zipf
+ * with --env personalized would change nothing, and settings.txt would
+ * list it as if it did. 0, or -1 with "option '--zipf' is not used by
+ * --env personalized, only by clustered; leave it out" in err. Keys set
+ * by an experiment file are not refused (a file's top level serves
+ * readings of several environments, and a file may be run with another
+ * --env); settings.txt marks those no setting read. */
+static int check_env_options(const experiment *e, const seen_opts *seen, char *err, size_t err_len)
+{
+    for (size_t i = 0; i < seen->n; i++) {
+        int swept = !strcmp(seen->key[i], "sweep");
+        const char *key = swept ? e->cfg[0].sweep_key : seen->key[i], *why = NULL;
+        const char *envs = option_envs(key, &why);
+        int used = !envs;
+        for (size_t r = 0; r < e->n_readings && !used; r++)
+            used = config_env_uses(&e->cfg[r], key);
+        if (used)
+            continue;
+        char names[MAX_READINGS * MAX_SWEEP * 16] = "", only[128];
+        for (size_t r = 0; r < e->n_readings; r++) {
+            char one[MAX_SWEEP * NAME_LEN];
+            config_env_names(&e->cfg[r], one, sizeof one);
+            if (!strstr(names, one))
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? ", " : "", one);
+        }
+        snprintf(only, sizeof only, "%s", envs);
+        for (char *b = strchr(only, '|'); b; b = strchr(b, '|'))
+            *b = ',', memmove(b + 2, b + 1, strlen(b + 1) + 1), b[1] = ' ';
+        snprintf(err, err_len, "option '--%s'%s is not used by --env %s, only by %s%s%s%s; leave it out", key,
+                 swept ? " (swept by --sweep)" : "", names, only, why ? " (" : "", why ? why : "",
+                 why ? ")" : "");
+        return -1;
+    }
+    return 0;
+}
+
 /* Parse `--key value`, `--key=value`, -c FILE, -j N into the experiment;
  * the experiment file (if any) is loaded first, then the other options
  * override it. Each option may be given once, from argv[own] on (the
@@ -148,7 +185,8 @@ static int parse_run_args(int argc, char **argv, int own, experiment *e, const c
             return EXIT_USAGE;
         }
     }
-    if (run_check_settings(e, err, sizeof err)) { /* every sweep value too, before any work */
+    if (check_env_options(e, &seen, err, sizeof err) ||
+        run_check_settings(e, err, sizeof err)) { /* every sweep value too, before any work */
         say("%s", err);
         return EXIT_USAGE;
     }

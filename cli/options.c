@@ -48,7 +48,7 @@ static const option_def OPTS[] = {
     /* environment */
     { "env", K_ENUM, 0, 0, 0, "clustered|personalized|lastfm|logged", "environment", "E: kind of environment" },
     { "users", K_SIZE, OFF(sim.env.users), 1, 1u << 31, NULL, "environment", "N: users" },
-    { "clusters", K_SIZE, OFF(sim.env.clusters), 1, 1u << 31, NULL, "environment", "L: clusters (clustered)" },
+    { "clusters", K_SIZE, OFF(sim.env.clusters), 1, 1u << 31, NULL, "environment", "L: clusters" },
     { "zipf", K_DOUBLE, OFF(sim.env.zipf), 0, 50, NULL, "environment", "z: cluster l has share ~ l^-z" },
     { "dim", K_SIZE, OFF(sim.env.dim), 1, 4096, NULL, "environment", "d: context dimension" },
     { "arms", K_SIZE, OFF(sim.env.arms), 1, 1e6, NULL, "environment", "K: arms per round" },
@@ -56,8 +56,8 @@ static const option_def OPTS[] = {
     { "sigma-theta", K_DOUBLE, OFF(sim.env.sigma_theta), 0, COLB_SCALE_MAX, NULL, "environment", "s: personalized spread of theta_u around mu" },
     { "normalize", K_BOOL, OFF(sim.env.normalize), 0, 1, NULL, "environment", "personalized: scale so ||theta|| <= 1" },
     { "data-dir", K_STR, OFF(data_dir), 0, PATH_LEN, NULL, "data", "DIR: data folder: Last.FM is DIR/hetrec2011-lastfm-2k, or DIR itself if it holds artists.dat (default $COLB_DATA_DIR, else ../shared/data)" },
-    { "features", K_STR, OFF(features), 0, PATH_LEN, NULL, "data", "FILE: item features (env logged)" },
-    { "positives", K_STR, OFF(positives), 0, PATH_LEN, NULL, "data", "FILE: positive user-item pairs (env logged)" },
+    { "features", K_STR, OFF(features), 0, PATH_LEN, NULL, "data", "FILE: item features" },
+    { "positives", K_STR, OFF(positives), 0, PATH_LEN, NULL, "data", "FILE: positive user-item pairs" },
     { "feature-cache", K_STR, OFF(feature_cache), 0, PATH_LEN, NULL, "data", "FILE: Last.FM feature cache" },
     { "protocol", K_ENUM, OFF(protocol), 0, 0, "auto|shared|per-user", "data", "P: contexts shared by all users or drawn per user" },
     { "top-users", K_SIZE, OFF(top_users), 0, 1u << 31, NULL, "data", "M: keep the M most active users (0: all)" },
@@ -104,6 +104,27 @@ static const option_def OPTS[] = {
     { "locb-gamma", K_DOUBLE, OFF(sim.policy.locb_gamma), 1e-6, BIG, NULL, "locb", "g: a seed's neighbourhood is final when F(T_seed) <= g/4" },
 };
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])
+
+/* The options of the environment and data groups that only some kinds of
+ * environment read (the others are read by every kind: env, arms), by
+ * their names in --env, with why the others do not when it is not plain. */
+static const struct env_only {
+    const char *name, *envs, *why;
+} ENV_ONLY[] = {
+    { "users", "clustered|personalized", "a data set has its own users; --top-users keeps the most active" },
+    { "clusters", "clustered", NULL },
+    { "zipf", "clustered", NULL },
+    { "dim", "clustered|personalized|lastfm", "the features file gives d" },
+    { "noise", "clustered|personalized", "logged rewards are 0 or 1; the learners' noise scale is --learner-noise" },
+    { "sigma-theta", "personalized", NULL },
+    { "normalize", "personalized", NULL },
+    { "data-dir", "lastfm", NULL },
+    { "feature-cache", "lastfm", NULL },
+    { "features", "logged", NULL },
+    { "positives", "logged", NULL },
+    { "protocol", "lastfm|logged", NULL },
+    { "top-users", "lastfm|logged", NULL },
+};
 
 static const option_def *find(const char *key)
 {
@@ -574,7 +595,15 @@ void options_help(FILE *f)
             snprintf(lhs, sizeof lhs, "--%s %.*s", o->name, (int)(sp - o->help), o->help);
         else
             snprintf(lhs, sizeof lhs, "--%s", o->name);
-        fprintf(f, "  %-34s %s\n", lhs, text);
+        const char *envs = option_envs(o->name, NULL);
+        char only[96] = "";
+        if (envs) { /* "clustered|personalized" -> " (env clustered, personalized only)" */
+            size_t n = (size_t)snprintf(only, sizeof only, " (env ");
+            for (const char *e = envs; *e && n + 8 < sizeof only; e++)
+                n += (size_t)snprintf(only + n, sizeof only - n, *e == '|' ? ", " : "%c", *e);
+            snprintf(only + n, sizeof only - n, " only)");
+        }
+        fprintf(f, "  %-34s %s%s\n", lhs, text, only);
     }
 }
 
@@ -627,6 +656,57 @@ static void option_value(const option_def *o, const run_config *c, char *out, si
     }
 }
 
+const char *option_envs(const char *key, const char **why)
+{
+    for (size_t i = 0; i < sizeof ENV_ONLY / sizeof ENV_ONLY[0]; i++)
+        if (!strcmp(ENV_ONLY[i].name, key)) {
+            if (why)
+                *why = ENV_ONLY[i].why;
+            return ENV_ONLY[i].envs;
+        }
+    if (why)
+        *why = NULL;
+    return NULL;
+}
+
+/* The kinds of environment the settings of c run on: its env, or every
+ * value of a sweep over env. Their names into names[] (at most MAX_SWEEP);
+ * returns how many. */
+static size_t setting_envs(const run_config *c, const char *names[MAX_SWEEP], char own[NAME_LEN])
+{
+    if (c->n_sweep && !strcmp(c->sweep_key, "env")) {
+        for (size_t s = 0; s < c->n_sweep; s++)
+            names[s] = c->sweep_values[s];
+        return c->n_sweep;
+    }
+    config_get(c, "env", own, NAME_LEN);
+    names[0] = own;
+    return 1;
+}
+
+int config_env_uses(const run_config *c, const char *key)
+{
+    const char *envs = option_envs(key, NULL), *names[MAX_SWEEP];
+    char own[NAME_LEN];
+    if (!envs)
+        return 1;
+    size_t n = setting_envs(c, names, own);
+    for (size_t s = 0; s < n; s++)
+        if (option_choice_index(envs, names[s]) >= 0)
+            return 1;
+    return 0;
+}
+
+void config_env_names(const run_config *c, char *out, size_t len)
+{
+    const char *names[MAX_SWEEP];
+    char own[NAME_LEN];
+    size_t n = setting_envs(c, names, own), at = 0;
+    out[0] = '\0';
+    for (size_t s = 0; s < n && at < len; s++)
+        at += (size_t)snprintf(out + at, len - at, "%s%s", s ? ", " : "", names[s]);
+}
+
 void config_get(const run_config *c, const char *key, char *out, size_t len)
 {
     const option_def *o = find(key);
@@ -639,12 +719,16 @@ void config_get(const run_config *c, const char *key, char *out, size_t len)
 void config_dump(FILE *f, const char *reading, const run_config *c)
 {
     fprintf(f, "[reading %s]\n", reading);
-    char v[PATH_LEN + 64];
+    char v[PATH_LEN + 64], envs[MAX_SWEEP * NAME_LEN];
+    config_env_names(c, envs, sizeof envs);
     for (size_t i = 0; i < N_OPTS; i++) {
         if (!strcmp(OPTS[i].name, "config"))
             continue;
         option_value(&OPTS[i], c, v, sizeof v);
-        fprintf(f, "%s = %s\n", OPTS[i].name, v);
+        if (config_env_uses(c, OPTS[i].name)) /* in effect */
+            fprintf(f, "%s = %s\n", OPTS[i].name, v);
+        else
+            fprintf(f, "# %s = %s (not used by env %s)\n", OPTS[i].name, v, envs);
     }
 }
 

@@ -92,7 +92,24 @@ int config_check(const run_config *c, char *err, size_t err_len);
 /* The value of option `key` in c as text ("" for an unknown key). */
 void config_get(const run_config *c, const char *key, char *out, size_t len);
 
-/* Write every setting of c as `key = value` lines under [reading NAME]. */
+/* The kinds of environment that read option `key` ("clustered|personalized",
+ * the names of --env), and in *why (may be NULL) why the others do not when
+ * that is not plain, or NULL; NULL for an option that every kind reads
+ * (every option outside the environment and data groups, env, arms). */
+const char *option_envs(const char *key, const char **why);
+
+/* 1 when some setting of c reads option `key`: its environment does (or,
+ * with a sweep over env, the environment of one of the swept values). */
+int config_env_uses(const run_config *c, const char *key);
+
+/* The kinds of environment the settings of c run on, "personalized" or
+ * "clustered, lastfm" (a sweep over env), into out. */
+void config_env_names(const run_config *c, char *out, size_t len);
+
+/* Write every setting of c as `key = value` lines under [reading NAME]; an
+ * option that no setting's environment reads (config_env_uses) is written
+ * as a comment, "# zipf = 1 (not used by env personalized)", not as a
+ * setting in effect. */
 void config_dump(FILE *f, const char *reading, const run_config *c);
 
 /* A string of every setting that the results of `policy` can depend on:

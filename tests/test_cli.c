@@ -197,8 +197,10 @@ static void test_sweep_values_checked_first(void **state)
     write_file(path, "1\t0.5\t0\n2\t0\t0.5\n3\t0.5\t0.5\n");
     snprintf(path, sizeof path, "%s/p.tsv", dir);
     write_file(path, "1\t1\n2\t2\n");
-    snprintf(args, sizeof args, "run %s --env logged --features %s/f.tsv --positives %s/p.tsv "
-             "--sweep positives=%s/p.tsv,%s/q.tsv --out %s/c", small, dir, dir, dir, dir, dir);
+    /* (--dim is the features file's: not given) */
+    snprintf(args, sizeof args, "run --horizon 20 --repeats 1 --arms 3 --policies linucb-ind --plots 0 "
+             "--env logged --features %s/f.tsv --positives %s/p.tsv --sweep positives=%s/p.tsv,%s/q.tsv "
+             "--out %s/c", dir, dir, dir, dir, dir);
     rc = colb_run(args, err, sizeof err);
     if (rc != 1 || lines(err) != 1 || !strstr(err, "/q.tsv: cannot open '") ||
         !strstr(err, "q.tsv': No such file or directory"))
@@ -463,7 +465,7 @@ static void test_ratio_every_repeat(void **state)
     snprintf(path, sizeof path, "%s/p.tsv", dir);
     write_file(path, "7\t0\n");
     snprintf(args, sizeof args, "run --env logged --features %s/f.tsv --positives %s/p.tsv --protocol per-user "
-             "--arms 2 --dim 2 --horizon 2 --curve-points 2 --repeats 10 --seed 1 --policies linucb-ind,random "
+             "--arms 2 --horizon 2 --curve-points 2 --repeats 10 --seed 1 --policies linucb-ind,random "
              "--out %s/o --quiet 1", dir, dir, dir);
     int rc = colb_run(args, err, sizeof err);
     if (rc != 0)
@@ -505,6 +507,73 @@ static void test_extra_experiments_run(void **state)
     assert_true(files >= 7);
 }
 
+/* An option of the environment that the chosen environment does not read
+ * is a usage error on the command line (exit 2, one line naming the option
+ * and the environment), not a setting silently ignored; one read by some
+ * setting (a sweep over env) is taken. From an experiment file it is
+ * tolerated, and settings.txt lists it as a comment, not as in effect. */
+static void test_env_options_not_read(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", args[1024], err[4096], path[600];
+    assert_non_null(mkdtemp(dir));
+    static const char *const bad[][3] = {
+        { "--env personalized --zipf 1", "'--zipf' is not used by --env personalized, only by clustered", "" },
+        { "--env personalized --clusters 3", "'--clusters' is not used by --env personalized", "" },
+        { "--sigma-theta 0.3", "'--sigma-theta' is not used by --env clustered, only by personalized", "" },
+        { "--normalize 1", "'--normalize' is not used by --env clustered", "" },
+        { "--env lastfm --users 50", "'--users' is not used by --env lastfm", "--top-users" },
+        { "--env logged --features f --positives p --dim 3", "'--dim' is not used by --env logged",
+          "features file gives d" },
+        { "--env logged --features f --positives p --noise 0.2", "'--noise' is not used by --env logged",
+          "--learner-noise" },
+        { "--data-dir /tmp", "'--data-dir' is not used by --env clustered, only by lastfm", "" },
+        { "--features f", "'--features' is not used by --env clustered, only by logged", "" },
+        { "--top-users 5", "'--top-users' is not used by --env clustered, only by lastfm, logged", "" },
+        { "--env personalized --sweep zipf=0,1", "'--zipf' (swept by --sweep) is not used by --env personalized",
+          "" },
+        { "--sweep env=personalized,lastfm --clusters 2",
+          "'--clusters' is not used by --env personalized, lastfm, only by clustered", "" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(args, sizeof args, "run %s --horizon 2 --repeats 1 --out %s/x", bad[i][0], dir);
+        int rc = colb_run(args, err, sizeof err);
+        if (rc != 2 || lines(err) != 1 || strncmp(err, "colb: option ", 13) || !strstr(err, bad[i][1]) ||
+            !strstr(err, bad[i][2]) || !strstr(err, "leave it out"))
+            fail_msg("'%s': exit %d, stderr '%s'", bad[i][0], rc, err);
+        assert_false(exists(dir, "x"));
+    }
+    /* read by one setting of a sweep over env: taken */
+    snprintf(args, sizeof args, "run --sweep env=clustered,personalized --zipf 1 --sigma-theta 0.2 --users 6 "
+             "--clusters 2 --dim 2 --arms 3 --horizon 4 --repeats 1 --policies random --plots 0 --quiet 1 "
+             "--out %s/s", dir);
+    assert_int_equal(colb_run(args, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/s/settings.txt", dir);
+    char *t = slurp(path, NULL);
+    assert_non_null(t);
+    if (!strstr(t, "\nzipf = 1\n") || !strstr(t, "\nsigma-theta = 0.2\n") ||
+        !strstr(t, "\n# top-users = 0 (not used by env clustered, personalized)\n"))
+        fail_msg("settings.txt of a sweep over env:\n%s", t);
+    free(t);
+    /* from a file: run, and marked as not in effect in settings.txt */
+    snprintf(path, sizeof path, "%s/p.conf", dir);
+    write_file(path, "env = personalized\nzipf = 2\nclusters = 3\nusers = 6\ndim = 2\narms = 3\n"
+                     "horizon = 4\nrepeats = 1\npolicies = random\n");
+    snprintf(args, sizeof args, "run -c %s --plots 0 --quiet 1 --out %s/f", path, dir);
+    if (colb_run(args, err, sizeof err) != 0)
+        fail_msg("a file's key its env does not read: '%s'", err);
+    snprintf(path, sizeof path, "%s/f/settings.txt", dir);
+    t = slurp(path, NULL);
+    assert_non_null(t);
+    if (!strstr(t, "\n# zipf = 2 (not used by env personalized)\n") ||
+        !strstr(t, "\n# clusters = 3 (not used by env personalized)\n") || strstr(t, "\nzipf = ") ||
+        !strstr(t, "\nsigma-theta = 0.1\n"))
+        fail_msg("settings.txt of a personalized run:\n%s", t);
+    free(t);
+    snprintf(args, sizeof args, "rm -rf '%s'", dir);
+    assert_int_equal(system(args), 0);
+}
+
 /* The embedding example (examples/online.c) runs and finds the 3 groups. */
 static void test_online_example(void **state)
 {
@@ -532,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_bench_quality),
         cmocka_unit_test(test_ratio_every_repeat),
         cmocka_unit_test(test_extra_experiments_run),
+        cmocka_unit_test(test_env_options_not_read),
         cmocka_unit_test(test_online_example),
         cmocka_unit_test(test_ctrl_c_while_plotting),
     };

@@ -227,6 +227,53 @@ static void test_fuzz_seeds_are_the_experiments(void **state)
     assert_true(n >= 6);
 }
 
+/* No shipped experiment file sets an option that the environment of no
+ * reading it applies to reads (a top-level key: of some reading; a key of
+ * [reading R]: of R): colb run refuses such an option on the command line,
+ * and tolerates it in files only for readings of several environments. */
+static void test_experiments_set_only_options_their_env_reads(void **state)
+{
+    (void)state;
+    FILE *p = popen("ls experiments/*.conf experiments/extra/*.conf 2>/dev/null", "r");
+    assert_non_null(p);
+    char list[8192];
+    size_t got = fread(list, 1, sizeof list - 1, p);
+    list[got] = '\0';
+    pclose(p);
+    int files = 0;
+    for (char *path = strtok(list, "\n"); path; path = strtok(NULL, "\n"), files++) {
+        experiment *e = fresh();
+        char err[ERR_LEN];
+        if (experiment_load(e, path, err, sizeof err))
+            fail_msg("%s", err);
+        experiment_finish(e);
+        char *text = slurp(path, NULL), section[NAME_LEN + 16] = "";
+        assert_non_null(text);
+        size_t lineno = 0;
+        for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+            lineno++;
+            if (l[0] == '[') {
+                snprintf(section, sizeof section, "%.*s", (int)strcspn(l + 1, "]"), l + 1);
+                continue;
+            }
+            char key[NAME_LEN];
+            snprintf(key, sizeof key, "%.*s", (int)strcspn(l, " \t="), l);
+            if (!option_known(key) || !strcmp(section, "quick"))
+                continue;
+            int used = 0;
+            for (size_t r = 0; r < e->n_readings && !used; r++)
+                if (!section[0] || !strcmp(section + 8, e->reading[r]))
+                    used = config_env_uses(&e->cfg[r], key);
+            if (!used)
+                fail_msg("%s: '%s' (in %s) is read by the environment of none of its readings", path, key,
+                         section[0] ? section : "the top level");
+        }
+        free(text);
+        free(e);
+    }
+    assert_true(files >= 14);
+}
+
 /* --club-alpha turns CLUB's own width on unless --club-own-alpha is given;
  * given, club-own-alpha decides, in either order, from the file or the
  * command line (the results of `--club-alpha X --club-own-alpha 0` and of
@@ -304,6 +351,7 @@ int main(void)
         cmocka_unit_test(test_shortest_doubles),
         cmocka_unit_test(test_fuzz_seeds_are_the_experiments),
         cmocka_unit_test(test_club_own_alpha_in_any_order),
+        cmocka_unit_test(test_experiments_set_only_options_their_env_reads),
     };
     return cmocka_run_group_tests_name("experiment files", tests, NULL, NULL);
 }
