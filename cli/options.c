@@ -38,7 +38,7 @@ static const option_def OPTS[] = {
     { "seed", K_U64, OFF(sim.seed), 0, 0, NULL, "run", "S: master seed" },
     { "threads", K_SIZE, OFF(sim.threads), 1, 1024, NULL, "run", "J: worker threads (results do not depend on it)" },
     { "curve-points", K_SIZE, OFF(sim.curve_points), 1, 1e6, NULL, "run", "P: checkpoints of regret curves" },
-    { "max-memory", K_BYTES, OFF(max_memory), 0, 0, NULL, "run", "BYTES: memory budget, e.g. 8G or 512M (default: 80% of the available memory)" },
+    { "max-memory", K_BYTES, OFF(max_memory), 0, 0, NULL, "run", "BYTES: memory budget, e.g. 8G or 512M, at most 1024T (default: 80% of the available memory)" },
     { "sweep", K_SWEEP, 0, 0, 0, NULL, "run", "KEY=V1,V2,...: run once per value of option KEY" },
     { "out", K_STR, OFF(out_dir), 0, PATH_LEN, NULL, "run", "DIR: results folder" },
     { "title", K_STR, OFF(title), 0, 256, NULL, "run", "TEXT: title of the experiment" },
@@ -265,8 +265,10 @@ int parse_bytes(const char *s, size_t *out)
     }
     if (unit > 1.0 && (*end == 'B' || *end == 'b'))
         end++;
-    if (*end || v < 0 || v * unit >= 18446744073709551615.0)
+    if (*end || v < 0)
         return -1;
+    if (v * unit >= 18446744073709551615.0)
+        return -3; /* beyond a size_t */
     if (v * unit > 0 && v * unit < 1)
         return -2; /* a fraction of a byte: not 0 (which may mean "not set") */
     *out = (size_t)(v * unit);
@@ -430,6 +432,8 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
     case K_BYTES: {
         size_t v;
         int bad = parse_bytes(value, &v);
+        if (bad == -3)
+            v = SIZE_MAX, bad = 0; /* more than the bound below */
         if (bad == -1) {
             snprintf(err, err_len, "%s: '%s' is not a byte count such as 8G, 512M or 1e9", key, value);
             return -1;
@@ -437,6 +441,11 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
         if (bad || v == 0) { /* 0 is the unset budget: the default, which is to leave the option out */
             snprintf(err, err_len, "%s: '%s' is less than one byte (a budget such as 8G, 512M or 1e9; "
                      "without the option, 80%% of the available memory)", key, value);
+            return -1;
+        }
+        if ((double)v > COLB_MEMORY_MAX) { /* a typo: no machine has it, and the budget would stop nothing */
+            snprintf(err, err_len, "%s: '%s' is more than 1024T (2^50 bytes), beyond any machine's memory "
+                     "(a budget such as 8G, 512M or 1e9)", key, value);
             return -1;
         }
         *(size_t *)(base + o->off) = v;

@@ -126,7 +126,8 @@ int parse_size(const char *s, size_t lo, size_t hi, size_t *out);
  * (powers of 1024, an optional B after it): "512M", "1.5G", "2e9"; a
  * fraction of a byte is dropped ("1.5" is 1). 0, or -1 when s is not
  * one, -2 when it is more than 0 and less than one byte ("0.5", "1e-300":
- * never rounded to 0, which callers may read as "not set"). */
+ * never rounded to 0, which callers may read as "not set"), -3 when it is
+ * 2^64 bytes or more. */
 int parse_bytes(const char *s, size_t *out);
 
 /* Index of v among the choices "a|b|c" (0, 1, 2), or -1. */

@@ -149,6 +149,19 @@ static void test_values_are_checked(void **state)
     assert_int_equal(c->max_memory, (size_t)3 << 29);
     assert_int_equal(config_set(c, "max-memory", "1", err, sizeof err), 0);
     assert_int_equal(c->max_memory, 1);
+    /* at most 1024T (2^50 bytes): a budget beyond any machine is a typo
+     * (and one past 2^64 was "not a byte count") */
+    assert_int_equal(config_set(c, "max-memory", "1024T", err, sizeof err), 0);
+    assert_true(c->max_memory == (size_t)1 << 50);
+    static const char *const huge[] = { "1025T", "1125899906842625", "2e15", "1e20", "16000000T", "1e300" };
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        if (config_set(c, "max-memory", huge[i], err, sizeof err) == 0)
+            fail_msg("max-memory = '%s' accepted", huge[i]);
+        if (!strstr(err, "is more than 1024T (2^50 bytes), beyond any machine's memory") ||
+            !strstr(err, huge[i]))
+            fail_msg("max-memory = '%s': '%s'", huge[i], err);
+    }
+    assert_true(c->max_memory == (size_t)1 << 50);
     /* lists say what is wrong with them: an empty item, a long one, too many */
     static const struct { const char *key, *value, *want; } lists[] = {
         { "sweep", "users=10,,20", "sweep: '10,,20' has an empty value" },
