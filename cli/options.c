@@ -239,11 +239,7 @@ int parse_double(const char *s, double lo, double hi, double *out)
 {
     char *end;
     double v;
-    if (decimal_value(s, &v, &end))
-        return -1;
-    while (*end == ' ' || *end == '\t')
-        end++;
-    if (*end || v < lo || v > hi)
+    if (decimal_value(s, &v, &end) || *end || v < lo || v > hi)
         return -1;
     *out = v;
     return 0;
@@ -277,13 +273,11 @@ int parse_bytes(const char *s, size_t *out)
 
 int parse_size(const char *s, size_t lo, size_t hi, size_t *out)
 {
-    if (!s || !*s || *s == '-' || *s == '+')
+    if (!s || *s < '0' || *s > '9') /* strtoull would skip blanks and take a sign */
         return -1;
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    while (*end == ' ' || *end == '\t')
-        end++;
     if (*end || errno == ERANGE || v < lo || v > hi)
         return -1;
     *out = (size_t)v;

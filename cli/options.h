@@ -118,7 +118,10 @@ void config_dump(FILE *f, const char *reading, const run_config *c);
  * policy ignores share its runs). */
 void config_signature(const run_config *c, const char *policy, char *out, size_t len);
 
-/* Strict number parsing: the whole string, finite, within [lo, hi]. */
+/* Strict number parsing: the whole string, finite, within [lo, hi]; no
+ * blank before or after it (" 5", "5 " are not numbers, as for the
+ * library's parameters by name; an experiment file's values are trimmed
+ * before they get here). */
 int parse_double(const char *s, double lo, double hi, double *out);
 int parse_size(const char *s, size_t lo, size_t hi, size_t *out);
 

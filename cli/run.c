@@ -564,10 +564,15 @@ int run_experiment(const experiment *e, result_set *rs, progress *pg, run_sessio
                 break;
             }
             if (pg) {
-                snprintf(pg->label, sizeof pg->label, "%s%s%s%s%s=%s", pg->prefix, pg->prefix[0] ? " " : "",
-                         e->n_readings > 1 ? e->reading[ri] : "",
-                         e->n_readings > 1 ? " " : "", base->n_sweep ? base->sweep_key : "run",
-                         base->n_sweep ? base->sweep_values[si] : "");
+                /* "fig1a paper users=50": the figure, the reading when there
+                 * are several, the swept value; "run" when there is none of
+                 * them (it said "run=" after a setting without a sweep) */
+                const char *rd = e->n_readings > 1 ? e->reading[ri] : "";
+                snprintf(pg->label, sizeof pg->label, "%s%s%s%s%s%s%s", pg->prefix,
+                         pg->prefix[0] && rd[0] ? " " : "", rd,
+                         (pg->prefix[0] || rd[0]) && base->n_sweep ? " " : "",
+                         base->n_sweep ? base->sweep_key : pg->prefix[0] || rd[0] ? "" : "run",
+                         base->n_sweep ? "=" : "", base->n_sweep ? base->sweep_values[si] : "");
                 c->sim.progress = progress_update;
                 c->sim.progress_ctx = pg;
             }

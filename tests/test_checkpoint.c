@@ -286,7 +286,7 @@ static void test_interrupt_shared_tuned_club(void **state)
     snprintf(out, sizeof out, "%s/shared-club", dir);
     snprintf(ck, sizeof ck, "%s/shared-club.colb", dir);
     char *args[] = { "run", "-c", conf, "-j", "2", "--plots", "0", "--out", out, "--checkpoint", ck, NULL };
-    int st = run_signal_at(args, "a run= done", NULL, SIGTERM, err, sizeof err);
+    int st = run_signal_at(args, "% a done", NULL, SIGTERM, err, sizeof err);
     if (st != 143)
         fail_msg("interrupted in reading b: status %d, stderr '%s'", st, err);
     snprintf(cmd, sizeof cmd, "run --resume %s -j 1", ck);

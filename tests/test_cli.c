@@ -39,6 +39,9 @@ static void test_usage_errors(void **state)
         /* a line break or a CR quoted back stays inside the one line */
         "run --horizon '5\n6'", "run '--hor\nizon' 5", "run -c '/nonexistent/a\nb.conf'",
         "run --title \"$(printf 'a\\rb')\"", "reproduce 'fig\n1a'", "run --config=",
+        /* no blank around a number, integer or decimal (' 5' was an integer) */
+        "run --users ' 5'", "run --users '5 '", "run --users '\t5'", "run --seed ' 7'", "run --noise ' 0.1'",
+        "run --noise '0.1 '", "run --stop-after ' 5'", "run -j ' 2'",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = colb_run(bad[i], err, sizeof err);
@@ -574,6 +577,88 @@ static void test_env_options_not_read(void **state)
     assert_int_equal(system(args), 0);
 }
 
+/* The line per finished setting (stderr not a terminal) names the setting:
+ * the reading when there are several, the swept value, else "run" - not
+ * "run=" as it said after a setting without a sweep. */
+static void test_progress_lines(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", args[1024], err[4096], path[600];
+    assert_non_null(mkdtemp(dir));
+    static const char *const small = "--users 5 --clusters 2 --dim 2 --arms 3 --horizon 3 --repeats 1 "
+                                     "--policies random --plots 0";
+    snprintf(path, sizeof path, "%s/r.conf", dir);
+    write_file(path, "[reading a]\n[reading b]\nseed = 2\n");
+    static const char *const runs[][3] = {
+        { "", "colb: 100% run done; ", NULL },
+        { "--sweep users=4,5", "colb:  50% users=4 done; ", "colb: 100% users=5 done; " },
+        { "-c R", "colb:  50% a done; ", "colb: 100% b done; " },
+        { "-c R --sweep horizon=2,3", "colb:  25% a horizon=2 done; ", "colb: 100% b horizon=3 done; " },
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        snprintf(args, sizeof args, "run %s %s --out %s/o", small, strncmp(runs[i][0], "-c R", 4) ? runs[i][0] : "",
+                 dir);
+        if (!strncmp(runs[i][0], "-c R", 4))
+            snprintf(args + strlen(args), sizeof args - strlen(args), " -c %s %s", path, runs[i][0] + 4);
+        assert_int_equal(colb_run(args, err, sizeof err), 0);
+        if (!strstr(err, runs[i][1]) || (runs[i][2] && !strstr(err, runs[i][2])) || strstr(err, "= done") ||
+            strstr(err, "run="))
+            fail_msg("'%s': stderr '%s'", runs[i][0], err);
+    }
+    snprintf(args, sizeof args, "rm -rf '%s'", dir);
+    assert_int_equal(system(args), 0);
+}
+
+/* An option's value is the argument after it, whatever it starts with:
+ * `--title -c` is the title "-c" (the scan for the experiment file took it
+ * for -c and read the next argument as the file), `--title --resume` the
+ * title "--resume" (taken for --resume), as `--title=-c` is; a run stopped
+ * with them resumes with them. */
+static void test_values_that_look_like_options(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", args[2048], err[4096], path[600], conf[600];
+    assert_non_null(mkdtemp(dir));
+    static const char *const small = "--users 5 --clusters 2 --dim 2 --arms 3 --horizon 30 --repeats 1 "
+                                     "--policies random --plots 0 --quiet 1";
+    static const char *const titles[][2] = {
+        { "--title -c", "-c" }, { "--title=-c", "-c" }, { "--title --resume", "--resume" },
+        { "--title --checkpoint", "--checkpoint" }, { "--title -- ", "--" }, { "--claim -j", "-j" },
+    };
+    for (size_t i = 0; i < sizeof titles / sizeof titles[0]; i++) {
+        snprintf(args, sizeof args, "run %s %s --out %s/o", titles[i][0], small, dir);
+        int rc = colb_run(args, err, sizeof err);
+        if (rc != 0)
+            fail_msg("'%s': exit %d, stderr '%s'", titles[i][0], rc, err);
+        snprintf(path, sizeof path, "%s/o/settings.txt", dir);
+        char *t = slurp(path, NULL), want[64];
+        assert_non_null(t);
+        snprintf(want, sizeof want, "\n%s = %s\n", strncmp(titles[i][0], "--claim", 7) ? "title" : "claim",
+                 titles[i][1]);
+        if (!strstr(t, want))
+            fail_msg("'%s': settings.txt lacks '%s'", titles[i][0], want + 1);
+        free(t);
+    }
+    /* with an experiment file, stopped and resumed */
+    snprintf(conf, sizeof conf, "%s/e.conf", dir);
+    write_file(conf, "seed = 5\n");
+    snprintf(args, sizeof args, "run --title -c -c %s %s --out %s/r --stop-after 10 --checkpoint %s/r.colb",
+             conf, small, dir, dir);
+    if (colb_run(args, err, sizeof err) != 0 || !strstr(err, "stopped at round 10"))
+        fail_msg("stopped: '%s'", err);
+    snprintf(args, sizeof args, "run --resume %s/r.colb --quiet 1", dir);
+    if (colb_run(args, err, sizeof err) != 0)
+        fail_msg("resumed: '%s'", err);
+    snprintf(path, sizeof path, "%s/r/settings.txt", dir);
+    char *t = slurp(path, NULL);
+    assert_non_null(t);
+    assert_non_null(strstr(t, "\ntitle = -c\n"));
+    assert_non_null(strstr(t, "\nseed = 5\n"));
+    free(t);
+    snprintf(args, sizeof args, "rm -rf '%s'", dir);
+    assert_int_equal(system(args), 0);
+}
+
 /* The embedding example (examples/online.c) runs and finds the 3 groups. */
 static void test_online_example(void **state)
 {
@@ -602,6 +687,8 @@ int main(void)
         cmocka_unit_test(test_ratio_every_repeat),
         cmocka_unit_test(test_extra_experiments_run),
         cmocka_unit_test(test_env_options_not_read),
+        cmocka_unit_test(test_progress_lines),
+        cmocka_unit_test(test_values_that_look_like_options),
         cmocka_unit_test(test_online_example),
         cmocka_unit_test(test_ctrl_c_while_plotting),
     };

@@ -577,6 +577,27 @@ static void must_fail(const unsigned char *b, size_t n, const char *what, size_t
         fail_msg("%s at %zu: load gave %s with message '%s'", what, at, colb_status_name(st), msg);
 }
 
+/* A snapshot cut short says so with its size, not with the "length" the
+ * bytes that now end it would give (which quoted garbage such as "its
+ * trailer says 13812511824346395458 bytes"). */
+static void test_truncated_says_its_size(void **state)
+{
+    (void)state;
+    size_t n;
+    unsigned char *good = small_snapshot("linucb-ind", &n);
+    const size_t cut[] = { n - 8, n - 16, n / 2 - n / 2 % 8, 40, 33 };
+    for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
+        char msg[512] = "", want[160];
+        colb_policy *p = NULL;
+        assert_status(colb_policy_load_buffer(good, cut[i], NULL, &p, msg, sizeof msg), COLB_EPARSE);
+        snprintf(want, sizeof want, "snapshot truncated or extended: it has %zu bytes and does not end "
+                 "with the trailer of a snapshot of that length", cut[i]);
+        if (strcmp(msg, want))
+            fail_msg("cut to %zu of %zu bytes: '%s'", cut[i], n, msg);
+    }
+    free(good);
+}
+
 static void test_every_byte_flipped_and_truncated(void **state)
 {
     (void)state;
@@ -1884,6 +1905,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_sim_stop_save_resume),
         cmocka_unit_test(test_sim_logged_dataset_checked),
         cmocka_unit_test(test_every_byte_flipped_and_truncated),
+        cmocka_unit_test(test_truncated_says_its_size),
         cmocka_unit_test(test_versions_kinds_budget),
         cmocka_unit_test(test_put_saved),
         cmocka_unit_test(test_hostile_dimensions),
