@@ -83,9 +83,7 @@ static int check_env_options(const experiment *e, const seen_opts *seen, char *e
             if (!strstr(names, one))
                 snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? ", " : "", one);
         }
-        snprintf(only, sizeof only, "%s", envs);
-        for (char *b = strchr(only, '|'); b; b = strchr(b, '|'))
-            *b = ',', memmove(b + 2, b + 1, strlen(b + 1) + 1), b[1] = ' ';
+        option_envs_text(envs, only, sizeof only);
         snprintf(err, err_len, "option '--%s'%s is not used by --env %s, only by %s%s%s%s; leave it out", key,
                  swept ? " (swept by --sweep)" : "", names, only, why ? " (" : "", why ? why : "",
                  why ? ")" : "");

@@ -599,12 +599,10 @@ void options_help(FILE *f)
         else
             snprintf(lhs, sizeof lhs, "--%s", o->name);
         const char *envs = option_envs(o->name, NULL);
-        char only[96] = "";
-        if (envs) { /* "clustered|personalized" -> " (env clustered, personalized only)" */
-            size_t n = (size_t)snprintf(only, sizeof only, " (env ");
-            for (const char *e = envs; *e && n + 8 < sizeof only; e++)
-                n += (size_t)snprintf(only + n, sizeof only - n, *e == '|' ? ", " : "%c", *e);
-            snprintf(only + n, sizeof only - n, " only)");
+        char list[96], only[128] = "";
+        if (envs) { /* " (env clustered, personalized only)" */
+            option_envs_text(envs, list, sizeof list);
+            snprintf(only, sizeof only, " (env %s only)", list);
         }
         fprintf(f, "  %-34s %s%s\n", lhs, text, only);
     }
@@ -670,6 +668,19 @@ const char *option_envs(const char *key, const char **why)
     if (why)
         *why = NULL;
     return NULL;
+}
+
+void option_envs_text(const char *envs, char *out, size_t len)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (const char *e = envs; *e && n + 3 < len; e++) {
+        if (*e == '|')
+            out[n++] = ',', out[n++] = ' ';
+        else
+            out[n++] = *e;
+    }
+    out[n] = '\0';
 }
 
 /* The kinds of environment the settings of c run on: its env, or every

@@ -98,6 +98,10 @@ void config_get(const run_config *c, const char *key, char *out, size_t len);
  * (every option outside the environment and data groups, env, arms). */
 const char *option_envs(const char *key, const char **why);
 
+/* Such a list for a message: "clustered|personalized" as "clustered,
+ * personalized", into out (len bytes, cut if it must be). */
+void option_envs_text(const char *envs, char *out, size_t len);
+
 /* 1 when some setting of c reads option `key`: its environment does (or,
  * with a sweep over env, the environment of one of the swept values). */
 int config_env_uses(const run_config *c, const char *key);

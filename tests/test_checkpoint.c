@@ -236,11 +236,10 @@ static int lines(const char *s);
 /* Run `colb ARGS...` (NULL-terminated) and send it `sig` as soon as its
  * stderr shows `mark` (a progress line), after calling `before` (if not
  * NULL); its exit status, stderr in err. */
-static int run_signal_at(char *const args[], const char *mark, void (*before)(void), int sig,
-                         char *err, size_t len)
+/* Start colb with `args`, its stderr into the pipe fd (whose write end
+ * the parent then closes), stdout to /dev/null; its pid. */
+static pid_t start_colb(char *const args[], int fd[2])
 {
-    int fd[2];
-    assert_int_equal(pipe(fd), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -251,6 +250,15 @@ static int run_signal_at(char *const args[], const char *mark, void (*before)(vo
         colb_exec(args);
     }
     close(fd[1]);
+    return pid;
+}
+
+static int run_signal_at(char *const args[], const char *mark, void (*before)(void), int sig,
+                         char *err, size_t len)
+{
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    pid_t pid = start_colb(args, fd);
     size_t n = 0;
     int sent = 0;
     ssize_t r;
@@ -466,16 +474,7 @@ static int run_signal_held(char *const args[], int sig, char *err, size_t len)
     }
     assert_true(filled > 0);
     assert_int_equal(fcntl(fd[1], F_SETFL, fl), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(fd[1], 2);
-        close(fd[0]);
-        if (!freopen("/dev/null", "w", stdout))
-            _exit(127);
-        colb_exec(args);
-    }
-    close(fd[1]);
+    pid_t pid = start_colb(args, fd);
     double t0 = spawn_now();
     int c;
     while ((c = catches(pid, sig)) == 0 && spawn_now() - t0 < 120.0)

@@ -1084,6 +1084,48 @@ static int count_entries(const char *dir)
     return n;
 }
 
+/* A write to `path` (save(ctx, path, ...)) in a child that may write files
+ * of 100 bytes at most (a full disk): it must fail with COLB_EIO; its
+ * message into child_msg. */
+typedef colb_status (*save_fn)(const void *ctx, const char *path, char *msg, size_t msg_len);
+
+static void save_on_full_disk(save_fn save, const void *ctx, const char *path, char *child_msg, size_t len)
+{
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char msg[512] = "";
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = { 100, 100 };
+        setrlimit(RLIMIT_FSIZE, &rl);
+        colb_status st = save(ctx, path, msg, sizeof msg);
+        if (write(fd[1], msg, strlen(msg) + 1) < 0)
+            _exit(3);
+        _exit(st == COLB_EIO ? 0 : 1);
+    }
+    int wst;
+    assert_int_equal(waitpid(pid, &wst, 0), pid);
+    ssize_t got = read(fd[0], child_msg, len - 1);
+    child_msg[got > 0 ? got : 0] = '\0';
+    close(fd[0]);
+    close(fd[1]);
+    if (!WIFEXITED(wst) || WEXITSTATUS(wst) != 0)
+        fail_msg("the write on a full disk did not fail with COLB_EIO: '%s'", child_msg);
+}
+
+static colb_status save_policy(const void *ctx, const char *path, char *msg, size_t msg_len)
+{
+    return colb_policy_save(ctx, path, msg, msg_len);
+}
+
+static colb_status write_4k(const void *ctx, const char *path, char *msg, size_t msg_len)
+{
+    (void)ctx;
+    static const char big[4096];
+    return colb_file_write(path, big, sizeof big, msg, msg_len);
+}
+
 static void test_atomic_durable_writes(void **state)
 {
     (void)state;
@@ -1100,26 +1142,8 @@ static void test_atomic_durable_writes(void **state)
     assert_int_equal(count_entries(dir), 1);
     /* a write that fails half-way (file size limit in a child): the old
      * snapshot stays, no temporary is left, the message has the reason */
-    int fd[2];
-    assert_int_equal(pipe(fd), 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        signal(SIGXFSZ, SIG_IGN);
-        struct rlimit rl = { 100, 100 };
-        setrlimit(RLIMIT_FSIZE, &rl);
-        colb_status st = colb_policy_save(p, path, msg, sizeof msg);
-        if (write(fd[1], msg, strlen(msg) + 1) < 0)
-            _exit(3);
-        _exit(st == COLB_EIO ? 0 : 1);
-    }
-    int wst;
-    waitpid(pid, &wst, 0);
-    char child_msg[512] = "";
-    ssize_t got = read(fd[0], child_msg, sizeof child_msg - 1);
-    child_msg[got > 0 ? got : 0] = '\0';
-    close(fd[0]);
-    close(fd[1]);
-    assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+    char child_msg[512];
+    save_on_full_disk(save_policy, p, path, child_msg, sizeof child_msg);
     assert_non_null(strstr(child_msg, "File too large"));
     size_t after_len;
     char *after = slurp(path, &after_len);
@@ -1333,27 +1357,8 @@ static void test_file_write(void **state)
     assert_int_equal(unlink(name), 0);
     /* a write that fails (a file size limit, in a child): the old content
      * stays, no temporary is left, the reason is said */
-    static char big[4096];
-    int fd[2];
-    assert_int_equal(pipe(fd), 0);
-    pid = fork();
-    if (pid == 0) {
-        signal(SIGXFSZ, SIG_IGN);
-        struct rlimit rl = { 100, 100 };
-        setrlimit(RLIMIT_FSIZE, &rl);
-        colb_status st = colb_file_write(path, big, sizeof big, msg, sizeof msg);
-        if (write(fd[1], msg, strlen(msg) + 1) < 0)
-            _exit(3);
-        _exit(st == COLB_EIO ? 0 : 1);
-    }
-    int wst;
-    assert_int_equal(waitpid(pid, &wst, 0), pid);
-    char child_msg[512] = "";
-    ssize_t got = read(fd[0], child_msg, sizeof child_msg - 1);
-    child_msg[got > 0 ? got : 0] = '\0';
-    close(fd[0]);
-    close(fd[1]);
-    assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+    char child_msg[512];
+    save_on_full_disk(write_4k, NULL, path, child_msg, sizeof child_msg);
     if (!strstr(child_msg, "File too large") || !strstr(child_msg, path))
         fail_msg("no path and reason in '%s'", child_msg);
     text = slurp(path, NULL);

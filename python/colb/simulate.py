@@ -123,7 +123,7 @@ class SimResult:
             data = ("\n".join(lines) + "\n").encode("utf-8")
             # the library's writer: temporaries of their own for concurrent
             # writers (threads too), nothing left behind on failure
-            st = _lib.lib.colb_file_write(_lib.c_str(os.fsencode(path), "folder"), data, len(data),
+            st = _lib.lib.colb_file_write(_lib.c_str(os.fsencode(path), "to_csv: folder"), data, len(data),
                                           msg, _lib.MSG_LEN)
             if st:
                 raise _lib.error(st, msg.value)
