@@ -60,6 +60,51 @@ static void usage(FILE *f)
     fprintf(f, "\nexit status: 0 success, 1 run failed, 2 usage error, 130/143 interrupted (checkpoint saved)\n");
 }
 
+/* Every option of the environment given on this command line (`seen`; a
+ * swept one too) is read by the environment of some setting of e: --zipf
+ * with --env personalized would change nothing, and settings.txt would
+ * list it as if it did. 0, or -1 with "option '--zipf' is not used by
+ * --env personalized, only by clustered; leave it out" in err. Keys set
+ * by an experiment file are not refused (a file's top level serves
+ * readings of several environments, and a file may be run with another
+ * --env); settings.txt marks those no setting read. */
+static int check_env_options(const experiment *e, const seen_opts *seen, char *err, size_t err_len)
+{
+    for (size_t i = 0; i < seen->n; i++) {
+        int swept = !strcmp(seen->key[i], "sweep");
+        const char *key = swept ? e->cfg[0].sweep_key : seen->key[i], *why = NULL;
+        const char *envs = option_envs(key, &why);
+        int used = !envs;
+        for (size_t r = 0; r < e->n_readings && !used; r++)
+            used = config_env_uses(&e->cfg[r], key);
+        if (used)
+            continue;
+        char names[MAX_READINGS * MAX_SWEEP * 16] = "", only[128];
+        for (size_t r = 0; r < e->n_readings; r++) {
+            char one[MAX_SWEEP * NAME_LEN];
+            config_env_names(&e->cfg[r], one, sizeof one);
+            if (!strstr(names, one))
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? ", " : "", one);
+        }
+        option_envs_text(envs, only, sizeof only);
+        snprintf(err, err_len, "option '--%s'%s is not used by --env %s, only by %s%s%s%s; leave it out", key,
+                 swept ? " (swept by --sweep)" : "", names, only, why ? " (" : "", why ? why : "",
+                 why ? ")" : "");
+        return -1;
+    }
+    return 0;
+}
+
+/* 1 when argument `a` of colb run is an option whose value is the next
+ * argument, whatever that looks like: -c FILE, -j N, --KEY VALUE (every
+ * option takes a value). `--title -c` is the title "-c", as `--title=-c`
+ * is; the scans for -c and for --checkpoint, --stop-after, --resume step
+ * over such values instead of taking "-c" for the option. */
+static int value_follows(const char *a)
+{
+    return !strcmp(a, "-c") || !strcmp(a, "-j") || (!strncmp(a, "--", 2) && a[2] && !strchr(a, '='));
+}
+
 /* Parse `--key value`, `--key=value`, -c FILE, -j N into the experiment;
  * the experiment file (if any) is loaded first, then the other options
  * override it. Each option may be given once, from argv[own] on (the
@@ -85,6 +130,8 @@ static int parse_run_args(int argc, char **argv, int own, experiment *e, const c
             cfg = joined ? argv[i] + 9 : argv[++i];
         } else if (!strcmp(argv[i], "--")) {
             break;
+        } else if (value_follows(argv[i])) {
+            i++; /* its value, even "-c" */
         }
     if (cfg && (cfg_text ? experiment_load_text(e, cfg, cfg_text, err, sizeof err)
                          : experiment_load_keep(e, cfg, read_text, err, sizeof err))) {
@@ -151,7 +198,8 @@ static int parse_run_args(int argc, char **argv, int own, experiment *e, const c
             return EXIT_USAGE;
         }
     }
-    if (run_check_settings(e, err, sizeof err)) { /* every sweep value too, before any work */
+    if (check_env_options(e, &seen, err, sizeof err) ||
+        run_check_settings(e, err, sizeof err)) { /* every sweep value too, before any work */
         say("%s", err);
         return EXIT_USAGE;
     }
@@ -179,8 +227,15 @@ static int take_control(int argc, char **argv, run_control *rc)
         int which = !strncmp(a, "--checkpoint", 12) ? 1 : !strncmp(a, "--stop-after", 12) ? 2
                     : !strncmp(a, "--resume", 8) ? 3 : 0;
         size_t n = which == 3 ? 8 : 12;
+        if (!strcmp(a, "--")) { /* the rest is not options */
+            while (i < argc)
+                rc->argv[rc->argc++] = argv[i++];
+            break;
+        }
         if (!which || (a[n] != '\0' && a[n] != '=')) {
             rc->argv[rc->argc++] = argv[i];
+            if (value_follows(a) && i + 1 < argc) /* its value, whatever it is: --title --resume */
+                rc->argv[rc->argc++] = argv[++i];
             continue;
         }
         v = a[n] == '=' ? a + n + 1 : i + 1 < argc ? argv[++i] : NULL;
@@ -212,12 +267,15 @@ static int take_control(int argc, char **argv, run_control *rc)
 static char *encode_run(const run_control *rc, const char *cfg_text, size_t *len)
 {
     const char *cfg = "";
-    for (int i = 0; i + 1 < rc->argc; i++)
-        if (!strcmp(rc->argv[i], "-c") || !strcmp(rc->argv[i], "--config"))
+    for (int i = 0; i < rc->argc && strcmp(rc->argv[i], "--"); i++) {
+        const char *a = rc->argv[i];
+        if (!strncmp(a, "--config=", 9))
+            cfg = a + 9;
+        else if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && i + 1 < rc->argc)
             cfg = rc->argv[i + 1];
-    for (int i = 0; i < rc->argc; i++)
-        if (!strncmp(rc->argv[i], "--config=", 9))
-            cfg = rc->argv[i] + 9;
+        if (value_follows(a))
+            i++;
+    }
     size_t text = cfg_text ? strlen(cfg_text) : 0;
     size_t n = sizeof RUN_MAGIC + strlen(cfg) + 2;
     for (int i = 0; i < rc->argc; i++)

@@ -38,7 +38,7 @@ static const option_def OPTS[] = {
     { "seed", K_U64, OFF(sim.seed), 0, 0, NULL, "run", "S: master seed" },
     { "threads", K_SIZE, OFF(sim.threads), 1, 1024, NULL, "run", "J: worker threads (results do not depend on it)" },
     { "curve-points", K_SIZE, OFF(sim.curve_points), 1, 1e6, NULL, "run", "P: checkpoints of regret curves" },
-    { "max-memory", K_BYTES, OFF(max_memory), 0, 0, NULL, "run", "BYTES: memory budget, e.g. 8G or 512M (default: 80% of the available memory)" },
+    { "max-memory", K_BYTES, OFF(max_memory), 0, 0, NULL, "run", "BYTES: memory budget, e.g. 8G or 512M, at most 1024T (default: 80% of the available memory)" },
     { "sweep", K_SWEEP, 0, 0, 0, NULL, "run", "KEY=V1,V2,...: run once per value of option KEY" },
     { "out", K_STR, OFF(out_dir), 0, PATH_LEN, NULL, "run", "DIR: results folder" },
     { "title", K_STR, OFF(title), 0, 256, NULL, "run", "TEXT: title of the experiment" },
@@ -48,7 +48,7 @@ static const option_def OPTS[] = {
     /* environment */
     { "env", K_ENUM, 0, 0, 0, "clustered|personalized|lastfm|logged", "environment", "E: kind of environment" },
     { "users", K_SIZE, OFF(sim.env.users), 1, 1u << 31, NULL, "environment", "N: users" },
-    { "clusters", K_SIZE, OFF(sim.env.clusters), 1, 1u << 31, NULL, "environment", "L: clusters (clustered)" },
+    { "clusters", K_SIZE, OFF(sim.env.clusters), 1, 1u << 31, NULL, "environment", "L: clusters" },
     { "zipf", K_DOUBLE, OFF(sim.env.zipf), 0, 50, NULL, "environment", "z: cluster l has share ~ l^-z" },
     { "dim", K_SIZE, OFF(sim.env.dim), 1, 4096, NULL, "environment", "d: context dimension" },
     { "arms", K_SIZE, OFF(sim.env.arms), 1, 1e6, NULL, "environment", "K: arms per round" },
@@ -56,8 +56,8 @@ static const option_def OPTS[] = {
     { "sigma-theta", K_DOUBLE, OFF(sim.env.sigma_theta), 0, COLB_SCALE_MAX, NULL, "environment", "s: personalized spread of theta_u around mu" },
     { "normalize", K_BOOL, OFF(sim.env.normalize), 0, 1, NULL, "environment", "personalized: scale so ||theta|| <= 1" },
     { "data-dir", K_STR, OFF(data_dir), 0, PATH_LEN, NULL, "data", "DIR: data folder: Last.FM is DIR/hetrec2011-lastfm-2k, or DIR itself if it holds artists.dat (default $COLB_DATA_DIR, else ../shared/data)" },
-    { "features", K_STR, OFF(features), 0, PATH_LEN, NULL, "data", "FILE: item features (env logged)" },
-    { "positives", K_STR, OFF(positives), 0, PATH_LEN, NULL, "data", "FILE: positive user-item pairs (env logged)" },
+    { "features", K_STR, OFF(features), 0, PATH_LEN, NULL, "data", "FILE: item features" },
+    { "positives", K_STR, OFF(positives), 0, PATH_LEN, NULL, "data", "FILE: positive user-item pairs" },
     { "feature-cache", K_STR, OFF(feature_cache), 0, PATH_LEN, NULL, "data", "FILE: Last.FM feature cache (default: results/cache/lastfm-dD.colbfeat, D = --dim)" },
     { "protocol", K_ENUM, OFF(protocol), 0, 0, "auto|shared|per-user", "data", "P: contexts shared by all users or drawn per user" },
     { "top-users", K_SIZE, OFF(top_users), 0, 1u << 31, NULL, "data", "M: keep the M most active users (0: all)" },
@@ -94,7 +94,7 @@ static const option_def OPTS[] = {
     /* fair comparisons: one width for all, diversification, sampling, SCLUB, LOCB */
     { "diversify", K_BOOL, OFF(sim.policy.diversify), 0, 1, NULL, "comparison", "group learners diversify their members' choices within a round (hallucinated updates)" },
     { "sampling", K_ENUM, OFF(sim.policy.sampling), 0, 0, "ucb|ts", "comparison", "S: every learner chooses by UCB or by Thompson sampling" },
-    { "club-own-alpha", K_BOOL, OFF(sim.policy.club_own_alpha), 0, 1, NULL, "comparison", "CLUB explores with --club-alpha and its published bonus, not the shared width (set by --club-alpha; an override)" },
+    { "club-own-alpha", K_BOOL, OFF(sim.policy.club_own_alpha), 0, 1, NULL, "comparison", "CLUB explores with --club-alpha and its published bonus, not the shared width (an override; --club-alpha sets it to 1 unless it is given: given, it decides, in any order)" },
     { "tune", K_BOOL, OFF(tune), 0, 1, NULL, "comparison", "tune every policy's fixed width alpha on a burn-in, the same way for all" },
     { "tune-burn-in", K_SIZE, OFF(tune_burn_in), 1, 1e6, NULL, "comparison", "B: rounds of the width tuning's burn-in" },
     { "tune-repeats", K_SIZE, OFF(tune_repeats), 1, 1000, NULL, "comparison", "R: repeats per alpha of the width tuning" },
@@ -104,6 +104,27 @@ static const option_def OPTS[] = {
     { "locb-gamma", K_DOUBLE, OFF(sim.policy.locb_gamma), 1e-6, BIG, NULL, "locb", "g: a seed's neighbourhood is final when F(T_seed) <= g/4" },
 };
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])
+
+/* The options of the environment and data groups that only some kinds of
+ * environment read (the others are read by every kind: env, arms), by
+ * their names in --env, with why the others do not when it is not plain. */
+static const struct env_only {
+    const char *name, *envs, *why;
+} ENV_ONLY[] = {
+    { "users", "clustered|personalized", "a data set has its own users; --top-users keeps the most active" },
+    { "clusters", "clustered", NULL },
+    { "zipf", "clustered", NULL },
+    { "dim", "clustered|personalized|lastfm", "the features file gives d" },
+    { "noise", "clustered|personalized", "logged rewards are 0 or 1; the learners' noise scale is --learner-noise" },
+    { "sigma-theta", "personalized", NULL },
+    { "normalize", "personalized", NULL },
+    { "data-dir", "lastfm", NULL },
+    { "feature-cache", "lastfm", NULL },
+    { "features", "logged", NULL },
+    { "positives", "logged", NULL },
+    { "protocol", "lastfm|logged", NULL },
+    { "top-users", "lastfm|logged", NULL },
+};
 
 static const option_def *find(const char *key)
 {
@@ -218,11 +239,7 @@ int parse_double(const char *s, double lo, double hi, double *out)
 {
     char *end;
     double v;
-    if (decimal_value(s, &v, &end))
-        return -1;
-    while (*end == ' ' || *end == '\t')
-        end++;
-    if (*end || v < lo || v > hi)
+    if (decimal_value(s, &v, &end) || *end || v < lo || v > hi)
         return -1;
     *out = v;
     return 0;
@@ -244,8 +261,10 @@ int parse_bytes(const char *s, size_t *out)
     }
     if (unit > 1.0 && (*end == 'B' || *end == 'b'))
         end++;
-    if (*end || v < 0 || v * unit >= 18446744073709551615.0)
+    if (*end || v < 0)
         return -1;
+    if (v * unit >= 18446744073709551615.0)
+        return -3; /* beyond a size_t */
     if (v * unit > 0 && v * unit < 1)
         return -2; /* a fraction of a byte: not 0 (which may mean "not set") */
     *out = (size_t)(v * unit);
@@ -254,13 +273,11 @@ int parse_bytes(const char *s, size_t *out)
 
 int parse_size(const char *s, size_t lo, size_t hi, size_t *out)
 {
-    if (!s || !*s || *s == '-' || *s == '+')
+    if (!s || *s < '0' || *s > '9') /* strtoull would skip blanks and take a sign */
         return -1;
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    while (*end == ' ' || *end == '\t')
-        end++;
     if (*end || errno == ERANGE || v < lo || v > hi)
         return -1;
     *out = (size_t)v;
@@ -364,7 +381,9 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
         *(double *)(base + o->off) = v;
         if (!strcmp(key, "learner-noise"))
             c->learner_noise_set = 1;
-        if (!strcmp(key, "club-alpha")) /* CLUB's own width: an override */
+        /* CLUB's own width, an override: --club-alpha turns it on unless
+         * --club-own-alpha is given, wherever and in whatever order */
+        if (!strcmp(key, "club-alpha") && !c->club_own_alpha_set)
             c->sim.policy.club_own_alpha = 1;
         return 0;
     }
@@ -377,6 +396,8 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
             return -1;
         }
         *(int *)(base + o->off) = v;
+        if (!strcmp(key, "club-own-alpha"))
+            c->club_own_alpha_set = 1;
         return 0;
     }
     case K_STR:
@@ -405,6 +426,8 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
     case K_BYTES: {
         size_t v;
         int bad = parse_bytes(value, &v);
+        if (bad == -3)
+            v = SIZE_MAX, bad = 0; /* more than the bound below */
         if (bad == -1) {
             snprintf(err, err_len, "%s: '%s' is not a byte count such as 8G, 512M or 1e9", key, value);
             return -1;
@@ -412,6 +435,11 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
         if (bad || v == 0) { /* 0 is the unset budget: the default, which is to leave the option out */
             snprintf(err, err_len, "%s: '%s' is less than one byte (a budget such as 8G, 512M or 1e9; "
                      "without the option, 80%% of the available memory)", key, value);
+            return -1;
+        }
+        if ((double)v > COLB_MEMORY_MAX) { /* a typo: no machine has it, and the budget would stop nothing */
+            snprintf(err, err_len, "%s: '%s' is more than 1024T (2^50 bytes), beyond any machine's memory "
+                     "(a budget such as 8G, 512M or 1e9)", key, value);
             return -1;
         }
         *(size_t *)(base + o->off) = v;
@@ -526,6 +554,21 @@ int config_check(const run_config *c, char *err, size_t err_len)
                                "(the paper's protocol): choose one");
         return -1;
     }
+    /* CLUB's own width (an explicit club-own-alpha decides it) and the
+     * tunings that would decide otherwise are a contradiction, not an
+     * override: tune = 1 gave CLUB the shared width, club-tune = 1 its own,
+     * whatever club-own-alpha said */
+    if (c->club_own_alpha_set && c->club_tune && !c->sim.policy.club_own_alpha) {
+        snprintf(err, err_len, "club-tune = 1 tunes CLUB's own alpha; club-own-alpha = 0 keeps CLUB "
+                               "on the shared width: choose one");
+        return -1;
+    }
+    if (c->tune && c->sim.policy.club_own_alpha) {
+        snprintf(err, err_len, "tune = 1 gives every policy, CLUB included, the same tuned width; "
+                 "club-own-alpha = 1%s gives CLUB its own: choose one",
+                 c->club_own_alpha_set ? "" : " (set by club-alpha)");
+        return -1;
+    }
     for (size_t i = 0; i < c->n_policies; i++)
         if (colb_policy_needs_true_clusters(c->policies[i]) &&
             (c->data != DATA_SYNTHETIC || c->sim.env.kind != COLB_ENV_CLUSTERED)) {
@@ -584,6 +627,70 @@ static void option_value(const option_def *o, const run_config *c, char *out, si
     }
 }
 
+const char *option_envs(const char *key, const char **why)
+{
+    for (size_t i = 0; i < sizeof ENV_ONLY / sizeof ENV_ONLY[0]; i++)
+        if (!strcmp(ENV_ONLY[i].name, key)) {
+            if (why)
+                *why = ENV_ONLY[i].why;
+            return ENV_ONLY[i].envs;
+        }
+    if (why)
+        *why = NULL;
+    return NULL;
+}
+
+void option_envs_text(const char *envs, char *out, size_t len)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (const char *e = envs; *e && n + 3 < len; e++) {
+        if (*e == '|')
+            out[n++] = ',', out[n++] = ' ';
+        else
+            out[n++] = *e;
+    }
+    out[n] = '\0';
+}
+
+/* The kinds of environment the settings of c run on: its env, or every
+ * value of a sweep over env. Their names into names[] (at most MAX_SWEEP);
+ * returns how many. */
+static size_t setting_envs(const run_config *c, const char *names[MAX_SWEEP], char own[NAME_LEN])
+{
+    if (c->n_sweep && !strcmp(c->sweep_key, "env")) {
+        for (size_t s = 0; s < c->n_sweep; s++)
+            names[s] = c->sweep_values[s];
+        return c->n_sweep;
+    }
+    config_get(c, "env", own, NAME_LEN);
+    names[0] = own;
+    return 1;
+}
+
+int config_env_uses(const run_config *c, const char *key)
+{
+    const char *envs = option_envs(key, NULL), *names[MAX_SWEEP];
+    char own[NAME_LEN];
+    if (!envs)
+        return 1;
+    size_t n = setting_envs(c, names, own);
+    for (size_t s = 0; s < n; s++)
+        if (option_choice_index(envs, names[s]) >= 0)
+            return 1;
+    return 0;
+}
+
+void config_env_names(const run_config *c, char *out, size_t len)
+{
+    const char *names[MAX_SWEEP];
+    char own[NAME_LEN];
+    size_t n = setting_envs(c, names, own), at = 0;
+    out[0] = '\0';
+    for (size_t s = 0; s < n && at < len; s++)
+        at += (size_t)snprintf(out + at, len - at, "%s%s", s ? ", " : "", names[s]);
+}
+
 /* Every option with its help and, in brackets, its default (the value of
  * config_default; none for options without one, or whose help says it). */
 void options_help(FILE *f)
@@ -611,7 +718,13 @@ void options_help(FILE *f)
             snprintf(lhs, sizeof lhs, "--%s", o->name);
         if (d && !strstr(text, "default"))
             option_value(o, d, def, sizeof def);
-        fprintf(f, "  %-34s %s%s%s%s\n", lhs, text, def[0] ? " [" : "", def, def[0] ? "]" : "");
+        const char *envs = option_envs(o->name, NULL);
+        char list[96], only[128] = "";
+        if (envs) { /* " (env clustered, personalized only)" */
+            option_envs_text(envs, list, sizeof list);
+            snprintf(only, sizeof only, " (env %s only)", list);
+        }
+        fprintf(f, "  %-34s %s%s%s%s%s\n", lhs, text, only, def[0] ? " [" : "", def, def[0] ? "]" : "");
     }
     free(d);
 }
@@ -628,7 +741,8 @@ void config_get(const run_config *c, const char *key, char *out, size_t len)
 void config_dump(FILE *f, const char *reading, const run_config *c)
 {
     fprintf(f, "[reading %s]\n", reading);
-    char v[PATH_LEN + 64];
+    char v[PATH_LEN + 64], envs[MAX_SWEEP * NAME_LEN];
+    config_env_names(c, envs, sizeof envs);
     for (size_t i = 0; i < N_OPTS; i++) {
         if (!strcmp(OPTS[i].name, "config"))
             continue;
@@ -637,7 +751,10 @@ void config_dump(FILE *f, const char *reading, const run_config *c)
          * of synthetic users, 1/2 for 0/1 rewards (cli/data.c) */
         if (!strcmp(OPTS[i].name, "learner-noise") && !c->learner_noise_set)
             shortest_double(v, sizeof v, c->data == DATA_SYNTHETIC ? c->sim.env.noise : 0.5);
-        fprintf(f, "%s = %s\n", OPTS[i].name, v);
+        if (config_env_uses(c, OPTS[i].name)) /* in effect */
+            fprintf(f, "%s = %s\n", OPTS[i].name, v);
+        else
+            fprintf(f, "# %s = %s (not used by env %s)\n", OPTS[i].name, v, envs);
     }
 }
 

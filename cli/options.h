@@ -24,6 +24,7 @@ typedef struct run_config {
     char policies[MAX_POLICIES][NAME_LEN];
     size_t n_policies;
     int learner_noise_set;           /* 0: learner R follows the env noise */
+    int club_own_alpha_set;          /* club-own-alpha given: club-alpha does not set it */
     data_kind data;
     char data_dir[PATH_LEN];         /* Last.FM directory */
     char features[PATH_LEN], positives[PATH_LEN];
@@ -91,7 +92,28 @@ int config_check(const run_config *c, char *err, size_t err_len);
 /* The value of option `key` in c as text ("" for an unknown key). */
 void config_get(const run_config *c, const char *key, char *out, size_t len);
 
-/* Write every setting of c as `key = value` lines under [reading NAME]. */
+/* The kinds of environment that read option `key` ("clustered|personalized",
+ * the names of --env), and in *why (may be NULL) why the others do not when
+ * that is not plain, or NULL; NULL for an option that every kind reads
+ * (every option outside the environment and data groups, env, arms). */
+const char *option_envs(const char *key, const char **why);
+
+/* Such a list for a message: "clustered|personalized" as "clustered,
+ * personalized", into out (len bytes, cut if it must be). */
+void option_envs_text(const char *envs, char *out, size_t len);
+
+/* 1 when some setting of c reads option `key`: its environment does (or,
+ * with a sweep over env, the environment of one of the swept values). */
+int config_env_uses(const run_config *c, const char *key);
+
+/* The kinds of environment the settings of c run on, "personalized" or
+ * "clustered, lastfm" (a sweep over env), into out. */
+void config_env_names(const run_config *c, char *out, size_t len);
+
+/* Write every setting of c as `key = value` lines under [reading NAME]; an
+ * option that no setting's environment reads (config_env_uses) is written
+ * as a comment, "# zipf = 1 (not used by env personalized)", not as a
+ * setting in effect. */
 void config_dump(FILE *f, const char *reading, const run_config *c);
 
 /* A string of every setting that the results of `policy` can depend on:
@@ -100,7 +122,10 @@ void config_dump(FILE *f, const char *reading, const run_config *c);
  * policy ignores share its runs). */
 void config_signature(const run_config *c, const char *policy, char *out, size_t len);
 
-/* Strict number parsing: the whole string, finite, within [lo, hi]. */
+/* Strict number parsing: the whole string, finite, within [lo, hi]; no
+ * blank before or after it (" 5", "5 " are not numbers, as for the
+ * library's parameters by name; an experiment file's values are trimmed
+ * before they get here). */
 int parse_double(const char *s, double lo, double hi, double *out);
 int parse_size(const char *s, size_t lo, size_t hi, size_t *out);
 
@@ -108,7 +133,8 @@ int parse_size(const char *s, size_t lo, size_t hi, size_t *out);
  * (powers of 1024, an optional B after it): "512M", "1.5G", "2e9"; a
  * fraction of a byte is dropped ("1.5" is 1). 0, or -1 when s is not
  * one, -2 when it is more than 0 and less than one byte ("0.5", "1e-300":
- * never rounded to 0, which callers may read as "not set"). */
+ * never rounded to 0, which callers may read as "not set"), -3 when it is
+ * 2^64 bytes or more. */
 int parse_bytes(const char *s, size_t *out);
 
 /* Index of v among the choices "a|b|c" (0, 1, 2), or -1. */

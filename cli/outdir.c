@@ -64,6 +64,42 @@ static int remove_tree(const char *path)
     return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* fsync one entry of a results folder being committed: regular files and
+ * folders (nftw with FTW_DEPTH gives a folder after its entries); links
+ * and anything else are left alone. 0, or the errno of the failure (nftw
+ * then stops and returns it). */
+static int sync_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)ftw;
+    if ((flag != FTW_F && flag != FTW_DP) || (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode)))
+        return 0;
+    int fd = open(p, O_RDONLY | O_CLOEXEC | (S_ISDIR(st->st_mode) ? O_DIRECTORY : 0));
+    if (fd < 0)
+        return errno;
+    int e = fsync(fd) != 0 && errno != EINVAL ? errno : 0; /* EINVAL: no fsync on this fs */
+    close(fd);
+    return e;
+}
+
+/* Everything under `path` on disk (its files' data, then each folder's
+ * entries): what the temporary folder holds before it is renamed into
+ * place, so that a crash after the rename finds complete files. Files the
+ * library wrote (colb_file_write) are synced already and cost nothing
+ * here; gnuplot's pictures and the hard links of outdir_keep_old are
+ * not. 0, or an errno. */
+static int sync_tree(const char *path)
+{
+    int rc = nftw(path, sync_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return rc > 0 ? rc : rc < 0 ? (errno ? errno : EIO) : 0;
+}
+
+/* fsync the folder `dir` (its entries: a rename in it). 0, or an errno. */
+static int sync_dir(const char *dir)
+{
+    struct stat st;
+    return stat(dir, &st) == 0 ? sync_entry(dir, &st, FTW_DP, NULL) : errno;
+}
+
 /* A folder colb may replace: it has the marker, or is empty. */
 static int replaceable(const char *dir)
 {
@@ -264,6 +300,14 @@ int outdir_commit(outdir *o, char *err, size_t err_len)
         outdir_abort(o);
         return -1;
     }
+    int e = sync_tree(o->tmp);
+    if (e) {
+        snprintf(err, err_len, "%s: cannot write the results to disk (fsync): %s", o->final, strerror(e));
+        outdir_abort(o);
+        return -1;
+    }
+    char parent[PATH_LEN], base[PATH_LEN], old[sizeof o->tmp] = "";
+    split_path(o->final, parent, base, sizeof parent); /* valid: outdir_open checked it */
     struct stat st;
     if (lstat(o->final, &st) != 0) {
         if (rename(o->tmp, o->final) != 0) {
@@ -272,12 +316,11 @@ int outdir_commit(outdir *o, char *err, size_t err_len)
             return -1;
         }
     } else if (renameat2(AT_FDCWD, o->tmp, AT_FDCWD, o->final, RENAME_EXCHANGE) == 0) {
-        remove_tree(o->tmp); /* the previous folder, now under the temporary name */
+        snprintf(old, sizeof old, "%s", o->tmp); /* the previous folder, now under the temporary name */
     } else {
         /* no RENAME_EXCHANGE on this file system: put the old folder aside
          * (outdir_open of a later run puts it back if we stop between the
          * two renames), then move the new one in */
-        char old[sizeof o->tmp];
         snprintf(old, sizeof old, "%s", o->tmp);
         char *t = strstr(old + strlen(old) - 11, ".tmp.");
         if (t)
@@ -288,10 +331,19 @@ int outdir_commit(outdir *o, char *err, size_t err_len)
             outdir_abort(o);
             return -1;
         }
-        remove_tree(old);
     }
+    /* the rename is durable once the parent folder is synced: only then
+     * does the previous folder go */
+    e = sync_dir(parent);
+    if (old[0])
+        remove_tree(old);
     o->tmp[0] = '\0';
     release_lock(o);
+    if (e) {
+        snprintf(err, err_len, "%s: the results are in place, but syncing %s failed (the rename may "
+                 "not survive a crash): %s", o->final, parent, strerror(e));
+        return -1;
+    }
     return 0;
 }
 

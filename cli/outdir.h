@@ -6,11 +6,13 @@
  * back to two renames with recovery); the previous folder stays in place
  * until then and is removed after. A run stopped at any point leaves either
  * the previous folder or the complete new one; its temporary folder is
- * removed by the next run on the same --out. An exclusive lock (flock on
- * ".NAME.lock" beside --out) keeps two colb processes from writing the same
- * folder. An existing --out is replaced only when it is a colb results
- * folder (it holds the marker file .colb-results, or it is empty) so that a
- * mistyped --out never deletes someone's files.
+ * removed by the next run on the same --out. Durable too: every file and
+ * folder of the new set is fsynced before the rename, the parent folder
+ * after it. An exclusive lock (flock on ".NAME.lock" beside --out) keeps
+ * two colb processes from writing the same folder. An existing --out is
+ * replaced only when it is a colb results folder (it holds the marker file
+ * .colb-results, or it is empty) so that a mistyped --out never deletes
+ * someone's files.
  *
  *   outdir o;
  *   if (outdir_open(&o, "results/run", err, len))  ...  validated, locked

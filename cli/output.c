@@ -2,6 +2,7 @@
 #include "output.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -15,10 +16,9 @@ int afile_open(afile *a, const char *path, char *err, size_t err_len)
         return -1;
     }
     snprintf(a->path, sizeof a->path, "%s", path);
-    snprintf(a->tmp, sizeof a->tmp, "%s.tmp.%ld", path, (long)getpid());
-    a->f = fopen(a->tmp, "w");
+    a->f = open_memstream(&a->text, &a->len);
     if (!a->f) {
-        snprintf(err, err_len, "%s: %s", a->tmp, strerror(errno));
+        snprintf(err, err_len, "%s: %s", path, strerror(errno));
         return -1;
     }
     return 0;
@@ -26,25 +26,21 @@ int afile_open(afile *a, const char *path, char *err, size_t err_len)
 
 int afile_commit(afile *a, char *err, size_t err_len)
 {
-    int e = 0;
-    if (ferror(a->f))
-        e = errno ? errno : EIO;
-    if (fflush(a->f) != 0 && !e)
-        e = errno;
-    if (fclose(a->f) != 0 && !e)
-        e = errno;
+    int bad = ferror(a->f) != 0;
+    bad |= fclose(a->f) != 0;
     a->f = NULL;
-    if (e) {
-        snprintf(err, err_len, "%s: cannot write: %s", a->path, strerror(e));
-        remove(a->tmp);
-        return -1;
+    char msg[ERR_LEN];
+    int rc = 0;
+    if (bad) { /* a stream in memory fails only for want of memory */
+        snprintf(err, err_len, "%s: cannot write: out of memory", a->path);
+        rc = -1;
+    } else if (colb_file_write(a->path, a->text, a->len, msg, sizeof msg) != COLB_OK) {
+        snprintf(err, err_len, "%s", msg);
+        rc = -1;
     }
-    if (rename(a->tmp, a->path) != 0) {
-        snprintf(err, err_len, "%s: %s", a->path, strerror(errno));
-        remove(a->tmp);
-        return -1;
-    }
-    return 0;
+    free(a->text);
+    a->text = NULL;
+    return rc;
 }
 
 void afile_abort(afile *a)
@@ -52,8 +48,8 @@ void afile_abort(afile *a)
     if (a->f)
         fclose(a->f);
     a->f = NULL;
-    if (a->tmp[0])
-        remove(a->tmp);
+    free(a->text);
+    a->text = NULL;
 }
 
 int make_dirs(const char *path, char *err, size_t err_len)

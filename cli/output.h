@@ -6,12 +6,17 @@
 
 #include "options.h"
 
-/* A file written atomically: opened as PATH.tmp.PID, renamed onto PATH by
- * afile_commit (which reports errno text: "No space left on device");
- * afile_abort removes the temporary. */
+/* A file written atomically and durably: its text goes to a stream in
+ * memory (a.f), which afile_commit writes with the library's
+ * colb_file_write (colb/file.h: a temporary PATH.tmp.PID.N, fsync, rename,
+ * fsync of the folder, the temporaries of killed writers removed; errno
+ * text in err: "No space left on device"). afile_abort drops the text;
+ * nothing reaches the disk before the commit. */
 typedef struct afile {
     FILE *f;
-    char path[PATH_LEN], tmp[PATH_LEN + 32];
+    char path[PATH_LEN];
+    char *text;
+    size_t len;
 } afile;
 
 int afile_open(afile *a, const char *path, char *err, size_t err_len);

@@ -151,7 +151,7 @@ void report_reading_diff(FILE *f, const run_config *b, const run_config *c)
         const char *e = strchr(p, '\n');
         size_t n = e ? (size_t)(e - p) : strlen(p);
         const char *eq = memchr(p, '=', n);
-        if (eq && eq > p + 1 && p[0] != '[') {
+        if (eq && eq > p + 1 && p[0] != '[' && p[0] != '#') { /* '#': an option no setting reads */
             char key[NAME_LEN], vb[PATH_LEN], vc[PATH_LEN];
             snprintf(key, sizeof key, "%.*s", (int)(eq - 1 - p), p);
             int skip = 0;

@@ -278,10 +278,15 @@ int cmd_reproduce(int argc, char **argv)
         }
         int r = run_experiment(jb->e, &jb->rs, &pg, &ss, err, sizeof err);
         pg.done_before = before + experiment_jobs(jb->e);
-        /* the figure's simulations, done or stopped: what --resume reads */
-        if (r >= 0 && ss.n_sims && (make_dirs(ckdir, err, sizeof err) ||
-                                    session_write(&ss, ckpt, "colb reproduce", jb->spec->name,
-                                                  strlen(jb->spec->name), err, sizeof err)))
+        /* the figure's simulations, done or stopped: what --resume reads.
+         * A figure stopped before any setting was kept (in the first one's
+         * CLUB tuning) still gets its checkpoint, as colb run's does: the
+         * message below says one was written, and --resume then starts the
+         * figure over */
+        if ((r == 1 || (r == 0 && ss.n_sims)) &&
+            (make_dirs(ckdir, err, sizeof err) ||
+             session_write(&ss, ckpt, "colb reproduce", jb->spec->name, strlen(jb->spec->name), err,
+                           sizeof err)))
             r = -1;
         size_t stopped_lo = ss.paused_round, stopped_hi = ss.paused_max, T = ss.paused_horizon;
         session_free(&ss);

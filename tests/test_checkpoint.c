@@ -7,6 +7,7 @@
 #include "testutil.h"
 #include "spawn.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -235,11 +236,10 @@ static int lines(const char *s);
 /* Run `colb ARGS...` (NULL-terminated) and send it `sig` as soon as its
  * stderr shows `mark` (a progress line), after calling `before` (if not
  * NULL); its exit status, stderr in err. */
-static int run_signal_at(char *const args[], const char *mark, void (*before)(void), int sig,
-                         char *err, size_t len)
+/* Start colb with `args`, its stderr into the pipe fd (whose write end
+ * the parent then closes), stdout to /dev/null; its pid. */
+static pid_t start_colb(char *const args[], int fd[2])
 {
-    int fd[2];
-    assert_int_equal(pipe(fd), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -250,6 +250,15 @@ static int run_signal_at(char *const args[], const char *mark, void (*before)(vo
         colb_exec(args);
     }
     close(fd[1]);
+    return pid;
+}
+
+static int run_signal_at(char *const args[], const char *mark, void (*before)(void), int sig,
+                         char *err, size_t len)
+{
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    pid_t pid = start_colb(args, fd);
     size_t n = 0;
     int sent = 0;
     ssize_t r;
@@ -424,17 +433,90 @@ static void test_resume_other_kernel(void **state)
         fail_msg("%s under COLB_KERNEL=%s: %s", cmd, best, err);
 }
 
+/* 1 when /proc/PID/status says that process pid catches signal sig (its
+ * handler is installed); 0 when not yet; -1 when it cannot be read. */
+static int catches(pid_t pid, int sig)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int got = -1;
+    while (got < 0 && fgets(line, sizeof line, f)) {
+        unsigned long long mask;
+        if (sscanf(line, "SigCgt: %llx", &mask) == 1)
+            got = (mask >> (sig - 1)) & 1;
+    }
+    fclose(f);
+    return got;
+}
+
+/* Run colb with `args` and send it `sig` at a moment that does not depend
+ * on how fast the machine is: its stderr is a pipe filled up before it
+ * starts, so that it cannot get past its first line (colb reproduce's
+ * "running FIG", which comes after its handler is installed and before any
+ * work), and the signal goes as soon as /proc says the handler is there;
+ * then the pipe is drained. The exit status (or 128 + the signal that
+ * ended it); stderr without the filling in err. */
+static int run_signal_held(char *const args[], int sig, char *err, size_t len)
+{
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    int fl = fcntl(fd[1], F_GETFL);
+    assert_int_equal(fcntl(fd[1], F_SETFL, fl | O_NONBLOCK), 0);
+    static const char fill[4096];
+    size_t filled = 0;
+    for (size_t chunk = sizeof fill; chunk; chunk = chunk > 1 ? chunk / 2 : 0) {
+        ssize_t w; /* whole pages, then smaller writes until not one byte fits */
+        while ((w = write(fd[1], fill, chunk)) > 0)
+            filled += (size_t)w;
+    }
+    assert_true(filled > 0);
+    assert_int_equal(fcntl(fd[1], F_SETFL, fl), 0);
+    pid_t pid = start_colb(args, fd);
+    double t0 = spawn_now();
+    int c;
+    while ((c = catches(pid, sig)) == 0 && spawn_now() - t0 < 120.0)
+        usleep(1000);
+    if (c != 1) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        fail_msg("colb never caught signal %d (/proc: %d)", sig, c);
+    }
+    kill(pid, sig);
+    size_t n = 0;
+    char sink[4096];
+    ssize_t r;
+    while ((r = read(fd[0], sink, sizeof sink)) > 0) /* the filling first, then colb's lines */
+        for (ssize_t k = 0; k < r; k++)
+            if (filled)
+                filled--;
+            else if (n + 1 < len)
+                err[n++] = sink[k];
+    err[n] = '\0';
+    close(fd[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 /* A figure's checkpoint found under another figure's name (copied or
  * renamed) is refused by --resume in one line naming both figures; under
- * its own name it resumes. */
+ * its own name it resumes. The reproduction is interrupted before its
+ * first setting is done, whatever the machine's speed (run_signal_held):
+ * signalled after a line of progress, a fast machine could finish the
+ * figure first, and the run then exited 0 with no checkpoint. Stopped in
+ * the first setting's CLUB tuning, it writes its checkpoint all the same
+ * (it said it did and wrote none). */
 static void test_reproduce_resume_other_figure(void **state)
 {
     (void)state;
     char out[300], err[4096], cmd[1200], from[400], to[400];
     snprintf(out, sizeof out, "%s/fig", dir);
     char *args[] = { "reproduce", "--quick", "fig1a", "--out", out, "-j", "1", NULL };
-    int st = run_signal_at(args, "users=50 done", NULL, SIGTERM, err, sizeof err);
-    if (st != 143)
+    int st = run_signal_held(args, SIGTERM, err, sizeof err);
+    if (st != 143 || !strstr(err, "colb: interrupted in fig1a"))
         fail_msg("interrupted reproduction: status %d, stderr '%s'", st, err);
     snprintf(from, sizeof from, "%s/fig.checkpoints/fig1a.colb", dir);
     snprintf(to, sizeof to, "%s/other.checkpoints", dir);

@@ -50,6 +50,9 @@ static void test_usage_errors(void **state)
         /* a line break or a CR quoted back stays inside the one line */
         "run --horizon '5\n6'", "run '--hor\nizon' 5", "run -c '/nonexistent/a\nb.conf'",
         "run --title \"$(printf 'a\\rb')\"", "reproduce 'fig\n1a'", "run --config=",
+        /* no blank around a number, integer or decimal (' 5' was an integer) */
+        "run --users ' 5'", "run --users '5 '", "run --users '\t5'", "run --seed ' 7'", "run --noise ' 0.1'",
+        "run --noise '0.1 '", "run --stop-after ' 5'", "run -j ' 2'",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = colb_run(bad[i], err, sizeof err);
@@ -238,8 +241,10 @@ static void test_sweep_values_checked_first(void **state)
     write_file(path, "1\t0.5\t0\n2\t0\t0.5\n3\t0.5\t0.5\n");
     snprintf(path, sizeof path, "%s/p.tsv", dir);
     write_file(path, "1\t1\n2\t2\n");
-    snprintf(args, sizeof args, "run %s --env logged --features %s/f.tsv --positives %s/p.tsv "
-             "--sweep positives=%s/p.tsv,%s/q.tsv --out %s/c", small, dir, dir, dir, dir, dir);
+    /* (--dim is the features file's: not given) */
+    snprintf(args, sizeof args, "run --horizon 20 --repeats 1 --arms 3 --policies linucb-ind --plots 0 "
+             "--env logged --features %s/f.tsv --positives %s/p.tsv --sweep positives=%s/p.tsv,%s/q.tsv "
+             "--out %s/c", dir, dir, dir, dir, dir);
     rc = colb_run(args, err, sizeof err);
     if (rc != 1 || lines(err) != 1 || !strstr(err, "/q.tsv: cannot open '") ||
         !strstr(err, "q.tsv': No such file or directory"))
@@ -520,7 +525,7 @@ static void test_ratio_every_repeat(void **state)
     snprintf(path, sizeof path, "%s/p.tsv", dir);
     write_file(path, "7\t0\n");
     snprintf(args, sizeof args, "run --env logged --features %s/f.tsv --positives %s/p.tsv --protocol per-user "
-             "--arms 2 --dim 2 --horizon 2 --curve-points 2 --repeats 10 --seed 1 --policies linucb-ind,random "
+             "--arms 2 --horizon 2 --curve-points 2 --repeats 10 --seed 1 --policies linucb-ind,random "
              "--out %s/o --quiet 1", dir, dir, dir);
     int rc = colb_run(args, err, sizeof err);
     if (rc != 0)
@@ -536,7 +541,7 @@ static void test_ratio_every_repeat(void **state)
     free(t);
     /* more arms than items: refused before any job, in one line, and no
      * results folder is made (each job used to fail as it started) */
-    snprintf(args, sizeof args, "run --env logged --features %s/f.tsv --positives %s/p.tsv --arms 4 --dim 2 "
+    snprintf(args, sizeof args, "run --env logged --features %s/f.tsv --positives %s/p.tsv --arms 4 "
              "--horizon 2 --policies linucb-ind,random --out %s/o4 --quiet 1", dir, dir, dir);
     rc = colb_run(args, err, sizeof err);
     if (rc != 1 || lines(err) != 1 || !strstr(err, "--arms 4: the data set has 3 items"))
@@ -569,6 +574,155 @@ static void test_extra_experiments_run(void **state)
         files++;
     }
     assert_true(files >= 7);
+}
+
+/* An option of the environment that the chosen environment does not read
+ * is a usage error on the command line (exit 2, one line naming the option
+ * and the environment), not a setting silently ignored; one read by some
+ * setting (a sweep over env) is taken. From an experiment file it is
+ * tolerated, and settings.txt lists it as a comment, not as in effect. */
+static void test_env_options_not_read(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", args[1024], err[4096], path[600];
+    assert_non_null(mkdtemp(dir));
+    static const char *const bad[][3] = {
+        { "--env personalized --zipf 1", "'--zipf' is not used by --env personalized, only by clustered", "" },
+        { "--env personalized --clusters 3", "'--clusters' is not used by --env personalized", "" },
+        { "--sigma-theta 0.3", "'--sigma-theta' is not used by --env clustered, only by personalized", "" },
+        { "--normalize 1", "'--normalize' is not used by --env clustered", "" },
+        { "--env lastfm --users 50", "'--users' is not used by --env lastfm", "--top-users" },
+        { "--env logged --features f --positives p --dim 3", "'--dim' is not used by --env logged",
+          "features file gives d" },
+        { "--env logged --features f --positives p --noise 0.2", "'--noise' is not used by --env logged",
+          "--learner-noise" },
+        { "--data-dir /tmp", "'--data-dir' is not used by --env clustered, only by lastfm", "" },
+        { "--features f", "'--features' is not used by --env clustered, only by logged", "" },
+        { "--top-users 5", "'--top-users' is not used by --env clustered, only by lastfm, logged", "" },
+        { "--env personalized --sweep zipf=0,1", "'--zipf' (swept by --sweep) is not used by --env personalized",
+          "" },
+        { "--sweep env=personalized,lastfm --clusters 2",
+          "'--clusters' is not used by --env personalized, lastfm, only by clustered", "" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(args, sizeof args, "run %s --horizon 2 --repeats 1 --out %s/x", bad[i][0], dir);
+        int rc = colb_run(args, err, sizeof err);
+        if (rc != 2 || lines(err) != 1 || strncmp(err, "colb: option ", 13) || !strstr(err, bad[i][1]) ||
+            !strstr(err, bad[i][2]) || !strstr(err, "leave it out"))
+            fail_msg("'%s': exit %d, stderr '%s'", bad[i][0], rc, err);
+        assert_false(exists(dir, "x"));
+    }
+    /* read by one setting of a sweep over env: taken */
+    snprintf(args, sizeof args, "run --sweep env=clustered,personalized --zipf 1 --sigma-theta 0.2 --users 6 "
+             "--clusters 2 --dim 2 --arms 3 --horizon 4 --repeats 1 --policies random --plots 0 --quiet 1 "
+             "--out %s/s", dir);
+    assert_int_equal(colb_run(args, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/s/settings.txt", dir);
+    char *t = slurp(path, NULL);
+    assert_non_null(t);
+    if (!strstr(t, "\nzipf = 1\n") || !strstr(t, "\nsigma-theta = 0.2\n") ||
+        !strstr(t, "\n# top-users = 0 (not used by env clustered, personalized)\n"))
+        fail_msg("settings.txt of a sweep over env:\n%s", t);
+    free(t);
+    /* from a file: run, and marked as not in effect in settings.txt */
+    snprintf(path, sizeof path, "%s/p.conf", dir);
+    write_file(path, "env = personalized\nzipf = 2\nclusters = 3\nusers = 6\ndim = 2\narms = 3\n"
+                     "horizon = 4\nrepeats = 1\npolicies = random\n");
+    snprintf(args, sizeof args, "run -c %s --plots 0 --quiet 1 --out %s/f", path, dir);
+    if (colb_run(args, err, sizeof err) != 0)
+        fail_msg("a file's key its env does not read: '%s'", err);
+    snprintf(path, sizeof path, "%s/f/settings.txt", dir);
+    t = slurp(path, NULL);
+    assert_non_null(t);
+    if (!strstr(t, "\n# zipf = 2 (not used by env personalized)\n") ||
+        !strstr(t, "\n# clusters = 3 (not used by env personalized)\n") || strstr(t, "\nzipf = ") ||
+        !strstr(t, "\nsigma-theta = 0.1\n"))
+        fail_msg("settings.txt of a personalized run:\n%s", t);
+    free(t);
+    snprintf(args, sizeof args, "rm -rf '%s'", dir);
+    assert_int_equal(system(args), 0);
+}
+
+/* The line per finished setting (stderr not a terminal) names the setting:
+ * the reading when there are several, the swept value, else "run" - not
+ * "run=" as it said after a setting without a sweep. */
+static void test_progress_lines(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", args[1024], err[4096], path[600];
+    assert_non_null(mkdtemp(dir));
+    static const char *const small = "--users 5 --clusters 2 --dim 2 --arms 3 --horizon 3 --repeats 1 "
+                                     "--policies random --plots 0";
+    snprintf(path, sizeof path, "%s/r.conf", dir);
+    write_file(path, "[reading a]\n[reading b]\nseed = 2\n");
+    static const char *const runs[][3] = {
+        { "", "colb: 100% run done; ", NULL },
+        { "--sweep users=4,5", "colb:  50% users=4 done; ", "colb: 100% users=5 done; " },
+        { "-c R", "colb:  50% a done; ", "colb: 100% b done; " },
+        { "-c R --sweep horizon=2,3", "colb:  25% a horizon=2 done; ", "colb: 100% b horizon=3 done; " },
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        snprintf(args, sizeof args, "run %s %s --out %s/o", small, strncmp(runs[i][0], "-c R", 4) ? runs[i][0] : "",
+                 dir);
+        if (!strncmp(runs[i][0], "-c R", 4))
+            snprintf(args + strlen(args), sizeof args - strlen(args), " -c %s %s", path, runs[i][0] + 4);
+        assert_int_equal(colb_run(args, err, sizeof err), 0);
+        if (!strstr(err, runs[i][1]) || (runs[i][2] && !strstr(err, runs[i][2])) || strstr(err, "= done") ||
+            strstr(err, "run="))
+            fail_msg("'%s': stderr '%s'", runs[i][0], err);
+    }
+    snprintf(args, sizeof args, "rm -rf '%s'", dir);
+    assert_int_equal(system(args), 0);
+}
+
+/* An option's value is the argument after it, whatever it starts with:
+ * `--title -c` is the title "-c" (the scan for the experiment file took it
+ * for -c and read the next argument as the file), `--title --resume` the
+ * title "--resume" (taken for --resume), as `--title=-c` is; a run stopped
+ * with them resumes with them. */
+static void test_values_that_look_like_options(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", args[2048], err[4096], path[600], conf[600];
+    assert_non_null(mkdtemp(dir));
+    static const char *const small = "--users 5 --clusters 2 --dim 2 --arms 3 --horizon 30 --repeats 1 "
+                                     "--policies random --plots 0 --quiet 1";
+    static const char *const titles[][2] = {
+        { "--title -c", "-c" }, { "--title=-c", "-c" }, { "--title --resume", "--resume" },
+        { "--title --checkpoint", "--checkpoint" }, { "--title -- ", "--" }, { "--claim -j", "-j" },
+    };
+    for (size_t i = 0; i < sizeof titles / sizeof titles[0]; i++) {
+        snprintf(args, sizeof args, "run %s %s --out %s/o", titles[i][0], small, dir);
+        int rc = colb_run(args, err, sizeof err);
+        if (rc != 0)
+            fail_msg("'%s': exit %d, stderr '%s'", titles[i][0], rc, err);
+        snprintf(path, sizeof path, "%s/o/settings.txt", dir);
+        char *t = slurp(path, NULL), want[64];
+        assert_non_null(t);
+        snprintf(want, sizeof want, "\n%s = %s\n", strncmp(titles[i][0], "--claim", 7) ? "title" : "claim",
+                 titles[i][1]);
+        if (!strstr(t, want))
+            fail_msg("'%s': settings.txt lacks '%s'", titles[i][0], want + 1);
+        free(t);
+    }
+    /* with an experiment file, stopped and resumed */
+    snprintf(conf, sizeof conf, "%s/e.conf", dir);
+    write_file(conf, "seed = 5\n");
+    snprintf(args, sizeof args, "run --title -c -c %s %s --out %s/r --stop-after 10 --checkpoint %s/r.colb",
+             conf, small, dir, dir);
+    if (colb_run(args, err, sizeof err) != 0 || !strstr(err, "stopped at round 10"))
+        fail_msg("stopped: '%s'", err);
+    snprintf(args, sizeof args, "run --resume %s/r.colb --quiet 1", dir);
+    if (colb_run(args, err, sizeof err) != 0)
+        fail_msg("resumed: '%s'", err);
+    snprintf(path, sizeof path, "%s/r/settings.txt", dir);
+    char *t = slurp(path, NULL);
+    assert_non_null(t);
+    assert_non_null(strstr(t, "\ntitle = -c\n"));
+    assert_non_null(strstr(t, "\nseed = 5\n"));
+    free(t);
+    snprintf(args, sizeof args, "rm -rf '%s'", dir);
+    assert_int_equal(system(args), 0);
 }
 
 /* The embedding example (examples/online.c) runs and finds the 3 groups. */
@@ -622,6 +776,9 @@ int main(void)
         cmocka_unit_test(test_bench_quality),
         cmocka_unit_test(test_ratio_every_repeat),
         cmocka_unit_test(test_extra_experiments_run),
+        cmocka_unit_test(test_env_options_not_read),
+        cmocka_unit_test(test_progress_lines),
+        cmocka_unit_test(test_values_that_look_like_options),
         cmocka_unit_test(test_online_example),
         cmocka_unit_test(test_ctrl_c_while_plotting),
         cmocka_unit_test(test_kernel_unusable),

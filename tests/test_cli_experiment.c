@@ -149,6 +149,19 @@ static void test_values_are_checked(void **state)
     assert_int_equal(c->max_memory, (size_t)3 << 29);
     assert_int_equal(config_set(c, "max-memory", "1", err, sizeof err), 0);
     assert_int_equal(c->max_memory, 1);
+    /* at most 1024T (2^50 bytes): a budget beyond any machine is a typo
+     * (and one past 2^64 was "not a byte count") */
+    assert_int_equal(config_set(c, "max-memory", "1024T", err, sizeof err), 0);
+    assert_true(c->max_memory == (size_t)1 << 50);
+    static const char *const huge[] = { "1025T", "1125899906842625", "2e15", "1e20", "16000000T", "1e300" };
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        if (config_set(c, "max-memory", huge[i], err, sizeof err) == 0)
+            fail_msg("max-memory = '%s' accepted", huge[i]);
+        if (!strstr(err, "is more than 1024T (2^50 bytes), beyond any machine's memory") ||
+            !strstr(err, huge[i]))
+            fail_msg("max-memory = '%s': '%s'", huge[i], err);
+    }
+    assert_true(c->max_memory == (size_t)1 << 50);
     /* lists say what is wrong with them: an empty item, a long one, too many */
     static const struct { const char *key, *value, *want; } lists[] = {
         { "sweep", "users=10,,20", "sweep: '10,,20' has an empty value" },
@@ -227,6 +240,118 @@ static void test_fuzz_seeds_are_the_experiments(void **state)
     assert_true(n >= 6);
 }
 
+/* No shipped experiment file sets an option that the environment of no
+ * reading it applies to reads (a top-level key: of some reading; a key of
+ * [reading R]: of R): colb run refuses such an option on the command line,
+ * and tolerates it in files only for readings of several environments. */
+static void test_experiments_set_only_options_their_env_reads(void **state)
+{
+    (void)state;
+    FILE *p = popen("ls experiments/*.conf experiments/extra/*.conf 2>/dev/null", "r");
+    assert_non_null(p);
+    char list[8192];
+    size_t got = fread(list, 1, sizeof list - 1, p);
+    list[got] = '\0';
+    pclose(p);
+    int files = 0;
+    for (char *path = strtok(list, "\n"); path; path = strtok(NULL, "\n"), files++) {
+        experiment *e = fresh();
+        char err[ERR_LEN];
+        if (experiment_load(e, path, err, sizeof err))
+            fail_msg("%s", err);
+        experiment_finish(e);
+        char *text = slurp(path, NULL), section[NAME_LEN + 16] = "";
+        assert_non_null(text);
+        size_t lineno = 0;
+        for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+            lineno++;
+            if (l[0] == '[') {
+                snprintf(section, sizeof section, "%.*s", (int)strcspn(l + 1, "]"), l + 1);
+                continue;
+            }
+            char key[NAME_LEN];
+            snprintf(key, sizeof key, "%.*s", (int)strcspn(l, " \t="), l);
+            if (!option_known(key) || !strcmp(section, "quick"))
+                continue;
+            int used = 0;
+            for (size_t r = 0; r < e->n_readings && !used; r++)
+                if (!section[0] || !strcmp(section + 8, e->reading[r]))
+                    used = config_env_uses(&e->cfg[r], key);
+            if (!used)
+                fail_msg("%s: '%s' (in %s) is read by the environment of none of its readings", path, key,
+                         section[0] ? section : "the top level");
+        }
+        free(text);
+        free(e);
+    }
+    assert_true(files >= 14);
+}
+
+/* --club-alpha turns CLUB's own width on unless --club-own-alpha is given;
+ * given, club-own-alpha decides, in either order, from the file or the
+ * command line (the results of `--club-alpha X --club-own-alpha 0` and of
+ * the other order were different); the tunings that contradict an explicit
+ * choice are usage errors. */
+static void test_club_own_alpha_in_any_order(void **state)
+{
+    (void)state;
+    static const char *const runs[][4] = {
+        /* options in order (NULL ends), then the club-own-alpha wanted */
+        { "club-alpha=0.3", "club-own-alpha=0", NULL, "0" },
+        { "club-own-alpha=0", "club-alpha=0.3", NULL, "0" },
+        { "club-alpha=0.3", "club-own-alpha=1", NULL, "1" },
+        { "club-own-alpha=1", "club-alpha=0.3", NULL, "1" },
+        { "club-alpha=0.3", NULL, NULL, "1" },
+        { "club-own-alpha=1", NULL, NULL, "1" },
+        { "club-alpha2=3", NULL, NULL, "0" },
+    };
+    run_config *c = malloc(sizeof *c);
+    assert_non_null(c);
+    char err[ERR_LEN], v[64];
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        config_default(c);
+        for (size_t k = 0; k < 3 && runs[i][k]; k++) {
+            char key[64];
+            const char *eq = strchr(runs[i][k], '=');
+            snprintf(key, sizeof key, "%.*s", (int)(eq - runs[i][k]), runs[i][k]);
+            assert_int_equal(config_set(c, key, eq + 1, err, sizeof err), 0);
+        }
+        config_get(c, "club-own-alpha", v, sizeof v);
+        if (strcmp(v, runs[i][3]))
+            fail_msg("%s, %s: club-own-alpha = %s, want %s", runs[i][0], runs[i][1] ? runs[i][1] : "-", v,
+                     runs[i][3]);
+        assert_int_equal(config_check(c, err, sizeof err), 0);
+    }
+    /* the file says one thing, the command line (applied after) another */
+    experiment *e = fresh();
+    assert_int_equal(load(e, "club-own-alpha = 0\n[reading a]\nclub-alpha = 2\n", err, sizeof err), 0);
+    experiment_finish(e);
+    config_get(&e->cfg[0], "club-own-alpha", v, sizeof v);
+    assert_string_equal(v, "0");
+    free(e);
+    e = fresh();
+    assert_int_equal(load(e, "club-alpha = 2\n", err, sizeof err), 0);
+    experiment_finish(e);
+    assert_int_equal(experiment_set(e, "club-own-alpha", "0", err, sizeof err), 0);
+    config_get(&e->cfg[0], "club-own-alpha", v, sizeof v);
+    assert_string_equal(v, "0");
+    free(e);
+    /* contradictions */
+    config_default(c);
+    assert_int_equal(config_set(c, "club-own-alpha", "0", err, sizeof err), 0);
+    assert_int_equal(config_set(c, "club-tune", "1", err, sizeof err), 0);
+    assert_int_equal(config_check(c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "club-tune = 1 tunes CLUB's own alpha; club-own-alpha = 0"));
+    config_default(c);
+    assert_int_equal(config_set(c, "club-alpha", "0.3", err, sizeof err), 0);
+    assert_int_equal(config_set(c, "tune", "1", err, sizeof err), 0);
+    assert_int_equal(config_check(c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "club-own-alpha = 1 (set by club-alpha) gives CLUB its own: choose one"));
+    assert_int_equal(config_set(c, "club-own-alpha", "0", err, sizeof err), 0);
+    assert_int_equal(config_check(c, err, sizeof err), 0);
+    free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +363,8 @@ int main(void)
         cmocka_unit_test(test_values_are_checked),
         cmocka_unit_test(test_shortest_doubles),
         cmocka_unit_test(test_fuzz_seeds_are_the_experiments),
+        cmocka_unit_test(test_club_own_alpha_in_any_order),
+        cmocka_unit_test(test_experiments_set_only_options_their_env_reads),
     };
     return cmocka_run_group_tests_name("experiment files", tests, NULL, NULL);
 }

@@ -356,6 +356,111 @@ static void test_bench_quality_out(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* The lines of file `path` (NULL-terminated array, caller frees both);
+ * none when it cannot be read. */
+static char **read_lines(const char *path, size_t *n, char **text)
+{
+    *text = slurp(path, NULL);
+    if (!*text)
+        *text = calloc(1, 1);
+    assert_non_null(*text);
+    size_t cap = 1;
+    for (const char *c = *text; *c; c++)
+        cap += *c == '\n';
+    char **l = calloc(cap + 1, sizeof *l);
+    assert_non_null(l);
+    *n = 0;
+    for (char *save = NULL, *t = strtok_r(*text, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
+        l[(*n)++] = t;
+    return l;
+}
+
+/* The first of lines [from, to) holding both a and b, or -1. */
+static long find_line(char **l, size_t from, size_t to, const char *a, const char *b)
+{
+    for (size_t i = from; i < to; i++)
+        if (strstr(l[i], a) && (!b || strstr(l[i], b)))
+            return (long)i;
+    return -1;
+}
+
+/* A results folder reaches the disk before it is put in place: every file
+ * and folder in it is fsynced before the rename that swaps it in, and the
+ * parent folder after that rename (a power loss after the run finds
+ * complete files, not empty ones). The tool runs under strace -f -y (which
+ * names the file of each fsync); skipped where strace is missing or may not
+ * trace. A second run replaces the folder (the exchange). */
+static void test_results_reach_the_disk(void **state)
+{
+    (void)state;
+    if (system("strace -V >/dev/null 2>&1") != 0) {
+        print_message("strace not found (./scripts/install-deps installs it): skipped\n");
+        skip();
+    }
+    char dir[] = "/tmp/colb-outdir-XXXXXX", out[600], trace[600], cmd[3000], tmp[700], want[1200];
+    make_tmp(dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(trace, sizeof trace, "%s/trace", dir);
+    for (int run = 0; run < 2; run++) {
+        /* LeakSanitizer cannot run under ptrace: off in a sanitizer build */
+        snprintf(cmd, sizeof cmd, "ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" "
+                 "strace -f -y -qq -e trace=fsync,rename,renameat,renameat2 -o %s %s run "
+                 "--users 6 --clusters 2 --dim 3 --arms 4 --horizon 40 --repeats 2 --policies random,linucb-ind "
+                 "--sweep users=4,6 --quiet 1 --out %s >/dev/null 2>%s/stderr", trace, colb_bin(), out, dir);
+        int rc = system(cmd);
+        size_t n;
+        char *text, **l = read_lines(trace, &n, &text);
+        if (rc != 0) {
+            free(l);
+            free(text);
+            if (n == 0) {
+                print_message("strace cannot trace here (exit %d): skipped\n", rc);
+                skip();
+            }
+            snprintf(cmd, sizeof cmd, "%s/stderr", dir);
+            char *why = slurp(cmd, NULL);
+            fail_msg("run %d under strace: exit %d: %s", run + 1, rc, why ? why : "");
+        }
+        /* the rename that puts the folder in place: "DIR/.out.tmp.XXXXXX" -> "DIR/out" */
+        snprintf(want, sizeof want, "\"%s\"", out);
+        long r = -1;
+        for (size_t i = 0; i < n && r < 0; i++)
+            if (strstr(l[i], "rename") && strstr(l[i], want) && strstr(l[i], "/.out.tmp."))
+                r = (long)i;
+        if (r < 0)
+            fail_msg("run %d: no rename of the results folder into place in the trace", run + 1);
+        const char *q = strstr(l[r], "/.out.tmp.");
+        snprintf(tmp, sizeof tmp, "%s%.*s", dir, (int)strcspn(q, "\""), q);
+        /* every file of the folder, then the folder, synced before the rename */
+        DIR *d = opendir(out);
+        assert_non_null(d);
+        struct dirent *de;
+        int files = 0;
+        while ((de = readdir(d))) {
+            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                continue;
+            snprintf(want, sizeof want, "<%s/%s>", tmp, de->d_name);
+            if (find_line(l, 0, (size_t)r, "fsync(", want) < 0)
+                fail_msg("run %d: %s was not fsynced before the folder was put in place", run + 1,
+                         de->d_name);
+            files++;
+        }
+        closedir(d);
+        assert_true(files >= 5); /* summary, curves, settings, the marker, a plot's .dat and .gp */
+        snprintf(want, sizeof want, "<%s>", tmp);
+        long folder = find_line(l, 0, (size_t)r, "fsync(", want);
+        if (folder < 0)
+            fail_msg("run %d: the temporary folder %s was not fsynced before its rename", run + 1, tmp);
+        snprintf(want, sizeof want, "<%s>", dir);
+        if (find_line(l, (size_t)r + 1, n, "fsync(", want) < 0)
+            fail_msg("run %d: the parent folder %s was not fsynced after the rename", run + 1, dir);
+        free(l);
+        free(text);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -365,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_bad_out_fails_first),
         cmocka_unit_test(test_reproduce_interrupted),
         cmocka_unit_test(test_bench_quality_out),
+        cmocka_unit_test(test_results_reach_the_disk),
     };
     return cmocka_run_group_tests_name("results folders", tests, NULL, NULL);
 }

@@ -37,6 +37,9 @@ static size_t probes(const colb_param_info *in, char v[][48])
         snprintf(v[n++], 48, "12Q");
         snprintf(v[n++], 48, "0.5"); /* less than a byte: refused, not read as 0 */
         snprintf(v[n++], 48, "1e-300");
+        snprintf(v[n++], 48, "1024T"); /* COLB_MEMORY_MAX, and beyond it */
+        snprintf(v[n++], 48, "1025T");
+        snprintf(v[n++], 48, "1e20");
     }
     return n;
 }

@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <float.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "colb/dataset.h"
@@ -470,6 +471,44 @@ static void test_write_round_trip(void **state)
     colb_dataset_free(a);
 }
 
+/* colb_dataset_write writes through the library's atomic writer: the
+ * temporary a killed writer left beside a file (PATH.tmp.PID.N, its PID no
+ * process) is removed by the next write of that file, and nothing else
+ * named like a temporary is left beside the two files. */
+static void test_write_removes_killed_writers_temporaries(void **state)
+{
+    (void)state;
+    const uint64_t items[] = { 1, 2 }, users[] = { 3 };
+    const double x[] = { 0.5, -0.5 };
+    const size_t ptr[] = { 0, 1 }, pos[] = { 1 };
+    colb_dataset *a;
+    char msg[256], fp[600], pp[600], stale[2][700];
+    assert_ok(colb_dataset_create(2, 1, items, x, 1, users, ptr, pos, &a, NULL, 0));
+    snprintf(fp, sizeof fp, "%s/x_f", tmpdir);
+    snprintf(pp, sizeof pp, "%s/x_p", tmpdir);
+    pid_t pid = fork(); /* a PID that is no process once reaped */
+    if (pid == 0)
+        _exit(0);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    snprintf(stale[0], sizeof stale[0], "%s.tmp.%ld.3", fp, (long)pid);
+    snprintf(stale[1], sizeof stale[1], "%s.tmp.%ld.4", pp, (long)pid);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(spit(stale[i], "half a file", 11), 0);
+    assert_ok(colb_dataset_write(a, fp, pp, msg, sizeof msg));
+    for (int i = 0; i < 2; i++)
+        if (access(stale[i], F_OK) == 0)
+            fail_msg("%s is still there", stale[i]);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "ls -A %s | grep -c -F .tmp.", tmpdir);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    int n = -1;
+    assert_int_equal(fscanf(f, "%d", &n), 1);
+    pclose(f);
+    assert_int_equal(n, 0);
+    colb_dataset_free(a);
+}
+
 /* ---- the logged-data environment ----------------------------------------- */
 
 enum { NI = 40, DD = 3, NU = 5 };
@@ -910,6 +949,7 @@ int main(void)
         cmocka_unit_test(test_load_malformed_positives),
         cmocka_unit_test(test_load_nul_bom_cr),
         cmocka_unit_test(test_load_missing_files),
+        cmocka_unit_test(test_write_removes_killed_writers_temporaries),
         cmocka_unit_test(test_write_round_trip),
         cmocka_unit_test(test_env_no_contexts_before_first_round),
         cmocka_unit_test(test_env_shared),

@@ -184,7 +184,9 @@ static void test_values_by_type(void **state)
                 }
                 refused(t, in.key, "12Q", COLB_EINVAL);
                 refused(t, in.key, "-1G", COLB_EINVAL);
-                refused(t, in.key, "1e30", COLB_EINVAL);
+                /* beyond COLB_MEMORY_MAX (2^50 bytes), or even 2^64: out of range */
+                refused(t, in.key, "1e30", COLB_ERANGE);
+                refused(t, in.key, "1025T", COLB_ERANGE);
                 break;
             }
             }
@@ -302,6 +304,14 @@ static void test_fields(void **state)
     assert_true(s.max_memory == (size_t)1 << 30 && s.env.max_memory == 0 && s.policy.max_memory == 0);
     assert_status(colb_sim_spec_set(&s, "lambda", "0", msg, sizeof msg), COLB_ERANGE);
     assert_non_null(strstr(msg, "policy parameter lambda"));
+    /* a budget is at most COLB_MEMORY_MAX (1024T), past 2^64 bytes too */
+    assert_ok(colb_sim_spec_set(&s, "max-memory", "1024T", msg, sizeof msg));
+    assert_true((double)s.max_memory == COLB_MEMORY_MAX);
+    assert_status(colb_sim_spec_set(&s, "max-memory", "1025T", msg, sizeof msg), COLB_ERANGE);
+    assert_non_null(strstr(msg, "is more than 1024T"));
+    assert_status(colb_sim_spec_set(&s, "max-memory", "1e20", msg, sizeof msg), COLB_ERANGE);
+    assert_status(colb_policy_params_set(&pp, "max-memory", "2000T", msg, sizeof msg), COLB_ERANGE);
+    assert_true((double)s.max_memory == COLB_MEMORY_MAX);
 }
 
 /* A spec made through keys runs exactly as the same spec made through

@@ -577,6 +577,27 @@ static void must_fail(const unsigned char *b, size_t n, const char *what, size_t
         fail_msg("%s at %zu: load gave %s with message '%s'", what, at, colb_status_name(st), msg);
 }
 
+/* A snapshot cut short says so with its size, not with the "length" the
+ * bytes that now end it would give (which quoted garbage such as "its
+ * trailer says 13812511824346395458 bytes"). */
+static void test_truncated_says_its_size(void **state)
+{
+    (void)state;
+    size_t n;
+    unsigned char *good = small_snapshot("linucb-ind", &n);
+    const size_t cut[] = { n - 8, n - 16, n / 2 - n / 2 % 8, 40, 33 };
+    for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
+        char msg[512] = "", want[160];
+        colb_policy *p = NULL;
+        assert_status(colb_policy_load_buffer(good, cut[i], NULL, &p, msg, sizeof msg), COLB_EPARSE);
+        snprintf(want, sizeof want, "snapshot truncated or extended: it has %zu bytes and does not end "
+                 "with the trailer of a snapshot of that length", cut[i]);
+        if (strcmp(msg, want))
+            fail_msg("cut to %zu of %zu bytes: '%s'", cut[i], n, msg);
+    }
+    free(good);
+}
+
 static void test_every_byte_flipped_and_truncated(void **state)
 {
     (void)state;
@@ -1063,6 +1084,48 @@ static int count_entries(const char *dir)
     return n;
 }
 
+/* A write to `path` (save(ctx, path, ...)) in a child that may write files
+ * of 100 bytes at most (a full disk): it must fail with COLB_EIO; its
+ * message into child_msg. */
+typedef colb_status (*save_fn)(const void *ctx, const char *path, char *msg, size_t msg_len);
+
+static void save_on_full_disk(save_fn save, const void *ctx, const char *path, char *child_msg, size_t len)
+{
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char msg[512] = "";
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = { 100, 100 };
+        setrlimit(RLIMIT_FSIZE, &rl);
+        colb_status st = save(ctx, path, msg, sizeof msg);
+        if (write(fd[1], msg, strlen(msg) + 1) < 0)
+            _exit(3);
+        _exit(st == COLB_EIO ? 0 : 1);
+    }
+    int wst;
+    assert_int_equal(waitpid(pid, &wst, 0), pid);
+    ssize_t got = read(fd[0], child_msg, len - 1);
+    child_msg[got > 0 ? got : 0] = '\0';
+    close(fd[0]);
+    close(fd[1]);
+    if (!WIFEXITED(wst) || WEXITSTATUS(wst) != 0)
+        fail_msg("the write on a full disk did not fail with COLB_EIO: '%s'", child_msg);
+}
+
+static colb_status save_policy(const void *ctx, const char *path, char *msg, size_t msg_len)
+{
+    return colb_policy_save(ctx, path, msg, msg_len);
+}
+
+static colb_status write_4k(const void *ctx, const char *path, char *msg, size_t msg_len)
+{
+    (void)ctx;
+    static const char big[4096];
+    return colb_file_write(path, big, sizeof big, msg, msg_len);
+}
+
 static void test_atomic_durable_writes(void **state)
 {
     (void)state;
@@ -1079,26 +1142,8 @@ static void test_atomic_durable_writes(void **state)
     assert_int_equal(count_entries(dir), 1);
     /* a write that fails half-way (file size limit in a child): the old
      * snapshot stays, no temporary is left, the message has the reason */
-    int fd[2];
-    assert_int_equal(pipe(fd), 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        signal(SIGXFSZ, SIG_IGN);
-        struct rlimit rl = { 100, 100 };
-        setrlimit(RLIMIT_FSIZE, &rl);
-        colb_status st = colb_policy_save(p, path, msg, sizeof msg);
-        if (write(fd[1], msg, strlen(msg) + 1) < 0)
-            _exit(3);
-        _exit(st == COLB_EIO ? 0 : 1);
-    }
-    int wst;
-    waitpid(pid, &wst, 0);
-    char child_msg[512] = "";
-    ssize_t got = read(fd[0], child_msg, sizeof child_msg - 1);
-    child_msg[got > 0 ? got : 0] = '\0';
-    close(fd[0]);
-    close(fd[1]);
-    assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+    char child_msg[512];
+    save_on_full_disk(save_policy, p, path, child_msg, sizeof child_msg);
     assert_non_null(strstr(child_msg, "File too large"));
     size_t after_len;
     char *after = slurp(path, &after_len);
@@ -1268,6 +1313,71 @@ static void test_stale_temporaries_removed(void **state)
     assert_int_not_equal(lstat(name, &sb), 0);
     colb_policy_free(p);
     colb_env_free(e);
+}
+
+/* colb_file_write (colb/file.h), the same writer for an application's own
+ * files: it replaces a file whole, keeps its permissions, removes a killed
+ * writer's temporary of the same path (and only that), leaves the old
+ * content and no temporary when the write fails (with the reason), and
+ * refuses NULL. */
+static void test_file_write(void **state)
+{
+    (void)state;
+    char dir[300], path[340], other[340], msg[512], name[600];
+    snprintf(dir, sizeof dir, "%s/filewrite", tmpdir);
+    assert_int_equal(mkdir(dir, 0777), 0);
+    snprintf(path, sizeof path, "%s/a.csv", dir);
+    assert_ok(colb_file_write(path, "one\n", 4, msg, sizeof msg));
+    assert_int_equal(chmod(path, 0640), 0);
+    assert_ok(colb_file_write(path, "two,2\n", 6, msg, sizeof msg));
+    char *text = slurp(path, NULL);
+    assert_string_equal(text, "two,2\n");
+    free(text);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0640);
+    assert_ok(colb_file_write(path, NULL, 0, msg, sizeof msg)); /* empty */
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_size, 0);
+    /* a dead writer's temporary of a.csv goes; another target's stays */
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+    snprintf(name, sizeof name, "a.csv.tmp.%ld.7", (long)pid);
+    touch(dir, name);
+    snprintf(name, sizeof name, "b.csv.tmp.%ld.7", (long)pid);
+    touch(dir, name);
+    assert_ok(colb_file_write(path, "three\n", 6, msg, sizeof msg));
+    char *left = temporaries(dir), want[64];
+    snprintf(want, sizeof want, "b.csv.tmp.%ld.7\n", (long)pid);
+    assert_string_equal(left, want);
+    free(left);
+    snprintf(name, sizeof name, "%s/b.csv.tmp.%ld.7", dir, (long)pid);
+    assert_int_equal(unlink(name), 0);
+    /* a write that fails (a file size limit, in a child): the old content
+     * stays, no temporary is left, the reason is said */
+    char child_msg[512];
+    save_on_full_disk(write_4k, NULL, path, child_msg, sizeof child_msg);
+    if (!strstr(child_msg, "File too large") || !strstr(child_msg, path))
+        fail_msg("no path and reason in '%s'", child_msg);
+    text = slurp(path, NULL);
+    assert_string_equal(text, "three\n");
+    free(text);
+    assert_int_equal(count_entries(dir), 1);
+    /* a folder in the way, a missing folder, NULL */
+    snprintf(other, sizeof other, "%s/sub", dir);
+    assert_int_equal(mkdir(other, 0777), 0);
+    assert_status(colb_file_write(other, "x", 1, msg, sizeof msg), COLB_EIO);
+    assert_non_null(strstr(msg, "cannot replace"));
+    assert_int_equal(rmdir(other), 0);
+    snprintf(other, sizeof other, "%s/no/such/f", dir);
+    assert_status(colb_file_write(other, "x", 1, msg, sizeof msg), COLB_EIO);
+    assert_non_null(strstr(msg, other));
+    assert_status(colb_file_write(NULL, "x", 1, msg, sizeof msg), COLB_EINVAL);
+    assert_status(colb_file_write(path, NULL, 1, msg, sizeof msg), COLB_EINVAL);
+    assert_status(colb_file_write("", "x", 1, msg, sizeof msg), COLB_EINVAL);
+    assert_int_equal(count_entries(dir), 1);
 }
 
 /* ---- sizes -------------------------------------------------------------------- */
@@ -1800,6 +1910,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_sim_stop_save_resume),
         cmocka_unit_test(test_sim_logged_dataset_checked),
         cmocka_unit_test(test_every_byte_flipped_and_truncated),
+        cmocka_unit_test(test_truncated_says_its_size),
         cmocka_unit_test(test_versions_kinds_budget),
         cmocka_unit_test(test_put_saved),
         cmocka_unit_test(test_hostile_dimensions),
@@ -1810,6 +1921,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_near_singular_saves_and_loads),
         cmocka_unit_test(test_atomic_durable_writes),
         cmocka_unit_test(test_stale_temporaries_removed),
+        cmocka_unit_test(test_file_write),
         cmocka_unit_test(test_size_close_to_state),
         cmocka_unit_test(test_ridge_symmetric_and_rebase),
         cmocka_unit_test(test_v1_user_banks),

@@ -20,6 +20,7 @@
 #include "colb/cluster.h"
 #include "colb/dataset.h"
 #include "colb/snapshot.h"
+#include "colb/file.h"
 #include "colb/params.h"
 
 #define COLB_VERSION_STRING "0.1.0"

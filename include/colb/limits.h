@@ -45,6 +45,11 @@ extern "C" {
 #define COLB_ZIPF_MAX 50.0              /* exponent z of the clustered
                                            environment's cluster sizes */
 #define COLB_POLICY_THREADS_MAX 256u    /* colb_policy_params.threads */
+#define COLB_MEMORY_MAX 1125899906842624.0 /* 2^50 bytes (1 PiB, "1024T"): the
+                                           largest memory budget a text value
+                                           sets (colb/params.h, colb run
+                                           --max-memory); beyond any machine's
+                                           memory, so a larger one is a typo */
 
 /* The default memory budget in bytes: 80% of the memory available to the
  * process (MemAvailable of /proc/meminfo, capped by a cgroup v2 limit in

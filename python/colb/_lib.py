@@ -130,6 +130,8 @@ _PROTOS = {
     "colb_sim_result_info": (cp, [vp, sz, sz]),
     "colb_club_tune": (ctypes.c_int, [vp, vp, sz, vp, sz, sz, sz, ctypes.POINTER(ctypes.c_double),
                                       ctypes.POINTER(ctypes.c_double), vp, sz]),
+    # files (colb/file.h)
+    "colb_file_write": (ctypes.c_int, [cp, cp, sz, vp, sz]),
 }
 
 for _name, (_res, _args) in _PROTOS.items():

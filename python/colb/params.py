@@ -119,6 +119,9 @@ def _types():
 
 _EXPECTED = {"int": "an integer", "bytes": "an integer (or a size such as '64M')",
              "real": "a number"}
+# the types whose values are numbers only: text is refused (a size of type
+# "bytes" may be written "64M")
+_NUMBERS_ONLY = ("int", "real")
 
 
 def apply(setter, params, items, kinds):
@@ -126,24 +129,33 @@ def apply(setter, params, items, kinds):
     msg, len); a refused option raises with the library's message.
 
     A bool is taken only by a boolean option: for a number (``users=True``)
-    it raises InvalidArgument, as a masked array does for any option.
+    it raises InvalidArgument, as a masked array does for any option. A str
+    (or bytes) for an integer or a real option (``users='5'``) raises
+    TypeError, as a str does for every count of the binding: numbers are
+    never parsed from text here.
 
     As in ``colb run`` (cli/options.c), ``club-alpha`` also sets
     ``club-own-alpha`` to 1 (CLUB's own alpha is an override that the
-    library's key alone leaves unused); a later ``club-own-alpha`` wins."""
+    library's key alone leaves unused) unless ``club-own-alpha`` is among
+    the items: given, it decides, before or after ``club-alpha``."""
     msg = _lib.msg_buffer()
+    items = list(items)
+    own_given = any(key_of(name) == "club-own-alpha" for name, _ in items)
     for name, value in items:
         key = key_of(name)
         _lib.refuse_masked(value, name)
-        expected = _EXPECTED.get(_types().get(key))
+        kind = _types().get(key)
+        expected = _EXPECTED.get(kind)
         if expected and isinstance(value, (bool, numpy.bool_)):
             raise errors.InvalidArgument(f"{name}: {value!r} is a bool, expected {expected}")
+        if kind in _NUMBERS_ONLY and isinstance(value, (str, bytes)):
+            raise TypeError(f"{name}: expected {expected}, got {type(value).__name__} {value!r}")
         st = setter(params, _lib.c_str(key, "option"), _lib.c_str(_lib.text(value), f"option {name}"), msg,
                     _lib.MSG_LEN)
         if st:
             extra = suggest(name, kinds) if st == _lib.CODE["COLB_ENOTFOUND"] else ""
             raise _lib.error(st, msg.value.decode(errors="replace") + extra)
-        if key == "club-alpha":
+        if key == "club-alpha" and not own_given:
             st = setter(params, b"club-own-alpha", b"1", msg, _lib.MSG_LEN)
             if st:
                 raise _lib.error(st, msg.value)

@@ -20,6 +20,23 @@ _KINDS = {"U": "strings", "S": "bytes", "b": "bools", "c": "complex numbers",
           "M": "dates", "m": "time spans", "V": "records"}
 
 
+def _holds_bool(x):
+    """Whether a list or tuple holds a bool (or a numpy bool, or an array of
+    them) at any depth: numpy converts [1, True] to [1, 1] without a word,
+    so a bool among numbers is refused as a bool alone is."""
+    stack = [x]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (bool, np.bool_)):
+            return True
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, np.ndarray) and (v.dtype.kind == "b" or (
+                v.dtype.kind == "O" and any(isinstance(e, (bool, np.bool_)) for e in v.flat))):
+            return True
+    return False
+
+
 def _array(x, what, ndims):
     """x as a float64 C-contiguous ndarray of one of the ranks `ndims`,
     without a copy. A numpy array of another dtype or layout is refused
@@ -29,6 +46,9 @@ def _array(x, what, ndims):
     would convert) is converted."""
     _lib.refuse_masked(x, what)
     if not isinstance(x, np.ndarray):
+        if _holds_bool(x):
+            raise errors.InvalidArgument(f"{what}: not an array of numbers (it holds bools, which "
+                                         "numpy would read as 1.0 and 0.0)")
         try:
             a = np.asarray(x)
             if a.dtype.kind not in "iuf" and not (
@@ -70,6 +90,9 @@ def _addr(a):
 def _indices(x, what, n, bound):
     """x as an intp array of n distinct indices in [0, bound) (a copy)."""
     _lib.refuse_masked(x, what)
+    if not isinstance(x, np.ndarray) and _holds_bool(x):
+        raise errors.InvalidArgument(f"{what}: expected integers, got a bool among them (numpy would "
+                                     "read it as 1 or 0)")
     a = np.asarray(x)
     if a.ndim == 0:
         a = a.reshape(1)

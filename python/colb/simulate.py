@@ -6,7 +6,6 @@ arrays: the same settings and seed give the same results as the files of
 import ctypes
 import math
 import os
-import threading
 
 import numpy as np
 
@@ -92,9 +91,14 @@ class SimResult:
                 "tuned": tuned if name == "club" else "", "info": self.info[i][0]})
 
     def to_csv(self, folder):
-        """Write summary.csv and curves.csv into folder, in the format of
-        ``colb run`` (docs/experiments.md), each to a temporary file renamed
-        into place. Returns the two paths."""
+        """Write summary.csv and curves.csv into folder (made if missing), in
+        the format of ``colb run`` (docs/experiments.md). Each file is
+        written as colb writes its snapshots (``colb_file_write``): to a
+        temporary PATH.tmp.PID.N, fsynced and renamed into place, so that a
+        reader or a crash never sees half a file; a failed write leaves the
+        old file and no temporary, and the temporaries that killed writers
+        (a crash, SIGKILL) left are removed. Raises InputOutputError (an
+        OSError) with the system's reason. Returns the two paths."""
         os.makedirs(folder, exist_ok=True)
         summary = ["reading,setting,policy,repeats,regret_mean,regret_ci95,ratio_random_mean,"
                    "ratio_random_ci95,wall_s,tuned,info"]
@@ -113,18 +117,16 @@ class SimResult:
                     _num(self.regret_ci95[i, k]), _num(self.ratio_mean[i, k]),
                     _num(self.ratio_ci95[i, k])]))
         paths = []
+        msg = _lib.msg_buffer()
         for name, lines in (("summary.csv", summary), ("curves.csv", curves)):
             path = os.path.join(folder, name)
-            # a temporary of its own: threads of one process may write the same folder
-            tmp = f"{path}.tmp.{os.getpid()}.{threading.get_ident()}"
-            try:
-                with open(tmp, "x", encoding="utf-8") as f:
-                    f.write("\n".join(lines) + "\n")
-                os.replace(tmp, path)
-            except BaseException:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                raise
+            data = ("\n".join(lines) + "\n").encode("utf-8")
+            # the library's writer: temporaries of their own for concurrent
+            # writers (threads too), nothing left behind on failure
+            st = _lib.lib.colb_file_write(_lib.c_str(os.fsencode(path), "to_csv: folder"), data, len(data),
+                                          msg, _lib.MSG_LEN)
+            if st:
+                raise _lib.error(st, msg.value)
             paths.append(path)
         return tuple(paths)
 
@@ -220,7 +222,9 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
     if not any(params.key_of(k) == "learner-noise" for k in opts):
         noise = ctypes.create_string_buffer(64)
         lib.colb_sim_spec_get(spec, b"noise", noise, 64)
-        params.apply(lib.colb_sim_spec_set, spec, [("learner-noise", noise.value.decode())], kinds)
+        # the shortest text of the double reads back as that double
+        params.apply(lib.colb_sim_spec_set, spec, [("learner-noise", float(noise.value.decode()))],
+                     kinds)
     c_names = (ctypes.c_char_p * len(names))(*[_lib.c_str(n, "policy name") for n in names])
     lib.colb_sim_spec_set_policies(spec, c_names, len(names))
     msg = _lib.msg_buffer()

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdint.h>
 
+#include "colb/limits.h"
+
 static const char *const TYPE_NAME[] = { "int", "real", "bool", "choice", "bytes" };
 
 const colb__param *colb__param_find(const colb__param *t, size_t n, const char *key)
@@ -113,7 +115,8 @@ static int choice_index(const char *choices, const char *v)
 
 /* A byte count: a decimal number, an optional K/M/G/T (powers of 1024) and
  * an optional B after it. -1 when s is not one, -2 for more than 0 and
- * less than one byte (never rounded to 0, the default budget). */
+ * less than one byte (never rounded to 0, the default budget), -3 for
+ * 2^64 bytes or more. */
 static int read_bytes(const char *s, size_t *out)
 {
     double v;
@@ -130,8 +133,10 @@ static int read_bytes(const char *s, size_t *out)
     }
     if (unit > 1.0 && (*++end == 'B' || *end == 'b'))
         end++;
-    if (*end || v < 0 || v * unit >= (double)SIZE_MAX)
+    if (*end || v < 0)
         return -1;
+    if (v * unit >= (double)SIZE_MAX)
+        return -3; /* beyond a size_t: more than COLB_MEMORY_MAX */
     if (v * unit > 0 && v * unit < 1)
         return -2; /* a fraction of a byte, not 0 (the default budget) */
     *out = (size_t)(v * unit);
@@ -204,9 +209,12 @@ static colb_status param_set(const colb__param *e, void *base, const char *value
         if (bad == -2)
             return colb__say(msg, msg_len, COLB_ERANGE, "%s %s: '%s' is less than one byte (0 "
                              "means the default)", what, e->key, value);
-        if (bad)
+        if (bad == -1)
             return colb__say(msg, msg_len, COLB_EINVAL, "%s %s: '%s' is not a byte count such as "
                              "8G, 512M or 1e9", what, e->key, value);
+        if (bad == -3 || (double)v > COLB_MEMORY_MAX)
+            return colb__say(msg, msg_len, COLB_ERANGE, "%s %s: '%s' is more than 1024T (2^50 bytes, "
+                             "COLB_MEMORY_MAX), beyond any machine's memory", what, e->key, value);
         *(size_t *)at = v;
         return COLB_OK;
     }

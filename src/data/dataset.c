@@ -11,6 +11,7 @@
 #include <xxhash.h>
 
 #include "colb/limits.h"
+#include "core/atomic_file.h"
 #include "core/memory.h"
 #include "core/util.h"
 #include "data/textio.h"
@@ -700,6 +701,18 @@ colb_status colb_dataset_load_ex(const char *features_path, const char *positive
     return s;
 }
 
+/* A text file written through the atomic writer (core/atomic_file.h):
+ * its stream in t->f. */
+static colb_status text_file_open(colb__afile *t, const char *path, char *msg, size_t msg_len)
+{
+    colb_status s = colb__afile_open(t, path, msg, msg_len);
+    if (s == COLB_OK && !colb__afile_stream(t)) {
+        colb__afile_abort(t);
+        s = colb__say(msg, msg_len, COLB_ENOMEM, "out of memory writing '%s'", path);
+    }
+    return s;
+}
+
 colb_status colb_dataset_write(const colb_dataset *ds, const char *features_path,
                                const char *positives_path, char *msg, size_t msg_len)
 {
@@ -707,8 +720,8 @@ colb_status colb_dataset_write(const colb_dataset *ds, const char *features_path
         msg[0] = '\0';
     if (!ds || !features_path || !positives_path)
         return colb__say(msg, msg_len, COLB_EINVAL, "NULL argument");
-    colb__tmpfile t;
-    colb_status s = colb__tmpfile_open(&t, features_path, msg, msg_len);
+    colb__afile t;
+    colb_status s = text_file_open(&t, features_path, msg, msg_len);
     if (s != COLB_OK)
         return s;
     fputs("item_id", t.f);
@@ -722,10 +735,10 @@ colb_status colb_dataset_write(const colb_dataset *ds, const char *features_path
             fprintf(t.f, "\t%.17g", x[j]);
         fputc('\n', t.f);
     }
-    s = colb__tmpfile_commit(&t, msg, msg_len);
+    s = colb__afile_commit(&t, msg, msg_len);
     if (s != COLB_OK)
         return s;
-    s = colb__tmpfile_open(&t, positives_path, msg, msg_len);
+    s = text_file_open(&t, positives_path, msg, msg_len);
     if (s != COLB_OK)
         return s;
     fputs("user_id\titem_id\n", t.f);
@@ -733,7 +746,7 @@ colb_status colb_dataset_write(const colb_dataset *ds, const char *features_path
         for (size_t j = ds->pos_ptr[u]; j < ds->pos_ptr[u + 1]; j++)
             fprintf(t.f, "%" PRIu64 "\t%" PRIu64 "\n", ds->user_ids[u],
                     ds->item_ids[ds->pos_items[j]]);
-    return colb__tmpfile_commit(&t, msg, msg_len);
+    return colb__afile_commit(&t, msg, msg_len);
 }
 
 /* ---- fingerprint ---------------------------------------------------------- */

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "colb/file.h"
 #include "colb/limits.h"
 
 #include "core/memory.h"
@@ -838,12 +839,7 @@ static colb_status cache_write(const char *path, const cache_key *k, const uint6
     for (size_t j = 0; j < (size_t)k->n_items * k->dim; j++)
         put_f64(pf + 8 * j, features[j]);
     put_u64(b + len - 8, colb__fnv1a64(COLB__FNV64_INIT, b, len - 8));
-    colb__tmpfile t;
-    colb_status st = colb__tmpfile_open(&t, path, msg, msg_len);
-    if (st == COLB_OK) {
-        fwrite(b, 1, len, t.f);
-        st = colb__tmpfile_commit(&t, msg, msg_len);
-    }
+    colb_status st = colb_file_write(path, b, len, msg, msg_len);
     free(b);
     return st;
 }

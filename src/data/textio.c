@@ -1,7 +1,7 @@
-/* textio.c - strict text-file reading and atomic writes for the data loaders
- * (see textio.h). FNV-1a: Fowler, Noll and Vo, IETF draft
- * draft-eastlake-fnv (64-bit offset basis 0xcbf29ce484222325, prime
- * 0x100000001b3). */
+/* textio.c - strict text-file reading for the data loaders (see textio.h;
+ * their files are written through core/atomic_file.h). FNV-1a: Fowler, Noll
+ * and Vo, IETF draft draft-eastlake-fnv (64-bit offset basis
+ * 0xcbf29ce484222325, prime 0x100000001b3). */
 #include "data/textio.h"
 
 #include "core/memory.h"
@@ -10,7 +10,6 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 int colb__pair_cmp(const void *a, const void *b)
 {
@@ -245,77 +244,6 @@ int colb__parse_double(const char *s, double *v)
     return isfinite(x) ? 0 : 1;
 }
 
-colb_status colb__tmpfile_open(colb__tmpfile *t, const char *path, char *msg, size_t msg_len)
-{
-    t->f = NULL;
-    t->path = path;
-    size_t n = strlen(path);
-    t->tmp = malloc(n + 16);
-    if (!t->tmp)
-        return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
-    memcpy(t->tmp, path, n);
-    memcpy(t->tmp + n, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(t->tmp);
-    if (fd < 0) {
-        colb_status s = colb__say(msg, msg_len, COLB_EIO, "cannot create a temporary file for '%s': %s",
-                                  path, strerror(errno));
-        free(t->tmp);
-        t->tmp = NULL;
-        return s;
-    }
-    (void)fchmod(fd, 0644); /* mkstemp's 0600 is too strict for data files */
-    t->f = fdopen(fd, "wb");
-    if (!t->f) {
-        colb_status s = colb__say(msg, msg_len, COLB_EIO, "cannot open '%s': %s", t->tmp, strerror(errno));
-        close(fd);
-        unlink(t->tmp);
-        free(t->tmp);
-        t->tmp = NULL;
-        return s;
-    }
-    return COLB_OK;
-}
-
-colb_status colb__tmpfile_commit(colb__tmpfile *t, char *msg, size_t msg_len)
-{
-    colb_status s = COLB_OK;
-    int bad = ferror(t->f) != 0;
-    int e = errno;
-    if (fflush(t->f) != 0 && !bad) {
-        bad = 1;
-        e = errno;
-    }
-    if (fclose(t->f) != 0 && !bad) {
-        bad = 1;
-        e = errno;
-    }
-    t->f = NULL;
-    if (bad) {
-        s = colb__say(msg, msg_len, COLB_EIO, "cannot write '%s': %s", t->path, strerror(e));
-        unlink(t->tmp);
-    } else if (rename(t->tmp, t->path) != 0) {
-        s = colb__say(msg, msg_len, COLB_EIO, "cannot rename '%s' to '%s': %s", t->tmp, t->path,
-                      strerror(errno));
-        unlink(t->tmp);
-    }
-    free(t->tmp);
-    t->tmp = NULL;
-    return s;
-}
-
-void colb__tmpfile_abort(colb__tmpfile *t)
-{
-    if (!t)
-        return;
-    if (t->f)
-        fclose(t->f);
-    t->f = NULL;
-    if (t->tmp) {
-        unlink(t->tmp);
-        free(t->tmp);
-    }
-    t->tmp = NULL;
-}
 
 int colb__first_field_uint(const char *line, const char *seps)
 {

@@ -1,6 +1,7 @@
 /* textio.h - strict text-file reading shared by the data loaders (internal):
  * whole-file reads, line iteration (LF or CRLF), field splitting, checked
- * number parsing, FNV-1a 64 checksums and write-to-temp-then-rename.
+ * number parsing, FNV-1a 64 checksums. Files are written through
+ * core/atomic_file.h (temporary, fsync, rename).
  *
  * Error messages follow "FILE:LINE: what was expected" and are written into
  * caller buffers (msg, msg_len), which may be NULL/0. */
@@ -100,22 +101,5 @@ int colb__parse_double(const char *s, double *v);
 /* 1 when the text of `line` before the first of the characters `seps` is a
  * non-negative integer (colb__parse_u64): a data line rather than a header. */
 int colb__first_field_uint(const char *line, const char *seps);
-
-/* A file written under a temporary name beside `path` and renamed over it on
- * commit, so readers never see a half-written file. */
-typedef struct colb__tmpfile {
-    FILE *f;
-    char *tmp;        /* temporary path (owned) */
-    const char *path; /* final path (borrowed) */
-} colb__tmpfile;
-
-colb_status colb__tmpfile_open(colb__tmpfile *t, const char *path, char *msg, size_t msg_len);
-
-/* Flush, close and rename into place; on any failure the temporary file is
- * removed and COLB_EIO returned. Always releases t. */
-colb_status colb__tmpfile_commit(colb__tmpfile *t, char *msg, size_t msg_len);
-
-/* Close and remove the temporary file (error paths). NULL-safe. */
-void colb__tmpfile_abort(colb__tmpfile *t);
 
 #endif

@@ -199,10 +199,13 @@ static colb_status verify(colb__snap_in *in)
     if (le32(b + 12) != 0)
         return colb__snap_error(in, COLB_EUNSUP, "snapshot uses flags 0x%x this colb does not know",
                                 le32(b + 12));
+    /* the length is in the trailer only: a file cut short (or with bytes
+     * added) ends with other bytes, whose "length" means nothing, so it is
+     * not quoted */
     uint64_t total = le64(b + n - 16);
     if (total != n)
-        return colb__snap_error(in, COLB_EPARSE, "snapshot truncated or extended: its trailer says "
-                                "%llu bytes, it has %zu", (unsigned long long)total, n);
+        return colb__snap_error(in, COLB_EPARSE, "snapshot truncated or extended: it has %zu bytes and "
+                                "does not end with the trailer of a snapshot of that length", n);
     if (n % 8)
         return colb__snap_error(in, COLB_EPARSE, "snapshot corrupt: %zu bytes is not a multiple of 8", n);
     uint64_t want = le64(b + n - 8), got = XXH3_64bits(b, n - 8);

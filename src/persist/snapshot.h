@@ -30,7 +30,7 @@
 
 #include "colb/status.h"
 #include "core/util.h"
-#include "persist/atomic_file.h"
+#include "core/atomic_file.h"
 
 /* The format version this colb writes, and the oldest it reads. A reader
  * refuses newer versions with COLB_EUNSUP (docs/format.md, "Versions").

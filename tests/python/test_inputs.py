@@ -343,3 +343,53 @@ def test_bools_are_not_integers(pol, X, flag):
     assert colb.Policy("club", N, D, club_own_alpha=flag).users == N
     assert colb.simulate(policies=["club"], club_tune=False, **SMALL).tuned == ""
     still_works(pol, X)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: colb.simulate(policies=["cmlb"], **dict(SMALL, users="5")),
+    lambda: colb.simulate(policies=["cmlb"], **dict(SMALL, horizon="5")),
+    lambda: colb.simulate(policies=["cmlb"], seed="7", **SMALL),
+    lambda: colb.simulate(policies=["cmlb"], noise="0.1", **SMALL),
+    lambda: colb.simulate(policies=["cmlb"], cmlb_alpha=np.str_("0.2"), **SMALL),
+    lambda: colb.simulate(policies=["cmlb"], **dict(SMALL, dim=b"2")),
+    lambda: colb.Policy("linucb-ind", "5", D),
+    lambda: colb.Policy("linucb-ind", N, D, lambda_="0.5"),
+])
+def test_text_for_a_number_is_a_type_error(call):
+    """A str where an integer or a number is expected raises TypeError, as
+    it does for every count of the binding ('5' is not parsed); text stays
+    fine where it is the value's form: a choice, a boolean word, a size."""
+    with pytest.raises(TypeError, match="expected (an integer|a number), got (str|bytes)"):
+        call()
+
+
+def test_text_where_text_belongs():
+    res = colb.simulate(policies=["cmlb"], width="oful", diversify="yes", max_memory="64M", **SMALL)
+    assert res.settings["width"] == "oful" and res.settings["max-memory"] == str(64 << 20)
+
+
+@pytest.mark.parametrize("bad", [
+    lambda X: [[1.0, True, 0.5]] + X.tolist()[1:],
+    lambda X: [list(r[:-1]) + [np.False_] for r in X.tolist()],
+    lambda X: [np.array([True, False, True])] + X.tolist()[1:],
+    lambda X: tuple(tuple(r) for r in X.tolist()[:-1]) + ((0.1, 0.2, False),),
+])
+def test_a_bool_among_numbers_refused(pol, X, bad):
+    """A bool inside a list of numbers is refused as a list of bools is:
+    numpy would read [1, True] as [1, 1] (contexts, rewards, users,
+    labels)."""
+    with pytest.raises(colb.InvalidArgument, match="contexts: not an array of numbers.*bools"):
+        pol.choose(bad(X))
+    still_works(pol, X)
+    pol.choose(X)
+    with pytest.raises(colb.InvalidArgument, match="rewards: not an array of numbers.*bools"):
+        pol.observe([1.0, 0.5, True, 0.0, 1.0])
+    pol.observe(np.ones(N))
+    with pytest.raises(colb.InvalidArgument, match="users: expected integers, got a bool"):
+        pol.choose(X, users=[0, True])
+    with pytest.raises(colb.InvalidArgument, match="labels: expected integers, got a bool"):
+        colb.Policy("oracle", N, D, labels=[0, 1, True, 0, 1])
+    with pytest.raises(colb.InvalidArgument, match="labels: expected integers, got a bool"):
+        pol.add_users(2, labels=[0, np.True_])
+    assert pol.users == N
+    still_works(pol, X)

@@ -115,14 +115,19 @@ def test_plot_needs_matplotlib():
 
 def test_club_alpha_is_colb_runs_override(tool, tmp_path):
     """club_alpha gives CLUB its own exploration alpha, as --club-alpha does
-    in colb run (it sets club-own-alpha); a later club_own_alpha=False undoes
-    it, as a later --club-own-alpha 0 does."""
+    in colb run (it sets club-own-alpha); a club_own_alpha given with it
+    decides, before or after it, as --club-own-alpha does."""
     res = same_as_cli(tool, tmp_path, policies=["club", "cmlb"], club_alpha=0.3, **SMALL)
     assert res.info[0][0].startswith("alpha=0.3 ") and res.settings["club-own-alpha"] == "1"
     assert colb.Policy("club", 4, 2, club_alpha=0.3).options["club_own_alpha"] is True
     assert colb.Policy("club", 4, 2, club_alpha=0.3,
                        club_own_alpha=False).options["club_own_alpha"] is False
+    assert colb.Policy("club", 4, 2, club_own_alpha=False,
+                       club_alpha=0.3).options["club_own_alpha"] is False
     assert colb.Policy("club", 4, 2).options["club_own_alpha"] is False
+    for order in ({"club_alpha": 0.3, "club_own_alpha": 0}, {"club_own_alpha": 0, "club_alpha": 0.3}):
+        res = same_as_cli(tool, tmp_path / str(list(order)), policies=["club"], **order, **SMALL)
+        assert res.settings["club-own-alpha"] == "0"
 
 
 def test_to_csv_from_threads(tmp_path):
@@ -147,3 +152,33 @@ def test_to_csv_from_threads(tmp_path):
     assert not errors
     assert sorted(p.name for p in tmp_path.iterdir()) == ["curves.csv", "summary.csv"]
     assert (tmp_path / "summary.csv").read_text().count("\n") == 2
+
+
+def test_to_csv_cleans_up_after_crashes_and_failures(tmp_path):
+    """to_csv writes through the library's atomic writer (colb_file_write):
+    the temporaries a killed writer left (summary.csv.tmp.PID.N, its PID no
+    process) are removed by the next write; a write that fails (a folder in
+    the way) raises InputOutputError naming the file and leaves the old
+    files as they were and no temporary."""
+    import subprocess
+    import sys
+    res = colb.simulate(policies=["linucb-ind"], users=4, clusters=2, dim=2, arms=3, horizon=20,
+                        repeats=2)
+    res.to_csv(tmp_path)
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()                                 # its PID is no process any more
+    for name in ("summary.csv", "curves.csv"):
+        (tmp_path / f"{name}.tmp.{child.pid}.5").write_text("half a file")
+    (tmp_path / f"other.csv.tmp.{child.pid}.5").write_text("not ours")
+    res.to_csv(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == \
+        ["curves.csv", f"other.csv.tmp.{child.pid}.5", "summary.csv"]
+    (tmp_path / f"other.csv.tmp.{child.pid}.5").unlink()
+    curves = (tmp_path / "curves.csv").read_text()
+    (tmp_path / "summary.csv").unlink()
+    (tmp_path / "summary.csv").mkdir()
+    with pytest.raises(colb.InputOutputError, match="summary.csv") as e:
+        res.to_csv(tmp_path)
+    assert isinstance(e.value, OSError)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curves.csv", "summary.csv"]
+    assert (tmp_path / "curves.csv").read_text() == curves

@@ -7,7 +7,7 @@
  * A writer killed before its commit or abort (SIGKILL, power loss) leaves
  * its temporary behind: the next write of the same target removes those of
  * writers that no longer exist (remove_stale). */
-#include "persist/atomic_file.h"
+#include "core/atomic_file.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "colb/file.h"
 #include "core/util.h"
 
 static char *dup_str(const char *s)
@@ -113,7 +114,7 @@ colb_status colb__afile_open(colb__afile *a, const char *path, char *msg, size_t
 {
     memset(a, 0, sizeof *a);
     if (!path || !*path)
-        return colb__say(msg, msg_len, COLB_EINVAL, "snapshot path is empty");
+        return colb__say(msg, msg_len, COLB_EINVAL, "the path to write is empty");
     size_t n = strlen(path) + 64;
     a->path = dup_str(path);
     a->tmp = malloc(n);
@@ -143,6 +144,13 @@ colb_status colb__afile_open(colb__afile *a, const char *path, char *msg, size_t
         return COLB_EIO;
     }
     return COLB_OK;
+}
+
+FILE *colb__afile_stream(colb__afile *a)
+{
+    if (!a->f && a->live)
+        a->f = open_memstream(&a->buf, &a->buf_len);
+    return a->f;
 }
 
 colb_status colb__afile_write(colb__afile *a, const void *p, size_t n, char *msg, size_t msg_len)
@@ -186,7 +194,18 @@ static int sync_folder(const char *path)
 colb_status colb__afile_commit(colb__afile *a, char *msg, size_t msg_len)
 {
     colb_status st = COLB_OK;
-    if (fsync(a->fd) != 0 && errno != EINVAL)
+    if (a->f) { /* the stream's text, collected in memory, goes first */
+        int bad = ferror(a->f) != 0;
+        bad |= fclose(a->f) != 0;
+        a->f = NULL;
+        if (bad) /* a memory stream fails only for want of memory */
+            st = colb__say(msg, msg_len, COLB_ENOMEM, "writing '%s' failed: out of memory", a->path);
+        else
+            st = colb__afile_write(a, a->buf, a->buf_len, msg, msg_len);
+        free(a->buf);
+        a->buf = NULL;
+    }
+    if (st == COLB_OK && fsync(a->fd) != 0 && errno != EINVAL)
         st = colb__say(msg, msg_len, COLB_EIO, "writing '%s' failed: fsync: %s", a->path, strerror(errno));
     if (close(a->fd) != 0 && st == COLB_OK)
         st = colb__say(msg, msg_len, COLB_EIO, "writing '%s' failed: %s", a->path, strerror(errno));
@@ -210,6 +229,11 @@ void colb__afile_abort(colb__afile *a)
 {
     if (!a)
         return;
+    if (a->f)
+        fclose(a->f);
+    free(a->buf);
+    a->f = NULL;
+    a->buf = NULL;
     if (a->live)
         close(a->fd);
     a->live = 0;
@@ -219,4 +243,21 @@ void colb__afile_abort(colb__afile *a)
     free(a->tmp);
     free(a->path);
     a->tmp = a->path = NULL;
+}
+
+colb_status colb_file_write(const char *path, const void *data, size_t len, char *msg, size_t msg_len)
+{
+    if (msg && msg_len)
+        msg[0] = '\0';
+    if (!path || (!data && len))
+        return colb__say(msg, msg_len, COLB_EINVAL, "colb_file_write: %s is NULL", path ? "data" : "path");
+    colb__afile a;
+    colb_status st = colb__afile_open(&a, path, msg, msg_len);
+    if (st == COLB_OK && len)
+        st = colb__afile_write(&a, data, len, msg, msg_len);
+    if (st != COLB_OK) {
+        colb__afile_abort(&a);
+        return st;
+    }
+    return colb__afile_commit(&a, msg, msg_len);
 }

@@ -1,4 +1,7 @@
-/* atomic_file.h - atomic, durable replacement of a file (internal).
+/* atomic_file.h - atomic, durable replacement of a file (internal; the
+ * public colb_file_write of colb/file.h is one call of it). It lives in
+ * core so that every layer writes files through it: snapshots (persist),
+ * the Last.FM feature cache and colb_dataset_write (data).
  *
  * The new content goes to a temporary file in the same folder (so that the
  * rename cannot cross file systems); committing fsyncs it, renames it over
@@ -10,6 +13,7 @@
 #define COLB_ATOMIC_FILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "colb/status.h"
 
@@ -18,6 +22,9 @@ typedef struct colb__afile {
     int live;          /* 1 while fd is open (a zeroed afile is closed) */
     int created;       /* 1 while the temporary exists and is ours */
     char *path, *tmp;  /* target and temporary names (owned) */
+    FILE *f;           /* colb__afile_stream's stream, or NULL */
+    char *buf;         /* its text (open_memstream) */
+    size_t buf_len;
 } colb__afile;
 
 /* Create the temporary next to `path` (the permissions of the file it
@@ -30,6 +37,14 @@ colb_status colb__afile_open(colb__afile *a, const char *path, char *msg, size_t
 /* Append n bytes (retrying short writes and EINTR). COLB_EIO naming the
  * target and the reason ("No space left on device") on failure. */
 colb_status colb__afile_write(colb__afile *a, const void *p, size_t n, char *msg, size_t msg_len);
+
+/* A stdio stream for text written with fprintf (owned by a). It collects
+ * the text in memory (open_memstream), which commit writes to the
+ * temporary, so that a write error is reported with its own reason ("File
+ * too large"), not a stream's sticky error flag; cost: the text's size in
+ * memory until commit. Once it exists, write through it only (not
+ * colb__afile_write). NULL when it cannot be made; the afile stays usable. */
+FILE *colb__afile_stream(colb__afile *a);
 
 /* fsync, close, rename over the target, fsync the folder. On a failure up
  * to the rename the temporary is removed and the target is untouched; if
