@@ -94,7 +94,7 @@ static const option_def OPTS[] = {
     /* fair comparisons: one width for all, diversification, sampling, SCLUB, LOCB */
     { "diversify", K_BOOL, OFF(sim.policy.diversify), 0, 1, NULL, "comparison", "group learners diversify their members' choices within a round (hallucinated updates)" },
     { "sampling", K_ENUM, OFF(sim.policy.sampling), 0, 0, "ucb|ts", "comparison", "S: every learner chooses by UCB or by Thompson sampling" },
-    { "club-own-alpha", K_BOOL, OFF(sim.policy.club_own_alpha), 0, 1, NULL, "comparison", "CLUB explores with --club-alpha and its published bonus, not the shared width (an override; --club-alpha sets it to 1 unless it is given: given, it decides, in any order)" },
+    { "club-own-alpha", K_BOOL, OFF(sim.policy.club_own_alpha), 0, 1, NULL, "comparison", "CLUB explores with --club-alpha and its published bonus, not the shared width (an override; --club-alpha turns it on unless it is given, and a given value decides, in either order)" },
     { "tune", K_BOOL, OFF(tune), 0, 1, NULL, "comparison", "tune every policy's fixed width alpha on a burn-in, the same way for all" },
     { "tune-burn-in", K_SIZE, OFF(tune_burn_in), 1, 1e6, NULL, "comparison", "B: rounds of the width tuning's burn-in" },
     { "tune-repeats", K_SIZE, OFF(tune_repeats), 1, 1000, NULL, "comparison", "R: repeats per alpha of the width tuning" },

@@ -102,12 +102,14 @@ static void test_help_lists_defaults(void **state)
     assert_int_equal(read_command(cmd, out, sizeof out), 0);
     static const char *const want[] = {
         "rounds [1000]\n", "independent repeats [30]\n", "[oracle,cmlb,linucb-ind]\n",
-        "users [100]\n", "clusters (clustered) [4]\n", "context dimension [15]\n",
-        "arms per round [25]\n", "reward noise sd [0.1]\n", "fixed alpha [fixed]\n",
+        "users (env clustered, personalized only) [100]\n", "clusters (env clustered only) [4]\n",
+        "context dimension (env clustered, personalized, lastfm only) [15]\n",
+        "arms per round [25]\n", "reward noise sd (env clustered, personalized only) [0.1]\n", "fixed alpha [fixed]\n",
         "fixed width (LinUCB alpha) [0.25]\n", "confidence of OFUL(delta) [0.4]\n",
         "results folder [results/run]\n", "(0, the paper) [1]\n", "[alb-norm]\n",
         /* an option whose help states its default gets no bracket */
-        "(default: --noise)\n", "lastfm-dD.colbfeat, D = --dim)\n",
+        "(default: --noise)\n", "lastfm-dD.colbfeat, D = --dim) (env lastfm only)\n",
+        "in either order) [0]\n",
         /* the usage lines name every option the commands take */
         "colb bench-quality [-c FILE] [--out DIR] [-j THREADS] [--repeats R] [--quick]",
         "[--data-dir DIR]",
