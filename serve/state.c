@@ -600,7 +600,7 @@ int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err
     }
     if (!rc)
         rc = state_init(s, c, err, err_len);
-    uint64_t lsn, gen, next, ndec, nrew, format = 1;
+    uint64_t lsn = 0, gen = 0, next = 0, ndec = 0, nrew = 0, format = 1; /* 0s: GCC -O3 cannot see rc guard them */
     const char *meta = blk[0];
     if (!rc && meta_u64(meta, bl[0], "format", &format) == 0 && format > 2)
         rc = FAIL("%s was written by a newer colb serve (state format %llu; this one reads 1 and 2)", path,
