@@ -4,6 +4,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 /* A number of bytes from the first line of `path` ("max" or a count); 0 if
@@ -77,4 +79,18 @@ colb_status colb__budget_check(double need, size_t max_memory, const char *what,
     colb__bytes_text(b, sizeof b, (double)budget);
     return colb__say(msg, msg_len, COLB_ENOMEM, "%s needs about %s of memory, more than the budget of %s%s",
                      what, a, b, max_memory ? "" : " (80% of the available memory)");
+}
+
+void colb__advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t page = 4096;
+    if (!p || bytes < ((size_t)8 << 20))
+        return;
+    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), e = ((uintptr_t)p + bytes) & ~(page - 1);
+    (void)madvise((void *)a, e - a, MADV_HUGEPAGE); /* the whole pages inside the array */
+#else
+    (void)p;
+    (void)bytes;
+#endif
 }

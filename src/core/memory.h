@@ -19,4 +19,15 @@ void colb__bytes_text(char *out, size_t len, double bytes);
 colb_status colb__budget_check(double need, size_t max_memory, const char *what, char *msg,
                                size_t msg_len);
 
+/* Ask the kernel to back the array p[0..bytes) with transparent huge pages
+ * when it is large (8 MiB or more; else nothing). Why: the per-user banks
+ * of 10^6 users hold a gigabyte that their reset touches first, one page
+ * fault per 4 KiB page (300,000 at d = 15, half a run of 3 rounds on this
+ * machine's paravirtualised guest), and each round scores every user
+ * through one TLB entry per 4 KiB; with 2 MiB pages both shrink 512-fold
+ * (docs/performance.md, "Memory per user"). Advisory only: no effect where
+ * the system's THP setting is "never" (or already "always"), never an
+ * error, no change to any result. */
+void colb__advise_huge(void *p, size_t bytes);
+
 #endif

@@ -15,6 +15,7 @@
 #include <float.h>
 #include <string.h>
 
+#include "core/memory.h"
 #include "core/team.h"
 
 #define W COLB__SOA_W
@@ -86,6 +87,20 @@ void colb__soa_free(colb__soa_bank *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Huge pages for the bank's per-user arrays (colb__advise_huge: large banks
+ * only), m lanes, before their first touch. */
+static void advise_bank(colb__soa_bank *s, size_t m)
+{
+    colb__advise_huge(s->A, m * s->P * sizeof(double));
+    colb__advise_huge(s->b, m * s->d * sizeof(double));
+    colb__advise_huge(s->theta, m * s->d * sizeof(double));
+    double *const per_user[] = { s->logdet, s->noise, s->S, s->py, s->pw };
+    for (size_t k = 0; k < sizeof per_user / sizeof per_user[0]; k++)
+        colb__advise_huge(per_user[k], m * sizeof(double));
+    colb__advise_huge(s->count, m * sizeof(uint64_t));
+    colb__advise_huge(s->px, m * sizeof(double *));
+}
+
 colb_status colb__soa_init(colb__soa_bank *s, size_t n, size_t d, const colb_learner_params *p,
                            const char *kernel)
 {
@@ -121,6 +136,7 @@ colb_status colb__soa_init(colb__soa_bank *s, size_t n, size_t d, const colb_lea
         colb__soa_free(s);
         return COLB_ENOMEM;
     }
+    advise_bank(s, m);
     for (size_t i = 0, e = 0; i < d; i++)
         for (size_t j = i; j < d; j++, e++)
             s->idx[i * d + j] = s->idx[j * d + i] = (int32_t)e;
@@ -677,6 +693,7 @@ colb_status colb__soa_grow(colb__soa_bank *s, size_t n)
             colb__realloc_n(&s->pw, m, sizeof(double)) ||
             colb__realloc_n(&s->npend, nblk, 1))
             return COLB_ENOMEM; /* arrays already grown are only larger: the bank is intact */
+        advise_bank(s, m);
         memset(s->npend + s->nblk, 0, nblk - s->nblk);
         for (size_t i = old; i < m; i++) {
             s->px[i] = NULL;
