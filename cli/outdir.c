@@ -83,10 +83,9 @@ static int sync_entry(const char *p, const struct stat *st, int flag, struct FTW
 
 /* Everything under `path` on disk (its files' data, then each folder's
  * entries): what the temporary folder holds before it is renamed into
- * place, so that a crash after the rename finds complete files. Files the
- * library wrote (colb_file_write) are synced already and cost nothing
- * here; gnuplot's pictures and the hard links of outdir_keep_old are
- * not. 0, or an errno. */
+ * place, so that a crash after the rename finds complete files: the
+ * tool's own files (afile, not synced one by one), gnuplot's pictures and
+ * the hard links of outdir_keep_old. 0, or an errno. */
 static int sync_tree(const char *path)
 {
     int rc = nftw(path, sync_entry, 16, FTW_DEPTH | FTW_PHYS);

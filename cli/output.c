@@ -2,6 +2,7 @@
 #include "output.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,18 +25,44 @@ int afile_open(afile *a, const char *path, char *err, size_t err_len)
     return 0;
 }
 
+/* PATH as a new file (a fresh inode: a name hard-linked from an older
+ * folder is unlinked, never written through) holding the n bytes at text.
+ * 0, or -1 with errno. No fsync: the staged folder is synced whole before
+ * it is put in place (outdir_commit). */
+static int write_whole(const char *path, const char *text, size_t n)
+{
+    if (unlink(path) != 0 && errno != ENOENT)
+        return -1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return -1;
+    while (n > 0) {
+        ssize_t w = write(fd, text, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : EIO;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        text += w;
+        n -= (size_t)w;
+    }
+    return close(fd);
+}
+
 int afile_commit(afile *a, char *err, size_t err_len)
 {
     int bad = ferror(a->f) != 0;
     bad |= fclose(a->f) != 0;
     a->f = NULL;
-    char msg[ERR_LEN];
     int rc = 0;
     if (bad) { /* a stream in memory fails only for want of memory */
         snprintf(err, err_len, "%s: cannot write: out of memory", a->path);
         rc = -1;
-    } else if (colb_file_write(a->path, a->text, a->len, msg, sizeof msg) != COLB_OK) {
-        snprintf(err, err_len, "%s", msg);
+    } else if (write_whole(a->path, a->text, a->len) != 0) {
+        snprintf(err, err_len, "%s: cannot write: %s", a->path, strerror(errno));
         rc = -1;
     }
     free(a->text);

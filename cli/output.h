@@ -6,12 +6,14 @@
 
 #include "options.h"
 
-/* A file written atomically and durably: its text goes to a stream in
- * memory (a.f), which afile_commit writes with the library's
- * colb_file_write (colb/file.h: a temporary PATH.tmp.PID.N, fsync, rename,
- * fsync of the folder, the temporaries of killed writers removed; errno
- * text in err: "No space left on device"). afile_abort drops the text;
- * nothing reaches the disk before the commit. */
+/* A file of a results folder being staged (outdir.h): its text goes to a
+ * stream in memory (a.f), which afile_commit writes to PATH whole, as a
+ * new file (errno text in err: "No space left on device"). afile_abort
+ * drops the text; nothing reaches the disk before the commit. Atomicity and
+ * durability are the folder's: outdir_commit fsyncs the staged folder
+ * whole and renames it into place, and an aborted one is removed whole, so
+ * the file needs neither a temporary of its own nor an fsync. Every
+ * afile's PATH lies inside a staged folder. */
 typedef struct afile {
     FILE *f;
     char path[PATH_LEN];

@@ -1,7 +1,6 @@
 /* colb/file.h - writing a file atomically and durably, the way colb writes
  * its snapshots (docs/format.md, section 10), for an application's own files
- * beside colb's: the colb tool's results and reports, the CSV files of the
- * Python package.
+ * beside colb's: the CSV files of the Python package, for example.
  *
  * colb_file_write replaces the file at `path` with the len bytes at `data`.
  * They go to a temporary file PATH.tmp.PID.N in the same folder (created
