@@ -244,7 +244,6 @@ int colb__parse_double(const char *s, double *v)
     return isfinite(x) ? 0 : 1;
 }
 
-
 int colb__first_field_uint(const char *line, const char *seps)
 {
     size_t n = strcspn(line, seps);
