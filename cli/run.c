@@ -112,11 +112,15 @@ int run_check_memory(const experiment *e, char *err, size_t err_len)
             double need;
             size_t budget = c->max_memory ? c->max_memory : colb_memory_budget_default();
             if (colb_sim_memory(&c->sim, &need) == COLB_OK && need > (double)budget) {
+                char a[32], b[32]; /* in --max-memory's units */
+                colb_memory_text(a, sizeof a, need);
+                colb_memory_text(b, sizeof b, (double)budget);
                 snprintf(err, err_len,
                          "users = %zu, dim = %zu, arms = %zu, repeats = %zu, curve-points = %zu, threads = %zu: "
-                         "the run needs about %.3g GB of memory, more than the budget of %.3g GB (--max-memory)",
+                         "the run needs about %s of memory, more than the budget of %s (--max-memory%s)",
                          c->sim.env.users, c->sim.env.dim, c->sim.env.arms, c->sim.repeats,
-                         c->sim.curve_points, c->sim.threads, need / 1e9, (double)budget / 1e9);
+                         c->sim.curve_points, c->sim.threads, a, b,
+                         c->max_memory ? "" : "; default: 80% of the available memory");
                 rc = -1;
             }
         }
