@@ -112,11 +112,15 @@ int run_check_memory(const experiment *e, char *err, size_t err_len)
             double need;
             size_t budget = c->max_memory ? c->max_memory : colb_memory_budget_default();
             if (colb_sim_memory(&c->sim, &need) == COLB_OK && need > (double)budget) {
+                char a[32], b[32]; /* in --max-memory's units */
+                colb_memory_text(a, sizeof a, need);
+                colb_memory_text(b, sizeof b, (double)budget);
                 snprintf(err, err_len,
                          "users = %zu, dim = %zu, arms = %zu, repeats = %zu, curve-points = %zu, threads = %zu: "
-                         "the run needs about %.3g GB of memory, more than the budget of %.3g GB (--max-memory)",
+                         "the run needs about %s of memory, more than the budget of %s (--max-memory%s)",
                          c->sim.env.users, c->sim.env.dim, c->sim.env.arms, c->sim.repeats,
-                         c->sim.curve_points, c->sim.threads, need / 1e9, (double)budget / 1e9);
+                         c->sim.curve_points, c->sim.threads, a, b,
+                         c->max_memory ? "" : "; default: 80% of the available memory");
                 rc = -1;
             }
         }
@@ -563,6 +567,14 @@ int run_experiment(const experiment *e, result_set *rs, progress *pg, run_sessio
                 rc = -1;
                 break;
             }
+            if (data.ds) {
+                data_used *u = &rs->data[ri][si];
+                u->set = 1;
+                u->users = c->sim.env.users;
+                u->dim = c->sim.env.dim;
+                u->items = colb_dataset_items(data.ds);
+                u->protocol = data.protocol;
+            }
             if (pg) {
                 /* "[FIGURE] [READING] [KEY=VALUE]", or "run" when all are absent */
                 const char *rd = e->n_readings > 1 ? e->reading[ri] : "";
@@ -601,6 +613,37 @@ static void csv_field(FILE *f, const char *s)
         fputc(*s, f);
     }
     fputc('"', f);
+}
+
+/* What the data sets of reading ri gave its settings, as comments (a
+ * reader of settings.txt skips them; the options above stay the reading's):
+ * "# users = 1892 (from the data)", with ", at top-users=10" when a sweep
+ * makes several settings, and the protocol when `auto` chose it. Nothing
+ * for synthetic users. */
+static void data_used_dump(FILE *f, const result_set *rs, size_t ri)
+{
+    const run_config *c = &rs->e->cfg[ri];
+    size_t sweeps = c->n_sweep ? c->n_sweep : 1;
+    int header = 0;
+    for (size_t si = 0; si < sweeps; si++) {
+        const data_used *u = &rs->data[ri][si];
+        if (!u->set)
+            continue;
+        if (!header++)
+            fputs("# what the run took from the data set (recorded here, not options)\n", f);
+        char at[2 * NAME_LEN + 8] = "", proto[NAME_LEN];
+        if (c->n_sweep)
+            snprintf(at, sizeof at, ", at %s=%s", c->sweep_key, c->sweep_values[si]);
+        fprintf(f, "# users = %zu (from the data%s)\n", u->users, at);
+        fprintf(f, "# dim = %zu (from the data%s)\n", u->dim, at);
+        fprintf(f, "# items = %zu (from the data%s)\n", u->items, at);
+        if (c->n_sweep && !strcmp(c->sweep_key, "protocol"))
+            snprintf(proto, sizeof proto, "%s", c->sweep_values[si]);
+        else
+            config_get(c, "protocol", proto, sizeof proto);
+        if (!strcmp(proto, "auto"))
+            fprintf(f, "# protocol = %s (auto chose it%s)\n", u->protocol == 2 ? "per-user" : "shared", at);
+    }
 }
 
 static void csv_num(FILE *f, double v)
@@ -674,6 +717,7 @@ int write_results(const result_set *rs, const char *dir, char *err, size_t err_l
     fprintf(a.f, "# wall time %.3f s\n", rs->wall);
     for (size_t ri = 0; ri < e->n_readings; ri++) {
         config_dump(a.f, e->reading[ri], &e->cfg[ri]);
+        data_used_dump(a.f, rs, ri);
         fprintf(a.f, "# how each policy explores (width.POLICY)\n");
         width_dump(a.f, &e->cfg[ri]);
     }

@@ -27,12 +27,21 @@ typedef struct result_row {
     char tuned_width[32];            /* "alpha=..." when tune = 1 chose the width */
 } result_row;
 
+/* What the data set of one setting gave the run (settings.txt records it:
+ * no option sets these for a data set). */
+typedef struct data_used {
+    int set;                         /* 0: synthetic users, nothing from data */
+    size_t users, dim, items;        /* after --top-users; dim of the features */
+    int protocol;                    /* the protocol used: 1 shared, 2 per-user */
+} data_used;
+
 typedef struct result_set {
     const experiment *e;
     result_row *rows;
     size_t n_rows, cap;
     double wall;                     /* whole experiment, seconds */
     char tuned[MAX_READINGS][MAX_SWEEP][64]; /* "club-alpha=..,club-alpha2=.." if tuned */
+    data_used data[MAX_READINGS][MAX_SWEEP]; /* per setting, filled as it runs */
 } result_set;
 
 /* The files a run writes outside its results folder (the Last.FM feature

@@ -28,8 +28,10 @@ int state_init(state *s, const serve_config *c, char *err, size_t err_len)
     s->dec = decisions_create(c->decision_window, s->d);
     s->gens = generations_create();
     if (!s->users || !s->dec || !s->gens) {
-        snprintf(err, err_len, "out of memory for the users and a window of %zu decisions (%.0f MB; see "
-                 "--decision-window)", c->decision_window, (double)c->decision_window * (8.0 * (double)s->d + 20.125) / 1e6);
+        char need[32]; /* in --max-memory's units */
+        colb_memory_text(need, sizeof need, (double)c->decision_window * (8.0 * (double)s->d + 20.125));
+        snprintf(err, err_len, "out of memory for the users and a window of %zu decisions (%s; see "
+                 "--decision-window)", c->decision_window, need);
         state_free(s);
         return -1;
     }

@@ -645,6 +645,92 @@ static void test_env_options_not_read(void **state)
     assert_int_equal(system(args), 0);
 }
 
+/* settings.txt of a run on a data set records what the data gave - its
+ * users (after --top-users), the features' dimension, its items, and the
+ * protocol `auto` chose - as comments (no option sets them; the options'
+ * lines stay as they were), per setting when a sweep makes several. */
+static void test_settings_from_logged_data(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", args[1024], err[4096], path[600];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/f.tsv", dir);
+    write_file(path, "0\t1\t0\t0\n1\t0\t1\t0\n2\t0\t0\t1\n3\t0.5\t0.5\t0\n");
+    snprintf(path, sizeof path, "%s/p.tsv", dir);
+    write_file(path, "7\t0\n8\t1\n8\t2\n9\t3\n");
+    snprintf(args, sizeof args, "run --env logged --features %s/f.tsv --positives %s/p.tsv --arms 2 --horizon 2 "
+             "--repeats 1 --policies linucb-ind --plots 0 --quiet 1 --out %s/o", dir, dir, dir);
+    int rc = colb_run(args, err, sizeof err);
+    if (rc != 0)
+        fail_msg("exit %d: %s", rc, err);
+    snprintf(path, sizeof path, "%s/o/settings.txt", dir);
+    char *t = slurp(path, NULL);
+    assert_non_null(t);
+    static const char *const want[] = {
+        "\n# what the run took from the data set (recorded here, not options)\n# users = 3 (from the data)\n"
+        "# dim = 3 (from the data)\n# items = 4 (from the data)\n# protocol = shared (auto chose it)\n",
+        "\n# users = 100 (not used by env logged)\n", "\n# dim = 15 (not used by env logged)\n",
+        "\nprotocol = auto\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(t, want[i]))
+            fail_msg("settings.txt lacks '%s':\n%s", want[i] + 1, t);
+    free(t);
+    /* a sweep: one block per setting, named by its value; a protocol given
+     * is not repeated */
+    snprintf(args, sizeof args, "run --env logged --features %s/f.tsv --positives %s/p.tsv --arms 2 --horizon 2 "
+             "--repeats 1 --policies random --protocol per-user --sweep top-users=1,0 --plots 0 --quiet 1 "
+             "--out %s/s", dir, dir, dir);
+    rc = colb_run(args, err, sizeof err);
+    if (rc != 0)
+        fail_msg("sweep: exit %d: %s", rc, err);
+    snprintf(path, sizeof path, "%s/s/settings.txt", dir);
+    t = slurp(path, NULL);
+    assert_non_null(t);
+    if (!strstr(t, "\n# users = 1 (from the data, at top-users=1)\n# dim = 3 (from the data, at top-users=1)\n") ||
+        !strstr(t, "\n# users = 3 (from the data, at top-users=0)\n") || strstr(t, "auto chose"))
+        fail_msg("settings.txt of a sweep over top-users:\n%s", t);
+    free(t);
+    /* synthetic users: nothing from data */
+    snprintf(args, sizeof args, "run --users 4 --clusters 2 --dim 2 --arms 2 --horizon 2 --repeats 1 "
+             "--policies random --plots 0 --quiet 1 --out %s/c", dir);
+    assert_int_equal(colb_run(args, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/c/settings.txt", dir);
+    t = slurp(path, NULL);
+    assert_non_null(t);
+    assert_null(strstr(t, "from the data"));
+    free(t);
+    snprintf(args, sizeof args, "rm -rf '%s'", dir);
+    assert_int_equal(system(args), 0);
+}
+
+/* The same for Last.FM (skipped without its files; COLB_DATA_DIR): its
+ * 1892 users and 17632 artists, the --dim of its features; with a sweep
+ * over env, only the Last.FM setting has them. */
+static void test_settings_from_lastfm(void **state)
+{
+    (void)state;
+    char data[1024], dir[] = "/tmp/colb-cli-XXXXXX", args[4096], err[4096], path[600];
+    lastfm_test_dir(data, sizeof data);
+    assert_non_null(mkdtemp(dir));
+    snprintf(args, sizeof args, "run --sweep env=clustered,lastfm --clusters 2 --data-dir '%s' --feature-cache "
+             "%s/c.colbfeat --dim 4 --horizon 2 --repeats 1 --policies random --plots 0 --quiet 1 --out %s/o",
+             data, dir, dir);
+    int rc = colb_run(args, err, sizeof err);
+    if (rc != 0)
+        fail_msg("exit %d: %s", rc, err);
+    snprintf(path, sizeof path, "%s/o/settings.txt", dir);
+    char *t = slurp(path, NULL);
+    assert_non_null(t);
+    if (!strstr(t, "\n# users = 1892 (from the data, at env=lastfm)\n# dim = 4 (from the data, at env=lastfm)\n"
+                   "# items = 17632 (from the data, at env=lastfm)\n# protocol = per-user (auto chose it, at env=lastfm)\n") ||
+        strstr(t, "at env=clustered"))
+        fail_msg("settings.txt of a sweep env=clustered,lastfm:\n%s", t);
+    free(t);
+    snprintf(args, sizeof args, "rm -rf '%s'", dir);
+    assert_int_equal(system(args), 0);
+}
+
 /* The line per finished setting (stderr not a terminal) names the setting:
  * the reading when there are several, the swept value, else "run" - not
  * "run=" as it said after a setting without a sweep. */
@@ -779,6 +865,8 @@ int main(void)
         cmocka_unit_test(test_ratio_every_repeat),
         cmocka_unit_test(test_extra_experiments_run),
         cmocka_unit_test(test_env_options_not_read),
+        cmocka_unit_test(test_settings_from_logged_data),
+        cmocka_unit_test(test_settings_from_lastfm),
         cmocka_unit_test(test_progress_lines),
         cmocka_unit_test(test_values_that_look_like_options),
         cmocka_unit_test(test_online_example),

@@ -49,7 +49,40 @@ static void test_huge_users_fail_fast(void **state)
     snprintf(cmd, sizeof cmd, "%s run --users 2000 --policies club --max-memory 4M --quiet 1 --out /tmp/colb-budget-never",
              colb_bin());
     assert_int_equal(sh(cmd, err, sizeof err), 1);
-    assert_non_null(strstr(err, "budget of 0.00419 GB"));
+    if (!strstr(err, "needs about ") || !strstr(err, "more than the budget of 4M (--max-memory)\n"))
+        fail_msg("--max-memory 4M: the budget in the units of the option: '%s'", err);
+}
+
+/* Sizes in messages about memory are written as a budget is given (K, M,
+ * G, T: powers of 1024), and such a text reads back as a budget within its
+ * 4 digits. */
+static void test_memory_text(void **state)
+{
+    (void)state;
+    static const struct {
+        double bytes;
+        const char *text;
+    } cases[] = {
+        { 0, "0 bytes" }, { 300, "300 bytes" }, { 1023, "1023 bytes" }, { 1024, "1K" }, { 1536, "1.5K" },
+        { 4194304, "4M" }, { 20.0 * 1073741824.0, "20G" }, { 19833277235.2, "18.47G" },
+        { 1125899906842624.0, "1024T" }, { 1152921504606846976.0, "1.049e+06T" },
+        { 1073741823.0, "1024M" },
+    };
+    char out[32], msg[256];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        colb_memory_text(out, sizeof out, cases[i].bytes);
+        if (strcmp(out, cases[i].text))
+            fail_msg("%.17g bytes: '%s', not '%s'", cases[i].bytes, out, cases[i].text);
+        colb_env_params ep;
+        colb_env_params_default(&ep);
+        if (cases[i].bytes < 1024 || cases[i].bytes > COLB_MEMORY_MAX)
+            continue;
+        assert_ok(colb_env_params_set(&ep, "max-memory", out, msg, sizeof msg));
+        assert_true(fabs((double)ep.max_memory - cases[i].bytes) <= 5e-4 * cases[i].bytes);
+    }
+    colb_memory_text(out, 4, 20.0 * 1073741824.0 * 1000); /* cut, ended */
+    assert_string_equal(out, "19.");
+    colb_memory_text(NULL, 0, 1.0);
 }
 
 static void test_endless_data_file_ends(void **state)
@@ -91,6 +124,8 @@ static void test_library_estimates(void **state)
     assert_null(p);
     assert_non_null(strstr(msg, "users = 2147483648"));
     assert_non_null(strstr(msg, "needs about"));
+    if (!strstr(msg, "more than the budget of 1G")) /* the units of max-memory, not GiB or GB */
+        fail_msg("'%s'", msg);
     double b;
     assert_ok(colb_policy_memory("club", &pp, &b));
     assert_true(b > 5e17); /* the N^2/8 graph */
@@ -160,6 +195,7 @@ int main(void)
         cmocka_unit_test(test_endless_data_file_ends),
         cmocka_unit_test(test_library_estimates),
         cmocka_unit_test(test_wide_features),
+        cmocka_unit_test(test_memory_text),
     };
     return cmocka_run_group_tests_name("memory budget", tests, NULL, NULL);
 }

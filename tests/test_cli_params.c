@@ -123,6 +123,31 @@ static void test_env_keys(void **state)
     }
 }
 
+/* The library's colb_env_param_used and the tool's table of options read
+ * by some kinds of environment only (option_envs) say the same for every
+ * key and both synthetic kinds: simulate() in Python refuses what colb run
+ * refuses. */
+static void test_env_keys_used(void **state)
+{
+    (void)state;
+    static const char *const kinds[] = { "clustered", "personalized" };
+    for (size_t i = 0; i < colb_env_param_count(); i++) {
+        colb_param_info in;
+        assert_ok(colb_env_param_info(i, &in));
+        const char *envs = option_envs(in.key, NULL);
+        for (int k = 0; k < 2; k++) {
+            int tool = !envs || option_choice_index(envs, kinds[k]) >= 0;
+            if (colb_env_param_used(kinds[k], in.key) != tool)
+                fail_msg("key '%s', env %s: the library says %d, the tool %d", in.key, kinds[k],
+                         colb_env_param_used(kinds[k], in.key), tool);
+        }
+    }
+    assert_int_equal(colb_env_param_used("lastfm", "users"), -1);
+    assert_int_equal(colb_env_param_used("clustered", "nope"), -1);
+    assert_int_equal(colb_env_param_used(NULL, "users"), -1);
+    assert_int_equal(colb_env_param_used("clustered", NULL), -1);
+}
+
 static void test_run_keys(void **state)
 {
     (void)state;
@@ -199,6 +224,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_policy_keys),
         cmocka_unit_test(test_env_keys),
+        cmocka_unit_test(test_env_keys_used),
         cmocka_unit_test(test_run_keys),
         cmocka_unit_test(test_signature_follows_uses),
     };

@@ -248,6 +248,17 @@ static void test_used(void **state)
     assert_int_equal(colb_policy_param_used("locb", "sclub-alpha"), 0);
     assert_int_equal(colb_policy_param_used("club", "club-graph"), 1);
     assert_int_equal(colb_policy_param_used("sclb", "cmlb-alpha"), 1);
+    /* the environments' keys: each kind reads its own */
+    assert_int_equal(colb_env_param_used("clustered", "zipf"), 1);
+    assert_int_equal(colb_env_param_used("personalized", "zipf"), 0);
+    assert_int_equal(colb_env_param_used("personalized", "clusters"), 0);
+    assert_int_equal(colb_env_param_used("clustered", "sigma-theta"), 0);
+    assert_int_equal(colb_env_param_used("clustered", "normalize"), 0);
+    assert_int_equal(colb_env_param_used("personalized", "normalize"), 1);
+    assert_int_equal(colb_env_param_used("personalized", "users"), 1);
+    assert_int_equal(colb_env_param_used("clustered", "max-memory"), 1);
+    assert_int_equal(colb_env_param_used("clustered", "nope"), -1);
+    assert_int_equal(colb_env_param_used("logged", "users"), -1);
     assert_int_equal(colb_policy_param_used("sclb", "cmlb-gamma"), 0);
     assert_int_equal(colb_policy_param_used("pmlb", "pmlb-learner"), 1);
     assert_int_equal(colb_policy_param_used("nope", "lambda"), -1);

@@ -119,6 +119,13 @@ colb_status colb_env_params_get(const colb_env_params *p, const char *key, char 
 size_t colb_env_param_count(void);
 colb_status colb_env_param_info(size_t i, colb_param_info *info);
 
+/* 1 if the kind of environment `env` ("clustered" or "personalized", the
+ * choices of key "env") reads key `key`, 0 if it ignores it (clusters and
+ * zipf are the clustered users', sigma-theta and normalize the
+ * personalized users'), -1 for an unknown kind or key (or NULL). Lets a
+ * client refuse a setting that would change nothing, as colb run does. */
+int colb_env_param_used(const char *env, const char *key);
+
 /* ---- simulation specs ----------------------------------------------------- */
 
 /* sizeof(colb_sim_spec), for bindings. */

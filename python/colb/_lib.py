@@ -85,6 +85,7 @@ _PROTOS = {
     "colb_policy_params_of": (vp, [vp]),
     "colb_env_param_count": (sz, []),
     "colb_env_param_info": (ctypes.c_int, [sz, vp]),
+    "colb_env_param_used": (ctypes.c_int, [cp, cp]),
     "colb_sim_spec_size": (sz, []),
     "colb_sim_spec_default": (None, [vp]),
     "colb_sim_spec_set": (ctypes.c_int, [vp, cp, cp, vp, sz]),

@@ -181,7 +181,11 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
 
     env: "clustered" or "personalized" (the logged data sets of ``colb run``
     are not available here; a loop over :class:`colb.Policy` serves your
-    own data).  progress: optional callable(rounds_done, horizon).
+    own data).  An option of the environment that ``env`` does not read
+    (``clusters`` and ``zipf`` are the clustered users', ``sigma_theta`` and
+    ``normalize`` the personalized users') raises InvalidArgument, as
+    ``colb run`` refuses it: it would change nothing.
+    progress: optional callable(rounds_done, horizon).
 
     The simulation runs in the library without the GIL; Ctrl-C stops it at
     the next of 20 steps.  Results do not depend on ``threads``.
@@ -219,6 +223,7 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
         ("horizon", horizon), ("repeats", repeats), ("seed", seed), ("threads", threads),
         ("curve_points", curve_points)]
     params.apply(lib.colb_sim_spec_set, spec, items, kinds)
+    _refuse_unread(spec, opts)
     if not any(params.key_of(k) == "learner-noise" for k in opts):
         noise = ctypes.create_string_buffer(64)
         lib.colb_sim_spec_get(spec, b"noise", noise, 64)
@@ -258,6 +263,27 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
         return SimResult(names, lib.colb_sim_results(sim), tuned, _settings(spec))
     finally:
         lib.colb_sim_free(sim)
+
+
+_ENV_KINDS = ("clustered", "personalized")
+
+
+def _refuse_unread(spec, opts):
+    """An option of the environment that the chosen kind does not read
+    (``zipf`` for ``env="personalized"``) would change nothing: refused as
+    ``colb run`` refuses it, with InvalidArgument (a ValueError) naming the
+    option and the environment. The library says which kind reads which
+    key (colb_env_param_used)."""
+    buf = ctypes.create_string_buffer(64)
+    _lib.lib.colb_sim_spec_get(spec, b"env", buf, 64)
+    env = buf.value
+    for name in opts:
+        key = params.key_of(name).encode()
+        if _lib.lib.colb_env_param_used(env, key) == 0:
+            readers = [k for k in _ENV_KINDS if _lib.lib.colb_env_param_used(k.encode(), key) == 1]
+            raise errors.InvalidArgument(
+                f"option {name!r} is not used by env={env.decode()!r}, only by "
+                f"{', '.join(readers)}; leave it out")
 
 
 def _flag(value, what):

@@ -57,15 +57,20 @@ size_t colb__budget(size_t max_memory)
     return max_memory ? max_memory : colb_memory_budget_default();
 }
 
-void colb__bytes_text(char *out, size_t len, double bytes)
+void colb_memory_text(char *out, size_t len, double bytes)
 {
-    static const char *const unit[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+    static const char unit[] = " KMGT";
     int u = 0;
-    while (bytes >= 1024.0 && u < 6) {
+    while (bytes >= 1024.0 && u < 4) { /* T at most: the suffixes of a budget */
         bytes /= 1024.0;
         u++;
     }
-    snprintf(out, len, u ? "%.1f %s" : "%.0f %s", bytes, unit[u]);
+    if (!out || !len)
+        return;
+    if (u)
+        snprintf(out, len, "%.4g%c", bytes, unit[u]);
+    else
+        snprintf(out, len, "%.0f bytes", bytes);
 }
 
 colb_status colb__budget_check(double need, size_t max_memory, const char *what, char *msg,
@@ -75,8 +80,8 @@ colb_status colb__budget_check(double need, size_t max_memory, const char *what,
     if (need <= (double)budget)
         return COLB_OK;
     char a[32], b[32];
-    colb__bytes_text(a, sizeof a, need);
-    colb__bytes_text(b, sizeof b, (double)budget);
+    colb_memory_text(a, sizeof a, need);
+    colb_memory_text(b, sizeof b, (double)budget);
     return colb__say(msg, msg_len, COLB_ENOMEM, "%s needs about %s of memory, more than the budget of %s%s",
                      what, a, b, max_memory ? "" : " (80% of the available memory)");
 }

@@ -11,9 +11,6 @@
 /* max_memory, or the default budget when it is 0. */
 size_t colb__budget(size_t max_memory);
 
-/* "1.5 GiB" */
-void colb__bytes_text(char *out, size_t len, double bytes);
-
 /* COLB_OK when `need` bytes fit the budget, else COLB_ENOMEM with
  * "WHAT needs about X of memory, more than the budget of Y" in msg. */
 colb_status colb__budget_check(double need, size_t max_memory, const char *what, char *msg,

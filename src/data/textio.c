@@ -61,7 +61,7 @@ colb_status colb__read_file(const char *path, size_t max_bytes, char **buf, size
     if (!f)
         return colb__say(msg, msg_len, COLB_EIO, "cannot open '%s': %s", path, strerror(errno));
     char lim[32];
-    colb__bytes_text(lim, sizeof lim, (double)max_bytes);
+    colb_memory_text(lim, sizeof lim, (double)max_bytes);
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
         fclose(f);
@@ -69,9 +69,11 @@ colb_status colb__read_file(const char *path, size_t max_bytes, char **buf, size
     }
     if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (unsigned long long)st.st_size > max_bytes) {
         fclose(f);
+        char has[32];
+        colb_memory_text(has, sizeof has, (double)st.st_size);
         return colb__say(msg, msg_len, COLB_ENOMEM,
-                         "'%s' has %lld bytes, more than the %s a data file may have under the memory budget",
-                         path, (long long)st.st_size, lim);
+                         "'%s' has %s (%lld bytes), more than the %s a data file may have under the memory budget",
+                         path, has, (long long)st.st_size, lim);
     }
     size_t cap = 1 << 16, n = 0;
     char *b = malloc(cap);

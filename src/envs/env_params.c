@@ -3,6 +3,7 @@
  * (cli/options.c). A new field of colb_env_params gets a row here (the
  * size check below fails the build until it has one). */
 #include <stddef.h>
+#include <string.h>
 
 #include "colb/params.h"
 #include "core/param_table.h"
@@ -13,21 +14,24 @@ _Static_assert(sizeof(colb_env_params) == 80,
                "then update this size");
 #endif
 
+/* A key's last field names the one kind of environment that reads it
+ * (colb_env_param_used); NULL: every kind reads it. */
 #define F(f) offsetof(colb_env_params, f)
 static const colb__param KEYS[] = {
     { "env", COLB_PARAM_CHOICE, 'i', F(kind), 0, 0, "clustered|personalized",
       "kind of environment", NULL },
     { "users", COLB_PARAM_INT, 'z', F(users), 1, 2147483648.0, NULL, "users N", NULL },
     { "clusters", COLB_PARAM_INT, 'z', F(clusters), 1, 2147483648.0, NULL,
-      "clusters L (clustered)", NULL },
-    { "zipf", COLB_PARAM_REAL, 'd', F(zipf), 0, COLB_ZIPF_MAX, NULL, "cluster l has a share of users ~ l^-z (clustered)", NULL },
+      "clusters L (clustered)", "clustered" },
+    { "zipf", COLB_PARAM_REAL, 'd', F(zipf), 0, COLB_ZIPF_MAX, NULL, "cluster l has a share of users ~ l^-z (clustered)",
+      "clustered" },
     { "dim", COLB_PARAM_INT, 'z', F(dim), 1, 4096, NULL, "context dimension d", NULL },
     { "arms", COLB_PARAM_INT, 'z', F(arms), 1, 1e6, NULL, "arms K per round", NULL },
     { "noise", COLB_PARAM_REAL, 'd', F(noise), 0, COLB_SCALE_MAX, NULL, "standard deviation of the reward noise", NULL },
     { "sigma-theta", COLB_PARAM_REAL, 'd', F(sigma_theta), 0, COLB_SCALE_MAX, NULL,
-      "personalized spread of theta_u around mu", NULL },
+      "personalized spread of theta_u around mu", "personalized" },
     { "normalize", COLB_PARAM_BOOL, 'i', F(normalize), 0, 1, NULL,
-      "personalized: scale so ||theta|| <= 1", NULL },
+      "personalized: scale so ||theta|| <= 1", "personalized" },
     { "max-memory", COLB_PARAM_BYTES, 'z', F(max_memory), 0, 0, NULL,
       "memory budget (0: 80% of the available memory)", NULL },
 };
@@ -54,4 +58,12 @@ colb_status colb_env_param_info(size_t i, colb_param_info *info)
     colb_env_params d;
     colb_env_params_default(&d);
     return colb__params_info(KEYS, N_KEYS, i, &d, info);
+}
+
+int colb_env_param_used(const char *env, const char *key)
+{
+    const colb__param *e = colb__param_find(KEYS, N_KEYS, key);
+    if (!e || !env || (strcmp(env, "clustered") && strcmp(env, "personalized")))
+        return -1;
+    return !e->uses || !strcmp(e->uses, env);
 }

@@ -20,6 +20,8 @@
 
 #include <xxhash.h>
 
+#include "colb/limits.h"
+
 static const unsigned char MAGIC[8] = { 0x89, 'C', 'O', 'L', 'B', '\r', '\n', 0x1a };
 
 static uint32_t le32(const unsigned char *p)
@@ -48,11 +50,13 @@ colb_status colb__snap_error(colb__snap_in *in, colb_status st, const char *fmt,
 
 colb_status colb__snap_reserve(colb__snap_in *in, uint64_t bytes, const char *what)
 {
-    if (bytes > in->budget)
-        return colb__snap_error(in, COLB_ENOMEM,
-                                "snapshot: %s needs %.1f MiB, more than the %.1f MiB left of the "
-                                "memory budget", what, (double)bytes / 1048576.0,
-                                (double)in->budget / 1048576.0);
+    if (bytes > in->budget) {
+        char a[32], b[32];
+        colb_memory_text(a, sizeof a, (double)bytes);
+        colb_memory_text(b, sizeof b, (double)in->budget);
+        return colb__snap_error(in, COLB_ENOMEM, "snapshot: %s needs %s, more than the %s left of the "
+                                "memory budget", what, a, b);
+    }
     in->budget -= (size_t)bytes;
     return COLB_OK;
 }
@@ -257,8 +261,10 @@ colb_status colb__snap_in_stream(colb__snap_in *in, FILE *f, size_t budget, char
         if (n == cap) {
             if (cap >= in->budget) {
                 free(b);
+                char a[32];
+                colb_memory_text(a, sizeof a, (double)in->budget);
                 return colb__snap_error(in, COLB_ENOMEM, "snapshot stream is longer than the "
-                                        "memory budget (%zu bytes)", in->budget);
+                                        "memory budget (%s)", a);
             }
             size_t nc = cap > in->budget / 2 ? in->budget : 2 * cap;
             unsigned char *nb = realloc(b, nc);
@@ -312,9 +318,11 @@ colb_status colb__snap_in_path(colb__snap_in *in, const char *path, size_t budge
     }
     if ((uint64_t)sb.st_size > in->budget) {
         fclose(f);
-        return colb__snap_error(in, COLB_ENOMEM, "snapshot '%s' has %.1f MiB, more than the memory "
-                                "budget of %.1f MiB", path, (double)sb.st_size / 1048576.0,
-                                (double)in->budget / 1048576.0);
+        char a[32], b[32];
+        colb_memory_text(a, sizeof a, (double)sb.st_size);
+        colb_memory_text(b, sizeof b, (double)in->budget);
+        return colb__snap_error(in, COLB_ENOMEM, "snapshot '%s' has %s, more than the memory budget of %s",
+                                path, a, b);
     }
     size_t n = (size_t)sb.st_size;
     unsigned char *b = malloc(n ? n : 1);

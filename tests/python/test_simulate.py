@@ -90,14 +90,41 @@ def test_errors():
         colb.simulate(policies=[], **SMALL)
     with pytest.raises(colb.InvalidArgument, match="not one of clustered|personalized"):
         colb.simulate(env="lastfm", **SMALL)
+    personalized = {k: v for k, v in SMALL.items() if k != "clusters"}
     with pytest.raises(colb.InvalidArgument, match="oracle: needs an environment with true"):
-        colb.simulate(env="personalized", policies=["oracle"], **SMALL)
+        colb.simulate(env="personalized", policies=["oracle"], **personalized)
     with pytest.raises(colb.NotFound, match="did you mean 'sigma_theta'"):
         colb.simulate(sigma_theat=1, **SMALL)
     with pytest.raises(colb.OutOfRange, match="clusters must be in"):
         colb.simulate(**dict(SMALL, clusters=30))
     with pytest.raises(colb.OutOfMemory, match="budget"):
         colb.simulate(max_memory="1K", **SMALL)
+
+
+def test_options_the_env_does_not_read():
+    """An option of the environment that env does not read is refused, as
+    colb run refuses it (it was silently ignored): a ValueError naming the
+    option and the environment, before any work; the same option for the
+    kind that reads it is taken."""
+    personalized = {k: v for k, v in SMALL.items() if k != "clusters"}
+    cases = [
+        ("personalized", {"zipf": 1}, "'zipf' is not used by env='personalized', only by clustered"),
+        ("personalized", {"clusters": 3}, "'clusters' is not used by env='personalized'"),
+        ("clustered", {"sigma_theta": 0.3}, "'sigma_theta' is not used by env='clustered', only by personalized"),
+        ("clustered", {"normalize": True}, "'normalize' is not used by env='clustered'"),
+        ("clustered", {"sigma-theta": 0.3}, "'sigma-theta' is not used by env='clustered'"),
+    ]
+    for env, extra, message in cases:
+        base = personalized if env == "personalized" else SMALL
+        with pytest.raises(ValueError, match=message) as info:
+            colb.simulate(env=env, policies=["random"], **dict(base, **extra))
+        assert isinstance(info.value, colb.InvalidArgument) and "leave it out" in str(info.value)
+    # read by the chosen kind: taken (and the settings say so)
+    res = colb.simulate(env="personalized", policies=["random"], sigma_theta=0.3, normalize=True,
+                        **personalized)
+    assert res.settings["sigma-theta"] == "0.3" and res.settings["normalize"] == "1"
+    res = colb.simulate(env="clustered", policies=["random"], zipf=1, **SMALL)
+    assert res.settings["zipf"] == "1"
 
 
 def test_plot_needs_matplotlib():
