@@ -54,7 +54,7 @@ static const opt OPTS[] = {
     { "idle-timeout", K_SIZE, C(idle_timeout), 1, 86400, NULL, "limits", "S: seconds a connection may stay silent before it is closed" },
     { "request-timeout", K_SIZE, C(request_timeout), 1, 86400, NULL, "limits", "S: seconds to send one request's body (408 beyond)" },
     { "max-queue", K_SIZE, C(max_queue), 1, 1e8, NULL, "limits", "Q: requests waiting for the writer (503 beyond)" },
-    { "max-memory", K_BYTES, C(max_memory), 0, 0, NULL, "limits", "BYTES: the policy's memory budget (default: 80% of the available memory)" },
+    { "max-memory", K_BYTES, C(pp.max_memory), 0, COLB_MEMORY_MAX, NULL, "limits", "BYTES: the policy's memory budget, at most 1024T (default: 80% of the available memory; 507 user_limit beyond)" },
     /* durability */
     { "commit-wait", K_SIZE, C(commit_wait_us), 0, 1e6, NULL, "durability", "US: microseconds a group commit waits for more rewards before its fsync" },
     { "commit-interval", K_SIZE, C(commit_interval_us), 0, 1e6, NULL, "durability", "US: least microseconds between two group commits' fsyncs; rewards arriving meanwhile join the next one (0: none)" },
@@ -192,6 +192,23 @@ static int parse_listen(serve_config *c, const char *v, char *err, size_t err_le
     return 0;
 }
 
+/* A byte count as the options write it: "1024T", "16G", "64K" when it is
+ * a whole number of the largest such unit, else in bytes. */
+static void bytes_text(double b, char *out, size_t len)
+{
+    static const char units[] = "TGMK";
+    for (int i = 0; units[i]; i++) {
+        double u = 1.0;
+        for (int k = i; k < 4; k++)
+            u *= 1024.0;
+        if (b >= u && b / u == (double)(unsigned long long)(b / u)) {
+            snprintf(out, len, "%.0f%c", b / u, units[i]);
+            return;
+        }
+    }
+    snprintf(out, len, "%.0f", b);
+}
+
 static int set_option(serve_config *c, const opt *o, const char *v, char *err, size_t err_len)
 {
     char *base = (char *)c;
@@ -239,14 +256,28 @@ static int set_option(serve_config *c, const opt *o, const char *v, char *err, s
         }
         snprintf(base + o->off, (size_t)o->hi, "%s", v);
         return 0;
-    case K_BYTES:
-        if (parse_bytes(v, &z) || (double)z < o->lo || (o->hi > 0 && (double)z > o->hi)) {
+    case K_BYTES: {
+        int bad = parse_bytes(v, &z);
+        if (bad == -3) /* 2^64 bytes or more: beyond any bound below */
+            z = SIZE_MAX, bad = 0;
+        if (bad || (double)z < o->lo) {
             snprintf(err, err_len, "--%s: '%s' is not a byte count such as 64M or 1G%s", o->name, v,
                      o->lo > 0 ? " (within the option's range)" : "");
             return -1;
         }
+        if (o->hi > 0 && (double)z > o->hi) {
+            char most[32];
+            bytes_text(o->hi, most, sizeof most);
+            if (o->hi == COLB_MEMORY_MAX) /* a typo, as colb run --max-memory says: the budget would stop nothing */
+                snprintf(err, err_len, "--%s: '%s' is more than %s (2^50 bytes), beyond any machine's memory (a "
+                         "budget such as 8G, 512M or 1e9)", o->name, v, most);
+            else
+                snprintf(err, err_len, "--%s: '%s' is more than %s, the most it takes", o->name, v, most);
+            return -1;
+        }
         *(size_t *)(base + o->off) = z;
         return 0;
+    }
     case K_LISTEN:
         return parse_listen(c, v, err, err_len);
     case K_POLICY: {

@@ -60,7 +60,9 @@
  *   applier_class  --applier-class idle puts the applier thread in
  *                SCHED_IDLE, the default leaves it in SCHED_OTHER;
  *   port         a port in use: one error line, exit 1, and no new state
- *                folder left behind.
+ *                folder left behind;
+ *   max_memory   --max-memory above 1024T is a usage error (one line, exit
+ *                2, no state folder); the budget bounds the policy (507).
  *
  * The kill moments are random: seeded by $COLB_TEST_SEED, else the clock
  * (printed, so that a failure can be replayed). $COLB_TEST_ONLY runs the
@@ -2753,10 +2755,56 @@ static void test_port_in_use(void **state)
         fail_msg("colb serve left a new state folder %s behind after failing to listen", st);
 }
 
+/* --max-memory: a budget above 1024T (COLB_MEMORY_MAX, as colb run
+ * --max-memory) is a usage error - exit 2, one line, no state folder made
+ * - and 1024T is taken; the budget bounds the policy (a budget of 1K
+ * cannot hold one user: the first choose is 507 user_limit). Bounded:
+ * timeout 20 s per refused start, server_stop's 60 s. */
+static void test_max_memory(void **state)
+{
+    (void)state;
+    static const char *const too_big[] = { "1025T", "1e300", "18446744073709551616", "2048TB" };
+    char st[256], log[256], cmd[1024];
+    snprintf(st, sizeof st, "%s/max-memory", dir);
+    snprintf(log, sizeof log, "%s/max-memory.log", dir);
+    for (size_t i = 0; i < sizeof too_big / sizeof too_big[0]; i++) {
+        snprintf(cmd, sizeof cmd, "timeout 20 %s serve --listen 127.0.0.1:0 --state %s --dim 2 --policy linucb-ind "
+                 "--max-memory %s >/dev/null 2>%s", colb_bin(), st, too_big[i], log);
+        int rc = system(cmd);
+        char *err = slurp(log, NULL);
+        assert_non_null(err);
+        size_t n_lines = 0;
+        for (const char *c = err; *c; c++)
+            n_lines += *c == '\n';
+        if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 2 || n_lines != 1 || !strstr(err, "--max-memory") ||
+            !strstr(err, "more than 1024T"))
+            fail_msg("colb serve --max-memory %s: exit %d, stderr (%zu lines): %s", too_big[i],
+                     WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, n_lines, err);
+        free(err);
+        struct stat sb;
+        if (stat(st, &sb) == 0)
+            fail_msg("colb serve --max-memory %s made the state folder %s", too_big[i], st);
+    }
+    server s;
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --max-memory 1024T");
+    assert_int_equal(server_stop(&s), 0);
+    start_or_fail(&s, st, "--max-memory 1K");
+    static const char req[] = "POST /v1/choose HTTP/1.1\r\nHost: x\r\nContent-Length: 31\r\n\r\n"
+                              "{\"user\":\"a\",\"contexts\":[[1,0]]}";
+    char *body;
+    int closes, status = raw_answer(s.port, req, sizeof req - 1, &body, &closes);
+    int limited = status == 507 && json_error(body, "user_limit") && strstr(body, "budget");
+    if (!limited)
+        print_message("--max-memory 1K: the first choose got %d %.200s\n", status, body);
+    assert_int_equal(server_stop(&s), 0);
+    assert_true(limited);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_port_in_use, kill_leftovers),
+        cmocka_unit_test_teardown(test_max_memory, kill_leftovers),
         cmocka_unit_test_teardown(test_integration, kill_leftovers),
         cmocka_unit_test_teardown(test_applier_class, kill_leftovers),
         cmocka_unit_test_teardown(test_crash, kill_leftovers),
