@@ -55,6 +55,9 @@
  *                child is killed, the server turns read-only and exits 0
  *                at SIGTERM, also when the child does not end (held as
  *                above: the writer gives up on it after 1 s);
+ *   left         (long tier) 17 snapshot children in a row killed and
+ *                left in the kernel (held as above), then released: every
+ *                one is reaped (the server kept 16, the 17th a zombie);
  *   threads      every thread of the server is one it named (no OpenBLAS
  *                helper threads left busy-waiting at start);
  *   applier_class  --applier-class idle puts the applier thread in
@@ -2450,6 +2453,91 @@ static void test_snapshot_cancel(void **state)
     snapshot_cancel(1);
 }
 
+/* Snapshot children given up on pile up while the disk hangs: each is
+ * killed after --snapshot-stall, does not end (blocked in the kernel) and
+ * is left to end there, and the next snapshot retries with a new child.
+ * Stood in for by tracing the writer from the start (PTRACE_O_TRACEFORK):
+ * every child it forks is held, first at its start (no progress: killed
+ * after 1 s) and then in its exit (given up on 1 s later). LEFT children
+ * so, more than the 16 the server used to keep track of (the 17th was
+ * never reaped: a zombie until the server exited); then all are released
+ * and the next snapshot, forked untraced, reaps every one of them.
+ * Bounded: 120 s for the children (about 3 s each: the stall, the wait
+ * after the kill, the writer's next look at the snapshot interval), 20 s
+ * for the reaping, server_stop's 60 s; about 55 s in all, so in the long
+ * tier (COLB_LONG=1). */
+static void test_snapshot_left(void **state)
+{
+    (void)state;
+    enum { LEFT = 17 };
+    if (!long_tier()) {
+        print_message("snapshot left: long tier only (COLB_LONG=1: about 55 s)\n");
+        skip();
+    }
+    char st[256];
+    snprintf(st, sizeof st, "%s/left", dir);
+    server s;
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --snapshot-fork 1 --snapshot-stall 1 --snapshot-interval 1 "
+                          "--snapshot-replay 0 --wal-segment-bytes 0");
+    if (file_has(s.log, NO_FORK)) {
+        assert_int_equal(server_stop(&s), 0);
+        print_message("snapshot left: skipped: the server says \"%s\" (serve/snapshotter.h)\n", NO_FORK);
+        skip();
+    }
+    pid_t writer = thread_id(s.pid, "colb-writer");
+    if (!writer || hold_exits(writer, PTRACE_O_TRACEFORK)) {
+        print_message("snapshot left: skipped: this process may not trace the server's writer (%s)\n",
+                      strerror(errno));
+        assert_int_equal(server_stop(&s), 0);
+        skip();
+    }
+    pid_t held[LEFT + 4];
+    size_t n_held = 0;
+    int left = 0;
+    for (double t0 = mono_s(); left < LEFT && mono_s() - t0 < 120; usleep(20000)) {
+        pid_t child = 0;
+        let_go(writer, &child);
+        if (child && n_held < sizeof held / sizeof held[0] && (!n_held || held[n_held - 1] != child))
+            held[n_held++] = child;
+        for (size_t i = 0; i < n_held; i++)
+            held_in_exit(held[i], 0); /* takes its stops, leaves it held */
+        left = file_count(s.log, "left to end there");
+    }
+    untrace(writer);
+    for (size_t i = 0; i < n_held; i++) { /* released: each exits, a zombie of the server's */
+        int st_;
+        while (waitpid(held[i], &st_, __WALL | WNOHANG) > 0) {
+        }
+        ptrace(PTRACE_DETACH, held[i], NULL, NULL);
+    }
+    if (left < LEFT) {
+        print_file(s.log);
+        server_stop(&s);
+        fail_msg("%d snapshot children left in 120 s (of %zu forked), not %d", left, n_held, LEFT);
+    }
+    /* the next snapshot, forked untraced, reaps them first */
+    size_t still = n_held;
+    for (double t0 = mono_s(); still && mono_s() - t0 < 20; usleep(50000)) {
+        still = 0;
+        for (size_t i = 0; i < n_held; i++)
+            still += child_state(s.pid, held[i]) != 0;
+    }
+    char why[256] = "";
+    for (size_t i = 0; i < n_held; i++)
+        if (child_state(s.pid, held[i]))
+            snprintf(why + strlen(why), sizeof why - strlen(why), " %d (%c)", (int)held[i],
+                     child_state(s.pid, held[i]));
+    int stopped = server_stop(&s);
+    if (still) {
+        print_file(s.log);
+        fail_msg("%zu of the %zu snapshot children left, released, are still the server's 20 s later:%s", still,
+                 n_held, why);
+    }
+    assert_int_equal(stopped, 0);
+    assert_int_equal(alive_on(st), 0);
+    print_message("snapshot left: %d children left in the kernel, all %zu reaped once released\n", left, n_held);
+}
+
 /* A power cut can lose the unsynced tail of a segment while a later one
  * reached the disk. Simulated: the second newest segment's records zeroed
  * from their middle on. A restart refuses the log and names --repair-log;
@@ -2818,6 +2906,7 @@ int main(void)
         cmocka_unit_test_teardown(test_snapshot_child, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_stall, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_cancel, kill_leftovers),
+        cmocka_unit_test_teardown(test_snapshot_left, kill_leftovers),
         cmocka_unit_test_teardown(test_repair_log, kill_leftovers),
         cmocka_unit_test_teardown(test_log_full, kill_leftovers),
         cmocka_unit_test_teardown(test_threads, kill_leftovers),
