@@ -15,6 +15,7 @@
 
 #include <arpa/inet.h>
 
+#include "decisions.h" /* DECISIONS_WINDOW_MAX */
 #include "options.h" /* the tool's strict parsers of numbers, byte counts and choices */
 
 typedef enum kind { K_SIZE, K_DOUBLE, K_BOOL, K_ENUM, K_STR, K_BYTES, K_LISTEN, K_POLICY, K_FLAG } kind;
@@ -48,7 +49,7 @@ static const opt OPTS[] = {
     { "max-batch", K_SIZE, C(max_batch), 1, 1e7, NULL, "limits", "B: most users or rewards in one request (400 beyond)" },
     { "max-users", K_SIZE, C(max_users), 1, 1e10, NULL, "limits", "N: most users (507 beyond; the memory budget may stop sooner)" },
     { "max-id-bytes", K_SIZE, C(max_id_bytes), 1, 4096, NULL, "limits", "n: longest user id in bytes (400 beyond)" },
-    { "decision-window", K_SIZE, C(decision_window), 1, 1e9, NULL, "limits", "W: the last W decisions can be rewarded (older: 409 expired)" },
+    { "decision-window", K_SIZE, C(decision_window), 1, DECISIONS_WINDOW_MAX, NULL, "limits", "W: the last W decisions can be rewarded (older: 409 expired)" },
     { "max-connections", K_SIZE, C(max_connections), 1, 1e6, NULL, "limits", "C: open connections (more are refused)" },
     { "max-connections-per-ip", K_SIZE, C(max_connections_per_ip), 0, 1e6, NULL, "limits", "C: open connections per client address (0: no limit)" },
     { "idle-timeout", K_SIZE, C(idle_timeout), 1, 86400, NULL, "limits", "S: seconds a connection may stay silent before it is closed" },
