@@ -15,6 +15,7 @@
 
 #include <arpa/inet.h>
 
+#include "decisions.h" /* DECISIONS_WINDOW_MAX */
 #include "options.h" /* the tool's strict parsers of numbers, byte counts and choices */
 
 typedef enum kind { K_SIZE, K_DOUBLE, K_BOOL, K_ENUM, K_STR, K_BYTES, K_LISTEN, K_POLICY, K_FLAG } kind;
@@ -48,13 +49,13 @@ static const opt OPTS[] = {
     { "max-batch", K_SIZE, C(max_batch), 1, 1e7, NULL, "limits", "B: most users or rewards in one request (400 beyond)" },
     { "max-users", K_SIZE, C(max_users), 1, 1e10, NULL, "limits", "N: most users (507 beyond; the memory budget may stop sooner)" },
     { "max-id-bytes", K_SIZE, C(max_id_bytes), 1, 4096, NULL, "limits", "n: longest user id in bytes (400 beyond)" },
-    { "decision-window", K_SIZE, C(decision_window), 1, 1e9, NULL, "limits", "W: the last W decisions can be rewarded (older: 409 expired)" },
+    { "decision-window", K_SIZE, C(decision_window), 1, DECISIONS_WINDOW_MAX, NULL, "limits", "W: the last W decisions can be rewarded (older: 409 expired)" },
     { "max-connections", K_SIZE, C(max_connections), 1, 1e6, NULL, "limits", "C: open connections (more are refused)" },
     { "max-connections-per-ip", K_SIZE, C(max_connections_per_ip), 0, 1e6, NULL, "limits", "C: open connections per client address (0: no limit)" },
     { "idle-timeout", K_SIZE, C(idle_timeout), 1, 86400, NULL, "limits", "S: seconds a connection may stay silent before it is closed" },
     { "request-timeout", K_SIZE, C(request_timeout), 1, 86400, NULL, "limits", "S: seconds to send one request's body (408 beyond)" },
     { "max-queue", K_SIZE, C(max_queue), 1, 1e8, NULL, "limits", "Q: requests waiting for the writer (503 beyond)" },
-    { "max-memory", K_BYTES, C(max_memory), 0, 0, NULL, "limits", "BYTES: the policy's memory budget (default: 80% of the available memory)" },
+    { "max-memory", K_BYTES, C(pp.max_memory), 0, COLB_MEMORY_MAX, NULL, "limits", "BYTES: the policy's memory budget, at most 1024T (default: 80% of the available memory; 507 user_limit beyond)" },
     /* durability */
     { "commit-wait", K_SIZE, C(commit_wait_us), 0, 1e6, NULL, "durability", "US: microseconds a group commit waits for more rewards before its fsync" },
     { "commit-interval", K_SIZE, C(commit_interval_us), 0, 1e6, NULL, "durability", "US: least microseconds between two group commits' fsyncs; rewards arriving meanwhile join the next one (0: none)" },
@@ -192,6 +193,23 @@ static int parse_listen(serve_config *c, const char *v, char *err, size_t err_le
     return 0;
 }
 
+/* A byte count as the options write it: "1024T", "16G", "64K" when it is
+ * a whole number of the largest such unit, else in bytes. */
+static void bytes_text(double b, char *out, size_t len)
+{
+    static const char units[] = "TGMK";
+    for (int i = 0; units[i]; i++) {
+        double u = 1.0;
+        for (int k = i; k < 4; k++)
+            u *= 1024.0;
+        if (b >= u && b / u == (double)(unsigned long long)(b / u)) {
+            snprintf(out, len, "%.0f%c", b / u, units[i]);
+            return;
+        }
+    }
+    snprintf(out, len, "%.0f", b);
+}
+
 static int set_option(serve_config *c, const opt *o, const char *v, char *err, size_t err_len)
 {
     char *base = (char *)c;
@@ -239,14 +257,28 @@ static int set_option(serve_config *c, const opt *o, const char *v, char *err, s
         }
         snprintf(base + o->off, (size_t)o->hi, "%s", v);
         return 0;
-    case K_BYTES:
-        if (parse_bytes(v, &z) || (double)z < o->lo || (o->hi > 0 && (double)z > o->hi)) {
+    case K_BYTES: {
+        int bad = parse_bytes(v, &z);
+        if (bad == -3) /* 2^64 bytes or more: beyond any bound below */
+            z = SIZE_MAX, bad = 0;
+        if (bad || (double)z < o->lo) {
             snprintf(err, err_len, "--%s: '%s' is not a byte count such as 64M or 1G%s", o->name, v,
                      o->lo > 0 ? " (within the option's range)" : "");
             return -1;
         }
+        if (o->hi > 0 && (double)z > o->hi) {
+            char most[32];
+            bytes_text(o->hi, most, sizeof most);
+            if (o->hi == COLB_MEMORY_MAX) /* a typo, as colb run --max-memory says: the budget would stop nothing */
+                snprintf(err, err_len, "--%s: '%s' is more than %s (2^50 bytes), beyond any machine's memory (a "
+                         "budget such as 8G, 512M or 1e9)", o->name, v, most);
+            else
+                snprintf(err, err_len, "--%s: '%s' is more than %s, the most it takes", o->name, v, most);
+            return -1;
+        }
         *(size_t *)(base + o->off) = z;
         return 0;
+    }
     case K_LISTEN:
         return parse_listen(c, v, err, err_len);
     case K_POLICY: {

@@ -27,7 +27,7 @@ typedef struct serve_config {
     /* the policy: name and parameters, and which of them the command line
      * gave (on resume, the others are taken from the state) */
     char policy[SERVE_NAME_LEN];
-    colb_policy_params pp;
+    colb_policy_params pp;          /* pp.max_memory: --max-memory (a limit of the service, not stored) */
     unsigned char given_pp[SERVE_MAX_PKEYS]; /* 1: policy key i (colb_policy_param_info) was given */
     int policy_given;
     /* limits */
@@ -45,7 +45,6 @@ typedef struct serve_config {
     size_t max_queue;               /* requests waiting for the writer */
     size_t apply_queue;             /* updates run by the applier thread (0: by the writer) */
     int applier_idle;               /* 1: the applier thread in SCHED_IDLE (--applier-class idle) */
-    size_t max_memory;              /* the policy's memory budget; 0: default */
     /* durability */
     size_t commit_wait_us;          /* group commit: extra wait before an fsync */
     size_t commit_interval_us;      /* group commit: least time between two fsyncs' starts */

@@ -294,10 +294,10 @@ int decisions_image_save(const decisions_image *im, uint64_t below, unsigned cha
     return 0;
 }
 
-decisions *decisions_load(const unsigned char *p, size_t n, size_t d, char *err, size_t err_len)
+decisions *decisions_load(const unsigned char *p, size_t n, size_t d, uint64_t users, char *err, size_t err_len)
 {
     const unsigned char *end = p + n;
-    if (n < 24 || get_u64(p + 8) != d || get_u64(p) == 0 || get_u64(p) > ((uint64_t)1 << 40) ||
+    if (n < 24 || get_u64(p + 8) != d || get_u64(p) == 0 || get_u64(p) > DECISIONS_WINDOW_MAX ||
         get_u64(p + 16) > get_u64(p) || get_u64(p + 16) > (n - 24) / 24) {
         snprintf(err, err_len, "snapshot: block serve.decisions is malformed");
         return NULL;
@@ -317,7 +317,7 @@ decisions *decisions_load(const unsigned char *p, size_t n, size_t d, char *err,
         uint32_t rewarded = get_u32(p + 12);
         uint64_t user = get_u64(p + 16);
         p += 24;
-        if (id.seq <= last || rewarded > 1 || (!rewarded && (size_t)(end - p) < 8 * d))
+        if (id.seq <= last || rewarded > 1 || user >= users || (!rewarded && (size_t)(end - p) < 8 * d))
             goto bad;
         last = id.seq;
         size_t s = (size_t)(id.seq % r->W), o = s % DECISIONS_CHUNK;

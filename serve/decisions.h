@@ -96,7 +96,13 @@ int decisions_ref_load(const unsigned char *p, size_t n, size_t W, uint64_t next
                        uint64_t **bits, char *err, size_t err_len);
 /* After ref's decisions were put again (from the log), their rewarded flags. */
 void decisions_ref_mark(decisions *r, const decisions_ref *ref, const uint64_t *bits);
-/* A window from a saved block; NULL with err (malformed, or out of memory). */
-decisions *decisions_load(const unsigned char *p, size_t n, size_t d, char *err, size_t err_len);
+/* The largest window (--decision-window's bound): a saved block that
+ * claims more is malformed, not a window to allocate. */
+#define DECISIONS_WINDOW_MAX 1000000000u
+
+/* A window from a saved block of a state of `users` users (each
+ * decision's user is a slot below it); NULL with err (malformed, or out
+ * of memory). */
+decisions *decisions_load(const unsigned char *p, size_t n, size_t d, uint64_t users, char *err, size_t err_len);
 
 #endif

@@ -43,8 +43,8 @@
  * ever, and is left there (reap). */
 #define KILL_WAIT 5.0
 
-/* Killed children left unreaped at most (more: zombies until exit). */
-#define LEFT_MAX 16
+/* Room for this many children left unreaped at first; the list grows. */
+#define LEFT_FIRST 16
 
 typedef struct paced {
     int fd;
@@ -143,9 +143,12 @@ struct snapshotter {
     pthread_t th;
     /* children killed that had not exited when given up on (blocked in
      * the kernel), reaped later (reap_left; mu): each stays a child of
-     * this process until then, so its pid cannot be reused meanwhile */
-    pid_t left[LEFT_MAX];
-    size_t n_left;
+     * this process until then, so its pid cannot be reused meanwhile.
+     * Every one is kept, however many: snapshotter_fork makes room for
+     * its child before it forks (a child it could not keep would stay a
+     * zombie until this process exits) */
+    pid_t *left;
+    size_t n_left, cap_left;
 };
 
 /* What the child reports through its pipe. */
@@ -184,9 +187,24 @@ static int reap(snapshotter *s, pid_t pid, int *status, double wait)
             usleep(10000);
     }
     pthread_mutex_lock(&s->mu);
-    if (s->n_left < LEFT_MAX)
+    if (s->n_left < s->cap_left) /* always: snapshotter_fork made room for its child */
         s->left[s->n_left++] = pid;
     pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+/* Room in s->left for one more child (mu held): 0, or -1 when there is
+ * no memory for it. */
+static int left_room(snapshotter *s)
+{
+    if (s->n_left < s->cap_left)
+        return 0;
+    size_t cap = s->cap_left ? 2 * s->cap_left : LEFT_FIRST;
+    pid_t *l = cap <= SIZE_MAX / sizeof *l ? realloc(s->left, cap * sizeof *l) : NULL;
+    if (!l)
+        return -1;
+    s->left = l;
+    s->cap_left = cap;
     return 0;
 }
 
@@ -235,7 +253,12 @@ int snapshotter_fork(snapshotter *s, const state_image *im)
 {
     pthread_mutex_lock(&s->mu);
     reap_left(s);
+    int room = left_room(s); /* should the child have to be left, its pid is kept */
     pthread_mutex_unlock(&s->mu);
+    if (room != 0) {
+        errno = ENOMEM;
+        return -1;
+    }
     int pfd[2];
     if (pipe2(pfd, O_CLOEXEC) != 0)
         return -1;
@@ -491,5 +514,6 @@ void snapshotter_stop(snapshotter *s)
     reap_left(s); /* those still in the kernel: zombies until this process exits */
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
+    free(s->left);
     free(s);
 }

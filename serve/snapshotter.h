@@ -62,8 +62,11 @@ int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t re
 /* Fork a child that writes the live capture im (state_capture with live
  * set, taken just before) to DIR/snapshot.colb and reports to this
  * thread, to which im is then submitted (its references are dropped once
- * the child is done). Call from the writer thread (the child dies with
- * it), while not busy. 0, or -1 with errno (no child). */
+ * the child is done). First reaps the children left earlier that have
+ * ended, and makes room to keep this one's pid should it have to be left
+ * (the list of children left has no bound, so none stays a zombie). Call
+ * from the writer thread (the child dies with it), while not busy. 0, or
+ * -1 with errno (no child; ENOMEM: no memory for that room). */
 int snapshotter_fork(snapshotter *s, const state_image *im);
 
 /* Kill snapshotter_fork's child before it was submitted, and wait for it
@@ -88,8 +91,8 @@ int snapshotter_busy(snapshotter *s);
 void snapshotter_submit(snapshotter *s, state_image *im, uint64_t lsn, uint64_t keep);
 
 /* Wait for a snapshot in progress, stop the thread, reap the children
- * left that have ended (the others stay zombies until this process
- * exits). NULL harmless. */
+ * left that have ended (those still in the kernel stay zombies until this
+ * process exits, which it is about to). NULL harmless. */
 void snapshotter_stop(snapshotter *s);
 
 #endif

@@ -624,7 +624,7 @@ int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err
     }
     if (!rc) {
         char why[256];
-        decisions *d = decisions_load(blk[3], bl[3], s->d, why, sizeof why);
+        decisions *d = decisions_load(blk[3], bl[3], s->d, users_count(s->users), why, sizeof why);
         if (!d)
             rc = FAIL("%s: %s", path, why);
         else {

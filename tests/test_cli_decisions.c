@@ -211,7 +211,7 @@ static void test_left_to_log(void **state)
         assert_int_equal(ref.bits_from, froms[f] + W < 23456 ? 23456 - W : froms[f]);
         assert_true(part_len < whole_len);
         char err[256];
-        decisions *l = decisions_load(part, part_len, D, err, sizeof err);
+        decisions *l = decisions_load(part, part_len, D, UINT64_MAX, err, sizeof err);
         assert_non_null(l);
         decisions_ref got;
         uint64_t *bits;
@@ -259,7 +259,7 @@ static void test_capture_loads(void **state)
     unsigned char *b = block_now(r, &len);
     make(r, NULL, 23456, 24000, 2, 0); /* after the capture: not in the loaded window */
     char err[256];
-    decisions *l = decisions_load(b, len, D, err, sizeof err);
+    decisions *l = decisions_load(b, len, D, UINT64_MAX, err, sizeof err);
     assert_non_null(l);
     size_t pending = 0;
     for (uint64_t q = 1; q < 23456 + 10; q++) {
@@ -355,7 +355,7 @@ static void test_resize(void **state)
     assert_int_equal(decisions_image_save(hold, UINT64_MAX, &b, &len), 0);
     decisions_image_free(hold);
     char err[256];
-    decisions *l = decisions_load(b, len, D, err, sizeof err);
+    decisions *l = decisions_load(b, len, D, UINT64_MAX, err, sizeof err);
     assert_non_null(l);
     assert_int_equal(decisions_window(l), W);
     free(b);

@@ -55,12 +55,17 @@
  *                child is killed, the server turns read-only and exits 0
  *                at SIGTERM, also when the child does not end (held as
  *                above: the writer gives up on it after 1 s);
+ *   left         (long tier) 17 snapshot children in a row killed and
+ *                left in the kernel (held as above), then released: every
+ *                one is reaped (the server kept 16, the 17th a zombie);
  *   threads      every thread of the server is one it named (no OpenBLAS
  *                helper threads left busy-waiting at start);
  *   applier_class  --applier-class idle puts the applier thread in
  *                SCHED_IDLE, the default leaves it in SCHED_OTHER;
  *   port         a port in use: one error line, exit 1, and no new state
- *                folder left behind.
+ *                folder left behind;
+ *   max_memory   --max-memory above 1024T is a usage error (one line, exit
+ *                2, no state folder); the budget bounds the policy (507).
  *
  * The kill moments are random: seeded by $COLB_TEST_SEED, else the clock
  * (printed, so that a failure can be replayed). $COLB_TEST_ONLY runs the
@@ -2448,6 +2453,91 @@ static void test_snapshot_cancel(void **state)
     snapshot_cancel(1);
 }
 
+/* Snapshot children given up on pile up while the disk hangs: each is
+ * killed after --snapshot-stall, does not end (blocked in the kernel) and
+ * is left to end there, and the next snapshot retries with a new child.
+ * Stood in for by tracing the writer from the start (PTRACE_O_TRACEFORK):
+ * every child it forks is held, first at its start (no progress: killed
+ * after 1 s) and then in its exit (given up on 1 s later). LEFT children
+ * so, more than the 16 the server used to keep track of (the 17th was
+ * never reaped: a zombie until the server exited); then all are released
+ * and the next snapshot, forked untraced, reaps every one of them.
+ * Bounded: 120 s for the children (about 3 s each: the stall, the wait
+ * after the kill, the writer's next look at the snapshot interval), 20 s
+ * for the reaping, server_stop's 60 s; about 55 s in all, so in the long
+ * tier (COLB_LONG=1). */
+static void test_snapshot_left(void **state)
+{
+    (void)state;
+    enum { LEFT = 17 };
+    if (!long_tier()) {
+        print_message("snapshot left: long tier only (COLB_LONG=1: about 55 s)\n");
+        skip();
+    }
+    char st[256];
+    snprintf(st, sizeof st, "%s/left", dir);
+    server s;
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --snapshot-fork 1 --snapshot-stall 1 --snapshot-interval 1 "
+                          "--snapshot-replay 0 --wal-segment-bytes 0");
+    if (file_has(s.log, NO_FORK)) {
+        assert_int_equal(server_stop(&s), 0);
+        print_message("snapshot left: skipped: the server says \"%s\" (serve/snapshotter.h)\n", NO_FORK);
+        skip();
+    }
+    pid_t writer = thread_id(s.pid, "colb-writer");
+    if (!writer || hold_exits(writer, PTRACE_O_TRACEFORK)) {
+        print_message("snapshot left: skipped: this process may not trace the server's writer (%s)\n",
+                      strerror(errno));
+        assert_int_equal(server_stop(&s), 0);
+        skip();
+    }
+    pid_t held[LEFT + 4];
+    size_t n_held = 0;
+    int left = 0;
+    for (double t0 = mono_s(); left < LEFT && mono_s() - t0 < 120; usleep(20000)) {
+        pid_t child = 0;
+        let_go(writer, &child);
+        if (child && n_held < sizeof held / sizeof held[0] && (!n_held || held[n_held - 1] != child))
+            held[n_held++] = child;
+        for (size_t i = 0; i < n_held; i++)
+            held_in_exit(held[i], 0); /* takes its stops, leaves it held */
+        left = file_count(s.log, "left to end there");
+    }
+    untrace(writer);
+    for (size_t i = 0; i < n_held; i++) { /* released: each exits, a zombie of the server's */
+        int st_;
+        while (waitpid(held[i], &st_, __WALL | WNOHANG) > 0) {
+        }
+        ptrace(PTRACE_DETACH, held[i], NULL, NULL);
+    }
+    if (left < LEFT) {
+        print_file(s.log);
+        server_stop(&s);
+        fail_msg("%d snapshot children left in 120 s (of %zu forked), not %d", left, n_held, LEFT);
+    }
+    /* the next snapshot, forked untraced, reaps them first */
+    size_t still = n_held;
+    for (double t0 = mono_s(); still && mono_s() - t0 < 20; usleep(50000)) {
+        still = 0;
+        for (size_t i = 0; i < n_held; i++)
+            still += child_state(s.pid, held[i]) != 0;
+    }
+    char why[256] = "";
+    for (size_t i = 0; i < n_held; i++)
+        if (child_state(s.pid, held[i]))
+            snprintf(why + strlen(why), sizeof why - strlen(why), " %d (%c)", (int)held[i],
+                     child_state(s.pid, held[i]));
+    int stopped = server_stop(&s);
+    if (still) {
+        print_file(s.log);
+        fail_msg("%zu of the %zu snapshot children left, released, are still the server's 20 s later:%s", still,
+                 n_held, why);
+    }
+    assert_int_equal(stopped, 0);
+    assert_int_equal(alive_on(st), 0);
+    print_message("snapshot left: %d children left in the kernel, all %zu reaped once released\n", left, n_held);
+}
+
 /* A power cut can lose the unsynced tail of a segment while a later one
  * reached the disk. Simulated: the second newest segment's records zeroed
  * from their middle on. A restart refuses the log and names --repair-log;
@@ -2753,10 +2843,56 @@ static void test_port_in_use(void **state)
         fail_msg("colb serve left a new state folder %s behind after failing to listen", st);
 }
 
+/* --max-memory: a budget above 1024T (COLB_MEMORY_MAX, as colb run
+ * --max-memory) is a usage error - exit 2, one line, no state folder made
+ * - and 1024T is taken; the budget bounds the policy (a budget of 1K
+ * cannot hold one user: the first choose is 507 user_limit). Bounded:
+ * timeout 20 s per refused start, server_stop's 60 s. */
+static void test_max_memory(void **state)
+{
+    (void)state;
+    static const char *const too_big[] = { "1025T", "1e300", "18446744073709551616", "2048TB" };
+    char st[256], log[256], cmd[1024];
+    snprintf(st, sizeof st, "%s/max-memory", dir);
+    snprintf(log, sizeof log, "%s/max-memory.log", dir);
+    for (size_t i = 0; i < sizeof too_big / sizeof too_big[0]; i++) {
+        snprintf(cmd, sizeof cmd, "timeout 20 %s serve --listen 127.0.0.1:0 --state %s --dim 2 --policy linucb-ind "
+                 "--max-memory %s >/dev/null 2>%s", colb_bin(), st, too_big[i], log);
+        int rc = system(cmd);
+        char *err = slurp(log, NULL);
+        assert_non_null(err);
+        size_t n_lines = 0;
+        for (const char *c = err; *c; c++)
+            n_lines += *c == '\n';
+        if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 2 || n_lines != 1 || !strstr(err, "--max-memory") ||
+            !strstr(err, "more than 1024T"))
+            fail_msg("colb serve --max-memory %s: exit %d, stderr (%zu lines): %s", too_big[i],
+                     WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, n_lines, err);
+        free(err);
+        struct stat sb;
+        if (stat(st, &sb) == 0)
+            fail_msg("colb serve --max-memory %s made the state folder %s", too_big[i], st);
+    }
+    server s;
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --max-memory 1024T");
+    assert_int_equal(server_stop(&s), 0);
+    start_or_fail(&s, st, "--max-memory 1K");
+    static const char req[] = "POST /v1/choose HTTP/1.1\r\nHost: x\r\nContent-Length: 31\r\n\r\n"
+                              "{\"user\":\"a\",\"contexts\":[[1,0]]}";
+    char *body;
+    int closes, status = raw_answer(s.port, req, sizeof req - 1, &body, &closes);
+    int limited = status == 507 && json_error(body, "user_limit") && strstr(body, "budget");
+    if (!limited)
+        print_message("--max-memory 1K: the first choose got %d %.200s\n", status, body);
+    assert_int_equal(server_stop(&s), 0);
+    assert_true(limited);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_port_in_use, kill_leftovers),
+        cmocka_unit_test_teardown(test_max_memory, kill_leftovers),
         cmocka_unit_test_teardown(test_integration, kill_leftovers),
         cmocka_unit_test_teardown(test_applier_class, kill_leftovers),
         cmocka_unit_test_teardown(test_crash, kill_leftovers),
@@ -2770,6 +2906,7 @@ int main(void)
         cmocka_unit_test_teardown(test_snapshot_child, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_stall, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_cancel, kill_leftovers),
+        cmocka_unit_test_teardown(test_snapshot_left, kill_leftovers),
         cmocka_unit_test_teardown(test_repair_log, kill_leftovers),
         cmocka_unit_test_teardown(test_log_full, kill_leftovers),
         cmocka_unit_test_teardown(test_threads, kill_leftovers),
