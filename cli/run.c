@@ -581,9 +581,11 @@ int run_experiment(const experiment *e, result_set *rs, progress *pg, run_sessio
                 char kv[96] = "";
                 if (base->n_sweep)
                     snprintf(kv, sizeof kv, "%s=%s", base->sweep_key, base->sweep_values[si]);
-                snprintf(pg->label, sizeof pg->label, "%s%s%s%s%s", pg->prefix,
-                         pg->prefix[0] && (rd[0] || kv[0]) ? " " : "", rd, rd[0] && kv[0] ? " " : "",
-                         pg->prefix[0] || rd[0] || kv[0] ? kv : "run");
+                int n = snprintf(pg->label, sizeof pg->label, "%s%s%s%s%s", pg->prefix,
+                                 pg->prefix[0] && (rd[0] || kv[0]) ? " " : "", rd,
+                                 rd[0] && kv[0] ? " " : "", pg->prefix[0] || rd[0] || kv[0] ? kv : "run");
+                if (n >= (int)sizeof pg->label) /* a progress line's label: cut, marked */
+                    memcpy(pg->label + sizeof pg->label - 4, "...", 4);
                 c->sim.progress = progress_update;
                 c->sim.progress_ctx = pg;
             }
