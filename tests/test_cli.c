@@ -104,12 +104,22 @@ static void test_help_lists_defaults(void **state)
         "rounds [1000]\n", "independent repeats [30]\n", "[oracle,cmlb,linucb-ind]\n",
         "users (env clustered, personalized only) [100]\n", "clusters (env clustered only) [4]\n",
         "context dimension (env clustered, personalized, lastfm only) [15]\n",
-        "arms per round [25]\n", "reward noise sd (env clustered, personalized only) [0.1]\n", "fixed alpha [fixed]\n",
-        "fixed width (LinUCB alpha) [0.25]\n", "confidence of OFUL(delta) [0.4]\n",
-        "results folder [results/run]\n", "(0, the paper) [1]\n", "[alb-norm]\n",
+        "arms per round [25]\n", "reward noise sd (env clustered, personalized only) [0.1]\n",
+        /* and the policies that read a policy's option, and when */
+        "fixed alpha (every policy but random; not with --tune 1, nor club on its own width) [fixed]\n",
+        "fixed width (LinUCB alpha) (every policy but random with --width fixed; not with --tune 1, nor club "
+        "on its own width) [0.25]\n",
+        "confidence of OFUL(delta) (every policy but random with --width oful; cmlb, sclb, pmlb (alb-norm) "
+        "with either width) [0.4]\n",
+        "ridge regulariser (every policy but random) [1]\n",
+        "results folder [results/run]\n", "(0, the paper) (oracle, pooled, cmlb, sclb, pmlb, oracle-batch, "
+        "oracle-seq only) [1]\n", "personal learner (pmlb only) [alb-norm]\n",
+        "exploration exponent, in (0, 1/2] (cmlb, sclb only) [0.2]\n",
+        "rounds of the tuning burn-in (club with --club-tune 1) [500]\n",
+        "(every policy but cohort and random) [ucb]\n",
         /* an option whose help states its default gets no bracket */
-        "(default: --noise)\n", "lastfm-dD.colbfeat, D = --dim) (env lastfm only)\n",
-        "in either order) [0]\n",
+        "(--cmlb-threshold data) with either width)\n", "lastfm-dD.colbfeat, D = --dim) (env lastfm only)\n",
+        "in either order) (club only) [0]\n",
         /* the usage lines name every option the commands take */
         "colb bench-quality [-c FILE] [--out DIR] [-j THREADS] [--repeats R] [--quick]",
         "[--data-dir DIR]",
@@ -384,8 +394,9 @@ static void test_run_files_and_threads(void **state)
      * noise unless --learner-noise says otherwise */
     static const char *const noise[][2] = { { "--noise 0.3", "learner-noise = 0.3\n" },
                                             { "--noise 0.3 --learner-noise 0.2", "learner-noise = 0.2\n" } };
-    for (size_t i = 0; i < 2; i++) {
-        snprintf(args, sizeof args, "run %s --users 8 --horizon 5 --repeats 1 --plots 0 --quiet 1 --out %s/n",
+    for (size_t i = 0; i < 2; i++) { /* the OFUL radius reads it (the fixed width does not) */
+        snprintf(args, sizeof args,
+                 "run %s --width oful --users 8 --horizon 5 --repeats 1 --plots 0 --quiet 1 --out %s/n",
                  noise[i][0], dir);
         assert_int_equal(colb_run(args, err, sizeof err), 0);
         snprintf(p1, sizeof p1, "%s/n/settings.txt", dir);
