@@ -98,6 +98,33 @@ static int check_env_options(const experiment *e, const seen_opts *seen, char *e
     return 0;
 }
 
+/* Every option of the policies given on this command line (`seen`; a swept
+ * one too) is read by some policy of some setting of e: --cmlb-alpha with
+ * --policies linucb-ind, --alpha with --width oful or --club-burn-in
+ * without --club-tune 1 would change nothing, and settings.txt would list
+ * it as if it did. 0, or -1 with "--cmlb-alpha is read only by cmlb, sclb,
+ * which are not among --policies (linucb-ind); leave it out" in err. As
+ * for the environment, keys set by an experiment file are not refused (its
+ * top level serves readings of other policies); settings.txt marks those
+ * no policy read. */
+static int check_policy_options(const experiment *e, const seen_opts *seen, char *err, size_t err_len)
+{
+    for (size_t i = 0; i < seen->n; i++) {
+        int swept = !strcmp(seen->key[i], "sweep");
+        const char *key = swept ? e->cfg[0].sweep_key : seen->key[i];
+        if (!option_of_policies(key))
+            continue;
+        int used = 0;
+        for (size_t r = 0; r < e->n_readings && !used; r++)
+            used = config_policies_use(&e->cfg[r], key);
+        if (!used) {
+            config_policies_unread(e->cfg, e->n_readings, key, swept, err, err_len);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* 1 when argument `a` of colb run is an option whose value is the next
  * argument, whatever that looks like: -c FILE, -j N, --KEY VALUE (every
  * option takes a value). `--title -c` is the title "-c", as `--title=-c`
@@ -202,7 +229,8 @@ static int parse_run_args(int argc, char **argv, int own, experiment *e, const c
         }
     }
     if (check_env_options(e, &seen, err, sizeof err) ||
-        run_check_settings(e, err, sizeof err)) { /* every sweep value too, before any work */
+        run_check_settings(e, err, sizeof err) || /* every sweep value too, before any work */
+        check_policy_options(e, &seen, err, sizeof err)) {
         say("%s", err);
         return EXIT_USAGE;
     }

@@ -691,6 +691,259 @@ void config_env_names(const run_config *c, char *out, size_t len)
         at += (size_t)snprintf(out + at, len - at, "%s%s", s ? ", " : "", names[s]);
 }
 
+/* ---- the options of the policies: which policies read them ----------- */
+
+/* 1 for an option of the policies: the learners', the collaboration's, one
+ * policy's, the tunings' (every group but run, environment and data). */
+static int of_policies(const option_def *o)
+{
+    return strcmp(o->group, "run") && strcmp(o->group, "environment") && strcmp(o->group, "data");
+}
+
+int option_of_policies(const char *key)
+{
+    const option_def *o = find(key);
+    return o && of_policies(o);
+}
+
+/* 1 when policy `policy` (a registered name) reads option o under some
+ * settings: the library's table (colb_policy_param_used) for its keys, and
+ * the tunings, the tool's own, for the policies they tune. */
+static int policy_may_read(const char *policy, const option_def *o)
+{
+    const char *n = o->name;
+    if (!strcmp(n, "tune") || !strcmp(n, "tune-burn-in") || !strcmp(n, "tune-repeats"))
+        return strcmp(policy, "random") != 0; /* random has no width to tune */
+    if (!strcmp(n, "club-tune") || !strcmp(n, "club-burn-in") || !strcmp(n, "club-tune-repeats"))
+        return !strcmp(policy, "club");
+    return colb_policy_param_used(policy, n) != 0; /* -1, a key the library lacks: taken as read */
+}
+
+/* Whether policy `policy` (a name or an alias) reads option o in the one
+ * setting c (no sweep applied): policy_may_read, and the settings under
+ * which it does, as the library computes (measured in src/):
+ *   - the shared width: `width` unless --tune 1 (the tuning runs every
+ *     policy on a fixed width) or CLUB on its own width (club-own-alpha,
+ *     set by club-alpha, or club-tune); `alpha` also only when the width is
+ *     fixed;
+ *   - delta, learner-noise, norm-bound: the OFUL radius, which is the width
+ *     only with width = oful (the same with Thompson sampling: its draws'
+ *     scale is the width); besides, delta sets CMLB's T_explore (SCLB's
+ *     phases are CMLBs), the radii of CMLB's data threshold (cmlb-gamma 0;
+ *     SCLB's always) read all three, and so do PMLB's ALB-norm bounds,
+ *     which its info reports; cohort's tests read the noise scale;
+ *   - cmlb-threshold: CMLB only without a cmlb-gamma of its own;
+ *   - club-alpha: CLUB on its own width, and club-alpha, club-alpha2 not
+ *     with club-tune 1, which chooses them;
+ *   - the burn-ins and repeats of a tuning: only with that tuning. */
+static int policy_reads(const run_config *c, const char *policy, const option_def *o)
+{
+    if (colb_policy_resolve(policy))
+        policy = colb_policy_resolve(policy);
+    if (!policy_may_read(policy, o))
+        return 0;
+    const colb_policy_params *pp = &c->sim.policy;
+    const char *n = o->name;
+    int club = !strcmp(policy, "club"), cmlb = !strcmp(policy, "cmlb"), sclb = !strcmp(policy, "sclb");
+    int own = club && (pp->club_own_alpha || c->club_tune); /* CLUB's own width, not the shared one */
+    int shared = !own && !c->tune;                           /* the width options in force */
+    int oful = shared && pp->learner.width == COLB_WIDTH_OFUL;
+    int data = pp->cmlb_threshold == COLB_THRESHOLD_DATA;
+    int radii = (cmlb && data && pp->cmlb_gamma <= 0.0) || (sclb && data);
+    int alb = !strcmp(policy, "pmlb") && pp->pmlb_learner == COLB_PMLB_ALB_NORM;
+    if (!strcmp(n, "tune-burn-in") || !strcmp(n, "tune-repeats"))
+        return c->tune;
+    if (!strcmp(n, "club-burn-in") || !strcmp(n, "club-tune-repeats"))
+        return c->club_tune;
+    if (!strcmp(n, "width"))
+        return shared;
+    if (!strcmp(n, "alpha"))
+        return shared && pp->learner.width == COLB_WIDTH_FIXED;
+    if (!strcmp(n, "delta"))
+        return oful || cmlb || sclb || alb;
+    if (!strcmp(n, "learner-noise"))
+        return oful || radii || alb || !strcmp(policy, "cohort");
+    if (!strcmp(n, "norm-bound"))
+        return oful || radii || alb;
+    if (!strcmp(n, "cmlb-threshold"))
+        return sclb || pp->cmlb_gamma <= 0.0;
+    if (!strcmp(n, "club-alpha"))
+        return pp->club_own_alpha && !c->club_tune;
+    if (!strcmp(n, "club-alpha2"))
+        return !c->club_tune;
+    return 1;
+}
+
+/* Which policies read option `name`, and under which settings, for --help
+ * (policy_reads), where a plain list (option_policies_text) would not say
+ * it all. */
+static const struct read_by {
+    const char *name, *text;
+} READ_BY[] = {
+    { "width", "every policy but random; not with --tune 1, nor club on its own width" },
+    { "alpha", "every policy but random with --width fixed; not with --tune 1, nor club on its own width" },
+    { "delta", "every policy but random with --width oful; cmlb, sclb, pmlb (alb-norm) with either width" },
+    { "learner-noise", "every policy but random with --width oful; cohort, pmlb (alb-norm), cmlb, sclb "
+                       "(--cmlb-threshold data) with either width" },
+    { "norm-bound", "every policy but random with --width oful; pmlb (alb-norm), cmlb, sclb "
+                    "(--cmlb-threshold data) with either width" },
+    { "cmlb-threshold", "sclb, and cmlb with --cmlb-gamma 0" },
+    { "club-alpha", "club on its own width, not with --club-tune 1" },
+    { "club-alpha2", "club, not with --club-tune 1" },
+    { "club-burn-in", "club with --club-tune 1" },
+    { "club-tune-repeats", "club with --club-tune 1" },
+    { "tune-burn-in", "every policy but random, with --tune 1" },
+    { "tune-repeats", "every policy but random, with --tune 1" },
+};
+
+void option_policies_text(const char *key, char *out, size_t len)
+{
+    const option_def *o = find(key);
+    const char *const *names = colb_policy_names();
+    char yes[256] = "", no[256] = "";
+    size_t n_yes = 0, n_no = 0;
+    out[0] = '\0';
+    if (!o || !of_policies(o))
+        return;
+    for (size_t i = 0; names[i]; i++) {
+        int r = policy_may_read(names[i], o);
+        char *list = r ? yes : no;
+        snprintf(list + strlen(list), 256 - strlen(list), "%s%s", list[0] ? ", " : "", names[i]);
+        *(r ? &n_yes : &n_no) += 1;
+    }
+    if (!n_no)
+        snprintf(out, len, "every policy");
+    else if (n_no == 2 && n_no < n_yes) /* "every policy but cohort and random" */
+        snprintf(out, len, "every policy but %.*s and %s", (int)strcspn(no, ","), no, strchr(no, ',') + 2);
+    else if (n_no == 1 && n_yes > 1)
+        snprintf(out, len, "every policy but %s", no);
+    else
+        snprintf(out, len, "%s", yes);
+}
+
+int config_policies_use(const run_config *c, const char *key)
+{
+    const option_def *o = find(key);
+    if (!o || !of_policies(o))
+        return 1;
+    size_t n = c->n_sweep ? c->n_sweep : 1;
+    run_config *s = c->n_sweep ? malloc(sizeof *s) : NULL;
+    if (c->n_sweep && !s)
+        return 1; /* cannot tell: not refused */
+    int used = 0;
+    char err[ERR_LEN];
+    for (size_t v = 0; v < n && !used; v++) {
+        const run_config *at = c;
+        if (s) { /* the setting at the v-th swept value */
+            *s = *c;
+            if (config_set(s, c->sweep_key, c->sweep_values[v], err, sizeof err)) {
+                used = 1;
+                break;
+            }
+            at = s;
+        }
+        for (size_t p = 0; p < at->n_policies && !used; p++)
+            used = policy_reads(at, at->policies[p], o);
+    }
+    free(s);
+    return used;
+}
+
+/* Why no policy of setting c reads option o, when one of them may under
+ * other settings (policy_may_read): the text after "--KEY" in the message
+ * of config_policies_unread. */
+static void unread_why(const run_config *c, const option_def *o, char *out, size_t len)
+{
+    const colb_policy_params *pp = &c->sim.policy;
+    const char *n = o->name;
+    const char *own = "club on its own width (--club-alpha, --club-own-alpha 1 or --club-tune 1)";
+    char width[256];
+    if (c->tune)
+        snprintf(width, sizeof width, "--tune 1 fixes the width");
+    else if (pp->learner.width == COLB_WIDTH_FIXED)
+        snprintf(width, sizeof width, "--width is fixed");
+    else
+        snprintf(width, sizeof width, "the width is oful, but the policy that could read it is %s", own);
+    if (!strcmp(n, "tune-burn-in") || !strcmp(n, "tune-repeats"))
+        snprintf(out, len, "is read only with --tune 1 (the width tuning)");
+    else if (!strcmp(n, "club-burn-in") || !strcmp(n, "club-tune-repeats"))
+        snprintf(out, len, "is read only with --club-tune 1 (CLUB's tuning)");
+    else if ((!strcmp(n, "width") || !strcmp(n, "alpha")) && c->tune)
+        snprintf(out, len, "is not read with --tune 1 (the tuning gives every policy a fixed width and "
+                           "chooses its alpha)");
+    else if (!strcmp(n, "alpha") && pp->learner.width == COLB_WIDTH_OFUL)
+        snprintf(out, len, "is the fixed width, read only with --width fixed, and --width is oful");
+    else if (!strcmp(n, "width") || !strcmp(n, "alpha"))
+        snprintf(out, len, "is not read by %s, the only policy here with a width", own);
+    else if (!strcmp(n, "delta"))
+        snprintf(out, len, "is read only in the OFUL radius (--width oful) and by cmlb, sclb and pmlb with "
+                           "--pmlb-learner alb-norm; here %s", width);
+    else if (!strcmp(n, "learner-noise"))
+        snprintf(out, len, "is read only in the OFUL radius (--width oful) and by cohort, by cmlb and sclb with "
+                           "--cmlb-threshold data and by pmlb with --pmlb-learner alb-norm; here %s", width);
+    else if (!strcmp(n, "norm-bound"))
+        snprintf(out, len, "is read only in the OFUL radius (--width oful) and by cmlb and sclb with "
+                           "--cmlb-threshold data and by pmlb with --pmlb-learner alb-norm; here %s", width);
+    else if (!strcmp(n, "cmlb-threshold"))
+        snprintf(out, len, "is read by sclb, and by cmlb only with --cmlb-gamma 0; here cmlb's threshold is "
+                           "--cmlb-gamma %g", pp->cmlb_gamma);
+    else if ((!strcmp(n, "club-alpha") || !strcmp(n, "club-alpha2")) && c->club_tune)
+        snprintf(out, len, "is not read with --club-tune 1 (the tuning chooses club-alpha and club-alpha2)");
+    else if (!strcmp(n, "club-alpha"))
+        snprintf(out, len, "is not read with --club-own-alpha 0 (club explores with the shared width)");
+    else
+        snprintf(out, len, "is not read by the policies of this run");
+}
+
+void config_policies_unread(const run_config *cfg, size_t n_cfg, const char *key, int swept, char *err,
+                            size_t err_len)
+{
+    const option_def *o = find(key);
+    char names[MAX_POLICIES * NAME_LEN * 2] = "", readers[512], why[1024];
+    const run_config *first = NULL; /* the first setting with a policy that may read it */
+    run_config *s = malloc(sizeof *s);
+    size_t n_names = 0;
+    if (!o || !s) {
+        free(s);
+        snprintf(err, err_len, "--%s is not read by the policies of this run; leave it out", key);
+        return;
+    }
+    for (size_t r = 0; r < n_cfg; r++)
+        for (size_t i = 0; i < cfg[r].n_policies; i++) {
+            const char *p = cfg[r].policies[i];
+            int seen = 0;
+            for (size_t q = 0; q < r && !seen; q++)
+                for (size_t j = 0; j < cfg[q].n_policies && !seen; j++)
+                    seen = !strcmp(cfg[q].policies[j], p);
+            for (size_t j = 0; j < i && !seen; j++)
+                seen = !strcmp(cfg[r].policies[j], p);
+            if (seen)
+                continue;
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", n_names++ ? ", " : "", p);
+            if (!first && policy_may_read(colb_policy_resolve(p) ? colb_policy_resolve(p) : p, o))
+                first = &cfg[r];
+        }
+    const char *as = swept ? " (swept by --sweep)" : "";
+    const char *where = n_cfg > 1 ? "the policies of the readings" : "--policies";
+    option_policies_text(key, readers, sizeof readers);
+    if (!first) {
+        if (!strncmp(readers, "every policy but ", 17))
+            snprintf(err, err_len, "--%s%s is read by %s, and %s (%s) has no other; leave it out", key, as,
+                     readers, where, names);
+        else
+            snprintf(err, err_len, "--%s%s is read only by %s, which %s not among %s (%s); leave it out", key,
+                     as, readers, strchr(readers, ',') ? "are" : "is", where, names);
+    } else {
+        *s = *first; /* its first swept value: the settings that matter here are not swept */
+        char e2[ERR_LEN];
+        if (first->n_sweep)
+            config_set(s, first->sweep_key, first->sweep_values[0], e2, sizeof e2);
+        unread_why(s, o, why, sizeof why);
+        snprintf(err, err_len, "--%s%s %s; leave it out", key, as, why);
+    }
+    free(s);
+}
+
 /* Every option with its help and, in brackets, its default (the value of
  * config_default; none for options without one, or whose help says it). */
 void options_help(FILE *f)
@@ -719,10 +972,17 @@ void options_help(FILE *f)
         if (d && !strstr(text, "default"))
             option_value(o, d, def, sizeof def);
         const char *envs = option_envs(o->name, NULL);
-        char list[96], only[128] = "";
+        char list[256], only[512] = "";
         if (envs) { /* " (env clustered, personalized only)" */
             option_envs_text(envs, list, sizeof list);
             snprintf(only, sizeof only, " (env %s only)", list);
+        } else if (of_policies(o)) { /* " (cmlb, sclb only)", " (every policy but random)" */
+            const char *by = NULL;
+            for (size_t w = 0; w < sizeof READ_BY / sizeof READ_BY[0]; w++)
+                if (!strcmp(READ_BY[w].name, o->name))
+                    by = READ_BY[w].text;
+            option_policies_text(o->name, list, sizeof list);
+            snprintf(only, sizeof only, " (%s%s)", by ? by : list, by || !strncmp(list, "every ", 6) ? "" : " only");
         }
         fprintf(f, "  %-34s %s%s%s%s%s\n", lhs, text, only, def[0] ? " [" : "", def, def[0] ? "]" : "");
     }
@@ -738,7 +998,9 @@ void config_get(const run_config *c, const char *key, char *out, size_t len)
         out[0] = '\0';
 }
 
-void config_dump(FILE *f, const char *reading, const run_config *c)
+/* config_dump; with policies = 0, an option that no policy reads is
+ * written as a setting (config_dump_values). */
+static void dump(FILE *f, const char *reading, const run_config *c, int policies)
 {
     fprintf(f, "[reading %s]\n", reading);
     char v[PATH_LEN + 64], envs[MAX_SWEEP * NAME_LEN];
@@ -751,12 +1013,18 @@ void config_dump(FILE *f, const char *reading, const run_config *c)
          * of synthetic users, 1/2 for 0/1 rewards (cli/data.c) */
         if (!strcmp(OPTS[i].name, "learner-noise") && !c->learner_noise_set)
             shortest_double(v, sizeof v, c->data == DATA_SYNTHETIC ? c->sim.env.noise : 0.5);
-        if (config_env_uses(c, OPTS[i].name)) /* in effect */
-            fprintf(f, "%s = %s\n", OPTS[i].name, v);
-        else
+        if (!config_env_uses(c, OPTS[i].name))
             fprintf(f, "# %s = %s (not used by env %s)\n", OPTS[i].name, v, envs);
+        else if (policies && !config_policies_use(c, OPTS[i].name))
+            fprintf(f, "# %s = %s (not read by the policies of this reading)\n", OPTS[i].name, v);
+        else /* in effect */
+            fprintf(f, "%s = %s\n", OPTS[i].name, v);
     }
 }
+
+void config_dump(FILE *f, const char *reading, const run_config *c) { dump(f, reading, c, 1); }
+
+void config_dump_values(FILE *f, const char *reading, const run_config *c) { dump(f, reading, c, 0); }
 
 /* Whether the results of `policy` can depend on option o (see
  * config_signature): the run's length and seeds, the environment and data,

@@ -110,11 +110,43 @@ int config_env_uses(const run_config *c, const char *key);
  * "clustered, lastfm" (a sweep over env), into out. */
 void config_env_names(const run_config *c, char *out, size_t len);
 
+/* 1 for an option of the policies (the learners', the collaboration's, one
+ * policy's, the tunings'): every option outside the run, environment and
+ * data groups. */
+int option_of_policies(const char *key);
+
+/* The policies that read option `key` under some settings, for messages
+ * and --help: "cmlb, sclb", or "every policy but random" (into out, len
+ * bytes); "" for an option not of the policies. */
+void option_policies_text(const char *key, char *out, size_t len);
+
+/* 1 when some setting of c (each value of its sweep) has a policy that
+ * reads option `key` as it is set there (the shared width's alpha only with
+ * width = fixed, club-burn-in only with club-tune = 1, ...: options.c,
+ * policy_reads); 1 for an option not of the policies. */
+int config_policies_use(const run_config *c, const char *key);
+
+/* The one-line message for option `key` that no policy of the settings
+ * cfg[0..n_cfg) reads (config_policies_use is 0 for each), `swept` when
+ * it is the swept option: "--cmlb-alpha is read only by cmlb, sclb, which
+ * are not among --policies (linucb-ind); leave it out", or why the
+ * policies that may read it do not here: "--alpha is the fixed width, read
+ * only with --width fixed, and --width is oful; leave it out". */
+void config_policies_unread(const run_config *cfg, size_t n_cfg, const char *key, int swept, char *err,
+                            size_t err_len);
+
 /* Write every setting of c as `key = value` lines under [reading NAME]; an
  * option that no setting's environment reads (config_env_uses) is written
  * as a comment, "# zipf = 1 (not used by env personalized)", not as a
- * setting in effect. */
+ * setting in effect, and so is an option that no policy of any setting
+ * reads (config_policies_use): "# cmlb-alpha = 0.2 (not read by the
+ * policies of this reading)". */
 void config_dump(FILE *f, const char *reading, const run_config *c);
+
+/* config_dump, with the options that no policy reads written as settings
+ * (only the environment's are comments): the values the report compares
+ * readings by. */
+void config_dump_values(FILE *f, const char *reading, const run_config *c);
 
 /* A string of every setting that the results of `policy` can depend on:
  * two settings with equal signatures give bit-identical results for that

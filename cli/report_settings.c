@@ -1,7 +1,8 @@
 /* report_settings.c - the settings of an experiment in words, for the
  * report (report_settings.h): one line for the settings every reading
  * shares, and per reading what it changes. Both read the settings back from
- * config_dump, the same text settings.txt holds. */
+ * config_dump_values, the text settings.txt holds with the options no
+ * policy reads as settings, not comments. */
 #include "report_settings.h"
 
 #include <stdlib.h>
@@ -9,7 +10,8 @@
 
 #include "markdown.h"
 
-/* The settings of a run_config as `key = value` lines (config_dump). */
+/* The settings of a run_config as `key = value` lines (config_dump_values:
+ * the options no policy reads, comments in settings.txt, are values here). */
 typedef struct dump {
     char *text;
     size_t len;
@@ -22,7 +24,7 @@ static int dump_config(dump *d, const run_config *c)
     FILE *f = open_memstream(&d->text, &d->len);
     if (!f)
         return -1;
-    config_dump(f, "x", c);
+    config_dump_values(f, "x", c);
     return fclose(f) == 0 ? 0 : -1;
 }
 

@@ -104,12 +104,22 @@ static void test_help_lists_defaults(void **state)
         "rounds [1000]\n", "independent repeats [30]\n", "[oracle,cmlb,linucb-ind]\n",
         "users (env clustered, personalized only) [100]\n", "clusters (env clustered only) [4]\n",
         "context dimension (env clustered, personalized, lastfm only) [15]\n",
-        "arms per round [25]\n", "reward noise sd (env clustered, personalized only) [0.1]\n", "fixed alpha [fixed]\n",
-        "fixed width (LinUCB alpha) [0.25]\n", "confidence of OFUL(delta) [0.4]\n",
-        "results folder [results/run]\n", "(0, the paper) [1]\n", "[alb-norm]\n",
+        "arms per round [25]\n", "reward noise sd (env clustered, personalized only) [0.1]\n",
+        /* and the policies that read a policy's option, and when */
+        "fixed alpha (every policy but random; not with --tune 1, nor club on its own width) [fixed]\n",
+        "fixed width (LinUCB alpha) (every policy but random with --width fixed; not with --tune 1, nor club "
+        "on its own width) [0.25]\n",
+        "confidence of OFUL(delta) (every policy but random with --width oful; cmlb, sclb, pmlb (alb-norm) "
+        "with either width) [0.4]\n",
+        "ridge regulariser (every policy but random) [1]\n",
+        "results folder [results/run]\n", "(0, the paper) (oracle, pooled, cmlb, sclb, pmlb, oracle-batch, "
+        "oracle-seq only) [1]\n", "personal learner (pmlb only) [alb-norm]\n",
+        "exploration exponent, in (0, 1/2] (cmlb, sclb only) [0.2]\n",
+        "rounds of the tuning burn-in (club with --club-tune 1) [500]\n",
+        "(every policy but cohort and random) [ucb]\n",
         /* an option whose help states its default gets no bracket */
-        "(default: --noise)\n", "lastfm-dD.colbfeat, D = --dim) (env lastfm only)\n",
-        "in either order) [0]\n",
+        "(--cmlb-threshold data) with either width)\n", "lastfm-dD.colbfeat, D = --dim) (env lastfm only)\n",
+        "in either order) (club only) [0]\n",
         /* the usage lines name every option the commands take */
         "colb bench-quality [-c FILE] [--out DIR] [-j THREADS] [--repeats R] [--quick]",
         "[--data-dir DIR]",
@@ -384,8 +394,9 @@ static void test_run_files_and_threads(void **state)
      * noise unless --learner-noise says otherwise */
     static const char *const noise[][2] = { { "--noise 0.3", "learner-noise = 0.3\n" },
                                             { "--noise 0.3 --learner-noise 0.2", "learner-noise = 0.2\n" } };
-    for (size_t i = 0; i < 2; i++) {
-        snprintf(args, sizeof args, "run %s --users 8 --horizon 5 --repeats 1 --plots 0 --quiet 1 --out %s/n",
+    for (size_t i = 0; i < 2; i++) { /* the OFUL radius reads it (the fixed width does not) */
+        snprintf(args, sizeof args,
+                 "run %s --width oful --users 8 --horizon 5 --repeats 1 --plots 0 --quiet 1 --out %s/n",
                  noise[i][0], dir);
         assert_int_equal(colb_run(args, err, sizeof err), 0);
         snprintf(p1, sizeof p1, "%s/n/settings.txt", dir);
@@ -568,8 +579,7 @@ static void test_extra_experiments_run(void **state)
         skip(); /* not run from the repository's root */
     int files = 0;
     for (char *f = strtok(list, "\n"); f; f = strtok(NULL, "\n")) {
-        snprintf(args, sizeof args, "run -c %s --horizon 2 --repeats 1 --tune-burn-in 2 --out %s/x --quiet 1",
-                 f, dir);
+        snprintf(args, sizeof args, "run -c %s --horizon 2 --repeats 1 --out %s/x --quiet 1", f, dir);
         int rc = colb_run(args, err, sizeof err);
         if (rc != 0)
             fail_msg("%s: exit %d: %s", f, rc, err);
@@ -641,6 +651,137 @@ static void test_env_options_not_read(void **state)
         !strstr(t, "\nsigma-theta = 0.1\n"))
         fail_msg("settings.txt of a personalized run:\n%s", t);
     free(t);
+    snprintf(args, sizeof args, "rm -rf '%s'", dir);
+    assert_int_equal(system(args), 0);
+}
+
+/* An option of the policies that no chosen policy reads, as set, is a
+ * usage error on the command line (exit 2, one line naming the option and
+ * why, "leave it out"), not a setting silently ignored - these runs all
+ * exited 0: an option of a policy not among --policies, a tuning's
+ * burn-in without the tuning, the fixed width's alpha with the OFUL
+ * radius, a sweep over an option nothing reads (identical rows). One that
+ * some setting reads is taken: a swept value or another reading reads it;
+ * an experiment file's top level may set it for some readings only, and
+ * settings.txt writes it as a comment in the others. */
+static void test_policy_options_not_read(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", args[1024], err[4096], path[600];
+    assert_non_null(mkdtemp(dir));
+    static const char *const bad[][2] = {
+        { "--policies linucb-ind --cmlb-alpha 0.3",
+          "--cmlb-alpha is read only by cmlb, sclb, which are not among --policies (linucb-ind)" },
+        { "--policies linucb-ind,random --club-alpha2 3",
+          "--club-alpha2 is read only by club, which is not among --policies (linucb-ind, random)" },
+        { "--policies cmlb --pmlb-learner linucb", "--pmlb-learner is read only by pmlb, which is not among" },
+        { "--policies linucb-ind --locb-seeds 3", "--locb-seeds is read only by locb" },
+        { "--policies oracle --cohort-soft 0", "--cohort-soft is read only by cohort" },
+        { "--policies cohort --sampling ts", "--sampling is read by every policy but cohort and random, and "
+          "--policies (cohort) has no other" },
+        { "--policies random --alpha 0.5", "--alpha is read by every policy but random" },
+        { "--policies linucb-ind --club-tune 1", "--club-tune is read only by club, which is not among" },
+        { "--policies club --club-burn-in 10", "--club-burn-in is read only with --club-tune 1" },
+        { "--policies club --club-tune-repeats 1", "--club-tune-repeats is read only with --club-tune 1" },
+        { "--policies club --club-tune 1 --club-alpha2 3", "--club-alpha2 is not read with --club-tune 1" },
+        { "--policies club --club-own-alpha 0 --club-alpha 0.3",
+          "--club-alpha is not read with --club-own-alpha 0" },
+        { "--policies linucb-ind --tune-burn-in 10", "--tune-burn-in is read only with --tune 1" },
+        { "--policies linucb-ind --tune-repeats 1", "--tune-repeats is read only with --tune 1" },
+        { "--policies linucb-ind --tune 1 --alpha 0.5", "--alpha is not read with --tune 1" },
+        { "--policies linucb-ind --tune 1 --width oful", "--width is not read with --tune 1" },
+        { "--policies linucb-ind --width oful --alpha 0.5",
+          "--alpha is the fixed width, read only with --width fixed, and --width is oful" },
+        { "--policies club,random --club-alpha 0.3 --alpha 0.5", "--alpha is not read by club on its own width" },
+        { "--policies linucb-ind,oracle --delta 0.2", "--delta is read only in the OFUL radius (--width oful) and "
+          "by cmlb, sclb and pmlb with --pmlb-learner alb-norm; here --width is fixed" },
+        { "--policies linucb-ind --norm-bound 2", "--norm-bound is read only in the OFUL radius" },
+        { "--policies cmlb --learner-noise 0.2", "--learner-noise is read only in the OFUL radius" },
+        { "--policies cmlb --cmlb-gamma 0.1 --cmlb-threshold data",
+          "--cmlb-threshold is read by sclb, and by cmlb only with --cmlb-gamma 0" },
+        { "--policies linucb-ind --sweep cmlb-alpha=0.1,0.2",
+          "--cmlb-alpha (swept by --sweep) is read only by cmlb, sclb, which are not among" },
+        { "--policies linucb-ind --width oful --sweep alpha=0.1,0.2",
+          "--alpha (swept by --sweep) is the fixed width" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(args, sizeof args,
+                 "run %s --users 6 --clusters 2 --dim 2 --arms 3 --horizon 2 --repeats 1 --out %s/x", bad[i][0], dir);
+        int rc = colb_run(args, err, sizeof err);
+        if (rc != 2 || lines(err) != 1 || strncmp(err, "colb: --", 8) || !strstr(err, bad[i][1]) ||
+            !strstr(err, "; leave it out\n"))
+            fail_msg("'%s': exit %d, stderr '%s'", bad[i][0], rc, err);
+        assert_false(exists(dir, "x"));
+    }
+    /* read by some setting: a swept value, another reading */
+    static const char *const good[] = {
+        "--policies linucb-ind --sweep width=oful,fixed --alpha 0.5 --delta 0.2",
+        "--policies club --sweep club-tune=0,1 --club-burn-in 3 --club-tune-repeats 1",
+        "--policies linucb-ind --sweep tune=0,1 --tune-burn-in 3 --tune-repeats 1",
+        "--policies cmlb --sweep cmlb-gamma=0,0.1 --cmlb-threshold data",
+        "--policies cmlb,linucb-ind --cmlb-alpha 0.3 --learner-noise 0.2 --cmlb-threshold data",
+        "--policies club,linucb-ind --club-alpha 0.3 --alpha 0.5",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        snprintf(args, sizeof args, "run %s --users 6 --clusters 2 --dim 2 --arms 3 --horizon 2 --repeats 1 "
+                 "--plots 0 --quiet 1 --out %s/g", good[i], dir);
+        int rc = colb_run(args, err, sizeof err);
+        if (rc != 0)
+            fail_msg("'%s': exit %d, stderr '%s'", good[i], rc, err);
+    }
+    /* a file whose top level sets CMLB's options for one reading of two;
+     * --cmlb-pstar on the command line is read by that reading too */
+    snprintf(path, sizeof path, "%s/two.conf", dir);
+    write_file(path, "users = 6\nclusters = 2\ndim = 2\narms = 3\nhorizon = 4\nrepeats = 1\n"
+                     "cmlb-alpha = 0.3\ncmlb-c = 0.1\n[reading with]\npolicies = cmlb, random\n"
+                     "[reading without]\npolicies = linucb-ind, random\n");
+    snprintf(args, sizeof args, "run -c %s --cmlb-pstar 0.1 --plots 0 --quiet 1 --out %s/f", path, dir);
+    if (colb_run(args, err, sizeof err) != 0)
+        fail_msg("a file's CMLB options with a reading without cmlb: '%s'", err);
+    snprintf(path, sizeof path, "%s/f/settings.txt", dir);
+    char *t = slurp(path, NULL);
+    assert_non_null(t);
+    char *without = strstr(t, "[reading without]");
+    assert_non_null(without);
+    *without = '\0'; /* t: the reading with cmlb */
+    if (!strstr(t, "\ncmlb-alpha = 0.3\n") || !strstr(t, "\ncmlb-pstar = 0.1\n") ||
+        !strstr(t, "\n# club-alpha2 = 2 (not read by the policies of this reading)\n") ||
+        !strstr(t, "\n# learner-noise = 0.1 (not read by the policies of this reading)\n") ||
+        !strstr(t, "\ndelta = 0.4\n") || !strstr(t, "\nusers = 6\n"))
+        fail_msg("settings.txt, reading with cmlb:\n%s", t);
+    without++;
+    if (!strstr(without, "\n# cmlb-alpha = 0.3 (not read by the policies of this reading)\n") ||
+        !strstr(without, "\n# cmlb-c = 0.1 (not read by the policies of this reading)\n") ||
+        !strstr(without, "\n# cmlb-pstar = 0.1 (not read by the policies of this reading)\n") ||
+        !strstr(without, "\n# delta = 0.4 (not read by the policies of this reading)\n") ||
+        strstr(without, "\ncmlb-alpha = ") || !strstr(without, "\nalpha = 0.25\n"))
+        fail_msg("settings.txt, reading without cmlb:\n%s", without);
+    free(t);
+    /* but an option no reading's policies read is refused */
+    snprintf(path, sizeof path, "%s/two.conf", dir);
+    snprintf(args, sizeof args, "run -c %s --club-alpha2 3 --plots 0 --quiet 1 --out %s/x", path, dir);
+    int rc = colb_run(args, err, sizeof err);
+    if (rc != 2 || !strstr(err, "colb: --club-alpha2 is read only by club, which is not among the policies of "
+                                "the readings (cmlb, random, linucb-ind); leave it out"))
+        fail_msg("--club-alpha2 with the readings' policies: exit %d, '%s'", rc, err);
+    snprintf(args, sizeof args, "rm -rf '%s'", dir);
+    assert_int_equal(system(args), 0);
+}
+
+/* The paper's experiment files set some options at the top level that only
+ * some readings' policies read: `colb reproduce --quick` (every figure)
+ * still runs them. */
+static void test_reproduce_quick_runs(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", args[1024], err[8192];
+    assert_non_null(mkdtemp(dir));
+    snprintf(args, sizeof args, "reproduce --quick --out %s/r -j 2", dir);
+    int rc = colb_run(args, err, sizeof err);
+    if (rc != 0)
+        fail_msg("colb %s: exit %d, stderr '%s'", args, rc, err);
+    assert_true(exists(dir, "r/report.md"));
+    assert_true(exists(dir, "r/fig2/settings.txt"));
     snprintf(args, sizeof args, "rm -rf '%s'", dir);
     assert_int_equal(system(args), 0);
 }
@@ -865,6 +1006,8 @@ int main(void)
         cmocka_unit_test(test_ratio_every_repeat),
         cmocka_unit_test(test_extra_experiments_run),
         cmocka_unit_test(test_env_options_not_read),
+        cmocka_unit_test(test_policy_options_not_read),
+        cmocka_unit_test(test_reproduce_quick_runs),
         cmocka_unit_test(test_settings_from_logged_data),
         cmocka_unit_test(test_settings_from_lastfm),
         cmocka_unit_test(test_progress_lines),

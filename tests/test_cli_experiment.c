@@ -287,6 +287,122 @@ static void test_experiments_set_only_options_their_env_reads(void **state)
     assert_true(files >= 14);
 }
 
+/* No shipped experiment file sets an option that no policy of the readings
+ * it applies to reads, as they set it (a top-level key: of some reading; a
+ * key of [reading R]: of R; config_policies_use): colb run refuses such an
+ * option on the command line, and tolerates it in files only because a
+ * file's top level serves readings of other policies. (diversify-pmlb.conf
+ * set delta = 0.4, which neither PMLB with LinUCB learners nor the pooled
+ * learner reads on the fixed width, and which is the default anyway.) */
+static void test_experiments_set_only_options_their_policies_read(void **state)
+{
+    (void)state;
+    FILE *p = popen("ls experiments/*.conf experiments/extra/*.conf 2>/dev/null", "r");
+    assert_non_null(p);
+    char list[8192];
+    size_t got = fread(list, 1, sizeof list - 1, p);
+    list[got] = '\0';
+    pclose(p);
+    int files = 0;
+    for (char *path = strtok(list, "\n"); path; path = strtok(NULL, "\n"), files++) {
+        experiment *e = fresh();
+        char err[ERR_LEN];
+        if (experiment_load(e, path, err, sizeof err))
+            fail_msg("%s", err);
+        experiment_finish(e);
+        char *text = slurp(path, NULL), section[NAME_LEN + 16] = "";
+        assert_non_null(text);
+        for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+            if (l[0] == '[') {
+                snprintf(section, sizeof section, "%.*s", (int)strcspn(l + 1, "]"), l + 1);
+                continue;
+            }
+            char key[NAME_LEN];
+            snprintf(key, sizeof key, "%.*s", (int)strcspn(l, " \t="), l);
+            if (!option_known(key) || !strcmp(section, "quick"))
+                continue;
+            if (!strcmp(key, "sweep")) /* the swept option is read as the option itself */
+                snprintf(key, sizeof key, "%s", e->cfg[0].sweep_key);
+            int used = 0;
+            for (size_t r = 0; r < e->n_readings && !used; r++)
+                if (!section[0] || !strcmp(section + 8, e->reading[r]))
+                    used = config_policies_use(&e->cfg[r], key);
+            if (!used)
+                fail_msg("%s: '%s' (in %s) is read by the policies of none of its readings", path, key,
+                         section[0] ? section : "the top level");
+        }
+        free(text);
+        free(e);
+    }
+    assert_true(files >= 14);
+}
+
+/* Which policies read an option, as set (config_policies_use): the
+ * library's table, the width's options by the width in force, the
+ * tunings' by the tuning, one setting of a sweep sufficing. */
+static void test_options_the_policies_read(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *set, *key;
+        int used;
+    } cases[] = {
+        { "policies=linucb-ind", "cmlb-alpha", 0 },
+        { "policies=linucb-ind,sclb", "cmlb-alpha", 1 },
+        { "policies=recommended", "cohort-seeds", 1 }, /* an alias reads what its policy reads */
+        { "policies=random", "lambda", 0 },
+        { "policies=random", "users", 1 },             /* not an option of the policies */
+        { "policies=linucb-ind", "alpha", 1 },
+        { "policies=linucb-ind width=oful", "alpha", 0 },
+        { "policies=linucb-ind width=oful", "delta", 1 },
+        { "policies=linucb-ind", "delta", 0 },
+        { "policies=linucb-ind sampling=ts", "delta", 0 }, /* Thompson draws scale with the width */
+        { "policies=linucb-ind sampling=ts width=oful", "norm-bound", 1 },
+        { "policies=cmlb", "delta", 1 },               /* T_explore */
+        { "policies=cmlb", "learner-noise", 0 },
+        { "policies=cmlb cmlb-threshold=data", "learner-noise", 1 },
+        { "policies=cmlb cmlb-threshold=data cmlb-gamma=0.1", "norm-bound", 0 },
+        { "policies=cmlb cmlb-gamma=0.1", "cmlb-threshold", 0 },
+        { "policies=sclb cmlb-gamma=0.1", "cmlb-threshold", 1 },
+        { "policies=pmlb", "norm-bound", 1 },          /* ALB-norm's bounds */
+        { "policies=pmlb pmlb-learner=linucb", "norm-bound", 0 },
+        { "policies=cohort", "learner-noise", 1 },
+        { "policies=cohort", "sampling", 0 },
+        { "policies=linucb-ind tune=1", "alpha", 0 },
+        { "policies=linucb-ind tune=1 width=oful", "delta", 0 },
+        { "policies=linucb-ind tune=1", "tune-repeats", 1 },
+        { "policies=linucb-ind", "tune-repeats", 0 },
+        { "policies=club", "alpha", 1 },
+        { "policies=club club-alpha=0.3", "alpha", 0 },
+        { "policies=club club-alpha=0.3", "club-alpha", 1 },
+        { "policies=club club-own-alpha=0", "club-alpha", 0 },
+        { "policies=club club-tune=1", "club-alpha2", 0 },
+        { "policies=club club-tune=1", "club-burn-in", 1 },
+        { "policies=club", "club-burn-in", 0 },
+        { "policies=linucb-ind width=oful sweep=width=oful,fixed", "alpha", 1 },
+        { "policies=club sweep=club-tune=0,1", "club-tune-repeats", 1 },
+        { "policies=linucb-ind sweep=cmlb-alpha=0.1,0.2", "cmlb-alpha", 0 },
+    };
+    run_config *c = malloc(sizeof *c);
+    assert_non_null(c);
+    char err[ERR_LEN];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        config_default(c);
+        char set[256];
+        snprintf(set, sizeof set, "%s", cases[i].set);
+        for (char *save = NULL, *kv = strtok_r(set, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
+            char *eq = strchr(kv, '=');
+            *eq = '\0';
+            if (config_set(c, kv, eq + 1, err, sizeof err))
+                fail_msg("%s: %s", cases[i].set, err);
+        }
+        if (config_policies_use(c, cases[i].key) != cases[i].used)
+            fail_msg("%s: %s %s, want %s", cases[i].set, cases[i].key,
+                     cases[i].used ? "not read" : "read", cases[i].used ? "read" : "not read");
+    }
+    free(c);
+}
+
 /* --club-alpha turns CLUB's own width on unless --club-own-alpha is given;
  * given, club-own-alpha decides, in either order, from the file or the
  * command line (the results of `--club-alpha X --club-own-alpha 0` and of
@@ -365,6 +481,8 @@ int main(void)
         cmocka_unit_test(test_fuzz_seeds_are_the_experiments),
         cmocka_unit_test(test_club_own_alpha_in_any_order),
         cmocka_unit_test(test_experiments_set_only_options_their_env_reads),
+        cmocka_unit_test(test_experiments_set_only_options_their_policies_read),
+        cmocka_unit_test(test_options_the_policies_read),
     };
     return cmocka_run_group_tests_name("experiment files", tests, NULL, NULL);
 }

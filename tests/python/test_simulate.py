@@ -51,10 +51,13 @@ def test_equal_to_colb_run(tool, tmp_path):
 
 
 def test_equal_to_colb_run_with_options(tool, tmp_path):
+    # learner_noise is read with the fixed width by SCLB's data threshold
+    # (colb run refuses an option that no policy reads)
     same_as_cli(tool, tmp_path, env="personalized", users=15, dim=4, arms=7, sigma_theta=0.3,
                 normalize=1, horizon=45, repeats=2, seed=123456789, threads=2, curve_points=7,
                 policies=["pmlb", "sclb", "pooled"], lambda_=0.5, width="fixed", alpha=0.7,
-                learner_noise=0.2, noise=0.3, pmlb_learner="linucb", cmlb_alpha=0.3)
+                learner_noise=0.2, noise=0.3, pmlb_learner="linucb", cmlb_alpha=0.3,
+                cmlb_threshold="data")
 
 
 def test_equal_to_colb_run_with_club_tuning(tool, tmp_path):
@@ -143,7 +146,9 @@ def test_plot_needs_matplotlib():
 def test_club_alpha_is_colb_runs_override(tool, tmp_path):
     """club_alpha gives CLUB its own exploration alpha, as --club-alpha does
     in colb run (it sets club-own-alpha); a club_own_alpha given with it
-    decides, before or after it, as --club-own-alpha does."""
+    decides, before or after it, as --club-own-alpha does (colb run refuses
+    --club-alpha with --club-own-alpha 0 on its command line: it would change
+    nothing)."""
     res = same_as_cli(tool, tmp_path, policies=["club", "cmlb"], club_alpha=0.3, **SMALL)
     assert res.info[0][0].startswith("alpha=0.3 ") and res.settings["club-own-alpha"] == "1"
     assert colb.Policy("club", 4, 2, club_alpha=0.3).options["club_own_alpha"] is True
@@ -152,9 +157,14 @@ def test_club_alpha_is_colb_runs_override(tool, tmp_path):
     assert colb.Policy("club", 4, 2, club_own_alpha=False,
                        club_alpha=0.3).options["club_own_alpha"] is False
     assert colb.Policy("club", 4, 2).options["club_own_alpha"] is False
+    want = same_as_cli(tool, tmp_path / "own0", policies=["club"], club_own_alpha=0, **SMALL)
     for order in ({"club_alpha": 0.3, "club_own_alpha": 0}, {"club_own_alpha": 0, "club_alpha": 0.3}):
-        res = same_as_cli(tool, tmp_path / str(list(order)), policies=["club"], **order, **SMALL)
-        assert res.settings["club-own-alpha"] == "0"
+        res = colb.simulate(policies=["club"], **order, **SMALL)
+        assert res.settings["club-own-alpha"] == "0" and (res.regret == want.regret).all()
+        with pytest.raises(subprocess.CalledProcessError) as refused:
+            run_cli(tool, tmp_path / str(list(order)), policies=["club"], **order, **SMALL)
+        assert refused.value.returncode == 2
+        assert b"--club-alpha is not read with --club-own-alpha 0" in refused.value.stderr
 
 
 def test_to_csv_from_threads(tmp_path):
