@@ -247,7 +247,9 @@ static int apply_users(state *s, uint64_t lsn, const unsigned char *p, size_t le
     free(ids);
     free(lens);
     if (rc)
-        return FAIL("replaying log record %llu: %s", (unsigned long long)lsn, why);
+        return FAIL("replaying log record %llu: %s%s", (unsigned long long)lsn, why,
+                    strstr(why, "memory budget") ? " (a state whose policy needs more than --max-memory does not "
+                    "start: give a larger one)" : "");
     if (first != r.first_slot || added != r.n)
         return FAIL("log record %llu adds users at slot %llu, but the state has %zu users (or knows some of "
                     "them): the log does not fit the snapshot", (unsigned long long)lsn,
@@ -660,6 +662,10 @@ int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err
                   users_count(s->users));
     if (!rc && s->p && strcmp(colb_policy_name(s->p), s->policy))
         rc = FAIL("%s: holds policy '%s', its options say '%s'", path, colb_policy_name(s->p), s->policy);
+    /* the snapshot does not hold the budget (a limit of the process): this
+     * one's, for the users the log's replay and the service add */
+    if (!rc && s->p)
+        colb_policy_set_max_memory(s->p, s->pp.max_memory);
     colb_snapshot_reader_free(r);
     if (rc && s->users)
         state_free(s);

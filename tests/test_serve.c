@@ -65,7 +65,10 @@
  *   port         a port in use: one error line, exit 1, and no new state
  *                folder left behind;
  *   max_memory   --max-memory above 1024T is a usage error (one line, exit
- *                2, no state folder); the budget bounds the policy (507).
+ *                2, no state folder); the budget bounds the policy (507);
+ *   max_memory_resume  the budget bounds a policy loaded from a snapshot
+ *                or rebuilt from the log as one the server created: the
+ *                same number of users fit, then 507.
  *
  * The kill moments are random: seeded by $COLB_TEST_SEED, else the clock
  * (printed, so that a failure can be replayed). $COLB_TEST_ONLY runs the
@@ -2888,11 +2891,91 @@ static void test_max_memory(void **state)
     assert_true(limited);
 }
 
+/* Users u<from>, u<from + 1>, ... added one per choose until one is
+ * refused as 507 user_limit by the memory budget, or `most` were added:
+ * how many were added; -1 with ka_err on any other answer. */
+static int add_users_until_full(int port, int from, int most)
+{
+    hconn c;
+    char body[128], what[64], *ans;
+    int added = -1;
+    if (hconnect(&c, port)) {
+        snprintf(ka_err, sizeof ka_err, "cannot connect to port %d", port);
+        goto done;
+    }
+    for (int i = from; i < from + most; i++) {
+        snprintf(body, sizeof body, "{\"user\":\"u%d\",\"contexts\":[[1,0],[0,1]]}", i);
+        snprintf(what, sizeof what, "choose for new user u%d", i);
+        int st = hsend(&c, "POST", "/v1/choose", body) ? -1 : hread(&c, 20, what, &ans);
+        if (st == 507 && json_error(ans, "user_limit") && strstr(ans, "budget")) {
+            added = i - from;
+            goto done;
+        }
+        if (st != 200) {
+            if (st > 0)
+                snprintf(ka_err, sizeof ka_err, "%s: %d %.200s", what, st, ans);
+            goto done;
+        }
+    }
+    added = most;
+done:
+    if (c.fd >= 0)
+        close(c.fd);
+    return added;
+}
+
+/* --max-memory is a limit of the process, not stored in the state: after
+ * a restart it bounds the policy loaded from the snapshot (and the one the
+ * log's replay rebuilds) as it bounds one the server created. A server
+ * that creates the state takes n users within 32K; one that resumes a state
+ * of 3 users with the same budget takes the same n in all, and after a
+ * SIGKILL (the users since in the log) none more. Without --max-memory
+ * (the default budget, which users added online are not checked against)
+ * it takes more. The loaded policy used to have no budget: users beyond
+ * it were added without end. Bounded: 2,000 users per server. */
+static void test_max_memory_resume(void **state)
+{
+    (void)state;
+    enum { MOST = 2000 };
+    char st[256];
+    server s;
+    snprintf(st, sizeof st, "%s/max-memory-new", dir);
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --max-memory 32K");
+    int n = add_users_until_full(s.port, 0, MOST);
+    assert_int_equal(server_stop(&s), 0);
+    if (n <= 3 || n >= MOST)
+        fail_msg("a new state with --max-memory 32K took %d users (%s)", n, ka_err);
+    snprintf(st, sizeof st, "%s/max-memory-resumed", dir);
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --max-memory 32K");
+    int first = add_users_until_full(s.port, 0, 3);
+    assert_int_equal(server_stop(&s), 0);
+    assert_int_equal(first, 3);
+    start_or_fail(&s, st, "--max-memory 32K");
+    int more = add_users_until_full(s.port, 3, MOST);
+    server_kill(&s); /* the users added since the last snapshot are in the log only */
+    if (more < 0)
+        fail_msg("%s", ka_err);
+    if (3 + more != n)
+        fail_msg("resumed with --max-memory 32K, the state of 3 users took %d more (%d in all; a new state "
+                 "took %d)", more, 3 + more, n);
+    start_or_fail(&s, st, "--max-memory 32K");
+    int after_kill = add_users_until_full(s.port, n, 1);
+    assert_int_equal(server_stop(&s), 0);
+    if (after_kill != 0)
+        fail_msg("after a SIGKILL and a restart with --max-memory 32K, %d more users (%s)", after_kill, ka_err);
+    start_or_fail(&s, st, "");
+    int unbounded = add_users_until_full(s.port, n, 10);
+    assert_int_equal(server_stop(&s), 0);
+    if (unbounded != 10)
+        fail_msg("resumed without --max-memory: %d of 10 new users (%s)", unbounded, ka_err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_port_in_use, kill_leftovers),
         cmocka_unit_test_teardown(test_max_memory, kill_leftovers),
+        cmocka_unit_test_teardown(test_max_memory_resume, kill_leftovers),
         cmocka_unit_test_teardown(test_integration, kill_leftovers),
         cmocka_unit_test_teardown(test_applier_class, kill_leftovers),
         cmocka_unit_test_teardown(test_crash, kill_leftovers),
