@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "records.h"
 
@@ -248,7 +249,7 @@ static int apply_users(state *s, uint64_t lsn, const unsigned char *p, size_t le
     free(lens);
     if (rc)
         return FAIL("replaying log record %llu: %s%s", (unsigned long long)lsn, why,
-                    strstr(why, "memory budget") ? " (a state whose policy needs more than --max-memory does not "
+                    strstr(why, "budget") ? " (a state whose policy needs more than --max-memory does not "
                     "start: give a larger one)" : "");
     if (first != r.first_slot || added != r.n)
         return FAIL("log record %llu adds users at slot %llu, but the state has %zu users (or knows some of "
@@ -569,13 +570,37 @@ static int meta_u64(const char *meta, size_t n, const char *key, uint64_t *v)
     return 0;
 }
 
+/* The memory budget of loading the snapshot at path (docs/serve.md,
+ * "Memory at a start"): the file, which the reader holds whole while the
+ * policy is built from it, plus twice the policy's budget (max_memory:
+ * --max-memory, or 0 for the default budget) and 64M. Twice: the library
+ * reserves some of a policy's arrays twice while it loads them (cohort's
+ * load reserves 1.2 times its estimate for thousands of users, more for a
+ * few); 64M for the reader's own. Whether the state fits the budget is
+ * state_load's check, on the policy's estimate, as colb_policy_add_users
+ * checks it live; this budget only bounds what a hostile file can make the
+ * load allocate, and never refuses a state that fits (the library's
+ * default for a load, 8 GiB in all, refused one of 4 GiB or so). */
+static size_t load_budget(const char *path, size_t max_memory)
+{
+    struct stat sb;
+    size_t file = stat(path, &sb) == 0 && sb.st_size > 0 ? (size_t)sb.st_size : 0;
+    size_t b = max_memory ? max_memory : colb_memory_budget_default(), extra = (size_t)64 << 20;
+    if (b > (SIZE_MAX - extra) / 2 || file > SIZE_MAX - extra - 2 * b)
+        return SIZE_MAX;
+    return file + 2 * b + extra;
+}
+
 int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err_len)
 {
     char path[4200], msg[1024];
     memset(s, 0, sizeof *s);
     snprintf(path, sizeof path, "%s/snapshot.colb", dir);
     colb_snapshot_reader *r = NULL;
-    if (colb_snapshot_reader_open(path, NULL, &r, msg, sizeof msg) != COLB_OK)
+    colb_load_options lo;
+    colb_load_options_default(&lo);
+    lo.memory_budget = load_budget(path, c->pp.max_memory);
+    if (colb_snapshot_reader_open(path, &lo, &r, msg, sizeof msg) != COLB_OK)
         return FAIL("%s", msg);
     /* meta, options, users, decisions; window_log, generations (optional) */
     enum { NB = 6 };
@@ -655,8 +680,27 @@ int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err
             rc = FAIL("%s: block serve.window_log is malformed", path);
         s->fill_seq = s->fill.seq_from;
     }
-    if (!rc && pol != (size_t)-1 && colb_snapshot_get_policy(r, pol, &s->p) != COLB_OK)
-        rc = FAIL("%s: %s", path, colb_snapshot_reader_last_error(r));
+    /* the budget (--max-memory) bounds the state as colb_policy_add_users
+     * bounded it live, on the policy's estimate for its users: a state
+     * that fits loads, one that does not is refused as its replay would be */
+    if (!rc && pol != (size_t)-1 && c->pp.max_memory) {
+        colb_policy_params q = s->pp;
+        q.users = users_count(s->users);
+        double need = 0;
+        if (colb_policy_memory(s->policy, &q, &need) == COLB_OK && need > (double)c->pp.max_memory) {
+            char a[32], b[32];
+            colb_memory_text(a, sizeof a, need);
+            colb_memory_text(b, sizeof b, (double)c->pp.max_memory);
+            rc = FAIL("%s: the state's policy (%s, %zu users, d = %zu) needs %s, more than --max-memory %s: a state "
+                      "that needs more than the budget does not start (give a larger --max-memory)", path, s->policy,
+                      q.users, s->d, a, b);
+        }
+    }
+    colb_status pst = COLB_OK;
+    if (!rc && pol != (size_t)-1 && (pst = colb_snapshot_get_policy(r, pol, &s->p)) != COLB_OK)
+        rc = FAIL("%s: %s%s", path, colb_snapshot_reader_last_error(r),
+                  pst == COLB_ENOMEM ? " (the load's budget: the snapshot's size, twice the policy's budget "
+                  "(--max-memory, or the default one) and 64M)" : "");
     if (!rc && (s->p ? colb_policy_users(s->p) : 0) != users_count(s->users))
         rc = FAIL("%s: the policy has %zu users, the user list %zu", path, s->p ? colb_policy_users(s->p) : 0,
                   users_count(s->users));

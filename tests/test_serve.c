@@ -2928,11 +2928,16 @@ done:
  * a restart it bounds the policy loaded from the snapshot (and the one the
  * log's replay rebuilds) as it bounds one the server created. A server
  * that creates the state takes n users within 32K; one that resumes a state
- * of 3 users with the same budget takes the same n in all, and after a
- * SIGKILL (the users since in the log) none more. Without --max-memory
- * (the default budget, which users added online are not checked against)
- * it takes more. The loaded policy used to have no budget: users beyond
- * it were added without end. Bounded: 2,000 users per server. */
+ * of 3 users with the same budget takes the same n in all (the state at
+ * the budget loads), and after a SIGKILL (the users since in the log) none
+ * more. Without --max-memory (the default budget, which users added
+ * online are not checked against) it takes more; the state then needs
+ * more than 32K, and a start with --max-memory 32K is refused (exit 1,
+ * naming --max-memory), whether the log's replay or the snapshot's load
+ * goes beyond it; a cohort state filled to its budget resumes with it.
+ * The loaded policy used to have no budget: users beyond it were added
+ * without end, and such states started. Bounded: 2,000 users per
+ * server. */
 static void test_max_memory_resume(void **state)
 {
     (void)state;
@@ -2965,9 +2970,44 @@ static void test_max_memory_resume(void **state)
         fail_msg("after a SIGKILL and a restart with --max-memory 32K, %d more users (%s)", after_kill, ka_err);
     start_or_fail(&s, st, "");
     int unbounded = add_users_until_full(s.port, n, 10);
-    assert_int_equal(server_stop(&s), 0);
+    server_kill(&s); /* the snapshot holds n users, the log 10 more */
     if (unbounded != 10)
         fail_msg("resumed without --max-memory: %d of 10 new users (%s)", unbounded, ka_err);
+    /* a state that needs more than the budget does not start: neither when
+     * the log's replay adds the users beyond it, nor when the snapshot
+     * holds them (the load's budget is the file plus --max-memory) */
+    for (int held = 0; held < 2; held++) {
+        int code = 0;
+        if (server_start(&s, st, "--max-memory 32K", &code) == 0) {
+            server_stop(&s);
+            fail_msg("a state of %d users (%s) started with --max-memory 32K", n + 10,
+                     held ? "in the snapshot" : "10 of them in the log");
+        }
+        char *log = slurp(s.log, NULL);
+        int said = log && strstr(log, "--max-memory") && strstr(log, "budget");
+        if (code != 1 || !said)
+            fail_msg("a state beyond --max-memory 32K (%s): exit %d, stderr: %s", held ? "in the snapshot" : "in the log",
+                     code, log ? log : "");
+        free(log);
+        if (!held) { /* the users into the snapshot */
+            start_or_fail(&s, st, "");
+            assert_int_equal(server_stop(&s), 0);
+        }
+    }
+    /* cohort's load reserves more than its estimate (1.2 times and up):
+     * a cohort state filled to its budget resumes with that budget all
+     * the same, and takes no more users */
+    snprintf(st, sizeof st, "%s/max-memory-cohort", dir);
+    start_or_fail(&s, st, "--dim 2 --policy cohort --max-memory 256K");
+    n = add_users_until_full(s.port, 0, MOST);
+    assert_int_equal(server_stop(&s), 0);
+    if (n <= 3 || n >= MOST)
+        fail_msg("a new cohort state with --max-memory 256K took %d users (%s)", n, ka_err);
+    start_or_fail(&s, st, "--max-memory 256K");
+    more = add_users_until_full(s.port, n, 1);
+    assert_int_equal(server_stop(&s), 0);
+    if (more != 0)
+        fail_msg("a cohort state filled to --max-memory 256K, resumed with it, took %d more users (%s)", more, ka_err);
 }
 
 int main(void)
