@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bytes.h"
 #include "records.h"
 
 int state_init(state *s, const serve_config *c, char *err, size_t err_len)
@@ -591,7 +592,8 @@ static size_t load_budget(const char *path, size_t max_memory)
     return file + 2 * b + extra;
 }
 
-int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err_len)
+int state_load(state *s, const char *dir, serve_config *c, state_window_fn window, void *ctx, char *err,
+               size_t err_len)
 {
     char path[4200], msg[1024];
     memset(s, 0, sizeof *s);
@@ -649,9 +651,16 @@ int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err
         s->rewards = nrew;
         rc = users_load(s->users, blk[2], bl[2], err, err_len);
     }
+    size_t stored = 0; /* the snapshot's window (which its window_log block is checked against) */
     if (!rc) {
         char why[256];
-        decisions *d = decisions_load(blk[3], bl[3], s->d, users_count(s->users), why, sizeof why);
+        size_t want = 0;
+        if (window && bl[3] >= 8) {
+            uint64_t W = get_u64(blk[3]);
+            want = window(ctx, s->lsn, W > SIZE_MAX ? SIZE_MAX : (size_t)W);
+        }
+        decisions *d = decisions_load(blk[3], bl[3], s->d, users_count(s->users), want, s->next_seq, &stored, why,
+                                      sizeof why);
         if (!d)
             rc = FAIL("%s: %s", path, why);
         else {
@@ -673,8 +682,7 @@ int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err
                   (unsigned long long)format);
     if (!rc && blk[4]) {
         char why[256];
-        if (decisions_ref_load(blk[4], bl[4], decisions_window(s->dec), s->next_seq, &s->fill, &s->fill_bits, why,
-                               sizeof why))
+        if (decisions_ref_load(blk[4], bl[4], stored, s->next_seq, &s->fill, &s->fill_bits, why, sizeof why))
             rc = FAIL("%s: %s", path, why);
         else if (s->fill.lsn > s->lsn || s->fill.gen != s->gen)
             rc = FAIL("%s: block serve.window_log is malformed", path);

@@ -68,7 +68,12 @@
  *                2, no state folder); the budget bounds the policy (507);
  *   max_memory_resume  the budget bounds a policy loaded from a snapshot
  *                or rebuilt from the log as one the server created: the
- *                same number of users fit, then 507.
+ *                same number of users fit, then 507; a state beyond it
+ *                does not start;
+ *   smaller_window  a state resumed with a smaller --decision-window: the
+ *                newest decisions rewardable, the older ones expired, a
+ *                log after the snapshot replayed with its own window, and
+ *                the larger window never allocated.
  *
  * The kill moments are random: seeded by $COLB_TEST_SEED, else the clock
  * (printed, so that a failure can be replayed). $COLB_TEST_ONLY runs the
@@ -3010,12 +3015,144 @@ static void test_max_memory_resume(void **state)
         fail_msg("a cohort state filled to --max-memory 256K, resumed with it, took %d more users (%s)", more, ka_err);
 }
 
+/* Rewards for the decisions named in `asked` (space-separated) on a new
+ * connection: 0 when `applied` were applied and the conflicts' codes are
+ * `want` (in order, each followed by a space); else -1 with ka_err. */
+static int rewards_answer(int port, const char *asked, long applied, const char *want)
+{
+    static char ids[16][32];
+    size_t idx[16], n = 0;
+    char buf[512], codes[512];
+    snprintf(buf, sizeof buf, "%s", asked);
+    for (char *t = strtok(buf, " "); t && n < 16; t = strtok(NULL, " "), n++) {
+        snprintf(ids[n], sizeof ids[n], "%s", t);
+        idx[n] = n;
+    }
+    hconn c;
+    long a = hconnect(&c, port) ? -1 : reward_batch(&c, ids, idx, n, codes, sizeof codes);
+    if (c.fd >= 0)
+        close(c.fd);
+    if (a < 0)
+        return -1;
+    if (a != applied || strcmp(codes, want)) {
+        snprintf(ka_err, sizeof ka_err, "rewards for %.100s: %ld applied, conflicts \"%.100s\"; expected %ld, \"%.100s\"", asked,
+                 a, codes, applied, want);
+        return -1;
+    }
+    return 0;
+}
+
+/* The peak virtual memory of process pid (VmPeak, kB); -1 if unknown. */
+static long vm_peak_kb(pid_t pid)
+{
+    char p[64], line[256];
+    long kb = -1;
+    snprintf(p, sizeof p, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(p, "r");
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmPeak:", 7))
+            kb = atol(line + 7);
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+/* A state resumed with a smaller --decision-window than it was written
+ * with: the newest decisions stay rewardable, the older ones are
+ * expired_decision; a log that goes on after the snapshot with a start of
+ * the larger window (a SIGKILL) replays with it (its reward for a decision
+ * the smaller one would not hold applies as it did live). Then the
+ * snapshot's window is loaded at the smaller size directly: a state of a
+ * window of 2^24 decisions (738 MB of address space at d = 2, some 150 MB
+ * touched while its snapshot is written) resumed with 16 peaks at the
+ * virtual memory of a new state with 16, within a quarter of that (it used to
+ * allocate the stored window, then resize it; not measured against an
+ * AddressSanitizer build, whose shadow memory VmPeak counts). Bounded:
+ * eight servers, a few requests each. */
+static void test_smaller_window(void **state)
+{
+    (void)state;
+    char st[256], body[2048], *ans;
+    server s;
+    hconn c;
+    snprintf(st, sizeof st, "%s/smaller-window", dir);
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --decision-window 64");
+    size_t w = (size_t)snprintf(body, sizeof body, "{\"contexts\":[[1,0],[0,1]],\"users\":[");
+    for (int u = 0; u < 100; u++) /* decisions 1-1 to 1-100; the window holds 1-37 to 1-100 */
+        w += (size_t)snprintf(body + w, sizeof body - w, "%s\"u%d\"", u ? "," : "", u);
+    snprintf(body + w, sizeof body - w, "]}");
+    int bad = hconnect(&c, s.port) || expect_ok(&c, "POST", "/v1/choose/batch", body, NULL);
+    if (c.fd >= 0)
+        close(c.fd);
+    assert_int_equal(server_stop(&s), 0);
+    if (bad)
+        fail_msg("%s", ka_err);
+    start_or_fail(&s, st, "--decision-window 64");
+    bad = rewards_answer(s.port, "1-50", 1, "");
+    server_kill(&s); /* the log after the snapshot: generation 2's start (window 64), the reward */
+    if (bad)
+        fail_msg("%s", ka_err);
+    start_or_fail(&s, st, "--decision-window 16");
+    bad = rewards_answer(s.port, "1-100 1-85 1-84 1-50 1-37", 2, "expired_decision expired_decision expired_decision ");
+    if (!bad) {
+        bad = hconnect(&c, s.port) || expect_ok(&c, "GET", "/v1/stats", NULL, &ans);
+        if (!bad && !strstr(ans, "\"decision_window\":16,")) {
+            snprintf(ka_err, sizeof ka_err, "stats after a start with --decision-window 16: %.300s", ans);
+            bad = 1;
+        }
+        if (c.fd >= 0)
+            close(c.fd);
+    }
+    assert_int_equal(server_stop(&s), 0);
+    if (bad)
+        fail_msg("resumed with --decision-window 16 after a SIGKILL: %s", ka_err);
+    /* after a SIGTERM (nothing in the log after the snapshot): loaded at
+     * 4 of the 16 it was written with */
+    start_or_fail(&s, st, "--decision-window 4");
+    bad = rewards_answer(s.port, "1-100 1-97 1-96 1-85", 1, "already_rewarded expired_decision expired_decision ");
+    assert_int_equal(server_stop(&s), 0);
+    if (bad)
+        fail_msg("resumed with --decision-window 4: %s", ka_err);
+
+    /* the memory: a window of 2^24 decisions, resumed with 16 */
+    snprintf(st, sizeof st, "%s/smaller-window-big", dir);
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --decision-window 16777216");
+    bad = hconnect(&c, s.port) ||
+          expect_ok(&c, "POST", "/v1/choose", "{\"user\":\"a\",\"contexts\":[[1,0],[0,1]]}", NULL);
+    if (c.fd >= 0)
+        close(c.fd);
+    assert_int_equal(server_stop(&s), 0);
+    if (bad)
+        fail_msg("%s", ka_err);
+    snprintf(body, sizeof body, "%s/smaller-window-new", dir);
+    start_or_fail(&s, body, "--dim 2 --policy linucb-ind --decision-window 16");
+    long fresh = vm_peak_kb(s.pid);
+    assert_int_equal(server_stop(&s), 0);
+    start_or_fail(&s, st, "--decision-window 16");
+    long resumed = vm_peak_kb(s.pid);
+    bad = rewards_answer(s.port, "1-1", 1, "");
+    assert_int_equal(server_stop(&s), 0);
+    if (bad)
+        fail_msg("resumed from a window of 2^24 with 16: %s", ka_err);
+    long window_kb = 16777216L * (8 * 2 + 28) / 1024;
+    print_message("smaller_window: VmPeak %ld kB resumed from a window of 2^24 with 16, %ld kB new with 16 (the "
+                  "large window: %ld kB)\n", resumed, fresh, window_kb);
+#if defined(__SANITIZE_ADDRESS__)
+    (void)window_kb;
+#else
+    if (fresh > 0 && resumed > fresh + window_kb / 4)
+        fail_msg("resumed from a window of 2^24 decisions with --decision-window 16, the server peaked at %ld kB of "
+                 "virtual memory; a new state with 16: %ld kB (the large window: %ld kB)", resumed, fresh, window_kb);
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_port_in_use, kill_leftovers),
         cmocka_unit_test_teardown(test_max_memory, kill_leftovers),
         cmocka_unit_test_teardown(test_max_memory_resume, kill_leftovers),
+        cmocka_unit_test_teardown(test_smaller_window, kill_leftovers),
         cmocka_unit_test_teardown(test_integration, kill_leftovers),
         cmocka_unit_test_teardown(test_applier_class, kill_leftovers),
         cmocka_unit_test_teardown(test_crash, kill_leftovers),
