@@ -21,7 +21,11 @@
  *                the server keeps serving; the bearer token;
  *   malformed_http  malformed HTTP (request line, headers, framing), by
  *                raw sockets: the documented status, JSON where the
- *                service answers, the server serving on after each;
+ *                service answers, the server serving on after each, and
+ *                libmicrohttpd's own answers counted on /metrics;
+ *   protocol_errors  libmicrohttpd's messages in the service's log: a
+ *                request it answers itself counted, one line each, at
+ *                most 10 a second;
  *   keepalive    one keep-alive connection carries hundreds of requests of
  *                every kind in sequence, and 256 connections served by one
  *                HTTP thread carry rounds of requests sent all at once:
@@ -1477,12 +1481,83 @@ static void test_malformed_http(void **state)
     if ((status = raw_answer(s.port, req, (size_t)n, &body, &closes)) != 200 || !strstr(body, "\"slot\":0"))
         snprintf(fails + strlen(fails), sizeof fails - strlen(fails),
                  "GET /v1/users/ID of 4096 bytes, percent-encoded, with 8 KB of headers: %d %.100s\n", status, body);
+    /* libmicrohttpd's own answers are counted apart, one per request */
+    long own = 0, counted = metric(s.port, "colb_http_protocol_errors_total");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        own += !cases[i].code && cases[i].status;
+    if (counted != own)
+        snprintf(fails + strlen(fails), sizeof fails - strlen(fails),
+                 "colb_http_protocol_errors_total %ld after %ld requests libmicrohttpd answered itself\n", counted, own);
     int stopped = server_stop(&s);
     if (fails[0]) {
         print_file(s.log);
         fail_msg("%s", fails);
     }
     assert_int_equal(stopped, 0);
+}
+
+/* libmicrohttpd's messages go through the service's log: a request it
+ * answers itself (a header line without a colon: 400) is counted in
+ * colb_http_protocol_errors_total, /healthz still answers, and its message
+ * is one line `colb serve: http: ...`; a burst of 60 more is counted
+ * whole and logged at most 10 lines a second, and the line of one sent a
+ * second later says how many were not. They used to be written as libmicrohttpd wrote them,
+ * every one, and counted nowhere. Raw sockets, one connection a request,
+ * 10 s per answer. */
+static void test_protocol_errors(void **state)
+{
+    (void)state;
+    static const char bad[] = "GET /v1/stats HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n",
+                      health[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    char st[256], fails[2048] = "", *body;
+    int closes;
+    snprintf(st, sizeof st, "%s/protocol-errors", dir);
+    server s;
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind");
+    long before = metric(s.port, "colb_http_protocol_errors_total");
+    int status = raw_answer(s.port, bad, sizeof bad - 1, &body, &closes);
+    long after = metric(s.port, "colb_http_protocol_errors_total");
+    int healthy = raw_answer(s.port, health, sizeof health - 1, &body, &closes);
+    if (before != 0 || status != 400 || after != 1 || healthy != 200)
+        snprintf(fails, sizeof fails, "colb_http_protocol_errors_total %ld, then %ld after a request answered %d; "
+                 "/healthz %d\n", before, after, status, healthy);
+    double t0 = mono_s();
+    for (int i = 0; i < 60; i++)
+        raw_answer(s.port, bad, sizeof bad - 1, &body, &closes);
+    long burst_s = (long)(mono_s() - t0) + 2; /* the seconds the burst's lines may fall in */
+    usleep(1100000); /* a second later: its line says how many were not shown */
+    raw_answer(s.port, bad, sizeof bad - 1, &body, &closes);
+    long total = metric(s.port, "colb_http_protocol_errors_total");
+    if (total != 62)
+        snprintf(fails + strlen(fails), sizeof fails - strlen(fails),
+                 "colb_http_protocol_errors_total %ld after 62 such requests\n", total);
+    if ((healthy = raw_answer(s.port, health, sizeof health - 1, &body, &closes)) != 200)
+        snprintf(fails + strlen(fails), sizeof fails - strlen(fails), "/healthz %d after the burst\n", healthy);
+    assert_int_equal(server_stop(&s), 0);
+    char *log = slurp(s.log, NULL);
+    assert_non_null(log);
+    long shown = 0, said_not_shown = 0;
+    for (char *l = log, *nl; *l; l = nl + 1) {
+        nl = strchr(l, '\n');
+        if (!nl)
+            break;
+        *nl = '\0';
+        if (strncmp(l, "colb serve: ", 12))
+            snprintf(fails + strlen(fails), sizeof fails - strlen(fails), "a line not of the log: %.200s\n", l);
+        if (!strncmp(l, "colb serve: http: ", 18) && strstr(l, "Error processing request (HTTP response code is 400")) {
+            shown++;
+            said_not_shown += strstr(l, "earlier messages of libmicrohttpd not shown") != NULL;
+        }
+    }
+    if (shown < 2 || shown > 10 * burst_s + 1 || shown >= 62 || said_not_shown < 1)
+        snprintf(fails + strlen(fails), sizeof fails - strlen(fails),
+                 "%ld lines of libmicrohttpd's 62 messages, 61 of them in a burst of ~%ld s (%ld saying how many "
+                 "were not shown)\n", shown, burst_s, said_not_shown);
+    free(log);
+    if (fails[0]) {
+        print_file(s.log);
+        fail_msg("%s", fails);
+    }
 }
 
 /* Snapshots taken while cohort serves 40 batches of 200 chooses and their
@@ -3159,6 +3234,7 @@ int main(void)
         cmocka_unit_test_teardown(test_bad_requests, kill_leftovers),
         cmocka_unit_test_teardown(test_keepalive, kill_leftovers),
         cmocka_unit_test_teardown(test_malformed_http, kill_leftovers),
+        cmocka_unit_test_teardown(test_protocol_errors, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_replay, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_window, kill_leftovers),
         cmocka_unit_test_teardown(test_decision_codes, kill_leftovers),
