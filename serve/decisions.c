@@ -294,7 +294,8 @@ int decisions_image_save(const decisions_image *im, uint64_t below, unsigned cha
     return 0;
 }
 
-decisions *decisions_load(const unsigned char *p, size_t n, size_t d, uint64_t users, char *err, size_t err_len)
+decisions *decisions_load(const unsigned char *p, size_t n, size_t d, uint64_t users, size_t window,
+                          uint64_t next_seq, size_t *stored, char *err, size_t err_len)
 {
     const unsigned char *end = p + n;
     if (n < 24 || get_u64(p + 8) != d || get_u64(p) == 0 || get_u64(p) > DECISIONS_WINDOW_MAX ||
@@ -302,10 +303,19 @@ decisions *decisions_load(const unsigned char *p, size_t n, size_t d, uint64_t u
         snprintf(err, err_len, "snapshot: block serve.decisions is malformed");
         return NULL;
     }
-    uint64_t count = get_u64(p + 16);
-    decisions *r = decisions_create((size_t)get_u64(p), d);
+    uint64_t count = get_u64(p + 16), W = get_u64(p);
+    if (stored)
+        *stored = (size_t)W;
+    /* a smaller window: the newest `window` decisions only, as
+     * decisions_resize keeps them (the older ones are read and skipped) */
+    uint64_t keep_from = 0;
+    if (window > 0 && window < W) {
+        W = window;
+        keep_from = next_seq > W ? next_seq - W : 0;
+    }
+    decisions *r = decisions_create((size_t)W, d);
     if (!r) {
-        snprintf(err, err_len, "out of memory for a window of %llu decisions", (unsigned long long)get_u64(p));
+        snprintf(err, err_len, "out of memory for a window of %llu decisions", (unsigned long long)W);
         return NULL;
     }
     p += 24;
@@ -320,6 +330,10 @@ decisions *decisions_load(const unsigned char *p, size_t n, size_t d, uint64_t u
         if (id.seq <= last || rewarded > 1 || user >= users || (!rewarded && (size_t)(end - p) < 8 * d))
             goto bad;
         last = id.seq;
+        if (id.seq < keep_from) {
+            p += rewarded ? 0 : 8 * d;
+            continue;
+        }
         size_t s = (size_t)(id.seq % r->W), o = s % DECISIONS_CHUNK;
         chunk *k = r->ch[s / DECISIONS_CHUNK];
         k->seq[o] = id.seq;

@@ -101,8 +101,14 @@ void decisions_ref_mark(decisions *r, const decisions_ref *ref, const uint64_t *
 #define DECISIONS_WINDOW_MAX 1000000000u
 
 /* A window from a saved block of a state of `users` users (each
- * decision's user is a slot below it); NULL with err (malformed, or out
- * of memory). */
-decisions *decisions_load(const unsigned char *p, size_t n, size_t d, uint64_t users, char *err, size_t err_len);
+ * decision's user is a slot below it) whose next decision is numbered
+ * next_seq; *stored (unless NULL) receives the block's window W. With
+ * `window` 0 or at least W, the window is W, as saved. With a smaller one
+ * it is of that size and holds what decisions_resize(window, next_seq)
+ * of the saved one would - the decisions numbered from next_seq - window
+ * on - without the W-decision window ever being allocated. NULL with err
+ * (malformed, or out of memory). */
+decisions *decisions_load(const unsigned char *p, size_t n, size_t d, uint64_t users, size_t window,
+                          uint64_t next_seq, size_t *stored, char *err, size_t err_len);
 
 #endif

@@ -240,6 +240,52 @@ static int window_ref(const engine *e, decisions_ref *ref)
 
 /* ---- recovery ------------------------------------------------------------------ */
 
+/* The first log record after the snapshot (load_window). */
+typedef struct first_record {
+    int seen;
+    uint32_t type;
+    uint64_t window;         /* a START record's */
+} first_record;
+
+static int visit_first(void *ctx, uint64_t lsn, uint32_t type, const unsigned char *p, size_t n, char *err,
+                       size_t err_len)
+{
+    (void)lsn;
+    first_record *f = ctx;
+    rec_start r;
+    f->seen = 1;
+    f->type = type;
+    if (type == REC_START && rec_start_get(p, n, &r) == 0)
+        f->window = r.window;
+    snprintf(err, err_len, "seen");
+    return -1; /* that one is enough */
+}
+
+/* The decision window the state needs right after its snapshot (at lsn,
+ * with a window of `stored`: state_window_fn), from the log after it, read
+ * without changing anything (the replay repairs it). No record: this
+ * start's --decision-window, which state_start then sets. A START record
+ * first (a start that took no snapshot before it ended): that generation's
+ * window, which it resized the snapshot's to. Anything else, or a log the
+ * replay will have to repair or refuse: the stored one, since the records
+ * after the snapshot are of its generation and their replay needs the
+ * window they were made with (a reward for a decision the window held
+ * then must find it). So a resume with a smaller window after a SIGTERM
+ * never allocates the larger one. */
+static size_t load_window(void *ctx, uint64_t lsn, size_t stored)
+{
+    const engine *e = ctx;
+    first_record f = { 0, 0, 0 };
+    uint64_t last;
+    char err[4400];
+    int rc = wal_read(e->c.state_dir, lsn, 0, visit_first, &f, &last, NULL, 0, err, sizeof err);
+    if (!f.seen)
+        return rc == 0 ? e->c.decision_window : stored;
+    if (f.type == REC_START && f.window > 0 && f.window <= DECISIONS_WINDOW_MAX)
+        return (size_t)f.window;
+    return stored;
+}
+
 static int recover(engine *e, char *err, size_t err_len)
 {
     serve_config *c = &e->c;
@@ -267,7 +313,7 @@ static int recover(engine *e, char *err, size_t err_len)
     }
     double t_load = now_s(), t_replay = t_load;
     if (have_snap) {
-        int rc = state_load(&e->s, c->state_dir, c, err, err_len);
+        int rc = state_load(&e->s, c->state_dir, c, load_window, e, err, err_len);
         if (rc)
             return rc;
         /* the log is replayed on this kernel path: on another one than the
@@ -1042,12 +1088,21 @@ static int visit_dump(void *ctx, uint64_t lsn, uint32_t type, const unsigned cha
     return 0;
 }
 
+/* --dump-log loads the state for its dimension only: no window to speak of. */
+static size_t smallest_window(void *ctx, uint64_t lsn, size_t stored)
+{
+    (void)ctx;
+    (void)lsn;
+    (void)stored;
+    return 1;
+}
+
 int engine_dump_log(const serve_config *c, FILE *out, char *err, size_t err_len)
 {
     serve_config rc = *c;
     state s;
     rc.quiet = 1;
-    if (state_load(&s, c->state_dir, &rc, err, err_len))
+    if (state_load(&s, c->state_dir, &rc, smallest_window, NULL, err, err_len))
         return -1;
     dumper dp = { out, s.d, NULL };
     state_free(&s);

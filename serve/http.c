@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -36,7 +37,17 @@ struct http_server {
     MHD_socket quiesced;          /* the listen socket after quiesce, closed at stop */
     _Atomic int draining;
     _Atomic long active;          /* requests between their first byte and their completion */
+    /* libmicrohttpd's messages on stderr, at most HTTP_LOG_PER_SECOND a second (log_mu) */
+    pthread_mutex_t log_mu;
+    long log_sec;                 /* the second the lines counted are of */
+    unsigned log_lines;           /* lines written in it */
+    unsigned long long log_dropped; /* messages not written since the last line */
 };
+
+/* libmicrohttpd's messages written on stderr, at most, a second: a client
+ * sending malformed requests in a loop makes one each, and must not flood
+ * the service's log (colb_http_protocol_errors_total counts them all). */
+#define HTTP_LOG_PER_SECOND 10
 
 /* Paths longer than this (percent-decoded) get 414 uri_too_long; the
  * longest valid one, /v1/users/ID, has 10 + --max-id-bytes (4096 at most). */
@@ -319,20 +330,77 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     atomic_fetch_sub(&h->active, 1);
 }
 
+/* libmicrohttpd's message beginning a malformed request's answer of its
+ * own (0.9.75: daemon/connection.c, transmit_error_response_len) - one per
+ * such request; other messages may come with it (a bad Content-Length is
+ * said first) or alone (a connection that failed). */
+static const char MHD_OWN_ANSWER[] = "Error processing request (HTTP response code is ";
+
+/* s as one line of the service's log into out (len bytes, cut if it
+ * must be): a backslash and every control character escaped (\n, \r,
+ * \t, \xHH), trailing whitespace dropped. */
+static void log_escape(const char *s, char *out, size_t len)
+{
+    size_t n = strlen(s), o = 0;
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    for (size_t i = 0; i < n && o + 5 < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '\\' || ch == '\n' || ch == '\r' || ch == '\t') {
+            out[o++] = '\\';
+            out[o++] = ch == '\\' ? '\\' : ch == '\n' ? 'n' : ch == '\r' ? 'r' : 't';
+        } else if (ch < 0x20 || ch == 0x7f) {
+            o += (size_t)snprintf(out + o, len - o, "\\x%02x", ch);
+        } else {
+            out[o++] = (char)ch;
+        }
+    }
+    out[o < len ? o : len - 1] = '\0';
+}
+
+/* libmicrohttpd's messages (MHD_OPTION_EXTERNAL_LOGGER): while it starts,
+ * the first one is kept for the start's error line; from then on each is
+ * one line of the service's log on stderr (`colb serve: http: ...`,
+ * escaped; none with --quiet), at most HTTP_LOG_PER_SECOND a second (the
+ * next line written says how many were not), and the malformed requests
+ * it answered itself are counted (colb_http_protocol_errors_total). Called
+ * from any of its threads. */
 static void on_log(void *cls, const char *fmt, va_list ap)
 {
     http_server *h = cls;
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
     if (h->starting) { /* the first one says why a start failed: in its one error line */
         if (!h->start_msg[0]) {
-            vsnprintf(h->start_msg, sizeof h->start_msg, fmt, ap);
+            snprintf(h->start_msg, sizeof h->start_msg, "%.*s", (int)sizeof h->start_msg - 1, msg);
             h->start_msg[strcspn(h->start_msg, "\n")] = '\0';
         }
         return;
     }
+    if (!strncmp(msg, MHD_OWN_ANSWER, sizeof MHD_OWN_ANSWER - 1))
+        atomic_fetch_add_explicit(&h->rc.m->http_protocol_errors, 1, memory_order_relaxed);
     if (h->quiet)
         return;
-    fprintf(stderr, "colb serve: http: ");
-    vfprintf(stderr, fmt, ap);
+    char line[2048];
+    log_escape(msg, line, sizeof line);
+    long sec = (long)now_s();
+    pthread_mutex_lock(&h->log_mu);
+    if (sec != h->log_sec) {
+        h->log_sec = sec;
+        h->log_lines = 0;
+    }
+    if (h->log_lines >= HTTP_LOG_PER_SECOND) {
+        h->log_dropped++;
+    } else {
+        h->log_lines++;
+        if (h->log_dropped)
+            fprintf(stderr, "colb serve: http: %s (and %llu earlier messages of libmicrohttpd not shown: at most %d a "
+                    "second)\n", line, h->log_dropped, HTTP_LOG_PER_SECOND);
+        else
+            fprintf(stderr, "colb serve: http: %s\n", line);
+        h->log_dropped = 0;
+    }
+    pthread_mutex_unlock(&h->log_mu);
 }
 
 /* The request's path with its percent-escapes decoded, as libmicrohttpd
@@ -424,6 +492,8 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
     h->request_timeout = (double)c->request_timeout;
     h->quiet = c->quiet;
     h->quiesced = MHD_INVALID_SOCKET;
+    h->log_sec = -1;
+    pthread_mutex_init(&h->log_mu, NULL);
     struct sockaddr_in a4;
     struct sockaddr_in6 a6;
     socklen_t sa_len;
@@ -441,6 +511,7 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     const struct sockaddr *sa = listen_addr(c, &a4, &a6, &sa_len, &v6, err, err_len);
     if (!sa) {
+        pthread_mutex_destroy(&h->log_mu);
         free(h);
         return -1;
     }
@@ -463,6 +534,7 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
     if (!h->d) {
         snprintf(err, err_len, "cannot listen on %s:%u: %s", c->host, c->port,
                  h->start_msg[0] ? h->start_msg : "address in use, or not an address of this machine?");
+        pthread_mutex_destroy(&h->log_mu);
         free(h);
         return -1;
     }
@@ -498,5 +570,6 @@ void http_stop(http_server *h)
     MHD_stop_daemon(h->d);
     if (h->quiesced != MHD_INVALID_SOCKET)
         close(h->quiesced);
+    pthread_mutex_destroy(&h->log_mu);
     free(h);
 }

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "bytes.h"
 #include "records.h"
 
 int state_init(state *s, const serve_config *c, char *err, size_t err_len)
@@ -247,7 +249,9 @@ static int apply_users(state *s, uint64_t lsn, const unsigned char *p, size_t le
     free(ids);
     free(lens);
     if (rc)
-        return FAIL("replaying log record %llu: %s", (unsigned long long)lsn, why);
+        return FAIL("replaying log record %llu: %s%s", (unsigned long long)lsn, why,
+                    strstr(why, "budget") ? " (a state whose policy needs more than --max-memory does not "
+                    "start: give a larger one)" : "");
     if (first != r.first_slot || added != r.n)
         return FAIL("log record %llu adds users at slot %llu, but the state has %zu users (or knows some of "
                     "them): the log does not fit the snapshot", (unsigned long long)lsn,
@@ -567,13 +571,38 @@ static int meta_u64(const char *meta, size_t n, const char *key, uint64_t *v)
     return 0;
 }
 
-int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err_len)
+/* The memory budget of loading the snapshot at path (docs/serve.md,
+ * "Memory at a start"): the file, which the reader holds whole while the
+ * policy is built from it, plus twice the policy's budget (max_memory:
+ * --max-memory, or 0 for the default budget) and 64M. Twice: the library
+ * reserves some of a policy's arrays twice while it loads them (cohort's
+ * load reserves 1.2 times its estimate for thousands of users, more for a
+ * few); 64M for the reader's own. Whether the state fits the budget is
+ * state_load's check, on the policy's estimate, as colb_policy_add_users
+ * checks it live; this budget only bounds what a hostile file can make the
+ * load allocate, and never refuses a state that fits (the library's
+ * default for a load, 8 GiB in all, refused one of 4 GiB or so). */
+static size_t load_budget(const char *path, size_t max_memory)
+{
+    struct stat sb;
+    size_t file = stat(path, &sb) == 0 && sb.st_size > 0 ? (size_t)sb.st_size : 0;
+    size_t b = max_memory ? max_memory : colb_memory_budget_default(), extra = (size_t)64 << 20;
+    if (b > (SIZE_MAX - extra) / 2 || file > SIZE_MAX - extra - 2 * b)
+        return SIZE_MAX;
+    return file + 2 * b + extra;
+}
+
+int state_load(state *s, const char *dir, serve_config *c, state_window_fn window, void *ctx, char *err,
+               size_t err_len)
 {
     char path[4200], msg[1024];
     memset(s, 0, sizeof *s);
     snprintf(path, sizeof path, "%s/snapshot.colb", dir);
     colb_snapshot_reader *r = NULL;
-    if (colb_snapshot_reader_open(path, NULL, &r, msg, sizeof msg) != COLB_OK)
+    colb_load_options lo;
+    colb_load_options_default(&lo);
+    lo.memory_budget = load_budget(path, c->pp.max_memory);
+    if (colb_snapshot_reader_open(path, &lo, &r, msg, sizeof msg) != COLB_OK)
         return FAIL("%s", msg);
     /* meta, options, users, decisions; window_log, generations (optional) */
     enum { NB = 6 };
@@ -622,9 +651,16 @@ int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err
         s->rewards = nrew;
         rc = users_load(s->users, blk[2], bl[2], err, err_len);
     }
+    size_t stored = 0; /* the snapshot's window (which its window_log block is checked against) */
     if (!rc) {
         char why[256];
-        decisions *d = decisions_load(blk[3], bl[3], s->d, users_count(s->users), why, sizeof why);
+        size_t want = 0;
+        if (window && bl[3] >= 8) {
+            uint64_t W = get_u64(blk[3]);
+            want = window(ctx, s->lsn, W > SIZE_MAX ? SIZE_MAX : (size_t)W);
+        }
+        decisions *d = decisions_load(blk[3], bl[3], s->d, users_count(s->users), want, s->next_seq, &stored, why,
+                                      sizeof why);
         if (!d)
             rc = FAIL("%s: %s", path, why);
         else {
@@ -646,20 +682,42 @@ int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err
                   (unsigned long long)format);
     if (!rc && blk[4]) {
         char why[256];
-        if (decisions_ref_load(blk[4], bl[4], decisions_window(s->dec), s->next_seq, &s->fill, &s->fill_bits, why,
-                               sizeof why))
+        if (decisions_ref_load(blk[4], bl[4], stored, s->next_seq, &s->fill, &s->fill_bits, why, sizeof why))
             rc = FAIL("%s: %s", path, why);
         else if (s->fill.lsn > s->lsn || s->fill.gen != s->gen)
             rc = FAIL("%s: block serve.window_log is malformed", path);
         s->fill_seq = s->fill.seq_from;
     }
-    if (!rc && pol != (size_t)-1 && colb_snapshot_get_policy(r, pol, &s->p) != COLB_OK)
-        rc = FAIL("%s: %s", path, colb_snapshot_reader_last_error(r));
+    /* the budget (--max-memory) bounds the state as colb_policy_add_users
+     * bounded it live, on the policy's estimate for its users: a state
+     * that fits loads, one that does not is refused as its replay would be */
+    if (!rc && pol != (size_t)-1 && c->pp.max_memory) {
+        colb_policy_params q = s->pp;
+        q.users = users_count(s->users);
+        double need = 0;
+        if (colb_policy_memory(s->policy, &q, &need) == COLB_OK && need > (double)c->pp.max_memory) {
+            char a[32], b[32];
+            colb_memory_text(a, sizeof a, need);
+            colb_memory_text(b, sizeof b, (double)c->pp.max_memory);
+            rc = FAIL("%s: the state's policy (%s, %zu users, d = %zu) needs %s, more than --max-memory %s: a state "
+                      "that needs more than the budget does not start (give a larger --max-memory)", path, s->policy,
+                      q.users, s->d, a, b);
+        }
+    }
+    colb_status pst = COLB_OK;
+    if (!rc && pol != (size_t)-1 && (pst = colb_snapshot_get_policy(r, pol, &s->p)) != COLB_OK)
+        rc = FAIL("%s: %s%s", path, colb_snapshot_reader_last_error(r),
+                  pst == COLB_ENOMEM ? " (the load's budget: the snapshot's size, twice the policy's budget "
+                  "(--max-memory, or the default one) and 64M)" : "");
     if (!rc && (s->p ? colb_policy_users(s->p) : 0) != users_count(s->users))
         rc = FAIL("%s: the policy has %zu users, the user list %zu", path, s->p ? colb_policy_users(s->p) : 0,
                   users_count(s->users));
     if (!rc && s->p && strcmp(colb_policy_name(s->p), s->policy))
         rc = FAIL("%s: holds policy '%s', its options say '%s'", path, colb_policy_name(s->p), s->policy);
+    /* the snapshot does not hold the budget (a limit of the process): this
+     * one's, for the users the log's replay and the service add */
+    if (!rc && s->p)
+        colb_policy_set_max_memory(s->p, s->pp.max_memory);
     colb_snapshot_reader_free(r);
     if (rc && s->users)
         state_free(s);

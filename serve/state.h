@@ -153,12 +153,22 @@ int state_image_log_range(const state_image *im, uint64_t *from, uint64_t *to);
 int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, size_t err_len);
 void state_image_free(state_image *im);
 
+/* The decision window a loaded state needs right after its snapshot,
+ * which covers the log up to lsn and recorded a window of `stored`
+ * decisions: the snapshot's decisions are loaded into a window of that
+ * size when it is smaller (the newest ones, as state_start's resize keeps
+ * them; the larger one is never allocated). 0, or at least `stored`: the
+ * stored one. */
+typedef size_t (*state_window_fn)(void *ctx, uint64_t lsn, size_t stored);
+
 /* Build the state from DIR/snapshot.colb. Its policy options are resolved
  * against c first (serve_config_resume: options c gives must match the stored
  * ones; the others are taken from the state); s->kernel receives the kernel
- * path the snapshot was written on. 0, or -1 with err (-2: the options given
- * do not match). */
-int state_load(state *s, const char *dir, serve_config *c, char *err, size_t err_len);
+ * path the snapshot was written on. window (NULL: the stored window) says
+ * which window to load the decisions into. 0, or -1 with err (-2: the
+ * options given do not match). */
+int state_load(state *s, const char *dir, serve_config *c, state_window_fn window, void *ctx, char *err,
+               size_t err_len);
 
 /* GET /v1/stats and GET /v1/users/ID bodies (malloc'd JSON). stats:
  * "healthy" is false when the state is fenced or `refusing` (the service

@@ -211,8 +211,21 @@ static void test_left_to_log(void **state)
         assert_int_equal(ref.bits_from, froms[f] + W < 23456 ? 23456 - W : froms[f]);
         assert_true(part_len < whole_len);
         char err[256];
-        decisions *l = decisions_load(part, part_len, D, UINT64_MAX, err, sizeof err);
+        size_t stored = 0;
+        decisions *l = decisions_load(part, part_len, D, UINT64_MAX, 0, 23456, &stored, err, sizeof err);
         assert_non_null(l);
+        assert_int_equal(stored, W);
+        /* the same loaded into smaller windows (the log's decisions put
+         * again all the same): what the whole one resized to them holds */
+        enum { SMALL = 3 };
+        static const size_t small[SMALL] = { W / 2, 777, 1 };
+        decisions *ls[SMALL];
+        for (int k = 0; k < SMALL; k++) {
+            ls[k] = decisions_load(part, part_len, D, UINT64_MAX, small[k], 23456, &stored, err, sizeof err);
+            assert_non_null(ls[k]);
+            assert_int_equal(decisions_window(ls[k]), small[k]);
+            assert_int_equal(stored, W);
+        }
         decisions_ref got;
         uint64_t *bits;
         assert_int_equal(decisions_ref_load(refb, ref_len, W, 23456, &got, &bits, err, sizeof err), 0);
@@ -223,12 +236,29 @@ static void test_left_to_log(void **state)
             decision_id id = { 2, q };
             ctx(q, x);
             decisions_put(l, id, q % 97, x);
+            for (int k = 0; k < SMALL; k++)
+                decisions_put(ls[k], id, q % 97, x);
         }
         decisions_ref_mark(l, &got, bits);
+        for (int k = 0; k < SMALL; k++)
+            decisions_ref_mark(ls[k], &got, bits);
         free(bits);
         size_t back_len;
         unsigned char *back = block_now(l, &back_len);
         assert_same_block(whole, whole_len, back, back_len);
+        for (int k = 0; k < SMALL; k++) {
+            decisions *whole_l = decisions_load(whole, whole_len, D, UINT64_MAX, 0, 23456, NULL, err, sizeof err);
+            assert_non_null(whole_l);
+            whole_l = decisions_resize(whole_l, small[k], 23456);
+            assert_non_null(whole_l);
+            size_t a_len, b_len;
+            unsigned char *a = block_now(whole_l, &a_len), *bk = block_now(ls[k], &b_len);
+            assert_same_block(a, a_len, bk, b_len);
+            free(a);
+            free(bk);
+            decisions_free(whole_l);
+            decisions_free(ls[k]);
+        }
         /* refused: another next_seq, window, a cut or longer block */
         assert_int_equal(decisions_ref_load(refb, ref_len, W, 23457, &got, &bits, err, sizeof err), -1);
         assert_non_null(strstr(err, "serve.window_log is malformed"));
@@ -259,7 +289,7 @@ static void test_capture_loads(void **state)
     unsigned char *b = block_now(r, &len);
     make(r, NULL, 23456, 24000, 2, 0); /* after the capture: not in the loaded window */
     char err[256];
-    decisions *l = decisions_load(b, len, D, UINT64_MAX, err, sizeof err);
+    decisions *l = decisions_load(b, len, D, UINT64_MAX, 0, 23456, NULL, err, sizeof err);
     assert_non_null(l);
     size_t pending = 0;
     for (uint64_t q = 1; q < 23456 + 10; q++) {
@@ -331,7 +361,9 @@ static void test_capture_other_thread(void **state)
     decisions_free(r);
 }
 
-/* A resized window keeps the newest decisions and their rewards. */
+/* A resized window keeps the newest decisions and their rewards; a saved
+ * window loaded into a smaller one holds the same as the saved one
+ * resized (and a larger or equal one asked: the saved one's size). */
 static void test_resize(void **state)
 {
     (void)state;
@@ -355,9 +387,21 @@ static void test_resize(void **state)
     assert_int_equal(decisions_image_save(hold, UINT64_MAX, &b, &len), 0);
     decisions_image_free(hold);
     char err[256];
-    decisions *l = decisions_load(b, len, D, UINT64_MAX, err, sizeof err);
+    decisions *l = decisions_load(b, len, D, UINT64_MAX, 0, 12000, NULL, err, sizeof err);
     assert_non_null(l);
     assert_int_equal(decisions_window(l), W);
+    decisions_free(l);
+    assert_non_null(l = decisions_load(b, len, D, UINT64_MAX, W + 1, 12000, NULL, err, sizeof err));
+    assert_int_equal(decisions_window(l), W);
+    decisions_free(l);
+    size_t stored = 0, rl, ll;
+    assert_non_null(l = decisions_load(b, len, D, UINT64_MAX, 4500, 12000, &stored, err, sizeof err));
+    assert_int_equal(stored, W);
+    assert_int_equal(decisions_window(l), 4500);
+    unsigned char *rb = block_now(r, &rl), *lb = block_now(l, &ll);
+    assert_same_block(rb, rl, lb, ll);
+    free(rb);
+    free(lb);
     free(b);
     decisions_free(l);
     decisions_free(r);

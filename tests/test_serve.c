@@ -21,7 +21,11 @@
  *                the server keeps serving; the bearer token;
  *   malformed_http  malformed HTTP (request line, headers, framing), by
  *                raw sockets: the documented status, JSON where the
- *                service answers, the server serving on after each;
+ *                service answers, the server serving on after each, and
+ *                libmicrohttpd's own answers counted on /metrics;
+ *   protocol_errors  libmicrohttpd's messages in the service's log: a
+ *                request it answers itself counted, one line each, at
+ *                most 10 a second;
  *   keepalive    one keep-alive connection carries hundreds of requests of
  *                every kind in sequence, and 256 connections served by one
  *                HTTP thread carry rounds of requests sent all at once:
@@ -65,7 +69,15 @@
  *   port         a port in use: one error line, exit 1, and no new state
  *                folder left behind;
  *   max_memory   --max-memory above 1024T is a usage error (one line, exit
- *                2, no state folder); the budget bounds the policy (507).
+ *                2, no state folder); the budget bounds the policy (507);
+ *   max_memory_resume  the budget bounds a policy loaded from a snapshot
+ *                or rebuilt from the log as one the server created: the
+ *                same number of users fit, then 507; a state beyond it
+ *                does not start;
+ *   smaller_window  a state resumed with a smaller --decision-window: the
+ *                newest decisions rewardable, the older ones expired, a
+ *                log after the snapshot replayed with its own window, and
+ *                the larger window never allocated.
  *
  * The kill moments are random: seeded by $COLB_TEST_SEED, else the clock
  * (printed, so that a failure can be replayed). $COLB_TEST_ONLY runs the
@@ -1469,12 +1481,83 @@ static void test_malformed_http(void **state)
     if ((status = raw_answer(s.port, req, (size_t)n, &body, &closes)) != 200 || !strstr(body, "\"slot\":0"))
         snprintf(fails + strlen(fails), sizeof fails - strlen(fails),
                  "GET /v1/users/ID of 4096 bytes, percent-encoded, with 8 KB of headers: %d %.100s\n", status, body);
+    /* libmicrohttpd's own answers are counted apart, one per request */
+    long own = 0, counted = metric(s.port, "colb_http_protocol_errors_total");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        own += !cases[i].code && cases[i].status;
+    if (counted != own)
+        snprintf(fails + strlen(fails), sizeof fails - strlen(fails),
+                 "colb_http_protocol_errors_total %ld after %ld requests libmicrohttpd answered itself\n", counted, own);
     int stopped = server_stop(&s);
     if (fails[0]) {
         print_file(s.log);
         fail_msg("%s", fails);
     }
     assert_int_equal(stopped, 0);
+}
+
+/* libmicrohttpd's messages go through the service's log: a request it
+ * answers itself (a header line without a colon: 400) is counted in
+ * colb_http_protocol_errors_total, /healthz still answers, and its message
+ * is one line `colb serve: http: ...`; a burst of 60 more is counted
+ * whole and logged at most 10 lines a second, and the line of one sent a
+ * second later says how many were not. They used to be written as libmicrohttpd wrote them,
+ * every one, and counted nowhere. Raw sockets, one connection a request,
+ * 10 s per answer. */
+static void test_protocol_errors(void **state)
+{
+    (void)state;
+    static const char bad[] = "GET /v1/stats HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n",
+                      health[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    char st[256], fails[2048] = "", *body;
+    int closes;
+    snprintf(st, sizeof st, "%s/protocol-errors", dir);
+    server s;
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind");
+    long before = metric(s.port, "colb_http_protocol_errors_total");
+    int status = raw_answer(s.port, bad, sizeof bad - 1, &body, &closes);
+    long after = metric(s.port, "colb_http_protocol_errors_total");
+    int healthy = raw_answer(s.port, health, sizeof health - 1, &body, &closes);
+    if (before != 0 || status != 400 || after != 1 || healthy != 200)
+        snprintf(fails, sizeof fails, "colb_http_protocol_errors_total %ld, then %ld after a request answered %d; "
+                 "/healthz %d\n", before, after, status, healthy);
+    double t0 = mono_s();
+    for (int i = 0; i < 60; i++)
+        raw_answer(s.port, bad, sizeof bad - 1, &body, &closes);
+    long burst_s = (long)(mono_s() - t0) + 2; /* the seconds the burst's lines may fall in */
+    usleep(1100000); /* a second later: its line says how many were not shown */
+    raw_answer(s.port, bad, sizeof bad - 1, &body, &closes);
+    long total = metric(s.port, "colb_http_protocol_errors_total");
+    if (total != 62)
+        snprintf(fails + strlen(fails), sizeof fails - strlen(fails),
+                 "colb_http_protocol_errors_total %ld after 62 such requests\n", total);
+    if ((healthy = raw_answer(s.port, health, sizeof health - 1, &body, &closes)) != 200)
+        snprintf(fails + strlen(fails), sizeof fails - strlen(fails), "/healthz %d after the burst\n", healthy);
+    assert_int_equal(server_stop(&s), 0);
+    char *log = slurp(s.log, NULL);
+    assert_non_null(log);
+    long shown = 0, said_not_shown = 0;
+    for (char *l = log, *nl; *l; l = nl + 1) {
+        nl = strchr(l, '\n');
+        if (!nl)
+            break;
+        *nl = '\0';
+        if (strncmp(l, "colb serve: ", 12))
+            snprintf(fails + strlen(fails), sizeof fails - strlen(fails), "a line not of the log: %.200s\n", l);
+        if (!strncmp(l, "colb serve: http: ", 18) && strstr(l, "Error processing request (HTTP response code is 400")) {
+            shown++;
+            said_not_shown += strstr(l, "earlier messages of libmicrohttpd not shown") != NULL;
+        }
+    }
+    if (shown < 2 || shown > 10 * burst_s + 1 || shown >= 62 || said_not_shown < 1)
+        snprintf(fails + strlen(fails), sizeof fails - strlen(fails),
+                 "%ld lines of libmicrohttpd's 62 messages, 61 of them in a burst of ~%ld s (%ld saying how many "
+                 "were not shown)\n", shown, burst_s, said_not_shown);
+    free(log);
+    if (fails[0]) {
+        print_file(s.log);
+        fail_msg("%s", fails);
+    }
 }
 
 /* Snapshots taken while cohort serves 40 batches of 200 chooses and their
@@ -2888,17 +2971,270 @@ static void test_max_memory(void **state)
     assert_true(limited);
 }
 
+/* Users u<from>, u<from + 1>, ... added one per choose until one is
+ * refused as 507 user_limit by the memory budget, or `most` were added:
+ * how many were added; -1 with ka_err on any other answer. */
+static int add_users_until_full(int port, int from, int most)
+{
+    hconn c;
+    char body[128], what[64], *ans;
+    int added = -1;
+    if (hconnect(&c, port)) {
+        snprintf(ka_err, sizeof ka_err, "cannot connect to port %d", port);
+        goto done;
+    }
+    for (int i = from; i < from + most; i++) {
+        snprintf(body, sizeof body, "{\"user\":\"u%d\",\"contexts\":[[1,0],[0,1]]}", i);
+        snprintf(what, sizeof what, "choose for new user u%d", i);
+        int st = hsend(&c, "POST", "/v1/choose", body) ? -1 : hread(&c, 20, what, &ans);
+        if (st == 507 && json_error(ans, "user_limit") && strstr(ans, "budget")) {
+            added = i - from;
+            goto done;
+        }
+        if (st != 200) {
+            if (st > 0)
+                snprintf(ka_err, sizeof ka_err, "%s: %d %.200s", what, st, ans);
+            goto done;
+        }
+    }
+    added = most;
+done:
+    if (c.fd >= 0)
+        close(c.fd);
+    return added;
+}
+
+/* --max-memory is a limit of the process, not stored in the state: after
+ * a restart it bounds the policy loaded from the snapshot (and the one the
+ * log's replay rebuilds) as it bounds one the server created. A server
+ * that creates the state takes n users within 32K; one that resumes a state
+ * of 3 users with the same budget takes the same n in all (the state at
+ * the budget loads), and after a SIGKILL (the users since in the log) none
+ * more. Without --max-memory (the default budget, which users added
+ * online are not checked against) it takes more; the state then needs
+ * more than 32K, and a start with --max-memory 32K is refused (exit 1,
+ * naming --max-memory), whether the log's replay or the snapshot's load
+ * goes beyond it; a cohort state filled to its budget resumes with it.
+ * The loaded policy used to have no budget: users beyond it were added
+ * without end, and such states started. Bounded: 2,000 users per
+ * server. */
+static void test_max_memory_resume(void **state)
+{
+    (void)state;
+    enum { MOST = 2000 };
+    char st[256];
+    server s;
+    snprintf(st, sizeof st, "%s/max-memory-new", dir);
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --max-memory 32K");
+    int n = add_users_until_full(s.port, 0, MOST);
+    assert_int_equal(server_stop(&s), 0);
+    if (n <= 3 || n >= MOST)
+        fail_msg("a new state with --max-memory 32K took %d users (%s)", n, ka_err);
+    snprintf(st, sizeof st, "%s/max-memory-resumed", dir);
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --max-memory 32K");
+    int first = add_users_until_full(s.port, 0, 3);
+    assert_int_equal(server_stop(&s), 0);
+    assert_int_equal(first, 3);
+    start_or_fail(&s, st, "--max-memory 32K");
+    int more = add_users_until_full(s.port, 3, MOST);
+    server_kill(&s); /* the users added since the last snapshot are in the log only */
+    if (more < 0)
+        fail_msg("%s", ka_err);
+    if (3 + more != n)
+        fail_msg("resumed with --max-memory 32K, the state of 3 users took %d more (%d in all; a new state "
+                 "took %d)", more, 3 + more, n);
+    start_or_fail(&s, st, "--max-memory 32K");
+    int after_kill = add_users_until_full(s.port, n, 1);
+    assert_int_equal(server_stop(&s), 0);
+    if (after_kill != 0)
+        fail_msg("after a SIGKILL and a restart with --max-memory 32K, %d more users (%s)", after_kill, ka_err);
+    start_or_fail(&s, st, "");
+    int unbounded = add_users_until_full(s.port, n, 10);
+    server_kill(&s); /* the snapshot holds n users, the log 10 more */
+    if (unbounded != 10)
+        fail_msg("resumed without --max-memory: %d of 10 new users (%s)", unbounded, ka_err);
+    /* a state that needs more than the budget does not start: neither when
+     * the log's replay adds the users beyond it, nor when the snapshot
+     * holds them (the load's budget is the file plus --max-memory) */
+    for (int held = 0; held < 2; held++) {
+        int code = 0;
+        if (server_start(&s, st, "--max-memory 32K", &code) == 0) {
+            server_stop(&s);
+            fail_msg("a state of %d users (%s) started with --max-memory 32K", n + 10,
+                     held ? "in the snapshot" : "10 of them in the log");
+        }
+        char *log = slurp(s.log, NULL);
+        int said = log && strstr(log, "--max-memory") && strstr(log, "budget");
+        if (code != 1 || !said)
+            fail_msg("a state beyond --max-memory 32K (%s): exit %d, stderr: %s", held ? "in the snapshot" : "in the log",
+                     code, log ? log : "");
+        free(log);
+        if (!held) { /* the users into the snapshot */
+            start_or_fail(&s, st, "");
+            assert_int_equal(server_stop(&s), 0);
+        }
+    }
+    /* cohort's load reserves more than its estimate (1.2 times and up):
+     * a cohort state filled to its budget resumes with that budget all
+     * the same, and takes no more users */
+    snprintf(st, sizeof st, "%s/max-memory-cohort", dir);
+    start_or_fail(&s, st, "--dim 2 --policy cohort --max-memory 256K");
+    n = add_users_until_full(s.port, 0, MOST);
+    assert_int_equal(server_stop(&s), 0);
+    if (n <= 3 || n >= MOST)
+        fail_msg("a new cohort state with --max-memory 256K took %d users (%s)", n, ka_err);
+    start_or_fail(&s, st, "--max-memory 256K");
+    more = add_users_until_full(s.port, n, 1);
+    assert_int_equal(server_stop(&s), 0);
+    if (more != 0)
+        fail_msg("a cohort state filled to --max-memory 256K, resumed with it, took %d more users (%s)", more, ka_err);
+}
+
+/* Rewards for the decisions named in `asked` (space-separated) on a new
+ * connection: 0 when `applied` were applied and the conflicts' codes are
+ * `want` (in order, each followed by a space); else -1 with ka_err. */
+static int rewards_answer(int port, const char *asked, long applied, const char *want)
+{
+    static char ids[16][32];
+    size_t idx[16], n = 0;
+    char buf[512], codes[512];
+    snprintf(buf, sizeof buf, "%s", asked);
+    for (char *t = strtok(buf, " "); t && n < 16; t = strtok(NULL, " "), n++) {
+        snprintf(ids[n], sizeof ids[n], "%s", t);
+        idx[n] = n;
+    }
+    hconn c;
+    long a = hconnect(&c, port) ? -1 : reward_batch(&c, ids, idx, n, codes, sizeof codes);
+    if (c.fd >= 0)
+        close(c.fd);
+    if (a < 0)
+        return -1;
+    if (a != applied || strcmp(codes, want)) {
+        snprintf(ka_err, sizeof ka_err, "rewards for %.100s: %ld applied, conflicts \"%.100s\"; expected %ld, \"%.100s\"", asked,
+                 a, codes, applied, want);
+        return -1;
+    }
+    return 0;
+}
+
+/* The peak virtual memory of process pid (VmPeak, kB); -1 if unknown. */
+static long vm_peak_kb(pid_t pid)
+{
+    char p[64], line[256];
+    long kb = -1;
+    snprintf(p, sizeof p, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(p, "r");
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmPeak:", 7))
+            kb = atol(line + 7);
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+/* A state resumed with a smaller --decision-window than it was written
+ * with: the newest decisions stay rewardable, the older ones are
+ * expired_decision; a log that goes on after the snapshot with a start of
+ * the larger window (a SIGKILL) replays with it (its reward for a decision
+ * the smaller one would not hold applies as it did live). Then the
+ * snapshot's window is loaded at the smaller size directly: a state of a
+ * window of 2^24 decisions (738 MB of address space at d = 2, some 150 MB
+ * touched while its snapshot is written) resumed with 16 peaks at the
+ * virtual memory of a new state with 16, within a quarter of that (it used to
+ * allocate the stored window, then resize it; not measured against an
+ * AddressSanitizer build, whose shadow memory VmPeak counts). Bounded:
+ * eight servers, a few requests each. */
+static void test_smaller_window(void **state)
+{
+    (void)state;
+    char st[256], body[2048], *ans;
+    server s;
+    hconn c;
+    snprintf(st, sizeof st, "%s/smaller-window", dir);
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --decision-window 64");
+    size_t w = (size_t)snprintf(body, sizeof body, "{\"contexts\":[[1,0],[0,1]],\"users\":[");
+    for (int u = 0; u < 100; u++) /* decisions 1-1 to 1-100; the window holds 1-37 to 1-100 */
+        w += (size_t)snprintf(body + w, sizeof body - w, "%s\"u%d\"", u ? "," : "", u);
+    snprintf(body + w, sizeof body - w, "]}");
+    int bad = hconnect(&c, s.port) || expect_ok(&c, "POST", "/v1/choose/batch", body, NULL);
+    if (c.fd >= 0)
+        close(c.fd);
+    assert_int_equal(server_stop(&s), 0);
+    if (bad)
+        fail_msg("%s", ka_err);
+    start_or_fail(&s, st, "--decision-window 64");
+    bad = rewards_answer(s.port, "1-50", 1, "");
+    server_kill(&s); /* the log after the snapshot: generation 2's start (window 64), the reward */
+    if (bad)
+        fail_msg("%s", ka_err);
+    start_or_fail(&s, st, "--decision-window 16");
+    bad = rewards_answer(s.port, "1-100 1-85 1-84 1-50 1-37", 2, "expired_decision expired_decision expired_decision ");
+    if (!bad) {
+        bad = hconnect(&c, s.port) || expect_ok(&c, "GET", "/v1/stats", NULL, &ans);
+        if (!bad && !strstr(ans, "\"decision_window\":16,")) {
+            snprintf(ka_err, sizeof ka_err, "stats after a start with --decision-window 16: %.300s", ans);
+            bad = 1;
+        }
+        if (c.fd >= 0)
+            close(c.fd);
+    }
+    assert_int_equal(server_stop(&s), 0);
+    if (bad)
+        fail_msg("resumed with --decision-window 16 after a SIGKILL: %s", ka_err);
+    /* after a SIGTERM (nothing in the log after the snapshot): loaded at
+     * 4 of the 16 it was written with */
+    start_or_fail(&s, st, "--decision-window 4");
+    bad = rewards_answer(s.port, "1-100 1-97 1-96 1-85", 1, "already_rewarded expired_decision expired_decision ");
+    assert_int_equal(server_stop(&s), 0);
+    if (bad)
+        fail_msg("resumed with --decision-window 4: %s", ka_err);
+
+    /* the memory: a window of 2^24 decisions, resumed with 16 */
+    snprintf(st, sizeof st, "%s/smaller-window-big", dir);
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --decision-window 16777216");
+    bad = hconnect(&c, s.port) ||
+          expect_ok(&c, "POST", "/v1/choose", "{\"user\":\"a\",\"contexts\":[[1,0],[0,1]]}", NULL);
+    if (c.fd >= 0)
+        close(c.fd);
+    assert_int_equal(server_stop(&s), 0);
+    if (bad)
+        fail_msg("%s", ka_err);
+    snprintf(body, sizeof body, "%s/smaller-window-new", dir);
+    start_or_fail(&s, body, "--dim 2 --policy linucb-ind --decision-window 16");
+    long fresh = vm_peak_kb(s.pid);
+    assert_int_equal(server_stop(&s), 0);
+    start_or_fail(&s, st, "--decision-window 16");
+    long resumed = vm_peak_kb(s.pid);
+    bad = rewards_answer(s.port, "1-1", 1, "");
+    assert_int_equal(server_stop(&s), 0);
+    if (bad)
+        fail_msg("resumed from a window of 2^24 with 16: %s", ka_err);
+    long window_kb = 16777216L * (8 * 2 + 28) / 1024;
+    print_message("smaller_window: VmPeak %ld kB resumed from a window of 2^24 with 16, %ld kB new with 16 (the "
+                  "large window: %ld kB)\n", resumed, fresh, window_kb);
+#if defined(__SANITIZE_ADDRESS__)
+    (void)window_kb;
+#else
+    if (fresh > 0 && resumed > fresh + window_kb / 4)
+        fail_msg("resumed from a window of 2^24 decisions with --decision-window 16, the server peaked at %ld kB of "
+                 "virtual memory; a new state with 16: %ld kB (the large window: %ld kB)", resumed, fresh, window_kb);
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_port_in_use, kill_leftovers),
         cmocka_unit_test_teardown(test_max_memory, kill_leftovers),
+        cmocka_unit_test_teardown(test_max_memory_resume, kill_leftovers),
+        cmocka_unit_test_teardown(test_smaller_window, kill_leftovers),
         cmocka_unit_test_teardown(test_integration, kill_leftovers),
         cmocka_unit_test_teardown(test_applier_class, kill_leftovers),
         cmocka_unit_test_teardown(test_crash, kill_leftovers),
         cmocka_unit_test_teardown(test_bad_requests, kill_leftovers),
         cmocka_unit_test_teardown(test_keepalive, kill_leftovers),
         cmocka_unit_test_teardown(test_malformed_http, kill_leftovers),
+        cmocka_unit_test_teardown(test_protocol_errors, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_replay, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_window, kill_leftovers),
         cmocka_unit_test_teardown(test_decision_codes, kill_leftovers),

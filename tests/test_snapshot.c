@@ -1664,7 +1664,10 @@ static void test_add_users_every_policy(void **state)
 
 /* Users added online count against the memory budget as at creation: a
  * policy made within 1 MiB is refused 200,000 more users (ENOMEM, none
- * added), and takes a few. */
+ * added), and takes a few. The budget is not saved: the policy loaded
+ * from a snapshot has none (params.max_memory 0) and takes them, until
+ * colb_policy_set_max_memory gives it one; a budget below what the policy
+ * holds keeps its users and refuses more. */
 static void test_add_users_budget(void **state)
 {
     (void)state;
@@ -1687,6 +1690,32 @@ static void test_add_users_budget(void **state)
         assert_int_equal(colb_policy_users(p), 2);
         assert_ok(colb_policy_add_users(p, 3, NULL));
         assert_int_equal(colb_policy_users(p), 5);
+        size_t len = 0;
+        assert_status(colb_policy_save_buffer(p, NULL, 0, &len, msg, sizeof msg), COLB_ERANGE);
+        void *buf = malloc(len);
+        assert_non_null(buf);
+        assert_ok(colb_policy_save_buffer(p, buf, len, &len, msg, sizeof msg));
+        colb_policy *q = NULL, *r = NULL;
+        assert_ok(colb_policy_load_buffer(buf, len, NULL, &q, msg, sizeof msg));
+        assert_ok(colb_policy_load_buffer(buf, len, NULL, &r, msg, sizeof msg));
+        free(buf);
+        assert_int_equal(colb_policy_params_of(q)->max_memory, 0);
+        assert_ok(colb_policy_add_users(q, 2000, NULL)); /* no budget: the default is not applied here */
+        assert_ok(colb_policy_set_max_memory(r, (size_t)1 << 20));
+        assert_int_equal(colb_policy_params_of(r)->max_memory, (size_t)1 << 20);
+        st = colb_policy_add_users(r, 200000, NULL);
+        if (st != COLB_ENOMEM || !strstr(colb_policy_last_error(r), "budget"))
+            fail_msg("%s, loaded, budget set: 200,000 users more within 1 MiB: %s '%s'", names[i],
+                     colb_status_name(st), colb_policy_last_error(r));
+        assert_int_equal(colb_policy_users(r), 5);
+        assert_ok(colb_policy_set_max_memory(r, 1024)); /* below what it holds: kept, no growth */
+        assert_status(colb_policy_add_users(r, 1, NULL), COLB_ENOMEM);
+        assert_int_equal(colb_policy_users(r), 5);
+        assert_ok(colb_policy_set_max_memory(r, 0)); /* none (the default, not applied by add_users) */
+        assert_ok(colb_policy_add_users(r, 1, NULL));
+        assert_status(colb_policy_set_max_memory(NULL, 1), COLB_EINVAL);
+        colb_policy_free(q);
+        colb_policy_free(r);
         colb_policy_free(p);
     }
 }

@@ -287,6 +287,18 @@ colb_status colb_policy_add_users(colb_policy *p, size_t n, const size_t *labels
 /* The number of users N (grows with colb_policy_add_users). */
 size_t colb_policy_users(const colb_policy *p);
 
+/* Set p's memory budget (params.max_memory) for what it allocates from
+ * now on: colb_policy_add_users refuses users beyond it (COLB_ENOMEM, p
+ * unchanged) and begin_round a K beyond it. 0 means
+ * colb_memory_budget_default(), as at creation (which add_users does not
+ * apply: see above). The budget is a limit of the process, not part of the
+ * policy's state: a snapshot does not store it, and a loaded policy has 0
+ * until the process that loaded it gives its own here (e.g. a service that
+ * resumes and goes on adding users). p keeps what it holds, even when that
+ * is more than the new budget; only growth is refused. Errors: COLB_EINVAL
+ * (NULL p). Thread safety: a change of p (one thread at a time). O(1). */
+colb_status colb_policy_set_max_memory(colb_policy *p, size_t max_memory);
+
 /* ---- one observation outside a round (issue 16) ------------------------ */
 
 /* Update user u's learning with one observation: reward y for context x

@@ -17,7 +17,7 @@
  * default must reproduce the behaviour of files that lack it); this check
  * fails the build until the table has been looked at. Not stored, on
  * purpose: true_cluster (stored as the policy's labels), max_memory (a
- * limit of the process that loads, given by colb_load_options) and threads
+ * limit of the process that loads: colb_policy_set_max_memory) and threads
  * (the loading process's; decisions do not depend on them). */
 #if defined(__LP64__)
 _Static_assert(sizeof(colb_policy_params) == 264,

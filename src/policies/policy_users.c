@@ -1,6 +1,7 @@
 /* policy_users.c - users added online (colb_policy_add_users): the generic
  * layer grows its per-user arrays around the policy's add_users hook
- * (policy_impl.h), which grows the policy's own state all or nothing. */
+ * (policy_impl.h), which grows the policy's own state all or nothing; and
+ * the memory budget they are checked against (colb_policy_set_max_memory). */
 #include <stdio.h>
 #include <string.h>
 
@@ -8,6 +9,14 @@
 #include "policies/policy_impl.h"
 
 size_t colb_policy_users(const colb_policy *p) { return p ? p->N : 0; }
+
+colb_status colb_policy_set_max_memory(colb_policy *p, size_t max_memory)
+{
+    if (!p)
+        return COLB_EINVAL;
+    p->pp.max_memory = max_memory;
+    return COLB_OK;
+}
 
 colb_status colb_policy_add_users(colb_policy *p, size_t n, const size_t *labels)
 {
