@@ -1714,6 +1714,8 @@ static void test_add_users_budget(void **state)
         assert_ok(colb_policy_set_max_memory(r, 0)); /* none (the default, not applied by add_users) */
         assert_ok(colb_policy_add_users(r, 1, NULL));
         assert_status(colb_policy_set_max_memory(NULL, 1), COLB_EINVAL);
+        assert_status(colb_policy_set_max_memory(r, SIZE_MAX), COLB_ERANGE); /* > 1024T */
+        assert_int_equal(colb_policy_params_of(r)->max_memory, 0);
         colb_policy_free(q);
         colb_policy_free(r);
         colb_policy_free(p);

@@ -296,7 +296,7 @@ size_t colb_policy_users(const colb_policy *p);
  * until the process that loaded it gives its own here (e.g. a service that
  * resumes and goes on adding users). p keeps what it holds, even when that
  * is more than the new budget; only growth is refused. Errors: COLB_EINVAL
- * (NULL p). Thread safety: a change of p (one thread at a time). O(1). */
+ * (NULL p), COLB_ERANGE (more than COLB_MEMORY_MAX, colb/limits.h). Thread safety: a change of p (one thread at a time). O(1). */
 colb_status colb_policy_set_max_memory(colb_policy *p, size_t max_memory);
 
 /* ---- one observation outside a round (issue 16) ------------------------ */

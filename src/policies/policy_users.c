@@ -14,6 +14,8 @@ colb_status colb_policy_set_max_memory(colb_policy *p, size_t max_memory)
 {
     if (!p)
         return COLB_EINVAL;
+    if ((double)max_memory > COLB_MEMORY_MAX)
+        return colb__err(p->err, COLB_ERANGE, "max-memory %zu bytes is more than 1024T", max_memory);
     p->pp.max_memory = max_memory;
     return COLB_OK;
 }
