@@ -240,13 +240,13 @@ static void test_fuzz_seeds_are_the_experiments(void **state)
     assert_true(n >= 6);
 }
 
-/* No shipped experiment file sets an option that the environment of no
- * reading it applies to reads (a top-level key: of some reading; a key of
- * [reading R]: of R): colb run refuses such an option on the command line,
- * and tolerates it in files only for readings of several environments. */
-static void test_experiments_set_only_options_their_env_reads(void **state)
+/* Every key that a shipped experiment file sets (but in [quick]) is read,
+ * as `reads` tells, in some reading it applies to (a top-level key: any
+ * reading; a key of [reading R]: R); `sweep` stands for the swept option
+ * when map_sweep. Fails naming the file, the key and `whose` otherwise. */
+static void shipped_keys_are_read(int (*reads)(const run_config *, const char *), int map_sweep,
+                                  const char *whose)
 {
-    (void)state;
     FILE *p = popen("ls experiments/*.conf experiments/extra/*.conf 2>/dev/null", "r");
     assert_non_null(p);
     char list[8192];
@@ -262,9 +262,7 @@ static void test_experiments_set_only_options_their_env_reads(void **state)
         experiment_finish(e);
         char *text = slurp(path, NULL), section[NAME_LEN + 16] = "";
         assert_non_null(text);
-        size_t lineno = 0;
         for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-            lineno++;
             if (l[0] == '[') {
                 snprintf(section, sizeof section, "%.*s", (int)strcspn(l + 1, "]"), l + 1);
                 continue;
@@ -273,13 +271,15 @@ static void test_experiments_set_only_options_their_env_reads(void **state)
             snprintf(key, sizeof key, "%.*s", (int)strcspn(l, " \t="), l);
             if (!option_known(key) || !strcmp(section, "quick"))
                 continue;
+            if (map_sweep && !strcmp(key, "sweep")) /* the swept option is read as the option itself */
+                snprintf(key, sizeof key, "%s", e->cfg[0].sweep_key);
             int used = 0;
             for (size_t r = 0; r < e->n_readings && !used; r++)
                 if (!section[0] || !strcmp(section + 8, e->reading[r]))
-                    used = config_env_uses(&e->cfg[r], key);
+                    used = reads(&e->cfg[r], key);
             if (!used)
-                fail_msg("%s: '%s' (in %s) is read by the environment of none of its readings", path, key,
-                         section[0] ? section : "the top level");
+                fail_msg("%s: '%s' (in %s) is read by the %s of none of its readings", path, key,
+                         section[0] ? section : "the top level", whose);
         }
         free(text);
         free(e);
@@ -287,54 +287,27 @@ static void test_experiments_set_only_options_their_env_reads(void **state)
     assert_true(files >= 14);
 }
 
+/* No shipped experiment file sets an option that the environment of no
+ * reading it applies to reads: colb run refuses such an option on the
+ * command line, and tolerates it in files only for readings of several
+ * environments. */
+static void test_experiments_set_only_options_their_env_reads(void **state)
+{
+    (void)state;
+    shipped_keys_are_read(config_env_uses, 0, "environment");
+}
+
 /* No shipped experiment file sets an option that no policy of the readings
- * it applies to reads, as they set it (a top-level key: of some reading; a
- * key of [reading R]: of R; config_policies_use): colb run refuses such an
- * option on the command line, and tolerates it in files only because a
- * file's top level serves readings of other policies. (diversify-pmlb.conf
- * set delta = 0.4, which neither PMLB with LinUCB learners nor the pooled
- * learner reads on the fixed width, and which is the default anyway.) */
+ * it applies to reads, as they set it (config_policies_use): colb run
+ * refuses such an option on the command line, and tolerates it in files
+ * only because a file's top level serves readings of other policies.
+ * (diversify-pmlb.conf set delta = 0.4, which neither PMLB with LinUCB
+ * learners nor the pooled learner reads on the fixed width, and which is
+ * the default anyway.) */
 static void test_experiments_set_only_options_their_policies_read(void **state)
 {
     (void)state;
-    FILE *p = popen("ls experiments/*.conf experiments/extra/*.conf 2>/dev/null", "r");
-    assert_non_null(p);
-    char list[8192];
-    size_t got = fread(list, 1, sizeof list - 1, p);
-    list[got] = '\0';
-    pclose(p);
-    int files = 0;
-    for (char *path = strtok(list, "\n"); path; path = strtok(NULL, "\n"), files++) {
-        experiment *e = fresh();
-        char err[ERR_LEN];
-        if (experiment_load(e, path, err, sizeof err))
-            fail_msg("%s", err);
-        experiment_finish(e);
-        char *text = slurp(path, NULL), section[NAME_LEN + 16] = "";
-        assert_non_null(text);
-        for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-            if (l[0] == '[') {
-                snprintf(section, sizeof section, "%.*s", (int)strcspn(l + 1, "]"), l + 1);
-                continue;
-            }
-            char key[NAME_LEN];
-            snprintf(key, sizeof key, "%.*s", (int)strcspn(l, " \t="), l);
-            if (!option_known(key) || !strcmp(section, "quick"))
-                continue;
-            if (!strcmp(key, "sweep")) /* the swept option is read as the option itself */
-                snprintf(key, sizeof key, "%s", e->cfg[0].sweep_key);
-            int used = 0;
-            for (size_t r = 0; r < e->n_readings && !used; r++)
-                if (!section[0] || !strcmp(section + 8, e->reading[r]))
-                    used = config_policies_use(&e->cfg[r], key);
-            if (!used)
-                fail_msg("%s: '%s' (in %s) is read by the policies of none of its readings", path, key,
-                         section[0] ? section : "the top level");
-        }
-        free(text);
-        free(e);
-    }
-    assert_true(files >= 14);
+    shipped_keys_are_read(config_policies_use, 1, "policies");
 }
 
 /* Which policies read an option, as set (config_policies_use): the
