@@ -719,64 +719,48 @@ static int policy_may_read(const char *policy, const option_def *o)
     return colb_policy_param_used(policy, n) != 0; /* -1, a key the library lacks: taken as read */
 }
 
-/* Whether policy `policy` (a name or an alias) reads option o in the one
- * setting c (no sweep applied): policy_may_read, and the settings under
- * which it does, as the library computes (measured in src/):
- *   - the shared width: `width` unless --tune 1 (the tuning runs every
- *     policy on a fixed width) or CLUB on its own width (club-own-alpha,
- *     set by club-alpha, or club-tune); `alpha` also only when the width is
- *     fixed;
- *   - delta, learner-noise, norm-bound: the OFUL radius, which is the width
- *     only with width = oful (the same with Thompson sampling: its draws'
- *     scale is the width); besides, delta sets CMLB's T_explore (SCLB's
- *     phases are CMLBs), the radii of CMLB's data threshold (cmlb-gamma 0;
- *     SCLB's always) read all three, and so do PMLB's ALB-norm bounds,
- *     which its info reports; cohort's tests read the noise scale;
- *   - cmlb-threshold: CMLB only without a cmlb-gamma of its own;
- *   - club-alpha: CLUB on its own width, and club-alpha, club-alpha2 not
- *     with club-tune 1, which chooses them;
- *   - the burn-ins and repeats of a tuning: only with that tuning. */
-static int policy_reads(const run_config *c, const char *policy, const option_def *o)
+/* 1 for the tool's own options of the policies: the tunings. */
+static int of_tunings(const char *n)
 {
-    if (colb_policy_resolve(policy))
-        policy = colb_policy_resolve(policy);
-    if (!policy_may_read(policy, o))
-        return 0;
-    const colb_policy_params *pp = &c->sim.policy;
+    return !strcmp(n, "tune") || !strcmp(n, "tune-burn-in") || !strcmp(n, "tune-repeats") ||
+           !strcmp(n, "club-tune") || !strcmp(n, "club-burn-in") || !strcmp(n, "club-tune-repeats");
+}
+
+/* Whether some policy of the one setting c (no sweep applied) reads option
+ * o as set there. The library's keys as the library says
+ * (colb_sim_spec_param_read: the shared width only when it is in force, the
+ * OFUL radius's keys only with width = oful, ..., with the tunings of c);
+ * -1, which it cannot tell, is taken as read. The tunings, the tool's own:
+ * by the policies they tune (policy_may_read), their burn-ins and repeats
+ * only with that tuning on. */
+static int setting_reads(const run_config *c, const option_def *o)
+{
     const char *n = o->name;
-    int club = !strcmp(policy, "club"), cmlb = !strcmp(policy, "cmlb"), sclb = !strcmp(policy, "sclb");
-    int own = club && (pp->club_own_alpha || c->club_tune); /* CLUB's own width, not the shared one */
-    int shared = !own && !c->tune;                           /* the width options in force */
-    int oful = shared && pp->learner.width == COLB_WIDTH_OFUL;
-    int data = pp->cmlb_threshold == COLB_THRESHOLD_DATA;
-    int radii = (cmlb && data && pp->cmlb_gamma <= 0.0) || (sclb && data);
-    int alb = !strcmp(policy, "pmlb") && pp->pmlb_learner == COLB_PMLB_ALB_NORM;
-    if (!strcmp(n, "tune-burn-in") || !strcmp(n, "tune-repeats"))
-        return c->tune;
-    if (!strcmp(n, "club-burn-in") || !strcmp(n, "club-tune-repeats"))
-        return c->club_tune;
-    if (!strcmp(n, "width"))
-        return shared;
-    if (!strcmp(n, "alpha"))
-        return shared && pp->learner.width == COLB_WIDTH_FIXED;
-    if (!strcmp(n, "delta"))
-        return oful || cmlb || sclb || alb;
-    if (!strcmp(n, "learner-noise"))
-        return oful || radii || alb || !strcmp(policy, "cohort");
-    if (!strcmp(n, "norm-bound"))
-        return oful || radii || alb;
-    if (!strcmp(n, "cmlb-threshold"))
-        return sclb || pp->cmlb_gamma <= 0.0;
-    if (!strcmp(n, "club-alpha"))
-        return pp->club_own_alpha && !c->club_tune;
-    if (!strcmp(n, "club-alpha2"))
-        return !c->club_tune;
-    return 1;
+    if (of_tunings(n)) {
+        if ((!strcmp(n, "tune-burn-in") || !strcmp(n, "tune-repeats")) && !c->tune)
+            return 0;
+        if ((!strcmp(n, "club-burn-in") || !strcmp(n, "club-tune-repeats")) && !c->club_tune)
+            return 0;
+        for (size_t p = 0; p < c->n_policies; p++) {
+            const char *policy = colb_policy_resolve(c->policies[p]);
+            if (policy_may_read(policy ? policy : c->policies[p], o))
+                return 1;
+        }
+        return 0;
+    }
+    const char *names[MAX_POLICIES];
+    colb_sim_spec s = c->sim;
+    for (size_t p = 0; p < c->n_policies; p++)
+        names[p] = c->policies[p];
+    s.policies = names;
+    s.n_policies = c->n_policies;
+    unsigned tuned = (c->tune ? COLB_TUNED_WIDTH : 0u) | (c->club_tune ? COLB_TUNED_CLUB : 0u);
+    return colb_sim_spec_param_read(&s, n, tuned) != 0;
 }
 
 /* Which policies read option `name`, and under which settings, for --help
- * (policy_reads), where a plain list (option_policies_text) would not say
- * it all. */
+ * (setting_reads, colb_sim_spec_param_read), where a plain list
+ * (option_policies_text) would not say it all. */
 static const struct read_by {
     const char *name, *text;
 } READ_BY[] = {
@@ -842,8 +826,7 @@ int config_policies_use(const run_config *c, const char *key)
             }
             at = s;
         }
-        for (size_t p = 0; p < at->n_policies && !used; p++)
-            used = policy_reads(at, at->policies[p], o);
+        used = setting_reads(at, o);
     }
     free(s);
     return used;

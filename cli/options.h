@@ -122,8 +122,9 @@ void option_policies_text(const char *key, char *out, size_t len);
 
 /* 1 when some setting of c (each value of its sweep) has a policy that
  * reads option `key` as it is set there (the shared width's alpha only with
- * width = fixed, club-burn-in only with club-tune = 1, ...: options.c,
- * policy_reads); 1 for an option not of the policies. */
+ * width = fixed, club-burn-in only with club-tune = 1, ...: the library's
+ * colb_sim_spec_param_read for its keys, options.c setting_reads for the
+ * tunings); 1 for an option not of the policies. */
 int config_policies_use(const run_config *c, const char *key);
 
 /* The one-line message for option `key` that no policy of the settings

@@ -1,7 +1,8 @@
 /* test_params.c - parameters by name (colb/params.h): every key of the
  * policy, environment and run tables reads back its default, takes values
  * of its type within its range and refuses the others without changing
- * the struct; which policies read which keys; a simulation specified only
+ * the struct; which policies read which keys, and which keys the
+ * policies of a spec read as it is set; a simulation specified only
  * through keys equals one specified through the struct. */
 #include "testutil.h"
 
@@ -365,6 +366,102 @@ static void test_sim_by_keys(void **state)
     colb_sim_result_free(rb);
 }
 
+/* Which keys the policies of a spec read as it is set
+ * (colb_sim_spec_param_read): the width's keys by the width in force, the
+ * OFUL radius's by width = oful, CMLB's threshold, CLUB's own width and
+ * the tunings; errors. */
+static int reads(colb_sim_spec *s, const char *policies, const char *key, unsigned tuned)
+{
+    static char buf[128];
+    static const char *names[8];
+    size_t n = 0;
+    snprintf(buf, sizeof buf, "%s", policies);
+    for (char *w = strtok(buf, " "); w && n < 8; w = strtok(NULL, " "))
+        names[n++] = w;
+    assert_int_equal(colb_sim_spec_set_policies(s, names, n), COLB_OK);
+    return colb_sim_spec_param_read(s, key, tuned);
+}
+
+static void set_key(colb_sim_spec *s, const char *key, const char *value)
+{
+    assert_int_equal(colb_sim_spec_set(s, key, value, NULL, 0), COLB_OK);
+}
+
+static void test_sim_reads(void **state)
+{
+    (void)state;
+    colb_sim_spec s;
+    colb_sim_spec_default(&s);
+    /* the width: oful reads the radius's keys, not alpha */
+    set_key(&s, "width", "oful");
+    assert_int_equal(reads(&s, "linucb-ind", "width", 0), 1);
+    assert_int_equal(reads(&s, "linucb-ind", "alpha", 0), 0);
+    assert_int_equal(reads(&s, "linucb-ind", "delta", 0), 1);
+    assert_int_equal(reads(&s, "linucb-ind", "learner-noise", 0), 1);
+    assert_int_equal(reads(&s, "linucb-ind", "norm-bound", 0), 1);
+    assert_int_equal(reads(&s, "linucb-ind", "lambda", 0), 1);
+    /* fixed: alpha, not the radius (but CMLB's T_explore reads delta,
+     * cohort's tests the noise) */
+    set_key(&s, "width", "fixed");
+    assert_int_equal(reads(&s, "linucb-ind", "alpha", 0), 1);
+    assert_int_equal(reads(&s, "linucb-ind", "delta", 0), 0);
+    assert_int_equal(reads(&s, "linucb-ind", "learner-noise", 0), 0);
+    assert_int_equal(reads(&s, "linucb-ind", "norm-bound", 0), 0);
+    assert_int_equal(reads(&s, "linucb-ind cmlb", "delta", 0), 1);
+    assert_int_equal(reads(&s, "cohort", "learner-noise", 0), 1);
+    assert_int_equal(reads(&s, "recommended", "learner-noise", 0), 1); /* an alias */
+    assert_int_equal(reads(&s, "cohort", "norm-bound", 0), 0);
+    /* the width tuned: no policy reads the shared width's keys */
+    assert_int_equal(reads(&s, "linucb-ind", "width", COLB_TUNED_WIDTH), 0);
+    assert_int_equal(reads(&s, "linucb-ind", "alpha", COLB_TUNED_WIDTH), 0);
+    set_key(&s, "width", "oful");
+    assert_int_equal(reads(&s, "linucb-ind", "delta", COLB_TUNED_WIDTH), 0);
+    /* CMLB's threshold: cmlb-threshold only without a cmlb-gamma of its
+     * own; the data threshold's radii read the noise */
+    set_key(&s, "width", "fixed");
+    set_key(&s, "cmlb-gamma", "0.5");
+    assert_int_equal(reads(&s, "cmlb", "cmlb-threshold", 0), 0);
+    assert_int_equal(reads(&s, "cmlb sclb", "cmlb-threshold", 0), 1);
+    set_key(&s, "cmlb-gamma", "0");
+    set_key(&s, "cmlb-threshold", "data");
+    assert_int_equal(reads(&s, "cmlb", "cmlb-threshold", 0), 1);
+    assert_int_equal(reads(&s, "cmlb", "norm-bound", 0), 1);
+    set_key(&s, "cmlb-threshold", "paper");
+    assert_int_equal(reads(&s, "cmlb", "norm-bound", 0), 0);
+    /* PMLB's ALB-norm bounds */
+    set_key(&s, "pmlb-learner", "alb-norm");
+    assert_int_equal(reads(&s, "pmlb", "learner-noise", 0), 1);
+    set_key(&s, "pmlb-learner", "linucb");
+    assert_int_equal(reads(&s, "pmlb", "learner-noise", 0), 0);
+    assert_int_equal(reads(&s, "pmlb", "cmlb-alpha", 0), 0); /* not pmlb's key */
+    /* CLUB on the shared width, on its own, tuned */
+    assert_int_equal(reads(&s, "club", "alpha", 0), 1);
+    assert_int_equal(reads(&s, "club", "club-alpha", 0), 0);
+    assert_int_equal(reads(&s, "club", "club-alpha2", 0), 1);
+    set_key(&s, "club-own-alpha", "1");
+    assert_int_equal(reads(&s, "club", "alpha", 0), 0);
+    assert_int_equal(reads(&s, "club", "width", 0), 0);
+    assert_int_equal(reads(&s, "club linucb-ind", "width", 0), 1);
+    assert_int_equal(reads(&s, "club", "club-alpha", 0), 1);
+    assert_int_equal(reads(&s, "club", "club-alpha", COLB_TUNED_CLUB), 0);
+    assert_int_equal(reads(&s, "club", "club-alpha2", COLB_TUNED_CLUB), 0);
+    /* the policies' own keys, every policy or none of them */
+    assert_int_equal(reads(&s, "random", "lambda", 0), 0);
+    assert_int_equal(reads(&s, "random linucb-ind", "lambda", 0), 1);
+    assert_int_equal(reads(&s, "", "lambda", 0), 0);
+    /* errors */
+    assert_int_equal(reads(&s, "linucb-ind", "nope", 0), -1);
+    assert_int_equal(reads(&s, "linucb-ind", "repeats", 0), -1); /* the run's key */
+    assert_int_equal(reads(&s, "linucb-ind", "zipf", 0), -1);    /* the environment's */
+    assert_int_equal(reads(&s, "linucb-ind nope", "lambda", 0), -1);
+    assert_int_equal(reads(&s, "linucb-ind", "lambda", 4u), -1);
+    assert_int_equal(reads(&s, "linucb-ind", NULL, 0), -1);
+    assert_int_equal(colb_sim_spec_param_read(NULL, "lambda", 0), -1);
+    s.policies = NULL;
+    s.n_policies = 1;
+    assert_int_equal(colb_sim_spec_param_read(&s, "lambda", 0), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_used),
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_sim_by_keys),
+        cmocka_unit_test(test_sim_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -147,6 +147,37 @@ colb_status colb_sim_spec_get(const colb_sim_spec *s, const char *key, char *val
  * COLB_EINVAL on NULL s, or NULL names with n > 0. */
 colb_status colb_sim_spec_set_policies(colb_sim_spec *s, const char *const *names, size_t n);
 
+/* The tunings of colb/tune.h that a run applies to s before it runs, for
+ * colb_sim_spec_param_read (a bit set): each changes which keys are read. */
+#define COLB_TUNED_WIDTH 1u /* colb_width_tune chooses every policy's fixed width */
+#define COLB_TUNED_CLUB 2u  /* colb_club_tune chooses CLUB's club-alpha, club-alpha2 */
+
+/* 1 if some policy of s (s->policies[0..n_policies), names or aliases)
+ * reads policy key `key` (colb_policy_param_info's keys) with the
+ * parameters of s->policy as set and the tunings `tuned`, so that its value
+ * can change the run; 0 if none does (also with no policies). Lets a
+ * client refuse a setting that would change nothing, as colb run does. A
+ * policy reads a key when colb_policy_param_used says it may, and:
+ *   - the shared width (width; alpha only with width = fixed) unless the
+ *     width is tuned (COLB_TUNED_WIDTH: every policy runs on a fixed width
+ *     that the tuning chooses) or the policy is CLUB on its own width
+ *     (club_own_alpha = 1, or COLB_TUNED_CLUB);
+ *   - delta, learner-noise, norm-bound: in the OFUL radius, which is the
+ *     width only with the shared width = oful (Thompson sampling too: its
+ *     draws' scale is the width); besides, delta sets CMLB's T_explore
+ *     (SCLB's phases are CMLBs), the radii of CMLB's data threshold
+ *     (cmlb-threshold data with cmlb-gamma <= 0; SCLB's with data always)
+ *     read all three, and so do PMLB's ALB-norm bounds (pmlb-learner
+ *     alb-norm); cohort's tests read learner-noise;
+ *   - cmlb-threshold: SCLB, and CMLB only with cmlb-gamma <= 0;
+ *   - club-alpha only with club_own_alpha = 1, and club-alpha and
+ *     club-alpha2 not with COLB_TUNED_CLUB (the tuning chooses them).
+ * Errors: -1 for a NULL s, a NULL key or one that is not a policy key, a
+ * NULL policies with n_policies > 0, an unknown policy name, or bits of
+ * `tuned` other than COLB_TUNED_*. O(policies x keys); allocates nothing;
+ * thread-safe (s is only read). */
+int colb_sim_spec_param_read(const colb_sim_spec *s, const char *key, unsigned tuned);
+
 /* The run's own keys (those of colb_sim_spec outside env and policy). */
 size_t colb_sim_param_count(void);
 colb_status colb_sim_param_info(size_t i, colb_param_info *info);

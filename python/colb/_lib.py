@@ -91,10 +91,12 @@ _PROTOS = {
     "colb_sim_spec_set": (ctypes.c_int, [vp, cp, cp, vp, sz]),
     "colb_sim_spec_get": (ctypes.c_int, [vp, cp, vp, sz]),
     "colb_sim_spec_set_policies": (ctypes.c_int, [vp, vp, sz]),
+    "colb_sim_spec_param_read": (ctypes.c_int, [vp, cp, ctypes.c_uint]),
     "colb_sim_param_count": (sz, []),
     "colb_sim_param_info": (ctypes.c_int, [sz, vp]),
     # policies (colb/policy.h, colb/snapshot.h)
     "colb_policy_names": (ctypes.POINTER(cp), []),
+    "colb_policy_resolve": (cp, [cp]),
     "colb_policy_create": (ctypes.c_int, [cp, vp, ctypes.POINTER(vp), vp, sz]),
     "colb_policy_free": (None, [vp]),
     "colb_policy_name": (cp, [vp]),

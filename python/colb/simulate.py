@@ -184,7 +184,11 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
     own data).  An option of the environment that ``env`` does not read
     (``clusters`` and ``zipf`` are the clustered users', ``sigma_theta`` and
     ``normalize`` the personalized users') raises InvalidArgument, as
-    ``colb run`` refuses it: it would change nothing.
+    ``colb run`` refuses it: it would change nothing.  So does an option of
+    the policies that no policy of ``policies`` reads as set (``cmlb_alpha``
+    without cmlb or sclb, ``alpha`` with ``width="oful"``, ``club_alpha``
+    with ``club_own_alpha=False``: the library's rules,
+    colb_sim_spec_param_read).
     progress: optional callable(rounds_done, horizon).
 
     The simulation runs in the library without the GIL; Ctrl-C stops it at
@@ -224,14 +228,15 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
         ("curve_points", curve_points)]
     params.apply(lib.colb_sim_spec_set, spec, items, kinds)
     _refuse_unread(spec, opts)
+    c_names = (ctypes.c_char_p * len(names))(*[_lib.c_str(n, "policy name") for n in names])
+    lib.colb_sim_spec_set_policies(spec, c_names, len(names))
+    _refuse_unread_by_policies(spec, opts, names, _TUNED_CLUB if club_tune else 0)
     if not any(params.key_of(k) == "learner-noise" for k in opts):
         noise = ctypes.create_string_buffer(64)
         lib.colb_sim_spec_get(spec, b"noise", noise, 64)
         # the shortest text of the double reads back as that double
         params.apply(lib.colb_sim_spec_set, spec, [("learner-noise", float(noise.value.decode()))],
                      kinds)
-    c_names = (ctypes.c_char_p * len(names))(*[_lib.c_str(n, "policy name") for n in names])
-    lib.colb_sim_spec_set_policies(spec, c_names, len(names))
     msg = _lib.msg_buffer()
     tuned = ""
     if club_tune and "club" in names:
@@ -284,6 +289,59 @@ def _refuse_unread(spec, opts):
             raise errors.InvalidArgument(
                 f"option {name!r} is not used by env={env.decode()!r}, only by "
                 f"{', '.join(readers)}; leave it out")
+
+
+# colb/params.h: the tunings a run applies, for colb_sim_spec_param_read
+_TUNED_CLUB = 2  # COLB_TUNED_CLUB: colb_club_tune chooses club-alpha, club-alpha2
+
+# The settings under which the policies that may read a key read it (the
+# rules of colb_sim_spec_param_read, for messages).
+_READ_WHEN = {
+    "width": "by club only on the shared width (club_own_alpha=False, club_tune=False)",
+    "alpha": "only with width='fixed', and by club only on the shared width "
+             "(club_own_alpha=False, club_tune=False)",
+    "delta": "only with width='oful', except by cmlb, sclb and pmlb (pmlb_learner='alb-norm'), "
+             "which read it with either width",
+    "learner-noise": "only with width='oful', except by cohort, pmlb (pmlb_learner='alb-norm'), "
+                     "cmlb and sclb (cmlb_threshold='data'), which read it with either width",
+    "norm-bound": "only with width='oful', except by pmlb (pmlb_learner='alb-norm'), cmlb and "
+                  "sclb (cmlb_threshold='data'), which read it with either width",
+    "cmlb-threshold": "by sclb, and by cmlb only with cmlb_gamma=0",
+    "club-alpha": "only with club_own_alpha=True and club_tune=False",
+    "club-alpha2": "only with club_tune=False",
+}
+
+
+def _refuse_unread_by_policies(spec, opts, names, tuned):
+    """An option of the policies that no policy of the run reads as it is
+    set (``cmlb_alpha`` without cmlb or sclb, ``alpha`` with
+    ``width="oful"``) would change nothing: refused as ``colb run`` refuses
+    it, with InvalidArgument (a ValueError) naming the option and the
+    policies that would read it. The library says which policies read
+    which key under which settings (colb_sim_spec_param_read); the keys
+    that colb_sim_spec_set gives the run or the environment (``users``,
+    ``dim``, ``max_memory``) are not the policies' here."""
+    lib = _lib.lib
+    every = params.options()
+    # colb_sim_spec_set gives these keys to the run or the environment
+    not_theirs = {o.key for kind in ("run", "environment") for o in every[kind]}
+    for name in opts:
+        key = params.key_of(name)
+        if key in not_theirs or lib.colb_sim_spec_param_read(spec, key.encode(), tuned) != 0:
+            continue
+        readers = [p for p in params.policy_names()
+                   if lib.colb_policy_param_used(p.encode(), key.encode()) == 1]
+        chosen = [n for n in names
+                  if lib.colb_policy_param_used(lib.colb_policy_resolve(n.encode()),
+                                                key.encode()) == 1]
+        if not chosen:
+            raise errors.InvalidArgument(
+                f"option {name!r} is read only by {', '.join(readers)}, none of which is among "
+                f"policies={names}; leave it out")
+        raise errors.InvalidArgument(
+            f"option {name!r} is not read by policies={names} as set here: "
+            f"{', '.join(chosen)} could read it, but it is read "
+            f"{_READ_WHEN.get(key, 'under other settings')}; leave it out")
 
 
 def _flag(value, what):

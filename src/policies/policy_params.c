@@ -167,3 +167,56 @@ int colb_policy_param_used(const char *name, const char *key)
         return !listed(e->uses, name, 1);
     return listed(e->uses, name, 0);
 }
+
+/* Whether registered policy `policy` reads key `key` of pp with the
+ * tunings `tuned` (the rules of colb_sim_spec_param_read, as the policies
+ * of this folder and the simulator's tunings read their parameters): 1, 0,
+ * or -1 for a key that is not a policy key. */
+static int policy_reads(const colb_policy_params *pp, const char *policy, const char *key,
+                        unsigned tuned)
+{
+    int may = colb_policy_param_used(policy, key);
+    if (may <= 0)
+        return may;
+    int club = !strcmp(policy, "club"), cmlb = !strcmp(policy, "cmlb"), sclb = !strcmp(policy, "sclb");
+    int club_tuned = (tuned & COLB_TUNED_CLUB) != 0;
+    int own = club && (pp->club_own_alpha || club_tuned); /* CLUB's own width, not the shared one */
+    int shared = !own && !(tuned & COLB_TUNED_WIDTH);    /* the width keys in force */
+    int oful = shared && pp->learner.width == COLB_WIDTH_OFUL;
+    int data = pp->cmlb_threshold == COLB_THRESHOLD_DATA;
+    int radii = (cmlb && data && pp->cmlb_gamma <= 0.0) || (sclb && data);
+    int alb = !strcmp(policy, "pmlb") && pp->pmlb_learner == COLB_PMLB_ALB_NORM;
+    if (!strcmp(key, "width"))
+        return shared;
+    if (!strcmp(key, "alpha"))
+        return shared && pp->learner.width == COLB_WIDTH_FIXED;
+    if (!strcmp(key, "delta"))
+        return oful || cmlb || sclb || alb;
+    if (!strcmp(key, "learner-noise"))
+        return oful || radii || alb || !strcmp(policy, "cohort");
+    if (!strcmp(key, "norm-bound"))
+        return oful || radii || alb;
+    if (!strcmp(key, "cmlb-threshold"))
+        return sclb || pp->cmlb_gamma <= 0.0;
+    if (!strcmp(key, "club-alpha"))
+        return pp->club_own_alpha && !club_tuned;
+    if (!strcmp(key, "club-alpha2"))
+        return !club_tuned;
+    return 1;
+}
+
+int colb_sim_spec_param_read(const colb_sim_spec *s, const char *key, unsigned tuned)
+{
+    if (!s || !colb__param_find(KEYS, N_KEYS, key) || (!s->policies && s->n_policies) ||
+        (tuned & ~(COLB_TUNED_WIDTH | COLB_TUNED_CLUB)))
+        return -1;
+    int read = 0;
+    for (size_t i = 0; i < s->n_policies; i++) {
+        const char *name = colb_policy_resolve(s->policies[i]);
+        if (!name)
+            return -1;
+        if (!read && policy_reads(&s->policy, name, key, tuned) > 0)
+            read = 1;
+    }
+    return read;
+}

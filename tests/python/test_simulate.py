@@ -146,9 +146,10 @@ def test_plot_needs_matplotlib():
 def test_club_alpha_is_colb_runs_override(tool, tmp_path):
     """club_alpha gives CLUB its own exploration alpha, as --club-alpha does
     in colb run (it sets club-own-alpha); a club_own_alpha given with it
-    decides, before or after it, as --club-own-alpha does (colb run refuses
-    --club-alpha with --club-own-alpha 0 on its command line: it would change
-    nothing)."""
+    decides, before or after it, as --club-own-alpha does: with 0, CLUB
+    explores with the shared width and club_alpha would change nothing, so
+    simulate refuses it as colb run refuses --club-alpha with
+    --club-own-alpha 0."""
     res = same_as_cli(tool, tmp_path, policies=["club", "cmlb"], club_alpha=0.3, **SMALL)
     assert res.info[0][0].startswith("alpha=0.3 ") and res.settings["club-own-alpha"] == "1"
     assert colb.Policy("club", 4, 2, club_alpha=0.3).options["club_own_alpha"] is True
@@ -158,9 +159,11 @@ def test_club_alpha_is_colb_runs_override(tool, tmp_path):
                        club_alpha=0.3).options["club_own_alpha"] is False
     assert colb.Policy("club", 4, 2).options["club_own_alpha"] is False
     want = same_as_cli(tool, tmp_path / "own0", policies=["club"], club_own_alpha=0, **SMALL)
+    assert want.settings["club-own-alpha"] == "0"
     for order in ({"club_alpha": 0.3, "club_own_alpha": 0}, {"club_own_alpha": 0, "club_alpha": 0.3}):
-        res = colb.simulate(policies=["club"], **order, **SMALL)
-        assert res.settings["club-own-alpha"] == "0" and (res.regret == want.regret).all()
+        with pytest.raises(colb.InvalidArgument,
+                           match="'club_alpha' is not read by .*only with club_own_alpha=True"):
+            colb.simulate(policies=["club"], **order, **SMALL)
         with pytest.raises(subprocess.CalledProcessError) as refused:
             run_cli(tool, tmp_path / str(list(order)), policies=["club"], **order, **SMALL)
         assert refused.value.returncode == 2
@@ -219,3 +222,34 @@ def test_to_csv_cleans_up_after_crashes_and_failures(tmp_path):
     assert isinstance(e.value, OSError)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["curves.csv", "summary.csv"]
     assert (tmp_path / "curves.csv").read_text() == curves
+
+
+def test_options_no_policy_reads_are_refused(tool, tmp_path):
+    """An option of the policies that no chosen policy reads as set raises
+    InvalidArgument (a ValueError) naming the option and the policies that
+    would read it, as colb run refuses it (the library's rules,
+    colb_sim_spec_param_read); one that some policy reads runs."""
+    small = dict(SMALL, horizon=10, repeats=1)
+    refused = [
+        (dict(policies=["club"], cmlb_alpha=0.2), "'cmlb_alpha' is read only by cmlb, sclb, none"),
+        (dict(policies=["linucb-ind"], width="oful", alpha=0.5), "'alpha' is not read .*width='fixed'"),
+        (dict(policies=["linucb-ind"], delta=0.1), "'delta' is not read .*linucb-ind could read "
+                                                   "it, but it is read only with width='oful'"),
+        (dict(policies=["cmlb"], cmlb_gamma=0.5, cmlb_threshold="data"), "'cmlb_threshold' is not"),
+        (dict(policies=["club"], club_tune=True, club_burn_in=5, club_alpha2=2.0),
+         "'club_alpha2' is not read .*only with club_tune=False"),
+    ]
+    for i, (kw, match) in enumerate(refused):
+        with pytest.raises(colb.InvalidArgument, match=match) as e:
+            colb.simulate(**kw, **small)
+        assert isinstance(e.value, ValueError)
+        with pytest.raises(subprocess.CalledProcessError) as cli:   # colb run refuses it too
+            run_cli(tool, tmp_path / str(i), **{k: int(v) if v is True else v for k, v in kw.items()},
+                    **small)
+        assert cli.value.returncode == 2 and b"leave it out" in cli.value.stderr
+    # read: by one policy of several, by the width in force, by an alias
+    for kw in (dict(policies=["linucb-ind", "cmlb"], delta=0.1),
+               dict(policies=["linucb-ind"], width="oful", learner_noise=0.2),
+               dict(policies=["club"], club_alpha=0.3),
+               dict(policies=["recommended"], learner_noise=0.2)):
+        assert colb.simulate(**kw, **small).regret.shape[0] == len(kw["policies"])
