@@ -651,8 +651,7 @@ static void test_env_options_not_read(void **state)
         !strstr(t, "\nsigma-theta = 0.1\n"))
         fail_msg("settings.txt of a personalized run:\n%s", t);
     free(t);
-    snprintf(args, sizeof args, "rm -rf '%s'", dir);
-    assert_int_equal(system(args), 0);
+    remove_dir(dir);
 }
 
 /* An option of the policies that no chosen policy reads, as set, is a
@@ -764,8 +763,7 @@ static void test_policy_options_not_read(void **state)
     if (rc != 2 || !strstr(err, "colb: --club-alpha2 is read only by club, which is not among the policies of "
                                 "the readings (cmlb, random, linucb-ind); leave it out"))
         fail_msg("--club-alpha2 with the readings' policies: exit %d, '%s'", rc, err);
-    snprintf(args, sizeof args, "rm -rf '%s'", dir);
-    assert_int_equal(system(args), 0);
+    remove_dir(dir);
 }
 
 /* The paper's experiment files set some options at the top level that only
@@ -782,8 +780,7 @@ static void test_reproduce_quick_runs(void **state)
         fail_msg("colb %s: exit %d, stderr '%s'", args, rc, err);
     assert_true(exists(dir, "r/report.md"));
     assert_true(exists(dir, "r/fig2/settings.txt"));
-    snprintf(args, sizeof args, "rm -rf '%s'", dir);
-    assert_int_equal(system(args), 0);
+    remove_dir(dir);
 }
 
 /* settings.txt of a run on a data set records what the data gave - its
@@ -841,8 +838,7 @@ static void test_settings_from_logged_data(void **state)
     assert_non_null(t);
     assert_null(strstr(t, "from the data"));
     free(t);
-    snprintf(args, sizeof args, "rm -rf '%s'", dir);
-    assert_int_equal(system(args), 0);
+    remove_dir(dir);
 }
 
 /* The same for Last.FM (skipped without its files; COLB_DATA_DIR): its
@@ -868,8 +864,7 @@ static void test_settings_from_lastfm(void **state)
         strstr(t, "at env=clustered"))
         fail_msg("settings.txt of a sweep env=clustered,lastfm:\n%s", t);
     free(t);
-    snprintf(args, sizeof args, "rm -rf '%s'", dir);
-    assert_int_equal(system(args), 0);
+    remove_dir(dir);
 }
 
 /* The line per finished setting (stderr not a terminal) names the setting:
@@ -900,8 +895,7 @@ static void test_progress_lines(void **state)
             strstr(err, "run="))
             fail_msg("'%s': stderr '%s'", runs[i][0], err);
     }
-    snprintf(args, sizeof args, "rm -rf '%s'", dir);
-    assert_int_equal(system(args), 0);
+    remove_dir(dir);
 }
 
 /* An option's value is the argument after it, whatever it starts with:
@@ -950,8 +944,7 @@ static void test_values_that_look_like_options(void **state)
     assert_non_null(strstr(t, "\ntitle = -c\n"));
     assert_non_null(strstr(t, "\nseed = 5\n"));
     free(t);
-    snprintf(args, sizeof args, "rm -rf '%s'", dir);
-    assert_int_equal(system(args), 0);
+    remove_dir(dir);
 }
 
 /* The embedding example (examples/online.c) runs and finds the 3 groups. */

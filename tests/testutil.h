@@ -80,6 +80,15 @@ static inline int copy_file(const char *from, const char *to)
 }
 
 /* The long statistical tier runs only when COLB_LONG is set. */
+/* Remove the temporary folder dir (mkdtemp's) and all it holds; fails the
+ * test if it cannot. */
+static inline void remove_dir(const char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static inline int long_tier(void)
 {
     const char *e = getenv("COLB_LONG");
