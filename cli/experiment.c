@@ -310,3 +310,82 @@ void experiment_finish(experiment *e)
         e->n_readings = 1;
     }
 }
+
+int reading_list_parse(const char *list, char buf[MAX_READINGS * NAME_LEN], const char *names[MAX_READINGS],
+                       size_t *n, char *err, size_t err_len)
+{
+    size_t len = strlen(list);
+    *n = 0;
+    if (len >= MAX_READINGS * NAME_LEN) {
+        snprintf(err, err_len, "--readings: the list is longer than %d characters", MAX_READINGS * NAME_LEN - 1);
+        return -1;
+    }
+    memcpy(buf, list, len + 1);
+    for (char *p = buf;;) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        if (!*p || strlen(p) >= NAME_LEN) {
+            snprintf(err, err_len, "--readings: '%s' is not a list of reading names (NAME,NAME,...)", list);
+            return -1;
+        }
+        for (size_t i = 0; i < *n; i++)
+            if (!strcmp(names[i], p)) {
+                snprintf(err, err_len, "--readings: reading '%s' is named twice", p);
+                return -1;
+            }
+        if (*n == MAX_READINGS) {
+            snprintf(err, err_len, "--readings: more than %d readings", MAX_READINGS);
+            return -1;
+        }
+        names[(*n)++] = p;
+        if (!comma)
+            return 0;
+        p = comma + 1;
+    }
+}
+
+int experiment_has_reading(const experiment *e, const char *name)
+{
+    for (size_t i = 0; i < e->n_readings; i++)
+        if (!strcmp(e->reading[i], name))
+            return 1;
+    return 0;
+}
+
+size_t experiment_keep_readings(experiment *e, const char *const *names, size_t n)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < e->n_readings; i++)
+        for (size_t k = 0; k < n; k++)
+            kept += !strcmp(e->reading[i], names[k]);
+    if (kept == 0)
+        return 0;
+    size_t to = 0;
+    for (size_t i = 0; i < e->n_readings; i++) {
+        int keep = 0;
+        for (size_t k = 0; k < n && !keep; k++)
+            keep = !strcmp(e->reading[i], names[k]);
+        if (!keep) {
+            memcpy(e->left_out[e->n_left_out++], e->reading[i], NAME_LEN);
+            continue;
+        }
+        if (to != i) {
+            memcpy(e->reading[to], e->reading[i], NAME_LEN);
+            memcpy(e->reading_note[to], e->reading_note[i], sizeof e->reading_note[to]);
+            e->cfg[to] = e->cfg[i];
+        }
+        to++;
+    }
+    e->n_readings = to;
+    return kept;
+}
+
+void experiment_reading_names(const experiment *e, char *out, size_t len)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < e->n_readings; i++) {
+        size_t at = strlen(out);
+        snprintf(out + at, len - at, "%s%s", i ? ", " : "", e->reading[i]);
+    }
+}

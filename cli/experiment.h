@@ -47,6 +47,9 @@ typedef struct experiment {
      * key, so that reports can say how much smaller a quick run is */
     int quick_applied;
     char quick_full[MAX_QUICK][QUICK_VAL_LEN];
+    /* the readings of the file that --readings left out (experiment_keep_readings) */
+    size_t n_left_out;
+    char left_out[MAX_READINGS][NAME_LEN];
 } experiment;
 
 /* The form of `name` in file names (a reading's plots, plot.h): every
@@ -80,5 +83,24 @@ int experiment_apply_quick(experiment *e, char *err, size_t err_len);
 
 /* Make sure there is at least one reading ("default" = the base). */
 void experiment_finish(experiment *e);
+
+/* --readings LIST: split the comma-separated reading names of `list` into
+ * names[0..*n) (pointers into buf, which holds a copy of list; at most
+ * MAX_READINGS names, none empty, none twice). Returns 0, or -1 with err
+ * set. */
+int reading_list_parse(const char *list, char buf[MAX_READINGS * NAME_LEN], const char *names[MAX_READINGS],
+                       size_t *n, char *err, size_t err_len);
+
+/* 1 if e (after experiment_finish) has a reading called `name`. */
+int experiment_has_reading(const experiment *e, const char *name);
+
+/* Keep only the readings of e named in names[0..n), in the file's order;
+ * the others are dropped with their settings and listed in e->left_out.
+ * Returns how many readings are kept (0: e has none of the names, and is
+ * left as it was). */
+size_t experiment_keep_readings(experiment *e, const char *const *names, size_t n);
+
+/* "a, b, c": the names of e's readings, for messages. */
+void experiment_reading_names(const experiment *e, char *out, size_t len);
 
 #endif

@@ -35,11 +35,11 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "colb %s - collaborative multi-agent linear bandits\n\n"
-            "usage: colb run [-c FILE] [-j THREADS] [--option VALUE ...] [--checkpoint FILE]\n"
-            "                [--stop-after ROUND]\n"
+            "usage: colb run [-c FILE [--readings LIST]] [-j THREADS] [--option VALUE ...]\n"
+            "                [--checkpoint FILE] [--stop-after ROUND]\n"
             "       colb run --resume FILE [-j THREADS] [--out DIR] [--checkpoint FILE] [--stop-after ROUND]\n"
             "       colb reproduce [--quick] [--resume] [--out DIR] [-j THREADS] [--data-dir DIR]\n"
-            "                      [FIGURE ...]\n"
+            "                      [--readings LIST] [FIGURE ...]\n"
             "       colb bench-quality [-c FILE] [--out DIR] [-j THREADS] [--repeats R] [--quick]\n"
             "       colb serve --state DIR [--listen ADDR:PORT] [--policy NAME --dim d ...]\n"
             "                            serve a policy over HTTP/JSON (colb serve --help)\n"
@@ -50,7 +50,8 @@ static void usage(FILE *f)
             "curves.csv, settings.txt and plots of the regret curves into --out DIR\n"
             "(default results/run), replacing a previous results folder as a whole.\n"
             "Every option below is also a key of experiment files (docs/experiments.md);\n"
-            "each may be given once.\n",
+            "each may be given once. --readings NAME,... runs only those [reading NAME]\n"
+            "sections of the experiment file.\n",
             COLB_VERSION_STRING);
     options_help(f);
     fprintf(f, "\ncheckpoints (docs/experiments.md):\n"
@@ -135,6 +136,27 @@ static int value_follows(const char *a)
     return !strcmp(a, "-c") || !strcmp(a, "-j") || (!strncmp(a, "--", 2) && a[2] && !strchr(a, '='));
 }
 
+/* --readings LIST of colb run: only those readings of the experiment file
+ * `cfg` (NULL: none, whose one reading is "default") run. */
+static int keep_readings(experiment *e, const char *list, const char *cfg, char *err, size_t err_len)
+{
+    char buf[MAX_READINGS * NAME_LEN], names[MAX_READINGS * (NAME_LEN + 2)];
+    const char *want[MAX_READINGS];
+    size_t n;
+    if (reading_list_parse(list, buf, want, &n, err, err_len))
+        return -1;
+    experiment_reading_names(e, names, sizeof names);
+    for (size_t k = 0; k < n; k++)
+        if (!experiment_has_reading(e, want[k])) {
+            snprintf(err, err_len, "--readings: %s%s has no reading '%.100s' (its readings: %s)",
+                     cfg ? "the experiment file " : "a run without an experiment file", cfg ? cfg : "",
+                     want[k], names);
+            return -1;
+        }
+    experiment_keep_readings(e, want, n);
+    return 0;
+}
+
 /* Parse `--key value`, `--key=value`, -c FILE, -j N into the experiment;
  * the experiment file (if any) is loaded first, then the other options
  * override it. Each option may be given once, from argv[own] on (the
@@ -143,7 +165,7 @@ static int value_follows(const char *a)
 static int parse_run_args(int argc, char **argv, int own, experiment *e, const char *cfg_text,
                           char **read_text)
 {
-    const char *cfg = NULL;
+    const char *cfg = NULL, *readings = NULL;
     char err[ERR_LEN];
     seen_opts seen = { .n = 0 };
     for (int i = 0; i < argc; i++) /* find the experiment file first */
@@ -202,6 +224,18 @@ static int parse_run_args(int argc, char **argv, int own, experiment *e, const c
             memcpy(keybuf, a + 2, len);
             keybuf[len] = '\0';
             key = keybuf;
+            if (!strcmp(key, "readings")) { /* the experiment's, not an option of a setting */
+                readings = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+                if (!readings) {
+                    say("option '%s' needs a value", a);
+                    return EXIT_USAGE;
+                }
+                if (at >= own && option_given_once(&seen, "readings", a, err, sizeof err)) {
+                    say("%s", err);
+                    return EXIT_USAGE;
+                }
+                continue;
+            }
             if (!option_known(key)) {
                 const char *s = option_suggest(key);
                 if (s)
@@ -227,6 +261,10 @@ static int parse_run_args(int argc, char **argv, int own, experiment *e, const c
             say("%s", err);
             return EXIT_USAGE;
         }
+    }
+    if (readings && keep_readings(e, readings, cfg, err, sizeof err)) {
+        say("%s", err);
+        return EXIT_USAGE;
     }
     if (check_env_options(e, &seen, err, sizeof err) ||
         run_check_settings(e, err, sizeof err) || /* every sweep value too, before any work */

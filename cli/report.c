@@ -408,6 +408,14 @@ static void figure_section(FILE *f, const figure_result *fr, const char *report_
         }
         fputs(".\n\n", f);
     }
+    if (e->n_left_out) {
+        fputs("**Readings left out** (`--readings`):", f);
+        for (size_t i = 0; i < e->n_left_out; i++) {
+            fputs(i ? ", " : " ", f);
+            md_text(f, e->left_out[i]);
+        }
+        fputs(". Their settings were not run, and checks comparing with them are not run.\n\n", f);
+    }
     fputs("**Settings.** ", f);
     report_settings_line(f, e);
     fprintf(f, " Metric: %s. Results: ",

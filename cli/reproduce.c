@@ -2,11 +2,13 @@
  * (the specs embedded from experiments/), with a progress bar and ETA, CSV
  * results, plots and report.md.
  *
- *   colb reproduce [--quick] [--out DIR] [-j N] [--data-dir DIR] [FIGURE ...]
+ *   colb reproduce [--quick] [--out DIR] [-j N] [--data-dir DIR] [--readings LIST] [FIGURE ...]
  *
  * --quick applies each spec's [quick] section (fewer repeats, smaller
  * sweeps). A figure whose data set is missing is skipped with a notice and
- * reported as skipped.
+ * reported as skipped. --readings runs only the named readings of each
+ * figure (e.g. the paper-literal ones); a figure with none of them is
+ * skipped, and a name no figure to be made has is refused.
  *
  * Checkpoints: each figure's simulations are saved in DIR.checkpoints/
  * FIGURE.colb (beside DIR: DIR itself is replaced as one set only when the
@@ -38,13 +40,17 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: colb reproduce [--quick] [--resume] [--out DIR] [-j THREADS] [--data-dir DIR] [FIGURE ...]\n"
+    fprintf(f, "usage: colb reproduce [--quick] [--resume] [--out DIR] [-j THREADS] [--data-dir DIR]\n"
+               "                      [--readings LIST] [FIGURE ...]\n"
                "figures:");
     for (size_t i = 0; i < N_SPECS; i++)
         fprintf(f, " %s", SPECS[i].name);
     fprintf(f, "\n(default: all; results, plots and report.md go to DIR, default results/full\n"
                " or results/quick; --resume continues an interrupted reproduction from the\n"
-               " checkpoints in DIR, skipping figures and settings already done)\n");
+               " checkpoints in DIR, skipping figures and settings already done;\n"
+               " --readings NAME,... runs only those readings of each figure, e.g.\n"
+               " paper,multi-agent,club-protocol for the paper-literal ones; a figure with\n"
+               " none of them is skipped)\n");
 }
 
 static const spec_text *find_spec(const char *name)
@@ -110,7 +116,7 @@ static void remove_checkpoints(const char *dir, const job *jobs, size_t n)
 int cmd_reproduce(int argc, char **argv)
 {
     int quick = 0, resume = 0;
-    const char *out = NULL, *threads = "2", *data_dir = NULL;
+    const char *out = NULL, *threads = "2", *data_dir = NULL, *readings = NULL;
     const char *want[64];
     size_t n_want = 0;
     seen_opts seen = { .n = 0 };
@@ -119,7 +125,8 @@ int cmd_reproduce(int argc, char **argv)
         const char *a = argv[i];
         int jn = !strncmp(a, "-j", 2) && a[2]; /* -jN, as colb run takes it */
         int opt = !strcmp(a, "--quick") || !strcmp(a, "--resume") || !strcmp(a, "--out") ||
-                  !strcmp(a, "-j") || jn || !strcmp(a, "--threads") || !strcmp(a, "--data-dir");
+                  !strcmp(a, "-j") || jn || !strcmp(a, "--threads") || !strcmp(a, "--data-dir") ||
+                  !strcmp(a, "--readings");
         if (opt && option_given_once(&seen, !strncmp(a, "-j", 2) ? "--threads" : a,
                                      jn ? "-j" : a, why, sizeof why)) {
             say("%s", why);
@@ -135,7 +142,7 @@ int cmd_reproduce(int argc, char **argv)
         } else if (jn) {
             threads = a + 2;
         } else if ((!strcmp(a, "--out") || !strcmp(a, "-j") || !strcmp(a, "--threads") ||
-                    !strcmp(a, "--data-dir"))) {
+                    !strcmp(a, "--data-dir") || !strcmp(a, "--readings"))) {
             if (i + 1 >= argc) {
                 say("%s needs a value", a);
                 return EXIT_USAGE;
@@ -145,11 +152,13 @@ int cmd_reproduce(int argc, char **argv)
                 out = v;
             else if (!strcmp(a, "--data-dir"))
                 data_dir = v;
+            else if (!strcmp(a, "--readings"))
+                readings = v;
             else
                 threads = v;
         } else if (a[0] == '-') {
             static const char *const opts[] = { "--quick", "--resume", "--out", "--threads", "--data-dir",
-                                                "--help" };
+                                                "--readings", "--help" };
             const char *s = suggest(a, opts, sizeof opts / sizeof opts[0]);
             say("unknown option '%s'%s%s%s (see colb reproduce --help)", a,
                     s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
@@ -166,6 +175,13 @@ int cmd_reproduce(int argc, char **argv)
         } else if (n_want < 64) {
             want[n_want++] = a;
         }
+    }
+    char rbuf[MAX_READINGS * NAME_LEN];
+    const char *rnames[MAX_READINGS];
+    size_t n_rnames = 0;
+    if (readings && reading_list_parse(readings, rbuf, rnames, &n_rnames, why, sizeof why)) {
+        say("%s", why);
+        return EXIT_USAGE;
     }
     if (!out)
         out = quick ? "results/quick" : "results/full";
@@ -186,7 +202,7 @@ int cmd_reproduce(int argc, char **argv)
         return 1;
     }
     char err[ERR_LEN];
-    int rc = 0;
+    int rc = 0, found[MAX_READINGS] = { 0 };
     outdir od;
     memset(&od, 0, sizeof od);
     size_t total = 0;
@@ -206,6 +222,22 @@ int cmd_reproduce(int argc, char **argv)
             break;
         }
         experiment_finish(jb->e);
+        for (size_t k = 0; k < n_rnames; k++)
+            found[k] |= experiment_has_reading(jb->e, rnames[k]);
+        if (n_rnames && !experiment_keep_readings(jb->e, rnames, n_rnames)) {
+            char names[MAX_READINGS * (NAME_LEN + 2)];
+            experiment_reading_names(jb->e, names, sizeof names);
+            if (n_want) { /* asked for by name: it must be made */
+                snprintf(err, sizeof err, "%s cannot be made with --readings %.200s: its readings are %.200s",
+                         jb->spec->name, readings, names);
+                rc = EXIT_USAGE;
+                break;
+            }
+            jb->fr.skipped = 1;
+            snprintf(jb->fr.skip_reason, sizeof jb->fr.skip_reason,
+                     "none of its readings (%.150s) is among --readings", names);
+            continue;
+        }
         snprintf(jb->rel, sizeof jb->rel, "%s", jb->spec->name);
         snprintf(jb->dir, sizeof jb->dir, "%s/%s", out, jb->rel); /* as recorded in settings.txt */
         if ((quick && experiment_apply_quick(jb->e, err, sizeof err)) ||
@@ -229,6 +261,25 @@ int cmd_reproduce(int argc, char **argv)
         }
         total += experiment_jobs(jb->e);
     }
+    for (size_t k = 0; k < n_rnames && !rc; k++)
+        if (!found[k]) { /* the figures' readings, each once, in order */
+            char all[512] = "";
+            for (size_t j = 0; j < n_jobs; j++)
+                for (size_t r = 0; r < jobs[j].e->n_readings + jobs[j].e->n_left_out; r++) {
+                    const experiment *x = jobs[j].e;
+                    const char *nm = r < x->n_readings ? x->reading[r] : x->left_out[r - x->n_readings];
+                    char pat[NAME_LEN + 4];
+                    snprintf(pat, sizeof pat, " %s,", nm);
+                    size_t at = strlen(all);
+                    if (!strstr(all, pat) && at + strlen(pat) < sizeof all)
+                        snprintf(all + at, sizeof all - at, "%s", pat);
+                }
+            if (all[0])
+                all[strlen(all) - 1] = '\0';
+            snprintf(err, sizeof err, "--readings: no figure to be made has a reading '%.100s' (their readings:%s)",
+                     rnames[k], all);
+            rc = EXIT_USAGE;
+        }
     /* The whole of --out is one set (outdir.h): figures and report are
      * written into a temporary folder that replaces --out at the end. */
     if (!rc && outdir_open(&od, out, err, sizeof err))
@@ -256,6 +307,8 @@ int cmd_reproduce(int argc, char **argv)
         job *jb = &jobs[j];
         jb->fr.e = jb->e;
         jb->fr.dir = jb->rel;
+        if (jb->fr.skipped) /* by --readings */
+            continue;
         if (!pg.enabled)
             say("running %s", jb->spec->name);
         snprintf(pg.prefix, sizeof pg.prefix, "%s", jb->spec->name);

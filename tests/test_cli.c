@@ -783,6 +783,71 @@ static void test_reproduce_quick_runs(void **state)
     remove_dir(dir);
 }
 
+/* --readings: only the named readings run, in colb reproduce (a figure
+ * with none of them is skipped and reported so) and in colb run -c FILE;
+ * a name nothing has, a figure named that cannot be made, and malformed
+ * lists are usage errors found before any work. */
+static void test_readings(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", args[1024], err[8192], path[600];
+    assert_non_null(mkdtemp(dir));
+    snprintf(args, sizeof args, "reproduce --quick --readings colb --out %s/r -j 2", dir);
+    int rc = colb_run(args, err, sizeof err);
+    if (rc != 0)
+        fail_msg("colb %s: exit %d, stderr '%s'", args, rc, err);
+    snprintf(path, sizeof path, "%s/r/fig1a/summary.csv", dir);
+    char *t = slurp(path, NULL);
+    assert_non_null(t);
+    if (!strstr(t, "\ncolb,") || strstr(t, "\npaper,"))
+        fail_msg("fig1a/summary.csv of --readings colb:\n%s", t);
+    free(t);
+    snprintf(path, sizeof path, "%s/r/report.md", dir);
+    t = slurp(path, NULL);
+    assert_non_null(t);
+    if (!strstr(t, "**Readings left out** (`--readings`): paper.") ||
+        !strstr(t, "not run: none of its readings (multi-agent, club-protocol) is among --readings"))
+        fail_msg("report.md of --readings colb:\n%s", t);
+    free(t);
+    assert_false(exists(dir, "r/fig1e"));
+
+    static const struct { const char *args, *want; } bad[] = {
+        { "reproduce --quick --readings nosuch", "colb: --readings: no figure to be made has a reading 'nosuch' "
+                                                 "(their readings: paper, colb, multi-agent, club-protocol)\n" },
+        { "reproduce --quick --readings colb fig1e",
+          "colb: fig1e cannot be made with --readings colb: its readings are multi-agent, club-protocol\n" },
+        { "reproduce --quick --readings paper,,colb", "colb: --readings: 'paper,,colb' is not a list of reading "
+                                                      "names (NAME,NAME,...)\n" },
+        { "reproduce --quick --readings paper,paper", "colb: --readings: reading 'paper' is named twice\n" },
+        { "run -c experiments/fig1a.conf --readings colbx", "colb: --readings: the experiment file "
+          "experiments/fig1a.conf has no reading 'colbx' (its readings: paper, colb)\n" },
+        { "run --readings paper", "colb: --readings: a run without an experiment file has no reading 'paper' "
+                                  "(its readings: default)\n" },
+        { "run -c experiments/fig1a.conf --readings paper --readings=colb",
+          "colb: option '--readings' is given twice; give each option once\n" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(args, sizeof args, "%s --out %s/bad", bad[i].args, dir);
+        rc = colb_run(args, err, sizeof err);
+        if (rc != 2 || strcmp(err, bad[i].want))
+            fail_msg("colb %s: exit %d, stderr '%s', expected 2 and '%s'", args, rc, err, bad[i].want);
+        assert_false(exists(dir, "bad"));
+    }
+
+    snprintf(args, sizeof args, "run -c experiments/fig1a.conf --readings paper --sweep users=20 --repeats 2 "
+             "--horizon 50 --club-burn-in 20 --plots 0 --quiet 1 --out %s/o", dir);
+    rc = colb_run(args, err, sizeof err);
+    if (rc != 0)
+        fail_msg("colb %s: exit %d, stderr '%s'", args, rc, err);
+    snprintf(path, sizeof path, "%s/o/summary.csv", dir);
+    t = slurp(path, NULL);
+    assert_non_null(t);
+    if (!strstr(t, "\npaper,20,cmlb,") || strstr(t, "\ncolb,"))
+        fail_msg("summary.csv of run --readings paper:\n%s", t);
+    free(t);
+    remove_dir(dir);
+}
+
 /* settings.txt of a run on a data set records what the data gave - its
  * users (after --top-users), the features' dimension, its items, and the
  * protocol `auto` chose - as comments (no option sets them; the options'
@@ -1001,6 +1066,7 @@ int main(void)
         cmocka_unit_test(test_env_options_not_read),
         cmocka_unit_test(test_policy_options_not_read),
         cmocka_unit_test(test_reproduce_quick_runs),
+        cmocka_unit_test(test_readings),
         cmocka_unit_test(test_settings_from_logged_data),
         cmocka_unit_test(test_settings_from_lastfm),
         cmocka_unit_test(test_progress_lines),
