@@ -114,6 +114,7 @@ _PROTOS = {
     "colb_policy_user_theta": (ctypes.c_int, [vp, sz, vp]),
     "colb_policy_clusters": (ctypes.c_int, [vp, vp, c_size_p]),
     "colb_policy_add_users": (ctypes.c_int, [vp, sz, vp]),
+    "colb_policy_set_max_memory": (ctypes.c_int, [vp, sz]),
     "colb_policy_save": (ctypes.c_int, [vp, cp, vp, sz]),
     "colb_policy_save_buffer": (ctypes.c_int, [vp, vp, sz, c_size_p, vp, sz]),
     "colb_policy_load": (ctypes.c_int, [cp, vp, ctypes.POINTER(vp), vp, sz]),

@@ -440,6 +440,23 @@ class Policy:
         self._size_buffers()
         return self._n
 
+    def set_max_memory(self, max_memory):
+        """Set the memory budget for what the policy allocates from now on:
+        bytes, as an integer or a size such as ``"512M"`` (``max_memory`` of
+        the constructor; 0: the library's default, 80 % of the available
+        memory). :meth:`add_users` beyond it raises OutOfMemory and leaves
+        the policy as it was; what the policy holds already is kept. A
+        snapshot does not store the budget: a policy from :meth:`load` or
+        :meth:`from_bytes` has the default until it is set here."""
+        h = self._handle()
+        pp, buf = _lib.buffer(_lib.lib.colb_policy_params_size()), ctypes.create_string_buffer(64)
+        _lib.lib.colb_policy_params_default(pp)
+        params.apply(_lib.lib.colb_policy_params_set, pp, [("max_memory", max_memory)], ("policy",))
+        _lib.lib.colb_policy_params_get(pp, b"max-memory", buf, 64)
+        st = _lib.lib.colb_policy_set_max_memory(h, int(buf.value))
+        if st:
+            raise self._fail(st)
+
     # ---- persistence ---------------------------------------------------------
 
     def save(self, path):

@@ -205,6 +205,34 @@ def test_save_load_continue_bit_for_bit(rng, tmp_path):
         colb.Policy.load(path, memory_budget=1000)
 
 
+def test_set_max_memory(rng, tmp_path):
+    """The budget bounds what the policy allocates from now on; a loaded
+    policy (a snapshot does not store it) gets it back here."""
+    pol = colb.Policy("linucb-ind", N, D, max_memory="64M")
+    with pytest.raises(colb.OutOfMemory):
+        pol.add_users(10 ** 7)                 # gigabytes at d = 4: over 64M
+    assert pol.users == N
+    pol.set_max_memory(0)                      # the default: 80 % of what is available
+    assert pol.add_users(3) == N + 3
+    path = tmp_path / "p.colb"
+    pol.save(path)
+    back = colb.Policy.load(path)
+    back.set_max_memory("1M")
+    with pytest.raises(colb.OutOfMemory):
+        back.add_users(10 ** 5)
+    back.set_max_memory(2 ** 30)
+    assert back.add_users(10 ** 5) == N + 3 + 10 ** 5
+    with pytest.raises(colb.OutOfRange):
+        back.set_max_memory(2 ** 51)           # more than 1024T
+    with pytest.raises(colb.InvalidArgument, match="not a byte count"):
+        back.set_max_memory("lots")
+    with pytest.raises(colb.InvalidArgument):
+        back.set_max_memory(True)
+    back.close()
+    with pytest.raises(colb.StateError):
+        back.set_max_memory(0)
+
+
 def test_options(rng):
     labels, _, draw = instance(rng, N, D, K)
     X, R = draw()
