@@ -170,6 +170,8 @@ int codec_check_user_id(const char *s, size_t n, size_t max, char *err, size_t e
         size_t k = utf8_char(u + i, n - i);
         if (!k)
             return ERR("user id is not valid UTF-8 (byte %zu)", i);
+        if (k == 2 && c == 0xC2 && u[i + 1] < 0xA0) /* U+0080-U+009F, the C1 controls */
+            return ERR("user id has a control character (byte %zu)", i);
         i += k;
     }
     return 0;

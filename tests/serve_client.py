@@ -292,6 +292,8 @@ def bad(a):
     expect("wrong method on stats", 405, "POST", "/v1/stats", {"x": 1})
     expect("unknown user", 404, "GET", "/v1/users/nobody-here", None, "unknown_user")
     expect("bad user id in the path", 400, "GET", "/v1/users/%01x", None, "bad_request")
+    expect("C1 control in a user id in the path", 400, "GET", "/v1/users/a%C2%9Bb", None, "bad_request")
+    expect("C1 control in a user id", 400, "POST", P, {"user": "a\u0085b", "contexts": ok_ctx}, "bad_request")
     # a %00 in the path is a control character there, not its end
     expect("choose for the %00 checks", 200, "POST", P, {"user": "nul-test", "contexts": ok_ctx})
     expect("%00 inside a user id in the path", 400, "GET", "/v1/users/nul-test%00x", None, "bad_request")
