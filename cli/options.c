@@ -1033,13 +1033,37 @@ static int policy_uses(const char *policy, const option_def *o)
     return !strcmp(g, "learner") || !strcmp(g, "comparison") || !strcmp(g, policy);
 }
 
-void config_signature(const run_config *c, const char *policy, char *out, size_t len)
+/* Append a, b and c to the text *out (*n bytes of *cap), growing it; -1
+ * (and *out freed) when out of memory. */
+static int sig_append(char **out, size_t *n, size_t *cap, const char *a, const char *b, const char *c)
 {
-    size_t n = (size_t)snprintf(out, len, "%s", policy);
-    char v[PATH_LEN + 64];
-    for (size_t i = 0; i < N_OPTS && n < len; i++)
+    size_t k = strlen(a) + strlen(b) + strlen(c);
+    if (*n + k + 1 > *cap) {
+        size_t want = 2 * (*n + k + 1);
+        char *grown = realloc(*out, want);
+        if (!grown) {
+            free(*out);
+            *out = NULL;
+            return -1;
+        }
+        *out = grown;
+        *cap = want;
+    }
+    *n += (size_t)sprintf(*out + *n, "%s%s%s", a, b, c);
+    return 0;
+}
+
+char *config_signature(const run_config *c, const char *policy)
+{
+    size_t n = 0, cap = 0;
+    char *out = NULL, v[PATH_LEN + 64];
+    if (sig_append(&out, &n, &cap, policy, "", ""))
+        return NULL;
+    for (size_t i = 0; i < N_OPTS; i++)
         if (policy_uses(policy, &OPTS[i])) {
             option_value(&OPTS[i], c, v, sizeof v);
-            n += (size_t)snprintf(out + n, len - n, ";%s=%s", OPTS[i].name, v);
+            if (sig_append(&out, &n, &cap, ";", OPTS[i].name, "=") || sig_append(&out, &n, &cap, v, "", ""))
+                return NULL;
         }
+    return out;
 }

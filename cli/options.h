@@ -152,8 +152,10 @@ void config_dump_values(FILE *f, const char *reading, const run_config *c);
 /* A string of every setting that the results of `policy` can depend on:
  * two settings with equal signatures give bit-identical results for that
  * policy, so `colb run` runs it once (readings that differ only in what a
- * policy ignores share its runs). */
-void config_signature(const run_config *c, const char *policy, char *out, size_t len);
+ * policy ignores share its runs). Whole, whatever the paths' lengths (a
+ * cut one would let settings that differ after the cut share runs):
+ * allocated, the caller frees; NULL when out of memory. */
+char *config_signature(const run_config *c, const char *policy);
 
 /* Strict number parsing: the whole string, finite, within [lo, hi]; no
  * blank before or after it (" 5", "5 " are not numbers, as for the

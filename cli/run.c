@@ -134,10 +134,10 @@ size_t experiment_jobs(const experiment *e)
     /* The jobs that will run: settings x policies x repeats, less the
      * policies whose signature repeats (see run_setting). */
     size_t n = 0, n_sigs = 0, cap = 0;
-    char **sigs = NULL, *sig = malloc(8192);
+    char **sigs = NULL;
     run_config *c = malloc(sizeof *c);
     char err[256];
-    for (size_t r = 0; sig && c && r < e->n_readings; r++) {
+    for (size_t r = 0; c && r < e->n_readings; r++) {
         const run_config *base = &e->cfg[r];
         size_t sweeps = base->n_sweep ? base->n_sweep : 1;
         for (size_t s = 0; s < sweeps; s++) {
@@ -145,28 +145,32 @@ size_t experiment_jobs(const experiment *e)
             if (base->n_sweep)
                 config_set(c, base->sweep_key, base->sweep_values[s], err, sizeof err);
             for (size_t i = 0; i < c->n_policies; i++) {
-                config_signature(c, c->policies[i], sig, 8192);
+                char *sig = config_signature(c, c->policies[i]);
                 size_t j = 0;
-                while (j < n_sigs && strcmp(sigs[j], sig))
+                while (sig && j < n_sigs && strcmp(sigs[j], sig))
                     j++;
-                if (j < n_sigs && strcmp(c->policies[i], "random"))
+                if (sig && j < n_sigs && strcmp(c->policies[i], "random")) {
+                    free(sig);
                     continue;
+                }
                 n += c->sim.repeats;
-                if (n_sigs == cap) {
+                if (sig && n_sigs == cap) {
                     cap = cap ? 2 * cap : 64;
                     char **ns = realloc(sigs, cap * sizeof *ns);
-                    if (!ns)
-                        break;
+                    if (!ns) {
+                        free(sig);
+                        continue;
+                    }
                     sigs = ns;
                 }
-                sigs[n_sigs++] = strdup(sig);
+                if (sig)
+                    sigs[n_sigs++] = sig;
             }
         }
     }
     for (size_t j = 0; j < n_sigs; j++)
         free(sigs[j]);
     free(sigs);
-    free(sig);
     free(c);
     return n;
 }
@@ -428,23 +432,17 @@ static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data
     const char *names[MAX_POLICIES];
     size_t sim_of[MAX_POLICIES], n_sim = 0, rnd_sim = (size_t)-1;
     long cached_from[MAX_POLICIES];
-    char *sig = malloc(8192);
-    if (!sig) {
-        snprintf(err, err_len, "out of memory");
-        return -1;
-    }
     for (size_t i = 0; i < P; i++) {
         result_row *row = new_row(rs);
-        if (!row) {
-            free(sig);
+        char *sig = row ? config_signature(c, c->policies[i]) : NULL;
+        if (!sig) {
             snprintf(err, err_len, "out of memory");
             return -1;
         }
         row->reading = ri;
         row->sweep = si;
         snprintf(row->policy, NAME_LEN, "%s", c->policies[i]);
-        config_signature(c, c->policies[i], sig, 8192);
-        row->signature = strdup(sig);
+        row->signature = sig;
         cached_from[i] = -1;
         for (size_t j = 0; j < first && strcmp(c->policies[i], "random"); j++)
             if (rs->rows[j].signature && !strcmp(rs->rows[j].signature, sig))
@@ -456,7 +454,6 @@ static int run_setting(result_set *rs, size_t ri, size_t si, run_config *c, data
                 rnd_sim = sim_of[i];
         }
     }
-    free(sig);
     /* a setting saved in the resumed checkpoint comes back with its CLUB
      * constants: no tuning again */
     colb_sim *sim = NULL;

@@ -848,6 +848,41 @@ static void test_readings(void **state)
     remove_dir(dir);
 }
 
+/* Settings share a policy's runs when every option it can read is equal
+ * (config_signature): that signature is whole however long the paths in
+ * it are. Cut at 8 KB, two data paths of 4,000 bytes (which a clustered
+ * environment does not read) hid every learner option after them, and the
+ * second value of a sweep over alpha got the first's results. */
+static void test_long_paths_do_not_share_runs(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", args[1024], err[4096], path[600];
+    assert_non_null(mkdtemp(dir));
+    static char conf[9000];
+    int n = snprintf(conf, sizeof conf, "env = clustered\nusers = 10\nhorizon = 50\nrepeats = 2\n"
+                     "policies = linucb-ind\nwidth = fixed\nsweep = alpha=0.1,3\ndata-dir = /");
+    for (int i = 0; i < 4000; i++)
+        conf[n++] = 'a';
+    n += snprintf(conf + n, sizeof conf - (size_t)n, "\nfeature-cache = /");
+    for (int i = 0; i < 4000; i++)
+        conf[n++] = 'b';
+    snprintf(conf + n, sizeof conf - (size_t)n, "\n");
+    snprintf(path, sizeof path, "%s/long.conf", dir);
+    write_file(path, conf);
+    snprintf(args, sizeof args, "run -c %s --plots 0 --quiet 1 --out %s/o", path, dir);
+    int rc = colb_run(args, err, sizeof err);
+    if (rc != 0)
+        fail_msg("exit %d: %s", rc, err);
+    snprintf(path, sizeof path, "%s/o/summary.csv", dir);
+    char *t = slurp(path, NULL);
+    assert_non_null(t);
+    const char *a = strstr(t, "\ndefault,0.1,linucb-ind,2,"), *b = strstr(t, "\ndefault,3,linucb-ind,2,");
+    if (!a || !b || !strncmp(a + 26, b + 24, 10))
+        fail_msg("alpha = 0.1 and alpha = 3 have the same regret:\n%s", t);
+    free(t);
+    remove_dir(dir);
+}
+
 /* settings.txt of a run on a data set records what the data gave - its
  * users (after --top-users), the features' dimension, its items, and the
  * protocol `auto` chose - as comments (no option sets them; the options'
@@ -1067,6 +1102,7 @@ int main(void)
         cmocka_unit_test(test_policy_options_not_read),
         cmocka_unit_test(test_reproduce_quick_runs),
         cmocka_unit_test(test_readings),
+        cmocka_unit_test(test_long_paths_do_not_share_runs),
         cmocka_unit_test(test_settings_from_logged_data),
         cmocka_unit_test(test_settings_from_lastfm),
         cmocka_unit_test(test_progress_lines),
