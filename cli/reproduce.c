@@ -102,11 +102,14 @@ static int checkpoint_of(const char *path, const void *bytes, size_t len, const 
 }
 
 /* Remove the checkpoints of a completed reproduction, and their folder when
- * nothing else is in it. */
+ * nothing else is in it. A skipped figure's (its data set is missing, or
+ * --readings left all its readings out) is kept: it may be another run's. */
 static void remove_checkpoints(const char *dir, const job *jobs, size_t n)
 {
     char path[PATH_LEN + 128];
     for (size_t j = 0; j < n; j++) {
+        if (jobs[j].fr.skipped)
+            continue;
         snprintf(path, sizeof path, "%s/%s.colb", dir, jobs[j].spec->name);
         remove(path);
     }
