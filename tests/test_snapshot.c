@@ -648,6 +648,53 @@ static void test_every_byte_flipped_and_truncated(void **state)
     assert_true(refused_after_fix > 0);
 }
 
+/* A policy loads within a budget a little above what creating it takes
+ * (colb_policy_memory, plus 5 % and 1 MiB): the load counts each array
+ * once. The recommended policy's counted its learner banks twice, once in
+ * its whole state and once per bank: here (few clusters) it refused 1.05
+ * times its size, and with as many clusters as users it would have needed
+ * up to 1.8 times. N = 1,000 users at d = 15, every policy. */
+static void test_load_budget_fits_creation(void **state)
+{
+    (void)state;
+    for (const char *const *name = colb_policy_names(); *name; name++) {
+        colb_env_params ep;
+        colb_env_params_default(&ep);
+        ep.users = 1000;
+        ep.clusters = 4;
+        ep.dim = 15;
+        ep.arms = 5;
+        colb_env *e = NULL;
+        char msg[512];
+        assert_ok(colb_env_create(&ep, 5, &e, msg, sizeof msg));
+        colb_policy *p = NULL, *q = NULL;
+        assert_ok(make_policy(*name, v_plain, e, &p, msg, sizeof msg));
+        size_t arms[1000];
+        double rew[1000];
+        for (int t = 0; t < 3; t++)
+            play(e, p, arms, rew);
+        size_t n;
+        unsigned char *b = policy_bytes(p, &n);
+        colb_policy_params pp;
+        colb_policy_params_default(&pp);
+        pp.users = 1000;
+        pp.dim = 15;
+        double need;
+        assert_ok(colb_policy_memory(*name, &pp, &need));
+        colb_load_options o;
+        colb_load_options_default(&o);
+        o.memory_budget = (size_t)(1.05 * need) + (1u << 20);
+        colb_status st = colb_policy_load_buffer(b, n, &o, &q, msg, sizeof msg);
+        if (st != COLB_OK)
+            fail_msg("%s: created in about %.0f bytes, refused a load budget of %zu: %s", *name, need,
+                     o.memory_budget, msg);
+        colb_policy_free(q);
+        colb_policy_free(p);
+        colb_env_free(e);
+        free(b);
+    }
+}
+
 static void test_versions_kinds_budget(void **state)
 {
     (void)state;
@@ -1943,6 +1990,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_every_byte_flipped_and_truncated),
         cmocka_unit_test(test_truncated_says_its_size),
         cmocka_unit_test(test_versions_kinds_budget),
+        cmocka_unit_test(test_load_budget_fits_creation),
         cmocka_unit_test(test_put_saved),
         cmocka_unit_test(test_hostile_dimensions),
         cmocka_unit_test(test_hostile_env),

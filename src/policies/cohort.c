@@ -640,7 +640,10 @@ static colb_status ch_load(colb_policy *p, colb__snap_in *in, const colb__snap_g
     if (st != COLB_OK)
         return st;
     h->splits = cnt[0], h->merges = cnt[1], h->moves = cnt[2], h->props = cnt[3];
-    if ((st = colb__snap_reserve(in, (uint64_t)ch_memory(&p->pp), "cohort's state")) != COLB_OK)
+    /* the state besides its three learner banks: colb__ridge_load reserves
+     * each bank's own bytes as it reads it (ch_memory counts them too) */
+    double arrays = ch_memory(&p->pp) - 4 * colb__ridge_bytes(p->pp.users, p->pp.dim);
+    if ((st = colb__snap_reserve(in, (uint64_t)arrays, "cohort's state")) != COLB_OK)
         return st;
     const colb_policy_params *pp = &p->pp;
     if ((st = setup(h, pp)) != COLB_OK)
