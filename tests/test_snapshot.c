@@ -668,17 +668,23 @@ static void test_load_budget_fits_creation(void **state)
         char msg[512];
         assert_ok(colb_env_create(&ep, 5, &e, msg, sizeof msg));
         colb_policy *p = NULL, *q = NULL;
-        assert_ok(make_policy(*name, v_plain, e, &p, msg, sizeof msg));
-        size_t arms[1000];
+        colb_policy_params pp; /* make_policy's, with room for 1,000 labels */
+        colb_policy_params_default(&pp);
+        pp.users = 1000;
+        pp.dim = 15;
+        pp.horizon = T0;
+        pp.seed = 99;
+        pp.learner.noise = 0.1;
+        size_t labels[1000], L = 0, arms[1000];
+        assert_ok(colb_env_true_clusters(e, labels, &L));
+        pp.true_cluster = labels;
+        pp.n_clusters = L;
+        assert_ok(colb_policy_create(*name, &pp, &p, msg, sizeof msg));
         double rew[1000];
         for (int t = 0; t < 3; t++)
             play(e, p, arms, rew);
         size_t n;
         unsigned char *b = policy_bytes(p, &n);
-        colb_policy_params pp;
-        colb_policy_params_default(&pp);
-        pp.users = 1000;
-        pp.dim = 15;
         double need;
         assert_ok(colb_policy_memory(*name, &pp, &need));
         colb_load_options o;
