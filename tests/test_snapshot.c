@@ -147,13 +147,16 @@ static colb_status make_policy(const char *name, void (*tweak)(colb_policy_param
     pp.horizon = T0;
     pp.seed = 99;
     pp.learner.noise = 0.1;
-    size_t labels[64], L = 0;
+    size_t *labels = malloc(pp.users * sizeof *labels), L = 0;
+    assert_non_null(labels);
     if (colb_env_true_clusters(e, labels, &L) == COLB_OK) {
         pp.true_cluster = labels;
         pp.n_clusters = L;
     }
     tweak(&pp);
-    return colb_policy_create(name, &pp, out, msg, len);
+    colb_status st = colb_policy_create(name, &pp, out, msg, len); /* copies the labels */
+    free(labels);
+    return st;
 }
 
 /* One round of the simulator's protocol (colb/sim.h); arms[0..N) recorded. */
@@ -533,28 +536,39 @@ static void test_sim_logged_dataset_checked(void **state)
 
 /* ---- hostile input ----------------------------------------------------------- */
 
-/* A small snapshot: LinUCB-Ind, 2 users in dimension 2, after 3 rounds. */
-static unsigned char *small_snapshot(const char *name, size_t *len)
+/* The snapshot of policy `name` after 3 rounds of a clustered environment
+ * of `users` users in `clusters` clusters, dimension d, K arms. */
+static unsigned char *played_snapshot(const char *name, size_t users, size_t clusters, size_t d, size_t K,
+                                      size_t *len)
 {
     colb_env_params ep;
     colb_env_params_default(&ep);
-    ep.users = 2;
-    ep.clusters = 1;
-    ep.dim = 2;
-    ep.arms = 3;
+    ep.users = users;
+    ep.clusters = clusters;
+    ep.dim = d;
+    ep.arms = K;
     colb_env *e = NULL;
     char msg[256];
     assert_ok(colb_env_create(&ep, 3, &e, msg, sizeof msg));
     colb_policy *p = NULL;
     assert_ok(make_policy(name, v_plain, e, &p, msg, sizeof msg));
-    size_t arms[2];
-    double rew[2];
+    size_t *arms = malloc(users * sizeof *arms);
+    double *rew = malloc(users * sizeof *rew);
+    assert_true(arms && rew);
     for (int t = 0; t < 3; t++)
         play(e, p, arms, rew);
     unsigned char *b = policy_bytes(p, len);
+    free(arms);
+    free(rew);
     colb_policy_free(p);
     colb_env_free(e);
     return b;
+}
+
+/* A small snapshot: 2 users in dimension 2, after 3 rounds. */
+static unsigned char *small_snapshot(const char *name, size_t *len)
+{
+    return played_snapshot(name, 2, 1, 2, 3, len);
 }
 
 /* Rewrite the trailer (length, checksum) of a buffer of n bytes. */
@@ -658,45 +672,24 @@ static void test_load_budget_fits_creation(void **state)
 {
     (void)state;
     for (const char *const *name = colb_policy_names(); *name; name++) {
-        colb_env_params ep;
-        colb_env_params_default(&ep);
-        ep.users = 1000;
-        ep.clusters = 4;
-        ep.dim = 15;
-        ep.arms = 5;
-        colb_env *e = NULL;
-        char msg[512];
-        assert_ok(colb_env_create(&ep, 5, &e, msg, sizeof msg));
-        colb_policy *p = NULL, *q = NULL;
-        colb_policy_params pp; /* make_policy's, with room for 1,000 labels */
+        size_t n;
+        unsigned char *b = played_snapshot(*name, 1000, 4, 15, 5, &n);
+        colb_policy_params pp;
         colb_policy_params_default(&pp);
         pp.users = 1000;
         pp.dim = 15;
-        pp.horizon = T0;
-        pp.seed = 99;
-        pp.learner.noise = 0.1;
-        size_t labels[1000], L = 0, arms[1000];
-        assert_ok(colb_env_true_clusters(e, labels, &L));
-        pp.true_cluster = labels;
-        pp.n_clusters = L;
-        assert_ok(colb_policy_create(*name, &pp, &p, msg, sizeof msg));
-        double rew[1000];
-        for (int t = 0; t < 3; t++)
-            play(e, p, arms, rew);
-        size_t n;
-        unsigned char *b = policy_bytes(p, &n);
         double need;
         assert_ok(colb_policy_memory(*name, &pp, &need));
         colb_load_options o;
         colb_load_options_default(&o);
         o.memory_budget = (size_t)(1.05 * need) + (1u << 20);
+        colb_policy *q = NULL;
+        char msg[512];
         colb_status st = colb_policy_load_buffer(b, n, &o, &q, msg, sizeof msg);
         if (st != COLB_OK)
             fail_msg("%s: created in about %.0f bytes, refused a load budget of %zu: %s", *name, need,
                      o.memory_budget, msg);
         colb_policy_free(q);
-        colb_policy_free(p);
-        colb_env_free(e);
         free(b);
     }
 }
