@@ -62,7 +62,7 @@ size_t colb_memory_budget_default(void);
  * "max-memory" key of colb/params.h): K, M, G, T for powers of 1024, with
  * up to 4 significant digits, into out (len bytes, cut if it must be):
  * "20G" for 20 x 2^30, "21.47G", "512M", "12.5T", "4.7e+05T" past 1024T,
- * and "300 bytes" below 1K. Every message of the library and the tool about
+ * and "300 bytes" ("1 byte") below 1K. Every message of the library and the tool about
  * the memory budget or an estimate of memory writes sizes so, and a size
  * so written (but bytes) reads back as a budget. Thread-safe; O(1). */
 void colb_memory_text(char *out, size_t len, double bytes);

@@ -70,7 +70,7 @@ void colb_memory_text(char *out, size_t len, double bytes)
     if (u)
         snprintf(out, len, "%.4g%c", bytes, unit[u]);
     else
-        snprintf(out, len, "%.0f bytes", bytes);
+        snprintf(out, len, "%.0f %s", bytes, bytes == 1.0 ? "byte" : "bytes");
 }
 
 colb_status colb__budget_check(double need, size_t max_memory, const char *what, char *msg,
