@@ -326,6 +326,17 @@ static void start_or_fail(server *s, const char *state, const char *args)
     }
 }
 
+/* Skip test `what` (stopping server s) when s says it cannot fork its
+ * snapshots (an AddressSanitizer build: NO_FORK). */
+static void skip_without_fork(server *s, const char *what)
+{
+    if (!file_has(s->log, NO_FORK))
+        return;
+    assert_int_equal(server_stop(s), 0);
+    print_message("%s: skipped: the server says \"%s\" (serve/snapshotter.h)\n", what, NO_FORK);
+    skip();
+}
+
 /* Run serve_client.py MODE on port with extra arguments; its exit status. */
 static int client(const char *mode, int port, const char *out, const char *extra)
 {
@@ -2169,11 +2180,7 @@ static void test_snapshot_child(void **state)
     snprintf(st, sizeof st, "%s/child", dir);
     server s;
     start_or_fail(&s, st, "--dim 48 --policy linucb-ind --snapshot-interval 1 --snapshot-fork 1");
-    if (file_has(s.log, NO_FORK)) {
-        assert_int_equal(server_stop(&s), 0);
-        print_message("snapshot child: skipped: the server says \"%s\" (serve/snapshotter.h)\n", NO_FORK);
-        skip();
-    }
+    skip_without_fork(&s, "snapshot child");
     enum { DIM = 48 };
     static char body[4096];
     hconn c;
@@ -2321,11 +2328,7 @@ static void test_snapshot_stall(void **state)
                        "--snapshot-interval 1000000 --snapshot-replay 0";
     server s;
     start_or_fail(&s, st, args);
-    if (file_has(s.log, NO_FORK)) {
-        assert_int_equal(server_stop(&s), 0);
-        print_message("snapshot stall: skipped: the server says \"%s\" (serve/snapshotter.h)\n", NO_FORK);
-        skip();
-    }
+    skip_without_fork(&s, "snapshot stall");
     static char ids[500][32];
     hconn c = { -1, "", 0 };
     ka_err[0] = '\0';
@@ -2475,11 +2478,7 @@ static void snapshot_cancel(int hold)
     /* the first snapshot (of the new state's START record, lsn 1) falls due after 1 s */
     start_or_fail(&s, st, "--dim 2 --policy linucb-ind --snapshot-fork 1 --snapshot-stall 1 --snapshot-interval 1 "
                           "--snapshot-replay 0");
-    if (file_has(s.log, NO_FORK)) {
-        assert_int_equal(server_stop(&s), 0);
-        print_message("snapshot cancel: skipped: the server says \"%s\" (serve/snapshotter.h)\n", NO_FORK);
-        skip();
-    }
+    skip_without_fork(&s, "snapshot cancel");
     for (int lsn = 2; lsn < 40; lsn++) {
         snprintf(seg, sizeof seg, "%s/wal-%020d.log", st, lsn);
         assert_int_equal(mkdir(seg, 0755), 0);
@@ -2562,11 +2561,7 @@ static void test_snapshot_left(void **state)
     server s;
     start_or_fail(&s, st, "--dim 2 --policy linucb-ind --snapshot-fork 1 --snapshot-stall 1 --snapshot-interval 1 "
                           "--snapshot-replay 0 --wal-segment-bytes 0");
-    if (file_has(s.log, NO_FORK)) {
-        assert_int_equal(server_stop(&s), 0);
-        print_message("snapshot left: skipped: the server says \"%s\" (serve/snapshotter.h)\n", NO_FORK);
-        skip();
-    }
+    skip_without_fork(&s, "snapshot left");
     pid_t writer = thread_id(s.pid, "colb-writer");
     if (!writer || hold_exits(writer, PTRACE_O_TRACEFORK)) {
         print_message("snapshot left: skipped: this process may not trace the server's writer (%s)\n",
