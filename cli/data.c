@@ -136,15 +136,7 @@ int data_env_open(data_env *d, run_config *c, char *err, size_t err_len)
     }
     d->ds = ds;
     d->K = c->sim.env.arms;
-    /* auto: the CLUB protocol (contexts per user) when every policy is
-     * sequential (CLUB, or random), else the shared multi-agent protocol */
-    d->protocol = c->protocol;
-    if (d->protocol == 0) {
-        int all_seq = 1;
-        for (size_t i = 0; i < c->n_policies; i++)
-            all_seq &= !strcmp(c->policies[i], "club") || !strcmp(c->policies[i], "random");
-        d->protocol = all_seq ? 2 : 1;
-    }
+    d->protocol = config_protocol(c);
     if (!c->learner_noise_set)
         c->sim.policy.learner.noise = 0.5; /* 0/1 rewards are 1/2-sub-Gaussian */
     c->sim.make_env = make_logged;

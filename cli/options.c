@@ -1053,6 +1053,16 @@ static int sig_append(char **out, size_t *n, size_t *cap, const char *a, const c
     return 0;
 }
 
+int config_protocol(const run_config *c)
+{
+    if (c->protocol)
+        return c->protocol;
+    int all_seq = 1;
+    for (size_t i = 0; i < c->n_policies; i++)
+        all_seq &= !strcmp(c->policies[i], "club") || !strcmp(c->policies[i], "random");
+    return all_seq ? 2 : 1;
+}
+
 char *config_signature(const run_config *c, const char *policy)
 {
     size_t n = 0, cap = 0;
@@ -1065,5 +1075,14 @@ char *config_signature(const run_config *c, const char *policy)
             if (sig_append(&out, &n, &cap, ";", OPTS[i].name, "=") || sig_append(&out, &n, &cap, v, "", ""))
                 return NULL;
         }
-    return out;
+    /* What the setting's other policies decide: the protocol that auto
+     * resolves to on a data set, and whether random runs beside (a row's
+     * ratios are paired with that setting's random runs; a row copied from
+     * a setting without them would have none) */
+    int with_random = 0;
+    for (size_t i = 0; i < c->n_policies; i++)
+        with_random |= !strcmp(c->policies[i], "random");
+    snprintf(v, sizeof v, ";protocol-used=%d;with-random=%d", c->data != DATA_SYNTHETIC ? config_protocol(c) : 0,
+             with_random);
+    return sig_append(&out, &n, &cap, v, "", "") ? NULL : out;
 }

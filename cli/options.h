@@ -149,11 +149,18 @@ void config_dump(FILE *f, const char *reading, const run_config *c);
  * readings by. */
 void config_dump_values(FILE *f, const char *reading, const run_config *c);
 
+/* The protocol of a data set's contexts that the setting runs with: 1
+ * shared, 2 per-user; `auto` (0) is per-user when every policy is
+ * sequential (club, random), else shared. */
+int config_protocol(const run_config *c);
+
 /* A string of every setting that the results of `policy` can depend on:
  * two settings with equal signatures give bit-identical results for that
  * policy, so `colb run` runs it once (readings that differ only in what a
- * policy ignores share its runs). Whole, whatever the paths' lengths (a
- * cut one would let settings that differ after the cut share runs):
+ * policy ignores share its runs). It includes what the setting's other
+ * policies decide for it: the protocol `auto` resolves to, and whether
+ * random runs beside it (its ratios). Whole, whatever the paths' lengths
+ * (a cut one would let settings that differ after the cut share runs):
  * allocated, the caller frees; NULL when out of memory. */
 char *config_signature(const run_config *c, const char *policy);
 

@@ -891,6 +891,101 @@ static void test_long_paths_do_not_share_runs(void **state)
     remove_dir(dir);
 }
 
+/* Each line of summary.csv in dir without its wall_s field (the 9th; the
+ * only one a shared run may change), into a freshly allocated text. */
+static char *summary_without_wall(const char *dir)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/summary.csv", dir);
+    char *t = slurp(path, NULL);
+    assert_non_null(t);
+    char *out = malloc(strlen(t) + 1), *o = out;
+    assert_non_null(out);
+    int field = 0;
+    for (const char *p = t; *p; p++) {
+        if (*p == '\n')
+            field = 0;
+        else if (*p == ',')
+            field++;
+        if (field != 8) /* wall_s and the comma before it */
+            *o++ = *p;
+    }
+    *o = '\0';
+    free(t);
+    return out;
+}
+
+/* A reading's numbers do not depend on the other readings of its file:
+ * `colb run` shares a policy's run between settings only when they give it
+ * the same results - also when `protocol = auto` resolves differently for
+ * the readings' policies, and when one reading runs `random` beside it (its
+ * ratios) and the other does not. Every line of each reading run alone
+ * (--readings) is in the whole file's summary.csv, wall times aside. */
+static void test_shared_runs_match_own_runs(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", args[1024], err[4096], path[600];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/f.tsv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 40; i++) /* 40 items, 3 features */
+        fprintf(f, "%d\t%g\t%g\t%g\n", i, (i % 7) / 7.0, (i % 5) / 5.0, (i % 3) / 3.0);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/p.tsv", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    for (int u = 0; u < 12; u++) /* 12 users, 4 positives each */
+        for (int k = 0; k < 4; k++)
+            fprintf(f, "%d\t%d\n", 100 + u, (u * 3 + k * 7) % 40);
+    fclose(f);
+    static const char *const confs[][2] = {
+        { "protocol", "env = logged\nfeatures = f.tsv\npositives = p.tsv\nhorizon = 30\nrepeats = 2\narms = 8\n"
+                      "[reading a]\npolicies = club, random\n[reading b]\npolicies = club, cmlb, random\n" },
+        { "random", "env = clustered\nusers = 12\nhorizon = 30\nrepeats = 2\npolicies = linucb-ind\n"
+                    "[reading a]\n[reading b]\npolicies = linucb-ind, random\n" },
+    };
+    for (size_t i = 0; i < sizeof confs / sizeof confs[0]; i++) {
+        char text[1024]; /* the data files' paths made absolute */
+        snprintf(text, sizeof text, "%s", confs[i][1]);
+        for (char *at; (at = strstr(text, " = f.tsv")) || (at = strstr(text, " = p.tsv"));) {
+            char rest[1024];
+            snprintf(rest, sizeof rest, "%s", at + 3);
+            snprintf(at, sizeof text - (size_t)(at - text), " = %s/%s", dir, rest);
+        }
+        snprintf(path, sizeof path, "%s/%s.conf", dir, confs[i][0]);
+        write_file(path, text);
+        snprintf(args, sizeof args, "run -c %s --plots 0 --quiet 1 --out %s/all", path, dir);
+        int rc = colb_run(args, err, sizeof err);
+        if (rc != 0)
+            fail_msg("%s: exit %d: %s", confs[i][0], rc, err);
+        snprintf(path, sizeof path, "%s/all", dir);
+        char *all = summary_without_wall(path);
+        static const char *const readings[] = { "a", "b" };
+        for (size_t r = 0; r < 2; r++) {
+            snprintf(args, sizeof args, "run -c %s/%s.conf --readings %s --plots 0 --quiet 1 --out %s/one", dir,
+                     confs[i][0], readings[r], dir);
+            rc = colb_run(args, err, sizeof err);
+            if (rc != 0)
+                fail_msg("%s --readings %s: exit %d: %s", confs[i][0], readings[r], rc, err);
+            snprintf(path, sizeof path, "%s/one", dir);
+            char *one = summary_without_wall(path);
+            for (char *line = strchr(one, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+                char *end = strchr(line + 1, '\n');
+                size_t n = end ? (size_t)(end - line) + 1 : strlen(line);
+                char want[1024];
+                snprintf(want, sizeof want, "%.*s", (int)n, line);
+                if (!strstr(all, want))
+                    fail_msg("%s: reading %s alone has the row\n%s\nwhich the whole file's run lacks:\n%s",
+                             confs[i][0], readings[r], want + 1, all);
+            }
+            free(one);
+        }
+        free(all);
+    }
+    remove_dir(dir);
+}
+
 /* settings.txt of a run on a data set records what the data gave - its
  * users (after --top-users), the features' dimension, its items, and the
  * protocol `auto` chose - as comments (no option sets them; the options'
@@ -1111,6 +1206,7 @@ int main(void)
         cmocka_unit_test(test_reproduce_quick_runs),
         cmocka_unit_test(test_readings),
         cmocka_unit_test(test_long_paths_do_not_share_runs),
+        cmocka_unit_test(test_shared_runs_match_own_runs),
         cmocka_unit_test(test_settings_from_logged_data),
         cmocka_unit_test(test_settings_from_lastfm),
         cmocka_unit_test(test_progress_lines),
