@@ -725,6 +725,14 @@ static void maybe_snapshot(engine *e, int force)
     e->work_since = 0;
     /* the log is kept from the records that make the decisions left to it */
     snapshotter_submit(e->snap, im, s->lsn, has_ref ? ref.lsn : wal_segment_start(e->w));
+    if (!has_ref) {
+        /* no decision since any mark in the window: this snapshot holds
+         * them all and keeps no log before it, so those marks would point
+         * into dropped segments once a decision is made; the window starts
+         * again here */
+        e->marks_n = 0;
+        mark_log(e, 1);
+    }
     e->snap_lsn = s->lsn;
     e->rewards_since = 0;
     e->snap_wal_bytes = bytes;

@@ -1998,6 +1998,67 @@ fail:
     fail_msg("%s", ka_err);
 }
 
+/* A restart, then only rewards until a snapshot falls due (no decision
+ * since the start: the snapshot keeps no log before it), then a decision
+ * and the final snapshot: that one must not refer to the log the first
+ * dropped. Before the fix the final snapshot needed the records from the
+ * restart on, and every later start refused the state ("records are
+ * missing"). The state restarts, with both decisions and the reward. */
+static void test_restart_rewards_then_snapshot(void **state)
+{
+    (void)state;
+    char st[256], ids[1][32];
+    snprintf(st, sizeof st, "%s/rewards-first", dir);
+    static const char *const choose = "{\"user\":\"a\",\"contexts\":[[1,0],[0,1]]}";
+    hconn c = { -1, "", 0 };
+    char *ans;
+    server s;
+    ka_err[0] = '\0';
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind");
+    if (hconnect(&c, s.port) || expect_ok(&c, "POST", "/v1/choose", choose, &ans) || decisions_of(ans, ids, 1))
+        goto fail;
+    close(c.fd);
+    c.fd = -1;
+    assert_int_equal(server_stop(&s), 0);
+    start_or_fail(&s, st, "--snapshot-every 1 --snapshot-interval 1000000");
+    char body[128];
+    snprintf(body, sizeof body, "{\"decision\":\"%s\",\"reward\":1}", ids[0]);
+    if (hconnect(&c, s.port) || expect_ok(&c, "POST", "/v1/reward", body, &ans))
+        goto fail;
+    /* the reward's snapshot written (the metric counts it once done) */
+    for (int i = 0; i < 200; i++) {
+        if (expect_ok(&c, "GET", "/metrics", NULL, &ans))
+            goto fail;
+        if (!strstr(ans, "\ncolb_snapshots_total 0\n"))
+            break;
+        usleep(20000);
+    }
+    if (strstr(ans, "\ncolb_snapshots_total 0\n"))
+        fail_msg("no snapshot 4 s after a reward with --snapshot-every 1");
+    if (expect_ok(&c, "POST", "/v1/choose", choose, &ans))
+        goto fail;
+    close(c.fd);
+    c.fd = -1;
+    assert_int_equal(server_stop(&s), 0);
+    int code;
+    if (server_start(&s, st, "", &code)) {
+        print_file(s.log);
+        fail_msg("the state does not restart (exit %d)", code);
+    }
+    if (hconnect(&c, s.port) || expect_ok(&c, "GET", "/v1/stats", NULL, &ans))
+        goto fail;
+    if (!strstr(ans, "\"decisions\":2") || !strstr(ans, "\"rewards\":1"))
+        fail_msg("after the restart: %s", ans);
+    close(c.fd);
+    assert_int_equal(server_stop(&s), 0);
+    return;
+fail:
+    if (c.fd >= 0)
+        close(c.fd);
+    server_kill(&s);
+    fail_msg("%s", ka_err);
+}
+
 static int file_count(const char *path, const char *needle);
 
 /* Set or (NULL) unset COLB_KERNEL for the servers started next. */
@@ -3233,6 +3294,7 @@ int main(void)
         cmocka_unit_test_teardown(test_snapshot_replay, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_window, kill_leftovers),
         cmocka_unit_test_teardown(test_decision_codes, kill_leftovers),
+        cmocka_unit_test_teardown(test_restart_rewards_then_snapshot, kill_leftovers),
         cmocka_unit_test_teardown(test_kernel_note, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_child, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_stall, kill_leftovers),
