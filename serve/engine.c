@@ -956,7 +956,7 @@ int engine_health(engine *e, char *why, size_t len)
     pthread_mutex_lock(&e->mu);
     int rc = e->broken || e->stopping ? -1 : 0;
     if (rc)
-        snprintf(why, len, "%s", e->stopping ? "stopping" : e->broken_msg);
+        snprintf(why, len, "%s", e->stopping ? "the server is shutting down" : e->broken_msg);
     pthread_mutex_unlock(&e->mu);
     return rc;
 }

@@ -66,6 +66,7 @@ typedef struct request {
     char *body;
     size_t len, cap;
     int too_large, submitted, answered;
+    int timed_out;                /* the body outlasted --request-timeout: the rest is dropped */
     int close_after;              /* every answer closes the connection (its framing is doubtful) */
     int running;                  /* its job runs in this thread (engine_run) */
     int parked;                   /* ... and waits for the log: suspended */
@@ -96,8 +97,10 @@ static enum MHD_Result send_answer(request *q, answer *ans, int close_after)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(q->conn, ans->status, r);
     MHD_destroy_response(r);
-    q->status = ans->status;
-    q->answered = 1;
+    if (ret == MHD_YES) { /* else the connection is closed unanswered, and counted so */
+        q->status = ans->status;
+        q->answered = 1;
+    }
     return ret;
 }
 
@@ -165,6 +168,11 @@ static enum MHD_Result first_call(request *q, const char *url, const char *metho
     http_server *h = q->h;
     const char *arg;
     q->route = routes_match(url, &arg);
+    if (atomic_load(&h->draining) && q->route == R_HEALTH) { /* its own form of 503 (docs/serve.md) */
+        answer ans;
+        routes_unavailable(&ans, "the server is shutting down");
+        return send_answer(q, &ans, 1);
+    }
     if (atomic_load(&h->draining))
         return send_error(q, 503, "stopping", "the server is shutting down", 1);
     /* a body whose end is in doubt: answered, and the connection closed
@@ -272,11 +280,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_size) {
-        if (now_s() - q->t0 > h->request_timeout) {
-            *upload_size = 0;
-            return send_error(q, 408, "timeout", "the body took longer than --request-timeout", 1);
+        /* libmicrohttpd takes an answer only before a body or after all of
+         * it: a body that outlasts --request-timeout is dropped from then
+         * on (nothing more is kept) and answered 408 at its end */
+        if (!q->timed_out && now_s() - q->t0 > h->request_timeout) {
+            q->timed_out = 1;
+            free(q->body);
+            q->body = NULL;
+            q->len = q->cap = 0;
         }
-        take_chunk(q, upload, *upload_size);
+        if (!q->timed_out)
+            take_chunk(q, upload, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
@@ -285,6 +299,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         routes_finish(q->route, &q->j, &ans);
         return send_answer(q, &ans, 0);
     }
+    if (q->timed_out)
+        return send_error(q, 408, "timeout", "the body took longer than --request-timeout", 1);
     if (q->too_large) {
         char msg[96];
         snprintf(msg, sizeof msg, "the body is larger than %zu bytes (--max-body)", h->max_body);

@@ -87,6 +87,18 @@ static void answer_json(answer *ans, unsigned status, char *body, size_t len)
         routes_error(ans, 503, "out_of_memory", "out of memory");
 }
 
+void routes_unavailable(answer *ans, const char *why)
+{
+    sbuf b = { 0 };
+    size_t len;
+    sbuf_put(&b, "{\"status\":\"unavailable\",\"reason\":", 33);
+    codec_put_string(&b, why, strlen(why));
+    sbuf_put(&b, "}", 1);
+    char *body = sbuf_take(&b, &len);
+    answer_json(ans, 503, body, len);
+    ans->retry_after = 1;
+}
+
 /* The job's results, allocated in the request's arena. */
 static int prepare(job *j, arena *a)
 {
@@ -141,13 +153,7 @@ int routes_prepare(const routes_ctx *c, route_id r, const char *arg, const char 
     case R_HEALTH: {
         char why[512];
         if (engine_health(c->e, why, sizeof why)) {
-            sbuf b = { 0 };
-            sbuf_put(&b, "{\"status\":\"unavailable\",\"reason\":", 33);
-            codec_put_string(&b, why, strlen(why));
-            sbuf_put(&b, "}", 1);
-            char *body2 = sbuf_take(&b, &len);
-            answer_json(ans, 503, body2, len);
-            ans->retry_after = 1;
+            routes_unavailable(ans, why);
         } else {
             char *ok = malloc(16);
             if (ok)

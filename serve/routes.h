@@ -52,6 +52,10 @@ int routes_prepare(const routes_ctx *c, route_id r, const char *arg, const char 
 /* The answer of a finished job. */
 void routes_finish(route_id r, const job *j, answer *ans);
 
+/* /healthz's answer when the service takes no writes: 503
+ * {"status":"unavailable","reason": why}. */
+void routes_unavailable(answer *ans, const char *why);
+
 /* An error answer {"error", "code"}. */
 void routes_error(answer *ans, unsigned status, const char *code, const char *msg);
 
