@@ -460,15 +460,19 @@ static int get_contexts(const cJSON *v, const cJSON *b64, const char *where, con
         return ERR("%s: missing field \"contexts\"", where);
     if (!cJSON_IsArray(v))
         return ERR("%s: \"contexts\" must be an array of arrays of %zu numbers", where, lim->dim);
-    size_t K = 0;
-    for (const cJSON *row = v->child; row; row = row->next)
-        K++;
+    size_t K = 0, n = 0;
+    for (const cJSON *row = v->child; row; row = row->next, K++)
+        for (const cJSON *x = cJSON_IsArray(row) ? row->child : NULL; x; x = x->next)
+            n++;
     if (K == 0)
         return ERR("%s: \"contexts\" is empty; give at least one context", where);
     if (K > lim->max_contexts)
         return ERR("%s: %zu contexts; at most %zu (--max-contexts)", where, K, lim->max_contexts);
-    double *X = arena_alloc(a, K * lim->dim * sizeof(double));
-    if (!X)
+    /* K x d numbers are there before K x d doubles are allocated (a body of
+     * K empty rows must not cost K d 8 bytes); else the loop below finds
+     * what is wrong (its writes stay within K x d either way) */
+    double *X = n == K * lim->dim ? arena_alloc(a, K * lim->dim * sizeof(double)) : NULL;
+    if (!X && n == K * lim->dim)
         return ERR("out of memory");
     size_t k = 0;
     for (const cJSON *row = v->child; row; row = row->next, k++) {
@@ -485,11 +489,14 @@ static int get_contexts(const cJSON *v, const cJSON *b64, const char *where, con
                 return ERR("%s: contexts[%zu][%zu] is too large to be a finite number", where, k, j);
             if (fabs(val) > COLB_CONTEXT_MAX)
                 return ERR("%s: contexts[%zu][%zu] = %g is beyond +-%g", where, k, j, val, COLB_CONTEXT_MAX);
-            X[k * lim->dim + j] = val;
+            if (X)
+                X[k * lim->dim + j] = val;
         }
         if (j != lim->dim)
             return ERR("%s: contexts[%zu] has %zu numbers; the dimension is %zu", where, k, j, lim->dim);
     }
+    if (!X) /* not reached: the count of numbers differed from K x d */
+        return ERR("%s: \"contexts\" must hold %zu numbers per context", where, lim->dim);
     r->K = K;
     r->X = X;
     return 0;

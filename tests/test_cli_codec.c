@@ -5,6 +5,10 @@
  * documented 400 messages (cJSON words them, as before the reader). */
 #include "testutil.h"
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cjson/cJSON.h>
 
 #include "codec.h"
@@ -148,6 +152,43 @@ static void test_choose_json(void **state)
     arena_free(&a);
 }
 
+/* A body of K empty rows costs no K x d doubles: at d = 2^20 and K = 1024
+ * (8 GiB of contexts), within an address space of 1 GiB more than now, the
+ * answer names the short row (the codec used to allocate the contexts
+ * first: "out of memory"). In a child, whose limit ends with it. */
+static void test_choose_no_amplification(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl;
+        long vm = 0;
+        FILE *f = fopen("/proc/self/statm", "r");
+        if (!f || fscanf(f, "%ld", &vm) != 1)
+            _exit(3);
+        fclose(f);
+        rl.rlim_cur = rl.rlim_max = (rlim_t)vm * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)1 << 30);
+        if (setrlimit(RLIMIT_AS, &rl))
+            _exit(3);
+        static char body[8192];
+        size_t n = (size_t)snprintf(body, sizeof body, "{\"user\":\"a\",\"contexts\":[[]");
+        for (int k = 1; k < 1024; k++)
+            n += (size_t)snprintf(body + n, sizeof body - n, ",[]");
+        snprintf(body + n, sizeof body - n, "]}");
+        const codec_limits lim = { (size_t)1 << 20, 1024, 16, 32 };
+        arena a = { 0 };
+        choose_req q;
+        char err[768];
+        int rc = codec_parse_choose(body, strlen(body), 0, &lim, &a, &q, err, sizeof err);
+        _exit(rc && strstr(err, "contexts[0] has 0 numbers") ? 0 : (fprintf(stderr, "%s\n", err), 1));
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (!WIFEXITED(st) || WEXITSTATUS(st))
+        fail_msg("1024 empty rows at d = 2^20: status %d (0: the short row named)", st);
+}
+
 /* Malformed bodies: 400 with the message cJSON's path gave before the
  * strict reader (the same texts, checked against the codec without it). */
 static void test_choose_malformed(void **state)
@@ -253,6 +294,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_numbers_known), cmocka_unit_test(test_numbers_random),
         cmocka_unit_test(test_tree_shapes),   cmocka_unit_test(test_choose_json),
+        cmocka_unit_test(test_choose_no_amplification),
         cmocka_unit_test(test_choose_malformed), cmocka_unit_test(test_batch_users),
         cmocka_unit_test(test_decision_ids),
     };
