@@ -467,13 +467,25 @@ static int check_checkpoint(const char *path, const char *out, char *err, size_t
     return -1;
 }
 
+/* 1 when colb run's arguments ask for help: -h or --help as an option,
+ * not as another option's value (`--title --help` is a title). */
+static int run_asks_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+            return 1;
+        if (value_follows(argv[i]))
+            i++;
+    }
+    return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
-    for (int i = 0; i < argc; i++)
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return 0;
-        }
+    if (run_asks_help(argc, argv)) {
+        usage(stdout);
+        return 0;
+    }
     run_control ctl;
     int rc = take_control(argc, argv, &ctl);
     experiment *e = calloc(1, sizeof *e);
@@ -688,8 +700,10 @@ static int dispatch(int argc, char **argv)
     const char *cmd = argv[1];
     int computes = !strcmp(cmd, "run") || !strcmp(cmd, "reproduce") || !strcmp(cmd, "bench-quality") ||
                    !strcmp(cmd, "serve");
-    for (int i = 2; i < argc && computes; i++)
-        computes = strcmp(argv[i], "--help") && strcmp(argv[i], "-h"); /* help computes nothing */
+    if (!strcmp(cmd, "run")) /* help computes nothing */
+        computes = !run_asks_help(argc - 2, argv + 2);
+    for (int i = 2; i < argc && computes && strcmp(cmd, "run"); i++)
+        computes = strcmp(argv[i], "--help") && strcmp(argv[i], "-h");
     if (computes && kernel_unusable())
         return EXIT_USAGE;
     if (computes && strcmp(cmd, "serve"))

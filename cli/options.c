@@ -241,7 +241,7 @@ int parse_double(const char *s, double lo, double hi, double *out)
     double v;
     if (decimal_value(s, &v, &end) || *end || v < lo || v > hi)
         return -1;
-    *out = v;
+    *out = v == 0.0 ? 0.0 : v; /* -0 is 0: one value, written "0" */
     return 0;
 }
 

@@ -47,7 +47,7 @@ static void usage(FILE *f)
         fprintf(f, " %s", SPECS[i].name);
     fprintf(f, "\n(default: all; results, plots and report.md go to DIR, default results/full\n"
                " or results/quick; --resume continues an interrupted reproduction from the\n"
-               " checkpoints in DIR, skipping figures and settings already done;\n"
+               " checkpoints in DIR.checkpoints, skipping figures and settings already done;\n"
                " --readings NAME,... runs only those readings of each figure, e.g.\n"
                " paper,multi-agent,club-protocol for the paper-literal ones; a figure with\n"
                " none of them is skipped)\n");
@@ -175,8 +175,14 @@ int cmd_reproduce(int argc, char **argv)
             say("unknown figure '%s'%s%s%s (see colb reproduce --help)", a,
                     s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
             return EXIT_USAGE;
-        } else if (n_want < 64) {
-            want[n_want++] = a;
+        } else {
+            for (size_t k = 0; k < n_want; k++)
+                if (!strcmp(want[k], a)) {
+                    say("figure '%s' is named twice (see colb reproduce --help)", a);
+                    return EXIT_USAGE;
+                }
+            if (n_want < 64)
+                want[n_want++] = a;
         }
     }
     char rbuf[MAX_READINGS * NAME_LEN];

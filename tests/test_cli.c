@@ -53,6 +53,8 @@ static void test_usage_errors(void **state)
         /* no blank around a number, integer or decimal (' 5' was an integer) */
         "run --users ' 5'", "run --users '5 '", "run --users '\t5'", "run --seed ' 7'", "run --noise ' 0.1'",
         "run --noise '0.1 '", "run --stop-after ' 5'", "run -j ' 2'",
+        /* one value twice, -0 being 0; a figure named twice */
+        "run --sweep zipf=0,-0", "reproduce fig1a fig1a",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = colb_run(bad[i], err, sizeof err);
@@ -66,6 +68,27 @@ static void test_usage_errors(void **state)
     assert_int_equal(colb_run("--help", err, sizeof err), 0);
     assert_int_equal(colb_run("run --help", err, sizeof err), 0);
     assert_int_equal(colb_run("--version", err, sizeof err), 0);
+}
+
+/* --help as another option's value is that value (`--title --help` is a
+ * title), as `--title -c` is: the run runs. -0 is written 0. */
+static void test_help_as_a_value(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", args[1024], err[4096], path[600];
+    assert_non_null(mkdtemp(dir));
+    snprintf(args, sizeof args, "run --title --help --zipf -0 --users 5 --horizon 5 --repeats 1 --plots 0 "
+             "--quiet 1 --out %s/o", dir);
+    int rc = colb_run(args, err, sizeof err);
+    if (rc != 0)
+        fail_msg("exit %d: %s", rc, err);
+    snprintf(path, sizeof path, "%s/o/settings.txt", dir);
+    char *t = slurp(path, NULL);
+    assert_non_null(t);
+    if (!strstr(t, "\ntitle = --help\n") || !strstr(t, "\nzipf = 0\n"))
+        fail_msg("settings.txt:\n%s", t);
+    free(t);
+    remove_dir(dir);
 }
 
 /* Output that cannot be written is an error: `colb policies > FILE` on a
@@ -1191,6 +1214,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_help_as_a_value),
         cmocka_unit_test(test_stdout_errors),
         cmocka_unit_test(test_help_lists_defaults),
         cmocka_unit_test(test_experiment_file_errors),
