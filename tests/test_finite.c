@@ -137,6 +137,13 @@ static void test_guard_reports_numeric_failure(void **state)
     assert_status(round_with(p, X, 0.5), COLB_ENUMERIC);
     assert_non_null(strstr(colb_policy_last_error(p), "user 2"));
     assert_status(colb_policy_begin_round(p, X, K), COLB_ENUMERIC);
+    /* nor does anything else work on the fenced state (a save of it used
+     * to succeed, with bytes that a load refuses) */
+    size_t len;
+    char msg[256];
+    assert_status(colb_policy_add_users(p, 1, NULL), COLB_ENUMERIC);
+    assert_status(colb_policy_save_buffer(p, NULL, 0, &len, msg, sizeof msg), COLB_ENUMERIC);
+    assert_status(colb_policy_set_max_memory(p, 1 << 20), COLB_ENUMERIC);
     colb_policy_free(p);
     /* the grouped policies check their groups' models at once
      * (vt->all_finite): group 1's poked estimate names its first user */

@@ -462,6 +462,28 @@ static void test_sim_reads(void **state)
     assert_int_equal(colb_sim_spec_param_read(&s, "lambda", 0), -1);
 }
 
+/* True clusters out of range are refused by every policy at creation,
+ * not only by the oracles that use them: the others keep and save them,
+ * and a load refuses such a snapshot (a policy used to write one). */
+static void test_labels_in_range(void **state)
+{
+    (void)state;
+    static const size_t labels[4] = { 0, 1, 2, 3 };
+    for (const char *const *n = colb_policy_names(); *n; n++) {
+        colb_policy_params pp;
+        colb_policy_params_default(&pp);
+        pp.users = 4;
+        pp.dim = 2;
+        pp.horizon = 10;
+        assert_ok(colb_policy_params_set_clusters(&pp, labels, 2));
+        colb_policy *p = NULL;
+        char msg[256];
+        colb_status st = colb_policy_create(*n, &pp, &p, msg, sizeof msg);
+        if (st != COLB_ERANGE || p || !strstr(msg, "user 2 has cluster 2 >= n_clusters 2"))
+            fail_msg("%s: labels beyond n_clusters: %s '%s'", *n, colb_status_name(st), msg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_sim_by_keys),
         cmocka_unit_test(test_sim_reads),
+        cmocka_unit_test(test_labels_in_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -582,6 +582,98 @@ static void fix_trailer(unsigned char *b, size_t n)
         b[n - 8 + (size_t)i] = (unsigned char)(v >> (8 * i));
 }
 
+/* The offset of the data of the f64 array `name` inside the first group
+ * named `group` (docs/format.md section 2) in a snapshot of n bytes, its
+ * element count in *count; 0 if there is none. */
+static size_t f64_field_in(const unsigned char *b, size_t n, const char *group, const char *name, uint64_t *count)
+{
+    int in = 0, depth = 0, at = -1;
+    for (size_t o = 16; o + 16 <= n - 16;) {
+        uint32_t type, nl;
+        uint64_t cnt;
+        memcpy(&type, b + o, 4);
+        memcpy(&nl, b + o + 4, 4);
+        memcpy(&cnt, b + o + 8, 8);
+        const char *nm = (const char *)b + o + 16;
+        size_t data = o + 16 + (nl + 7) / 8 * 8;
+        if (type == 4) {
+            depth++;
+            if (!in && nl == strlen(group) && !memcmp(nm, group, nl))
+                in = 1, at = depth;
+        } else if (type == 5) {
+            if (in && depth == at)
+                in = 0;
+            depth--;
+        } else if (in && depth == at && type == 3 && nl == strlen(name) && !memcmp(nm, name, nl)) {
+            *count = cnt;
+            return data;
+        }
+        o = type >= 4 ? data : data + (size_t)(cnt * (type == 1 ? 1 : 8) + 7) / 8 * 8;
+    }
+    return 0;
+}
+
+/* A policy whose own update fails numerically is fenced, as the guard
+ * fences one whose state turns non-finite: sclub loaded from a snapshot
+ * whose first cluster aggregate is not positive definite (its V[1][0]
+ * made 50, the checksum made right again) fails a later observe with
+ * COLB_ENUMERIC, and every call after that says so - begin_round,
+ * add_users, save - instead of working on a state the failure left half
+ * changed (a split had taken users out of the cluster's list: the next
+ * merge wrote out of bounds). */
+static void test_own_failure_fences(void **state)
+{
+    (void)state;
+    size_t n;
+    unsigned char *b = played_snapshot("sclub", 6, 2, 3, 4, &n);
+    uint64_t count = 0;
+    size_t at = f64_field_in(b, n, "clusters", "real", &count);
+    assert_true(at > 0 && count >= 9);
+    double v = 50.0;
+    memcpy(b + at + 8, &v, 8); /* V[1][0] of slot 0 (V first, row-major) */
+    fix_trailer(b, n);
+    colb_policy *p = NULL;
+    char msg[256];
+    assert_ok(colb_policy_load_buffer(b, n, NULL, &p, msg, sizeof msg));
+    colb_env_params ep;
+    colb_env_params_default(&ep);
+    ep.users = 6;
+    ep.clusters = 2;
+    ep.dim = 3;
+    ep.arms = 4;
+    colb_env *e = NULL;
+    assert_ok(colb_env_create(&ep, 5, &e, msg, sizeof msg));
+    size_t arms[6];
+    double rew[6];
+    colb_status st = COLB_OK;
+    int t = 0;
+    for (; t < 300 && st == COLB_OK; t++) {
+        assert_ok(colb_env_next_round(e));
+        if ((st = colb_policy_begin_round(p, colb_env_contexts(e, 0), 4)) != COLB_OK)
+            break;
+        st = colb_policy_choose_all(p, arms);
+        for (size_t u = 0; st == COLB_OK && u < 6; u++) {
+            rew[u] = colb_env_reward(e, u, arms[u]);
+            st = colb_policy_observe(p, u, arms[u], rew[u]);
+        }
+        colb_status end = colb_policy_end_round(p);
+        if (st == COLB_OK)
+            st = end;
+    }
+    if (st != COLB_ENUMERIC)
+        fail_msg("a non-positive-definite aggregate: %s after %d rounds (%s)", colb_status_name(st), t,
+                 colb_policy_last_error(p));
+    double X[12] = { 0 };
+    size_t len;
+    assert_int_equal(colb_policy_begin_round(p, X, 4), COLB_ENUMERIC);
+    assert_int_equal(colb_policy_add_users(p, 1, NULL), COLB_ENUMERIC);
+    assert_int_equal(colb_policy_save_buffer(p, NULL, 0, &len, msg, sizeof msg), COLB_ENUMERIC);
+    assert_int_equal(colb_policy_set_max_memory(p, 1 << 20), COLB_ENUMERIC);
+    colb_policy_free(p);
+    colb_env_free(e);
+    free(b);
+}
+
 static void must_fail(const unsigned char *b, size_t n, const char *what, size_t at)
 {
     char msg[512] = "";
@@ -1006,9 +1098,13 @@ static void test_near_singular_saves_and_loads(void **state)
 }
 
 /* A model's state is checked for magnitude on load, not only for NaN: a
- * value beyond COLB__SNAP_MODEL_MAX (1e300 loaded and made scores inf) or
- * a negative noise scale or norm bound is refused with COLB_EPARSE (files
- * with their checksums recomputed); the largest a state may hold loads. */
+ * value beyond COLB__SNAP_MODEL_MAX (1e300 loaded and made scores inf), a
+ * prior mean beyond COLB__SNAP_PRIOR_MAX (one of 1e100 loaded, and the
+ * next updates made a state that saved and then failed to load) or a
+ * negative noise scale or norm bound is refused with COLB_EPARSE (files
+ * with their checksums recomputed); the largest a state may hold loads. An
+ * environment that has played the most rounds a count holds is refused
+ * (its next round wrapped to 0: no contexts, NaN rewards). */
 static void test_model_magnitude_checked(void **state)
 {
     (void)state;
@@ -1017,6 +1113,7 @@ static void test_model_magnitude_checked(void **state)
         { "linucb-ind", "real", 4, -1e101, "beyond +-1e100" },       /* b of user 0 */
         { "linucb-ind", "real", 9, -1.0, "negative noise scale" },  /* S of user 0 (d = 2: 3+4+3) */
         { "linucb-ind", "theta0", 1, 1e300, "'policy.state.users.theta0'[1] = 1e+300 is beyond" },
+        { "linucb-ind", "theta0", 0, 1e62, "'policy.state.users.theta0'[0] = 1e+62 is beyond" },
         { "oracle", "real", 2, 1e300, "beyond +-1e100" },            /* V of group 0 */
         { "oracle", "real", 13, -0.5, "negative noise scale" },     /* R of group 0 (d = 2: 3+3+6+1) */
         { "pmlb", "theta_star", 0, -1e200, "'policy.state.theta_star'[0]" },
@@ -1035,7 +1132,8 @@ static void test_model_magnitude_checked(void **state)
             fail_msg("case %zu (%s %s[%zu] = %g): %s '%s'", c, cases[c].policy, cases[c].field, cases[c].at,
                      cases[c].v, colb_status_name(st), msg);
         /* at the bound it loads */
-        put_f64_at(f, cases[c].at, cases[c].v < 0 ? 0.0 : COLB__SNAP_MODEL_MAX);
+        double bound = !strcmp(cases[c].field, "theta0") ? COLB__SNAP_PRIOR_MAX : COLB__SNAP_MODEL_MAX;
+        put_f64_at(f, cases[c].at, cases[c].v < 0 ? 0.0 : bound);
         fix_trailer(b, n);
         if (colb_policy_load_buffer(b, n, NULL, &p, msg, sizeof msg) != COLB_OK)
             fail_msg("case %zu at the bound: '%s'", c, msg);
@@ -1054,6 +1152,19 @@ static void test_model_magnitude_checked(void **state)
     assert_status(colb_env_load_buffer(eb, el, NULL, &e2, msg, sizeof msg), COLB_EPARSE);
     assert_null(e2);
     assert_non_null(strstr(msg, "contexts'[1] = -2e+06 is beyond +-1e+06"));
+    free(eb);
+    e = make_env(ENV_CLUSTERED, NULL, 1);
+    assert_ok(colb_env_next_round(e));
+    eb = env_bytes(e, &el);
+    colb_env_free(e);
+    unsigned char *r = field_of_type(eb, el, "rounds", COLB__SNAP_U64);
+    assert_non_null(r);
+    memset(r, 0xff, 8);
+    fix_trailer(eb, el);
+    e2 = (colb_env *)&e;
+    assert_status(colb_env_load_buffer(eb, el, NULL, &e2, msg, sizeof msg), COLB_EPARSE);
+    assert_null(e2);
+    assert_non_null(strstr(msg, "18446744073709551615 rounds"));
     free(eb);
 }
 
@@ -2009,6 +2120,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_anytime_cmlb_pmlb),
         cmocka_unit_test(test_anytime_pmlb_schedule),
         cmocka_unit_test(test_fuzz_corpus_loads),
+        cmocka_unit_test(test_own_failure_fences),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[300];

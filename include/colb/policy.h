@@ -99,8 +99,9 @@ typedef struct colb_policy_params {
     /* PMLB (Algorithm 4) */
     colb_pmlb_learner pmlb_learner; /* default COLB_PMLB_ALB_NORM */
 
-    /* Oracle: true cluster of every user (N labels in [0, n_clusters));
-     * borrowed for colb_policy_create only (copied). */
+    /* The users' true clusters (N labels in [0, n_clusters): COLB_ERANGE
+     * otherwise, for every policy), needed by the oracles; borrowed for
+     * colb_policy_create only (copied). */
     const size_t *true_cluster;
     size_t n_clusters;
 
@@ -236,8 +237,11 @@ colb_status colb_policy_choose_all(colb_policy *p, size_t *arms);
  * end_round of the others) the estimates of the users it touched are
  * checked; inputs within colb/limits.h keep them finite, and a numerical
  * failure that does not is returned as COLB_ENUMERIC, after which the
- * policy is fenced: every later call returns COLB_ENUMERIC (its state is
- * not restored; create a new policy). */
+ * policy is fenced: every later call that would use or change its state
+ * (rounds, updates, add_users, set_max_memory, save) returns COLB_ENUMERIC
+ * (its state is not restored; create a new policy). So does a policy's own
+ * numerical failure in an update (an aggregate that is no longer positive
+ * definite). */
 colb_status colb_policy_observe(colb_policy *p, size_t u, size_t arm, double y);
 
 /* Observe every user: arms[0..N) as returned by choose_all, rewards[0..N).

@@ -89,6 +89,9 @@ colb_status colb__env_restore_fields(colb__snap_in *in, const colb__snap_group *
                                 (unsigned long long)seed, (unsigned long long)e->seed);
     if (st == COLB_OK)
         st = colb__snap_get_u64(in, g, "rounds", &e->rounds);
+    if (st == COLB_OK && e->rounds == UINT64_MAX) /* its next round would be round 0 again */
+        return colb__snap_error(in, COLB_EPARSE, "snapshot's environment has played %llu rounds, the most a count "
+                                "holds; no next round is possible", (unsigned long long)e->rounds);
     if (st == COLB_OK && e->labels) {
         size_t L = 0;
         st = colb__snap_get_size(in, g, "n_clusters", e->n_clusters, e->n_clusters, &L);

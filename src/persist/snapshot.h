@@ -215,6 +215,11 @@ colb_status colb__snap_get_f64s_within(colb__snap_in *in, const colb__snap_group
  * or crafted); and from a state within 1e100 no score (|x| <= 1e6, d <=
  * 2^16) and no next update's products overflow. */
 #define COLB__SNAP_MODEL_MAX 1e100
+/* The largest magnitude of a prior mean theta0 in a snapshot: one given is
+ * within +-1e6 (colb/limits.h); PMLB's is its global estimate, below 1e61.
+ * (Within 1e100 only, the next updates could carry a state past
+ * COLB__SNAP_MODEL_MAX: saved, and then refused.) */
+#define COLB__SNAP_PRIOR_MAX 1e61
 /* A string of at most cap - 1 bytes without NUL bytes, NUL-terminated. */
 colb_status colb__snap_get_str(colb__snap_in *in, const colb__snap_group *g, const char *name,
                                char *buf, size_t cap);

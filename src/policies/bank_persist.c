@@ -196,6 +196,9 @@ static const char *user_import_v1(void *bank, size_t i, double *real, const uint
     colb__soa_bank *s = bank;
     size_t d = s->d, t = d * (d + 1) / 2;
     const double *t0 = real + 2 * t + 2 * d;
+    for (size_t j = 0; j < d; j++)
+        if (fabs(t0[j]) > COLB__SNAP_PRIOR_MAX)
+            return "has a prior mean beyond +-1e61 (no learner's)";
     if (i == 0)
         memcpy(s->theta0, t0, d * sizeof(double));
     else if (memcmp(s->theta0, t0, d * sizeof(double)))
@@ -225,7 +228,7 @@ colb_status colb__users_load(colb__snap_in *in, const colb__snap_group *g, const
                                 "this CPU cannot run it", getenv("COLB_KERNEL"));
     if (st != COLB_OK)
         return colb__snap_error(in, COLB_ENOMEM, "out of memory for bank '%s'", ug.path);
-    if (!v1 && (st = colb__snap_get_f64s_within(in, &ug, "theta0", b->s.theta0, d, COLB__SNAP_MODEL_MAX)) != COLB_OK)
+    if (!v1 && (st = colb__snap_get_f64s_within(in, &ug, "theta0", b->s.theta0, d, COLB__SNAP_PRIOR_MAX)) != COLB_OK)
         return st;
     st = load_records(in, ug.path, &real, &ints, N, len_of(d), nints, &b->s, v1 ? user_import_v1 : user_import);
     /* the spare lanes of the last block were reset before theta0 was read:

@@ -145,6 +145,12 @@ colb_status colb_policy_params_check(const char *name, const colb_policy_params 
                      colb_learner_params_bad_field(&p->learner));
         return st;
     }
+    /* given true clusters are kept, saved and checked on load by every
+     * policy, the ones that do not use them too */
+    for (size_t u = 0; p->true_cluster && u < p->users; u++)
+        if (p->true_cluster[u] >= p->n_clusters)
+            return colb__say(msg, msg_len, COLB_ERANGE, "%s: user %zu has cluster %zu >= n_clusters %zu", name, u,
+                             p->true_cluster[u], p->n_clusters);
     return vt->check ? vt->check(p, msg, msg_len) : COLB_OK;
 }
 
@@ -520,6 +526,17 @@ static colb_status guard(colb_policy *p, size_t u, const char *call)
     return COLB_OK;
 }
 
+/* A policy's own numerical failure (an update or maintenance step that
+ * returns COLB_ENUMERIC, e.g. an aggregate no longer positive definite)
+ * fences it as the guard does: its state may be half-changed, and every
+ * later call says so instead of working on it. */
+static colb_status fence(colb_policy *p, colb_status st)
+{
+    if (st == COLB_ENUMERIC)
+        p->failed = 1;
+    return st;
+}
+
 colb_status colb_policy_observe(colb_policy *p, size_t u, size_t arm, double y)
 {
     if (!p)
@@ -527,7 +544,7 @@ colb_status colb_policy_observe(colb_policy *p, size_t u, size_t arm, double y)
     colb_status st = check_observe(p, u, arm, y);
     if (st != COLB_OK)
         return st;
-    st = p->vt->observe(p, u, arm, y);
+    st = fence(p, p->vt->observe(p, u, arm, y));
     if (st == COLB_OK)
         p->observed[u] = 1;
     if (st == COLB_OK && p->vt->sequential)
@@ -556,13 +573,13 @@ colb_status colb_policy_observe_all(colb_policy *p, const size_t *arms, const do
         return st;
     p->unguarded = 1; /* no observe guarded: end_round checks, sequential or not */
     if (p->vt->observe_all) {
-        if ((st = p->vt->observe_all(p, arms, rewards)) != COLB_OK)
+        if ((st = fence(p, p->vt->observe_all(p, arms, rewards))) != COLB_OK)
             return st;
         memset(p->observed, 1, p->N);
         return COLB_OK;
     }
     for (size_t u = 0; u < p->N; u++) {
-        if ((st = p->vt->observe(p, u, arms[u], rewards[u])) != COLB_OK)
+        if ((st = fence(p, p->vt->observe(p, u, arms[u], rewards[u]))) != COLB_OK)
             return st;
         p->observed[u] = 1;
     }
@@ -575,7 +592,7 @@ colb_status colb_policy_end_round(colb_policy *p)
         return COLB_EINVAL;
     if (!p->in_round)
         return colb__err(p->err, COLB_ESTATE, "end_round: no open round");
-    colb_status st = p->vt->end_round ? p->vt->end_round(p) : COLB_OK;
+    colb_status st = fence(p, p->vt->end_round ? p->vt->end_round(p) : COLB_OK);
     /* a sequential policy's observes were guarded one by one (unless they
      * came through observe_all); without an end_round nothing has changed
      * since (a round of CLUB's 1,892 Last.FM users: 5 % of its time went

@@ -80,6 +80,9 @@ colb_status colb__policy_save_fields(colb__snap_out *w, const colb_policy *p)
         return colb__snap_fail(w, COLB_ESTATE, "%s: cannot save during round %llu; save between "
                                "end_round and begin_round", p->vt->name,
                                (unsigned long long)p->rounds + 1);
+    if (p->failed) /* its state cannot be trusted, and a load would refuse it */
+        return colb__snap_fail(w, COLB_ENUMERIC, "%s: the policy failed numerically; it cannot be saved",
+                               p->vt->name);
     if (!p->vt->save)
         return colb__snap_fail(w, COLB_EUNSUP, "policy '%s' cannot be saved (no save hook)",
                                p->vt->name);

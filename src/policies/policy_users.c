@@ -16,6 +16,8 @@ colb_status colb_policy_set_max_memory(colb_policy *p, size_t max_memory)
         return COLB_EINVAL;
     if ((double)max_memory > COLB_MEMORY_MAX)
         return colb__err(p->err, COLB_ERANGE, "max-memory %zu bytes is more than 1024T", max_memory);
+    if (p->failed)
+        return colb__err(p->err, COLB_ENUMERIC, "set_max_memory: the policy failed numerically; create a new one");
     p->pp.max_memory = max_memory;
     return COLB_OK;
 }
@@ -27,6 +29,8 @@ colb_status colb_policy_add_users(colb_policy *p, size_t n, const size_t *labels
     if (p->in_round)
         return colb__err(p->err, COLB_ESTATE, "add_users: round %llu is open; add users between "
                          "end_round and begin_round", (unsigned long long)p->rounds + 1);
+    if (p->failed)
+        return colb__err(p->err, COLB_ENUMERIC, "add_users: the policy failed numerically; create a new one");
     if (!p->vt->add_users)
         return colb__err(p->err, COLB_EUNSUP, "add_users: policy '%s' cannot take users online "
                          "(docs/algorithms.md)", p->vt->name);
