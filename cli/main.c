@@ -126,6 +126,23 @@ static int check_policy_options(const experiment *e, const seen_opts *seen, char
     return 0;
 }
 
+/* No option given on this command line (`seen`) is also the key a reading
+ * sweeps: every setting of that reading takes the swept values, so the
+ * value given would change nothing while settings.txt listed it as in
+ * effect. 0, or -1 with the reason in err. */
+static int check_swept_options(const experiment *e, const seen_opts *seen, char *err, size_t err_len)
+{
+    for (size_t i = 0; i < seen->n; i++)
+        for (size_t r = 0; r < e->n_readings && strcmp(seen->key[i], "sweep"); r++)
+            if (e->cfg[r].n_sweep && !strcmp(e->cfg[r].sweep_key, seen->key[i])) {
+                snprintf(err, err_len, "option '--%s' is swept%s%s (sweep = %s=...), so its value here is not used; "
+                         "leave it out or sweep another key", seen->key[i], e->n_readings > 1 ? " in reading " : "",
+                         e->n_readings > 1 ? e->reading[r] : "", seen->key[i]);
+                return -1;
+            }
+    return 0;
+}
+
 /* 1 when argument `a` of colb run is an option whose value is the next
  * argument, whatever that looks like: -c FILE, -j N, --KEY VALUE (every
  * option takes a value). `--title -c` is the title "-c", as `--title=-c`
@@ -266,7 +283,7 @@ static int parse_run_args(int argc, char **argv, int own, experiment *e, const c
         say("%s", err);
         return EXIT_USAGE;
     }
-    if (check_env_options(e, &seen, err, sizeof err) ||
+    if (check_swept_options(e, &seen, err, sizeof err) || check_env_options(e, &seen, err, sizeof err) ||
         run_check_settings(e, err, sizeof err) || /* every sweep value too, before any work */
         check_policy_options(e, &seen, err, sizeof err)) {
         say("%s", err);
