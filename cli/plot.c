@@ -250,29 +250,84 @@ static void band_note(char *out, size_t len, const char *what, size_t repeats)
         snprintf(out, len, "%s   (bands: 95%% confidence intervals, %zu repeats)", what, repeats);
 }
 
-/* A title from the settings, for runs without a `title`. */
-static void settings_title(char *out, size_t len, const run_config *c)
+/* One item of a title, appended to out: `label` (its joiner included, "N="
+ * or "noise ") and the value v, or, when `key` is the one the plot's x
+ * axis sweeps, the swept values (c's), "N=50,100,200". */
+static void title_item(char *out, size_t len, const run_config *c, const char *key, int swept_axis,
+                       const char *label, const char *v)
 {
-    if (c->data == DATA_SYNTHETIC && c->sim.env.kind == COLB_ENV_CLUSTERED)
-        snprintf(out, len, "clustered users: N=%zu, L=%zu, z=%g, d=%zu, K=%zu, T=%zu, noise %g",
-                 c->sim.env.users, c->sim.env.clusters, c->sim.env.zipf, c->sim.env.dim, c->sim.env.arms,
-                 c->sim.horizon, c->sim.env.noise);
-    else if (c->data == DATA_SYNTHETIC)
-        snprintf(out, len, "personalized users: N=%zu, spread %g, d=%zu, K=%zu, T=%zu, noise %g",
-                 c->sim.env.users, c->sim.env.sigma_theta, c->sim.env.dim, c->sim.env.arms, c->sim.horizon,
-                 c->sim.env.noise);
-    else
-        snprintf(out, len, "%s data: K=%zu, T=%zu", c->data == DATA_LASTFM ? "Last.FM" : "logged",
-                 c->sim.env.arms, c->sim.horizon);
+    size_t at = strlen(out);
+    if (at)
+        snprintf(out + at, len - at, ", ");
+    at = strlen(out);
+    snprintf(out + at, len - at, "%s", label);
+    if (!(swept_axis && c->n_sweep && !strcmp(c->sweep_key, key))) {
+        at = strlen(out);
+        snprintf(out + at, len - at, "%s", v);
+        return;
+    }
+    for (size_t s = 0; s < c->n_sweep; s++) {
+        at = strlen(out);
+        snprintf(out + at, len - at, "%s%s", s ? "," : "", c->sweep_values[s]);
+    }
 }
 
-static void plot_title(char *out, size_t len, const result_set *rs, size_t r, const char *fig,
+/* A title from the settings, for runs without a `title`: those of c (a
+ * setting of the plotted reading); swept_axis: the plot's x axis is the
+ * sweep, whose values its key's item lists. */
+static void settings_title(char *out, size_t len, const run_config *c, int swept_axis)
+{
+    const colb_env_params *p = &c->sim.env;
+    char v[8][48];
+    snprintf(v[0], sizeof v[0], "%zu", p->users);
+    snprintf(v[1], sizeof v[1], "%zu", p->clusters);
+    snprintf(v[2], sizeof v[2], "%g", p->zipf);
+    snprintf(v[3], sizeof v[3], "%zu", p->dim);
+    snprintf(v[4], sizeof v[4], "%zu", p->arms);
+    snprintf(v[5], sizeof v[5], "%zu", c->sim.horizon);
+    snprintf(v[6], sizeof v[6], "%g", p->noise);
+    snprintf(v[7], sizeof v[7], "%g", p->sigma_theta);
+    out[0] = '\0';
+    char items[256] = "";
+    if (c->data == DATA_SYNTHETIC) {
+        int clustered = p->kind == COLB_ENV_CLUSTERED;
+        title_item(items, sizeof items, c, "users", swept_axis, "N=", v[0]);
+        if (clustered) {
+            title_item(items, sizeof items, c, "clusters", swept_axis, "L=", v[1]);
+            title_item(items, sizeof items, c, "zipf", swept_axis, "z=", v[2]);
+        } else {
+            title_item(items, sizeof items, c, "sigma-theta", swept_axis, "spread ", v[7]);
+        }
+        title_item(items, sizeof items, c, "dim", swept_axis, "d=", v[3]);
+        title_item(items, sizeof items, c, "arms", swept_axis, "K=", v[4]);
+        title_item(items, sizeof items, c, "horizon", swept_axis, "T=", v[5]);
+        title_item(items, sizeof items, c, "noise", swept_axis, "noise ", v[6]);
+        snprintf(out, len, "%s users: %s", clustered ? "clustered" : "personalized", items);
+    } else {
+        title_item(items, sizeof items, c, "arms", swept_axis, "K=", v[4]);
+        title_item(items, sizeof items, c, "horizon", swept_axis, "T=", v[5]);
+        snprintf(out, len, "%s data: %s", c->data == DATA_LASTFM ? "Last.FM" : "logged", items);
+    }
+}
+
+/* The title of a plot of reading r: the run's title, or the figure's name,
+ * or (colb run without a title) its settings at sweep point s - or, for
+ * the sweep plot (s = (size_t)-1), with the swept values. */
+static void plot_title(char *out, size_t len, const result_set *rs, size_t r, size_t s, const char *fig,
                        const char *extra)
 {
     const experiment *e = rs->e;
-    char from_settings[256];
-    settings_title(from_settings, sizeof from_settings, &e->cfg[0]);
-    const char *t = e->cfg[0].title[0] ? e->cfg[0].title : fig && !strcmp(fig, "run") ? from_settings : fig;
+    const run_config *c = &e->cfg[r];
+    char from_settings[320] = "", err[256];
+    run_config *at = malloc(sizeof *at);
+    if (at) {
+        *at = *c;
+        if (s != (size_t)-1 && c->n_sweep && config_set(at, c->sweep_key, c->sweep_values[s], err, sizeof err))
+            *at = *c; /* not reached: every value was checked before the run */
+        settings_title(from_settings, sizeof from_settings, at, s == (size_t)-1);
+        free(at);
+    }
+    const char *t = c->title[0] ? c->title : fig && !strcmp(fig, "run") ? from_settings : fig;
     int show_reading = e->n_readings > 1 || strcmp(e->reading[r], "default");
     snprintf(out, len, "%s%s%s%s", t, show_reading ? " \xe2\x80\x94 " : "", show_reading ? e->reading[r] : "",
              extra);
@@ -346,14 +401,14 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
             snprintf(ps->ylabel, sizeof ps->ylabel, "%s at T", what);
         else
             snprintf(ps->ylabel, sizeof ps->ylabel, "%s at T = %zu", what, c->sim.horizon);
-        plot_title(ps->title, sizeof ps->title, rs, r, fig, "");
+        plot_title(ps->title, sizeof ps->title, rs, r, (size_t)-1, fig, "");
     } else {
         band_note(ps->xlabel, sizeof ps->xlabel, "rounds t", c->sim.repeats);
         snprintf(ps->ylabel, sizeof ps->ylabel, "%s", what);
         char extra[160] = "";
         if (c->n_sweep)
             snprintf(extra, sizeof extra, " (%s = %s)", c->sweep_key, c->sweep_values[s_last]);
-        plot_title(ps->title, sizeof ps->title, rs, r, fig, extra);
+        plot_title(ps->title, sizeof ps->title, rs, r, s_last, fig, extra);
     }
     const char *labels[MAX_SWEEP];
     for (size_t s = 0; s < n_sweep; s++)

@@ -202,10 +202,33 @@ const double *result_repeats(const result_row *w, metric m)
     return m == METRIC_RATIO ? w->rep + w->repeats : w->rep;
 }
 
-const char *sweep_label(const experiment *e, size_t r, size_t s)
+/* The name of the results' setting column: the key that every reading
+ * with a sweep sweeps, or "setting" when none sweeps or they sweep
+ * different keys (*mixed set: then each row's label says its key). */
+static const char *sweep_column(const experiment *e, int *mixed)
+{
+    const char *key = NULL;
+    *mixed = 0;
+    for (size_t r = 0; r < e->n_readings; r++)
+        if (e->cfg[r].n_sweep) {
+            if (key && strcmp(key, e->cfg[r].sweep_key))
+                *mixed = 1;
+            key = key ? key : e->cfg[r].sweep_key;
+        }
+    return key && !*mixed ? key : "setting";
+}
+
+/* The label of sweep index s of reading r in the setting column: its value,
+ * KEY=VALUE when the readings sweep different keys, "-" without a sweep. */
+static const char *sweep_label(const experiment *e, size_t r, size_t s, int mixed, char *buf, size_t len)
 {
     const run_config *c = &e->cfg[r];
-    return c->n_sweep ? c->sweep_values[s] : "-";
+    if (!c->n_sweep)
+        return "-";
+    if (!mixed)
+        return c->sweep_values[s];
+    snprintf(buf, len, "%s=%s", c->sweep_key, c->sweep_values[s]);
+    return buf;
 }
 
 static result_row *new_row(result_set *rs)
@@ -656,8 +679,9 @@ static void csv_num(FILE *f, double v)
 int write_results(const result_set *rs, const char *dir, char *err, size_t err_len)
 {
     const experiment *e = rs->e;
-    const run_config *c0 = &e->cfg[0];
-    const char *skey = c0->n_sweep ? c0->sweep_key : "setting";
+    int mixed;
+    const char *skey = sweep_column(e, &mixed);
+    char lab[2 * NAME_LEN + 2];
     if (make_dirs(dir, err, err_len))
         return -1;
     char path[PATH_LEN + 32];
@@ -670,7 +694,7 @@ int write_results(const result_set *rs, const char *dir, char *err, size_t err_l
         const result_row *r = &rs->rows[i];
         csv_field(a.f, e->reading[r->reading]);
         fputc(',', a.f);
-        csv_field(a.f, sweep_label(e, r->reading, r->sweep));
+        csv_field(a.f, sweep_label(e, r->reading, r->sweep, mixed, lab, sizeof lab));
         fprintf(a.f, ",%s,%zu,%.10g,", r->policy, r->repeats, r->mean);
         csv_num(a.f, r->ci);
         fputc(',', a.f);
@@ -696,7 +720,7 @@ int write_results(const result_set *rs, const char *dir, char *err, size_t err_l
         for (size_t k = 0; k < r->points; k++) {
             csv_field(a.f, e->reading[r->reading]);
             fputc(',', a.f);
-            csv_field(a.f, sweep_label(e, r->reading, r->sweep));
+            csv_field(a.f, sweep_label(e, r->reading, r->sweep, mixed, lab, sizeof lab));
             fprintf(a.f, ",%s,%zu,%.10g,", r->policy, r->round[k], r->cmean[k]);
             csv_num(a.f, r->cci[k]);
             fputc(',', a.f);
@@ -747,21 +771,38 @@ static int same_policies(const result_set *rs, size_t a, size_t b)
 static void table(FILE *f, const result_set *rs, int ratio)
 {
     const experiment *e = rs->e;
-    const run_config *c0 = &e->cfg[0];
-    fprintf(f, "%s per user at T = %zu (mean +- 95%% CI over %zu repeats)\n",
-            ratio ? "cumulative regret / random policy's" : "cumulative regret", c0->sim.horizon,
-            c0->sim.repeats);
+    int mixed, one_T = 1, one_R = 1;
+    const char *skey = sweep_column(e, &mixed);
+    char lab[2 * NAME_LEN + 2];
+    const result_row *r0 = rs->n_rows ? &rs->rows[0] : NULL;
+    for (size_t i = 1; i < rs->n_rows; i++) { /* a swept horizon or repeats, or readings that differ */
+        const result_row *q = &rs->rows[i];
+        one_T &= q->points && r0->points && q->round[q->points - 1] == r0->round[r0->points - 1];
+        one_R &= q->repeats == r0->repeats;
+    }
+    const char *what = ratio ? "cumulative regret / random policy's" : "cumulative regret";
+    if (!r0 || !r0->points)
+        return;
+    if (one_T)
+        fprintf(f, "%s per user at T = %zu", what, r0->round[r0->points - 1]);
+    else
+        fprintf(f, "%s per user at each setting's horizon T", what);
+    if (one_R)
+        fprintf(f, " (mean +- 95%% CI over %zu repeats)\n", r0->repeats);
+    else
+        fprintf(f, " (mean +- 95%% CI over each setting's repeats)\n");
     size_t header = (size_t)-1;
     for (size_t i = 0; i < rs->n_rows; i = setting_end(rs, i)) {
         if (header == (size_t)-1 || !same_policies(rs, header, i)) {
             header = i;
-            fprintf(f, "%-12s %-8s", "reading", c0->n_sweep ? c0->sweep_key : "");
+            fprintf(f, "%-12s %-8s", "reading", strcmp(skey, "setting") ? skey : "");
             for (size_t k = i; k < setting_end(rs, i); k++)
                 fprintf(f, " %17s", rs->rows[k].policy);
             fputc('\n', f);
         }
         const result_row *r = &rs->rows[i];
-        fprintf(f, "%-12.12s %-8.8s", e->reading[r->reading], sweep_label(e, r->reading, r->sweep));
+        fprintf(f, "%-12.12s %-8.8s", e->reading[r->reading],
+                sweep_label(e, r->reading, r->sweep, mixed, lab, sizeof lab));
         for (size_t k = i; k < setting_end(rs, i); k++) {
             const result_row *q = &rs->rows[k];
             char cell[64];

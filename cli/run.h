@@ -108,7 +108,5 @@ const double *result_repeats(const result_row *w, metric m);
 void paired_ratio(const double *x, const double *base, size_t n, double *work, double *mean,
                   double *ci);
 
-/* The value label of sweep index s of reading r ("-" without a sweep). */
-const char *sweep_label(const experiment *e, size_t r, size_t s);
 
 #endif

@@ -1,6 +1,7 @@
 /* width.c - the exploration of every policy of a run, in words (width.h). */
 #include "width.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int width_is_override(const run_config *c, const char *policy)
@@ -69,11 +70,45 @@ void width_describe(const run_config *c, const char *policy, char *out, size_t l
     snprintf(out, len, "%s%s", shared, round_mode(c, policy));
 }
 
+/* How `policy` explores in setting s of the reading whose base is c (its
+ * swept value set: a sweep of club-alpha or club-tune makes CLUB's width
+ * its own, one of width or alpha changes the shared one). */
+static void describe_setting(const run_config *c, run_config *tmp, size_t s, const char *policy, char *out,
+                             size_t len)
+{
+    char err[256];
+    *tmp = *c;
+    if (c->n_sweep && config_set(tmp, c->sweep_key, c->sweep_values[s], err, sizeof err))
+        *tmp = *c; /* not reached: every value was checked before the run */
+    width_describe(tmp, policy, out, len);
+}
+
 void width_dump(FILE *f, const run_config *c)
 {
-    char line[512];
+    char line[512], other[512];
+    run_config *tmp = malloc(sizeof *tmp);
+    size_t n = c->n_sweep ? c->n_sweep : 1;
     for (size_t i = 0; i < c->n_policies; i++) {
-        width_describe(c, c->policies[i], line, sizeof line);
-        fprintf(f, "width.%s = %s\n", c->policies[i], line);
+        const char *pol = c->policies[i];
+        if (!tmp) { /* out of memory: the base's, as given */
+            width_describe(c, pol, line, sizeof line);
+            fprintf(f, "width.%s = %s\n", pol, line);
+            continue;
+        }
+        describe_setting(c, tmp, 0, pol, line, sizeof line);
+        int same = 1;
+        for (size_t s = 1; s < n && same; s++) {
+            describe_setting(c, tmp, s, pol, other, sizeof other);
+            same = !strcmp(line, other);
+        }
+        if (same) {
+            fprintf(f, "width.%s = %s\n", pol, line);
+            continue;
+        }
+        for (size_t s = 0; s < n; s++) { /* the settings explore differently: one line each */
+            describe_setting(c, tmp, s, pol, line, sizeof line);
+            fprintf(f, "width.%s = %s (at %s=%s)\n", pol, line, c->sweep_key, c->sweep_values[s]);
+        }
     }
+    free(tmp);
 }

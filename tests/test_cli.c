@@ -1010,6 +1010,57 @@ static void test_shared_runs_match_own_runs(void **state)
     remove_dir(dir);
 }
 
+/* What a run writes names each setting by what it ran: readings that
+ * sweep different keys share a `setting` column of KEY=VALUE (it was named
+ * after the first reading's key, and reading b's zipf values read as
+ * users); a plot's title comes from its own reading's settings (reading b's
+ * personalized users were titled from reading a's clustered ones);
+ * settings.txt's width lines follow a sweep that changes a policy's
+ * exploration (CLUB on its own width at each club-alpha, the fixed width
+ * at each alpha; they gave the base's). */
+static void test_outputs_name_settings(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", args[1024], err[4096], path[600];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/r.conf", dir);
+    write_file(path, "horizon = 10\nrepeats = 2\nusers = 6\nclusters = 2\npolicies = linucb-ind\n"
+                     "[reading a]\nsweep = users=6,8\n[reading b]\nsweep = zipf=0,1\n"
+                     "[reading c]\nenv = personalized\nusers = 7\n");
+    snprintf(args, sizeof args, "run -c %s --plots 0 --quiet 1 --out %s/o", path, dir);
+    int rc = colb_run(args, err, sizeof err);
+    if (rc != 0)
+        fail_msg("exit %d: %s", rc, err);
+    static const char *const want[][2] = {
+        { "summary.csv", "reading,setting,policy," }, { "summary.csv", "\na,users=8,linucb-ind," },
+        { "summary.csv", "\nb,zipf=1,linucb-ind," }, { "summary.csv", "\nc,-,linucb-ind," },
+        { "curves.csv", "\nb,zipf=0,linucb-ind,10," },
+        { "run-c-time.gp", "set title \"personalized users: N=7, spread 0.1," },
+        { "run-a-sweep.gp", "set title \"clustered users: N=6,8, L=2," },
+        { "run-a-time.gp", "set title \"clustered users: N=8, L=2," },
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        snprintf(path, sizeof path, "%s/o/%s", dir, want[i][0]);
+        char *t = slurp(path, NULL);
+        if (!t || !strstr(t, want[i][1]))
+            fail_msg("%s lacks '%s':\n%s", want[i][0], want[i][1], t ? t : "(none)");
+        free(t);
+    }
+    snprintf(args, sizeof args, "run --users 6 --horizon 5 --repeats 2 --policies club,linucb-ind --sweep "
+             "club-alpha=0.5,1 --plots 0 --quiet 1 --out %s/w", dir);
+    rc = colb_run(args, err, sizeof err);
+    if (rc != 0)
+        fail_msg("club-alpha sweep: exit %d: %s", rc, err);
+    snprintf(path, sizeof path, "%s/w/settings.txt", dir);
+    char *t = slurp(path, NULL);
+    assert_non_null(t);
+    if (!strstr(t, "\nwidth.club = OVERRIDE, CLUB's own: club-alpha = 0.5,") ||
+        !strstr(t, "updates at once (at club-alpha=1)\n") || !strstr(t, "\nwidth.linucb-ind = fixed alpha = 0.25; UCB\n"))
+        fail_msg("settings.txt of a club-alpha sweep:\n%s", t);
+    free(t);
+    remove_dir(dir);
+}
+
 /* settings.txt of a run on a data set records what the data gave - its
  * users (after --top-users), the features' dimension, its items, and the
  * protocol `auto` chose - as comments (no option sets them; the options'
@@ -1232,6 +1283,7 @@ int main(void)
         cmocka_unit_test(test_readings),
         cmocka_unit_test(test_long_paths_do_not_share_runs),
         cmocka_unit_test(test_shared_runs_match_own_runs),
+        cmocka_unit_test(test_outputs_name_settings),
         cmocka_unit_test(test_settings_from_logged_data),
         cmocka_unit_test(test_settings_from_lastfm),
         cmocka_unit_test(test_progress_lines),
