@@ -12,19 +12,27 @@
 #include "outdir.h"
 #include "width.h"
 
+static int check_settings(const experiment *e, int (*valid)(const run_config *, char *, size_t),
+                          char *err, size_t err_len);
+
+/* The Last.FM feature cache of setting c, where a run writes it, is a colb
+ * feature cache or absent (check_settings's form). */
+static int cache_writable(const run_config *c, char *err, size_t err_len)
+{
+    char cache[PATH_LEN + 64], why[ERR_LEN];
+    if (c->data != DATA_LASTFM)
+        return 0;
+    data_cache_path(c, cache, sizeof cache);
+    if (!outdir_check_file(cache, "colb feature cache", COLB_LASTFM_CACHE_MAGIC, COLB_LASTFM_CACHE_MAGIC_LEN,
+                           why, sizeof why))
+        return 0;
+    snprintf(err, err_len, "feature cache: %s", why);
+    return -1;
+}
+
 int run_check_outputs(const experiment *e, char *err, size_t err_len)
 {
-    for (size_t r = 0; r < e->n_readings; r++)
-        if (e->cfg[r].data == DATA_LASTFM) {
-            char cache[PATH_LEN + 64], why[ERR_LEN];
-            data_cache_path(&e->cfg[r], cache, sizeof cache);
-            if (outdir_check_file(cache, "colb feature cache", COLB_LASTFM_CACHE_MAGIC,
-                                  COLB_LASTFM_CACHE_MAGIC_LEN, why, sizeof why)) {
-                snprintf(err, err_len, "feature cache: %s", why);
-                return -1;
-            }
-        }
-    return 0;
+    return check_settings(e, cache_writable, err, err_len); /* every setting: a swept path or dim too */
 }
 
 /* Setting (r, s) of e into *c: reading r with sweep value s (s = 0 without

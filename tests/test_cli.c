@@ -286,6 +286,18 @@ static void test_sweep_values_checked_first(void **state)
         !strstr(err, "q.tsv': No such file or directory"))
         fail_msg("missing logged file: exit %d, stderr '%s'", rc, err);
     assert_false(exists(dir, "c"));
+    /* a swept feature cache that is another file is refused before any
+     * work, as one given alone is (the first setting used to run) */
+    snprintf(path, sizeof path, "%s/victim.conf", dir);
+    write_file(path, "not a cache\n");
+    snprintf(args, sizeof args, "run --env lastfm --data-dir %s/none --top-users 5 --horizon 5 --repeats 1 "
+             "--policies random --plots 0 --sweep feature-cache=%s/f1.colbfeat,%s/victim.conf --out %s/d", dir, dir,
+             dir, dir);
+    rc = colb_run(args, err, sizeof err);
+    if (rc != 1 || lines(err) != 1 || !strstr(err, "sweep feature-cache=") ||
+        !strstr(err, "victim.conf: exists and is not a colb feature cache"))
+        fail_msg("a swept feature cache: exit %d, stderr '%s'", rc, err);
+    assert_false(exists(dir, "d"));
 }
 
 /* args with each "DIR" replaced by dir, into out[n] */
