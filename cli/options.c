@@ -478,6 +478,10 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
                 if (!strcmp(items[j], items[i])) {
                     snprintf(err, err_len, "policies: '%s' is listed twice", items[i]);
                     return -1;
+                } else if (!strcmp(colb_policy_resolve(items[j]), colb_policy_resolve(items[i]))) {
+                    snprintf(err, err_len, "policies: '%s' and '%s' are the same policy (%s); list it once",
+                             items[j], items[i], colb_policy_resolve(items[i]));
+                    return -1;
                 }
         }
         memcpy(c->policies, items, sizeof items);

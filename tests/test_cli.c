@@ -56,6 +56,7 @@ static void test_usage_errors(void **state)
         /* one value twice, -0 being 0; a figure named twice; an option that
          * is also swept (its value would be unused) */
         "run --sweep zipf=0,-0", "reproduce fig1a fig1a", "run --users 30 --sweep users=20,40",
+        "run --policies recommended,cohort",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = colb_run(bad[i], err, sizeof err);
