@@ -783,14 +783,14 @@ static void table(FILE *f, const result_set *rs, int ratio)
     const char *skey = sweep_column(e, &mixed);
     char lab[2 * NAME_LEN + 2];
     const result_row *r0 = rs->n_rows ? &rs->rows[0] : NULL;
+    if (!r0 || !r0->points)
+        return;
     for (size_t i = 1; i < rs->n_rows; i++) { /* a swept horizon or repeats, or readings that differ */
         const result_row *q = &rs->rows[i];
-        one_T &= q->points && r0->points && q->round[q->points - 1] == r0->round[r0->points - 1];
+        one_T &= q->points && q->round[q->points - 1] == r0->round[r0->points - 1];
         one_R &= q->repeats == r0->repeats;
     }
     const char *what = ratio ? "cumulative regret / random policy's" : "cumulative regret";
-    if (!r0 || !r0->points)
-        return;
     if (one_T)
         fprintf(f, "%s per user at T = %zu", what, r0->round[r0->points - 1]);
     else

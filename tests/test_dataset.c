@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <float.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -341,6 +342,73 @@ static void test_load_malformed_features(void **state)
     expect_error(f, p, COLB_EPARSE, f, 3, "at least one data line");
     f = put("f.csv", "1,2,3\r\n4,5\r\n");
     expect_error(f, p, COLB_EPARSE, f, 2, "expected 3 comma-separated fields");
+}
+
+/* A first line whose id is a number but no valid id (-1, 1.5, 2^64) is an
+ * error, as it is on any other line: it used to be taken for a header and
+ * skipped in silence (the item or positive lost). A header (its first field
+ * not a number) is still skipped. */
+static void test_load_first_line_bad_id(void **state)
+{
+    (void)state;
+    const char *p = put("p.tsv", "1\t1\n");
+    static const char *const bad[] = { "-1", "1.5", "18446744073709551616", " -.5" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "%s\t1\t2\n1\t3\t4\n", bad[i]);
+        const char *f = put("f.tsv", text);
+        expect_error(f, p, COLB_EPARSE, f, 1, "expected a non-negative integer item id in field 1");
+    }
+    const char *f = put("f.tsv", "1\t1\t2\n");
+    p = put("p.tsv", "-7\t1\n8\t1\n");
+    expect_error(f, p, COLB_EPARSE, p, 1, "user id");
+    p = put("p.tsv", "user\titem\n8\t1\n");
+    colb_dataset *ds;
+    char msg[256];
+    if (colb_dataset_load(f, p, &ds, msg, sizeof msg) != COLB_OK)
+        fail_msg("a header: %s", msg);
+    assert_int_equal(colb_dataset_users(ds), 1);
+    colb_dataset_free(ds);
+}
+
+/* Blank and comment lines cost no memory per line: a features file of one
+ * item and 4 M blank lines (4 MB) loads within an address space of 48 MB
+ * more than now (its tables were sized by all lines: ~200 MB). In a
+ * child, whose limit ends with it. */
+static void test_load_blank_lines_cost_nothing(void **state)
+{
+    (void)state;
+    enum { BLANK = 4 << 20 };
+    char *text = malloc(BLANK + 32);
+    assert_non_null(text);
+    int n = snprintf(text, 32, "1\t0.5\t0.5\n");
+    memset(text + n, '\n', BLANK);
+    text[n + BLANK] = '\0';
+    const char *f = put("f.tsv", text), *p = put("p.tsv", "7\t1\n");
+    free(text);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        long vm = 0;
+        FILE *sf = fopen("/proc/self/statm", "r");
+        if (!sf || fscanf(sf, "%ld", &vm) != 1)
+            _exit(3);
+        fclose(sf);
+        struct rlimit rl;
+        rl.rlim_cur = rl.rlim_max = (rlim_t)vm * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)48 << 20);
+        if (setrlimit(RLIMIT_AS, &rl))
+            _exit(3);
+        colb_dataset *ds;
+        char msg[256];
+        colb_status st = colb_dataset_load(f, p, &ds, msg, sizeof msg);
+        if (st != COLB_OK)
+            fprintf(stderr, "%s\n", msg);
+        _exit(st == COLB_OK && colb_dataset_items(ds) == 1 ? 0 : 1);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (!WIFEXITED(st) || WEXITSTATUS(st))
+        fail_msg("one item and 4 M blank lines did not load in 48 MB (status %d)", st);
 }
 
 static void test_load_malformed_positives(void **state)
@@ -946,6 +1014,8 @@ int main(void)
         cmocka_unit_test(test_load_tab_header_crlf),
         cmocka_unit_test(test_load_comma_no_header),
         cmocka_unit_test(test_load_malformed_features),
+        cmocka_unit_test(test_load_first_line_bad_id),
+        cmocka_unit_test(test_load_blank_lines_cost_nothing),
         cmocka_unit_test(test_load_malformed_positives),
         cmocka_unit_test(test_load_nul_bom_cr),
         cmocka_unit_test(test_load_missing_files),

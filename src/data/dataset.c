@@ -431,7 +431,7 @@ static colb_status parse_features(const char *path, size_t max_memory, feat_file
                                     msg_len);
     if (s != COLB_OK)
         return s;
-    size_t max_lines = colb__count_lines(buf, len);
+    size_t max_lines = colb__count_data_lines(buf, len);
     char **fields = NULL;
     size_t cap_rows = max_lines;
     size_t *first_line = colb__malloc(max_lines, sizeof(size_t)); /* line of each item */
@@ -451,7 +451,7 @@ static colb_status parse_features(const char *path, size_t max_memory, feat_file
             continue;
         if (!seen_content) {
             seen_content = 1;
-            if (!colb__first_field_uint(line, "\t,"))
+            if (!colb__first_field_numeric(line, "\t,"))
                 continue; /* header */
         }
         if (!sep) {
@@ -568,7 +568,7 @@ static colb_status parse_positives(const char *path, const char *fpath, const fe
                                     msg_len);
     if (s != COLB_OK)
         return s;
-    colb__pair *pr = colb__malloc(colb__count_lines(buf, len), sizeof *pr);
+    colb__pair *pr = colb__malloc(colb__count_data_lines(buf, len), sizeof *pr);
     if (!pr) {
         free(buf);
         return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory reading '%s'", path);
@@ -583,7 +583,7 @@ static colb_status parse_positives(const char *path, const char *fpath, const fe
             continue;
         if (!seen_content) {
             seen_content = 1;
-            if (!colb__first_field_uint(line, "\t,"))
+            if (!colb__first_field_numeric(line, "\t,"))
                 continue;
         }
         if (!sep)

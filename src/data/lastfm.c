@@ -121,7 +121,7 @@ static int reader_next(reader *r, char **fields, size_t nf, const char *what, co
             continue;
         if (!r->seen) {
             r->seen = 1;
-            if (!colb__first_field_uint(line, "\t"))
+            if (!colb__first_field_numeric(line, "\t"))
                 continue;
         }
         size_t n = colb__split(line, '\t', fields, nf);
@@ -204,7 +204,7 @@ static void artists_free(artists *a)
 static colb_status parse_artists(infile *f, artists *a, char *msg, size_t msg_len)
 {
     memset(a, 0, sizeof *a);
-    size_t cap = colb__count_lines(f->buf, f->len);
+    size_t cap = colb__count_data_lines(f->buf, f->len);
     size_t *lines = colb__malloc(cap, sizeof *lines);
     a->ids = colb__malloc(cap, sizeof *a->ids);
     colb_status st = COLB_OK;
@@ -346,7 +346,7 @@ static void tagset_free(tagset *t)
 static colb_status parse_tags(infile *f, vocab *v, tagset *t, char *msg, size_t msg_len)
 {
     memset(t, 0, sizeof *t);
-    size_t cap = colb__count_lines(f->buf, f->len);
+    size_t cap = colb__count_data_lines(f->buf, f->len);
     size_t *lines = colb__malloc(cap, sizeof *lines);
     t->ids = colb__malloc(cap, sizeof *t->ids);
     t->ptr = colb__malloc(cap + 1, sizeof *t->ptr);
@@ -409,7 +409,7 @@ static colb_status parse_assignments(infile *f, const artists *a, const tagset *
                                      size_t *n_pairs, colb_lastfm_info *info, char *msg,
                                      size_t msg_len)
 {
-    size_t cap = colb__count_lines(f->buf, f->len);
+    size_t cap = colb__count_data_lines(f->buf, f->len);
     size_t tcap = 0;
     size_t *R = NULL, *C = NULL;
     colb__pair *P = NULL;
@@ -515,7 +515,7 @@ out:
 static colb_status parse_listened(infile *f, const artists *a, colb__pair **pairs, size_t *n_pairs,
                                   char *msg, size_t msg_len)
 {
-    colb__pair *P = colb__malloc(colb__count_lines(f->buf, f->len), sizeof *P);
+    colb__pair *P = colb__malloc(colb__count_data_lines(f->buf, f->len), sizeof *P);
     if (!P)
         return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
     colb_status st = COLB_OK;

@@ -34,12 +34,23 @@ size_t colb__pair_find(const colb__pair *t, size_t n, uint64_t id)
     return SIZE_MAX;
 }
 
-size_t colb__count_lines(const char *buf, size_t len)
+size_t colb__count_data_lines(const char *buf, size_t len)
 {
-    size_t n = 1;
-    for (const char *p = buf; (p = memchr(p, '\n', (size_t)(buf + len - p))) != NULL; p++)
-        n++;
-    return n;
+    size_t n = 0;
+    for (const char *p = buf, *end = buf + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p)), *e = nl ? nl : end;
+        if (e > p && e[-1] == '\r')
+            e--;
+        int skip = *p == '#';
+        if (!skip) { /* blanks only: colb__line_skip's blank line */
+            skip = 1;
+            for (const char *c = p; c < e && skip; c++)
+                skip = *c == ' ' || *c == '\t';
+        }
+        n += !skip;
+        p = nl ? nl + 1 : end;
+    }
+    return n ? n : 1;
 }
 
 uint64_t colb__fnv1a64(uint64_t h, const void *data, size_t n)
@@ -246,14 +257,14 @@ int colb__parse_double(const char *s, double *v)
     return isfinite(x) ? 0 : 1;
 }
 
-int colb__first_field_uint(const char *line, const char *seps)
+int colb__first_field_numeric(const char *line, const char *seps)
 {
-    size_t n = strcspn(line, seps);
-    char tmp[32];
-    if (n >= sizeof tmp)
-        return 0;
-    memcpy(tmp, line, n);
-    tmp[n] = '\0';
-    uint64_t v;
-    return colb__parse_u64(tmp, &v) == 0;
+    const char *s = skip_blank(line);
+    if (strchr(seps, *s)) /* an empty first field: data, which the id's parse refuses */
+        return 1;
+    if (*s == '+' || *s == '-')
+        s++;
+    if (*s == '.')
+        s++;
+    return *s >= '0' && *s <= '9';
 }

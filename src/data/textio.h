@@ -37,8 +37,11 @@ colb_status colb__dataset_from_pairs(size_t n_items, size_t dim, const uint64_t 
                                      const double *features, colb__pair *pairs, size_t np,
                                      struct colb_dataset **out, char *msg, size_t msg_len);
 
-/* Number of lines of a text buffer (an upper bound on records). */
-size_t colb__count_lines(const char *buf, size_t len);
+/* Number of the lines of a text buffer that colb__line_skip does not skip
+ * (at least 1): an upper bound on its records, the header included, that
+ * blank and comment lines do not raise (tables sized by all lines broke
+ * the loaders' bound of 16 bytes of memory per byte of input). */
+size_t colb__count_data_lines(const char *buf, size_t len);
 
 /* FNV-1a 64 (Fowler, Noll, Vo) of n bytes, continuing from h; start with
  * COLB__FNV64_INIT. */
@@ -98,8 +101,11 @@ int colb__parse_u64(const char *s, uint64_t *v);
  * or infinite (*v set anyway), -1 when it is not a number. */
 int colb__parse_double(const char *s, double *v);
 
-/* 1 when the text of `line` before the first of the characters `seps` is a
- * non-negative integer (colb__parse_u64): a data line rather than a header. */
-int colb__first_field_uint(const char *line, const char *seps);
+/* 1 when the text of `line` before the first of the characters `seps`
+ * reads as a number (an optional sign, then a digit, or a point and a
+ * digit; or it is empty): a data line, whose id the caller then parses
+ * (and refuses when it is not a non-negative integer below 2^64), rather
+ * than a header. */
+int colb__first_field_numeric(const char *line, const char *seps);
 
 #endif
