@@ -412,52 +412,6 @@ static int decode_run(const void *bytes, size_t len, char **keep, run_control *r
     return 0;
 }
 
-/* `path` made absolute (from the working folder) and normalised by its
- * text: no "." or empty parts, ".." taken back. 0, or -1 when too long. */
-static int normal_path(const char *path, char *out, size_t len)
-{
-    char buf[2 * PATH_LEN + 2];
-    if (path[0] == '/')
-        snprintf(buf, sizeof buf, "%s", path);
-    else if (getcwd(buf, PATH_LEN))
-        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "/%s", path);
-    else
-        return -1;
-    size_t n = 0;
-    for (char *part = strtok(buf, "/"); part; part = strtok(NULL, "/")) {
-        if (!strcmp(part, "."))
-            continue;
-        if (!strcmp(part, "..")) {
-            while (n > 0 && out[n - 1] != '/')
-                n--;
-            n = n > 0 ? n - 1 : 0;
-            continue;
-        }
-        if (n + strlen(part) + 2 > len)
-            return -1;
-        out[n++] = '/';
-        memcpy(out + n, part, strlen(part));
-        n += strlen(part);
-    }
-    if (n == 0)
-        out[n++] = '/';
-    out[n] = '\0';
-    return 0;
-}
-
-/* 1 when `path` names something inside folder `dir` (by their text), 2
- * when it names `dir` itself. */
-static int path_inside(const char *path, const char *dir)
-{
-    char p[PATH_LEN + 2], d[PATH_LEN + 2];
-    if (normal_path(path, p, sizeof p) || normal_path(dir, d, sizeof d))
-        return 0;
-    size_t n = strlen(d);
-    if (!strcmp(p, d))
-        return 2;
-    return !strcmp(d, "/") || (!strncmp(p, d, n) && p[n] == '/');
-}
-
 /* The file a stopped or interrupted run writes its checkpoint to, checked
  * before any work (outdir_check_file): missing, or a colb checkpoint (a
  * snapshot) that it may replace; not inside the results folder `out`. */
@@ -466,7 +420,7 @@ static int check_checkpoint(const char *path, const char *out, char *err, size_t
     char why[ERR_LEN - 32]; /* room for the prefix */
     /* inside --out it would be written into the previous results folder
      * (or a folder that is none), which a complete run replaces */
-    int inside = path_inside(path, out);
+    int inside = outdir_path_inside(path, out);
     if (inside == 2) { /* a stopped run would put a file where the folder goes */
         snprintf(err, err_len, "checkpoint: %s is the results folder (--out) itself; give a "
                  "--checkpoint beside it", path);

@@ -401,3 +401,47 @@ int outdir_check_file(const char *path, const char *what, const void *magic, siz
     }
     return writable_parent(path, parent, err, err_len);
 }
+
+/* `path` made absolute (from the working folder) and normalised by its
+ * text: no "." or empty parts, ".." taken back. 0, or -1 when too long. */
+static int normal_path(const char *path, char *out, size_t len)
+{
+    char buf[2 * PATH_LEN + 2];
+    if (path[0] == '/')
+        snprintf(buf, sizeof buf, "%s", path);
+    else if (getcwd(buf, PATH_LEN))
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "/%s", path);
+    else
+        return -1;
+    size_t n = 0;
+    for (char *part = strtok(buf, "/"); part; part = strtok(NULL, "/")) {
+        if (!strcmp(part, "."))
+            continue;
+        if (!strcmp(part, "..")) {
+            while (n > 0 && out[n - 1] != '/')
+                n--;
+            n = n > 0 ? n - 1 : 0;
+            continue;
+        }
+        if (n + strlen(part) + 2 > len)
+            return -1;
+        out[n++] = '/';
+        memcpy(out + n, part, strlen(part));
+        n += strlen(part);
+    }
+    if (n == 0)
+        out[n++] = '/';
+    out[n] = '\0';
+    return 0;
+}
+
+int outdir_path_inside(const char *path, const char *dir)
+{
+    char p[PATH_LEN + 2], d[PATH_LEN + 2];
+    if (normal_path(path, p, sizeof p) || normal_path(dir, d, sizeof d))
+        return 0;
+    size_t n = strlen(d);
+    if (!strcmp(p, d))
+        return 2;
+    return !strcmp(d, "/") || (!strncmp(p, d, n) && p[n] == '/');
+}

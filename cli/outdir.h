@@ -50,6 +50,11 @@ int outdir_commit(outdir *o, char *err, size_t err_len);
  * commit or on a zeroed outdir. */
 void outdir_abort(outdir *o);
 
+/* 1 when `path` names something inside folder `dir` (by their text, each
+ * made absolute and normalised: no "." or empty parts, ".." taken back), 2
+ * when it names `dir` itself, 0 otherwise. */
+int outdir_path_inside(const char *path, const char *dir);
+
 /* Validate, before any work, a file the run will write outside its results
  * folder (a feature cache, a checkpoint): it is missing, or a regular file
  * that is empty or starts with the magic_len (<= 16) bytes of `magic`, that

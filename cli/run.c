@@ -16,13 +16,20 @@ static int check_settings(const experiment *e, int (*valid)(const run_config *, 
                           char *err, size_t err_len);
 
 /* The Last.FM feature cache of setting c, where a run writes it, is a colb
- * feature cache or absent (check_settings's form). */
+ * feature cache or absent, and outside the results folder (which a run
+ * replaces as a whole: a cache there was written and then thrown away)
+ * (check_settings's form). */
 static int cache_writable(const run_config *c, char *err, size_t err_len)
 {
     char cache[PATH_LEN + 64], why[ERR_LEN];
     if (c->data != DATA_LASTFM)
         return 0;
     data_cache_path(c, cache, sizeof cache);
+    if (outdir_path_inside(cache, c->out_dir)) {
+        snprintf(err, err_len, "feature cache: %s lies inside the results folder %s, which a run replaces as a "
+                 "whole; give a --feature-cache outside it", cache, c->out_dir);
+        return -1;
+    }
     if (!outdir_check_file(cache, "colb feature cache", COLB_LASTFM_CACHE_MAGIC, COLB_LASTFM_CACHE_MAGIC_LEN,
                            why, sizeof why))
         return 0;

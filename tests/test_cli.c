@@ -299,6 +299,13 @@ static void test_sweep_values_checked_first(void **state)
         !strstr(err, "victim.conf: exists and is not a colb feature cache"))
         fail_msg("a swept feature cache: exit %d, stderr '%s'", rc, err);
     assert_false(exists(dir, "d"));
+    /* nor may a cache lie inside the results folder, which a run replaces
+     * (it was written there, and then thrown away with the old folder) */
+    snprintf(args, sizeof args, "run --env lastfm --data-dir %s/none --top-users 5 --horizon 5 --repeats 1 "
+             "--policies random --plots 0 --feature-cache %s/e/c.colbfeat --out %s/e", dir, dir, dir);
+    rc = colb_run(args, err, sizeof err);
+    if (rc != 1 || lines(err) != 1 || !strstr(err, "c.colbfeat lies inside the results folder"))
+        fail_msg("a feature cache inside --out: exit %d, stderr '%s'", rc, err);
 }
 
 /* args with each "DIR" replaced by dir, into out[n] */
