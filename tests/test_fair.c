@@ -8,6 +8,7 @@
  * instances: the file runs in about two seconds. */
 #include "testutil.h"
 
+#include "learn/cluster_bank.h"
 #include "learn/diversify.h"
 #include "linalg/ridge.h"
 
@@ -245,8 +246,10 @@ static void test_no_repeat_while_uncovered_is_larger(void **state)
 
 /* The end of a diversified round: one rank-one update per (model, arm), in
  * the order of first observation, with the mean of that arm's rewards and
- * weight m (pooled) or m / n - bit for bit what a learner fed those
- * updates holds. */
+ * weight m (pooled) or m / |group| - bit for bit what a learner fed those
+ * updates holds. Model 1 has 8 members, 5 observed this round: its
+ * learner's noise scale is R/sqrt(8), and a mean of m rewards weighs m/8
+ * (it weighed m/5, as if those 5 were the whole group). */
 static void test_round_rewards_per_arm(void **state)
 {
     (void)state;
@@ -266,10 +269,11 @@ static void test_round_rewards_per_arm(void **state)
         static const double y[5] = { 0.5, -0.25, 1.5, 2.0, 0.75 };
         for (int i = 0; i < 5; i++)
             assert_ok(colb__div_observe(&v, 1, arm[i], y[i]));
-        colb__div_end(&v, &r, X, pooled);
+        static const size_t size[2] = { 3, 8 };
+        colb__div_end(&v, &r, X, pooled ? NULL : size);
         colb_learner *ref = NULL;
         assert_ok(colb_learner_create(D, &lp, &ref));
-        double n = 5.0;
+        double n = 8.0;
         assert_ok(colb_learner_update(ref, X + 2 * D, (0.5 + 1.5) / 2.0, pooled ? 2.0 : 2.0 / n));
         assert_ok(colb_learner_update(ref, X + 0 * D, (-0.25 + 0.75) / 2.0, pooled ? 2.0 : 2.0 / n));
         assert_ok(colb_learner_update(ref, X + 3 * D, 2.0 / 1.0, pooled ? 1.0 : 1.0 / n));
@@ -285,6 +289,37 @@ static void test_round_rewards_per_arm(void **state)
         colb_learner_free(ref);
         colb__div_free(&v);
         colb__ridge_free(&r);
+    }
+}
+
+/* The same without diversification: a group of 4 whose round observes 2
+ * members (a service's round, the per-user protocol) feeds its learner the
+ * mean of the 2 rewards with weight 2/4 when the learner's noise scale is
+ * R/sqrt(4) (pooled = 0), or weight 2 when pooling. */
+static void test_partial_round_weight(void **state)
+{
+    (void)state;
+    enum { D = 2 };
+    const double X[2 * D] = { 1, 0, 0.5, 0.5 };
+    colb_learner_params lp;
+    colb_learner_params_default(&lp);
+    static const size_t label[4] = { 0, 0, 0, 0 };
+    for (int pooled = 0; pooled < 2; pooled++) {
+        colb__clusters c;
+        assert_ok(colb__clusters_init(&c, 4, D, &lp, label, 1, pooled));
+        colb__clusters_begin(&c);
+        c.arm[0] = 1; /* the group's choice this round */
+        colb__clusters_observe(&c, 0, 1, 0.25);
+        colb__clusters_observe(&c, 2, 1, 1.25);
+        colb__clusters_end(&c, X);
+        colb_learner *ref = NULL;
+        assert_ok(colb_learner_create(D, &lp, &ref));
+        assert_ok(colb_learner_update(ref, X + D, 0.75, pooled ? 2.0 : 0.5));
+        double th[D];
+        assert_ok(colb_learner_theta(ref, th));
+        assert_memory_equal(th, c.r.theta, sizeof th);
+        colb_learner_free(ref);
+        colb__clusters_free(&c);
     }
 }
 
@@ -529,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_members_take_distinct_arms),
         cmocka_unit_test(test_no_repeat_while_uncovered_is_larger),
         cmocka_unit_test(test_round_rewards_per_arm),
+        cmocka_unit_test(test_partial_round_weight),
         cmocka_unit_test(test_oracle_forms),
         cmocka_unit_test(test_sclub_locb_recover_clusters),
         cmocka_unit_test(test_thompson_sampling),

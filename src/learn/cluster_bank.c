@@ -195,15 +195,18 @@ void colb__clusters_end(colb__clusters *c, const double *X)
 {
     size_t d = c->r.d;
     if (c->diversify) {
-        colb__div_end(&c->div, &c->r, X, c->pooled);
+        colb__div_end(&c->div, &c->r, X, c->pooled ? NULL : c->size);
         colb__clusters_begin(c);
         return;
     }
     for (size_t g = 0; g < c->G; g++) {
         if (c->nobs[g] == 0)
             continue;
+        /* pooled: n samples; else the mean of n rewards (noise R/sqrt(n))
+         * for a learner of noise scale R/sqrt(|group|): weight n/|group|,
+         * 1 in a round that observes every member (the paper's) */
         double n = (double)c->nobs[g];
-        colb__ridge_update(&c->r, g, X + c->arm[g] * d, c->sum[g] / n, c->pooled ? n : 1.0);
+        colb__ridge_update(&c->r, g, X + c->arm[g] * d, c->sum[g] / n, c->pooled ? n : n / (double)c->size[g]);
     }
     colb__clusters_begin(c);
 }

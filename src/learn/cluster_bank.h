@@ -5,8 +5,10 @@
  * average reward of the group's users that were observed.
  *
  * Two statistically consistent ways to feed that average y_bar of n rewards:
- *   pooled = 0 (the paper's Algorithm 2, line 10): weight 1, and the learner's
- *              noise scale R/sqrt(|group|) in the OFUL radius;
+ *   pooled = 0 (the paper's Algorithm 2, line 10): the learner's noise scale
+ *              R/sqrt(|group|) in the OFUL radius, and weight n/|group| (1
+ *              in the paper's rounds, which observe every member; a mean of
+ *              fewer rewards is noisier: R/sqrt(n));
  *   pooled = 1: weight n with noise scale R, which is exactly the ridge
  *              estimate on all n individual samples; required when the
  *              learner is warm-started from its members' individual data

@@ -287,16 +287,15 @@ colb_status colb__div_observe(colb__div *v, size_t g, size_t arm, double y)
     return COLB_OK;
 }
 
-void colb__div_end(colb__div *v, colb__ridge *r, const double *X, int pooled)
+void colb__div_end(colb__div *v, colb__ridge *r, const double *X, const size_t *size)
 {
     size_t d = v->d;
     for (size_t g = 0; g < v->G; g++) {
         if (!v->nobs[g])
             continue;
-        double n = (double)v->nobs[g];
         for (size_t e = v->head[g]; e != NONE; e = v->e_next[e]) {
             double m = (double)v->e_cnt[e];
-            colb__ridge_update(r, g, X + v->e_arm[e] * d, v->e_sum[e] / m, pooled ? m : m / n);
+            colb__ridge_update(r, g, X + v->e_arm[e] * d, v->e_sum[e] / m, size ? m / (double)size[g] : m);
         }
     }
     colb__div_begin(v);

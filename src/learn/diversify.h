@@ -22,7 +22,7 @@
  *   colb__div_begin(v)                              once per round (all models)
  *   a = colb__div_choose(v, r, g, X, K, s, w)       per member, in serving order
  *   colb__div_observe(v, g, a, y)                   per member's reward
- *   colb__div_end(v, r, X, pooled)                  apply the real rewards
+ *   colb__div_end(v, r, X, size)                    apply the real rewards
  * The first member of g chooses from the model itself (the scores s, e.g. a
  * row of the batched colb__ridge_scores_many, or NULL to score here): its
  * choice is bit for bit the undiversified one, so a round in which every
@@ -36,10 +36,12 @@
  * colb__div_end applies the observed rewards as one rank-one update per
  * distinct (model, arm) pair, in model order and, within a model, in order
  * of each arm's first observation: y = the mean of the m rewards of that arm,
- * weight m when `pooled` (equal to m separate samples), else weight m / n
- * (n = the model's observations this round; the weights of a round sum to 1,
- * as the paper's averaged update with weight 1 does). With one arm per model
- * this is exactly the undiversified update (colb__clusters_end).
+ * weight m when pooling (size NULL: equal to m separate samples), else
+ * weight m / size[g] (the model's noise scale is R/sqrt(size[g]), and a mean
+ * of m rewards has noise R/sqrt(m); a round that observes every member has
+ * weights that sum to 1, as the paper's averaged update with weight 1 does).
+ * With one arm per model this is exactly the undiversified update
+ * (colb__clusters_end).
  *
  * The hallucination weight w of a member is the weight its real sample will
  * carry: 1 for a pooling learner, 1/|group| for one that takes the group's
@@ -124,7 +126,7 @@ colb_status colb__div_choose(colb__div *v, const colb__ridge *r, size_t g, const
 colb_status colb__div_observe(colb__div *v, size_t g, size_t arm, double y);
 
 /* Apply the round's rewards to the models of r (see above); O(entries d^2). */
-void colb__div_end(colb__div *v, colb__ridge *r, const double *X, int pooled);
+void colb__div_end(colb__div *v, colb__ridge *r, const double *X, const size_t *size);
 
 /* ---- lower level ---- */
 
