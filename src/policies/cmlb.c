@@ -9,7 +9,8 @@
  *      cluster play its arm; its learner is updated once per round with the
  *      cluster's average reward (noise scale R/sqrt(|cluster|)).
  *
- * Options beyond the paper (off by default):
+ * Options beyond the paper (colb's reading, on by default: pooled updates
+ * and warm start; the paper-literal reading turns both off):
  *   warm start  - cluster learners start from the pooled individual-phase
  *                 data of their members; averaged rewards are then fed with
  *                 weight n and noise R (equal to pooling every sample), so

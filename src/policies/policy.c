@@ -79,7 +79,6 @@ void colb_policy_params_default(colb_policy_params *p)
     p->cmlb_gamma = 0.0;
     p->cmlb_pstar = 0.0;
     p->cmlb_threshold = COLB_THRESHOLD_PAPER;
-    p->cmlb_warm_start = 0;
     p->club_alpha = 1.0;
     p->club_alpha2 = 2.0;
     p->club_graph = COLB_CLUB_COMPLETE;
