@@ -436,7 +436,36 @@ static void test_sim_stop_save_resume(void **state)
     s3.horizon = 121;
     assert_status(colb_sim_load_buffer(buf, len, &s3, NULL, &bad, msg, sizeof msg), COLB_EINVAL);
     assert_non_null(strstr(msg, "horizon"));
+    s3 = s;
+    s3.curve_points = 26;
+    assert_status(colb_sim_load_buffer(buf, len, &s3, NULL, &bad, msg, sizeof msg), COLB_EINVAL);
+    assert_non_null(strstr(msg, "curve_points"));
     free(buf);
+    /* curve points that make the same curves are the same spec: 0 (the
+     * default, 100) and 100; 500 and T = 120 (at most T are kept) */
+    static const size_t saved_cp[2] = { 0, 500 }, load_cp[2] = { 100, 120 };
+    for (int i = 0; i < 2; i++) {
+        s3 = s;
+        s3.curve_points = saved_cp[i];
+        assert_ok(colb_sim_create(&s3, &bad, msg, sizeof msg));
+        assert_ok(colb_sim_advance(bad, 5, msg, sizeof msg));
+        assert_status(colb_sim_save_buffer(bad, NULL, 0, &len, msg, sizeof msg), COLB_ERANGE);
+        buf = malloc(len);
+        assert_ok(colb_sim_save_buffer(bad, buf, len, &len, msg, sizeof msg));
+        colb_sim_free(bad);
+        s3.curve_points = load_cp[i];
+        if (colb_sim_load_buffer(buf, len, &s3, NULL, &bad, msg, sizeof msg) != COLB_OK)
+            fail_msg("saved with curve_points %zu, loaded with %zu: %s", saved_cp[i], load_cp[i], msg);
+        colb_sim_free(bad);
+        free(buf);
+    }
+    /* a horizon beyond COLB_HORIZON_MAX is refused (its curves' rounds
+     * (k + 1) T / K overflowed: they went up and down and missed T) */
+    s3 = s;
+    s3.horizon = (size_t)COLB_HORIZON_MAX + 1;
+    assert_status(colb_sim_create(&s3, &bad, msg, sizeof msg), COLB_ERANGE);
+    assert_non_null(strstr(msg, "horizon T = 1000000001 exceeds 1000000000"));
+    bad = NULL;
     colb_sim_free(sim);
 
     /* 2: stopped by the callback mid-way (jobs at different rounds, some

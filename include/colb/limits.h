@@ -42,6 +42,7 @@ extern "C" {
                                            CMLB's C and gamma, CLUB's alphas,
                                            |entry| of a learner's prior mean */
 #define COLB_DIM_MAX 65536u             /* context dimension d */
+#define COLB_HORIZON_MAX 1000000000u    /* rounds T of a simulation */
 #define COLB_ZIPF_MAX 50.0              /* exponent z of the clustered
                                            environment's cluster sizes */
 #define COLB_POLICY_THREADS_MAX 256u    /* colb_policy_params.threads */

@@ -43,7 +43,7 @@ typedef struct colb_sim_spec {
     colb_policy_params policy;    /* users, dim, horizon, true clusters are filled in */
     const char *const *policies;  /* n_policies names (borrowed) */
     size_t n_policies;
-    size_t horizon;               /* T >= 1 rounds */
+    size_t horizon;               /* T rounds, 1 to COLB_HORIZON_MAX */
     size_t repeats;               /* R >= 1 */
     uint64_t seed;
     size_t threads;               /* worker threads; 0 or 1: run in the caller */

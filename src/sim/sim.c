@@ -115,15 +115,18 @@ static colb_status play_round(colb_env *env, colb_policy *pol, size_t N, size_t 
     return colb_policy_end_round(pol);
 }
 
+size_t colb__sim_points(const colb_sim_spec *s)
+{
+    size_t cp = s->curve_points ? s->curve_points : 100;
+    return cp < s->horizon ? cp : s->horizon;
+}
+
 colb_status colb_sim_memory(const colb_sim_spec *s, double *bytes)
 {
     if (!s || !bytes || (s->n_policies && !s->policies))
         return COLB_EINVAL;
     double P = (double)s->n_policies, R = (double)s->repeats;
-    double K = (double)(s->curve_points && s->curve_points < s->horizon ? s->curve_points
-                        : s->curve_points                           ? s->horizon
-                        : s->horizon < 100                          ? s->horizon
-                                                                    : 100);
+    double K = (double)colb__sim_points(s);
     double jobs = P * R;
     double results = K * 8 + jobs * (K * 8 + 8 + 512) + jobs * (sizeof(colb_status) + COLB__ERRLEN);
     double env = 0.0, pol = 0.0;
@@ -404,6 +407,8 @@ colb_status colb__sim_check_spec(const colb_sim_spec *s, char *msg, size_t msg_l
         return colb__say(msg, msg_len, COLB_EINVAL, "no policies to run");
     if (s->horizon == 0 || s->repeats == 0)
         return colb__say(msg, msg_len, COLB_EINVAL, "horizon and repeats must be >= 1");
+    if (s->horizon > COLB_HORIZON_MAX) /* the curves' rounds, (k + 1) T / K, stay exact below it */
+        return colb__say(msg, msg_len, COLB_ERANGE, "horizon T = %zu exceeds %u", s->horizon, COLB_HORIZON_MAX);
     for (size_t i = 0; i < s->n_policies; i++) {
         /* validate names and parameters once, before any work */
         colb_policy_params pp = s->policy;
@@ -430,7 +435,7 @@ colb_status colb__sim_check_spec(const colb_sim_spec *s, char *msg, size_t msg_l
     snprintf(what, sizeof what,
              "the run (users = %zu, dim = %zu, arms = %zu; %zu policies x %zu repeats x %zu curve points; %zu threads)",
              s->env.users, s->env.dim, s->env.arms, s->n_policies, s->repeats,
-             s->curve_points < s->horizon ? s->curve_points : s->horizon, s->threads ? s->threads : 1);
+             colb__sim_points(s), s->threads ? s->threads : 1);
     if ((mst = colb__budget_check(need, s->max_memory, what, msg, msg_len)) != COLB_OK)
         return mst;
     if (!s->make_env) {
@@ -479,8 +484,7 @@ colb_status colb__sim_alloc(const colb_sim_spec *s, colb_sim **out, char *msg, s
     sim->res = res;
     res->P = s->n_policies;
     res->R = s->repeats;
-    size_t cp = s->curve_points ? s->curve_points : 100;
-    res->K = cp < s->horizon ? cp : s->horizon;
+    res->K = colb__sim_points(s);
     size_t jobs = res->P * res->R;
     res->point_round = colb__malloc(res->K, sizeof(size_t));
     res->regret = colb__calloc(jobs, res->K * sizeof(double));

@@ -39,6 +39,8 @@ void colb__sim_share_rounds(colb_sim *sim, int on);
 
 /* Allocate an empty simulation for a validated spec (all jobs NEW). */
 colb_status colb__sim_alloc(const colb_sim_spec *s, colb_sim **out, char *msg, size_t msg_len);
+/* The points of s's regret curves: curve_points (0: 100), at most T. */
+size_t colb__sim_points(const colb_sim_spec *s);
 
 #endif
 

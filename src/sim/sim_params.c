@@ -8,7 +8,7 @@
 
 #define F(f) offsetof(colb_sim_spec, f)
 static const colb__param KEYS[] = {
-    { "horizon", COLB_PARAM_INT, 'z', F(horizon), 1, 1e9, NULL, "rounds T", NULL },
+    { "horizon", COLB_PARAM_INT, 'z', F(horizon), 1, COLB_HORIZON_MAX, NULL, "rounds T", NULL },
     { "repeats", COLB_PARAM_INT, 'z', F(repeats), 1, 1e6, NULL, "independent repeats R", NULL },
     { "seed", COLB_PARAM_INT, 'u', F(seed), 0, 18446744073709551615.0, NULL, "master seed", NULL },
     { "threads", COLB_PARAM_INT, 'z', F(threads), 1, 1024, NULL,

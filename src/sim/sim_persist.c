@@ -62,12 +62,17 @@ colb_status colb__sim_save_fields(colb__snap_out *w, const colb_sim *sim)
 static colb_status check_spec(colb__snap_in *in, const colb__snap_group *g, const colb_sim_spec *s)
 {
     static const char *const keys[] = { "horizon", "repeats", "seed", "curve_points", "custom_env" };
-    uint64_t want[5] = { s->horizon, s->repeats, s->seed, s->curve_points, s->make_env != NULL };
+    uint64_t want[5] = { s->horizon, s->repeats, s->seed, colb__sim_points(s), s->make_env != NULL };
     for (int k = 0; k < 5; k++) {
         uint64_t v = 0;
         colb_status st = colb__snap_get_u64(in, g, keys[k], &v);
         if (st != COLB_OK)
             return st;
+        if (k == 3) { /* the curves' points as run: 0 and 100, or 500 and T = 300, are the same */
+            colb_sim_spec t = *s;
+            t.curve_points = (size_t)(v < SIZE_MAX ? v : SIZE_MAX);
+            v = colb__sim_points(&t);
+        }
         if (v != want[k])
             return colb__snap_error(in, COLB_EINVAL, "the snapshot's simulation has %s = %llu, the "
                                     "spec %llu", keys[k], (unsigned long long)v,
@@ -193,8 +198,7 @@ colb_status colb__sim_load_fields(colb__snap_in *in, const colb__snap_group *g,
         found++;
     if (found != n_jobs)
         return colb__snap_error(in, COLB_EPARSE, "snapshot: %zu jobs, the spec has %zu", found, n_jobs);
-    size_t K = spec->curve_points ? spec->curve_points : 100;
-    K = K < spec->horizon ? K : spec->horizon;
+    size_t K = colb__sim_points(spec);
     if ((st = colb__snap_reserve(in, (uint64_t)n_jobs * (8 * K + 600), "the simulation")) != COLB_OK)
         return st;
     if ((st = colb_sim_create(spec, &sim, msg, sizeof msg)) != COLB_OK)
