@@ -161,12 +161,67 @@ static void test_guard_reports_numeric_failure(void **state)
     }
 }
 
+/* cohort refreshes its cluster models from V by Cholesky factorisations;
+ * on contexts of +-1e6 with lambda = 1e-3 (within colb/limits.h) one fails.
+ * It used to be ignored: the model kept the prior's A beside a V holding
+ * data, its later Sherman-Morrison steps grew it past 1e100, and a save
+ * that succeeded wrote a snapshot that a load refused. Now the round that
+ * fails reports COLB_ENUMERIC and fences the policy; until then every save
+ * loads. (The sequence: rounds of choose_all or one-by-one choices, some
+ * users chosen and not observed.) */
+static void test_cohort_failed_refresh_fences(void **state)
+{
+    (void)state;
+    enum { NU = 9, DD = 8 };
+    colb_policy_params pp;
+    colb_policy_params_default(&pp);
+    pp.users = NU;
+    pp.dim = DD;
+    pp.learner.lambda = 1e-3;
+    colb_policy *p = NULL;
+    char msg[256];
+    assert_ok(colb_policy_create("cohort", &pp, &p, msg, sizeof msg));
+    static const double x[DD] = { 1e6, -1e6, -1e6, -1e6, -1e6, 1e6, -1e6, -1e6 };
+    static unsigned char buf[1 << 20];
+    colb_status st = COLB_OK;
+    for (int t = 0; t < 200 && st == COLB_OK; t++) {
+        size_t arms[NU], arm;
+        double r[NU] = { 0 };
+        st = colb_policy_begin_round(p, x, 1);
+        if (st == COLB_OK && t % 3 == 0) {
+            st = colb_policy_choose_all(p, arms);
+            if (st == COLB_OK && t % 2 == 0)
+                st = colb_policy_observe_all(p, arms, r);
+        } else {
+            for (size_t u = 0; u < NU && st == COLB_OK; u++)
+                if ((st = colb_policy_choose(p, u, &arm)) == COLB_OK && (u + (size_t)t) % 2 == 0)
+                    st = colb_policy_observe(p, u, arm, 0.0);
+        }
+        colb_status end = colb_policy_end_round(p);
+        st = st != COLB_OK ? st : end;
+        if (st != COLB_OK)
+            break;
+        size_t len;
+        colb_policy *q = NULL;
+        assert_ok(colb_policy_save_buffer(p, buf, sizeof buf, &len, msg, sizeof msg));
+        if (colb_policy_load_buffer(buf, len, NULL, &q, msg, sizeof msg) != COLB_OK)
+            fail_msg("after round %d: a save that succeeded does not load: %s", t + 1, msg);
+        colb_policy_free(q);
+    }
+    if (st != COLB_OK) {
+        assert_int_equal(st, COLB_ENUMERIC);
+        assert_status(colb_policy_begin_round(p, x, 1), COLB_ENUMERIC);
+    }
+    colb_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_policies_refuse_huge_contexts),
         cmocka_unit_test(test_learner_refuses_huge_weights),
         cmocka_unit_test(test_guard_reports_numeric_failure),
+        cmocka_unit_test(test_cohort_failed_refresh_fences),
     };
     return cmocka_run_group_tests_name("finite state", tests, NULL, NULL);
 }

@@ -462,6 +462,9 @@ static colb_status ch_end(colb_policy *p)
                  (unsigned long long)h->moves, (unsigned long long)h->epoch);
         memcpy(h->info_key, key, sizeof key);
     }
+    if (h->numeric_failed)
+        return colb__err(p->err, COLB_ENUMERIC, "end_round: a cluster model's V is no longer positive definite "
+                         "(numerical failure); the policy can no longer be used");
     return COLB_OK;
 }
 

@@ -165,6 +165,10 @@ typedef struct colb__cohort {
     unsigned char *pkn;       /* pk_users */
     size_t pk_users;          /* users allocated */
     int pk_on;
+    /* a model's refresh from V failed (V not positive definite: inputs near
+     * colb/limits.h's edges, ill-conditioned): end_round reports
+     * COLB_ENUMERIC, which fences the policy (its state is not used again) */
+    int numeric_failed;
 } colb__cohort;
 
 /* Scores kept per user by the epoch's cache: its own cluster, the

@@ -176,12 +176,19 @@ size_t colb__cohort_new_slot(colb__cohort *h)
     return c;
 }
 
+/* colb__ridge_refresh, its failure kept (numeric_failed). */
+static void refresh(colb__cohort *h, colb__ridge *r, size_t i)
+{
+    if (colb__ridge_refresh(r, i) != COLB_OK)
+        h->numeric_failed = 1;
+}
+
 void colb__cohort_rebuild(colb__cohort *h, size_t c)
 {
     colb__ridge_reset(&h->c, c);
     for (size_t u = h->head[c]; u != NONE; u = h->next[u])
         colb__ridge_absorb(&h->c, c, &h->u, u);
-    colb__ridge_refresh(&h->c, c);
+    refresh(h, &h->c, c);
     colb__cohort_touch(h, c);
 }
 
@@ -446,8 +453,8 @@ static int propose_step(colb__cohort *h, size_t c, double *W)
         h->budget -= 2 * (int64_t)d; /* the refits: O(d^3) each */
         double w = 0.0;
         if (h->pna && h->pnb) {
-            colb__ridge_refresh(&h->s, 0);
-            colb__ridge_refresh(&h->s, 1);
+            refresh(h, &h->s, 0);
+            refresh(h, &h->s, 1);
             if (h->pstage == PS_PASS && h->pchanged && ++h->pit < TWO_MEANS_ITERS) {
                 memcpy(h->pold, h->s.theta, 2 * d * sizeof(double));
                 pass_start(h, PS_PASS);
@@ -542,8 +549,10 @@ void colb__cohort_refresh(colb__cohort *h, colb__ridge *r, const size_t *idx, si
         size_t i = idx[m];
         double *A = r->A + i * d * d, *th = r->theta + i * d;
         const double *b = r->b + i * d, *t0 = r->theta0 + i * d;
-        if (fail[m])
+        if (fail[m]) {
+            h->numeric_failed = 1;
             continue;
+        }
         for (size_t k = 0; k < d; k++)
             for (size_t j = k + 1; j < d; j++) /* mirrored: exactly symmetric */
                 A[k * d + j] = A[j * d + k];
@@ -1075,10 +1084,10 @@ static void move_pooled(colb__cohort *h, size_t u, size_t from, size_t to)
     colb__ridge_unabsorb(&h->c, from, &h->u, u);
     colb__ridge_absorb(&h->c, to, &h->u, u);
     if (h->size[from])
-        colb__ridge_refresh(&h->c, from);
+        refresh(h, &h->c, from);
     else
         colb__ridge_reset(&h->c, from);
-    colb__ridge_refresh(&h->c, to);
+    refresh(h, &h->c, to);
     colb__cohort_touch(h, from);
     colb__cohort_touch(h, to);
 }
