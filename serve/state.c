@@ -774,8 +774,10 @@ int state_user_json(state *s, const char *id, size_t n, char **body, size_t *len
     double *theta = scratch_X(s, s->d);
     if (!theta)
         return 500;
-    colb_status st = colb_policy_user_theta(s->p, slot, theta); /* COLB_EUNSUP: no estimate (random) */
-    if (st != COLB_OK && st != COLB_EUNSUP)
+    /* COLB_EUNSUP: no estimate (random); COLB_ENUMERIC: none to trust (the
+     * policy failed numerically) */
+    colb_status st = colb_policy_user_theta(s->p, slot, theta);
+    if (st != COLB_OK && st != COLB_EUNSUP && st != COLB_ENUMERIC)
         return 500;
     int have;
     clusters(s, &have);

@@ -144,6 +144,10 @@ static void test_guard_reports_numeric_failure(void **state)
     assert_status(colb_policy_add_users(p, 1, NULL), COLB_ENUMERIC);
     assert_status(colb_policy_save_buffer(p, NULL, 0, &len, msg, sizeof msg), COLB_ENUMERIC);
     assert_status(colb_policy_set_max_memory(p, 1 << 20), COLB_ENUMERIC);
+    double th[D];
+    size_t labels[N], nc;
+    assert_status(colb_policy_user_theta(p, 0, th), COLB_ENUMERIC);
+    assert_status(colb_policy_clusters(p, labels, &nc), COLB_ENUMERIC);
     colb_policy_free(p);
     /* the grouped policies check their groups' models at once
      * (vt->all_finite): group 1's poked estimate names its first user */

@@ -238,7 +238,8 @@ colb_status colb_policy_choose_all(colb_policy *p, size_t *arms);
  * checked; inputs within colb/limits.h keep them finite, and a numerical
  * failure that does not is returned as COLB_ENUMERIC, after which the
  * policy is fenced: every later call that would use or change its state
- * (rounds, updates, add_users, set_max_memory, save) returns COLB_ENUMERIC
+ * (rounds, updates, add_users, set_max_memory, save, user_theta, clusters)
+ * returns COLB_ENUMERIC
  * (its state is not restored; create a new policy). So does a policy's own
  * numerical failure in an update (an aggregate that is no longer positive
  * definite). */

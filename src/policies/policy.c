@@ -622,6 +622,8 @@ colb_status colb_policy_user_theta(const colb_policy *p, size_t u, double *theta
         return COLB_EINVAL;
     if (u >= p->N)
         return COLB_ERANGE;
+    if (p->failed) /* its state cannot be trusted: a failed split can leave it half changed */
+        return COLB_ENUMERIC;
     if (!p->vt->user_theta)
         return COLB_EUNSUP;
     return p->vt->user_theta(p, u, theta);
@@ -631,6 +633,8 @@ colb_status colb_policy_clusters(const colb_policy *p, size_t *labels, size_t *n
 {
     if (!p || !labels || !n_clusters)
         return COLB_EINVAL;
+    if (p->failed)
+        return COLB_ENUMERIC;
     if (!p->vt->clusters)
         return COLB_EUNSUP;
     return p->vt->clusters(p, labels, n_clusters);
