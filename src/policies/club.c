@@ -467,6 +467,11 @@ static colb_status club_choose(colb_policy *p, size_t u, size_t *arm)
     double a = c->own_alpha ? c->alpha : colb__ridge_width(ag, ai);
     double lt = c->own_alpha ? log((double)c->t + 1.0) : 1.0;
     if (colb__policy_ts(p)) {
+        /* the draw falls back to V when A's factorisation fails: a user's
+         * model (a component of one) holds its deferred contexts first
+         * (ridge.h; a loaded policy had them in V, and drew otherwise) */
+        if (ag == &c->users)
+            colb__ridge_sync_v(&c->users, ai);
         colb__ts_scores(ag, ai, NULL, a * sqrt(lt), p->X, p->K, &p->ts_rng, c->scores,
                         c->ts_work);
         *arm = colb__argmax(c->scores, p->K);
