@@ -88,7 +88,8 @@ void colb_load_options_default(colb_load_options *o);
  * (buf may be NULL to ask) the call returns COLB_ERANGE with *len set and
  * nothing else is valid. Errors: COLB_EINVAL (NULL), COLB_ESTATE (a round is
  * open), COLB_EUNSUP (a policy without persistence), COLB_ENUMERIC (a fenced
- * policy, colb/policy.h), COLB_EIO, COLB_ENOMEM. */
+ * policy, colb/policy.h, or one whose state holds a value a load would
+ * refuse: beyond +-1e100 or not finite), COLB_EIO, COLB_ENOMEM. */
 colb_status colb_policy_save(const colb_policy *p, const char *path, char *msg, size_t msg_len);
 colb_status colb_policy_save_stream(const colb_policy *p, FILE *f, char *msg, size_t msg_len);
 colb_status colb_policy_save_buffer(const colb_policy *p, void *buf, size_t cap, size_t *len,

@@ -360,6 +360,31 @@ void colb__ridge_add_n(colb__ridge *r, size_t i, const double *const *xs, const 
     r->since_refresh[i] += n;
 }
 
+/* The Cholesky factor of V + tau I (into L, its ln det into *ld) for the
+ * least tau = max_j V_jj 1e-15 4^k, k = 0..6, that has one: V positive
+ * semi-definite but so ill-conditioned that rounding broke its own
+ * factorisation (lambda 1e-6 against contexts of 1e6: condition ~1e18)
+ * takes a jitter of about d eps ||V||. A V whose factorisation needs more
+ * is not positive definite (a state colb did not make): -1. */
+static int jittered_cholesky(const colb__ridge *r, const double *V, double *L, double *ld)
+{
+    size_t d = r->d;
+    double top = 0.0;
+    for (size_t j = 0; j < d; j++)
+        top = V[j * d + j] > top ? V[j * d + j] : top;
+    double *Vj = top > 0.0 && isfinite(top) ? colb__malloc(d * d, sizeof(double)) : NULL;
+    int rc = -1;
+    for (int k = 0; Vj && k <= 6 && rc; k++) {
+        double tau = top * 1e-15 * (double)(1 << (2 * k));
+        memcpy(Vj, V, d * d * sizeof(double));
+        for (size_t j = 0; j < d; j++)
+            Vj[j * d + j] += tau;
+        rc = r->kern->cholesky(Vj, d, L, ld);
+    }
+    free(Vj);
+    return rc;
+}
+
 colb_status colb__ridge_refresh(colb__ridge *r, size_t i)
 {
     size_t d = r->d;
@@ -368,7 +393,8 @@ colb_status colb__ridge_refresh(colb__ridge *r, size_t i)
     /* Cholesky and the inverse from it in colb's own fixed order (dense.h):
      * LAPACK's dpotri runs on OpenBLAS's threads and rounds differently with
      * their number; this keeps every result a function of the inputs */
-    if (r->kern->cholesky(r->V + i * d * d, d, L, &ld)) /* the kernels: dense.h's bits */
+    if (r->kern->cholesky(r->V + i * d * d, d, L, &ld) && /* the kernels: dense.h's bits */
+        jittered_cholesky(r, r->V + i * d * d, L, &ld))
         return COLB_ENUMERIC;
     r->kern->chol_inverse(L, d);
     memcpy(r->A + i * d * d, L, d * d * sizeof(double));

@@ -144,7 +144,11 @@ void colb__ridge_add_n(colb__ridge *r, size_t i, const double *const *xs, const 
                        size_t n);
 
 /* Recompute A, theta, logdet of model i from V and b by a Cholesky
- * factorisation (O(d^3)); COLB_ENUMERIC if V is not positive definite. */
+ * factorisation (O(d^3)). A V so ill-conditioned that rounding breaks its
+ * factorisation (contexts of 1e6 against lambda 1e-6) is factored with a
+ * jitter of at most 4e-12 max_j V_jj on its diagonal (A and logdet then
+ * those of V + jitter I); COLB_ENUMERIC if V is not positive definite
+ * beyond that. */
 colb_status colb__ridge_refresh(colb__ridge *r, size_t i);
 
 /* The OFUL radius beta_t of model i (Abbasi-Yadkori et al. 2011, Theorem 2)

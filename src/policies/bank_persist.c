@@ -24,6 +24,15 @@ static colb_status reserve(colb__snap_in *in, double bytes, const char *what)
 /* How a bank gives model i's logical record; real NULL: the counters only. */
 typedef void (*export_fn)(const void *bank, size_t i, double *real, uint64_t *ints);
 
+/* 1 when a value of the record is beyond COLB__SNAP_MODEL_MAX. */
+static int beyond(const double *rec, size_t len)
+{
+    for (size_t j = 0; j < len; j++)
+        if (fabs(rec[j]) > COLB__SNAP_MODEL_MAX)
+            return 1;
+    return 0;
+}
+
 /* The group `name` of m models of dimension d: models, dim, theta0 (when
  * not NULL: one prior mean for the bank), real (m records of len values)
  * and counters (nints per model). */
@@ -44,6 +53,14 @@ static void save_bank(colb__snap_out *w, const char *name, const void *bank, exp
     colb__snap_array_begin(w, "real", COLB__SNAP_F64, (uint64_t)m * len);
     for (size_t i = 0; i < m && colb__snap_status(w) == COLB_OK; i++) {
         f(bank, i, rec, ints);
+        /* what a load refuses is not written: a model past it is a
+         * numerical failure (an ill-conditioned stream at the edges of
+         * colb/limits.h broke Sherman-Morrison), not a state to resume */
+        if (!colb__finite(rec, len) || beyond(rec, len)) {
+            colb__snap_fail(w, COLB_ENUMERIC, "model %zu of bank '%s' holds a value beyond +-1e100 or not "
+                            "finite: the policy failed numerically, and its state cannot be saved", i, name);
+            break;
+        }
         colb__snap_put_f64s(w, rec, len);
     }
     colb__snap_array_end(w);
@@ -94,15 +111,6 @@ static colb_status bank_head(colb__snap_in *in, const colb__snap_group *g, const
 /* Model i's record (len values, finite) and counters into a bank; returns
  * NULL, or what is wrong with the record. */
 typedef const char *(*import_fn)(void *bank, size_t i, double *real, const uint64_t *ints);
-
-/* 1 when a value of the record is beyond COLB__SNAP_MODEL_MAX. */
-static int beyond(const double *rec, size_t len)
-{
-    for (size_t j = 0; j < len; j++)
-        if (fabs(rec[j]) > COLB__SNAP_MODEL_MAX)
-            return 1;
-    return 0;
-}
 
 /* Models [0, m) of a bank from the arrays bank_head found; every record
  * (logical form, either bank's: its last two values are the noise scale R

@@ -549,8 +549,8 @@ void colb__cohort_refresh(colb__cohort *h, colb__ridge *r, const size_t *idx, si
         size_t i = idx[m];
         double *A = r->A + i * d * d, *th = r->theta + i * d;
         const double *b = r->b + i * d, *t0 = r->theta0 + i * d;
-        if (fail[m]) {
-            h->numeric_failed = 1;
+        if (fail[m]) { /* the single refresh, with its jitter (ridge.h) */
+            refresh(h, r, i);
             continue;
         }
         for (size_t k = 0; k < d; k++)
