@@ -105,7 +105,9 @@ colb_status colb_dataset_top_users(const colb_dataset *ds, size_t M, colb_datase
  *   positives_path  lines  user_id SEP item_id
  * SEP is a tab or a comma, detected per file from its first data line. Each
  * file may start with one header line (the first non-blank, non-comment line
- * when its first field is not an integer); blank lines and lines starting
+ * when its first field does not start like a number: a digit, or a sign or
+ * point and a digit; a first line with a number that is no valid id is an
+ * error); blank lines and lines starting
  * with '#' are skipped; CRLF line ends are accepted; fields may carry
  * surrounding spaces. Ids are non-negative integers < 2^64, not necessarily
  * contiguous. Items keep the order of the features file; users are ordered

@@ -126,7 +126,8 @@ double colb_learner_logdet(const colb_learner *l);
 /* The current width: beta_t for COLB_WIDTH_OFUL, alpha for FIXED. */
 double colb_learner_width(const colb_learner *l);
 
-/* Smallest eigenvalue of V (O(d^3), LAPACK); NaN on numerical failure. */
+/* Smallest eigenvalue of V (O(d^3), colb's own symmetric eigensolver);
+ * NaN on numerical failure. */
 double colb_learner_min_eig(const colb_learner *l);
 
 /* Dimension, number of updates, and the parameters in force. */

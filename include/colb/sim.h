@@ -6,9 +6,7 @@
  * users, contexts and noise (paired comparison) - and the policy's own
  * randomness comes from a stream named by (seed, r, policy name). No draw
  * depends on the thread that runs a job: results are bit-identical for any
- * number of threads. Call openblas_set_num_threads(1) (or set
- * OPENBLAS_NUM_THREADS=1) when threads > 1 to avoid oversubscription; it
- * does not change results.
+ * number of threads.
  *
  * Protocol per round t = 1..T:
  *   shared contexts, batch policy:      begin_round; choose_all; observe_all;

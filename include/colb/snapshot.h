@@ -35,7 +35,8 @@
  *
  * Messages go to msg (msg_len bytes; msg may be NULL). Costs: linear in the
  * snapshot's size (a LinUCB-Ind policy of N users in dimension d takes
- * about 8 N (d^2 + 4 d + 5) bytes). Thread safety: distinct objects may be
+ * about 4 N (d^2 + 5 d + 8) bytes: each user's packed triangle, b, theta
+ * and three scalars, docs/format.md). Thread safety: distinct objects may be
  * saved or loaded from distinct threads at once. */
 #ifndef COLB_SNAPSHOT_H
 #define COLB_SNAPSHOT_H

@@ -58,8 +58,9 @@ extern "C" {
  * Deterministic: the result depends only on the arguments, not on
  * spec->threads.
  *
- * Cost: n_alphas * n_alpha2s * burn_in_repeats CLUB runs of burn_in_rounds *
- * N steps each.
+ * Cost: at most n_alphas * n_alpha2s * burn_in_repeats CLUB runs of
+ * burn_in_rounds * N steps each (a grid point stops once its regret so far
+ * exceeds a finished point's score: the pruning above).
  *
  * Errors (a reason naming the bad argument or the failing grid point goes to
  * msg, msg_len bytes, may be NULL): COLB_EINVAL (NULL spec, grid or outputs,
