@@ -60,7 +60,8 @@ extern "C" {
  *
  * Cost: at most n_alphas * n_alpha2s * burn_in_repeats CLUB runs of
  * burn_in_rounds * N steps each (a grid point stops once its regret so far
- * exceeds a finished point's score: the pruning above).
+ * exceeds the least score of a finished point, which cannot change the
+ * choice).
  *
  * Errors (a reason naming the bad argument or the failing grid point goes to
  * msg, msg_len bytes, may be NULL): COLB_EINVAL (NULL spec, grid or outputs,
