@@ -28,6 +28,20 @@ def key_of(name):
     return name.replace("_", "-")
 
 
+def once(names, where):
+    """Raise InvalidArgument when two of the keyword names (``lambda_``,
+    ``cmlb_alpha``, or ``**{"cmlb-alpha": ...}``) name the same option: the
+    later would silently override the earlier (``colb run`` refuses an
+    option given twice)."""
+    seen = {}
+    for n in names:
+        k = key_of(n[:-1] if n == "lambda_" else n)
+        if k in seen:
+            raise errors.InvalidArgument(f"{where}: option '{k}' is given twice ({seen[k]!r} and {n!r}); "
+                                         "give each option once")
+        seen[k] = n
+
+
 def value(type_name, text):
     """The text of a key of type type_name as a Python value (None for "")."""
     if text == "":

@@ -20,13 +20,17 @@ _KINDS = {"U": "strings", "S": "bytes", "b": "bools", "c": "complex numbers",
           "M": "dates", "m": "time spans", "V": "records"}
 
 
-def _holds_bool(x):
+def _holds_bool(x, what=None):
     """Whether a list or tuple holds a bool (or a numpy bool, or an array of
     them) at any depth: numpy converts [1, True] to [1, 1] without a word,
-    so a bool among numbers is refused as a bool alone is."""
+    so a bool among numbers is refused as a bool alone is. A masked array
+    or value inside (given `what`) is refused (InvalidArgument), as one at
+    the top is: numpy would drop its mask."""
     stack = [x]
     while stack:
         v = stack.pop()
+        if what is not None:
+            _lib.refuse_masked(v, what)
         if isinstance(v, (bool, np.bool_)):
             return True
         if isinstance(v, (list, tuple)):
@@ -46,7 +50,7 @@ def _array(x, what, ndims):
     would convert) is converted."""
     _lib.refuse_masked(x, what)
     if not isinstance(x, np.ndarray):
-        if _holds_bool(x):
+        if _holds_bool(x, what):
             raise errors.InvalidArgument(f"{what}: not an array of numbers (it holds bools, which "
                                          "numpy would read as 1.0 and 0.0)")
         try:
@@ -56,7 +60,7 @@ def _array(x, what, ndims):
                                                 not isinstance(v, (bool, np.bool_)) for v in a.flat)):
                 raise TypeError(f"dtype {a.dtype} ({_KINDS.get(a.dtype.kind, 'objects')})")
             x = np.asarray(a, dtype=_F64)
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, OverflowError) as e:  # an int beyond any float: Overflow
             raise errors.InvalidArgument(f"{what}: not an array of numbers ({e})") from None
     elif x.dtype != _F64:
         raise errors.InvalidArgument(
@@ -90,7 +94,7 @@ def _addr(a):
 def _indices(x, what, n, bound):
     """x as an intp array of n distinct indices in [0, bound) (a copy)."""
     _lib.refuse_masked(x, what)
-    if not isinstance(x, np.ndarray) and _holds_bool(x):
+    if not isinstance(x, np.ndarray) and _holds_bool(x, what):
         raise errors.InvalidArgument(f"{what}: expected integers, got a bool among them (numpy would "
                                      "read it as 1 or 0)")
     a = np.asarray(x)
@@ -132,6 +136,7 @@ class Policy:
     def __init__(self, name, users, dim, *, labels=None, **opts):
         self._h = None
         self._init_round()
+        params.once(opts, "Policy")
         if "lambda_" in opts:  # `lambda` is a Python keyword
             opts["lambda"] = opts.pop("lambda_")
         pp = _lib.buffer(_lib.lib.colb_policy_params_size())
@@ -191,6 +196,10 @@ class Policy:
     def _handle(self):
         if not self._h:
             raise errors.StateError(f"policy '{self._name}' is closed")
+        if _lib.lib.colb_policy_users(self._h) != self._n:
+            # users added, and an exception (Ctrl-C) came before the buffers
+            # followed: never let the library write past them
+            self._size_buffers()
         return self._h
 
     # ---- the round protocol --------------------------------------------------
@@ -385,10 +394,10 @@ class Policy:
 
     def end_round(self):
         """End the open round without (further) observations: the users
-        served but not observed get no feedback this round."""
+        served but not observed get no feedback this round. The library
+        decides whether a round is open (StateError if none), so a round
+        that an exception (Ctrl-C) interrupted as it opened can be ended."""
         h = self._handle()
-        if not self._open:
-            raise errors.StateError("end_round: no open round")
         st = _lib.lib.colb_policy_end_round(h)
         self._init_round()
         if st:

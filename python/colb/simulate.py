@@ -209,9 +209,29 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
     names = [policies] if isinstance(policies, str) else list(policies)
     if not names:
         raise errors.InvalidArgument("policies: no policies to run")
+    for n in names:
+        if not isinstance(n, str):  # bytes would run, and come back as names of another type
+            raise errors.InvalidArgument(f"policies: {n!r} is not a str (a policy's name)")
+    resolved = [(lib.colb_policy_resolve(n.encode()) or n.encode()).decode() for n in names]
     for i, n in enumerate(names):
         if names.index(n) != i:
             raise errors.InvalidArgument(f"policies: {n!r} is listed twice")
+        j = resolved.index(resolved[i])
+        if j != i:
+            raise errors.InvalidArgument(f"policies: {names[j]!r} and {n!r} are the same policy "
+                                         f"({resolved[i]}); list it once")
+    params.once(opts, "simulate")
+    # colb run's rules for CLUB's tuning: an option that changes nothing,
+    # or a contradiction, is refused
+    if club_tune and "club" not in resolved:
+        raise errors.InvalidArgument("club_tune: read only by club, which is not among policies; leave it out")
+    if not club_tune and (club_burn_in is not None or club_tune_repeats is not None):
+        raise errors.InvalidArgument("club_burn_in, club_tune_repeats: read only with club_tune=True "
+                                     "(CLUB's tuning); leave them out")
+    own = [v for k, v in opts.items() if params.key_of(k) == "club-own-alpha"]
+    if club_tune and own and not own[0]:
+        raise errors.InvalidArgument("club_tune=True tunes CLUB's own alpha; club_own_alpha=False keeps "
+                                     "CLUB on the shared width: choose one")
     if "lambda_" in opts:
         opts["lambda"] = opts.pop("lambda_")
     for k in ("tune", "tune_burn_in", "tune_repeats"):

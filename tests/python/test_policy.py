@@ -271,3 +271,49 @@ def test_close(rng):
     with pytest.raises(colb.StateError, match="closed"):
         pol.choose(np.zeros((K, D)))
     pol.close()                                          # twice is harmless
+
+
+def test_exception_between_add_users_and_buffers_is_harmless():
+    # An exception (Ctrl-C) after the library added users and before the
+    # binding's buffers followed left them a size short: the next choose had
+    # the library write past them. The binding now follows the library's N.
+    from colb import _lib
+    p = colb.Policy("linucb-ind", 2, 3)
+    assert _lib.lib.colb_policy_add_users(p._h, 1000, None) == 0  # as if interrupted after it
+    X = np.eye(3)
+    arms = p.choose(X)
+    assert arms.shape == (1002,)
+    p.observe(np.zeros(1002))
+    assert p.theta().shape == (1002, 3)
+
+
+def test_end_round_ends_a_round_the_binding_missed():
+    # Ctrl-C between the library's begin_round and the binding's flag left
+    # a round open that end_round() refused to close, for good.
+    from colb import _lib
+    p = colb.Policy("linucb-ind", 2, 3)
+    X = np.eye(3)
+    assert _lib.lib.colb_policy_begin_round(p._h, X.ctypes.data, 3) == 0
+    p.end_round()  # the library's round, ended
+    assert p.choose(X).shape == (2,)
+    p.end_round()
+    with pytest.raises(colb.StateError, match="no open round"):
+        p.end_round()
+
+
+def test_masked_values_inside_lists_and_huge_ints_are_refused():
+    p = colb.Policy("linucb-ind", 2, 3)
+    row = np.ma.masked_array([0.1, 0.2, 0.3], mask=[0, 1, 0])
+    with pytest.raises(colb.InvalidArgument, match="masked"):
+        p.choose([row, row])
+    with pytest.raises(colb.InvalidArgument, match="masked"):
+        p.choose(np.eye(3), users=[np.ma.masked_array(1, mask=True)])
+    with pytest.raises(colb.InvalidArgument, match="not an array of numbers"):
+        p.choose([[10 ** 400] * 3])
+
+
+def test_an_option_given_twice_is_refused():
+    with pytest.raises(colb.InvalidArgument, match="given twice"):
+        colb.Policy("linucb-ind", 3, 2, lambda_=0.5, **{"lambda": 0.7})
+    with pytest.raises(colb.InvalidArgument, match="given twice"):
+        colb.Policy("cmlb", 3, 2, cmlb_alpha=0.3, **{"cmlb-alpha": 0.4})

@@ -253,3 +253,19 @@ def test_options_no_policy_reads_are_refused(tool, tmp_path):
                dict(policies=["club"], club_alpha=0.3),
                dict(policies=["recommended"], learner_noise=0.2)):
         assert colb.simulate(**kw, **small).regret.shape[0] == len(kw["policies"])
+
+
+def test_simulate_refuses_what_colb_run_refuses():
+    small = dict(users=6, horizon=5, repeats=1)
+    with pytest.raises(colb.InvalidArgument, match="not a str"):
+        colb.simulate(policies=[b"random", "cmlb"], **small)
+    with pytest.raises(colb.InvalidArgument, match="same policy"):
+        colb.simulate(policies=["cohort", "recommended"], **small)
+    with pytest.raises(colb.InvalidArgument, match="given twice"):
+        colb.simulate(policies=["linucb-ind"], lambda_=0.5, **{"lambda": 0.7}, **small)
+    with pytest.raises(colb.InvalidArgument, match="club_tune: read only by club"):
+        colb.simulate(policies=["linucb-ind"], club_tune=True, **small)
+    with pytest.raises(colb.InvalidArgument, match="read only with club_tune=True"):
+        colb.simulate(policies=["club"], club_burn_in=50, **small)
+    with pytest.raises(colb.InvalidArgument, match="choose one"):
+        colb.simulate(policies=["club"], club_tune=True, club_own_alpha=False, **small)
