@@ -5,10 +5,6 @@
  * documented 400 messages (cJSON words them, as before the reader). */
 #include "testutil.h"
 
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cjson/cJSON.h>
 
 #include "codec.h"
@@ -162,14 +158,7 @@ static void test_choose_no_amplification(void **state)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        struct rlimit rl;
-        long vm = 0;
-        FILE *f = fopen("/proc/self/statm", "r");
-        if (!f || fscanf(f, "%ld", &vm) != 1)
-            _exit(3);
-        fclose(f);
-        rl.rlim_cur = rl.rlim_max = (rlim_t)vm * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)1 << 30);
-        if (setrlimit(RLIMIT_AS, &rl))
+        if (limit_address_space((size_t)1 << 30))
             _exit(3);
         static char body[8192];
         size_t n = (size_t)snprintf(body, sizeof body, "{\"user\":\"a\",\"contexts\":[[]");

@@ -5,7 +5,6 @@
 #include "testutil.h"
 
 #include <float.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -389,14 +388,7 @@ static void test_load_blank_lines_cost_nothing(void **state)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        long vm = 0;
-        FILE *sf = fopen("/proc/self/statm", "r");
-        if (!sf || fscanf(sf, "%ld", &vm) != 1)
-            _exit(3);
-        fclose(sf);
-        struct rlimit rl;
-        rl.rlim_cur = rl.rlim_max = (rlim_t)vm * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)48 << 20);
-        if (setrlimit(RLIMIT_AS, &rl))
+        if (limit_address_space((size_t)48 << 20))
             _exit(3);
         colb_dataset *ds;
         char msg[256];

@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "colb/colb.h"
 
@@ -23,6 +25,21 @@
         if (!(fabs(a_ - b_) <= t_))                                                    \
             fail_msg("%s = %.17g, expected %.17g (tol %g)", #a, a_, b_, (double)(tol)); \
     } while (0)
+
+/* Limit this process's address space to what it maps now plus `extra`
+ * bytes (setrlimit RLIMIT_AS): a test that forks a child to check that a
+ * call allocates no more than its input warrants. 0, or -1. */
+static inline int limit_address_space(size_t extra)
+{
+    long pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    int ok = f && fscanf(f, "%ld", &pages) == 1;
+    if (f)
+        fclose(f);
+    struct rlimit rl;
+    rl.rlim_cur = rl.rlim_max = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (rlim_t)extra;
+    return ok && setrlimit(RLIMIT_AS, &rl) == 0 ? 0 : -1;
+}
 
 #define assert_ok(expr)                                                               \
     do {                                                                               \
