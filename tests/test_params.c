@@ -484,6 +484,24 @@ static void test_labels_in_range(void **state)
     }
 }
 
+/* More threads than COLB_POLICY_THREADS_MAX are refused by every policy
+ * (only linucb-ind, which uses them, refused them). */
+static void test_threads_bound(void **state)
+{
+    (void)state;
+    for (const char *const *n = colb_policy_names(); *n; n++) {
+        colb_policy_params pp;
+        colb_policy_params_default(&pp);
+        pp.users = 4;
+        pp.dim = 2;
+        pp.threads = COLB_POLICY_THREADS_MAX + 1;
+        char msg[256];
+        colb_status st = colb_policy_params_check(*n, &pp, msg, sizeof msg);
+        if (st != COLB_ERANGE || !strstr(msg, "threads = 257 exceeds 256"))
+            fail_msg("%s: threads 257: %s '%s'", *n, colb_status_name(st), msg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -496,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_sim_by_keys),
         cmocka_unit_test(test_sim_reads),
         cmocka_unit_test(test_labels_in_range),
+        cmocka_unit_test(test_threads_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,14 +8,6 @@
 #include "policies/bank_persist.h"
 #include "policies/policy_impl.h"
 
-static colb_status ind_check(const colb_policy_params *pp, char *msg, size_t len)
-{
-    if (pp->threads > COLB_POLICY_THREADS_MAX)
-        return colb__say(msg, len, COLB_ERANGE, "linucb-ind: threads = %zu exceeds %u",
-                         pp->threads, COLB_POLICY_THREADS_MAX);
-    return COLB_OK;
-}
-
 static colb_status ind_create(colb_policy *p)
 {
     colb__users *b = calloc(1, sizeof *b);
@@ -132,7 +124,6 @@ static colb_status ind_add_users(colb_policy *p, size_t n, const size_t *labels)
 
 const colb__policy_vt colb__policy_linucb_ind = {
     .name = "linucb-ind",
-    .check = ind_check,
     .create = ind_create,
     .destroy = ind_destroy,
     .begin_round = ind_begin,

@@ -144,6 +144,9 @@ colb_status colb_policy_params_check(const char *name, const colb_policy_params 
                      colb_learner_params_bad_field(&p->learner));
         return st;
     }
+    if (p->threads > COLB_POLICY_THREADS_MAX) /* for every policy, as policy.h says */
+        return colb__say(msg, msg_len, COLB_ERANGE, "%s: threads = %zu exceeds %u", name, p->threads,
+                         COLB_POLICY_THREADS_MAX);
     /* given true clusters are kept, saved and checked on load by every
      * policy, the ones that do not use them too */
     for (size_t u = 0; p->true_cluster && u < p->users; u++)
@@ -591,7 +594,10 @@ colb_status colb_policy_end_round(colb_policy *p)
         return COLB_EINVAL;
     if (!p->in_round)
         return colb__err(p->err, COLB_ESTATE, "end_round: no open round");
-    colb_status st = fence(p, p->vt->end_round ? p->vt->end_round(p) : COLB_OK);
+    /* a fenced policy's round (its observe failed) is closed, and says so */
+    colb_status st = p->failed ? colb__err(p->err, COLB_ENUMERIC, "end_round: the policy failed numerically; "
+                                           "the round is closed, and the policy can no longer be used")
+                               : fence(p, p->vt->end_round ? p->vt->end_round(p) : COLB_OK);
     /* a sequential policy's observes were guarded one by one (unless they
      * came through observe_all); without an end_round nothing has changed
      * since (a round of CLUB's 1,892 Last.FM users: 5 % of its time went
