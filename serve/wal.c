@@ -518,9 +518,13 @@ static int prepare_spare(wal *w, int recycled)
             unlink(rec); /* of another --wal-segment-bytes */
             return 1;
         }
+        /* the header and the 16 zero bytes that end a segment's records:
+         * a recycled segment still holds its old records, which a start
+         * would read as a torn record (and cut there) if the server stopped
+         * right after switching to it, before its first batch */
         int fd = -1, ok = rename(rec, spare) == 0 &&
                          (fd = open(spare, O_WRONLY | O_CLOEXEC)) >= 0 &&
-                         pwrite(fd, ZEROS, SEG_HEADER, 0) == SEG_HEADER && fdatasync(fd) == 0;
+                         pwrite(fd, ZEROS, SEG_HEADER + 16, 0) == SEG_HEADER + 16 && fdatasync(fd) == 0;
         if (fd >= 0)
             close(fd);
         if (ok)
