@@ -339,6 +339,12 @@ static int split_list(const char *v, char (*items)[NAME_LEN], size_t max, size_t
 
 static void option_value(const option_def *o, const run_config *c, char *out, size_t len);
 
+int config_at(const run_config *base, size_t s, run_config *out, char *err, size_t err_len)
+{
+    *out = *base;
+    return base->n_sweep ? config_set(out, base->sweep_key, base->sweep_values[s], err, err_len) : 0;
+}
+
 int config_set(run_config *c, const char *key, const char *value, char *err, size_t err_len)
 {
     const option_def *o = find(key);

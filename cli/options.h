@@ -57,6 +57,11 @@ void config_default(run_config *c);
  * non-zero and writes a one-line reason into err. */
 int config_set(run_config *c, const char *key, const char *value, char *err, size_t err_len);
 
+/* The setting of `base` at sweep point s into *out: base with its swept
+ * key set to the s-th value (base itself without a sweep). 0, or non-zero
+ * with the reason in err (every value is checked before a run). */
+int config_at(const run_config *base, size_t s, run_config *out, char *err, size_t err_len);
+
 /* 1 if `key` names an option that takes no value on the command line. */
 int option_is_flag(const char *key);
 

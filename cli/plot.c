@@ -321,9 +321,9 @@ static void plot_title(char *out, size_t len, const result_set *rs, size_t r, si
     char from_settings[320] = "", err[256];
     run_config *at = malloc(sizeof *at);
     if (at) {
-        *at = *c;
-        if (s != (size_t)-1 && c->n_sweep && config_set(at, c->sweep_key, c->sweep_values[s], err, sizeof err))
-            *at = *c; /* not reached: every value was checked before the run */
+        if (s == (size_t)-1 || config_at(c, s, at, err, sizeof err))
+            *at = *c; /* the sweep plot: its title lists the swept values (a failure is not
+                       * reached: every value was checked before the run) */
         settings_title(from_settings, sizeof from_settings, at, s == (size_t)-1);
         free(at);
     }

@@ -12,44 +12,12 @@
 #include "outdir.h"
 #include "width.h"
 
-static int check_settings(const experiment *e, int (*valid)(const run_config *, char *, size_t),
-                          char *err, size_t err_len);
-
-/* The Last.FM feature cache of setting c, where a run writes it, is a colb
- * feature cache or absent, and outside the results folder (which a run
- * replaces as a whole: a cache there was written and then thrown away)
- * (check_settings's form). */
-static int cache_writable(const run_config *c, char *err, size_t err_len)
-{
-    char cache[PATH_LEN + 64], why[ERR_LEN];
-    if (c->data != DATA_LASTFM)
-        return 0;
-    data_cache_path(c, cache, sizeof cache);
-    if (outdir_path_inside(cache, c->out_dir)) {
-        snprintf(err, err_len, "feature cache: %s lies inside the results folder %s, which a run replaces as a "
-                 "whole; give a --feature-cache outside it", cache, c->out_dir);
-        return -1;
-    }
-    if (!outdir_check_file(cache, "colb feature cache", COLB_LASTFM_CACHE_MAGIC, COLB_LASTFM_CACHE_MAGIC_LEN,
-                           why, sizeof why))
-        return 0;
-    snprintf(err, err_len, "feature cache: %s", why);
-    return -1;
-}
-
-int run_check_outputs(const experiment *e, char *err, size_t err_len)
-{
-    return check_settings(e, cache_writable, err, err_len); /* every setting: a swept path or dim too */
-}
-
 /* Setting (r, s) of e into *c: reading r with sweep value s (s = 0 without
  * a sweep). 0, or -1 with err set. */
 static int setting_config(const experiment *e, size_t r, size_t s, run_config *c, char *err,
                           size_t err_len)
 {
-    const run_config *base = &e->cfg[r];
-    *c = *base;
-    return base->n_sweep ? config_set(c, base->sweep_key, base->sweep_values[s], err, err_len) : 0;
+    return config_at(&e->cfg[r], s, c, err, err_len);
 }
 
 /* err = "reading NAME, sweep KEY=VALUE: why" for setting (r, s) of e, each
@@ -88,6 +56,33 @@ static int check_settings(const experiment *e, int (*valid)(const run_config *, 
     free(why);
     free(c);
     return rc;
+}
+
+/* The Last.FM feature cache of setting c, where a run writes it, is a colb
+ * feature cache or absent, and outside the results folder (which a run
+ * replaces as a whole: a cache there was written and then thrown away)
+ * (check_settings's form). */
+static int cache_writable(const run_config *c, char *err, size_t err_len)
+{
+    char cache[PATH_LEN + 64], why[ERR_LEN];
+    if (c->data != DATA_LASTFM)
+        return 0;
+    data_cache_path(c, cache, sizeof cache);
+    if (outdir_path_inside(cache, c->out_dir)) {
+        snprintf(err, err_len, "feature cache: %s lies inside the results folder %s, which a run replaces as a "
+                 "whole; give a --feature-cache outside it", cache, c->out_dir);
+        return -1;
+    }
+    if (!outdir_check_file(cache, "colb feature cache", COLB_LASTFM_CACHE_MAGIC, COLB_LASTFM_CACHE_MAGIC_LEN,
+                           why, sizeof why))
+        return 0;
+    snprintf(err, err_len, "feature cache: %s", why);
+    return -1;
+}
+
+int run_check_outputs(const experiment *e, char *err, size_t err_len)
+{
+    return check_settings(e, cache_writable, err, err_len); /* every setting: a swept path or dim too */
 }
 
 int run_check_settings(const experiment *e, char *err, size_t err_len)
@@ -156,9 +151,7 @@ size_t experiment_jobs(const experiment *e)
         const run_config *base = &e->cfg[r];
         size_t sweeps = base->n_sweep ? base->n_sweep : 1;
         for (size_t s = 0; s < sweeps; s++) {
-            *c = *base;
-            if (base->n_sweep)
-                config_set(c, base->sweep_key, base->sweep_values[s], err, sizeof err);
+            config_at(base, s, c, err, sizeof err); /* every value was checked before */
             for (size_t i = 0; i < c->n_policies; i++) {
                 char *sig = config_signature(c, c->policies[i]);
                 size_t j = 0;
@@ -588,8 +581,7 @@ int run_experiment(const experiment *e, result_set *rs, progress *pg, run_sessio
         const run_config *base = &e->cfg[ri];
         size_t sweeps = base->n_sweep ? base->n_sweep : 1;
         for (size_t si = 0; si < sweeps && !rc; si++) {
-            *c = *base;
-            if (base->n_sweep && config_set(c, base->sweep_key, base->sweep_values[si], err, err_len)) {
+            if (config_at(base, si, c, err, err_len)) {
                 rc = -1;
                 break;
             }

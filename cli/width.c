@@ -77,8 +77,7 @@ static void describe_setting(const run_config *c, run_config *tmp, size_t s, con
                              size_t len)
 {
     char err[256];
-    *tmp = *c;
-    if (c->n_sweep && config_set(tmp, c->sweep_key, c->sweep_values[s], err, sizeof err))
+    if (config_at(c, s, tmp, err, sizeof err))
         *tmp = *c; /* not reached: every value was checked before the run */
     width_describe(tmp, policy, out, len);
 }

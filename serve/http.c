@@ -168,13 +168,14 @@ static enum MHD_Result first_call(request *q, const char *url, const char *metho
     http_server *h = q->h;
     const char *arg;
     q->route = routes_match(url, &arg);
-    if (atomic_load(&h->draining) && q->route == R_HEALTH) { /* its own form of 503 (docs/serve.md) */
-        answer ans;
-        routes_unavailable(&ans, "the server is shutting down");
-        return send_answer(q, &ans, 1);
-    }
-    if (atomic_load(&h->draining))
+    if (atomic_load(&h->draining)) {
+        if (q->route == R_HEALTH) { /* its own form of 503 (docs/serve.md) */
+            answer ans;
+            routes_unavailable(&ans, "the server is shutting down");
+            return send_answer(q, &ans, 1);
+        }
         return send_error(q, 503, "stopping", "the server is shutting down", 1);
+    }
     /* a body whose end is in doubt: answered, and the connection closed
      * (RFC 9112, 6.3: what follows could be read as another request) */
     framing f = { 0 };
