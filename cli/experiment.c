@@ -23,6 +23,7 @@ typedef struct load_ctx {
     seen_key *seen;
     size_t n_seen, cap_seen;
     size_t reading_line[MAX_READINGS];
+    size_t check_line[MAX_CHECKS];
 } load_ctx;
 
 /* 0 when `key` is new in `section` (and records it), else -1 with err set. */
@@ -179,6 +180,8 @@ static int on_entry(void *user, size_t line, const char *section, const char *na
             return continue_text(&e->base, name, value, err, err_len);
         if (strcmp(name, "check") && first_time(c, line, section, name, err, err_len))
             return -1;
+        if (!strcmp(name, "check") && e->n_checks < MAX_CHECKS)
+            c->check_line[e->n_checks] = line;
         int handled;
         int ok = meta_entry(c, name, value, &handled, err, err_len);
         if (handled)
@@ -237,6 +240,57 @@ static int on_entry(void *user, size_t line, const char *section, const char *na
     return config_set(&e->cfg[i], name, value, err, err_len);
 }
 
+/* 1 when policy `pol` is listed by reading r, or by any reading when r is
+ * e->n_readings (the base stands for the readings of a file without any). */
+static int listed(const experiment *e, size_t r, const char *pol)
+{
+    if (e->n_readings == 0 || r < e->n_readings) {
+        const run_config *rc = e->n_readings ? &e->cfg[r] : &e->base;
+        for (size_t k = 0; k < rc->n_policies; k++)
+            if (!strcmp(rc->policies[k], pol))
+                return 1;
+        return 0;
+    }
+    for (size_t i = 0; i < e->n_readings; i++)
+        if (listed(e, i, pol))
+            return 1;
+    return 0;
+}
+
+/* 0 when every check names policies (and readings, "policy/reading") that
+ * the file runs, else the line of the first that does not, with err set: such
+ * a check would never be judged, silently (the report lists only checks whose
+ * A ran). */
+static size_t checks_named(const load_ctx *c, char *err, size_t err_len)
+{
+    const experiment *e = c->e;
+    for (size_t i = 0; i < e->n_checks; i++) {
+        const char *side[2] = { e->checks[i].a, e->checks[i].b };
+        for (int k = 0; k < 2; k++) {
+            char pol[sizeof e->checks[i].a];
+            snprintf(pol, sizeof pol, "%s", side[k]);
+            char *slash = strchr(pol, '/');
+            size_t r = e->n_readings;
+            if (slash) {
+                *slash = '\0';
+                for (r = 0; r < e->n_readings && strcmp(e->reading[r], slash + 1); r++)
+                    ;
+                if (r == e->n_readings) {
+                    snprintf(err, err_len, "check: '%s' names no reading of this file ('%s')", side[k],
+                             slash + 1);
+                    return c->check_line[i];
+                }
+            }
+            if (!listed(e, r, pol)) {
+                snprintf(err, err_len, "check: '%s' is not in the policies of %s%s", pol,
+                         slash ? "reading " : "any reading", slash ? slash + 1 : "");
+                return c->check_line[i];
+            }
+        }
+    }
+    return 0;
+}
+
 /* Parse text into e; "NAME:LINE: reason" on failure. */
 static int load_text(experiment *e, const char *name, const char *text, size_t len, char *err,
                      size_t err_len)
@@ -246,6 +300,8 @@ static int load_text(experiment *e, const char *name, const char *text, size_t l
     why[0] = '\0';
     size_t line = ini_parse(text, len, on_entry, &c, why, sizeof why);
     free(c.seen);
+    if (!line)
+        line = checks_named(&c, why, sizeof why);
     if (line) {
         snprintf(err, err_len, "%s:%zu: %s", name, line, why[0] ? why : "malformed line");
         return -1;

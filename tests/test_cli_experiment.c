@@ -124,6 +124,29 @@ static void test_duplicates_are_refused(void **state)
     free(e);
 }
 
+/* a check that names a policy or reading the file does not run would never be
+ * judged, and the report would not say so */
+static void test_checks_name_what_runs(void **state)
+{
+    (void)state;
+    expect_error("policies = cmlb, linucb-ind\ncheck = cmlb < club\n",
+                 "x:2: check: 'club' is not in the policies of any reading");
+    expect_error("policies = cmlb\ncheck = cohort < cmlb\n[reading a]\n[reading b]\n",
+                 "x:2: check: 'cohort' is not in the policies of any reading");
+    expect_error("policies = cmlb, club\ncheck = cmlb/x < club\n[reading a]\n",
+                 "x:2: check: 'cmlb/x' names no reading of this file ('x')");
+    expect_error("policies = cmlb\ncheck = cmlb/a < club/b\n[reading a]\n[reading b]\npolicies = cmlb\n",
+                 "x:2: check: 'club' is not in the policies of reading b");
+    experiment *e = fresh();
+    char err[ERR_LEN];
+    assert_int_equal(load(e,
+                          "policies = cmlb\ncheck = cmlb/a < club/b\ncheck = club < random\n"
+                          "[reading a]\n[reading b]\npolicies = club, random\n",
+                          err, sizeof err),
+                     0);
+    free(e);
+}
+
 static void test_values_are_checked(void **state)
 {
     (void)state;
@@ -450,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_nul_bytes_and_directories),
         cmocka_unit_test(test_duplicates_are_refused),
         cmocka_unit_test(test_values_are_checked),
+        cmocka_unit_test(test_checks_name_what_runs),
         cmocka_unit_test(test_shortest_doubles),
         cmocka_unit_test(test_fuzz_seeds_are_the_experiments),
         cmocka_unit_test(test_club_own_alpha_in_any_order),

@@ -215,8 +215,9 @@ int colb_policy_is_sequential(const colb_policy *p);
 
 /* Start a round with K >= 1 contexts X (K x d row-major, copied, every
  * |entry| <= COLB_CONTEXT_MAX). Errors: COLB_EINVAL (NULL, K == 0),
- * COLB_ENONFIN, COLB_ERANGE (an entry beyond COLB_CONTEXT_MAX), COLB_ESTATE
- * (a round is already open), COLB_ENOMEM (K over the memory budget),
+ * COLB_ENONFIN, COLB_ERANGE (an entry beyond COLB_CONTEXT_MAX, or K x d
+ * beyond 2^40 entries), COLB_ESTATE (a round is already open), COLB_ENOMEM
+ * (K over the memory budget),
  * COLB_ENUMERIC (the policy is fenced, see below). */
 colb_status colb_policy_begin_round(colb_policy *p, const double *X, size_t K);
 
