@@ -224,15 +224,16 @@ static const char *decimal_end(const char *s)
 }
 
 /* strtod of the plain decimal number at the start of s (decimal_end);
- * *end after it. -1 when there is none or it overflows. */
+ * *end after it. -1 when there is none or it overflows. A number below the
+ * smallest double's magnitude reads as its nearest double (subnormal, or
+ * 0), as the library's parameters by name do (param_table.c). */
 static int decimal_value(const char *s, double *v, char **end)
 {
     const char *num_end = s ? decimal_end(s) : NULL;
     if (!num_end)
         return -1;
-    errno = 0;
     *v = strtod(s, end);
-    return *end == num_end && errno != ERANGE && isfinite(*v) ? 0 : -1;
+    return *end == num_end && isfinite(*v) ? 0 : -1;
 }
 
 int parse_double(const char *s, double lo, double hi, double *out)

@@ -164,6 +164,15 @@ static void test_values_are_checked(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (config_set(c, bad[i].key, bad[i].value, err, sizeof err) == 0)
             fail_msg("%s = '%s' accepted", bad[i].key, bad[i].value);
+    /* a number below the smallest double's magnitude reads as its nearest
+     * double, as the library's parameters by name (it was "not a number in
+     * [0, 1e+06]") */
+    assert_int_equal(config_set(c, "noise", "1e-310", err, sizeof err), 0);
+    assert_true(c->sim.env.noise == 1e-310);
+    assert_int_equal(config_set(c, "noise", "1e-400", err, sizeof err), 0);
+    assert_true(c->sim.env.noise == 0.0);
+    assert_int_equal(config_set(c, "lambda", "1e-310", err, sizeof err), -1);
+    assert_string_equal(err, "lambda: '1e-310' is not a number in [1e-06, 1e+06]");
     assert_int_equal(config_set(c, "max-memory", "0.5", err, sizeof err), -1);
     assert_string_equal(err, "max-memory: '0.5' is less than one byte (a budget such as 8G, 512M or 1e9; "
                              "without the option, 80% of the available memory)");
