@@ -12,9 +12,10 @@ typedef struct data_env {
     size_t K;
 } data_env;
 
-/* The data set of c is there: the Last.FM folder (--data-dir,
- * COLB_DATA_DIR), the logged files readable; checked before any work, as
- * loading them finds the rest. 0, or -1 with the reason in err. */
+/* The data set of c loads and has the items c's --arms needs (the Last.FM
+ * folder, --data-dir or COLB_DATA_DIR, or the logged files; the Last.FM
+ * feature cache is made if absent); checked before any work, for every
+ * setting. 0, or -1 with the reason in err. */
 int data_check(const run_config *c, char *err, size_t err_len);
 
 /* Prepare c->sim for its environment: learner noise default, data sets

@@ -605,6 +605,16 @@ static void test_ratio_every_repeat(void **state)
         fail_msg("more arms than items: exit %d: %s", rc, err);
     snprintf(path, sizeof path, "%s/o4", dir);
     assert_int_equal(access(path, F_OK), -1);
+    /* and so in a sweep, before its first setting runs (it ran, then the
+     * second failed) */
+    snprintf(args, sizeof args, "run --env logged --features %s/f.tsv --positives %s/p.tsv --sweep arms=2,4 "
+             "--horizon 2 --policies linucb-ind,random --out %s/o5", dir, dir, dir);
+    rc = colb_run(args, err, sizeof err);
+    if (rc != 1 || lines(err) != 1 || !strstr(err, "sweep arms=4: --arms 4: the data set has 3 items") ||
+        strstr(err, "done"))
+        fail_msg("more arms than items in a sweep: exit %d: %s", rc, err);
+    snprintf(path, sizeof path, "%s/o5", dir);
+    assert_int_equal(access(path, F_OK), -1);
 }
 
 /* Every supplementary experiment file (experiments/extra) loads, validates
