@@ -717,7 +717,18 @@ static void maybe_snapshot(engine *e, int force)
     if (wal_rotate(e->w, err, sizeof err)) {
         snapshotter_cancel(e->snap); /* a child, if any */
         state_image_free(im);
-        set_broken(e, err);
+        if (wal_failed(e->w, NULL, 0)) {
+            set_broken(e, err);
+            return;
+        }
+        /* no new segment (a full disk, a read-only folder): the log goes on
+         * in its current one, untouched, and the snapshot is retried later,
+         * as one that fails to write (after the same spacing) */
+        e->work_since = 0;
+        e->rewards_since = 0;
+        e->snap_wal_bytes = bytes;
+        atomic_fetch_add_explicit(&e->m->snapshot_failures, 1, memory_order_relaxed);
+        note(e, "colb serve: snapshot: %s; retried later (the log keeps everything)\n", err);
         return;
     }
     e->snap_pause = now_s() - now;
