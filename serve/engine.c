@@ -104,13 +104,14 @@ fail:
     return -1;
 }
 
+/* One server per folder: the folder itself is locked (flock on its
+ * descriptor), so that no file inside it, removed or replaced, can let a
+ * second server in (a lock file could be deleted under a running server). */
 static int lock_dir(engine *e, char *err, size_t err_len)
 {
-    char p[SERVE_PATH_LEN + 16];
-    snprintf(p, sizeof p, "%s/lock", e->c.state_dir);
-    e->lock_fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    e->lock_fd = open(e->c.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (e->lock_fd < 0) {
-        snprintf(err, err_len, "--state %s: cannot create the lock file: %s", e->c.state_dir, strerror(errno));
+        snprintf(err, err_len, "--state %s: cannot open the folder: %s", e->c.state_dir, strerror(errno));
         return -1;
     }
     if (flock(e->lock_fd, LOCK_EX | LOCK_NB) != 0) {

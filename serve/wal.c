@@ -418,6 +418,8 @@ int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx
 
 struct wal {
     char dir[4096];
+    dev_t dir_dev;           /* the folder the log was opened in: a rotation */
+    ino_t dir_ino;           /* checks DIR is still it (moved_away) */
     int fd;
     int old_fd[OLD_MAX];     /* segments rotated out, oldest first, until the syncer has synced them */
     size_t n_old;
@@ -764,6 +766,14 @@ int wal_open(wal **out, const char *dir, uint64_t next_lsn, size_t commit_wait_u
         return -1;
     }
     snprintf(w->dir, sizeof w->dir, "%s", dir);
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        snprintf(err, err_len, "%s: %s", dir, strerror(errno));
+        free(w);
+        return -1;
+    }
+    w->dir_dev = st.st_dev;
+    w->dir_ino = st.st_ino;
     w->m = m;
     w->commit_wait_us = commit_wait_us;
     w->commit_interval_us = commit_interval_us;
@@ -940,8 +950,32 @@ static int use_spare(wal *w, uint64_t first)
     return fd;
 }
 
+/* 1 when the path DIR no longer names the folder the log was opened in
+ * (moved, or replaced by another, perhaps another server's): new segments,
+ * the spare and snapshots are made by path, and would go into the other
+ * folder while the records so far stay in this one. The log fails (the
+ * service turns read-only) rather than split. */
+static int moved_away(wal *w)
+{
+    struct stat st;
+    if (stat(w->dir, &st) == 0 && st.st_dev == w->dir_dev && st.st_ino == w->dir_ino)
+        return 0;
+    pthread_mutex_lock(&w->mu);
+    if (!w->failed)
+        snprintf(w->fail_msg, sizeof w->fail_msg, "the state folder %.100s was moved, removed or replaced while "
+                 "the server ran; restart colb serve on the folder that holds its log", w->dir);
+    w->failed = 1;
+    pthread_cond_broadcast(&w->wake);
+    pthread_mutex_unlock(&w->mu);
+    return 1;
+}
+
 static int rotate(wal *w, uint64_t first, char *err, size_t err_len)
 {
+    if (moved_away(w)) {
+        snprintf(err, err_len, "%s", w->fail_msg);
+        return -1;
+    }
     pthread_mutex_lock(&w->mu);
     int spare = w->spare == SPARE_READY;
     if (spare)

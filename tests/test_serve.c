@@ -2762,6 +2762,95 @@ static void snapshot_cancel(int hold)
                   hold ? "held in its exit given up on after 1 s" : "killed and reaped");
 }
 
+/* One choose and its reward for `user` on a server at `port`: 0 when both
+ * are answered 200. */
+static int choose_and_reward(int port, const char *user)
+{
+    hconn c = { -1, "", 0 };
+    char body[128], ids[1][32], *ans;
+    snprintf(body, sizeof body, "{\"user\":\"%s\",\"contexts\":[[1,0],[0,1]]}", user);
+    int rc = hconnect(&c, port) || expect_ok(&c, "POST", "/v1/choose", body, &ans) || decisions_of(ans, ids, 1);
+    if (!rc) {
+        snprintf(body, sizeof body, "{\"decision\":\"%s\",\"reward\":1}", ids[0]);
+        rc = expect_ok(&c, "POST", "/v1/reward", body, &ans);
+    }
+    if (c.fd >= 0)
+        close(c.fd);
+    return rc ? -1 : 0;
+}
+
+/* The HTTP status of GET `path` at `port`, -1 when there is no answer. */
+static int get_status(int port, const char *path)
+{
+    hconn c = { -1, "", 0 };
+    char *ans;
+    int code = hconnect(&c, port) || hsend(&c, "GET", path, NULL) ? -1 : hread(&c, 5, path, &ans);
+    if (c.fd >= 0)
+        close(c.fd);
+    return code;
+}
+
+/* A state folder is one server's, whatever happens to the files in it or
+ * to its name. The folder itself is locked, so removing a file in it lets
+ * no second server in (the lock was a file, DIR/lock: deleted, a second
+ * server started and each dropped the other's records). A folder moved
+ * away under a running server, and a new state made at its old path, are
+ * told apart: the running server's next snapshot would make its segment
+ * and snapshot in the new folder, over the other server's, so its log
+ * fails instead (read-only, said on stderr), and each folder restarts with
+ * its own server's acknowledged rewards. Bounded: 15 s for the first server
+ * to turn read-only, server_stop's 60 s for each server. */
+static void test_state_folder_replaced(void **state)
+{
+    (void)state;
+    char st[256], old[300], lock[300];
+    snprintf(st, sizeof st, "%s/replaced", dir);
+    snprintf(old, sizeof old, "%s.old", st);
+    snprintf(lock, sizeof lock, "%s/lock", st);
+    static const char *const args = "--dim 2 --policy linucb-ind --snapshot-interval 1 --snapshot-replay 0";
+    server a, b;
+    int code;
+    start_or_fail(&a, st, args);
+    unlink(lock); /* a lock file of an older server, if any */
+    assert_int_equal(server_start(&b, st, args, &code), -1);
+    assert_int_equal(code, 1);
+    char *log = slurp(b.log, NULL);
+    assert_non_null(strstr(log, "another colb serve"));
+    free(log);
+    assert_int_equal(choose_and_reward(a.port, "a"), 0);
+    assert_int_equal(rename(st, old), 0);
+    start_or_fail(&b, st, args);
+    assert_int_equal(choose_and_reward(b.port, "b"), 0);
+    int turned = 0;
+    for (double t0 = mono_s(); !turned && mono_s() - t0 < 15; usleep(50000))
+        turned = get_status(a.port, "/healthz") == 503;
+    int said = file_has(a.log, "was moved, removed or replaced while the server ran");
+    int bad_b = get_status(b.port, "/healthz") != 200;
+    assert_int_equal(server_stop(&a), 0);
+    assert_int_equal(server_stop(&b), 0);
+    if (!turned || !said || bad_b) {
+        print_file(a.log);
+        fail_msg("the server whose folder was moved: %s 503 in 15 s, %s; the new folder's server %s",
+                 turned ? "turned" : "did not turn", said ? "said why" : "did not say why",
+                 bad_b ? "unhealthy" : "healthy");
+    }
+    /* each folder restarts with its own server's user and reward */
+    const char *dirs[2] = { st, old }, *mine[2] = { "b", "a" }, *theirs[2] = { "a", "b" };
+    for (int k = 0; k < 2; k++) {
+        char path[64];
+        start_or_fail(&a, dirs[k], args);
+        snprintf(path, sizeof path, "/v1/users/%s", mine[k]);
+        int own = get_status(a.port, path);
+        snprintf(path, sizeof path, "/v1/users/%s", theirs[k]);
+        int other = get_status(a.port, path);
+        long rewards = metric(a.port, "colb_rewards_total");
+        assert_int_equal(server_stop(&a), 0);
+        if (own != 200 || other != 404 || rewards != 1)
+            fail_msg("%s restarted: its user %s %d, the other's %s %d, %ld rewards", dirs[k], mine[k], own,
+                     theirs[k], other, rewards);
+    }
+}
+
 static void test_snapshot_cancel(void **state)
 {
     (void)state;
@@ -3475,6 +3564,7 @@ int main(void)
         cmocka_unit_test_teardown(test_snapshot_child, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_stall, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_cancel, kill_leftovers),
+        cmocka_unit_test_teardown(test_state_folder_replaced, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_left, kill_leftovers),
         cmocka_unit_test_teardown(test_repair_log, kill_leftovers),
         cmocka_unit_test_teardown(test_log_full, kill_leftovers),
