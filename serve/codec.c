@@ -216,7 +216,7 @@ static void release(cJSON *root, int owned)
  * not of RFC 8259's grammar, or -1. cJSON, which parses what the strict
  * reader leaves, hands any run of "0123456789+-eE." to strtod, so it reads
  * "01" and "1." as numbers; the strict reader's grammar refuses them. */
-static long loose_number(const char *body, size_t len)
+static long loose_number(const char *body, size_t len, int *too_long)
 {
     int in_string = 0;
     for (size_t i = 0; i < len; i++) {
@@ -233,8 +233,10 @@ static long loose_number(const char *body, size_t len)
             while (j < len && body[j] && strchr("0123456789+-eE.", body[j]))
                 j++;
             double v;
-            if (json_strict_number(body + i, j - i, &v) != 0)
+            if (json_strict_number(body + i, j - i, &v) != 0) {
+                *too_long = j - i > JSON_NUMBER_MAX;
                 return (long)i;
+            }
             i = j - 1;
         }
     }
@@ -277,9 +279,13 @@ static cJSON *parse_object(const char *body, size_t len, arena *a, int *owned, c
         release(root, *owned);
         return ERR("malformed JSON: text after the value at byte %zu", (size_t)(end - body)), NULL;
     }
-    long bad = *owned ? loose_number(body, len) : -1;
+    int too_long = 0;
+    long bad = *owned ? loose_number(body, len, &too_long) : -1;
     if (bad >= 0) {
         release(root, *owned);
+        if (too_long)
+            return ERR("the number at byte %ld has more than %d characters (numbers are read up to %d: "
+                       "write fewer digits, or an exponent)", bad, JSON_NUMBER_MAX, JSON_NUMBER_MAX), NULL;
         return ERR("malformed JSON: the number at byte %ld is not JSON's (a leading zero, or no digit "
                    "after the point or in the exponent)", bad), NULL;
     }

@@ -116,7 +116,7 @@ static size_t scan_number(const char *s, const char *end, double *out)
     }
 #undef DIGIT
     size_t n = (size_t)(p - s);
-    if (n > 63)
+    if (n > JSON_NUMBER_MAX)
         return 0;
     /* Clinger's fast path: m and 10^|x| are exact doubles, so one IEEE
      * multiplication or division rounds the exact value once - the

@@ -25,6 +25,10 @@
  * have matched. */
 cJSON *json_strict_parse(const char *s, size_t len, arena *a, const char **end);
 
+/* The longest number read, in bytes: cJSON's reader copies at most 63 bytes
+ * of a number, and json_strict_parse reads what it reads. */
+#define JSON_NUMBER_MAX 63
+
 /* A number of RFC 8259's grammar, the n bytes at s (at most 63, as cJSON
  * reads), as strtod reads it (correctly rounded): exact arithmetic when the
  * digits and the power of ten are small enough (Clinger's fast path), else

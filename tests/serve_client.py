@@ -244,6 +244,17 @@ def bad(a):
         ("b64 NaN", {"user": "a", "contexts_b64": b64([[float("nan")] * d])}),
     ]:
         expect(name, 400, "POST", P, body, "bad_request")
+    # numbers are read up to 63 characters (cJSON's limit, on both parsers):
+    # one longer is refused, saying so (it was called "not JSON's")
+    rest = ",0" * (d - 1)
+    expect("a 63-character number", 200, "POST", P,
+           ('{"user":"long","contexts":[[0.%s%s]]}' % ("1" * 61, rest)).encode())
+    for name, body in [("a 64-character number", '{"user":"long","contexts":[[0.%s%s]]}' % ("1" * 62, rest)),
+                       ("a 64-digit number, escaped user",
+                        '{"user":"\\u0041","contexts":[[%s%s]]}' % ("1" * 64, rest))]:
+        doc = expect(name, 400, "POST", P, body.encode(), "bad_request")
+        if isinstance(doc, dict) and "has more than 63 characters" not in doc.get("error", ""):
+            fails.append("%s: %r does not say the number is too long" % (name, doc))
     expect("duplicate field", 400, "POST", P,
            ('{"user":"a","user":"b","contexts":%s}' % json.dumps(ok_ctx)).encode(), "bad_request")
     expect("invalid UTF-8 user", 400, "POST", P,
