@@ -992,33 +992,66 @@ void config_get(const run_config *c, const char *key, char *out, size_t len)
         out[0] = '\0';
 }
 
+/* 1 when key is c's swept option or one of varied[0..n). */
+static int varies(const run_config *c, const char *key, const char *const *varied, size_t n)
+{
+    if (c->n_sweep && !strcmp(c->sweep_key, key))
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(varied[i], key))
+            return 1;
+    return 0;
+}
+
 /* config_dump; with policies = 0, an option that no policy reads is
- * written as a setting (config_dump_values). */
-static void dump(FILE *f, const char *reading, const run_config *c, int policies)
+ * written as a setting (config_dump_values), and so is every value, the
+ * swept option's too (what the report compares readings by). With
+ * policies = 1 (settings.txt) only what is in effect at every setting is
+ * written as a setting: the options that vary by setting (the sweep's,
+ * `varied`, why_varied says who sets them), a learner noise that follows a
+ * varying noise, and an unset memory budget are comments. */
+static void dump(FILE *f, const char *reading, const run_config *c, int policies, const char *const *varied,
+                 size_t n_varied, const char *why_varied)
 {
     fprintf(f, "[reading %s]\n", reading);
     char v[PATH_LEN + 64], envs[MAX_SWEEP * NAME_LEN];
     config_env_names(c, envs, sizeof envs);
+    int noise_varies = varies(c, "noise", varied, n_varied) || varies(c, "env", varied, n_varied);
     for (size_t i = 0; i < N_OPTS; i++) {
-        if (!strcmp(OPTS[i].name, "config"))
+        const char *name = OPTS[i].name;
+        if (!strcmp(name, "config"))
             continue;
         option_value(&OPTS[i], c, v, sizeof v);
         /* the noise scale the learners use: unless given, the reward noise
          * of synthetic users, 1/2 for 0/1 rewards (cli/data.c) */
-        if (!strcmp(OPTS[i].name, "learner-noise") && !c->learner_noise_set)
+        int derived = !strcmp(name, "learner-noise") && !c->learner_noise_set;
+        if (derived)
             shortest_double(v, sizeof v, c->data == DATA_SYNTHETIC ? c->sim.env.noise : 0.5);
-        if (!config_env_uses(c, OPTS[i].name))
-            fprintf(f, "# %s = %s (not used by env %s)\n", OPTS[i].name, v, envs);
-        else if (policies && !config_policies_use(c, OPTS[i].name))
-            fprintf(f, "# %s = %s (not read by the policies of this reading)\n", OPTS[i].name, v);
+        if (!config_env_uses(c, name))
+            fprintf(f, "# %s = %s (not used by env %s)\n", name, v, envs);
+        else if (policies && !config_policies_use(c, name))
+            fprintf(f, "# %s = %s (not read by the policies of this reading)\n", name, v);
+        else if (policies && varies(c, name, varied, n_varied))
+            fprintf(f, "# %s = %s (%s)\n", name, v,
+                    c->n_sweep && !strcmp(c->sweep_key, name) ? "swept: see sweep" : why_varied);
+        else if (policies && derived && noise_varies)
+            fprintf(f, "# %s = %s (not set: the noise of each setting, 1/2 on data sets)\n", name, v);
+        else if (policies && !strcmp(name, "max-memory") && !c->max_memory)
+            fprintf(f, "# %s = (not set: 80%% of the available memory)\n", name);
         else /* in effect */
-            fprintf(f, "%s = %s\n", OPTS[i].name, v);
+            fprintf(f, "%s = %s\n", name, v);
     }
 }
 
-void config_dump(FILE *f, const char *reading, const run_config *c) { dump(f, reading, c, 1); }
+void config_dump(FILE *f, const char *reading, const run_config *c) { dump(f, reading, c, 1, NULL, 0, ""); }
 
-void config_dump_values(FILE *f, const char *reading, const run_config *c) { dump(f, reading, c, 0); }
+void config_dump_varied(FILE *f, const char *reading, const run_config *c, const char *const *varied, size_t n,
+                        const char *why)
+{
+    dump(f, reading, c, 1, varied, n, why);
+}
+
+void config_dump_values(FILE *f, const char *reading, const run_config *c) { dump(f, reading, c, 0, NULL, 0, ""); }
 
 /* Whether the results of `policy` can depend on option o (see
  * config_signature): the run's length and seeds, the environment and data,

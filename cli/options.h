@@ -141,13 +141,22 @@ int config_policies_use(const run_config *c, const char *key);
 void config_policies_unread(const run_config *cfg, size_t n_cfg, const char *key, int swept, char *err,
                             size_t err_len);
 
-/* Write every setting of c as `key = value` lines under [reading NAME]; an
+/* Write every setting of c as `key = value` lines under [reading NAME]
+ * (settings.txt); the swept option, a learner noise that follows a swept
+ * noise and an unset --max-memory are comments (not in effect as written); an
  * option that no setting's environment reads (config_env_uses) is written
  * as a comment, "# zipf = 1 (not used by env personalized)", not as a
  * setting in effect, and so is an option that no policy of any setting
  * reads (config_policies_use): "# cmlb-alpha = 0.2 (not read by the
  * policies of this reading)". */
 void config_dump(FILE *f, const char *reading, const run_config *c);
+
+/* config_dump for settings whose options varied[0..n) are set elsewhere
+ * (bench-quality's grid): each is written as a comment saying `why`, as the
+ * swept option is ("# users = 100 (swept: see sweep)"), and so is a
+ * learner noise that follows a varying noise. */
+void config_dump_varied(FILE *f, const char *reading, const run_config *c, const char *const *varied, size_t n,
+                        const char *why);
 
 /* config_dump, with the options that no policy reads written as settings
  * (only the environment's are comments): the values the report compares

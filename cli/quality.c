@@ -525,7 +525,8 @@ int cmd_bench_quality(int argc, char **argv)
         snprintf(path, sizeof path, "%s/settings.txt", dir);
         if (!rc && afile_open(&a, path, err, sizeof err) == 0) {
             fprintf(a.f, "# %s (colb %s, built with: %s)\n", cmd, COLB_VERSION_STRING, COLB_BUILD_FLAGS);
-            config_dump(a.f, "quality", b);
+            static const char *const grid[] = { "users", "zipf", "noise" };
+            config_dump_varied(a.f, "quality", b, grid, 3, "set by the grid: see quality.csv");
             fputs("# how each policy explores (width.POLICY)\n", a.f);
             width_dump(a.f, b);
             rc = afile_commit(&a, err, sizeof err) ? 1 : 0;

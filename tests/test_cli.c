@@ -1088,6 +1088,24 @@ static void test_outputs_name_settings(void **state)
         !strstr(t, "updates at once (at club-alpha=1)\n") || !strstr(t, "\nwidth.linucb-ind = fixed alpha = 0.25; UCB\n"))
         fail_msg("settings.txt of a club-alpha sweep:\n%s", t);
     free(t);
+    /* what varies by setting is not written as a setting in effect: the
+     * swept option's base value, a learner noise that follows the swept
+     * noise; nor is the unset memory budget (0, which reads back as an
+     * error) */
+    snprintf(args, sizeof args, "run --users 6 --horizon 5 --repeats 2 --policies cohort --sweep noise=0.1,1 "
+             "--plots 0 --quiet 1 --out %s/n", dir);
+    rc = colb_run(args, err, sizeof err);
+    if (rc != 0)
+        fail_msg("noise sweep: exit %d: %s", rc, err);
+    snprintf(path, sizeof path, "%s/n/settings.txt", dir);
+    t = slurp(path, NULL);
+    assert_non_null(t);
+    if (!strstr(t, "\n# noise = 0.1 (swept: see sweep)\n") || strstr(t, "\nnoise =") ||
+        !strstr(t, "\n# learner-noise = 0.1 (not set: the noise of each setting, 1/2 on data sets)\n") ||
+        strstr(t, "\nlearner-noise =") || !strstr(t, "\n# max-memory = (not set: 80% of the available memory)\n") ||
+        strstr(t, "\nmax-memory ="))
+        fail_msg("settings.txt of a noise sweep:\n%s", t);
+    free(t);
     remove_dir(dir);
 }
 
