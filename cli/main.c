@@ -598,7 +598,8 @@ static int cmd_run(int argc, char **argv)
         rc = write_results(&rs, od.tmp, err, sizeof err);
     /* the regret curves (and the metric against the swept option) as PNG
      * and SVG beside the CSVs; without gnuplot a notice, not a failure */
-    if (rc == 0 && plot_figure(&rs, METRIC_REGRET, od.tmp, "run", err, sizeof err) == -1)
+    int plotted = rc == 0 ? plot_figure(&rs, METRIC_REGRET, od.tmp, "run", err, sizeof err) : 0;
+    if (plotted == -1)
         rc = -1;
     if (rc == 0)
         rc = outdir_commit(&od, err, sizeof err);
@@ -625,7 +626,10 @@ static int cmd_run(int argc, char **argv)
     if (!e->cfg[0].quiet) {
         print_table(stdout, &rs);
         printf("results: %s/summary.csv, %s/curves.csv, plots %s/run-*.%s\n", e->cfg[0].out_dir,
-               e->cfg[0].out_dir, e->cfg[0].out_dir, e->cfg[0].plots ? "png" : "gp (--plots 0: draw with gnuplot)");
+               e->cfg[0].out_dir, e->cfg[0].out_dir,
+               plotted == PLOT_SKIPPED ? "gp (gnuplot not found: draw with gnuplot)"
+               : e->cfg[0].plots       ? "png"
+                                       : "gp (--plots 0: draw with gnuplot)");
     }
     result_set_free(&rs);
     free(e);

@@ -506,11 +506,13 @@ int plot_figure(const result_set *rs, metric m, const char *dir, const char *fig
     const experiment *e = rs->e;
     char exe[PATH_LEN];
     int draw = e->cfg[0].plots; /* 0: the data and scripts only (gnuplot NAME.gp draws them) */
-    if (draw && gnuplot_find(exe, sizeof exe)) {
+    int missing = draw && gnuplot_find(exe, sizeof exe);
+    if (missing) { /* as --plots 0: the scripts can be drawn later, elsewhere */
         if (!noticed)
-            fprintf(stderr, "colb: gnuplot not found; writing CSV results only\n");
+            fprintf(stderr, "colb: gnuplot not found; writing the plots' data and gnuplot scripts only "
+                            "(gnuplot NAME.gp draws them)\n");
         noticed = 1;
-        return PLOT_SKIPPED;
+        draw = 0;
     }
     int plots = 0;
     for (size_t r = 0; r < e->n_readings; r++) {
@@ -521,5 +523,5 @@ int plot_figure(const result_set *rs, metric m, const char *dir, const char *fig
             plots += k;
         }
     }
-    return plots;
+    return missing ? PLOT_SKIPPED : plots;
 }

@@ -13,8 +13,8 @@
  * sweep), and the metric over rounds at the last sweep value. Returns the
  * number of plots written (with plots = 0 in the first reading's settings:
  * their .dat and .gp only, gnuplot not run), PLOT_SKIPPED when gnuplot is not available
- * ($COLB_GNUPLOT, else `gnuplot` on PATH; a notice goes to stderr), or -1
- * with err set. */
+ * ($COLB_GNUPLOT, else `gnuplot` on PATH; a notice goes to stderr, and the
+ * .dat and .gp are written as with plots = 0), or -1 with err set. */
 int plot_figure(const result_set *rs, metric m, const char *dir, const char *fig, char *err,
                 size_t err_len);
 

@@ -198,7 +198,8 @@ static void reading_plots(FILE *f, const figure_result *fr, size_t r, const char
 {
     const experiment *e = fr->e;
     if (fr->plots == PLOT_SKIPPED) {
-        fputs("_Plots not drawn: gnuplot was not found (the numbers are in the CSV files)._\n\n", f);
+        fputs("_Plots not drawn: gnuplot was not found (the numbers are in the CSV files; `gnuplot NAME.gp` in "
+              "this folder draws each plot)._\n\n", f);
         return;
     }
     if (fr->plots < 0) {

@@ -625,6 +625,10 @@ static void test_plot_skipped(void **state)
     unsetenv("COLB_GNUPLOT");
     assert_int_equal(count_suffix(dir, ".png"), 0);
     assert_int_equal(count_suffix(dir, ".svg"), 0);
+    /* the scripts and their data are there to be drawn later, as with
+     * --plots 0 (none were written, while the run said "plots ...png") */
+    assert_int_equal(count_suffix(dir, ".gp"), 2);
+    assert_int_equal(count_suffix(dir, ".dat"), 2);
     result_set_free(&rs);
     free(e);
     remove_tree(dir);
