@@ -51,7 +51,8 @@ static void usage(FILE *f)
             "(default results/run), replacing a previous results folder as a whole.\n"
             "Every option below is also a key of experiment files (docs/experiments.md);\n"
             "each may be given once. --readings NAME,... runs only those [reading NAME]\n"
-            "sections of the experiment file.\n",
+            "sections of the experiment file. In brackets: the default, then the range\n"
+            "of a number (\"[1; 1e-06..1e+06]\").\n",
             COLB_VERSION_STRING);
     options_help(f);
     fprintf(f, "\ncheckpoints (docs/experiments.md):\n"

@@ -236,6 +236,17 @@ static int decimal_value(const char *s, double *v, char **end)
     return *end == num_end && isfinite(*v) ? 0 : -1;
 }
 
+/* The shortest text of v that reads back as v: %.Ng for the least N in
+ * 1..17 that round-trips through strtod (0.1, not 0.10000000000000001). */
+static void shortest_double(char *out, size_t len, double v)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(out, len, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+}
+
 int parse_double(const char *s, double lo, double hi, double *out)
 {
     char *end;
@@ -382,7 +393,10 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
     case K_DOUBLE: {
         double v;
         if (parse_double(value, o->lo, o->hi, &v)) {
-            snprintf(err, err_len, "%s: '%s' is not a number in [%g, %g]", key, value, o->lo, o->hi);
+            char lo[32], hi[32]; /* exact: 1 - 1e-12 is not "1" */
+            shortest_double(lo, sizeof lo, o->lo);
+            shortest_double(hi, sizeof hi, o->hi);
+            snprintf(err, err_len, "%s: '%s' is not a number in [%s, %s]", key, value, lo, hi);
             return -1;
         }
         *(double *)(base + o->off) = v;
@@ -587,17 +601,6 @@ int config_check(const run_config *c, char *err, size_t err_len)
             return -1;
         }
     return 0;
-}
-
-/* The shortest text of v that reads back as v: %.Ng for the least N in
- * 1..17 that round-trips through strtod (0.1, not 0.10000000000000001). */
-static void shortest_double(char *out, size_t len, double v)
-{
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(out, len, "%.*g", prec, v);
-        if (strtod(out, NULL) == v)
-            return;
-    }
 }
 
 /* The value of option o in c as text. */
@@ -938,8 +941,19 @@ void config_policies_unread(const run_config *cfg, size_t n_cfg, const char *key
     free(s);
 }
 
+/* A bound of a number's range for --help: whole numbers below 10^6 as
+ * such (50, not 5e+01), the others as they read back exactly (1e+06). */
+static void help_number(char *out, size_t len, double v)
+{
+    if (v == floor(v) && fabs(v) < 1e6)
+        snprintf(out, len, "%.0f", v);
+    else
+        shortest_double(out, len, v);
+}
+
 /* Every option with its help and, in brackets, its default (the value of
- * config_default; none for options without one, or whose help says it). */
+ * config_default; none for options without one, or whose help says it) and
+ * the range of a number ("[1; 1e-06..1e+06]"). */
 void options_help(FILE *f)
 {
     run_config *d = malloc(sizeof *d);
@@ -978,7 +992,17 @@ void options_help(FILE *f)
             option_policies_text(o->name, list, sizeof list);
             snprintf(only, sizeof only, " (%s%s)", by ? by : list, by || !strncmp(list, "every ", 6) ? "" : " only");
         }
-        fprintf(f, "  %-34s %s%s%s%s%s\n", lhs, text, only, def[0] ? " [" : "", def, def[0] ? "]" : "");
+        char range[80] = ""; /* the accepted values of a number: "1e-06..1e+06" */
+        if (o->k == K_DOUBLE || o->k == K_SIZE) {
+            char lo[32], hi[32];
+            help_number(lo, sizeof lo, o->lo);
+            help_number(hi, sizeof hi, o->hi);
+            snprintf(range, sizeof range, "%s..%s", lo, hi);
+        }
+        if (def[0] || range[0])
+            fprintf(f, "  %-34s %s%s [%s%s%s]\n", lhs, text, only, def, def[0] && range[0] ? "; " : "", range);
+        else
+            fprintf(f, "  %-34s %s%s\n", lhs, text, only);
     }
     free(d);
 }

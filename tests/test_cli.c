@@ -116,8 +116,9 @@ static void test_stdout_errors(void **state)
 }
 
 /* `colb --help` is the reference docs/experiments.md points to: every
- * option with its default as colb run applies it (not the library's), and
- * every option of every command in the usage lines. */
+ * option with its default as colb run applies it (not the library's) and
+ * the range of a number (exact: delta's upper bound is not "1"), and every
+ * option of every command in the usage lines. */
 static void test_help_lists_defaults(void **state)
 {
     (void)state;
@@ -126,24 +127,24 @@ static void test_help_lists_defaults(void **state)
     snprintf(cmd, sizeof cmd, "%s --help", colb_bin());
     assert_int_equal(read_command(cmd, out, sizeof out), 0);
     static const char *const want[] = {
-        "rounds [1000]\n", "independent repeats [30]\n", "[oracle,cmlb,linucb-ind]\n",
-        "users (env clustered, personalized only) [100]\n", "clusters (env clustered only) [4]\n",
-        "context dimension (env clustered, personalized, lastfm only) [15]\n",
-        "arms per round [25]\n", "reward noise sd (env clustered, personalized only) [0.1]\n",
+        "rounds [1000; 1..1e+09]\n", "independent repeats [30; 1..1e+06]\n", "[oracle,cmlb,linucb-ind]\n",
+        "users (env clustered, personalized only) [100; 1..2147483648]\n", "clusters (env clustered only) [4; 1..2147483648]\n",
+        "context dimension (env clustered, personalized, lastfm only) [15; 1..4096]\n",
+        "arms per round [25; 1..1e+06]\n", "reward noise sd (env clustered, personalized only) [0.1; 0..1e+06]\n",
         /* and the policies that read a policy's option, and when */
         "fixed alpha (every policy but random; not with --tune 1, nor club on its own width) [fixed]\n",
         "fixed width (LinUCB alpha) (every policy but random with --width fixed; not with --tune 1, nor club "
-        "on its own width) [0.25]\n",
+        "on its own width) [0.25; 0..1e+06]\n",
         "confidence of OFUL(delta) (every policy but random with --width oful; cmlb, sclb, pmlb (alb-norm) "
-        "with either width) [0.4]\n",
-        "ridge regulariser (every policy but random) [1]\n",
+        "with either width) [0.4; 1e-12..0.999999999999]\n",
+        "ridge regulariser (every policy but random) [1; 1e-06..1e+06]\n",
         "results folder [results/run]\n", "(0, the paper) (oracle, pooled, cmlb, sclb, pmlb, oracle-batch, "
         "oracle-seq only) [1]\n", "personal learner (pmlb only) [alb-norm]\n",
-        "exploration exponent, in (0, 1/2] (cmlb, sclb only) [0.2]\n",
-        "rounds of the tuning burn-in (club with --club-tune 1) [500]\n",
+        "exploration exponent, in (0, 1/2] (cmlb, sclb only) [0.2; 1e-12..0.5]\n",
+        "rounds of the tuning burn-in (club with --club-tune 1) [500; 1..1e+06]\n",
         "(every policy but cohort and random) [ucb]\n",
-        /* an option whose help states its default gets no bracket */
-        "(--cmlb-threshold data) with either width)\n", "lastfm-dD.colbfeat, D = --dim) (env lastfm only)\n",
+        /* an option whose help states its default gets its range alone, or no bracket */
+        "(--cmlb-threshold data) with either width) [0..1e+06]\n", "lastfm-dD.colbfeat, D = --dim) (env lastfm only)\n",
         "in either order) (club only) [0]\n",
         /* the usage lines name every option the commands take */
         "colb bench-quality [-c FILE] [--out DIR] [-j THREADS] [--repeats R] [--quick]",

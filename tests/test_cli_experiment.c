@@ -173,6 +173,9 @@ static void test_values_are_checked(void **state)
     assert_true(c->sim.env.noise == 0.0);
     assert_int_equal(config_set(c, "lambda", "1e-310", err, sizeof err), -1);
     assert_string_equal(err, "lambda: '1e-310' is not a number in [1e-06, 1e+06]");
+    /* the range as it reads back: delta's upper bound is 1 - 1e-12, not "1" */
+    assert_int_equal(config_set(c, "delta", "1", err, sizeof err), -1);
+    assert_string_equal(err, "delta: '1' is not a number in [1e-12, 0.999999999999]");
     assert_int_equal(config_set(c, "max-memory", "0.5", err, sizeof err), -1);
     assert_string_equal(err, "max-memory: '0.5' is less than one byte (a budget such as 8G, 512M or 1e9; "
                              "without the option, 80% of the available memory)");

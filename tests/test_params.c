@@ -144,6 +144,14 @@ static void test_values_by_type(void **state)
                 assert_true(strtod(text, NULL) == (in.min + in.max) / 2);
                 snprintf(v, sizeof v, "%.17g", in.max * 2 + 1);
                 refused(t, in.key, v, COLB_ERANGE);
+                { /* the message's range reads back as the range (delta's upper bound is not "1") */
+                    const char *lb = (t.set(a, in.key, v, msg, sizeof msg), strrchr(msg, '['));
+                    char *comma;
+                    assert_non_null(lb);
+                    if (strtod(lb + 1, &comma) != in.min || *comma != ',' || strtod(comma + 1, NULL) != in.max)
+                        fail_msg("%s %s: the range in '%s' is not [%.17g, %.17g]", t.name, in.key, msg, in.min,
+                                 in.max);
+                }
                 snprintf(v, sizeof v, "%.17g", in.min - 1);
                 refused(t, in.key, v, COLB_ERANGE);
                 refused(t, in.key, "NaN", COLB_ENONFIN);

@@ -50,6 +50,16 @@ static const char *decimal_end(const char *s)
     return s;
 }
 
+/* The shortest %.Ng (N in 1..17) that reads back as v. */
+static void shortest_double(char *out, size_t len, double v)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(out, len, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+}
+
 /* The decimal number at the start of s in *v, *end after it; -1 if there
  * is none, -2 if it overflows a double. */
 static int read_decimal(const char *s, double *v, const char **end)
@@ -179,9 +189,13 @@ static colb_status param_set(const colb__param *e, void *base, const char *value
         if (rc == -1 || (!rc && *end))
             return colb__say(msg, msg_len, COLB_EINVAL, "%s %s: '%s' is not a decimal number", what,
                              e->key, value);
-        if (rc || v < e->lo || v > e->hi)
-            return colb__say(msg, msg_len, COLB_ERANGE, "%s %s: %s is not in [%g, %g]", what, e->key,
-                             value, e->lo, e->hi);
+        if (rc || v < e->lo || v > e->hi) {
+            char lo[32], hi[32]; /* exact: 1 - 1e-12 is not "1" */
+            shortest_double(lo, sizeof lo, e->lo);
+            shortest_double(hi, sizeof hi, e->hi);
+            return colb__say(msg, msg_len, COLB_ERANGE, "%s %s: %s is not in [%s, %s]", what, e->key, value,
+                             lo, hi);
+        }
         *(double *)at = v;
         return COLB_OK;
     }
@@ -220,16 +234,6 @@ static colb_status param_set(const colb__param *e, void *base, const char *value
     }
     }
     return colb__say(msg, msg_len, COLB_EINVAL, "%s %s: unknown type", what, e->key);
-}
-
-/* The shortest %.Ng (N in 1..17) that reads back as v. */
-static void shortest_double(char *out, size_t len, double v)
-{
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(out, len, "%.*g", prec, v);
-        if (strtod(out, NULL) == v)
-            return;
-    }
 }
 
 /* Row e's field of the struct at base as text (see colb/params.h). */
