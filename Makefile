@@ -91,10 +91,11 @@ $(BUILD)/libcolb.so: $(LIB_PIC)
 $(BUILD)/colb: $(CLI_OBJ) $(BUILD)/libcolb.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcolb.a $(LDLIBS) $(SERVE_LIBS)
 
-# The paper's experiment specs, embedded in the tool.
-$(BUILD)/gen/specs.c: $(sort $(wildcard experiments/*.conf)) scripts/embed-specs
+# The paper's experiment specs, and bench-quality's default, embedded in the tool.
+$(BUILD)/gen/specs.c: $(sort $(wildcard experiments/*.conf)) experiments/extra/quality.conf scripts/embed-specs
 	@mkdir -p $(dir $@)
-	sh scripts/embed-specs $(sort $(wildcard experiments/*.conf)) > $@.tmp && mv $@.tmp $@
+	sh scripts/embed-specs --quality experiments/extra/quality.conf $(sort $(wildcard experiments/*.conf)) \
+		> $@.tmp && mv $@.tmp $@
 
 # reproduce.c records the commit: rebuild it when HEAD moves.
 $(BUILD)/cli/reproduce.o: $(BUILD)/commit.stamp

@@ -2,7 +2,7 @@
  *
  *   colb bench-quality [-c FILE] [--out DIR] [-j THREADS] [--repeats R] [--quick]
  *
- * FILE (default experiments/extra/quality.conf) is an experiment file: the
+ * FILE (default experiments/extra/quality.conf, built into the tool) is an experiment file: the
  * policies (adding one to the benchmark is adding its name to the
  * `policies =` line; colb's recommended policy "cohort" is added whenever
  * the library has it) and every setting but the grid, which is
@@ -36,6 +36,7 @@
 #include "output.h"
 #include "say.h"
 #include "run.h"
+#include "specs.h"
 #include "width.h"
 
 #define EXIT_USAGE 2
@@ -87,7 +88,7 @@ static void ratio(const q_run *q, size_t s, size_t p, size_t ref, double *mean, 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: colb bench-quality [-c FILE] [--out DIR] [-j THREADS] [--repeats R] [--quick]\n"
-               "Every policy of FILE (default experiments/extra/quality.conf) at one shared width\n"
+               "Every policy of FILE (default experiments/extra/quality.conf, built in) at one shared width\n"
                "over N x z x sigma; regret ratios to the oracles and to LinUCB-Ind, paired by\n"
                "repeat, into DIR (default results/quality): quality.csv, quality.md, a plot.\n");
 }
@@ -402,7 +403,9 @@ static int write_plot(const q_run *q, const char *dir, char *err, size_t err_len
 
 int cmd_bench_quality(int argc, char **argv)
 {
-    const char *cfg = "experiments/extra/quality.conf", *out = "results/quality", *threads = "2";
+    /* without -c the built-in copy of experiments/extra/quality.conf: from any directory */
+    const char *cfg = "experiments/extra/quality.conf (built in)", *out = "results/quality", *threads = "2";
+    int own_cfg = 0;
     const char *repeats = NULL;
     int quick = 0;
     seen_opts seen = { .n = 0 };
@@ -435,7 +438,7 @@ int cmd_bench_quality(int argc, char **argv)
             else if (!strcmp(a, "-j") || !strcmp(a, "--threads"))
                 threads = v;
             else
-                cfg = v;
+                cfg = v, own_cfg = 1;
         } else {
             say("unknown argument '%s' (see colb bench-quality --help)", a);
             return EXIT_USAGE;
@@ -448,7 +451,10 @@ int cmd_bench_quality(int argc, char **argv)
         return 1;
     }
     config_default(&e->base);
-    int rc = experiment_load(e, cfg, err, sizeof err) ? EXIT_USAGE : 0;
+    int rc = (own_cfg ? experiment_load(e, cfg, err, sizeof err) : experiment_load_text(e, cfg, QUALITY_SPEC, err,
+                                                                                      sizeof err))
+                 ? EXIT_USAGE
+                 : 0;
     if (!rc) {
         experiment_finish(e);
         if ((quick && (experiment_set(e, "horizon", "100", err, sizeof err) ||

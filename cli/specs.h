@@ -12,4 +12,8 @@ typedef struct spec_text {
 extern const spec_text SPECS[];
 extern const size_t N_SPECS;
 
+/* experiments/extra/quality.conf, bench-quality's experiment file unless
+ * -c names one. */
+extern const char *const QUALITY_SPEC;
+
 #endif

@@ -564,6 +564,18 @@ static void test_bench_quality(void **state)
     assert_int_equal(colb_run(args, err, sizeof err), 2);
     assert_non_null(strstr(err, "shared width"));
     assert_int_equal(colb_run("bench-quality -c /nonexistent/q.conf", err, sizeof err), 2);
+    /* without -c, from any directory: the default experiment file is built
+     * in (it was read from ./experiments/extra, so failed elsewhere) */
+    char bin[4096], cmd[2 * 4096 + 128];
+    assert_non_null(realpath(colb_bin(), bin));
+    snprintf(cmd, sizeof cmd, "cd %s && %s bench-quality --quick --out d >/dev/null 2>&1", dir, bin);
+    assert_int_equal(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/d/quality.csv", dir);
+    t = slurp(path, NULL);
+    assert_non_null(t);
+    assert_non_null(strstr(t, "\n40,2,1,cohort,3,"));
+    free(t);
+    remove_dir(dir);
 }
 
 /* The ratio to the random policy is the mean of the per-repeat ratios over
