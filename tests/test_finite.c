@@ -176,6 +176,47 @@ static void test_guard_reports_numeric_failure(void **state)
  * saved (COLB_ENUMERIC from the save): every save that succeeds loads.
  * (The sequence: rounds of choose_all or one-by-one choices, some users
  * chosen and not observed.) */
+/* CMLB's warm start rebuilds each user's V from its A (the bank keeps A
+ * alone). One context at COLB_CONTEXT_MAX with lambda at COLB_LAMBDA_MIN
+ * cancels A to rounding, so that V cannot be rebuilt: that user brings no
+ * data to its cluster, and the policy goes on (its clustering used to fail
+ * with COLB_ENUMERIC at the end of the individual phase, the policy fenced
+ * for good, on inputs within colb/limits.h). SCLB starts from CMLB's
+ * clustering. */
+static void test_warm_start_without_a_user_matrix(void **state)
+{
+    (void)state;
+    static const char *const names[] = { "cmlb", "sclb" };
+    for (size_t k = 0; k < 2; k++) {
+        colb_policy_params pp;
+        colb_policy_params_default(&pp);
+        pp.users = 2;
+        pp.dim = 1;
+        pp.horizon = 100;
+        pp.learner.lambda = COLB_LAMBDA_MIN;
+        colb_policy *p = NULL;
+        char msg[256];
+        if (colb_policy_create(names[k], &pp, &p, msg, sizeof msg) != COLB_OK)
+            fail_msg("%s: %s", names[k], msg);
+        double x = COLB_CONTEXT_MAX;
+        for (int t = 0; t < 20; t++) {
+            assert_ok(colb_policy_begin_round(p, &x, 1));
+            size_t arm;
+            if (t == 0) {
+                assert_ok(colb_policy_choose(p, 0, &arm));
+                assert_ok(colb_policy_observe(p, 0, arm, 1.0));
+            }
+            if (colb_policy_end_round(p) != COLB_OK)
+                fail_msg("%s, round %d: %s", names[k], t, colb_policy_last_error(p));
+        }
+        static unsigned char buf[1 << 16]; /* and its state can be kept */
+        size_t len = 0;
+        if (colb_policy_save_buffer(p, buf, sizeof buf, &len, msg, sizeof msg) != COLB_OK || len == 0)
+            fail_msg("%s: save: %s", names[k], msg);
+        colb_policy_free(p);
+    }
+}
+
 static void test_cohort_failed_refresh_is_reported(void **state)
 {
     (void)state;
@@ -234,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_learner_refuses_huge_weights),
         cmocka_unit_test(test_guard_reports_numeric_failure),
         cmocka_unit_test(test_cohort_failed_refresh_is_reported),
+        cmocka_unit_test(test_warm_start_without_a_user_matrix),
     };
     return cmocka_run_group_tests_name("finite state", tests, NULL, NULL);
 }

@@ -168,8 +168,13 @@ static colb_status cmlb_cluster(colb_policy *p, cmlb *c)
     if (st == COLB_OK)
         st = colb__clusters_set_mode(&nw, p->pp.diversify, colb__policy_ts(p) ? &p->ts_rng : NULL);
     if (st == COLB_OK && warm) {
+        /* a user whose V cannot be recovered from its A (one context near
+         * COLB_CONTEXT_MAX with lambda near COLB_LAMBDA_MIN cancels A to
+         * rounding) brings no data to its cluster's learner: the cluster
+         * starts without it, rather than the policy failing for good */
         for (size_t u = 0; u < N && st == COLB_OK; u++)
-            st = colb__users_absorb_into(&c->users, u, &nw.r, labels[u]);
+            if ((st = colb__users_absorb_into(&c->users, u, &nw.r, labels[u])) == COLB_ENUMERIC)
+                st = COLB_OK;
         for (size_t g = 0; g < G && st == COLB_OK; g++)
             st = colb__ridge_refresh(&nw.r, g);
     } else if (st == COLB_OK && c->clusters.G) {
