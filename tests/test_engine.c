@@ -49,7 +49,17 @@ static void test_cluster_sizes(void **state)
     assert_status(colb_cluster_sizes(100, 4, -0.5, s), COLB_ERANGE);
     assert_status(colb_cluster_sizes(100, 4, NAN, s), COLB_ENONFIN);
     assert_status(colb_cluster_sizes(100, 4, INFINITY, s), COLB_ENONFIN);
+    /* N: up to 2^53, where the shares are exact; the sizes sum to N there
+     * (they summed to N + 10 at 2^60, and SIZE_MAX never returned) */
+    assert_status(colb_cluster_sizes(((size_t)1 << 53) + 1, 3, 1.0, s), COLB_ERANGE);
+    assert_status(colb_cluster_sizes(SIZE_MAX, 3, 1.0, s), COLB_ERANGE);
     assert_memory_equal(s, keep, sizeof keep);
+    for (size_t n = ((size_t)1 << 53) - 3; n <= (size_t)1 << 53; n++)
+        for (double z = 0.0; z <= 3.0; z += 0.5) {
+            assert_ok(colb_cluster_sizes(n, 3, z, s));
+            assert_true(s[0] + s[1] + s[2] == n && s[0] >= 1 && s[1] >= 1 && s[2] >= 1);
+        }
+    memcpy(s, keep, sizeof keep);
     colb_env_params ep;
     colb_env_params_default(&ep);
     char msg[256];

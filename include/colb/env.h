@@ -116,7 +116,7 @@ colb_status colb_env_theta(const colb_env *e, size_t u, double *theta);
  * each >= 1, summing to N (largest-remainder rounding). z in [0,
  * COLB_ZIPF_MAX], as colb_env_params.zipf. Errors: COLB_EINVAL (sizes NULL,
  * L == 0 or L > N), COLB_ENONFIN (z NaN or infinite), COLB_ERANGE (z outside
- * its range), COLB_ENOMEM; sizes is untouched on error. */
+ * its range, or N beyond 2^53), COLB_ENOMEM; sizes is untouched on error. */
 colb_status colb_cluster_sizes(size_t N, size_t L, double z, size_t *sizes);
 
 #ifdef __cplusplus

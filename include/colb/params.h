@@ -55,7 +55,10 @@ typedef struct colb_param_info {
     colb_param_type type;
     const char *type_name;     /* "int", "real", "bool", "choice", "bytes"; static */
     const char *choices;       /* choice: "a|b|c" (index 0 first); else ""; static */
-    double min, max;           /* int, real: the inclusive range; else 0 */
+    double min, max;           /* int, real: the inclusive range; else 0. An
+                                * int's bound beyond 2^53 is its nearest double:
+                                * the seed's max 1.8446744073709552e19 stands
+                                * for UINT64_MAX (2^64 - 1; 2^64 is refused) */
     char default_value[32];    /* the default, as text a set call accepts; "" when
                                   there is none (a policy's users and dim must
                                   be given) */

@@ -76,7 +76,9 @@ colb_status colb_cluster_sizes(size_t N, size_t L, double z, size_t *sizes)
         return COLB_EINVAL;
     if (!isfinite(z))
         return COLB_ENONFIN;
-    if (z < 0.0 || z > COLB_ZIPF_MAX) /* the range colb_env_params_check takes */
+    /* z: the range colb_env_params_check takes; N: the shares below are
+     * computed in doubles, exact up to 2^53 */
+    if (z < 0.0 || z > COLB_ZIPF_MAX || N > ((size_t)1 << 53))
         return COLB_ERANGE;
     /* Every cluster gets one user; the other N - L are shared out in
      * proportion to l^{-z} by largest remainders (ties to the smaller l), so
@@ -91,11 +93,12 @@ colb_status colb_cluster_sizes(size_t N, size_t L, double z, size_t *sizes)
     for (size_t l = 0; l < L; l++) {
         double q = (double)rest * pow((double)(l + 1), -z) / tot;
         double fl = floor(q);
-        if (fl > (double)(rest - given))
-            fl = (double)(rest - given); /* rounding guard */
-        sizes[l] = 1 + (size_t)fl;
+        size_t f = (size_t)fl;
+        if (f > rest - given)
+            f = rest - given; /* rounding guard, in integers */
+        sizes[l] = 1 + f;
         frac[l] = q - fl;
-        given += (size_t)fl;
+        given += f;
     }
     while (given < rest) { /* fewer than L users are left */
         size_t best = 0;
