@@ -9,9 +9,9 @@
  * (paired comparisons), whatever they choose.
  *
  * Kinds:
- *   COLB_ENV_CLUSTERED    N users in L clusters, cluster l's share of users
- *                         proportional to l^{-z} (every cluster non-empty,
- *                         sizes summing to N); each cluster's theta uniform on
+ *   COLB_ENV_CLUSTERED    N users in L clusters: one user in each, the other
+ *                         N - L shared in proportion to l^{-z}
+ *                         (colb_cluster_sizes); each cluster's theta uniform on
  *                         the unit sphere; contexts i.i.d. N(0, I/d).
  *   COLB_ENV_PERSONALIZED theta_u ~ N(mu, sigma_theta^2 I), mu ~ N(0, I)
  *                         (or, with normalize, mu and every theta_u rescaled
@@ -42,7 +42,7 @@ typedef struct colb_env_params {
     size_t users;        /* N in [1, 2^31]; default 100 */
     size_t clusters;     /* L in [1, N] (clustered); default 4 */
     double zipf;         /* z in [0, COLB_ZIPF_MAX = 50]: cluster shares
-                            proportional to l^{-z}; default 0 */
+                            ~ l^{-z} (colb_cluster_sizes); default 0 */
     size_t dim;          /* d in [1, 4096]; default 15 */
     size_t arms;         /* K in [1, 10^6]; default 25 */
     double noise;        /* sigma in [0, COLB_SCALE_MAX] of the Gaussian reward
@@ -112,8 +112,11 @@ colb_status colb_env_true_clusters(const colb_env *e, size_t *labels, size_t *n_
 /* The true parameter of user u (d values); COLB_EUNSUP for logged data. */
 colb_status colb_env_theta(const colb_env *e, size_t u, double *theta);
 
-/* Cluster sizes of the clustered model: sizes[0..L) proportional to l^{-z},
- * each >= 1, summing to N (largest-remainder rounding). z in [0,
+/* Cluster sizes of the clustered model: sizes[0..L) summing to N, each 1
+ * plus a share of the other N - L proportional to l^{-z} (largest-remainder
+ * rounding, ties to the smaller l). So every cluster is non-empty, and the
+ * largest is a little smaller than N l^{-z} / sum (N = 50, L = 10, z = 1:
+ * 15, not 17). z in [0,
  * COLB_ZIPF_MAX], as colb_env_params.zipf. Errors: COLB_EINVAL (sizes NULL,
  * L == 0 or L > N), COLB_ENONFIN (z NaN or infinite), COLB_ERANGE (z outside
  * its range, or N beyond 2^53), COLB_ENOMEM; sizes is untouched on error. */
