@@ -510,9 +510,35 @@ static void test_threads_bound(void **state)
     }
 }
 
+/* d beyond the models' bound is a range error for every policy that keeps
+ * d x d models, before any allocation (it was "out of memory" from the
+ * SoA bank's create, for a few MB); random takes any d up to COLB_DIM_MAX. */
+static void test_model_dim_bound(void **state)
+{
+    (void)state;
+    for (const char *const *n = colb_policy_names(); *n; n++) {
+        colb_policy_params pp;
+        colb_policy_params_default(&pp);
+        pp.users = 1;
+        pp.dim = COLB_MODEL_DIM_MAX + 1;
+        char msg[256];
+        colb_status st = colb_policy_params_check(*n, &pp, msg, sizeof msg);
+        colb_policy *p = NULL;
+        if (!strcmp(*n, "random")) {
+            pp.dim = COLB_DIM_MAX;
+            assert_ok(colb_policy_create(*n, &pp, &p, msg, sizeof msg));
+            colb_policy_free(p);
+        } else if (st != COLB_ERANGE || !strstr(msg, "dim = 4097 exceeds 4096") ||
+                   colb_policy_create(*n, &pp, &p, msg, sizeof msg) != COLB_ERANGE) {
+            fail_msg("%s: dim 4097: %s '%s'", *n, colb_status_name(st), msg);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_model_dim_bound),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_defaults_round_trip),
         cmocka_unit_test(test_values_by_type),

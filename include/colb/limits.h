@@ -42,6 +42,8 @@ extern "C" {
                                            CMLB's C and gamma, CLUB's alphas,
                                            |entry| of a learner's prior mean */
 #define COLB_DIM_MAX 65536u             /* context dimension d */
+#define COLB_MODEL_DIM_MAX 4096u        /* d of a policy that keeps d x d
+                                           models (every policy but random) */
 #define COLB_HORIZON_MAX 1000000000u    /* rounds T of a simulation */
 #define COLB_ZIPF_MAX 50.0              /* exponent z of the clustered
                                            environment's cluster sizes */

@@ -62,7 +62,8 @@ typedef enum colb_sampling {
 
 typedef struct colb_policy_params {
     size_t users;             /* N >= 1 */
-    size_t dim;               /* d >= 1 */
+    size_t dim;               /* d in [1, COLB_MODEL_DIM_MAX = 4096]; random
+                                 takes up to COLB_DIM_MAX */
     size_t horizon;           /* T, rounds (CMLB and PMLB plan by it); 0: unknown
                                  (CMLB and PMLB then run in anytime mode) */
     colb_learner_params learner; /* lambda, width, alpha, noise R, S, delta of every

@@ -119,6 +119,9 @@ colb_status colb_policy_params_check(const char *name, const colb_policy_params 
         return colb__say(msg, msg_len, COLB_EINVAL, "%s: dim must be >= 1", name);
     if (p->dim > COLB_DIM_MAX)
         return colb__say(msg, msg_len, COLB_ERANGE, "%s: dim = %zu exceeds %u", name, p->dim, COLB_DIM_MAX);
+    if (p->dim > COLB_MODEL_DIM_MAX && strcmp(vt->name, "random")) /* the SoA banks' bound */
+        return colb__say(msg, msg_len, COLB_ERANGE, "%s: dim = %zu exceeds %u, the largest d of its d x d models",
+                         name, p->dim, COLB_MODEL_DIM_MAX);
     /* the scale constants of every policy, generic so that no update can
      * overflow (colb/limits.h); each policy checks its own lower bounds */
     const double scales[7] = { p->cmlb_C, p->cmlb_gamma, p->club_alpha, p->club_alpha2,
