@@ -166,6 +166,9 @@ for _code in range(1, 64):
 
 #: status name -> code, e.g. CODE["COLB_EUNSUP"]
 CODE = {cls.status_name: code for code, cls in _BY_CODE.items()}
+for _code, _cls in _BY_CODE.items():
+    if _cls is not errors.Error:
+        _cls._code = _code
 
 
 def error(status, message):

@@ -27,15 +27,18 @@ class Error(Exception):
     """A failed colb call.
 
     Attributes:
-        status: the library's status code (int), or None.
+        status: the library's status code (int); for the binding's own
+            checks, the code of the class (None for a bare Error).
         status_name: its symbolic name, e.g. ``"COLB_EINVAL"``.
     """
 
     status_name = None
+    _code = None  # the class's status code, set by _lib from the library's names
 
     def __init__(self, message, status=None):
         super().__init__(message)
-        self.status = status
+        # raised by the binding's own checks, the class's code
+        self.status = status if status is not None else type(self)._code
 
 
 class InvalidArgument(Error, ValueError):

@@ -99,7 +99,10 @@ class SimResult:
         old file and no temporary, and the temporaries that killed writers
         (a crash, SIGKILL) left are removed. Raises InputOutputError (an
         OSError) with the system's reason. Returns the two paths."""
-        os.makedirs(folder, exist_ok=True)
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as e:  # a file in the way, no permission: colb's error, as a failed write
+            raise errors.InputOutputError(f"{folder}: {e.strerror or e}") from e
         summary = ["reading,setting,policy,repeats,regret_mean,regret_ci95,ratio_random_mean,"
                    "ratio_random_ci95,wall_s,tuned,info"]
         for r in self.summary:
@@ -130,9 +133,11 @@ class SimResult:
             paths.append(path)
         return tuple(paths)
 
-    def plot(self, ax=None, ratio=False):
+    def plot(self, ratio=False, ax=None):
         """Plot the mean regret curves with their 95% bands (matplotlib;
-        ImportError if it is not installed). Returns the axes."""
+        ImportError if it is not installed), or with ratio=True their ratio
+        to the random policy's, into ax (a matplotlib Axes; default a new
+        figure's). Returns the axes."""
         from .plot import plot_result
         return plot_result(self, ax=ax, ratio=ratio)
 
@@ -159,6 +164,11 @@ def _settings(spec):
             if o.key not in out and not _lib.lib.colb_sim_spec_get(spec, o.key.encode(), buf, 64):
                 out[o.key] = buf.value.decode()
     return out
+
+
+#: simulate's own parameters, as the keys of colb run's options
+_NAMED = ("env", "policies", "horizon", "repeats", "seed", "threads", "curve-points", "club-tune",
+          "club-burn-in", "club-tune-repeats")
 
 
 def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed=1, threads=1,
@@ -228,8 +238,14 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
     if not club_tune and (club_burn_in is not None or club_tune_repeats is not None):
         raise errors.InvalidArgument("club_burn_in, club_tune_repeats: read only with club_tune=True "
                                      "(CLUB's tuning); leave them out")
+    # the named parameters in another spelling (**{"curve-points": 5}) would
+    # be overridden by the named ones' defaults: refused
+    for k in opts:
+        if params.key_of(k) in _NAMED:
+            raise errors.InvalidArgument(f"{k}: give it as simulate's parameter "
+                                         f"{params.key_of(k).replace('-', '_')}=...")
     own = [v for k, v in opts.items() if params.key_of(k) == "club-own-alpha"]
-    if club_tune and own and not own[0]:
+    if club_tune and own and not _flag(own[0], "club_own_alpha"):
         raise errors.InvalidArgument("club_tune=True tunes CLUB's own alpha; club_own_alpha=False keeps "
                                      "CLUB on the shared width: choose one")
     if "lambda_" in opts:

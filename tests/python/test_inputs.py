@@ -157,6 +157,14 @@ def test_error_classes():
         assert cls.status_name.startswith("COLB_E")
         e = cls("why", 1)
         assert str(e) == "why" and e.status == 1
+        # raised by the binding's own checks: the class's code, as docs/python.md says
+        assert cls("why").status == colb._lib.CODE[cls.status_name]
+
+
+def test_binding_errors_carry_their_status(pol, X):
+    with pytest.raises(colb.InvalidArgument) as e:
+        pol.choose(X.astype(np.float32))
+    assert e.value.status == colb._lib.CODE["COLB_EINVAL"]
 
 
 def test_subset_rewards_checked_before_any_is_applied(rng):
@@ -248,6 +256,24 @@ def test_club_tuning_settings_checked_as_colb_run_does():
                             ("club_tune_repeats", "x", TypeError)]:
         with pytest.raises(cls, match=key):
             colb.simulate(policies=["cmlb"], **{key: value}, **small)
+    # club_own_alpha in text is read as a boolean too: "no" contradicts club_tune
+    # (a non-empty str was taken as true, and the tuning overrode it)
+    for off in ("no", "0", "false"):
+        with pytest.raises(colb.InvalidArgument, match="choose one"):
+            colb.simulate(policies=["club"], club_tune=True, club_own_alpha=off, **small)
+    # simulate's own parameters in colb run's spelling would lose to their
+    # defaults: refused, naming the parameter
+    for key in ("curve-points", "club-tune", "club-burn-in"):
+        with pytest.raises(colb.InvalidArgument, match=key.replace("-", "_") + "="):
+            colb.simulate(policies=["club"], **{key: 1}, **{k: v for k, v in small.items() if k != key})
+
+
+def test_to_csv_errors_are_colb_errors(tmp_path):
+    res = colb.simulate(policies=["random"], users=4, clusters=2, dim=2, arms=3, horizon=5, repeats=1)
+    (tmp_path / "afile").write_text("x")
+    for folder in (tmp_path / "afile", tmp_path / "afile" / "sub"):
+        with pytest.raises(colb.InputOutputError):
+            res.to_csv(str(folder))
 
 
 def test_width_tuning_is_refused_with_its_reason():
