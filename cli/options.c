@@ -50,6 +50,9 @@ static const option_def OPTS[] = {
     { "users", K_SIZE, OFF(sim.env.users), 1, 1u << 31, NULL, "environment", "N: users" },
     { "clusters", K_SIZE, OFF(sim.env.clusters), 1, 1u << 31, NULL, "environment", "L: clusters" },
     { "zipf", K_DOUBLE, OFF(sim.env.zipf), 0, 50, NULL, "environment", "z: cluster l has share ~ l^-z" },
+    { "cluster-sizes", K_ENUM, OFF(sim.env.cluster_sizes), 0, 0, "one-each|proportional", "environment",
+      "S: users per cluster: one each and the other N - L ~ l^-z, or all N ~ l^-z (the paper's wording; an "
+      "empty cluster takes a user from the largest)" },
     { "dim", K_SIZE, OFF(sim.env.dim), 1, 4096, NULL, "environment", "d: context dimension" },
     { "arms", K_SIZE, OFF(sim.env.arms), 1, 1e6, NULL, "environment", "K: arms per round" },
     { "noise", K_DOUBLE, OFF(sim.env.noise), 0, COLB_SCALE_MAX, NULL, "environment", "sigma: reward noise sd" },
@@ -114,6 +117,7 @@ static const struct env_only {
     { "users", "clustered|personalized", "a data set has its own users; --top-users keeps the most active" },
     { "clusters", "clustered", NULL },
     { "zipf", "clustered", NULL },
+    { "cluster-sizes", "clustered", NULL },
     { "dim", "clustered|personalized|lastfm", "the features file gives d" },
     { "noise", "clustered|personalized", "logged rewards are 0 or 1; the learners' noise scale is --learner-noise" },
     { "sigma-theta", "personalized", NULL },

@@ -578,6 +578,43 @@ static void test_bench_quality(void **state)
     remove_dir(dir);
 }
 
+/* --cluster-sizes proportional shares all N users in proportion to l^-z
+ * (the paper's wording): another environment than the default's, recorded
+ * in settings.txt; refused where no clusters are drawn. */
+static void test_cluster_sizes_option(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", args[1024], err[4096], path[600];
+    assert_non_null(mkdtemp(dir));
+    char *sum[2];
+    static const char *const rule[2] = { "one-each", "proportional" };
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "run --users 50 --clusters 10 --zipf 1 --cluster-sizes %s --horizon 20 "
+                 "--repeats 2 --policies oracle --plots 0 --quiet 1 --out %s/%d", rule[k], dir, k);
+        int rc = colb_run(args, err, sizeof err);
+        if (rc != 0)
+            fail_msg("%s: exit %d: %s", rule[k], rc, err);
+        snprintf(path, sizeof path, "%s/%d/settings.txt", dir, k);
+        char *t = slurp(path, NULL);
+        char want[64];
+        snprintf(want, sizeof want, "\ncluster-sizes = %s\n", rule[k]);
+        assert_non_null(t);
+        assert_non_null(strstr(t, want));
+        free(t);
+        snprintf(path, sizeof path, "%s/%d/summary.csv", dir, k);
+        sum[k] = slurp(path, NULL);
+        assert_non_null(sum[k]);
+    }
+    /* the oracle's regret (the field after ",oracle,2,") differs */
+    const char *a = strstr(sum[0], ",oracle,2,"), *b = strstr(sum[1], ",oracle,2,");
+    assert_true(a && b && strtod(a + 10, NULL) != strtod(b + 10, NULL));
+    free(sum[0]);
+    free(sum[1]);
+    assert_int_equal(colb_run("run --env personalized --cluster-sizes proportional", err, sizeof err), 2);
+    assert_non_null(strstr(err, "only by clustered"));
+    remove_dir(dir);
+}
+
 /* The ratio to the random policy is the mean of the per-repeat ratios over
  * every repeat, or undefined: one user with one positive among 3 items, 2
  * arms under the per-user protocol, 10 repeats: random's regret after round 1
@@ -1336,6 +1373,7 @@ int main(void)
         cmocka_unit_test(test_run_files_and_threads),
         cmocka_unit_test(test_run_fair_policies),
         cmocka_unit_test(test_bench_quality),
+        cmocka_unit_test(test_cluster_sizes_option),
         cmocka_unit_test(test_ratio_every_repeat),
         cmocka_unit_test(test_extra_experiments_run),
         cmocka_unit_test(test_env_options_not_read),

@@ -44,6 +44,39 @@ static void test_cluster_sizes(void **state)
     assert_int_equal(s[0], 97);
     size_t keep[4] = { 1, 2, 3, 4 };
     memcpy(s, keep, sizeof keep);
+    /* the proportional rule: all N by largest remainders (N = 50, L = 10,
+     * z = 1: 17 9 6 4 3 3 2 2 2 2, against 15 8 6 4 4 3 3 3 2 2), and a
+     * cluster left empty takes a user from the largest (z = 3: 42 5 2 1 and
+     * six empty become 36 5 2 1 1 1 1 1 1 1) */
+    static const size_t want1[10] = { 17, 9, 6, 4, 3, 3, 2, 2, 2, 2 }, want3[10] = { 36, 5, 2, 1, 1, 1, 1, 1, 1, 1 };
+    assert_ok(colb_cluster_sizes_rule(50, 10, 1.0, COLB_SIZES_PROPORTIONAL, s));
+    assert_memory_equal(s, want1, sizeof want1);
+    assert_ok(colb_cluster_sizes_rule(50, 10, 3.0, COLB_SIZES_PROPORTIONAL, s));
+    assert_memory_equal(s, want3, sizeof want3);
+    size_t one[10];
+    assert_ok(colb_cluster_sizes(50, 10, 1.0, one));
+    assert_ok(colb_cluster_sizes_rule(50, 10, 1.0, COLB_SIZES_ONE_EACH, s));
+    assert_memory_equal(s, one, sizeof one);
+    assert_true(one[0] == 15);
+    assert_status(colb_cluster_sizes_rule(50, 10, 1.0, 2, s), COLB_ERANGE);
+    /* and the environment draws its users by the rule it is given */
+    for (int rule = 0; rule < 2; rule++) {
+        colb_env_params ep;
+        colb_env_params_default(&ep);
+        ep.users = 50;
+        ep.clusters = 10;
+        ep.zipf = 1.0;
+        ep.cluster_sizes = rule;
+        colb_env *env;
+        size_t labels[50], L, count[10] = { 0 };
+        assert_ok(colb_env_create(&ep, 7, &env, NULL, 0));
+        assert_ok(colb_env_true_clusters(env, labels, &L));
+        for (size_t u = 0; u < 50; u++)
+            count[labels[u]]++;
+        assert_int_equal(count[0], rule ? 17 : 15);
+        colb_env_free(env);
+    }
+    memcpy(s, keep, sizeof keep);
     assert_status(colb_cluster_sizes(100, 4, nextafter(COLB_ZIPF_MAX, INFINITY), s), COLB_ERANGE);
     assert_status(colb_cluster_sizes(100, 4, 1e300, s), COLB_ERANGE);
     assert_status(colb_cluster_sizes(100, 4, -0.5, s), COLB_ERANGE);

@@ -50,6 +50,10 @@ typedef struct colb_env_params {
     double sigma_theta;  /* personalized spread in [0, COLB_SCALE_MAX]; default 0.1 */
     int normalize;       /* 0 or 1; personalized: 1 rescales so that
                             ||theta_u|| <= 1; default 0 */
+    int cluster_sizes;   /* clustered: how the N users are shared among the
+                            L clusters (colb_cluster_sizes_rule):
+                            COLB_SIZES_ONE_EACH (default) or
+                            COLB_SIZES_PROPORTIONAL */
     size_t max_memory;   /* bytes colb_env_create may use (colb/limits.h); 0: the
                             default budget */
 } colb_env_params;
@@ -111,6 +115,23 @@ colb_status colb_env_true_clusters(const colb_env *e, size_t *labels, size_t *n_
 
 /* The true parameter of user u (d values); COLB_EUNSUP for logged data. */
 colb_status colb_env_theta(const colb_env *e, size_t u, double *theta);
+
+/* How colb_cluster_sizes_rule shares N users among L clusters, both
+ * largest-remainder rounding (ties to the smaller l), both every cluster
+ * non-empty:
+ *   COLB_SIZES_ONE_EACH      one user in each, the other N - L shared in
+ *                            proportion to l^{-z} (colb_cluster_sizes);
+ *   COLB_SIZES_PROPORTIONAL  N shared in proportion to l^{-z}, the paper's
+ *                            "frequency of cluster i proportional to i^-z";
+ *                            a cluster that rounding leaves empty takes one
+ *                            user from the largest (N = 50, L = 10, z = 1:
+ *                            17 users in the first, against 15). */
+#define COLB_SIZES_ONE_EACH 0
+#define COLB_SIZES_PROPORTIONAL 1
+
+/* Cluster sizes by `rule` (above) into sizes[0..L), summing to N. Errors as
+ * colb_cluster_sizes, and COLB_ERANGE for an unknown rule. */
+colb_status colb_cluster_sizes_rule(size_t N, size_t L, double z, int rule, size_t *sizes);
 
 /* Cluster sizes of the clustered model: sizes[0..L) summing to N, each 1
  * plus a share of the other N - L proportional to l^{-z} (largest-remainder

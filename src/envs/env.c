@@ -18,6 +18,7 @@ void colb_env_params_default(colb_env_params *p)
     p->noise = 0.1;
     p->sigma_theta = 0.1;
     p->normalize = 0;
+    p->cluster_sizes = COLB_SIZES_ONE_EACH;
 }
 
 colb_status colb_env_params_check(const colb_env_params *p, char *msg, size_t msg_len)
@@ -49,6 +50,9 @@ colb_status colb_env_params_check(const colb_env_params *p, char *msg, size_t ms
                          "sigma_theta = %g must be in [0, %g]", p->sigma_theta, COLB_SCALE_MAX);
     if (p->normalize != 0 && p->normalize != 1) /* not a count of anything: refused, not read as 1 */
         return colb__say(msg, msg_len, COLB_ERANGE, "normalize = %d must be 0 or 1", p->normalize);
+    if (p->cluster_sizes != COLB_SIZES_ONE_EACH && p->cluster_sizes != COLB_SIZES_PROPORTIONAL)
+        return colb__say(msg, msg_len, COLB_ERANGE, "cluster_sizes = %d is not COLB_SIZES_ONE_EACH (0) or "
+                         "COLB_SIZES_PROPORTIONAL (1)", p->cluster_sizes);
     double need;
     colb_env_memory(p, &need);
     char what[128];
@@ -72,21 +76,28 @@ colb_status colb_env_memory(const colb_env_params *p, double *bytes)
 
 colb_status colb_cluster_sizes(size_t N, size_t L, double z, size_t *sizes)
 {
+    return colb_cluster_sizes_rule(N, L, z, COLB_SIZES_ONE_EACH, sizes);
+}
+
+colb_status colb_cluster_sizes_rule(size_t N, size_t L, double z, int rule, size_t *sizes)
+{
     if (!sizes || L == 0 || L > N)
         return COLB_EINVAL;
     if (!isfinite(z))
         return COLB_ENONFIN;
     /* z: the range colb_env_params_check takes; N: the shares below are
      * computed in doubles, exact up to 2^53 */
-    if (z < 0.0 || z > COLB_ZIPF_MAX || N > ((size_t)1 << 53))
+    if (z < 0.0 || z > COLB_ZIPF_MAX || N > ((size_t)1 << 53) ||
+        (rule != COLB_SIZES_ONE_EACH && rule != COLB_SIZES_PROPORTIONAL))
         return COLB_ERANGE;
-    /* Every cluster gets one user; the other N - L are shared out in
-     * proportion to l^{-z} by largest remainders (ties to the smaller l), so
-     * every cluster is non-empty and the sizes sum to N exactly. */
+    /* ONE_EACH: every cluster gets one user and the other N - L are shared
+     * out in proportion to l^{-z}; PROPORTIONAL: all N are. Both by largest
+     * remainders (ties to the smaller l), so the sizes sum to N exactly. */
+    size_t base = rule == COLB_SIZES_ONE_EACH ? 1 : 0;
     double tot = 0.0;
     for (size_t l = 0; l < L; l++)
         tot += pow((double)(l + 1), -z);
-    size_t rest = N - L, given = 0;
+    size_t rest = N - base * L, given = 0;
     double *frac = colb__malloc(L, sizeof(double));
     if (!frac)
         return COLB_ENOMEM;
@@ -96,7 +107,7 @@ colb_status colb_cluster_sizes(size_t N, size_t L, double z, size_t *sizes)
         size_t f = (size_t)fl;
         if (f > rest - given)
             f = rest - given; /* rounding guard, in integers */
-        sizes[l] = 1 + f;
+        sizes[l] = base + f;
         frac[l] = q - fl;
         given += f;
     }
@@ -110,6 +121,17 @@ colb_status colb_cluster_sizes(size_t N, size_t L, double z, size_t *sizes)
         given++;
     }
     free(frac);
+    /* PROPORTIONAL: a cluster rounding left empty takes a user from the
+     * largest (the first of equals), which has two or more as L <= N */
+    for (size_t l = 0; l < L; l++)
+        if (sizes[l] == 0) {
+            size_t big = 0;
+            for (size_t k = 1; k < L; k++)
+                if (sizes[k] > sizes[big])
+                    big = k;
+            sizes[big]--;
+            sizes[l] = 1;
+        }
     return COLB_OK;
 }
 

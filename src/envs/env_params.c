@@ -32,6 +32,8 @@ static const colb__param KEYS[] = {
       "personalized spread of theta_u around mu", "personalized" },
     { "normalize", COLB_PARAM_BOOL, 'i', F(normalize), 0, 1, NULL,
       "personalized: scale so ||theta|| <= 1", "personalized" },
+    { "cluster-sizes", COLB_PARAM_CHOICE, 'i', F(cluster_sizes), 0, 0, "one-each|proportional",
+      "users per cluster: one each and the rest ~ l^-z, or all ~ l^-z (clustered)", "clustered" },
     { "max-memory", COLB_PARAM_BYTES, 'z', F(max_memory), 0, 0, NULL,
       "memory budget (0: 80% of the available memory)", NULL },
 };

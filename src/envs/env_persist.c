@@ -25,7 +25,7 @@ _Static_assert(sizeof(colb_env_kind) == sizeof(int), "enums are stored as int");
 static const colb__snap_param PARAMS[] = {
     P("kind", 'i', kind), P("users", 'z', users), P("clusters", 'z', clusters),
     P("zipf", 'd', zipf), P("dim", 'z', dim), P("arms", 'z', arms), P("noise", 'd', noise),
-    P("sigma_theta", 'd', sigma_theta), P("normalize", 'i', normalize),
+    P("sigma_theta", 'd', sigma_theta), P("normalize", 'i', normalize), P("cluster_sizes", 'i', cluster_sizes),
 };
 #undef P
 #define N_PARAMS (sizeof PARAMS / sizeof PARAMS[0])

@@ -381,7 +381,7 @@ colb_status colb_env_create(const colb_env_params *p, uint64_t seed, colb_env **
     colb_rng_seed(&s->ctx_rng, seed, COLB__STREAM_CONTEXT);
     colb_rng_seed(&s->noise_rng, seed, COLB__STREAM_NOISE);
     if (clustered) {
-        colb_cluster_sizes(N, p->clusters, p->zipf, sizes);
+        colb_cluster_sizes_rule(N, p->clusters, p->zipf, p->cluster_sizes, sizes);
         e->n_clusters = p->clusters;
         draw_clustered(e, s, &r, sizes);
         free(sizes);
