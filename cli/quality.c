@@ -2,10 +2,10 @@
  *
  *   colb bench-quality [-c FILE] [--out DIR] [-j THREADS] [--repeats R] [--quick]
  *
- * FILE (default experiments/extra/quality.conf, built into the tool) is an experiment file: the
- * policies (adding one to the benchmark is adding its name to the
- * `policies =` line; colb's recommended policy "cohort" is added whenever
- * the library has it) and every setting but the grid, which is
+ * FILE (default experiments/extra/quality.conf, built into the tool) is an
+ * experiment file: the policies (adding one to the benchmark is adding its
+ * name to the `policies =` line; colb's recommended policy "cohort" is added
+ * whenever the library has it) and every setting but the grid, which is
  *     users N in {50, 100, 200, 400} x zipf z in {0, 1, 2, 3}
  *         x noise sigma in {0.1, 0.3, 1}
  * (--quick: N in {20, 40}, z in {0, 2}, sigma in {0.1, 1}, T = 100, 3
@@ -451,10 +451,9 @@ int cmd_bench_quality(int argc, char **argv)
         return 1;
     }
     config_default(&e->base);
-    int rc = (own_cfg ? experiment_load(e, cfg, err, sizeof err) : experiment_load_text(e, cfg, QUALITY_SPEC, err,
-                                                                                      sizeof err))
-                 ? EXIT_USAGE
-                 : 0;
+    int bad = own_cfg ? experiment_load(e, cfg, err, sizeof err)
+                      : experiment_load_text(e, cfg, QUALITY_SPEC, err, sizeof err);
+    int rc = bad ? EXIT_USAGE : 0;
     if (!rc) {
         experiment_finish(e);
         if ((quick && (experiment_set(e, "horizon", "100", err, sizeof err) ||

@@ -133,12 +133,10 @@ colb_status colb_env_theta(const colb_env *e, size_t u, double *theta);
  * colb_cluster_sizes, and COLB_ERANGE for an unknown rule. */
 colb_status colb_cluster_sizes_rule(size_t N, size_t L, double z, int rule, size_t *sizes);
 
-/* Cluster sizes of the clustered model: sizes[0..L) summing to N, each 1
- * plus a share of the other N - L proportional to l^{-z} (largest-remainder
- * rounding, ties to the smaller l). So every cluster is non-empty, and the
- * largest is a little smaller than N l^{-z} / sum (N = 50, L = 10, z = 1:
- * 15, not 17). z in [0,
- * COLB_ZIPF_MAX], as colb_env_params.zipf. Errors: COLB_EINVAL (sizes NULL,
+/* Cluster sizes of the clustered model by the default rule,
+ * COLB_SIZES_ONE_EACH: sizes[0..L) summing to N, each 1 plus a share of the
+ * other N - L in proportion to l^{-z}. z in [0, COLB_ZIPF_MAX], as
+ * colb_env_params.zipf. Errors: COLB_EINVAL (sizes NULL,
  * L == 0 or L > N), COLB_ENONFIN (z NaN or infinite), COLB_ERANGE (z outside
  * its range, or N beyond 2^53), COLB_ENOMEM; sizes is untouched on error. */
 colb_status colb_cluster_sizes(size_t N, size_t L, double z, size_t *sizes);
