@@ -754,6 +754,48 @@ static void test_blas_threads(void **state)
     assert_int_equal(one, two);
 }
 
+/* A service's users before their first reward have no data: a cluster of
+ * them, once a user with data leaves it, is its prior exactly. It was the
+ * rounding the subtraction of the leaver's V left: with lambda = 1e-6 and
+ * contexts of 1e5 (within colb/limits.h) no longer positive definite, so
+ * the policy fenced itself with COLB_ENUMERIC at the 29th update. One-user
+ * updates in turn, two groups of users, 200 passes. */
+static void test_empty_cluster_is_its_prior(void **state)
+{
+    (void)state;
+    enum { NU = 40, DD = 5 };
+    colb_policy_params pp;
+    colb_policy_params_default(&pp);
+    pp.users = NU;
+    pp.dim = DD;
+    pp.learner.noise = 0.1;
+    pp.learner.lambda = 1e-6;
+    colb_policy *p;
+    char msg[256];
+    assert_int_equal(colb_policy_create("cohort", &pp, &p, msg, sizeof msg), COLB_OK);
+    colb_rng r;
+    colb_rng_seed(&r, 1, 0);
+    double th[2][DD], x[DD], pool[8][DD];
+    colb_rng_sphere(&r, th[0], DD);
+    colb_rng_sphere(&r, th[1], DD);
+    for (int t = 0; t < 200; t++)
+        for (size_t u = 0; u < NU; u++) {
+            if (u == 0)
+                for (int k = 0; k < 8; k++)
+                    for (size_t j = 0; j < DD; j++)
+                        pool[k][j] = 1e5 * colb_rng_normal(&r);
+            size_t k = (size_t)colb_rng_below(&r, 8);
+            double y = 0.1 * colb_rng_normal(&r);
+            for (size_t j = 0; j < DD; j++) {
+                x[j] = pool[k][j];
+                y += x[j] * th[u % 2][j];
+            }
+            if (colb_policy_update(p, u, x, y) != COLB_OK)
+                fail_msg("update %zu of pass %d: %s", u, t, colb_policy_last_error(p));
+        }
+    colb_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -772,6 +814,7 @@ int main(void)
         cmocka_unit_test(test_thread_independent),
         cmocka_unit_test(test_beats_independent_learners),
         cmocka_unit_test(test_bad_parameters),
+        cmocka_unit_test(test_empty_cluster_is_its_prior),
     };
     return cmocka_run_group_tests_name("cohort", tests, NULL, NULL);
 }

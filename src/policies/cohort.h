@@ -81,7 +81,8 @@ typedef struct colb__cohort {
     unsigned char *tflag;
     /* schedule and counters */
     uint64_t round, epoch, obs_since, obs_total, splits, merges, moves, props;
-    uint64_t settled;         /* 1: the last epoch changed nothing, no split pending */
+    uint64_t settled;         /* 1: the last epoch changed nothing (a pending split
+                                 does not count: see docs/cohort.md, epoch schedule) */
     uint64_t info_key[5];     /* the counts p->info was written with (not state: a
                                * cache; UINT64_MAX after create and load) */
     /* an epoch in slices (rounds of few users: a service): sweep = 0 when

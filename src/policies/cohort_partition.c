@@ -1083,7 +1083,11 @@ static void move_pooled(colb__cohort *h, size_t u, size_t from, size_t to)
 {
     colb__ridge_unabsorb(&h->c, from, &h->u, u);
     colb__ridge_absorb(&h->c, to, &h->u, u);
-    if (h->size[from])
+    /* a cluster left without data (its members have none yet: a service's
+     * users before their first reward) is its prior exactly, not the
+     * rounding the subtraction left - with a small lambda and large
+     * contexts that rounding is no longer positive definite */
+    if (h->size[from] && h->c.count[from])
         refresh(h, &h->c, from);
     else
         colb__ridge_reset(&h->c, from);
