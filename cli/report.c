@@ -399,8 +399,10 @@ static void figure_section(FILE *f, const figure_result *fr, const char *report_
     }
     if (e->quick_applied && e->n_quick) {
         fputs("**Quick mode: the verdicts below come from reduced runs**, not the paper's sizes:", f);
-        for (size_t i = 0; i < e->n_quick; i++) {
-            fprintf(f, "%s ", i ? "," : "");
+        for (size_t i = 0, listed = 0; i < e->n_quick; i++) {
+            if (!strcmp(e->quick_full[i], e->quick_val[i]))
+                continue; /* a [quick] value equal to the full run's reduces nothing */
+            fprintf(f, "%s ", listed++ ? "," : "");
             md_text(f, e->quick_key[i]);
             fputs(" ", f);
             md_code(f, e->quick_full[i], 0);
@@ -494,7 +496,9 @@ static void summary(FILE *f, const figure_result *figs, size_t n)
             fputs(" | — | not run: ", f);
             md_text(f, fr->skip_reason[0] ? fr->skip_reason : "no results");
             fputs(" |\n", f);
-            count[V_NOT_RUN] += e->n_checks * e->n_readings;
+            for (size_t k = 0; k < e->n_checks; k++) /* the (check, reading) pairs it would have judged */
+                for (size_t r = 0; r < e->n_readings; r++)
+                    count[V_NOT_RUN] += check_applies(e, &e->checks[k], r);
             continue;
         }
         if (!e->n_checks) {

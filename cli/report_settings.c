@@ -82,7 +82,8 @@ void report_settings_line(FILE *f, const experiment *e)
     if (!strcmp(env, "lastfm") || !strcmp(env, "logged")) {
         item(f, c, ", ", "protocol", "protocol", dump_get(&d, "protocol", v, sizeof v), "", &sw);
         snprintf(v, sizeof v, "%zu", c->top_users);
-        item(f, c, ", ", "top-users", "M", c->top_users ? v : "all", "most active users", &sw);
+        item(f, c, ", ", "top-users", "M", c->top_users ? v : "all",
+             c->top_users ? "most active users" : "users", &sw); /* "M = all users" */
     } else {
         snprintf(v, sizeof v, "%zu", c->sim.env.users);
         item(f, c, ", ", "users", "N", v, "users", &sw);

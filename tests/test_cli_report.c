@@ -514,8 +514,19 @@ static void test_report_write(void **state)
     add_check(e, "cmlb ~ oracle | CMLB is competitive with the oracle");
     set(&e->cfg[1], "policies", "oracle,cmlb,linucb-ind,random,club");
     set(&e->cfg[1], "club-alpha", "0.3"); /* CLUB's own width: flagged */
-    experiment *e2 = make_experiment("figskip", NULL, 1);
-    add_check(e2, "cmlb < club | CMLB beats CLUB");
+    /* skipped: its one check of one of its two readings is one "not run" (it
+     * counted checks x readings) */
+    experiment *e2 = make_experiment("figskip", NULL, 2);
+    add_check(e2, "cmlb/r1 < linucb-ind | CMLB beats LinUCB-Ind in r1");
+    /* a [quick] value equal to the full run's is not listed as a reduction */
+    e->quick_applied = 1;
+    e->n_quick = 2;
+    static const char *const qk[2][3] = { { "repeats", "4", "4" }, { "horizon", "1000", "500" } };
+    for (int i = 0; i < 2; i++) {
+        snprintf(e->quick_key[i], sizeof e->quick_key[i], "%s", qk[i][0]);
+        snprintf(e->quick_full[i], sizeof e->quick_full[i], "%s", qk[i][1]);
+        snprintf(e->quick_val[i], sizeof e->quick_val[i], "%s", qk[i][2]);
+    }
     result_set rs;
     fill(&rs, e, 4);
     figure_result figs[2] = {
@@ -535,12 +546,13 @@ static void test_report_write(void **state)
     assert_contains(text, "| figure | claim | reading | verdict |");
     /* the rule as applied: a tie is "not below", not "above" */
     assert_contains(text, "not below it (above or equal) at half of the points or more");
-    assert_contains(text, "CMLB beats LinUCB-Ind (`cmlb < linucb-ind`) | r0 | **supported** |");
-    assert_contains(text, "CMLB beats LinUCB-Ind (`cmlb < linucb-ind`) | r1 | **not supported** |");
+    assert_contains(text, "CMLB beats LinUCB-Ind (`cmlb < linucb-ind`) | r0 | **supported** (quick) |");
+    assert_contains(text, "CMLB beats LinUCB-Ind (`cmlb < linucb-ind`) | r1 | **not supported** (quick) |");
     /* cmlb is 3x the oracle: significantly more than 10% worse */
-    assert_contains(text, "(`cmlb ~ oracle`) | r0 | **not supported** |");
+    assert_contains(text, "(`cmlb ~ oracle`) | r0 | **not supported** (quick) |");
     assert_contains(text, "not run: the Last.FM data set is missing");
     assert_contains(text, "In all: 1 supported, 3 not supported, 0 inconclusive, 1 not run.");
+    assert_contains(text, "not the paper's sizes: horizon `1000` → `500`.");
     /* per figure: claim, table of mean +- ci, settings, notes, tuned, info */
     assert_contains(text, "CMLB beats LinUCB-Ind \\| and more");
     assert_contains(text, "| users | oracle | cmlb | linucb-ind | random |");
