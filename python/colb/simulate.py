@@ -178,8 +178,8 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
 
     The settings and defaults are those of ``colb run`` (``colb run --help``,
     docs/experiments.md), with underscores for dashes: the environment
-    (``users``, ``clusters``, ``zipf``, ``dim``, ``arms``, ``noise``,
-    ``sigma_theta``, ``normalize``), the learners and policies (``lambda_`` or
+    (``users``, ``clusters``, ``zipf``, ``cluster_sizes``, ``dim``, ``arms``,
+    ``noise``, ``sigma_theta``, ``normalize``), the learners and policies (``lambda_`` or
     ``**{"lambda": ...}``, ``delta``, ``cmlb_alpha``, ``club_alpha``, ...) and
     the run (``horizon``, ``repeats``, ``seed``, ``threads``,
     ``curve_points``, ``max_memory``, ``club_tune``, ``club_burn_in``,
@@ -192,8 +192,8 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
     env: "clustered" or "personalized" (the logged data sets of ``colb run``
     are not available here; a loop over :class:`colb.Policy` serves your
     own data).  An option of the environment that ``env`` does not read
-    (``clusters`` and ``zipf`` are the clustered users', ``sigma_theta`` and
-    ``normalize`` the personalized users') raises InvalidArgument, as
+    (``clusters``, ``zipf`` and ``cluster_sizes`` are the clustered users',
+    ``sigma_theta`` and ``normalize`` the personalized users') raises InvalidArgument, as
     ``colb run`` refuses it: it would change nothing.  So does an option of
     the policies that no policy of ``policies`` reads as set (``cmlb_alpha``
     without cmlb or sclb, ``alpha`` with ``width="oful"``, ``club_alpha``
