@@ -12,9 +12,18 @@
  * norm bounds, CLUB's and CMLB's constants) are at most 1e6, which keeps
  * every score below 1e18. A learner's prior mean theta0 has entries within
  * +-1e6 too: then |<x, theta0>| < 1e17, b stays below 1e52 and ||theta||
- * below 1e61. What the ranges cannot exclude is rounding: a
- * stream so ill-conditioned (the same extreme vector again and again) that
- * Sherman-Morrison breaks down. A state that turns non-finite that way is
+ * below 1e61. What the ranges cannot exclude is rounding. The learners keep
+ * V^-1, updated by Sherman-Morrison, whose relative error grows like
+ * 1e-16 (1 + ||x||^2 / lambda) for the largest ||x||^2 / lambda seen: V's
+ * condition number. Within the ranges that ratio reaches 1e18 (a context of
+ * 1e6 with lambda = 1e-6), where V^-1 no longer holds the directions the
+ * data pin down (its entries mix 1/lambda with 1/||x||^2) and the estimates
+ * are finite but lost to rounding, for good in the per-user banks (which
+ * keep V^-1 alone; models that also keep V are refactored from it every
+ * 4096 updates). Scale contexts, or choose lambda, so that ||x||^2 / lambda
+ * stays below about 1e8 (1e-8 relative accuracy); contexts of norm <= 1 and
+ * lambda = 1 keep it below 1. A state that turns non-finite (the same
+ * extreme vector again and again can break Sherman-Morrison down) is
  * detected after the update and reported as COLB_ENUMERIC, never as
  * success: a learner undoes the update; a policy is fenced (colb/policy.h).
  *

@@ -20,7 +20,10 @@
  * N(0, I/d): after 10^6 updates the relative error of A is 3e-14 without any
  * refresh and 1e-15 with it - Sherman-Morrison is well behaved when V only
  * grows - so the refresh is a cheap insurance for ill-conditioned streams
- * (contexts confined to a subspace), not a correction the common case needs. */
+ * (contexts confined to a subspace), not a correction the common case needs.
+ * It cannot restore what V's condition number takes: with ||x||^2 / lambda
+ * near 1e16 (colb/limits.h) A = V^-1 is not representable to any accuracy in
+ * doubles, refreshed or not. */
 #include "linalg/ridge.h"
 
 #include <string.h>

@@ -7,7 +7,12 @@
  * d = 15 with contexts N(0, I/d) the relative error of A after 10^6 updates
  * against a direct solve is ~1e-14 (tests/test_kernels.c bounds it by 1e-10,
  * and theta's by 1e-9). A stream confined to a subspace leaves A's other
- * directions at 1/lambda exactly, so it does not amplify the error either. */
+ * directions at 1/lambda exactly, so it does not amplify the error either.
+ * What no step avoids is V's condition number: with ||x||^2 / lambda near
+ * 1e16 and beyond (contexts of 1e5-1e6 with lambda = 1e-6, within
+ * colb/limits.h) A's entries mix 1/lambda with 1/||x||^2 and the latter is
+ * lost to rounding, for good here (no V to refactor from): colb/limits.h
+ * says so and asks for ||x||^2 / lambda below about 1e8. */
 #include "linalg/soa_bank.h"
 
 #include "linalg/dense.h"
