@@ -91,7 +91,7 @@ void width_dump(FILE *f, const run_config *c)
         const char *pol = c->policies[i];
         if (!tmp) { /* out of memory: the base's, as given */
             width_describe(c, pol, line, sizeof line);
-            fprintf(f, "width.%s = %s\n", pol, line);
+            fprintf(f, "# width.%s = %s\n", pol, line);
             continue;
         }
         describe_setting(c, tmp, 0, pol, line, sizeof line);
@@ -101,12 +101,12 @@ void width_dump(FILE *f, const run_config *c)
             same = !strcmp(line, other);
         }
         if (same) {
-            fprintf(f, "width.%s = %s\n", pol, line);
+            fprintf(f, "# width.%s = %s\n", pol, line);
             continue;
         }
         for (size_t s = 0; s < n; s++) { /* the settings explore differently: one line each */
             describe_setting(c, tmp, s, pol, line, sizeof line);
-            fprintf(f, "width.%s = %s (at %s=%s)\n", pol, line, c->sweep_key, c->sweep_values[s]);
+            fprintf(f, "# width.%s = %s (at %s=%s)\n", pol, line, c->sweep_key, c->sweep_values[s]);
         }
     }
     free(tmp);

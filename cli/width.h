@@ -19,9 +19,10 @@ void width_shared(const run_config *c, char *out, size_t len);
 /* How `policy` explores under c, one line. */
 void width_describe(const run_config *c, const char *policy, char *out, size_t len);
 
-/* The lines "width.POLICY = ..." for every policy of c (settings.txt): one
- * per policy, or, when the settings of c's sweep make it explore
- * differently, one per setting ending "(at KEY=VALUE)". */
+/* The comment lines "# width.POLICY = ..." for every policy of c
+ * (settings.txt, which reads back as an experiment file): one per policy,
+ * or, when the settings of c's sweep make it explore differently, one per
+ * setting ending "(at KEY=VALUE)". */
 void width_dump(FILE *f, const run_config *c);
 
 #endif

@@ -1134,8 +1134,8 @@ static void test_outputs_name_settings(void **state)
     snprintf(path, sizeof path, "%s/w/settings.txt", dir);
     char *t = slurp(path, NULL);
     assert_non_null(t);
-    if (!strstr(t, "\nwidth.club = OVERRIDE, CLUB's own: club-alpha = 0.5,") ||
-        !strstr(t, "updates at once (at club-alpha=1)\n") || !strstr(t, "\nwidth.linucb-ind = fixed alpha = 0.25; UCB\n"))
+    if (!strstr(t, "\n# width.club = OVERRIDE, CLUB's own: club-alpha = 0.5,") ||
+        !strstr(t, "updates at once (at club-alpha=1)\n") || !strstr(t, "\n# width.linucb-ind = fixed alpha = 0.25; UCB\n"))
         fail_msg("settings.txt of a club-alpha sweep:\n%s", t);
     free(t);
     /* what varies by setting is not written as a setting in effect: the
