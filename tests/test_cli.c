@@ -1156,6 +1156,20 @@ static void test_outputs_name_settings(void **state)
         strstr(t, "\nmax-memory ="))
         fail_msg("settings.txt of a noise sweep:\n%s", t);
     free(t);
+    /* and it reads back as an experiment file: the same curves */
+    snprintf(args, sizeof args, "run -c %s/n/settings.txt --plots 0 --quiet 1 --out %s/n2", dir, dir);
+    rc = colb_run(args, err, sizeof err);
+    if (rc != 0)
+        fail_msg("settings.txt read back: exit %d: %s", rc, err);
+    char p2[600];
+    snprintf(path, sizeof path, "%s/n/curves.csv", dir);
+    snprintf(p2, sizeof p2, "%s/n2/curves.csv", dir);
+    char *c1 = slurp(path, NULL), *c2 = slurp(p2, NULL);
+    assert_non_null(c1);
+    assert_non_null(c2);
+    assert_string_equal(c1, c2);
+    free(c1);
+    free(c2);
     remove_dir(dir);
 }
 
