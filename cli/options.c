@@ -1066,6 +1066,10 @@ static void dump(FILE *f, const char *reading, const run_config *c, int policies
             fprintf(f, "# %s = %s (not set: the noise of each setting, 1/2 on data sets)\n", name, v);
         else if (policies && !strcmp(name, "max-memory") && !c->max_memory)
             fprintf(f, "# %s = (not set: 80%% of the available memory)\n", name);
+        else if (policies && !strcmp(name, "sweep") && !c->n_sweep)
+            fprintf(f, "# %s = (none)\n", name);
+        else if (policies && !strcmp(name, "club-own-alpha") && !c->club_own_alpha_set)
+            fprintf(f, "# %s = %s (not set: club-alpha turns it on, club-tune tunes it)\n", name, v);
         else /* in effect */
             fprintf(f, "%s = %s\n", name, v);
     }

@@ -672,9 +672,9 @@ static void test_ratio_every_repeat(void **state)
 static void test_extra_experiments_run(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/colb-cli-XXXXXX", args[1024], err[4096], list[4096] = "";
+    char dir[] = "/tmp/colb-cli-XXXXXX", args[1024], err[4096], list[4096] = "", a[600], b[600];
     assert_non_null(mkdtemp(dir));
-    FILE *p = popen("ls experiments/extra/*.conf 2>/dev/null", "r");
+    FILE *p = popen("ls experiments/extra/*.conf experiments/fig1a.conf experiments/fig2.conf 2>/dev/null", "r");
     assert_non_null(p);
     size_t n = fread(list, 1, sizeof list - 1, p);
     list[n] = '\0';
@@ -687,9 +687,23 @@ static void test_extra_experiments_run(void **state)
         int rc = colb_run(args, err, sizeof err);
         if (rc != 0)
             fail_msg("%s: exit %d: %s", f, rc, err);
+        /* its settings.txt reads back as an experiment file, to the same
+         * curves (the swept option, CLUB's own-width switch and an empty
+         * sweep were written as settings an experiment file refuses) */
+        snprintf(args, sizeof args, "run -c %s/x/settings.txt --out %s/y --quiet 1 --plots 0", dir, dir);
+        if ((rc = colb_run(args, err, sizeof err)) != 0)
+            fail_msg("%s's settings.txt read back: exit %d: %s", f, rc, err);
+        snprintf(a, sizeof a, "%s/x/curves.csv", dir);
+        snprintf(b, sizeof b, "%s/y/curves.csv", dir);
+        char *ca = slurp(a, NULL), *cb = slurp(b, NULL);
+        if (!ca || !cb || strcmp(ca, cb))
+            fail_msg("%s: its settings.txt read back gives other curves", f);
+        free(ca);
+        free(cb);
         files++;
     }
-    assert_true(files >= 7);
+    assert_true(files >= 9);
+    remove_dir(dir);
 }
 
 /* An option of the environment that the chosen environment does not read
