@@ -157,7 +157,7 @@ check-long: all $(TESTS)
 bench:
 	$(MAKE) BUILD=build-native NATIVE=1 OPT=-O3 build-native/colb $(BENCHES:$(BUILD)/%=build-native/%)
 	@for b in $(BENCHES:$(BUILD)/%=build-native/%); do $$b || exit 1; done
-	@sh bench/whole_process.sh build-native/colb
+	@bash bench/whole_process.sh build-native/colb
 
 run: all
 	$(BUILD)/colb reproduce --quick --out results/quick
