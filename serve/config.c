@@ -50,7 +50,7 @@ static const opt OPTS[] = {
     { "max-users", K_SIZE, C(max_users), 1, 1e10, NULL, "limits", "N: most users (507 beyond; the memory budget may stop sooner)" },
     { "max-id-bytes", K_SIZE, C(max_id_bytes), 1, 4096, NULL, "limits", "n: longest user id in bytes (400 beyond)" },
     { "decision-window", K_SIZE, C(decision_window), 1, DECISIONS_WINDOW_MAX, NULL, "limits", "W: the last W decisions can be rewarded (older: 409 expired)" },
-    { "max-connections", K_SIZE, C(max_connections), 1, 1e6, NULL, "limits", "C: open connections (more are refused)" },
+    { "max-connections", K_SIZE, C(max_connections), 1, 1e6, NULL, "limits", "C: open connections (more wait in the kernel's queue)" },
     { "max-connections-per-ip", K_SIZE, C(max_connections_per_ip), 0, 1e6, NULL, "limits", "C: open connections per client address (0: no limit)" },
     { "idle-timeout", K_SIZE, C(idle_timeout), 1, 86400, NULL, "limits", "S: seconds a connection may stay silent before it is closed" },
     { "request-timeout", K_SIZE, C(request_timeout), 1, 86400, NULL, "limits", "S: seconds to send one request's body (408 beyond)" },

@@ -193,6 +193,11 @@ static enum MHD_Result first_call(request *q, const char *url, const char *metho
         snprintf(msg, sizeof msg, "the path is longer than %d bytes", HTTP_PATH_MAX);
         return send_error(q, 414, "uri_too_long", msg, 0);
     }
+    /* the token before anything about the route: without it a client learns
+     * nothing, not even which paths and methods exist */
+    if (routes_needs_token(q->route) &&
+        !routes_token_ok(&h->rc, MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION)))
+        return send_error(q, 401, "unauthorized", "missing or wrong bearer token (Authorization: Bearer TOKEN)", 0);
     if (q->route == R_OTHER)
         return send_error(q, 404, "not_found", "no such route (see docs/serve.md)", 0);
     if (!routes_method_ok(q->route, method)) {
@@ -203,9 +208,6 @@ static enum MHD_Result first_call(request *q, const char *url, const char *metho
         ans.allow = routes_allow(q->route);
         return send_answer(q, &ans, 0);
     }
-    if (routes_needs_token(q->route) &&
-        !routes_token_ok(&h->rc, MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION)))
-        return send_error(q, 401, "unauthorized", "missing or wrong bearer token (Authorization: Bearer TOKEN)", 0);
     if (arg) {
         size_t n = strlen(arg);
         char *c = arena_alloc(&q->a, n + 1);
@@ -338,7 +340,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     request *q = *con_cls;
     if (!q)
         return;
-    metrics_request(h->rc.m, q->route, q->answered ? q->status : 0, now_s() - q->t0);
+    /* requests answered: one that libmicrohttpd answered itself (a malformed
+     * chunked body) is a protocol error, counted there, and one the client
+     * left before its answer is neither */
+    if (q->answered)
+        metrics_request(h->rc.m, q->route, q->status, now_s() - q->t0);
     free(q->body);
     free(q->j.body);
     arena_free(&q->a);
@@ -469,8 +475,7 @@ int http_probe(const serve_config *c, char *err, size_t err_len)
     const struct sockaddr *sa = listen_addr(c, &a4, &a6, &len, &v6, err, err_len);
     if (!sa)
         return -1;
-    if (c->port == 0)
-        return 0; /* an ephemeral port: any will do */
+    /* port 0 too: any port will do, but the address must be this machine's */
     int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
     /* SO_REUSEADDR as libmicrohttpd sets it: a port whose last connections
      * linger in TIME_WAIT is free to it */

@@ -374,6 +374,12 @@ def bad(a):
         fails.append("a good request after the bad ones: %d %r" % (st, doc))
     if a.token:
         expect("no token", 401, "GET", "/v1/stats", None, "unauthorized", headers={"Authorization": ""})
+        # checked before the path and method: a client without the token learns
+        # nothing of the routes (a wrong method was a 405 with Allow, a path a 404)
+        expect("no token, wrong method", 401, "GET", "/v1/choose", None, "unauthorized",
+               headers={"Authorization": ""})
+        expect("no token, unknown path", 401, "GET", "/v1/nope", None, "unauthorized",
+               headers={"Authorization": ""})
         expect("wrong token", 401, "POST", P, {"user": "a", "contexts": ok_ctx}, "unauthorized",
                headers={"Authorization": "Bearer nope"})
         for name, value in [("scheme in lower case", "bearer %s"), ("two spaces", "Bearer  %s"),
