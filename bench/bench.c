@@ -418,8 +418,9 @@ policies:
     size_t bigN = quick ? 100000 : 1000000;
     double big = bench_policy("linucb-ind", bigN, 15, 25, 1, 2, 0.0, 1);
     long rss1 = max_rss_kb();
-    printf("\nLinUCB-Ind with N = %zu, d = 15: peak RSS grew by %.0f MB (%.0f bytes/user, the "
-           "policy layer's per-user arrays included); %.0f decisions/s\n", bigN,
+    printf("\nLinUCB-Ind with N = %zu, d = 15: peak RSS grew by %.0f MB (%.0f bytes/user: the bank, the "
+           "policy layer's and this benchmark's per-user arrays, less what earlier sections freed); %.0f "
+           "decisions/s\n", bigN,
            (double)(rss1 - rss0) / 1024.0, (double)(rss1 - rss0) * 1024.0 / (double)bigN, big);
 
     /* 5 */
