@@ -162,13 +162,12 @@ for _code in range(1, 64):
     if _sname == "COLB_UNKNOWN":
         break
     _BY_CODE[_code] = errors.BY_NAME.get(_sname, errors.Error)
+    if _BY_CODE[_code] is not errors.Error:  # the code the binding's own raises carry
+        _BY_CODE[_code]._code = _code
 
 
 #: status name -> code, e.g. CODE["COLB_EUNSUP"]
 CODE = {cls.status_name: code for code, cls in _BY_CODE.items()}
-for _code, _cls in _BY_CODE.items():
-    if _cls is not errors.Error:
-        _cls._code = _code
 
 
 def error(status, message):

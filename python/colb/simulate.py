@@ -4,6 +4,7 @@ arrays: the same settings and seed give the same results as the files of
 ``colb run`` (summary.csv, curves.csv), bit for bit."""
 
 import ctypes
+import inspect
 import math
 import os
 
@@ -166,11 +167,6 @@ def _settings(spec):
     return out
 
 
-#: simulate's own parameters, as the keys of colb run's options
-_NAMED = ("env", "policies", "horizon", "repeats", "seed", "threads", "curve-points", "club-tune",
-          "club-burn-in", "club-tune-repeats")
-
-
 def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed=1, threads=1,
              *, curve_points=100, club_tune=False, club_burn_in=None, club_tune_repeats=None,
              progress=None, **opts):
@@ -304,6 +300,12 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
         return SimResult(names, lib.colb_sim_results(sim), tuned, _settings(spec))
     finally:
         lib.colb_sim_free(sim)
+
+
+#: simulate's own parameters (progress aside), as the keys of colb run's
+#: options: given in that spelling among **opts, they are refused
+_NAMED = tuple(params.key_of(n) for n, p in inspect.signature(simulate).parameters.items()
+               if p.kind is not p.VAR_KEYWORD and n != "progress")
 
 
 _ENV_KINDS = ("clustered", "personalized")
