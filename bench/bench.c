@@ -23,7 +23,8 @@
  * of 3: the machine is shared, and the neighbours' load shows in wall time.
  *
  * Usage: bench [--quick] [--section S]   (make bench builds it with -O3
- * -march=native; --section 3: only the policies, the ceiling not measured) */
+ * -march=native; --section S runs section S alone, after section 1, the
+ * ceilings, when S quotes them: 2 and 5) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,27 +323,11 @@ static long max_rss_kb(void)
     return ru.ru_maxrss;
 }
 
-int main(int argc, char **argv)
+/* Section 1: the ceilings, DGEMM of every BLAS found and the FMA peak
+ * (*fpeak). Returns the DGEMM peak (GFLOP/s; 1 when no BLAS was found). */
+static double section_ceiling(int quick, double sec, double *fpeak)
 {
-    int quick = 0, sect = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--quick"))
-            quick = 1;
-        else if (!strcmp(argv[i], "--section") && i + 1 < argc && atoi(argv[i + 1]) >= 1 &&
-                 atoi(argv[i + 1]) <= 5)
-            sect = atoi(argv[++i]);
-        else {
-            fprintf(stderr, "usage: bench [--quick] [--section 1-5]\n");
-            return 2;
-        }
-    }
-    double sec = quick ? 0.05 : 0.3;
-    printf("colb %s bench (%s)\n\n", COLB_VERSION_STRING, COLB_BUILD_FLAGS);
     double peak = 0.0;
-    if (sect == 3)
-        goto policies;
-
-    /* 1 */
     dlblas_open_all();
     const char *peak_lib = "none";
     printf("## 1. The ceiling: DGEMM 1000^3, one thread (thread CPU time, best of 3)\n\n");
@@ -358,13 +343,15 @@ int main(int argc, char **argv)
         }
     }
     const char *isa = "none";
-    double fpeak = fma_peak(sec, &isa);
+    *fpeak = fma_peak(sec, &isa);
     printf("\nmachine DGEMM peak (one thread): %.2f GFLOP/s (%s)\n", peak, peak_lib);
-    printf("FMA peak (%s, 16 independent chains, one thread): %.2f GFLOP/s\n\n", isa, fpeak);
-    if (peak <= 0.0)
-        peak = 1.0;
+    printf("FMA peak (%s, 16 independent chains, one thread): %.2f GFLOP/s\n\n", isa, *fpeak);
+    return peak > 0.0 ? peak : 1.0;
+}
 
-    /* 2 */
+/* Section 2: the SoA kernels on every path, against both ceilings. */
+static void section_kernels(double peak, double fpeak, double sec)
+{
     /* both ceilings: Debian's OpenBLAS runs its Haswell (AVX2) kernels on this
      * AVX-512 CPU, so its DGEMM is ~0.6 of what the machine's FMA units give
      * a DGEMM with AVX-512 kernels; the FMA peak is the machine's own */
@@ -388,9 +375,11 @@ int main(int argc, char **argv)
                f * o.score_x);
         fflush(stdout);
     }
+}
 
-policies:
-    /* 3 */
+/* Section 3: every policy's decisions/s on every kernel path. */
+static void section_policies(double sec)
+{
     static const char *const pols[] = { "cohort", "linucb-ind", "cmlb", "pmlb", "club",
                                         "oracle", "pooled", "sclb", "random" };
     printf("\n## 3. Policies, N = 200, d = 15, K = 25, one thread: decisions/s (policy calls "
@@ -405,15 +394,18 @@ policies:
     policy_row("club", 5, sec);
     policy_row("locb", 5, sec);
     unsetenv("COLB_KERNEL");
-    if (sect == 3)
-        return 0;
+}
 
-    /* 4 */
+static const size_t DIMS[] = { 5, 10, 15, 25, 50 };
+#define N_DIMS (sizeof DIMS / sizeof DIMS[0])
+
+/* Section 4: bytes per user, and the peak RSS of a million users. */
+static void section_memory(int quick)
+{
     printf("\n## 4. Bytes per user (LinUCB-Ind's bank: packed A, b, theta, ln det V, "
            "count, R, S, a pending update)\n\n| d | bytes/user |\n|---:|---:|\n");
-    static const size_t dims[] = { 5, 10, 15, 25, 50 };
-    for (size_t i = 0; i < 5; i++)
-        printf("| %zu | %zu |\n", dims[i], colb__soa_bytes_per_model(dims[i]));
+    for (size_t i = 0; i < N_DIMS; i++)
+        printf("| %zu | %zu |\n", DIMS[i], colb__soa_bytes_per_model(DIMS[i]));
     long rss0 = max_rss_kb();
     size_t bigN = quick ? 100000 : 1000000;
     double big = bench_policy("linucb-ind", bigN, 15, 25, 1, 2, 0.0, 1);
@@ -422,8 +414,12 @@ policies:
            "policy layer's and this benchmark's per-user arrays, less what earlier sections freed); %.0f "
            "decisions/s\n", bigN,
            (double)(rss1 - rss0) / 1024.0, (double)(rss1 - rss0) * 1024.0 / (double)bigN, big);
+}
 
-    /* 5 */
+/* Section 5: LinUCB-Ind's scaling with N and threads, and with d against
+ * the DGEMM peak. */
+static void section_scaling(int quick, double sec, double peak)
+{
     printf("\n## 5. LinUCB-Ind scaling, d = 15, K = 25: decisions/s\n\n");
     printf("| N | 1 thread | 2 threads |\n|---:|---:|---:|\n");
     static const size_t Ns[] = { 200, 2000, 20000, 200000, 1000000 };
@@ -438,12 +434,42 @@ policies:
     }
     printf("\n| d | decisions/s (N = 2000, 1 thread) | GFLOP/s (choose + update) | of peak |\n"
            "|---:|---:|---:|---:|\n");
-    for (size_t i = 0; i < 5; i++) {
-        double d = (double)dims[i], P = d * (d + 1) / 2;
-        double r = bench_policy("linucb-ind", 2000, dims[i], 25, 1, 20, sec, 3);
+    for (size_t i = 0; i < N_DIMS; i++) {
+        double d = (double)DIMS[i], P = d * (d + 1) / 2;
+        double r = bench_policy("linucb-ind", 2000, DIMS[i], 25, 1, 20, sec, 3);
         double g = r * (25.0 * (2 * P + 2 * d) + 2 * d * d + 2 * P + 8 * d) / 1e9;
-        printf("| %zu | %.0f | %.2f | %.0f%% |\n", dims[i], r, g, 100 * g / peak);
+        printf("| %zu | %.0f | %.2f | %.0f%% |\n", DIMS[i], r, g, 100 * g / peak);
         fflush(stdout);
     }
+}
+
+int main(int argc, char **argv)
+{
+    int quick = 0, sect = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick"))
+            quick = 1;
+        else if (!strcmp(argv[i], "--section") && i + 1 < argc && atoi(argv[i + 1]) >= 1 &&
+                 atoi(argv[i + 1]) <= 5)
+            sect = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: bench [--quick] [--section 1-5]\n");
+            return 2;
+        }
+    }
+    double sec = quick ? 0.05 : 0.3;
+    printf("colb %s bench (%s)\n\n", COLB_VERSION_STRING, COLB_BUILD_FLAGS);
+    /* sections 2 and 5 quote the ceiling: measured (and printed) first */
+    double fpeak = 0.0, peak = 1.0;
+    if (sect == 0 || sect == 1 || sect == 2 || sect == 5)
+        peak = section_ceiling(quick, sec, &fpeak);
+    if (sect == 0 || sect == 2)
+        section_kernels(peak, fpeak, sec);
+    if (sect == 0 || sect == 3)
+        section_policies(sec);
+    if (sect == 0 || sect == 4)
+        section_memory(quick);
+    if (sect == 0 || sect == 5)
+        section_scaling(quick, sec, peak);
     return 0;
 }

@@ -2,9 +2,9 @@
  * "colb serve"). It starts a server on 127.0.0.1 (an ephemeral port, a
  * temporary state folder, durability on: rewards are answered after their
  * fsync), drives it over keep-alive HTTP/1.1 connections from one epoll
- * loop, and reports requests/s, decisions/s and p50/p99 latency for the
- * single and batch forms of choose and reward at d = 15, K = 25, and of a
- * mix (a choose, then a reward, alternately):
+ * loop, and reports requests/s, items/s (decisions or rewards) and p50/p99
+ * latency for the single and batch forms of choose and reward at d = 15,
+ * K = 25, and of a mix (a choose, then a reward, alternately):
  *
  *   closed loop   every connection sends its next request as soon as the
  *                 answer to the last one arrives: the peak rate;
@@ -1161,11 +1161,12 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("colb serve load (%s, d = %d, K = %d, %zu users, batches of %zu, rewards %s, durability on, %d x %.0f s: "
-           "the best peak, the open loop's median p99; client and server share this machine's cores)\n\n", policy, D,
+           "the best peak, the open loop's median p99; client and server share this machine's cores; items/s: "
+           "decisions/s, rewards/s for the reward forms, requests/s for mixed)\n\n", policy, D,
            K, n_users, batch,
            linear_rewards ? "linear in 8 groups of users" : "uniform", repeats, seconds);
     printf("| %-13s | %-22s | %4s | %10s | %12s | %7s | %7s | %9s | %5s |\n", "form", "load", "conn", "requests/s",
-           "decisions/s", "p50 ms", "p99 ms", "server CPU us/request", "machine busy %");
+           "items/s", "p50 ms", "p99 ms", "server CPU us/request", "machine busy %");
     printf("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
     /* every user seen once, so that single chooses measure the steady state */
     user_next = 0;
