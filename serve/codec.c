@@ -8,11 +8,13 @@
  * more than the decision itself. */
 #include "codec.h"
 
+#include <malloc.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <cjson/cJSON.h>
 
@@ -22,9 +24,18 @@
 
 /* ---- arena ----------------------------------------------------------------- */
 
+/* Blocks double from 16 KB (a choose's tree fits in the first) up to
+ * 64 MB, so that a large body takes few of them; those of 1 MB and more
+ * are mapped and given back to the system when the request ends, since a
+ * large body's tree (a 64-byte node per JSON value: up to 32 bytes per
+ * byte of body) would otherwise stay resident in malloc's heap after it. */
+#define ARENA_FIRST ((size_t)16 << 10)
+#define ARENA_MAX ((size_t)64 << 20)
+#define ARENA_MAPPED ((size_t)1 << 20)
+
 struct arena_block {
     arena_block *next;
-    size_t used, cap;
+    size_t used, cap, bytes; /* bytes: the whole block, mapped when >= ARENA_MAPPED */
     _Alignas(8) unsigned char data[];
 };
 
@@ -33,14 +44,26 @@ void *arena_alloc(arena *a, size_t n)
     n = (n + 7) & ~(size_t)7;
     arena_block *b = a->head;
     if (!b || b->cap - b->used < n) {
-        size_t cap = n > 16384 ? n : 16384;
+        size_t cap = b ? (b->cap < ARENA_MAX / 2 ? 2 * b->cap : ARENA_MAX) : ARENA_FIRST;
+        if (cap < n)
+            cap = n;
         if (cap > SIZE_MAX - sizeof *b)
             return NULL;
-        arena_block *nb = malloc(sizeof *nb + cap);
+        size_t bytes = sizeof *b + cap;
+        arena_block *nb;
+        if (bytes >= ARENA_MAPPED) {
+            void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            nb = m == MAP_FAILED ? NULL : m;
+            if (nb)
+                madvise(m, bytes, MADV_HUGEPAGE); /* a fault per 2 MB, not per 4 KB, where the kernel can */
+        } else {
+            nb = malloc(bytes);
+        }
         if (!nb)
             return NULL;
         nb->used = 0;
         nb->cap = cap;
+        nb->bytes = bytes;
         nb->next = b;
         a->head = b = nb;
     }
@@ -53,7 +76,10 @@ void arena_free(arena *a)
 {
     for (arena_block *b = a->head, *next; b; b = next) {
         next = b->next;
-        free(b);
+        if (b->bytes >= ARENA_MAPPED)
+            munmap(b, b->bytes);
+        else
+            free(b);
     }
     a->head = NULL;
 }
@@ -206,10 +232,17 @@ int codec_parse_decision(const char *s, size_t n, decision_id *out)
 
 /* ---- parsing ----------------------------------------------------------------- */
 
-static void release(cJSON *root, int owned)
+/* A tree cJSON built (owned) is freed node by node into malloc's heaps;
+ * after a large body's (1 MB and more) they are trimmed, so that its
+ * memory (some 80 bytes per JSON value) goes back to the system, as the
+ * arena's large blocks do. */
+static void release(cJSON *root, int owned, size_t len)
 {
-    if (owned)
-        cJSON_Delete(root);
+    if (!owned)
+        return;
+    cJSON_Delete(root);
+    if (len >= ARENA_MAPPED)
+        malloc_trim(0);
 }
 
 /* The offset of the first number outside strings in body[0..len) that is
@@ -276,13 +309,13 @@ static cJSON *parse_object(const char *body, size_t len, arena *a, int *owned, c
     while (end < body + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
         end++;
     if (end != body + len) {
-        release(root, *owned);
+        release(root, *owned, len);
         return ERR("malformed JSON: text after the value at byte %zu", (size_t)(end - body)), NULL;
     }
     int too_long = 0;
     long bad = *owned ? loose_number(body, len, &too_long) : -1;
     if (bad >= 0) {
-        release(root, *owned);
+        release(root, *owned, len);
         if (too_long)
             return ERR("the number at byte %ld has more than %d characters (numbers are read up to %d: "
                        "write fewer digits, or an exponent)", bad, JSON_NUMBER_MAX, JSON_NUMBER_MAX), NULL;
@@ -290,7 +323,7 @@ static cJSON *parse_object(const char *body, size_t len, arena *a, int *owned, c
                    "after the point or in the exponent)", bad), NULL;
     }
     if (!cJSON_IsObject(root)) {
-        release(root, *owned);
+        release(root, *owned, len);
         return ERR("the body must be a JSON object"), NULL;
     }
     return root;
@@ -654,7 +687,7 @@ int codec_parse_choose(const char *body, size_t len, int batch, const codec_limi
     if (!root)
         return -1;
     int r = parse_choose(root, batch, lim, a, out, err, err_len);
-    release(root, owned);
+    release(root, owned, len);
     return r;
 }
 
@@ -730,7 +763,7 @@ int codec_parse_reward(const char *body, size_t len, int batch, const codec_limi
     if (!root)
         return -1;
     int r = parse_reward(root, batch, lim, a, out, err, err_len);
-    release(root, owned);
+    release(root, owned, len);
     return r;
 }
 

@@ -998,7 +998,7 @@ int engine_stop(engine *e)
         if (wal_rotate(e->w, err, sizeof err) || write_snapshot_now(e, &ref, err, sizeof err) ||
             wal_drop_segments(e->c.state_dir, has_ref ? ref.lsn : wal_segment_start(e->w), e->c.archive_log,
                               e->c.wal_segment_bytes, err, sizeof err)) {
-            fprintf(stderr, "colb serve: final snapshot: %s (the log keeps everything)\n", err);
+            fprintf(stderr, "colb serve: final snapshot: %s (the log is kept)\n", err);
             rc = -1;
         } else if (!e->c.quiet) {
             fprintf(stderr, "colb serve: final snapshot at lsn %llu\n", (unsigned long long)e->s.lsn);

@@ -96,7 +96,9 @@ int serve_main(int argc, char **argv)
     if (http_wait_idle(h, (double)c.drain_timeout) && !c.quiet)
         fprintf(stderr, "colb serve: requests still open after %zu s (--drain-timeout) are cut\n", c.drain_timeout);
     int rc2 = engine_stop(e);
-    http_wait_idle(h, 5.0); /* the answers of the last jobs */
+    /* the answers of the jobs engine_stop applied (milliseconds); a request
+     * still open after the drain, a stalled upload say, is cut */
+    http_wait_idle(h, 1.0);
     http_stop(h);
     engine_free(e);
     return rc2 ? 1 : 0;

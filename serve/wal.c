@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -556,6 +557,24 @@ static int prepare_spare(wal *w, int recycled)
     return ok ? 0 : -1;
 }
 
+/* Room on the folder's disk for a new spare of zeros: the spare, a
+ * segment more and a snapshot the size of the last one free, so that the
+ * zeros never take the blocks the log's own appends (a segment that
+ * grows, with no spare ready) and the next snapshot need - a spare is a
+ * convenience, while running out of room for the log fails the service.
+ * When the disk cannot tell, 1. */
+static int room_for_spare(const wal *w)
+{
+    struct statvfs sv;
+    if (statvfs(w->dir, &sv) != 0)
+        return 1;
+    char snap[4200];
+    snprintf(snap, sizeof snap, "%s/snapshot.colb", w->dir);
+    struct stat st;
+    double need = 2.0 * (double)w->seg_bytes + (stat(snap, &st) == 0 ? (double)st.st_size : 0.0);
+    return (double)sv.f_bavail * (double)sv.f_frsize >= need;
+}
+
 /* The thread that keeps a spare segment ready once the log has some
  * traffic (a quarter of a segment written: an idle service writes no
  * zeros). A segment the last snapshot recycled serves whenever there is
@@ -563,8 +582,9 @@ static int prepare_spare(wal *w, int recycled)
  * writes no zeros; a new one (zeros) only when group commits have
  * acknowledged something since the last new one: a log of decisions
  * alone, which no fdatasync waits for, gains nothing from preallocation
- * and would write each byte twice. It runs 10 nice levels below the
- * others, like the snapshots. */
+ * and would write each byte twice; and only while the disk has room for
+ * it (room_for_spare: looked at again every second), nor after the log
+ * failed. It runs 10 nice levels below the others, like the snapshots. */
 static void *prep_main(void *arg)
 {
     wal *w = arg;
@@ -576,12 +596,12 @@ static void *prep_main(void *arg)
     int failures = 0;
     uint64_t filled_at = 0; /* w->commits when the last new spare was made */
     while (!w->stop) {
-        if (w->spare == SPARE_NONE && failures < 3 && w->written >= w->seg_bytes / 4) {
+        if (w->spare == SPARE_NONE && failures < 3 && !w->failed && w->written >= w->seg_bytes / 4) {
             uint64_t commits = w->commits;
             pthread_mutex_unlock(&w->mu);
             struct stat st;
             int recycled = stat(rec, &st) == 0, rc = 1;
-            if (recycled || commits != filled_at)
+            if (recycled || (commits != filled_at && room_for_spare(w)))
                 rc = prepare_spare(w, recycled);
             if (rc == 0 && !recycled)
                 filled_at = commits;
@@ -1097,6 +1117,16 @@ int wal_sync_range(const char *dir, uint64_t from, uint64_t to, char *err, size_
     if (list_segments(dir, 0, &seg, &n, err, err_len))
         return -1;
     int rc = 0;
+    if (n == 0) { /* segments taken away under the server */
+        snprintf(err, err_len, "the log's records from lsn %llu on are needed, but the log has no segment",
+                 (unsigned long long)from);
+        rc = -1;
+    } else if (seg[0].first > from) {
+        snprintf(err, err_len, "the log's records from lsn %llu on are needed, but its first segment (%s) "
+                 "starts at lsn %llu: records are missing", (unsigned long long)from, seg[0].path,
+                 (unsigned long long)seg[0].first);
+        rc = -1;
+    }
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (seg[i].first > to || (i + 1 < n && seg[i + 1].first <= from))
             continue;

@@ -144,7 +144,9 @@ void wal_close(wal *w);
 
 /* fdatasync the segments that hold records from lsn `from` to `to`, and
  * the folder: a snapshot that refers to them makes them durable first. 0,
- * or -1 with err. */
+ * or -1 with err (also when the log's first segment starts after `from`:
+ * a segment removed under the server; a missing segment between two
+ * others shows at the next start, which reads the records). */
 int wal_sync_range(const char *dir, uint64_t from, uint64_t to, char *err, size_t err_len);
 
 /* Remove (or with archive, move into DIR/archive) every segment whose

@@ -45,6 +45,13 @@
  *                refused, and with --repair-log ends there;
  *   log_full     a log that cannot be written (a full disk) turns the
  *                service read-only, said once; a restart recovers;
+ *   spare_room   on a small disk (a 16 MB tmpfs; skipped where it cannot
+ *                be mounted) the log's preallocated spare segment is not
+ *                written when it would take the room the log needs: the
+ *                log fails only when the disk is full;
+ *   segment_removed  a log segment removed under the server fails the
+ *                snapshots that need its records, said on stderr, instead
+ *                of a snapshot a restart would refuse;
  *   child        SIGTERM while a snapshot's child process writes: the
  *                server lets it finish, exits 0, and leaves no process
  *                (skipped against an AddressSanitizer build, which
@@ -93,10 +100,12 @@
 #include <signal.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -3118,6 +3127,118 @@ static void test_log_full(void **state)
     assert_true(acked > 0);
 }
 
+/* The lowest-lsn segment of a state folder, into path; 0, or -1 with none. */
+static int first_segment(const char *st, char *path, size_t len)
+{
+    DIR *dh = opendir(st);
+    char best[64] = "";
+    for (struct dirent *de; dh && (de = readdir(dh));)
+        if (!strncmp(de->d_name, "wal-", 4) && strlen(de->d_name) == 28 && strlen(de->d_name) < sizeof best &&
+            (!best[0] || strcmp(de->d_name, best) < 0))
+            snprintf(best, sizeof best, "%s", de->d_name);
+    if (dh)
+        closedir(dh);
+    if (!best[0])
+        return -1;
+    snprintf(path, len, "%s/%s", st, best);
+    return 0;
+}
+
+static void test_segment_removed(void **state)
+{
+    (void)state;
+    char st[256], seg[600];
+    snprintf(st, sizeof st, "%s/segment-removed", dir);
+    static const char *const args = "--dim 2 --policy linucb-ind --snapshot-interval 1 --snapshot-replay 0";
+    server s;
+    start_or_fail(&s, st, args);
+    assert_int_equal(choose_and_reward(s.port, "a"), 0);
+    long snaps = 0;
+    for (double t0 = mono_s(); snaps < 1 && mono_s() - t0 < 15; usleep(50000))
+        snaps = metric(s.port, "colb_snapshots_total");
+    /* the first segment holds the decision the window still keeps (a
+     * rewarded one answers already_rewarded): the snapshots need it */
+    int removed = snaps >= 1 && !first_segment(st, seg, sizeof seg) && unlink(seg) == 0;
+    long failed = 0;
+    for (double t0 = mono_s(); removed && failed < 1 && mono_s() - t0 < 15; usleep(50000)) {
+        if (choose_and_reward(s.port, "b"))
+            break;
+        failed = metric(s.port, "colb_snapshot_failures_total");
+    }
+    int said = file_has(s.log, "records are missing");
+    int stopped = server_stop(&s);
+    if (!removed || failed < 1 || !said) {
+        print_file(s.log);
+        fail_msg("%s; %ld snapshot failures after it, %s", removed ? "the first segment removed" :
+                 "no segment removed (no snapshot in 15 s?)", failed, said ? "said" : "not said");
+    }
+    assert_int_not_equal(stopped, 0); /* the final snapshot fails too */
+    print_message("segment removed: the snapshots needing it fail and say so; exit %d\n", stopped);
+}
+
+static void test_spare_room(void **state)
+{
+    (void)state;
+    char mnt[256], st[300], what[64];
+    snprintf(mnt, sizeof mnt, "%s/small", dir);
+    snprintf(st, sizeof st, "%s/s", mnt);
+    if (mkdir(mnt, 0755) != 0 || mount("tmpfs", mnt, "tmpfs", 0, "size=16m") != 0) {
+        print_message("spare room: skipped: cannot mount a 16 MB tmpfs at %s (%s)\n", mnt, strerror(errno));
+        rmdir(mnt);
+        skip();
+    }
+    /* segments of 8M: a spare of zeros would take 8 of the 16 MB, while the
+     * first segment (not preallocated) grows to 8 MB */
+    server s;
+    if (server_start(&s, st, "--dim 3 --policy linucb-ind --wal-segment-bytes 8M", NULL) != 0) {
+        umount2(mnt, MNT_DETACH);
+        fail_msg("the server did not start on the tmpfs");
+    }
+    static char body[32768]; /* 1,000 contexts: a log record of 24 kB */
+    size_t w = (size_t)snprintf(body, sizeof body, "{\"user\":\"u\",\"contexts\":[");
+    for (int k = 0; k < 1000; k++)
+        w += (size_t)snprintf(body + w, sizeof body - w, "%s[0.5,0.25,%d]", k ? "," : "", k % 7);
+    snprintf(body + w, sizeof body - w, "]}");
+    hconn c;
+    char *ans, ids[1][32], rew[128];
+    int acked = 0, status = 200;
+    double spare_bytes = 0.0;
+    int ok = !hconnect(&c, s.port);
+    for (int i = 0; ok && i < 2000 && status == 200; i++) {
+        if (i == 110) { /* 2.6 MB logged, beyond a quarter of a segment: the spare's thread looks */
+            sleep(3);
+            struct stat sb;
+            char spare[400];
+            snprintf(spare, sizeof spare, "%s/wal-spare.tmp", st);
+            if (stat(spare, &sb) == 0)
+                spare_bytes = (double)sb.st_size;
+        }
+        snprintf(what, sizeof what, "choose %d", i);
+        ok = !hsend(&c, "POST", "/v1/choose", body) && (status = hread(&c, 20, what, &ans)) > 0;
+        if (ok && status == 200 && !decisions_of(ans, ids, 1)) { /* a reward: a group commit */
+            snprintf(rew, sizeof rew, "{\"decision\":\"%s\",\"reward\":1}", ids[0]);
+            ok = !hsend(&c, "POST", "/v1/reward", rew) && (status = hread(&c, 20, "reward", &ans)) > 0;
+            acked += ok && status == 200;
+        }
+    }
+    struct statvfs sv;
+    double left = statvfs(mnt, &sv) == 0 ? (double)sv.f_bavail * (double)sv.f_frsize : -1.0;
+    if (c.fd >= 0)
+        close(c.fd);
+    server_stop(&s);
+    umount2(mnt, MNT_DETACH);
+    rmdir(mnt);
+    /* 500 rewards: 12 MB of records, more than the 16 MB less a spare */
+    if (!ok || status != 503 || left < 0 || left > 1048576.0 || acked < 500 || spare_bytes > 0.0) {
+        print_file(s.log);
+        fail_msg("a spare of %.1f MB with 13 MB free; the log failed (%d) after %d rewards with %.1f MB of the disk "
+                 "free; expected no spare and a full disk", spare_bytes / 1048576.0, status, acked,
+                 left / 1048576.0);
+    }
+    print_message("spare room: the log filled the disk (%d rewards, %.0f kB left) before it failed\n", acked,
+                  left / 1024.0);
+}
+
 static void test_threads(void **state)
 {
     (void)state;
@@ -3599,6 +3720,8 @@ int main(void)
         cmocka_unit_test_teardown(test_snapshot_left, kill_leftovers),
         cmocka_unit_test_teardown(test_repair_log, kill_leftovers),
         cmocka_unit_test_teardown(test_log_full, kill_leftovers),
+        cmocka_unit_test_teardown(test_spare_room, kill_leftovers),
+        cmocka_unit_test_teardown(test_segment_removed, kill_leftovers),
         cmocka_unit_test_teardown(test_threads, kill_leftovers),
     };
     if (getenv("COLB_TEST_ONLY")) /* one test by name, e.g. test_crash (a pattern: * and ? match) */
