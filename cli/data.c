@@ -34,11 +34,7 @@ void data_cache_path(const run_config *c, char *out, size_t len)
         snprintf(out, len, "results/cache/lastfm-d%zu.colbfeat", c->sim.env.dim);
 }
 
-/* One rule for --data-dir and $COLB_DATA_DIR: the data folder is
- * --data-dir, else $COLB_DATA_DIR, else ../shared/data; the Last.FM files
- * are in its hetrec2011-lastfm-2k folder, or in the folder itself when it
- * holds artists.dat (it is the Last.FM folder). */
-static int lastfm_dir(const run_config *c, char *out, size_t len)
+int data_lastfm_dir(const run_config *c, char *out, size_t len)
 {
     const char *env = getenv("COLB_DATA_DIR");
     const char *root = c->data_dir[0] ? c->data_dir : env && *env ? env : "../shared/data";
@@ -97,9 +93,9 @@ int data_env_open(data_env *d, run_config *c, char *err, size_t err_len)
     colb_status st;
     if (c->data == DATA_LASTFM) {
         char dir[PATH_LEN + 64], cache[PATH_LEN];
-        if (lastfm_dir(c, dir, sizeof dir)) {
+        if (data_lastfm_dir(c, dir, sizeof dir)) {
             lastfm_missing(dir, err, err_len);
-            return -1;
+            return -2;
         }
         data_cache_path(c, cache, sizeof cache);
         if (outdir_check_file(cache, "colb feature cache", COLB_LASTFM_CACHE_MAGIC,
@@ -129,6 +125,14 @@ int data_env_open(data_env *d, run_config *c, char *err, size_t err_len)
         }
         ds = top;
     }
+    for (size_t i = 0; i < c->n_policies; i++) /* else its jobs would fail as they start */
+        if (strcmp(c->policies[i], "random") && colb_dataset_dim(ds) > COLB_MODEL_DIM_MAX) {
+            snprintf(err, err_len, "the data set's features have %zu dimensions; policy '%s' keeps d x d "
+                     "matrices and takes at most %u (only random takes more)", colb_dataset_dim(ds),
+                     c->policies[i], COLB_MODEL_DIM_MAX);
+            colb_dataset_free(ds);
+            return -1;
+        }
     if (c->sim.env.arms > colb_dataset_items(ds)) { /* else every job would fail as it starts */
         snprintf(err, err_len, "--arms %zu: the data set has %zu items (arms K must be in [1, %zu])", c->sim.env.arms,
                  colb_dataset_items(ds), colb_dataset_items(ds));

@@ -217,6 +217,10 @@ static int on_entry(void *user, size_t line, const char *section, const char *na
         e->n_readings++;
         return 0;
     }
+    if (!strcmp(name, "note") && !text_is_utf8(value)) {
+        snprintf(err, err_len, "note of reading '%s': the text is not UTF-8 (reports carry it as UTF-8 text)", rname);
+        return -1;
+    }
     if (!strcmp(name, "note")) { /* indented continuation lines append */
         if (!cont && first_time(c, line, section, name, err, err_len))
             return -1;
@@ -315,6 +319,7 @@ int experiment_load_keep(experiment *e, const char *path, char **text, char *err
     *text = NULL;
     if (ini_read_file(path, MAX_EXPERIMENT_FILE, text, &len, err, err_len))
         return -1;
+    snprintf(e->source, sizeof e->source, "%s", path);
     return load_text(e, path, *text, len, err, err_len);
 }
 

@@ -50,6 +50,7 @@ typedef struct experiment {
     /* the readings of the file that --readings left out (experiment_keep_readings) */
     size_t n_left_out;
     char left_out[MAX_READINGS][NAME_LEN];
+    char source[PATH_LEN];            /* the file experiment_load_keep read, else "" */
 } experiment;
 
 /* The form of `name` in file names (a reading's plots, plot.h): every

@@ -540,9 +540,12 @@ static int cmd_run(int argc, char **argv)
      * checkpoint a stop or a signal may write never replaces a file that
      * is not a colb checkpoint. */
     outdir od;
-    int bad = run_check_outputs(e, err, sizeof err) || run_check_data(e, err, sizeof err) ||
-              run_check_memory(e, err, sizeof err) || outdir_open(&od, e->cfg[0].out_dir, err, sizeof err);
-    if (!bad && check_checkpoint(ckpt, e->cfg[0].out_dir, err, sizeof err)) {
+    int bad = run_check_input("--config", e->source, e->cfg[0].out_dir, err, sizeof err) ||
+              run_check_outputs(e, err, sizeof err) || run_check_memory(e, err, sizeof err) ||
+              outdir_open(&od, e->cfg[0].out_dir, err, sizeof err);
+    /* the data last: a Last.FM check makes its feature cache */
+    if (!bad && (check_checkpoint(ckpt, e->cfg[0].out_dir, err, sizeof err) ||
+                 run_check_checkpoint(e, ckpt, err, sizeof err) || run_check_data(e, err, sizeof err))) {
         outdir_abort(&od);
         bad = 1;
     }

@@ -300,6 +300,27 @@ int parse_size(const char *s, size_t lo, size_t hi, size_t *out)
     return 0;
 }
 
+int text_is_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        size_t n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 9;
+        if (n == 9)
+            return 0;
+        unsigned cp = n == 0 ? c : c & (0x3fu >> n);
+        for (size_t i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (p[i] & 0x3fu);
+        }
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+            return 0;
+        p += n + 1;
+    }
+    return 1;
+}
+
 int option_choice_index(const char *choices, const char *v)
 {
     size_t n = strlen(v);
@@ -435,12 +456,29 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
                      o->hi - 1);
             return -1;
         }
-        for (const char *q = value; *q; q++)
+        for (const char *q = value; *q; q++) {
             if ((unsigned char)*q < 0x20 || *q == 0x7f) {
                 snprintf(err, err_len, "%s: control character 0x%02x (%s) in the value", key,
                          (unsigned)(unsigned char)*q, *q == '\n' ? "a line break" : *q == '\t' ? "a tab" : "not text");
                 return -1;
             }
+            /* what settings.txt could not give back: an experiment file
+             * trims its values and reads ';' there as a comment */
+            if (*q == ';' && (q == value || q[-1] == ' ')) {
+                snprintf(err, err_len, "%s: '%s' has a ';' %s, which experiment files (and settings.txt) read as "
+                         "a comment", key, value, q == value ? "first" : "after a blank");
+                return -1;
+            }
+        }
+        if (value[0] == ' ' || (value[0] && value[strlen(value) - 1] == ' ')) {
+            snprintf(err, err_len, "%s: '%s' begins or ends with a blank, which experiment files (and settings.txt) "
+                     "drop", key, value);
+            return -1;
+        }
+        if ((!strcmp(key, "title") || !strcmp(key, "claim")) && !text_is_utf8(value)) {
+            snprintf(err, err_len, "%s: the text is not UTF-8 (plots and reports carry it as UTF-8 text)", key);
+            return -1;
+        }
         snprintf(base + o->off, (size_t)o->hi, "%s", value);
         if (!strcmp(key, "out")) { /* DIR/ is DIR: what lies beside it (DIR.checkpoint.colb) stays outside */
             char *d = base + o->off;
@@ -573,6 +611,11 @@ int config_check(const run_config *c, char *err, size_t err_len)
                      c->sim.env.users);
             return -1;
         }
+    }
+    if (c->data == DATA_LASTFM && c->sim.env.dim > COLB_LASTFM_DIM_MAX) {
+        snprintf(err, err_len, "--dim %zu: Last.FM's features are at most %u principal components (--env lastfm)",
+                 c->sim.env.dim, COLB_LASTFM_DIM_MAX);
+        return -1;
     }
     if (c->data == DATA_LOGGED && (!c->features[0] || !c->positives[0])) {
         snprintf(err, err_len, "env logged needs --features FILE and --positives FILE");

@@ -196,4 +196,9 @@ int parse_bytes(const char *s, size_t *out);
 /* Index of v among the choices "a|b|c" (0, 1, 2), or -1. */
 int option_choice_index(const char *choices, const char *v);
 
+/* 1 when s is well-formed UTF-8 (no overlong forms, surrogates or code
+ * points above U+10FFFF): the text of titles, claims and notes goes into
+ * SVG plots, which an XML reader refuses otherwise, and into reports. */
+int text_is_utf8(const char *s);
+
 #endif

@@ -260,14 +260,6 @@ int cmd_reproduce(int argc, char **argv)
             rc = EXIT_USAGE;
         if (!rc && (run_check_outputs(jb->e, err, sizeof err) || run_check_memory(jb->e, err, sizeof err)))
             rc = 1;
-        /* a figure asked for by name must be made: its data set is there
-         * before any work, or nothing is run and --out stays as it was */
-        if (!rc && n_want && run_check_data(jb->e, err, sizeof err)) {
-            char data[ERR_LEN];
-            snprintf(data, sizeof data, "%s", err);
-            snprintf(err, sizeof err, "%s cannot be made: %.*s", jb->spec->name, ERR_LEN - 128, data);
-            rc = 1;
-        }
         total += experiment_jobs(jb->e);
     }
     for (size_t k = 0; k < n_rnames && !rc; k++)
@@ -305,6 +297,26 @@ int cmd_reproduce(int argc, char **argv)
         if (stat(ckpt, &st) == 0 && outdir_check_file(ckpt, "colb checkpoint", COLB_SNAPSHOT_MAGIC,
                                                       COLB_SNAPSHOT_MAGIC_LEN, err, sizeof err))
             rc = 1;
+    }
+    /* the data sets, last (a Last.FM check makes its feature cache), before
+     * any work: a figure whose data set is not there at all is skipped,
+     * unless asked for by name, which must be made; any other fault (a
+     * damaged file) stops the run now, with nothing run and --out as it
+     * was */
+    for (size_t j = 0; j < n_jobs && !rc; j++) {
+        job *jb = &jobs[j];
+        int dc = jb->fr.skipped ? 0 : run_check_data(jb->e, err, sizeof err);
+        if (dc == -2 && !n_want) {
+            say("%s skipped: %s", jb->spec->name, err);
+            jb->fr.skipped = 1;
+            snprintf(jb->fr.skip_reason, sizeof jb->fr.skip_reason, "%.200s", err);
+            total -= experiment_jobs(jb->e);
+        } else if (dc) {
+            char data[ERR_LEN];
+            snprintf(data, sizeof data, "%s", err);
+            snprintf(err, sizeof err, "%s cannot be made: %.*s", jb->spec->name, ERR_LEN - 128, data);
+            rc = 1;
+        }
     }
     for (size_t j = 0; j < n_jobs && !rc; j++)
         snprintf(jobs[j].dir, sizeof jobs[j].dir, "%s/%s", od.tmp, jobs[j].rel);
@@ -367,9 +379,9 @@ int cmd_reproduce(int argc, char **argv)
             break;
         }
         if (r) {
-            /* a missing data set skips the figure, unless it was asked for
-             * by name (checked above; gone since): anything else stops, and
-             * --out stays as it was */
+            /* a data set gone since the checks above skips the figure as
+             * a missing one does, unless it was asked for by name: anything
+             * else stops, and --out stays as it was */
             if (!n_want && jb->e->cfg[0].data != DATA_SYNTHETIC && strstr(err, "not found")) {
                 progress_finish(&pg);
                 say("%s skipped: %s", jb->spec->name, err);

@@ -35,10 +35,12 @@ static void setting_error(const experiment *e, size_t r, size_t s, const char *w
         snprintf(err + n, err_len - n, "%s", why);
 }
 
-/* Check every setting of e with `valid` (config_check, data_check); -1
- * with the first failure, named by setting_error, in err. */
-static int check_settings(const experiment *e, int (*valid)(const run_config *, char *, size_t),
-                          char *err, size_t err_len)
+typedef int (*setting_test)(const run_config *c, const char *arg, char *err, size_t err_len);
+
+/* Check every setting of e with `valid` (given `arg`); what `valid`
+ * returned for the first failure (-1, or data_check's -2), named by
+ * setting_error, in err. */
+static int check_settings(const experiment *e, setting_test valid, const char *arg, char *err, size_t err_len)
 {
     run_config *c = malloc(sizeof *c);
     char *why = malloc(ERR_LEN);
@@ -48,9 +50,9 @@ static int check_settings(const experiment *e, int (*valid)(const run_config *, 
     for (size_t r = 0; r < e->n_readings && !rc; r++) {
         size_t sweeps = e->cfg[r].n_sweep ? e->cfg[r].n_sweep : 1;
         for (size_t s = 0; s < sweeps && !rc; s++)
-            if (setting_config(e, r, s, c, why, ERR_LEN) || valid(c, why, ERR_LEN)) {
+            if (setting_config(e, r, s, c, why, ERR_LEN) || (rc = valid(c, arg, why, ERR_LEN)) != 0) {
                 setting_error(e, r, s, why, err, err_len);
-                rc = -1;
+                rc = rc ? rc : -1;
             }
     }
     free(why);
@@ -58,15 +60,32 @@ static int check_settings(const experiment *e, int (*valid)(const run_config *, 
     return rc;
 }
 
-/* The Last.FM feature cache of setting c, where a run writes it, is a colb
- * feature cache or absent, and outside the results folder (which a run
- * replaces as a whole: a cache there was written and then thrown away)
- * (check_settings's form). */
-static int cache_writable(const run_config *c, char *err, size_t err_len)
+int run_check_input(const char *what, const char *path, const char *out, char *err, size_t err_len)
 {
-    char cache[PATH_LEN + 64], why[ERR_LEN];
+    int inside = path && path[0] ? outdir_path_inside(path, out) : 0;
+    if (inside)
+        snprintf(err, err_len, "%s: %s %s the results folder %s, which a run replaces as a whole (deleting "
+                 "it); give another --out", what, path, inside == 2 ? "is" : "lies inside", out);
+    return inside ? -1 : 0;
+}
+
+/* The inputs of setting c (logged data, the Last.FM folder) lie outside
+ * its results folder, and its Last.FM feature cache, where a run writes
+ * it, is a colb feature cache or absent, and outside the results folder
+ * too (which a run replaces as a whole: a cache there was written and then
+ * thrown away) (check_settings's form). */
+static int paths_fit(const run_config *c, const char *arg, char *err, size_t err_len)
+{
+    (void)arg;
+    char cache[PATH_LEN + 64], folder[PATH_LEN + 64], why[ERR_LEN];
+    if (c->data == DATA_LOGGED)
+        return run_check_input("--features", c->features, c->out_dir, err, err_len) ||
+               run_check_input("--positives", c->positives, c->out_dir, err, err_len) ? -1 : 0;
     if (c->data != DATA_LASTFM)
         return 0;
+    if (!data_lastfm_dir(c, folder, sizeof folder) &&
+        run_check_input("Last.FM data", folder, c->out_dir, err, err_len))
+        return -1;
     data_cache_path(c, cache, sizeof cache);
     if (outdir_path_inside(cache, c->out_dir)) {
         snprintf(err, err_len, "feature cache: %s lies inside the results folder %s, which a run replaces as a "
@@ -82,17 +101,48 @@ static int cache_writable(const run_config *c, char *err, size_t err_len)
 
 int run_check_outputs(const experiment *e, char *err, size_t err_len)
 {
-    return check_settings(e, cache_writable, err, err_len); /* every setting: a swept path or dim too */
+    return check_settings(e, paths_fit, NULL, err, err_len); /* every setting: a swept path or dim too */
+}
+
+static int setting_valid(const run_config *c, const char *arg, char *err, size_t err_len)
+{
+    (void)arg;
+    return config_check(c, err, err_len);
 }
 
 int run_check_settings(const experiment *e, char *err, size_t err_len)
 {
-    return check_settings(e, config_check, err, err_len);
+    return check_settings(e, setting_valid, NULL, err, err_len);
+}
+
+static int data_valid(const run_config *c, const char *arg, char *err, size_t err_len)
+{
+    (void)arg;
+    return data_check(c, err, err_len);
 }
 
 int run_check_data(const experiment *e, char *err, size_t err_len)
 {
-    return check_settings(e, data_check, err, err_len);
+    return check_settings(e, data_valid, NULL, err, err_len);
+}
+
+/* The checkpoint `arg` is not setting c's Last.FM feature cache. */
+static int not_the_cache(const run_config *c, const char *arg, char *err, size_t err_len)
+{
+    char cache[PATH_LEN + 64];
+    if (c->data != DATA_LASTFM)
+        return 0;
+    data_cache_path(c, cache, sizeof cache);
+    if (outdir_path_inside(arg, cache) != 2)
+        return 0;
+    snprintf(err, err_len, "checkpoint: %s is also the Last.FM feature cache (--feature-cache); give them "
+             "different files", arg);
+    return -1;
+}
+
+int run_check_checkpoint(const experiment *e, const char *path, char *err, size_t err_len)
+{
+    return check_settings(e, not_the_cache, path, err, err_len);
 }
 
 int run_check_memory(const experiment *e, char *err, size_t err_len)

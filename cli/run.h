@@ -45,8 +45,24 @@ typedef struct result_set {
 } result_set;
 
 /* The files a run writes outside its results folder (the Last.FM feature
- * cache) can be written; 0, or -1 with err set. */
+ * cache) can be written, and the files it reads (logged data, the Last.FM
+ * folder) lie outside that folder, which a run replaces as a whole; 0, or
+ * -1 with err set. */
 int run_check_outputs(const experiment *e, char *err, size_t err_len);
+
+/* An input `path` (what: "--config", say) does not lie inside the results
+ * folder `out`, which a run replaces as a whole (deleting it); 0, or -1
+ * with err set. */
+int run_check_input(const char *what, const char *path, const char *out, char *err, size_t err_len);
+
+/* The checkpoint file `path` is no setting's Last.FM feature cache; 0, or
+ * -1 with err named as by run_check_settings. */
+int run_check_checkpoint(const experiment *e, const char *path, char *err, size_t err_len);
+
+/* The data set of every setting of e is there (data_check), before any
+ * work; 0, or what data_check returned (-1, -2) with err named as by
+ * run_check_settings. */
+int run_check_data(const experiment *e, char *err, size_t err_len);
 
 /* Every setting of e (each reading at each sweep value) passes
  * config_check: called before any work, so that a bad sweep value stops
@@ -54,10 +70,6 @@ int run_check_outputs(const experiment *e, char *err, size_t err_len);
  * "reading NAME, sweep KEY=VALUE: reason" (each part only when the
  * experiment has several readings, a sweep). */
 int run_check_settings(const experiment *e, char *err, size_t err_len);
-
-/* The data set of every setting of e is there (data_check), before any
- * work; 0, or -1 with err named as by run_check_settings. */
-int run_check_data(const experiment *e, char *err, size_t err_len);
 
 /* Every synthetic setting of e fits the memory budget (--max-memory):
  * checked before any work. 0, or -1 with the inputs and the estimate in err. */

@@ -57,6 +57,14 @@ static void test_usage_errors(void **state)
          * is also swept (its value would be unused) */
         "run --sweep zipf=0,-0", "reproduce fig1a fig1a", "run --users 30 --sweep users=20,40",
         "run --policies recommended,cohort",
+        /* text that settings.txt or an SVG plot could not carry: not UTF-8
+         * (a Latin-1 byte, a UTF-16 surrogate), ' ;' (a comment in
+         * experiment files), blanks around a value (trimmed there) */
+        "run --title \"$(printf 'caf\\351')\"", "run --claim \"$(printf '\\355\\240\\200')\"",
+        "run --title 'a ;b'", "run --title ';a'", "run --title ' a'", "run --out 'res '",
+        "run --env logged --features 'd ;x.csv' --positives p.csv",
+        /* Last.FM's features: at most 1000 principal components */
+        "run --env lastfm --dim 1001",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = colb_run(bad[i], err, sizeof err);
@@ -1245,6 +1253,60 @@ static void test_settings_from_logged_data(void **state)
     remove_dir(dir);
 }
 
+/* A data set's faults stop a run before any work: features wider than the
+ * policies' d x d matrices take (4096) in the second setting of a sweep
+ * (random alone takes them); a damaged Last.FM copy under a reproduction
+ * of every figure (the figures before Figure 1(e) used to run first; the
+ * copy needs the Last.FM files, COLB_DATA_DIR: skipped without them). */
+static void test_data_checked_first(void **state)
+{
+    (void)state;
+    char data[1024], dir[] = "/tmp/colb-cli-XXXXXX", args[4096], err[4096], path[600];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/f.csv", dir);
+    write_file(path, "1,0.1,0.2\n2,0.3,-0.1\n3,0.5,0.5\n");
+    snprintf(path, sizeof path, "%s/p.csv", dir);
+    write_file(path, "1,1\n2,3\n");
+    snprintf(path, sizeof path, "%s/wide.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 1; i <= 3; i++) {
+        fprintf(f, "%d", i);
+        for (int j = 0; j < 4097; j++)
+            fprintf(f, ",%d", (i + j) % 2);
+        fputc('\n', f);
+    }
+    fclose(f);
+    snprintf(args, sizeof args, "run --env logged --arms 2 --policies linucb-ind,random --sweep features=%s/f.csv,"
+             "%s/wide.csv --positives %s/p.csv --horizon 100000 --repeats 4 --plots 0 --quiet 1 --out %s/o", dir,
+             dir, dir, dir);
+    double t0 = spawn_now();
+    int rc = colb_run(args, err, sizeof err);
+    if (rc != 1 || !strstr(err, "4097 dimensions") || spawn_now() - t0 > 10.0 || lines(err) != 1)
+        fail_msg("a sweep into 4097 features: exit %d after %.1f s: %s", rc, spawn_now() - t0, err);
+    snprintf(path, sizeof path, "%s/o", dir);
+    assert_int_not_equal(access(path, F_OK), 0);
+    snprintf(args, sizeof args, "run --env logged --arms 2 --policies random --features %s/wide.csv --positives "
+             "%s/p.csv --horizon 2 --repeats 1 --plots 0 --quiet 1 --out %s/o", dir, dir, dir);
+    rc = colb_run(args, err, sizeof err);
+    if (rc != 0)
+        fail_msg("random on 4097 features: exit %d: %s", rc, err);
+
+    lastfm_test_dir(data, sizeof data);
+    snprintf(args, sizeof args, "mkdir %s/lfm && cp '%s'/*.dat %s/lfm/ && chmod u+w %s/lfm/* && "
+             "head -c 1000000 %s/lfm/artists.dat > %s/x && mv %s/x %s/lfm/artists.dat", dir, data, dir, dir, dir,
+             dir, dir, dir);
+    assert_int_equal(system(args), 0);
+    snprintf(args, sizeof args, "reproduce --quick -j 2 --data-dir %s/lfm --out %s/r", dir, dir);
+    t0 = spawn_now();
+    rc = colb_run(args, err, sizeof err);
+    if (rc != 1 || !strstr(err, "fig1e cannot be made") || spawn_now() - t0 > 10.0 || lines(err) != 1)
+        fail_msg("a reproduction with damaged Last.FM files: exit %d after %.1f s: %s", rc, spawn_now() - t0, err);
+    snprintf(path, sizeof path, "%s/r", dir);
+    assert_int_not_equal(access(path, F_OK), 0);
+    remove_dir(dir);
+}
+
 /* The same for Last.FM (skipped without its files; COLB_DATA_DIR): its
  * 1892 users and 17632 artists, the --dim of its features; with a sweep
  * over env, only the Last.FM setting has them. */
@@ -1392,6 +1454,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_data_checked_first),
         cmocka_unit_test(test_help_as_a_value),
         cmocka_unit_test(test_stdout_errors),
         cmocka_unit_test(test_help_lists_defaults),

@@ -4,7 +4,8 @@
  * magic (COLB_LASTFM_CACHE_MAGIC, COLB_SNAPSHOT_MAGIC). A folder, a device,
  * a FIFO (never opened: the run would wait for a writer forever) or
  * someone's file (an input data file, the experiment file) is refused
- * before any work with one line, exit status 1, and left as it was. The
+ * before any work with one line, exit status 1, and left as it was; so is
+ * an input inside the results folder (which a run replaces). The
  * binary is $COLB (set by make). The feature-cache cases read the Last.FM
  * data ($COLB_DATA_DIR, else ../shared/data) and are skipped without it. */
 #include "spawn.h"
@@ -329,12 +330,91 @@ static void test_out_with_trailing_slash(void **state)
     remove_tmp(dir);
 }
 
+/* Inputs inside the results folder, which a run replaces as a whole
+ * (deleting them): the experiment file, logged data and a Last.FM folder
+ * there are refused before any work and left as they were. */
+static void test_inputs_inside_out(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-paths-XXXXXX", out[600], conf[700], f[800], pos[700], lfm[700], err[8192];
+    make_tmp(dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    char *a0[] = { "run", "--users", "10", "--clusters", "2", "--horizon", "5", "--repeats", "1", "--plots", "0",
+                   "--quiet", "1", "--out", out, NULL };
+    int rc = run_colb(a0, err, sizeof err);
+    if (rc != 0)
+        fail_msg("a first run: exit %d: '%s'", rc, err);
+    snprintf(conf, sizeof conf, "%s/exp.conf", out);
+    write_file(conf, CONF);
+    char *a1[] = { "run", "-c", conf, "--quiet", "1", "--plots", "0", "--out", out, NULL };
+    double t0 = spawn_now();
+    rc = run_colb(a1, err, sizeof err);
+    refused(rc, spawn_now() - t0, err, conf, "lies inside the results folder");
+    assert_int_equal(access(conf, F_OK), 0);
+
+    snprintf(f, sizeof f, "%s/f.csv", out);
+    snprintf(pos, sizeof pos, "%s/p.csv", dir);
+    write_file(f, "1,0.1,0.2\n2,0.3,-0.1\n3,0.5,0.5\n");
+    write_file(pos, "1,1\n2,3\n");
+    char *a2[] = { "run", "--env", "logged", "--features", f, "--positives", pos, "--arms", "2", "--policies",
+                   "random", "--horizon", "5", "--repeats", "1", "--quiet", "1", "--plots", "0", "--out", out, NULL };
+    t0 = spawn_now();
+    rc = run_colb(a2, err, sizeof err);
+    refused(rc, spawn_now() - t0, err, f, "lies inside the results folder");
+    assert_int_equal(access(f, F_OK), 0);
+
+    /* a folder that holds artists.dat is a Last.FM folder (refused before it is read) */
+    snprintf(lfm, sizeof lfm, "%s/lfm", out);
+    assert_int_equal(mkdir(lfm, 0755), 0);
+    snprintf(f, sizeof f, "%s/artists.dat", lfm);
+    write_file(f, "");
+    char *a3[] = { "run", "--env", "lastfm", "--data-dir", lfm, "--policies", "random", "--quiet", "1", "--plots",
+                   "0", "--out", out, NULL };
+    t0 = spawn_now();
+    rc = run_colb(a3, err, sizeof err);
+    refused(rc, spawn_now() - t0, err, lfm, "lies inside the results folder");
+    assert_int_equal(access(f, F_OK), 0);
+    remove_tmp(dir);
+}
+
+/* The Last.FM checks that write the feature cache come after the checks
+ * that write nothing: a bad --out, or a --checkpoint that is also the
+ * cache, is refused with no cache made (which the checkpoint would later
+ * have replaced). */
+static void test_outputs_before_the_cache(void **state)
+{
+    (void)state;
+    char data[1024], dir[] = "/tmp/colb-paths-XXXXXX", cache[600], out[600], err[8192];
+    lastfm_test_dir(data, sizeof data);
+    make_tmp(dir);
+    snprintf(cache, sizeof cache, "%s/c.colbfeat", dir);
+    snprintf(out, sizeof out, "%s/afile", dir);
+    write_file(out, "mine\n");
+    char *a1[] = LASTFM_ARGS(data, cache, out);
+    double t0 = spawn_now();
+    int rc = run_colb(a1, err, sizeof err);
+    refused(rc, spawn_now() - t0, err, out, "exists and is not a folder");
+    assert_int_not_equal(access(cache, F_OK), 0);
+
+    snprintf(out, sizeof out, "%s/out", dir);
+    char *a2[] = { "run", "--env", "lastfm", "--data-dir", data, "--feature-cache", cache, "--checkpoint", cache,
+                   "--stop-after", "2", "--top-users", "10", "--policies", "random", "--horizon", "10", "--repeats",
+                   "1", "--quiet", "1", "--plots", "0", "--out", out, NULL };
+    t0 = spawn_now();
+    rc = run_colb(a2, err, sizeof err);
+    refused(rc, spawn_now() - t0, err, cache, "is also the Last.FM feature cache");
+    assert_int_not_equal(access(cache, F_OK), 0);
+    remove_tmp(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_feature_cache),
         cmocka_unit_test(test_checkpoint),
         cmocka_unit_test(test_out_with_trailing_slash),
+        cmocka_unit_test(test_inputs_inside_out),
+        cmocka_unit_test(test_outputs_before_the_cache),
     };
     return cmocka_run_group_tests_name("files beside the results", tests, NULL, NULL);
 }

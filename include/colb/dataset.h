@@ -147,8 +147,12 @@ typedef enum colb_lastfm_positives {
                                  artist at least once */
 } colb_lastfm_positives;
 
+/* Most principal components a Last.FM load computes (colb_lastfm_params.dim). */
+#define COLB_LASTFM_DIM_MAX 1000u
+
 typedef struct colb_lastfm_params {
-    size_t dim;                      /* number of principal components; default 25 */
+    size_t dim;                      /* number of principal components, in
+                                        [1, COLB_LASTFM_DIM_MAX]; default 25 */
     uint64_t seed;                   /* seed of the randomized SVD; default 1 */
     size_t oversample;               /* SVD oversampling p in [0, 1000]; default 25 */
     size_t power_iters;              /* SVD power iterations q in [0, 1000]; default 20.

@@ -866,8 +866,8 @@ colb_status colb_lastfm_load_ex(const char *dir, const colb_lastfm_params *p,
     *out = NULL;
     if (!dir || !p)
         return colb__say(msg, msg_len, COLB_EINVAL, "NULL directory or parameters");
-    if (p->dim == 0 || p->dim > 1000)
-        return colb__say(msg, msg_len, COLB_ERANGE, "dim must be in [1, 1000], got %zu", p->dim);
+    if (p->dim == 0 || p->dim > COLB_LASTFM_DIM_MAX)
+        return colb__say(msg, msg_len, COLB_ERANGE, "dim must be in [1, %u], got %zu", COLB_LASTFM_DIM_MAX, p->dim);
     if (p->oversample > 1000 || p->power_iters > 1000)
         return colb__say(msg, msg_len, COLB_ERANGE,
                          "oversample and power_iters must be in [0, 1000], got %zu and %zu",
