@@ -55,7 +55,7 @@ static const opt OPTS[] = {
     { "idle-timeout", K_SIZE, C(idle_timeout), 1, 86400, NULL, "limits", "S: seconds a connection may stay silent before it is closed" },
     { "request-timeout", K_SIZE, C(request_timeout), 1, 86400, NULL, "limits", "S: seconds to send one request's body (408 beyond)" },
     { "max-queue", K_SIZE, C(max_queue), 1, 1e8, NULL, "limits", "Q: requests waiting for the writer (503 beyond)" },
-    { "max-memory", K_BYTES, C(pp.max_memory), 0, COLB_MEMORY_MAX, NULL, "limits", "BYTES: the policy's memory budget, at most 1024T (default: 80% of the available memory; 507 user_limit beyond)" },
+    { "max-memory", K_BYTES, C(pp.max_memory), 1, COLB_MEMORY_MAX, NULL, "limits", "BYTES: the policy's memory budget, at most 1024T (default: 80% of the available memory; 507 user_limit beyond)" },
     /* durability */
     { "commit-wait", K_SIZE, C(commit_wait_us), 0, 1e6, NULL, "durability", "US: microseconds a group commit waits for more rewards before its fsync" },
     { "commit-interval", K_SIZE, C(commit_interval_us), 0, 1e6, NULL, "durability", "US: least microseconds between two group commits' fsyncs; rewards arriving meanwhile join the next one (0: none)" },
@@ -261,9 +261,18 @@ static int set_option(serve_config *c, const opt *o, const char *v, char *err, s
         int bad = parse_bytes(v, &z);
         if (bad == -3) /* 2^64 bytes or more: beyond any bound below */
             z = SIZE_MAX, bad = 0;
-        if (bad || (double)z < o->lo) {
-            snprintf(err, err_len, "--%s: '%s' is not a byte count such as 64M or 1G%s", o->name, v,
-                     o->lo > 0 ? " (within the option's range)" : "");
+        if (bad == -1) {
+            snprintf(err, err_len, "--%s: '%s' is not a byte count such as 64M or 1G", o->name, v);
+            return -1;
+        }
+        if (bad || (double)z < o->lo) { /* -2: more than 0, less than one byte */
+            char least[32];
+            bytes_text(o->lo, least, sizeof least);
+            if (o->lo == 1) /* the budget: 0 is the default, which is to leave the option out (as colb run) */
+                snprintf(err, err_len, "--%s: '%s' is less than one byte (a budget such as 8G, 512M or 1e9; without "
+                         "the option, 80%% of the available memory)", o->name, v);
+            else
+                snprintf(err, err_len, "--%s: '%s' is less than %s, the least it takes", o->name, v, least);
             return -1;
         }
         if (o->hi > 0 && (double)z > o->hi) {

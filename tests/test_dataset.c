@@ -7,6 +7,7 @@
 #include <float.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "colb/dataset.h"
 #include "colb/snapshot.h"
@@ -930,6 +931,56 @@ static void test_env_reload_within_round(void **state)
     colb_dataset_free(ds);
 }
 
+/* A logged environment's snapshot whose data set round count was edited
+ * (the checksum made again: a hostile file) to 2^64 - 1, which the next
+ * round wrapped to 0 and left without contexts (a NULL read), or to any
+ * other count than the environment's own, is refused. */
+static void test_env_load_rounds_checked(void **state)
+{
+    (void)state;
+    colb_dataset *ds = env_dataset();
+    colb_load_options o;
+    colb_load_options_default(&o);
+    o.dataset = ds;
+    colb_env *e, *back = NULL;
+    assert_ok(colb_env_create_logged(ds, COLB_LOGGED_SHARED, 3, 5, &e, NULL, 0));
+    assert_ok(colb_env_next_round(e));
+    size_t len = 0, cap = 1 << 20;
+    unsigned char *buf = malloc(cap);
+    assert_non_null(buf);
+    char msg[256];
+    assert_ok(colb_env_save_buffer(e, buf, cap, &len, msg, sizeof msg));
+    /* the second u64 field "rounds": the data set environment's own */
+    static const char field[] = "\x02\0\0\0\x06\0\0\0\x01\0\0\0\0\0\0\0rounds";
+    size_t at = 0, seen = 0;
+    for (size_t i = 0; i + sizeof field - 1 + 10 <= len && seen < 2; i++)
+        if (!memcmp(buf + i, field, sizeof field - 1) && ++seen == 2)
+            at = i + sizeof field - 1 + 2; /* the value after the name's padding */
+    assert_int_equal(seen, 2);
+    static const uint64_t counts[] = { UINT64_MAX, 0, 2 };
+    for (size_t c = 0; c < 3; c++) {
+        unsigned char *b = malloc(len);
+        assert_non_null(b);
+        memcpy(b, buf, len);
+        for (int i = 0; i < 8; i++)
+            b[at + (size_t)i] = (unsigned char)(counts[c] >> (8 * i));
+        uint64_t sum = XXH3_64bits(b, len - 8);
+        for (int i = 0; i < 8; i++)
+            b[len - 8 + (size_t)i] = (unsigned char)(sum >> (8 * i));
+        colb_status st = colb_env_load_buffer(b, len, &o, &back, msg, sizeof msg);
+        if (st != COLB_EPARSE || !strstr(msg, "rounds"))
+            fail_msg("rounds = %llu: %s (%s)", (unsigned long long)counts[c], colb_strerror(st), msg);
+        assert_null(back);
+        free(b);
+    }
+    assert_ok(colb_env_load_buffer(buf, len, &o, &back, msg, sizeof msg)); /* the file as written */
+    assert_ok(colb_env_next_round(back));
+    colb_env_free(back);
+    free(buf);
+    colb_env_free(e);
+    colb_dataset_free(ds);
+}
+
 static void test_env_same_seed_same_rounds(void **state)
 {
     (void)state;
@@ -1020,6 +1071,7 @@ int main(void)
         cmocka_unit_test(test_env_contexts_bounded),
         cmocka_unit_test(test_env_reload_within_round),
         cmocka_unit_test(test_env_same_seed_same_rounds),
+        cmocka_unit_test(test_env_load_rounds_checked),
         cmocka_unit_test(test_env_edge_cases),
     };
     return cmocka_run_group_tests_name("dataset", tests, setup_dir, teardown_dir);

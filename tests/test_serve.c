@@ -75,8 +75,9 @@
  *                SCHED_IDLE, the default leaves it in SCHED_OTHER;
  *   port         a port in use: one error line, exit 1, and no new state
  *                folder left behind;
- *   max_memory   --max-memory above 1024T is a usage error (one line, exit
- *                2, no state folder); the budget bounds the policy (507);
+ *   max_memory   --max-memory above 1024T or below one byte is a usage
+ *                error (one line, exit 2, no state folder); the budget
+ *                bounds the policy (507);
  *   max_memory_resume  the budget bounds a policy loaded from a snapshot
  *                or rebuilt from the log as one the server created: the
  *                same number of users fit, then 507; a state beyond it
@@ -3392,7 +3393,9 @@ static void test_port_in_use(void **state)
 static void test_max_memory(void **state)
 {
     (void)state;
-    static const char *const too_big[] = { "1025T", "1e300", "18446744073709551616", "2048TB" };
+    /* beyond any machine, and (as colb run says) below one byte: 0 is the
+     * default, given by leaving the option out */
+    static const char *const too_big[] = { "1025T", "1e300", "18446744073709551616", "2048TB", "0", "0.5", "1e-300" };
     char st[256], log[256], cmd[1024];
     snprintf(st, sizeof st, "%s/max-memory", dir);
     snprintf(log, sizeof log, "%s/max-memory.log", dir);
@@ -3406,7 +3409,7 @@ static void test_max_memory(void **state)
         for (const char *c = err; *c; c++)
             n_lines += *c == '\n';
         if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 2 || n_lines != 1 || !strstr(err, "--max-memory") ||
-            !strstr(err, "more than 1024T"))
+            !strstr(err, i < 4 ? "more than 1024T" : "less than one byte"))
             fail_msg("colb serve --max-memory %s: exit %d, stderr (%zu lines): %s", too_big[i],
                      WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, n_lines, err);
         free(err);

@@ -101,18 +101,31 @@ def policies():
     return out
 
 
-def options():
+# The policy options whose default in colb.simulate (as in ``colb run``)
+# is not the library's: the paper's OFUL confidence, and one fixed width
+# for every policy (docs/results.md, "The default width").
+SIMULATE_DEFAULTS = {"delta": 0.4, "width": "fixed", "alpha": 0.25}
+
+
+def options(simulate=False):
     """Every option of :func:`colb.simulate` and :class:`colb.Policy`, by kind.
 
     Returns ``{'run': [...], 'environment': [...], 'policy': [...]}``, lists of
     :class:`Option`.  :func:`colb.simulate` takes all three kinds (``users``,
     ``dim`` and ``seed`` there are the environment's and the run's);
-    :class:`colb.Policy` takes the policy options.
+    :class:`colb.Policy` takes the policy options.  The defaults are the
+    library's, which :class:`colb.Policy` uses; with ``simulate=True`` those
+    that :func:`colb.simulate` sets otherwise (``SIMULATE_DEFAULTS``, as
+    ``colb run`` does) are its own.
     """
+    policy = _listing(_lib.lib.colb_policy_param_count, _lib.lib.colb_policy_param_info)
+    if simulate:
+        policy = [o._replace(default=SIMULATE_DEFAULTS[o.name]) if o.name in SIMULATE_DEFAULTS else o
+                  for o in policy]
     return {
         "run": _listing(_lib.lib.colb_sim_param_count, _lib.lib.colb_sim_param_info),
         "environment": _listing(_lib.lib.colb_env_param_count, _lib.lib.colb_env_param_info),
-        "policy": _listing(_lib.lib.colb_policy_param_count, _lib.lib.colb_policy_param_info),
+        "policy": policy,
     }
 
 

@@ -13,10 +13,9 @@ import numpy as np
 from . import _lib, errors, params
 
 # The defaults of `colb run` that differ from the library's (cli/options.c,
-# config_default): the paper's OFUL confidence, and (cli/data.c) the
-# learners' noise scale R following the environment's noise unless given.
-_RUN_DELTA = 0.4
-_RUN_ALPHA = 0.25  # colb run's one fixed width for every policy (docs/results.md)
+# config_default; params.SIMULATE_DEFAULTS): the paper's OFUL confidence,
+# one fixed width for every policy, and (cli/data.c) the learners' noise
+# scale R following the environment's noise unless given.
 _POLICIES = ("oracle", "cmlb", "linucb-ind")
 
 
@@ -254,7 +253,7 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
     spec = _lib.buffer(lib.colb_sim_spec_size())
     lib.colb_sim_spec_default(spec)
     kinds = ("run", "environment", "policy")
-    items = [("env", env), ("delta", _RUN_DELTA), ("width", "fixed"), ("alpha", _RUN_ALPHA)] + \
+    items = [("env", env)] + list(params.SIMULATE_DEFAULTS.items()) + \
         list(opts.items()) + [
         ("horizon", horizon), ("repeats", repeats), ("seed", seed), ("threads", threads),
         ("curve_points", curve_points)]

@@ -279,6 +279,12 @@ static colb_status logged_restore(colb_env *e, colb__snap_in *in, const colb__sn
         st = colb__snap_get_size(in, gr, "protocol", g->proto, g->proto, &proto);
     if (st == COLB_OK)
         st = colb__snap_get_u64(in, gr, "rounds", &g->rounds);
+    /* the environment's own count (read before, and never above 2^64 - 2):
+     * the two advance together, and a count of its own that wrapped to 0
+     * at the next round would leave the round without contexts */
+    if (st == COLB_OK && g->rounds != e->rounds)
+        st = colb__snap_error(in, COLB_EPARSE, "snapshot's data set environment has played %llu rounds, but the "
+                              "environment %llu", (unsigned long long)g->rounds, (unsigned long long)e->rounds);
     if (st == COLB_OK)
         st = colb__snap_get_u64s(in, gr, "rng", r, 4);
     if (st == COLB_OK && colb_rng_set_state(&g->rng, r) != COLB_OK)

@@ -40,6 +40,24 @@ def test_options_by_kind():
     assert pol["seed"].max == 2 ** 64 - 1 and run["max_memory"].type == "bytes"
 
 
+def test_simulate_defaults_listed():
+    """colb.options(simulate=True) gives the defaults simulate runs with
+    (colb run's: a fixed width 0.25, delta 0.4), colb.options() the
+    library's, which colb.Policy uses."""
+    res = colb.simulate(policies=["random"], horizon=2, repeats=1)
+    listed = colb.options(simulate=True)
+    for kind in ("run", "environment", "policy"):
+        for o in listed[kind]:
+            if o.default is None or o.key in ("policies", "horizon", "repeats", "learner-noise"):  # given; noise
+                continue
+            got = colb.params.value(o.type, res.settings[o.key])
+            assert got == o.default, (o.key, got, o.default)
+    pol = {o.name: o for o in listed["policy"]}
+    assert (pol["width"].default, pol["alpha"].default, pol["delta"].default) == ("fixed", 0.25, 0.4)
+    lib = {o.name: o for o in colb.options()["policy"]}
+    assert (lib["width"].default, lib["alpha"].default, lib["delta"].default) == ("oful", 1.0, 0.1)
+
+
 def test_compare_example_runs():
     env = dict(os.environ, PYTHONPATH=str(ROOT / "python"))
     out = subprocess.run([sys.executable, str(ROOT / "examples" / "compare.py"), "60"],
