@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <cjson/cJSON.h>
 
@@ -24,18 +23,9 @@
 
 /* ---- arena ----------------------------------------------------------------- */
 
-/* Blocks double from 16 KB (a choose's tree fits in the first) up to
- * 64 MB, so that a large body takes few of them; those of 1 MB and more
- * are mapped and given back to the system when the request ends, since a
- * large body's tree (a 64-byte node per JSON value: up to 32 bytes per
- * byte of body) would otherwise stay resident in malloc's heap after it. */
-#define ARENA_FIRST ((size_t)16 << 10)
-#define ARENA_MAX ((size_t)64 << 20)
-#define ARENA_MAPPED ((size_t)1 << 20)
-
 struct arena_block {
     arena_block *next;
-    size_t used, cap, bytes; /* bytes: the whole block, mapped when >= ARENA_MAPPED */
+    size_t used, cap;
     _Alignas(8) unsigned char data[];
 };
 
@@ -44,44 +34,41 @@ void *arena_alloc(arena *a, size_t n)
     n = (n + 7) & ~(size_t)7;
     arena_block *b = a->head;
     if (!b || b->cap - b->used < n) {
-        size_t cap = b ? (b->cap < ARENA_MAX / 2 ? 2 * b->cap : ARENA_MAX) : ARENA_FIRST;
-        if (cap < n)
-            cap = n;
+        size_t cap = n > 16384 ? n : 16384;
         if (cap > SIZE_MAX - sizeof *b)
             return NULL;
-        size_t bytes = sizeof *b + cap;
-        arena_block *nb;
-        if (bytes >= ARENA_MAPPED) {
-            void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-            nb = m == MAP_FAILED ? NULL : m;
-            if (nb)
-                madvise(m, bytes, MADV_HUGEPAGE); /* a fault per 2 MB, not per 4 KB, where the kernel can */
-        } else {
-            nb = malloc(bytes);
-        }
+        arena_block *nb = malloc(sizeof *nb + cap);
         if (!nb)
             return NULL;
         nb->used = 0;
         nb->cap = cap;
-        nb->bytes = bytes;
         nb->next = b;
         a->head = b = nb;
+        a->bytes += cap;
     }
     void *p = b->data + b->used;
     b->used += n;
     return p;
 }
 
+/* A request's tree beyond this many bytes is given back to the system when
+ * freed (malloc_trim): a huge body's (a 64-byte node per JSON value: up to
+ * 32 bytes per byte of body) would otherwise stay resident in malloc's
+ * heap. Below it the blocks stay in the heap for the next requests, which
+ * then take them without page faults (giving back every large request's
+ * blocks cost choose/batch 5-30 % of its server time in bench_serve). */
+#define ARENA_TRIM ((size_t)64 << 20)
+
 void arena_free(arena *a)
 {
     for (arena_block *b = a->head, *next; b; b = next) {
         next = b->next;
-        if (b->bytes >= ARENA_MAPPED)
-            munmap(b, b->bytes);
-        else
-            free(b);
+        free(b);
     }
+    if (a->bytes >= ARENA_TRIM)
+        malloc_trim(0);
     a->head = NULL;
+    a->bytes = 0;
 }
 
 /* ---- text buffer ------------------------------------------------------------ */
@@ -233,15 +220,15 @@ int codec_parse_decision(const char *s, size_t n, decision_id *out)
 /* ---- parsing ----------------------------------------------------------------- */
 
 /* A tree cJSON built (owned) is freed node by node into malloc's heaps;
- * after a large body's (1 MB and more) they are trimmed, so that its
- * memory (some 80 bytes per JSON value) goes back to the system, as the
- * arena's large blocks do. */
+ * after a large body's (1 MB and more: rare, cJSON reads only bodies with
+ * escapes) they are trimmed, so that its memory (some 80 bytes per JSON
+ * value) goes back to the system. */
 static void release(cJSON *root, int owned, size_t len)
 {
     if (!owned)
         return;
     cJSON_Delete(root);
-    if (len >= ARENA_MAPPED)
+    if (len >= ((size_t)1 << 20))
         malloc_trim(0);
 }
 

@@ -16,6 +16,7 @@
 typedef struct arena_block arena_block;
 typedef struct arena {
     arena_block *head;
+    size_t bytes;            /* in its blocks */
 } arena;
 
 /* n bytes, 8-aligned; NULL when out of memory. */
