@@ -3053,6 +3053,17 @@ static void test_repair_log(void **state)
  * says 503 and the stats not healthy, the failure is said once on stderr (it was said again for
  * every request after it), SIGTERM exits 0, and a restart has every
  * acknowledged decision. */
+/* A choose of user u among 1,000 contexts at d = 3: a log record of 24 kB. */
+static const char *big_choose(void)
+{
+    static char body[32768];
+    size_t w = (size_t)snprintf(body, sizeof body, "{\"user\":\"u\",\"contexts\":[");
+    for (int k = 0; k < 1000; k++)
+        w += (size_t)snprintf(body + w, sizeof body - w, "%s[0.5,0.25,%d]", k ? "," : "", k % 7);
+    snprintf(body + w, sizeof body - w, "]}");
+    return body;
+}
+
 static void test_log_full(void **state)
 {
     (void)state;
@@ -3063,11 +3074,7 @@ static void test_log_full(void **state)
     server_fsize = 200000;
     start_or_fail(&s, st, args);
     server_fsize = 0;
-    static char body[32768]; /* 1,000 contexts: a log record of 24 kB */
-    size_t w = (size_t)snprintf(body, sizeof body, "{\"user\":\"u\",\"contexts\":[");
-    for (int k = 0; k < 1000; k++)
-        w += (size_t)snprintf(body + w, sizeof body - w, "%s[0.5,0.25,%d]", k ? "," : "", k % 7);
-    snprintf(body + w, sizeof body - w, "]}");
+    const char *body = big_choose();
     hconn c;
     char *ans;
     int acked = 0, status = 0;
@@ -3195,11 +3202,7 @@ static void test_spare_room(void **state)
         umount2(mnt, MNT_DETACH);
         fail_msg("the server did not start on the tmpfs");
     }
-    static char body[32768]; /* 1,000 contexts: a log record of 24 kB */
-    size_t w = (size_t)snprintf(body, sizeof body, "{\"user\":\"u\",\"contexts\":[");
-    for (int k = 0; k < 1000; k++)
-        w += (size_t)snprintf(body + w, sizeof body - w, "%s[0.5,0.25,%d]", k ? "," : "", k % 7);
-    snprintf(body + w, sizeof body - w, "]}");
+    const char *body = big_choose();
     hconn c;
     char *ans, ids[1][32], rew[128];
     int acked = 0, status = 200;
