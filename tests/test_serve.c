@@ -3246,6 +3246,10 @@ static void test_spare_room(void **state)
 static void test_threads(void **state)
 {
     (void)state;
+#if defined(__SANITIZE_THREAD__)
+    print_message("threads: skipped: ThreadSanitizer runs a thread of its own in the server\n");
+    skip();
+#endif
     char st[256];
     snprintf(st, sizeof st, "%s/threads", dir);
     server s;
