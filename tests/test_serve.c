@@ -45,6 +45,8 @@
  *                refused, and with --repair-log ends there;
  *   log_full     a log that cannot be written (a full disk) turns the
  *                service read-only, said once; a restart recovers;
+ *   stalled_upload_shutdown  SIGTERM with a request's body stalled
+ *                ends within about --drain-timeout + 1 s, exit 0;
  *   spare_room   on a small disk (a 16 MB tmpfs; skipped where it cannot
  *                be mounted) the log's preallocated spare segment is not
  *                written when it would take the room the log needs: the
@@ -1640,6 +1642,39 @@ fail:
         close(b.fd);
     server_kill(&s);
     fail_msg("%s", ka_err);
+}
+
+/* A request whose body stalls (a slow client) does not hold a shutdown
+ * much beyond --drain-timeout: the server cuts it and, after the final
+ * snapshot, waits at most a second more for the answers of what it
+ * applied (it waited 5 s, for the stalled upload too). */
+static void test_stalled_upload_shutdown(void **state)
+{
+    (void)state;
+    char st[256];
+    snprintf(st, sizeof st, "%s/stalled-stop", dir);
+    server s;
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --drain-timeout 1 --request-timeout 60");
+    hconn a = { -1, "", 0 };
+    static const char json[] = "{\"user\":\"a\",\"contexts\":[[1,0],[0,1]]}";
+    char req[256];
+    int n = snprintf(req, sizeof req, "POST /v1/choose HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n%.5s",
+                     sizeof json - 1, json);
+    if (hconnect(&a, s.port) || write_all(a.fd, req, (size_t)n)) {
+        server_kill(&s);
+        fail_msg("%s", ka_err);
+    }
+    usleep(100000);
+    double t0 = mono_s();
+    int stopped = server_stop(&s);
+    double took = mono_s() - t0;
+    close(a.fd);
+    if (stopped != 0 || took > 5.0) { /* it took 6 s and more: 1 + 5 */
+        print_file(s.log);
+        fail_msg("SIGTERM with a stalled upload and --drain-timeout 1: exit %d after %.1f s; expected 0 within 5 s",
+                 stopped, took);
+    }
+    print_message("stalled upload: the server stopped %.1f s after SIGTERM (--drain-timeout 1)\n", took);
 }
 
 /* libmicrohttpd's messages go through the service's log: a request it
@@ -3716,6 +3751,7 @@ int main(void)
         cmocka_unit_test_teardown(test_malformed_http, kill_leftovers),
         cmocka_unit_test_teardown(test_request_timeout, kill_leftovers),
         cmocka_unit_test_teardown(test_health_while_stopping, kill_leftovers),
+        cmocka_unit_test_teardown(test_stalled_upload_shutdown, kill_leftovers),
         cmocka_unit_test_teardown(test_protocol_errors, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_replay, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_window, kill_leftovers),
