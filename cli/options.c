@@ -53,7 +53,7 @@ static const option_def OPTS[] = {
     { "cluster-sizes", K_ENUM, OFF(sim.env.cluster_sizes), 0, 0, "one-each|proportional", "environment",
       "S: users per cluster: one each and the other N - L ~ l^-z, or all N ~ l^-z (the paper's wording; an "
       "empty cluster takes a user from the largest)" },
-    { "dim", K_SIZE, OFF(sim.env.dim), 1, 4096, NULL, "environment", "d: context dimension" },
+    { "dim", K_SIZE, OFF(sim.env.dim), 1, 4096, NULL, "environment", "d: context dimension, at most 1000 on Last.FM" },
     { "arms", K_SIZE, OFF(sim.env.arms), 1, 1e6, NULL, "environment", "K: arms per round" },
     { "noise", K_DOUBLE, OFF(sim.env.noise), 0, COLB_SCALE_MAX, NULL, "environment", "sigma: reward noise sd" },
     { "sigma-theta", K_DOUBLE, OFF(sim.env.sigma_theta), 0, COLB_SCALE_MAX, NULL, "environment", "s: personalized spread of theta_u around mu" },

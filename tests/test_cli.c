@@ -137,7 +137,7 @@ static void test_help_lists_defaults(void **state)
     static const char *const want[] = {
         "rounds [1000; 1..1e+09]\n", "independent repeats [30; 1..1e+06]\n", "[oracle,cmlb,linucb-ind]\n",
         "users (env clustered, personalized only) [100; 1..2147483648]\n", "clusters (env clustered only) [4; 1..2147483648]\n",
-        "context dimension (env clustered, personalized, lastfm only) [15; 1..4096]\n",
+        "context dimension, at most 1000 on Last.FM (env clustered, personalized, lastfm only) [15; 1..4096]\n",
         "arms per round [25; 1..1e+06]\n", "reward noise sd (env clustered, personalized only) [0.1; 0..1e+06]\n",
         /* and the policies that read a policy's option, and when */
         "fixed alpha (every policy but random; not with --tune 1, nor club on its own width) [fixed]\n",
