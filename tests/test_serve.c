@@ -1598,6 +1598,15 @@ static int hread_closing(hconn *c, const char *what, char **body)
     return code;
 }
 
+/* A choose whose body stalls: the headers and the first 5 bytes of SLOW_CHOOSE
+ * into req (len bytes); their length. */
+static const char SLOW_CHOOSE[] = "{\"user\":\"a\",\"contexts\":[[1,0],[0,1]]}";
+static int slow_choose_head(char *req, size_t len)
+{
+    return snprintf(req, len, "POST /v1/choose HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n%.5s",
+                    sizeof SLOW_CHOOSE - 1, SLOW_CHOOSE);
+}
+
 /* /healthz while the server shuts down (SIGTERM with a request's body
  * still arriving on another connection) answers in its own documented
  * form, 503 {"status":"unavailable","reason":...}, not the error form of
@@ -1611,10 +1620,8 @@ static void test_health_while_stopping(void **state)
     start_or_fail(&s, st, "--dim 2 --policy linucb-ind");
     hconn a = { -1, "", 0 }, b = { -1, "", 0 };
     ka_err[0] = '\0';
-    static const char json[] = "{\"user\":\"a\",\"contexts\":[[1,0],[0,1]]}";
     char req[256];
-    int n = snprintf(req, sizeof req, "POST /v1/choose HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n%.5s",
-                     sizeof json - 1, json);
+    int n = slow_choose_head(req, sizeof req);
     if (hconnect(&b, s.port) || expect_ok(&b, "GET", "/healthz", NULL, &ans) || hconnect(&a, s.port) ||
         write_all(a.fd, req, (size_t)n))
         goto fail;
@@ -1626,7 +1633,7 @@ static void test_health_while_stopping(void **state)
     int code = hread_closing(&b, "GET /healthz", &ans);
     if (code != 503 || !strstr(ans, "\"status\":\"unavailable\"") || !strstr(ans, "\"reason\":\"the server is"))
         fail_msg("GET /healthz while stopping: %d %s", code, code < 0 ? ka_err : ans);
-    if (write_all(a.fd, json + 5, sizeof json - 6))
+    if (write_all(a.fd, SLOW_CHOOSE + 5, sizeof SLOW_CHOOSE - 6))
         goto fail;
     code = hread_closing(&a, "POST /v1/choose", &ans);
     if (code != 200)
@@ -1656,10 +1663,8 @@ static void test_stalled_upload_shutdown(void **state)
     server s;
     start_or_fail(&s, st, "--dim 2 --policy linucb-ind --drain-timeout 1 --request-timeout 60");
     hconn a = { -1, "", 0 };
-    static const char json[] = "{\"user\":\"a\",\"contexts\":[[1,0],[0,1]]}";
     char req[256];
-    int n = snprintf(req, sizeof req, "POST /v1/choose HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n%.5s",
-                     sizeof json - 1, json);
+    int n = slow_choose_head(req, sizeof req);
     if (hconnect(&a, s.port) || write_all(a.fd, req, (size_t)n)) {
         server_kill(&s);
         fail_msg("%s", ka_err);
