@@ -54,8 +54,12 @@ struct http_server {
 #define HTTP_PATH_MAX 8192
 
 /* Header bytes, besides the request line, that always fit a connection's
- * memory (http_pool_bytes). */
+ * memory (http_pool_bytes), in up to HTTP_HEAD_LINES header lines: the
+ * memory also holds libmicrohttpd's record of each header (56 bytes in
+ * 0.9.75, counted as HTTP_HEAD_LINE_COST). */
 #define HTTP_HEAD_ROOM 8192
+#define HTTP_HEAD_LINES 128
+#define HTTP_HEAD_LINE_COST 64
 
 typedef struct request {
     http_server *h;
@@ -134,13 +138,42 @@ static void job_park(job *j)
 /* What a request's headers say of its body's framing (libmicrohttpd
  * 0.9.75 reads the first Content-Length and the first Transfer-Encoding
  * only, and any Transfer-Encoding but "chunked" as a body that ends when
- * the connection does). */
+ * the connection does). It also keeps a header whose name has blanks
+ * before the colon ("Content-Length : 5" under the name "Content-Length ")
+ * and glues a folded line (obs-fold: a line that starts with a blank) to
+ * the header before it, the name included ("Content-Length:", " 5" becomes
+ * "Content-Length5"), so that either would leave the framing header
+ * unseen and the body read as the next request (request smuggling behind a
+ * proxy that reads them otherwise). RFC 9112 (5.1, 5.2) asks for a 400:
+ * a name that is not a token, or that extends a framing header's name. */
 typedef struct framing {
     const char *length;           /* the first Content-Length */
     int lengths_differ;           /* another one says otherwise */
     const char *coding;           /* a Transfer-Encoding that is not "chunked" */
     int chunked;
+    const char *bad_name;         /* the first header name that is not a token, or extends a framing one */
 } framing;
+
+/* 1 when s is an HTTP token (RFC 9110, 5.6.2) of at least one byte. */
+static int is_token(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch && strchr("!#$%&'*+-.^_`|~", ch))))
+            return 0;
+    }
+    return 1;
+}
+
+/* 1 when key starts with name (case-insensitively) and is longer. */
+static int extends(const char *key, const char *name)
+{
+    size_t n = strlen(name);
+    return !strncasecmp(key, name, n) && key[n];
+}
 
 static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
@@ -148,6 +181,9 @@ static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const 
     framing *f = cls;
     if (!value)
         value = "";
+    if (!f->bad_name && (!is_token(key) || extends(key, MHD_HTTP_HEADER_CONTENT_LENGTH) ||
+                         extends(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)))
+        f->bad_name = key;
     if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
         if (!f->length)
             f->length = value;
@@ -180,6 +216,16 @@ static enum MHD_Result first_call(request *q, const char *url, const char *metho
      * (RFC 9112, 6.3: what follows could be read as another request) */
     framing f = { 0 };
     MHD_get_connection_values(q->conn, MHD_HEADER_KIND, framing_header, &f);
+    if (f.bad_name) {
+        char msg[160], name[41];
+        size_t n = 0;
+        for (const char *k = f.bad_name; *k && n < sizeof name - 1; k++) /* printable ASCII only */
+            name[n++] = *k >= ' ' && *k <= '~' ? *k : '?';
+        name[n] = '\0';
+        snprintf(msg, sizeof msg, "malformed header name '%s' (blanks before the colon, or a line folded onto it)",
+                 name);
+        return send_error(q, 400, "bad_request", msg, 1);
+    }
     if (f.lengths_differ)
         return send_error(q, 400, "bad_request", "Content-Length given twice with different values", 1);
     if (f.coding) {
@@ -491,13 +537,13 @@ int http_probe(const serve_config *c, char *err, size_t err_len)
  * line and the headers while they are read, and is cleared between
  * requests: the smaller, the cheaper): room for the longest valid request
  * line (GET /v1/users/ID with every byte of the id percent-encoded) and
- * HTTP_HEAD_ROOM bytes of headers, 16 KB at least. A request line or
+ * HTTP_HEAD_ROOM bytes of headers in HTTP_HEAD_LINES lines. A request line or
  * headers beyond it get libmicrohttpd's own 414 or 431. */
 static size_t http_pool_bytes(const serve_config *c)
 {
-    size_t need = 3 * c->max_id_bytes + HTTP_HEAD_ROOM + 4096; /* + the line's rest, libmicrohttpd's own */
-    need = (need + 4095) / 4096 * 4096;
-    return need > 16384 ? need : 16384;
+    size_t need = 3 * c->max_id_bytes + HTTP_HEAD_ROOM + HTTP_HEAD_LINES * HTTP_HEAD_LINE_COST +
+                  4096; /* + the line's rest, libmicrohttpd's own */
+    return (need + 4095) / 4096 * 4096;
 }
 
 int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, unsigned *bound_port, char *err,
