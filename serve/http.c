@@ -615,8 +615,16 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
 void http_quiesce(http_server *h)
 {
     atomic_store(&h->draining, 1);
-    if (h->quiesced == MHD_INVALID_SOCKET)
+    if (h->quiesced == MHD_INVALID_SOCKET) {
         h->quiesced = MHD_quiesce_daemon(h->d);
+        /* No longer accepted, the socket would still complete the
+         * handshakes of new connections, which then waited for the whole
+         * drain to be reset unanswered: shut down (not closed - a
+         * libmicrohttpd thread may still hold it until MHD_stop_daemon),
+         * it refuses them at once, and resets those in its queue. */
+        if (h->quiesced != MHD_INVALID_SOCKET)
+            shutdown(h->quiesced, SHUT_RDWR);
+    }
 }
 
 int http_wait_idle(http_server *h, double seconds)
