@@ -114,10 +114,11 @@ colb_status colb_learner_scores(colb_learner *l, const double *X, size_t K, doub
  * errors as colb_learner_scores. */
 colb_status colb_learner_choose(colb_learner *l, const double *X, size_t K, size_t *arm);
 
-/* Copy theta_hat (d values) into `theta`. */
+/* Copy theta_hat (d values) into `theta`. COLB_EINVAL (NULL) is its only
+ * error, and records no message (l is const). */
 colb_status colb_learner_theta(const colb_learner *l, double *theta);
 
-/* Copy V^{-1} (d x d row-major) into `vinv`. */
+/* Copy V^{-1} (d x d row-major) into `vinv`. As colb_learner_theta. */
 colb_status colb_learner_vinv(const colb_learner *l, double *vinv);
 
 /* ln det V, maintained in O(1) per update. */
@@ -135,8 +136,8 @@ size_t colb_learner_dim(const colb_learner *l);
 uint64_t colb_learner_count(const colb_learner *l);
 void colb_learner_get_params(const colb_learner *l, colb_learner_params *p);
 
-/* A message about the last failed call on `l` (naming the bad argument), or
- * "" if none. Owned by `l`, valid until the next call on it. */
+/* A message about the last failed call on `l` that changes it (naming the
+ * bad argument), or "" if none. Owned by `l`, valid until the next call on it. */
 const char *colb_learner_last_error(const colb_learner *l);
 
 #ifdef __cplusplus

@@ -20,8 +20,12 @@
  * at end_round (a cluster learner averages the rewards of its users).
  *
  * Every call validates its arguments and, on error, returns a status, leaves
- * the policy unchanged, and records a message (colb_policy_last_error). A
- * policy is not thread-safe; distinct policies are independent.
+ * the policy unchanged, and records a message (colb_policy_last_error) -
+ * but the read-only calls on a const policy (colb_policy_user_theta,
+ * colb_policy_clusters), which record nothing: their status says what
+ * failed (each lists its own), and colb_policy_last_error still describes
+ * the last failed call that changes the policy. A policy is not
+ * thread-safe; distinct policies are independent.
  *
  * Policy names: "cohort" (alias "recommended": colb's own collaborative
  * policy), "linucb-ind", "oracle", "random", "cmlb", "sclb", "club",
@@ -257,11 +261,15 @@ colb_status colb_policy_end_round(colb_policy *p);
 /* Number of completed rounds. */
 uint64_t colb_policy_rounds(const colb_policy *p);
 
-/* The policy's current estimate of user u's parameter (d values). */
+/* The policy's current estimate of user u's parameter (d values). Errors
+ * (no message recorded): COLB_EINVAL (NULL), COLB_ERANGE (u >= users),
+ * COLB_ENUMERIC (an earlier call failed numerically: the state is not
+ * trusted), COLB_EUNSUP (random). */
 colb_status colb_policy_user_theta(const colb_policy *p, size_t u, double *theta);
 
 /* The clusters the policy currently uses, if it clusters users: labels[0..N)
- * in [0, *n_clusters). COLB_EUNSUP for policies without clusters. */
+ * in [0, *n_clusters). Errors (no message recorded): COLB_EINVAL (NULL),
+ * COLB_ENUMERIC (as above), COLB_EUNSUP for policies without clusters. */
 colb_status colb_policy_clusters(const colb_policy *p, size_t *labels, size_t *n_clusters);
 
 /* A short free-form line about the policy's state worth logging (e.g. the

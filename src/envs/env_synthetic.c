@@ -339,7 +339,7 @@ colb_status colb_env_create(const colb_env_params *p, uint64_t seed, colb_env **
                             size_t msg_len)
 {
     if (!out)
-        return COLB_EINVAL;
+        return colb__say(msg, msg_len, COLB_EINVAL, "NULL output pointer");
     *out = NULL;
     colb_status st = colb_env_params_check(p, msg, msg_len);
     if (st != COLB_OK)

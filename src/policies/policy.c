@@ -108,9 +108,11 @@ colb_status colb_policy_params_check(const char *name, const colb_policy_params 
 {
     if (msg && msg_len)
         msg[0] = '\0';
+    if (!name)
+        return colb__say(msg, msg_len, COLB_EINVAL, "NULL policy name");
     const colb__policy_vt *vt = find_policy(name);
     if (!vt)
-        return colb__say(msg, msg_len, COLB_ENOTFOUND, "unknown policy '%s'", name ? name : "(null)");
+        return colb__say(msg, msg_len, COLB_ENOTFOUND, "unknown policy '%s'", name);
     if (!p)
         return colb__say(msg, msg_len, COLB_EINVAL, "%s: NULL parameters", name);
     if (p->users == 0)
@@ -264,7 +266,7 @@ colb_status colb_policy_create(const char *name, const colb_policy_params *pp, c
                                char *msg, size_t msg_len)
 {
     if (!out)
-        return COLB_EINVAL;
+        return colb__say(msg, msg_len, COLB_EINVAL, "NULL output pointer");
     *out = NULL;
     colb_status st = colb_policy_params_check(name, pp, msg, msg_len);
     if (st != COLB_OK)

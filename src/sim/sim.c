@@ -526,7 +526,7 @@ colb_status colb__sim_alloc(const colb_sim_spec *s, colb_sim **out, char *msg, s
 colb_status colb_sim_create(const colb_sim_spec *s, colb_sim **out, char *msg, size_t msg_len)
 {
     if (!out)
-        return COLB_EINVAL;
+        return colb__say(msg, msg_len, COLB_EINVAL, "NULL output pointer");
     *out = NULL;
     if (msg && msg_len)
         msg[0] = '\0';
@@ -537,7 +537,7 @@ colb_status colb_sim_create(const colb_sim_spec *s, colb_sim **out, char *msg, s
 colb_status colb_sim_advance(colb_sim *sim, size_t until, char *msg, size_t msg_len)
 {
     if (!sim)
-        return COLB_EINVAL;
+        return colb__say(msg, msg_len, COLB_EINVAL, "NULL simulation");
     colb_sim_result *res = sim->res;
     size_t jobs = res->P * res->R, done = 0;
     for (size_t j = 0; j < jobs; j++)
@@ -603,7 +603,7 @@ const colb_sim_spec *colb_sim_spec_of(const colb_sim *sim) { return sim ? &sim->
 colb_status colb_sim_run(const colb_sim_spec *s, colb_sim_result **out, char *msg, size_t msg_len)
 {
     if (!out)
-        return COLB_EINVAL;
+        return colb__say(msg, msg_len, COLB_EINVAL, "NULL output pointer");
     *out = NULL;
     colb_sim *sim = NULL;
     colb_status st = colb_sim_create(s, &sim, msg, msg_len);
