@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <float.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -529,6 +530,23 @@ static void test_write_round_trip(void **state)
     snprintf(bad, sizeof bad, "%s/no/such/dir/f.tsv", tmpdir);
     assert_status(colb_dataset_write(a, bad, pp, msg, sizeof msg), COLB_EIO);
     assert_non_null(strstr(msg, bad));
+    /* the positives' folder missing: the features file is not replaced
+     * either (it was, the pair left half new) */
+    struct stat before, after;
+    assert_int_equal(stat(fp, &before), 0);
+    char *old_text = slurp(fp, NULL);
+    colb_dataset *c;
+    const double x2[] = { 7, 7, 7, 7, 7, 7 };
+    assert_ok(colb_dataset_create(3, 2, items, x2, 2, users, ptr, pos, &c, NULL, 0));
+    assert_status(colb_dataset_write(c, fp, bad, msg, sizeof msg), COLB_EIO);
+    assert_non_null(strstr(msg, bad));
+    char *new_text = slurp(fp, NULL);
+    assert_int_equal(stat(fp, &after), 0);
+    assert_string_equal(old_text, new_text);
+    assert_true(before.st_ino == after.st_ino);
+    free(old_text);
+    free(new_text);
+    colb_dataset_free(c);
     colb_dataset_free(a);
 }
 

@@ -132,8 +132,12 @@ colb_status colb_dataset_load_ex(const char *features_path, const char *positive
 
 /* Write ds in the format read by colb_dataset_load (tab-separated, one
  * header line each, doubles as %.17g so that they round-trip exactly). Each
- * file is written to a temporary name and renamed into place. COLB_EIO on
- * failure (msg names the file). */
+ * file is written to a temporary name and renamed into place, both
+ * temporaries made before either is renamed: a folder that cannot take one
+ * (missing, not writable) fails the call with both files as they were;
+ * only a failure between the two renames (a disk error) leaves the new
+ * features beside the old positives. COLB_EIO on failure (msg names the
+ * file). */
 colb_status colb_dataset_write(const colb_dataset *ds, const char *features_path,
                                const char *positives_path, char *msg, size_t msg_len);
 

@@ -720,10 +720,17 @@ colb_status colb_dataset_write(const colb_dataset *ds, const char *features_path
         msg[0] = '\0';
     if (!ds || !features_path || !positives_path)
         return colb__say(msg, msg_len, COLB_EINVAL, "NULL argument");
-    colb__afile t;
+    /* both temporaries first: a folder that cannot take one of them fails
+     * the call before either file is replaced */
+    colb__afile t, tp;
     colb_status s = text_file_open(&t, features_path, msg, msg_len);
     if (s != COLB_OK)
         return s;
+    s = text_file_open(&tp, positives_path, msg, msg_len);
+    if (s != COLB_OK) {
+        colb__afile_abort(&t);
+        return s;
+    }
     fputs("item_id", t.f);
     for (size_t j = 0; j < ds->dim; j++)
         fprintf(t.f, "\tf%zu", j + 1);
@@ -735,18 +742,17 @@ colb_status colb_dataset_write(const colb_dataset *ds, const char *features_path
             fprintf(t.f, "\t%.17g", x[j]);
         fputc('\n', t.f);
     }
-    s = colb__afile_commit(&t, msg, msg_len);
-    if (s != COLB_OK)
-        return s;
-    s = text_file_open(&t, positives_path, msg, msg_len);
-    if (s != COLB_OK)
-        return s;
-    fputs("user_id\titem_id\n", t.f);
+    fputs("user_id\titem_id\n", tp.f);
     for (size_t u = 0; u < ds->n_users; u++)
         for (size_t j = ds->pos_ptr[u]; j < ds->pos_ptr[u + 1]; j++)
-            fprintf(t.f, "%" PRIu64 "\t%" PRIu64 "\n", ds->user_ids[u],
+            fprintf(tp.f, "%" PRIu64 "\t%" PRIu64 "\n", ds->user_ids[u],
                     ds->item_ids[ds->pos_items[j]]);
-    return colb__afile_commit(&t, msg, msg_len);
+    s = colb__afile_commit(&t, msg, msg_len);
+    if (s != COLB_OK) {
+        colb__afile_abort(&tp);
+        return s;
+    }
+    return colb__afile_commit(&tp, msg, msg_len);
 }
 
 /* ---- fingerprint ---------------------------------------------------------- */
