@@ -77,9 +77,10 @@
  *                SCHED_IDLE, the default leaves it in SCHED_OTHER;
  *   port         a port in use: one error line, exit 1, and no new state
  *                folder left behind;
- *   max_memory   --max-memory above 1024T or below one byte is a usage
- *                error (one line, exit 2, no state folder); the budget
- *                bounds the policy (507);
+ *   max_memory   --max-memory above 1024T or below one byte, or a policy
+ *                option the policy refuses, is a usage error (one line,
+ *                exit 2, no state folder); the budget bounds the policy
+ *                (507);
  *   max_memory_resume  the budget bounds a policy loaded from a snapshot
  *                or rebuilt from the log as one the server created: the
  *                same number of users fit, then 507; a state beyond it
@@ -3470,33 +3471,50 @@ static void test_port_in_use(void **state)
  * - and 1024T is taken; the budget bounds the policy (a budget of 1K
  * cannot hold one user: the first choose is 507 user_limit). Bounded:
  * timeout 20 s per refused start, server_stop's 60 s. */
+/* colb serve on the new state folder st with args is a usage error: exit
+ * 2, one line on stderr that has `want`, and st not made. Bounded by a
+ * 20 s timeout. */
+static void assert_refused_start(const char *st, const char *args, const char *want)
+{
+    char log[300], cmd[1024];
+    snprintf(log, sizeof log, "%s/refused.log", dir);
+    snprintf(cmd, sizeof cmd, "timeout 20 %s serve --listen 127.0.0.1:0 --state %s %s >/dev/null 2>%s", colb_bin(),
+             st, args, log);
+    int rc = system(cmd);
+    char *err = slurp(log, NULL);
+    assert_non_null(err);
+    size_t n_lines = 0;
+    for (const char *c = err; *c; c++)
+        n_lines += *c == '\n';
+    if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 2 || n_lines != 1 || !strstr(err, want))
+        fail_msg("colb serve %s: exit %d, stderr (%zu lines): %s; expected exit 2 and one line with '%s'", args,
+                 WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, n_lines, err, want);
+    free(err);
+    struct stat sb;
+    if (stat(st, &sb) == 0)
+        fail_msg("colb serve %s made the state folder %s", args, st);
+}
+
 static void test_max_memory(void **state)
 {
     (void)state;
     /* beyond any machine, and (as colb run says) below one byte: 0 is the
      * default, given by leaving the option out */
     static const char *const too_big[] = { "1025T", "1e300", "18446744073709551616", "2048TB", "0", "0.5", "1e-300" };
-    char st[256], log[256], cmd[1024];
+    char st[256], args[256];
     snprintf(st, sizeof st, "%s/max-memory", dir);
-    snprintf(log, sizeof log, "%s/max-memory.log", dir);
     for (size_t i = 0; i < sizeof too_big / sizeof too_big[0]; i++) {
-        snprintf(cmd, sizeof cmd, "timeout 20 %s serve --listen 127.0.0.1:0 --state %s --dim 2 --policy linucb-ind "
-                 "--max-memory %s >/dev/null 2>%s", colb_bin(), st, too_big[i], log);
-        int rc = system(cmd);
-        char *err = slurp(log, NULL);
-        assert_non_null(err);
-        size_t n_lines = 0;
-        for (const char *c = err; *c; c++)
-            n_lines += *c == '\n';
-        if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 2 || n_lines != 1 || !strstr(err, "--max-memory") ||
-            !strstr(err, i < 4 ? "more than 1024T" : "less than one byte"))
-            fail_msg("colb serve --max-memory %s: exit %d, stderr (%zu lines): %s", too_big[i],
-                     WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, n_lines, err);
-        free(err);
-        struct stat sb;
-        if (stat(st, &sb) == 0)
-            fail_msg("colb serve --max-memory %s made the state folder %s", too_big[i], st);
+        snprintf(args, sizeof args, "--dim 2 --policy linucb-ind --max-memory %s", too_big[i]);
+        assert_refused_start(st, args, i < 4 ? "more than 1024T" : "less than one byte");
     }
+    /* a policy option the policy refuses (cohort's d x d models stop at
+     * 4096) is found before the folder is made, its parents too (it used to
+     * exit 1 and leave them) */
+    char deep[300], parent[280];
+    snprintf(parent, sizeof parent, "%s/refused-dim", dir);
+    snprintf(deep, sizeof deep, "%s/a/b", parent);
+    assert_refused_start(deep, "--dim 5000 --policy cohort", "exceeds 4096");
+    assert_refused_start(parent, "--dim 5000 --policy cohort", "exceeds 4096");
     server s;
     start_or_fail(&s, st, "--dim 2 --policy linucb-ind --max-memory 1024T");
     assert_int_equal(server_stop(&s), 0);
