@@ -10,6 +10,9 @@
 
 #include <xxhash.h>
 
+#include "outdir.h"
+#include "output.h"
+
 /* The signal caught (the only state a handler may touch). The simulator's
  * worker threads poll it too (interrupt_requested), which a volatile
  * sig_atomic_t does not allow (a data race: ThreadSanitizer reports it); a
@@ -195,9 +198,11 @@ int session_write(const run_session *s, const char *path, const char *label, con
                   size_t len, char *err, size_t err_len)
 {
     colb_snapshot_writer *w = NULL;
-    char msg[512], build[256], kernel[128];
+    char msg[512], build[256], kernel[128], made[PATH_LEN];
     build_identity(build, sizeof build);
     kernel_identity(kernel, sizeof kernel);
+    if (outdir_make_parent(path, made, err, err_len)) /* checked before the run, made only now */
+        return -1;
     colb_status st = colb_snapshot_writer_open(path, &w, msg, sizeof msg);
     if (st == COLB_OK)
         st = colb_snapshot_put_bytes(w, label, bytes, len);
@@ -207,14 +212,15 @@ int session_write(const run_session *s, const char *path, const char *label, con
         st = colb_snapshot_put_bytes(w, KERNEL_LABEL, kernel, strlen(kernel));
     for (size_t i = 0; i < s->n_sims && st == COLB_OK; i++)
         st = colb_snapshot_put_sim(w, s->labels[i], s->sims[i]);
-    if (st == COLB_OK)
-        return colb_snapshot_writer_commit(w, NULL, err, err_len) == COLB_OK ? 0 : -1;
-    if (w) {
+    if (st == COLB_OK && colb_snapshot_writer_commit(w, NULL, err, err_len) == COLB_OK)
+        return 0;
+    if (st != COLB_OK && w) {
         snprintf(err, err_len, "%s", colb_snapshot_writer_last_error(w));
         colb_snapshot_writer_abort(w);
-    } else {
+    } else if (st != COLB_OK) {
         snprintf(err, err_len, "%s", msg);
     }
+    outdir_unmake_parent(path, made);
     return -1;
 }
 

@@ -107,7 +107,14 @@ int data_env_open(data_env *d, run_config *c, char *err, size_t err_len)
         colb_lastfm_params_default(&lp);
         lp.dim = c->sim.env.dim;
         lp.max_memory = c->max_memory;
+        char made[PATH_LEN];
+        if (outdir_make_parent(cache, made, msg, sizeof msg)) {
+            snprintf(err, err_len, "feature cache: %s", msg);
+            return -1;
+        }
         st = colb_lastfm_load_ex(dir, &lp, cache, &ds, NULL, msg, sizeof msg);
+        if (st != COLB_OK)
+            outdir_unmake_parent(cache, made);
     } else {
         st = colb_dataset_load_ex(c->features, c->positives, c->max_memory, &ds, msg, sizeof msg);
     }

@@ -39,16 +39,62 @@ static int split_path(const char *path, char *parent, char *base, size_t len)
     return strcmp(base, ".") && strcmp(base, "..") && *base ? 0 : -1;
 }
 
-/* The folder `parent` of `path` exists (made if missing) and is writable. */
-static int writable_parent(const char *path, const char *parent, char *err, size_t err_len)
+/* The folder `parent` of `path` exists (made if missing: the outermost
+ * folder made into made, PATH_LEN bytes) and is writable. */
+static int writable_parent(const char *path, const char *parent, char *made, char *err, size_t err_len)
 {
-    if (make_dirs(parent, err, err_len))
+    if (make_dirs_made(parent, made, PATH_LEN, err, err_len))
         return -1;
     if (access(parent, W_OK | X_OK) != 0) {
         snprintf(err, err_len, "%s: cannot write into %s: %s", path, parent, strerror(errno));
+        unmake_dirs(parent, made);
         return -1;
     }
     return 0;
+}
+
+/* The folder `parent` of `path` could be made and written: it, or the
+ * nearest folder above it that exists, is a writable folder. Nothing is
+ * created. */
+static int creatable_parent(const char *path, const char *parent, char *err, size_t err_len)
+{
+    char at[PATH_LEN], up[PATH_LEN], base[PATH_LEN];
+    struct stat st;
+    snprintf(at, sizeof at, "%s", parent);
+    while (stat(at, &st) != 0) {
+        if (errno != ENOENT || split_path(at, up, base, sizeof up)) {
+            snprintf(err, err_len, "%s: %s: %s", path, at, strerror(errno));
+            return -1;
+        }
+        snprintf(at, sizeof at, "%s", up);
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, err_len, "%s: %s is not a folder", path, at);
+        return -1;
+    }
+    if (access(at, W_OK | X_OK) != 0) {
+        snprintf(err, err_len, "%s: cannot write into %s: %s", path, at, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int outdir_make_parent(const char *path, char *made, char *err, size_t err_len)
+{
+    char parent[PATH_LEN], base[PATH_LEN];
+    made[0] = '\0';
+    if (!path || strlen(path) >= PATH_LEN || split_path(path, parent, base, sizeof parent)) {
+        snprintf(err, err_len, "%s: not a usable file name", path ? path : "(null)");
+        return -1;
+    }
+    return writable_parent(path, parent, made, err, err_len);
+}
+
+void outdir_unmake_parent(const char *path, const char *made)
+{
+    char parent[PATH_LEN], base[PATH_LEN];
+    if (made[0] && !split_path(path, parent, base, sizeof parent))
+        unmake_dirs(parent, made);
 }
 
 static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
@@ -214,17 +260,21 @@ int outdir_open(outdir *o, const char *path, char *err, size_t err_len)
         snprintf(err, err_len, "%s: %s", path, strerror(errno));
         return -1;
     }
-    if (writable_parent(path, parent, err, err_len))
+    if (writable_parent(path, parent, o->made, err, err_len))
         return -1;
+    snprintf(o->parent, sizeof o->parent, "%s", parent);
     snprintf(o->lock, sizeof o->lock, "%s/.%s.lock", parent, base);
-    if (take_lock(o, err, err_len))
+    if (take_lock(o, err, err_len)) {
+        unmake_dirs(o->parent, o->made);
         return -1;
+    }
     clean_stale(parent, base, o->final);
     snprintf(o->tmp, sizeof o->tmp, "%s/.%s.tmp.XXXXXX", parent, base);
     if (!mkdtemp(o->tmp)) {
         snprintf(err, err_len, "%s: cannot create a folder in %s: %s", path, parent, strerror(errno));
         o->tmp[0] = '\0';
         release_lock(o);
+        unmake_dirs(o->parent, o->made);
         return -1;
     }
     chmod(o->tmp, 0755); /* mkdtemp's 0700 is too strict for results */
@@ -337,6 +387,7 @@ int outdir_commit(outdir *o, char *err, size_t err_len)
     if (old[0])
         remove_tree(old);
     o->tmp[0] = '\0';
+    o->made[0] = '\0'; /* the folders hold the results now */
     release_lock(o);
     if (e) {
         snprintf(err, err_len, "%s: the results are in place, but syncing %s failed (the rename may "
@@ -352,6 +403,8 @@ void outdir_abort(outdir *o)
         remove_tree(o->tmp);
     o->tmp[0] = '\0';
     release_lock(o);
+    unmake_dirs(o->parent, o->made);
+    o->made[0] = '\0';
 }
 
 /* What st (not a regular file) is, for a message. */
@@ -399,7 +452,7 @@ int outdir_check_file(const char *path, const char *what, const void *magic, siz
             return -1;
         }
     }
-    return writable_parent(path, parent, err, err_len);
+    return creatable_parent(path, parent, err, err_len);
 }
 
 /* `path` made absolute (from the working folder) and normalised by its

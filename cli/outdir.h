@@ -30,12 +30,15 @@ typedef struct outdir {
     char final[PATH_LEN];        /* --out as given */
     char tmp[2 * PATH_LEN + 32]; /* the folder being written */
     char lock[2 * PATH_LEN + 32];
+    char parent[PATH_LEN];       /* final's folder */
+    char made[PATH_LEN];         /* the outermost folder open created for it, or "" */
     int lock_fd, locked;
 } outdir;
 
 /* Validate `path` as a results folder (creating missing parents), take its
  * lock, remove what killed runs left beside it, and create o->tmp. Returns
- * 0, or -1 with "PATH: reason" (errno text where there is one) in err. */
+ * 0, or -1 with "PATH: reason" (errno text where there is one) in err; the
+ * parents it created are removed again on failure, and by outdir_abort. */
 int outdir_open(outdir *o, const char *path, char *err, size_t err_len);
 
 /* Hard-link into o->tmp every entry of the previous folder that o->tmp
@@ -46,8 +49,9 @@ int outdir_keep_old(outdir *o, char *err, size_t err_len);
  * lock. On failure the previous folder is left as it was. */
 int outdir_commit(outdir *o, char *err, size_t err_len);
 
-/* Remove o->tmp and release the lock (failed runs). Harmless after
- * commit or on a zeroed outdir. */
+/* Remove o->tmp, release the lock, and remove the parents outdir_open
+ * created while they are empty (failed runs). Harmless after commit or on
+ * a zeroed outdir. */
 void outdir_abort(outdir *o);
 
 /* 1 when `path` names something inside folder `dir` (by their text, each
@@ -60,9 +64,20 @@ int outdir_path_inside(const char *path, const char *dir);
  * that is empty or starts with the magic_len (<= 16) bytes of `magic`, that
  * is a file of the kind colb writes there (`what`, for messages: "colb
  * feature cache"). A folder, a device, a FIFO (never opened) or someone
- * else's file is refused. Its folder exists or can be created, and is
- * writable. 0, or -1 with "PATH: reason" in err. */
+ * else's file is refused. Its folder exists and is writable, or the
+ * nearest folder above it that exists is writable (nothing is created
+ * here: outdir_make_parent does, when the file is written). 0, or -1 with
+ * "PATH: reason" in err. */
 int outdir_check_file(const char *path, const char *what, const void *magic, size_t magic_len, char *err,
                       size_t err_len);
+
+/* Create the missing folders above the file `path` (mkdir -p of its
+ * folder), the outermost one created into made (PATH_LEN bytes, "" when
+ * none; for unmake_dirs). 0, or -1 with err. */
+int outdir_make_parent(const char *path, char *made, char *err, size_t err_len);
+
+/* Undo outdir_make_parent(path, made) while its folders are empty (the
+ * file could not be written). */
+void outdir_unmake_parent(const char *path, const char *made);
 
 #endif

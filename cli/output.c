@@ -81,7 +81,14 @@ void afile_abort(afile *a)
 
 int make_dirs(const char *path, char *err, size_t err_len)
 {
+    return make_dirs_made(path, NULL, 0, err, err_len);
+}
+
+int make_dirs_made(const char *path, char *made, size_t made_len, char *err, size_t err_len)
+{
     char buf[PATH_LEN];
+    if (made && made_len)
+        made[0] = '\0';
     if (strlen(path) >= sizeof buf) {
         snprintf(err, err_len, "%s: path too long", path);
         return -1;
@@ -91,8 +98,12 @@ int make_dirs(const char *path, char *err, size_t err_len)
         if (*p == '/' || *p == '\0') {
             char c = *p;
             *p = '\0';
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+            if (mkdir(buf, 0777) == 0) {
+                if (made && made_len && !made[0])
+                    snprintf(made, made_len, "%s", buf);
+            } else if (errno != EEXIST) {
                 snprintf(err, err_len, "%s: %s", buf, strerror(errno));
+                unmake_dirs(path, made);
                 return -1;
             }
             *p = c;
@@ -106,6 +117,26 @@ int make_dirs(const char *path, char *err, size_t err_len)
         return -1;
     }
     return 0;
+}
+
+void unmake_dirs(const char *path, const char *made)
+{
+    if (!made || !made[0] || strncmp(path, made, strlen(made)))
+        return;
+    char buf[PATH_LEN];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (size_t n = strlen(buf); n >= strlen(made); n = strlen(buf)) {
+        while (n > 1 && buf[n - 1] == '/') /* "a/b/" is "a/b" */
+            buf[--n] = '\0';
+        if (rmdir(buf) != 0 && errno != ENOENT)
+            return; /* not empty: something was put there since */
+        if (n <= strlen(made))
+            return;
+        char *slash = strrchr(buf, '/');
+        if (!slash || slash == buf)
+            return;
+        *slash = '\0';
+    }
 }
 
 double wall_now(void)

@@ -28,6 +28,15 @@ void afile_abort(afile *a);
 /* mkdir -p; returns 0 or -1 with err set. */
 int make_dirs(const char *path, char *err, size_t err_len);
 
+/* make_dirs, and the first (outermost) folder it created into made
+ * (made_len bytes; "" when none was missing), for unmake_dirs; a failure
+ * removes what it created. */
+int make_dirs_made(const char *path, char *made, size_t made_len, char *err, size_t err_len);
+
+/* Remove path and its parents up to `made` (as make_dirs_made returned it)
+ * while they are empty: what a failed run created and left unused. */
+void unmake_dirs(const char *path, const char *made);
+
 /* Progress on stderr: one bar with the ETA of the whole run when stderr is
  * a terminal; otherwise one line per finished step (setting), with the
  * elapsed time and the ETA of the whole run. Nothing when quiet. */

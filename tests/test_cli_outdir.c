@@ -278,6 +278,39 @@ static void test_bad_out_fails_first(void **state)
     free(path);
 }
 
+/* A run that fails its checks leaves no folder behind, neither the
+ * missing parents of --out (they were made before the data was checked)
+ * nor those of a --checkpoint that a stop would have written; a run that
+ * stops writes its checkpoint into the parents it then makes. */
+static void test_failed_checks_make_no_folders(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-outdir-XXXXXX", out[600], ck[600], top[600], err[8192];
+    make_tmp(dir);
+    snprintf(top, sizeof top, "%s/a", dir);
+    snprintf(out, sizeof out, "%s/a/b/out", dir);
+    char *missing_data[] = { "run", "--policies", "linucb-ind", "--env", "logged", "--features", "missing.tsv",
+                             "--positives", "missing.tsv", "--quiet", "1", "--out", out, NULL };
+    assert_int_equal(run_colb(missing_data, err, sizeof err, 0, 0, 0), 1);
+    assert_non_null(strstr(err, "missing.tsv"));
+    if (access(top, F_OK) == 0)
+        fail_msg("a run refused for its data left %s", top);
+    /* a checkpoint in a folder that does not exist yet, the data missing */
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(ck, sizeof ck, "%s/a/b/ck.colb", dir);
+    char *missing_ck[] = { "run", "--policies", "linucb-ind", "--env", "logged", "--features", "missing.tsv",
+                           "--positives", "missing.tsv", "--quiet", "1", "--out", out, "--checkpoint", ck, NULL };
+    assert_int_equal(run_colb(missing_ck, err, sizeof err, 0, 0, 0), 1);
+    if (access(top, F_OK) == 0 || access(out, F_OK) == 0)
+        fail_msg("a run refused for its data left %s or %s", top, out);
+    /* a stop: the checkpoint, its folders made now */
+    char *stop[] = { "run", "--policies", "linucb-ind", "--horizon", "10", "--repeats", "1", "--quiet", "1",
+                     "--out", out, "--checkpoint", ck, "--stop-after", "5", NULL };
+    assert_int_equal(run_colb(stop, err, sizeof err, 0, 0, 0), 0);
+    if (access(ck, F_OK) != 0)
+        fail_msg("a stopped run wrote no checkpoint %s: %s", ck, err);
+}
+
 /* An interrupted `colb reproduce` keeps the previous folder and report. */
 static void test_reproduce_interrupted(void **state)
 {
@@ -468,6 +501,7 @@ int main(void)
         cmocka_unit_test(test_failures_keep_the_old_folder),
         cmocka_unit_test(test_lock_and_foreign_folders),
         cmocka_unit_test(test_bad_out_fails_first),
+        cmocka_unit_test(test_failed_checks_make_no_folders),
         cmocka_unit_test(test_reproduce_interrupted),
         cmocka_unit_test(test_bench_quality_out),
         cmocka_unit_test(test_results_reach_the_disk),
