@@ -161,15 +161,22 @@ int users_add(users *u, const char *id, size_t len)
     return 0;
 }
 
+/* The table entries of slots n and above cleared in place (undoing needs
+ * no memory). In linear probing an emptied cell breaks the probe chain of
+ * any key placed after it; every key that stays has a smaller slot, so was
+ * placed before those removed (rehash places the keys in slot order too),
+ * and its chain never passed their cells. O(slots removed): it rebuilt the
+ * whole table, O(users), which a client refused at --max-users cost the
+ * writer on every new id. */
 void users_truncate(users *u, size_t n)
 {
-    if (n >= u->n)
-        return;
-    u->n = n;
-    u->text_len = u->off[n];
-    memset(u->table, 0, u->tcap * sizeof *u->table); /* in place: undoing needs no memory */
-    for (size_t s = 0; s < n; s++)
-        insert(u, s);
+    for (; u->n > n; u->n--) {
+        size_t s = u->n - 1, i = (size_t)u->hash[s] & (u->tcap - 1);
+        while (u->table[i] != s + 1)
+            i = (i + 1) & (u->tcap - 1);
+        u->table[i] = 0;
+    }
+    u->text_len = u->off[u->n];
 }
 
 const char *users_id(const users *u, size_t slot, size_t *len)

@@ -10,7 +10,11 @@
  *   choose   a round whose choice fails part-way (an unknown user slot
  *            here) still gives every user of the round a valid arm, which
  *            the record logged for it holds (not whatever the caller's
- *            array held), so that the record decodes in a replay.
+ *            array held), so that the record decodes in a replay;
+ *   users    the users' table after users that were added and then
+ *            taken back (a request refused at --max-users), across the
+ *            table's growth: every remaining id at its slot, none of
+ *            those taken back, and new ones added after them.
  */
 #include "testutil.h"
 
@@ -19,6 +23,7 @@
 #include "config.h"
 #include "records.h"
 #include "state.h"
+#include "users.h"
 
 enum { D = 2, K = 2, WINDOW = 16 };
 
@@ -144,11 +149,46 @@ static void test_choose_fails_part_way(void **cm)
     state_free(&s);
 }
 
+/* ids "u<i>" */
+static size_t uid(char *b, size_t i) { return (size_t)snprintf(b, 32, "u%zu", i); }
+
+static void test_users_truncate(void **cm)
+{
+    (void)cm;
+    users *u = users_create();
+    assert_non_null(u);
+    char b[32];
+    size_t n = 0;
+    /* rounds of 1 to 300 new ids of which the last ones are taken back:
+     * taken-back batches cross the table's doublings (64, 128, ...) */
+    for (size_t round = 0; round < 40; round++) {
+        size_t add = 1 + (round * 37) % 300, keep = round % 3 ? add / 2 : 0;
+        for (size_t k = 0; k < add; k++)
+            assert_int_equal(users_add(u, b, uid(b, 100000 * (round + 1) + k)), 0);
+        users_truncate(u, n + keep);
+        for (size_t k = 0; k < add; k++) {
+            size_t slot = users_find(u, b, uid(b, 100000 * (round + 1) + k));
+            if (k < keep ? slot != n + k : slot != USERS_NONE)
+                fail_msg("round %zu: id %s at slot %zu, expected %zu", round, b, slot, k < keep ? n + k : USERS_NONE);
+        }
+        n += keep;
+        assert_int_equal(users_count(u), n);
+    }
+    /* every kept id still at its slot, its text intact */
+    for (size_t s = 0; s < n; s++) {
+        size_t len;
+        const char *id = users_id(u, s, &len);
+        assert_int_equal(users_find(u, id, len), s);
+    }
+    users_free(u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fence_replay),
         cmocka_unit_test(test_choose_fails_part_way),
+        cmocka_unit_test(test_users_truncate),
     };
     return cmocka_run_group_tests_name("colb serve state", tests, NULL, NULL);
 }
