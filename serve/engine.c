@@ -877,7 +877,10 @@ int engine_open(engine **out, serve_config *c, metrics *m, char *err, size_t err
             return -2;
         }
     }
-    if (make_dirs(c->state_dir, err, err_len) || lock_dir(e, err, err_len) || (rc = recover(e, err, err_len)) ||
+    int locked = !make_dirs(c->state_dir, err, err_len) && !lock_dir(e, err, err_len);
+    if (locked)
+        snapshot_remove_partial(c->state_dir);
+    if (!locked || (rc = recover(e, err, err_len)) ||
         snapshotter_start(&e->snap, c->state_dir, c->archive_log, c->wal_segment_bytes, (double)c->snapshot_stall,
                           c->quiet, m, err, err_len)) {
         engine_free(e);

@@ -78,6 +78,13 @@ static ssize_t paced_write(void *cookie, const char *buf, size_t n)
     return (ssize_t)n;
 }
 
+void snapshot_remove_partial(const char *dir)
+{
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s/snapshot.colb.tmp", dir);
+    unlink(tmp);
+}
+
 int snapshot_write(const char *dir, const state_image *im, size_t *len, char *err, size_t err_len)
 {
     char path[4200], tmp[4300], why[4400] = "";

@@ -51,6 +51,11 @@ typedef struct snapshotter snapshotter;
  * its bytes). 0, or -1 with err (an existing snapshot is then untouched). */
 int snapshot_write(const char *dir, const state_image *im, size_t *len, char *err, size_t err_len);
 
+/* Remove DIR/snapshot.colb.tmp, the part of a snapshot a crash cut short
+ * (a start, DIR locked: no writer of it runs), so that its blocks are free
+ * for the log's spare segments before the next snapshot. */
+void snapshot_remove_partial(const char *dir);
+
 /* Start the thread. archive: move old segments to DIR/archive; else one
  * of recycle_bytes (the log's preallocated size, 0: none) is kept for
  * reuse (wal_drop_segments). stall: seconds a fork()ed child may go

@@ -47,6 +47,8 @@
  *                service read-only, said once; a restart recovers;
  *   stalled_upload_shutdown  SIGTERM with a request's body stalled
  *                ends within about --drain-timeout + 1 s, exit 0;
+ *   partial_snapshot_removed  the snapshot.colb.tmp a crash left is
+ *                removed at the next start;
  *   spare_room   on a small disk (a 16 MB tmpfs; skipped where it cannot
  *                be mounted) the log's preallocated spare segment is not
  *                written when it would take the room the log needs: the
@@ -3258,6 +3260,33 @@ static void test_segment_removed(void **state)
     print_message("segment removed: the snapshots needing it fail and say so; exit %d\n", stopped);
 }
 
+/* A snapshot a crash cut short (DIR/snapshot.colb.tmp, here 4 MB of
+ * bytes) is removed when the server starts again on DIR, before it
+ * answers: it was left until the next snapshot, its blocks taken from the
+ * log's spare segments meanwhile. */
+static void test_partial_snapshot_removed(void **state)
+{
+    (void)state;
+    char st[256], tmp[300];
+    snprintf(st, sizeof st, "%s/partial-snapshot", dir);
+    snprintf(tmp, sizeof tmp, "%s/snapshot.colb.tmp", st);
+    static const char *const args = "--dim 2 --policy linucb-ind";
+    server s;
+    start_or_fail(&s, st, args);
+    assert_int_equal(choose_and_reward(s.port, "a"), 0);
+    server_kill(&s);
+    static char junk[4 << 20];
+    memset(junk, 0x5a, sizeof junk);
+    assert_int_equal(spit(tmp, junk, sizeof junk), 0);
+    start_or_fail(&s, st, args);
+    int left = access(tmp, F_OK) == 0;
+    int served = choose_and_reward(s.port, "b") == 0;
+    assert_int_equal(server_stop(&s), 0);
+    if (left || !served)
+        fail_msg("after a restart: %s, %s", left ? "snapshot.colb.tmp still there" : "snapshot.colb.tmp removed",
+                 served ? "serving" : "not serving");
+}
+
 static void test_spare_room(void **state)
 {
     (void)state;
@@ -3822,6 +3851,7 @@ int main(void)
         cmocka_unit_test_teardown(test_snapshot_left, kill_leftovers),
         cmocka_unit_test_teardown(test_repair_log, kill_leftovers),
         cmocka_unit_test_teardown(test_log_full, kill_leftovers),
+        cmocka_unit_test_teardown(test_partial_snapshot_removed, kill_leftovers),
         cmocka_unit_test_teardown(test_spare_room, kill_leftovers),
         cmocka_unit_test_teardown(test_segment_removed, kill_leftovers),
         cmocka_unit_test_teardown(test_threads, kill_leftovers),
