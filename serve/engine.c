@@ -715,7 +715,7 @@ static void maybe_snapshot(engine *e, int force)
         note(e, "colb serve: snapshot: %s\n", err);
         return;
     }
-    if (wal_rotate(e->w, err, sizeof err)) {
+    if (wal_rotation_useful(e->w) && wal_rotate(e->w, err, sizeof err)) {
         snapshotter_cancel(e->snap); /* a child, if any */
         state_image_free(im);
         if (wal_failed(e->w, NULL, 0)) {

@@ -884,6 +884,8 @@ uint64_t wal_last_lsn(const wal *w) { return w->next_lsn - 1; }
 size_t wal_pending(const wal *w) { return w->len; }
 uint64_t wal_segment_start(const wal *w) { return w->seg_first; }
 
+int wal_rotation_useful(const wal *w) { return !w->seg_pre || w->seg_off >= w->seg_bytes / 2; }
+
 static int rotate(wal *w, uint64_t first, char *err, size_t err_len);
 
 int wal_write(wal *w, uint64_t *pos, char *err, size_t err_len)

@@ -17,8 +17,10 @@
  * completes with ok = 0, and so does every later one.
  *
  * Rotation. A snapshot covers the log up to some lsn L; the writer starts a
- * new segment at L + 1 (wal_rotate), and once the snapshot is durable the
- * segments before it are removed or archived (wal_drop_segments). The
+ * new segment at L + 1 (wal_rotate) when the current one is worth closing
+ * (wal_rotation_useful: not preallocated, or half full), and once the
+ * snapshot is durable the segments before the one that holds L + 1 are
+ * removed or archived (wal_drop_segments). The
  * rotation does not wait for the disk, nor does the writer ever sync: the
  * syncer syncs the old segments' tails, the new segment and the folder, in
  * that order, at once in the background, and in any case before it
@@ -125,6 +127,14 @@ int wal_rotate(wal *w, char *err, size_t err_len);
 
 /* The lsn the current segment starts with. */
 uint64_t wal_segment_start(const wal *w);
+
+/* 1 when a snapshot should start a new segment: the current one is not
+ * preallocated (it grows: a new one lets the snapshot drop it), or holds
+ * records in at least half of its preallocated bytes. A preallocated
+ * segment closed early would keep all its bytes on disk for the few records
+ * it holds, as long as the log is kept (--window-log-bytes): with a
+ * snapshot every second, a new 64 MB file a second. The writer's call. */
+int wal_rotation_useful(const wal *w);
 
 /* 1 if the log failed (a message in msg). */
 int wal_failed(wal *w, char *msg, size_t len);

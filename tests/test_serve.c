@@ -49,6 +49,9 @@
  *                ends within about --drain-timeout + 1 s, exit 0;
  *   partial_snapshot_removed  the snapshot.colb.tmp a crash left is
  *                removed at the next start;
+ *   log_files_bounded  a snapshot every 10 rewards does not leave a
+ *                preallocated segment each: the log's files stay within
+ *                about twice the records written;
  *   spare_room   on a small disk (a 16 MB tmpfs; skipped where it cannot
  *                be mounted) the log's preallocated spare segment is not
  *                written when it would take the room the log needs: the
@@ -3287,6 +3290,54 @@ static void test_partial_snapshot_removed(void **state)
                  served ? "serving" : "not serving");
 }
 
+/* Frequent snapshots do not leave a preallocated segment each: a snapshot
+ * starts a new segment only when the current one is not preallocated or is
+ * half full, so the log's files (all kept here: the decisions' window
+ * keeps the log) take at most about twice the records written, plus the
+ * current segment and one more. It used to start one at every snapshot,
+ * a new file of --wal-segment-bytes each time: 64K segments, a snapshot
+ * every 10 rewards. Bounded: 600 choose/reward pairs, 10 s a request. */
+static void test_log_files_bounded(void **state)
+{
+    (void)state;
+    char st[256];
+    snprintf(st, sizeof st, "%s/log-files", dir);
+    server s;
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --wal-segment-bytes 64K --snapshot-every 10 "
+                          "--snapshot-replay 0");
+    int ok = 1;
+    for (int i = 0; ok && i < 600; i++) {
+        char user[32];
+        snprintf(user, sizeof user, "u%d", i % 50);
+        ok = choose_and_reward(s.port, user) == 0;
+    }
+    long snaps = metric(s.port, "colb_snapshots_total"), rot = metric(s.port, "colb_wal_rotations_total"),
+         bytes = metric(s.port, "colb_wal_bytes_total");
+    long long files = 0;
+    int n = 0;
+    DIR *d = opendir(st);
+    for (struct dirent *de; d && (de = readdir(d));) {
+        char p[600];
+        struct stat sb;
+        snprintf(p, sizeof p, "%s/%s", st, de->d_name);
+        if (!strncmp(de->d_name, "wal-", 4) && stat(p, &sb) == 0) { /* the spare too */
+            files += (long long)sb.st_size;
+            n++;
+        }
+    }
+    if (d)
+        closedir(d);
+    int stopped = server_stop(&s);
+    if (!ok || snaps < 20 || files > 2 * (long long)bytes + 3 * 65536) {
+        print_file(s.log);
+        fail_msg("%s; %ld snapshots, %ld rotations; %d log files of %lld bytes for %ld bytes of records (at most "
+                 "2 x + 192K expected)", ok ? "served" : "a request failed", snaps, rot, n, files, bytes);
+    }
+    print_message("log files: %ld snapshots, %ld rotations, %d files of %lld bytes for %ld bytes of records\n", snaps,
+                  rot, n, files, bytes);
+    assert_int_equal(stopped, 0);
+}
+
 static void test_spare_room(void **state)
 {
     (void)state;
@@ -3852,6 +3903,7 @@ int main(void)
         cmocka_unit_test_teardown(test_repair_log, kill_leftovers),
         cmocka_unit_test_teardown(test_log_full, kill_leftovers),
         cmocka_unit_test_teardown(test_partial_snapshot_removed, kill_leftovers),
+        cmocka_unit_test_teardown(test_log_files_bounded, kill_leftovers),
         cmocka_unit_test_teardown(test_spare_room, kill_leftovers),
         cmocka_unit_test_teardown(test_segment_removed, kill_leftovers),
         cmocka_unit_test_teardown(test_threads, kill_leftovers),
