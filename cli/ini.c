@@ -137,6 +137,10 @@ int ini_read_file(const char *path, size_t max_bytes, char **text, size_t *len, 
 {
     *text = NULL;
     *len = 0;
+    if (!path[0]) {
+        snprintf(err, err_len, "experiment file: an empty file name");
+        return -1;
+    }
     int fd = open(path, O_RDONLY | O_NONBLOCK);
     if (fd < 0) {
         snprintf(err, err_len, "%s: %s", path, strerror(errno));

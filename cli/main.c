@@ -339,7 +339,7 @@ static int take_control(int argc, char **argv, run_control *rc)
         else if (which == 3)
             rc->resume = v;
         else if (parse_size(v, 1, (size_t)1e12, &rc->stop_after)) {
-            say("--stop-after: '%s' is not a round >= 1", v);
+            say("--stop-after: '%s' is not a round in [1, 1e12]", v);
             return EXIT_USAGE;
         }
     }
@@ -673,7 +673,7 @@ static void keep_freed_memory(void)
 static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
-        usage(stderr);
+        say("no command: colb run, reproduce, bench-quality, serve or policies (colb --help says more)");
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
@@ -708,7 +708,7 @@ static int dispatch(int argc, char **argv)
         printf("colb %s\n", COLB_VERSION_STRING);
         return 0;
     }
-    static const char *const cmds[] = { "run", "reproduce", "serve", "policies", "help", "version" };
+    static const char *const cmds[] = { "run", "reproduce", "bench-quality", "serve", "policies", "help", "version" };
     const char *s = suggest(cmd, cmds, sizeof cmds / sizeof cmds[0]);
     if (s)
         say("unknown command '%s'; did you mean '%s'? (see colb --help)", cmd, s);

@@ -495,7 +495,8 @@ int cmd_bench_quality(int argc, char **argv)
                 q.ref[k] = (int)p;
     }
     if (!rc && q.R > 1024) {
-        snprintf(err, sizeof err, "at most 1024 repeats");
+        snprintf(err, sizeof err, "repeats: %zu is more than the quality benchmark's 1024 (--repeats, or repeats in "
+                 "its experiment file)", q.R);
         rc = EXIT_USAGE;
     }
     if (!rc) {

@@ -65,12 +65,23 @@ static void test_usage_errors(void **state)
         "run --env logged --features 'd ;x.csv' --positives p.csv",
         /* Last.FM's features: at most 1000 principal components */
         "run --env lastfm --dim 1001",
+        /* no command (it printed the whole usage); an empty experiment file
+         * name; ranges the message states */
+        "", "run --config ''", "run --stop-after 1000000000001", "bench-quality --repeats 2000",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = colb_run(bad[i], err, sizeof err);
         if (rc != 2 || lines(err) != 1 || strncmp(err, "colb: ", 6) != 0)
             fail_msg("'colb %s': exit %d, stderr '%s'", bad[i], rc, err);
     }
+    assert_int_equal(colb_run("run --config ''", err, sizeof err), 2);
+    assert_non_null(strstr(err, "an empty file name"));
+    assert_int_equal(colb_run("run --stop-after 1000000000001", err, sizeof err), 2);
+    assert_non_null(strstr(err, "[1, 1e12]"));
+    assert_int_equal(colb_run("bench-quality --repeats 2000", err, sizeof err), 2);
+    assert_non_null(strstr(err, "2000 is more than the quality benchmark's 1024 (--repeats"));
+    assert_int_equal(colb_run("bench-qualit", err, sizeof err), 2);
+    assert_non_null(strstr(err, "did you mean 'bench-quality'"));
     assert_int_equal(colb_run("run --config=", err, sizeof err), 2);
     assert_non_null(strstr(err, "--config= needs a FILE"));
     assert_int_equal(colb_run("run --horizon '5\r6'", err, sizeof err), 2);
