@@ -134,6 +134,8 @@ static void test_update_errors_leave_policy_unchanged(void **state)
     assert_status(colb_policy_update(p, 0, bad, 1), COLB_ENONFIN);
     assert_status(colb_policy_update(p, 0, big, 1), COLB_ERANGE);
     assert_non_null(strstr(colb_policy_last_error(p), "beyond"));
+    /* the message names the call made (it said "begin_round:") */
+    assert_true(!strncmp(colb_policy_last_error(p), "update: ", 8));
     double X[K * D];
     contexts(r, X, K);
     assert_ok(colb_policy_begin_round(p, X, K));

@@ -670,8 +670,14 @@ colb_status colb_policy_update(colb_policy *p, size_t u, const double *x, double
         return colb__err(p->err, COLB_ERANGE, "update: reward of user %zu is %g, beyond +-%g", u, y,
                          COLB_REWARD_MAX);
     colb_status st = colb_policy_begin_round(p, x, 1); /* checks x; nothing changes on error */
-    if (st != COLB_OK)
+    if (st != COLB_OK) { /* its message names the call made: this one */
+        static const char from[] = "begin_round: ", to[] = "update: ";
+        if (!strncmp(p->err, from, sizeof from - 1)) {
+            memcpy(p->err, to, sizeof to - 1);
+            memmove(p->err + sizeof to - 1, p->err + sizeof from - 1, strlen(p->err + sizeof from - 1) + 1);
+        }
         return st;
+    }
     size_t arm = 0;
     st = colb_policy_choose(p, u, &arm);
     if (st == COLB_OK)
