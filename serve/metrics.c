@@ -4,6 +4,7 @@
 #define _GNU_SOURCE /* open_memstream */
 #include "metrics.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,15 @@ void metrics_observe(histogram *h, double v)
     atomic_fetch_add_explicit(&h->sum_ns, (uint64_t)(v > 0 ? v * 1e9 : 0), memory_order_relaxed);
 }
 
+void metrics_observe_count(histogram *h, uint64_t k)
+{
+    size_t b = 0; /* against the bounds in counts, rounded: 1, 2, 5, ... (no rounding of k x the unit) */
+    while (b < METRICS_BUCKETS && (double)k > floor(BOUNDS[b] / METRICS_COUNT_UNIT + 0.5))
+        b++;
+    atomic_fetch_add_explicit(&h->count[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&h->sum_ns, k * (uint64_t)(METRICS_COUNT_UNIT * 1e9 + 0.5), memory_order_relaxed);
+}
+
 void metrics_request(metrics *m, route_id r, unsigned code, double seconds)
 {
     size_t c = 0;
@@ -49,7 +59,8 @@ static void series(FILE *f, const char *name, const char *type, const char *help
 }
 
 /* A histogram's lines; `labels` is "" or `key="value"`; scale multiplies
- * the bounds and sum (1e6 turns the count histograms back into counts). */
+ * the bounds and sum (1 / METRICS_COUNT_UNIT turns a count histogram back
+ * into counts). */
 static void hist(FILE *f, const char *name, const char *labels, const histogram *h, double scale)
 {
     uint64_t cum = 0;
@@ -123,7 +134,7 @@ char *metrics_render(const metrics *m, size_t *len)
     hist(f, "colb_wal_fsync_seconds", "", &m->fsync_seconds, 1.0);
     fprintf(f, "# HELP colb_wal_group_commit_size Requests answered by one fdatasync.\n"
                "# TYPE colb_wal_group_commit_size histogram\n");
-    hist(f, "colb_wal_group_commit_size", "", &m->commit_batch, 1e6);
+    hist(f, "colb_wal_group_commit_size", "", &m->commit_batch, 1.0 / METRICS_COUNT_UNIT);
     series(f, "colb_snapshots_total", "counter", "Snapshots written.", get(&m->snapshots));
     series(f, "colb_snapshot_failures_total", "counter", "Snapshots that could not be written.",
            get(&m->snapshot_failures));

@@ -20,6 +20,12 @@ typedef enum route_id {
 /* Histogram buckets (seconds): 50 us to 10 s, then +Inf. */
 #define METRICS_BUCKETS 16
 
+/* A count kept in a histogram of the latencies' buckets as count x
+ * METRICS_COUNT_UNIT (metrics_observe_count), so that the buckets (50 us,
+ * 100 us, 250 us, ...) read 1, 2, 5, 10, ... 200,000 (it was x 1e-6:
+ * every group commit of up to 50 requests fell in the first bucket). */
+#define METRICS_COUNT_UNIT 50e-6
+
 typedef struct histogram {
     _Atomic uint64_t count[METRICS_BUCKETS + 1];
     _Atomic uint64_t sum_ns;
@@ -33,7 +39,7 @@ typedef struct metrics {
     /* the log */
     _Atomic uint64_t wal_bytes, wal_records, fsyncs, group_commit_waiters, rotations;
     histogram fsync_seconds;
-    histogram commit_batch;   /* waiters per fsync (bucket bounds read as counts x 1e-6) */
+    histogram commit_batch;   /* waiters per fsync, observed in units of METRICS_COUNT_UNIT */
     /* snapshots */
     _Atomic uint64_t snapshots, snapshot_failures, snapshot_bytes, snapshot_lsn;
     histogram snapshot_seconds; /* serialising a capture and writing it (in the background) */
@@ -52,8 +58,11 @@ void metrics_init(metrics *m);
  * `seconds` from its first byte to its answer. */
 void metrics_request(metrics *m, route_id r, unsigned code, double seconds);
 
-/* Add one observation to a histogram (seconds, or a count scaled by 1e-6). */
+/* Add one observation to a histogram (seconds). */
 void metrics_observe(histogram *h, double value);
+
+/* Add a count k to a count histogram (in units of METRICS_COUNT_UNIT). */
+void metrics_observe_count(histogram *h, uint64_t k);
 
 /* The Prometheus text exposition (caller frees; NULL when out of memory). */
 char *metrics_render(const metrics *m, size_t *len);

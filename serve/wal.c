@@ -768,7 +768,7 @@ static void *syncer_main(void *arg)
         size_t k = complete(ready, ok);
         if (t0 > 0) {
             metrics_observe(&w->m->fsync_seconds, now_s() - t0);
-            metrics_observe(&w->m->commit_batch, (double)k * 1e-6);
+            metrics_observe_count(&w->m->commit_batch, (uint64_t)k);
             atomic_fetch_add_explicit(&w->m->fsyncs, 1, memory_order_relaxed);
         }
         pthread_mutex_lock(&w->mu);

@@ -51,7 +51,8 @@
  *                removed at the next start;
  *   log_files_bounded  a snapshot every 10 rewards does not leave a
  *                preallocated segment each: the log's files stay within
- *                about twice the records written;
+ *                about twice the records written; group commits of one
+ *                request are in the size histogram's first bucket;
  *   spare_room   on a small disk (a 16 MB tmpfs; skipped where it cannot
  *                be mounted) the log's preallocated spare segment is not
  *                written when it would take the room the log needs: the
@@ -3313,6 +3314,13 @@ static void test_log_files_bounded(void **state)
     }
     long snaps = metric(s.port, "colb_snapshots_total"), rot = metric(s.port, "colb_wal_rotations_total"),
          bytes = metric(s.port, "colb_wal_bytes_total");
+    /* one client, one reward at a time: every group commit answers one
+     * request, which the size histogram's first bucket (le="1") counts */
+    long ones = metric(s.port, "colb_wal_group_commit_size_bucket{le=\"1\"}"),
+         commits = metric(s.port, "colb_wal_group_commit_size_count");
+    if (ok && (commits < 600 || ones != commits))
+        fail_msg("colb_wal_group_commit_size: %ld of %ld group commits in the bucket le=\"1\"; all expected", ones,
+                 commits);
     long long files = 0;
     int n = 0;
     DIR *d = opendir(st);
