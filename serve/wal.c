@@ -165,7 +165,9 @@ static long long later_record(const unsigned char *m, size_t off, size_t size, u
  * segment before the last
  * whose records stop before the next one's first (a bad record, or the
  * zeros of a preallocated tail) has lost records: with cut, the log ends
- * there too (*torn_at and *gap set), else an error. */
+ * there too (*torn_at and *gap set; *damaged too when a whole later
+ * record follows in the segment: corruption, not a lost tail), else an
+ * error that says which. */
 static int read_segment(const segment *s, uint64_t next_first, uint64_t after, uint64_t *expect, wal_visit fn,
                         void *ctx, int cut, long long *torn_at, int *gap, int *damaged, size_t *size_out,
                         char *err, size_t err_len)
@@ -255,10 +257,22 @@ static int read_segment(const segment *s, uint64_t next_first, uint64_t after, u
         /* a power cut can lose the unsynced tail of a segment while a later
          * one reached the disk; no record from there on was acknowledged
          * (the syncer acknowledges one only after every earlier segment is
-         * synced), but disk corruption looks the same: cut only when told */
+         * synced), but disk corruption looks the same: cut only when told.
+         * A whole record after the bad one is no lost tail: the bad one
+         * was damaged after it was written (acknowledged records follow) */
+        uint64_t later;
+        long long q = off < size ? later_record(m, off, size, *expect, &later) : -1;
         if (cut) {
             *torn_at = (long long)off;
             *gap = 1;
+            *damaged = q >= 0;
+        } else if (q >= 0) {
+            snprintf(err, err_len, "%s: the record at byte %zu (lsn %llu) is damaged, yet a whole record follows at "
+                     "byte %lld (lsn %llu): disk corruption (acknowledged records follow it). --repair-log 1 "
+                     "ends the log at the damaged record (the bytes from there and the later segments kept in "
+                     "DIR/dropped; docs/serve.md, recovery)", s->path, off, (unsigned long long)*expect, q,
+                     (unsigned long long)later);
+            rc = -1;
         } else {
             snprintf(err, err_len, "%s: its records stop at byte %zu, at lsn %llu, but the next segment starts at "
                      "lsn %llu: records are lost. After a power cut these were never acknowledged, and "
@@ -353,7 +367,10 @@ int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx
         int gap = 0, damaged = 0;
         rc = read_segment(&seg[i], i + 1 < n ? seg[i + 1].first : 0, after, &expect, fn, ctx, flags & WAL_CUT_GAP,
                           &torn, &gap, &damaged, &size, err, err_len);
-        if (rc == 0 && damaged && (flags & WAL_REPAIR))
+        /* what a repair cuts is kept: a damaged record's tail, and a
+         * segment's bytes after its last whole record when later segments
+         * go (a lost tail after a power cut, or a damaged record) */
+        if (rc == 0 && (damaged || gap) && (flags & WAL_REPAIR) && torn >= 0 && (size_t)torn < size)
             rc = keep_dropped_tail(dir, seg[i].path, torn, err, err_len);
         if (rc == 0 && gap && (flags & WAL_REPAIR)) {
             /* the log ends here: the later segments go to DIR/dropped */
@@ -370,10 +387,10 @@ int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx
         if (rc == 0 && torn >= 0) {
             if (note && note_len && gap)
                 snprintf(note, note_len, "%s: its records stop at lsn %llu, before the next segment's first "
-                         "(%llu): dropped the %zu bytes from byte %lld and the %zu later segment(s)%s",
+                         "(%llu)%s: dropped the %zu bytes from byte %lld and the %zu later segment(s)%s",
                          seg[i].path, (unsigned long long)expect - 1, (unsigned long long)seg[i + 1].first,
-                         size - (size_t)torn, torn, n - i - 1,
-                         (flags & WAL_REPAIR) ? " (moved to DIR/dropped)" : "");
+                         damaged ? ", at a damaged record that whole records follow" : "", size - (size_t)torn, torn,
+                         n - i - 1, (flags & WAL_REPAIR) ? " (kept in DIR/dropped)" : "");
             else if (note && note_len && damaged)
                 snprintf(note, note_len, "%s: its record at byte %lld is damaged and whole records follow: dropped "
                          "the %zu bytes from there%s", seg[i].path, torn, size - (size_t)torn,

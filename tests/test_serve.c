@@ -3048,21 +3048,11 @@ static void test_snapshot_left(void **state)
     print_message("snapshot left: %d children left in the kernel, all %zu reaped once released\n", left, n_held);
 }
 
-/* A power cut can lose the unsynced tail of a segment while a later one
- * reached the disk. Simulated: the second newest segment's records zeroed
- * from their middle on. A restart refuses the log and names --repair-log;
- * with it, the log ends at the gap (the later segments moved to
- * DIR/dropped) and the state equals the library's replay of what is left. */
-static void test_repair_log(void **state)
+/* Three generations of choose/reward batches (each start opens a new
+ * segment), each killed: a log of several segments in st. */
+static void make_segmented_log(const char *st, const char *args)
 {
-    (void)state;
-    char st[256];
-    snprintf(st, sizeof st, "%s/repair", dir);
-    const char *args = "--dim 3 --policy linucb-ind --seed 3 --wal-segment-bytes 64K --snapshot-every 1000000000 "
-                       "--snapshot-interval 1000000 --snapshot-replay 0 --snapshot-log-bytes 100G";
     server s;
-    int code;
-    /* three generations (each start opens a new segment), each killed */
     for (int g = 0; g < 3; g++) {
         start_or_fail(&s, st, args);
         hconn c;
@@ -3089,42 +3079,85 @@ static void test_repair_log(void **state)
             fail_msg("%s", ka_err);
         server_kill(&s);
     }
-    /* the lost tail: the second newest segment's records zeroed from their middle */
-    char newest[512], seg[512];
-    newest_segment(st, newest, sizeof newest);
-    segment_before(st, strrchr(newest, '/') + 1, seg, sizeof seg);
-    long end = records_end(seg), mid = 32 + (end - 32) / 2;
-    FILE *f = fopen(seg, "r+b");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, mid, SEEK_SET), 0);
-    for (long i = mid; i < end; i++)
-        fputc(0, f);
-    fclose(f);
-    assert_int_not_equal(server_start(&s, st, args, &code), 0);
-    char *log = slurp(s.log, NULL);
-    if (!strstr(log, "--repair-log 1"))
-        fail_msg("the refusal does not name --repair-log: %s", log);
-    free(log);
-    char repair[512];
-    snprintf(repair, sizeof repair, "%s --repair-log 1", args);
-    if (server_start(&s, st, repair, &code)) {
-        print_file(s.log);
-        fail_msg("--repair-log 1: the server did not start (exit %d)", code);
+}
+
+/* A power cut can lose the unsynced tail of a segment while a later one
+ * reached the disk. Simulated: the second newest segment's records zeroed
+ * from their middle on. A restart refuses the log and names --repair-log;
+ * with it, the log ends at the gap (the later segments moved to
+ * DIR/dropped, and the cut bytes kept there: they used to be deleted) and
+ * the state equals the library's replay of what is left. Disk corruption
+ * looks otherwise: one byte of a record in the middle of that segment
+ * flipped, whole records after it. The refusal says so (it was told as a
+ * power cut's lost tail), and the repair keeps the cut bytes too. */
+static void test_repair_log(void **state)
+{
+    (void)state;
+    char st[256];
+    const char *args = "--dim 3 --policy linucb-ind --seed 3 --wal-segment-bytes 64K --snapshot-every 1000000000 "
+                       "--snapshot-interval 1000000 --snapshot-replay 0 --snapshot-log-bytes 100G";
+    server s;
+    int code;
+    for (int flip = 0; flip < 2; flip++) {
+        snprintf(st, sizeof st, "%s/repair-%s", dir, flip ? "flip" : "zeros");
+        make_segmented_log(st, args);
+        char newest[512], seg[512];
+        newest_segment(st, newest, sizeof newest);
+        segment_before(st, strrchr(newest, '/') + 1, seg, sizeof seg);
+        long end = records_end(seg), mid = 32 + (end - 32) / 2;
+        FILE *f = fopen(seg, "r+b");
+        assert_non_null(f);
+        assert_int_equal(fseek(f, mid, SEEK_SET), 0);
+        if (flip) { /* a byte of the record that holds byte mid */
+            int ch = fgetc(f);
+            assert_int_equal(fseek(f, mid, SEEK_SET), 0);
+            fputc(ch ^ 0x10, f);
+        } else {
+            for (long i = mid; i < end; i++)
+                fputc(0, f);
+        }
+        fclose(f);
+        assert_int_not_equal(server_start(&s, st, args, &code), 0);
+        char *log = slurp(s.log, NULL);
+        if (!strstr(log, "--repair-log 1") || (flip && !strstr(log, "disk corruption (acknowledged records follow")))
+            fail_msg("the refusal does not name --repair-log%s: %s", flip ? " or corruption" : "", log);
+        free(log);
+        char repair[512];
+        snprintf(repair, sizeof repair, "%s --repair-log 1", args);
+        if (server_start(&s, st, repair, &code)) {
+            print_file(s.log);
+            fail_msg("--repair-log 1: the server did not start (exit %d)", code);
+        }
+        log = slurp(s.log, NULL);
+        if (!strstr(log, "later segment(s) (kept in DIR/dropped)") ||
+            (flip && !strstr(log, "at a damaged record that whole records follow")))
+            fail_msg("%s", log);
+        free(log);
+        server_kill(&s);
+        char moved[600];
+        snprintf(moved, sizeof moved, "%s/dropped%s", st, strrchr(newest, '/'));
+        assert_int_equal(access(moved, F_OK), 0);
+        /* the cut bytes: DIR/dropped/<segment>.from-<byte>, as many as were cut */
+        char pattern[700], kept[900] = "", dd[400];
+        snprintf(pattern, sizeof pattern, "%s.from-", strrchr(seg, '/') + 1);
+        snprintf(dd, sizeof dd, "%s/dropped", st);
+        DIR *d = opendir(dd);
+        for (struct dirent *de; d && (de = readdir(d));)
+            if (!strncmp(de->d_name, pattern, strlen(pattern)))
+                snprintf(kept, sizeof kept, "%s/%s", dd, de->d_name);
+        if (d)
+            closedir(d);
+        struct stat ks, ss;
+        if (!kept[0] || stat(kept, &ks) != 0 || stat(seg, &ss) != 0 || ks.st_size <= 0)
+            fail_msg("the bytes the repair cut from %s are not kept in %s", seg, dd);
+        /* the log as left: replayed by the library, it is the restarted state */
+        size_t nd, nr;
+        restart_equals_replay(st, args, 3, 3, flip ? "dump-repair-flip.jsonl" : "dump-repair.jsonl", &nd, &nr);
+        print_message("repair: %s %s byte %ld; refused, then --repair-log kept %zu decisions and %zu rewards, "
+                      "equal to the library's replay, and the %lld bytes it cut\n", strrchr(seg, '/') + 1,
+                      flip ? "a byte flipped at" : "zeroed from", mid, nd, nr, (long long)ks.st_size);
+        assert_true(nd > 0);
     }
-    log = slurp(s.log, NULL);
-    if (!strstr(log, "later segment(s) (moved to DIR/dropped)"))
-        fail_msg("%s", log);
-    free(log);
-    server_kill(&s);
-    char moved[600];
-    snprintf(moved, sizeof moved, "%s/dropped%s", st, strrchr(newest, '/'));
-    assert_int_equal(access(moved, F_OK), 0);
-    /* the log as left: replayed by the library, it is the restarted state */
-    size_t nd, nr;
-    restart_equals_replay(st, args, 3, 3, "dump-repair.jsonl", &nd, &nr);
-    print_message("repair: %s zeroed from byte %ld to %ld; refused, then --repair-log kept %zu decisions and %zu "
-                  "rewards, equal to the library's replay\n", strrchr(seg, '/') + 1, mid, end, nd, nr);
-    assert_true(nd > 0);
 }
 
 /* A log that cannot be written (the server's files held to 200,000 bytes:
