@@ -18,6 +18,7 @@
 #define _GNU_SOURCE /* MAP_ANONYMOUS */
 #include "decisions.h"
 
+#include <math.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include <sys/mman.h>
 
 #include "bytes.h"
+#include "colb/limits.h"
 
 typedef struct chunk {
     atomic_size_t refs;
@@ -341,8 +343,12 @@ decisions *decisions_load(const unsigned char *p, size_t n, size_t d, uint64_t u
         k->user[o] = user;
         set_bit(r->rewarded, s, (int)rewarded);
         if (!rewarded)
-            for (size_t j = 0; j < d; j++, p += 8)
-                k->x[o * d + j] = get_f64(p);
+            for (size_t j = 0; j < d; j++, p += 8) {
+                double v = get_f64(p);
+                if (!isfinite(v) || fabs(v) > COLB_CONTEXT_MAX) /* as a request's (see records.c) */
+                    goto bad;
+                k->x[o * d + j] = v;
+            }
     }
     if (p != end)
         goto bad;

@@ -66,6 +66,8 @@ int rec_start_get(const unsigned char *p, size_t len, rec_start *r);
 int rec_users_get(const unsigned char *p, size_t len, rec_users *r);
 /* the next id of a users record: *pos starts at 0 */
 const char *rec_users_id(const rec_users *r, size_t *pos, size_t *len);
+/* -1 also for a context no request could send (NaN, Inf, beyond
+ * COLB_CONTEXT_MAX), though the record's checksum holds */
 int rec_choose_get(const unsigned char *p, size_t len, size_t d, rec_choose *r);
 uint64_t rec_choose_slot(const rec_choose *r, size_t i);
 uint32_t rec_choose_arm(const rec_choose *r, size_t i);

@@ -11,6 +11,10 @@
  *            here) still gives every user of the round a valid arm, which
  *            the record logged for it holds (not whatever the caller's
  *            array held), so that the record decodes in a replay;
+ *   contexts a choose record or a snapshot's window with a context no
+ *            request could have sent (NaN, beyond the limits) is refused
+ *            as malformed, though its checksum holds (it was read back,
+ *            and failed the policy at the reward that used it);
  *   users    the users' table after users that were added and then
  *            taken back (a request refused at --max-users), across the
  *            table's growth: every remaining id at its slot, none of
@@ -21,6 +25,7 @@
 #include <math.h>
 
 #include "config.h"
+#include "decisions.h"
 #include "records.h"
 #include "state.h"
 #include "users.h"
@@ -149,6 +154,48 @@ static void test_choose_fails_part_way(void **cm)
     state_free(&s);
 }
 
+static void test_contexts_read_back(void **cm)
+{
+    (void)cm;
+    static unsigned char p[512];
+    uint64_t slots[1] = { 0 };
+    uint32_t arms[1] = { 1 };
+    decision_id first = { 1, 1 };
+    const double bad[][K * D] = { { 1.0, 0.0, NAN, 1.0 }, { 1.0, 0.0, 0.0, INFINITY }, { 2e6, 0.0, 0.0, 1.0 } };
+    size_t len = rec_choose_size(1, K, D);
+    rec_choose r;
+    rec_choose_put(p, first, K, D, X, 1, slots, arms);
+    assert_int_equal(rec_choose_get(p, len, D, &r), 0);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rec_choose_put(p, first, K, D, bad[i], 1, slots, arms);
+        if (rec_choose_get(p, len, D, &r) == 0)
+            fail_msg("a choose record with context %zu (%g %g %g %g) was read", i, bad[i][0], bad[i][1], bad[i][2],
+                     bad[i][3]);
+    }
+    /* the snapshot's window: one pending decision, its context then NaN */
+    decisions *w = decisions_create(WINDOW, D);
+    assert_non_null(w);
+    decisions_put(w, first, 0, X);
+    decisions_image *im = decisions_capture(w, 0);
+    unsigned char *blk;
+    size_t n;
+    char err[256];
+    assert_non_null(im);
+    assert_int_equal(decisions_image_save(im, 0, &blk, &n), 0);
+    decisions *back = decisions_load(blk, n, D, 1, 0, 2, NULL, err, sizeof err);
+    assert_non_null(back);
+    decisions_free(back);
+    double nan = NAN;
+    memcpy(blk + n - 8, &nan, 8); /* the context's last value (little-endian hosts) */
+    back = decisions_load(blk, n, D, 1, 0, 2, NULL, err, sizeof err);
+    if (back)
+        fail_msg("a window with a NaN context was loaded");
+    assert_non_null(strstr(err, "malformed"));
+    free(blk);
+    decisions_image_free(im);
+    decisions_free(w);
+}
+
 /* ids "u<i>" */
 static size_t uid(char *b, size_t i) { return (size_t)snprintf(b, 32, "u%zu", i); }
 
@@ -188,6 +235,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fence_replay),
         cmocka_unit_test(test_choose_fails_part_way),
+        cmocka_unit_test(test_contexts_read_back),
         cmocka_unit_test(test_users_truncate),
     };
     return cmocka_run_group_tests_name("colb serve state", tests, NULL, NULL);
