@@ -128,9 +128,15 @@ int session_sim(run_session *s, size_t ri, size_t si, run_config *c, const void 
         c->sim.policy.club_alpha2 = a2;
         snprintf(tuned, 64, "%s", t + n);
     }
-    if (colb_snapshot_get_sim(s->resume, i, &c->sim, out) != COLB_OK) {
+    colb_status st = colb_snapshot_get_sim(s->resume, i, &c->sim, out);
+    if (st == COLB_EINVAL) { /* the stored spec differs from this run's */
         snprintf(err, err_len, "the checkpoint does not fit this run (%s); remove it or run "
                  "without --resume", colb_snapshot_reader_last_error(s->resume));
+        return -1;
+    }
+    if (st != COLB_OK) { /* its values: no run of colb wrote them so */
+        snprintf(err, err_len, "the checkpoint is damaged (%s: %s); remove it or run without --resume",
+                 colb_strerror(st), colb_snapshot_reader_last_error(s->resume));
         return -1;
     }
     return 0;

@@ -655,6 +655,33 @@ static void test_resume_errors(void **state)
     assert_int_equal(colb_run(cmd, err, sizeof err), 1);
     assert_non_null(strstr(err, "checksum"));
     assert_int_equal(lines(err), 1);
+    /* a value no run writes (a model's V00 of 1e200), the checksum made
+     * good again: damaged, not "does not fit this run", which it said */
+    snprintf(cmd, sizeof cmd, "run --users 10 --horizon 500 --policies linucb-ind --repeats 1 --quiet 1 "
+             "--out %s/v --stop-after 100 --checkpoint %s/v.colb", dir, dir);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/v.colb", dir);
+    b = slurp(path, &n);
+    assert_non_null(b);
+    static const unsigned char real_field[] = { 3, 0, 0, 0, 4, 0, 0, 0 }; /* f64 array, a name of 4 bytes */
+    size_t at = 0;
+    for (size_t q = 16; !at && q + 32 <= n; q += 8)
+        if (!memcmp(b + q, real_field, 8) && !memcmp(b + q + 16, "real", 4))
+            at = q + 24; /* the first model's record: V00 */
+    assert_true(at > 0);
+    double big = 1e200;
+    memcpy(b + at, &big, 8);
+    uint64_t h = XXH3_64bits(b, n - 8);
+    memcpy(b + n - 8, &h, 8);
+    f = fopen(path, "wb");
+    fwrite(b, 1, n, f);
+    fclose(f);
+    free(b);
+    snprintf(cmd, sizeof cmd, "run --resume %s", path);
+    assert_int_equal(colb_run(cmd, err, sizeof err), 1);
+    assert_int_equal(lines(err), 1);
+    if (!strstr(err, "the checkpoint is damaged") || strstr(err, "does not fit"))
+        fail_msg("a checkpoint with V00 = 1e200: %s", err);
     /* settings come from the checkpoint: others are a usage error */
     snprintf(cmd, sizeof cmd, "run --resume %s --users 5", path);
     assert_int_equal(colb_run(cmd, err, sizeof err), 2);
