@@ -200,12 +200,18 @@ def integer(value, what):
                         f"{value!r}") from None
 
 
+def shown(n):
+    """An integer for a message: its digits, or its size when it has too
+    many to print (Python refuses str() of more than 4300 digits)."""
+    return str(n) if n.bit_length() <= 256 else f"an integer of {n.bit_length()} bits"
+
+
 def size(value, what, lo=0):
     """value as a C size_t: an integer (:func:`integer`) within [lo, 2**64),
     else colb.OutOfRange; never wrapped around or truncated as ctypes would."""
     n = integer(value, what)
     if not lo <= n < 2 ** 64:
-        raise errors.OutOfRange(f"{what}: {n} is out of range [{lo}, 2**64)")
+        raise errors.OutOfRange(f"{what}: {shown(n)} is out of range [{lo}, 2**64)")
     return n
 
 
@@ -229,16 +235,20 @@ def refuse_masked(value, what):
             f"numpy.ma.filled")
 
 
-def text(value):
+def text(value, what="option value"):
     """A Python value as the text of colb/params.h: bools as 1/0, floats by
-    their shortest repr (which reads back as the same double)."""
-    refuse_masked(value, "option value")
+    their shortest repr (which reads back as the same double). An integer
+    of 2**64 or more in size is beyond every option's range: OutOfRange."""
+    refuse_masked(value, what)
     if isinstance(value, (bool, numpy.bool_)):
         return "1" if value else "0"
     if isinstance(value, str):
         return value
     if isinstance(value, numbers.Integral):
-        return str(int(value))
+        n = int(value)
+        if abs(n) >= 2 ** 64:
+            raise errors.OutOfRange(f"{what}: {shown(n)} is out of range (below 2**64)")
+        return str(n)
     if isinstance(value, numbers.Real):
         return repr(float(value))
-    raise errors.InvalidArgument(f"option value {value!r} is not a number, bool or string")
+    raise errors.InvalidArgument(f"{what}: {value!r} is not a number, bool or string")

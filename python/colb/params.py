@@ -177,7 +177,10 @@ def apply(setter, params, items, kinds):
             raise errors.InvalidArgument(f"{name}: {value!r} is a bool, expected {expected}")
         if kind in _NUMBERS_ONLY and isinstance(value, (str, bytes)):
             raise TypeError(f"{name}: expected {expected}, got {type(value).__name__} {value!r}")
-        st = setter(params, _lib.c_str(key, "option"), _lib.c_str(_lib.text(value), f"option {name}"), msg,
+        # an unknown name is told as such whatever its value (the library's
+        # message and a suggestion), before the value is read as text
+        shown = _lib.text(value, name) if kind is not None else "0"
+        st = setter(params, _lib.c_str(key, "option"), _lib.c_str(shown, f"option {name}"), msg,
                     _lib.MSG_LEN)
         if st:
             extra = suggest(name, kinds) if st == _lib.CODE["COLB_ENOTFOUND"] else ""

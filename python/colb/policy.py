@@ -414,7 +414,7 @@ class Policy:
                 np.empty((0, self._dim))
         u = _lib.integer(user, "theta: user")
         if not 0 <= u < self._n:
-            raise errors.OutOfRange(f"theta: user {u} out of range [0, {self._n})")
+            raise errors.OutOfRange(f"theta: user {_lib.shown(u)} out of range [0, {self._n})")
         out = np.empty(self._dim, dtype=_F64)
         st = _lib.lib.colb_policy_user_theta(h, u, out.ctypes.data)
         if st:

@@ -32,7 +32,7 @@ class SimResult:
 
     Attributes:
         policies      the policy names, in the order given
-        rounds        (P,) int array: the round of each curve point (the last is T)
+        rounds        (points,) int array: the round of each curve point (the last is T)
         regret        (P, R, points) array: user-averaged cumulative regret of
                       policy i, repeat r, at each point
         wall          (P, R) array: seconds per job
@@ -99,6 +99,7 @@ class SimResult:
         old file and no temporary, and the temporaries that killed writers
         (a crash, SIGKILL) left are removed. Raises InputOutputError (an
         OSError) with the system's reason. Returns the two paths."""
+        folder = os.fsdecode(_lib.c_str(os.fsencode(folder), "to_csv: folder"))  # str, bytes or a path; no NUL
         try:
             os.makedirs(folder, exist_ok=True)
         except OSError as e:  # a file in the way, no permission: colb's error, as a failed write

@@ -2,6 +2,8 @@
 matching built-in, with a message naming the problem), never a crash,
 and leave the policy usable."""
 import numpy as np
+import os
+
 import pytest
 
 import colb
@@ -199,6 +201,8 @@ def test_misaligned_arrays_refused():
 
 
 @pytest.mark.parametrize("call", [
+    lambda tmp: colb.simulate(policies=["random"], users=4, clusters=2, dim=2, arms=3, horizon=5,
+                              repeats=1).to_csv(str(tmp / "a\0b")),
     lambda tmp: colb.Policy("linucb-ind\0junk", 3, 2),
     lambda tmp: colb.Policy("linucb-ind", 3, 2, width="fixed\0junk"),
     lambda tmp: colb.Policy("linucb-ind", 3, 2).save(str(tmp / "a\0b")),
@@ -266,6 +270,37 @@ def test_club_tuning_settings_checked_as_colb_run_does():
     for key in ("curve-points", "club-tune", "club-burn-in"):
         with pytest.raises(colb.InvalidArgument, match=key.replace("-", "_") + "="):
             colb.simulate(policies=["club"], **{key: 1}, **{k: v for k, v in small.items() if k != key})
+
+
+def test_misspelled_keyword_with_any_value():
+    """A misspelled option is told as unknown, with a suggestion, whatever
+    its value (a list was reported as a value 'not a number, bool or
+    string', naming no option); a known option's bad value names it."""
+    with pytest.raises(colb.NotFound, match="unknown policy parameter 'label'"):
+        colb.Policy("oracle", 3, 2, label=[0, 1, 0])
+    with pytest.raises(colb.NotFound, match="did you mean 'lambda'"):
+        colb.Policy("linucb-ind", 3, 2, lamda=[1.0])
+    with pytest.raises(colb.InvalidArgument, match="width: None is not a number"):
+        colb.Policy("linucb-ind", 3, 2, width=None)
+
+
+def test_integers_too_long_to_print():
+    """An integer of thousands of digits is out of range like one of 2**64
+    (Python refuses to print it: a ValueError escaped instead)."""
+    huge = 10 ** 5000
+    p = colb.Policy("cmlb", 5, 3)
+    for call in (lambda: p.add_users(huge), lambda: p.theta(huge), lambda: colb.Policy("cmlb", huge, 3),
+                 lambda: colb.Policy("cmlb", 5, 3, horizon=huge), lambda: colb.simulate(horizon=huge)):
+        with pytest.raises(colb.OutOfRange, match="bits"):
+            call()
+
+
+def test_to_csv_bytes_folder(tmp_path):
+    """A folder given as bytes (os.fsencode'd, as Policy.save takes) works:
+    it was made, then a TypeError mixed bytes and str."""
+    res = colb.simulate(policies=["random"], users=4, clusters=2, dim=2, arms=3, horizon=5, repeats=1)
+    paths = res.to_csv(os.fsencode(str(tmp_path / "b")))
+    assert all(os.path.exists(p) for p in paths)
 
 
 def test_to_csv_errors_are_colb_errors(tmp_path):
