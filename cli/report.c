@@ -27,6 +27,20 @@ static const char *point_label(const experiment *e, size_t r, size_t s)
     return e->cfg[r].n_sweep ? e->cfg[r].sweep_values[s] : "-";
 }
 
+/* 1 when readings r and q have the same points: no sweep in either, or the
+ * same key swept over the same values in the same order. A check across
+ * two readings compares them point by point. */
+static int same_points(const experiment *e, size_t r, size_t q)
+{
+    const run_config *a = &e->cfg[r], *b = &e->cfg[q];
+    if (a->n_sweep != b->n_sweep || (a->n_sweep && strcmp(a->sweep_key, b->sweep_key)))
+        return 0;
+    for (size_t s = 0; s < a->n_sweep; s++)
+        if (strcmp(a->sweep_values[s], b->sweep_values[s]))
+            return 0;
+    return 1;
+}
+
 /* Whether check c is made in reading r: A names a policy of reading r
  * ("policy"), or names reading r itself ("policy/reading"). Checks about
  * policies a reading does not run by design are not listed for it. */
@@ -98,6 +112,11 @@ verdict report_check(const experiment *e, const result_set *rs, const check *c, 
                     ;
                 if (rk == e->n_readings) {
                     snprintf(why, why_len, "no reading '%s'", slash + 1);
+                    return V_NOT_RUN;
+                }
+                if (!same_points(e, r, rk)) { /* it paired points by their index, whatever their values */
+                    snprintf(why, why_len, "readings %s and %s do not sweep the same values: a check across "
+                             "readings compares them at each swept value", e->reading[r], e->reading[rk]);
                     return V_NOT_RUN;
                 }
             }

@@ -192,7 +192,9 @@ verdict check_eval(const check *c, const double *ma, const double *ca, const dou
         snprintf(why, len, "A within 10%% of B, %s or better at %zu of %zu points; significantly worse by >10%% at %zu%s",
                  pp ? "not significantly different" : "overlapping", close, n, worse,
                  pp ? " (paired repeats)" : "");
-        return close == n ? V_SUPPORTED : worse ? V_NOT_SUPPORTED : V_INCONCLUSIVE;
+        /* significantly worse by more than 10% is evidence; "not
+         * significantly different" at that point only the lack of it */
+        return worse ? V_NOT_SUPPORTED : close == n ? V_SUPPORTED : V_INCONCLUSIVE;
     }
     case OP_GAP_DECREASING: {
         if (n < 2) {

@@ -326,6 +326,13 @@ static void test_eval_paired(void **state)
     assert_int_equal(check_eval(&c, mb, cb, ma, ca, pq, 2, why, sizeof why), V_NOT_SUPPORTED);
     paired_point pr[] = { { 0.8, 0.05, 0.1, 0.2 }, { 0.8, 0.05, 0.1, 0.2 } };
     assert_int_equal(check_eval(&c, mb, cb, ma, ca, pr, 2, why, sizeof why), V_INCONCLUSIVE);
+    /* the difference not significant (its spread is wide) while the excess
+     * over 10% is (its spread is narrow): not supported - the evidence of
+     * being worse wins over the lack of evidence of a difference (it said
+     * supported, and "significantly worse by >10% at 2" in the same line) */
+    paired_point pw[] = { { 0.8, 2.0, 0.05, 0.01 }, { 0.8, 2.0, 0.05, 0.01 } };
+    assert_int_equal(check_eval(&c, mb, cb, ma, ca, pw, 2, why, sizeof why), V_NOT_SUPPORTED);
+    assert_contains(why, "significantly worse by >10% at 2");
     /* the gap: -0.8 +- 0.05 -> -0.2 +- 0.05 paired (unpaired +-2.8 each) */
     assert_int_equal(check_parse("a - b decreasing", &c, err, sizeof err), 0);
     paired_point ps[] = { { 0.8, 0.05, 0, 0.1 }, { 0.2, 0.05, 0, 0.1 } };
@@ -458,6 +465,16 @@ static void test_report_check(void **state)
     assert_int_equal(report_check(e, &rs, &e->checks[2], 1, why, sizeof why), V_SUPPORTED);
     assert_int_equal(report_check(e, NULL, &e->checks[0], 0, why, sizeof why), V_NOT_RUN);
     assert_int_equal(report_check(e, &rs, &e->checks[0], 5, why, sizeof why), V_NOT_RUN);
+    /* across readings: judged point by point where both sweep the same
+     * values; refused where they do not (points were paired by index,
+     * users = 50 against 60) */
+    add_check(e, "cmlb/r1 < linucb-ind");
+    assert_int_not_equal(report_check(e, &rs, &e->checks[3], 0, why, sizeof why), V_NOT_RUN);
+    snprintf(e->cfg[1].sweep_values[2], sizeof e->cfg[1].sweep_values[2], "60");
+    assert_int_equal(report_check(e, &rs, &e->checks[3], 0, why, sizeof why), V_NOT_RUN);
+    assert_contains(why, "do not sweep the same values");
+    snprintf(e->cfg[1].sweep_values[2], sizeof e->cfg[1].sweep_values[2], "50");
+    e->n_checks--;
 
     /* the ratio metric: cmlb/random 0.3 vs linucb-ind 0.6 in reading 0 */
     e->metric = METRIC_RATIO;

@@ -656,6 +656,24 @@ static void test_mean_ci(void **state)
     colb_mean_ci95(x, 1, &m, &h); /* one value: the interval is undefined */
     assert_true(isnan(h));
     assert_close(m, 1.0, 0);
+    /* beyond the old table (30 degrees of freedom), against the quantile
+     * computed from the t distribution (bisection on its regularised
+     * incomplete beta): 31 (the two-term expansion was 4e-5 off), 100 (the
+     * table's last), 1000 (the expansion's): n values alternating 0 and 2
+     * (n even), sd = sqrt(n / (n - 1)) */
+    static double y[1001];
+    static const struct { size_t nu; double t; } q[] = { { 31, 2.0395134464 }, { 100, 1.9839715185 },
+                                                          { 1000, 1.9623390808 } };
+    for (size_t k = 0; k < 3; k++) {
+        size_t n = q[k].nu + 1;
+        for (size_t i = 0; i < n; i++)
+            y[i] = (double)(2 * (i % 2));
+        double mean = (double)(n / 2) * 2.0 / (double)n;
+        double var = ((double)(n / 2) * (2.0 - mean) * (2.0 - mean) + (double)(n - n / 2) * mean * mean) /
+                     (double)(n - 1);
+        colb_mean_ci95(y, n, &m, &h);
+        assert_close(h / sqrt(var / (double)n), q[k].t, 1e-9);
+    }
 }
 
 int main(void)
