@@ -179,8 +179,8 @@ def apply(setter, params, items, kinds):
             raise TypeError(f"{name}: expected {expected}, got {type(value).__name__} {value!r}")
         # an unknown name is told as such whatever its value (the library's
         # message and a suggestion), before the value is read as text
-        shown = _lib.text(value, name) if kind is not None else "0"
-        st = setter(params, _lib.c_str(key, "option"), _lib.c_str(shown, f"option {name}"), msg,
+        value_text = _lib.text(value, name) if kind is not None else "0"
+        st = setter(params, _lib.c_str(key, "option"), _lib.c_str(value_text, f"option {name}"), msg,
                     _lib.MSG_LEN)
         if st:
             extra = suggest(name, kinds) if st == _lib.CODE["COLB_ENOTFOUND"] else ""
