@@ -3256,7 +3256,7 @@ static int first_segment(const char *st, char *path, size_t len)
     for (struct dirent *de; dh && (de = readdir(dh));)
         if (!strncmp(de->d_name, "wal-", 4) && strlen(de->d_name) == 28 && strlen(de->d_name) < sizeof best &&
             (!best[0] || strcmp(de->d_name, best) < 0))
-            snprintf(best, sizeof best, "%s", de->d_name);
+            snprintf(best, sizeof best, "%.63s", de->d_name); /* 28 bytes, checked above */
     if (dh)
         closedir(dh);
     if (!best[0])
