@@ -642,6 +642,32 @@ static void test_threads_bit_identical(void **state)
     assert_null(a);
     assert_status(colb_sim_run(NULL, &a, msg, sizeof msg), COLB_EINVAL);
     assert_string_equal(msg, "NULL simulation spec");
+    /* a NULL output pointer, a NULL policy name: said in msg (it kept
+     * whatever it held: "stale" here) */
+    colb_policy_params pp;
+    colb_policy_params_default(&pp);
+    pp.users = 3;
+    pp.dim = 2;
+    colb_env_params ep;
+    colb_env_params_default(&ep);
+    colb_policy *made;
+    snprintf(msg, sizeof msg, "stale");
+    assert_status(colb_policy_create("cohort", &pp, NULL, msg, sizeof msg), COLB_EINVAL);
+    assert_string_equal(msg, "NULL output pointer");
+    snprintf(msg, sizeof msg, "stale");
+    assert_status(colb_env_create(&ep, 1, NULL, msg, sizeof msg), COLB_EINVAL);
+    assert_string_equal(msg, "NULL output pointer");
+    snprintf(msg, sizeof msg, "stale");
+    assert_status(colb_sim_create(&s, NULL, msg, sizeof msg), COLB_EINVAL);
+    assert_string_equal(msg, "NULL output pointer");
+    snprintf(msg, sizeof msg, "stale");
+    assert_status(colb_sim_run(&s, NULL, msg, sizeof msg), COLB_EINVAL);
+    assert_string_equal(msg, "NULL output pointer");
+    snprintf(msg, sizeof msg, "stale");
+    assert_status(colb_sim_advance(NULL, 0, msg, sizeof msg), COLB_EINVAL);
+    assert_string_equal(msg, "NULL simulation");
+    assert_status(colb_policy_create(NULL, &pp, &made, msg, sizeof msg), COLB_EINVAL);
+    assert_string_equal(msg, "NULL policy name");
 }
 
 static void test_mean_ci(void **state)
