@@ -46,7 +46,8 @@
  *   log_full     a log that cannot be written (a full disk) turns the
  *                service read-only, said once; a restart recovers;
  *   stalled_upload_shutdown  SIGTERM with a request's body stalled
- *                ends within about --drain-timeout + 1 s, exit 0;
+ *                ends within about --drain-timeout + 1 s, exit 0, new
+ *                connections refused meanwhile;
  *   partial_snapshot_removed  the snapshot.colb.tmp a crash left is
  *                removed at the next start;
  *   log_files_bounded  a snapshot every 10 rewards does not leave a
@@ -1686,7 +1687,9 @@ fail:
 /* A request whose body stalls (a slow client) does not hold a shutdown
  * much beyond --drain-timeout: the server cuts it and, after the final
  * snapshot, waits at most a second more for the answers of what it
- * applied (it waited 5 s, for the stalled upload too). */
+ * applied (it waited 5 s, for the stalled upload too). Meanwhile a new
+ * connection is refused at once (it was accepted by the kernel, left
+ * waiting for the drain, then reset). */
 static void test_stalled_upload_shutdown(void **state)
 {
     (void)state;
