@@ -5,6 +5,7 @@
 #ifndef COLB_SERVE_BYTES_H
 #define COLB_SERVE_BYTES_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -57,6 +58,21 @@ static inline double get_f64(const unsigned char *p)
     double v;
     memcpy(&v, &u, 8);
     return v;
+}
+
+/* 1 when the n f64 values at p are finite and within +-bound: what a
+ * request could have sent. A record or block passes its checksum, so this
+ * fails only for bytes written on purpose (or by a colb that wrote
+ * garbage): a context read back into the window would fail the policy at
+ * the reward that uses it, and again at every restart. */
+static inline int get_f64s_within(const unsigned char *p, size_t n, double bound)
+{
+    for (size_t i = 0; i < n; i++) {
+        double v = get_f64(p + 8 * i);
+        if (!(v >= -bound && v <= bound)) /* NaN too */
+            return 0;
+    }
+    return 1;
 }
 
 #endif

@@ -18,7 +18,6 @@
 #define _GNU_SOURCE /* MAP_ANONYMOUS */
 #include "decisions.h"
 
-#include <math.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -342,13 +341,11 @@ decisions *decisions_load(const unsigned char *p, size_t n, size_t d, uint64_t u
         k->gen[o] = id.gen;
         k->user[o] = user;
         set_bit(r->rewarded, s, (int)rewarded);
+        if (!rewarded && !get_f64s_within(p, d, COLB_CONTEXT_MAX))
+            goto bad;
         if (!rewarded)
-            for (size_t j = 0; j < d; j++, p += 8) {
-                double v = get_f64(p);
-                if (!isfinite(v) || fabs(v) > COLB_CONTEXT_MAX) /* as a request's (see records.c) */
-                    goto bad;
-                k->x[o * d + j] = v;
-            }
+            for (size_t j = 0; j < d; j++, p += 8)
+                k->x[o * d + j] = get_f64(p);
     }
     if (p != end)
         goto bad;

@@ -862,17 +862,11 @@ int engine_open(engine **out, serve_config *c, metrics *m, char *err, size_t err
     char snap[SERVE_PATH_LEN + 32];
     snprintf(snap, sizeof snap, "%s/snapshot.colb", c->state_dir);
     if (access(snap, F_OK) != 0) { /* a new state: its options checked before anything is created */
-        colb_policy_params pp = c->pp;
-        char msg[512];
-        pp.users = 1;
-        if (!serve_config_given(c, "dim"))
+        int bad = !serve_config_given(c, "dim");
+        if (bad)
             snprintf(err, err_len, "--state %s is new: give the policy's context dimension with --dim d",
                      c->state_dir);
-        else if (colb_policy_params_check(c->policy, &pp, msg, sizeof msg) != COLB_OK)
-            snprintf(err, err_len, "policy options: %s", msg);
-        else
-            err[0] = '\0';
-        if (err[0]) {
+        if (bad || state_check_options(c, err, err_len)) {
             engine_free(e);
             return -2;
         }

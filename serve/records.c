@@ -2,26 +2,10 @@
  * (records.h), little-endian (bytes.h). */
 #include "records.h"
 
-#include <math.h>
 #include <string.h>
 
 #include "bytes.h"
 #include "colb/limits.h"
-
-/* 1 when the n f64 values at p are numbers a request could have sent:
- * finite, within +-bound. A record passes its checksum, so this only fails
- * for bytes someone wrote on purpose (or a colb that wrote garbage): a
- * context read back into the window would fail the policy at the reward
- * that uses it, and again at every restart. */
-static int values_ok(const unsigned char *p, size_t n, double bound)
-{
-    for (size_t i = 0; i < n; i++) {
-        double v = get_f64(p + 8 * i);
-        if (!isfinite(v) || fabs(v) > bound)
-            return 0;
-    }
-    return 1;
-}
 
 /* START: u32 gen, u32 0, u64 window, u64 unix_ms */
 size_t rec_start_size(void) { return 24; }
@@ -135,7 +119,7 @@ int rec_choose_get(const unsigned char *p, size_t len, size_t d, rec_choose *r)
     for (size_t i = 0; i < r->n; i++)
         if (rec_choose_arm(r, i) >= K)
             return -1;
-    return values_ok(r->X, r->K * d, COLB_CONTEXT_MAX) ? 0 : -1;
+    return get_f64s_within(r->X, r->K * d, COLB_CONTEXT_MAX) ? 0 : -1;
 }
 
 uint64_t rec_choose_slot(const rec_choose *r, size_t i) { return get_u64(r->slots + 8 * i); }

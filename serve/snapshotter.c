@@ -78,10 +78,15 @@ static ssize_t paced_write(void *cookie, const char *buf, size_t n)
     return (ssize_t)n;
 }
 
+static void partial_path(char *out, size_t len, const char *dir)
+{
+    snprintf(out, len, "%s/snapshot.colb.tmp", dir);
+}
+
 void snapshot_remove_partial(const char *dir)
 {
     char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%s/snapshot.colb.tmp", dir);
+    partial_path(tmp, sizeof tmp, dir);
     unlink(tmp);
 }
 
@@ -89,7 +94,7 @@ int snapshot_write(const char *dir, const state_image *im, size_t *len, char *er
 {
     char path[4200], tmp[4300], why[4400] = "";
     snprintf(path, sizeof path, "%s/snapshot.colb", dir);
-    snprintf(tmp, sizeof tmp, "%s/snapshot.colb.tmp", dir); /* one writer: DIR is locked */
+    partial_path(tmp, sizeof tmp, dir); /* one writer: DIR is locked */
     unlink(tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     paced pc = { fd, 0, 0 };
@@ -329,7 +334,7 @@ static progress child_progress(const snapshotter *s)
         fclose(f);
     }
     struct stat sb;
-    snprintf(path, sizeof path, "%s/snapshot.colb.tmp", s->dir);
+    partial_path(path, sizeof path, s->dir);
     if (stat(path, &sb) == 0)
         p.bytes = (long long)sb.st_size;
     return p;

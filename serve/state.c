@@ -12,6 +12,17 @@
 #include "bytes.h"
 #include "records.h"
 
+int state_check_options(const serve_config *c, char *err, size_t err_len)
+{
+    colb_policy_params pp = c->pp;
+    char msg[512];
+    pp.users = 1; /* set to the first users' number at creation */
+    if (colb_policy_params_check(c->policy, &pp, msg, sizeof msg) == COLB_OK)
+        return 0;
+    snprintf(err, err_len, "policy options: %s", msg);
+    return -1;
+}
+
 int state_init(state *s, const serve_config *c, char *err, size_t err_len)
 {
     memset(s, 0, sizeof *s);
@@ -20,11 +31,8 @@ int state_init(state *s, const serve_config *c, char *err, size_t err_len)
     s->pp.users = 1; /* set to the first users' number at creation */
     s->d = c->pp.dim;
     serve_config_policy_text(c, s->options, sizeof s->options);
-    char msg[512];
-    if (colb_policy_params_check(s->policy, &s->pp, msg, sizeof msg) != COLB_OK) {
-        snprintf(err, err_len, "policy options: %s", msg);
+    if (state_check_options(c, err, err_len))
         return -1;
-    }
     s->next_seq = 1;
     s->users = users_create();
     s->dec = decisions_create(c->decision_window, s->d);

@@ -60,6 +60,10 @@ typedef struct state {
 
 /* A new, empty state for the policy of c. 0, or -1 with err. */
 int state_init(state *s, const serve_config *c, char *err, size_t err_len);
+
+/* 0 when c's policy takes c's policy options (as state_init checks them),
+ * else -1 with "policy options: ..." in err. */
+int state_check_options(const serve_config *c, char *err, size_t err_len);
 void state_free(state *s);
 
 /* Status of a change that did not happen (the HTTP status to answer). */
