@@ -52,8 +52,8 @@ static const opt OPTS[] = {
     { "decision-window", K_SIZE, C(decision_window), 1, DECISIONS_WINDOW_MAX, NULL, "limits", "W: the last W decisions can be rewarded (older: 409 expired)" },
     { "max-connections", K_SIZE, C(max_connections), 1, 1e6, NULL, "limits", "C: open connections (more wait in the kernel's queue)" },
     { "max-connections-per-ip", K_SIZE, C(max_connections_per_ip), 0, 1e6, NULL, "limits", "C: open connections per client address (0: no limit)" },
-    { "idle-timeout", K_SIZE, C(idle_timeout), 1, 86400, NULL, "limits", "S: seconds a connection may stay silent before it is closed" },
-    { "request-timeout", K_SIZE, C(request_timeout), 1, 86400, NULL, "limits", "S: seconds to send one request's body (408 beyond)" },
+    { "idle-timeout", K_SIZE, C(idle_timeout), 1, 86400, NULL, "limits", "S: seconds a connection may stay silent before it is closed, or take from its opening or previous answer to the end of a request's headers" },
+    { "request-timeout", K_SIZE, C(request_timeout), 1, 86400, NULL, "limits", "S: seconds to send one request's body (408 beyond; cut if still arriving --idle-timeout later) or to read an answer" },
     { "max-queue", K_SIZE, C(max_queue), 1, 1e8, NULL, "limits", "Q: requests waiting for the writer (503 beyond)" },
     { "max-memory", K_BYTES, C(pp.max_memory), 1, COLB_MEMORY_MAX, NULL, "limits", "BYTES: the policy's memory budget, at most 1024T (default: 80% of the available memory; 507 user_limit beyond)" },
     /* durability */

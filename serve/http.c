@@ -25,12 +25,14 @@
 #include <microhttpd.h>
 
 #include "clock.h"
+#include "reaper.h"
 
 struct http_server {
     struct MHD_Daemon *d;
     routes_ctx rc;
     size_t max_body;
-    double request_timeout;
+    double request_timeout, idle_timeout;
+    reaper *reaper;               /* the connections' deadlines */
     int quiet;
     _Atomic int starting;         /* in MHD_start_daemon: its messages go to start_msg */
     char start_msg[256];
@@ -79,8 +81,25 @@ typedef struct request {
     job j;
 } request;
 
+/* The connection's deadline (reaper.h), now_s() seconds. What a
+ * connection waits for, and for how long:
+ *   - the next request's headers: --idle-timeout from its opening or its
+ *     previous answer (a client trickling them is cut, a silent one is
+ *     already closed by libmicrohttpd's timer);
+ *   - the body: --request-timeout from the headers gives 408 at its end;
+ *     one that has not ended --idle-timeout later is cut;
+ *   - none while the server works on the request;
+ *   - the answer read within --request-timeout of its queueing. */
+static void set_deadline(struct MHD_Connection *conn, double t)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (ci)
+        reaper_set(ci->socket_context, t);
+}
+
 static enum MHD_Result send_answer(request *q, answer *ans, int close_after)
 {
+    set_deadline(q->conn, now_s() + q->h->request_timeout);
     struct MHD_Response *r = MHD_create_response_from_buffer(ans->len, ans->body, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(ans->body);
@@ -322,6 +341,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         q->t0 = now_s();
         *con_cls = q;
         atomic_fetch_add(&h->active, 1);
+        set_deadline(conn, q->t0 + h->request_timeout + h->idle_timeout);
         return first_call(q, url, method);
     }
     if (q->answered) { /* an early answer: drop what else arrives */
@@ -355,6 +375,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         snprintf(msg, sizeof msg, "the body is larger than %zu bytes (--max-body)", h->max_body);
         return send_error(q, 413, "too_large", msg, 1);
     }
+    set_deadline(conn, REAPER_NEVER); /* the server's turn */
     if (!routes_prepare(&h->rc, q->route, q->arg, q->body ? q->body : "", q->len, &q->a, &q->j, &ans))
         return send_answer(q, &ans, 0);
     q->j.done = job_done;
@@ -380,10 +401,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     (void)toe;
     http_server *h = cls;
     request *q = *con_cls;
+    set_deadline(conn, now_s() + h->idle_timeout); /* the next request's headers */
     if (!q)
         return;
     /* requests answered: one that libmicrohttpd answered itself (a malformed
@@ -397,6 +418,22 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(q);
     *con_cls = NULL;
     atomic_fetch_sub(&h->active, 1);
+}
+
+/* A connection opened or closed (MHD_OPTION_NOTIFY_CONNECTION): watched
+ * from its opening, its first headers due within --idle-timeout, until
+ * libmicrohttpd closes its socket, which it does after this call. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    http_server *h = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci ? reaper_add(h->reaper, ci->connect_fd, now_s() + h->idle_timeout) : NULL;
+    } else {
+        reaper_remove(h->reaper, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 /* libmicrohttpd's message beginning a malformed request's answer of its
@@ -558,6 +595,7 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
     h->rc = *rc;
     h->max_body = c->max_body;
     h->request_timeout = (double)c->request_timeout;
+    h->idle_timeout = (double)c->idle_timeout;
     h->quiet = c->quiet;
     h->quiesced = MHD_INVALID_SOCKET;
     h->log_sec = -1;
@@ -578,7 +616,11 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
      * is linear in the connections of a thread, small at --max-connections. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     const struct sockaddr *sa = listen_addr(c, &a4, &a6, &sa_len, &v6, err, err_len);
-    if (!sa) {
+    /* deadlines checked four times within the shorter timeout (1 s at least) */
+    double tick = (c->idle_timeout < c->request_timeout ? c->idle_timeout : c->request_timeout) / 4.0;
+    if (sa && reaper_start(&h->reaper, tick < 1.0 ? tick : 1.0, &rc->m->http_timed_out) != 0)
+        snprintf(err, err_len, "out of memory, or no thread for the connections' deadlines");
+    if (!sa || !h->reaper) {
         pthread_mutex_destroy(&h->log_mu);
         free(h);
         return -1;
@@ -594,6 +636,7 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)c->max_connections_per_ip,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->idle_timeout,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
                             MHD_OPTION_UNESCAPE_CALLBACK, unescape_path, NULL,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, http_pool_bytes(c),
@@ -602,6 +645,7 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
     if (!h->d) {
         snprintf(err, err_len, "cannot listen on %s:%u: %s", c->host, c->port,
                  h->start_msg[0] ? h->start_msg : "address in use, or not an address of this machine?");
+        reaper_stop(h->reaper);
         pthread_mutex_destroy(&h->log_mu);
         free(h);
         return -1;
@@ -643,7 +687,8 @@ void http_stop(http_server *h)
 {
     if (!h)
         return;
-    MHD_stop_daemon(h->d);
+    MHD_stop_daemon(h->d); /* every connection closed: none left to watch */
+    reaper_stop(h->reaper);
     if (h->quiesced != MHD_INVALID_SOCKET)
         close(h->quiesced);
     pthread_mutex_destroy(&h->log_mu);

@@ -50,6 +50,7 @@ typedef struct metrics {
     _Atomic uint64_t inline_updates; /* updates run in a request's own thread (applier_run_or_push) */
     /* HTTP */
     _Atomic uint64_t http_protocol_errors; /* malformed requests libmicrohttpd answered itself */
+    _Atomic uint64_t http_timed_out; /* connections cut at their deadline (reaper.h) */
 } metrics;
 
 void metrics_init(metrics *m);

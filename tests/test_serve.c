@@ -1617,6 +1617,99 @@ static void test_request_timeout(void **state)
     assert_int_equal(stopped, 0);
 }
 
+/* Send the first `at` bytes of req[0..n) on a new connection, then one
+ * byte every `gap` seconds, reading and dropping whatever comes back, and
+ * once all is sent wait for an answer: the seconds until the server ended
+ * the connection (end of stream, reset, or a refused write), or -1 if it
+ * had not after `limit` seconds, or if it answered the last request
+ * (*answered = 1; the connection is then closed here). */
+static double trickle(int port, const char *req, size_t n, size_t at, double gap, double limit, int *answered)
+{
+    hconn c;
+    double t0 = mono_s(), ended = -1.0;
+    *answered = 0;
+    if (hconnect(&c, port) || write_all(c.fd, req, at)) {
+        if (c.fd >= 0)
+            close(c.fd);
+        return 0.0;
+    }
+    for (size_t i = at; ended < 0 && !*answered && mono_s() - t0 < limit; i++) {
+        if (i < n && send(c.fd, req + i, 1, MSG_NOSIGNAL) != 1) {
+            ended = mono_s() - t0;
+            break;
+        }
+        for (double w0 = mono_s(); mono_s() - w0 < gap || (i + 1 >= n && mono_s() - t0 < limit);) {
+            struct pollfd p = { c.fd, POLLIN, 0 };
+            if (poll(&p, 1, 20) <= 0)
+                continue;
+            if (read(c.fd, c.in, sizeof c.in) <= 0) {
+                ended = mono_s() - t0;
+            } else if (i + 1 >= n) {
+                *answered = 1;
+            } else {
+                continue;
+            }
+            break;
+        }
+    }
+    close(c.fd);
+    return ended;
+}
+
+/* A client that trickles its headers (a byte every 0.2 s), on a new
+ * connection or on a kept-alive one after an answer, is cut --idle-timeout
+ * (2 s) after the connection opened or the answer was sent; one that
+ * trickles its body is cut --idle-timeout after its --request-timeout (1
+ * s). libmicrohttpd's own timer, restarted by every byte, never closed
+ * them. Each is counted in colb_http_connections_timed_out_total; headers
+ * trickled faster (in 0.3 s) are served, and the server serves on. */
+static void test_slow_clients_cut(void **state)
+{
+    (void)state;
+    char st[256], head[256], ka[512], body[512], fails[1024] = "", *ans;
+    snprintf(st, sizeof st, "%s/slow", dir);
+    server s;
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --idle-timeout 2 --request-timeout 1");
+    static const char json[] = "{\"user\":\"a\",\"contexts\":[[1,0],[0,1]]}";
+    int nh = snprintf(head, sizeof head, "POST /v1/choose HTTP/1.1\r\nHost: x\r\nX-Pad: %080d", 0);
+    int nr = snprintf(body, sizeof body, "POST /v1/choose HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n%s",
+                      sizeof json - 1, json);
+    int nk = snprintf(ka, sizeof ka, "%s%s", body, head);
+    struct {
+        const char *what;
+        const char *req;
+        size_t n, at;
+        double gap, lo, hi; /* the connection must end within [lo, hi] s; lo < 0: it must not */
+    } cases[] = {
+        { "headers trickled on a new connection", head, (size_t)nh, 20, 0.2, 1.8, 4.0 },
+        { "headers trickled after an answer", ka, (size_t)nk, (size_t)nr + 20, 0.2, 1.8, 4.0 },
+        { "a body trickled", body, (size_t)nr, (size_t)nr - (sizeof json - 1) + 2, 0.2, 2.8, 5.0 },
+        { "headers sent in 0.3 s", body, (size_t)nr, (size_t)nr - 30, 0.01, -1, -1 },
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        int answered;
+        double t = trickle(s.port, cases[k].req, cases[k].n, cases[k].at, cases[k].gap, 8.0, &answered);
+        char got[64];
+        snprintf(got, sizeof got, answered ? "answered" : t < 0 ? "open after 8 s" : "ended after %.2f s", t);
+        if (cases[k].lo >= 0 ? !(t >= cases[k].lo && t <= cases[k].hi) : !answered)
+            snprintf(fails + strlen(fails), sizeof fails - strlen(fails), "%s: %s; expected %s\n", cases[k].what,
+                     got, cases[k].lo >= 0 ? "an end within the deadline's window" : "an answer");
+    }
+    int closes, status = raw_answer(s.port, body, (size_t)nr, &ans, &closes);
+    if (status != 200)
+        snprintf(fails + strlen(fails), sizeof fails - strlen(fails), "then a choose: %d %.100s\n", status, ans);
+    long cut = metric(s.port, "colb_http_connections_timed_out_total");
+    if (cut != 3)
+        snprintf(fails + strlen(fails), sizeof fails - strlen(fails), "colb_http_connections_timed_out_total %ld\n",
+                 cut);
+    int stopped = server_stop(&s);
+    if (fails[0]) {
+        print_file(s.log);
+        fail_msg("%s", fails);
+    }
+    assert_int_equal(stopped, 0);
+}
+
 /* hread, for an answer that may close the connection (a stopping
  * server's): its status and body. */
 static int hread_closing(hconn *c, const char *what, char **body)
@@ -3930,6 +4023,7 @@ int main(void)
         cmocka_unit_test_teardown(test_keepalive, kill_leftovers),
         cmocka_unit_test_teardown(test_malformed_http, kill_leftovers),
         cmocka_unit_test_teardown(test_request_timeout, kill_leftovers),
+        cmocka_unit_test_teardown(test_slow_clients_cut, kill_leftovers),
         cmocka_unit_test_teardown(test_health_while_stopping, kill_leftovers),
         cmocka_unit_test_teardown(test_stalled_upload_shutdown, kill_leftovers),
         cmocka_unit_test_teardown(test_protocol_errors, kill_leftovers),
