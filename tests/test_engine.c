@@ -1,6 +1,7 @@
 /* test_engine.c - the multi-agent engine: cluster sizes, environments,
  * union-find and MAXIMAL-CLUSTER, CMLB's recovery of planted clusters,
- * SCLB's phases, the policy protocol's validation, the regret ordering the
+ * SCLB's phases, the policy protocol's validation (and the memory budget
+ * of a round, colb_policy_round_check), the regret ordering the
  * theory predicts, and thread-count independence of the simulator. */
 #include "testutil.h"
 
@@ -518,6 +519,46 @@ static void test_protocol_validation(void **state)
 
 /* Failed calls leave the policy unchanged: a run with rejected calls mixed
  * in is bit-identical to a clean run. */
+/* colb_policy_round_check is begin_round's memory budget check on
+ * parameters alone: at d = 2 a budget of 32K holds a round of 9 arms, not
+ * one of 10 (8 (K d + 64 (d^2 + d + d K) + K + d K + 256 K) bytes), with
+ * the same message as begin_round, whatever the users (before creation,
+ * after add_users); its argument errors. */
+static void test_round_check(void **state)
+{
+    (void)state;
+    const double X[10 * 2] = { 1, 0, 0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0 };
+    colb_policy_params pp;
+    colb_policy_params_default(&pp);
+    pp.users = 3;
+    pp.dim = 2;
+    pp.max_memory = 32 << 10;
+    char msg[256], said[256];
+    assert_ok(colb_policy_round_check(&pp, 9, msg, sizeof msg));
+    assert_status(colb_policy_round_check(&pp, 10, said, sizeof said), COLB_ENOMEM);
+    assert_true(strstr(said, "K = 10") && strstr(said, "budget"));
+    colb_policy *p;
+    assert_ok(colb_policy_create("linucb-ind", &pp, &p, msg, sizeof msg));
+    for (int grown = 0; grown < 2; grown++) { /* before and after users are added */
+        assert_status(colb_policy_begin_round(p, X, 10), COLB_ENOMEM);
+        assert_string_equal(colb_policy_last_error(p), said);
+        assert_ok(colb_policy_begin_round(p, X, 9));
+        assert_ok(colb_policy_end_round(p));
+        assert_ok(colb_policy_add_users(p, 20, NULL));
+    }
+    pp.users = colb_policy_users(p);
+    assert_status(colb_policy_round_check(&pp, 10, NULL, 0), COLB_ENOMEM);
+    assert_ok(colb_policy_round_check(&pp, 9, NULL, 0));
+    colb_policy_free(p);
+    pp.max_memory = 0; /* the default budget: far more */
+    assert_ok(colb_policy_round_check(&pp, 10, msg, sizeof msg));
+    assert_status(colb_policy_round_check(NULL, 1, msg, sizeof msg), COLB_EINVAL);
+    assert_status(colb_policy_round_check(&pp, 0, msg, sizeof msg), COLB_EINVAL);
+    assert_status(colb_policy_round_check(&pp, (size_t)1 << 40, msg, sizeof msg), COLB_ERANGE);
+    pp.dim = 0;
+    assert_status(colb_policy_round_check(&pp, 1, msg, sizeof msg), COLB_EINVAL);
+}
+
 static void test_errors_leave_state_unchanged(void **state)
 {
     (void)state;
@@ -712,6 +753,7 @@ int main(void)
         cmocka_unit_test(test_cmlb_recovers_planted_clusters),
         cmocka_unit_test(test_sclb_phases),
         cmocka_unit_test(test_protocol_validation),
+        cmocka_unit_test(test_round_check),
         cmocka_unit_test(test_errors_leave_state_unchanged),
         cmocka_unit_test(test_regret_ordering),
         cmocka_unit_test(test_threads_bit_identical),

@@ -222,9 +222,24 @@ int colb_policy_is_sequential(const colb_policy *p);
  * |entry| <= COLB_CONTEXT_MAX). Errors: COLB_EINVAL (NULL, K == 0),
  * COLB_ENONFIN, COLB_ERANGE (an entry beyond COLB_CONTEXT_MAX, or K x d
  * beyond 2^40 entries), COLB_ESTATE (a round is already open), COLB_ENOMEM
- * (K over the memory budget),
+ * (K over the memory budget: colb_policy_round_check, made when K is more
+ * than any earlier round's; or out of memory),
  * COLB_ENUMERIC (the policy is fenced, see below). */
 colb_status colb_policy_begin_round(colb_policy *p, const double *X, size_t K);
+
+/* The memory budget check colb_policy_begin_round makes for a round of K
+ * arms, on parameters alone (p->dim, p->max_memory; 0 means
+ * colb_memory_budget_default()): what the round allocates beyond the
+ * policy's own memory (the K contexts and the scoring scratch of a block
+ * of models). It does not depend on the users, so a caller can make it
+ * before colb_policy_create or colb_policy_add_users for the users of that
+ * round, and refuse the round with nothing changed (colb serve does). A
+ * round that passes it passes begin_round's check under the same budget
+ * (the default one moves with the machine's load).
+ * Errors: COLB_EINVAL (NULL p, dim or K 0), COLB_ERANGE (K x dim beyond
+ * 2^40 entries), COLB_ENOMEM (beyond the budget); the reason in msg (when
+ * not NULL). Thread-safe; O(1) (reads /proc with the default budget). */
+colb_status colb_policy_round_check(const colb_policy_params *p, size_t K, char *msg, size_t msg_len);
 
 /* Choose an arm for user u in [0, N). Choosing twice in a round returns the
  * same arm. Errors: COLB_ESTATE (no open round), COLB_ERANGE (u >= N). */

@@ -200,15 +200,32 @@ colb_status colb_policy_memory(const char *name, const colb_policy_params *pp, d
     return COLB_OK;
 }
 
-/* COLB_OK when K arms of the round fit the budget: the contexts and the
- * scoring scratch of a block of models. */
-static colb_status round_memory(colb_policy *p, size_t K)
+/* COLB_OK when K arms of a round in dimension `dim` fit the budget
+ * max_memory: the contexts and the scoring scratch of a block of models.
+ * It does not depend on the users. */
+static colb_status round_budget(size_t dim, size_t K, size_t max_memory, char *msg, size_t msg_len)
 {
-    double d = (double)p->d, k = (double)K;
+    double d = (double)dim, k = (double)K;
     double need = 8 * (k * d + 64 * (d * d + d + d * k) + k + d * k + 256 * k);
     char what[96];
-    snprintf(what, sizeof what, "begin_round with K = %zu arms of dimension %zu", K, p->d);
-    return colb__budget_check(need, p->pp.max_memory, what, p->err, COLB__ERRLEN);
+    snprintf(what, sizeof what, "begin_round with K = %zu arms of dimension %zu", K, dim);
+    return colb__budget_check(need, max_memory, what, msg, msg_len);
+}
+
+static colb_status round_memory(colb_policy *p, size_t K)
+{
+    return round_budget(p->d, K, p->pp.max_memory, p->err, COLB__ERRLEN);
+}
+
+colb_status colb_policy_round_check(const colb_policy_params *pp, size_t K, char *msg, size_t msg_len)
+{
+    if (!pp)
+        return colb__say(msg, msg_len, COLB_EINVAL, "round_check: NULL parameters");
+    if (pp->dim == 0 || K == 0)
+        return colb__say(msg, msg_len, COLB_EINVAL, "round_check: %s = 0", K ? "dim" : "K");
+    if (K > ((size_t)1 << 40) / pp->dim)
+        return colb__say(msg, msg_len, COLB_ERANGE, "round_check: K = %zu arms is too large", K);
+    return round_budget(pp->dim, K, pp->max_memory, msg, msg_len);
 }
 
 colb_status colb__policy_alloc_rounds(colb_policy *p)
