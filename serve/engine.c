@@ -449,13 +449,24 @@ static void do_choose(engine *e, job *j)
             e->lens[k] = q->rounds[r].user_len[i];
             id_bytes += e->lens[k];
         }
+    /* Every round's memory budget first: begin_round refuses a K beyond it
+     * whatever the users, so a request refused for it must not have added
+     * (and logged, and counted) its new users or run its earlier rounds
+     * before. The policy cannot take users back, so the check comes before
+     * any change, not a rollback after; a replay then meets only what the
+     * live service did. */
+    size_t K_max = 0;
+    char why[512];
+    for (size_t r = 0; r < q->n_rounds; r++)
+        K_max = q->rounds[r].K > K_max ? q->rounds[r].K : K_max;
+    if (state_round_check(s, K_max, why, sizeof why))
+        return job_error(j, 507, "out_of_memory", why);
     /* room for the USERS record first (an upper bound): nothing may change
      * that cannot be logged */
     unsigned char *p = wal_reserve(e->w, REC_USERS, rec_users_size(total, id_bytes));
     if (!p)
         return job_error(j, 503, "out_of_memory", "out of memory");
     size_t first, added;
-    char why[512];
     if (state_add_users(s, e->ids, e->lens, total, e->c.max_users, e->slots, &first, &added, why, sizeof why)) {
         wal_cancel(e->w);
         return job_error(j, 507, "user_limit", why);

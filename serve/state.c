@@ -107,6 +107,19 @@ int state_add_users(state *s, const char *const *ids, const size_t *lens, size_t
     return 0;
 }
 
+int state_round_check(state *s, size_t K, char *why, size_t why_len)
+{
+    if (K <= s->round_K)
+        return 0;
+    char msg[512] = "";
+    if (colb_policy_round_check(&s->pp, K, msg, sizeof msg) != COLB_OK) {
+        snprintf(why, why_len, "%s", msg);
+        return STATE_FULL;
+    }
+    s->round_K = K;
+    return 0;
+}
+
 /* Why the state is fenced after policy p failed. */
 static void policy_failed(colb_policy *p, char *why, size_t why_len)
 {

@@ -87,11 +87,15 @@
  *   max_memory   --max-memory above 1024T or below one byte, or a policy
  *                option the policy refuses, is a usage error (one line,
  *                exit 2, no state folder); the budget bounds the policy
- *                (507);
+ *                and its rounds (507, nothing added);
  *   max_memory_resume  the budget bounds a policy loaded from a snapshot
  *                or rebuilt from the log as one the server created: the
  *                same number of users fit, then 507; a state beyond it
  *                does not start;
+ *   round_budget  a choose whose round is beyond --max-memory (507
+ *                out_of_memory) changes nothing: its new users are not
+ *                added, counted or logged, the earlier rounds of its batch
+ *                make no decision, before or after a restart;
  *   smaller_window  a state resumed with a smaller --decision-window: the
  *                newest decisions rewardable, the older ones expired, a
  *                log after the snapshot replayed with its own window, and
@@ -3686,7 +3690,9 @@ static void test_port_in_use(void **state)
 /* --max-memory: a budget above 1024T (COLB_MEMORY_MAX, as colb run
  * --max-memory) is a usage error - exit 2, one line, no state folder made
  * - and 1024T is taken; the budget bounds the policy (a budget of 1K
- * cannot hold one user: the first choose is 507 user_limit). Bounded:
+ * holds neither one user, about 3K at d = 2, nor a round of one arm, about
+ * 6K: the first choose is 507 out_of_memory, checked first, and adds no
+ * user; it was 507 user_limit when the users came first). Bounded:
  * timeout 20 s per refused start, server_stop's 60 s. */
 /* colb serve on the new state folder st with args is a usage error: exit
  * 2, one line on stderr that has `want`, and st not made. Bounded by a
@@ -3740,9 +3746,15 @@ static void test_max_memory(void **state)
                               "{\"user\":\"a\",\"contexts\":[[1,0]]}";
     char *body;
     int closes, status = raw_answer(s.port, req, sizeof req - 1, &body, &closes);
-    int limited = status == 507 && json_error(body, "user_limit") && strstr(body, "budget");
+    int limited = status == 507 && json_error(body, "out_of_memory") && strstr(body, "budget");
     if (!limited)
         print_message("--max-memory 1K: the first choose got %d %.200s\n", status, body);
+    static const char stats[] = "GET /v1/stats HTTP/1.1\r\nHost: x\r\n\r\n";
+    status = raw_answer(s.port, stats, sizeof stats - 1, &body, &closes);
+    if (status != 200 || !strstr(body, "\"users\":0,")) {
+        print_message("--max-memory 1K: after the refused choose, stats %d %.200s\n", status, body);
+        limited = 0;
+    }
     assert_int_equal(server_stop(&s), 0);
     assert_true(limited);
 }
@@ -3864,6 +3876,110 @@ static void test_max_memory_resume(void **state)
     assert_int_equal(server_stop(&s), 0);
     if (more != 0)
         fail_msg("a cohort state filled to --max-memory 256K, resumed with it, took %d more users (%s)", more, ka_err);
+}
+
+/* The users and decisions of GET /v1/stats on c, into *users and
+ * *decisions; 0, or -1 with ka_err. */
+static int stats_counts(hconn *c, long *users, long *decisions)
+{
+    char *ans;
+    if (expect_ok(c, "GET", "/v1/stats", NULL, &ans))
+        return -1;
+    cJSON *doc = cJSON_Parse(ans);
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(doc, "users"), *d = cJSON_GetObjectItemCaseSensitive(doc, "decisions");
+    int ok = cJSON_IsNumber(u) && cJSON_IsNumber(d);
+    *users = ok ? (long)u->valuedouble : -1;
+    *decisions = ok ? (long)d->valuedouble : -1;
+    cJSON_Delete(doc);
+    if (!ok)
+        snprintf(ka_err, sizeof ka_err, "GET /v1/stats: %.200s", ans);
+    return ok ? 0 : -1;
+}
+
+/* A round beyond the policy's memory budget is refused before the request
+ * changes anything. At d = 2, --max-memory 32K holds a few users but not
+ * a round of 10 arms (begin_round's scratch, about 33K, whatever the
+ * users). The first choose, for new user a with 10 arms, is 507
+ * out_of_memory and leaves no user a (stats, GET /v1/users/a); a batch of
+ * two rounds whose second is over the budget makes no decision in the
+ * first and adds neither of its users; a choose of 2 arms then makes
+ * decision 1-1 for the one user; after a SIGKILL the log's replay has the
+ * same one user and one decision. The users of a refused request used to
+ * stay added and logged (the server counted them; a batch's earlier rounds
+ * decided, their decisions never answered). Bounded: two servers, 20 s per
+ * answer. */
+static void test_round_budget(void **state)
+{
+    (void)state;
+    static const char k10[] = "[[1,0],[0,1],[1,1],[1,0],[0,1],[1,1],[1,0],[0,1],[1,1],[1,0]]";
+    char st[256], body[512], *ans;
+    snprintf(st, sizeof st, "%s/round-budget", dir);
+    ka_err[0] = '\0';
+    server s;
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --max-memory 32K");
+    hconn c;
+    long users = -1, decisions = -1;
+    int bad = hconnect(&c, s.port);
+    if (bad)
+        snprintf(ka_err, sizeof ka_err, "cannot connect to port %d", s.port);
+    const char *step = "connect";
+    if (!bad) {
+        step = "choose for new user a with 10 arms";
+        snprintf(body, sizeof body, "{\"user\":\"a\",\"contexts\":%s}", k10);
+        int code = hsend(&c, "POST", "/v1/choose", body) ? -1 : hread(&c, 20, step, &ans);
+        bad = code != 507 || !json_error(ans, "out_of_memory") || !strstr(ans, "budget");
+        if (bad && code > 0)
+            snprintf(ka_err, sizeof ka_err, "%d %.200s", code, ans);
+    }
+    if (!bad) {
+        step = "stats after the refused choose";
+        bad = stats_counts(&c, &users, &decisions) || users != 0 || decisions != 0;
+    }
+    if (!bad) {
+        step = "GET /v1/users/a";
+        int code = hsend(&c, "GET", "/v1/users/a", NULL) ? -1 : hread(&c, 20, step, &ans);
+        bad = code != 404 || !json_error(ans, "unknown_user");
+        if (bad && code > 0)
+            snprintf(ka_err, sizeof ka_err, "%d %.200s", code, ans);
+    }
+    if (!bad) {
+        step = "a batch of rounds of 2 arms (user c) and 10 (user d)";
+        snprintf(body, sizeof body, "{\"requests\":[{\"user\":\"c\",\"contexts\":[[1,0],[0,1]]},"
+                 "{\"user\":\"d\",\"contexts\":%s}]}", k10);
+        int code = hsend(&c, "POST", "/v1/choose/batch", body) ? -1 : hread(&c, 20, step, &ans);
+        bad = code != 507 || !json_error(ans, "out_of_memory");
+        if (bad && code > 0)
+            snprintf(ka_err, sizeof ka_err, "%d %.200s", code, ans);
+    }
+    if (!bad) {
+        step = "stats after the refused batch";
+        bad = stats_counts(&c, &users, &decisions) || users != 0 || decisions != 0;
+    }
+    if (!bad) {
+        step = "choose for new user b with 2 arms";
+        bad = expect_ok(&c, "POST", "/v1/choose", "{\"user\":\"b\",\"contexts\":[[1,0],[0,1]]}", &ans) ||
+              !strstr(ans, "\"decision\":\"1-1\"");
+        if (bad && !ka_err[0])
+            snprintf(ka_err, sizeof ka_err, "%.200s (expected decision 1-1)", ans);
+    }
+    if (!bad) {
+        step = "stats after the choose";
+        bad = stats_counts(&c, &users, &decisions) || users != 1 || decisions != 1;
+    }
+    if (c.fd >= 0)
+        close(c.fd);
+    server_kill(&s); /* the state is in the log only */
+    if (bad)
+        fail_msg("%s: %s (stats: %ld users, %ld decisions)", step, ka_err, users, decisions);
+    start_or_fail(&s, st, "--max-memory 32K");
+    users = decisions = -1;
+    bad = hconnect(&c, s.port) || stats_counts(&c, &users, &decisions);
+    if (c.fd >= 0)
+        close(c.fd);
+    assert_int_equal(server_stop(&s), 0);
+    if (bad || users != 1 || decisions != 1)
+        fail_msg("after a SIGKILL and a restart: %ld users, %ld decisions (expected 1 and 1) %s", users, decisions,
+                 bad ? ka_err : "");
 }
 
 /* Rewards for the decisions named in `asked` (space-separated) on a new
@@ -4015,6 +4131,7 @@ int main(void)
         cmocka_unit_test_teardown(test_port_in_use, kill_leftovers),
         cmocka_unit_test_teardown(test_max_memory, kill_leftovers),
         cmocka_unit_test_teardown(test_max_memory_resume, kill_leftovers),
+        cmocka_unit_test_teardown(test_round_budget, kill_leftovers),
         cmocka_unit_test_teardown(test_smaller_window, kill_leftovers),
         cmocka_unit_test_teardown(test_integration, kill_leftovers),
         cmocka_unit_test_teardown(test_applier_class, kill_leftovers),
