@@ -18,6 +18,7 @@
 
 #include "colb/policy.h"
 
+#include "args.h"
 #include "checkpoint.h"
 #include "experiment.h"
 #include "outdir.h"
@@ -50,7 +51,8 @@ static void usage(FILE *f)
             "curves.csv, settings.txt and plots of the regret curves into --out DIR\n"
             "(default results/run), replacing a previous results folder as a whole.\n"
             "Every option below is also a key of experiment files (docs/experiments.md);\n"
-            "each may be given once. --readings NAME,... runs only those [reading NAME]\n"
+            "each may be given once. Every command takes an option's value as --option VALUE\n"
+            "or --option=VALUE (-j N or -jN). --readings NAME,... runs only those [reading NAME]\n"
             "sections of the experiment file. In brackets: the default, then the range\n"
             "of a number (\"[1; 1e-06..1e+06]\").\n",
             COLB_VERSION_STRING);
@@ -154,6 +156,22 @@ static int value_follows(const char *a)
     return !strcmp(a, "-c") || !strcmp(a, "-j") || (!strncmp(a, "--", 2) && a[2] && !strchr(a, '='));
 }
 
+/* Say that colb run has no option --KEY (key[0..len)), with the closest
+ * of its options: the keys of experiment files (options.c) and its own
+ * --readings, --checkpoint, --stop-after, --resume and --help. */
+static void run_unknown(const char *key, size_t len)
+{
+    static const char *const own[] = { "readings", "checkpoint", "stop-after", "resume", "help" };
+    const size_t n_own = sizeof own / sizeof own[0];
+    const char *names[ARGS_MAX];
+    size_t n = option_names(names, ARGS_MAX - n_own);
+    for (size_t i = 0; i < n_own; i++)
+        names[n++] = own[i];
+    char msg[ERR_LEN];
+    suggest_unknown(msg, sizeof msg, "option", "--", key, len, names, n, "colb --help");
+    say("%s", msg);
+}
+
 /* --readings LIST of colb run: only those readings of the experiment file
  * `cfg` (NULL: none, whose one reading is "default") run. */
 static int keep_readings(experiment *e, const char *list, const char *cfg, char *err, size_t err_len)
@@ -233,17 +251,18 @@ static int parse_run_args(int argc, char **argv, int own, experiment *e, const c
             key = "threads";
             val = a + 2;
         } else if (!strncmp(a, "--", 2) && a[2]) {
-            const char *eq = strchr(a + 2, '=');
-            size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+            const char *joined;
+            size_t len;
+            args_split(a, &len, &joined);
             if (len >= NAME_LEN) {
-                say("unknown option '%s'", a);
+                run_unknown(a + 2, len);
                 return EXIT_USAGE;
             }
             memcpy(keybuf, a + 2, len);
             keybuf[len] = '\0';
             key = keybuf;
             if (!strcmp(key, "readings")) { /* the experiment's, not an option of a setting */
-                readings = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+                readings = joined ? joined : (i + 1 < argc ? argv[++i] : NULL);
                 if (!readings) {
                     say("option '%s' needs a value", a);
                     return EXIT_USAGE;
@@ -255,14 +274,15 @@ static int parse_run_args(int argc, char **argv, int own, experiment *e, const c
                 continue;
             }
             if (!option_known(key)) {
-                const char *s = option_suggest(key);
-                if (s)
-                    say("unknown option '--%s'; did you mean '--%s'? (see colb --help)", key, s);
-                else
-                    say("unknown option '--%s' (see colb --help)", key);
+                run_unknown(key, len);
                 return EXIT_USAGE;
             }
-            val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            val = joined ? joined : (i + 1 < argc ? argv[++i] : NULL);
+        } else if (a[0] == '-' && a[1]) {
+            char msg[ERR_LEN];
+            suggest_unknown(msg, sizeof msg, "option", "", a, strlen(a), NULL, 0, "colb --help");
+            say("%s", msg);
+            return EXIT_USAGE;
         } else {
             say("unexpected argument '%s' (see colb --help)", a);
             return EXIT_USAGE;
@@ -709,11 +729,10 @@ static int dispatch(int argc, char **argv)
         return 0;
     }
     static const char *const cmds[] = { "run", "reproduce", "bench-quality", "serve", "policies", "help", "version" };
-    const char *s = suggest(cmd, cmds, sizeof cmds / sizeof cmds[0]);
-    if (s)
-        say("unknown command '%s'; did you mean '%s'? (see colb --help)", cmd, s);
-    else
-        say("unknown command '%s' (see colb --help)", cmd);
+    char msg[ERR_LEN];
+    suggest_unknown(msg, sizeof msg, "command", "", cmd, strlen(cmd), cmds, sizeof cmds / sizeof cmds[0],
+                    "colb --help");
+    say("%s", msg);
     return EXIT_USAGE;
 }
 

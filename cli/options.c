@@ -163,12 +163,12 @@ int option_given_once(seen_opts *s, const char *key, const char *as, char *err, 
     return 0;
 }
 
-const char *option_suggest(const char *key)
+size_t option_names(const char **names, size_t max)
 {
-    const char *names[sizeof OPTS / sizeof OPTS[0]];
-    for (size_t i = 0; i < N_OPTS; i++)
-        names[i] = OPTS[i].name;
-    return suggest(key, names, N_OPTS);
+    size_t n = 0;
+    for (; n < N_OPTS && n < max; n++)
+        names[n] = OPTS[n].name;
+    return n;
 }
 
 int option_is_flag(const char *key)
@@ -386,9 +386,9 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
 {
     const option_def *o = find(key);
     if (!o) {
-        const char *s = option_suggest(key);
-        snprintf(err, err_len, "unknown option '%s'%s%s%s", key, s ? " (did you mean '" : "", s ? s : "",
-                 s ? "'?)" : "");
+        const char *names[N_OPTS];
+        size_t n = option_names(names, N_OPTS);
+        suggest_unknown(err, err_len, "option", "", key, strlen(key), names, n, NULL);
         return -1;
     }
     if (!value) {

@@ -71,7 +71,7 @@ int option_known(const char *key);
 /* The options given on one command line, to refuse one given twice (as
  * experiment files refuse a key set twice: which of the two was meant?). */
 typedef struct seen_opts {
-    const char *key[128], *as[128]; /* option name, the argument that gave it */
+    const char *key[256], *as[256]; /* option name, the argument that gave it */
     size_t n;
 } seen_opts;
 
@@ -85,8 +85,9 @@ int option_given_once(seen_opts *s, const char *key, const char *as, char *err, 
  * for an unknown key. */
 const char *option_name(const char *key);
 
-/* The known option closest to a misspelled `key`, or NULL (suggest.h). */
-const char *option_suggest(const char *key);
+/* The name of every option (static storage), in the table's order, into
+ * names[0..max): how many (for suggest.h). */
+size_t option_names(const char **names, size_t max);
 
 /* Print the options, grouped, with their defaults, to f. */
 void options_help(FILE *f);

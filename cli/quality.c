@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "data.h"
 #include "experiment.h"
 #include "gnuplot.h"
@@ -90,7 +91,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: colb bench-quality [-c FILE] [--out DIR] [-j THREADS] [--repeats R] [--quick]\n"
                "Every policy of FILE (default experiments/extra/quality.conf, built in) at one shared width\n"
                "over N x z x sigma; regret ratios to the oracles and to LinUCB-Ind, paired by\n"
-               "repeat, into DIR (default results/quality): quality.csv, quality.md, a plot.\n");
+               "repeat, into DIR (default results/quality): quality.csv, quality.md, a plot.\n"
+               "Values as --out DIR or --out=DIR, -j N or -jN.\n");
 }
 
 /* The settings of one grid point. */
@@ -408,41 +410,36 @@ int cmd_bench_quality(int argc, char **argv)
     int own_cfg = 0;
     const char *repeats = NULL;
     int quick = 0;
-    seen_opts seen = { .n = 0 };
-    char why[256];
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        const char *key = !strcmp(a, "-c") ? "--config" : !strncmp(a, "-j", 2) ? "--threads" : a;
-        if (a[0] == '-' && option_given_once(&seen, key, !strncmp(a, "-j", 2) ? "-j" : a, why, sizeof why)) {
-            say("%s", why);
+    char why[ERR_LEN];
+    static const arg_opt opts[] = { { "config", "-c", 0 }, { "out", NULL, 0 },   { "threads", "-j", 0 },
+                                    { "repeats", NULL, 0 }, { "quick", NULL, 1 }, { "help", "-h", 1 } };
+    arg_reader ar;
+    const arg_opt *o;
+    const char *v;
+    int got;
+    args_init(&ar, argc, argv, opts, sizeof opts / sizeof opts[0], "colb bench-quality --help");
+    while ((got = args_next(&ar, &o, &v, why, sizeof why)) > 0) {
+        if (!o) {
+            say("unexpected argument '%s' (see colb bench-quality --help)", v);
             return EXIT_USAGE;
-        }
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+        } else if (!strcmp(o->name, "help")) {
             usage(stdout);
             return 0;
-        } else if (!strcmp(a, "--quick")) {
+        } else if (!strcmp(o->name, "quick")) {
             quick = 1;
-        } else if (!strncmp(a, "-j", 2) && a[2]) {
-            threads = a + 2;
-        } else if (!strcmp(a, "-c") || !strcmp(a, "--config") || !strcmp(a, "--out") ||
-                   !strcmp(a, "-j") || !strcmp(a, "--threads") || !strcmp(a, "--repeats")) {
-            if (i + 1 >= argc) {
-                say("%s needs a value", a);
-                return EXIT_USAGE;
-            }
-            const char *v = argv[++i];
-            if (!strcmp(a, "--out"))
-                out = v;
-            else if (!strcmp(a, "--repeats"))
-                repeats = v;
-            else if (!strcmp(a, "-j") || !strcmp(a, "--threads"))
-                threads = v;
-            else
-                cfg = v, own_cfg = 1;
+        } else if (!strcmp(o->name, "out")) {
+            out = v;
+        } else if (!strcmp(o->name, "repeats")) {
+            repeats = v;
+        } else if (!strcmp(o->name, "threads")) {
+            threads = v;
         } else {
-            say("unknown argument '%s' (see colb bench-quality --help)", a);
-            return EXIT_USAGE;
+            cfg = v, own_cfg = 1;
         }
+    }
+    if (got < 0) {
+        say("%s", why);
+        return EXIT_USAGE;
     }
     experiment *e = calloc(1, sizeof *e);
     char err[1024];

@@ -4,6 +4,8 @@
  *
  *   colb reproduce [--quick] [--out DIR] [-j N] [--data-dir DIR] [--readings LIST] [FIGURE ...]
  *
+ * The options are read as every subcommand reads them (args.h).
+ *
  * --quick applies each spec's [quick] section (fewer repeats, smaller
  * sweeps). A figure whose data set is missing is skipped with a notice and
  * reported as skipped. --readings runs only the named readings of each
@@ -26,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "checkpoint.h"
 #include "experiment.h"
 #include "outdir.h"
@@ -50,7 +53,7 @@ static void usage(FILE *f)
                " checkpoints in DIR.checkpoints, skipping figures and settings already done;\n"
                " --readings NAME,... runs only those readings of each figure, e.g.\n"
                " paper,multi-agent,club-protocol for the paper-literal ones; a figure with\n"
-               " none of them is skipped)\n");
+               " none of them is skipped; values as --out DIR or --out=DIR, -j N or -jN)\n");
 }
 
 static const spec_text *find_spec(const char *name)
@@ -122,68 +125,53 @@ int cmd_reproduce(int argc, char **argv)
     const char *out = NULL, *threads = "2", *data_dir = NULL, *readings = NULL;
     const char *want[64];
     size_t n_want = 0;
-    seen_opts seen = { .n = 0 };
-    char why[256];
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        int jn = !strncmp(a, "-j", 2) && a[2]; /* -jN, as colb run takes it */
-        int opt = !strcmp(a, "--quick") || !strcmp(a, "--resume") || !strcmp(a, "--out") ||
-                  !strcmp(a, "-j") || jn || !strcmp(a, "--threads") || !strcmp(a, "--data-dir") ||
-                  !strcmp(a, "--readings");
-        if (opt && option_given_once(&seen, !strncmp(a, "-j", 2) ? "--threads" : a,
-                                     jn ? "-j" : a, why, sizeof why)) {
-            say("%s", why);
-            return EXIT_USAGE;
-        }
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--quick")) {
-            quick = 1;
-        } else if (!strcmp(a, "--resume")) {
-            resume = 1;
-        } else if (jn) {
-            threads = a + 2;
-        } else if ((!strcmp(a, "--out") || !strcmp(a, "-j") || !strcmp(a, "--threads") ||
-                    !strcmp(a, "--data-dir") || !strcmp(a, "--readings"))) {
-            if (i + 1 >= argc) {
-                say("%s needs a value", a);
+    char why[ERR_LEN];
+    static const arg_opt opts[] = { { "quick", NULL, 1 },    { "resume", NULL, 1 },   { "out", NULL, 0 },
+                                    { "threads", "-j", 0 },  { "data-dir", NULL, 0 }, { "readings", NULL, 0 },
+                                    { "help", "-h", 1 } };
+    arg_reader ar;
+    const arg_opt *o;
+    const char *v;
+    int got;
+    args_init(&ar, argc, argv, opts, sizeof opts / sizeof opts[0], "colb reproduce --help");
+    while ((got = args_next(&ar, &o, &v, why, sizeof why)) > 0) {
+        if (!o) { /* a figure */
+            if (!find_spec(v)) {
+                const char *names[64];
+                size_t n = 0;
+                for (size_t k = 0; k < N_SPECS && n < 64; k++)
+                    names[n++] = SPECS[k].name;
+                suggest_unknown(why, sizeof why, "figure", "", v, strlen(v), names, n, "colb reproduce --help");
+                say("%s", why);
                 return EXIT_USAGE;
             }
-            const char *v = argv[++i];
-            if (!strcmp(a, "--out"))
-                out = v;
-            else if (!strcmp(a, "--data-dir"))
-                data_dir = v;
-            else if (!strcmp(a, "--readings"))
-                readings = v;
-            else
-                threads = v;
-        } else if (a[0] == '-') {
-            static const char *const opts[] = { "--quick", "--resume", "--out", "--threads", "--data-dir",
-                                                "--readings", "--help" };
-            const char *s = suggest(a, opts, sizeof opts / sizeof opts[0]);
-            say("unknown option '%s'%s%s%s (see colb reproduce --help)", a,
-                    s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
-            return EXIT_USAGE;
-        } else if (!find_spec(a)) {
-            const char *names[64];
-            size_t n = 0;
-            for (size_t k = 0; k < N_SPECS && n < 64; k++)
-                names[n++] = SPECS[k].name;
-            const char *s = suggest(a, names, n);
-            say("unknown figure '%s'%s%s%s (see colb reproduce --help)", a,
-                    s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
-            return EXIT_USAGE;
-        } else {
             for (size_t k = 0; k < n_want; k++)
-                if (!strcmp(want[k], a)) {
-                    say("figure '%s' is named twice (see colb reproduce --help)", a);
+                if (!strcmp(want[k], v)) {
+                    say("figure '%s' is named twice (see colb reproduce --help)", v);
                     return EXIT_USAGE;
                 }
             if (n_want < 64)
-                want[n_want++] = a;
+                want[n_want++] = v;
+        } else if (!strcmp(o->name, "help")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(o->name, "quick")) {
+            quick = 1;
+        } else if (!strcmp(o->name, "resume")) {
+            resume = 1;
+        } else if (!strcmp(o->name, "out")) {
+            out = v;
+        } else if (!strcmp(o->name, "data-dir")) {
+            data_dir = v;
+        } else if (!strcmp(o->name, "readings")) {
+            readings = v;
+        } else {
+            threads = v;
         }
+    }
+    if (got < 0) {
+        say("%s", why);
+        return EXIT_USAGE;
     }
     char rbuf[MAX_READINGS * NAME_LEN];
     const char *rnames[MAX_READINGS];

@@ -1,6 +1,8 @@
-/* suggest.c - the closest candidate to a misspelled word (suggest.h). */
+/* suggest.c - the closest candidate to a misspelled word, and the message
+ * for an unknown one (suggest.h). */
 #include "suggest.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,4 +50,19 @@ const char *suggest(const char *word, const char *const *candidates, size_t n)
         }
     }
     return best && best_d <= cap && !ties ? best : NULL;
+}
+
+void suggest_unknown(char *out, size_t len, const char *what, const char *prefix, const char *word,
+                     size_t word_len, const char *const *candidates, size_t n, const char *see)
+{
+    char w[64]; /* longer words are no candidate's misspelling (distance) */
+    const char *best = NULL;
+    if (word_len < sizeof w) {
+        memcpy(w, word, word_len);
+        w[word_len] = '\0';
+        best = suggest(w, candidates, n);
+    }
+    snprintf(out, len, "unknown %s '%s%.*s'%s%s%s%s%s%s%s", what, prefix, (int)word_len, word,
+             best ? "; did you mean '" : "", best ? prefix : "", best ? best : "", best ? "'?" : "",
+             see ? " (see " : "", see ? see : "", see ? ")" : "");
 }

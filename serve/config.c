@@ -15,6 +15,7 @@
 
 #include <arpa/inet.h>
 
+#include "args.h" /* the command line read as every subcommand reads it */
 #include "decisions.h" /* DECISIONS_WINDOW_MAX */
 #include "options.h" /* the tool's strict parsers of numbers, byte counts and choices */
 
@@ -133,14 +134,6 @@ void serve_config_default(serve_config *c)
     c->snapshot_fork = SNAPSHOT_FORK_AUTO;
     c->snapshot_stall = 60;
     c->drain_timeout = 10;
-}
-
-static const opt *find(const char *name, size_t len)
-{
-    for (size_t i = 0; i < N_OPTS; i++)
-        if (strlen(OPTS[i].name) == len && !strncmp(OPTS[i].name, name, len))
-            return &OPTS[i];
-    return NULL;
 }
 
 /* A whole decimal integer (no sign). Real numbers, byte counts and choices
@@ -324,53 +317,49 @@ int serve_config_parse(serve_config *c, int argc, char **argv, char *err, size_t
                  "(raise SERVE_MAX_PKEYS in serve/config.h)", colb_policy_param_count(), SERVE_MAX_PKEYS);
         return -1;
     }
-    unsigned char given[N_OPTS] = { 0 };
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-            return 1;
-        if (strncmp(a, "--", 2) || !a[2]) {
-            snprintf(err, err_len, "unexpected argument '%s' (see colb serve --help)", a);
+    /* the reader's table: the options above, the policy keys, --help */
+    _Static_assert(N_OPTS + SERVE_MAX_PKEYS + 1 <= ARGS_MAX, "colb serve has more options than args.h reads");
+    arg_opt list[N_OPTS + SERVE_MAX_PKEYS + 1];
+    size_t pkey[SERVE_MAX_PKEYS], n = 0, n_pkeys = 0; /* list[N_OPTS + j] is policy key pkey[j] */
+    colb_param_info info;
+    for (size_t i = 0; i < N_OPTS; i++)
+        list[n++] = (arg_opt){ OPTS[i].name, NULL, OPTS[i].k == K_FLAG };
+    for (size_t i = 0; i < colb_policy_param_count(); i++)
+        if (served_key(i, &info)) {
+            pkey[n_pkeys++] = i;
+            list[n++] = (arg_opt){ info.key, NULL, 0 };
+        }
+    list[n++] = (arg_opt){ "help", "-h", 1 };
+    arg_reader ar;
+    const arg_opt *a;
+    const char *v;
+    int got;
+    args_init(&ar, argc, argv, list, n, "colb serve --help");
+    while ((got = args_next(&ar, &a, &v, err, err_len)) > 0) {
+        if (!a) {
+            snprintf(err, err_len, "unexpected argument '%s' (see colb serve --help)", v);
             return -1;
         }
-        const char *eq = strchr(a + 2, '=');
-        size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-        const opt *o = find(a + 2, len);
-        long key = o ? -1 : policy_key(a + 2, len);
-        if (!o && key < 0) {
-            snprintf(err, err_len, "unknown option '%.*s' (see colb serve --help)", (int)(len + 2), a);
-            return -1;
-        }
-        /* as in colb run: a second value would silently win over the first */
-        if (o ? given[o - OPTS]++ : c->given_pp[key]) {
-            snprintf(err, err_len, "option '%.*s' is given twice; give each option once", (int)(len + 2), a);
-            return -1;
-        }
-        const char *v = eq ? eq + 1 : NULL;
-        if (o && o->k == K_FLAG && v) {
-            snprintf(err, err_len, "--%s takes no value", o->name);
-            return -1;
-        }
-        if (!(o && o->k == K_FLAG) && !v) {
-            if (i + 1 >= argc) {
-                snprintf(err, err_len, "option '%.*s' needs a value", (int)(len + 2), a);
+        size_t k = (size_t)(a - list);
+        if (k == n - 1)
+            return 1; /* --help */
+        if (k < N_OPTS) {
+            if (set_option(c, &OPTS[k], v, err, err_len))
                 return -1;
-            }
-            v = argv[++i];
+            continue;
         }
-        if (o && set_option(c, o, v, err, err_len))
+        /* checked by the library, as `colb run` and Python check it */
+        char msg[256];
+        size_t key = pkey[k - N_OPTS];
+        colb_policy_param_info(key, &info);
+        if (colb_policy_params_set(&c->pp, info.key, v, msg, sizeof msg) != COLB_OK) {
+            snprintf(err, err_len, "--%s: %s", info.key, msg);
             return -1;
-        if (key >= 0) { /* checked by the library, as `colb run` and Python check it */
-            colb_param_info info;
-            char msg[256];
-            colb_policy_param_info((size_t)key, &info);
-            if (colb_policy_params_set(&c->pp, info.key, v, msg, sizeof msg) != COLB_OK) {
-                snprintf(err, err_len, "--%s: %s", info.key, msg);
-                return -1;
-            }
-            c->given_pp[key] = 1;
         }
+        c->given_pp[key] = 1;
     }
+    if (got < 0)
+        return -1;
     if (!c->state_dir[0]) {
         snprintf(err, err_len, "--state DIR is required (the folder that holds the log and snapshots)");
         return -1;
@@ -410,7 +399,8 @@ void serve_config_help(FILE *f)
                "/v1/reward, /v1/reward/batch; GET /v1/stats, /v1/users/ID, /healthz, /metrics.\n"
                "A reward is answered once its log record is on disk. A new DIR is created with the\n"
                "policy given; an existing DIR resumes (policy options given must match it).\n"
-               "SIGTERM/SIGINT finish the requests in flight, take a snapshot and exit 0.\n");
+               "SIGTERM/SIGINT finish the requests in flight, take a snapshot and exit 0.\n"
+               "Options take their value as --key VALUE or --key=VALUE.\n");
     const char *group = "";
     for (size_t i = 0; i < N_OPTS; i++) {
         const opt *o = &OPTS[i];

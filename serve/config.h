@@ -77,8 +77,10 @@ typedef struct serve_config {
  * linucb-ind). */
 void serve_config_default(serve_config *c);
 
-/* Parse argv (after "serve"). Returns 0, 1 when --help was printed (exit
- * 0), or -1 with a one-line reason in err (a usage error). */
+/* Parse argv (after "serve"), read as every subcommand reads its options
+ * (cli/args.h: --key VALUE or --key=VALUE, an unknown option told with the
+ * closest name). Returns 0, 1 when --help is asked for (exit 0), or -1 with
+ * a one-line reason in err (a usage error). */
 int serve_config_parse(serve_config *c, int argc, char **argv, char *err, size_t err_len);
 
 /* Print the usage, options, defaults and limits. */

@@ -558,9 +558,10 @@ static void test_bench_quality(void **state)
     assert_non_null(t);
     assert_non_null(strstr(t, "| sclub |"));
     free(t);
-    /* one repeat: the intervals are undefined, not 0 */
+    /* one repeat: the intervals are undefined, not 0 (the options given
+     * as --key=value, as colb run takes them) */
     snprintf(path, sizeof path, "%s/q.conf", dir);
-    snprintf(args, sizeof args, "bench-quality --quick --repeats 1 -c %s --out %s/q1", path, dir);
+    snprintf(args, sizeof args, "bench-quality --quick --repeats=1 --config=%s --out=%s/q1", path, dir);
     rc = colb_run(args, err, sizeof err);
     if (rc != 0)
         fail_msg("exit %d: %s", rc, err);

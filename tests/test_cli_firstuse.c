@@ -53,6 +53,74 @@ static void test_suggestions(void **state)
     assert_null(strstr(err, "did you mean"));
 }
 
+/* The number of lines of s (its line ends). */
+static int lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* Every subcommand reads its options one way (cli/args.h): a value as
+ * `--key value` or `--key=value`, the same message either way naming the
+ * value given; a flag with a value and an option without one refused; a
+ * misspelled option told with the closest known one. Each is one line on
+ * stderr, exit 2, before any work (no state folder, no results). */
+static void test_option_forms(void **state)
+{
+    (void)state;
+    static const struct { const char *args, *want; } cases[] = {
+        /* a misspelled option, in every subcommand, in either form */
+        { "run --horizn=5", "colb: unknown option '--horizn'; did you mean '--horizon'? (see colb --help)" },
+        { "run --readngs paper", "did you mean '--readings'?" },
+        { "run --chekpoint x.colb", "did you mean '--checkpoint'?" },
+        { "run --stop-afer 3", "did you mean '--stop-after'?" },
+        { "run -x", "colb: unknown option '-x' (see colb --help)" },
+        { "reproduce --thread=1", "colb: unknown option '--thread'; did you mean '--threads'? "
+                                  "(see colb reproduce --help)" },
+        { "reproduce --data-dri /nonexistent", "did you mean '--data-dir'?" },
+        { "bench-quality --repeat 3", "colb: unknown option '--repeat'; did you mean '--repeats'? "
+                                      "(see colb bench-quality --help)" },
+        { "bench-quality --quik", "did you mean '--quick'?" },
+        { "bench-quality --confg=/nonexistent/q.conf", "did you mean '--config'?" },
+        { "serve --stat /nonexistent/s", "colb serve: unknown option '--stat'; did you mean '--state'? "
+                                         "(see colb serve --help)" },
+        { "serve --state /nonexistent/s --polcy=cmlb", "did you mean '--policy'?" },
+        { "serve --state /nonexistent/s --cmlb-alpah 1", "did you mean '--cmlb-alpha'?" },
+        /* nothing close: no suggestion */
+        { "serve --xyzzy 1", "colb serve: unknown option '--xyzzy' (see colb serve --help)" },
+        { "bench-quality --xyzzy", "colb: unknown option '--xyzzy' (see colb bench-quality --help)" },
+        { "reproduce -x", "colb: unknown option '-x' (see colb reproduce --help)" },
+        /* --key=value is --key value */
+        { "run --horizon=0", "horizon: '0' is not an integer" },
+        { "reproduce --threads=0 fig2", "threads: '0' is not an integer" },
+        { "reproduce --threads 0 fig2", "threads: '0' is not an integer" },
+        { "reproduce --readings=nosuch fig2", "fig2 cannot be made with --readings nosuch" },
+        { "reproduce --out=/nonexistent/r -- nosuch", "unknown figure 'nosuch'" },
+        { "bench-quality --repeats=2000", "2000 is more than the quality benchmark's 1024" },
+        { "bench-quality --config=/nonexistent/q.conf", "/nonexistent/q.conf: " },
+        { "bench-quality --threads=2 -j2", "option '-j' is given twice (first as '--threads')" },
+        { "serve --state=/nonexistent/s --max-body=1", "--max-body: '1' is less than 64" },
+        { "serve --state /nonexistent/s --max-body 1", "--max-body: '1' is less than 64" },
+        /* a flag takes no value, an option needs one */
+        { "reproduce --quick=1", "colb: option '--quick' takes no value" },
+        { "reproduce --resume=1", "colb: option '--resume' takes no value" },
+        { "bench-quality --quick=1", "colb: option '--quick' takes no value" },
+        { "serve --state /nonexistent/s --dump-log=1", "colb serve: option '--dump-log' takes no value" },
+        { "reproduce --out", "colb: option '--out' needs a value" },
+        { "bench-quality -j", "colb: option '-j' needs a value" },
+        { "serve --state", "colb serve: option '--state' needs a value" },
+        { "bench-quality nosuch", "colb: unexpected argument 'nosuch' (see colb bench-quality --help)" },
+    };
+    char err[4096];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = run(NULL, cases[i].args, err, sizeof err, NULL, 0);
+        if (rc != 2 || lines(err) != 1 || !strstr(err, cases[i].want))
+            fail_msg("'colb %s': exit %d, stderr '%s' (want '%s')", cases[i].args, rc, err, cases[i].want);
+    }
+}
+
 static void test_one_repeat_and_plots(void **state)
 {
     (void)state;
@@ -173,6 +241,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_suggestions),
+        cmocka_unit_test(test_option_forms),
         cmocka_unit_test(test_one_repeat_and_plots),
         cmocka_unit_test(test_data_dir_rule),
         cmocka_unit_test(test_requested_figure_missing),
