@@ -129,11 +129,15 @@ def options(simulate=False):
     }
 
 
-def suggest(key, kinds=("policy",)):
-    """' (did you mean ...?)' for a misspelled key, or ''."""
+def suggest(key, kinds=("policy",), own=()):
+    """' (did you mean ...?)' for a misspelled key, or '': the closest of
+    the options of ``kinds`` and of the caller's own parameters ``own``
+    (``simulate``'s ``policies``, ``club_tune``, ...; ``Policy``'s
+    ``labels``), as ``colb run`` suggests the closest of all its options."""
     import difflib
     every = options()
     names = [o.name for k in kinds for o in every[k]]
+    names += [n for n in own if n not in names]
     close = difflib.get_close_matches(key.replace("-", "_"), names, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -151,9 +155,11 @@ _EXPECTED = {"int": "an integer", "bytes": "an integer (or a size such as '64M')
 _NUMBERS_ONLY = ("int", "real")
 
 
-def apply(setter, params, items, kinds):
+def apply(setter, params, items, kinds, own=()):
     """Set every (python_name, value) of items with setter(params, key, text,
-    msg, len); a refused option raises with the library's message.
+    msg, len); a refused option raises with the library's message, and an
+    unknown one (NotFound) with the closest name of ``kinds`` and ``own``
+    (the caller's own parameters, see :func:`suggest`).
 
     A bool is taken only by a boolean option: for a number (``users=True``)
     it raises InvalidArgument, as a masked array does for any option. A str
@@ -183,7 +189,7 @@ def apply(setter, params, items, kinds):
         st = setter(params, _lib.c_str(key, "option"), _lib.c_str(value_text, f"option {name}"), msg,
                     _lib.MSG_LEN)
         if st:
-            extra = suggest(name, kinds) if st == _lib.CODE["COLB_ENOTFOUND"] else ""
+            extra = suggest(name, kinds, own) if st == _lib.CODE["COLB_ENOTFOUND"] else ""
             raise _lib.error(st, msg.value.decode(errors="replace") + extra)
         if key == "club-alpha" and not own_given:
             st = setter(params, b"club-own-alpha", b"1", msg, _lib.MSG_LEN)

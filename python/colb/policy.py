@@ -142,7 +142,7 @@ class Policy:
         pp = _lib.buffer(_lib.lib.colb_policy_params_size())
         _lib.lib.colb_policy_params_default(pp)
         params.apply(_lib.lib.colb_policy_params_set, pp,
-                      [("users", users), ("dim", dim)] + list(opts.items()), ("policy",))
+                      [("users", users), ("dim", dim)] + list(opts.items()), ("policy",), own=("labels",))
         keep = None
         if labels is not None:
             keep = _indices(labels, "labels", int(users), 2 ** 62)

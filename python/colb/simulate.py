@@ -201,7 +201,8 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
     the next of 20 steps.  Results do not depend on ``threads``.
 
     Returns a :class:`SimResult`.  Raises the library's errors (e.g.
-    NotFound for an unknown policy or option, OutOfRange for a value out of
+    NotFound for an unknown policy or option (with the closest name of an
+    option or of simulate's own parameters), OutOfRange for a value out of
     range, OutOfMemory over the memory budget) with its message.
     """
     lib = _lib.lib
@@ -258,7 +259,7 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
         list(opts.items()) + [
         ("horizon", horizon), ("repeats", repeats), ("seed", seed), ("threads", threads),
         ("curve_points", curve_points)]
-    params.apply(lib.colb_sim_spec_set, spec, items, kinds)
+    params.apply(lib.colb_sim_spec_set, spec, items, kinds, own=_PARAMETERS)
     _refuse_unread(spec, opts)
     c_names = (ctypes.c_char_p * len(names))(*[_lib.c_str(n, "policy name") for n in names])
     lib.colb_sim_spec_set_policies(spec, c_names, len(names))
@@ -302,10 +303,14 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
         lib.colb_sim_free(sim)
 
 
+#: simulate's own parameters: a misspelled one (``polices``, ``club_tun``)
+#: gets the closest name, as a misspelled option of the library does
+_PARAMETERS = tuple(n for n, p in inspect.signature(simulate).parameters.items()
+                    if p.kind is not p.VAR_KEYWORD)
+
 #: simulate's own parameters (progress aside), as the keys of colb run's
 #: options: given in that spelling among **opts, they are refused
-_NAMED = tuple(params.key_of(n) for n, p in inspect.signature(simulate).parameters.items()
-               if p.kind is not p.VAR_KEYWORD and n != "progress")
+_NAMED = tuple(params.key_of(n) for n in _PARAMETERS if n != "progress")
 
 
 _ENV_KINDS = ("clustered", "personalized")

@@ -244,6 +244,9 @@ def test_options(rng):
     assert (a.theta() == b.theta()).all() and (a.theta() != c.theta()).any()
     with pytest.raises(colb.NotFound, match="did you mean 'lambda'"):
         colb.Policy("linucb-ind", N, D, lamda=1)
+    # Policy's own parameter too, as colb run suggests any of its options
+    with pytest.raises(colb.NotFound, match="did you mean 'labels'"):
+        colb.Policy("oracle", N, D, labls=labels)
     with pytest.raises(colb.OutOfRange, match="lambda"):
         colb.Policy("linucb-ind", N, D, lambda_=0)
     with pytest.raises(colb.InvalidArgument, match="not one of oful|fixed"):

@@ -104,6 +104,20 @@ def test_errors():
         colb.simulate(max_memory="1K", **SMALL)
 
 
+def test_misspelled_parameter_of_simulate():
+    """A misspelled parameter of simulate itself (not an option of the
+    library) gets the closest name, as a misspelled option does and as
+    colb run suggests the closest of all its options: NotFound still."""
+    for wrong, right in [("polices", "policies"), ("club_tun", "club_tune"),
+                         ("club_burnin", "club_burn_in"), ("progres", "progress"),
+                         ("curve_point", "curve_points"), ("horizn", "horizon")]:
+        with pytest.raises(colb.NotFound, match=f"did you mean '{right}'"):
+            colb.simulate(**{wrong: 1}, **SMALL)
+    with pytest.raises(colb.NotFound) as e:  # nothing close: no suggestion
+        colb.simulate(xyzzy=1, **SMALL)
+    assert "did you mean" not in str(e.value)
+
+
 def test_options_the_env_does_not_read():
     """An option of the environment that env does not read is refused, as
     colb run refuses it (it was silently ignored): a ValueError naming the
