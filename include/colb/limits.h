@@ -14,8 +14,10 @@
  * +-1e6 too: then |<x, theta0>| < 1e17, b stays below 1e52 and ||theta||
  * below 1e61. What the ranges cannot exclude is rounding. The learners keep
  * V^-1, updated by Sherman-Morrison, whose relative error grows like
- * 1e-16 (1 + ||x||^2 / lambda) for the largest ||x||^2 / lambda seen: V's
- * condition number. Within the ranges that ratio reaches 1e18 (a context of
+ * 1e-16 times V's condition number, at most 1 + n ||x||^2 / lambda after n
+ * updates (n along one direction; ||x||^2 / lambda for the largest
+ * ||x||^2 / lambda seen, when the contexts keep changing direction). For a
+ * single context that ratio reaches 1e18 within the ranges (a context of
  * 1e6 with lambda = 1e-6), where V^-1 no longer holds the directions the
  * data pin down (its entries mix 1/lambda with 1/||x||^2) and the estimates
  * are finite but lost to rounding, for good in the per-user banks (which

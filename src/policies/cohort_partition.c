@@ -49,6 +49,14 @@
 #define SEL_PER_DIM 4.0
 #define SOFT_GAP 10.0    /* soft centres while own -> alt gains less (-2 log) */
 #define SHRINK_SLACK 1.5 /* M_u is rebuilt when the shrinkage moves by more */
+/* The personal shrinkage is at least this share of the largest diagonal
+ * entry of the user's V: its G = V + (lambda_c - lambda) I keeps a
+ * condition number below ~1e9, for which the Cholesky factor and the
+ * estimate are accurate to ~1e-7. A smaller lambda_c (a wide spread
+ * against contexts of large norm) is a shrinkage rounding cannot carry:
+ * G was singular in rounding, its factor "succeeded", and the estimate
+ * reached 1e98 (test_cohort test_personal_large_contexts). */
+#define SHRINK_FLOOR 1e-9
 #define TWO_MEANS_ITERS 10
 #define SAMPLE_MAX COLB__COHORT_SAMPLE_MAX
 #define MERGE_AHEAD 4    /* merge tests computed ahead (one colb__cohort_wald_n batch) */
@@ -718,6 +726,11 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
         memcpy(thu, centre, d * sizeof(double));
         return;
     }
+    double vmax = 0.0;
+    for (size_t a = 0; a < d; a++)
+        vmax = V[a * d + a] > vmax ? V[a * d + a] : vmax;
+    if (lc < SHRINK_FLOOR * vmax)
+        lc = SHRINK_FLOOR * vmax;
     if (!isfinite(h->lamu[u]) || lc > SHRINK_SLACK * h->lamu[u] || h->lamu[u] > SHRINK_SLACK * lc) {
         double *G = h->work + 3 * d;
         memcpy(G, V, d * d * sizeof(double));
