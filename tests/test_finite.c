@@ -123,17 +123,26 @@ static void test_learner_refuses_huge_weights(void **state)
     assert_status(colb_learner_create(D, &lp, &l), COLB_ERANGE);
 }
 
-/* A state that turns non-finite (here: poked) is reported, never OK. */
+/* A state that turns non-finite, or finite beyond what exact arithmetic
+ * can reach within colb/limits.h (COLB__THETA_MAX; here: poked), is
+ * reported, never OK. */
 static void test_guard_reports_numeric_failure(void **state)
 {
     (void)state;
-    colb_policy *p = make("linucb-ind");
     double X[K * D];
     for (int i = 0; i < K * D; i++)
         X[i] = 0.1 * (i % 5) - 0.2;
+    colb_policy *p = make("linucb-ind");
     assert_ok(round_with(p, X, 0.5));
     colb__users *b = p->impl;
-    b->s.theta[2] = NAN; /* user 2: block 0, entry 0, lane 2 (soa_bank.h) */
+    b->s.theta[2] = 1e70; /* user 2: block 0, entry 0, lane 2 (soa_bank.h) */
+    assert_status(round_with(p, X, 0.5), COLB_ENUMERIC);
+    assert_non_null(strstr(colb_policy_last_error(p), "user 2"));
+    colb_policy_free(p);
+    p = make("linucb-ind");
+    assert_ok(round_with(p, X, 0.5));
+    b = p->impl;
+    b->s.theta[2] = NAN;
     assert_status(round_with(p, X, 0.5), COLB_ENUMERIC);
     assert_non_null(strstr(colb_policy_last_error(p), "user 2"));
     assert_status(colb_policy_begin_round(p, X, K), COLB_ENUMERIC);
@@ -150,16 +159,16 @@ static void test_guard_reports_numeric_failure(void **state)
     assert_status(colb_policy_clusters(p, labels, &nc), COLB_ENUMERIC);
     colb_policy_free(p);
     /* the grouped policies check their groups' models at once
-     * (vt->all_finite): group 1's poked estimate names its first user */
+     * (vt->all_sane): group 1's poked estimate names its first user */
     static const char *const grouped[] = { "oracle", "oracle-batch", "oracle-seq", "pooled" };
     for (size_t i = 0; i < 4; i++) {
         p = make(grouped[i]);
         assert_ok(round_with(p, X, 0.5));
         colb__clusters *c = p->impl;
         size_t g = c->G > 1 ? 1 : 0;
-        c->r.theta[g * D + 1] = NAN;
+        c->r.theta[g * D + 1] = i % 2 ? NAN : -1e70;
         if (round_with(p, X, 0.5) != COLB_ENUMERIC)
-            fail_msg("%s: a NaN estimate was not reported", grouped[i]);
+            fail_msg("%s: a %s estimate was not reported", grouped[i], i % 2 ? "NaN" : "-1e70");
         assert_non_null(strstr(colb_policy_last_error(p), g ? "user 3" : "user 0"));
         colb_policy_free(p);
     }

@@ -1306,10 +1306,11 @@ static void test_threads_same_results(void **state)
     free(got);
 }
 
-/* colb__soa_all_finite on every path: 1 for a fed bank, -1 while an update
- * is pending, 0 once one model's theta is not finite - in a whole block or
- * in the live lanes of the partial last one (n = 13, blocks of COLB__SOA_W = 8). */
-static void test_all_finite(void **state)
+/* colb__soa_all_sane on every path: 1 for a fed bank, -1 while an update
+ * is pending, 0 once one model's theta is not finite, or finite beyond
+ * COLB__THETA_MAX - in a whole block or in the live lanes of the partial
+ * last one (n = 13, blocks of COLB__SOA_W = 8). */
+static void test_all_sane(void **state)
 {
     (void)state;
     enum { n = 13, d = 5 };
@@ -1319,24 +1320,24 @@ static void test_all_finite(void **state)
     for (size_t pi = 0; pi < 3; pi++) {
         if (!have(paths[pi]))
             continue;
-        for (size_t bad = 0; bad < n; bad += 11) { /* user 0 (full block), 11 (partial one) */
+        for (size_t bad = 0; bad < 2 * n; bad += 11) { /* user 0 (full block), 11 (partial one) */
+            double poke = bad < n ? NAN : -2 * COLB__THETA_MAX; /* user 22 % 13 = 9: partial block */
             colb__soa_bank s;
             assert_ok(colb__soa_init(&s, n, d, &p, paths[pi]));
             for (size_t i = 0; i < n; i++)
                 colb__soa_update(&s, i, x, 0.5, 1.0);
             colb__soa_flush(&s);
-            assert_int_equal(colb__soa_all_finite(&s), 1);
+            assert_int_equal(colb__soa_all_sane(&s), 1);
             colb__soa_update(&s, 3, x, 0.5, 1.0);
-            assert_int_equal(colb__soa_all_finite(&s), -1);
+            assert_int_equal(colb__soa_all_sane(&s), -1);
             colb__soa_flush(&s);
-            assert_int_equal(colb__soa_all_finite(&s), 1);
+            assert_int_equal(colb__soa_all_sane(&s), 1);
             double t[d];
-            colb__soa_theta(&s, bad, t);
-            size_t W = COLB__SOA_W; /* coordinate 2 of model bad */
-            s.theta[(bad / W) * d * W + 2 * W + bad % W] = NAN;
-            colb__soa_theta(&s, bad, t);
-            assert_true(isnan(t[2]));
-            assert_int_equal(colb__soa_all_finite(&s), 0);
+            size_t W = COLB__SOA_W, u = bad % n; /* coordinate 2 of model u */
+            s.theta[(u / W) * d * W + 2 * W + u % W] = poke;
+            colb__soa_theta(&s, u, t);
+            assert_true(isnan(poke) ? isnan(t[2]) : t[2] == poke);
+            assert_int_equal(colb__soa_all_sane(&s), 0);
             colb__soa_free(&s);
         }
     }
@@ -1392,7 +1393,7 @@ int main(void)
         cmocka_unit_test(test_drift_1e6),
         cmocka_unit_test(test_same_arms_every_path),
         cmocka_unit_test(test_threads_same_results),
-        cmocka_unit_test(test_all_finite),
+        cmocka_unit_test(test_all_sane),
         cmocka_unit_test(test_round_cache_every_path),
         cmocka_unit_test(test_ridge_add_n),
         cmocka_unit_test(test_ridge_deferred_v),

@@ -58,6 +58,22 @@ static inline int colb__finite(const double *x, size_t n)
     return 1;
 }
 
+/* The largest |entry| of an estimate that is not a numerical failure:
+ * within colb/limits.h's ranges ||theta|| stays below 1e61 in exact
+ * arithmetic, so an entry beyond this bound is rounding gone wrong, a
+ * state as unusable as a NaN (policy.c, guard). */
+#define COLB__THETA_MAX 1e64
+
+/* 1 when all n values are within [-COLB__THETA_MAX, COLB__THETA_MAX]
+ * (NaN is not). */
+static inline int colb__theta_sane(const double *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(fabs(x[i]) <= COLB__THETA_MAX))
+            return 0;
+    return 1;
+}
+
 /* Overflow-checked calloc of n*size bytes (NULL on overflow or failure). */
 static inline void *colb__calloc(size_t n, size_t size)
 {

@@ -107,9 +107,9 @@ void colb__users_theta(const colb__users *b, size_t u, double *theta)
     colb__soa_theta(&b->s, u, theta);
 }
 
-int colb__users_all_finite(const colb__users *b)
+int colb__users_all_sane(const colb__users *b)
 {
-    return colb__soa_all_finite(&b->s);
+    return colb__soa_all_sane(&b->s);
 }
 
 void colb__users_set_prior(colb__users *b, const double *theta0)

@@ -71,8 +71,8 @@ void colb__users_flush(colb__users *b);
 /* theta_u (d values), a deferred update included. */
 void colb__users_theta(const colb__users *b, size_t u, double *theta);
 
-/* colb__soa_all_finite of the users' bank: 1, 0, or -1 (updates pending). */
-int colb__users_all_finite(const colb__users *b);
+/* colb__soa_all_sane of the users' bank: 1, 0, or -1 (updates pending). */
+int colb__users_all_sane(const colb__users *b);
 
 /* Set every user's prior mean (NULL = 0); theta_u = theta0 + A_u b_u. */
 void colb__users_set_prior(colb__users *b, const double *theta0);

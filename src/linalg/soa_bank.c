@@ -499,19 +499,18 @@ void colb__soa_theta(const colb__soa_bank *s, size_t i, double *theta)
     pending_model(s, i, tmp, tmp + s->P, theta);
 }
 
-int colb__soa_all_finite(const colb__soa_bank *s)
+int colb__soa_all_sane(const colb__soa_bank *s)
 {
     size_t d = s->d, full = s->n / W;
     for (size_t k = s->pend_lo; k < s->pend_hi; k++) /* the blocks that may hold one */
         if (s->npend[k])
             return -1;
-    /* whole blocks at once (|x| <= DBL_MAX iff finite), then the live lanes
-     * of a partial last block */
-    if (full && !s->kern->bounded(s->theta, full * d * W, DBL_MAX))
+    /* whole blocks at once, then the live lanes of a partial last block */
+    if (full && !s->kern->bounded(s->theta, full * d * W, COLB__THETA_MAX))
         return 0;
     for (size_t i = full * W; i < s->n; i++)
         for (size_t j = 0; j < d; j++)
-            if (!isfinite(TOF(s, i)[j * W]))
+            if (!(fabs(TOF(s, i)[j * W]) <= COLB__THETA_MAX))
                 return 0;
     return 1;
 }

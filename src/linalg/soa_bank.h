@@ -141,9 +141,10 @@ double colb__soa_width(const colb__soa_bank *s, size_t i);
 /* theta_i (d values), its pending update applied. */
 void colb__soa_theta(const colb__soa_bank *s, size_t i, double *theta);
 
-/* 1 when every model's theta is finite, 0 when one is not, -1 when an
- * update is pending (its theta is not stored yet). O(n d), vectorised. */
-int colb__soa_all_finite(const colb__soa_bank *s);
+/* 1 when every model's theta is finite and within COLB__THETA_MAX
+ * (core/util.h), 0 when one is not, -1 when an update is pending (its
+ * theta is not stored yet). O(n d), vectorised. */
+int colb__soa_all_sane(const colb__soa_bank *s);
 
 /* Model i in a layout-independent form, its pending update applied: Ap the
  * packed upper triangle of A (P values, row-major), b, theta (d each); any

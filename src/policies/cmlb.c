@@ -314,11 +314,11 @@ static colb_status cmlb_theta(const colb_policy *p, size_t u, double *theta)
 
 /* The guard's check without a copy per user: the clusters' G models once
  * clustered, the users' bank before. */
-static int cmlb_all_finite(const colb_policy *p)
+static int cmlb_all_sane(const colb_policy *p)
 {
     const cmlb *c = p->impl;
-    return c->clustered ? colb__finite(c->clusters.r.theta, c->clusters.G * p->d)
-                        : colb__users_all_finite(&c->users);
+    return c->clustered ? colb__theta_sane(c->clusters.r.theta, c->clusters.G * p->d)
+                        : colb__users_all_sane(&c->users);
 }
 
 static colb_status cmlb_clusters(const colb_policy *p, size_t *labels, size_t *n)
@@ -441,7 +441,7 @@ const colb__policy_vt colb__policy_cmlb = {
     .observe = cmlb_observe,
     .end_round = cmlb_end,
     .user_theta = cmlb_theta,
-    .all_finite = cmlb_all_finite,
+    .all_sane = cmlb_all_sane,
     .clusters = cmlb_clusters,
     .memory = cmlb_memory,
     .save = cmlb_save,

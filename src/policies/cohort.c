@@ -475,12 +475,12 @@ static colb_status ch_theta(const colb_policy *p, size_t u, double *theta)
     return COLB_OK;
 }
 
-/* Every user's estimate finite (the end-of-round guard's whole-bank check,
+/* Every user's estimate finite and within COLB__THETA_MAX (the end-of-round guard's whole-bank check,
  * policy.c): the N x d estimates at once. */
-static int ch_all_finite(const colb_policy *p)
+static int ch_all_sane(const colb_policy *p)
 {
     const colb__cohort *h = p->impl;
-    return h->kern->bounded(h->th, h->N * h->d, DBL_MAX);
+    return h->kern->bounded(h->th, h->N * h->d, COLB__THETA_MAX);
 }
 
 static colb_status ch_clusters(const colb_policy *p, size_t *labels, size_t *n)
@@ -776,7 +776,7 @@ const colb__policy_vt colb__policy_cohort = {
     .observe = ch_observe,
     .end_round = ch_end,
     .user_theta = ch_theta,
-    .all_finite = ch_all_finite,
+    .all_sane = ch_all_sane,
     .clusters = ch_clusters,
     .memory = ch_memory,
     .save = ch_save,

@@ -138,10 +138,10 @@ static colb_status grouped_theta(const colb_policy *p, size_t u, double *theta)
 
 /* Every user's estimate is its group's: the G models' (the guard's check
  * in O(G d) instead of a copy per user). */
-static int grouped_all_finite(const colb_policy *p)
+static int grouped_all_sane(const colb_policy *p)
 {
     const colb__clusters *c = p->impl;
-    return colb__finite(c->r.theta, c->G * p->d);
+    return colb__theta_sane(c->r.theta, c->G * p->d);
 }
 
 static colb_status grouped_clusters(const colb_policy *p, size_t *labels, size_t *n)
@@ -249,7 +249,7 @@ const colb__policy_vt colb__policy_oracle = {
     .observe = grouped_observe,
     .end_round = grouped_end,
     .user_theta = grouped_theta,
-    .all_finite = grouped_all_finite,
+    .all_sane = grouped_all_sane,
     .clusters = grouped_clusters,
     .memory = oracle_memory,
     .save = grouped_save,
@@ -268,7 +268,7 @@ const colb__policy_vt colb__policy_oracle_batch = {
     .observe = grouped_observe,
     .end_round = grouped_end,
     .user_theta = grouped_theta,
-    .all_finite = grouped_all_finite,
+    .all_sane = grouped_all_sane,
     .clusters = grouped_clusters,
     .memory = oracle_batch_memory,
     .save = grouped_save,
@@ -286,7 +286,7 @@ const colb__policy_vt colb__policy_oracle_seq = {
     .choose = seq_choose,
     .observe = seq_observe,
     .user_theta = grouped_theta,
-    .all_finite = grouped_all_finite,
+    .all_sane = grouped_all_sane,
     .clusters = grouped_clusters,
     .memory = oracle_batch_memory,
     .save = grouped_save,
@@ -304,7 +304,7 @@ const colb__policy_vt colb__policy_pooled = {
     .observe = grouped_observe,
     .end_round = grouped_end,
     .user_theta = grouped_theta,
-    .all_finite = grouped_all_finite,
+    .all_sane = grouped_all_sane,
     .clusters = grouped_clusters,
     .memory = pooled_memory,
     .save = grouped_save,

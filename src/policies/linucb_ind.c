@@ -88,9 +88,9 @@ static colb_status ind_theta(const colb_policy *p, size_t u, double *theta)
     return COLB_OK;
 }
 
-static int ind_all_finite(const colb_policy *p)
+static int ind_all_sane(const colb_policy *p)
 {
-    return colb__users_all_finite(p->impl);
+    return colb__users_all_sane(p->impl);
 }
 
 /* Memory budget: one compact model per user. */
@@ -138,5 +138,5 @@ const colb__policy_vt colb__policy_linucb_ind = {
     .load = ind_load,
     .add_users = ind_add_users,
     .set_threads = ind_set_threads,
-    .all_finite = ind_all_finite,
+    .all_sane = ind_all_sane,
 };

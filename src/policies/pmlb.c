@@ -326,12 +326,12 @@ static colb_status pmlb_theta(const colb_policy *p, size_t u, double *theta)
 /* The guard's check without a copy per user: the common model before the
  * personal phase, the users' bank after (-1, "cannot tell", when the
  * estimates add theta_star: a sum of finite values may overflow). */
-static int pmlb_all_finite(const colb_policy *p)
+static int pmlb_all_sane(const colb_policy *p)
 {
     const pmlb *m = p->impl;
     if (!m->started)
-        return colb__finite(m->common.r.theta, p->d);
-    return COLB_PMLB_SCORE_PSI ? -1 : colb__users_all_finite(&m->users);
+        return colb__theta_sane(m->common.r.theta, p->d);
+    return COLB_PMLB_SCORE_PSI ? -1 : colb__users_all_sane(&m->users);
 }
 
 /* Memory budget: a model per user, the common model, ALB-norm's state. */
@@ -433,7 +433,7 @@ const colb__policy_vt colb__policy_pmlb = {
     .observe = pmlb_observe,
     .end_round = pmlb_end,
     .user_theta = pmlb_theta,
-    .all_finite = pmlb_all_finite,
+    .all_sane = pmlb_all_sane,
     .memory = pmlb_memory,
     .save = pmlb_save,
     .load = pmlb_load,

@@ -534,17 +534,17 @@ static colb_status guard(colb_policy *p, size_t u, const char *call)
     /* a round of many users: a whole-bank check first (vectorised, O(N d));
      * the per-user scan below then runs only to name a user that failed. A
      * round of few users (a service's update) checks just them. */
-    if (u == COLB__NO_ARM && 8 * n >= p->N && p->vt->all_finite && p->vt->all_finite(p) == 1)
+    if (u == COLB__NO_ARM && 8 * n >= p->N && p->vt->all_sane && p->vt->all_sane(p) == 1)
         return COLB_OK;
     for (size_t i = 0; i < n; i++) {
         size_t v = u != COLB__NO_ARM ? u : listed ? p->served[i] : i;
         if (u == COLB__NO_ARM && !p->observed[v])
             continue;
-        if (p->vt->user_theta(p, v, th) == COLB_OK && !p->check_kern->bounded(th, p->d, DBL_MAX)) {
+        if (p->vt->user_theta(p, v, th) == COLB_OK && !p->check_kern->bounded(th, p->d, COLB__THETA_MAX)) {
             p->failed = 1;
-            return colb__err(p->err, COLB_ENUMERIC, "%s: the estimate of user %zu became non-finite in round %llu "
-                             "(numerical failure); the policy can no longer be used", call, v,
-                             (unsigned long long)p->rounds + 1);
+            return colb__err(p->err, COLB_ENUMERIC, "%s: the estimate of user %zu became non-finite or beyond %g "
+                             "in round %llu (numerical failure); the policy can no longer be used", call, v,
+                             COLB__THETA_MAX, (unsigned long long)p->rounds + 1);
         }
     }
     return COLB_OK;

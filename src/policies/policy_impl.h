@@ -106,10 +106,11 @@ typedef struct colb__policy_vt {
      *   Called between rounds, e.g. on a policy just loaded (threads belong
      *   to the running process and are not saved). NULL: one thread. */
     colb_status (*set_threads)(colb_policy *p, size_t threads);
-    /* all_finite (optional): 1 when every user's estimate is finite, 0 when
-     * one is not, -1 when it cannot tell cheaply; lets the end-of-round
+    /* all_sane (optional): 1 when every user's estimate is finite and
+     * within COLB__THETA_MAX (core/util.h), 0 when one is not, -1 when it
+     * cannot tell cheaply; lets the end-of-round
      * guard skip its per-user user_theta calls (policy.c, guard). */
-    int (*all_finite)(const colb_policy *p);
+    int (*all_sane)(const colb_policy *p);
 
     /* ---- tests: a round's carried scores (linalg/round_scores.h) ----
      * cache_check: recompute from the models what the policy carries
@@ -183,7 +184,7 @@ struct colb_policy {
     int failed;
     double *X_guard;         /* d: scratch of the guard */
     /* the generic layer's tests of contexts and estimates (kern->bounded;
-     * any path: one answer; the guard's finite test is bounded(.., DBL_MAX)),
+     * any path: one answer; the guard's test is bounded(.., COLB__THETA_MAX)),
      * picked at create rather than at every begin_round */
     const struct colb__soa_kernel *check_kern;
     /* users chosen one at a time this round (colb_policy_choose), so that
