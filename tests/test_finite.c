@@ -277,12 +277,40 @@ static void test_cohort_failed_refresh_is_reported(void **state)
     colb_policy_free(p);
 }
 
+/* sclb with a subnormal delta (4.9e-324): create accepted it, and every
+ * begin_round then failed at the phase's CMLB (delta / 2^i = 0) while
+ * counting the phase up, and a save wrote a state that a load refused.
+ * Now create refuses it (and a phase that fails to start no longer counts
+ * itself: sclb.c start_phase), while a tiny delta that every phase can
+ * halve is taken. */
+static void test_sclb_tiny_delta(void **state)
+{
+    (void)state;
+    colb_policy_params pp;
+    colb_policy_params_default(&pp);
+    pp.users = N;
+    pp.dim = D;
+    pp.learner.delta = 4.9e-324;
+    colb_policy *p = NULL;
+    char msg[256];
+    assert_int_equal(colb_policy_create("sclb", &pp, &p, msg, sizeof msg), COLB_ERANGE);
+    assert_non_null(strstr(msg, "delta"));
+    pp.learner.delta = 1e-280; /* 1e-280 / 2^62 is positive */
+    assert_int_equal(colb_policy_create("sclb", &pp, &p, msg, sizeof msg), COLB_OK);
+    double X[K * D];
+    for (int i = 0; i < K * D; i++)
+        X[i] = 0.1 * (i % 5) - 0.2;
+    assert_ok(round_with(p, X, 0.5));
+    colb_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_policies_refuse_huge_contexts),
         cmocka_unit_test(test_learner_refuses_huge_weights),
         cmocka_unit_test(test_guard_reports_numeric_failure),
+        cmocka_unit_test(test_sclb_tiny_delta),
         cmocka_unit_test(test_cohort_failed_refresh_is_reported),
         cmocka_unit_test(test_warm_start_without_a_user_matrix),
     };

@@ -10,6 +10,7 @@
  * SCLB plans by its phases, not by T, so it needs no anytime mode. Users
  * added online join the current phase's CMLB (colb_policy_add_users) and
  * every later phase. */
+#include <float.h>
 #include <string.h>
 
 #include "learn/diversify.h"
@@ -17,6 +18,9 @@
 #include "policies/cmlb.h"
 #include "policies/policy_impl.h"
 #include "policies/policy_persist.h"
+
+/* The last phase: 2^(SCLB_PHASES + 1) rounds would not fit in 63 bits. */
+#define SCLB_PHASES 62
 
 typedef struct sclb {
     colb_policy *inner;      /* CMLB of the current phase */
@@ -26,25 +30,26 @@ typedef struct sclb {
 
 static colb_status start_phase(colb_policy *p, sclb *s)
 {
-    if (s->phase >= 62) /* 2^63 rounds: the next phase's length would not fit */
+    if (s->phase >= SCLB_PHASES) /* 2^63 rounds: the next phase's length would not fit */
         return colb__err(p->err, COLB_ERANGE, "sclb: no phase after phase %zu", s->phase);
-    s->phase++;
-    double len = ldexp(1.0, (int)s->phase);
+    size_t phase = s->phase + 1; /* s changes only once the phase's CMLB is made */
+    double len = ldexp(1.0, (int)phase);
     colb_policy_params q = p->pp;
     q.horizon = (size_t)len;
     q.anytime = 0; /* each phase's CMLB knows its horizon */
     q.learner.delta = p->pp.learner.delta / len;
-    q.cmlb_pstar = 1.0 / ((double)s->phase * (double)s->phase);
+    q.cmlb_pstar = 1.0 / ((double)phase * (double)phase);
     q.cmlb_gamma = p->pp.cmlb_threshold == COLB_THRESHOLD_DATA
                        ? 0.0 : 3.0 / pow((double)p->N * len, p->pp.cmlb_alpha);
-    q.seed = p->pp.seed + s->phase;
+    q.seed = p->pp.seed + phase;
     colb_policy *next = NULL;
     char msg[COLB__ERRLEN];
     colb_status st = colb_policy_create("cmlb", &q, &next, msg, sizeof msg);
     if (st != COLB_OK)
-        return colb__err(p->err, st, "sclb phase %zu: %s", s->phase, msg);
+        return colb__err(p->err, st, "sclb phase %zu: %s", phase, msg);
     colb_policy_free(s->inner);
     s->inner = next;
+    s->phase = phase;
     s->phase_end += (uint64_t)len;
     return COLB_OK;
 }
@@ -159,7 +164,7 @@ static colb_status sclb_load(colb_policy *p, colb__snap_in *in, const colb__snap
         return COLB_ENOMEM;
     p->impl = s;
     colb__snap_group ig;
-    colb_status st = colb__snap_get_size(in, g, "phase", 0, 62, &s->phase);
+    colb_status st = colb__snap_get_size(in, g, "phase", 0, SCLB_PHASES, &s->phase);
     if (st == COLB_OK)
         st = colb__snap_get_u64(in, g, "phase_end", &s->phase_end);
     /* phases 1..i have lengths 2, 4, ..., 2^i */
@@ -186,8 +191,15 @@ static colb_status sclb_add_users(colb_policy *p, size_t n, const size_t *labels
     return inner_status(p, s, st);
 }
 
+/* CMLB's parameters, and a delta whose every phase's share, delta / 2^i
+ * up to phase SCLB_PHASES, is still positive (a subnormal delta would pass
+ * at create and fail at some phase's start). */
 static colb_status sclb_check(const colb_policy_params *pp, char *msg, size_t len)
 {
+    if (pp->learner.delta > 0.0 && !(ldexp(pp->learner.delta, -SCLB_PHASES) > 0.0))
+        return colb__say(msg, len, COLB_ERANGE,
+                         "sclb: delta = %g is too small: phase %d would plan with delta / 2^%d = 0 (at least %g)",
+                         pp->learner.delta, SCLB_PHASES, SCLB_PHASES, ldexp(DBL_TRUE_MIN, SCLB_PHASES));
     return colb__policy_cmlb.check(pp, msg, len);
 }
 
