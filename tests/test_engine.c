@@ -214,6 +214,42 @@ static void test_union_find_and_merge(void **state)
     assert_status(colb_merge_small(8, lab, &n, 1.5), COLB_ERANGE);
 }
 
+/* Distances whose squares leave the doubles' range: two users apart by
+ * more than gamma (or the sum of their radii) are two clusters, and two
+ * within it one, at magnitudes from 1e-250 to 1e308 (squared distances
+ * used to overflow to inf <= inf, or underflow to 0 <= 0: one cluster). */
+static void test_maximal_cluster_extreme_scales(void **state)
+{
+    (void)state;
+    typedef struct scale_case {
+        size_t d;
+        double th[4], gamma, radius; /* radius > 0: per-user radii, gamma ignored */
+        size_t clusters;
+    } scale_case;
+    const scale_case cases[] = {
+        { 1, { 0, 1e-200 }, 1e-250, 0, 2 },
+        { 1, { 0, 1e-200 }, 2e-200, 0, 1 },
+        { 1, { -1e308, 1e308 }, 1e308, 0, 2 },
+        { 1, { -8e307, 8e307 }, 1.5e308, 0, 2 },
+        { 1, { -8e307, 8e307 }, 1.7e308, 0, 1 },
+        { 2, { 0, 0, 3e160, 4e160 }, 4.9e160, 0, 2 },
+        { 2, { 0, 0, 3e160, 4e160 }, 5.1e160, 0, 1 },
+        { 1, { 0, 1e-200 }, 0, 1e-250, 2 },
+        { 1, { 0, 1e-200 }, 0, 6e-201, 1 },
+        { 1, { 0, 1e300 }, 0, 4e299, 2 },
+        { 1, { 0, 1e300 }, 0, 6e299, 1 },
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const scale_case *c = &cases[k];
+        double rad[2] = { c->radius, c->radius };
+        size_t lab[2], n;
+        assert_ok(colb_maximal_cluster(c->th, 2, c->d, c->gamma, c->radius > 0 ? rad : NULL, 0.0, lab, &n));
+        if (n != c->clusters)
+            fail_msg("case %zu (theta %g .. %g, gamma %g, radius %g): %zu clusters, expected %zu", k, c->th[0],
+                     c->th[2 * c->d - 1], c->gamma, c->radius, n, c->clusters);
+    }
+}
+
 /* The blocked distance computation equals a brute-force graph (N spans
  * several 256-row blocks). */
 static void test_maximal_cluster_blocked(void **state)
@@ -750,6 +786,7 @@ int main(void)
         cmocka_unit_test(test_env_pairing_and_rewards),
         cmocka_unit_test(test_union_find_and_merge),
         cmocka_unit_test(test_maximal_cluster_blocked),
+        cmocka_unit_test(test_maximal_cluster_extreme_scales),
         cmocka_unit_test(test_cmlb_recovers_planted_clusters),
         cmocka_unit_test(test_sclb_phases),
         cmocka_unit_test(test_protocol_validation),

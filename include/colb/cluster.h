@@ -7,7 +7,10 @@
  * with fewer than p* N users is merged into one cluster.
  *
  * Squared distances are summed coordinate by coordinate in a fixed order
- * (the same result on every CPU): O(N^2 d) flops, O(N d) extra memory. */
+ * (the same result on every CPU): O(N^2 d) flops, O(N d) extra memory.
+ * Inputs of any finite magnitude are compared exactly as their distances
+ * are: beyond 2^400, or all below 2^-400, they are first scaled by a power
+ * of two. */
 #ifndef COLB_CLUSTER_H
 #define COLB_CLUSTER_H
 

@@ -142,6 +142,29 @@ colb_status colb_maximal_cluster(const double *theta, size_t N, size_t d, double
     if (!isfinite(pstar) || pstar < 0.0 || pstar > 1.0)
         return isfinite(pstar) ? COLB_ERANGE : COLB_ENONFIN;
 
+    /* Inputs whose squares leave the doubles' range (a magnitude beyond
+     * 2^400, or all below 2^-400: 1e308 - (-1e308) overflowed, 1e-200
+     * squared underflowed to 0 <= gamma^2 = 0) are scaled by one power of
+     * two: exact, so no comparison changes; inputs within the range are
+     * used as they are. */
+    double m = radius ? 0.0 : gamma;
+    for (size_t i = 0; i < N * d; i++)
+        m = fabs(theta[i]) > m ? fabs(theta[i]) : m;
+    for (size_t i = 0; radius && i < N; i++)
+        m = radius[i] > m ? radius[i] : m;
+    int e = m > 0.0 ? ilogb(m) : 0;
+    double *scaled = NULL;
+    if (e > 400 || e < -400) {
+        if (!(scaled = colb__malloc(N, (d + 1) * sizeof(double))))
+            return COLB_ENOMEM;
+        for (size_t i = 0; i < N * d; i++)
+            scaled[i] = ldexp(theta[i], -e);
+        for (size_t i = 0; radius && i < N; i++)
+            scaled[N * d + i] = ldexp(radius[i], -e);
+        theta = scaled;
+        radius = radius ? scaled + N * d : NULL;
+        gamma = ldexp(gamma, -e);
+    }
     const colb__soa_kernel *kern = colb__soa_env_kernel(); /* dist2: the same bits on every path */
     size_t *parent = colb__malloc(N, 3 * sizeof(size_t));
     double *thT = colb__malloc(N, d * sizeof(double)), *d2 = colb__malloc(N, sizeof(double));
@@ -149,6 +172,7 @@ colb_status colb_maximal_cluster(const double *theta, size_t N, size_t d, double
         free(parent);
         free(thT);
         free(d2);
+        free(scaled);
         return COLB_ENOMEM;
     }
     size_t *size = parent + N, *tmp = parent + 2 * N;
@@ -172,5 +196,6 @@ colb_status colb_maximal_cluster(const double *theta, size_t N, size_t d, double
     free(parent);
     free(thT);
     free(d2);
+    free(scaled);
     return colb_merge_small(N, labels, n_clusters, pstar);
 }
