@@ -777,6 +777,14 @@ static void test_mean_ci(void **state)
         colb_mean_ci95(y, n, &m, &h);
         assert_close(h / sqrt(var / (double)n), q[k].t, 1e-9);
     }
+    /* finite values whose sum or squared deviations overflow: the mean and
+     * interval of the values, not inf (they were) */
+    const double big[2] = { 1e308, 1e308 }, far[2] = { -1e307, 1e307 };
+    colb_mean_ci95(big, 2, &m, &h);
+    assert_true(m == 1e308 && h == 0.0);
+    colb_mean_ci95(far, 2, &m, &h);
+    assert_true(m == 0.0 && isfinite(h));
+    assert_close(h, 12.7062047 * 1e307, 1e-8 * 1e307); /* t_{0.975,1} sd / sqrt(2), sd = 1e307 sqrt(2) */
 }
 
 int main(void)

@@ -150,7 +150,9 @@ void colb_sim_free(colb_sim *sim);
 
 /* Mean of x[0..n) and the half-width of its 95% confidence interval
  * (Student t with n-1 degrees of freedom; NaN when n < 2: with one value
- * the interval is undefined, not zero). */
+ * the interval is undefined, not zero). Finite values give a finite mean
+ * whatever their magnitude, and a finite half-width unless it exceeds
+ * DBL_MAX itself. */
 void colb_mean_ci95(const double *x, size_t n, double *mean, double *half);
 
 #ifdef __cplusplus

@@ -680,16 +680,35 @@ static double t975(size_t nu)
     return z + (g1 + (g2 + (g3 + g4 / n) / n) / n) / n;
 }
 
-void colb_mean_ci95(const double *x, size_t n, double *mean, double *half)
+/* The mean of x[0..n) / scale and the sum of its squared deviations. */
+static void mean_dev(const double *x, size_t n, double scale, double *mean, double *dev)
 {
     double m = 0.0, v = 0.0;
     for (size_t i = 0; i < n; i++)
-        m += x[i];
+        m += x[i] / scale;
     m = n ? m / (double)n : NAN;
     for (size_t i = 0; i < n; i++)
-        v += (x[i] - m) * (x[i] - m);
+        v += (x[i] / scale - m) * (x[i] / scale - m);
+    *mean = m;
+    *dev = v;
+}
+
+void colb_mean_ci95(const double *x, size_t n, double *mean, double *half)
+{
+    double m, v, scale = 1.0;
+    mean_dev(x, n, 1.0, &m, &v);
+    if (n && !(isfinite(m) && isfinite(v)) && colb__finite(x, n)) {
+        /* finite values whose sum or squares overflow (1e308 twice): again
+         * on x scaled by the power of two of the largest |x| (exact, and
+         * only then: the usual sums keep their bits) */
+        double big = 0.0;
+        for (size_t i = 0; i < n; i++)
+            big = fabs(x[i]) > big ? fabs(x[i]) : big;
+        scale = ldexp(1.0, ilogb(big));
+        mean_dev(x, n, scale, &m, &v);
+    }
     if (mean)
-        *mean = m;
+        *mean = m * scale;
     if (half)
-        *half = n >= 2 ? t975(n - 1) * sqrt(v / (double)(n - 1) / (double)n) : NAN;
+        *half = n >= 2 ? t975(n - 1) * sqrt(v / (double)(n - 1) / (double)n) * scale : NAN;
 }
