@@ -131,7 +131,11 @@ colb_status colb_dataset_load_ex(const char *features_path, const char *positive
                                  size_t max_memory, colb_dataset **out, char *msg, size_t msg_len);
 
 /* Write ds in the format read by colb_dataset_load (tab-separated, one
- * header line each, doubles as %.17g so that they round-trip exactly). Each
+ * header line each, doubles as %.17g so that they round-trip exactly). The
+ * load gives ds back bit for bit when its users are in increasing order of
+ * id and each has a positive (as a loaded data set's are); otherwise its
+ * users come back sorted by id, those without positives left out (the
+ * positives file names users only in their pairs). Each
  * file is written to a temporary name and renamed into place, both
  * temporaries made before either is renamed: a folder that cannot take one
  * (missing, not writable) fails the call with both files as they were;
