@@ -118,6 +118,9 @@ char *metrics_render(const metrics *m, size_t *len)
     series(f, "colb_http_connections_timed_out_total", "counter",
            "Connections closed at a deadline: headers, a body or the reading of an answer too slow.",
            get(&m->http_timed_out));
+    series(f, "colb_http_max_connections", "gauge",
+           "Connections held at once: --max-connections, or fewer when the open-files limit holds fewer.",
+           get(&m->max_connections));
     series(f, "colb_decisions_total", "counter", "Decisions made (one per user per round).", get(&m->decisions));
     series(f, "colb_rewards_total", "counter", "Rewards applied to the model.", get(&m->rewards));
     series(f, "colb_users", "gauge", "Users known.", get(&m->users));

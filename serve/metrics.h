@@ -51,6 +51,7 @@ typedef struct metrics {
     /* HTTP */
     _Atomic uint64_t http_protocol_errors; /* malformed requests libmicrohttpd answered itself */
     _Atomic uint64_t http_timed_out; /* connections cut at their deadline (reaper.h) */
+    _Atomic uint64_t max_connections;      /* connections held at once (set at start) */
 } metrics;
 
 void metrics_init(metrics *m);

@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include "config.h"
 #include "engine.h"
@@ -24,6 +25,61 @@ static int loopback(const char *host)
         return a[0] == 127;
     static const unsigned char v6[16] = { [15] = 1 };
     return inet_pton(AF_INET6, host, a) == 1 && !memcmp(a, v6, 16);
+}
+
+/* Descriptors the server keeps for itself besides its connections: stdio,
+ * the state folder's lock, the log's segment and the next one, the folder
+ * opened for their fsync, a snapshot's file and its child's pipe, the
+ * segment being copied by a repair, the listening socket, and slack (a
+ * library's own) - plus each HTTP thread's wakeup descriptors (an eventfd,
+ * or a pipe's two), in fds_reserved. */
+#define SERVE_FDS_RESERVED 32
+
+static size_t fds_reserved(const serve_config *c)
+{
+    return SERVE_FDS_RESERVED + 2 * c->http_threads;
+}
+
+/* Fit --max-connections to the open-files limit (RLIMIT_NOFILE), before
+ * anything is opened: when its soft limit holds fewer descriptors than the
+ * connections and the reserve, raise it toward the hard limit (as redis
+ * does); when the hard limit holds fewer too, lower c->max_connections to
+ * what it holds - its connections then wait in the kernel's queue, and the
+ * log and the snapshots keep their descriptors - and say so in note (else
+ * left empty). 0, or -1 with err when it cannot hold the reserve and one
+ * connection. */
+static int fit_open_files(serve_config *c, char *note, size_t note_len, char *err, size_t err_len)
+{
+    note[0] = '\0';
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 0; /* unknown: nothing to fit */
+    rlim_t reserved = (rlim_t)fds_reserved(c), need = (rlim_t)c->max_connections + reserved;
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return 0;
+    struct rlimit up = { rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max, rl.rlim_max };
+    if (up.rlim_cur > rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &up) == 0)
+        rl.rlim_cur = up.rlim_cur;
+    if (rl.rlim_cur >= need)
+        return 0;
+    char hard[32] = "unlimited";
+    if (rl.rlim_max != RLIM_INFINITY)
+        snprintf(hard, sizeof hard, "%llu", (unsigned long long)rl.rlim_max);
+    if (rl.rlim_cur <= reserved) {
+        snprintf(err, err_len, "the open-files limit (ulimit -n %llu, hard limit %s) is too low: the server keeps %llu "
+                 "descriptors for its log, snapshots, listening socket and threads, and needs one more per "
+                 "connection (%llu for --max-connections %zu)", (unsigned long long)rl.rlim_cur, hard,
+                 (unsigned long long)reserved, (unsigned long long)need, c->max_connections);
+        return -1;
+    }
+    size_t held = (size_t)(rl.rlim_cur - reserved);
+    snprintf(note, note_len, "the open-files limit (ulimit -n %llu, hard limit %s) holds %zu connections at once, "
+             "not --max-connections %zu (%llu descriptors are kept for the log, snapshots, listening socket and "
+             "threads); more wait in the kernel's queue; raise the limit to %llu to hold them all",
+             (unsigned long long)rl.rlim_cur, hard, held, c->max_connections, (unsigned long long)reserved,
+             (unsigned long long)need);
+    c->max_connections = held;
+    return 0;
 }
 
 int serve_main(int argc, char **argv)
@@ -60,6 +116,13 @@ int serve_main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    char note[512];
+    if (fit_open_files(&c, note, sizeof note, err, sizeof err)) { /* before a new state is made */
+        fprintf(stderr, "colb serve: %s\n", err);
+        return 1;
+    }
+    if (note[0] && !c.quiet)
+        fprintf(stderr, "colb serve: warning: %s\n", note);
     if (http_probe(&c, err, sizeof err)) { /* before a new state is made */
         fprintf(stderr, "colb serve: %s\n", err);
         return 1;
@@ -68,6 +131,7 @@ int serve_main(int argc, char **argv)
         fprintf(stderr, "colb serve: warning: listening on %s, beyond this machine, without --token-file\n", c.host);
     static metrics m;
     metrics_init(&m);
+    atomic_store_explicit(&m.max_connections, c.max_connections, memory_order_relaxed);
     engine *e;
     int opened = engine_open(&e, &c, &m, err, sizeof err);
     if (opened) {

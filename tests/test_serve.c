@@ -84,6 +84,10 @@
  *                SCHED_IDLE, the default leaves it in SCHED_OTHER;
  *   port         a port in use: one error line, exit 1, and no new state
  *                folder left behind;
+ *   open_files   an open-files limit (ulimit -n) below what
+ *                --max-connections needs is raised toward the hard limit,
+ *                else the connections held are lowered to fit, said in one
+ *                line (a limit below the server's own needs: refused);
  *   max_memory   --max-memory above 1024T or below one byte, or a policy
  *                option the policy refuses, is a usage error (one line,
  *                exit 2, no state folder); the budget bounds the policy
@@ -202,6 +206,10 @@ typedef struct server {
  * many bytes (a full disk). */
 static long server_fsize;
 
+/* When positive, the next servers started have this open-files limit
+ * (RLIMIT_NOFILE: soft, hard), as `ulimit -n` or prlimit would set. */
+static long server_nofile[2];
+
 /* Start `colb serve --listen 127.0.0.1:0 --state STATE ARGS` (ARGS split
  * at spaces); its stderr goes to s->log. 0, or -1 (exit status in *code). */
 static int server_start(server *s, const char *state, const char *args, int *code)
@@ -234,6 +242,11 @@ static int server_start(server *s, const char *state, const char *args, int *cod
             struct rlimit rl = { (rlim_t)server_fsize, (rlim_t)server_fsize };
             signal(SIGXFSZ, SIG_IGN);
             setrlimit(RLIMIT_FSIZE, &rl);
+        }
+        if (server_nofile[0] > 0) {
+            struct rlimit rl = { (rlim_t)server_nofile[0], (rlim_t)server_nofile[1] };
+            if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+                _exit(126);
         }
         close(fds[0]);
         execv(argv[0], argv);
@@ -3687,6 +3700,160 @@ static void test_port_in_use(void **state)
         fail_msg("colb serve left a new state folder %s behind after failing to listen", st);
 }
 
+/* The value of series `name` in a /metrics answer, or -1. */
+static long metric_in(const char *text, const char *name)
+{
+    char key[128];
+    snprintf(key, sizeof key, "\n%s ", name);
+    const char *m = strstr(text, key);
+    return m ? atol(m + strlen(key)) : -1;
+}
+
+/* n connections to port, each sent GET /healthz once all are open; 0, or
+ * -1 with ka_err. */
+static int open_healthz(hconn *c, size_t n, int port)
+{
+    for (size_t i = 0; i < n; i++) {
+        c[i].fd = -1;
+        if (hconnect(&c[i], port)) {
+            snprintf(ka_err, sizeof ka_err, "connection %zu: cannot connect (%s)", i, strerror(errno));
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (hsend(&c[i], "GET", "/healthz", NULL))
+            return -1;
+    return 0;
+}
+
+static void close_all(hconn *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (c[i].fd >= 0) {
+            close(c[i].fd);
+            c[i].fd = -1;
+        }
+}
+
+/* The open-files limit (RLIMIT_NOFILE) against --max-connections (1024 by
+ * default), as `ulimit -n` sets it for the server:
+ *   64 of a hard limit of 4096: the server raises its own limit to hold
+ *   1024 connections and the descriptors it keeps for itself, silently; 100
+ *   connections at once are served;
+ *   64 of 64: one warning line says the N connections it holds; N held at
+ *   once are served, one more waits in the kernel's queue until one of them
+ *   closes, and meanwhile a snapshot (a new log segment, a file) succeeds;
+ *   /metrics says N (colb_http_max_connections);
+ *   30 of 30: less than its own descriptors need: exit 1, one line, no
+ *   state folder made.
+ * It used to start with a 64 limit without a word; connections beyond
+ * what the limit held failed to be accepted (libmicrohttpd's "Too many
+ * open files", on and on), and a log segment or a snapshot opened while
+ * they were held would have failed. Bounded: 20 s for each answer, 10 s
+ * for the snapshot, server_stop's 60 s. */
+static void test_open_files(void **state)
+{
+    (void)state;
+    enum { MANY = 100 };
+    char st[256], *ans;
+    server s;
+    hconn *c = calloc(MANY + 1, sizeof *c);
+    assert_non_null(c);
+    /* raised toward the hard limit */
+    snprintf(st, sizeof st, "%s/nofile-raised", dir);
+    server_nofile[0] = 64, server_nofile[1] = 4096;
+    int started = server_start(&s, st, "--dim 2 --policy linucb-ind", NULL);
+    server_nofile[0] = 0;
+    if (started)
+        print_file(s.log);
+    assert_int_equal(started, 0);
+    ka_err[0] = '\0';
+    int ok = !open_healthz(c, MANY, s.port);
+    for (size_t i = 0; ok && i < MANY; i++)
+        ok = hread(&c[i], 20, "GET /healthz", &ans) == 200;
+    long held = ok && !expect_ok(&c[0], "GET", "/metrics", NULL, &ans) ? metric_in(ans, "colb_http_max_connections")
+                                                                         : -1;
+    close_all(c, MANY);
+    int stopped = server_stop(&s);
+    if (!ok || held != 1024 || file_has(s.log, "warning") || file_has(s.log, "Too many open files")) {
+        print_file(s.log);
+        fail_msg("ulimit -n 64 (hard 4096): %s; colb_http_max_connections %ld, expected 1024 and no warning",
+                 ok ? "100 connections served" : ka_err, held);
+    }
+    assert_int_equal(stopped, 0);
+    /* a hard limit below what --max-connections needs */
+    snprintf(st, sizeof st, "%s/nofile-lowered", dir);
+    server_nofile[0] = server_nofile[1] = 64;
+    started = server_start(&s, st, "--dim 2 --policy linucb-ind --snapshot-every 1 --wal-segment-bytes 64K", NULL);
+    server_nofile[0] = 0;
+    if (started)
+        print_file(s.log);
+    assert_int_equal(started, 0);
+    char *log = slurp(s.log, NULL);
+    const char *w = log ? strstr(log, "colb serve: warning: the open-files limit") : NULL;
+    const char *h = w ? strstr(w, " holds ") : NULL;
+    size_t n = h ? (size_t)strtoull(h + 7, NULL, 10) : 0;
+    int said = file_count(s.log, "warning");
+    free(log);
+    if (!h || said != 1 || n < 1 || n >= 64 || n > MANY) {
+        server_stop(&s);
+        print_file(s.log);
+        fail_msg("ulimit -n 64 (hard 64): %d warning lines, holding %zu connections; expected one line saying "
+                 "between 1 and 63", said, n);
+    }
+    ok = !open_healthz(c, n + 1, s.port);
+    for (size_t i = 0; ok && i < n; i++)
+        ok = hread(&c[i], 20, "GET /healthz", &ans) == 200;
+    struct pollfd p = { c[n].fd, POLLIN, 0 };
+    int waited = ok && poll(&p, 1, 1000) == 0; /* the one beyond: not accepted */
+    /* a choose and its reward on a held connection: a snapshot after it */
+    char body[128] = "", ids[1][32];
+    ok = ok && !expect_ok(&c[0], "POST", "/v1/choose", "{\"user\":\"a\",\"contexts\":[[1,0],[0,1]]}", &ans) &&
+         !decisions_of(ans, ids, 1);
+    if (ok)
+        snprintf(body, sizeof body, "{\"decision\":\"%s\",\"reward\":1}", ids[0]);
+    ok = ok && !expect_ok(&c[0], "POST", "/v1/reward", body, &ans);
+    long snaps = 0, failed = -1;
+    held = -1;
+    for (double t0 = mono_s(); ok && snaps < 1 && mono_s() - t0 < 10; usleep(50000)) {
+        ok = !expect_ok(&c[0], "GET", "/metrics", NULL, &ans);
+        snaps = ok ? metric_in(ans, "colb_snapshots_total") : -1;
+        failed = ok ? metric_in(ans, "colb_snapshot_failures_total") : -1;
+        held = ok ? metric_in(ans, "colb_http_max_connections") : -1;
+    }
+    /* one closes: the waiting one is accepted and answered */
+    close(c[1].fd);
+    c[1].fd = -1;
+    int later = ok && hread(&c[n], 20, "GET /healthz (waiting)", &ans) == 200;
+    close_all(c, n + 1);
+    stopped = server_stop(&s);
+    if (!ok || !waited || snaps < 1 || failed != 0 || held != (long)n || !later ||
+        file_has(s.log, "Too many open files")) {
+        print_file(s.log);
+        fail_msg("ulimit -n 64 (hard 64), %zu connections held: %s; connection %zu %s, then %s; %ld snapshots, %ld "
+                 "failed; colb_http_max_connections %ld", n, ok ? "served" : ka_err, n + 1,
+                 waited ? "waited" : "was accepted", later ? "answered" : "not answered", snaps, failed, held);
+    }
+    assert_int_equal(stopped, 0);
+    free(c);
+    /* below the server's own needs: refused */
+    snprintf(st, sizeof st, "%s/nofile-refused", dir);
+    server_nofile[0] = server_nofile[1] = 30;
+    int code = 0;
+    started = server_start(&s, st, "--dim 2 --policy linucb-ind", &code);
+    server_nofile[0] = 0;
+    said = file_count(s.log, "\n");
+    struct stat sb;
+    if (!started || code != 1 || said != 1 || !file_has(s.log, "open-files limit (ulimit -n 30") ||
+        stat(st, &sb) == 0) {
+        print_file(s.log);
+        fail_msg("ulimit -n 30: %s (exit %d), %d lines on stderr, state folder %s", started ? "refused" : "started",
+                 code, said, stat(st, &sb) == 0 ? "made" : "not made");
+    }
+    print_message("open files: 64 of 4096 raised for 1024 connections; 64 of 64 holds %zu, said once; 30 refused\n",
+                  n);
+}
+
 /* --max-memory: a budget above 1024T (COLB_MEMORY_MAX, as colb run
  * --max-memory) is a usage error - exit 2, one line, no state folder made
  * - and 1024T is taken; the budget bounds the policy (a budget of 1K
@@ -4129,6 +4296,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_port_in_use, kill_leftovers),
+        cmocka_unit_test_teardown(test_open_files, kill_leftovers),
         cmocka_unit_test_teardown(test_max_memory, kill_leftovers),
         cmocka_unit_test_teardown(test_max_memory_resume, kill_leftovers),
         cmocka_unit_test_teardown(test_round_budget, kill_leftovers),
