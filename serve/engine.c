@@ -135,6 +135,10 @@ static int visit_apply(void *ctx, uint64_t lsn, uint32_t type, const unsigned ch
                        size_t err_len)
 {
     replay *r = ctx;
+    if (type == WAL_LOST) { /* records of them lost, skipped by --repair-log (wal.h) */
+        state_fill_lost(r->s);
+        return 0;
+    }
     if (r->s->fill.lsn) { /* decisions the snapshot left to the log, then the records after it */
         if (lsn <= r->s->lsn)
             return state_fill(r->s, lsn, type, p, n, err, err_len);
@@ -279,7 +283,7 @@ static size_t load_window(void *ctx, uint64_t lsn, size_t stored)
     first_record f = { 0, 0, 0 };
     uint64_t last;
     char err[4400];
-    int rc = wal_read(e->c.state_dir, lsn, 0, visit_first, &f, &last, NULL, 0, err, sizeof err);
+    int rc = wal_read(e->c.state_dir, lsn, lsn, 0, visit_first, &f, &last, NULL, 0, err, sizeof err);
     if (!f.seen)
         return rc == 0 ? e->c.decision_window : stored;
     if (f.type == REC_START && f.window > 0 && f.window <= DECISIONS_WINDOW_MAX)
@@ -333,20 +337,29 @@ static int recover(engine *e, char *err, size_t err_len)
     uint64_t last;
     char torn[4400];
     uint64_t from = e->s.lsn, refilled = e->s.fill.lsn ? e->s.fill.next_seq - e->s.fill.seq_from : 0;
-    if (wal_read(c->state_dir, e->s.fill.lsn ? e->s.fill.lsn - 1 : e->s.lsn,
+    if (wal_read(c->state_dir, e->s.fill.lsn ? e->s.fill.lsn - 1 : e->s.lsn, e->s.lsn,
                  WAL_REPAIR | (c->repair_log ? WAL_CUT_GAP : 0), visit_apply, &r, &last, torn, sizeof torn, err,
                  err_len) ||
         (e->s.fill.lsn && state_fill_done(&e->s, err, err_len)))
         return -1;
     if (last < from)
         last = from; /* the log read from before the snapshot: its end is at least the snapshot's */
-    if (torn[0])
-        note(e, "colb serve: %s\n", torn);
+    for (char *line = torn, *nl; torn[0] && line; line = nl ? nl + 1 : NULL) { /* a line each */
+        nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        note(e, "colb serve: %s\n", line);
+    }
+    if (e->s.lost_stretches && !c->quiet)
+        fprintf(stderr, "colb serve: --repair-log 1: of the decisions the snapshot left to the log, %llu were lost "
+                "with the damaged records (a reward for one answers 409 expired_decision), and %llu rewards for "
+                "them logged after the snapshot were not applied; a snapshot is taken now\n",
+                (unsigned long long)e->s.lost_decisions, (unsigned long long)e->s.lost_rewards);
     if (have_snap && !c->quiet)
         fprintf(stderr, "colb serve: resumed %s: snapshot at lsn %llu (loaded in %.3f s), %llu decisions read "
                 "back from the log and %llu log records replayed in %.3f s; %zu users, %llu decisions, %llu "
                 "rewards\n", c->state_dir, (unsigned long long)from, t_replay - t_load,
-                (unsigned long long)refilled, (unsigned long long)r.records, now_s() - t_replay,
+                (unsigned long long)(refilled - e->s.lost_decisions), (unsigned long long)r.records, now_s() - t_replay,
                 users_count(e->s.users), (unsigned long long)e->s.decisions, (unsigned long long)e->s.rewards);
     if (e->s.arm_mismatches && !c->quiet)
         fprintf(stderr, "colb serve: %llu replayed choices differ from the logged arms (floating point on "
@@ -371,8 +384,15 @@ static int recover(engine *e, char *err, size_t err_len)
     e->s.lsn = wal_last_lsn(e->w);
     if (write_durably(e, err, err_len))
         return -1;
+    /* after records lost by --repair-log, a snapshot at once: the next
+     * start needs neither them nor --repair-log */
+    if (e->s.lost_stretches) {
+        if (write_snapshot_now(e, NULL, err, err_len))
+            return -1;
+        from = e->s.lsn;
+    }
     e->snap_lsn = from;
-    atomic_store_explicit(&e->m->snapshot_lsn, from, memory_order_relaxed); /* the snapshot loaded */
+    atomic_store_explicit(&e->m->snapshot_lsn, from, memory_order_relaxed); /* the snapshot loaded (or taken) */
     e->snap_time = now_s();
     mark_log(e, 1);
     if (e->s.fenced) {
@@ -1147,7 +1167,7 @@ int engine_dump_log(const serve_config *c, FILE *out, char *err, size_t err_len)
     state_free(&s);
     uint64_t last;
     char torn[4400];
-    int r = wal_read(c->state_dir, 0, WAL_ARCHIVE, visit_dump, &dp, &last, torn, sizeof torn, err, err_len);
+    int r = wal_read(c->state_dir, 0, 0, WAL_ARCHIVE, visit_dump, &dp, &last, torn, sizeof torn, err, err_len);
     free(dp.X);
     if (r == 0 && torn[0])
         fprintf(stderr, "colb serve: %s\n", torn);

@@ -58,6 +58,7 @@ void state_free(state *s)
     free(s->X);
     free(s->labels);
     free(s->fill_bits);
+    free(s->lost);
     memset(s, 0, sizeof *s);
 }
 
@@ -321,6 +322,35 @@ static const char *dec_text(dec_status d)
     return d == DEC_UNKNOWN ? "unknown" : d == DEC_EXPIRED ? "expired" : d == DEC_REWARDED ? "rewarded already" : "pending";
 }
 
+/* ---- decisions lost with damaged records (state_fill_lost) --------------------- */
+
+/* The decisions from s->fill_seq to below `to` were made by lost records:
+ * lost (state_fill_lost). 0, or -1 when out of memory. */
+static int lose(state *s, uint64_t to)
+{
+    void *l = realloc(s->lost, (s->n_lost + 1) * sizeof *s->lost);
+    if (!l)
+        return -1;
+    s->lost = l;
+    s->lost[s->n_lost].gen = s->fill.gen;
+    s->lost[s->n_lost].from = s->fill_seq;
+    s->lost[s->n_lost].to = to;
+    s->n_lost++;
+    s->lost_decisions += to - s->fill_seq;
+    s->fill_seq = to;
+    s->fill_gap = 0;
+    return 0;
+}
+
+/* 1 when decision id was lost (state_fill_lost). */
+static int was_lost(const state *s, decision_id id)
+{
+    for (size_t i = 0; i < s->n_lost; i++)
+        if (s->lost[i].gen == id.gen && id.seq >= s->lost[i].from && id.seq < s->lost[i].to)
+            return 1;
+    return 0;
+}
+
 static int apply_reward(state *s, uint64_t lsn, const unsigned char *p, size_t len, char *err, size_t err_len)
 {
     rec_reward r;
@@ -337,6 +367,10 @@ static int apply_reward(state *s, uint64_t lsn, const unsigned char *p, size_t l
         uint64_t user;
         const double *x;
         dec_status ds = s->fenced ? state_accept_reward(s, id, &user, &x) : state_reward(s, id, y, &fenced);
+        if ((ds == DEC_EXPIRED || ds == DEC_UNKNOWN) && was_lost(s, id)) { /* its context went with a damaged record */
+            s->lost_rewards++;
+            continue;
+        }
         if (ds != DEC_PENDING)
             return FAIL("log record %llu rewards decision %u-%llu, which is %s here: the log does not fit the "
                         "snapshot", (unsigned long long)lsn, (unsigned)id.gen, (unsigned long long)id.seq, dec_text(ds));
@@ -371,6 +405,12 @@ int state_apply(state *s, uint64_t lsn, uint32_t type, const unsigned char *p, s
 
 /* ---- decisions left to the log ------------------------------------------------ */
 
+void state_fill_lost(state *s)
+{
+    s->fill_gap = 1;
+    s->lost_stretches++;
+}
+
 int state_fill(state *s, uint64_t lsn, uint32_t type, const unsigned char *p, size_t len, char *err,
                size_t err_len)
 {
@@ -382,6 +422,9 @@ int state_fill(state *s, uint64_t lsn, uint32_t type, const unsigned char *p, si
     rec_choose r;
     if (rec_choose_get(p, len, s->d, &r))
         return FAIL("log record %llu (choose) is malformed", (unsigned long long)lsn);
+    if (s->fill_gap && r.first.gen == s->fill.gen && r.first.seq > s->fill_seq && r.first.seq < s->fill.next_seq &&
+        lose(s, r.first.seq))
+        return FAIL("out of memory");
     if (r.first.gen != s->fill.gen || r.first.seq != s->fill_seq || r.n > s->fill.next_seq - s->fill_seq)
         return FAIL("log record %llu makes decisions %u-%llu.., but the snapshot's window goes on with %u-%llu: "
                     "the log does not fit the snapshot", (unsigned long long)lsn, (unsigned)r.first.gen,
@@ -399,11 +442,14 @@ int state_fill(state *s, uint64_t lsn, uint32_t type, const unsigned char *p, si
         decisions_put(s->dec, id, slot, x);
     }
     s->fill_seq += r.n;
+    s->fill_gap = 0;
     return 0;
 }
 
 int state_fill_done(state *s, char *err, size_t err_len)
 {
+    if (s->fill_gap && s->fill_seq < s->fill.next_seq && lose(s, s->fill.next_seq))
+        return FAIL("out of memory");
     if (s->fill_seq != s->fill.next_seq)
         return FAIL("the log makes decisions up to %llu, but the snapshot left decisions up to %llu to it: log "
                     "segments are missing", (unsigned long long)s->fill_seq - 1,

@@ -55,6 +55,11 @@ typedef struct state {
     decisions_ref fill;           /* fill.lsn 0: none (left) */
     uint64_t fill_seq;            /* the decision the next choose record must make */
     uint64_t *fill_bits;          /* their rewarded flags */
+    int fill_gap;                 /* records of them were lost (state_fill_lost): the next choose may skip */
+    struct { uint32_t gen; uint64_t from, to; } *lost; /* decisions from..to - 1 lost with them */
+    size_t n_lost;
+    uint64_t lost_stretches;      /* state_fill_lost calls */
+    uint64_t lost_decisions, lost_rewards; /* lost; rewards of lost ones the replay could not apply */
     char kernel[16];              /* the kernel path (colb_kernel_path) the loaded snapshot was written
                                      on; "" when not recorded (a state from before it was) */
 } state;
@@ -136,6 +141,12 @@ int state_apply(state *s, uint64_t lsn, uint32_t type, const unsigned char *payl
 int state_fill(state *s, uint64_t lsn, uint32_t type, const unsigned char *payload, size_t len, char *err,
                size_t err_len);
 int state_fill_done(state *s, char *err, size_t err_len);
+/* Between those: records were lost (damaged, and skipped by --repair-log:
+ * wal.h WAL_LOST). The decisions they made are
+ * lost (counted in s->lost_decisions): the window does not hold them (a
+ * reward answers expired_decision), and the replay of a reward for one
+ * after the snapshot skips it (s->lost_rewards). */
+void state_fill_lost(state *s);
 
 /* The state as a snapshot (colb snapshot format: the policy and the blocks
  * serve.meta, serve.options, serve.users, serve.decisions,

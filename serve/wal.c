@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +158,64 @@ static long long later_record(const unsigned char *m, size_t off, size_t size, u
     return -1;
 }
 
+/* Append a line (printf-style) to note (len bytes; may be NULL), after a
+ * newline when it holds one already. */
+static void note_add(char *note, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void note_add(char *note, size_t len, const char *fmt, ...)
+{
+    if (!note || !len)
+        return;
+    size_t at = strlen(note);
+    if (at && at + 1 < len)
+        note[at++] = '\n', note[at] = '\0';
+    va_list ap;
+    va_start(ap, fmt);
+    if (at < len)
+        vsnprintf(note + at, len - at, fmt, ap);
+    va_end(ap);
+}
+
+/* "record lo" or "records lo to hi" into buf (64 bytes). */
+static const char *span(char *buf, uint64_t lo, uint64_t hi)
+{
+    if (lo == hi)
+        snprintf(buf, 64, "record %llu", (unsigned long long)lo);
+    else
+        snprintf(buf, 64, "records %llu to %llu", (unsigned long long)lo, (unsigned long long)hi);
+    return buf;
+}
+
+/* Records lo to hi (hi <= covered: the snapshot holds them) are damaged or
+ * missing (where: which, for the messages). Those the caller reads (above
+ * after: the decisions a snapshot left to the log) are lost: with cut
+ * (--repair-log) visited as one WAL_LOST, else an error that says what
+ * --repair-log would do. The stretch is said in note. 0: skip it, or -1
+ * with err. */
+static int lost_stretch(const char *where, uint64_t lo, uint64_t hi, uint64_t after, uint64_t covered, int cut,
+                        wal_visit fn, void *ctx, char *note, size_t note_len, char *err, size_t err_len)
+{
+    if (hi > after) {
+        uint64_t from = lo > after ? lo : after + 1;
+        if (!cut) {
+            char sp[64];
+            snprintf(err, err_len, "%s: damaged or missing. The snapshot (lsn %llu) holds what they did to the "
+                     "model, but it left the contexts of the decisions made from lsn %llu on to the log "
+                     "(--window-log-bytes): those that %s made are lost. --repair-log 1 starts "
+                     "without them (a reward for one answers 409 expired_decision; one the log has after the "
+                     "snapshot is not applied), keeping every record after them, and takes a snapshot "
+                     "(docs/serve.md, recovery)", where, (unsigned long long)covered, (unsigned long long)after + 1,
+                     span(sp, from, hi));
+            return -1;
+        }
+        if (fn(ctx, from, WAL_LOST, NULL, (size_t)(hi - from + 1), err, err_len))
+            return -1;
+    }
+    note_add(note, note_len, "%s: damaged or missing, before the snapshot's lsn %llu: skipped%s", where,
+             (unsigned long long)covered, hi > after ? " (--repair-log 1), with any decisions they made"
+                                                     : " (not needed: the snapshot holds them)");
+    return 0;
+}
+
 /* Read one segment: visit records with lsn > after. *expect is the lsn the
  * next record must have (0: not known yet). On a bad record: in the last
  * segment the log ends there (*torn_at set) - unless a whole record with a
@@ -167,10 +226,12 @@ static long long later_record(const unsigned char *m, size_t off, size_t size, u
  * zeros of a preallocated tail) has lost records: with cut, the log ends
  * there too (*torn_at and *gap set; *damaged too when a whole later
  * record follows in the segment: corruption, not a lost tail), else an
- * error that says which. */
-static int read_segment(const segment *s, uint64_t next_first, uint64_t after, uint64_t *expect, wal_visit fn,
-                        void *ctx, int cut, long long *torn_at, int *gap, int *damaged, size_t *size_out,
-                        char *err, size_t err_len)
+ * error that says which. All this but for records up to covered (the
+ * snapshot's), which are skipped when the reading can resume by covered +
+ * 1 (lost_stretch; note). */
+static int read_segment(const segment *s, uint64_t next_first, uint64_t after, uint64_t covered, uint64_t *expect,
+                        wal_visit fn, void *ctx, int cut, long long *torn_at, int *gap, int *damaged, size_t *size_out,
+                        char *note, size_t note_len, char *err, size_t err_len)
 {
     int fd = open(s->path, O_RDONLY | O_CLOEXEC);
     struct stat st;
@@ -209,6 +270,16 @@ static int read_segment(const segment *s, uint64_t next_first, uint64_t after, u
         }
         goto done;
     }
+    char where[4500], sp[64];
+    if (*expect && s->first > *expect && s->first - 1 <= covered) { /* a segment the snapshot covers is missing */
+        snprintf(where, sizeof where, "%s (no segment holds them, before %s)", span(sp, *expect, s->first - 1),
+                 s->path);
+        if (lost_stretch(where, *expect, s->first - 1, after, covered, cut, fn, ctx, note, note_len, err, err_len)) {
+            rc = -1;
+            goto done;
+        }
+        *expect = s->first;
+    }
     if (*expect && s->first != *expect) {
         snprintf(err, err_len, "%s starts at lsn %llu, but the log before it ends at lsn %llu (a segment "
                  "is missing)", s->path, (unsigned long long)s->first, (unsigned long long)*expect - 1);
@@ -217,27 +288,55 @@ static int read_segment(const segment *s, uint64_t next_first, uint64_t after, u
     }
     *expect = s->first;
     size_t off = SEG_HEADER;
-    while (off < size) {
-        /* a segment before the last ends with the record before the next
-         * one's first: what follows is its preallocated tail */
-        if (!last && *expect >= next_first)
+    for (;;) {
+        while (off < size) {
+            /* a segment before the last ends with the record before the
+             * next one's first: what follows is its preallocated tail */
+            if (!last && *expect >= next_first)
+                break;
+            const unsigned char *r = m + off;
+            size_t left = size - off;
+            /* 16 zero bytes where a record would start (no record has lsn
+             * 0): the end of what was written into a preallocated segment */
+            if (left >= 16 && !memcmp(r, zero, 16))
+                break;
+            size_t len;
+            if (!whole_record(r, left, &len) || get_u64(r + 8) != *expect)
+                break; /* the last segment's torn tail, or a gap (below) */
+            uint64_t lsn = get_u64(r + 8);
+            if (lsn > after && fn(ctx, lsn, get_u32(r + 4), r + 16, len, err, err_len)) {
+                rc = -1;
+                goto done;
+            }
+            (*expect)++;
+            off += REC_OVERHEAD + len;
+        }
+        /* Records the snapshot holds (lsn <= covered) that are damaged or
+         * missing - the last segment ending before them, a bad record, a
+         * segment's records stopping before the next one's first - are no
+         * reason to end the log: the reading resumes at the next whole
+         * record of this segment, else at the next segment (the last: the
+         * log ends after covered), when that is covered + 1 or before.
+         * Anything else is handled below, as before. */
+        if (*expect > covered || (!last && *expect >= next_first))
             break;
-        const unsigned char *r = m + off;
-        size_t left = size - off;
-        /* 16 zero bytes where a record would start (no record has lsn 0):
-         * the end of what was written into a preallocated segment */
-        if (left >= 16 && !memcmp(r, zero, 16))
+        uint64_t resume = 0;
+        long long q = off < size ? later_record(m, off, size, *expect, &resume) : -1;
+        if (q < 0 || (!last && resume >= next_first))
+            q = -1, resume = last ? covered + 1 : next_first;
+        if (resume > covered + 1)
             break;
-        size_t len;
-        if (!whole_record(r, left, &len) || get_u64(r + 8) != *expect)
-            break; /* the last segment's torn tail, or a gap (below) */
-        uint64_t lsn = get_u64(r + 8);
-        if (lsn > after && fn(ctx, lsn, get_u32(r + 4), r + 16, len, err, err_len)) {
+        snprintf(where, sizeof where, "%s: %s (from byte %zu)", s->path, span(sp, *expect, resume - 1), off);
+        if (lost_stretch(where, *expect, resume - 1, after, covered, cut, fn, ctx, note, note_len, err, err_len)) {
             rc = -1;
             goto done;
         }
-        (*expect)++;
-        off += REC_OVERHEAD + len;
+        *expect = resume;
+        if (q < 0) {
+            off = size;
+            break;
+        }
+        off = (size_t)q;
     }
     if (last && off < size && !(size - off >= 16 && !memcmp(m + off, zero, 16))) {
         uint64_t later;
@@ -336,8 +435,8 @@ static int keep_dropped_tail(const char *dir, const char *path, long long from, 
     return ok ? 0 : -1;
 }
 
-int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx, uint64_t *last, char *note,
-             size_t note_len, char *err, size_t err_len)
+int wal_read(const char *dir, uint64_t after, uint64_t covered, int flags, wal_visit fn, void *ctx, uint64_t *last,
+             char *note, size_t note_len, char *err, size_t err_len)
 {
     if (note && note_len)
         note[0] = '\0';
@@ -355,7 +454,19 @@ int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx
      * after + 1) are skipped; the next snapshot drops or archives them */
     while (i0 + 1 < n && seg[i0 + 1].first <= after + 1)
         i0++;
-    if (i0 < n && seg[i0].first > after + 1) {
+    if (i0 < n && seg[i0].first > after + 1 && seg[i0].first - 1 <= covered) {
+        /* the first records the caller reads are missing, but the snapshot holds them */
+        char where[4500], sp[64];
+        snprintf(where, sizeof where, "%s (no segment holds them, before %s)", span(sp, after + 1, seg[i0].first - 1),
+                 seg[i0].path);
+        if (lost_stretch(where, after + 1, seg[i0].first - 1, after, covered, flags & WAL_CUT_GAP, fn, ctx, note,
+                         note_len, err, err_len)) {
+            free(seg);
+            return -1;
+        }
+        expect = seg[i0].first;
+    }
+    if (i0 < n && seg[i0].first > after + 1 && !expect) {
         snprintf(err, err_len, "the log starts at lsn %llu (%s), but the snapshot needs it from lsn %llu on: "
                  "records are missing", (unsigned long long)seg[i0].first, seg[i0].path, (unsigned long long)after + 1);
         free(seg);
@@ -365,8 +476,8 @@ int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx
         long long torn = -1;
         size_t size = 0;
         int gap = 0, damaged = 0;
-        rc = read_segment(&seg[i], i + 1 < n ? seg[i + 1].first : 0, after, &expect, fn, ctx, flags & WAL_CUT_GAP,
-                          &torn, &gap, &damaged, &size, err, err_len);
+        rc = read_segment(&seg[i], i + 1 < n ? seg[i + 1].first : 0, after, covered, &expect, fn, ctx,
+                          flags & WAL_CUT_GAP, &torn, &gap, &damaged, &size, note, note_len, err, err_len);
         /* what a repair cuts is kept: a damaged record's tail, and a
          * segment's bytes after its last whole record when later segments
          * go (a lost tail after a power cut, or a damaged record) */
@@ -385,18 +496,18 @@ int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx
             }
         }
         if (rc == 0 && torn >= 0) {
-            if (note && note_len && gap)
-                snprintf(note, note_len, "%s: its records stop at lsn %llu, before the next segment's first "
+            if (gap)
+                note_add(note, note_len, "%s: its records stop at lsn %llu, before the next segment's first "
                          "(%llu)%s: dropped the %zu bytes from byte %lld and the %zu later segment(s)%s",
                          seg[i].path, (unsigned long long)expect - 1, (unsigned long long)seg[i + 1].first,
                          damaged ? ", at a damaged record that whole records follow" : "", size - (size_t)torn, torn,
                          n - i - 1, (flags & WAL_REPAIR) ? " (kept in DIR/dropped)" : "");
-            else if (note && note_len && damaged)
-                snprintf(note, note_len, "%s: its record at byte %lld is damaged and whole records follow: dropped "
+            else if (damaged)
+                note_add(note, note_len, "%s: its record at byte %lld is damaged and whole records follow: dropped "
                          "the %zu bytes from there%s", seg[i].path, torn, size - (size_t)torn,
                          (flags & WAL_REPAIR) ? " (kept in DIR/dropped)" : "");
-            else if (note && note_len)
-                snprintf(note, note_len, "%s: dropped a torn %s at byte %lld and the %zu bytes from there (a crash "
+            else
+                note_add(note, note_len, "%s: dropped a torn %s at byte %lld and the %zu bytes from there (a crash "
                          "during a write; a preallocated segment's unused tail included)", seg[i].path,
                          torn == 0 ? "segment header" : "record", torn, size - (size_t)torn);
             if (flags & WAL_REPAIR) {

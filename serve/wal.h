@@ -50,7 +50,12 @@
  * segment's first (what follows is its preallocated tail); a bad record
  * before that, or a gap in the lsns, is an error unless WAL_CUT_GAP says
  * to end the log there (a power cut can lose a segment's unsynced tail
- * while a later segment reached the disk: records never acknowledged). */
+ * while a later segment reached the disk: records never acknowledged).
+ * Records a snapshot holds (lsn <= covered) are another matter: a damaged
+ * or missing stretch of them ends nothing (the reading resumes after it)
+ * and costs nothing, unless the caller reads them (lsn > after: the
+ * decisions the snapshot left to the log), whose loss only WAL_CUT_GAP
+ * accepts (visited as WAL_LOST). */
 #ifndef COLB_SERVE_WAL_H
 #define COLB_SERVE_WAL_H
 
@@ -76,15 +81,26 @@ typedef struct wal_waiter {
                           (with WAL_REPAIR: cut there, later segments moved to DIR/dropped);
                           without it that is an error (--repair-log) */
 
+/* The type of a visit for records lost (damaged or missing, lsn <= the
+ * snapshot's: wal_read's covered) that the caller reads: lsn is the first
+ * of them, len how many, payload NULL. No record has type 0. */
+#define WAL_LOST 0
+
 /* Called for each record; return 0 to go on, -1 to stop with the error in err. */
 typedef int (*wal_visit)(void *ctx, uint64_t lsn, uint32_t type, const unsigned char *payload, size_t len,
                          char *err, size_t err_len);
 
-/* Visit the records of DIR with lsn > after, in order. *last receives the
- * last lsn visited (after, if none); note (may be NULL) a line about a
+/* Visit the records of DIR with lsn > after, in order. covered: the lsn
+ * of the snapshot the caller holds (0: none; else at least after); a stretch
+ * of records up to it that is damaged or missing is skipped - the caller
+ * has what they did - when the reading can resume at covered + 1 or
+ * before: those of them above after are lost, an error unless flags have
+ * WAL_CUT_GAP, then visited as one WAL_LOST; nothing is cut or moved for
+ * them. *last receives the last lsn visited (after, if none); note (may be
+ * NULL) lines (separated by newlines) about what was skipped, and about a
  * torn tail that was dropped ("" if none). 0, or -1 with err. */
-int wal_read(const char *dir, uint64_t after, int flags, wal_visit fn, void *ctx, uint64_t *last, char *note,
-             size_t note_len, char *err, size_t err_len);
+int wal_read(const char *dir, uint64_t after, uint64_t covered, int flags, wal_visit fn, void *ctx, uint64_t *last,
+             char *note, size_t note_len, char *err, size_t err_len);
 
 /* ---- writing ------------------------------------------------------------ */
 

@@ -143,7 +143,7 @@ static void read_back(const char *d, uint64_t n, size_t len, const char *want_no
     check c = { 1, len };
     uint64_t last;
     char note[512], err[512];
-    if (wal_read(d, 0, 0, visit_check, &c, &last, note, sizeof note, err, sizeof err))
+    if (wal_read(d, 0, 0, 0, visit_check, &c, &last, note, sizeof note, err, sizeof err))
         fail_msg("%s", err);
     assert_int_equal(last, n);
     if (want_note && !strstr(note, want_note))
@@ -244,7 +244,8 @@ static void test_preallocated(void **state)
     check c = { first, REC };
     uint64_t last;
     char note[512];
-    assert_int_equal(wal_read(d, first - 1, WAL_REPAIR, visit_check, &c, &last, note, sizeof note, err, sizeof err), 0);
+    assert_int_equal(wal_read(d, first - 1, 0, WAL_REPAIR, visit_check, &c, &last, note, sizeof note, err, sizeof err),
+                     0);
     assert_int_equal(last, n);
     assert_string_equal(note, "");
     static metrics m2;
@@ -268,7 +269,7 @@ static void test_preallocated(void **state)
     n += 20;
     wal_close(w);
     c.next = first;
-    assert_int_equal(wal_read(d, first - 1, 0, visit_check, &c, &last, note, sizeof note, err, sizeof err), 0);
+    assert_int_equal(wal_read(d, first - 1, 0, 0, visit_check, &c, &last, note, sizeof note, err, sizeof err), 0);
     assert_int_equal(last, n);
     if (note[0])
         fail_msg("a torn tail reported in a log closed cleanly: %s", note);
@@ -286,7 +287,7 @@ static void test_preallocated(void **state)
     assert_int_equal(pwrite(fd, junk, sizeof junk, end), (ssize_t)sizeof junk);
     close(fd);
     c.next = first;
-    assert_int_equal(wal_read(d, first - 1, WAL_REPAIR, visit_check, &c, &last, note, sizeof note, err, sizeof err),
+    assert_int_equal(wal_read(d, first - 1, 0, WAL_REPAIR, visit_check, &c, &last, note, sizeof note, err, sizeof err),
                      0);
     assert_int_equal(last, n);
     if (!strstr(note, "torn"))
@@ -407,14 +408,14 @@ static void test_damaged_record(void **cm)
 
     check c = { 1, 100 };
     uint64_t last;
-    if (wal_read(d, 0, WAL_REPAIR, visit_check, &c, &last, note, sizeof note, err, sizeof err) == 0)
+    if (wal_read(d, 0, 0, WAL_REPAIR, visit_check, &c, &last, note, sizeof note, err, sizeof err) == 0)
         fail_msg("a damaged record followed by whole ones read as a torn tail (%s)", note);
     if (!strstr(err, "damaged") || !strstr(err, "--repair-log"))
         fail_msg("the error does not say what is wrong and what to do: %s", err);
     assert_int_equal(file_size(path), size); /* untouched */
 
     c.next = 1;
-    assert_int_equal(wal_read(d, 0, WAL_REPAIR | WAL_CUT_GAP, visit_check, &c, &last, note, sizeof note, err,
+    assert_int_equal(wal_read(d, 0, 0, WAL_REPAIR | WAL_CUT_GAP, visit_check, &c, &last, note, sizeof note, err,
                               sizeof err), 0);
     assert_int_equal(last, 4);
     if (!strstr(note, "damaged"))

@@ -43,6 +43,10 @@
  *                state's serves on and says so in one line;
  *   repair       a log whose older segment lost its tail (a power cut) is
  *                refused, and with --repair-log ends there;
+ *   damage_before_snapshot  a damaged record before the snapshot's lsn
+ *                is skipped when nothing needs it; one that made decisions
+ *                the snapshot left to the log is refused, and with
+ *                --repair-log those decisions are lost, the log kept;
  *   log_full     a log that cannot be written (a full disk) turns the
  *                service read-only, said once; a restart recovers;
  *   stalled_upload_shutdown  SIGTERM with a request's body stalled
@@ -3273,6 +3277,267 @@ static void test_repair_log(void **state)
     }
 }
 
+static uint64_t le(const unsigned char *p, int bytes)
+{
+    uint64_t v = 0;
+    for (int i = bytes - 1; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* The log record `lsn` (or with lsn 0, the CHOOSE record whose first
+ * decision is gen-seq) among the segments of state st: its segment into
+ * path and its offset there; -1 when there is none. */
+static long find_record(const char *st, uint64_t lsn, uint32_t gen, uint64_t seq, char *path, size_t len)
+{
+    DIR *d = opendir(st);
+    assert_non_null(d);
+    long found = -1;
+    for (struct dirent *de; found < 0 && (de = readdir(d));) {
+        if (strncmp(de->d_name, "wal-", 4) || strlen(de->d_name) != 28)
+            continue;
+        snprintf(path, len, "%s/%s", st, de->d_name);
+        size_t n = 0;
+        unsigned char *b = (unsigned char *)slurp(path, &n);
+        assert_non_null(b);
+        for (size_t off = 32; found < 0 && off + 24 <= n;) {
+            uint64_t rlen = le(b + off, 4), type = le(b + off + 4, 4), l = le(b + off + 8, 8);
+            if (!l || off + 24 + rlen > n)
+                break;
+            if (lsn ? l == lsn
+                    : type == 3 && rlen >= 12 && le(b + off + 16, 8) == seq && le(b + off + 24, 4) == gen)
+                found = (long)off;
+            off += 24 + rlen;
+        }
+        free(b);
+    }
+    closedir(d);
+    return found;
+}
+
+/* Flip a bit of byte `at` of file path. */
+static void flip_bit(const char *path, long at)
+{
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, at, SEEK_SET), 0);
+    int ch = fgetc(f);
+    assert_int_equal(fseek(f, at, SEEK_SET), 0);
+    fputc(ch ^ 0x10, f);
+    fclose(f);
+}
+
+/* 1 when file path holds the n bytes at b. */
+static int file_is(const char *path, const char *b, size_t n)
+{
+    size_t m = 0;
+    char *t = slurp(path, &m);
+    int same = t && m == n && !memcmp(t, b, n);
+    free(t);
+    return same;
+}
+
+/* The answer's status to a reward of decision id with `reward`, on c. */
+static int reward_status(hconn *c, const char *id, char **ans)
+{
+    char body[128];
+    snprintf(body, sizeof body, "{\"decision\":\"%s\",\"reward\":1}", id);
+    return hsend(c, "POST", "/v1/reward", body) ? -1 : hread(c, 20, "POST /v1/reward", ans);
+}
+
+/* Damage in the log before the snapshot's lsn. The snapshot holds what
+ * those records did, so:
+ *   not needed  a damaged record the restart does not read for anything
+ *               (a snapshot taken mid-segment, then a SIGKILL: the restart
+ *               reads the segment from its start) is skipped, said in one
+ *               line, without --repair-log, the log left as it is; the
+ *               state equals the library's replay of the undamaged log.
+ *               It used to be refused as corruption, and --repair-log cut
+ *               the log there, dropping the acknowledged records after
+ *               the snapshot;
+ *   window      a damaged CHOOSE record that made decisions the snapshot
+ *               left to the log (--window-log-bytes) is refused, saying
+ *               what --repair-log does, the log left as it is; with
+ *               --repair-log 1 the server starts without those 200
+ *               decisions (a reward for one: 409 expired_decision), the
+ *               10 rewards for them logged after the snapshot not
+ *               applied, every other decision rewardable, and a snapshot
+ *               taken at once: a restart after a SIGKILL needs no
+ *               --repair-log. It used to cut the log at the record, move
+ *               the later segments to DIR/dropped, then refuse to start
+ *               (the snapshot's decisions no longer in the log), with or
+ *               without --repair-log.
+ * Bounded: 20 s for each answer, 15 s for the spare segment and the
+ * snapshot, server_stop's 60 s. */
+static void test_damage_before_snapshot(void **state)
+{
+    (void)state;
+    char st[256], seg[600], *ans, body[16384], ids[200][32];
+    server s;
+    hconn c = { -1, "", 0 };
+    /* not needed: a preallocated segment (64K, its spare made once 16K
+     * were written) that the snapshot (every 200 rewards) does not close */
+    static const char *const args_a = "--dim 2 --policy linucb-ind --seed 3 --wal-segment-bytes 64K "
+                                      "--window-log-bytes 0 --snapshot-every 200 --snapshot-interval 1000000 "
+                                      "--snapshot-replay 0 --archive-log 1";
+    snprintf(st, sizeof st, "%s/damage-not-needed", dir);
+    start_or_fail(&s, st, args_a);
+    char spare[300], user[16];
+    snprintf(spare, sizeof spare, "%s/wal-spare.tmp", st);
+    int ok = 1;
+    for (int i = 0; ok && i < 150; i++) {
+        snprintf(user, sizeof user, "u%d", i % 7);
+        ok = !choose_and_reward(s.port, user);
+    }
+    for (double t0 = mono_s(); ok && access(spare, F_OK) != 0 && mono_s() - t0 < 15;)
+        usleep(50000);
+    for (int i = 0; ok && i < 100; i++) { /* into the spare; the snapshot at the 200th reward */
+        snprintf(user, sizeof user, "u%d", i % 7);
+        ok = !choose_and_reward(s.port, user);
+    }
+    long snaps = 0, lsn = -1;
+    for (double t0 = mono_s(); ok && snaps < 1 && mono_s() - t0 < 15; usleep(50000))
+        snaps = metric(s.port, "colb_snapshots_total");
+    lsn = metric(s.port, "colb_snapshot_lsn");
+    for (int i = 0; ok && i < 30; i++) {
+        snprintf(user, sizeof user, "v%d", i % 5);
+        ok = !choose_and_reward(s.port, user);
+    }
+    server_kill(&s);
+    newest_segment(st, seg, sizeof seg);
+    uint64_t first = strtoull(strrchr(seg, '/') + 5, NULL, 10);
+    if (!ok || snaps < 1 || lsn < 0 || first >= (uint64_t)lsn) {
+        print_file(s.log);
+        fail_msg("set-up: %s; %ld snapshots at lsn %ld; the last segment starts at lsn %llu (expected a snapshot "
+                 "within it)", ok ? "served" : ka_err, snaps, lsn, (unsigned long long)first);
+    }
+    char dump[300];
+    snprintf(dump, sizeof dump, "%s/dump-damage.jsonl", dir);
+    dump_log(st, dump);
+    uint64_t target = (first + (uint64_t)lsn) / 2;
+    long at = find_record(st, target, 0, 0, seg, sizeof seg);
+    assert_true(at > 0);
+    flip_bit(seg, at + 20);
+    size_t n_before = 0;
+    char *before = slurp(seg, &n_before);
+    char dropped[300];
+    snprintf(dropped, sizeof dropped, "%s/dropped", st);
+    start_or_fail(&s, st, args_a);
+    int kept = file_is(seg, before, n_before) && access(dropped, F_OK) != 0;
+    free(before);
+    lines D = read_lines(dump);
+    model m;
+    model_init(&m, "linucb-ind", 2);
+    m.pp.seed = 3;
+    replay_dump(&m, &D);
+    fetch_compare(&m, s.port);
+    model_free(&m);
+    free_lines(&D);
+    assert_int_equal(server_stop(&s), 0);
+    if (!kept || file_count(s.log, "not needed: the snapshot holds them") != 1) {
+        print_file(s.log);
+        fail_msg("record %llu damaged, before the snapshot's lsn %ld: the log %s, the skip said %d times",
+                 (unsigned long long)target, lsn, kept ? "kept as it was" : "changed", file_count(s.log, "not needed"));
+    }
+    print_message("damage before the snapshot: record %llu of %s (snapshot at lsn %ld) skipped, said once; the state "
+                  "equals the library's replay\n", (unsigned long long)target, strrchr(seg, '/') + 1, lsn);
+
+    /* window: the decisions of generation 1 all left to the log */
+    static const char *const args_b = "--dim 3 --policy linucb-ind --seed 3 --wal-segment-bytes 64K "
+                                      "--snapshot-every 1000000000 --snapshot-interval 1000000 --snapshot-replay 0 "
+                                      "--snapshot-log-bytes 100G";
+    snprintf(st, sizeof st, "%s/damage-window", dir);
+    snprintf(dropped, sizeof dropped, "%s/dropped", st);
+    start_or_fail(&s, st, args_b);
+    char lost[10][32], pending[32] = "", rewarded[32] = "";
+    ok = !hconnect(&c, s.port);
+    for (int b = 0; ok && b < 20; b++) {
+        size_t w = (size_t)snprintf(body, sizeof body, "{\"contexts\":[[1,0,0],[0,1,0],[0,0.5,0.5]],\"users\":[");
+        for (int u = 0; u < 200; u++)
+            w += (size_t)snprintf(body + w, sizeof body - w, "%s\"u%d\"", u ? "," : "", (u * 7 + b) % 300);
+        snprintf(body + w, sizeof body - w, "]}");
+        ok = !expect_ok(&c, "POST", "/v1/choose/batch", body, &ans) && !decisions_of(ans, ids, 200);
+        if (ok && b == 10)
+            memcpy(lost, ids, sizeof lost); /* ids of 32 bytes, NUL-terminated (decisions_of) */
+        if (ok && b == 12)
+            memcpy(pending, ids[0], sizeof pending);
+        if (ok && b == 11) { /* rewarded in generation 1 */
+            memcpy(rewarded, ids[0], sizeof rewarded);
+            w = (size_t)snprintf(body, sizeof body, "{\"rewards\":[");
+            for (int u = 0; u < 200; u++)
+                w += (size_t)snprintf(body + w, sizeof body - w, "%s{\"decision\":\"%s\",\"reward\":1}", u ? "," : "",
+                                      ids[u]);
+            snprintf(body + w, sizeof body - w, "]}");
+            ok = !expect_ok(&c, "POST", "/v1/reward/batch", body, NULL);
+        }
+    }
+    close(c.fd);
+    int stopped = server_stop(&s); /* a snapshot that leaves the decisions to the log */
+    if (!ok)
+        fail_msg("%s", ka_err);
+    assert_int_equal(stopped, 0);
+    /* generation 2: rewards for 10 of batch 10's decisions, after the snapshot; then a crash */
+    start_or_fail(&s, st, args_b);
+    size_t w = (size_t)snprintf(body, sizeof body, "{\"rewards\":[");
+    for (int i = 0; i < 10; i++)
+        w += (size_t)snprintf(body + w, sizeof body - w, "%s{\"decision\":\"%s\",\"reward\":1}", i ? "," : "", lost[i]);
+    snprintf(body + w, sizeof body - w, "]}");
+    ok = !hconnect(&c, s.port) && !expect_ok(&c, "POST", "/v1/reward/batch", body, NULL);
+    close(c.fd);
+    server_kill(&s);
+    if (!ok)
+        fail_msg("%s", ka_err);
+    unsigned gen = 0;
+    unsigned long long seq = 0;
+    assert_int_equal(sscanf(lost[0], "%u-%llu", &gen, &seq), 2);
+    at = find_record(st, 0, gen, seq, seg, sizeof seg);
+    assert_true(at > 0);
+    flip_bit(seg, at + 40);
+    before = slurp(seg, &n_before);
+    int code = 0;
+    int started = server_start(&s, st, args_b, &code);
+    int unchanged = file_is(seg, before, n_before) && access(dropped, F_OK) != 0;
+    free(before);
+    if (!started || code != 1 || !unchanged || !file_has(s.log, "The snapshot (lsn") ||
+        !file_has(s.log, "--repair-log 1 starts without them")) {
+        print_file(s.log);
+        fail_msg("a damaged choose record the snapshot left decisions to: %s (exit %d), the log %s",
+                 started ? "refused" : "started", code, unchanged ? "left as it was" : "changed");
+    }
+    char repair[400];
+    snprintf(repair, sizeof repair, "%s --repair-log 1", args_b);
+    start_or_fail(&s, st, repair);
+    int said = file_has(s.log, "of the decisions the snapshot left to the log, 200 were lost") &&
+               file_has(s.log, "and 10 rewards for them logged after the snapshot were not applied");
+    int st_lost = 0, st_pending = 0, st_rewarded = 0;
+    ok = !hconnect(&c, s.port);
+    st_lost = ok ? reward_status(&c, lost[5], &ans) : -1;
+    int lost_expired = st_lost == 409 && json_error(ans, "expired_decision");
+    st_pending = ok ? reward_status(&c, pending, &ans) : -1;
+    st_rewarded = ok ? reward_status(&c, rewarded, &ans) : -1;
+    close(c.fd);
+    server_kill(&s);
+    if (!said || !lost_expired || st_pending != 200 || st_rewarded != 409) {
+        print_file(s.log);
+        fail_msg("--repair-log 1: the loss %s; rewards: lost decision %d%s, pending %d, rewarded %d", said ? "said" :
+                 "not said", st_lost, lost_expired ? " expired_decision" : "", st_pending, st_rewarded);
+    }
+    /* the snapshot the repair took: no --repair-log needed after a crash */
+    start_or_fail(&s, st, args_b);
+    ok = !hconnect(&c, s.port) && !expect_ok(&c, "GET", "/v1/stats", NULL, &ans);
+    int counts = ok && strstr(ans, "\"decisions\":4000,") && strstr(ans, "\"rewards\":201,");
+    if (c.fd >= 0)
+        close(c.fd);
+    stopped = server_stop(&s);
+    if (!counts) {
+        print_file(s.log);
+        fail_msg("after the repair and a crash: %s; expected 4000 decisions and 201 rewards", ok ? ans : ka_err);
+    }
+    assert_int_equal(stopped, 0);
+    print_message("damage in the window's records: refused, log untouched; --repair-log 1 lost 200 decisions and 10 "
+                  "rewards, said; a restart needs no repair\n");
+}
+
 /* A log that cannot be written (the server's files held to 200,000 bytes:
  * a full disk) turns the service read-only: the choose whose record failed
  * and the writes after it get 503 log_failed, reads still answer, /healthz
@@ -4324,6 +4589,7 @@ int main(void)
         cmocka_unit_test_teardown(test_state_folder_replaced, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_left, kill_leftovers),
         cmocka_unit_test_teardown(test_repair_log, kill_leftovers),
+        cmocka_unit_test_teardown(test_damage_before_snapshot, kill_leftovers),
         cmocka_unit_test_teardown(test_log_full, kill_leftovers),
         cmocka_unit_test_teardown(test_partial_snapshot_removed, kill_leftovers),
         cmocka_unit_test_teardown(test_log_files_bounded, kill_leftovers),

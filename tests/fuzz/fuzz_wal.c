@@ -122,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t seen = 0, last;
     char note[4400], err[4400];
     /* no WAL_REPAIR: the file is read, never changed */
-    int rc = wal_read(fuzz_dir(), 0, 0, visit, &seen, &last, note, sizeof note, err, sizeof err);
+    int rc = wal_read(fuzz_dir(), 0, 0, 0, visit, &seen, &last, note, sizeof note, err, sizeof err);
     check(rc == 0 ? last == seen : err[0] != '\0');
     unlink(path);
     return 0;
