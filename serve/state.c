@@ -452,7 +452,7 @@ int state_fill_done(state *s, char *err, size_t err_len)
         return FAIL("out of memory");
     if (s->fill_seq != s->fill.next_seq)
         return FAIL("the log makes decisions up to %llu, but the snapshot left decisions up to %llu to it: log "
-                    "segments are missing", (unsigned long long)s->fill_seq - 1,
+                    "segments are missing, or the snapshot is not of this log", (unsigned long long)s->fill_seq - 1,
                     (unsigned long long)s->fill.next_seq - 1);
     decisions_ref_mark(s->dec, &s->fill, s->fill_bits);
     free(s->fill_bits);
@@ -606,35 +606,100 @@ int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, si
     return st == COLB_OK ? 0 : FAIL("%s", msg);
 }
 
-/* The value of `key` in the key=value lines of serve.meta, into buf
- * (len bytes, NUL-terminated). 0, or -1 when absent or longer. */
-static int meta_text(const char *meta, size_t n, const char *key, char *buf, size_t len)
+/* Block serve.meta (docs/serve.md): key=value lines, each ending in a
+ * newline, each key once. The keys this colb reads; another is skipped (a
+ * later colb may add one, as kernel was added). */
+typedef struct meta {
+    uint64_t v[6];        /* format, lsn, gen, next_seq, decisions, rewards (META_KEYS) */
+    int seen[6];
+    char kernel[16];      /* "" when absent */
+} meta;
+
+static const char *const META_KEYS[6] = { "format", "lsn", "gen", "next_seq", "decisions", "rewards" };
+enum { M_FORMAT, M_LSN, M_GEN, M_NEXT, M_DEC, M_REW };
+
+/* Parse the n bytes at p into *m. 0, or -1 with why (the first thing
+ * wrong: a line, a key given twice, a value that is not a decimal number
+ * of at most 20 digits below 2^64, a kernel that is not a name). */
+static int meta_parse(const char *p, size_t n, meta *m, char *why, size_t why_len)
 {
-    size_t kl = strlen(key);
-    for (const char *p = meta; p < meta + n;) {
-        const char *nl = memchr(p, '\n', (size_t)(meta + n - p));
-        size_t l = nl ? (size_t)(nl - p) : (size_t)(meta + n - p);
-        if (l > kl && !strncmp(p, key, kl) && p[kl] == '=') {
-            if (l - kl - 1 >= len)
-                return -1;
-            memcpy(buf, p + kl + 1, l - kl - 1);
-            buf[l - kl - 1] = '\0';
-            return 0;
+    memset(m, 0, sizeof *m);
+    for (const char *end = p + n; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *eq = nl ? memchr(p, '=', (size_t)(nl - p)) : NULL;
+        size_t kl = eq ? (size_t)(eq - p) : 0, vl = eq ? (size_t)(nl - eq - 1) : 0;
+        const char *eol = nl ? nl : end;
+        if (!nl || !kl || kl != strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_") ||
+            memchr(p, '\0', (size_t)(eol - p))) {
+            snprintf(why, why_len, "line \"%.*s\" is not key=value and a newline", (int)(eol - p > 40 ? 40 : eol - p),
+                     p);
+            return -1;
         }
-        p += l + 1;
+        const char *v = eq + 1;
+        int k = -1;
+        for (int i = 0; i < 6; i++)
+            if (strlen(META_KEYS[i]) == kl && !memcmp(p, META_KEYS[i], kl))
+                k = i;
+        int is_kernel = kl == 6 && !memcmp(p, "kernel", 6);
+        if ((k >= 0 && m->seen[k]) || (is_kernel && m->kernel[0])) {
+            snprintf(why, why_len, "key %.*s is given twice", (int)kl, p);
+            return -1;
+        }
+        if (k >= 0) {
+            uint64_t u = 0;
+            int ok = vl >= 1 && vl <= 20 && strspn(v, "0123456789") >= vl;
+            for (size_t i = 0; ok && i < vl; i++) {
+                unsigned dgt = (unsigned)(v[i] - '0');
+                ok = u <= (UINT64_MAX - dgt) / 10;
+                u = u * 10 + dgt;
+            }
+            if (!ok) {
+                snprintf(why, why_len, "%.*s=%.*s is not a number (decimal digits, below 2^64)", (int)kl, p,
+                         (int)(vl > 24 ? 24 : vl), v);
+                return -1;
+            }
+            m->v[k] = u;
+            m->seen[k] = 1;
+        } else if (is_kernel) {
+            if (vl == 0 || vl >= sizeof m->kernel || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") < vl) {
+                snprintf(why, why_len, "kernel=%.*s is not a kernel path's name", (int)(vl > 24 ? 24 : vl), v);
+                return -1;
+            }
+            memcpy(m->kernel, v, vl);
+            m->kernel[vl] = '\0';
+        }
+        p = nl + 1;
     }
-    return -1;
+    return 0;
 }
 
-static int meta_u64(const char *meta, size_t n, const char *key, uint64_t *v)
+/* Whether the values of a parsed serve.meta hold together (format 1 or 2
+ * aside): 0, or -1 with why. */
+static int meta_check(const meta *m, char *why, size_t why_len)
 {
-    char buf[32], *end;
-    if (meta_text(meta, n, key, buf, sizeof buf) || !buf[0])
-        return -1;
-    unsigned long long u = strtoull(buf, &end, 10);
-    if (*end)
-        return -1;
-    *v = u;
+    const uint64_t *v = m->v;
+    for (int i = 0; i < 6; i++)
+        if (!m->seen[i])
+            return snprintf(why, why_len, "it has no %s", META_KEYS[i]), -1;
+    if (v[M_FORMAT] < 1)
+        return snprintf(why, why_len, "format=%llu is no state format (1 or 2)", (unsigned long long)v[M_FORMAT]),
+               -1;
+    if (v[M_GEN] > UINT32_MAX)
+        return snprintf(why, why_len, "gen=%llu is beyond 2^32 - 1", (unsigned long long)v[M_GEN]), -1;
+    if (v[M_NEXT] == 0 || v[M_DEC] != v[M_NEXT] - 1)
+        return snprintf(why, why_len, "decisions=%llu with next_seq=%llu: decisions are numbered from 1, so "
+                        "next_seq is decisions + 1", (unsigned long long)v[M_DEC], (unsigned long long)v[M_NEXT]),
+               -1;
+    if (v[M_REW] > v[M_DEC])
+        return snprintf(why, why_len, "rewards=%llu, more than decisions=%llu", (unsigned long long)v[M_REW],
+                        (unsigned long long)v[M_DEC]),
+               -1;
+    if (v[M_GEN] > v[M_LSN] || (v[M_LSN] > 0 && v[M_GEN] == 0) || (v[M_LSN] == 0 && v[M_DEC] > 0))
+        return snprintf(why, why_len, "gen=%llu and decisions=%llu at lsn=%llu: each generation starts with a log "
+                        "record of its own, and gen 1 with record 1 (lsn 0, gen 0: a new state, which has made no "
+                        "decision)", (unsigned long long)v[M_GEN], (unsigned long long)v[M_DEC],
+                        (unsigned long long)v[M_LSN]),
+               -1;
     return 0;
 }
 
@@ -698,25 +763,33 @@ int state_load(state *s, const char *dir, serve_config *c, state_window_fn windo
     }
     if (!rc)
         rc = state_init(s, c, err, err_len);
-    uint64_t lsn = 0, gen = 0, next = 0, ndec = 0, nrew = 0, format = 1; /* 0s: GCC -O3 cannot see rc guard them */
-    const char *meta = blk[0];
-    if (!rc && meta_u64(meta, bl[0], "format", &format) == 0 && format > 2)
+    meta mt;
+    char mwhy[256];
+    int mrc = rc ? 0 : meta_parse(blk[0], bl[0], &mt, mwhy, sizeof mwhy);
+    if (!rc && mt.seen[M_FORMAT] && mt.v[M_FORMAT] > 2) /* before all else: a later format may differ in it */
         rc = FAIL("%s was written by a newer colb serve (state format %llu; this one reads 1 and 2)", path,
-                  (unsigned long long)format);
-    if (!rc && (meta_u64(meta, bl[0], "lsn", &lsn) || meta_u64(meta, bl[0], "gen", &gen) ||
-                meta_u64(meta, bl[0], "next_seq", &next) || meta_u64(meta, bl[0], "decisions", &ndec) ||
-                meta_u64(meta, bl[0], "rewards", &nrew) || gen > UINT32_MAX || next == 0))
-        rc = FAIL("%s: block serve.meta is malformed", path);
-    if (!rc && (meta_text(meta, bl[0], "kernel", s->kernel, sizeof s->kernel) ||
-                s->kernel[strspn(s->kernel, "abcdefghijklmnopqrstuvwxyz0123456789_-")]))
-        s->kernel[0] = '\0'; /* not recorded (or not a kernel's name) */
+                  (unsigned long long)mt.v[M_FORMAT]);
+    if (!rc && (mrc || meta_check(&mt, mwhy, sizeof mwhy)))
+        rc = FAIL("%s: block serve.meta is malformed: %s", path, mwhy);
+    uint64_t format = rc ? 1 : mt.v[M_FORMAT];
     if (!rc) {
-        s->lsn = lsn;
-        s->gen = (uint32_t)gen;
-        s->next_seq = next;
-        s->decisions = ndec;
-        s->rewards = nrew;
+        snprintf(s->kernel, sizeof s->kernel, "%s", mt.kernel); /* "": not recorded */
+        s->lsn = mt.v[M_LSN];
+        s->gen = (uint32_t)mt.v[M_GEN];
+        s->next_seq = mt.v[M_NEXT];
+        s->decisions = mt.v[M_DEC];
+        s->rewards = mt.v[M_REW];
         rc = users_load(s->users, blk[2], bl[2], err, err_len);
+    }
+    if (!rc) { /* the users' counts add up to serve.meta's: every reward is counted for its user, every
+                * decision too (but those of a round the policy failed part-way, after the failure) */
+        uint64_t nd = 0, nr = 0;
+        for (size_t u = 0; u < users_count(s->users); u++)
+            nd += users_decisions(s->users, u), nr += users_rewards(s->users, u);
+        if (nr != s->rewards || nd > s->decisions)
+            rc = FAIL("%s: block serve.meta says decisions=%llu and rewards=%llu, but block serve.users counts "
+                      "%llu decisions and %llu rewards", path, (unsigned long long)s->decisions,
+                      (unsigned long long)s->rewards, (unsigned long long)nd, (unsigned long long)nr);
     }
     size_t stored = 0; /* the snapshot's window (which its window_log block is checked against) */
     if (!rc) {

@@ -29,6 +29,7 @@
 #define SEG_HEADER 32
 #define REC_OVERHEAD 24 /* 16 bytes of header, 8 of checksum */
 #define REC_MAX ((size_t)1 << 31)
+#define WAL_VERSION 1u /* of the segments' format: the one this colb writes and reads */
 static const unsigned char MAGIC[8] = { 0x89, 'C', 'W', 'A', 'L', '\r', '\n', 0x1a };
 
 int wal_sync_dir(const char *dir)
@@ -119,13 +120,37 @@ static int list_segments(const char *dir, int flags, segment **out, size_t *n, c
 static void seg_header(unsigned char *h, uint64_t first)
 {
     memcpy(h, MAGIC, 8);
-    put_u32(h + 8, 1);
+    put_u32(h + 8, WAL_VERSION);
     put_u32(h + 12, 0);
     put_u64(h + 16, first);
     put_u64(h + 24, XXH3_64bits(h, 24));
 }
 
 /* ---- reading ---------------------------------------------------------------- */
+
+/* What is wrong with the header of segment path (size bytes at m), which
+ * is not the one a segment starting at lsn `first` has (seg_header), into
+ * err: the first field that differs. */
+static void header_error(const char *path, const unsigned char *m, size_t size, uint64_t first, char *err,
+                         size_t err_len)
+{
+    int sum_ok = size >= SEG_HEADER && get_u64(m + 24) == XXH3_64bits(m, 24);
+    if (size < SEG_HEADER || memcmp(m, MAGIC, 8))
+        snprintf(err, err_len, "%s: not a colb log segment (%s)", path,
+                 size < SEG_HEADER ? "shorter than a segment's header" : "no colb log magic at its start");
+    else if (get_u32(m + 8) != WAL_VERSION)
+        snprintf(err, err_len, "%s: a log segment of version %u; this colb serve reads version %u only (%s)", path,
+                 get_u32(m + 8), WAL_VERSION, sum_ok ? "written by a newer colb serve? docs/serve.md, \"Files and "
+                 "formats\"" : "or its header is damaged: its checksum does not match either");
+    else if (!sum_ok)
+        snprintf(err, err_len, "%s: its header is damaged (its checksum does not match)", path);
+    else if (get_u32(m + 12) != 0)
+        snprintf(err, err_len, "%s: its header has flags %#x, which this colb serve does not know (version %u has "
+                 "none)", path, get_u32(m + 12), WAL_VERSION);
+    else
+        snprintf(err, err_len, "%s: its header says the segment starts at lsn %llu, its name at lsn %llu (a "
+                 "renamed segment?)", path, (unsigned long long)get_u64(m + 16), (unsigned long long)first);
+}
 
 /* 1 when the record at r (left bytes from there) is whole: its length
  * fits, and its checksum matches (*len: its payload's bytes). */
@@ -265,7 +290,7 @@ static int read_segment(const segment *s, uint64_t next_first, uint64_t after, u
              * record after it was acknowledged before it did) */
             *torn_at = 0;
         } else {
-            snprintf(err, err_len, "%s: not a colb log segment (bad header)", s->path);
+            header_error(s->path, m, size, s->first, err, err_len);
             rc = -1;
         }
         goto done;
@@ -326,6 +351,16 @@ static int read_segment(const segment *s, uint64_t next_first, uint64_t after, u
             q = -1, resume = last ? covered + 1 : next_first;
         if (resume > covered + 1)
             break;
+        if (last && q < 0 && !cut && (off >= size || (size - off >= 16 && !memcmp(m + off, zero, 16)))) {
+            /* not a damaged record: the log just ends before the snapshot's lsn */
+            snprintf(err, err_len, "the log ends at lsn %llu (%s, byte %zu), before the snapshot's lsn %llu: the "
+                     "snapshot is not of this log (its serve.meta altered? a backup that copied the log before the "
+                     "snapshot?), or the log lost its end. --repair-log 1 starts from the snapshot, which holds "
+                     "records up to its lsn (docs/serve.md, recovery)", (unsigned long long)*expect - 1, s->path,
+                     off < size ? off : size, (unsigned long long)covered);
+            rc = -1;
+            goto done;
+        }
         snprintf(where, sizeof where, "%s: %s (from byte %zu)", s->path, span(sp, *expect, resume - 1), off);
         if (lost_stretch(where, *expect, resume - 1, after, covered, cut, fn, ctx, note, note_len, err, err_len)) {
             rc = -1;

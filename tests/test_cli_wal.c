@@ -25,7 +25,10 @@
  *              taken and is renaming (the writer paused in that window);
  *   damaged    a damaged record with whole records after it is refused,
  *              not cut as a torn tail; --repair-log cuts it and keeps the
- *              bytes in DIR/dropped.
+ *              bytes in DIR/dropped;
+ *   header     a segment header that is not this colb's says which field
+ *              differs: a version it does not read (and which it reads),
+ *              flags, the first lsn, a damaged checksum, the magic.
  */
 #include "testutil.h"
 
@@ -35,6 +38,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <xxhash.h>
+
+#include "bytes.h"
 #include "clock.h"
 #include "metrics.h"
 #include "wal.h"
@@ -426,6 +432,63 @@ static void test_damaged_record(void **cm)
     assert_int_equal(file_size(kept), size - at);
 }
 
+/* A segment header that is not this colb's: each field that can differ is
+ * named - a version this colb does not read (written by a newer one, its
+ * checksum whole: it was "not a colb log segment (bad header)" whatever
+ * differed), one whose checksum fails too, a damaged header, unknown
+ * flags, a first lsn other than the name's, no magic - and the segment is
+ * left as it is. */
+static void test_header(void **cm)
+{
+    (void)cm;
+    static const struct {
+        size_t at;             /* the header's field changed: version, flags, first lsn, the checksum, magic */
+        uint32_t value;
+        int fix_sum;           /* the checksum recomputed, as a writer of that header would */
+        const char *want[2];
+    } cases[] = {
+        { 8, 2, 1, { "a log segment of version 2; this colb serve reads version 1 only", "newer colb serve" } },
+        { 8, 7, 0, { "a log segment of version 7", "or its header is damaged" } },
+        { 12, 4, 1, { "its header has flags 0x4", "version 1 has none" } },
+        { 16, 9, 1, { "its header says the segment starts at lsn 9, its name at lsn 1", "renamed" } },
+        { 24, 5, 0, { "its header is damaged", "checksum" } },
+        { 0, 0x42, 0, { "not a colb log segment", "magic" } },
+    };
+    char d[256], err[512], note[512], path[512], name[32];
+    static metrics m;
+    metrics_init(&m);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(name, sizeof name, "header-%zu", i);
+        subdir(d, sizeof d, name);
+        wal *w;
+        assert_int_equal(wal_open(&w, d, 1, 0, 0, 0, &m, err, sizeof err), 0);
+        append_durable(w, 3, 100);
+        assert_int_equal(wal_rotate(w, err, sizeof err), 0); /* the segment changed is not the last */
+        append_durable(w, 3, 100);
+        wal_close(w);
+        snprintf(path, sizeof path, "%s/wal-%020d.log", d, 1);
+        unsigned char h[32];
+        int fd = open(path, O_RDWR);
+        assert_true(fd >= 0);
+        assert_int_equal(pread(fd, h, 32, 0), 32);
+        put_u32(h + cases[i].at, cases[i].value);
+        if (cases[i].fix_sum)
+            put_u64(h + 24, XXH3_64bits(h, 24));
+        assert_int_equal(pwrite(fd, h, 32, 0), 32);
+        close(fd);
+        long long size = file_size(path);
+        check c = { 1, 100 };
+        uint64_t last;
+        if (wal_read(d, 0, 0, WAL_REPAIR | WAL_CUT_GAP, visit_check, &c, &last, note, sizeof note, err,
+                     sizeof err) == 0)
+            fail_msg("case %zu: a segment with a changed header was read", i);
+        for (int k = 0; k < 2; k++)
+            if (!strstr(err, cases[i].want[k]))
+                fail_msg("case %zu: the error does not say \"%s\": %s", i, cases[i].want[k], err);
+        assert_int_equal(file_size(path), size);
+    }
+}
+
 /* --commit-interval: a waiter every millisecond for 0.3 s, against an
  * interval of 20 ms: every waiter completes, and the group commits that
  * complete them start at least 20 ms apart (at most one per interval of
@@ -469,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_commit_interval),
         cmocka_unit_test(test_spare_taken),
         cmocka_unit_test(test_damaged_record),
+        cmocka_unit_test(test_header),
     };
     return cmocka_run_group_tests_name("colb serve log", tests, setup, teardown);
 }

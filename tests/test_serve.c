@@ -47,6 +47,9 @@
  *                is skipped when nothing needs it; one that made decisions
  *                the snapshot left to the log is refused, and with
  *                --repair-log those decisions are lost, the log kept;
+ *   meta_checked  an edited serve.meta (its checksum put right) that does
+ *                not hold together, or whose lsn is beyond the log's end,
+ *                is refused in one line;
  *   log_full     a log that cannot be written (a full disk) turns the
  *                service read-only, said once; a restart recovers;
  *   stalled_upload_shutdown  SIGTERM with a request's body stalled
@@ -116,6 +119,7 @@
 #include "testutil.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -134,6 +138,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <xxhash.h>
 
 static char dir[128];
 static uint64_t seed;
@@ -3495,14 +3500,14 @@ static void test_damage_before_snapshot(void **state)
     flip_bit(seg, at + 40);
     before = slurp(seg, &n_before);
     int code = 0;
-    int started = server_start(&s, st, args_b, &code);
+    int refused = server_start(&s, st, args_b, &code);
     int unchanged = file_is(seg, before, n_before) && access(dropped, F_OK) != 0;
     free(before);
-    if (!started || code != 1 || !unchanged || !file_has(s.log, "The snapshot (lsn") ||
+    if (!refused || code != 1 || !unchanged || !file_has(s.log, "The snapshot (lsn") ||
         !file_has(s.log, "--repair-log 1 starts without them")) {
         print_file(s.log);
         fail_msg("a damaged choose record the snapshot left decisions to: %s (exit %d), the log %s",
-                 started ? "refused" : "started", code, unchanged ? "left as it was" : "changed");
+                 refused ? "refused" : "started", code, unchanged ? "left as it was" : "changed");
     }
     char repair[400];
     snprintf(repair, sizeof repair, "%s --repair-log 1", args_b);
@@ -3536,6 +3541,140 @@ static void test_damage_before_snapshot(void **state)
     assert_int_equal(stopped, 0);
     print_message("damage in the window's records: refused, log untouched; --repair-log 1 lost 200 decisions and 10 "
                   "rewards, said; a restart needs no repair\n");
+}
+
+/* The text of block serve.meta in snapshot file `snap` (a bytes field
+ * "data" of its group; docs/format.md), its offset into *at and its length
+ * into *n; the file's bytes (caller frees) into *file, *size. */
+static char *meta_block(const char *snap, long *at, size_t *n, size_t *size)
+{
+    char *b = slurp(snap, size);
+    assert_non_null(b);
+    char *m = (char *)find(b, *size, "format=");
+    assert_non_null(m);
+    assert_true(m - b >= 24 && !memcmp(m - 8, "data\0\0\0\0", 8));
+    *at = (long)(m - b);
+    *n = (size_t)le((unsigned char *)m - 16, 8);
+    return b;
+}
+
+/* Replace the text of block serve.meta of snapshot `snap` with `text`,
+ * padded to the block's length with a line of a key colb does not read,
+ * and put the file's checksum right (XXH3-64 of all but its last 8 bytes):
+ * what someone who edits it would do. */
+static void put_meta(const char *snap, const char *text)
+{
+    long at;
+    size_t n, size, len = strlen(text);
+    char *b = meta_block(snap, &at, &n, &size);
+    if (len != n && len + 4 > n)
+        fail_msg("serve.meta of %zu bytes cannot hold %zu: %s", n, len, text);
+    memcpy(b + at, text, len);
+    if (len < n) {
+        memset(b + at + len, 'x', n - len);
+        memcpy(b + at + len, "z=", 2);
+        b[at + n - 1] = '\n';
+    }
+    uint64_t h = XXH3_64bits(b, size - 8);
+    for (int i = 0; i < 8; i++)
+        b[size - 8 + i] = (char)(h >> (8 * i));
+    assert_int_equal(spit(snap, b, size), 0);
+    free(b);
+}
+
+/* serve.meta (the snapshot's lsn, generation, decision and reward counts,
+ * format, kernel; docs/serve.md) edited - its checksum put right - is
+ * refused at a start (exit 1), saying what does not hold: a count that
+ * does not fit next_seq or the users' counts, a value that is not a
+ * number (-1 was read as 2^64 - 1), format 0, a key given twice (the first
+ * was taken), a kernel that is no name (taken as not recorded), a
+ * generation without its log record, a key missing, and an lsn beyond the
+ * log's end (the records up to it were taken as the snapshot's: with
+ * --repair-log 1 they are, and it starts). A key colb does not read is
+ * skipped. Each of these (but format 0 and the missing key) used to start
+ * as if nothing were wrong. Bounded: 20 s a refused start, server_stop's 60 s. */
+static void test_meta_checked(void **state)
+{
+    (void)state;
+    char st[256], snap[300], text[512];
+    snprintf(st, sizeof st, "%s/meta", dir);
+    snprintf(snap, sizeof snap, "%s/snapshot.colb", st);
+    static const char *const args = "--dim 2 --policy linucb-ind";
+    server s;
+    start_or_fail(&s, st, args);
+    assert_int_equal(choose_and_reward(s.port, "a"), 0);
+    assert_int_equal(choose_and_reward(s.port, "b"), 0);
+    assert_int_equal(server_stop(&s), 0);
+    size_t n, size;
+    long at;
+    unsigned long long F, L, G, N, D, R;
+    char kernel[32] = "", base[160];
+    for (int pass = 0; pass < 2; pass++) {
+        char *b = meta_block(snap, &at, &n, &size);
+        int used = 0;
+        if (sscanf(b + at, "format=%llu\nlsn=%llu\ngen=%llu\nnext_seq=%llu\ndecisions=%llu\nrewards=%llu\n%n", &F,
+                   &L, &G, &N, &D, &R, &used) != 6 || !used)
+            fail_msg("serve.meta: %.*s", (int)n, b + at);
+        sscanf(b + at + used, "kernel=%31[a-z0-9_-]", kernel);
+        free(b);
+        snprintf(base, sizeof base, "format=%llu\nlsn=%llu\ngen=%llu\nnext_seq=%llu\n", F, L, G, N);
+        if (pass)
+            break;
+        /* a key colb does not read: skipped (this start's final snapshot then writes serve.meta anew) */
+        int w = snprintf(text, sizeof text, "%sdecisions=%llu\nrewards=%llu\nlater_key=", base, D, R);
+        assert_true(w > 0 && (size_t)w + 2 <= n && n < sizeof text);
+        memset(text + w, '1', n - (size_t)w - 1); /* as long as the block */
+        text[n - 1] = '\n';
+        text[n] = '\0';
+        put_meta(snap, text);
+        start_or_fail(&s, st, args);
+        assert_int_equal(server_stop(&s), 0);
+    }
+    char *pristine = slurp(snap, &size);
+    assert_non_null(pristine);
+    static char bad[10][512], want[10][96];
+    size_t k = 0;
+    snprintf(bad[k], 512, "%sdecisions=%llu\nrewards=%llu\n", base, D + 2, R);
+    snprintf(want[k++], 96, "decisions=%llu with next_seq=%llu", D + 2, N);
+    snprintf(bad[k], 512, "%sdecisions=%llu\nrewards=%llu\n", base, D, R - 1);
+    snprintf(want[k++], 96, "block serve.users counts %llu decisions and %llu rewards", D, R);
+    snprintf(bad[k], 512, "%sdecisions=%llu\nrewards=-1\n", base, D);
+    snprintf(want[k++], 96, "rewards=-1 is not a number");
+    snprintf(bad[k], 512, "format=0\nlsn=%llu\ngen=%llu\nnext_seq=%llu\ndecisions=%llu\nrewards=%llu\n", L, G, N, D, R);
+    snprintf(want[k++], 96, "format=0 is no state format");
+    snprintf(bad[k], 512, "%sdecisions=%llu\nrewards=%llu\nlsn=%llu\n", base, D, R, L + 5);
+    snprintf(want[k++], 96, "key lsn is given twice");
+    char upper[32] = "AVX2"; /* the kernel's name in capitals: as long */
+    for (size_t i = 0; kernel[0] && i < sizeof upper; i++)
+        upper[i] = (char)toupper((unsigned char)kernel[i]);
+    snprintf(bad[k], 512, "%sdecisions=%llu\nrewards=%llu\nkernel=%s\n", base, D, R, upper);
+    snprintf(want[k++], 96, "kernel=%s is not a kernel path's name", upper);
+    snprintf(bad[k], 512, "format=%llu\nlsn=%llu\ngen=0\nnext_seq=%llu\ndecisions=%llu\nrewards=%llu\n", F, L, N, D, R);
+    snprintf(want[k++], 96, "each generation starts with a log record");
+    snprintf(bad[k], 512, "%sdecisions=%llu\n", base, D);
+    snprintf(want[k++], 96, "it has no rewards");
+    snprintf(bad[k], 512, "format=%llu\nlsn=%llu\ngen=%llu\nnext_seq=%llu\ndecisions=%llu\nrewards=%llu\n", F, L + 1,
+             G, N, D, R);
+    snprintf(want[k++], 96, "before the snapshot's lsn %llu", L + 1);
+    for (size_t i = 0; i < k; i++) {
+        assert_int_equal(spit(snap, pristine, size), 0);
+        put_meta(snap, bad[i]);
+        int code = 0, refused = server_start(&s, st, args, &code);
+        if (!refused)
+            server_stop(&s);
+        if (!refused || code != 1 || !file_has(s.log, want[i]) || file_count(s.log, "\n") != 1) {
+            print_file(s.log);
+            fail_msg("serve.meta edited to\n%s%s (exit %d); expected a refusal saying \"%s\"", bad[i],
+                     refused ? "refused" : "started", code, want[i]);
+        }
+    }
+    /* the lsn beyond the log's end (the last edit), with --repair-log 1: starts */
+    char repair[128];
+    snprintf(repair, sizeof repair, "%s --repair-log 1", args);
+    start_or_fail(&s, st, repair);
+    assert_int_equal(server_stop(&s), 0);
+    free(pristine);
+    print_message("serve.meta: a key colb does not read skipped; %zu edits refused, each in one line\n", k);
 }
 
 /* A log that cannot be written (the server's files held to 200,000 bytes:
@@ -4027,11 +4166,11 @@ static void test_open_files(void **state)
     /* raised toward the hard limit */
     snprintf(st, sizeof st, "%s/nofile-raised", dir);
     server_nofile[0] = 64, server_nofile[1] = 4096;
-    int started = server_start(&s, st, "--dim 2 --policy linucb-ind", NULL);
+    int refused = server_start(&s, st, "--dim 2 --policy linucb-ind", NULL);
     server_nofile[0] = 0;
-    if (started)
+    if (refused)
         print_file(s.log);
-    assert_int_equal(started, 0);
+    assert_int_equal(refused, 0);
     ka_err[0] = '\0';
     int ok = !open_healthz(c, MANY, s.port);
     for (size_t i = 0; ok && i < MANY; i++)
@@ -4049,11 +4188,11 @@ static void test_open_files(void **state)
     /* a hard limit below what --max-connections needs */
     snprintf(st, sizeof st, "%s/nofile-lowered", dir);
     server_nofile[0] = server_nofile[1] = 64;
-    started = server_start(&s, st, "--dim 2 --policy linucb-ind --snapshot-every 1 --wal-segment-bytes 64K", NULL);
+    refused = server_start(&s, st, "--dim 2 --policy linucb-ind --snapshot-every 1 --wal-segment-bytes 64K", NULL);
     server_nofile[0] = 0;
-    if (started)
+    if (refused)
         print_file(s.log);
-    assert_int_equal(started, 0);
+    assert_int_equal(refused, 0);
     char *log = slurp(s.log, NULL);
     const char *w = log ? strstr(log, "colb serve: warning: the open-files limit") : NULL;
     const char *h = w ? strstr(w, " holds ") : NULL;
@@ -4105,14 +4244,14 @@ static void test_open_files(void **state)
     snprintf(st, sizeof st, "%s/nofile-refused", dir);
     server_nofile[0] = server_nofile[1] = 30;
     int code = 0;
-    started = server_start(&s, st, "--dim 2 --policy linucb-ind", &code);
+    refused = server_start(&s, st, "--dim 2 --policy linucb-ind", &code);
     server_nofile[0] = 0;
     said = file_count(s.log, "\n");
     struct stat sb;
-    if (!started || code != 1 || said != 1 || !file_has(s.log, "open-files limit (ulimit -n 30") ||
+    if (!refused || code != 1 || said != 1 || !file_has(s.log, "open-files limit (ulimit -n 30") ||
         stat(st, &sb) == 0) {
         print_file(s.log);
-        fail_msg("ulimit -n 30: %s (exit %d), %d lines on stderr, state folder %s", started ? "refused" : "started",
+        fail_msg("ulimit -n 30: %s (exit %d), %d lines on stderr, state folder %s", refused ? "refused" : "started",
                  code, said, stat(st, &sb) == 0 ? "made" : "not made");
     }
     print_message("open files: 64 of 4096 raised for 1024 connections; 64 of 64 holds %zu, said once; 30 refused\n",
@@ -4590,6 +4729,7 @@ int main(void)
         cmocka_unit_test_teardown(test_snapshot_left, kill_leftovers),
         cmocka_unit_test_teardown(test_repair_log, kill_leftovers),
         cmocka_unit_test_teardown(test_damage_before_snapshot, kill_leftovers),
+        cmocka_unit_test_teardown(test_meta_checked, kill_leftovers),
         cmocka_unit_test_teardown(test_log_full, kill_leftovers),
         cmocka_unit_test_teardown(test_partial_snapshot_removed, kill_leftovers),
         cmocka_unit_test_teardown(test_log_files_bounded, kill_leftovers),
