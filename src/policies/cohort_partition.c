@@ -49,13 +49,16 @@
 #define SEL_PER_DIM 4.0
 #define SOFT_GAP 10.0    /* soft centres while own -> alt gains less (-2 log) */
 #define SHRINK_SLACK 1.5 /* M_u is rebuilt when the shrinkage moves by more */
-/* The personal shrinkage is at least this share of the largest diagonal
- * entry of the user's V: its G = V + (lambda_c - lambda) I keeps a
- * condition number below ~1e9, for which the Cholesky factor and the
- * estimate are accurate to ~1e-7. A smaller lambda_c (a wide spread
- * against contexts of large norm) is a shrinkage rounding cannot carry:
- * G was singular in rounding, its factor "succeeded", and the estimate
- * reached 1e98 (test_cohort test_personal_large_contexts). */
+/* A positive personal shrinkage is at least this share of the largest
+ * diagonal entry v of the user's V, so that G = V + (lambda_c - lambda) I
+ * keeps a condition number below ~d / SHRINK_FLOOR. A smaller lambda_c (a
+ * wide spread against contexts of large norm) is a shrinkage rounding
+ * cannot carry: G was singular in rounding, its factor "succeeded", and
+ * the estimate reached 1e98 (test_cohort test_personal_large_contexts).
+ * With lambda_c = 0 (noise scale 0: no shrinkage) G is the data's own
+ * Gram matrix, singular until the user has d independent contexts: a
+ * factor with a pivot below SHRINK_FLOOR v / 2 is taken as singular (the
+ * centre is the estimate, as when the factorisation fails). */
 #define SHRINK_FLOOR 1e-9
 #define TWO_MEANS_ITERS 10
 #define SAMPLE_MAX COLB__COHORT_SAMPLE_MAX
@@ -729,7 +732,7 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
     double vmax = 0.0;
     for (size_t a = 0; a < d; a++)
         vmax = V[a * d + a] > vmax ? V[a * d + a] : vmax;
-    if (lc < SHRINK_FLOOR * vmax)
+    if (lc > 0.0 && lc < SHRINK_FLOOR * vmax)
         lc = SHRINK_FLOOR * vmax;
     if (!isfinite(h->lamu[u]) || lc > SHRINK_SLACK * h->lamu[u] || h->lamu[u] > SHRINK_SLACK * lc) {
         double *G = h->work + 3 * d;
@@ -737,7 +740,10 @@ void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
         for (size_t a = 0; a < d; a++)
             G[a * d + a] += lc - lam;
         double *Mf = G + d * d; /* clear of the centre (maintain's work + 8 d + 2 d^2) */
-        if (h->kern->cholesky(G, d, Mf, NULL)) { /* colb__spd_inverse's bits */
+        int singular = h->kern->cholesky(G, d, Mf, NULL); /* colb__spd_inverse's bits */
+        for (size_t a = 0; a < d && !singular; a++)
+            singular = Mf[a * d + a] * Mf[a * d + a] < 0.5 * SHRINK_FLOOR * vmax;
+        if (singular) {
             h->lamu[u] = INFINITY;
             memcpy(thu, centre, d * sizeof(double));
             return;
