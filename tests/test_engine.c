@@ -238,6 +238,8 @@ static void test_maximal_cluster_extreme_scales(void **state)
         { 1, { 0, 1e-200 }, 0, 6e-201, 1 },
         { 1, { 0, 1e300 }, 0, 4e299, 2 },
         { 1, { 0, 1e300 }, 0, 6e299, 1 },
+        { 2, { 1e150, 1e-150, 1e150, 3e-150 }, 1e-150, 0, 2 }, /* within range: as they are */
+        { 2, { 1e150, 1e-150, 1e150, 3e-150 }, 3e-150, 0, 1 },
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const scale_case *c = &cases[k];

@@ -8,9 +8,10 @@
  *
  * Squared distances are summed coordinate by coordinate in a fixed order
  * (the same result on every CPU): O(N^2 d) flops, O(N d) extra memory.
- * Inputs of any finite magnitude are compared exactly as their distances
- * are: beyond 2^400, or all below 2^-400, they are first scaled by a power
- * of two. */
+ * Squared distances that would overflow (magnitudes beyond 2^499) or
+ * underflow (all below 2^-400) are computed on the inputs scaled by a
+ * power of two, which changes no comparison unless the inputs span more
+ * than 2^1000 in magnitude. */
 #ifndef COLB_CLUSTER_H
 #define COLB_CLUSTER_H
 

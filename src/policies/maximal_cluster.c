@@ -142,28 +142,30 @@ colb_status colb_maximal_cluster(const double *theta, size_t N, size_t d, double
     if (!isfinite(pstar) || pstar < 0.0 || pstar > 1.0)
         return isfinite(pstar) ? COLB_ERANGE : COLB_ENONFIN;
 
-    /* Inputs whose squares leave the doubles' range (a magnitude beyond
-     * 2^400, or all below 2^-400: 1e308 - (-1e308) overflowed, 1e-200
-     * squared underflowed to 0 <= gamma^2 = 0) are scaled by one power of
-     * two: exact, so no comparison changes; inputs within the range are
-     * used as they are. */
+    /* Inputs whose squared distances leave the doubles' range are scaled
+     * by a power of two: down by the least shift that keeps d (2 max)^2
+     * finite (beyond 2^499: 1e308 - (-1e308) overflowed), up to a largest
+     * magnitude of 1 when all are below 2^-400 (1e-200 squared underflowed
+     * to 0 <= gamma^2 = 0). Scaling up is exact; scaling down is exact but
+     * for entries 2^-1022 below the shifted ones, lost anyway to the
+     * squares of the large ones. Other inputs are used as they are. */
     double m = radius ? 0.0 : gamma;
     for (size_t i = 0; i < N * d; i++)
         m = fabs(theta[i]) > m ? fabs(theta[i]) : m;
     for (size_t i = 0; radius && i < N; i++)
         m = radius[i] > m ? radius[i] : m;
-    int e = m > 0.0 ? ilogb(m) : 0;
+    int e = m > 0.0 ? ilogb(m) : 0, shift = e > 499 ? 499 - e : e < -400 ? -e : 0;
     double *scaled = NULL;
-    if (e > 400 || e < -400) {
+    if (shift) {
         if (!(scaled = colb__malloc(N, (d + 1) * sizeof(double))))
             return COLB_ENOMEM;
         for (size_t i = 0; i < N * d; i++)
-            scaled[i] = ldexp(theta[i], -e);
+            scaled[i] = ldexp(theta[i], shift);
         for (size_t i = 0; radius && i < N; i++)
-            scaled[N * d + i] = ldexp(radius[i], -e);
+            scaled[N * d + i] = ldexp(radius[i], shift);
         theta = scaled;
         radius = radius ? scaled + N * d : NULL;
-        gamma = ldexp(gamma, -e);
+        gamma = ldexp(gamma, shift);
     }
     const colb__soa_kernel *kern = colb__soa_env_kernel(); /* dist2: the same bits on every path */
     size_t *parent = colb__malloc(N, 3 * sizeof(size_t));
