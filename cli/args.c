@@ -103,6 +103,9 @@ int args_next(arg_reader *r, const arg_opt **opt, const char **value, char *err,
             return -1;
         }
         joined = r->argv[r->next++];
+    } else if (!o->flag && !*joined) { /* --out= : no option takes an empty value */
+        snprintf(err, err_len, "option '%.*s' needs a value", (int)shown, a);
+        return -1;
     }
     *opt = o;
     *value = joined;

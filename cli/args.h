@@ -49,9 +49,9 @@ void args_init(arg_reader *r, int argc, char **argv, const arg_opt *opts, size_t
  * alone, every argument after "--"); 0 when every argument is read; -1
  * with one line in err for a usage error: an unknown option ("unknown
  * option '--quik'; did you mean '--quick'? (see SEE)"), an option without
- * its value ("option '--out' needs a value"), a flag with one ("option
- * '--quick' takes no value"), an option given twice (option_given_once:
- * "-j" and "--threads" are one option). */
+ * its value or with an empty one, --out= ("option '--out' needs a
+ * value"), a flag with one ("option '--quick' takes no value"), an option
+ * given twice (option_given_once: "-j" and "--threads" are one option). */
 int args_next(arg_reader *r, const arg_opt **opt, const char **value, char *err, size_t err_len);
 
 /* Split the long option a ("--key" or "--key=value"): the length of the

@@ -273,6 +273,10 @@ static int parse_run_args(int argc, char **argv, int own, experiment *e, const c
                 }
                 continue;
             }
+            if (!strcmp(key, "help")) { /* --help alone was taken before: this is --help=... */
+                say("option '--help' takes no value");
+                return EXIT_USAGE;
+            }
             if (!option_known(key)) {
                 run_unknown(key, len);
                 return EXIT_USAGE;

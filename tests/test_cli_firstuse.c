@@ -111,6 +111,10 @@ static void test_option_forms(void **state)
         { "reproduce --out", "colb: option '--out' needs a value" },
         { "bench-quality -j", "colb: option '-j' needs a value" },
         { "serve --state", "colb serve: option '--state' needs a value" },
+        { "reproduce --out= fig2", "colb: option '--out' needs a value" },
+        { "bench-quality --out=", "colb: option '--out' needs a value" },
+        { "serve --state=", "colb serve: option '--state' needs a value" },
+        { "run --help=x", "colb: option '--help' takes no value" },
         { "bench-quality nosuch", "colb: unexpected argument 'nosuch' (see colb bench-quality --help)" },
     };
     char err[4096];
