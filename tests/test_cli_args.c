@@ -50,10 +50,10 @@ static void test_forms(void **state)
     char *b[] = { "--out", "d", "-j", "4", "--quick", "fig1", "--repeats=3", NULL };
     assert_int_equal(read_all(b, out, sizeof out, err, sizeof err), 0);
     assert_string_equal(out, "out=d threads=4 quick 'fig1' repeats=3");
-    /* the value after '=' may hold '=' or be empty; a value that looks like an option is a value */
-    char *c[] = { "--out=a=b", "--repeats=", "--threads", "--quick", NULL };
+    /* the value after '=' may hold '='; a value that looks like an option is a value */
+    char *c[] = { "--out=a=b", "--threads", "--quick", NULL };
     assert_int_equal(read_all(c, out, sizeof out, err, sizeof err), 0);
-    assert_string_equal(out, "out=a=b repeats= threads=--quick");
+    assert_string_equal(out, "out=a=b threads=--quick");
     /* "--" ends the options; "-" alone is an operand */
     char *d[] = { "-", "--", "--quick", "-j", NULL };
     assert_int_equal(read_all(d, out, sizeof out, err, sizeof err), 0);
@@ -75,6 +75,7 @@ static void test_errors(void **state)
         { { "-hx" }, "unknown option '-hx' (see colb x --help)" },
         { { "--quick=1" }, "option '--quick' takes no value" },
         { { "--out" }, "option '--out' needs a value" },
+        { { "--out=" }, "option '--out' needs a value" }, /* empty: no option takes one */
         { { "--repeats", "2", "-j" }, "option '-j' needs a value" },
         { { "-j1", "-j", "2" }, "option '-j' is given twice; give each option once" },
         { { "--threads=1", "-j2" }, "option '-j' is given twice (first as '--threads'); give each option once" },
