@@ -616,7 +616,7 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
      * is linear in the connections of a thread, small at --max-connections. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     const struct sockaddr *sa = listen_addr(c, &a4, &a6, &sa_len, &v6, err, err_len);
-    /* deadlines checked four times within the shorter timeout (1 s at least) */
+    /* deadlines checked four times within the shorter timeout, at least every second */
     double tick = (c->idle_timeout < c->request_timeout ? c->idle_timeout : c->request_timeout) / 4.0;
     if (sa && reaper_start(&h->reaper, tick < 1.0 ? tick : 1.0, &rc->m->http_timed_out) != 0)
         snprintf(err, err_len, "out of memory, or no thread for the connections' deadlines");

@@ -114,8 +114,9 @@ int snapshot_write(const char *dir, const state_image *im, size_t *len, char *er
             e = errno, step = "fsync";
         if (close(fd) != 0 && !e)
             e = errno, step = "close";
-        /* decisions left to the log: the records that make them durable
-         * first (a choose is not synced when answered) */
+        /* the log up to the snapshot's lsn durable first, with the
+         * decisions it left to the log (a choose is not synced when
+         * answered): after a power cut the log never ends before it */
         uint64_t from, to;
         if (!e && state_image_log_range(im, &from, &to) && wal_sync_range(dir, from, to, why, sizeof why) != 0)
             e = EIO;

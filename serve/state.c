@@ -482,9 +482,9 @@ struct state_image {
 
 int state_image_log_range(const state_image *im, uint64_t *from, uint64_t *to)
 {
-    *from = im->ref.lsn;
+    *from = im->ref.lsn ? im->ref.lsn : im->lsn;
     *to = im->lsn;
-    return im->ref.lsn != 0;
+    return im->lsn != 0;
 }
 
 void state_image_free(state_image *im)

@@ -172,8 +172,10 @@ void state_fill_lost(state *s);
  *     bytes). 0, or -1 with err. */
 typedef struct state_image state_image;
 state_image *state_capture(state *s, int live, const decisions_ref *ref, char *err, size_t err_len);
-/* The log records a snapshot of im refers to (its decisions left to the
- * log): from *from to *to; 0 when none. */
+/* The log records to sync before a snapshot of im is in place: from its
+ * decisions left to the log (if any) to its last record, so that a power
+ * cut never leaves the log ending before a snapshot's lsn (a choose is not
+ * synced when answered); *from to *to, 0 when none (an empty log). */
 int state_image_log_range(const state_image *im, uint64_t *from, uint64_t *to);
 int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, size_t err_len);
 void state_image_free(state_image *im);

@@ -351,16 +351,9 @@ static int read_segment(const segment *s, uint64_t next_first, uint64_t after, u
             q = -1, resume = last ? covered + 1 : next_first;
         if (resume > covered + 1)
             break;
-        if (last && q < 0 && !cut && (off >= size || (size - off >= 16 && !memcmp(m + off, zero, 16)))) {
-            /* not a damaged record: the log just ends before the snapshot's lsn */
-            snprintf(err, err_len, "the log ends at lsn %llu (%s, byte %zu), before the snapshot's lsn %llu: the "
-                     "snapshot is not of this log (its serve.meta altered? a backup that copied the log before the "
-                     "snapshot?), or the log lost its end. --repair-log 1 starts from the snapshot, which holds "
-                     "records up to its lsn (docs/serve.md, recovery)", (unsigned long long)*expect - 1, s->path,
-                     off < size ? off : size, (unsigned long long)covered);
-            rc = -1;
-            goto done;
-        }
+        /* the log ending cleanly before the snapshot's lsn is a missing
+         * stretch too: a power cut after a snapshot that did not sync the
+         * log up to its lsn first (written before that sync was made) */
         snprintf(where, sizeof where, "%s: %s (from byte %zu)", s->path, span(sp, *expect, resume - 1), off);
         if (lost_stretch(where, *expect, resume - 1, after, covered, cut, fn, ctx, note, note_len, err, err_len)) {
             rc = -1;
