@@ -475,6 +475,10 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
                      "drop", key, value);
             return -1;
         }
+        if (!strcmp(key, "out") && !value[0]) { /* --out= or --out '': no folder, not the default */
+            snprintf(err, err_len, "out: an empty folder name (leave the option out for results/run)");
+            return -1;
+        }
         if ((!strcmp(key, "title") || !strcmp(key, "claim")) && !text_is_utf8(value)) {
             snprintf(err, err_len, "%s: the text is not UTF-8 (plots and reports carry it as UTF-8 text)", key);
             return -1;

@@ -115,6 +115,7 @@ static void test_option_forms(void **state)
         { "bench-quality --out=", "colb: option '--out' needs a value" },
         { "serve --state=", "colb serve: option '--state' needs a value" },
         { "run --help=x", "colb: option '--help' takes no value" },
+        { "run --out=", "colb: out: an empty folder name" },
         { "bench-quality nosuch", "colb: unexpected argument 'nosuch' (see colb bench-quality --help)" },
     };
     char err[4096];
