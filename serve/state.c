@@ -609,14 +609,14 @@ int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, si
 /* Block serve.meta (docs/serve.md): key=value lines, each ending in a
  * newline, each key once. The keys this colb reads; another is skipped (a
  * later colb may add one, as kernel was added). */
+enum { M_FORMAT, M_LSN, M_GEN, M_NEXT, M_DEC, M_REW, M_KEYS };
+static const char *const META_KEYS[M_KEYS] = { "format", "lsn", "gen", "next_seq", "decisions", "rewards" };
+
 typedef struct meta {
-    uint64_t v[6];        /* format, lsn, gen, next_seq, decisions, rewards (META_KEYS) */
-    int seen[6];
+    uint64_t v[M_KEYS];   /* by META_KEYS */
+    int seen[M_KEYS];
     char kernel[16];      /* "" when absent */
 } meta;
-
-static const char *const META_KEYS[6] = { "format", "lsn", "gen", "next_seq", "decisions", "rewards" };
-enum { M_FORMAT, M_LSN, M_GEN, M_NEXT, M_DEC, M_REW };
 
 /* Parse the n bytes at p into *m. 0, or -1 with why (the first thing
  * wrong: a line, a key given twice, a value that is not a decimal number
@@ -637,7 +637,7 @@ static int meta_parse(const char *p, size_t n, meta *m, char *why, size_t why_le
         }
         const char *v = eq + 1;
         int k = -1;
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < M_KEYS; i++)
             if (strlen(META_KEYS[i]) == kl && !memcmp(p, META_KEYS[i], kl))
                 k = i;
         int is_kernel = kl == 6 && !memcmp(p, "kernel", 6);
@@ -678,7 +678,7 @@ static int meta_parse(const char *p, size_t n, meta *m, char *why, size_t why_le
 static int meta_check(const meta *m, char *why, size_t why_len)
 {
     const uint64_t *v = m->v;
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < M_KEYS; i++)
         if (!m->seen[i])
             return snprintf(why, why_len, "it has no %s", META_KEYS[i]), -1;
     if (v[M_FORMAT] < 1)
