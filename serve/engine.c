@@ -1068,7 +1068,9 @@ static int visit_dump(void *ctx, uint64_t lsn, uint32_t type, const unsigned cha
     sbuf b = { 0 };
     sbuf_printf(&b, "{\"lsn\":%llu,", (unsigned long long)lsn);
     int bad = 0;
-    if (type == REC_START) {
+    if (type == WAL_LOST) { /* p NULL, n records (WAL_SKIP_LOST) */
+        sbuf_printf(&b, "\"type\":\"lost\",\"records\":%zu}", n);
+    } else if (type == REC_START) {
         rec_start r;
         bad = rec_start_get(p, n, &r);
         if (!bad)
@@ -1164,10 +1166,11 @@ int engine_dump_log(const serve_config *c, FILE *out, char *err, size_t err_len)
     if (state_load(&s, c->state_dir, &rc, smallest_window, NULL, err, err_len))
         return -1;
     dumper dp = { out, s.d, NULL };
+    uint64_t covered = s.lsn, last; /* damage within the snapshot: listed as lost, as a start skips it */
     state_free(&s);
-    uint64_t last;
     char torn[4400];
-    int r = wal_read(c->state_dir, 0, 0, WAL_ARCHIVE, visit_dump, &dp, &last, torn, sizeof torn, err, err_len);
+    int r = wal_read(c->state_dir, 0, covered, WAL_ARCHIVE | WAL_SKIP_LOST, visit_dump, &dp, &last, torn, sizeof torn,
+                     err, err_len);
     free(dp.X);
     if (r == 0 && torn[0])
         fprintf(stderr, "colb serve: %s\n", torn);

@@ -212,16 +212,16 @@ static const char *span(char *buf, uint64_t lo, uint64_t hi)
 
 /* Records lo to hi (hi <= covered: the snapshot holds them) are damaged or
  * missing (where: which, for the messages). Those the caller reads (above
- * after: the decisions a snapshot left to the log) are lost: with cut
- * (--repair-log) visited as one WAL_LOST, else an error that says what
- * --repair-log would do. The stretch is said in note. 0: skip it, or -1
- * with err. */
-static int lost_stretch(const char *where, uint64_t lo, uint64_t hi, uint64_t after, uint64_t covered, int cut,
+ * after: the decisions a snapshot left to the log) are lost: with
+ * WAL_CUT_GAP (--repair-log) or WAL_SKIP_LOST in flags visited as one
+ * WAL_LOST, else an error that says what --repair-log would do. The
+ * stretch is said in note. 0: skip it, or -1 with err. */
+static int lost_stretch(const char *where, uint64_t lo, uint64_t hi, uint64_t after, uint64_t covered, int flags,
                         wal_visit fn, void *ctx, char *note, size_t note_len, char *err, size_t err_len)
 {
     if (hi > after) {
         uint64_t from = lo > after ? lo : after + 1;
-        if (!cut) {
+        if (!(flags & (WAL_CUT_GAP | WAL_SKIP_LOST))) {
             char sp[64];
             snprintf(err, err_len, "%s: damaged or missing. The snapshot (lsn %llu) holds what they did to the "
                      "model, but it left the contexts of the decisions made from lsn %llu on to the log "
@@ -236,8 +236,10 @@ static int lost_stretch(const char *where, uint64_t lo, uint64_t hi, uint64_t af
             return -1;
     }
     note_add(note, note_len, "%s: damaged or missing, before the snapshot's lsn %llu: skipped%s", where,
-             (unsigned long long)covered, hi > after ? " (--repair-log 1), with any decisions they made"
-                                                     : " (not needed: the snapshot holds them)");
+             (unsigned long long)covered,
+             hi <= after ? " (not needed: the snapshot holds them)"
+             : flags & WAL_CUT_GAP ? " (--repair-log 1), with any decisions they made"
+                                   : " (listed as lost; the snapshot holds what they did to the model)");
     return 0;
 }
 
@@ -245,17 +247,16 @@ static int lost_stretch(const char *where, uint64_t lo, uint64_t hi, uint64_t af
  * next record must have (0: not known yet). On a bad record: in the last
  * segment the log ends there (*torn_at set) - unless a whole record with a
  * later lsn follows it, which a torn write does not explain: then an
- * error, or with cut the log ends there all the same (*damaged set). A
- * segment before the last
- * whose records stop before the next one's first (a bad record, or the
- * zeros of a preallocated tail) has lost records: with cut, the log ends
- * there too (*torn_at and *gap set; *damaged too when a whole later
+ * error, or with WAL_CUT_GAP in flags the log ends there all the same
+ * (*damaged set). A segment before the last whose records stop before the
+ * next one's first (a bad record, or the zeros of a preallocated tail) has
+ * lost records: with WAL_CUT_GAP, the log ends there too (*torn_at and *gap set; *damaged too when a whole later
  * record follows in the segment: corruption, not a lost tail), else an
  * error that says which. All this but for records up to covered (the
  * snapshot's), which are skipped when the reading can resume by covered +
  * 1 (lost_stretch; note). */
 static int read_segment(const segment *s, uint64_t next_first, uint64_t after, uint64_t covered, uint64_t *expect,
-                        wal_visit fn, void *ctx, int cut, long long *torn_at, int *gap, int *damaged, size_t *size_out,
+                        wal_visit fn, void *ctx, int flags, long long *torn_at, int *gap, int *damaged, size_t *size_out,
                         char *note, size_t note_len, char *err, size_t err_len)
 {
     int fd = open(s->path, O_RDONLY | O_CLOEXEC);
@@ -299,7 +300,7 @@ static int read_segment(const segment *s, uint64_t next_first, uint64_t after, u
     if (*expect && s->first > *expect && s->first - 1 <= covered) { /* a segment the snapshot covers is missing */
         snprintf(where, sizeof where, "%s (no segment holds them, before %s)", span(sp, *expect, s->first - 1),
                  s->path);
-        if (lost_stretch(where, *expect, s->first - 1, after, covered, cut, fn, ctx, note, note_len, err, err_len)) {
+        if (lost_stretch(where, *expect, s->first - 1, after, covered, flags, fn, ctx, note, note_len, err, err_len)) {
             rc = -1;
             goto done;
         }
@@ -355,7 +356,7 @@ static int read_segment(const segment *s, uint64_t next_first, uint64_t after, u
          * stretch too: a power cut after a snapshot that did not sync the
          * log up to its lsn first (written before that sync was made) */
         snprintf(where, sizeof where, "%s: %s (from byte %zu)", s->path, span(sp, *expect, resume - 1), off);
-        if (lost_stretch(where, *expect, resume - 1, after, covered, cut, fn, ctx, note, note_len, err, err_len)) {
+        if (lost_stretch(where, *expect, resume - 1, after, covered, flags, fn, ctx, note, note_len, err, err_len)) {
             rc = -1;
             goto done;
         }
@@ -369,7 +370,7 @@ static int read_segment(const segment *s, uint64_t next_first, uint64_t after, u
     if (last && off < size && !(size - off >= 16 && !memcmp(m + off, zero, 16))) {
         uint64_t later;
         long long q = later_record(m, off, size, *expect, &later);
-        if (q < 0 || cut) {
+        if (q < 0 || (flags & WAL_CUT_GAP)) {
             *torn_at = (long long)off;
             *damaged = q >= 0;
         } else {
@@ -389,7 +390,7 @@ static int read_segment(const segment *s, uint64_t next_first, uint64_t after, u
          * was damaged after it was written (acknowledged records follow) */
         uint64_t later;
         long long q = off < size ? later_record(m, off, size, *expect, &later) : -1;
-        if (cut) {
+        if (flags & WAL_CUT_GAP) {
             *torn_at = (long long)off;
             *gap = 1;
             *damaged = q >= 0;
@@ -487,7 +488,7 @@ int wal_read(const char *dir, uint64_t after, uint64_t covered, int flags, wal_v
         char where[4500], sp[64];
         snprintf(where, sizeof where, "%s (no segment holds them, before %s)", span(sp, after + 1, seg[i0].first - 1),
                  seg[i0].path);
-        if (lost_stretch(where, after + 1, seg[i0].first - 1, after, covered, flags & WAL_CUT_GAP, fn, ctx, note,
+        if (lost_stretch(where, after + 1, seg[i0].first - 1, after, covered, flags, fn, ctx, note,
                          note_len, err, err_len)) {
             free(seg);
             return -1;
@@ -504,8 +505,8 @@ int wal_read(const char *dir, uint64_t after, uint64_t covered, int flags, wal_v
         long long torn = -1;
         size_t size = 0;
         int gap = 0, damaged = 0;
-        rc = read_segment(&seg[i], i + 1 < n ? seg[i + 1].first : 0, after, covered, &expect, fn, ctx,
-                          flags & WAL_CUT_GAP, &torn, &gap, &damaged, &size, note, note_len, err, err_len);
+        rc = read_segment(&seg[i], i + 1 < n ? seg[i + 1].first : 0, after, covered, &expect, fn, ctx, flags,
+                          &torn, &gap, &damaged, &size, note, note_len, err, err_len);
         /* what a repair cuts is kept: a damaged record's tail, and a
          * segment's bytes after its last whole record when later segments
          * go (a lost tail after a power cut, or a damaged record) */

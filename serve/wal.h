@@ -80,6 +80,9 @@ typedef struct wal_waiter {
 #define WAL_CUT_GAP 4  /* a segment whose records stop before the next one's first ends the log
                           (with WAL_REPAIR: cut there, later segments moved to DIR/dropped);
                           without it that is an error (--repair-log) */
+#define WAL_SKIP_LOST 8 /* records the caller reads that are lost within the snapshot's lsn (covered)
+                          are visited as one WAL_LOST, as with WAL_CUT_GAP, but a gap after it is
+                          still an error (--dump-log: it reads from lsn 1 on) */
 
 /* The type of a visit for records lost (damaged or missing, lsn <= the
  * snapshot's: wal_read's covered) that the caller reads: lsn is the first

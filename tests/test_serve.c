@@ -3444,8 +3444,33 @@ static void test_damage_before_snapshot(void **state)
         fail_msg("record %llu damaged, before the snapshot's lsn %ld: the log %s, the skip said %d times",
                  (unsigned long long)target, lsn, kept ? "kept as it was" : "changed", file_count(s.log, "not needed"));
     }
+    /* --dump-log reads it as a start does: the damaged record listed as
+     * lost, every other record as it was before */
+    char dump2[300];
+    snprintf(dump2, sizeof dump2, "%s/dump-damaged.jsonl", dir);
+    dump_log(st, dump2);
+    size_t n_old = 0, n_new = 0;
+    char *old = slurp(dump, &n_old), *now = slurp(dump2, &n_new), want[96];
+    assert_non_null(old);
+    assert_non_null(now);
+    snprintf(want, sizeof want, "{\"lsn\":%llu,\"type\":\"lost\",\"records\":1}\n", (unsigned long long)target);
+    size_t at_old = 0, at_new = 0, lines_old = 0;
+    for (; at_old < n_old; lines_old++) {
+        size_t lo = strcspn(old + at_old, "\n") + 1, ln = strcspn(now + at_new, "\n") + 1;
+        unsigned long long l = strtoull(old + at_old + 7, NULL, 10); /* {"lsn":N */
+        int same = l == target ? ln == strlen(want) && !memcmp(now + at_new, want, ln)
+                               : lo == ln && !memcmp(old + at_old, now + at_new, lo);
+        if (!same || at_new + ln > n_new)
+            fail_msg("--dump-log after the damage, record %llu: %.*s (before the damage: %.*s)", l, (int)ln,
+                     now + at_new, (int)lo, old + at_old);
+        at_old += lo;
+        at_new += ln;
+    }
+    free(old);
+    free(now);
     print_message("damage before the snapshot: record %llu of %s (snapshot at lsn %ld) skipped, said once; the state "
-                  "equals the library's replay\n", (unsigned long long)target, strrchr(seg, '/') + 1, lsn);
+                  "equals the library's replay; --dump-log lists it as lost and the other %zu records as before\n",
+                  (unsigned long long)target, strrchr(seg, '/') + 1, lsn, lines_old - 1);
 
     /* window: the decisions of generation 1 all left to the log */
     static const char *const args_b = "--dim 3 --policy linucb-ind --seed 3 --wal-segment-bytes 64K "
