@@ -52,7 +52,7 @@ static void usage(FILE *f)
             "(default results/run), replacing a previous results folder as a whole.\n"
             "Every option below is also a key of experiment files (docs/experiments.md);\n"
             "each may be given once. Every command takes an option's value as --option VALUE\n"
-            "or --option=VALUE (-j N or -jN). --readings NAME,... runs only those [reading NAME]\n"
+            "or --option=VALUE (-c FILE or -cFILE, -j N or -jN). --readings NAME,... runs only those [reading NAME]\n"
             "sections of the experiment file. In brackets: the default, then the range\n"
             "of a number (\"[1; 1e-06..1e+06]\").\n",
             COLB_VERSION_STRING);
@@ -156,6 +156,23 @@ static int value_follows(const char *a)
     return !strcmp(a, "-c") || !strcmp(a, "-j") || (!strncmp(a, "--", 2) && a[2] && !strchr(a, '='));
 }
 
+/* 1 when argv[*i] is -c FILE, -cFILE, --config FILE or --config=FILE
+ * (*i then at its last argument; *file its FILE, NULL when none follows
+ * -c or --config), else 0. */
+static int config_arg(int argc, char **argv, int *i, const char **file)
+{
+    const char *a = argv[*i];
+    if (!strncmp(a, "--config=", 9))
+        *file = a + 9;
+    else if (!strncmp(a, "-c", 2) && a[2])
+        *file = a + 2;
+    else if (!strcmp(a, "-c") || !strcmp(a, "--config"))
+        *file = *i + 1 < argc ? argv[++*i] : NULL;
+    else
+        return 0;
+    return 1;
+}
+
 /* Say that colb run has no option --KEY (key[0..len)), with the closest
  * of its options: the keys of experiment files (options.c) and its own
  * --readings, --checkpoint, --stop-after, --resume and --help. */
@@ -204,23 +221,25 @@ static int parse_run_args(int argc, char **argv, int own, experiment *e, const c
     const char *cfg = NULL, *readings = NULL;
     char err[ERR_LEN];
     seen_opts seen = { .n = 0 };
-    for (int i = 0; i < argc; i++) /* find the experiment file first */
-        if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config") || !strncmp(argv[i], "--config=", 9)) {
-            int joined = !strncmp(argv[i], "--config=", 9);
-            if (joined ? !argv[i][9] : i + 1 >= argc) {
-                say("%s needs a FILE", argv[i]);
+    for (int i = 0; i < argc; i++) { /* find the experiment file first */
+        int at = i;
+        const char *file;
+        if (config_arg(argc, argv, &i, &file)) {
+            if (!file || !strcmp(argv[at], "--config=")) { /* -c '' is a file name, refused as empty */
+                say("%s needs a FILE", argv[at]);
                 return EXIT_USAGE;
             }
-            if (i >= own && option_given_once(&seen, "config", argv[i], err, sizeof err)) {
+            if (at >= own && option_given_once(&seen, "config", argv[at], err, sizeof err)) {
                 say("%s", err);
                 return EXIT_USAGE;
             }
-            cfg = joined ? argv[i] + 9 : argv[++i];
+            cfg = file;
         } else if (!strcmp(argv[i], "--")) {
             break;
         } else if (value_follows(argv[i])) {
             i++; /* its value, even "-c" */
         }
+    }
     if (cfg && (cfg_text ? experiment_load_text(e, cfg, cfg_text, err, sizeof err)
                          : experiment_load_keep(e, cfg, read_text, err, sizeof err))) {
         say("%s", err);
@@ -238,11 +257,8 @@ static int parse_run_args(int argc, char **argv, int own, experiment *e, const c
             }
             break;
         }
-        if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
-            i++;
-            continue;
-        }
-        if (!strncmp(a, "--config=", 9))
+        const char *file;
+        if (config_arg(argc, argv, &i, &file))
             continue;
         if (!strcmp(a, "-j")) {
             key = "threads";
@@ -379,12 +395,10 @@ static char *encode_run(const run_control *rc, const char *cfg_text, size_t *len
 {
     const char *cfg = "";
     for (int i = 0; i < rc->argc && strcmp(rc->argv[i], "--"); i++) {
-        const char *a = rc->argv[i];
-        if (!strncmp(a, "--config=", 9))
-            cfg = a + 9;
-        else if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && i + 1 < rc->argc)
-            cfg = rc->argv[i + 1];
-        if (value_follows(a))
+        const char *file;
+        if (config_arg(rc->argc, rc->argv, &i, &file))
+            cfg = file ? file : "";
+        else if (value_follows(rc->argv[i]))
             i++;
     }
     size_t text = cfg_text ? strlen(cfg_text) : 0;

@@ -1406,22 +1406,24 @@ static void test_values_that_look_like_options(void **state)
             fail_msg("'%s': settings.txt lacks '%s'", titles[i][0], want + 1);
         free(t);
     }
-    /* with an experiment file, stopped and resumed */
+    /* with an experiment file (-c FILE, and -cFILE as -jN), stopped and resumed */
     snprintf(conf, sizeof conf, "%s/e.conf", dir);
     write_file(conf, "seed = 5\n");
-    snprintf(args, sizeof args, "run --title -c -c %s %s --out %s/r --stop-after 10 --checkpoint %s/r.colb",
-             conf, small, dir, dir);
-    if (colb_run(args, err, sizeof err) != 0 || !strstr(err, "stopped at round 10"))
-        fail_msg("stopped: '%s'", err);
-    snprintf(args, sizeof args, "run --resume %s/r.colb --quiet 1", dir);
-    if (colb_run(args, err, sizeof err) != 0)
-        fail_msg("resumed: '%s'", err);
-    snprintf(path, sizeof path, "%s/r/settings.txt", dir);
-    char *t = slurp(path, NULL);
-    assert_non_null(t);
-    assert_non_null(strstr(t, "\ntitle = -c\n"));
-    assert_non_null(strstr(t, "\nseed = 5\n"));
-    free(t);
+    for (int joined = 0; joined < 2; joined++) {
+        snprintf(args, sizeof args, "run --title -c -c%s%s %s --out %s/r%d --stop-after 10 --checkpoint %s/r%d.colb",
+                 joined ? "" : " ", conf, small, dir, joined, dir, joined);
+        if (colb_run(args, err, sizeof err) != 0 || !strstr(err, "stopped at round 10"))
+            fail_msg("-c%sFILE, stopped: '%s'", joined ? "" : " ", err);
+        snprintf(args, sizeof args, "run --resume %s/r%d.colb --quiet 1", dir, joined);
+        if (colb_run(args, err, sizeof err) != 0)
+            fail_msg("-c%sFILE, resumed: '%s'", joined ? "" : " ", err);
+        snprintf(path, sizeof path, "%s/r%d/settings.txt", dir, joined);
+        char *t = slurp(path, NULL);
+        assert_non_null(t);
+        assert_non_null(strstr(t, "\ntitle = -c\n"));
+        assert_non_null(strstr(t, "\nseed = 5\n"));
+        free(t);
+    }
     remove_dir(dir);
 }
 
