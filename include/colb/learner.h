@@ -128,7 +128,11 @@ double colb_learner_logdet(const colb_learner *l);
 double colb_learner_width(const colb_learner *l);
 
 /* Smallest eigenvalue of V (O(d^3), colb's own symmetric eigensolver);
- * NaN on numerical failure. */
+ * NaN on numerical failure. Its error is about d 2^-52 times the largest
+ * eigenvalue: once that exceeds about 2^52 lambda / d (many updates with
+ * contexts near the +-1e6 bound) it can come out below lambda, even 0 or
+ * negative, though V is positive definite (colb's ALB-norm bound is then
+ * left out). */
 double colb_learner_min_eig(const colb_learner *l);
 
 /* Dimension, number of updates, and the parameters in force. */
