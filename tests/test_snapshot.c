@@ -1149,6 +1149,7 @@ static void test_model_magnitude_checked(void **state)
         { "oracle", "real", 13, -0.5, "negative noise scale" },     /* R of group 0 (d = 2: 3+3+6+1) */
         { "pmlb", "theta_star", 0, -1e200, "'policy.state.theta_star'[0]" },
         { "sclub", "pivot", 3, 1e300, "pivot'[3] = 1e+300 is beyond" },
+        { "cohort", "personal_inverse", 0, 1e300, "personal_inverse[0] = 1e+300 is beyond" },
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         size_t n;
@@ -1215,6 +1216,39 @@ static void test_sclub_phase_checked(void **state)
     fix_trailer(b, n);
     must_fail(b, n, "sclub's tau past its phase", 0);
     free(b);
+}
+
+/* SCLB's phase CMLB is checked on load against the phase's parameters: a
+ * negative gamma (CMLB's threshold rule instead of the phase's gamma) or
+ * another delta loaded before and ran another algorithm than SCLB's. */
+static void test_sclb_phase_params_checked(void **state)
+{
+    (void)state;
+    static const char *const fields[] = { "cmlb_gamma", "learner.delta" };
+    for (size_t c = 0; c < 2; c++) {
+        size_t n;
+        unsigned char *b = small_snapshot("sclb", &n), *last = NULL;
+        size_t len = strlen(fields[c]), hdr = 16 + len + (8 - len % 8) % 8;
+        for (size_t i = 16; i + hdr <= n; i += 8) /* the inner CMLB's: the second such field */
+            if (b[i] == COLB__SNAP_F64 && b[i + 4] == len && !memcmp(b + i + 16, fields[c], len))
+                last = b + i + hdr;
+        assert_non_null(last);
+        assert_true(last != field_of_type(b, n, fields[c], COLB__SNAP_F64));
+        double v;
+        memcpy(&v, last, 8);
+        put_f64_at(last, 0, c == 0 ? -1.0 : v * 0.5);
+        fix_trailer(b, n);
+        char msg[512] = "";
+        colb_policy *p = (colb_policy *)&n;
+        colb_status st = colb_policy_load_buffer(b, n, NULL, &p, msg, sizeof msg);
+        if (st != COLB_EPARSE || p || !strstr(msg, " than the phase's") || !strstr(msg, fields[c]))
+            fail_msg("%s: %s '%s'", fields[c], colb_status_name(st), msg);
+        put_f64_at(last, 0, v); /* as saved, it loads */
+        fix_trailer(b, n);
+        assert_ok(colb_policy_load_buffer(b, n, NULL, &p, msg, sizeof msg));
+        colb_policy_free(p);
+        free(b);
+    }
 }
 
 /* CLUB's graph is checked on load: an edge in one row only, or a component
@@ -2137,6 +2171,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_hostile_env),
         cmocka_unit_test(test_club_graph_checked),
         cmocka_unit_test(test_sclub_phase_checked),
+        cmocka_unit_test(test_sclb_phase_params_checked),
         cmocka_unit_test(test_model_magnitude_checked),
         cmocka_unit_test(test_near_singular_saves_and_loads),
         cmocka_unit_test(test_atomic_durable_writes),

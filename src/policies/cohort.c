@@ -512,7 +512,8 @@ static void member_order(const colb__cohort *h, size_t *order)
 }
 
 /* The users' M_u from the file's full matrices (their upper triangles,
- * mirrored: symmetric bit for bit), finite. */
+ * mirrored: symmetric bit for bit), within COLB__SNAP_MODEL_MAX (M_u =
+ * (G_u + lambda_c I)^-1, lambda_c floored: colb makes none beyond 1e30). */
 static colb_status load_personal_inverse(colb__snap_in *in, const colb__snap_group *g,
                                          colb__cohort *h)
 {
@@ -523,9 +524,10 @@ static colb_status load_personal_inverse(colb__snap_in *in, const colb__snap_gro
     for (size_t u = 0; u < N && st == COLB_OK; u++) {
         colb__snap_f64_copy(&f, (uint64_t)u * d * d, d * d, h->work);
         for (size_t k = 0; k < d * d; k++)
-            if (!isfinite(h->work[k]))
-                return colb__snap_error(in, COLB_EPARSE, "snapshot: %s.personal_inverse has a "
-                                        "non-finite value", g->path);
+            if (!(fabs(h->work[k]) <= COLB__SNAP_MODEL_MAX)) /* NaN too */
+                return colb__snap_error(in, COLB_EPARSE, "snapshot: %s.personal_inverse[%zu] = %g is "
+                                        "beyond +-%g", g->path, u * d * d + k, h->work[k],
+                                        COLB__SNAP_MODEL_MAX);
         colb__pack_upper(h->work, d, h->work + d * d);
         colb__unpack_upper(h->work + d * d, d, h->M + u * d * d);
     }

@@ -28,20 +28,28 @@ typedef struct sclb {
     uint64_t phase_end;      /* rounds completed when the phase ends */
 } sclb;
 
+/* The parameters of phase i's CMLB (phase >= 1). */
+static void phase_params(const colb_policy *p, size_t phase, colb_policy_params *q)
+{
+    double len = ldexp(1.0, (int)phase);
+    *q = p->pp;
+    q->horizon = (size_t)len;
+    q->anytime = 0; /* each phase's CMLB knows its horizon */
+    q->learner.delta = p->pp.learner.delta / len;
+    q->cmlb_pstar = 1.0 / ((double)phase * (double)phase);
+    q->cmlb_gamma = p->pp.cmlb_threshold == COLB_THRESHOLD_DATA
+                        ? 0.0 : 3.0 / pow((double)p->N * len, p->pp.cmlb_alpha);
+    q->seed = p->pp.seed + phase;
+}
+
 static colb_status start_phase(colb_policy *p, sclb *s)
 {
     if (s->phase >= SCLB_PHASES) /* 2^63 rounds: the next phase's length would not fit */
         return colb__err(p->err, COLB_ERANGE, "sclb: no phase after phase %zu", s->phase);
     size_t phase = s->phase + 1; /* s changes only once the phase's CMLB is made */
     double len = ldexp(1.0, (int)phase);
-    colb_policy_params q = p->pp;
-    q.horizon = (size_t)len;
-    q.anytime = 0; /* each phase's CMLB knows its horizon */
-    q.learner.delta = p->pp.learner.delta / len;
-    q.cmlb_pstar = 1.0 / ((double)phase * (double)phase);
-    q.cmlb_gamma = p->pp.cmlb_threshold == COLB_THRESHOLD_DATA
-                       ? 0.0 : 3.0 / pow((double)p->N * len, p->pp.cmlb_alpha);
-    q.seed = p->pp.seed + phase;
+    colb_policy_params q;
+    phase_params(p, phase, &q);
     colb_policy *next = NULL;
     char msg[COLB__ERRLEN];
     colb_status st = colb_policy_create("cmlb", &q, &next, msg, sizeof msg);
@@ -179,6 +187,14 @@ static colb_status sclb_load(colb_policy *p, colb__snap_in *in, const colb__snap
     if (s->inner->vt != &colb__policy_cmlb || s->inner->N != p->N || s->inner->d != p->d)
         return colb__snap_error(in, COLB_EPARSE, "snapshot: sclb's inner policy is not a CMLB of "
                                 "its %zu users", p->N);
+    /* what start_phase gives the phase's CMLB, bit for bit (another gamma,
+     * delta or horizon would run another algorithm than SCLB's) */
+    colb_policy_params q;
+    phase_params(p, s->phase, &q);
+    const char *diff = colb__policy_params_diff(&s->inner->pp, &q);
+    if (diff)
+        return colb__snap_error(in, COLB_EPARSE, "snapshot: sclb's phase %zu CMLB has another %s than "
+                                "the phase's", s->phase, diff);
     return COLB_OK;
 }
 
