@@ -257,6 +257,15 @@ static void test_used(void **state)
     assert_int_equal(colb_policy_param_used("locb", "sclub-alpha"), 0);
     assert_int_equal(colb_policy_param_used("club", "club-graph"), 1);
     assert_int_equal(colb_policy_param_used("sclb", "cmlb-alpha"), 1);
+    /* an alias reads what its policy reads (it answered 0 for cohort's keys) */
+    assert_int_equal(colb_policy_param_used("recommended", "cohort-delta"), 1);
+    assert_int_equal(colb_policy_param_used("recommended", "cmlb-alpha"), 0);
+    for (size_t i = 0; i < colb_policy_param_count(); i++) {
+        colb_param_info in;
+        assert_ok(colb_policy_param_info(i, &in));
+        assert_int_equal(colb_policy_param_used("recommended", in.key),
+                         colb_policy_param_used("cohort", in.key));
+    }
     /* the environments' keys: each kind reads its own */
     assert_int_equal(colb_env_param_used("clustered", "zipf"), 1);
     assert_int_equal(colb_env_param_used("personalized", "zipf"), 0);

@@ -104,8 +104,9 @@ colb_status colb_policy_param_info(size_t i, colb_param_info *info);
  * the dimension of a loaded policy. NULL for NULL. O(1). */
 const colb_policy_params *colb_policy_params_of(const colb_policy *p);
 
-/* 1 if policy `name` reads key `key` (its value can change what the policy
- * does), 0 if it ignores it, -1 for an unknown policy or key. A policy not
+/* 1 if policy `name` (a name or an alias: "recommended" answers as
+ * "cohort") reads key `key` (its value can change what the policy does), 0
+ * if it ignores it, -1 for an unknown policy or key. A policy not
  * named in the table of src/policies/policy_params.c reads the keys every
  * policy reads and those marked "all but ...". */
 int colb_policy_param_used(const char *name, const char *key);

@@ -159,7 +159,8 @@ static int listed(const char *words, const char *name, size_t skip)
 int colb_policy_param_used(const char *name, const char *key)
 {
     const colb__param *e = colb__param_find(KEYS, N_KEYS, key);
-    if (!e || !colb__policy_find(name))
+    name = colb_policy_resolve(name); /* an alias reads what its policy reads */
+    if (!e || !name)
         return -1;
     if (!e->uses)
         return 1;
