@@ -190,7 +190,9 @@ def buffer(nbytes):
 def integer(value, what):
     """value as a Python int: anything with __index__ (a numpy integer too),
     never a bool, a float or a str (TypeError naming `what`), never
-    truncated."""
+    truncated; a masked value is refused (:func:`refuse_masked`), whose
+    __index__ would give its data, masked or not."""
+    refuse_masked(value, what)
     if isinstance(value, (bool, numpy.bool_)):  # bool has __index__: True would be 1
         raise TypeError(f"{what}: expected an integer, got bool {value!r}")
     try:

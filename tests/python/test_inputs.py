@@ -332,6 +332,12 @@ SMALL = dict(users=4, clusters=2, dim=2, arms=3, horizon=5, repeats=1)
     lambda pol, X: colb.simulate(policies=np.ma.masked_array(["cmlb", "club"], mask=[False, True]),
                                  **SMALL),
     lambda pol, X: colb.simulate(policies=["cmlb"], **dict(SMALL, users=np.ma.masked_array(4))),
+    # the counts handed to C as size_t, a masked value as much as an array
+    lambda pol, X: pol.theta(np.ma.masked_array(1, mask=True)),
+    lambda pol, X: pol.add_users(np.ma.masked_array(2, mask=True)),
+    lambda pol, X: colb.Policy.from_bytes(pol.to_bytes(), memory_budget=np.ma.masked_array(2**30)),
+    lambda pol, X: colb.simulate(policies=["club"], club_tune=True,
+                                 club_burn_in=np.ma.masked_array(5, mask=True), **SMALL),
 ])
 def test_masked_arrays_refused(pol, X, call):
     """numpy masked arrays are refused: the library would see their data
