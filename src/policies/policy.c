@@ -395,8 +395,10 @@ colb_status colb_policy_begin_round(colb_policy *p, const double *X, size_t K)
     if (st != COLB_OK)
         return st;
     if (!p->check_kern->bounded(X, K * p->d, COLB_CONTEXT_MAX)) {
-        if (!colb__finite(X, K * p->d))
-            return colb__err(p->err, COLB_ENONFIN, "begin_round: contexts have a NaN or Inf entry");
+        for (size_t i = 0; i < K * p->d; i++)
+            if (!isfinite(X[i]))
+                return colb__err(p->err, COLB_ENONFIN, "begin_round: context %zu, entry %zu is %g (NaN or Inf)",
+                                 i / p->d, i % p->d, X[i]);
         for (size_t i = 0; i < K * p->d; i++)
             if (fabs(X[i]) > COLB_CONTEXT_MAX)
                 return colb__err(p->err, COLB_ERANGE,

@@ -48,8 +48,8 @@ def test_bad_contexts(pol, X, bad, match):
 
 
 def test_non_finite_and_huge_contexts(pol, X):
-    for v, cls, match in [(np.nan, colb.NonFinite, "NaN or Inf"),
-                          (np.inf, colb.NonFinite, "NaN or Inf"),
+    for v, cls, match in [(np.nan, colb.NonFinite, "context 1, entry 2 is nan \\(NaN or Inf\\)"),
+                          (-np.inf, colb.NonFinite, "context 1, entry 2 is -inf \\(NaN or Inf\\)"),
                           (2e6, colb.OutOfRange, "context 1, entry 2 is 2e\\+06")]:
         Y = X.copy()
         Y[1, 2] = v
