@@ -606,10 +606,12 @@ static int cmd_run(int argc, char **argv)
     if (rc == 1) { /* stopped: save everything reached, say how to go on */
         size_t len = 0;
         outdir_abort(&od); /* the previous results stay as they were */
-        if (!(cmd = ctl.resume ? NULL : encode_run(&ctl, read_text, &len)) && !ctl.resume)
+        /* the command line as this run took it: a resumed run's is the
+         * saved one and then the options given with --resume, so that
+         * resuming this checkpoint goes on into the same --out */
+        if (!(cmd = encode_run(&ctl, ctl.resume ? cfg_text : read_text, &len)))
             rc = -1, snprintf(err, sizeof err, "out of memory");
-        if (rc == 1 && session_write(&ss, ckpt, "colb run", ctl.resume ? saved_bytes : cmd,
-                                     ctl.resume ? saved_len : len, err, sizeof err))
+        if (rc == 1 && session_write(&ss, ckpt, "colb run", cmd, len, err, sizeof err))
             rc = -1;
         if (rc == 1) {
             int sig = interrupt_signal();

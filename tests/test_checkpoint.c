@@ -192,6 +192,37 @@ static void test_stop_resume_sweep(void **state)
                              "--sweep horizon=300,800");
 }
 
+/* A resumed run given --out that stops again records that --out in its
+ * checkpoint: the next resume goes on into it (it went into the first
+ * run's --out, which the user had moved away from), with the outputs of
+ * an uninterrupted run. */
+static void test_resume_keeps_given_out(void **state)
+{
+    (void)state;
+    const char *args = "--policies cmlb,random --users 8 --horizon 60 --repeats 2 --plots 0 --quiet 1";
+    char cmd[1024], err[4096], path[512];
+    snprintf(cmd, sizeof cmd, "run %s --out %s/moved-full", args, dir);
+    if (colb_run(cmd, err, sizeof err))
+        fail_msg("%s: %s", cmd, err);
+    snprintf(cmd, sizeof cmd, "run %s --out %s/moved-first --stop-after 20 --checkpoint %s/moved.colb", args,
+             dir, dir);
+    if (colb_run(cmd, err, sizeof err))
+        fail_msg("%s: %s", cmd, err);
+    snprintf(cmd, sizeof cmd, "run --resume %s/moved.colb --out %s/moved-cut --stop-after 40", dir, dir);
+    if (colb_run(cmd, err, sizeof err))
+        fail_msg("%s: %s", cmd, err);
+    snprintf(cmd, sizeof cmd, "run --resume %s/moved.colb", dir);
+    if (colb_run(cmd, err, sizeof err))
+        fail_msg("%s: %s", cmd, err);
+    struct stat st;
+    snprintf(path, sizeof path, "%s/moved-first", dir);
+    if (stat(path, &st) == 0)
+        fail_msg("the resumed run wrote into the first run's --out, not the --out given with --resume");
+    snprintf(cmd, sizeof cmd, "%s/moved-full", dir);
+    snprintf(path, sizeof path, "%s/moved-cut", dir);
+    same_outputs(cmd, path);
+}
+
 static void test_sigint_saves_and_resumes(void **state)
 {
     (void)state;
@@ -740,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_stop_resume_alias),
         cmocka_unit_test(test_stop_resume_logged_data),
         cmocka_unit_test(test_stop_resume_sweep),
+        cmocka_unit_test(test_resume_keeps_given_out),
         cmocka_unit_test(test_sigint_saves_and_resumes),
         cmocka_unit_test(test_interrupt_shared_tuned_club),
         cmocka_unit_test(test_data_changed_under_finished_setting),
