@@ -209,6 +209,11 @@ static int on_entry(void *user, size_t line, const char *section, const char *na
                      MAX_READINGS, NAME_LEN);
             return -1;
         }
+        if (strchr(rname, ',')) { /* --readings NAME,... could not name it */
+            snprintf(err, err_len, "reading '%s': a reading name has no ',' (--readings NAME,... "
+                     "separates names by commas); rename it", rname);
+            return -1;
+        }
         if (new_file_part(c, rname, err, err_len))
             return -1;
         snprintf(e->reading[i], NAME_LEN, "%s", rname);

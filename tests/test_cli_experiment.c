@@ -117,6 +117,8 @@ static void test_duplicates_are_refused(void **state)
                  "x:2: readings 'a/b' (line 1) and 'a_b' would write the same plot files (as 'a_b'");
     expect_error("users = 4\n[reading fast run]\nusers = 5\n[reading fast:run]\n",
                  "x:4: readings 'fast run' (line 2) and 'fast:run'");
+    /* a name that --readings NAME,... would read as two */
+    expect_error("users = 4\n[reading a,b]\n", "x:2: reading 'a,b': a reading name has no ','");
     experiment *e = fresh();
     char err[ERR_LEN];
     assert_int_equal(load(e, "[reading a.b]\n[reading a-b]\n[reading A_b]\n", err, sizeof err), 0);
