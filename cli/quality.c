@@ -107,6 +107,32 @@ static int point_config(const q_run *q, size_t in, size_t iz, size_t is, run_con
     return config_check(c, err, err_len);
 }
 
+/* 0 when the settings of every grid point are valid (config_check), else
+ * -1 with "FILE: at the grid's N=20 z=0 sigma=0.1: reason" in err: a
+ * file's clusters above the grid's smallest N is the file's error, found
+ * before any work. */
+static int check_grid(const q_run *q, const char *cfg, char *err, size_t err_len)
+{
+    const q_grid *g = q->g;
+    run_config *c = malloc(sizeof *c);
+    char why[512];
+    if (!c) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    for (size_t is = 0; is < g->n_noise && !rc; is++)
+        for (size_t iz = 0; iz < g->n_zipf && !rc; iz++)
+            for (size_t in = 0; in < g->n_users && !rc; in++)
+                if (point_config(q, in, iz, is, c, why, sizeof why)) {
+                    snprintf(err, err_len, "%s: at the grid's N=%s z=%s sigma=%s: %s", cfg, g->users[in],
+                             g->zipf[iz], g->noise[is], why);
+                    rc = -1;
+                }
+    free(c);
+    return rc;
+}
+
 static int run_grid(q_run *q, progress *pg, char *err, size_t err_len)
 {
     const q_grid *g = q->g;
@@ -496,6 +522,8 @@ int cmd_bench_quality(int argc, char **argv)
                  "its experiment file)", q.R);
         rc = EXIT_USAGE;
     }
+    if (!rc && check_grid(&q, cfg, err, sizeof err))
+        rc = EXIT_USAGE;
     if (!rc) {
         q.reg = calloc(q.S * q.P * q.R, sizeof(double));
         q.wall = calloc(q.S * q.P, sizeof(double));

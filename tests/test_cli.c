@@ -583,6 +583,14 @@ static void test_bench_quality(void **state)
     snprintf(args, sizeof args, "bench-quality --quick -c %s --out %s/b", path, dir);
     assert_int_equal(colb_run(args, err, sizeof err), 2);
     assert_non_null(strstr(err, "shared width"));
+    /* more clusters than the grid's smallest N: the file's error, a usage
+     * error naming the grid point, before any work (it was exit 1 with
+     * "clusters (30) must not exceed users (20)", users the file never set) */
+    write_file(path, "policies = oracle\nclusters = 30\n");
+    assert_int_equal(colb_run(args, err, sizeof err), 2);
+    assert_non_null(strstr(err, "at the grid's N=20 z=0 sigma=0.1: clusters (30) must not exceed users (20)"));
+    snprintf(path, sizeof path, "%s/b", dir);
+    assert_int_not_equal(access(path, F_OK), 0);
     assert_int_equal(colb_run("bench-quality -c /nonexistent/q.conf", err, sizeof err), 2);
     /* without -c, from any directory: the default experiment file is built
      * in (it was read from ./experiments/extra, so failed elsewhere) */
