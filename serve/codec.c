@@ -464,7 +464,7 @@ static int get_contexts_b64(const cJSON *v, const char *where, const codec_limit
         if (!isfinite(val))
             return ERR("%s: contexts_b64: context %zu, entry %zu is not finite", where, i / lim->dim, i % lim->dim);
         if (fabs(val) > COLB_CONTEXT_MAX)
-            return ERR("%s: contexts_b64: context %zu, entry %zu = %g is beyond +-%g", where, i / lim->dim,
+            return ERR("%s: contexts_b64: context %zu, entry %zu = %.17g is beyond +-%g", where, i / lim->dim,
                        i % lim->dim, val, COLB_CONTEXT_MAX);
         X[i] = val;
     }
@@ -514,7 +514,7 @@ static int get_contexts(const cJSON *v, const cJSON *b64, const char *where, con
             if (!isfinite(val))
                 return ERR("%s: contexts[%zu][%zu] is too large to be a finite number", where, k, j);
             if (fabs(val) > COLB_CONTEXT_MAX)
-                return ERR("%s: contexts[%zu][%zu] = %g is beyond +-%g", where, k, j, val, COLB_CONTEXT_MAX);
+                return ERR("%s: contexts[%zu][%zu] = %.17g is beyond +-%g", where, k, j, val, COLB_CONTEXT_MAX);
             if (X)
                 X[k * lim->dim + j] = val;
         }
@@ -700,7 +700,7 @@ static int get_reward(const cJSON *o, const char *where, reward_item *it, char *
     if (!isfinite(y->valuedouble))
         return ERR("%s: \"reward\" is too large to be a finite number", where);
     if (fabs(y->valuedouble) > COLB_REWARD_MAX)
-        return ERR("%s: \"reward\" = %g is beyond +-%g", where, y->valuedouble, COLB_REWARD_MAX);
+        return ERR("%s: \"reward\" = %.17g is beyond +-%g", where, y->valuedouble, COLB_REWARD_MAX);
     it->y = y->valuedouble;
     return 0;
 }

@@ -95,6 +95,10 @@ static void test_learner_refuses_huge_weights(void **state)
     const double huge[D] = { 1e200, 0, 0 };
     assert_status(colb_learner_update(l, huge, 1.0, 1.0), COLB_ERANGE);
     assert_status(colb_learner_update(l, x, 1e300, 1.0), COLB_ERANGE);
+    /* a value just past its bound is said exactly, not as the bound */
+    const double past[D] = { 0, COLB_CONTEXT_MAX * (1 + 1e-12), 0 };
+    assert_status(colb_learner_update(l, past, 1.0, 1.0), COLB_ERANGE);
+    assert_string_equal(colb_learner_last_error(l), "update: context entry 1 is 1000000.0000010001, beyond +-1e+06");
     assert_ok(colb_learner_theta(l, after));
     assert_memory_equal(before, after, sizeof before);
     assert_int_equal(colb_learner_count(l), 1);

@@ -50,16 +50,6 @@ static const char *decimal_end(const char *s)
     return s;
 }
 
-/* The shortest %.Ng (N in 1..17) that reads back as v. */
-static void shortest_double(char *out, size_t len, double v)
-{
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(out, len, "%.*g", prec, v);
-        if (strtod(out, NULL) == v)
-            return;
-    }
-}
-
 /* The decimal number at the start of s in *v, *end after it; -1 if there
  * is none, -2 if it overflows a double. */
 static int read_decimal(const char *s, double *v, const char **end)
@@ -191,10 +181,8 @@ static colb_status param_set(const colb__param *e, void *base, const char *value
                              e->key, value);
         if (rc || v < e->lo || v > e->hi) {
             char lo[32], hi[32]; /* exact: 1 - 1e-12 is not "1" */
-            shortest_double(lo, sizeof lo, e->lo);
-            shortest_double(hi, sizeof hi, e->hi);
             return colb__say(msg, msg_len, COLB_ERANGE, "%s %s: %s is not in [%s, %s]", what, e->key, value,
-                             lo, hi);
+                             colb__num(lo, e->lo), colb__num(hi, e->hi));
         }
         *(double *)at = v;
         return COLB_OK;
@@ -245,7 +233,11 @@ static void param_get(const colb__param *e, const void *base, char *out, size_t 
     switch (e->store) {
     case 'z': snprintf(out, len, "%zu", *(const size_t *)at); return;
     case 'u': snprintf(out, len, "%llu", (unsigned long long)*(const uint64_t *)at); return;
-    case 'd': shortest_double(out, len, *(const double *)at); return;
+    case 'd': {
+        char num[32];
+        snprintf(out, len, "%s", colb__num(num, *(const double *)at));
+        return;
+    }
     default: break;
     }
     int v = *(const int *)at;

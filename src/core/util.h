@@ -49,6 +49,19 @@ static inline COLB__PRINTF(4, 5) colb_status colb__say(char *msg, size_t len, co
     return s;
 }
 
+/* v as the shortest %.Ng (N in 1..17) that reads back as v, in out (32
+ * bytes or more); returns out. For messages that set a value beside its
+ * bound: %g printed 1e6 (1 + 1e-12) as "1e+06, beyond +-1e+06". */
+static inline char *colb__num(char *out, double v)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(out, 32, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            break;
+    }
+    return out;
+}
+
 /* 1 when all n values are finite. */
 static inline int colb__finite(const double *x, size_t n)
 {

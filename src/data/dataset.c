@@ -150,8 +150,8 @@ colb_status colb_dataset_create(size_t n_items, size_t dim, const uint64_t *item
         for (size_t j = 0; j < dim; j++) /* every context a policy takes is within it */
             if (fabs(x[j]) > COLB_CONTEXT_MAX)
                 return colb__say(msg, msg_len, COLB_ERANGE,
-                                 "feature %zu of item index %zu (id %" PRIu64 ") is %g, beyond +-%g",
-                                 j, i, item_ids[i], x[j], COLB_CONTEXT_MAX);
+                                 "feature %zu of item index %zu (id %" PRIu64 ") is %s, beyond +-%g",
+                                 j, i, item_ids[i], colb__num((char[32]){ 0 }, x[j]), COLB_CONTEXT_MAX);
     }
 
     colb_dataset *ds = calloc(1, sizeof *ds);

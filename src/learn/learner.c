@@ -119,8 +119,8 @@ colb_status colb_learner_set_prior(colb_learner *l, const double *theta0)
         return colb__err(l->err, COLB_ENONFIN, "set_prior: theta0 has a NaN or Inf entry");
     for (size_t j = 0; theta0 && j < l->r.d; j++)
         if (fabs(theta0[j]) > COLB_SCALE_MAX)
-            return colb__err(l->err, COLB_ERANGE, "set_prior: theta0 entry %zu is %g, beyond +-%g", j,
-                             theta0[j], COLB_SCALE_MAX);
+            return colb__err(l->err, COLB_ERANGE, "set_prior: theta0 entry %zu is %s, beyond +-%g", j,
+                             colb__num((char[32]){ 0 }, theta0[j]), COLB_SCALE_MAX);
     colb__ridge_set_prior(&l->r, 0, theta0);
     return COLB_OK;
 }
@@ -162,11 +162,12 @@ colb_status colb_learner_update(colb_learner *l, const double *x, double y, doub
     if (w <= 0.0 || w > COLB_WEIGHT_MAX)
         return colb__err(l->err, COLB_ERANGE, "update: weight w = %g must be in (0, %g]", w, COLB_WEIGHT_MAX);
     if (fabs(y) > COLB_REWARD_MAX)
-        return colb__err(l->err, COLB_ERANGE, "update: reward y = %g is beyond +-%g", y, COLB_REWARD_MAX);
+        return colb__err(l->err, COLB_ERANGE, "update: reward y = %s is beyond +-%g", colb__num((char[32]){ 0 }, y),
+                         COLB_REWARD_MAX);
     for (size_t j = 0; j < l->r.d; j++)
         if (fabs(x[j]) > COLB_CONTEXT_MAX)
-            return colb__err(l->err, COLB_ERANGE, "update: context entry %zu is %g, beyond +-%g", j, x[j],
-                             COLB_CONTEXT_MAX);
+            return colb__err(l->err, COLB_ERANGE, "update: context entry %zu is %s, beyond +-%g", j,
+                             colb__num((char[32]){ 0 }, x[j]), COLB_CONTEXT_MAX);
     /* the finite-state guard: a numerical failure restores the state */
     colb__ridge_copy_model(&l->saved, 0, &l->r, 0);
     colb__ridge_update(&l->r, 0, x, y, w);
@@ -193,8 +194,8 @@ static colb_status prepare_scoring(colb_learner *l, const double *X, size_t K, s
         return colb__err(l->err, COLB_ENONFIN, "contexts X have a NaN or Inf entry");
     for (size_t i = 0; i < K * d; i++)
         if (fabs(X[i]) > COLB_CONTEXT_MAX)
-            return colb__err(l->err, COLB_ERANGE, "context %zu, entry %zu is %g, beyond +-%g", i / d, i % d, X[i],
-                             COLB_CONTEXT_MAX);
+            return colb__err(l->err, COLB_ERANGE, "context %zu, entry %zu is %s, beyond +-%g", i / d, i % d,
+                             colb__num((char[32]){ 0 }, X[i]), COLB_CONTEXT_MAX);
     size_t need = colb__ridge_scores_work(d, K) + extra;
     if (need > l->work_len) {
         double *w = colb__malloc(need, sizeof(double));

@@ -553,8 +553,8 @@ colb_status colb__snap_get_f64s_within(colb__snap_in *in, const colb__snap_group
         if (fabs(v[i]) > bound) {
             char path[160];
             colb__snap_subpath(path, sizeof path, g->path, name);
-            return colb__snap_error(in, COLB_EPARSE, "snapshot: field '%s'[%zu] = %g is beyond +-%g", path,
-                                    i, v[i], bound);
+            return colb__snap_error(in, COLB_EPARSE, "snapshot: field '%s'[%zu] = %s is beyond +-%g", path,
+                                    i, colb__num((char[32]){ 0 }, v[i]), bound);
         }
     return st;
 }

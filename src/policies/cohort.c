@@ -525,9 +525,9 @@ static colb_status load_personal_inverse(colb__snap_in *in, const colb__snap_gro
         colb__snap_f64_copy(&f, (uint64_t)u * d * d, d * d, h->work);
         for (size_t k = 0; k < d * d; k++)
             if (!(fabs(h->work[k]) <= COLB__SNAP_MODEL_MAX)) /* NaN too */
-                return colb__snap_error(in, COLB_EPARSE, "snapshot: %s.personal_inverse[%zu] = %g is "
-                                        "beyond +-%g", g->path, u * d * d + k, h->work[k],
-                                        COLB__SNAP_MODEL_MAX);
+                return colb__snap_error(in, COLB_EPARSE, "snapshot: %s.personal_inverse[%zu] = %s is "
+                                        "beyond +-%g", g->path, u * d * d + k,
+                                        colb__num((char[32]){ 0 }, h->work[k]), COLB__SNAP_MODEL_MAX);
         colb__pack_upper(h->work, d, h->work + d * d);
         colb__unpack_upper(h->work + d * d, d, h->M + u * d * d);
     }

@@ -402,8 +402,8 @@ colb_status colb_policy_begin_round(colb_policy *p, const double *X, size_t K)
         for (size_t i = 0; i < K * p->d; i++)
             if (fabs(X[i]) > COLB_CONTEXT_MAX)
                 return colb__err(p->err, COLB_ERANGE,
-                                 "begin_round: context %zu, entry %zu is %g, beyond +-%g", i / p->d,
-                                 i % p->d, X[i], COLB_CONTEXT_MAX);
+                                 "begin_round: context %zu, entry %zu is %s, beyond +-%g", i / p->d,
+                                 i % p->d, colb__num((char[32]){ 0 }, X[i]), COLB_CONTEXT_MAX);
     }
     return open_round(p, X, K);
 }
@@ -515,8 +515,8 @@ static colb_status check_observe(colb_policy *p, size_t u, size_t arm, double y)
     if (!isfinite(y))
         return colb__err(p->err, COLB_ENONFIN, "observe: reward of user %zu is %g", u, y);
     if (fabs(y) > COLB_REWARD_MAX)
-        return colb__err(p->err, COLB_ERANGE, "observe: reward of user %zu is %g, beyond +-%g", u, y,
-                         COLB_REWARD_MAX);
+        return colb__err(p->err, COLB_ERANGE, "observe: reward of user %zu is %s, beyond +-%g", u,
+                         colb__num((char[32]){ 0 }, y), COLB_REWARD_MAX);
     return COLB_OK;
 }
 
@@ -686,8 +686,8 @@ colb_status colb_policy_update(colb_policy *p, size_t u, const double *x, double
     if (!isfinite(y))
         return colb__err(p->err, COLB_ENONFIN, "update: reward of user %zu is %g", u, y);
     if (fabs(y) > COLB_REWARD_MAX)
-        return colb__err(p->err, COLB_ERANGE, "update: reward of user %zu is %g, beyond +-%g", u, y,
-                         COLB_REWARD_MAX);
+        return colb__err(p->err, COLB_ERANGE, "update: reward of user %zu is %s, beyond +-%g", u,
+                         colb__num((char[32]){ 0 }, y), COLB_REWARD_MAX);
     colb_status st = colb_policy_begin_round(p, x, 1); /* checks x; nothing changes on error */
     if (st != COLB_OK) { /* its message names the call made: this one */
         static const char from[] = "begin_round: ", to[] = "update: ";
