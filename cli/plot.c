@@ -396,7 +396,11 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
             double span = ps->logx ? log(hi) - log(lo) : hi - lo;
             ps->xtics_kind = n_sweep <= 16 && (n_sweep < 2 || min_gap >= span / 14) ? 1 : 0;
         }
-        band_note(ps->xlabel, sizeof ps->xlabel, sweep_axis_label(c->sweep_key), c->sim.repeats);
+        if (!strcmp(c->sweep_key, "repeats")) /* the axis: no one count of repeats */
+            snprintf(ps->xlabel, sizeof ps->xlabel, "%s   (bands: 95%% confidence intervals; none at 1 repeat)",
+                     sweep_axis_label(c->sweep_key));
+        else
+            band_note(ps->xlabel, sizeof ps->xlabel, sweep_axis_label(c->sweep_key), c->sim.repeats);
         if (m == METRIC_RATIO || !strcmp(c->sweep_key, "horizon"))
             snprintf(ps->ylabel, sizeof ps->ylabel, "%s at T", what);
         else

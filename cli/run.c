@@ -261,8 +261,10 @@ const double *result_repeats(const result_row *w, metric m)
 }
 
 /* The name of the results' setting column: the key that every reading
- * with a sweep sweeps, or "setting" when none sweeps or they sweep
- * different keys (*mixed set: then each row's label says its key). */
+ * with a sweep sweeps, or "setting" when none sweeps, when they sweep
+ * different keys, or when the key is "repeats", which names a column of
+ * its own (*mixed set in the last two cases: each row's label says its
+ * key). */
 static const char *sweep_column(const experiment *e, int *mixed)
 {
     const char *key = NULL;
@@ -273,6 +275,8 @@ static const char *sweep_column(const experiment *e, int *mixed)
                 *mixed = 1;
             key = key ? key : e->cfg[r].sweep_key;
         }
+    if (key && !strcmp(key, "repeats"))
+        *mixed = 1; /* a second "repeats" column would trip CSV readers */
     return key && !*mixed ? key : "setting";
 }
 

@@ -261,6 +261,33 @@ static void test_ctrl_c_while_plotting(void **state)
     assert_true(exists(out, "run-default-time.png"));
 }
 
+/* A sweep of repeats: the setting column is "setting" (repeats=R), not a
+ * second column named "repeats" beside the table's own, which CSV readers
+ * rename or drop; the sweep plot's axis note names no single count. */
+static void test_sweep_of_repeats(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", path[512], args[1024], err[4096];
+    assert_non_null(mkdtemp(dir));
+    snprintf(args, sizeof args, "run --users 4 --clusters 2 --horizon 5 --dim 2 --arms 3 --policies random "
+             "--sweep repeats=1,2 --quiet 1 --out %s/o", dir);
+    if (colb_run(args, err, sizeof err) != 0)
+        fail_msg("%s: '%s'", args, err);
+    snprintf(path, sizeof path, "%s/o/summary.csv", dir);
+    char *t = slurp(path, NULL);
+    assert_non_null(t);
+    if (strncmp(t, "reading,setting,policy,repeats,", 31) || !strstr(t, "\ndefault,repeats=1,random,1,") ||
+        !strstr(t, "\ndefault,repeats=2,random,2,"))
+        fail_msg("summary.csv:\n%s", t);
+    free(t);
+    snprintf(path, sizeof path, "%s/o/run-default-sweep.gp", dir);
+    t = slurp(path, NULL);
+    assert_non_null(t);
+    assert_non_null(strstr(t, "set xlabel \"repeats   (bands: 95% confidence intervals; none at 1 repeat)\""));
+    free(t);
+    remove_dir(dir);
+}
+
 /* Every sweep value is checked before any work, as a setting without a
  * sweep is: a bad later value is a usage error at once (exit 2, one line
  * naming the value), not after the values before it have run; a data set
@@ -1481,6 +1508,7 @@ int main(void)
         cmocka_unit_test(test_stdout_errors),
         cmocka_unit_test(test_help_lists_defaults),
         cmocka_unit_test(test_experiment_file_errors),
+        cmocka_unit_test(test_sweep_of_repeats),
         cmocka_unit_test(test_sweep_values_checked_first),
         cmocka_unit_test(test_options_given_once),
         cmocka_unit_test(test_run_files_and_threads),
