@@ -300,6 +300,47 @@ static size_t checks_named(const load_ctx *c, char *err, size_t err_len)
     return 0;
 }
 
+/* 0 when no key set in the file is also the key swept where it applies,
+ * else the line of the first, with the reason in err: a reading's value
+ * of its own swept key (inherited or its own sweep), or a top-level value
+ * of the top-level sweep's key that no reading lifts, is used nowhere,
+ * while settings.txt would list it (the command line refuses the same:
+ * main.c, check_swept_options). */
+static size_t swept_values(const load_ctx *c, char *err, size_t err_len)
+{
+    const experiment *e = c->e;
+    for (size_t i = 0; i < c->n_seen; i++) {
+        const seen_key *k = &c->seen[i];
+        const char *key = option_name(k->key);
+        if (!key || !strcmp(key, "sweep"))
+            continue;
+        size_t r = 0, top = !k->section[0];
+        if (!top) { /* "reading NAME" ([quick] values are checked where they apply) */
+            if (strncmp(k->section, "reading ", 8))
+                continue;
+            const char *rname = k->section + 8;
+            while (*rname == ' ' || *rname == '\t')
+                rname++;
+            while (r < e->n_readings && strcmp(e->reading[r], rname))
+                r++;
+            if (r == e->n_readings)
+                continue;
+        }
+        int swept = top ? e->base.n_sweep && !strcmp(e->base.sweep_key, key) : 0;
+        for (size_t q = top ? 0 : r; q < (top ? e->n_readings : r + 1); q++) {
+            int here = e->cfg[q].n_sweep && !strcmp(e->cfg[q].sweep_key, key);
+            swept = top ? swept && here : here;
+        }
+        if (swept) {
+            snprintf(err, err_len, "'%s' is swept in %s%s%s (sweep = %s=...), so the value set here is not used; "
+                     "leave it out or sweep another key", k->key, top ? "every reading" : "[", top ? "" : k->section,
+                     top ? "" : "]", key);
+            return k->line;
+        }
+    }
+    return 0;
+}
+
 /* Parse text into e; "NAME:LINE: reason" on failure. */
 static int load_text(experiment *e, const char *name, const char *text, size_t len, char *err,
                      size_t err_len)
@@ -308,6 +349,8 @@ static int load_text(experiment *e, const char *name, const char *text, size_t l
     char why[PATH_LEN];
     why[0] = '\0';
     size_t line = ini_parse(text, len, on_entry, &c, why, sizeof why);
+    if (!line)
+        line = swept_values(&c, why, sizeof why);
     free(c.seen);
     if (!line)
         line = checks_named(&c, why, sizeof why);

@@ -126,6 +126,28 @@ static void test_duplicates_are_refused(void **state)
     free(e);
 }
 
+/* A value of the key that is swept where it applies is used nowhere: a
+ * reading's own (under an inherited sweep or its own), a top-level one
+ * that every reading sweeps; one that a reading's other sweep uses is
+ * fine. */
+static void test_swept_values_refused(void **state)
+{
+    (void)state;
+    expect_error("sweep = users=12,24\n[reading d]\nusers = 30\n[reading e]\n",
+                 "x:3: 'users' is swept in [reading d] (sweep = users=...), so the value set here is not used");
+    expect_error("[reading d]\nnoise = 0.5\nsweep = noise=0.1,1\n", "x:2: 'noise' is swept in [reading d]");
+    expect_error("users = 30\nsweep = users=12,24\n", "x:1: 'users' is swept in every reading");
+    expect_error("users = 30\nsweep = users=12,24\n[reading a]\n[reading b]\n", "x:1: 'users' is swept in every reading");
+    experiment *e = fresh();
+    char err[ERR_LEN];
+    assert_int_equal(load(e, "users = 30\nsweep = users=12,24\n[reading a]\nsweep = dim=2,3\n[reading b]\n", err,
+                          sizeof err), 0);
+    free(e);
+    e = fresh();
+    assert_int_equal(load(e, "sweep = users=12,24\n[reading a]\nsweep = dim=2,3\nusers = 8\n", err, sizeof err), 0);
+    free(e);
+}
+
 /* a check that names a policy or reading the file does not run would never be
  * judged, and the report would not say so */
 static void test_checks_name_what_runs(void **state)
@@ -486,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_empty_sections_are_kept),
         cmocka_unit_test(test_nul_bytes_and_directories),
         cmocka_unit_test(test_duplicates_are_refused),
+        cmocka_unit_test(test_swept_values_refused),
         cmocka_unit_test(test_values_are_checked),
         cmocka_unit_test(test_checks_name_what_runs),
         cmocka_unit_test(test_shortest_doubles),
