@@ -282,11 +282,16 @@ static int write_md(const q_run *q, const char *dir, const char *cmd, double wal
     fputs("} x sigma in {", f);
     for (size_t i = 0; i < g->n_noise; i++)
         fprintf(f, "%s%s", i ? ", " : "", g->noise[i]);
+    static const char *const what[N_REFS] = {
+        "known clusters, diversified within rounds: the reference", "known clusters, one arm per cluster and round",
+        "known clusters, users served one after another with immediate updates", "no collaboration"
+    };
     fputs("}.\n\nA ratio is regret(policy) / regret(reference) per repeat, then mean ± 95% "
-          "half-width over repeats (Student t). References: `oracle` (known clusters, "
-          "diversified within rounds: the reference), `oracle-batch` (known clusters, one arm "
-          "per cluster and round), `oracle-seq` (known clusters, users served one after another "
-          "with immediate updates), `linucb-ind` (no collaboration).\n\n", f);
+          "half-width over repeats (Student t). References:", f);
+    for (size_t k = 0, n = 0; k < N_REFS; k++)
+        if (q->ref[k] >= 0)
+            fprintf(f, "%s `%s` (%s)", n++ ? "," : "", REFS[k], what[k]);
+    fputs(".\n\n", f);
 
     for (size_t is = 0; is < g->n_noise; is++) {
         fprintf(f, "## sigma = %s: geometric mean over the %zu (N, z) settings [min, max]\n\n",
@@ -347,13 +352,14 @@ static int write_md(const q_run *q, const char *dir, const char *cmd, double wal
 }
 
 /* quality-ratio: per sigma, the geometric mean over z of the ratio to the
- * last reference present (LinUCB-Ind), against N. Returns 1 drawn, 0
- * skipped (no gnuplot or no reference), -1 error. */
+ * last reference present (LinUCB-Ind when it ran), against N. Returns 1
+ * drawn, 0 skipped (no gnuplot), -1 error. */
 static int write_plot(const q_run *q, const char *dir, char *err, size_t err_len)
 {
-    int ref = q->ref[N_REFS - 1];
-    if (ref < 0)
-        return 0;
+    size_t k = N_REFS - 1;
+    while (k > 0 && q->ref[k] < 0)
+        k--;
+    int ref = q->ref[k]; /* one is there: cmd_bench_quality refuses a file without */
     char exe[PATH_LEN], path[sizeof ((outdir *)0)->tmp + 32];
     if (gnuplot_find(exe, sizeof exe)) {
         say("gnuplot not found: the quality plot is skipped");
@@ -365,7 +371,7 @@ static int write_plot(const q_run *q, const char *dir, char *err, size_t err_len
     if (afile_open(&a, path, err, err_len))
         return -1;
     fprintf(a.f, "# one index block per (sigma, policy): N, geometric mean over z of regret / %s's\n",
-            REFS[N_REFS - 1]);
+            REFS[k]);
     for (size_t is = 0; is < g->n_noise; is++)
         for (size_t p = 0; p < q->P; p++) {
             fprintf(a.f, "# sigma = %s, %s\n", g->noise[is], q->base->policies[p]);
@@ -396,8 +402,9 @@ static int write_plot(const q_run *q, const char *dir, char *err, size_t err_len
           "if (!exists(\"pngfile\")) pngfile = \"quality-ratio.png\"\n"
           "set encoding utf8\nset logscale xy\nset format y \"%g\"\nset tics nomirror out\n"
           "set border 3\nset grid lt 1 lc rgb \"#e4e4e4\"\nset key outside right top Left reverse\n"
-          "set xlabel \"users N\"\nset ylabel \"regret / LinUCB-Ind's (geometric mean over z)\"\n",
+          "set xlabel \"users N\"\n",
           f);
+    fprintf(f, "set ylabel \"regret / %s's (geometric mean over z)\"\n", REFS[k]);
     fprintf(f, "set xrange [%g:%g]\nset xtics (", atof(g->users[0]) / 1.15,
             atof(g->users[g->n_users - 1]) * 1.15);
     for (size_t in = 0; in < g->n_users; in++)
@@ -511,11 +518,18 @@ int cmd_bench_quality(int argc, char **argv)
     }
     q_run q = { .g = quick ? &QUICK : &FULL, .base = b, .P = b->n_policies, .R = b->sim.repeats };
     q.S = q.g->n_users * q.g->n_zipf * q.g->n_noise;
+    int any_ref = 0;
     for (size_t k = 0; k < N_REFS; k++) {
         q.ref[k] = -1;
         for (size_t p = 0; p < q.P; p++)
             if (!strcmp(b->policies[p], REFS[k]))
                 q.ref[k] = (int)p;
+        any_ref |= q.ref[k] >= 0;
+    }
+    if (!rc && !any_ref) {
+        snprintf(err, sizeof err, "%s: the policies include none of the references oracle, oracle-batch, oracle-seq, "
+                 "linucb-ind: every number of the benchmark is a ratio to one of them; add one", cfg);
+        rc = EXIT_USAGE;
     }
     if (!rc && q.R > 1024) {
         snprintf(err, sizeof err, "repeats: %zu is more than the quality benchmark's 1024 (--repeats, or repeats in "

@@ -618,6 +618,28 @@ static void test_bench_quality(void **state)
     assert_non_null(strstr(err, "at the grid's N=20 z=0 sigma=0.1: clusters (30) must not exceed users (20)"));
     snprintf(path, sizeof path, "%s/b", dir);
     assert_int_not_equal(access(path, F_OK), 0);
+    /* no reference policy: nothing to divide by (it wrote empty tables) */
+    snprintf(path, sizeof path, "%s/bad.conf", dir);
+    write_file(path, "policies = cmlb\n");
+    assert_int_equal(colb_run(args, err, sizeof err), 2);
+    assert_non_null(strstr(err, "the policies include none of the references oracle, oracle-batch, oracle-seq, "
+                                "linucb-ind"));
+    /* oracle the only reference: the prose names it alone, the plot divides by
+     * it (it was drawn only with linucb-ind, and skipped without a word) */
+    write_file(path, "env = clustered\nclusters = 3\ndim = 4\narms = 6\npolicies = oracle, cmlb\n");
+    snprintf(args, sizeof args, "bench-quality --quick -c %s --out %s/o", path, dir);
+    if (colb_run(args, err, sizeof err) != 0)
+        fail_msg("oracle alone: %s", err);
+    snprintf(path, sizeof path, "%s/o/quality.md", dir);
+    t = slurp(path, NULL);
+    assert_non_null(t);
+    assert_non_null(strstr(t, "References: `oracle` (known clusters, diversified within rounds: the reference).\n"));
+    free(t);
+    snprintf(path, sizeof path, "%s/o/quality-ratio.gp", dir);
+    t = slurp(path, NULL);
+    if (t) /* without gnuplot the plot is skipped with a notice */
+        assert_non_null(strstr(t, "set ylabel \"regret / oracle's (geometric mean over z)\""));
+    free(t);
     assert_int_equal(colb_run("bench-quality -c /nonexistent/q.conf", err, sizeof err), 2);
     /* without -c, from any directory: the default experiment file is built
      * in (it was read from ./experiments/extra, so failed elsewhere) */
