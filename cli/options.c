@@ -39,7 +39,7 @@ static const option_def OPTS[] = {
     { "threads", K_SIZE, OFF(sim.threads), 1, 1024, NULL, "run", "J: worker threads (results do not depend on it)" },
     { "curve-points", K_SIZE, OFF(sim.curve_points), 1, 1e6, NULL, "run", "P: checkpoints of regret curves" },
     { "max-memory", K_BYTES, OFF(max_memory), 0, 0, NULL, "run", "BYTES: memory budget, e.g. 8G or 512M, at most 1024T (default: 80% of the available memory)" },
-    { "sweep", K_SWEEP, 0, 0, 0, NULL, "run", "KEY=V1,V2,...: run once per value of option KEY" },
+    { "sweep", K_SWEEP, 0, 0, 0, NULL, "run", "KEY=V1,V2,...: run once per value of option KEY (none: no sweep, as in a reading of a file that sweeps)" },
     { "out", K_STR, OFF(out_dir), 0, PATH_LEN, NULL, "run", "DIR: results folder" },
     { "title", K_STR, OFF(title), 0, 256, NULL, "run", "TEXT: title of the experiment" },
     { "claim", K_STR, OFF(claim), 0, 512, NULL, "run", "TEXT: the paper's claim this experiment tests" },
@@ -556,9 +556,14 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
         return 0;
     }
     case K_SWEEP: {
+        if (!strcmp(value, "none")) { /* a reading's way out of the top level's sweep */
+            c->n_sweep = 0;
+            c->sweep_key[0] = '\0';
+            return 0;
+        }
         const char *eq = strchr(value, '=');
         if (!eq || eq == value || (size_t)(eq - value) >= NAME_LEN) {
-            snprintf(err, err_len, "sweep: expected KEY=V1,V2,... , got '%s'", value);
+            snprintf(err, err_len, "sweep: expected KEY=V1,V2,... or none, got '%s'", value);
             return -1;
         }
         char k[NAME_LEN];

@@ -146,6 +146,15 @@ static void test_swept_values_refused(void **state)
     e = fresh();
     assert_int_equal(load(e, "sweep = users=12,24\n[reading a]\nsweep = dim=2,3\nusers = 8\n", err, sizeof err), 0);
     free(e);
+    /* sweep = none lifts the top level's sweep in a reading, whose own value then holds */
+    e = fresh();
+    assert_int_equal(load(e, "sweep = users=12,24\n[reading a]\n[reading b]\nsweep = none\nusers = 30\n", err,
+                          sizeof err), 0);
+    assert_int_equal(e->cfg[0].n_sweep, 2);
+    assert_int_equal(e->cfg[1].n_sweep, 0);
+    assert_int_equal(e->cfg[1].sim.env.users, 30);
+    free(e);
+    expect_error("sweep = users\n", "x:1: sweep: expected KEY=V1,V2,... or none, got 'users'");
 }
 
 /* a check that names a policy or reading the file does not run would never be
