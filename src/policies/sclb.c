@@ -28,8 +28,17 @@ typedef struct sclb {
     uint64_t phase_end;      /* rounds completed when the phase ends */
 } sclb;
 
-/* The parameters of phase i's CMLB (phase >= 1). */
-static void phase_params(const colb_policy *p, size_t phase, colb_policy_params *q)
+/* The gamma of phase i's CMLB begun with `users` users (len = 2^i). */
+static double phase_gamma(const colb_policy *p, size_t users, double len)
+{
+    return p->pp.cmlb_threshold == COLB_THRESHOLD_DATA ? 0.0
+                                                       : 3.0 / pow((double)users * len, p->pp.cmlb_alpha);
+}
+
+/* The parameters of phase i's CMLB (phase >= 1), begun with `users` users
+ * (p->N at its start; users added during the phase join it, its gamma
+ * stays). */
+static void phase_params(const colb_policy *p, size_t phase, size_t users, colb_policy_params *q)
 {
     double len = ldexp(1.0, (int)phase);
     *q = p->pp;
@@ -37,9 +46,28 @@ static void phase_params(const colb_policy *p, size_t phase, colb_policy_params 
     q->anytime = 0; /* each phase's CMLB knows its horizon */
     q->learner.delta = p->pp.learner.delta / len;
     q->cmlb_pstar = 1.0 / ((double)phase * (double)phase);
-    q->cmlb_gamma = p->pp.cmlb_threshold == COLB_THRESHOLD_DATA
-                        ? 0.0 : 3.0 / pow((double)p->N * len, p->pp.cmlb_alpha);
+    q->cmlb_gamma = phase_gamma(p, users, len);
     q->seed = p->pp.seed + phase;
+}
+
+/* The users phase i's CMLB began with: the count from 1 to p->N whose
+ * gamma is `gamma` (gamma falls as the count grows: a binary search, then
+ * its neighbours, as pow rounds), else p->N (a gamma no count gives). */
+static size_t phase_users(const colb_policy *p, size_t phase, double gamma)
+{
+    double len = ldexp(1.0, (int)phase);
+    size_t lo = 1, hi = p->N; /* the first count whose gamma is at most `gamma` */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (phase_gamma(p, mid, len) <= gamma)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    for (size_t n = lo > 2 ? lo - 2 : 1; n <= lo + 2 && n <= p->N; n++)
+        if (phase_gamma(p, n, len) == gamma)
+            return n;
+    return p->N;
 }
 
 static colb_status start_phase(colb_policy *p, sclb *s)
@@ -49,7 +77,7 @@ static colb_status start_phase(colb_policy *p, sclb *s)
     size_t phase = s->phase + 1; /* s changes only once the phase's CMLB is made */
     double len = ldexp(1.0, (int)phase);
     colb_policy_params q;
-    phase_params(p, phase, &q);
+    phase_params(p, phase, p->N, &q);
     colb_policy *next = NULL;
     char msg[COLB__ERRLEN];
     colb_status st = colb_policy_create("cmlb", &q, &next, msg, sizeof msg);
@@ -188,9 +216,10 @@ static colb_status sclb_load(colb_policy *p, colb__snap_in *in, const colb__snap
         return colb__snap_error(in, COLB_EPARSE, "snapshot: sclb's inner policy is not a CMLB of "
                                 "its %zu users", p->N);
     /* what start_phase gives the phase's CMLB, bit for bit (another gamma,
-     * delta or horizon would run another algorithm than SCLB's) */
+     * delta or horizon would run another algorithm than SCLB's), for the
+     * users it began with (those added since have joined it) */
     colb_policy_params q;
-    phase_params(p, s->phase, &q);
+    phase_params(p, s->phase, phase_users(p, s->phase, s->inner->pp.cmlb_gamma), &q);
     const char *diff = colb__policy_params_diff(&s->inner->pp, &q);
     if (diff)
         return colb__snap_error(in, COLB_EPARSE, "snapshot: sclb's phase %zu CMLB has another %s than "
