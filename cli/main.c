@@ -534,7 +534,10 @@ static int cmd_run(int argc, char **argv)
                 say("%s is not a checkpoint of colb run", ctl.resume);
                 rc = 1;
             } else {
-                /* saved arguments, then the extra ones */
+                /* saved arguments, then the extra ones: before a saved
+                 * "--" (the last of them: nothing may follow it) */
+                if (saved.argc && !strcmp(saved.argv[saved.argc - 1], "--"))
+                    saved.argc--;
                 char **all = calloc((size_t)(saved.argc + ctl.argc) + 1, sizeof(char *));
                 if (all) {
                     memcpy(all, saved.argv, (size_t)saved.argc * sizeof(char *));

@@ -195,7 +195,9 @@ static void test_stop_resume_sweep(void **state)
 /* A resumed run given --out that stops again records that --out in its
  * checkpoint: the next resume goes on into it (it went into the first
  * run's --out, which the user had moved away from), with the outputs of
- * an uninterrupted run. */
+ * an uninterrupted run. The first run's command line may end with "--":
+ * the options given with --resume go before it (they went after it, and
+ * the resume was refused: "unexpected argument '--out'"). */
 static void test_resume_keeps_given_out(void **state)
 {
     (void)state;
@@ -204,23 +206,27 @@ static void test_resume_keeps_given_out(void **state)
     snprintf(cmd, sizeof cmd, "run %s --out %s/moved-full", args, dir);
     if (colb_run(cmd, err, sizeof err))
         fail_msg("%s: %s", cmd, err);
-    snprintf(cmd, sizeof cmd, "run %s --out %s/moved-first --stop-after 20 --checkpoint %s/moved.colb", args,
-             dir, dir);
-    if (colb_run(cmd, err, sizeof err))
-        fail_msg("%s: %s", cmd, err);
-    snprintf(cmd, sizeof cmd, "run --resume %s/moved.colb --out %s/moved-cut --stop-after 40", dir, dir);
-    if (colb_run(cmd, err, sizeof err))
-        fail_msg("%s: %s", cmd, err);
-    snprintf(cmd, sizeof cmd, "run --resume %s/moved.colb", dir);
-    if (colb_run(cmd, err, sizeof err))
-        fail_msg("%s: %s", cmd, err);
-    struct stat st;
-    snprintf(path, sizeof path, "%s/moved-first", dir);
-    if (stat(path, &st) == 0)
-        fail_msg("the resumed run wrote into the first run's --out, not the --out given with --resume");
-    snprintf(cmd, sizeof cmd, "%s/moved-full", dir);
-    snprintf(path, sizeof path, "%s/moved-cut", dir);
-    same_outputs(cmd, path);
+    for (int dashes = 0; dashes < 2; dashes++) {
+        const char *tag = dashes ? "-dashes" : "";
+        snprintf(cmd, sizeof cmd, "run %s --out %s/moved-first%s --stop-after 20 --checkpoint %s/moved%s.colb%s",
+                 args, dir, tag, dir, tag, dashes ? " --" : "");
+        if (colb_run(cmd, err, sizeof err))
+            fail_msg("%s: %s", cmd, err);
+        snprintf(cmd, sizeof cmd, "run --resume %s/moved%s.colb --out %s/moved-cut%s --stop-after 40", dir, tag,
+                 dir, tag);
+        if (colb_run(cmd, err, sizeof err))
+            fail_msg("%s: %s", cmd, err);
+        snprintf(cmd, sizeof cmd, "run --resume %s/moved%s.colb", dir, tag);
+        if (colb_run(cmd, err, sizeof err))
+            fail_msg("%s: %s", cmd, err);
+        struct stat st;
+        snprintf(path, sizeof path, "%s/moved-first%s", dir, tag);
+        if (stat(path, &st) == 0)
+            fail_msg("the resumed run wrote into the first run's --out, not the --out given with --resume");
+        snprintf(cmd, sizeof cmd, "%s/moved-full", dir);
+        snprintf(path, sizeof path, "%s/moved-cut%s", dir, tag);
+        same_outputs(cmd, path);
+    }
 }
 
 static void test_sigint_saves_and_resumes(void **state)
