@@ -843,6 +843,14 @@ static void table(FILE *f, const result_set *rs, int ratio)
         one_T &= q->points && q->round[q->points - 1] == r0->round[r0->points - 1];
         one_R &= q->repeats == r0->repeats;
     }
+    /* the setting column as wide as its widest label (repeats=30, horizon=1000;
+     * 8 at least): cut, the labels of a sweep of repeats were all "repeats=" */
+    int wide = 8;
+    for (size_t i = 0; i < rs->n_rows; i++) {
+        const result_row *q = &rs->rows[i];
+        int n = (int)strlen(sweep_label(e, q->reading, q->sweep, mixed, lab, sizeof lab));
+        wide = n > wide ? n : wide;
+    }
     const char *what = ratio ? "cumulative regret / random policy's" : "cumulative regret";
     if (one_T)
         fprintf(f, "%s per user at T = %zu", what, r0->round[r0->points - 1]);
@@ -856,13 +864,13 @@ static void table(FILE *f, const result_set *rs, int ratio)
     for (size_t i = 0; i < rs->n_rows; i = setting_end(rs, i)) {
         if (header == (size_t)-1 || !same_policies(rs, header, i)) {
             header = i;
-            fprintf(f, "%-12s %-8s", "reading", strcmp(skey, "setting") ? skey : "");
+            fprintf(f, "%-12s %-*s", "reading", wide, strcmp(skey, "setting") ? skey : "");
             for (size_t k = i; k < setting_end(rs, i); k++)
                 fprintf(f, " %17s", rs->rows[k].policy);
             fputc('\n', f);
         }
         const result_row *r = &rs->rows[i];
-        fprintf(f, "%-12.12s %-8.8s", e->reading[r->reading],
+        fprintf(f, "%-12.12s %-*s", e->reading[r->reading], wide,
                 sweep_label(e, r->reading, r->sweep, mixed, lab, sizeof lab));
         for (size_t k = i; k < setting_end(rs, i); k++) {
             const result_row *q = &rs->rows[k];

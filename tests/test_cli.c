@@ -285,6 +285,14 @@ static void test_sweep_of_repeats(void **state)
     assert_non_null(t);
     assert_non_null(strstr(t, "set xlabel \"repeats   (bands: 95% confidence intervals; none at 1 repeat)\""));
     free(t);
+    /* the text table's setting column says each count (cut to 8
+     * characters, both rows said "repeats=") */
+    char cmd[1024], out[4096];
+    snprintf(cmd, sizeof cmd, "%s run --users 4 --clusters 2 --horizon 5 --dim 2 --arms 3 --policies random "
+             "--sweep repeats=1,2 --plots 0 --out %s/o2 2>/dev/null", colb_bin(), dir);
+    assert_int_equal(read_command(cmd, out, sizeof out), 0);
+    if (!strstr(out, "\ndefault      repeats=1 ") || !strstr(out, "\ndefault      repeats=2 "))
+        fail_msg("the table:\n%s", out);
     remove_dir(dir);
 }
 
