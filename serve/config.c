@@ -56,7 +56,7 @@ static const opt OPTS[] = {
     { "idle-timeout", K_SIZE, C(idle_timeout), 1, 86400, NULL, "limits", "S: seconds a connection may stay silent before it is closed, or take from its opening or previous answer to the end of a request's headers" },
     { "request-timeout", K_SIZE, C(request_timeout), 1, 86400, NULL, "limits", "S: seconds to send one request's body (408 beyond; cut if still arriving --idle-timeout later) or to read an answer" },
     { "max-queue", K_SIZE, C(max_queue), 1, 1e8, NULL, "limits", "Q: requests waiting for the writer (503 beyond)" },
-    { "max-memory", K_BYTES, C(pp.max_memory), 1, COLB_MEMORY_MAX, NULL, "limits", "BYTES: the policy's memory budget, at most 1024T (default: 80% of the memory available at the start; 507 user_limit beyond)" },
+    { "max-memory", K_BYTES, C(pp.max_memory), 1, COLB_MEMORY_MAX, NULL, "limits", "BYTES: the policy's memory budget, at most 1024T (default: 80% of the available memory; 507 user_limit beyond)" },
     /* durability */
     { "commit-wait", K_SIZE, C(commit_wait_us), 0, 1e6, NULL, "durability", "US: microseconds a group commit waits for more rewards before its fsync" },
     { "commit-interval", K_SIZE, C(commit_interval_us), 0, 1e6, NULL, "durability", "US: least microseconds between two group commits' fsyncs; rewards arriving meanwhile join the next one (0: none)" },

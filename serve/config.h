@@ -27,9 +27,7 @@ typedef struct serve_config {
     /* the policy: name and parameters, and which of them the command line
      * gave (on resume, the others are taken from the state) */
     char policy[SERVE_NAME_LEN];
-    colb_policy_params pp;          /* pp.max_memory: --max-memory (a limit of the service, not stored),
-                                     * or the default budget as the start read it (default_budget) */
-    int default_budget;             /* pp.max_memory is the default, not --max-memory */
+    colb_policy_params pp;          /* pp.max_memory: --max-memory (a limit of the service, not stored) */
     unsigned char given_pp[SERVE_MAX_PKEYS]; /* 1: policy key i (colb_policy_param_info) was given */
     int policy_given;
     /* limits */

@@ -103,13 +103,6 @@ int serve_main(int argc, char **argv)
         }
         return 0;
     }
-    if (!c.pp.max_memory) {
-        /* the default budget, read once: /proc/meminfo and the cgroup's
-         * limit cost ~13 us a read, and every choose checks its rounds
-         * against the budget (and it would move with the machine's load) */
-        c.pp.max_memory = colb_memory_budget_default();
-        c.default_budget = 1;
-    }
     static char token[1024];
     if (c.token_file[0] && serve_config_read_token(&c, token, sizeof token, err, sizeof err)) {
         fprintf(stderr, "colb serve: %s\n", err);

@@ -831,7 +831,7 @@ int state_load(state *s, const char *dir, serve_config *c, state_window_fn windo
     /* the budget (--max-memory) bounds the state as colb_policy_add_users
      * bounded it live, on the policy's estimate for its users: a state
      * that fits loads, one that does not is refused as its replay would be */
-    if (!rc && pol != (size_t)-1 && c->pp.max_memory && !c->default_budget) {
+    if (!rc && pol != (size_t)-1 && c->pp.max_memory) {
         colb_policy_params q = s->pp;
         q.users = users_count(s->users);
         double need = 0;
