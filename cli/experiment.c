@@ -142,6 +142,24 @@ static int new_file_part(const load_ctx *c, const char *name, char *err, size_t 
     return 0;
 }
 
+/* NAME of section "reading NAME", the blanks before it skipped. */
+static const char *reading_name(const char *section)
+{
+    const char *rname = section + 8;
+    while (*rname == ' ' || *rname == '\t')
+        rname++;
+    return rname;
+}
+
+/* The index of reading `rname`, e->n_readings for one not defined yet. */
+static size_t reading_index(const experiment *e, const char *rname)
+{
+    size_t i = 0;
+    while (i < e->n_readings && strcmp(e->reading[i], rname))
+        i++;
+    return i;
+}
+
 static int on_entry(void *user, size_t line, const char *section, const char *name, const char *value,
                     int cont, char *err, size_t err_len)
 {
@@ -192,12 +210,8 @@ static int on_entry(void *user, size_t line, const char *section, const char *na
         snprintf(err, err_len, "unknown section [%s] (expected [reading NAME] or [quick])", section);
         return -1;
     }
-    const char *rname = section + 8;
-    while (*rname == ' ' || *rname == '\t')
-        rname++;
-    size_t i = 0;
-    while (i < e->n_readings && strcmp(e->reading[i], rname))
-        i++;
+    const char *rname = reading_name(section);
+    size_t i = reading_index(e, rname);
     if (!name) { /* the section header: a new reading, even if it stays empty */
         if (i < e->n_readings) {
             snprintf(err, err_len, "reading '%s' is defined twice (first on line %zu)", rname,
@@ -306,6 +320,11 @@ static size_t checks_named(const load_ctx *c, char *err, size_t err_len)
  * of the top-level sweep's key that no reading lifts, is used nowhere,
  * while settings.txt would list it (the command line refuses the same:
  * main.c, check_swept_options). */
+static int sweeps(const run_config *c, const char *key)
+{
+    return c->n_sweep && !strcmp(c->sweep_key, key);
+}
+
 static size_t swept_values(const load_ctx *c, char *err, size_t err_len)
 {
     const experiment *e = c->e;
@@ -314,22 +333,14 @@ static size_t swept_values(const load_ctx *c, char *err, size_t err_len)
         const char *key = option_name(k->key);
         if (!key || !strcmp(key, "sweep"))
             continue;
-        size_t r = 0, top = !k->section[0];
-        if (!top) { /* "reading NAME" ([quick] values are checked where they apply) */
-            if (strncmp(k->section, "reading ", 8))
-                continue;
-            const char *rname = k->section + 8;
-            while (*rname == ' ' || *rname == '\t')
-                rname++;
-            while (r < e->n_readings && strcmp(e->reading[r], rname))
-                r++;
-            if (r == e->n_readings)
-                continue;
-        }
-        int swept = top ? e->base.n_sweep && !strcmp(e->base.sweep_key, key) : 0;
-        for (size_t q = top ? 0 : r; q < (top ? e->n_readings : r + 1); q++) {
-            int here = e->cfg[q].n_sweep && !strcmp(e->cfg[q].sweep_key, key);
-            swept = top ? swept && here : here;
+        int top = !k->section[0], swept;
+        if (top) { /* swept at the top level and by every reading */
+            swept = sweeps(&e->base, key);
+            for (size_t r = 0; r < e->n_readings; r++)
+                swept = swept && sweeps(&e->cfg[r], key);
+        } else { /* "reading NAME" ([quick] values are checked where they apply) */
+            size_t r = strncmp(k->section, "reading ", 8) ? e->n_readings : reading_index(e, reading_name(k->section));
+            swept = r < e->n_readings && sweeps(&e->cfg[r], key);
         }
         if (swept) {
             snprintf(err, err_len, "'%s' is swept in %s%s%s (sweep = %s=...), so the value set here is not used; "

@@ -241,10 +241,12 @@ static void dat_line(FILE *f, const char *x, double mean, double ci)
         fprintf(f, "%s %.10g NaN NaN NaN\n", x, mean);
 }
 
-/* The x-axis note on the bands. */
+/* The x-axis note on the bands; repeats 0: the axis sweeps them. */
 static void band_note(char *out, size_t len, const char *what, size_t repeats)
 {
-    if (repeats < 2)
+    if (repeats == 0)
+        snprintf(out, len, "%s   (bands: 95%% confidence intervals; none at 1 repeat)", what);
+    else if (repeats < 2)
         snprintf(out, len, "%s   (no bands: 1 repeat, the 95%% interval is undefined)", what);
     else
         snprintf(out, len, "%s   (bands: 95%% confidence intervals, %zu repeats)", what, repeats);
@@ -396,11 +398,8 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
             double span = ps->logx ? log(hi) - log(lo) : hi - lo;
             ps->xtics_kind = n_sweep <= 16 && (n_sweep < 2 || min_gap >= span / 14) ? 1 : 0;
         }
-        if (!strcmp(c->sweep_key, "repeats")) /* the axis: no one count of repeats */
-            snprintf(ps->xlabel, sizeof ps->xlabel, "%s   (bands: 95%% confidence intervals; none at 1 repeat)",
-                     sweep_axis_label(c->sweep_key));
-        else
-            band_note(ps->xlabel, sizeof ps->xlabel, sweep_axis_label(c->sweep_key), c->sim.repeats);
+        band_note(ps->xlabel, sizeof ps->xlabel, sweep_axis_label(c->sweep_key),
+                  strcmp(c->sweep_key, "repeats") ? c->sim.repeats : 0);
         if (m == METRIC_RATIO || !strcmp(c->sweep_key, "horizon"))
             snprintf(ps->ylabel, sizeof ps->ylabel, "%s at T", what);
         else

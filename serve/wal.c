@@ -250,9 +250,9 @@ static int lost_stretch(const char *where, uint64_t lo, uint64_t hi, uint64_t af
  * error, or with WAL_CUT_GAP in flags the log ends there all the same
  * (*damaged set). A segment before the last whose records stop before the
  * next one's first (a bad record, or the zeros of a preallocated tail) has
- * lost records: with WAL_CUT_GAP, the log ends there too (*torn_at and *gap set; *damaged too when a whole later
- * record follows in the segment: corruption, not a lost tail), else an
- * error that says which. All this but for records up to covered (the
+ * lost records: with WAL_CUT_GAP, the log ends there too (*torn_at and
+ * *gap set; *damaged too when a whole later record follows in the
+ * segment: corruption, not a lost tail), else an error that says which. All this but for records up to covered (the
  * snapshot's), which are skipped when the reading can resume by covered +
  * 1 (lost_stretch; note). */
 static int read_segment(const segment *s, uint64_t next_first, uint64_t after, uint64_t covered, uint64_t *expect,
