@@ -14,6 +14,8 @@ Everything here is private; the public API is in ``colb``.
 """
 
 import ctypes
+import decimal
+import math
 import numbers
 import operator
 import os
@@ -220,8 +222,13 @@ def size(value, what, lo=0):
 def c_str(s, what):
     """s (a str, or bytes / a path for os.fsencode'd names) as the bytes of a
     C string; an embedded NUL byte, which C would cut the string at, is
-    refused as Python's own open() does."""
-    b = s if isinstance(s, bytes) else str(s).encode()
+    refused as Python's own open() does, and so is a str that UTF-8 cannot
+    encode (a lone surrogate)."""
+    try:
+        b = s if isinstance(s, bytes) else str(s).encode()
+    except UnicodeEncodeError as e:
+        raise errors.InvalidArgument(f"{what}: {s!r} is not valid Unicode ({e.reason} at position "
+                                     f"{e.start})") from None
     if b"\0" in b:
         raise errors.InvalidArgument(f"{what}: embedded null byte in {s!r}")
     return b
@@ -251,6 +258,13 @@ def text(value, what="option value"):
         if abs(n) >= 2 ** 64:
             raise errors.OutOfRange(f"{what}: {shown(n)} is out of range (below 2**64)")
         return str(n)
-    if isinstance(value, numbers.Real):
-        return repr(float(value))
+    if isinstance(value, (numbers.Real, decimal.Decimal)):
+        try:  # a Fraction or Decimal beyond a double, or a signalling NaN
+            f = float(value)
+            if f in (math.inf, -math.inf) and isinstance(value, decimal.Decimal) and value.is_finite():
+                raise OverflowError  # float() of a Decimal beyond it is inf, not an error
+            return repr(f)
+        except (OverflowError, ValueError):
+            raise errors.OutOfRange(f"{what}: a {type(value).__name__} beyond the range of a double "
+                                   f"(about 1.8e308), or not a number a double can hold") from None
     raise errors.InvalidArgument(f"{what}: {value!r} is not a number, bool or string")

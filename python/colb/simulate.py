@@ -219,7 +219,8 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
     for n in names:
         if not isinstance(n, str):  # bytes would run, and come back as names of another type
             raise errors.InvalidArgument(f"policies: {n!r} is not a str (a policy's name)")
-    resolved = [(lib.colb_policy_resolve(n.encode()) or n.encode()).decode() for n in names]
+    encoded = [_lib.c_str(n, "policies") for n in names]
+    resolved = [(lib.colb_policy_resolve(e) or e).decode() for e in encoded]
     for i, n in enumerate(names):
         if names.index(n) != i:
             raise errors.InvalidArgument(f"policies: {n!r} is listed twice")
@@ -261,7 +262,7 @@ def simulate(env="clustered", policies=_POLICIES, horizon=1000, repeats=30, seed
         ("curve_points", curve_points)]
     params.apply(lib.colb_sim_spec_set, spec, items, kinds, own=_PARAMETERS)
     _refuse_unread(spec, opts)
-    c_names = (ctypes.c_char_p * len(names))(*[_lib.c_str(n, "policy name") for n in names])
+    c_names = (ctypes.c_char_p * len(names))(*encoded)
     lib.colb_sim_spec_set_policies(spec, c_names, len(names))
     _refuse_unread_by_policies(spec, opts, names, _TUNED_CLUB if club_tune else 0)
     if not any(params.key_of(k) == "learner-noise" for k in opts):

@@ -215,6 +215,38 @@ def test_embedded_null_bytes_refused(tmp_path, call):
         call(tmp_path)
 
 
+@pytest.mark.parametrize("call", [
+    lambda: colb.Policy("linucb-ind\udc80", 3, 2),
+    lambda: colb.Policy("linucb-ind", 3, 2, width="fixed\udc80"),
+    lambda: colb.Policy("linucb-ind", 3, 2, **{"lambda\udc80": 1}),
+    lambda: colb.simulate(policies=["cmlb\udc80"], users=4, horizon=3, repeats=1),
+    lambda: colb.simulate(env="clustered\udc80"),
+])
+def test_lone_surrogates_refused(call):
+    """A str UTF-8 cannot encode (a lone surrogate, as os.fsdecode makes of
+    an undecodable byte) is an InvalidArgument naming it, not a
+    UnicodeEncodeError from deep inside the binding."""
+    with pytest.raises(colb.InvalidArgument, match="not valid Unicode"):
+        call()
+
+
+def test_fractions_and_decimals_as_numbers():
+    """Any numbers.Real (a Fraction) and a decimal.Decimal is a number; one
+    beyond a double is OutOfRange (an OverflowError escaped from a Fraction,
+    a Decimal was refused as 'not a number', and a Decimal beyond a double
+    reached the library as inf)."""
+    import decimal
+    import fractions
+    for v in (fractions.Fraction(1, 2), decimal.Decimal("0.5")):
+        assert colb.Policy("linucb-ind", 3, 2, lambda_=v).options["lambda"] == 0.5
+    for v in (fractions.Fraction(10 ** 400), decimal.Decimal("1e400"), decimal.Decimal("-1e400"),
+              decimal.Decimal("sNaN")):
+        with pytest.raises(colb.OutOfRange, match="lambda: a (Fraction|Decimal) beyond the range"):
+            colb.Policy("linucb-ind", 3, 2, lambda_=v)
+    with pytest.raises(colb.NonFinite):
+        colb.Policy("linucb-ind", 3, 2, lambda_=decimal.Decimal("Infinity"))
+
+
 @pytest.mark.parametrize("call, cls", [
     (lambda: colb.Policy(b"\xffcmlb", 3, 2), colb.NotFound),
     (lambda: colb.Policy("\u00e9" * 600, 3, 2), colb.NotFound),
