@@ -386,12 +386,15 @@ static int take_control(int argc, char **argv, run_control *rc)
     return 0;
 }
 
-#define RUN_MAGIC "colb-run-1"
+#define RUN_MAGIC "colb-run-2"
 
 /* The command line and the experiment file's text (`cfg_text`, as the run
- * read it at its start; NULL: none), NUL-separated: magic, file name, file
- * text, then the arguments. */
-static char *encode_run(const run_control *rc, const char *cfg_text, size_t *len)
+ * read it at its start; NULL: none), NUL-separated: magic, the checkpoint's
+ * path when colb chose it (`named`, "" when --checkpoint gave it: a run
+ * that completes removes a checkpoint it resumed from only when colb named
+ * it, also after resumes into another --out), file name, file text, then
+ * the arguments. */
+static char *encode_run(const run_control *rc, const char *named, const char *cfg_text, size_t *len)
 {
     const char *cfg = "";
     for (int i = 0; i < rc->argc && strcmp(rc->argv[i], "--"); i++) {
@@ -402,13 +405,14 @@ static char *encode_run(const run_control *rc, const char *cfg_text, size_t *len
             i++;
     }
     size_t text = cfg_text ? strlen(cfg_text) : 0;
-    size_t n = sizeof RUN_MAGIC + strlen(cfg) + 2;
+    size_t n = sizeof RUN_MAGIC + strlen(named) + strlen(cfg) + 3;
     for (int i = 0; i < rc->argc; i++)
         n += strlen(rc->argv[i]) + 1;
     char *b = malloc(n + text), *p = b;
     if (!b)
         return NULL;
     p += sprintf(p, "%s", RUN_MAGIC) + 1;
+    p += sprintf(p, "%s", named) + 1;
     p += sprintf(p, "%s", cfg) + 1;
     memcpy(p, cfg_text ? cfg_text : "", text);
     p += text;
@@ -420,9 +424,10 @@ static char *encode_run(const run_control *rc, const char *cfg_text, size_t *len
 }
 
 /* The saved command line back: the arguments (pointing into a copy owned
- * by *keep), the experiment file's name and text. */
+ * by *keep), the checkpoint's name if colb chose it (else ""), the
+ * experiment file's text. */
 static int decode_run(const void *bytes, size_t len, char **keep, run_control *rc,
-                      const char **cfg_text)
+                      const char **named, const char **cfg_text)
 {
     char *b = malloc(len + 1);
     if (!b)
@@ -433,6 +438,10 @@ static int decode_run(const void *bytes, size_t len, char **keep, run_control *r
     char *end = b + len, *p = b;
     if (strcmp(p, RUN_MAGIC))
         return -1;
+    p += strlen(p) + 1;
+    if (p >= end)
+        return -1;
+    *named = p;
     p += strlen(p) + 1;
     if (p >= end)
         return -1;
@@ -502,7 +511,7 @@ static int cmd_run(int argc, char **argv)
     run_session ss;
     session_init(&ss);
     char *saved_cmd = NULL, *cmd = NULL, *read_text = NULL; /* the experiment file as read */
-    const char *cfg_text = NULL;
+    const char *cfg_text = NULL, *saved_named = ""; /* a resumed checkpoint's name, if colb chose it */
     const void *saved_bytes = NULL; /* the resumed run's command, owned by ss */
     size_t saved_len = 0;
     int own = 0; /* ctl.argv[own..] are this command line's (before: a checkpoint's) */
@@ -530,7 +539,7 @@ static int cmd_run(int argc, char **argv)
         } else {
             run_control saved = ctl;
             saved.argv = NULL;
-            if (decode_run(saved_bytes, saved_len, &saved_cmd, &saved, &cfg_text)) {
+            if (decode_run(saved_bytes, saved_len, &saved_cmd, &saved, &saved_named, &cfg_text)) {
                 say("%s is not a checkpoint of colb run", ctl.resume);
                 rc = 1;
             } else {
@@ -612,7 +621,9 @@ static int cmd_run(int argc, char **argv)
         /* the command line as this run took it: a resumed run's is the
          * saved one and then the options given with --resume, so that
          * resuming this checkpoint goes on into the same --out */
-        if (!(cmd = encode_run(&ctl, ctl.resume ? cfg_text : read_text, &len)))
+        /* colb chose ckpt unless --checkpoint named it or the resumed file is not colb's choice */
+        int named = !ctl.checkpoint && (!ctl.resume || !strcmp(saved_named, ctl.resume));
+        if (!(cmd = encode_run(&ctl, named ? ckpt : "", ctl.resume ? cfg_text : read_text, &len)))
             rc = -1, snprintf(err, sizeof err, "out of memory");
         if (rc == 1 && session_write(&ss, ckpt, "colb run", cmd, len, err, sizeof err))
             rc = -1;
@@ -653,13 +664,11 @@ static int cmd_run(int argc, char **argv)
     if (rc == 0 && ctl.stop_after)
         say("--stop-after %zu: every setting ended by then; the run is complete",
                 ctl.stop_after);
-    /* a default checkpoint this run resumed from is used up */
-    if (rc == 0 && ctl.resume && !ctl.checkpoint && !strcmp(ckpt, ctl.resume)) {
-        char def[PATH_LEN + 32];
-        snprintf(def, sizeof def, "%s.checkpoint.colb", e->cfg[0].out_dir);
-        if (!strcmp(def, ckpt))
-            remove(ckpt);
-    }
+    /* the checkpoint this run resumed from is used up when colb named it
+     * (OUT.checkpoint.colb of the run that first wrote it, whatever --out
+     * the resumes gave since); one named with --checkpoint stays */
+    if (rc == 0 && ctl.resume && !strcmp(saved_named, ctl.resume))
+        remove(ctl.resume);
     free(ctl.argv);
     free(saved_cmd);
     free(read_text);

@@ -274,6 +274,7 @@ static void test_checkpoint(void **state)
     char summary[700];
     snprintf(summary, sizeof summary, "%s/summary.csv", out);
     assert_int_equal(access(summary, F_OK), 0);
+    assert_int_equal(access(ckpt, F_OK), 0); /* named with --checkpoint: the user's to remove */
 
     /* an empty file (say from mktemp) holds nothing to lose */
     snprintf(ckpt, sizeof ckpt, "%s/empty", dir);
@@ -327,6 +328,39 @@ static void test_out_with_trailing_slash(void **state)
     rc = colb_spawn(a4, err, sizeof err, 0, 1.0, SIGINT, LIMIT_S);
     if ((rc != 0 && rc != 128 + SIGINT) || strstr(err, "not a colb results folder"))
         fail_msg("reproduce --resume --out DIR/: exit %d: '%s'", rc, err);
+    remove_tmp(dir);
+}
+
+/* The default checkpoint (OUT.checkpoint.colb) is used up when a resumed
+ * run completes, also when the resumes went on into another --out: the
+ * run stopped into A, resumed into B and stopped again (over A's
+ * checkpoint), then completed into B, and A.checkpoint.colb was left. */
+static void test_resumes_into_another_out(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-paths-XXXXXX", conf[600], a[600], b[600], ckpt[700], p[800], err[8192];
+    make_tmp(dir);
+    snprintf(conf, sizeof conf, "%s/exp.conf", dir);
+    write_file(conf, CONF);
+    snprintf(a, sizeof a, "%s/a", dir);
+    snprintf(b, sizeof b, "%s/b", dir);
+    snprintf(ckpt, sizeof ckpt, "%s.checkpoint.colb", a);
+    char *a1[] = { "run", "-c", conf, "--stop-after", "10", "--quiet", "1", "--plots", "0", "--out", a, NULL };
+    int rc = run_colb(a1, err, sizeof err);
+    if (rc != 0 || !strstr(err, ckpt))
+        fail_msg("--stop-after into a: exit %d: '%s'", rc, err);
+    char *a2[] = { "run", "--resume", ckpt, "--stop-after", "20", "--quiet", "1", "--out", b, NULL };
+    rc = run_colb(a2, err, sizeof err);
+    if (rc != 0 || !strstr(err, ckpt))
+        fail_msg("resumed into b, stopped again: exit %d: '%s'", rc, err);
+    char *a3[] = { "run", "--resume", ckpt, NULL };
+    rc = run_colb(a3, err, sizeof err);
+    if (rc != 0)
+        fail_msg("resumed to the end: exit %d: '%s'", rc, err);
+    snprintf(p, sizeof p, "%s/summary.csv", b);
+    assert_int_equal(access(p, F_OK), 0);
+    assert_int_not_equal(access(a, F_OK), 0);
+    assert_int_not_equal(access(ckpt, F_OK), 0); /* used up */
     remove_tmp(dir);
 }
 
@@ -413,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_feature_cache),
         cmocka_unit_test(test_checkpoint),
         cmocka_unit_test(test_out_with_trailing_slash),
+        cmocka_unit_test(test_resumes_into_another_out),
         cmocka_unit_test(test_inputs_inside_out),
         cmocka_unit_test(test_outputs_before_the_cache),
     };
