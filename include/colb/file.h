@@ -8,7 +8,9 @@
  * fsynced, closed and renamed over PATH; then the folder is fsynced. A
  * reader of PATH sees its old content or the whole new one, never a part,
  * also after a crash or a power loss. A replaced file keeps its
- * permissions; a new one gets 0666 less the umask. Before writing, the
+ * permissions; a new one gets 0666 less the umask. A symbolic link at PATH
+ * is replaced by the file, as rename(2) replaces it (its target stays as it
+ * was): pass the link's target to write through it. Before writing, the
  * temporaries of PATH that writers killed before their rename left behind
  * (their PID is no running process of this host) are removed; those of
  * running processes are left alone.
