@@ -892,7 +892,9 @@ int engine_open(engine **out, serve_config *c, metrics *m, char *err, size_t err
     int rc = 0;
     char snap[SERVE_PATH_LEN + 32];
     snprintf(snap, sizeof snap, "%s/snapshot.colb", c->state_dir);
-    if (access(snap, F_OK) != 0) { /* a new state: its options checked before anything is created */
+    /* a new state: its options checked before anything is created; a folder
+     * with log segments and no snapshot is not one (recover refuses it) */
+    if (access(snap, F_OK) != 0 && wal_exists(c->state_dir) <= 0) {
         int bad = !serve_config_given(c, "dim");
         if (bad)
             snprintf(err, err_len, "--state %s is new: give the policy's context dimension with --dim d",

@@ -57,6 +57,8 @@
  *                connections refused meanwhile;
  *   partial_snapshot_removed  the snapshot.colb.tmp a crash left is
  *                removed at the next start;
+ *   snapshot_missing  a state folder with a log and no snapshot.colb is
+ *                refused as such (exit 1), with or without --dim;
  *   log_files_bounded  a snapshot every 10 rewards does not leave a
  *                preallocated segment each: the log's files stay within
  *                about twice the records written; group commits of one
@@ -3874,6 +3876,41 @@ static void test_partial_snapshot_removed(void **state)
                  served ? "serving" : "not serving");
 }
 
+/* A state folder whose snapshot.colb is gone and whose log is there is not
+ * a new state: a start without --dim is refused for what it is, as one
+ * with --dim is - exit 1, one line, the log without a snapshot. It used
+ * to be told that the state was new and to give --dim (exit 2), which only
+ * led to that refusal. */
+static void test_snapshot_missing(void **state)
+{
+    (void)state;
+    char st[256], snap[300];
+    snprintf(st, sizeof st, "%s/snapshot-missing", dir);
+    snprintf(snap, sizeof snap, "%s/snapshot.colb", st);
+    server s;
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind");
+    assert_int_equal(choose_and_reward(s.port, "a"), 0);
+    server_kill(&s);
+    assert_int_equal(unlink(snap), 0);
+    static const char *const args[] = { "", "--dim 2" };
+    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++) {
+        int code = -1;
+        if (server_start(&s, st, args[i], &code) == 0) {
+            server_stop(&s);
+            fail_msg("a state without its snapshot.colb started with '%s'", args[i]);
+        }
+        char *err = slurp(s.log, NULL);
+        assert_non_null(err);
+        size_t n_lines = 0;
+        for (const char *c = err; *c; c++)
+            n_lines += *c == '\n';
+        if (code != 1 || n_lines != 1 || !strstr(err, "has log segments but no snapshot.colb"))
+            fail_msg("a state without its snapshot.colb, '%s': exit %d, stderr (%zu lines): %s", args[i], code,
+                     n_lines, err);
+        free(err);
+    }
+}
+
 /* Frequent snapshots do not leave a preallocated segment each: a snapshot
  * starts a new segment only when the current one is not preallocated or is
  * half full, so the log's files (all kept here: the decisions' window
@@ -4771,6 +4808,7 @@ int main(void)
         cmocka_unit_test_teardown(test_meta_checked, kill_leftovers),
         cmocka_unit_test_teardown(test_log_full, kill_leftovers),
         cmocka_unit_test_teardown(test_partial_snapshot_removed, kill_leftovers),
+        cmocka_unit_test_teardown(test_snapshot_missing, kill_leftovers),
         cmocka_unit_test_teardown(test_log_files_bounded, kill_leftovers),
         cmocka_unit_test_teardown(test_spare_room, kill_leftovers),
         cmocka_unit_test_teardown(test_segment_removed, kill_leftovers),
