@@ -560,8 +560,12 @@ int serve_config_read_token(const serve_config *c, char *tok, size_t len, char *
         return -1;
     }
     size_t n = fread(tok, 1, len - 1, f);
-    int more = fgetc(f) != EOF;
+    int more = fgetc(f) != EOF, failed = ferror(f), e = errno;
     fclose(f);
+    if (failed) { /* a folder (EISDIR), an I/O error: not an empty token */
+        snprintf(err, err_len, "--token-file %s: cannot read it: %s", c->token_file, strerror(e));
+        return -1;
+    }
     tok[n] = '\0';
     while (n && (tok[n - 1] == '\n' || tok[n - 1] == '\r'))
         tok[--n] = '\0';

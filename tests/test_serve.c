@@ -93,6 +93,8 @@
  *                SCHED_IDLE, the default leaves it in SCHED_OTHER;
  *   port         a port in use: one error line, exit 1, and no new state
  *                folder left behind;
+ *   token_file   a --token-file that gives no token (a folder, an empty
+ *                file): one line saying why, exit 2, no state folder;
  *   open_files   an open-files limit (ulimit -n) below what
  *                --max-connections needs is raised toward the hard limit,
  *                else the connections held are lowered to fit, said in one
@@ -4180,6 +4182,40 @@ static void test_port_in_use(void **state)
         fail_msg("colb serve left a new state folder %s behind after failing to listen", st);
 }
 
+/* --token-file that cannot give a token: one line saying why, exit 2, no
+ * state folder made - a folder named by mistake says it cannot be read
+ * (it was taken for an empty file: "the token is empty"), an empty file
+ * that the token is empty. Bounded: were it to start, timeout would stop
+ * it (exit 124). */
+static void test_token_file(void **state)
+{
+    (void)state;
+    char st[256], log[256], empty[256], cmd[1024];
+    snprintf(st, sizeof st, "%s/token-file", dir);
+    snprintf(log, sizeof log, "%s/token-file.log", dir);
+    snprintf(empty, sizeof empty, "%s/token-empty", dir);
+    assert_int_equal(spit(empty, "", 0), 0);
+    const char *const files[] = { dir, empty };
+    const char *const says[] = { strerror(EISDIR), "the token is empty" };
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(cmd, sizeof cmd, "timeout 20 %s serve --listen 127.0.0.1:0 --state %s --dim 3 --token-file %s "
+                 ">/dev/null 2>%s", colb_bin(), st, files[i], log);
+        int rc = system(cmd);
+        char *err = slurp(log, NULL);
+        assert_non_null(err);
+        size_t n_lines = 0;
+        for (const char *c = err; *c; c++)
+            n_lines += *c == '\n';
+        if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 2 || n_lines != 1 || !strstr(err, says[i]))
+            fail_msg("colb serve --token-file %s: exit %d, stderr (%zu lines): %s (expected: %s)", files[i],
+                     WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, n_lines, err, says[i]);
+        free(err);
+        struct stat sb;
+        if (stat(st, &sb) == 0)
+            fail_msg("colb serve --token-file %s left a new state folder %s behind", files[i], st);
+    }
+}
+
 /* The value of series `name` in a /metrics answer, or -1. */
 static long metric_in(const char *text, const char *name)
 {
@@ -4809,6 +4845,7 @@ int main(void)
         cmocka_unit_test_teardown(test_log_full, kill_leftovers),
         cmocka_unit_test_teardown(test_partial_snapshot_removed, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_missing, kill_leftovers),
+        cmocka_unit_test_teardown(test_token_file, kill_leftovers),
         cmocka_unit_test_teardown(test_log_files_bounded, kill_leftovers),
         cmocka_unit_test_teardown(test_spare_room, kill_leftovers),
         cmocka_unit_test_teardown(test_segment_removed, kill_leftovers),
