@@ -303,7 +303,7 @@ static int recover(engine *e, char *err, size_t err_len)
     }
     if (!have_snap && have_log) {
         snprintf(err, err_len, "--state %s has log segments but no snapshot.colb: not a state colb serve "
-                 "can resume (docs/serve.md, recovery)", c->state_dir);
+                 "can resume (docs/serve.md, \"Restart\")", c->state_dir);
         return -1;
     }
     if (!have_snap) {

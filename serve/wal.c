@@ -228,8 +228,8 @@ static int lost_stretch(const char *where, uint64_t lo, uint64_t hi, uint64_t af
                      "(--window-log-bytes): those that %s made are lost. --repair-log 1 starts "
                      "without them (a reward for one answers 409 expired_decision; one the log has after the "
                      "snapshot is not applied), keeping every record after them, and takes a snapshot "
-                     "(docs/serve.md, recovery)", where, (unsigned long long)covered, (unsigned long long)after + 1,
-                     span(sp, from, hi));
+                     "(docs/serve.md, \"Damage before the snapshot\")", where, (unsigned long long)covered,
+                     (unsigned long long)after + 1, span(sp, from, hi));
             return -1;
         }
         if (fn(ctx, from, WAL_LOST, NULL, (size_t)(hi - from + 1), err, err_len))
@@ -377,7 +377,7 @@ static int read_segment(const segment *s, uint64_t next_first, uint64_t after, u
             snprintf(err, err_len, "%s: the record at byte %zu (lsn %llu) is damaged, yet a whole record follows at "
                      "byte %lld (lsn %llu): disk corruption, or a power cut that wrote a later page of an "
                      "unacknowledged tail before an earlier one. --repair-log 1 ends the log at the damaged "
-                     "record (the bytes from there kept in DIR/dropped; docs/serve.md, recovery)", s->path, off,
+                     "record (the bytes from there kept in DIR/dropped; docs/serve.md, \"Restart\")", s->path, off,
                      (unsigned long long)*expect, q, (unsigned long long)later);
             rc = -1;
         }
@@ -398,14 +398,14 @@ static int read_segment(const segment *s, uint64_t next_first, uint64_t after, u
             snprintf(err, err_len, "%s: the record at byte %zu (lsn %llu) is damaged, yet a whole record follows at "
                      "byte %lld (lsn %llu): disk corruption (acknowledged records follow it). --repair-log 1 "
                      "ends the log at the damaged record (the bytes from there and the later segments kept in "
-                     "DIR/dropped; docs/serve.md, recovery)", s->path, off, (unsigned long long)*expect, q,
+                     "DIR/dropped; docs/serve.md, \"Restart\")", s->path, off, (unsigned long long)*expect, q,
                      (unsigned long long)later);
             rc = -1;
         } else {
             snprintf(err, err_len, "%s: its records stop at byte %zu, at lsn %llu, but the next segment starts at "
                      "lsn %llu: records are lost. After a power cut these were never acknowledged, and "
                      "--repair-log 1 drops them and the later segments (moved to DIR/dropped; docs/serve.md, "
-                     "recovery)", s->path, off, (unsigned long long)*expect - 1, (unsigned long long)next_first);
+                     "\"Restart\")", s->path, off, (unsigned long long)*expect - 1, (unsigned long long)next_first);
             rc = -1;
         }
     }

@@ -3906,7 +3906,8 @@ static void test_snapshot_missing(void **state)
         size_t n_lines = 0;
         for (const char *c = err; *c; c++)
             n_lines += *c == '\n';
-        if (code != 1 || n_lines != 1 || !strstr(err, "has log segments but no snapshot.colb"))
+        if (code != 1 || n_lines != 1 || !strstr(err, "has log segments but no snapshot.colb") ||
+            !strstr(err, "docs/serve.md, \"Restart\""))
             fail_msg("a state without its snapshot.colb, '%s': exit %d, stderr (%zu lines): %s", args[i], code,
                      n_lines, err);
         free(err);
