@@ -477,8 +477,11 @@ int wal_read(const char *dir, uint64_t after, uint64_t covered, int flags, wal_v
     uint64_t expect = 0;
     int rc = 0;
     size_t i0 = 0;
+    /* what was neither archived nor kept is gone: start where the log does,
+     * if the snapshot holds what came before (if not, records are missing,
+     * as a start says) */
     if ((flags & WAL_ARCHIVE) && n > 0 && seg[0].first > after + 1)
-        after = seg[0].first - 1; /* what was neither archived nor kept is gone: start where the log does */
+        after = seg[0].first - 1 <= covered ? seg[0].first - 1 : (covered > after ? covered : after);
     /* segments wholly covered by the snapshot (their successor starts by
      * after + 1) are skipped; the next snapshot drops or archives them */
     while (i0 + 1 < n && seg[i0 + 1].first <= after + 1)
