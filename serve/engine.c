@@ -1044,6 +1044,10 @@ int engine_stop(engine *e)
         } else if (!e->c.quiet) {
             fprintf(stderr, "colb serve: final snapshot at lsn %llu\n", (unsigned long long)e->s.lsn);
         }
+    } else if (e->broken && !e->c.quiet) {
+        /* the model may hold requests answered 503, which a snapshot would
+         * keep (docs/serve.md, "Disk full"): the next start reads the log */
+        fprintf(stderr, "colb serve: no final snapshot: the service was read-only (%s)\n", e->broken_msg);
     }
     wal_close(e->w);
     e->w = NULL;

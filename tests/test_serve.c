@@ -51,7 +51,8 @@
  *                not hold together, or whose lsn is beyond the log's end,
  *                is refused in one line;
  *   log_full     a log that cannot be written (a full disk) turns the
- *                service read-only, said once; a restart recovers;
+ *                service read-only, said once; SIGTERM takes no final
+ *                snapshot and says so; a restart recovers;
  *   stalled_upload_shutdown  SIGTERM with a request's body stalled
  *                ends within about --drain-timeout + 1 s, exit 0, new
  *                connections refused meanwhile;
@@ -3787,6 +3788,11 @@ static void test_log_full(void **state)
     if (said != 1) {
         print_file(s.log);
         fail_msg("the log's failure was said %d times on stderr; expected once", said);
+    }
+    /* SIGTERM took no final snapshot (it would keep what was answered 503), and said so */
+    if (file_has(s.log, "final snapshot at") || !file_has(s.log, "no final snapshot: the service was read-only")) {
+        print_file(s.log);
+        fail_msg("SIGTERM of the read-only service: a final snapshot taken, or none and not said");
     }
     /* a restart (no limit) recovers from the log: every acknowledged decision */
     start_or_fail(&s, st, args);
