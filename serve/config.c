@@ -47,7 +47,7 @@ static const opt OPTS[] = {
     /* limits */
     { "max-body", K_BYTES, C(max_body), 64, 1e9, NULL, "limits", "BYTES: largest request body (413 beyond)" },
     { "max-contexts", K_SIZE, C(max_contexts), 1, 1e6, NULL, "limits", "K: most contexts in one round (400 beyond)" },
-    { "max-batch", K_SIZE, C(max_batch), 1, 1e7, NULL, "limits", "B: most users or rewards in one request (400 beyond)" },
+    { "max-batch", K_SIZE, C(max_batch), 1, 1e7, NULL, "limits", "B: most users or rewards or rounds in one request (400 beyond)" },
     { "max-users", K_SIZE, C(max_users), 1, 1e10, NULL, "limits", "N: most users (507 beyond; the memory budget may stop sooner)" },
     { "max-id-bytes", K_SIZE, C(max_id_bytes), 1, 4096, NULL, "limits", "n: longest user id in bytes (400 beyond)" },
     { "decision-window", K_SIZE, C(decision_window), 1, DECISIONS_WINDOW_MAX, NULL, "limits", "W: the last W decisions can be rewarded (older: 409 expired)" },
@@ -452,8 +452,8 @@ void serve_config_help(FILE *f)
             policy_help(f);
     }
     fprintf(f, "\nlimits also fixed by the library (colb/limits.h): |context entry| <= %g, |reward| <= %g.\n"
-               "exit status: 0 stopped by SIGTERM/SIGINT (final snapshot taken), 1 failure (state,\n"
-               "log, port), 2 usage error.\n", COLB_CONTEXT_MAX, COLB_REWARD_MAX);
+               "exit status: 0 stopped by SIGTERM/SIGINT (final snapshot taken; none once read-only),\n"
+               "1 failure (state, log, port, final snapshot), 2 usage error.\n", COLB_CONTEXT_MAX, COLB_REWARD_MAX);
 }
 
 void serve_config_policy_text(const serve_config *c, char *out, size_t len)
