@@ -538,9 +538,14 @@ int wal_read(const char *dir, uint64_t after, uint64_t covered, int flags, wal_v
                 note_add(note, note_len, "%s: its record at byte %lld is damaged and whole records follow: dropped "
                          "the %zu bytes from there%s", seg[i].path, torn, size - (size_t)torn,
                          (flags & WAL_REPAIR) ? " (kept in DIR/dropped)" : "");
-            else
+            else if (flags & WAL_REPAIR)
                 note_add(note, note_len, "%s: dropped a torn %s at byte %lld and the %zu bytes from there (a crash "
                          "during a write; a preallocated segment's unused tail included)", seg[i].path,
+                         torn == 0 ? "segment header" : "record", torn, size - (size_t)torn);
+            else /* --dump-log: nothing is cut */
+                note_add(note, note_len, "%s: the log ends at a torn %s at byte %lld (a crash during a write; a "
+                         "preallocated segment's unused tail included): the %zu bytes from there are not read, "
+                         "and left as they are until a start cuts them", seg[i].path,
                          torn == 0 ? "segment header" : "record", torn, size - (size_t)torn);
             if (flags & WAL_REPAIR) {
                 if (torn == 0)

@@ -63,6 +63,8 @@
  *   dump_log_missing  a snapshot whose log records are gone (a backup
  *                copied across a snapshot) is refused by a start and by
  *                --dump-log alike;
+ *   dump_log_torn  --dump-log of a torn log leaves it as it is and says
+ *                so; the next start cuts the torn record;
  *   log_files_bounded  a snapshot every 10 rewards does not leave a
  *                preallocated segment each: the log's files stay within
  *                about twice the records written; group commits of one
@@ -3969,6 +3971,51 @@ static void test_dump_log_missing(void **state)
     free(err);
 }
 
+/* --dump-log of a log that ends in a torn record (a crash during a write)
+ * reads up to it and leaves the segment as it is, and its line says so;
+ * the next start cuts the record and says that. The dump's line said
+ * "dropped a torn record ... and the N bytes from there", as the start
+ * does, of bytes it had not touched. */
+static void test_dump_log_torn(void **state)
+{
+    (void)state;
+    char st[256], seg[600], cmd[1024], out[300], log[300];
+    snprintf(st, sizeof st, "%s/dump-torn", dir);
+    snprintf(out, sizeof out, "%s/dump-torn.jsonl", dir);
+    snprintf(log, sizeof log, "%s/dump-torn.log", dir);
+    static const char *const args = "--dim 2 --policy linucb-ind --wal-segment-bytes 0";
+    server s;
+    start_or_fail(&s, st, args);
+    assert_int_equal(choose_and_reward(s.port, "a"), 0);
+    server_kill(&s);
+    assert_int_equal(first_segment(st, seg, sizeof seg), 0);
+    FILE *f = fopen(seg, "ab");
+    assert_non_null(f);
+    static const unsigned char half[20] = { 40, 0, 0, 0, 3 }; /* a record's header, cut short */
+    assert_int_equal(fwrite(half, 1, sizeof half, f), sizeof half);
+    assert_int_equal(fclose(f), 0);
+    struct stat before, after;
+    assert_int_equal(stat(seg, &before), 0);
+    snprintf(cmd, sizeof cmd, "%s serve --state %s --dump-log >%s 2>%s", colb_bin(), st, out, log);
+    int rc = system(cmd);
+    assert_int_equal(stat(seg, &after), 0);
+    char *err = slurp(log, NULL);
+    assert_non_null(err);
+    if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 0 || after.st_size != before.st_size || strstr(err, "dropped") ||
+        !strstr(err, "the log ends at a torn record"))
+        fail_msg("--dump-log of a torn log: exit %d, the segment %lld bytes (%lld before), stderr: %s",
+                 WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, (long long)after.st_size, (long long)before.st_size, err);
+    free(err);
+    start_or_fail(&s, st, args);
+    assert_int_equal(stat(seg, &after), 0); /* before the final snapshot removes the segment */
+    assert_int_equal(server_stop(&s), 0);
+    if (!file_has(s.log, "dropped a torn record") || after.st_size != before.st_size - (off_t)sizeof half) {
+        print_file(s.log);
+        fail_msg("the start after the dump: the segment %lld bytes (%lld before)", (long long)after.st_size,
+                 (long long)before.st_size);
+    }
+}
+
 /* Frequent snapshots do not leave a preallocated segment each: a snapshot
  * starts a new segment only when the current one is not preallocated or is
  * half full, so the log's files (all kept here: the decisions' window
@@ -4903,6 +4950,7 @@ int main(void)
         cmocka_unit_test_teardown(test_snapshot_missing, kill_leftovers),
         cmocka_unit_test_teardown(test_token_file, kill_leftovers),
         cmocka_unit_test_teardown(test_dump_log_missing, kill_leftovers),
+        cmocka_unit_test_teardown(test_dump_log_torn, kill_leftovers),
         cmocka_unit_test_teardown(test_log_files_bounded, kill_leftovers),
         cmocka_unit_test_teardown(test_spare_room, kill_leftovers),
         cmocka_unit_test_teardown(test_segment_removed, kill_leftovers),
