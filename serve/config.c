@@ -399,7 +399,7 @@ void serve_config_help(FILE *f)
                "/v1/reward, /v1/reward/batch; GET /v1/stats, /v1/users/ID, /healthz, /metrics.\n"
                "A reward is answered once its log record is on disk. A new DIR is created with the\n"
                "policy given; an existing DIR resumes (policy options given must match it).\n"
-               "SIGTERM/SIGINT finish the requests in flight, take a snapshot and exit 0.\n"
+               "SIGTERM/SIGINT/SIGHUP finish the requests in flight, take a snapshot and exit 0.\n"
                "Options take their value as --key VALUE or --key=VALUE.\n");
     const char *group = "";
     for (size_t i = 0; i < N_OPTS; i++) {
@@ -452,7 +452,7 @@ void serve_config_help(FILE *f)
             policy_help(f);
     }
     fprintf(f, "\nlimits also fixed by the library (colb/limits.h): |context entry| <= %g, |reward| <= %g.\n"
-               "exit status: 0 stopped by SIGTERM/SIGINT (final snapshot taken; none once read-only),\n"
+               "exit status: 0 stopped by SIGTERM/SIGINT/SIGHUP (final snapshot taken; none once read-only),\n"
                "1 failure (state, log, port, final snapshot), 2 usage error.\n", COLB_CONTEXT_MAX, COLB_REWARD_MAX);
 }
 

@@ -114,6 +114,7 @@ int serve_main(int argc, char **argv)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP); /* the terminal closed: stop as for SIGTERM, not at once */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     char note[512];
@@ -155,7 +156,7 @@ int serve_main(int argc, char **argv)
     int sig = 0;
     sigwait(&set, &sig);
     if (!c.quiet)
-        fprintf(stderr, "colb serve: %s: finishing the requests in flight\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        fprintf(stderr, "colb serve: %s: finishing the requests in flight\n", sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "SIGTERM");
     http_quiesce(h);
     if (http_wait_idle(h, (double)c.drain_timeout) && !c.quiet)
         fprintf(stderr, "colb serve: requests still open after %zu s (--drain-timeout) are cut\n", c.drain_timeout);

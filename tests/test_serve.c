@@ -60,6 +60,8 @@
  *                removed at the next start;
  *   snapshot_missing  a state folder with a log and no snapshot.colb is
  *                refused as such (exit 1), with or without --dim;
+ *   sighup       SIGHUP stops the server as SIGTERM does (final snapshot,
+ *                exit 0);
  *   dump_log_missing  a snapshot whose log records are gone (a backup
  *                copied across a snapshot) is refused by a start and by
  *                --dump-log alike;
@@ -3889,6 +3891,36 @@ static void test_partial_snapshot_removed(void **state)
                  served ? "serving" : "not serving");
 }
 
+/* SIGHUP (the terminal the server ran in closed) stops it as SIGTERM does:
+ * exit 0 and a final snapshot, which the next start loads with no log
+ * records to replay. It used to end the process at once (exit 129). */
+static void test_sighup(void **state)
+{
+    (void)state;
+    char st[256];
+    snprintf(st, sizeof st, "%s/sighup", dir);
+    server s;
+    start_or_fail(&s, st, "--dim 2");
+    assert_int_equal(choose_and_reward(s.port, "a"), 0);
+    kill(s.pid, SIGHUP);
+    int wst = 0, waited = 0;
+    for (int i = 0; i < 600 && !waited; i++)
+        waited = waitpid(s.pid, &wst, WNOHANG) == s.pid || (usleep(50000), 0);
+    if (!waited) {
+        kill(s.pid, SIGKILL);
+        waitpid(s.pid, &wst, 0);
+    }
+    s.pid = 0;
+    if (!waited || !WIFEXITED(wst) || WEXITSTATUS(wst) != 0 || !file_has(s.log, "SIGHUP: finishing") ||
+        !file_has(s.log, "final snapshot at lsn")) {
+        print_file(s.log);
+        fail_msg("SIGHUP: %s", !waited ? "still running after 30 s" : WIFEXITED(wst) ? "exit status not 0, or no final snapshot" : "killed by the signal");
+    }
+    start_or_fail(&s, st, "");
+    assert_true(file_has(s.log, "and 0 log records replayed"));
+    assert_int_equal(server_stop(&s), 0);
+}
+
 /* A state folder whose snapshot.colb is gone and whose log is there is not
  * a new state: a start without --dim is refused for what it is, as one
  * with --dim is - exit 1, one line, the log without a snapshot. It used
@@ -4948,6 +4980,7 @@ int main(void)
         cmocka_unit_test_teardown(test_log_full, kill_leftovers),
         cmocka_unit_test_teardown(test_partial_snapshot_removed, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_missing, kill_leftovers),
+        cmocka_unit_test_teardown(test_sighup, kill_leftovers),
         cmocka_unit_test_teardown(test_token_file, kill_leftovers),
         cmocka_unit_test_teardown(test_dump_log_missing, kill_leftovers),
         cmocka_unit_test_teardown(test_dump_log_torn, kill_leftovers),
