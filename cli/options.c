@@ -94,6 +94,7 @@ static const option_def OPTS[] = {
     { "cohort-personal", K_BOOL, OFF(sim.policy.cohort_personal), 0, 1, NULL, "cohort", "personal estimates shrunk toward the cluster (1) or the cluster's model (0)" },
     { "cohort-soft", K_BOOL, OFF(sim.policy.cohort_soft), 0, 1, NULL, "cohort", "mix the runner-up clusters' models while an assignment is uncertain" },
     { "cohort-seeds", K_SIZE, OFF(sim.policy.cohort_seeds), 1, 64, NULL, "cohort", "S: members tried as seeds of a split proposal" },
+    { "cohort-estimate-noise", K_BOOL, OFF(sim.policy.cohort_estimate_noise), 0, 1, NULL, "cohort", "estimate the rewards' noise scale from the users' residuals at every epoch (learner-noise: its prior, worth d observations)" },
     /* fair comparisons: one width for all, diversification, sampling, SCLUB, LOCB */
     { "diversify", K_BOOL, OFF(sim.policy.diversify), 0, 1, NULL, "comparison", "group learners diversify their members' choices within a round (hallucinated updates)" },
     { "sampling", K_ENUM, OFF(sim.policy.sampling), 0, 0, "ucb|ts", "comparison", "S: every learner chooses by UCB or by Thompson sampling" },

@@ -126,7 +126,8 @@ static void init_users(colb__cohort *h, size_t from, size_t to, size_t c)
 static colb_status setup(colb__cohort *h, const colb_policy_params *pp)
 {
     h->delta = pp->cohort_delta;
-    h->R = pp->learner.noise;
+    h->R = h->R0 = pp->learner.noise;
+    h->estimate = pp->cohort_estimate_noise;
     h->personal = pp->cohort_personal;
     h->soft = pp->cohort_soft;
     h->seeds = pp->cohort_seeds;
@@ -272,6 +273,8 @@ static colb_status ch_choose(colb_policy *p, size_t u, size_t *arm)
     }
     double *At = h->At + c * d * d, *qc = h->qc + c * Kp; /* At full: the vectorised step */
     double width = colb__ridge_width(&h->c, c);
+    if (h->estimate && h->c.p.width != COLB_WIDTH_FIXED) /* the OFUL radius with the estimated R */
+        width = colb__cohort_noise_radius(h, &h->c, c) + sqrt(h->c.p.lambda) * h->c.S[c];
     int first = h->stamp[c] != h->round;
     if (first) {
         memcpy(At, h->c.A + c * d * d, d * d * sizeof(double));
@@ -454,12 +457,15 @@ static colb_status ch_end(colb_policy *p)
     h->n_obs = 0;
     /* the info line, formatted again only when a count changed (a service's
      * rounds mostly change none; formatting was a microsecond a call) */
-    const uint64_t key[5] = { h->nc, h->splits, h->merges, h->moves, h->epoch };
+    uint64_t key[6] = { h->nc, h->splits, h->merges, h->moves, h->epoch, 0 };
+    memcpy(&key[5], &h->R, sizeof h->R);
     if (memcmp(key, h->info_key, sizeof key)) {
-        snprintf(p->info, sizeof p->info,
-                 "clusters=%zu splits=%llu merges=%llu moves=%llu epochs=%llu", h->nc,
-                 (unsigned long long)h->splits, (unsigned long long)h->merges,
-                 (unsigned long long)h->moves, (unsigned long long)h->epoch);
+        int n = snprintf(p->info, sizeof p->info,
+                         "clusters=%zu splits=%llu merges=%llu moves=%llu epochs=%llu", h->nc,
+                         (unsigned long long)h->splits, (unsigned long long)h->merges,
+                         (unsigned long long)h->moves, (unsigned long long)h->epoch);
+        if (h->estimate && n > 0 && (size_t)n < sizeof p->info) /* the estimated noise scale in force */
+            snprintf(p->info + n, sizeof p->info - (size_t)n, " noise=%.4g", h->R);
         memcpy(h->info_key, key, sizeof key);
     }
     if (h->numeric_failed)
@@ -569,6 +575,8 @@ static colb_status ch_save(const colb_policy *p, colb__snap_out *w)
     colb__snap_u64(w, "sweep", h->sweep);
     colb__snap_u64(w, "sweep_base", h->sweep_base);
     colb__snap_u64s(w, "counters", (const uint64_t[]){ h->splits, h->merges, h->moves, h->props }, 4);
+    if (h->estimate)
+        colb__snap_f64s(w, "noise_scale", &h->R, 1);
     colb__ridge_save(w, "users", &h->u, N);
     colb__ridge_save(w, "clusters", &h->c, cap);
     colb__ridge_save(w, "fresh", &h->f, 2 * cap);
@@ -653,6 +661,13 @@ static colb_status ch_load(colb_policy *p, colb__snap_in *in, const colb__snap_g
     const colb_policy_params *pp = &p->pp;
     if ((st = setup(h, pp)) != COLB_OK)
         return setup_error(p, st);
+    if (h->estimate) { /* the estimate in force since the last epoch's start */
+        if ((st = colb__snap_get_f64s_within(in, g, "noise_scale", &h->R, 1, COLB__SNAP_MODEL_MAX)) != COLB_OK)
+            return st;
+        if (h->R < 0.0)
+            return colb__snap_error(in, COLB_EPARSE, "snapshot: cohort's noise scale %s is negative",
+                                    colb__num((char[32]){ 0 }, h->R));
+    }
     if ((st = colb__ridge_load(in, g, "users", &h->u, N, d, &pp->learner, NULL)) ||
         (st = colb__ridge_load(in, g, "clusters", &h->c, cap, d, &pp->learner, NULL)) ||
         (st = colb__ridge_load(in, g, "fresh", &h->f, 2 * cap, d, &pp->learner, NULL)))

@@ -83,15 +83,17 @@ typedef struct colb__cohort {
     uint64_t round, epoch, obs_since, obs_total, splits, merges, moves, props;
     uint64_t settled;         /* 1: the last epoch changed nothing (a pending split
                                  does not count: see docs/cohort.md, epoch schedule) */
-    uint64_t info_key[5];     /* the counts p->info was written with (not state: a
-                               * cache; UINT64_MAX after create and load) */
+    uint64_t info_key[6];     /* the counts (and R's bits) p->info was written with
+                               * (not state: a cache; UINT64_MAX after create and load) */
     /* an epoch in slices (rounds of few users: a service): sweep = 0 when
      * none runs, else 1 + the next user; sweep_base = splits + merges +
      * moves when it began; acc (2 cap): each cluster's spread sums so far */
     uint64_t sweep, sweep_base;
     double *acc;
     /* parameters */
-    double delta, R;
+    double delta, R;          /* R: the noise scale in force (learner.noise, or its estimate) */
+    double R0;                /* learner.noise: R, or the estimate's prior */
+    int estimate;             /* cohort_estimate_noise: R re-estimated at every epoch's start */
     double d_log_lambda, two_log_delta; /* d ln lambda, 2 ln(1/delta): the radii's constants */
     int diversify, personal, soft;
     size_t seeds;
@@ -181,6 +183,12 @@ typedef struct colb__cohort {
 /* Noise part of the OFUL radius of model i: R sqrt(2 ln(1/delta) +
  * ln det V - d ln lambda). */
 double colb__cohort_noise_radius(const colb__cohort *h, const colb__ridge *r, size_t i);
+
+/* The noise scale estimated from the users' own least-squares fits
+ * (cohort-estimate-noise): sqrt((d R0^2 + sum_u RSS_u) / (d + sum_u (n_u -
+ * d))) over the users with 2 d rewards or more. Uses h->work[0, d^2 + d).
+ * O(N d^3). */
+double colb__cohort_noise_estimate(colb__cohort *h);
 
 /* The score test's part that depends on model j of bank cb only (pre: d + 1
  * doubles): A_j th_j and rho_j^2. O(d^2). */

@@ -1073,6 +1073,8 @@ void colb__cohort_maintain(colb__cohort *h)
 {
     size_t cap = h->cap, N = h->N;
     int early = h->epoch < EARLY_EPOCHS || is_pow2(h->epoch);
+    if (h->estimate)
+        h->R = colb__cohort_noise_estimate(h);
     memset(h->dirty, 0, cap);
     memset(h->changed, 0, cap);
     /* 1. members against their clusters, spreads */
@@ -1125,6 +1127,8 @@ int colb__cohort_sweep(colb__cohort *h, size_t n)
     if (h->end_step)
         goto clusters;
     if (!h->sweep) { /* a new epoch */
+        if (h->estimate)
+            h->R = colb__cohort_noise_estimate(h);
         memset(h->dirty, 0, h->cap);
         memset(h->changed, 0, h->cap);
         for (size_t c = 0; c < 2 * h->cap; c++)

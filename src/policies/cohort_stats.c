@@ -31,7 +31,58 @@
 double colb__cohort_noise_radius(const colb__cohort *h, const colb__ridge *r, size_t i)
 {
     double arg = r->logdet[i] - h->d_log_lambda + h->two_log_delta;
-    return r->noise[i] * sqrt(arg > 0.0 ? arg : 0.0);
+    return h->R * sqrt(arg > 0.0 ? arg : 0.0); /* every model's r->noise is learner.noise: R unless estimated */
+}
+
+/* Why the users' own least-squares fits: a user's fit th_u = G_u^-1 b_u is
+ * unbiased whatever the clusters are, so its residuals measure the noise
+ * alone, not a cluster's misfit; and not its ridge fit A_u b_u, whose
+ * shrinkage toward 0 adds lambda^2 th^T G^-1 th to the residuals - at
+ * sigma = 0.1 as much as the noise itself in the first epochs, which
+ * doubled the estimate. RSS_u = yy_u - b_u^T th_u - eps |th_u|^2 with th_u
+ * = (G_u + eps I)^-1 b_u (eps = 1e-6 lambda: a G_u that is singular in
+ * some direction, as logged features can make it, stays solvable), n_u - d
+ * degrees of freedom; users with fewer than 2 d rewards are left out (too
+ * few residuals), and learner.noise R0 enters as a prior worth d of them,
+ * so that the first epochs keep R0. */
+double colb__cohort_noise_estimate(colb__cohort *h)
+{
+    size_t d = h->d;
+    double lam = h->u.p.lambda, eps = 1e-6 * lam, rss = 0.0, dof = 0.0;
+    double *L = h->work, *th = L + d * d; /* free at an epoch's start */
+    for (size_t u = 0; u < h->N; u++) {
+        if (!h->u.count[u])
+            continue;
+        const double *V = h->u.V + u * d * d, *b = h->u.b + u * d;
+        if (h->u.count[u] < 2 * (uint64_t)d) { /* the ridge fit's residuals: conservative */
+            const double *tr = h->u.theta + u * d, *A = h->u.A + u * d * d;
+            double r = h->yy[u], f = (double)h->u.count[u] - (double)d;
+            for (size_t a = 0; a < d; a++) {
+                double at = 0.0;
+                for (size_t c = 0; c < d; c++)
+                    at += A[a * d + c] * tr[c];
+                r -= (b[a] + lam * tr[a] + lam * lam * at) * tr[a];
+                f += lam * A[a * d + a];
+            }
+            rss += r > 0.0 ? r : 0.0;
+            dof += f > 0.0 ? f : 0.0;
+            continue;
+        }
+        for (size_t k = 0; k < d * d; k++)
+            L[k] = V[k];
+        for (size_t a = 0; a < d; a++)
+            L[a * d + a] -= lam - eps;
+        if (colb__cholesky(L, d, L, NULL))
+            continue; /* G_u + eps I not positive definite (rounding): no residual from u */
+        memcpy(th, b, d * sizeof(double));
+        colb__cholesky_solve(L, d, th);
+        double r = h->yy[u];
+        for (size_t a = 0; a < d; a++)
+            r -= (b[a] + eps * th[a]) * th[a];
+        rss += r > 0.0 ? r : 0.0;
+        dof += (double)(h->u.count[u] - d);
+    }
+    return sqrt(((double)d * h->R0 * h->R0 + rss) / ((double)d + dof));
 }
 
 double colb__cohort_stat_with(const double st[5], double tau2)

@@ -84,6 +84,9 @@ static const colb__param KEYS[] = {
       "cohort mixes the runner-up clusters' models while an assignment is uncertain", "cohort" },
     { "cohort-seeds", COLB_PARAM_INT, 'z', F(cohort_seeds), 1, 64, NULL,
       "cohort's members tried as seeds of a split proposal", "cohort" },
+    { "cohort-estimate-noise", COLB_PARAM_BOOL, 'i', F(cohort_estimate_noise), 0, 1, NULL,
+      "cohort estimates the rewards' noise scale from its users' residuals (learner-noise: its prior)",
+      "cohort" },
     /* fair comparisons (docs/algorithms.md) */
     { "diversify", COLB_PARAM_BOOL, 'i', F(diversify), 0, 1, NULL,
       "group learners diversify their members' choices within a round (hallucinated updates)",

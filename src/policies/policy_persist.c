@@ -43,7 +43,7 @@ static const colb__snap_param PARAMS[] = {
     P("pmlb_learner", 'i', pmlb_learner), P("n_clusters", 'z', n_clusters),
     P("anytime", 'i', anytime), P("cohort_delta", 'd', cohort_delta),
     P("cohort_personal", 'i', cohort_personal), P("cohort_soft", 'i', cohort_soft),
-    P("cohort_seeds", 'z', cohort_seeds),
+    P("cohort_seeds", 'z', cohort_seeds), P("cohort_estimate_noise", 'i', cohort_estimate_noise),
     /* fair comparisons */
     P("diversify", 'i', diversify), P("sampling", 'i', sampling),
     P("club_own_alpha", 'i', club_own_alpha), P("sclub_alpha", 'd', sclub_alpha),
