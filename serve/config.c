@@ -71,7 +71,7 @@ static const opt OPTS[] = {
     { "repair-log", K_BOOL, C(repair_log), 0, 1, NULL, "durability", "at start, end the log where a segment's records stop before the next segment's first - what a power cut leaves when a segment's unsynced tail is lost (never an acknowledged record) - and move the later segments to DIR/dropped; likewise at a damaged record that whole records follow (its bytes from there kept in DIR/dropped); without it such a log is refused" },
     { "window-log-bytes", K_BYTES, C(window_log_bytes), 0, 0, NULL, "durability", "BYTES: a snapshot leaves the decisions made in the last BYTES of the log to the log (their rewarded flags only: a restart reads their contexts from the log's choose records, which are kept), instead of writing their contexts again each time; 0: every pending decision in the snapshot" },
     { "archive-log", K_BOOL, C(archive_log), 0, 1, NULL, "durability", "keep log segments a snapshot made obsolete in DIR/archive" },
-    { "drain-timeout", K_SIZE, C(drain_timeout), 0, 3600, NULL, "durability", "S: seconds SIGTERM waits for requests in flight" },
+    { "drain-timeout", K_SIZE, C(drain_timeout), 0, 3600, NULL, "durability", "S: seconds SIGTERM waits for requests in flight (a second signal cuts the wait short)" },
 };
 #define N_OPTS (sizeof OPTS / sizeof OPTS[0])
 

@@ -671,14 +671,17 @@ void http_quiesce(http_server *h)
     }
 }
 
-int http_wait_idle(http_server *h, double seconds)
+int http_wait_idle(http_server *h, double seconds, const sigset_t *cut)
 {
     double until = now_s() + seconds;
     while (atomic_load(&h->active) > 0) {
         if (now_s() >= until)
             return -1;
         struct timespec ts = { 0, 5000000 };
-        nanosleep(&ts, NULL);
+        if (!cut)
+            nanosleep(&ts, NULL);
+        else if (sigtimedwait(cut, NULL, &ts) > 0) /* 5 ms, or less when a signal comes */
+            return -2;
     }
     return 0;
 }

@@ -8,6 +8,8 @@
 #ifndef COLB_SERVE_HTTP_H
 #define COLB_SERVE_HTTP_H
 
+#include <signal.h>
+
 #include "config.h"
 #include "routes.h"
 
@@ -29,8 +31,9 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
 void http_quiesce(http_server *h);
 
 /* Wait until no request is in flight, at most `seconds`; 0 if none is
- * left, -1 on timeout. */
-int http_wait_idle(http_server *h, double seconds);
+ * left, -1 on timeout, -2 when one of the signals in `cut` (blocked in the
+ * calling thread; NULL: none) arrived meanwhile (it is consumed). */
+int http_wait_idle(http_server *h, double seconds, const sigset_t *cut);
 
 /* Close every connection and stop the threads; frees h. NULL harmless. */
 void http_stop(http_server *h);

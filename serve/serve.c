@@ -158,12 +158,17 @@ int serve_main(int argc, char **argv)
     if (!c.quiet)
         fprintf(stderr, "colb serve: %s: finishing the requests in flight\n", sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "SIGTERM");
     http_quiesce(h);
-    if (http_wait_idle(h, (double)c.drain_timeout) && !c.quiet)
+    /* a second signal cuts the drain short (an operator who will not wait
+     * for --drain-timeout); the final snapshot is still taken */
+    int drained = http_wait_idle(h, (double)c.drain_timeout, &set);
+    if (drained == -2 && !c.quiet)
+        fprintf(stderr, "colb serve: a second signal: the requests still open are cut\n");
+    else if (drained && !c.quiet)
         fprintf(stderr, "colb serve: requests still open after %zu s (--drain-timeout) are cut\n", c.drain_timeout);
     int rc2 = engine_stop(e);
     /* the answers of the jobs engine_stop applied (milliseconds); a request
      * still open after the drain, a stalled upload say, is cut */
-    http_wait_idle(h, 1.0);
+    http_wait_idle(h, 1.0, NULL);
     http_stop(h);
     engine_free(e);
     return rc2 ? 1 : 0;

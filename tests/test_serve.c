@@ -62,6 +62,8 @@
  *                refused as such (exit 1), with or without --dim;
  *   sighup       SIGHUP stops the server as SIGTERM does (final snapshot,
  *                exit 0);
+ *   second_signal_cuts_drain  a second SIGTERM cuts the drain short (a
+ *                stalled upload, --drain-timeout 30: stopped within 5 s);
  *   dump_log_missing  a snapshot whose log records are gone (a backup
  *                copied across a snapshot) is refused by a start and by
  *                --dump-log alike;
@@ -1854,6 +1856,39 @@ static void test_stalled_upload_shutdown(void **state)
                  "expected 0 within 5 s, refused", stopped, took, refused ? "refused" : "not refused");
     }
     print_message("stalled upload: the server stopped %.1f s after SIGTERM (--drain-timeout 1)\n", took);
+}
+
+/* A second SIGTERM during the drain cuts it short: with a stalled upload
+ * and --drain-timeout 30 the server stops within seconds of the second
+ * signal, exit 0, with its final snapshot. The second signal used to be
+ * ignored until the drain's 30 s were over (SIGKILL the only way out). */
+static void test_second_signal_cuts_drain(void **state)
+{
+    (void)state;
+    char st[256];
+    snprintf(st, sizeof st, "%s/second-signal", dir);
+    server s;
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --drain-timeout 30 --request-timeout 60");
+    hconn a = { -1, "", 0 };
+    char req[256];
+    int n = slow_choose_head(req, sizeof req);
+    if (hconnect(&a, s.port) || write_all(a.fd, req, (size_t)n)) {
+        server_kill(&s);
+        fail_msg("%s", ka_err);
+    }
+    usleep(100000);
+    kill(s.pid, SIGTERM);
+    usleep(500000);
+    double t0 = mono_s();
+    int stopped = server_stop(&s); /* the second SIGTERM */
+    double took = mono_s() - t0;
+    close(a.fd);
+    if (stopped != 0 || took > 5.0 || !file_has(s.log, "a second signal") ||
+        !file_has(s.log, "final snapshot at lsn")) {
+        print_file(s.log);
+        fail_msg("a second SIGTERM with a stalled upload and --drain-timeout 30: exit %d %.1f s after it; "
+                 "expected 0 within 5 s, with the final snapshot", stopped, took);
+    }
 }
 
 /* libmicrohttpd's messages go through the service's log: a request it
@@ -4981,6 +5016,7 @@ int main(void)
         cmocka_unit_test_teardown(test_partial_snapshot_removed, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_missing, kill_leftovers),
         cmocka_unit_test_teardown(test_sighup, kill_leftovers),
+        cmocka_unit_test_teardown(test_second_signal_cuts_drain, kill_leftovers),
         cmocka_unit_test_teardown(test_token_file, kill_leftovers),
         cmocka_unit_test_teardown(test_dump_log_missing, kill_leftovers),
         cmocka_unit_test_teardown(test_dump_log_torn, kill_leftovers),
