@@ -911,6 +911,47 @@ static void test_personal_large_contexts(void **state)
     }
 }
 
+/* colb_policy_memory bounds what cohort allocates with few users (the
+ * budget of colb run and of a service is checked against it): whatever N,
+ * the policy starts with 8 cluster slots (each a model, two fresh models
+ * and a round's copy A~_c: 7 d x d matrices) and holds the side bank, the
+ * scratch and 8 batched Cholesky factors, 25 more. The estimate counted
+ * only the per-user terms, 14 d x d at N = 1: at d = 512 it said 28 MB for
+ * 170 MB, at d = 4096 1.9 GB for 11 GB. Here the policy is created and
+ * updated in a child whose address space is limited to the estimate (plus
+ * 16 MB). */
+static void test_memory_estimate_few_users(void **state)
+{
+    (void)state;
+    colb_policy_params pp;
+    colb_policy_params_default(&pp);
+    pp.users = 1;
+    pp.dim = 512;
+    double need;
+    assert_ok(colb_policy_memory("cohort", &pp, &need));
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (limit_address_space((size_t)need + ((size_t)16 << 20)))
+            _exit(3);
+        colb_policy *p;
+        char msg[256];
+        colb_status st = colb_policy_create("cohort", &pp, &p, msg, sizeof msg);
+        double x[512];
+        for (size_t j = 0; j < 512; j++)
+            x[j] = j == 0 ? 1.0 : 0.0;
+        for (int i = 0; i < 3 && st == COLB_OK; i++)
+            st = colb_policy_update(p, 0, x, 1.0);
+        if (st != COLB_OK)
+            fprintf(stderr, "%s\n", msg);
+        _exit(st == COLB_OK ? 0 : 1);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (!WIFEXITED(st) || WEXITSTATUS(st))
+        fail_msg("cohort at N = 1, d = 512 did not run within its estimate of %.0f bytes (status %d)", need, st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -933,6 +974,7 @@ int main(void)
         cmocka_unit_test(test_bad_parameters),
         cmocka_unit_test(test_empty_cluster_is_its_prior),
         cmocka_unit_test(test_personal_large_contexts),
+        cmocka_unit_test(test_memory_estimate_few_users),
     };
     return cmocka_run_group_tests_name("cohort", tests, NULL, NULL);
 }

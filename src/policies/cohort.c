@@ -65,18 +65,36 @@ static colb_status ch_check(const colb_policy_params *pp, char *msg, size_t len)
     return COLB_ERANGE;
 }
 
+/* The cluster slots beyond one a user that every policy has: it starts
+ * with INITIAL_SLOTS, each with a model (V, A), two fresh models and the
+ * arrays of colb__cohort_grow_arrays (A~_c, side models, cache, 16 words).
+ * *banks: their models' bytes (a load reserves those per bank). */
+static double ch_extra_slots(const colb_policy_params *pp, double *banks)
+{
+    double d = (double)pp->dim;
+    double n = pp->users < INITIAL_SLOTS ? (double)(INITIAL_SLOTS - pp->users) : 0.0;
+    *banks = n * 3 * (2 * d * d + 3 * d + 5) * 8;
+    return *banks + n * 8 * (d * d + 3 * d + 16);
+}
+
 /* Users' models and personal parts, the cluster banks at their worst (a
- * cluster per user), the fresh and scratch banks, per-user vectors (27
- * words: 24 of state and scratch, 3 of a round's grouped observations),
- * an epoch's kept predictive scores (COLB__COHORT_PK_SLOTS entries of 25
- * bytes), the transposed cache of the clusters' models (d + 3 words a
- * slot, up to 2 N slots); the per-slot means of a round (K doubles a slot)
- * are not counted. */
+ * cluster per user, and at least INITIAL_SLOTS: ch_extra_slots), the fresh
+ * and scratch banks, per-user vectors (27 words: 24 of state and scratch,
+ * 3 of a round's grouped observations), an epoch's kept predictive scores
+ * (COLB__COHORT_PK_SLOTS entries of 25 bytes), the transposed cache of the
+ * clusters' models (d + 3 words a slot, up to 2 N slots), and what every
+ * policy holds whatever N: the split sides' bank (2 models), the scratch
+ * `work`, the batched Cholesky factors `pbuf` (COLB__CHOL_BATCH of 2 d^2)
+ * and the packed `Ap` (at N = 2 these and the slots beyond N are 67 of the
+ * 91 d x d matrices: at d = 4096, 9 of 12 GB); the per-slot means of a
+ * round (K doubles a slot) are not counted. */
 static double ch_memory(const colb_policy_params *pp)
 {
-    double N = (double)pp->users, d = (double)pp->dim;
+    double N = (double)pp->users, d = (double)pp->dim, banks;
     return 4 * colb__ridge_bytes(pp->users, pp->dim) +
-           N * (8 * (2 * d * d + 5 * d + 33) + 25 * COLB__COHORT_PK_SLOTS);
+           N * (8 * (2 * d * d + 5 * d + 33) + 25 * COLB__COHORT_PK_SLOTS) + ch_extra_slots(pp, &banks) +
+           colb__ridge_bytes(2, pp->dim) +
+           8 * (4 * d * d + 16 * d + COLB__CHOL_BATCH * (2 * d * d + 3 * d) + d * (d + 1) / 2 + 4 * d);
 }
 
 /* Per-user arrays, grown to n users (the new entries are set by the
@@ -655,7 +673,9 @@ static colb_status ch_load(colb_policy *p, colb__snap_in *in, const colb__snap_g
     h->splits = cnt[0], h->merges = cnt[1], h->moves = cnt[2], h->props = cnt[3];
     /* the state besides its three learner banks: colb__ridge_load reserves
      * each bank's own bytes as it reads it (ch_memory counts them too) */
-    double arrays = ch_memory(&p->pp) - 4 * colb__ridge_bytes(p->pp.users, p->pp.dim);
+    double banks;
+    ch_extra_slots(&p->pp, &banks);
+    double arrays = ch_memory(&p->pp) - 4 * colb__ridge_bytes(p->pp.users, p->pp.dim) - banks;
     if ((st = colb__snap_reserve(in, (uint64_t)arrays, "cohort's state")) != COLB_OK)
         return st;
     const colb_policy_params *pp = &p->pp;
