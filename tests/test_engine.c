@@ -749,6 +749,46 @@ static void test_threads_bit_identical(void **state)
     assert_string_equal(msg, "NULL policy name");
 }
 
+/* A simulation advanced to a round before T keeps every unfinished job's
+ * environment and policy (colb --stop-after, a checkpoint): its memory is
+ * checked for all of them at once, before any job runs. It was checked
+ * for one per thread only, at create: colb run --repeats 100000 --stop-after
+ * 1 took 2 GB within a budget of 150 MB, and --repeats 1000000 went on
+ * past any budget. A run to T still fits the budget. */
+static void test_stop_before_t_budget(void **state)
+{
+    (void)state;
+    colb_sim_spec s;
+    colb_sim_spec_default(&s);
+    s.env.users = 100;
+    s.env.clusters = 2;
+    s.env.dim = 15;
+    s.env.arms = 5;
+    s.horizon = 3;
+    s.repeats = 200;
+    s.curve_points = 3;
+    const char *pol[] = { "linucb-ind" };
+    s.policies = pol;
+    s.n_policies = 1;
+    double one, all;
+    assert_ok(colb_sim_memory(&s, &one));
+    s.threads = 200;
+    assert_ok(colb_sim_memory(&s, &all));
+    s.threads = 1;
+    assert_true(all > 50 * one);
+    s.max_memory = (size_t)(4 * one);
+    colb_sim *sim;
+    char msg[512];
+    assert_ok(colb_sim_create(&s, &sim, msg, sizeof msg));
+    assert_status(colb_sim_advance(sim, 1, msg, sizeof msg), COLB_ENOMEM);
+    if (!strstr(msg, "stopping at round 1 of 3") || !strstr(msg, "200 jobs") || !strstr(msg, "budget"))
+        fail_msg("'%s'", msg);
+    assert_int_equal(colb_sim_round(sim), 0); /* no job ran */
+    assert_ok(colb_sim_advance(sim, 0, msg, sizeof msg));
+    assert_true(colb_sim_finished(sim));
+    colb_sim_free(sim);
+}
+
 static void test_mean_ci(void **state)
 {
     (void)state;
@@ -804,6 +844,7 @@ int main(void)
         cmocka_unit_test(test_errors_leave_state_unchanged),
         cmocka_unit_test(test_regret_ordering),
         cmocka_unit_test(test_threads_bit_identical),
+        cmocka_unit_test(test_stop_before_t_budget),
         cmocka_unit_test(test_mean_ci),
     };
     return cmocka_run_group_tests_name("engine", tests, NULL, NULL);

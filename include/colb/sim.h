@@ -125,7 +125,9 @@ colb_status colb_sim_create(const colb_sim_spec *s, colb_sim **out, char *msg, s
  * COLB_EINTR when spec stop asked to stop first (jobs stop between rounds;
  * those not started stay unstarted), else COLB_OK or the first job's error
  * (msg names the job). Memory: every started, unfinished job's environment
- * and policy stay alive between calls. */
+ * and policy stay alive between calls; so an advance to a round before T
+ * is checked against the budget (spec max_memory) for every unfinished
+ * job at once, COLB_ENOMEM before any job runs. */
 colb_status colb_sim_advance(colb_sim *sim, size_t until, char *msg, size_t msg_len);
 
 /* 1 when every job has reached T. */

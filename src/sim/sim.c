@@ -544,6 +544,24 @@ colb_status colb_sim_advance(colb_sim *sim, size_t until, char *msg, size_t msg_
         done += sim->jobs[j].state == COLB__JOB_DONE;
     job_ctx c = { .sim = sim, .until = until ? until : sim->s.horizon, .total = jobs,
                   .done_before = done };
+    if (c.until < sim->s.horizon && jobs > done) {
+        /* stopped before T, every unfinished job keeps its environment and
+         * policy: all of them at once, where a run to T holds one per
+         * thread (colb_sim_memory); checked before any job runs */
+        colb_sim_spec all = sim->s;
+        all.threads = jobs - done;
+        double need;
+        char what[256];
+        colb_status mst = colb_sim_memory(&all, &need);
+        if (mst != COLB_OK)
+            return colb__say(msg, msg_len, mst, "cannot estimate the memory of the run");
+        snprintf(what, sizeof what,
+                 "stopping at round %zu of %zu, the run (users = %zu, dim = %zu; %zu jobs, each keeping its "
+                 "environment and policy until resumed)",
+                 c.until, sim->s.horizon, sim->s.env.users, sim->s.env.dim, jobs - done);
+        if ((mst = colb__budget_check(need, sim->s.max_memory, what, msg, msg_len)) != COLB_OK)
+            return mst;
+    }
     c.status = colb__calloc(jobs, sizeof(colb_status));
     c.msg = colb__calloc(jobs, sizeof c.msg[0]);
     if (!c.status || !c.msg) {
