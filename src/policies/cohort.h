@@ -184,10 +184,10 @@ typedef struct colb__cohort {
  * ln det V - d ln lambda). */
 double colb__cohort_noise_radius(const colb__cohort *h, const colb__ridge *r, size_t i);
 
-/* The noise scale estimated from the users' own least-squares fits
- * (cohort-estimate-noise): sqrt((d R0^2 + sum_u RSS_u) / (d + sum_u (n_u -
- * d))) over the users with 2 d rewards or more. Uses h->work[0, d^2 + d).
- * O(N d^3). */
+/* The noise scale estimated from the residuals of the users' own fits
+ * (cohort-estimate-noise): sqrt((d R0^2 + sum_u RSS_u) / (d + sum_u
+ * dof_u)), least squares for users with d + 2 rewards or more, ridge below.
+ * Uses h->work[0, d^2 + d). O(N d^3). */
 double colb__cohort_noise_estimate(colb__cohort *h);
 
 /* The score test's part that depends on model j of bank cb only (pre: d + 1

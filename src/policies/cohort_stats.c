@@ -34,17 +34,23 @@ double colb__cohort_noise_radius(const colb__cohort *h, const colb__ridge *r, si
     return h->R * sqrt(arg > 0.0 ? arg : 0.0); /* every model's r->noise is learner.noise: R unless estimated */
 }
 
-/* Why the users' own least-squares fits: a user's fit th_u = G_u^-1 b_u is
- * unbiased whatever the clusters are, so its residuals measure the noise
- * alone, not a cluster's misfit; and not its ridge fit A_u b_u, whose
- * shrinkage toward 0 adds lambda^2 th^T G^-1 th to the residuals - at
- * sigma = 0.1 as much as the noise itself in the first epochs, which
- * doubled the estimate. RSS_u = yy_u - b_u^T th_u - eps |th_u|^2 with th_u
- * = (G_u + eps I)^-1 b_u (eps = 1e-6 lambda: a G_u that is singular in
- * some direction, as logged features can make it, stays solvable), n_u - d
- * degrees of freedom; users with fewer than 2 d rewards are left out (too
- * few residuals), and learner.noise R0 enters as a prior worth d of them,
- * so that the first epochs keep R0. */
+/* Why the users' own fits: a user's least-squares fit is unbiased whatever
+ * the clusters are, so its residuals measure the noise alone, not a
+ * cluster's misfit. A user with n_u >= d + 2 rewards contributes th =
+ * (G_u + eps I)^-1 b_u (eps = 1e-6 lambda: a G_u singular in some
+ * direction, as logged features can make it, stays solvable), RSS_u = yy_u
+ * - b_u^T th - eps |th|^2 with n_u - d degrees of freedom. One with fewer
+ * (every user in the first d + 1 rounds of a simulation) has no
+ * least-squares residual: it contributes its ridge fit th = A_u b_u, whose
+ * residuals' expectation is sigma^2 (n_u - d + lambda^2 tr A_u^2) (the
+ * trace of (I - H)^2, H = X A_u X^T) plus the shrinkage's lambda^2 th*^T
+ * A_u G_u A_u th*, taken out with th for th* (AGA = A - lambda A^2); th is
+ * shrunk, so the estimate errs high then (at sigma = 0.1 about twice sigma
+ * in the first rounds: the measured cost is in docs/cohort.md). Measured
+ * against the alternatives: ridge residuals up to 2 d rewards, or the
+ * degrees of freedom n_u - tr H, or no ridge residuals (learner.noise until
+ * round d + 2) - each lost more somewhere (docs/cohort.md, "The noise
+ * scale, estimated"). learner.noise R0 enters as a prior worth d residuals. */
 double colb__cohort_noise_estimate(colb__cohort *h)
 {
     size_t d = h->d;
@@ -54,16 +60,19 @@ double colb__cohort_noise_estimate(colb__cohort *h)
         if (!h->u.count[u])
             continue;
         const double *V = h->u.V + u * d * d, *b = h->u.b + u * d;
-        if (h->u.count[u] < 2 * (uint64_t)d) { /* the ridge fit's residuals: conservative */
+        if (h->u.count[u] < (uint64_t)d + 2) { /* the ridge fit's residuals */
             const double *tr = h->u.theta + u * d, *A = h->u.A + u * d * d;
-            double r = h->yy[u], f = (double)h->u.count[u] - (double)d;
+            double r = h->yy[u], f = (double)h->u.count[u] - (double)d, aa = 0.0;
             for (size_t a = 0; a < d; a++) {
                 double at = 0.0;
-                for (size_t c = 0; c < d; c++)
+                for (size_t c = 0; c < d; c++) {
                     at += A[a * d + c] * tr[c];
+                    f += lam * lam * A[a * d + c] * A[a * d + c];
+                }
                 r -= (b[a] + lam * tr[a] + lam * lam * at) * tr[a];
-                f += lam * A[a * d + a];
+                aa += at * at;
             }
+            r += lam * lam * lam * aa;
             rss += r > 0.0 ? r : 0.0;
             dof += f > 0.0 ? f : 0.0;
             continue;
