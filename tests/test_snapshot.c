@@ -364,6 +364,76 @@ static void test_roundtrip_every_policy(void **state)
     colb_dataset_free(ds);
 }
 
+/* Every policy stores every choice and flag of its parameters, those it
+ * ignores too (docs/format.md, 4.1), and a load refuses one out of range.
+ * So every policy refuses such a value at creation, naming the field: a
+ * CMLB created with cohort_soft = -1 was saved and then refused by its
+ * own load ("parameter 'policy.params.cohort_soft' ... is out of range"). */
+static void test_choices_checked_for_every_policy(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *field;
+        size_t off;
+    } fields[] = {
+        { "cmlb_threshold", offsetof(colb_policy_params, cmlb_threshold) },
+        { "club_graph", offsetof(colb_policy_params, club_graph) },
+        { "pmlb_learner", offsetof(colb_policy_params, pmlb_learner) },
+        { "cohort_personal", offsetof(colb_policy_params, cohort_personal) },
+        { "cohort_soft", offsetof(colb_policy_params, cohort_soft) },
+    };
+    static const int bad[] = { -1, 2 };
+    size_t labels[N0];
+    for (size_t u = 0; u < N0; u++)
+        labels[u] = u % 3;
+    char msg[256];
+    for (const char *const *n = colb_policy_names(); *n; n++)
+        for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
+            for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+                colb_policy_params pp;
+                colb_policy_params_default(&pp);
+                pp.users = N0;
+                pp.dim = D0;
+                pp.horizon = T0;
+                pp.true_cluster = labels;
+                pp.n_clusters = 3;
+                *(int *)((char *)&pp + fields[f].off) = bad[b];
+                colb_policy *p = (colb_policy *)&pp;
+                msg[0] = '\0';
+                if (colb_policy_create(*n, &pp, &p, msg, sizeof msg) != COLB_ERANGE || !strstr(msg, fields[f].field))
+                    fail_msg("%s with %s = %d: not refused with a message naming it ('%s')", *n,
+                             fields[f].field, bad[b], msg);
+                assert_null(p);
+            }
+    /* the valid values of every choice save and load with every policy */
+    for (const char *const *n = colb_policy_names(); *n; n++) {
+        colb_policy_params pp;
+        colb_policy_params_default(&pp);
+        pp.users = N0;
+        pp.dim = D0;
+        pp.horizon = T0;
+        pp.true_cluster = labels;
+        pp.n_clusters = 3;
+        pp.cmlb_threshold = COLB_THRESHOLD_DATA;
+        pp.club_graph = COLB_CLUB_RANDOM;
+        pp.pmlb_learner = COLB_PMLB_LINUCB;
+        pp.cohort_personal = 0;
+        pp.cohort_soft = 0;
+        colb_policy *p = NULL, *q = NULL;
+        assert_ok(colb_policy_create(*n, &pp, &p, msg, sizeof msg));
+        size_t len = 0;
+        colb_policy_save_buffer(p, NULL, 0, &len, msg, sizeof msg);
+        unsigned char *buf = malloc(len);
+        assert_non_null(buf);
+        assert_ok(colb_policy_save_buffer(p, buf, len, &len, msg, sizeof msg));
+        if (colb_policy_load_buffer(buf, len, NULL, &q, msg, sizeof msg) != COLB_OK)
+            fail_msg("%s: %s", *n, msg);
+        free(buf);
+        colb_policy_free(q);
+        colb_policy_free(p);
+    }
+}
+
 /* ---- whole simulations ------------------------------------------------------- */
 
 static int stop_after_calls(void *ctx)
@@ -2209,6 +2279,7 @@ int main(int argc, char **argv)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip_every_policy),
+        cmocka_unit_test(test_choices_checked_for_every_policy),
         cmocka_unit_test(test_sim_stop_save_resume),
         cmocka_unit_test(test_sim_logged_dataset_checked),
         cmocka_unit_test(test_every_byte_flipped_and_truncated),

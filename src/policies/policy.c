@@ -143,6 +143,22 @@ colb_status colb_policy_params_check(const char *name, const colb_policy_params 
     if (p->sampling != COLB_SAMPLING_UCB && p->sampling != COLB_SAMPLING_TS)
         return colb__say(msg, msg_len, COLB_ERANGE, "%s: sampling = %d is not COLB_SAMPLING_UCB (0) or "
                          "COLB_SAMPLING_TS (1)", name, (int)p->sampling);
+    /* the other policies' choices too: every policy saves every field
+     * (docs/format.md, 4.1) and its load refuses one out of range */
+    if (p->cmlb_threshold != COLB_THRESHOLD_PAPER && p->cmlb_threshold != COLB_THRESHOLD_DATA)
+        return colb__say(msg, msg_len, COLB_ERANGE, "%s: cmlb_threshold = %d is not COLB_THRESHOLD_PAPER (0) or "
+                         "COLB_THRESHOLD_DATA (1)", name, (int)p->cmlb_threshold);
+    if (p->club_graph != COLB_CLUB_COMPLETE && p->club_graph != COLB_CLUB_RANDOM)
+        return colb__say(msg, msg_len, COLB_ERANGE, "%s: club_graph = %d is not COLB_CLUB_COMPLETE (0) or "
+                         "COLB_CLUB_RANDOM (1)", name, (int)p->club_graph);
+    if (p->pmlb_learner != COLB_PMLB_ALB_NORM && p->pmlb_learner != COLB_PMLB_LINUCB)
+        return colb__say(msg, msg_len, COLB_ERANGE, "%s: pmlb_learner = %d is not COLB_PMLB_ALB_NORM (0) or "
+                         "COLB_PMLB_LINUCB (1)", name, (int)p->pmlb_learner);
+    if (p->cohort_personal != 0 && p->cohort_personal != 1)
+        return colb__say(msg, msg_len, COLB_ERANGE, "%s: cohort_personal = %d must be 0 or 1", name,
+                         p->cohort_personal);
+    if (p->cohort_soft != 0 && p->cohort_soft != 1)
+        return colb__say(msg, msg_len, COLB_ERANGE, "%s: cohort_soft = %d must be 0 or 1", name, p->cohort_soft);
     colb_status st = colb_learner_params_check(&p->learner);
     if (st != COLB_OK) {
         if (msg && msg_len)
