@@ -633,6 +633,68 @@ static void test_sim_logged_dataset_checked(void **state)
     colb_dataset_free(ds);
 }
 
+/* An application's factory that misbehaves: COLB_OK without an
+ * environment, or an error without a reason. */
+typedef struct faulty_ctx {
+    const colb_dataset *ds;
+    int fault; /* 0 none, 1 COLB_OK and no environment, 2 COLB_EIO and no message */
+} faulty_ctx;
+
+static colb_status make_faulty(void *ctx, uint64_t seed, colb_env **out, char *msg, size_t len)
+{
+    const faulty_ctx *c = ctx;
+    if (c->fault == 1)
+        return COLB_OK;
+    if (c->fault == 2)
+        return COLB_EIO;
+    return colb_env_create_logged(c->ds, COLB_LOGGED_SHARED, K0, seed, out, msg, len);
+}
+
+/* A run, a load and a tuning whose factory misbehaves fail with a status
+ * and a message naming the factory (a load used to dereference the NULL
+ * environment; a run said "users must be >= 1", a tuning nothing). */
+static void test_sim_factory_faults(void **state)
+{
+    (void)state;
+    colb_dataset *ds = small_dataset();
+    static const char *const names[] = { "linucb-ind" };
+    colb_sim_spec s;
+    sim_spec(&s, names, 1);
+    faulty_ctx c = { ds, 0 };
+    s.make_env = make_faulty;
+    s.env_ctx = &c;
+    char msg[512];
+    colb_sim *sim = NULL;
+    assert_ok(colb_sim_create(&s, &sim, msg, sizeof msg));
+    assert_ok(colb_sim_advance(sim, 5, msg, sizeof msg));
+    size_t len = 0;
+    colb_sim_save_buffer(sim, NULL, 0, &len, msg, sizeof msg);
+    unsigned char *buf = malloc(len);
+    assert_non_null(buf);
+    assert_ok(colb_sim_save_buffer(sim, buf, len, &len, msg, sizeof msg));
+    colb_sim_free(sim);
+    static const colb_status want[3] = { COLB_OK, COLB_EINVAL, COLB_EIO };
+    for (c.fault = 1; c.fault <= 2; c.fault++) {
+        colb_sim_result *r = NULL;
+        msg[0] = '\0';
+        assert_status(colb_sim_run(&s, &r, msg, sizeof msg), want[c.fault]);
+        assert_null(r);
+        assert_non_null(strstr(msg, "make_env"));
+        sim = (colb_sim *)&c;
+        msg[0] = '\0';
+        assert_status(colb_sim_load_buffer(buf, len, &s, NULL, &sim, msg, sizeof msg), want[c.fault]);
+        assert_null(sim);
+        assert_non_null(strstr(msg, "make_env"));
+        double a = -1, a2 = -1;
+        msg[0] = '\0';
+        assert_status(colb_club_tune(&s, NULL, 0, NULL, 0, 5, 1, &a, &a2, msg, sizeof msg), want[c.fault]);
+        assert_non_null(strstr(msg, "make_env"));
+        assert_true(a == -1 && a2 == -1);
+    }
+    free(buf);
+    colb_dataset_free(ds);
+}
+
 /* ---- hostile input ----------------------------------------------------------- */
 
 /* The snapshot of policy `name` after 3 rounds of a clustered environment
@@ -2282,6 +2344,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_choices_checked_for_every_policy),
         cmocka_unit_test(test_sim_stop_save_resume),
         cmocka_unit_test(test_sim_logged_dataset_checked),
+        cmocka_unit_test(test_sim_factory_faults),
         cmocka_unit_test(test_every_byte_flipped_and_truncated),
         cmocka_unit_test(test_truncated_says_its_size),
         cmocka_unit_test(test_versions_kinds_budget),

@@ -30,7 +30,11 @@
 extern "C" {
 #endif
 
-/* Makes the environment of one repeat; `ctx` is colb_sim_spec.env_ctx. */
+/* Makes the environment of one repeat; `ctx` is colb_sim_spec.env_ctx.
+ * Returns COLB_OK with a new environment in *out (the simulator owns and
+ * frees it), or an error status with a reason in msg (msg_len bytes). A
+ * factory that returns COLB_OK without an environment fails the job with
+ * COLB_EINVAL, and an error without a reason gets one naming the factory. */
 typedef colb_status (*colb_env_factory)(void *ctx, uint64_t seed, colb_env **out, char *msg,
                                         size_t msg_len);
 

@@ -159,9 +159,22 @@ colb_status colb_sim_memory(const colb_sim_spec *s, double *bytes)
 colb_status colb__sim_make_env(const colb_sim_spec *s, size_t r, colb_env **out, char *msg)
 {
     uint64_t env_seed = derive(s->seed, 0x10000000ULL + r);
-    if (s->make_env)
-        return s->make_env(s->env_ctx, env_seed, out, msg, COLB__ERRLEN);
-    return colb_env_create(&s->env, env_seed, out, msg, COLB__ERRLEN);
+    if (!s->make_env)
+        return colb_env_create(&s->env, env_seed, out, msg, COLB__ERRLEN);
+    /* the application's code: an environment on COLB_OK, a reason
+     * otherwise, is not taken on trust */
+    *out = NULL;
+    msg[0] = '\0';
+    colb_status st = s->make_env(s->env_ctx, env_seed, out, msg, COLB__ERRLEN);
+    if (st == COLB_OK && !*out)
+        return colb__err(msg, COLB_EINVAL, "the environment factory (make_env) returned COLB_OK without "
+                         "an environment");
+    if (st != COLB_OK) {
+        *out = NULL; /* not the caller's to free */
+        if (!msg[0])
+            colb__err(msg, st, "the environment factory (make_env) failed: %s", colb_strerror(st));
+    }
+    return st;
 }
 
 void colb__sim_job_params(const colb_sim_spec *s, const char *name, size_t r, size_t jobs,
