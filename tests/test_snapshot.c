@@ -949,6 +949,63 @@ static void test_load_budget_fits_creation(void **state)
     }
 }
 
+/* A reader with the least budget that opens it and builds its small
+ * policy: a failed get of its big one (over the budget) takes nothing
+ * from that budget, so the small one is still built. (A failed get kept
+ * what it had reserved before failing; each attempt left less.) */
+static void test_failed_get_returns_budget(void **state)
+{
+    (void)state;
+    size_t n_small, n_big;
+    unsigned char *small = played_snapshot("linucb-ind", 50, 2, 6, 4, &n_small);
+    unsigned char *big = played_snapshot("linucb-ind", 500, 2, 6, 4, &n_big);
+    size_t cap = 2 * (n_small + n_big) + 4096, len = 0;
+    unsigned char *both = malloc(cap);
+    assert_non_null(both);
+    colb_snapshot_writer *w = NULL;
+    char msg[512];
+    assert_ok(colb_snapshot_writer_open_buffer(both, cap, &w, msg, sizeof msg));
+    assert_ok(colb_snapshot_put_saved(w, "small", small, n_small));
+    assert_ok(colb_snapshot_put_saved(w, "big", big, n_big));
+    assert_ok(colb_snapshot_writer_commit(w, &len, msg, sizeof msg));
+    /* the least budget with which the small policy is built */
+    size_t lo = 1, hi = 64 * len;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        colb_load_options o;
+        colb_load_options_default(&o);
+        o.memory_budget = mid;
+        colb_snapshot_reader *r = NULL;
+        colb_policy *p = NULL;
+        int ok = colb_snapshot_reader_open_buffer(both, len, &o, &r, msg, sizeof msg) == COLB_OK &&
+                 colb_snapshot_get_policy(r, 0, &p) == COLB_OK;
+        colb_policy_free(p);
+        colb_snapshot_reader_free(r);
+        if (ok)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    colb_load_options o;
+    colb_load_options_default(&o);
+    o.memory_budget = lo;
+    colb_snapshot_reader *r = NULL;
+    assert_ok(colb_snapshot_reader_open_buffer(both, len, &o, &r, msg, sizeof msg));
+    colb_policy *p = NULL;
+    for (int i = 0; i < 3; i++) {
+        assert_status(colb_snapshot_get_policy(r, 1, &p), COLB_ENOMEM);
+        assert_null(p);
+    }
+    if (colb_snapshot_get_policy(r, 0, &p) != COLB_OK)
+        fail_msg("after failed gets: %s", colb_snapshot_reader_last_error(r));
+    assert_int_equal(colb_policy_users(p), 50);
+    colb_policy_free(p);
+    colb_snapshot_reader_free(r);
+    free(both);
+    free(big);
+    free(small);
+}
+
 static void test_versions_kinds_budget(void **state)
 {
     (void)state;
@@ -2349,6 +2406,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_truncated_says_its_size),
         cmocka_unit_test(test_versions_kinds_budget),
         cmocka_unit_test(test_load_budget_fits_creation),
+        cmocka_unit_test(test_failed_get_returns_budget),
         cmocka_unit_test(test_put_saved),
         cmocka_unit_test(test_hostile_dimensions),
         cmocka_unit_test(test_hostile_env),

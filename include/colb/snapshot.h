@@ -211,7 +211,8 @@ typedef struct colb_snapshot_reader colb_snapshot_reader;
 
 /* Open and verify a snapshot (the whole file is read and checked: see the
  * top of this header). opts may be NULL; its budget covers the reader and
- * every object taken from it. */
+ * every object taken from it (each get takes what it builds, even once the
+ * object is freed; a get that fails takes nothing). */
 colb_status colb_snapshot_reader_open(const char *path, const colb_load_options *opts,
                                       colb_snapshot_reader **out, char *msg, size_t msg_len);
 colb_status colb_snapshot_reader_open_stream(FILE *f, const colb_load_options *opts,

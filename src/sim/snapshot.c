@@ -345,6 +345,15 @@ static const object *object_of(colb_snapshot_reader *r, size_t i, int kind, colb
     return &r->obj[i];
 }
 
+/* A get that failed built nothing: what it reserved of r's budget before
+ * failing goes back (the built objects of successful gets keep theirs). */
+static colb_status keep_budget(colb_snapshot_reader *r, size_t budget, colb_status st)
+{
+    if (st != COLB_OK)
+        r->in.budget = budget;
+    return st;
+}
+
 colb_status colb_snapshot_get_policy(colb_snapshot_reader *r, size_t i, colb_policy **out)
 {
     colb_status st;
@@ -353,7 +362,8 @@ colb_status colb_snapshot_get_policy(colb_snapshot_reader *r, size_t i, colb_pol
     const object *o = object_of(r, i, COLB_SNAPSHOT_POLICY, &st);
     if (!o || !out)
         return o ? COLB_EINVAL : st;
-    return colb__policy_load_fields(&r->in, &o->g, out);
+    size_t budget = r->in.budget;
+    return keep_budget(r, budget, colb__policy_load_fields(&r->in, &o->g, out));
 }
 
 colb_status colb_snapshot_get_env(colb_snapshot_reader *r, size_t i, colb_env **out)
@@ -364,7 +374,8 @@ colb_status colb_snapshot_get_env(colb_snapshot_reader *r, size_t i, colb_env **
     const object *o = object_of(r, i, COLB_SNAPSHOT_ENV, &st);
     if (!o || !out)
         return o ? COLB_EINVAL : st;
-    return colb__env_load_fields(&r->in, &o->g, r->in.dataset, out);
+    size_t budget = r->in.budget;
+    return keep_budget(r, budget, colb__env_load_fields(&r->in, &o->g, r->in.dataset, out));
 }
 
 colb_status colb_snapshot_get_sim(colb_snapshot_reader *r, size_t i, const colb_sim_spec *spec,
@@ -376,7 +387,8 @@ colb_status colb_snapshot_get_sim(colb_snapshot_reader *r, size_t i, const colb_
     const object *o = object_of(r, i, COLB_SNAPSHOT_SIM, &st);
     if (!o || !out || !spec)
         return o ? colb__snap_error(&r->in, COLB_EINVAL, "NULL spec or output") : st;
-    return colb__sim_load_fields(&r->in, &o->g, spec, out);
+    size_t budget = r->in.budget;
+    return keep_budget(r, budget, colb__sim_load_fields(&r->in, &o->g, spec, out));
 }
 
 colb_status colb_snapshot_get_bytes(colb_snapshot_reader *r, size_t i, const void **data,
