@@ -2182,6 +2182,53 @@ static void test_add_users_budget(void **state)
     }
 }
 
+static colb_status failing_add_users(colb_policy *p, size_t n, const size_t *labels)
+{
+    (void)p, (void)n, (void)labels;
+    return COLB_ENOMEM;
+}
+
+/* When the policy's own add_users hook fails (out of memory), the
+ * oracle's labels have already moved to a larger array: the parameters of
+ * colb_policy_params_of must point at them, not at the array freed by the
+ * move (they did), and the policy goes on with its users. */
+static void test_add_users_hook_failure_keeps_labels(void **state)
+{
+    (void)state;
+    size_t labels[N0];
+    for (size_t u = 0; u < N0; u++)
+        labels[u] = u % 3;
+    colb_policy_params pp;
+    colb_policy_params_default(&pp);
+    pp.users = N0;
+    pp.dim = D0;
+    pp.true_cluster = labels;
+    pp.n_clusters = 3;
+    colb_policy *p = NULL;
+    char msg[256];
+    assert_ok(colb_policy_create("oracle", &pp, &p, msg, sizeof msg));
+    colb__policy_vt vt = *p->vt;
+    const colb__policy_vt *real = p->vt;
+    vt.add_users = failing_add_users;
+    p->vt = &vt;
+    size_t n = (size_t)1 << 20; /* the labels' array cannot grow in place */
+    size_t *more = calloc(n, sizeof *more);
+    assert_non_null(more);
+    assert_status(colb_policy_add_users(p, n, more), COLB_ENOMEM);
+    p->vt = real;
+    free(more);
+    assert_int_equal(colb_policy_users(p), N0);
+    const colb_policy_params *q = colb_policy_params_of(p);
+    assert_ptr_equal(q->true_cluster, p->labels);
+    for (size_t u = 0; u < N0; u++)
+        assert_int_equal(q->true_cluster[u], labels[u]);
+    assert_ok(colb_policy_params_check("oracle", q, msg, sizeof msg));
+    size_t more3[3] = { 0, 1, 2 };
+    assert_ok(colb_policy_add_users(p, 3, more3));
+    assert_int_equal(colb_policy_params_of(p)->true_cluster[N0 + 2], 2);
+    colb_policy_free(p);
+}
+
 /* A LinUCB-Ind newcomer is exactly a fresh learner: its choices equal those
  * of a one-user LinUCB-Ind fed the same rounds. */
 static void test_add_users_linucb_fresh(void **state)
@@ -2425,6 +2472,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_add_users_every_policy),
         cmocka_unit_test(test_add_users_linucb_fresh),
         cmocka_unit_test(test_add_users_budget),
+        cmocka_unit_test(test_add_users_hook_failure_keeps_labels),
         cmocka_unit_test(test_anytime_cmlb_pmlb),
         cmocka_unit_test(test_anytime_pmlb_schedule),
         cmocka_unit_test(test_fuzz_corpus_loads),

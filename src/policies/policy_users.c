@@ -76,6 +76,7 @@ colb_status colb_policy_add_users(colb_policy *p, size_t n, const size_t *labels
     if (colb__realloc_n(&p->chosen, N, sizeof(size_t)) || colb__realloc_n(&p->observed, N, 1) ||
         colb__realloc_n(&p->served, N, sizeof(size_t)) || (p->labels && colb__realloc_n(&p->labels, N, sizeof(size_t))))
         return colb__err(p->err, COLB_ENOMEM, "add_users: out of memory for %zu users", N);
+    p->pp.true_cluster = p->labels; /* the labels may have moved, and the hook may fail */
     p->err[0] = '\0';
     int keep = p->labels && labels; /* else the labels are dropped below */
     colb_status st = p->vt->add_users(p, n, keep ? labels : NULL);
