@@ -235,6 +235,12 @@ static void test_unknown_and_null(void **state)
     assert_status(colb_sim_spec_set_policies(&s, NULL, 2), COLB_EINVAL);
     assert_status(colb_policy_params_set_clusters(&pp, NULL, 3), COLB_EINVAL);
     assert_status(colb_sim_spec_set(NULL, "users", "1", msg, sizeof msg), COLB_EINVAL);
+    /* the fillers are NULL-harmless, as colb_load_options_default and
+     * colb_lastfm_params_default are (these four dereferenced it) */
+    colb_policy_params_default(NULL);
+    colb_learner_params_default(NULL);
+    colb_env_params_default(NULL);
+    colb_sim_spec_default(NULL);
 }
 
 /* Which policy reads which key: spot checks of the table against the

@@ -60,6 +60,7 @@ typedef struct colb_env_params {
 
 typedef struct colb_env colb_env;
 
+/* Fill `p` with the defaults listed above; NULL harmless. */
 void colb_env_params_default(colb_env_params *p);
 
 /* Check `p`, including noise and sigma_theta <= COLB_SCALE_MAX and the

@@ -47,7 +47,7 @@ typedef struct colb_learner_params {
 
 typedef struct colb_learner colb_learner;
 
-/* Fill `p` with the defaults listed above. */
+/* Fill `p` with the defaults listed above; NULL harmless. */
 void colb_learner_params_default(colb_learner_params *p);
 
 /* Check every field of `p`; COLB_OK, or COLB_EINVAL (NULL), COLB_ENONFIN

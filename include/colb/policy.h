@@ -172,7 +172,8 @@ typedef struct colb_policy_params {
 typedef struct colb_policy colb_policy;
 
 /* Fill `p` with the defaults above (users and dim are 0 and must be set;
- * horizon 0 means unknown; learner from colb_learner_params_default). */
+ * horizon 0 means unknown; learner from colb_learner_params_default); NULL
+ * harmless. */
 void colb_policy_params_default(colb_policy_params *p);
 
 /* Check `p` for policy `name`; on failure writes a one-line reason naming the

@@ -75,7 +75,7 @@ typedef struct colb_sim_spec {
 typedef struct colb_sim_result colb_sim_result;
 
 /* Fill `s` with defaults (env and policy defaults, T = 1000, R = 30,
- * seed 1, 1 thread, 100 curve points, no policies). */
+ * seed 1, 1 thread, 100 curve points, no policies); NULL harmless. */
 void colb_sim_spec_default(colb_sim_spec *s);
 
 /* Run every (policy, repeat) job. On error, *out is NULL and msg says which

@@ -8,6 +8,8 @@
 
 void colb_env_params_default(colb_env_params *p)
 {
+    if (!p)
+        return;
     memset(p, 0, sizeof *p);
     p->kind = COLB_ENV_CLUSTERED;
     p->users = 100;

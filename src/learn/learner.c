@@ -18,6 +18,8 @@ struct colb_learner {
 
 void colb_learner_params_default(colb_learner_params *p)
 {
+    if (!p)
+        return;
     p->lambda = 1.0;
     p->width = COLB_WIDTH_OFUL;
     p->alpha = 1.0;

@@ -71,6 +71,8 @@ static const colb__policy_vt *find_policy(const char *name)
 
 void colb_policy_params_default(colb_policy_params *p)
 {
+    if (!p)
+        return;
     memset(p, 0, sizeof *p);
     colb_learner_params_default(&p->learner);
     p->seed = 1;

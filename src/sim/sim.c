@@ -30,6 +30,8 @@ typedef struct job_ctx {
 
 void colb_sim_spec_default(colb_sim_spec *s)
 {
+    if (!s)
+        return;
     memset(s, 0, sizeof *s);
     colb_env_params_default(&s->env);
     colb_policy_params_default(&s->policy);
