@@ -827,6 +827,10 @@ static void test_mean_ci(void **state)
     colb_mean_ci95(far, 2, &m, &h);
     assert_true(m == 0.0 && isfinite(h));
     assert_close(h, 12.7062047 * 1e307, 1e-8 * 1e307); /* t_{0.975,1} sd / sqrt(2), sd = 1e307 sqrt(2) */
+    /* no values (NULL): NaN, as for n = 0 (it read through the NULL) */
+    colb_mean_ci95(NULL, 3, &m, &h);
+    assert_true(isnan(m) && isnan(h));
+    colb_mean_ci95(x, 5, NULL, NULL);
 }
 
 int main(void)

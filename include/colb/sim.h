@@ -158,7 +158,8 @@ void colb_sim_free(colb_sim *sim);
  * (Student t with n-1 degrees of freedom; NaN when n < 2: with one value
  * the interval is undefined, not zero). Finite values give a finite mean
  * whatever their magnitude, and a finite half-width unless it exceeds
- * DBL_MAX itself. */
+ * DBL_MAX itself. x NULL counts as no values (n = 0); mean or half may be
+ * NULL when not wanted. */
 void colb_mean_ci95(const double *x, size_t n, double *mean, double *half);
 
 #ifdef __cplusplus

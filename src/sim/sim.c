@@ -729,6 +729,8 @@ static void mean_dev(const double *x, size_t n, double scale, double *mean, doub
 void colb_mean_ci95(const double *x, size_t n, double *mean, double *half)
 {
     double m, v, scale = 1.0;
+    if (!x)
+        n = 0; /* no values: NaN, as for n = 0 */
     mean_dev(x, n, 1.0, &m, &v);
     if (n && !(isfinite(m) && isfinite(v)) && colb__finite(x, n)) {
         /* finite values whose sum or squares overflow (1e308 twice): again
