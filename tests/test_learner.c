@@ -191,6 +191,34 @@ static void test_copy_reset_ties_fixed(void **state)
     colb_learner_free(c);
 }
 
+/* colb_learner_get_params gives the parameters in force: the noise scale
+ * and norm bound set since creation (it gave the creation's, while the
+ * width was computed from the new ones), also in a copy and after a reset. */
+static void test_params_in_force(void **state)
+{
+    (void)state;
+    colb_learner_params p, q;
+    colb_learner_params_default(&p);
+    colb_learner *l, *c;
+    assert_ok(colb_learner_create(3, &p, &l));
+    assert_ok(colb_learner_set_noise(l, 0.7));
+    assert_ok(colb_learner_set_norm_bound(l, 3.0));
+    colb_learner_get_params(l, &q);
+    assert_true(q.noise == 0.7 && q.norm_bound == 3.0);
+    assert_true(q.lambda == p.lambda && q.delta == p.delta && q.width == p.width && q.alpha == p.alpha);
+    /* the OFUL radius of a fresh learner: R sqrt(2 ln(1 / delta)) + sqrt(lambda) S */
+    assert_close(colb_learner_width(l), 0.7 * sqrt(2 * log(1 / p.delta)) + 3.0, 1e-12);
+    assert_ok(colb_learner_copy(l, &c));
+    colb_learner_get_params(c, &q);
+    assert_true(q.noise == 0.7 && q.norm_bound == 3.0);
+    colb_learner_reset(l);
+    colb_learner_get_params(l, &q);
+    assert_true(q.noise == 0.7 && q.norm_bound == 3.0);
+    assert_close(colb_learner_width(l), 0.7 * sqrt(2 * log(1 / p.delta)) + 3.0, 1e-12);
+    colb_learner_free(l);
+    colb_learner_free(c);
+}
+
 /* The drift guard: after 10^6 Sherman-Morrison updates (d = 15) V^{-1},
  * theta and ln det V agree with a fresh Cholesky factorisation of the
  * accumulated V within 1e-8 relative. */
@@ -375,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_against_dense_solve),
         cmocka_unit_test(test_weight_equals_repeats),
         cmocka_unit_test(test_copy_reset_ties_fixed),
+        cmocka_unit_test(test_params_in_force),
         cmocka_unit_test(test_accuracy_after_1e6_updates),
         cmocka_unit_test(test_oful_regret),
         cmocka_unit_test(test_invalid_inputs),

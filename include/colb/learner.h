@@ -135,7 +135,8 @@ double colb_learner_width(const colb_learner *l);
  * left out). */
 double colb_learner_min_eig(const colb_learner *l);
 
-/* Dimension, number of updates, and the parameters in force. */
+/* Dimension, number of updates, and the parameters in force (noise and
+ * norm_bound as colb_learner_set_noise / set_norm_bound last set them). */
 size_t colb_learner_dim(const colb_learner *l);
 uint64_t colb_learner_count(const colb_learner *l);
 void colb_learner_get_params(const colb_learner *l, colb_learner_params *p);

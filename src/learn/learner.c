@@ -261,8 +261,11 @@ uint64_t colb_learner_count(const colb_learner *l) { return l ? l->r.count[0] : 
 
 void colb_learner_get_params(const colb_learner *l, colb_learner_params *p)
 {
-    if (l && p)
-        *p = l->r.p;
+    if (!l || !p)
+        return;
+    *p = l->r.p;
+    p->noise = l->r.noise[0]; /* as set_noise and set_norm_bound left them */
+    p->norm_bound = l->r.S[0];
 }
 
 double colb_learner_min_eig(const colb_learner *l)
