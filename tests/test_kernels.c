@@ -59,6 +59,49 @@ static void test_kernel_names(void **state)
     char msg[256];
     assert_status(colb_policy_create("linucb-ind", &pp, &pol, msg, sizeof msg), COLB_EINVAL);
     assert_null(pol);
+    /* every policy that needs the kernel refuses at creation, naming
+     * COLB_KERNEL (CMLB said "invalid argument", PMLB "out of memory", and
+     * SCLB was created and failed at its first round), and so does a load
+     * (cohort's said "invalid argument"); those that need none run */
+    size_t labels[10] = { 0, 1, 0, 1, 0, 1, 0, 1, 0, 1 };
+    pp.true_cluster = labels;
+    pp.n_clusters = 2;
+    pp.horizon = 20;
+    for (const char *const *n = colb_policy_names(); *n; n++) {
+        /* its snapshot, made on the CPU's own path */
+        unsetenv("COLB_KERNEL");
+        assert_ok(colb_policy_create(*n, &pp, &pol, msg, sizeof msg));
+        size_t len = 0;
+        colb_policy_save_buffer(pol, NULL, 0, &len, msg, sizeof msg);
+        void *snap = malloc(len);
+        assert_non_null(snap);
+        assert_ok(colb_policy_save_buffer(pol, snap, len, &len, msg, sizeof msg));
+        colb_policy_free(pol);
+        setenv("COLB_KERNEL", "bogus", 1);
+        msg[0] = '\0';
+        colb_status st = colb_policy_load_buffer(snap, len, NULL, &pol, msg, sizeof msg);
+        free(snap);
+        if (st != COLB_OK && (st != COLB_EINVAL || !strstr(msg, "COLB_KERNEL = bogus")))
+            fail_msg("%s loaded under COLB_KERNEL=bogus: %s '%s'", *n, colb_status_name(st), msg);
+        colb_policy_free(pol);
+        msg[0] = '\0';
+        st = colb_policy_create(*n, &pp, &pol, msg, sizeof msg);
+        if (st != COLB_OK) {
+            if (st != COLB_EINVAL || !strstr(msg, "COLB_KERNEL = bogus"))
+                fail_msg("%s under COLB_KERNEL=bogus: %s '%s'", *n, colb_status_name(st), msg);
+            assert_null(pol);
+            continue;
+        }
+        const double X[6] = { 1, 0, 0, 0, 1, 0 };
+        size_t arms[10];
+        double y[10] = { 0 };
+        if (colb_policy_begin_round(pol, X, 2) != COLB_OK || colb_policy_choose_all(pol, arms) != COLB_OK ||
+            colb_policy_observe_all(pol, arms, y) != COLB_OK || colb_policy_end_round(pol) != COLB_OK)
+            fail_msg("%s: created under COLB_KERNEL=bogus, then a round failed: %s", *n,
+                     colb_policy_last_error(pol));
+        colb_policy_free(pol);
+    }
+    pol = NULL;
     /* colb_kernel_path: the path a policy would use, or NULL */
     assert_null(colb_kernel_path());
     setenv("COLB_KERNEL", "portable", 1);

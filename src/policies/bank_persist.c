@@ -232,8 +232,8 @@ colb_status colb__users_load(colb__snap_in *in, const colb__snap_group *g, const
         return st;
     st = colb__users_init(b, N, d, p);
     if (st == COLB_EINVAL || st == COLB_EUNSUP)
-        return colb__snap_error(in, st, "COLB_KERNEL = '%s' is not avx512, avx2 or portable, or "
-                                "this CPU cannot run it", getenv("COLB_KERNEL"));
+        return colb__snap_error(in, st, "COLB_KERNEL = %s is not a kernel this CPU runs (avx512, avx2 or "
+                                "portable; unset: the fastest)", getenv("COLB_KERNEL"));
     if (st != COLB_OK)
         return colb__snap_error(in, COLB_ENOMEM, "out of memory for bank '%s'", ug.path);
     if (!v1 && (st = colb__snap_get_f64s_within(in, &ug, "theta0", b->s.theta0, d, COLB__SNAP_PRIOR_MAX)) != COLB_OK)

@@ -204,11 +204,14 @@ static colb_status cmlb_create(colb_policy *p)
     if (!c)
         return COLB_ENOMEM;
     p->impl = c;
+    colb_status st = colb__policy_kernel_check(p);
+    if (st != COLB_OK)
+        return st;
     const colb_policy_params *pp = &p->pp;
     c->anytime = colb__anytime(pp);
     c->plan = c->anytime ? 1 : pp->horizon;
     plan_for(p, c);
-    colb_status st = colb__users_init(&c->users, p->N, p->d, &pp->learner);
+    st = colb__users_init(&c->users, p->N, p->d, &pp->learner);
     if (st != COLB_OK)
         return st;
     describe(p, c);

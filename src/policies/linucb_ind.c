@@ -14,10 +14,10 @@ static colb_status ind_create(colb_policy *p)
     if (!b)
         return COLB_ENOMEM;
     p->impl = b;
-    colb_status st = colb__users_init(b, p->N, p->d, &p->pp.learner);
-    if (st == COLB_EINVAL || st == COLB_EUNSUP)
-        return colb__err(p->err, st, "COLB_KERNEL = '%s' is not avx512, avx2 or portable, or "
-                         "this CPU cannot run it", getenv("COLB_KERNEL") ? getenv("COLB_KERNEL") : "");
+    colb_status st = colb__policy_kernel_check(p);
+    if (st != COLB_OK)
+        return st;
+    st = colb__users_init(b, p->N, p->d, &p->pp.learner);
     if (st == COLB_OK && p->pp.threads > 1)
         st = colb__users_set_threads(b, p->pp.threads);
     return st;

@@ -152,6 +152,9 @@ static colb_status pmlb_create(colb_policy *p)
     if (!m)
         return COLB_ENOMEM;
     p->impl = m;
+    colb_status kst = colb__policy_kernel_check(p);
+    if (kst != COLB_OK)
+        return kst;
     m->anytime = colb__anytime(&p->pp);
     /* anytime: the first plan P0 = 4 d^2 (T0 = 2d), so that the first theta*
      * rests on twice as many common rounds as it has coordinates */

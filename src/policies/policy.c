@@ -286,6 +286,17 @@ colb_policy *colb__policy_alloc(const colb__policy_vt *vt, const colb_policy_par
 
 const colb__policy_vt *colb__policy_find(const char *name) { return find_policy(name); }
 
+colb_status colb__policy_kernel_check(colb_policy *p)
+{
+    const colb__soa_kernel *k;
+    const char *name = getenv("COLB_KERNEL");
+    colb_status st = colb__soa_pick_kernel(name, &k);
+    if (st != COLB_OK)
+        return colb__err(p->err, st, "COLB_KERNEL = %s is not a kernel this CPU runs (avx512, avx2 or "
+                         "portable; unset: the fastest)", name ? name : "");
+    return COLB_OK;
+}
+
 colb_status colb__policy_set_threads(colb_policy *p, size_t threads)
 {
     colb_policy_params q = p->pp;

@@ -148,6 +148,12 @@ colb_status colb__policy_alloc_rounds(colb_policy *p);
  * policy's check allows). */
 colb_status colb__policy_set_threads(colb_policy *p, size_t threads);
 
+/* COLB_OK when the kernel path COLB_KERNEL names (unset or empty: the
+ * CPU's fastest) runs on this CPU; else its status (COLB_EINVAL unknown,
+ * COLB_EUNSUP not on this CPU) with the message in p->err. For the create
+ * hooks of the policies that compute with it. */
+colb_status colb__policy_kernel_check(colb_policy *p);
+
 /* Tests: the policy's cache_check / cache_off hooks (policy_impl.h).
  * COLB_EINVAL for NULL arguments, COLB_EUNSUP when the policy has none. */
 colb_status colb__policy_cache_check(const colb_policy *p, double *max_rel, size_t *n_cached);

@@ -167,7 +167,7 @@ colb_status colb__policy_load_fields(colb__snap_in *in, const colb__snap_group *
     /* the state first: its arrays in the file are what vouch for N */
     if (st == COLB_OK && (st = vt->load(p, in, &sg)) != COLB_OK && in->msg && in->msg_len &&
         !in->msg[0])
-        colb__snap_error(in, st, "snapshot: policy '%s': %s", name, colb_strerror(st));
+        colb__snap_error(in, st, "snapshot: policy '%s': %s", name, p->err[0] ? p->err : colb_strerror(st));
     if (st == COLB_OK && colb__policy_alloc_rounds(p) != COLB_OK)
         st = colb__snap_error(in, COLB_ENOMEM, "out of memory for policy '%s'", name);
     if (st != COLB_OK) {

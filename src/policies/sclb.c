@@ -96,7 +96,7 @@ static colb_status sclb_create(colb_policy *p)
     if (!s)
         return COLB_ENOMEM;
     p->impl = s;
-    return COLB_OK;
+    return colb__policy_kernel_check(p); /* its phases' CMLBs compute with it */
 }
 
 static void sclb_destroy(colb_policy *p)
