@@ -489,20 +489,22 @@ static void test_snapshot_continues_estimated_noise(void **state)
 }
 
 /* cohort-estimate-noise: the noise scale in force (the info line's
- * noise=) comes to the rewards' noise from a prior 6 times too small,
- * and the regret with it is far below the regret with that prior given
- * as R. 40 users in 4 clusters, d = 5, sigma = 0.3, R0 = 0.05, 300
- * rounds: the estimate pools about 40 x 290 residual degrees of freedom,
- * a relative standard error of sigma^2 of sqrt(2 / 11600) = 1.3 %, so
- * within 5 % of sigma is 7 standard errors of sigma away (and with the
- * ridge fits' residuals, whose shrinkage adds lambda^2 th^T G^-1 th, it
- * came out 1.3 times sigma at this size). */
+ * noise=) comes to the rewards' noise from a prior 6 times too small, and
+ * the regret with it is near the regret with the true R given and far
+ * below the regret with that prior given as R. 40 users in 4 clusters, d =
+ * 5, sigma = 0.3, R0 = 0.05, 300 rounds: the estimate pools about 40 x 290
+ * residual degrees of freedom, a relative standard error of sigma^2 of
+ * sqrt(2 / 11600) = 1.3 %, so within 5 % of sigma is 7 standard errors of
+ * sigma away. The regrets today: 98.8 estimated, 99.4 with R = 0.3 given,
+ * 197 with R0 given; the bounds (estimated <= 1.3 x the true R's, <= 0.7 x
+ * R0's) leave room for rounding-level changes of the path while a broken
+ * estimate (R0 kept: 197) fails. */
 static void test_noise_estimated(void **state)
 {
     (void)state;
     enum { N = 40, D = 5, T = 300 };
-    double reg[2];
-    for (int e = 0; e < 2; e++) {
+    double reg[3]; /* R0 given, R estimated from R0, the true R given */
+    for (int e = 0; e < 3; e++) {
         colb_env *env = clustered(N, 4, D, 0.3, 11);
         colb_policy_params pp;
         colb_policy_params_default(&pp);
@@ -510,8 +512,8 @@ static void test_noise_estimated(void **state)
         pp.dim = D;
         pp.learner.width = COLB_WIDTH_FIXED;
         pp.learner.alpha = 0.25;
-        pp.learner.noise = 0.05;
-        pp.cohort_estimate_noise = e;
+        pp.learner.noise = e == 2 ? 0.3 : 0.05;
+        pp.cohort_estimate_noise = e == 1;
         colb_policy *p = NULL;
         char msg[256];
         assert_ok(colb_policy_create("recommended", &pp, &p, msg, sizeof msg));
@@ -519,7 +521,7 @@ static void test_noise_estimated(void **state)
         for (int t = 0; t < T; t++)
             reg[e] += play(env, p, N);
         const char *at = strstr(colb_policy_info(p), " noise=");
-        if (e) {
+        if (e == 1) {
             assert_non_null(at);
             double R = atof(at + 7);
             if (!(fabs(R - 0.3) <= 0.05 * 0.3))
@@ -530,8 +532,11 @@ static void test_noise_estimated(void **state)
         colb_policy_free(p);
         colb_env_free(env);
     }
-    if (!(reg[1] < 0.5 * reg[0]))
-        fail_msg("regret %g with the noise estimated, %g with R0 = 0.05 given", reg[1], reg[0]);
+    print_message("regret %g with R0 = 0.05 given, %g estimated from it, %g with R = 0.3 given\n", reg[0], reg[1],
+                  reg[2]);
+    if (!(reg[1] <= 1.3 * reg[2] && reg[1] <= 0.7 * reg[0]))
+        fail_msg("regret %g with the noise estimated, %g with R0 = 0.05 given, %g with R = 0.3 given", reg[1],
+                 reg[0], reg[2]);
 }
 
 /* A noise scale of 0 (the learner's noise may be 0: a noise-free

@@ -43,14 +43,18 @@ double colb__cohort_noise_radius(const colb__cohort *h, const colb__ridge *r, si
  * (every user in the first d + 1 rounds of a simulation) has no
  * least-squares residual: it contributes its ridge fit th = A_u b_u, whose
  * residuals' expectation is sigma^2 (n_u - d + lambda^2 tr A_u^2) (the
- * trace of (I - H)^2, H = X A_u X^T) plus the shrinkage's lambda^2 th*^T
- * A_u G_u A_u th*, taken out with th for th* (AGA = A - lambda A^2); th is
- * shrunk, so the estimate errs high then (at sigma = 0.1 about twice sigma
- * in the first rounds: the measured cost is in docs/cohort.md). Measured
- * against the alternatives: ridge residuals up to 2 d rewards, or the
- * degrees of freedom n_u - tr H, or no ridge residuals (learner.noise until
- * round d + 2) - each lost more somewhere (docs/cohort.md, "The noise
- * scale, estimated"). learner.noise R0 enters as a prior worth d residuals. */
+ * trace of (I - H)^2, H = X A_u X^T) plus the shrinkage's bias lambda^2
+ * th*^T A_u G_u A_u th*, of which lambda^2 th^T A_u th is taken out: in
+ * A_u's eigenbasis th = (1 - lambda a) th* on average, so this is the bias
+ * with th* replaced by th in one factor and by its de-shrunk th / (1 -
+ * lambda a) in the other - still short of it (and the estimate high then,
+ * which delays splits rather than making false ones), as the residuals of
+ * n <= d rewards cannot tell noise from signal without a prior on th*.
+ * Measured against the alternatives (the degrees of freedom n_u - tr H;
+ * the bias with th in both factors; ridge residuals up to 2 d rewards; none,
+ * learner.noise until round d + 2): each lost more somewhere
+ * (docs/cohort.md, "The noise scale, estimated"). learner.noise R0 enters as
+ * a prior worth d residuals. */
 double colb__cohort_noise_estimate(colb__cohort *h)
 {
     size_t d = h->d;
@@ -62,7 +66,7 @@ double colb__cohort_noise_estimate(colb__cohort *h)
         const double *V = h->u.V + u * d * d, *b = h->u.b + u * d;
         if (h->u.count[u] < (uint64_t)d + 2) { /* the ridge fit's residuals */
             const double *tr = h->u.theta + u * d, *A = h->u.A + u * d * d;
-            double r = h->yy[u], f = (double)h->u.count[u] - (double)d, aa = 0.0;
+            double r = h->yy[u], f = (double)h->u.count[u] - (double)d;
             for (size_t a = 0; a < d; a++) {
                 double at = 0.0;
                 for (size_t c = 0; c < d; c++) {
@@ -70,9 +74,7 @@ double colb__cohort_noise_estimate(colb__cohort *h)
                     f += lam * lam * A[a * d + c] * A[a * d + c];
                 }
                 r -= (b[a] + lam * tr[a] + lam * lam * at) * tr[a];
-                aa += at * at;
             }
-            r += lam * lam * lam * aa;
             rss += r > 0.0 ? r : 0.0;
             dof += f > 0.0 ? f : 0.0;
             continue;
