@@ -242,9 +242,14 @@ static int decimal_value(const char *s, double *v, char **end)
 }
 
 /* The shortest text of v that reads back as v: %.Ng for the least N in
- * 1..17 that round-trips through strtod (0.1, not 0.10000000000000001). */
+ * 1..17 that round-trips through strtod (0.1, not 0.10000000000000001);
+ * an integer below 10^5 in its digits (50, not %.1g's 5e+01). */
 static void shortest_double(char *out, size_t len, double v)
 {
+    if (fabs(v) < 1e5 && v == (double)(long)v) { /* fabs first: (long) of NaN is undefined */
+        snprintf(out, len, "%ld", (long)v);
+        return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(out, len, "%.*g", prec, v);
         if (strtod(out, NULL) == v)

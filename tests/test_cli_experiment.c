@@ -259,13 +259,19 @@ static void test_shortest_doubles(void **state)
     size_t len = 0;
     assert_int_equal(config_set(c, "noise", "0.1", err, sizeof err), 0);
     assert_int_equal(config_set(c, "zipf", "0.30000000000000004", err, sizeof err), 0);
+    assert_int_equal(config_set(c, "lambda", "50", err, sizeof err), 0);
     FILE *f = open_memstream(&text, &len);
     config_dump(f, "r", c);
     fclose(f);
     assert_non_null(strstr(text, "\nnoise = 0.1\n"));
     assert_non_null(strstr(text, "\nzipf = 0.30000000000000004\n"));
     assert_non_null(strstr(text, "\ndelta = 0.4\n"));
+    assert_non_null(strstr(text, "\nlambda = 50\n")); /* %.1g wrote 5e+01 */
     free(text);
+    /* and so do range messages: "[0, 50]", not "[0, 5e+01]" */
+    assert_int_not_equal(config_set(c, "zipf", "50.1", err, sizeof err), 0);
+    if (!strstr(err, "is not a number in [0, 50]"))
+        fail_msg("zipf = 50.1: '%s'", err);
     free(c);
 }
 
