@@ -539,6 +539,50 @@ static void test_noise_estimated(void **state)
                  reg[0], reg[2]);
 }
 
+/* cohort-estimate-noise under --width oful: the width is the learner's
+ * OFUL radius (learner.delta, not cohort_delta: the tests' level) with R
+ * the estimate. Before the first epoch the estimate is its prior, so with
+ * learner.delta = 1e-6 (cohort_delta 0.1) the option changes no choice: 60
+ * one-user rounds of user 0 among 200 users stay before the first epoch
+ * (after 100 observations). The width once took cohort_delta's 2 ln(1/delta)
+ * with the option on, and chose otherwise. */
+static void test_estimated_noise_width_is_learners(void **state)
+{
+    (void)state;
+    enum { N = 200, D = 4, ROUNDS = 60 };
+    colb_env *env = clustered(N, 2, D, 0.1, 9);
+    colb_policy *p[2];
+    for (int e = 0; e < 2; e++) {
+        colb_policy_params pp;
+        colb_policy_params_default(&pp);
+        pp.users = N;
+        pp.dim = D;
+        pp.learner.noise = 0.1;
+        pp.learner.delta = 1e-6;
+        pp.cohort_estimate_noise = e;
+        char msg[256];
+        assert_ok(colb_policy_create("cohort", &pp, &p[e], msg, sizeof msg));
+    }
+    size_t differ = 0;
+    for (int t = 0; t < ROUNDS; t++) {
+        assert_ok(colb_env_next_round(env));
+        size_t a[2];
+        for (int e = 0; e < 2; e++) {
+            assert_ok(colb_policy_begin_round(p[e], colb_env_contexts(env, 0), colb_env_arms(env)));
+            assert_ok(colb_policy_choose(p[e], 0, &a[e]));
+            assert_ok(colb_policy_observe(p[e], 0, a[e], colb_env_reward(env, 0, a[e])));
+            assert_ok(colb_policy_end_round(p[e]));
+        }
+        differ += a[0] != a[1];
+    }
+    assert_non_null(strstr(colb_policy_info(p[1]), "epochs=0")); /* R still its prior */
+    if (differ)
+        fail_msg("%zu of %d choices differ with the noise scale estimated at its prior", differ, ROUNDS);
+    for (int e = 0; e < 2; e++)
+        colb_policy_free(p[e]);
+    colb_env_free(env);
+}
+
 /* A noise scale of 0 (the learner's noise may be 0: a noise-free
  * environment's default) makes every spread's shrinkage R^2 / tau2 = 0 (the
  * members' own least squares), and the statistics divided by R^2 infinite
@@ -968,6 +1012,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_continues),
         cmocka_unit_test(test_snapshot_continues_estimated_noise),
         cmocka_unit_test(test_noise_estimated),
+        cmocka_unit_test(test_estimated_noise_width_is_learners),
         cmocka_unit_test(test_proposal_in_slices),
         cmocka_unit_test(test_blas_threads),
         cmocka_unit_test(test_sweep_reuses_scores),

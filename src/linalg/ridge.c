@@ -455,13 +455,18 @@ void colb__ridge_unabsorb(colb__ridge *r, size_t dst, const colb__ridge *from, s
     r->count[dst] -= from->count[src] < r->count[dst] ? from->count[src] : r->count[dst];
 }
 
-double colb__ridge_oful_radius(const colb__ridge *r, size_t i)
+double colb__ridge_oful_radius_with(const colb__ridge *r, size_t i, double R)
 {
     double d = (double)r->d;
     double arg = r->logdet[i] - d * log(r->p.lambda) + 2.0 * log(1.0 / r->p.delta);
     if (arg < 0.0)
         arg = 0.0; /* ln det V >= d ln lambda; guard rounding only */
-    return r->noise[i] * sqrt(arg) + sqrt(r->p.lambda) * r->S[i];
+    return R * sqrt(arg) + sqrt(r->p.lambda) * r->S[i];
+}
+
+double colb__ridge_oful_radius(const colb__ridge *r, size_t i)
+{
+    return colb__ridge_oful_radius_with(r, i, r->noise[i]);
 }
 
 double colb__ridge_width(const colb__ridge *r, size_t i)

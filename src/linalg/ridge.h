@@ -155,6 +155,10 @@ colb_status colb__ridge_refresh(colb__ridge *r, size_t i);
  * with its noise R_i and bound S_i, whatever the width mode. */
 double colb__ridge_oful_radius(const colb__ridge *r, size_t i);
 
+/* The same with the noise scale R in place of model i's (cohort's
+ * estimated R): R sqrt(ln det V_i - d ln lambda + 2 ln(1/delta)) + sqrt(lambda) S_i. */
+double colb__ridge_oful_radius_with(const colb__ridge *r, size_t i, double R);
+
 /* Exploration width of model i (beta_t or alpha). */
 double colb__ridge_width(const colb__ridge *r, size_t i);
 

@@ -291,8 +291,8 @@ static colb_status ch_choose(colb_policy *p, size_t u, size_t *arm)
     }
     double *At = h->At + c * d * d, *qc = h->qc + c * Kp; /* At full: the vectorised step */
     double width = colb__ridge_width(&h->c, c);
-    if (h->estimate && h->c.p.width != COLB_WIDTH_FIXED) /* the OFUL radius with the estimated R */
-        width = colb__cohort_noise_radius(h, &h->c, c) + sqrt(h->c.p.lambda) * h->c.S[c];
+    if (h->estimate && h->c.p.width != COLB_WIDTH_FIXED) /* the OFUL radius (learner.delta) with the estimated R */
+        width = colb__ridge_oful_radius_with(&h->c, c, h->R);
     int first = h->stamp[c] != h->round;
     if (first) {
         memcpy(At, h->c.A + c * d * d, d * d * sizeof(double));
