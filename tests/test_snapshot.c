@@ -368,7 +368,8 @@ static void test_roundtrip_every_policy(void **state)
  * ignores too (docs/format.md, 4.1), and a load refuses one out of range.
  * So every policy refuses such a value at creation, naming the field: a
  * CMLB created with cohort_soft = -1 was saved and then refused by its
- * own load ("parameter 'policy.params.cohort_soft' ... is out of range"). */
+ * own load ("parameter 'policy.params.cohort_soft' ... is out of range");
+ * cohort_estimate_noise = 2 was created, saved and loaded as a third value. */
 static void test_choices_checked_for_every_policy(void **state)
 {
     (void)state;
@@ -381,6 +382,7 @@ static void test_choices_checked_for_every_policy(void **state)
         { "pmlb_learner", offsetof(colb_policy_params, pmlb_learner) },
         { "cohort_personal", offsetof(colb_policy_params, cohort_personal) },
         { "cohort_soft", offsetof(colb_policy_params, cohort_soft) },
+        { "cohort_estimate_noise", offsetof(colb_policy_params, cohort_estimate_noise) },
     };
     static const int bad[] = { -1, 2 };
     size_t labels[N0];
@@ -419,6 +421,7 @@ static void test_choices_checked_for_every_policy(void **state)
         pp.pmlb_learner = COLB_PMLB_LINUCB;
         pp.cohort_personal = 0;
         pp.cohort_soft = 0;
+        pp.cohort_estimate_noise = 1;
         colb_policy *p = NULL, *q = NULL;
         assert_ok(colb_policy_create(*n, &pp, &p, msg, sizeof msg));
         size_t len = 0;

@@ -161,6 +161,9 @@ colb_status colb_policy_params_check(const char *name, const colb_policy_params 
                          p->cohort_personal);
     if (p->cohort_soft != 0 && p->cohort_soft != 1)
         return colb__say(msg, msg_len, COLB_ERANGE, "%s: cohort_soft = %d must be 0 or 1", name, p->cohort_soft);
+    if (p->cohort_estimate_noise != 0 && p->cohort_estimate_noise != 1)
+        return colb__say(msg, msg_len, COLB_ERANGE, "%s: cohort_estimate_noise = %d must be 0 or 1", name,
+                         p->cohort_estimate_noise);
     colb_status st = colb_learner_params_check(&p->learner);
     if (st != COLB_OK) {
         if (msg && msg_len)
