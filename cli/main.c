@@ -390,10 +390,10 @@ static int take_control(int argc, char **argv, run_control *rc)
 
 /* The command line and the experiment file's text (`cfg_text`, as the run
  * read it at its start; NULL: none), NUL-separated: magic, the checkpoint's
- * path when colb chose it (`named`, "" when --checkpoint gave it: a run
- * that completes removes a checkpoint it resumed from only when colb named
- * it, also after resumes into another --out), file name, file text, then
- * the arguments. */
+ * path when colb chose it (`named`, absolute and normalised: outdir.h; ""
+ * when --checkpoint gave it: a run that completes removes a checkpoint it
+ * resumed from only when colb named it, also after resumes into another
+ * --out), file name, file text, then the arguments. */
 static char *encode_run(const run_control *rc, const char *named, const char *cfg_text, size_t *len)
 {
     const char *cfg = "";
@@ -579,6 +579,12 @@ static int cmd_run(int argc, char **argv)
         free(e);
         return rc;
     }
+    /* the resumed file is the one colb named: the same path, however spelt
+     * (relative or absolute, "./", "//") */
+    char resumed_abs[PATH_LEN + 2];
+    int resumed_named = ctl.resume && saved_named[0] &&
+                        !outdir_normal_path(ctl.resume, resumed_abs, sizeof resumed_abs) &&
+                        !strcmp(saved_named, resumed_abs);
     snprintf(ckpt, sizeof ckpt, "%s", ctl.checkpoint ? ctl.checkpoint : ctl.resume ? ctl.resume : "");
     /* the default checkpoint lies beside the results folder, outside the
      * set that outdir.h swaps in only when the run completes */
@@ -622,8 +628,9 @@ static int cmd_run(int argc, char **argv)
          * saved one and then the options given with --resume, so that
          * resuming this checkpoint goes on into the same --out */
         /* colb chose ckpt unless --checkpoint named it or the resumed file is not colb's choice */
-        int named = !ctl.checkpoint && (!ctl.resume || !strcmp(saved_named, ctl.resume));
-        if (!(cmd = encode_run(&ctl, named ? ckpt : "", ctl.resume ? cfg_text : read_text, &len)))
+        char abs[PATH_LEN + 2];
+        int named = !ctl.checkpoint && (!ctl.resume || resumed_named) && !outdir_normal_path(ckpt, abs, sizeof abs);
+        if (!(cmd = encode_run(&ctl, named ? abs : "", ctl.resume ? cfg_text : read_text, &len)))
             rc = -1, snprintf(err, sizeof err, "out of memory");
         if (rc == 1 && session_write(&ss, ckpt, "colb run", cmd, len, err, sizeof err))
             rc = -1;
@@ -667,7 +674,7 @@ static int cmd_run(int argc, char **argv)
     /* the checkpoint this run resumed from is used up when colb named it
      * (OUT.checkpoint.colb of the run that first wrote it, whatever --out
      * the resumes gave since); one named with --checkpoint stays */
-    if (rc == 0 && ctl.resume && !strcmp(saved_named, ctl.resume))
+    if (rc == 0 && ctl.resume && resumed_named)
         remove(ctl.resume);
     free(ctl.argv);
     free(saved_cmd);

@@ -488,6 +488,8 @@ static int normal_path(const char *path, char *out, size_t len)
     return 0;
 }
 
+int outdir_normal_path(const char *path, char *out, size_t len) { return normal_path(path, out, len); }
+
 int outdir_path_inside(const char *path, const char *dir)
 {
     char p[PATH_LEN + 2], d[PATH_LEN + 2];

@@ -59,6 +59,10 @@ void outdir_abort(outdir *o);
  * when it names `dir` itself, 0 otherwise. */
 int outdir_path_inside(const char *path, const char *dir);
 
+/* `path` made absolute (from the working folder) and normalised by its
+ * text as above, into out (len bytes). 0, or -1 when too long. */
+int outdir_normal_path(const char *path, char *out, size_t len);
+
 /* Validate, before any work, a file the run will write outside its results
  * folder (a feature cache, a checkpoint): it is missing, or a regular file
  * that is empty or starts with the magic_len (<= 16) bytes of `magic`, that

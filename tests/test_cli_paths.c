@@ -364,6 +364,39 @@ static void test_resumes_into_another_out(void **state)
     remove_tmp(dir);
 }
 
+/* colb's checkpoint is its own however its path is spelt on resuming: a
+ * run stopped into A, resumed from DIR/./A.checkpoint.colb (the same file)
+ * and stopped again, then completed, removes it. The name was compared as
+ * text: that resume recorded the file as named with --checkpoint, and it
+ * was left. */
+static void test_resume_path_spelt_otherwise(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-paths-XXXXXX", conf[600], a[600], ckpt[700], other[700], err[8192];
+    make_tmp(dir);
+    snprintf(conf, sizeof conf, "%s/exp.conf", dir);
+    write_file(conf, CONF);
+    snprintf(a, sizeof a, "%s/a", dir);
+    snprintf(ckpt, sizeof ckpt, "%s.checkpoint.colb", a);
+    snprintf(other, sizeof other, "%s/./a.checkpoint.colb", dir);
+    char *a1[] = { "run", "-c", conf, "--stop-after", "10", "--quiet", "1", "--plots", "0", "--out", a, NULL };
+    int rc = run_colb(a1, err, sizeof err);
+    if (rc != 0 || !strstr(err, ckpt))
+        fail_msg("--stop-after into a: exit %d: '%s'", rc, err);
+    char *a2[] = { "run", "--resume", other, "--stop-after", "20", "--quiet", "1", NULL };
+    rc = run_colb(a2, err, sizeof err);
+    if (rc != 0 || !strstr(err, other))
+        fail_msg("resumed from %s, stopped again: exit %d: '%s'", other, rc, err);
+    char *a3[] = { "run", "--resume", ckpt, NULL };
+    rc = run_colb(a3, err, sizeof err);
+    if (rc != 0)
+        fail_msg("resumed to the end: exit %d: '%s'", rc, err);
+    assert_int_equal(access(a, F_OK), 0);
+    if (access(ckpt, F_OK) == 0)
+        fail_msg("%s is left after the run completed", ckpt);
+    remove_tmp(dir);
+}
+
 /* Inputs inside the results folder, which a run replaces as a whole
  * (deleting them): the experiment file, logged data and a Last.FM folder
  * there are refused before any work and left as they were. */
@@ -448,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_checkpoint),
         cmocka_unit_test(test_out_with_trailing_slash),
         cmocka_unit_test(test_resumes_into_another_out),
+        cmocka_unit_test(test_resume_path_spelt_otherwise),
         cmocka_unit_test(test_inputs_inside_out),
         cmocka_unit_test(test_outputs_before_the_cache),
     };
