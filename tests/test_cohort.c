@@ -539,6 +539,44 @@ static void test_noise_estimated(void **state)
                  reg[0], reg[2]);
 }
 
+/* The same estimate in a service's rounds of one user each, where an
+ * epoch runs in slices and sums its users' residuals as it visits them
+ * (no call pays for all N users at once): 40 users, d = 5, sigma = 0.3,
+ * R0 = 0.05, 12,000 one-user rounds; within 5 % of sigma as above (about
+ * the same residual degrees of freedom, summed over the last sweep). */
+static void test_noise_estimated_in_slices(void **state)
+{
+    (void)state;
+    enum { N = 40, D = 5, T = 12000 };
+    colb_env *env = clustered(N, 4, D, 0.3, 12);
+    colb_policy_params pp;
+    colb_policy_params_default(&pp);
+    pp.users = N;
+    pp.dim = D;
+    pp.learner.noise = 0.05;
+    pp.cohort_estimate_noise = 1;
+    colb_policy *p = NULL;
+    char msg[256];
+    assert_ok(colb_policy_create("recommended", &pp, &p, msg, sizeof msg));
+    for (int t = 0; t < T; t++) {
+        size_t u = (size_t)t % N, a;
+        if (u == 0)
+            assert_ok(colb_env_next_round(env));
+        assert_ok(colb_policy_begin_round(p, colb_env_contexts(env, u), colb_env_arms(env)));
+        assert_ok(colb_policy_choose(p, u, &a));
+        assert_ok(colb_policy_observe(p, u, a, colb_env_reward(env, u, a)));
+        assert_ok(colb_policy_end_round(p));
+    }
+    const char *at = strstr(colb_policy_info(p), " noise=");
+    assert_non_null(at);
+    double R = atof(at + 7);
+    if (!(fabs(R - 0.3) <= 0.05 * 0.3))
+        fail_msg("estimated noise scale %g in one-user rounds, the rewards' is 0.3 (info: %s)", R,
+                 colb_policy_info(p));
+    colb_policy_free(p);
+    colb_env_free(env);
+}
+
 /* cohort-estimate-noise under --width oful: the width is the learner's
  * OFUL radius (learner.delta, not cohort_delta: the tests' level) with R
  * the estimate. Before the first epoch the estimate is its prior, so with
@@ -1012,6 +1050,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_continues),
         cmocka_unit_test(test_snapshot_continues_estimated_noise),
         cmocka_unit_test(test_noise_estimated),
+        cmocka_unit_test(test_noise_estimated_in_slices),
         cmocka_unit_test(test_estimated_noise_width_is_learners),
         cmocka_unit_test(test_proposal_in_slices),
         cmocka_unit_test(test_blas_threads),

@@ -593,8 +593,10 @@ static colb_status ch_save(const colb_policy *p, colb__snap_out *w)
     colb__snap_u64(w, "sweep", h->sweep);
     colb__snap_u64(w, "sweep_base", h->sweep_base);
     colb__snap_u64s(w, "counters", (const uint64_t[]){ h->splits, h->merges, h->moves, h->props }, 4);
-    if (h->estimate)
+    if (h->estimate) {
         colb__snap_f64s(w, "noise_scale", &h->R, 1);
+        colb__snap_f64s(w, "noise_sums", h->nsum, 2); /* a sweep's so far */
+    }
     colb__ridge_save(w, "users", &h->u, N);
     colb__ridge_save(w, "clusters", &h->c, cap);
     colb__ridge_save(w, "fresh", &h->f, 2 * cap);
@@ -687,6 +689,10 @@ static colb_status ch_load(colb_policy *p, colb__snap_in *in, const colb__snap_g
         if (h->R < 0.0)
             return colb__snap_error(in, COLB_EPARSE, "snapshot: cohort's noise scale %s is negative",
                                     colb__num((char[32]){ 0 }, h->R));
+        if ((st = colb__snap_get_f64s_within(in, g, "noise_sums", h->nsum, 2, COLB__SNAP_MODEL_MAX)) != COLB_OK)
+            return st;
+        if (h->nsum[0] < 0.0 || h->nsum[1] < 0.0)
+            return colb__snap_error(in, COLB_EPARSE, "snapshot: cohort's noise sums are negative");
     }
     if ((st = colb__ridge_load(in, g, "users", &h->u, N, d, &pp->learner, NULL)) ||
         (st = colb__ridge_load(in, g, "clusters", &h->c, cap, d, &pp->learner, NULL)) ||

@@ -90,6 +90,7 @@ typedef struct colb__cohort {
      * moves when it began; acc (2 cap): each cluster's spread sums so far */
     uint64_t sweep, sweep_base;
     double *acc;
+    double nsum[2];           /* cohort-estimate-noise in a sweep: its users' RSS and dof so far */
     /* parameters */
     double delta, R;          /* R: the noise scale in force (learner.noise, or its estimate) */
     double R0;                /* learner.noise: R, or the estimate's prior */
@@ -187,7 +188,12 @@ double colb__cohort_noise_radius(const colb__cohort *h, const colb__ridge *r, si
 /* The noise scale estimated from the residuals of the users' own fits
  * (cohort-estimate-noise): sqrt((d R0^2 + sum_u RSS_u) / (d + sum_u
  * dof_u)), least squares for users with d + 2 rewards or more, ridge below.
- * Uses h->work[0, d^2 + d). O(N d^3). */
+ * noise_terms adds user u's RSS_u and dof_u to sums (h->work[0, d^2 + d)
+ * its scratch; O(d^3)); noise_of is the estimate of such sums; noise_estimate
+ * sums every user's at once (an epoch run whole; a sweep in slices sums its
+ * users as it visits them: colb__cohort_sweep). */
+void colb__cohort_noise_terms(colb__cohort *h, size_t u, double sums[2]);
+double colb__cohort_noise_of(const colb__cohort *h, const double sums[2]);
 double colb__cohort_noise_estimate(colb__cohort *h);
 
 /* The score test's part that depends on model j of bank cb only (pre: d + 1

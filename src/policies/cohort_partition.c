@@ -1127,8 +1127,7 @@ int colb__cohort_sweep(colb__cohort *h, size_t n)
     if (h->end_step)
         goto clusters;
     if (!h->sweep) { /* a new epoch */
-        if (h->estimate)
-            h->R = colb__cohort_noise_estimate(h);
+        h->nsum[0] = h->nsum[1] = 0.0;
         memset(h->dirty, 0, h->cap);
         memset(h->changed, 0, h->cap);
         for (size_t c = 0; c < 2 * h->cap; c++)
@@ -1139,6 +1138,11 @@ int colb__cohort_sweep(colb__cohort *h, size_t n)
     for (; n > 0 && h->sweep <= N; n--, h->sweep++) {
         size_t u = h->sweep - 1, c = h->label[u];
         double *st = h->pieces + 5 * u;
+        /* the noise estimate's sums as the sweep goes (an epoch at once
+         * sums every user at its start: one call of a service's rounds
+         * would pay O(N d^3)); R changes at the sweep's end */
+        if (h->estimate)
+            colb__cohort_noise_terms(h, u, h->nsum);
         colb__cohort_score_prep(h, &h->c, c, pre);
         colb__cohort_score_test(h, &h->u, u, &h->c, c, 0.0, st, pre);
         if (h->u.count[u]) {
@@ -1170,6 +1174,8 @@ int colb__cohort_sweep(colb__cohort *h, size_t n)
     }
     if (h->sweep <= N)
         return 0;
+    if (h->estimate) /* for the clusters' steps, the shrinkage and the next sweep */
+        h->R = colb__cohort_noise_of(h, h->nsum);
     /* the clusters' steps, in slices of the same budget */
     for (size_t c = 0; c < h->cap; c++)
         if (h->size[c]) {

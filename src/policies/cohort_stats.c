@@ -39,7 +39,8 @@ double colb__cohort_noise_radius(const colb__cohort *h, const colb__ridge *r, si
  * cluster's misfit. A user with n_u >= d + 2 rewards contributes th =
  * (G_u + eps I)^-1 b_u (eps = 1e-6 lambda: a G_u singular in some
  * direction, as logged features can make it, stays solvable), RSS_u = yy_u
- * - b_u^T th - eps |th|^2 with n_u - d degrees of freedom. One with fewer
+ * - b_u^T th - eps |th|^2 with n_u - tr H degrees of freedom (n_u - d at
+ * full rank, n_u - rank below). One with fewer
  * (every user in the first d + 1 rounds of a simulation) has no
  * least-squares residual: it contributes its ridge fit th = A_u b_u, whose
  * residuals' expectation is sigma^2 (n_u - d + lambda^2 tr A_u^2) (the
@@ -55,45 +56,61 @@ double colb__cohort_noise_radius(const colb__cohort *h, const colb__ridge *r, si
  * learner.noise until round d + 2): each lost more somewhere
  * (docs/cohort.md, "The noise scale, estimated"). learner.noise R0 enters as
  * a prior worth d residuals. */
-double colb__cohort_noise_estimate(colb__cohort *h)
+void colb__cohort_noise_terms(colb__cohort *h, size_t u, double sums[2])
 {
     size_t d = h->d;
-    double lam = h->u.p.lambda, eps = 1e-6 * lam, rss = 0.0, dof = 0.0;
-    double *L = h->work, *th = L + d * d; /* free at an epoch's start */
-    for (size_t u = 0; u < h->N; u++) {
-        if (!h->u.count[u])
-            continue;
-        const double *V = h->u.V + u * d * d, *b = h->u.b + u * d;
-        if (h->u.count[u] < (uint64_t)d + 2) { /* the ridge fit's residuals */
-            const double *tr = h->u.theta + u * d, *A = h->u.A + u * d * d;
-            double r = h->yy[u], f = (double)h->u.count[u] - (double)d;
-            for (size_t a = 0; a < d; a++) {
-                double at = 0.0;
-                for (size_t c = 0; c < d; c++) {
-                    at += A[a * d + c] * tr[c];
-                    f += lam * lam * A[a * d + c] * A[a * d + c];
-                }
-                r -= (b[a] + lam * tr[a] + lam * lam * at) * tr[a];
+    double lam = h->u.p.lambda, eps = 1e-6 * lam, r = h->yy[u];
+    if (!h->u.count[u])
+        return;
+    const double *V = h->u.V + u * d * d, *b = h->u.b + u * d;
+    if (h->u.count[u] < (uint64_t)d + 2) { /* the ridge fit's residuals */
+        const double *tr = h->u.theta + u * d, *A = h->u.A + u * d * d;
+        double f = (double)h->u.count[u] - (double)d;
+        for (size_t a = 0; a < d; a++) {
+            double at = 0.0;
+            for (size_t c = 0; c < d; c++) {
+                at += A[a * d + c] * tr[c];
+                f += lam * lam * A[a * d + c] * A[a * d + c];
             }
-            rss += r > 0.0 ? r : 0.0;
-            dof += f > 0.0 ? f : 0.0;
-            continue;
+            r -= (b[a] + lam * tr[a] + lam * lam * at) * tr[a];
         }
-        for (size_t k = 0; k < d * d; k++)
-            L[k] = V[k];
-        for (size_t a = 0; a < d; a++)
-            L[a * d + a] -= lam - eps;
-        if (colb__cholesky(L, d, L, NULL))
-            continue; /* G_u + eps I not positive definite (rounding): no residual from u */
-        memcpy(th, b, d * sizeof(double));
-        colb__cholesky_solve(L, d, th);
-        double r = h->yy[u];
-        for (size_t a = 0; a < d; a++)
-            r -= (b[a] + eps * th[a]) * th[a];
-        rss += r > 0.0 ? r : 0.0;
-        dof += (double)(h->u.count[u] - d);
+        sums[0] += r > 0.0 ? r : 0.0;
+        sums[1] += f > 0.0 ? f : 0.0;
+        return;
     }
-    return sqrt(((double)d * h->R0 * h->R0 + rss) / ((double)d + dof));
+    double *L = h->work, *th = L + d * d;
+    for (size_t k = 0; k < d * d; k++)
+        L[k] = V[k];
+    for (size_t a = 0; a < d; a++)
+        L[a * d + a] -= lam - eps;
+    if (colb__cholesky(L, d, L, NULL))
+        return; /* G_u + eps I not positive definite (rounding): no residual from u */
+    memcpy(th, b, d * sizeof(double));
+    colb__cholesky_solve(L, d, th);
+    for (size_t a = 0; a < d; a++)
+        r -= (b[a] + eps * th[a]) * th[a];
+    /* degrees of freedom n - tr H, tr H = d - eps tr (G + eps I)^-1: n - d
+     * when G_u has full rank, n - rank when its contexts span fewer
+     * dimensions (logged features), where n - d counted too few */
+    colb__chol_inverse(L, d);
+    double tr = 0.0;
+    for (size_t a = 0; a < d; a++)
+        tr += L[a * d + a];
+    sums[0] += r > 0.0 ? r : 0.0;
+    sums[1] += (double)h->u.count[u] - (double)d + eps * tr;
+}
+
+double colb__cohort_noise_of(const colb__cohort *h, const double sums[2])
+{
+    return sqrt(((double)h->d * h->R0 * h->R0 + sums[0]) / ((double)h->d + sums[1]));
+}
+
+double colb__cohort_noise_estimate(colb__cohort *h)
+{
+    double sums[2] = { 0.0, 0.0 };
+    for (size_t u = 0; u < h->N; u++)
+        colb__cohort_noise_terms(h, u, sums);
+    return colb__cohort_noise_of(h, sums);
 }
 
 double colb__cohort_stat_with(const double st[5], double tau2)
