@@ -1073,8 +1073,10 @@ void colb__cohort_maintain(colb__cohort *h)
 {
     size_t cap = h->cap, N = h->N;
     int early = h->epoch < EARLY_EPOCHS || is_pow2(h->epoch);
-    if (h->estimate)
+    if (h->estimate) { /* and a later sweep starts from this R, not from older sums */
         h->R = colb__cohort_noise_estimate(h);
+        h->nsum[0] = h->nsum[1] = 0.0;
+    }
     memset(h->dirty, 0, cap);
     memset(h->changed, 0, cap);
     /* 1. members against their clusters, spreads */
@@ -1127,6 +1129,11 @@ int colb__cohort_sweep(colb__cohort *h, size_t n)
     if (h->end_step)
         goto clusters;
     if (!h->sweep) { /* a new epoch */
+        /* R from the last sweep's sums (none yet: R stands), so that the
+         * whole epoch - its members' spreads and its clusters' steps - uses
+         * one R, as an epoch at once does */
+        if (h->estimate && h->nsum[1] > 0.0)
+            h->R = colb__cohort_noise_of(h, h->nsum);
         h->nsum[0] = h->nsum[1] = 0.0;
         memset(h->dirty, 0, h->cap);
         memset(h->changed, 0, h->cap);
@@ -1140,7 +1147,7 @@ int colb__cohort_sweep(colb__cohort *h, size_t n)
         double *st = h->pieces + 5 * u;
         /* the noise estimate's sums as the sweep goes (an epoch at once
          * sums every user at its start: one call of a service's rounds
-         * would pay O(N d^3)); R changes at the sweep's end */
+         * would pay O(N d^3)); R changes at the next sweep's start */
         if (h->estimate)
             colb__cohort_noise_terms(h, u, h->nsum);
         colb__cohort_score_prep(h, &h->c, c, pre);
@@ -1174,8 +1181,6 @@ int colb__cohort_sweep(colb__cohort *h, size_t n)
     }
     if (h->sweep <= N)
         return 0;
-    if (h->estimate) /* for the clusters' steps, the shrinkage and the next sweep */
-        h->R = colb__cohort_noise_of(h, h->nsum);
     /* the clusters' steps, in slices of the same budget */
     for (size_t c = 0; c < h->cap; c++)
         if (h->size[c]) {
