@@ -54,7 +54,7 @@ static inline COLB__PRINTF(4, 5) colb_status colb__say(char *msg, size_t len, co
  * bound: %g printed 1e6 (1 + 1e-12) as "1e+06, beyond +-1e+06". */
 static inline char *colb__num(char *out, double v)
 {
-    if (fabs(v) < 1e5 && v == (double)(long)v) { /* 50, not %.1g's 5e+01; fabs first: (long) of NaN is undefined */
+    if (fabs(v) < 1e5 && v == (double)(long)v && !(v == 0.0 && signbit(v))) { /* 50, not %.1g's 5e+01 (fabs first: (long) of NaN is undefined; -0 keeps its sign) */
         snprintf(out, 32, "%ld", (long)v);
         return out;
     }
