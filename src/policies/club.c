@@ -161,9 +161,6 @@ static colb_status club_check(const colb_policy_params *pp, char *msg, size_t le
         return colb__say(msg, len, COLB_ENONFIN, "club: club_alpha2 is %g", pp->club_alpha2);
     if (pp->club_alpha2 <= 0.0)
         return colb__say(msg, len, COLB_ERANGE, "club: club_alpha2 = %g must be > 0", pp->club_alpha2);
-    if (pp->club_graph != COLB_CLUB_COMPLETE && pp->club_graph != COLB_CLUB_RANDOM)
-        return colb__say(msg, len, COLB_ERANGE, "club: club_graph = %d is not a known initial graph",
-                   (int)pp->club_graph);
     if (pp->users > CLUB_MAX_USERS)
         return colb__say(msg, len, COLB_ERANGE,
                    "club: users = %zu exceeds %zu (the user graph takes N^2/8 bytes)", pp->users,

@@ -85,9 +85,6 @@ static colb_status cmlb_check(const colb_policy_params *pp, char *msg, size_t le
         bad = "cmlb_gamma = %g: cmlb gamma must be finite (<= 0 selects the threshold rule)";
     else if (!isfinite(v = pp->cmlb_pstar) || v < 0.0 || v > 1.0)
         bad = "cmlb_pstar = %g: cmlb p* must be in [0, 1]";
-    else if (pp->cmlb_threshold != COLB_THRESHOLD_PAPER && pp->cmlb_threshold != COLB_THRESHOLD_DATA)
-        return colb__say(msg, len, COLB_ERANGE, "cmlb_threshold = %d: cmlb threshold must be 'paper' or 'data'",
-                         (int)pp->cmlb_threshold);
     if (!bad)
         return COLB_OK;
     /* NaN/Inf is COLB_ENONFIN, as for every other parameter */

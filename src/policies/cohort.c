@@ -52,10 +52,6 @@ static colb_status ch_check(const colb_policy_params *pp, char *msg, size_t len)
     const char *bad = NULL;
     if (!(pp->cohort_delta > 0.0 && pp->cohort_delta < 1.0))
         bad = "cohort delta must be in (0, 1)";
-    else if (pp->cohort_personal != 0 && pp->cohort_personal != 1)
-        bad = "cohort personal must be 0 or 1";
-    else if (pp->cohort_soft != 0 && pp->cohort_soft != 1)
-        bad = "cohort soft must be 0 or 1";
     else if (pp->cohort_seeds < 1 || pp->cohort_seeds > COLB__COHORT_SEEDS_MAX)
         bad = "cohort seeds must be in [1, 64]";
     if (!bad)
@@ -290,9 +286,9 @@ static colb_status ch_choose(colb_policy *p, size_t u, size_t *arm)
         return COLB_OK;
     }
     double *At = h->At + c * d * d, *qc = h->qc + c * Kp; /* At full: the vectorised step */
-    double width = colb__ridge_width(&h->c, c);
-    if (h->estimate && h->c.p.width != COLB_WIDTH_FIXED) /* the OFUL radius (learner.delta) with the estimated R */
-        width = colb__ridge_oful_radius_with(&h->c, c, h->R);
+    double width = h->estimate && h->c.p.width != COLB_WIDTH_FIXED /* the OFUL radius (learner.delta), estimated R */
+                       ? colb__ridge_oful_radius_with(&h->c, c, h->R)
+                       : colb__ridge_width(&h->c, c);
     int first = h->stamp[c] != h->round;
     if (first) {
         memcpy(At, h->c.A + c * d * d, d * d * sizeof(double));

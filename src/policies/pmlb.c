@@ -95,17 +95,6 @@ static size_t ceil_sqrt(size_t T)
     return s * s == T ? s : s + 1;
 }
 
-static colb_status pmlb_check(const colb_policy_params *pp, char *msg, size_t len)
-{
-    int v = (int)pp->pmlb_learner;
-    if (v == COLB_PMLB_ALB_NORM || v == COLB_PMLB_LINUCB)
-        return COLB_OK;
-    if (msg && len)
-        snprintf(msg, len, "pmlb: pmlb_learner = %d must be COLB_PMLB_ALB_NORM (0) or "
-                           "COLB_PMLB_LINUCB (1)", v);
-    return COLB_ERANGE;
-}
-
 static void pmlb_destroy(colb_policy *p)
 {
     pmlb *m = p->impl;
@@ -427,7 +416,6 @@ static colb_status pmlb_add_users(colb_policy *p, size_t n, const size_t *labels
 
 const colb__policy_vt colb__policy_pmlb = {
     .name = "pmlb",
-    .check = pmlb_check,
     .create = pmlb_create,
     .destroy = pmlb_destroy,
     .begin_round = pmlb_begin,
