@@ -987,6 +987,19 @@ static void check_acknowledged(model *m, const lines *acked, size_t *n_dec, size
     }
 }
 
+/* `colb serve --state STATE --dump-log`, its stdout to `out` and its
+ * stderr to `log`: the exit status (-1: not exited), *err the stderr
+ * (the caller frees it). */
+static int dump_log_exit(const char *state, const char *out, const char *log, char **err)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s serve --state %s --dump-log >%s 2>%s", colb_bin(), state, out, log);
+    int rc = system(cmd);
+    *err = slurp(log, NULL);
+    assert_non_null(*err);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
 static void dump_log(const char *state, const char *out)
 {
     char cmd[1024];
@@ -4001,7 +4014,7 @@ static void test_snapshot_missing(void **state)
 static void test_dump_log_missing(void **state)
 {
     (void)state;
-    char st[256], snap[300], cmd[1024], out[300], log[300];
+    char st[256], snap[300], out[300], log[300];
     snprintf(st, sizeof st, "%s/dump-missing", dir);
     snprintf(snap, sizeof snap, "%s/snapshot.colb", st);
     snprintf(out, sizeof out, "%s/dump-missing.jsonl", dir);
@@ -4028,13 +4041,10 @@ static void test_dump_log_missing(void **state)
         print_file(s.log);
         fail_msg("the start: exit %d", code);
     }
-    snprintf(cmd, sizeof cmd, "%s serve --state %s --dump-log >%s 2>%s", colb_bin(), st, out, log);
-    int rc = system(cmd);
-    char *err = slurp(log, NULL);
-    assert_non_null(err);
-    if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 1 || !strstr(err, "records are missing"))
-        fail_msg("--dump-log of a snapshot whose log records are missing: exit %d, stderr: %s",
-                 WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, err);
+    char *err;
+    int rc = dump_log_exit(st, out, log, &err);
+    if (rc != 1 || !strstr(err, "records are missing"))
+        fail_msg("--dump-log of a snapshot whose log records are missing: exit %d, stderr: %s", rc, err);
     free(err);
 }
 
@@ -4046,7 +4056,7 @@ static void test_dump_log_missing(void **state)
 static void test_dump_log_torn(void **state)
 {
     (void)state;
-    char st[256], seg[600], cmd[1024], out[300], log[300];
+    char st[256], seg[600], out[300], log[300];
     snprintf(st, sizeof st, "%s/dump-torn", dir);
     snprintf(out, sizeof out, "%s/dump-torn.jsonl", dir);
     snprintf(log, sizeof log, "%s/dump-torn.log", dir);
@@ -4063,15 +4073,13 @@ static void test_dump_log_torn(void **state)
     assert_int_equal(fclose(f), 0);
     struct stat before, after;
     assert_int_equal(stat(seg, &before), 0);
-    snprintf(cmd, sizeof cmd, "%s serve --state %s --dump-log >%s 2>%s", colb_bin(), st, out, log);
-    int rc = system(cmd);
+    char *err;
+    int rc = dump_log_exit(st, out, log, &err);
     assert_int_equal(stat(seg, &after), 0);
-    char *err = slurp(log, NULL);
-    assert_non_null(err);
-    if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 0 || after.st_size != before.st_size || strstr(err, "dropped") ||
+    if (rc != 0 || after.st_size != before.st_size || strstr(err, "dropped") ||
         !strstr(err, "the log ends at a torn record"))
-        fail_msg("--dump-log of a torn log: exit %d, the segment %lld bytes (%lld before), stderr: %s",
-                 WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, (long long)after.st_size, (long long)before.st_size, err);
+        fail_msg("--dump-log of a torn log: exit %d, the segment %lld bytes (%lld before), stderr: %s", rc,
+                 (long long)after.st_size, (long long)before.st_size, err);
     free(err);
     start_or_fail(&s, st, args);
     assert_int_equal(stat(seg, &after), 0); /* before the final snapshot removes the segment */
