@@ -795,7 +795,15 @@ static void test_nearest_cache(void **state)
 {
     (void)state;
     enum { N = 300, D = 5, K = 6 };
-    colb_policy *p = recommended_default(N, D);
+    colb_policy_params pp;
+    colb_policy_params_default(&pp);
+    pp.users = N;
+    pp.dim = D;
+    pp.seed = 3;
+    pp.cohort_estimate_noise = 0; /* R = 0.1 on rewards of spread 0.29: many clusters */
+    colb_policy *p = NULL;
+    char msg[256];
+    assert_ok(colb_policy_create("recommended", &pp, &p, msg, sizeof msg));
     colb_rng r;
     colb_rng_seed(&r, 9, 2);
     double X[K * D];

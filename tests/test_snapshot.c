@@ -1958,6 +1958,40 @@ static unsigned char *read_all(const char *path, size_t *n)
     return b;
 }
 
+/* A snapshot written before cohort_estimate_noise existed (the field's
+ * name made unknown here) loads as it ran: a cohort policy with its noise
+ * scale fixed, the default (estimated) for every other policy. */
+static void test_absent_estimate_noise_is_fixed_for_cohort(void **state)
+{
+    (void)state;
+    static const char *const names[] = { "cohort", "linucb-ind" };
+    for (int i = 0; i < 2; i++) {
+        colb_policy_params pp;
+        colb_policy_params_default(&pp);
+        pp.users = 6;
+        pp.dim = 3;
+        pp.cohort_estimate_noise = 0;
+        colb_policy *p = NULL, *q = NULL;
+        char msg[256];
+        assert_ok(colb_policy_create(names[i], &pp, &p, msg, sizeof msg));
+        size_t n;
+        unsigned char *b = policy_bytes(p, &n);
+        const char *key = "cohort_estimate_noise";
+        size_t o = 0, len = strlen(key);
+        while (o + len <= n && memcmp(b + o, key, len))
+            o++;
+        assert_true(o + len <= n);
+        b[o + len - 1] = 'X';
+        fix_trailer(b, n);
+        if (colb_policy_load_buffer(b, n, NULL, &q, msg, sizeof msg) != COLB_OK)
+            fail_msg("%s: %s", names[i], msg);
+        assert_int_equal(colb_policy_params_of(q)->cohort_estimate_noise, i == 0 ? 0 : 1);
+        free(b);
+        colb_policy_free(q);
+        colb_policy_free(p);
+    }
+}
+
 /* Snapshots written by colb's first format (the seed corpus keeps them as
  * v1-*.colb) still load: the user banks' A, b, theta come over exactly,
  * the policies run on, and a user bank whose models had different prior
@@ -2472,6 +2506,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_size_close_to_state),
         cmocka_unit_test(test_ridge_symmetric_and_rebase),
         cmocka_unit_test(test_v1_user_banks),
+        cmocka_unit_test(test_absent_estimate_noise_is_fixed_for_cohort),
         cmocka_unit_test(test_add_users_every_policy),
         cmocka_unit_test(test_add_users_linucb_fresh),
         cmocka_unit_test(test_add_users_budget),

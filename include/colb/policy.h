@@ -137,11 +137,11 @@ typedef struct colb_policy_params {
                                  runner-up's; default 1 */
     size_t cohort_seeds;      /* members tried as seeds of a split proposal,
                                  >= 1; default 4 */
-    int cohort_estimate_noise; /* 1: the noise scale R of its tests and
-                                 shrinkage is estimated at every epoch from
-                                 the users' residuals, learner.noise being a
-                                 prior worth d observations; 0 (default):
-                                 R = learner.noise */
+    int cohort_estimate_noise; /* 1 (default): the noise scale R of its
+                                 tests and shrinkage is estimated at every
+                                 epoch from the users' residuals,
+                                 learner.noise being a prior worth d
+                                 observations; 0: R = learner.noise */
 
     /* Fair comparisons (docs/algorithms.md, "One width for all" and after) */
     int diversify;            /* 1 (default): a group learner that serves several

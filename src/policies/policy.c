@@ -95,7 +95,7 @@ void colb_policy_params_default(colb_policy_params *p)
     p->cohort_personal = 1;
     p->cohort_soft = 1;
     p->cohort_seeds = 4;
-    p->cohort_estimate_noise = 0;
+    p->cohort_estimate_noise = 1;
     /* fair comparisons */
     p->diversify = 1;
     p->sampling = COLB_SAMPLING_UCB;

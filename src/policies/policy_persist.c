@@ -59,9 +59,11 @@ void colb__policy_params_save(colb__snap_out *w, const char *name, const colb_po
 }
 
 colb_status colb__policy_params_load(colb__snap_in *in, const colb__snap_group *g,
-                                     const char *name, colb_policy_params *pp)
+                                     const char *name, int has_cohort, colb_policy_params *pp)
 {
     colb_policy_params_default(pp);
+    if (has_cohort) /* written before cohort estimated its noise scale: R fixed */
+        pp->cohort_estimate_noise = 0;
     colb_status st = colb__snap_params_load(in, g, name, pp, PARAMS, N_PARAMS);
     pp->true_cluster = NULL;
     return st;
@@ -118,7 +120,7 @@ colb_status colb__policy_load_fields(colb__snap_in *in, const colb__snap_group *
                                 "not have", name);
     if (!vt->load)
         return colb__snap_error(in, COLB_EUNSUP, "policy '%s' cannot be loaded (no load hook)", name);
-    if ((st = colb__policy_params_load(in, g, "params", &pp)) != COLB_OK)
+    if ((st = colb__policy_params_load(in, g, "params", !strcmp(name, "cohort"), &pp)) != COLB_OK)
         return st;
     size_t N = pp.users, d = pp.dim;
     if (N == 0 || d == 0 || d > COLB__SNAP_DIM_MAX || N > ((size_t)1 << 40))

@@ -17,10 +17,13 @@ colb_status colb__policy_load_fields(colb__snap_in *in, const colb__snap_group *
                                      colb_policy **out);
 
 /* colb_policy_params as the group `name` (every field but the borrowed
- * true_cluster pointer), and back: absent fields keep their defaults. */
+ * true_cluster pointer), and back: absent fields keep their defaults, but
+ * for params of a cohort policy (has_cohort) an absent
+ * cohort_estimate_noise is 0, what the snapshots written before it existed
+ * ran with. */
 void colb__policy_params_save(colb__snap_out *w, const char *name, const colb_policy_params *pp);
 colb_status colb__policy_params_load(colb__snap_in *in, const colb__snap_group *g,
-                                     const char *name, colb_policy_params *pp);
+                                     const char *name, int has_cohort, colb_policy_params *pp);
 
 /* The name of the first stored field in which a and b differ, or NULL. */
 const char *colb__policy_params_diff(const colb_policy_params *a, const colb_policy_params *b);

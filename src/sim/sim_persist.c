@@ -92,8 +92,13 @@ static colb_status check_spec(colb__snap_in *in, const colb__snap_group *g, cons
     if (n != s->n_policies)
         return colb__snap_error(in, COLB_EINVAL, "the snapshot's simulation runs %zu policies, the "
                                 "spec %zu", n, s->n_policies);
+    int has_cohort = 0;
+    for (size_t i = 0; i < s->n_policies; i++) {
+        const char *canon = colb_policy_resolve(s->policies[i]);
+        has_cohort |= canon && !strcmp(canon, "cohort");
+    }
     colb_policy_params pp;
-    colb_status st = colb__policy_params_load(in, g, "policy_params", &pp);
+    colb_status st = colb__policy_params_load(in, g, "policy_params", has_cohort, &pp);
     const char *bad = st == COLB_OK ? colb__policy_params_diff(&pp, &s->policy) : NULL;
     if (bad)
         return colb__snap_error(in, COLB_EINVAL, "the snapshot's simulation has another policy "
