@@ -85,8 +85,13 @@ $(BUILD)/libcolb.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libcolb.so: $(LIB_PIC)
-	$(CC) -shared -Wl,-soname,libcolb.so.0 $(CFLAGS) -o $@ $^ $(LDLIBS)
+# The shared library exports the public API alone (colb_*, declared in
+# include/colb/): a linker version script, src/libcolb.map, keeps the internal
+# colb__* functions local, with no export macro in the public headers (and
+# internal calls bind inside the library). The tests that call internals link
+# libcolb.a; scripts/check-exports (make check) checks the exported list.
+$(BUILD)/libcolb.so: $(LIB_PIC) src/libcolb.map
+	$(CC) -shared -Wl,-soname,libcolb.so.0 -Wl,--version-script=src/libcolb.map $(CFLAGS) -o $@ $(LIB_PIC) $(LDLIBS)
 
 $(BUILD)/colb: $(CLI_OBJ) $(BUILD)/libcolb.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcolb.a $(LDLIBS) $(SERVE_LIBS)
@@ -132,6 +137,7 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libcolb.a
 # internal interface change cannot leave them broken unnoticed
 check: all $(TESTS) $(BENCHES)
 	@sh scripts/check-layers
+	@CC="$(CC)" sh scripts/check-exports $(BUILD)/libcolb.so
 	+@sh scripts/check-install $(BUILD) "$(CFLAGS)"
 	@COLB=$(BUILD)/colb sh tests/run.sh $(TESTS)
 
