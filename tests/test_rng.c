@@ -281,6 +281,45 @@ static void test_sample_k_over_n(void **state)
     in_child(sample_k_over_n, "colb_rng_sample with k > n");
 }
 
+/* A NULL generator or output array (colb/rng.h): no crash, nothing drawn
+ * or written; the integer draws give 0, the real draws NaN; set_state says
+ * COLB_EINVAL. Every call used to dereference it. */
+static int null_arguments(void)
+{
+    colb_rng_seed(NULL, 1, 2);
+    colb_rng_jump(NULL);
+    if (colb_rng_u64(NULL) != 0 || colb_rng_below(NULL, 10) != 0)
+        return 1;
+    if (!isnan(colb_rng_uniform(NULL)) || !isnan(colb_rng_normal(NULL)))
+        return 2;
+    double out[3] = { 7, 7, 7 };
+    size_t work[4], idx[2] = { 9, 9 };
+    colb_rng r, before;
+    colb_rng_seed(&r, 3, 4);
+    before = r;
+    colb_rng_normal_fill(NULL, out, 3, 1.0);
+    colb_rng_sphere(NULL, out, 3);
+    colb_rng_sample(NULL, 4, 2, work, idx);
+    if (out[0] != 7 || out[1] != 7 || out[2] != 7 || idx[0] != 9 || idx[1] != 9)
+        return 3;
+    colb_rng_normal_fill(&r, NULL, 3, 1.0);
+    colb_rng_sphere(&r, NULL, 3);
+    colb_rng_sample(&r, 4, 2, NULL, idx);
+    colb_rng_sample(&r, 4, 2, work, NULL);
+    if (memcmp(&r, &before, sizeof r) || idx[0] != 9)
+        return 4; /* nothing drawn */
+    const uint64_t s[4] = { 1, 2, 3, 4 };
+    if (colb_rng_set_state(NULL, s) != COLB_EINVAL || colb_rng_set_state(&r, NULL) != COLB_EINVAL)
+        return 5;
+    return 0;
+}
+
+static void test_null_arguments(void **state)
+{
+    (void)state;
+    in_child(null_arguments, "colb_rng calls with NULL");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_sample_distinct),
         cmocka_unit_test(test_sphere_d0),
         cmocka_unit_test(test_sample_k_over_n),
+        cmocka_unit_test(test_null_arguments),
     };
     return cmocka_run_group_tests_name("rng", tests, NULL, NULL);
 }
