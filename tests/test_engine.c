@@ -504,7 +504,12 @@ static void test_protocol_validation(void **state)
         assert_ok(colb_policy_choose_all(p, arms));
         double y[3] = { 1, NAN, 1 };
         assert_status(colb_policy_observe_all(p, arms, y), COLB_ENONFIN);
+        /* its message names the call made (it said "observe: ...") */
+        assert_string_equal(colb_policy_last_error(p), "observe_all: reward of user 1 is nan");
         y[1] = 0;
+        size_t wrong[3] = { arms[0], arms[1], 1 - arms[2] };
+        assert_status(colb_policy_observe_all(p, wrong, y), COLB_EINVAL);
+        assert_non_null(strstr(colb_policy_last_error(p), "observe_all: user 2 was served arm"));
         assert_ok(colb_policy_observe_all(p, arms, y));
         assert_ok(colb_policy_end_round(p));
         assert_int_equal(colb_policy_rounds(p), 2);

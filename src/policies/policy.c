@@ -528,27 +528,29 @@ colb_status colb_policy_choose_all(colb_policy *p, size_t *arms)
     return colb__policy_choose_all_with(p, arms, NULL);
 }
 
-static colb_status check_observe(colb_policy *p, size_t u, size_t arm, double y)
+/* The checks of one observation; messages start with `call` (observe, or
+ * observe_all for an entry of its arrays). */
+static colb_status check_observe(colb_policy *p, const char *call, size_t u, size_t arm, double y)
 {
     if (!p->in_round)
-        return colb__err(p->err, COLB_ESTATE, "observe: no open round");
+        return colb__err(p->err, COLB_ESTATE, "%s: no open round", call);
     if (p->failed)
-        return colb__err(p->err, COLB_ENUMERIC, "observe: the policy's state became non-finite; create a new one");
+        return colb__err(p->err, COLB_ENUMERIC, "%s: the policy's state became non-finite; create a new one", call);
     if (u >= p->N)
-        return colb__err(p->err, COLB_ERANGE, "observe: user %zu out of range [0, %zu)", u, p->N);
+        return colb__err(p->err, COLB_ERANGE, "%s: user %zu out of range [0, %zu)", call, u, p->N);
     if (arm >= p->K)
-        return colb__err(p->err, COLB_ERANGE, "observe: arm %zu out of range [0, %zu)", arm, p->K);
+        return colb__err(p->err, COLB_ERANGE, "%s: arm %zu out of range [0, %zu)", call, arm, p->K);
     if (p->chosen[u] == COLB__NO_ARM)
-        return colb__err(p->err, COLB_ESTATE, "observe: user %zu was not served this round", u);
+        return colb__err(p->err, COLB_ESTATE, "%s: user %zu was not served this round", call, u);
     if (p->observed[u])
-        return colb__err(p->err, COLB_ESTATE, "observe: user %zu already observed this round", u);
+        return colb__err(p->err, COLB_ESTATE, "%s: user %zu already observed this round", call, u);
     if (arm != p->chosen[u])
-        return colb__err(p->err, COLB_EINVAL, "observe: user %zu was served arm %zu, not %zu", u,
+        return colb__err(p->err, COLB_EINVAL, "%s: user %zu was served arm %zu, not %zu", call, u,
                          p->chosen[u], arm);
     if (!isfinite(y))
-        return colb__err(p->err, COLB_ENONFIN, "observe: reward of user %zu is %g", u, y);
+        return colb__err(p->err, COLB_ENONFIN, "%s: reward of user %zu is %g", call, u, y);
     if (fabs(y) > COLB_REWARD_MAX)
-        return colb__err(p->err, COLB_ERANGE, "observe: reward of user %zu is %s, beyond +-%g", u,
+        return colb__err(p->err, COLB_ERANGE, "%s: reward of user %zu is %s, beyond +-%g", call, u,
                          colb__num((char[32]){ 0 }, y), COLB_REWARD_MAX);
     return COLB_OK;
 }
@@ -600,7 +602,7 @@ colb_status colb_policy_observe(colb_policy *p, size_t u, size_t arm, double y)
 {
     if (!p)
         return COLB_EINVAL;
-    colb_status st = check_observe(p, u, arm, y);
+    colb_status st = check_observe(p, "observe", u, arm, y);
     if (st != COLB_OK)
         return st;
     st = fence(p, p->vt->observe(p, u, arm, y));
@@ -626,7 +628,7 @@ colb_status colb_policy_observe_all(colb_policy *p, const size_t *arms, const do
         double y = rewards[u];
         if (u == 0 || a >= p->K || a != p->chosen[u] || p->observed[u] ||
             !(fabs(y) <= COLB_REWARD_MAX))
-            st = check_observe(p, u, a, y);
+            st = check_observe(p, "observe_all", u, a, y);
     }
     if (st != COLB_OK)
         return st;
