@@ -794,6 +794,60 @@ static void test_stop_before_t_budget(void **state)
     colb_sim_free(sim);
 }
 
+/* A stop callback that asks to stop from its `after`-th call on. */
+typedef struct stop_counter {
+    int calls, after;
+} stop_counter;
+
+static int stop_after_calls(void *ctx)
+{
+    stop_counter *c = ctx;
+    return ++c->calls >= c->after;
+}
+
+/* A stopped simulation says where its jobs stopped. With one thread the
+ * jobs run in turn: the first stops at some round, the others are not
+ * started; the message said "stopped on request at round 0" (the least
+ * round) of a run that reached later rounds. */
+static void test_stop_message_rounds(void **state)
+{
+    (void)state;
+    colb_sim_spec s;
+    colb_sim_spec_default(&s);
+    s.env.users = 4;
+    s.env.clusters = 2;
+    s.env.dim = 3;
+    s.env.arms = 3;
+    s.horizon = 50;
+    s.repeats = 3;
+    s.curve_points = 5;
+    const char *pol[] = { "linucb-ind" };
+    s.policies = pol;
+    s.n_policies = 1;
+    stop_counter sc = { 0, 12 };
+    s.stop = stop_after_calls;
+    s.stop_ctx = &sc;
+    colb_sim *sim;
+    char msg[512], want[512];
+    assert_ok(colb_sim_create(&s, &sim, msg, sizeof msg));
+    assert_status(colb_sim_advance(sim, 0, msg, sizeof msg), COLB_EINTR);
+    size_t first = colb_sim_job_round(sim, 0, 0);
+    assert_true(first > 0 && first < 50);
+    assert_int_equal(colb_sim_job_round(sim, 0, 1), 0);
+    snprintf(want, sizeof want, "stopped on request at rounds 0 to %zu of 50 (3 of 3 jobs unfinished)", first);
+    assert_string_equal(msg, want);
+    /* every job at one round: that round */
+    colb_sim_free(sim);
+    sc.after = 1 << 30;
+    assert_ok(colb_sim_create(&s, &sim, msg, sizeof msg));
+    assert_ok(colb_sim_advance(sim, 10, msg, sizeof msg));
+    sc.calls = 0;
+    sc.after = 1; /* the context is borrowed: the next ask stops */
+    assert_status(colb_sim_advance(sim, 0, msg, sizeof msg), COLB_EINTR);
+    assert_string_equal(msg, "stopped on request at round 10 of 50 (3 of 3 jobs unfinished)");
+    colb_sim_free(sim);
+}
+
 static void test_mean_ci(void **state)
 {
     (void)state;
@@ -854,6 +908,7 @@ int main(void)
         cmocka_unit_test(test_regret_ordering),
         cmocka_unit_test(test_threads_bit_identical),
         cmocka_unit_test(test_stop_before_t_budget),
+        cmocka_unit_test(test_stop_message_rounds),
         cmocka_unit_test(test_mean_ci),
     };
     return cmocka_run_group_tests_name("engine", tests, NULL, NULL);

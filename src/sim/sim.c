@@ -316,7 +316,8 @@ colb_status colb__sim_run_job(const colb_sim_spec *s, const char *name, size_t r
     if (st == COLB_OK)
         *regret = job.reg / (double)colb_env_users(job.env);
     else if (st == COLB_EINTR)
-        colb__err(msg, st, "stopped on request");
+        colb__err(msg, st, "stopped on request at round %llu of %zu (repeat %zu)", (unsigned long long)job.t,
+                  s->horizon, r + 1);
     colb_policy_free(job.pol);
     colb_env_free(job.env);
     return st;
@@ -549,6 +550,27 @@ colb_status colb_sim_create(const colb_sim_spec *s, colb_sim **out, char *msg, s
     return st != COLB_OK ? st : colb__sim_alloc(s, out, msg, msg_len);
 }
 
+/* COLB_EINTR, with where the unfinished jobs stopped: jobs run in turn
+ * (fewer threads than jobs) stop at different rounds, those not started at
+ * round 0, so the least round alone (colb_sim_round) would say "round 0"
+ * of a run that reached later rounds. */
+static colb_status stopped(const colb_sim *sim, char *msg, size_t msg_len)
+{
+    size_t jobs = sim->res->P * sim->res->R, lo = SIZE_MAX, hi = 0, open = 0;
+    for (size_t j = 0; j < jobs; j++)
+        if (sim->jobs[j].state != COLB__JOB_DONE) {
+            size_t t = (size_t)sim->jobs[j].t;
+            open++;
+            lo = t < lo ? t : lo;
+            hi = t > hi ? t : hi;
+        }
+    if (open && lo == hi)
+        return colb__say(msg, msg_len, COLB_EINTR, "stopped on request at round %zu of %zu (%zu of %zu jobs "
+                         "unfinished)", lo, sim->s.horizon, open, jobs);
+    return colb__say(msg, msg_len, COLB_EINTR, "stopped on request at rounds %zu to %zu of %zu (%zu of %zu jobs "
+                     "unfinished)", open ? lo : sim->s.horizon, hi, sim->s.horizon, open, jobs);
+}
+
 colb_status colb_sim_advance(colb_sim *sim, size_t until, char *msg, size_t msg_len)
 {
     if (!sim)
@@ -595,8 +617,7 @@ colb_status colb_sim_advance(colb_sim *sim, size_t until, char *msg, size_t msg_
         }
     for (size_t j = 0; j < jobs && st == COLB_OK; j++)
         if (c.status[j] == COLB_EINTR)
-            st = colb__say(msg, msg_len, COLB_EINTR, "stopped on request at round %zu",
-                           colb_sim_round(sim));
+            st = stopped(sim, msg, msg_len);
     free(c.status);
     free(c.msg);
     return st;
