@@ -82,7 +82,27 @@ static void test_memory_text(void **state)
     }
     colb_memory_text(out, 4, 20.0 * 1073741824.0 * 1000); /* cut, ended */
     assert_string_equal(out, "19.");
-    colb_memory_text(NULL, 0, 1.0);
+    /* no size to write: refused, out left empty (it was "-5 bytes", "nan
+     * bytes", "infT"); sizes below 1K in whole bytes (1.5 was "2 bytes",
+     * 1023.7 "1024 bytes") */
+    static const struct {
+        double bytes;
+        colb_status st;
+        const char *text;
+    } odd[] = {
+        { -5, COLB_ERANGE, "" }, { -1e-300, COLB_ERANGE, "" }, { NAN, COLB_ENONFIN, "" },
+        { INFINITY, COLB_ENONFIN, "" }, { -INFINITY, COLB_ENONFIN, "" }, { -0.0, COLB_OK, "0 bytes" },
+        { 0.4, COLB_OK, "0 bytes" }, { 1.4, COLB_OK, "1 byte" }, { 1023.7, COLB_OK, "1K" },
+    };
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        snprintf(out, sizeof out, "stale");
+        colb_status st = colb_memory_text(out, sizeof out, odd[i].bytes);
+        if (st != odd[i].st || strcmp(out, odd[i].text))
+            fail_msg("%g bytes: %s '%s', not %s '%s'", odd[i].bytes, colb_status_name(st), out,
+                     colb_status_name(odd[i].st), odd[i].text);
+    }
+    assert_status(colb_memory_text(NULL, 0, 1.0), COLB_EINVAL);
+    assert_status(colb_memory_text(out, 0, 1.0), COLB_EINVAL);
 }
 
 static void test_endless_data_file_ends(void **state)

@@ -39,6 +39,8 @@
 
 #include <stddef.h>
 
+#include "colb/status.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -76,10 +78,13 @@ size_t colb_memory_budget_default(void);
  * "max-memory" key of colb/params.h): K, M, G, T for powers of 1024, with
  * up to 4 significant digits, into out (len bytes, cut if it must be):
  * "20G" for 20 x 2^30, "21.47G", "512M", "12.5T", "4.7e+05T" past 1024T,
- * and "300 bytes" ("1 byte") below 1K. Every message of the library and the tool about
- * the memory budget or an estimate of memory writes sizes so, and a size
- * so written (but bytes) reads back as a budget. Thread-safe; O(1). */
-void colb_memory_text(char *out, size_t len, double bytes);
+ * and "300 bytes" ("1 byte") below 1K, rounded to a whole byte. Every
+ * message of the library and the tool about the memory budget or an
+ * estimate of memory writes sizes so, and a size so written (but bytes)
+ * reads back as a budget. Errors: COLB_EINVAL (out NULL or len 0: nothing
+ * written), COLB_ENONFIN (bytes NaN or infinite), COLB_ERANGE (bytes
+ * negative); out then holds "" (no size). Thread-safe; O(1). */
+colb_status colb_memory_text(char *out, size_t len, double bytes);
 
 #ifdef __cplusplus
 }

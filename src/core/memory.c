@@ -2,6 +2,7 @@
  * allocating entry point makes against a budget before it allocates. */
 #include "core/memory.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdint.h>
@@ -57,20 +58,28 @@ size_t colb__budget(size_t max_memory)
     return max_memory ? max_memory : colb_memory_budget_default();
 }
 
-void colb_memory_text(char *out, size_t len, double bytes)
+colb_status colb_memory_text(char *out, size_t len, double bytes)
 {
+    if (!out || !len)
+        return COLB_EINVAL;
+    out[0] = '\0'; /* what a refused size leaves: nothing that reads as one */
+    if (!isfinite(bytes))
+        return COLB_ENONFIN;
+    if (bytes < 0)
+        return COLB_ERANGE;
     static const char unit[] = " KMGT";
     int u = 0;
+    if (bytes < 1024.0)
+        bytes = round(bytes) + 0.0; /* whole bytes (1023.7 is 1K; + 0.0: -0 is 0) */
     while (bytes >= 1024.0 && u < 4) { /* T at most: the suffixes of a budget */
         bytes /= 1024.0;
         u++;
     }
-    if (!out || !len)
-        return;
     if (u)
         snprintf(out, len, "%.4g%c", bytes, unit[u]);
     else
         snprintf(out, len, "%.0f %s", bytes, bytes == 1.0 ? "byte" : "bytes");
+    return COLB_OK;
 }
 
 colb_status colb__budget_check(double need, size_t max_memory, const char *what, char *msg,
