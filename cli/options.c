@@ -289,6 +289,8 @@ int parse_bytes(const char *s, size_t *out)
         return -3; /* beyond a size_t */
     if (v * unit > 0 && v * unit < 1)
         return -2; /* a fraction of a byte: not 0 (which may mean "not set") */
+    if (unit == 1.0 && v != floor(v))
+        return -4; /* "1.5": a unit missing, not 1 byte */
     *out = (size_t)(v * unit);
     return 0;
 }
@@ -503,6 +505,11 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
             v = SIZE_MAX, bad = 0; /* more than the bound below */
         if (bad == -1) {
             snprintf(err, err_len, "%s: '%s' is not a byte count such as 8G, 512M or 1e9", key, value);
+            return -1;
+        }
+        if (bad == -4) {
+            snprintf(err, err_len, "%s: '%s' is not a whole number of bytes (a unit missing? %sG, %sM: powers "
+                     "of 1024)", key, value, value, value);
             return -1;
         }
         if (bad || v == 0) { /* 0 is the unset budget: the default, which is to leave the option out */

@@ -187,11 +187,12 @@ int parse_double(const char *s, double lo, double hi, double *out);
 int parse_size(const char *s, size_t lo, size_t hi, size_t *out);
 
 /* A byte count: a decimal number with an optional K, M, G or T suffix
- * (powers of 1024, an optional B after it): "512M", "1.5G", "2e9"; a
- * fraction of a byte is dropped ("1.5" is 1). 0, or -1 when s is not
- * one, -2 when it is more than 0 and less than one byte ("0.5", "1e-300":
- * never rounded to 0, which callers may read as "not set"), -3 when it is
- * 2^64 bytes or more. */
+ * (powers of 1024, an optional B after it): "512M", "1.5G", "2e9"; with a
+ * suffix a fraction of a byte is dropped ("1.3K" is 1331). 0, or -1 when
+ * s is not one, -2 when it is more than 0 and less than one byte ("0.5",
+ * "1e-300": never rounded to 0, which callers may read as "not set"), -3
+ * when it is 2^64 bytes or more, -4 for a fraction without a suffix
+ * ("1.5": most likely 1.5G or 1.5M, never cut to 1 byte). */
 int parse_bytes(const char *s, size_t *out);
 
 /* Index of v among the choices "a|b|c" (0, 1, 2), or -1. */

@@ -258,6 +258,11 @@ static int set_option(serve_config *c, const opt *o, const char *v, char *err, s
             snprintf(err, err_len, "--%s: '%s' is not a byte count such as 64M or 1G", o->name, v);
             return -1;
         }
+        if (bad == -4) {
+            snprintf(err, err_len, "--%s: '%s' is not a whole number of bytes (a unit missing? %sG, %sM: powers "
+                     "of 1024)", o->name, v, v, v);
+            return -1;
+        }
         if (bad || (double)z < o->lo) { /* -2: more than 0, less than one byte */
             char least[32];
             bytes_text(o->lo, least, sizeof least);

@@ -81,6 +81,21 @@ static void agree(const colb_param_info *in)
             colb_sim_spec_set(&s, in->key, "0.5", msg, sizeof msg) != COLB_ERANGE)
             fail_msg("%s = '0.5' taken (%s)", in->key, msg);
         assert_non_null(strstr(msg, "'0.5' is less than one byte (0 means the default)"));
+        /* a fraction of a byte without a unit: refused by both (it was 1
+         * byte), and by colb serve's parser of byte counts (parse_bytes) */
+        config_default(c);
+        colb_sim_spec_default(&s);
+        if (config_set(c, in->key, "1.5", err, sizeof err) == 0 ||
+            colb_sim_spec_set(&s, in->key, "1.5", msg, sizeof msg) != COLB_EINVAL)
+            fail_msg("%s = '1.5' taken (%s)", in->key, msg);
+        assert_non_null(strstr(err, "'1.5' is not a whole number of bytes"));
+        size_t z = 7;
+        assert_int_equal(parse_bytes("1.5", &z), -4);
+        assert_int_equal(z, 7);
+        assert_int_equal(parse_bytes("1.5K", &z), 0);
+        assert_int_equal(z, 1536);
+        assert_int_equal(parse_bytes("1e3", &z), 0);
+        assert_int_equal(z, 1000);
     }
     free(c);
 }

@@ -347,6 +347,20 @@ static void test_fields(void **state)
     assert_status(colb_sim_spec_set(&s, "max-memory", "1e20", msg, sizeof msg), COLB_ERANGE);
     assert_status(colb_policy_params_set(&pp, "max-memory", "2000T", msg, sizeof msg), COLB_ERANGE);
     assert_true((double)s.max_memory == COLB_MEMORY_MAX);
+    /* a fraction of a byte without a unit is refused (it was cut: "1.5"
+     * set a budget of 1 byte, likely meant as 1.5G); with a unit the bytes
+     * are rounded down */
+    pp.max_memory = 7;
+    assert_status(colb_policy_params_set(&pp, "max-memory", "1.5", msg, sizeof msg), COLB_EINVAL);
+    assert_non_null(strstr(msg, "'1.5' is not a whole number of bytes"));
+    assert_status(colb_policy_params_set(&pp, "max-memory", "1023.9", msg, sizeof msg), COLB_EINVAL);
+    assert_int_equal(pp.max_memory, 7);
+    assert_ok(colb_policy_params_set(&pp, "max-memory", "1.5K", msg, sizeof msg));
+    assert_int_equal(pp.max_memory, 1536);
+    assert_ok(colb_policy_params_set(&pp, "max-memory", "1.3K", msg, sizeof msg));
+    assert_int_equal(pp.max_memory, 1331);
+    assert_ok(colb_policy_params_set(&pp, "max-memory", "2e3", msg, sizeof msg));
+    assert_int_equal(pp.max_memory, 2000);
 }
 
 /* A spec made through keys runs exactly as the same spec made through
@@ -525,6 +539,60 @@ static void test_threads_bound(void **state)
     }
 }
 
+/* A memory budget is at most COLB_MEMORY_MAX (1024T) wherever the library
+ * takes one, as colb_policy_set_max_memory and the text values have it:
+ * the struct fields took any size_t (SIZE_MAX: no budget at all). */
+static void test_budget_bound(void **state)
+{
+    (void)state;
+    const size_t over = (size_t)COLB_MEMORY_MAX + 1;
+    char msg[256];
+    for (const char *const *n = colb_policy_names(); *n; n++) {
+        colb_policy_params pp;
+        colb_policy_params_default(&pp);
+        pp.users = 4;
+        pp.dim = 2;
+        size_t labels[4] = { 0, 1, 0, 1 };
+        pp.true_cluster = labels;
+        pp.n_clusters = 2;
+        pp.max_memory = (size_t)COLB_MEMORY_MAX;
+        assert_ok(colb_policy_params_check(*n, &pp, msg, sizeof msg));
+        pp.max_memory = over;
+        colb_status st = colb_policy_params_check(*n, &pp, msg, sizeof msg);
+        if (st != COLB_ERANGE || !strstr(msg, "is more than 1024T"))
+            fail_msg("%s: max_memory 2^50 + 1: %s '%s'", *n, colb_status_name(st), msg);
+        colb_policy *p = NULL;
+        assert_status(colb_policy_create(*n, &pp, &p, msg, sizeof msg), COLB_ERANGE);
+        assert_null(p);
+        assert_status(colb_policy_round_check(&pp, 1, msg, sizeof msg), COLB_ERANGE);
+    }
+    colb_env_params ep;
+    colb_env_params_default(&ep);
+    ep.max_memory = SIZE_MAX;
+    assert_status(colb_env_params_check(&ep, msg, sizeof msg), COLB_ERANGE);
+    assert_non_null(strstr(msg, "is more than 1024T"));
+    colb_env *e = NULL;
+    assert_status(colb_env_create(&ep, 1, &e, msg, sizeof msg), COLB_ERANGE);
+    colb_sim_spec s;
+    colb_sim_spec_default(&s);
+    const char *pol[] = { "linucb-ind" };
+    s.policies = pol;
+    s.n_policies = 1;
+    s.horizon = 2;
+    s.repeats = 1;
+    s.max_memory = over;
+    colb_sim_result *r = NULL;
+    assert_status(colb_sim_run(&s, &r, msg, sizeof msg), COLB_ERANGE);
+    assert_non_null(strstr(msg, "is more than 1024T"));
+    colb_dataset *ds = NULL;
+    assert_status(colb_dataset_load_ex("/nonexistent/f", "/nonexistent/p", over, &ds, msg, sizeof msg), COLB_ERANGE);
+    colb_lastfm_params lp;
+    colb_lastfm_params_default(&lp);
+    lp.max_memory = over;
+    assert_status(colb_lastfm_load_ex("/nonexistent", &lp, NULL, &ds, NULL, msg, sizeof msg), COLB_ERANGE);
+    assert_null(ds);
+}
+
 /* d beyond the models' bound is a range error for every policy that keeps
  * d x d models, before any allocation (it was "out of memory" from the
  * SoA bank's create, for a few MB); random takes any d up to COLB_DIM_MAX. */
@@ -564,6 +632,7 @@ int main(void)
         cmocka_unit_test(test_sim_reads),
         cmocka_unit_test(test_labels_in_range),
         cmocka_unit_test(test_threads_bound),
+        cmocka_unit_test(test_budget_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -126,7 +126,8 @@ colb_status colb_dataset_load(const char *features_path, const char *positives_p
  * loader's memory per byte of input; a device such as /dev/zero ends with
  * an error once that many bytes have come), and the rows the features need
  * (items x d) are checked against the budget before they are allocated.
- * Over the budget: COLB_ENOMEM with the file and the estimate in msg. */
+ * Over the budget: COLB_ENOMEM with the file and the estimate in msg; a
+ * max_memory beyond COLB_MEMORY_MAX (1024T): COLB_ERANGE. */
 colb_status colb_dataset_load_ex(const char *features_path, const char *positives_path,
                                  size_t max_memory, colb_dataset **out, char *msg, size_t msg_len);
 
@@ -172,7 +173,8 @@ typedef struct colb_lastfm_params {
     size_t max_memory;               /* budget in bytes (colb/limits.h), 0: the default;
                                         each file may have budget / 16 bytes and all
                                         of them together need about 16 bytes of
-                                        memory per byte */
+                                        memory per byte; at most COLB_MEMORY_MAX
+                                        (1024T, COLB_ERANGE beyond) */
 } colb_lastfm_params;
 
 void colb_lastfm_params_default(colb_lastfm_params *p);

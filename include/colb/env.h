@@ -55,7 +55,7 @@ typedef struct colb_env_params {
                             COLB_SIZES_ONE_EACH (default) or
                             COLB_SIZES_PROPORTIONAL */
     size_t max_memory;   /* bytes colb_env_create may use (colb/limits.h); 0: the
-                            default budget */
+                            default budget; at most COLB_MEMORY_MAX (1024T) */
 } colb_env_params;
 
 typedef struct colb_env colb_env;

@@ -33,7 +33,7 @@
  * data set, first estimates the bytes it will allocate and fails with
  * COLB_ENOMEM and a message naming the input and the estimate when that
  * exceeds the budget given in its parameters (max_memory; 0 means
- * colb_memory_budget_default()). */
+ * colb_memory_budget_default(); more than COLB_MEMORY_MAX is COLB_ERANGE). */
 #ifndef COLB_LIMITS_H
 #define COLB_LIMITS_H
 
@@ -62,10 +62,13 @@ extern "C" {
                                            environment's cluster sizes */
 #define COLB_POLICY_THREADS_MAX 256u    /* colb_policy_params.threads */
 #define COLB_MEMORY_MAX 1125899906842624.0 /* 2^50 bytes (1 PiB, "1024T"): the
-                                           largest memory budget a text value
-                                           sets (colb/params.h, colb run
-                                           --max-memory); beyond any machine's
-                                           memory, so a larger one is a typo */
+                                           largest memory budget: of a text
+                                           value (colb/params.h, colb run
+                                           --max-memory) and of every
+                                           max_memory the library takes
+                                           (COLB_ERANGE beyond); beyond any
+                                           machine's memory, so a larger one
+                                           is a typo */
 
 /* The default memory budget in bytes: 80% of the memory available to the
  * process (MemAvailable of /proc/meminfo, capped by a cgroup v2 limit in

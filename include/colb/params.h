@@ -13,6 +13,8 @@
  *   choice  one of the key's choices "a|b|c"               "oful"
  *   bytes   a byte count, K/M/G/T = powers of 1024         "512M", "8G", "1e9"
  *           (0, or at least one byte: "0.5" is refused, not read as 0;
+ *           without a unit a whole number: "1.5" is refused (COLB_EINVAL),
+ *           not cut to 1 byte; with one, rounded down to a whole byte;
  *           at most COLB_MEMORY_MAX = 1024T, COLB_ERANGE beyond)
  * Hex, "nan" and "inf" are refused. A set call checks the value before it
  * changes the field and leaves the struct unchanged on error; it checks one

@@ -111,7 +111,9 @@ typedef struct colb_policy_params {
     size_t n_clusters;
 
     /* Memory budget (colb/limits.h): create fails with COLB_ENOMEM when the
-     * policy would need more bytes; 0 means colb_memory_budget_default(). */
+     * policy would need more bytes; 0 means colb_memory_budget_default();
+     * at most COLB_MEMORY_MAX (1024T; colb_policy_params_check: COLB_ERANGE
+     * beyond, as colb_policy_set_max_memory). */
     size_t max_memory;
     /* Anytime mode (CMLB, PMLB): plan without the horizon by a doubling
      * schedule of the phases that depend on it (docs/algorithms.md). 0

@@ -57,7 +57,7 @@ typedef struct colb_sim_spec {
     void *progress_ctx;
     /* Memory budget (colb/limits.h): colb_sim_run fails with COLB_ENOMEM
      * before any work when colb_sim_memory exceeds it; 0 means the default
-     * budget. With make_env, env_bytes is the size of one environment it
+     * budget; at most COLB_MEMORY_MAX (1024T, COLB_ERANGE beyond). With make_env, env_bytes is the size of one environment it
      * makes (0 if unknown) and env.users / env.dim must be those of its
      * environments for the estimate to hold. */
     size_t max_memory;

@@ -82,9 +82,20 @@ colb_status colb_memory_text(char *out, size_t len, double bytes)
     return COLB_OK;
 }
 
+colb_status colb__budget_range(size_t max_memory, const char *what, char *msg, size_t msg_len)
+{
+    if ((double)max_memory <= COLB_MEMORY_MAX)
+        return COLB_OK;
+    return colb__say(msg, msg_len, COLB_ERANGE, "%s: max_memory = %zu bytes is more than 1024T (2^50 bytes, "
+                     "COLB_MEMORY_MAX), beyond any machine's memory", what, max_memory);
+}
+
 colb_status colb__budget_check(double need, size_t max_memory, const char *what, char *msg,
                                size_t msg_len)
 {
+    colb_status st = colb__budget_range(max_memory, what, msg, msg_len);
+    if (st != COLB_OK)
+        return st;
     size_t budget = colb__budget(max_memory);
     if (need <= (double)budget)
         return COLB_OK;

@@ -11,8 +11,15 @@
 /* max_memory, or the default budget when it is 0. */
 size_t colb__budget(size_t max_memory);
 
+/* COLB_OK when a budget given by the caller (max_memory; 0: the default)
+ * is at most COLB_MEMORY_MAX, as every byte parameter of colb/params.h
+ * is; else COLB_ERANGE with "WHAT: max_memory = N bytes is more than
+ * 1024T ..." in msg. */
+colb_status colb__budget_range(size_t max_memory, const char *what, char *msg, size_t msg_len);
+
 /* COLB_OK when `need` bytes fit the budget, else COLB_ENOMEM with
- * "WHAT needs about X of memory, more than the budget of Y" in msg. */
+ * "WHAT needs about X of memory, more than the budget of Y" in msg (and
+ * COLB_ERANGE for a budget beyond COLB_MEMORY_MAX: colb__budget_range). */
 colb_status colb__budget_check(double need, size_t max_memory, const char *what, char *msg,
                                size_t msg_len);
 

@@ -4,6 +4,7 @@
 #include "core/param_table.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 
 #include "colb/limits.h"
@@ -116,7 +117,9 @@ static int choice_index(const char *choices, const char *v)
 /* A byte count: a decimal number, an optional K/M/G/T (powers of 1024) and
  * an optional B after it. -1 when s is not one, -2 for more than 0 and
  * less than one byte (never rounded to 0, the default budget), -3 for
- * 2^64 bytes or more. */
+ * 2^64 bytes or more, -4 for a fraction of a byte without a unit ("1.5",
+ * most likely 1.5G or 1.5M: never cut to 1 byte). With a unit the bytes
+ * are rounded down ("1.3K" is 1331). */
 static int read_bytes(const char *s, size_t *out)
 {
     double v;
@@ -139,6 +142,8 @@ static int read_bytes(const char *s, size_t *out)
         return -3; /* beyond a size_t: more than COLB_MEMORY_MAX */
     if (v * unit > 0 && v * unit < 1)
         return -2; /* a fraction of a byte, not 0 (the default budget) */
+    if (unit == 1.0 && v != floor(v))
+        return -4;
     *out = (size_t)(v * unit);
     return 0;
 }
@@ -214,6 +219,9 @@ static colb_status param_set(const colb__param *e, void *base, const char *value
         if (bad == -1)
             return colb__say(msg, msg_len, COLB_EINVAL, "%s %s: '%s' is not a byte count such as "
                              "8G, 512M or 1e9", what, e->key, value);
+        if (bad == -4)
+            return colb__say(msg, msg_len, COLB_EINVAL, "%s %s: '%s' is not a whole number of bytes "
+                             "(a unit missing? %sG, %sM: powers of 1024)", what, e->key, value, value, value);
         if (bad == -3 || (double)v > COLB_MEMORY_MAX)
             return colb__say(msg, msg_len, COLB_ERANGE, "%s %s: '%s' is more than 1024T (2^50 bytes, "
                              "COLB_MEMORY_MAX), beyond any machine's memory", what, e->key, value);

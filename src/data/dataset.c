@@ -684,6 +684,9 @@ colb_status colb_dataset_load_ex(const char *features_path, const char *positive
     *out = NULL;
     if (!features_path || !positives_path)
         return colb__say(msg, msg_len, COLB_EINVAL, "NULL path");
+    colb_status bs = colb__budget_range(max_memory, "dataset_load", msg, msg_len);
+    if (bs != COLB_OK)
+        return bs;
     feat_file f;
     colb_status s = parse_features(features_path, max_memory, &f, msg, msg_len);
     if (s != COLB_OK)

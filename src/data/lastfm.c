@@ -874,6 +874,9 @@ colb_status colb_lastfm_load_ex(const char *dir, const colb_lastfm_params *p,
                          p->oversample, p->power_iters);
     if (p->positives != COLB_LASTFM_LISTENED && p->positives != COLB_LASTFM_TAGGED)
         return colb__say(msg, msg_len, COLB_EINVAL, "positives must be listened or tagged");
+    colb_status bs = colb__budget_range(p->max_memory, "lastfm_load", msg, msg_len);
+    if (bs != COLB_OK)
+        return bs;
     if (cache_path) {
         colb_status cs = cache_usable(cache_path, msg, msg_len);
         if (cs != COLB_OK)

@@ -171,6 +171,9 @@ colb_status colb_policy_params_check(const char *name, const colb_policy_params 
                      colb_learner_params_bad_field(&p->learner));
         return st;
     }
+    st = colb__budget_range(p->max_memory, name, msg, msg_len);
+    if (st != COLB_OK)
+        return st;
     if (p->threads > COLB_POLICY_THREADS_MAX) /* for every policy, as policy.h says */
         return colb__say(msg, msg_len, COLB_ERANGE, "%s: threads = %zu exceeds %u", name, p->threads,
                          COLB_POLICY_THREADS_MAX);
@@ -247,6 +250,9 @@ colb_status colb_policy_round_check(const colb_policy_params *pp, size_t K, char
         return colb__say(msg, msg_len, COLB_EINVAL, "round_check: %s = 0", K ? "dim" : "K");
     if (K > ((size_t)1 << 40) / pp->dim)
         return colb__say(msg, msg_len, COLB_ERANGE, "round_check: K = %zu arms is too large", K);
+    colb_status st = colb__budget_range(pp->max_memory, "round_check", msg, msg_len);
+    if (st != COLB_OK)
+        return st;
     return round_budget(pp->dim, K, pp->max_memory, msg, msg_len);
 }
 

@@ -14,8 +14,8 @@ colb_status colb_policy_set_max_memory(colb_policy *p, size_t max_memory)
 {
     if (!p)
         return COLB_EINVAL;
-    if ((double)max_memory > COLB_MEMORY_MAX)
-        return colb__err(p->err, COLB_ERANGE, "max-memory %zu bytes is more than 1024T", max_memory);
+    if (colb__budget_range(max_memory, "set_max_memory", p->err, COLB__ERRLEN) != COLB_OK)
+        return COLB_ERANGE;
     if (p->failed)
         return colb__err(p->err, COLB_ENUMERIC, "set_max_memory: the policy failed numerically; create a new one");
     p->pp.max_memory = max_memory;
