@@ -36,7 +36,7 @@ static const option_def OPTS[] = {
     { "horizon", K_SIZE, OFF(sim.horizon), 1, 1e9, NULL, "run", "T: rounds" },
     { "repeats", K_SIZE, OFF(sim.repeats), 1, 1e6, NULL, "run", "R: independent repeats" },
     { "seed", K_U64, OFF(sim.seed), 0, 0, NULL, "run", "S: master seed" },
-    { "threads", K_SIZE, OFF(sim.threads), 1, 1024, NULL, "run", "J: worker threads (results do not depend on it)" },
+    { "threads", K_SIZE, OFF(sim.threads), 1, COLB_SIM_THREADS_MAX, NULL, "run", "J: worker threads (results do not depend on it)" },
     { "curve-points", K_SIZE, OFF(sim.curve_points), 1, 1e6, NULL, "run", "P: checkpoints of regret curves" },
     { "max-memory", K_BYTES, OFF(max_memory), 0, 0, NULL, "run", "BYTES: memory budget, e.g. 8G or 512M, at most 1024T (default: 80% of the available memory)" },
     { "sweep", K_SWEEP, 0, 0, 0, NULL, "run", "KEY=V1,V2,...: run once per value of option KEY (none: no sweep, as in a reading of a file that sweeps)" },

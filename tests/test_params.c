@@ -537,6 +537,35 @@ static void test_threads_bound(void **state)
         if (st != COLB_ERANGE || !strstr(msg, "threads = 257 exceeds 256"))
             fail_msg("%s: threads 257: %s '%s'", *n, colb_status_name(st), msg);
     }
+    /* a simulation's threads: at most COLB_SIM_THREADS_MAX, the bound of
+     * its "threads" key, for the struct too (it took any number) */
+    colb_sim_spec s;
+    colb_sim_spec_default(&s);
+    const char *pol[] = { "linucb-ind" };
+    s.policies = pol;
+    s.n_policies = 1;
+    s.horizon = 2;
+    s.repeats = 1;
+    char msg[256];
+    assert_ok(colb_sim_spec_set(&s, "threads", "1024", msg, sizeof msg));
+    assert_int_equal(s.threads, COLB_SIM_THREADS_MAX);
+    assert_status(colb_sim_spec_set(&s, "threads", "1025", msg, sizeof msg), COLB_ERANGE);
+    colb_sim *sim = NULL;
+    assert_ok(colb_sim_create(&s, &sim, msg, sizeof msg));
+    colb_sim_free(sim);
+    s.threads = COLB_SIM_THREADS_MAX + 1;
+    assert_status(colb_sim_create(&s, &sim, msg, sizeof msg), COLB_ERANGE);
+    assert_string_equal(msg, "threads = 1025 exceeds 1024");
+    assert_null(sim);
+    colb_sim_result *r = NULL;
+    assert_status(colb_sim_run(&s, &r, msg, sizeof msg), COLB_ERANGE);
+    double a, a2;
+    assert_status(colb_club_tune(&s, NULL, 0, NULL, 0, 2, 1, &a, &a2, msg, sizeof msg), COLB_ERANGE);
+    assert_non_null(strstr(msg, "threads = 1025 exceeds 1024"));
+    assert_status(colb_width_tune(&s, "linucb-ind", NULL, 0, 2, 1, &a, msg, sizeof msg), COLB_ERANGE);
+    assert_non_null(strstr(msg, "threads = 1025 exceeds 1024"));
+    s.threads = SIZE_MAX;
+    assert_status(colb_sim_run(&s, &r, msg, sizeof msg), COLB_ERANGE);
 }
 
 /* A memory budget is at most COLB_MEMORY_MAX (1024T) wherever the library

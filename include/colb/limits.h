@@ -61,6 +61,8 @@ extern "C" {
 #define COLB_ZIPF_MAX 50.0              /* exponent z of the clustered
                                            environment's cluster sizes */
 #define COLB_POLICY_THREADS_MAX 256u    /* colb_policy_params.threads */
+#define COLB_SIM_THREADS_MAX 1024u      /* colb_sim_spec.threads (the run's
+                                           "threads" key, colb run -j) */
 #define COLB_MEMORY_MAX 1125899906842624.0 /* 2^50 bytes (1 PiB, "1024T"): the
                                            largest memory budget: of a text
                                            value (colb/params.h, colb run

@@ -48,7 +48,11 @@ typedef struct colb_sim_spec {
     size_t horizon;               /* T rounds, 1 to COLB_HORIZON_MAX */
     size_t repeats;               /* R >= 1 */
     uint64_t seed;
-    size_t threads;               /* worker threads; 0 or 1: run in the caller */
+    size_t threads;               /* worker threads; 0 or 1: run in the caller;
+                                     at most COLB_SIM_THREADS_MAX (1024, as the
+                                     "threads" key of colb/params.h), COLB_ERANGE
+                                     beyond (colb_sim_create, colb_sim_run, the
+                                     tunings of colb/tune.h) */
     size_t curve_points;          /* checkpoints of the regret curve (at most T
                                      are kept; 0 means the default, 100) */
     /* Optional: called from worker threads (serialised by the simulator)

@@ -425,6 +425,8 @@ colb_status colb__sim_check_spec(const colb_sim_spec *s, char *msg, size_t msg_l
         return colb__say(msg, msg_len, COLB_EINVAL, "horizon and repeats must be >= 1");
     if (s->horizon > COLB_HORIZON_MAX) /* the curves' rounds, (k + 1) T / K, stay exact below it */
         return colb__say(msg, msg_len, COLB_ERANGE, "horizon T = %zu exceeds %u", s->horizon, COLB_HORIZON_MAX);
+    if (s->threads > COLB_SIM_THREADS_MAX)
+        return colb__say(msg, msg_len, COLB_ERANGE, "threads = %zu exceeds %u", s->threads, COLB_SIM_THREADS_MAX);
     colb_status rst = colb__budget_range(s->max_memory, "the run", msg, msg_len);
     if (rst != COLB_OK)
         return rst;

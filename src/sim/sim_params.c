@@ -11,7 +11,7 @@ static const colb__param KEYS[] = {
     { "horizon", COLB_PARAM_INT, 'z', F(horizon), 1, COLB_HORIZON_MAX, NULL, "rounds T", NULL },
     { "repeats", COLB_PARAM_INT, 'z', F(repeats), 1, 1e6, NULL, "independent repeats R", NULL },
     { "seed", COLB_PARAM_INT, 'u', F(seed), 0, 18446744073709551615.0, NULL, "master seed", NULL },
-    { "threads", COLB_PARAM_INT, 'z', F(threads), 1, 1024, NULL,
+    { "threads", COLB_PARAM_INT, 'z', F(threads), 1, COLB_SIM_THREADS_MAX, NULL,
       "worker threads (results do not depend on it)", NULL },
     { "curve-points", COLB_PARAM_INT, 'z', F(curve_points), 1, 1e6, NULL,
       "checkpoints of regret curves", NULL },

@@ -224,6 +224,9 @@ colb_status colb_club_tune(const colb_sim_spec *spec, const double *alphas, size
         msg[0] = '\0';
     if (!spec || !best_alpha || !best_alpha2)
         return colb__say(msg, msg_len, COLB_EINVAL, "club_tune: NULL spec or output");
+    if (spec->threads > COLB_SIM_THREADS_MAX) /* the grid's points run on them */
+        return colb__say(msg, msg_len, COLB_ERANGE, "club_tune: threads = %zu exceeds %u", spec->threads,
+                         COLB_SIM_THREADS_MAX);
     static const double default_alphas[] = COLB_CLUB_TUNE_ALPHAS,
                         default_alpha2s[] = COLB_CLUB_TUNE_ALPHA2S;
     if (!alphas && n_alphas == 0) {
@@ -267,6 +270,9 @@ colb_status colb_width_tune(const colb_sim_spec *spec, const char *policy, const
         msg[0] = '\0';
     if (!spec || !policy || !best_alpha)
         return colb__say(msg, msg_len, COLB_EINVAL, "width_tune: NULL spec, policy or output");
+    if (spec->threads > COLB_SIM_THREADS_MAX) /* the grid's points run on them */
+        return colb__say(msg, msg_len, COLB_ERANGE, "width_tune: threads = %zu exceeds %u", spec->threads,
+                         COLB_SIM_THREADS_MAX);
     static const double default_alphas[] = COLB_WIDTH_TUNE_ALPHAS;
     if (!alphas && n_alphas == 0) {
         alphas = default_alphas;
