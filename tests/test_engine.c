@@ -848,6 +848,66 @@ static void test_stop_message_rounds(void **state)
     colb_sim_free(sim);
 }
 
+/* An environment factory that makes the synthetic environment of its
+ * colb_env_params. */
+static colb_status params_factory(void *ctx, uint64_t seed, colb_env **out, char *msg, size_t msg_len)
+{
+    return colb_env_create(ctx, seed, out, msg, msg_len);
+}
+
+/* The oracles run on a factory's environments, with each one's true
+ * clusters, as on the spec's own (they were refused before any work: "needs
+ * an environment with true clusters"); a factory environment without true
+ * clusters fails its job as it starts, naming it. */
+static void test_oracle_with_factory(void **state)
+{
+    (void)state;
+    colb_sim_spec s;
+    colb_sim_spec_default(&s);
+    s.env.users = 12;
+    s.env.clusters = 3;
+    s.env.dim = 4;
+    s.env.arms = 5;
+    s.horizon = 40;
+    s.repeats = 2;
+    s.curve_points = 4;
+    const char *pol[] = { "oracle", "oracle-batch", "oracle-seq", "linucb-ind" };
+    s.policies = pol;
+    s.n_policies = 4;
+    char msg[512];
+    colb_sim_result *a = NULL, *b = NULL;
+    assert_ok(colb_sim_run(&s, &a, msg, sizeof msg));
+    colb_env_params ep = s.env;
+    s.make_env = params_factory;
+    s.env_ctx = &ep;
+    if (colb_sim_run(&s, &b, msg, sizeof msg) != COLB_OK)
+        fail_msg("oracles on a factory's clustered environments: %s", msg);
+    for (size_t i = 0; i < 4; i++)
+        for (size_t j = 0; j < 2; j++)
+            for (size_t k = 0; k < 4; k++) {
+                double x = colb_sim_result_regret(a, i, j, k), y = colb_sim_result_regret(b, i, j, k);
+                assert_memory_equal(&x, &y, sizeof x);
+            }
+    colb_sim_result_free(a);
+    colb_sim_result_free(b);
+    ep.kind = COLB_ENV_PERSONALIZED;
+    b = NULL;
+    assert_status(colb_sim_run(&s, &b, msg, sizeof msg), COLB_EINVAL);
+    assert_null(b);
+    if (!strstr(msg, "oracle (repeat 1)") || !strstr(msg, "true clusters"))
+        fail_msg("'%s'", msg);
+    /* without a factory, a personalized environment is refused before any work */
+    s.make_env = NULL;
+    s.env.kind = COLB_ENV_PERSONALIZED;
+    assert_status(colb_sim_run(&s, &b, msg, sizeof msg), COLB_EINVAL);
+    assert_string_equal(msg, "oracle: needs an environment with true clusters");
+    /* the oracles' other parameters are checked before any work too */
+    s.env.kind = COLB_ENV_CLUSTERED;
+    s.policy.learner.lambda = -1;
+    assert_status(colb_sim_run(&s, &b, msg, sizeof msg), COLB_ERANGE);
+    assert_non_null(strstr(msg, "oracle: learner parameter 'lambda'"));
+}
+
 static void test_mean_ci(void **state)
 {
     (void)state;
@@ -909,6 +969,7 @@ int main(void)
         cmocka_unit_test(test_threads_bit_identical),
         cmocka_unit_test(test_stop_before_t_budget),
         cmocka_unit_test(test_stop_message_rounds),
+        cmocka_unit_test(test_oracle_with_factory),
         cmocka_unit_test(test_mean_ci),
     };
     return cmocka_run_group_tests_name("engine", tests, NULL, NULL);

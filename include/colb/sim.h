@@ -34,7 +34,16 @@ extern "C" {
  * Returns COLB_OK with a new environment in *out (the simulator owns and
  * frees it), or an error status with a reason in msg (msg_len bytes). A
  * factory that returns COLB_OK without an environment fails the job with
- * COLB_EINVAL, and an error without a reason gets one naming the factory. */
+ * COLB_EINVAL, and an error without a reason gets one naming the factory.
+ *
+ * True clusters. Every job's policy gets the true clusters of its own
+ * environment (colb_env_true_clusters), which the oracles ("oracle",
+ * "oracle-batch", "oracle-seq": colb_policy_needs_true_clusters) need.
+ * Without a factory, env.kind must then be COLB_ENV_CLUSTERED (COLB_EINVAL
+ * before any work otherwise). A factory's environments are known only once
+ * made: a job whose environment has no true clusters (personalized users,
+ * logged data) fails as it starts, with COLB_EINVAL and a message naming
+ * the job. */
 typedef colb_status (*colb_env_factory)(void *ctx, uint64_t seed, colb_env **out, char *msg,
                                         size_t msg_len);
 
@@ -61,9 +70,10 @@ typedef struct colb_sim_spec {
     void *progress_ctx;
     /* Memory budget (colb/limits.h): colb_sim_run fails with COLB_ENOMEM
      * before any work when colb_sim_memory exceeds it; 0 means the default
-     * budget; at most COLB_MEMORY_MAX (1024T, COLB_ERANGE beyond). With make_env, env_bytes is the size of one environment it
-     * makes (0 if unknown) and env.users / env.dim must be those of its
-     * environments for the estimate to hold. */
+     * budget; at most COLB_MEMORY_MAX (1024T, COLB_ERANGE beyond). With
+     * make_env, env_bytes is the size of one environment it makes (0 if
+     * unknown) and env.users / env.dim must be those of its environments
+     * for the estimate to hold. */
     size_t max_memory;
     size_t env_bytes;
 

@@ -437,12 +437,20 @@ colb_status colb__sim_check_spec(const colb_sim_spec *s, char *msg, size_t msg_l
         pp.dim = s->make_env ? 1 : s->env.dim;
         pp.horizon = s->horizon;
         if (colb_policy_needs_true_clusters(s->policies[i])) {
-            if (s->make_env || s->env.kind != COLB_ENV_CLUSTERED) {
+            /* the labels come from each repeat's environment: a synthetic
+             * one has them when it is clustered; a factory's are known
+             * only once made, and a job whose environment has none fails
+             * as it starts (colb_policy_create's reason). The other fields
+             * are checked here, on one user's label. */
+            static const size_t one_label = 0;
+            if (!s->make_env && s->env.kind != COLB_ENV_CLUSTERED) {
                 if (msg && msg_len)
                     snprintf(msg, msg_len, "%s: needs an environment with true clusters", s->policies[i]);
                 return COLB_EINVAL;
             }
-            continue; /* the labels come from the environment */
+            pp.users = 1;
+            pp.true_cluster = &one_label;
+            pp.n_clusters = 1;
         }
         colb_status st = colb_policy_params_check(s->policies[i], &pp, msg, msg_len);
         if (st != COLB_OK)
