@@ -2268,6 +2268,45 @@ static void test_add_users_hook_failure_keeps_labels(void **state)
 
 /* A LinUCB-Ind newcomer is exactly a fresh learner: its choices equal those
  * of a one-user LinUCB-Ind fed the same rounds. */
+/* What add_users does with labels (colb/policy.h): the oracle needs them;
+ * a policy holding true clusters checks and keeps them, or forgets its
+ * own when given none; a policy holding none ignores them (not read). */
+static void test_add_users_labels(void **state)
+{
+    (void)state;
+    colb_policy_params pp;
+    colb_policy_params_default(&pp);
+    pp.users = 4;
+    pp.dim = 2;
+    char msg[256];
+    colb_policy *p = NULL;
+    const size_t bad[2] = { 99, 5 }, ok[1] = { 1 };
+    assert_ok(colb_policy_create("linucb-ind", &pp, &p, msg, sizeof msg));
+    assert_ok(colb_policy_add_users(p, 2, bad)); /* ignored */
+    assert_null(colb_policy_params_of(p)->true_cluster);
+    assert_int_equal(colb_policy_params_of(p)->n_clusters, 0);
+    assert_int_equal(colb_policy_users(p), 6);
+    colb_policy_free(p);
+    size_t labels[4] = { 0, 1, 0, 1 };
+    pp.true_cluster = labels;
+    pp.n_clusters = 2;
+    assert_ok(colb_policy_create("linucb-ind", &pp, &p, msg, sizeof msg));
+    assert_status(colb_policy_add_users(p, 2, bad), COLB_ERANGE);
+    assert_int_equal(colb_policy_users(p), 4);
+    assert_ok(colb_policy_add_users(p, 1, ok));
+    assert_int_equal(colb_policy_params_of(p)->true_cluster[4], 1);
+    assert_ok(colb_policy_add_users(p, 1, NULL)); /* forgets them all */
+    assert_null(colb_policy_params_of(p)->true_cluster);
+    assert_int_equal(colb_policy_params_of(p)->n_clusters, 0);
+    colb_policy_free(p);
+    assert_ok(colb_policy_create("oracle", &pp, &p, msg, sizeof msg));
+    assert_status(colb_policy_add_users(p, 1, NULL), COLB_EINVAL);
+    assert_status(colb_policy_add_users(p, 2, bad), COLB_ERANGE);
+    assert_ok(colb_policy_add_users(p, 1, ok));
+    assert_int_equal(colb_policy_params_of(p)->true_cluster[4], 1);
+    colb_policy_free(p);
+}
+
 static void test_add_users_linucb_fresh(void **state)
 {
     (void)state;
@@ -2509,6 +2548,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_absent_estimate_noise_is_fixed_for_cohort),
         cmocka_unit_test(test_add_users_every_policy),
         cmocka_unit_test(test_add_users_linucb_fresh),
+        cmocka_unit_test(test_add_users_labels),
         cmocka_unit_test(test_add_users_budget),
         cmocka_unit_test(test_add_users_hook_failure_keeps_labels),
         cmocka_unit_test(test_anytime_cmlb_pmlb),

@@ -306,12 +306,21 @@ const char *colb_policy_last_error(const colb_policy *p);
 
 /* Add n users, numbered N..N+n-1 (N the current number), between rounds.
  * They start as a new user would at creation: no data of their own (their
- * learners are fresh), in the policy's current phase. labels: the new
- * users' true clusters (n values below params.n_clusters), required by the
- * oracle; any other policy may get NULL (if it was given true clusters at
- * creation, it then forgets them: it does not use them). What each
- * policy does with a newcomer (e.g. CMLB after clustering: a cluster of its
- * own until the next clustering) is in docs/algorithms.md.
+ * learners are fresh), in the policy's current phase. What each policy
+ * does with a newcomer (e.g. CMLB after clustering: a cluster of its own
+ * until the next clustering) is in docs/algorithms.md.
+ *
+ * labels: the new users' true clusters (n values), or NULL. Only the
+ * oracles (colb_policy_needs_true_clusters) use true clusters: they need
+ * labels, each below params.n_clusters. The other policies never use
+ * them, whatever they are given:
+ *   - one that holds true clusters (given at creation, kept so far) checks
+ *     labels as the oracle does and keeps them with its others (in
+ *     colb_policy_params_of and in its snapshots); given NULL, it forgets
+ *     all of them (n_clusters becomes 0);
+ *   - one that holds none ignores labels: they are not read, not checked
+ *     and not kept (it still holds none).
+ * A caller may thus pass the labels it has to any policy.
  * Supported: every policy but club. Errors:
  * COLB_EINVAL (NULL, labels missing), COLB_ERANGE (a label out of range, or
  * too many users), COLB_ESTATE (a round is open), COLB_EUNSUP (a policy that
