@@ -397,6 +397,65 @@ static void test_invalid_inputs(void **state)
     assert_string_equal(colb_strerror((colb_status)999), "unknown status");
 }
 
+/* VmPeak of this process in kB (0 when unknown): the most address space
+ * it has held, reserved blocks counted even when never touched. */
+static long vm_peak_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmPeak: %ld kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+/* A learner whose six d x d arrays (48 d^2 bytes) exceed the default
+ * memory budget is refused before anything is allocated. It was not
+ * checked: each d x d malloc fits the machine (d^2 doubles: half its
+ * memory here) and succeeds, and once all had, the reset would touch more
+ * memory than there is. In a child whose address space holds 2.5 such
+ * arrays (so that no version of the call can get as far as touching
+ * them), the refusal must come before the reservations: VmPeak stays. */
+static void test_huge_dim_refused_first(void **state)
+{
+    (void)state;
+    double ram = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    double dd = floor(sqrt(ram / 16.0));
+    size_t d = dd > COLB_DIM_MAX ? COLB_DIM_MAX : (size_t)dd;
+    double block = 8.0 * (double)d * (double)d;
+    if (48.0 * (double)d * (double)d <= (double)colb_memory_budget_default())
+        skip(); /* a machine that holds it */
+    colb_learner_params lp;
+    colb_learner_params_default(&lp);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (limit_address_space((size_t)(2.5 * block)))
+            _exit(10);
+        colb_learner *l = NULL;
+        long before = vm_peak_kb();
+        colb_status st = colb_learner_create(d, &lp, &l);
+        long grew = vm_peak_kb() - before;
+        _exit(st != COLB_ENOMEM || l ? 1 : grew > (256L << 10) ? 2 : 0);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (!WIFEXITED(st) || WEXITSTATUS(st))
+        fail_msg("d = %zu: %s", d, !WIFEXITED(st) ? "the child died" : WEXITSTATUS(st) == 1 ? "not COLB_ENOMEM"
+                 : WEXITSTATUS(st) == 2 ? "refused only after reserving its arrays (no budget check)"
+                 : "no address-space limit");
+    /* within the budget: created as before */
+    colb_learner *l = NULL;
+    assert_ok(colb_learner_create(1024, &lp, &l));
+    colb_learner *c = NULL;
+    assert_ok(colb_learner_copy(l, &c));
+    colb_learner_free(c);
+    colb_learner_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_accuracy_after_1e6_updates),
         cmocka_unit_test(test_oful_regret),
         cmocka_unit_test(test_invalid_inputs),
+        cmocka_unit_test(test_huge_dim_refused_first),
     };
     return cmocka_run_group_tests_name("learner", tests, NULL, NULL);
 }

@@ -62,14 +62,22 @@ const char *colb_learner_params_bad_field(const colb_learner_params *p);
 
 /* Create a learner of dimension 1 <= d <= COLB_DIM_MAX with parameters `p`
  * (copied). On success *out owns a new learner (free with
- * colb_learner_free). Errors: COLB_EINVAL (NULL, d == 0), COLB_ERANGE (d >
- * COLB_DIM_MAX), the errors of colb_learner_params_check, COLB_ENOMEM. */
+ * colb_learner_free). Memory: six d x d arrays of doubles (the state and
+ * the copy the finite-state guard restores), about 48 d^2 bytes: 768M at
+ * d = 4096, 206G at d = COLB_DIM_MAX; checked before anything is
+ * allocated against the default memory budget (colb/limits.h,
+ * colb_memory_budget_default(); read only when the learner needs more
+ * than 64M). Errors: COLB_EINVAL (NULL, d == 0), COLB_ERANGE (d >
+ * COLB_DIM_MAX), the errors of colb_learner_params_check, COLB_ENOMEM
+ * (beyond the budget, or out of memory). */
 colb_status colb_learner_create(size_t d, const colb_learner_params *p, colb_learner **out);
 
 /* Free a learner; NULL is harmless. */
 void colb_learner_free(colb_learner *l);
 
-/* A deep copy of `src` (state and parameters) in *out. */
+/* A deep copy of `src` (state and parameters) in *out. Errors: COLB_EINVAL
+ * (NULL), COLB_ENOMEM (as colb_learner_create: the budget is checked
+ * again, it moves with the machine's load). */
 colb_status colb_learner_copy(const colb_learner *src, colb_learner **out);
 
 /* Forget all data: V = lambda*I, b = 0, count = 0. The prior mean is kept. */
