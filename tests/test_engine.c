@@ -212,6 +212,19 @@ static void test_union_find_and_merge(void **state)
     const size_t badedge[] = { 0, 9 };
     assert_status(colb_components(8, badedge, 1, lab, &n), COLB_ERANGE);
     assert_status(colb_merge_small(8, lab, &n, 1.5), COLB_ERANGE);
+    /* NaN is COLB_ENONFIN, as for colb_maximal_cluster (it was ERANGE); a
+     * cluster count beyond N is refused before its arrays are allocated
+     * (they were *n_clusters long: 2^60 was a huge malloc, or ENOMEM) */
+    assert_ok(colb_components(8, edges, 4, lab, &n));
+    assert_status(colb_merge_small(8, lab, &n, NAN), COLB_ENONFIN);
+    size_t many = (size_t)1 << 60;
+    assert_status(colb_merge_small(8, lab, &many, 0.3), COLB_ERANGE);
+    assert_memory_equal(lab, want, sizeof want);
+    many = 9;
+    assert_status(colb_merge_small(8, lab, &many, 0.3), COLB_ERANGE);
+    assert_status(colb_merge_small(8, NULL, &n, 0.3), COLB_EINVAL);
+    assert_status(colb_merge_small(0, lab, &n, 0.3), COLB_EINVAL);
+    assert_status(colb_components(8, NULL, 1, lab, &n), COLB_EINVAL);
 }
 
 /* Distances whose squares leave the doubles' range: two users apart by

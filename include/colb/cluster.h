@@ -37,12 +37,18 @@ colb_status colb_maximal_cluster(const double *theta, size_t N, size_t d, double
 
 /* Connected components of a graph given by an edge list (edges[2e], [2e+1]
  * in [0, N)), by union-find; labels as above. Exposed for tests and for
- * users' own graphs. */
+ * users' own graphs. Errors: COLB_EINVAL (labels or n_clusters NULL, N ==
+ * 0, edges NULL with n_edges > 0), COLB_ERANGE (an edge's end >= N),
+ * COLB_ENOMEM; O(N + n_edges) time, 3 N words of memory. */
 colb_status colb_components(size_t N, const size_t *edges, size_t n_edges, size_t *labels,
                             size_t *n_clusters);
 
 /* Merge every cluster smaller than pstar*N into one cluster and renumber
- * (in order of smallest member). labels is updated in place. */
+ * (in order of smallest member). labels[0..N) in [0, *n_clusters), with
+ * *n_clusters <= N, are updated in place, and *n_clusters. Errors (labels
+ * unchanged): COLB_EINVAL (NULL, N == 0), COLB_ENONFIN (pstar NaN or Inf),
+ * COLB_ERANGE (pstar outside [0, 1], *n_clusters > N, a label >=
+ * *n_clusters), COLB_ENOMEM; O(N) time and memory. */
 colb_status colb_merge_small(size_t N, size_t *labels, size_t *n_clusters, double pstar);
 
 #ifdef __cplusplus

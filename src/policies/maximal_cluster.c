@@ -53,8 +53,10 @@ colb_status colb_merge_small(size_t N, size_t *labels, size_t *n_clusters, doubl
     if (!labels || !n_clusters || N == 0)
         return COLB_EINVAL;
     if (!isfinite(pstar) || pstar < 0.0 || pstar > 1.0)
-        return COLB_ERANGE;
+        return isfinite(pstar) ? COLB_ERANGE : COLB_ENONFIN;
     size_t C = *n_clusters;
+    if (C > N) /* N labels name at most N clusters; the arrays below are C long */
+        return COLB_ERANGE;
     size_t *size = colb__calloc(C, sizeof(size_t)), *map = colb__malloc(C, sizeof(size_t));
     if (!size || !map) {
         free(size);
