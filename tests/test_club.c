@@ -556,6 +556,54 @@ static void test_tune(void **state)
     assert_true(b == 42);
 }
 
+/* A tuning runs min(threads, grid points) points at once, each holding an
+ * environment and a policy: that is what its budget check counts. It
+ * counted one (each point's spec is a one-thread run), so -j 4 took four
+ * times the memory the budget was checked for. */
+static void test_tune_budget(void **state)
+{
+    (void)state;
+    colb_sim_spec s;
+    colb_sim_spec_default(&s);
+    s.env.users = 3000;
+    s.env.clusters = 3;
+    s.env.dim = 10;
+    s.env.arms = 5;
+    const char *pol[] = { "linucb-ind" };
+    colb_sim_spec one = s;
+    one.policies = pol;
+    one.n_policies = 1;
+    one.horizon = 4;
+    one.repeats = 1;
+    one.curve_points = 1;
+    one.threads = 1;
+    double need = 0;
+    assert_ok(colb_sim_memory(&one, &need));
+    s.max_memory = (size_t)(2.5 * need);
+    const double al[] = { 0.1, 0.2, 0.4, 0.8 };
+    double a = -1;
+    char msg[512];
+    s.threads = 1;
+    if (colb_width_tune(&s, "linucb-ind", al, 4, 4, 1, &a, msg, sizeof msg) != COLB_OK)
+        fail_msg("one point at a time: %s", msg);
+    s.threads = 2;
+    assert_ok(colb_width_tune(&s, "linucb-ind", al, 4, 4, 1, &a, msg, sizeof msg));
+    s.threads = 4;
+    a = -1;
+    assert_status(colb_width_tune(&s, "linucb-ind", al, 4, 4, 1, &a, msg, sizeof msg), COLB_ENOMEM);
+    if (!strstr(msg, "width_tune(linucb-ind): the burn-in of 4 grid points, 4 at a time") || !strstr(msg, "budget"))
+        fail_msg("'%s'", msg);
+    assert_true(a == -1);
+    double b2 = -1;
+    const double al2[] = { 1.0 };
+    const char *club[] = { "club" };
+    one.policies = club;
+    assert_ok(colb_sim_memory(&one, &need));
+    s.max_memory = (size_t)(2.5 * need);
+    assert_status(colb_club_tune(&s, al, 4, al2, 1, 4, 1, &a, &b2, msg, sizeof msg), COLB_ENOMEM);
+    assert_non_null(strstr(msg, "club_tune: the burn-in of 4 grid points, 4 at a time"));
+}
+
 /* The pruned grid search (tune.c) chooses what an exhaustive one chooses:
  * every point of the default grid scored by colb_sim_run, the least score
  * (first in grid order on a tie), on 1 and 2 threads. */
@@ -679,6 +727,7 @@ int main(void)
         cmocka_unit_test(test_regret_beats_linucb_ind),
         cmocka_unit_test(test_random_graph),
         cmocka_unit_test(test_tune),
+        cmocka_unit_test(test_tune_budget),
         cmocka_unit_test(test_ts_save_load_continues),
     };
     return cmocka_run_group_tests_name("club", tests, NULL, NULL);

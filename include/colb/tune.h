@@ -37,6 +37,15 @@ extern "C" {
  * evaluation run with spec->seed. */
 #define COLB_CLUB_TUNE_SEED_XOR UINT64_C(0x436c756254756e65)
 
+/* Memory (both tunings): the grid points run min(spec->threads, number of
+ * points) at a time, each a one-thread simulation holding one environment
+ * and one policy (colb_sim_memory of a point's spec); that many are
+ * checked against spec->max_memory before any work (COLB_ENOMEM, the
+ * message naming the points and the estimate). The burn-in's rounds are
+ * drawn once for all points only when every repeat's record of them fits
+ * what the budget leaves; otherwise each point draws its own (the same
+ * values, more time). */
+
 /* Tune CLUB's exploration alpha and edge-deletion constant alpha2.
  *
  * For every pair (alphas[i], alpha2s[j]) in grid order (i outer, j inner)

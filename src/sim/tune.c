@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "core/memory.h"
 #include "core/util.h"
 #include "envs/env_impl.h"
 #include "sim/parallel.h"
@@ -123,15 +124,18 @@ static colb_status check_grid(const char *who, const char *what, const double *v
 /* Every grid point runs the same burn-in repeats: their rounds are drawn
  * once, by the first point to reach each, and replayed by the others
  * (env_tape.h; the same values). NULL when the environment's rounds are
- * not shared or out of memory: each point draws its own. */
-static colb__tape **burn_in_tapes(const colb_sim_spec *s)
+ * not shared, when the tapes of every repeat (all made at once) would take
+ * more than `room` bytes (what the budget leaves), or out of memory: each
+ * point draws its own. */
+static colb__tape **burn_in_tapes(const colb_sim_spec *s, double room)
 {
     /* the shape is the same for every repeat: one environment tells it */
     colb_env *env = NULL;
     size_t seg[COLB__TAPE_SEGS], w;
     char msg[COLB__ERRLEN];
     int shared = colb__sim_make_env(s, 0, &env, msg) == COLB_OK && colb__env_tape_shape(env, seg, &w) &&
-                 colb__tape_bytes(s->horizon, seg, w) <= COLB__TAPE_MAX_BYTES;
+                 colb__tape_bytes(s->horizon, seg, w) <= COLB__TAPE_MAX_BYTES &&
+                 (double)s->repeats * colb__tape_bytes(s->horizon, seg, w) <= room;
     colb_env_free(env);
     colb__tape **t = shared ? colb__calloc(s->repeats, sizeof *t) : NULL;
     for (size_t r = 0; t && r < s->repeats; r++)
@@ -177,6 +181,25 @@ static colb_status run_grid(tune_ctx *c, size_t n, size_t burn_in_rounds, size_t
             return st;
         }
     }
+    /* the points run min(threads, n) at a time, each a simulation of one
+     * thread that holds an environment and a policy: the checks above
+     * counted one */
+    size_t at_once = spec->threads > 1 ? spec->threads : 1;
+    at_once = at_once < n ? at_once : n;
+    colb_sim_spec s0 = s;
+    c->apply(c, 0, &s0);
+    double one = 0.0;
+    colb_sim_memory(&s0, &one);
+    double need = (double)at_once * one + (double)n * (sizeof(double) + sizeof(colb_status) + 1 + COLB__ERRLEN);
+    char what[256];
+    snprintf(what, sizeof what, "the burn-in of %zu grid points, %zu at a time (threads; users = %zu, dim = %zu, "
+             "%zu repeats)", n, at_once, s.env.users, s.env.dim, s.repeats);
+    colb_status bst = colb__budget_check(need, spec->max_memory, what, msg, msg_len);
+    if (bst != COLB_OK) {
+        *failed = n;
+        return bst;
+    }
+    double room = (double)colb__budget(spec->max_memory) - need;
     c->spec = &s;
     c->prune = s.make_env == NULL;
     c->score = colb__malloc(n, sizeof(double));
@@ -190,7 +213,7 @@ static colb_status run_grid(tune_ctx *c, size_t n, size_t burn_in_rounds, size_t
         *failed = n;
     } else {
         pthread_mutex_init(&c->lock, NULL);
-        c->tapes = n > 1 ? burn_in_tapes(&s) : NULL;
+        c->tapes = n > 1 ? burn_in_tapes(&s, room) : NULL;
         colb__parallel_for(n, spec->threads, tune_task, NULL, c);
         free_tapes(c->tapes, s.repeats);
         c->tapes = NULL;
@@ -252,8 +275,8 @@ colb_status colb_club_tune(const colb_sim_spec *spec, const double *alphas, size
     st = run_grid(&c, n_alphas * n_alpha2s, burn_in_rounds, burn_in_repeats,
                   COLB_CLUB_TUNE_SEED_XOR, &best, &failed, why, sizeof why);
     if (st != COLB_OK) {
-        if (st == COLB_ENOMEM && failed == n_alphas * n_alpha2s)
-            return colb__say(msg, msg_len, st, "club_tune: out of memory");
+        if (failed == n_alphas * n_alpha2s) /* the whole grid's */
+            return colb__say(msg, msg_len, st, "club_tune: %s", why[0] ? why : "out of memory");
         return colb__say(msg, msg_len, st, "club_tune: alpha=%g alpha2=%g: %s",
                          alphas[failed / n_alpha2s], alpha2s[failed % n_alpha2s], why);
     }
@@ -288,8 +311,8 @@ colb_status colb_width_tune(const colb_sim_spec *spec, const char *policy, const
     st = run_grid(&c, n_alphas, burn_in_rounds, burn_in_repeats, COLB_WIDTH_TUNE_SEED_XOR, &best,
                   &failed, why, sizeof why);
     if (st != COLB_OK) {
-        if (st == COLB_ENOMEM && failed == n_alphas)
-            return colb__say(msg, msg_len, st, "width_tune: out of memory");
+        if (failed == n_alphas) /* the whole grid's */
+            return colb__say(msg, msg_len, st, "width_tune(%s): %s", policy, why[0] ? why : "out of memory");
         return colb__say(msg, msg_len, st, "width_tune(%s): alpha=%g: %s", policy, alphas[failed], why);
     }
     *best_alpha = alphas[best];
