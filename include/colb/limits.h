@@ -76,7 +76,9 @@ extern "C" {
  * process (MemAvailable of /proc/meminfo, capped by a cgroup v2 limit in
  * /sys/fs/cgroup/memory.max), or of the physical memory (sysconf) where
  * those cannot be read. Reads the files on every call (cost: a few
- * microseconds); never fails (at least 64 MiB). Thread-safe. */
+ * microseconds; the library's own checks of a need of at most 64 MiB,
+ * which every default budget holds, read nothing); never fails (at least
+ * 64 MiB). Thread-safe. */
 size_t colb_memory_budget_default(void);
 
 /* `bytes` in the units a memory budget is given in (--max-memory, the

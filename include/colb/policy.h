@@ -246,7 +246,8 @@ colb_status colb_policy_begin_round(colb_policy *p, const double *X, size_t K);
  * (the default one moves with the machine's load).
  * Errors: COLB_EINVAL (NULL p, dim or K 0), COLB_ERANGE (K x dim beyond
  * 2^40 entries), COLB_ENOMEM (beyond the budget); the reason in msg (when
- * not NULL). Thread-safe; O(1) (reads /proc with the default budget). */
+ * not NULL). Thread-safe; O(1) (reads /proc with the default budget when
+ * the round needs more than its least, 64 MiB). */
 colb_status colb_policy_round_check(const colb_policy_params *p, size_t K, char *msg, size_t msg_len);
 
 /* Choose an arm for user u in [0, N). Choosing twice in a round returns the

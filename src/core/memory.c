@@ -39,6 +39,10 @@ static size_t mem_available(void)
     return (size_t)kb * 1024;
 }
 
+/* The least the default budget ever is: what fits it fits every default
+ * budget, without reading /proc. */
+#define BUDGET_FLOOR ((size_t)64 << 20)
+
 size_t colb_memory_budget_default(void)
 {
     size_t avail = mem_available();
@@ -50,7 +54,7 @@ size_t colb_memory_budget_default(void)
     if (cg && cg < avail)
         avail = cg;
     size_t budget = avail / 5 * 4;
-    return budget < ((size_t)64 << 20) ? (size_t)64 << 20 : budget;
+    return budget < BUDGET_FLOOR ? BUDGET_FLOOR : budget;
 }
 
 size_t colb__budget(size_t max_memory)
@@ -96,6 +100,10 @@ colb_status colb__budget_check(double need, size_t max_memory, const char *what,
     colb_status st = colb__budget_range(max_memory, what, msg, msg_len);
     if (st != COLB_OK)
         return st;
+    /* below the default's floor: no /proc/meminfo read (~10 us, the most
+     * of a job of a few rounds, which checks its policy and environment) */
+    if (!max_memory && need <= (double)BUDGET_FLOOR)
+        return COLB_OK;
     size_t budget = colb__budget(max_memory);
     if (need <= (double)budget)
         return COLB_OK;
