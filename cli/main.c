@@ -499,6 +499,16 @@ static int run_asks_help(int argc, char **argv)
     return 0;
 }
 
+/* A message of the library about the memory budget (a data file, a data
+ * set or the run beyond it: the library knows no options) ends saying
+ * which option raises the budget, as colb run's own estimate does. */
+static void budget_hint(char *err, size_t err_len)
+{
+    size_t n = strlen(err);
+    if (strstr(err, "budget") && !strstr(err, "--max-memory") && n < err_len)
+        snprintf(err + n, err_len - n, "; give a larger --max-memory");
+}
+
 static int cmd_run(int argc, char **argv)
 {
     if (run_asks_help(argc, argv)) {
@@ -606,6 +616,7 @@ static int cmd_run(int argc, char **argv)
         bad = 1;
     }
     if (bad) {
+        budget_hint(err, sizeof err);
         say("%s", err);
         session_free(&ss);
         free(ctl.argv);
@@ -681,6 +692,7 @@ static int cmd_run(int argc, char **argv)
     free(read_text);
     if (rc) {
         outdir_abort(&od);
+        budget_hint(err, sizeof err);
         say("%s", err);
         result_set_free(&rs);
         free(e);

@@ -208,6 +208,79 @@ static void test_wide_features(void **state)
     colb_dataset_free(ds);
 }
 
+/* Every message of colb run about the memory budget names --max-memory,
+ * the option that raises it: the library's too (a data file beyond its
+ * share, a data set or a run over logged data beyond the budget, a run
+ * that --stop-after would keep whole), as colb run's own estimate of a
+ * synthetic run always did. */
+static void test_budget_messages_name_the_option(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-budget-XXXXXX", p[600], args[2048], err[4096];
+    assert_non_null(mkdtemp(dir));
+    /* a features file of 96K: more than 1M / 16 */
+    snprintf(p, sizeof p, "%s/wide.tsv", dir);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    for (int i = 1; i <= 200; i++) {
+        fprintf(f, "%d", i);
+        for (int j = 0; j < 120; j++)
+            fputs("\t0.5", f);
+        fputc('\n', f);
+    }
+    fclose(f);
+    /* 10 items of d = 30 and 3000 users: small files, a run of about 40M */
+    snprintf(p, sizeof p, "%s/items.tsv", dir);
+    f = fopen(p, "w");
+    assert_non_null(f);
+    for (int i = 1; i <= 10; i++) {
+        fprintf(f, "%d", i);
+        for (int j = 0; j < 30; j++)
+            fprintf(f, "\t%d", (i + j) % 3);
+        fputc('\n', f);
+    }
+    fclose(f);
+    snprintf(p, sizeof p, "%s/clicks.tsv", dir);
+    f = fopen(p, "w");
+    assert_non_null(f);
+    for (int u = 1; u <= 3000; u++)
+        fprintf(f, "%d\t%d\n", u, 1 + u % 10);
+    fclose(f);
+    struct {
+        const char *args, *says;
+    } cases[] = {
+        { "--env logged --features %s/wide.tsv --positives %s/clicks.tsv --max-memory 1M", "a data file may have" },
+        { "--env logged --features %s/items.tsv --positives %s/clicks.tsv --arms 5 --max-memory 8M", "the run (users = 3000" },
+        { "--users 200 --repeats 200 --max-memory 20M --stop-after 2 --checkpoint %s/c.colb", "stopping at round 2" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char fmt[1024];
+        snprintf(fmt, sizeof fmt, "run --policies linucb-ind --horizon 10 --quiet 1 --out %%s/out %s", cases[i].args);
+        snprintf(args, sizeof args, fmt, dir, dir, dir);
+        int rc = colb_run(args, err, sizeof err);
+        if (rc != 1 || !strstr(err, cases[i].says) || !strstr(err, "budget") || !strstr(err, "--max-memory") ||
+            strchr(err, '\n') != err + strlen(err) - 1)
+            fail_msg("colb %s: exit %d, '%s'", args, rc, err);
+    }
+    remove_dir(dir);
+}
+
+/* The Last.FM data set beyond the budget: its message names --max-memory. */
+static void test_lastfm_budget_names_the_option(void **state)
+{
+    (void)state;
+    char data[4096], args[4600], err[4096];
+    lastfm_test_dir(data, sizeof data);
+    char dir[] = "/tmp/colb-budget-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    snprintf(args, sizeof args, "run --env lastfm --data-dir %s --policies linucb-ind --horizon 10 --repeats 1 "
+             "--quiet 1 --max-memory 100M --feature-cache %s/cache.colbfeat --out %s/out", data, dir, dir);
+    int rc = colb_run(args, err, sizeof err);
+    if (rc != 1 || !strstr(err, "Last.FM") || !strstr(err, "budget of 100M") || !strstr(err, "--max-memory"))
+        fail_msg("exit %d, '%s'", rc, err);
+    remove_dir(dir);
+}
+
 /* A job whose policy and environment need little reads no /proc/meminfo:
  * what fits the default budget's floor (64M) fits every default budget.
  * Each check used to read it (and to look for the cgroup's limit): three
@@ -256,6 +329,8 @@ int main(void)
         cmocka_unit_test(test_wide_features),
         cmocka_unit_test(test_memory_text),
         cmocka_unit_test(test_small_jobs_read_no_meminfo),
+        cmocka_unit_test(test_budget_messages_name_the_option),
+        cmocka_unit_test(test_lastfm_budget_names_the_option),
     };
     return cmocka_run_group_tests_name("memory budget", tests, NULL, NULL);
 }
