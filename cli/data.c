@@ -41,12 +41,18 @@ int data_lastfm_dir(const run_config *c, char *out, size_t len)
     char probe[PATH_LEN + 64];
     snprintf(probe, sizeof probe, "%s/artists.dat", root);
     struct stat st;
-    if (stat(probe, &st) == 0 && S_ISREG(st.st_mode)) {
+    int there = stat(probe, &st) == 0;
+    if (there && S_ISREG(st.st_mode)) {
         snprintf(out, len, "%s", root);
         return 0;
     }
     snprintf(out, len, "%s/%s", root, LASTFM_SUBDIR);
-    return is_dir(out) ? 0 : -1;
+    if (is_dir(out))
+        return 0;
+    if (!there)
+        return -1;
+    snprintf(out, len, "%s", probe); /* a folder, a device: there, but no file of the data set */
+    return S_ISDIR(st.st_mode) ? -2 : -3;
 }
 
 static void lastfm_missing(const char *dir, char *err, size_t err_len)
@@ -55,6 +61,19 @@ static void lastfm_missing(const char *dir, char *err, size_t err_len)
              "Last.FM data not found (looked for %s, and for artists.dat in its parent; set the data "
              "folder with --data-dir or COLB_DATA_DIR)",
              dir);
+}
+
+/* data_lastfm_dir's answer as the reason of a refusal; -2 (the data is
+ * missing: a figure of colb reproduce is skipped) or -1. */
+static int lastfm_unusable(int why, const char *path, char *err, size_t err_len)
+{
+    if (why == -1) {
+        lastfm_missing(path, err, err_len);
+        return -2;
+    }
+    snprintf(err, err_len, "Last.FM data: %s is %s", path,
+             why == -2 ? "a folder, not a file" : "not a regular file (a device or a pipe?)");
+    return -1;
 }
 
 int data_check(const run_config *c, char *err, size_t err_len)
@@ -93,10 +112,9 @@ int data_env_open(data_env *d, run_config *c, char *err, size_t err_len)
     colb_status st;
     if (c->data == DATA_LASTFM) {
         char dir[PATH_LEN + 64], cache[PATH_LEN];
-        if (data_lastfm_dir(c, dir, sizeof dir)) {
-            lastfm_missing(dir, err, err_len);
-            return -2;
-        }
+        int why = data_lastfm_dir(c, dir, sizeof dir);
+        if (why)
+            return lastfm_unusable(why, dir, err, err_len);
         data_cache_path(c, cache, sizeof cache);
         if (outdir_check_file(cache, "colb feature cache", COLB_LASTFM_CACHE_MAGIC,
                               COLB_LASTFM_CACHE_MAGIC_LEN, msg, sizeof msg)) {

@@ -31,7 +31,9 @@ void data_env_close(data_env *d);
  * ../shared/data; the Last.FM files are in its hetrec2011-lastfm-2k
  * folder, or in the folder itself when it holds artists.dat (it is the
  * Last.FM folder). 0, or -1 when no such folder is there (out: the path
- * looked for). */
+ * looked for), -2 when the data folder's artists.dat is a folder and -3
+ * when it is another file that is not a regular one (a device, a pipe),
+ * with no hetrec2011-lastfm-2k folder beside it (out: that artists.dat). */
 int data_lastfm_dir(const run_config *c, char *out, size_t len);
 
 /* The Last.FM feature cache of c: --feature-cache, else

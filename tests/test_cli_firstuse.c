@@ -207,6 +207,60 @@ static void test_data_dir_rule(void **state)
     assert_non_null(strstr(err, expect));
 }
 
+/* A data folder whose artists.dat is a folder (or a pipe) holds the data
+ * set's file in a form that cannot be read: said so, exit 1, not "Last.FM
+ * data not found", for --data-dir and COLB_DATA_DIR; the same in the
+ * hetrec2011-lastfm-2k folder and for its other files. colb reproduce
+ * stops on it (not a figure skipped for want of data). */
+static void test_data_file_not_regular(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-first-XXXXXX", p[700], args[1400], env[800], err[4096];
+    assert_non_null(mkdtemp(dir));
+    snprintf(p, sizeof p, "%s/d", dir);
+    assert_int_equal(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/d/artists.dat", dir);
+    assert_int_equal(mkdir(p, 0755), 0);
+    char want[800];
+    snprintf(want, sizeof want, "colb: Last.FM data: %s/d/artists.dat is a folder, not a file\n", dir);
+    snprintf(args, sizeof args, "run --env lastfm --policies cmlb --data-dir %s/d --feature-cache %s/c.bin --out %s/o",
+             dir, dir, dir);
+    assert_int_equal(run(NULL, args, err, sizeof err, NULL, 0), 1);
+    if (strcmp(err, want))
+        fail_msg("--data-dir: '%s'", err);
+    snprintf(args, sizeof args, "run --env lastfm --policies cmlb --feature-cache %s/c.bin --out %s/o", dir, dir);
+    snprintf(env, sizeof env, "COLB_DATA_DIR=%s/d", dir);
+    assert_int_equal(run(env, args, err, sizeof err, NULL, 0), 1);
+    if (strcmp(err, want))
+        fail_msg("COLB_DATA_DIR: '%s'", err);
+    snprintf(args, sizeof args, "reproduce --quick -j 1 --data-dir %s/d --out %s/rep fig1a fig1e", dir, dir);
+    assert_int_equal(run(NULL, args, err, sizeof err, NULL, 0), 1);
+    if (!strstr(err, "fig1e cannot be made: ") || !strstr(err, "artists.dat is a folder"))
+        fail_msg("reproduce: '%s'", err);
+    /* a pipe */
+    snprintf(p, sizeof p, "%s/p", dir);
+    assert_int_equal(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/p/artists.dat", dir);
+    assert_int_equal(mkfifo(p, 0600), 0);
+    snprintf(args, sizeof args, "run --env lastfm --policies cmlb --data-dir %s/p --feature-cache %s/c.bin --out %s/o",
+             dir, dir, dir);
+    assert_int_equal(run(NULL, args, err, sizeof err, NULL, 0), 1);
+    if (!strstr(err, "/p/artists.dat is not a regular file"))
+        fail_msg("a pipe: '%s'", err);
+    /* in the hetrec2011-lastfm-2k folder: the file that is a folder */
+    snprintf(p, sizeof p, "%s/h/hetrec2011-lastfm-2k/tags.dat", dir);
+    snprintf(args, sizeof args, "mkdir -p %s && printf 'id\\tname\\turl\\tpictureURL\\n1\\ta\\tb\\tc\\n' "
+             "> %s/h/hetrec2011-lastfm-2k/artists.dat", p, dir);
+    assert_int_equal(system(args), 0);
+    snprintf(args, sizeof args, "run --env lastfm --policies cmlb --data-dir %s/h --feature-cache %s/c.bin --out %s/o",
+             dir, dir, dir);
+    assert_int_equal(run(NULL, args, err, sizeof err, NULL, 0), 1);
+    if (!strstr(err, "hetrec2011-lastfm-2k/tags.dat': it is a folder"))
+        fail_msg("tags.dat a folder: '%s'", err);
+    snprintf(args, sizeof args, "rm -rf '%s'", dir);
+    assert_int_equal(system(args), 0);
+}
+
 /* A figure asked for by name that cannot be made is a failure, found
  * before any work: one line, exit status 1, no other figure run, and the
  * previous results folder (its report) stays as it was. */
@@ -250,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_one_repeat_and_plots),
         cmocka_unit_test(test_data_dir_rule),
         cmocka_unit_test(test_requested_figure_missing),
+        cmocka_unit_test(test_data_file_not_regular),
     };
     return cmocka_run_group_tests_name("first use", tests, NULL, NULL);
 }
