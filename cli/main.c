@@ -590,11 +590,14 @@ static int cmd_run(int argc, char **argv)
         return rc;
     }
     /* the resumed file is the one colb named: the same path, however spelt
-     * (relative or absolute, "./", "//") */
-    char resumed_abs[PATH_LEN + 2];
+     * (relative or absolute, "./", "//"), and --checkpoint does not name it
+     * now (the file is then the user's, as a stop would record it) */
+    char resumed_abs[PATH_LEN + 2], given_abs[PATH_LEN + 2];
     int resumed_named = ctl.resume && saved_named[0] &&
                         !outdir_normal_path(ctl.resume, resumed_abs, sizeof resumed_abs) &&
-                        !strcmp(saved_named, resumed_abs);
+                        !strcmp(saved_named, resumed_abs) &&
+                        !(ctl.checkpoint && !outdir_normal_path(ctl.checkpoint, given_abs, sizeof given_abs) &&
+                          !strcmp(given_abs, resumed_abs));
     snprintf(ckpt, sizeof ckpt, "%s", ctl.checkpoint ? ctl.checkpoint : ctl.resume ? ctl.resume : "");
     /* the default checkpoint lies beside the results folder, outside the
      * set that outdir.h swaps in only when the run completes */

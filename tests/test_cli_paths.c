@@ -397,6 +397,41 @@ static void test_resume_path_spelt_otherwise(void **state)
     remove_tmp(dir);
 }
 
+/* A checkpoint colb named, resumed with --checkpoint naming that file
+ * (spelt otherwise) and completed, stays: --checkpoint makes it the
+ * user's, as a stop of that same resume would have recorded it. It was
+ * removed, as if --checkpoint had not been given. A resume without
+ * --checkpoint then completes and uses it up. */
+static void test_resume_with_checkpoint_keeps_it(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-paths-XXXXXX", conf[600], a[600], ckpt[700], other[700], err[8192];
+    make_tmp(dir);
+    snprintf(conf, sizeof conf, "%s/exp.conf", dir);
+    write_file(conf, CONF);
+    snprintf(a, sizeof a, "%s/a", dir);
+    snprintf(ckpt, sizeof ckpt, "%s.checkpoint.colb", a);
+    snprintf(other, sizeof other, "%s/./a.checkpoint.colb", dir);
+    char *a1[] = { "run", "-c", conf, "--stop-after", "10", "--quiet", "1", "--plots", "0", "--out", a, NULL };
+    int rc = run_colb(a1, err, sizeof err);
+    if (rc != 0 || !strstr(err, ckpt))
+        fail_msg("--stop-after into a: exit %d: '%s'", rc, err);
+    char *a2[] = { "run", "--resume", ckpt, "--checkpoint", other, NULL };
+    rc = run_colb(a2, err, sizeof err);
+    if (rc != 0)
+        fail_msg("resumed to the end with --checkpoint: exit %d: '%s'", rc, err);
+    assert_int_equal(access(a, F_OK), 0);
+    if (access(ckpt, F_OK) != 0)
+        fail_msg("%s, given with --checkpoint, was removed when the run completed", ckpt);
+    char *a3[] = { "run", "--resume", ckpt, NULL };
+    rc = run_colb(a3, err, sizeof err);
+    if (rc != 0)
+        fail_msg("resumed to the end: exit %d: '%s'", rc, err);
+    if (access(ckpt, F_OK) == 0)
+        fail_msg("%s is left after the run completed without --checkpoint", ckpt);
+    remove_tmp(dir);
+}
+
 /* Inputs inside the results folder, which a run replaces as a whole
  * (deleting them): the experiment file, logged data and a Last.FM folder
  * there are refused before any work and left as they were. */
@@ -482,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_out_with_trailing_slash),
         cmocka_unit_test(test_resumes_into_another_out),
         cmocka_unit_test(test_resume_path_spelt_otherwise),
+        cmocka_unit_test(test_resume_with_checkpoint_keeps_it),
         cmocka_unit_test(test_inputs_inside_out),
         cmocka_unit_test(test_outputs_before_the_cache),
     };
