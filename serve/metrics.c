@@ -58,6 +58,28 @@ static void series(FILE *f, const char *name, const char *type, const char *help
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name, (unsigned long long)v);
 }
 
+/* A histogram's sum, `ns` nanoseconds in units of `unit_ns` each, written
+ * exactly: a whole number of units (a count histogram's), else seconds to
+ * the nanosecond. It was %.9g of a double: nine digits, so that a sum of
+ * 10^6 s moved in steps of a millisecond (a rate over a minute off by a
+ * tenth of it) and a count above 10^9 was written "1e+09". */
+static void put_sum(FILE *f, uint64_t ns, uint64_t unit_ns)
+{
+    uint64_t q = ns / unit_ns, r = ns % unit_ns;
+    if (r == 0) {
+        fprintf(f, "%llu", (unsigned long long)q);
+    } else if (unit_ns == 1000000000u) {
+        char frac[16];
+        snprintf(frac, sizeof frac, "%09llu", (unsigned long long)r);
+        size_t n = strlen(frac);
+        while (frac[n - 1] == '0') /* r > 0: a digit is not 0 */
+            frac[--n] = '\0';
+        fprintf(f, "%llu.%s", (unsigned long long)q, frac);
+    } else {
+        fprintf(f, "%.17g", (double)ns / (double)unit_ns);
+    }
+}
+
 /* A histogram's lines; `labels` is "" or `key="value"`; scale multiplies
  * the bounds and sum (1 / METRICS_COUNT_UNIT turns a count histogram back
  * into counts). */
@@ -73,8 +95,9 @@ static void hist(FILE *f, const char *name, const char *labels, const histogram 
             fprintf(f, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, *labels ? "," : "",
                     (unsigned long long)cum);
     }
-    fprintf(f, "%s_sum%s%s%s %.9g\n", name, *labels ? "{" : "", labels, *labels ? "}" : "",
-            (double)get(&h->sum_ns) * 1e-9 * scale);
+    fprintf(f, "%s_sum%s%s%s ", name, *labels ? "{" : "", labels, *labels ? "}" : "");
+    put_sum(f, get(&h->sum_ns), (uint64_t)(1e9 / scale + 0.5)); /* 1e9, or the count unit's 50,000 */
+    fputc('\n', f);
     fprintf(f, "%s_count%s%s%s %llu\n", name, *labels ? "{" : "", labels, *labels ? "}" : "",
             (unsigned long long)cum);
 }
