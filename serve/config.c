@@ -458,7 +458,8 @@ void serve_config_help(FILE *f)
     }
     fprintf(f, "\nlimits also fixed by the library (colb/limits.h): |context entry| <= %g, |reward| <= %g.\n"
                "exit status: 0 stopped by SIGTERM/SIGINT/SIGHUP (final snapshot taken; none once read-only),\n"
-               "1 failure (state, log, port, final snapshot), 2 usage error.\n", COLB_CONTEXT_MAX, COLB_REWARD_MAX);
+               "1 failure (state, log, port, final snapshot), 2 usage error (options, options that do not\n"
+               "match the state, a --token-file that gives no token: missing, unreadable, empty).\n", COLB_CONTEXT_MAX, COLB_REWARD_MAX);
 }
 
 void serve_config_policy_text(const serve_config *c, char *out, size_t len)

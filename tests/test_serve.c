@@ -4363,7 +4363,7 @@ static void test_port_in_use(void **state)
 /* --token-file that cannot give a token: one line saying why, exit 2, no
  * state folder made - a folder named by mistake says it cannot be read
  * (it was taken for an empty file: "the token is empty"), an empty file
- * that the token is empty. Bounded: were it to start, timeout would stop
+ * that the token is empty, a missing one that it is missing. Bounded: were it to start, timeout would stop
  * it (exit 124). */
 static void test_token_file(void **state)
 {
@@ -4371,11 +4371,14 @@ static void test_token_file(void **state)
     char st[256], log[256], empty[256], cmd[1024];
     snprintf(st, sizeof st, "%s/token-file", dir);
     snprintf(log, sizeof log, "%s/token-file.log", dir);
+    char missing[256];
     snprintf(empty, sizeof empty, "%s/token-empty", dir);
+    snprintf(missing, sizeof missing, "%s/token-missing", dir);
     assert_int_equal(spit(empty, "", 0), 0);
-    const char *const files[] = { dir, empty };
-    const char *const says[] = { strerror(EISDIR), "the token is empty" };
-    for (size_t i = 0; i < 2; i++) {
+    /* a missing file gives no token either: exit 2, as the help and docs/serve.md say */
+    const char *const files[] = { dir, empty, missing };
+    const char *const says[] = { strerror(EISDIR), "the token is empty", strerror(ENOENT) };
+    for (size_t i = 0; i < 3; i++) {
         snprintf(cmd, sizeof cmd, "timeout 20 %s serve --listen 127.0.0.1:0 --state %s --dim 3 --token-file %s "
                  ">/dev/null 2>%s", colb_bin(), st, files[i], log);
         int rc = system(cmd);
