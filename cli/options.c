@@ -1035,7 +1035,11 @@ void options_help(FILE *f)
             group = o->group;
             fprintf(f, "\n%s options:\n", group);
         }
+        /* "ARG: text" (or "personalized: text"): ARG one word, not a
+         * colon inside the text ("(learner-noise: its prior, ...)") */
         const char *sp = strchr(o->help, ':');
+        if (sp && (sp[1] != ' ' || memchr(o->help, ' ', (size_t)(sp - o->help))))
+            sp = NULL;
         const char *text = sp ? sp + 2 : o->help;
         char lhs[64], def[PATH_LEN + 64] = "";
         if (o->k == K_ENUM)
