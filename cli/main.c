@@ -45,7 +45,7 @@ static void usage(FILE *f)
             "       colb serve --state DIR [--listen ADDR:PORT] [--policy NAME --dim d ...]\n"
             "                            serve a policy over HTTP/JSON (colb serve --help)\n"
             "       colb policies        list the policies\n"
-            "       colb help | --help   this text\n"
+            "       colb help | --help   this text (colb help COMMAND: that command's help)\n"
             "       colb --version\n\n"
             "colb run simulates policies on an environment and writes summary.csv,\n"
             "curves.csv, settings.txt and plots of the regret curves into --out DIR\n"
@@ -769,7 +769,30 @@ static int dispatch(int argc, char **argv)
         return cmd_bench_quality(argc - 2, argv + 2);
     if (!strcmp(cmd, "serve"))
         return serve_main(argc - 2, argv + 2);
-    if (!strcmp(cmd, "policies")) {
+    int lists = !strcmp(cmd, "policies"), helps = !strcmp(cmd, "help") || !strcmp(cmd, "--help") ||
+                                                  !strcmp(cmd, "-h"),
+        versions = !strcmp(cmd, "--version") || !strcmp(cmd, "version");
+    if ((lists || helps || versions) && argc > 2) { /* they take nothing: a typo, a missing command */
+        if (lists && argc == 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+            usage(stdout);
+            return 0;
+        }
+        static const char *const with_help[] = { "run", "reproduce", "bench-quality", "serve", "policies" };
+        int named = 0; /* colb help CMD: colb CMD --help */
+        for (size_t i = 0; helps && i < sizeof with_help / sizeof with_help[0]; i++)
+            named |= !strcmp(argv[2], with_help[i]);
+        if (named && argc == 3) {
+            char *again[] = { argv[0], argv[2], "--help", NULL };
+            return dispatch(3, again);
+        }
+        if (helps)
+            say("unexpected argument '%s': colb %s takes a command (run, reproduce, bench-quality, serve, "
+                "policies) or nothing", argv[2 + named], cmd);
+        else
+            say("unexpected argument '%s': colb %s takes none (see colb --help)", argv[2], cmd);
+        return EXIT_USAGE;
+    }
+    if (lists) {
         for (const char *const *n = colb_policy_names(); *n; n++)
             printf("%s%s\n", *n, n == colb_policy_names() ? " (recommended)" : "");
         return 0;

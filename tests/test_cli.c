@@ -89,6 +89,30 @@ static void test_usage_errors(void **state)
     assert_int_equal(colb_run("--help", err, sizeof err), 0);
     assert_int_equal(colb_run("run --help", err, sizeof err), 0);
     assert_int_equal(colb_run("--version", err, sizeof err), 0);
+    /* the commands that take nothing refuse what they are given (it was
+     * ignored, exit 0: `colb policies --json`, `colb --version run`) */
+    static const struct {
+        const char *args, *says;
+    } extra[] = {
+        { "policies --json", "colb: unexpected argument '--json': colb policies takes none" },
+        { "--version run", "colb: unexpected argument 'run': colb --version takes none" },
+        { "help rn", "colb: unexpected argument 'rn': colb help takes a command" },
+        { "--help serve x", "colb: unexpected argument 'x': colb --help takes a command" },
+    };
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
+        int rc = colb_run(extra[i].args, err, sizeof err);
+        if (rc != 2 || lines(err) != 1 || strncmp(err, extra[i].says, strlen(extra[i].says)))
+            fail_msg("colb %s: exit %d, '%s'", extra[i].args, rc, err);
+    }
+    /* colb help COMMAND is that command's help */
+    static char out[64 * 1024];
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "%s help serve", colb_bin());
+    assert_int_equal(read_command(cmd, out, sizeof out), 0);
+    assert_non_null(strstr(out, "usage: colb serve --state DIR"));
+    snprintf(cmd, sizeof cmd, "%s policies --help", colb_bin());
+    assert_int_equal(read_command(cmd, out, sizeof out), 0);
+    assert_non_null(strstr(out, "colb policies"));
 }
 
 /* --help as another option's value is that value (`--title --help` is a
