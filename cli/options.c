@@ -666,7 +666,12 @@ int config_check(const run_config *c, char *err, size_t err_len)
     for (size_t i = 0; i < c->n_policies; i++)
         if (colb_policy_needs_true_clusters(c->policies[i]) &&
             (c->data != DATA_SYNTHETIC || c->sim.env.kind != COLB_ENV_CLUSTERED)) {
-            snprintf(err, err_len, "policy '%s' needs --env clustered (true clusters)", c->policies[i]);
+            /* the default list names oracle: say so to a run that gave none */
+            int dflt = c->n_policies == 3 && !strcmp(c->policies[0], "oracle") &&
+                       !strcmp(c->policies[1], "cmlb") && !strcmp(c->policies[2], "linucb-ind");
+            snprintf(err, err_len, "policy '%s' needs --env clustered (true clusters)%s", c->policies[i],
+                     dflt ? "; it is one of the default --policies oracle,cmlb,linucb-ind: give --policies "
+                            "without it (e.g. --policies cmlb,linucb-ind)" : "");
             return -1;
         }
     return 0;

@@ -104,6 +104,13 @@ static void test_usage_errors(void **state)
         if (rc != 2 || lines(err) != 1 || strncmp(err, extra[i].says, strlen(extra[i].says)))
             fail_msg("colb %s: exit %d, '%s'", extra[i].args, rc, err);
     }
+    /* a run on a data set without --policies: the default list's oracle
+     * needs true clusters, and the line says it came from the default */
+    assert_int_equal(colb_run("run --env personalized --users 5 --horizon 5 --repeats 1 --out /nonexistent/x", err,
+                              sizeof err), 2);
+    if (lines(err) != 1 || !strstr(err, "policy 'oracle' needs --env clustered") ||
+        !strstr(err, "the default --policies oracle,cmlb,linucb-ind"))
+        fail_msg("'%s'", err);
     /* colb help COMMAND is that command's help */
     static char out[64 * 1024];
     char cmd[4200];
