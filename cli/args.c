@@ -103,6 +103,10 @@ int args_next(arg_reader *r, const arg_opt **opt, const char **value, char *err,
             return -1;
         }
         joined = r->argv[r->next++];
+        if (!*joined) { /* --out '' as --out= */
+            snprintf(err, err_len, "option '%.*s' needs a value", (int)shown, a);
+            return -1;
+        }
     } else if (!o->flag && !*joined) { /* --out= : no option takes an empty value */
         snprintf(err, err_len, "option '%.*s' needs a value", (int)shown, a);
         return -1;

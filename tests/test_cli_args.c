@@ -76,6 +76,8 @@ static void test_errors(void **state)
         { { "--quick=1" }, "option '--quick' takes no value" },
         { { "--out" }, "option '--out' needs a value" },
         { { "--out=" }, "option '--out' needs a value" }, /* empty: no option takes one */
+        { { "--out", "" }, "option '--out' needs a value" }, /* empty, apart: it was taken */
+        { { "-j", "" }, "option '-j' needs a value" },
         { { "--repeats", "2", "-j" }, "option '-j' needs a value" },
         { { "-j1", "-j", "2" }, "option '-j' is given twice; give each option once" },
         { { "--threads=1", "-j2" }, "option '-j' is given twice (first as '--threads'); give each option once" },

@@ -114,6 +114,13 @@ static void test_option_forms(void **state)
         { "reproduce --out= fig2", "colb: option '--out' needs a value" },
         { "bench-quality --out=", "colb: option '--out' needs a value" },
         { "serve --state=", "colb serve: option '--state' needs a value" },
+        /* an empty value apart is no value either: reproduce --out '' failed
+         * later (exit 1, "': not a usable results folder name"), --data-dir ''
+         * looked in the default folder */
+        { "reproduce --out ''", "colb: option '--out' needs a value" },
+        { "reproduce --data-dir '' fig1e", "colb: option '--data-dir' needs a value" },
+        { "bench-quality --out ''", "colb: option '--out' needs a value" },
+        { "serve --state ''", "colb serve: option '--state' needs a value" },
         { "run --help=x", "colb: option '--help' takes no value" },
         { "run --out=", "colb: out: an empty folder name" },
         { "bench-quality nosuch", "colb: unexpected argument 'nosuch' (see colb bench-quality --help)" },
