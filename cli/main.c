@@ -506,7 +506,8 @@ static void budget_hint(char *err, size_t err_len)
 {
     size_t n = strlen(err);
     if (strstr(err, "budget") && !strstr(err, "--max-memory") && n < err_len)
-        snprintf(err + n, err_len - n, "; give a larger --max-memory");
+        snprintf(err + n, err_len - n, "; %s a larger --max-memory",
+                 strstr(err, "endless pipe?") ? "if it is neither, give" : "give");
 }
 
 static int cmd_run(int argc, char **argv)

@@ -127,6 +127,8 @@ static void test_endless_data_file_ends(void **state)
         fail_msg("exit %d after %.1f s: '%s'", rc, t, err);
     assert_non_null(strstr(err, "features.tsv"));
     assert_non_null(strstr(err, "memory budget"));
+    /* a budget that would not end it is not the first remedy */
+    assert_non_null(strstr(err, "(is it a device or an endless pipe?); if it is neither, give a larger --max-memory\n"));
 }
 
 static void test_library_estimates(void **state)
