@@ -69,12 +69,10 @@ static void put_sum(FILE *f, uint64_t ns, uint64_t unit_ns)
     if (r == 0) {
         fprintf(f, "%llu", (unsigned long long)q);
     } else if (unit_ns == 1000000000u) {
-        char frac[16];
-        snprintf(frac, sizeof frac, "%09llu", (unsigned long long)r);
-        size_t n = strlen(frac);
-        while (frac[n - 1] == '0') /* r > 0: a digit is not 0 */
-            frac[--n] = '\0';
-        fprintf(f, "%llu.%s", (unsigned long long)q, frac);
+        int digits = 9; /* of the fraction, its trailing zeros dropped (r > 0) */
+        for (; r % 10 == 0; r /= 10)
+            digits--;
+        fprintf(f, "%llu.%0*llu", (unsigned long long)q, digits, (unsigned long long)r);
     } else {
         fprintf(f, "%.17g", (double)ns / (double)unit_ns);
     }
