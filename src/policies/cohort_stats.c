@@ -34,6 +34,40 @@ double colb__cohort_noise_radius(const colb__cohort *h, const colb__ridge *r, si
     return h->R * sqrt(arg > 0.0 ? arg : 0.0); /* every model's r->noise is learner.noise: R unless estimated */
 }
 
+/* S = G_u + eps I (eps = 1e-6 lambda), the matrix of user u's least-squares
+ * fit, from V_u = G_u + lambda I. */
+static void ls_factor_input(const colb__cohort *h, size_t u, double *S)
+{
+    size_t d = h->d;
+    double lam = h->u.p.lambda, eps = 1e-6 * lam;
+    memcpy(S, h->u.V + u * d * d, d * d * sizeof(double));
+    for (size_t a = 0; a < d; a++)
+        S[a * d + a] -= lam - eps;
+}
+
+/* User u's least-squares RSS and degrees of freedom into sums, from L, the
+ * Cholesky factor of ls_factor_input's S (overwritten: its inverse); th: d
+ * doubles of scratch. */
+static void ls_terms(colb__cohort *h, size_t u, double *L, double *th, double sums[2])
+{
+    size_t d = h->d;
+    double eps = 1e-6 * h->u.p.lambda, r = h->yy[u];
+    const double *b = h->u.b + u * d;
+    memcpy(th, b, d * sizeof(double));
+    colb__cholesky_solve(L, d, th);
+    for (size_t a = 0; a < d; a++)
+        r -= (b[a] + eps * th[a]) * th[a];
+    /* degrees of freedom n - tr H, tr H = d - eps tr (G + eps I)^-1: n - d
+     * when G_u has full rank, n - rank when its contexts span fewer
+     * dimensions (logged features), where n - d counted too few */
+    h->kern->chol_inverse(L, d);
+    double tr = 0.0;
+    for (size_t a = 0; a < d; a++)
+        tr += L[a * d + a];
+    sums[0] += r > 0.0 ? r : 0.0;
+    sums[1] += (double)h->u.count[u] - (double)d + eps * tr;
+}
+
 /* Why the users' own fits: a user's least-squares fit is unbiased whatever
  * the clusters are, so its residuals measure the noise alone, not a
  * cluster's misfit. A user with n_u >= d + 2 rewards contributes th =
@@ -59,10 +93,10 @@ double colb__cohort_noise_radius(const colb__cohort *h, const colb__ridge *r, si
 void colb__cohort_noise_terms(colb__cohort *h, size_t u, double sums[2])
 {
     size_t d = h->d;
-    double lam = h->u.p.lambda, eps = 1e-6 * lam, r = h->yy[u];
+    double lam = h->u.p.lambda, r = h->yy[u];
     if (!h->u.count[u])
         return;
-    const double *V = h->u.V + u * d * d, *b = h->u.b + u * d;
+    const double *b = h->u.b + u * d;
     if (h->u.count[u] < (uint64_t)d + 2) { /* the ridge fit's residuals */
         const double *tr = h->u.theta + u * d, *A = h->u.A + u * d * d;
         double f = (double)h->u.count[u] - (double)d;
@@ -78,26 +112,11 @@ void colb__cohort_noise_terms(colb__cohort *h, size_t u, double sums[2])
         sums[1] += f > 0.0 ? f : 0.0;
         return;
     }
-    double *L = h->work, *th = L + d * d;
-    for (size_t k = 0; k < d * d; k++)
-        L[k] = V[k];
-    for (size_t a = 0; a < d; a++)
-        L[a * d + a] -= lam - eps;
+    double *L = h->work;
+    ls_factor_input(h, u, L);
     if (colb__cholesky(L, d, L, NULL))
         return; /* G_u + eps I not positive definite (rounding): no residual from u */
-    memcpy(th, b, d * sizeof(double));
-    colb__cholesky_solve(L, d, th);
-    for (size_t a = 0; a < d; a++)
-        r -= (b[a] + eps * th[a]) * th[a];
-    /* degrees of freedom n - tr H, tr H = d - eps tr (G + eps I)^-1: n - d
-     * when G_u has full rank, n - rank when its contexts span fewer
-     * dimensions (logged features), where n - d counted too few */
-    colb__chol_inverse(L, d);
-    double tr = 0.0;
-    for (size_t a = 0; a < d; a++)
-        tr += L[a * d + a];
-    sums[0] += r > 0.0 ? r : 0.0;
-    sums[1] += (double)h->u.count[u] - (double)d + eps * tr;
+    ls_terms(h, u, L, L + d * d, sums);
 }
 
 double colb__cohort_noise_of(const colb__cohort *h, const double sums[2])
@@ -105,11 +124,40 @@ double colb__cohort_noise_of(const colb__cohort *h, const double sums[2])
     return sqrt(((double)h->d * h->R0 * h->R0 + sums[0]) / ((double)h->d + sums[1]));
 }
 
+/* noise_terms of every user, in order; the least-squares users' factors
+ * COLB__CHOL_BATCH at a time (cholesky_n: independent chains interleaved,
+ * each colb__cholesky's bits), in h->pbuf: S, L and th of each. */
 double colb__cohort_noise_estimate(colb__cohort *h)
 {
+    size_t d = h->d, dd = d * d, N = h->N;
+    uint64_t full = (uint64_t)d + 2;
     double sums[2] = { 0.0, 0.0 };
-    for (size_t u = 0; u < h->N; u++)
-        colb__cohort_noise_terms(h, u, sums);
+    for (size_t u0 = 0; u0 < N;) {
+        const double *S[COLB__CHOL_BATCH];
+        double *L[COLB__CHOL_BATCH];
+        int fail[COLB__CHOL_BATCH];
+        size_t n = 0, u1 = u0; /* [u0, u1): up to a batch of least-squares users */
+        for (; u1 < N && n < COLB__CHOL_BATCH; u1++) {
+            if (h->u.count[u1] < full)
+                continue;
+            double *s = h->pbuf + n * (2 * dd + d);
+            ls_factor_input(h, u1, s);
+            S[n] = s;
+            L[n++] = s + dd;
+        }
+        if (n)
+            h->kern->cholesky_n(S, n, d, L, NULL, fail);
+        for (size_t u = u0, m = 0; u < u1; u++) {
+            if (h->u.count[u] < full) {
+                colb__cohort_noise_terms(h, u, sums); /* none, or the ridge fit's */
+            } else {
+                if (!fail[m])
+                    ls_terms(h, u, L[m], L[m] + dd, sums);
+                m++;
+            }
+        }
+        u0 = u1;
+    }
     return colb__cohort_noise_of(h, sums);
 }
 
