@@ -501,6 +501,9 @@ int serve_config_resume(serve_config *c, const char *text, char *err, size_t err
     serve_config stored = *c;
     colb_policy_params_default(&stored.pp);
     stored.pp.users = c->pp.users;
+    /* a default that changed: states made before the key existed ran
+     * cohort with its noise scale fixed (the policy's snapshot says so too) */
+    stored.pp.cohort_estimate_noise = 0;
     char line[SERVE_OPTS_LEN];
     const char *p = text;
     while (*p) {

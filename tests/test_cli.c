@@ -199,7 +199,7 @@ static void test_help_lists_defaults(void **state)
         /* a colon inside an option's text is not the end of its ARG: the
          * text was cut there ("its prior, worth d observations) (cohort only)") */
         "  --cohort-estimate-noise 0|1        estimate the rewards' noise scale from the users' residuals at every "
-        "epoch (learner-noise: its prior, worth d observations) (cohort only) [0]\n",
+        "epoch (learner-noise: its prior, worth d observations) (cohort only) [1]\n",
         "  --normalize 0|1                    scale so ||theta|| <= 1 (env personalized only) [0]\n",
         /* the usage lines name every option the commands take */
         "colb bench-quality [-c FILE] [--out DIR] [-j THREADS] [--repeats R] [--quick]",

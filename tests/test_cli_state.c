@@ -230,6 +230,26 @@ static void test_users_truncate(void **cm)
     users_free(u);
 }
 
+/* The options of a state made before cohort-estimate-noise existed (no
+ * such line) resume as that state ran: the noise scale fixed, not today's
+ * default; a state that names the key keeps its value. */
+static void test_resume_options_before_estimate(void **cm)
+{
+    (void)cm;
+    static const char *const texts[] = { "policy=cohort\ndim=3\nlearner-noise=0.5\n",
+                                         "policy=cohort\ndim=3\ncohort-estimate-noise=1\n" };
+    for (int i = 0; i < 2; i++) {
+        serve_config c;
+        serve_config_default(&c);
+        snprintf(c.state_dir, sizeof c.state_dir, "/tmp/x");
+        char err[256];
+        if (serve_config_resume(&c, texts[i], err, sizeof err))
+            fail_msg("resume: %s", err);
+        assert_string_equal(c.policy, "cohort");
+        assert_int_equal(c.pp.cohort_estimate_noise, i);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_choose_fails_part_way),
         cmocka_unit_test(test_contexts_read_back),
         cmocka_unit_test(test_users_truncate),
+        cmocka_unit_test(test_resume_options_before_estimate),
     };
     return cmocka_run_group_tests_name("colb serve state", tests, NULL, NULL);
 }
