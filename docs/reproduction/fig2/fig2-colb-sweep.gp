@@ -15,8 +15,8 @@ set border 3 lw 1.2
 set tics nomirror out
 set grid lt 1 lc rgb "#e4e4e4" lw 1
 set logscale y
-set yrange [1.21218:*]
-ylo = 1.21218
+set yrange [1.20958:*]
+ylo = 1.20958
 set format y "%g"
 set style fill transparent solid 0.15 noborder
 set logscale x
