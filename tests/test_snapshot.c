@@ -585,6 +585,44 @@ static void test_sim_stop_save_resume(void **state)
     colb_sim_result_free(ref);
 }
 
+/* A simulation saved with a spec that names cohort by its alias loads
+ * with a spec that names it by its registry name, and the reverse (the
+ * policies are compared as the registry knows them); another policy is
+ * still refused. */
+static void test_sim_load_policy_alias(void **state)
+{
+    (void)state;
+    static const char *const rec[] = { "recommended" }, *const coh[] = { "cohort" },
+                             *const ind[] = { "linucb-ind" };
+    const char *const *saved[] = { rec, coh }, *const *loaded[] = { coh, rec };
+    char msg[512];
+    for (int i = 0; i < 2; i++) {
+        colb_sim_spec s;
+        sim_spec(&s, saved[i], 1);
+        s.repeats = 1;
+        colb_sim *sim = NULL;
+        assert_ok(colb_sim_create(&s, &sim, msg, sizeof msg));
+        assert_ok(colb_sim_advance(sim, 7, msg, sizeof msg));
+        size_t len = 0;
+        assert_status(colb_sim_save_buffer(sim, NULL, 0, &len, msg, sizeof msg), COLB_ERANGE);
+        unsigned char *buf = malloc(len);
+        assert_ok(colb_sim_save_buffer(sim, buf, len, &len, msg, sizeof msg));
+        colb_sim_free(sim);
+        sim_spec(&s, loaded[i], 1);
+        s.repeats = 1;
+        if (colb_sim_load_buffer(buf, len, &s, NULL, &sim, msg, sizeof msg) != COLB_OK)
+            fail_msg("saved as %s, loaded as %s: %s", saved[i][0], loaded[i][0], msg);
+        assert_int_equal(colb_sim_round(sim), 7);
+        assert_ok(colb_sim_advance(sim, 0, msg, sizeof msg));
+        colb_sim_free(sim);
+        sim_spec(&s, ind, 1);
+        s.repeats = 1;
+        assert_status(colb_sim_load_buffer(buf, len, &s, NULL, &sim, msg, sizeof msg), COLB_EINVAL);
+        assert_non_null(strstr(msg, "other policies than the spec"));
+        free(buf);
+    }
+}
+
 /* A logged-data simulation: the environment is recognised by its data set. */
 typedef struct logged_ctx {
     const colb_dataset *ds;
@@ -2546,6 +2584,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_ridge_symmetric_and_rebase),
         cmocka_unit_test(test_v1_user_banks),
         cmocka_unit_test(test_absent_estimate_noise_is_fixed_for_cohort),
+        cmocka_unit_test(test_sim_load_policy_alias),
         cmocka_unit_test(test_add_users_every_policy),
         cmocka_unit_test(test_add_users_linucb_fresh),
         cmocka_unit_test(test_add_users_labels),

@@ -83,8 +83,21 @@ static colb_status check_spec(colb__snap_in *in, const colb__snap_group *g, cons
     size_t n = 0;
     while (colb__snap_next(g, &cur, &f))
         if (!strcmp(f.name, "policy")) {
-            if (f.type != COLB__SNAP_BYTES || n >= s->n_policies ||
-                strlen(s->policies[n]) != f.count || memcmp(s->policies[n], f.data, (size_t)f.count))
+            /* by registry name: a spec may name a policy by an alias
+             * ("recommended") that the saved spec did not, or the reverse */
+            char saved[64];
+            const char *a = NULL, *b = NULL;
+            if (f.type == COLB__SNAP_BYTES && n < s->n_policies && f.count < sizeof saved) {
+                memcpy(saved, f.data, (size_t)f.count);
+                saved[f.count] = '\0';
+                a = colb_policy_resolve(saved);
+                b = colb_policy_resolve(s->policies[n]);
+                if (!a || !b) { /* a name this colb does not know: as spelt */
+                    a = saved;
+                    b = s->policies[n];
+                }
+            }
+            if (!a || strcmp(a, b))
                 return colb__snap_error(in, COLB_EINVAL, "the snapshot's simulation runs other "
                                         "policies than the spec");
             n++;
