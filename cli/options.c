@@ -267,6 +267,12 @@ int parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+void bytes_fraction_error(const char *dashes, const char *name, const char *value, char *err, size_t err_len)
+{
+    snprintf(err, err_len, "%s%s: '%s' is not a whole number of bytes (a unit missing? %sG, %sM: powers of 1024)",
+             dashes, name, value, value, value);
+}
+
 int parse_bytes(const char *s, size_t *out)
 {
     char *end;
@@ -508,8 +514,7 @@ int config_set(run_config *c, const char *key, const char *value, char *err, siz
             return -1;
         }
         if (bad == -4) {
-            snprintf(err, err_len, "%s: '%s' is not a whole number of bytes (a unit missing? %sG, %sM: powers "
-                     "of 1024)", key, value, value, value);
+            bytes_fraction_error("", key, value, err, err_len);
             return -1;
         }
         if (bad || v == 0) { /* 0 is the unset budget: the default, which is to leave the option out */

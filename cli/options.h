@@ -195,6 +195,10 @@ int parse_size(const char *s, size_t lo, size_t hi, size_t *out);
  * ("1.5": most likely 1.5G or 1.5M, never cut to 1 byte). */
 int parse_bytes(const char *s, size_t *out);
 
+/* parse_bytes's -4 as a refusal of option `dashes``name` given `value`
+ * ("max-memory: '1.5' is not a whole number of bytes (a unit missing? ..."). */
+void bytes_fraction_error(const char *dashes, const char *name, const char *value, char *err, size_t err_len);
+
 /* Index of v among the choices "a|b|c" (0, 1, 2), or -1. */
 int option_choice_index(const char *choices, const char *v);
 

@@ -259,8 +259,7 @@ static int set_option(serve_config *c, const opt *o, const char *v, char *err, s
             return -1;
         }
         if (bad == -4) {
-            snprintf(err, err_len, "--%s: '%s' is not a whole number of bytes (a unit missing? %sG, %sM: powers "
-                     "of 1024)", o->name, v, v, v);
+            bytes_fraction_error("--", o->name, v, err, err_len);
             return -1;
         }
         if (bad || (double)z < o->lo) { /* -2: more than 0, less than one byte */

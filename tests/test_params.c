@@ -521,6 +521,17 @@ static void test_labels_in_range(void **state)
     }
 }
 
+/* A simulation of one LinUCB-Ind repeat of 2 rounds, the rest default. */
+static void small_sim_spec(colb_sim_spec *s)
+{
+    static const char *pol[] = { "linucb-ind" };
+    colb_sim_spec_default(s);
+    s->policies = pol;
+    s->n_policies = 1;
+    s->horizon = 2;
+    s->repeats = 1;
+}
+
 /* More threads than COLB_POLICY_THREADS_MAX are refused by every policy
  * (only linucb-ind, which uses them, refused them). */
 static void test_threads_bound(void **state)
@@ -540,12 +551,7 @@ static void test_threads_bound(void **state)
     /* a simulation's threads: at most COLB_SIM_THREADS_MAX, the bound of
      * its "threads" key, for the struct too (it took any number) */
     colb_sim_spec s;
-    colb_sim_spec_default(&s);
-    const char *pol[] = { "linucb-ind" };
-    s.policies = pol;
-    s.n_policies = 1;
-    s.horizon = 2;
-    s.repeats = 1;
+    small_sim_spec(&s);
     char msg[256];
     assert_ok(colb_sim_spec_set(&s, "threads", "1024", msg, sizeof msg));
     assert_int_equal(s.threads, COLB_SIM_THREADS_MAX);
@@ -603,12 +609,7 @@ static void test_budget_bound(void **state)
     colb_env *e = NULL;
     assert_status(colb_env_create(&ep, 1, &e, msg, sizeof msg), COLB_ERANGE);
     colb_sim_spec s;
-    colb_sim_spec_default(&s);
-    const char *pol[] = { "linucb-ind" };
-    s.policies = pol;
-    s.n_policies = 1;
-    s.horizon = 2;
-    s.repeats = 1;
+    small_sim_spec(&s);
     s.max_memory = over;
     colb_sim_result *r = NULL;
     assert_status(colb_sim_run(&s, &r, msg, sizeof msg), COLB_ERANGE);

@@ -2304,8 +2304,6 @@ static void test_add_users_hook_failure_keeps_labels(void **state)
     colb_policy_free(p);
 }
 
-/* A LinUCB-Ind newcomer is exactly a fresh learner: its choices equal those
- * of a one-user LinUCB-Ind fed the same rounds. */
 /* What add_users does with labels (colb/policy.h): the oracle needs them;
  * a policy holding true clusters checks and keeps them, or forgets its
  * own when given none; a policy holding none ignores them (not read). */
@@ -2345,6 +2343,8 @@ static void test_add_users_labels(void **state)
     colb_policy_free(p);
 }
 
+/* A LinUCB-Ind newcomer is exactly a fresh learner: its choices equal those
+ * of a one-user LinUCB-Ind fed the same rounds. */
 static void test_add_users_linucb_fresh(void **state)
 {
     (void)state;

@@ -55,9 +55,6 @@ colb_status colb_env_params_check(const colb_env_params *p, char *msg, size_t ms
     if (p->cluster_sizes != COLB_SIZES_ONE_EACH && p->cluster_sizes != COLB_SIZES_PROPORTIONAL)
         return colb__say(msg, msg_len, COLB_ERANGE, "cluster_sizes = %d is not COLB_SIZES_ONE_EACH (0) or "
                          "COLB_SIZES_PROPORTIONAL (1)", p->cluster_sizes);
-    colb_status st = colb__budget_range(p->max_memory, "environment", msg, msg_len);
-    if (st != COLB_OK)
-        return st;
     double need;
     colb_env_memory(p, &need);
     char what[128];

@@ -76,10 +76,9 @@ colb_status colb_learner_create(size_t d, const colb_learner_params *p, colb_lea
     /* its state and the guard's copy: 6 d x d arrays (about 48 d^2 bytes,
      * 206G at d = 65536), against the default budget as a policy's are:
      * mallocs that each fit the machine's memory could otherwise all
-     * succeed, the first reset then touching more than there is. Below
-     * 64M, the least default budget, nothing to read. */
+     * succeed, the first reset then touching more than there is */
     double need = 2 * colb__ridge_bytes(1, d) + (double)sizeof(colb_learner);
-    if (need > (double)((size_t)64 << 20) && colb__budget_check(need, 0, "learner", NULL, 0) != COLB_OK)
+    if (colb__budget_check(need, 0, "learner", NULL, 0) != COLB_OK)
         return COLB_ENOMEM;
     colb_learner *l = calloc(1, sizeof *l);
     if (!l)

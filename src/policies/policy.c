@@ -250,9 +250,6 @@ colb_status colb_policy_round_check(const colb_policy_params *pp, size_t K, char
         return colb__say(msg, msg_len, COLB_EINVAL, "round_check: %s = 0", K ? "dim" : "K");
     if (K > ((size_t)1 << 40) / pp->dim)
         return colb__say(msg, msg_len, COLB_ERANGE, "round_check: K = %zu arms is too large", K);
-    colb_status st = colb__budget_range(pp->max_memory, "round_check", msg, msg_len);
-    if (st != COLB_OK)
-        return st;
     return round_budget(pp->dim, K, pp->max_memory, msg, msg_len);
 }
 

@@ -81,6 +81,7 @@ static colb_status check_spec(colb__snap_in *in, const colb__snap_group *g, cons
     const unsigned char *cur = NULL;
     colb__snap_field f;
     size_t n = 0;
+    int has_cohort = 0;
     while (colb__snap_next(g, &cur, &f))
         if (!strcmp(f.name, "policy")) {
             /* by registry name: a spec may name a policy by an alias
@@ -100,16 +101,12 @@ static colb_status check_spec(colb__snap_in *in, const colb__snap_group *g, cons
             if (!a || strcmp(a, b))
                 return colb__snap_error(in, COLB_EINVAL, "the snapshot's simulation runs other "
                                         "policies than the spec");
+            has_cohort |= !strcmp(a, "cohort");
             n++;
         }
     if (n != s->n_policies)
         return colb__snap_error(in, COLB_EINVAL, "the snapshot's simulation runs %zu policies, the "
                                 "spec %zu", n, s->n_policies);
-    int has_cohort = 0;
-    for (size_t i = 0; i < s->n_policies; i++) {
-        const char *canon = colb_policy_resolve(s->policies[i]);
-        has_cohort |= canon && !strcmp(canon, "cohort");
-    }
     colb_policy_params pp;
     colb_status st = colb__policy_params_load(in, g, "policy_params", has_cohort, &pp);
     const char *bad = st == COLB_OK ? colb__policy_params_diff(&pp, &s->policy) : NULL;

@@ -132,10 +132,11 @@ static colb__tape **burn_in_tapes(const colb_sim_spec *s, double room)
     /* the shape is the same for every repeat: one environment tells it */
     colb_env *env = NULL;
     size_t seg[COLB__TAPE_SEGS], w;
+    double bytes = 0.0;
     char msg[COLB__ERRLEN];
     int shared = colb__sim_make_env(s, 0, &env, msg) == COLB_OK && colb__env_tape_shape(env, seg, &w) &&
-                 colb__tape_bytes(s->horizon, seg, w) <= COLB__TAPE_MAX_BYTES &&
-                 (double)s->repeats * colb__tape_bytes(s->horizon, seg, w) <= room;
+                 (bytes = colb__tape_bytes(s->horizon, seg, w)) <= COLB__TAPE_MAX_BYTES &&
+                 (double)s->repeats * bytes <= room;
     colb_env_free(env);
     colb__tape **t = shared ? colb__calloc(s->repeats, sizeof *t) : NULL;
     for (size_t r = 0; t && r < s->repeats; r++)
