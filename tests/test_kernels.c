@@ -676,7 +676,7 @@ static void test_sym_eigvals(void **state)
 }
 
 /* The dense helpers (symv, symv2, coldot, cholesky, cholesky_n, chol_solve_eye,
- * sm_step, syr, syr_n, chol_inverse, pack_add, axpy) on every
+ * sm_step, syr, syr_n, chol_inverse, chol_inv_trace_n, pack_add, axpy) on every
  * path against the scalar code of dense.h / dense.c they replace, bit for
  * bit, on symmetric positive definite matrices of several d (masked tails,
  * d < 8, two vectors and more); and a matrix that is not positive definite. */
@@ -907,6 +907,27 @@ static void test_dense_kernels(void **state)
             colb__chol_inverse(B0, d);
             k->chol_inverse(B1, d);
             assert_memory_equal(B0, B1, d * d * sizeof(double));
+            /* chol_inv_trace: that inverse's diagonal summed in order, on
+             * the scalar path and this one */
+            double t0 = 0.0, t1, t2;
+            for (size_t a = 0; a < d; a++)
+                t0 += B0[a * d + a];
+            memcpy(B1, L0, d * d * sizeof(double));
+            for (size_t i = 0; i < d; i++)
+                for (size_t j = i + 1; j < d; j++)
+                    B1[i * d + j] = NAN;
+            memcpy(A1, L0, d * d * sizeof(double));
+            double *Ls[2] = { B1, A1 }, tn[2];
+            k->chol_inv_trace_n(Ls, 2, d, tn); /* two at once, then one */
+            t1 = tn[1];
+            memcpy(B1, L0, d * d * sizeof(double));
+            k->chol_inv_trace_n(Ls, 1, d, tn + 1);
+            memcpy(A1, L0, d * d * sizeof(double));
+            t2 = colb__chol_inv_trace(A1, d);
+            assert_memory_equal(&t0, &tn[0], sizeof(double));
+            assert_memory_equal(&t0, &t1, sizeof(double));
+            assert_memory_equal(&t0, &tn[1], sizeof(double));
+            assert_memory_equal(&t0, &t2, sizeof(double));
             /* not positive definite */
             memcpy(B1, S, d * d * sizeof(double));
             B1[(d - 1) * d + d - 1] = -1.0;

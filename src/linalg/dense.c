@@ -64,10 +64,10 @@ void colb__cholesky_solve(const double *L, size_t d, double *b)
     }
 }
 
-void colb__chol_inverse(double *L, size_t d)
+/* W = L^{-1} (lower), kept transposed in the upper triangle:
+ * L[j d + i] = W_ij for i >= j */
+static void chol_w(double *L, size_t d)
 {
-    /* W = L^{-1} (lower), kept transposed in the upper triangle:
-     * L[j d + i] = W_ij for i >= j */
     for (size_t j = 0; j < d; j++) {
         L[j * d + j] = 1.0 / L[j * d + j];
         for (size_t i = j + 1; i < d; i++) {
@@ -77,6 +77,11 @@ void colb__chol_inverse(double *L, size_t d)
             L[j * d + i] = -s / L[i * d + i];
         }
     }
+}
+
+void colb__chol_inverse(double *L, size_t d)
+{
+    chol_w(L, d);
     /* (L L^T)^{-1} = W^T W: row i of its lower triangle from rows >= i of
      * W, the diagonal last (it reads W_ii), then mirrored */
     for (size_t i = 0; i < d; i++) {
@@ -93,6 +98,19 @@ void colb__chol_inverse(double *L, size_t d)
     for (size_t i = 0; i < d; i++)
         for (size_t j = 0; j < i; j++)
             L[j * d + i] = L[i * d + j];
+}
+
+double colb__chol_inv_trace(double *L, size_t d)
+{
+    chol_w(L, d);
+    double tr = 0.0;
+    for (size_t i = 0; i < d; i++) { /* chol_inverse's diagonal entry i */
+        double s = 0.0;
+        for (size_t k = i; k < d; k++)
+            s += L[i * d + k] * L[i * d + k];
+        tr += s;
+    }
+    return tr;
 }
 
 int colb__spd_inverse(const double *S, size_t d, double *out, double *logdet)

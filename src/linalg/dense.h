@@ -104,6 +104,11 @@ int colb__cholesky(const double *S, size_t d, double *L, double *logdet);
  * function of the inputs alone. O(d^3). */
 void colb__chol_inverse(double *L, size_t d);
 
+/* tr (L L^T)^{-1}, bit for bit the sum, in order, of the diagonal that
+ * colb__chol_inverse(L, d) leaves, without the off-diagonal entries (a
+ * third of its work); L (lower, from colb__cholesky) is overwritten. */
+double colb__chol_inv_trace(double *L, size_t d);
+
 /* Solve (L L^T) x = b in place, L from colb__cholesky. */
 void colb__cholesky_solve(const double *L, size_t d, double *b);
 

@@ -220,6 +220,12 @@ typedef struct colb__soa_kernel {
      * triangle (sum_{k>=i} W_ki W_kj, k in order) over row i of W, which no
      * later row reads; each sum in colb__chol_inverse's order. */
     void (*chol_inverse)(double *L, size_t d);
+    /* tr[m] = colb__chol_inv_trace(L[m], d) (dense.h) bit for bit, m < n:
+     * tr (L L^T)^{-1}, the sum in order of the diagonal chol_inverse leaves,
+     * without its off-diagonal entries (the recommended policy's noise
+     * estimate needs the trace alone; a third of chol_inverse's work), the
+     * n factors' dependency chains interleaved; each L[m] is overwritten. */
+    void (*chol_inv_trace_n)(double *const *L, size_t n, size_t d, double *tr);
     /* y[i] += a x[i], i < n, the product rounded (no FMA): bit for bit the
      * scalar loop on every path (a = 1 or -1: y + x and y - x exactly).
      * The ridge bank's sums of models (absorb: d^2 entries per member a

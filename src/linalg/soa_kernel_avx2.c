@@ -1068,25 +1068,31 @@ static void syr_n_avx2(double *V, const double *const *xs, size_t n, size_t d)
     }
 }
 
-static void chol_inverse_avx2(double *L, size_t d)
+/* Row i of W = L^-1 over row i of L (chol_inverse's first part, in L's
+ * lower triangle; rows < i already W). */
+AI void chol_w_row256(double *L, size_t d, size_t i)
 {
     const __m256d neg = _mm256_set1_pd(-0.0);
-    for (size_t i = 0; i < d; i++) { /* row i of W = L^-1 over row i of L */
-        double *Li = L + i * d, lii = Li[i];
-        __m256d dv = _mm256_set1_pd(lii);
-        for (size_t j0 = 0; j0 < i; j0 += 4) { /* lanes j0.. < i; sums over k = j..i-1 */
-            __m256i m = tail4(i - j0);
-            __m256d s = _mm256_setzero_pd(), jv = _mm256_add_pd(_mm256_set1_pd((double)j0),
-                                                                _mm256_setr_pd(0, 1, 2, 3));
-            for (size_t k = j0; k < i; k++) {
-                __m256d t = _mm256_add_pd(s, _mm256_mul_pd(_mm256_set1_pd(Li[k]), LD(L + k * d + j0, m)));
-                /* lanes j > k have no term yet */
-                s = _mm256_blendv_pd(t, s, _mm256_cmp_pd(jv, _mm256_set1_pd((double)k), _CMP_GT_OQ));
-            }
-            ST(Li + j0, m, _mm256_div_pd(_mm256_xor_pd(s, neg), dv));
+    double *Li = L + i * d, lii = Li[i];
+    __m256d dv = _mm256_set1_pd(lii);
+    for (size_t j0 = 0; j0 < i; j0 += 4) { /* lanes j0.. < i; sums over k = j..i-1 */
+        __m256i m = tail4(i - j0);
+        __m256d s = _mm256_setzero_pd(), jv = _mm256_add_pd(_mm256_set1_pd((double)j0),
+                                                            _mm256_setr_pd(0, 1, 2, 3));
+        for (size_t k = j0; k < i; k++) {
+            __m256d t = _mm256_add_pd(s, _mm256_mul_pd(_mm256_set1_pd(Li[k]), LD(L + k * d + j0, m)));
+            /* lanes j > k have no term yet */
+            s = _mm256_blendv_pd(t, s, _mm256_cmp_pd(jv, _mm256_set1_pd((double)k), _CMP_GT_OQ));
         }
-        Li[i] = 1.0 / lii;
+        ST(Li + j0, m, _mm256_div_pd(_mm256_xor_pd(s, neg), dv));
     }
+    Li[i] = 1.0 / lii;
+}
+
+static void chol_inverse_avx2(double *L, size_t d)
+{
+    for (size_t i = 0; i < d; i++)
+        chol_w_row256(L, d, i);
     for (size_t i = 0; i < d; i++) { /* row i of W^T W's lower triangle */
         double *Li = L + i * d;
         for (size_t j0 = 0; j0 <= i; j0 += 4) {
@@ -1100,6 +1106,32 @@ static void chol_inverse_avx2(double *L, size_t d)
     for (size_t i = 0; i < d; i++)
         for (size_t j = 0; j < i; j++)
             L[j * d + i] = L[i * d + j];
+}
+
+/* chol_inv_trace_n: as chol_inv_trace_n_avx512, 4 lanes. */
+static void chol_inv_trace_n_avx2(double *const *L, size_t n, size_t d, double *tr)
+{
+    for (size_t i = 0; i < d; i++)
+        for (size_t m = 0; m < n; m++)
+            chol_w_row256(L[m], d, i);
+    for (size_t m = 0; m < n; m++) {
+        double t = 0.0, dg[4];
+        for (size_t i0 = 0; i0 < d; i0 += 4) {
+            __m256i mk = tail4(d - i0);
+            __m256d s = _mm256_setzero_pd(), iv = _mm256_add_pd(_mm256_set1_pd((double)i0),
+                                                                _mm256_setr_pd(0, 1, 2, 3));
+            for (size_t k = i0; k < d; k++) {
+                __m256d w = LD(L[m] + k * d + i0, mk);
+                __m256d t2 = _mm256_add_pd(s, _mm256_mul_pd(w, w));
+                /* lanes i > k have no term yet */
+                s = _mm256_blendv_pd(t2, s, _mm256_cmp_pd(iv, _mm256_set1_pd((double)k), _CMP_GT_OQ));
+            }
+            _mm256_storeu_pd(dg, s);
+            for (size_t i = 0; i < 4 && i0 + i < d; i++)
+                t += dg[i];
+        }
+        tr[m] = t;
+    }
 }
 
 static void cholesky_n_avx2(const double *const *S, size_t n, size_t d, double *const *L,
@@ -1166,6 +1198,7 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .syr = syr_avx2,
     .syr_n = syr_n_avx2,
     .chol_inverse = chol_inverse_avx2,
+    .chol_inv_trace_n = chol_inv_trace_n_avx2,
     .cholesky_n = cholesky_n_avx2,
     .symv2 = symv2_avx2,
     .pack_add = pack_add_avx2,

@@ -1334,26 +1334,32 @@ static void syr_n_avx512(double *V, const double *const *xs, size_t n, size_t d)
     }
 }
 
+/* Row i of W = L^-1 over row i of L (chol_inverse's first part, in L's
+ * lower triangle; rows < i already W). */
+AI void chol_w_row512(double *L, size_t d, size_t i)
+{
+    const __m512d neg = _mm512_set1_pd(-0.0);
+    double *Li = L + i * d, lii = Li[i];
+    __m512d dv = _mm512_set1_pd(lii);
+    for (size_t j0 = 0; j0 < i; j0 += 8) { /* lanes j0.. < i; sums over k = j..i-1 */
+        __mmask8 m = tail8(i - j0);
+        __m512d s = _mm512_setzero_pd();
+        for (size_t k = j0; k < i; k++) {
+            /* lanes j <= k: those with a term at k */
+            __mmask8 on = (__mmask8)(m & (k - j0 >= 7 ? 0xff : (1u << (k - j0 + 1)) - 1));
+            s = _mm512_mask_add_pd(s, on, s, _mm512_mul_pd(_mm512_set1_pd(Li[k]),
+                                                           _mm512_maskz_loadu_pd(on, L + k * d + j0)));
+        }
+        _mm512_mask_storeu_pd(Li + j0, m, _mm512_div_pd(_mm512_xor_pd(s, neg), dv));
+    }
+    Li[i] = 1.0 / lii;
+}
+
 /* chol_inverse: as chol_inverse_avx2 (soa_kernel.h), 8 lanes. */
 static void chol_inverse_avx512(double *L, size_t d)
 {
-    const __m512d neg = _mm512_set1_pd(-0.0);
-    for (size_t i = 0; i < d; i++) { /* row i of W = L^-1 over row i of L */
-        double *Li = L + i * d, lii = Li[i];
-        __m512d dv = _mm512_set1_pd(lii);
-        for (size_t j0 = 0; j0 < i; j0 += 8) { /* lanes j0.. < i; sums over k = j..i-1 */
-            __mmask8 m = tail8(i - j0);
-            __m512d s = _mm512_setzero_pd();
-            for (size_t k = j0; k < i; k++) {
-                /* lanes j <= k: those with a term at k */
-                __mmask8 on = (__mmask8)(m & (k - j0 >= 7 ? 0xff : (1u << (k - j0 + 1)) - 1));
-                s = _mm512_mask_add_pd(s, on, s, _mm512_mul_pd(_mm512_set1_pd(Li[k]),
-                                                               _mm512_maskz_loadu_pd(on, L + k * d + j0)));
-            }
-            _mm512_mask_storeu_pd(Li + j0, m, _mm512_div_pd(_mm512_xor_pd(s, neg), dv));
-        }
-        Li[i] = 1.0 / lii;
-    }
+    for (size_t i = 0; i < d; i++)
+        chol_w_row512(L, d, i);
     for (size_t i = 0; i < d; i++) { /* row i of W^T W's lower triangle */
         double *Li = L + i * d;
         for (size_t j0 = 0; j0 <= i; j0 += 8) {
@@ -1368,6 +1374,34 @@ static void chol_inverse_avx512(double *L, size_t d)
     for (size_t i = 0; i < d; i++)
         for (size_t j = 0; j < i; j++)
             L[j * d + i] = L[i * d + j];
+}
+
+/* chol_inv_trace_n: the n factors' W row by row, row i of each in turn
+ * (their dependency chains independent, so the core overlaps them), then
+ * the diagonal of each W^T W with lanes along it: lane i sums W_ki^2 over
+ * the rows k >= i, k in order (chol_inverse's sums), each row's lanes
+ * i <= k at once. */
+static void chol_inv_trace_n_avx512(double *const *L, size_t n, size_t d, double *tr)
+{
+    for (size_t i = 0; i < d; i++)
+        for (size_t m = 0; m < n; m++)
+            chol_w_row512(L[m], d, i);
+    for (size_t m = 0; m < n; m++) {
+        double t = 0.0, dg[8];
+        for (size_t i0 = 0; i0 < d; i0 += 8) {
+            __mmask8 mk = tail8(d - i0);
+            __m512d s = _mm512_setzero_pd();
+            for (size_t k = i0; k < d; k++) {
+                __mmask8 on = (__mmask8)(mk & (k - i0 >= 7 ? 0xff : (1u << (k - i0 + 1)) - 1));
+                __m512d w = _mm512_maskz_loadu_pd(on, L[m] + k * d + i0);
+                s = _mm512_mask_add_pd(s, on, s, _mm512_mul_pd(w, w));
+            }
+            _mm512_storeu_pd(dg, s);
+            for (size_t i = 0; i < 8 && i0 + i < d; i++)
+                t += dg[i];
+        }
+        tr[m] = t;
+    }
 }
 
 static void symv2_avx512(const double *A, size_t d, const double *x1, const double *x2,
@@ -1440,6 +1474,7 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .syr = syr_avx512,
     .syr_n = syr_n_avx512,
     .chol_inverse = chol_inverse_avx512,
+    .chol_inv_trace_n = chol_inv_trace_n_avx512,
     .cholesky_n = cholesky_n_avx512,
     .symv2 = symv2_avx512,
     .pack_add = pack_add_avx512,

@@ -386,6 +386,12 @@ static void syr_n_portable(double *V, const double *const *xs, size_t n, size_t 
         syr_portable(V, xs[i], d);
 }
 
+static void chol_inv_trace_n_portable(double *const *L, size_t n, size_t d, double *tr)
+{
+    for (size_t m = 0; m < n; m++)
+        tr[m] = colb__chol_inv_trace(L[m], d);
+}
+
 static void cholesky_n_portable(const double *const *S, size_t n, size_t d, double *const *L,
                               double *logdet, int *fail)
 {
@@ -444,6 +450,7 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .above_bits = above_bits_portable,
     .syr_n = syr_n_portable,
     .chol_inverse = colb__chol_inverse,
+    .chol_inv_trace_n = chol_inv_trace_n_portable,
     .axpy = axpy_portable,
     .transpose = colb__soa_transpose,
 };

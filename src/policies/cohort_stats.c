@@ -45,25 +45,19 @@ static void ls_factor_input(const colb__cohort *h, size_t u, double *S)
         S[a * d + a] -= lam - eps;
 }
 
-/* User u's least-squares RSS and degrees of freedom into sums, from L, the
- * Cholesky factor of ls_factor_input's S (overwritten: its inverse); th: d
- * doubles of scratch. */
-static void ls_terms(colb__cohort *h, size_t u, double *L, double *th, double sums[2])
+/* User u's least-squares RSS and degrees of freedom into sums, from th =
+ * S^-1 b_u (colb__cholesky_solve's) and tr = tr S^-1 (chol_inv_trace_n's),
+ * S ls_factor_input's. */
+static void ls_terms(const colb__cohort *h, size_t u, const double *th, double tr, double sums[2])
 {
     size_t d = h->d;
     double eps = 1e-6 * h->u.p.lambda, r = h->yy[u];
     const double *b = h->u.b + u * d;
-    memcpy(th, b, d * sizeof(double));
-    colb__cholesky_solve(L, d, th);
     for (size_t a = 0; a < d; a++)
         r -= (b[a] + eps * th[a]) * th[a];
     /* degrees of freedom n - tr H, tr H = d - eps tr (G + eps I)^-1: n - d
      * when G_u has full rank, n - rank when its contexts span fewer
      * dimensions (logged features), where n - d counted too few */
-    h->kern->chol_inverse(L, d);
-    double tr = 0.0;
-    for (size_t a = 0; a < d; a++)
-        tr += L[a * d + a];
     sums[0] += r > 0.0 ? r : 0.0;
     sums[1] += (double)h->u.count[u] - (double)d + eps * tr;
 }
@@ -112,11 +106,15 @@ void colb__cohort_noise_terms(colb__cohort *h, size_t u, double sums[2])
         sums[1] += f > 0.0 ? f : 0.0;
         return;
     }
-    double *L = h->work;
+    double *L = h->work, *th = L + d * d;
     ls_factor_input(h, u, L);
     if (colb__cholesky(L, d, L, NULL))
         return; /* G_u + eps I not positive definite (rounding): no residual from u */
-    ls_terms(h, u, L, L + d * d, sums);
+    memcpy(th, b, d * sizeof(double));
+    colb__cholesky_solve(L, d, th);
+    double tr;
+    h->kern->chol_inv_trace_n(&L, 1, d, &tr);
+    ls_terms(h, u, th, tr, sums);
 }
 
 double colb__cohort_noise_of(const colb__cohort *h, const double sums[2])
@@ -126,7 +124,9 @@ double colb__cohort_noise_of(const colb__cohort *h, const double sums[2])
 
 /* noise_terms of every user, in order; the least-squares users' factors
  * COLB__CHOL_BATCH at a time (cholesky_n: independent chains interleaved,
- * each colb__cholesky's bits), in h->pbuf: S, L and th of each. */
+ * each colb__cholesky's bits), solved and their traces taken together
+ * (colb__cholesky_solve_many, chol_inv_trace_n: each single call's bits),
+ * in h->pbuf: S, L and th of each. */
 double colb__cohort_noise_estimate(colb__cohort *h)
 {
     size_t d = h->d, dd = d * d, N = h->N;
@@ -145,15 +145,26 @@ double colb__cohort_noise_estimate(colb__cohort *h)
             S[n] = s;
             L[n++] = s + dd;
         }
+        double *Lok[COLB__CHOL_BATCH], *th[COLB__CHOL_BATCH], tr[COLB__CHOL_BATCH];
+        size_t nok = 0;
         if (n)
             h->kern->cholesky_n(S, n, d, L, NULL, fail);
-        for (size_t u = u0, m = 0; u < u1; u++) {
+        for (size_t u = u0, m = 0; u < u1; u++) /* th = S^-1 b of the factored */
+            if (h->u.count[u] >= full && !fail[m++]) {
+                Lok[nok] = L[m - 1];
+                th[nok] = L[m - 1] + dd;
+                memcpy(th[nok++], h->u.b + u * d, d * sizeof(double));
+            }
+        colb__cholesky_solve_many((const double *const *)Lok, nok, d, th);
+        h->kern->chol_inv_trace_n(Lok, nok, d, tr);
+        for (size_t u = u0, m = 0, q = 0; u < u1; u++) {
             if (h->u.count[u] < full) {
                 colb__cohort_noise_terms(h, u, sums); /* none, or the ridge fit's */
             } else {
-                if (!fail[m])
-                    ls_terms(h, u, L[m], L[m] + dd, sums);
-                m++;
+                if (!fail[m++]) {
+                    ls_terms(h, u, th[q], tr[q], sums);
+                    q++;
+                }
             }
         }
         u0 = u1;
