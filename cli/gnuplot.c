@@ -1,11 +1,14 @@
 /* gnuplot.c - running gnuplot (gnuplot.h): finding the executable, running
  * a script as a child process (fork + exec, no shell) in a figure's folder
- * with its stderr captured, and moving the images into place atomically;
- * plus the quoting of strings inside gnuplot scripts. */
+ * with its stderr captured, or on a gnuplot started and warmed up ahead,
+ * and moving the images into place atomically; plus the quoting of strings
+ * inside gnuplot scripts. */
 #include "gnuplot.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -147,19 +150,29 @@ static void gnuplot_reason(const char *text, char *out, size_t len)
         snprintf(out, len, "no message");
 }
 
-/* Run `gnuplot -e ASSIGN SCRIPT` in folder dir. 0, or -1 with err set. */
-static int run_gnuplot(const char *exe, const char *dir, const char *script, const char *assign,
-                       char *err, size_t err_len)
+/* Start exe with argv in folder dir (NULL: this one), its stderr on a pipe
+ * (*err_fd) and its stdin on another (*in_fd) or /dev/null (in_fd NULL).
+ * The child's pid, or -1 with err set. */
+static pid_t spawn(const char *exe, char *const argv[], const char *dir, int *in_fd, int *err_fd,
+                   char *err, size_t err_len)
 {
-    int fd[2];
+    int fd[2], in[2] = { -1, -1 };
     if (pipe(fd) != 0) {
         snprintf(err, err_len, "gnuplot: pipe: %s", strerror(errno));
+        return -1;
+    }
+    if (in_fd && pipe(in) != 0) {
+        snprintf(err, err_len, "gnuplot: pipe: %s", strerror(errno));
+        close(fd[0]);
+        close(fd[1]);
         return -1;
     }
     pid_t pid = fork();
     if (pid < 0) {
         close(fd[0]);
         close(fd[1]);
+        if (in_fd)
+            close(in[0]), close(in[1]);
         snprintf(err, err_len, "gnuplot: fork: %s", strerror(errno));
         return -1;
     }
@@ -170,18 +183,19 @@ static int run_gnuplot(const char *exe, const char *dir, const char *script, con
         setpgid(0, 0);
         int null = open("/dev/null", O_RDWR);
         if (null >= 0) {
-            dup2(null, STDIN_FILENO);
+            dup2(in_fd ? in[0] : null, STDIN_FILENO);
             dup2(null, STDOUT_FILENO);
         }
         dup2(fd[1], STDERR_FILENO);
         close(fd[0]);
-        if (chdir(dir) != 0) {
+        if (in_fd)
+            close(in[1]);
+        if (dir && chdir(dir) != 0) {
             static const char m[] = "cannot enter the figure folder\n";
             ssize_t w = write(STDERR_FILENO, m, sizeof m - 1);
             (void)w;
             _exit(126);
         }
-        char *argv[] = { (char *)exe, (char *)"-e", (char *)assign, (char *)script, NULL };
         execv(exe, argv);
         static const char m[] = "cannot execute gnuplot\n";
         ssize_t w = write(STDERR_FILENO, m, sizeof m - 1);
@@ -189,11 +203,25 @@ static int run_gnuplot(const char *exe, const char *dir, const char *script, con
         _exit(127);
     }
     close(fd[1]);
+    *err_fd = fd[0];
+    if (in_fd) {
+        close(in[0]);
+        *in_fd = in[1];
+    }
+    return pid;
+}
+
+/* Read the child's stderr to its end (the last 8 kB kept), wait for it;
+ * 0 when it exited with status 0, else -1 with err set from the telling
+ * line of its stderr. */
+static int finish(pid_t pid, int err_fd, const char *dir, const char *script, char *err,
+                  size_t err_len)
+{
     char buf[8192];
     size_t n = 0;
     for (;;) {
         char chunk[1024];
-        ssize_t got = read(fd[0], chunk, sizeof chunk);
+        ssize_t got = read(err_fd, chunk, sizeof chunk);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
@@ -213,7 +241,7 @@ static int run_gnuplot(const char *exe, const char *dir, const char *script, con
         n += g;
     }
     buf[n] = '\0';
-    close(fd[0]);
+    close(err_fd);
     int status;
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {
@@ -233,6 +261,118 @@ static int run_gnuplot(const char *exe, const char *dir, const char *script, con
     return -1;
 }
 
+/* Run `gnuplot -e ASSIGN SCRIPT` in folder dir. 0, or -1 with err set. */
+static int run_gnuplot(const char *exe, const char *dir, const char *script, const char *assign,
+                       char *err, size_t err_len)
+{
+    char *argv[] = { (char *)exe, (char *)"-e", (char *)assign, (char *)script, NULL };
+    int err_fd;
+    pid_t pid = spawn(exe, argv, dir, NULL, &err_fd, err, err_len);
+    return pid < 0 ? -1 : finish(pid, err_fd, dir, script, err, err_len);
+}
+
+/* The warm-up: the PNG terminal's first plot (its fonts, cairo) drawn to
+ * /dev/null, quietly (a key, an empty range or a small canvas would warn
+ * on stderr, which is read for the reason of a failure); `reset` leaves
+ * the terminal to the script. */
+static const char warm_up[] = "set terminal pngcairo size 900,560 font \"Sans,12\"\n"
+                              "set output \"/dev/null\"\nunset key\nset yrange [0:1]\nplot 0.5\n"
+                              "set output\nreset\n";
+
+/* write(2) of all of buf to a pipe whose reader may be gone: EPIPE rather
+ * than colb's death by SIGPIPE (blocked meanwhile, and a pending one taken
+ * back). 0 or -1. */
+static int pipe_write(int fd, const char *buf, size_t n)
+{
+    sigset_t pipe_set, old;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    int rc = 0;
+    while (n && rc == 0) {
+        ssize_t w = write(fd, buf, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            rc = -1;
+            break;
+        }
+        buf += w, n -= (size_t)w;
+    }
+    if (rc) {
+        struct timespec zero = { 0, 0 };
+        while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+            ;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+void gnuplot_start(const char *exe, gnuplot_warm *w)
+{
+    char err[256];
+    char *argv[] = { (char *)exe, NULL };
+    w->pid = spawn(exe, argv, NULL, &w->in, &w->err, err, sizeof err);
+    if (w->pid > 0 && pipe_write(w->in, warm_up, sizeof warm_up - 1))
+        gnuplot_stop(w);
+    if (w->pid < 0)
+        w->pid = 0;
+}
+
+void gnuplot_stop(gnuplot_warm *w)
+{
+    if (w->pid <= 0)
+        return;
+    kill(w->pid, SIGKILL);
+    close(w->in);
+    close(w->err);
+    while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    w->pid = 0;
+}
+
+/* s as a gnuplot single-quoted string (no escapes there; a quote doubled),
+ * or -1 when s holds a character that a command line cannot carry safely
+ * (a line break, or a backquote: gnuplot would run the text between two
+ * as a shell command). */
+static int put_quoted(char *out, size_t len, const char *s)
+{
+    size_t n = 0;
+    if (len < 3)
+        return -1;
+    out[n++] = '\'';
+    for (; *s; s++) {
+        if (*s == '\n' || *s == '\r' || *s == '`' || n + 4 > len)
+            return -1;
+        if (*s == '\'')
+            out[n++] = '\'';
+        out[n++] = *s;
+    }
+    out[n++] = '\'';
+    out[n] = '\0';
+    return 0;
+}
+
+/* Run SCRIPT in dir on the started gnuplot w (used up): the commands of
+ * `cd DIR; ASSIGN; load SCRIPT` on its stdin, then its end. 0, -1 with err
+ * set, or 1 when w could not take them (dir not quotable, or w gone: no
+ * plot drawn, w stopped, err untouched). */
+static int run_warm(gnuplot_warm *w, const char *dir, const char *script, const char *assign,
+                    char *err, size_t err_len)
+{
+    char qdir[2 * PATH_LEN + 8], cmd[sizeof qdir + 1024];
+    int n = put_quoted(qdir, sizeof qdir, dir) ? -1
+            : snprintf(cmd, sizeof cmd, "cd %s\n%s\nload '%s'\n", qdir, assign, script);
+    if (n < 0 || (size_t)n >= sizeof cmd || pipe_write(w->in, cmd, (size_t)n)) {
+        gnuplot_stop(w);
+        return 1;
+    }
+    close(w->in);
+    pid_t pid = w->pid;
+    w->pid = 0;
+    return finish(pid, w->err, dir, script, err, err_len);
+}
+
 static int nonempty_file(const char *path)
 {
     struct stat st;
@@ -240,7 +380,8 @@ static int nonempty_file(const char *path)
 }
 
 /* Run the script NAME.gp in dir and move NAME.svg/.png into place. */
-int gnuplot_draw(const char *exe, const char *dir, const char *name, char *err, size_t err_len)
+int gnuplot_draw(const char *exe, const char *dir, const char *name, gnuplot_warm *warm,
+                 char *err, size_t err_len)
 {
     char script[256], assign[640], tmp[2][256], tmp_path[2][PATH_LEN + 256], final[2][PATH_LEN + 256];
     static const char *const ext[2] = { "svg", "png" };
@@ -256,7 +397,9 @@ int gnuplot_draw(const char *exe, const char *dir, const char *name, char *err, 
         }
     }
     snprintf(assign, sizeof assign, "svgfile='%s'; pngfile='%s'", tmp[0], tmp[1]);
-    int rc = run_gnuplot(exe, dir, script, assign, err, err_len);
+    int rc = warm && warm->pid > 0 ? run_warm(warm, dir, script, assign, err, err_len) : 1;
+    if (rc == 1)
+        rc = run_gnuplot(exe, dir, script, assign, err, err_len);
     for (int i = 0; i < 2 && rc == 0; i++)
         if (!nonempty_file(tmp_path[i])) {
             snprintf(err, err_len, "gnuplot wrote no %s for %s/%s", ext[i], dir, script);

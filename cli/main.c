@@ -631,6 +631,12 @@ static int cmd_run(int argc, char **argv)
     }
     interrupt_install();
     ss.stop_after = ctl.stop_after;
+    /* gnuplot started now, so that its start-up overlaps the computation
+     * (gnuplot.h); without it plot_figure says so */
+    gnuplot_warm gw = { 0 };
+    char gexe[PATH_LEN];
+    if (e->cfg[0].plots && !gnuplot_find(gexe, sizeof gexe))
+        gnuplot_start(gexe, &gw);
     progress pg;
     progress_init(&pg, experiment_jobs(e), e->cfg[0].quiet);
     result_set rs;
@@ -638,6 +644,7 @@ static int cmd_run(int argc, char **argv)
     progress_finish(&pg);
     if (rc == 1) { /* stopped: save everything reached, say how to go on */
         size_t len = 0;
+        gnuplot_stop(&gw);
         outdir_abort(&od); /* the previous results stay as they were */
         /* the command line as this run took it: a resumed run's is the
          * saved one and then the options given with --resume, so that
@@ -678,7 +685,8 @@ static int cmd_run(int argc, char **argv)
         rc = write_results(&rs, od.tmp, err, sizeof err);
     /* the regret curves (and the metric against the swept option) as PNG
      * and SVG beside the CSVs; without gnuplot a notice, not a failure */
-    int plotted = rc == 0 ? plot_figure(&rs, METRIC_REGRET, od.tmp, "run", err, sizeof err) : 0;
+    int plotted = rc == 0 ? plot_figure(&rs, METRIC_REGRET, od.tmp, "run", &gw, err, sizeof err) : 0;
+    gnuplot_stop(&gw);
     if (plotted == -1)
         rc = -1;
     if (rc == 0)

@@ -336,10 +336,11 @@ static void plot_title(char *out, size_t len, const result_set *rs, size_t r, si
 }
 
 /* One plot of reading r: the sweep plot (time = 0) or the curves at sweep
- * point s_last (time = 1). Returns 1 if drawn, 0 if there was nothing to
- * draw, -1 on error. */
+ * point s_last (time = 1), drawn on warm if it is started. Returns 1 if
+ * drawn, 0 if there was nothing to draw, -1 on error. */
 static int one_plot(const char *exe, const result_set *rs, metric m, const char *dir, const char *fig,
-                    size_t r, int time, char *err, size_t err_len) /* exe NULL: no drawing */
+                    size_t r, int time, gnuplot_warm *warm, char *err,
+                    size_t err_len) /* exe NULL: no drawing */
 {
     const experiment *e = rs->e;
     const run_config *c = &e->cfg[r];
@@ -492,7 +493,7 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
         return 0;
     }
     if (afile_commit(&a, err, err_len) || write_script(dir, ps, pol, band, n_pol, err, err_len) ||
-        (exe && gnuplot_draw(exe, dir, ps->name, err, err_len))) {
+        (exe && gnuplot_draw(exe, dir, ps->name, warm, err, err_len))) {
         free(ps);
         return -1;
     }
@@ -500,8 +501,8 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
     return 1;
 }
 
-int plot_figure(const result_set *rs, metric m, const char *dir, const char *fig, char *err,
-                size_t err_len)
+int plot_figure(const result_set *rs, metric m, const char *dir, const char *fig,
+                gnuplot_warm *warm, char *err, size_t err_len)
 {
     /* The notice is printed once per process: a run of many figures
      * without gnuplot says it once. (The CLI is single-threaded here.) */
@@ -520,7 +521,7 @@ int plot_figure(const result_set *rs, metric m, const char *dir, const char *fig
     int plots = 0;
     for (size_t r = 0; r < e->n_readings; r++) {
         for (int time = e->cfg[r].n_sweep ? 0 : 1; time <= 1; time++) {
-            int k = one_plot(draw ? exe : NULL, rs, m, dir, fig, r, time, err, err_len);
+            int k = one_plot(draw ? exe : NULL, rs, m, dir, fig, r, time, warm, err, err_len);
             if (k < 0)
                 return -1;
             plots += k;

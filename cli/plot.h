@@ -4,6 +4,7 @@
 #ifndef COLB_CLI_PLOT_H
 #define COLB_CLI_PLOT_H
 
+#include "gnuplot.h"
 #include "run.h"
 
 #define PLOT_SKIPPED (-2)
@@ -14,9 +15,11 @@
  * number of plots written (with plots = 0 in the first reading's settings:
  * their .dat and .gp only, gnuplot not run), PLOT_SKIPPED when gnuplot is not available
  * ($COLB_GNUPLOT, else `gnuplot` on PATH; a notice goes to stderr, and the
- * .dat and .gp are written as with plots = 0), or -1 with err set. */
-int plot_figure(const result_set *rs, metric m, const char *dir, const char *fig, char *err,
-                size_t err_len);
+ * .dat and .gp are written as with plots = 0), or -1 with err set. The
+ * first plot is drawn on warm when it is a started gnuplot (gnuplot.h;
+ * NULL: none). */
+int plot_figure(const result_set *rs, metric m, const char *dir, const char *fig,
+                gnuplot_warm *warm, char *err, size_t err_len);
 
 /* The file name (without folder and extension) of a plot of figure `fig`,
  * reading `reading`, kind "sweep" or "time": FIG-READING-KIND, with any

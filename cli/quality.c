@@ -433,7 +433,7 @@ static int write_plot(const q_run *q, const char *dir, char *err, size_t err_len
     }
     if (afile_commit(&a, err, err_len))
         return -1;
-    return gnuplot_draw(exe, dir, "quality-ratio", err, err_len) ? -1 : 1;
+    return gnuplot_draw(exe, dir, "quality-ratio", NULL, err, err_len) ? -1 : 1;
 }
 
 int cmd_bench_quality(int argc, char **argv)

@@ -388,7 +388,7 @@ int cmd_reproduce(int argc, char **argv)
             break;
         }
         progress_finish(&pg);
-        jb->fr.plots = plot_figure(&jb->rs, jb->e->metric, jb->dir, jb->spec->name, err, sizeof err);
+        jb->fr.plots = plot_figure(&jb->rs, jb->e->metric, jb->dir, jb->spec->name, NULL, err, sizeof err);
         if (jb->fr.plots == -1) {
             rc = 1;
             break;

@@ -262,10 +262,15 @@ static void test_ctrl_c_while_plotting(void **state)
     char dir[] = "/tmp/colb-cli-XXXXXX", fake[300], out[300];
     assert_non_null(mkdtemp(dir));
     snprintf(fake, sizeof fake, "%s/gnuplot", dir);
+    /* started ahead of the plot (colb run warms gnuplot up meanwhile), it
+     * reads its commands until the script's load, the plot's start, before
+     * it signals; run with the script's name, it signals at once */
     write_file(fake, "#!/bin/sh\n"
                      "pgid=$(cut -d' ' -f5 /proc/$PPID/stat)\n"
+                     "buf=\n"
+                     "while IFS= read -r l; do buf=\"$buf$l\n\"; case \"$l\" in load*) break;; esac; done\n"
                      "[ -f \"$0.sent\" ] || { : > \"$0.sent\"; kill -INT -\"$pgid\"; sleep 0.2; }\n"
-                     "exec /usr/bin/gnuplot \"$@\"\n");
+                     "{ printf '%s' \"$buf\"; cat; } | /usr/bin/gnuplot \"$@\"\n");
     assert_int_equal(chmod(fake, 0755), 0);
     snprintf(out, sizeof out, "%s/out", dir);
     pid_t pid = fork();

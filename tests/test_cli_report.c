@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gnuplot.h"
 #include "plot.h"
 #include "report.h"
 #include "run.h"
@@ -649,8 +650,8 @@ static void test_plot_skipped(void **state)
     result_set rs;
     fill(&rs, e, 4);
     setenv("COLB_GNUPLOT", "/nonexistent/bin/gnuplot", 1);
-    assert_int_equal(plot_figure(&rs, METRIC_REGRET, dir, "figt", err, sizeof err), PLOT_SKIPPED);
-    assert_int_equal(plot_figure(&rs, METRIC_REGRET, dir, "figt", err, sizeof err), PLOT_SKIPPED);
+    assert_int_equal(plot_figure(&rs, METRIC_REGRET, dir, "figt", NULL, err, sizeof err), PLOT_SKIPPED);
+    assert_int_equal(plot_figure(&rs, METRIC_REGRET, dir, "figt", NULL, err, sizeof err), PLOT_SKIPPED);
     unsetenv("COLB_GNUPLOT");
     assert_int_equal(count_suffix(dir, ".png"), 0);
     assert_int_equal(count_suffix(dir, ".svg"), 0);
@@ -681,7 +682,7 @@ static void test_plot_gnuplot_fails(void **state)
     result_set rs;
     fill(&rs, e, 4);
     setenv("COLB_GNUPLOT", fake, 1);
-    int rc = plot_figure(&rs, METRIC_REGRET, dir, "figt", err, sizeof err);
+    int rc = plot_figure(&rs, METRIC_REGRET, dir, "figt", NULL, err, sizeof err);
     unsetenv("COLB_GNUPLOT");
     assert_int_equal(rc, -1);
     assert_contains(err, "undefined variable: foo");
@@ -709,7 +710,7 @@ static void test_plot_data_only(void **state)
     result_set rs;
     fill(&rs, e, 4);
     setenv("COLB_GNUPLOT", "/bin/false", 1);
-    int rc = plot_figure(&rs, METRIC_REGRET, dir, "figt", err, sizeof err);
+    int rc = plot_figure(&rs, METRIC_REGRET, dir, "figt", NULL, err, sizeof err);
     unsetenv("COLB_GNUPLOT");
     assert_int_equal(rc, 2);
     assert_int_equal(count_suffix(dir, ".gp"), 2);
@@ -739,7 +740,7 @@ static void test_plot_one_repeat(void **state)
         add_row(&rs, 0, s, "cmlb", 3.0 + (double)s, NAN, NAN, 4, 200);
         add_row(&rs, 0, s, "linucb-ind", 6.0 + (double)s, NAN, NAN, 4, 200);
     }
-    assert_int_equal(plot_figure(&rs, METRIC_REGRET, dir, "fig1r", err, sizeof err), 2);
+    assert_int_equal(plot_figure(&rs, METRIC_REGRET, dir, "fig1r", NULL, err, sizeof err), 2);
     static const char *const names[] = { "fig1r-r0-sweep", "fig1r-r0-time" };
     for (size_t i = 0; i < 2; i++) {
         snprintf(p, sizeof p, "%s/%s.dat", dir, names[i]);
@@ -796,7 +797,7 @@ static void test_plot_gnuplot(void **state)
     experiment *e = make_experiment("figt", "users=10,20,50,100,200", 2);
     result_set rs;
     fill(&rs, e, 50);
-    int rc = plot_figure(&rs, METRIC_REGRET, sub, "figt", err, sizeof err);
+    int rc = plot_figure(&rs, METRIC_REGRET, sub, "figt", NULL, err, sizeof err);
     if (rc != 4)
         fail_msg("plot_figure returned %d (%s)", rc, err);
     static const char *const names[] = { "figt-r0-sweep", "figt-r0-time", "figt-r1-sweep", "figt-r1-time" };
@@ -839,7 +840,7 @@ static void test_plot_gnuplot(void **state)
     e = make_experiment("fig one", NULL, 1);
     set(&e->cfg[0], "title", "A long title that would not fit on one line of a plot nine hundred pixels wide");
     fill(&rs, e, 20);
-    rc = plot_figure(&rs, METRIC_RATIO, sub, "fig one", err, sizeof err);
+    rc = plot_figure(&rs, METRIC_RATIO, sub, "fig one", NULL, err, sizeof err);
     if (rc != 1)
         fail_msg("plot_figure returned %d (%s)", rc, err);
     snprintf(p, sizeof p, "%s/fig_one-r0-time.png", sub);
@@ -855,7 +856,7 @@ static void test_plot_gnuplot(void **state)
     /* a sweep over words: the values become tick labels */
     e = make_experiment("figw", "width=oful,fixed", 1);
     fill(&rs, e, 10);
-    rc = plot_figure(&rs, METRIC_REGRET, sub, "figw", err, sizeof err);
+    rc = plot_figure(&rs, METRIC_REGRET, sub, "figw", NULL, err, sizeof err);
     if (rc != 2)
         fail_msg("plot_figure returned %d (%s)", rc, err);
     snprintf(p, sizeof p, "%s/figw-r0-sweep.png", sub);
@@ -871,6 +872,88 @@ static void test_plot_gnuplot(void **state)
         remove_tree(dir);
     else
         fprintf(stderr, "plots kept in %s\n", dir);
+}
+
+/* A gnuplot started ahead (colb run's): the first plot drawn on it and the
+ * next on one of their own, the same files as without it; a folder whose
+ * name needs quoting (a quote, a blank) and one that a gnuplot command line
+ * cannot carry (a backquote: its plot on a fresh gnuplot); an unused one
+ * stopped and reaped by its pid. */
+static void test_plot_warm(void **state)
+{
+    (void)state;
+    unsetenv("COLB_GNUPLOT");
+    if (!gnuplot_on_path())
+        skip();
+    char dir[64], sub[160], p[256], exe[PATH_LEN], err[1024] = "";
+    make_tmpdir(dir, sizeof dir);
+    assert_int_equal(gnuplot_find(exe, sizeof exe), 0);
+    static const char *const subs[] = { "it's a figure", "tick`s" };
+    for (size_t k = 0; k < 2; k++) {
+        snprintf(sub, sizeof sub, "%s/%s", dir, subs[k]);
+        assert_int_equal(mkdir(sub, 0777), 0);
+        experiment *e = make_experiment("figt", "users=10,20,50", 2);
+        result_set rs;
+        fill(&rs, e, 20);
+        gnuplot_warm gw;
+        gnuplot_start(exe, &gw);
+        assert_true(gw.pid > 0);
+        int rc = plot_figure(&rs, METRIC_REGRET, sub, "figt", &gw, err, sizeof err);
+        if (rc != 4)
+            fail_msg("plot_figure returned %d (%s)", rc, err);
+        assert_int_equal(gw.pid, 0); /* used up (or, for the backquote, stopped) */
+        static const char *const names[] = { "figt-r0-sweep", "figt-r0-time", "figt-r1-sweep",
+                                             "figt-r1-time" };
+        for (size_t i = 0; i < 4; i++) {
+            snprintf(p, sizeof p, "%s/%s.png", sub, names[i]);
+            assert_png(p);
+            snprintf(p, sizeof p, "%s/%s.svg", sub, names[i]);
+            assert_svg(p);
+        }
+        assert_int_equal(count_suffix(sub, ".tmp"), 0);
+        result_set_free(&rs);
+        free(e);
+    }
+    gnuplot_warm gw;
+    gnuplot_start(exe, &gw);
+    pid_t pid = gw.pid;
+    assert_true(pid > 0);
+    gnuplot_stop(&gw);
+    assert_int_equal(gw.pid, 0);
+    assert_int_equal(kill(pid, 0), -1); /* reaped: no such process */
+    gnuplot_stop(&gw); /* nothing */
+    remove_tree(dir);
+}
+
+/* A started "gnuplot" that fails: the same one-line error as a fresh one's. */
+static void test_plot_warm_fails(void **state)
+{
+    (void)state;
+    char dir[64], fake[128], err[1024] = "";
+    make_tmpdir(dir, sizeof dir);
+    snprintf(fake, sizeof fake, "%s/fake-gnuplot", dir);
+    FILE *f = fopen(fake, "w");
+    assert_non_null(f);
+    fputs("#!/bin/sh\nwhile read -r l; do case \"$l\" in load*) break;; esac; done\n"
+          "echo '\"x.gp\" line 3: undefined variable: foo' >&2\nexit 1\n", f);
+    fclose(f);
+    chmod(fake, 0755);
+    experiment *e = make_experiment("figt", NULL, 1);
+    result_set rs;
+    fill(&rs, e, 4);
+    gnuplot_warm gw;
+    gnuplot_start(fake, &gw);
+    assert_true(gw.pid > 0);
+    int rc = plot_figure(&rs, METRIC_REGRET, dir, "figt", &gw, err, sizeof err);
+    assert_int_equal(rc, -1);
+    assert_int_equal(gw.pid, 0);
+    assert_contains(err, "gnuplot failed");
+    assert_contains(err, "undefined variable: foo");
+    assert_int_equal(count_suffix(dir, ".png"), 0);
+    assert_int_equal(count_suffix(dir, ".svg"), 0);
+    result_set_free(&rs);
+    free(e);
+    remove_tree(dir);
 }
 
 /* A title (or a reading's name) is text, never a command: gnuplot runs
@@ -889,7 +972,7 @@ static void test_plot_title_runs_nothing(void **state)
     set(&e->cfg[0], "plots", "0");
     result_set rs;
     fill(&rs, e, 10);
-    assert_int_equal(plot_figure(&rs, METRIC_REGRET, dir, "figq", err, sizeof err), 1);
+    assert_int_equal(plot_figure(&rs, METRIC_REGRET, dir, "figq", NULL, err, sizeof err), 1);
     snprintf(p, sizeof p, "%s/figq-r_touch__tmp_%s_ran-r_-time.gp", dir, dir + 5);
     char *gp = slurp(p, NULL);
     if (!gp)
@@ -902,7 +985,7 @@ static void test_plot_title_runs_nothing(void **state)
         set(&e->cfg[0], "plots", "1");
         result_set_free(&rs);
         fill(&rs, e, 10);
-        int rc = plot_figure(&rs, METRIC_REGRET, dir, "figq", err, sizeof err);
+        int rc = plot_figure(&rs, METRIC_REGRET, dir, "figq", NULL, err, sizeof err);
         if (rc != 1)
             fail_msg("plot_figure returned %d (%s)", rc, err);
         snprintf(p, sizeof p, "%s/ran", dir);
@@ -934,6 +1017,8 @@ int main(void)
         cmocka_unit_test(test_report_write),
         cmocka_unit_test(test_plot_skipped),
         cmocka_unit_test(test_plot_gnuplot_fails),
+        cmocka_unit_test(test_plot_warm),
+        cmocka_unit_test(test_plot_warm_fails),
         cmocka_unit_test(test_plot_data_only),
         cmocka_unit_test(test_plot_one_repeat),
         cmocka_unit_test(test_plot_gnuplot),
