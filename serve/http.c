@@ -74,6 +74,9 @@ typedef struct request {
     int too_large, submitted, answered;
     int timed_out;                /* the body outlasted --request-timeout: the rest is dropped */
     int close_after;              /* every answer closes the connection (its framing is doubtful) */
+    int bodiless;                 /* its headers announce no body (no Content-Length above 0, not chunked) */
+    int deferred;                 /* `early` holds its answer, sent at the request's end */
+    answer early;
     int running;                  /* its job runs in this thread (engine_run) */
     int parked;                   /* ... and waits for the log: suspended */
     unsigned status;
@@ -132,6 +135,31 @@ static enum MHD_Result send_error(request *q, unsigned status, const char *code,
     answer ans;
     routes_error(&ans, status, code, msg);
     return send_answer(q, &ans, close_after);
+}
+
+/* An answer decided from the headers alone (401, 404, 405, 414) that
+ * need not end the connection. libmicrohttpd (0.9.75) takes an answer queued
+ * before the request's end as the end of the connection: it discards the
+ * rest of the request and closes the connection after the answer, which
+ * dropped the requests pipelined behind it. A request without a body has
+ * nothing to discard: its answer waits for the request's end (the next
+ * call, at once) and the connection is kept. One with a body is answered
+ * at once, and its connection closed: its body, unread, could otherwise
+ * be taken for the next request. */
+static enum MHD_Result send_early(request *q, answer *ans)
+{
+    if (!q->bodiless)
+        return send_answer(q, ans, 0);
+    q->early = *ans;
+    q->deferred = 1;
+    return MHD_YES;
+}
+
+static enum MHD_Result send_early_error(request *q, unsigned status, const char *code, const char *msg)
+{
+    answer ans;
+    routes_error(&ans, status, code, msg);
+    return send_early(q, &ans);
 }
 
 /* The writer (or the log's syncer) finished the request's job. A job run
@@ -253,25 +281,26 @@ static enum MHD_Result first_call(request *q, const char *url, const char *metho
         return send_error(q, 400, "bad_request", msg, 1);
     }
     q->close_after = f.chunked && f.length; /* the length is ignored: the chunks frame the body */
+    q->bodiless = !f.chunked && (!f.length || (f.length[0] && !f.length[strspn(f.length, "0")]));
     if (strlen(url) > HTTP_PATH_MAX) {
         char msg[96];
         snprintf(msg, sizeof msg, "the path is longer than %d bytes", HTTP_PATH_MAX);
-        return send_error(q, 414, "uri_too_long", msg, 0);
+        return send_early_error(q, 414, "uri_too_long", msg);
     }
     /* the token before anything about the route: without it a client learns
      * nothing, not even which paths and methods exist */
     if (routes_needs_token(q->route) &&
         !routes_token_ok(&h->rc, MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION)))
-        return send_error(q, 401, "unauthorized", "missing or wrong bearer token (Authorization: Bearer TOKEN)", 0);
+        return send_early_error(q, 401, "unauthorized", "missing or wrong bearer token (Authorization: Bearer TOKEN)");
     if (q->route == R_OTHER)
-        return send_error(q, 404, "not_found", "no such route (see docs/serve.md)", 0);
+        return send_early_error(q, 404, "not_found", "no such route (see docs/serve.md)");
     if (!routes_method_ok(q->route, method)) {
         answer ans;
         char msg[96];
         snprintf(msg, sizeof msg, "method %.16s not allowed here; use %s", method, routes_allow(q->route));
         routes_error(&ans, 405, "method_not_allowed", msg);
         ans.allow = routes_allow(q->route);
-        return send_answer(q, &ans, 0);
+        return send_early(q, &ans);
     }
     if (arg) {
         size_t n = strlen(arg);
@@ -364,6 +393,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     answer ans;
+    if (q->deferred) { /* a request without a body, answered from its headers */
+        q->deferred = 0;
+        return send_answer(q, &q->early, 0);
+    }
     if (q->submitted) { /* resumed: the job is done */
         routes_finish(q->route, &q->j, &ans);
         return send_answer(q, &ans, 0);
@@ -412,6 +445,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
      * left before its answer is neither */
     if (q->answered)
         metrics_request(h->rc.m, q->route, q->status, now_s() - q->t0);
+    if (q->deferred) /* the connection ended before the request did */
+        free(q->early.body);
     free(q->body);
     free(q->j.body);
     arena_free(&q->a);
