@@ -176,9 +176,9 @@ int run_check_memory(const experiment *e, char *err, size_t err_len)
                 colb_memory_text(a, sizeof a, need);
                 colb_memory_text(b, sizeof b, (double)budget);
                 snprintf(err, err_len,
-                         "users = %zu, dim = %zu, arms = %zu, repeats = %zu, curve-points = %zu, threads = %zu: "
-                         "the run needs about %s of memory, more than the budget of %s (--max-memory%s)",
-                         c->sim.env.users, c->sim.env.dim, c->sim.env.arms, c->sim.repeats,
+                         "users = %zu, dim = %zu, arms = %zu, horizon = %zu, repeats = %zu, curve-points = %zu, "
+                         "threads = %zu: the run needs about %s of memory, more than the budget of %s (--max-memory%s)",
+                         c->sim.env.users, c->sim.env.dim, c->sim.env.arms, c->sim.horizon, c->sim.repeats,
                          c->sim.curve_points, c->sim.threads, a, b,
                          c->max_memory ? "" : "; default: 80% of the available memory");
                 rc = -1;

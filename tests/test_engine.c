@@ -7,6 +7,7 @@
 
 #include "policies/cmlb.h"
 #include "colb/cluster.h"
+#include "sim/sim_impl.h"
 
 /* 1 if two labelings are the same partition of N users. */
 static int same_partition(const size_t *a, const size_t *b, size_t N)
@@ -807,6 +808,71 @@ static void test_stop_before_t_budget(void **state)
     colb_sim_free(sim);
 }
 
+/* With two policies or more, the jobs of a repeat share its rounds: a
+ * tape of its T rounds (env_tape.h), made once per repeat, one repeat per
+ * thread at most alive at a time. The estimate counts them, and a run
+ * whose tapes do not fit the budget is refused before any work. They were
+ * not counted: at N = 400 in 4 clusters, d = 15, K = 25, T = 9000 a tape
+ * takes 60.91M (7096 bytes a round), and a run of 2 threads, estimated at
+ * 145.7K, was let run within a budget of 64M with two tapes of 121.8M. */
+static void test_sim_tapes_budget(void **state)
+{
+    (void)state;
+    colb_sim_spec s;
+    colb_sim_spec_default(&s);
+    s.env.users = 400;
+    s.env.clusters = 4;
+    s.env.dim = 15;
+    s.env.arms = 25;
+    s.horizon = 9000;
+    s.repeats = 4;
+    s.curve_points = 10;
+    const char *pol[] = { "pooled", "random" };
+    s.policies = pol;
+    const double tape = 9000.0 * ((375 + 400 + 4 * 25 + 4) * 8 + 8 * 8); /* X, noise, means, best; streams */
+    const double slack = 1 << 20; /* the results of more jobs */
+    double one, two;
+    for (size_t th = 1; th <= 8; th *= 2) {
+        s.threads = th;
+        s.n_policies = 1; /* one job per repeat: no tape */
+        assert_ok(colb_sim_memory(&s, &one));
+        s.n_policies = 2;
+        assert_ok(colb_sim_memory(&s, &two));
+        double live = th < s.repeats ? (double)th : (double)s.repeats; /* repeats with a tape */
+        if (!(two - one >= live * tape && two - one < live * tape + slack))
+            fail_msg("threads %zu: %.0f bytes more for the second policy, not %g tapes of %.0f", th, two - one,
+                     live, tape);
+    }
+    s.threads = 2;
+    assert_ok(colb_sim_memory(&s, &two));
+    assert_true(two > 2 * tape && two < 2 * tape + 4 * slack);
+    s.max_memory = 64 << 20; /* all but the tapes fits */
+    colb_sim *sim = NULL;
+    char msg[512];
+    assert_status(colb_sim_create(&s, &sim, msg, sizeof msg), COLB_ENOMEM);
+    assert_null(sim);
+    if (!strstr(msg, "T = 9000") || !strstr(msg, "budget of 64M"))
+        fail_msg("'%s'", msg);
+    s.n_policies = 1;
+    assert_ok(colb_sim_create(&s, &sim, msg, sizeof msg));
+    assert_true(sim->tape_bytes == 0.0); /* nothing to share */
+    colb_sim_free(sim);
+    /* the tape the simulator makes is the one counted */
+    s.n_policies = 2;
+    s.max_memory = 256 << 20;
+    assert_ok(colb_sim_create(&s, &sim, msg, sizeof msg));
+    assert_true(sim->tape_bytes >= tape && sim->tape_bytes < tape + 4096);
+    colb_sim_free(sim);
+    /* beyond 64M a repeat's jobs draw their own rounds: nothing counted */
+    s.horizon = 9500;
+    s.max_memory = 64 << 20;
+    assert_ok(colb_sim_memory(&s, &two));
+    assert_true(two < 4 * slack);
+    assert_ok(colb_sim_create(&s, &sim, msg, sizeof msg));
+    assert_true(sim->tape_bytes == 0.0);
+    colb_sim_free(sim);
+}
+
 /* A stop callback that asks to stop from its `after`-th call on. */
 typedef struct stop_counter {
     int calls, after;
@@ -981,6 +1047,7 @@ int main(void)
         cmocka_unit_test(test_regret_ordering),
         cmocka_unit_test(test_threads_bit_identical),
         cmocka_unit_test(test_stop_before_t_budget),
+        cmocka_unit_test(test_sim_tapes_budget),
         cmocka_unit_test(test_stop_message_rounds),
         cmocka_unit_test(test_oracle_with_factory),
         cmocka_unit_test(test_mean_ci),

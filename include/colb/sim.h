@@ -100,8 +100,14 @@ colb_status colb_sim_run(const colb_sim_spec *s, colb_sim_result **out, char *ms
 void colb_sim_result_free(colb_sim_result *r);
 
 /* An estimate of the bytes colb_sim_run(s) allocates at its peak: the
- * results (policies x repeats x curve points) and, for each thread at work,
- * one environment and the largest of the policies. COLB_EINVAL on NULL,
+ * results (policies x repeats x curve points); for each thread at work,
+ * one environment and the largest of the policies; and, with two policies
+ * or more on environments made from s->env (no make_env), the rounds the
+ * jobs of a repeat share: the repeat's T rounds of contexts, noise and
+ * means drawn once, T (K d + N + G (K + 1) + 8) doubles for N users in G
+ * clusters (G = N when personalized), for min(threads, repeats) repeats at
+ * once - a repeat whose rounds would take more than 64M draws them in
+ * each job instead, and is not counted. COLB_EINVAL on NULL,
  * COLB_ENOTFOUND for an unknown policy. O(policies). */
 colb_status colb_sim_memory(const colb_sim_spec *s, double *bytes);
 

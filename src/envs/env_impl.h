@@ -96,6 +96,12 @@ const double *colb__env_contexts_into(colb_env *e, size_t u, double *buf);
  * or that do not implement it). */
 int colb__env_tape_shape(const colb_env *e, size_t seg[COLB__TAPE_SEGS], size_t *words);
 
+/* The shape colb__env_tape_shape gives for the environment
+ * colb_env_create(p) makes, from the parameters alone (the simulator's
+ * memory estimate counts its tapes by it): 1, or 0 for a kind it does not
+ * make. p is not checked beyond its kind. */
+int colb__env_params_tape_shape(const colb_env_params *p, size_t seg[COLB__TAPE_SEGS], size_t *words);
+
 /* From its next round on, e takes the rounds t holds (the same values it
  * would draw) and records those it draws first; e keeps a reference until
  * it is freed. t must fit e's shape, and come from environments made from

@@ -85,14 +85,29 @@ static void draw_round(colb_env *e, synth *s, double *X, double *noise, double *
     }
 }
 
-/* A round's segments on a tape: X, noise, mean, best; and the two
- * streams' states after it. */
+/* A round's segments on a tape of N users, G parameter groups, K arms of
+ * dimension d: X, noise, mean, best; and the two streams' states after it
+ * (8 words). */
+static void segs_of(size_t N, size_t G, size_t K, size_t d, size_t seg[COLB__TAPE_SEGS])
+{
+    seg[0] = K * d;
+    seg[1] = N;
+    seg[2] = G * K;
+    seg[3] = G;
+}
+
 static void tape_segs(const colb_env *e, const synth *s, size_t seg[COLB__TAPE_SEGS])
 {
-    seg[0] = e->K * e->d;
-    seg[1] = e->N;
-    seg[2] = s->G * e->K;
-    seg[3] = s->G;
+    segs_of(e->N, s->G, e->K, e->d, seg);
+}
+
+int colb__env_params_tape_shape(const colb_env_params *p, size_t seg[COLB__TAPE_SEGS], size_t *words)
+{
+    if (!p || (p->kind != COLB_ENV_CLUSTERED && p->kind != COLB_ENV_PERSONALIZED))
+        return 0;
+    segs_of(p->users, p->kind == COLB_ENV_CLUSTERED ? p->clusters : p->users, p->arms, p->dim, seg);
+    *words = 8;
+    return 1;
 }
 
 /* draw_round, or the round from the tape when another environment of the

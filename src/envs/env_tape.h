@@ -19,7 +19,8 @@
 #define COLB__TAPE_SEGS 4
 
 /* The most bytes a tape is made with (T rounds of an environment: 8 MB at
- * N = 400, d = 15, K = 25, T = 1000); beyond, its users draw their own. */
+ * N = 400, d = 15, K = 25, T = 1000); beyond, its users draw their own.
+ * The simulator's memory estimate counts its tapes (colb_sim_memory). */
 #define COLB__TAPE_MAX_BYTES (64.0 * 1024 * 1024)
 
 typedef struct colb__tape colb__tape;

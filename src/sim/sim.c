@@ -123,7 +123,22 @@ size_t colb__sim_points(const colb_sim_spec *s)
     return cp < s->horizon ? cp : s->horizon;
 }
 
-colb_status colb_sim_memory(const colb_sim_spec *s, double *bytes)
+double colb__sim_tape_bytes(const colb_sim_spec *s)
+{
+    size_t seg[COLB__TAPE_SEGS], w;
+    if (s->n_policies < 2 || s->make_env || !colb__env_params_tape_shape(&s->env, seg, &w))
+        return 0.0;
+    double b = colb__tape_bytes(s->horizon, seg, w);
+    return b <= COLB__TAPE_MAX_BYTES ? b : 0.0;
+}
+
+/* colb_sim_memory; with `tapes`, the repeats' shared rounds (a run to T),
+ * one tape per thread at most: a repeat's tape lives while one of its jobs
+ * runs or until its last job has started, and jobs start in order, so the
+ * repeats with a live tape are those of the running jobs (the one whose
+ * jobs are still starting has one running, or a thread about to start
+ * one). */
+static colb_status sim_memory(const colb_sim_spec *s, int tapes, double *bytes)
 {
     if (!s || !bytes || (s->n_policies && !s->policies))
         return COLB_EINVAL;
@@ -154,8 +169,14 @@ colb_status colb_sim_memory(const colb_sim_spec *s, double *bytes)
     if (threads > jobs)
         threads = jobs;
     double per_job = env + pol + 24.0 * (double)s->env.users; /* labels, arms, rewards */
-    *bytes = results + threads * per_job;
+    double R_live = threads < R ? threads : R;
+    *bytes = results + threads * per_job + (tapes ? R_live * colb__sim_tape_bytes(s) : 0.0);
     return COLB_OK;
+}
+
+colb_status colb_sim_memory(const colb_sim_spec *s, double *bytes)
+{
+    return sim_memory(s, 1, bytes);
 }
 
 colb_status colb__sim_make_env(const colb_sim_spec *s, size_t r, colb_env **out, char *msg)
@@ -328,7 +349,9 @@ colb_status colb__sim_run_job(const colb_sim_spec *s, const char *name, size_t r
  * to start when others are still to come, dropped here when the last has
  * started. Only for jobs run to the horizon in one go (jobs advanced in
  * steps stay alive between steps, and so would every repeat's tape); jobs
- * run repeat-major, so a few tapes are alive at a time. */
+ * run repeat-major, so a tape per thread at most is alive at a time. Only
+ * a tape colb_sim_memory counted (sim->tape_bytes: of an environment made
+ * from the spec's parameters, not by a factory) is made. */
 static void share_rounds(colb_sim *sim, size_t r, colb_env *env, int to_horizon)
 {
     size_t seg[COLB__TAPE_SEGS], w;
@@ -337,7 +360,7 @@ static void share_rounds(colb_sim *sim, size_t r, colb_env *env, int to_horizon)
     pthread_mutex_lock(&sim->tape_lock);
     int shape = to_horizon && colb__env_tape_shape(env, seg, &w);
     if (shape && !sim->tapes[r] && sim->to_start[r] > 1 &&
-        colb__tape_bytes(sim->s.horizon, seg, w) <= COLB__TAPE_MAX_BYTES)
+        colb__tape_bytes(sim->s.horizon, seg, w) <= sim->tape_bytes)
         sim->tapes[r] = colb__tape_create(sim->s.horizon, seg, w); /* NULL: no sharing */
     if (shape && sim->tapes[r])
         colb__env_attach_tape(env, sim->tapes[r]);
@@ -462,9 +485,9 @@ colb_status colb__sim_check_spec(const colb_sim_spec *s, char *msg, size_t msg_l
         return colb__say(msg, msg_len, mst, "cannot estimate the memory of the run");
     char what[256];
     snprintf(what, sizeof what,
-             "the run (users = %zu, dim = %zu, arms = %zu; %zu policies x %zu repeats x %zu curve points; %zu threads)",
-             s->env.users, s->env.dim, s->env.arms, s->n_policies, s->repeats,
-             colb__sim_points(s), s->threads ? s->threads : 1);
+             "the run (users = %zu, dim = %zu, arms = %zu; %zu policies x %zu repeats x %zu curve points; %zu threads; "
+             "T = %zu)", s->env.users, s->env.dim, s->env.arms, s->n_policies, s->repeats,
+             colb__sim_points(s), s->threads ? s->threads : 1, s->horizon);
     if ((mst = colb__budget_check(need, s->max_memory, what, msg, msg_len)) != COLB_OK)
         return mst;
     if (!s->make_env) {
@@ -536,6 +559,7 @@ colb_status colb__sim_alloc(const colb_sim_spec *s, colb_sim **out, char *msg, s
     /* the shared rounds are an optimisation: without memory for their
      * bookkeeping, or a mutex, every job draws its own */
     sim->share_rounds = 1;
+    sim->tape_bytes = colb__sim_tape_bytes(s);
     sim->tapes = colb__calloc(res->R, sizeof *sim->tapes);
     sim->to_start = colb__malloc(res->R, sizeof *sim->to_start);
     if (!sim->tapes || !sim->to_start || pthread_mutex_init(&sim->tape_lock, NULL)) {
@@ -602,7 +626,7 @@ colb_status colb_sim_advance(colb_sim *sim, size_t until, char *msg, size_t msg_
         all.threads = jobs - done;
         double need;
         char what[256];
-        colb_status mst = colb_sim_memory(&all, &need);
+        colb_status mst = sim_memory(&all, 0, &need); /* no tapes: none is made before T */
         if (mst != COLB_OK)
             return colb__say(msg, msg_len, mst, "cannot estimate the memory of the run");
         snprintf(what, sizeof what,
