@@ -470,11 +470,12 @@ static void do_choose(engine *e, job *j)
             id_bytes += e->lens[k];
         }
     /* Every round's memory budget first: begin_round refuses a K beyond it
-     * whatever the users, so a request refused for it must not have added
-     * (and logged, and counted) its new users or run its earlier rounds
-     * before. The policy cannot take users back, so the check comes before
-     * any change, not a rollback after; a replay then meets only what the
-     * live service did. */
+     * (with the policy's users, under --max-memory), so a request refused
+     * for it must not have added (and logged, and counted) its new users or
+     * run its earlier rounds before. The policy cannot take users back, so
+     * the check comes before any change, not a rollback after: here for the
+     * users known, in state_add_users for the new ones with them; a replay
+     * then meets only what the live service did. */
     size_t K_max = 0;
     char why[512];
     for (size_t r = 0; r < q->n_rounds; r++)
@@ -487,7 +488,8 @@ static void do_choose(engine *e, job *j)
     if (!p)
         return job_error(j, 503, "out_of_memory", "out of memory");
     size_t first, added;
-    if (state_add_users(s, e->ids, e->lens, total, e->c.max_users, e->slots, &first, &added, why, sizeof why)) {
+    if (state_add_users(s, e->ids, e->lens, total, e->c.max_users, K_max, e->slots, &first, &added, why,
+                        sizeof why)) {
         wal_cancel(e->w);
         return job_error(j, 507, "user_limit", why);
     }

@@ -62,7 +62,7 @@ void state_free(state *s)
     memset(s, 0, sizeof *s);
 }
 
-int state_add_users(state *s, const char *const *ids, const size_t *lens, size_t n, size_t max_users,
+int state_add_users(state *s, const char *const *ids, const size_t *lens, size_t n, size_t max_users, size_t K,
                     uint64_t *slots, size_t *first, size_t *added, char *why, size_t why_len)
 {
     size_t old = users_count(s->users);
@@ -89,12 +89,17 @@ int state_add_users(state *s, const char *const *ids, const size_t *lens, size_t
         snprintf(why, why_len, "the server knows %zu users and takes at most %zu (--max-users)", old, max_users);
         return STATE_FULL;
     }
-    colb_status st;
+    colb_status st = COLB_OK;
     char msg[512] = "";
-    if (!s->p) {
+    if (K) { /* the rounds they come for, with them: begin_round's check */
+        colb_policy_params q = s->pp;
+        q.users = old + k;
+        st = colb_policy_round_check_for(s->policy, &q, K, msg, sizeof msg);
+    }
+    if (st == COLB_OK && !s->p) {
         s->pp.users = k;
         st = colb_policy_create(s->policy, &s->pp, &s->p, msg, sizeof msg);
-    } else {
+    } else if (st == COLB_OK) {
         st = colb_policy_add_users(s->p, k, NULL);
         if (st != COLB_OK)
             snprintf(msg, sizeof msg, "%s", colb_policy_last_error(s->p));
@@ -104,6 +109,7 @@ int state_add_users(state *s, const char *const *ids, const size_t *lens, size_t
         snprintf(why, why_len, "cannot add %zu users: %s", k, msg);
         return STATE_FULL;
     }
+    s->round_K = K; /* what state_round_check has passed for these users */
     *added = k;
     return 0;
 }
@@ -113,7 +119,9 @@ int state_round_check(state *s, size_t K, char *why, size_t why_len)
     if (K <= s->round_K)
         return 0;
     char msg[512] = "";
-    if (colb_policy_round_check(&s->pp, K, msg, sizeof msg) != COLB_OK) {
+    colb_policy_params q = s->pp;
+    q.users = users_count(s->users);
+    if (colb_policy_round_check_for(s->policy, &q, K, msg, sizeof msg) != COLB_OK) {
         snprintf(why, why_len, "%s", msg);
         return STATE_FULL;
     }
@@ -267,7 +275,7 @@ static int apply_users(state *s, uint64_t lsn, const unsigned char *p, size_t le
     for (size_t i = 0; i < r.n; i++)
         ids[i] = rec_users_id(&r, &pos, &lens[i]);
     char why[512];
-    int rc = state_add_users(s, ids, lens, r.n, SIZE_MAX, NULL, &first, &added, why, sizeof why);
+    int rc = state_add_users(s, ids, lens, r.n, SIZE_MAX, 0, NULL, &first, &added, why, sizeof why);
     free(ids);
     free(lens);
     if (rc)
@@ -309,7 +317,9 @@ static int apply_choose(state *s, uint64_t lsn, const unsigned char *p, size_t l
         int code;
         char why[512];
         if (!rc && state_choose(s, r.K, X, r.n, slots, arms, logged, &first, &code, why, sizeof why) < 0)
-            rc = FAIL("replaying log record %llu: %s", (unsigned long long)lsn, why);
+            rc = FAIL("replaying log record %llu: %s%s", (unsigned long long)lsn, why,
+                      code == STATE_FULL ? " (a state whose policy and rounds need more than --max-memory does not "
+                      "start: give a larger one)" : "");
     }
     free(slots);
     free(logged);
@@ -832,17 +842,16 @@ int state_load(state *s, const char *dir, serve_config *c, state_window_fn windo
      * bounded it live, on the policy's estimate for its users: a state
      * that fits loads, one that does not is refused as its replay would be */
     if (!rc && pol != (size_t)-1 && c->pp.max_memory) {
+        /* with a round of one arm, every reward's (colb_policy_update): a
+         * state whose rewards would be refused does not start either */
         colb_policy_params q = s->pp;
         q.users = users_count(s->users);
-        double need = 0;
-        if (colb_policy_memory(s->policy, &q, &need) == COLB_OK && need > (double)c->pp.max_memory) {
-            char a[32], b[32];
-            colb_memory_text(a, sizeof a, need);
-            colb_memory_text(b, sizeof b, (double)c->pp.max_memory);
-            rc = FAIL("%s: the state's policy (%s, %zu users, d = %zu) needs %s, more than --max-memory %s: a state "
-                      "that needs more than the budget does not start (give a larger --max-memory)", path, s->policy,
-                      q.users, s->d, a, b);
-        }
+        q.max_memory = c->pp.max_memory;
+        char why[512];
+        if (colb_policy_round_check_for(s->policy, &q, 1, why, sizeof why) == COLB_ENOMEM)
+            rc = FAIL("%s: the state's policy (%s, %zu users, d = %zu) with a round of one arm, every reward's, is "
+                      "beyond --max-memory: %s: a state that needs more than the budget does not start (give a "
+                      "larger --max-memory)", path, s->policy, q.users, s->d, why);
     }
     colb_status pst = COLB_OK;
     if (!rc && pol != (size_t)-1 && (pst = colb_snapshot_get_policy(r, pol, &s->p)) != COLB_OK)

@@ -44,7 +44,7 @@ typedef struct state {
     uint64_t arm_mismatches;      /* replayed rounds that chose another arm than logged */
     int fenced;                   /* the policy failed numerically: no more changes */
     char fence_msg[256];
-    size_t round_K;               /* the most arms state_round_check has passed (0: none) */
+    size_t round_K;               /* the most arms passed for the users known (0: none) */
     double *X;                    /* scratch: decoded contexts */
     size_t X_cap;
     size_t *labels;               /* scratch: clusters */
@@ -77,20 +77,24 @@ void state_free(state *s);
 #define STATE_FAILED 500   /* the policy failed numerically */
 
 /* Add the ids among ids[0..n) not known yet (each once, in order),
- * creating the policy with them if it has no users. All or nothing: on
- * failure nothing is added and *why says why. 0 (*added new users from
- * slot *first; slots, unless NULL, gets the slot of every id), or
- * STATE_FULL. */
-int state_add_users(state *s, const char *const *ids, const size_t *lens, size_t n, size_t max_users,
+ * creating the policy with them if it has no users. K > 0: they come for
+ * rounds of up to K arms, which must fit the memory budget with them (the
+ * check colb_policy_begin_round will make: colb_policy_round_check_for,
+ * before the policy changes); 0 (a replay): no round checked. All or
+ * nothing: on failure nothing is added and *why says why. 0 (*added new
+ * users from slot *first; slots, unless NULL, gets the slot of every id),
+ * or STATE_FULL. */
+int state_add_users(state *s, const char *const *ids, const size_t *lens, size_t n, size_t max_users, size_t K,
                     uint64_t *slots, size_t *first, size_t *added, char *why, size_t why_len);
 
-/* 0 when rounds of up to K arms fit the policy's memory budget (the check
- * colb_policy_begin_round makes: colb_policy_round_check, on the state's
- * parameters, so also before the policy exists), else STATE_FULL with
- * *why. Changes nothing a snapshot or a replay sees (only round_K): a
- * request is checked before its users are added. O(1); the budget is
- * checked again only for a K above any passed before, as begin_round
- * does. */
+/* 0 when rounds of up to K arms fit the policy's memory budget with the
+ * users known (the check colb_policy_begin_round makes:
+ * colb_policy_round_check_for, on the state's parameters, so also before
+ * the policy exists), else STATE_FULL with *why. Changes nothing a
+ * snapshot or a replay sees (only round_K): a request is checked before
+ * its users are added (and state_add_users checks its new users with its
+ * rounds). O(1); the budget is checked again only for a K above any
+ * passed since users were last added. */
 int state_round_check(state *s, size_t K, char *why, size_t why_len);
 
 /* One round: contexts X (K x d) for the users of slots[0..n). arms[i]

@@ -56,7 +56,7 @@ static void add_users(state *s, size_t n)
     size_t lens[3] = { 1, 1, 1 }, first, added;
     char why[256];
     assert_true(n <= 3);
-    assert_int_equal(state_add_users(s, ids, lens, n, SIZE_MAX, NULL, &first, &added, why, sizeof why), 0);
+    assert_int_equal(state_add_users(s, ids, lens, n, SIZE_MAX, 0, NULL, &first, &added, why, sizeof why), 0);
     assert_int_equal(added, n);
 }
 

@@ -120,8 +120,9 @@
  *                or rebuilt from the log as one the server created: the
  *                same number of users fit, then 507; a state beyond it
  *                does not start;
- *   round_budget  a choose whose round is beyond --max-memory (507
- *                out_of_memory) changes nothing: its new users are not
+ *   round_budget  a choose whose round is beyond --max-memory, alone or
+ *                with the policy (507 out_of_memory), changes nothing: its
+ *                new users are not
  *                added, counted or logged, the earlier rounds of its batch
  *                make no decision, before or after a restart;
  *   smaller_window  a state resumed with a smaller --decision-window: the
@@ -4787,8 +4788,11 @@ done:
  * of 3 users with the same budget takes the same n in all (the state at
  * the budget loads), and after a SIGKILL (the users since in the log) none
  * more. Without --max-memory (the default budget, which users added
- * online are not checked against) it takes more; the state then needs
- * more than 32K, and a start with --max-memory 32K is refused (exit 1,
+ * online are not checked against) it takes 100 more; the state then needs
+ * more than 32K (its policy and a reward's round of one arm: the live
+ * state stopped where its policy and its rounds of 2 arms filled 32K, so a
+ * few more users could still fit that start's check), and a start with
+ * --max-memory 32K is refused (exit 1,
  * naming --max-memory), whether the log's replay or the snapshot's load
  * goes beyond it; a cohort state filled to its budget resumes with it.
  * The loaded policy used to have no budget: users beyond it were added
@@ -4797,7 +4801,7 @@ done:
 static void test_max_memory_resume(void **state)
 {
     (void)state;
-    enum { MOST = 2000 };
+    enum { MOST = 2000, EXTRA = 100 };
     char st[256];
     server s;
     snprintf(st, sizeof st, "%s/max-memory-new", dir);
@@ -4825,10 +4829,10 @@ static void test_max_memory_resume(void **state)
     if (after_kill != 0)
         fail_msg("after a SIGKILL and a restart with --max-memory 32K, %d more users (%s)", after_kill, ka_err);
     start_or_fail(&s, st, "");
-    int unbounded = add_users_until_full(s.port, n, 10);
-    server_kill(&s); /* the snapshot holds n users, the log 10 more */
-    if (unbounded != 10)
-        fail_msg("resumed without --max-memory: %d of 10 new users (%s)", unbounded, ka_err);
+    int unbounded = add_users_until_full(s.port, n, EXTRA);
+    server_kill(&s); /* the snapshot holds n users, the log EXTRA more */
+    if (unbounded != EXTRA)
+        fail_msg("resumed without --max-memory: %d of %d new users (%s)", unbounded, EXTRA, ka_err);
     /* a state that needs more than the budget does not start: neither when
      * the log's replay adds the users beyond it, nor when the snapshot
      * holds them (the load's budget is the file plus --max-memory) */
@@ -4836,8 +4840,8 @@ static void test_max_memory_resume(void **state)
         int code = 0;
         if (server_start(&s, st, "--max-memory 32K", &code) == 0) {
             server_stop(&s);
-            fail_msg("a state of %d users (%s) started with --max-memory 32K", n + 10,
-                     held ? "in the snapshot" : "10 of them in the log");
+            fail_msg("a state of %d users (%s) started with --max-memory 32K", n + EXTRA,
+                     held ? "all in the snapshot" : "the last in the log");
         }
         char *log = slurp(s.log, NULL);
         int said = log && strstr(log, "--max-memory") && strstr(log, "budget");
@@ -4891,7 +4895,10 @@ static int stats_counts(hconn *c, long *users, long *decisions)
  * out_of_memory and leaves no user a (stats, GET /v1/users/a); a batch of
  * two rounds whose second is over the budget makes no decision in the
  * first and adds neither of its users; a choose of 2 arms then makes
- * decision 1-1 for the one user; after a SIGKILL the log's replay has the
+ * decision 1-1 for the one user; a choose of 9 arms for a new user, a
+ * round that fits alone (30.35K) but not with the policy (33.32K with its
+ * one user: they are checked together), is 507 out_of_memory and adds no
+ * user (it used to pass); after a SIGKILL the log's replay has the
  * same one user and one decision. The users of a refused request used to
  * stay added and logged (the server counted them; a batch's earlier rounds
  * decided, their decisions never answered). Bounded: two servers, 20 s per
@@ -4900,6 +4907,7 @@ static void test_round_budget(void **state)
 {
     (void)state;
     static const char k10[] = "[[1,0],[0,1],[1,1],[1,0],[0,1],[1,1],[1,0],[0,1],[1,1],[1,0]]";
+    static const char k9[] = "[[1,0],[0,1],[1,1],[1,0],[0,1],[1,1],[1,0],[0,1],[1,1]]";
     char st[256], body[512], *ans;
     snprintf(st, sizeof st, "%s/round-budget", dir);
     ka_err[0] = '\0';
@@ -4952,6 +4960,18 @@ static void test_round_budget(void **state)
     }
     if (!bad) {
         step = "stats after the choose";
+        bad = stats_counts(&c, &users, &decisions) || users != 1 || decisions != 1;
+    }
+    if (!bad) { /* 30.35K alone, 33.32K with the policy of 1 user */
+        step = "choose for new user e with 9 arms";
+        snprintf(body, sizeof body, "{\"user\":\"e\",\"contexts\":%s}", k9);
+        int code = hsend(&c, "POST", "/v1/choose", body) ? -1 : hread(&c, 20, step, &ans);
+        bad = code != 507 || !json_error(ans, "out_of_memory") || !strstr(ans, "users = 1");
+        if (bad && code > 0)
+            snprintf(ka_err, sizeof ka_err, "%d %.200s", code, ans);
+    }
+    if (!bad) {
+        step = "stats after the refused choose of 9 arms";
         bad = stats_counts(&c, &users, &decisions) || users != 1 || decisions != 1;
     }
     if (c.fd >= 0)

@@ -230,25 +230,48 @@ int colb_policy_is_sequential(const colb_policy *p);
  * |entry| <= COLB_CONTEXT_MAX). Errors: COLB_EINVAL (NULL, K == 0),
  * COLB_ENONFIN, COLB_ERANGE (an entry beyond COLB_CONTEXT_MAX, or K x d
  * beyond 2^40 entries), COLB_ESTATE (a round is already open), COLB_ENOMEM
- * (K over the memory budget: colb_policy_round_check, made when K is more
- * than any earlier round's; or out of memory),
+ * (K over the memory budget: colb_policy_round_check_for for the policy's
+ * users, made when K is more than any earlier round's; or out of memory),
  * COLB_ENUMERIC (the policy is fenced, see below). */
 colb_status colb_policy_begin_round(colb_policy *p, const double *X, size_t K);
 
-/* The memory budget check colb_policy_begin_round makes for a round of K
- * arms, on parameters alone (p->dim, p->max_memory; 0 means
- * colb_memory_budget_default()): what the round allocates beyond the
- * policy's own memory (the K contexts and the scoring scratch of a block
- * of models). It does not depend on the users, so a caller can make it
- * before colb_policy_create or colb_policy_add_users for the users of that
- * round, and refuse the round with nothing changed (colb serve does). A
- * round that passes it passes begin_round's check under the same budget
- * (the default one moves with the machine's load).
+/* What a round of K arms allocates beyond the policy's own memory (the K
+ * contexts and the scoring scratch of a block of models, in dimension
+ * p->dim) checked alone against the budget p->max_memory (0 means
+ * colb_memory_budget_default()). It does not depend on the users or the
+ * policy: a round it refuses, every policy's begin_round refuses, for any
+ * users. Under the default budget it is begin_round's check; under a
+ * budget the caller set, begin_round checks the round with the policy's
+ * own memory (colb_policy_round_check_for), which a round that passes this
+ * check may exceed.
  * Errors: COLB_EINVAL (NULL p, dim or K 0), COLB_ERANGE (K x dim beyond
  * 2^40 entries), COLB_ENOMEM (beyond the budget); the reason in msg (when
  * not NULL). Thread-safe; O(1) (reads /proc with the default budget when
  * the round needs more than its least, 64 MiB). */
 colb_status colb_policy_round_check(const colb_policy_params *p, size_t K, char *msg, size_t msg_len);
+
+/* The memory budget check colb_policy_begin_round makes for a round of K
+ * arms by policy `name` with p->users users (0: not created yet), on
+ * parameters alone: under a budget the caller set (p->max_memory > 0) the
+ * policy's memory (colb_policy_memory of p) and the round's
+ * (colb_policy_round_check) together must fit it - a policy and a round
+ * that each fit could otherwise take up to twice the budget; under the
+ * default budget (0) the round's alone, as colb_policy_round_check (the
+ * default budget is read from the memory available when the round comes,
+ * which the policy already takes from). colb_policy_add_users checks the
+ * same sum for its new users with the most arms of a round so far. So a
+ * caller that adds users for a round can make it first, for the users it
+ * will then have, and refuse the round with nothing changed (colb serve
+ * does): a round that passes it passes begin_round's check, and the users'
+ * add_users check if no earlier round had more arms, under the same
+ * budget. Errors: COLB_EINVAL (NULL name or p, dim or K 0),
+ * COLB_ENOTFOUND (unknown name), COLB_ERANGE (K x dim beyond 2^40 entries,
+ * max_memory beyond COLB_MEMORY_MAX), COLB_ENOMEM (beyond the budget); the
+ * reason in msg (when not NULL), the one begin_round records. Thread-safe;
+ * O(1) (reads /proc with the default budget when the round needs more than
+ * its least, 64 MiB). */
+colb_status colb_policy_round_check_for(const char *name, const colb_policy_params *p, size_t K, char *msg,
+                                        size_t msg_len);
 
 /* Choose an arm for user u in [0, N). Choosing twice in a round returns the
  * same arm. Errors: COLB_ESTATE (no open round), COLB_ERANGE (u >= N). */
@@ -327,7 +350,9 @@ const char *colb_policy_last_error(const colb_policy *p);
  * too many users), COLB_ESTATE (a round is open), COLB_EUNSUP (a policy that
  * cannot take users online: club, whose user graph only ever loses edges),
  * COLB_ENOMEM (out of memory, or beyond params.max_memory when it was set:
- * the default budget, which moves with the machine's load, is not applied
+ * the policy with its N + n users and its round of the most arms so far
+ * together, as begin_round checks them, colb_policy_round_check_for; the
+ * default budget, which moves with the machine's load, is not applied
  * here); on error the policy is unchanged. Cost: the memory of n new
  * users plus a reallocation of the per-user arrays (O(N d^2) copied). */
 colb_status colb_policy_add_users(colb_policy *p, size_t n, const size_t *labels);
@@ -337,7 +362,8 @@ size_t colb_policy_users(const colb_policy *p);
 
 /* Set p's memory budget (params.max_memory) for what it allocates from
  * now on: colb_policy_add_users refuses users beyond it (COLB_ENOMEM, p
- * unchanged) and begin_round a K beyond it. 0 means
+ * unchanged) and begin_round a K beyond it (with the policy's own memory:
+ * colb_policy_round_check_for). 0 means
  * colb_memory_budget_default(), as at creation (which add_users does not
  * apply: see above). The budget is a limit of the process, not part of the
  * policy's state: a snapshot does not store it, and a loaded policy has 0

@@ -72,8 +72,8 @@ typedef struct colb_sim_spec {
      * before any work when colb_sim_memory exceeds it; 0 means the default
      * budget; at most COLB_MEMORY_MAX (1024T, COLB_ERANGE beyond). With
      * make_env, env_bytes is the size of one environment it makes (0 if
-     * unknown) and env.users / env.dim must be those of its environments
-     * for the estimate to hold. */
+     * unknown) and env.users / env.dim / env.arms must be those of its
+     * environments for the estimate to hold (arms: each job's round). */
     size_t max_memory;
     size_t env_bytes;
 
@@ -101,7 +101,8 @@ void colb_sim_result_free(colb_sim_result *r);
 
 /* An estimate of the bytes colb_sim_run(s) allocates at its peak: the
  * results (policies x repeats x curve points); for each thread at work,
- * one environment and the largest of the policies; and, with two policies
+ * one environment, the largest of the policies and its round of K arms
+ * (colb/policy.h, colb_policy_round_check); and, with two policies
  * or more on environments made from s->env (no make_env), the rounds the
  * jobs of a repeat share: the repeat's T rounds of contexts, noise and
  * means drawn once, T (K d + N + G (K + 1) + 8) doubles for N users in G

@@ -454,7 +454,9 @@ class Policy:
         bytes, as an integer or a size such as ``"512M"`` (``max_memory`` of
         the constructor; 0: the library's default, 80 % of the available
         memory). :meth:`add_users` beyond it raises OutOfMemory and leaves
-        the policy as it was; what the policy holds already is kept. A
+        the policy as it was, as does a round of more arms than any before
+        (a set budget holds the policy's memory and its round's together);
+        what the policy holds already is kept. A
         snapshot does not store the budget: a policy from :meth:`load` or
         :meth:`from_bytes` has the default until it is set here."""
         h = self._handle()

@@ -225,32 +225,74 @@ colb_status colb_policy_memory(const char *name, const colb_policy_params *pp, d
     return COLB_OK;
 }
 
+double colb__policy_round_bytes(size_t dim, size_t K)
+{
+    double d = (double)dim, k = (double)K;
+    return 8 * (k * d + 64 * (d * d + d + d * k) + k + d * k + 256 * k);
+}
+
 /* COLB_OK when K arms of a round in dimension `dim` fit the budget
  * max_memory: the contexts and the scoring scratch of a block of models.
  * It does not depend on the users. */
 static colb_status round_budget(size_t dim, size_t K, size_t max_memory, char *msg, size_t msg_len)
 {
-    double d = (double)dim, k = (double)K;
-    double need = 8 * (k * d + 64 * (d * d + d + d * k) + k + d * k + 256 * k);
     char what[96];
     snprintf(what, sizeof what, "begin_round with K = %zu arms of dimension %zu", K, dim);
-    return colb__budget_check(need, max_memory, what, msg, msg_len);
+    return colb__budget_check(colb__policy_round_bytes(dim, K), max_memory, what, msg, msg_len);
+}
+
+/* The budget check of a round of K arms by policy vt with parameters pp
+ * (pp->users users): under a budget the caller set, the policy's memory and
+ * the round's together; under the default one, the round's alone (the
+ * memory available when it comes, which the policy already takes from). */
+static colb_status round_with_policy(const colb__policy_vt *vt, const colb_policy_params *pp, size_t K, char *msg,
+                                     size_t msg_len)
+{
+    if (!pp->max_memory)
+        return round_budget(pp->dim, K, 0, msg, msg_len);
+    double pol = 0.0;
+    colb_policy_memory(vt->name, pp, &pol);
+    char what[192];
+    snprintf(what, sizeof what, "begin_round with K = %zu arms of dimension %zu and policy '%s' with users = %zu",
+             K, pp->dim, vt->name, pp->users);
+    return colb__budget_check(pol + colb__policy_round_bytes(pp->dim, K), pp->max_memory, what, msg, msg_len);
 }
 
 static colb_status round_memory(colb_policy *p, size_t K)
 {
-    return round_budget(p->d, K, p->pp.max_memory, p->err, COLB__ERRLEN);
+    return round_with_policy(p->vt, &p->pp, K, p->err, COLB__ERRLEN);
+}
+
+/* The argument checks of colb_policy_round_check and _for. */
+static colb_status round_args(const char *fn, const colb_policy_params *pp, size_t K, char *msg, size_t msg_len)
+{
+    if (!pp)
+        return colb__say(msg, msg_len, COLB_EINVAL, "%s: NULL parameters", fn);
+    if (pp->dim == 0 || K == 0)
+        return colb__say(msg, msg_len, COLB_EINVAL, "%s: %s = 0", fn, K ? "dim" : "K");
+    if (K > ((size_t)1 << 40) / pp->dim)
+        return colb__say(msg, msg_len, COLB_ERANGE, "%s: K = %zu arms is too large", fn, K);
+    return COLB_OK;
 }
 
 colb_status colb_policy_round_check(const colb_policy_params *pp, size_t K, char *msg, size_t msg_len)
 {
-    if (!pp)
-        return colb__say(msg, msg_len, COLB_EINVAL, "round_check: NULL parameters");
-    if (pp->dim == 0 || K == 0)
-        return colb__say(msg, msg_len, COLB_EINVAL, "round_check: %s = 0", K ? "dim" : "K");
-    if (K > ((size_t)1 << 40) / pp->dim)
-        return colb__say(msg, msg_len, COLB_ERANGE, "round_check: K = %zu arms is too large", K);
-    return round_budget(pp->dim, K, pp->max_memory, msg, msg_len);
+    colb_status st = round_args("round_check", pp, K, msg, msg_len);
+    return st != COLB_OK ? st : round_budget(pp->dim, K, pp->max_memory, msg, msg_len);
+}
+
+colb_status colb_policy_round_check_for(const char *name, const colb_policy_params *pp, size_t K, char *msg,
+                                        size_t msg_len)
+{
+    if (!name)
+        return colb__say(msg, msg_len, COLB_EINVAL, "round_check_for: NULL policy name");
+    const colb__policy_vt *vt = find_policy(name);
+    if (!vt)
+        return colb__say(msg, msg_len, COLB_ENOTFOUND, "round_check_for: unknown policy '%s'", name);
+    colb_status st = round_args("round_check_for", pp, K, msg, msg_len);
+    if (st == COLB_OK)
+        st = colb__budget_range(pp->max_memory, "round_check_for", msg, msg_len);
+    return st != COLB_OK ? st : round_with_policy(vt, pp, K, msg, msg_len);
 }
 
 colb_status colb__policy_alloc_rounds(colb_policy *p)

@@ -132,6 +132,11 @@ typedef struct colb__policy_vt {
 
 #define COLB__NO_ARM ((size_t)-1)
 
+/* The bytes a round of K arms in dimension dim allocates beyond the
+ * policy's own memory (the contexts and the scoring scratch of a block of
+ * models): what colb_policy_round_check checks. */
+double colb__policy_round_bytes(size_t dim, size_t K);
+
 /* The registry entry of `name`, or NULL (policy.c). */
 const colb__policy_vt *colb__policy_find(const char *name);
 

@@ -58,16 +58,23 @@ colb_status colb_policy_add_users(colb_policy *p, size_t n, const size_t *labels
     }
     size_t N = p->N + n;
     /* A budget the caller set (max_memory) holds for the policy with N
-     * users, as at creation. The default one (80 % of the memory available
-     * now) is not applied here: it moves with the machine's load, and a
-     * service replaying its log must add the users it added live. */
+     * users, as at creation, and its round of the most arms so far, as
+     * begin_round checks them. The default one (80 % of the memory
+     * available now) is not applied here: it moves with the machine's
+     * load, and a service replaying its log must add the users it added
+     * live. */
     if (p->pp.max_memory) {
         colb_policy_params q = p->pp;
         q.users = N;
         double need = 0.0;
         colb_policy_memory(p->vt->name, &q, &need);
-        char what[160];
-        snprintf(what, sizeof what, "add_users: policy '%s' with users = %zu, dim = %zu", p->vt->name, N, p->d);
+        char what[192];
+        int n_w = snprintf(what, sizeof what, "add_users: policy '%s' with users = %zu, dim = %zu", p->vt->name, N,
+                           p->d);
+        if (p->X_cap && n_w > 0 && (size_t)n_w < sizeof what) {
+            snprintf(what + n_w, sizeof what - (size_t)n_w, " and its rounds of K = %zu arms", p->X_cap);
+        }
+        need += p->X_cap ? colb__policy_round_bytes(p->d, p->X_cap) : 0.0;
         colb_status bst = colb__budget_check(need, p->pp.max_memory, what, p->err, COLB__ERRLEN);
         if (bst != COLB_OK)
             return bst;

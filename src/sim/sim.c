@@ -168,7 +168,8 @@ static colb_status sim_memory(const colb_sim_spec *s, int tapes, double *bytes)
     double threads = (double)(s->threads > 1 ? s->threads : 1);
     if (threads > jobs)
         threads = jobs;
-    double per_job = env + pol + 24.0 * (double)s->env.users; /* labels, arms, rewards */
+    /* labels, arms, rewards; the policy's round of K arms */
+    double per_job = env + pol + 24.0 * (double)s->env.users + colb__policy_round_bytes(s->env.dim, s->env.arms);
     double R_live = threads < R ? threads : R;
     *bytes = results + threads * per_job + (tapes ? R_live * colb__sim_tape_bytes(s) : 0.0);
     return COLB_OK;
