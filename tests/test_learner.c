@@ -397,6 +397,70 @@ static void test_invalid_inputs(void **state)
     assert_string_equal(colb_strerror((colb_status)999), "unknown status");
 }
 
+/* colb_learner_create_msg says why a learner was not made, as the other
+ * create functions do: the bad argument with its value and range, or the
+ * memory estimate against the budget; "" on success; a NULL msg is
+ * harmless. colb_learner_create could only return the status (a failed
+ * create leaves no learner to hold a message). */
+static void test_create_messages(void **state)
+{
+    (void)state;
+    colb_learner_params p, q;
+    colb_learner_params_default(&p);
+    colb_learner *l = (colb_learner *)&p; /* reset to NULL on failure */
+    char msg[256];
+    assert_status(colb_learner_create_msg(0, &p, &l, msg, sizeof msg), COLB_EINVAL);
+    assert_null(l);
+    assert_string_equal(msg, "learner: d = 0; the dimension must be in [1, 65536]");
+    assert_status(colb_learner_create_msg((size_t)COLB_DIM_MAX + 1, &p, &l, msg, sizeof msg), COLB_ERANGE);
+    assert_string_equal(msg, "learner: d = 65537 exceeds COLB_DIM_MAX = 65536");
+    assert_status(colb_learner_create_msg(3, NULL, &l, msg, sizeof msg), COLB_EINVAL);
+    assert_string_equal(msg, "learner: NULL parameters");
+    assert_status(colb_learner_create_msg(3, &p, NULL, msg, sizeof msg), COLB_EINVAL);
+    assert_string_equal(msg, "learner: NULL output pointer");
+    q = p;
+    q.lambda = 0;
+    assert_status(colb_learner_create_msg(3, &q, &l, msg, sizeof msg), COLB_ERANGE);
+    assert_string_equal(msg, "learner: lambda = 0 must be in [1e-06, 1e+06]");
+    q = p;
+    q.width = (colb_width)7;
+    assert_status(colb_learner_create_msg(3, &q, &l, msg, sizeof msg), COLB_ERANGE);
+    assert_string_equal(msg, "learner: width = 7 is not COLB_WIDTH_OFUL (0) or COLB_WIDTH_FIXED (1)");
+    q = p;
+    q.alpha = -0.5;
+    assert_status(colb_learner_create_msg(3, &q, &l, msg, sizeof msg), COLB_ERANGE);
+    assert_string_equal(msg, "learner: alpha = -0.5 must be in [0, 1e+06]");
+    q = p;
+    q.noise = INFINITY;
+    assert_status(colb_learner_create_msg(3, &q, &l, msg, sizeof msg), COLB_ENONFIN);
+    assert_string_equal(msg, "learner: noise = inf must be in [0, 1e+06]");
+    q = p;
+    q.norm_bound = 2e6;
+    assert_status(colb_learner_create_msg(3, &q, &l, msg, sizeof msg), COLB_ERANGE);
+    assert_string_equal(msg, "learner: norm_bound = 2e+06 must be in [0, 1e+06]");
+    q = p;
+    q.delta = 1.0;
+    assert_status(colb_learner_create_msg(3, &q, &l, msg, sizeof msg), COLB_ERANGE);
+    assert_string_equal(msg, "learner: delta = 1 must be in (0, 1)");
+    assert_status(colb_learner_create_msg(3, &q, &l, NULL, 0), COLB_ERANGE);
+    assert_status(colb_learner_create(3, &q, &l), COLB_ERANGE); /* the same status without a message */
+    assert_null(l);
+    /* beyond the default budget (48 d^2 bytes: 192G at d = 65536), unless
+     * the machine holds it: refused before anything is allocated */
+    double d = COLB_DIM_MAX;
+    if (48.0 * d * d > (double)colb_memory_budget_default()) {
+        assert_status(colb_learner_create_msg(COLB_DIM_MAX, &p, &l, msg, sizeof msg), COLB_ENOMEM);
+        if (strncmp(msg, "learner: d = 65536 needs about ", 31) || !strstr(msg, "more than the budget of"))
+            fail_msg("'%s'", msg);
+        assert_null(l);
+    }
+    snprintf(msg, sizeof msg, "stale");
+    assert_ok(colb_learner_create_msg(3, &p, &l, msg, sizeof msg));
+    assert_string_equal(msg, "");
+    assert_int_equal(colb_learner_dim(l), 3);
+    colb_learner_free(l);
+}
+
 /* VmPeak of this process in kB (0 when unknown): the most address space
  * it has held, reserved blocks counted even when never touched. */
 static long vm_peak_kb(void)
@@ -466,6 +530,7 @@ int main(void)
         cmocka_unit_test(test_accuracy_after_1e6_updates),
         cmocka_unit_test(test_oful_regret),
         cmocka_unit_test(test_invalid_inputs),
+        cmocka_unit_test(test_create_messages),
         cmocka_unit_test(test_huge_dim_refused_first),
     };
     return cmocka_run_group_tests_name("learner", tests, NULL, NULL);

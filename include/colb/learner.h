@@ -72,6 +72,18 @@ const char *colb_learner_params_bad_field(const colb_learner_params *p);
  * (beyond the budget, or out of memory). */
 colb_status colb_learner_create(size_t d, const colb_learner_params *p, colb_learner **out);
 
+/* colb_learner_create with a one-line reason for a failure, as the other
+ * create functions give it (colb_policy_create, colb_env_create): written
+ * into msg (msg_len bytes; msg may be NULL), naming the bad argument and
+ * its value ("learner: lambda = 0 must be in [1e-06, 1e+06]", "learner:
+ * d = 70000 exceeds COLB_DIM_MAX = 65536"), or the memory estimate and the
+ * budget ("learner: d = 65536 needs about 192G of memory, more than the
+ * budget of 18.42G (80% of the available memory)"); "" on success. colb_learner_create is this call
+ * without a message (a failed create leaves no learner whose
+ * colb_learner_last_error could hold one). Same statuses and cost. */
+colb_status colb_learner_create_msg(size_t d, const colb_learner_params *p, colb_learner **out, char *msg,
+                                    size_t msg_len);
+
 /* Free a learner; NULL is harmless. */
 void colb_learner_free(colb_learner *l);
 

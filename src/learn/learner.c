@@ -61,35 +61,66 @@ colb_status colb_learner_params_check(const colb_learner_params *p)
     return isfinite(v) ? COLB_ERANGE : COLB_ENONFIN;
 }
 
-colb_status colb_learner_create(size_t d, const colb_learner_params *p, colb_learner **out)
+/* The reason p is invalid (colb_learner_params_bad_field names the field),
+ * into msg: the field, its value and its range. */
+static colb_status bad_params(const colb_learner_params *p, colb_status st, char *msg, size_t msg_len)
 {
+    const char *bad = colb_learner_params_bad_field(p);
+    char v[32];
+    if (!strcmp(bad, "lambda"))
+        return colb__say(msg, msg_len, st, "learner: lambda = %s must be in [%g, %g]", colb__num(v, p->lambda),
+                         COLB_LAMBDA_MIN, COLB_LAMBDA_MAX);
+    if (!strcmp(bad, "width"))
+        return colb__say(msg, msg_len, st, "learner: width = %d is not COLB_WIDTH_OFUL (0) or COLB_WIDTH_FIXED (1)",
+                         (int)p->width);
+    if (!strcmp(bad, "delta"))
+        return colb__say(msg, msg_len, st, "learner: delta = %s must be in (0, 1)", colb__num(v, p->delta));
+    double x = !strcmp(bad, "alpha") ? p->alpha : !strcmp(bad, "noise") ? p->noise : p->norm_bound;
+    return colb__say(msg, msg_len, st, "learner: %s = %s must be in [0, %g]", bad, colb__num(v, x), COLB_SCALE_MAX);
+}
+
+colb_status colb_learner_create_msg(size_t d, const colb_learner_params *p, colb_learner **out, char *msg,
+                                    size_t msg_len)
+{
+    if (msg && msg_len)
+        msg[0] = '\0';
     if (!out)
-        return COLB_EINVAL;
+        return colb__say(msg, msg_len, COLB_EINVAL, "learner: NULL output pointer");
     *out = NULL;
-    if (!p || d == 0)
-        return COLB_EINVAL;
+    if (!p)
+        return colb__say(msg, msg_len, COLB_EINVAL, "learner: NULL parameters");
+    if (d == 0)
+        return colb__say(msg, msg_len, COLB_EINVAL, "learner: d = 0; the dimension must be in [1, %u]",
+                         COLB_DIM_MAX);
     if (d > COLB_DIM_MAX)
-        return COLB_ERANGE;
+        return colb__say(msg, msg_len, COLB_ERANGE, "learner: d = %zu exceeds COLB_DIM_MAX = %u", d, COLB_DIM_MAX);
     colb_status st = colb_learner_params_check(p);
     if (st != COLB_OK)
-        return st;
+        return bad_params(p, st, msg, msg_len);
     /* its state and the guard's copy: 6 d x d arrays (about 48 d^2 bytes,
      * 206G at d = 65536), against the default budget as a policy's are:
      * mallocs that each fit the machine's memory could otherwise all
      * succeed, the first reset then touching more than there is */
     double need = 2 * colb__ridge_bytes(1, d) + (double)sizeof(colb_learner);
-    if (colb__budget_check(need, 0, "learner", NULL, 0) != COLB_OK)
-        return COLB_ENOMEM;
+    char what[64];
+    snprintf(what, sizeof what, "learner: d = %zu", d);
+    if ((st = colb__budget_check(need, 0, what, msg, msg_len)) != COLB_OK)
+        return st;
     colb_learner *l = calloc(1, sizeof *l);
     if (!l)
-        return COLB_ENOMEM;
+        return colb__say(msg, msg_len, COLB_ENOMEM, "learner: out of memory");
     if (colb__ridge_init(&l->r, 1, d, p) != COLB_OK || colb__ridge_init(&l->saved, 1, d, p) != COLB_OK) {
         colb__ridge_free(&l->r);
         free(l);
-        return COLB_ENOMEM;
+        return colb__say(msg, msg_len, COLB_ENOMEM, "learner: out of memory for d = %zu", d);
     }
     *out = l;
     return COLB_OK;
+}
+
+colb_status colb_learner_create(size_t d, const colb_learner_params *p, colb_learner **out)
+{
+    return colb_learner_create_msg(d, p, out, NULL, 0);
 }
 
 void colb_learner_free(colb_learner *l)
