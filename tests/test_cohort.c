@@ -702,6 +702,86 @@ static void test_proposal_in_slices(void **state)
     colb_env_free(env);
 }
 
+/* A service's one-user rounds on clusters of hundreds (1,200 users in
+ * three groups): the whole-cluster work of an epoch's clusters' steps - a
+ * retest, the carrying out of a split, a merge and its retest - runs in
+ * slices too, so that no call does much more than its budget of 96 units
+ * (before, a retest charged a cluster's size at once, a split or a merge
+ * three times it: calls ended up to 1,992 units beyond). Copies saved and
+ * loaded while a retest or a split is under way (at its start and every
+ * 37 calls) run in step with the original for the next 60 calls, arms,
+ * clusters and estimates bit for bit; a snapshot whose retest or split
+ * under way does not fit the state is refused. */
+static void test_whole_clusters_in_slices(void **state)
+{
+    (void)state;
+    enum { N = 1200, AHEAD = 60 };
+    size_t truth[N], found[N], L, n;
+    colb_env *env = clustered(N, 3, SD, 0.05, 9);
+    assert_ok(colb_env_true_clusters(env, truth, &L));
+    colb_policy *p = cohort(N, SD, 0.05), *q = NULL;
+    colb__cohort *h = p->impl;
+    size_t retests = 0, splits = 0, merge_tests = 0, q_left = 0, under = 0, checked = 0;
+    int64_t least = INT64_MAX;
+    for (size_t t = 0; t < 30 * N; t++) {
+        size_t u = t % N;
+        if (u == 0)
+            assert_ok(colb_env_next_round(env));
+        int part = h->rcur || h->scur;
+        under = part ? under + 1 : 0;
+        if (part && !q && (under == 1 || under % 37 == 0)) {
+            retests += h->rcur != 0;
+            splits += h->scur != 0;
+            merge_tests += h->rcur && h->end_step == 6; /* END_MERGE_TEST */
+            q = copy_of(p);
+            q_left = AHEAD;
+        }
+        if (h->rcur && !checked++) { /* a retest under way at another cluster's member, refused */
+            uint64_t rc = h->rc, rcur = h->rcur;
+            for (size_t v = 0; v < N; v++)
+                if (h->label[v] != rc) {
+                    h->rcur = 1 + v;
+                    break;
+                }
+            char msg[256];
+            size_t len = 0;
+            colb_policy_save_buffer(p, NULL, 0, &len, msg, sizeof msg);
+            unsigned char *buf = malloc(len);
+            assert_non_null(buf);
+            assert_ok(colb_policy_save_buffer(p, buf, len, &len, msg, sizeof msg));
+            colb_policy *bad = NULL;
+            assert_int_equal(colb_policy_load_buffer(buf, len, NULL, &bad, msg, sizeof msg), COLB_EPARSE);
+            assert_non_null(strstr(msg, "end_parts"));
+            h->rcur = rcur;
+            h->scur = rcur; /* both under way: refused */
+            assert_ok(colb_policy_save_buffer(p, buf, len, &len, msg, sizeof msg));
+            assert_int_equal(colb_policy_load_buffer(buf, len, NULL, &bad, msg, sizeof msg), COLB_EPARSE);
+            h->scur = 0;
+            assert_null(bad);
+            free(buf);
+        }
+        uint64_t sweeping = h->sweep;
+        step_both(env, p, q, u);
+        if ((sweeping || h->sweep) && h->budget < least) /* this call ran a slice */
+            least = h->budget;
+        if (q && --q_left == 0) {
+            assert_same_state(p, q);
+            colb_policy_free(q);
+            q = NULL;
+        }
+    }
+    assert_true(retests > 0);
+    assert_true(splits > 0);
+    assert_true(merge_tests > 0);
+    assert_true(least > -(int64_t)N / 8);
+    assert_ok(colb_policy_clusters(p, found, &n));
+    assert_int_equal(n, L);
+    assert_true(same_partition(truth, found, N));
+    colb_policy_free(p);
+    colb_policy_free(q);
+    colb_env_free(env);
+}
+
 /* The largest |entry| of A V - I over every cluster in use and of
  * theta - theta0 - A b: the pooled models stepped per observation (rounds
  * where a cluster is served a few times) and refreshed from V (a cluster
@@ -1061,6 +1141,7 @@ int main(void)
         cmocka_unit_test(test_noise_estimated_in_slices),
         cmocka_unit_test(test_estimated_noise_width_is_learners),
         cmocka_unit_test(test_proposal_in_slices),
+        cmocka_unit_test(test_whole_clusters_in_slices),
         cmocka_unit_test(test_blas_threads),
         cmocka_unit_test(test_sweep_reuses_scores),
         cmocka_unit_test(test_epoch_keeps_scores),

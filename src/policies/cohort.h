@@ -128,6 +128,15 @@ typedef struct colb__cohort {
      * epoch at once: unbounded) */
     uint64_t end_step, end_c;
     int64_t budget;
+    /* the whole-cluster work of those steps, in slices too (cohort_partition.c,
+     * "whole clusters in slices"): a retest under way - cluster rc, the next
+     * member rcur (1 + user; 0: none under way), its spread sums so far rsum -
+     * and a split being carried out - cluster sc, the new cluster sc2, the
+     * next member scur (1 + user; 0: none). at_once: 1 while an epoch runs at
+     * once (colb__cohort_maintain), which does that work whole (not state) */
+    uint64_t rc, rcur, sc, sc2, scur;
+    double rsum[2];
+    int at_once;
     /* a split proposal under way, resumable (cohort_partition.c's
      * propose_step): stage (0: none), cluster, seeds pseed[0..pm), the seed
      * being run pi (pm: the winner run again), its 2-means iteration, the
@@ -291,9 +300,11 @@ void colb__cohort_refresh(colb__cohort *h, colb__ridge *r, const size_t *idx, si
 int colb__cohort_splits_due(colb__cohort *h);
 /* The epoch in slices, for rounds that serve few users: each call examines
  * the next n users of the sweep (score test, spread sums, assignment,
- * personal estimate; O(n (d^2 + C d^3))), and the call that reaches the last
- * user ends the epoch with the clusters' steps (spreads, pending splits,
- * proposals, merges). Starts a sweep when none runs. Returns 1 when the
+ * personal estimate; O(n (d^2 + C d^3))); after the last user the
+ * clusters' steps (spreads, pending splits, proposals, merges) run in
+ * slices of the same budget, 32 units of about O(d^2) per user of a slice,
+ * a cluster's retest, split or merge too (cohort_partition.c, "whole
+ * clusters in slices"). Starts a sweep when none runs. Returns 1 when the
  * epoch ended. */
 int colb__cohort_sweep(colb__cohort *h, size_t n);
 

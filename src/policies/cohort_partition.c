@@ -913,15 +913,166 @@ const double *colb__cohort_centre(colb__cohort *h, size_t u, double *out)
 /* The clusters' steps of an epoch, in slices: each runs over the cluster
  * slots from h->end_c while h->budget lasts (a unit of work is about one
  * member visited, O(d^2)), and returns 1 when complete. A cluster's pending
- * verdict, retest, split and merges are done whole; a proposal may stop at
- * any member (propose_step). The epoch at once (colb__cohort_maintain)
- * runs them with an unbounded budget: the same steps in the same order. */
-enum { END_NONE, END_PENDING, END_TEST, END_PROPOSE, END_RETEST, END_MERGE };
+ * verdict and its merge tests are done whole; a retest, a split and a merge
+ * go by members (whole clusters in slices, below), and a proposal may stop
+ * at any member (propose_step). The epoch at once (colb__cohort_maintain)
+ * runs the same steps in the same order with an unbounded budget, each
+ * cluster's work whole (a merge's retest right after it; in slices
+ * END_MERGE_TEST retests the merged clusters after the merges). */
+enum { END_NONE, END_PENDING, END_TEST, END_PROPOSE, END_RETEST, END_MERGE, END_MERGE_TEST };
 
 static void end_next(colb__cohort *h, uint64_t step)
 {
     h->end_step = step;
     h->end_c = 0;
+}
+
+/* ---- whole clusters in slices ---------------------------------------------- */
+
+/* In an epoch in slices, the work that visits every member of a cluster -
+ * a retest (score tests and spread), the carrying out of a split, a merge
+ * - does not run whole in one call either: with clusters of thousands it
+ * was the only work of a service's call above 2 ms of CPU (a retest of
+ * 10,000 members 3.7 ms, a merge and its retest 5.9 ms, a split's two
+ * rebuilds 2.3 ms; docs/cohort.md §3). A retest visits the members while
+ * the budget lasts (a unit a member) and resumes at the next call, the
+ * cluster's part of the test taken from its model as it stands at each
+ * slice; a split moves its side-1 members to the new cluster a slice at a
+ * time, each member's data out of one pooled model and into the other
+ * (O(d^2), as a member that moves in a sweep), both refreshed at the
+ * slice's end; a merge adds the second cluster's pooled model to the first
+ * (O(d^2 + members) instead of a rebuild) and leaves the first's retest to
+ * END_MERGE_TEST, after the merges. Between two slices the partition and
+ * the pooled models agree: a moved member is in the new cluster and in its
+ * model, the others in the old. The cursors and sums are state (saved in
+ * snapshots). The epoch at once (the simulator's rounds: at_once) keeps
+ * test_members, do_split and merge, the same bits as before. */
+
+/* c's model refreshed from its V (no data: the prior exactly, as
+ * move_pooled leaves a cluster without data). */
+static void pooled_refresh(colb__cohort *h, size_t c)
+{
+    if (h->c.count[c])
+        refresh(h, &h->c, c);
+    else
+        colb__ridge_reset(&h->c, c);
+    colb__cohort_touch(h, c);
+}
+
+/* Start a retest of c (run by retest_run). */
+static void retest_start(colb__cohort *h, size_t c)
+{
+    h->rc = c;
+    h->rcur = 1 + h->head[c];
+    h->rsum[0] = h->rsum[1] = 0.0;
+}
+
+/* The retest under way while the budget lasts (test_members' steps); 1 when
+ * it is complete: c's spread and its members' normalised statistics set. */
+static int retest_run(colb__cohort *h)
+{
+    size_t c = h->rc;
+    double *pre = h->work + 9 * h->d + 2 * h->d * h->d; /* as test_members' */
+    colb__cohort_score_prep(h, &h->c, c, pre);
+    h->budget--;
+    for (size_t u = h->rcur - 1; u != NONE; u = h->next[u], h->budget--) {
+        if (h->budget <= 0) {
+            h->rcur = 1 + u;
+            return 0;
+        }
+        double *st = h->pieces + 5 * u;
+        colb__cohort_score_test(h, &h->u, u, &h->c, c, 0.0, st, pre);
+        if (h->u.count[u]) {
+            h->rsum[0] += st[0] - h->R * h->R * st[1];
+            h->rsum[1] += st[2];
+        }
+    }
+    double num = h->rsum[0], den = h->rsum[1];
+    h->tau2[c] = h->size[c] > 1 && den > 0.0 && num > 0.0 ? num / den : 0.0;
+    for (size_t u = h->head[c]; u != NONE; u = h->next[u]) /* O(1) each */
+        h->ns[u] = colb__cohort_stat_with(h->pieces + 5 * u, h->tau2[c]);
+    h->budget -= (int64_t)(h->size[c] / 16);
+    h->rcur = 0;
+    return 1;
+}
+
+/* The split under way while the budget lasts (and at least until the new
+ * cluster has a member, so that its slot is never free between calls); 1
+ * when every member has been visited. */
+static int split_run(colb__cohort *h)
+{
+    size_t c = h->sc, c2 = h->sc2, u = h->scur - 1, seen = 0;
+    while (u != NONE && (h->budget > 0 || !h->size[c2])) {
+        size_t nx = h->next[u];
+        if (h->side[u]) {
+            colb__cohort_unlink(h, u);
+            colb__cohort_link(h, u, c2);
+            colb__ridge_unabsorb(&h->c, c, &h->u, u);
+            colb__ridge_absorb(&h->c, c2, &h->u, u);
+            h->budget -= 2;
+        } else if (++seen % 16 == 0) {
+            h->budget--;
+        }
+        u = nx;
+    }
+    pooled_refresh(h, c);
+    pooled_refresh(h, c2);
+    h->budget -= 2 * (int64_t)h->d;
+    h->scur = u == NONE ? 0 : 1 + u;
+    return u == NONE;
+}
+
+/* Start carrying out c's pending split (do_split's decisions; the moves by
+ * split_run): side 1 becomes a new cluster. */
+static void split_start(colb__cohort *h, size_t c)
+{
+    h->pending[c] = 0;
+    size_t n1 = 0;
+    for (size_t u = h->head[c]; u != NONE; u = h->next[u])
+        n1 += h->side[u];
+    h->budget -= (int64_t)(h->size[c] / 16 + 1);
+    if (!n1 || n1 == h->size[c]) /* everyone on one side by now */
+        return;
+    size_t c2 = colb__cohort_new_slot(h);
+    if (c2 == NONE)
+        return;
+    h->nc++;
+    h->splits++;
+    h->dirty[c] = h->dirty[c2] = h->changed[c] = h->changed[c2] = 1;
+    h->next_try[c] = h->next_try[c2] = 0;
+    h->sc = c;
+    h->sc2 = c2;
+    h->scur = 1 + h->head[c];
+    split_run(h); /* its first slice now: the new slot has a member from the start */
+}
+
+/* Merge c2 into c by their pooled models; c's retest waits for
+ * END_MERGE_TEST (its dirty flag). */
+static void merge_pooled(colb__cohort *h, size_t c, size_t c2)
+{
+    colb__ridge_absorb(&h->c, c, &h->c, c2);
+    for (size_t u = h->head[c2], nx; u != NONE; u = nx) {
+        nx = h->next[u];
+        colb__cohort_unlink(h, u);
+        colb__cohort_link(h, u, c);
+    }
+    h->pending[c2] = h->pending[c] = 0;
+    h->nc--;
+    h->merges++;
+    h->changed[c] = h->dirty[c] = 1;
+    h->next_try[c] = 0;
+    colb__ridge_reset(&h->c, c2);
+    colb__cohort_touch(h, c2);
+    pooled_refresh(h, c);
+}
+
+/* The whole-cluster work under way, while the budget lasts; 1 when none
+ * is left. */
+static int parts_run(colb__cohort *h)
+{
+    if (h->scur && !split_run(h))
+        return 0;
+    return !h->rcur || retest_run(h);
 }
 
 /* Steps 2 and 3: pending splits; the retests of the clusters they changed;
@@ -935,6 +1086,11 @@ static int split_steps(colb__cohort *h)
     int64_t d = (int64_t)h->d;
     while (h->budget > 0) {
         size_t c = h->end_c;
+        if (h->scur || h->rcur) { /* a split or retest under way first */
+            if (!parts_run(h))
+                return 0;
+            continue;
+        }
         if (h->end_step == END_PENDING) {
             if (c == h->cap) {
                 end_next(h, END_TEST);
@@ -945,7 +1101,9 @@ static int split_steps(colb__cohort *h)
                 continue;
             h->budget -= 2 * d;
             int v = pending_verdict(h, c);
-            if (v == SPLIT) {
+            if (v == SPLIT && !h->at_once) {
+                split_start(h, c);
+            } else if (v == SPLIT) {
                 h->budget -= 3 * (int64_t)h->size[c];
                 do_split(h, c);
             } else if (v == GIVE_UP) {
@@ -958,7 +1116,9 @@ static int split_steps(colb__cohort *h)
                 continue;
             }
             h->end_c++;
-            if (h->dirty[c] && h->size[c]) {
+            if (h->dirty[c] && h->size[c] && !h->at_once) {
+                retest_start(h, c);
+            } else if (h->dirty[c] && h->size[c]) {
                 h->budget -= (int64_t)h->size[c];
                 test_members(h, c);
             }
@@ -979,8 +1139,12 @@ static int split_steps(colb__cohort *h)
             if (W <= 0.0) {
                 h->next_try[c] = 2 * h->c.count[c] + 1;
             } else if (W > SEL_PER_USER * (double)h->size[c] + SEL_PER_DIM * (double)h->d) {
-                h->budget -= 3 * (int64_t)h->size[c];
-                do_split(h, c);
+                if (h->at_once) {
+                    h->budget -= 3 * (int64_t)h->size[c];
+                    do_split(h, c);
+                } else {
+                    split_start(h, c);
+                }
                 end_next(h, END_RETEST);
             }
         } else {
@@ -1031,7 +1195,11 @@ static int merge_steps(colb__cohort *h, int all)
             double thr = colb__cohort_oful_thr(h, &h->c, c, &h->c, c2);
             if (thr > colb__cohort_chi_thr(h))
                 thr = colb__cohort_chi_thr(h);
-            if (W <= thr) {
+            if (W <= thr && !h->at_once) {
+                h->budget -= (int64_t)(h->size[c2] / 16 + 2 * h->d);
+                merge_pooled(h, c, c2);
+                done = i + 1;
+            } else if (W <= thr) {
                 h->budget -= 3 * (int64_t)(h->size[c] + h->size[c2]);
                 merge(h, c, c2);
                 test_members(h, c);
@@ -1040,6 +1208,26 @@ static int merge_steps(colb__cohort *h, int all)
         }
     }
     return 1;
+}
+
+/* Step 5's retests in slices: the clusters merges changed (dirty). 1 when
+ * complete. */
+static int merge_tests(colb__cohort *h)
+{
+    while (h->budget > 0) {
+        if (h->rcur) {
+            if (!retest_run(h))
+                return 0;
+            continue;
+        }
+        if (h->end_c == h->cap)
+            return 1;
+        size_t c = h->end_c++;
+        if (h->dirty[c] && h->size[c])
+            retest_start(h, c);
+        h->dirty[c] = 0;
+    }
+    return !h->rcur && h->end_c == h->cap;
 }
 
 static void set_shrinkage(colb__cohort *h)
@@ -1084,6 +1272,7 @@ void colb__cohort_maintain(colb__cohort *h)
         if (h->size[c])
             test_members(h, c);
     h->budget = INT64_MAX;
+    h->at_once = 1;
     h->pk_on = !h->recompute_centres && keep_scores(h);
     end_next(h, END_PENDING);
     split_steps(h);
@@ -1098,6 +1287,7 @@ void colb__cohort_maintain(colb__cohort *h)
     for (size_t u = 0; u < N; u++)
         personal_about(h, u, centre_of(h, u, centre, NULL, 0, NULL));
     h->pk_on = 0;
+    h->at_once = 0;
 }
 
 /* A member moving in a sweep: the two pooled models change by its data
@@ -1190,9 +1380,14 @@ int colb__cohort_sweep(colb__cohort *h, size_t n)
     memset(h->dirty, 0, h->cap);
     end_next(h, END_PENDING);
 clusters:
-    if (h->end_step != END_MERGE && !split_steps(h))
+    if (h->end_step < END_MERGE && !split_steps(h))
         return 0;
-    if (!merge_steps(h, early))
+    if (h->end_step == END_MERGE) {
+        if (!merge_steps(h, early))
+            return 0;
+        end_next(h, END_MERGE_TEST);
+    }
+    if (!merge_tests(h))
         return 0;
     set_shrinkage(h);
     end_next(h, END_NONE);
@@ -1220,6 +1415,46 @@ void colb__cohort_save_steps(const colb__cohort *h, colb__snap_out *w)
     colb__snap_f64s(w, "proposal_models", v, 1 + 4 * d);
     colb__snap_bytes(w, "end_dirty", h->dirty, h->end_step ? h->cap : 0);
     colb__ridge_save(w, "proposal_sums", &h->s, 2);
+    /* a retest or a split under way (whole clusters in slices); at rest 0 */
+    const uint64_t parts[5] = { h->rcur, h->rcur ? h->rc : 0, h->scur, h->scur ? h->sc : 0,
+                                h->scur ? h->sc2 : 0 };
+    colb__snap_u64s(w, "end_parts", parts, 5);
+    colb__snap_f64s(w, "end_part_sums", h->rcur ? h->rsum : (const double[2]){ 0.0, 0.0 }, 2);
+}
+
+/* The retest or split under way (end_parts, end_part_sums; absent in older
+ * snapshots: none), checked against the loaded state: a retest only in the
+ * steps that retest, of a cluster with members, at one of them; a split only
+ * in the steps that split, from a cluster with members to another with
+ * members, at a member of the first; never both, nor with a proposal. */
+static colb_status load_parts(colb__cohort *h, colb__snap_in *in, const colb__snap_group *g)
+{
+    uint64_t e[5];
+    colb__snap_field f;
+    colb_status st;
+    h->rcur = h->scur = 0;
+    if (colb__snap_find(g, "end_parts", &f) != COLB_OK)
+        return COLB_OK;
+    if ((st = colb__snap_get_u64s(in, g, "end_parts", e, 5)) ||
+        (st = colb__snap_get_f64s(in, g, "end_part_sums", h->rsum, 2, 0)))
+        return st;
+    uint64_t N = h->N, cap = h->cap, step = h->end_step;
+    int bad = (e[0] && e[2]) || ((e[0] || e[2]) && h->pstage != PS_IDLE);
+    if (!bad && e[0])
+        bad = (step != END_TEST && step != END_RETEST && step != END_MERGE_TEST) || e[1] >= cap ||
+              !h->size[e[1]] || e[0] - 1 >= N || h->label[e[0] - 1] != e[1];
+    else if (!bad)
+        bad = e[1] || h->rsum[0] != 0.0 || h->rsum[1] != 0.0;
+    if (!bad && e[2])
+        bad = (step != END_PENDING && step != END_RETEST) || e[3] >= cap || e[4] >= cap || e[3] == e[4] ||
+              !h->size[e[3]] || !h->size[e[4]] || e[2] - 1 >= N || h->label[e[2] - 1] != e[3];
+    else if (!bad)
+        bad = e[3] || e[4];
+    if (bad)
+        return colb__snap_error(in, COLB_EPARSE, "snapshot: %s.end_parts is not a retest or split "
+                                "under way in cohort's epoch", g->path);
+    h->rcur = e[0], h->rc = e[1], h->scur = e[2], h->sc = e[3], h->sc2 = e[4];
+    return COLB_OK;
 }
 
 colb_status colb__cohort_load_steps(colb__cohort *h, colb__snap_in *in, const colb__snap_group *g,
@@ -1240,7 +1475,7 @@ colb_status colb__cohort_load_steps(colb__cohort *h, colb__snap_in *in, const co
     /* what the steps index with: cursors within the slots, users and
      * sample, a proposal only in the proposals' step of a sweep, on a
      * cluster with members */
-    int bad = h->end_step > END_MERGE || (h->end_step && !h->sweep) || h->end_c > h->cap ||
+    int bad = h->end_step > END_MERGE_TEST || (h->end_step && !h->sweep) || h->end_c > h->cap ||
               h->pstage > PS_FULL;
     if (!bad && on)
         bad = h->end_step != END_PROPOSE || h->pc != h->end_c || h->pc >= h->cap ||
@@ -1281,5 +1516,7 @@ colb_status colb__cohort_load_steps(colb__cohort *h, colb__snap_in *in, const co
     h->pbest = h->work[0];
     memcpy(h->pold, h->work + 1, 4 * d * sizeof(double));
     colb__ridge_free(&h->s);
-    return colb__ridge_load(in, g, "proposal_sums", &h->s, 2, d, lp, NULL);
+    if ((st = colb__ridge_load(in, g, "proposal_sums", &h->s, 2, d, lp, NULL)))
+        return st;
+    return load_parts(h, in, g);
 }
