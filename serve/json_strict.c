@@ -242,6 +242,79 @@ static cJSON *value(reader *r, int depth)
     return NULL; /* true, false, null or not JSON: cJSON's */
 }
 
+/* Room for number i in *x (cap numbers, at most max in all): doubled
+ * when full, so that what is allocated grows with what was read (8 bytes
+ * a number, twice at most, 4 kB at least). 0, or -1. */
+static int room(arena *a, double **x, size_t *cap, size_t i, size_t max)
+{
+    if (i < *cap)
+        return 0;
+    size_t want = *cap ? 2 * *cap : 512;
+    if (want > max)
+        want = max;
+    double *nx = arena_alloc(a, want * sizeof *nx);
+    if (!nx)
+        return -1;
+    if (i)
+        memcpy(nx, *x, i * sizeof *nx);
+    *x = nx;
+    *cap = want;
+    return 0;
+}
+
+double *json_strict_rows(const char *s, size_t len, size_t d, size_t max_rows, arena *a, size_t *rows,
+                         const char **end)
+{
+    reader r = { s, s + len, a };
+    if (d == 0 || max_rows == 0 || max_rows > SIZE_MAX / sizeof(double) / d || r.p >= r.end || *r.p != '[')
+        return NULL;
+    r.p++;
+    skip_ws(&r);
+    double *x = NULL;
+    size_t K = 0, i = 0, cap = 0; /* rows, numbers read, room (numbers) */
+    for (;;) {
+        if (K == max_rows || r.p >= r.end || *r.p != '[')
+            return NULL;
+        r.p++;
+        skip_ws(&r);
+        for (size_t j = 0;;) { /* the row's numbers, as number() reads them */
+            if (room(a, &x, &cap, i, max_rows * d))
+                return NULL;
+            size_t n = scan_number(r.p, r.end, &x[i]);
+            if (n == 0 || (r.p + n < r.end && number_byte(r.p[n])))
+                return NULL;
+            r.p += n;
+            i++;
+            j++;
+            skip_ws(&r);
+            if (r.p < r.end && *r.p == ',' && j < d) {
+                r.p++;
+                skip_ws(&r);
+                continue;
+            }
+            if (r.p < r.end && *r.p == ']' && j == d) {
+                r.p++;
+                break;
+            }
+            return NULL;
+        }
+        K++;
+        skip_ws(&r);
+        if (r.p < r.end && *r.p == ',') {
+            r.p++;
+            skip_ws(&r);
+            continue;
+        }
+        if (r.p < r.end && *r.p == ']') {
+            r.p++;
+            *rows = K;
+            *end = r.p;
+            return x;
+        }
+        return NULL;
+    }
+}
+
 cJSON *json_strict_parse(const char *s, size_t len, arena *a, const char **end)
 {
     reader r = { s, s + len, a };

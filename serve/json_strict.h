@@ -25,6 +25,18 @@
  * have matched. */
 cJSON *json_strict_parse(const char *s, size_t len, arena *a, const char **end);
 
+/* The array of arrays of exactly d numbers each at s (len bytes from its
+ * '['), as the strict reader reads it: their numbers row-major in the
+ * arena (what json_strict_parse's nodes would hold), *rows arrays (1 to
+ * max_rows), *end just after the closing ']'. NULL when the text is not
+ * that (an empty array, a row of another length, more than max_rows
+ * rows, anything beyond the strict reader) or out of memory: then read it
+ * the general way, which words the error. Memory grows with what is read
+ * (at most 16 bytes per number, 4 kB at least): a short body cannot make
+ * it allocate K x d doubles. */
+double *json_strict_rows(const char *s, size_t len, size_t d, size_t max_rows, arena *a, size_t *rows,
+                         const char **end);
+
 /* The longest number read, in bytes: cJSON's reader copies at most 63 bytes
  * of a number, and json_strict_parse reads what it reads. */
 #define JSON_NUMBER_MAX 63

@@ -207,6 +207,152 @@ static void test_choose_malformed(void **state)
     }
 }
 
+/* A single choose parsed as body and as "\f" + body: the form feed, which
+ * the strict reader does not take as whitespace, sends the second to
+ * cJSON's tree and the codec's general checks, the first (when it is of
+ * the usual shape) to the fast path, which reads the body without a tree.
+ * Both must accept the same bodies with the same request. */
+static void same_choose(const char *body, size_t len, const codec_limits *lim)
+{
+    char *ff = malloc(len + 1);
+    assert_non_null(ff);
+    ff[0] = '\f';
+    memcpy(ff + 1, body, len);
+    arena a = { 0 }, b = { 0 };
+    choose_req q, r;
+    char err[768], err2[768];
+    int x = codec_parse_choose(body, len, 0, lim, &a, &q, err, sizeof err);
+    int y = codec_parse_choose(ff, len + 1, 0, lim, &b, &r, err2, sizeof err2);
+    if (x != y)
+        fail_msg("%.*s: %s (%s) but with a form feed first %s (%s)", (int)len, body, x ? "refused" : "accepted",
+                 x ? err : "", y ? "refused" : "accepted", y ? err2 : "");
+    if (x == 0) {
+        assert_int_equal(q.n_rounds, 1);
+        assert_int_equal(r.n_rounds, 1);
+        assert_int_equal(q.n_decisions, r.n_decisions);
+        const choose_round *u = q.rounds, *v = r.rounds;
+        assert_int_equal(u->K, v->K);
+        assert_memory_equal(u->X, v->X, u->K * lim->dim * sizeof(double));
+        assert_int_equal(u->n_users, 1);
+        assert_int_equal(v->n_users, 1);
+        assert_int_equal(u->user_len[0], v->user_len[0]);
+        assert_memory_equal(u->users[0], v->users[0], u->user_len[0] + 1);
+    }
+    arena_free(&a);
+    arena_free(&b);
+    free(ff);
+}
+
+/* Base64 (standard, padded) of n bytes at out; its length. */
+static size_t b64(const unsigned char *in, size_t n, char *out)
+{
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned w = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) | (i + 2 < n ? in[i + 2] : 0);
+        out[o++] = al[w >> 18 & 63];
+        out[o++] = al[w >> 12 & 63];
+        out[o++] = i + 1 < n ? al[w >> 6 & 63] : '=';
+        out[o++] = i + 2 < n ? al[w & 63] : '=';
+    }
+    out[o] = '\0';
+    return o;
+}
+
+static size_t pick(uint64_t *y, size_t n)
+{
+    *y = *y * 6364136223846793005ull + 1442695040888963407ull;
+    return (size_t)(*y >> 33) % n;
+}
+
+/* The fast path of single chooses (codec.c, choose_fast) against the
+ * general path: request-shaped bodies (whitespace, key orders, base64,
+ * numbers of every form and range, user ids of every kind, members
+ * repeated or unknown), then each with one byte changed, inserted or
+ * removed; fixed seed. */
+static void test_choose_fast(void **state)
+{
+    (void)state;
+    static const char *const nums[] = { "0", "-0", "1", "-1.5", "0.25", "1e3", "-2.5E-3", "1e6", "-1e6", "1000000.1",
+                                        "1e7", "1e999", "-1e-999", "123456789012345678901234", "0.1e1", "5e+0",
+                                        "0.123457", "-0.0012345" };
+    static const char *const fine[] = { "0.123457", "-0.0012345", "1", "0.25", "-1.5", "1e3", "-0.987654" };
+    static const double vals[] = { 1, -2.5, 0, 1e6, 1e7, 0.1, -0.0, 1e300 };
+    static const char *const ws[] = { "", "", "", " ", "\n", " \r\n\t" };
+    static const char *const ids[] = { "u-1", "\xc3\xa9t\xc3\xa9", "a b", "", "x\x01", "\xff", "q\"", "\\u0041" };
+    static const char muts[] = "\"\\,[]{}: \f0-.eE1x\xc3tu"; /* and its NUL */
+    const codec_limits lim = { 3, 4, 16, 32 };
+    uint64_t x = 0x243F6A8885A308D3ull, y = 1;
+#define PICK(arr) (arr[pick(&y, sizeof arr / sizeof arr[0])])
+    char body[2048], mut[2049], ctx[1024], usr[64];
+    for (int t = 0; t < 20000; t++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        const char *w = PICK(ws);
+        int K = 1 + (int)(x % 5), d = (x >> 3) % 8 ? 3 : 2 + (int)(x >> 6 & 1) * 2;
+        size_t c = 0, n = 0;
+        if ((x >> 7) % 4 == 0) { /* contexts_b64, of K x d doubles (d != 3: a wrong count) */
+            unsigned char raw[8 * 5 * 4 + 1];
+            for (int i = 0; i < K * d; i++) {
+                double v = (x >> 11) % 4 ? PICK(vals) : (x >> 13) % 2 ? INFINITY : NAN;
+                memcpy(raw + 8 * i, &v, 8);
+            }
+            c += (size_t)snprintf(ctx, sizeof ctx, "\"contexts_b64\"%s:%s\"", w, w);
+            c += b64(raw, (size_t)(8 * K * d) + ((x >> 15) % 8 == 0), ctx + c);
+            c += (size_t)snprintf(ctx + c, sizeof ctx - c, "\"");
+        } else {
+            c += (size_t)snprintf(ctx, sizeof ctx, "\"contexts\"%s:%s[", w, w);
+            for (int k = 0; k < K; k++) {
+                c += (size_t)snprintf(ctx + c, sizeof ctx - c, "%s%s[", k ? "," : "", k ? PICK(ws) : "");
+                for (int j = 0; j < d; j++)
+                    c += (size_t)snprintf(ctx + c, sizeof ctx - c, "%s%s%s", j ? "," : "", PICK(ws),
+                                          (x >> 11) % 4 ? PICK(fine) : PICK(nums));
+                c += (size_t)snprintf(ctx + c, sizeof ctx - c, "%s]", PICK(ws));
+            }
+            c += (size_t)snprintf(ctx + c, sizeof ctx - c, "]");
+        }
+        snprintf(usr, sizeof usr, "\"user\"%s:%s\"%s\"", w, w, (x >> 17) % 4 ? "u-1" : PICK(ids));
+        int user_first = (x >> 19) & 1;
+        n += (size_t)snprintf(body + n, sizeof body - n, "%s{%s%s%s,%s%s", PICK(ws), w, user_first ? usr : ctx, w, w,
+                              user_first ? ctx : usr);
+        if ((x >> 20) % 16 == 0) /* a member again, or an unknown one */
+            n += (size_t)snprintf(body + n, sizeof body - n, ",%s", (x >> 24) & 1 ? "\"contexts\":[[1,2,3]]"
+                                                                   : (x >> 25) & 1 ? "\"user\":\"v\"" : "\"x\":1");
+        n += (size_t)snprintf(body + n, sizeof body - n, "%s}%s", w, PICK(ws));
+        same_choose(body, n, &lim);
+        /* one byte changed, inserted or removed */
+        size_t at = pick(&y, n), mn = at;
+        char m = PICK(muts);
+        int how = (int)pick(&y, 3), skip = how != 1;
+        memcpy(mut, body, at);
+        if (how < 2)
+            mut[mn++] = m;
+        memcpy(mut + mn, body + at + skip, n - at - (size_t)skip);
+        mn += n - at - (size_t)skip;
+        same_choose(mut, mn, &lim);
+    }
+#undef PICK
+    /* the shape clients send takes the fast path: the contexts, and no
+     * tree, in one arena block (the tree of 25 x 15 numbers took two) */
+    const codec_limits big = { 15, 100, 16, 256 };
+    sbuf b = { 0 };
+    sbuf_put(&b, "{\"user\":\"alice\",\"contexts\":[", 28);
+    for (int k = 0; k < 25; k++)
+        for (int j = 0; j < 15; j++)
+            sbuf_printf(&b, "%s%.6g%s", j ? "," : k ? ",[" : "[", (k * 15 + j) * 0.0137 - 1.7, j == 14 ? "]" : "");
+    sbuf_put(&b, "]}", 2);
+    size_t blen;
+    char *big_body = sbuf_take(&b, &blen);
+    arena a = { 0 };
+    choose_req q;
+    char err[768];
+    assert_int_equal(codec_parse_choose(big_body, blen, 0, &big, &a, &q, err, sizeof err), 0);
+    assert_int_equal(q.rounds[0].K, 25);
+    assert_int_equal(a.bytes, 16384);
+    arena_free(&a);
+    same_choose(big_body, blen, &big);
+    free(big_body);
+}
+
 /* A shared round's users: distinct (a hash set), with the duplicate named. */
 static void test_batch_users(void **state)
 {
@@ -284,7 +430,8 @@ int main(void)
         cmocka_unit_test(test_numbers_known), cmocka_unit_test(test_numbers_random),
         cmocka_unit_test(test_tree_shapes),   cmocka_unit_test(test_choose_json),
         cmocka_unit_test(test_choose_no_amplification),
-        cmocka_unit_test(test_choose_malformed), cmocka_unit_test(test_batch_users),
+        cmocka_unit_test(test_choose_malformed), cmocka_unit_test(test_choose_fast),
+        cmocka_unit_test(test_batch_users),
         cmocka_unit_test(test_decision_ids),
     };
     return cmocka_run_group_tests_name("colb serve codec", tests, NULL, NULL);
