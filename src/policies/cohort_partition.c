@@ -1399,6 +1399,16 @@ clusters:
 
 #define END_FIELDS 14
 
+/* The members a retest under way has visited: those before its cursor in
+ * its cluster's member list (0 when none is under way). */
+static size_t retest_visited(const colb__cohort *h)
+{
+    size_t n = 0;
+    for (size_t u = h->rcur ? h->head[h->rc] : NONE; u != NONE && u != h->rcur - 1; u = h->next[u])
+        n++;
+    return n;
+}
+
 void colb__cohort_save_steps(const colb__cohort *h, colb__snap_out *w)
 {
     size_t d = h->d;
@@ -1420,9 +1430,16 @@ void colb__cohort_save_steps(const colb__cohort *h, colb__snap_out *w)
                                 h->scur ? h->sc2 : 0 };
     colb__snap_u64s(w, "end_parts", parts, 5);
     colb__snap_f64s(w, "end_part_sums", h->rcur ? h->rsum : (const double[2]){ 0.0, 0.0 }, 2);
+    /* the retest's statistics of the members it has visited, in member
+     * order (its last slice reads them all) */
+    colb__snap_array_begin(w, "end_part_pieces", COLB__SNAP_F64, 5 * (uint64_t)retest_visited(h));
+    for (size_t u = h->rcur ? h->head[h->rc] : NONE; u != NONE && u != h->rcur - 1; u = h->next[u])
+        colb__snap_put_f64s(w, h->pieces + 5 * u, 5);
+    colb__snap_array_end(w);
 }
 
-/* The retest or split under way (end_parts, end_part_sums; absent in older
+/* The retest or split under way (end_parts, end_part_sums, and the
+ * statistics of the members a retest has visited, end_part_pieces; absent in older
  * snapshots: none), checked against the loaded state: a retest only in the
  * steps that retest, of a cluster with members, at one of them; a split only
  * in the steps that split, from a cluster with members to another with
@@ -1454,7 +1471,17 @@ static colb_status load_parts(colb__cohort *h, colb__snap_in *in, const colb__sn
         return colb__snap_error(in, COLB_EPARSE, "snapshot: %s.end_parts is not a retest or split "
                                 "under way in cohort's epoch", g->path);
     h->rcur = e[0], h->rc = e[1], h->scur = e[2], h->sc = e[3], h->sc2 = e[4];
-    return COLB_OK;
+    /* the visited members' statistics (the cursor is one of c's members, so
+     * the walk ends) */
+    size_t nv = retest_visited(h);
+    double *pc = nv ? colb__malloc(5 * nv, sizeof(double)) : NULL;
+    if (nv && !pc)
+        return colb__snap_error(in, COLB_ENOMEM, "out of memory loading cohort");
+    st = colb__snap_get_f64s(in, g, "end_part_pieces", pc, 5 * nv, 0);
+    for (size_t u = nv ? h->head[h->rc] : NONE, i = 0; st == COLB_OK && i < nv; u = h->next[u], i++)
+        memcpy(h->pieces + 5 * u, pc + 5 * i, 5 * sizeof(double));
+    free(pc);
+    return st;
 }
 
 colb_status colb__cohort_load_steps(colb__cohort *h, colb__snap_in *in, const colb__snap_group *g,
