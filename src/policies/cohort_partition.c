@@ -703,7 +703,9 @@ static void assign(colb__cohort *h, int full)
     }
 }
 
-static void merge(colb__cohort *h, size_t c, size_t c2)
+/* c2's members into c, and the counts and flags of a merge (the models
+ * are the caller's). */
+static void merge_members(colb__cohort *h, size_t c, size_t c2)
 {
     for (size_t u = h->head[c2], nx; u != NONE; u = nx) {
         nx = h->next[u];
@@ -715,6 +717,11 @@ static void merge(colb__cohort *h, size_t c, size_t c2)
     h->merges++;
     h->changed[c] = 1;
     h->next_try[c] = 0;
+}
+
+static void merge(colb__cohort *h, size_t c, size_t c2)
+{
+    merge_members(h, c, c2);
     colb__cohort_rebuild(h, c);
 }
 
@@ -1051,16 +1058,8 @@ static void split_start(colb__cohort *h, size_t c)
 static void merge_pooled(colb__cohort *h, size_t c, size_t c2)
 {
     colb__ridge_absorb(&h->c, c, &h->c, c2);
-    for (size_t u = h->head[c2], nx; u != NONE; u = nx) {
-        nx = h->next[u];
-        colb__cohort_unlink(h, u);
-        colb__cohort_link(h, u, c);
-    }
-    h->pending[c2] = h->pending[c] = 0;
-    h->nc--;
-    h->merges++;
-    h->changed[c] = h->dirty[c] = 1;
-    h->next_try[c] = 0;
+    merge_members(h, c, c2);
+    h->dirty[c] = 1;
     colb__ridge_reset(&h->c, c2);
     colb__cohort_touch(h, c2);
     pooled_refresh(h, c);
