@@ -579,22 +579,41 @@ void colb__cohort_refresh(colb__cohort *h, colb__ridge *r, const size_t *idx, si
  * of moments: tau2 = max(0, sum_u (stat_u^2 - R^2 e_u)) / sum_u h_u over the
  * members with data, since E[stat_u^2] = R^2 e_u + tau2 h_u when the
  * members' parameters spread with variance tau2 per coordinate. */
-static void test_members(colb__cohort *h, size_t c)
+/* Member u's score test against its cluster c (pre: c's part,
+ * colb__cohort_score_prep), its statistics into pieces, its terms of c's
+ * spread added to sums. */
+static void member_test(colb__cohort *h, size_t c, size_t u, const double *pre, double sums[2])
 {
-    /* the cluster's part once, in work clear of the centre (maintain) */
-    double num = 0.0, den = 0.0, *pre = h->work + 9 * h->d + 2 * h->d * h->d;
-    colb__cohort_score_prep(h, &h->c, c, pre);
-    for (size_t u = h->head[c]; u != NONE; u = h->next[u]) {
-        double *st = h->pieces + 5 * u;
-        colb__cohort_score_test(h, &h->u, u, &h->c, c, 0.0, st, pre);
-        if (h->u.count[u]) {
-            num += st[0] - h->R * h->R * st[1];
-            den += st[2];
-        }
+    double *st = h->pieces + 5 * u;
+    colb__cohort_score_test(h, &h->u, u, &h->c, c, 0.0, st, pre);
+    if (h->u.count[u]) {
+        sums[0] += st[0] - h->R * h->R * st[1];
+        sums[1] += st[2];
     }
+}
+
+/* c's spread from its sums, and its members' normalised statistics. */
+static void members_tested(colb__cohort *h, size_t c, const double sums[2])
+{
+    double num = sums[0], den = sums[1];
     h->tau2[c] = h->size[c] > 1 && den > 0.0 && num > 0.0 ? num / den : 0.0;
     for (size_t u = h->head[c]; u != NONE; u = h->next[u])
         h->ns[u] = colb__cohort_stat_with(h->pieces + 5 * u, h->tau2[c]);
+}
+
+/* The work the test's cluster part takes, clear of the centre (maintain). */
+static double *test_pre(colb__cohort *h)
+{
+    return h->work + 9 * h->d + 2 * h->d * h->d;
+}
+
+static void test_members(colb__cohort *h, size_t c)
+{
+    double sums[2] = { 0.0, 0.0 }, *pre = test_pre(h);
+    colb__cohort_score_prep(h, &h->c, c, pre);
+    for (size_t u = h->head[c]; u != NONE; u = h->next[u])
+        member_test(h, c, u, pre, sums);
+    members_tested(h, c, sums);
 }
 
 /* colb__cohort_pred_scores through the epoch's kept scores (colb__cohort's
@@ -979,7 +998,7 @@ static void retest_start(colb__cohort *h, size_t c)
 static int retest_run(colb__cohort *h)
 {
     size_t c = h->rc;
-    double *pre = h->work + 9 * h->d + 2 * h->d * h->d; /* as test_members' */
+    double *pre = test_pre(h);
     colb__cohort_score_prep(h, &h->c, c, pre);
     h->budget--;
     for (size_t u = h->rcur - 1; u != NONE; u = h->next[u], h->budget--) {
@@ -987,17 +1006,9 @@ static int retest_run(colb__cohort *h)
             h->rcur = 1 + u;
             return 0;
         }
-        double *st = h->pieces + 5 * u;
-        colb__cohort_score_test(h, &h->u, u, &h->c, c, 0.0, st, pre);
-        if (h->u.count[u]) {
-            h->rsum[0] += st[0] - h->R * h->R * st[1];
-            h->rsum[1] += st[2];
-        }
+        member_test(h, c, u, pre, h->rsum);
     }
-    double num = h->rsum[0], den = h->rsum[1];
-    h->tau2[c] = h->size[c] > 1 && den > 0.0 && num > 0.0 ? num / den : 0.0;
-    for (size_t u = h->head[c]; u != NONE; u = h->next[u]) /* O(1) each */
-        h->ns[u] = colb__cohort_stat_with(h->pieces + 5 * u, h->tau2[c]);
+    members_tested(h, c, h->rsum); /* O(1) a member */
     h->budget -= (int64_t)(h->size[c] / 16);
     h->rcur = 0;
     return 1;
