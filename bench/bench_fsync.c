@@ -6,14 +6,17 @@
  * (so that fdatasync flushes data blocks only), one writer, and S syncer
  * threads, each starting an fdatasync whenever records are waiting and
  * fewer than S are in flight (S = 1 is colb's group commit; S > 1 overlaps
- * them, which `docs/performance.md` reports as slower on ext4 here).
+ * them, which `docs/performance.md` reports as slower on ext4 here), and
+ * an fdatasync starting at least I µs after the previous one started (colb
+ * serve's --commit-interval; 0: at once).
  *
  * Usage: bench_fsync [--rate R] [--seconds T] [--syncers S[,S...]]
- *                    [--record-bytes B] [DIR]
+ *                    [--intervals I[,I...]] [--record-bytes B] [DIR]
  *   R records a second (16000: about half the reward form's peak), T
- *   seconds per run (4), syncer counts (1,2), B bytes a record (64), DIR
+ *   seconds per run (4), syncer counts (1,2), intervals in µs (0), B bytes
+ *   a record (64), DIR
  *   the folder of the scratch file (/tmp; the file is removed).
- * It prints, for each S, the fdatasyncs a second and the wait's p50, p90,
+ * It prints, for each S and I, the fdatasyncs a second and the wait's p50, p90,
  * p99, p99.9 and maximum (from the record's scheduled time to the end of the first
  * fdatasync that covers it), and how many waits were over 5 ms. Wall-clock
  * numbers on a shared machine: alternate and repeat. */
@@ -30,6 +33,8 @@
 typedef struct {
     int fd;
     int max_inflight;
+    double interval;     /* the least time between two fdatasyncs' starts (s) */
+    double last_start;   /* when the last one started (mu) */
     size_t n;            /* records of the run */
     double *written;     /* each record's scheduled time (then its wait) */
     double *durable;     /* the end of the first fdatasync covering it (mu) */
@@ -70,6 +75,15 @@ static void *syncer(void *arg)
             pthread_cond_wait(&r->cv, &r->mu);
             continue;
         }
+        double wait = r->last_start + r->interval - now_s();
+        if (wait > 0.0) { /* paced: records gather until the interval is over */
+            pthread_mutex_unlock(&r->mu);
+            struct timespec ts = { (time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9) };
+            nanosleep(&ts, NULL);
+            pthread_mutex_lock(&r->mu);
+            continue;
+        }
+        r->last_start = now_s();
         size_t upto = r->appended;
         r->covered = upto;
         r->inflight++;
@@ -122,9 +136,9 @@ static int scratch_file(const char *dir, size_t bytes, char *path, size_t path_l
     return fd;
 }
 
-static void one_run(int fd, int syncers, double rate, double seconds, size_t rec_bytes)
+static void one_run(int fd, int syncers, double interval_us, double rate, double seconds, size_t rec_bytes)
 {
-    run r = { .fd = fd, .max_inflight = syncers };
+    run r = { .fd = fd, .max_inflight = syncers, .interval = 1e-6 * interval_us };
     r.n = (size_t)(rate * seconds);
     r.written = calloc(r.n, sizeof *r.written);
     r.durable = calloc(r.n, sizeof *r.durable);
@@ -175,8 +189,8 @@ static void one_run(int fd, int syncers, double rate, double seconds, size_t rec
     qsort(r.written, r.n, sizeof *r.written, by_value);
     const double *w = r.written;
     size_t n = r.n;
-    printf("| %d | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %zu |\n", syncers, (double)n / elapsed,
-           (double)r.syncs / elapsed, w[n / 2], w[n * 9 / 10], w[n * 99 / 100], w[n * 999 / 1000], w[n - 1],
+    printf("| %d | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %zu |\n", syncers, interval_us,
+           (double)n / elapsed, (double)r.syncs / elapsed, w[n / 2], w[n * 9 / 10], w[n * 99 / 100], w[n * 999 / 1000], w[n - 1],
            over);
     fflush(stdout);
     pthread_mutex_destroy(&r.mu);
@@ -186,11 +200,27 @@ static void one_run(int fd, int syncers, double rate, double seconds, size_t rec
     free(rec);
 }
 
+/* A comma-separated list of whole numbers in [lo, hi] into out (at most
+ * max); the count, or 0 when malformed. */
+static int parse_list(const char *s, long lo, long hi, long *out, int max)
+{
+    int n = 0;
+    while (*s) {
+        char *end;
+        long k = strtol(s, &end, 10);
+        if (end == s || k < lo || k > hi || n == max || (*end && *end != ','))
+            return 0;
+        out[n++] = k;
+        s = *end == ',' ? end + 1 : end;
+    }
+    return n;
+}
+
 int main(int argc, char **argv)
 {
     double rate = 16000, seconds = 4;
     size_t rec_bytes = 64;
-    const char *dir = "/tmp", *list = "1,2";
+    const char *dir = "/tmp", *list = "1,2", *ilist = "0";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has = i + 1 < argc;
@@ -200,6 +230,8 @@ int main(int argc, char **argv)
             seconds = atof(argv[++i]);
         else if (!strcmp(a, "--syncers") && has)
             list = argv[++i];
+        else if (!strcmp(a, "--intervals") && has)
+            ilist = argv[++i];
         else if (!strcmp(a, "--record-bytes") && has)
             rec_bytes = (size_t)atol(argv[++i]);
         else if (a[0] != '-')
@@ -207,7 +239,7 @@ int main(int argc, char **argv)
         else {
             int help = !strcmp(a, "--help") || !strcmp(a, "-h");
             fprintf(help ? stdout : stderr, "usage: bench_fsync [--rate R] [--seconds T] [--syncers S[,S...]] "
-                                            "[--record-bytes B] [DIR]\n");
+                                            "[--intervals I[,I...]] [--record-bytes B] [DIR]\n");
             return help ? 0 : 2;
         }
     }
@@ -217,25 +249,24 @@ int main(int argc, char **argv)
                         "65536 and at least 1000 records (rate x seconds)\n");
         return 2;
     }
+    long syncers[16], intervals[16];
+    int ns = parse_list(list, 1, 16, syncers, 16), ni = parse_list(ilist, 0, 1000000, intervals, 16);
+    if (!ns || !ni) {
+        fprintf(stderr, "bench_fsync: --syncers takes counts from 1 to 16 and --intervals µs from 0 to "
+                        "1000000, comma-separated, at most 16 of each\n");
+        return 2;
+    }
     size_t bytes = ((size_t)(rate * seconds) * rec_bytes / (1 << 20) + 1) << 20;
     char path[4096];
     int fd = scratch_file(dir, bytes, path, sizeof path);
     printf("records of %zu bytes at %.0f a second for %.1f s, appended over a preallocated file in %s; "
            "the wait from a record's write to the end of the first fdatasync covering it (ms)\n\n",
            rec_bytes, rate, seconds, dir);
-    printf("| syncers | records/s | fdatasyncs/s | p50 | p90 | p99 | p99.9 | max | waits > 5 ms |\n");
-    printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    for (const char *s = list; *s;) {
-        char *end;
-        long k = strtol(s, &end, 10);
-        if (end == s || k < 1 || k > 16) {
-            fprintf(stderr, "bench_fsync: --syncers takes counts from 1 to 16, comma-separated\n");
-            unlink(path);
-            return 2;
-        }
-        one_run(fd, (int)k, rate, seconds, rec_bytes);
-        s = *end == ',' ? end + 1 : end;
-    }
+    printf("| syncers | interval µs | records/s | fdatasyncs/s | p50 | p90 | p99 | p99.9 | max | waits > 5 ms |\n");
+    printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int k = 0; k < ns; k++)
+        for (int j = 0; j < ni; j++)
+            one_run(fd, (int)syncers[k], (double)intervals[j], rate, seconds, rec_bytes);
     close(fd);
     unlink(path);
     return 0;

@@ -124,7 +124,7 @@ void serve_config_default(serve_config *c)
     c->max_queue = 65536;
     c->apply_queue = 4096;
     c->commit_wait_us = 0;
-    c->commit_interval_us = 0;
+    c->commit_interval_us = 1000; /* docs/serve.md, "Durability": flush storms on a small VM */
     c->snapshot_every = 1000000;
     c->snapshot_interval = 300;
     c->snapshot_replay = 10;

@@ -819,7 +819,8 @@ static void test_integration(void **state)
      * and a restart with another VALUE is refused); and the rewards'
      * updates run by the writer itself (--apply-queue 0) or through a queue
      * of one or three, always full (the default is larger), and by an
-     * applier in SCHED_IDLE (--applier-class idle: the same state) */
+     * applier in SCHED_IDLE (--applier-class idle: the same state); group
+     * commits paced otherwise than the default, or not at all */
     static const struct { const char *name, *key, *value, *other, *serve; } runs[] = {
         { "cohort", NULL, NULL, NULL, "" }, { "linucb-ind", NULL, NULL, NULL, "" }, { "pooled", NULL, NULL, NULL, "" },
         { "cmlb", NULL, NULL, NULL, "" }, { "pmlb", NULL, NULL, NULL, "" }, { "sclb", NULL, NULL, NULL, "" },
@@ -831,6 +832,7 @@ static void test_integration(void **state)
         { "cohort", NULL, NULL, NULL, " --applier-class idle" },
         { "cohort", NULL, NULL, NULL, " --apply-queue 1 --applier-class idle" },
         { "cohort", NULL, NULL, NULL, " --commit-interval 2000" },
+        { "cohort", NULL, NULL, NULL, " --commit-interval 0" },
     };
     for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
         const char *policy = runs[k].name;
