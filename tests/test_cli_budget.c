@@ -283,6 +283,35 @@ static void test_lastfm_budget_names_the_option(void **state)
     remove_dir(dir);
 }
 
+/* A run that fits --max-memory only without the tapes of its repeats'
+ * shared rounds (about 420K without, 7.4M with) runs without them, to the
+ * same curves as within a budget that holds them. It was refused: "the run
+ * needs about 7.429M of memory, more than the budget of 1M". */
+static void test_run_without_tapes_over_budget(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-budget-XXXXXX", args[2048], err[4096], p[600];
+    assert_non_null(mkdtemp(dir));
+    static const char *const budget[2] = { "1M", "1G" };
+    char *curves[2];
+    size_t len[2];
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(args, sizeof args, "run --users 100 --clusters 2 --dim 10 --arms 10 --horizon 2000 --repeats 2 "
+                 "--threads 2 --policies pooled,random,linucb-ind --curve-points 20 --max-memory %s --quiet 1 "
+                 "--plots 0 --out %s/out%zu", budget[i], dir, i);
+        int rc = colb_run(args, err, sizeof err);
+        if (rc != 0)
+            fail_msg("--max-memory %s: exit %d, '%s'", budget[i], rc, err);
+        snprintf(p, sizeof p, "%s/out%zu/curves.csv", dir, i);
+        assert_non_null(curves[i] = slurp(p, &len[i]));
+    }
+    assert_int_equal(len[0], len[1]);
+    assert_memory_equal(curves[0], curves[1], len[0]);
+    free(curves[0]);
+    free(curves[1]);
+    remove_dir(dir);
+}
+
 /* A job whose policy and environment need little reads no /proc/meminfo:
  * what fits the default budget's floor (64M) fits every default budget.
  * Each check used to read it (and to look for the cgroup's limit): three
@@ -333,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_small_jobs_read_no_meminfo),
         cmocka_unit_test(test_budget_messages_name_the_option),
         cmocka_unit_test(test_lastfm_budget_names_the_option),
+        cmocka_unit_test(test_run_without_tapes_over_budget),
     };
     return cmocka_run_group_tests_name("memory budget", tests, NULL, NULL);
 }

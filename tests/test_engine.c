@@ -917,10 +917,11 @@ static void test_stop_before_t_budget(void **state)
 /* With two policies or more, the jobs of a repeat share its rounds: a
  * tape of its T rounds (env_tape.h), made once per repeat, one repeat per
  * thread at most alive at a time. The estimate counts them, and a run
- * whose tapes do not fit the budget is refused before any work. They were
- * not counted: at N = 400 in 4 clusters, d = 15, K = 25, T = 9000 a tape
- * takes 60.91M (7096 bytes a round), and a run of 2 threads, estimated at
- * 145.7K, was let run within a budget of 64M with two tapes of 121.8M. */
+ * whose tapes do not fit the budget makes none (test_sim_tapes_over_budget).
+ * They were not counted: at N = 400 in 4 clusters, d = 15, K = 25, T = 9000
+ * a tape takes 60.91M (7096 bytes a round), and a run of 2 threads,
+ * estimated at 145.7K, was let run within a budget of 64M with two tapes of
+ * 121.8M. */
 static void test_sim_tapes_budget(void **state)
 {
     (void)state;
@@ -960,13 +961,14 @@ static void test_sim_tapes_budget(void **state)
     s.threads = 2;
     assert_ok(colb_sim_memory(&s, &two));
     assert_true(two > 2 * tape && two < 2 * tape + slack);
-    s.max_memory = 64 << 20; /* all but the tapes fits */
+    s.max_memory = 64 << 20; /* all but the tapes fits: no tape is made, nor counted */
+    assert_ok(colb_sim_memory(&s, &two));
+    assert_true(two < slack);
     colb_sim *sim = NULL;
     char msg[512];
-    assert_status(colb_sim_create(&s, &sim, msg, sizeof msg), COLB_ENOMEM);
-    assert_null(sim);
-    if (!strstr(msg, "T = 9000") || !strstr(msg, "budget of 64M"))
-        fail_msg("'%s'", msg);
+    assert_ok(colb_sim_create(&s, &sim, msg, sizeof msg));
+    assert_true(sim->tape_bytes == 0.0);
+    colb_sim_free(sim);
     s.n_policies = 1;
     assert_ok(colb_sim_create(&s, &sim, msg, sizeof msg));
     assert_true(sim->tape_bytes == 0.0); /* nothing to share */
@@ -985,6 +987,86 @@ static void test_sim_tapes_budget(void **state)
     assert_ok(colb_sim_create(&s, &sim, msg, sizeof msg));
     assert_true(sim->tape_bytes == 0.0);
     colb_sim_free(sim);
+}
+
+/* The regret curves and infos of a and b are the same, bit for bit. */
+static void same_results(const colb_sim_result *a, const colb_sim_result *b)
+{
+    size_t P = colb_sim_result_policies(a), R = colb_sim_result_repeats(a), K = colb_sim_result_points(a);
+    assert_int_equal(colb_sim_result_policies(b), P);
+    assert_int_equal(colb_sim_result_repeats(b), R);
+    assert_int_equal(colb_sim_result_points(b), K);
+    for (size_t i = 0; i < P; i++)
+        for (size_t r = 0; r < R; r++) {
+            for (size_t k = 0; k < K; k++) {
+                double x = colb_sim_result_regret(a, i, r, k), y = colb_sim_result_regret(b, i, r, k);
+                if (memcmp(&x, &y, sizeof x))
+                    fail_msg("policy %zu, repeat %zu, point %zu: %.17g, not %.17g", i, r, k, y, x);
+            }
+            assert_string_equal(colb_sim_result_info(a, i, r), colb_sim_result_info(b, i, r));
+        }
+}
+
+/* A run that fits its budget only without the repeats' tapes runs without
+ * them, to the same results bit for bit (the tapes only save draws); it
+ * was refused (COLB_ENOMEM), as a run that does not fit even without them
+ * still is, with its need without them. */
+static void test_sim_tapes_over_budget(void **state)
+{
+    (void)state;
+    colb_sim_spec s;
+    colb_sim_spec_default(&s);
+    s.env.users = 100;
+    s.env.clusters = 2;
+    s.env.dim = 10;
+    s.env.arms = 10;
+    s.horizon = 2000;
+    s.repeats = 3;
+    s.curve_points = 20;
+    s.threads = 2;
+    const char *pol[] = { "pooled", "random", "linucb-ind" };
+    s.policies = pol;
+    s.n_policies = 3;
+    s.max_memory = 1 << 30;
+    const double tape = colb__sim_tape_bytes(&s);
+    double with, need;
+    assert_ok(colb_sim_memory(&s, &with));
+    const double without = with - 2 * tape; /* a tape per thread */
+    if (!(tape > 0.0 && without > 0.0 && without < tape / 4))
+        fail_msg("a tape of %.0f bytes, %.0f bytes without the tapes", tape, without);
+    char msg[512];
+    colb_sim *sim = NULL;
+    assert_ok(colb_sim_create(&s, &sim, msg, sizeof msg));
+    assert_true(sim->tape_bytes == tape);
+    assert_ok(colb_sim_advance(sim, 0, msg, sizeof msg));
+    colb_sim_result *taped = sim->res;
+    sim->res = NULL;
+    colb_sim_free(sim);
+
+    s.max_memory = (size_t)(without + tape / 2); /* the run fits, its tapes do not */
+    if (colb_sim_create(&s, &sim, msg, sizeof msg) != COLB_OK)
+        fail_msg("refused: '%s'", msg);
+    assert_ok(colb_sim_memory(&s, &need));
+    if (fabs(need - without) > 1.0)
+        fail_msg("%.0f bytes, not %.0f: the tapes counted", need, without);
+    assert_true(sim->tape_bytes == 0.0);
+    assert_ok(colb_sim_advance(sim, 0, msg, sizeof msg));
+    assert_true(colb_sim_finished(sim));
+    same_results(taped, colb_sim_results(sim));
+    colb_sim_free(sim);
+    colb_sim_result *run = NULL;
+    assert_ok(colb_sim_run(&s, &run, msg, sizeof msg));
+    same_results(taped, run);
+    colb_sim_result_free(run);
+    colb_sim_result_free(taped);
+
+    s.max_memory = (size_t)without - 1024; /* not even without the tapes */
+    char text[32];
+    assert_ok(colb_memory_text(text, sizeof text, without));
+    assert_status(colb_sim_create(&s, &sim, msg, sizeof msg), COLB_ENOMEM);
+    assert_null(sim);
+    if (!strstr(msg, "T = 2000") || !strstr(msg, text) || !strstr(msg, "budget"))
+        fail_msg("not the need without the tapes (%s): '%s'", text, msg);
 }
 
 /* A stop callback that asks to stop from its `after`-th call on. */
@@ -1164,6 +1246,7 @@ int main(void)
         cmocka_unit_test(test_threads_bit_identical),
         cmocka_unit_test(test_stop_before_t_budget),
         cmocka_unit_test(test_sim_tapes_budget),
+        cmocka_unit_test(test_sim_tapes_over_budget),
         cmocka_unit_test(test_stop_message_rounds),
         cmocka_unit_test(test_oracle_with_factory),
         cmocka_unit_test(test_mean_ci),

@@ -108,8 +108,10 @@ void colb_sim_result_free(colb_sim_result *r);
  * means drawn once, T (K d + N + G (K + 1) + 8) doubles for N users in G
  * clusters (G = N when personalized), for min(threads, repeats) repeats at
  * once - a repeat whose rounds would take more than 64M draws them in
- * each job instead, and is not counted. COLB_EINVAL on NULL,
- * COLB_ENOTFOUND for an unknown policy. O(policies). */
+ * each job instead, and is not counted; so does every repeat when the run
+ * fits its budget (max_memory; 0: the default, which follows the available
+ * memory) only without them. The shared rounds change no result. COLB_EINVAL
+ * on NULL, COLB_ENOTFOUND for an unknown policy. O(policies). */
 colb_status colb_sim_memory(const colb_sim_spec *s, double *bytes);
 
 size_t colb_sim_result_policies(const colb_sim_result *r);

@@ -20,7 +20,8 @@
 
 /* The most bytes a tape is made with (T rounds of an environment: 8 MB at
  * N = 400, d = 15, K = 25, T = 1000); beyond, its users draw their own.
- * The simulator's memory estimate counts its tapes (colb_sim_memory). */
+ * The simulator's memory estimate counts its tapes (colb_sim_memory); it
+ * makes none when the run fits its memory budget only without them. */
 #define COLB__TAPE_MAX_BYTES (64.0 * 1024 * 1024)
 
 typedef struct colb__tape colb__tape;

@@ -132,13 +132,13 @@ double colb__sim_tape_bytes(const colb_sim_spec *s)
     return b <= COLB__TAPE_MAX_BYTES ? b : 0.0;
 }
 
-/* colb_sim_memory; with `tapes`, the repeats' shared rounds (a run to T),
- * one tape per thread at most: a repeat's tape lives while one of its jobs
- * runs or until its last job has started, and jobs start in order, so the
- * repeats with a live tape are those of the running jobs (the one whose
- * jobs are still starting has one running, or a thread about to start
- * one). */
-static colb_status sim_memory(const colb_sim_spec *s, int tapes, double *bytes)
+/* colb_sim_memory with repeats' shared rounds (a run to T) of `tape` bytes
+ * each (0: none), one tape per thread at most: a repeat's tape lives while
+ * one of its jobs runs or until its last job has started, and jobs start in
+ * order, so the repeats with a live tape are those of the running jobs (the
+ * one whose jobs are still starting has one running, or a thread about to
+ * start one). */
+static colb_status sim_memory(const colb_sim_spec *s, double tape, double *bytes)
 {
     if (!s || !bytes || (s->n_policies && !s->policies))
         return COLB_EINVAL;
@@ -171,13 +171,28 @@ static colb_status sim_memory(const colb_sim_spec *s, int tapes, double *bytes)
     /* labels, arms, rewards; the policy's round of K arms */
     double per_job = env + pol + 24.0 * (double)s->env.users + colb__policy_round_bytes(s->env.dim, s->env.arms);
     double R_live = threads < R ? threads : R;
-    *bytes = results + threads * per_job + (tapes ? R_live * colb__sim_tape_bytes(s) : 0.0);
+    *bytes = results + threads * per_job + R_live * tape;
     return COLB_OK;
+}
+
+/* The bytes of one repeat's tape as the run of s makes it:
+ * colb__sim_tape_bytes(s) when the run fits its budget with its tapes,
+ * else 0 - the tapes are an optimisation: without them every job draws its
+ * repeat's rounds itself, the same values. */
+static double sim_tape_in_budget(const colb_sim_spec *s)
+{
+    double tape = colb__sim_tape_bytes(s), need;
+    if (tape > 0.0 && sim_memory(s, tape, &need) == COLB_OK &&
+        colb__budget_check(need, s->max_memory, "the run", NULL, 0) == COLB_OK)
+        return tape;
+    return 0.0;
 }
 
 colb_status colb_sim_memory(const colb_sim_spec *s, double *bytes)
 {
-    return sim_memory(s, 1, bytes);
+    if (!s)
+        return COLB_EINVAL;
+    return sim_memory(s, sim_tape_in_budget(s), bytes);
 }
 
 colb_status colb__sim_make_env(const colb_sim_spec *s, size_t r, colb_env **out, char *msg)
@@ -480,8 +495,8 @@ colb_status colb__sim_check_spec(const colb_sim_spec *s, char *msg, size_t msg_l
         if (st != COLB_OK)
             return st;
     }
-    double need;
-    colb_status mst = colb_sim_memory(s, &need);
+    double need; /* without the tapes: a run they do not fit goes without them */
+    colb_status mst = sim_memory(s, 0.0, &need);
     if (mst != COLB_OK)
         return colb__say(msg, msg_len, mst, "cannot estimate the memory of the run");
     char what[256];
@@ -557,10 +572,11 @@ colb_status colb__sim_alloc(const colb_sim_spec *s, colb_sim **out, char *msg, s
         return colb__say(msg, msg_len, COLB_ENOMEM, "out of memory");
     }
     sim->s.policies = (const char *const *)sim->names;
-    /* the shared rounds are an optimisation: without memory for their
-     * bookkeeping, or a mutex, every job draws its own */
+    /* the shared rounds are an optimisation: without room for their tapes
+     * in the budget, memory for their bookkeeping, or a mutex, every job
+     * draws its own */
     sim->share_rounds = 1;
-    sim->tape_bytes = colb__sim_tape_bytes(s);
+    sim->tape_bytes = sim_tape_in_budget(s);
     sim->tapes = colb__calloc(res->R, sizeof *sim->tapes);
     sim->to_start = colb__malloc(res->R, sizeof *sim->to_start);
     if (!sim->tapes || !sim->to_start || pthread_mutex_init(&sim->tape_lock, NULL)) {
@@ -627,7 +643,7 @@ colb_status colb_sim_advance(colb_sim *sim, size_t until, char *msg, size_t msg_
         all.threads = jobs - done;
         double need;
         char what[256];
-        colb_status mst = sim_memory(&all, 0, &need); /* no tapes: none is made before T */
+        colb_status mst = sim_memory(&all, 0.0, &need); /* no tapes: none is made before T */
         if (mst != COLB_OK)
             return colb__say(msg, msg_len, mst, "cannot estimate the memory of the run");
         snprintf(what, sizeof what,

@@ -28,7 +28,8 @@ struct colb_sim {
      * to_start[r] counts the jobs of r not started. share_rounds = 0 turns
      * it off (tests: the same results either way). A tape is made only when
      * its bytes are at most tape_bytes, the tape colb_sim_memory counts
-     * (colb__sim_tape_bytes; 0: none). */
+     * (colb__sim_tape_bytes when the run fits its budget with its tapes;
+     * 0: none). */
     double tape_bytes;
     colb__tape **tapes;      /* R */
     size_t *to_start;        /* R */
