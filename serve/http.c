@@ -74,7 +74,7 @@ typedef struct request {
     int too_large, submitted, answered;
     int timed_out;                /* the body outlasted --request-timeout: the rest is dropped */
     int close_after;              /* every answer closes the connection (its framing is doubtful) */
-    int bodiless;                 /* its headers announce no body (no Content-Length above 0, not chunked) */
+    int bodiless;                 /* its headers announce no body (no Content-Length above 0, not chunked, no Expect) */
     int deferred;                 /* `early` holds its answer, sent at the request's end */
     answer early;
     int running;                  /* its job runs in this thread (engine_run) */
@@ -281,7 +281,13 @@ static enum MHD_Result first_call(request *q, const char *url, const char *metho
         return send_error(q, 400, "bad_request", msg, 1);
     }
     q->close_after = f.chunked && f.length; /* the length is ignored: the chunks frame the body */
-    q->bodiless = !f.chunked && (!f.length || (f.length[0] && !f.length[strspn(f.length, "0")]));
+    /* an Expect (100-continue) makes libmicrohttpd 0.9.75 send "100
+     * Continue" to a request whose answer is not queued yet, even one
+     * without a body, and then read the bytes behind it (the next request)
+     * as its body, ending the connection unanswered: such a request's
+     * answer from its headers is sent at once, as for one with a body */
+    q->bodiless = !f.chunked && (!f.length || (f.length[0] && !f.length[strspn(f.length, "0")])) &&
+                  !MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
     if (strlen(url) > HTTP_PATH_MAX) {
         char msg[96];
         snprintf(msg, sizeof msg, "the path is longer than %d bytes", HTTP_PATH_MAX);

@@ -1754,6 +1754,19 @@ static void test_pipelining(void **state)
             snprintf(ka_err, sizeof ka_err, "a POST to no route, then a GET: %d%s; expected 404 and Connection: "
                      "close", got, closes ? " (closes)" : "");
     }
+    /* a request without a body that asks for "100 Continue" is answered
+     * from its headers at once: libmicrohttpd 0.9.75 sends the 100 to it
+     * when no answer is queued, then reads the request pipelined behind as
+     * its body and ends the connection, the 404 unsent */
+    if (!ka_err[0]) {
+        size_t n = (size_t)snprintf(req, sizeof req, "GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                                    "%s\r\nExpect: 100-continue\r\n\r\n", T);
+        n = pipe_req(req, sizeof req, n, "GET", "/healthz", NULL, NULL);
+        int closes, got = raw_answer(s.port, req, n, &ans, &closes);
+        if (got != 404 || !json_error(ans, "not_found"))
+            snprintf(ka_err, sizeof ka_err, "a GET to no route with Expect: 100-continue, then a GET: %d %.200s; "
+                     "expected 404 not_found", got, ans);
+    }
     int stopped = server_stop(&s);
     if (ka_err[0]) {
         print_file(s.log);
