@@ -275,7 +275,12 @@ static void test_choose_fast(void **state)
     (void)state;
     static const char *const nums[] = { "0", "-0", "1", "-1.5", "0.25", "1e3", "-2.5E-3", "1e6", "-1e6", "1000000.1",
                                         "1e7", "1e999", "-1e-999", "123456789012345678901234", "0.1e1", "5e+0",
-                                        "0.123457", "-0.0012345" };
+                                        "0.123457", "-0.0012345",
+                                        /* 63 characters, read; 67, refused (loose_number's "more than 63") */
+                                        "1.0000000000000000000000000000000000000000000000000000000000001",
+                                        "0.00000000000000000000000000000000000000000000000000000000000000001",
+                                        /* not JSON's: refused by both paths */
+                                        "NaN", "Infinity", "-Infinity", "01", "1.", ".5", "+1", "-" };
     static const char *const fine[] = { "0.123457", "-0.0012345", "1", "0.25", "-1.5", "1e3", "-0.987654" };
     static const double vals[] = { 1, -2.5, 0, 1e6, 1e7, 0.1, -0.0, 1e300 };
     static const char *const ws[] = { "", "", "", " ", "\n", " \r\n\t" };
@@ -284,7 +289,7 @@ static void test_choose_fast(void **state)
     const codec_limits lim = { 3, 4, 16, 32 };
     uint64_t x = 0x243F6A8885A308D3ull, y = 1;
 #define PICK(arr) (arr[pick(&y, sizeof arr / sizeof arr[0])])
-    char body[2048], mut[2049], ctx[1024], usr[64];
+    char body[8192], mut[8193], ctx[4096], usr[64];
     for (int t = 0; t < 20000; t++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         const char *w = PICK(ws);
