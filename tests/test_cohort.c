@@ -782,6 +782,57 @@ static void test_whole_clusters_in_slices(void **state)
     colb_env_free(env);
 }
 
+/* Users added (colb_policy_add_users) while a retest is under way in
+ * slices in the cluster they join - the largest; newcomers are prepended
+ * to its member list, before the retest's cursor, so they count as
+ * visited: their score-test statistics must be those of a user without
+ * data, not whatever the allocator left in the grown arrays (the last
+ * slice reads every member's, and a snapshot writes the visited ones').
+ * A user without data fits any cluster: its normalised statistic is 0. */
+static void test_users_added_mid_retest(void **state)
+{
+    (void)state;
+    enum { N = 1200, ADD = 3 };
+    colb_env *env = clustered(N, 3, SD, 0.05, 9);
+    colb_policy *p = cohort(N, SD, 0.05);
+    colb__cohort *h = p->impl;
+    int added = 0;
+    for (size_t t = 0; t < 30 * N && !added; t++) {
+        size_t u = t % N;
+        if (u == 0)
+            assert_ok(colb_env_next_round(env));
+        size_t big = 0;
+        for (size_t c = 1; c < h->cap; c++)
+            if (h->size[c] > h->size[big])
+                big = c;
+        if (h->rcur && h->rc == big && h->rcur - 1 != h->head[big]) { /* some members visited */
+            assert_ok(colb_policy_add_users(p, ADD, NULL));
+            for (size_t v = N; v < N + ADD; v++)
+                assert_int_equal(h->label[v], big);
+            added = 1;
+            colb_policy *q = copy_of(p); /* the visited members' statistics, newcomers' too */
+            for (size_t s = t; h->rcur; s++) {
+                if (s % N == 0)
+                    assert_ok(colb_env_next_round(env));
+                step_both(env, p, q, s % N);
+            }
+            for (size_t v = N; v < N + ADD; v++) {
+                const colb__cohort *hq = q->impl;
+                if (!(h->ns[v] == 0.0) || !(hq->ns[v] == 0.0))
+                    fail_msg("newcomer %zu's normalised statistic after the retest: %g (loaded copy %g), not 0",
+                             v, h->ns[v], hq->ns[v]);
+            }
+            assert_same_state(p, q);
+            colb_policy_free(q);
+        }
+        if (!added)
+            step_both(env, p, NULL, u);
+    }
+    assert_true(added);
+    colb_policy_free(p);
+    colb_env_free(env);
+}
+
 /* The largest |entry| of A V - I over every cluster in use and of
  * theta - theta0 - A b: the pooled models stepped per observation (rounds
  * where a cluster is served a few times) and refreshed from V (a cluster
@@ -1142,6 +1193,7 @@ int main(void)
         cmocka_unit_test(test_estimated_noise_width_is_learners),
         cmocka_unit_test(test_proposal_in_slices),
         cmocka_unit_test(test_whole_clusters_in_slices),
+        cmocka_unit_test(test_users_added_mid_retest),
         cmocka_unit_test(test_blas_threads),
         cmocka_unit_test(test_sweep_reuses_scores),
         cmocka_unit_test(test_epoch_keeps_scores),

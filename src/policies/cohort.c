@@ -802,6 +802,7 @@ static colb_status ch_add_users(colb_policy *p, size_t n, const size_t *labels)
             big = c;
     init_users(h, N, N + n, big);
     h->N = N + n;
+    colb__cohort_users_joined(h, N, N + n);
     return COLB_OK;
 }
 

@@ -308,6 +308,14 @@ int colb__cohort_splits_due(colb__cohort *h);
  * epoch ended. */
 int colb__cohort_sweep(colb__cohort *h, size_t n);
 
+/* Users [from, to) just linked to one cluster (colb_policy_add_users'
+ * newcomers, at the head of its member list): when a retest in slices is
+ * under way in that cluster they are before its cursor, counted as
+ * visited, so their score tests are taken now (its last slice reads every
+ * member's statistics, and a snapshot writes the visited members'). O((to
+ * - from) d^2) then, else O(1). */
+void colb__cohort_users_joined(colb__cohort *h, size_t from, size_t to);
+
 /* The clusters' steps under way at a sweep's end and a split proposal in
  * progress, as fields of the open group (save), or read back from group g
  * after everything else (load; absent in older snapshots: none). Load

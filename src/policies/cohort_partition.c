@@ -1064,6 +1064,16 @@ static void split_start(colb__cohort *h, size_t c)
     split_run(h); /* its first slice now: the new slot has a member from the start */
 }
 
+void colb__cohort_users_joined(colb__cohort *h, size_t from, size_t to)
+{
+    if (!h->rcur || from >= to || h->label[from] != h->rc)
+        return;
+    double *pre = test_pre(h);
+    colb__cohort_score_prep(h, &h->c, h->rc, pre);
+    for (size_t u = from; u < to; u++) /* no data: nothing added to the sums */
+        member_test(h, h->rc, u, pre, h->rsum);
+}
+
 /* Merge c2 into c by their pooled models; c's retest waits for
  * END_MERGE_TEST (its dirty flag). */
 static void merge_pooled(colb__cohort *h, size_t c, size_t c2)
