@@ -244,7 +244,8 @@ static cJSON *value(reader *r, int depth)
 
 /* Room for number i in *x (cap numbers, at most max in all): doubled
  * when full, so that what is allocated grows with what was read (8 bytes
- * a number, twice at most, 4 kB at least). 0, or -1. */
+ * a number, twice at most, and the arena keeps the earlier copies, as much
+ * again: 32 bytes a number read at most, 4 kB at least). 0, or -1. */
 static int room(arena *a, double **x, size_t *cap, size_t i, size_t max)
 {
     if (i < *cap)

@@ -32,7 +32,8 @@ cJSON *json_strict_parse(const char *s, size_t len, arena *a, const char **end);
  * that (an empty array, a row of another length, more than max_rows
  * rows, anything beyond the strict reader) or out of memory: then read it
  * the general way, which words the error. Memory grows with what is read
- * (at most 16 bytes per number, 4 kB at least): a short body cannot make
+ * (at most 32 bytes per number read, counting the arena's earlier, smaller
+ * copies; 4 kB at least): a short body cannot make
  * it allocate K x d doubles. */
 double *json_strict_rows(const char *s, size_t len, size_t d, size_t max_rows, arena *a, size_t *rows,
                          const char **end);
