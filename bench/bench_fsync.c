@@ -190,8 +190,8 @@ static void one_run(int fd, int syncers, double interval_us, double rate, double
     const double *w = r.written;
     size_t n = r.n;
     printf("| %d | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %zu |\n", syncers, interval_us,
-           (double)n / elapsed, (double)r.syncs / elapsed, w[n / 2], w[n * 9 / 10], w[n * 99 / 100], w[n * 999 / 1000], w[n - 1],
-           over);
+           (double)n / elapsed, (double)r.syncs / elapsed, w[n / 2], w[n * 9 / 10], w[n * 99 / 100],
+           w[n * 999 / 1000], w[n - 1], over);
     fflush(stdout);
     pthread_mutex_destroy(&r.mu);
     pthread_cond_destroy(&r.cv);
