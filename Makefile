@@ -33,8 +33,10 @@ CFLAGS += -march=native
 endif
 # The source commit, recorded in reports (empty outside a git checkout).
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null)$(shell git diff --quiet HEAD -- src include cli experiments 2>/dev/null || echo -modified)
-# colb serve (issue 16): serve/ is part of the tool, on libmicrohttpd and cJSON
-SERVE_LIBS := $(shell pkg-config --libs libmicrohttpd libcjson 2>/dev/null || echo -lmicrohttpd -lcjson)
+# colb serve (issue 16): serve/ is part of the tool, on libmicrohttpd and cJSON;
+# libmicrohttpd is loaded by the first server (dlopen, serve/mhd.h: linked,
+# its GnuTLS cost every colb command ~5 ms at start), only its header is used here
+SERVE_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -ldl
 ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -Iinclude -Isrc \
               $(PKG_CFLAGS) -DCOLB_BUILD_FLAGS='"$(strip $(CFLAGS))"' $(CFLAGS)
 LDLIBS   := $(PKG_LIBS) -lpthread -lm

@@ -22,9 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
 
 #include "clock.h"
+#include "mhd.h"
 #include "reaper.h"
 
 struct http_server {
@@ -95,7 +95,7 @@ typedef struct request {
  *   - the answer read within --request-timeout of its queueing. */
 static void set_deadline(struct MHD_Connection *conn, double t)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const union MHD_ConnectionInfo *ci = mhd.get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     if (ci)
         reaper_set(ci->socket_context, t);
 }
@@ -103,26 +103,26 @@ static void set_deadline(struct MHD_Connection *conn, double t)
 static enum MHD_Result send_answer(request *q, answer *ans, int close_after)
 {
     set_deadline(q->conn, now_s() + q->h->request_timeout);
-    struct MHD_Response *r = MHD_create_response_from_buffer(ans->len, ans->body, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *r = mhd.create_response_from_buffer(ans->len, ans->body, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(ans->body);
         return MHD_NO;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+    mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             ans->content_type ? ans->content_type : "application/json");
     if (ans->allow)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, ans->allow);
+        mhd.add_response_header(r, MHD_HTTP_HEADER_ALLOW, ans->allow);
     if (ans->status == 401)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"colb\"");
+        mhd.add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"colb\"");
     if (ans->retry_after) {
         char s[16];
         snprintf(s, sizeof s, "%d", ans->retry_after);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, s);
+        mhd.add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, s);
     }
     if (close_after || q->close_after)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-    enum MHD_Result ret = MHD_queue_response(q->conn, ans->status, r);
-    MHD_destroy_response(r);
+        mhd.add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret = mhd.queue_response(q->conn, ans->status, r);
+    mhd.destroy_response(r);
     if (ret == MHD_YES) { /* else the connection is closed unanswered, and counted so */
         q->status = ans->status;
         q->answered = 1;
@@ -170,7 +170,7 @@ static void job_done(job *j)
     request *q = j->ctx;
     if (!q->parked && q->running) /* parked: from another thread, which must not read q->running */
         return;
-    MHD_resume_connection(q->conn);
+    mhd.resume_connection(q->conn);
 }
 
 /* The job run in this thread waits for the log's sync: suspend the
@@ -179,7 +179,7 @@ static void job_park(job *j)
 {
     request *q = j->ctx;
     q->parked = 1;
-    MHD_suspend_connection(q->conn);
+    mhd.suspend_connection(q->conn);
 }
 
 /* What a request's headers say of its body's framing (libmicrohttpd
@@ -262,7 +262,7 @@ static enum MHD_Result first_call(request *q, const char *url, const char *metho
     /* a body whose end is in doubt: answered, and the connection closed
      * (RFC 9112, 6.3: what follows could be read as another request) */
     framing f = { 0 };
-    MHD_get_connection_values(q->conn, MHD_HEADER_KIND, framing_header, &f);
+    mhd.get_connection_values(q->conn, MHD_HEADER_KIND, framing_header, &f);
     if (f.bad_name) {
         char msg[160], name[41];
         size_t n = 0;
@@ -287,7 +287,7 @@ static enum MHD_Result first_call(request *q, const char *url, const char *metho
      * as its body, ending the connection unanswered: such a request's
      * answer from its headers is sent at once, as for one with a body */
     q->bodiless = !f.chunked && (!f.length || (f.length[0] && !f.length[strspn(f.length, "0")])) &&
-                  !MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+                  !mhd.lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
     if (strlen(url) > HTTP_PATH_MAX) {
         char msg[96];
         snprintf(msg, sizeof msg, "the path is longer than %d bytes", HTTP_PATH_MAX);
@@ -296,7 +296,7 @@ static enum MHD_Result first_call(request *q, const char *url, const char *metho
     /* the token before anything about the route: without it a client learns
      * nothing, not even which paths and methods exist */
     if (routes_needs_token(q->route) &&
-        !routes_token_ok(&h->rc, MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION)))
+        !routes_token_ok(&h->rc, mhd.lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION)))
         return send_early_error(q, 401, "unauthorized", "missing or wrong bearer token (Authorization: Bearer TOKEN)");
     if (q->route == R_OTHER)
         return send_early_error(q, 404, "not_found", "no such route (see docs/serve.md)");
@@ -316,7 +316,7 @@ static enum MHD_Result first_call(request *q, const char *url, const char *metho
         memcpy(c, arg, n + 1);
         q->arg = c;
     }
-    const char *cl = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl = mhd.lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
         char *end;
         unsigned long long n = strtoull(cl, &end, 10);
@@ -432,9 +432,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return send_answer(q, &ans, 0);
     }
     q->j.park = NULL;
-    MHD_suspend_connection(conn); /* before the job can finish: resume needs a suspended connection */
+    mhd.suspend_connection(conn); /* before the job can finish: resume needs a suspended connection */
     if (engine_submit(h->rc.e, &q->j))
-        MHD_resume_connection(conn); /* refused: the answer is in the job */
+        mhd.resume_connection(conn); /* refused: the answer is in the job */
     return MHD_YES;
 }
 
@@ -469,7 +469,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 {
     http_server *h = cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ci = mhd.get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         *socket_context = ci ? reaper_add(h->reaper, ci->connect_fd, now_s() + h->idle_timeout) : NULL;
     } else {
         reaper_remove(h->reaper, *socket_context);
@@ -559,7 +559,7 @@ static size_t unescape_path(void *cls, struct MHD_Connection *conn, char *s)
 {
     (void)cls;
     (void)conn;
-    size_t n = MHD_http_unescape(s);
+    size_t n = mhd.http_unescape(s);
     for (char *p = s; (p = memchr(p, '\0', (size_t)(s + n - p))) != NULL; p++)
         *p = 0x7f;
     return n;
@@ -592,6 +592,8 @@ static const struct sockaddr *listen_addr(const serve_config *c, struct sockaddr
 
 int http_probe(const serve_config *c, char *err, size_t err_len)
 {
+    if (mhd_load(err, err_len))
+        return -1;
     struct sockaddr_in a4;
     struct sockaddr_in6 a6;
     socklen_t len;
@@ -628,6 +630,8 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
                size_t err_len)
 {
     *out = NULL;
+    if (mhd_load(err, err_len))
+        return -1;
     http_server *h = calloc(1, sizeof *h);
     if (!h) {
         snprintf(err, err_len, "out of memory");
@@ -669,7 +673,7 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
     if (v6)
         flags |= MHD_USE_IPv6;
     h->starting = 1;
-    h->d = MHD_start_daemon(flags, (uint16_t)c->port, NULL, NULL, on_request, h,
+    h->d = mhd.start_daemon(flags, (uint16_t)c->port, NULL, NULL, on_request, h,
                             MHD_OPTION_EXTERNAL_LOGGER, on_log, h, /* first: it applies from here on */
                             MHD_OPTION_SOCK_ADDR, sa,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->http_threads,
@@ -691,7 +695,7 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
         free(h);
         return -1;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    const union MHD_DaemonInfo *info = mhd.get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
     *bound_port = info ? info->port : c->port;
     *out = h;
     return 0;
@@ -701,7 +705,7 @@ void http_quiesce(http_server *h)
 {
     atomic_store(&h->draining, 1);
     if (h->quiesced == MHD_INVALID_SOCKET) {
-        h->quiesced = MHD_quiesce_daemon(h->d);
+        h->quiesced = mhd.quiesce_daemon(h->d);
         /* No longer accepted, the socket would still complete the
          * handshakes of new connections, which then waited for the whole
          * drain to be reset unanswered: shut down (not closed - a
@@ -731,7 +735,7 @@ void http_stop(http_server *h)
 {
     if (!h)
         return;
-    MHD_stop_daemon(h->d); /* every connection closed: none left to watch */
+    mhd.stop_daemon(h->d); /* every connection closed: none left to watch */
     reaper_stop(h->reaper);
     if (h->quiesced != MHD_INVALID_SOCKET)
         close(h->quiesced);

@@ -16,9 +16,9 @@
 typedef struct http_server http_server;
 
 /* Whether c->host:c->port can be listened on (a port in use, an address
- * not of this machine), checked before the state is opened or made: 0, or
- * -1 with err. (Another process may still take the port before
- * http_start.) */
+ * not of this machine) and libmicrohttpd can be loaded (mhd.h), checked
+ * before the state is opened or made: 0, or -1 with err. (Another process
+ * may still take the port before http_start.) */
 int http_probe(const serve_config *c, char *err, size_t err_len);
 
 /* Listen on c->host:c->port. *bound_port receives the port (useful with

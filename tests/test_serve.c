@@ -106,6 +106,8 @@
  *                SCHED_IDLE, the default leaves it in SCHED_OTHER;
  *   port         a port in use: one error line, exit 1, and no new state
  *                folder left behind;
+ *   no_libmicrohttpd  libmicrohttpd that cannot be loaded: the same, the
+ *                line naming it; other commands run without it;
  *   token_file   a --token-file that gives no token (a folder, an empty
  *                file): one line saying why, exit 2, no state folder;
  *   open_files   an open-files limit (ulimit -n) below what
@@ -4466,6 +4468,44 @@ static void test_applier_class(void **state)
     }
 }
 
+/* Runs cmd (its stderr into log): it must exit with rc and one line on
+ * stderr that says `says`, and leave no folder st behind. */
+static void refused_in_one_line(const char *what, const char *cmd, const char *log, int want, const char *says,
+                                const char *st)
+{
+    int rc = system(cmd);
+    char *err = slurp(log, NULL);
+    assert_non_null(err);
+    size_t n_lines = 0;
+    for (const char *c = err; *c; c++)
+        n_lines += *c == '\n';
+    if (!WIFEXITED(rc) || WEXITSTATUS(rc) != want || n_lines != 1 || !strstr(err, says))
+        fail_msg("colb serve %s: exit %d, stderr (%zu lines): %s", what, WIFEXITED(rc) ? WEXITSTATUS(rc) : -1,
+                 n_lines, err);
+    free(err);
+    struct stat sb;
+    if (stat(st, &sb) == 0)
+        fail_msg("colb serve %s left a new state folder %s behind", what, st);
+}
+
+/* libmicrohttpd missing (COLB_LIBMICROHTTPD naming no file; colb loads it
+ * when a server starts, serve/mhd.h): exit 1, one line that names it,
+ * before the new state's folder is made; every other colb command runs
+ * without it. */
+static void test_no_libmicrohttpd(void **state)
+{
+    (void)state;
+    char st[256], log[256], cmd[1024];
+    snprintf(st, sizeof st, "%s/no-libmicrohttpd", dir);
+    snprintf(log, sizeof log, "%s/no-libmicrohttpd.log", dir);
+    snprintf(cmd, sizeof cmd, "COLB_LIBMICROHTTPD=%s/missing/libmicrohttpd.so.12 timeout 20 %s serve --listen "
+             "127.0.0.1:0 --state %s --dim 3 --policy linucb-ind >/dev/null 2>%s", dir, colb_bin(), st, log);
+    refused_in_one_line("without libmicrohttpd", cmd, log, 1, "libmicrohttpd cannot be loaded", st);
+    snprintf(cmd, sizeof cmd, "COLB_LIBMICROHTTPD=%s/missing/libmicrohttpd.so.12 %s --version >/dev/null 2>%s", dir,
+             colb_bin(), log);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* A port in use (a socket of this test listens on it): colb serve exits 1
  * with one line on stderr, before it makes the new state's folder. */
 static void test_port_in_use(void **state)
@@ -4484,20 +4524,8 @@ static void test_port_in_use(void **state)
     /* bounded: were it to start, timeout would stop it (exit 124) */
     snprintf(cmd, sizeof cmd, "timeout 20 %s serve --listen 127.0.0.1:%u --state %s --dim 3 --policy linucb-ind "
              ">/dev/null 2>%s", colb_bin(), (unsigned)ntohs(a.sin_port), st, log);
-    int rc = system(cmd);
+    refused_in_one_line("on a port in use", cmd, log, 1, "cannot listen on", st);
     close(fd);
-    char *err = slurp(log, NULL);
-    assert_non_null(err);
-    size_t n_lines = 0;
-    for (const char *c = err; *c; c++)
-        n_lines += *c == '\n';
-    if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 1 || n_lines != 1 || !strstr(err, "cannot listen on"))
-        fail_msg("colb serve on a port in use: exit %d, stderr (%zu lines): %s", WIFEXITED(rc) ? WEXITSTATUS(rc) : -1,
-                 n_lines, err);
-    free(err);
-    struct stat sb;
-    if (stat(st, &sb) == 0)
-        fail_msg("colb serve left a new state folder %s behind after failing to listen", st);
 }
 
 /* --token-file that cannot give a token: one line saying why, exit 2, no
@@ -5152,6 +5180,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_port_in_use, kill_leftovers),
+        cmocka_unit_test_teardown(test_no_libmicrohttpd, kill_leftovers),
         cmocka_unit_test_teardown(test_open_files, kill_leftovers),
         cmocka_unit_test_teardown(test_max_memory, kill_leftovers),
         cmocka_unit_test_teardown(test_max_memory_resume, kill_leftovers),
