@@ -302,6 +302,55 @@ static void test_ctrl_c_while_plotting(void **state)
     assert_true(exists(out, "run-default-time.png"));
 }
 
+/* A relative --out whose first folder is named "~" (quoted on the command
+ * line, so no shell expanded it): the plots are drawn in its temporary
+ * folder "~/.res.tmp.X" as in any other. The gnuplot warmed up during the
+ * run was told `cd '~/.res.tmp.X'`, which gnuplot reads as a folder in
+ * $HOME: the run failed (exit 1, "Cannot load input from
+ * 'run-default-time.gp'") where a gnuplot of its own (chdir) drew. */
+static void test_plot_folder_named_tilde(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/gnuplot", X_OK) != 0)
+        skip();
+    char dir[] = "/tmp/colb-cli-XXXXXX", bin[4096], home[300], png[400];
+    assert_non_null(mkdtemp(dir));
+    assert_non_null(realpath(colb_bin(), bin));
+    snprintf(home, sizeof home, "%s/home", dir);
+    assert_int_equal(mkdir(home, 0755), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (chdir(dir) != 0)
+            _exit(126);
+        setenv("HOME", home, 1);
+        setenv("COLB_GNUPLOT", "/usr/bin/gnuplot", 1);
+        setenv("COLB", bin, 1);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        char *args[] = { "run", "--users", "4", "--clusters", "2", "--dim", "2", "--arms", "2", "--repeats", "2",
+                         "--horizon", "20", "--policies", "linucb-ind", "--quiet", "1", "--out", "~/res", NULL };
+        colb_exec(args);
+    }
+    int st = 0;
+    for (int i = 0; i < 600 && waitpid(pid, &st, WNOHANG) != pid; i++) /* at most 60 s */
+        usleep(100000);
+    if (kill(pid, 0) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        fail_msg("colb run still running after 60 s");
+    }
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("colb run --out '~/res': %s %d", WIFEXITED(st) ? "exit" : "signal",
+                 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    snprintf(png, sizeof png, "%s/~/res", dir);
+    assert_true(exists(png, "summary.csv"));
+    assert_true(exists(png, "run-default-time.png"));
+    assert_true(exists(png, "run-default-time.svg"));
+    remove_dir(dir);
+}
+
 /* A sweep of repeats: the setting column is "setting" (repeats=R), not a
  * second column named "repeats" beside the table's own, which CSV readers
  * rename or drop; the sweep plot's axis note names no single count. */
@@ -1601,6 +1650,7 @@ int main(void)
         cmocka_unit_test(test_values_that_look_like_options),
         cmocka_unit_test(test_online_example),
         cmocka_unit_test(test_ctrl_c_while_plotting),
+        cmocka_unit_test(test_plot_folder_named_tilde),
         cmocka_unit_test(test_kernel_unusable),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
