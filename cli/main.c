@@ -827,6 +827,11 @@ static int dispatch(int argc, char **argv)
  * disk leaves a cut list, and must not exit 0. */
 int main(int argc, char **argv)
 {
+    /* colb waits for the children it starts (gnuplot, colb serve's
+     * snapshot writers) by their pids; a SIGCHLD ignored by whoever started
+     * colb (kept across exec) has the kernel reap them unasked, and those
+     * waits fail with ECHILD (colb run lost its results at the plot) */
+    signal(SIGCHLD, SIG_DFL);
     int rc = dispatch(argc, argv);
     int bad = ferror(stdout) != 0, e = 0;
     if (fflush(stdout) != 0) {

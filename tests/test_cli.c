@@ -302,6 +302,22 @@ static void test_ctrl_c_while_plotting(void **state)
     assert_true(exists(out, "run-default-time.png"));
 }
 
+/* The wait status of child pid, which is killed (and the test failed)
+ * when it runs for more than 60 s. */
+static int wait_bounded(pid_t pid)
+{
+    int st = 0;
+    for (int i = 0; i < 600; i++) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return st;
+        usleep(100000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    fail_msg("colb still running after 60 s");
+    return st;
+}
+
 /* A relative --out whose first folder is named "~" (quoted on the command
  * line, so no shell expanded it): the plots are drawn in its temporary
  * folder "~/.res.tmp.X" as in any other. The gnuplot warmed up during the
@@ -333,14 +349,7 @@ static void test_plot_folder_named_tilde(void **state)
                          "--horizon", "20", "--policies", "linucb-ind", "--quiet", "1", "--out", "~/res", NULL };
         colb_exec(args);
     }
-    int st = 0;
-    for (int i = 0; i < 600 && waitpid(pid, &st, WNOHANG) != pid; i++) /* at most 60 s */
-        usleep(100000);
-    if (kill(pid, 0) == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &st, 0);
-        fail_msg("colb run still running after 60 s");
-    }
+    int st = wait_bounded(pid);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         fail_msg("colb run --out '~/res': %s %d", WIFEXITED(st) ? "exit" : "signal",
                  WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
@@ -348,6 +357,39 @@ static void test_plot_folder_named_tilde(void **state)
     assert_true(exists(png, "summary.csv"));
     assert_true(exists(png, "run-default-time.png"));
     assert_true(exists(png, "run-default-time.svg"));
+    remove_dir(dir);
+}
+
+/* colb started with SIGCHLD ignored (a disposition a parent may leave it,
+ * kept across exec): the kernel reaps its children itself, so waiting for
+ * gnuplot failed with ECHILD and the whole run with it (exit 1, "colb:
+ * gnuplot: waitpid: No child processes", every result lost). */
+static void test_plot_with_sigchld_ignored(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/gnuplot", X_OK) != 0)
+        skip();
+    char dir[] = "/tmp/colb-cli-XXXXXX", out[300];
+    assert_non_null(mkdtemp(dir));
+    snprintf(out, sizeof out, "%s/out", dir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGCHLD, SIG_IGN);
+        setenv("COLB_GNUPLOT", "/usr/bin/gnuplot", 1);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        char *args[] = { "run", "--users", "4", "--clusters", "2", "--dim", "2", "--arms", "2", "--repeats", "2",
+                         "--horizon", "20", "--policies", "linucb-ind", "--quiet", "1", "--out", out, NULL };
+        colb_exec(args);
+    }
+    int st = wait_bounded(pid);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("colb run with SIGCHLD ignored: %s %d", WIFEXITED(st) ? "exit" : "signal",
+                 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    assert_true(exists(out, "summary.csv"));
+    assert_true(exists(out, "run-default-time.png"));
     remove_dir(dir);
 }
 
@@ -1651,6 +1693,7 @@ int main(void)
         cmocka_unit_test(test_online_example),
         cmocka_unit_test(test_ctrl_c_while_plotting),
         cmocka_unit_test(test_plot_folder_named_tilde),
+        cmocka_unit_test(test_plot_with_sigchld_ignored),
         cmocka_unit_test(test_kernel_unusable),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
