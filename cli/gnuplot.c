@@ -3,6 +3,7 @@
  * with its stderr captured, or on a gnuplot started and warmed up ahead,
  * and moving the images into place atomically; plus the quoting of strings
  * inside gnuplot scripts. */
+#define _GNU_SOURCE /* pipe2 */
 #include "gnuplot.h"
 
 #include <errno.h>
@@ -152,16 +153,19 @@ static void gnuplot_reason(const char *text, char *out, size_t len)
 
 /* Start exe with argv in folder dir (NULL: this one), its stderr on a pipe
  * (*err_fd) and its stdin on another (*in_fd) or /dev/null (in_fd NULL).
- * The child's pid, or -1 with err set. */
+ * The pipes are close-on-exec: a gnuplot started later (or any other
+ * child) holds no end of them - one holding a started gnuplot's stdin
+ * would keep it from ever reading its end - and the child keeps only its
+ * stdin, stdout and stderr. The child's pid, or -1 with err set. */
 static pid_t spawn(const char *exe, char *const argv[], const char *dir, int *in_fd, int *err_fd,
                    char *err, size_t err_len)
 {
     int fd[2], in[2] = { -1, -1 };
-    if (pipe(fd) != 0) {
+    if (pipe2(fd, O_CLOEXEC) != 0) {
         snprintf(err, err_len, "gnuplot: pipe: %s", strerror(errno));
         return -1;
     }
-    if (in_fd && pipe(in) != 0) {
+    if (in_fd && pipe2(in, O_CLOEXEC) != 0) {
         snprintf(err, err_len, "gnuplot: pipe: %s", strerror(errno));
         close(fd[0]);
         close(fd[1]);
@@ -181,7 +185,7 @@ static pid_t spawn(const char *exe, char *const argv[], const char *dir, int *in
          * handle (it stops a run at its next checkpoint), not a plot's end
          * that would fail a run whose computation is done */
         setpgid(0, 0);
-        int null = open("/dev/null", O_RDWR);
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC); /* dup2's copies are not */
         if (null >= 0) {
             dup2(in_fd ? in[0] : null, STDIN_FILENO);
             dup2(null, STDOUT_FILENO);

@@ -956,6 +956,43 @@ static void test_plot_warm_fails(void **state)
     remove_tree(dir);
 }
 
+/* Two gnuplots started at once: a plot drawn on the first ends though the
+ * second is still there. Their pipes were inherited by every child started
+ * after them, so the second gnuplot held the first one's stdin open, which
+ * then never read its end: the draw waited for ever. The "gnuplot" reads
+ * its stdin to its end and draws nothing; the draws run in a child process
+ * that an alarm ends after 20 s. */
+static void test_plot_warm_two(void **state)
+{
+    (void)state;
+    char dir[64], fake[128];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(fake, sizeof fake, "%s/fake-gnuplot", dir);
+    FILE *f = fopen(fake, "w");
+    assert_non_null(f);
+    fputs("#!/bin/sh\nexec cat >/dev/null\n", f);
+    fclose(f);
+    chmod(fake, 0755);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(20);
+        char err[1024] = "";
+        gnuplot_warm a, b;
+        gnuplot_start(fake, &a);
+        gnuplot_start(fake, &b);
+        int rc = a.pid > 0 && b.pid > 0 ? gnuplot_draw(fake, dir, "x", &a, err, sizeof err) : 0;
+        gnuplot_stop(&b);
+        _exit(rc == -1 && strstr(err, "gnuplot wrote no svg") ? 0 : 1);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("the draw on the first gnuplot: %s %d", WIFEXITED(st) ? "exit" : "signal",
+                 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    remove_tree(dir);
+}
+
 /* A title (or a reading's name) is text, never a command: gnuplot runs
  * whatever stands between two backquotes of a script line, inside double
  * quotes too, so the scripts write a backquote as \140. The title shows the
@@ -1019,6 +1056,7 @@ int main(void)
         cmocka_unit_test(test_plot_gnuplot_fails),
         cmocka_unit_test(test_plot_warm),
         cmocka_unit_test(test_plot_warm_fails),
+        cmocka_unit_test(test_plot_warm_two),
         cmocka_unit_test(test_plot_data_only),
         cmocka_unit_test(test_plot_one_repeat),
         cmocka_unit_test(test_plot_gnuplot),
