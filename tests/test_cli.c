@@ -247,6 +247,35 @@ static int exists(const char *dir, const char *name)
     return stat(p, &st) == 0;
 }
 
+/* The wait status of child pid, which is killed (and the test failed)
+ * when it runs for more than 60 s. */
+static int wait_bounded(pid_t pid)
+{
+    int st = 0;
+    for (int i = 0; i < 600; i++) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return st;
+        usleep(100000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    fail_msg("colb still running after 60 s");
+    return st;
+}
+
+/* In a forked child: a small `colb run` into out, drawn by gnuplot
+ * (COLB_GNUPLOT), its output to /dev/null; does not return. */
+static void exec_small_run(const char *gnuplot, const char *out)
+{
+    setenv("COLB_GNUPLOT", gnuplot, 1);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    char *args[] = { "run", "--users", "4", "--clusters", "2", "--dim", "2", "--arms", "2", "--repeats", "2",
+                     "--horizon", "20", "--policies", "linucb-ind", "--quiet", "1", "--out", (char *)out, NULL };
+    colb_exec(args);
+}
+
 /* A Ctrl-C at the terminal reaches the foreground process group. When it
  * comes while the plots are drawn (every job done), the run completes with
  * its results: gnuplot runs in a process group of its own, so the signal
@@ -277,22 +306,9 @@ static void test_ctrl_c_while_plotting(void **state)
     assert_true(pid >= 0);
     if (pid == 0) {
         setpgid(0, 0);
-        setenv("COLB_GNUPLOT", fake, 1);
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        dup2(null, 2);
-        char *args[] = { "run", "--users", "4", "--clusters", "2", "--dim", "2", "--arms", "2", "--repeats", "2",
-                         "--horizon", "20", "--policies", "linucb-ind", "--quiet", "1", "--out", out, NULL };
-        colb_exec(args);
+        exec_small_run(fake, out);
     }
-    int st = 0;
-    for (int i = 0; i < 600 && waitpid(pid, &st, WNOHANG) != pid; i++) /* at most 60 s */
-        usleep(100000);
-    if (kill(pid, 0) == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &st, 0);
-        fail_msg("colb run still running after 60 s");
-    }
+    int st = wait_bounded(pid);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         fail_msg("colb run: %s %d", WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
     char sent[320];
@@ -300,22 +316,6 @@ static void test_ctrl_c_while_plotting(void **state)
     assert_int_equal(access(sent, F_OK), 0); /* the signal was sent */
     assert_true(exists(out, "summary.csv"));
     assert_true(exists(out, "run-default-time.png"));
-}
-
-/* The wait status of child pid, which is killed (and the test failed)
- * when it runs for more than 60 s. */
-static int wait_bounded(pid_t pid)
-{
-    int st = 0;
-    for (int i = 0; i < 600; i++) {
-        if (waitpid(pid, &st, WNOHANG) == pid)
-            return st;
-        usleep(100000);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-    fail_msg("colb still running after 60 s");
-    return st;
 }
 
 /* A relative --out whose first folder is named "~" (quoted on the command
@@ -340,14 +340,8 @@ static void test_plot_folder_named_tilde(void **state)
         if (chdir(dir) != 0)
             _exit(126);
         setenv("HOME", home, 1);
-        setenv("COLB_GNUPLOT", "/usr/bin/gnuplot", 1);
         setenv("COLB", bin, 1);
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        dup2(null, 2);
-        char *args[] = { "run", "--users", "4", "--clusters", "2", "--dim", "2", "--arms", "2", "--repeats", "2",
-                         "--horizon", "20", "--policies", "linucb-ind", "--quiet", "1", "--out", "~/res", NULL };
-        colb_exec(args);
+        exec_small_run("/usr/bin/gnuplot", "~/res");
     }
     int st = wait_bounded(pid);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
@@ -376,13 +370,7 @@ static void test_plot_with_sigchld_ignored(void **state)
     assert_true(pid >= 0);
     if (pid == 0) {
         signal(SIGCHLD, SIG_IGN);
-        setenv("COLB_GNUPLOT", "/usr/bin/gnuplot", 1);
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        dup2(null, 2);
-        char *args[] = { "run", "--users", "4", "--clusters", "2", "--dim", "2", "--arms", "2", "--repeats", "2",
-                         "--horizon", "20", "--policies", "linucb-ind", "--quiet", "1", "--out", out, NULL };
-        colb_exec(args);
+        exec_small_run("/usr/bin/gnuplot", out);
     }
     int st = wait_bounded(pid);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)

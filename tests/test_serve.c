@@ -4480,12 +4480,12 @@ static void refused_in_one_line(const char *what, const char *cmd, const char *l
     for (const char *c = err; *c; c++)
         n_lines += *c == '\n';
     if (!WIFEXITED(rc) || WEXITSTATUS(rc) != want || n_lines != 1 || !strstr(err, says))
-        fail_msg("colb serve %s: exit %d, stderr (%zu lines): %s", what, WIFEXITED(rc) ? WEXITSTATUS(rc) : -1,
-                 n_lines, err);
+        fail_msg("colb serve %s: exit %d, stderr (%zu lines): %s; expected exit %d and one line with '%s'", what,
+                 WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, n_lines, err, want, says);
     free(err);
     struct stat sb;
     if (stat(st, &sb) == 0)
-        fail_msg("colb serve %s left a new state folder %s behind", what, st);
+        fail_msg("colb serve %s left the state folder %s behind", what, st);
 }
 
 /* libmicrohttpd missing (COLB_LIBMICROHTTPD naming no file; colb loads it
@@ -4549,19 +4549,9 @@ static void test_token_file(void **state)
     for (size_t i = 0; i < 3; i++) {
         snprintf(cmd, sizeof cmd, "timeout 20 %s serve --listen 127.0.0.1:0 --state %s --dim 3 --token-file %s "
                  ">/dev/null 2>%s", colb_bin(), st, files[i], log);
-        int rc = system(cmd);
-        char *err = slurp(log, NULL);
-        assert_non_null(err);
-        size_t n_lines = 0;
-        for (const char *c = err; *c; c++)
-            n_lines += *c == '\n';
-        if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 2 || n_lines != 1 || !strstr(err, says[i]))
-            fail_msg("colb serve --token-file %s: exit %d, stderr (%zu lines): %s (expected: %s)", files[i],
-                     WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, n_lines, err, says[i]);
-        free(err);
-        struct stat sb;
-        if (stat(st, &sb) == 0)
-            fail_msg("colb serve --token-file %s left a new state folder %s behind", files[i], st);
+        char what[300];
+        snprintf(what, sizeof what, "--token-file %s", files[i]);
+        refused_in_one_line(what, cmd, log, 2, says[i], st);
     }
 }
 
@@ -4735,19 +4725,7 @@ static void assert_refused_start(const char *st, const char *args, const char *w
     snprintf(log, sizeof log, "%s/refused.log", dir);
     snprintf(cmd, sizeof cmd, "timeout 20 %s serve --listen 127.0.0.1:0 --state %s %s >/dev/null 2>%s", colb_bin(),
              st, args, log);
-    int rc = system(cmd);
-    char *err = slurp(log, NULL);
-    assert_non_null(err);
-    size_t n_lines = 0;
-    for (const char *c = err; *c; c++)
-        n_lines += *c == '\n';
-    if (!WIFEXITED(rc) || WEXITSTATUS(rc) != 2 || n_lines != 1 || !strstr(err, want))
-        fail_msg("colb serve %s: exit %d, stderr (%zu lines): %s; expected exit 2 and one line with '%s'", args,
-                 WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, n_lines, err, want);
-    free(err);
-    struct stat sb;
-    if (stat(st, &sb) == 0)
-        fail_msg("colb serve %s made the state folder %s", args, st);
+    refused_in_one_line(args, cmd, log, 2, want, st);
 }
 
 static void test_max_memory(void **state)
