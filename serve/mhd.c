@@ -33,14 +33,17 @@ static void load(void)
     void *lib = NULL;
     /* $COLB_LIBMICROHTTPD: another file of the library (tests: a missing one) */
     const char *own = getenv("COLB_LIBMICROHTTPD");
-    if (own && *own)
-        lib = dlopen(own, RTLD_NOW | RTLD_LOCAL);
-    for (size_t i = 0; i < sizeof LIB_NAMES / sizeof LIB_NAMES[0] && !lib && !(own && *own); i++)
-        lib = dlopen(LIB_NAMES[i], RTLD_NOW | RTLD_LOCAL);
+    size_t n = own && *own ? 1 : sizeof LIB_NAMES / sizeof LIB_NAMES[0];
+    char first[160] = ""; /* the first name's failure: the one to fix */
+    for (size_t i = 0; i < n && !lib; i++) {
+        lib = dlopen(own && *own ? own : LIB_NAMES[i], RTLD_NOW | RTLD_LOCAL);
+        const char *e = lib ? NULL : dlerror();
+        if (!lib && !first[0])
+            snprintf(first, sizeof first, "%s", e ? e : "not found");
+    }
     if (!lib) {
-        const char *e = dlerror();
         snprintf(why, sizeof why, "libmicrohttpd cannot be loaded (Debian: apt-get install libmicrohttpd12): %s",
-                 e ? e : "not found");
+                 first);
         return;
     }
 #define SYM(f) sym(lib, "MHD_" #f, &mhd.f)
