@@ -42,8 +42,9 @@ def _holds_bool(x, what=None):
 
 
 def _array(x, what, ndims):
-    """x as a float64 C-contiguous ndarray of one of the ranks `ndims`,
-    without a copy. A numpy array of another dtype or layout is refused
+    """x as a float64 C-contiguous ndarray (the base class: a subclass's
+    data is viewed as one) of one of the ranks `ndims`, without a copy. A
+    numpy array of another dtype or layout is refused
     (converting it would copy it behind the caller's back), and so is a
     masked array (its mask would be dropped); a list or tuple of numbers
     (ints or floats, not strings, bools or complex numbers, which numpy
@@ -74,6 +75,11 @@ def _array(x, what, ndims):
         raise errors.InvalidArgument(
             f"{what}: its data is not aligned for float64 (a view at a byte offset); colb does "
             f"not copy arrays silently: pass numpy.array({what})")
+    if type(x) is not np.ndarray:
+        # a subclass (numpy.matrix, what scipy.sparse's todense() gives, a
+        # memmap) as the plain ndarray of the same memory, without a copy:
+        # numpy.matrix would keep its rows 2-d when indexed (R[rows, arms])
+        x = x.view(np.ndarray)
     if x.ndim not in ndims:
         raise errors.InvalidArgument(
             f"{what}: {x.ndim} dimensions (shape {x.shape}), expected "

@@ -492,3 +492,25 @@ def test_a_bool_among_numbers_refused(pol, X, bad):
         pol.add_users(2, labels=[0, np.True_])
     assert pol.users == N
     still_works(pol, X)
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # numpy.matrix's own
+@pytest.mark.parametrize("name", ["linucb-ind", "cmlb", "club"])
+def test_reward_table_as_numpy_matrix(rng, name):
+    """A reward table that is an ndarray subclass (numpy.matrix, what
+    scipy.sparse's todense() returns) is played as the same ndarray would
+    be: the chosen arms' rewards are observed and the round ends, rather
+    than a (1, n) row being refused after the arms were chosen."""
+    X = rng.normal(size=(K, D)) / np.sqrt(D)
+    R = rng.normal(size=(N, K))
+    ref, pol = colb.Policy(name, N, D), colb.Policy(name, N, D)
+    for _ in range(3):
+        want = ref.choose(X, rewards=R)
+        got = pol.choose(X, rewards=np.asmatrix(R))
+        assert isinstance(got, np.ndarray) and got.shape == (N,)
+        np.testing.assert_array_equal(got, want)
+    assert pol.rounds == ref.rounds == 3
+    np.testing.assert_array_equal(pol.theta(), ref.theta())
+    sub = pol.choose(X, users=[3, 1], rewards=np.asmatrix(R[[3, 1]]))
+    np.testing.assert_array_equal(sub, ref.choose(X, users=[3, 1], rewards=R[[3, 1]]))
+    np.testing.assert_array_equal(pol.theta(), ref.theta())
