@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "options.h"
+#include "outdir.h"
 
 /* One character of a double-quoted gnuplot string: '"' and '\\' escaped,
  * a line break as a blank, and a backquote as its octal escape \140 -
@@ -357,23 +358,6 @@ static int put_quoted(char *out, size_t len, const char *s)
     return 0;
 }
 
-/* dir as an absolute path into out (len bytes): gnuplot's `cd` reads a
- * leading "~/" as $HOME (a relative folder named "~" is not), and a
- * relative one from gnuplot's own working folder. 0, or -1 when too long
- * or the working folder is unknown. */
-static int absolute_dir(const char *dir, char *out, size_t len)
-{
-    if (dir[0] == '/') {
-        int w = snprintf(out, len, "%s", dir);
-        return w < 0 || (size_t)w >= len ? -1 : 0;
-    }
-    char cwd[PATH_LEN];
-    if (!getcwd(cwd, sizeof cwd))
-        return -1;
-    int w = snprintf(out, len, "%s/%s", cwd, dir);
-    return w < 0 || (size_t)w >= len ? -1 : 0;
-}
-
 /* Run SCRIPT in dir on the started gnuplot w (used up): the commands of
  * `cd DIR; ASSIGN; load SCRIPT` on its stdin (DIR made absolute), then its
  * end. 0, -1 with err set, or 1 when w could not take them (dir not
@@ -382,7 +366,10 @@ static int run_warm(gnuplot_warm *w, const char *dir, const char *script, const 
                     char *err, size_t err_len)
 {
     char adir[3 * PATH_LEN + 64], qdir[2 * sizeof adir + 8], cmd[sizeof qdir + 1024];
-    int n = absolute_dir(dir, adir, sizeof adir) || put_quoted(qdir, sizeof qdir, adir)
+    /* absolute: gnuplot's `cd` reads a leading "~/" as $HOME (a relative
+     * folder named "~" is not), and a relative path from its own working
+     * folder */
+    int n = outdir_normal_path(dir, adir, sizeof adir) || put_quoted(qdir, sizeof qdir, adir)
             ? -1
             : snprintf(cmd, sizeof cmd, "cd %s\n%s\nload '%s'\n", qdir, assign, script);
     if (n < 0 || (size_t)n >= sizeof cmd || pipe_write(w->in, cmd, (size_t)n)) {
