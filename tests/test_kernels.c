@@ -804,7 +804,7 @@ static void test_dense_kernels(void **state)
                     Ss[m] = m % 4 == 1 ? Sb : S;
                     Lb[m] = malloc(d * d * sizeof(double));
                 }
-                for (size_t nn = 3; nn <= 8; nn += 5) {
+                for (size_t nn = 3; nn <= 8; nn += nn == 3 ? 1 : 4) { /* 3, 4, 8 */
                     k->cholesky_n(Ss, nn, d, Lb, ldb, fail);
                     for (size_t m = 0; m < nn; m++) {
                         assert_int_equal(fail[m], m % 4 == 1 ? -1 : 0);
@@ -814,8 +814,32 @@ static void test_dense_kernels(void **state)
                         assert_memory_equal(&ld0, &ldb[m], sizeof ld0);
                     }
                 }
+                /* chol_fit_n: colb__cholesky_solve and colb__chol_inv_trace
+                 * of each factor, a right-hand side of its own each */
+                double *th[8], tr[8], *b0 = malloc(d * sizeof(double)), tr0;
                 for (int m = 0; m < 8; m++)
-                    free(Lb[m]);
+                    th[m] = malloc(d * sizeof(double));
+                for (size_t nn = 1; nn <= 8; nn++) {
+                    for (size_t m = 0; m < nn; m++)
+                        for (size_t i = 0; i < d; i++)
+                            th[m][i] = G[i] + (double)m;
+                    k->chol_fit_n(Ss, nn, d, Lb, th, tr, fail);
+                    for (size_t m = 0; m < nn; m++) {
+                        assert_int_equal(fail[m], m % 4 == 1 ? -1 : 0);
+                        if (m % 4 == 1)
+                            continue;
+                        memcpy(L1, L0, d * d * sizeof(double));
+                        for (size_t i = 0; i < d; i++)
+                            b0[i] = G[i] + (double)m;
+                        colb__cholesky_solve(L1, d, b0);
+                        tr0 = colb__chol_inv_trace(L1, d);
+                        assert_memory_equal(b0, th[m], d * sizeof(double));
+                        assert_memory_equal(&tr0, &tr[m], sizeof tr0);
+                    }
+                }
+                for (int m = 0; m < 8; m++)
+                    free(Lb[m]), free(th[m]);
+                free(b0);
                 free(Sb);
             }
             { /* colb__cholesky_solve_many: two right-hand sides, two factors */

@@ -1141,6 +1141,12 @@ static void cholesky_n_avx2(const double *const *S, size_t n, size_t d, double *
         fail[m] = cholesky_avx2(S[m], d, L[m], logdet ? logdet + m : NULL);
 }
 
+static void chol_fit_n_avx2(const double *const *S, size_t n, size_t d, double *const *L,
+                            double *const *th, double *tr, int *fail)
+{
+    colb__soa_chol_fit_n_with(&colb__soa_kernel_avx2, S, n, d, L, th, tr, fail);
+}
+
 static void symv2_avx2(const double *A, size_t d, const double *x1, const double *x2,
                        double *y1, double *y2)
 {
@@ -1199,6 +1205,7 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .syr_n = syr_n_avx2,
     .chol_inverse = chol_inverse_avx2,
     .chol_inv_trace_n = chol_inv_trace_n_avx2,
+    .chol_fit_n = chol_fit_n_avx2,
     .cholesky_n = cholesky_n_avx2,
     .symv2 = symv2_avx2,
     .pack_add = pack_add_avx2,

@@ -1066,6 +1066,235 @@ static void lt_to_l(double *L, size_t d)
         }
 }
 
+/* ---- one matrix per lane ----
+ * Up to 8 small factorisations at once with matrix m in lane m of every
+ * vector: T[(j d + k) 8 + m] holds entry (j, k) of matrix m. Each lane does
+ * the scalar code's arithmetic entry by entry (the same products and sums
+ * in the same order; only independent entries are reordered), so each
+ * lane's results are the scalar functions' bits. Why lanes: a 15 x 15
+ * factor's dependency chains (a pivot's square root, then its column's
+ * divisions, then the next column) left the one-matrix-at-a-time kernel at
+ * ~160 ns a factor, latency-bound; across lanes the chains are the same
+ * length but every instruction does 8 matrices' work: 68 ns a factor in
+ * batches of 8, transposes in and out included (the recommended policy's
+ * noise estimate and predictive scores factor 10^5 matrices a run). */
+#define LANES_DMAX 24
+/* Fewer matrices than this go to the one-at-a-time kernel: a batch of
+ * lanes costs the same whatever n, 1 to 8 (at d = 15 the two are even at
+ * n = 3). */
+#ifndef LANES_NMIN
+#define LANES_NMIN 4
+#endif
+
+/* Entries k0..k0+7 (mask mk) of row j of the 8 matrices M[m] into T. */
+AI void lanes_in(const double *const *M, size_t d, size_t j, size_t k0, __mmask8 mk, double *T)
+{
+    __m512d r[8];
+#define LOAD_ROW(m) r[m] = _mm512_maskz_loadu_pd(mk, M[m] + j * d + k0)
+    LOAD_ROW(0); LOAD_ROW(1); LOAD_ROW(2); LOAD_ROW(3);
+    LOAD_ROW(4); LOAD_ROW(5); LOAD_ROW(6); LOAD_ROW(7);
+#undef LOAD_ROW
+    transpose8(r);
+    double *t = T + (j * d + k0) * 8;
+#define STORE_E(i) if ((mk >> (i)) & 1) _mm512_store_pd(t + (i) * 8, r[i])
+    STORE_E(0); STORE_E(1); STORE_E(2); STORE_E(3);
+    STORE_E(4); STORE_E(5); STORE_E(6); STORE_E(7);
+#undef STORE_E
+}
+
+/* The inverse of lanes_in for the first n matrices, the entries past
+ * column `last` written as zeros. */
+AI void lanes_out(double *const *M, size_t n, size_t d, size_t j, size_t k0, __mmask8 mk,
+                  size_t last, const double *T)
+{
+    __m512d r[8];
+    const double *t = T + (j * d + k0) * 8;
+#define LOAD_E(i) r[i] = k0 + (i) <= last ? _mm512_load_pd(t + (i) * 8) : _mm512_setzero_pd()
+    LOAD_E(0); LOAD_E(1); LOAD_E(2); LOAD_E(3);
+    LOAD_E(4); LOAD_E(5); LOAD_E(6); LOAD_E(7);
+#undef LOAD_E
+    transpose8(r);
+#define STORE_ROW(m) if ((m) < n) _mm512_mask_storeu_pd(M[m] + j * d + k0, mk, r[m])
+    STORE_ROW(0); STORE_ROW(1); STORE_ROW(2); STORE_ROW(3);
+    STORE_ROW(4); STORE_ROW(5); STORE_ROW(6); STORE_ROW(7);
+#undef STORE_ROW
+}
+
+/* The lower triangles of S[0..n) into T (missing lanes: copies of S[0]). */
+static void lanes_load_lower(const double *const *S, size_t n, size_t d, double *T)
+{
+    const double *Sm[8];
+    for (size_t m = 0; m < 8; m++)
+        Sm[m] = S[m < n ? m : 0];
+    for (size_t j = 0; j < d; j++)
+        for (size_t k0 = 0; k0 <= j; k0 += 8)
+            lanes_in(Sm, d, j, k0, tail8(j + 1 - k0), T);
+}
+
+/* colb__cholesky in every lane of T, in place (its lower triangle): the
+ * lanes whose S is not positive definite are returned as a mask; *pm and
+ * ex[8] receive the pivots' product as colb__cholesky keeps it. Column by
+ * column, whose entries are independent chains (4 at a time, sharing the
+ * loads of the pivot's row). */
+static __mmask8 lanes_cholesky(double *T, size_t d, __m512d *pm_out, int ex[8])
+{
+    const __m512d zero = _mm512_setzero_pd();
+    __m512d pm = _mm512_set1_pd(1.0);
+    __mmask8 bad = 0;
+    for (int m = 0; m < 8; m++)
+        ex[m] = 0;
+    for (size_t k = 0; k < d; k++) {
+        const double *tk = T + k * d * 8;
+        __m512d s = _mm512_load_pd(tk + k * 8);
+        for (size_t q = 0; q < k; q++) {
+            __m512d l = _mm512_load_pd(tk + q * 8);
+            s = _mm512_sub_pd(s, _mm512_mul_pd(l, l));
+        }
+        bad |= (__mmask8)~_mm512_cmp_pd_mask(s, zero, _CMP_GT_OQ);
+        __m512d lkk = _mm512_sqrt_pd(s);
+        _mm512_store_pd(T + (k * d + k) * 8, lkk);
+        pm = _mm512_mul_pd(pm, s);
+        __mmask8 out = _mm512_cmp_pd_mask(pm, _mm512_set1_pd(0x1p500), _CMP_GT_OQ) |
+                       _mm512_cmp_pd_mask(pm, _mm512_set1_pd(0x1p-500), _CMP_LT_OQ);
+        if (out) { /* colb__cholesky's renormalisation, lane by lane */
+            double p[8] __attribute__((aligned(64)));
+            _mm512_store_pd(p, pm);
+            for (int m = 0; m < 8; m++)
+                if ((out >> m) & 1) {
+                    int e;
+                    p[m] = frexp(p[m], &e);
+                    ex[m] += e;
+                }
+            pm = _mm512_load_pd(p);
+        }
+        size_t j = k + 1;
+        for (; j + 4 <= d; j += 4) {
+            double *t0 = T + j * d * 8, *t1 = t0 + d * 8, *t2 = t1 + d * 8, *t3 = t2 + d * 8;
+            __m512d s0 = _mm512_load_pd(t0 + k * 8), s1 = _mm512_load_pd(t1 + k * 8);
+            __m512d s2 = _mm512_load_pd(t2 + k * 8), s3 = _mm512_load_pd(t3 + k * 8);
+            for (size_t q = 0; q < k; q++) {
+                __m512d l = _mm512_load_pd(tk + q * 8);
+                s0 = _mm512_sub_pd(s0, _mm512_mul_pd(_mm512_load_pd(t0 + q * 8), l));
+                s1 = _mm512_sub_pd(s1, _mm512_mul_pd(_mm512_load_pd(t1 + q * 8), l));
+                s2 = _mm512_sub_pd(s2, _mm512_mul_pd(_mm512_load_pd(t2 + q * 8), l));
+                s3 = _mm512_sub_pd(s3, _mm512_mul_pd(_mm512_load_pd(t3 + q * 8), l));
+            }
+            _mm512_store_pd(t0 + k * 8, _mm512_div_pd(s0, lkk));
+            _mm512_store_pd(t1 + k * 8, _mm512_div_pd(s1, lkk));
+            _mm512_store_pd(t2 + k * 8, _mm512_div_pd(s2, lkk));
+            _mm512_store_pd(t3 + k * 8, _mm512_div_pd(s3, lkk));
+        }
+        for (; j < d; j++) {
+            double *tj = T + j * d * 8;
+            __m512d sj = _mm512_load_pd(tj + k * 8);
+            for (size_t q = 0; q < k; q++)
+                sj = _mm512_sub_pd(sj, _mm512_mul_pd(_mm512_load_pd(tj + q * 8),
+                                                     _mm512_load_pd(tk + q * 8)));
+            _mm512_store_pd(tj + k * 8, _mm512_div_pd(sj, lkk));
+        }
+    }
+    *pm_out = pm;
+    return bad;
+}
+
+/* fail[m] and ld[m] (NULL: none) of the first n lanes from
+ * lanes_cholesky's outcome, as colb__cholesky gives them. */
+static void lanes_outcome(size_t n, __mmask8 bad, __m512d pm, const int ex[8], double *ld,
+                          int *fail)
+{
+    double p[8] __attribute__((aligned(64)));
+    _mm512_store_pd(p, pm);
+    for (size_t m = 0; m < n; m++) {
+        fail[m] = (bad >> m) & 1 ? -1 : 0;
+        if (!fail[m] && ld)
+            ld[m] = log(p[m]) + (double)ex[m] * M_LN2;
+    }
+}
+
+/* cholesky_n by lanes (n <= 8, d <= LANES_DMAX). */
+static void chol_lanes512(const double *const *S, size_t n, size_t d, double *const *L, double *ld,
+                          int *fail)
+{
+    double T[LANES_DMAX * LANES_DMAX * 8] __attribute__((aligned(64)));
+    lanes_load_lower(S, n, d, T);
+    __m512d pm;
+    int ex[8];
+    __mmask8 bad = lanes_cholesky(T, d, &pm, ex);
+    for (size_t j = 0; j < d; j++)
+        for (size_t k0 = 0; k0 < d; k0 += 8)
+            lanes_out(L, n, d, j, k0, tail8(d - k0), j, T);
+    lanes_outcome(n, bad, pm, ex, ld, fail);
+}
+
+/* chol_fit_n by lanes (n <= 8, d <= LANES_DMAX): the factor stays in T;
+ * the right-hand sides go through as a d x 1 "matrix" of lanes (column k0
+ * = 0 of rows j), the solves and W = L^{-1} with colb__cholesky_solve's
+ * and chol_w's arithmetic (dense.c), the trace with
+ * colb__chol_inv_trace's sums. */
+static void chol_fit_lanes512(const double *const *S, size_t n, size_t d, double *const *th,
+                              double *tr, int *fail)
+{
+    double T[LANES_DMAX * LANES_DMAX * 8] __attribute__((aligned(64)));
+    double Wi[LANES_DMAX * LANES_DMAX * 8] __attribute__((aligned(64))); /* W = L^-1 */
+    double B[LANES_DMAX * 8] __attribute__((aligned(64)));
+    lanes_load_lower(S, n, d, T);
+    {
+        const double *bm[8];
+        for (size_t m = 0; m < 8; m++)
+            bm[m] = th[m < n ? m : 0];
+        for (size_t i0 = 0; i0 < d; i0 += 8) /* B[i 8 + m] = th[m][i]: "rows" of length 1 */
+            lanes_in(bm, 1, i0, 0, tail8(d - i0), B);
+    }
+    __m512d pm;
+    int ex[8];
+    __mmask8 bad = lanes_cholesky(T, d, &pm, ex);
+#define E(i, k) (T + ((i) * d + (k)) * 8)
+    for (size_t i = 0; i < d; i++) { /* L y = b */
+        __m512d s = _mm512_load_pd(B + i * 8);
+        for (size_t k = 0; k < i; k++)
+            s = _mm512_sub_pd(s, _mm512_mul_pd(_mm512_load_pd(E(i, k)), _mm512_load_pd(B + k * 8)));
+        _mm512_store_pd(B + i * 8, _mm512_div_pd(s, _mm512_load_pd(E(i, i))));
+    }
+    for (size_t i = d; i-- > 0;) { /* L^T x = y */
+        __m512d s = _mm512_load_pd(B + i * 8);
+        for (size_t k = i + 1; k < d; k++)
+            s = _mm512_sub_pd(s, _mm512_mul_pd(_mm512_load_pd(E(k, i)), _mm512_load_pd(B + k * 8)));
+        _mm512_store_pd(B + i * 8, _mm512_div_pd(s, _mm512_load_pd(E(i, i))));
+    }
+    /* W = L^{-1}, row by row (the entries of a row are independent):
+     * W_ii = 1 / L_ii, W_ij = -(sum_{k=j}^{i-1} L_ik W_kj) / L_ii */
+    const __m512d one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd(), neg = _mm512_set1_pd(-0.0);
+#define WE(i, k) (Wi + ((i) * d + (k)) * 8)
+    for (size_t i = 0; i < d; i++) {
+        __m512d lii = _mm512_load_pd(E(i, i));
+        for (size_t j = 0; j < i; j++) {
+            __m512d s = zero;
+            for (size_t k = j; k < i; k++)
+                s = _mm512_add_pd(s, _mm512_mul_pd(_mm512_load_pd(E(i, k)), _mm512_load_pd(WE(k, j))));
+            _mm512_store_pd(WE(i, j), _mm512_div_pd(_mm512_xor_pd(s, neg), lii)); /* -s / L_ii */
+        }
+        _mm512_store_pd(WE(i, i), _mm512_div_pd(one, lii));
+    }
+    __m512d t = zero;
+    for (size_t i = 0; i < d; i++) { /* sum_i sum_{k>=i} W_ki^2 */
+        __m512d s = zero;
+        for (size_t k = i; k < d; k++) {
+            __m512d w = _mm512_load_pd(WE(k, i));
+            s = _mm512_add_pd(s, _mm512_mul_pd(w, w));
+        }
+        t = _mm512_add_pd(t, s);
+    }
+#undef WE
+#undef E
+    double tv[8] __attribute__((aligned(64)));
+    _mm512_store_pd(tv, t);
+    lanes_outcome(n, bad, pm, ex, NULL, fail);
+    for (size_t i0 = 0; i0 < d; i0 += 8)
+        lanes_out(th, n, 1, i0, 0, tail8(d - i0), SIZE_MAX, B);
+    for (size_t m = 0; m < n; m++)
+        tr[m] = tv[m];
+}
+
 /* n factors at once, column k of each in turn: their dependency chains
  * (pivot, square root, division, next column) are independent, so the core
  * overlaps them. */
@@ -1098,6 +1327,10 @@ static void cholesky_n_avx512(const double *const *S, size_t n, size_t d, double
                               double *logdet, int *fail)
 {
     int nv = nvec8(d);
+    if (n >= LANES_NMIN && n <= 8 && d <= LANES_DMAX) {
+        chol_lanes512(S, n, d, L, logdet, fail);
+        return;
+    }
     if (!nv || n > COLB__CHOL_BATCH) {
         colb__soa_kernel_portable.cholesky_n(S, n, d, L, logdet, fail);
         return;
@@ -1404,6 +1637,15 @@ static void chol_inv_trace_n_avx512(double *const *L, size_t n, size_t d, double
     }
 }
 
+static void chol_fit_n_avx512(const double *const *S, size_t n, size_t d, double *const *L,
+                              double *const *th, double *tr, int *fail)
+{
+    if (n >= LANES_NMIN && n <= 8 && d <= LANES_DMAX)
+        chol_fit_lanes512(S, n, d, th, tr, fail);
+    else
+        colb__soa_chol_fit_n_with(&colb__soa_kernel_avx512, S, n, d, L, th, tr, fail);
+}
+
 static void symv2_avx512(const double *A, size_t d, const double *x1, const double *x2,
                          double *y1, double *y2)
 {
@@ -1475,6 +1717,7 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .syr_n = syr_n_avx512,
     .chol_inverse = chol_inverse_avx512,
     .chol_inv_trace_n = chol_inv_trace_n_avx512,
+    .chol_fit_n = chol_fit_n_avx512,
     .cholesky_n = cholesky_n_avx512,
     .symv2 = symv2_avx512,
     .pack_add = pack_add_avx512,

@@ -399,6 +399,34 @@ static void cholesky_n_portable(const double *const *S, size_t n, size_t d, doub
         fail[m] = colb__cholesky(S[m], d, L[m], logdet ? logdet + m : NULL);
 }
 
+void colb__soa_chol_fit_n_with(const colb__soa_kernel *k, const double *const *S, size_t n,
+                               size_t d, double *const *L, double *const *th, double *tr,
+                               int *fail)
+{
+    const double *Lok[COLB__CHOL_BATCH];
+    double *Lw[COLB__CHOL_BATCH], *thok[COLB__CHOL_BATCH], trok[COLB__CHOL_BATCH];
+    size_t nok = 0;
+    k->cholesky_n(S, n, d, L, NULL, fail);
+    for (size_t m = 0; m < n; m++)
+        if (!fail[m]) {
+            Lok[nok] = Lw[nok] = L[m];
+            thok[nok++] = th[m];
+        }
+    if (!nok)
+        return;
+    colb__cholesky_solve_many(Lok, nok, d, thok);
+    k->chol_inv_trace_n(Lw, nok, d, trok);
+    for (size_t m = 0, q = 0; m < n; m++)
+        if (!fail[m])
+            tr[m] = trok[q++];
+}
+
+static void chol_fit_n_portable(const double *const *S, size_t n, size_t d, double *const *L,
+                                double *const *th, double *tr, int *fail)
+{
+    colb__soa_chol_fit_n_with(&colb__soa_kernel_portable, S, n, d, L, th, tr, fail);
+}
+
 static void symv2_portable(const double *A, size_t d, const double *x1, const double *x2,
                            double *y1, double *y2)
 {
@@ -451,6 +479,7 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .syr_n = syr_n_portable,
     .chol_inverse = colb__chol_inverse,
     .chol_inv_trace_n = chol_inv_trace_n_portable,
+    .chol_fit_n = chol_fit_n_portable,
     .axpy = axpy_portable,
     .transpose = colb__soa_transpose,
 };

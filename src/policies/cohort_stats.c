@@ -122,11 +122,10 @@ double colb__cohort_noise_of(const colb__cohort *h, const double sums[2])
     return sqrt(((double)h->d * h->R0 * h->R0 + sums[0]) / ((double)h->d + sums[1]));
 }
 
-/* noise_terms of every user, in order; the least-squares users' factors
- * COLB__CHOL_BATCH at a time (cholesky_n: independent chains interleaved,
- * each colb__cholesky's bits), solved and their traces taken together
- * (colb__cholesky_solve_many, chol_inv_trace_n: each single call's bits),
- * in h->pbuf: S, L and th of each. */
+/* noise_terms of every user, in order; the least-squares users' fits
+ * COLB__CHOL_BATCH at a time (chol_fit_n: each colb__cholesky,
+ * colb__cholesky_solve and colb__chol_inv_trace's bits), in h->pbuf: S, L
+ * and th of each. */
 double colb__cohort_noise_estimate(colb__cohort *h)
 {
     size_t d = h->d, dd = d * d, N = h->N;
@@ -134,7 +133,7 @@ double colb__cohort_noise_estimate(colb__cohort *h)
     double sums[2] = { 0.0, 0.0 };
     for (size_t u0 = 0; u0 < N;) {
         const double *S[COLB__CHOL_BATCH];
-        double *L[COLB__CHOL_BATCH];
+        double *L[COLB__CHOL_BATCH], *th[COLB__CHOL_BATCH], tr[COLB__CHOL_BATCH];
         int fail[COLB__CHOL_BATCH];
         size_t n = 0, u1 = u0; /* [u0, u1): up to a batch of least-squares users */
         for (; u1 < N && n < COLB__CHOL_BATCH; u1++) {
@@ -143,28 +142,19 @@ double colb__cohort_noise_estimate(colb__cohort *h)
             double *s = h->pbuf + n * (2 * dd + d);
             ls_factor_input(h, u1, s);
             S[n] = s;
-            L[n++] = s + dd;
+            L[n] = s + dd;
+            th[n] = s + 2 * dd;
+            memcpy(th[n++], h->u.b + u1 * d, d * sizeof(double));
         }
-        double *Lok[COLB__CHOL_BATCH], *th[COLB__CHOL_BATCH], tr[COLB__CHOL_BATCH];
-        size_t nok = 0;
         if (n)
-            h->kern->cholesky_n(S, n, d, L, NULL, fail);
-        for (size_t u = u0, m = 0; u < u1; u++) /* th = S^-1 b of the factored */
-            if (h->u.count[u] >= full && !fail[m++]) {
-                Lok[nok] = L[m - 1];
-                th[nok] = L[m - 1] + dd;
-                memcpy(th[nok++], h->u.b + u * d, d * sizeof(double));
-            }
-        colb__cholesky_solve_many((const double *const *)Lok, nok, d, th);
-        h->kern->chol_inv_trace_n(Lok, nok, d, tr);
-        for (size_t u = u0, m = 0, q = 0; u < u1; u++) {
+            h->kern->chol_fit_n(S, n, d, L, th, tr, fail);
+        for (size_t u = u0, m = 0; u < u1; u++) {
             if (h->u.count[u] < full) {
                 colb__cohort_noise_terms(h, u, sums); /* none, or the ridge fit's */
             } else {
-                if (!fail[m++]) {
-                    ls_terms(h, u, th[q], tr[q], sums);
-                    q++;
-                }
+                if (!fail[m])
+                    ls_terms(h, u, th[m], tr[m], sums);
+                m++;
             }
         }
         u0 = u1;
