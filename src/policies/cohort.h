@@ -257,6 +257,12 @@ double colb__cohort_pred_score(colb__cohort *h, size_t u, size_t c);
  * calls). Uses h->pbuf. */
 void colb__cohort_pred_scores(colb__cohort *h, size_t u, const size_t *cs, size_t n, double *out);
 
+/* The same for n (user, cluster) pairs: out[m] = colb__cohort_pred_score(h,
+ * us[m us_step], cs[m]) (us_step 0: every pair's user is us[0]), the
+ * factorisations of COLB__CHOL_BATCH pairs at a time, whoever their users. */
+void colb__cohort_pred_scores_of(colb__cohort *h, const size_t *us, size_t us_step, const size_t *cs,
+                                 size_t n, double *out);
+
 /* ---- cohort_partition.c ---- */
 
 /* Member lists. */

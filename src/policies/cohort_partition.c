@@ -653,6 +653,77 @@ static void pred_scores_kept(colb__cohort *h, size_t u, const size_t *list, size
     h->pkn[u] = (unsigned char)n;
 }
 
+/* The lists of assign_one for users from u0 on (those a pass of `full`
+ * visits), users taken until their scores missing from the kept ones make
+ * a batch of factorisations (COLB__CHOL_BATCH) or AHEAD_USERS are taken:
+ * the missing scores computed together (colb__cohort_pred_scores_of, whose
+ * lanes factor a batch at once where each user alone has two or three),
+ * and kept, so that each user's assign_one finds them. Ahead of time, but
+ * not a guess: a score is kept with its cluster's version, and a user's
+ * assign_one that comes after a move of another user (which changes the
+ * versions of the clusters it touches) computes those afresh - every score
+ * it reads is the one it would have computed. Returns the first user not
+ * taken. Only while the kept scores are on (pk_on). */
+#define AHEAD_USERS 8
+
+static size_t scores_ahead(colb__cohort *h, size_t u0, int full)
+{
+    size_t N = h->N, users[AHEAD_USERS], nu = 0, v = u0;
+    size_t list[AHEAD_USERS][PK_SLOTS], nl[AHEAD_USERS];
+    size_t pu[AHEAD_USERS * PK_SLOTS], pc[AHEAD_USERS * PK_SLOTS], np = 0;
+    double score[AHEAD_USERS * PK_SLOTS];
+    for (; v < N && nu < AHEAD_USERS && np < COLB__CHOL_BATCH; v++) {
+        if (!(full || h->ns[v] > 1.0))
+            continue;
+        size_t c = h->label[v], n = candidates(h, h->th + v * h->d, c), *l = list[nu];
+        l[0] = c;
+        memcpy(l + 1, h->cand, n * sizeof(size_t));
+        l[n + 1] = NONE;
+        n += 1 + (h->size[c] > 1);
+        const size_t *kc = h->pkc + v * PK_SLOTS;
+        const uint64_t *kv = h->pkv + v * PK_SLOTS;
+        for (size_t i = 0; i < n; i++) { /* pred_scores_kept's lookup */
+            uint64_t ver = l[i] == NONE ? 0 : h->ver[l[i]];
+            size_t j = 0;
+            while (j < h->pkn[v] && !(kc[j] == l[i] && kv[j] == ver))
+                j++;
+            if (j == h->pkn[v]) {
+                pu[np] = v;
+                pc[np++] = l[i];
+            }
+        }
+        users[nu] = v;
+        nl[nu++] = n;
+    }
+    if (!np)
+        return v;
+    colb__cohort_pred_scores_of(h, pu, 1, pc, np, score);
+    for (size_t i = 0, p = 0; i < nu; i++) { /* each user's list kept as pred_scores_kept keeps it */
+        size_t w = users[i], *kc = h->pkc + w * PK_SLOTS;
+        uint64_t *kv = h->pkv + w * PK_SLOTS;
+        double *ks = h->pks + w * PK_SLOTS, sc[PK_SLOTS];
+        for (size_t e = 0; e < nl[i]; e++) {
+            size_t c = list[i][e];
+            uint64_t ver = c == NONE ? 0 : h->ver[c];
+            if (p < np && pu[p] == w && pc[p] == c) {
+                sc[e] = score[p++];
+            } else {
+                size_t j = 0;
+                while (!(kc[j] == c && kv[j] == ver))
+                    j++;
+                sc[e] = ks[j];
+            }
+        }
+        for (size_t e = 0; e < nl[i]; e++) {
+            kc[e] = list[i][e];
+            kv[e] = list[i][e] == NONE ? 0 : h->ver[list[i][e]];
+            ks[e] = sc[e];
+        }
+        h->pkn[w] = (unsigned char)nl[i];
+    }
+    return v;
+}
+
 /* One user's k-means step: to the cluster of best predictive score, or to
  * a new cluster of its own, when that gains MOVE_MARGIN; records its
  * runner-up and gap. The new cluster is returned in *to. 1 when it moved.
@@ -709,9 +780,13 @@ static void assign(colb__cohort *h, int full)
     for (int pass = 0; pass < PASSES; pass++) {
         size_t moved = 0;
         memset(h->dirty, 0, h->cap);
-        for (size_t u = 0; u < N; u++)
-            if (full || h->ns[u] > 1.0)
-                moved += (size_t)assign_one(h, u, &to, sc, &n);
+        for (size_t u = 0, ahead = 0; u < N; u++) {
+            if (!(full || h->ns[u] > 1.0))
+                continue;
+            if (h->pk_on && u >= ahead)
+                ahead = scores_ahead(h, u, full);
+            moved += (size_t)assign_one(h, u, &to, sc, &n);
+        }
         for (size_t c = 0; c < h->cap; c++)
             if (h->dirty[c] && h->size[c]) {
                 colb__cohort_rebuild(h, c);

@@ -339,10 +339,15 @@ double colb__cohort_pred_score(colb__cohort *h, size_t u, size_t c)
  * is computed with the arithmetic of the one-cluster form. */
 void colb__cohort_pred_scores(colb__cohort *h, size_t u, const size_t *cs, size_t n, double *out)
 {
+    colb__cohort_pred_scores_of(h, &u, 0, cs, n, out);
+}
+
+void colb__cohort_pred_scores_of(colb__cohort *h, const size_t *us, size_t us_step, const size_t *cs,
+                                 size_t n, double *out)
+{
     enum { NEW, OTHER, OWN };
     size_t d = h->d, st = 2 * d * d + 3 * d;
     double lam = h->u.p.lambda;
-    const double *Vu = h->u.V + u * d * d, *bu = h->u.b + u * d;
     for (size_t m0 = 0; m0 < n; m0 += COLB__CHOL_BATCH) {
         size_t nb = n - m0 < COLB__CHOL_BATCH ? n - m0 : COLB__CHOL_BATCH, nf = 0, ns = 0;
         const double *S[COLB__CHOL_BATCH], *Ls[COLB__CHOL_BATCH], *Minv[COLB__CHOL_BATCH];
@@ -355,7 +360,8 @@ void colb__cohort_pred_scores(colb__cohort *h, size_t u, const size_t *cs, size_
          * (another cluster's V', and own cluster's V' + G_u) and of V_u (a
          * new cluster's V' + G_u), so one factorisation at most */
         for (size_t m = 0; m < nb; m++) {
-            size_t c = cs[m0 + m];
+            size_t c = cs[m0 + m], u = us[(m0 + m) * us_step];
+            const double *Vu = h->u.V + u * d * d, *bu = h->u.b + u * d;
             double *Vp = h->pbuf + m * st, *tp = Vp + 2 * d * d;
             int own = c != COLB__COHORT_NONE && h->label[u] == c;
             if (own && h->size[c] <= 1)
@@ -414,6 +420,8 @@ void colb__cohort_pred_scores(colb__cohort *h, size_t u, const size_t *cs, size_
                 ld0[m] = ldf[fi[m]];
             else if (kind[m] == OTHER)
                 ld1[m] = ldf[fi[m]];
+            size_t u = us[(m0 + m) * us_step];
+            const double *Vu = h->u.V + u * d * d, *bu = h->u.b + u * d;
             double *tp = h->pbuf + m * st + 2 * d * d, *r = tp + d, *z = r + d;
             /* g = G_u theta' (in z) by V_u's columns (= rows), then r = b_u -
              * g and RSS_u(theta') */
