@@ -14,6 +14,7 @@ _INTP = np.dtype(np.intp)   # size_t's size: the library writes arms into it
 
 
 REWARD_MAX = 1e9  # COLB_REWARD_MAX (colb/limits.h)
+CONTEXT_MAX = 1e6  # COLB_CONTEXT_MAX (colb/limits.h)
 
 # what a list converted by numpy holds, by dtype kind, for messages
 _KINDS = {"U": "strings", "S": "bytes", "b": "bools", "c": "complex numbers",
@@ -85,6 +86,25 @@ def _array(x, what, ndims):
             f"{what}: {x.ndim} dimensions (shape {x.shape}), expected "
             + " or ".join(f"{n}" for n in ndims))
     return x
+
+
+def _refuse_values(a, served, call, what, limit):
+    """Raise NonFinite or OutOfRange for the first entry of a (its first
+    axis: the served users, in order) that is not finite or beyond
+    +-limit, as the library would refuse it, naming the user (the
+    entry of ``served``, or its position when None) and the entry's other
+    indices: what a batch is checked with before any of it is applied."""
+    bad = ~(np.abs(a) <= limit)  # NaN too
+    if not bad.any():
+        return
+    at = tuple(int(i) for i in np.argwhere(bad)[0])
+    u = at[0] if served is None else int(served[at[0]])
+    v = a[at]
+    where = f"{call}: {what} of user {u}" + "".join(f", {n} {i}" for n, i in
+                                                   zip(("arm", "entry"), at[1:]))
+    if not np.isfinite(v):
+        raise errors.NonFinite(f"{where} is {v}")
+    raise errors.OutOfRange(f"{where} is {v}, beyond +-{limit:g}")
 
 
 def _addr(a):
@@ -192,9 +212,11 @@ class Policy:
         return self
 
     def _fail(self, st, closing=False):
-        """The exception of a failed call on the policy (its last error)."""
+        """The exception of a failed call on the policy (its last error).
+        With closing, or after a numerical failure (the policy is fenced:
+        its round can only be closed), an open round is ended."""
         err = _lib.error(st, _lib.lib.colb_policy_last_error(self._h))
-        if closing and self._open:  # never leave a half-served round open
+        if (closing or st == _NUMERIC) and self._open:  # never leave a half-served round open
             _lib.lib.colb_policy_end_round(self._h)
             self._init_round()
         return err
@@ -229,15 +251,18 @@ class Policy:
 
         Returns the chosen arms, an int array of n entries.  Without
         ``rewards`` the round stays open until :meth:`observe` or
-        :meth:`end_round`.  With ``rewards``, a refused reward (NaN, beyond
-        1e9) ends the round and raises; the observations before it stay
-        (those of a sequential policy's earlier users, of earlier per-user
-        rounds), none of a batch.
+        :meth:`end_round`.  With ``rewards``, every entry of the table (not
+        only the chosen arms': which arms a sequential policy or a later
+        per-user round chooses depends on the rewards observed before) and
+        of (n, K, d) contexts is checked before the first round opens: a
+        refused table (a NaN or Inf, a reward beyond 1e9, a context entry
+        beyond 1e6) raises and changes nothing, no round is counted.
 
         Raises InvalidArgument (shape, dtype, layout, K = 0), NonFinite (a
-        NaN or Inf context), OutOfRange (an entry beyond 1e6, a user out of
-        range), StateError (a round is open), NumericalError (the policy
-        failed numerically earlier).
+        NaN or Inf context or reward), OutOfRange (a context entry beyond
+        1e6, a reward beyond 1e9, a user out of range), StateError (a round
+        is open), NumericalError (the policy failed numerically, earlier or
+        in this call's updates: see :meth:`observe`; the round is closed).
         """
         h = self._handle()
         if (type(contexts) is not np.ndarray or contexts.dtype != _F64
@@ -276,6 +301,11 @@ class Policy:
             rewards = _array(rewards, "rewards", (2,))
             if rewards.shape != (n, K):
                 raise errors.InvalidArgument(f"rewards: shape {rewards.shape}, expected ({n}, {K})")
+            # all of the batch before any of it: the library checks one
+            # round's contexts, or one observation, at a time
+            _refuse_values(rewards, served, "choose", "reward", REWARD_MAX)
+            if contexts.ndim == 3:
+                _refuse_values(contexts, served, "choose", "context", CONTEXT_MAX)
         elif contexts.ndim == 3:
             raise errors.InvalidArgument(
                 "contexts of shape (n, K, d) are served one round per user, and user u+1's "
@@ -313,7 +343,7 @@ class Policy:
         try:
             self.observe(np.ascontiguousarray(rewards[np.arange(n), arms]))
         except errors.Error:
-            if self._open:  # a refused reward: the round ends without feedback
+            if self._open:  # refused (the rewards were checked): the round ends without feedback
                 self.end_round()
             raise
         return arms.copy()
@@ -355,12 +385,24 @@ class Policy:
         rewards: float64 array (or list) of one reward per served user, in
         the order of the arms :meth:`choose` returned.  Every reward is
         checked (finite, at most 1e9 in size) before any is applied; on
-        error the round stays open (fix the rewards and call again, or
-        :meth:`end_round`).
+        such an error the round stays open (fix the rewards and call
+        again, or :meth:`end_round`).
+
+        A numerical failure of an update (NumericalError: an estimate no
+        longer finite, an aggregate no longer positive definite; inputs
+        within the limits above do not cause one) is not undone by the
+        library: a sequential policy (CLUB) keeps the updates of the users
+        before the one that failed, another policy may keep part of the
+        round's update.  The policy is then fenced: every later call that
+        reads or changes its state (choose, observe, theta, clusters,
+        add_users, set_max_memory, save, to_bytes, pickling) raises
+        NumericalError, so that the half-applied batch is never seen, used
+        or saved; only ``rounds``, ``info``, ``options`` and ``close``
+        still work, and the round is closed.  Create a new policy, or load
+        one saved before.
 
         Raises StateError (no open round), InvalidArgument (shape, dtype,
-        layout), NonFinite, OutOfRange, NumericalError (the update failed
-        numerically: the policy is fenced).
+        layout), NonFinite, OutOfRange, NumericalError (above).
         """
         h = self._handle()
         if not self._open:
@@ -381,14 +423,7 @@ class Policy:
         else:
             # the library checks each observation; check all of them first
             # so that none is applied when one is bad, as observe_all does
-            bad = np.flatnonzero(~np.isfinite(rewards))
-            if bad.size:
-                raise errors.NonFinite(f"observe: reward of user {served[bad[0]]} is "
-                                       f"{rewards[bad[0]]}")
-            bad = np.flatnonzero(np.abs(rewards) > REWARD_MAX)
-            if bad.size:
-                raise errors.OutOfRange(f"observe: reward of user {served[bad[0]]} is "
-                                        f"{rewards[bad[0]]}, beyond +-{REWARD_MAX:g}")
+            _refuse_values(rewards, served, "observe", "reward", REWARD_MAX)
             for i, u in enumerate(served):
                 st = lib.colb_policy_observe(h, int(u), int(self._arms[i]), float(rewards[i]))
                 if st:
@@ -581,6 +616,7 @@ class Policy:
 
 _UNSUP = _lib.CODE["COLB_EUNSUP"]
 _RANGE = _lib.CODE["COLB_ERANGE"]
+_NUMERIC = _lib.CODE["COLB_ENUMERIC"]
 
 
 class _LoadOptions(ctypes.Structure):

@@ -117,8 +117,80 @@ def test_rewards_tables_for_a_subset_and_refused(rng):
         bad[3, :] = np.nan
         with pytest.raises(colb.NonFinite, match="user 3"):
             pol.choose(X, rewards=bad)
-        assert pol.rounds == 2                          # the round ended
+        assert pol.rounds == 1                          # refused before the round
         pol.choose(X, rewards=R)                        # and the policy goes on
+
+
+@pytest.mark.parametrize("name", ["club", "cmlb", "linucb-ind"])
+def test_refused_reward_tables_change_nothing(name, rng):
+    """choose(..., rewards=) checks the whole batch (every reward of the
+    table, every per-user context) before any of it is applied: a table
+    refused at its fourth user leaves the policy as it was, byte for byte,
+    with no round counted - a sequential policy (CLUB) kept the first three
+    users' updates, and per-user contexts the first three rounds, before."""
+    labels, _, draw = instance(rng, N, D, K)
+    pol = make(name, labels)
+    X, R = draw()
+    pol.choose(X, rewards=R)
+    X3 = np.ascontiguousarray(np.stack([draw()[0] for _ in range(N)]))
+    before = pol.to_bytes()
+    cases = []
+    for entry, cls, match in [(np.nan, colb.NonFinite, "reward of user 3, arm 1 is nan"),
+                              (-np.inf, colb.NonFinite, "reward of user 3, arm 1 is -inf"),
+                              (2e9, colb.OutOfRange, r"reward of user 3, arm 1 is 2000000000.0, "
+                                                     r"beyond \+-1e\+09")]:
+        bad = R.copy()
+        bad[3, 1] = entry       # one arm only: which one user 3 is served is not known first
+        cases += [(X, bad, cls, match), (X3, bad, cls, match)]
+    for entry, cls, match in [(np.nan, colb.NonFinite, "context of user 3, arm 2, entry 1 is nan"),
+                              (2e6, colb.OutOfRange, "context of user 3, arm 2, entry 1 is "
+                                                     r"2000000.0, beyond \+-1e\+06")]:
+        bad = X3.copy()
+        bad[3, 2, 1] = entry
+        cases.append((bad, R, cls, match))
+    for contexts, rewards, cls, match in cases:
+        with pytest.raises(cls, match=match):
+            pol.choose(contexts, rewards=rewards)
+        assert pol.rounds == 1
+        assert pol.to_bytes() == before
+    # a subset names its users by their indices
+    bad = R[[7, 2]].copy()
+    bad[1, 0] = np.nan
+    with pytest.raises(colb.NonFinite, match="reward of user 2, arm 0"):
+        pol.choose(X, users=[7, 2], rewards=bad)
+    assert pol.to_bytes() == before
+    assert pol.choose(X3, rewards=R).shape == (N,) and pol.rounds == 1 + N
+
+
+class FailingLib:
+    """The library with one function made to return COLB_ENUMERIC, as a
+    numerical failure in an update would (inputs within colb/limits.h
+    cause none)."""
+    def __init__(self, lib, name):
+        self._lib, self._name = lib, name
+
+    def __getattr__(self, name):
+        if name == self._name:
+            return lambda *args: colb._lib.CODE["COLB_ENUMERIC"]
+        return getattr(self._lib, name)
+
+
+@pytest.mark.parametrize("call, users", [("colb_policy_observe_all", None),
+                                         ("colb_policy_observe", [4, 1])])
+def test_numerical_failure_in_observe_closes_the_round(rng, monkeypatch, call, users):
+    """A NumericalError from observe ends the round (the library fences the
+    policy, whose round can only be closed): later calls meet the fenced
+    policy's NumericalError, not a StateError about a round left open."""
+    labels, _, draw = instance(rng, N, D, K)
+    pol = make("cmlb", labels)
+    X, R = draw()
+    arms = pol.choose(X, users=users)
+    with monkeypatch.context() as m:
+        m.setattr(colb._lib, "lib", FailingLib(colb._lib.lib, call))
+        with pytest.raises(colb.NumericalError):
+            pol.observe(np.zeros(arms.size))
+    assert pol.rounds == 1
+    pol.choose(X)                                       # no round left open
 
 
 def test_round_protocol_errors(rng):
