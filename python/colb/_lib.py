@@ -189,12 +189,25 @@ def buffer(nbytes):
     return (ctypes.c_uint64 * ((nbytes + 7) // 8))()
 
 
+def scalar(value):
+    """The element of a 0-d numpy array (``numpy.array(0.25)`` is
+    ``numpy.float64(0.25)``), else value itself: where a scalar is taken, a
+    0-d array is read as the numpy scalar it holds, with that scalar's
+    checks and messages. A masked one is left as it is (its callers refuse
+    it first: :func:`refuse_masked`)."""
+    if (isinstance(value, numpy.ndarray) and value.ndim == 0
+            and not isinstance(value, numpy.ma.MaskedArray)):
+        return value[()]
+    return value
+
+
 def integer(value, what):
     """value as a Python int: anything with __index__ (a numpy integer too),
     never a bool, a float or a str (TypeError naming `what`), never
     truncated; a masked value is refused (:func:`refuse_masked`), whose
     __index__ would give its data, masked or not."""
     refuse_masked(value, what)
+    value = scalar(value)
     if isinstance(value, (bool, numpy.bool_)):  # bool has __index__: True would be 1
         raise TypeError(f"{what}: expected an integer, got bool {value!r}")
     try:
@@ -247,8 +260,10 @@ def refuse_masked(value, what):
 def text(value, what="option value"):
     """A Python value as the text of colb/params.h: bools as 1/0, floats by
     their shortest repr (which reads back as the same double). An integer
-    of 2**64 or more in size is beyond every option's range: OutOfRange."""
+    of 2**64 or more in size is beyond every option's range: OutOfRange.
+    A 0-d array is its element (:func:`scalar`)."""
     refuse_masked(value, what)
+    value = scalar(value)
     if isinstance(value, (bool, numpy.bool_)):
         return "1" if value else "0"
     if isinstance(value, str):

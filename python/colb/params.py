@@ -165,7 +165,8 @@ def apply(setter, params, items, kinds, own=()):
     it raises InvalidArgument, as a masked array does for any option. A str
     (or bytes) for an integer or a real option (``users='5'``) raises
     TypeError, as a str does for every count of the binding: numbers are
-    never parsed from text here.
+    never parsed from text here. A 0-d numpy array is taken as the scalar
+    it holds (``numpy.array(0.25)`` as 0.25), with the same checks.
 
     As in ``colb run`` (cli/options.c), ``club-alpha`` also sets
     ``club-own-alpha`` to 1 (CLUB's own alpha is an override that the
@@ -177,6 +178,7 @@ def apply(setter, params, items, kinds, own=()):
     for name, value in items:
         key = key_of(name)
         _lib.refuse_masked(value, name)
+        value = _lib.scalar(value)  # a 0-d array as the scalar it holds
         kind = _types().get(key)
         expected = _EXPECTED.get(kind)
         if expected and isinstance(value, (bool, numpy.bool_)):

@@ -416,7 +416,7 @@ def test_lists_of_numbers_converted(pol, X):
     still_works(pol, X)
 
 
-@pytest.mark.parametrize("flag", [True, False, np.True_])
+@pytest.mark.parametrize("flag", [True, False, np.True_, np.array(True)])
 def test_bools_are_not_integers(pol, X, flag):
     """A bool is an int to Python (True == 1): refused wherever an integer
     or a number is expected, taken where a boolean is."""
@@ -514,3 +514,44 @@ def test_reward_table_as_numpy_matrix(rng, name):
     sub = pol.choose(X, users=[3, 1], rewards=np.asmatrix(R[[3, 1]]))
     np.testing.assert_array_equal(sub, ref.choose(X, users=[3, 1], rewards=R[[3, 1]]))
     np.testing.assert_array_equal(pol.theta(), ref.theta())
+
+
+def test_zero_d_arrays_are_scalars(pol, X):
+    """A 0-d numpy array (numpy.array(0.25), what reductions and indexing
+    of arrays often give) is taken wherever a scalar is, as the numpy
+    scalar it holds: it was refused as 'not a number, bool or string'. It
+    meets that scalar's checks, with the same messages."""
+    a = np.array
+    p = colb.Policy("club", a(N), a(D), lambda_=a(0.25), seed=a(7, dtype=np.uint64),
+                    club_alpha=a(0.5, dtype=np.float32), club_own_alpha=a(True), width=a("fixed"))
+    assert (p.users, p.dim) == (N, D)
+    assert p.options["lambda"] == 0.25 and p.options["seed"] == 7 and p.options["club_alpha"] == 0.5
+    assert p.options["club_own_alpha"] is True and p.options["width"] == "fixed"
+    res = colb.simulate(policies=["cmlb"], cmlb_alpha=a(0.2), club_tune=a(False),
+                        **dict(SMALL, horizon=a(5), users=a(4, dtype=np.int32)))
+    assert res.settings["cmlb-alpha"] == "0.2" and res.settings["horizon"] == "5"
+    assert pol.theta(a(1)).shape == (D,)
+    assert pol.add_users(a(1)) == N + 1
+    assert colb.Policy.from_bytes(pol.to_bytes(), memory_budget=a(2 ** 30)).users == N + 1
+    # refused as the scalar is, with its message
+    for value in (np.nan, np.inf, -1.0, 1e7):
+        with pytest.raises(colb.Error) as scalar:
+            colb.Policy("linucb-ind", N, D, lambda_=value)
+        with pytest.raises(type(scalar.value), match="lambda") as zero_d:
+            colb.Policy("linucb-ind", N, D, lambda_=a(value))
+        assert str(zero_d.value) == str(scalar.value)
+    with pytest.raises(colb.InvalidArgument, match="lambda: True is a bool, expected a number"):
+        colb.Policy("linucb-ind", N, D, lambda_=a(True))
+    with pytest.raises(TypeError, match="add_users: n: expected an integer, got float64 2.0"):
+        pol.add_users(a(2.0))
+    with pytest.raises(TypeError, match="theta: user: expected an integer, got bool"):
+        pol.theta(a(False))
+    with pytest.raises(TypeError, match="expected a number, got str"):
+        colb.Policy("linucb-ind", N, D, lambda_=a("0.5"))
+    # only 0-d: an array of one entry is not a scalar, and a mask is refused
+    with pytest.raises(colb.InvalidArgument, match="is not a number"):
+        colb.Policy("linucb-ind", N, D, lambda_=a([0.25]))
+    with pytest.raises(colb.InvalidArgument, match="masked"):
+        colb.Policy("linucb-ind", N, D, lambda_=np.ma.masked_array(0.25))
+    assert pol.users == N + 1 and pol.choose(X).shape == (N + 1,)
+    pol.observe(np.ones(N + 1))
