@@ -137,8 +137,9 @@ class SimResult:
     def plot(self, ratio=False, ax=None):
         """Plot the mean regret curves with their 95% bands (matplotlib;
         ImportError if it is not installed), or with ratio=True their ratio
-        to the random policy's, into ax (a matplotlib Axes; default a new
-        figure's). Returns the axes."""
+        to the random policy's (ValueError if ``random`` is not among the
+        policies), into ax (a matplotlib Axes; default a new figure's).
+        Returns the axes."""
         from .plot import plot_result
         return plot_result(self, ax=ax, ratio=ratio)
 

@@ -157,6 +157,19 @@ def test_plot_needs_matplotlib():
     assert len(ax.get_lines()) == 2
 
 
+def test_plot_ratio_needs_random():
+    """The ratio to the random policy's regret of a result without it is
+    NaN throughout: plot(ratio=True) raises a ValueError saying so (it drew
+    lines of NaN, nothing, without a word), before it needs matplotlib."""
+    from colb.plot import plot_result
+    res = colb.simulate(policies=["linucb-ind", "cmlb"], **SMALL)
+    assert np.isnan(res.ratio_mean).all()
+    for call in (lambda: res.plot(ratio=True), lambda: plot_result(res, ratio=True)):
+        with pytest.raises(ValueError, match=r"needs 'random' among the policies \(policies="
+                                             r"\['linucb-ind', 'cmlb'\]\)"):
+            call()
+
+
 def test_club_alpha_is_colb_runs_override(tool, tmp_path):
     """club_alpha gives CLUB its own exploration alpha, as --club-alpha does
     in colb run (it sets club-own-alpha); a club_own_alpha given with it
