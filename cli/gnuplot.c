@@ -1,19 +1,23 @@
 /* gnuplot.c - running gnuplot (gnuplot.h): finding the executable, running
- * a script as a child process (fork + exec, no shell) in a figure's folder
- * with its stderr captured, or on a gnuplot started and warmed up ahead,
- * and moving the images into place atomically; plus the quoting of strings
- * inside gnuplot scripts. */
+ * a script as a child process (fork + exec, no shell, a process group of
+ * its own) in a figure's folder with its stderr captured, or on a gnuplot
+ * started and warmed up ahead, within a time limit after which the group
+ * is killed, and moving the images into place atomically; plus the quoting
+ * of strings inside gnuplot scripts. */
 #define _GNU_SOURCE /* pipe2 */
 #include "gnuplot.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "options.h"
@@ -121,6 +125,42 @@ int gnuplot_find(char *out, size_t len)
 
 /* ---- running gnuplot --------------------------------------------------- */
 
+int gnuplot_timeout(double *seconds, char *err, size_t err_len)
+{
+    const char *s = getenv("COLB_GNUPLOT_TIMEOUT");
+    *seconds = GNUPLOT_TIMEOUT_DEFAULT;
+    if (!s)
+        return 0;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno || !isfinite(v) || !(v > 0) || v > GNUPLOT_TIMEOUT_MAX) {
+        snprintf(err, err_len, "COLB_GNUPLOT_TIMEOUT=%.100s is not a number of seconds in (0, %g] "
+                 "(the time gnuplot has to draw a plot; unset: %g)", s, GNUPLOT_TIMEOUT_MAX,
+                 GNUPLOT_TIMEOUT_DEFAULT);
+        return -1;
+    }
+    *seconds = v;
+    return 0;
+}
+
+/* Now in milliseconds on the monotonic clock. */
+static long long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Kill a child started by spawn with everything in its process group
+ * (what it started, unless that left the group); the child's own pid
+ * when the group is not there. It stays to be reaped. */
+static void kill_group(pid_t pid)
+{
+    if (kill(-pid, SIGKILL) != 0)
+        kill(pid, SIGKILL);
+}
+
 /* The line of gnuplot's stderr that says what went wrong: the one naming
  * the script line ("NAME.gp" line 12: ...), else the last non-empty one. */
 static void gnuplot_reason(const char *text, char *out, size_t len)
@@ -173,6 +213,8 @@ static pid_t spawn(const char *exe, char *const argv[], const char *dir, int *in
         return -1;
     }
     pid_t pid = fork();
+    if (pid > 0) /* as the child does: its group exists before any kill_group */
+        setpgid(pid, pid);
     if (pid < 0) {
         close(fd[0]);
         close(fd[1]);
@@ -216,15 +258,34 @@ static pid_t spawn(const char *exe, char *const argv[], const char *dir, int *in
     return pid;
 }
 
-/* Read the child's stderr to its end (the last 8 kB kept), wait for it;
- * 0 when it exited with status 0, else -1 with err set from the telling
+/* Read the child's stderr to its end (the last 8 kB kept), wait for it,
+ * both within `limit` seconds: a child still running then is killed with
+ * its process group and reaped. 0 when it exited with status 0,
+ * GNUPLOT_TIMED_OUT with err set, else -1 with err set from the telling
  * line of its stderr. */
-static int finish(pid_t pid, int err_fd, const char *dir, const char *script, char *err,
+static int finish(pid_t pid, int err_fd, double limit, const char *dir, const char *script, char *err,
                   size_t err_len)
 {
     char buf[8192];
     size_t n = 0;
+    long long deadline = now_ms() + (long long)ceil(limit * 1000);
+    int status, exited = 0, timed_out = 0;
     for (;;) {
+        long long left = deadline - now_ms();
+        if (left <= 0) {
+            timed_out = 1;
+            break;
+        }
+        /* a tick of at most 0.1 s: an exited gnuplot whose stderr another
+         * process it started still holds is seen by its exit */
+        struct pollfd pfd = { .fd = err_fd, .events = POLLIN };
+        int ready = poll(&pfd, 1, left < 100 ? (int)left : 100);
+        if (ready == 0 && waitpid(pid, &status, WNOHANG) == pid) {
+            exited = 1;
+            break;
+        }
+        if (ready <= 0)
+            continue; /* the tick, or EINTR */
         char chunk[1024];
         ssize_t got = read(err_fd, chunk, sizeof chunk);
         if (got < 0 && errno == EINTR)
@@ -247,12 +308,26 @@ static int finish(pid_t pid, int err_fd, const char *dir, const char *script, ch
     }
     buf[n] = '\0';
     close(err_fd);
-    int status;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
+    /* its stderr closed: gnuplot is exiting (or closed it and went on) */
+    for (int nap = 1; !exited && !timed_out; nap = nap < 64 ? 2 * nap : nap) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid)
+            exited = 1;
+        else if (w < 0 && errno != EINTR) {
             snprintf(err, err_len, "gnuplot: waitpid: %s", strerror(errno));
             return -1;
-        }
+        } else if (now_ms() >= deadline)
+            timed_out = 1;
+        else if (w == 0)
+            nanosleep(&(struct timespec){ 0, nap * 100000L }, NULL); /* 0.1 to 6.4 ms */
+    }
+    if (timed_out) {
+        kill_group(pid);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        snprintf(err, err_len, "gnuplot did not finish %s/%s within %g s and was stopped "
+                 "(COLB_GNUPLOT_TIMEOUT sets the limit)", dir, script, limit);
+        return GNUPLOT_TIMED_OUT;
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
@@ -266,14 +341,15 @@ static int finish(pid_t pid, int err_fd, const char *dir, const char *script, ch
     return -1;
 }
 
-/* Run `gnuplot -e ASSIGN SCRIPT` in folder dir. 0, or -1 with err set. */
+/* Run `gnuplot -e ASSIGN SCRIPT` in folder dir within `limit` seconds. 0,
+ * or GNUPLOT_TIMED_OUT or -1 with err set. */
 static int run_gnuplot(const char *exe, const char *dir, const char *script, const char *assign,
-                       char *err, size_t err_len)
+                       double limit, char *err, size_t err_len)
 {
     char *argv[] = { (char *)exe, (char *)"-e", (char *)assign, (char *)script, NULL };
     int err_fd;
     pid_t pid = spawn(exe, argv, dir, NULL, &err_fd, err, err_len);
-    return pid < 0 ? -1 : finish(pid, err_fd, dir, script, err, err_len);
+    return pid < 0 ? -1 : finish(pid, err_fd, limit, dir, script, err, err_len);
 }
 
 /* The warm-up: the PNG terminal's first plot (its fonts, cairo) drawn to
@@ -328,7 +404,7 @@ void gnuplot_stop(gnuplot_warm *w)
 {
     if (w->pid <= 0)
         return;
-    kill(w->pid, SIGKILL);
+    kill_group(w->pid);
     close(w->in);
     close(w->err);
     while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
@@ -360,10 +436,11 @@ static int put_quoted(char *out, size_t len, const char *s)
 
 /* Run SCRIPT in dir on the started gnuplot w (used up): the commands of
  * `cd DIR; ASSIGN; load SCRIPT` on its stdin (DIR made absolute), then its
- * end. 0, -1 with err set, or 1 when w could not take them (dir not
- * quotable, or w gone: no plot drawn, w stopped, err untouched). */
+ * end, within `limit` seconds. 0, GNUPLOT_TIMED_OUT or -1 with err set, or
+ * 1 when w could not take them (dir not quotable, or w gone: no plot
+ * drawn, w stopped, err untouched). */
 static int run_warm(gnuplot_warm *w, const char *dir, const char *script, const char *assign,
-                    char *err, size_t err_len)
+                    double limit, char *err, size_t err_len)
 {
     char adir[3 * PATH_LEN + 64], qdir[2 * sizeof adir + 8], cmd[sizeof qdir + 1024];
     /* absolute: gnuplot's `cd` reads a leading "~/" as $HOME (a relative
@@ -379,7 +456,7 @@ static int run_warm(gnuplot_warm *w, const char *dir, const char *script, const 
     close(w->in);
     pid_t pid = w->pid;
     w->pid = 0;
-    return finish(pid, w->err, dir, script, err, err_len);
+    return finish(pid, w->err, limit, dir, script, err, err_len);
 }
 
 static int nonempty_file(const char *path)
@@ -395,6 +472,9 @@ int gnuplot_draw(const char *exe, const char *dir, const char *name, gnuplot_war
     char script[256], assign[640], tmp[2][256], tmp_path[2][PATH_LEN + 256], final[2][PATH_LEN + 256];
     static const char *const ext[2] = { "svg", "png" };
     long pid = (long)getpid();
+    double limit;
+    if (gnuplot_timeout(&limit, err, err_len))
+        return -1;
     snprintf(script, sizeof script, "%s.gp", name);
     for (int i = 0; i < 2; i++) {
         snprintf(tmp[i], sizeof tmp[i], "%s.%s.tmp.%ld", name, ext[i], pid);
@@ -406,9 +486,9 @@ int gnuplot_draw(const char *exe, const char *dir, const char *name, gnuplot_war
         }
     }
     snprintf(assign, sizeof assign, "svgfile='%s'; pngfile='%s'", tmp[0], tmp[1]);
-    int rc = warm && warm->pid > 0 ? run_warm(warm, dir, script, assign, err, err_len) : 1;
+    int rc = warm && warm->pid > 0 ? run_warm(warm, dir, script, assign, limit, err, err_len) : 1;
     if (rc == 1)
-        rc = run_gnuplot(exe, dir, script, assign, err, err_len);
+        rc = run_gnuplot(exe, dir, script, assign, limit, err, err_len);
     for (int i = 0; i < 2 && rc == 0; i++)
         if (!nonempty_file(tmp_path[i])) {
             snprintf(err, err_len, "gnuplot wrote no %s for %s/%s", ext[i], dir, script);

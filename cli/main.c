@@ -714,9 +714,10 @@ static int cmd_run(int argc, char **argv)
         print_table(stdout, &rs);
         printf("results: %s/summary.csv, %s/curves.csv, plots %s/run-*.%s\n", e->cfg[0].out_dir,
                e->cfg[0].out_dir, e->cfg[0].out_dir,
-               plotted == PLOT_SKIPPED ? "gp (gnuplot not found: draw with gnuplot)"
-               : e->cfg[0].plots       ? "png"
-                                       : "gp (--plots 0: draw with gnuplot)");
+               plotted == PLOT_SKIPPED     ? "gp (gnuplot not found: draw with gnuplot)"
+               : plotted == PLOT_TIMED_OUT ? "gp (gnuplot timed out: draw with gnuplot)"
+               : e->cfg[0].plots           ? "png"
+                                           : "gp (--plots 0: draw with gnuplot)");
     }
     result_set_free(&rs);
     free(e);
@@ -732,6 +733,19 @@ static int kernel_unusable(void)
         return 0;
     say("COLB_KERNEL=%s is not a kernel path this CPU runs (avx512, avx2 or portable; unset: the fastest)",
         getenv("COLB_KERNEL"));
+    return 1;
+}
+
+/* 0, or 1 after one line when COLB_GNUPLOT_TIMEOUT is set to anything but
+ * a number of seconds gnuplot_timeout takes: refused before any work, not
+ * found when the plots are drawn, after the computation. */
+static int gnuplot_timeout_unusable(void)
+{
+    double seconds;
+    char err[256];
+    if (gnuplot_timeout(&seconds, err, sizeof err) == 0)
+        return 0;
+    say("%s", err);
     return 1;
 }
 
@@ -767,6 +781,8 @@ static int dispatch(int argc, char **argv)
     for (int i = 2; i < argc && computes && strcmp(cmd, "run"); i++)
         computes = strcmp(argv[i], "--help") && strcmp(argv[i], "-h");
     if (computes && kernel_unusable())
+        return EXIT_USAGE;
+    if (computes && strcmp(cmd, "serve") && gnuplot_timeout_unusable()) /* the commands that plot */
         return EXIT_USAGE;
     if (computes && strcmp(cmd, "serve"))
         keep_freed_memory();

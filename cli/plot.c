@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "gnuplot.h"
+#include "say.h"
 
 #define PLOT_W 900
 #define PLOT_H 560
@@ -337,7 +338,8 @@ static void plot_title(char *out, size_t len, const result_set *rs, size_t r, si
 
 /* One plot of reading r: the sweep plot (time = 0) or the curves at sweep
  * point s_last (time = 1), drawn on warm if it is started. Returns 1 if
- * drawn, 0 if there was nothing to draw, -1 on error. */
+ * drawn, 0 if there was nothing to draw, PLOT_TIMED_OUT (its .dat and .gp
+ * written, gnuplot stopped; err says so), -1 on error. */
 static int one_plot(const char *exe, const result_set *rs, metric m, const char *dir, const char *fig,
                     size_t r, int time, gnuplot_warm *warm, char *err,
                     size_t err_len) /* exe NULL: no drawing */
@@ -492,21 +494,20 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
         free(ps);
         return 0;
     }
-    if (afile_commit(&a, err, err_len) || write_script(dir, ps, pol, band, n_pol, err, err_len) ||
-        (exe && gnuplot_draw(exe, dir, ps->name, warm, err, err_len))) {
-        free(ps);
-        return -1;
-    }
+    int rc = afile_commit(&a, err, err_len) || write_script(dir, ps, pol, band, n_pol, err, err_len)
+             ? -1
+             : exe ? gnuplot_draw(exe, dir, ps->name, warm, err, err_len) : 0;
     free(ps);
-    return 1;
+    return rc == GNUPLOT_TIMED_OUT ? PLOT_TIMED_OUT : rc ? -1 : 1;
 }
 
 int plot_figure(const result_set *rs, metric m, const char *dir, const char *fig,
                 gnuplot_warm *warm, char *err, size_t err_len)
 {
     /* The notice is printed once per process: a run of many figures
-     * without gnuplot says it once. (The CLI is single-threaded here.) */
-    static int noticed;
+     * without gnuplot says it once; and once gnuplot has timed out, no
+     * later plot waits for it again. (The CLI is single-threaded here.) */
+    static int noticed, timed_out;
     const experiment *e = rs->e;
     char exe[PATH_LEN];
     int draw = e->cfg[0].plots; /* 0: the data and scripts only (gnuplot NAME.gp draws them) */
@@ -518,14 +519,25 @@ int plot_figure(const result_set *rs, metric m, const char *dir, const char *fig
         noticed = 1;
         draw = 0;
     }
+    int late = draw && timed_out;
+    if (late)
+        draw = 0;
     int plots = 0;
     for (size_t r = 0; r < e->n_readings; r++) {
         for (int time = e->cfg[r].n_sweep ? 0 : 1; time <= 1; time++) {
             int k = one_plot(draw ? exe : NULL, rs, m, dir, fig, r, time, warm, err, err_len);
+            if (k == PLOT_TIMED_OUT) { /* as without gnuplot from here on */
+                say("%s; writing the plots' data and gnuplot scripts only (gnuplot NAME.gp draws them)",
+                    err);
+                timed_out = 1;
+                late = 1;
+                draw = 0;
+                k = 0;
+            }
             if (k < 0)
                 return -1;
             plots += k;
         }
     }
-    return missing ? PLOT_SKIPPED : plots;
+    return missing ? PLOT_SKIPPED : late ? PLOT_TIMED_OUT : plots;
 }

@@ -1,6 +1,8 @@
 /* plot.h - figures with gnuplot (SVG and PNG) from an experiment's results.
- * Without gnuplot the plots are skipped with a one-line notice; with the
- * option plots = 0 only their data and scripts are written. */
+ * Without gnuplot, or once gnuplot has not finished a plot within its
+ * time limit (gnuplot_timeout), the plots are skipped with a one-line
+ * notice; with the option plots = 0 only their data and scripts are
+ * written. */
 #ifndef COLB_CLI_PLOT_H
 #define COLB_CLI_PLOT_H
 
@@ -8,6 +10,7 @@
 #include "run.h"
 
 #define PLOT_SKIPPED (-2)
+#define PLOT_TIMED_OUT (-3)
 
 /* Plots of figure `fig` into `dir` (which exists): for each reading, the
  * metric against the swept parameter with 95% bands (when there is a
@@ -15,9 +18,13 @@
  * number of plots written (with plots = 0 in the first reading's settings:
  * their .dat and .gp only, gnuplot not run), PLOT_SKIPPED when gnuplot is not available
  * ($COLB_GNUPLOT, else `gnuplot` on PATH; a notice goes to stderr, and the
- * .dat and .gp are written as with plots = 0), or -1 with err set. The
- * first plot is drawn on warm when it is a started gnuplot (gnuplot.h;
- * NULL: none). */
+ * .dat and .gp are written as with plots = 0), PLOT_TIMED_OUT when a
+ * gnuplot did not finish a plot within gnuplot_timeout() seconds, in this
+ * call or an earlier one of the process (it was killed with its process
+ * group; one line on stderr says so, and from there on the .dat and .gp
+ * are written as with plots = 0, the images already drawn kept), or -1
+ * with err set (gnuplot failed: the .dat and .gp stay). The first plot is
+ * drawn on warm when it is a started gnuplot (gnuplot.h; NULL: none). */
 int plot_figure(const result_set *rs, metric m, const char *dir, const char *fig,
                 gnuplot_warm *warm, char *err, size_t err_len);
 

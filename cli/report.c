@@ -221,6 +221,11 @@ static void reading_plots(FILE *f, const figure_result *fr, size_t r, const char
               "this folder draws each plot)._\n\n", f);
         return;
     }
+    if (fr->plots == PLOT_TIMED_OUT) {
+        fputs("_Plots not drawn: gnuplot did not finish within its time limit (`COLB_GNUPLOT_TIMEOUT`) "
+              "and was stopped; `gnuplot NAME.gp` in this folder draws each plot._\n\n", f);
+        return;
+    }
     if (fr->plots < 0) {
         fputs("_Plots failed (see the messages of the run)._\n\n", f);
         return;

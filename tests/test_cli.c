@@ -264,13 +264,15 @@ static int wait_bounded(pid_t pid)
 }
 
 /* In a forked child: a small `colb run` into out, drawn by gnuplot
- * (COLB_GNUPLOT), its output to /dev/null; does not return. */
-static void exec_small_run(const char *gnuplot, const char *out)
+ * (COLB_GNUPLOT), its output to /dev/null, its stderr into file err_path
+ * (NULL: /dev/null too); does not return. */
+static void exec_small_run(const char *gnuplot, const char *out, const char *err_path)
 {
     setenv("COLB_GNUPLOT", gnuplot, 1);
     int null = open("/dev/null", O_WRONLY);
+    int err = err_path ? open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644) : null;
     dup2(null, 1);
-    dup2(null, 2);
+    dup2(err, 2);
     char *args[] = { "run", "--users", "4", "--clusters", "2", "--dim", "2", "--arms", "2", "--repeats", "2",
                      "--horizon", "20", "--policies", "linucb-ind", "--quiet", "1", "--out", (char *)out, NULL };
     colb_exec(args);
@@ -306,7 +308,7 @@ static void test_ctrl_c_while_plotting(void **state)
     assert_true(pid >= 0);
     if (pid == 0) {
         setpgid(0, 0);
-        exec_small_run(fake, out);
+        exec_small_run(fake, out, NULL);
     }
     int st = wait_bounded(pid);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
@@ -341,7 +343,7 @@ static void test_plot_folder_named_tilde(void **state)
             _exit(126);
         setenv("HOME", home, 1);
         setenv("COLB", bin, 1);
-        exec_small_run("/usr/bin/gnuplot", "~/res");
+        exec_small_run("/usr/bin/gnuplot", "~/res", NULL);
     }
     int st = wait_bounded(pid);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
@@ -370,7 +372,7 @@ static void test_plot_with_sigchld_ignored(void **state)
     assert_true(pid >= 0);
     if (pid == 0) {
         signal(SIGCHLD, SIG_IGN);
-        exec_small_run("/usr/bin/gnuplot", out);
+        exec_small_run("/usr/bin/gnuplot", out, NULL);
     }
     int st = wait_bounded(pid);
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
@@ -378,6 +380,79 @@ static void test_plot_with_sigchld_ignored(void **state)
                  WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
     assert_true(exists(out, "summary.csv"));
     assert_true(exists(out, "run-default-time.png"));
+    remove_dir(dir);
+}
+
+/* A gnuplot that hangs (it starts a child and sleeps, never reading its
+ * script nor ending): colb run waited for ever. Now it kills gnuplot and
+ * what gnuplot started (its process group) after COLB_GNUPLOT_TIMEOUT
+ * seconds, says so in one line on stderr, and completes as without
+ * gnuplot: exit 0, the results and the plot's .dat and .gp in --out, no
+ * image. A COLB_GNUPLOT_TIMEOUT that is not a number of seconds is a usage
+ * error before any work (exit 2, one line, no results folder). */
+static void test_gnuplot_hangs(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", fake[300], out[300], errf[300], kids[320], args[700];
+    assert_non_null(mkdtemp(dir));
+    snprintf(fake, sizeof fake, "%s/gnuplot", dir);
+    write_file(fake, "#!/bin/sh\nsleep 1000 &\necho $! >> \"$0.kids\"\nexec sleep 1000\n");
+    assert_int_equal(chmod(fake, 0755), 0);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(errf, sizeof errf, "%s/stderr", dir);
+    time_t t0 = time(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("COLB_GNUPLOT_TIMEOUT", "0.5", 1);
+        exec_small_run(fake, out, errf);
+    }
+    int st = wait_bounded(pid);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("colb run on a gnuplot that hangs: %s %d", WIFEXITED(st) ? "exit" : "signal",
+                 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    assert_true(time(NULL) - t0 < 20);
+    char *err = slurp(errf, NULL);
+    assert_non_null(err);
+    if (lines(err) != 1 || !strstr(err, "colb: gnuplot did not finish ") ||
+        !strstr(err, "run-default-time.gp within 0.5 s and was stopped (COLB_GNUPLOT_TIMEOUT sets the limit); "
+                     "writing the plots' data and gnuplot scripts only"))
+        fail_msg("stderr: '%s'", err);
+    free(err);
+    assert_true(exists(out, "summary.csv"));
+    assert_true(exists(out, "curves.csv"));
+    assert_true(exists(out, "run-default-time.gp"));
+    assert_true(exists(out, "run-default-time.dat"));
+    assert_false(exists(out, "run-default-time.png"));
+    assert_false(exists(out, "run-default-time.svg"));
+    /* the gnuplot's child was killed with it: a zombie at most */
+    snprintf(kids, sizeof kids, "%s.kids", fake);
+    char *k = slurp(kids, NULL);
+    assert_non_null(k);
+    char stat_path[64], ps[512];
+    snprintf(stat_path, sizeof stat_path, "/proc/%ld/stat", strtol(k, NULL, 10));
+    free(k);
+    int alive = 1;
+    for (int i = 0; i < 200 && alive; i++) {
+        FILE *f = fopen(stat_path, "r");
+        size_t n = f ? fread(ps, 1, sizeof ps - 1, f) : 0;
+        if (f)
+            fclose(f);
+        ps[n] = '\0';
+        const char *q = strrchr(ps, ')');
+        alive = f && q && q[1] == ' ' && q[2] != 'Z';
+        if (alive)
+            usleep(10000);
+    }
+    assert_false(alive);
+    setenv("COLB_GNUPLOT_TIMEOUT", "abc", 1);
+    snprintf(args, sizeof args, "run --users 4 --clusters 2 --horizon 5 --dim 2 --arms 2 --out %s/out2", dir);
+    char e2[1024];
+    int rc = colb_run(args, e2, sizeof e2);
+    unsetenv("COLB_GNUPLOT_TIMEOUT");
+    if (rc != 2 || lines(e2) != 1 || !strstr(e2, "colb: COLB_GNUPLOT_TIMEOUT=abc is not a number of seconds"))
+        fail_msg("COLB_GNUPLOT_TIMEOUT=abc: exit %d, stderr '%s'", rc, e2);
+    assert_false(exists(dir, "out2"));
     remove_dir(dir);
 }
 
@@ -1682,6 +1757,7 @@ int main(void)
         cmocka_unit_test(test_ctrl_c_while_plotting),
         cmocka_unit_test(test_plot_folder_named_tilde),
         cmocka_unit_test(test_plot_with_sigchld_ignored),
+        cmocka_unit_test(test_gnuplot_hangs),
         cmocka_unit_test(test_kernel_unusable),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gnuplot.h"
@@ -878,7 +879,7 @@ static void test_plot_gnuplot(void **state)
  * next on one of their own, the same files as without it; a folder whose
  * name needs quoting (a quote, a blank) and one that a gnuplot command line
  * cannot carry (a backquote: its plot on a fresh gnuplot); an unused one
- * stopped and reaped by its pid. */
+ * stopped (with its process group) and reaped. */
 static void test_plot_warm(void **state)
 {
     (void)state;
@@ -993,6 +994,112 @@ static void test_plot_warm_two(void **state)
     remove_tree(dir);
 }
 
+/* The lines of file path (0 when it is not there). */
+static int count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    int n = 0, c;
+    while (f && (c = getc(f)) != EOF)
+        n += c == '\n';
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* Whether process pid has ended (no such process, or a zombie: killed,
+ * waiting for a parent that may never reap it), within 2 s. */
+static int ended(long pid)
+{
+    char path[64], s[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    for (int i = 0; i < 200; i++) {
+        FILE *f = fopen(path, "r");
+        if (!f)
+            return 1;
+        size_t n = fread(s, 1, sizeof s - 1, f);
+        fclose(f);
+        s[n] = '\0';
+        const char *q = strrchr(s, ')');
+        if (!q || (q[1] == ' ' && q[2] == 'Z'))
+            return 1;
+        usleep(10000);
+    }
+    return 0;
+}
+
+/* A "gnuplot" that hangs (it starts a child and sleeps, never reading its
+ * script nor ending): plot_figure waits COLB_GNUPLOT_TIMEOUT seconds, kills
+ * it with its child (its process group), says so in one line and returns
+ * PLOT_TIMED_OUT, the .dat and .gp written and no image; the later plots
+ * are not drawn, and a later plot_figure of the process runs no gnuplot; a
+ * started gnuplot that hangs is stopped the same way. It waited for ever
+ * (its stderr read to its end, then its exit). The plots run in a child
+ * process that an alarm ends after 20 s (the flag that gnuplot timed out
+ * stays in that process). */
+static void test_plot_gnuplot_hangs(void **state)
+{
+    (void)state;
+    char dir[64], fake[128], p[256];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(fake, sizeof fake, "%s/fake-gnuplot", dir);
+    FILE *f = fopen(fake, "w");
+    assert_non_null(f);
+    fputs("#!/bin/sh\necho $$ >> \"$0.starts\"\nsleep 1000 &\necho $! >> \"$0.kids\"\nexec sleep 1000\n", f);
+    fclose(f);
+    chmod(fake, 0755);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(20);
+        setenv("COLB_GNUPLOT", fake, 1);
+        setenv("COLB_GNUPLOT_TIMEOUT", "0.3", 1);
+        char err[1024] = "", starts[160];
+        snprintf(starts, sizeof starts, "%s.starts", fake);
+        experiment *e = make_experiment("figt", "users=10,20,50", 1);
+        result_set rs;
+        fill(&rs, e, 4);
+        time_t t0 = time(NULL);
+        int rc = plot_figure(&rs, METRIC_REGRET, dir, "figt", NULL, err, sizeof err);
+        if (rc != PLOT_TIMED_OUT || !strstr(err, "gnuplot did not finish") || !strstr(err, "within 0.3 s") ||
+            strchr(err, '\n'))
+            _exit(10);
+        if (count_lines(starts) != 1) /* the sweep plot's only: the time plot not drawn */
+            _exit(11);
+        if (plot_figure(&rs, METRIC_REGRET, dir, "figt", NULL, err, sizeof err) != PLOT_TIMED_OUT ||
+            count_lines(starts) != 1)
+            _exit(12);
+        gnuplot_warm gw;
+        gnuplot_start(fake, &gw);
+        if (gw.pid <= 0 || gnuplot_draw(fake, dir, "figt-r0-time", &gw, err, sizeof err) != GNUPLOT_TIMED_OUT ||
+            gw.pid != 0 || !strstr(err, "figt-r0-time.gp within 0.3 s"))
+            _exit(13);
+        _exit(time(NULL) - t0 < 10 ? 0 : 14);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("plots on a gnuplot that hangs: %s %d", WIFEXITED(st) ? "exit" : "signal",
+                 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    assert_int_equal(count_suffix(dir, ".gp"), 2);
+    assert_int_equal(count_suffix(dir, ".dat"), 2);
+    assert_int_equal(count_suffix(dir, ".png"), 0);
+    assert_int_equal(count_suffix(dir, ".svg"), 0);
+    /* every gnuplot's child was killed with it */
+    snprintf(p, sizeof p, "%s.kids", fake);
+    f = fopen(p, "r");
+    assert_non_null(f);
+    long kid;
+    int kids = 0;
+    while (fscanf(f, "%ld", &kid) == 1) {
+        if (!ended(kid))
+            fail_msg("the hung gnuplot's child %ld still runs", kid);
+        kids++;
+    }
+    fclose(f);
+    assert_int_equal(kids, 2);
+    remove_tree(dir);
+}
+
 /* A title (or a reading's name) is text, never a command: gnuplot runs
  * whatever stands between two backquotes of a script line, inside double
  * quotes too, so the scripts write a backquote as \140. The title shows the
@@ -1057,6 +1164,7 @@ int main(void)
         cmocka_unit_test(test_plot_warm),
         cmocka_unit_test(test_plot_warm_fails),
         cmocka_unit_test(test_plot_warm_two),
+        cmocka_unit_test(test_plot_gnuplot_hangs),
         cmocka_unit_test(test_plot_data_only),
         cmocka_unit_test(test_plot_one_repeat),
         cmocka_unit_test(test_plot_gnuplot),
