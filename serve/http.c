@@ -74,7 +74,7 @@ typedef struct request {
     int too_large, submitted, answered;
     int timed_out;                /* the body outlasted --request-timeout: the rest is dropped */
     int close_after;              /* every answer closes the connection (its framing is doubtful) */
-    int bodiless;                 /* its headers announce no body (no Content-Length above 0, not chunked, no Expect) */
+    int bodiless;                 /* its headers announce no body (no Content-Length above 0, not chunked) */
     int deferred;                 /* `early` holds its answer, sent at the request's end */
     answer early;
     int running;                  /* its job runs in this thread (engine_run) */
@@ -137,7 +137,7 @@ static enum MHD_Result send_error(request *q, unsigned status, const char *code,
     return send_answer(q, &ans, close_after);
 }
 
-/* An answer decided from the headers alone (401, 404, 405, 414) that
+/* An answer decided from the headers alone (401, 404, 405, 414, 417) that
  * need not end the connection. libmicrohttpd (0.9.75) takes an answer queued
  * before the request's end as the end of the connection: it discards the
  * rest of the request and closes the connection after the answer, which
@@ -199,6 +199,7 @@ typedef struct framing {
     const char *coding;           /* a Transfer-Encoding that is not "chunked" */
     int chunked;
     const char *bad_name;         /* the first header name that is not a token, or extends a framing one */
+    const char *expect;           /* the first Expect that is neither "100-continue" nor empty */
 } framing;
 
 /* 1 when s is an HTTP token (RFC 9110, 5.6.2) of at least one byte. */
@@ -213,6 +214,16 @@ static int is_token(const char *s)
             return 0;
     }
     return 1;
+}
+
+/* The first len - 1 bytes of s into out, NUL-terminated, each byte that is
+ * not printable ASCII as '?' (a header's name or value in a message). */
+static void printable(const char *s, char *out, size_t len)
+{
+    size_t n = 0;
+    for (; *s && n < len - 1; s++)
+        out[n++] = *s >= ' ' && *s <= '~' ? *s : '?';
+    out[n] = '\0';
 }
 
 /* 1 when key starts with name (case-insensitively) and is longer. */
@@ -241,6 +252,8 @@ static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const 
             f->coding = f->coding ? f->coding : value;
         else
             f->chunked = 1;
+    } else if (!strcasecmp(key, MHD_HTTP_HEADER_EXPECT) && value[0] && strcasecmp(value, "100-continue")) {
+        f->expect = f->expect ? f->expect : value;
     }
     return MHD_YES;
 }
@@ -265,10 +278,7 @@ static enum MHD_Result first_call(request *q, const char *url, const char *metho
     mhd.get_connection_values(q->conn, MHD_HEADER_KIND, framing_header, &f);
     if (f.bad_name) {
         char msg[160], name[41];
-        size_t n = 0;
-        for (const char *k = f.bad_name; *k && n < sizeof name - 1; k++) /* printable ASCII only */
-            name[n++] = *k >= ' ' && *k <= '~' ? *k : '?';
-        name[n] = '\0';
+        printable(f.bad_name, name, sizeof name);
         snprintf(msg, sizeof msg, "malformed header name '%s' (blanks before the colon, or a line folded onto it)",
                  name);
         return send_error(q, 400, "bad_request", msg, 1);
@@ -281,13 +291,18 @@ static enum MHD_Result first_call(request *q, const char *url, const char *metho
         return send_error(q, 400, "bad_request", msg, 1);
     }
     q->close_after = f.chunked && f.length; /* the length is ignored: the chunks frame the body */
-    /* an Expect (100-continue) makes libmicrohttpd 0.9.75 send "100
-     * Continue" to a request whose answer is not queued yet, even one
-     * without a body, and then read the bytes behind it (the next request)
-     * as its body, ending the connection unanswered: such a request's
-     * answer from its headers is sent at once, as for one with a body */
-    q->bodiless = !f.chunked && (!f.length || (f.length[0] && !f.length[strspn(f.length, "0")])) &&
-                  !mhd.lookup_connection_value(q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    /* a request without a body keeps its connection even with "Expect:
+     * 100-continue": libmicrohttpd 0.9.75 sends it a "100 Continue" (its
+     * answer is not queued yet), which RFC 9110 (10.1.1) allows, and its
+     * answer follows at its end (on_request ignores the empty call before) */
+    q->bodiless = !f.chunked && (!f.length || (f.length[0] && !f.length[strspn(f.length, "0")]));
+    /* an expectation this server cannot meet (RFC 9110, 10.1.1): 417 */
+    if (f.expect) {
+        char msg[128], v[41];
+        printable(f.expect, v, sizeof v);
+        snprintf(msg, sizeof msg, "Expect '%s' is not supported (only 100-continue)", v);
+        return send_early_error(q, 417, "expectation_failed", msg);
+    }
     if (strlen(url) > HTTP_PATH_MAX) {
         char msg[96];
         snprintf(msg, sizeof msg, "the path is longer than %d bytes", HTTP_PATH_MAX);
@@ -383,6 +398,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         return MHD_YES;
     }
+    /* no byte: libmicrohttpd 0.9.75 makes this call, where no answer can be
+     * queued, to a request without a body that got a "100 Continue" when
+     * bytes of the next one are already in; the request's end comes next */
+    if (upload && !*upload_size)
+        return MHD_YES;
     if (*upload_size) {
         /* libmicrohttpd takes an answer only before a body or after all of
          * it: a body that outlasts --request-timeout is dropped from then

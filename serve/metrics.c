@@ -11,7 +11,7 @@
 
 static const double BOUNDS[METRICS_BUCKETS] = { 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3,
                                                 25e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1.0, 2.5, 10.0 };
-static const unsigned CODES[METRICS_CODES] = { 200, 400, 401, 404, 405, 408, 409, 413, 414, 415, 429, 500, 503, 507, 411 };
+static const unsigned CODES[METRICS_CODES] = { 200, 400, 401, 404, 405, 408, 409, 413, 414, 415, 429, 500, 503, 507, 411, 417 };
 static const char *const ROUTES[R_COUNT] = { "choose", "choose_batch", "reward", "reward_batch", "stats",
                                              "user", "healthz", "metrics", "other" };
 

@@ -15,7 +15,7 @@ typedef enum route_id {
 } route_id;
 
 /* The status codes the server answers with (a label); others count as "other". */
-#define METRICS_CODES 15
+#define METRICS_CODES 16
 
 /* Histogram buckets (seconds): 50 us to 10 s, then +Inf. */
 #define METRICS_BUCKETS 16
