@@ -240,7 +240,8 @@ colb_status colb_policy_begin_round(colb_policy *p, const double *X, size_t K);
  * p->dim) checked alone against the budget p->max_memory (0 means
  * colb_memory_budget_default()). It does not depend on the users or the
  * policy: a round it refuses, every policy's begin_round refuses, for any
- * users. Under the default budget it is begin_round's check; under a
+ * users. Under the default budget it is begin_round's check (with the
+ * scratch a policy keeps for the round, if any: "cohort"); under a
  * budget the caller set, begin_round checks the round with the policy's
  * own memory (colb_policy_round_check_for), which a round that passes this
  * check may exceed.
@@ -253,12 +254,15 @@ colb_status colb_policy_round_check(const colb_policy_params *p, size_t K, char 
 /* The memory budget check colb_policy_begin_round makes for a round of K
  * arms by policy `name` with p->users users (0: not created yet), on
  * parameters alone: under a budget the caller set (p->max_memory > 0) the
- * policy's memory (colb_policy_memory of p) and the round's
- * (colb_policy_round_check) together must fit it - a policy and a round
- * that each fit could otherwise take up to twice the budget; under the
- * default budget (0) the round's alone, as colb_policy_round_check (the
+ * policy's memory (colb_policy_memory of p) and the round's together must
+ * fit it - a policy and a round that each fit could otherwise take up to
+ * twice the budget; under the default budget (0) the round's alone (the
  * default budget is read from the memory available when the round comes,
- * which the policy already takes from). colb_policy_add_users checks the
+ * which the policy already takes from). The round's: what
+ * colb_policy_round_check counts, and the scratch the policy keeps for
+ * rounds of K arms ("cohort": 2 K doubles per cluster slot, the slots at
+ * their worst, and the K packed outer products; none for most policies,
+ * whose check under the default budget is then colb_policy_round_check's). colb_policy_add_users checks the
  * same sum for its new users with the most arms of a round so far. So a
  * caller that adds users for a round can make it first, for the users it
  * will then have, and refuse the round with nothing changed (colb serve

@@ -61,36 +61,64 @@ static colb_status ch_check(const colb_policy_params *pp, char *msg, size_t len)
     return COLB_ERANGE;
 }
 
-/* The cluster slots beyond one a user that every policy has: it starts
- * with INITIAL_SLOTS, each with a model (V, A), two fresh models and the
- * arrays of colb__cohort_grow_arrays (A~_c, side models, cache, 16 words).
- * *banks: their models' bytes (a load reserves those per bank). */
-static double ch_extra_slots(const colb_policy_params *pp, double *banks)
+/* The bytes of a user's arrays beside its model (grow_users: M_u, th,
+ * off, 16 words and a flag; a round's grouped observations, ch_begin's
+ * ogrp, oxs, oys; a save's order, side and alt) and of a cluster slot's
+ * beside its models (colb__cohort_grow_arrays: A~_c, the side models, the
+ * transposed cache, 16 words and 4 flags; ch_begin's cth, mstamp, ostart;
+ * a save's pend), in dimension d. */
+#define USER_BYTES(d) (8 * ((d) * (d) + 2 * (d) + 22) + 1)
+#define SLOT_BYTES(d) (8 * ((d) * (d) + 4 * (d) + 19) + 4)
+
+/* The cluster slots at their worst: INITIAL_SLOTS, which cohort starts
+ * with, or a cluster per user and the growth beyond (colb__cohort_new_slot
+ * grows the slots by an eighth, at least 8, when all are taken: up to N - 1
+ * + max((N - 1) / 8, 8) slots for N clusters). */
+static double ch_slots(const colb_policy_params *pp)
 {
-    double d = (double)pp->dim;
-    double n = pp->users < INITIAL_SLOTS ? (double)(INITIAL_SLOTS - pp->users) : 0.0;
-    *banks = n * 3 * (2 * d * d + 3 * d + 5) * 8;
-    return *banks + n * 8 * (d * d + 3 * d + 16);
+    double N = (double)pp->users;
+    return pp->users <= INITIAL_SLOTS ? (double)INITIAL_SLOTS : N + (N / 8 > 8 ? N / 8 : 8);
 }
 
-/* Users' models and personal parts, the cluster banks at their worst (a
- * cluster per user, and at least INITIAL_SLOTS: ch_extra_slots), the fresh
- * and scratch banks, per-user vectors (27 words: 24 of state and scratch,
- * 3 of a round's grouped observations), an epoch's kept predictive scores
- * (COLB__COHORT_PK_SLOTS entries of 25 bytes), the transposed cache of the
- * clusters' models (d + 3 words a slot, up to 2 N slots), and what every
- * policy holds whatever N: the split sides' bank (2 models), the scratch
- * `work`, the batched Cholesky factors `pbuf` (COLB__CHOL_BATCH of 2 d^2)
- * and the packed `Ap` (at N = 2 these and the slots beyond N are 67 of the
- * 91 d x d matrices: at d = 4096, 9 of 12 GB); the per-slot means of a
- * round (K doubles a slot) are not counted. */
+/* The cluster slots beyond one a user (ch_slots), each with a model (V, A),
+ * two fresh models and its arrays (SLOT_BYTES). *banks: their models'
+ * bytes (a load reserves those per bank). */
+static double ch_extra_slots(const colb_policy_params *pp, double *banks)
+{
+    double d = (double)pp->dim, n = ch_slots(pp) - (double)pp->users;
+    *banks = n * 3 * (2 * d * d + 3 * d + 5) * 8;
+    return *banks + n * SLOT_BYTES(d);
+}
+
+/* Users' models and arrays (USER_BYTES), the cluster banks at their worst
+ * (a cluster per user, and the slots beyond: ch_extra_slots) with
+ * their fresh models and arrays (SLOT_BYTES), an epoch's kept predictive
+ * scores (COLB__COHORT_PK_SLOTS entries of 25 bytes, for at most
+ * COLB__COHORT_PK_MAX_USERS users), and what every policy holds whatever
+ * N: the split sides' bank (2 models), the scratch `work`, the batched
+ * Cholesky factors `pbuf` (COLB__CHOL_BATCH of 2 d^2), the packed `Ap`,
+ * the proposal's `pold`, `pwin`, seeds and sample (at N = 2 these and the
+ * slots beyond N are 67 of the 91 d x d matrices: at d = 4096, 9 of 12
+ * GB). A round's scratch, which scales with K: ch_round_memory. */
 static double ch_memory(const colb_policy_params *pp)
 {
     double N = (double)pp->users, d = (double)pp->dim, banks;
-    return 4 * colb__ridge_bytes(pp->users, pp->dim) +
-           N * (8 * (2 * d * d + 5 * d + 33) + 25 * COLB__COHORT_PK_SLOTS) + ch_extra_slots(pp, &banks) +
-           colb__ridge_bytes(2, pp->dim) +
-           8 * (4 * d * d + 16 * d + COLB__CHOL_BATCH * (2 * d * d + 3 * d) + d * (d + 1) / 2 + 4 * d);
+    double kept = pp->users < COLB__COHORT_PK_MAX_USERS ? N : (double)COLB__COHORT_PK_MAX_USERS;
+    return 4 * colb__ridge_bytes(pp->users, pp->dim) + N * (USER_BYTES(d) + SLOT_BYTES(d)) +
+           kept * (25 * COLB__COHORT_PK_SLOTS) + ch_extra_slots(pp, &banks) + colb__ridge_bytes(2, pp->dim) +
+           8 * (4 * d * d + 16 * d + COLB__CHOL_BATCH * (2 * d * d + 3 * d) + d * (d + 1) / 2 + 4 * d +
+                COLB__COHORT_SEEDS_MAX + COLB__COHORT_SAMPLE_MAX);
+}
+
+/* What ch_begin allocates for rounds of K arms (kept for later rounds):
+ * the scores, means and steps (3 Kp doubles, Kp = K rounded up to 8), the
+ * packed outer products and the contexts transposed (Kp (d (d + 1) / 2 +
+ * d)), and each cluster slot's quadratic forms qc and means cmean (2 Kp),
+ * the slots at their worst, as in ch_memory. */
+static double ch_round_memory(const colb_policy_params *pp, size_t K)
+{
+    double d = (double)pp->dim, Kp = (double)colb__soa_padded(K);
+    return 8 * Kp * (3 + d * (d + 1) / 2 + d + 2 * ch_slots(pp));
 }
 
 /* Per-user arrays, grown to n users (the new entries are set by the
@@ -819,6 +847,7 @@ const colb__policy_vt colb__policy_cohort = {
     .all_sane = ch_all_sane,
     .clusters = ch_clusters,
     .memory = ch_memory,
+    .round_memory = ch_round_memory,
     .save = ch_save,
     .load = ch_load,
     .add_users = ch_add_users,

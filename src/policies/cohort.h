@@ -185,8 +185,11 @@ typedef struct colb__cohort {
 } colb__cohort;
 
 /* Scores kept per user by the epoch's cache: its own cluster, the
- * candidates (cohort_partition.c's CANDIDATES) and a cluster of its own. */
+ * candidates (cohort_partition.c's CANDIDATES) and a cluster of its own;
+ * kept for at most COLB__COHORT_PK_MAX_USERS users (25 bytes an entry: 90
+ * MB; beyond, the scores are computed each time, the same values). */
 #define COLB__COHORT_PK_SLOTS 18
+#define COLB__COHORT_PK_MAX_USERS 200000
 
 /* ---- cohort_stats.c ---- */
 

@@ -1333,12 +1333,11 @@ static void set_shrinkage(colb__cohort *h)
 }
 
 /* The epoch's kept scores, empty, for every user: 1, or 0 when they do
- * not fit (PK_MAX_USERS, or out of memory: the scores are then computed
- * each time, the same values). */
-#define PK_MAX_USERS 200000 /* 25 bytes an entry: 90 MB */
+ * not fit (COLB__COHORT_PK_MAX_USERS, or out of memory: the scores are
+ * then computed each time, the same values). */
 static int keep_scores(colb__cohort *h)
 {
-    if (h->N == 0 || h->N > PK_MAX_USERS)
+    if (h->N == 0 || h->N > COLB__COHORT_PK_MAX_USERS)
         return 0;
     if (h->pk_users < h->N) {
         if (colb__realloc_n(&h->pkc, h->N, PK_SLOTS * sizeof(size_t)) ||

@@ -231,6 +231,11 @@ double colb__policy_round_bytes(size_t dim, size_t K)
     return 8 * (k * d + 64 * (d * d + d + d * k) + k + d * k + 256 * k);
 }
 
+double colb__policy_round_bytes_for(const colb__policy_vt *vt, const colb_policy_params *pp, size_t K)
+{
+    return colb__policy_round_bytes(pp->dim, K) + (vt->round_memory ? vt->round_memory(pp, K) : 0.0);
+}
+
 /* COLB_OK when K arms of a round in dimension `dim` fit the budget
  * max_memory: the contexts and the scoring scratch of a block of models.
  * It does not depend on the users. */
@@ -244,18 +249,21 @@ static colb_status round_budget(size_t dim, size_t K, size_t max_memory, char *m
 /* The budget check of a round of K arms by policy vt with parameters pp
  * (pp->users users): under a budget the caller set, the policy's memory and
  * the round's together; under the default one, the round's alone (the
- * memory available when it comes, which the policy already takes from). */
+ * memory available when it comes, which the policy already takes from).
+ * The round's: colb__policy_round_bytes_for (the policy's own scratch for
+ * K arms with it). */
 static colb_status round_with_policy(const colb__policy_vt *vt, const colb_policy_params *pp, size_t K, char *msg,
                                      size_t msg_len)
 {
-    if (!pp->max_memory)
+    if (!pp->max_memory && !vt->round_memory)
         return round_budget(pp->dim, K, 0, msg, msg_len);
     double pol = 0.0;
-    colb_policy_memory(vt->name, pp, &pol);
+    if (pp->max_memory)
+        colb_policy_memory(vt->name, pp, &pol);
     char what[192];
     snprintf(what, sizeof what, "begin_round with K = %zu arms of dimension %zu and policy '%s' with users = %zu",
              K, pp->dim, vt->name, pp->users);
-    return colb__budget_check(pol + colb__policy_round_bytes(pp->dim, K), pp->max_memory, what, msg, msg_len);
+    return colb__budget_check(pol + colb__policy_round_bytes_for(vt, pp, K), pp->max_memory, what, msg, msg_len);
 }
 
 static colb_status round_memory(colb_policy *p, size_t K)

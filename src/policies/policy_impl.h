@@ -49,6 +49,11 @@ typedef struct colb__policy_vt {
     /* Memory budget (issue 17): the bytes create allocates for pp, an
      * estimate within a small factor; NULL: nothing worth counting. */
     double (*memory)(const colb_policy_params *pp);
+    /* The bytes begin_round allocates in the policy itself for a round of
+     * K arms (scratch sized by K, which it keeps for later rounds: cohort's
+     * per-cluster scores), beyond `memory` and colb__policy_round_bytes;
+     * NULL: none. */
+    double (*round_memory)(const colb_policy_params *pp, size_t K);
 
     /* ---- persistence and users added online (src/policies/policy_persist.c,
      * policy_users.c; format in docs/format.md). Every policy implements
@@ -136,6 +141,11 @@ typedef struct colb__policy_vt {
  * policy's own memory (the contexts and the scoring scratch of a block of
  * models): what colb_policy_round_check checks. */
 double colb__policy_round_bytes(size_t dim, size_t K);
+
+/* colb__policy_round_bytes(pp->dim, K) and the policy's own scratch for the
+ * round (vt->round_memory): what a round of K arms adds to the memory of
+ * policy vt with parameters pp. */
+double colb__policy_round_bytes_for(const colb__policy_vt *vt, const colb_policy_params *pp, size_t K);
 
 /* The registry entry of `name`, or NULL (policy.c). */
 const colb__policy_vt *colb__policy_find(const char *name);

@@ -74,7 +74,7 @@ colb_status colb_policy_add_users(colb_policy *p, size_t n, const size_t *labels
         if (p->X_cap && n_w > 0 && (size_t)n_w < sizeof what) {
             snprintf(what + n_w, sizeof what - (size_t)n_w, " and its rounds of K = %zu arms", p->X_cap);
         }
-        need += p->X_cap ? colb__policy_round_bytes(p->d, p->X_cap) : 0.0;
+        need += p->X_cap ? colb__policy_round_bytes_for(p->vt, &q, p->X_cap) : 0.0;
         colb_status bst = colb__budget_check(need, p->pp.max_memory, what, p->err, COLB__ERRLEN);
         if (bst != COLB_OK)
             return bst;

@@ -157,19 +157,20 @@ static colb_status sim_memory(const colb_sim_spec *s, double tape, double *bytes
     pp.dim = s->env.dim;
     pp.horizon = s->horizon;
     pp.n_clusters = s->env.clusters;
-    for (size_t i = 0; i < s->n_policies; i++) {
+    for (size_t i = 0; i < s->n_policies; i++) { /* each with its round of K arms */
         double b;
         colb_status st = colb_policy_memory(s->policies[i], &pp, &b);
         if (st != COLB_OK)
             return st;
+        b += colb__policy_round_bytes_for(colb__policy_find(s->policies[i]), &pp, s->env.arms);
         if (b > pol)
             pol = b;
     }
     double threads = (double)(s->threads > 1 ? s->threads : 1);
     if (threads > jobs)
         threads = jobs;
-    /* labels, arms, rewards; the policy's round of K arms */
-    double per_job = env + pol + 24.0 * (double)s->env.users + colb__policy_round_bytes(s->env.dim, s->env.arms);
+    /* labels, arms, rewards */
+    double per_job = env + pol + 24.0 * (double)s->env.users;
     double R_live = threads < R ? threads : R;
     *bytes = results + threads * per_job + R_live * tape;
     return COLB_OK;
