@@ -1016,6 +1016,8 @@ int engine_health(engine *e, char *why, size_t len)
     return rc;
 }
 
+void engine_hurry(engine *e) { wal_hurry(e->w); }
+
 int engine_stop(engine *e)
 {
     pthread_mutex_lock(&e->mu);

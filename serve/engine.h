@@ -89,6 +89,12 @@ int engine_health(engine *e, char *why, size_t len);
 /* The limits requests are checked against. */
 void engine_limits(const engine *e, codec_limits *lim);
 
+/* A shutdown's drain begins: the log's group commits no longer wait to
+ * gather requests (wal_hurry), so the rewards in flight are answered as
+ * soon as their records are on disk, not after --commit-interval. Any
+ * thread, before engine_stop. */
+void engine_hurry(engine *e);
+
 /* Stop taking jobs (engine_submit answers 503 from now on), apply the
  * queued ones, take a final snapshot, close the log and unlock the folder.
  * Returns 0, or -1 when the final snapshot failed (message on stderr; the

@@ -158,6 +158,7 @@ int serve_main(int argc, char **argv)
     if (!c.quiet)
         fprintf(stderr, "colb serve: %s: finishing the requests in flight\n", sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "SIGTERM");
     http_quiesce(h);
+    engine_hurry(e); /* the rewards in flight synced at once, not at --commit-interval's pace */
     /* a second signal cuts the drain short (an operator who will not wait
      * for --drain-timeout); the final snapshot is still taken */
     int drained = http_wait_idle(h, (double)c.drain_timeout, &set);

@@ -613,6 +613,7 @@ struct wal {
     size_t commit_interval_us;
     double last_sync;        /* now_s() when the last group commit's fsync started */
     int gathering;           /* the syncer waits on purpose (--commit-wait/-interval): waiters need not wake it */
+    int hurry;               /* wal_hurry: it no longer does (mu) */
     pthread_mutex_t mu;
     pthread_cond_t wake, idle;
     uint64_t written, synced;
@@ -835,7 +836,7 @@ static int background_work(const wal *w)
  * one's fsync began. Waiters that arrive meanwhile do not wake the syncer
  * (gathering): each wake-up would cost a context switch for nothing. The
  * wait is on the monotonic clock (deadline_in): a step of the wall clock
- * does not stretch it. */
+ * does not stretch it. wal_hurry and wal_close end it. */
 static void gather(wal *w)
 {
     double wait = 1e-6 * (double)w->commit_wait_us;
@@ -848,7 +849,7 @@ static void gather(wal *w)
         return;
     struct timespec ts = deadline_in(wait);
     w->gathering = 1;
-    while (!w->stop && pthread_cond_timedwait(&w->wake, &w->mu, &ts) == 0)
+    while (!w->stop && !w->hurry && pthread_cond_timedwait(&w->wake, &w->mu, &ts) == 0)
         ;
     w->gathering = 0;
 }
@@ -887,7 +888,7 @@ static void *syncer_main(void *arg)
             pthread_mutex_lock(&w->mu);
             continue;
         }
-        if (waiting && !w->stop && (w->commit_wait_us || w->commit_interval_us))
+        if (waiting && !w->stop && !w->hurry && (w->commit_wait_us || w->commit_interval_us))
             gather(w);
         /* after rotations, the previous segments (their tails), the
          * current one and the folder (the new segments' names), in that
@@ -1226,6 +1227,14 @@ int wal_spare_ready(wal *w)
 }
 
 void wal_test_pause_rotation(wal *w, unsigned ms) { w->test_pause_ms = ms; }
+
+void wal_hurry(wal *w)
+{
+    pthread_mutex_lock(&w->mu);
+    w->hurry = 1;
+    pthread_cond_signal(&w->wake); /* a gather under way ends */
+    pthread_mutex_unlock(&w->mu);
+}
 
 void wal_close(wal *w)
 {

@@ -168,6 +168,12 @@ int wal_spare_ready(wal *w);
  * spare's file alone). */
 void wal_test_pause_rotation(wal *w, unsigned ms);
 
+/* From now on a group commit's fsync waits for nothing (neither
+ * --commit-wait nor --commit-interval), one waiting now included: for a
+ * shutdown's drain, when no load is left to gather and the requests in
+ * flight would only wait for the pace (up to 1 s). Any thread. */
+void wal_hurry(wal *w);
+
 /* Sync what was written, complete every waiter, stop the syncer, close. */
 void wal_close(wal *w);
 

@@ -72,6 +72,9 @@
  *                exit 0);
  *   second_signal_cuts_drain  a second SIGTERM cuts the drain short (a
  *                stalled upload, --drain-timeout 30: stopped within 5 s);
+ *   commit_interval_drain  SIGTERM with a reward in flight under
+ *                --commit-interval 1000000: the reward is synced and
+ *                answered at once, not at the interval's pace;
  *   dump_log_missing  a snapshot whose log records are gone (a backup
  *                copied across a snapshot) is refused by a start and by
  *                --dump-log alike;
@@ -2151,6 +2154,67 @@ static void test_second_signal_cuts_drain(void **state)
     }
 }
 
+/* SIGTERM with a reward in flight under --commit-interval 1000000 (its
+ * longest: a group commit's fsync starts at least 1 s after the previous
+ * one's): the drain syncs it at once - the reward answered 200 within 0.5
+ * s of the signal, the server stopped by it (exit 0, one signal) within 5
+ * s. The reward is sent 0.1 s after the previous one was synced, so that
+ * the pace holds it for about 0.9 s: the syncer kept that pace through the
+ * drain, and the reward was answered, and the server exited, 0.90 and 0.96
+ * s after the signal (now 0.001 and 0.07 s). */
+static void test_commit_interval_drain(void **state)
+{
+    (void)state;
+    static const char choose[] = "{\"user\":\"a\",\"contexts\":[[1,0],[0,1]]}";
+    char st[256], body[128], d[1][32], *ans;
+    snprintf(st, sizeof st, "%s/commit-interval-drain", dir);
+    server s;
+    start_or_fail(&s, st, "--dim 2 --policy linucb-ind --commit-interval 1000000");
+    ka_err[0] = '\0';
+    hconn c = { -1, "", 0 };
+    /* a reward synced (the pace from the start's sync), then one in flight */
+    int bad = hconnect(&c, s.port) || expect_ok(&c, "POST", "/v1/choose", choose, &ans) || decisions_of(ans, d, 1);
+    if (!bad) {
+        snprintf(body, sizeof body, "{\"decision\":\"%s\",\"reward\":1}", d[0]);
+        bad = expect_ok(&c, "POST", "/v1/reward", body, NULL) || expect_ok(&c, "POST", "/v1/choose", choose, &ans) ||
+              decisions_of(ans, d, 1);
+    }
+    if (!bad) {
+        snprintf(body, sizeof body, "{\"decision\":\"%s\",\"reward\":1}", d[0]);
+        bad = hsend(&c, "POST", "/v1/reward", body);
+    }
+    if (bad) {
+        if (c.fd >= 0)
+            close(c.fd);
+        server_kill(&s);
+        fail_msg("%s", ka_err);
+    }
+    usleep(100000);
+    double t0 = mono_s();
+    kill(s.pid, SIGTERM);
+    int code = hread_closing(&c, "the reward in flight", &ans);
+    double answered = mono_s() - t0;
+    close(c.fd);
+    int wst = 0, exited = 0;
+    while (!exited && mono_s() - t0 < 10.0) {
+        exited = waitpid(s.pid, &wst, WNOHANG) == s.pid;
+        if (!exited)
+            usleep(5000);
+    }
+    double stopped = mono_s() - t0;
+    if (!exited)
+        server_kill(&s);
+    s.pid = 0;
+    print_message("commit_interval_drain: the reward in flight answered %d %.3f s after SIGTERM, the server exited "
+                  "after %.3f s\n", code, answered, stopped);
+    if (code != 200 || answered > 0.5 || !exited || !WIFEXITED(wst) || WEXITSTATUS(wst) || stopped > 5.0) {
+        print_file(s.log);
+        fail_msg("SIGTERM with a reward in flight under --commit-interval 1000000: the reward %d after %.3f s "
+                 "(expected 200 within 0.5 s), the server %s after %.3f s (expected exit 0 within 5 s)", code,
+                 answered, exited ? "exited" : "still running", stopped);
+    }
+}
+
 /* libmicrohttpd's messages go through the service's log: a request it
  * answers itself (a header line without a colon: 400) is counted in
  * colb_http_protocol_errors_total, /healthz still answers, and its message
@@ -3444,8 +3508,8 @@ static void test_snapshot_left(void **state)
     }
     untrace(writer);
     for (size_t i = 0; i < n_held; i++) { /* released: each exits, a zombie of the server's */
-        int st_;
-        while (waitpid(held[i], &st_, __WALL | WNOHANG) > 0) {
+        int wst;
+        while (waitpid(held[i], &wst, __WALL | WNOHANG) > 0) {
         }
         ptrace(PTRACE_DETACH, held[i], NULL, NULL);
     }
@@ -5301,6 +5365,7 @@ int main(void)
         cmocka_unit_test_teardown(test_snapshot_missing, kill_leftovers),
         cmocka_unit_test_teardown(test_sighup, kill_leftovers),
         cmocka_unit_test_teardown(test_second_signal_cuts_drain, kill_leftovers),
+        cmocka_unit_test_teardown(test_commit_interval_drain, kill_leftovers),
         cmocka_unit_test_teardown(test_token_file, kill_leftovers),
         cmocka_unit_test_teardown(test_dump_log_missing, kill_leftovers),
         cmocka_unit_test_teardown(test_dump_log_torn, kill_leftovers),
