@@ -261,8 +261,9 @@ static pid_t spawn(const char *exe, char *const argv[], const char *dir, int *in
 /* Read the child's stderr to its end (the last 8 kB kept), wait for it,
  * both within `limit` seconds: a child still running then is killed with
  * its process group and reaped. 0 when it exited with status 0,
- * GNUPLOT_TIMED_OUT with err set, else -1 with err set from the telling
- * line of its stderr. */
+ * GNUPLOT_TIMED_OUT with err set, GNUPLOT_FAILED with err set from the
+ * telling line of its stderr when it exited otherwise, -1 (err set) when
+ * it could not be waited for. */
 static int finish(pid_t pid, int err_fd, double limit, const char *dir, const char *script, char *err,
                   size_t err_len)
 {
@@ -338,11 +339,11 @@ static int finish(pid_t pid, int err_fd, double limit, const char *dir, const ch
     else
         snprintf(err, err_len, "gnuplot failed on %s/%s (signal %d): %s", dir, script,
                  WIFSIGNALED(status) ? WTERMSIG(status) : 0, why);
-    return -1;
+    return GNUPLOT_FAILED;
 }
 
 /* Run `gnuplot -e ASSIGN SCRIPT` in folder dir within `limit` seconds. 0,
- * or GNUPLOT_TIMED_OUT or -1 with err set. */
+ * or GNUPLOT_TIMED_OUT, GNUPLOT_FAILED or -1 with err set (finish). */
 static int run_gnuplot(const char *exe, const char *dir, const char *script, const char *assign,
                        double limit, char *err, size_t err_len)
 {
@@ -436,7 +437,7 @@ static int put_quoted(char *out, size_t len, const char *s)
 
 /* Run SCRIPT in dir on the started gnuplot w (used up): the commands of
  * `cd DIR; ASSIGN; load SCRIPT` on its stdin (DIR made absolute), then its
- * end, within `limit` seconds. 0, GNUPLOT_TIMED_OUT or -1 with err set, or
+ * end, within `limit` seconds. 0, GNUPLOT_TIMED_OUT, GNUPLOT_FAILED or -1 with err set, or
  * 1 when w could not take them (dir not quotable, or w gone: no plot
  * drawn, w stopped, err untouched). */
 static int run_warm(gnuplot_warm *w, const char *dir, const char *script, const char *assign,
@@ -491,8 +492,8 @@ int gnuplot_draw(const char *exe, const char *dir, const char *name, gnuplot_war
         rc = run_gnuplot(exe, dir, script, assign, limit, err, err_len);
     for (int i = 0; i < 2 && rc == 0; i++)
         if (!nonempty_file(tmp_path[i])) {
-            snprintf(err, err_len, "gnuplot wrote no %s for %s/%s", ext[i], dir, script);
-            rc = -1;
+            snprintf(err, err_len, "gnuplot failed on %s/%s: it wrote no %s", dir, script, ext[i]);
+            rc = GNUPLOT_FAILED;
         }
     for (int i = 0; i < 2 && rc == 0; i++)
         if (rename(tmp_path[i], final[i]) != 0) {

@@ -20,8 +20,11 @@ int gnuplot_find(char *out, size_t len);
 #define GNUPLOT_TIMEOUT_MAX 86400.0
 int gnuplot_timeout(double *seconds, char *err, size_t err_len);
 
-/* gnuplot_draw's return when gnuplot did not finish within the timeout. */
+/* gnuplot_draw's returns when gnuplot did not finish within the timeout,
+ * and when it ran and failed (an exit status other than 0, a signal, or
+ * an image it did not write). */
 #define GNUPLOT_TIMED_OUT (-2)
+#define GNUPLOT_FAILED (-3)
 
 /* A gnuplot started before its script exists, so that its start and its
  * PNG terminal's (fonts, cairo: two thirds of a plot's ~60 ms on this
@@ -48,8 +51,9 @@ void gnuplot_stop(gnuplot_warm *w);
  * gnuplot_timeout() seconds to finish (its stderr read to its end, its
  * exit waited for); one still running then is killed with its process
  * group (each gnuplot runs in one of its own) and reaped. Returns 0,
- * GNUPLOT_TIMED_OUT with err set to one line saying so, or -1 with err set
- * to the telling line of gnuplot's stderr. The temporary images are
+ * GNUPLOT_TIMED_OUT with err set to one line saying so, GNUPLOT_FAILED
+ * with err set to the telling line of gnuplot's stderr, or -1 with err set
+ * (a path too long, an image that could not be moved into place). The temporary images are
  * removed on failure; NAME.gp and the data it reads are left alone. */
 int gnuplot_draw(const char *exe, const char *dir, const char *name, gnuplot_warm *warm,
                  char *err, size_t err_len);

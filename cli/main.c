@@ -716,6 +716,7 @@ static int cmd_run(int argc, char **argv)
                e->cfg[0].out_dir, e->cfg[0].out_dir,
                plotted == PLOT_SKIPPED     ? "gp (gnuplot not found: draw with gnuplot)"
                : plotted == PLOT_TIMED_OUT ? "gp (gnuplot timed out: draw with gnuplot)"
+               : plotted == PLOT_FAILED    ? "gp (gnuplot failed: draw with gnuplot)"
                : e->cfg[0].plots           ? "png"
                                            : "gp (--plots 0: draw with gnuplot)");
     }

@@ -338,8 +338,9 @@ static void plot_title(char *out, size_t len, const result_set *rs, size_t r, si
 
 /* One plot of reading r: the sweep plot (time = 0) or the curves at sweep
  * point s_last (time = 1), drawn on warm if it is started. Returns 1 if
- * drawn, 0 if there was nothing to draw, PLOT_TIMED_OUT (its .dat and .gp
- * written, gnuplot stopped; err says so), -1 on error. */
+ * drawn, 0 if there was nothing to draw, PLOT_TIMED_OUT or PLOT_FAILED
+ * (its .dat and .gp written, gnuplot stopped or failed; err says so), -1 on
+ * error. */
 static int one_plot(const char *exe, const result_set *rs, metric m, const char *dir, const char *fig,
                     size_t r, int time, gnuplot_warm *warm, char *err,
                     size_t err_len) /* exe NULL: no drawing */
@@ -498,15 +499,18 @@ static int one_plot(const char *exe, const result_set *rs, metric m, const char 
              ? -1
              : exe ? gnuplot_draw(exe, dir, ps->name, warm, err, err_len) : 0;
     free(ps);
-    return rc == GNUPLOT_TIMED_OUT ? PLOT_TIMED_OUT : rc ? -1 : 1;
+    return rc == GNUPLOT_TIMED_OUT ? PLOT_TIMED_OUT : rc == GNUPLOT_FAILED ? PLOT_FAILED : rc ? -1 : 1;
 }
 
 int plot_figure(const result_set *rs, metric m, const char *dir, const char *fig,
                 gnuplot_warm *warm, char *err, size_t err_len)
 {
     /* The notice is printed once per process: a run of many figures
-     * without gnuplot says it once; and once gnuplot has timed out, no
-     * later plot waits for it again. (The CLI is single-threaded here.) */
+     * without gnuplot says it once; once gnuplot has timed out, no later
+     * plot waits for it again; once it has failed, no later plot of this
+     * figure runs it again (a gnuplot that cannot draw one of colb's plots
+     * - a terminal it lacks, a broken font setup - draws none: one line
+     * says so, not one per plot). (The CLI is single-threaded here.) */
     static int noticed, timed_out;
     const experiment *e = rs->e;
     char exe[PATH_LEN];
@@ -519,18 +523,18 @@ int plot_figure(const result_set *rs, metric m, const char *dir, const char *fig
         noticed = 1;
         draw = 0;
     }
-    int late = draw && timed_out;
+    int late = draw && timed_out ? PLOT_TIMED_OUT : 0; /* or PLOT_FAILED: not drawn from there on */
     if (late)
         draw = 0;
     int plots = 0;
     for (size_t r = 0; r < e->n_readings; r++) {
         for (int time = e->cfg[r].n_sweep ? 0 : 1; time <= 1; time++) {
             int k = one_plot(draw ? exe : NULL, rs, m, dir, fig, r, time, warm, err, err_len);
-            if (k == PLOT_TIMED_OUT) { /* as without gnuplot from here on */
+            if (k == PLOT_TIMED_OUT || k == PLOT_FAILED) { /* as without gnuplot from here on */
                 say("%s; writing the plots' data and gnuplot scripts only (gnuplot NAME.gp draws them)",
                     err);
-                timed_out = 1;
-                late = 1;
+                timed_out |= k == PLOT_TIMED_OUT;
+                late = k;
                 draw = 0;
                 k = 0;
             }
@@ -539,5 +543,5 @@ int plot_figure(const result_set *rs, metric m, const char *dir, const char *fig
             plots += k;
         }
     }
-    return missing ? PLOT_SKIPPED : late ? PLOT_TIMED_OUT : plots;
+    return missing ? PLOT_SKIPPED : late ? late : plots;
 }

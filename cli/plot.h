@@ -11,6 +11,7 @@
 
 #define PLOT_SKIPPED (-2)
 #define PLOT_TIMED_OUT (-3)
+#define PLOT_FAILED (-4)
 
 /* Plots of figure `fig` into `dir` (which exists): for each reading, the
  * metric against the swept parameter with 95% bands (when there is a
@@ -22,9 +23,11 @@
  * gnuplot did not finish a plot within gnuplot_timeout() seconds, in this
  * call or an earlier one of the process (it was killed with its process
  * group; one line on stderr says so, and from there on the .dat and .gp
- * are written as with plots = 0, the images already drawn kept), or -1
- * with err set (gnuplot failed: the .dat and .gp stay). The first plot is
- * drawn on warm when it is a started gnuplot (gnuplot.h; NULL: none). */
+ * are written as with plots = 0, the images already drawn kept),
+ * PLOT_FAILED the same way when gnuplot failed on a plot (its telling line
+ * on stderr), or -1 with err set (a file that could not be written). The
+ * first plot is drawn on warm when it is a started gnuplot (gnuplot.h;
+ * NULL: none). */
 int plot_figure(const result_set *rs, metric m, const char *dir, const char *fig,
                 gnuplot_warm *warm, char *err, size_t err_len);
 

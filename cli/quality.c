@@ -435,7 +435,7 @@ static int write_plot(const q_run *q, const char *dir, char *err, size_t err_len
     if (afile_commit(&a, err, err_len))
         return -1;
     int rc = gnuplot_draw(exe, dir, "quality-ratio", NULL, err, err_len);
-    if (rc == GNUPLOT_TIMED_OUT) {
+    if (rc == GNUPLOT_TIMED_OUT || rc == GNUPLOT_FAILED) {
         say("%s; the quality plot is skipped (gnuplot quality-ratio.gp draws it)", err);
         return 0;
     }

@@ -226,6 +226,11 @@ static void reading_plots(FILE *f, const figure_result *fr, size_t r, const char
               "and was stopped; `gnuplot NAME.gp` in this folder draws each plot._\n\n", f);
         return;
     }
+    if (fr->plots == PLOT_FAILED) {
+        fputs("_Plots not drawn: gnuplot failed (its message is in the run's output); `gnuplot NAME.gp` in "
+              "this folder draws each plot._\n\n", f);
+        return;
+    }
     if (fr->plots < 0) {
         fputs("_Plots failed (see the messages of the run)._\n\n", f);
         return;

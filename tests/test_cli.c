@@ -456,6 +456,45 @@ static void test_gnuplot_hangs(void **state)
     remove_dir(dir);
 }
 
+/* A gnuplot that fails (as one without the PNG terminal would: "unknown or
+ * ambiguous terminal type") on a whole `colb run`: the results are kept,
+ * the plots' data and scripts written, one line on stderr, exit 0 - the
+ * run's work is not thrown away for its pictures. */
+static void test_gnuplot_fails(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/colb-cli-XXXXXX", fake[300], out[300], errf[300];
+    assert_non_null(mkdtemp(dir));
+    snprintf(fake, sizeof fake, "%s/gnuplot", dir);
+    write_file(fake, "#!/bin/sh\ncat >/dev/null\necho '\"x.gp\" line 20: unknown or ambiguous terminal "
+                     "type; type just set terminal for a list' >&2\nexit 1\n");
+    assert_int_equal(chmod(fake, 0755), 0);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(errf, sizeof errf, "%s/stderr", dir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        exec_small_run(fake, out, errf);
+    int st = wait_bounded(pid);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("colb run on a gnuplot that fails: %s %d", WIFEXITED(st) ? "exit" : "signal",
+                 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    char *err = slurp(errf, NULL);
+    assert_non_null(err);
+    if (lines(err) != 1 || !strstr(err, "colb: gnuplot failed on ") ||
+        !strstr(err, "unknown or ambiguous terminal type") ||
+        !strstr(err, "; writing the plots' data and gnuplot scripts only"))
+        fail_msg("stderr: '%s'", err);
+    free(err);
+    assert_true(exists(out, "summary.csv"));
+    assert_true(exists(out, "curves.csv"));
+    assert_true(exists(out, "run-default-time.gp"));
+    assert_true(exists(out, "run-default-time.dat"));
+    assert_false(exists(out, "run-default-time.png"));
+    assert_false(exists(out, "run-default-time.svg"));
+    remove_dir(dir);
+}
+
 /* A sweep of repeats: the setting column is "setting" (repeats=R), not a
  * second column named "repeats" beside the table's own, which CSV readers
  * rename or drop; the sweep plot's axis note names no single count. */
@@ -1758,6 +1797,7 @@ int main(void)
         cmocka_unit_test(test_plot_folder_named_tilde),
         cmocka_unit_test(test_plot_with_sigchld_ignored),
         cmocka_unit_test(test_gnuplot_hangs),
+        cmocka_unit_test(test_gnuplot_fails),
         cmocka_unit_test(test_kernel_unusable),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -665,7 +665,9 @@ static void test_plot_skipped(void **state)
     remove_tree(dir);
 }
 
-/* A "gnuplot" that fails like the real one: one clear error line, no images. */
+/* A "gnuplot" that fails like the real one: one clear error line, no
+ * images, the figure's later plots not drawn (their .dat and .gp written);
+ * not a failure of the run (PLOT_FAILED: the results stay). */
 static void test_plot_gnuplot_fails(void **state)
 {
     (void)state;
@@ -685,15 +687,15 @@ static void test_plot_gnuplot_fails(void **state)
     setenv("COLB_GNUPLOT", fake, 1);
     int rc = plot_figure(&rs, METRIC_REGRET, dir, "figt", NULL, err, sizeof err);
     unsetenv("COLB_GNUPLOT");
-    assert_int_equal(rc, -1);
+    assert_int_equal(rc, PLOT_FAILED);
     assert_contains(err, "undefined variable: foo");
     assert_contains(err, "gnuplot failed");
     assert_null(strchr(err, '\n'));
     assert_int_equal(count_suffix(dir, ".png"), 0);
     assert_int_equal(count_suffix(dir, ".svg"), 0);
-    /* the script and data stay for the reader */
-    assert_int_equal(count_suffix(dir, ".gp"), 1);
-    assert_int_equal(count_suffix(dir, ".dat"), 1);
+    /* the scripts and data of both plots stay for the reader */
+    assert_int_equal(count_suffix(dir, ".gp"), 2);
+    assert_int_equal(count_suffix(dir, ".dat"), 2);
     result_set_free(&rs);
     free(e);
     remove_tree(dir);
@@ -946,7 +948,7 @@ static void test_plot_warm_fails(void **state)
     gnuplot_start(fake, &gw);
     assert_true(gw.pid > 0);
     int rc = plot_figure(&rs, METRIC_REGRET, dir, "figt", &gw, err, sizeof err);
-    assert_int_equal(rc, -1);
+    assert_int_equal(rc, PLOT_FAILED);
     assert_int_equal(gw.pid, 0);
     assert_contains(err, "gnuplot failed");
     assert_contains(err, "undefined variable: foo");
@@ -984,7 +986,7 @@ static void test_plot_warm_two(void **state)
         gnuplot_start(fake, &b);
         int rc = a.pid > 0 && b.pid > 0 ? gnuplot_draw(fake, dir, "x", &a, err, sizeof err) : 0;
         gnuplot_stop(&b);
-        _exit(rc == -1 && strstr(err, "gnuplot wrote no svg") ? 0 : 1);
+        _exit(rc == GNUPLOT_FAILED && strstr(err, "it wrote no svg") ? 0 : 1);
     }
     int st = 0;
     assert_int_equal(waitpid(pid, &st, 0), pid);
