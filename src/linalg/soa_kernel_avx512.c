@@ -1078,7 +1078,10 @@ static void lt_to_l(double *L, size_t d)
  * length but every instruction does 8 matrices' work: 68 ns a factor in
  * batches of 8, transposes in and out included (the recommended policy's
  * noise estimate and predictive scores factor 10^5 matrices a run). */
-#define LANES_DMAX 24
+/* Larger factors take the column kernel: a batch's lanes live on the stack
+ * (2 x 8 d^2 doubles for chol_fit_n: 32 KB at d = 16), which a library
+ * called from threads with small stacks must keep modest. */
+#define LANES_DMAX 16
 /* Fewer matrices than this go to the one-at-a-time kernel: a batch of
  * lanes costs the same whatever n, 1 to 8 (at d = 15 the two are even at
  * n = 3). */
