@@ -37,7 +37,13 @@ GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null)$(shell git diff
 # libmicrohttpd is loaded by the first server (dlopen, serve/mhd.h: linked,
 # its GnuTLS cost every colb command ~5 ms at start), only its header is used here
 SERVE_LIBS := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson) -ldl
-ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -Iinclude -Isrc \
+# -ffp-contract=off: no a * b + c fused into an FMA behind the code's back.
+# GCC's ISO mode (-std=c11) implies it, clang's does not (its default is
+# "on": fused within an expression), and the ISA files are compiled with
+# -mfma: clang fused ln det's log(pm) + ex ln 2 there, one bit off
+# colb__cholesky's (tests/test_kernels.c test_chol_lanes_distinct), and with
+# NATIVE=1 it would fuse the scalar reference's own sums.
+ALL_CFLAGS := -std=c11 -ffp-contract=off -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -Iinclude -Isrc \
               $(PKG_CFLAGS) -DCOLB_BUILD_FLAGS='"$(strip $(CFLAGS))"' $(CFLAGS)
 LDLIBS   := $(PKG_LIBS) -lpthread -lm
 

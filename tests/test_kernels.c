@@ -620,6 +620,104 @@ static void test_exact_kernels(void **state)
  * zero, rank one); every eigenvalue within 1e-12 of the largest |eigenvalue|
  * (both are backward stable: their errors are a few ulps of ||S||). A NaN or
  * an infinity fails. */
+/* cholesky_n and chol_fit_n with a different matrix in every lane, on every
+ * path against colb__cholesky, colb__cholesky_solve and colb__chol_inv_trace
+ * bit for bit (fail, L, ln det, the solution, the trace), d = 1..17 and n =
+ * 1..8 (AVX-512's lanes for 4 <= n <= 8, d <= 16, its column kernel and
+ * the scalar code elsewhere): well-conditioned, near-singular, scaled by
+ * powers of two whose pivots' product leaves [2^-500, 2^500] (ln det's
+ * exponent term nonzero: an FMA contracted there, as clang's default
+ * -ffp-contract=on did in the ISA files, changes its last bit), with
+ * subnormal entries, and failing ones (a NaN or infinite entry, a negative
+ * or zero pivot) between them. */
+static void chol_lane_matrix(colb_rng *r, double *S, size_t d, int kind)
+{
+    double G[17 * 17], D[17];
+    size_t rank = kind == 1 && d > 1 ? d - 1 : d;
+    colb_rng_normal_fill(r, G, d * d, 1.0);
+    for (size_t i = 0; i < d; i++)
+        D[i] = kind == 2   ? ldexp(1.0, (int)colb_rng_below(r, 600) - 300)
+               : kind == 3 ? ldexp(1.0, 250 + (int)colb_rng_below(r, 100))
+               : kind == 4 ? ldexp(1.0, -500 - (int)colb_rng_below(r, 40))
+                           : 1.0;
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j <= i; j++) {
+            double s = 0.0;
+            for (size_t k = 0; k < rank; k++)
+                s += G[i * d + k] * G[j * d + k];
+            if (i == j)
+                s += kind == 1 ? 1e-12 * colb_rng_uniform(r) : 1e-3;
+            s *= D[i] * D[j];
+            if (kind == 5)
+                s *= 0x1p-1060; /* subnormal */
+            S[i * d + j] = S[j * d + i] = s;
+        }
+    size_t i = (size_t)colb_rng_below(r, d), j = (size_t)colb_rng_below(r, i + 1);
+    if (kind == 6)
+        S[i * d + j] = S[j * d + i] = colb_rng_below(r, 2) ? NAN : INFINITY;
+    else if (kind == 7)
+        S[i * d + i] = -S[i * d + i];
+    else if (kind == 8)
+        S[i * d + i] = colb_rng_below(r, 2) ? 0.0 : -0.0;
+}
+
+static void test_chol_lanes_distinct(void **state)
+{
+    (void)state;
+    enum { DM = 17 };
+    colb_rng r;
+    colb_rng_seed(&r, 31, 7);
+    double *S[8], *L[8], *Lr[8], *th[8], *b0[8], ld[8], ldr[8], tr[8], trr;
+    int fail[8], failr[8], ex_seen = 0;
+    for (int m = 0; m < 8; m++) {
+        S[m] = malloc(DM * DM * sizeof(double));
+        L[m] = malloc(DM * DM * sizeof(double));
+        Lr[m] = malloc(DM * DM * sizeof(double));
+        th[m] = malloc(DM * sizeof(double));
+        b0[m] = malloc(DM * sizeof(double));
+    }
+    for (size_t pi = 0; pi < 3; pi++) {
+        const colb__soa_kernel *k;
+        if (colb__soa_pick_kernel(paths[pi], &k) != COLB_OK)
+            continue;
+        for (int rep = 0; rep < 3; rep++)
+            for (size_t d = 1; d <= DM; d++)
+                for (size_t n = 1; n <= 8; n++) {
+                    for (size_t m = 0; m < n; m++) {
+                        /* mostly positive definite, one kind in 12 each else */
+                        int kind = (int)colb_rng_below(&r, 12);
+                        chol_lane_matrix(&r, S[m], d, kind > 8 ? 0 : kind);
+                        colb_rng_normal_fill(&r, b0[m], d, 1.0);
+                        memcpy(th[m], b0[m], d * sizeof(double));
+                        failr[m] = colb__cholesky(S[m], d, Lr[m], &ldr[m]);
+                        if (!failr[m] && (ldr[m] > 347.0 || ldr[m] < -347.0))
+                            ex_seen = 1; /* |ln det| > 500 ln 2 */
+                    }
+                    k->cholesky_n((const double *const *)S, n, d, L, ld, fail);
+                    for (size_t m = 0; m < n; m++) {
+                        assert_int_equal(fail[m], failr[m]);
+                        if (failr[m])
+                            continue;
+                        assert_memory_equal(L[m], Lr[m], d * d * sizeof(double));
+                        assert_memory_equal(&ld[m], &ldr[m], sizeof(double));
+                    }
+                    k->chol_fit_n((const double *const *)S, n, d, L, th, tr, fail);
+                    for (size_t m = 0; m < n; m++) {
+                        assert_int_equal(fail[m], failr[m]);
+                        if (failr[m])
+                            continue;
+                        colb__cholesky_solve(Lr[m], d, b0[m]);
+                        trr = colb__chol_inv_trace(Lr[m], d);
+                        assert_memory_equal(th[m], b0[m], d * sizeof(double));
+                        assert_memory_equal(&tr[m], &trr, sizeof(double));
+                    }
+                }
+    }
+    assert_true(ex_seen);
+    for (int m = 0; m < 8; m++)
+        free(S[m]), free(L[m]), free(Lr[m]), free(th[m]), free(b0[m]);
+}
+
 static void test_sym_eigvals(void **state)
 {
     (void)state;
@@ -1476,6 +1574,7 @@ int main(void)
         cmocka_unit_test(test_paths_agree_on_a_block),
         cmocka_unit_test(test_exact_kernels),
         cmocka_unit_test(test_dense_kernels),
+        cmocka_unit_test(test_chol_lanes_distinct),
         cmocka_unit_test(test_sym_eigvals),
         cmocka_unit_test(test_score_x),
         cmocka_unit_test(test_drift_1e6),
