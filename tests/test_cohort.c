@@ -1035,6 +1035,44 @@ static void test_epoch_keeps_scores(void **state)
     colb_policy_free(b);
 }
 
+/* The same with the next users' scores computed ahead in lane batches
+ * (scores_ahead) across many moves: 203 users (not a multiple of the
+ * batch's 8), 12 clusters close together and noisy rewards, so that users
+ * move in most passes and a prefetched score's cluster often changes (its
+ * size, its members) before its user reads it; d = 5 (lanes below the
+ * column kernel's 8) and d = 12. Besides the state, every round's runners-up
+ * and gaps (assign_one's reading of the scores, which a stale score shifts
+ * even when no decision flips) must be the same bit for bit. */
+static void test_epoch_keeps_scores_many_moves(void **state)
+{
+    (void)state;
+    enum { NU = 203 };
+    static const size_t dims[] = { 5, 12 };
+    for (size_t di = 0; di < 2; di++) {
+        size_t d = dims[di];
+        colb_policy *p[2];
+        colb_env *env[2];
+        for (int rc = 0; rc < 2; rc++) {
+            p[rc] = cohort(NU, d, 0.5);
+            ((colb__cohort *)p[rc]->impl)->recompute_centres = rc;
+            env[rc] = clustered(NU, 12, d, 0.5, 29);
+        }
+        const colb__cohort *h0 = p[0]->impl, *h1 = p[1]->impl;
+        for (int t = 0; t < 40; t++) {
+            play(env[0], p[0], NU);
+            play(env[1], p[1], NU);
+            assert_memory_equal(h0->gap, h1->gap, NU * sizeof h0->gap[0]);
+            assert_memory_equal(h0->alt, h1->alt, NU * sizeof h0->alt[0]);
+        }
+        assert_true(h0->moves > 100);
+        assert_same_state_n(p[0], p[1], d);
+        for (int rc = 0; rc < 2; rc++) {
+            colb_policy_free(p[rc]);
+            colb_env_free(env[rc]);
+        }
+    }
+}
+
 static void test_blas_threads(void **state)
 {
     (void)state;
@@ -1275,6 +1313,7 @@ int main(void)
         cmocka_unit_test(test_blas_threads),
         cmocka_unit_test(test_sweep_reuses_scores),
         cmocka_unit_test(test_epoch_keeps_scores),
+        cmocka_unit_test(test_epoch_keeps_scores_many_moves),
         cmocka_unit_test(test_nearest_cache),
         cmocka_unit_test(test_carried_forms),
         cmocka_unit_test(test_thread_independent),
