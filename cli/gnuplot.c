@@ -350,7 +350,9 @@ static int run_gnuplot(const char *exe, const char *dir, const char *script, con
     char *argv[] = { (char *)exe, (char *)"-e", (char *)assign, (char *)script, NULL };
     int err_fd;
     pid_t pid = spawn(exe, argv, dir, NULL, &err_fd, err, err_len);
-    return pid < 0 ? -1 : finish(pid, err_fd, limit, dir, script, err, err_len);
+    /* a gnuplot that could not be started (no pipe, no fork: the
+     * machine's limits) fails as one that ran: the results stand */
+    return pid < 0 ? GNUPLOT_FAILED : finish(pid, err_fd, limit, dir, script, err, err_len);
 }
 
 /* The warm-up: the PNG terminal's first plot (its fonts, cairo) drawn to

@@ -52,8 +52,9 @@ void gnuplot_stop(gnuplot_warm *w);
  * exit waited for); one still running then is killed with its process
  * group (each gnuplot runs in one of its own) and reaped. Returns 0,
  * GNUPLOT_TIMED_OUT with err set to one line saying so, GNUPLOT_FAILED
- * with err set to the telling line of gnuplot's stderr, or -1 with err set
- * (a path too long, an image that could not be moved into place). The temporary images are
+ * with err set to the telling line of gnuplot's stderr (or why it could
+ * not be started), or -1 with err set (a path too long, an image that
+ * could not be moved into place). The temporary images are
  * removed on failure; NAME.gp and the data it reads are left alone. */
 int gnuplot_draw(const char *exe, const char *dir, const char *name, gnuplot_warm *warm,
                  char *err, size_t err_len);

@@ -1,8 +1,8 @@
 /* plot.h - figures with gnuplot (SVG and PNG) from an experiment's results.
- * Without gnuplot, or once gnuplot has not finished a plot within its
- * time limit (gnuplot_timeout), the plots are skipped with a one-line
- * notice; with the option plots = 0 only their data and scripts are
- * written. */
+ * Without gnuplot, once gnuplot has not finished a plot within its time
+ * limit (gnuplot_timeout), or when it fails on one, the plots are written
+ * as data and scripts only with a one-line notice (the results stand); with
+ * the option plots = 0 only their data and scripts are written. */
 #ifndef COLB_CLI_PLOT_H
 #define COLB_CLI_PLOT_H
 

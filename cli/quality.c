@@ -353,8 +353,8 @@ static int write_md(const q_run *q, const char *dir, const char *cmd, double wal
 
 /* quality-ratio: per sigma, the geometric mean over z of the ratio to the
  * last reference present (LinUCB-Ind when it ran), against N. Returns 1
- * drawn, 0 skipped (no gnuplot, or gnuplot stopped at its time limit: one
- * line on stderr, the .dat and .gp kept), -1 error. */
+ * drawn, 0 skipped (no gnuplot, or gnuplot stopped at its time limit or
+ * failed: one line on stderr, the .dat and .gp kept), -1 error. */
 static int write_plot(const q_run *q, const char *dir, char *err, size_t err_len)
 {
     size_t k = N_REFS - 1;

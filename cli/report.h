@@ -9,7 +9,7 @@ typedef struct figure_result {
     const experiment *e;
     const result_set *rs;      /* NULL when skipped */
     const char *dir;           /* the figure's folder, relative to the report */
-    int plots;                 /* plots written, or PLOT_SKIPPED, PLOT_TIMED_OUT */
+    int plots;                 /* plots written, or PLOT_SKIPPED, PLOT_TIMED_OUT, PLOT_FAILED */
     int skipped;               /* 1: not run (skip_reason says why) */
     char skip_reason[256];
 } figure_result;
