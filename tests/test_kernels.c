@@ -701,11 +701,12 @@ static void test_chol_lanes_distinct(void **state)
                         assert_memory_equal(L[m], Lr[m], d * d * sizeof(double));
                         assert_memory_equal(&ld[m], &ldr[m], sizeof(double));
                     }
-                    k->chol_fit_n((const double *const *)S, n, d, L, th, tr, fail);
+                    k->chol_fit_n((const double *const *)S, n, d, L, th, ld, tr, fail);
                     for (size_t m = 0; m < n; m++) {
                         assert_int_equal(fail[m], failr[m]);
                         if (failr[m])
                             continue;
+                        assert_memory_equal(&ld[m], &ldr[m], sizeof(double));
                         colb__cholesky_solve(Lr[m], d, b0[m]);
                         trr = colb__chol_inv_trace(Lr[m], d);
                         assert_memory_equal(th[m], b0[m], d * sizeof(double));
@@ -913,16 +914,19 @@ static void test_dense_kernels(void **state)
                     }
                 }
                 /* chol_fit_n: colb__cholesky_solve and colb__chol_inv_trace
-                 * of each factor, a right-hand side of its own each */
+                 * of each factor, a right-hand side of its own each; with
+                 * the trace (and no ln det) and without it (with ln det) */
                 double *th[8], tr[8], *b0 = malloc(d * sizeof(double)), tr0;
                 for (int m = 0; m < 8; m++)
                     th[m] = malloc(d * sizeof(double));
-                for (size_t nn = 1; nn <= 8; nn++) {
-                    for (size_t m = 0; m < nn; m++)
+                for (size_t nn = 1; nn <= 16; nn++) {
+                    size_t n1 = nn <= 8 ? nn : nn - 8;
+                    int trace = nn <= 8;
+                    for (size_t m = 0; m < n1; m++)
                         for (size_t i = 0; i < d; i++)
                             th[m][i] = G[i] + (double)m;
-                    k->chol_fit_n(Ss, nn, d, Lb, th, tr, fail);
-                    for (size_t m = 0; m < nn; m++) {
+                    k->chol_fit_n(Ss, n1, d, Lb, th, trace ? NULL : ldb, trace ? tr : NULL, fail);
+                    for (size_t m = 0; m < n1; m++) {
                         assert_int_equal(fail[m], m % 4 == 1 ? -1 : 0);
                         if (m % 4 == 1)
                             continue;
@@ -932,7 +936,10 @@ static void test_dense_kernels(void **state)
                         colb__cholesky_solve(L1, d, b0);
                         tr0 = colb__chol_inv_trace(L1, d);
                         assert_memory_equal(b0, th[m], d * sizeof(double));
-                        assert_memory_equal(&tr0, &tr[m], sizeof tr0);
+                        if (trace)
+                            assert_memory_equal(&tr0, &tr[m], sizeof tr0);
+                        else
+                            assert_memory_equal(&ld0, &ldb[m], sizeof ld0);
                     }
                 }
                 for (int m = 0; m < 8; m++)

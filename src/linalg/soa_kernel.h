@@ -237,16 +237,19 @@ typedef struct colb__soa_kernel {
      * its K contexts; the scalar loop's strided loads were 7 % of its time
      * on Last.FM (d = K = 25). */
     void (*transpose)(const double *X, size_t K, size_t d, size_t ldq, double *Xt);
-    /* n <= COLB__CHOL_BATCH least-squares fits: for each m, cholesky_n's
-     * factor of S[m] (fail[m] = 0 or -1) and, when it succeeds, th[m] =
+    /* n <= COLB__CHOL_BATCH solves of S[m] x = b[m]: for each m,
+     * cholesky_n's factor of S[m] (fail[m] = 0 or -1, logdet[m] when it
+     * succeeds and logdet is not NULL) and, when it succeeds, th[m] =
      * colb__cholesky_solve of it and th[m]'s entry (the right-hand side b
-     * in, S^-1 b out) and tr[m] = colb__chol_inv_trace of it, bit for bit
-     * (th[m] and tr[m] undefined when it fails). L[m] (d x d) is scratch.
-     * The recommended policy's noise estimate (cohort_stats.c): on AVX-512
-     * 8 fits at once, one per lane, the factor never leaving the registers'
-     * layout (soa_kernel_avx512.c, "one matrix per lane"). */
+     * in, S^-1 b out) and, when tr is not NULL, tr[m] =
+     * colb__chol_inv_trace of it, bit for bit (th[m] and tr[m] undefined
+     * when it fails). L[m] (d x d) is scratch. The recommended policy's
+     * noise estimate (least-squares fits and their traces) and predictive
+     * scores (cohort_stats.c): on AVX-512 8 systems at once, one per lane,
+     * the factor never leaving the lanes' layout (soa_kernel_avx512.c, "one
+     * matrix per lane"). */
     void (*chol_fit_n)(const double *const *S, size_t n, size_t d, double *const *L,
-                       double *const *th, double *tr, int *fail);
+                       double *const *th, double *logdet, double *tr, int *fail);
 } colb__soa_kernel;
 
 #define COLB__CHOL_BATCH 8
@@ -309,8 +312,8 @@ size_t colb__soa_argmax(const double *v, size_t n);
 /* chol_fit_n from kernel k's cholesky_n and chol_inv_trace_n and
  * colb__cholesky_solve_many (the paths without a fused one). */
 void colb__soa_chol_fit_n_with(const colb__soa_kernel *k, const double *const *S, size_t n,
-                               size_t d, double *const *L, double *const *th, double *tr,
-                               int *fail);
+                               size_t d, double *const *L, double *const *th, double *logdet,
+                               double *tr, int *fail);
 
 extern const colb__soa_kernel colb__soa_kernel_portable;
 extern const colb__soa_kernel colb__soa_kernel_avx2;

@@ -1142,9 +1142,9 @@ static void cholesky_n_avx2(const double *const *S, size_t n, size_t d, double *
 }
 
 static void chol_fit_n_avx2(const double *const *S, size_t n, size_t d, double *const *L,
-                            double *const *th, double *tr, int *fail)
+                            double *const *th, double *logdet, double *tr, int *fail)
 {
-    colb__soa_chol_fit_n_with(&colb__soa_kernel_avx2, S, n, d, L, th, tr, fail);
+    colb__soa_chol_fit_n_with(&colb__soa_kernel_avx2, S, n, d, L, th, logdet, tr, fail);
 }
 
 static void symv2_avx2(const double *A, size_t d, const double *x1, const double *x2,

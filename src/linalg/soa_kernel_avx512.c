@@ -1235,7 +1235,7 @@ static void chol_lanes512(const double *const *S, size_t n, size_t d, double *co
  * and chol_w's arithmetic (dense.c), the trace with
  * colb__chol_inv_trace's sums. */
 static void chol_fit_lanes512(const double *const *S, size_t n, size_t d, double *const *th,
-                              double *tr, int *fail)
+                              double *ld, double *tr, int *fail)
 {
     double T[LANES_DMAX * LANES_DMAX * 8] __attribute__((aligned(64)));
     double Wi[LANES_DMAX * LANES_DMAX * 8] __attribute__((aligned(64))); /* W = L^-1 */
@@ -1264,6 +1264,11 @@ static void chol_fit_lanes512(const double *const *S, size_t n, size_t d, double
             s = _mm512_sub_pd(s, _mm512_mul_pd(_mm512_load_pd(E(k, i)), _mm512_load_pd(B + k * 8)));
         _mm512_store_pd(B + i * 8, _mm512_div_pd(s, _mm512_load_pd(E(i, i))));
     }
+    lanes_outcome(n, bad, pm, ex, ld, fail);
+    for (size_t i0 = 0; i0 < d; i0 += 8) /* B's entries past d: read, not stored (LANES_DMAX % 8 == 0) */
+        lanes_out(th, n, 1, i0, 0, tail8(d - i0), SIZE_MAX, B);
+    if (!tr)
+        return;
     /* W = L^{-1}, row by row (the entries of a row are independent):
      * W_ii = 1 / L_ii, W_ij = -(sum_{k=j}^{i-1} L_ik W_kj) / L_ii */
     const __m512d one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd(), neg = _mm512_set1_pd(-0.0);
@@ -1291,9 +1296,6 @@ static void chol_fit_lanes512(const double *const *S, size_t n, size_t d, double
 #undef E
     double tv[8] __attribute__((aligned(64)));
     _mm512_store_pd(tv, t);
-    lanes_outcome(n, bad, pm, ex, NULL, fail);
-    for (size_t i0 = 0; i0 < d; i0 += 8)
-        lanes_out(th, n, 1, i0, 0, tail8(d - i0), SIZE_MAX, B);
     for (size_t m = 0; m < n; m++)
         tr[m] = tv[m];
 }
@@ -1641,12 +1643,12 @@ static void chol_inv_trace_n_avx512(double *const *L, size_t n, size_t d, double
 }
 
 static void chol_fit_n_avx512(const double *const *S, size_t n, size_t d, double *const *L,
-                              double *const *th, double *tr, int *fail)
+                              double *const *th, double *logdet, double *tr, int *fail)
 {
     if (n >= LANES_NMIN && n <= 8 && d <= LANES_DMAX)
-        chol_fit_lanes512(S, n, d, th, tr, fail);
+        chol_fit_lanes512(S, n, d, th, logdet, tr, fail);
     else
-        colb__soa_chol_fit_n_with(&colb__soa_kernel_avx512, S, n, d, L, th, tr, fail);
+        colb__soa_chol_fit_n_with(&colb__soa_kernel_avx512, S, n, d, L, th, logdet, tr, fail);
 }
 
 static void symv2_avx512(const double *A, size_t d, const double *x1, const double *x2,

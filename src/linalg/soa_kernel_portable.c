@@ -400,13 +400,13 @@ static void cholesky_n_portable(const double *const *S, size_t n, size_t d, doub
 }
 
 void colb__soa_chol_fit_n_with(const colb__soa_kernel *k, const double *const *S, size_t n,
-                               size_t d, double *const *L, double *const *th, double *tr,
-                               int *fail)
+                               size_t d, double *const *L, double *const *th, double *logdet,
+                               double *tr, int *fail)
 {
     const double *Lok[COLB__CHOL_BATCH];
     double *Lw[COLB__CHOL_BATCH], *thok[COLB__CHOL_BATCH], trok[COLB__CHOL_BATCH];
     size_t nok = 0;
-    k->cholesky_n(S, n, d, L, NULL, fail);
+    k->cholesky_n(S, n, d, L, logdet, fail);
     for (size_t m = 0; m < n; m++)
         if (!fail[m]) {
             Lok[nok] = Lw[nok] = L[m];
@@ -415,6 +415,8 @@ void colb__soa_chol_fit_n_with(const colb__soa_kernel *k, const double *const *S
     if (!nok)
         return;
     colb__cholesky_solve_many(Lok, nok, d, thok);
+    if (!tr)
+        return;
     k->chol_inv_trace_n(Lw, nok, d, trok);
     for (size_t m = 0, q = 0; m < n; m++)
         if (!fail[m])
@@ -422,9 +424,9 @@ void colb__soa_chol_fit_n_with(const colb__soa_kernel *k, const double *const *S
 }
 
 static void chol_fit_n_portable(const double *const *S, size_t n, size_t d, double *const *L,
-                                double *const *th, double *tr, int *fail)
+                                double *const *th, double *logdet, double *tr, int *fail)
 {
-    colb__soa_chol_fit_n_with(&colb__soa_kernel_portable, S, n, d, L, th, tr, fail);
+    colb__soa_chol_fit_n_with(&colb__soa_kernel_portable, S, n, d, L, th, logdet, tr, fail);
 }
 
 static void symv2_portable(const double *A, size_t d, const double *x1, const double *x2,

@@ -147,7 +147,7 @@ double colb__cohort_noise_estimate(colb__cohort *h)
             memcpy(th[n++], h->u.b + u1 * d, d * sizeof(double));
         }
         if (n)
-            h->kern->chol_fit_n(S, n, d, L, th, tr, fail);
+            h->kern->chol_fit_n(S, n, d, L, th, NULL, tr, fail);
         for (size_t u = u0, m = 0; u < u1; u++) {
             if (h->u.count[u] < full) {
                 colb__cohort_noise_terms(h, u, sums); /* none, or the ridge fit's */
@@ -342,6 +342,24 @@ void colb__cohort_pred_scores(colb__cohort *h, size_t u, const size_t *cs, size_
     colb__cohort_pred_scores_of(h, &u, 0, cs, n, out);
 }
 
+/* With theta' in tp: z = G_u theta' (by V_u's columns, = rows), r = b_u -
+ * z, and RSS_u(theta') up to its constant, returned. */
+static double pred_rss(const colb__cohort *h, size_t u, const double *tp, double *r, double *z)
+{
+    size_t d = h->d;
+    double lam = h->u.p.lambda;
+    const double *Vu = h->u.V + u * d * d, *bu = h->u.b + u * d;
+    for (size_t a = 0; a < d; a++)
+        z[a] = -lam * tp[a];
+    h->kern->symv(Vu, d, tp, z);
+    double rss = h->yy[u];
+    for (size_t a = 0; a < d; a++) {
+        r[a] = bu[a] - z[a];
+        rss += tp[a] * z[a] - 2.0 * tp[a] * bu[a];
+    }
+    return rss;
+}
+
 void colb__cohort_pred_scores_of(colb__cohort *h, const size_t *us, size_t us_step, const size_t *cs,
                                  size_t n, double *out)
 {
@@ -349,8 +367,8 @@ void colb__cohort_pred_scores_of(colb__cohort *h, const size_t *us, size_t us_st
     size_t d = h->d, st = 2 * d * d + 3 * d;
     double lam = h->u.p.lambda;
     for (size_t m0 = 0; m0 < n; m0 += COLB__CHOL_BATCH) {
-        size_t nb = n - m0 < COLB__CHOL_BATCH ? n - m0 : COLB__CHOL_BATCH, nf = 0, ns = 0;
-        const double *S[COLB__CHOL_BATCH], *Ls[COLB__CHOL_BATCH], *Minv[COLB__CHOL_BATCH];
+        size_t nb = n - m0 < COLB__CHOL_BATCH ? n - m0 : COLB__CHOL_BATCH, nf = 0;
+        const double *S[COLB__CHOL_BATCH], *Minv[COLB__CHOL_BATCH];
         double *Lf[COLB__CHOL_BATCH], *bs[COLB__CHOL_BATCH], ldf[COLB__CHOL_BATCH];
         double cnt[COLB__CHOL_BATCH], ld0[COLB__CHOL_BATCH], ld1[COLB__CHOL_BATCH];
         int fail[COLB__CHOL_BATCH], kind[COLB__CHOL_BATCH];
@@ -358,11 +376,14 @@ void colb__cohort_pred_scores_of(colb__cohort *h, const size_t *us, size_t us_st
         /* V' and theta' = V'^{-1} b' with ln det V', and what (V' + G_u)^{-1}
          * r and ln det(V' + G_u) need: the banks keep A and ln det of V_c
          * (another cluster's V', and own cluster's V' + G_u) and of V_u (a
-         * new cluster's V' + G_u), so one factorisation at most */
+         * new cluster's V' + G_u), so one factorisation at most, and one
+         * system solved with it, whose right-hand side is known before:
+         * own cluster's b' (for theta'), another's r (theta' its model) -
+         * chol_fit_n, the batch's systems at once */
         for (size_t m = 0; m < nb; m++) {
             size_t c = cs[m0 + m], u = us[(m0 + m) * us_step];
             const double *Vu = h->u.V + u * d * d, *bu = h->u.b + u * d;
-            double *Vp = h->pbuf + m * st, *tp = Vp + 2 * d * d;
+            double *Vp = h->pbuf + m * st, *tp = Vp + 2 * d * d, *r = tp + d, *z = r + d;
             int own = c != COLB__COHORT_NONE && h->label[u] == c;
             if (own && h->size[c] <= 1)
                 c = COLB__COHORT_NONE; /* alone: its cluster without it is a new one */
@@ -386,6 +407,9 @@ void colb__cohort_pred_scores_of(colb__cohort *h, const size_t *us, size_t us_st
                 h->kern->axpy(Vp, Vu, 1.0, d * d);
                 for (size_t a = 0; a < d; a++)
                     Vp[a * d + a] -= lam;
+                out[m0 + m] = pred_rss(h, u, tp, r, z); /* finished below */
+                memcpy(z, r, d * sizeof(double));      /* z = (V_c + G_u)^{-1} r */
+                bs[nf] = z;
             } else { /* V' = V_c - V_u + lambda I, factored; theta' solved */
                 const double *bc = h->c.b + c * d;
                 kind[m] = OWN;
@@ -398,19 +422,14 @@ void colb__cohort_pred_scores_of(colb__cohort *h, const size_t *us, size_t us_st
                 }
                 ld1[m] = h->c.logdet[c];
                 Minv[m] = h->c.A + c * d * d;
+                bs[nf] = tp;
             }
             S[nf] = Vp;
             Lf[nf] = Vp + d * d;
             fi[m] = nf++;
         }
-        h->kern->cholesky_n(S, nf, d, Lf, ldf, fail);
-        for (size_t m = 0; m < nb; m++) /* the own clusters' theta' */
-            if (kind[m] == OWN && !fail[fi[m]]) {
-                Ls[ns] = Lf[fi[m]];
-                bs[ns++] = h->pbuf + m * st + 2 * d * d;
-            }
-        colb__cholesky_solve_many(Ls, ns, d, bs);
-        ns = 0;
+        if (nf)
+            h->kern->chol_fit_n(S, nf, d, Lf, bs, ldf, NULL, fail);
         for (size_t m = 0; m < nb; m++) {
             if (kind[m] != NEW && fail[fi[m]]) {
                 out[m0 + m] = INFINITY;
@@ -420,27 +439,10 @@ void colb__cohort_pred_scores_of(colb__cohort *h, const size_t *us, size_t us_st
                 ld0[m] = ldf[fi[m]];
             else if (kind[m] == OTHER)
                 ld1[m] = ldf[fi[m]];
-            size_t u = us[(m0 + m) * us_step];
-            const double *Vu = h->u.V + u * d * d, *bu = h->u.b + u * d;
-            double *tp = h->pbuf + m * st + 2 * d * d, *r = tp + d, *z = r + d;
-            /* g = G_u theta' (in z) by V_u's columns (= rows), then r = b_u -
-             * g and RSS_u(theta') */
-            for (size_t a = 0; a < d; a++)
-                z[a] = -lam * tp[a];
-            h->kern->symv(Vu, d, tp, z);
-            double rss = h->yy[u];
-            for (size_t a = 0; a < d; a++) {
-                r[a] = bu[a] - z[a];
-                rss += tp[a] * z[a] - 2.0 * tp[a] * bu[a];
-            }
-            out[m0 + m] = rss; /* finished below */
-            if (kind[m] == OTHER) { /* z = (V_c + G_u)^{-1} r, below */
-                memcpy(z, r, d * sizeof(double));
-                Ls[ns] = Lf[fi[m]];
-                bs[ns++] = z;
-            }
+            double *tp = h->pbuf + m * st + 2 * d * d;
+            if (kind[m] != OTHER) /* theta' 0 or solved: r and RSS_u(theta') */
+                out[m0 + m] = pred_rss(h, us[(m0 + m) * us_step], tp, tp + d, tp + 2 * d);
         }
-        colb__cholesky_solve_many(Ls, ns, d, bs);
         for (size_t m = 0; m < nb; m++) {
             if (kind[m] != NEW && fail[fi[m]])
                 continue;
