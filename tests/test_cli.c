@@ -383,6 +383,50 @@ static void test_plot_with_sigchld_ignored(void **state)
     remove_dir(dir);
 }
 
+/* A small `colb run` (exec_small_run) on the "gnuplot" script `script`
+ * written into dir, within COLB_GNUPLOT_TIMEOUT `timeout` (NULL: the
+ * default): it must exit 0 with its results kept, their plots as .dat and
+ * .gp only, and one line on stderr holding each of the strings want[0..n),
+ * or the test fails naming `what`. Returns the path of the fake gnuplot
+ * in fake. */
+static void run_on_bad_gnuplot(const char *dir, const char *script, const char *timeout, const char *what,
+                               const char *const *want, size_t n, char *fake, size_t fake_len)
+{
+    char out[300], errf[300];
+    snprintf(fake, fake_len, "%s/gnuplot", dir);
+    write_file(fake, script);
+    assert_int_equal(chmod(fake, 0755), 0);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(errf, sizeof errf, "%s/stderr", dir);
+    time_t t0 = time(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (timeout)
+            setenv("COLB_GNUPLOT_TIMEOUT", timeout, 1);
+        exec_small_run(fake, out, errf);
+    }
+    int st = wait_bounded(pid);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("colb run on a gnuplot that %s: %s %d", what, WIFEXITED(st) ? "exit" : "signal",
+                 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    assert_true(time(NULL) - t0 < 20);
+    char *err = slurp(errf, NULL);
+    assert_non_null(err);
+    int ok = lines(err) == 1;
+    for (size_t i = 0; i < n; i++)
+        ok = ok && strstr(err, want[i]);
+    if (!ok)
+        fail_msg("colb run on a gnuplot that %s: stderr '%s'", what, err);
+    free(err);
+    assert_true(exists(out, "summary.csv"));
+    assert_true(exists(out, "curves.csv"));
+    assert_true(exists(out, "run-default-time.gp"));
+    assert_true(exists(out, "run-default-time.dat"));
+    assert_false(exists(out, "run-default-time.png"));
+    assert_false(exists(out, "run-default-time.svg"));
+}
+
 /* A gnuplot that hangs (it starts a child and sleeps, never reading its
  * script nor ending): colb run waited for ever. Now it kills gnuplot and
  * what gnuplot started (its process group) after COLB_GNUPLOT_TIMEOUT
@@ -393,38 +437,15 @@ static void test_plot_with_sigchld_ignored(void **state)
 static void test_gnuplot_hangs(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/colb-cli-XXXXXX", fake[300], out[300], errf[300], kids[320], args[700];
+    char dir[] = "/tmp/colb-cli-XXXXXX", fake[300], kids[320], args[700];
     assert_non_null(mkdtemp(dir));
-    snprintf(fake, sizeof fake, "%s/gnuplot", dir);
-    write_file(fake, "#!/bin/sh\nsleep 1000 &\necho $! >> \"$0.kids\"\nexec sleep 1000\n");
-    assert_int_equal(chmod(fake, 0755), 0);
-    snprintf(out, sizeof out, "%s/out", dir);
-    snprintf(errf, sizeof errf, "%s/stderr", dir);
-    time_t t0 = time(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        setenv("COLB_GNUPLOT_TIMEOUT", "0.5", 1);
-        exec_small_run(fake, out, errf);
-    }
-    int st = wait_bounded(pid);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        fail_msg("colb run on a gnuplot that hangs: %s %d", WIFEXITED(st) ? "exit" : "signal",
-                 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
-    assert_true(time(NULL) - t0 < 20);
-    char *err = slurp(errf, NULL);
-    assert_non_null(err);
-    if (lines(err) != 1 || !strstr(err, "colb: gnuplot did not finish ") ||
-        !strstr(err, "run-default-time.gp within 0.5 s and was stopped (COLB_GNUPLOT_TIMEOUT sets the limit); "
-                     "writing the plots' data and gnuplot scripts only"))
-        fail_msg("stderr: '%s'", err);
-    free(err);
-    assert_true(exists(out, "summary.csv"));
-    assert_true(exists(out, "curves.csv"));
-    assert_true(exists(out, "run-default-time.gp"));
-    assert_true(exists(out, "run-default-time.dat"));
-    assert_false(exists(out, "run-default-time.png"));
-    assert_false(exists(out, "run-default-time.svg"));
+    static const char *const want[] = {
+        "colb: gnuplot did not finish ",
+        "run-default-time.gp within 0.5 s and was stopped (COLB_GNUPLOT_TIMEOUT sets the limit); "
+        "writing the plots' data and gnuplot scripts only",
+    };
+    run_on_bad_gnuplot(dir, "#!/bin/sh\nsleep 1000 &\necho $! >> \"$0.kids\"\nexec sleep 1000\n", "0.5",
+                       "hangs", want, 2, fake, sizeof fake);
     /* the gnuplot's child was killed with it: a zombie at most */
     snprintf(kids, sizeof kids, "%s.kids", fake);
     char *k = slurp(kids, NULL);
@@ -463,35 +484,16 @@ static void test_gnuplot_hangs(void **state)
 static void test_gnuplot_fails(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/colb-cli-XXXXXX", fake[300], out[300], errf[300];
+    char dir[] = "/tmp/colb-cli-XXXXXX", fake[300];
     assert_non_null(mkdtemp(dir));
-    snprintf(fake, sizeof fake, "%s/gnuplot", dir);
-    write_file(fake, "#!/bin/sh\ncat >/dev/null\necho '\"x.gp\" line 20: unknown or ambiguous terminal "
-                     "type; type just set terminal for a list' >&2\nexit 1\n");
-    assert_int_equal(chmod(fake, 0755), 0);
-    snprintf(out, sizeof out, "%s/out", dir);
-    snprintf(errf, sizeof errf, "%s/stderr", dir);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0)
-        exec_small_run(fake, out, errf);
-    int st = wait_bounded(pid);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        fail_msg("colb run on a gnuplot that fails: %s %d", WIFEXITED(st) ? "exit" : "signal",
-                 WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
-    char *err = slurp(errf, NULL);
-    assert_non_null(err);
-    if (lines(err) != 1 || !strstr(err, "colb: gnuplot failed on ") ||
-        !strstr(err, "unknown or ambiguous terminal type") ||
-        !strstr(err, "; writing the plots' data and gnuplot scripts only"))
-        fail_msg("stderr: '%s'", err);
-    free(err);
-    assert_true(exists(out, "summary.csv"));
-    assert_true(exists(out, "curves.csv"));
-    assert_true(exists(out, "run-default-time.gp"));
-    assert_true(exists(out, "run-default-time.dat"));
-    assert_false(exists(out, "run-default-time.png"));
-    assert_false(exists(out, "run-default-time.svg"));
+    static const char *const want[] = {
+        "colb: gnuplot failed on ",
+        "unknown or ambiguous terminal type",
+        "; writing the plots' data and gnuplot scripts only",
+    };
+    run_on_bad_gnuplot(dir, "#!/bin/sh\ncat >/dev/null\necho '\"x.gp\" line 20: unknown or ambiguous terminal "
+                            "type; type just set terminal for a list' >&2\nexit 1\n",
+                       NULL, "fails", want, 3, fake, sizeof fake);
     remove_dir(dir);
 }
 

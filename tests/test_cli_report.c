@@ -665,6 +665,18 @@ static void test_plot_skipped(void **state)
     remove_tree(dir);
 }
 
+/* An executable "gnuplot" shell script with text `script` in folder dir;
+ * its path into fake. */
+static void write_fake_gnuplot(const char *dir, const char *script, char *fake, size_t fake_len)
+{
+    snprintf(fake, fake_len, "%s/fake-gnuplot", dir);
+    FILE *f = fopen(fake, "w");
+    assert_non_null(f);
+    fputs(script, f);
+    fclose(f);
+    assert_int_equal(chmod(fake, 0755), 0);
+}
+
 /* A "gnuplot" that fails like the real one: one clear error line, no
  * images, the figure's later plots not drawn (their .dat and .gp written);
  * not a failure of the run (PLOT_FAILED: the results stay). */
@@ -673,14 +685,9 @@ static void test_plot_gnuplot_fails(void **state)
     (void)state;
     char dir[64], fake[128], err[1024] = "";
     make_tmpdir(dir, sizeof dir);
-    snprintf(fake, sizeof fake, "%s/fake-gnuplot", dir);
-    FILE *f = fopen(fake, "w");
-    assert_non_null(f);
-    fputs("#!/bin/sh\necho 'plot data index 0 using 1:2' >&2\necho '     ^' >&2\n"
+    write_fake_gnuplot(dir, "#!/bin/sh\necho 'plot data index 0 using 1:2' >&2\necho '     ^' >&2\n"
           "echo '\"x.gp\" line 3: undefined variable: foo' >&2\necho 'closing remark' >&2\n"
-          "echo '' >&2\nexit 1\n", f);
-    fclose(f);
-    chmod(fake, 0755);
+          "echo '' >&2\nexit 1\n", fake, sizeof fake);
     experiment *e = make_experiment("figt", "users=10,20,50", 1);
     result_set rs;
     fill(&rs, e, 4);
@@ -934,13 +941,8 @@ static void test_plot_warm_fails(void **state)
     (void)state;
     char dir[64], fake[128], err[1024] = "";
     make_tmpdir(dir, sizeof dir);
-    snprintf(fake, sizeof fake, "%s/fake-gnuplot", dir);
-    FILE *f = fopen(fake, "w");
-    assert_non_null(f);
-    fputs("#!/bin/sh\nwhile read -r l; do case \"$l\" in load*) break;; esac; done\n"
-          "echo '\"x.gp\" line 3: undefined variable: foo' >&2\nexit 1\n", f);
-    fclose(f);
-    chmod(fake, 0755);
+    write_fake_gnuplot(dir, "#!/bin/sh\nwhile read -r l; do case \"$l\" in load*) break;; esac; done\n"
+          "echo '\"x.gp\" line 3: undefined variable: foo' >&2\nexit 1\n", fake, sizeof fake);
     experiment *e = make_experiment("figt", NULL, 1);
     result_set rs;
     fill(&rs, e, 4);
@@ -970,12 +972,7 @@ static void test_plot_warm_two(void **state)
     (void)state;
     char dir[64], fake[128];
     make_tmpdir(dir, sizeof dir);
-    snprintf(fake, sizeof fake, "%s/fake-gnuplot", dir);
-    FILE *f = fopen(fake, "w");
-    assert_non_null(f);
-    fputs("#!/bin/sh\nexec cat >/dev/null\n", f);
-    fclose(f);
-    chmod(fake, 0755);
+    write_fake_gnuplot(dir, "#!/bin/sh\nexec cat >/dev/null\n", fake, sizeof fake);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -1043,12 +1040,8 @@ static void test_plot_gnuplot_hangs(void **state)
     (void)state;
     char dir[64], fake[128], p[256];
     make_tmpdir(dir, sizeof dir);
-    snprintf(fake, sizeof fake, "%s/fake-gnuplot", dir);
-    FILE *f = fopen(fake, "w");
-    assert_non_null(f);
-    fputs("#!/bin/sh\necho $$ >> \"$0.starts\"\nsleep 1000 &\necho $! >> \"$0.kids\"\nexec sleep 1000\n", f);
-    fclose(f);
-    chmod(fake, 0755);
+    write_fake_gnuplot(dir, "#!/bin/sh\necho $$ >> \"$0.starts\"\nsleep 1000 &\necho $! >> \"$0.kids\"\nexec sleep 1000\n",
+                       fake, sizeof fake);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -1088,7 +1081,7 @@ static void test_plot_gnuplot_hangs(void **state)
     assert_int_equal(count_suffix(dir, ".svg"), 0);
     /* every gnuplot's child was killed with it */
     snprintf(p, sizeof p, "%s.kids", fake);
-    f = fopen(p, "r");
+    FILE *f = fopen(p, "r");
     assert_non_null(f);
     long kid;
     int kids = 0;
