@@ -1077,10 +1077,10 @@ static void lt_to_l(double *L, size_t d)
  * ~160 ns a factor, latency-bound; across lanes the chains are the same
  * length but every instruction does 8 matrices' work: 68 ns a factor in
  * batches of 8, transposes in and out included (the recommended policy's
- * noise estimate and predictive scores factor 10^5 matrices a run). */
-/* Larger factors take the column kernel: a batch's lanes live on the stack
- * (2 x 8 d^2 doubles for chol_fit_n: 32 KB at d = 16), which a library
- * called from threads with small stacks must keep modest. */
+ * noise estimate and predictive scores factor 10^5 matrices a run).
+ * Larger factors take the column kernel: a batch's lanes live on the stack
+ * (2 x 8 d^2 doubles for chol_fit_n: a 34 KB frame at d = 16), which a
+ * library called from threads with small stacks must keep modest. */
 #define LANES_DMAX 16
 /* Fewer matrices than this go to the one-at-a-time kernel: a batch of
  * lanes costs the same whatever n, 1 to 8 (at d = 15 the two are even at
@@ -1229,11 +1229,11 @@ static void chol_lanes512(const double *const *S, size_t n, size_t d, double *co
     lanes_outcome(n, bad, pm, ex, ld, fail);
 }
 
-/* chol_fit_n by lanes (n <= 8, d <= LANES_DMAX): the factor stays in T;
- * the right-hand sides go through as a d x 1 "matrix" of lanes (column k0
- * = 0 of rows j), the solves and W = L^{-1} with colb__cholesky_solve's
- * and chol_w's arithmetic (dense.c), the trace with
- * colb__chol_inv_trace's sums. */
+/* chol_fit_n by lanes (n <= 8, d <= LANES_DMAX; ld and tr may be NULL):
+ * the factor stays in T; the right-hand sides go through as a d x 1
+ * "matrix" of lanes (column k0 = 0 of rows j), the solves and, for the
+ * trace, W = L^{-1} with colb__cholesky_solve's and chol_w's arithmetic
+ * (dense.c), the trace with colb__chol_inv_trace's sums. */
 static void chol_fit_lanes512(const double *const *S, size_t n, size_t d, double *const *th,
                               double *ld, double *tr, int *fail)
 {

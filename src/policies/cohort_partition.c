@@ -616,6 +616,33 @@ static void test_members(colb__cohort *h, size_t c)
     members_tested(h, c, sums);
 }
 
+/* The slot of u's kept score of cluster c (NONE: a cluster of its own) at
+ * its current version, or pkn[u] when none is kept. */
+static size_t kept_slot(const colb__cohort *h, size_t u, size_t c)
+{
+    const size_t *kc = h->pkc + u * PK_SLOTS;
+    const uint64_t *kv = h->pkv + u * PK_SLOTS;
+    uint64_t v = c == NONE ? 0 : h->ver[c];
+    size_t j = 0;
+    while (j < h->pkn[u] && !(kc[j] == c && kv[j] == v))
+        j++;
+    return j;
+}
+
+/* u's kept scores become sc[i] of list[i], i < n, at the clusters' versions. */
+static void kept_store(colb__cohort *h, size_t u, const size_t *list, const double *sc, size_t n)
+{
+    size_t *kc = h->pkc + u * PK_SLOTS;
+    uint64_t *kv = h->pkv + u * PK_SLOTS;
+    double *ks = h->pks + u * PK_SLOTS;
+    for (size_t i = 0; i < n; i++) {
+        kc[i] = list[i];
+        kv[i] = list[i] == NONE ? 0 : h->ver[list[i]];
+        ks[i] = sc[i];
+    }
+    h->pkn[u] = (unsigned char)n;
+}
+
 /* colb__cohort_pred_scores through the epoch's kept scores (colb__cohort's
  * pk_*; when on): the clusters of list[0..n) (n <= PK_SLOTS) whose score
  * for u is kept at their current version are taken from it, the others
@@ -626,18 +653,14 @@ static void pred_scores_kept(colb__cohort *h, size_t u, const size_t *list, size
         colb__cohort_pred_scores(h, u, list, n, out);
         return;
     }
-    size_t *kc = h->pkc + u * PK_SLOTS, kn = h->pkn[u], miss[PK_SLOTS], at[PK_SLOTS], m = 0;
-    uint64_t *kv = h->pkv + u * PK_SLOTS;
-    double *ks = h->pks + u * PK_SLOTS, fresh[PK_SLOTS];
+    size_t miss[PK_SLOTS], at[PK_SLOTS], m = 0;
+    double fresh[PK_SLOTS];
     for (size_t i = 0; i < n; i++) {
-        size_t c = list[i], j = 0;
-        uint64_t v = c == NONE ? 0 : h->ver[c];
-        while (j < kn && !(kc[j] == c && kv[j] == v))
-            j++;
-        if (j < kn) {
-            out[i] = ks[j];
+        size_t j = kept_slot(h, u, list[i]);
+        if (j < h->pkn[u]) {
+            out[i] = h->pks[u * PK_SLOTS + j];
         } else {
-            miss[m] = c;
+            miss[m] = list[i];
             at[m++] = i;
         }
     }
@@ -645,12 +668,7 @@ static void pred_scores_kept(colb__cohort *h, size_t u, const size_t *list, size
         colb__cohort_pred_scores(h, u, miss, m, fresh);
     for (size_t i = 0; i < m; i++)
         out[at[i]] = fresh[i];
-    for (size_t i = 0; i < n; i++) {
-        kc[i] = list[i];
-        kv[i] = list[i] == NONE ? 0 : h->ver[list[i]];
-        ks[i] = out[i];
-    }
-    h->pkn[u] = (unsigned char)n;
+    kept_store(h, u, list, out, n);
 }
 
 /* The lists of assign_one for users from u0 on (those a pass of `full`
@@ -676,22 +694,15 @@ static size_t scores_ahead(colb__cohort *h, size_t u0, int full)
         if (!(full || h->ns[v] > 1.0))
             continue;
         size_t c = h->label[v], n = candidates(h, h->th + v * h->d, c), *l = list[nu];
-        l[0] = c;
+        l[0] = c; /* assign_one's list */
         memcpy(l + 1, h->cand, n * sizeof(size_t));
         l[n + 1] = NONE;
         n += 1 + (h->size[c] > 1);
-        const size_t *kc = h->pkc + v * PK_SLOTS;
-        const uint64_t *kv = h->pkv + v * PK_SLOTS;
-        for (size_t i = 0; i < n; i++) { /* pred_scores_kept's lookup */
-            uint64_t ver = l[i] == NONE ? 0 : h->ver[l[i]];
-            size_t j = 0;
-            while (j < h->pkn[v] && !(kc[j] == l[i] && kv[j] == ver))
-                j++;
-            if (j == h->pkn[v]) {
+        for (size_t i = 0; i < n; i++)
+            if (kept_slot(h, v, l[i]) == h->pkn[v]) {
                 pu[np] = v;
                 pc[np++] = l[i];
             }
-        }
         users[nu] = v;
         nl[nu++] = n;
     }
@@ -699,27 +710,12 @@ static size_t scores_ahead(colb__cohort *h, size_t u0, int full)
         return v;
     colb__cohort_pred_scores_of(h, pu, 1, pc, np, score);
     for (size_t i = 0, p = 0; i < nu; i++) { /* each user's list kept as pred_scores_kept keeps it */
-        size_t w = users[i], *kc = h->pkc + w * PK_SLOTS;
-        uint64_t *kv = h->pkv + w * PK_SLOTS;
-        double *ks = h->pks + w * PK_SLOTS, sc[PK_SLOTS];
-        for (size_t e = 0; e < nl[i]; e++) {
-            size_t c = list[i][e];
-            uint64_t ver = c == NONE ? 0 : h->ver[c];
-            if (p < np && pu[p] == w && pc[p] == c) {
-                sc[e] = score[p++];
-            } else {
-                size_t j = 0;
-                while (!(kc[j] == c && kv[j] == ver))
-                    j++;
-                sc[e] = ks[j];
-            }
-        }
-        for (size_t e = 0; e < nl[i]; e++) {
-            kc[e] = list[i][e];
-            kv[e] = list[i][e] == NONE ? 0 : h->ver[list[i][e]];
-            ks[e] = sc[e];
-        }
-        h->pkn[w] = (unsigned char)nl[i];
+        size_t w = users[i];
+        double sc[PK_SLOTS];
+        for (size_t e = 0; e < nl[i]; e++)
+            sc[e] = p < np && pu[p] == w && pc[p] == list[i][e] ? score[p++]
+                                                                 : h->pks[w * PK_SLOTS + kept_slot(h, w, list[i][e])];
+        kept_store(h, w, list[i], sc, nl[i]);
     }
     return v;
 }
