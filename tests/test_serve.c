@@ -390,6 +390,18 @@ static void print_file(const char *path)
     free(t);
 }
 
+/* Stop s by its pid, then judge: a non-empty `failure` fails the test
+ * after the server's log is printed; else the server must have exited 0. */
+static void stop_and_judge(server *s, const char *failure)
+{
+    int stopped = server_stop(s);
+    if (failure[0]) {
+        print_file(s->log);
+        fail_msg("%s", failure);
+    }
+    assert_int_equal(stopped, 0);
+}
+
 /* server_start, failing the test (with the server's log) when it does not start. */
 static void start_or_fail(server *s, const char *state, const char *args)
 {
@@ -1650,12 +1662,7 @@ static void test_malformed_http(void **state)
     if (counted != own)
         snprintf(fails + strlen(fails), sizeof fails - strlen(fails),
                  "colb_http_protocol_errors_total %ld after %ld requests libmicrohttpd answered itself\n", counted, own);
-    int stopped = server_stop(&s);
-    if (fails[0]) {
-        print_file(s.log);
-        fail_msg("%s", fails);
-    }
-    assert_int_equal(stopped, 0);
+    stop_and_judge(&s, fails);
 }
 
 /* One request in HTTP/1.1 text at the end of out (len bytes in all):
@@ -1771,12 +1778,7 @@ static void test_pipelining(void **state)
             snprintf(ka_err, sizeof ka_err, "a POST to no route, then a GET: %d%s; expected 404 and Connection: "
                      "close", got, closes ? " (closes)" : "");
     }
-    int stopped = server_stop(&s);
-    if (ka_err[0]) {
-        print_file(s.log);
-        fail_msg("%s", ka_err);
-    }
-    assert_int_equal(stopped, 0);
+    stop_and_judge(&s, ka_err);
 }
 
 /* Expect (RFC 9110, 10.1.1), by raw sockets, one connection per case, 10 s
@@ -1877,12 +1879,7 @@ static void test_expect(void **state)
             snprintf(ka_err, sizeof ka_err, "/metrics: no 417 of route healthz and of choose, 1 each, in %.300s", ans);
         close(c.fd);
     }
-    int stopped = server_stop(&s);
-    if (ka_err[0]) {
-        print_file(s.log);
-        fail_msg("%s", ka_err);
-    }
-    assert_int_equal(stopped, 0);
+    stop_and_judge(&s, ka_err);
 }
 
 /* A body that takes longer than --request-timeout (1 s: its head and 5
@@ -1912,12 +1909,7 @@ static void test_request_timeout(void **state)
     if (timeouts != 1)
         snprintf(fails + strlen(fails), sizeof fails - strlen(fails), "%ld choose requests counted as 408\n",
                  timeouts);
-    int stopped = server_stop(&s);
-    if (fails[0]) {
-        print_file(s.log);
-        fail_msg("%s", fails);
-    }
-    assert_int_equal(stopped, 0);
+    stop_and_judge(&s, fails);
 }
 
 /* Send the first `at` bytes of req[0..n) on a new connection, then one
@@ -2005,12 +1997,7 @@ static void test_slow_clients_cut(void **state)
     if (cut != 3)
         snprintf(fails + strlen(fails), sizeof fails - strlen(fails), "colb_http_connections_timed_out_total %ld\n",
                  cut);
-    int stopped = server_stop(&s);
-    if (fails[0]) {
-        print_file(s.log);
-        fail_msg("%s", fails);
-    }
-    assert_int_equal(stopped, 0);
+    stop_and_judge(&s, fails);
 }
 
 /* hread, for an answer that may close the connection (a stopping
