@@ -386,18 +386,19 @@ static void test_score_x(void **state)
 
 /* The kernels whose contract is "the same bits as the scalar code" (outer,
  * dist2, dist2_idx, colsum, rank1_sub, ridge_step, ridge_step2) on every path against the
- * portable one, for several d (masked tails, overlapping rows, d < 8). */
+ * portable one, for several d (masked tails, overlapping rows, d < 8, rows
+ * of 5 vectors), ridge steps with V and without (a deferred V). */
 static void test_exact_kernels(void **state)
 {
     (void)state;
     const colb__soa_kernel *ref = &colb__soa_kernel_portable;
-    static const size_t dims[] = { 3, 8, 9, 15, 16, 17, 25 };
+    static const size_t dims[] = { 3, 8, 9, 15, 16, 17, 25, 40 };
     colb_rng r;
     colb_rng_seed(&r, 8, 8);
     for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++) {
         size_t d = dims[di], K = 13, ld = 16, P = d * (d + 1) / 2, n = 37;
         double *X = malloc(K * d * sizeof(double)), *Q[2], *Xt[2], *wT = malloc(d * n * sizeof(double));
-        double wu[32], out[2][64], x[32];
+        double wu[64], out[2][64], x[64];
         size_t idx[21];
         colb_rng_normal_fill(&r, X, K * d, 1.0);
         colb_rng_normal_fill(&r, wT, d * n, 1.0);
@@ -422,7 +423,7 @@ static void test_exact_kernels(void **state)
             for (size_t kk = 1; kk <= K; kk++)
                 for (size_t v = 0; v < 3; v++) {
                     size_t ldq = v == 0 ? kk : v == 1 ? (kk + 7) / 8 * 8 : kk + 3;
-                    double T[2][32 * 16];
+                    double T[2][64 * 16];
                     for (size_t e = 0; e < d * ldq; e++)
                         T[0][e] = T[1][e] = -1.0;
                     ref->transpose(X, kk, d, ldq, T[0]);
@@ -562,7 +563,7 @@ static void test_exact_kernels(void **state)
                 free(S[1]);
             }
             /* two models (A symmetric bit for bit), ridge_step and ridge_step2 */
-            double *M[3][2][5], u[64], s0[2], s1[2];
+            double *M[3][2][5], u[128], s0[2], s1[2];
             for (int c = 0; c < 3; c++)
                 for (int m = 0; m < 2; m++) {
                     M[c][m][0] = calloc(d * d, sizeof(double));
@@ -577,12 +578,17 @@ static void test_exact_kernels(void **state)
                 }
             /* ridge_step2 with one observation for both models (CLUB) on
              * even steps, with two (cohort's pairs of users) on odd ones */
-            double x2[32];
+            double x2[64];
             for (int t = 0; t < 20; t++) {
                 x[t % d] += 0.3;
                 for (size_t j = 0; j < d; j++)
                     x2[j] = t % 2 ? x[(j + 1) % d] - 0.2 : x[j];
                 const double *const xs[2] = { x, x2 }, ys[2] = { 0.7, t % 2 ? -0.4 : 0.7 };
+                /* every third step without model 0's V (CLUB's users defer it) */
+                double *V0[3] = { M[0][0][1], M[1][0][1], M[2][0][1] };
+                if (t % 3 == 2)
+                    for (int c = 0; c < 3; c++)
+                        M[c][0][1] = NULL;
                 for (int m = 0; m < 2; m++) {
                     s0[m] = ref->ridge_step(M[0][m][0], M[0][m][1], M[0][m][2], M[0][m][3], M[0][m][4],
                                             xs[m], ys[m], 1.5, d, u);
@@ -592,6 +598,8 @@ static void test_exact_kernels(void **state)
                 assert_memory_equal(s0, s1, sizeof s0);
                 k->ridge_step2(M[2], xs, ys, 1.5, d, u, s1);
                 assert_memory_equal(s0, s1, sizeof s0);
+                for (int c = 0; c < 3; c++)
+                    M[c][0][1] = V0[c];
             }
             for (int c = 1; c < 3; c++)
                 for (int m = 0; m < 2; m++) {

@@ -487,35 +487,63 @@ static void dist2_avx512(const double *wT, size_t ld, const double *wu, size_t d
     }
 }
 
-/* Row j of the flat ridge step: A_j -= (u_j u) c, V_j += (w x_j) x (not
- * when HV is 0: Vj is then not touched), d doubles each, for 8 <= d <= 64,
- * with u's and x's vectors already in registers (uv, xv: n each, at off8):
- * the row is covered by unmasked vectors at 0, 8, ... and one ending at d
+/* The rows of the flat ridge step, 8 <= d <= 64 (NV vectors at off8):
+ * each row is covered by unmasked vectors at 0, 8, ... and one ending at d
  * (overlapping: its shared entries get the same value twice), all loaded
  * before any is stored: a masked store whose masked-off lanes cover the
  * next row would stall that row's loads (store forwarding fails on the
  * partial overlap). */
-AI void rownv512(double *Aj, double *Vj, const __m512d *uv, const __m512d *xv, __m512d uj,
-                 __m512d cv, __m512d wxj, size_t d, const int n, const int HV)
+
+/* V_j += (w x_j) x for every row j. It needs neither u nor c, so a step
+ * issues it between A x and the sums that lead to c: its loads and stores
+ * run while those chains wait (10-16 % of a two-model step at d = 15). */
+AI void v_rows512(double *V, const double *x, double w, size_t d, const int NV)
 {
-    __m512d a[8], v[8];
+    __m512d xv[8];
     _Pragma("GCC unroll 8")
-    for (int i = 0; i < n; i++) {
-        a[i] = _mm512_loadu_pd(Aj + off8(i, d));
-        if (HV)
+    for (int i = 0; i < NV; i++)
+        xv[i] = _mm512_loadu_pd(x + off8(i, d));
+    for (size_t j = 0; j < d; j++) {
+        __m512d wxj = _mm512_set1_pd(w * x[j]), v[8];
+        double *Vj = V + j * d;
+        _Pragma("GCC unroll 8")
+        for (int i = 0; i < NV; i++)
             v[i] = _mm512_loadu_pd(Vj + off8(i, d));
+        _Pragma("GCC unroll 8")
+        for (int i = 0; i < NV; i++)
+            _mm512_storeu_pd(Vj + off8(i, d), _mm512_add_pd(v[i], _mm512_mul_pd(wxj, xv[i])));
+    }
+}
+
+/* A_j -= (u_j u) c for every row j, then b += ry x and theta += gain u
+ * (by vectors: the scalar loop's products and sums, entry by entry). */
+AI void a_rows512(double *A, double *b, double *th, const double *x, const double *u,
+                  __m512d cv, double ry, double gain, size_t d, const int NV)
+{
+    __m512d uv[8], t[8], bt[8];
+    _Pragma("GCC unroll 8")
+    for (int i = 0; i < NV; i++)
+        uv[i] = _mm512_loadu_pd(u + off8(i, d));
+    for (size_t j = 0; j < d; j++) {
+        __m512d uj = _mm512_set1_pd(u[j]), a[8];
+        double *Aj = A + j * d;
+        _Pragma("GCC unroll 8")
+        for (int i = 0; i < NV; i++)
+            a[i] = _mm512_loadu_pd(Aj + off8(i, d));
+        _Pragma("GCC unroll 8")
+        for (int i = 0; i < NV; i++)
+            _mm512_storeu_pd(Aj + off8(i, d), _mm512_sub_pd(a[i], _mm512_mul_pd(_mm512_mul_pd(uj, uv[i]), cv)));
+    }
+    const __m512d ryv = _mm512_set1_pd(ry), gv = _mm512_set1_pd(gain);
+    _Pragma("GCC unroll 8")
+    for (int i = 0; i < NV; i++) {
+        bt[i] = _mm512_loadu_pd(b + off8(i, d));
+        t[i] = _mm512_loadu_pd(th + off8(i, d));
     }
     _Pragma("GCC unroll 8")
-    for (int i = 0; i < n; i++) {
-        a[i] = _mm512_sub_pd(a[i], _mm512_mul_pd(_mm512_mul_pd(uj, uv[i]), cv));
-        if (HV)
-            v[i] = _mm512_add_pd(v[i], _mm512_mul_pd(wxj, xv[i]));
-    }
-    _Pragma("GCC unroll 8")
-    for (int i = 0; i < n; i++) {
-        _mm512_storeu_pd(Aj + off8(i, d), a[i]);
-        if (HV)
-            _mm512_storeu_pd(Vj + off8(i, d), v[i]);
+    for (int i = 0; i < NV; i++) {
+        _mm512_storeu_pd(b + off8(i, d), _mm512_add_pd(bt[i], _mm512_mul_pd(ryv, _mm512_loadu_pd(x + off8(i, d)))));
+        _mm512_storeu_pd(th + off8(i, d), _mm512_add_pd(t[i], _mm512_mul_pd(gv, uv[i])));
     }
 }
 
@@ -581,39 +609,6 @@ static void colsum_avx512(const double *A, size_t lda, const double *x, size_t d
     _mm512_mask_storeu_pd(u, m, acc);
 }
 
-/* The rows of a ridge step, 8 <= d <= 64 (NV vectors at off8): A_j -= (u_j
- * u) c, V_j += (w x_j) x (V may be NULL: A only), b and theta as
- * ridge_step_avx512 does them; u's and x's vectors loaded once for every
- * row. */
-AI void ridge_rows_hv512(double *A, double *V, double *b, double *th, const double *x,
-                         const double *u, __m512d cv, double w, double ry, double gain, size_t d,
-                         const int NV, const int HV)
-{
-    __m512d uv[8], xv[8];
-    _Pragma("GCC unroll 8")
-    for (int v = 0; v < NV; v++) {
-        uv[v] = _mm512_loadu_pd(u + off8(v, d));
-        if (HV)
-            xv[v] = _mm512_loadu_pd(x + off8(v, d));
-    }
-    for (size_t j = 0; j < d; j++) {
-        rownv512(A + j * d, HV ? V + j * d : NULL, uv, xv, _mm512_set1_pd(u[j]), cv,
-                 _mm512_set1_pd(w * x[j]), d, NV, HV);
-        b[j] += ry * x[j];
-        th[j] += gain * u[j];
-    }
-}
-
-AI void ridge_rows512(double *A, double *V, double *b, double *th, const double *x,
-                      const double *u, __m512d cv, double w, double ry, double gain, size_t d,
-                      const int NV)
-{
-    if (V)
-        ridge_rows_hv512(A, V, b, th, x, u, cv, w, ry, gain, d, NV, 1);
-    else
-        ridge_rows_hv512(A, NULL, b, th, x, u, cv, w, ry, gain, d, NV, 0);
-}
-
 /* ridge_step: the flat bank's rank-one step on full d x d matrices, bit for
  * bit the scalar code (so no FMA); a DSYR pair would cost two calls for
  * 4 d^2 flops and change the rounding. */
@@ -621,6 +616,14 @@ static double ridge_step_avx512(double *A, double *V, double *b, double *th, con
                                 const double *x, double y, double w, size_t d, double *u)
 {
     colsum_avx512(A, d, x, d, d, u); /* u[j] = sum_k A_kj x_k, k in order */
+    const int NV = d >= 8 && d <= 64 ? (int)(d + 7) / 8 : 0;
+    if (V && NV) /* V's rows first (v_rows512) */
+        switch (NV) {
+#define CASE(n_) case n_: v_rows512(V, x, w, d, n_); break;
+            CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+        default: break;
+        }
     double s = 0.0, pred0 = 0.0, pred = 0.0;
     for (size_t j = 0; j < d; j++) {
         s += x[j] * u[j];
@@ -630,8 +633,8 @@ static double ridge_step_avx512(double *A, double *V, double *b, double *th, con
     double c = w / (1.0 + w * s);
     double ry = w * (y - pred0), gain = c * (y - pred);
     __m512d cv = _mm512_set1_pd(c);
-    switch (d >= 8 && d <= 64 ? (d + 7) / 8 : 0) {
-#define CASE(n_) case n_: ridge_rows512(A, V, b, th, x, u, cv, w, ry, gain, d, n_); return s;
+    switch (NV) {
+#define CASE(n_) case n_: a_rows512(A, b, th, x, u, cv, ry, gain, d, n_); return s;
         CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
 #undef CASE
     default: break;
@@ -672,13 +675,14 @@ AI void ridge_step2_512(double *const m[2][5], const double *const x[2], const d
         _mm512_storeu_pd(u0 + off8(v, d), acc0[v]);
         _mm512_storeu_pd(u1 + off8(v, d), acc1[v]);
     }
+    for (int i = 0; i < 2; i++) /* V's rows before the sums (v_rows512) */
+        if (m[i][1])
+            v_rows512(m[i][1], x[i], w, d, NV);
     double c[2], ry[2], gain[2];
     colb__soa_step2_scalars(m, x, y, w, d, u, s, c, ry, gain);
-    for (int i = 0; i < 2; i++) {
-        double *A = m[i][0], *V = m[i][1], *b = m[i][2], *th = m[i][3], *ui = u + (size_t)i * d;
-        const double *xi = x[i];
-        ridge_rows512(A, V, b, th, xi, ui, _mm512_set1_pd(c[i]), w, ry[i], gain[i], d, NV);
-    }
+    for (int i = 0; i < 2; i++)
+        a_rows512(m[i][0], m[i][2], m[i][3], x[i], u + (size_t)i * d, _mm512_set1_pd(c[i]), ry[i],
+                  gain[i], d, NV);
 }
 
 static void ridge_step2_avx512(double *const m[2][5], const double *const x[2], const double y[2],
@@ -865,7 +869,7 @@ static int bounded_avx512(const double *x, size_t n, double bound)
  * products rounded (no FMA), each sum in the scalar order. Hand-written
  * because at d = 15 a BLAS call costs more than the 2 d^2 flops, and BLAS's
  * summation order is not the scalar one cohort's fixed-seed results depend
- * on. A row of 8 <= n <= 64 entries is covered as in rownv512 (unmasked
+ * on. A row of 8 <= n <= 64 entries is covered as in v_rows512 (unmasked
  * vectors at 0, 8, ... and one ending at n, all loaded before any is
  * stored): a masked store whose masked-off lanes cover the next row would
  * stall that row's loads, and these loops run along dependent rows
