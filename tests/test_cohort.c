@@ -1176,6 +1176,49 @@ static void test_personal_large_contexts(void **state)
     }
 }
 
+/* The Wald tests of many pairs at once (colb__cohort_wald_pairs: the
+ * epoch's pending splits, batched so that their factors run one per vector
+ * lane) give each pair's statistic of the one-pair test bit for bit: pairs
+ * of users of a played policy, 0 to 19 of them (the batch's boundary
+ * crossed), users without data among them, at d = 15 (the lanes) and d =
+ * 20 (the factors one by one). */
+static void test_wald_pairs(void **state)
+{
+    (void)state;
+    static const size_t dims[] = { 15, 20 };
+    for (size_t di = 0; di < 2; di++) {
+        size_t d = dims[di], N = 40;
+        colb_policy *p = recommended_default(N, d);
+        colb__cohort *h = p->impl;
+        colb_rng r;
+        colb_rng_seed(&r, 11, 4);
+        double x[20];
+        for (int s = 0; s < 600; s++) {
+            size_t u = (size_t)colb_rng_below(&r, N - 3); /* users N-3.. stay without data */
+            colb_rng_normal_fill(&r, x, d, 0.3);
+            assert_ok(colb_policy_update(p, u, x, colb_rng_normal(&r) + (u % 2 ? 0.5 : -0.5)));
+        }
+        size_t i0s[19], i1s[19];
+        double W[19];
+        for (size_t n = 0; n <= 19; n++) {
+            for (size_t m = 0; m < n; m++) {
+                i0s[m] = (m * 7 + n) % N;
+                i1s[m] = (m * 13 + 2 * n + 1) % N;
+            }
+            colb__cohort_wald_pairs(h, &h->u, i0s, &h->u, i1s, n, W);
+            for (size_t m = 0; m < n; m++) {
+                double one = colb__cohort_wald(h, &h->u, i0s[m], &h->u, i1s[m]);
+                assert_memory_equal(&W[m], &one, sizeof one);
+                if (!h->u.count[i0s[m]] || !h->u.count[i1s[m]] || i0s[m] == i1s[m])
+                    assert_true(W[m] == 0.0);
+                else if (!(W[m] > 0.0 && isfinite(W[m])))
+                    fail_msg("d = %zu, users %zu and %zu: W = %g", d, i0s[m], i1s[m], W[m]);
+            }
+        }
+        colb_policy_free(p);
+    }
+}
+
 /* colb_policy_memory bounds what cohort allocates with few users (the
  * budget of colb run and of a service is checked against it): whatever N,
  * the policy starts with 8 cluster slots (each a model, two fresh models
@@ -1311,6 +1354,7 @@ int main(void)
         cmocka_unit_test(test_whole_clusters_in_slices),
         cmocka_unit_test(test_users_added_mid_retest),
         cmocka_unit_test(test_blas_threads),
+        cmocka_unit_test(test_wald_pairs),
         cmocka_unit_test(test_sweep_reuses_scores),
         cmocka_unit_test(test_epoch_keeps_scores),
         cmocka_unit_test(test_epoch_keeps_scores_many_moves),

@@ -242,6 +242,13 @@ double colb__cohort_wald(colb__cohort *h, const colb__ridge *b0, size_t i0, cons
 void colb__cohort_wald_n(colb__cohort *h, const colb__ridge *b0, size_t i0, const colb__ridge *b1,
                          const size_t *i1s, size_t n, double *out);
 
+/* colb__cohort_wald(h, b0, i0s[m], b1, i1s[m]) into out[m] for m < n, the
+ * same values, COLB__WALD_BATCH pairs' factorisations at a time. Uses
+ * h->pbuf. */
+#define COLB__WALD_BATCH COLB__CHOL_BATCH
+void colb__cohort_wald_pairs(colb__cohort *h, const colb__ridge *b0, const size_t *i0s,
+                             const colb__ridge *b1, const size_t *i1s, size_t n, double *out);
+
 /* Thresholds of W: the chi-square quantile of d degrees of freedom at level
  * delta (Laurent-Massart), and the self-normalised bound 2 ln(1/delta) +
  * ln det V - d ln lambda of the model with more data. */

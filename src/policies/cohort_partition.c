@@ -538,8 +538,15 @@ void colb__cohort_refresh(colb__cohort *h, colb__ridge *r, const size_t *idx, si
     const double *S[COLB__CHOL_BATCH];
     double *L[COLB__CHOL_BATCH];
     int fail[COLB__CHOL_BATCH];
-    for (; n > COLB__CHOL_BATCH; idx += COLB__CHOL_BATCH, n -= COLB__CHOL_BATCH)
-        colb__cohort_refresh(h, r, idx, COLB__CHOL_BATCH);
+    if (n > COLB__CHOL_BATCH) { /* even batches: 10 as 5 + 5, every one of them in lanes */
+        size_t parts = (n + COLB__CHOL_BATCH - 1) / COLB__CHOL_BATCH;
+        for (; parts > 1; parts--) {
+            size_t k = (n + parts - 1) / parts;
+            colb__cohort_refresh(h, r, idx, k);
+            idx += k;
+            n -= k;
+        }
+    }
     if (!n)
         return;
     for (size_t m = 0; m < n; m++) {
@@ -944,19 +951,38 @@ static const double *centre_of(colb__cohort *h, size_t u, double *out, const dou
 
 enum { KEEP, SPLIT, GIVE_UP };
 
-/* The verdict on c's pending split from the sides' fresh models (their
- * inverses refreshed first): SPLIT when they differ, GIVE_UP once the fresh
- * data equal the data the proposal used, else KEEP. */
+/* The verdicts on the pending splits of clusters cs[0..n) (n <=
+ * COLB__WALD_BATCH) from their sides' fresh models, whose inverses are
+ * refreshed first, all in one batch (and the Wald tests in another):
+ * SPLIT when the sides differ, GIVE_UP once the fresh data equal the data
+ * the proposal used, else KEEP. */
+static void pending_verdicts(colb__cohort *h, const size_t *cs, size_t n, int *verdict)
+{
+    size_t idx[2 * COLB__WALD_BATCH] = { 0 }, i0s[COLB__WALD_BATCH], i1s[COLB__WALD_BATCH], nr = 0;
+    double W[COLB__WALD_BATCH];
+    for (size_t m = 0; m < n; m++) {
+        for (size_t i = 2 * cs[m]; i < 2 * cs[m] + 2; i++)
+            if (h->f.since_refresh[i])
+                idx[nr++] = i;
+        i0s[m] = 2 * cs[m];
+        i1s[m] = 2 * cs[m] + 1;
+    }
+    colb__cohort_refresh(h, &h->f, idx, nr);
+    colb__cohort_wald_pairs(h, &h->f, i0s, &h->f, i1s, n, W);
+    for (size_t m = 0; m < n; m++) {
+        size_t c = cs[m];
+        verdict[m] = W[m] > colb__cohort_chi_thr(h) ? SPLIT
+                     : h->f.count[2 * c] + h->f.count[2 * c + 1] >= h->prop_count[c] ? GIVE_UP
+                                                                                     : KEEP;
+    }
+}
+
+/* The verdict on c's pending split (pending_verdicts). */
 static int pending_verdict(colb__cohort *h, size_t c)
 {
-    size_t idx[2], n = 0;
-    for (size_t i = 2 * c; i < 2 * c + 2; i++)
-        if (h->f.since_refresh[i])
-            idx[n++] = i;
-    colb__cohort_refresh(h, &h->f, idx, n);
-    if (colb__cohort_wald(h, &h->f, 2 * c, &h->f, 2 * c + 1) > colb__cohort_chi_thr(h))
-        return SPLIT;
-    return h->f.count[2 * c] + h->f.count[2 * c + 1] >= h->prop_count[c] ? GIVE_UP : KEEP;
+    int v;
+    pending_verdicts(h, &c, 1, &v);
+    return v;
 }
 
 /* Whether step 3 would propose a split of c. */
@@ -977,9 +1003,25 @@ int colb__cohort_splits_due(colb__cohort *h)
                            (h->pending[c] &&
                             h->f.count[2 * c] + h->f.count[2 * c + 1] >= h->prop_count[c])))
             return 1;
-    for (size_t c = 0; c < h->cap; c++)
-        if (h->size[c] && h->pending[c] && pending_verdict(h, c) != KEEP)
-            return 1;
+    /* the tests of COLB__WALD_BATCH pending splits at a time (every cluster
+     * has one pending most of the time): their factors are then batched,
+     * in lanes on AVX-512; the answer is that of testing one at a time up
+     * to the first verdict that is not KEEP */
+    size_t cs[COLB__WALD_BATCH], n = 0;
+    for (size_t c = 0; c <= h->cap; c++) {
+        if (c < h->cap && !(h->size[c] && h->pending[c]))
+            continue;
+        if (c < h->cap)
+            cs[n++] = c;
+        if (n == COLB__WALD_BATCH || (c == h->cap && n)) {
+            int v[COLB__WALD_BATCH];
+            pending_verdicts(h, cs, n, v);
+            for (size_t m = 0; m < n; m++)
+                if (v[m] != KEEP)
+                    return 1;
+            n = 0;
+        }
+    }
     return 0;
 }
 

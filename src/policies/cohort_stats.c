@@ -237,30 +237,43 @@ double colb__cohort_wald(colb__cohort *h, const colb__ridge *b0, size_t i0, cons
                          size_t i1)
 {
     double W;
-    colb__cohort_wald_n(h, b0, i0, b1, &i1, 1, &W);
+    colb__cohort_wald_pairs(h, b0, &i0, b1, &i1, 1, &W);
     return W;
 }
 
-/* WALD_BATCH pairs at a time: their 2 WALD_BATCH factorisations run
- * interleaved (cholesky_n); each pair's W with the arithmetic of the
- * one-pair form. A pair's scratch in h->pbuf: S, S2 (then D, diff, tp), L,
- * L2 - 4 d^2, within the buffer's COLB__CHOL_BATCH (2 d^2 + 3 d). */
-#define WALD_BATCH (COLB__CHOL_BATCH / 2)
 void colb__cohort_wald_n(colb__cohort *h, const colb__ridge *b0, size_t i0, const colb__ridge *b1,
                          const size_t *i1s, size_t n, double *out)
 {
-    size_t d = h->d, dd = d * d;
+    size_t i0s[COLB__WALD_BATCH];
+    for (size_t m = 0; m < COLB__WALD_BATCH; m++)
+        i0s[m] = i0;
+    for (size_t m0 = 0; m0 < n; m0 += COLB__WALD_BATCH)
+        colb__cohort_wald_pairs(h, b0, i0s, b1, i1s + m0,
+                                n - m0 < COLB__WALD_BATCH ? n - m0 : COLB__WALD_BATCH, out + m0);
+}
+
+/* COLB__WALD_BATCH pairs at a time, each pair's W with the arithmetic of
+ * the one-pair form: the pooled systems (S tp = b0 + b1) factored and
+ * solved together, then the systems of A0 + A1 (chol_fit_n: on AVX-512 one
+ * per vector lane, the factor never leaving the lanes). A pair's scratch in
+ * h->pbuf, 2 d^2 + 3 d (the buffer holds COLB__CHOL_BATCH of them): R1
+ * holds S, then A0 + A1; R2 is the factors' scratch, and D = A0 - A1 in
+ * between; then tp (S^-1 (b0 + b1)), diff and tq ((A0 + A1)^-1 diff). */
+#define WALD_BATCH COLB__WALD_BATCH
+void colb__cohort_wald_pairs(colb__cohort *h, const colb__ridge *b0, const size_t *i0s,
+                             const colb__ridge *b1, const size_t *i1s, size_t n, double *out)
+{
+    size_t d = h->d, dd = d * d, room = 2 * dd + 3 * d;
     double lam = b0->p.lambda;
-    const double *A0 = b0->A + i0 * dd;
     for (size_t m0 = 0; m0 < n; m0 += WALD_BATCH) {
         size_t nb = n - m0 < WALD_BATCH ? n - m0 : WALD_BATCH, nf = 0, fi[WALD_BATCH];
-        const double *Ss[2 * WALD_BATCH];
-        double *Ls[2 * WALD_BATCH];
-        int fail[2 * WALD_BATCH];
+        const double *Ss[WALD_BATCH];
+        double *Ls[WALD_BATCH], *ths[WALD_BATCH];
+        int fail[WALD_BATCH];
         for (size_t m = 0; m < nb; m++) {
-            size_t i1 = i1s[m0 + m];
-            double *S = h->pbuf + 4 * m * dd, *S2 = S + dd;
-            const double *A1 = b1->A + i1 * dd;
+            size_t i0 = i0s[m0 + m], i1 = i1s[m0 + m];
+            double *S = h->pbuf + m * room, *tp = S + 2 * dd;
+            out[m0 + m] = 0.0;
             fi[m] = NONE_PAIR;
             if (!b0->count[i0] || !b1->count[i1])
                 continue;
@@ -268,41 +281,46 @@ void colb__cohort_wald_n(colb__cohort *h, const colb__ridge *b0, size_t i0, cons
             /* the sums by the axpy kernel (1 x exact: the plain sums' bits) */
             memcpy(S, b0->V + i0 * dd, dd * sizeof(double));
             h->kern->axpy(S, b1->V + i1 * dd, 1.0, dd);
-            memcpy(S2, A0, dd * sizeof(double));
-            h->kern->axpy(S2, A1, 1.0, dd);
             for (size_t a = 0; a < d; a++)
                 S[a * d + a] -= lam;
-            fi[m] = nf;
-            Ss[nf] = S;
-            Ls[nf++] = S + 2 * dd;
-            Ss[nf] = S2;
-            Ls[nf++] = S + 3 * dd;
-        }
-        /* every factor at once (independent chains, interleaved) */
-        h->kern->cholesky_n(Ss, nf, d, Ls, NULL, fail);
-        for (size_t m = 0; m < nb; m++) {
-            size_t i1 = i1s[m0 + m];
-            out[m0 + m] = 0.0;
-            if (fi[m] == NONE_PAIR || fail[fi[m]] || fail[fi[m] + 1])
-                continue;
-            /* S's room, free once factored: D, then diff and tp */
-            double *D = h->pbuf + 4 * m * dd, *diff = D + dd, *tp = diff + d;
-            const double *L = D + 2 * dd, *L2 = D + 3 * dd, *A1 = b1->A + i1 * dd;
             for (size_t a = 0; a < d; a++)
                 tp[a] = b0->b[i0 * d + a] + b1->b[i1 * d + a];
-            colb__cholesky_solve(L, d, tp);
+            fi[m] = nf;
+            Ss[nf] = S;
+            Ls[nf] = S + dd;
+            ths[nf++] = tp;
+        }
+        h->kern->chol_fit_n(Ss, nf, d, Ls, ths, NULL, NULL, fail);
+        size_t ng = 0, gi[WALD_BATCH];
+        for (size_t m = 0; m < nb; m++) {
+            if (fi[m] == NONE_PAIR || fail[fi[m]])
+                continue;
+            size_t i0 = i0s[m0 + m], i1 = i1s[m0 + m];
+            const double *A0 = b0->A + i0 * dd, *A1 = b1->A + i1 * dd;
+            double *S2 = h->pbuf + m * room, *D = S2 + dd, *tp = D + dd, *diff = tp + d, *tq = diff + d;
             /* (A0 - A1) tp, the difference formed first */
             memcpy(D, A0, dd * sizeof(double)); /* A0 + (-1) A1: A0 - A1 exactly */
             h->kern->axpy(D, A1, -1.0, dd);
             h->kern->colsum(D, d, tp, d, d, diff); /* symv from 0 */
             for (size_t a = 0; a < d; a++)
                 diff[a] = b0->theta[i0 * d + a] - b1->theta[i1 * d + a] + lam * diff[a];
-            memcpy(tp, diff, d * sizeof(double));
-            colb__cholesky_solve(L2, d, tp);
+            memcpy(tq, diff, d * sizeof(double));
+            memcpy(S2, A0, dd * sizeof(double));
+            h->kern->axpy(S2, A1, 1.0, dd);
+            gi[ng] = m;
+            Ss[ng] = S2;
+            Ls[ng] = D;
+            ths[ng++] = tq;
+        }
+        h->kern->chol_fit_n(Ss, ng, d, Ls, ths, NULL, NULL, fail);
+        for (size_t g = 0; g < ng; g++) {
+            if (fail[g])
+                continue;
+            const double *diff = h->pbuf + gi[g] * room + 2 * dd + d, *tq = diff + d;
             double W = 0.0;
             for (size_t a = 0; a < d; a++)
-                W += diff[a] * tp[a];
-            out[m0 + m] = W / (h->R * h->R);
+                W += diff[a] * tq[a];
+            out[m0 + gi[g]] = W / (h->R * h->R);
         }
     }
 }
