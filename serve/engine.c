@@ -384,6 +384,7 @@ static int recover(engine *e, char *err, size_t err_len)
     e->s.lsn = wal_last_lsn(e->w);
     if (write_durably(e, err, err_len))
         return -1;
+    wal_unpace(e->w); /* the first reward is not paced after the start's commit */
     /* after records lost by --repair-log, a snapshot at once: the next
      * start needs neither them nor --repair-log */
     if (e->s.lost_stretches) {

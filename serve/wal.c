@@ -611,7 +611,8 @@ struct wal {
     metrics *m;
     size_t commit_wait_us;
     size_t commit_interval_us;
-    double last_sync;        /* now_s() when the last group commit's fsync started */
+    double last_sync;        /* now_s() when the fsync of the last group commit that
+                              * acknowledged records started */
     int gathering;           /* the syncer waits on purpose (--commit-wait/-interval): waiters need not wake it */
     int hurry;               /* wal_hurry: it no longer does (mu) */
     pthread_mutex_t mu;
@@ -902,7 +903,11 @@ static void *syncer_main(void *arg)
         if (!w->failed) {
             w->syncing = 1;
             w->kicked = target;
-            t0 = w->last_sync = now_s(); /* the syncer's alone: read in gather */
+            t0 = now_s();
+            if (waiting) /* the pace is between acknowledging commits: the folder's
+                          * or old segments' sync alone (at the start, after a
+                          * rotation) holds no later reward back */
+                w->last_sync = t0; /* under mu: read in gather, reset by wal_unpace */
             pthread_mutex_unlock(&w->mu);
             const char *what = "fdatasync";
             for (size_t i = 0; i < n_old && r == 0; i++)
@@ -1233,6 +1238,13 @@ void wal_hurry(wal *w)
     pthread_mutex_lock(&w->mu);
     w->hurry = 1;
     pthread_cond_signal(&w->wake); /* a gather under way ends */
+    pthread_mutex_unlock(&w->mu);
+}
+
+void wal_unpace(wal *w)
+{
+    pthread_mutex_lock(&w->mu);
+    w->last_sync = 0.0;
     pthread_mutex_unlock(&w->mu);
 }
 

@@ -174,6 +174,11 @@ void wal_test_pause_rotation(wal *w, unsigned ms);
  * flight would only wait for the pace (up to 1 s). Any thread. */
 void wal_hurry(wal *w);
 
+/* Forget the last group commit for --commit-interval's pace: the next one
+ * waits for none of it. After the start's own durable record (START), so
+ * that the first reward served is not held back by it. Any thread. */
+void wal_unpace(wal *w);
+
 /* Sync what was written, complete every waiter, stop the syncer, close. */
 void wal_close(wal *w);
 
