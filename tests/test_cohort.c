@@ -1260,13 +1260,6 @@ static void test_memory_estimate_few_users(void **state)
         fail_msg("cohort at N = 1, d = 512 did not run within its estimate of %.0f bytes (status %d)", need, st);
 }
 
-/* The bytes malloc holds now: in use in its arenas and mapped on their own. */
-static double malloc_held(void)
-{
-    struct mallinfo2 mi = mallinfo2();
-    return (double)mi.uordblks + (double)mi.hblkhd;
-}
-
 /* colb_policy_memory and the round's part of the budget
  * (colb__policy_round_bytes_for: what colb_policy_round_check_for adds)
  * cover what cohort allocates at their worst, a cluster per user: N =

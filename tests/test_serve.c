@@ -5086,7 +5086,7 @@ static int stats_counts(hconn *c, long *users, long *decisions)
  * two rounds whose second is over the budget makes no decision in the
  * first and adds neither of its users; a choose of 2 arms then makes
  * decision 1-1 for the one user; a choose of 9 arms for a new user, a
- * round that fits alone (30.35K) but not with the policy (33.32K with its
+ * round that fits alone (30.56K) but not with the policy (33.53K with its
  * one user: they are checked together), is 507 out_of_memory and adds no
  * user (it used to pass); after a SIGKILL the log's replay has the
  * same one user and one decision. The users of a refused request used to
@@ -5152,7 +5152,7 @@ static void test_round_budget(void **state)
         step = "stats after the choose";
         bad = stats_counts(&c, &users, &decisions) || users != 1 || decisions != 1;
     }
-    if (!bad) { /* 30.35K alone, 33.32K with the policy of 1 user */
+    if (!bad) { /* 30.56K alone, 33.53K with the policy of 1 user */
         step = "choose for new user e with 9 arms";
         snprintf(body, sizeof body, "{\"user\":\"e\",\"contexts\":%s}", k9);
         int code = hsend(&c, "POST", "/v1/choose", body) ? -1 : hread(&c, 20, step, &ans);

@@ -2,6 +2,7 @@
 #ifndef COLB_TESTUTIL_H
 #define COLB_TESTUTIL_H
 
+#include <malloc.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -104,6 +105,14 @@ static inline void remove_dir(const char *dir)
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     assert_int_equal(system(cmd), 0);
+}
+
+/* The bytes malloc holds now: in use in its arenas and mapped on their own
+ * (glibc's malloc; the sanitizers' do not count here). */
+static inline double malloc_held(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return (double)mi.uordblks + (double)mi.hblkhd;
 }
 
 static inline int long_tier(void)

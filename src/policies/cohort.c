@@ -110,15 +110,16 @@ static double ch_memory(const colb_policy_params *pp)
                 COLB__COHORT_SEEDS_MAX + COLB__COHORT_SAMPLE_MAX);
 }
 
-/* What ch_begin allocates for rounds of K arms (kept for later rounds):
- * the scores, means and steps (3 Kp doubles, Kp = K rounded up to 8), the
- * packed outer products and the contexts transposed (Kp (d (d + 1) / 2 +
- * d)), and each cluster slot's quadratic forms qc and means cmean (2 Kp),
- * the slots at their worst, as in ch_memory. */
+/* What ch_begin allocates for rounds of K arms (kept for later rounds)
+ * beyond colb__policy_round_bytes, which counts the packed outer products
+ * (d (d + 1) / 2 per arm): the scores, means and steps (3 Kp doubles, Kp =
+ * K rounded up to 8), the outer products' padding to Kp, the contexts
+ * transposed (Kp d), and each cluster slot's quadratic forms qc and means
+ * cmean (2 Kp), the slots at their worst, as in ch_memory. */
 static double ch_round_memory(const colb_policy_params *pp, size_t K)
 {
     double d = (double)pp->dim, Kp = (double)colb__soa_padded(K);
-    return 8 * Kp * (3 + d * (d + 1) / 2 + d + 2 * ch_slots(pp));
+    return 8 * (Kp * (3 + d + 2 * ch_slots(pp)) + (Kp - (double)K) * d * (d + 1) / 2);
 }
 
 /* Per-user arrays, grown to n users (the new entries are set by the

@@ -228,7 +228,10 @@ colb_status colb_policy_memory(const char *name, const colb_policy_params *pp, d
 double colb__policy_round_bytes(size_t dim, size_t K)
 {
     double d = (double)dim, k = (double)K;
-    return 8 * (k * d + 64 * (d * d + d + d * k) + k + d * k + 256 * k);
+    /* ... and the scoring blocks' packed outer products, d (d + 1) / 2 per
+     * arm (colb__soa_reserve): at d = 200, K = 1000 they are 161 MB, which
+     * the terms before left out beyond K = 128 */
+    return 8 * (k * d + 64 * (d * d + d + d * k) + k + d * k + 256 * k + d * (d + 1) / 2 * k);
 }
 
 double colb__policy_round_bytes_for(const colb__policy_vt *vt, const colb_policy_params *pp, size_t K)
