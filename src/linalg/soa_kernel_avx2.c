@@ -563,36 +563,66 @@ static void colsum_avx2(const double *A, size_t lda, const double *x, size_t d, 
     }
 }
 
-/* Every row j of A and V (4 <= d <= 16, NV vectors at off4, the last
- * ending at d): A_j -= (u_j u) c (sm) and V_j += (w x_j) x (V may be NULL),
- * each row's vectors all loaded before any is stored (overlapping lanes get
- * the same value); u and x held in registers. The scalar code's products
- * and order, entry by entry. */
-AI void rows256(double *A, double *V, const double *u, const double *x, double c, double w,
-                size_t d, const int NV)
+/* The rows of a ridge step, 4 <= d <= 16 (NV vectors at off4, the last
+ * ending at d), each row's vectors all loaded before any is stored
+ * (overlapping lanes get the same value); the scalar code's products and
+ * order, entry by entry. As on AVX-512 (v_rows512), V's rows go between
+ * A x and the sums that lead to c, which they do not need. */
+
+/* V_j += (w x_j) x for every row j. */
+AI void v_rows256(double *V, const double *x, double w, size_t d, const int NV)
 {
-    __m256d uv[4], xv[4], cv = _mm256_set1_pd(c);
+    __m256d xv[4];
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < NV; v++)
+        xv[v] = _mm256_loadu_pd(x + off4(v, d));
+    for (size_t j = 0; j < d; j++) {
+        double *Vj = V + j * d;
+        __m256d wxj = _mm256_set1_pd(w * x[j]), rv[4];
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < NV; v++)
+            rv[v] = _mm256_loadu_pd(Vj + off4(v, d));
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < NV; v++)
+            _mm256_storeu_pd(Vj + off4(v, d), _mm256_add_pd(rv[v], _mm256_mul_pd(wxj, xv[v])));
+    }
+}
+
+/* A_j -= (u_j u) c for every row j. */
+AI void a_rows256(double *A, const double *u, double c, size_t d, const int NV)
+{
+    __m256d uv[4], cv = _mm256_set1_pd(c);
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < NV; v++)
+        uv[v] = _mm256_loadu_pd(u + off4(v, d));
+    for (size_t j = 0; j < d; j++) {
+        double *Aj = A + j * d;
+        __m256d uj = _mm256_set1_pd(u[j]), ra[4];
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < NV; v++)
+            ra[v] = _mm256_loadu_pd(Aj + off4(v, d));
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < NV; v++)
+            _mm256_storeu_pd(Aj + off4(v, d), _mm256_sub_pd(ra[v], _mm256_mul_pd(_mm256_mul_pd(uj, uv[v]), cv)));
+    }
+}
+
+/* A's rows as a_rows256, then b += ry x and theta += gain u by vectors. */
+AI void abt_rows256(double *A, double *b, double *th, const double *u, const double *x, double c,
+                    double ry, double gain, size_t d, const int NV)
+{
+    a_rows256(A, u, c, d, NV);
+    const __m256d ryv = _mm256_set1_pd(ry), gv = _mm256_set1_pd(gain);
+    __m256d rb[4], rt[4];
     _Pragma("GCC unroll 4")
     for (int v = 0; v < NV; v++) {
-        uv[v] = _mm256_loadu_pd(u + off4(v, d));
-        if (V)
-            xv[v] = _mm256_loadu_pd(x + off4(v, d));
+        rb[v] = _mm256_loadu_pd(b + off4(v, d));
+        rt[v] = _mm256_loadu_pd(th + off4(v, d));
     }
-    for (size_t j = 0; j < d; j++) {
-        double *Aj = A + j * d, *Vj = V ? V + j * d : NULL;
-        __m256d uj = _mm256_set1_pd(u[j]), ra[4], rv[4];
-        _Pragma("GCC unroll 4")
-        for (int v = 0; v < NV; v++) {
-            ra[v] = _mm256_loadu_pd(Aj + off4(v, d));
-            if (V)
-                rv[v] = _mm256_loadu_pd(Vj + off4(v, d));
-        }
-        _Pragma("GCC unroll 4")
-        for (int v = 0; v < NV; v++) {
-            _mm256_storeu_pd(Aj + off4(v, d), _mm256_sub_pd(ra[v], _mm256_mul_pd(_mm256_mul_pd(uj, uv[v]), cv)));
-            if (V)
-                _mm256_storeu_pd(Vj + off4(v, d), _mm256_add_pd(rv[v], _mm256_mul_pd(_mm256_set1_pd(w * x[j]), xv[v])));
-        }
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < NV; v++) {
+        _mm256_storeu_pd(b + off4(v, d), _mm256_add_pd(rb[v], _mm256_mul_pd(ryv, _mm256_loadu_pd(x + off4(v, d)))));
+        _mm256_storeu_pd(th + off4(v, d), _mm256_add_pd(rt[v], _mm256_mul_pd(gv, _mm256_loadu_pd(u + off4(v, d)))));
     }
 }
 
@@ -600,6 +630,14 @@ static double ridge_step_avx2(double *A, double *V, double *b, double *th, const
                               const double *x, double y, double w, size_t d, double *u)
 {
     colsum_avx2(A, d, x, d, d, u); /* u[j] = sum_k A_kj x_k, k in order */
+    const int NV = d >= 4 && d <= 16 ? (int)(d + 3) / 4 : 0; /* whole rows in registers */
+    if (V && NV)
+        switch (NV) {
+        case 1: v_rows256(V, x, w, d, 1); break;
+        case 2: v_rows256(V, x, w, d, 2); break;
+        case 3: v_rows256(V, x, w, d, 3); break;
+        default: v_rows256(V, x, w, d, 4); break;
+        }
     double s = 0.0, pred0 = 0.0, pred = 0.0;
     for (size_t j = 0; j < d; j++) {
         s += x[j] * u[j];
@@ -608,16 +646,12 @@ static double ridge_step_avx2(double *A, double *V, double *b, double *th, const
     }
     double c = w / (1.0 + w * s);
     double ry = w * (y - pred0), gain = c * (y - pred);
-    if (d >= 4 && d <= 16) { /* whole rows in registers, no scalar tail */
-        switch ((d + 3) / 4) {
-        case 1: rows256(A, V, u, x, c, w, d, 1); break;
-        case 2: rows256(A, V, u, x, c, w, d, 2); break;
-        case 3: rows256(A, V, u, x, c, w, d, 3); break;
-        default: rows256(A, V, u, x, c, w, d, 4); break;
-        }
-        for (size_t j = 0; j < d; j++) {
-            b[j] += ry * x[j];
-            th[j] += gain * u[j];
+    if (NV) {
+        switch (NV) {
+        case 1: abt_rows256(A, b, th, u, x, c, ry, gain, d, 1); break;
+        case 2: abt_rows256(A, b, th, u, x, c, ry, gain, d, 2); break;
+        case 3: abt_rows256(A, b, th, u, x, c, ry, gain, d, 3); break;
+        default: abt_rows256(A, b, th, u, x, c, ry, gain, d, 4); break;
         }
         return s;
     }
@@ -669,17 +703,13 @@ AI void ridge_step2_256(double *const m[2][5], const double *const x[2], const d
         _mm256_storeu_pd(u0 + off4(v, d), acc0[v]);
         _mm256_storeu_pd(u1 + off4(v, d), acc1[v]);
     }
+    for (int i = 0; i < 2; i++) /* V's rows before the sums */
+        if (m[i][1])
+            v_rows256(m[i][1], x[i], w, d, NV);
     double c[2], ry[2], gain[2];
     colb__soa_step2_scalars(m, x, y, w, d, u, s, c, ry, gain);
-    for (int i = 0; i < 2; i++) {
-        double *b = m[i][2], *th = m[i][3], *ui = u + (size_t)i * d;
-        const double *xi = x[i];
-        rows256(m[i][0], m[i][1], ui, xi, c[i], w, d, NV);
-        for (size_t j = 0; j < d; j++) {
-            b[j] += ry[i] * xi[j];
-            th[j] += gain[i] * ui[j];
-        }
-    }
+    for (int i = 0; i < 2; i++)
+        abt_rows256(m[i][0], m[i][2], m[i][3], u + (size_t)i * d, x[i], c[i], ry[i], gain[i], d, NV);
 }
 
 static void ridge_step2_avx2(double *const m[2][5], const double *const x[2], const double y[2],
@@ -970,10 +1000,10 @@ static double sm_step_avx2(double *A, const double *x, size_t d, double *u)
     if (d >= 4 && d <= 16) { /* whole rows in registers, no masked access */
         double c = 1.0 / (1.0 + s);
         switch ((d + 3) / 4) {
-        case 1: rows256(A, NULL, u, x, c, 0.0, d, 1); break;
-        case 2: rows256(A, NULL, u, x, c, 0.0, d, 2); break;
-        case 3: rows256(A, NULL, u, x, c, 0.0, d, 3); break;
-        default: rows256(A, NULL, u, x, c, 0.0, d, 4); break;
+        case 1: a_rows256(A, u, c, d, 1); break;
+        case 2: a_rows256(A, u, c, d, 2); break;
+        case 3: a_rows256(A, u, c, d, 3); break;
+        default: a_rows256(A, u, c, d, 4); break;
         }
         return s;
     }
