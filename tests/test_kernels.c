@@ -720,6 +720,21 @@ static void test_chol_lanes_distinct(void **state)
                         assert_memory_equal(th[m], b0[m], d * sizeof(double));
                         assert_memory_equal(&tr[m], &trr, sizeof(double));
                     }
+                    /* the inverses: colb__spd_inverse's, and the factor's
+                     * least squared pivot */
+                    k->spd_inverse_n((const double *const *)S, n, d, L, tr, fail);
+                    for (size_t m = 0; m < n; m++) {
+                        assert_int_equal(fail[m], failr[m]);
+                        if (failr[m])
+                            continue;
+                        assert_int_equal(colb__cholesky(S[m], d, Lr[m], NULL), 0);
+                        double lo = INFINITY;
+                        for (size_t a = 0; a < d; a++)
+                            lo = fmin(lo, Lr[m][a * d + a] * Lr[m][a * d + a]);
+                        assert_int_equal(colb__spd_inverse(S[m], d, Lr[m], NULL), 0);
+                        assert_memory_equal(L[m], Lr[m], d * d * sizeof(double));
+                        assert_memory_equal(&tr[m], &lo, sizeof(double));
+                    }
                 }
     }
     assert_true(ex_seen);

@@ -250,6 +250,15 @@ typedef struct colb__soa_kernel {
      * matrix per lane"). */
     void (*chol_fit_n)(const double *const *S, size_t n, size_t d, double *const *L,
                        double *const *th, double *logdet, double *tr, int *fail);
+    /* n <= COLB__CHOL_BATCH inverses X[m] = colb__spd_inverse(S[m]) (dense.h)
+     * bit for bit, the whole symmetric matrix: cholesky_n's factor (fail[m]
+     * = 0 or -1) then chol_inverse of it; when it succeeds and dmin2 is not
+     * NULL, dmin2[m] = the least L_aa * L_aa over the factor's diagonal (X[m]
+     * undefined when it fails; X[m] is not S[m]). The recommended policy's
+     * personal models rebuilt after their shrinkage moved (a cluster's
+     * members at once): on AVX-512 8 at a time, one per lane. */
+    void (*spd_inverse_n)(const double *const *S, size_t n, size_t d, double *const *X,
+                          double *dmin2, int *fail);
 } colb__soa_kernel;
 
 #define COLB__CHOL_BATCH 8
@@ -314,6 +323,11 @@ size_t colb__soa_argmax(const double *v, size_t n);
 void colb__soa_chol_fit_n_with(const colb__soa_kernel *k, const double *const *S, size_t n,
                                size_t d, double *const *L, double *const *th, double *logdet,
                                double *tr, int *fail);
+
+/* spd_inverse_n from kernel k's cholesky and chol_inverse, one matrix at
+ * a time (the paths without lanes). */
+void colb__soa_spd_inverse_n_with(const colb__soa_kernel *k, const double *const *S, size_t n,
+                                  size_t d, double *const *X, double *dmin2, int *fail);
 
 extern const colb__soa_kernel colb__soa_kernel_portable;
 extern const colb__soa_kernel colb__soa_kernel_avx2;

@@ -1171,6 +1171,12 @@ static void cholesky_n_avx2(const double *const *S, size_t n, size_t d, double *
         fail[m] = cholesky_avx2(S[m], d, L[m], logdet ? logdet + m : NULL);
 }
 
+static void spd_inverse_n_avx2(const double *const *S, size_t n, size_t d, double *const *X,
+                               double *dmin2, int *fail)
+{
+    colb__soa_spd_inverse_n_with(&colb__soa_kernel_avx2, S, n, d, X, dmin2, fail);
+}
+
 static void chol_fit_n_avx2(const double *const *S, size_t n, size_t d, double *const *L,
                             double *const *th, double *logdet, double *tr, int *fail)
 {
@@ -1236,6 +1242,7 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .chol_inverse = chol_inverse_avx2,
     .chol_inv_trace_n = chol_inv_trace_n_avx2,
     .chol_fit_n = chol_fit_n_avx2,
+    .spd_inverse_n = spd_inverse_n_avx2,
     .cholesky_n = cholesky_n_avx2,
     .symv2 = symv2_avx2,
     .pack_add = pack_add_avx2,

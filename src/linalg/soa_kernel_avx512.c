@@ -1233,6 +1233,69 @@ static void chol_lanes512(const double *const *S, size_t n, size_t d, double *co
     lanes_outcome(n, bad, pm, ex, ld, fail);
 }
 
+/* W = L^{-1} of the factors in T's lanes into Wi's lower triangle, row by
+ * row (the entries of a row are independent), chol_w's arithmetic (dense.c):
+ * W_ii = 1 / L_ii, W_ij = -(sum_{k=j}^{i-1} L_ik W_kj) / L_ii. */
+static void lanes_w(const double *T, size_t d, double *Wi)
+{
+    const __m512d one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd(), neg = _mm512_set1_pd(-0.0);
+#define E(i, k) (T + ((i) * d + (k)) * 8)
+#define WE(i, k) (Wi + ((i) * d + (k)) * 8)
+    for (size_t i = 0; i < d; i++) {
+        __m512d lii = _mm512_load_pd(E(i, i));
+        for (size_t j = 0; j < i; j++) {
+            __m512d s = zero;
+            for (size_t k = j; k < i; k++)
+                s = _mm512_add_pd(s, _mm512_mul_pd(_mm512_load_pd(E(i, k)), _mm512_load_pd(WE(k, j))));
+            _mm512_store_pd(WE(i, j), _mm512_div_pd(_mm512_xor_pd(s, neg), lii)); /* -s / L_ii */
+        }
+        _mm512_store_pd(WE(i, i), _mm512_div_pd(one, lii));
+    }
+#undef WE
+#undef E
+}
+
+/* spd_inverse_n by lanes (n <= 8, d <= LANES_DMAX): the factors, W =
+ * L^{-1} (lanes_w), then colb__chol_inverse's W^T W (entry (i, j), j <= i:
+ * sum_{k=i}^{d-1} W_ki W_kj, k in order) into T, which the factors no
+ * longer need, mirrored, and out. */
+static void spd_inverse_lanes512(const double *const *S, size_t n, size_t d, double *const *X,
+                                 double *dmin2, int *fail)
+{
+    double T[LANES_DMAX * LANES_DMAX * 8] __attribute__((aligned(64)));
+    double Wi[LANES_DMAX * LANES_DMAX * 8] __attribute__((aligned(64)));
+    lanes_load_lower(S, n, d, T);
+    __m512d pm;
+    int ex[8];
+    __mmask8 bad = lanes_cholesky(T, d, &pm, ex);
+    lanes_outcome(n, bad, pm, ex, NULL, fail);
+    if (dmin2) { /* the failed lanes' values are not used */
+        __m512d lo = _mm512_set1_pd(INFINITY);
+        for (size_t a = 0; a < d; a++) {
+            __m512d l = _mm512_load_pd(T + (a * d + a) * 8);
+            lo = _mm512_min_pd(_mm512_mul_pd(l, l), lo);
+        }
+        double v[8] __attribute__((aligned(64)));
+        _mm512_store_pd(v, lo);
+        for (size_t m = 0; m < n; m++)
+            dmin2[m] = v[m];
+    }
+    lanes_w(T, d, Wi);
+#define WE(i, k) (Wi + ((i) * d + (k)) * 8)
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j <= i; j++) {
+            __m512d s = _mm512_setzero_pd();
+            for (size_t k = i; k < d; k++)
+                s = _mm512_add_pd(s, _mm512_mul_pd(_mm512_load_pd(WE(k, i)), _mm512_load_pd(WE(k, j))));
+            _mm512_store_pd(T + (i * d + j) * 8, s);
+            _mm512_store_pd(T + (j * d + i) * 8, s);
+        }
+#undef WE
+    for (size_t j = 0; j < d; j++)
+        for (size_t k0 = 0; k0 < d; k0 += 8)
+            lanes_out(X, n, d, j, k0, tail8(d - k0), SIZE_MAX, T);
+}
+
 /* chol_fit_n by lanes (n <= 8, d <= LANES_DMAX; ld and tr may be NULL):
  * the factor stays in T; the right-hand sides go through as a d x 1
  * "matrix" of lanes (column k0 = 0 of rows j), the solves and, for the
@@ -1273,20 +1336,9 @@ static void chol_fit_lanes512(const double *const *S, size_t n, size_t d, double
         lanes_out(th, n, 1, i0, 0, tail8(d - i0), SIZE_MAX, B);
     if (!tr)
         return;
-    /* W = L^{-1}, row by row (the entries of a row are independent):
-     * W_ii = 1 / L_ii, W_ij = -(sum_{k=j}^{i-1} L_ik W_kj) / L_ii */
-    const __m512d one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd(), neg = _mm512_set1_pd(-0.0);
+    lanes_w(T, d, Wi);
+    const __m512d zero = _mm512_setzero_pd();
 #define WE(i, k) (Wi + ((i) * d + (k)) * 8)
-    for (size_t i = 0; i < d; i++) {
-        __m512d lii = _mm512_load_pd(E(i, i));
-        for (size_t j = 0; j < i; j++) {
-            __m512d s = zero;
-            for (size_t k = j; k < i; k++)
-                s = _mm512_add_pd(s, _mm512_mul_pd(_mm512_load_pd(E(i, k)), _mm512_load_pd(WE(k, j))));
-            _mm512_store_pd(WE(i, j), _mm512_div_pd(_mm512_xor_pd(s, neg), lii)); /* -s / L_ii */
-        }
-        _mm512_store_pd(WE(i, i), _mm512_div_pd(one, lii));
-    }
     __m512d t = zero;
     for (size_t i = 0; i < d; i++) { /* sum_i sum_{k>=i} W_ki^2 */
         __m512d s = zero;
@@ -1646,6 +1698,15 @@ static void chol_inv_trace_n_avx512(double *const *L, size_t n, size_t d, double
     }
 }
 
+static void spd_inverse_n_avx512(const double *const *S, size_t n, size_t d, double *const *X,
+                                 double *dmin2, int *fail)
+{
+    if (n >= LANES_NMIN && n <= 8 && d <= LANES_DMAX)
+        spd_inverse_lanes512(S, n, d, X, dmin2, fail);
+    else
+        colb__soa_spd_inverse_n_with(&colb__soa_kernel_avx512, S, n, d, X, dmin2, fail);
+}
+
 static void chol_fit_n_avx512(const double *const *S, size_t n, size_t d, double *const *L,
                               double *const *th, double *logdet, double *tr, int *fail)
 {
@@ -1727,6 +1788,7 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .chol_inverse = chol_inverse_avx512,
     .chol_inv_trace_n = chol_inv_trace_n_avx512,
     .chol_fit_n = chol_fit_n_avx512,
+    .spd_inverse_n = spd_inverse_n_avx512,
     .cholesky_n = cholesky_n_avx512,
     .symv2 = symv2_avx512,
     .pack_add = pack_add_avx512,

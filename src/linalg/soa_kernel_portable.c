@@ -423,6 +423,31 @@ void colb__soa_chol_fit_n_with(const colb__soa_kernel *k, const double *const *S
             tr[m] = trok[q++];
 }
 
+void colb__soa_spd_inverse_n_with(const colb__soa_kernel *k, const double *const *S, size_t n,
+                                  size_t d, double *const *X, double *dmin2, int *fail)
+{
+    for (size_t m = 0; m < n; m++) {
+        fail[m] = k->cholesky(S[m], d, X[m], NULL);
+        if (fail[m])
+            continue;
+        if (dmin2) {
+            double lo = INFINITY;
+            for (size_t a = 0; a < d; a++) {
+                double q = X[m][a * d + a] * X[m][a * d + a];
+                lo = q < lo ? q : lo;
+            }
+            dmin2[m] = lo;
+        }
+        k->chol_inverse(X[m], d);
+    }
+}
+
+static void spd_inverse_n_portable(const double *const *S, size_t n, size_t d, double *const *X,
+                                   double *dmin2, int *fail)
+{
+    colb__soa_spd_inverse_n_with(&colb__soa_kernel_portable, S, n, d, X, dmin2, fail);
+}
+
 static void chol_fit_n_portable(const double *const *S, size_t n, size_t d, double *const *L,
                                 double *const *th, double *logdet, double *tr, int *fail)
 {
@@ -482,6 +507,7 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .chol_inverse = colb__chol_inverse,
     .chol_inv_trace_n = chol_inv_trace_n_portable,
     .chol_fit_n = chol_fit_n_portable,
+    .spd_inverse_n = spd_inverse_n_portable,
     .axpy = axpy_portable,
     .transpose = colb__soa_transpose,
 };

@@ -490,9 +490,10 @@ static colb_status ch_end(colb_policy *p)
          * users, so that no call pays for all N users at once and the
          * sweep ends within N/2 observations */
         double *centre = h->work + 8 * d + 2 * d * d; /* clear of personal's */
+        colb__cohort_personal_rebuilds(h, h->obs, h->n_obs);
         for (size_t i = 0; i < h->n_obs; i++) {
             size_t u = h->obs[i];
-            colb__cohort_personal(h, u, colb__cohort_centre(h, u, centre));
+            colb__cohort_personal_from(h, u, colb__cohort_centre(h, u, centre));
         }
         if ((h->sweep || due) && colb__cohort_sweep(h, 2 * h->n_obs + 1))
             end_epoch(h, h->sweep_base);

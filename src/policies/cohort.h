@@ -343,6 +343,16 @@ colb_status colb__cohort_load_steps(colb__cohort *h, colb__snap_in *in, const co
 /* Personal estimate of user u from its centre (O(d^2), plus O(d^3) when
  * M_u must be rebuilt for a new shrinkage). */
 void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre);
+
+/* The personal models M_u of users us[0..n) (NULL: users 0..n-1) that
+ * their shrinkage has made stale rebuilt, COLB__CHOL_BATCH at a time (the
+ * same bits as colb__cohort_personal's one at a time). Uses h->pbuf. */
+void colb__cohort_personal_rebuilds(colb__cohort *h, const size_t *us, size_t n);
+
+/* colb__cohort_personal for a user whose M_u is current: after
+ * colb__cohort_personal_rebuilds, with neither its data nor its cluster's
+ * shrinkage changed since (O(d^2)). */
+void colb__cohort_personal_from(colb__cohort *h, size_t u, const double *centre);
 /* The centre of u between epochs: its cluster's model plus the offset its
  * last epoch gave it (a soft centre's pull toward the runner-up clusters;
  * none for most users: then the model itself). out (d): room for the sum. */

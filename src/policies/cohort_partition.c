@@ -822,39 +822,99 @@ static void merge(colb__cohort *h, size_t c, size_t c2)
     colb__cohort_rebuild(h, c);
 }
 
+/* u's shrinkage now into *lc (its cluster's, raised to SHRINK_FLOOR times
+ * V's largest diagonal entry, *vmax) and whether M_u must be rebuilt for it
+ * (lc finite and lamu[u] not within SHRINK_SLACK of it; INFINITY: no
+ * personal part). */
+static int personal_stale(const colb__cohort *h, size_t u, double *lc, double *vmax)
+{
+    size_t d = h->d;
+    const double *V = h->u.V + u * d * d;
+    double l = h->shrink[h->label[u]], vm = 0.0;
+    *lc = l;
+    *vmax = 0.0;
+    if (!isfinite(l))
+        return 0;
+    for (size_t a = 0; a < d; a++)
+        vm = V[a * d + a] > vm ? V[a * d + a] : vm;
+    if (l > 0.0 && l < SHRINK_FLOOR * vm)
+        l = SHRINK_FLOOR * vm;
+    *lc = l;
+    *vmax = vm;
+    return !isfinite(h->lamu[u]) || l > SHRINK_SLACK * h->lamu[u] || h->lamu[u] > SHRINK_SLACK * l;
+}
+
+/* M of users us[0..n) (n <= COLB__CHOL_BATCH) rebuilt for their
+ * shrinkages lc[] (personal_stale's, with V's largest diagonal entries
+ * vmax[]): M_u = (V_u + (lc - lambda) I)^{-1} (colb__spd_inverse's bits,
+ * the n inverses at once: spd_inverse_n), lamu[u] = lc; a user whose
+ * factor fails or has a pivot below SHRINK_FLOOR vmax / 2 gets lamu[u] =
+ * INFINITY (its estimate is then its centre). scratch: 2 n d^2 doubles. */
+static void rebuild_personal(colb__cohort *h, const size_t *us, const double *lc, const double *vmax,
+                             size_t n, double *scratch)
+{
+    size_t d = h->d, dd = d * d;
+    double lam = h->u.p.lambda, dmin2[COLB__CHOL_BATCH];
+    const double *G[COLB__CHOL_BATCH] = { 0 };
+    double *X[COLB__CHOL_BATCH] = { 0 };
+    int fail[COLB__CHOL_BATCH];
+    for (size_t m = 0; m < n; m++) {
+        double *g = scratch + 2 * m * dd;
+        memcpy(g, h->u.V + us[m] * dd, dd * sizeof(double));
+        for (size_t a = 0; a < d; a++)
+            g[a * d + a] += lc[m] - lam;
+        G[m] = g;
+        X[m] = g + dd;
+    }
+    h->kern->spd_inverse_n(G, n, d, X, dmin2, fail);
+    for (size_t m = 0; m < n; m++) {
+        size_t u = us[m];
+        if (fail[m] || dmin2[m] < 0.5 * SHRINK_FLOOR * vmax[m]) { /* singular */
+            h->lamu[u] = INFINITY;
+            continue;
+        }
+        memcpy(h->M + u * dd, X[m], dd * sizeof(double)); /* exactly symmetric */
+        h->lamu[u] = lc[m];
+    }
+}
+
+void colb__cohort_personal_rebuilds(colb__cohort *h, const size_t *us, size_t n)
+{
+    size_t b[COLB__CHOL_BATCH], nb = 0;
+    double lc[COLB__CHOL_BATCH], vmax[COLB__CHOL_BATCH];
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n) {
+            size_t u = us ? us[i] : i;
+            if (personal_stale(h, u, &lc[nb], &vmax[nb]))
+                b[nb++] = u;
+        }
+        if (nb == COLB__CHOL_BATCH || (i == n && nb)) {
+            rebuild_personal(h, b, lc, vmax, nb, h->pbuf);
+            nb = 0;
+        }
+    }
+}
+
 void colb__cohort_personal(colb__cohort *h, size_t u, const double *centre)
 {
-    size_t d = h->d, c = h->label[u];
-    double lam = h->u.p.lambda, lc = h->shrink[c];
+    double lc, vmax;
+    if (personal_stale(h, u, &lc, &vmax)) /* scratch clear of the centre (maintain's work + 8 d + 2 d^2) */
+        rebuild_personal(h, &u, &lc, &vmax, 1, h->work + 3 * h->d);
+    colb__cohort_personal_from(h, u, centre);
+}
+
+void colb__cohort_personal_from(colb__cohort *h, size_t u, const double *centre)
+{
+    size_t d = h->d;
+    double lam = h->u.p.lambda;
     double *M = h->M + u * d * d, *thu = h->th + u * d, *r = h->work, *z = r + d;
     const double *V = h->u.V + u * d * d, *b = h->u.b + u * d;
-    if (!isfinite(lc)) {
+    /* no personal part: none for the cluster (personal_stale's lc is then
+     * infinite), or a singular rebuild */
+    if (!isfinite(h->shrink[h->label[u]]) || !isfinite(h->lamu[u])) {
         h->lamu[u] = INFINITY;
         memcpy(thu, centre, d * sizeof(double));
         return;
-    }
-    double vmax = 0.0;
-    for (size_t a = 0; a < d; a++)
-        vmax = V[a * d + a] > vmax ? V[a * d + a] : vmax;
-    if (lc > 0.0 && lc < SHRINK_FLOOR * vmax)
-        lc = SHRINK_FLOOR * vmax;
-    if (!isfinite(h->lamu[u]) || lc > SHRINK_SLACK * h->lamu[u] || h->lamu[u] > SHRINK_SLACK * lc) {
-        double *G = h->work + 3 * d;
-        memcpy(G, V, d * d * sizeof(double));
-        for (size_t a = 0; a < d; a++)
-            G[a * d + a] += lc - lam;
-        double *Mf = G + d * d; /* clear of the centre (maintain's work + 8 d + 2 d^2) */
-        int singular = h->kern->cholesky(G, d, Mf, NULL); /* colb__spd_inverse's bits */
-        for (size_t a = 0; a < d && !singular; a++)
-            singular = Mf[a * d + a] * Mf[a * d + a] < 0.5 * SHRINK_FLOOR * vmax;
-        if (singular) {
-            h->lamu[u] = INFINITY;
-            memcpy(thu, centre, d * sizeof(double));
-            return;
-        }
-        h->kern->chol_inverse(Mf, d); /* exactly symmetric */
-        memcpy(M, Mf, d * d * sizeof(double));
-        h->lamu[u] = lc;
     }
     /* th = centre + M (b - G centre): r = b + lambda centre - V centre,
      * V's columns (= rows) in order (the kernel adds V (-centre)) */
@@ -1027,15 +1087,19 @@ int colb__cohort_splits_due(colb__cohort *h)
 
 /* u's personal estimate about its centre (centre_of), the centre's offset
  * from u's cluster model kept for the observations before the next epoch
- * (colb__cohort_centre). */
-static void personal_about(colb__cohort *h, size_t u, const double *centre)
+ * (colb__cohort_centre); current: M_u is (colb__cohort_personal_rebuilds
+ * ran since the shrinkage and u's data last changed). */
+static void personal_about(colb__cohort *h, size_t u, const double *centre, int current)
 {
     size_t d = h->d;
     const double *tc = h->c.theta + h->label[u] * d;
     double *off = h->off + u * d;
     for (size_t k = 0; k < d; k++)
         off[k] = centre == tc ? 0.0 : centre[k] - tc[k];
-    colb__cohort_personal(h, u, centre);
+    if (current)
+        colb__cohort_personal_from(h, u, centre);
+    else
+        colb__cohort_personal(h, u, centre);
 }
 
 const double *colb__cohort_centre(colb__cohort *h, size_t u, double *out)
@@ -1413,11 +1477,13 @@ void colb__cohort_maintain(colb__cohort *h)
     end_next(h, END_MERGE);
     merge_steps(h, early);
     end_next(h, END_NONE);
-    /* 6. shrinkage and personal estimates */
+    /* 6. shrinkage and personal estimates (the personal models the new
+     * shrinkages make stale rebuilt first, 8 at a time) */
     set_shrinkage(h);
+    colb__cohort_personal_rebuilds(h, NULL, N);
     double *centre = h->work + 8 * h->d + 2 * h->d * h->d; /* clear of pred_score's */
     for (size_t u = 0; u < N; u++)
-        personal_about(h, u, centre_of(h, u, centre, NULL, 0, NULL));
+        personal_about(h, u, centre_of(h, u, centre, NULL, 0, NULL), 1);
     h->pk_on = 0;
     h->at_once = 0;
 }
@@ -1499,7 +1565,7 @@ int colb__cohort_sweep(colb__cohort *h, size_t n)
                 known = sc;
             }
         }
-        personal_about(h, u, centre_of(h, u, centre, known, n_known, &pool));
+        personal_about(h, u, centre_of(h, u, centre, known, n_known, &pool), 0);
     }
     if (h->sweep <= N)
         return 0;
