@@ -515,26 +515,44 @@ AI void v_rows512(double *V, const double *x, double w, size_t d, const int NV)
     }
 }
 
-/* A_j -= (u_j u) c for every row j, then b += ry x and theta += gain u
- * (by vectors: the scalar loop's products and sums, entry by entry). */
-AI void a_rows512(double *A, double *b, double *th, const double *x, const double *u,
-                  __m512d cv, double ry, double gain, size_t d, const int NV)
+/* rank1_sub for 8 <= d <= 64 (ridge steps; rank1_sub itself to 32), row by row, each row as NV = ceil(d / 8)
+ * unmasked vectors at off8 (the last one ending at the row's end, so it
+ * may overlap the one before): the row's vectors are all loaded before any
+ * is stored, so an entry in two vectors gets the same value twice. With
+ * the row's tail masked instead, the masked store covered the next row's
+ * first entry (a masked-off lane), and the next row's load waited for it
+ * to reach the cache (and the next call's loads for the masked stores): at
+ * d = 15 that was three quarters of the kernel's time. The same products
+ * and differences, so the same bits. */
+AI void rank1_sub_rows512(double *A, const double *u, double c, size_t d, const int NV)
 {
-    __m512d uv[8], t[8], bt[8];
+    const __m512d cv = _mm512_set1_pd(c);
+    __m512d uv[8];
     _Pragma("GCC unroll 8")
-    for (int i = 0; i < NV; i++)
-        uv[i] = _mm512_loadu_pd(u + off8(i, d));
+    for (int v = 0; v < NV; v++)
+        uv[v] = _mm512_loadu_pd(u + off8(v, d));
     for (size_t j = 0; j < d; j++) {
         __m512d uj = _mm512_set1_pd(u[j]), a[8];
         double *Aj = A + j * d;
         _Pragma("GCC unroll 8")
-        for (int i = 0; i < NV; i++)
-            a[i] = _mm512_loadu_pd(Aj + off8(i, d));
+        for (int v = 0; v < NV; v++)
+            a[v] = _mm512_loadu_pd(Aj + off8(v, d));
         _Pragma("GCC unroll 8")
-        for (int i = 0; i < NV; i++)
-            _mm512_storeu_pd(Aj + off8(i, d), _mm512_sub_pd(a[i], _mm512_mul_pd(_mm512_mul_pd(uj, uv[i]), cv)));
+        for (int v = 0; v < NV; v++)
+            _mm512_storeu_pd(Aj + off8(v, d),
+                             _mm512_sub_pd(a[v], _mm512_mul_pd(_mm512_mul_pd(uj, uv[v]), cv)));
     }
+}
+
+/* A_j -= (u_j u) c for every row j (rank1_sub_rows512), then b += ry x and
+ * theta += gain u (by vectors: the scalar loop's products and sums, entry
+ * by entry). */
+AI void a_rows512(double *A, double *b, double *th, const double *x, const double *u, double c,
+                  double ry, double gain, size_t d, const int NV)
+{
+    rank1_sub_rows512(A, u, c, d, NV);
     const __m512d ryv = _mm512_set1_pd(ry), gv = _mm512_set1_pd(gain);
+    __m512d t[8], bt[8];
     _Pragma("GCC unroll 8")
     for (int i = 0; i < NV; i++) {
         bt[i] = _mm512_loadu_pd(b + off8(i, d));
@@ -543,7 +561,7 @@ AI void a_rows512(double *A, double *b, double *th, const double *x, const doubl
     _Pragma("GCC unroll 8")
     for (int i = 0; i < NV; i++) {
         _mm512_storeu_pd(b + off8(i, d), _mm512_add_pd(bt[i], _mm512_mul_pd(ryv, _mm512_loadu_pd(x + off8(i, d)))));
-        _mm512_storeu_pd(th + off8(i, d), _mm512_add_pd(t[i], _mm512_mul_pd(gv, uv[i])));
+        _mm512_storeu_pd(th + off8(i, d), _mm512_add_pd(t[i], _mm512_mul_pd(gv, _mm512_loadu_pd(u + off8(i, d)))));
     }
 }
 
@@ -632,13 +650,13 @@ static double ridge_step_avx512(double *A, double *V, double *b, double *th, con
     }
     double c = w / (1.0 + w * s);
     double ry = w * (y - pred0), gain = c * (y - pred);
-    __m512d cv = _mm512_set1_pd(c);
     switch (NV) {
-#define CASE(n_) case n_: a_rows512(A, b, th, x, u, cv, ry, gain, d, n_); return s;
+#define CASE(n_) case n_: a_rows512(A, b, th, x, u, c, ry, gain, d, n_); return s;
         CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
 #undef CASE
     default: break;
     }
+    __m512d cv = _mm512_set1_pd(c);
     for (size_t j = 0; j < d; j++) {
         row_masked512(A + j * d, V ? V + j * d : NULL, u, x, _mm512_set1_pd(u[j]), cv,
                       _mm512_set1_pd(w * x[j]), d);
@@ -681,8 +699,7 @@ AI void ridge_step2_512(double *const m[2][5], const double *const x[2], const d
     double c[2], ry[2], gain[2];
     colb__soa_step2_scalars(m, x, y, w, d, u, s, c, ry, gain);
     for (int i = 0; i < 2; i++)
-        a_rows512(m[i][0], m[i][2], m[i][3], x[i], u + (size_t)i * d, _mm512_set1_pd(c[i]), ry[i],
-                  gain[i], d, NV);
+        a_rows512(m[i][0], m[i][2], m[i][3], x[i], u + (size_t)i * d, c[i], ry[i], gain[i], d, NV);
 }
 
 static void ridge_step2_avx512(double *const m[2][5], const double *const x[2], const double y[2],
@@ -755,35 +772,6 @@ static void dist2_idx_avx512(const double *wT, size_t ld, const double *wu, size
             acc = _mm512_add_pd(acc, _mm512_mul_pd(e, e));
         }
         _mm512_mask_storeu_pd(out + q, m, acc);
-    }
-}
-
-/* rank1_sub for 8 <= d <= 32, row by row, each row as NV = ceil(d / 8)
- * unmasked vectors at off8 (the last one ending at the row's end, so it
- * may overlap the one before): the row's vectors are all loaded before any
- * is stored, so an entry in two vectors gets the same value twice. With
- * the row's tail masked instead, the masked store covered the next row's
- * first entry (a masked-off lane), and the next row's load waited for it
- * to reach the cache (and the next call's loads for the masked stores): at
- * d = 15 that was three quarters of the kernel's time. The same products
- * and differences, so the same bits. */
-AI void rank1_sub_rows512(double *A, const double *u, double c, size_t d, const int NV)
-{
-    const __m512d cv = _mm512_set1_pd(c);
-    __m512d uv[4];
-    _Pragma("GCC unroll 4")
-    for (int v = 0; v < NV; v++)
-        uv[v] = _mm512_loadu_pd(u + off8(v, d));
-    for (size_t j = 0; j < d; j++) {
-        __m512d uj = _mm512_set1_pd(u[j]), a[4];
-        double *Aj = A + j * d;
-        _Pragma("GCC unroll 4")
-        for (int v = 0; v < NV; v++)
-            a[v] = _mm512_loadu_pd(Aj + off8(v, d));
-        _Pragma("GCC unroll 4")
-        for (int v = 0; v < NV; v++)
-            _mm512_storeu_pd(Aj + off8(v, d),
-                             _mm512_sub_pd(a[v], _mm512_mul_pd(_mm512_mul_pd(uj, uv[v]), cv)));
     }
 }
 
