@@ -353,6 +353,7 @@ void colb__cohort_personal_rebuilds(colb__cohort *h, const size_t *us, size_t n)
  * colb__cohort_personal_rebuilds, with neither its data nor its cluster's
  * shrinkage changed since (O(d^2)). */
 void colb__cohort_personal_from(colb__cohort *h, size_t u, const double *centre);
+
 /* The centre of u between epochs: its cluster's model plus the offset its
  * last epoch gave it (a soft centre's pull toward the runner-up clusters;
  * none for most users: then the model itself). out (d): room for the sum. */

@@ -910,7 +910,8 @@ void colb__cohort_personal_from(colb__cohort *h, size_t u, const double *centre)
     double *M = h->M + u * d * d, *thu = h->th + u * d, *r = h->work, *z = r + d;
     const double *V = h->u.V + u * d * d, *b = h->u.b + u * d;
     /* no personal part: none for the cluster (personal_stale's lc is then
-     * infinite), or a singular rebuild */
+     * infinite), or a rebuild that failed (singular, or a shrinkage raised
+     * to infinity by an overflowed V, which computed th from that M) */
     if (!isfinite(h->shrink[h->label[u]]) || !isfinite(h->lamu[u])) {
         h->lamu[u] = INFINITY;
         memcpy(thu, centre, d * sizeof(double));
