@@ -11,6 +11,7 @@
 
 #include "testutil.h"
 
+#include "linalg/dense.h"
 #include "policies/cohort.h"
 
 /* Adjusted agreement of two partitions: 1 when they are equal up to the
@@ -1219,6 +1220,154 @@ static void test_wald_pairs(void **state)
     }
 }
 
+/* colb__cohort_wald_pairs against the one-pair arithmetic as it was before
+ * the pairs were batched (f4c9141: colb__cholesky of V0 + V1 - lambda I and
+ * of A0 + A1, colb__cholesky_solve), and the batched personal rebuilds
+ * (colb__cohort_personal_rebuilds, then colb__cohort_personal_from) against
+ * the one-at-a-time colb__cohort_personal of f4c9141, restated here, after
+ * every cluster's shrinkage moved: M_u, lamu[u] and th_u bit for bit. */
+#define OLD_SHRINK_SLACK 1.5
+#define OLD_SHRINK_FLOOR 1e-9
+static double old_wald(colb__cohort *h, const colb__ridge *b0, size_t i0, const colb__ridge *b1, size_t i1)
+{
+    size_t d = h->d, dd = d * d;
+    double lam = b0->p.lambda;
+    if (!b0->count[i0] || !b1->count[i1])
+        return 0.0;
+    double *S = malloc(6 * dd * sizeof(double)), *S2 = S + dd, *L = S2 + dd, *L2 = L + dd, *D = L2 + dd;
+    double *diff = D + dd, tp[64];
+    memcpy(S, b0->V + i0 * dd, dd * sizeof(double));
+    h->kern->axpy(S, b1->V + i1 * dd, 1.0, dd);
+    memcpy(S2, b0->A + i0 * dd, dd * sizeof(double));
+    h->kern->axpy(S2, b1->A + i1 * dd, 1.0, dd);
+    for (size_t a = 0; a < d; a++)
+        S[a * d + a] -= lam;
+    double W = 0.0;
+    if (!colb__cholesky(S, d, L, NULL) && !colb__cholesky(S2, d, L2, NULL)) {
+        for (size_t a = 0; a < d; a++)
+            tp[a] = b0->b[i0 * d + a] + b1->b[i1 * d + a];
+        colb__cholesky_solve(L, d, tp);
+        memcpy(D, b0->A + i0 * dd, dd * sizeof(double));
+        h->kern->axpy(D, b1->A + i1 * dd, -1.0, dd);
+        h->kern->colsum(D, d, tp, d, d, diff);
+        for (size_t a = 0; a < d; a++)
+            diff[a] = b0->theta[i0 * d + a] - b1->theta[i1 * d + a] + lam * diff[a];
+        memcpy(tp, diff, d * sizeof(double));
+        colb__cholesky_solve(L2, d, tp);
+        for (size_t a = 0; a < d; a++)
+            W += diff[a] * tp[a];
+        W /= h->R * h->R;
+    }
+    free(S);
+    return W;
+}
+
+static void old_personal(colb__cohort *h, size_t u, const double *centre)
+{
+    size_t d = h->d, c = h->label[u];
+    double lam = h->u.p.lambda, lc = h->shrink[c];
+    double *M = h->M + u * d * d, *thu = h->th + u * d, *r = h->work, *z = r + d;
+    const double *V = h->u.V + u * d * d, *b = h->u.b + u * d;
+    if (!isfinite(lc)) {
+        h->lamu[u] = INFINITY;
+        memcpy(thu, centre, d * sizeof(double));
+        return;
+    }
+    double vmax = 0.0;
+    for (size_t a = 0; a < d; a++)
+        vmax = V[a * d + a] > vmax ? V[a * d + a] : vmax;
+    if (lc > 0.0 && lc < OLD_SHRINK_FLOOR * vmax)
+        lc = OLD_SHRINK_FLOOR * vmax;
+    if (!isfinite(h->lamu[u]) || lc > OLD_SHRINK_SLACK * h->lamu[u] || h->lamu[u] > OLD_SHRINK_SLACK * lc) {
+        double *G = malloc(2 * d * d * sizeof(double)), *Mf = G + d * d;
+        memcpy(G, V, d * d * sizeof(double));
+        for (size_t a = 0; a < d; a++)
+            G[a * d + a] += lc - lam;
+        int singular = h->kern->cholesky(G, d, Mf, NULL);
+        for (size_t a = 0; a < d && !singular; a++)
+            singular = Mf[a * d + a] * Mf[a * d + a] < 0.5 * OLD_SHRINK_FLOOR * vmax;
+        if (singular) {
+            free(G);
+            h->lamu[u] = INFINITY;
+            memcpy(thu, centre, d * sizeof(double));
+            return;
+        }
+        h->kern->chol_inverse(Mf, d);
+        memcpy(M, Mf, d * d * sizeof(double));
+        free(G);
+        h->lamu[u] = lc;
+    }
+    double *nc = z + d;
+    for (size_t a = 0; a < d; a++) {
+        r[a] = b[a] + lam * centre[a];
+        nc[a] = -centre[a];
+    }
+    h->kern->symv(V, d, nc, r);
+    h->kern->colsum(M, d, r, d, d, z);
+    for (size_t a = 0; a < d; a++)
+        thu[a] = centre[a] + z[a];
+}
+
+static void test_batched_against_old(void **state)
+{
+    (void)state;
+    static const size_t dims[] = { 4, 15, 20 };
+    for (size_t di = 0; di < 3; di++) {
+        size_t d = dims[di], N = 40, dd = d * d;
+        colb_policy *p = recommended_default(N, d);
+        colb__cohort *h = p->impl;
+        colb_rng r;
+        colb_rng_seed(&r, 5, 9);
+        double x[20];
+        for (int s = 0; s < 800; s++) {
+            size_t u = (size_t)colb_rng_below(&r, N - 2);
+            colb_rng_normal_fill(&r, x, d, 0.3);
+            assert_ok(colb_policy_update(p, u, x, colb_rng_normal(&r) + (u % 2 ? 0.5 : -0.5)));
+        }
+        for (size_t m = 0; m < 30; m++) {
+            size_t i0 = (m * 7) % N, i1 = (m * 13 + 1) % N;
+            double W = colb__cohort_wald(h, &h->u, i0, &h->u, i1), o = old_wald(h, &h->u, i0, &h->u, i1);
+            assert_memory_equal(&W, &o, sizeof W);
+        }
+        /* every cluster's shrinkage moved: most M_u stale */
+        for (size_t c = 0; c < h->cap; c++)
+            h->shrink[c] = isfinite(h->shrink[c]) && h->shrink[c] > 0.0 ? 3.0 * h->shrink[c] : 2.0;
+        double *M0 = malloc(N * dd * sizeof(double)), *l0 = malloc(N * sizeof(double)), *t0 = malloc(N * d * sizeof(double));
+        double *M1 = malloc(N * dd * sizeof(double)), *l1 = malloc(N * sizeof(double)), *t1 = malloc(N * d * sizeof(double));
+        memcpy(M0, h->M, N * dd * sizeof(double));
+        memcpy(l0, h->lamu, N * sizeof(double));
+        memcpy(t0, h->th, N * d * sizeof(double));
+        /* users with repeats, as h->obs may hold them */
+        size_t us[2 * 40], n = 0;
+        for (size_t u = 0; u < N; u++) {
+            us[n++] = u;
+            if (u % 5 == 0)
+                us[n++] = u;
+        }
+        colb__cohort_personal_rebuilds(h, us, n);
+        for (size_t i = 0; i < n; i++)
+            colb__cohort_personal_from(h, us[i], h->c.theta + h->label[us[i]] * d);
+        memcpy(M1, h->M, N * dd * sizeof(double));
+        memcpy(l1, h->lamu, N * sizeof(double));
+        memcpy(t1, h->th, N * d * sizeof(double));
+        memcpy(h->M, M0, N * dd * sizeof(double));
+        memcpy(h->lamu, l0, N * sizeof(double));
+        memcpy(h->th, t0, N * d * sizeof(double));
+        size_t rebuilt = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t u = us[i];
+            rebuilt += h->lamu[u] != l1[u];
+            old_personal(h, u, h->c.theta + h->label[u] * d);
+        }
+        assert_true(rebuilt > 8);
+        assert_memory_equal(h->M, M1, N * dd * sizeof(double));
+        assert_memory_equal(h->lamu, l1, N * sizeof(double));
+        assert_memory_equal(h->th, t1, N * d * sizeof(double));
+        free(M0); free(l0); free(t0); free(M1); free(l1); free(t1);
+        colb_policy_free(p);
+    }
+}
+
 /* colb_policy_memory bounds what cohort allocates with few users (the
  * budget of colb run and of a service is checked against it): whatever N,
  * the policy starts with 8 cluster slots (each a model, two fresh models
@@ -1348,6 +1497,7 @@ int main(void)
         cmocka_unit_test(test_users_added_mid_retest),
         cmocka_unit_test(test_blas_threads),
         cmocka_unit_test(test_wald_pairs),
+        cmocka_unit_test(test_batched_against_old),
         cmocka_unit_test(test_sweep_reuses_scores),
         cmocka_unit_test(test_epoch_keeps_scores),
         cmocka_unit_test(test_epoch_keeps_scores_many_moves),
