@@ -392,7 +392,7 @@ static void test_exact_kernels(void **state)
 {
     (void)state;
     const colb__soa_kernel *ref = &colb__soa_kernel_portable;
-    static const size_t dims[] = { 3, 8, 9, 15, 16, 17, 25, 40 };
+    static const size_t dims[] = { 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 25, 31, 33, 40, 57, 64 };
     colb_rng r;
     colb_rng_seed(&r, 8, 8);
     for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++) {
