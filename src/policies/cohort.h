@@ -351,7 +351,9 @@ void colb__cohort_personal_rebuilds(colb__cohort *h, const size_t *us, size_t n)
 
 /* colb__cohort_personal for a user whose M_u is current: after
  * colb__cohort_personal_rebuilds, with neither its data nor its cluster's
- * shrinkage changed since (O(d^2)). */
+ * shrinkage changed since (O(d^2)). The same bits as colb__cohort_personal
+ * but where the shrinkage overflows to infinity (V's diagonal infinite):
+ * th_u is then the centre, where it was computed from that M (NaN). */
 void colb__cohort_personal_from(colb__cohort *h, size_t u, const double *centre);
 
 /* The centre of u between epochs: its cluster's model plus the offset its
