@@ -1177,6 +1177,24 @@ static void test_personal_large_contexts(void **state)
     }
 }
 
+/* recommended_default(N, d) after `steps` one-user updates (d <= 20) of
+ * users 0..N-idle-1 drawn with seed (s1, s2): contexts N(0, 0.3^2 I),
+ * rewards N(+-0.5, 1) by the user's parity; the last `idle` users have no
+ * data. */
+static colb_policy *played_updates(size_t N, size_t d, size_t idle, int steps, uint64_t s1, uint64_t s2)
+{
+    colb_policy *p = recommended_default(N, d);
+    colb_rng r;
+    colb_rng_seed(&r, s1, s2);
+    double x[20];
+    for (int s = 0; s < steps; s++) {
+        size_t u = (size_t)colb_rng_below(&r, N - idle);
+        colb_rng_normal_fill(&r, x, d, 0.3);
+        assert_ok(colb_policy_update(p, u, x, colb_rng_normal(&r) + (u % 2 ? 0.5 : -0.5)));
+    }
+    return p;
+}
+
 /* The Wald tests of many pairs at once (colb__cohort_wald_pairs: the
  * epoch's pending splits, batched so that their factors run one per vector
  * lane) give each pair's statistic of the one-pair test bit for bit: pairs
@@ -1189,16 +1207,8 @@ static void test_wald_pairs(void **state)
     static const size_t dims[] = { 15, 20 };
     for (size_t di = 0; di < 2; di++) {
         size_t d = dims[di], N = 40;
-        colb_policy *p = recommended_default(N, d);
+        colb_policy *p = played_updates(N, d, 3, 600, 11, 4); /* users N-3.. stay without data */
         colb__cohort *h = p->impl;
-        colb_rng r;
-        colb_rng_seed(&r, 11, 4);
-        double x[20];
-        for (int s = 0; s < 600; s++) {
-            size_t u = (size_t)colb_rng_below(&r, N - 3); /* users N-3.. stay without data */
-            colb_rng_normal_fill(&r, x, d, 0.3);
-            assert_ok(colb_policy_update(p, u, x, colb_rng_normal(&r) + (u % 2 ? 0.5 : -0.5)));
-        }
         size_t i0s[19], i1s[19];
         double W[19];
         for (size_t n = 0; n <= 19; n++) {
@@ -1314,16 +1324,8 @@ static void test_batched_against_old(void **state)
     static const size_t dims[] = { 4, 15, 20 };
     for (size_t di = 0; di < 3; di++) {
         size_t d = dims[di], N = 40, dd = d * d;
-        colb_policy *p = recommended_default(N, d);
+        colb_policy *p = played_updates(N, d, 2, 800, 5, 9);
         colb__cohort *h = p->impl;
-        colb_rng r;
-        colb_rng_seed(&r, 5, 9);
-        double x[20];
-        for (int s = 0; s < 800; s++) {
-            size_t u = (size_t)colb_rng_below(&r, N - 2);
-            colb_rng_normal_fill(&r, x, d, 0.3);
-            assert_ok(colb_policy_update(p, u, x, colb_rng_normal(&r) + (u % 2 ? 0.5 : -0.5)));
-        }
         for (size_t m = 0; m < 30; m++) {
             size_t i0 = (m * 7) % N, i1 = (m * 13 + 1) % N;
             double W = colb__cohort_wald(h, &h->u, i0, &h->u, i1), o = old_wald(h, &h->u, i0, &h->u, i1);
