@@ -1595,6 +1595,106 @@ static void test_argmax(void **state)
     }
 }
 
+/* far_f32 (CLUB's edge tests on float copies) with colb__far_f32_bounds,
+ * on every path: a member it calls far fails the exact test in double
+ * (sum_j (wu_j - w_j)^2 > t * t) and one it keeps passes it, for members
+ * at random distances, at relative distances 1e-12 .. 1e-4 from their
+ * threshold (either side), equal to u, with a NaN, beyond float's range,
+ * with float-overflowing squares, and subnormal-scale differences; t = 0
+ * and t tiny included. Members 1e-4 or more from their threshold in
+ * ordinary ranges are all decided (none left unsure: float's rounding at d
+ * = 64 is below 1e-5 relative), and unused bits are clear. Lengths cover whole and partial words and vectors. */
+static void test_far_f32_exact(void **state)
+{
+    (void)state;
+    static const size_t dims[] = { 1, 2, 7, 15, 16, 25, 64 };
+    static const double cbus[] = { 0.1, 0.0, 1e-30 };
+    static const double rel[] = { -1e-4, -1e-9, -1e-12, 0.0, 1e-12, 1e-9, 1e-6, 1e-4 };
+    enum { NMAX = 150, LD = NMAX + 5 };
+    colb_rng r;
+    colb_rng_seed(&r, 32, 32);
+    double *w = malloc(64 * LD * sizeof(double)), cb[NMAX], wu[64], k6[6];
+    float *wF = malloc(64 * LD * sizeof(float)), wuF[64];
+    int *clean = malloc(NMAX * sizeof(int));
+    size_t decided = 0, checked = 0;
+    for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++)
+        for (size_t ci = 0; ci < 3; ci++) {
+            size_t d = dims[di];
+            double cbu = cbus[ci];
+            colb_rng_normal_fill(&r, wu, d, 1.0);
+            for (size_t i = 0; i < NMAX; i++) {
+                double v[64], D2 = 0.0;
+                colb_rng_normal_fill(&r, v, d, 1.0);
+                size_t kind = i % 8;
+                double s = kind == 1 ? 0.05 : kind == 5 ? 1e-40 : 1.0;
+                for (size_t j = 0; j < d; j++)
+                    w[j * LD + i] = kind == 6 ? wu[j] : kind == 7 ? 1e30 * (1.0 + v[j]) : wu[j] + s * v[j];
+                if (kind == 3)
+                    w[(i % d) * LD + i] = NAN;
+                if (kind == 4)
+                    w[(i % d) * LD + i] = 1e45;
+                for (size_t j = 0; j < d; j++) {
+                    double e = wu[j] - w[j * LD + i];
+                    D2 += e * e;
+                }
+                /* the threshold t = cbu + cb[i]: at a chosen relative
+                 * distance from the member's (kinds 0, 2: a random one
+                 * within +-50 %) */
+                double D = sqrt(D2), f = kind == 2 ? 1.0 + rel[(i / 8) % 8]
+                                     : 0.5 + colb_rng_uniform(&r);
+                double t = isfinite(D) ? D * f : 1.0;
+                cb[i] = t > cbu ? t - cbu : 0.0;
+                double tt = cbu + cb[i];
+                clean[i] = (kind <= 2) && isfinite(D) && D > 1e-3 && fabs(D / tt - 1.0) >= 1e-4;
+            }
+            for (size_t j = 0; j < d; j++)
+                for (size_t i = 0; i < NMAX; i++)
+                    wF[j * LD + i] = colb__to_f32(w[j * LD + i]);
+            colb__far_f32_bounds(wu, d, wuF, k6);
+            for (size_t pi = 0; pi < 3; pi++) {
+                const colb__soa_kernel *k;
+                if (colb__soa_pick_kernel(paths[pi], &k) != COLB_OK)
+                    continue;
+                for (size_t n = 0; n <= NMAX; n += n < 20 ? 1 : 13) {
+                    uint64_t far[4], uns[4];
+                    memset(far, 0xa5, sizeof far);
+                    memset(uns, 0xa5, sizeof uns);
+                    k->far_f32(wF, LD, wuF, d, n, cb, cbu, k6, far, uns);
+                    for (size_t i = 0; i < (n + 63) / 64 * 64; i++) {
+                        int fb = (int)(far[i / 64] >> (i % 64) & 1), ub = (int)(uns[i / 64] >> (i % 64) & 1);
+                        if (i >= n) {
+                            if (fb || ub)
+                                fail_msg("%s, d %zu, n %zu: bit %zu set past the end", paths[pi], d, n, i);
+                            continue;
+                        }
+                        double D2 = 0.0, t = cbu + cb[i];
+                        for (size_t j = 0; j < d; j++) {
+                            double e = wu[j] - w[j * LD + i];
+                            D2 += e * e;
+                        }
+                        int exact = D2 > t * t;
+                        checked++;
+                        if (fb && ub)
+                            fail_msg("%s, d %zu: member %zu both far and unsure", paths[pi], d, i);
+                        if ((fb && !exact) || (!fb && !ub && exact))
+                            fail_msg("%s, d %zu, cbu %g: member %zu (kind %zu) %s, the exact test says %s "
+                                     "(D2 %.17g, t %.17g)", paths[pi], d, cbu, i, i % 8, fb ? "far" : "kept",
+                                     exact ? "far" : "keep", D2, t);
+                        if (clean[i] && ub)
+                            fail_msg("%s, d %zu: member %zu, %g of its threshold, left unsure", paths[pi], d,
+                                     i, sqrt(D2) / t);
+                        decided += (size_t)!ub;
+                    }
+                }
+            }
+        }
+    if (!(decided > checked / 4)) /* kinds 0 and 1 and half of kind 2, at least */
+        fail_msg("%zu of %zu decided", decided, checked);
+    free(w);
+    free(wF);
+    free(clean);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1603,6 +1703,7 @@ int main(void)
         cmocka_unit_test(test_against_dense),
         cmocka_unit_test(test_paths_agree_on_a_block),
         cmocka_unit_test(test_exact_kernels),
+        cmocka_unit_test(test_far_f32_exact),
         cmocka_unit_test(test_dense_kernels),
         cmocka_unit_test(test_chol_lanes_distinct),
         cmocka_unit_test(test_sym_eigvals),

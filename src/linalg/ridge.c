@@ -44,6 +44,9 @@ colb_status colb__ridge_init_from(colb__ridge *r, size_t n, size_t d, const colb
     r->n = n;
     r->d = d;
     r->p = *p;
+    r->ld0 = (double)d * log(p->lambda);
+    r->rad0 = 2.0 * log(1.0 / p->delta);
+    r->sqrt_lambda = sqrt(p->lambda);
     /* the rank-one step is the same bit for bit on every kernel path, so a
      * COLB_KERNEL this CPU cannot run falls back to the best one it can */
     r->kern = colb__soa_env_kernel();
@@ -112,7 +115,7 @@ void colb__ridge_reset(colb__ridge *r, size_t i)
     }
     memset(r->b + i * d, 0, d * sizeof(double));
     memcpy(r->theta + i * d, r->theta0 + i * d, d * sizeof(double));
-    r->logdet[i] = (double)d * log(r->p.lambda);
+    r->logdet[i] = r->ld0;
     r->count[i] = 0;
     r->since_refresh[i] = 0;
     if (r->vlen)
@@ -457,11 +460,10 @@ void colb__ridge_unabsorb(colb__ridge *r, size_t dst, const colb__ridge *from, s
 
 double colb__ridge_oful_radius_with(const colb__ridge *r, size_t i, double R)
 {
-    double d = (double)r->d;
-    double arg = r->logdet[i] - d * log(r->p.lambda) + 2.0 * log(1.0 / r->p.delta);
+    double arg = r->logdet[i] - r->ld0 + r->rad0;
     if (arg < 0.0)
         arg = 0.0; /* ln det V >= d ln lambda; guard rounding only */
-    return R * sqrt(arg) + sqrt(r->p.lambda) * r->S[i];
+    return R * sqrt(arg) + r->sqrt_lambda * r->S[i];
 }
 
 double colb__ridge_oful_radius(const colb__ridge *r, size_t i)

@@ -24,6 +24,9 @@
 typedef struct colb__ridge {
     size_t n, d;
     colb_learner_params p;  /* shared parameters (noise, norm_bound: defaults) */
+    /* of p, once (the OFUL radius read them at every choose: two logs and
+     * a square root): d ln(lambda), 2 ln(1/delta), sqrt(lambda) */
+    double ld0, rad0, sqrt_lambda;
     double *V, *A;          /* n*d*d */
     double *b, *theta, *theta0; /* n*d */
     double *logdet;         /* n */

@@ -121,6 +121,8 @@ colb_status colb__soa_init(colb__soa_bank *s, size_t n, size_t d, const colb_lea
     s->nblk = (n + W - 1) / W;
     s->p = *p;
     s->radius0 = 2.0 * log(1.0 / p->delta);
+    s->ld0 = (double)d * log(p->lambda);
+    s->sqrt_lambda = sqrt(p->lambda);
     size_t m = s->nblk * W;
     s->A = colb__malloc(m, s->P * sizeof(double));
     s->b = colb__malloc(m, d * sizeof(double));
@@ -169,7 +171,7 @@ void colb__soa_reset(colb__soa_bank *s, size_t i)
         b[j * W] = 0.0;
         th[j * W] = s->theta0[j];
     }
-    s->logdet[i] = (double)d * log(s->p.lambda);
+    s->logdet[i] = s->ld0;
     s->count[i] = 0;
     if (s->px[i]) {
         s->px[i] = NULL;
@@ -385,10 +387,10 @@ colb_status colb__soa_prepare(colb__soa_bank *s, const double *X, size_t K)
 
 double colb__soa_oful_radius(const colb__soa_bank *s, size_t i)
 {
-    double arg = s->logdet[i] - (double)s->d * log(s->p.lambda) + s->radius0;
+    double arg = s->logdet[i] - s->ld0 + s->radius0;
     if (arg < 0.0)
         arg = 0.0; /* ln det V >= d ln lambda; guard rounding only */
-    return s->noise[i] * sqrt(arg) + sqrt(s->p.lambda) * s->S[i];
+    return s->noise[i] * sqrt(arg) + s->sqrt_lambda * s->S[i];
 }
 
 double colb__soa_width(const colb__soa_bank *s, size_t i)

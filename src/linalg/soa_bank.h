@@ -60,6 +60,7 @@ typedef struct colb__soa_bank {
     unsigned char *npend;           /* nblk: pending updates in the block */
     int32_t *idx;                   /* d x d: packed index of (min, max) */
     double radius0;                 /* 2 ln(1/delta) */
+    double ld0, sqrt_lambda;        /* d ln(lambda), sqrt(lambda): of p, once */
     double *Q;                      /* P x K_cap: the round's outer products */
     double *Xt;                     /* d x K_cap: the round's contexts, transposed */
     size_t K_cap;

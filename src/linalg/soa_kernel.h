@@ -22,6 +22,8 @@
 #ifndef COLB_SOA_KERNEL_H
 #define COLB_SOA_KERNEL_H
 
+#include <float.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -80,6 +82,22 @@ typedef struct colb__soa_kernel {
      * dist[i] > t * t with t = cbu + cb[i], as the scalar expression
      * evaluates it (a NaN never sets a bit). */
     void (*far_bits)(const double *dist, const double *cb, double cbu, size_t n, uint64_t *far);
+    /* CLUB's edge tests on float copies of the estimates (half dist2's
+     * bytes), decided where a margin makes the float answer certain: for i
+     * < n, S = sum_j (wu[j] - wT[j ld + i])^2 in float (j in order; fused
+     * or not: the caller's bound covers both), t = cbu + cb[i], a = t k[2]
+     * - k[1], b = t k[5] + k[4], all in double (rounded as a path likes:
+     * the caller's margin covers it):
+     *     far:    S <= FLT_MAX and S k[3] > b^2,
+     *     keep:   a >= 0 and S k[0] <= a^2,
+     *     unsure: neither (a NaN or an overflow included);
+     * bit i % 64 of far[i / 64] and of unsure[i / 64] ((n + 63) / 64 words
+     * each, unused high bits cleared) set accordingly. The caller picks k so
+     * that far and keep are what the exact test in double says
+     * (club.c, mark_deletions), and tests the unsure ones exactly. */
+    void (*far_f32)(const float *wT, size_t ld, const float *wu, size_t d, size_t n,
+                    const double *cb, double cbu, const double *k, uint64_t *far,
+                    uint64_t *unsure);
     /* bit i % 64 of bits[i / 64] (i < n; (n + 63) / 64 words, unused high
      * bits cleared) is set iff v[i] > h (a NaN never sets a bit); returns
      * how many are set (CLUB's members a certificate leaves untested). */
@@ -317,6 +335,24 @@ void colb__soa_transpose(const double *X, size_t K, size_t d, size_t ldq, double
 /* The first index of the largest of v[0..n) (NaN never wins), as
  * colb__argmax; shared by the kernels. */
 size_t colb__soa_argmax(const double *v, size_t n);
+
+/* w rounded to float for far_f32; beyond float's range (or NaN): an
+ * infinity, which leaves every test on it unsure (the conversion itself
+ * would be undefined in ISO C). */
+static inline float colb__to_f32(double w)
+{
+    return fabs(w) <= FLT_MAX ? (float)w : INFINITY;
+}
+
+/* far_f32's k for the estimate wu (d values; wuF receives it rounded to
+ * float), such that far and keep agree with the exact test in double,
+ * sum_j (wu[j] - w[j])^2 > t * t summed in order, for the w whose float
+ * copies give S (the derivation at the definition). */
+void colb__far_f32_bounds(const double *wu, size_t d, float *wuF, double *k);
+
+/* far_f32's verdict on one squared distance S against t (soa_kernel.h):
+ * 1 far, 0 keep, -1 unsure; the SIMD paths' tails use it. */
+int colb__far_f32_verdict(float S, double t, const double *k);
 
 /* chol_fit_n from kernel k's cholesky_n and chol_inv_trace_n and
  * colb__cholesky_solve_many (the paths without a fused one). */

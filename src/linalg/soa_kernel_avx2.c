@@ -10,6 +10,7 @@
  * the single-thread DGEMM peak measured by bench/bench.c. */
 #include "linalg/soa_kernel.h"
 
+#include <float.h>
 #include <immintrin.h>
 #include <math.h>
 
@@ -809,6 +810,72 @@ static void far_bits_avx2(const double *dist, const double *cb, double cbu, size
     }
 }
 
+/* far_f32's tests (soa_kernel.h) on 8 sums of squares s: the far and
+ * keep bits, in double 4 at a time. kv: cbu, then k[0..5] broadcast. */
+AI void f32_verdict256(__m256 s, const double *cb, const __m256d *kv, unsigned *far, unsigned *keep)
+{
+    const __m256d fmax = _mm256_set1_pd(FLT_MAX), zero = _mm256_setzero_pd();
+    unsigned f = 0, kp = 0;
+    _Pragma("GCC unroll 2")
+    for (int h = 0; h < 2; h++) {
+        __m256d S = _mm256_cvtps_pd(h ? _mm256_extractf128_ps(s, 1) : _mm256_castps256_ps128(s));
+        __m256d t = _mm256_add_pd(kv[0], _mm256_loadu_pd(cb + 4 * h));
+        __m256d a = _mm256_sub_pd(_mm256_mul_pd(t, kv[3]), kv[2]);
+        __m256d b = _mm256_add_pd(_mm256_mul_pd(t, kv[6]), kv[5]);
+        __m256d fh = _mm256_and_pd(_mm256_cmp_pd(S, fmax, _CMP_LE_OQ),
+                                   _mm256_cmp_pd(_mm256_mul_pd(S, kv[4]), _mm256_mul_pd(b, b), _CMP_GT_OQ));
+        __m256d kh = _mm256_and_pd(_mm256_cmp_pd(a, zero, _CMP_GE_OQ),
+                                   _mm256_cmp_pd(_mm256_mul_pd(S, kv[1]), _mm256_mul_pd(a, a), _CMP_LE_OQ));
+        f |= (unsigned)_mm256_movemask_pd(fh) << (4 * h);
+        kp |= (unsigned)_mm256_movemask_pd(kh) << (4 * h);
+    }
+    *far = f;
+    *keep = kp;
+}
+
+/* far_f32: 8 members a vector, 32 a pass (4 independent FMA chains); the
+ * last n % 8 members by the scalar verdict (the same float sums). */
+static void far_f32_avx2(const float *wT, size_t ld, const float *wu, size_t d, size_t n,
+                         const double *cb, double cbu, const double *k, uint64_t *far,
+                         uint64_t *unsure)
+{
+    __m256d kv[7];
+    kv[0] = _mm256_set1_pd(cbu);
+    for (int i = 0; i < 6; i++)
+        kv[i + 1] = _mm256_set1_pd(k[i]);
+    for (size_t w = 0; w < (n + 63) / 64; w++)
+        far[w] = unsure[w] = 0;
+    size_t i = 0;
+    for (; i + 8 <= n;) {
+        int nv = n - i >= 32 ? 4 : (int)((n - i) / 8);
+        __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+        for (size_t j = 0; j < d; j++) {
+            const float *x = wT + j * ld + i;
+            __m256 u = _mm256_set1_ps(wu[j]);
+            for (int v = 0; v < nv; v++) {
+                __m256 e = _mm256_sub_ps(u, _mm256_loadu_ps(x + 8 * v));
+                acc[v] = _mm256_fmadd_ps(e, e, acc[v]);
+            }
+        }
+        for (int v = 0; v < nv; v++, i += 8) {
+            unsigned f, kp;
+            f32_verdict256(acc[v], cb + i, kv, &f, &kp);
+            far[i / 64] |= (uint64_t)f << (i % 64);
+            unsure[i / 64] |= (uint64_t)(0xffu & ~(f | kp)) << (i % 64);
+        }
+    }
+    for (; i < n; i++) {
+        float acc = 0.0f;
+        for (size_t j = 0; j < d; j++) {
+            float e = wu[j] - wT[j * ld + i];
+            acc += e * e;
+        }
+        int v = colb__far_f32_verdict(acc, cbu + cb[i], k);
+        far[i / 64] |= (uint64_t)(v > 0) << (i % 64);
+        unsure[i / 64] |= (uint64_t)(v < 0) << (i % 64);
+    }
+}
+
 /* above_bits: 4 ordered comparisons a vector (a NaN compares false). */
 static size_t above_bits_avx2(const double *v, size_t n, double h, uint64_t *bits)
 {
@@ -1253,6 +1320,7 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .rank1_sub = rank1_sub_avx2,
     .bounded = bounded_avx2,
     .far_bits = far_bits_avx2,
+    .far_f32 = far_f32_avx2,
     .above_bits = above_bits_avx2,
     .axpy = axpy_avx2,
     .transpose = colb__soa_transpose, /* the portable loop: not measured in AVX2 */

@@ -15,6 +15,7 @@
  * flops per decision are counted there. */
 #include "linalg/soa_kernel.h"
 
+#include <float.h>
 #include <immintrin.h>
 #include <math.h>
 
@@ -484,6 +485,103 @@ static void dist2_avx512(const double *wT, size_t ld, const double *wu, size_t d
             acc = _mm512_add_pd(acc, _mm512_mul_pd(e, e));
         }
         _mm512_mask_storeu_pd(out + i, m, acc);
+    }
+}
+
+/* far_f32's tests (soa_kernel.h) on 16 sums of squares s, members with
+ * bits m: the far and keep masks, in double 8 at a time. kv: cbu, then
+ * k[0..5] broadcast. */
+AI void f32_verdict512(__m512 s, const double *cb, __mmask16 m, const __m512d *kv, __mmask16 *far,
+                       __mmask16 *keep)
+{
+    const __m512d fmax = _mm512_set1_pd(FLT_MAX), zero = _mm512_setzero_pd();
+    __mmask16 f = 0, kp = 0;
+    _Pragma("GCC unroll 2")
+    for (int h = 0; h < 2; h++) {
+        __mmask8 mh = (__mmask8)(m >> (8 * h));
+        __m256 sh = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), h));
+        __m512d S = _mm512_cvtps_pd(sh);
+        __m512d t = _mm512_add_pd(kv[0], _mm512_maskz_loadu_pd(mh, cb + 8 * h));
+        __m512d a = _mm512_sub_pd(_mm512_mul_pd(t, kv[3]), kv[2]);
+        __m512d b = _mm512_add_pd(_mm512_mul_pd(t, kv[6]), kv[5]);
+        __mmask8 fh = _mm512_mask_cmp_pd_mask(mh, S, fmax, _CMP_LE_OQ);
+        fh = _mm512_mask_cmp_pd_mask(fh, _mm512_mul_pd(S, kv[4]), _mm512_mul_pd(b, b), _CMP_GT_OQ);
+        __mmask8 kh = _mm512_mask_cmp_pd_mask(mh, a, zero, _CMP_GE_OQ);
+        kh = _mm512_mask_cmp_pd_mask(kh, _mm512_mul_pd(S, kv[1]), _mm512_mul_pd(a, a), _CMP_LE_OQ);
+        f |= (__mmask16)((unsigned)fh << (8 * h));
+        kp |= (__mmask16)((unsigned)kh << (8 * h));
+    }
+    *far = f;
+    *keep = kp;
+}
+
+/* far_f32's sums for the nv <= 4 vectors of 16 members from i0 (m: the
+ * members of each; masked-off lanes load nothing), nv independent FMA
+ * chains kept in registers. */
+AI void f32_sums512(const float *wT, size_t ld, const float *wu, size_t d, size_t i0, const __mmask16 *m,
+                    const int nv, __m512 *acc)
+{
+    /* named registers, not an array: GCC kept an array's sums in memory */
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    const __mmask16 m0 = m[0], m1 = nv > 1 ? m[1] : 0, m2 = nv > 2 ? m[2] : 0, m3 = nv > 3 ? m[3] : 0;
+    for (size_t j = 0; j < d; j++) {
+        const float *x = wT + j * ld + i0;
+        __m512 u = _mm512_set1_ps(wu[j]), e;
+        e = _mm512_sub_ps(u, _mm512_maskz_loadu_ps(m0, x));
+        a0 = _mm512_fmadd_ps(e, e, a0);
+        if (nv > 1) {
+            e = _mm512_sub_ps(u, _mm512_maskz_loadu_ps(m1, x + 16));
+            a1 = _mm512_fmadd_ps(e, e, a1);
+        }
+        if (nv > 2) {
+            e = _mm512_sub_ps(u, _mm512_maskz_loadu_ps(m2, x + 32));
+            a2 = _mm512_fmadd_ps(e, e, a2);
+        }
+        if (nv > 3) {
+            e = _mm512_sub_ps(u, _mm512_maskz_loadu_ps(m3, x + 48));
+            a3 = _mm512_fmadd_ps(e, e, a3);
+        }
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* far_f32: 16 members a vector, 64 a pass (4 independent FMA chains, one
+ * word of bits); the tests in double on the sums (f32_verdict512). */
+static void far_f32_avx512(const float *wT, size_t ld, const float *wu, size_t d, size_t n,
+                           const double *cb, double cbu, const double *k, uint64_t *far,
+                           uint64_t *unsure)
+{
+    __m512d kv[7];
+    kv[0] = _mm512_set1_pd(cbu);
+    for (int i = 0; i < 6; i++)
+        kv[i + 1] = _mm512_set1_pd(k[i]);
+    for (size_t w = 0; w < (n + 63) / 64; w++) {
+        size_t i0 = w * 64, left = n - i0;
+        int nv = left >= 64 ? 4 : (int)((left + 15) / 16);
+        __m512 acc[4];
+        __mmask16 m[4];
+        for (int v = 0; v < 4; v++) {
+            size_t r = left > (size_t)16 * v ? left - (size_t)16 * v : 0;
+            m[v] = r >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << r) - 1);
+        }
+        switch (nv) {
+        case 4: f32_sums512(wT, ld, wu, d, i0, m, 4, acc); break;
+        case 3: f32_sums512(wT, ld, wu, d, i0, m, 3, acc); break;
+        case 2: f32_sums512(wT, ld, wu, d, i0, m, 2, acc); break;
+        default: f32_sums512(wT, ld, wu, d, i0, m, 1, acc); break;
+        }
+        uint64_t fw = 0, uw = 0;
+        for (int v = 0; v < nv; v++) {
+            __mmask16 f, kp;
+            f32_verdict512(acc[v], cb + i0 + 16 * v, m[v], kv, &f, &kp);
+            fw |= (uint64_t)f << (16 * v);
+            uw |= (uint64_t)(__mmask16)(m[v] & ~(f | kp)) << (16 * v);
+        }
+        far[w] = fw;
+        unsure[w] = uw;
     }
 }
 
@@ -1787,6 +1885,7 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .rank1_sub = rank1_sub_avx512,
     .bounded = bounded_avx512,
     .far_bits = far_bits_avx512,
+    .far_f32 = far_f32_avx512,
     .above_bits = above_bits_avx512,
     .axpy = axpy_avx512,
     .transpose = transpose_avx512,

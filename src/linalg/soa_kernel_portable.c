@@ -11,6 +11,7 @@
  * in the same run by bench/bench.c. */
 #include "linalg/soa_kernel.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "core/util.h"
@@ -233,6 +234,71 @@ static void far_bits_portable(const double *dist, const double *cb, double cbu, 
     for (size_t i = 0; i < n; i++) {
         double t = cbu + cb[i];
         far[i / 64] |= (uint64_t)(dist[i] > t * t) << (i % 64);
+    }
+}
+
+/* colb__far_f32_bounds (soa_kernel.h). With r = sqrt(S) the float
+ * distance to a member's w_l and D the exact one, and u = 2^-24:
+ *  - each float difference is within u (2 + u) (|w_uj| + |w_lj|) of the
+ *    exact one (two roundings into float, one of the difference), so with
+ *    ||w_l|| <= ||w_u|| + D, |r' - D| <= kappa (2 ||w_u|| + D), kappa =
+ *    u (2 + u), r' the norm of the float differences;
+ *  - the float sum S of d squares is within gamma = 2 d u / (1 - 2 d u) of
+ *    r'^2 (fused or not), so r (1 - gamma) <= r' <= r (1 + gamma);
+ *  - underflow and subnormals add below 1e-18 to the norm (d < 10^6;
+ *    CLUB's d is at most COLB_MODEL_DIM_MAX = 4096).
+ * Hence D <= (r (1 + gamma) + e) / (1 - kappa) and D >= (r (1 - gamma) -
+ * e) / (1 + kappa), e = 2 kappa ||w_u|| + 1e-18. "keep" when the upper
+ * bound is <= t (1 - mu) - mu e', "far" when the lower one is > t (1 + mu)
+ * + mu e'' (e', e'': the bounds' constant terms), mu = 1e-9: a margin of
+ * mu (t + e') covers the rounding of these expressions in double (each
+ * term's, relative 1e-16, also when e' is large against t) and that of the
+ * exact test (D^2 summed in double: (d + 3) 2^-53 < 1e-12 relative), so
+ * both agree with it; compared squared (k[0], k[3]). A NaN or an overflow
+ * leaves a member unsure, and the exact test decides. */
+void colb__far_f32_bounds(const double *wu, size_t d, float *wuF, double *k)
+{
+    double n2 = 0.0;
+    for (size_t j = 0; j < d; j++) {
+        n2 += wu[j] * wu[j];
+        wuF[j] = colb__to_f32(wu[j]);
+    }
+    const double u = 0x1p-24, kap = u * (2.0 + u), g = 2.0 * (double)d * u / (1.0 - 2.0 * (double)d * u);
+    const double mu = 1e-9, e = 2.0 * kap * sqrt(n2) * (1.0 + 1e-9) + 1e-18;
+    double hi = (1.0 + g) / (1.0 - kap), lo = (1.0 - g) / (1.0 + kap);
+    k[0] = hi * hi;
+    k[1] = e / (1.0 - kap) * (1.0 + mu);
+    k[2] = 1.0 - mu;
+    k[3] = lo * lo;
+    k[4] = e / (1.0 + kap) * (1.0 + mu);
+    k[5] = 1.0 + mu;
+}
+
+/* far_f32's verdict on one squared distance S (soa_kernel.h): 1 far, 0
+ * keep, -1 unsure; shared with the SIMD paths' tails. */
+int colb__far_f32_verdict(float S, double t, const double *k)
+{
+    double s = S, a = t * k[2] - k[1], b = t * k[5] + k[4];
+    if (s <= FLT_MAX && s * k[3] > b * b)
+        return 1;
+    return a >= 0.0 && s * k[0] <= a * a ? 0 : -1;
+}
+
+static void far_f32_portable(const float *wT, size_t ld, const float *wu, size_t d, size_t n,
+                             const double *cb, double cbu, const double *k, uint64_t *far,
+                             uint64_t *unsure)
+{
+    for (size_t w = 0; w < (n + 63) / 64; w++)
+        far[w] = unsure[w] = 0;
+    for (size_t i = 0; i < n; i++) {
+        float acc = 0.0f;
+        for (size_t j = 0; j < d; j++) {
+            float e = wu[j] - wT[j * ld + i];
+            acc += e * e;
+        }
+        int v = colb__far_f32_verdict(acc, cbu + cb[i], k);
+        far[i / 64] |= (uint64_t)(v > 0) << (i % 64);
+        unsure[i / 64] |= (uint64_t)(v < 0) << (i % 64);
     }
 }
 
@@ -502,6 +568,7 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .rank1_sub = rank1_sub_portable,
     .bounded = bounded_portable,
     .far_bits = far_bits_portable,
+    .far_f32 = far_f32_portable,
     .above_bits = above_bits_portable,
     .syr_n = syr_n_portable,
     .chol_inverse = colb__chol_inverse,
