@@ -553,12 +553,16 @@ static colb_status club_choose(colb_policy *p, size_t u, size_t *arm)
     return COLB_OK;
 }
 
-/* The edge scan reads the distances of a whole component's range of wP
- * when u has at least this share of it as neighbours, and gathers the
- * neighbours' columns otherwise: measured with AVX-512 at d = 15, a
- * distance costs 2.1 ns in a contiguous run and 7.5 ns gathered. */
-#define RANGE_NUM 2
-#define RANGE_DEN 7
+/* The edge scan tests a whole component's range (of wF, in float) when u
+ * has at least this share of it as neighbours (and as many members are
+ * not certified), and gathers the neighbours' columns of wP otherwise.
+ * With AVX-512 at d = 15 a distance cost 2.1 ns in a run of wP and 7.5 ns
+ * gathered, hence 2/7 then; the float run is cheaper, and on the paper
+ * reading's CLUB at N = 400 (10 repeats and the tuning, user CPU, three
+ * alternated runs) 1/14 took Figure 1(d) 5.07-5.32 s and 1(c) 4.28-4.30 s
+ * against 5.42-5.84 and 4.55-4.64 with 2/7 (1/7: 5.09-5.34, 4.25-4.51). */
+#define RANGE_NUM 1
+#define RANGE_DEN 14
 
 /* l into the increasing del[0..m) (by insertion: m, the edges that go in
  * one step, is small); returns m + 1. */
