@@ -488,31 +488,33 @@ static void dist2_avx512(const double *wT, size_t ld, const double *wu, size_t d
     }
 }
 
-/* far_f32's tests (soa_kernel.h) on 16 sums of squares s, members with
- * bits m: the far and keep masks, in double 8 at a time. kv: cbu, then
- * k[0..5] broadcast. */
+/* far_f32's tests (soa_kernel.h) on 8 sums of squares sh (members with
+ * bits mh, their cb at cb): the far and keep masks, in double. kv: cbu,
+ * then k[0..5] broadcast. */
+AI void f32_half512(__m256 sh, const double *cb, __mmask8 mh, const __m512d *kv, __mmask8 *far,
+                    __mmask8 *keep)
+{
+    const __m512d fmax = _mm512_set1_pd(FLT_MAX), zero = _mm512_setzero_pd();
+    __m512d S = _mm512_cvtps_pd(sh);
+    __m512d t = _mm512_add_pd(kv[0], _mm512_maskz_loadu_pd(mh, cb));
+    __m512d a = _mm512_sub_pd(_mm512_mul_pd(t, kv[3]), kv[2]);
+    __m512d b = _mm512_add_pd(_mm512_mul_pd(t, kv[6]), kv[5]);
+    __mmask8 fh = _mm512_mask_cmp_pd_mask(mh, S, fmax, _CMP_LE_OQ);
+    *far = _mm512_mask_cmp_pd_mask(fh, _mm512_mul_pd(S, kv[4]), _mm512_mul_pd(b, b), _CMP_GT_OQ);
+    __mmask8 kh = _mm512_mask_cmp_pd_mask(mh, a, zero, _CMP_GE_OQ);
+    *keep = _mm512_mask_cmp_pd_mask(kh, _mm512_mul_pd(S, kv[1]), _mm512_mul_pd(a, a), _CMP_LE_OQ);
+}
+
+/* f32_half512 on the two halves of 16 sums s (members with bits m). */
 AI void f32_verdict512(__m512 s, const double *cb, __mmask16 m, const __m512d *kv, __mmask16 *far,
                        __mmask16 *keep)
 {
-    const __m512d fmax = _mm512_set1_pd(FLT_MAX), zero = _mm512_setzero_pd();
-    __mmask16 f = 0, kp = 0;
-    _Pragma("GCC unroll 2")
-    for (int h = 0; h < 2; h++) {
-        __mmask8 mh = (__mmask8)(m >> (8 * h));
-        __m256 sh = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), h));
-        __m512d S = _mm512_cvtps_pd(sh);
-        __m512d t = _mm512_add_pd(kv[0], _mm512_maskz_loadu_pd(mh, cb + 8 * h));
-        __m512d a = _mm512_sub_pd(_mm512_mul_pd(t, kv[3]), kv[2]);
-        __m512d b = _mm512_add_pd(_mm512_mul_pd(t, kv[6]), kv[5]);
-        __mmask8 fh = _mm512_mask_cmp_pd_mask(mh, S, fmax, _CMP_LE_OQ);
-        fh = _mm512_mask_cmp_pd_mask(fh, _mm512_mul_pd(S, kv[4]), _mm512_mul_pd(b, b), _CMP_GT_OQ);
-        __mmask8 kh = _mm512_mask_cmp_pd_mask(mh, a, zero, _CMP_GE_OQ);
-        kh = _mm512_mask_cmp_pd_mask(kh, _mm512_mul_pd(S, kv[1]), _mm512_mul_pd(a, a), _CMP_LE_OQ);
-        f |= (__mmask16)((unsigned)fh << (8 * h));
-        kp |= (__mmask16)((unsigned)kh << (8 * h));
-    }
-    *far = f;
-    *keep = kp;
+    __mmask8 f0, k0, f1, k1;
+    f32_half512(_mm512_castps512_ps256(s), cb, (__mmask8)m, kv, &f0, &k0);
+    f32_half512(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), 1)), cb + 8,
+                (__mmask8)(m >> 8), kv, &f1, &k1);
+    *far = (__mmask16)(f0 | (unsigned)f1 << 8);
+    *keep = (__mmask16)(k0 | (unsigned)k1 << 8);
 }
 
 /* far_f32's sums for the nv <= 4 vectors of 16 members from i0 (m: the
