@@ -1600,10 +1600,11 @@ static void test_argmax(void **state)
  * (sum_j (wu_j - w_j)^2 > t * t) and one it keeps passes it, for members
  * at random distances, at relative distances 1e-12 .. 1e-4 from their
  * threshold (either side), equal to u, with a NaN, beyond float's range,
- * with float-overflowing squares, and subnormal-scale differences; t = 0
- * and t tiny included. Members 1e-4 or more from their threshold in
- * ordinary ranges are all decided (none left unsure: float's rounding at d
- * = 64 is below 1e-5 relative), and unused bits are clear. Lengths cover whole and partial words and vectors. */
+ * with float-overflowing squares, and subnormal-scale differences; t = 0,
+ * t tiny and t < 0 (with estimates of 1e3) included. Members 1e-4 or more
+ * from their threshold in ordinary ranges are all decided (none left
+ * unsure: float's rounding at d = 64 is below 1e-5 relative), and unused
+ * bits are clear. Lengths cover whole and partial words and vectors. */
 static void test_far_f32_exact(void **state)
 {
     (void)state;
@@ -1690,6 +1691,43 @@ static void test_far_f32_exact(void **state)
         }
     if (!(decided > checked / 4)) /* kinds 0 and 1 and half of kind 2, at least */
         fail_msg("%zu of %zu decided", decided, checked);
+    /* a negative threshold (the bounds assume t >= 0): never far unless the
+     * exact test says so; large estimates make the bound's constant term
+     * as large as |t| (w_u = 1e3 (1, ..., 1), members 5e-5 away) */
+    {
+        enum { D4 = 4, N4 = 40 };
+        double w4[D4 * N4], u4[D4], cb4[N4], e4[D4];
+        float f4[D4 * N4], uf4[D4];
+        for (size_t j = 0; j < D4; j++)
+            u4[j] = 1e3;
+        for (size_t i = 0; i < N4; i++) {
+            colb_rng_normal_fill(&r, e4, D4, 2.5e-5);
+            for (size_t j = 0; j < D4; j++)
+                w4[j * N4 + i] = u4[j] + e4[j];
+            cb4[i] = -1e-3 * (double)(i + 1) / N4; /* t from -2.5e-5 to -1e-3, cbu = 0 */
+        }
+        for (size_t e = 0; e < D4 * N4; e++)
+            f4[e] = colb__to_f32(w4[e]);
+        colb__far_f32_bounds(u4, D4, uf4, k6);
+        for (size_t pi = 0; pi < 3; pi++) {
+            const colb__soa_kernel *k;
+            if (colb__soa_pick_kernel(paths[pi], &k) != COLB_OK)
+                continue;
+            uint64_t far[1], uns[1];
+            k->far_f32(f4, N4, uf4, D4, N4, cb4, 0.0, k6, far, uns);
+            for (size_t i = 0; i < N4; i++) {
+                double D2 = 0.0, t = 0.0 + cb4[i];
+                for (size_t j = 0; j < D4; j++) {
+                    double e = u4[j] - w4[j * N4 + i];
+                    D2 += e * e;
+                }
+                int fb = (int)(far[0] >> i & 1), ub = (int)(uns[0] >> i & 1), exact = D2 > t * t;
+                if ((fb && !exact) || (!fb && !ub && exact))
+                    fail_msg("%s, t %g < 0: member %zu %s, the exact test says %s", paths[pi], t, i,
+                             fb ? "far" : "kept", exact ? "far" : "keep");
+            }
+        }
+    }
     free(w);
     free(wF);
     free(clean);

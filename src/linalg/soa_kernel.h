@@ -88,7 +88,7 @@ typedef struct colb__soa_kernel {
      * or not: the caller's bound covers both), t = cbu + cb[i], a = t k[2]
      * - k[1], b = t k[5] + k[4], all in double (rounded as a path likes:
      * the caller's margin covers it):
-     *     far:    S <= FLT_MAX and S k[3] > b^2,
+     *     far:    t >= 0, S <= FLT_MAX and S k[3] > b^2,
      *     keep:   a >= 0 and S k[0] <= a^2,
      *     unsure: neither (a NaN or an overflow included);
      * bit i % 64 of far[i / 64] and of unsure[i / 64] ((n + 63) / 64 words

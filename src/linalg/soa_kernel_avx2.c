@@ -822,7 +822,8 @@ AI void f32_verdict256(__m256 s, const double *cb, const __m256d *kv, unsigned *
         __m256d t = _mm256_add_pd(kv[0], _mm256_loadu_pd(cb + 4 * h));
         __m256d a = _mm256_sub_pd(_mm256_mul_pd(t, kv[3]), kv[2]);
         __m256d b = _mm256_add_pd(_mm256_mul_pd(t, kv[6]), kv[5]);
-        __m256d fh = _mm256_and_pd(_mm256_cmp_pd(S, fmax, _CMP_LE_OQ),
+        __m256d fh = _mm256_and_pd(_mm256_and_pd(_mm256_cmp_pd(S, fmax, _CMP_LE_OQ),
+                                                 _mm256_cmp_pd(t, zero, _CMP_GE_OQ)), /* bounds: t >= 0 */
                                    _mm256_cmp_pd(_mm256_mul_pd(S, kv[4]), _mm256_mul_pd(b, b), _CMP_GT_OQ));
         __m256d kh = _mm256_and_pd(_mm256_cmp_pd(a, zero, _CMP_GE_OQ),
                                    _mm256_cmp_pd(_mm256_mul_pd(S, kv[1]), _mm256_mul_pd(a, a), _CMP_LE_OQ));

@@ -500,6 +500,7 @@ AI void f32_half512(__m256 sh, const double *cb, __mmask8 mh, const __m512d *kv,
     __m512d a = _mm512_sub_pd(_mm512_mul_pd(t, kv[3]), kv[2]);
     __m512d b = _mm512_add_pd(_mm512_mul_pd(t, kv[6]), kv[5]);
     __mmask8 fh = _mm512_mask_cmp_pd_mask(mh, S, fmax, _CMP_LE_OQ);
+    fh = _mm512_mask_cmp_pd_mask(fh, t, zero, _CMP_GE_OQ); /* the bounds hold for t >= 0 */
     *far = _mm512_mask_cmp_pd_mask(fh, _mm512_mul_pd(S, kv[4]), _mm512_mul_pd(b, b), _CMP_GT_OQ);
     __mmask8 kh = _mm512_mask_cmp_pd_mask(mh, a, zero, _CMP_GE_OQ);
     *keep = _mm512_mask_cmp_pd_mask(kh, _mm512_mul_pd(S, kv[1]), _mm512_mul_pd(a, a), _CMP_LE_OQ);

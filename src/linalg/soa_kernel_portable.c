@@ -279,7 +279,7 @@ void colb__far_f32_bounds(const double *wu, size_t d, float *wuF, double *k)
 int colb__far_f32_verdict(float S, double t, const double *k)
 {
     double s = S, a = t * k[2] - k[1], b = t * k[5] + k[4];
-    if (s <= FLT_MAX && s * k[3] > b * b)
+    if (t >= 0.0 && s <= FLT_MAX && s * k[3] > b * b) /* the bounds hold for t >= 0 */
         return 1;
     return a >= 0.0 && s * k[0] <= a * a ? 0 : -1;
 }

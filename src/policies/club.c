@@ -156,7 +156,7 @@ static double cb_of(club *c, uint64_t T)
         size_t n = c->n_cbT ? 2 * c->n_cbT : 1024;
         while (n <= T)
             n *= 2;
-        double *t = n <= CB_TABLE_MAX ? realloc(c->cbT, n * sizeof(double)) : NULL;
+        double *t = realloc(c->cbT, n * sizeof(double)); /* n <= CB_TABLE_MAX: T is below it */
         if (t) {
             for (size_t i = c->n_cbT; i < n; i++)
                 t[i] = colb__club_cb(i, c->alpha2);
@@ -1007,8 +1007,9 @@ colb_status colb__club_check(const colb_policy *p, double *max_rel)
             return COLB_ESTATE;
         if (nbrs == 0)
             continue; /* a user without edges: nothing kept for the scan (club_observe) */
-        for (size_t j = 0; j < d; j++)
-            if (c->wP[j * p->N + c->pos[u]] != c->users.theta[u * d + j])
+        for (size_t j = 0; j < d; j++) /* u's columns of wP and of its float copy wF */
+            if (c->wP[j * p->N + c->pos[u]] != c->users.theta[u * d + j] ||
+                c->wF[j * p->N + c->pos[u]] != colb__to_f32(c->users.theta[u * d + j]))
                 return COLB_ESTATE;
         /* the certificate: g_u from the pivot, under its component's bound */
         size_t k = c->g.comp[u], q = c->pos[u];

@@ -46,7 +46,8 @@ uint64_t colb__club_certified(const colb_policy *p);
  * ln det V rebuilt from the members by Cholesky. *max_rel receives the
  * largest normwise relative difference (max |diff| / max |fresh|) over all of
  * them. COLB_ESTATE if a graph invariant fails, a count differs, the
- * edge scan's copies (CB_j, the transposed w_j) differ from their sources,
+ * edge scan's copies (CB_j, the transposed w_j and their float copy) differ
+ * from their sources,
  * or a certificate's g_j or a component's bound on them is not what the
  * pivot gives,
  * COLB_EUNSUP in naive mode (the aggregates are rebuilt lazily there),
