@@ -350,9 +350,10 @@ static inline float colb__to_f32(double w)
  * copies give S (the derivation at the definition). */
 void colb__far_f32_bounds(const double *wu, size_t d, float *wuF, double *k);
 
-/* far_f32's verdict on one squared distance S against t (soa_kernel.h):
- * 1 far, 0 keep, -1 unsure; the SIMD paths' tails use it. */
-int colb__far_f32_verdict(float S, double t, const double *k);
+/* far_f32's tests of members i0..n-1 in plain C, their bits ORed into far
+ * and unsure (the portable kernel; the AVX2 path's last members). */
+void colb__far_f32_from(const float *wT, size_t ld, const float *wu, size_t d, size_t i0, size_t n,
+                        const double *cb, double cbu, const double *k, uint64_t *far, uint64_t *unsure);
 
 /* chol_fit_n from kernel k's cholesky_n and chol_inv_trace_n and
  * colb__cholesky_solve_many (the paths without a fused one). */

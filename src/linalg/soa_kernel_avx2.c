@@ -835,7 +835,7 @@ AI void f32_verdict256(__m256 s, const double *cb, const __m256d *kv, unsigned *
 }
 
 /* far_f32: 8 members a vector, 32 a pass (4 independent FMA chains); the
- * last n % 8 members by the scalar verdict (the same float sums). */
+ * last n % 8 members by the portable loop. */
 static void far_f32_avx2(const float *wT, size_t ld, const float *wu, size_t d, size_t n,
                          const double *cb, double cbu, const double *k, uint64_t *far,
                          uint64_t *unsure)
@@ -865,16 +865,7 @@ static void far_f32_avx2(const float *wT, size_t ld, const float *wu, size_t d, 
             unsure[i / 64] |= (uint64_t)(0xffu & ~(f | kp)) << (i % 64);
         }
     }
-    for (; i < n; i++) {
-        float acc = 0.0f;
-        for (size_t j = 0; j < d; j++) {
-            float e = wu[j] - wT[j * ld + i];
-            acc += e * e;
-        }
-        int v = colb__far_f32_verdict(acc, cbu + cb[i], k);
-        far[i / 64] |= (uint64_t)(v > 0) << (i % 64);
-        unsure[i / 64] |= (uint64_t)(v < 0) << (i % 64);
-    }
+    colb__far_f32_from(wT, ld, wu, d, i, n, cb, cbu, k, far, unsure); /* the last n % 8 */
 }
 
 /* above_bits: 4 ordered comparisons a vector (a NaN compares false). */

@@ -275,13 +275,28 @@ void colb__far_f32_bounds(const double *wu, size_t d, float *wuF, double *k)
 }
 
 /* far_f32's verdict on one squared distance S (soa_kernel.h): 1 far, 0
- * keep, -1 unsure; shared with the SIMD paths' tails. */
-int colb__far_f32_verdict(float S, double t, const double *k)
+ * keep, -1 unsure. */
+static int far_f32_verdict(float S, double t, const double *k)
 {
     double s = S, a = t * k[2] - k[1], b = t * k[5] + k[4];
     if (t >= 0.0 && s <= FLT_MAX && s * k[3] > b * b) /* the bounds hold for t >= 0 */
         return 1;
     return a >= 0.0 && s * k[0] <= a * a ? 0 : -1;
+}
+
+void colb__far_f32_from(const float *wT, size_t ld, const float *wu, size_t d, size_t i0, size_t n,
+                        const double *cb, double cbu, const double *k, uint64_t *far, uint64_t *unsure)
+{
+    for (size_t i = i0; i < n; i++) {
+        float acc = 0.0f;
+        for (size_t j = 0; j < d; j++) {
+            float e = wu[j] - wT[j * ld + i];
+            acc += e * e;
+        }
+        int v = far_f32_verdict(acc, cbu + cb[i], k);
+        far[i / 64] |= (uint64_t)(v > 0) << (i % 64);
+        unsure[i / 64] |= (uint64_t)(v < 0) << (i % 64);
+    }
 }
 
 static void far_f32_portable(const float *wT, size_t ld, const float *wu, size_t d, size_t n,
@@ -290,16 +305,7 @@ static void far_f32_portable(const float *wT, size_t ld, const float *wu, size_t
 {
     for (size_t w = 0; w < (n + 63) / 64; w++)
         far[w] = unsure[w] = 0;
-    for (size_t i = 0; i < n; i++) {
-        float acc = 0.0f;
-        for (size_t j = 0; j < d; j++) {
-            float e = wu[j] - wT[j * ld + i];
-            acc += e * e;
-        }
-        int v = colb__far_f32_verdict(acc, cbu + cb[i], k);
-        far[i / 64] |= (uint64_t)(v > 0) << (i % 64);
-        unsure[i / 64] |= (uint64_t)(v < 0) << (i % 64);
-    }
+    colb__far_f32_from(wT, ld, wu, d, 0, n, cb, cbu, k, far, unsure);
 }
 
 static size_t above_bits_portable(const double *v, size_t n, double h, uint64_t *bits)
