@@ -876,7 +876,10 @@ static void dist2_idx_avx512(const double *wT, size_t ld, const double *wu, size
     }
 }
 
-/* rank1_sub: see colsum above. */
+AI void rank1_rows512(double *R, const double *u, __m512d cv, size_t d, const int sm);
+
+/* rank1_sub: see colsum above; other d by sm_step's row loop (the same
+ * products and differences). */
 static void rank1_sub_avx512(double *A, const double *u, double c, size_t d)
 {
     switch (d >= 8 && d <= 32 ? (d + 7) / 8 : 0) {
@@ -884,18 +887,7 @@ static void rank1_sub_avx512(double *A, const double *u, double c, size_t d)
     case 2: rank1_sub_rows512(A, u, c, d, 2); return;
     case 3: rank1_sub_rows512(A, u, c, d, 3); return;
     case 4: rank1_sub_rows512(A, u, c, d, 4); return;
-    default: break;
-    }
-    __m512d cv = _mm512_set1_pd(c);
-    for (size_t j = 0; j < d; j++) {
-        __m512d uj = _mm512_set1_pd(u[j]);
-        double *Aj = A + j * d;
-        for (size_t l0 = 0; l0 < d; l0 += 8) {
-            __mmask8 m = d - l0 >= 8 ? 0xff : (__mmask8)((1u << (d - l0)) - 1);
-            __m512d a = _mm512_maskz_loadu_pd(m, Aj + l0);
-            __m512d t = _mm512_mul_pd(_mm512_mul_pd(uj, _mm512_maskz_loadu_pd(m, u + l0)), cv);
-            _mm512_mask_storeu_pd(Aj + l0, m, _mm512_sub_pd(a, t));
-        }
+    default: rank1_rows512(A, u, _mm512_set1_pd(c), d, 1); return;
     }
 }
 
