@@ -54,8 +54,8 @@
  * gaps in its clock readings are reported: time the machine's CPUs were
  * taken away (a hypervisor's steal), a floor under the open loop's p99 that
  * no server removes. $BENCH_LAT_TRACE=FILE appends every open-loop request's
- * scheduled time (seconds from the loop's first) and latency (ms) to FILE,
- * one line each, to see when a tail happened.
+ * scheduled time (seconds from the loop's first), latency (ms) and path to
+ * FILE, one line each, to see when a tail happened and to which requests.
  * The server binary is $COLB, else build-native/colb, else build/colb;
  * $BENCH_HTTP_THREADS sets its --http-threads (2), $BENCH_STATE_BASE the
  * folder that holds its state folder (/tmp), $BENCH_SERVE_ARGS adds
@@ -215,6 +215,7 @@ typedef struct conn {
     size_t in_len, in_cap;
     double t0;
     size_t tag;              /* the request in flight: next_tag when it was sent */
+    const char *path;        /* and its path (static) */
 } conn;
 
 /* A next_fn may tag its request (next_tag); the resp_fn of its answer
@@ -240,7 +241,8 @@ struct load {
     unsigned long long busy0, all0;
     int counting;
     /* results */
-    double *lat, *sched; /* latency, and the request's scheduled time (for $BENCH_LAT_TRACE) */
+    double *lat, *sched; /* latency, and the request's scheduled time and path (for $BENCH_LAT_TRACE) */
+    const char **paths;
     size_t nlat, cap, errors, done;
     double elapsed;
     /* request scratch */
@@ -281,6 +283,7 @@ static int send_next(load *L, conn *c, double t0)
     if (!L->next(L, &path, &body, &len))
         return 0;
     c->tag = next_tag;
+    c->path = path;
     grow(&c->out, &c->out_cap, len + 256);
     int h = snprintf(c->out, 256, "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                      "Content-Length: %zu\r\n\r\n", path, len);
@@ -493,9 +496,11 @@ static void run(load *L)
                         L->cap = L->cap ? 2 * L->cap : 1 << 16;
                         L->lat = realloc(L->lat, L->cap * sizeof *L->lat);
                         L->sched = realloc(L->sched, L->cap * sizeof *L->sched);
+                        L->paths = realloc(L->paths, L->cap * sizeof *L->paths);
                     }
                     if (counted) {
                         L->sched[L->nlat] = c->t0;
+                        L->paths[L->nlat] = c->path;
                         L->lat[L->nlat++] = done - c->t0;
                         last = done;
                     }
@@ -905,10 +910,10 @@ static result measure(int port, next_fn next, resp_fn resp, int conns, double se
     machine_cpu(&b1, &a1);
     unsigned long long b0 = L.busy0, a0 = L.all0;
     const char *trace = getenv("BENCH_LAT_TRACE");
-    if (trace && rate > 0) { /* each open-loop request: its scheduled time (s from the first) and latency (ms) */
+    if (trace && rate > 0) { /* each open-loop request: its scheduled time (s from the first), latency (ms), path */
         FILE *f = fopen(trace, "a");
         for (size_t i = 0; f && i < L.nlat; i++)
-            fprintf(f, "%.6f %.3f\n", L.sched[i] - L.sched[0], L.lat[i] * 1e3);
+            fprintf(f, "%.6f %.3f %s\n", L.sched[i] - L.sched[0], L.lat[i] * 1e3, L.paths[i]);
         if (f)
             fclose(f);
     }
@@ -917,6 +922,7 @@ static result measure(int port, next_fn next, resp_fn resp, int conns, double se
                  a1 > a0 ? 100.0 * (double)(b1 - b0) / (double)(a1 - a0) : 0, L.errors };
     free(L.lat);
     free(L.sched);
+    free(L.paths);
     return r;
 }
 
