@@ -598,6 +598,8 @@ struct wal {
     size_t seg_bytes;
     int seg_pre;             /* the current segment is preallocated */
     uint64_t seg_off;        /* where the next write goes in the current segment */
+    uint64_t seg_base;       /* `written` when the current segment began (mu) */
+    double seg_t0;           /* now_s() then (mu) */
     int spare;               /* DIR/wal-spare.tmp: SPARE_NONE, _READY or _TAKEN (mu) */
     unsigned test_pause_ms;  /* wal_test_pause_rotation (the writer's) */
     uint64_t commits;        /* group commits that completed a waiter (mu) */
@@ -665,6 +667,27 @@ enum { SPARE_NONE, SPARE_READY, SPARE_TAKEN };
 
 #define ZERO_CHUNK ((size_t)1 << 20)
 static const unsigned char ZEROS[ZERO_CHUNK];
+#define ZERO_PAUSE_MAX 0.05 /* s: a quiet log still gets its spare within seconds */
+
+double wal_zero_pause(int pre, double used, double goal, double elapsed, double left, double spent)
+{
+    if (!pre || left <= 0.0 || used <= 0.0 || used >= goal)
+        return 0.0;
+    double chunks = left / (double)ZERO_CHUNK;
+    double p = elapsed * (goal - used) / used / (chunks > 1.0 ? chunks : 1.0) - spent;
+    return p < 0.0 ? 0.0 : p > ZERO_PAUSE_MAX ? ZERO_PAUSE_MAX : p;
+}
+
+/* The current segment's fill: whether it is preallocated, its bytes
+ * written and the seconds since it began. */
+static void segment_fill(wal *w, int *pre, double *used, double *elapsed)
+{
+    pthread_mutex_lock(&w->mu);
+    *pre = w->seg_pre;
+    *used = (double)(w->written - w->seg_base);
+    *elapsed = now_s() - w->seg_t0;
+    pthread_mutex_unlock(&w->mu);
+}
 
 static void spare_path(char *out, size_t len, const char *dir) { snprintf(out, len, "%s/wal-spare.tmp", dir); }
 static void recycle_path(char *out, size_t len, const char *dir) { snprintf(out, len, "%s/wal-recycle.tmp", dir); }
@@ -675,7 +698,8 @@ static void recycle_path(char *out, size_t len, const char *dir) { snprintf(out,
  * is: its stale records are older than any the new segment will hold, and
  * reading ends at the zero marker after the new ones. Otherwise zeros are
  * written, their writeback started every 8 MB so that they are never much
- * dirty at once. 0; 1 if the recycled segment has another size (removed);
+ * dirty at once, and paced (wal_zero_pause). 0; 1 if the recycled segment
+ * has another size (removed);
  * -1 (stop asked, or an error: then no spare). */
 static int prepare_spare(wal *w, int recycled)
 {
@@ -706,15 +730,29 @@ static int prepare_spare(wal *w, int recycled)
     int fd = open(spare, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
+    /* the zeros done by the time the current segment is half way from
+     * here to full (wal_zero_pause) */
+    int pre;
+    double used, elapsed, cap = (double)(w->seg_bytes - SEG_HEADER);
+    segment_fill(w, &pre, &used, &elapsed);
+    double goal = used < cap ? used + 0.5 * (cap - used) : cap;
     int ok = 1;
     for (size_t off = 0; ok && off < w->seg_bytes; off += ZERO_CHUNK) {
         size_t n = w->seg_bytes - off < ZERO_CHUNK ? w->seg_bytes - off : ZERO_CHUNK;
+        double t0 = now_s();
         ok = !atomic_load(&w->prep_stop) && pwrite(fd, ZEROS, n, (off_t)off) == (ssize_t)n;
         if (ok && (off + n) % (8 * ZERO_CHUNK) == 0) {
             sync_file_range(fd, (off_t)(off + n - 8 * ZERO_CHUNK), (off_t)(8 * ZERO_CHUNK), SYNC_FILE_RANGE_WRITE);
             if (off + n >= 16 * ZERO_CHUNK)
                 sync_file_range(fd, (off_t)(off + n - 16 * ZERO_CHUNK), (off_t)(8 * ZERO_CHUNK),
                                 SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+        }
+        segment_fill(w, &pre, &used, &elapsed);
+        double pause = ok ? wal_zero_pause(pre, used, goal, elapsed, (double)(w->seg_bytes - off - n), now_s() - t0)
+                          : 0.0;
+        if (pause > 0.0) {
+            struct timespec ts = { 0, (long)(pause * 1e9) };
+            nanosleep(&ts, NULL);
         }
     }
     ok = ok && fdatasync(fd) == 0;
@@ -777,7 +815,8 @@ static void *prep_main(void *arg)
                 w->spare = SPARE_READY;
             else if (rc < 0)
                 failures++; /* a full disk, say: segments then grow as they are written */
-            if (rc <= 0)
+            /* a recycled segment of another size (removed): zeros at once */
+            if (rc <= 0 || (recycled && stat(rec, &st) != 0))
                 continue;
         }
         struct timespec until = deadline_in(1.0); /* the traffic is looked at again every second */
@@ -972,6 +1011,7 @@ int wal_open(wal **out, const char *dir, uint64_t next_lsn, size_t commit_wait_u
     w->fd = -1;
     w->seg_bytes = seg_bytes;
     w->seg_off = SEG_HEADER;
+    w->seg_t0 = now_s();
     pthread_mutex_init(&w->mu, NULL);
     cond_init_monotonic(&w->wake); /* timed waits: gather() */
     pthread_cond_init(&w->idle, NULL);
@@ -1199,6 +1239,8 @@ static int rotate(wal *w, uint64_t first, char *err, size_t err_len)
         w->seg_first = first;
         w->seg_pre = pre;
         w->seg_off = SEG_HEADER;
+        w->seg_base = w->written;
+        w->seg_t0 = now_s();
         pthread_cond_signal(&w->wake); /* the syncer syncs the old segment in the background */
         rc = 0;
     } else {

@@ -202,4 +202,17 @@ int wal_exists(const char *dir);
 /* fsync the folder `dir` (a rename or a new file in it becomes durable). */
 int wal_sync_dir(const char *dir);
 
+/* The pause (seconds) after a chunk of a new spare segment's zeros, which
+ * spreads them until the current segment holds `goal` bytes, at the rate
+ * it has filled so far (prepare_spare's goal: half way from where it
+ * stood when the zeros began to full): written at once, 64 MB of zeros
+ * and their writeback held the group commits and the other threads of a
+ * small VM for tens of ms (docs/serve.md, "Durability"). pre: the current
+ * segment is preallocated (else the log waits for this spare: 0); used:
+ * its bytes written (at or past goal: 0); elapsed: seconds since it began;
+ * left: the zeros still to write (bytes; none: 0); spent: seconds the last
+ * chunk took. Nothing written yet: no pause (no rate to go by). At most
+ * 0.05 s, so that a quiet log gets its spare within seconds. */
+double wal_zero_pause(int pre, double used, double goal, double elapsed, double left, double spent);
+
 #endif

@@ -34,6 +34,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <math.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -524,6 +525,35 @@ static void test_commit_interval(void **state)
     read_back(d, N, 100, NULL);
 }
 
+/* The spare's zeros spread until the segment holds the goal (prepare_spare:
+ * half way to full from where it stood), never past it, and not at all
+ * when the log waits for them. */
+static void test_zero_pause(void **state)
+{
+    (void)state;
+    const double MB = 1 << 20;
+    assert_true(wal_zero_pause(0, 10 * MB, 37 * MB, 0.2, 60 * MB, 0.001) == 0.0); /* segment not preallocated */
+    assert_true(wal_zero_pause(1, 40 * MB, 37 * MB, 2.0, 60 * MB, 0.001) == 0.0); /* past the goal */
+    assert_true(wal_zero_pause(1, 10 * MB, 37 * MB, 0.2, 0.0, 0.001) == 0.0);     /* the last chunk written */
+    assert_true(wal_zero_pause(1, 0.0, 32 * MB, 0.2, 60 * MB, 0.001) == 0.0);    /* nothing written yet */
+    assert_true(wal_zero_pause(1, 1 * MB, 32 * MB, 10.0, 60 * MB, 0.0) == 0.05); /* a quiet log: the cap */
+    assert_true(wal_zero_pause(1, 10 * MB, 37 * MB, 0.2, 60 * MB, 0.5) == 0.0);  /* behind: no pause */
+    /* 10 MB in 0.2 s: 27 MB to the goal take 0.54 s, over 60 chunks, less the chunk's own time */
+    assert_true(fabs(wal_zero_pause(1, 10 * MB, 37 * MB, 0.2, 60 * MB, 0.001) - (0.54 / 60 - 0.001)) < 1e-12);
+    /* a log at a steady 40 MB/s into 64 MB segments (1.6 s each), 1 ms a
+     * chunk: the 64 chunks end at the goal, within 5 % of the segment */
+    for (double start = 0.05; start < 1.0; start += 0.2) {
+        double t = start, rate = 40 * MB, goal = rate * start + 0.5 * (64 * MB - rate * start);
+        for (int k = 1; k <= 64; k++) {
+            t += 0.001;
+            t += wal_zero_pause(1, rate * t, goal, t, (64 - k) * MB, 0.001);
+        }
+        if (fabs(t - goal / rate) > 0.05 * 1.6)
+            fail_msg("zeros begun at %.2f s of a 1.6 s segment ended at %.3f s, not at %.3f s", start, t,
+                     goal / rate);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -533,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_spare_taken),
         cmocka_unit_test(test_damaged_record),
         cmocka_unit_test(test_header),
+        cmocka_unit_test(test_zero_pause),
     };
     return cmocka_run_group_tests_name("colb serve log", tests, setup, teardown);
 }
