@@ -679,15 +679,19 @@ double wal_zero_pause(int pre, double used, double goal, double elapsed, double 
 }
 
 /* The current segment's fill: whether it is preallocated, its bytes
- * written and the seconds since it began. */
-static void segment_fill(wal *w, int *pre, double *used, double *elapsed)
+ * written, when it began (now_s()) and the seconds since. */
+static void segment_fill(wal *w, int *pre, double *used, double *t0, double *elapsed)
 {
     pthread_mutex_lock(&w->mu);
     *pre = w->seg_pre;
     *used = (double)(w->written - w->seg_base);
+    *t0 = w->seg_t0;
     *elapsed = now_s() - w->seg_t0;
     pthread_mutex_unlock(&w->mu);
 }
+
+/* prepare_spare's goal: half way from `used` to full. */
+static double zero_goal(double used, double cap) { return used < cap ? used + 0.5 * (cap - used) : cap; }
 
 static void spare_path(char *out, size_t len, const char *dir) { snprintf(out, len, "%s/wal-spare.tmp", dir); }
 static void recycle_path(char *out, size_t len, const char *dir) { snprintf(out, len, "%s/wal-recycle.tmp", dir); }
@@ -731,11 +735,13 @@ static int prepare_spare(wal *w, int recycled)
     if (fd < 0)
         return -1;
     /* the zeros done by the time the current segment is half way from
-     * here to full (wal_zero_pause) */
+     * here to full (wal_zero_pause); from where a segment that began
+     * meanwhile stands, if one did (the rotation that asked for this spare
+     * may not have started its segment yet) */
     int pre;
-    double used, elapsed, cap = (double)(w->seg_bytes - SEG_HEADER);
-    segment_fill(w, &pre, &used, &elapsed);
-    double goal = used < cap ? used + 0.5 * (cap - used) : cap;
+    double used, seg_t0, goal_t0, elapsed, cap = (double)(w->seg_bytes - SEG_HEADER);
+    segment_fill(w, &pre, &used, &goal_t0, &elapsed);
+    double goal = zero_goal(used, cap);
     int ok = 1;
     for (size_t off = 0; ok && off < w->seg_bytes; off += ZERO_CHUNK) {
         size_t n = w->seg_bytes - off < ZERO_CHUNK ? w->seg_bytes - off : ZERO_CHUNK;
@@ -747,7 +753,11 @@ static int prepare_spare(wal *w, int recycled)
                 sync_file_range(fd, (off_t)(off + n - 16 * ZERO_CHUNK), (off_t)(8 * ZERO_CHUNK),
                                 SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
         }
-        segment_fill(w, &pre, &used, &elapsed);
+        segment_fill(w, &pre, &used, &seg_t0, &elapsed);
+        if (seg_t0 != goal_t0) {
+            goal = zero_goal(used, cap);
+            goal_t0 = seg_t0;
+        }
         double pause = ok ? wal_zero_pause(pre, used, goal, elapsed, (double)(w->seg_bytes - off - n), now_s() - t0)
                           : 0.0;
         if (pause > 0.0) {
@@ -810,13 +820,14 @@ static void *prep_main(void *arg)
                 rc = prepare_spare(w, recycled);
             if (rc == 0 && !recycled)
                 filled_at = commits;
+            /* a recycled segment of another size (removed): zeros at once */
+            int again = rc == 1 && recycled && stat(rec, &st) != 0;
             pthread_mutex_lock(&w->mu);
             if (rc == 0)
                 w->spare = SPARE_READY;
             else if (rc < 0)
                 failures++; /* a full disk, say: segments then grow as they are written */
-            /* a recycled segment of another size (removed): zeros at once */
-            if (rc <= 0 || (recycled && stat(rec, &st) != 0))
+            if (rc <= 0 || again)
                 continue;
         }
         struct timespec until = deadline_in(1.0); /* the traffic is looked at again every second */
