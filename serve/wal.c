@@ -679,14 +679,13 @@ double wal_zero_pause(int pre, double used, double goal, double elapsed, double 
 }
 
 /* The current segment's fill: whether it is preallocated, its bytes
- * written, when it began (now_s()) and the seconds since. */
-static void segment_fill(wal *w, int *pre, double *used, double *t0, double *elapsed)
+ * written and when it began (now_s()). */
+static void segment_fill(wal *w, int *pre, double *used, double *t0)
 {
     pthread_mutex_lock(&w->mu);
     *pre = w->seg_pre;
     *used = (double)(w->written - w->seg_base);
     *t0 = w->seg_t0;
-    *elapsed = now_s() - w->seg_t0;
     pthread_mutex_unlock(&w->mu);
 }
 
@@ -739,8 +738,8 @@ static int prepare_spare(wal *w, int recycled)
      * meanwhile stands, if one did (the rotation that asked for this spare
      * may not have started its segment yet) */
     int pre;
-    double used, seg_t0, goal_t0, elapsed, cap = (double)(w->seg_bytes - SEG_HEADER);
-    segment_fill(w, &pre, &used, &goal_t0, &elapsed);
+    double used, seg_t0, goal_t0, cap = (double)(w->seg_bytes - SEG_HEADER);
+    segment_fill(w, &pre, &used, &goal_t0);
     double goal = zero_goal(used, cap);
     int ok = 1;
     for (size_t off = 0; ok && off < w->seg_bytes; off += ZERO_CHUNK) {
@@ -753,12 +752,13 @@ static int prepare_spare(wal *w, int recycled)
                 sync_file_range(fd, (off_t)(off + n - 16 * ZERO_CHUNK), (off_t)(8 * ZERO_CHUNK),
                                 SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
         }
-        segment_fill(w, &pre, &used, &seg_t0, &elapsed);
+        segment_fill(w, &pre, &used, &seg_t0);
         if (seg_t0 != goal_t0) {
             goal = zero_goal(used, cap);
             goal_t0 = seg_t0;
         }
-        double pause = ok ? wal_zero_pause(pre, used, goal, elapsed, (double)(w->seg_bytes - off - n), now_s() - t0)
+        double now = now_s();
+        double pause = ok ? wal_zero_pause(pre, used, goal, now - seg_t0, (double)(w->seg_bytes - off - n), now - t0)
                           : 0.0;
         if (pause > 0.0) {
             struct timespec ts = { 0, (long)(pause * 1e9) };
