@@ -355,6 +355,54 @@ static void test_service_rounds_in_slices(void **state)
     colb_env_free(env);
 }
 
+/* A service's sweep while the partition moves (after the first epoch, the
+ * last one unsettled) is paced: it starts at the last epoch's end and
+ * visits 4 users every 3 observations - at most 2 in a one-observation
+ * round, where a burst visits 2 n + 1 = 3 - and reaches its last user
+ * after 3N/4 observations. The first epoch keeps the burst; the partition
+ * of six noisy groups (13 paced sweeps before it settles) is still found. */
+static void test_service_sweep_paced(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    size_t truth[N], found[N], L, n;
+    colb_env *env = clustered(N, 6, 4, 0.3, 5);
+    assert_ok(colb_env_true_clusters(env, truth, &L));
+    colb_policy *p = cohort(N, 4, 0.3);
+    colb__cohort *h = p->impl;
+    size_t paced_most = 0, burst_most = 0, paced_sweeps = 0;
+    for (size_t t = 0; t < 40 * N; t++) {
+        size_t u = t % N;
+        if (u == 0)
+            assert_ok(colb_env_next_round(env));
+        int paced = !h->settled && h->epoch > 0;
+        uint64_t b = h->sweep, e0 = h->epoch, obs = h->obs_since + 1;
+        step_both(env, p, NULL, u);
+        /* the sweep's users visited in this call: from its cursor (a new
+         * sweep: the first user) to the cursor after (N + 1 past the last
+         * user; an epoch ended in the call: past its last user too) */
+        uint64_t from = b ? b : 1, to = h->sweep ? h->sweep : h->epoch != e0 ? N + 1 : from;
+        size_t visited = to > from ? (size_t)(to - from) : 0;
+        if (paced) {
+            paced_most = visited > paced_most ? visited : paced_most;
+            if (from <= N && to == N + 1) { /* a paced sweep's last user */
+                paced_sweeps++;
+                assert_true(4 * obs <= 3 * N + 3);
+            }
+        } else {
+            burst_most = visited > burst_most ? visited : burst_most;
+        }
+    }
+    assert_true(paced_sweeps >= 5);
+    assert_int_equal(paced_most, 2);
+    assert_int_equal(burst_most, 3);
+    assert_ok(colb_policy_clusters(p, found, &n));
+    assert_int_equal(n, L);
+    assert_true(same_partition(truth, found, N));
+    colb_policy_free(p);
+    colb_env_free(env);
+}
+
 /* A service's mix of calls - rounds of a few users, updates long after the
  * decision (colb_policy_update), users added online - with a snapshot taken
  * every 37 calls: each loaded copy, run in step with the original for the
@@ -1489,6 +1537,7 @@ int main(void)
         cmocka_unit_test(test_users_added_online),
         cmocka_unit_test(test_noise_free_snapshot),
         cmocka_unit_test(test_service_rounds_in_slices),
+        cmocka_unit_test(test_service_sweep_paced),
         cmocka_unit_test(test_snapshot_continues),
         cmocka_unit_test(test_snapshot_continues_estimated_noise),
         cmocka_unit_test(test_noise_estimated),

@@ -375,6 +375,26 @@ static colb_status ch_observe(colb_policy *p, size_t u, size_t arm, double y)
     return COLB_OK;
 }
 
+/* A service's next epoch, while the partition moves, is due for certain
+ * once N/2 observations have come since the last (ch_end's window). Its
+ * sweep then starts at the last epoch's end and visits PACE_USERS users
+ * every PACE_OBS observations, reaching the last user after 3N/4 of them:
+ * where a sweep of 2 n + 1 users a round begun at the window ends when a
+ * service's rewards (n = 1) and choose rounds (n = 0) alternate, 4 users a
+ * reward. Each user's step comes as often (a service simulated through
+ * the library: the same regret, docs/cohort.md), and the sweep's work is
+ * spread over the whole epoch instead of a burst of 2 n + 1 users a round
+ * (the service's latency tail). The first epoch (users without data before
+ * it) and those of a settled partition (known to be due only at the
+ * window) keep the burst. */
+#define PACE_USERS 4
+#define PACE_OBS 3
+
+static int paced_sweep(const colb__cohort *h)
+{
+    return !h->settled && h->epoch > 0;
+}
+
 /* The bookkeeping of an ended epoch: settled when it split, merged and
  * moved nothing (counters at its start: before). */
 static void end_epoch(colb__cohort *h, uint64_t before)
@@ -488,14 +508,24 @@ static colb_status ch_end(colb_policy *p)
         /* between epochs only the observed users' estimates move; a round
          * of few users (a service) runs a due epoch in slices of 2 n + 1
          * users, so that no call pays for all N users at once and the
-         * sweep ends within N/2 observations */
+         * sweep ends within N/2 observations - or, paced (paced_sweep),
+         * 4/3 of a user an observation from the last epoch's end; the
+         * clusters' steps after the last user in slices of 32 (2 n + 1)
+         * units either way */
         double *centre = h->work + 8 * d + 2 * d * d; /* clear of personal's */
         colb__cohort_personal_rebuilds(h, h->obs, h->n_obs);
         for (size_t i = 0; i < h->n_obs; i++) {
             size_t u = h->obs[i];
             colb__cohort_personal_from(h, u, colb__cohort_centre(h, u, centre));
         }
-        if ((h->sweep || due) && colb__cohort_sweep(h, 2 * h->n_obs + 1))
+        size_t slice = 2 * h->n_obs + 1, users = slice;
+        int paced = paced_sweep(h);
+        if (paced) {
+            uint64_t goal = (PACE_USERS * h->obs_since + PACE_OBS - 1) / PACE_OBS,
+                     done = h->sweep ? h->sweep - 1 : 0;
+            users = goal > done ? (size_t)(goal - done) : 0;
+        }
+        if ((h->sweep || due || (paced && users)) && colb__cohort_sweep(h, users, slice))
             end_epoch(h, h->sweep_base);
     }
     h->n_obs = 0;

@@ -315,14 +315,13 @@ void colb__cohort_refresh(colb__cohort *h, colb__ridge *r, const size_t *idx, si
  * other cluster. */
 int colb__cohort_splits_due(colb__cohort *h);
 /* The epoch in slices, for rounds that serve few users: each call examines
- * the next n users of the sweep (score test, spread sums, assignment,
- * personal estimate; O(n (d^2 + C d^3))); after the last user the
+ * the next `users` users of the sweep (score test, spread sums, assignment,
+ * personal estimate; O(users (d^2 + C d^3))); after the last user the
  * clusters' steps (spreads, pending splits, proposals, merges) run in
- * slices of the same budget, 32 units of about O(d^2) per user of a slice,
- * a cluster's retest, split or merge too (cohort_partition.c, "whole
- * clusters in slices"). Starts a sweep when none runs. Returns 1 when the
- * epoch ended. */
-int colb__cohort_sweep(colb__cohort *h, size_t n);
+ * slices of `work` x 32 units of about O(d^2), a cluster's retest, split or
+ * merge too (cohort_partition.c, "whole clusters in slices"). Starts a
+ * sweep when none runs. Returns 1 when the epoch ended. */
+int colb__cohort_sweep(colb__cohort *h, size_t users, size_t work);
 
 /* Users [from, to) just linked to one cluster (colb_policy_add_users'
  * newcomers, at the head of its member list): when a retest in slices is

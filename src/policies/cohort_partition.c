@@ -1508,13 +1508,13 @@ static void move_pooled(colb__cohort *h, size_t u, size_t from, size_t to)
     colb__cohort_touch(h, to);
 }
 
-int colb__cohort_sweep(colb__cohort *h, size_t n)
+int colb__cohort_sweep(colb__cohort *h, size_t n, size_t work)
 {
     size_t N = h->N, d = h->d, to;
     int early = h->epoch < EARLY_EPOCHS || is_pow2(h->epoch);
     double *pre = h->work + 9 * d + 2 * d * d, *centre = h->work + 8 * d + 2 * d * d;
     double sc[CANDIDATES + 2];
-    h->budget = (int64_t)n * END_WORK;
+    h->budget = (int64_t)work * END_WORK;
     if (h->end_step)
         goto clusters;
     if (!h->sweep) { /* a new epoch */
