@@ -516,14 +516,23 @@ static void do_choose(engine *e, job *j)
             return job_error(j, 503, "out_of_memory", "out of memory");
         decision_id id;
         int code;
-        int rc = state_choose(s, rd->K, rd->X, rd->n_users, slots, j->arms + off, NULL, &id, &code, why,
+        int rc = state_choose(s, rd->K, rd->X, rd->n_users, slots, j->arms + off, NULL, 0, &id, &code, why,
                               sizeof why);
         if (rc < 0) {
             wal_cancel(e->w);
             return job_error(j, (unsigned)code, code == STATE_FULL ? "out_of_memory" : "policy_failed", why);
         }
-        rec_choose_put(p, id, rd->K, s->d, rd->X, rd->n_users, slots, j->arms + off);
-        wal_commit(e->w);
+        /* the chosen contexts alone when the policy's choices leave no state
+         * and they are fewer than the round's: a replay runs the round
+         * without its choices (state.c apply_choose). Not when the round
+         * failed: a replay must fail at the same user. */
+        if (rc == 0 && rd->n_users < rd->K && colb_policy_choices_leave_no_state(s->p)) {
+            rec_chosen_put(p, id, rd->K, s->d, rd->X, rd->n_users, slots, j->arms + off);
+            wal_commit_as(e->w, REC_CHOSEN, rec_chosen_size(rd->n_users, s->d));
+        } else {
+            rec_choose_put(p, id, rd->K, s->d, rd->X, rd->n_users, slots, j->arms + off);
+            wal_commit(e->w);
+        }
         s->lsn = wal_last_lsn(e->w);
         for (size_t i = 0; i < rd->n_users; i++) {
             j->ids[off + i] = id;
@@ -1101,14 +1110,18 @@ static int visit_dump(void *ctx, uint64_t lsn, uint32_t type, const unsigned cha
             }
             sbuf_put(&b, "]}", 2);
         }
-    } else if (type == REC_CHOOSE) {
+    } else if (type == REC_CHOOSE || type == REC_CHOSEN) {
         rec_choose r;
-        bad = rec_choose_get(p, n, dp->d, &r);
-        double *X = bad ? NULL : realloc(dp->X, r.K * dp->d * sizeof *X);
+        bad = type == REC_CHOOSE ? rec_choose_get(p, n, dp->d, &r) : rec_chosen_get(p, n, dp->d, &r);
+        size_t rows = bad ? 0 : r.chosen ? r.n : r.K;
+        double *X = bad ? NULL : realloc(dp->X, rows * dp->d * sizeof *X);
         if (!bad && X) {
             dp->X = X;
             rec_choose_contexts(&r, X);
-            sbuf_put(&b, "\"type\":\"choose\",\"first\":", 24);
+            if (r.chosen) /* the contexts are the users' chosen ones, in order */
+                sbuf_put(&b, "\"type\":\"chosen\",\"first\":", 24);
+            else
+                sbuf_put(&b, "\"type\":\"choose\",\"first\":", 24);
             put_id(&b, r.first);
             sbuf_printf(&b, ",\"K\":%zu,\"users\":[", r.K);
             for (size_t i = 0; i < r.n; i++)
@@ -1117,7 +1130,7 @@ static int visit_dump(void *ctx, uint64_t lsn, uint32_t type, const unsigned cha
             for (size_t i = 0; i < r.n; i++)
                 sbuf_printf(&b, "%s%u", i ? "," : "", (unsigned)rec_choose_arm(&r, i));
             sbuf_put(&b, "],\"contexts\":[", 14);
-            for (size_t k = 0; k < r.K; k++) {
+            for (size_t k = 0; k < rows; k++) {
                 sbuf_put(&b, k ? ",[" : "[", k ? 2 : 1);
                 for (size_t i = 0; i < dp->d; i++) {
                     if (i)

@@ -81,8 +81,9 @@ const char *rec_users_id(const rec_users *r, size_t *pos, size_t *len)
  * n x u32 arm, 4 zero bytes when n is odd, K*d x f64 contexts */
 size_t rec_choose_size(size_t n, size_t K, size_t d) { return 24 + 8 * n + 4 * n + 4 * (n & 1) + 8 * K * d; }
 
-void rec_choose_put(unsigned char *p, decision_id first, size_t K, size_t d, const double *X, size_t n,
-                    const uint64_t *slots, const uint32_t *arms)
+/* CHOOSE's and CHOSEN's header, slots and arms; returns where the contexts go */
+static unsigned char *choose_head(unsigned char *p, decision_id first, size_t K, size_t n, const uint64_t *slots,
+                                  const uint32_t *arms)
 {
     put_u64(p, first.seq);
     put_u32(p + 8, first.gen);
@@ -97,30 +98,54 @@ void rec_choose_put(unsigned char *p, decision_id first, size_t K, size_t d, con
         put_u32(p, 0);
         p += 4;
     }
+    return p;
+}
+
+void rec_choose_put(unsigned char *p, decision_id first, size_t K, size_t d, const double *X, size_t n,
+                    const uint64_t *slots, const uint32_t *arms)
+{
+    p = choose_head(p, first, K, n, slots, arms);
     for (size_t i = 0; i < K * d; i++, p += 8)
         put_f64(p, X[i]);
 }
 
-int rec_choose_get(const unsigned char *p, size_t len, size_t d, rec_choose *r)
+/* CHOSEN: CHOOSE's layout with n x d f64 contexts, user i's (the context of
+ * its arm) in row i */
+size_t rec_chosen_size(size_t n, size_t d) { return rec_choose_size(n, n, d); }
+
+void rec_chosen_put(unsigned char *p, decision_id first, size_t K, size_t d, const double *X, size_t n,
+                    const uint64_t *slots, const uint32_t *arms)
+{
+    p = choose_head(p, first, K, n, slots, arms);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++, p += 8)
+            put_f64(p, X[arms[i] * d + j]);
+}
+
+static int choose_get(const unsigned char *p, size_t len, size_t d, int chosen, rec_choose *r)
 {
     if (len < 24)
         return -1;
     r->first.seq = get_u64(p);
     r->first.gen = get_u32(p + 8);
-    uint64_t K = get_u32(p + 12), n = get_u64(p + 16);
-    if (K == 0 || n == 0 || n > len / 12 || K * d > len / 8 || rec_choose_size((size_t)n, (size_t)K, d) != len)
+    uint64_t K = get_u32(p + 12), n = get_u64(p + 16), rows = chosen ? n : K;
+    if (K == 0 || n == 0 || n > len / 12 || rows * d > len / 8 || rec_choose_size((size_t)n, (size_t)rows, d) != len)
         return -1;
     r->K = (size_t)K;
     r->n = (size_t)n;
     r->d = d;
+    r->chosen = chosen;
     r->slots = p + 24;
     r->arms = r->slots + 8 * n;
     r->X = r->arms + 4 * n + 4 * (n & 1);
     for (size_t i = 0; i < r->n; i++)
         if (rec_choose_arm(r, i) >= K)
             return -1;
-    return get_f64s_within(r->X, r->K * d, COLB_CONTEXT_MAX) ? 0 : -1;
+    return get_f64s_within(r->X, (size_t)rows * d, COLB_CONTEXT_MAX) ? 0 : -1;
 }
+
+int rec_choose_get(const unsigned char *p, size_t len, size_t d, rec_choose *r) { return choose_get(p, len, d, 0, r); }
+int rec_chosen_get(const unsigned char *p, size_t len, size_t d, rec_choose *r) { return choose_get(p, len, d, 1, r); }
 
 uint64_t rec_choose_slot(const rec_choose *r, size_t i) { return get_u64(r->slots + 8 * i); }
 uint32_t rec_choose_arm(const rec_choose *r, size_t i) { return get_u32(r->arms + 4 * i); }
@@ -131,9 +156,14 @@ void rec_choose_context(const rec_choose *r, size_t arm, double *x)
         x[j] = get_f64(r->X + 8 * (arm * r->d + j));
 }
 
+void rec_choose_user_context(const rec_choose *r, size_t i, double *x)
+{
+    rec_choose_context(r, r->chosen ? i : rec_choose_arm(r, i), x);
+}
+
 void rec_choose_contexts(const rec_choose *r, double *X)
 {
-    for (size_t i = 0; i < r->K * r->d; i++)
+    for (size_t i = 0; i < (r->chosen ? r->n : r->K) * r->d; i++)
         X[i] = get_f64(r->X + 8 * i);
 }
 

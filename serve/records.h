@@ -10,6 +10,9 @@
  *   CHOOSE  one round: its contexts, its users (slots), the arms chosen and
  *           the first decision number (the round's users get consecutive
  *           numbers);
+ *   CHOSEN  the same round of a policy whose choices leave no state
+ *           (colb_policy_choices_leave_no_state), with the chosen contexts
+ *           only, one a user: a replay runs the round without choices;
  *   REWARD  rewards applied, each to a pending decision, in order.
  *
  * Decoders check every length against the payload and return -1 on a
@@ -22,7 +25,7 @@
 
 #include "codec.h"
 
-enum { REC_START = 1, REC_USERS = 2, REC_CHOOSE = 3, REC_REWARD = 4 };
+enum { REC_START = 1, REC_USERS = 2, REC_CHOOSE = 3, REC_REWARD = 4, REC_CHOSEN = 5 };
 
 typedef struct rec_start {
     uint32_t gen;
@@ -39,7 +42,8 @@ typedef struct rec_users {
 typedef struct rec_choose {
     decision_id first;       /* the first user's decision; the others follow */
     size_t K, n, d;
-    const unsigned char *slots, *arms, *X; /* n u64, n u32, K*d f64 */
+    int chosen;              /* a CHOSEN record: X holds n contexts, user i's in row i */
+    const unsigned char *slots, *arms, *X; /* n u64, n u32, K*d (CHOSEN: n*d) f64 */
 } rec_choose;
 
 typedef struct rec_reward {
@@ -57,6 +61,11 @@ unsigned char *rec_users_put_id(unsigned char *p, const char *id, size_t len);
 size_t rec_choose_size(size_t n, size_t K, size_t d);
 void rec_choose_put(unsigned char *p, decision_id first, size_t K, size_t d, const double *X, size_t n,
                     const uint64_t *slots, const uint32_t *arms);
+/* CHOSEN: as CHOOSE, but the contexts of the arms chosen, arms[i]'s for
+ * user i, in place of the round's K */
+size_t rec_chosen_size(size_t n, size_t d);
+void rec_chosen_put(unsigned char *p, decision_id first, size_t K, size_t d, const double *X, size_t n,
+                    const uint64_t *slots, const uint32_t *arms);
 size_t rec_reward_size(size_t n);
 unsigned char *rec_reward_put(unsigned char *p, size_t n);
 unsigned char *rec_reward_put_item(unsigned char *p, decision_id id, double y);
@@ -69,11 +78,15 @@ const char *rec_users_id(const rec_users *r, size_t *pos, size_t *len);
 /* -1 also for a context no request could send (NaN, Inf, beyond
  * COLB_CONTEXT_MAX), though the record's checksum holds */
 int rec_choose_get(const unsigned char *p, size_t len, size_t d, rec_choose *r);
+int rec_chosen_get(const unsigned char *p, size_t len, size_t d, rec_choose *r);
 uint64_t rec_choose_slot(const rec_choose *r, size_t i);
 uint32_t rec_choose_arm(const rec_choose *r, size_t i);
+/* the record's contexts: K x d (CHOSEN: n x d) */
 void rec_choose_contexts(const rec_choose *r, double *X);
-/* the context of one arm (d values) */
+/* the context of one arm (d values); CHOOSE only */
 void rec_choose_context(const rec_choose *r, size_t arm, double *x);
+/* the context user i was given (d values), CHOOSE or CHOSEN */
+void rec_choose_user_context(const rec_choose *r, size_t i, double *x);
 int rec_reward_get(const unsigned char *p, size_t len, rec_reward *r);
 void rec_reward_item(const rec_reward *r, size_t i, decision_id *id, double *y);
 

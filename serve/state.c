@@ -137,7 +137,8 @@ static void policy_failed(colb_policy *p, char *why, size_t why_len)
 }
 
 int state_choose(state *s, size_t K, const double *X, size_t n, const uint64_t *slots, uint32_t *arms,
-                 const uint32_t *logged, decision_id *first, int *code, char *why, size_t why_len)
+                 const uint32_t *logged, int chosen, decision_id *first, int *code, char *why,
+                 size_t why_len)
 {
     if (s->fenced) {
         *code = STATE_FAILED;
@@ -155,6 +156,13 @@ int state_choose(state *s, size_t K, const double *X, size_t n, const uint64_t *
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         size_t a = 0;
+        if (chosen) { /* no choice: the logged arm, its context in row i */
+            arms[i] = logged[i];
+            decision_id id = { s->gen, s->next_seq + i };
+            decisions_put(s->dec, id, slots[i], X + i * s->d);
+            users_count_decision(s->users, (size_t)slots[i]);
+            continue;
+        }
         st = colb_policy_choose(s->p, (size_t)slots[i], &a);
         if (st != COLB_OK) {
             /* the record is logged anyway: the users left get arm 0 (a
@@ -289,18 +297,22 @@ static int apply_users(state *s, uint64_t lsn, const unsigned char *p, size_t le
     return 0;
 }
 
-static int apply_choose(state *s, uint64_t lsn, const unsigned char *p, size_t len, char *err, size_t err_len)
+/* A CHOOSE record, or a CHOSEN one (chosen: its round replayed without
+ * choices, state_choose). */
+static int apply_choose(state *s, uint64_t lsn, const unsigned char *p, size_t len, int chosen, char *err,
+                        size_t err_len)
 {
     rec_choose r;
-    if (rec_choose_get(p, len, s->d, &r))
-        return FAIL("log record %llu (choose) is malformed", (unsigned long long)lsn);
+    if (chosen ? rec_chosen_get(p, len, s->d, &r) : rec_choose_get(p, len, s->d, &r))
+        return FAIL("log record %llu (%s) is malformed", (unsigned long long)lsn, chosen ? "chosen" : "choose");
     if (r.first.seq != s->next_seq || r.first.gen != s->gen)
         return FAIL("log record %llu makes decision %u-%llu, but the state is at %u-%llu: the log does not fit "
                     "the snapshot", (unsigned long long)lsn, (unsigned)r.first.gen, (unsigned long long)r.first.seq,
                     (unsigned)s->gen, (unsigned long long)s->next_seq);
     uint64_t *slots = malloc(r.n * sizeof *slots);
     uint32_t *logged = malloc(r.n * sizeof *logged), *arms = malloc(r.n * sizeof *arms);
-    double *X = scratch_X(s, r.K * s->d);
+    size_t K = chosen ? r.n : r.K;
+    double *X = scratch_X(s, K * s->d);
     int rc = 0;
     if (!slots || !logged || !arms || !X) {
         rc = FAIL("out of memory");
@@ -316,7 +328,7 @@ static int apply_choose(state *s, uint64_t lsn, const unsigned char *p, size_t l
         decision_id first;
         int code;
         char why[512];
-        if (!rc && state_choose(s, r.K, X, r.n, slots, arms, logged, &first, &code, why, sizeof why) < 0)
+        if (!rc && state_choose(s, K, X, r.n, slots, arms, logged, chosen, &first, &code, why, sizeof why) < 0)
             rc = FAIL("replaying log record %llu: %s%s", (unsigned long long)lsn, why,
                       code == STATE_FULL ? " (a state whose policy and rounds need more than --max-memory does not "
                       "start: give a larger one)" : "");
@@ -404,7 +416,8 @@ int state_apply(state *s, uint64_t lsn, uint32_t type, const unsigned char *p, s
         break;
     }
     case REC_USERS: rc = apply_users(s, lsn, p, len, err, err_len); break;
-    case REC_CHOOSE: rc = apply_choose(s, lsn, p, len, err, err_len); break;
+    case REC_CHOOSE: rc = apply_choose(s, lsn, p, len, 0, err, err_len); break;
+    case REC_CHOSEN: rc = apply_choose(s, lsn, p, len, 1, err, err_len); break;
     case REC_REWARD: rc = apply_reward(s, lsn, p, len, err, err_len); break;
     default: return FAIL("log record %llu has unknown type %u (written by a newer colb?)", (unsigned long long)lsn, type);
     }
@@ -427,11 +440,12 @@ int state_fill(state *s, uint64_t lsn, uint32_t type, const unsigned char *p, si
     if (type == REC_START)
         return FAIL("log record %llu starts a generation among the records the snapshot refers to: the log does "
                     "not fit the snapshot", (unsigned long long)lsn);
-    if (type != REC_CHOOSE)
+    if (type != REC_CHOOSE && type != REC_CHOSEN)
         return 0; /* users and rewards: in the snapshot already */
     rec_choose r;
-    if (rec_choose_get(p, len, s->d, &r))
-        return FAIL("log record %llu (choose) is malformed", (unsigned long long)lsn);
+    if (type == REC_CHOOSE ? rec_choose_get(p, len, s->d, &r) : rec_chosen_get(p, len, s->d, &r))
+        return FAIL("log record %llu (%s) is malformed", (unsigned long long)lsn,
+                    type == REC_CHOOSE ? "choose" : "chosen");
     if (s->fill_gap && r.first.gen == s->fill.gen && r.first.seq > s->fill_seq && r.first.seq < s->fill.next_seq &&
         lose(s, r.first.seq))
         return FAIL("out of memory");
@@ -447,7 +461,7 @@ int state_fill(state *s, uint64_t lsn, uint32_t type, const unsigned char *p, si
         if (slot >= users_count(s->users))
             return FAIL("log record %llu serves user slot %llu of %zu", (unsigned long long)lsn,
                         (unsigned long long)slot, users_count(s->users));
-        rec_choose_context(&r, rec_choose_arm(&r, i), x);
+        rec_choose_user_context(&r, i, x);
         decision_id id = { r.first.gen, r.first.seq + i };
         decisions_put(s->dec, id, slot, x);
     }

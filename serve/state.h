@@ -100,12 +100,16 @@ int state_round_check(state *s, size_t K, char *why, size_t why_len);
 /* One round: contexts X (K x d) for the users of slots[0..n). arms[i]
  * receives each user's arm; when `logged` is given (replay), the decisions
  * record the logged arms (a replay on another machine may round
- * differently; the log is the truth) and mismatches are counted. *first
+ * differently; the log is the truth) and mismatches are counted. chosen
+ * (replaying a CHOSEN record, with logged): X holds n contexts, user i's
+ * chosen one in row i (K is n), and the round runs without choices - what
+ * the live round left, for a policy whose choices leave no state. *first
  * receives the first decision id. 0; -1 when the round could not start
  * (nothing changed: *why, status in *code); 1 when it ran but fenced the
  * policy (log it anyway). */
 int state_choose(state *s, size_t K, const double *X, size_t n, const uint64_t *slots, uint32_t *arms,
-                 const uint32_t *logged, decision_id *first, int *code, char *why, size_t why_len);
+                 const uint32_t *logged, int chosen, decision_id *first, int *code, char *why,
+                 size_t why_len);
 
 /* Apply reward y to decision id: state_accept_reward, then
  * state_policy_update. DEC_PENDING when applied (*fenced set if the update

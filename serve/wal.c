@@ -1100,6 +1100,12 @@ void wal_commit(wal *w)
     atomic_fetch_add_explicit(&w->m->wal_records, 1, memory_order_relaxed);
 }
 
+void wal_commit_as(wal *w, uint32_t type, size_t len)
+{
+    put_u32(w->buf + w->len + 4, type);
+    wal_commit_len(w, len);
+}
+
 void wal_cancel(wal *w) { w->reserved = 0; }
 
 uint64_t wal_last_lsn(const wal *w) { return w->next_lsn - 1; }

@@ -122,6 +122,9 @@ unsigned char *wal_reserve(wal *w, uint32_t type, size_t len);
 void wal_commit(wal *w);
 /* Commit with a payload of len <= the reserved length. */
 void wal_commit_len(wal *w, size_t len);
+/* Commit as a record of another type, with a payload of len <= the
+ * reserved length. */
+void wal_commit_as(wal *w, uint32_t type, size_t len);
 /* Undo an uncommitted reserve. */
 void wal_cancel(wal *w);
 

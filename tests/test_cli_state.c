@@ -7,6 +7,8 @@
  *            rewards it accepted before an update of theirs failed; the
  *            replay of that log fences at the same item and accepts the
  *            items after it without updating, like the live service;
+ *   chosen   the compact choose records of a policy whose choices leave
+ *            no state replay to the live state;
  *   choose   a round whose choice fails part-way (an unknown user slot
  *            here) still gives every user of the round a valid arm, which
  *            the record logged for it holds (not whatever the caller's
@@ -36,11 +38,11 @@ static const double X[K * D] = { 1.0, 0.0, 0.0, 1.0 };
 
 /* A new state; with `start`, in generation 1 (a replay starts it from its
  * log's first record). */
-static void init(state *s, int start)
+static void init_policy(state *s, int start, const char *policy)
 {
     serve_config c;
     serve_config_default(&c);
-    snprintf(c.policy, sizeof c.policy, "linucb-ind");
+    snprintf(c.policy, sizeof c.policy, "%s", policy);
     c.pp.dim = D;
     c.decision_window = WINDOW;
     char err[256];
@@ -49,6 +51,8 @@ static void init(state *s, int start)
     if (start)
         assert_int_equal(state_start(s, 1, WINDOW), 0);
 }
+
+static void init(state *s, int start) { init_policy(s, start, "linucb-ind"); }
 
 static void add_users(state *s, size_t n)
 {
@@ -89,7 +93,7 @@ static void test_fence_replay(void **cm)
     decision_id first;
     int code;
     char why[256];
-    assert_int_equal(state_choose(&live, K, X, 2, slots, arms, NULL, &first, &code, why, sizeof why), 0);
+    assert_int_equal(state_choose(&live, K, X, 2, slots, arms, NULL, 0, &first, &code, why, sizeof why), 0);
     decision_id id0 = first, id1 = { first.gen, first.seq + 1 };
     const double y0 = NAN, y1 = 1.0;
     uint64_t user;
@@ -128,6 +132,94 @@ static void test_fence_replay(void **cm)
     state_free(&again);
 }
 
+/* A policy whose choices leave no state (the recommended one) is logged
+ * with CHOSEN records: one context a user instead of the round's K. The
+ * replay of such a log, its rounds run without choices, ends in the live
+ * state: the policy's snapshot byte for byte, the counts, and every pending
+ * decision's context. A CHOSEN record of the wrong length is malformed. */
+enum { CK = 5, STEPS = 90 };
+
+static unsigned char *policy_image(const state *s, size_t *len)
+{
+    char msg[256];
+    colb_policy_save_buffer(s->p, NULL, 0, len, msg, sizeof msg);
+    unsigned char *b = malloc(*len);
+    assert_non_null(b);
+    assert_int_equal(colb_policy_save_buffer(s->p, b, *len, len, msg, sizeof msg), COLB_OK);
+    return b;
+}
+
+static void test_chosen_replay(void **cm)
+{
+    (void)cm;
+    static state live, again;
+    static rec log[2 + 2 * STEPS];
+    init_policy(&live, 1, "recommended");
+    add_users(&live, 3);
+    assert_true(colb_policy_choices_leave_no_state(live.p));
+    rec_start st = { 1, WINDOW, 0 };
+    log[0].type = REC_START;
+    log[0].len = rec_start_size();
+    rec_start_put(log[0].p, &st);
+    log[1].type = REC_USERS;
+    log[1].len = rec_users_size(3, 3);
+    rec_users_put_id(rec_users_put_id(rec_users_put_id(rec_users_put(log[1].p, 0, 3), "a", 1), "b", 1), "c", 1);
+    size_t nl = 2;
+    double Xr[CK * D];
+    decision_id pending = { 0, 0 };
+    for (size_t t = 0; t < STEPS; t++) {
+        uint64_t slot = t % 3;
+        uint32_t arm;
+        decision_id id;
+        int code;
+        char why[256];
+        for (size_t i = 0; i < CK * D; i++)
+            Xr[i] = sin(1.0 + (double)(t * CK * D + i));
+        assert_int_equal(state_choose(&live, CK, Xr, 1, &slot, &arm, NULL, 0, &id, &code, why, sizeof why), 0);
+        log[nl].type = REC_CHOSEN;
+        log[nl].len = rec_chosen_size(1, D);
+        assert_true(log[nl].len < rec_choose_size(1, CK, D));
+        rec_chosen_put(log[nl++].p, id, CK, D, Xr, 1, &slot, &arm);
+        if (t == STEPS - 1) { /* the last decision stays pending */
+            pending = id;
+            break;
+        }
+        const double *x = Xr + arm * D;
+        double y = (slot == 1 ? 1.0 : -1.0) * x[0] + 0.5 * x[1];
+        int fenced;
+        assert_int_equal(state_reward(&live, id, y, &fenced), DEC_PENDING);
+        log[nl].type = REC_REWARD;
+        log[nl].len = rec_reward_size(1);
+        rec_reward_put_item(rec_reward_put(log[nl++].p, 1), id, y);
+    }
+    init_policy(&again, 0, "recommended");
+    replay(&again, log, nl);
+    size_t la, lb;
+    unsigned char *a = policy_image(&live, &la), *b = policy_image(&again, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b, la);
+    free(a);
+    free(b);
+    assert_int_equal(again.decisions, live.decisions);
+    assert_int_equal(again.rewards, live.rewards);
+    uint64_t ua, ub;
+    const double *xa, *xb;
+    assert_int_equal(state_accept_reward(&live, pending, &ua, &xa), DEC_PENDING);
+    assert_int_equal(state_accept_reward(&again, pending, &ub, &xb), DEC_PENDING);
+    assert_int_equal(ua, ub);
+    assert_memory_equal(xa, xb, D * sizeof(double));
+    /* a CHOSEN record read as long as a CHOOSE one, or short, is malformed */
+    rec_choose r;
+    const rec *c = &log[2];
+    assert_int_equal(rec_chosen_get(c->p, c->len, D, &r), 0);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.K, CK);
+    assert_int_not_equal(rec_choose_get(c->p, c->len, D, &r), 0);
+    assert_int_not_equal(rec_chosen_get(c->p, c->len - 8, D, &r), 0);
+    state_free(&live);
+    state_free(&again);
+}
+
 static void test_choose_fails_part_way(void **cm)
 {
     (void)cm;
@@ -139,7 +231,7 @@ static void test_choose_fails_part_way(void **cm)
     decision_id first;
     int code;
     char why[256];
-    assert_int_equal(state_choose(&s, K, X, 3, slots, arms, NULL, &first, &code, why, sizeof why), 1);
+    assert_int_equal(state_choose(&s, K, X, 3, slots, arms, NULL, 0, &first, &code, why, sizeof why), 1);
     assert_true(s.fenced);
     for (int i = 0; i < 3; i++)
         if (arms[i] >= K)
@@ -255,6 +347,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fence_replay),
         cmocka_unit_test(test_choose_fails_part_way),
+        cmocka_unit_test(test_chosen_replay),
         cmocka_unit_test(test_contexts_read_back),
         cmocka_unit_test(test_users_truncate),
         cmocka_unit_test(test_resume_options_before_estimate),

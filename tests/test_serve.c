@@ -601,9 +601,12 @@ static void model_add_users(model *m, const char *const *ids, size_t n)
     }
 }
 
-/* One round; the server's arms must be the library's. */
+/* One round; the server's arms must be the library's. chosen: a CHOSEN
+ * record's round (contexts: user i's chosen one in row i), replayed
+ * without choices, the decisions taking the logged arms
+ * (colb_policy_choices_leave_no_state). */
 static void model_round(model *m, const cJSON *contexts, const size_t *slots, size_t n, const cJSON *ids,
-                        const cJSON *arms)
+                        const cJSON *arms, int chosen)
 {
     size_t K = (size_t)cJSON_GetArraySize(contexts), d = m->d;
     double *X = malloc(K * d * sizeof *X);
@@ -615,10 +618,15 @@ static void model_round(model *m, const cJSON *contexts, const size_t *slots, si
         assert_int_equal(j, d);
     }
     assert_ok(colb_policy_begin_round(m->p, X, K));
+    if (chosen) {
+        assert_true(colb_policy_choices_leave_no_state(m->p));
+        assert_int_equal(K, n);
+    }
     const cJSON *id = ids->child, *a = arms->child;
     for (size_t i = 0; i < n; i++, id = id->next, a = a->next) {
-        size_t arm;
-        assert_ok(colb_policy_choose(m->p, slots[i], &arm));
+        size_t arm = (size_t)a->valuedouble;
+        if (!chosen)
+            assert_ok(colb_policy_choose(m->p, slots[i], &arm));
         if ((double)arm != a->valuedouble)
             fail_msg("decision %s: the server chose arm %g, the library %zu", id->valuestring, a->valuedouble, arm);
         decision *dc = dec_slot(m, id->valuestring);
@@ -629,7 +637,7 @@ static void model_round(model *m, const cJSON *contexts, const size_t *slots, si
         dc->slot = slots[i];
         dc->arm = arm;
         dc->x = malloc(d * sizeof *dc->x);
-        memcpy(dc->x, X + arm * d, d * sizeof *dc->x);
+        memcpy(dc->x, X + (chosen ? i : arm) * d, d * sizeof *dc->x);
         m->n_dec[slots[i]]++;
         m->n_decisions++;
         if ((m->n_decisions + 1) * 2 > m->dcap)
@@ -685,7 +693,7 @@ static void replay_transcript(model *m, const lines *L)
             size_t slots[4096], k = 0;
             for (const cJSON *u = arr(L->v[r], "users")->child; u; u = u->next)
                 slots[k++] = slot_of(m, u->valuestring);
-            model_round(m, arr(L->v[r], "contexts"), slots, k, arr(L->v[r], "decisions"), arr(L->v[r], "arms"));
+            model_round(m, arr(L->v[r], "contexts"), slots, k, arr(L->v[r], "decisions"), arr(L->v[r], "arms"), 0);
         }
         i = j;
     }
@@ -705,7 +713,7 @@ static void replay_dump(model *m, const lines *L)
                 ids[n++] = u->valuestring;
             model_add_users(m, ids, n);
             assert_int_equal(m->n_users, (size_t)num(o, "first_slot") + n);
-        } else if (!strcmp(type, "choose")) {
+        } else if (!strcmp(type, "choose") || !strcmp(type, "chosen")) {
             size_t slots[4096], n = 0;
             for (const cJSON *u = arr(o, "users")->child; u && n < 4096; u = u->next)
                 slots[n++] = (size_t)u->valuedouble;
@@ -722,7 +730,7 @@ static void replay_dump(model *m, const lines *L)
                 snprintf(id, sizeof id, "%s-%llu", first, seq + k);
                 cJSON_AddItemToArray(ids, cJSON_CreateString(id));
             }
-            model_round(m, arr(o, "contexts"), slots, n, ids, arr(o, "arms"));
+            model_round(m, arr(o, "contexts"), slots, n, ids, arr(o, "arms"), !strcmp(type, "chosen"));
             cJSON_Delete(ids);
         } else if (!strcmp(type, "reward")) {
             for (const cJSON *r = arr(o, "rewards")->child; r; r = r->next)

@@ -437,6 +437,96 @@ static void test_choices_checked_for_every_policy(void **state)
     }
 }
 
+/* A service's rounds (colb serve's), played twice: with their choices, and
+ * replayed as a log of compact choose records replays them - a round of the
+ * chosen contexts alone, without choices - the same rewards on the same
+ * contexts. A policy that says its choices leave no state
+ * (colb_policy_choices_leave_no_state) must end both byte for byte
+ * identical, at every tenth round too; and the comparison must see the
+ * draws of a policy that chooses by Thompson sampling. */
+static void serve_rounds(colb_policy *p, int replay, const double *X, const size_t *users, size_t n,
+                         size_t *arms)
+{
+    enum { d = D0, K = K0 };
+    if (!replay) {
+        assert_ok(colb_policy_begin_round(p, X, K));
+        for (size_t i = 0; i < n; i++)
+            assert_ok(colb_policy_choose(p, users[i], &arms[i]));
+    } else { /* the chosen contexts, as a compact record keeps them */
+        double Xc[3 * d];
+        for (size_t i = 0; i < n; i++)
+            memcpy(Xc + i * d, X + arms[i] * d, d * sizeof(double));
+        assert_ok(colb_policy_begin_round(p, Xc, n));
+    }
+    assert_ok(colb_policy_end_round(p));
+}
+
+static int same_state(const colb_policy *a, const colb_policy *b)
+{
+    size_t la, lb;
+    unsigned char *ba = policy_bytes(a, &la), *bb = policy_bytes(b, &lb);
+    int same = la == lb && !memcmp(ba, bb, la);
+    free(ba);
+    free(bb);
+    return same;
+}
+
+static void test_quiet_choices(void **state)
+{
+    (void)state;
+    enum { N = N0, d = D0, K = K0, STEPS = 40 * N0 };
+    size_t labels[N], quiet = 0, drawn = 0;
+    for (size_t u = 0; u < N; u++)
+        labels[u] = u % 3;
+    char msg[256];
+    for (const char *const *name = colb_policy_names(); *name; name++)
+        for (int ts = 0; ts < 2; ts++) {
+            colb_policy_params pp;
+            colb_policy_params_default(&pp);
+            pp.users = N;
+            pp.dim = d;
+            pp.horizon = STEPS;
+            pp.seed = 5;
+            pp.true_cluster = labels;
+            pp.n_clusters = 3;
+            pp.sampling = ts ? COLB_SAMPLING_TS : COLB_SAMPLING_UCB;
+            colb_policy *p = NULL, *q = NULL;
+            if (colb_policy_create(*name, &pp, &p, msg, sizeof msg) != COLB_OK)
+                continue; /* Thompson sampling where the policy has none */
+            assert_ok(colb_policy_create(*name, &pp, &q, msg, sizeof msg));
+            int says = colb_policy_choices_leave_no_state(p), same = 1;
+            colb_rng r;
+            colb_rng_seed(&r, 11, 0);
+            double X[K * d];
+            for (size_t t = 0; t < STEPS && same; t++) {
+                /* one user a round, every seventh round three; each chosen
+                 * context then rewarded, linear in it with noise */
+                size_t users[3] = { t % N, (t + 5) % N, (t + 9) % N }, n = t % 7 ? 1 : 3, arms[3];
+                for (size_t i = 0; i < K * d; i++)
+                    X[i] = 2.0 * colb_rng_uniform(&r) - 1.0;
+                serve_rounds(p, 0, X, users, n, arms);
+                serve_rounds(q, 1, X, users, n, arms);
+                for (size_t i = 0; i < n; i++) {
+                    const double *x = X + arms[i] * d;
+                    double y = 0.1 * colb_rng_normal(&r) + (double)(users[i] % 3) * x[0] - x[1];
+                    assert_ok(colb_policy_update(p, users[i], x, y));
+                    assert_ok(colb_policy_update(q, users[i], x, y));
+                }
+                if (t % 10 == 9 || t == STEPS - 1)
+                    same = same_state(p, q);
+            }
+            if (says && !same)
+                fail_msg("%s%s says its choices leave no state, but a replay without them differs", *name,
+                         ts ? " (Thompson sampling)" : "");
+            quiet += says;
+            drawn += ts && !same; /* the comparison sees a choice's draws */
+            colb_policy_free(p);
+            colb_policy_free(q);
+        }
+    assert_true(quiet >= 1); /* cohort's */
+    assert_true(drawn >= 1);
+}
+
 /* ---- whole simulations ------------------------------------------------------- */
 
 static int stop_after_calls(void *ctx)
@@ -2560,6 +2650,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip_every_policy),
         cmocka_unit_test(test_choices_checked_for_every_policy),
+        cmocka_unit_test(test_quiet_choices),
         cmocka_unit_test(test_sim_stop_save_resume),
         cmocka_unit_test(test_sim_logged_dataset_checked),
         cmocka_unit_test(test_sim_factory_faults),

@@ -330,6 +330,15 @@ const char *colb_policy_info(const colb_policy *p);
 /* The message of the last failed call on p, or "". Owned by p. */
 const char *colb_policy_last_error(const colb_policy *p);
 
+/* 1 when p's choices leave no trace in its state: a round of choices and
+ * no observations (begin_round, choose, end_round) leaves the state that
+ * begin_round and end_round alone leave, whatever the contexts - so a log
+ * replayed to rebuild p may keep only the chosen contexts and replay such
+ * a round without its choices (colb serve's compact choose records). 0
+ * for a policy whose choices draw random numbers or count; 0 for NULL.
+ * Which policies: docs/algorithms.md. */
+int colb_policy_choices_leave_no_state(const colb_policy *p);
+
 /* ---- users added online ------------------------------------------------- */
 
 /* Add n users, numbered N..N+n-1 (N the current number), between rounds.

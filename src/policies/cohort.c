@@ -868,6 +868,10 @@ static colb_status ch_add_users(colb_policy *p, size_t n, const size_t *labels)
 
 const colb__policy_vt colb__policy_cohort = {
     .name = "cohort",
+    /* a choice reads the state and writes the round's scratch only (the
+     * diversified copy A~_c, stamps of this round); the epoch's slices run
+     * at end_round whatever was chosen */
+    .quiet_choices = 1,
     .check = ch_check,
     .create = ch_create,
     .destroy = ch_destroy,

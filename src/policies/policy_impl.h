@@ -24,6 +24,10 @@ typedef struct colb__policy_vt {
     const char *name;
     int sequential;                                   /* updates in observe */
     int blind;                                        /* never reads the contexts (random) */
+    /* a round's choices change nothing that outlives the round (the
+     * round's own scratch aside): colb_policy_choices_leave_no_state;
+     * tests/test_snapshot.c checks it for every policy that sets it */
+    int quiet_choices;
     /* Check the parameters this policy uses (generic ones are checked by
      * policy.c); write a reason into msg. May be NULL. */
     colb_status (*check)(const colb_policy_params *pp, char *msg, size_t msg_len);

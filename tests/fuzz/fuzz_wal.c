@@ -53,16 +53,16 @@ static int visit(void *ctx, uint64_t lsn, uint32_t type, const unsigned char *p,
                 check(id >= (const char *)p && id + l <= (const char *)p + len);
             }
         }
-    } else if (type == REC_CHOOSE) {
+    } else if (type == REC_CHOOSE || type == REC_CHOSEN) {
         rec_choose r;
-        if (rec_choose_get(p, len, D, &r) == 0) {
+        if ((type == REC_CHOOSE ? rec_choose_get(p, len, D, &r) : rec_chosen_get(p, len, D, &r)) == 0) {
             double x[D];
-            check(r.K >= 1 && r.n >= 1);
+            check(r.K >= 1 && r.n >= 1 && r.chosen == (type == REC_CHOSEN));
             for (size_t i = 0; i < r.n; i++) {
                 (void)rec_choose_slot(&r, i);
                 uint32_t a = rec_choose_arm(&r, i);
                 check(a < r.K);
-                rec_choose_context(&r, a, x);
+                rec_choose_user_context(&r, i, x);
             }
         }
     } else if (type == REC_REWARD) {
