@@ -150,10 +150,10 @@ int rec_chosen_get(const unsigned char *p, size_t len, size_t d, rec_choose *r) 
 uint64_t rec_choose_slot(const rec_choose *r, size_t i) { return get_u64(r->slots + 8 * i); }
 uint32_t rec_choose_arm(const rec_choose *r, size_t i) { return get_u32(r->arms + 4 * i); }
 
-void rec_choose_context(const rec_choose *r, size_t arm, double *x)
+void rec_choose_context(const rec_choose *r, size_t row, double *x)
 {
     for (size_t j = 0; j < r->d; j++)
-        x[j] = get_f64(r->X + 8 * (arm * r->d + j));
+        x[j] = get_f64(r->X + 8 * (row * r->d + j));
 }
 
 void rec_choose_user_context(const rec_choose *r, size_t i, double *x)

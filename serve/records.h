@@ -83,8 +83,9 @@ uint64_t rec_choose_slot(const rec_choose *r, size_t i);
 uint32_t rec_choose_arm(const rec_choose *r, size_t i);
 /* the record's contexts: K x d (CHOSEN: n x d) */
 void rec_choose_contexts(const rec_choose *r, double *X);
-/* the context of one arm (d values); CHOOSE only */
-void rec_choose_context(const rec_choose *r, size_t arm, double *x);
+/* the record's context in row `row` (d values): an arm's for CHOOSE, a
+ * user's for CHOSEN */
+void rec_choose_context(const rec_choose *r, size_t row, double *x);
 /* the context user i was given (d values), CHOOSE or CHOSEN */
 void rec_choose_user_context(const rec_choose *r, size_t i, double *x);
 int rec_reward_get(const unsigned char *p, size_t len, rec_reward *r);

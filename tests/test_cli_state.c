@@ -71,6 +71,22 @@ typedef struct rec {
     size_t len;
 } rec;
 
+/* A log's first two records: the START of generation 1 and the USERS
+ * record of add_users(n). */
+static void log_head(rec *log, size_t n)
+{
+    static const char *const ids[] = { "a", "b", "c" };
+    rec_start st = { 1, WINDOW, 0 };
+    log[0].type = REC_START;
+    log[0].len = rec_start_size();
+    rec_start_put(log[0].p, &st);
+    log[1].type = REC_USERS;
+    log[1].len = rec_users_size(n, n);
+    unsigned char *q = rec_users_put(log[1].p, 0, n);
+    for (size_t i = 0; i < n; i++)
+        q = rec_users_put_id(q, ids[i], 1);
+}
+
 static void replay(state *s, const rec *log, size_t n)
 {
     char err[512];
@@ -105,13 +121,7 @@ static void test_fence_replay(void **cm)
 
     /* its log */
     static rec log[4];
-    rec_start st = { 1, WINDOW, 0 };
-    log[0].type = REC_START;
-    log[0].len = rec_start_size();
-    rec_start_put(log[0].p, &st);
-    log[1].type = REC_USERS;
-    log[1].len = rec_users_size(2, 2);
-    rec_users_put_id(rec_users_put_id(rec_users_put(log[1].p, 0, 2), "a", 1), "b", 1);
+    log_head(log, 2);
     log[2].type = REC_CHOOSE;
     log[2].len = rec_choose_size(2, K, D);
     rec_choose_put(log[2].p, first, K, D, X, 2, slots, arms);
@@ -157,13 +167,7 @@ static void test_chosen_replay(void **cm)
     init_policy(&live, 1, "recommended");
     add_users(&live, 3);
     assert_true(colb_policy_choices_leave_no_state(live.p));
-    rec_start st = { 1, WINDOW, 0 };
-    log[0].type = REC_START;
-    log[0].len = rec_start_size();
-    rec_start_put(log[0].p, &st);
-    log[1].type = REC_USERS;
-    log[1].len = rec_users_size(3, 3);
-    rec_users_put_id(rec_users_put_id(rec_users_put_id(rec_users_put(log[1].p, 0, 3), "a", 1), "b", 1), "c", 1);
+    log_head(log, 3);
     size_t nl = 2;
     double Xr[CK * D];
     decision_id pending = { 0, 0 };
