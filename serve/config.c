@@ -61,6 +61,7 @@ static const opt OPTS[] = {
     { "commit-wait", K_SIZE, C(commit_wait_us), 0, 1e6, NULL, "durability", "US: microseconds a group commit waits for more rewards before its fsync" },
     { "commit-interval", K_SIZE, C(commit_interval_us), 0, 1e6, NULL, "durability", "US: least microseconds between two group commits' fsyncs; rewards arriving meanwhile join the next one (0: none)" },
     { "sync-decisions", K_BOOL, C(sync_decisions), 0, 1, NULL, "durability", "answer a choose only after its log record is fsynced too" },
+    { "compact-choose", K_BOOL, C(compact_choose), 0, 1, NULL, "durability", "log a round of a policy whose choices leave no state (the recommended one) with each user's chosen context only, a CHOSEN record that a replay runs without choices; 0 = every round with its K contexts, as colb before it wrote them (a log older colb reads; a replay that chooses again and counts arm mismatches)" },
     { "snapshot-every", K_SIZE, C(snapshot_every), 1, 1e12, NULL, "durability", "R: snapshot after R rewards" },
     { "snapshot-replay", K_DOUBLE, C(snapshot_replay), 0, 86400, NULL, "durability", "S: snapshot once the writer has spent S seconds applying requests since the last one: bounds the log replay of a restart, whatever a request costs the policy (0: off)" },
     { "snapshot-interval", K_SIZE, C(snapshot_interval), 1, 1e9, NULL, "durability", "S: snapshot after S seconds with changes" },
@@ -124,6 +125,7 @@ void serve_config_default(serve_config *c)
     c->max_queue = 65536;
     c->apply_queue = 4096;
     c->commit_wait_us = 0;
+    c->compact_choose = 1;
     c->commit_interval_us = 1000; /* docs/serve.md, "Durability": flush storms on a small VM */
     c->snapshot_every = 1000000;
     c->snapshot_interval = 300;

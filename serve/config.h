@@ -49,6 +49,7 @@ typedef struct serve_config {
     size_t commit_wait_us;          /* group commit: extra wait before an fsync */
     size_t commit_interval_us;      /* group commit: least time between two fsyncs' starts */
     int sync_decisions;             /* 1: a choose is answered after its fsync too */
+    int compact_choose;             /* 1: CHOSEN records when the policy's choices leave no state */
     size_t snapshot_every;          /* rewards between snapshots */
     size_t snapshot_interval;       /* seconds between snapshots (if anything changed) */
     double snapshot_replay;         /* seconds of the writer's work between snapshots (0: off) */

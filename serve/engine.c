@@ -522,11 +522,12 @@ static void do_choose(engine *e, job *j)
             wal_cancel(e->w);
             return job_error(j, (unsigned)code, code == STATE_FULL ? "out_of_memory" : "policy_failed", why);
         }
-        /* the chosen contexts alone when the policy's choices leave no state
-         * and they are fewer than the round's: a replay runs the round
+        /* the chosen contexts alone (--compact-choose) when the policy's
+         * choices leave no state and they are fewer than the round's: a
+         * replay runs the round
          * without its choices (state.c apply_choose). Not when the round
          * failed: a replay must fail at the same user. */
-        if (rc == 0 && rd->n_users < rd->K && colb_policy_choices_leave_no_state(s->p)) {
+        if (rc == 0 && e->c.compact_choose && rd->n_users < rd->K && colb_policy_choices_leave_no_state(s->p)) {
             rec_chosen_put(p, id, rd->K, s->d, rd->X, rd->n_users, slots, j->arms + off);
             wal_commit_as(e->w, REC_CHOSEN, rec_chosen_size(rd->n_users, s->d));
         } else {

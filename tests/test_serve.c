@@ -864,6 +864,7 @@ static void test_integration(void **state)
         { "cohort", NULL, NULL, NULL, " --apply-queue 1 --applier-class idle" },
         { "cohort", NULL, NULL, NULL, " --commit-interval 2000" },
         { "cohort", NULL, NULL, NULL, " --commit-interval 0" },
+        { "cohort", NULL, NULL, NULL, " --compact-choose 0" },
     };
     for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
         const char *policy = runs[k].name;
