@@ -1114,15 +1114,13 @@ static int visit_dump(void *ctx, uint64_t lsn, uint32_t type, const unsigned cha
     } else if (type == REC_CHOOSE || type == REC_CHOSEN) {
         rec_choose r;
         bad = type == REC_CHOOSE ? rec_choose_get(p, n, dp->d, &r) : rec_chosen_get(p, n, dp->d, &r);
-        size_t rows = bad ? 0 : r.chosen ? r.n : r.K;
+        size_t rows = bad ? 0 : rec_choose_rows(&r);
         double *X = bad ? NULL : realloc(dp->X, rows * dp->d * sizeof *X);
         if (!bad && X) {
             dp->X = X;
             rec_choose_contexts(&r, X);
-            if (r.chosen) /* the contexts are the users' chosen ones, in order */
-                sbuf_put(&b, "\"type\":\"chosen\",\"first\":", 24);
-            else
-                sbuf_put(&b, "\"type\":\"choose\",\"first\":", 24);
+            /* chosen: the contexts are the users' chosen ones, in order */
+            sbuf_printf(&b, "\"type\":\"%s\",\"first\":", r.chosen ? "chosen" : "choose");
             put_id(&b, r.first);
             sbuf_printf(&b, ",\"K\":%zu,\"users\":[", r.K);
             for (size_t i = 0; i < r.n; i++)

@@ -161,9 +161,11 @@ void rec_choose_user_context(const rec_choose *r, size_t i, double *x)
     rec_choose_context(r, r->chosen ? i : rec_choose_arm(r, i), x);
 }
 
+size_t rec_choose_rows(const rec_choose *r) { return r->chosen ? r->n : r->K; }
+
 void rec_choose_contexts(const rec_choose *r, double *X)
 {
-    for (size_t i = 0; i < (r->chosen ? r->n : r->K) * r->d; i++)
+    for (size_t i = 0; i < rec_choose_rows(r) * r->d; i++)
         X[i] = get_f64(r->X + 8 * i);
 }
 

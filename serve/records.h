@@ -81,7 +81,9 @@ int rec_choose_get(const unsigned char *p, size_t len, size_t d, rec_choose *r);
 int rec_chosen_get(const unsigned char *p, size_t len, size_t d, rec_choose *r);
 uint64_t rec_choose_slot(const rec_choose *r, size_t i);
 uint32_t rec_choose_arm(const rec_choose *r, size_t i);
-/* the record's contexts: K x d (CHOSEN: n x d) */
+/* how many contexts the record holds: K (CHOSEN: n, one a user) */
+size_t rec_choose_rows(const rec_choose *r);
+/* the record's contexts: rec_choose_rows x d */
 void rec_choose_contexts(const rec_choose *r, double *X);
 /* the record's context in row `row` (d values): an arm's for CHOOSE, a
  * user's for CHOSEN */

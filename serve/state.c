@@ -311,7 +311,7 @@ static int apply_choose(state *s, uint64_t lsn, const unsigned char *p, size_t l
                     (unsigned)s->gen, (unsigned long long)s->next_seq);
     uint64_t *slots = malloc(r.n * sizeof *slots);
     uint32_t *logged = malloc(r.n * sizeof *logged), *arms = malloc(r.n * sizeof *arms);
-    size_t K = chosen ? r.n : r.K;
+    size_t K = rec_choose_rows(&r);
     double *X = scratch_X(s, K * s->d);
     int rc = 0;
     if (!slots || !logged || !arms || !X) {
