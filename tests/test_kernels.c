@@ -798,7 +798,7 @@ static void test_sym_eigvals(void **state)
 }
 
 /* The dense helpers (symv, symv2, coldot, cholesky, cholesky_n, chol_solve_eye,
- * sm_step, syr, syr_n, chol_inverse, chol_inv_trace_n, pack_add, axpy) on every
+ * sm_step, syr, syr_n, chol_inverse, chol_inv_trace_n, pack_add, axpy, dot) on every
  * path against the scalar code of dense.h / dense.c they replace, bit for
  * bit, on symmetric positive definite matrices of several d (masked tails,
  * d < 8, two vectors and more); and a matrix that is not positive definite. */
@@ -904,6 +904,25 @@ static void test_dense_kernels(void **state)
                 k->axpy(y3, G, -1.0, d * d);
                 assert_memory_equal(y2, y3, d * d * sizeof(double));
                 free(y2), free(y3);
+            }
+            { /* dot: its 32 partial sums folded pairwise, bit for bit, for
+               * d, d^2 and d^2 - 1 entries (every tail) and none; close to
+               * the sum in order */
+                size_t ns[4] = { d, d * d, d * d - 1, 0 };
+                for (size_t ni = 0; ni < 4; ni++) {
+                    double acc[32] = { 0.0 }, plain = 0.0, mag = 0.0;
+                    for (size_t i = 0; i < ns[ni]; i++) {
+                        acc[i % 32] += S[i] * G[i];
+                        plain += S[i] * G[i];
+                        mag += fabs(S[i] * G[i]);
+                    }
+                    for (size_t w = 16; w > 0; w /= 2)
+                        for (size_t j = 0; j < w; j++)
+                            acc[j] += acc[j + w];
+                    double got = k->dot(S, G, ns[ni]);
+                    assert_memory_equal(&acc[0], &got, sizeof got);
+                    assert_true(fabs(got - plain) <= 1e-14 * (double)ns[ni] * mag);
+                }
             }
             for (size_t a = 0; a < d; a++) { /* coldot: the rows of S .* G G^T's */
                 y0[a] = 0.0;

@@ -250,6 +250,14 @@ typedef struct colb__soa_kernel {
      * 2-means pass visits) and b's steps of colb__ridge_add_n, which the
      * compiler does not vectorise at -O2 (unknown trip count). */
     void (*axpy)(double *y, const double *x, double a, size_t n);
+    /* sum_i x[i] y[i], i < n, bit for bit the same on every path: 32
+     * partial sums (sum j takes the products i = j mod 32 in order, each
+     * product rounded: no FMA) folded pairwise, j with j + 16, then j + 8,
+     * 4, 2, 1. The recommended policy's 2-means passes: a member's side is
+     * the sign of <V_u, Q> + <b_u, r> (cohort_partition.c, rss_diff), one
+     * contiguous pass over its d x d V instead of two matrix-vector
+     * products and their reductions. */
+    double (*dot)(const double *x, const double *y, size_t n);
     /* colb__soa_transpose: Xt (d x ldq) = X^T, columns K..ldq-1 zero (data
      * movement only). Per user turn of the per-user protocol CLUB transposes
      * its K contexts; the scalar loop's strided loads were 7 % of its time

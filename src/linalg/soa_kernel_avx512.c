@@ -1837,6 +1837,29 @@ static void axpy_avx512(double *y, const double *x, double a, size_t n)
     }
 }
 
+static double dot_avx512(const double *x, const double *y, size_t n)
+{
+    __m512d a0 = _mm512_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        a0 = _mm512_add_pd(a0, _mm512_mul_pd(_mm512_loadu_pd(x + i), _mm512_loadu_pd(y + i)));
+        a1 = _mm512_add_pd(a1, _mm512_mul_pd(_mm512_loadu_pd(x + i + 8), _mm512_loadu_pd(y + i + 8)));
+        a2 = _mm512_add_pd(a2, _mm512_mul_pd(_mm512_loadu_pd(x + i + 16), _mm512_loadu_pd(y + i + 16)));
+        a3 = _mm512_add_pd(a3, _mm512_mul_pd(_mm512_loadu_pd(x + i + 24), _mm512_loadu_pd(y + i + 24)));
+    }
+    size_t r = n - i; /* < 32: four masked steps, those past n all-zero (the lanes stay +0) */
+    __mmask8 m0 = tail8(r), m1 = r > 8 ? tail8(r - 8) : 0, m2 = r > 16 ? tail8(r - 16) : 0,
+             m3 = r > 24 ? tail8(r - 24) : 0;
+    a0 = _mm512_add_pd(a0, _mm512_mul_pd(_mm512_maskz_loadu_pd(m0, x + i), _mm512_maskz_loadu_pd(m0, y + i)));
+    a1 = _mm512_add_pd(a1, _mm512_mul_pd(_mm512_maskz_loadu_pd(m1, x + i + 8), _mm512_maskz_loadu_pd(m1, y + i + 8)));
+    a2 = _mm512_add_pd(a2, _mm512_mul_pd(_mm512_maskz_loadu_pd(m2, x + i + 16), _mm512_maskz_loadu_pd(m2, y + i + 16)));
+    a3 = _mm512_add_pd(a3, _mm512_mul_pd(_mm512_maskz_loadu_pd(m3, x + i + 24), _mm512_maskz_loadu_pd(m3, y + i + 24)));
+    __m512d s = _mm512_add_pd(_mm512_add_pd(a0, a2), _mm512_add_pd(a1, a3)); /* j + 16, then j + 8 */
+    __m256d q = _mm256_add_pd(_mm512_castpd512_pd256(s), _mm512_extractf64x4_pd(s, 1));
+    __m128d h = _mm_add_pd(_mm256_castpd256_pd128(q), _mm256_extractf128_pd(q, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+}
+
 static void pack_add_avx512(const double *A, const double *M, size_t d, double *Ap)
 {
     for (size_t i = 0, e = 0; i < d; e += d - i, i++) /* row i: d - i entries from (i, i) */
@@ -1883,5 +1906,6 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .far_f32 = far_f32_avx512,
     .above_bits = above_bits_avx512,
     .axpy = axpy_avx512,
+    .dot = dot_avx512,
     .transpose = transpose_avx512,
 };

@@ -539,6 +539,17 @@ static void axpy_portable(double *y, const double *x, double a, size_t n)
         y[i] += a * x[i];
 }
 
+static double dot_portable(const double *x, const double *y, size_t n)
+{
+    double acc[32] = { 0.0 };
+    for (size_t i = 0; i < n; i++)
+        acc[i % 32] += x[i] * y[i];
+    for (size_t w = 16; w > 0; w /= 2)
+        for (size_t j = 0; j < w; j++)
+            acc[j] += acc[j + w];
+    return acc[0];
+}
+
 static void pack_add_portable(const double *A, const double *M, size_t d, double *Ap)
 {
     colb__pack_upper(A, d, Ap);
@@ -582,5 +593,6 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .chol_fit_n = chol_fit_n_portable,
     .spd_inverse_n = spd_inverse_n_portable,
     .axpy = axpy_portable,
+    .dot = dot_portable,
     .transpose = colb__soa_transpose,
 };

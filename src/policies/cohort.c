@@ -106,7 +106,7 @@ static double ch_memory(const colb_policy_params *pp)
     double kept = pp->users < COLB__COHORT_PK_MAX_USERS ? N : (double)COLB__COHORT_PK_MAX_USERS;
     return 4 * colb__ridge_bytes(pp->users, pp->dim) + N * (USER_BYTES(d) + SLOT_BYTES(d)) +
            kept * (25 * COLB__COHORT_PK_SLOTS) + ch_extra_slots(pp, &banks) + colb__ridge_bytes(2, pp->dim) +
-           8 * (4 * d * d + 16 * d + COLB__CHOL_BATCH * (2 * d * d + 3 * d) + d * (d + 1) / 2 + 4 * d +
+           8 * (COLB__COHORT_WORK(d) + COLB__CHOL_BATCH * (2 * d * d + 3 * d) + d * (d + 1) / 2 + 4 * d +
                 COLB__COHORT_SEEDS_MAX + COLB__COHORT_SAMPLE_MAX);
 }
 
@@ -211,7 +211,7 @@ static colb_status alloc_state(colb__cohort *h, const colb_policy_params *pp, si
         colb__ridge_init(&h->c, 0, d, &pp->learner) != COLB_OK ||
         colb__ridge_init(&h->f, 0, d, &pp->learner) != COLB_OK ||
         colb__ridge_init(&h->s, 2, d, &pp->learner) != COLB_OK || grow_users(h, N) ||
-        !(h->work = colb__malloc(4 * d * d + 16 * d, sizeof(double))) ||
+        !(h->work = colb__malloc(COLB__COHORT_WORK(d), sizeof(double))) ||
         !(h->pbuf = colb__malloc(COLB__CHOL_BATCH * (2 * d * d + 3 * d), sizeof(double))))
         return COLB_ENOMEM;
     return colb__cohort_grow_slots(h, slots) ? COLB_ENOMEM : COLB_OK;
@@ -755,7 +755,7 @@ static colb_status ch_load(colb_policy *p, colb__snap_in *in, const colb__snap_g
         (st = colb__ridge_load(in, g, "fresh", &h->f, 2 * cap, d, &pp->learner, NULL)))
         return st;
     if (colb__ridge_init(&h->s, 2, d, &pp->learner) != COLB_OK || grow_users(h, N) ||
-        colb__cohort_grow_arrays(h, cap) || !(h->work = colb__malloc(4 * d * d + 16 * d, sizeof(double))) ||
+        colb__cohort_grow_arrays(h, cap) || !(h->work = colb__malloc(COLB__COHORT_WORK(d), sizeof(double))) ||
         !(h->pbuf = colb__malloc(COLB__CHOL_BATCH * (2 * d * d + 3 * d), sizeof(double))))
         return colb__snap_error(in, COLB_ENOMEM, "out of memory for cohort's %zu users", N);
     size_t *order = colb__malloc(N, sizeof(size_t)), *tmp = colb__malloc(N > cap ? N : cap, sizeof(size_t));

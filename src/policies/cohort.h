@@ -30,6 +30,11 @@
 #define COLB__COHORT_NONE ((size_t)-1)
 #define COLB__COHORT_SEEDS_MAX 64    /* split proposal seeds, at most */
 #define COLB__COHORT_SAMPLE_MAX 512  /* members a 2-means iteration looks at, at most */
+/* the scratch `work` (doubles): 4 d^2 + 16 d shared by the statistics and
+ * choices, then from COLB__COHORT_RSS_AT the constants of a 2-means pass's
+ * side test (d^2 + d + 1: cohort_partition.c, rss_prep) */
+#define COLB__COHORT_RSS_AT(d) (4 * (d) * (d) + 16 * (d))
+#define COLB__COHORT_WORK(d) (COLB__COHORT_RSS_AT(d) + (d) * (d) + (d) + 1)
 /* a split proposal's stage (pstage): none; a 2-means pass of a seed's run;
  * the winner's pass over every member of a cluster larger than the sample */
 enum { COLB__COHORT_PS_IDLE, COLB__COHORT_PS_PASS, COLB__COHORT_PS_FULL };
@@ -117,7 +122,7 @@ typedef struct colb__cohort {
     double *qc;               /* cap x Kp */
     size_t qc_cap;            /* doubles allocated */
     /* scratch */
-    double *scores, *work;    /* scores: Kp */
+    double *scores, *work;    /* scores: Kp; work: COLB__COHORT_WORK(d) */
     double *mean, *tk;        /* Kp each: a member's means, x_k^T A~_c x of a step */
     double *pbuf;             /* COLB__CHOL_BATCH (2 d^2 + 3 d): scratch of pred_scores, the
                                * Wald test and the fresh models' refresh */

@@ -203,13 +203,17 @@ void colb__cohort_rebuild(colb__cohort *h, size_t c)
     colb__cohort_touch(h, c);
 }
 
-static double rss_diff(colb__cohort *h, size_t u, const double *ta, const double *tb);
+static void rss_prep(const colb__cohort *h, const double *ta, const double *tb, double *q);
+static double rss_diff(const colb__cohort *h, size_t u, const double *q);
 
 static void move_user(colb__cohort *h, size_t u, size_t to)
 {
     size_t c = h->label[u], d = h->d;
-    if (h->pending[to]) /* the side whose model fits it better */
-        h->side[u] = rss_diff(h, u, h->sideth + 2 * to * d, h->sideth + (2 * to + 1) * d) > 0.0;
+    if (h->pending[to]) { /* the side whose model fits it better */
+        double *q = h->work + COLB__COHORT_RSS_AT(d);
+        rss_prep(h, h->sideth + 2 * to * d, h->sideth + (2 * to + 1) * d, q);
+        h->side[u] = rss_diff(h, u, q) > 0.0;
+    }
     colb__cohort_unlink(h, u);
     colb__cohort_link(h, u, to);
     h->dirty[c] = h->dirty[to] = h->changed[c] = h->changed[to] = 1;
@@ -287,23 +291,37 @@ static size_t candidates(colb__cohort *h, const double *th, size_t skip)
 
 /* ---- splits ---------------------------------------------------------------- */
 
-/* RSS_u(ta) - RSS_u(tb), up to the common constant. */
-static double rss_diff(colb__cohort *h, size_t u, const double *ta, const double *tb)
+/* The constants of rss_diff for the models ta, tb, in q (d^2 + d + 1
+ * doubles: work from COLB__COHORT_RSS_AT): with G = V - lambda I a member's Gram matrix, RSS_u(ta) -
+ * RSS_u(tb) = ta'G ta - tb'G tb - 2 (ta - tb)'b = (ta - tb)'G (ta + tb) - 2
+ * (ta - tb)'b for a symmetric V, so q = the d x d matrix (ta - tb)(ta +
+ * tb)', then -2 (ta - tb), then -lambda (ta - tb)'(ta + tb). O(d^2) once
+ * for a pass instead of two symv's a member. */
+static void rss_prep(const colb__cohort *h, const double *ta, const double *tb, double *q)
 {
     size_t d = h->d;
-    double lam = h->u.p.lambda;
-    const double *V = h->u.V + u * d * d, *b = h->u.b + u * d;
-    double fa = 0.0, fb = 0.0, *ga = h->work, *gb = ga + d; /* (V - lambda I) t, rows in order */
+    double ds = 0.0;
     for (size_t i = 0; i < d; i++) {
-        ga[i] = -lam * ta[i];
-        gb[i] = -lam * tb[i];
+        double di = ta[i] - tb[i];
+        for (size_t j = 0; j < d; j++)
+            q[i * d + j] = di * (ta[j] + tb[j]);
+        q[d * d + i] = -2.0 * di;
+        ds += q[i * d + i];
     }
-    h->kern->symv2(V, d, ta, tb, ga, gb);
-    for (size_t i = 0; i < d; i++) {
-        fa += ta[i] * ga[i] - 2.0 * ta[i] * b[i];
-        fb += tb[i] * gb[i] - 2.0 * tb[i] * b[i];
-    }
-    return fa - fb;
+    q[d * d + d] = -h->u.p.lambda * ds;
+}
+
+/* RSS_u(ta) - RSS_u(tb), up to the common constant, from rss_prep's q: two
+ * contiguous dot products (only its sign is used: a member's side). A
+ * member without data is an exact tie (side 0): its V is lambda I, whose
+ * terms would cancel only up to rounding. */
+static double rss_diff(const colb__cohort *h, size_t u, const double *q)
+{
+    size_t d = h->d;
+    if (!h->u.count[u])
+        return 0.0;
+    return h->kern->dot(h->u.V + u * d * d, q, d * d) + h->kern->dot(h->u.b + u * d, q + d * d, d) +
+           q[d * d + d];
 }
 
 /* ---- split proposals, in slices ------------------------------------------- */
@@ -353,11 +371,11 @@ static void run_start(colb__cohort *h)
     pass_start(h, PS_PASS);
 }
 
-/* One member of a pass: to the side whose model (t: two models) fits it
- * better, its data into that side's sums. */
-static void pass_visit(colb__cohort *h, size_t u, const double *t)
+/* One member of a pass: to the side whose model fits it better (q:
+ * rss_prep's constants of the two), its data into that side's sums. */
+static void pass_visit(colb__cohort *h, size_t u, const double *q)
 {
-    unsigned char s = rss_diff(h, u, t, t + h->d) > 0.0;
+    unsigned char s = rss_diff(h, u, q) > 0.0;
     h->pchanged |= s != h->side[u];
     h->side[u] = s;
     h->pnb += s;
@@ -371,11 +389,13 @@ static void pass_visit(colb__cohort *h, size_t u, const double *t)
 static int pass_run(colb__cohort *h)
 {
     const double *t = h->pstage == PS_FULL ? h->pwin : h->pold;
+    double *q = h->work + COLB__COHORT_RSS_AT(h->d); /* again each call: work is shared */
+    rss_prep(h, t, t + h->d, q);
     if (h->pstage == PS_PASS && h->pstride > 1) {
         for (; h->pcur < h->pn; h->pcur++, h->budget--) {
             if (h->budget <= 0)
                 return 0;
-            pass_visit(h, h->psample[h->pcur], t);
+            pass_visit(h, h->psample[h->pcur], q);
         }
         return 1;
     }
@@ -384,7 +404,7 @@ static int pass_run(colb__cohort *h)
             h->pcur = u + 1;
             return 0;
         }
-        pass_visit(h, u, t);
+        pass_visit(h, u, q);
     }
     return 1;
 }
