@@ -378,17 +378,24 @@ static colb_status ch_observe(colb_policy *p, size_t u, size_t arm, double y)
 /* A service's next epoch, while the partition moves, is due for certain
  * once N/2 observations have come since the last (ch_end's window). Its
  * sweep then starts at the last epoch's end and visits PACE_USERS users
- * every PACE_OBS observations, reaching the last user after 3N/4 of them:
- * where a sweep of 2 n + 1 users a round begun at the window ends when a
- * service's rewards (n = 1) and choose rounds (n = 0) alternate, 4 users a
- * reward. Each user's step comes as often (a service simulated through
- * the library: the same regret, docs/cohort.md), and the sweep's work is
- * spread over the whole epoch instead of a burst of 2 n + 1 users a round
- * (the service's latency tail). The first epoch (users without data before
+ * every PACE_OBS observations, reaching the last user after 2N/3 of them,
+ * and the clusters' steps that follow run on PACED_UNITS units a user of a
+ * round's slice (2 n + 1) where a burst's have SLICE_UNITS. The two paces
+ * make the epoch's CPU per observation about even: the sweep's users (16
+ * candidate clusters' predictive scores each) at 3/2 a reward, and the
+ * clusters' steps at 3/4 of a burst's budget, which had cost twice the
+ * sweep's per observation; a service's updates then never outrun its
+ * applier in the clusters' steps (docs/cohort.md, "A service's epochs").
+ * The epoch is as long as with a sweep of 2 n + 1 users a round begun at
+ * the window (4 users a reward when rewards and choose rounds alternate),
+ * so each user's step comes as often: a service simulated through the
+ * library, the same regret. The first epoch (users without data before
  * it) and those of a settled partition (known to be due only at the
  * window) keep the burst. */
-#define PACE_USERS 4
-#define PACE_OBS 3
+#define PACE_USERS 3
+#define PACE_OBS 2
+#define SLICE_UNITS 32
+#define PACED_UNITS 24
 
 static int paced_sweep(const colb__cohort *h)
 {
@@ -508,10 +515,10 @@ static colb_status ch_end(colb_policy *p)
         /* between epochs only the observed users' estimates move; a round
          * of few users (a service) runs a due epoch in slices of 2 n + 1
          * users, so that no call pays for all N users at once and the
-         * sweep ends within N/2 observations - or, paced (paced_sweep),
-         * 4/3 of a user an observation from the last epoch's end; the
-         * clusters' steps after the last user in slices of 32 (2 n + 1)
-         * units either way */
+         * sweep ends within N/2 observations, then the clusters' steps in
+         * slices of SLICE_UNITS (2 n + 1) units - or, paced (paced_sweep),
+         * 3/2 of a user an observation from the last epoch's end, then
+         * PACED_UNITS (2 n + 1) units a round */
         double *centre = h->work + 8 * d + 2 * d * d; /* clear of personal's */
         colb__cohort_personal_rebuilds(h, h->obs, h->n_obs);
         for (size_t i = 0; i < h->n_obs; i++) {
@@ -520,12 +527,13 @@ static colb_status ch_end(colb_policy *p)
         }
         size_t slice = 2 * h->n_obs + 1, users = slice;
         int paced = paced_sweep(h);
+        size_t units = slice * (paced ? PACED_UNITS : SLICE_UNITS);
         if (paced) {
             uint64_t goal = (PACE_USERS * h->obs_since + PACE_OBS - 1) / PACE_OBS,
                      done = h->sweep ? h->sweep - 1 : 0;
             users = goal > done ? (size_t)(goal - done) : 0;
         }
-        if ((h->sweep || due || (paced && users)) && colb__cohort_sweep(h, users, slice))
+        if ((h->sweep || due || (paced && users)) && colb__cohort_sweep(h, users, units))
             end_epoch(h, h->sweep_base);
     }
     h->n_obs = 0;

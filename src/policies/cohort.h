@@ -323,10 +323,10 @@ int colb__cohort_splits_due(colb__cohort *h);
  * the next `users` users of the sweep (score test, spread sums, assignment,
  * personal estimate; O(users (d^2 + C d^3))); after the last user the
  * clusters' steps (spreads, pending splits, proposals, merges) run in
- * slices of `work` x 32 units of about O(d^2), a cluster's retest, split or
- * merge too (cohort_partition.c, "whole clusters in slices"). Starts a
+ * slices of `units` units of about O(d^2) a call, a cluster's retest, split
+ * or merge too (cohort_partition.c, "whole clusters in slices"). Starts a
  * sweep when none runs. Returns 1 when the epoch ended. */
-int colb__cohort_sweep(colb__cohort *h, size_t users, size_t work);
+int colb__cohort_sweep(colb__cohort *h, size_t users, size_t units);
 
 /* Users [from, to) just linked to one cluster (colb_policy_add_users'
  * newcomers, at the head of its member list): when a retest in slices is
