@@ -103,6 +103,7 @@ _PROTOS = {
     "colb_policy_free": (None, [vp]),
     "colb_policy_name": (cp, [vp]),
     "colb_policy_is_sequential": (ctypes.c_int, [vp]),
+    "colb_policy_choices_leave_no_state": (ctypes.c_int, [vp]),
     "colb_policy_users": (sz, [vp]),
     "colb_policy_rounds": (ctypes.c_uint64, [vp]),
     "colb_policy_info": (cp, [vp]),

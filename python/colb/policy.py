@@ -569,6 +569,14 @@ class Policy:
                           doc="True if the policy updates in observe, user by user (CLUB).")
 
     @property
+    def choices_leave_no_state(self):
+        """True if a round's choices change nothing that outlives the round
+        (the recommended policy): a log that rebuilds the policy may keep
+        only the contexts chosen and replay each such round without its
+        choices (begin and end), as colb serve's compact records do."""
+        return bool(_lib.lib.colb_policy_choices_leave_no_state(self._handle()))
+
+    @property
     def rounds(self):
         """Completed rounds."""
         return int(_lib.lib.colb_policy_rounds(self._handle()))

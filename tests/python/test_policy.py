@@ -37,6 +37,28 @@ def test_round_trip_every_policy(name, rng):
     assert repr(pol).startswith(f"<colb.Policy '{name}'")
 
 
+def test_choices_leave_no_state(rng):
+    """The recommended policy says its choices leave no state: two copies
+    that serve different users from the same contexts, with no reward,
+    end the round byte for byte equal; LinUCB-Ind's UCB choices count and
+    it does not say so."""
+    labels, _, draw = instance(rng, N, D, K)
+    pol = make("recommended", labels)
+    assert pol.choices_leave_no_state
+    assert not make("linucb-ind", labels).choices_leave_no_state
+    for t in range(20):
+        X, R = draw()
+        arms = pol.choose(X)
+        pol.observe(np.ascontiguousarray(R[np.arange(N), arms]))
+    a, b = colb.Policy.from_bytes(pol.to_bytes()), colb.Policy.from_bytes(pol.to_bytes())
+    X, _ = draw()
+    a.choose(X, users=[0])
+    a.end_round()
+    b.choose(X, users=[3, 5])
+    b.end_round()
+    assert a.to_bytes() == b.to_bytes() and a.rounds == pol.rounds + 1
+
+
 def test_observations_reach_the_learners(rng):
     labels, theta, draw = instance(rng, N, D, K)
     pol = make("linucb-ind", labels)
