@@ -4096,7 +4096,9 @@ static void test_meta_checked(void **state)
  * says 503 and the stats not healthy, the failure is said once on stderr (it was said again for
  * every request after it), SIGTERM exits 0, and a restart has every
  * acknowledged decision. */
-/* A choose of user u among 1,000 contexts at d = 3: a log record of 24 kB. */
+/* A choose of user u among 1,000 contexts at d = 3: a log record of 24 kB
+ * (with --compact-choose 0: linucb-ind's choices leave no state, so by
+ * default its record would keep the one chosen context). */
 static const char *big_choose(void)
 {
     static char body[32768];
@@ -4112,7 +4114,7 @@ static void test_log_full(void **state)
     (void)state;
     char st[256], what[64], expect[64];
     snprintf(st, sizeof st, "%s/full", dir);
-    const char *args = "--dim 3 --policy linucb-ind --wal-segment-bytes 0";
+    const char *args = "--dim 3 --policy linucb-ind --wal-segment-bytes 0 --compact-choose 0";
     server s;
     server_fsize = 200000;
     start_or_fail(&s, st, args);
@@ -4486,7 +4488,7 @@ static void test_spare_room(void **state)
     /* segments of 8M: a spare of zeros would take 8 of the 16 MB, while the
      * first segment (not preallocated) grows to 8 MB */
     server s;
-    if (server_start(&s, st, "--dim 3 --policy linucb-ind --wal-segment-bytes 8M", NULL) != 0) {
+    if (server_start(&s, st, "--dim 3 --policy linucb-ind --wal-segment-bytes 8M --compact-choose 0", NULL) != 0) {
         umount2(mnt, MNT_DETACH);
         fail_msg("the server did not start on the tmpfs");
     }

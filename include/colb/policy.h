@@ -335,8 +335,8 @@ const char *colb_policy_last_error(const colb_policy *p);
  * begin_round and end_round alone leave, whatever the contexts - so a log
  * replayed to rebuild p may keep only the chosen contexts and replay such
  * a round without its choices (colb serve's compact choose records). 0
- * for a policy whose choices draw random numbers or count; 0 for NULL.
- * Which policies: docs/algorithms.md. */
+ * for a policy whose choices draw random numbers (Thompson sampling
+ * included) or count; 0 for NULL. Which policies: docs/algorithms.md. */
 int colb_policy_choices_leave_no_state(const colb_policy *p);
 
 /* ---- users added online ------------------------------------------------- */

@@ -132,6 +132,10 @@ const colb__policy_vt colb__policy_linucb_ind = {
     .observe = ind_observe,
     .observe_all = ind_observe_all,
     .end_round = ind_end,
+    /* a UCB choice scores the user's model (its pending updates applied:
+     * none in a round without observations, the last round's end flushed
+     * them) and writes the round's scratch only */
+    .quiet_choices = 1,
     .user_theta = ind_theta,
     .memory = ind_memory,
     .save = ind_save,

@@ -417,7 +417,10 @@ const char *colb_policy_name(const colb_policy *p) { return p ? p->vt->name : ""
 int colb_policy_is_sequential(const colb_policy *p) { return p ? p->vt->sequential : 0; }
 int colb__policy_is_blind(const colb_policy *p) { return p ? p->vt->blind : 0; }
 
-int colb_policy_choices_leave_no_state(const colb_policy *p) { return p ? p->vt->quiet_choices : 0; }
+int colb_policy_choices_leave_no_state(const colb_policy *p)
+{
+    return p && p->vt->quiet_choices && !colb__policy_ts(p);
+}
 uint64_t colb_policy_rounds(const colb_policy *p) { return p ? p->rounds : 0; }
 const char *colb_policy_info(const colb_policy *p) { return p ? p->info : ""; }
 const char *colb_policy_last_error(const colb_policy *p) { return p ? p->err : ""; }

@@ -24,8 +24,10 @@ typedef struct colb__policy_vt {
     const char *name;
     int sequential;                                   /* updates in observe */
     int blind;                                        /* never reads the contexts (random) */
-    /* a round's choices change nothing that outlives the round (the
-     * round's own scratch aside): colb_policy_choices_leave_no_state;
+    /* a round's choices by upper confidence bounds change nothing that
+     * outlives the round (the round's own scratch aside):
+     * colb_policy_choices_leave_no_state, which says 0 under Thompson
+     * sampling (its draws advance the saved generator);
      * tests/test_snapshot.c checks it for every policy that sets it */
     int quiet_choices;
     /* Check the parameters this policy uses (generic ones are checked by

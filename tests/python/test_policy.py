@@ -40,12 +40,15 @@ def test_round_trip_every_policy(name, rng):
 def test_choices_leave_no_state(rng):
     """The recommended policy says its choices leave no state: two copies
     that serve different users from the same contexts, with no reward,
-    end the round byte for byte equal; LinUCB-Ind's UCB choices count and
-    it does not say so."""
+    end the round byte for byte equal. LinUCB-Ind says so by upper
+    confidence bounds, not by Thompson sampling (its draws); the random
+    policy's draws neither."""
     labels, _, draw = instance(rng, N, D, K)
     pol = make("recommended", labels)
     assert pol.choices_leave_no_state
-    assert not make("linucb-ind", labels).choices_leave_no_state
+    assert make("linucb-ind", labels).choices_leave_no_state
+    assert not make("linucb-ind", labels, sampling="ts").choices_leave_no_state
+    assert not make("random", labels).choices_leave_no_state
     for t in range(20):
         X, R = draw()
         arms = pol.choose(X)
