@@ -1287,7 +1287,8 @@ static double dot_avx2(const double *x, const double *y, size_t n)
     _Pragma("GCC unroll 4")
     for (int v = 0; v < 4; v++) /* j + 16 */
         acc[v] = _mm256_add_pd(acc[v], acc[v + 4]);
-    __m256d q = _mm256_add_pd(_mm256_add_pd(acc[0], acc[2]), _mm256_add_pd(acc[1], acc[3])); /* j + 8, then j + 4 */
+    /* j + 8, then j + 4 */
+    __m256d q = _mm256_add_pd(_mm256_add_pd(acc[0], acc[2]), _mm256_add_pd(acc[1], acc[3]));
     __m128d h = _mm_add_pd(_mm256_castpd256_pd128(q), _mm256_extractf128_pd(q, 1));
     return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
 }

@@ -1850,10 +1850,13 @@ static double dot_avx512(const double *x, const double *y, size_t n)
     size_t r = n - i; /* < 32: four masked steps, those past n all-zero (the lanes stay +0) */
     __mmask8 m0 = tail8(r), m1 = r > 8 ? tail8(r - 8) : 0, m2 = r > 16 ? tail8(r - 16) : 0,
              m3 = r > 24 ? tail8(r - 24) : 0;
-    a0 = _mm512_add_pd(a0, _mm512_mul_pd(_mm512_maskz_loadu_pd(m0, x + i), _mm512_maskz_loadu_pd(m0, y + i)));
-    a1 = _mm512_add_pd(a1, _mm512_mul_pd(_mm512_maskz_loadu_pd(m1, x + i + 8), _mm512_maskz_loadu_pd(m1, y + i + 8)));
-    a2 = _mm512_add_pd(a2, _mm512_mul_pd(_mm512_maskz_loadu_pd(m2, x + i + 16), _mm512_maskz_loadu_pd(m2, y + i + 16)));
-    a3 = _mm512_add_pd(a3, _mm512_mul_pd(_mm512_maskz_loadu_pd(m3, x + i + 24), _mm512_maskz_loadu_pd(m3, y + i + 24)));
+#define DOT_TAIL(a, m, o) \
+    a = _mm512_add_pd(a, _mm512_mul_pd(_mm512_maskz_loadu_pd(m, x + i + o), _mm512_maskz_loadu_pd(m, y + i + o)))
+    DOT_TAIL(a0, m0, 0);
+    DOT_TAIL(a1, m1, 8);
+    DOT_TAIL(a2, m2, 16);
+    DOT_TAIL(a3, m3, 24);
+#undef DOT_TAIL
     __m512d s = _mm512_add_pd(_mm512_add_pd(a0, a2), _mm512_add_pd(a1, a3)); /* j + 16, then j + 8 */
     __m256d q = _mm256_add_pd(_mm512_castpd512_pd256(s), _mm512_extractf64x4_pd(s, 1));
     __m128d h = _mm_add_pd(_mm256_castpd256_pd128(q), _mm256_extractf128_pd(q, 1));

@@ -384,8 +384,8 @@ static colb_status ch_observe(colb_policy *p, size_t u, size_t arm, double y)
  * make the epoch's CPU per observation about even: the sweep's users (16
  * candidate clusters' predictive scores each) at 3/2 a reward, and the
  * clusters' steps at 3/4 of a burst's budget, which had cost twice the
- * sweep's per observation; a service's updates then never outrun its
- * applier in the clusters' steps (docs/cohort.md §3, "in slices").
+ * sweep's per observation, so that a service's applier fell behind its
+ * rewards there (docs/cohort.md §3, "in slices").
  * The epoch is as long as with a sweep of 2 n + 1 users a round begun at
  * the window (4 users a reward when rewards and choose rounds alternate),
  * so each user's step comes as often: a service simulated through the

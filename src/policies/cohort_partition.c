@@ -291,11 +291,12 @@ static size_t candidates(colb__cohort *h, const double *th, size_t skip)
 /* ---- splits ---------------------------------------------------------------- */
 
 /* The constants of rss_diff for the models ta, tb, in q (d^2 + d + 1
- * doubles: work from COLB__COHORT_RSS_AT): with G = V - lambda I a member's Gram matrix, RSS_u(ta) -
- * RSS_u(tb) = ta'G ta - tb'G tb - 2 (ta - tb)'b = (ta - tb)'G (ta + tb) - 2
- * (ta - tb)'b for a symmetric V, so q = the d x d matrix (ta - tb)(ta +
- * tb)', then -2 (ta - tb), then -lambda (ta - tb)'(ta + tb). O(d^2) once
- * for a pass instead of two symv's a member. */
+ * doubles: work from COLB__COHORT_RSS_AT). With G = V - lambda I a
+ * member's Gram matrix, RSS_u(ta) - RSS_u(tb) = ta'G ta - tb'G tb - 2
+ * (ta - tb)'b = (ta - tb)'G (ta + tb) - 2 (ta - tb)'b for a symmetric V,
+ * so q = the d x d matrix (ta - tb)(ta + tb)', then -2 (ta - tb), then
+ * -lambda (ta - tb)'(ta + tb). O(d^2) once a pass instead of two symv's a
+ * member. */
 static void rss_prep(const colb__cohort *h, const double *ta, const double *tb, double *q)
 {
     size_t d = h->d;
@@ -1136,10 +1137,10 @@ const double *colb__cohort_centre(colb__cohort *h, size_t u, double *out)
 /* The clusters' steps of an epoch, in slices: each runs over the cluster
  * slots from h->end_c while h->budget lasts (a unit of work is about one
  * member visited by a 2-means pass, O(d^2): a dot product of its V; a
- * member's score test, TEST_UNITS of them), and returns 1 when complete. A cluster's pending
- * verdict and its merge tests are done whole; a retest, a split and a merge
- * go by members (whole clusters in slices, below), and a proposal may stop
- * at any member (propose_step). The epoch at once (colb__cohort_maintain)
+ * member's score test is TEST_UNITS of them), and returns 1 when complete.
+ * A cluster's pending verdict and its merge tests are done whole; a
+ * retest, a split and a merge go by members (whole clusters in slices,
+ * below), and a proposal may stop at any member (propose_step). The epoch at once (colb__cohort_maintain)
  * runs the same steps in the same order with an unbounded budget, each
  * cluster's work whole (a merge's retest right after it; in slices
  * END_MERGE_TEST retests the merged clusters after the merges). */
