@@ -1841,22 +1841,20 @@ static double dot_avx512(const double *x, const double *y, size_t n)
 {
     __m512d a0 = _mm512_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
     size_t i = 0;
+#define DOT_STEP(a, m, o) \
+    a = _mm512_add_pd(a, _mm512_mul_pd(_mm512_maskz_loadu_pd(m, x + i + o), _mm512_maskz_loadu_pd(m, y + i + o)))
     for (; i + 32 <= n; i += 32) {
-        a0 = _mm512_add_pd(a0, _mm512_mul_pd(_mm512_loadu_pd(x + i), _mm512_loadu_pd(y + i)));
-        a1 = _mm512_add_pd(a1, _mm512_mul_pd(_mm512_loadu_pd(x + i + 8), _mm512_loadu_pd(y + i + 8)));
-        a2 = _mm512_add_pd(a2, _mm512_mul_pd(_mm512_loadu_pd(x + i + 16), _mm512_loadu_pd(y + i + 16)));
-        a3 = _mm512_add_pd(a3, _mm512_mul_pd(_mm512_loadu_pd(x + i + 24), _mm512_loadu_pd(y + i + 24)));
+        DOT_STEP(a0, 0xff, 0);
+        DOT_STEP(a1, 0xff, 8);
+        DOT_STEP(a2, 0xff, 16);
+        DOT_STEP(a3, 0xff, 24);
     }
     size_t r = n - i; /* < 32: four masked steps, those past n all-zero (the lanes stay +0) */
-    __mmask8 m0 = tail8(r), m1 = r > 8 ? tail8(r - 8) : 0, m2 = r > 16 ? tail8(r - 16) : 0,
-             m3 = r > 24 ? tail8(r - 24) : 0;
-#define DOT_TAIL(a, m, o) \
-    a = _mm512_add_pd(a, _mm512_mul_pd(_mm512_maskz_loadu_pd(m, x + i + o), _mm512_maskz_loadu_pd(m, y + i + o)))
-    DOT_TAIL(a0, m0, 0);
-    DOT_TAIL(a1, m1, 8);
-    DOT_TAIL(a2, m2, 16);
-    DOT_TAIL(a3, m3, 24);
-#undef DOT_TAIL
+    DOT_STEP(a0, tail8(r), 0);
+    DOT_STEP(a1, r > 8 ? tail8(r - 8) : 0, 8);
+    DOT_STEP(a2, r > 16 ? tail8(r - 16) : 0, 16);
+    DOT_STEP(a3, r > 24 ? tail8(r - 24) : 0, 24);
+#undef DOT_STEP
     __m512d s = _mm512_add_pd(_mm512_add_pd(a0, a2), _mm512_add_pd(a1, a3)); /* j + 16, then j + 8 */
     __m256d q = _mm256_add_pd(_mm512_castpd512_pd256(s), _mm512_extractf64x4_pd(s, 1));
     __m128d h = _mm_add_pd(_mm256_castpd256_pd128(q), _mm256_extractf128_pd(q, 1));
