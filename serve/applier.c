@@ -1,10 +1,9 @@
 /* applier.c - the policy's updates of logged rewards, run by their own
  * thread in log order (applier.h). */
-#define _GNU_SOURCE /* SCHED_IDLE */
+#define _GNU_SOURCE /* syscall */
 #include "applier.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,18 +13,20 @@
 #include <time.h>
 
 #include "state.h"
+#include "thread_sched.h"
 
 struct applier {
     size_t cap, d;
     colb_policy *const *policy;
     applier_fail_fn fail;
     void *fail_ctx;
-    _Atomic uint64_t *depth;
+    _Atomic uint64_t *depth, *idle_updates;
     /* the ring of queued updates: [head, head + count) modulo cap; slots
      * are freed only after their updates ran, so count == 0 means nothing
      * is queued or running */
     uint64_t *user;
     double *y, *x;
+    unsigned char *batch; /* 1: the slot's update came with a reward batch */
     size_t head, count;
     int running;          /* a thread (this one, or the writer) runs updates */
     pthread_mutex_t mu;
@@ -33,9 +34,9 @@ struct applier {
     pthread_cond_t space; /* updates ran */
     int stop;
     int failed, reported; /* an update failed; the writer was told */
-    /* --applier-class idle (set_idle): wanted, in effect now, writers
+    /* --applier-class (set_idle): APPLIER_*, in SCHED_IDLE now, writers
      * waiting for the thread, its thread id */
-    int idle_ok, idle, waiting;
+    int cls, idle, waiting;
     pid_t tid;
     char msg[256];
     _Atomic uint64_t work_ns;
@@ -49,24 +50,30 @@ static uint64_t now_ns(void)
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-/* The thread's class with --applier-class idle (lock held). In SCHED_IDLE
- * it runs only on a core nothing else wants, so a burst of updates (cohort
- * spends ~15 ms on a batch of 1,000 rewards) does not delay the threads
- * that answer requests. A thread in that class may wait for a core
- * indefinitely, though, so it takes the default class while a writer waits
- * for it (a drain, a full queue), and goes back once none does: a writer
- * never waits behind a starved applier. Measured in
- * docs/performance-history.md (phase 20): it helps bursts on a machine
- * with idle time, not a machine the requests alone keep busy. */
+/* The thread's class under --applier-class idle or batches (lock held).
+ * In SCHED_IDLE it runs only on a core nothing else wants, so a burst of
+ * updates (cohort spends ~15 ms on a batch of 1,000 rewards) does not
+ * delay the threads that answer requests. A thread in that class may wait
+ * for a core indefinitely, though, so it takes the default class while a
+ * writer waits for it (a drain, a full queue), and goes back once none
+ * does: a writer never waits behind a starved applier. Measured in
+ * docs/performance-history.md (phases 20 and 32): it helps bursts on a
+ * machine with idle time, not a machine the requests alone keep busy -
+ * hence `batches`, idle only for a batch's updates. */
 static void set_idle(applier *a, int idle)
 {
-    if (!a->idle_ok || !a->tid || a->idle == idle)
+    if (a->cls == APPLIER_NORMAL || !a->tid || a->idle == idle)
         return; /* not asked for, the thread not started yet, or already so */
-    struct sched_param sp = { 0 };
-    if (syscall(SYS_sched_setscheduler, a->tid, idle ? SCHED_IDLE : SCHED_OTHER, &sp) == 0)
+    if (thread_sched_idle(a->tid, idle) == 0)
         a->idle = idle;
-    else
-        a->idle_ok = a->idle = 0; /* not allowed here: the default class for good */
+    else if (!a->idle)
+        a->cls = APPLIER_NORMAL; /* not allowed after all: the default class for good */
+}
+
+/* The class for the run that starts at the queue's head (lock held). */
+static int wants_idle(const applier *a)
+{
+    return !a->waiting && (a->cls == APPLIER_IDLE || (a->cls == APPLIER_BATCHES && a->batch[a->head]));
 }
 
 /* One update by the thread that holds the policy; on failure the writer
@@ -90,10 +97,10 @@ static void end_run(applier *a, int failed, const char *why)
     a->running = 0;
 }
 
-/* Run the first updates of the queue: those up to the ring's end. Called
- * with the lock held and nobody running; returns with it held. Whichever
- * thread runs them holds the policy alone meanwhile. */
-static void run_front(applier *a)
+/* Run the first updates of the queue: those up to the ring's end; returns
+ * how many. Called with the lock held and nobody running; returns with it
+ * held. Whichever thread runs them holds the policy alone meanwhile. */
+static size_t run_front(applier *a)
 {
     size_t from = a->head, n = a->count < a->cap - from ? a->count : a->cap - from;
     int failed = a->failed;
@@ -112,6 +119,7 @@ static void run_front(applier *a)
     if (a->depth)
         atomic_store_explicit(a->depth, a->count, memory_order_relaxed);
     pthread_cond_broadcast(&a->space); /* the writer, or this thread waiting for it */
+    return n;
 }
 
 /* Wait (lock held) until the queue has room (room = 1) or is empty
@@ -135,9 +143,10 @@ static void *applier_main(void *arg)
 {
     applier *a = arg;
     pthread_mutex_lock(&a->mu);
-    if (a->idle_ok) {
+    thread_sched_slice(0); /* background work: the default slice, not the request threads' */
+    if (a->cls != APPLIER_NORMAL) {
         a->tid = (pid_t)syscall(SYS_gettid);
-        set_idle(a, 1);
+        set_idle(a, a->cls == APPLIER_IDLE);
     }
     prctl(PR_SET_NAME, "colb-applier"); /* once its class is set (test_serve reads both) */
     for (;;) {
@@ -145,8 +154,11 @@ static void *applier_main(void *arg)
             pthread_cond_wait(a->running ? &a->space : &a->work, &a->mu);
         if (!a->count)
             break; /* stopped, nothing left */
-        set_idle(a, !a->waiting);
-        run_front(a);
+        set_idle(a, wants_idle(a));
+        int idle = a->idle;
+        size_t n = run_front(a);
+        if (idle && a->idle_updates)
+            atomic_fetch_add_explicit(a->idle_updates, n, memory_order_relaxed);
     }
     pthread_mutex_unlock(&a->mu);
     return NULL;
@@ -160,11 +172,13 @@ static void release(applier *a)
     free(a->user);
     free(a->y);
     free(a->x);
+    free(a->batch);
     free(a);
 }
 
-int applier_start(applier **out, size_t capacity, int idle, size_t d, colb_policy *const *policy,
-                  applier_fail_fn fail, void *fail_ctx, _Atomic uint64_t *depth)
+int applier_start(applier **out, size_t capacity, int cls, size_t d, colb_policy *const *policy,
+                  applier_fail_fn fail, void *fail_ctx, _Atomic uint64_t *depth,
+                  _Atomic uint64_t *idle_updates, int *cls_out)
 {
     *out = NULL;
     applier *a = calloc(1, sizeof *a);
@@ -176,14 +190,20 @@ int applier_start(applier **out, size_t capacity, int idle, size_t d, colb_polic
     a->fail = fail;
     a->fail_ctx = fail_ctx;
     a->depth = depth;
-    a->idle_ok = idle; /* the thread sets its class (set_idle needs its id) */
+    a->idle_updates = idle_updates;
+    /* the thread sets its class (set_idle needs its id); a class it could
+     * not leave is not taken at all */
+    a->cls = cls != APPLIER_NORMAL && thread_sched_idle_reversible() ? cls : APPLIER_NORMAL;
+    if (cls_out)
+        *cls_out = a->cls;
     a->user = malloc(a->cap * sizeof *a->user);
     a->y = malloc(a->cap * sizeof *a->y);
     a->x = malloc(a->cap * d * sizeof *a->x);
+    a->batch = malloc(a->cap);
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->work, NULL);
     pthread_cond_init(&a->space, NULL);
-    if (!a->user || !a->y || !a->x || pthread_create(&a->thread, NULL, applier_main, a) != 0) {
+    if (!a->user || !a->y || !a->x || !a->batch || pthread_create(&a->thread, NULL, applier_main, a) != 0) {
         release(a);
         return -1;
     }
@@ -206,6 +226,7 @@ void applier_push(applier *a, size_t n, const uint64_t *user, const double *cons
             size_t s = (tail + j) % a->cap;
             a->user[s] = user[i + j];
             a->y[s] = y[i + j];
+            a->batch[s] = n > APPLIER_INLINE_MAX;
             memcpy(a->x + s * a->d, x[i + j], a->d * sizeof *a->x);
         }
         pthread_mutex_lock(&a->mu);

@@ -29,18 +29,32 @@ typedef struct applier applier;
  * unusable: later updates are skipped); msg says why. */
 typedef void (*applier_fail_fn)(void *ctx, const char *msg);
 
+/* The applier thread's scheduling class (--applier-class). */
+enum {
+    APPLIER_NORMAL,  /* SCHED_OTHER throughout */
+    APPLIER_IDLE,    /* SCHED_IDLE, but while a writer waits for it */
+    APPLIER_BATCHES, /* SCHED_IDLE while it runs a reward batch's updates (a
+                      * request of more than APPLIER_INLINE_MAX rewards) and
+                      * no writer waits for it; SCHED_OTHER otherwise */
+};
+
 /* Start the thread for contexts of d values. *policy is read before each
  * run of updates (the writer may create the policy while the queue is
- * empty). depth, unless NULL, is kept at the number of queued updates.
- * idle: the thread runs in SCHED_IDLE but while a writer waits for it
- * (where the system allows; else in the default class). 0, or -1 (out of
+ * empty). depth, unless NULL, is kept at the number of queued updates;
+ * idle_updates, unless NULL, counts the updates of runs begun in
+ * SCHED_IDLE.
+ * cls: APPLIER_*; the idle ones only where this process may leave
+ * SCHED_IDLE again (thread_sched_idle_reversible), else APPLIER_NORMAL,
+ * and *cls_out (unless NULL) says which is in force. 0, or -1 (out of
  * memory, or no thread). */
-int applier_start(applier **out, size_t capacity, int idle, size_t d, colb_policy *const *policy,
-                  applier_fail_fn fail, void *fail_ctx, _Atomic uint64_t *depth);
+int applier_start(applier **out, size_t capacity, int cls, size_t d, colb_policy *const *policy,
+                  applier_fail_fn fail, void *fail_ctx, _Atomic uint64_t *depth,
+                  _Atomic uint64_t *idle_updates, int *cls_out);
 
 /* Queue the updates of n rewards: user[i], its chosen context x[i] (d
- * values, copied) and reward y[i], in order. Waits while the queue is
- * full. Writer thread only. */
+ * values, copied) and reward y[i], in order; n > APPLIER_INLINE_MAX marks
+ * them as a batch's (APPLIER_BATCHES). Waits while the queue is full.
+ * Writer thread only. */
 void applier_push(applier *a, size_t n, const uint64_t *user, const double *const *x, const double *y);
 
 /* The most updates applier_run_or_push runs in the caller's thread. */

@@ -15,6 +15,7 @@
 
 #include <arpa/inet.h>
 
+#include "applier.h" /* APPLIER_* */
 #include "args.h" /* the command line read as every subcommand reads it */
 #include "decisions.h" /* DECISIONS_WINDOW_MAX */
 #include "options.h" /* the tool's strict parsers of numbers, byte counts and choices */
@@ -38,7 +39,8 @@ static const opt OPTS[] = {
     { "token-file", K_STR, C(token_file), 0, SERVE_PATH_LEN, NULL, "service", "FILE: require 'Authorization: Bearer TOKEN' with TOKEN read from FILE" },
     { "http-threads", K_SIZE, C(http_threads), 1, 64, NULL, "service", "T: threads serving HTTP (parsing runs there; one writer applies)" },
     { "apply-queue", K_SIZE, C(apply_queue), 0, 1e8, NULL, "service", "U: rewards whose policy updates a second thread runs while the writer checks and logs the next ones (a reward is answered once logged durably; a choose or a read first waits for the updates before it); 0: the writer runs them itself" },
-    { "applier-class", K_ENUM, C(applier_idle), 0, 0, "normal|idle", "service", "the applier thread's scheduling class: normal = the default; idle = SCHED_IDLE (it runs only on a core nothing else wants, so a burst of updates - a reward batch - never delays the answers; back in the default class while the writer waits for it), for machines with idle time between bursts; under sustained load the updates fall behind and the writer runs them itself (docs/serve.md)" },
+    { "applier-class", K_ENUM, C(applier_class), 0, 0, "normal|idle|batches", "service", "the applier thread's scheduling class: normal = SCHED_OTHER; idle = SCHED_IDLE (it runs only on a core nothing else wants, so a burst of updates never delays the answers; back in the default class while the writer waits for it), for machines with idle time between bursts - under sustained load the updates fall behind and the writer runs them itself; batches = idle while it runs a reward batch's updates (a request of more than 8 rewards), normal for single rewards. The idle classes need a process that may leave SCHED_IDLE again (root, CAP_SYS_NICE, or ulimit -e 20 or more), else normal (docs/serve.md)" },
+    { "request-slice", K_SIZE, C(request_slice_us), 0, 100000, NULL, "service", "US: the time slice the kernel's scheduler (EEVDF, Linux 6.12 or later) gives the threads that answer requests (HTTP, writer, log syncer; 100 to 100000, 0 = the kernel's default): a short one lets them take a core from background work (the applier, snapshots) sooner; older kernels ignore it" },
     { "dump-log", K_FLAG, C(dump_log), 0, 1, NULL, "service", "print the state folder's log as JSON lines and exit (no server)" },
     { "quiet", K_BOOL, C(quiet), 0, 1, NULL, "service", "no operational messages on stderr" },
     /* policy */
@@ -124,6 +126,8 @@ void serve_config_default(serve_config *c)
     c->decision_window = (size_t)1 << 20;
     c->max_queue = 65536;
     c->apply_queue = 4096;
+    c->applier_class = APPLIER_BATCHES;
+    c->request_slice_us = 100;
     c->commit_wait_us = 0;
     c->compact_choose = 1;
     c->commit_interval_us = 1000; /* docs/serve.md, "Durability": flush storms on a small VM */

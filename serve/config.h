@@ -44,7 +44,8 @@ typedef struct serve_config {
     size_t decision_window;         /* decisions that can still be rewarded */
     size_t max_queue;               /* requests waiting for the writer */
     size_t apply_queue;             /* updates run by the applier thread (0: by the writer) */
-    int applier_idle;               /* 1: the applier thread in SCHED_IDLE (--applier-class idle) */
+    int applier_class;              /* APPLIER_* (applier.h): the applier thread's class (--applier-class) */
+    size_t request_slice_us;        /* the request threads' time slice (0: the kernel's default) */
     /* durability */
     size_t commit_wait_us;          /* group commit: extra wait before an fsync */
     size_t commit_interval_us;      /* group commit: least time between two fsyncs' starts */

@@ -934,13 +934,18 @@ int engine_open(engine **out, serve_config *c, metrics *m, char *err, size_t err
     atomic_store_explicit(&m->users, users_count(e->s.users), memory_order_relaxed);
     atomic_store_explicit(&m->decisions, e->s.decisions, memory_order_relaxed);
     atomic_store_explicit(&m->rewards, e->s.rewards, memory_order_relaxed);
+    int cls = APPLIER_NORMAL;
     if (c->apply_queue &&
-        applier_start(&e->ap, c->apply_queue, c->applier_idle, e->s.d, &e->s.p, apply_failed, e,
-                      &m->apply_depth) != 0) {
+        applier_start(&e->ap, c->apply_queue, c->applier_class, e->s.d, &e->s.p, apply_failed, e,
+                      &m->apply_depth, &m->idle_updates, &cls) != 0) {
         snprintf(err, err_len, "cannot start the applier thread (out of memory?)");
         engine_free(e);
         return -1;
     }
+    if (c->apply_queue && cls != c->applier_class && c->applier_class == APPLIER_IDLE)
+        note(e, "colb serve: --applier-class idle: %s\n",
+             "this process may not leave SCHED_IDLE again (it needs CAP_SYS_NICE, or ulimit -e 20 or more): the "
+             "applier stays in the default class");
     if (pthread_create(&e->writer, NULL, writer_main, e) != 0) {
         snprintf(err, err_len, "cannot start the writer thread");
         engine_free(e);

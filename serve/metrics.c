@@ -185,6 +185,9 @@ char *metrics_render(const metrics *m, size_t *len)
            get(&m->apply_depth));
     series(f, "colb_inline_updates_total", "counter",
            "Reward updates run in their request's HTTP thread, the applier being idle.", get(&m->inline_updates));
+    series(f, "colb_applier_idle_updates_total", "counter",
+           "Reward updates the applier thread ran in SCHED_IDLE (--applier-class idle or batches).",
+           get(&m->idle_updates));
     if (fclose(f)) {
         free(buf);
         return NULL;

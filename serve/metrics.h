@@ -48,6 +48,7 @@ typedef struct metrics {
     _Atomic uint64_t queue_depth, overloaded, writer_batches, inline_jobs;
     _Atomic uint64_t apply_depth; /* rewards logged whose updates have not run yet */
     _Atomic uint64_t inline_updates; /* updates run in a request's own thread (applier_run_or_push) */
+    _Atomic uint64_t idle_updates;   /* updates the applier thread ran in SCHED_IDLE (applier.h) */
     /* HTTP */
     _Atomic uint64_t http_protocol_errors; /* malformed requests libmicrohttpd answered itself */
     _Atomic uint64_t http_timed_out; /* connections cut at their deadline (reaper.h) */

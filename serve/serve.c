@@ -17,6 +17,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "routes.h"
+#include "thread_sched.h"
 
 static int loopback(const char *host)
 {
@@ -130,6 +131,10 @@ int serve_main(int argc, char **argv)
     }
     if (!loopback(c.host) && !token[0] && !c.quiet)
         fprintf(stderr, "colb serve: warning: listening on %s, beyond this machine, without --token-file\n", c.host);
+    /* the request threads' slice, inherited by every thread started from
+     * here on; the background ones go back to the default (thread_sched.h) */
+    if (c.request_slice_us)
+        thread_sched_slice((unsigned)c.request_slice_us);
     static metrics m;
     metrics_init(&m);
     atomic_store_explicit(&m.max_connections, c.max_connections, memory_order_relaxed);

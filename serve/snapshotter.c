@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "thread_sched.h"
 #include "wal.h"
 
 /* The snapshot goes to its file through a stream that starts the
@@ -237,6 +238,7 @@ static void child_main(const char *dir, const state_image *im, pid_t parent, int
     if (getppid() != parent)
         _exit(2);
     prctl(PR_SET_NAME, "colb-snapshot");
+    thread_sched_slice(0); /* background work: the default slice (thread_sched.h) */
     /* no copy of the parent's connections, listening socket, log or lock:
      * a connection the parent closes must close now, not when this exits */
     if (fd != 3 && dup2(fd, 3) != 3)
@@ -423,6 +425,7 @@ static void *main_loop(void *arg)
      * window) yields to the writer and the HTTP threads, which answer the
      * requests; a snapshot only takes longer */
     setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), getpriority(PRIO_PROCESS, 0) + 10);
+    thread_sched_slice(0); /* and the default slice, not the request threads' (thread_sched.h) */
     pthread_mutex_lock(&s->mu);
     for (;;) {
         while (!s->im && !s->stop)

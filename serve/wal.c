@@ -25,6 +25,7 @@
 
 #include "bytes.h"
 #include "clock.h"
+#include "thread_sched.h"
 
 #define SEG_HEADER 32
 #define REC_OVERHEAD 24 /* 16 bytes of header, 8 of checksum */
@@ -805,6 +806,7 @@ static void *prep_main(void *arg)
     wal *w = arg;
     prctl(PR_SET_NAME, "colb-walprep");
     setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), getpriority(PRIO_PROCESS, 0) + 10);
+    thread_sched_slice(0); /* and the default slice, not the request threads' (thread_sched.h) */
     char rec[4200];
     recycle_path(rec, sizeof rec, w->dir);
     pthread_mutex_lock(&w->mu);

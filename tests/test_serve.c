@@ -112,7 +112,10 @@
  *   threads      every thread of the server is one it named (no OpenBLAS
  *                helper threads left busy-waiting at start);
  *   applier_class  --applier-class idle puts the applier thread in
- *                SCHED_IDLE, the default leaves it in SCHED_OTHER;
+ *                SCHED_IDLE, normal and the default (batches) leave it in
+ *                SCHED_OTHER at rest; batches runs a reward batch's updates
+ *                in SCHED_IDLE, not a single reward's; the request threads
+ *                get --request-slice, the applier the kernel's default;
  *   port         a port in use: one error line, exit 1, and no new state
  *                folder left behind;
  *   no_libmicrohttpd  libmicrohttpd that cannot be loaded: the same, the
@@ -153,6 +156,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -162,6 +167,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -850,7 +856,8 @@ static void test_integration(void **state)
      * and a restart with another VALUE is refused); and the rewards'
      * updates run by the writer itself (--apply-queue 0) or through a queue
      * of one or three, always full (the default is larger), and by an
-     * applier in SCHED_IDLE (--applier-class idle: the same state); group
+     * applier in SCHED_IDLE (--applier-class idle: the same state) or
+     * never there (normal; the default, batches, for a batch's); group
      * commits paced otherwise than the default, or not at all */
     static const struct { const char *name, *key, *value, *other, *serve; } runs[] = {
         { "cohort", NULL, NULL, NULL, "" }, { "linucb-ind", NULL, NULL, NULL, "" }, { "pooled", NULL, NULL, NULL, "" },
@@ -862,6 +869,7 @@ static void test_integration(void **state)
         { "linucb-ind", NULL, NULL, NULL, " --apply-queue 3" },
         { "cohort", NULL, NULL, NULL, " --applier-class idle" },
         { "cohort", NULL, NULL, NULL, " --apply-queue 1 --applier-class idle" },
+        { "cohort", NULL, NULL, NULL, " --applier-class normal --request-slice 0" },
         { "cohort", NULL, NULL, NULL, " --commit-interval 2000" },
         { "cohort", NULL, NULL, NULL, " --commit-interval 0" },
         { "cohort", NULL, NULL, NULL, " --compact-choose 0" },
@@ -4626,25 +4634,133 @@ static int thread_policy(pid_t pid, const char *name)
     return t ? atoi(t + 1) : -1;
 }
 
-/* --applier-class: the applier thread in the default class, or in
- * SCHED_IDLE (test_integration checks that the state is the same). */
+/* Thread `name` of server pid's time slice in ns ("se.slice" of its
+ * /proc sched file), or 0 when there is none. */
+static long thread_slice_ns(pid_t pid, const char *name)
+{
+    pid_t tid = thread_id(pid, name);
+    char p[320], t[8192];
+    snprintf(p, sizeof p, "/proc/%d/task/%d/sched", (int)pid, (int)tid);
+    FILE *fp = tid ? fopen(p, "r") : NULL; /* a /proc file: read, not sized */
+    size_t got = fp ? fread(t, 1, sizeof t - 1, fp) : 0;
+    if (fp)
+        fclose(fp);
+    t[got] = '\0';
+    char *f = strstr(t, "se.slice");
+    return f && (f = strchr(f, ':')) ? atol(f + 1) : 0;
+}
+
+/* 1 when the kernel sets a SCHED_OTHER thread's slice (sched_attr's
+ * sched_runtime: Linux 6.12 and later). */
+static int kernel_sets_slices(void)
+{
+    struct utsname u;
+    int major = 0, minor = 0;
+    return uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+           (major > 6 || (major == 6 && minor >= 12));
+}
+
+#ifndef SCHED_IDLE
+#define SCHED_IDLE 5 /* Linux's value, declared by <sched.h> with _GNU_SOURCE only */
+#endif
+
+/* 1 when a thread of this process (hence a server it starts) may leave
+ * SCHED_IDLE again: a thread goes there and back. */
+static void *idle_probe(void *arg)
+{
+    struct sched_param sp = { 0 };
+    *(int *)arg = sched_setscheduler(0, SCHED_IDLE, &sp) == 0 && sched_setscheduler(0, SCHED_OTHER, &sp) == 0;
+    return NULL;
+}
+
+static int idle_reversible(void)
+{
+    pthread_t t;
+    int ok = 0;
+    if (pthread_create(&t, NULL, idle_probe, &ok) == 0)
+        pthread_join(t, NULL);
+    return ok;
+}
+
+/* --applier-class and --request-slice: the applier thread in the default
+ * class at rest (normal, batches) or in SCHED_IDLE (idle); with batches,
+ * a reward batch's updates run in SCHED_IDLE and a single reward's do not
+ * (colb_applier_idle_updates_total), where the process may leave that
+ * class again; the threads that answer requests (HTTP, writer, syncer)
+ * get the short slice and the applier the default one, where the kernel
+ * sets slices (test_integration checks that the state is the same). */
 static void test_applier_class(void **state)
 {
     (void)state;
-    static const struct { const char *args; int policy; } runs[] = {
-        { "--dim 3 --policy linucb-ind --quiet 1", 0 },
-        { "--dim 3 --policy linucb-ind --quiet 1 --applier-class idle", 5 },
+    static const struct { const char *args; int policy; long batch_idle; unsigned slice_us; } runs[] = {
+        { "--dim 3 --policy linucb-ind --quiet 1 --applier-class normal --request-slice 0", 0, 0, 0 },
+        { "--dim 3 --policy linucb-ind --quiet 1 --applier-class idle", 5, 19, 100 },
+        { "--dim 3 --policy linucb-ind --quiet 1", 0, 19, 100 },
+        { "--dim 3 --policy linucb-ind --quiet 1 --request-slice 300", 0, 19, 300 },
     };
-    for (size_t k = 0; k < 2; k++) {
-        char st[256];
+    int reversible = idle_reversible(), slices = kernel_sets_slices();
+    if (!reversible)
+        print_message("(this process may not leave SCHED_IDLE: the idle classes fall back to normal, checked so)\n");
+    if (!slices)
+        print_message("(a kernel before 6.12 keeps its default slices: --request-slice not checked)\n");
+    long base = 0; /* the default slice, from the first run */
+    for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
+        char st[256], body[2048], *ans, ids[20][32];
         snprintf(st, sizeof st, "%s/class-%zu", dir, k);
         server s;
-        assert_int_equal(server_start(&s, st, runs[k].args, NULL), 0);
+        start_or_fail(&s, st, runs[k].args);
         int policy = thread_policy(s.pid, "colb-applier");
+        long http = thread_slice_ns(s.pid, "MHD-worker"), writer = thread_slice_ns(s.pid, "colb-writer"),
+             syncer = thread_slice_ns(s.pid, "colb-syncer"), applier = thread_slice_ns(s.pid, "colb-applier");
+        /* 20 decisions; one rewarded alone (run inline), then a batch of 19 */
+        hconn c;
+        ka_err[0] = '\0';
+        long idle = -1;
+        int ok = !hconnect(&c, s.port);
+        size_t w = (size_t)snprintf(body, sizeof body, "{\"contexts\":[[1,0,0],[0,1,0]],\"users\":[");
+        for (int u = 0; u < 20; u++)
+            w += (size_t)snprintf(body + w, sizeof body - w, "%s\"u%d\"", u ? "," : "", u);
+        snprintf(body + w, sizeof body - w, "]}");
+        ok = ok && !expect_ok(&c, "POST", "/v1/choose/batch", body, &ans) && !decisions_of(ans, ids, 20);
+        if (ok)
+            snprintf(body, sizeof body, "{\"decision\":\"%s\",\"reward\":1}", ids[0]);
+        ok = ok && !expect_ok(&c, "POST", "/v1/reward", body, NULL);
+        size_t idx[19];
+        for (size_t i = 0; i < 19; i++)
+            idx[i] = i + 1;
+        ok = ok && reward_batch(&c, ids, idx, 19, NULL, 0) == 19;
+        /* the answer comes once the rewards are durable, the updates maybe
+         * later: wait for the applier's queue to empty */
+        for (int i = 0; ok && i < 100; i++) {
+            if (i)
+                usleep(50000);
+            if (metric(s.port, "colb_apply_queue_depth") == 0) {
+                idle = metric(s.port, "colb_applier_idle_updates_total");
+                break;
+            }
+        }
+        if (c.fd >= 0)
+            close(c.fd);
         assert_int_equal(server_stop(&s), 0);
-        if (policy != runs[k].policy)
-            fail_msg("%s: the applier's scheduling policy is %d, not %d", runs[k].args, policy,
-                     runs[k].policy);
+        if (!ok)
+            fail_msg("%s: %s", runs[k].args, ka_err);
+        int want_policy = reversible ? runs[k].policy : 0;
+        long want_idle = reversible ? runs[k].batch_idle : 0;
+        if (policy != want_policy)
+            fail_msg("%s: the applier's scheduling policy is %d, not %d", runs[k].args, policy, want_policy);
+        if (idle != want_idle)
+            fail_msg("%s: colb_applier_idle_updates_total = %ld, not %ld", runs[k].args, idle, want_idle);
+        if (k == 0)
+            base = http;
+        long want = runs[k].slice_us && slices ? (long)runs[k].slice_us * 1000 : base;
+        if (!slices)
+            continue;
+        if (policy == SCHED_IDLE)
+            applier = base; /* SCHED_IDLE's slice is no fair one (the kernel shows 0) */
+        if (http != want || writer != want || syncer != want || applier != base || base == 100000)
+            fail_msg("%s: slices (ns) HTTP %ld, writer %ld, syncer %ld, applier %ld; expected %ld for the first "
+                     "three and the default %ld for the applier", runs[k].args, http, writer, syncer, applier, want,
+                     base);
     }
 }
 
