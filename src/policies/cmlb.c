@@ -432,6 +432,10 @@ static double cmlb_memory(const colb_policy_params *pp)
 
 const colb__policy_vt colb__policy_cmlb = {
     .name = "cmlb",
+    /* a UCB choice scores the user's model (its pending updates flushed at
+     * every round's end) or the cluster's, as the oracle's; the round
+     * counters and the clustering step do not depend on what was chosen */
+    .quiet_choices = 1,
     .check = cmlb_check,
     .create = cmlb_create,
     .destroy = cmlb_destroy,

@@ -240,6 +240,9 @@ static colb_status pooled_add_users(colb_policy *p, size_t n, const size_t *labe
 
 const colb__policy_vt colb__policy_oracle = {
     .name = "oracle",
+    .quiet_choices = 1, /* a UCB choice scores the group's model, or the round's
+                         * diversified copy of it: round scratch; a round
+                         * without observations updates nothing at its end */
     .check = oracle_check,
     .create = oracle_create,
     .destroy = grouped_destroy,
@@ -259,6 +262,9 @@ const colb__policy_vt colb__policy_oracle = {
 
 const colb__policy_vt colb__policy_oracle_batch = {
     .name = "oracle-batch",
+    .quiet_choices = 1, /* a UCB choice scores the group's model, or the round's
+                         * diversified copy of it: round scratch; a round
+                         * without observations updates nothing at its end */
     .check = oracle_check,
     .create = oracle_batch_create,
     .destroy = grouped_destroy,
@@ -278,6 +284,9 @@ const colb__policy_vt colb__policy_oracle_batch = {
 
 const colb__policy_vt colb__policy_oracle_seq = {
     .name = "oracle-seq",
+    .quiet_choices = 1, /* a UCB choice scores the group's model, or the round's
+                         * diversified copy of it: round scratch; a round
+                         * without observations updates nothing at its end */
     .sequential = 1,
     .check = oracle_check,
     .create = oracle_batch_create,
@@ -296,6 +305,9 @@ const colb__policy_vt colb__policy_oracle_seq = {
 
 const colb__policy_vt colb__policy_pooled = {
     .name = "pooled",
+    .quiet_choices = 1, /* a UCB choice scores the group's model, or the round's
+                         * diversified copy of it: round scratch; a round
+                         * without observations updates nothing at its end */
     .create = pooled_create,
     .destroy = grouped_destroy,
     .begin_round = grouped_begin,

@@ -416,6 +416,9 @@ static colb_status pmlb_add_users(colb_policy *p, size_t n, const size_t *labels
 
 const colb__policy_vt colb__policy_pmlb = {
     .name = "pmlb",
+    /* a UCB choice scores the common learner or the user's model, as CMLB's;
+     * the phases are counted in rounds, not in choices */
+    .quiet_choices = 1,
     .create = pmlb_create,
     .destroy = pmlb_destroy,
     .begin_round = pmlb_begin,

@@ -258,6 +258,7 @@ static double sclb_memory(const colb_policy_params *pp)
 
 const colb__policy_vt colb__policy_sclb = {
     .name = "sclb",
+    .quiet_choices = 1, /* its phase's CMLB's choices, and phases counted in rounds */
     .check = sclb_check,
     .create = sclb_create,
     .destroy = sclb_destroy,
