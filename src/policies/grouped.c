@@ -262,9 +262,7 @@ const colb__policy_vt colb__policy_oracle = {
 
 const colb__policy_vt colb__policy_oracle_batch = {
     .name = "oracle-batch",
-    .quiet_choices = 1, /* a UCB choice scores the group's model, or the round's
-                         * diversified copy of it: round scratch; a round
-                         * without observations updates nothing at its end */
+    .quiet_choices = 1, /* as the oracle's */
     .check = oracle_check,
     .create = oracle_batch_create,
     .destroy = grouped_destroy,
@@ -284,9 +282,7 @@ const colb__policy_vt colb__policy_oracle_batch = {
 
 const colb__policy_vt colb__policy_oracle_seq = {
     .name = "oracle-seq",
-    .quiet_choices = 1, /* a UCB choice scores the group's model, or the round's
-                         * diversified copy of it: round scratch; a round
-                         * without observations updates nothing at its end */
+    .quiet_choices = 1, /* as the oracle's */
     .sequential = 1,
     .check = oracle_check,
     .create = oracle_batch_create,
@@ -305,9 +301,7 @@ const colb__policy_vt colb__policy_oracle_seq = {
 
 const colb__policy_vt colb__policy_pooled = {
     .name = "pooled",
-    .quiet_choices = 1, /* a UCB choice scores the group's model, or the round's
-                         * diversified copy of it: round scratch; a round
-                         * without observations updates nothing at its end */
+    .quiet_choices = 1, /* as the oracle's */
     .create = pooled_create,
     .destroy = grouped_destroy,
     .begin_round = grouped_begin,
