@@ -124,10 +124,11 @@ $(BUILD)/tests/test_cli_%: tests/test_cli_%.c tests/testutil.h tests/spawn.h $(B
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests -Icli -Iserve -o $@ $< $(CLI_LIB) $(BUILD)/libcolb.a $(LDLIBS) $(REF_LIBS) $(SERVE_LIBS) -lcmocka
 
-# colb serve's test reads the server's JSON with cJSON (issue 16)
-$(BUILD)/tests/test_serve: tests/test_serve.c tests/testutil.h $(BUILD)/libcolb.a
+# colb serve's test reads the server's JSON with cJSON (issue 16), and asks
+# serve/thread_sched.c what the scheduler lets a server here do
+$(BUILD)/tests/test_serve: tests/test_serve.c tests/testutil.h $(BUILD)/libcolb.a $(BUILD)/serve/thread_sched.o
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(BUILD)/libcolb.a $(LDLIBS) $(REF_LIBS) $(SERVE_LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -Itests -Iserve -o $@ $< $(BUILD)/serve/thread_sched.o $(BUILD)/libcolb.a $(LDLIBS) $(REF_LIBS) $(SERVE_LIBS) -lcmocka
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libcolb.a
 	@mkdir -p $(dir $@)

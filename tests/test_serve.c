@@ -156,8 +156,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -174,6 +172,8 @@
 
 #include <cjson/cJSON.h>
 #include <xxhash.h>
+
+#include "thread_sched.h"
 
 static char dir[128];
 static uint64_t seed;
@@ -4664,24 +4664,6 @@ static int kernel_sets_slices(void)
 #define SCHED_IDLE 5 /* Linux's value, declared by <sched.h> with _GNU_SOURCE only */
 #endif
 
-/* 1 when a thread of this process (hence a server it starts) may leave
- * SCHED_IDLE again: a thread goes there and back. */
-static void *idle_probe(void *arg)
-{
-    struct sched_param sp = { 0 };
-    *(int *)arg = sched_setscheduler(0, SCHED_IDLE, &sp) == 0 && sched_setscheduler(0, SCHED_OTHER, &sp) == 0;
-    return NULL;
-}
-
-static int idle_reversible(void)
-{
-    pthread_t t;
-    int ok = 0;
-    if (pthread_create(&t, NULL, idle_probe, &ok) == 0)
-        pthread_join(t, NULL);
-    return ok;
-}
-
 /* --applier-class and --request-slice: the applier thread in the default
  * class at rest (normal, batches) or in SCHED_IDLE (idle); with batches,
  * a reward batch's updates run in SCHED_IDLE and a single reward's do not
@@ -4698,7 +4680,8 @@ static void test_applier_class(void **state)
         { "--dim 3 --policy linucb-ind --quiet 1", 0, 19, 100 },
         { "--dim 3 --policy linucb-ind --quiet 1 --request-slice 300", 0, 19, 300 },
     };
-    int reversible = idle_reversible(), slices = kernel_sets_slices();
+    /* a server started from here may leave SCHED_IDLE when this process may */
+    int reversible = thread_sched_idle_reversible(), slices = kernel_sets_slices();
     if (!reversible)
         print_message("(this process may not leave SCHED_IDLE: the idle classes fall back to normal, checked so)\n");
     if (!slices)
