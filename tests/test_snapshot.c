@@ -523,7 +523,8 @@ static void test_quiet_choices(void **state)
             colb_policy_free(p);
             colb_policy_free(q);
         }
-    assert_true(quiet >= 9); /* by UCB: cohort, linucb-ind, the three oracles, pooled, cmlb, sclb, pmlb */
+    assert_true(quiet >= 10); /* by UCB: cohort, linucb-ind, the three oracles, pooled, cmlb, sclb,
+                               * pmlb, locb */
     assert_true(drawn >= 1);
 }
 

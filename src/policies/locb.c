@@ -761,6 +761,11 @@ static colb_status locb_state_check(const colb_policy *p, double *max_rel, size_
 const colb__policy_vt colb__policy_locb = {
     .name = "locb",
     .sequential = 1,
+    /* a UCB choice scores aggregates through the round's cache (rs, stale
+     * at the next begin_round) or a user's model afresh; calls and mark only
+     * tell, within one call, the aggregates met already (marks stay below
+     * calls, and neither is saved: a load starts both at 0) */
+    .quiet_choices = 1,
     .check = locb_check,
     .create = locb_create,
     .destroy = locb_destroy,
