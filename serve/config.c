@@ -38,6 +38,7 @@ static const opt OPTS[] = {
     { "state", K_STR, C(state_dir), 0, SERVE_PATH_LEN, NULL, "service", "DIR: the state folder, required (created if missing, else resumed)" },
     { "token-file", K_STR, C(token_file), 0, SERVE_PATH_LEN, NULL, "service", "FILE: require 'Authorization: Bearer TOKEN' with TOKEN read from FILE" },
     { "http-threads", K_SIZE, C(http_threads), 1, 64, NULL, "service", "T: threads serving HTTP (parsing runs there; one writer applies)" },
+    { "http-loop", K_ENUM, C(http_loop), 0, 0, "poll|epoll", "service", "how the HTTP threads wait for their connections: epoll = one libmicrohttpd daemon per thread on epoll, its cost per wake-up independent of the idle connections; poll = libmicrohttpd's thread pool on poll(), a cost per wake-up linear in the thread's connections (docs/serve.md)" },
     { "apply-queue", K_SIZE, C(apply_queue), 0, 1e8, NULL, "service", "U: rewards whose policy updates a second thread runs while the writer checks and logs the next ones (a reward is answered once logged durably; a choose or a read first waits for the updates before it); 0: the writer runs them itself" },
     { "applier-class", K_ENUM, C(applier_class), 0, 0, "normal|idle|batches", "service", "the applier thread's scheduling class: normal = SCHED_OTHER; idle = SCHED_IDLE (it runs only on a core nothing else wants, so a burst of updates never delays the answers; back in the default class while the writer waits for it), for machines with idle time between bursts - under sustained load the updates fall behind and the writer runs them itself; batches = idle while it runs a reward batch's updates (a request of more than 8 rewards), normal for single rewards. The idle classes need a process that may leave SCHED_IDLE again (root, CAP_SYS_NICE, or ulimit -e 20 or more), else normal (docs/serve.md)" },
     { "request-slice", K_SIZE, C(request_slice_us), 0, 100000, NULL, "service", "US: the time slice the kernel's scheduler (EEVDF, Linux 6.12 or later) gives the threads that answer requests (HTTP, writer, log syncer; 0 = the kernel's default; the kernel raises a value below 100 to 100): a short one lets them take a core from background work (the applier, snapshots) sooner; older kernels ignore it" },
@@ -115,6 +116,7 @@ void serve_config_default(serve_config *c)
     colb_policy_params_default(&c->pp);
     c->pp.users = 1;
     c->http_threads = 2;
+    c->http_loop = HTTP_LOOP_EPOLL;
     c->max_connections = 1024;
     c->idle_timeout = 30;
     c->request_timeout = 60;

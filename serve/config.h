@@ -18,6 +18,10 @@
 /* the most policy keys (colb_policy_param_count) colb serve takes */
 #define SERVE_MAX_PKEYS 128
 
+/* --http-loop: libmicrohttpd's thread pool on poll(), or a daemon per
+ * HTTP thread on epoll run by colb's loop (http.c) */
+enum { HTTP_LOOP_POLL, HTTP_LOOP_EPOLL };
+
 typedef struct serve_config {
     /* where */
     char host[SERVE_NAME_LEN];      /* numeric IPv4 or IPv6 address */
@@ -32,6 +36,7 @@ typedef struct serve_config {
     int policy_given;
     /* limits */
     size_t http_threads;
+    int http_loop;                  /* HTTP_LOOP_* (--http-loop): how the HTTP threads wait for their connections */
     size_t max_connections;
     size_t max_connections_per_ip;  /* 0: no limit */
     size_t idle_timeout;            /* seconds without traffic on a connection */

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -18,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,8 +30,36 @@
 #include "mhd.h"
 #include "reaper.h"
 
-struct http_server {
+/* One HTTP thread of --http-loop epoll: a libmicrohttpd daemon in its
+ * external epoll mode, on a dup of the shared listening socket, and the
+ * thread that runs it (loop_main). */
+typedef struct http_loop {
+    http_server *h;
     struct MHD_Daemon *d;
+    int wake;                     /* eventfd: a connection of d was resumed (wake_loop) */
+    _Atomic int woken;            /* wake written since the loop last cleared it */
+    MHD_socket quiesced;          /* d's listening socket after quiesce, closed at stop */
+    pthread_t t;
+    int running;                  /* t started */
+} http_loop;
+
+/* A client address's open connections (--max-connections-per-ip under
+ * --http-loop epoll, where each daemon would count only its own). */
+typedef struct ip_count {
+    unsigned char addr[16];
+    size_t len;                   /* 4 or 16 */
+    size_t n;
+} ip_count;
+
+struct http_server {
+    struct MHD_Daemon *d;         /* --http-loop poll: the daemon and its thread pool */
+    http_loop *loops;             /* --http-loop epoll: one per HTTP thread */
+    size_t n_loops;
+    _Atomic int stop;             /* the loops' threads end */
+    size_t per_ip;                /* --max-connections-per-ip (epoll: counted in ips) */
+    pthread_mutex_t ip_mu;
+    ip_count *ips;
+    size_t n_ips, cap_ips;
     routes_ctx rc;
     size_t max_body;
     double request_timeout, idle_timeout;
@@ -79,6 +110,7 @@ typedef struct request {
     answer early;
     int running;                  /* its job runs in this thread (engine_run) */
     int parked;                   /* ... and waits for the log: suspended */
+    http_loop *loop;              /* its daemon's loop (--http-loop epoll), or NULL */
     unsigned status;
     arena a;
     job j;
@@ -162,6 +194,28 @@ static enum MHD_Result send_early_error(request *q, unsigned status, const char 
     return send_early(q, &ans);
 }
 
+/* Wake loop l (its eventfd), once until it next clears `woken`: a group
+ * commit resumes many connections of a loop at once. */
+static void wake_loop(http_loop *l)
+{
+    uint64_t one = 1;
+    if (l && !atomic_exchange(&l->woken, 1) && write(l->wake, &one, sizeof one) < 0) {
+        /* EAGAIN only: the counter is full, the loop is woken already */
+    }
+}
+
+/* Resume q's connection, from any thread. Under --http-loop epoll its
+ * loop is woken too: libmicrohttpd's own signal may be taken in by a
+ * MHD_run already past its resume step, which would leave the connection
+ * waiting for the loop's next timeout (loop_main). q may be freed by its
+ * thread as soon as it is resumed: its loop is read before. */
+static void resume(request *q)
+{
+    http_loop *l = q->loop;
+    mhd.resume_connection(q->conn);
+    wake_loop(l);
+}
+
 /* The writer (or the log's syncer) finished the request's job. A job run
  * in the request's own thread and not parked is answered by that thread
  * when engine_run returns. */
@@ -170,7 +224,7 @@ static void job_done(job *j)
     request *q = j->ctx;
     if (!q->parked && q->running) /* parked: from another thread, which must not read q->running */
         return;
-    mhd.resume_connection(q->conn);
+    resume(q);
 }
 
 /* The job run in this thread waits for the log's sync: suspend the
@@ -376,6 +430,16 @@ static void take_chunk(request *q, const char *data, size_t n)
     q->len += n;
 }
 
+/* The loop whose daemon holds conn (--http-loop epoll), or NULL. */
+static http_loop *loop_of(const http_server *h, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci = h->n_loops ? mhd.get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON) : NULL;
+    for (size_t i = 0; ci && i < h->n_loops; i++)
+        if (h->loops[i].d == ci->daemon)
+            return &h->loops[i];
+    return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -388,6 +452,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         q->h = h;
         q->conn = conn;
+        q->loop = loop_of(h, conn);
         q->t0 = now_s();
         *con_cls = q;
         atomic_fetch_add(&h->active, 1);
@@ -454,7 +519,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     q->j.park = NULL;
     mhd.suspend_connection(conn); /* before the job can finish: resume needs a suspended connection */
     if (engine_submit(h->rc.e, &q->j))
-        mhd.resume_connection(conn); /* refused: the answer is in the job */
+        resume(q); /* refused: the answer is in the job */
     return MHD_YES;
 }
 
@@ -484,6 +549,95 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 /* A connection opened or closed (MHD_OPTION_NOTIFY_CONNECTION): watched
  * from its opening, its first headers due within --idle-timeout, until
  * libmicrohttpd closes its socket, which it does after this call. */
+/* An address's bytes (4 for IPv4, 16 for IPv6, a v4-mapped one as its
+ * IPv4 address); 0 for another family. */
+static size_t ip_key(const struct sockaddr *a, unsigned char key[16])
+{
+    static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    if (a && a->sa_family == AF_INET) {
+        memcpy(key, &((const struct sockaddr_in *)(const void *)a)->sin_addr, 4);
+        return 4;
+    }
+    if (a && a->sa_family == AF_INET6) {
+        const unsigned char *b = ((const struct sockaddr_in6 *)(const void *)a)->sin6_addr.s6_addr;
+        if (!memcmp(b, v4mapped, 12)) {
+            memcpy(key, b + 12, 4);
+            return 4;
+        }
+        memcpy(key, b, 16);
+        return 16;
+    }
+    return 0;
+}
+
+/* The entry of key in h->ips, or NULL (h->ip_mu held). */
+static ip_count *ip_find(http_server *h, const unsigned char *key, size_t len)
+{
+    for (size_t i = 0; i < h->n_ips; i++)
+        if (h->ips[i].len == len && !memcmp(h->ips[i].addr, key, len))
+            return &h->ips[i];
+    return NULL;
+}
+
+/* --max-connections-per-ip under --http-loop epoll (the accept policy of
+ * every daemon): a connection is refused, closed at once, when its
+ * address holds the limit already. Counted when libmicrohttpd has set a
+ * connection up (ip_count_move), not here: a connection refused after
+ * this call (--max-connections) is never counted. Two daemons accepting
+ * from one address at the same moment may both pass at the limit, so an
+ * address may hold up to --http-threads - 1 more. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addrlen;
+    http_server *h = cls;
+    unsigned char key[16];
+    size_t len = ip_key(addr, key);
+    if (!h->per_ip || !len)
+        return MHD_YES;
+    pthread_mutex_lock(&h->ip_mu);
+    const ip_count *e = ip_find(h, key, len);
+    int ok = !e || e->n < h->per_ip;
+    pthread_mutex_unlock(&h->ip_mu);
+    return ok ? MHD_YES : MHD_NO;
+}
+
+/* Room for one more address in h->ips (h->ip_mu held): 0, or -1 without
+ * memory (the connection is then not counted). */
+static int ips_grow(http_server *h)
+{
+    size_t cap = h->cap_ips ? 2 * h->cap_ips : 16;
+    ip_count *n = realloc(h->ips, cap * sizeof *n);
+    if (!n)
+        return -1;
+    h->ips = n;
+    h->cap_ips = cap;
+    return 0;
+}
+
+/* conn's address holds one connection more (+1) or less (-1). */
+static void ip_count_move(http_server *h, struct MHD_Connection *conn, int by)
+{
+    const union MHD_ConnectionInfo *ci = mhd.get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    unsigned char key[16];
+    size_t len = ci ? ip_key(ci->client_addr, key) : 0;
+    if (!len)
+        return;
+    pthread_mutex_lock(&h->ip_mu);
+    ip_count *e = ip_find(h, key, len);
+    if (!e && by > 0 && (h->n_ips < h->cap_ips || !ips_grow(h))) {
+        e = &h->ips[h->n_ips++];
+        memcpy(e->addr, key, len);
+        e->len = len;
+        e->n = 0;
+    }
+    if (e && by > 0) {
+        e->n++;
+    } else if (e && --e->n == 0) {
+        *e = h->ips[--h->n_ips];
+    }
+    pthread_mutex_unlock(&h->ip_mu);
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
@@ -491,9 +645,13 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *ci = mhd.get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         *socket_context = ci ? reaper_add(h->reaper, ci->connect_fd, now_s() + h->idle_timeout) : NULL;
+        if (h->per_ip && h->n_loops)
+            ip_count_move(h, conn, 1);
     } else {
         reaper_remove(h->reaper, *socket_context);
         *socket_context = NULL;
+        if (h->per_ip && h->n_loops)
+            ip_count_move(h, conn, -1);
     }
 }
 
@@ -646,6 +804,153 @@ static size_t http_pool_bytes(const serve_config *c)
     return (need + 4095) / 4096 * 4096;
 }
 
+/* One HTTP thread of --http-loop epoll. It waits on its daemon's epoll
+ * descriptor and its own eventfd (wake_loop) for at most the time
+ * MHD_get_timeout gives (0 while a connection has data libmicrohttpd has
+ * not read), then runs the daemon once (MHD_run: every epoll_wait inside
+ * it has a zero timeout, so libmicrohttpd's loop that waits out its
+ * timeout when exactly 128 events are ready never waits). The eventfd is
+ * cleared before MHD_run, which then runs the resumes signalled before;
+ * one signalled later wakes the next wait. libmicrohttpd's own signal of
+ * a resume is not enough: a MHD_run past its resume step clears it with
+ * the resume left for its next call, which would then come only at the
+ * timeout. */
+static void *loop_main(void *arg)
+{
+    http_loop *l = arg;
+    prctl(PR_SET_NAME, "colb-http"); /* as ps and top show it */
+    const union MHD_DaemonInfo *di = mhd.get_daemon_info(l->d, MHD_DAEMON_INFO_EPOLL_FD);
+    struct pollfd w[2] = { { di ? di->epoll_fd : -1, POLLIN, 0 }, { l->wake, POLLIN, 0 } };
+    while (!atomic_load(&l->h->stop)) {
+        MHD_UNSIGNED_LONG_LONG to = 0;
+        int ms = mhd.get_timeout(l->d, &to) == MHD_YES ? (to < 1000 ? (int)to : 1000) : 1000;
+        w[1].revents = 0;
+        if (ms > 0 && poll(w, 2, ms) < 0 && errno != EINTR)
+            break; /* cannot happen with valid descriptors */
+        uint64_t n;
+        if (w[1].revents & POLLIN) {
+            if (read(l->wake, &n, sizeof n) < 0) {
+                /* EAGAIN: nothing written since */
+            }
+            /* after the read: a wake that found `woken` set before this
+             * store had resumed before it, hence before MHD_run below; one
+             * after it writes again (cleared before the read instead, a
+             * wake between the two would leave `woken` set and the
+             * counter empty, and every later wake unwritten) */
+            atomic_store(&l->woken, 0);
+        }
+        mhd.run(l->d);
+    }
+    return NULL;
+}
+
+/* The listening socket of --http-loop epoll, bound and listening,
+ * non-blocking (its daemons share it: each has a dup); -1 with the reason
+ * in err. As libmicrohttpd's own: SO_REUSEADDR, IPv6 only for an IPv6
+ * address, a backlog of 1024. */
+static int listen_socket(const serve_config *c, const struct sockaddr *sa, socklen_t len, int v6, char *err,
+                         size_t err_len)
+{
+    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
+    if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+        (!v6 || setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) == 0) && bind(fd, sa, len) == 0 &&
+        listen(fd, 1024) == 0)
+        return fd;
+    snprintf(err, err_len, "cannot listen on %s:%u: %s", c->host, c->port, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+/* Stop the loops' threads and daemons (any of them started). */
+static void loops_stop(http_server *h)
+{
+    atomic_store(&h->stop, 1);
+    for (size_t i = 0; i < h->n_loops; i++)
+        if (h->loops[i].running) {
+            atomic_store(&h->loops[i].woken, 0);
+            wake_loop(&h->loops[i]);
+            pthread_join(h->loops[i].t, NULL);
+        }
+    for (size_t i = 0; i < h->n_loops; i++) {
+        http_loop *l = &h->loops[i];
+        if (l->d)
+            mhd.stop_daemon(l->d); /* every connection closed: none left to watch */
+        if (l->quiesced != MHD_INVALID_SOCKET)
+            close(l->quiesced);
+        if (l->wake >= 0)
+            close(l->wake);
+    }
+}
+
+/* --http-loop epoll: --http-threads daemons on one listening socket, each
+ * run by a thread of its own (loop_main). 0, or -1 with the reason in err
+ * (everything started so far stopped). */
+static int start_loops(http_server *h, const serve_config *c, const struct sockaddr *sa, socklen_t sa_len, int v6,
+                       unsigned *bound_port, char *err, size_t err_len)
+{
+    int lfd = listen_socket(c, sa, sa_len, v6, err, err_len);
+    if (lfd < 0)
+        return -1;
+    struct sockaddr_storage bound;
+    socklen_t bl = sizeof bound;
+    if (getsockname(lfd, (struct sockaddr *)&bound, &bl) != 0)
+        memset(&bound, 0, sizeof bound);
+    *bound_port = ntohs(v6 ? ((struct sockaddr_in6 *)&bound)->sin6_port : ((struct sockaddr_in *)&bound)->sin_port);
+    h->loops = calloc(c->http_threads, sizeof *h->loops);
+    h->n_loops = h->loops ? c->http_threads : 0;
+    h->per_ip = c->max_connections_per_ip;
+    /* the connection limit shared out as libmicrohttpd's thread pool
+     * shares it: each daemon a part, the first ones one more */
+    size_t n = h->n_loops, per = n ? c->max_connections / n : 0, extra = n ? c->max_connections % n : 0;
+    int rc = h->loops ? 0 : -1;
+    if (rc)
+        snprintf(err, err_len, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        h->loops[i].h = h;
+        h->loops[i].quiesced = MHD_INVALID_SOCKET;
+        h->loops[i].wake = -1;
+    }
+    h->starting = 1;
+    for (size_t i = 0; i < n && !rc; i++) {
+        http_loop *l = &h->loops[i];
+        int fd = dup(lfd);
+        l->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+        l->d = fd < 0 || l->wake < 0 ? NULL
+                                      : mhd.start_daemon(flags, 0, on_accept, h, on_request, h,
+                                                         MHD_OPTION_EXTERNAL_LOGGER, on_log, h,
+                                                         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+                                                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)(per + (i < extra)),
+                                                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->idle_timeout,
+                                                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                                                         MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+                                                         MHD_OPTION_UNESCAPE_CALLBACK, unescape_path, NULL,
+                                                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, http_pool_bytes(c),
+                                                         MHD_OPTION_END);
+        if (!l->d) {
+            if (fd >= 0)
+                close(fd); /* libmicrohttpd closes it only once started */
+            snprintf(err, err_len, "cannot serve on %s:%u: %s", c->host, c->port,
+                     h->start_msg[0] ? h->start_msg : "out of descriptors or memory");
+            rc = -1;
+        }
+    }
+    h->starting = 0; /* from now on its messages go to stderr */
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (pthread_create(&h->loops[i].t, NULL, loop_main, &h->loops[i]) != 0) {
+            snprintf(err, err_len, "cannot start an HTTP thread");
+            rc = -1;
+        } else {
+            h->loops[i].running = 1;
+        }
+    }
+    close(lfd); /* each daemon holds a dup */
+    if (rc)
+        loops_stop(h);
+    return rc;
+}
+
 int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, unsigned *bound_port, char *err,
                size_t err_len)
 {
@@ -665,31 +970,47 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
     h->quiesced = MHD_INVALID_SOCKET;
     h->log_sec = -1;
     pthread_mutex_init(&h->log_mu, NULL);
+    pthread_mutex_init(&h->ip_mu, NULL);
     struct sockaddr_in a4;
     struct sockaddr_in6 a6;
     socklen_t sa_len;
     int v6;
-    /* poll(), not epoll: libmicrohttpd's epoll loop (0.9.75, and its master
-     * of 2025) drains events with `while (num_events == MAX_EVENTS (128))
-     * epoll_wait(..., timeout)`, so when exactly 128, 256, ... events are
-     * ready the next epoll_wait blocks for the whole idle timeout with the
-     * collected connections unprocessed, and the timeout sweep, which runs
-     * before them, then closes them as idle: every client stalls 30 s and
-     * sees its keep-alive connection end after a 200. It happens whenever
-     * ~128 connections per HTTP thread are ready at once (a group commit
-     * resumes them together). poll() has no such loop; its cost per wakeup
-     * is linear in the connections of a thread, small at --max-connections. */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     const struct sockaddr *sa = listen_addr(c, &a4, &a6, &sa_len, &v6, err, err_len);
     /* deadlines checked four times within the shorter timeout, at least every second */
     double tick = (c->idle_timeout < c->request_timeout ? c->idle_timeout : c->request_timeout) / 4.0;
     if (sa && reaper_start(&h->reaper, tick < 1.0 ? tick : 1.0, &rc->m->http_timed_out) != 0)
         snprintf(err, err_len, "out of memory, or no thread for the connections' deadlines");
     if (!sa || !h->reaper) {
+        pthread_mutex_destroy(&h->ip_mu);
         pthread_mutex_destroy(&h->log_mu);
         free(h);
         return -1;
     }
+    if (c->http_loop == HTTP_LOOP_EPOLL) {
+        if (start_loops(h, c, sa, sa_len, v6, bound_port, err, err_len) != 0) {
+            reaper_stop(h->reaper);
+            pthread_mutex_destroy(&h->ip_mu);
+            pthread_mutex_destroy(&h->log_mu);
+            free(h->loops);
+            free(h);
+            return -1;
+        }
+        *out = h;
+        return 0;
+    }
+    /* --http-loop poll: libmicrohttpd's thread pool, each thread polling
+     * its connections with poll() (a cost per wakeup linear in them).
+     * Not libmicrohttpd's own epoll thread: its loop (0.9.75, and its
+     * master of 2025) drains events with `while (num_events == MAX_EVENTS
+     * (128)) epoll_wait(..., timeout)`, so when exactly 128, 256, ...
+     * events are ready the next epoll_wait blocks for the whole idle
+     * timeout with the collected connections unprocessed, and the timeout
+     * sweep, which runs before them, then closes them as idle: every
+     * client stalls 30 s and sees its keep-alive connection end after a
+     * 200. It happens whenever ~128 connections per HTTP thread are ready
+     * at once (a group commit resumes them together). --http-loop epoll
+     * runs libmicrohttpd's epoll without a timeout (loop_main). */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (v6)
         flags |= MHD_USE_IPv6;
     h->starting = 1;
@@ -711,6 +1032,7 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
         snprintf(err, err_len, "cannot listen on %s:%u: %s", c->host, c->port,
                  h->start_msg[0] ? h->start_msg : "address in use, or not an address of this machine?");
         reaper_stop(h->reaper);
+        pthread_mutex_destroy(&h->ip_mu);
         pthread_mutex_destroy(&h->log_mu);
         free(h);
         return -1;
@@ -721,18 +1043,28 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
     return 0;
 }
 
+/* No longer accepted, the listening socket would still complete the
+ * handshakes of new connections, which then waited for the whole drain to
+ * be reset unanswered: shut down (not closed - a libmicrohttpd thread may
+ * still hold it until MHD_stop_daemon), it refuses them at once, and
+ * resets those in its queue. */
+static void quiesce_one(struct MHD_Daemon *d, MHD_socket *kept)
+{
+    if (*kept == MHD_INVALID_SOCKET) {
+        *kept = mhd.quiesce_daemon(d);
+        if (*kept != MHD_INVALID_SOCKET)
+            shutdown(*kept, SHUT_RDWR);
+    }
+}
+
 void http_quiesce(http_server *h)
 {
     atomic_store(&h->draining, 1);
-    if (h->quiesced == MHD_INVALID_SOCKET) {
-        h->quiesced = mhd.quiesce_daemon(h->d);
-        /* No longer accepted, the socket would still complete the
-         * handshakes of new connections, which then waited for the whole
-         * drain to be reset unanswered: shut down (not closed - a
-         * libmicrohttpd thread may still hold it until MHD_stop_daemon),
-         * it refuses them at once, and resets those in its queue. */
-        if (h->quiesced != MHD_INVALID_SOCKET)
-            shutdown(h->quiesced, SHUT_RDWR);
+    if (!h->n_loops)
+        quiesce_one(h->d, &h->quiesced);
+    for (size_t i = 0; i < h->n_loops; i++) { /* dups of one socket: the first shutdown does it */
+        quiesce_one(h->loops[i].d, &h->loops[i].quiesced);
+        wake_loop(&h->loops[i]); /* its listening socket leaves its epoll set at its next run */
     }
 }
 
@@ -755,10 +1087,16 @@ void http_stop(http_server *h)
 {
     if (!h)
         return;
-    mhd.stop_daemon(h->d); /* every connection closed: none left to watch */
+    if (h->n_loops)
+        loops_stop(h);
+    else
+        mhd.stop_daemon(h->d); /* every connection closed: none left to watch */
     reaper_stop(h->reaper);
     if (h->quiesced != MHD_INVALID_SOCKET)
         close(h->quiesced);
+    pthread_mutex_destroy(&h->ip_mu);
     pthread_mutex_destroy(&h->log_mu);
+    free(h->loops);
+    free(h->ips);
     free(h);
 }

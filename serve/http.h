@@ -1,7 +1,9 @@
-/* http.h - the HTTP front of `colb serve` on libmicrohttpd: a pool of
- * threads (poll) accepts connections, reads each request's headers and
- * body within the limits, checks the bearer token, and passes complete
- * requests to the routes (routes.h). A request is applied in its thread
+/* http.h - the HTTP front of `colb serve` on libmicrohttpd: its threads
+ * (each a daemon of its own on epoll, run by colb's loop; or, with
+ * --http-loop poll, libmicrohttpd's thread pool on poll()) accept
+ * connections, read each request's headers and body within the limits,
+ * check the bearer token, and pass complete requests to the routes
+ * (routes.h). A request is applied in its thread
  * when the writer is idle (engine_run); one queued for the writer, or
  * waiting for the log's sync, is suspended (it holds no thread) and
  * resumed when its job is done. */

@@ -50,7 +50,7 @@ static void load(void)
     if (SYM(start_daemon) || SYM(stop_daemon) || SYM(quiesce_daemon) || SYM(get_daemon_info) ||
         SYM(get_connection_info) || SYM(get_connection_values) || SYM(lookup_connection_value) ||
         SYM(suspend_connection) || SYM(resume_connection) || SYM(create_response_from_buffer) ||
-        SYM(add_response_header) || SYM(queue_response) || SYM(destroy_response) || SYM(http_unescape))
+        SYM(add_response_header) || SYM(queue_response) || SYM(destroy_response) || SYM(http_unescape) || SYM(run) || SYM(get_timeout))
         return;
 #undef SYM
     loaded = 1;

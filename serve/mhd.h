@@ -27,6 +27,8 @@ typedef struct {
     __typeof__(MHD_queue_response) *queue_response;
     __typeof__(MHD_destroy_response) *destroy_response;
     __typeof__(MHD_http_unescape) *http_unescape;
+    __typeof__(MHD_run) *run;
+    __typeof__(MHD_get_timeout) *get_timeout;
 } mhd_api;
 
 /* Load libmicrohttpd's functions into mhd once per process (any thread;

@@ -32,13 +32,15 @@ static int loopback(const char *host)
  * the state folder's lock, the log's segment and the next one, the folder
  * opened for their fsync, a snapshot's file and its child's pipe, the
  * segment being copied by a repair, the listening socket, and slack (a
- * library's own) - plus each HTTP thread's wakeup descriptors (an eventfd,
- * or a pipe's two), in fds_reserved. */
+ * library's own) - plus each HTTP thread's own: libmicrohttpd's wakeup
+ * (an eventfd, or a pipe's two) and, under --http-loop epoll, its epoll
+ * descriptor, its dup of the listening socket and colb's eventfd, in
+ * fds_reserved. */
 #define SERVE_FDS_RESERVED 32
 
 static size_t fds_reserved(const serve_config *c)
 {
-    return SERVE_FDS_RESERVED + 2 * c->http_threads;
+    return SERVE_FDS_RESERVED + 4 * c->http_threads;
 }
 
 /* Fit --max-connections to the open-files limit (RLIMIT_NOFILE), before

@@ -859,7 +859,8 @@ static void test_integration(void **state)
      * of one or three, always full (the default is larger), and by an
      * applier in SCHED_IDLE (--applier-class idle: the same state) or
      * never there (normal; the default, batches, for a batch's); group
-     * commits paced otherwise than the default, or not at all */
+     * commits paced otherwise than the default, or not at all; the HTTP
+     * threads on libmicrohttpd's poll() pool instead of colb's epoll loops */
     static const struct { const char *name, *key, *value, *other, *serve; } runs[] = {
         { "cohort", NULL, NULL, NULL, "" }, { "linucb-ind", NULL, NULL, NULL, "" }, { "pooled", NULL, NULL, NULL, "" },
         { "cmlb", NULL, NULL, NULL, "" }, { "pmlb", NULL, NULL, NULL, "" }, { "sclb", NULL, NULL, NULL, "" },
@@ -874,6 +875,7 @@ static void test_integration(void **state)
         { "cohort", NULL, NULL, NULL, " --commit-interval 2000" },
         { "cohort", NULL, NULL, NULL, " --commit-interval 0" },
         { "cohort", NULL, NULL, NULL, " --compact-choose 0" },
+        { "cohort", NULL, NULL, NULL, " --http-loop poll" },
     };
     for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
         const char *policy = runs[k].name;
@@ -1392,6 +1394,64 @@ static int expect_ok(hconn *c, const char *method, const char *path, const char 
     if (answer)
         *answer = a;
     return 0;
+}
+
+/* 1 when the server closes c without an answer within 5 s (reads EOF or
+ * a reset with nothing before it). */
+static int closed_unanswered(hconn *c)
+{
+    struct pollfd p = { c->fd, POLLIN, 0 };
+    char b[256];
+    if (poll(&p, 1, 5000) <= 0)
+        return 0;
+    ssize_t n = read(c->fd, b, sizeof b);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+/* --max-connections-per-ip on both loops: with a limit of 3 and two HTTP
+ * threads (under epoll, each thread's daemon counts for the whole
+ * server), three connections are answered and a fourth is closed
+ * unanswered; once one of the three is closed, a new one is answered.
+ * Connections are opened one at a time (each answered before the next),
+ * so no two accepts race. */
+static void test_per_ip_limit(void **state)
+{
+    (void)state;
+    static const char *const loops[] = { "epoll", "poll" };
+    for (size_t k = 0; k < 2; k++) {
+        char st[256], args[160];
+        snprintf(st, sizeof st, "%s/per-ip-%s", dir, loops[k]);
+        snprintf(args, sizeof args, "--dim 3 --policy linucb-ind --http-threads 2 --max-connections-per-ip 3 --http-loop %s",
+                 loops[k]);
+        server s;
+        start_or_fail(&s, st, args);
+        hconn *c = calloc(5, sizeof *c);
+        assert_non_null(c);
+        ka_err[0] = '\0';
+        for (int i = 0; i < 5; i++)
+            c[i].fd = -1;
+        for (int round = 0; round < 3 && !ka_err[0]; round++) /* the limit holds again after closes */
+            for (int i = 0; i < 3 && !ka_err[0]; i++)
+                if (c[i].fd < 0 && (hconnect(&c[i], s.port) || expect_ok(&c[i], "GET", "/healthz", NULL, NULL)))
+                    snprintf(ka_err + strlen(ka_err), sizeof ka_err - strlen(ka_err), " (%s, connection %d of 3)",
+                             loops[k], i + 1);
+                else if (i == 2 && round < 2) {
+                    if (hconnect(&c[3], s.port) || hsend(&c[3], "GET", "/healthz", NULL) || !closed_unanswered(&c[3]))
+                        snprintf(ka_err, sizeof ka_err, "%s: a fourth connection was not closed unanswered (round %d)",
+                                 loops[k], round);
+                    close(c[3].fd);
+                    c[3].fd = -1;
+                    close(c[round].fd); /* one of the three goes: room for one */
+                    c[round].fd = -1;
+                    usleep(200000); /* the server sees it closed */
+                }
+        for (int i = 0; i < 5; i++)
+            if (c[i].fd >= 0)
+                close(c[i].fd);
+        free(c);
+        stop_and_judge(&s, ka_err);
+    }
+    print_message("per-ip: 3 connections answered, a 4th closed unanswered, room again after a close (epoll, poll)\n");
 }
 
 static void test_keepalive(void **state)
@@ -4716,7 +4776,7 @@ static void test_applier_class(void **state)
         server s;
         start_or_fail(&s, st, runs[k].args);
         int policy = thread_policy(s.pid, "colb-applier");
-        long http = thread_slice_ns(s.pid, "MHD-worker"), writer = thread_slice_ns(s.pid, "colb-writer"),
+        long http = thread_slice_ns(s.pid, "colb-http"), writer = thread_slice_ns(s.pid, "colb-writer"),
              syncer = thread_slice_ns(s.pid, "colb-syncer"), applier = thread_slice_ns(s.pid, "colb-applier");
         /* 20 decisions; one rewarded alone (run inline), then a batch of 19 */
         hconn c;
@@ -5471,6 +5531,7 @@ int main(void)
         cmocka_unit_test_teardown(test_crash, kill_leftovers),
         cmocka_unit_test_teardown(test_bad_requests, kill_leftovers),
         cmocka_unit_test_teardown(test_keepalive, kill_leftovers),
+        cmocka_unit_test_teardown(test_per_ip_limit, kill_leftovers),
         cmocka_unit_test_teardown(test_pipelining, kill_leftovers),
         cmocka_unit_test_teardown(test_expect, kill_leftovers),
         cmocka_unit_test_teardown(test_malformed_http, kill_leftovers),
