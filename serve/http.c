@@ -546,9 +546,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     atomic_fetch_sub(&h->active, 1);
 }
 
-/* A connection opened or closed (MHD_OPTION_NOTIFY_CONNECTION): watched
- * from its opening, its first headers due within --idle-timeout, until
- * libmicrohttpd closes its socket, which it does after this call. */
 /* An address's bytes (4 for IPv4, 16 for IPv6, a v4-mapped one as its
  * IPv4 address); 0 for another family. */
 static size_t ip_key(const struct sockaddr *a, unsigned char key[16])
@@ -638,6 +635,11 @@ static void ip_count_move(http_server *h, struct MHD_Connection *conn, int by)
     pthread_mutex_unlock(&h->ip_mu);
 }
 
+/* A connection opened or closed (MHD_OPTION_NOTIFY_CONNECTION): watched
+ * from its opening, its first headers due within --idle-timeout, until
+ * libmicrohttpd closes its socket, which it does after this call; and,
+ * under --http-loop epoll with --max-connections-per-ip, counted for its
+ * address. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
