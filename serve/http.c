@@ -56,7 +56,8 @@ struct http_server {
     http_loop *loops;             /* --http-loop epoll: one per HTTP thread */
     size_t n_loops;
     _Atomic int stop;             /* the loops' threads end */
-    size_t per_ip;                /* --max-connections-per-ip (epoll: counted in ips) */
+    size_t per_ip;                /* --max-connections-per-ip under --http-loop epoll, counted in
+                                   * ips; 0 under poll (libmicrohttpd counts there) */
     pthread_mutex_t ip_mu;
     ip_count *ips;
     size_t n_ips, cap_ips;
@@ -647,12 +648,12 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *ci = mhd.get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         *socket_context = ci ? reaper_add(h->reaper, ci->connect_fd, now_s() + h->idle_timeout) : NULL;
-        if (h->per_ip && h->n_loops)
+        if (h->per_ip)
             ip_count_move(h, conn, 1);
     } else {
         reaper_remove(h->reaper, *socket_context);
         *socket_context = NULL;
-        if (h->per_ip && h->n_loops)
+        if (h->per_ip)
             ip_count_move(h, conn, -1);
     }
 }
@@ -953,6 +954,18 @@ static int start_loops(http_server *h, const serve_config *c, const struct socka
     return rc;
 }
 
+/* What http_start set up before it failed (its reaper, if started; no
+ * daemon or loop runs), undone; returns -1. */
+static int start_failed(http_server *h)
+{
+    reaper_stop(h->reaper);
+    pthread_mutex_destroy(&h->ip_mu);
+    pthread_mutex_destroy(&h->log_mu);
+    free(h->loops);
+    free(h);
+    return -1;
+}
+
 int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, unsigned *bound_port, char *err,
                size_t err_len)
 {
@@ -982,21 +995,11 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
     double tick = (c->idle_timeout < c->request_timeout ? c->idle_timeout : c->request_timeout) / 4.0;
     if (sa && reaper_start(&h->reaper, tick < 1.0 ? tick : 1.0, &rc->m->http_timed_out) != 0)
         snprintf(err, err_len, "out of memory, or no thread for the connections' deadlines");
-    if (!sa || !h->reaper) {
-        pthread_mutex_destroy(&h->ip_mu);
-        pthread_mutex_destroy(&h->log_mu);
-        free(h);
-        return -1;
-    }
+    if (!sa || !h->reaper)
+        return start_failed(h);
     if (c->http_loop == HTTP_LOOP_EPOLL) {
-        if (start_loops(h, c, sa, sa_len, v6, bound_port, err, err_len) != 0) {
-            reaper_stop(h->reaper);
-            pthread_mutex_destroy(&h->ip_mu);
-            pthread_mutex_destroy(&h->log_mu);
-            free(h->loops);
-            free(h);
-            return -1;
-        }
+        if (start_loops(h, c, sa, sa_len, v6, bound_port, err, err_len) != 0)
+            return start_failed(h);
         *out = h;
         return 0;
     }
@@ -1033,11 +1036,7 @@ int http_start(http_server **out, const serve_config *c, const routes_ctx *rc, u
     if (!h->d) {
         snprintf(err, err_len, "cannot listen on %s:%u: %s", c->host, c->port,
                  h->start_msg[0] ? h->start_msg : "address in use, or not an address of this machine?");
-        reaper_stop(h->reaper);
-        pthread_mutex_destroy(&h->ip_mu);
-        pthread_mutex_destroy(&h->log_mu);
-        free(h);
-        return -1;
+        return start_failed(h);
     }
     const union MHD_DaemonInfo *info = mhd.get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
     *bound_port = info ? info->port : c->port;
