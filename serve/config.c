@@ -69,6 +69,7 @@ static const opt OPTS[] = {
     { "snapshot-replay", K_DOUBLE, C(snapshot_replay), 0, 86400, NULL, "durability", "S: snapshot once the writer has spent S seconds applying requests since the last one: bounds the log replay of a restart, whatever a request costs the policy (0: off)" },
     { "snapshot-interval", K_SIZE, C(snapshot_interval), 1, 1e9, NULL, "durability", "S: snapshot after S seconds with changes" },
     { "snapshot-log-bytes", K_BYTES, C(snapshot_log_bytes), 4096, 0, NULL, "durability", "BYTES: snapshot when the log has grown by this much" },
+    { "background-write-rate", K_BYTES, C(background_write_rate), 0, 0, NULL, "durability", "BYTES: the most a second that snapshots and the log's preallocated segments are written, their writeback started 1M at a time, so that the group commits' fdatasyncs (which acknowledge rewards) do not queue behind them; 0: as fast as the disk takes them" },
     { "wal-segment-bytes", K_BYTES, C(wal_segment_bytes), 0, 17179869184.0, NULL, "durability", "BYTES: log segments preallocated at this size (zeros written ahead, or an old segment reused), so that a group commit's fdatasync needs no journal commit; 0: segments grow as written (at least 64K)" },
     { "snapshot-fork", K_ENUM, C(snapshot_fork), 0, 0, "0|1|auto", "durability", "how a snapshot freezes the state: 1 = a fork()ed child process holds the state as it was and writes it (the writer pauses for the fork, ~2 ms per 100 MB of the process, then for a copy-on-write fault per page it changes while the child runs); 0 = the writer copies the policy into a buffer (a pause of ~0.5-1 ms per MB of the policy); auto = fork when the policy takes 32 MB or more" },
     { "snapshot-stall", K_SIZE, C(snapshot_stall), 1, 86400, NULL, "durability", "S: a snapshot's child process that makes no progress for S seconds (uses no CPU time, its file does not grow: stuck in the kernel or on a lock) is killed and the snapshot counted as failed; the next one retries" },
@@ -139,6 +140,7 @@ void serve_config_default(serve_config *c)
     c->snapshot_log_bytes = (size_t)1 << 30;
     c->window_log_bytes = (size_t)256 << 20;
     c->wal_segment_bytes = (size_t)64 << 20;
+    c->background_write_rate = (size_t)64 << 20; /* serve/writeback.h: 100M/s kept a flush's p99 at 2 ms here */
     c->snapshot_fork = SNAPSHOT_FORK_AUTO;
     c->snapshot_stall = 60;
     c->drain_timeout = 10;

@@ -191,7 +191,8 @@ static int write_snapshot_now(engine *e, const decisions_ref *ref, char *err, si
 {
     state_image *im = state_capture(&e->s, 1, ref, err, err_len); /* the writer is not running */
     size_t len;
-    int rc = im ? snapshot_write(e->c.state_dir, im, &len, err, err_len) : -1;
+    /* no rate: nothing is served while this one is written */
+    int rc = im ? snapshot_write(e->c.state_dir, im, 0.0, &len, err, err_len) : -1;
     state_image_free(im);
     return rc;
 }
@@ -366,8 +367,8 @@ static int recover(engine *e, char *err, size_t err_len)
                 "another machine?); the logged arms were kept\n", (unsigned long long)e->s.arm_mismatches);
     /* a new generation: its START record, durable before anything is served */
     uint32_t gen = e->s.gen + 1;
-    if (wal_open(&e->w, c->state_dir, last + 1, c->commit_wait_us, c->commit_interval_us, c->wal_segment_bytes, e->m,
-                 err, err_len))
+    if (wal_open(&e->w, c->state_dir, last + 1, c->commit_wait_us, c->commit_interval_us, c->wal_segment_bytes,
+                 (double)c->background_write_rate, e->m, err, err_len))
         return -1;
     if (state_start(&e->s, gen, c->decision_window)) {
         snprintf(err, err_len, "out of memory for a window of %zu decisions", c->decision_window);
@@ -848,7 +849,8 @@ static void *writer_main(void *arg)
         if (stop) {
             drain(e);
             /* a snapshot child dies with this thread (PR_SET_PDEATHSIG):
-             * let it finish */
+             * let it finish, its writeback no longer paced */
+            snapshotter_hurry(e->snap);
             snapshotter_wait(e->snap);
             return NULL; /* holding the state: nothing runs after a stop */
         }
@@ -922,7 +924,7 @@ int engine_open(engine **out, serve_config *c, metrics *m, char *err, size_t err
         snapshot_remove_partial(c->state_dir);
     if (!locked || (rc = recover(e, err, err_len)) ||
         snapshotter_start(&e->snap, c->state_dir, c->archive_log, c->wal_segment_bytes, (double)c->snapshot_stall,
-                          c->quiet, m, err, err_len)) {
+                          (double)c->background_write_rate, c->quiet, m, err, err_len)) {
         engine_free(e);
         return rc == -2 ? -2 : -1;
     }

@@ -170,7 +170,7 @@ char *metrics_render(const metrics *m, size_t *len)
     fprintf(f, "# HELP colb_snapshot_pause_seconds Time the writer spends freezing the state for a snapshot, by fork or by a capture (requests wait).\n"
                "# TYPE colb_snapshot_pause_seconds histogram\n");
     hist(f, "colb_snapshot_pause_seconds", "", &m->snapshot_pause, 1.0);
-    fprintf(f, "# HELP colb_snapshot_write_seconds Time to serialise and write a snapshot durably (in the background).\n"
+    fprintf(f, "# HELP colb_snapshot_write_seconds Time to serialise and write a snapshot durably (in the background, at --background-write-rate).\n"
                "# TYPE colb_snapshot_write_seconds histogram\n");
     hist(f, "colb_snapshot_write_seconds", "", &m->snapshot_seconds, 1.0);
     series(f, "colb_queue_depth", "gauge", "Requests waiting for the writer.", get(&m->queue_depth));

@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,14 +30,7 @@
 #include "clock.h"
 #include "thread_sched.h"
 #include "wal.h"
-
-/* The snapshot goes to its file through a stream that starts the
- * writeback of every PACE bytes as they are written and waits for the
- * previous PACE: at most 2 PACE of it are dirty at a time. Left to one
- * fsync at the end, hundreds of MB would be dirty at once, and on ext4
- * (data=ordered) each fdatasync of the log - the group commits that
- * acknowledge rewards - would wait for them to reach the disk. */
-#define PACE ((off_t)8 << 20)
+#include "writeback.h"
 
 /* Seconds to wait for a child to exit after SIGKILL (at most --snapshot-
  * stall): it normally takes milliseconds; one still in the kernel after
@@ -46,38 +40,6 @@
 
 /* Room for this many children left unreaped at first; the list grows. */
 #define LEFT_FIRST 16
-
-typedef struct paced {
-    int fd;
-    off_t done, started; /* bytes written; bytes whose writeback was started */
-} paced;
-
-static ssize_t paced_write(void *cookie, const char *buf, size_t n)
-{
-    paced *p = cookie;
-    size_t left = n;
-    while (left > 0) {
-        ssize_t k = write(p->fd, buf, left);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            if (k == 0)
-                errno = EIO;
-            return -1;
-        }
-        buf += k;
-        left -= (size_t)k;
-        p->done += k;
-    }
-    /* errors here show in the final fsync */
-    for (; p->done - p->started >= PACE; p->started += PACE) {
-        sync_file_range(p->fd, p->started, PACE, SYNC_FILE_RANGE_WRITE);
-        if (p->started >= PACE)
-            sync_file_range(p->fd, p->started - PACE, PACE,
-                            SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
-    }
-    return (ssize_t)n;
-}
 
 static void partial_path(char *out, size_t len, const char *dir)
 {
@@ -91,54 +53,112 @@ void snapshot_remove_partial(const char *dir)
     unlink(tmp);
 }
 
-int snapshot_write(const char *dir, const state_image *im, size_t *len, char *err, size_t err_len)
+/* A snapshot is written in two steps. The data goes to the page cache as
+ * fast as the state serialises (a fork()ed child exits then: while it
+ * lives, every page the server changes is copied first, a fault and a
+ * TLB flush of the other CPU each - 7.6 % of the server's time under a
+ * snapshot a second, docs/performance.md); then its writeback is started
+ * a step at a time at --background-write-rate at most (writeback.h:
+ * written as fast as the disk takes it, each group commit's fdatasync of
+ * the log, which acknowledges rewards, would wait behind what the disk was
+ * given meanwhile: 20-140 ms), and the file is synced and renamed into
+ * place. */
+
+/* Step one: the capture im into tmp (*len: its bytes), not synced. 0, or
+ * an errno with *step (and why, when the capture said what). */
+static int write_data(const char *tmp, const state_image *im, size_t *len, const char **step, char *why,
+                      size_t why_len)
+{
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    *step = "create";
+    if (!f) {
+        int e = fd >= 0 ? ENOMEM : errno;
+        if (fd >= 0)
+            close(fd);
+        return e;
+    }
+    *step = "write";
+    setvbuf(f, NULL, _IOFBF, (size_t)1 << 20); /* fewer system calls: the child's life is this step */
+    int e = state_image_write(im, f, len, why, why_len) != 0 ? EIO : 0; /* why says what */
+    if (!e && fflush(f) != 0)
+        e = errno;
+    if (fclose(f) != 0 && !e)
+        e = errno;
+    return e;
+}
+
+/* Step two: tmp's writeback at `rate` bytes a second at most (0: no limit;
+ * none as soon as *hurry is set), then it is synced, the log up to the
+ * snapshot's lsn made durable, and tmp renamed to path. 0, or an errno
+ * with *step (why: from the log). */
+static int commit(const char *dir, const char *tmp, const char *path, const state_image *im, double rate,
+                  const _Atomic int *hurry, const char **step, char *why, size_t why_len)
+{
+    *step = "open";
+    int fd = open(tmp, O_WRONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return e;
+    }
+    writeback wb;
+    writeback_init(&wb, fd, rate, hurry); /* a stop waits for this snapshot: not at its pace */
+    for (off_t done = 0; done < st.st_size;) {
+        done = st.st_size - done > WRITEBACK_STEP ? done + WRITEBACK_STEP : st.st_size;
+        writeback_step(&wb, done);
+    }
+    *step = "fsync";
+    int e = fsync(fd) != 0 ? errno : 0;
+    if (close(fd) != 0 && !e)
+        e = errno, *step = "close";
+    /* the log up to the snapshot's lsn durable first, with the decisions
+     * it left to the log (a choose is not synced when answered): after a
+     * power cut the log never ends before it */
+    uint64_t from, to;
+    if (!e && state_image_log_range(im, &from, &to) && wal_sync_range(dir, from, to, why, why_len) != 0)
+        e = EIO;
+    if (!e && rename(tmp, path) != 0)
+        e = errno, *step = "rename";
+    if (!e && wal_sync_dir(dir) != 0)
+        e = errno, *step = "fsync of the folder";
+    return e;
+}
+
+/* The error of a snapshot that failed with e at step (tmp removed). -1. */
+static int failed(const char *path, const char *tmp, int e, const char *step, const char *why, char *err,
+                  size_t err_len)
+{
+    unlink(tmp);
+    if (why[0])
+        snprintf(err, err_len, "%s: cannot write the snapshot (%s)", path, why);
+    else
+        snprintf(err, err_len, "%s: cannot write the snapshot (%s: %s)", path, step, strerror(e));
+    return -1;
+}
+
+/* Step one (data set: the data written, *len its bytes), then step two
+ * unless commit_rate < 0 (at that rate; the child leaves it to its
+ * parent). 0, or -1 with err. */
+static int write_steps(const char *dir, const state_image *im, int data, double commit_rate,
+                       const _Atomic int *hurry, size_t *len, char *err, size_t err_len)
 {
     char path[4200], tmp[4300], why[4400] = "";
     snprintf(path, sizeof path, "%s/snapshot.colb", dir);
     partial_path(tmp, sizeof tmp, dir); /* one writer: DIR is locked */
-    unlink(tmp);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    paced pc = { fd, 0, 0 };
-    cookie_io_functions_t io = { NULL, paced_write, NULL, NULL };
-    FILE *f = fd >= 0 ? fopencookie(&pc, "w", io) : NULL;
     const char *step = "create";
-    int e = 0;
-    if (f) {
-        step = "write";
-        if (state_image_write(im, f, len, why, sizeof why) != 0)
-            e = EIO; /* why says what */
-        if (!e && fflush(f) != 0)
-            e = errno;
-        if (fclose(f) != 0 && !e) /* the stream only: fd stays open */
-            e = errno, step = "write";
-        if (!e && fsync(fd) != 0)
-            e = errno, step = "fsync";
-        if (close(fd) != 0 && !e)
-            e = errno, step = "close";
-        /* the log up to the snapshot's lsn durable first, with the
-         * decisions it left to the log (a choose is not synced when
-         * answered): after a power cut the log never ends before it */
-        uint64_t from, to;
-        if (!e && state_image_log_range(im, &from, &to) && wal_sync_range(dir, from, to, why, sizeof why) != 0)
-            e = EIO;
-        if (!e && rename(tmp, path) != 0)
-            e = errno, step = "rename";
-        if (!e && wal_sync_dir(dir) != 0)
-            e = errno, step = "fsync of the folder";
-    } else {
-        e = fd >= 0 ? ENOMEM : errno;
-        if (fd >= 0)
-            close(fd);
-    }
-    if (e) {
-        unlink(tmp);
-        if (why[0])
-            snprintf(err, err_len, "%s: cannot write the snapshot (%s)", path, why);
-        else
-            snprintf(err, err_len, "%s: cannot write the snapshot (%s: %s)", path, step, strerror(e));
-        return -1;
-    }
-    return 0;
+    int e = data ? write_data(tmp, im, len, &step, why, sizeof why) : 0;
+    if (!e && commit_rate >= 0.0)
+        e = commit(dir, tmp, path, im, commit_rate, hurry, &step, why, sizeof why);
+    return e ? failed(path, tmp, e, step, why, err, err_len) : 0;
+}
+
+int snapshot_write(const char *dir, const state_image *im, double rate, size_t *len, char *err, size_t err_len)
+{
+    return write_steps(dir, im, 1, rate > 0.0 ? rate : 0.0, NULL, len, err, err_len);
 }
 
 struct snapshotter {
@@ -152,6 +172,8 @@ struct snapshotter {
     pid_t child;          /* snapshotter_fork's child (0: none) */
     int child_fd;         /* the read end of its report */
     double stall;         /* seconds the child may go without progress (child_wait) */
+    double rate;          /* bytes a second the snapshot is written at most (writeback.h; 0: no limit) */
+    _Atomic int hurry;    /* snapshotter_hurry: the snapshot being written goes at full speed */
     uint64_t lsn, keep;
     int busy, stop;
     pthread_t th;
@@ -250,7 +272,7 @@ static void child_main(const char *dir, const state_image *im, pid_t parent, int
     report r = { 0 };
     /* im is not freed here: its references to the window's chunks, which
      * are shared with the server, are the server's to drop */
-    r.rc = snapshot_write(dir, im, &r.len, r.err, sizeof r.err);
+    r.rc = write_steps(dir, im, 1, -1.0, NULL, &r.len, r.err, sizeof r.err); /* step one: the parent commits */
     const char *b = (const char *)&r;
     for (size_t left = sizeof r; left > 0;) {
         ssize_t k = write(3, b, left);
@@ -393,7 +415,7 @@ static int child_wait(snapshotter *s, size_t *len, char *err, size_t err_len)
      * blocks in the kernel (closing a file on a hung disk) */
     if (!reap(s, pid, &status, s->stall)) {
         kill(pid, SIGKILL); /* it runs none of its code again */
-        if (got == sizeof r && r.rc == 0) { /* written and renamed into place before it reported */
+        if (got == sizeof r && r.rc == 0) { /* written before it reported: ours to commit */
             *len = r.len;
             return 0;
         }
@@ -438,7 +460,13 @@ static void *main_loop(void *arg)
         char err[4400];
         double t0 = now_s();
         size_t len = 0;
-        int rc = s->child ? child_wait(s, &len, err, sizeof err) : snapshot_write(s->dir, im, &len, err, sizeof err);
+        /* a child's snapshot is committed here, once the child has gone
+         * and its pages cost the server no copies */
+        int forked = s->child != 0;
+        int rc = forked ? child_wait(s, &len, err, sizeof err)
+                        : write_steps(s->dir, im, 1, s->rate, &s->hurry, &len, err, sizeof err);
+        if (rc == 0 && forked)
+            rc = write_steps(s->dir, im, 0, s->rate, &s->hurry, &len, err, sizeof err);
         state_image_free(im); /* the window's chunks go back to the writer */
         if (rc == 0 && wal_drop_segments(s->dir, keep, s->archive, s->recycle_bytes, err, sizeof err) != 0)
             rc = 1; /* the snapshot is good; old segments linger until the next one */
@@ -462,8 +490,8 @@ static void *main_loop(void *arg)
     return NULL;
 }
 
-int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t recycle_bytes, double stall, int quiet,
-                      metrics *m, char *err, size_t err_len)
+int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t recycle_bytes, double stall,
+                      double rate, int quiet, metrics *m, char *err, size_t err_len)
 {
     snapshotter *s = calloc(1, sizeof *s);
     *out = NULL;
@@ -475,6 +503,7 @@ int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t re
     s->archive = archive;
     s->recycle_bytes = recycle_bytes;
     s->stall = stall;
+    s->rate = rate;
     s->quiet = quiet;
     s->m = m;
     pthread_mutex_init(&s->mu, NULL);
@@ -517,10 +546,16 @@ void snapshotter_submit(snapshotter *s, state_image *im, uint64_t lsn, uint64_t 
     pthread_mutex_unlock(&s->mu);
 }
 
+void snapshotter_hurry(snapshotter *s)
+{
+    atomic_store_explicit(&s->hurry, 1, memory_order_relaxed);
+}
+
 void snapshotter_stop(snapshotter *s)
 {
     if (!s)
         return;
+    snapshotter_hurry(s);
     snapshotter_wait(s);
     pthread_mutex_lock(&s->mu);
     s->stop = 1;

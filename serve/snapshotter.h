@@ -48,8 +48,10 @@ typedef struct snapshotter snapshotter;
 #endif
 
 /* Write the capture im to DIR/snapshot.colb, atomically and durably (*len:
- * its bytes). 0, or -1 with err (an existing snapshot is then untouched). */
-int snapshot_write(const char *dir, const state_image *im, size_t *len, char *err, size_t err_len);
+ * its bytes), at rate bytes a second at most (writeback.h; 0: as fast as
+ * the disk takes it). 0, or -1 with err (an existing snapshot is then
+ * untouched). */
+int snapshot_write(const char *dir, const state_image *im, double rate, size_t *len, char *err, size_t err_len);
 
 /* Remove DIR/snapshot.colb.tmp, the part of a snapshot a crash cut short
  * (a start, DIR locked: no writer of it runs), so that its blocks are free
@@ -59,15 +61,17 @@ void snapshot_remove_partial(const char *dir);
 /* Start the thread. archive: move old segments to DIR/archive; else one
  * of recycle_bytes (the log's preallocated size, 0: none) is kept for
  * reuse (wal_drop_segments). stall: seconds a fork()ed child may go
- * without progress before it is killed (> 0). Failures are counted in m
+ * without progress before it is killed (> 0). rate: bytes a second the
+ * snapshots are written at most (0: no limit). Failures are counted in m
  * and said on stderr. 0, or -1 with err. */
-int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t recycle_bytes, double stall, int quiet,
-                      metrics *m, char *err, size_t err_len);
+int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t recycle_bytes, double stall,
+                      double rate, int quiet, metrics *m, char *err, size_t err_len);
 
 /* Fork a child that writes the live capture im (state_capture with live
- * set, taken just before) to DIR/snapshot.colb and reports to this
- * thread, to which im is then submitted (its references are dropped once
- * the child is done). First reaps the children left earlier that have
+ * set, taken just before) to DIR/snapshot.colb.tmp, unsynced, and reports
+ * to this thread, to which im is then submitted: the thread syncs the
+ * file (at the start's rate) and renames it to DIR/snapshot.colb, then
+ * drops im's references. First reaps the children left earlier that have
  * ended, and makes room to keep this one's pid should it have to be left
  * (the list of children left has no bound, so none stays a zombie). Call
  * from the writer thread (the child dies with it), while not busy. 0, or
@@ -85,6 +89,11 @@ void snapshotter_cancel(snapshotter *s);
 /* Wait until no snapshot is being written (a fork()ed child's, at most
  * until it has made no progress for the stall time). */
 void snapshotter_wait(snapshotter *s);
+
+/* The snapshot being written, and any later one, goes to the disk at full
+ * speed, not at the start's rate (a stop: snapshotter_stop does it too).
+ * Any thread. */
+void snapshotter_hurry(snapshotter *s);
 
 /* 1 while a snapshot is being written. */
 int snapshotter_busy(snapshotter *s);

@@ -26,6 +26,7 @@
 #include "bytes.h"
 #include "clock.h"
 #include "thread_sched.h"
+#include "writeback.h"
 
 #define SEG_HEADER 32
 #define REC_OVERHEAD 24 /* 16 bytes of header, 8 of checksum */
@@ -581,7 +582,10 @@ int wal_read(const char *dir, uint64_t after, uint64_t covered, int flags, wal_v
 /* ---- writing --------------------------------------------------------------- */
 
 #define OLD_MAX 8      /* rotated segments waiting for the syncer, at most (more: wal_rotate waits) */
-#define KICK ((uint64_t)8 << 20) /* unsynced bytes after which the syncer starts their writeback */
+/* unsynced bytes after which the syncer, with nobody waiting, starts their
+ * writeback: a step of writeback.h, so that a group commit soon after
+ * finds little of the log's own in its way */
+#define KICK ((uint64_t)WRITEBACK_STEP)
 
 struct wal {
     char dir[4096];
@@ -597,6 +601,7 @@ struct wal {
     /* preallocation (seg_bytes > 0): segments of seg_bytes zeros written
      * in advance (or recycled), records written over them in place */
     size_t seg_bytes;
+    double zero_rate; /* bytes a second of zeros at most (writeback.h; 0: no limit) */
     int seg_pre;             /* the current segment is preallocated */
     uint64_t seg_off;        /* where the next write goes in the current segment */
     uint64_t seg_base;       /* `written` when the current segment began (mu) */
@@ -701,8 +706,9 @@ static void recycle_path(char *out, size_t len, const char *dir) { snprintf(out,
  * snapshot made obsolete (DIR/wal-recycle.tmp, wal_drop_segments) as it
  * is: its stale records are older than any the new segment will hold, and
  * reading ends at the zero marker after the new ones. Otherwise zeros are
- * written, their writeback started every 8 MB so that they are never much
- * dirty at once, and paced (wal_zero_pause). 0; 1 if the recycled segment
+ * written, their writeback started a step at a time at no more than the
+ * zero rate (writeback.h: so that the group commits' fdatasyncs do not
+ * wait behind them), and paced (wal_zero_pause). 0; 1 if the recycled segment
  * has another size (removed);
  * -1 (stop asked, or an error: then no spare). */
 static int prepare_spare(wal *w, int recycled)
@@ -743,16 +749,14 @@ static int prepare_spare(wal *w, int recycled)
     segment_fill(w, &pre, &used, &goal_t0);
     double goal = zero_goal(used, cap);
     int ok = 1;
+    writeback wb;
+    writeback_init(&wb, fd, w->zero_rate, &w->prep_stop);
     for (size_t off = 0; ok && off < w->seg_bytes; off += ZERO_CHUNK) {
         size_t n = w->seg_bytes - off < ZERO_CHUNK ? w->seg_bytes - off : ZERO_CHUNK;
         double t0 = now_s();
         ok = !atomic_load(&w->prep_stop) && pwrite(fd, ZEROS, n, (off_t)off) == (ssize_t)n;
-        if (ok && (off + n) % (8 * ZERO_CHUNK) == 0) {
-            sync_file_range(fd, (off_t)(off + n - 8 * ZERO_CHUNK), (off_t)(8 * ZERO_CHUNK), SYNC_FILE_RANGE_WRITE);
-            if (off + n >= 16 * ZERO_CHUNK)
-                sync_file_range(fd, (off_t)(off + n - 16 * ZERO_CHUNK), (off_t)(8 * ZERO_CHUNK),
-                                SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
-        }
+        if (ok)
+            writeback_step(&wb, (off_t)(off + n));
         segment_fill(w, &pre, &used, &seg_t0);
         if (seg_t0 != goal_t0) {
             goal = zero_goal(used, cap);
@@ -1000,7 +1004,7 @@ static void *syncer_main(void *arg)
 }
 
 int wal_open(wal **out, const char *dir, uint64_t next_lsn, size_t commit_wait_us, size_t commit_interval_us,
-             size_t seg_bytes, metrics *m, char *err, size_t err_len)
+             size_t seg_bytes, double zero_rate, metrics *m, char *err, size_t err_len)
 {
     *out = NULL;
     wal *w = calloc(1, sizeof *w);
@@ -1023,6 +1027,7 @@ int wal_open(wal **out, const char *dir, uint64_t next_lsn, size_t commit_wait_u
     w->next_lsn = w->seg_first = next_lsn;
     w->fd = -1;
     w->seg_bytes = seg_bytes;
+    w->zero_rate = zero_rate;
     w->seg_off = SEG_HEADER;
     w->seg_t0 = now_s();
     pthread_mutex_init(&w->mu, NULL);

@@ -28,7 +28,11 @@
  *              bytes in DIR/dropped;
  *   header     a segment header that is not this colb's says which field
  *              differs: a version it does not read (and which it reads),
- *              flags, the first lsn, a damaged checksum, the magic.
+ *              flags, the first lsn, a damaged checksum, the magic;
+ *   writeback  a bulk writer (serve/writeback.h: snapshots, the spare's
+ *              zeros) keeps to its rate, and a stretch spent elsewhere
+ *              saves up no more than two steps of it (lower bounds on the
+ *              time taken: a loaded machine only makes it longer).
  */
 #include "testutil.h"
 
@@ -45,6 +49,7 @@
 #include "clock.h"
 #include "metrics.h"
 #include "wal.h"
+#include "writeback.h"
 
 static char dir[128];
 
@@ -215,7 +220,7 @@ static void test_preallocated(void **state)
     static metrics m;
     metrics_init(&m);
     wal *w;
-    assert_int_equal(wal_open(&w, d, 1, 0, 0, SEG, &m, err, sizeof err), 0);
+    assert_int_equal(wal_open(&w, d, 1, 0, 0, SEG, 0.0, &m, err, sizeof err), 0);
     /* rounds of 12 batches of 20 records: a preallocated segment holds 12
      * (a 13th would pass its end), so each round rotates once, into the
      * spare the round before waited for: three preallocated segments
@@ -257,7 +262,7 @@ static void test_preallocated(void **state)
     assert_string_equal(note, "");
     static metrics m2;
     metrics_init(&m2);
-    assert_int_equal(wal_open(&w, d, n + 1, 0, 0, SEG, &m2, err, sizeof err), 0);
+    assert_int_equal(wal_open(&w, d, n + 1, 0, 0, SEG, 0.0, &m2, err, sizeof err), 0);
     uint64_t n0 = n;
     for (int b = 0; b < 4; b++) { /* a quarter of a segment: traffic enough for a spare */
         append_durable(w, 20, REC);
@@ -316,7 +321,7 @@ static void test_rotation_in_background(void **state)
     assert_non_null(f);
     fclose(f);
     wal *w;
-    assert_int_equal(wal_open(&w, d, 1, 0, 0, 0, &m, err, sizeof err), 0);
+    assert_int_equal(wal_open(&w, d, 1, 0, 0, 0, 0.0, &m, err, sizeof err), 0);
     assert_int_equal(file_size(rec), -1);
     append(w, 100, 200);
     uint64_t before = atomic_load(&m.fsyncs);
@@ -351,7 +356,7 @@ static void test_spare_taken(void **state)
     static metrics m;
     metrics_init(&m);
     wal *w;
-    assert_int_equal(wal_open(&w, d, 1, 0, 0, SEG, &m, err, sizeof err), 0);
+    assert_int_equal(wal_open(&w, d, 1, 0, 0, SEG, 0.0, &m, err, sizeof err), 0);
     uint64_t n = 0;
     /* the first segment is not a preallocated one: the writer moves into
      * the first spare at once; then traffic, waited on, for a second */
@@ -398,7 +403,7 @@ static void test_damaged_record(void **cm)
     static metrics m;
     metrics_init(&m);
     wal *w;
-    assert_int_equal(wal_open(&w, d, 1, 0, 0, 0, &m, err, sizeof err), 0);
+    assert_int_equal(wal_open(&w, d, 1, 0, 0, 0, 0.0, &m, err, sizeof err), 0);
     append_durable(w, 10, 100);
     wal_close(w);
     snprintf(path, sizeof path, "%s/wal-%020d.log", d, 1);
@@ -462,7 +467,7 @@ static void test_header(void **cm)
         snprintf(name, sizeof name, "header-%zu", i);
         subdir(d, sizeof d, name);
         wal *w;
-        assert_int_equal(wal_open(&w, d, 1, 0, 0, 0, &m, err, sizeof err), 0);
+        assert_int_equal(wal_open(&w, d, 1, 0, 0, 0, 0.0, &m, err, sizeof err), 0);
         append_durable(w, 3, 100);
         assert_int_equal(wal_rotate(w, err, sizeof err), 0); /* the segment changed is not the last */
         append_durable(w, 3, 100);
@@ -503,7 +508,7 @@ static void test_commit_interval(void **state)
     metrics_init(&m);
     wal *w;
     enum { N = 300, INTERVAL_US = 20000 };
-    assert_int_equal(wal_open(&w, d, 1, 0, INTERVAL_US, 0, &m, err, sizeof err), 0);
+    assert_int_equal(wal_open(&w, d, 1, 0, INTERVAL_US, 0, 0.0, &m, err, sizeof err), 0);
     static durable x[N];
     uint64_t before = atomic_load(&m.fsyncs);
     double t0 = now_s();
@@ -554,6 +559,41 @@ static void test_zero_pause(void **state)
     }
 }
 
+/* writeback.h's pacing: 8 steps at 16 steps a second take 0.5 s from the
+ * first byte; after 0.5 s spent elsewhere (8 steps' worth) the next 8 may
+ * go ahead by two steps only: (8 - 1 - 2) / 16 s at least, where a pacer
+ * that saved the whole stretch up would not pause at all. */
+static void test_writeback_rate(void **state)
+{
+    (void)state;
+    char d[256], path[300];
+    subdir(d, sizeof d, "writeback");
+    snprintf(path, sizeof path, "%s/bulk", d);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    static const char zeros[WRITEBACK_STEP];
+    writeback b;
+    writeback_init(&b, fd, 16.0 * (double)WRITEBACK_STEP, NULL);
+    double t0 = now_s();
+    for (off_t i = 1; i <= 8; i++) {
+        assert_int_equal(write(fd, zeros, sizeof zeros), (ssize_t)sizeof zeros);
+        writeback_step(&b, i * WRITEBACK_STEP);
+    }
+    double first = now_s() - t0;
+    usleep(500000);
+    t0 = now_s();
+    for (off_t i = 9; i <= 16; i++) {
+        assert_int_equal(write(fd, zeros, sizeof zeros), (ssize_t)sizeof zeros);
+        writeback_step(&b, i * WRITEBACK_STEP);
+    }
+    double second = now_s() - t0;
+    assert_int_equal(close(fd), 0);
+    print_message("writeback: 8 MB at 16 MB/s in %.3f s (>= 0.5); after a pause, 8 MB more in %.3f s (>= 0.3125)\n",
+                  first, second);
+    assert_true(first >= 0.5 - 0.005);
+    assert_true(second >= 0.3125 - 0.005);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -564,6 +604,7 @@ int main(void)
         cmocka_unit_test(test_damaged_record),
         cmocka_unit_test(test_header),
         cmocka_unit_test(test_zero_pause),
+        cmocka_unit_test(test_writeback_rate),
     };
     return cmocka_run_group_tests_name("colb serve log", tests, setup, teardown);
 }

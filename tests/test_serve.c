@@ -3329,6 +3329,77 @@ fail:
     fail_msg("%s", ka_err);
 }
 
+/* --background-write-rate paces a snapshot's writeback (serve/writeback.h),
+ * not a stop: at 64K a second this state's snapshot (1,000 users at d =
+ * 48, ~10 MB) would take minutes, its first pause alone 16 s; a
+ * SIGTERM while it is written ends the server within seconds all the
+ * same, that snapshot committed, and a restart replays nothing. */
+static void test_paced_snapshot_stop(void **state)
+{
+    (void)state;
+    char st[256], tmp[300];
+    snprintf(st, sizeof st, "%s/paced", dir);
+    snprintf(tmp, sizeof tmp, "%s/snapshot.colb.tmp", st);
+    const char *args = "--dim 48 --policy linucb-ind --background-write-rate 64K --snapshot-every 1 "
+                       "--snapshot-interval 1000000 --snapshot-replay 0";
+    server s;
+    start_or_fail(&s, st, args);
+    static char ids[500][32];
+    char body[128];
+    hconn c = { -1, "", 0 };
+    ka_err[0] = '\0';
+    if (hconnect(&c, s.port) || serve_users(&c, 1000, 500, 48, ids))
+        goto fail;
+    snprintf(body, sizeof body, "{\"decision\":\"%.31s\",\"reward\":1}", ids[0]);
+    if (expect_ok(&c, "POST", "/v1/reward", body, NULL))
+        goto fail;
+    /* the snapshot's data written (step one: 4 MB or more, no longer
+     * growing), its writeback paced */
+    struct stat sb = { 0 };
+    off_t seen = -1;
+    double t0 = mono_s();
+    for (;;) {
+        int have = stat(tmp, &sb) == 0 && sb.st_size >= (off_t)(4 << 20);
+        if ((have && sb.st_size == seen) || mono_s() - t0 > 60)
+            break;
+        seen = have ? sb.st_size : -1;
+        usleep(300000);
+    }
+    if (sb.st_size != seen) {
+        snprintf(ka_err, sizeof ka_err, "no snapshot of 4 MB or more written 60 s after a reward");
+        goto fail;
+    }
+    assert_int_equal(metric(s.port, "colb_snapshots_total"), 0); /* still at its pace */
+    close(c.fd);
+    c.fd = -1;
+    t0 = mono_s();
+    assert_int_equal(server_stop(&s), 0);
+    double took = mono_s() - t0;
+    print_message("paced snapshot: %.1f MB being written at 64K/s; SIGTERM ended the server in %.2f s\n",
+                  (double)sb.st_size / 1048576.0, took);
+    /* that snapshot committed (it covers every request: no final one
+     * is needed) */
+    char snap[300];
+    snprintf(snap, sizeof snap, "%s/snapshot.colb", st);
+    struct stat done;
+    if (!(took < 10.0) || stat(snap, &done) != 0 || done.st_size != sb.st_size || stat(tmp, &done) == 0) {
+        print_file(s.log);
+        fail_msg("SIGTERM during a paced snapshot: the server took %.2f s, and its snapshot was %s", took,
+                 stat(tmp, &done) == 0 ? "left uncommitted" : "not the one being written");
+    }
+    start_or_fail(&s, st, args);
+    if (!file_has(s.log, "and 0 log records replayed")) {
+        print_file(s.log);
+        fail_msg("the final snapshot does not cover the log");
+    }
+    assert_int_equal(server_stop(&s), 0);
+    return;
+fail:
+    if (c.fd >= 0)
+        close(c.fd);
+    fail_msg("%s", ka_err);
+}
+
 static pid_t thread_id(pid_t pid, const char *name);
 
 /* Let traced thread tid go on from the stops it is in (a signal's: with
@@ -5548,6 +5619,7 @@ int main(void)
         cmocka_unit_test_teardown(test_kernel_note, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_child, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_stall, kill_leftovers),
+        cmocka_unit_test_teardown(test_paced_snapshot_stop, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_cancel, kill_leftovers),
         cmocka_unit_test_teardown(test_state_folder_replaced, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_left, kill_leftovers),

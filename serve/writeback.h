@@ -1,0 +1,46 @@
+/* writeback.h - bulk writes (a snapshot, the log's spare segment of
+ * zeros) that do not hold up the log's group commits.
+ *
+ * A group commit's fdatasync also flushes whatever else the disk has been
+ * given since the last flush. On the 2-vCPU VM of docs/performance.md a
+ * flush behind 8 MB of another file's writeback took ~7 ms, and behind a
+ * snapshot written as fast as the disk takes it (~400 MB/s) 20-140 ms, so
+ * every reward acknowledged meanwhile waited that long. Measured with
+ * bench/bench_fsync (33,000 records a second, one syncer; p99 of a
+ * record's wait, 1.4-1.6 ms with nothing else writing) beside a writer of
+ * zeros: 50 MB/s started in 8 MB steps 5.0-5.4 ms; 100 MB/s in 1 MB steps
+ * 1.9 ms, in 256 KB steps 1.9-2.0 ms; 150-200 MB/s in 256 KB steps
+ * 4.0-14.9 ms; unlimited 90-116 ms (docs/performance.md, "colb serve").
+ * So a bulk writer starts the writeback of each WRITEBACK_STEP bytes as
+ * soon as they are written, never has more than two steps in flight, and
+ * keeps to a rate (--background-write-rate). */
+#ifndef COLB_SERVE_WRITEBACK_H
+#define COLB_SERVE_WRITEBACK_H
+
+#include <stdatomic.h>
+#include <sys/types.h>
+
+/* Bytes whose writeback starts at once (and that a step waits for). */
+#define WRITEBACK_STEP ((off_t)1 << 20)
+
+typedef struct writeback {
+    int fd;
+    off_t started; /* bytes whose writeback was started: a multiple of WRITEBACK_STEP */
+    double rate;   /* bytes a second at most (0: no limit) */
+    double t0;     /* when the first byte was written (now_s()) */
+    const _Atomic int *hurry; /* once set, no more pauses (NULL: none) */
+} writeback;
+
+/* Pace the bulk writes to fd, which start at offset 0 and go on in order,
+ * at rate bytes a second at most (0: no limit) until *hurry is set (a
+ * stop: hurry NULL for none), which a pause sees within 50 ms. */
+void writeback_init(writeback *b, int fd, double rate, const _Atomic int *hurry);
+
+/* After the writes up to `done` bytes: start the writeback of every whole
+ * step written, wait for the step before each, then sleep until `done`
+ * bytes are no faster than the rate (time the writer spent elsewhere
+ * saves up no more than two steps of it). Write errors show in the caller's
+ * final fsync or fdatasync, not here. */
+void writeback_step(writeback *b, off_t done);
+
+#endif
