@@ -191,8 +191,7 @@ static int write_snapshot_now(engine *e, const decisions_ref *ref, char *err, si
 {
     state_image *im = state_capture(&e->s, 1, ref, err, err_len); /* the writer is not running */
     size_t len;
-    /* no rate: nothing is served while this one is written */
-    int rc = im ? snapshot_write(e->c.state_dir, im, 0.0, &len, err, err_len) : -1;
+    int rc = im ? snapshot_write(e->c.state_dir, im, &len, err, err_len) : -1;
     state_image_free(im);
     return rc;
 }
@@ -849,7 +848,7 @@ static void *writer_main(void *arg)
         if (stop) {
             drain(e);
             /* a snapshot child dies with this thread (PR_SET_PDEATHSIG):
-             * let it finish, its writeback no longer paced */
+             * let it finish, and its commit without the pace */
             snapshotter_hurry(e->snap);
             snapshotter_wait(e->snap);
             return NULL; /* holding the state: nothing runs after a stop */

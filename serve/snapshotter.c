@@ -156,9 +156,9 @@ static int write_steps(const char *dir, const state_image *im, int data, double 
     return e ? failed(path, tmp, e, step, why, err, err_len) : 0;
 }
 
-int snapshot_write(const char *dir, const state_image *im, double rate, size_t *len, char *err, size_t err_len)
+int snapshot_write(const char *dir, const state_image *im, size_t *len, char *err, size_t err_len)
 {
-    return write_steps(dir, im, 1, rate > 0.0 ? rate : 0.0, NULL, len, err, err_len);
+    return write_steps(dir, im, 1, 0.0, NULL, len, err, err_len);
 }
 
 struct snapshotter {

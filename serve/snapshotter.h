@@ -48,10 +48,11 @@ typedef struct snapshotter snapshotter;
 #endif
 
 /* Write the capture im to DIR/snapshot.colb, atomically and durably (*len:
- * its bytes), at rate bytes a second at most (writeback.h; 0: as fast as
- * the disk takes it). 0, or -1 with err (an existing snapshot is then
- * untouched). */
-int snapshot_write(const char *dir, const state_image *im, double rate, size_t *len, char *err, size_t err_len);
+ * its bytes), as fast as the disk takes it: for a snapshot nothing is
+ * served during (at a start, at a stop; the background ones keep to
+ * --background-write-rate). 0, or -1 with err (an existing snapshot is
+ * then untouched). */
+int snapshot_write(const char *dir, const state_image *im, size_t *len, char *err, size_t err_len);
 
 /* Remove DIR/snapshot.colb.tmp, the part of a snapshot a crash cut short
  * (a start, DIR locked: no writer of it runs), so that its blocks are free
