@@ -57,7 +57,8 @@ void snapshot_remove_partial(const char *dir)
  * fast as the state serialises (a fork()ed child exits then: while it
  * lives, every page the server changes is copied first, a fault and a
  * TLB flush of the other CPU each - 7.6 % of the server's time under a
- * snapshot a second, docs/performance.md); then its writeback is started
+ * snapshot a second with a child that also paced its writeback,
+ * docs/performance.md); then its writeback is started
  * a step at a time at --background-write-rate at most (writeback.h:
  * written as fast as the disk takes it, each group commit's fdatasync of
  * the log, which acknowledges rewards, would wait behind what the disk was
