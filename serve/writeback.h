@@ -7,7 +7,7 @@
  * snapshot written as fast as the disk takes it (~400 MB/s) 20-140 ms, so
  * every reward acknowledged meanwhile waited that long. Measured with
  * bench/bench_fsync (33,000 records a second, one syncer; p99 of a
- * record's wait, 1.4-1.6 ms with nothing else writing) beside a writer of
+ * record's wait, 1.4-1.7 ms with nothing else writing) beside a writer of
  * zeros: 50 MB/s started in 8 MB steps 5.0-5.4 ms; 100 MB/s in 1 MB steps
  * 1.9 ms, in 256 KB steps 1.9-2.0 ms; 150-200 MB/s in 256 KB steps
  * 4.0-14.9 ms; unlimited 90-116 ms (docs/performance.md, "colb serve").
