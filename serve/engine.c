@@ -28,6 +28,7 @@ struct engine {
     state s;
     wal *w;
     snapshotter *snap;
+    writeback_pace pace;     /* --background-write-rate: the log's zeros and the snapshots together */
     applier *ap;             /* NULL: the writer runs the rewards' updates */
     int lock_fd;
     /* the queue (mu) */
@@ -367,7 +368,7 @@ static int recover(engine *e, char *err, size_t err_len)
     /* a new generation: its START record, durable before anything is served */
     uint32_t gen = e->s.gen + 1;
     if (wal_open(&e->w, c->state_dir, last + 1, c->commit_wait_us, c->commit_interval_us, c->wal_segment_bytes,
-                 (double)c->background_write_rate, e->m, err, err_len))
+                 &e->pace, e->m, err, err_len))
         return -1;
     if (state_start(&e->s, gen, c->decision_window)) {
         snprintf(err, err_len, "out of memory for a window of %zu decisions", c->decision_window);
@@ -876,6 +877,7 @@ void engine_free(engine *e)
     if (e->w)
         wal_close(e->w);
     snapshotter_stop(e->snap);
+    writeback_pace_destroy(&e->pace); /* neither bulk writer runs any more */
     if (e->s.users)
         state_free(&e->s);
     if (e->lock_fd >= 0)
@@ -902,6 +904,7 @@ int engine_open(engine **out, serve_config *c, metrics *m, char *err, size_t err
     e->m = m;
     pthread_mutex_init(&e->mu, NULL);
     cond_init_monotonic(&e->cv); /* timed waits: the writer's */
+    writeback_pace_init(&e->pace, (double)c->background_write_rate);
     e->c = *c;
     int rc = 0;
     char snap[SERVE_PATH_LEN + 32];
@@ -923,7 +926,7 @@ int engine_open(engine **out, serve_config *c, metrics *m, char *err, size_t err
         snapshot_remove_partial(c->state_dir);
     if (!locked || (rc = recover(e, err, err_len)) ||
         snapshotter_start(&e->snap, c->state_dir, c->archive_log, c->wal_segment_bytes, (double)c->snapshot_stall,
-                          (double)c->background_write_rate, c->quiet, m, err, err_len)) {
+                          &e->pace, c->quiet, m, err, err_len)) {
         engine_free(e);
         return rc == -2 ? -2 : -1;
     }

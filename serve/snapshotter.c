@@ -90,11 +90,11 @@ static int write_data(const char *tmp, const state_image *im, size_t *len, const
     return e;
 }
 
-/* Step two: tmp's writeback at `rate` bytes a second at most (0: no limit;
- * none as soon as *hurry is set), then it is synced, the log up to the
+/* Step two: tmp's writeback at pace's rate at most (NULL: no limit; none
+ * as soon as *hurry is set), then it is synced, the log up to the
  * snapshot's lsn made durable, and tmp renamed to path. 0, or an errno
  * with *step (why: from the log). */
-static int commit(const char *dir, const char *tmp, const char *path, const state_image *im, double rate,
+static int commit(const char *dir, const char *tmp, const char *path, const state_image *im, writeback_pace *pace,
                   const _Atomic int *hurry, const char **step, char *why, size_t why_len)
 {
     *step = "open";
@@ -107,7 +107,7 @@ static int commit(const char *dir, const char *tmp, const char *path, const stat
         return e;
     }
     writeback wb;
-    writeback_init(&wb, fd, rate, hurry); /* a stop waits for this snapshot: not at its pace */
+    writeback_init(&wb, fd, pace, hurry); /* a stop waits for this snapshot: not at its pace */
     for (off_t done = 0; done < st.st_size;) {
         done = st.st_size - done > WRITEBACK_STEP ? done + WRITEBACK_STEP : st.st_size;
         writeback_step(&wb, done);
@@ -142,9 +142,9 @@ static int failed(const char *path, const char *tmp, int e, const char *step, co
 }
 
 /* Step one (data set: the data written, *len its bytes), then step two
- * unless commit_rate < 0 (at that rate; the child leaves it to its
- * parent). 0, or -1 with err. */
-static int write_steps(const char *dir, const state_image *im, int data, double commit_rate,
+ * if commit_too (at pace; the child leaves it to its parent). 0, or -1
+ * with err. */
+static int write_steps(const char *dir, const state_image *im, int data, int commit_too, writeback_pace *pace,
                        const _Atomic int *hurry, size_t *len, char *err, size_t err_len)
 {
     char path[4200], tmp[4300], why[4400] = "";
@@ -152,14 +152,14 @@ static int write_steps(const char *dir, const state_image *im, int data, double 
     partial_path(tmp, sizeof tmp, dir); /* one writer: DIR is locked */
     const char *step = "create";
     int e = data ? write_data(tmp, im, len, &step, why, sizeof why) : 0;
-    if (!e && commit_rate >= 0.0)
-        e = commit(dir, tmp, path, im, commit_rate, hurry, &step, why, sizeof why);
+    if (!e && commit_too)
+        e = commit(dir, tmp, path, im, pace, hurry, &step, why, sizeof why);
     return e ? failed(path, tmp, e, step, why, err, err_len) : 0;
 }
 
 int snapshot_write(const char *dir, const state_image *im, size_t *len, char *err, size_t err_len)
 {
-    return write_steps(dir, im, 1, 0.0, NULL, len, err, err_len);
+    return write_steps(dir, im, 1, 1, NULL, NULL, len, err, err_len);
 }
 
 struct snapshotter {
@@ -173,7 +173,7 @@ struct snapshotter {
     pid_t child;          /* snapshotter_fork's child (0: none) */
     int child_fd;         /* the read end of its report */
     double stall;         /* seconds the child may go without progress (child_wait) */
-    double rate;          /* bytes a second the snapshot is written at most (writeback.h; 0: no limit) */
+    writeback_pace *pace; /* the rate snapshots are written at most, shared (writeback.h; NULL: no limit) */
     _Atomic int hurry;    /* snapshotter_hurry: the snapshot being written goes at full speed */
     uint64_t lsn, keep;
     int busy, stop;
@@ -273,7 +273,7 @@ static void child_main(const char *dir, const state_image *im, pid_t parent, int
     report r = { 0 };
     /* im is not freed here: its references to the window's chunks, which
      * are shared with the server, are the server's to drop */
-    r.rc = write_steps(dir, im, 1, -1.0, NULL, &r.len, r.err, sizeof r.err); /* step one: the parent commits */
+    r.rc = write_steps(dir, im, 1, 0, NULL, NULL, &r.len, r.err, sizeof r.err); /* step one: the parent commits */
     const char *b = (const char *)&r;
     for (size_t left = sizeof r; left > 0;) {
         ssize_t k = write(3, b, left);
@@ -465,9 +465,9 @@ static void *main_loop(void *arg)
          * and its pages cost the server no copies */
         int forked = s->child != 0;
         int rc = forked ? child_wait(s, &len, err, sizeof err)
-                        : write_steps(s->dir, im, 1, s->rate, &s->hurry, &len, err, sizeof err);
+                        : write_steps(s->dir, im, 1, 1, s->pace, &s->hurry, &len, err, sizeof err);
         if (rc == 0 && forked)
-            rc = write_steps(s->dir, im, 0, s->rate, &s->hurry, &len, err, sizeof err);
+            rc = write_steps(s->dir, im, 0, 1, s->pace, &s->hurry, &len, err, sizeof err);
         state_image_free(im); /* the window's chunks go back to the writer */
         if (rc == 0 && wal_drop_segments(s->dir, keep, s->archive, s->recycle_bytes, err, sizeof err) != 0)
             rc = 1; /* the snapshot is good; old segments linger until the next one */
@@ -492,7 +492,7 @@ static void *main_loop(void *arg)
 }
 
 int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t recycle_bytes, double stall,
-                      double rate, int quiet, metrics *m, char *err, size_t err_len)
+                      writeback_pace *pace, int quiet, metrics *m, char *err, size_t err_len)
 {
     snapshotter *s = calloc(1, sizeof *s);
     *out = NULL;
@@ -504,7 +504,7 @@ int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t re
     s->archive = archive;
     s->recycle_bytes = recycle_bytes;
     s->stall = stall;
-    s->rate = rate;
+    s->pace = pace;
     s->quiet = quiet;
     s->m = m;
     pthread_mutex_init(&s->mu, NULL);

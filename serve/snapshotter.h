@@ -25,6 +25,7 @@
 
 #include "metrics.h"
 #include "state.h"
+#include "writeback.h"
 
 typedef struct snapshotter snapshotter;
 
@@ -62,16 +63,17 @@ void snapshot_remove_partial(const char *dir);
 /* Start the thread. archive: move old segments to DIR/archive; else one
  * of recycle_bytes (the log's preallocated size, 0: none) is kept for
  * reuse (wal_drop_segments). stall: seconds a fork()ed child may go
- * without progress before it is killed (> 0). rate: bytes a second the
- * snapshots are written at most (0: no limit). Failures are counted in m
- * and said on stderr. 0, or -1 with err. */
+ * without progress before it is killed (> 0). pace: the rate the
+ * snapshots are written at most, shared with the other bulk writers
+ * (writeback.h; NULL: no limit; it must outlive the thread). Failures are
+ * counted in m and said on stderr. 0, or -1 with err. */
 int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t recycle_bytes, double stall,
-                      double rate, int quiet, metrics *m, char *err, size_t err_len);
+                      writeback_pace *pace, int quiet, metrics *m, char *err, size_t err_len);
 
 /* Fork a child that writes the live capture im (state_capture with live
  * set, taken just before) to DIR/snapshot.colb.tmp, unsynced, and reports
  * to this thread, to which im is then submitted: the thread syncs the
- * file (at the start's rate) and renames it to DIR/snapshot.colb, then
+ * file (at the start's pace) and renames it to DIR/snapshot.colb, then
  * drops im's references. First reaps the children left earlier that have
  * ended, and makes room to keep this one's pid should it have to be left
  * (the list of children left has no bound, so none stays a zombie). Call
@@ -92,7 +94,7 @@ void snapshotter_cancel(snapshotter *s);
 void snapshotter_wait(snapshotter *s);
 
 /* The snapshot being written, and any later one, goes to the disk at full
- * speed, not at the start's rate (a stop: snapshotter_stop does it too).
+ * speed, not at the start's pace (a stop: snapshotter_stop does it too).
  * Any thread. */
 void snapshotter_hurry(snapshotter *s);
 

@@ -601,7 +601,7 @@ struct wal {
     /* preallocation (seg_bytes > 0): segments of seg_bytes zeros written
      * in advance (or recycled), records written over them in place */
     size_t seg_bytes;
-    double zero_rate; /* bytes a second of zeros at most (writeback.h; 0: no limit) */
+    writeback_pace *pace; /* the zeros' rate, shared (writeback.h; NULL: no limit) */
     int seg_pre;             /* the current segment is preallocated */
     uint64_t seg_off;        /* where the next write goes in the current segment */
     uint64_t seg_base;       /* `written` when the current segment began (mu) */
@@ -707,7 +707,7 @@ static void recycle_path(char *out, size_t len, const char *dir) { snprintf(out,
  * is: its stale records are older than any the new segment will hold, and
  * reading ends at the zero marker after the new ones. Otherwise zeros are
  * written, their writeback started a step at a time at no more than the
- * zero rate (writeback.h: so that the group commits' fdatasyncs do not
+ * shared pace (writeback.h: so that the group commits' fdatasyncs do not
  * wait behind them), and paced (wal_zero_pause). 0; 1 if the recycled segment
  * has another size (removed);
  * -1 (stop asked, or an error: then no spare). */
@@ -750,7 +750,7 @@ static int prepare_spare(wal *w, int recycled)
     double goal = zero_goal(used, cap);
     int ok = 1;
     writeback wb;
-    writeback_init(&wb, fd, w->zero_rate, &w->prep_stop);
+    writeback_init(&wb, fd, w->pace, &w->prep_stop);
     for (size_t off = 0; ok && off < w->seg_bytes; off += ZERO_CHUNK) {
         size_t n = w->seg_bytes - off < ZERO_CHUNK ? w->seg_bytes - off : ZERO_CHUNK;
         double t0 = now_s();
@@ -1004,7 +1004,7 @@ static void *syncer_main(void *arg)
 }
 
 int wal_open(wal **out, const char *dir, uint64_t next_lsn, size_t commit_wait_us, size_t commit_interval_us,
-             size_t seg_bytes, double zero_rate, metrics *m, char *err, size_t err_len)
+             size_t seg_bytes, writeback_pace *pace, metrics *m, char *err, size_t err_len)
 {
     *out = NULL;
     wal *w = calloc(1, sizeof *w);
@@ -1027,7 +1027,7 @@ int wal_open(wal **out, const char *dir, uint64_t next_lsn, size_t commit_wait_u
     w->next_lsn = w->seg_first = next_lsn;
     w->fd = -1;
     w->seg_bytes = seg_bytes;
-    w->zero_rate = zero_rate;
+    w->pace = pace;
     w->seg_off = SEG_HEADER;
     w->seg_t0 = now_s();
     pthread_mutex_init(&w->mu, NULL);

@@ -63,6 +63,7 @@
 #include <stdint.h>
 
 #include "metrics.h"
+#include "writeback.h"
 
 typedef struct wal wal;
 
@@ -111,10 +112,11 @@ int wal_read(const char *dir, uint64_t after, uint64_t covered, int flags, wal_v
  * fsynced), the syncer and (seg_bytes > 0) the thread that preallocates
  * segments of seg_bytes. commit_wait_us: the group commit's extra wait;
  * commit_interval_us: the least time between two group commits' fsyncs
- * (0: none); zero_rate: bytes a second the preallocation writes zeros at
- * most (writeback.h; 0: no limit). */
+ * (0: none); pace: the rate the preallocation writes zeros at most,
+ * shared with the other bulk writers (writeback.h; NULL: no limit; it must
+ * outlive the log). */
 int wal_open(wal **out, const char *dir, uint64_t next_lsn, size_t commit_wait_us, size_t commit_interval_us,
-             size_t seg_bytes, double zero_rate, metrics *m, char *err, size_t err_len);
+             size_t seg_bytes, writeback_pace *pace, metrics *m, char *err, size_t err_len);
 
 /* Room for a record of `len` payload bytes in the write buffer; write the
  * payload there, then wal_commit. NULL when out of memory. The record's

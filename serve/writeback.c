@@ -15,13 +15,37 @@ static int hurried(const writeback *b)
     return b->hurry && atomic_load_explicit(b->hurry, memory_order_relaxed);
 }
 
-void writeback_init(writeback *b, int fd, double rate, const _Atomic int *hurry)
+void writeback_pace_init(writeback_pace *p, double rate)
+{
+    p->rate = rate > 0.0 ? rate : 0.0;
+    p->due = 0.0;
+    pthread_mutex_init(&p->mu, NULL); /* glibc's, without attributes: no failure */
+}
+
+void writeback_pace_destroy(writeback_pace *p) { pthread_mutex_destroy(&p->mu); }
+
+void writeback_init(writeback *b, int fd, writeback_pace *pace, const _Atomic int *hurry)
 {
     b->fd = fd;
     b->started = 0;
-    b->rate = rate > 0.0 ? rate : 0.0;
-    b->t0 = now_s();
+    b->paced = 0;
+    b->pace = pace && pace->rate > 0.0 ? pace : NULL;
     b->hurry = hurry;
+}
+
+/* When bytes more, after everything the pace's writers wrote before, are
+ * due (now_s()): the pace's clock moved on by their time at its rate. */
+static double reserve(writeback_pace *p, double bytes)
+{
+    double slack = 2.0 * (double)WRITEBACK_STEP / p->rate;
+    pthread_mutex_lock(&p->mu);
+    double floor = now_s() - slack; /* a slow stretch (nobody writing) earns no burst beyond two steps */
+    if (p->due < floor)
+        p->due = floor;
+    p->due += bytes / p->rate;
+    double due = p->due;
+    pthread_mutex_unlock(&p->mu);
+    return due;
 }
 
 void writeback_step(writeback *b, off_t done)
@@ -32,15 +56,13 @@ void writeback_step(writeback *b, off_t done)
             sync_file_range(b->fd, b->started - WRITEBACK_STEP, WRITEBACK_STEP,
                             SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
     }
-    if (b->rate <= 0.0)
+    if (!b->pace || done <= b->paced || hurried(b))
         return;
-    double ahead = b->t0 + (double)done / b->rate - now_s(), slack = 2.0 * (double)WRITEBACK_STEP / b->rate;
-    if (ahead < -slack)
-        b->t0 += -slack - ahead; /* a slow stretch (the writer busy elsewhere) earns no burst beyond two steps */
-    while (ahead > 0.0 && !hurried(b)) {
+    double due = reserve(b->pace, (double)(done - b->paced));
+    b->paced = done;
+    for (double ahead = due - now_s(); ahead > 0.0 && !hurried(b); ahead = due - now_s()) {
         double nap = ahead < NAP_MAX ? ahead : NAP_MAX;
         struct timespec ts = { 0, (long)(nap * 1e9) };
         nanosleep(&ts, NULL);
-        ahead = b->t0 + (double)done / b->rate - now_s();
     }
 }
