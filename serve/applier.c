@@ -100,7 +100,7 @@ static void end_run(applier *a, int failed, const char *why)
 /* The most updates one run takes from the queue. Their slots are freed
  * when the run ends, and a writer that found the queue full waits for
  * that: had a run taken the queue up to the ring's end, as it once did, a
- * writer that filled it would wait for thousands of updates (10-33 ms of
+ * writer that filled it would wait for thousands of updates (10-45 ms of
  * the recommended policy's, measured under bench_serve's reward form, in
  * which every reward waited), where it now waits for 64 (~1 ms). */
 #define RUN_MAX 64
