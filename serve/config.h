@@ -62,7 +62,7 @@ typedef struct serve_config {
     size_t snapshot_log_bytes;      /* log bytes that trigger a snapshot */
     size_t window_log_bytes;        /* the log's end a snapshot leaves decisions to */
     size_t wal_segment_bytes;       /* preallocated size of a log segment (0: not preallocated) */
-    size_t background_write_rate;   /* bytes/s of snapshots and spare segments at most (0: no limit) */
+    size_t background_write_rate;   /* bytes/s of snapshots and spare segments together at most (0: no limit) */
     int archive_log;                /* 1: keep old log segments in DIR/archive */
     int snapshot_fork;              /* 1: snapshots written by a fork()ed child; 0: captured; SNAPSHOT_FORK_AUTO */
     size_t snapshot_stall;          /* seconds a snapshot's child may make no progress before it is killed */
