@@ -28,6 +28,11 @@
  * policy's clusters never settle - its most expensive maintenance).
  * --open-rate runs the open loops at R requests/s instead of half of each
  * form's peak (so that servers compared run at the same load).
+ * --repeats R runs each form's closed and open loops R times (3): the row
+ * gives the best peak and the open loop of the median p99, and a line under
+ * it every open loop's p99 and the server's CPU per request in the order
+ * they ran (to see which loops a snapshot hit: docs/performance-history.md,
+ * phase 38).
  * --prestock makes N decisions before the forms run, so that the reward
  * forms need no chooses between their runs (for a profile of rewards only;
  * mind --decision-window, 4e6 here).
@@ -1325,6 +1330,8 @@ int main(int argc, char **argv)
                               rate, forms[f].per);
             err += runs[r].errors;
         }
+        result order[MAX_REPEATS]; /* as they ran */
+        memcpy(order, runs, sizeof order);
         for (int a = 1; a < repeats; a++) /* insertion sort by p99: a few repeats */
             for (int b = a; b > 0 && runs[b].p99 < runs[b - 1].p99; b--) {
                 result tmp = runs[b];
@@ -1336,6 +1343,15 @@ int main(int argc, char **argv)
         char mode[48];
         snprintf(mode, sizeof mode, "open loop, %.0f/s", rate);
         row(forms[f].form, mode, forms[f].conns, half, forms[f].per);
+        if (repeats > 1) { /* the median hides how far the runs are apart */
+            printf("  (p99 of each open-loop run in order, ms:");
+            for (int r = 0; r < repeats; r++)
+                printf(" %.2f", 1e3 * order[r].p99);
+            printf("; the server's CPU us/request:");
+            for (int r = 0; r < repeats; r++)
+                printf(" %.1f", order[r].cpu_us);
+            printf(")\n");
+        }
         snaps_note(port, &sn);
     }
     static char stats[4096]; /* what the policy made of the load */
