@@ -73,13 +73,17 @@ typedef struct serve_config {
     int quiet;                      /* no operational lines on stderr */
 } serve_config;
 
-/* --snapshot-fork auto: fork when the policy takes at least this much
- * memory (colb_policy_memory). Below it a capture's pause is a few ms,
- * and the copy-on-write faults that follow a fork cost the writer more
- * when a request touches many pages at once (a reward batch of 1,000
- * users: docs/performance-history.md, "Phase 7"). */
+/* --snapshot-fork auto: fork when the last snapshot took at least this
+ * much (before the first, the policy's memory budget, colb_policy_memory).
+ * A capture pauses the writer ~0.5 ms per MB, and after a fork the server
+ * takes a copy-on-write (or write-protect) fault for each page it writes
+ * next, 20,000-30,000 of them in the half second after each snapshot of
+ * bench_serve's reward form: the faults cost the tail more than a pause
+ * under ~64 MB (snapshots of 45 MB: open loops' p99 12.8-14.7 ms by
+ * capture, 20.6-43.4 ms by fork), less above (114 MB: 36.6-45.7 against
+ * 30.7-33.0 ms; docs/performance-history.md, phase 38). */
 #define SNAPSHOT_FORK_AUTO 2
-#define SNAPSHOT_FORK_MIN_BYTES (32.0 * 1048576)
+#define SNAPSHOT_FORK_MIN_BYTES (64.0 * 1048576)
 
 /* Defaults (the policy "recommended" when the library has it, else
  * linucb-ind). */

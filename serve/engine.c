@@ -681,17 +681,25 @@ static void run_batch(engine *e, job *batch)
     }
 }
 
-/* Whether this snapshot is written by a fork()ed child (--snapshot-fork). */
+/* Whether this snapshot is written by a fork()ed child (--snapshot-fork):
+ * under auto, by the size of the last snapshot this server wrote, else
+ * (none yet) by the policy's memory budget, an upper bound that can be
+ * several times the real size (the recommended policy's 10,000 users at
+ * d = 15: 219 MB against a snapshot of 45 MB). */
 static int by_fork(const engine *e)
 {
     if (!SNAPSHOTTER_CAN_FORK)
         return 0;
     if (e->c.snapshot_fork != SNAPSHOT_FORK_AUTO)
         return e->c.snapshot_fork;
+    if (!e->s.p)
+        return 0;
+    double bytes = (double)atomic_load_explicit(&e->m->snapshot_bytes, memory_order_relaxed);
     colb_policy_params pp = e->s.pp;
     pp.users = users_count(e->s.users);
-    double bytes = 0;
-    return e->s.p && colb_policy_memory(e->s.policy, &pp, &bytes) == COLB_OK && bytes >= SNAPSHOT_FORK_MIN_BYTES;
+    if (bytes == 0 && colb_policy_memory(e->s.policy, &pp, &bytes) != COLB_OK)
+        return 0;
+    return bytes >= SNAPSHOT_FORK_MIN_BYTES;
 }
 
 /* Whether a snapshot falls due (the log has grown since the last one). */

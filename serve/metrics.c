@@ -165,6 +165,9 @@ char *metrics_render(const metrics *m, size_t *len)
     series(f, "colb_snapshots_total", "counter", "Snapshots written.", get(&m->snapshots));
     series(f, "colb_snapshot_failures_total", "counter", "Snapshots that could not be written.",
            get(&m->snapshot_failures));
+    series(f, "colb_snapshot_forks_total", "counter",
+           "Snapshots whose state a fork()ed child held (the others were captured by the writer).",
+           get(&m->snapshot_forks));
     series(f, "colb_snapshot_bytes", "gauge", "Size of the last snapshot.", get(&m->snapshot_bytes));
     series(f, "colb_snapshot_lsn", "gauge", "Log sequence number the last snapshot covers.", get(&m->snapshot_lsn));
     fprintf(f, "# HELP colb_snapshot_pause_seconds Time the writer spends freezing the state for a snapshot, by fork or by a capture (requests wait).\n"

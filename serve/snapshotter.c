@@ -478,6 +478,8 @@ static void *main_loop(void *arg)
             if (rc > 0)
                 fprintf(stderr, "colb serve: %s\n", err);
             atomic_fetch_add_explicit(&s->m->snapshots, 1, memory_order_relaxed);
+            if (forked)
+                atomic_fetch_add_explicit(&s->m->snapshot_forks, 1, memory_order_relaxed);
             atomic_store_explicit(&s->m->snapshot_bytes, len, memory_order_relaxed);
             atomic_store_explicit(&s->m->snapshot_lsn, lsn, memory_order_relaxed);
             metrics_observe(&s->m->snapshot_seconds, now_s() - t0);

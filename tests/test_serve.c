@@ -139,6 +139,9 @@
  *                new users are not
  *                added, counted or logged, the earlier rounds of its batch
  *                make no decision, before or after a restart;
+ *   snapshot_fork_auto  --snapshot-fork auto captures a state whose
+ *                policy budget is over its line but whose snapshots are
+ *                small; --snapshot-fork 1 forks it;
  *   smaller_window  a state resumed with a smaller --decision-window: the
  *                newest decisions rewardable, the older ones expired, a
  *                log after the snapshot replayed with its own window, and
@@ -174,6 +177,7 @@
 #include <cjson/cJSON.h>
 #include <xxhash.h>
 
+#include "config.h"
 #include "thread_sched.h"
 
 static char dir[128];
@@ -3070,6 +3074,57 @@ static int serve_users(hconn *c, int users, int per, int dim, char last[][32])
     return 0;
 }
 
+/* --snapshot-fork auto goes by the size of the last snapshot: a state
+ * whose policy's memory budget (colb_policy_memory, an upper bound) is
+ * over SNAPSHOT_FORK_MIN_BYTES but whose snapshots are a fraction of it is
+ * captured by the writer (while auto went by the budget it forked); with
+ * --snapshot-fork 1 the same state is forked. 4,000 users of the
+ * recommended policy at d = 15: a budget of 92 MB, snapshots of 18 MB. */
+static void test_snapshot_fork_auto(void **state)
+{
+    (void)state;
+    enum { U = 4000, DIM = 15 };
+    colb_policy_params pp;
+    colb_policy_params_default(&pp);
+    pp.dim = DIM;
+    pp.users = U;
+    double budget = 0;
+    assert_int_equal(colb_policy_memory("recommended", &pp, &budget), COLB_OK);
+    assert_true(budget >= SNAPSHOT_FORK_MIN_BYTES); /* else auto would capture it anyway */
+    for (int forced = 0; forced < 2; forced++) {
+        char st[256];
+        snprintf(st, sizeof st, "%s/fork-auto-%d", dir, forced);
+        server s;
+        start_or_fail(&s, st, forced ? "--dim 15 --snapshot-interval 1 --snapshot-fork 1"
+                                     : "--dim 15 --snapshot-interval 1");
+        if (forced)
+            skip_without_fork(&s, "snapshot fork auto");
+        hconn c;
+        ka_err[0] = '\0';
+        int ok = !hconnect(&c, s.port) && !serve_users(&c, U, 500, DIM, NULL);
+        long first = ok ? metric(s.port, "colb_snapshots_total") : -1, now = first;
+        /* a change every 50 ms, so that every second's check takes a
+         * snapshot: three more than when the users were in, 20 s at most */
+        for (int i = 0; ok && i < 400 && now < first + 3; i++) {
+            ok = !serve_users(&c, 1, 1, DIM, NULL);
+            usleep(50000);
+            now = metric(s.port, "colb_snapshots_total");
+        }
+        close(c.fd);
+        long forks = metric(s.port, "colb_snapshot_forks_total"), bytes = metric(s.port, "colb_snapshot_bytes");
+        assert_int_equal(server_stop(&s), 0);
+        if (!ok || now < first + 3)
+            fail_msg("%d snapshots in 20 s (%s)", (int)(now - first), ka_err);
+        print_message("snapshot fork auto: --snapshot-fork %s: %ld snapshots, %ld by a child; the last %ld bytes, "
+                      "the budget %.0f\n", forced ? "1" : "auto", now, forks, bytes, budget);
+        assert_true(bytes > 0 && bytes < SNAPSHOT_FORK_MIN_BYTES);
+        if (forced)
+            assert_true(forks >= 3);
+        else
+            assert_true(forks <= 1); /* the first, before a snapshot's size was known, by the budget */
+    }
+}
+
 /* SIGTERM while a snapshot child is writing: the server waits for it (the
  * child dies with the writer thread that forked it, PR_SET_PDEATHSIG, so
  * the writer must not end first) and exits 0; no child is left. A state
@@ -5613,6 +5668,7 @@ int main(void)
         cmocka_unit_test_teardown(test_protocol_errors, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_replay, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_window, kill_leftovers),
+        cmocka_unit_test_teardown(test_snapshot_fork_auto, kill_leftovers),
         cmocka_unit_test_teardown(test_decision_codes, kill_leftovers),
         cmocka_unit_test_teardown(test_restart_rewards_then_snapshot, kill_leftovers),
         cmocka_unit_test_teardown(test_recycled_segment_not_torn, kill_leftovers),
