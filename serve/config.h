@@ -81,7 +81,9 @@ typedef struct serve_config {
  * bench_serve's reward form: the faults cost the tail more than a pause
  * under ~64 MB (snapshots of 45 MB: open loops' p99 12.8-14.7 ms by
  * capture, 20.6-43.4 ms by fork), less above (114 MB: 36.6-45.7 against
- * 30.7-33.0 ms; docs/performance-history.md, phase 38). */
+ * 30.7-33.0 ms; docs/performance-history.md, phase 38). A capture only
+ * into a buffer whose pages are in place: when a new one is needed, that
+ * snapshot forks while the snapshotter touches it. */
 #define SNAPSHOT_FORK_AUTO 2
 #define SNAPSHOT_FORK_MIN_BYTES (64.0 * 1048576)
 

@@ -176,6 +176,8 @@ struct snapshotter {
     writeback_pace *pace; /* the rate snapshots are written at most, shared (writeback.h; NULL: no limit) */
     _Atomic int hurry;    /* snapshotter_hurry: the snapshot being written goes at full speed */
     uint64_t lsn, keep;
+    void *warm;           /* snapshotter_warm: a capture buffer to touch, len bytes (0: none) */
+    size_t warm_len;
     int busy, stop;
     pthread_t th;
     /* children killed that had not exited when given up on (blocked in
@@ -316,8 +318,19 @@ int snapshotter_fork(snapshotter *s, const state_image *im)
     return 0;
 }
 
+void snapshotter_warm(snapshotter *s, void *buf, size_t len)
+{
+    pthread_mutex_lock(&s->mu);
+    s->warm = buf;
+    s->warm_len = len;
+    pthread_mutex_unlock(&s->mu);
+}
+
 void snapshotter_cancel(snapshotter *s)
 {
+    pthread_mutex_lock(&s->mu);
+    s->warm_len = 0; /* the buffer is the writer's again */
+    pthread_mutex_unlock(&s->mu);
     if (s->child <= 0)
         return;
     pid_t pid = s->child;
@@ -461,6 +474,9 @@ static void *main_loop(void *arg)
         char err[4400];
         double t0 = now_s();
         size_t len = 0;
+        if (s->warm_len) /* on this core, not in the writer's next pause */
+            memset(s->warm, 0, s->warm_len);
+        s->warm_len = 0;
         /* a child's snapshot is committed here, once the child has gone
          * and its pages cost the server no copies */
         int forked = s->child != 0;

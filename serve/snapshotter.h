@@ -81,6 +81,13 @@ int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t re
  * -1 with errno (no child; ENOMEM: no memory for that room). */
 int snapshotter_fork(snapshotter *s, const state_image *im);
 
+/* With the snapshot forked and not yet submitted: the thread touches
+ * len bytes at buf (a capture buffer, state_capture_buffer) while it
+ * waits for the child, before it ceases to be busy, so that the next
+ * capture finds its pages in place. The buffer must stay untouched by
+ * others until then. Writer thread. */
+void snapshotter_warm(snapshotter *s, void *buf, size_t len);
+
 /* Kill snapshotter_fork's child before it was submitted, and wait for it
  * to exit, at most 5 s (or --snapshot-stall when shorter): one still in
  * the kernel then (an uninterruptible wait: a hung disk) is said on

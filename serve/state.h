@@ -179,6 +179,14 @@ void state_fill_lost(state *s);
  *     snapshot of a capture written to f (flushed, not synced; *len: its
  *     bytes). 0, or -1 with err. */
 typedef struct state_image state_image;
+/* Whether the policy's capture buffer holds `bytes` (a bound on the
+ * policy's capture: the last snapshot's size, say): 1; else 0, and it is
+ * replaced by a new one of that size and an eighth, allocated but not
+ * touched, which *fresh (len bytes) receives, for another thread to touch
+ * (snapshotter_warm) before the next capture - a capture's first touch of
+ * it would cost the writer a page fault a page in its pause. -1 when out
+ * of memory. Writer, while no capture is being written. */
+int state_capture_buffer(state *s, size_t bytes, void **fresh, size_t *len);
 state_image *state_capture(state *s, int live, const decisions_ref *ref, char *err, size_t err_len);
 /* The log records to sync before a snapshot of im is in place: from its
  * decisions left to the log (if any) to its last record, so that a power
