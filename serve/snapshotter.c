@@ -474,7 +474,10 @@ static void *main_loop(void *arg)
         char err[4400];
         double t0 = now_s();
         size_t len = 0;
-        if (s->warm_len) /* on this core, not in the writer's next pause */
+        /* on this core, not in the writer's next pause; unlocked: the
+         * writer set it before submitting (under mu) and leaves it until
+         * it sees this snapshot no longer busy (under mu) */
+        if (s->warm_len)
             memset(s->warm, 0, s->warm_len);
         s->warm_len = 0;
         /* a child's snapshot is committed here, once the child has gone
