@@ -681,25 +681,32 @@ static void run_batch(engine *e, job *batch)
     }
 }
 
-/* Whether this snapshot is written by a fork()ed child (--snapshot-fork):
- * under auto, by the size of the last snapshot this server wrote, else
+/* Whether this snapshot is written by a fork()ed child (--snapshot-fork).
+ * Under auto: by the size of the last snapshot this server wrote, else
  * (none yet) by the policy's memory budget, an upper bound that can be
  * several times the real size (the recommended policy's 10,000 users at
- * d = 15: 219 MB against a snapshot of 45 MB). */
-static int by_fork(const engine *e)
+ * d = 15: 219 MB against a snapshot of 45 MB); and a capture only into a
+ * buffer whose pages are in place: when the capture needs a new one (the
+ * first, or a policy grown past it), this snapshot forks and *fresh
+ * (*fresh_len bytes) receives the new buffer, for the snapshotter to touch
+ * meanwhile - in the capture's pause its first touch cost the writer
+ * 116-127 ms at 46 MB. */
+static int by_fork(engine *e, void **fresh, size_t *fresh_len)
 {
+    *fresh_len = 0;
     if (!SNAPSHOTTER_CAN_FORK)
         return 0;
     if (e->c.snapshot_fork != SNAPSHOT_FORK_AUTO)
         return e->c.snapshot_fork;
     if (!e->s.p)
         return 0;
-    double bytes = (double)atomic_load_explicit(&e->m->snapshot_bytes, memory_order_relaxed);
+    size_t last = (size_t)atomic_load_explicit(&e->m->snapshot_bytes, memory_order_relaxed);
+    double bytes = (double)last;
     colb_policy_params pp = e->s.pp;
     pp.users = users_count(e->s.users);
     if (bytes == 0 && colb_policy_memory(e->s.policy, &pp, &bytes) != COLB_OK)
         return 0;
-    return bytes >= SNAPSHOT_FORK_MIN_BYTES;
+    return bytes >= SNAPSHOT_FORK_MIN_BYTES || state_capture_buffer(&e->s, last, fresh, fresh_len) == 0;
 }
 
 /* Whether a snapshot falls due (the log has grown since the last one). */
@@ -755,18 +762,10 @@ static void maybe_snapshot(engine *e, int force)
     decisions_ref ref;
     int has_ref = window_ref(e, &ref);
     /* a child that holds the state as it is (docs/serve.md, "Snapshots"),
-     * else a capture; under auto, a capture only into a buffer whose pages
-     * are in place: a new one (the first capture, or a policy grown past
-     * it) is touched by the snapshotter while this snapshot forks - in the
-     * capture's pause its first touch cost the writer 116-127 ms at 46 MB */
+     * else a capture */
     void *fresh = NULL;
-    size_t fresh_len = 0;
-    int fork_it = by_fork(e);
-    size_t last = (size_t)atomic_load_explicit(&e->m->snapshot_bytes, memory_order_relaxed);
-    if (!fork_it && SNAPSHOTTER_CAN_FORK && e->c.snapshot_fork == SNAPSHOT_FORK_AUTO && s->p &&
-        state_capture_buffer(s, last, &fresh, &fresh_len) == 0)
-        fork_it = 1;
-    state_image *im = fork_it ? state_capture(s, 1, &ref, err, sizeof err) : NULL;
+    size_t fresh_len;
+    state_image *im = by_fork(e, &fresh, &fresh_len) ? state_capture(s, 1, &ref, err, sizeof err) : NULL;
     if (im && snapshotter_fork(e->snap, im) != 0) {
         if (!e->fork_failed++)
             note(e, "colb serve: snapshot: fork: %s; capturing in the writer instead\n", strerror(errno));

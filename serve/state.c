@@ -523,15 +523,15 @@ void state_image_free(state_image *im)
 
 int state_capture_buffer(state *s, size_t bytes, void **fresh, size_t *len)
 {
-    size_t need = bytes; /* not the policy's own size: asking for it serialises it (~15 ms at 45 MB) */
-    if (need <= s->policy_cap)
+    /* a bound, not the policy's own size: asking for it serialises it (~15 ms at 45 MB) */
+    if (bytes <= s->policy_cap)
         return 1;
-    void *b = malloc(need + need / 8);
+    void *b = malloc(bytes + bytes / 8);
     if (!b)
         return -1;
     free(s->policy_buf);
     s->policy_buf = b;
-    s->policy_cap = need + need / 8;
+    s->policy_cap = bytes + bytes / 8;
     *fresh = b;
     *len = s->policy_cap;
     return 0;
