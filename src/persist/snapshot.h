@@ -58,8 +58,9 @@ typedef struct colb__snap_out {
     FILE *f;                    /* stream */
     unsigned char *dst;         /* caller's buffer */
     size_t cap;
-    unsigned char *stage;       /* staging buffer, flushed to the sink */
-    size_t stage_len;
+    unsigned char *stage;       /* staging area, flushed to the sink: own, or in dst */
+    size_t stage_len, stage_cap;
+    unsigned char *own;         /* the writer's staging buffer */
     uint64_t total;             /* bytes produced so far */
     colb__xxh3_state *xx;       /* running checksum */
     int depth;                  /* open groups */
@@ -110,6 +111,11 @@ void colb__snap_str(colb__snap_out *w, const char *name, const char *s);
  * models in its own logical order.) */
 void colb__snap_array_begin(colb__snap_out *w, const char *name, int type, uint64_t count);
 void colb__snap_put_f64s(colb__snap_out *w, const double *v, size_t n);
+/* Room for the next n values of the F64 array being written, for the caller
+ * to fill before its next call on w (they count as put): a pointer into the
+ * stage, which saves a copy; NULL when they do not fit in one stage, on a
+ * big-endian host or after an error - then colb__snap_put_f64s them. */
+double *colb__snap_f64_slot(colb__snap_out *w, size_t n);
 void colb__snap_put_u64(colb__snap_out *w, uint64_t v);
 void colb__snap_array_end(colb__snap_out *w);
 

@@ -24,13 +24,14 @@ static colb_status reserve(colb__snap_in *in, double bytes, const char *what)
 /* How a bank gives model i's logical record; real NULL: the counters only. */
 typedef void (*export_fn)(const void *bank, size_t i, double *real, uint64_t *ints);
 
-/* 1 when a value of the record is beyond COLB__SNAP_MODEL_MAX. */
-static int beyond(const double *rec, size_t len)
+/* 1 when every value of the record is within COLB__SNAP_MODEL_MAX (so
+ * finite); one branch-free pass, which the compiler vectorises. */
+static int within(const double *rec, size_t len)
 {
+    int ok = 1;
     for (size_t j = 0; j < len; j++)
-        if (fabs(rec[j]) > COLB__SNAP_MODEL_MAX)
-            return 1;
-    return 0;
+        ok &= fabs(rec[j]) <= COLB__SNAP_MODEL_MAX;
+    return ok;
 }
 
 /* The group `name` of m models of dimension d: models, dim, theta0 (when
@@ -52,16 +53,18 @@ static void save_bank(colb__snap_out *w, const char *name, const void *bank, exp
         colb__snap_f64s(w, "theta0", theta0, d);
     colb__snap_array_begin(w, "real", COLB__SNAP_F64, (uint64_t)m * len);
     for (size_t i = 0; i < m && colb__snap_status(w) == COLB_OK; i++) {
-        f(bank, i, rec, ints);
+        double *out = colb__snap_f64_slot(w, len); /* exported in place, else copied from rec */
+        f(bank, i, out ? out : rec, ints);
         /* what a load refuses is not written: a model past it is a
          * numerical failure (an ill-conditioned stream at the edges of
          * colb/limits.h broke Sherman-Morrison), not a state to resume */
-        if (!colb__finite(rec, len) || beyond(rec, len)) {
+        if (!within(out ? out : rec, len)) {
             colb__snap_fail(w, COLB_ENUMERIC, "model %zu of bank '%s' holds a value beyond +-1e100 or not "
                             "finite: the policy failed numerically, and its state cannot be saved", i, name);
             break;
         }
-        colb__snap_put_f64s(w, rec, len);
+        if (!out)
+            colb__snap_put_f64s(w, rec, len);
     }
     colb__snap_array_end(w);
     colb__snap_array_begin(w, "counters", COLB__SNAP_U64, (uint64_t)m * nints);
@@ -129,7 +132,7 @@ static colb_status load_records(colb__snap_in *in, const char *path, const colb_
         for (size_t k = 0; k < nints; k++)
             c[k] = colb__snap_u64_at(ints, nints * (uint64_t)i + k);
         const char *bad = !colb__finite(rec, len) ? "holds a NaN or infinity"
-                        : beyond(rec, len) ? "holds a value beyond +-1e100 (no learner's state)"
+                        : !within(rec, len) ? "holds a value beyond +-1e100 (no learner's state)"
                         : rec[len - 2] < 0.0 || rec[len - 1] < 0.0 ? "has a negative noise scale or norm bound"
                         : f(bank, i, rec, c);
         if (bad)
