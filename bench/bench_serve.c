@@ -60,7 +60,9 @@
  * taken away (a hypervisor's steal), a floor under the open loop's p99 that
  * no server removes. $BENCH_LAT_TRACE=FILE appends every open-loop request's
  * scheduled time (seconds from the loop's first), latency (ms) and path to
- * FILE, one line each, to see when a tail happened and to which requests.
+ * FILE, one line each, to see when a tail happened and to which requests,
+ * after a line "# start T" per loop (T: its first request's scheduled time
+ * on CLOCK_MONOTONIC, the clock the server's own times can be told on).
  * The server binary is $COLB, else build-native/colb, else build/colb;
  * $BENCH_HTTP_THREADS sets its --http-threads (2), $BENCH_STATE_BASE the
  * folder that holds its state folder (/tmp), $BENCH_SERVE_ARGS adds
@@ -917,6 +919,8 @@ static result measure(int port, next_fn next, resp_fn resp, int conns, double se
     const char *trace = getenv("BENCH_LAT_TRACE");
     if (trace && rate > 0) { /* each open-loop request: its scheduled time (s from the first), latency (ms), path */
         FILE *f = fopen(trace, "a");
+        if (f && L.nlat)
+            fprintf(f, "# start %.6f\n", L.sched[0]);
         for (size_t i = 0; f && i < L.nlat; i++)
             fprintf(f, "%.6f %.3f %s\n", L.sched[i] - L.sched[0], L.lat[i] * 1e3, L.paths[i]);
         if (f)
