@@ -26,7 +26,9 @@ struct applier {
      * is queued or running */
     uint64_t *user;
     double *y, *x;
-    unsigned char *batch; /* 1: the slot's update came with a reward batch */
+    unsigned char *batch; /* SLOT_*: the slot's update came with a reward batch, or is the call */
+    applier_call_fn call; /* applier_push_call's, pending */
+    void *call_ctx;
     size_t head, count;
     int running;          /* a thread (this one, or the writer) runs updates */
     pthread_mutex_t mu;
@@ -42,6 +44,8 @@ struct applier {
     _Atomic uint64_t work_ns;
     pthread_t thread;
 };
+
+enum { SLOT_SINGLE, SLOT_BATCH, SLOT_CALL };
 
 static uint64_t now_ns(void)
 {
@@ -73,7 +77,7 @@ static void set_idle(applier *a, int idle)
 /* The class for the run that starts at the queue's head (lock held). */
 static int wants_idle(const applier *a)
 {
-    return !a->waiting && (a->cls == APPLIER_IDLE || (a->cls == APPLIER_BATCHES && a->batch[a->head]));
+    return !a->waiting && (a->cls == APPLIER_IDLE || (a->cls == APPLIER_BATCHES && a->batch[a->head] == SLOT_BATCH));
 }
 
 /* One update by the thread that holds the policy; on failure the writer
@@ -116,13 +120,22 @@ static size_t run_front(applier *a)
         n = RUN_MAX;
     int failed = a->failed;
     colb_policy *p = *a->policy;
+    applier_call_fn call = a->call;
+    void *ctx = a->call_ctx;
     a->running = 1;
     pthread_mutex_unlock(&a->mu);
     uint64_t t0 = now_ns();
     char why[sizeof a->msg];
-    for (size_t i = from; i < from + n && !failed; i++)
-        failed = update(a, p, a->user[i], a->x + i * a->d, a->y[i], why);
-    atomic_fetch_add_explicit(&a->work_ns, now_ns() - t0, memory_order_relaxed);
+    uint64_t called = 0; /* not the updates' work, which bounds a replay */
+    for (size_t i = from; i < from + n; i++)
+        if (a->batch[i] == SLOT_CALL) {
+            uint64_t c0 = now_ns();
+            call(ctx, p, failed);
+            called += now_ns() - c0;
+        } else if (!failed) {
+            failed = update(a, p, a->user[i], a->x + i * a->d, a->y[i], why);
+        }
+    atomic_fetch_add_explicit(&a->work_ns, now_ns() - t0 - called, memory_order_relaxed);
     pthread_mutex_lock(&a->mu);
     end_run(a, failed, why);
     a->head = (from + n) % a->cap;
@@ -237,7 +250,7 @@ void applier_push(applier *a, size_t n, const uint64_t *user, const double *cons
             size_t s = (tail + j) % a->cap;
             a->user[s] = user[i + j];
             a->y[s] = y[i + j];
-            a->batch[s] = n > APPLIER_INLINE_MAX;
+            a->batch[s] = n > APPLIER_INLINE_MAX ? SLOT_BATCH : SLOT_SINGLE;
             memcpy(a->x + s * a->d, x[i + j], a->d * sizeof *a->x);
         }
         pthread_mutex_lock(&a->mu);
@@ -247,6 +260,21 @@ void applier_push(applier *a, size_t n, const uint64_t *user, const double *cons
             atomic_store_explicit(a->depth, a->count, memory_order_relaxed);
         pthread_cond_signal(&a->work);
     }
+    pthread_mutex_unlock(&a->mu);
+}
+
+void applier_push_call(applier *a, applier_call_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&a->mu);
+    wait_for(a, 1);
+    size_t tail = (a->head + a->count) % a->cap;
+    a->batch[tail] = SLOT_CALL;
+    a->call = fn;
+    a->call_ctx = ctx;
+    a->count++;
+    if (a->depth)
+        atomic_store_explicit(a->depth, a->count, memory_order_relaxed);
+    pthread_cond_signal(&a->work);
     pthread_mutex_unlock(&a->mu);
 }
 

@@ -69,6 +69,17 @@ void applier_push(applier *a, size_t n, const uint64_t *user, const double *cons
  * thread (n or 0). Writer (state holder) only. */
 size_t applier_run_or_push(applier *a, size_t n, const uint64_t *user, const double *const *x, const double *y);
 
+/* What applier_push_call runs: with the policy held (no update runs
+ * meanwhile); failed: an update before it failed (the policy is broken). */
+typedef void (*applier_call_fn)(void *ctx, colb_policy *p, int failed);
+
+/* Queue fn(ctx, ...) after the updates queued so far, before those queued
+ * later: it sees the policy as the log's records up to here left it, and
+ * it runs even after a failed update (applier_drain waits for it too). At
+ * most one call queued at a time. Waits while the queue is full. Writer
+ * thread only. */
+void applier_push_call(applier *a, applier_call_fn fn, void *ctx);
+
 /* Wait until every queued update has run. 0, or -1 once after an update
  * failed (why: its message). Writer thread only. */
 int applier_drain(applier *a, char *why, size_t why_len);

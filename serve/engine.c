@@ -190,7 +190,7 @@ static int write_durably(engine *e, char *err, size_t err_len)
 
 static int write_snapshot_now(engine *e, const decisions_ref *ref, char *err, size_t err_len)
 {
-    state_image *im = state_capture(&e->s, 1, ref, err, err_len); /* the writer is not running */
+    state_image *im = state_capture(&e->s, 1, 0, ref, err, err_len); /* the writer is not running */
     size_t len;
     int rc = im ? snapshot_write(e->c.state_dir, im, &len, err, err_len) : -1;
     state_image_free(im);
@@ -709,6 +709,13 @@ static int by_fork(engine *e, void **fresh, size_t *fresh_len)
     return bytes >= SNAPSHOT_FORK_MIN_BYTES || state_capture_buffer(&e->s, last, fresh, fresh_len) == 0;
 }
 
+/* The applier's call for a deferred capture (state_image_save_policy). */
+static void save_policy_call(void *im, colb_policy *p, int failed)
+{
+    (void)p; /* the state's, which the capture names */
+    state_image_save_policy(im, failed);
+}
+
 /* Whether a snapshot falls due (the log has grown since the last one). */
 static int snapshot_due(const engine *e, uint64_t bytes, double now)
 {
@@ -756,16 +763,19 @@ static void maybe_snapshot(engine *e, int force)
         return;
     e->due_since = 0;
     e->await_applier = 0;
-    drain(e);
     char err[SERVE_ERR_LEN];
     e->snap_time = now;
     decisions_ref ref;
     int has_ref = window_ref(e, &ref);
     /* a child that holds the state as it is (docs/serve.md, "Snapshots"),
-     * else a capture */
+     * else a capture; a child needs the queued updates run first, a
+     * capture leaves the policy to the applier, after them (below) */
     void *fresh = NULL;
     size_t fresh_len;
-    state_image *im = by_fork(e, &fresh, &fresh_len) ? state_capture(s, 1, &ref, err, sizeof err) : NULL;
+    int fork_it = by_fork(e, &fresh, &fresh_len), deferred = 0;
+    if (fork_it || !e->ap)
+        drain(e);
+    state_image *im = fork_it ? state_capture(s, 1, 0, &ref, err, sizeof err) : NULL;
     if (im && snapshotter_fork(e->snap, im) != 0) {
         if (!e->fork_failed++)
             note(e, "colb serve: snapshot: fork: %s; capturing in the writer instead\n", strerror(errno));
@@ -774,10 +784,13 @@ static void maybe_snapshot(engine *e, int force)
     } else if (im && fresh_len) {
         snapshotter_warm(e->snap, fresh, fresh_len);
     }
-    if (!im && !(im = state_capture(s, 0, &ref, err, sizeof err))) {
-        atomic_fetch_add_explicit(&e->m->snapshot_failures, 1, memory_order_relaxed);
-        note(e, "colb serve: snapshot: %s\n", err);
-        return;
+    if (!im) {
+        deferred = e->ap != NULL;
+        if (!(im = state_capture(s, 0, deferred, &ref, err, sizeof err))) {
+            atomic_fetch_add_explicit(&e->m->snapshot_failures, 1, memory_order_relaxed);
+            note(e, "colb serve: snapshot: %s\n", err);
+            return;
+        }
     }
     if (wal_rotation_useful(e->w) && wal_rotate(e->w, err, sizeof err)) {
         snapshotter_cancel(e->snap); /* a child, if any */
@@ -799,6 +812,8 @@ static void maybe_snapshot(engine *e, int force)
     e->snap_pause = now_s() - now;
     metrics_observe(&e->m->snapshot_pause, e->snap_pause);
     e->work_since = 0;
+    if (deferred) /* the applier saves the policy as the log up to here left it */
+        applier_push_call(e->ap, save_policy_call, im);
     /* the log is kept from the records that make the decisions left to it */
     snapshotter_submit(e->snap, im, s->lsn, has_ref ? ref.lsn : wal_segment_start(e->w));
     if (!has_ref) {

@@ -170,9 +170,12 @@ char *metrics_render(const metrics *m, size_t *len)
            get(&m->snapshot_forks));
     series(f, "colb_snapshot_bytes", "gauge", "Size of the last snapshot.", get(&m->snapshot_bytes));
     series(f, "colb_snapshot_lsn", "gauge", "Log sequence number the last snapshot covers.", get(&m->snapshot_lsn));
-    fprintf(f, "# HELP colb_snapshot_pause_seconds Time the writer spends freezing the state for a snapshot, by fork or by a capture (requests wait).\n"
+    fprintf(f, "# HELP colb_snapshot_pause_seconds Time the writer spends freezing the state for a snapshot, by fork or by a capture (requests wait; a capture's policy is saved later, colb_snapshot_policy_seconds).\n"
                "# TYPE colb_snapshot_pause_seconds histogram\n");
     hist(f, "colb_snapshot_pause_seconds", "", &m->snapshot_pause, 1.0);
+    fprintf(f, "# HELP colb_snapshot_policy_seconds Time the applier spends saving the policy of a captured snapshot, in log order (chooses and reads wait; rewards do not).\n"
+               "# TYPE colb_snapshot_policy_seconds histogram\n");
+    hist(f, "colb_snapshot_policy_seconds", "", &m->snapshot_policy, 1.0);
     fprintf(f, "# HELP colb_snapshot_write_seconds Time to serialise and write a snapshot durably (in the background, at --background-write-rate).\n"
                "# TYPE colb_snapshot_write_seconds histogram\n");
     hist(f, "colb_snapshot_write_seconds", "", &m->snapshot_seconds, 1.0);

@@ -45,6 +45,7 @@ typedef struct metrics {
     _Atomic uint64_t snapshot_forks; /* snapshots whose state a fork()ed child held */
     histogram snapshot_seconds; /* serialising a capture and writing it (in the background) */
     histogram snapshot_pause;   /* the writer's pause to capture the state */
+    histogram snapshot_policy;  /* a capture's policy saved by the applier (chooses and reads wait) */
     /* the writer */
     _Atomic uint64_t queue_depth, overloaded, writer_batches, inline_jobs;
     _Atomic uint64_t apply_depth; /* rewards logged whose updates have not run yet */

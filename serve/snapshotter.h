@@ -13,7 +13,7 @@
  * drops the log segments the snapshot covers (or archives them). One
  * snapshot at a time: while one is being written the writer does not
  * start another. A child that makes no progress for --snapshot-stall
- * seconds (no CPU time used, its file not grown) is killed and its
+ * seconds (no CPU time used, its file not written) is killed and its
  * snapshot counted as failed; the next one retries. No wait for a child
  * is unbounded: one that a SIGKILL does not end within seconds is left to
  * end in the kernel, and reaped later. */

@@ -3,11 +3,13 @@
 #include "state.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "bytes.h"
 #include "records.h"
@@ -492,6 +494,14 @@ struct state_image {
                                      before the first user or in a live capture */
     size_t policy_len;
     const colb_policy *live;      /* a live capture's policy and users (the state's own) */
+    /* a deferred capture's policy: saved by state_image_save_policy in
+     * another thread, which sets saved (2: failed, why in policy_err) */
+    state *owner;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int deferred, saved;
+    double save_seconds;          /* how long that took */
+    char policy_err[SERVE_ERR_LEN];
     const users *live_users;
     char meta[512];
     char options[SERVE_OPTS_LEN];
@@ -518,6 +528,10 @@ void state_image_free(state_image *im)
     free(im->users);
     free(im->gens);
     decisions_image_free(im->dec);
+    if (im->deferred) {
+        pthread_mutex_destroy(&im->mu);
+        pthread_cond_destroy(&im->cv);
+    }
     free(im);
 }
 
@@ -537,7 +551,37 @@ int state_capture_buffer(state *s, size_t bytes, void **fresh, size_t *len)
     return 0;
 }
 
-state_image *state_capture(state *s, int live, const decisions_ref *ref, char *err, size_t err_len)
+/* The policy into the state's buffer (kept from one capture to the next:
+ * a fresh one would cost a page fault per 4 kB), grown to the exact size
+ * when it is too small; its bytes in *out, *out_len. 0, or -1 with err. */
+static int save_policy(state *s, const void **out, size_t *out_len, char *err, size_t err_len)
+{
+    size_t need = 0;
+    char msg[512] = "";
+    colb_status st = COLB_OK;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        st = colb_policy_save_buffer(s->p, s->policy_buf, s->policy_cap, &need, msg, sizeof msg);
+        if (st == COLB_OK) {
+            *out = s->policy_buf;
+            *out_len = need;
+            return 0;
+        }
+        if (st != COLB_ERANGE)
+            break;
+        free(s->policy_buf);
+        s->policy_cap = need + need / 8;
+        if (!(s->policy_buf = malloc(s->policy_cap))) {
+            s->policy_cap = 0;
+            st = COLB_ENOMEM;
+            break;
+        }
+    }
+    if (st == COLB_ENOMEM)
+        return FAIL("out of memory capturing the policy (%zu bytes)", need);
+    return FAIL("capturing the policy: %s", msg);
+}
+
+state_image *state_capture(state *s, int live, int defer, const decisions_ref *ref, char *err, size_t err_len)
 {
     state_image *im = calloc(1, sizeof *im);
     if (!im) {
@@ -566,42 +610,52 @@ state_image *state_capture(state *s, int live, const decisions_ref *ref, char *e
         im->live_users = s->users;
         return im;
     }
-    /* the policy, into the state's buffer (kept from one capture to the
-     * next: a fresh one would cost a page fault per 4 kB in the pause),
-     * grown to the exact size when it is too small */
-    size_t need = 0;
-    char msg[512] = "";
-    colb_status st = COLB_OK;
-    for (int attempt = 0; s->p && attempt < 2; attempt++) {
-        st = colb_policy_save_buffer(s->p, s->policy_buf, s->policy_cap, &need, msg, sizeof msg);
-        if (st == COLB_OK) {
-            im->policy = s->policy_buf;
-            im->policy_len = need;
-            break;
-        }
-        if (st != COLB_ERANGE)
-            break;
-        free(s->policy_buf);
-        s->policy_cap = need + need / 8;
-        if (!(s->policy_buf = malloc(s->policy_cap))) {
-            s->policy_cap = 0;
-            st = COLB_ENOMEM;
-            break;
-        }
-    }
-    if (s->p && !im->policy) {
-        if (st == COLB_ENOMEM)
-            FAIL("out of memory capturing the policy (%zu bytes)", need);
-        else
-            FAIL("capturing the policy: %s", msg);
+    if (s->p && defer) {
+        im->owner = s;
+        im->deferred = 1;
+        pthread_mutex_init(&im->mu, NULL);
+        pthread_cond_init(&im->cv, NULL);
+    } else if (s->p && save_policy(s, &im->policy, &im->policy_len, err, err_len)) {
         state_image_free(im);
         return NULL;
     }
     return im;
 }
 
+void state_image_save_policy(state_image *im, int failed)
+{
+    char why[SERVE_ERR_LEN] = "";
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = failed ? snprintf(why, sizeof why, "the policy failed numerically before the snapshot"), -1
+                    : save_policy(im->owner, &im->policy, &im->policy_len, why, sizeof why);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    pthread_mutex_lock(&im->mu);
+    im->save_seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    snprintf(im->policy_err, sizeof im->policy_err, "%s", why);
+    im->saved = rc ? 2 : 1;
+    pthread_cond_broadcast(&im->cv);
+    pthread_mutex_unlock(&im->mu);
+}
+
+int state_image_await_policy(state_image *im, double *seconds)
+{
+    *seconds = -1;
+    if (!im->deferred)
+        return 0;
+    pthread_mutex_lock(&im->mu);
+    while (!im->saved)
+        pthread_cond_wait(&im->cv, &im->mu);
+    *seconds = im->save_seconds;
+    int rc = im->saved == 1 ? 0 : -1;
+    pthread_mutex_unlock(&im->mu);
+    return rc;
+}
+
 int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, size_t err_len)
 {
+    if (im->deferred && im->saved != 1) /* state_image_await_policy first */
+        return FAIL("%s", im->saved ? im->policy_err : "the policy was not captured");
     unsigned char *db = NULL;
     size_t dl = 0;
     char msg[512];

@@ -164,7 +164,8 @@ void state_fill_lost(state *s);
  *   state_capture (the writer, between requests): the state as it is now -
  *     the policy saved into the state's buffer s->policy_buf
  *     (colb_policy_save_buffer; valid until the next capture, which must
- *     wait until this one is serialised), the users, the counters and
+ *     wait until this one is serialised; with defer set, later, by
+ *     state_image_save_policy), the users, the counters and
  *     the generations' record (16 bytes a generation) copied, the
  *     decision window shared (decisions_capture: the rewarded flags
  *     copied, the rest copy-on-write). Costs the size of the policy and of
@@ -187,7 +188,17 @@ typedef struct state_image state_image;
  * it would cost the writer a page fault a page in its pause. -1 when out
  * of memory. Writer, while no capture is being written. */
 int state_capture_buffer(state *s, size_t bytes, void **fresh, size_t *len);
-state_image *state_capture(state *s, int live, const decisions_ref *ref, char *err, size_t err_len);
+state_image *state_capture(state *s, int live, int defer, const decisions_ref *ref, char *err, size_t err_len);
+/* A capture taken with defer set leaves its policy out: this saves it into
+ * the state's buffer, from the thread that holds the policy at the point
+ * of the log the capture was taken at (the applier's call, queued behind
+ * the updates logged before the capture: applier_push_call), so that the
+ * writer's pause excludes it; failed: the policy is broken (an update
+ * failed), the capture then fails. state_image_await_policy waits for it
+ * (*seconds: how long the save took; -1 for a capture not deferred): 0,
+ * or -1 when the save failed (state_image_write then says why). */
+void state_image_save_policy(state_image *im, int failed);
+int state_image_await_policy(state_image *im, double *seconds);
 /* The log records to sync before a snapshot of im is in place: from its
  * decisions left to the log (if any) to its last record, so that a power
  * cut never leaves the log ending before a snapshot's lsn (a choose is not

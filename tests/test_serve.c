@@ -66,6 +66,9 @@
  *                connections refused meanwhile;
  *   partial_snapshot_removed  the snapshot.colb.tmp a crash left is
  *                removed at the next start;
+ *   snapshot_spare  the snapshot a newer one replaced is kept as
+ *                snapshot.colb.spare and the next one is written over it
+ *                in place, cut to its own size (it loads);
  *   snapshot_missing  a state folder with a log and no snapshot.colb is
  *                refused as such (exit 1), with or without --dim;
  *   sighup       SIGHUP stops the server as SIGTERM does (final snapshot,
@@ -4458,6 +4461,82 @@ static void test_partial_snapshot_removed(void **state)
                  served ? "serving" : "not serving");
 }
 
+/* The snapshot a newer one replaced stays as DIR/snapshot.colb.spare, and
+ * the next snapshot is written over that file in place (its blocks reused,
+ * not freed and allocated again) and cut to its own size. Three stops,
+ * each with a final snapshot: S1 holds 2,000 pending decisions'
+ * contexts (--window-log-bytes 0), S2 none (all rewarded), S3 one more
+ * decision; S3 goes into S1's file, longer than S3, so a restart loads S3
+ * only if the file was cut. */
+static void test_snapshot_spare(void **state)
+{
+    (void)state;
+    char st[256], snap[300], spare[300];
+    snprintf(st, sizeof st, "%s/snapshot-spare", dir);
+    snprintf(snap, sizeof snap, "%s/snapshot.colb", st);
+    snprintf(spare, sizeof spare, "%s/snapshot.colb.spare", st);
+    static const char *const args = "--dim 2 --policy linucb-ind --window-log-bytes 0";
+    enum { ROUNDS = 4, USERS = 500 };
+    static char ids[ROUNDS * USERS][32], body[1 << 16];
+    static size_t idx[ROUNDS * USERS];
+    server s;
+    hconn c = { .fd = -1 };
+    char *ans;
+    ka_err[0] = '\0';
+    start_or_fail(&s, st, args);
+    if (hconnect(&c, s.port))
+        goto fail;
+    for (int b = 0; b < ROUNDS; b++) {
+        size_t w = (size_t)snprintf(body, sizeof body, "{\"contexts\":[[1,%d],[0,%d]],\"users\":[", b, 1 - b);
+        for (int u = 0; u < USERS; u++)
+            w += (size_t)snprintf(body + w, sizeof body - w, "%s\"u%d\"", u ? "," : "", u);
+        snprintf(body + w, sizeof body - w, "]}");
+        if (expect_ok(&c, "POST", "/v1/choose/batch", body, &ans) || decisions_of(ans, ids + b * USERS, USERS))
+            goto fail;
+    }
+    close(c.fd);
+    c.fd = -1;
+    assert_int_equal(server_stop(&s), 0);
+    struct stat s1, s2, s3, sp;
+    assert_int_equal(stat(snap, &s1), 0);
+    start_or_fail(&s, st, args);
+    if (hconnect(&c, s.port))
+        goto fail;
+    for (size_t i = 0; i < ROUNDS * USERS; i++)
+        idx[i] = i;
+    if (reward_batch(&c, ids, idx, ROUNDS * USERS, NULL, 0) != ROUNDS * USERS)
+        goto fail;
+    close(c.fd);
+    c.fd = -1;
+    assert_int_equal(server_stop(&s), 0);
+    assert_int_equal(stat(snap, &s2), 0);
+    if (stat(spare, &sp) != 0 || sp.st_ino != s1.st_ino)
+        fail_msg("after the second snapshot: %s", stat(spare, &sp) ? "no snapshot.colb.spare" :
+                 "snapshot.colb.spare is not the first snapshot");
+    start_or_fail(&s, st, args);
+    assert_int_equal(choose_and_reward(s.port, "last"), 0);
+    assert_int_equal(server_stop(&s), 0);
+    assert_int_equal(stat(snap, &s3), 0);
+    if (s3.st_ino != s1.st_ino || s3.st_size >= s1.st_size || stat(spare, &sp) != 0 || sp.st_ino != s2.st_ino)
+        fail_msg("the third snapshot (%lld bytes) %s the first's file (%lld bytes); the spare %s the second", 
+                 (long long)s3.st_size, s3.st_ino == s1.st_ino ? "went into" : "did not go into",
+                 (long long)s1.st_size, stat(spare, &sp) == 0 && sp.st_ino == s2.st_ino ? "is" : "is not");
+    start_or_fail(&s, st, args);
+    long decisions = metric(s.port, "colb_decisions_total"), rewards = metric(s.port, "colb_rewards_total");
+    assert_int_equal(server_stop(&s), 0);
+    if (decisions != ROUNDS * USERS + 1 || rewards != ROUNDS * USERS + 1)
+        fail_msg("restarted on the third snapshot: %ld decisions, %ld rewards (expected %d each)", decisions, rewards,
+                 ROUNDS * USERS + 1);
+    print_message("snapshots of %lld, %lld, %lld bytes; the third in the first's file\n", (long long)s1.st_size,
+                  (long long)s2.st_size, (long long)s3.st_size);
+    return;
+fail:
+    if (c.fd >= 0)
+        close(c.fd);
+    server_kill(&s);
+    fail_msg("%s", ka_err);
+}
+
 /* SIGHUP (the terminal the server ran in closed) stops it as SIGTERM does:
  * exit 0 and a final snapshot, which the next start loads with no log
  * records to replay. It used to end the process at once (exit 129). */
@@ -5686,6 +5765,7 @@ int main(void)
         cmocka_unit_test_teardown(test_meta_checked, kill_leftovers),
         cmocka_unit_test_teardown(test_log_full, kill_leftovers),
         cmocka_unit_test_teardown(test_partial_snapshot_removed, kill_leftovers),
+        cmocka_unit_test_teardown(test_snapshot_spare, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_missing, kill_leftovers),
         cmocka_unit_test_teardown(test_sighup, kill_leftovers),
         cmocka_unit_test_teardown(test_second_signal_cuts_drain, kill_leftovers),

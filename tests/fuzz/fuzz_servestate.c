@@ -72,7 +72,7 @@ static void exercise(state *s)
         free(body);
     }
     char err[4400];
-    state_image *im = state_capture(s, 0, NULL, err, sizeof err);
+    state_image *im = state_capture(s, 0, 0, NULL, err, sizeof err);
     if (im) {
         FILE *f = fopen("/dev/null", "wb");
         if (f) {
