@@ -682,15 +682,16 @@ static void run_batch(engine *e, job *batch)
 }
 
 /* Whether this snapshot is written by a fork()ed child (--snapshot-fork).
- * Under auto: by the size of the last snapshot this server wrote, else
- * (none yet) by the policy's memory budget, an upper bound that can be
- * several times the real size (the recommended policy's 10,000 users at
- * d = 15: 219 MB against a snapshot of 45 MB); and a capture only into a
- * buffer whose pages are in place: when the capture needs a new one (the
- * first, or a policy grown past it), this snapshot forks and *fresh
- * (*fresh_len bytes) receives the new buffer, for the snapshotter to touch
- * meanwhile - in the capture's pause its first touch cost the writer
- * 116-127 ms at 46 MB. */
+ * Under auto: by the size of the policy's part of the last snapshot this
+ * server wrote (what a capture copies: the window is shared, however many
+ * pending contexts the snapshot then writes), else (none yet) by the
+ * policy's memory budget, an upper bound that can be several times the
+ * real size (the recommended policy's 10,000 users at d = 15: 219 MB
+ * against a snapshot of 45 MB); and a capture only into a buffer whose
+ * pages are in place: when the capture needs a new one (the first, or a
+ * policy grown past it), this snapshot forks and *fresh (*fresh_len bytes)
+ * receives the new buffer, for the snapshotter to touch meanwhile - the
+ * save's first touch of it cost 116-127 ms at 46 MB. */
 static int by_fork(engine *e, void **fresh, size_t *fresh_len)
 {
     *fresh_len = 0;
@@ -700,7 +701,7 @@ static int by_fork(engine *e, void **fresh, size_t *fresh_len)
         return e->c.snapshot_fork;
     if (!e->s.p)
         return 0;
-    size_t last = (size_t)atomic_load_explicit(&e->m->snapshot_bytes, memory_order_relaxed);
+    size_t last = (size_t)atomic_load_explicit(&e->m->snapshot_policy_bytes, memory_order_relaxed);
     double bytes = (double)last;
     colb_policy_params pp = e->s.pp;
     pp.users = users_count(e->s.users);

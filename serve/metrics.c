@@ -169,6 +169,8 @@ char *metrics_render(const metrics *m, size_t *len)
            "Snapshots whose state a fork()ed child held (the others were captured by the writer).",
            get(&m->snapshot_forks));
     series(f, "colb_snapshot_bytes", "gauge", "Size of the last snapshot.", get(&m->snapshot_bytes));
+    series(f, "colb_snapshot_policy_bytes", "gauge", "Size of the policy's part of the last snapshot.",
+           get(&m->snapshot_policy_bytes));
     series(f, "colb_snapshot_lsn", "gauge", "Log sequence number the last snapshot covers.", get(&m->snapshot_lsn));
     fprintf(f, "# HELP colb_snapshot_pause_seconds Time the writer spends freezing the state for a snapshot, by fork or by a capture (requests wait; a capture's policy is saved later, colb_snapshot_policy_seconds).\n"
                "# TYPE colb_snapshot_pause_seconds histogram\n");

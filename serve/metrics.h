@@ -42,6 +42,7 @@ typedef struct metrics {
     histogram commit_batch;   /* waiters per fsync, observed in units of METRICS_COUNT_UNIT */
     /* snapshots */
     _Atomic uint64_t snapshots, snapshot_failures, snapshot_bytes, snapshot_lsn;
+    _Atomic uint64_t snapshot_policy_bytes; /* the policy's part of the last one */
     _Atomic uint64_t snapshot_forks; /* snapshots whose state a fork()ed child held */
     histogram snapshot_seconds; /* serialising a capture and writing it (in the background) */
     histogram snapshot_pause;   /* the writer's pause to capture the state */

@@ -79,8 +79,8 @@ void snapshot_remove_partial(const char *dir)
 
 /* Step one: the capture im into tmp (*len: its bytes), not synced. 0, or
  * an errno with *step (and why, when the capture said what). */
-static int write_data(const char *tmp, const char *spare, const state_image *im, size_t *len, const char **step,
-                      char *why, size_t why_len)
+static int write_data(const char *tmp, const char *spare, const state_image *im, size_t *len, size_t *policy_len,
+                      const char **step, char *why, size_t why_len)
 {
     unlink(tmp);
     int reuse = rename(spare, tmp) == 0;
@@ -96,7 +96,7 @@ static int write_data(const char *tmp, const char *spare, const state_image *im,
     }
     *step = "write";
     setvbuf(f, NULL, _IOFBF, (size_t)1 << 20); /* fewer system calls: the child's life is this step */
-    int e = state_image_write(im, f, len, why, why_len) != 0 ? EIO : 0; /* why says what */
+    int e = state_image_write(im, f, len, policy_len, why, why_len) != 0 ? EIO : 0; /* why says what */
     if (!e && fflush(f) != 0)
         e = errno;
     if (!e && reuse && ftruncate(fileno(f), (off_t)*len) != 0) /* the spare's end, if it was longer */
@@ -163,14 +163,14 @@ static int failed(const char *path, const char *tmp, int e, const char *step, co
  * if commit_too (at pace; the child leaves it to its parent). 0, or -1
  * with err. */
 static int write_steps(const char *dir, const state_image *im, int data, int commit_too, writeback_pace *pace,
-                       const _Atomic int *hurry, size_t *len, char *err, size_t err_len)
+                       const _Atomic int *hurry, size_t *len, size_t *policy_len, char *err, size_t err_len)
 {
     char path[4200], tmp[4300], spare[4300], why[4400] = "";
     snprintf(path, sizeof path, "%s/snapshot.colb", dir);
     partial_path(tmp, sizeof tmp, dir); /* one writer: DIR is locked */
     spare_path(spare, sizeof spare, dir);
     const char *step = "create";
-    int e = data ? write_data(tmp, spare, im, len, &step, why, sizeof why) : 0;
+    int e = data ? write_data(tmp, spare, im, len, policy_len, &step, why, sizeof why) : 0;
     if (!e && commit_too)
         e = commit(dir, tmp, path, spare, im, pace, hurry, &step, why, sizeof why);
     return e ? failed(path, tmp, e, step, why, err, err_len) : 0;
@@ -178,7 +178,7 @@ static int write_steps(const char *dir, const state_image *im, int data, int com
 
 int snapshot_write(const char *dir, const state_image *im, size_t *len, char *err, size_t err_len)
 {
-    return write_steps(dir, im, 1, 1, NULL, NULL, len, err, err_len);
+    return write_steps(dir, im, 1, 1, NULL, NULL, len, NULL, err, err_len);
 }
 
 struct snapshotter {
@@ -212,7 +212,7 @@ struct snapshotter {
 /* What the child reports through its pipe. */
 typedef struct report {
     int rc;
-    size_t len;
+    size_t len, policy_len;
     char err[4400];
 } report;
 
@@ -294,7 +294,7 @@ static void child_main(const char *dir, const state_image *im, pid_t parent, int
     report r = { 0 };
     /* im is not freed here: its references to the window's chunks, which
      * are shared with the server, are the server's to drop */
-    r.rc = write_steps(dir, im, 1, 0, NULL, NULL, &r.len, r.err, sizeof r.err); /* step one: the parent commits */
+    r.rc = write_steps(dir, im, 1, 0, NULL, NULL, &r.len, &r.policy_len, r.err, sizeof r.err); /* step one: the parent commits */
     const char *b = (const char *)&r;
     for (size_t left = sizeof r; left > 0;) {
         ssize_t k = write(3, b, left);
@@ -404,7 +404,7 @@ static progress child_progress(const snapshotter *s)
  * made no progress (child_progress) for s->stall seconds is killed: the
  * snapshot fails, and the writer, which waits for it at SIGTERM, is not
  * held for ever. */
-static int child_wait(snapshotter *s, size_t *len, char *err, size_t err_len)
+static int child_wait(snapshotter *s, size_t *len, size_t *policy_len, char *err, size_t err_len)
 {
     report r;
     size_t got = 0;
@@ -452,6 +452,7 @@ static int child_wait(snapshotter *s, size_t *len, char *err, size_t err_len)
         kill(pid, SIGKILL); /* it runs none of its code again */
         if (got == sizeof r && r.rc == 0) { /* written before it reported: ours to commit */
             *len = r.len;
+            *policy_len = r.policy_len;
             return 0;
         }
         snprintf(err, err_len, "the snapshot process %d has not exited %g s after its pipe closed (blocked in the "
@@ -461,6 +462,7 @@ static int child_wait(snapshotter *s, size_t *len, char *err, size_t err_len)
     if (got == sizeof r && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         r.err[sizeof r.err - 1] = '\0';
         *len = r.len;
+        *policy_len = r.policy_len;
         if (r.rc)
             snprintf(err, err_len, "%s", r.err);
         return r.rc ? -1 : 0;
@@ -494,7 +496,7 @@ static void *main_loop(void *arg)
         pthread_mutex_unlock(&s->mu);
         char err[4400];
         double t0 = now_s();
-        size_t len = 0;
+        size_t len = 0, policy_len = 0;
         /* on this core, not in the writer's next pause; unlocked: the
          * writer set it before submitting (under mu) and leaves it until
          * it sees this snapshot no longer busy (under mu) */
@@ -507,10 +509,10 @@ static void *main_loop(void *arg)
         double saved = -1; /* a deferred capture: wait for the applier to save its policy */
         if (!forked && state_image_await_policy(im, &saved) == 0 && saved >= 0)
             metrics_observe(&s->m->snapshot_policy, saved);
-        int rc = forked ? child_wait(s, &len, err, sizeof err)
-                        : write_steps(s->dir, im, 1, 1, s->pace, &s->hurry, &len, err, sizeof err);
+        int rc = forked ? child_wait(s, &len, &policy_len, err, sizeof err)
+                        : write_steps(s->dir, im, 1, 1, s->pace, &s->hurry, &len, &policy_len, err, sizeof err);
         if (rc == 0 && forked)
-            rc = write_steps(s->dir, im, 0, 1, s->pace, &s->hurry, &len, err, sizeof err);
+            rc = write_steps(s->dir, im, 0, 1, s->pace, &s->hurry, &len, NULL, err, sizeof err);
         state_image_free(im); /* the window's chunks go back to the writer */
         if (rc == 0 && wal_drop_segments(s->dir, keep, s->archive, s->recycle_bytes, err, sizeof err) != 0)
             rc = 1; /* the snapshot is good; old segments linger until the next one */
@@ -524,6 +526,7 @@ static void *main_loop(void *arg)
             if (forked)
                 atomic_fetch_add_explicit(&s->m->snapshot_forks, 1, memory_order_relaxed);
             atomic_store_explicit(&s->m->snapshot_bytes, len, memory_order_relaxed);
+            atomic_store_explicit(&s->m->snapshot_policy_bytes, policy_len, memory_order_relaxed);
             atomic_store_explicit(&s->m->snapshot_lsn, lsn, memory_order_relaxed);
             metrics_observe(&s->m->snapshot_seconds, now_s() - t0);
         }

@@ -652,7 +652,7 @@ int state_image_await_policy(state_image *im, double *seconds)
     return rc;
 }
 
-int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, size_t err_len)
+int state_image_write(const state_image *im, FILE *f, size_t *len, size_t *policy_len, char *err, size_t err_len)
 {
     if (im->deferred && im->saved != 1) /* state_image_await_policy first */
         return FAIL("%s", im->saved ? im->policy_err : "the policy was not captured");
@@ -693,6 +693,10 @@ int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, si
         if (rb)
             colb_snapshot_put_bytes(w, "serve.window_log", rb, rl);
         st = colb_snapshot_writer_commit(w, len, msg, sizeof msg);
+        size_t rest = strlen(im->meta) + strlen(im->options) + (im->live_users ? ul : im->users_len) + dl +
+                      im->gens_len + rl;
+        if (st == COLB_OK && policy_len)
+            *policy_len = *len > rest ? *len - rest : 0;
     }
     free(ub);
     free(db);

@@ -178,7 +178,9 @@ void state_fill_lost(state *s);
  *     writer is stopped. Costs O(W / DECISIONS_CHUNK).
  *   state_image_write (any thread, while the writer goes on): the
  *     snapshot of a capture written to f (flushed, not synced; *len: its
- *     bytes). 0, or -1 with err. */
+ *     bytes; *policy_len, unless NULL: the policy's part, *len less the
+ *     other blocks, within their headers' few hundred bytes). 0, or -1
+ *     with err. */
 typedef struct state_image state_image;
 /* Whether the policy's capture buffer holds `bytes` (a bound on the
  * policy's capture: the last snapshot's size, say): 1; else 0, and it is
@@ -204,7 +206,7 @@ int state_image_await_policy(state_image *im, double *seconds);
  * cut never leaves the log ending before a snapshot's lsn (a choose is not
  * synced when answered); *from to *to, 0 when none (an empty log). */
 int state_image_log_range(const state_image *im, uint64_t *from, uint64_t *to);
-int state_image_write(const state_image *im, FILE *f, size_t *len, char *err, size_t err_len);
+int state_image_write(const state_image *im, FILE *f, size_t *len, size_t *policy_len, char *err, size_t err_len);
 void state_image_free(state_image *im);
 
 /* The decision window a loaded state needs right after its snapshot,

@@ -145,6 +145,8 @@
  *   snapshot_fork_auto  --snapshot-fork auto captures a state whose
  *                policy budget is over its line but whose snapshots are
  *                small; --snapshot-fork 1 forks it;
+ *   snapshot_fork_auto_window  ... and captures a state whose snapshots
+ *                are large with pending contexts but whose policy is small;
  *   smaller_window  a state resumed with a smaller --decision-window: the
  *                newest decisions rewardable, the older ones expired, a
  *                log after the snapshot replayed with its own window, and
@@ -3117,17 +3119,66 @@ static void test_snapshot_fork_auto(void **state)
         }
         close(c.fd);
         long forks = metric(s.port, "colb_snapshot_forks_total"), bytes = metric(s.port, "colb_snapshot_bytes");
+        long policy = metric(s.port, "colb_snapshot_policy_bytes"); /* a child's report, or the thread's */
         assert_int_equal(server_stop(&s), 0);
         if (!ok || now < first + 4)
             fail_msg("%d snapshots in 20 s (%s)", (int)(now - first), ka_err);
-        print_message("snapshot fork auto: --snapshot-fork %s: %ld snapshots, %ld by a child; the last %ld bytes, "
-                      "the budget %.0f\n", forced ? "1" : "auto", now, forks, bytes, budget);
+        print_message("snapshot fork auto: --snapshot-fork %s: %ld snapshots, %ld by a child; the last %ld bytes "
+                      "(the policy %ld), the budget %.0f\n", forced ? "1" : "auto", now, forks, bytes, policy, budget);
         assert_true(bytes > 0 && bytes < SNAPSHOT_FORK_MIN_BYTES);
+        assert_true(policy > bytes / 2 && policy < bytes); /* 4,000 users, no window to speak of */
         if (forced)
             assert_int_equal(forks, now);
         else /* forked: the first, by the budget; the next, while the capture's new buffer was touched */
             assert_true(forks <= 2 && now - forks >= 2);
     }
+}
+
+/* --snapshot-fork auto goes by the policy's part of the last snapshot,
+ * not its whole size: a capture shares the decision window, however many
+ * pending contexts the snapshot then writes. 500 users of linucb-ind at d
+ * = 48 (a policy part of ~10 MB) with 180,000 decisions pending, whose
+ * contexts the snapshots hold (--window-log-bytes 0): snapshots of ~73 MB,
+ * over SNAPSHOT_FORK_MIN_BYTES, and the next ones are captured (by the
+ * whole size they forked). */
+static void test_snapshot_fork_auto_window(void **state)
+{
+    (void)state;
+    enum { U = 500, ROUNDS = 360, DIM = 48 };
+    char st[256];
+    snprintf(st, sizeof st, "%s/fork-auto-window", dir);
+    server s;
+    start_or_fail(&s, st, "--dim 48 --policy linucb-ind --decision-window 262144 --window-log-bytes 0 "
+                          "--snapshot-interval 1");
+    hconn c;
+    ka_err[0] = '\0';
+    int ok = !hconnect(&c, s.port);
+    for (int r = 0; ok && r < ROUNDS; r++)
+        ok = !serve_users(&c, U, U, DIM, NULL);
+    /* a change every 50 ms, so that every second's check takes a
+     * snapshot: one that holds every pending context, then two more */
+    long n0 = -1, f0 = -1, now = -1, bytes = 0, policy = 0;
+    for (int i = 0; ok && i < 600 && (n0 < 0 || now < n0 + 2); i++) {
+        ok = !serve_users(&c, 1, 1, DIM, NULL);
+        usleep(50000);
+        now = metric(s.port, "colb_snapshots_total");
+        bytes = metric(s.port, "colb_snapshot_bytes");
+        if (n0 < 0 && bytes >= (long)SNAPSHOT_FORK_MIN_BYTES) {
+            n0 = now;
+            f0 = metric(s.port, "colb_snapshot_forks_total");
+        }
+    }
+    close(c.fd);
+    long forks = metric(s.port, "colb_snapshot_forks_total");
+    policy = metric(s.port, "colb_snapshot_policy_bytes");
+    assert_int_equal(server_stop(&s), 0);
+    if (!ok || n0 < 0 || now < n0 + 2)
+        fail_msg("no snapshot of %d MB and two after it in 30 s (the last %ld bytes; %s)",
+                 (int)(SNAPSHOT_FORK_MIN_BYTES / 1048576), bytes, ka_err);
+    print_message("snapshot fork auto, window: snapshots of %ld bytes, the policy's part %ld; %ld by a child after "
+                  "the first of them\n", bytes, policy, forks - f0);
+    assert_true(bytes >= (long)SNAPSHOT_FORK_MIN_BYTES && policy > 0 && policy < (long)SNAPSHOT_FORK_MIN_BYTES);
+    assert_int_equal(forks, f0);
 }
 
 /* SIGTERM while a snapshot child is writing: the server waits for it (the
@@ -5750,6 +5801,7 @@ int main(void)
         cmocka_unit_test_teardown(test_snapshot_replay, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_window, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_fork_auto, kill_leftovers),
+        cmocka_unit_test_teardown(test_snapshot_fork_auto_window, kill_leftovers),
         cmocka_unit_test_teardown(test_decision_codes, kill_leftovers),
         cmocka_unit_test_teardown(test_restart_rewards_then_snapshot, kill_leftovers),
         cmocka_unit_test_teardown(test_recycled_segment_not_torn, kill_leftovers),

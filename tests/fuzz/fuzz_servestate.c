@@ -76,7 +76,7 @@ static void exercise(state *s)
     if (im) {
         FILE *f = fopen("/dev/null", "wb");
         if (f) {
-            state_image_write(im, f, &len, err, sizeof err);
+            state_image_write(im, f, &len, NULL, err, sizeof err);
             fclose(f);
         }
         state_image_free(im);
