@@ -54,28 +54,35 @@ static void restage(colb__snap_out *w)
     }
 }
 
+/* The n bytes at p, the last ones of the w->total produced, to the
+ * checksum and the sink (a file or a stream; the caller's buffer when p is
+ * not in it already). */
+static void out(colb__snap_out *w, const unsigned char *p, size_t n)
+{
+    XXH3_64bits_update(w->xx, p, n);
+    if (w->st != COLB_OK)
+        return;
+    switch (w->sink) {
+    case SINK_PATH:
+        w->st = colb__afile_write(&w->af, p, n, w->msg, w->msg_len);
+        break;
+    case SINK_STREAM:
+        if (fwrite(p, 1, n, w->f) != n)
+            colb__snap_fail(w, COLB_EIO, "writing the snapshot stream failed: %s", strerror(errno));
+        break;
+    case SINK_BUFFER: /* else only counted: close reports the size */
+        if (p != w->dst + (w->total - n) && w->total <= w->cap)
+            memcpy(w->dst + (w->total - n), p, n);
+        break;
+    }
+}
+
 /* Hand the staged bytes to the sink and the checksum. */
 static void flush(colb__snap_out *w)
 {
     if (w->stage_len == 0)
         return;
-    XXH3_64bits_update(w->xx, w->stage, w->stage_len);
-    if (w->st == COLB_OK) {
-        switch (w->sink) {
-        case SINK_PATH:
-            w->st = colb__afile_write(&w->af, w->stage, w->stage_len, w->msg, w->msg_len);
-            break;
-        case SINK_STREAM:
-            if (fwrite(w->stage, 1, w->stage_len, w->f) != w->stage_len)
-                colb__snap_fail(w, COLB_EIO, "writing the snapshot stream failed: %s",
-                                strerror(errno));
-            break;
-        case SINK_BUFFER: /* else only counted: close reports the size */
-            if (w->stage == w->own && w->total <= w->cap)
-                memcpy(w->dst + (w->total - w->stage_len), w->stage, w->stage_len);
-            break;
-        }
-    }
+    out(w, w->stage, w->stage_len);
     w->stage_len = 0;
     restage(w);
 }
@@ -83,6 +90,17 @@ static void flush(colb__snap_out *w)
 static void emit(colb__snap_out *w, const void *p, size_t n)
 {
     const unsigned char *c = p;
+    if (n >= STAGE && w->sink != SINK_BUFFER) {
+        /* a large block (a saved object's fields, a policy's matrices)
+         * straight from where it is: a copy through the stage saved */
+        flush(w);
+        for (size_t k; n > 0; c += k, n -= k) {
+            k = n < STAGE ? n : STAGE;
+            w->total += k;
+            out(w, c, k);
+        }
+        return;
+    }
     while (n > 0) {
         size_t room = w->stage_cap - w->stage_len, k = n < room ? n : room;
         memcpy(w->stage + w->stage_len, c, k);
