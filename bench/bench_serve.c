@@ -1090,7 +1090,7 @@ static double hist_longest(const hist *now, const hist *before) { return hist_qu
 /* The snapshots the server has taken (the writer's pauses for them) and
  * its group commits (their fdatasync). */
 typedef struct snaps {
-    hist pause, fsync, write;
+    hist pause, fsync, write, policy;
     double bytes; /* the last snapshot's */
 } snaps;
 
@@ -1101,6 +1101,9 @@ static int get_snaps(int port, snaps *s)
         return -1;
     const char *b = strstr(buf, "\ncolb_snapshot_bytes ");
     s->bytes = b ? atof(b + 21) : 0;
+    /* a server before colb_snapshot_policy_seconds has none: no saves */
+    if (hist_read(buf, "colb_snapshot_policy_seconds", &s->policy))
+        memset(&s->policy, 0, sizeof s->policy);
     return hist_read(buf, "colb_snapshot_pause_seconds", &s->pause) ||
            hist_read(buf, "colb_snapshot_write_seconds", &s->write) ||
            hist_read(buf, "colb_wal_fsync_seconds", &s->fsync) ? -1 : 0;
@@ -1115,10 +1118,12 @@ static void snaps_note(int port, snaps *before)
     if (get_snaps(port, &now))
         return;
     double n = now.pause.count - before->pause.count, nf = now.fsync.count - before->fsync.count;
+    double np = now.policy.count - before->policy.count;
     if (n > 0)
         printf("  (%.0f snapshot(s) meanwhile: the writer paused %.1f ms in all, the longest pause <= %g ms; "
-               "written in %.2f s in all, the last %.1f MB)\n", n, 1e3 * (now.pause.sum - before->pause.sum),
-               1e3 * hist_longest(&now.pause, &before->pause), now.write.sum - before->write.sum, now.bytes / 1e6);
+               "%.0f policy saved by the applier in %.1f ms in all; written in %.2f s in all, the last %.1f MB)\n", n,
+               1e3 * (now.pause.sum - before->pause.sum), 1e3 * hist_longest(&now.pause, &before->pause), np,
+               1e3 * (now.policy.sum - before->policy.sum), now.write.sum - before->write.sum, now.bytes / 1e6);
     if (nf > 0)
         printf("  (%.0f group commits, %.2f ms per fdatasync on average, p50 <= %g ms, p99 <= %g ms, the longest "
                "<= %g ms)\n", nf, 1e3 * (now.fsync.sum - before->fsync.sum) / nf,

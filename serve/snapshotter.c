@@ -366,9 +366,9 @@ void snapshotter_cancel(snapshotter *s)
  * unreadable) and the size and modification time of its temporary file
  * (-1 before it exists). Between them they cover every phase of a healthy
  * child: serialising uses CPU, writing grows the file or, over the spare,
- * changes its time (at the disk's pace when the kernel throttles it), and the waits in which neither changes - the pacing's
- * for 8 MB of writeback, the fsyncs at the end - last what the disk takes
- * for a few MB. A stopped child, or one blocked on a lock or in I/O that
+ * changes its time (at the disk's pace when the kernel throttles it), and
+ * the waits in which neither changes - the pacing's for 8 MB of writeback,
+ * the fsyncs at the end - last what the disk takes for a few MB. A stopped child, or one blocked on a lock or in I/O that
  * does not complete, changes neither. Elapsed time alone could not tell a
  * stuck child from the minutes a large snapshot takes. */
 typedef struct progress {

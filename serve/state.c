@@ -494,6 +494,7 @@ struct state_image {
                                      before the first user or in a live capture */
     size_t policy_len;
     const colb_policy *live;      /* a live capture's policy and users (the state's own) */
+    const users *live_users;
     /* a deferred capture's policy: saved by state_image_save_policy in
      * another thread, which sets saved (2: failed, why in policy_err) */
     state *owner;
@@ -502,7 +503,6 @@ struct state_image {
     int deferred, saved;
     double save_seconds;          /* how long that took */
     char policy_err[SERVE_ERR_LEN];
-    const users *live_users;
     char meta[512];
     char options[SERVE_OPTS_LEN];
     unsigned char *users;         /* block serve.users */
@@ -627,8 +627,11 @@ void state_image_save_policy(state_image *im, int failed)
     char why[SERVE_ERR_LEN] = "";
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int rc = failed ? snprintf(why, sizeof why, "the policy failed numerically before the snapshot"), -1
-                    : save_policy(im->owner, &im->policy, &im->policy_len, why, sizeof why);
+    int rc = -1;
+    if (failed)
+        snprintf(why, sizeof why, "the policy failed numerically before the snapshot");
+    else
+        rc = save_policy(im->owner, &im->policy, &im->policy_len, why, sizeof why);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     pthread_mutex_lock(&im->mu);
     im->save_seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
