@@ -7,9 +7,11 @@
  * once the record is durable, whether or not the update has run. Updates
  * run in the order they were queued, which is the log's order, so a replay
  * of the log rebuilds the same model. Whatever reads or changes the policy
- * in the writer (a choose, new users, a read, a snapshot) first waits for
- * the queue to empty (applier_drain): it sees every reward logged before
- * it, and the policy is never used by two threads at once.
+ * in the writer (a choose, new users, a read, a forked snapshot) first
+ * waits for the queue to empty (applier_drain): it sees every reward
+ * logged before it, and the policy is never used by two threads at once.
+ * A captured snapshot's save of the policy is queued here instead
+ * (applier_push_call), in the log's order.
  *
  * The queue holds at most `capacity` updates: a writer that would exceed
  * it waits, which bounds the model's lag behind the log, the wait of a
