@@ -688,10 +688,11 @@ static void run_batch(engine *e, job *batch)
  * policy's memory budget, an upper bound that can be several times the
  * real size (the recommended policy's 10,000 users at d = 15: 219 MB
  * against a snapshot of 45 MB); and a capture only into a buffer whose
- * pages are in place: when the capture needs a new one (the first, or a
- * policy grown past it), this snapshot forks and *fresh (*fresh_len bytes)
- * receives the new buffer, for the snapshotter to touch meanwhile - the
- * save's first touch of it cost 116-127 ms at 46 MB. */
+ * pages are in place - the save's first touch of a new one cost 116-127
+ * ms at 46 MB: the one the snapshot thread touched after a forked
+ * snapshot (snapshotter_take_buffer), else, when the capture needs a new
+ * one, this snapshot forks and *fresh (*fresh_len bytes) receives it, for
+ * the snapshotter to touch meanwhile. */
 static int by_fork(engine *e, void **fresh, size_t *fresh_len)
 {
     *fresh_len = 0;
@@ -707,6 +708,10 @@ static int by_fork(engine *e, void **fresh, size_t *fresh_len)
     pp.users = users_count(e->s.users);
     if (bytes == 0 && colb_policy_memory(e->s.policy, &pp, &bytes) != COLB_OK)
         return 0;
+    void *ready;
+    size_t ready_len = snapshotter_take_buffer(e->snap, &ready);
+    if (ready_len)
+        state_adopt_buffer(&e->s, ready, ready_len);
     return bytes >= SNAPSHOT_FORK_MIN_BYTES || state_capture_buffer(&e->s, last, fresh, fresh_len) == 0;
 }
 
@@ -816,7 +821,8 @@ static void maybe_snapshot(engine *e, int force)
     if (deferred) /* the applier saves the policy as the log up to here left it */
         applier_push_call(e->ap, save_policy_call, im);
     /* the log is kept from the records that make the decisions left to it */
-    snapshotter_submit(e->snap, im, s->lsn, has_ref ? ref.lsn : wal_segment_start(e->w));
+    snapshotter_submit(e->snap, im, s->lsn, has_ref ? ref.lsn : wal_segment_start(e->w), s->policy_cap,
+                       e->c.snapshot_fork == SNAPSHOT_FORK_AUTO ? (size_t)SNAPSHOT_FORK_MIN_BYTES : 0);
     if (!has_ref) {
         /* no decision since any mark in the window: this snapshot holds
          * them all and keeps no log before it, so those marks would point

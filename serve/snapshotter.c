@@ -197,6 +197,9 @@ struct snapshotter {
     uint64_t lsn, keep;
     void *warm;           /* snapshotter_warm: a capture buffer to touch, len bytes (0: none) */
     size_t warm_len;
+    size_t buf_cap, buf_max; /* snapshotter_submit's: the capture buffer's size, the bound */
+    void *ready;          /* a larger one, touched, for snapshotter_take_buffer (NULL: none) */
+    size_t ready_len;
     int busy, stop;
     pthread_t th;
     /* children killed that had not exited when given up on (blocked in
@@ -514,6 +517,19 @@ static void *main_loop(void *arg)
         if (rc == 0 && forked)
             rc = write_steps(s->dir, im, 0, 1, s->pace, &s->hurry, &len, NULL, err, sizeof err);
         state_image_free(im); /* the window's chunks go back to the writer */
+        if (rc == 0 && forked && s->buf_cap < policy_len && policy_len < s->buf_max && !s->ready) {
+            /* the next capture's buffer, its pages in place: a capture
+             * into a new one faults them in while the policy is held, and
+             * auto forks instead (one fork more, with its faults) */
+            size_t n = policy_len + policy_len / 8;
+            void *b = malloc(n);
+            if (b)
+                memset(b, 0, n);
+            pthread_mutex_lock(&s->mu);
+            s->ready = b;
+            s->ready_len = b ? n : 0;
+            pthread_mutex_unlock(&s->mu);
+        }
         if (rc == 0 && wal_drop_segments(s->dir, keep, s->archive, s->recycle_bytes, err, sizeof err) != 0)
             rc = 1; /* the snapshot is good; old segments linger until the next one */
         if (rc < 0) {
@@ -582,7 +598,8 @@ int snapshotter_busy(snapshotter *s)
     return b;
 }
 
-void snapshotter_submit(snapshotter *s, state_image *im, uint64_t lsn, uint64_t keep)
+void snapshotter_submit(snapshotter *s, state_image *im, uint64_t lsn, uint64_t keep, size_t buf_cap,
+                        size_t buf_max)
 {
     pthread_mutex_lock(&s->mu);
     while (s->busy)
@@ -590,9 +607,24 @@ void snapshotter_submit(snapshotter *s, state_image *im, uint64_t lsn, uint64_t 
     s->im = im;
     s->lsn = lsn;
     s->keep = keep;
+    s->buf_cap = buf_cap;
+    s->buf_max = buf_max;
     s->busy = 1;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
+}
+
+size_t snapshotter_take_buffer(snapshotter *s, void **buf)
+{
+    pthread_mutex_lock(&s->mu);
+    size_t n = s->busy ? 0 : s->ready_len;
+    *buf = n ? s->ready : NULL;
+    if (n) {
+        s->ready = NULL;
+        s->ready_len = 0;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return n;
 }
 
 void snapshotter_hurry(snapshotter *s)
@@ -612,6 +644,7 @@ void snapshotter_stop(snapshotter *s)
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->th, NULL);
     reap_left(s); /* those still in the kernel: zombies until this process exits */
+    free(s->ready);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s->left);

@@ -111,8 +111,18 @@ int snapshotter_busy(snapshotter *s);
 /* Serialise and write the capture im (taken: freed by the snapshotter),
  * or wait for snapshotter_fork's child writing it, which covers the log up
  * to lsn; then drop the segments before `keep` (the segment started for
- * it). */
-void snapshotter_submit(snapshotter *s, state_image *im, uint64_t lsn, uint64_t keep);
+ * it). buf_cap: the size of the state's capture buffer now; when a forked
+ * snapshot's policy outgrew it but stays under buf_max (the next snapshot
+ * would be captured; 0: never), the thread then allocates and touches a
+ * larger one (an eighth more), for snapshotter_take_buffer. (A capture
+ * grows the buffer itself, touching it as it saves.) */
+void snapshotter_submit(snapshotter *s, state_image *im, uint64_t lsn, uint64_t keep, size_t buf_cap,
+                        size_t buf_max);
+
+/* The buffer the thread prepared after a snapshot (submit above), *buf
+ * (the caller's to free), and its size; 0 (and *buf NULL) when there is
+ * none, or while a snapshot is being written. Writer thread. */
+size_t snapshotter_take_buffer(snapshotter *s, void **buf);
 
 /* Wait for a snapshot in progress, stop the thread, reap the children
  * left that have ended (those still in the kernel stay zombies until this

@@ -581,6 +581,17 @@ static int save_policy(state *s, const void **out, size_t *out_len, char *err, s
     return FAIL("capturing the policy: %s", msg);
 }
 
+void state_adopt_buffer(state *s, void *buf, size_t len)
+{
+    if (len <= s->policy_cap) {
+        free(buf);
+        return;
+    }
+    free(s->policy_buf);
+    s->policy_buf = buf;
+    s->policy_cap = len;
+}
+
 state_image *state_capture(state *s, int live, int defer, const decisions_ref *ref, char *err, size_t err_len)
 {
     state_image *im = calloc(1, sizeof *im);

@@ -190,6 +190,10 @@ typedef struct state_image state_image;
  * it would cost the writer a page fault a page in its pause. -1 when out
  * of memory. Writer, while no capture is being written. */
 int state_capture_buffer(state *s, size_t bytes, void **fresh, size_t *len);
+/* buf (len bytes, malloc'd, its pages touched: snapshotter_take_buffer)
+ * as the capture buffer when larger than the one in place, which is
+ * freed; else buf is freed. Writer, while no capture is being written. */
+void state_adopt_buffer(state *s, void *buf, size_t len);
 state_image *state_capture(state *s, int live, int defer, const decisions_ref *ref, char *err, size_t err_len);
 /* A capture taken with defer set leaves its policy out: this saves it into
  * the state's buffer, from the thread that holds the policy at the point

@@ -3085,8 +3085,9 @@ static int serve_users(hconn *c, int users, int per, int dim, char last[][32])
  * captured by the writer (while auto went by the budget it forked); with
  * --snapshot-fork 1 the same state is forked. 4,000 users of the
  * recommended policy at d = 15: a budget of 92 MB, snapshots of 18 MB.
- * (Under auto the snapshot that first needs the capture's buffer forks
- * while the buffer is touched in the background: serve/engine.c.) */
+ * (Under auto the first snapshot forks, by the budget, and the snapshot
+ * thread then touches a capture buffer of its policy's size: the next
+ * ones are captured, none forked to have a buffer touched meanwhile.) */
 static void test_snapshot_fork_auto(void **state)
 {
     (void)state;
@@ -3129,8 +3130,9 @@ static void test_snapshot_fork_auto(void **state)
         assert_true(policy > bytes / 2 && policy < bytes); /* 4,000 users, no window to speak of */
         if (forced)
             assert_int_equal(forks, now);
-        else /* forked: the first, by the budget; the next, while the capture's new buffer was touched */
-            assert_true(forks <= 2 && now - forks >= 2);
+        else /* forked: the first, by the budget (none under AddressSanitizer); the next ones are
+              * captured into the buffer the snapshot thread touched after it */
+            assert_true(forks <= 1 && now - forks >= 3);
     }
 }
 
