@@ -521,7 +521,7 @@ static void *main_loop(void *arg)
             /* the next capture's buffer, its pages in place: a capture
              * into a new one faults them in while the policy is held, and
              * auto forks instead (one fork more, with its faults) */
-            size_t n = policy_len + policy_len / 8;
+            size_t n = state_buffer_size(policy_len);
             void *b = malloc(n);
             if (b)
                 memset(b, 0, n);

@@ -535,19 +535,29 @@ void state_image_free(state_image *im)
     free(im);
 }
 
+void state_adopt_buffer(state *s, void *buf, size_t len)
+{
+    if (len <= s->policy_cap) {
+        free(buf);
+        return;
+    }
+    free(s->policy_buf);
+    s->policy_buf = buf;
+    s->policy_cap = len;
+}
+
 int state_capture_buffer(state *s, size_t bytes, void **fresh, size_t *len)
 {
     /* a bound, not the policy's own size: asking for it serialises it (~15 ms at 45 MB) */
     if (bytes <= s->policy_cap)
         return 1;
-    void *b = malloc(bytes + bytes / 8);
+    size_t n = state_buffer_size(bytes);
+    void *b = malloc(n);
     if (!b)
         return -1;
-    free(s->policy_buf);
-    s->policy_buf = b;
-    s->policy_cap = bytes + bytes / 8;
+    state_adopt_buffer(s, b, n);
     *fresh = b;
-    *len = s->policy_cap;
+    *len = n;
     return 0;
 }
 
@@ -569,7 +579,7 @@ static int save_policy(state *s, const void **out, size_t *out_len, char *err, s
         if (st != COLB_ERANGE)
             break;
         free(s->policy_buf);
-        s->policy_cap = need + need / 8;
+        s->policy_cap = state_buffer_size(need);
         if (!(s->policy_buf = malloc(s->policy_cap))) {
             s->policy_cap = 0;
             st = COLB_ENOMEM;
@@ -579,17 +589,6 @@ static int save_policy(state *s, const void **out, size_t *out_len, char *err, s
     if (st == COLB_ENOMEM)
         return FAIL("out of memory capturing the policy (%zu bytes)", need);
     return FAIL("capturing the policy: %s", msg);
-}
-
-void state_adopt_buffer(state *s, void *buf, size_t len)
-{
-    if (len <= s->policy_cap) {
-        free(buf);
-        return;
-    }
-    free(s->policy_buf);
-    s->policy_buf = buf;
-    s->policy_cap = len;
 }
 
 state_image *state_capture(state *s, int live, int defer, const decisions_ref *ref, char *err, size_t err_len)

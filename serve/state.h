@@ -190,6 +190,9 @@ typedef struct state_image state_image;
  * it would cost the writer a page fault a page in its pause. -1 when out
  * of memory. Writer, while no capture is being written. */
 int state_capture_buffer(state *s, size_t bytes, void **fresh, size_t *len);
+/* A capture buffer's size for a policy of `bytes`: an eighth of slack, so
+ * that a growing policy does not need a new buffer at every snapshot. */
+static inline size_t state_buffer_size(size_t bytes) { return bytes + bytes / 8; }
 /* buf (len bytes, malloc'd, its pages touched: snapshotter_take_buffer)
  * as the capture buffer when larger than the one in place, which is
  * freed; else buf is freed. Writer, while no capture is being written. */
