@@ -71,7 +71,8 @@ static void out(colb__snap_out *w, const unsigned char *p, size_t n)
             colb__snap_fail(w, COLB_EIO, "writing the snapshot stream failed: %s", strerror(errno));
         break;
     case SINK_BUFFER: /* else only counted: close reports the size */
-        if (p != w->dst + (w->total - n) && w->total <= w->cap)
+        /* (checked before any arithmetic on dst, NULL when only counting) */
+        if (w->total <= w->cap && w->dst && p != w->dst + (w->total - n))
             memcpy(w->dst + (w->total - n), p, n);
         break;
     }
