@@ -87,7 +87,9 @@ void colb_load_options_default(colb_load_options *o);
  * at its position and flushed; not closed), or into the caller's buffer of
  * cap bytes: *len receives the snapshot's size, and when cap is too small
  * (buf may be NULL to ask) the call returns COLB_ERANGE with *len set and
- * nothing else is valid. Errors: COLB_EINVAL (NULL), COLB_ESTATE (a round is
+ * nothing else is valid. Asked with (NULL, 0), the size is counted without
+ * reading the models' values (O(models), no pass over the state; their
+ * check is the save's). Errors: COLB_EINVAL (NULL), COLB_ESTATE (a round is
  * open), COLB_EUNSUP (a policy without persistence), COLB_ENUMERIC (a fenced
  * policy, colb/policy.h, or one whose state holds a value a load would
  * refuse: beyond +-1e100 or not finite), COLB_EIO, COLB_ENOMEM. */

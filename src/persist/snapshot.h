@@ -80,6 +80,17 @@ colb_status colb__snap_open_stream(colb__snap_out *w, FILE *f, char *msg, size_t
 colb_status colb__snap_open_buffer(colb__snap_out *w, void *buf, size_t cap, char *msg,
                                    size_t msg_len);
 
+/* 1 for a writer opened on a buffer of none (NULL, 0): a size query, whose
+ * bytes are only counted. A saver may then colb__snap_skip an array's
+ * values instead of computing them (what it would check in them goes
+ * unchecked: the size does not depend on them). */
+int colb__snap_counting(const colb__snap_out *w);
+
+/* n values of the array being written (type COLB__SNAP_F64, U64 or BYTES),
+ * counted and not written: only while colb__snap_counting (else
+ * COLB_ESTATE). */
+void colb__snap_skip(colb__snap_out *w, int type, uint64_t n);
+
 /* Write the trailer and commit (path: fsync, rename, fsync of the folder;
  * stream: fflush). *len (may be NULL) receives the snapshot's size, also on
  * COLB_ERANGE. On any error nothing is left behind (the temporary is

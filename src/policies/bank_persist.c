@@ -51,6 +51,17 @@ static void save_bank(colb__snap_out *w, const char *name, const void *bank, exp
     colb__snap_u64(w, "dim", d);
     if (theta0)
         colb__snap_f64s(w, "theta0", theta0, d);
+    if (colb__snap_counting(w)) { /* a size query: the records' sizes alone */
+        colb__snap_array_begin(w, "real", COLB__SNAP_F64, (uint64_t)m * len);
+        colb__snap_skip(w, COLB__SNAP_F64, (uint64_t)m * len);
+        colb__snap_array_end(w);
+        colb__snap_array_begin(w, "counters", COLB__SNAP_U64, (uint64_t)m * nints);
+        colb__snap_skip(w, COLB__SNAP_U64, (uint64_t)m * nints);
+        colb__snap_array_end(w);
+        colb__snap_group_end(w);
+        free(rec);
+        return;
+    }
     colb__snap_array_begin(w, "real", COLB__SNAP_F64, (uint64_t)m * len);
     for (size_t i = 0; i < m && colb__snap_status(w) == COLB_OK; i++) {
         double *out = colb__snap_f64_slot(w, len); /* exported in place, else copied from rec */
