@@ -73,8 +73,9 @@ typedef struct serve_config {
     int quiet;                      /* no operational lines on stderr */
 } serve_config;
 
-/* --snapshot-fork auto: fork when the last snapshot took at least this
- * much (before the first, the policy's memory budget, colb_policy_memory).
+/* --snapshot-fork auto: fork when the last snapshot's policy took at least
+ * this much (before the first, the policy's size counted: engine.c,
+ * snapshot_way).
  * A capture pauses the writer ~0.5 ms per MB, and after a fork the server
  * takes a copy-on-write (or write-protect) fault for each page it writes
  * next, 20,000-30,000 of them in the half second after each snapshot of
@@ -82,8 +83,8 @@ typedef struct serve_config {
  * under ~64 MB (snapshots of 45 MB: open loops' p99 12.8-14.7 ms by
  * capture, 20.6-43.4 ms by fork), less above (114 MB: 36.6-45.7 against
  * 30.7-33.0 ms; docs/performance-history.md, phase 38). A capture only
- * into a buffer whose pages are in place: when a new one is needed, that
- * snapshot forks while the snapshotter touches it. */
+ * into a buffer whose pages are in place: when a new one is needed, the
+ * snapshotter touches it and the snapshot waits for it. */
 #define SNAPSHOT_FORK_AUTO 2
 #define SNAPSHOT_FORK_MIN_BYTES (64.0 * 1048576)
 

@@ -54,7 +54,9 @@ struct engine {
     uint64_t snap_lsn, snap_wal_bytes, rewards_since;
     double snap_time;
     double due_since;        /* when the pending snapshot fell due, 0: none */
-    int await_applier;       /* it waits for the applier's queue to empty */
+    int await_applier;       /* it waits for the applier's queue to empty, or for its buffer */
+    int counted;             /* policy_counted is set: the policy's size, counted for the */
+    size_t policy_counted;   /* first snapshot (snapshot_way) */
     double work_since;       /* seconds spent in run_batch since the last snapshot */
     double snap_pause;       /* the last snapshot's pause of the writer, seconds */
     unsigned fork_failed;    /* snapshots captured in the writer because fork failed */
@@ -681,38 +683,48 @@ static void run_batch(engine *e, job *batch)
     }
 }
 
-/* Whether this snapshot is written by a fork()ed child (--snapshot-fork).
- * Under auto: by the size of the policy's part of the last snapshot this
- * server wrote (what a capture copies: the window is shared, however many
- * pending contexts the snapshot then writes), else (none yet) by the
- * policy's memory budget, an upper bound that can be several times the
- * real size (the recommended policy's 10,000 users at d = 15: 219 MB
- * against a snapshot of 45 MB); and a capture only into a buffer whose
- * pages are in place - the save's first touch of a new one cost 116-127
- * ms at 46 MB: the one the snapshot thread touched after a forked
- * snapshot (snapshotter_take_buffer), else, when the capture needs a new
- * one, this snapshot forks and *fresh (*fresh_len bytes) receives it, for
- * the snapshotter to touch meanwhile. */
-static int by_fork(engine *e, void **fresh, size_t *fresh_len)
+/* How this snapshot freezes the state: 1, a fork()ed child; 0, a capture
+ * into the state's buffer; -1, not yet: the buffer is being prepared.
+ * --snapshot-fork 1 always forks. Otherwise the capture's buffer must
+ * hold the policy with its pages in place - the save's first touch of a
+ * new one cost 116-190 ms at 46 MB, with chooses waiting - so when the
+ * policy outgrew it (or there is none yet), the snapshot thread allocates
+ * and touches one meanwhile (snapshotter_prepare) and the snapshot waits
+ * for it; one forced (a stop) does not wait, and the save grows the
+ * buffer. The policy's size: its part of the last snapshot this server
+ * wrote (what a capture copies: the window is shared, however many
+ * pending contexts the snapshot then writes), else (none yet) counted
+ * (colb_policy_save_buffer's size query: 0.2 ms at 44 MB, no pass over
+ * the state), with the policy drained. Under auto a policy of
+ * SNAPSHOT_FORK_MIN_BYTES or more forks. */
+static int snapshot_way(engine *e, int force)
 {
-    *fresh_len = 0;
-    if (!SNAPSHOTTER_CAN_FORK)
-        return 0;
-    if (e->c.snapshot_fork != SNAPSHOT_FORK_AUTO)
-        return e->c.snapshot_fork;
-    if (!e->s.p)
-        return 0;
-    size_t last = (size_t)atomic_load_explicit(&e->m->snapshot_policy_bytes, memory_order_relaxed);
-    double bytes = (double)last;
-    colb_policy_params pp = e->s.pp;
-    pp.users = users_count(e->s.users);
-    if (bytes == 0 && colb_policy_memory(e->s.policy, &pp, &bytes) != COLB_OK)
+    state *s = &e->s;
+    if (SNAPSHOTTER_CAN_FORK && e->c.snapshot_fork == 1)
+        return 1;
+    if (!s->p)
         return 0;
     void *ready;
     size_t ready_len = snapshotter_take_buffer(e->snap, &ready);
     if (ready_len)
-        state_adopt_buffer(&e->s, ready, ready_len);
-    return bytes >= SNAPSHOT_FORK_MIN_BYTES || state_capture_buffer(&e->s, last, fresh, fresh_len) == 0;
+        state_adopt_buffer(s, ready, ready_len);
+    size_t need = (size_t)atomic_load_explicit(&e->m->snapshot_policy_bytes, memory_order_relaxed);
+    if (need == 0) {
+        if (!e->counted) {
+            char msg[256];
+            drain(e);
+            if (colb_policy_save_buffer(s->p, NULL, 0, &e->policy_counted, msg, sizeof msg) != COLB_ERANGE)
+                e->policy_counted = 0; /* the save itself will say what is wrong */
+            e->counted = 1;
+        }
+        need = e->policy_counted;
+    }
+    if (SNAPSHOTTER_CAN_FORK && e->c.snapshot_fork == SNAPSHOT_FORK_AUTO && (double)need >= SNAPSHOT_FORK_MIN_BYTES)
+        return 1;
+    if (need <= s->policy_cap || force)
+        return 0;
+    snapshotter_prepare(e->snap, state_buffer_size(need));
+    return -1;
 }
 
 /* The applier's call for a deferred capture (state_image_save_policy). */
@@ -767,18 +779,21 @@ static void maybe_snapshot(engine *e, int force)
     }
     if (snapshotter_busy(e->snap)) /* one at a time: the capture reuses the last one's policy buffer */
         return;
+    /* a child that holds the state as it is (docs/serve.md, "Snapshots"),
+     * else a capture, once its buffer is ready (looked for every
+     * millisecond, as for the applier) */
+    int way = snapshot_way(e, force);
+    e->await_applier = way < 0;
+    if (e->await_applier)
+        return;
     e->due_since = 0;
-    e->await_applier = 0;
     char err[SERVE_ERR_LEN];
     e->snap_time = now;
     decisions_ref ref;
     int has_ref = window_ref(e, &ref);
-    /* a child that holds the state as it is (docs/serve.md, "Snapshots"),
-     * else a capture; a child needs the queued updates run first, a
-     * capture leaves the policy to the applier, after them (below) */
-    void *fresh = NULL;
-    size_t fresh_len;
-    int fork_it = by_fork(e, &fresh, &fresh_len), deferred = 0;
+    /* a child needs the queued updates run first, a capture leaves the
+     * policy to the applier, after them (below) */
+    int fork_it = way, deferred = 0;
     if (fork_it || !e->ap)
         drain(e);
     state_image *im = fork_it ? state_capture(s, 1, 0, &ref, err, sizeof err) : NULL;
@@ -787,8 +802,6 @@ static void maybe_snapshot(engine *e, int force)
             note(e, "colb serve: snapshot: fork: %s; capturing in the writer instead\n", strerror(errno));
         state_image_free(im);
         im = NULL;
-    } else if (im && fresh_len) {
-        snapshotter_warm(e->snap, fresh, fresh_len);
     }
     if (!im) {
         deferred = e->ap != NULL;

@@ -81,13 +81,6 @@ int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t re
  * -1 with errno (no child; ENOMEM: no memory for that room). */
 int snapshotter_fork(snapshotter *s, const state_image *im);
 
-/* With the snapshot forked and not yet submitted: the thread touches
- * len bytes at buf (a capture buffer, state_capture_buffer) while it
- * waits for the child, before it ceases to be busy, so that the next
- * capture finds its pages in place. The buffer must stay untouched by
- * others until then. Writer thread. */
-void snapshotter_warm(snapshotter *s, void *buf, size_t len);
-
 /* Kill snapshotter_fork's child before it was submitted, and wait for it
  * to exit, at most 5 s (or --snapshot-stall when shorter): one still in
  * the kernel then (an uninterruptible wait: a hung disk) is said on
@@ -119,7 +112,14 @@ int snapshotter_busy(snapshotter *s);
 void snapshotter_submit(snapshotter *s, state_image *im, uint64_t lsn, uint64_t keep, size_t buf_cap,
                         size_t buf_max);
 
-/* The buffer the thread prepared after a snapshot (submit above), *buf
+/* While no snapshot is being written and no buffer is prepared or ready:
+ * the thread allocates a capture buffer of len bytes and touches its pages
+ * (~3 ms per MB here, off the writer and the applier), for
+ * snapshotter_take_buffer. Else nothing. Writer thread. */
+void snapshotter_prepare(snapshotter *s, size_t len);
+
+/* The buffer the thread prepared (snapshotter_prepare, or after a forked
+ * snapshot: submit above), *buf
  * (the caller's to free), and its size; 0 (and *buf NULL) when there is
  * none, or while a snapshot is being written. Writer thread. */
 size_t snapshotter_take_buffer(snapshotter *s, void **buf);

@@ -546,21 +546,6 @@ void state_adopt_buffer(state *s, void *buf, size_t len)
     s->policy_cap = len;
 }
 
-int state_capture_buffer(state *s, size_t bytes, void **fresh, size_t *len)
-{
-    /* a bound, not the policy's own size: asking for it serialises it (~15 ms at 45 MB) */
-    if (bytes <= s->policy_cap)
-        return 1;
-    size_t n = state_buffer_size(bytes);
-    void *b = malloc(n);
-    if (!b)
-        return -1;
-    state_adopt_buffer(s, b, n);
-    *fresh = b;
-    *len = n;
-    return 0;
-}
-
 /* The policy into the state's buffer (kept from one capture to the next:
  * a fresh one would cost a page fault per 4 kB), grown to the exact size
  * when it is too small; its bytes in *out, *out_len. 0, or -1 with err. */

@@ -182,14 +182,6 @@ void state_fill_lost(state *s);
  *     other blocks, within their headers' few hundred bytes). 0, or -1
  *     with err. */
 typedef struct state_image state_image;
-/* Whether the policy's capture buffer holds `bytes` (a bound on the
- * policy's capture: the last snapshot's size, say): 1; else 0, and it is
- * replaced by a new one of that size and an eighth, allocated but not
- * touched, which *fresh (len bytes) receives, for another thread to touch
- * (snapshotter_warm) before the next capture - a capture's first touch of
- * it would cost the writer a page fault a page in its pause. -1 when out
- * of memory. Writer, while no capture is being written. */
-int state_capture_buffer(state *s, size_t bytes, void **fresh, size_t *len);
 /* A capture buffer's size for a policy of `bytes`: an eighth of slack, so
  * that a growing policy does not need a new buffer at every snapshot. */
 static inline size_t state_buffer_size(size_t bytes) { return bytes + bytes / 8; }
