@@ -57,6 +57,7 @@ struct engine {
     int await_applier;       /* it waits for the applier's queue to empty, or for its buffer */
     int counted;             /* policy_counted is set: the policy's size, counted for the */
     size_t policy_counted;   /* first snapshot (snapshot_way) */
+    double buffer_asked;     /* when snapshot_way asked for a capture buffer, 0: not waiting */
     double work_since;       /* seconds spent in run_batch since the last snapshot */
     double snap_pause;       /* the last snapshot's pause of the writer, seconds */
     unsigned fork_failed;    /* snapshots captured in the writer because fork failed */
@@ -690,10 +691,10 @@ static void run_batch(engine *e, job *batch)
  * new one cost 116-190 ms at 46 MB, with chooses waiting - so when the
  * policy outgrew it (or there is none yet), the snapshot thread allocates
  * and touches one meanwhile (snapshotter_prepare) and the snapshot waits
- * for it; one forced (a stop) does not wait, and the save grows the
- * buffer. The policy's size: its part of the last snapshot this server
- * wrote (what a capture copies: the window is shared, however many
- * pending contexts the snapshot then writes), else (none yet) counted
+ * for it (5 s at most); one forced (a stop) does not wait, and the save
+ * grows the buffer. The policy's size: its part of the last snapshot
+ * this server wrote (what a capture copies: the window is shared, however
+ * many pending contexts the snapshot then writes), else (none yet) counted
  * (colb_policy_save_buffer's size query: 0.2 ms at 44 MB, no pass over
  * the state), with the policy drained. Under auto a policy of
  * SNAPSHOT_FORK_MIN_BYTES or more forks. */
@@ -721,8 +722,15 @@ static int snapshot_way(engine *e, int force)
     }
     if (SNAPSHOTTER_CAN_FORK && e->c.snapshot_fork == SNAPSHOT_FORK_AUTO && (double)need >= SNAPSHOT_FORK_MIN_BYTES)
         return 1;
-    if (need <= s->policy_cap || force)
+    /* waited 5 s (the thread found no memory for it, say): the save
+     * grows the buffer it has, or says why it cannot */
+    double now = now_s();
+    if (need <= s->policy_cap || force || (e->buffer_asked > 0 && now - e->buffer_asked >= 5.0)) {
+        e->buffer_asked = 0;
         return 0;
+    }
+    if (e->buffer_asked == 0)
+        e->buffer_asked = now;
     snapshotter_prepare(e->snap, state_buffer_size(need));
     return -1;
 }
