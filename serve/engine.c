@@ -839,12 +839,10 @@ static void maybe_snapshot(engine *e, int force)
     e->snap_pause = now_s() - now;
     metrics_observe(&e->m->snapshot_pause, e->snap_pause);
     e->work_since = 0;
-    size_t cap = s->policy_cap; /* read first: the applier's save may grow the buffer */
     if (deferred) /* the applier saves the policy as the log up to here left it */
         applier_push_call(e->ap, save_policy_call, im);
     /* the log is kept from the records that make the decisions left to it */
-    snapshotter_submit(e->snap, im, s->lsn, has_ref ? ref.lsn : wal_segment_start(e->w), cap,
-                       e->c.snapshot_fork == SNAPSHOT_FORK_AUTO ? (size_t)SNAPSHOT_FORK_MIN_BYTES : 0);
+    snapshotter_submit(e->snap, im, s->lsn, has_ref ? ref.lsn : wal_segment_start(e->w));
     if (!has_ref) {
         /* no decision since any mark in the window: this snapshot holds
          * them all and keeps no log before it, so those marks would point

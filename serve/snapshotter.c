@@ -197,7 +197,6 @@ struct snapshotter {
     writeback_pace *pace; /* the rate snapshots are written at most, shared (writeback.h; NULL: no limit) */
     _Atomic int hurry;    /* snapshotter_hurry: the snapshot being written goes at full speed */
     uint64_t lsn, keep;
-    size_t buf_cap, buf_max; /* snapshotter_submit's: the capture buffer's size, the bound */
     size_t prepare;       /* snapshotter_prepare's size (0: none asked) */
     void *ready;          /* a larger one, touched, for snapshotter_take_buffer (NULL: none) */
     size_t ready_len;
@@ -491,15 +490,12 @@ static void populate(unsigned char *b, size_t n)
     v[n - 1] = 0;
 }
 
-/* A capture buffer of n bytes, its pages touched, as s->ready (unless
- * one is there already, or there is no memory for it: then the capture
- * grows the state's own as it saves). Snapshot thread, mu not held. */
+/* A capture buffer of n bytes, its pages touched, as s->ready (none when
+ * there is no memory for it: the snapshot then stops waiting for it after
+ * 5 s, and the save grows the state's own). Snapshot thread, mu not held. */
 static void touch_buffer(snapshotter *s, size_t n)
 {
-    pthread_mutex_lock(&s->mu);
-    int have = s->ready != NULL;
-    pthread_mutex_unlock(&s->mu);
-    unsigned char *b = have ? NULL : malloc(n);
+    unsigned char *b = malloc(n);
     if (!b)
         return;
     populate(b, n);
@@ -550,10 +546,6 @@ static void *main_loop(void *arg)
         if (rc == 0 && forked)
             rc = write_steps(s->dir, im, 0, 1, s->pace, &s->hurry, &len, NULL, err, sizeof err);
         state_image_free(im); /* the window's chunks go back to the writer */
-        if (rc == 0 && forked && s->buf_cap < policy_len && policy_len < s->buf_max)
-            /* the next capture's buffer, its pages in place, now: else
-             * that snapshot would wait for it (snapshotter_prepare) */
-            touch_buffer(s, state_buffer_size(policy_len));
         if (rc == 0 && wal_drop_segments(s->dir, keep, s->archive, s->recycle_bytes, err, sizeof err) != 0)
             rc = 1; /* the snapshot is good; old segments linger until the next one */
         if (rc < 0) {
@@ -622,8 +614,7 @@ int snapshotter_busy(snapshotter *s)
     return b;
 }
 
-void snapshotter_submit(snapshotter *s, state_image *im, uint64_t lsn, uint64_t keep, size_t buf_cap,
-                        size_t buf_max)
+void snapshotter_submit(snapshotter *s, state_image *im, uint64_t lsn, uint64_t keep)
 {
     pthread_mutex_lock(&s->mu);
     while (s->busy)
@@ -631,8 +622,6 @@ void snapshotter_submit(snapshotter *s, state_image *im, uint64_t lsn, uint64_t 
     s->im = im;
     s->lsn = lsn;
     s->keep = keep;
-    s->buf_cap = buf_cap;
-    s->buf_max = buf_max;
     s->busy = 1;
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);

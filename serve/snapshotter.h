@@ -104,13 +104,8 @@ int snapshotter_busy(snapshotter *s);
 /* Serialise and write the capture im (taken: freed by the snapshotter),
  * or wait for snapshotter_fork's child writing it, which covers the log up
  * to lsn; then drop the segments before `keep` (the segment started for
- * it). buf_cap: the size of the state's capture buffer now; when a forked
- * snapshot's policy outgrew it but stays under buf_max (the next snapshot
- * would be captured; 0: never), the thread then allocates and touches a
- * larger one (an eighth more), for snapshotter_take_buffer. (A capture
- * grows the buffer itself, touching it as it saves.) */
-void snapshotter_submit(snapshotter *s, state_image *im, uint64_t lsn, uint64_t keep, size_t buf_cap,
-                        size_t buf_max);
+ * it). */
+void snapshotter_submit(snapshotter *s, state_image *im, uint64_t lsn, uint64_t keep);
 
 /* While no snapshot is being written and no buffer is prepared or ready:
  * the thread allocates a capture buffer of len bytes and touches its pages
@@ -118,8 +113,8 @@ void snapshotter_submit(snapshotter *s, state_image *im, uint64_t lsn, uint64_t 
  * applier), for snapshotter_take_buffer. Else nothing. Writer thread. */
 void snapshotter_prepare(snapshotter *s, size_t len);
 
-/* The buffer the thread prepared (snapshotter_prepare, or after a forked
- * snapshot: submit above), *buf (the caller's to free), and its size; 0
+/* The buffer the thread prepared (snapshotter_prepare), *buf (the
+ * caller's to free), and its size; 0
  * (and *buf NULL) when there is none, or while a snapshot is being
  * written. Writer thread. */
 size_t snapshotter_take_buffer(snapshotter *s, void **buf);
