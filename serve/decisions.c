@@ -39,9 +39,24 @@ typedef struct chunk {
     uint32_t *gen;         /* n */
 } chunk;
 
+/* Words of a chunk's pass bits (a bit a slot). */
+#define PASS_WORDS (DECISIONS_CHUNK / 64)
+
 struct decisions {
     size_t W, d, nc;
     chunk **ch;            /* nc */
+    /* What a capture needs (decisions_capture's below): per chunk, a lower
+     * bound of the numbers its slots hold (lo, 0: none known), set when a
+     * pass of puts has covered every slot of the chunk - then each holds a
+     * number at least the pass's first (pass_first), since puts come in
+     * increasing order and a slot's number only grows. pass_count slots of
+     * the pass are put so far, pass_bits says which. A put out of order
+     * (not seen: the writer numbers decisions in order) sets unordered,
+     * and captures take every chunk from then on. */
+    uint64_t *lo, *pass_first, *pass_bits;
+    uint32_t *pass_count;
+    uint64_t last_put;
+    int unordered;
     uint64_t *rewarded;    /* W bits */
     uint64_t *spare;       /* W bits for the first capture's copy (NULL once taken),
                             * written at creation so that its pages are in place: a new
@@ -52,7 +67,8 @@ struct decisions {
 
 struct decisions_image {
     size_t W, d, nc;
-    chunk **ch;            /* nc references */
+    uint64_t below;        /* the capture holds the decisions numbered below this */
+    chunk **ch;            /* nc references; NULL for a chunk without such a decision */
     const uint64_t *rewarded; /* own (a copy), or the window's (live) */
     uint64_t *own;
 };
@@ -127,7 +143,11 @@ decisions *decisions_create(size_t window, size_t d)
     r->ch = calloc(r->nc, sizeof *r->ch);
     r->rewarded = calloc(words, sizeof *r->rewarded);
     r->spare = malloc(words * sizeof *r->spare);
-    if (!r->ch || !r->rewarded || !r->spare) {
+    r->lo = calloc(r->nc, sizeof *r->lo);
+    r->pass_first = calloc(r->nc, sizeof *r->pass_first);
+    r->pass_bits = calloc(r->nc * PASS_WORDS, sizeof *r->pass_bits);
+    r->pass_count = calloc(r->nc, sizeof *r->pass_count);
+    if (!r->ch || !r->rewarded || !r->spare || !r->lo || !r->pass_first || !r->pass_bits || !r->pass_count) {
         decisions_free(r);
         return NULL;
     }
@@ -151,6 +171,10 @@ void decisions_free(decisions *r)
     free(r->ch);
     free(r->rewarded);
     free(r->spare);
+    free(r->lo);
+    free(r->pass_first);
+    free(r->pass_bits);
+    free(r->pass_count);
     free(r);
 }
 
@@ -164,9 +188,31 @@ static void set_bit(uint64_t *b, size_t s, int v)
     b[s / 64] = v ? b[s / 64] | m : b[s / 64] & ~m;
 }
 
+/* A put of number seq into slot o of chunk c, for the chunk's lower bound
+ * (struct decisions). */
+static void count_pass(decisions *r, size_t c, size_t o, uint64_t seq)
+{
+    if (seq <= r->last_put)
+        r->unordered = 1;
+    r->last_put = seq;
+    uint64_t *bits = r->pass_bits + c * PASS_WORDS, m = (uint64_t)1 << (o % 64);
+    if (!r->pass_first[c])
+        r->pass_first[c] = seq;
+    if (bits[o / 64] & m)
+        return;
+    bits[o / 64] |= m;
+    if (++r->pass_count[c] == r->ch[c]->n) { /* every slot holds this pass's numbers or later */
+        r->lo[c] = r->pass_first[c];
+        r->pass_first[c] = 0;
+        r->pass_count[c] = 0;
+        memset(bits, 0, PASS_WORDS * sizeof *bits);
+    }
+}
+
 void decisions_put(decisions *r, decision_id id, uint64_t user, const double *x)
 {
     size_t s = (size_t)(id.seq % r->W), o = s % DECISIONS_CHUNK;
+    count_pass(r, s / DECISIONS_CHUNK, o, id.seq);
     chunk *k = writable(r, s / DECISIONS_CHUNK);
     k->seq[o] = id.seq;
     k->gen[o] = id.gen;
@@ -225,7 +271,7 @@ decisions *decisions_resize(decisions *r, size_t window, uint64_t next_seq)
     return n;
 }
 
-decisions_image *decisions_capture(decisions *r, int live)
+decisions_image *decisions_capture(decisions *r, int live, uint64_t below)
 {
     decisions_image *im = calloc(1, sizeof *im);
     size_t words = (r->W + 63) / 64;
@@ -241,15 +287,28 @@ decisions_image *decisions_capture(decisions *r, int live)
     im->W = r->W;
     im->d = r->d;
     im->nc = r->nc;
+    im->below = below;
     if (live)
         im->rewarded = r->rewarded;
     else
         im->rewarded = memcpy(im->own, r->rewarded, words * sizeof *im->own);
     for (size_t c = 0; c < r->nc; c++) {
+        if (!r->unordered && r->lo[c] >= below) { /* its decisions all numbered `below` or later: none saved */
+            im->ch[c] = NULL;
+            continue;
+        }
         atomic_fetch_add_explicit(&r->ch[c]->refs, 1, memory_order_relaxed);
         im->ch[c] = r->ch[c];
     }
     return im;
+}
+
+size_t decisions_shared_chunks(const decisions *r)
+{
+    size_t n = 0;
+    for (size_t c = 0; c < r->nc; c++)
+        n += atomic_load_explicit(&r->ch[c]->refs, memory_order_acquire) > 1;
+    return n;
 }
 
 void decisions_image_free(decisions_image *im)
@@ -257,7 +316,8 @@ void decisions_image_free(decisions_image *im)
     if (!im)
         return;
     for (size_t c = 0; c < im->nc; c++)
-        chunk_drop(im->ch[c]);
+        if (im->ch[c])
+            chunk_drop(im->ch[c]);
     free(im->ch);
     free(im->own);
     free(im);
@@ -268,14 +328,19 @@ void decisions_image_free(decisions_image *im)
  * context when not rewarded. */
 int decisions_image_save(const decisions_image *im, uint64_t below, unsigned char **out, size_t *len)
 {
+    if (below > im->below)
+        return -1;
     size_t count = 0, bytes = 24;
     uint64_t newest = 0;
-    for (size_t s = 0; s < im->W; s++) {
-        uint64_t q = im->ch[s / DECISIONS_CHUNK]->seq[s % DECISIONS_CHUNK];
-        if (q && q < below) {
-            count++;
-            bytes += 24 + (bit(im->rewarded, s) ? 0 : 8 * im->d);
-            newest = q > newest ? q : newest;
+    for (size_t c = 0; c < im->nc; c++) {
+        const chunk *k = im->ch[c];
+        for (size_t o = 0; k && o < k->n; o++) {
+            uint64_t q = k->seq[o];
+            if (q && q < below) {
+                count++;
+                bytes += 24 + (bit(im->rewarded, c * DECISIONS_CHUNK + o) ? 0 : 8 * im->d);
+                newest = q > newest ? q : newest;
+            }
         }
     }
     unsigned char *b = malloc(bytes), *p = b;
@@ -286,10 +351,10 @@ int decisions_image_save(const decisions_image *im, uint64_t below, unsigned cha
     put_u64(p + 16, count);
     p += 24;
     /* in sequence order, starting after the newest slot */
-    for (size_t i = 1; i <= im->W; i++) {
+    for (size_t i = 1; count && i <= im->W; i++) {
         size_t s = (size_t)((newest + i) % im->W), o = s % DECISIONS_CHUNK;
         const chunk *k = im->ch[s / DECISIONS_CHUNK];
-        if (!k->seq[o] || k->seq[o] >= below)
+        if (!k || !k->seq[o] || k->seq[o] >= below)
             continue;
         int rewarded = bit(im->rewarded, s);
         put_u64(p, k->seq[o]);

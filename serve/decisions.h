@@ -29,7 +29,8 @@ typedef enum dec_status {
 typedef struct decisions decisions;
 
 /* A window of W >= 1 decisions in dimension d; NULL when out of memory
- * (W (8 d + 20) bytes and W / 8 for the rewarded flags). */
+ * (W (8 d + 20) bytes, W / 4 for the rewarded flags and their copy for a
+ * first capture, W / 7,700 for what a capture needs). */
 decisions *decisions_create(size_t window, size_t d);
 void decisions_free(decisions *r);
 size_t decisions_window(const decisions *r);
@@ -65,14 +66,25 @@ decisions *decisions_resize(decisions *r, size_t window, uint64_t next_seq);
  * may save and free a capture while the writer goes on with the window.
  * live: the flags are not copied but read from the window when saved -
  * for a capture saved where the window's flags do not change (a fork()ed
- * child, or while the writer is stopped); cost O(W / DECISIONS_CHUNK). */
+ * child, or while the writer is stopped); cost O(W / DECISIONS_CHUNK).
+ * below: the capture is for the decisions numbered below it (UINT64_MAX:
+ * all; a snapshot leaves the later ones to the log): it shares only the
+ * chunks that may hold one, so the writer copies no other chunk. A chunk
+ * is known to hold none once every one of its slots was put since the
+ * first put numbered `below` or later (decisions are numbered in order);
+ * with a window of W decisions and a log that keeps more than the last
+ * 2 W decisions, no chunk is shared. */
 typedef struct decisions_image decisions_image;
-decisions_image *decisions_capture(decisions *r, int live);
+decisions_image *decisions_capture(decisions *r, int live, uint64_t below);
 void decisions_image_free(decisions_image *im);
+/* How many of the window's chunks a capture still shares (the writer
+ * copies each of them before it puts a decision into it). Writer. */
+size_t decisions_shared_chunks(const decisions *r);
 
 /* The block "serve.decisions" of a snapshot (docs/serve.md) of a capture,
  * its decisions numbered below `below` only (UINT64_MAX: all); -1 when out
- * of memory. */
+ * of memory, or when below is above the capture's (which may not hold
+ * those decisions). */
 int decisions_image_save(const decisions_image *im, uint64_t below, unsigned char **out, size_t *len);
 
 /* Decisions a snapshot leaves to the log (docs/serve.md, "the window in

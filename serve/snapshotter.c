@@ -272,12 +272,32 @@ static int left_room(snapshotter *s)
 /* Seconds to wait for a killed child. */
 static double kill_wait(const snapshotter *s) { return s->stall < KILL_WAIT ? s->stall : KILL_WAIT; }
 
+/* Write all n bytes at b to fd; -1 when it fails. */
+static int write_all(int fd, const void *b, size_t n)
+{
+    for (const char *p = b; n > 0;) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* What the child says first: whether it serialised the window (the server
+ * takes the window's chunks back then: state_image_release_window). */
+#define WINDOW_READ 'w'
+#define WINDOW_KEPT 'k'
+
 /* The fork()ed child: the whole process as it was at the fork, with one
  * thread (this one). Only what is safe after a fork in a threaded process
  * runs here: glibc's malloc and stdio are (it takes their locks across
  * fork), the state's structures are private copies; nothing here takes a
  * lock another thread of the parent could have held. */
-static void child_main(const char *dir, const state_image *im, pid_t parent, int fd)
+static void child_main(const char *dir, state_image *im, pid_t parent, int fd)
 {
     /* dies with the writer thread: an orphan must not rename its snapshot
      * over the one of a server restarted on DIR */
@@ -296,22 +316,17 @@ static void child_main(const char *dir, const state_image *im, pid_t parent, int
     setpriority(PRIO_PROCESS, 0, getpriority(PRIO_PROCESS, 0) + 10); /* as the thread's, below */
     report r = { 0 };
     /* im is not freed here: its references to the window's chunks, which
-     * are shared with the server, are the server's to drop */
+     * are shared with the server, are the server's to drop - as soon as
+     * the window is serialised, the first thing done: until then the
+     * server copies every chunk it writes to */
+    char said = state_image_serialise_window(im, 1) == 0 ? WINDOW_READ : WINDOW_KEPT;
+    if (write_all(3, &said, 1))
+        _exit(2);
     r.rc = write_steps(dir, im, 1, 0, NULL, NULL, &r.len, &r.policy_len, r.err, sizeof r.err); /* step one: the parent commits */
-    const char *b = (const char *)&r;
-    for (size_t left = sizeof r; left > 0;) {
-        ssize_t k = write(3, b, left);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            _exit(2);
-        b += k;
-        left -= (size_t)k;
-    }
-    _exit(0);
+    _exit(write_all(3, &r, sizeof r) ? 2 : 0);
 }
 
-int snapshotter_fork(snapshotter *s, const state_image *im)
+int snapshotter_fork(snapshotter *s, state_image *im)
 {
     pthread_mutex_lock(&s->mu);
     reap_left(s);
@@ -396,10 +411,11 @@ static progress child_progress(const snapshotter *s)
  * made no progress (child_progress) for s->stall seconds is killed: the
  * snapshot fails, and the writer, which waits for it at SIGTERM, is not
  * held for ever. */
-static int child_wait(snapshotter *s, size_t *len, size_t *policy_len, char *err, size_t err_len)
+static int child_wait(snapshotter *s, state_image *im, size_t *len, size_t *policy_len, char *err, size_t err_len)
 {
     report r;
     size_t got = 0;
+    char said = 0; /* the child's first byte (WINDOW_READ, WINDOW_KEPT), then r */
     int tick_ms = s->stall < 4 ? (int)(s->stall * 250) : 1000, stalled = 0;
     progress last = child_progress(s);
     double moved = now_s(); /* when progress was last seen */
@@ -409,12 +425,16 @@ static int child_wait(snapshotter *s, size_t *len, size_t *policy_len, char *err
         if (ready < 0 && errno != EINTR)
             break;
         if (ready > 0) {
-            ssize_t k = read(s->child_fd, (char *)&r + got, sizeof r - got);
+            int first = said == 0;
+            ssize_t k = first ? read(s->child_fd, &said, 1) : read(s->child_fd, (char *)&r + got, sizeof r - got);
             if (k < 0 && errno == EINTR)
                 continue;
             if (k <= 0)
                 break;
-            got += (size_t)k;
+            if (first && said == WINDOW_READ)
+                state_image_release_window(im); /* the writer's chunks are its own again */
+            else if (!first)
+                got += (size_t)k;
             continue;
         }
         progress p = child_progress(s);
@@ -538,14 +558,20 @@ static void *main_loop(void *arg)
         /* a child's snapshot is committed here, once the child has gone
          * and its pages cost the server no copies */
         int forked = s->child != 0;
+        /* the window first, before the policy's save: the capture's hold
+         * on the window's chunks ends then (state.h) */
+        if (!forked)
+            state_image_serialise_window(im, 0);
         double saved = -1; /* a deferred capture: wait for the applier to save its policy */
         if (!forked && state_image_await_policy(im, &saved) == 0 && saved >= 0)
             metrics_observe(&s->m->snapshot_policy, saved);
-        int rc = forked ? child_wait(s, &len, &policy_len, err, sizeof err)
+        int rc = forked ? child_wait(s, im, &len, &policy_len, err, sizeof err)
                         : write_steps(s->dir, im, 1, 1, s->pace, &s->hurry, &len, &policy_len, err, sizeof err);
+        if (forked) /* the child is gone: the window's chunks go back to the writer before the paced commit */
+            state_image_release_window(im);
         if (rc == 0 && forked)
             rc = write_steps(s->dir, im, 0, 1, s->pace, &s->hurry, &len, NULL, err, sizeof err);
-        state_image_free(im); /* the window's chunks go back to the writer */
+        state_image_free(im);
         if (rc == 0 && wal_drop_segments(s->dir, keep, s->archive, s->recycle_bytes, err, sizeof err) != 0)
             rc = 1; /* the snapshot is good; old segments linger until the next one */
         if (rc < 0) {

@@ -79,7 +79,7 @@ int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t re
  * (the list of children left has no bound, so none stays a zombie). Call
  * from the writer thread (the child dies with it), while not busy. 0, or
  * -1 with errno (no child; ENOMEM: no memory for that room). */
-int snapshotter_fork(snapshotter *s, const state_image *im);
+int snapshotter_fork(snapshotter *s, state_image *im);
 
 /* Kill snapshotter_fork's child before it was submitted, and wait for it
  * to exit, at most 5 s (or --snapshot-stall when shorter): one still in

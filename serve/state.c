@@ -41,7 +41,7 @@ int state_init(state *s, const serve_config *c, char *err, size_t err_len)
     s->gens = generations_create();
     if (!s->users || !s->dec || !s->gens) {
         char need[32]; /* in --max-memory's units */
-        colb_memory_text(need, sizeof need, (double)c->decision_window * (8.0 * (double)s->d + 20.125));
+        colb_memory_text(need, sizeof need, (double)c->decision_window * (8.0 * (double)s->d + 20.38));
         snprintf(err, err_len, "out of memory for the users and a window of %zu decisions (%s; see "
                  "--decision-window)", c->decision_window, need);
         state_free(s);
@@ -509,9 +509,14 @@ struct state_image {
     size_t users_len;
     unsigned char *gens;          /* block serve.generations */
     size_t gens_len;
-    decisions_image *dec;         /* the window, shared until saved */
+    decisions_image *dec;         /* the window, shared until saved (NULL once serialised) */
     decisions_ref ref;            /* its decisions left to the log (ref.lsn 0: none) */
     uint64_t lsn;                 /* the last record the state holds */
+    /* the window's blocks serve.decisions and serve.window_log, once
+     * state_image_serialise_window made them (NULL before; a live
+     * capture's only in a fork()ed child) */
+    unsigned char *dec_block, *ref_block;
+    size_t dec_len, ref_len;
 };
 
 int state_image_log_range(const state_image *im, uint64_t *from, uint64_t *to)
@@ -528,6 +533,8 @@ void state_image_free(state_image *im)
     free(im->users);
     free(im->gens);
     decisions_image_free(im->dec);
+    free(im->dec_block);
+    free(im->ref_block);
     if (im->deferred) {
         pthread_mutex_destroy(&im->mu);
         pthread_cond_destroy(&im->cv);
@@ -594,8 +601,9 @@ state_image *state_capture(state *s, int live, int defer, const decisions_ref *r
              (unsigned long long)s->next_seq, (unsigned long long)s->decisions, (unsigned long long)s->rewards,
              kernel ? "kernel=" : "", kernel ? kernel : "", kernel ? "\n" : "");
     snprintf(im->options, sizeof im->options, "%s", s->options);
+    uint64_t below = im->ref.lsn ? im->ref.seq_from : UINT64_MAX; /* the decisions the snapshot holds */
     if ((!live && users_save(s->users, &im->users, &im->users_len)) ||
-        generations_save(s->gens, &im->gens, &im->gens_len) || !(im->dec = decisions_capture(s->dec, live))) {
+        generations_save(s->gens, &im->gens, &im->gens_len) || !(im->dec = decisions_capture(s->dec, live, below))) {
         state_image_free(im);
         FAIL("out of memory capturing the state");
         return NULL;
@@ -650,6 +658,44 @@ int state_image_await_policy(state_image *im, double *seconds)
     return rc;
 }
 
+/* The window's blocks of im (serve.decisions; serve.window_log when the
+ * capture leaves decisions to the log, else *rb NULL): 0, or -1 when out
+ * of memory (nothing to free then). */
+static int window_blocks(const state_image *im, unsigned char **db, size_t *dl, unsigned char **rb, size_t *rl)
+{
+    decisions_ref ref = im->ref;
+    *db = *rb = NULL;
+    *dl = *rl = 0;
+    if (decisions_image_save(im->dec, ref.lsn ? ref.seq_from : UINT64_MAX, db, dl) ||
+        (ref.lsn && decisions_image_save_ref(im->dec, &ref, rb, rl))) {
+        free(*db);
+        *db = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int state_image_serialise_window(state_image *im, int child)
+{
+    /* live: the flags are the window's own, which only a child's copy
+     * holds still */
+    if ((im->live_users && !child) || !im->dec || im->dec_block)
+        return 0;
+    if (window_blocks(im, &im->dec_block, &im->dec_len, &im->ref_block, &im->ref_len))
+        return -1;
+    if (!child) {
+        decisions_image_free(im->dec); /* the chunks go back to the writer */
+        im->dec = NULL;
+    }
+    return 0;
+}
+
+void state_image_release_window(state_image *im)
+{
+    decisions_image_free(im->dec);
+    im->dec = NULL;
+}
+
 int state_image_write(const state_image *im, FILE *f, size_t *len, size_t *policy_len, char *err, size_t err_len)
 {
     if (im->deferred && im->saved != 1) /* state_image_await_policy first */
@@ -663,12 +709,16 @@ int state_image_write(const state_image *im, FILE *f, size_t *len, size_t *polic
         return FAIL("out of memory serialising the users");
     unsigned char *rb = NULL;
     size_t rl = 0;
-    decisions_ref ref = im->ref;
-    if (decisions_image_save(im->dec, ref.lsn ? ref.seq_from : UINT64_MAX, &db, &dl) ||
-        (ref.lsn && decisions_image_save_ref(im->dec, &ref, &rb, &rl))) {
+    if (!im->dec && !im->dec_block)
+        return FAIL("the decision window was not captured");
+    if (!im->dec_block && window_blocks(im, &db, &dl, &rb, &rl)) {
         free(ub);
-        free(db);
         return FAIL("out of memory serialising the decision window");
+    }
+    const unsigned char *dbk = im->dec_block ? im->dec_block : db, *rbk = im->dec_block ? im->ref_block : rb;
+    if (im->dec_block) {
+        dl = im->dec_len;
+        rl = im->ref_len;
     }
     colb_snapshot_writer *w = NULL;
     colb_status st = colb_snapshot_writer_open_stream(f, &w, msg, sizeof msg);
@@ -686,10 +736,10 @@ int state_image_write(const state_image *im, FILE *f, size_t *len, size_t *polic
             colb_snapshot_put_bytes(w, "serve.users", ub, ul);
         else
             colb_snapshot_put_bytes(w, "serve.users", im->users, im->users_len);
-        colb_snapshot_put_bytes(w, "serve.decisions", db, dl);
+        colb_snapshot_put_bytes(w, "serve.decisions", dbk, dl);
         colb_snapshot_put_bytes(w, "serve.generations", im->gens, im->gens_len);
-        if (rb)
-            colb_snapshot_put_bytes(w, "serve.window_log", rb, rl);
+        if (rbk)
+            colb_snapshot_put_bytes(w, "serve.window_log", rbk, rl);
         st = colb_snapshot_writer_commit(w, len, msg, sizeof msg);
         size_t rest = strlen(im->meta) + strlen(im->options) + (im->live_users ? ul : im->users_len) + dl +
                       im->gens_len + rl;

@@ -205,6 +205,24 @@ int state_image_await_policy(state_image *im, double *seconds);
  * cut never leaves the log ending before a snapshot's lsn (a choose is not
  * synced when answered); *from to *to, 0 when none (an empty log). */
 int state_image_log_range(const state_image *im, uint64_t *from, uint64_t *to);
+/* Serialise the window of a capture now, so that its hold on the window's
+ * chunks can end before the rest is written: until then the writer copies
+ * each chunk it puts a decision into (a chunk of 4,096 decisions at d = 15
+ * is 560 KB, ~2-3 ms of page faults on a paravirtualised guest), and a
+ * snapshot's paced write can last seconds (docs/serve.md, "Snapshots").
+ * child 0: in the thread that writes a capture that is not live, which
+ * then drops its references to the chunks (nothing is done for a live
+ * one, whose flags the writer changes); child 1: in a fork()ed child,
+ * live captures included (its flags are the child's own copy), which
+ * keeps the references: they are the server's to drop
+ * (state_image_release_window) once the child says it has serialised. 0,
+ * or -1 when out of memory (the capture is kept whole: the write
+ * serialises it then). */
+int state_image_serialise_window(state_image *im, int child);
+/* Drop a capture's references to the window's chunks, once nothing will
+ * read them (the fork()ed child that writes it has serialised its window,
+ * exited, or was killed); state_image_write then fails. */
+void state_image_release_window(state_image *im);
 int state_image_write(const state_image *im, FILE *f, size_t *len, size_t *policy_len, char *err, size_t err_len);
 void state_image_free(state_image *im);
 

@@ -61,7 +61,7 @@ static void reward_some(decisions *r, decisions *r2, uint64_t last, uint64_t k, 
 /* The block of a capture of r, taken and saved at once. */
 static unsigned char *block_now(decisions *r, size_t *len)
 {
-    decisions_image *im = decisions_capture(r, 0);
+    decisions_image *im = decisions_capture(r, 0, UINT64_MAX);
     assert_non_null(im);
     unsigned char *b;
     assert_int_equal(decisions_image_save(im, UINT64_MAX, &b, len), 0);
@@ -88,12 +88,12 @@ static void test_capture_frozen(void **state)
     make(r, ref, 1, 25000, 1, 3); /* wrapped twice */
     size_t l0, l1, lb, lc, lr, lw;
     unsigned char *b0 = block_now(r, &l0);
-    decisions_image *im = decisions_capture(r, 0);
+    decisions_image *im = decisions_capture(r, 0, UINT64_MAX);
     assert_non_null(im);
     make(r, ref, 25000, 31000, 1, 5); /* the writer goes on: over every chunk */
     reward_some(r, ref, 31000, 1, 7);
     unsigned char *b1 = block_now(r, &l1);
-    decisions_image *im2 = decisions_capture(r, 0);
+    decisions_image *im2 = decisions_capture(r, 0, UINT64_MAX);
     assert_non_null(im2);
     make(r, ref, 31000, 37123, 1, 0);
     reward_some(r, ref, 37123, 2, 3);
@@ -132,7 +132,7 @@ static void test_capture_forked(void **state)
     make(r, NULL, 1, 25000, 1, 3);
     size_t l0;
     unsigned char *b0 = block_now(r, &l0);
-    decisions_image *im = decisions_capture(r, 1);
+    decisions_image *im = decisions_capture(r, 1, UINT64_MAX);
     assert_non_null(im);
     int go[2], back[2];
     assert_int_equal(pipe(go), 0);
@@ -202,7 +202,7 @@ static void test_left_to_log(void **state)
         }
         size_t whole_len, part_len, ref_len;
         unsigned char *whole = block_now(r, &whole_len), *part, *refb;
-        decisions_image *im = decisions_capture(r, 0);
+        decisions_image *im = decisions_capture(r, 0, UINT64_MAX);
         assert_non_null(im);
         decisions_ref ref = { 77, froms[f], 0, 23456, 2 };
         assert_int_equal(decisions_image_save(im, ref.seq_from, &part, &part_len), 0);
@@ -347,7 +347,7 @@ static void test_capture_other_thread(void **state)
         uint64_t at = 15000 + (uint64_t)round * 3000;
         size_t l0;
         unsigned char *b0 = block_now(r, &l0);
-        saver s = { decisions_capture(r, 0), NULL, 0, -1 };
+        saver s = { decisions_capture(r, 0, UINT64_MAX), NULL, 0, -1 };
         assert_non_null(s.im);
         pthread_t th;
         assert_int_equal(pthread_create(&th, NULL, save_main, &s), 0);
@@ -361,6 +361,55 @@ static void test_capture_other_thread(void **state)
     decisions_free(r);
 }
 
+/* A capture for the decisions numbered below some number shares only the
+ * chunks that may hold one - a chunk whose every slot was put since its
+ * first put numbered at or above it holds none - and saves the block a
+ * capture of everything saves below that number; it refuses to save below
+ * a larger one. Decisions put out of order make every capture share every
+ * chunk. */
+static void test_capture_below(void **state)
+{
+    (void)state;
+    decisions *r = decisions_create(W, D);
+    assert_non_null(r);
+    /* 2.5 passes over the window: chunk 0 (slots 0-4095) was last put
+     * whole from 10001 on, chunk 1 (4096-8191) from 14096, chunk 2
+     * (8192-9999) from 18192 */
+    make(r, NULL, 1, 25000, 1, 3);
+    const uint64_t below[] = { 1, 10001, 14096, 14097, 18192, 18193, 26000 };
+    const size_t shared[] = { 0, 0, 1, 2, 2, 3, 3 };
+    for (size_t i = 0; i < sizeof below / sizeof below[0]; i++) {
+        decisions_image *im = decisions_capture(r, 0, below[i]), *all = decisions_capture(r, 0, UINT64_MAX);
+        assert_non_null(im);
+        assert_non_null(all);
+        assert_int_equal(decisions_shared_chunks(r), 3);
+        decisions_image_free(all);
+        if (decisions_shared_chunks(r) != shared[i])
+            fail_msg("a capture below %llu shares %zu chunks, not %zu", (unsigned long long)below[i],
+                     decisions_shared_chunks(r), shared[i]);
+        all = decisions_capture(r, 0, UINT64_MAX);
+        unsigned char *b, *ba, *bx;
+        size_t l, la, lx;
+        assert_int_equal(decisions_image_save(im, below[i], &b, &l), 0);
+        assert_int_equal(decisions_image_save(all, below[i], &ba, &la), 0);
+        assert_same_block(b, l, ba, la);
+        assert_int_equal(decisions_image_save(im, below[i] + 1, &bx, &lx), -1);
+        free(b);
+        free(ba);
+        decisions_image_free(all);
+        decisions_image_free(im);
+    }
+    assert_int_equal(decisions_shared_chunks(r), 0);
+    double x[D] = { 0 };
+    decision_id old = { 1, 100 };
+    decisions_put(r, old, 0, x); /* out of order */
+    decisions_image *im = decisions_capture(r, 0, 10001);
+    assert_non_null(im);
+    assert_int_equal(decisions_shared_chunks(r), 3);
+    decisions_image_free(im);
+    decisions_free(r);
+}
+
 /* A resized window keeps the newest decisions and their rewards; a saved
  * window loaded into a smaller one holds the same as the saved one
  * resized (and a larger or equal one asked: the saved one's size). */
@@ -370,7 +419,7 @@ static void test_resize(void **state)
     decisions *r = decisions_create(W, D);
     assert_non_null(r);
     make(r, NULL, 1, 12000, 1, 5);
-    decisions_image *hold = decisions_capture(r, 0); /* shared chunks are copied, not changed */
+    decisions_image *hold = decisions_capture(r, 0, UINT64_MAX); /* shared chunks are copied, not changed */
     r = decisions_resize(r, 4500, 12000);
     assert_non_null(r);
     assert_int_equal(decisions_window(r), 4500);
@@ -502,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_capture_forked),
         cmocka_unit_test(test_capture_loads),
         cmocka_unit_test(test_capture_other_thread),
+        cmocka_unit_test(test_capture_below),
         cmocka_unit_test(test_resize),
         cmocka_unit_test(test_left_to_log),
         cmocka_unit_test(test_generations),

@@ -17,6 +17,10 @@
  *            request could have sent (NaN, beyond the limits) is refused
  *            as malformed, though its checksum holds (it was read back,
  *            and failed the policy at the reward that used it);
+ *   window   a capture whose window was serialised first (by the thread
+ *            that writes it, or by a fork()ed child) writes what one
+ *            serialised at its write does, and then holds none of the
+ *            window's chunks (the child's: once released);
  *   users    the users' table after users that were added and then
  *            taken back (a request refused at --max-users), across the
  *            table's growth: every remaining id at its slot, none of
@@ -272,7 +276,7 @@ static void test_contexts_read_back(void **cm)
     decisions *w = decisions_create(WINDOW, D);
     assert_non_null(w);
     decisions_put(w, first, 0, X);
-    decisions_image *im = decisions_capture(w, 0);
+    decisions_image *im = decisions_capture(w, 0, UINT64_MAX);
     unsigned char *blk;
     size_t n;
     char err[256];
@@ -290,6 +294,83 @@ static void test_contexts_read_back(void **cm)
     free(blk);
     decisions_image_free(im);
     decisions_free(w);
+}
+
+/* state_image_write's bytes for im (malloc'd, *len). */
+static unsigned char *image_bytes(const state_image *im, size_t *len)
+{
+    char *buf = NULL, err[256];
+    size_t n = 0, written, policy_len;
+    FILE *f = open_memstream(&buf, &n);
+    assert_non_null(f);
+    if (state_image_write(im, f, &written, &policy_len, err, sizeof err))
+        fail_msg("state_image_write: %s", err);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(written, n);
+    *len = n;
+    return (unsigned char *)buf;
+}
+
+/* A capture whose window the snapshot thread serialised first (before the
+ * policy's save and the paced write) writes the bytes of one serialised
+ * when written, although the writer made decisions in between, and holds
+ * none of the window's chunks from then on: the writer puts decisions in
+ * place instead of copying chunks (a 4,096-decision chunk at a time). */
+static void test_window_serialised_first(void **cm)
+{
+    (void)cm;
+    static state s;
+    init(&s, 1);
+    add_users(&s, 3);
+    uint64_t slots[3] = { 0, 1, 2 };
+    uint32_t arms[3];
+    decision_id first;
+    int code;
+    char why[256], err[256];
+    for (int r = 0; r < 7; r++) /* 21 decisions, past the window's 16 */
+        assert_int_equal(state_choose(&s, K, X, 3, slots, arms, NULL, 0, &first, &code, why, sizeof why), 0);
+    state_image *early = state_capture(&s, 0, 0, NULL, err, sizeof err);
+    state_image *late = state_capture(&s, 0, 0, NULL, err, sizeof err);
+    assert_non_null(early);
+    assert_non_null(late);
+    assert_int_equal(decisions_shared_chunks(s.dec), 1);
+    assert_int_equal(state_image_serialise_window(early, 0), 0);
+    assert_int_equal(state_image_serialise_window(early, 0), 0); /* once is enough */
+    for (int r = 0; r < 4; r++) /* the writer goes on: late's chunk is copied */
+        assert_int_equal(state_choose(&s, K, X, 3, slots, arms, NULL, 0, &first, &code, why, sizeof why), 0);
+    size_t le, ll;
+    unsigned char *be = image_bytes(early, &le), *bl = image_bytes(late, &ll);
+    assert_int_equal(le, ll);
+    assert_memory_equal(be, bl, le);
+    free(be);
+    free(bl);
+    state_image_free(late);
+    assert_int_equal(decisions_shared_chunks(s.dec), 0); /* early holds none */
+    /* a live capture (the writer's own) is left whole by the writing
+     * thread's call; a fork()ed child's serialises it and keeps the
+     * chunks, which the server releases once the child says so */
+    state_image *live = state_capture(&s, 1, 0, NULL, err, sizeof err), *whole = state_capture(&s, 1, 0, NULL, err,
+                                                                                                  sizeof err);
+    assert_non_null(live);
+    assert_non_null(whole);
+    assert_int_equal(state_image_serialise_window(live, 0), 0);
+    assert_int_equal(state_image_serialise_window(live, 1), 0);
+    state_image_free(whole); /* live's reference alone */
+    assert_int_equal(decisions_shared_chunks(s.dec), 1);
+    state_image_release_window(live);
+    assert_int_equal(decisions_shared_chunks(s.dec), 0);
+    whole = state_capture(&s, 1, 0, NULL, err, sizeof err);
+    assert_non_null(whole);
+    unsigned char *bw = image_bytes(whole, &ll);
+    be = image_bytes(live, &le);
+    assert_int_equal(le, ll);
+    assert_memory_equal(be, bw, le);
+    free(be);
+    free(bw);
+    state_image_free(whole);
+    state_image_free(live);
+    state_image_free(early);
+    state_free(&s);
 }
 
 /* ids "u<i>" */
@@ -353,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_choose_fails_part_way),
         cmocka_unit_test(test_chosen_replay),
         cmocka_unit_test(test_contexts_read_back),
+        cmocka_unit_test(test_window_serialised_first),
         cmocka_unit_test(test_users_truncate),
         cmocka_unit_test(test_resume_options_before_estimate),
     };
