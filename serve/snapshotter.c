@@ -272,21 +272,6 @@ static int left_room(snapshotter *s)
 /* Seconds to wait for a killed child. */
 static double kill_wait(const snapshotter *s) { return s->stall < KILL_WAIT ? s->stall : KILL_WAIT; }
 
-/* Write all n bytes at b to fd; -1 when it fails. */
-static int write_all(int fd, const void *b, size_t n)
-{
-    for (const char *p = b; n > 0;) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 /* What the child says first: whether it serialised the window (the server
  * takes the window's chunks back then: state_image_release_window). */
 #define WINDOW_READ 'w'
@@ -320,10 +305,23 @@ static void child_main(const char *dir, state_image *im, pid_t parent, int fd)
      * the window is serialised, the first thing done: until then the
      * server copies every chunk it writes to */
     char said = state_image_serialise_window(im, 1) == 0 ? WINDOW_READ : WINDOW_KEPT;
-    if (write_all(3, &said, 1))
+    ssize_t one;
+    while ((one = write(3, &said, 1)) < 0 && errno == EINTR)
+        ;
+    if (one != 1)
         _exit(2);
     r.rc = write_steps(dir, im, 1, 0, NULL, NULL, &r.len, &r.policy_len, r.err, sizeof r.err); /* step one: the parent commits */
-    _exit(write_all(3, &r, sizeof r) ? 2 : 0);
+    const char *b = (const char *)&r;
+    for (size_t left = sizeof r; left > 0;) {
+        ssize_t k = write(3, b, left);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            _exit(2);
+        b += k;
+        left -= (size_t)k;
+    }
+    _exit(0);
 }
 
 int snapshotter_fork(snapshotter *s, state_image *im)
