@@ -519,6 +519,10 @@ struct state_image {
     size_t dec_len, ref_len;
 };
 
+/* The decisions a snapshot of im holds are those numbered below this: the
+ * later ones are left to the log (serve.window_log). */
+static uint64_t held_below(const state_image *im) { return im->ref.lsn ? im->ref.seq_from : UINT64_MAX; }
+
 int state_image_log_range(const state_image *im, uint64_t *from, uint64_t *to)
 {
     *from = im->ref.lsn ? im->ref.lsn : im->lsn;
@@ -601,9 +605,8 @@ state_image *state_capture(state *s, int live, int defer, const decisions_ref *r
              (unsigned long long)s->next_seq, (unsigned long long)s->decisions, (unsigned long long)s->rewards,
              kernel ? "kernel=" : "", kernel ? kernel : "", kernel ? "\n" : "");
     snprintf(im->options, sizeof im->options, "%s", s->options);
-    uint64_t below = im->ref.lsn ? im->ref.seq_from : UINT64_MAX; /* the decisions the snapshot holds */
     if ((!live && users_save(s->users, &im->users, &im->users_len)) ||
-        generations_save(s->gens, &im->gens, &im->gens_len) || !(im->dec = decisions_capture(s->dec, live, below))) {
+        generations_save(s->gens, &im->gens, &im->gens_len) || !(im->dec = decisions_capture(s->dec, live, held_below(im)))) {
         state_image_free(im);
         FAIL("out of memory capturing the state");
         return NULL;
@@ -666,7 +669,7 @@ static int window_blocks(const state_image *im, unsigned char **db, size_t *dl, 
     decisions_ref ref = im->ref;
     *db = *rb = NULL;
     *dl = *rl = 0;
-    if (decisions_image_save(im->dec, ref.lsn ? ref.seq_from : UINT64_MAX, db, dl) ||
+    if (decisions_image_save(im->dec, held_below(im), db, dl) ||
         (ref.lsn && decisions_image_save_ref(im->dec, &ref, rb, rl))) {
         free(*db);
         *db = NULL;
