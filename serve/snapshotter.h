@@ -114,9 +114,8 @@ void snapshotter_submit(snapshotter *s, state_image *im, uint64_t lsn, uint64_t 
 void snapshotter_prepare(snapshotter *s, size_t len);
 
 /* The buffer the thread prepared (snapshotter_prepare), *buf (the
- * caller's to free), and its size; 0
- * (and *buf NULL) when there is none, or while a snapshot is being
- * written. Writer thread. */
+ * caller's to free), and its size; 0 (and *buf NULL) when there is none,
+ * or while a snapshot is being written. Writer thread. */
 size_t snapshotter_take_buffer(snapshotter *s, void **buf);
 
 /* Wait for a snapshot in progress, stop the thread, reap the children

@@ -703,25 +703,24 @@ int state_image_write(const state_image *im, FILE *f, size_t *len, size_t *polic
 {
     if (im->deferred && im->saved != 1) /* state_image_await_policy first */
         return FAIL("%s", im->saved ? im->policy_err : "the policy was not captured");
-    unsigned char *db = NULL;
-    size_t dl = 0;
+    if (!im->dec && !im->dec_block)
+        return FAIL("the decision window was not captured");
     char msg[512];
     unsigned char *ub = NULL;
     size_t ul = 0;
     if (im->live_users && users_save(im->live_users, &ub, &ul))
         return FAIL("out of memory serialising the users");
-    unsigned char *rb = NULL;
-    size_t rl = 0;
-    if (!im->dec && !im->dec_block)
-        return FAIL("the decision window was not captured");
-    if (!im->dec_block && window_blocks(im, &db, &dl, &rb, &rl)) {
-        free(ub);
-        return FAIL("out of memory serialising the decision window");
-    }
-    const unsigned char *dbk = im->dec_block ? im->dec_block : db, *rbk = im->dec_block ? im->ref_block : rb;
-    if (im->dec_block) {
-        dl = im->dec_len;
-        rl = im->ref_len;
+    /* the window's blocks: serialised already (state_image_serialise_window), or now */
+    const unsigned char *dbk = im->dec_block, *rbk = im->ref_block;
+    unsigned char *db = NULL, *rb = NULL;
+    size_t dl = im->dec_len, rl = im->ref_len;
+    if (!dbk) {
+        if (window_blocks(im, &db, &dl, &rb, &rl)) {
+            free(ub);
+            return FAIL("out of memory serialising the decision window");
+        }
+        dbk = db;
+        rbk = rb;
     }
     colb_snapshot_writer *w = NULL;
     colb_status st = colb_snapshot_writer_open_stream(f, &w, msg, sizeof msg);
