@@ -9,15 +9,25 @@
  * (no locks; the counts' acquire/release order the capture's reads before
  * the writer's next write to a chunk it got back).
  *
- * Chunks are shared anonymous mappings (MAP_SHARED): fork() does not copy
- * their page tables, so a snapshot's fork costs the policy's memory, not
- * the window's (serve/snapshotter.c), and the forked child reads, through
- * its capture, the very chunks the server holds back for it. When the
- * mappings run out (vm.max_map_count, windows of tens of millions), a
- * chunk is an ordinary allocation instead. */
+ * Chunks are slots of one private anonymous mapping, the window's slab,
+ * in transparent huge pages where the kernel allows them (MADV_HUGEPAGE)
+ * and left out of fork()ed children (MADV_DONTFORK: a snapshot's fork
+ * costs the policy's memory, not the window's; the server serialises a
+ * capture's window itself and hands it to the child, serve/snapshotter.c).
+ * Huge pages, because on a guest like this one (docs/performance.md, "The
+ * machine") the kernel's DAMON daemon walks the page tables of sampled
+ * pages: with the window in 4 kB pages it took 50-100 ms of CPU every half
+ * second under a choose/batch load at W = 4e6, and stalled requests as
+ * long; in huge pages a third as much (performance-history.md, phase 42).
+ * The slab has room for half as many chunks again, the copies the writer
+ * makes of chunks a capture holds; a freed slot is kept for the next copy
+ * (freed memory is faulted in again at a cost here). Beyond that, or
+ * when the mapping cannot be made, a chunk is a mapping of its own, or an
+ * ordinary allocation. */
 #define _GNU_SOURCE /* MAP_ANONYMOUS */
 #include "decisions.h"
 
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -28,10 +38,13 @@
 #include "bytes.h"
 #include "colb/limits.h"
 
+typedef struct slab slab;
+
 typedef struct chunk {
     atomic_size_t refs;
     size_t bytes;          /* the allocation's, header included */
-    int mapped;            /* 1: mmap'd (shared), 0: calloc'd */
+    slab *a;               /* its slab (a slot of it), or NULL: */
+    int mapped;            /* 1: mmap'd on its own, 0: calloc'd */
     size_t n;              /* slots */
     uint64_t *seq;         /* n: the decision in the slot, 0 for none */
     uint64_t *user;        /* n */
@@ -57,6 +70,7 @@ struct decisions {
     uint32_t *pass_count;
     uint64_t last_put;
     int unordered;
+    slab *slab;            /* the chunks' (NULL: each its own) */
     uint64_t *rewarded;    /* W bits */
     uint64_t *spare;       /* W bits for the first capture's copy (NULL once taken),
                             * written at creation so that its pages are in place: a new
@@ -69,9 +83,85 @@ struct decisions_image {
     size_t W, d, nc;
     uint64_t below;        /* the capture holds the decisions numbered below this */
     chunk **ch;            /* nc references; NULL for a chunk without such a decision */
-    const uint64_t *rewarded; /* own (a copy), or the window's (live) */
-    uint64_t *own;
+    uint64_t *rewarded;    /* a copy of the window's flags */
 };
+
+/* The window's slab (see above): slots of slot_bytes, handed out from
+ * `next` on, then from the freed ones. refs: the window's one, and one a
+ * slot in use. */
+struct slab {
+    atomic_size_t refs;
+    void *map;             /* the mapping: map_bytes */
+    size_t map_bytes;
+    unsigned char *slots;  /* 2 MB aligned within it */
+    size_t slot_bytes, n_slots, next;
+    size_t *freed, n_freed; /* n_slots */
+    pthread_mutex_t mu;    /* next, freed: the writer takes, a capture's thread gives back */
+};
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static slab *slab_new(size_t n_slots, size_t slot_bytes)
+{
+    slab *a = n_slots <= (SIZE_MAX - HUGE_PAGE) / slot_bytes ? calloc(1, sizeof *a) : NULL;
+    if (!a || !(a->freed = malloc(n_slots * sizeof *a->freed))) {
+        free(a);
+        return NULL;
+    }
+    a->map_bytes = n_slots * slot_bytes + HUGE_PAGE;
+    a->map = mmap(NULL, a->map_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (a->map == MAP_FAILED) {
+        free(a->freed);
+        free(a);
+        return NULL;
+    }
+    /* either may fail (huge pages turned off, an old kernel): the slab
+     * works without, at the costs above */
+    madvise(a->map, a->map_bytes, MADV_DONTFORK);
+#ifdef MADV_HUGEPAGE
+    madvise(a->map, a->map_bytes, MADV_HUGEPAGE);
+#endif
+    a->slots = (unsigned char *)(((uintptr_t)a->map + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    a->slot_bytes = slot_bytes;
+    a->n_slots = n_slots;
+    pthread_mutex_init(&a->mu, NULL);
+    atomic_init(&a->refs, 1);
+    return a;
+}
+
+static void slab_unref(slab *a)
+{
+    if (a && atomic_fetch_sub_explicit(&a->refs, 1, memory_order_acq_rel) == 1) {
+        munmap(a->map, a->map_bytes);
+        pthread_mutex_destroy(&a->mu);
+        free(a->freed);
+        free(a);
+    }
+}
+
+/* A slot of a (its contents as it was left: zero when never used), or
+ * NULL when all are in use. */
+static void *slab_take(slab *a)
+{
+    void *p = NULL;
+    pthread_mutex_lock(&a->mu);
+    if (a->n_freed)
+        p = a->slots + a->freed[--a->n_freed] * a->slot_bytes;
+    else if (a->next < a->n_slots)
+        p = a->slots + a->next++ * a->slot_bytes;
+    pthread_mutex_unlock(&a->mu);
+    if (p)
+        atomic_fetch_add_explicit(&a->refs, 1, memory_order_relaxed);
+    return p;
+}
+
+static void slab_give(slab *a, void *p)
+{
+    pthread_mutex_lock(&a->mu);
+    a->freed[a->n_freed++] = (size_t)((unsigned char *)p - a->slots) / a->slot_bytes;
+    pthread_mutex_unlock(&a->mu);
+    slab_unref(a);
+}
 
 static size_t chunk_bytes(size_t n, size_t d) { return sizeof(chunk) + n * (8 + 8 + 8 * d + 4); }
 
@@ -84,18 +174,27 @@ static void chunk_layout(chunk *k, size_t n, size_t d)
     k->gen = (uint32_t *)(k->x + n * d);
 }
 
-/* A zeroed chunk of n slots; NULL when out of memory. */
-static chunk *chunk_new(size_t n, size_t d)
+/* A chunk of n slots, from slab a when it has room (a slot never used
+ * is zero; a chunk made for a copy is written over whole), else one of
+ * its own, zeroed; NULL when out of memory. */
+static chunk *chunk_new(slab *a, size_t n, size_t d)
 {
     size_t bytes = chunk_bytes(n, d);
+    chunk *k = a ? slab_take(a) : NULL;
     int mapped = 1;
-    chunk *k = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (k == MAP_FAILED) {
-        mapped = 0;
-        if (!(k = calloc(1, bytes)))
-            return NULL;
+    if (!k) {
+        a = NULL;
+        k = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (k != MAP_FAILED) {
+            madvise(k, bytes, MADV_DONTFORK);
+        } else {
+            mapped = 0;
+            if (!(k = calloc(1, bytes)))
+                return NULL;
+        }
     }
     k->bytes = bytes;
+    k->a = a;
     k->mapped = mapped;
     chunk_layout(k, n, d);
     atomic_init(&k->refs, 1);
@@ -105,7 +204,9 @@ static chunk *chunk_new(size_t n, size_t d)
 static void chunk_drop(chunk *k)
 {
     if (k && atomic_fetch_sub_explicit(&k->refs, 1, memory_order_acq_rel) == 1) {
-        if (k->mapped)
+        if (k->a)
+            slab_give(k->a, k);
+        else if (k->mapped)
             munmap(k, k->bytes);
         else
             free(k);
@@ -118,7 +219,7 @@ static chunk *writable(decisions *r, size_t c)
 {
     chunk *k = r->ch[c];
     while (atomic_load_explicit(&k->refs, memory_order_acquire) > 1) {
-        chunk *own = chunk_new(k->n, r->d);
+        chunk *own = chunk_new(r->slab, k->n, r->d);
         if (own) {
             memcpy(own + 1, k + 1, chunk_bytes(k->n, r->d) - sizeof *k);
             chunk_drop(k);
@@ -152,9 +253,10 @@ decisions *decisions_create(size_t window, size_t d)
         return NULL;
     }
     memcpy(r->spare, r->rewarded, words * sizeof *r->spare);
+    r->slab = slab_new(r->nc + r->nc / 2 + 1, chunk_bytes(DECISIONS_CHUNK, d));
     for (size_t c = 0; c < r->nc; c++) {
         size_t n = c + 1 < r->nc ? DECISIONS_CHUNK : window - c * DECISIONS_CHUNK;
-        if (!(r->ch[c] = chunk_new(n, d))) {
+        if (!(r->ch[c] = chunk_new(r->slab, n, d))) {
             decisions_free(r);
             return NULL;
         }
@@ -168,6 +270,7 @@ void decisions_free(decisions *r)
         return;
     for (size_t c = 0; r->ch && c < r->nc; c++)
         chunk_drop(r->ch[c]);
+    slab_unref(r->slab); /* the captures still holding chunks hold it too */
     free(r->ch);
     free(r->rewarded);
     free(r->spare);
@@ -271,27 +374,23 @@ decisions *decisions_resize(decisions *r, size_t window, uint64_t next_seq)
     return n;
 }
 
-decisions_image *decisions_capture(decisions *r, int live, uint64_t below)
+decisions_image *decisions_capture(decisions *r, uint64_t below)
 {
     decisions_image *im = calloc(1, sizeof *im);
     size_t words = (r->W + 63) / 64;
     if (!im || !(im->ch = malloc(r->nc * sizeof *im->ch)) ||
-        (!live && !(im->own = r->spare ? r->spare : malloc(words * sizeof *im->own)))) {
+        !(im->rewarded = r->spare ? r->spare : malloc(words * sizeof *im->rewarded))) {
         if (im)
             free(im->ch);
         free(im);
         return NULL;
     }
-    if (!live)
-        r->spare = NULL; /* the image's now */
+    r->spare = NULL; /* the image's now */
     im->W = r->W;
     im->d = r->d;
     im->nc = r->nc;
     im->below = below;
-    if (live)
-        im->rewarded = r->rewarded;
-    else
-        im->rewarded = memcpy(im->own, r->rewarded, words * sizeof *im->own);
+    memcpy(im->rewarded, r->rewarded, words * sizeof *im->rewarded);
     for (size_t c = 0; c < r->nc; c++) {
         if (!r->unordered && r->lo[c] >= below) { /* its decisions all numbered `below` or later: none saved */
             im->ch[c] = NULL;
@@ -301,6 +400,12 @@ decisions_image *decisions_capture(decisions *r, int live, uint64_t below)
         im->ch[c] = r->ch[c];
     }
     return im;
+}
+
+const void *decisions_chunk_memory(const decisions *r, size_t c, size_t *bytes)
+{
+    *bytes = r->ch[c]->bytes;
+    return r->ch[c];
 }
 
 size_t decisions_shared_chunks(const decisions *r)
@@ -319,7 +424,7 @@ void decisions_image_free(decisions_image *im)
         if (im->ch[c])
             chunk_drop(im->ch[c]);
     free(im->ch);
-    free(im->own);
+    free(im->rewarded);
     free(im);
 }
 

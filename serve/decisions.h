@@ -29,8 +29,10 @@ typedef enum dec_status {
 typedef struct decisions decisions;
 
 /* A window of W >= 1 decisions in dimension d; NULL when out of memory
- * (W (8 d + 20) bytes, W / 4 for the rewarded flags and their copy for a
- * first capture, W / 7,700 for what a capture needs). */
+ * (W (8 d + 20) bytes, in pages touched as decisions reach them, and up to
+ * half as much again for the copies of chunks that captures hold; W / 4
+ * for the rewarded flags and their copy for a first capture, W / 7,700
+ * for what a capture needs). */
 decisions *decisions_create(size_t window, size_t d);
 void decisions_free(decisions *r);
 size_t decisions_window(const decisions *r);
@@ -63,10 +65,8 @@ decisions *decisions_resize(decisions *r, size_t window, uint64_t next_seq);
 /* The window as it is now, for a snapshot written by another thread: the
  * chunks are shared (not copied), the rewarded flags copied. Cost O(W / 64)
  * (the flags) + O(W / DECISIONS_CHUNK). NULL when out of memory. Any thread
- * may save and free a capture while the writer goes on with the window.
- * live: the flags are not copied but read from the window when saved -
- * for a capture saved where the window's flags do not change (a fork()ed
- * child, or while the writer is stopped); cost O(W / DECISIONS_CHUNK).
+ * may save and free a capture while the writer goes on with the window,
+ * but not a fork()ed child: the chunks are not in its memory.
  * below: the capture is for the decisions numbered below it (UINT64_MAX:
  * all; a snapshot leaves the later ones to the log): it shares only the
  * chunks that may hold one, so the writer copies no other chunk. A chunk
@@ -75,11 +75,14 @@ decisions *decisions_resize(decisions *r, size_t window, uint64_t next_seq);
  * with a window of W decisions and a log that keeps more than the last
  * 2 W decisions, no chunk is shared. */
 typedef struct decisions_image decisions_image;
-decisions_image *decisions_capture(decisions *r, int live, uint64_t below);
+decisions_image *decisions_capture(decisions *r, uint64_t below);
 void decisions_image_free(decisions_image *im);
 /* How many of the window's chunks a capture still shares (the writer
  * copies each of them before it puts a decision into it). Writer. */
 size_t decisions_shared_chunks(const decisions *r);
+/* Chunk c's memory (its bytes in *bytes): for the tests, which check
+ * that a fork()ed child does not inherit it. */
+const void *decisions_chunk_memory(const decisions *r, size_t c, size_t *bytes);
 
 /* The block "serve.decisions" of a snapshot (docs/serve.md) of a capture,
  * its decisions numbered below `below` only (UINT64_MAX: all); -1 when out

@@ -193,6 +193,7 @@ struct snapshotter {
     state_image *im;      /* its capture (written by the child when there is one) */
     pid_t child;          /* snapshotter_fork's child (0: none) */
     int child_fd;         /* the read end of its report */
+    int window_fd;        /* the write end of its window's blocks (-1: sent, or none) */
     double stall;         /* seconds the child may go without progress (child_wait) */
     writeback_pace *pace; /* the rate snapshots are written at most, shared (writeback.h; NULL: no limit) */
     _Atomic int hurry;    /* snapshotter_hurry: the snapshot being written goes at full speed */
@@ -272,17 +273,50 @@ static int left_room(snapshotter *s)
 /* Seconds to wait for a killed child. */
 static double kill_wait(const snapshotter *s) { return s->stall < KILL_WAIT ? s->stall : KILL_WAIT; }
 
-/* What the child says first: whether it serialised the window (the server
- * takes the window's chunks back then: state_image_release_window). */
-#define WINDOW_READ 'w'
-#define WINDOW_KEPT 'k'
+/* The descriptors of a child: its report goes to REPORT_FD, the window's
+ * blocks come from WINDOW_FD - two u64 lengths, of serve.decisions and
+ * serve.window_log (0: none), then their bytes; a first length of
+ * UINT64_MAX: the server could not serialise them. */
+#define REPORT_FD 3
+#define WINDOW_FD 4
+
+static int read_all(int fd, void *p, size_t n)
+{
+    for (char *b = p; n > 0;) {
+        ssize_t k = read(fd, b, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        b += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* In the child: the window's blocks from the server, into im. 0, or -1. */
+static int child_window(state_image *im)
+{
+    uint64_t len[2];
+    if (read_all(WINDOW_FD, len, sizeof len) || len[0] == UINT64_MAX || len[0] > SIZE_MAX || len[1] > SIZE_MAX)
+        return -1;
+    unsigned char *dec = malloc(len[0] ? (size_t)len[0] : 1), *ref = len[1] ? malloc((size_t)len[1]) : NULL;
+    if (!dec || (len[1] && !ref) || read_all(WINDOW_FD, dec, (size_t)len[0]) ||
+        (len[1] && read_all(WINDOW_FD, ref, (size_t)len[1]))) {
+        free(dec);
+        free(ref);
+        return -1;
+    }
+    state_image_adopt_window(im, dec, (size_t)len[0], ref, (size_t)len[1]);
+    return 0;
+}
 
 /* The fork()ed child: the whole process as it was at the fork, with one
  * thread (this one). Only what is safe after a fork in a threaded process
  * runs here: glibc's malloc and stdio are (it takes their locks across
  * fork), the state's structures are private copies; nothing here takes a
  * lock another thread of the parent could have held. */
-static void child_main(const char *dir, state_image *im, pid_t parent, int fd)
+static void child_main(const char *dir, state_image *im, pid_t parent, int report_fd, int window_fd)
 {
     /* dies with the writer thread: an orphan must not rename its snapshot
      * over the one of a server restarted on DIR */
@@ -292,28 +326,28 @@ static void child_main(const char *dir, state_image *im, pid_t parent, int fd)
     prctl(PR_SET_NAME, "colb-snapshot");
     thread_sched_slice(0); /* background work: the default slice (thread_sched.h) */
     /* no copy of the parent's connections, listening socket, log or lock:
-     * a connection the parent closes must close now, not when this exits */
-    if (fd != 3 && dup2(fd, 3) != 3)
+     * a connection the parent closes must close now, not when this exits
+     * (the two pipes' ends first above WINDOW_FD, lest one dup2 close the
+     * other) */
+    int rf = fcntl(report_fd, F_DUPFD, WINDOW_FD + 1), wf = fcntl(window_fd, F_DUPFD, WINDOW_FD + 1);
+    if (rf < 0 || wf < 0 || dup2(rf, REPORT_FD) != REPORT_FD || dup2(wf, WINDOW_FD) != WINDOW_FD)
         _exit(2);
-    if (close_range(4, ~0U, 0) != 0)
-        for (long f = 4, n = sysconf(_SC_OPEN_MAX); f < n; f++)
+    if (close_range(WINDOW_FD + 1, ~0U, 0) != 0)
+        for (long f = WINDOW_FD + 1, n = sysconf(_SC_OPEN_MAX); f < n; f++)
             close((int)f);
     setpriority(PRIO_PROCESS, 0, getpriority(PRIO_PROCESS, 0) + 10); /* as the thread's, below */
     report r = { 0 };
-    /* im is not freed here: its references to the window's chunks, which
-     * are shared with the server, are the server's to drop - as soon as
-     * the window is serialised, the first thing done: until then the
-     * server copies every chunk it writes to */
-    char said = state_image_serialise_window(im, 1) == 0 ? WINDOW_READ : WINDOW_KEPT;
-    ssize_t one;
-    while ((one = write(3, &said, 1)) < 0 && errno == EINTR)
-        ;
-    if (one != 1)
-        _exit(2);
-    r.rc = write_steps(dir, im, 1, 0, NULL, NULL, &r.len, &r.policy_len, r.err, sizeof r.err); /* step one: the parent commits */
+    /* im is not freed here: its references to the window's chunks are the
+     * server's, whose snapshot thread serialises the window and sends it */
+    if (child_window(im) != 0) {
+        r.rc = -1;
+        snprintf(r.err, sizeof r.err, "the snapshot process did not get the decision window from the server");
+    } else {
+        r.rc = write_steps(dir, im, 1, 0, NULL, NULL, &r.len, &r.policy_len, r.err, sizeof r.err); /* step one: the parent commits */
+    }
     const char *b = (const char *)&r;
     for (size_t left = sizeof r; left > 0;) {
-        ssize_t k = write(3, b, left);
+        ssize_t k = write(REPORT_FD, b, left);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
@@ -334,22 +368,36 @@ int snapshotter_fork(snapshotter *s, state_image *im)
         errno = ENOMEM;
         return -1;
     }
-    int pfd[2];
+    int pfd[2], wfd[2];
     if (pipe2(pfd, O_CLOEXEC) != 0)
         return -1;
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid == 0)
-        child_main(s->dir, im, parent, pfd[1]);
-    int e = errno;
-    close(pfd[1]);
-    if (pid < 0) {
+    if (pipe2(wfd, O_CLOEXEC) != 0) {
+        int e = errno;
         close(pfd[0]);
+        close(pfd[1]);
         errno = e;
         return -1;
     }
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0)
+        child_main(s->dir, im, parent, pfd[1], wfd[0]);
+    int e = errno;
+    close(pfd[1]);
+    close(wfd[0]);
+    if (pid < 0) {
+        close(pfd[0]);
+        close(wfd[1]);
+        errno = e;
+        return -1;
+    }
+    /* the window's blocks go out as the child takes them (child_wait),
+     * a megabyte a wake-up where the system allows pipes that large */
+    fcntl(wfd[1], F_SETFL, O_NONBLOCK);
+    fcntl(wfd[1], F_SETPIPE_SZ, 1 << 20);
     s->child = pid;
     s->child_fd = pfd[0];
+    s->window_fd = wfd[1];
     return 0;
 }
 
@@ -361,6 +409,9 @@ void snapshotter_cancel(snapshotter *s)
     s->child = 0;
     kill(pid, SIGKILL);
     close(s->child_fd);
+    if (s->window_fd >= 0)
+        close(s->window_fd);
+    s->window_fd = -1;
     if (!reap(s, pid, NULL, kill_wait(s)))
         fprintf(stderr, "colb serve: the snapshot process %d, killed, has not exited %g s later (blocked in the "
                 "kernel): left to end there\n", (int)pid, kill_wait(s));
@@ -413,28 +464,50 @@ static int child_wait(snapshotter *s, state_image *im, size_t *len, size_t *poli
 {
     report r;
     size_t got = 0;
-    char said = 0; /* the child's first byte (WINDOW_READ, WINDOW_KEPT), then r */
+    /* what the child reads first: the window's blocks (WINDOW_FD) */
+    uint64_t head[2] = { UINT64_MAX, 0 };
+    const unsigned char *part[3] = { (const unsigned char *)head, NULL, NULL };
+    size_t part_len[3] = { sizeof head, 0, 0 }, parts = 1, at = 0, off = 0;
+    if (state_image_window(im, &part[1], &part_len[1], &part[2], &part_len[2]) == 0) {
+        head[0] = part_len[1];
+        head[1] = part_len[2];
+        parts = 3;
+    }
     int tick_ms = s->stall < 4 ? (int)(s->stall * 250) : 1000, stalled = 0;
     progress last = child_progress(s);
     double moved = now_s(); /* when progress was last seen */
     while (got < sizeof r) {
-        struct pollfd pfd = { s->child_fd, POLLIN, 0 };
-        int ready = poll(&pfd, 1, tick_ms > 0 ? tick_ms : 1);
+        while (at < parts && off == part_len[at]) { /* the next part to send */
+            at++;
+            off = 0;
+        }
+        if (at == parts && s->window_fd >= 0) { /* all sent */
+            close(s->window_fd);
+            s->window_fd = -1;
+        }
+        struct pollfd pfd[2] = { { s->child_fd, POLLIN, 0 }, { s->window_fd, POLLOUT, 0 } };
+        int ready = poll(pfd, s->window_fd >= 0 ? 2 : 1, tick_ms > 0 ? tick_ms : 1);
         if (ready < 0 && errno != EINTR)
             break;
-        if (ready > 0) {
-            int first = said == 0;
-            ssize_t k = first ? read(s->child_fd, &said, 1) : read(s->child_fd, (char *)&r + got, sizeof r - got);
+        if (ready > 0 && s->window_fd >= 0 && pfd[1].revents) {
+            ssize_t k = write(s->window_fd, part[at] + off, part_len[at] - off);
+            if (k > 0) {
+                off += (size_t)k;
+            } else if (k < 0 && errno != EINTR && errno != EAGAIN) { /* the child is gone: its report says why */
+                close(s->window_fd);
+                s->window_fd = -1;
+            }
+        }
+        if (ready > 0 && pfd[0].revents) {
+            ssize_t k = read(s->child_fd, (char *)&r + got, sizeof r - got);
             if (k < 0 && errno == EINTR)
                 continue;
             if (k <= 0)
                 break;
-            if (first && said == WINDOW_READ)
-                state_image_release_window(im); /* the writer's chunks are its own again */
-            else if (!first)
-                got += (size_t)k;
-            continue;
+            got += (size_t)k;
         }
+        if (ready != 0)
+            continue;
         progress p = child_progress(s);
         if (p.cpu != last.cpu || p.bytes != last.bytes || p.mtime_ns != last.mtime_ns) {
             last = p;
@@ -445,6 +518,9 @@ static int child_wait(snapshotter *s, state_image *im, size_t *len, size_t *poli
             break;
         }
     }
+    if (s->window_fd >= 0)
+        close(s->window_fd);
+    s->window_fd = -1;
     close(s->child_fd);
     int status = 0;
     pid_t pid = s->child;
@@ -557,15 +633,15 @@ static void *main_loop(void *arg)
          * and its pages cost the server no copies */
         int forked = s->child != 0;
         /* the window first, before the policy's save: the capture's hold
-         * on the window's chunks ends then (state.h) */
-        if (!forked)
-            state_image_serialise_window(im, 0);
+         * on the window's chunks ends then (state.h); a child gets it
+         * from here (child_wait) */
+        state_image_serialise_window(im);
         double saved = -1; /* a deferred capture: wait for the applier to save its policy */
         if (!forked && state_image_await_policy(im, &saved) == 0 && saved >= 0)
             metrics_observe(&s->m->snapshot_policy, saved);
         int rc = forked ? child_wait(s, im, &len, &policy_len, err, sizeof err)
                         : write_steps(s->dir, im, 1, 1, s->pace, &s->hurry, &len, &policy_len, err, sizeof err);
-        if (forked) /* the child is gone: the window's chunks go back to the writer before the paced commit */
+        if (forked) /* the child is gone; the window's chunks, if not serialised, go back to the writer */
             state_image_release_window(im);
         if (rc == 0 && forked)
             rc = write_steps(s->dir, im, 0, 1, s->pace, &s->hurry, &len, NULL, err, sizeof err);
@@ -608,6 +684,7 @@ int snapshotter_start(snapshotter **out, const char *dir, int archive, size_t re
     s->archive = archive;
     s->recycle_bytes = recycle_bytes;
     s->stall = stall;
+    s->window_fd = -1;
     s->pace = pace;
     s->quiet = quiet;
     s->m = m;

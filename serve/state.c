@@ -513,8 +513,8 @@ struct state_image {
     decisions_ref ref;            /* its decisions left to the log (ref.lsn 0: none) */
     uint64_t lsn;                 /* the last record the state holds */
     /* the window's blocks serve.decisions and serve.window_log, once
-     * state_image_serialise_window made them (NULL before; a live
-     * capture's only in a fork()ed child) */
+     * state_image_serialise_window made them (NULL before; a fork()ed
+     * child gets them from the server: state_image_adopt_window) */
     unsigned char *dec_block, *ref_block;
     size_t dec_len, ref_len;
 };
@@ -606,7 +606,7 @@ state_image *state_capture(state *s, int live, int defer, const decisions_ref *r
              kernel ? "kernel=" : "", kernel ? kernel : "", kernel ? "\n" : "");
     snprintf(im->options, sizeof im->options, "%s", s->options);
     if ((!live && users_save(s->users, &im->users, &im->users_len)) ||
-        generations_save(s->gens, &im->gens, &im->gens_len) || !(im->dec = decisions_capture(s->dec, live, held_below(im)))) {
+        generations_save(s->gens, &im->gens, &im->gens_len) || !(im->dec = decisions_capture(s->dec, held_below(im)))) {
         state_image_free(im);
         FAIL("out of memory capturing the state");
         return NULL;
@@ -678,19 +678,34 @@ static int window_blocks(const state_image *im, unsigned char **db, size_t *dl, 
     return 0;
 }
 
-int state_image_serialise_window(state_image *im, int child)
+int state_image_serialise_window(state_image *im)
 {
-    /* live: the flags are the window's own, which only a child's copy
-     * holds still */
-    if ((im->live_users && !child) || !im->dec || im->dec_block)
+    if (!im->dec || im->dec_block)
         return 0;
     if (window_blocks(im, &im->dec_block, &im->dec_len, &im->ref_block, &im->ref_len))
         return -1;
-    if (!child) {
-        decisions_image_free(im->dec); /* the chunks go back to the writer */
-        im->dec = NULL;
-    }
+    decisions_image_free(im->dec); /* the chunks go back to the writer */
+    im->dec = NULL;
     return 0;
+}
+
+int state_image_window(const state_image *im, const unsigned char **dec, size_t *dec_len, const unsigned char **ref,
+                       size_t *ref_len)
+{
+    *dec = im->dec_block;
+    *dec_len = im->dec_len;
+    *ref = im->ref_block;
+    *ref_len = im->ref_len;
+    return im->dec_block ? 0 : -1;
+}
+
+void state_image_adopt_window(state_image *im, unsigned char *dec, size_t dec_len, unsigned char *ref, size_t ref_len)
+{
+    im->dec = NULL; /* a fork()ed child's copy: the chunks are not in its memory */
+    im->dec_block = dec;
+    im->dec_len = dec_len;
+    im->ref_block = ref;
+    im->ref_len = ref_len;
 }
 
 void state_image_release_window(state_image *im)

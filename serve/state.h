@@ -171,11 +171,11 @@ void state_fill_lost(state *s);
  *     copied, the rest copy-on-write). Costs the size of the policy and of
  *     the users, not of the window. NULL with err (out of memory; a policy
  *     that cannot be saved).
- *     live: the capture refers to the state's policy, users and
- *     rewarded flags themselves instead of copying them (it takes the
- *     window's chunks all the same) - to be written where they do not
- *     change: by the fork()ed child of snapshotter_fork, or while the
- *     writer is stopped. Costs O(W / DECISIONS_CHUNK).
+ *     live: the capture refers to the state's policy and users
+ *     themselves instead of copying them (it takes the window as above
+ *     all the same) - to be written where they do not change: by the
+ *     fork()ed child of snapshotter_fork, or while the writer is stopped.
+ *     Costs O(W / 64).
  *   state_image_write (any thread, while the writer goes on): the
  *     snapshot of a capture written to f (flushed, not synced; *len: its
  *     bytes; *policy_len, unless NULL: the policy's part, *len less the
@@ -208,20 +208,24 @@ int state_image_log_range(const state_image *im, uint64_t *from, uint64_t *to);
 /* Serialise the window of a capture now, so that its hold on the window's
  * chunks can end before the rest is written: until then the writer copies
  * each chunk it puts a decision into (a chunk of 4,096 decisions at d = 15
- * is 560 KB, ~2-3 ms of page faults on a paravirtualised guest), and a
- * snapshot's paced write can last seconds (docs/serve.md, "Snapshots").
- * child 0: in the thread that writes a capture that is not live, which
- * then drops its references to the chunks (nothing is done for a live
- * one, whose flags the writer changes); child 1: in a fork()ed child,
- * live captures included (its flags are the child's own copy), which
- * keeps the references: they are the server's to drop
- * (state_image_release_window) once the child says it has serialised. 0,
- * or -1 when out of memory (the capture is kept whole: the write
- * serialises it then). */
-int state_image_serialise_window(state_image *im, int child);
+ * is 573 kB), and a snapshot's paced write can last seconds
+ * (docs/serve.md, "Snapshots"). Done by the server's snapshot thread for
+ * every capture, a fork()ed child's too: the child does not inherit the
+ * window's chunks (decisions.c), and gets the blocks made here
+ * (state_image_window, state_image_adopt_window). 0, or -1 when out of
+ * memory (the capture is kept whole: a write in this process serialises
+ * it then, a child's fails). */
+int state_image_serialise_window(state_image *im);
+/* The window's blocks serialised (serve.decisions; serve.window_log, or
+ * NULL and 0): 0, or -1 when they are not. Owned by im. */
+int state_image_window(const state_image *im, const unsigned char **dec, size_t *dec_len, const unsigned char **ref,
+                       size_t *ref_len);
+/* In a fork()ed child: the window's blocks as the server serialised them
+ * (malloc'd, im's from now on), in place of the chunks it cannot read. */
+void state_image_adopt_window(state_image *im, unsigned char *dec, size_t dec_len, unsigned char *ref, size_t ref_len);
 /* Drop a capture's references to the window's chunks, once nothing will
- * read them (the fork()ed child that writes it has serialised its window,
- * exited, or was killed); state_image_write then fails. */
+ * read them (a snapshot that failed); state_image_write then fails unless
+ * the window was serialised. */
 void state_image_release_window(state_image *im);
 int state_image_write(const state_image *im, FILE *f, size_t *len, size_t *policy_len, char *err, size_t err_len);
 void state_image_free(state_image *im);
