@@ -45,7 +45,9 @@
  * machine's CPUs busy (client, server and kernel; /proc/stat) while the
  * load ran: a machine near 100 % queues requests whatever the server does,
  * and on a VM whose host charges the log's flushes to the same CPU budget
- * (docs/performance.md, "The machine") it is paused as well. Answers
+ * (docs/performance.md, "The machine") it is paused as well; and, where
+ * the kernel runs DAMON (kdamond threads), their CPU time over each form's
+ * open loops, whose bursts stall requests on such a guest. Answers
  * other than 200, and the rewards a batch answer refused, are counted over
  * every repeat and printed after the row.
  * A keep-alive connection the server ends, or no answer for STALL_S seconds
@@ -69,6 +71,7 @@
  * options (e.g. "--wal-segment-bytes 0", to compare one binary both ways). The
  * server it starts is stopped (SIGTERM, then SIGKILL) by its pid. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -877,11 +880,11 @@ static void machine_cpu(unsigned long long *busy, unsigned long long *all)
     *all = *busy + v[3] + v[4] + v[7];        /* + idle iowait steal */
 }
 
-/* The server's CPU time so far (user + system), seconds. */
-static double server_cpu(void)
+/* Process pid's CPU time so far (user + system), seconds; 0 when unreadable. */
+static double proc_cpu(long pid)
 {
     char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)server_pid);
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
     FILE *f = fopen(path, "r");
     if (!f)
         return 0;
@@ -893,6 +896,38 @@ static double server_cpu(void)
     if (p)
         sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st);
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The server's CPU time so far (user + system), seconds. */
+static double server_cpu(void) { return proc_cpu((long)server_pid); }
+
+/* The CPU time so far of the kernel's DAMON threads (kdamond.*), seconds;
+ * -1 when there are none. On the guests colb is measured on they walk the
+ * page tables of sampled pages, in bursts that stall requests
+ * (docs/performance.md, "The machine"): printed beside each form's loops. */
+static double damon_cpu(void)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return -1;
+    double sum = -1;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char path[300], comm[32] = "";
+        long pid = strtol(e->d_name, NULL, 10);
+        if (pid <= 0)
+            continue;
+        snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        int got = fgets(comm, sizeof comm, f) != NULL;
+        fclose(f);
+        if (got && !strncmp(comm, "kdamond", 7))
+            sum = (sum < 0 ? 0 : sum) + proc_cpu(pid);
+    }
+    closedir(d);
+    return sum;
 }
 
 /* An open loop's first 0.2 s run but are not counted (latencies, rate,
@@ -1331,6 +1366,7 @@ int main(int argc, char **argv)
          * p99 (the upper one of an even count), not the best, which would
          * report the luckiest run's tail */
         double rate = open_rate > 0 ? open_rate : best.rps / 2;
+        double damon0 = damon_cpu();
         result runs[MAX_REPEATS];
         for (int r = 0; r < repeats; r++) {
             if (forms[f].reward)
@@ -1361,6 +1397,9 @@ int main(int argc, char **argv)
                 printf(" %.1f", order[r].cpu_us);
             printf(")\n");
         }
+        double damon = damon_cpu();
+        if (damon0 >= 0 && damon >= damon0)
+            printf("  (the kernel's DAMON threads used %.0f ms of CPU over the open loops)\n", 1e3 * (damon - damon0));
         snaps_note(port, &sn);
     }
     static char stats[4096]; /* what the policy made of the load */
