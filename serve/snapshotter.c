@@ -641,8 +641,6 @@ static void *main_loop(void *arg)
             metrics_observe(&s->m->snapshot_policy, saved);
         int rc = forked ? child_wait(s, im, &len, &policy_len, err, sizeof err)
                         : write_steps(s->dir, im, 1, 1, s->pace, &s->hurry, &len, &policy_len, err, sizeof err);
-        if (forked) /* the child is gone; the window's chunks, if not serialised, go back to the writer */
-            state_image_release_window(im);
         if (rc == 0 && forked)
             rc = write_steps(s->dir, im, 0, 1, s->pace, &s->hurry, &len, NULL, err, sizeof err);
         state_image_free(im);

@@ -708,12 +708,6 @@ void state_image_adopt_window(state_image *im, unsigned char *dec, size_t dec_le
     im->ref_len = ref_len;
 }
 
-void state_image_release_window(state_image *im)
-{
-    decisions_image_free(im->dec);
-    im->dec = NULL;
-}
-
 int state_image_write(const state_image *im, FILE *f, size_t *len, size_t *policy_len, char *err, size_t err_len)
 {
     if (im->deferred && im->saved != 1) /* state_image_await_policy first */

@@ -223,10 +223,6 @@ int state_image_window(const state_image *im, const unsigned char **dec, size_t 
 /* In a fork()ed child: the window's blocks as the server serialised them
  * (malloc'd, im's from now on), in place of the chunks it cannot read. */
 void state_image_adopt_window(state_image *im, unsigned char *dec, size_t dec_len, unsigned char *ref, size_t ref_len);
-/* Drop a capture's references to the window's chunks, once nothing will
- * read them (a snapshot that failed); state_image_write then fails unless
- * the window was serialised. */
-void state_image_release_window(state_image *im);
 int state_image_write(const state_image *im, FILE *f, size_t *len, size_t *policy_len, char *err, size_t err_len);
 void state_image_free(state_image *im);
 
