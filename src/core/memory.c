@@ -1,5 +1,6 @@
 /* memory.c - the default memory budget (colb/limits.h) and the check every
  * allocating entry point makes against a budget before it allocates. */
+#define _GNU_SOURCE /* mremap */
 #include "core/memory.h"
 
 #include <math.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* A number of bytes from the first line of `path` ("max" or a count); 0 if
@@ -126,4 +128,84 @@ void colb__advise_huge(void *p, size_t bytes)
     (void)p;
     (void)bytes;
 #endif
+}
+
+/* The smallest reservation of colb__grow_bytes, and the size from which
+ * an array leaves malloc for one (a smaller array is cheap to move: at
+ * most 256 pages). */
+#define GROW_RESERVE_MIN ((size_t)64 << 20)
+#ifdef MREMAP_MAYMOVE
+#define GROW_MAPPED_MIN ((size_t)1 << 20)
+#else
+#define GROW_MAPPED_MIN ((size_t)-1) /* no mremap (not Linux): realloc throughout */
+#endif
+
+static size_t page_up(size_t bytes)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    size_t page = pg > 0 ? (size_t)pg : 4096;
+    return bytes > (size_t)-1 - page ? 0 : (bytes + page - 1) / page * page;
+}
+
+/* p's mapping of `reserved` bytes grown to `bytes` (moved if need be), or
+ * a new one when reserved is 0; MAP_FAILED if not possible. */
+static void *map_more(void *p, size_t reserved, size_t bytes)
+{
+#ifdef MREMAP_MAYMOVE
+    return reserved ? mremap(p, reserved, bytes, MREMAP_MAYMOVE)
+                    : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+#else
+    (void)p;
+    (void)reserved;
+    (void)bytes;
+    return MAP_FAILED;
+#endif
+}
+
+int colb__grow_bytes(void *pp, size_t *reserved, size_t used, size_t bytes)
+{
+    void *p;
+    memcpy(&p, pp, sizeof p); /* pp is a T **, not a void ** */
+    if (*reserved && bytes <= *reserved)
+        return 0;
+    if (!*reserved && bytes < GROW_MAPPED_MIN) {
+        void *q = realloc(p, bytes ? bytes : 1);
+        if (!q)
+            return -1;
+        memcpy(pp, &q, sizeof q);
+        return 0;
+    }
+    size_t exact = page_up(bytes ? bytes : 1), want = bytes <= (size_t)-1 / 4 ? page_up(2 * bytes) : exact;
+    if (want < GROW_RESERVE_MIN)
+        want = GROW_RESERVE_MIN;
+    /* a process limited in address space (ulimit -v) spends none on room
+     * to grow: the exact size, moved at each growth as realloc would */
+    struct rlimit as;
+    if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY)
+        want = exact;
+    if (!exact || !want)
+        return -1;
+    /* the generous size first, then the exact one (strict overcommit
+     * counts MAP_NORESERVE mappings too) */
+    void *q = map_more(p, *reserved, want);
+    if (q == MAP_FAILED && want != exact)
+        q = map_more(p, *reserved, want = exact);
+    if (q == MAP_FAILED)
+        return -1;
+    if (!*reserved) {
+        if (used)
+            memcpy(q, p, used);
+        free(p);
+    }
+    memcpy(pp, &q, sizeof q);
+    *reserved = want; /* the size that was mapped */
+    return 0;
+}
+
+void colb__grow_free(void *p, size_t reserved)
+{
+    if (reserved)
+        munmap(p, reserved);
+    else
+        free(p);
 }

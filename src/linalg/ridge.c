@@ -28,6 +28,7 @@
 
 #include <string.h>
 
+#include "core/memory.h"
 #include "core/util.h"
 #include "linalg/dense.h"
 #include "linalg/soa_kernel.h"
@@ -87,11 +88,9 @@ void colb__ridge_free(colb__ridge *r)
 {
     if (!r)
         return;
-    free(r->V);
-    free(r->A);
-    free(r->b);
-    free(r->theta);
-    free(r->theta0);
+    double *grown[5] = { r->V, r->A, r->b, r->theta, r->theta0 };
+    for (size_t k = 0; k < 5; k++)
+        colb__grow_free(grown[k], r->reserved[k]);
     free(r->logdet);
     free(r->noise);
     free(r->S);
@@ -617,9 +616,18 @@ colb_status colb__ridge_grow(colb__ridge *r, size_t n)
     size_t d = r->d, dd = d * d, old = r->n;
     if (n <= old)
         return COLB_OK;
-    if (colb__realloc_n(&r->V, n, dd * sizeof(double)) || colb__realloc_n(&r->A, n, dd * sizeof(double)) ||
-        colb__realloc_n(&r->b, n, d * sizeof(double)) || colb__realloc_n(&r->theta, n, d * sizeof(double)) ||
-        colb__realloc_n(&r->theta0, n, d * sizeof(double)) || colb__realloc_n(&r->logdet, n, sizeof(double)) ||
+    /* the models' matrices and vectors grow without moving (colb__grow_bytes:
+     * a service's users arrive in many small growths); n d^2 doubles must
+     * not wrap */
+    if (n > (size_t)-1 / sizeof(double) / (dd ? dd : 1))
+        return COLB_ENOMEM;
+    double **grown[5] = { &r->V, &r->A, &r->b, &r->theta, &r->theta0 };
+    for (size_t k = 0; k < 5; k++) {
+        size_t per = (k < 2 ? dd : d) * sizeof(double);
+        if (colb__grow_bytes(grown[k], &r->reserved[k], old * per, n * per))
+            return COLB_ENOMEM; /* arrays already grown are only larger: the bank is intact */
+    }
+    if (colb__realloc_n(&r->logdet, n, sizeof(double)) ||
         colb__realloc_n(&r->noise, n, sizeof(double)) || colb__realloc_n(&r->S, n, sizeof(double)) ||
         colb__realloc_n(&r->count, n, sizeof(uint64_t)) ||
         colb__realloc_n(&r->since_refresh, n, sizeof(uint64_t)) ||

@@ -41,6 +41,10 @@ typedef struct colb__ridge {
     size_t vcap;
     double *vlog;           /* n*vcap*d */
     uint8_t *vlen;          /* n */
+    /* bytes of address space held by V, A, b, theta, theta0 once the bank
+     * has grown (colb__grow_bytes: arrays that grow without moving; 0:
+     * malloc's, as a bank that never grows keeps them) */
+    size_t reserved[5];
 } colb__ridge;
 
 /* Most contexts a model's deferred V holds. */

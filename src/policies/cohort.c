@@ -22,6 +22,7 @@
 #include <float.h>
 #include <string.h>
 
+#include "core/memory.h"
 #include "linalg/dense.h"
 #include "policies/bank_persist.h"
 
@@ -123,13 +124,21 @@ static double ch_round_memory(const colb_policy_params *pp, size_t K)
 }
 
 /* Per-user arrays, grown to n users (the new entries are set by the
- * caller); 0 or -1, the arrays grown so far only larger than used. */
+ * caller); 0 or -1, the arrays grown so far only larger than used. A
+ * growth of the N users' (add_users) keeps the personal matrices and
+ * vectors in place (colb__grow_bytes, as the ridge banks'). */
 static int grow_users(colb__cohort *h, size_t n)
 {
     size_t d = h->d;
-    return colb__realloc_n(&h->M, n, d * d * sizeof(double)) ||
-           colb__realloc_n(&h->th, n, d * sizeof(double)) ||
-           colb__realloc_n(&h->yy, n, sizeof(double)) ||
+    double **grown[3] = { &h->M, &h->th, &h->off };
+    for (size_t k = 0; k < 3; k++) {
+        size_t per = (k ? d : d * d) * sizeof(double);
+        if (*grown[k] ? n > (size_t)-1 / per ||
+                            colb__grow_bytes(grown[k], &h->reserved[k], h->N * per, n * per)
+                      : colb__realloc_n(grown[k], n, per)) /* created or loaded: malloc's */
+            return -1;
+    }
+    return colb__realloc_n(&h->yy, n, sizeof(double)) ||
            colb__realloc_n(&h->lamu, n, sizeof(double)) ||
            colb__realloc_n(&h->gap, n, sizeof(double)) ||
            colb__realloc_n(&h->label, n, sizeof(size_t)) ||
@@ -140,8 +149,7 @@ static int grow_users(colb__cohort *h, size_t n)
            colb__realloc_n(&h->oy, n, sizeof(double)) ||
            colb__realloc_n(&h->obs, n, sizeof(size_t)) ||
            colb__realloc_n(&h->pieces, n, 5 * sizeof(double)) ||
-           colb__realloc_n(&h->ns, n, sizeof(double)) ||
-           colb__realloc_n(&h->off, n, d * sizeof(double))
+           colb__realloc_n(&h->ns, n, sizeof(double))
                ? -1
                : 0;
 }
@@ -239,10 +247,13 @@ static void ch_destroy(colb_policy *p)
     colb__ridge_free(&h->c);
     colb__ridge_free(&h->f);
     colb__ridge_free(&h->s);
-    void *arr[] = { h->M, h->th, h->yy, h->lamu, h->gap, h->label, h->alt, h->next, h->prev,
+    double *grown[3] = { h->M, h->th, h->off };
+    for (size_t k = 0; k < 3; k++)
+        colb__grow_free(grown[k], h->reserved[k]);
+    void *arr[] = { h->yy, h->lamu, h->gap, h->label, h->alt, h->next, h->prev,
                     h->side, h->oarm, h->oy, h->obs, h->pieces, h->ns, h->size, h->head, h->tau2,
                     h->shrink, h->pending, h->dirty, h->changed, h->stamp, h->sideth,
-                    h->prop_count, h->next_try, h->At, h->off, h->cand, h->cdist, h->scores, h->work,
+                    h->prop_count, h->next_try, h->At, h->cand, h->cdist, h->scores, h->work,
                     h->Q, h->Xt, h->Ap, h->acc, h->pbuf, h->qc, h->mean, h->tk, h->round_obs, h->qstamp,
                     h->pseed, h->psample, h->pold, h->ogrp, h->ostart, h->oxs, h->oys, h->cmean,
                     h->cth, h->mstamp, h->tcache, h->tdist, h->tstale, h->tflag, h->ver,

@@ -58,6 +58,8 @@ typedef struct colb__cohort {
     double *pieces;           /* 5 N: the score test's pieces against the own cluster */
     double *ns;               /* N: the normalised statistic against the own cluster */
     double *off;              /* N d: centre - cluster model at the user's last centre_of */
+    size_t reserved[3];       /* M, th, off: bytes of address space once grown
+                               * (colb__grow_bytes; 0: malloc's) */
     /* clusters: slots [0, cap), in use when size > 0 */
     size_t cap, nc;
     colb__ridge c;            /* cap models */
