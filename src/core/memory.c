@@ -3,6 +3,7 @@
 #define _GNU_SOURCE /* mremap */
 #include "core/memory.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -133,7 +134,7 @@ void colb__advise_huge(void *p, size_t bytes)
 /* The smallest reservation of colb__grow_bytes, and the size from which
  * an array leaves malloc for one (a smaller array is cheap to move: at
  * most 256 pages). */
-#define GROW_RESERVE_MIN ((size_t)64 << 20)
+#define GROW_RESERVE_MIN ((size_t)256 << 20)
 #ifdef MREMAP_MAYMOVE
 #define GROW_MAPPED_MIN ((size_t)1 << 20)
 #else
@@ -147,16 +148,29 @@ static size_t page_up(size_t bytes)
     return bytes > (size_t)-1 - page ? 0 : (bytes + page - 1) / page * page;
 }
 
-/* p's mapping of `reserved` bytes grown to `bytes` (moved if need be), or
- * a new one when reserved is 0; MAP_FAILED if not possible. */
-static void *map_more(void *p, size_t reserved, size_t bytes)
+/* p's mapping of `reserved` bytes grown to `bytes` (moved if need be;
+ * its first `used` bytes kept), or a new one when reserved is 0;
+ * MAP_FAILED if not possible. */
+static void *map_more(void *p, size_t reserved, size_t used, size_t bytes)
 {
 #ifdef MREMAP_MAYMOVE
-    return reserved ? mremap(p, reserved, bytes, MREMAP_MAYMOVE)
-                    : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (reserved) {
+        void *q = mremap(p, reserved, bytes, MREMAP_MAYMOVE);
+        if (q != MAP_FAILED || errno != EFAULT)
+            return q;
+        /* the mapping is no longer one area (a madvise on part of it,
+         * e.g. colb__advise_huge, split it): a new one and a copy */
+    }
+    void *q = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (q != MAP_FAILED && reserved) {
+        memcpy(q, p, used);
+        munmap(p, reserved);
+    }
+    return q;
 #else
     (void)p;
     (void)reserved;
+    (void)used;
     (void)bytes;
     return MAP_FAILED;
 #endif
@@ -175,7 +189,7 @@ int colb__grow_bytes(void *pp, size_t *reserved, size_t used, size_t bytes)
         memcpy(pp, &q, sizeof q);
         return 0;
     }
-    size_t exact = page_up(bytes ? bytes : 1), want = bytes <= (size_t)-1 / 4 ? page_up(2 * bytes) : exact;
+    size_t exact = page_up(bytes ? bytes : 1), want = bytes <= (size_t)-1 / 8 ? page_up(4 * bytes) : exact;
     if (want < GROW_RESERVE_MIN)
         want = GROW_RESERVE_MIN;
     /* a process limited in address space (ulimit -v) spends none on room
@@ -187,9 +201,9 @@ int colb__grow_bytes(void *pp, size_t *reserved, size_t used, size_t bytes)
         return -1;
     /* the generous size first, then the exact one (strict overcommit
      * counts MAP_NORESERVE mappings too) */
-    void *q = map_more(p, *reserved, want);
+    void *q = map_more(p, *reserved, used, want);
     if (q == MAP_FAILED && want != exact)
-        q = map_more(p, *reserved, want = exact);
+        q = map_more(p, *reserved, used, want = exact);
     if (q == MAP_FAILED)
         return -1;
     if (!*reserved) {

@@ -38,17 +38,17 @@ void colb__advise_huge(void *p, size_t bytes);
  * users arrive. *pp is an array of `used` valid bytes, malloc's while
  * *reserved is 0, else *reserved bytes of address space that this call
  * mapped. Makes room for `bytes` (>= used), keeping the contents: below
- * 1 MiB by realloc; from there the array moves once into a mapping of at
- * least twice `bytes` and 64 MiB (MAP_NORESERVE: only the pages written
- * are backed), in which later growths take place without moving it, and
- * beyond which it moves again, into twice the size (in a process limited
- * in address space, RLIMIT_AS: the exact size, moved at each growth as
- * realloc moves it). 0, or -1 with *pp and
- * *reserved unchanged. Why: realloc moves a large array on nearly every
- * growth, and on a paravirtualised guest the first pass over moved 4 KiB
- * pages costs ~5 us a page (36 MB: 47 ms against 1.2 ms), which a service
- * paid at its first snapshot after its users arrived (docs/performance.md,
- * "colb serve"). */
+ * 1 MiB by realloc; from there the array moves once into a mapping of
+ * four times `bytes` and at least 256 MiB (MAP_NORESERVE: only the pages
+ * written are backed), in which later growths take place without moving
+ * it, and beyond which it moves again, into four times the size (in a
+ * process limited in address space, RLIMIT_AS: the exact size, moved at
+ * each growth as realloc moves it). 0, or -1 with *pp and *reserved
+ * unchanged. Why: realloc moves a large array on nearly every growth, and
+ * on a paravirtualised guest the first pass over moved 4 KiB pages costs
+ * ~5 us a page (36 MB: 47 ms against 1.2 ms), which a service paid at its
+ * first snapshot after its users arrived (docs/performance.md, "colb
+ * serve"). */
 int colb__grow_bytes(void *pp, size_t *reserved, size_t used, size_t bytes);
 
 /* Free an array of colb__grow_bytes (NULL harmless). */

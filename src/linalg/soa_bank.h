@@ -69,6 +69,8 @@ typedef struct colb__soa_bank {
     double *twork;                  /* kernel scratch of each of the team's parts */
     size_t pend_lo, pend_hi;        /* blocks [lo, hi) hold every pending update
                                        (empty when lo >= hi): what a flush visits */
+    size_t reserved[3];             /* A, b, theta: address space once grown
+                                       (colb__grow_bytes; 0: malloc's) */
 } colb__soa_bank;
 
 /* Allocate n >= 1 models, all reset, prior mean 0, noise p->noise and bound
