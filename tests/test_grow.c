@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "core/memory.h"
 #include "linalg/ridge.h"
@@ -42,7 +43,9 @@ static void test_grow_bytes_keeps_contents(void **state)
     used = 200000;
 
     assert_int_equal(colb__grow_bytes(&p, &reserved, used, 3u << 20), 0); /* into a mapping */
-    assert_true(reserved >= (size_t)64 << 20);
+    struct rlimit as;
+    int limited = getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY;
+    assert_true(reserved >= (limited ? (size_t)3 << 20 : (size_t)256 << 20)); /* room, unless limited */
     assert_true(filled(p, used));
     fill(p, used, 3u << 20);
     used = 3u << 20;
@@ -53,11 +56,12 @@ static void test_grow_bytes_keeps_contents(void **state)
     assert_ptr_equal(p, at);
     assert_int_equal(reserved, res);
     assert_true(filled(p, used));
-    p[reserved - 1] = 7; /* the whole reservation is writable */
+    if (reserved > used)
+        p[reserved - 1] = 7; /* the whole reservation is writable */
 
     size_t big = reserved + 4096;
     assert_int_equal(colb__grow_bytes(&p, &reserved, used, big), 0); /* beyond: moved, kept */
-    assert_true(reserved >= 2 * big - 4096);
+    assert_true(reserved >= (limited ? big : 4 * big - 4096));
     assert_true(filled(p, used));
     p[big - 1] = 7;
     colb__grow_free(p, reserved);
