@@ -197,7 +197,7 @@ int colb__grow_bytes(void *pp, size_t *reserved, size_t used, size_t bytes)
     struct rlimit as;
     if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY)
         want = exact;
-    if (!exact || !want)
+    if (!exact) /* want is exact or larger */
         return -1;
     /* the generous size first, then the exact one (strict overcommit
      * counts MAP_NORESERVE mappings too) */

@@ -51,6 +51,15 @@ void colb__advise_huge(void *p, size_t bytes);
  * serve"). */
 int colb__grow_bytes(void *pp, size_t *reserved, size_t used, size_t bytes);
 
+/* colb__grow_bytes for an array of elements of `size` bytes: used_n of
+ * them valid, room for n; -1 also when n * size would wrap. */
+static inline int colb__grow_n(void *pp, size_t *reserved, size_t used_n, size_t n, size_t size)
+{
+    if (size && n > (size_t)-1 / size)
+        return -1;
+    return colb__grow_bytes(pp, reserved, used_n * size, n * size);
+}
+
 /* Free an array of colb__grow_bytes (NULL harmless). */
 void colb__grow_free(void *p, size_t reserved);
 

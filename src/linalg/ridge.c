@@ -617,16 +617,11 @@ colb_status colb__ridge_grow(colb__ridge *r, size_t n)
     if (n <= old)
         return COLB_OK;
     /* the models' matrices and vectors grow without moving (colb__grow_bytes:
-     * a service's users arrive in many small growths); n d^2 doubles must
-     * not wrap */
-    if (n > (size_t)-1 / sizeof(double) / (dd ? dd : 1))
-        return COLB_ENOMEM;
+     * a service's users arrive in many small growths) */
     double **grown[5] = { &r->V, &r->A, &r->b, &r->theta, &r->theta0 };
-    for (size_t k = 0; k < 5; k++) {
-        size_t per = (k < 2 ? dd : d) * sizeof(double);
-        if (colb__grow_bytes(grown[k], &r->reserved[k], old * per, n * per))
+    for (size_t k = 0; k < 5; k++)
+        if (colb__grow_n(grown[k], &r->reserved[k], old, n, (k < 2 ? dd : d) * sizeof(double)))
             return COLB_ENOMEM; /* arrays already grown are only larger: the bank is intact */
-    }
     if (colb__realloc_n(&r->logdet, n, sizeof(double)) ||
         colb__realloc_n(&r->noise, n, sizeof(double)) || colb__realloc_n(&r->S, n, sizeof(double)) ||
         colb__realloc_n(&r->count, n, sizeof(uint64_t)) ||

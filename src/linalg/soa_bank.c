@@ -696,11 +696,9 @@ colb_status colb__soa_grow(colb__soa_bank *s, size_t n)
          * (advise_bank) a service's growth by 1,000 users cost 327 ms at
          * 100,000 users, in proportion to the bank */
         double **grown[3] = { &s->A, &s->b, &s->theta };
-        for (size_t k = 0; k < 3; k++) {
-            size_t per = (k ? d : s->P) * sizeof(double);
-            if (colb__grow_bytes(grown[k], &s->reserved[k], old * per, m * per))
+        for (size_t k = 0; k < 3; k++)
+            if (colb__grow_n(grown[k], &s->reserved[k], old, m, (k ? d : s->P) * sizeof(double)))
                 return COLB_ENOMEM; /* arrays already grown are only larger: the bank is intact */
-        }
         if (colb__realloc_n(&s->logdet, m, sizeof(double)) ||
             colb__realloc_n(&s->noise, m, sizeof(double)) ||
             colb__realloc_n(&s->S, m, sizeof(double)) ||

@@ -133,8 +133,7 @@ static int grow_users(colb__cohort *h, size_t n)
     double **grown[3] = { &h->M, &h->th, &h->off };
     for (size_t k = 0; k < 3; k++) {
         size_t per = (k ? d : d * d) * sizeof(double);
-        if (*grown[k] ? n > (size_t)-1 / per ||
-                            colb__grow_bytes(grown[k], &h->reserved[k], h->N * per, n * per)
+        if (*grown[k] ? colb__grow_n(grown[k], &h->reserved[k], h->N, n, per)
                       : colb__realloc_n(grown[k], n, per)) /* created or loaded: malloc's */
             return -1;
     }
