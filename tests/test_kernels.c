@@ -293,6 +293,66 @@ static void test_paths_agree_on_a_block(void **state)
         paths_agree_on_a_block(dims[i]);
 }
 
+/* colb__soa_choose_one (the kernel's score_lane) on every path, bit for bit
+ * the scalar loop, at the sizes where its passes differ: d = 1 .. 25, K from
+ * 1 to 70 (a pass of 32 arms, then 8, 16 or 24; padded arms ignored), each
+ * model of a block (the lane stride), the argmax the scalar loop's. */
+static void test_choose_one_every_path(void **state)
+{
+    (void)state;
+    enum { n = 11, KMAX = 70, DMAX = 25 };
+    const size_t dims[] = { 1, 2, 6, 15, 25 }, Ks[] = { 1, 3, 8, 25, 32, 33, 57, 70 };
+    static double X[KMAX * DMAX], y[n];
+    colb_learner_params p;
+    colb_learner_params_default(&p);
+    colb_rng r;
+    colb_rng_seed(&r, 2027, 0);
+    for (size_t pi = 0; pi < 3; pi++) {
+        if (!have(paths[pi]))
+            continue;
+        for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++) {
+            size_t d = dims[di];
+            colb__soa_bank s;
+            assert_ok(colb__soa_init(&s, n, d, &p, paths[pi]));
+            for (size_t t = 0; t < 4; t++) { /* some data, so that A is not diagonal */
+                colb_rng_normal_fill(&r, X, n * d, 1.0);
+                colb_rng_normal_fill(&r, y, n, 1.0);
+                for (size_t i = 0; i < n; i++)
+                    colb__soa_update(&s, i, X + i * d, y[i], 1.0);
+                colb__soa_flush(&s);
+            }
+            for (size_t ki = 0; ki < sizeof Ks / sizeof Ks[0]; ki++) {
+                size_t K = Ks[ki];
+                colb_rng_normal_fill(&r, X, K * d, 1.0);
+                for (size_t i = 0; i < n; i++) {
+                    double sc[KMAX], Ap[DMAX * (DMAX + 1) / 2], th[DMAX], wd = colb__soa_width(&s, i);
+                    colb__soa_get_model(&s, i, Ap, NULL, th, NULL, NULL);
+                    size_t one = colb__soa_choose_one(&s, i, X, K, sc), best = 0;
+                    for (size_t k = 0; k < K; k++) {
+                        const double *x = X + k * d;
+                        double q = 0.0, m = 0.0;
+                        for (size_t row = 0, e = 0; row < d; row++) {
+                            q += Ap[e++] * (x[row] * x[row]);
+                            for (size_t c = row + 1; c < d; c++)
+                                q += Ap[e++] * ((2.0 * x[row]) * x[c]);
+                        }
+                        for (size_t j = 0; j < d; j++)
+                            m += th[j] * x[j];
+                        double ref = m + wd * sqrt(q > 0.0 ? q : 0.0);
+                        if (memcmp(&ref, &sc[k], sizeof ref))
+                            fail_msg("%s, d = %zu, K = %zu, model %zu, arm %zu: %.17g against %.17g",
+                                     paths[pi], d, K, i, k, sc[k], ref);
+                        if (k > 0 && ref > sc[best])
+                            best = k;
+                    }
+                    assert_int_equal(one, best);
+                }
+            }
+            colb__soa_free(&s);
+        }
+    }
+}
+
 /* score_x (one model scored from the transposed contexts, the upper triangle
  * of A read in place with a row stride) against x^T A x summed directly:
  * every path within rounding of it, AVX2 and AVX-512 bit-identical, the
@@ -1759,6 +1819,7 @@ int main(void)
         cmocka_unit_test(test_kernel_names),
         cmocka_unit_test(test_against_dense),
         cmocka_unit_test(test_paths_agree_on_a_block),
+        cmocka_unit_test(test_choose_one_every_path),
         cmocka_unit_test(test_exact_kernels),
         cmocka_unit_test(test_far_f32_exact),
         cmocka_unit_test(test_dense_kernels),

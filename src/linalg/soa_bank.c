@@ -577,41 +577,9 @@ static double score_one(const colb__soa_bank *s, const double *A, const double *
     return m + wd * sqrt(q > 0.0 ? q : 0.0);
 }
 
-/* Up to L arms at once, arm l in lane l, the contexts transposed (xt[j][l]):
- * each lane does score_one's operations in score_one's order (the same
- * bits, tests/test_kernels.c), but the lanes' sums are independent, so the
- * loop runs at the FPU's throughput instead of along one chain of dependent
- * additions, and the compiler vectorises the lane loops. Measured per call
- * at d = 15, K = 25 (a one-user choose, as colb serve makes them), best of
- * 7, thread CPU time: build-native (-O3 -march=native, AVX-512) 4.6 -> 0.8
- * us; the default -O2 build unchanged at 2.3 us (it does not vectorise
- * them). L = 32 beats L = 8 (1.0 against 1.3 us): four vectors in flight. */
+/* The arms a call scores at once: the kernel's score_lane on the contexts
+ * transposed on the stack (d <= XT_D), score_one beyond. */
 enum { L = 32, XT_D = 64 };
-static void score_lanes(const colb__soa_bank *s, const double *A, const double *t, double wd, double (*xt)[L],
-                        double *sc)
-{
-    size_t d = s->d;
-    double q[L] = { 0 }, m[L] = { 0 }, x2[L];
-    for (size_t r = 0, e = 0; r < d; r++) {
-        double a = A[e++ * W];
-        for (size_t l = 0; l < L; l++) {
-            x2[l] = 2.0 * xt[r][l];
-            q[l] += a * (xt[r][l] * xt[r][l]);
-        }
-        for (size_t c = r + 1; c < d; c++) {
-            a = A[e++ * W];
-            for (size_t l = 0; l < L; l++)
-                q[l] += a * (x2[l] * xt[c][l]);
-        }
-    }
-    for (size_t j = 0; j < d; j++) {
-        double tj = t[j * W];
-        for (size_t l = 0; l < L; l++)
-            m[l] += tj * xt[j][l];
-    }
-    for (size_t l = 0; l < L; l++)
-        sc[l] = m[l] + wd * sqrt(q[l] > 0.0 ? q[l] : 0.0);
-}
 
 size_t colb__soa_choose_one(const colb__soa_bank *s, size_t i, const double *X, size_t K,
                             double *out)
@@ -625,11 +593,10 @@ size_t colb__soa_choose_one(const colb__soa_bank *s, size_t i, const double *X, 
         size_t n = K - k0 < L ? K - k0 : L;
         double sc[L];
         if (d <= XT_D) {
-            double xt[XT_D][L];
-            for (size_t j = 0; j < d; j++)
-                for (size_t l = 0; l < L; l++)
-                    xt[j][l] = l < n ? X[(k0 + l) * d + j] : 0.0; /* idle lanes score zeros */
-            score_lanes(s, A, t, wd, xt, sc);
+            double xt[XT_D * L];
+            size_t np = colb__soa_padded(n);
+            s->kern->transpose(X + k0 * d, n, d, np, xt); /* idle arms score zeros */
+            s->kern->score_lane(A, t, wd, xt, d, np, sc);
         } else {
             for (size_t l = 0; l < n; l++)
                 sc[l] = score_one(s, A, t, wd, X + (k0 + l) * d);

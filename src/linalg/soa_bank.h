@@ -113,8 +113,9 @@ colb_status colb__soa_prepare(colb__soa_bank *s, const double *X, size_t K);
 void colb__soa_choose_all(colb__soa_bank *s, size_t first, size_t m, const double *X, size_t K,
                           size_t *arms, colb__task *side);
 
-/* The arm of model i on X (K x d), without the outer-product table (scalar,
- * the portable kernel's arithmetic for that lane). out (K doubles, may be
+/* The arm of model i on X (K x d), without the outer-product table (the
+ * kernel's score_lane: the portable kernel's arithmetic for that lane, the
+ * same bits on every path). out (K doubles, may be
  * NULL) receives the scores. O(K d^2); O(1) for K = 1 without out (a
  * service's update: its one arm is the answer). */
 size_t colb__soa_choose_one(const colb__soa_bank *s, size_t i, const double *X, size_t K,

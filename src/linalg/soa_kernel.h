@@ -263,6 +263,21 @@ typedef struct colb__soa_kernel {
      * its K contexts; the scalar loop's strided loads were 7 % of its time
      * on Last.FM (d = K = 25). */
     void (*transpose)(const double *X, size_t K, size_t d, size_t ldq, double *Xt);
+    /* ONE model of a block on Kp arms (Kp a multiple of 8), vectorised
+     * along the arms: A and theta point at the model's first entry in its
+     * block (stride COLB__SOA_W: entry e at A[e * 8]), Xt: d x Kp
+     * (transpose). Bit for bit colb__soa_choose_one's scalar scores on every
+     * path: per arm, q = the sum over the packed entries e = (r, c) in order
+     * of A[e] (x_r x_r) or A[e] ((2 x_r) x_c), each product rounded (no
+     * FMA); m = sum_j theta_j x_j in order; scores[k] = m + wd sqrt(q > 0 ?
+     * q : 0). Hand-written: a service's choose and the per-user protocol
+     * score one model a call, and GCC's -O2 does not vectorise the scalar
+     * loop (2.3 us a call at d = 15, K = 25). Each arm's sum is one chain of
+     * P additions in order (the bits require it), so a pass takes 4 vectors
+     * of arms; without FMA its ceiling is half the FMA peak, which the
+     * AVX-512 path reaches (bench.c section 2). scores: Kp doubles. */
+    void (*score_lane)(const double *A, const double *theta, double wd, const double *Xt, size_t d,
+                       size_t Kp, double *scores);
     /* n <= COLB__CHOL_BATCH solves of S[m] x = b[m]: for each m,
      * cholesky_n's factor of S[m] (fail[m] = 0 or -1, logdet[m] when it
      * succeeds and logdet is not NULL) and, when it succeeds, th[m] =

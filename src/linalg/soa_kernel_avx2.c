@@ -457,6 +457,57 @@ static size_t score_x_avx2(const double *A, size_t lda, const double *theta, dou
     return scores ? argmax256(scores, K) : 0;
 }
 
+/* score_lane (soa_kernel.h) on arms k0..k0+4nv-1, as score_lane_512 with
+ * vectors of 4 arms (at most 4 a pass: q, m and 2 x of each in 12 of the
+ * 16 registers). */
+AI void score_lane_256(const double *A, const double *theta, __m256d wd, const double *Xt, size_t d,
+                       size_t Kp, size_t k0, const int nv, double *scores)
+{
+    __m256d q[4], m[4], x2[4];
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < nv; v++)
+        q[v] = m[v] = _mm256_setzero_pd();
+    for (size_t r = 0, e = 0; r < d; r++) {
+        const double *xr = Xt + r * Kp + k0;
+        __m256d a = _mm256_set1_pd(A[e++ * W]), t = _mm256_set1_pd(theta[r * W]);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++) {
+            __m256d x = _mm256_loadu_pd(xr + 4 * v);
+            x2[v] = _mm256_add_pd(x, x); /* 2 x, exactly */
+            q[v] = _mm256_add_pd(q[v], _mm256_mul_pd(a, _mm256_mul_pd(x, x)));
+            m[v] = _mm256_add_pd(m[v], _mm256_mul_pd(t, x));
+        }
+        for (size_t c = r + 1; c < d; c++) {
+            const double *xc = Xt + c * Kp + k0;
+            a = _mm256_set1_pd(A[e++ * W]);
+            _Pragma("GCC unroll 4")
+            for (int v = 0; v < nv; v++)
+                q[v] = _mm256_add_pd(q[v], _mm256_mul_pd(a, _mm256_mul_pd(x2[v], _mm256_loadu_pd(xc + 4 * v))));
+        }
+    }
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < nv; v++) {
+        /* q > 0 ? q : 0 (a NaN gives 0, as the scalar test) */
+        __m256d qq = _mm256_and_pd(_mm256_cmp_pd(q[v], _mm256_setzero_pd(), _CMP_GT_OQ), q[v]);
+        _mm256_storeu_pd(scores + k0 + 4 * v, _mm256_add_pd(m[v], _mm256_mul_pd(wd, _mm256_sqrt_pd(qq))));
+    }
+}
+
+static void score_lane_avx2(const double *A, const double *theta, double wd, const double *Xt,
+                            size_t d, size_t Kp, double *scores)
+{
+    __m256d w = _mm256_set1_pd(wd);
+    for (size_t k0 = 0; k0 < Kp;) {
+        if (Kp - k0 >= 16) {
+            score_lane_256(A, theta, w, Xt, d, Kp, k0, 4, scores);
+            k0 += 16;
+        } else { /* Kp - k0 = 8 */
+            score_lane_256(A, theta, w, Xt, d, Kp, k0, 2, scores);
+            k0 += 8;
+        }
+    }
+}
+
 /* score_mq: finish256's last step on given means and forms (the same
  * operations, so the same bits as score_x on this path). */
 static size_t score_mq_avx2(const double *mean, const double *quad, double alpha, double scale,
@@ -1344,4 +1395,5 @@ const colb__soa_kernel colb__soa_kernel_avx2 = {
     .axpy = axpy_avx2,
     .dot = dot_avx2,
     .transpose = colb__soa_transpose, /* the portable loop: not measured in AVX2 */
+    .score_lane = score_lane_avx2,
 };

@@ -427,6 +427,64 @@ static size_t score_x_avx512(const double *A, size_t lda, const double *theta, d
     return scores ? argmax512(scores, K) : 0;
 }
 
+/* score_lane (soa_kernel.h) on arms k0..k0+8nv-1: the scalar loop's
+ * products and sums, one vector of 8 arms per lane of the loop (q's chain
+ * per arm is its P additions in order; the means' chains run beside them). */
+AI void score_lane_512(const double *A, const double *theta, __m512d wd, const double *Xt, size_t d,
+                       size_t Kp, size_t k0, const int nv, double *scores)
+{
+    __m512d q[4], m[4], x2[4];
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < nv; v++)
+        q[v] = m[v] = _mm512_setzero_pd();
+    for (size_t r = 0, e = 0; r < d; r++) {
+        const double *xr = Xt + r * Kp + k0;
+        __m512d a = _mm512_set1_pd(A[e++ * W]), t = _mm512_set1_pd(theta[r * W]);
+        _Pragma("GCC unroll 4")
+        for (int v = 0; v < nv; v++) {
+            __m512d x = _mm512_loadu_pd(xr + 8 * v);
+            x2[v] = _mm512_add_pd(x, x); /* 2 x, exactly */
+            q[v] = _mm512_add_pd(q[v], _mm512_mul_pd(a, _mm512_mul_pd(x, x)));
+            m[v] = _mm512_add_pd(m[v], _mm512_mul_pd(t, x));
+        }
+        for (size_t c = r + 1; c < d; c++) {
+            const double *xc = Xt + c * Kp + k0;
+            a = _mm512_set1_pd(A[e++ * W]);
+            _Pragma("GCC unroll 4")
+            for (int v = 0; v < nv; v++)
+                q[v] = _mm512_add_pd(q[v], _mm512_mul_pd(a, _mm512_mul_pd(x2[v], _mm512_loadu_pd(xc + 8 * v))));
+        }
+    }
+    _Pragma("GCC unroll 4")
+    for (int v = 0; v < nv; v++) {
+        /* q > 0 ? q : 0 (a NaN gives 0, as the scalar test) */
+        __m512d qq = _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(q[v], _mm512_setzero_pd(), _CMP_GT_OQ), q[v]);
+        _mm512_storeu_pd(scores + k0 + 8 * v, _mm512_add_pd(m[v], _mm512_mul_pd(wd, _mm512_sqrt_pd(qq))));
+    }
+}
+
+static void score_lane_avx512(const double *A, const double *theta, double wd, const double *Xt,
+                              size_t d, size_t Kp, double *scores)
+{
+    __m512d w = _mm512_set1_pd(wd);
+    for (size_t k0 = 0; k0 < Kp;) {
+        size_t nv = (Kp - k0) / 8;
+        if (nv >= 4) {
+            score_lane_512(A, theta, w, Xt, d, Kp, k0, 4, scores);
+            k0 += 32;
+        } else if (nv == 3) {
+            score_lane_512(A, theta, w, Xt, d, Kp, k0, 3, scores);
+            k0 += 24;
+        } else if (nv == 2) {
+            score_lane_512(A, theta, w, Xt, d, Kp, k0, 2, scores);
+            k0 += 16;
+        } else {
+            score_lane_512(A, theta, w, Xt, d, Kp, k0, 1, scores);
+            k0 += 8;
+        }
+    }
+}
+
 /* score_mq: finish512's last step on given means and forms (the same
  * operations, so the same bits as score_x on this path). */
 static size_t score_mq_avx512(const double *mean, const double *quad, double alpha, double scale,
@@ -1909,4 +1967,5 @@ const colb__soa_kernel colb__soa_kernel_avx512 = {
     .axpy = axpy_avx512,
     .dot = dot_avx512,
     .transpose = transpose_avx512,
+    .score_lane = score_lane_avx512,
 };

@@ -193,6 +193,39 @@ void colb__soa_transpose(const double *X, size_t K, size_t d, size_t ldq, double
     }
 }
 
+/* score_lane (soa_kernel.h): the scalar loop itself, 8 arms at a time
+ * (independent sums, so the FPU is not held to one chain of additions). */
+static void score_lane_portable(const double *A, const double *theta, double wd, const double *Xt,
+                                size_t d, size_t Kp, double *scores)
+{
+    enum { L = COLB__SOA_W };
+    for (size_t k0 = 0; k0 < Kp; k0 += L) {
+        double q[L] = { 0 }, m[L] = { 0 }, x2[L];
+        for (size_t r = 0, e = 0; r < d; r++) {
+            const double *xr = Xt + r * Kp + k0;
+            double a = A[e++ * COLB__SOA_W];
+            for (size_t l = 0; l < L; l++) {
+                x2[l] = 2.0 * xr[l];
+                q[l] += a * (xr[l] * xr[l]);
+            }
+            for (size_t c = r + 1; c < d; c++) {
+                const double *xc = Xt + c * Kp + k0;
+                a = A[e++ * COLB__SOA_W];
+                for (size_t l = 0; l < L; l++)
+                    q[l] += a * (x2[l] * xc[l]);
+            }
+        }
+        for (size_t j = 0; j < d; j++) {
+            const double *xj = Xt + j * Kp + k0;
+            double tj = theta[j * COLB__SOA_W];
+            for (size_t l = 0; l < L; l++)
+                m[l] += tj * xj[l];
+        }
+        for (size_t l = 0; l < L; l++)
+            scores[k0 + l] = m[l] + wd * sqrt(q[l] > 0.0 ? q[l] : 0.0);
+    }
+}
+
 void colb__soa_outer(const double *X, size_t K, size_t d, size_t ldq, double *Q, double *Xt)
 {
     /* the rows of Q are products of rows of X^T: contiguous, vectorisable
@@ -595,4 +628,5 @@ const colb__soa_kernel colb__soa_kernel_portable = {
     .axpy = axpy_portable,
     .dot = dot_portable,
     .transpose = colb__soa_transpose,
+    .score_lane = score_lane_portable,
 };
