@@ -114,6 +114,22 @@ static void test_kernel_names(void **state)
     unsetenv("COLB_KERNEL");
 }
 
+/* colb__soa_choose_one's score of x (d) for the packed Ap and theta with
+ * width wd, in its scalar order: sum_e Ap[e] Q_e in e order (each product
+ * rounded), theta . x in order. */
+static double lane_score(const double *Ap, const double *th, double wd, const double *x, size_t d)
+{
+    double q = 0.0, m = 0.0;
+    for (size_t row = 0, e = 0; row < d; row++) {
+        q += Ap[e++] * (x[row] * x[row]);
+        for (size_t c = row + 1; c < d; c++)
+            q += Ap[e++] * ((2.0 * x[row]) * x[c]);
+    }
+    for (size_t j = 0; j < d; j++)
+        m += th[j] * x[j];
+    return m + wd * sqrt(q > 0.0 ? q : 0.0);
+}
+
 /* n models fed random data; every path against a dense solve of each. */
 static void test_against_dense(void **state)
 {
@@ -152,20 +168,11 @@ static void test_against_dense(void **state)
                 double sc[K];
                 size_t one = colb__soa_choose_one(&s, i, X[t], K, sc);
                 assert_true(one == arms[i] || fabs(sc[one] - sc[arms[i]]) < 1e-12 * fabs(sc[one]));
-                /* ... bit for bit: sum_e A[e] Q_k[e] in e order, theta . x in order */
+                /* ... bit for bit (lane_score) */
                 double Ap1[d * (d + 1) / 2], th1[d], wd = colb__soa_width(&s, i);
                 colb__soa_get_model(&s, i, Ap1, NULL, th1, NULL, NULL);
                 for (size_t k = 0; k < K; k++) {
-                    const double *x = X[t] + k * d;
-                    double q = 0.0, m = 0.0;
-                    for (size_t row = 0, e = 0; row < d; row++) {
-                        q += Ap1[e++] * (x[row] * x[row]);
-                        for (size_t c = row + 1; c < d; c++)
-                            q += Ap1[e++] * ((2.0 * x[row]) * x[c]);
-                    }
-                    for (size_t j = 0; j < d; j++)
-                        m += th1[j] * x[j];
-                    double ref = m + wd * sqrt(q > 0.0 ? q : 0.0);
+                    double ref = lane_score(Ap1, th1, wd, X[t] + k * d, d);
                     assert_memory_equal(&ref, &sc[k], sizeof ref);
                 }
                 if ((i + t) % 5 == 0)
@@ -329,16 +336,7 @@ static void test_choose_one_every_path(void **state)
                     colb__soa_get_model(&s, i, Ap, NULL, th, NULL, NULL);
                     size_t one = colb__soa_choose_one(&s, i, X, K, sc), best = 0;
                     for (size_t k = 0; k < K; k++) {
-                        const double *x = X + k * d;
-                        double q = 0.0, m = 0.0;
-                        for (size_t row = 0, e = 0; row < d; row++) {
-                            q += Ap[e++] * (x[row] * x[row]);
-                            for (size_t c = row + 1; c < d; c++)
-                                q += Ap[e++] * ((2.0 * x[row]) * x[c]);
-                        }
-                        for (size_t j = 0; j < d; j++)
-                            m += th[j] * x[j];
-                        double ref = m + wd * sqrt(q > 0.0 ? q : 0.0);
+                        double ref = lane_score(Ap, th, wd, X + k * d, d);
                         if (memcmp(&ref, &sc[k], sizeof ref))
                             fail_msg("%s, d = %zu, K = %zu, model %zu, arm %zu: %.17g against %.17g",
                                      paths[pi], d, K, i, k, sc[k], ref);
