@@ -157,6 +157,106 @@ static void test_single_user_rounds_bit_identical(void **state)
     }
 }
 
+/* colb__touched (core/touched.h): each index listed once, in increasing
+ * order once sorted; past cap / 8 indices "all"; cleared marks; growth. */
+static void test_touched_set(void **state)
+{
+    (void)state;
+    colb__touched t;
+    assert_ok(colb__touched_init(&t, 80));
+    size_t n;
+    const size_t *l = colb__touched_sorted(&t, &n);
+    assert_non_null(l);
+    assert_int_equal(n, 0);
+    const size_t add[] = { 17, 3, 17, 79, 3, 40 };
+    for (size_t i = 0; i < sizeof add / sizeof add[0]; i++)
+        colb__touched_add(&t, add[i]);
+    l = colb__touched_sorted(&t, &n);
+    assert_int_equal(n, 4);
+    assert_int_equal(l[0], 3);
+    assert_int_equal(l[1], 17);
+    assert_int_equal(l[2], 40);
+    assert_int_equal(l[3], 79);
+    colb__touched_clear(&t);
+    for (size_t i = 0; i < 80; i++)
+        assert_int_equal(t.mark[i], 0);
+    for (size_t i = 0; i < 10; i++) /* 80 / 8 = 10 listed, then "all" */
+        colb__touched_add(&t, 2 * i);
+    assert_false(t.all);
+    colb__touched_add(&t, 1);
+    assert_true(t.all);
+    assert_null(colb__touched_sorted(&t, &n));
+    assert_int_equal(n, 80);
+    colb__touched_clear(&t);
+    assert_false(t.all);
+    for (size_t i = 0; i < 80; i++)
+        assert_int_equal(t.mark[i], 0);
+    colb__touched_add(&t, 5);
+    assert_ok(colb__touched_grow(&t, 400));
+    colb__touched_add(&t, 399);
+    l = colb__touched_sorted(&t, &n);
+    assert_int_equal(n, 2);
+    assert_int_equal(l[0], 5);
+    assert_int_equal(l[1], 399);
+    colb__touched_free(&t);
+}
+
+/* Rounds that serve a few users of a bank of many groups reset and visit
+ * only the groups they touched: bit for bit the rounds that visit every
+ * group (the touched sets forced to "all" at every round), with and without
+ * diversification and pooling, rounds of 1 to 12 users of 40 groups (G / 8
+ * = 5: both the listed and the "all" form). */
+static void test_few_group_rounds(void **state)
+{
+    (void)state;
+    enum { G = 40, N = 3 * G, D = 5, K = 6, T = 400 };
+    size_t label[N];
+    for (size_t u = 0; u < N; u++)
+        label[u] = (7 * u) % G;
+    colb_learner_params lp;
+    colb_learner_params_default(&lp);
+    for (int diversify = 0; diversify < 2; diversify++)
+        for (int pooled = 0; pooled < 2; pooled++) {
+            colb__clusters c[2];
+            for (int k = 0; k < 2; k++) {
+                assert_ok(colb__clusters_init(&c[k], N, D, &lp, label, G, pooled));
+                assert_ok(colb__clusters_set_mode(&c[k], diversify, NULL));
+                assert_ok(colb__clusters_reserve(&c[k], K));
+            }
+            colb_rng r;
+            colb_rng_seed(&r, 2027, (uint64_t)(2 * diversify + pooled));
+            for (size_t t = 0; t < T; t++) {
+                /* c[1] visits every group, as before the touched sets */
+                colb__touched_all(&c[1].touched);
+                colb__touched_all(&c[1].div.touched);
+                double X[K * D];
+                colb_rng_normal_fill(&r, X, K * D, 1.0);
+                size_t m = 1 + colb_rng_below(&r, 12), users[12], work[N];
+                colb_rng_sample(&r, N, m, work, users);
+                for (size_t i = 0; i < m; i++) {
+                    size_t a0 = colb__clusters_choose(&c[0], users[i], X, K);
+                    size_t a1 = colb__clusters_choose(&c[1], users[i], X, K);
+                    assert_int_equal(a0, a1);
+                    double y = colb_rng_normal(&r);
+                    colb__clusters_observe(&c[0], users[i], a0, y);
+                    colb__clusters_observe(&c[1], users[i], a1, y);
+                }
+                colb__clusters_end(&c[0], X);
+                colb__clusters_end(&c[1], X);
+            }
+            assert_memory_equal(c[0].r.A, c[1].r.A, G * D * D * sizeof(double));
+            assert_memory_equal(c[0].r.theta, c[1].r.theta, G * D * sizeof(double));
+            assert_memory_equal(c[0].r.b, c[1].r.b, G * D * sizeof(double));
+            assert_memory_equal(c[0].r.count, c[1].r.count, G * sizeof(uint64_t));
+            size_t updated = 0;
+            for (size_t g = 0; g < G; g++)
+                updated += c[0].r.count[g] > 0;
+            assert_int_equal(updated, G); /* every group learnt */
+            for (int k = 0; k < 2; k++)
+                colb__clusters_free(&c[k]);
+        }
+}
+
 /* A group of three with no data and contexts e_k scaled by 1, 0.9, 0.8,
  * 0.7 (fixed width 1, lambda 1: the bonus of arm k is its norm). Without
  * diversification all three play arm 0; with it, arm 0 (bonus 1), then arm
@@ -561,6 +661,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_single_user_rounds_bit_identical),
+        cmocka_unit_test(test_touched_set),
+        cmocka_unit_test(test_few_group_rounds),
         cmocka_unit_test(test_members_take_distinct_arms),
         cmocka_unit_test(test_no_repeat_while_uncovered_is_larger),
         cmocka_unit_test(test_round_rewards_per_arm),

@@ -21,7 +21,7 @@ colb_status colb__clusters_init(colb__clusters *c, size_t N, size_t d, const col
     c->sum = colb__calloc(G, sizeof(double));
     c->nobs = colb__calloc(G, sizeof(size_t));
     if (!c->label || !c->size || !c->arm || !c->sum || !c->nobs ||
-        colb__ridge_init(&c->r, G, d, p) != COLB_OK) {
+        colb__touched_init(&c->touched, G) != COLB_OK || colb__ridge_init(&c->r, G, d, p) != COLB_OK) {
         colb__clusters_free(c);
         return COLB_ENOMEM;
     }
@@ -30,6 +30,7 @@ colb_status colb__clusters_init(colb__clusters *c, size_t N, size_t d, const col
         c->size[label[u]]++;
     for (size_t g = 0; g < G; g++)
         c->r.noise[g] = pooled || c->size[g] == 0 ? p->noise : p->noise / sqrt((double)c->size[g]);
+    colb__touched_all(&c->touched); /* every group's arm starts unset */
     colb__clusters_begin(c);
     return COLB_OK;
 }
@@ -42,6 +43,7 @@ void colb__clusters_free(colb__clusters *c)
     free(c->arm);
     free(c->sum);
     free(c->nobs);
+    colb__touched_free(&c->touched);
     colb__scratch_free(&c->s);
     colb__div_free(&c->div);
     free(c->mstart);
@@ -113,13 +115,24 @@ static double member_weight(const colb__clusters *c, size_t g)
     return c->pooled || c->size[g] == 0 ? 1.0 : 1.0 / (double)c->size[g];
 }
 
+/* Group g's round as unplayed. */
+static void reset_group(colb__clusters *c, size_t g)
+{
+    c->arm[g] = NO_ARM;
+    c->sum[g] = 0.0;
+    c->nobs[g] = 0;
+}
+
 void colb__clusters_begin(colb__clusters *c)
 {
-    for (size_t g = 0; g < c->G; g++) {
-        c->arm[g] = NO_ARM;
-        c->sum[g] = 0.0;
-        c->nobs[g] = 0;
-    }
+    colb__touched *t = &c->touched;
+    if (t->all)
+        for (size_t g = 0; g < c->G; g++)
+            reset_group(c, g);
+    else
+        for (size_t i = 0; i < t->n; i++)
+            reset_group(c, t->list[i]);
+    colb__touched_clear(t);
     if (c->diversify)
         colb__div_begin(&c->div);
 }
@@ -132,6 +145,7 @@ size_t colb__clusters_choose(colb__clusters *c, size_t u, const double *X, size_
         colb__div_choose(&c->div, &c->r, g, X, K, NULL, member_weight(c, g), &a);
         return a;
     }
+    colb__touched_add(&c->touched, g);
     if (c->arm[g] == NO_ARM && c->rng) {
         c->arm[g] = colb__ts_choose(&c->r, g, NULL, X, K, c->rng, c->s.scores, c->ts_work);
     } else if (c->arm[g] == NO_ARM) {
@@ -169,6 +183,7 @@ void colb__clusters_choose_all(colb__clusters *c, const double *X, size_t K, siz
         choose_all_diversified(c, X, K, arms);
         return;
     }
+    colb__touched_all(&c->touched);
     for (size_t g0 = 0; g0 < c->G; g0 += GROUP_BLOCK) {
         size_t m = c->G - g0 < GROUP_BLOCK ? c->G - g0 : GROUP_BLOCK;
         colb__ridge_scores_many(&c->r, NULL, g0, m, X, K, c->s.scores, c->s.work);
@@ -187,6 +202,7 @@ void colb__clusters_observe(colb__clusters *c, size_t u, size_t arm, double y)
         colb__div_observe(&c->div, g, arm, y); /* at most N entries: cannot fail */
         return;
     }
+    colb__touched_add(&c->touched, g);
     c->sum[g] += y;
     c->nobs[g]++;
 }
@@ -199,7 +215,10 @@ void colb__clusters_end(colb__clusters *c, const double *X)
         colb__clusters_begin(c);
         return;
     }
-    for (size_t g = 0; g < c->G; g++) {
+    size_t n_g;
+    const size_t *list = colb__touched_sorted(&c->touched, &n_g); /* NULL: every group */
+    for (size_t i = 0; i < n_g; i++) {
+        size_t g = list ? list[i] : i;
         if (c->nobs[g] == 0)
             continue;
         /* pooled: n samples; else the mean of n rewards (noise R/sqrt(n))
@@ -243,7 +262,7 @@ colb_status colb__clusters_add_groups(colb__clusters *c, size_t n)
     size_t G = c->G + n;
     if (colb__realloc_n(&c->size, G, sizeof(size_t)) || colb__realloc_n(&c->arm, G, sizeof(size_t)) ||
         colb__realloc_n(&c->sum, G, sizeof(double)) || colb__realloc_n(&c->nobs, G, sizeof(size_t)) ||
-        colb__ridge_grow(&c->r, G) != COLB_OK)
+        colb__touched_grow(&c->touched, G) != COLB_OK || colb__ridge_grow(&c->r, G) != COLB_OK)
         return COLB_ENOMEM; /* arrays already grown are only larger */
     for (size_t g = c->G; g < G; g++) {
         c->size[g] = 0;

@@ -40,6 +40,7 @@ typedef struct colb__clusters {
     size_t *arm;          /* G: the group's arm this round, or (size_t)-1 */
     double *sum;          /* G: sum of this round's rewards */
     size_t *nobs;         /* G: number of this round's rewards */
+    colb__touched touched; /* the groups whose arm or rewards this round set */
     colb__scratch s;      /* scores of a block of groups */
     /* colb__clusters_set_mode */
     int diversify;

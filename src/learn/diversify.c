@@ -32,10 +32,12 @@ colb_status colb__div_init(colb__div *v, size_t G, size_t d, size_t obs_cap)
     /* the kernels used here are the same bit for bit on every path */
     v->kern = colb__soa_env_kernel();
     if (!v->served || !v->first_arm || !v->slot || !v->head || !v->tail || !v->nobs || !v->e_arm ||
-        !v->e_cnt || !v->e_next || !v->e_sum || !v->u || !v->work) {
+        !v->e_cnt || !v->e_next || !v->e_sum || !v->u || !v->work ||
+        colb__touched_init(&v->touched, G) != COLB_OK) {
         colb__div_free(v);
         return COLB_ENOMEM;
     }
+    colb__touched_all(&v->touched); /* every model's state starts unset */
     colb__div_begin(v);
     return COLB_OK;
 }
@@ -57,6 +59,7 @@ void colb__div_free(colb__div *v)
     free(v->head);
     free(v->tail);
     free(v->nobs);
+    colb__touched_free(&v->touched);
     free(v->A);
     free(v->mean);
     free(v->quad);
@@ -129,14 +132,25 @@ void colb__div_set_rng(colb__div *v, colb_rng *rng)
     v->rng = rng;
 }
 
+/* Model g as no round has touched it. */
+static void reset_model(colb__div *v, size_t g)
+{
+    v->served[g] = 0;
+    v->slot[g] = NONE;
+    v->head[g] = v->tail[g] = NONE;
+    v->nobs[g] = 0;
+}
+
 void colb__div_begin(colb__div *v)
 {
-    for (size_t g = 0; g < v->G; g++) {
-        v->served[g] = 0;
-        v->slot[g] = NONE;
-        v->head[g] = v->tail[g] = NONE;
-        v->nobs[g] = 0;
-    }
+    colb__touched *t = &v->touched;
+    if (t->all)
+        for (size_t g = 0; g < v->G; g++)
+            reset_model(v, g);
+    else
+        for (size_t i = 0; i < t->n; i++)
+            reset_model(v, t->list[i]);
+    colb__touched_clear(t);
     v->n_open = 0;
     v->n_entries = 0;
     v->xt_ready = 0;
@@ -161,6 +175,7 @@ colb_status colb__div_open(colb__div *v, const colb__ridge *r, size_t g, const d
     if (v->n_open == v->slot_cap && pools(v, 2 * v->slot_cap, v->K_cap) != COLB_OK)
         return COLB_ENOMEM;
     size_t s = v->n_open++, d = v->d;
+    colb__touched_add(&v->touched, g);
     v->slot[g] = s;
     double *A = v->A + s * d * d, *mean = v->mean + s * v->K_cap, *quad = v->quad + s * v->K_cap;
     memcpy(A, r->A + g * d * d, d * d * sizeof(double));
@@ -217,6 +232,7 @@ size_t colb__div_best(const colb__div *v, const colb__ridge *r, size_t g, size_t
 colb_status colb__div_choose(colb__div *v, const colb__ridge *r, size_t g, const double *X,
                              size_t K, const double *scores, double w, size_t *arm)
 {
+    colb__touched_add(&v->touched, g);
     size_t n = v->served[g]++;
     if (n == 0) { /* the model itself: the undiversified choice */
         if (v->rng) {
@@ -284,13 +300,16 @@ colb_status colb__div_observe(colb__div *v, size_t g, size_t arm, double y)
     v->e_sum[e] += y;
     v->e_cnt[e]++;
     v->nobs[g]++;
+    colb__touched_add(&v->touched, g);
     return COLB_OK;
 }
 
 void colb__div_end(colb__div *v, colb__ridge *r, const double *X, const size_t *size)
 {
-    size_t d = v->d;
-    for (size_t g = 0; g < v->G; g++) {
+    size_t d = v->d, n;
+    const size_t *list = colb__touched_sorted(&v->touched, &n); /* NULL: every model */
+    for (size_t i = 0; i < n; i++) {
+        size_t g = list ? list[i] : i;
         if (!v->nobs[g])
             continue;
         for (size_t e = v->head[g]; e != NONE; e = v->e_next[e]) {

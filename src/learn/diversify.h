@@ -63,6 +63,7 @@
 #include <stddef.h>
 
 #include "colb/rng.h"
+#include "core/touched.h"
 #include "linalg/ridge.h"
 
 typedef struct colb__div {
@@ -74,6 +75,7 @@ typedef struct colb__div {
     size_t *slot;           /* G: index of the open copy, or (size_t)-1 */
     size_t *head, *tail;    /* G: the model's reward entries (a list) */
     size_t *nobs;           /* G: rewards observed */
+    colb__touched touched;  /* the models this round chose, opened or observed */
     /* open copies: slot s holds A' (d x d), mean and quad (K_cap each) */
     size_t n_open, slot_cap;
     double *A, *mean, *quad;
@@ -110,7 +112,7 @@ colb_status colb__div_reserve(colb__div *v, size_t K);
 void colb__div_set_rng(colb__div *v, colb_rng *rng);
 
 /* Start a round: every model has served nobody, no copy is open, no reward
- * is recorded. O(G). */
+ * is recorded. O(the models the last round touched). */
 void colb__div_begin(colb__div *v);
 
 /* The arm of the next member of model g this round (see above). X: the
@@ -125,7 +127,8 @@ colb_status colb__div_choose(colb__div *v, const colb__ridge *r, size_t g, const
  * COLB_ENOMEM only past obs_cap entries in a round, when growing fails. */
 colb_status colb__div_observe(colb__div *v, size_t g, size_t arm, double y);
 
-/* Apply the round's rewards to the models of r (see above); O(entries d^2). */
+/* Apply the round's rewards to the models of r (see above), in model order;
+ * O(entries d^2). */
 void colb__div_end(colb__div *v, colb__ridge *r, const double *X, const size_t *size);
 
 /* ---- lower level ---- */
