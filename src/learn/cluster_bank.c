@@ -216,7 +216,9 @@ void colb__clusters_end(colb__clusters *c, const double *X)
         return;
     }
     size_t n_g;
-    const size_t *list = colb__touched_sorted(&c->touched, &n_g); /* NULL: every group */
+    const size_t *list = colb__touched_sorted(&c->touched, &n_g);
+    if (!list) /* every group (the set may be larger: a failed add_groups grew it) */
+        n_g = c->G;
     for (size_t i = 0; i < n_g; i++) {
         size_t g = list ? list[i] : i;
         if (c->nobs[g] == 0)
