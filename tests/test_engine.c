@@ -301,6 +301,26 @@ static void test_maximal_cluster_blocked(void **state)
         rad[i] = gamma / 2;
     assert_ok(colb_maximal_cluster(th, N, d, 0.0, rad, 0.0, lab, &n));
     assert_memory_equal(lab, ref, sizeof lab);
+    /* radii of their own: an edge where the distance is at most r_i + r_j */
+    for (int i = 0; i < N; i++)
+        rad[i] = gamma * colb_rng_uniform(&r);
+    ne = 0;
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = i + 1; j < N; j++) {
+            double s = 0;
+            for (int k = 0; k < d; k++)
+                s += (th[i * d + k] - th[j * d + k]) * (th[i * d + k] - th[j * d + k]);
+            if (s <= (rad[i] + rad[j]) * (rad[i] + rad[j])) {
+                edges[2 * ne] = i;
+                edges[2 * ne + 1] = j;
+                ne++;
+            }
+        }
+    assert_ok(colb_components(N, edges, ne, ref, &nref));
+    assert_ok(colb_maximal_cluster(th, N, d, 0.0, rad, 0.0, lab, &n));
+    assert_int_equal(n, nref);
+    assert_memory_equal(lab, ref, sizeof lab);
+    assert_true(n > 10 && n < N);
     assert_status(colb_maximal_cluster(th, N, d, -1.0, NULL, 0.0, lab, &n), COLB_ERANGE);
     assert_status(colb_maximal_cluster(th, N, d, gamma, NULL, 1.5, lab, &n), COLB_ERANGE);
     assert_status(colb_maximal_cluster(th, N, d, gamma, NULL, NAN, lab, &n), COLB_ENONFIN);
