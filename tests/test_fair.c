@@ -204,8 +204,8 @@ static void test_touched_set(void **state)
 /* Rounds that serve a few users of a bank of many groups reset and visit
  * only the groups they touched: bit for bit the rounds that visit every
  * group (the touched sets forced to "all" at every round), with and without
- * diversification and pooling, rounds of 1 to 12 users of 40 groups (G / 8
- * = 5: both the listed and the "all" form). */
+ * diversification and pooling (and Thompson sampling), rounds of 1 to 12
+ * users of 40 groups (G / 8 = 5: both the listed and the "all" form). */
 static void test_few_group_rounds(void **state)
 {
     (void)state;
@@ -218,11 +218,16 @@ static void test_few_group_rounds(void **state)
     for (int diversify = 0; diversify < 2; diversify++)
         for (int pooled = 0; pooled < 2; pooled++) {
             colb__clusters c[2];
+            colb_rng ts[2]; /* Thompson sampling when pooled and not diversified */
             for (int k = 0; k < 2; k++) {
+                colb_rng_seed(&ts[k], 7, 0);
                 assert_ok(colb__clusters_init(&c[k], N, D, &lp, label, G, pooled));
-                assert_ok(colb__clusters_set_mode(&c[k], diversify, NULL));
+                assert_ok(colb__clusters_set_mode(&c[k], diversify, pooled && !diversify ? &ts[k] : NULL));
                 assert_ok(colb__clusters_reserve(&c[k], K));
             }
+            /* a set larger than the bank, as a failed add_groups leaves it:
+             * "all" still means the bank's G groups */
+            assert_ok(colb__touched_grow(&c[1].touched, G + 100));
             colb_rng r;
             colb_rng_seed(&r, 2027, (uint64_t)(2 * diversify + pooled));
             for (size_t t = 0; t < T; t++) {
