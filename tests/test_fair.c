@@ -164,19 +164,14 @@ static void test_touched_set(void **state)
     (void)state;
     colb__touched t;
     assert_ok(colb__touched_init(&t, 80));
-    size_t n;
-    const size_t *l = colb__touched_sorted(&t, &n);
-    assert_non_null(l);
-    assert_int_equal(n, 0);
-    const size_t add[] = { 17, 3, 17, 79, 3, 40 };
+    assert_int_equal(colb__touched_count(&t, 80), 0);
+    const size_t add[] = { 17, 3, 17, 79, 3, 40 }, sorted[] = { 3, 17, 40, 79 };
     for (size_t i = 0; i < sizeof add / sizeof add[0]; i++)
         colb__touched_add(&t, add[i]);
-    l = colb__touched_sorted(&t, &n);
-    assert_int_equal(n, 4);
-    assert_int_equal(l[0], 3);
-    assert_int_equal(l[1], 17);
-    assert_int_equal(l[2], 40);
-    assert_int_equal(l[3], 79);
+    colb__touched_sort(&t);
+    assert_int_equal(colb__touched_count(&t, 80), 4);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(colb__touched_at(&t, i), sorted[i]);
     colb__touched_clear(&t);
     for (size_t i = 0; i < 80; i++)
         assert_int_equal(t.mark[i], 0);
@@ -185,8 +180,9 @@ static void test_touched_set(void **state)
     assert_false(t.all);
     colb__touched_add(&t, 1);
     assert_true(t.all);
-    assert_null(colb__touched_sorted(&t, &n));
-    assert_int_equal(n, 80);
+    colb__touched_sort(&t);
+    assert_int_equal(colb__touched_count(&t, 70), 70); /* every index of a bank of 70 */
+    assert_int_equal(colb__touched_at(&t, 69), 69);
     colb__touched_clear(&t);
     assert_false(t.all);
     for (size_t i = 0; i < 80; i++)
@@ -194,10 +190,10 @@ static void test_touched_set(void **state)
     colb__touched_add(&t, 5);
     assert_ok(colb__touched_grow(&t, 400));
     colb__touched_add(&t, 399);
-    l = colb__touched_sorted(&t, &n);
-    assert_int_equal(n, 2);
-    assert_int_equal(l[0], 5);
-    assert_int_equal(l[1], 399);
+    colb__touched_sort(&t);
+    assert_int_equal(colb__touched_count(&t, 400), 2);
+    assert_int_equal(colb__touched_at(&t, 0), 5);
+    assert_int_equal(colb__touched_at(&t, 1), 399);
     colb__touched_free(&t);
 }
 

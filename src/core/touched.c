@@ -43,16 +43,10 @@ static int cmp_size(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-const size_t *colb__touched_sorted(colb__touched *t, size_t *n)
+void colb__touched_sort(colb__touched *t)
 {
-    if (t->all) {
-        *n = t->cap;
-        return NULL;
-    }
-    if (t->n > 1)
+    if (!t->all && t->n > 1)
         qsort(t->list, t->n, sizeof *t->list, cmp_size);
-    *n = t->n;
-    return t->list;
 }
 
 void colb__touched_clear(colb__touched *t)

@@ -51,9 +51,23 @@ static inline void colb__touched_all(colb__touched *t)
     t->all = 1;
 }
 
-/* The touched indices in increasing order: *list and the count, or NULL
- * when every index counts (visit 0..cap-1). Sorts the list in place. */
-const size_t *colb__touched_sorted(colb__touched *t, size_t *n);
+/* How many indices to visit of a bank of G (<= cap): the listed ones, or G
+ * when every index counts; colb__touched_at(t, i), i below that count, is
+ * the i-th. A round's reset and end visit
+ *     for (size_t i = 0; i < colb__touched_count(t, G); i++)
+ *         ... colb__touched_at(t, i) ... */
+static inline size_t colb__touched_count(const colb__touched *t, size_t G)
+{
+    return t->all ? G : t->n;
+}
+
+static inline size_t colb__touched_at(const colb__touched *t, size_t i)
+{
+    return t->all ? i : t->list[i];
+}
+
+/* Put the listed indices in increasing order (the order "all" visits). */
+void colb__touched_sort(colb__touched *t);
 
 /* Empty the set. O(listed), or O(cap) after "all". */
 void colb__touched_clear(colb__touched *t);

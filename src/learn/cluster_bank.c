@@ -126,12 +126,8 @@ static void reset_group(colb__clusters *c, size_t g)
 void colb__clusters_begin(colb__clusters *c)
 {
     colb__touched *t = &c->touched;
-    if (t->all)
-        for (size_t g = 0; g < c->G; g++)
-            reset_group(c, g);
-    else
-        for (size_t i = 0; i < t->n; i++)
-            reset_group(c, t->list[i]);
+    for (size_t i = 0; i < colb__touched_count(t, c->G); i++)
+        reset_group(c, colb__touched_at(t, i));
     colb__touched_clear(t);
     if (c->diversify)
         colb__div_begin(&c->div);
@@ -215,12 +211,10 @@ void colb__clusters_end(colb__clusters *c, const double *X)
         colb__clusters_begin(c);
         return;
     }
-    size_t n_g;
-    const size_t *list = colb__touched_sorted(&c->touched, &n_g);
-    if (!list) /* every group (the set may be larger: a failed add_groups grew it) */
-        n_g = c->G;
-    for (size_t i = 0; i < n_g; i++) {
-        size_t g = list ? list[i] : i;
+    colb__touched *t = &c->touched;
+    colb__touched_sort(t);
+    for (size_t i = 0; i < colb__touched_count(t, c->G); i++) {
+        size_t g = colb__touched_at(t, i);
         if (c->nobs[g] == 0)
             continue;
         /* pooled: n samples; else the mean of n rewards (noise R/sqrt(n))

@@ -144,12 +144,8 @@ static void reset_model(colb__div *v, size_t g)
 void colb__div_begin(colb__div *v)
 {
     colb__touched *t = &v->touched;
-    if (t->all)
-        for (size_t g = 0; g < v->G; g++)
-            reset_model(v, g);
-    else
-        for (size_t i = 0; i < t->n; i++)
-            reset_model(v, t->list[i]);
+    for (size_t i = 0; i < colb__touched_count(t, v->G); i++)
+        reset_model(v, colb__touched_at(t, i));
     colb__touched_clear(t);
     v->n_open = 0;
     v->n_entries = 0;
@@ -306,10 +302,11 @@ colb_status colb__div_observe(colb__div *v, size_t g, size_t arm, double y)
 
 void colb__div_end(colb__div *v, colb__ridge *r, const double *X, const size_t *size)
 {
-    size_t d = v->d, n;
-    const size_t *list = colb__touched_sorted(&v->touched, &n); /* NULL: every model */
-    for (size_t i = 0; i < n; i++) {
-        size_t g = list ? list[i] : i;
+    size_t d = v->d;
+    colb__touched *t = &v->touched;
+    colb__touched_sort(t);
+    for (size_t i = 0; i < colb__touched_count(t, v->G); i++) {
+        size_t g = colb__touched_at(t, i);
         if (!v->nobs[g])
             continue;
         for (size_t e = v->head[g]; e != NONE; e = v->e_next[e]) {
