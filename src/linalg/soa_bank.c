@@ -580,9 +580,9 @@ static double score_one(const colb__soa_bank *s, const double *A, const double *
 /* The arms a call scores at once: the kernel's score_lane on up to L
  * contexts transposed into XT doubles on the stack (32 KB) - 32 arms a pass
  * to d = 128, fewer (a multiple of 8) to d = 512 - and score_one beyond.
- * Each pass is bound by its arms' chains of P additions, so the more arms
- * a pass the better: at d = 200, passes of 8 arms made a one-user round
- * 112 us (against 476 us with score_one). */
+ * Every pass reads the model's P entries of A, one cache line each (the SoA
+ * layout), so at large d a choose is bound by those reads: at d = 200, 51
+ * us with passes of 8 or 16 arms (495 us with score_one). */
 enum { L = 32, XT = 4096 };
 
 size_t colb__soa_choose_one(const colb__soa_bank *s, size_t i, const double *X, size_t K,
