@@ -262,9 +262,7 @@ colb_status colb__clusters_add_groups(colb__clusters *c, size_t n)
         return COLB_ENOMEM; /* arrays already grown are only larger */
     for (size_t g = c->G; g < G; g++) {
         c->size[g] = 0;
-        c->arm[g] = NO_ARM;
-        c->sum[g] = 0.0;
-        c->nobs[g] = 0;
+        reset_group(c, g);
     }
     size_t G0 = c->G;
     c->G = G;
