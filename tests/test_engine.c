@@ -268,7 +268,7 @@ static void test_maximal_cluster_extreme_scales(void **state)
 }
 
 /* The blocked distance computation equals a brute-force graph (N spans
- * several 256-row blocks). */
+ * several 256-row blocks, and at d = 200 several chunks of columns). */
 static void test_maximal_cluster_blocked(void **state)
 {
     (void)state;
@@ -295,6 +295,19 @@ static void test_maximal_cluster_blocked(void **state)
     assert_int_equal(n, nref);
     assert_memory_equal(lab, ref, sizeof lab);
     assert_true(n > 10 && n < N); /* the threshold makes a non-trivial graph */
+    /* the same users in 200 dimensions, the others zero: the same
+     * distances, with the pairs visited by chunks of 120 columns (the
+     * function's share of the cache over 1,600 bytes a column), so that
+     * rows meet the chunks before, across and after their diagonal */
+    enum { D = 200 };
+    double *wide_th = calloc((size_t)N * D, sizeof(double));
+    assert_non_null(wide_th);
+    for (size_t i = 0; i < N; i++)
+        memcpy(wide_th + i * D, th + i * d, d * sizeof(double));
+    assert_ok(colb_maximal_cluster(wide_th, N, D, gamma, NULL, 0.0, lab, &n));
+    assert_int_equal(n, nref);
+    assert_memory_equal(lab, ref, sizeof lab);
+    free(wide_th);
     /* per-user radii r_i = gamma/2 give the same graph */
     double rad[N];
     for (int i = 0; i < N; i++)

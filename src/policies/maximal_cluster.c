@@ -8,6 +8,11 @@
 #include "core/util.h"
 #include "linalg/soa_kernel.h"
 
+/* The bytes of the transposed estimates that colb_maximal_cluster visits
+ * per pass of the rows: a part of a core's L2 (1 MB on Zen 5, 2 MB on
+ * recent Xeons). */
+#define MC_CHUNK_BYTES (192u * 1024u)
+
 /* Union-find with path halving and union by size. */
 static size_t uf_find(size_t *parent, size_t x)
 {
@@ -171,7 +176,11 @@ colb_status colb_maximal_cluster(const double *theta, size_t N, size_t d, double
     }
     const colb__soa_kernel *kern = colb__soa_env_kernel(); /* dist2: the same bits on every path */
     size_t *parent = colb__malloc(N, 3 * sizeof(size_t));
-    double *thT = colb__malloc(N, d * sizeof(double)), *d2 = colb__malloc(N, sizeof(double));
+    /* the transposed copy's rows a multiple of 8 columns long, on cache
+     * lines: the kernel's loads then start on a line */
+    size_t ld = (N + 7) / 8 * 8, thT_bytes = (ld * d * sizeof(double) + 63) / 64 * 64;
+    double *thT = ld * d <= (size_t)-1 / sizeof(double) - 64 ? aligned_alloc(64, thT_bytes) : NULL;
+    double *d2 = colb__malloc(N, sizeof(double));
     uint64_t *far = colb__malloc(N / 64 + 1, sizeof(uint64_t));
     if (!parent || !thT || !d2 || !far) {
         free(parent);
@@ -186,29 +195,44 @@ colb_status colb_maximal_cluster(const double *theta, size_t N, size_t d, double
         parent[i] = i;
         size[i] = 1;
     }
-    colb__soa_transpose(theta, N, d, N, thT);
+    colb__soa_transpose(theta, N, d, ld, thT);
     double g2 = gamma * gamma;
-    for (size_t i = 0; i + 1 < N; i++) {
-        /* d2[j] = ||theta_i - theta_j||^2 for j > i, summed over the
-         * coordinates in order (no ||a||^2 + ||b||^2 - 2 a^T b cancellation) */
-        size_t n = N - i - 1;
-        kern->dist2(thT + i + 1, N, theta + i * d, d, n, d2);
-        /* the edges: d2 <= (r_i + r_j)^2, or <= gamma^2, the complement of
-         * the kernels' tests d2 > (r_i + r_j)^2 (far_bits) and d2 > gamma^2
-         * (above_bits), each as the scalar expression evaluates it (no NaN
-         * here: the inputs are finite); vectorised, and the union-find
-         * visits only the edges (the scalar test of every pair was a third
-         * of a 10,000-user clustering) */
-        if (radius)
-            kern->far_bits(d2, radius + i + 1, radius[i], n, far);
-        else
-            kern->above_bits(d2, n, g2, far);
-        for (size_t w = 0; w < (n + 63) / 64; w++) {
-            uint64_t near = ~far[w];
-            if (n - w * 64 < 64)
-                near &= ((uint64_t)1 << (n - w * 64)) - 1;
-            for (; near; near &= near - 1)
-                uf_union(parent, size, i, i + 1 + w * 64 + colb__ctz64(near));
+    /* The pairs by chunks of columns that stay in the cache while every
+     * row passes over them: row by row over all columns, each row re-read
+     * the whole transposed copy, from memory once it outgrew the caches
+     * (7.2 MB at N = 60,000, d = 15: the call 3.6-4.0 -> 2.4-3.0 s; at N =
+     * 10,000 the same time). The edges are the same, found in another
+     * order, and the labels depend only on the components. */
+    size_t cols = MC_CHUNK_BYTES / (d * sizeof(double)) / 8 * 8;
+    cols = cols < 64 ? 64 : cols;
+    for (size_t j0 = 0; j0 < N; j0 += cols) {
+        size_t j1 = N - j0 > cols ? j0 + cols : N;
+        for (size_t i = 0; i + 1 < j1; i++) {
+            /* d2[q] = ||theta_i - theta_s+q||^2 over the chunk's columns
+             * from s, summed over the coordinates in order (no ||a||^2 +
+             * ||b||^2 - 2 a^T b cancellation): those after i, from the
+             * cache line they start in - the few at or before i that come
+             * with it are pairs met already, or i itself, whose edges
+             * change no component */
+            size_t s = (i + 1) / 8 * 8 > j0 ? (i + 1) / 8 * 8 : j0, n = j1 - s;
+            kern->dist2(thT + s, ld, theta + i * d, d, n, d2);
+            /* the edges: d2 <= (r_i + r_j)^2, or <= gamma^2, the complement
+             * of the kernels' tests d2 > (r_i + r_j)^2 (far_bits) and d2 >
+             * gamma^2 (above_bits), each as the scalar expression evaluates
+             * it (no NaN here: the inputs are finite); vectorised, and the
+             * union-find visits only the edges (the scalar test of every
+             * pair was a third of a 10,000-user clustering) */
+            if (radius)
+                kern->far_bits(d2, radius + s, radius[i], n, far);
+            else
+                kern->above_bits(d2, n, g2, far);
+            for (size_t w = 0; w < (n + 63) / 64; w++) {
+                uint64_t near = ~far[w];
+                if (n - w * 64 < 64)
+                    near &= ((uint64_t)1 << (n - w * 64)) - 1;
+                for (; near; near &= near - 1)
+                    uf_union(parent, size, i, s + w * 64 + colb__ctz64(near));
+            }
         }
     }
     *n_clusters = uf_labels(parent, N, labels, tmp);
