@@ -21,12 +21,16 @@
  *      when a 10^6-user LinUCB-Ind policy runs a round).
  *   5. LinUCB-Ind scaling with N (200 ... 10^6) on 1 and 2 threads, and with
  *      d (5 ... 50), decisions per second.
+ *   6. MAXIMAL-CLUSTER (colb_maximal_cluster: CMLB's clustering call at the
+ *      end of its exploration, SCLB's at each phase), N = 10,000 ... 50,000
+ *      estimates in 35 groups, d = 15, per-user radii: ms per call, best of
+ *      3 (1 at N = 50,000) - an O(N^2 d) call that a service pays once.
  * Times are this thread's CPU time (1 thread) or wall time (2 threads), best
  * of 3: the machine is shared, and the neighbours' load shows in wall time.
  *
  * Usage: bench [--quick] [--section S]   (make bench builds it with -O3
  * -march=native; --section S runs section S alone, after section 1, the
- * ceilings, when S quotes them: 2 and 5) */
+ * ceilings, when S quotes them: 2 and 5; --quick: N = 10,000 alone in 6) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -459,6 +463,45 @@ static void section_scaling(int quick, double sec, double peak)
     }
 }
 
+static void section_clustering(int quick)
+{
+    printf("\n## 6. MAXIMAL-CLUSTER, d = 15, 35 groups, per-user radii: ms per call "
+           "(thread CPU time)\n\n| N | ms | clusters |\n|---:|---:|---:|\n");
+    static const size_t Ns[] = { 10000, 20000, 50000 };
+    enum { d = 15, G = 35 };
+    for (size_t t = 0; t < 3 && !(quick && t > 0); t++) {
+        size_t N = Ns[t], n = 0, *labels = malloc(N * sizeof(size_t));
+        double *theta = malloc(N * d * sizeof(double)), *radius = malloc(N * sizeof(double)), centre[G * d];
+        if (!labels || !theta || !radius) {
+            fprintf(stderr, "bench: out of memory\n");
+            exit(1);
+        }
+        colb_rng r;
+        colb_rng_seed(&r, 6, 0);
+        colb_rng_normal_fill(&r, centre, G * d, 0.3);
+        for (size_t i = 0; i < N; i++) {
+            for (size_t j = 0; j < d; j++)
+                theta[i * d + j] = centre[(i % G) * d + j] + 0.01 * (colb_rng_uniform(&r) - 0.5);
+            radius[i] = 0.01 + 0.02 * colb_rng_uniform(&r);
+        }
+        double best = 1e300;
+        for (int rep = 0; rep < (N >= 50000 ? 1 : 3); rep++) {
+            double t0 = dlblas_cpu_now();
+            if (colb_maximal_cluster(theta, N, d, 0.0, radius, 0.0, labels, &n) != COLB_OK) {
+                fprintf(stderr, "bench: colb_maximal_cluster failed\n");
+                exit(1);
+            }
+            double el = dlblas_cpu_now() - t0;
+            best = el < best ? el : best;
+        }
+        printf("| %zu | %.1f | %zu |\n", N, 1e3 * best, n);
+        fflush(stdout);
+        free(labels);
+        free(theta);
+        free(radius);
+    }
+}
+
 int main(int argc, char **argv)
 {
     int quick = 0, sect = 0;
@@ -466,10 +509,10 @@ int main(int argc, char **argv)
         if (!strcmp(argv[i], "--quick"))
             quick = 1;
         else if (!strcmp(argv[i], "--section") && i + 1 < argc && atoi(argv[i + 1]) >= 1 &&
-                 atoi(argv[i + 1]) <= 5)
+                 atoi(argv[i + 1]) <= 6)
             sect = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: bench [--quick] [--section 1-5]\n");
+            fprintf(stderr, "usage: bench [--quick] [--section 1-6]\n");
             return 2;
         }
     }
@@ -487,5 +530,7 @@ int main(int argc, char **argv)
         section_memory(quick);
     if (sect == 0 || sect == 5)
         section_scaling(quick, sec, peak);
+    if (sect == 0 || sect == 6)
+        section_clustering(quick);
     return 0;
 }

@@ -296,9 +296,10 @@ static void test_maximal_cluster_blocked(void **state)
     assert_memory_equal(lab, ref, sizeof lab);
     assert_true(n > 10 && n < N); /* the threshold makes a non-trivial graph */
     /* the same users in 200 dimensions, the others zero: the same
-     * distances, with the pairs visited by chunks of 120 columns (the
-     * function's share of the cache over 1,600 bytes a column), so that
-     * rows meet the chunks before, across and after their diagonal */
+     * distances, with the pairs visited by chunks of 64 columns (the
+     * least chunk: the function's share of the cache is less than 64
+     * columns of 1,600 bytes), so that rows meet the chunks before, across
+     * and after their diagonal */
     enum { D = 200 };
     double *wide_th = calloc((size_t)N * D, sizeof(double));
     assert_non_null(wide_th);

@@ -9,9 +9,10 @@
 #include "linalg/soa_kernel.h"
 
 /* The bytes of the transposed estimates that colb_maximal_cluster visits
- * per pass of the rows: a part of a core's L2 (1 MB on Zen 5, 2 MB on
- * recent Xeons). */
-#define MC_CHUNK_BYTES (192u * 1024u)
+ * per pass of the rows: half a core's L1 (48 KB on Zen 5 and on recent
+ * Xeons). bench section 6, N = 10,000 / 50,000 at d = 15: 8-40 KB all
+ * 42-57 / 970-1,310 ms, 96-512 KB 72-75 / 1,770-1,910 ms. */
+#define MC_CHUNK_BYTES (24u * 1024u)
 
 /* Union-find with path halving and union by size. */
 static size_t uf_find(size_t *parent, size_t x)
@@ -197,12 +198,12 @@ colb_status colb_maximal_cluster(const double *theta, size_t N, size_t d, double
     }
     colb__soa_transpose(theta, N, d, ld, thT);
     double g2 = gamma * gamma;
-    /* The pairs by chunks of columns that stay in the cache while every
-     * row passes over them: row by row over all columns, each row re-read
-     * the whole transposed copy, from memory once it outgrew the caches
-     * (7.2 MB at N = 60,000, d = 15: the call 3.6-4.0 -> 2.4-3.0 s; at N =
-     * 10,000 the same time). The edges are the same, found in another
-     * order, and the labels depend only on the components. */
+    /* The pairs by chunks of columns that stay in L1 while every row
+     * passes over them: row by row over all columns, each row read the
+     * whole transposed copy from L2 or beyond (1.2 MB at N = 10,000, d =
+     * 15; bench section 6: 81-84 -> 47-48 ms, and 2.9-3.2 -> 1.1 s at N =
+     * 50,000). The edges are the same, found in another order, and the
+     * labels depend only on the components. */
     size_t cols = MC_CHUNK_BYTES / (d * sizeof(double)) / 8 * 8;
     cols = cols < 64 ? 64 : cols;
     for (size_t j0 = 0; j0 < N; j0 += cols) {
