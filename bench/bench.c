@@ -469,7 +469,7 @@ static void section_clustering(int quick)
            "(thread CPU time)\n\n| N | ms | clusters |\n|---:|---:|---:|\n");
     static const size_t Ns[] = { 10000, 20000, 50000 };
     enum { d = 15, G = 35 };
-    for (size_t t = 0; t < 3 && !(quick && t > 0); t++) {
+    for (size_t t = 0; t < sizeof Ns / sizeof Ns[0] && !(quick && t > 0); t++) {
         size_t N = Ns[t], n = 0, *labels = malloc(N * sizeof(size_t));
         double *theta = malloc(N * d * sizeof(double)), *radius = malloc(N * sizeof(double)), centre[G * d];
         if (!labels || !theta || !radius) {

@@ -267,8 +267,30 @@ static void test_maximal_cluster_extreme_scales(void **state)
     }
 }
 
-/* The blocked distance computation equals a brute-force graph (N spans
- * several 256-row blocks, and at d = 200 several chunks of columns). */
+/* colb_maximal_cluster on th (N x 3) padded with zeros to 200
+ * coordinates: the same distances, with the pairs visited by chunks of 64
+ * columns (the least chunk: the function's share of the cache is less
+ * than 64 columns of 1,600 bytes), so that rows meet the chunks before,
+ * across and after their diagonal; the labels must be ref's. */
+static void check_wide_cluster(const double *th, size_t N, double gamma, const double *rad, const size_t *ref,
+                               size_t nref)
+{
+    enum { d = 3, D = 200 };
+    double *wide = calloc(N * D, sizeof(double));
+    size_t *lab = malloc(N * sizeof(size_t)), n = 0;
+    assert_non_null(wide);
+    assert_non_null(lab);
+    for (size_t i = 0; i < N; i++)
+        memcpy(wide + i * D, th + i * d, d * sizeof(double));
+    assert_ok(colb_maximal_cluster(wide, N, D, gamma, rad, 0.0, lab, &n));
+    assert_int_equal(n, nref);
+    assert_memory_equal(lab, ref, N * sizeof(size_t));
+    free(wide);
+    free(lab);
+}
+
+/* The distances by chunks of columns equal a brute-force graph (at d = 3
+ * one chunk, at d = 200 eleven: check_wide_cluster). */
 static void test_maximal_cluster_blocked(void **state)
 {
     (void)state;
@@ -295,20 +317,7 @@ static void test_maximal_cluster_blocked(void **state)
     assert_int_equal(n, nref);
     assert_memory_equal(lab, ref, sizeof lab);
     assert_true(n > 10 && n < N); /* the threshold makes a non-trivial graph */
-    /* the same users in 200 dimensions, the others zero: the same
-     * distances, with the pairs visited by chunks of 64 columns (the
-     * least chunk: the function's share of the cache is less than 64
-     * columns of 1,600 bytes), so that rows meet the chunks before, across
-     * and after their diagonal */
-    enum { D = 200 };
-    double *wide_th = calloc((size_t)N * D, sizeof(double));
-    assert_non_null(wide_th);
-    for (size_t i = 0; i < N; i++)
-        memcpy(wide_th + i * D, th + i * d, d * sizeof(double));
-    assert_ok(colb_maximal_cluster(wide_th, N, D, gamma, NULL, 0.0, lab, &n));
-    assert_int_equal(n, nref);
-    assert_memory_equal(lab, ref, sizeof lab);
-    free(wide_th);
+    check_wide_cluster(th, N, gamma, NULL, ref, nref);
     /* per-user radii r_i = gamma/2 give the same graph */
     double rad[N];
     for (int i = 0; i < N; i++)
@@ -335,6 +344,7 @@ static void test_maximal_cluster_blocked(void **state)
     assert_int_equal(n, nref);
     assert_memory_equal(lab, ref, sizeof lab);
     assert_true(n > 10 && n < N);
+    check_wide_cluster(th, N, 0.0, rad, ref, nref);
     assert_status(colb_maximal_cluster(th, N, d, -1.0, NULL, 0.0, lab, &n), COLB_ERANGE);
     assert_status(colb_maximal_cluster(th, N, d, gamma, NULL, 1.5, lab, &n), COLB_ERANGE);
     assert_status(colb_maximal_cluster(th, N, d, gamma, NULL, NAN, lab, &n), COLB_ENONFIN);

@@ -178,9 +178,10 @@ colb_status colb_maximal_cluster(const double *theta, size_t N, size_t d, double
     const colb__soa_kernel *kern = colb__soa_env_kernel(); /* dist2: the same bits on every path */
     size_t *parent = colb__malloc(N, 3 * sizeof(size_t));
     /* the transposed copy's rows a multiple of 8 columns long, on cache
-     * lines: the kernel's loads then start on a line */
-    size_t ld = (N + 7) / 8 * 8, thT_bytes = (ld * d * sizeof(double) + 63) / 64 * 64;
-    double *thT = ld * d <= (size_t)-1 / sizeof(double) - 64 ? aligned_alloc(64, thT_bytes) : NULL;
+     * lines: the kernel's loads then start on a line (and its size is a
+     * multiple of 64 bytes, as aligned_alloc requires) */
+    size_t ld = (N + 7) / 8 * 8;
+    double *thT = ld * d <= (size_t)-1 / sizeof(double) - 64 ? aligned_alloc(64, ld * d * sizeof(double)) : NULL;
     double *d2 = colb__malloc(N, sizeof(double));
     uint64_t *far = colb__malloc(N / 64 + 1, sizeof(uint64_t));
     if (!parent || !thT || !d2 || !far) {
