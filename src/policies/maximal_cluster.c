@@ -202,9 +202,9 @@ colb_status colb_maximal_cluster(const double *theta, size_t N, size_t d, double
     /* The pairs by chunks of columns that stay in L1 while every row
      * passes over them: row by row over all columns, each row read the
      * whole transposed copy from L2 or beyond (1.2 MB at N = 10,000, d =
-     * 15; bench section 6: 81-84 -> 47-48 ms, and 2.9-3.2 -> 1.1 s at N =
-     * 50,000). The edges are the same, found in another order, and the
-     * labels depend only on the components. */
+     * 15; bench section 6: 79-84 -> 48-49 ms, and 2.4-3.2 -> 1.14-1.16 s
+     * at N = 50,000). The edges are the same, found in another order, and
+     * the labels depend only on the components. */
     size_t cols = MC_CHUNK_BYTES / (d * sizeof(double)) / 8 * 8;
     cols = cols < 64 ? 64 : cols;
     for (size_t j0 = 0; j0 < N; j0 += cols) {
