@@ -181,9 +181,14 @@ colb_status colb_maximal_cluster(const double *theta, size_t N, size_t d, double
      * lines: the kernel's loads then start on a line (and its size is a
      * multiple of 64 bytes, as aligned_alloc requires) */
     size_t ld = (N + 7) / 8 * 8;
-    double *thT = ld * d <= (size_t)-1 / sizeof(double) - 64 ? aligned_alloc(64, ld * d * sizeof(double)) : NULL;
-    double *d2 = colb__malloc(N, sizeof(double));
-    uint64_t *far = colb__malloc(N / 64 + 1, sizeof(uint64_t));
+    double *thT = d <= (size_t)-1 / sizeof(double) / ld ? aligned_alloc(64, ld * d * sizeof(double)) : NULL;
+    /* the pairs go by chunks of `cols` columns (below): a row's distances
+     * and edge bits, one chunk at a time */
+    size_t cols = MC_CHUNK_BYTES / (d * sizeof(double)) / 8 * 8;
+    cols = cols < 64 ? 64 : cols;
+    size_t chunk = cols < N ? cols : N;
+    double *d2 = colb__malloc(chunk, sizeof(double));
+    uint64_t *far = colb__malloc(chunk / 64 + 1, sizeof(uint64_t));
     if (!parent || !thT || !d2 || !far) {
         free(parent);
         free(thT);
@@ -205,8 +210,6 @@ colb_status colb_maximal_cluster(const double *theta, size_t N, size_t d, double
      * 15; bench section 6: 79-84 -> 48-49 ms, and 2.4-3.2 -> 1.14-1.16 s
      * at N = 50,000). The edges are the same, found in another order, and
      * the labels depend only on the components. */
-    size_t cols = MC_CHUNK_BYTES / (d * sizeof(double)) / 8 * 8;
-    cols = cols < 64 ? 64 : cols;
     for (size_t j0 = 0; j0 < N; j0 += cols) {
         size_t j1 = N - j0 > cols ? j0 + cols : N;
         for (size_t i = 0; i + 1 < j1; i++) {
