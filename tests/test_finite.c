@@ -176,6 +176,27 @@ static void test_guard_reports_numeric_failure(void **state)
         assert_non_null(strstr(colb_policy_last_error(p), g ? "user 3" : "user 0"));
         colb_policy_free(p);
     }
+    /* the policies of users served one by one check each observed user's
+     * estimate in place (vt->user_theta_ref) */
+    static const char *const seq[] = { "club", "locb", "sclub", "oracle-seq" };
+    for (size_t i = 0; i < 4; i++) {
+        p = make(seq[i]);
+        assert_non_null(p->vt->user_theta_ref);
+        assert_ok(round_with(p, X, 0.5));
+        ((double *)p->vt->user_theta_ref(p, 4))[D - 1] = i % 2 ? NAN : 1e70;
+        assert_ok(colb_policy_begin_round(p, X, K));
+        colb_status st = COLB_OK;
+        for (size_t u = 3; u < N && st == COLB_OK; u++) {
+            size_t arm;
+            assert_ok(colb_policy_choose(p, u, &arm));
+            st = colb_policy_observe(p, u, arm, 0.5);
+        }
+        if (st != COLB_ENUMERIC)
+            fail_msg("%s: a %s estimate was not reported", seq[i], i % 2 ? "NaN" : "1e70");
+        /* oracle-seq: user 3's group model is user 4's */
+        assert_non_null(strstr(colb_policy_last_error(p), i == 3 ? "user 3" : "user 4"));
+        colb_policy_free(p);
+    }
 }
 
 /* cohort refreshes its cluster models from V by Cholesky factorisations;

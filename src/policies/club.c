@@ -757,10 +757,15 @@ static colb_status club_observe(colb_policy *p, size_t u, size_t arm, double y)
     return COLB_OK;
 }
 
-static colb_status club_theta(const colb_policy *p, size_t u, double *theta)
+static const double *club_theta_ref(const colb_policy *p, size_t u)
 {
     const club *c = p->impl;
-    memcpy(theta, c->users.theta + u * p->d, p->d * sizeof(double));
+    return c->users.theta + u * p->d;
+}
+
+static colb_status club_theta(const colb_policy *p, size_t u, double *theta)
+{
+    memcpy(theta, club_theta_ref(p, u), p->d * sizeof(double));
     return COLB_OK;
 }
 
@@ -902,6 +907,7 @@ const colb__policy_vt colb__policy_club = {
     .choose = club_choose,
     .observe = club_observe,
     .user_theta = club_theta,
+    .user_theta_ref = club_theta_ref,
     .clusters = club_clusters,
     .prefetch_user = club_prefetch_user,
     .memory = club_memory,

@@ -129,10 +129,15 @@ static colb_status grouped_end(colb_policy *p)
     return COLB_OK;
 }
 
-static colb_status grouped_theta(const colb_policy *p, size_t u, double *theta)
+static const double *grouped_theta_ref(const colb_policy *p, size_t u)
 {
     const colb__clusters *c = p->impl;
-    memcpy(theta, c->r.theta + c->label[u] * p->d, p->d * sizeof(double));
+    return c->r.theta + c->label[u] * p->d;
+}
+
+static colb_status grouped_theta(const colb_policy *p, size_t u, double *theta)
+{
+    memcpy(theta, grouped_theta_ref(p, u), p->d * sizeof(double));
     return COLB_OK;
 }
 
@@ -252,6 +257,7 @@ const colb__policy_vt colb__policy_oracle = {
     .observe = grouped_observe,
     .end_round = grouped_end,
     .user_theta = grouped_theta,
+    .user_theta_ref = grouped_theta_ref,
     .all_sane = grouped_all_sane,
     .clusters = grouped_clusters,
     .memory = oracle_memory,
@@ -272,6 +278,7 @@ const colb__policy_vt colb__policy_oracle_batch = {
     .observe = grouped_observe,
     .end_round = grouped_end,
     .user_theta = grouped_theta,
+    .user_theta_ref = grouped_theta_ref,
     .all_sane = grouped_all_sane,
     .clusters = grouped_clusters,
     .memory = oracle_batch_memory,
@@ -291,6 +298,7 @@ const colb__policy_vt colb__policy_oracle_seq = {
     .choose = seq_choose,
     .observe = seq_observe,
     .user_theta = grouped_theta,
+    .user_theta_ref = grouped_theta_ref,
     .all_sane = grouped_all_sane,
     .clusters = grouped_clusters,
     .memory = oracle_batch_memory,
@@ -310,6 +318,7 @@ const colb__policy_vt colb__policy_pooled = {
     .observe = grouped_observe,
     .end_round = grouped_end,
     .user_theta = grouped_theta,
+    .user_theta_ref = grouped_theta_ref,
     .all_sane = grouped_all_sane,
     .clusters = grouped_clusters,
     .memory = pooled_memory,

@@ -453,10 +453,15 @@ static colb_status locb_observe(colb_policy *p, size_t u, size_t arm, double y)
     return COLB_OK;
 }
 
-static colb_status locb_theta(const colb_policy *p, size_t u, double *theta)
+static const double *locb_theta_ref(const colb_policy *p, size_t u)
 {
     const locb *c = p->impl;
-    memcpy(theta, c->users.theta + u * p->d, p->d * sizeof(double));
+    return c->users.theta + u * p->d;
+}
+
+static colb_status locb_theta(const colb_policy *p, size_t u, double *theta)
+{
+    memcpy(theta, locb_theta_ref(p, u), p->d * sizeof(double));
     return COLB_OK;
 }
 
@@ -773,6 +778,7 @@ const colb__policy_vt colb__policy_locb = {
     .choose = locb_choose,
     .observe = locb_observe,
     .user_theta = locb_theta,
+    .user_theta_ref = locb_theta_ref,
     .clusters = locb_clusters,
     .memory = locb_memory,
     .save = locb_save,

@@ -638,7 +638,9 @@ static colb_status guard(colb_policy *p, size_t u, const char *call)
         size_t v = u != COLB__NO_ARM ? u : listed ? p->served[i] : i;
         if (u == COLB__NO_ARM && !p->observed[v])
             continue;
-        if (p->vt->user_theta(p, v, th) == COLB_OK && !p->check_kern->bounded(th, p->d, COLB__THETA_MAX)) {
+        const double *t = p->vt->user_theta_ref ? p->vt->user_theta_ref(p, v)
+                          : p->vt->user_theta(p, v, th) == COLB_OK ? th : NULL;
+        if (t && !p->check_kern->bounded(t, p->d, COLB__THETA_MAX)) {
             p->failed = 1;
             return colb__err(p->err, COLB_ENUMERIC, "%s: the estimate of user %zu became non-finite or beyond %g "
                              "in round %llu (numerical failure); the policy can no longer be used", call, v,

@@ -474,10 +474,15 @@ static colb_status sclub_observe(colb_policy *p, size_t u, size_t arm, double y)
     return st;
 }
 
-static colb_status sclub_theta(const colb_policy *p, size_t u, double *theta)
+static const double *sclub_theta_ref(const colb_policy *p, size_t u)
 {
     const sclub *s = p->impl;
-    memcpy(theta, s->users.theta + u * p->d, p->d * sizeof(double));
+    return s->users.theta + u * p->d;
+}
+
+static colb_status sclub_theta(const colb_policy *p, size_t u, double *theta)
+{
+    memcpy(theta, sclub_theta_ref(p, u), p->d * sizeof(double));
     return COLB_OK;
 }
 
@@ -692,6 +697,7 @@ const colb__policy_vt colb__policy_sclub = {
     .choose = sclub_choose,
     .observe = sclub_observe,
     .user_theta = sclub_theta,
+    .user_theta_ref = sclub_theta_ref,
     .clusters = sclub_clusters,
     .memory = sclub_memory,
     .save = sclub_save,
