@@ -51,7 +51,8 @@ typedef struct colb__policy_vt {
      * copy) is held, for the guard to check in place; NULL: the guard
      * copies it with user_theta. (A check of the copy reads back, with
      * wider loads, the bytes the copy just stored: in a round of one user
-     * that stall was 7 % of the per-user protocol's CLUB on Last.FM.) */
+     * that stall was 5-7 % of the per-user protocol's CLUB on Last.FM, d =
+     * 25; performance-history.md, phase 47.) */
     const double *(*user_theta_ref)(const colb_policy *p, size_t u);
     colb_status (*clusters)(const colb_policy *p, size_t *labels, size_t *n); /* may be NULL */
     /* A hint that user u is served next, alone (the per-user protocol):
