@@ -367,6 +367,69 @@ static void test_maximal_cluster_blocked(void **state)
     free(edges);
 }
 
+/* The pairs whose distance over the first half of the coordinates is not
+ * yet over the bound are summed again over all of them. At d = 12, users
+ * around 30 centres with a spread near the bound give pairs decided by the
+ * half-sums, pairs that the whole sums make far, and pairs that stay near
+ * (modes 0, gamma, and 1, radii); users without clusters and a bound that
+ * the half-sums rarely pass (mode 2) make the chunks go back to whole sums
+ * after their first rows. The labels must be the brute-force graph's. */
+static void test_maximal_cluster_partial_sums(void **state)
+{
+    (void)state;
+    enum { N = 600, d = 12, C = 30 };
+    colb_rng r;
+    colb_rng_seed(&r, 7, 0);
+    double *th = malloc(N * d * sizeof(double)), *iid = malloc(N * d * sizeof(double)), ctr[C * d], rad[N];
+    size_t *edges = malloc(N * N * sizeof(size_t)), ne, lab[N], ref[N], n, nref;
+    assert_non_null(th);
+    assert_non_null(iid);
+    assert_non_null(edges);
+    colb_rng_normal_fill(&r, ctr, C * d, 1.0);
+    colb_rng_normal_fill(&r, th, N * d, 0.3);
+    colb_rng_normal_fill(&r, iid, N * d, 1.0);
+    for (size_t i = 0; i < N * d; i++)
+        th[i] += ctr[(i / d) % C * d + i % d];
+    const double gamma = 1.45, gamma_iid = 2.45;
+    for (int i = 0; i < N; i++)
+        rad[i] = gamma * (0.3 + 0.4 * colb_rng_uniform(&r));
+    for (int mode = 0; mode < 3; mode++) {
+        const double *x = mode == 2 ? iid : th, g = mode == 2 ? gamma_iid : gamma;
+        size_t decided = 0, undone = 0, near = 0, pairs = (size_t)N * (N - 1) / 2;
+        ne = 0;
+        for (size_t i = 0; i < N; i++)
+            for (size_t j = i + 1; j < N; j++) {
+                double s = 0, half = 0, t = rad[i] + rad[j], bound = mode == 1 ? t * t : g * g;
+                for (int k = 0; k < d; k++) {
+                    s += (x[i * d + k] - x[j * d + k]) * (x[i * d + k] - x[j * d + k]);
+                    if (k == d / 2 - 1)
+                        half = s;
+                }
+                decided += half > bound;
+                undone += half <= bound && s > bound;
+                if (s <= bound) {
+                    near++;
+                    edges[2 * ne] = i;
+                    edges[2 * ne + 1] = j;
+                    ne++;
+                }
+            }
+        /* modes 0 and 1: most pairs decided by half the coordinates, and
+         * many summed again; mode 2: more than one in 8 summed again */
+        if (!decided || undone < 100 || near < 100 || (mode == 2) != (undone > pairs / 8))
+            fail_msg("mode %d: %zu pairs decided by half the coordinates, %zu far only over all, %zu near", mode,
+                     decided, undone, near);
+        assert_ok(colb_components(N, edges, ne, ref, &nref));
+        assert_ok(colb_maximal_cluster(x, N, d, mode == 1 ? 0.0 : g, mode == 1 ? rad : NULL, 0.0, lab, &n));
+        assert_int_equal(n, nref);
+        assert_memory_equal(lab, ref, sizeof lab);
+        assert_true(n > 5 && n < N - 50);
+    }
+    free(th);
+    free(iid);
+    free(edges);
+}
+
 /* Run one policy on one environment for T rounds; returns per-user regret. */
 static double run_policy(const char *name, colb_policy_params pp, const colb_env_params *ep,
                          uint64_t seed, size_t T, colb_policy **keep, colb_env **keep_env)
@@ -1330,6 +1393,7 @@ int main(void)
         cmocka_unit_test(test_env_pairing_and_rewards),
         cmocka_unit_test(test_union_find_and_merge),
         cmocka_unit_test(test_maximal_cluster_blocked),
+        cmocka_unit_test(test_maximal_cluster_partial_sums),
         cmocka_unit_test(test_maximal_cluster_extreme_scales),
         cmocka_unit_test(test_cmlb_recovers_planted_clusters),
         cmocka_unit_test(test_sclb_phases),
