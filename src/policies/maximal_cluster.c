@@ -197,15 +197,9 @@ colb_status colb_maximal_cluster(const double *theta, size_t N, size_t d, double
     double *d2 = colb__malloc(chunk, sizeof(double));
     uint64_t *far = colb__malloc(chunk / 64 + 1, sizeof(uint64_t));
     size_t *idx = colb__malloc(chunk, sizeof(size_t));
-    if (!parent || !thT || !d2 || !far || !idx) {
-        free(parent);
-        free(thT);
-        free(d2);
-        free(far);
-        free(idx);
-        free(scaled);
-        return COLB_ENOMEM;
-    }
+    colb_status st = COLB_ENOMEM;
+    if (!parent || !thT || !d2 || !far || !idx)
+        goto out;
     size_t *size = parent + N, *tmp = parent + 2 * N;
     for (size_t i = 0; i < N; i++) {
         parent[i] = i;
@@ -291,11 +285,13 @@ colb_status colb_maximal_cluster(const double *theta, size_t N, size_t d, double
         }
     }
     *n_clusters = uf_labels(parent, N, labels, tmp);
+    st = COLB_OK;
+out:
     free(parent);
     free(thT);
     free(d2);
     free(far);
     free(idx);
     free(scaled);
-    return colb_merge_small(N, labels, n_clusters, pstar);
+    return st == COLB_OK ? colb_merge_small(N, labels, n_clusters, pstar) : st;
 }
