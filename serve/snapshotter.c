@@ -86,8 +86,21 @@ static int write_data(const char *tmp, const char *spare, const state_image *im,
 {
     unlink(tmp);
     int reuse = rename(spare, tmp) == 0;
-    int fd = reuse ? open(tmp, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
-                   : open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int fd = reuse ? open(tmp, O_WRONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+    struct stat st;
+    if (fd >= 0 && (fstat(fd, &st) != 0 || st.st_nlink != 1)) {
+        /* a spare with another name is the live snapshot: commit() links
+         * the snapshot as the spare just before its rename, and a crash or
+         * a failed rename between the two leaves both names on one file.
+         * Written in place, it would be the snapshot itself that changes,
+         * and the rename of the same file to itself does nothing. */
+        close(fd);
+        fd = -1;
+        unlink(tmp);
+        reuse = 0;
+    }
+    if (!reuse)
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     *step = "create";
     if (!f) {

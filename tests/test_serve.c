@@ -4588,6 +4588,50 @@ fail:
     fail_msg("%s", ka_err);
 }
 
+/* A crash between the snapshot's link as the spare and its rename leaves
+ * snapshot.colb.spare a second name of the live snapshot. The next snapshot
+ * must not take that file for its own: written in place, it would change
+ * the live snapshot under its name (a crash then leaves no snapshot to
+ * start from), and its rename onto itself would do nothing, every later
+ * snapshot writing over the live one again. The link is made here by hand,
+ * where the crash would have left it. */
+static void test_spare_is_snapshot(void **state)
+{
+    (void)state;
+    char st[256], snap[300], spare[300], tmp[300];
+    snprintf(st, sizeof st, "%s/spare-is-snapshot", dir);
+    snprintf(snap, sizeof snap, "%s/snapshot.colb", st);
+    snprintf(spare, sizeof spare, "%s/snapshot.colb.spare", st);
+    snprintf(tmp, sizeof tmp, "%s/snapshot.colb.tmp", st);
+    static const char *const args = "--dim 2 --policy linucb-ind";
+    server s;
+    start_or_fail(&s, st, args);
+    assert_int_equal(choose_and_reward(s.port, "a"), 0);
+    assert_int_equal(server_stop(&s), 0);
+    struct stat s1, s2, sp;
+    assert_int_equal(stat(snap, &s1), 0);
+    unlink(spare);
+    assert_int_equal(link(snap, spare), 0);
+    for (int i = 0; i < 2; i++) { /* two snapshots: the second reuses a spare again */
+        char user[8];
+        snprintf(user, sizeof user, "b%d", i);
+        start_or_fail(&s, st, args);
+        assert_int_equal(choose_and_reward(s.port, user), 0);
+        assert_int_equal(server_stop(&s), 0);
+        assert_int_equal(stat(snap, &s2), 0);
+        if (access(tmp, F_OK) == 0 || s2.st_nlink != 1 || (i == 0 && s2.st_ino == s1.st_ino))
+            fail_msg("snapshot %d: %s; snapshot.colb has %ld link(s)%s", i + 2,
+                     access(tmp, F_OK) == 0 ? "snapshot.colb.tmp left behind" : "no temporary left",
+                     (long)s2.st_nlink, s2.st_ino == s1.st_ino ? ", and it is the first snapshot's file" : "");
+        if (stat(spare, &sp) != 0 || sp.st_ino == s2.st_ino || sp.st_nlink != 1)
+            fail_msg("snapshot %d: the spare is %s", i + 2, stat(spare, &sp) ? "missing" : "the live snapshot");
+    }
+    start_or_fail(&s, st, args);
+    long rewards = metric(s.port, "colb_rewards_total");
+    assert_int_equal(server_stop(&s), 0);
+    assert_int_equal(rewards, 3);
+}
+
 /* SIGHUP (the terminal the server ran in closed) stops it as SIGTERM does:
  * exit 0 and a final snapshot, which the next start loads with no log
  * records to replay. It used to end the process at once (exit 129). */
@@ -5818,6 +5862,7 @@ int main(void)
         cmocka_unit_test_teardown(test_log_full, kill_leftovers),
         cmocka_unit_test_teardown(test_partial_snapshot_removed, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_spare, kill_leftovers),
+        cmocka_unit_test_teardown(test_spare_is_snapshot, kill_leftovers),
         cmocka_unit_test_teardown(test_snapshot_missing, kill_leftovers),
         cmocka_unit_test_teardown(test_sighup, kill_leftovers),
         cmocka_unit_test_teardown(test_second_signal_cuts_drain, kill_leftovers),
