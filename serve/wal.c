@@ -434,6 +434,20 @@ static int dropped_path(const char *dir, const char *path, const char *suffix, c
     return 0;
 }
 
+/* The names a repair gave in DIR/dropped made durable (the folder, and
+ * DIR for the folder's own name when it was new), before the log is cut:
+ * after a power cut the copies it promises are there. 0, or -1 with err. */
+static int sync_dropped(const char *dir, char *err, size_t err_len)
+{
+    char dd[4120];
+    snprintf(dd, sizeof dd, "%s/dropped", dir);
+    if (wal_sync_dir(dd) != 0 || wal_sync_dir(dir) != 0) {
+        snprintf(err, err_len, "%s: cannot sync the folder: %s", dd, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 /* Copy the bytes of segment path from byte `from` on to DIR/dropped/<its
  * name>.from-<from>, synced, before a repair cuts them. 0, or -1 with err. */
 static int keep_dropped_tail(const char *dir, const char *path, long long from, char *err, size_t err_len)
@@ -463,7 +477,7 @@ static int keep_dropped_tail(const char *dir, const char *path, long long from, 
     if (out >= 0)
         close(out);
     free(buf);
-    return ok ? 0 : -1;
+    return ok ? sync_dropped(dir, err, err_len) : -1;
 }
 
 int wal_read(const char *dir, uint64_t after, uint64_t covered, int flags, wal_visit fn, void *ctx, uint64_t *last,
@@ -528,6 +542,8 @@ int wal_read(const char *dir, uint64_t after, uint64_t covered, int flags, wal_v
                     rc = -1;
                 }
             }
+            if (rc == 0 && i + 1 < n)
+                rc = sync_dropped(dir, err, err_len);
         }
         if (rc == 0 && torn >= 0) {
             if (gap)
