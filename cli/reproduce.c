@@ -83,24 +83,45 @@ typedef struct job {
     char dir[sizeof ((outdir *)0)->tmp + 96], rel[128];
 } job;
 
-/* 0 if the checkpoint `path` (its tool bytes: the figure it was written
- * for) is one of figure `name`; else -1 and err names both. The file's name
- * alone does not say: a checkpoint copied or renamed would otherwise be
- * refused later, by a setting's check, without naming the figure. */
-static int checkpoint_of(const char *path, const void *bytes, size_t len, const char *name, char *err,
+/* What a figure's checkpoint records of its run (its tool bytes): the
+ * figure's name and the readings run, "fig2 readings=paper,colb". The
+ * settings it holds are numbered by their reading's place among those run,
+ * so a resume with other --readings would read one reading's settings as
+ * another's, or finish without the ones left out and remove the
+ * checkpoint with their progress. */
+static void checkpoint_identity(const job *jb, char *out, size_t len)
+{
+    int w = snprintf(out, len, "%s readings=", jb->spec->name);
+    for (size_t r = 0; r < jb->e->n_readings && w > 0 && (size_t)w < len; r++)
+        w += snprintf(out + w, len - (size_t)w, "%s%s", r ? "," : "", jb->e->reading[r]);
+}
+
+/* 0 if the checkpoint `path` (its tool bytes: want, checkpoint_identity)
+ * is one of this figure and readings; else -1 and err names the
+ * difference. The file's name alone does not say: a checkpoint copied or
+ * renamed would otherwise be refused later, by a setting's check, without
+ * naming the figure. */
+static int checkpoint_of(const char *path, const void *bytes, size_t len, const char *want, char *err,
                          size_t err_len)
 {
-    if (len == strlen(name) && !memcmp(bytes, name, len))
+    if (len == strlen(want) && !memcmp(bytes, want, len))
         return 0;
-    char had[64];
+    char had[256];
     size_t n = len < sizeof had - 1 ? len : sizeof had - 1;
     for (size_t i = 0; i < n; i++) { /* shown on one line, whatever the file holds */
         unsigned char c = ((const unsigned char *)bytes)[i];
         had[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
     }
     had[n] = '\0';
-    snprintf(err, err_len, "%s is a checkpoint of figure '%s%s', not of %s: remove it or run without "
-             "--resume", path, had, len > n ? "..." : "", name);
+    const char *rw = strstr(want, " readings="), *rh = strstr(had, " readings=");
+    int fig = (int)(rw - want), hfig = rh ? (int)(rh - had) : (int)n;
+    if (hfig == fig && !memcmp(had, want, (size_t)fig))
+        snprintf(err, err_len, "%s is a checkpoint of %.*s run with the readings %s%s, and this run's are %s: "
+                 "resume with the same --readings, or remove it", path, fig, want, rh ? rh + 10 : "(not recorded)",
+                 len > n ? "..." : "", rw + 10);
+    else
+        snprintf(err, err_len, "%s is a checkpoint of figure '%.*s%s', not of %.*s: remove it or run without "
+                 "--resume", path, hfig, had, !rh && len > n ? "..." : "", fig, want);
     return -1;
 }
 
@@ -330,9 +351,11 @@ int cmd_reproduce(int argc, char **argv)
         session_init(&ss);
         const void *bytes;
         size_t blen;
+        char ident[64 + MAX_READINGS * (NAME_LEN + 1)];
+        checkpoint_identity(jb, ident, sizeof ident);
         if (resume && access(ckpt, F_OK) == 0) {
             if (session_open(&ss, ckpt, "colb reproduce", &bytes, &blen, err, sizeof err) ||
-                checkpoint_of(ckpt, bytes, blen, jb->spec->name, err, sizeof err)) {
+                checkpoint_of(ckpt, bytes, blen, ident, err, sizeof err)) {
                 session_free(&ss);
                 rc = 1;
                 break;
@@ -347,8 +370,7 @@ int cmd_reproduce(int argc, char **argv)
          * figure over */
         if ((r == 1 || (r == 0 && ss.n_sims)) &&
             (make_dirs(ckdir, err, sizeof err) ||
-             session_write(&ss, ckpt, "colb reproduce", jb->spec->name, strlen(jb->spec->name), err,
-                           sizeof err)))
+             session_write(&ss, ckpt, "colb reproduce", ident, strlen(ident), err, sizeof err)))
             r = -1;
         size_t stopped_lo = ss.paused_round, stopped_hi = ss.paused_max, T = ss.paused_horizon;
         session_free(&ss);

@@ -539,8 +539,8 @@ static int run_signal_held(char *const args[], int sig, char *err, size_t len)
 }
 
 /* A figure's checkpoint found under another figure's name (copied or
- * renamed) is refused by --resume in one line naming both figures; under
- * its own name it resumes. The reproduction is interrupted before its
+ * renamed), or resumed with other --readings, is refused by --resume in
+ * one line naming the difference; under its own name it resumes. The reproduction is interrupted before its
  * first setting is done, whatever the machine's speed (run_signal_held):
  * signalled after a line of progress, a fast machine could finish the
  * figure first, and the run then exited 0 with no checkpoint. Stopped in
@@ -568,6 +568,16 @@ static void test_reproduce_resume_other_figure(void **state)
         fail_msg("%s: status %d, stderr '%s'", cmd, st, err);
     if (!strstr(said, "fig1b.colb is a checkpoint of figure 'fig1a', not of fig1b"))
         fail_msg("fig1a's checkpoint resumed as fig1b's: '%s'", err);
+    /* other --readings: its settings are numbered among the readings run,
+     * so the paper reading alone would have taken the checkpoint's, run
+     * to the end without the colb reading's and removed the checkpoint */
+    snprintf(cmd, sizeof cmd, "reproduce --quick fig1a --out %s -j 1 --resume --readings paper", out);
+    st = colb_run(cmd, err, sizeof err);
+    said = !strncmp(err, "colb: running fig1a\n", 20) ? err + 20 : err;
+    if (st != 1 || lines(said) != 1 || !strstr(said, "with the readings paper,colb, and this run's are paper") ||
+        access(from, F_OK) != 0)
+        fail_msg("%s: status %d, stderr '%s', the checkpoint %s", cmd, st, err,
+                 access(from, F_OK) ? "removed" : "kept");
     snprintf(cmd, sizeof cmd, "reproduce --quick fig1a --out %s -j 1 --resume", out);
     if (colb_run(cmd, err, sizeof err))
         fail_msg("%s: %s", cmd, err);
