@@ -1521,6 +1521,116 @@ static void test_model_magnitude_checked(void **state)
     free(eb);
 }
 
+/* A synthetic environment's round means and best means follow from its
+ * parameters and contexts (the regret is best - mean: a best made smaller
+ * loaded before and gave negative regrets), and its parameters lie in the
+ * unit ball (one of 1e300 loaded and gave infinite rewards). Files with
+ * their checksums recomputed; unchanged, both kinds load. */
+static void test_env_means_checked(void **state)
+{
+    (void)state;
+    static const struct { const char *field; size_t i; double v; const char *says; } cases[] = {
+        { "best", 0, -5.0, "means of group 0 do not follow" },
+        { "mean", 1, 0.25, "means of group 0 do not follow" },
+        { "theta", 0, 1e300, "beyond" },
+        { NULL, 0, 0.0, NULL },
+    };
+    for (int kind = 0; kind < 2; kind++)
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            colb_env *e = make_env(kind ? ENV_PERSONALIZED : ENV_CLUSTERED, NULL, 1), *e2 = (colb_env *)&e;
+            assert_ok(colb_env_next_round(e));
+            size_t el;
+            unsigned char *eb = env_bytes(e, &el);
+            colb_env_free(e);
+            if (cases[c].field) {
+                put_f64_at(field_of_type(eb, el, cases[c].field, COLB__SNAP_F64), cases[c].i, cases[c].v);
+                fix_trailer(eb, el);
+            }
+            char msg[512] = "";
+            colb_status st = colb_env_load_buffer(eb, el, NULL, &e2, msg, sizeof msg);
+            if (cases[c].field ? st != COLB_EPARSE || e2 || !strstr(msg, cases[c].says) : st != COLB_OK)
+                fail_msg("%s, %s changed: %s '%s'", kind ? "personalized" : "clustered",
+                         cases[c].field ? cases[c].field : "nothing", colb_status_name(st), msg);
+            if (st == COLB_OK)
+                colb_env_free(e2);
+            free(eb);
+        }
+}
+
+/* A simulation's regret only grows: a saved sum below zero, a curve that
+ * falls, or a sum below its curve's last point is no run's (files with
+ * their checksums recomputed); unchanged, the file loads. */
+static void test_sim_regret_checked(void **state)
+{
+    (void)state;
+    static const char *const names[] = { "random" };
+    colb_sim_spec s;
+    sim_spec(&s, names, 1);
+    s.repeats = 1;
+    char msg[512];
+    colb_sim *sim = NULL;
+    assert_ok(colb_sim_create(&s, &sim, msg, sizeof msg));
+    assert_ok(colb_sim_advance(sim, s.horizon - 1, msg, sizeof msg));
+    size_t len = 0;
+    assert_status(colb_sim_save_buffer(sim, NULL, 0, &len, msg, sizeof msg), COLB_ERANGE);
+    unsigned char *buf = malloc(len);
+    assert_non_null(buf);
+    assert_ok(colb_sim_save_buffer(sim, buf, len, &len, msg, sizeof msg));
+    colb_sim_free(sim);
+    unsigned char *sum = field_of_type(buf, len, "regret_sum", COLB__SNAP_F64),
+                  *curve = field_of_type(buf, len, "curve", COLB__SNAP_F64);
+    uint64_t points;
+    memcpy(&points, curve - (16 + 8) + 8, 8); /* its count: "curve" pads to 8 bytes */
+    assert_true(points >= 2);
+    double sum0, c0, c1;
+    memcpy(&sum0, sum, 8);
+    memcpy(&c0, curve, 8);
+    memcpy(&c1, curve + 8, 8);
+    assert_true(c1 > c0 && sum0 > 0);
+    static const struct { int which; double v; } cases[] = { { 0, -1.0 }, { 1, -1.0 }, { 2, -1.0 }, { 3, 0.0 } };
+    for (size_t c = 0; c <= sizeof cases / sizeof cases[0]; c++) {
+        put_f64_at(sum, 0, sum0);
+        put_f64_at(curve, 0, c0);
+        put_f64_at(curve, 1, c1);
+        if (c < sizeof cases / sizeof cases[0]) {
+            int w = cases[c].which;
+            /* 0: the sum negative; 1: the first point; 2: the second below the
+             * first; 3: the sum below the curve (0 < its last point) */
+            put_f64_at(w == 0 || w == 3 ? sum : curve, w == 2 ? 1 : 0, w == 2 ? c0 - 1.0 : cases[c].v);
+        }
+        fix_trailer(buf, len);
+        colb_sim *got = NULL;
+        colb_status st = colb_sim_load_buffer(buf, len, &s, NULL, &got, msg, sizeof msg);
+        if (c < sizeof cases / sizeof cases[0] ? st != COLB_EPARSE || got || !strstr(msg, "regret falls")
+                                                : st != COLB_OK)
+            fail_msg("case %zu: %s '%s'", c, colb_status_name(st), msg);
+        colb_sim_free(got);
+    }
+    free(buf);
+}
+
+/* pooled's one learner holds every user: an oracle's snapshot (two
+ * groups) named pooled loaded as pooled and ran the oracle. */
+static void test_pooled_one_group(void **state)
+{
+    (void)state;
+    size_t n, renamed = 0;
+    unsigned char *b = played_snapshot("oracle", 4, 2, 2, 3, &n);
+    for (size_t i = 0; i + 6 <= n; i++)
+        if (!memcmp(b + i, "oracle", 6)) {
+            memcpy(b + i, "pooled", 6);
+            renamed++;
+        }
+    assert_true(renamed > 0);
+    fix_trailer(b, n);
+    char msg[512] = "";
+    colb_policy *p = (colb_policy *)&msg;
+    colb_status st = colb_policy_load_buffer(b, n, NULL, &p, msg, sizeof msg);
+    if (st != COLB_EPARSE || p || !strstr(msg, "pooled has 2 groups"))
+        fail_msg("an oracle's groups named pooled: %s '%s'", colb_status_name(st), msg);
+    free(b);
+}
+
 /* SCLUB's step count is checked against its phase on load: a step past the
  * phase's end would start phases whose ends overflow a shift (a file with
  * its checksum recomputed). */
@@ -2665,6 +2775,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_hostile_env),
         cmocka_unit_test(test_club_graph_checked),
         cmocka_unit_test(test_sclub_phase_checked),
+        cmocka_unit_test(test_env_means_checked),
+        cmocka_unit_test(test_pooled_one_group),
+        cmocka_unit_test(test_sim_regret_checked),
         cmocka_unit_test(test_sclb_phase_params_checked),
         cmocka_unit_test(test_sclb_users_added_mid_phase),
         cmocka_unit_test(test_model_magnitude_checked),

@@ -267,6 +267,34 @@ static colb_status synth_save(const colb_env *e, colb__snap_out *w)
     return colb__snap_status(w);
 }
 
+/* The round's means and best means, which a snapshot holds, are those its
+ * parameters and contexts give (draw_round's sums, the same bits on every
+ * path): the regret is best - mean, so values that do not follow would
+ * make it negative. Before the first round they are the zeros
+ * colb_env_create left (X may hold draw_personalized's scratch). COLB_EPARSE
+ * otherwise, COLB_ENOMEM. */
+static colb_status check_means(colb_env *e, synth *s, colb__snap_in *in)
+{
+    size_t K = e->K, d = e->d, Kp = colb__soa_padded(K);
+    double *m = colb__calloc(Kp, sizeof(double));
+    if (!m)
+        return COLB_ENOMEM;
+    colb__soa_transpose(s->X, K, d, Kp, s->Xt);
+    colb_status st = COLB_OK;
+    for (size_t g = 0; g < s->G && st == COLB_OK; g++) {
+        if (e->rounds > 0)
+            s->kern->colsum(s->Xt, Kp, s->theta + g * d, d, K, m);
+        int same = (e->rounds > 0 ? m[colb__argmax(m, K)] : 0.0) == s->best[g];
+        for (size_t k = 0; k < K; k++)
+            same &= m[k] == s->mean[g * K + k];
+        if (!same)
+            st = colb__snap_error(in, COLB_EPARSE, "snapshot: the environment's means of group %zu do not "
+                                  "follow from its parameters and the round's contexts", g);
+    }
+    free(m);
+    return st;
+}
+
 static colb_status synth_restore(colb_env *e, colb__snap_in *in, const colb__snap_group *g)
 {
     synth *s = e->impl;
@@ -275,8 +303,12 @@ static colb_status synth_restore(colb_env *e, colb__snap_in *in, const colb__sna
     colb_status st = colb__snap_get_size(in, g, "groups", s->G, s->G, &G);
     if (st == COLB_OK)
         st = colb__snap_get_sizes(in, g, "group", s->group, e->N, s->G);
+    /* on the unit sphere or in the unit ball, rounding aside; the paper's
+     * personalized users' are Gaussian, held within the bound of a model's
+     * state, which keeps their means finite */
+    double tmax = e->p.kind == COLB_ENV_CLUSTERED || e->p.normalize ? 1.0 + 1e-9 : COLB__SNAP_MODEL_MAX;
     if (st == COLB_OK)
-        st = colb__snap_get_f64s(in, g, "theta", s->theta, s->G * e->d, 0);
+        st = colb__snap_get_f64s_within(in, g, "theta", s->theta, s->G * e->d, tmax);
     if (st == COLB_OK)
         st = colb__snap_get_f64s_within(in, g, "contexts", s->X, e->K * e->d, COLB_CONTEXT_MAX);
     if (st == COLB_OK)
@@ -296,6 +328,8 @@ static colb_status synth_restore(colb_env *e, colb__snap_in *in, const colb__sna
     if (st == COLB_OK && e->labels && memcmp(e->labels, s->group, e->N * sizeof(size_t)))
         st = colb__snap_error(in, COLB_EPARSE, "snapshot: the users' clusters differ from their "
                               "parameter groups");
+    if (st == COLB_OK)
+        st = check_means(e, s, in);
     return st;
 }
 

@@ -199,9 +199,17 @@ static colb_status groups_load(colb_policy *p, colb__snap_in *in, const colb__sn
                          : st;
 }
 
+/* pooled's one group holds every user. */
 static colb_status pooled_load(colb_policy *p, colb__snap_in *in, const colb__snap_group *g)
 {
-    return groups_load(p, in, g, p->pp.diversify);
+    colb_status st = groups_load(p, in, g, p->pp.diversify);
+    const colb__clusters *c = p->impl;
+    int one = st == COLB_OK && c->G == 1;
+    for (size_t u = 0; one && u < p->N; u++)
+        one = c->label[u] == 0;
+    if (st == COLB_OK && !one)
+        st = colb__snap_error(in, COLB_EPARSE, "snapshot: pooled has %zu groups, not one of every user", c->G);
+    return st;
 }
 
 /* The oracles' groups must be their labels. */

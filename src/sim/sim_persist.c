@@ -145,6 +145,15 @@ static colb_status load_job(colb__snap_in *in, const colb__snap_group *jg, colb_
         k++;
     if (st == COLB_OK)
         st = colb__snap_get_f64s(in, jg, "curve", res->regret + j * res->K, k, 0);
+    /* regret is never negative (colb_env_regret): the sum and its curve
+     * (the sum per user, N >= 1, at the points passed) only grow */
+    const double *cv = res->regret + j * res->K;
+    for (size_t q = 0; st == COLB_OK && q <= k; q++) {
+        double prev = q ? cv[q - 1] : 0.0, next = q < k ? cv[q] : job->reg;
+        if (!(next >= prev))
+            st = colb__snap_error(in, COLB_EPARSE, "snapshot: job %zu's regret falls (%s: %.17g after %.17g)", j,
+                                  q < k ? "its curve" : "its sum against its curve", next, prev);
+    }
     if (st == COLB_OK)
         st = colb__snap_get_f64(in, jg, "wall", 0, &res->wall[j]);
     if (st == COLB_OK && state == COLB__JOB_DONE)
